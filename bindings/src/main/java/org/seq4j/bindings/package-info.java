@@ -1,0 +1,2 @@
+// placeholder until jextract output lands
+package org.seq4j.bindings;

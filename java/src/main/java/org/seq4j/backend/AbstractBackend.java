@@ -1,0 +1,840 @@
+// The one place where kernel arguments are checked: shapes, dtypes, devices, live memory, index
+// ranges and gemm extents. Each public method validates, then calls the protected kernel of the same
+// name with a K suffix, which implementations override and which never re-checks (netlib's pattern).
+// The checks allocate nothing when arguments are valid: fixed-arity helpers, messages built on failure.
+package org.seq4j.backend;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public abstract class AbstractBackend implements Backend {
+
+    // ---- memory ----------------------------------------------------------------------------------------
+
+    @Override
+    public final Tensor allocate(Arena arena, DType dtype, int... shape) {
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("allocate: negative dimension in shape " + Tensor.shapeString(shape));
+            }
+        }
+        return allocateK(arena, dtype, shape);
+    }
+
+    protected abstract Tensor allocateK(Arena arena, DType dtype, int[] shape);
+
+    @Override
+    public final void copy(Tensor dst, Tensor src) {
+        String op = "copy";
+        live(op, "dst", dst);
+        live(op, "src", src);
+        sameSize(op, "dst", dst, "src", src);
+        if (dst.dtype() != src.dtype()) {
+            throw new IllegalArgumentException(op + ": dst is " + dst.dtype() + " but src is " + src.dtype());
+        }
+        copyK(dst, src);
+    }
+
+    protected abstract void copyK(Tensor dst, Tensor src);
+
+    @Override
+    public final void copyIn(Tensor dst, float[] src) {
+        live("copyIn", "dst", dst);
+        dtype("copyIn", "dst", dst, DType.F32);
+        length("copyIn", dst, src.length);
+        copyInK(dst, MemorySegment.ofArray(src));
+    }
+
+    @Override
+    public final void copyIn(Tensor dst, int[] src) {
+        live("copyIn", "dst", dst);
+        dtype("copyIn", "dst", dst, DType.I32);
+        length("copyIn", dst, src.length);
+        copyInK(dst, MemorySegment.ofArray(src));
+    }
+
+    @Override
+    public final void copyIn(Tensor dst, MemorySegment src) {
+        live("copyIn", "dst", dst);
+        if (src.byteSize() != dst.byteSize()) {
+            throw new IllegalArgumentException("copyIn: source has " + src.byteSize() + " bytes but dst " + dst
+                    + " has " + dst.byteSize());
+        }
+        copyInK(dst, src);
+    }
+
+    /** Copies {@code src.byteSize()} bytes of host memory (heap or native) into dst. */
+    protected abstract void copyInK(Tensor dst, MemorySegment src);
+
+    @Override
+    public final void copyOut(float[] dst, Tensor src) {
+        live("copyOut", "src", src);
+        dtype("copyOut", "src", src, DType.F32);
+        length("copyOut", src, dst.length);
+        copyOutK(MemorySegment.ofArray(dst), src);
+    }
+
+    @Override
+    public final void copyOut(int[] dst, Tensor src) {
+        live("copyOut", "src", src);
+        dtype("copyOut", "src", src, DType.I32);
+        length("copyOut", src, dst.length);
+        copyOutK(MemorySegment.ofArray(dst), src);
+    }
+
+    @Override
+    public final void copyOut(MemorySegment dst, Tensor src) {
+        live("copyOut", "src", src);
+        if (dst.byteSize() != src.byteSize()) {
+            throw new IllegalArgumentException("copyOut: destination has " + dst.byteSize() + " bytes but src " + src
+                    + " has " + src.byteSize());
+        }
+        copyOutK(dst, src);
+    }
+
+    protected abstract void copyOutK(MemorySegment dst, Tensor src);
+
+    @Override
+    public final float item(Tensor x, long index) {
+        live("item", "x", x);
+        dtype("item", "x", x, DType.F32);
+        if (index < 0 || index >= x.size()) {
+            throw new IndexOutOfBoundsException("item: index " + index + " is outside " + x + " (" + x.size()
+                    + " elements)");
+        }
+        return itemK(x, index);
+    }
+
+    protected abstract float itemK(Tensor x, long index);
+
+    // ---- elementwise -----------------------------------------------------------------------------------
+
+    @Override
+    public final void fill(Tensor x, float value) {
+        live("fill", "x", x);
+        if (x.dtype() == DType.I32 && value != (int) value) {
+            throw new IllegalArgumentException("fill: value " + value + " is not an integer but x is int32");
+        }
+        fillK(x, value);
+    }
+
+    protected abstract void fillK(Tensor x, float value);
+
+    @Override
+    public final void scale(Tensor x, float alpha) {
+        f32("scale", "x", x);
+        scaleK(x, alpha);
+    }
+
+    protected abstract void scaleK(Tensor x, float alpha);
+
+    @Override
+    public final void axpy(float alpha, Tensor x, Tensor y) {
+        f32("axpy", "x", x);
+        f32("axpy", "y", y);
+        sameSize("axpy", "y", y, "x", x);
+        axpyK(alpha, x, y);
+    }
+
+    protected abstract void axpyK(float alpha, Tensor x, Tensor y);
+
+    @Override
+    public final void mul(Tensor out, Tensor a, Tensor b) {
+        f32("mul", "out", out);
+        f32("mul", "a", a);
+        f32("mul", "b", b);
+        sameSize("mul", "out", out, "a", a);
+        sameSize("mul", "out", out, "b", b);
+        mulK(out, a, b);
+    }
+
+    protected abstract void mulK(Tensor out, Tensor a, Tensor b);
+
+    @Override
+    public final void swapAxes01(Tensor out, Tensor in) {
+        String op = "swapAxes01";
+        live(op, "out", out);
+        live(op, "in", in);
+        if (in.rank() != 2 && in.rank() != 3) {
+            throw new IllegalArgumentException(op + ": in must be (N, T) or (N, T, F), got " + in);
+        }
+        if (out.dtype() != in.dtype()) {
+            throw new IllegalArgumentException(op + ": out is " + out.dtype() + " but in is " + in.dtype());
+        }
+        int n = in.dim(0), t = in.dim(1), f = in.rank() == 3 ? in.dim(2) : 1;
+        if (in.rank() == 3) {
+            shape3(op, "out", out, t, n, f);
+        } else {
+            shape2(op, "out", out, t, n);
+        }
+        noOverlap(op, "out", out, "in", in);
+        swapAxes01K(out, in, n, t, f);
+    }
+
+    /** out (t, n, f) = in (n, t, f). */
+    protected abstract void swapAxes01K(Tensor out, Tensor in, int n, int t, int f);
+
+    @Override
+    public final void concatColumns(Tensor out, Tensor a, Tensor b) {
+        String op = "concatColumns";
+        rank2(op, "a", a);
+        rank2(op, "b", b);
+        f32(op, "a", a);
+        f32(op, "b", b);
+        f32(op, "out", out);
+        int m = a.dim(0);
+        shape2(op, "b", b, m, b.dim(1));
+        shape2(op, "out", out, m, a.dim(1) + b.dim(1));
+        noOverlap(op, "out", out, "a", a);
+        noOverlap(op, "out", out, "b", b);
+        concatColumnsK(out, a, b, m, a.dim(1), b.dim(1));
+    }
+
+    protected abstract void concatColumnsK(Tensor out, Tensor a, Tensor b, int m, int f1, int f2);
+
+    @Override
+    public final void splitColumns(Tensor da, Tensor db, Tensor dout) {
+        String op = "splitColumns";
+        rank2(op, "da", da);
+        rank2(op, "db", db);
+        f32(op, "da", da);
+        f32(op, "db", db);
+        f32(op, "dout", dout);
+        int m = da.dim(0);
+        shape2(op, "db", db, m, db.dim(1));
+        shape2(op, "dout", dout, m, da.dim(1) + db.dim(1));
+        noOverlap(op, "da", da, "dout", dout);
+        noOverlap(op, "db", db, "dout", dout);
+        splitColumnsK(da, db, dout, m, da.dim(1), db.dim(1));
+    }
+
+    protected abstract void splitColumnsK(Tensor da, Tensor db, Tensor dout, int m, int f1, int f2);
+
+    // ---- BLAS ------------------------------------------------------------------------------------------
+
+    @Override
+    public final void gemm(Transpose transA, Transpose transB, int m, int n, int k,
+                           float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {
+        String op = "gemm";
+        gemmDims(op, m, n, k);
+        f32(op, "a", a);
+        f32(op, "b", b);
+        f32(op, "c", c);
+        matrixFits(op, "a", a, transA.isTransposed() ? k : m, transA.isTransposed() ? m : k, lda, 0, 1);
+        matrixFits(op, "b", b, transB.isTransposed() ? n : k, transB.isTransposed() ? k : n, ldb, 0, 1);
+        matrixFits(op, "c", c, m, n, ldc, 0, 1);
+        noOverlap(op, "c", c, "a", a);
+        noOverlap(op, "c", c, "b", b);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        gemmK(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /** Called with m, n > 0; k may be 0 (then C = beta * C). */
+    protected abstract void gemmK(Transpose transA, Transpose transB, int m, int n, int k,
+                                  float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc);
+
+    @Override
+    public final void gemmStridedBatched(Transpose transA, Transpose transB, int m, int n, int k,
+                                         float alpha, Tensor a, int lda, long strideA, Tensor b, int ldb, long strideB,
+                                         float beta, Tensor c, int ldc, long strideC, int batch) {
+        String op = "gemmStridedBatched";
+        gemmDims(op, m, n, k);
+        if (batch < 0 || strideA < 0 || strideB < 0 || strideC < 0) {
+            throw new IllegalArgumentException(op + ": batch and strides must be >= 0, got batch " + batch
+                    + ", strides " + strideA + ", " + strideB + ", " + strideC);
+        }
+        f32(op, "a", a);
+        f32(op, "b", b);
+        f32(op, "c", c);
+        matrixFits(op, "a", a, transA.isTransposed() ? k : m, transA.isTransposed() ? m : k, lda, strideA, batch);
+        matrixFits(op, "b", b, transB.isTransposed() ? n : k, transB.isTransposed() ? k : n, ldb, strideB, batch);
+        matrixFits(op, "c", c, m, n, ldc, strideC, batch);
+        long cExtent = (long) (m - 1) * ldc + n;
+        if (batch > 1 && m > 0 && n > 0 && strideC < cExtent) {
+            throw new IllegalArgumentException(op + ": strideC " + strideC + " makes the " + batch
+                    + " output matrices overlap; each spans " + cExtent + " elements");
+        }
+        noOverlap(op, "c", c, "a", a);
+        noOverlap(op, "c", c, "b", b);
+        if (m == 0 || n == 0 || batch == 0) {
+            return;
+        }
+        gemmStridedBatchedK(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC,
+                batch);
+    }
+
+    protected abstract void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k,
+                                                float alpha, Tensor a, int lda, long strideA, Tensor b, int ldb,
+                                                long strideB, float beta, Tensor c, int ldc, long strideC, int batch);
+
+    @Override
+    public final void addBias(Tensor y, Tensor b) {
+        String op = "addBias";
+        rank2(op, "y", y);
+        f32(op, "y", y);
+        f32(op, "b", b);
+        shape1(op, "b", b, y.dim(1));
+        addBiasK(y, b, y.dim(0), y.dim(1));
+    }
+
+    protected abstract void addBiasK(Tensor y, Tensor b, int m, int n);
+
+    @Override
+    public final void sumRows(Tensor out, Tensor x, float beta) {
+        String op = "sumRows";
+        rank2(op, "x", x);
+        f32(op, "x", x);
+        f32(op, "out", out);
+        shape1(op, "out", out, x.dim(1));
+        noOverlap(op, "out", out, "x", x);
+        sumRowsK(out, x, beta, x.dim(0), x.dim(1));
+    }
+
+    protected abstract void sumRowsK(Tensor out, Tensor x, float beta, int m, int n);
+
+    // ---- activations -----------------------------------------------------------------------------------
+
+    @Override
+    public final void sigmoidForward(Tensor y, Tensor x) {
+        unary("sigmoidForward", y, x);
+        sigmoidForwardK(y, x);
+    }
+
+    protected abstract void sigmoidForwardK(Tensor y, Tensor x);
+
+    @Override
+    public final void sigmoidBackward(Tensor dx, Tensor y, Tensor dy) {
+        binary("sigmoidBackward", dx, y, dy);
+        sigmoidBackwardK(dx, y, dy);
+    }
+
+    protected abstract void sigmoidBackwardK(Tensor dx, Tensor y, Tensor dy);
+
+    @Override
+    public final void tanhForward(Tensor y, Tensor x) {
+        unary("tanhForward", y, x);
+        tanhForwardK(y, x);
+    }
+
+    protected abstract void tanhForwardK(Tensor y, Tensor x);
+
+    @Override
+    public final void tanhBackward(Tensor dx, Tensor y, Tensor dy) {
+        binary("tanhBackward", dx, y, dy);
+        tanhBackwardK(dx, y, dy);
+    }
+
+    protected abstract void tanhBackwardK(Tensor dx, Tensor y, Tensor dy);
+
+    @Override
+    public final void softmaxForward(Tensor y, Tensor x) {
+        String op = "softmaxForward";
+        rank2(op, "x", x);
+        f32(op, "x", x);
+        f32(op, "y", y);
+        shape2(op, "y", y, x.dim(0), x.dim(1));
+        softmaxForwardK(y, x, x.dim(0), x.dim(1));
+    }
+
+    protected abstract void softmaxForwardK(Tensor y, Tensor x, int m, int v);
+
+    @Override
+    public final void softmaxBackward(Tensor dx, Tensor y, Tensor dy) {
+        String op = "softmaxBackward";
+        rank2(op, "y", y);
+        f32(op, "y", y);
+        f32(op, "dy", dy);
+        f32(op, "dx", dx);
+        shape2(op, "dy", dy, y.dim(0), y.dim(1));
+        shape2(op, "dx", dx, y.dim(0), y.dim(1));
+        softmaxBackwardK(dx, y, dy, y.dim(0), y.dim(1));
+    }
+
+    protected abstract void softmaxBackwardK(Tensor dx, Tensor y, Tensor dy, int m, int v);
+
+    // ---- recurrent cells -------------------------------------------------------------------------------
+
+    @Override
+    public final void lstmCellForward(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev) {
+        String op = "lstmCellForward";
+        rank2(op, "hNext", hNext);
+        f32(op, "hNext", hNext);
+        f32(op, "cNext", cNext);
+        f32(op, "gates", gates);
+        f32(op, "cPrev", cPrev);
+        int n = hNext.dim(0), h = hNext.dim(1);
+        shape2(op, "cNext", cNext, n, h);
+        shape2(op, "gates", gates, n, 4 * h);
+        shape2(op, "cPrev", cPrev, n, h);
+        lstmCellForwardK(hNext, cNext, gates, cPrev, n, h);
+    }
+
+    protected abstract void lstmCellForwardK(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev, int n, int h);
+
+    @Override
+    public final void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                                       Tensor dhNext, Tensor dcNext) {
+        String op = "lstmCellBackward";
+        rank2(op, "dcPrev", dcPrev);
+        f32(op, "dA", dA);
+        f32(op, "dcPrev", dcPrev);
+        f32(op, "gates", gates);
+        f32(op, "cNext", cNext);
+        f32(op, "cPrev", cPrev);
+        f32(op, "dhNext", dhNext);
+        f32(op, "dcNext", dcNext);
+        int n = dcPrev.dim(0), h = dcPrev.dim(1);
+        shape2(op, "dA", dA, n, 4 * h);
+        shape2(op, "gates", gates, n, 4 * h);
+        shape2(op, "cNext", cNext, n, h);
+        shape2(op, "cPrev", cPrev, n, h);
+        shape2(op, "dhNext", dhNext, n, h);
+        shape2(op, "dcNext", dcNext, n, h);
+        noOverlap(op, "dcPrev", dcPrev, "dcNext", dcNext);
+        noOverlap(op, "dA", dA, "gates", gates);
+        lstmCellBackwardK(dA, dcPrev, gates, cNext, cPrev, dhNext, dcNext, n, h);
+    }
+
+    protected abstract void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                                              Tensor dhNext, Tensor dcNext, int n, int h);
+
+    // ---- embedding -------------------------------------------------------------------------------------
+
+    @Override
+    public final void embeddingForward(Tensor out, Tensor W, Tensor ids) {
+        String op = "embeddingForward";
+        rank2(op, "W", W);
+        f32(op, "W", W);
+        f32(op, "out", out);
+        i32(op, "ids", ids);
+        int v = W.dim(0), d = W.dim(1);
+        int m = (int) ids.size();
+        shape2(op, "out", out, m, d);
+        idsInRange(op, "ids", ids, v, false);
+        embeddingForwardK(out, W, ids, m, v, d);
+    }
+
+    protected abstract void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d);
+
+    @Override
+    public final void embeddingBackward(Tensor dW, Tensor ids, Tensor dout) {
+        String op = "embeddingBackward";
+        rank2(op, "dW", dW);
+        f32(op, "dW", dW);
+        f32(op, "dout", dout);
+        i32(op, "ids", ids);
+        int v = dW.dim(0), d = dW.dim(1);
+        int m = (int) ids.size();
+        shape2(op, "dout", dout, m, d);
+        idsInRange(op, "ids", ids, v, false);
+        noOverlap(op, "dW", dW, "dout", dout);
+        embeddingBackwardK(dW, ids, dout, m, v, d);
+    }
+
+    protected abstract void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d);
+
+    // ---- losses ----------------------------------------------------------------------------------------
+
+    @Override
+    public final void softmaxCrossEntropyForward(Tensor probs, Tensor loss, Tensor logits, Tensor labels) {
+        String op = "softmaxCrossEntropyForward";
+        rank2(op, "logits", logits);
+        f32(op, "logits", logits);
+        f32(op, "probs", probs);
+        f32(op, "loss", loss);
+        i32(op, "labels", labels);
+        int m = logits.dim(0), v = logits.dim(1);
+        shape2(op, "probs", probs, m, v);
+        shape1(op, "loss", loss, 1);
+        shape1(op, "labels", labels, m);
+        idsInRange(op, "labels", labels, v, true);
+        softmaxCrossEntropyForwardK(probs, loss, logits, labels, m, v);
+    }
+
+    protected abstract void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels,
+                                                        int m, int v);
+
+    @Override
+    public final void softmaxCrossEntropyBackward(Tensor dlogits, Tensor probs, Tensor labels, float dloss) {
+        String op = "softmaxCrossEntropyBackward";
+        rank2(op, "probs", probs);
+        f32(op, "probs", probs);
+        f32(op, "dlogits", dlogits);
+        i32(op, "labels", labels);
+        int m = probs.dim(0), v = probs.dim(1);
+        shape2(op, "dlogits", dlogits, m, v);
+        shape1(op, "labels", labels, m);
+        idsInRange(op, "labels", labels, v, true);
+        softmaxCrossEntropyBackwardK(dlogits, probs, labels, dloss, m, v);
+    }
+
+    protected abstract void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss,
+                                                         int m, int v);
+
+    @Override
+    public final void mseForward(Tensor loss, Tensor y, Tensor t, float scale) {
+        String op = "mseForward";
+        f32(op, "loss", loss);
+        f32(op, "y", y);
+        f32(op, "t", t);
+        shape1(op, "loss", loss, 1);
+        sameSize(op, "y", y, "t", t);
+        mseForwardK(loss, y, t, scale);
+    }
+
+    protected abstract void mseForwardK(Tensor loss, Tensor y, Tensor t, float scale);
+
+    @Override
+    public final void mseBackward(Tensor dy, Tensor y, Tensor t, float scale) {
+        String op = "mseBackward";
+        f32(op, "dy", dy);
+        f32(op, "y", y);
+        f32(op, "t", t);
+        sameSize(op, "y", y, "t", t);
+        sameSize(op, "dy", dy, "y", y);
+        mseBackwardK(dy, y, t, scale);
+    }
+
+    protected abstract void mseBackwardK(Tensor dy, Tensor y, Tensor t, float scale);
+
+    // ---- attention -------------------------------------------------------------------------------------
+
+    @Override
+    public final void attentionWeightForward(Tensor a, Tensor hs, Tensor h) {
+        String op = "attentionWeightForward";
+        rank3(op, "hs", hs);
+        f32(op, "hs", hs);
+        f32(op, "h", h);
+        f32(op, "a", a);
+        int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+        shape2(op, "h", h, n, hd);
+        shape2(op, "a", a, n, t);
+        attentionWeightForwardK(a, hs, h, t, n, hd);
+    }
+
+    protected abstract void attentionWeightForwardK(Tensor a, Tensor hs, Tensor h, int t, int n, int hd);
+
+    @Override
+    public final void attentionWeightBackward(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da) {
+        String op = "attentionWeightBackward";
+        rank3(op, "hs", hs);
+        f32(op, "dhs", dhs);
+        f32(op, "dh", dh);
+        f32(op, "a", a);
+        f32(op, "hs", hs);
+        f32(op, "h", h);
+        f32(op, "da", da);
+        int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+        shape3(op, "dhs", dhs, t, n, hd);
+        shape2(op, "dh", dh, n, hd);
+        shape2(op, "a", a, n, t);
+        shape2(op, "h", h, n, hd);
+        shape2(op, "da", da, n, t);
+        attentionWeightBackwardK(dhs, dh, a, hs, h, da, t, n, hd);
+    }
+
+    protected abstract void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da,
+                                                     int t, int n, int hd);
+
+    @Override
+    public final void weightSumForward(Tensor c, Tensor hs, Tensor a) {
+        String op = "weightSumForward";
+        rank3(op, "hs", hs);
+        f32(op, "hs", hs);
+        f32(op, "a", a);
+        f32(op, "c", c);
+        int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+        shape2(op, "a", a, n, t);
+        shape2(op, "c", c, n, hd);
+        weightSumForwardK(c, hs, a, t, n, hd);
+    }
+
+    protected abstract void weightSumForwardK(Tensor c, Tensor hs, Tensor a, int t, int n, int hd);
+
+    @Override
+    public final void weightSumBackward(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc) {
+        String op = "weightSumBackward";
+        rank3(op, "hs", hs);
+        f32(op, "dhs", dhs);
+        f32(op, "da", da);
+        f32(op, "hs", hs);
+        f32(op, "a", a);
+        f32(op, "dc", dc);
+        int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+        shape3(op, "dhs", dhs, t, n, hd);
+        shape2(op, "da", da, n, t);
+        shape2(op, "a", a, n, t);
+        shape2(op, "dc", dc, n, hd);
+        weightSumBackwardK(dhs, da, hs, a, dc, t, n, hd);
+    }
+
+    protected abstract void weightSumBackwardK(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc,
+                                               int t, int n, int hd);
+
+    // ---- dropout ---------------------------------------------------------------------------------------
+
+    @Override
+    public final void dropoutMask(Tensor mask, float ratio, long seed) {
+        f32("dropoutMask", "mask", mask);
+        if (!(ratio >= 0f && ratio < 1f)) {
+            throw new IllegalArgumentException("dropoutMask: ratio must be in [0, 1), got " + ratio);
+        }
+        dropoutMaskK(mask, ratio, seed);
+    }
+
+    protected abstract void dropoutMaskK(Tensor mask, float ratio, long seed);
+
+    // ---- optimizers ------------------------------------------------------------------------------------
+
+    @Override
+    public final void sgdUpdate(Tensor param, Tensor grad, float lr) {
+        f32("sgdUpdate", "param", param);
+        f32("sgdUpdate", "grad", grad);
+        sameSize("sgdUpdate", "param", param, "grad", grad);
+        sgdUpdateK(param, grad, lr);
+    }
+
+    protected abstract void sgdUpdateK(Tensor param, Tensor grad, float lr);
+
+    @Override
+    public final void momentumUpdate(Tensor param, Tensor v, Tensor grad, float lr, float momentum) {
+        String op = "momentumUpdate";
+        optimizerState(op, param, "v", v, grad);
+        momentumUpdateK(param, v, grad, lr, momentum);
+    }
+
+    protected abstract void momentumUpdateK(Tensor param, Tensor v, Tensor grad, float lr, float momentum);
+
+    @Override
+    public final void adagradUpdate(Tensor param, Tensor h, Tensor grad, float lr, float eps) {
+        optimizerState("adagradUpdate", param, "h", h, grad);
+        adagradUpdateK(param, h, grad, lr, eps);
+    }
+
+    protected abstract void adagradUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float eps);
+
+    @Override
+    public final void rmspropUpdate(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps) {
+        optimizerState("rmspropUpdate", param, "h", h, grad);
+        rmspropUpdateK(param, h, grad, lr, decay, eps);
+    }
+
+    protected abstract void rmspropUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps);
+
+    @Override
+    public final void adamUpdate(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
+                                 float eps) {
+        String op = "adamUpdate";
+        optimizerState(op, param, "m", m, grad);
+        f32(op, "v", v);
+        sameSize(op, "param", param, "v", v);
+        adamUpdateK(param, m, v, grad, lrT, beta1, beta2, eps);
+    }
+
+    protected abstract void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1,
+                                        float beta2, float eps);
+
+    // ---- reductions ------------------------------------------------------------------------------------
+
+    @Override
+    public final void sumOfSquares(Tensor out, Tensor x) {
+        f32("sumOfSquares", "out", out);
+        f32("sumOfSquares", "x", x);
+        shape1("sumOfSquares", "out", out, 1);
+        sumOfSquaresK(out, x);
+    }
+
+    protected abstract void sumOfSquaresK(Tensor out, Tensor x);
+
+    @Override
+    public final void argmaxRows(Tensor ids, Tensor x) {
+        String op = "argmaxRows";
+        rank2(op, "x", x);
+        f32(op, "x", x);
+        i32(op, "ids", ids);
+        shape1(op, "ids", ids, x.dim(0));
+        if (x.dim(1) == 0) {
+            throw new IllegalArgumentException(op + ": x " + x + " has no columns to take the largest of");
+        }
+        argmaxRowsK(ids, x, x.dim(0), x.dim(1));
+    }
+
+    protected abstract void argmaxRowsK(Tensor ids, Tensor x, int m, int v);
+
+    // ---- checks ----------------------------------------------------------------------------------------
+
+    /** The tensor is on this backend's device and its memory is still alive. */
+    protected final void live(String op, String name, Tensor t) {
+        if (t == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
+        if (t.device() != device()) {
+            throw new IllegalArgumentException(op + ": " + name + " " + t + " is on " + t.device() + " but the "
+                    + name() + " backend works on " + device() + "; copy it there first");
+        }
+        if (!t.isAlive()) {
+            throw new IllegalStateException(op + ": " + name + " " + t + " belongs to an arena that is already closed");
+        }
+    }
+
+    private void f32(String op, String name, Tensor t) {
+        live(op, name, t);
+        dtype(op, name, t, DType.F32);
+    }
+
+    private void i32(String op, String name, Tensor t) {
+        live(op, name, t);
+        dtype(op, name, t, DType.I32);
+    }
+
+    private static void dtype(String op, String name, Tensor t, DType expected) {
+        if (t.dtype() != expected) {
+            throw new IllegalArgumentException(op + ": " + name + " must be " + expected + " but is " + t.dtype());
+        }
+    }
+
+    private static void rank2(String op, String name, Tensor t) {
+        if (t.rank() != 2) {
+            throw new IllegalArgumentException(op + ": " + name + " must be 2-D but has shape "
+                    + Tensor.shapeString(t.shape()));
+        }
+    }
+
+    private static void rank3(String op, String name, Tensor t) {
+        if (t.rank() != 3) {
+            throw new IllegalArgumentException(op + ": " + name + " must be 3-D (T, N, H) but has shape "
+                    + Tensor.shapeString(t.shape()));
+        }
+    }
+
+    private static void shape1(String op, String name, Tensor t, int d0) {
+        if (t.rank() != 1 || t.dim(0) != d0) {
+            throw shapeError(op, name, t, Tensor.shapeString(d0));
+        }
+    }
+
+    private static void shape2(String op, String name, Tensor t, int d0, int d1) {
+        if (t.rank() != 2 || t.dim(0) != d0 || t.dim(1) != d1) {
+            throw shapeError(op, name, t, Tensor.shapeString(d0, d1));
+        }
+    }
+
+    private static void shape3(String op, String name, Tensor t, int d0, int d1, int d2) {
+        if (t.rank() != 3 || t.dim(0) != d0 || t.dim(1) != d1 || t.dim(2) != d2) {
+            throw shapeError(op, name, t, Tensor.shapeString(d0, d1, d2));
+        }
+    }
+
+    private static IllegalArgumentException shapeError(String op, String name, Tensor t, String expected) {
+        return new IllegalArgumentException(op + ": " + name + " has shape " + Tensor.shapeString(t.shape())
+                + ", expected " + expected);
+    }
+
+    private static void sameSize(String op, String nameA, Tensor a, String nameB, Tensor b) {
+        if (a.size() != b.size()) {
+            throw new IllegalArgumentException(op + ": " + nameA + " " + Tensor.shapeString(a.shape()) + " and "
+                    + nameB + " " + Tensor.shapeString(b.shape()) + " must have the same number of elements ("
+                    + a.size() + " vs " + b.size() + ")");
+        }
+    }
+
+    private static void length(String op, Tensor t, int length) {
+        if (t.size() != length) {
+            throw new IllegalArgumentException(op + ": array of length " + length + " does not match " + t + " ("
+                    + t.size() + " elements)");
+        }
+    }
+
+    private void unary(String op, Tensor y, Tensor x) {
+        f32(op, "y", y);
+        f32(op, "x", x);
+        sameSize(op, "y", y, "x", x);
+    }
+
+    private void binary(String op, Tensor dx, Tensor y, Tensor dy) {
+        f32(op, "dx", dx);
+        f32(op, "y", y);
+        f32(op, "dy", dy);
+        sameSize(op, "dx", dx, "y", y);
+        sameSize(op, "dy", dy, "y", y);
+    }
+
+    private void optimizerState(String op, Tensor param, String stateName, Tensor state, Tensor grad) {
+        f32(op, "param", param);
+        f32(op, stateName, state);
+        f32(op, "grad", grad);
+        sameSize(op, "param", param, stateName, state);
+        sameSize(op, "param", param, "grad", grad);
+    }
+
+    private static void gemmDims(String op, int m, int n, int k) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException(op + ": dimensions must be >= 0, got m=" + m + ", n=" + n + ", k=" + k);
+        }
+    }
+
+    /**
+     * A (rows, cols) matrix with row stride ld, repeated batch times at the given stride, must lie inside t.
+     * This is what keeps native gemm from reading or writing outside the tensor.
+     */
+    private static void matrixFits(String op, String name, Tensor t, int rows, int cols, int ld, long stride,
+                                   int batch) {
+        if (ld < Math.max(1, cols)) {
+            throw new IllegalArgumentException(op + ": ld" + name + " = " + ld + " is smaller than the " + cols
+                    + " columns of " + name + " as stored");
+        }
+        if (rows == 0 || cols == 0 || batch == 0) {
+            return;
+        }
+        long extent = (long) (batch - 1) * stride + (long) (rows - 1) * ld + cols;
+        if (extent > t.size()) {
+            throw new IllegalArgumentException(op + ": " + name + " as a (" + rows + ", " + cols + ") matrix with ld "
+                    + ld + (batch > 1 ? ", stride " + stride + " and batch " + batch : "") + " spans " + extent
+                    + " elements, but the tensor " + Tensor.shapeString(t.shape()) + " has only " + t.size());
+        }
+    }
+
+    private static void noOverlap(String op, String nameA, Tensor a, String nameB, Tensor b) {
+        long a0 = a.segment().address(), a1 = a0 + a.byteSize();
+        long b0 = b.segment().address(), b1 = b0 + b.byteSize();
+        if (a.byteSize() > 0 && b.byteSize() > 0 && a0 < b1 && b0 < a1) {
+            throw new IllegalArgumentException(op + ": " + nameA + " and " + nameB + " overlap in memory; "
+                    + nameA + " must be a separate buffer");
+        }
+    }
+
+    /**
+     * Every id lies in [0, bound), or is -1 where ignorable. Host tensors are checked here, before any
+     * native call; device tensors cannot be read cheaply, so device kernels skip such ids and report them
+     * (see {@link #checkDeviceIds}).
+     */
+    private void idsInRange(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
+        if (!ids.device().isHost()) {
+            checkDeviceIds(op, name, ids, bound, allowIgnore);
+            return;
+        }
+        MemorySegment s = ids.segment();
+        long size = ids.size();
+        for (long i = 0; i < size; i++) {
+            int id = s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i);
+            if ((id < 0 || id >= bound) && !(allowIgnore && id == -1)) {
+                throw new IndexOutOfBoundsException(op + ": " + name + "[" + i + "] = " + id + " is outside [0, "
+                        + bound + ")" + (allowIgnore ? " and is not the ignore label -1" : "")
+                        + (name.equals("labels") ? " (the vocabulary size)" : " (the number of rows of the table)"));
+            }
+        }
+    }
+
+    /**
+     * Hook for backends whose id tensors live off the host. The default refuses: a backend on another
+     * device must say how it guards its kernels.
+     */
+    protected void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
+        throw new IllegalStateException(op + ": " + name + " lives on " + ids.device() + " and " + name()
+                + " has no device-side id check");
+    }
+}

@@ -1,0 +1,258 @@
+// The kernel set of seq4j: everything the book's layers and optimizers need, on one device.
+//
+// Conventions (every implementation, every kernel):
+// - Arguments come in the order outputs, then values saved for backward, then inputs, then scalars.
+//   Gradients carry a d prefix. The shape of every tensor argument is given in its comment, with the
+//   book's letters: N batch, T time steps, D input features, H hidden size, V vocabulary, M rows.
+// - Sequences are time-major inside layers: (T, N, F), so step t is the contiguous block (N, F).
+// - Outputs are written (=) unless the comment says += (accumulate). Parameter gradients accumulate;
+//   the optimizer step zeroes them. An output may alias an input only where the comment says so.
+// - Arguments are checked once, in AbstractBackend (shapes, dtypes, devices, live memory, index
+//   ranges); implementations never re-check. Ids and labels outside their range are an exception
+//   before any native code runs (host tensors) or are skipped and reported by the device (CUDA).
+package org.seq4j.backend;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Device;
+import org.seq4j.tensor.Tensor;
+
+public interface Backend extends AutoCloseable {
+
+    /** Short name used on the command line and in logs: java, openblas, cuda. */
+    String name();
+
+    /** Where this backend's tensors live. */
+    Device device();
+
+    /** One line on what this backend runs on (library, version, threads, GPU). */
+    String description();
+
+    // ---- memory ----------------------------------------------------------------------------------------
+
+    /** A zero-filled tensor on this backend's device whose memory is released when {@code arena} closes. */
+    Tensor allocate(Arena arena, DType dtype, int... shape);
+
+    /** dst = src, element for element; any shapes of equal size, any 4-byte dtype. */
+    void copy(Tensor dst, Tensor src);
+
+    /** Host array into a tensor on this device (size must match). */
+    void copyIn(Tensor dst, float[] src);
+
+    void copyIn(Tensor dst, int[] src);
+
+    /** {@code src.byteSize()} host bytes into {@code dst} (sizes must match). */
+    void copyIn(Tensor dst, MemorySegment src);
+
+    /** A tensor on this device out into a host array (size must match). */
+    void copyOut(float[] dst, Tensor src);
+
+    void copyOut(int[] dst, Tensor src);
+
+    void copyOut(MemorySegment dst, Tensor src);
+
+    /** Element {@code index} of a float32 tensor, read to the host (a synchronisation point on GPU). */
+    float item(Tensor x, long index);
+
+    /** Waits until all work queued on this backend has finished (no-op on CPU). */
+    void synchronize();
+
+    // ---- elementwise -----------------------------------------------------------------------------------
+
+    /** x[i] = value for every element (float32, or int32 when value is integral). */
+    void fill(Tensor x, float value);
+
+    /** x *= alpha. */
+    void scale(Tensor x, float alpha);
+
+    /** y += alpha * x, any shapes of equal size. */
+    void axpy(float alpha, Tensor x, Tensor y);
+
+    /** out = a * b element-wise; out may alias a or b. */
+    void mul(Tensor out, Tensor a, Tensor b);
+
+    /** out (T, N, F) = in (N, T, F) with the first two axes swapped; any 4-byte dtype; rank 2 means F = 1. */
+    void swapAxes01(Tensor out, Tensor in);
+
+    /** out (M, F1+F2) = [a (M, F1) | b (M, F2)], columns side by side. */
+    void concatColumns(Tensor out, Tensor a, Tensor b);
+
+    /** da (M, F1) = dout[:, :F1], db (M, F2) = dout[:, F1:]; the inverse of concatColumns. */
+    void splitColumns(Tensor da, Tensor db, Tensor dout);
+
+    // ---- BLAS ------------------------------------------------------------------------------------------
+
+    /**
+     * C = alpha * op(A) * op(B) + beta * C, all row-major, like cblas_sgemm with CblasRowMajor.
+     * op(A) is (m, k), op(B) is (k, n), C is (m, n). lda, ldb, ldc are the row strides in elements of the
+     * matrices as stored; each tensor is read as a flat buffer that must hold the whole strided matrix.
+     */
+    void gemm(Transpose transA, Transpose transB, int m, int n, int k,
+              float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc);
+
+    /**
+     * gemm over {@code batch} matrices: matrix i of A starts strideA elements after matrix i-1 (same for B
+     * and C). Used where each batch row owns one small product, e.g. (T, H) times (H,) per sequence.
+     */
+    void gemmStridedBatched(Transpose transA, Transpose transB, int m, int n, int k,
+                            float alpha, Tensor a, int lda, long strideA, Tensor b, int ldb, long strideB,
+                            float beta, Tensor c, int ldc, long strideC, int batch);
+
+    /**
+     * c (M, N) = alpha * op(a) * op(b) + beta * c for contiguous 2-D tensors; the dimensions come from the
+     * shapes. The usual way layers call gemm.
+     */
+    default void matmul(Transpose transA, Transpose transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        if (a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {
+            throw new IllegalArgumentException("matmul needs 2-D tensors, got a " + a + ", b " + b + ", c " + c);
+        }
+        int m = transA.isTransposed() ? a.dim(1) : a.dim(0);
+        int k = transA.isTransposed() ? a.dim(0) : a.dim(1);
+        int kb = transB.isTransposed() ? b.dim(1) : b.dim(0);
+        int n = transB.isTransposed() ? b.dim(0) : b.dim(1);
+        if (k != kb || c.dim(0) != m || c.dim(1) != n) {
+            throw new IllegalArgumentException("matmul shapes do not agree: op(a) is (" + m + ", " + k + "), op(b) is ("
+                    + kb + ", " + n + "), c is " + Tensor.shapeString(c.shape()) + "; expected c (" + m + ", " + n
+                    + ") and equal inner dimensions");
+        }
+        gemm(transA, transB, m, n, k, alpha, a, a.dim(1), b, b.dim(1), beta, c, c.dim(1));
+    }
+
+    /** y (M, N) += b (N,), broadcast over rows. */
+    void addBias(Tensor y, Tensor b);
+
+    /** out (N,) = beta * out + sum over rows of x (M, N). beta = 1 accumulates a bias gradient. */
+    void sumRows(Tensor out, Tensor x, float beta);
+
+    // ---- activations -----------------------------------------------------------------------------------
+
+    /** y = 1 / (1 + exp(-x)); y may alias x. */
+    void sigmoidForward(Tensor y, Tensor x);
+
+    /** dx = dy * y * (1 - y); dx may alias dy. */
+    void sigmoidBackward(Tensor dx, Tensor y, Tensor dy);
+
+    /** y = tanh(x); y may alias x. With one GEMM before it, this is the RNN cell: h = tanh(x Wx + h Wh + b). */
+    void tanhForward(Tensor y, Tensor x);
+
+    /** dx = dy * (1 - y^2); dx may alias dy. The RNN cell's backward. */
+    void tanhBackward(Tensor dx, Tensor y, Tensor dy);
+
+    /** y (M, V) = softmax of each row of x (M, V); y may alias x. */
+    void softmaxForward(Tensor y, Tensor x);
+
+    /** dx (M, V) = y * (dy - sum(y * dy, row)); dx may alias dy. */
+    void softmaxBackward(Tensor dx, Tensor y, Tensor dy);
+
+    // ---- recurrent cells -------------------------------------------------------------------------------
+
+    /**
+     * One LSTM step after its GEMMs, fused into one pass.
+     * gates (N, 4H): in, the pre-activation A = x Wx + h_prev Wh + b sliced f, g, i, o;
+     *                out, the activated gates sigmoid(f), tanh(g), sigmoid(i), sigmoid(o), kept for backward.
+     * cNext (N, H) = f * cPrev + g * i;  hNext (N, H) = o * tanh(cNext).
+     */
+    void lstmCellForward(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev);
+
+    /**
+     * The LSTM step's backward, fused into one pass. Given the activated gates (N, 4H), cNext and cPrev
+     * (N, H) from the forward pass and the incoming dhNext, dcNext (N, H):
+     * dA (N, 4H) = the gradient of the pre-activation, sliced f, g, i, o;  dcPrev (N, H) = ds * f.
+     * dcPrev must be a separate buffer from dcNext (the native kernels promise the compiler no overlap).
+     */
+    void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                          Tensor dhNext, Tensor dcNext);
+
+    // ---- embedding -------------------------------------------------------------------------------------
+
+    /** out (M, D) = W[ids] (gather of rows); ids (M,) int32 in [0, V). */
+    void embeddingForward(Tensor out, Tensor W, Tensor ids);
+
+    /** dW (V, D) += scatter of dout (M, D) into rows ids (M,); duplicate ids are summed. */
+    void embeddingBackward(Tensor dW, Tensor ids, Tensor dout);
+
+    // ---- losses ----------------------------------------------------------------------------------------
+
+    /**
+     * probs (M, V) = softmax(logits) per row; loss (1,) = -sum(log probs[r, labels[r]]) / count over the rows
+     * whose label is not -1 (count = at least 1). labels (M,) int32 in [0, V) or -1 (ignored). probs may
+     * alias logits.
+     */
+    void softmaxCrossEntropyForward(Tensor probs, Tensor loss, Tensor logits, Tensor labels);
+
+    /**
+     * dlogits (M, V) = (probs - onehot(labels)) * dloss / count, and 0 on ignored rows (label -1).
+     * dlogits may alias probs.
+     */
+    void softmaxCrossEntropyBackward(Tensor dlogits, Tensor probs, Tensor labels, float dloss);
+
+    /** loss (1,) = scale * sum((y - t)^2) over all elements of y and t (same shape). */
+    void mseForward(Tensor loss, Tensor y, Tensor t, float scale);
+
+    /** dy = 2 * scale * (y - t); the gradient of scale * sum((y - t)^2). */
+    void mseBackward(Tensor dy, Tensor y, Tensor t, float scale);
+
+    // ---- attention -------------------------------------------------------------------------------------
+
+    /**
+     * The book's AttentionWeight: s[n, t] = hs[t, n, :] . h[n, :], a (N, T) = softmax over t.
+     * hs (T, N, H) is time-major encoder states, h (N, H) the decoder state.
+     */
+    void attentionWeightForward(Tensor a, Tensor hs, Tensor h);
+
+    /**
+     * Backward of attentionWeightForward: ds = a * (da - sum_t(a * da));
+     * dhs[t, n, :] += ds[n, t] * h[n, :]  (accumulates);  dh[n, :] = sum_t ds[n, t] * hs[t, n, :]  (writes).
+     */
+    void attentionWeightBackward(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da);
+
+    /** The book's WeightSum: c[n, :] (N, H) = sum_t a[n, t] * hs[t, n, :], hs (T, N, H), a (N, T). */
+    void weightSumForward(Tensor c, Tensor hs, Tensor a);
+
+    /**
+     * Backward of weightSumForward: dhs[t, n, :] += a[n, t] * dc[n, :]  (accumulates);
+     * da[n, t] = hs[t, n, :] . dc[n, :]  (writes).
+     */
+    void weightSumBackward(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc);
+
+    // ---- dropout ---------------------------------------------------------------------------------------
+
+    /**
+     * mask[i] = 1 / (1 - ratio) where u(seed, i) > ratio, else 0; u is a counter-based uniform in [0, 1)
+     * (SplitMix64 of seed and i), so every backend draws the identical mask for the same seed.
+     */
+    void dropoutMask(Tensor mask, float ratio, long seed);
+
+    // ---- optimizers: one call updates a whole flat parameter buffer ------------------------------------
+
+    /** param -= lr * grad. */
+    void sgdUpdate(Tensor param, Tensor grad, float lr);
+
+    /** v = momentum * v - lr * grad; param += v. */
+    void momentumUpdate(Tensor param, Tensor v, Tensor grad, float lr, float momentum);
+
+    /** h += grad^2; param -= lr * grad / (sqrt(h) + eps). */
+    void adagradUpdate(Tensor param, Tensor h, Tensor grad, float lr, float eps);
+
+    /** h = decay * h + (1 - decay) * grad^2; param -= lr * grad / (sqrt(h) + eps). */
+    void rmspropUpdate(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps);
+
+    /**
+     * The book's Adam with the bias correction folded into lrT = lr * sqrt(1 - beta2^t) / (1 - beta1^t):
+     * m += (1 - beta1) (grad - m); v += (1 - beta2) (grad^2 - v); param -= lrT * m / (sqrt(v) + eps).
+     */
+    void adamUpdate(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2, float eps);
+
+    // ---- reductions ------------------------------------------------------------------------------------
+
+    /** out (1,) = sum of x^2 over all elements (accumulated in double where the backend can). */
+    void sumOfSquares(Tensor out, Tensor x);
+
+    /** ids (M,) int32 = index of the largest value in each row of x (M, V); the first one on ties. */
+    void argmaxRows(Tensor ids, Tensor x);
+
+    /** Releases what the backend holds (handles, streams, pools). Tensors it allocated die with their arenas. */
+    @Override
+    void close();
+}

@@ -1,0 +1,18 @@
+// A counter-based uniform random number: u(seed, i) in [0, 1), a pure function of its arguments, so
+// Java, C and CUDA kernels draw identical dropout masks without sharing generator state.
+// SplitMix64 (Steele, Lea, Flood 2014) of seed + (i + 1) * golden gamma; the top 24 bits make the float.
+// native/cpu/seq4j_cpu.c and native/cuda/*.cu implement the same function; the conformance suite checks it.
+package org.seq4j.backend;
+
+public final class CounterRandom {
+    private CounterRandom() {
+    }
+
+    public static float uniform(long seed, long i) {
+        long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
+        return (z >>> 40) * 0x1.0p-24f;
+    }
+}

@@ -1,0 +1,276 @@
+// A dense, row-major, contiguous block of float32 or int32 elements with a shape, in off-heap memory.
+//
+// A Tensor is a view: it owns nothing. Its bytes belong to a MemorySegment whose lifetime is an
+// Arena (host memory) or a device allocation tied to an Arena (CUDA). Views (reshape, slices along
+// the first dimension, single rows) share those bytes and cost no copy. Kernels take Tensors and
+// check shapes, devices and liveness once, in AbstractBackend.
+package org.seq4j.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+public final class Tensor {
+    private final DType dtype;
+    private final Device device;
+    private final int[] shape;
+    private final long size;
+    private final MemorySegment segment;
+
+    private Tensor(DType dtype, Device device, int[] shape, MemorySegment segment) {
+        this.dtype = dtype;
+        this.device = device;
+        this.shape = shape;
+        this.size = sizeOf(shape);
+        long needed = size * dtype.byteSize();
+        if (segment.byteSize() != needed) {
+            throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes cannot hold a "
+                    + dtype + " tensor of shape " + shapeString(shape) + " (" + needed + " bytes)");
+        }
+        this.segment = segment;
+    }
+
+    /**
+     * Wraps existing memory as a tensor of the given shape, without copying. The segment must have exactly
+     * the tensor's byte size (slice it first if it is larger) and be aligned to 4 bytes.
+     */
+    public static Tensor wrap(MemorySegment segment, DType dtype, Device device, int... shape) {
+        int[] s = checkedShape(shape);
+        if (segment.address() % dtype.byteSize() != 0) {
+            throw new IllegalArgumentException("segment address " + segment.address() + " is not aligned to "
+                    + dtype.byteSize() + " bytes");
+        }
+        return new Tensor(dtype, device, s, segment);
+    }
+
+    /** Wraps a caller's host segment holding float32 values (zero-copy). */
+    public static Tensor wrapHost(MemorySegment segment, int... shape) {
+        return wrap(segment, DType.F32, Device.CPU, shape);
+    }
+
+    /** Allocates a zero-filled host tensor in {@code arena}, 64-byte aligned. */
+    public static Tensor allocateHost(Arena arena, DType dtype, int... shape) {
+        int[] s = checkedShape(shape);
+        return new Tensor(dtype, Device.CPU, s, arena.allocate(sizeOf(s) * dtype.byteSize(), 64));
+    }
+
+    /** A host float32 tensor holding a copy of {@code values}. */
+    public static Tensor ofFloats(Arena arena, float[] values, int... shape) {
+        Tensor t = allocateHost(arena, DType.F32, shape);
+        t.copyFrom(values);
+        return t;
+    }
+
+    /** A host int32 tensor holding a copy of {@code values}. */
+    public static Tensor ofInts(Arena arena, int[] values, int... shape) {
+        Tensor t = allocateHost(arena, DType.I32, shape);
+        t.copyFrom(values);
+        return t;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    /** The extent of dimension {@code i}; negative {@code i} counts from the end. */
+    public int dim(int i) {
+        return shape[i < 0 ? shape.length + i : i];
+    }
+
+    /** A copy of the shape. */
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    /** Number of elements. */
+    public long size() {
+        return size;
+    }
+
+    public long byteSize() {
+        return segment.byteSize();
+    }
+
+    /**
+     * The memory behind this tensor. For CUDA tensors the address is a device pointer: pass it to CUDA
+     * calls only; reading it from Java would read host memory at that address.
+     */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    public boolean isAlive() {
+        return segment.scope().isAlive();
+    }
+
+    public boolean hasShape(int... expected) {
+        return Arrays.equals(shape, expected);
+    }
+
+    /** The same bytes seen with another shape of the same element count. */
+    public Tensor view(int... newShape) {
+        int[] s = checkedShape(newShape);
+        if (sizeOf(s) != size) {
+            throw new IllegalArgumentException("cannot view a tensor of shape " + shapeString(shape) + " ("
+                    + size + " elements) as " + shapeString(s) + " (" + sizeOf(s) + " elements)");
+        }
+        return new Tensor(dtype, device, s, segment);
+    }
+
+    /** Rows {@code [from, to)} along the first dimension: contiguous, so no copy. */
+    public Tensor slice(int from, int to) {
+        if (shape.length == 0 || from < 0 || to > shape[0] || from > to) {
+            throw new IndexOutOfBoundsException("slice [" + from + ", " + to + ") of a tensor of shape "
+                    + shapeString(shape));
+        }
+        int[] s = shape.clone();
+        s[0] = to - from;
+        long rowBytes = rowElements() * dtype.byteSize();
+        return new Tensor(dtype, device, s, segment.asSlice(from * rowBytes, (to - from) * rowBytes));
+    }
+
+    /** Element {@code i} along the first dimension, with that dimension dropped. */
+    public Tensor get(int i) {
+        if (shape.length == 0 || i < 0 || i >= shape[0]) {
+            throw new IndexOutOfBoundsException("index " + i + " of a tensor of shape " + shapeString(shape));
+        }
+        int[] s = Arrays.copyOfRange(shape, 1, shape.length);
+        long rowBytes = rowElements() * dtype.byteSize();
+        return new Tensor(dtype, device, s, segment.asSlice(i * rowBytes, rowBytes));
+    }
+
+    /** A flat run of {@code count} elements starting at element {@code offset}, as a rank-1 tensor. */
+    public Tensor flatSlice(long offset, int count) {
+        if (offset < 0 || count < 0 || offset + count > size) {
+            throw new IndexOutOfBoundsException("elements [" + offset + ", " + (offset + count)
+                    + ") of a tensor of " + size + " elements");
+        }
+        return new Tensor(dtype, device, new int[] {count},
+                segment.asSlice(offset * dtype.byteSize(), (long) count * dtype.byteSize()));
+    }
+
+    private long rowElements() {
+        long n = 1;
+        for (int d = 1; d < shape.length; d++) {
+            n *= shape[d];
+        }
+        return n;
+    }
+
+    // ---- host access (CPU tensors only) --------------------------------------------------------------
+
+    public void copyFrom(float[] values) {
+        requireHost("copyFrom(float[])");
+        requireType(DType.F32, "copyFrom(float[])");
+        requireLength(values.length);
+        MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
+    }
+
+    public void copyFrom(int[] values) {
+        requireHost("copyFrom(int[])");
+        requireType(DType.I32, "copyFrom(int[])");
+        requireLength(values.length);
+        MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_INT, 0, values.length);
+    }
+
+    public float[] toFloatArray() {
+        requireHost("toFloatArray()");
+        requireType(DType.F32, "toFloatArray()");
+        return segment.toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    public int[] toIntArray() {
+        requireHost("toIntArray()");
+        requireType(DType.I32, "toIntArray()");
+        return segment.toArray(ValueLayout.JAVA_INT);
+    }
+
+    /** Reads element {@code i} of a host float32 tensor (flat, row-major index). */
+    public float getFloat(long i) {
+        requireHost("getFloat");
+        requireType(DType.F32, "getFloat");
+        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+    }
+
+    public void setFloat(long i, float v) {
+        requireHost("setFloat");
+        requireType(DType.F32, "setFloat");
+        segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+    }
+
+    public int getInt(long i) {
+        requireHost("getInt");
+        requireType(DType.I32, "getInt");
+        return segment.getAtIndex(ValueLayout.JAVA_INT, i);
+    }
+
+    public void setInt(long i, int v) {
+        requireHost("setInt");
+        requireType(DType.I32, "setInt");
+        segment.setAtIndex(ValueLayout.JAVA_INT, i, v);
+    }
+
+    private void requireHost(String what) {
+        if (!device.isHost()) {
+            throw new IllegalStateException(what + " needs a host tensor, but this one lives on " + device
+                    + "; copy it out through its Backend first");
+        }
+    }
+
+    private void requireType(DType expected, String what) {
+        if (dtype != expected) {
+            throw new IllegalArgumentException(what + " needs a " + expected + " tensor, but this one is " + dtype);
+        }
+    }
+
+    private void requireLength(int length) {
+        if (length != size) {
+            throw new IllegalArgumentException("array of length " + length + " does not match a tensor of shape "
+                    + shapeString(shape) + " (" + size + " elements)");
+        }
+    }
+
+    // ---- shapes ----------------------------------------------------------------------------------------
+
+    public static String shapeString(int... shape) {
+        StringBuilder sb = new StringBuilder("(");
+        for (int i = 0; i < shape.length; i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            sb.append(shape[i]);
+        }
+        return sb.append(shape.length == 1 ? ",)" : ")").toString();
+    }
+
+    private static int[] checkedShape(int[] shape) {
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + shapeString(shape));
+            }
+        }
+        return shape.clone();
+    }
+
+    private static long sizeOf(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + shapeString(shape) + " " + dtype + " on " + device;
+    }
+}
