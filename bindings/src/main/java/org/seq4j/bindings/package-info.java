@@ -1,2 +1,0 @@
-// placeholder until jextract output lands
-package org.seq4j.bindings;

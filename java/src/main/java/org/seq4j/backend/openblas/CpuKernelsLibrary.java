@@ -1,0 +1,51 @@
+// Loads libseq4j_cpu.so, the C kernels of native/cpu, which the java module's build packs into the jar
+// under org/seq4j/native/linux-x86_64/. -Dseq4j.native.cpu=/path/libseq4j_cpu.so overrides that (for
+// working on the kernels without rebuilding the jar).
+package org.seq4j.backend.openblas;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.backend.NativeLibraries;
+import org.seq4j.bindings.cpu.seq4j_cpu_h;
+
+public final class CpuKernelsLibrary {
+    static final String FOLDER = "org/seq4j/native/linux-x86_64/";
+    static final String NAME = "libseq4j_cpu.so";
+
+    private static Path loaded;
+
+    private CpuKernelsLibrary() {
+    }
+
+    public static synchronized Path load() {
+        if (loaded == null) {
+            Path p;
+            String explicit = System.getProperty("seq4j.native.cpu");
+            if (explicit != null && !explicit.isBlank()) {
+                p = Path.of(explicit);
+                if (!Files.isRegularFile(p)) {
+                    throw new BackendUnavailableException("-Dseq4j.native.cpu names " + p + ", which is not a file");
+                }
+            } else {
+                ClassLoader cl = CpuKernelsLibrary.class.getClassLoader();
+                if (cl.getResource(FOLDER + NAME) == null) {
+                    throw new BackendUnavailableException(NAME + " is not in the jar (the native build did not run: "
+                            + "build with mvn, which runs make in native/, or set -Dseq4j.native.cpu)");
+                }
+                p = NativeLibraries.extract(cl, FOLDER, List.of(NAME), "seq4j-cpu", true).resolve(NAME);
+            }
+            NativeLibraries.load(p, "the seq4j C kernels");
+            loaded = p;
+        }
+        return loaded;
+    }
+
+    /** Version, compiler and the instruction set the kernels dispatched to on this CPU. */
+    public static String info() {
+        MemorySegment s = seq4j_cpu_h.seq4j_cpu_info();
+        return s.reinterpret(512).getString(0);
+    }
+}

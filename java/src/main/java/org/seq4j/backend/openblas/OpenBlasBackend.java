@@ -1,0 +1,334 @@
+// The CPU backend: GEMM through OpenBLAS (cblas, row-major), every other kernel through seq4j's fused
+// C kernels (native/cpu), both called through jextract-generated FFM bindings on host memory.
+// Arguments were checked by AbstractBackend; nothing here re-checks.
+package org.seq4j.backend.openblas;
+
+import static org.seq4j.bindings.cblas.cblas_h.CblasNoTrans;
+import static org.seq4j.bindings.cblas.cblas_h.CblasRowMajor;
+import static org.seq4j.bindings.cblas.cblas_h.CblasTrans;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.seq4j.backend.AbstractBackend;
+import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.backend.Transpose;
+import org.seq4j.bindings.cblas.cblas_h;
+import org.seq4j.bindings.cpu.seq4j_cpu_h;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Device;
+import org.seq4j.tensor.Tensor;
+
+public final class OpenBlasBackend extends AbstractBackend {
+    private final OpenBlasLibrary.Location location;
+
+    /** Loads OpenBLAS and the C kernels with OpenBLAS's default thread count (or -Dseq4j.threads). */
+    public OpenBlasBackend() {
+        this(Integer.getInteger("seq4j.threads", 0));
+    }
+
+    /** @param threads OpenBLAS threads; 0 keeps OpenBLAS's default (one per core, or OPENBLAS_NUM_THREADS). */
+    public OpenBlasBackend(int threads) {
+        try {
+            this.location = OpenBlasLibrary.load();
+            CpuKernelsLibrary.load();
+        } catch (UnsatisfiedLinkError e) {
+            throw new BackendUnavailableException("cannot link the native libraries: " + e.getMessage(), e);
+        }
+        if (threads > 0) {
+            OpenBlasLibrary.setThreads(threads);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "openblas";
+    }
+
+    @Override
+    public Device device() {
+        return Device.CPU;
+    }
+
+    @Override
+    public String description() {
+        return "OpenBLAS " + OpenBlasLibrary.config() + " [" + OpenBlasLibrary.coreName() + ", "
+                + OpenBlasLibrary.threads() + " threads] from " + location.path() + " (" + location.source() + "); "
+                + CpuKernelsLibrary.info();
+    }
+
+    /** Where OpenBLAS was loaded from, and which candidates were passed over. */
+    public OpenBlasLibrary.Location location() {
+        return location;
+    }
+
+    @Override
+    public void close() {
+    }
+
+    private static int trans(Transpose t) {
+        return t.isTransposed() ? CblasTrans() : CblasNoTrans();
+    }
+
+    private static MemorySegment p(Tensor t) {
+        return t.segment();
+    }
+
+    // ---- memory ----------------------------------------------------------------------------------------
+
+    @Override
+    protected Tensor allocateK(Arena arena, DType dtype, int[] shape) {
+        return Tensor.allocateHost(arena, dtype, shape);
+    }
+
+    @Override
+    protected void copyK(Tensor dst, Tensor src) {
+        MemorySegment.copy(src.segment(), 0, dst.segment(), 0, src.byteSize());
+    }
+
+    @Override
+    protected void copyInK(Tensor dst, MemorySegment src) {
+        MemorySegment.copy(src, 0, dst.segment(), 0, src.byteSize());
+    }
+
+    @Override
+    protected void copyOutK(MemorySegment dst, Tensor src) {
+        MemorySegment.copy(src.segment(), 0, dst, 0, src.byteSize());
+    }
+
+    @Override
+    protected float itemK(Tensor x, long index) {
+        return x.getFloat(index);
+    }
+
+    @Override
+    public void synchronize() {
+    }
+
+    // ---- elementwise -----------------------------------------------------------------------------------
+
+    @Override
+    protected void fillK(Tensor x, float value) {
+        if (x.dtype() == DType.I32) {
+            seq4j_cpu_h.seq4j_fill_i32(p(x), x.size(), (int) value);
+        } else {
+            seq4j_cpu_h.seq4j_fill_f32(p(x), x.size(), value);
+        }
+    }
+
+    @Override
+    protected void scaleK(Tensor x, float alpha) {
+        seq4j_cpu_h.seq4j_scale(p(x), x.size(), alpha);
+    }
+
+    @Override
+    protected void axpyK(float alpha, Tensor x, Tensor y) {
+        seq4j_cpu_h.seq4j_axpy(p(y), p(x), y.size(), alpha);
+    }
+
+    @Override
+    protected void mulK(Tensor out, Tensor a, Tensor b) {
+        seq4j_cpu_h.seq4j_mul(p(out), p(a), p(b), out.size());
+    }
+
+    @Override
+    protected void swapAxes01K(Tensor out, Tensor in, int n, int t, int f) {
+        seq4j_cpu_h.seq4j_swap_axes01(p(out), p(in), n, t, f);
+    }
+
+    @Override
+    protected void concatColumnsK(Tensor out, Tensor a, Tensor b, int m, int f1, int f2) {
+        seq4j_cpu_h.seq4j_concat_columns(p(out), p(a), p(b), m, f1, f2);
+    }
+
+    @Override
+    protected void splitColumnsK(Tensor da, Tensor db, Tensor dout, int m, int f1, int f2) {
+        seq4j_cpu_h.seq4j_split_columns(p(da), p(db), p(dout), m, f1, f2);
+    }
+
+    // ---- BLAS ------------------------------------------------------------------------------------------
+
+    @Override
+    protected void gemmK(Transpose transA, Transpose transB, int m, int n, int k,
+                         float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {
+        cblas_h.cblas_sgemm(CblasRowMajor(), trans(transA), trans(transB), m, n, k,
+                alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
+    }
+
+    @Override
+    protected void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k,
+                                       float alpha, Tensor a, int lda, long strideA, Tensor b, int ldb, long strideB,
+                                       float beta, Tensor c, int ldc, long strideC, int batch) {
+        // One cblas_sgemm per matrix. (OpenBLAS 0.3.31's cblas_sgemm_batch_strided crashes on AMD Zen in the
+        // DYNAMIC_ARCH build, even from C.) The extents were checked for the whole batch, so every slice
+        // below lies inside its tensor.
+        long fa = a.dtype().byteSize();
+        for (int i = 0; i < batch; i++) {
+            MemorySegment ai = a.segment().asSlice(i * strideA * fa);
+            MemorySegment bi = b.segment().asSlice(i * strideB * fa);
+            MemorySegment ci = c.segment().asSlice(i * strideC * fa);
+            cblas_h.cblas_sgemm(CblasRowMajor(), trans(transA), trans(transB), m, n, k,
+                    alpha, ai, lda, bi, ldb, beta, ci, ldc);
+        }
+    }
+
+    @Override
+    protected void addBiasK(Tensor y, Tensor b, int m, int n) {
+        seq4j_cpu_h.seq4j_add_bias(p(y), p(b), m, n);
+    }
+
+    @Override
+    protected void sumRowsK(Tensor out, Tensor x, float beta, int m, int n) {
+        seq4j_cpu_h.seq4j_sum_rows(p(out), p(x), beta, m, n);
+    }
+
+    // ---- activations -----------------------------------------------------------------------------------
+
+    @Override
+    protected void sigmoidForwardK(Tensor y, Tensor x) {
+        seq4j_cpu_h.seq4j_sigmoid_forward(p(y), p(x), y.size());
+    }
+
+    @Override
+    protected void sigmoidBackwardK(Tensor dx, Tensor y, Tensor dy) {
+        seq4j_cpu_h.seq4j_sigmoid_backward(p(dx), p(y), p(dy), dx.size());
+    }
+
+    @Override
+    protected void tanhForwardK(Tensor y, Tensor x) {
+        seq4j_cpu_h.seq4j_tanh_forward(p(y), p(x), y.size());
+    }
+
+    @Override
+    protected void tanhBackwardK(Tensor dx, Tensor y, Tensor dy) {
+        seq4j_cpu_h.seq4j_tanh_backward(p(dx), p(y), p(dy), dx.size());
+    }
+
+    @Override
+    protected void softmaxForwardK(Tensor y, Tensor x, int m, int v) {
+        seq4j_cpu_h.seq4j_softmax_forward(p(y), p(x), m, v);
+    }
+
+    @Override
+    protected void softmaxBackwardK(Tensor dx, Tensor y, Tensor dy, int m, int v) {
+        seq4j_cpu_h.seq4j_softmax_backward(p(dx), p(y), p(dy), m, v);
+    }
+
+    // ---- recurrent cells -------------------------------------------------------------------------------
+
+    @Override
+    protected void lstmCellForwardK(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev, int n, int h) {
+        seq4j_cpu_h.seq4j_lstm_cell_forward(p(hNext), p(cNext), p(gates), p(cPrev), n, h);
+    }
+
+    @Override
+    protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                                     Tensor dhNext, Tensor dcNext, int n, int h) {
+        seq4j_cpu_h.seq4j_lstm_cell_backward(p(dA), p(dcPrev), p(gates), p(cNext), p(cPrev), p(dhNext), p(dcNext),
+                n, h);
+    }
+
+    // ---- embedding -------------------------------------------------------------------------------------
+
+    @Override
+    protected void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
+        seq4j_cpu_h.seq4j_embedding_forward(p(out), p(W), p(ids), m, d);
+    }
+
+    @Override
+    protected void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
+        seq4j_cpu_h.seq4j_embedding_backward(p(dW), p(ids), p(dout), m, d);
+    }
+
+    // ---- losses ----------------------------------------------------------------------------------------
+
+    @Override
+    protected void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels, int m, int v) {
+        seq4j_cpu_h.seq4j_softmax_xent_forward(p(probs), p(loss), p(logits), p(labels), m, v);
+    }
+
+    @Override
+    protected void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m,
+                                                int v) {
+        seq4j_cpu_h.seq4j_softmax_xent_backward(p(dlogits), p(probs), p(labels), dloss, m, v);
+    }
+
+    @Override
+    protected void mseForwardK(Tensor loss, Tensor y, Tensor t, float scale) {
+        seq4j_cpu_h.seq4j_mse_forward(p(loss), p(y), p(t), y.size(), scale);
+    }
+
+    @Override
+    protected void mseBackwardK(Tensor dy, Tensor y, Tensor t, float scale) {
+        seq4j_cpu_h.seq4j_mse_backward(p(dy), p(y), p(t), y.size(), scale);
+    }
+
+    // ---- attention -------------------------------------------------------------------------------------
+
+    @Override
+    protected void attentionWeightForwardK(Tensor a, Tensor hs, Tensor h, int t, int n, int hd) {
+        seq4j_cpu_h.seq4j_attention_weight_forward(p(a), p(hs), p(h), t, n, hd);
+    }
+
+    @Override
+    protected void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da,
+                                            int t, int n, int hd) {
+        seq4j_cpu_h.seq4j_attention_weight_backward(p(dhs), p(dh), p(a), p(hs), p(h), p(da), t, n, hd);
+    }
+
+    @Override
+    protected void weightSumForwardK(Tensor c, Tensor hs, Tensor a, int t, int n, int hd) {
+        seq4j_cpu_h.seq4j_weight_sum_forward(p(c), p(hs), p(a), t, n, hd);
+    }
+
+    @Override
+    protected void weightSumBackwardK(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc, int t, int n, int hd) {
+        seq4j_cpu_h.seq4j_weight_sum_backward(p(dhs), p(da), p(hs), p(a), p(dc), t, n, hd);
+    }
+
+    // ---- dropout ---------------------------------------------------------------------------------------
+
+    @Override
+    protected void dropoutMaskK(Tensor mask, float ratio, long seed) {
+        seq4j_cpu_h.seq4j_dropout_mask(p(mask), mask.size(), ratio, seed);
+    }
+
+    // ---- optimizers ------------------------------------------------------------------------------------
+
+    @Override
+    protected void sgdUpdateK(Tensor param, Tensor grad, float lr) {
+        seq4j_cpu_h.seq4j_sgd_update(p(param), p(grad), param.size(), lr);
+    }
+
+    @Override
+    protected void momentumUpdateK(Tensor param, Tensor v, Tensor grad, float lr, float momentum) {
+        seq4j_cpu_h.seq4j_momentum_update(p(param), p(v), p(grad), param.size(), lr, momentum);
+    }
+
+    @Override
+    protected void adagradUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float eps) {
+        seq4j_cpu_h.seq4j_adagrad_update(p(param), p(h), p(grad), param.size(), lr, eps);
+    }
+
+    @Override
+    protected void rmspropUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps) {
+        seq4j_cpu_h.seq4j_rmsprop_update(p(param), p(h), p(grad), param.size(), lr, decay, eps);
+    }
+
+    @Override
+    protected void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
+                               float eps) {
+        seq4j_cpu_h.seq4j_adam_update(p(param), p(m), p(v), p(grad), param.size(), lrT, beta1, beta2, eps);
+    }
+
+    // ---- reductions ------------------------------------------------------------------------------------
+
+    @Override
+    protected void sumOfSquaresK(Tensor out, Tensor x) {
+        seq4j_cpu_h.seq4j_sum_of_squares(p(out), p(x), x.size());
+    }
+
+    @Override
+    protected void argmaxRowsK(Tensor ids, Tensor x, int m, int v) {
+        seq4j_cpu_h.seq4j_argmax_rows(p(ids), p(x), m, v);
+    }
+}

@@ -1,0 +1,135 @@
+// Finds and loads OpenBLAS for the FFM bindings, in this order:
+//   1. an explicit path: -Dseq4j.openblas=/path/libopenblas.so.0 or SEQ4J_OPENBLAS (an error if it fails:
+//      it was asked for),
+//   2. the system's libopenblas.so.0 (LD_LIBRARY_PATH, then the usual library folders),
+//   3. the binary inside the Maven artifact org.bytedeco:openblas:<ver>:linux-x86_64, extracted once into
+//      the cache folder with the libgfortran/libquadmath/libgcc_s it finds by RUNPATH $ORIGIN.
+// So a machine with only a JDK and Maven has a working OpenBLAS, no root needed.
+package org.seq4j.backend.openblas;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.backend.NativeLibraries;
+import org.seq4j.bindings.cblas.cblas_h;
+
+public final class OpenBlasLibrary {
+
+    /** Where the loaded library came from. */
+    public enum Source {
+        EXPLICIT,
+        SYSTEM,
+        MAVEN_ARTIFACT
+    }
+
+    /** The library chosen: its path, where it came from, and the candidates passed over (with why). */
+    public record Location(Path path, Source source, List<String> skipped) {
+    }
+
+    static final String SONAME = "libopenblas.so.0";
+    static final String ARTIFACT_FOLDER = "org/bytedeco/openblas/linux-x86_64/";
+    static final List<String> ARTIFACT_FILES =
+            List.of(SONAME, "libgfortran.so.5", "libquadmath.so.0", "libgcc_s.so.1");
+    static final List<String> SYSTEM_FOLDERS = List.of(
+            "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/usr/local/lib",
+            "/usr/lib/x86_64-linux-gnu/openblas-pthread");
+
+    private static Location loaded;
+
+    private OpenBlasLibrary() {
+    }
+
+    /** Loads OpenBLAS once per JVM (later calls return the first result) and returns where it came from. */
+    public static synchronized Location load() {
+        if (loaded == null) {
+            Location where = locate(System.getProperties()::getProperty, System.getenv(), OpenBlasLibrary::artifactFolder);
+            NativeLibraries.load(where.path(), "OpenBLAS (" + where.source() + ")");
+            loaded = where;
+        }
+        return loaded;
+    }
+
+    /**
+     * Decides which library to load, without loading it. Separated from load() so that the order can be
+     * tested with any properties, environment and artifact.
+     *
+     * @param properties system properties (seq4j.openblas)
+     * @param env environment (SEQ4J_OPENBLAS, LD_LIBRARY_PATH)
+     * @param artifact extracts the Maven artifact's libraries and returns their folder, or throws
+     */
+    static Location locate(Function<String, String> properties, Map<String, String> env,
+                           Function<List<String>, Path> artifact) {
+        List<String> skipped = new ArrayList<>();
+        String explicit = properties.apply("seq4j.openblas");
+        String explicitWhere = "-Dseq4j.openblas";
+        if (explicit == null || explicit.isBlank()) {
+            explicit = env.get("SEQ4J_OPENBLAS");
+            explicitWhere = "SEQ4J_OPENBLAS";
+        }
+        if (explicit != null && !explicit.isBlank()) {
+            Path p = Path.of(explicit);
+            if (!Files.isRegularFile(p)) {
+                throw new BackendUnavailableException(explicitWhere + " names " + p + ", which is not a file");
+            }
+            return new Location(p, Source.EXPLICIT, skipped);
+        }
+        skipped.add("explicit path: neither -Dseq4j.openblas nor SEQ4J_OPENBLAS is set");
+
+        List<String> folders = new ArrayList<>();
+        String ld = env.get("LD_LIBRARY_PATH");
+        if (ld != null) {
+            for (String f : ld.split(":")) {
+                if (!f.isBlank()) {
+                    folders.add(f);
+                }
+            }
+        }
+        folders.addAll(SYSTEM_FOLDERS);
+        for (String f : folders) {
+            Path p = Path.of(f, SONAME);
+            if (Files.isRegularFile(p)) {
+                return new Location(p, Source.SYSTEM, skipped);
+            }
+        }
+        skipped.add("system: no " + SONAME + " in LD_LIBRARY_PATH or " + String.join(", ", SYSTEM_FOLDERS));
+
+        Path folder = artifact.apply(ARTIFACT_FILES);
+        return new Location(folder.resolve(SONAME), Source.MAVEN_ARTIFACT, skipped);
+    }
+
+    private static Path artifactFolder(List<String> files) {
+        ClassLoader cl = OpenBlasLibrary.class.getClassLoader();
+        if (cl.getResource(ARTIFACT_FOLDER + SONAME) == null) {
+            throw new BackendUnavailableException("no OpenBLAS found: no explicit path (-Dseq4j.openblas / SEQ4J_OPENBLAS), "
+                    + "no system " + SONAME + ", and the jar org.bytedeco:openblas:linux-x86_64 is not on the class path");
+        }
+        return NativeLibraries.extract(cl, ARTIFACT_FOLDER, files, "openblas", false);
+    }
+
+    /** OpenBLAS's own description of its build (version, DYNAMIC_ARCH, threading, the core it detected). */
+    public static String config() {
+        MemorySegment s = cblas_h.openblas_get_config();
+        return s.equals(MemorySegment.NULL) ? "?" : s.reinterpret(4096).getString(0).trim();
+    }
+
+    public static String coreName() {
+        MemorySegment s = cblas_h.openblas_get_corename();
+        return s.equals(MemorySegment.NULL) ? "?" : s.reinterpret(256).getString(0).trim();
+    }
+
+    public static int threads() {
+        return cblas_h.openblas_get_num_threads();
+    }
+
+    public static void setThreads(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("OpenBLAS threads must be >= 1, got " + n);
+        }
+        cblas_h.openblas_set_num_threads(n);
+    }
+}

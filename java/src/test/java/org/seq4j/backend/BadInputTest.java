@@ -1,0 +1,139 @@
+// Bad input to kernels: each is a clear exception naming the argument and what was expected, raised
+// before any native code runs, on every backend (the checks live in AbstractBackend).
+package org.seq4j.backend;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.lang.foreign.Arena;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Device;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class BadInputTest {
+
+    @Target(ElementType.METHOD)
+    @Retention(RetentionPolicy.RUNTIME)
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    @interface EveryBackend {
+    }
+
+    private static <T extends Throwable> void assertMessage(Class<T> type, Executable call, String... parts) {
+        T e = assertThrows(type, call);
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), () -> "message '" + e.getMessage() + "' should mention '" + p + "'");
+        }
+    }
+
+    @EveryBackend
+    void wrongShapeNamesArgumentAndBothShapes(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor h = b.allocate(arena, DType.F32, 3, 5), c = b.allocate(arena, DType.F32, 3, 5);
+            Tensor gates = b.allocate(arena, DType.F32, 3, 20), badC = b.allocate(arena, DType.F32, 3, 6);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmCellForward(h, c, gates, badC),
+                    "lstmCellForward", "cPrev", "(3, 6)", "expected (3, 5)");
+            Tensor badGates = b.allocate(arena, DType.F32, 3, 19);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmCellForward(h, c, badGates, c),
+                    "gates", "(3, 19)", "expected (3, 20)");
+            Tensor x = b.allocate(arena, DType.F32, 4, 7), y = b.allocate(arena, DType.F32, 4, 8);
+            assertMessage(IllegalArgumentException.class, () -> b.softmaxForward(y, x), "softmaxForward", "y", "(4, 8)",
+                    "expected (4, 7)");
+            assertMessage(IllegalArgumentException.class, () -> b.axpy(1f, x, y), "axpy", "same number of elements");
+        }
+    }
+
+    @EveryBackend
+    void wrongDtypeAndDevice(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor w = b.allocate(arena, DType.F32, 10, 4), out = b.allocate(arena, DType.F32, 3, 4);
+            Tensor floatIds = b.allocate(arena, DType.F32, 3);
+            assertMessage(IllegalArgumentException.class, () -> b.embeddingForward(out, w, floatIds),
+                    "embeddingForward", "ids", "must be I32");
+            // a tensor that claims to live on the other device (its memory is host memory that the
+            // kernel must never touch: the check rejects it first)
+            Device other = b.device() == Device.CPU ? Device.CUDA : Device.CPU;
+            Tensor alien = Tensor.wrap(arena.allocate(40 * 4, 64), DType.F32, other, 10, 4);
+            assertMessage(IllegalArgumentException.class, () -> b.embeddingForward(out, alien, b.allocate(arena, DType.I32, 3)),
+                    "W", "is on " + other, "works on " + b.device());
+        }
+    }
+
+    @EveryBackend
+    void idsOutOfVocabulary(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor w = b.allocate(arena, DType.F32, 13, 4), out = b.allocate(arena, DType.F32, 3, 4);
+            Tensor ids = b.allocate(arena, DType.I32, 3);
+            b.copyIn(ids, new int[] {0, 12, 13});
+            // host backends throw at the call; device backends at the next synchronising call
+            assertMessage(IndexOutOfBoundsException.class, () -> {
+                b.embeddingForward(out, w, ids);
+                b.synchronize();
+            }, "embeddingForward", "13", "[0, 13)");
+            b.copyIn(ids, new int[] {-1, 0, 1});
+            assertMessage(IndexOutOfBoundsException.class, () -> {
+                b.embeddingBackward(w, ids, out);
+                b.synchronize();
+            }, "embeddingBackward", "-1");
+            Tensor logits = b.allocate(arena, DType.F32, 3, 13), probs = b.allocate(arena, DType.F32, 3, 13);
+            Tensor loss = b.allocate(arena, DType.F32, 1), labels = b.allocate(arena, DType.I32, 3);
+            b.copyIn(labels, new int[] {-1, 5, -2});
+            assertMessage(IndexOutOfBoundsException.class, () -> {
+                b.softmaxCrossEntropyForward(probs, loss, logits, labels);
+                b.synchronize();
+            }, "labels", "-2", "ignore label -1");
+        }
+    }
+
+    @EveryBackend
+    void closedArena(String name) {
+        Backend b = TestBackends.get(name);
+        Tensor x;
+        try (Arena arena = Arena.ofConfined()) {
+            x = b.allocate(arena, DType.F32, 8);
+        }
+        assertMessage(IllegalStateException.class, () -> b.scale(x, 2f), "scale", "x", "already closed");
+    }
+
+    @EveryBackend
+    void gemmExtentsAndAliasing(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor a = b.allocate(arena, DType.F32, 4, 5), m = b.allocate(arena, DType.F32, 5, 6);
+            Tensor c = b.allocate(arena, DType.F32, 4, 6);
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gemm(Transpose.NO, Transpose.NO, 4, 6, 5, 1f, a, 4, m, 6, 0f, c, 6), "lda", "smaller than the 5");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gemm(Transpose.NO, Transpose.NO, 4, 6, 5, 1f, a, 6, m, 6, 0f, c, 6), "a as a (4, 5) matrix",
+                    "spans 23", "has only 20");
+            Tensor sq = b.allocate(arena, DType.F32, 5, 5);
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.matmul(Transpose.NO, Transpose.NO, 1f, sq, sq, 0f, sq), "c and a overlap");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.matmul(Transpose.NO, Transpose.NO, 1f, a, a, 0f, c), "matmul shapes do not agree");
+        }
+    }
+
+    @EveryBackend
+    void copyAndItemBounds(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor x = b.allocate(arena, DType.F32, 2, 3);
+            assertMessage(IllegalArgumentException.class, () -> b.copyIn(x, new float[5]), "length 5", "6 elements");
+            assertMessage(IllegalArgumentException.class, () -> b.copyIn(x, new int[6]), "must be I32");
+            assertMessage(IndexOutOfBoundsException.class, () -> b.item(x, 6), "index 6");
+            assertMessage(IllegalArgumentException.class, () -> b.dropoutMask(x, 1f, 0), "ratio", "[0, 1)");
+        }
+    }
+}

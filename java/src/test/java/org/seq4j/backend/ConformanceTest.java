@@ -1,0 +1,541 @@
+// The conformance suite: every kernel of Backend, on every backend other than the reference, against
+// JavaBackend, on seeded data and odd shapes (1, primes, non-multiples of 8, large). Backends that do
+// not load here (e.g. CUDA without a GPU) are skipped with the reason by TestBackends.
+//
+// Tolerances are |got - ref| <= atol + rtol * |ref|, chosen per kind of kernel:
+//  - EXACT: data movement (copy, fill, gather, concat, transposes) and the counter-based dropout mask
+//    must match bit for bit; so must argmax.
+//  - ONE_ROUNDING: kernels that round once or twice per element in the same order as the reference
+//    (scale, axpy, mul, bias, optimizer updates): 4 ulp (rtol 2^-21), so a compiler's FMA contraction
+//    would still pass, but any wrong index or formula would not.
+//  - TRANSCENDENTAL: exp, sigmoid, tanh through the C kernels' polynomial (about 1-2 ulp each) against
+//    Math.exp / Math.tanh in double: rtol 1e-5 (~80 ulp) with atol 1e-6 for values near zero, where a
+//    relative bound means nothing (tanh(x) ~ x, sigmoid tails).
+//  - SUMS of length L in float (softmax rows, attention dots, column sums): error grows like sqrt(L) u
+//    per term magnitude; stated with each test.
+//  - GEMM: per element, 4 sqrt(k) u |alpha| sum_l |a_il b_lj| + u |beta c_ij| (the random-walk size of
+//    float rounding in a length-k dot product, with 4x margin), computed from the data.
+package org.seq4j.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.tensor.DType;
+import org.seq4j.testing.Both;
+import org.seq4j.testing.Both.Pair;
+import org.seq4j.testing.TestBackends;
+
+class ConformanceTest {
+    static final double ULP = 0x1.0p-24;
+    static final double ONE_ROUNDING = 4 * 0x1.0p-23;
+    static final double T_ATOL = 1e-6;
+    static final double T_RTOL = 1e-5;
+
+    /** Sizes for flat kernels: one element, primes, a non-multiple of the vector width, and a large one. */
+    static final int[] SIZES = {1, 7, 13, 64, 1000, (1 << 20) + 3};
+
+    /** (rows, columns) for row-wise kernels. */
+    static final int[][] ROWS = {{1, 1}, {1, 13}, {7, 1}, {3, 5}, {17, 31}, {128, 13}, {64, 1000}};
+
+    @Target(ElementType.METHOD)
+    @Retention(RetentionPolicy.RUNTIME)
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#accelerated")
+    @interface EveryBackend {
+    }
+
+    private static Both both(String backend, long seed) {
+        return new Both(TestBackends.get(backend), seed);
+    }
+
+    // ---- memory and data movement ---------------------------------------------------------------------
+
+    @EveryBackend
+    void copyFillRoundTrip(String backend) {
+        try (Both b = both(backend, 1)) {
+            for (int n : SIZES) {
+                Pair x = b.uniformPair(-2, 2, n);
+                Pair y = b.zeros(DType.F32, n);
+                b.ref.copy(y.r(), x.r());
+                b.dev.copy(y.d(), x.d());
+                b.assertExact("copy n=" + n, y);
+                b.ref.fill(y.r(), -3.5f);
+                b.dev.fill(y.d(), -3.5f);
+                b.assertExact("fill n=" + n, y);
+                Pair ids = b.zeros(DType.I32, n);
+                b.ref.fill(ids.r(), -1);
+                b.dev.fill(ids.d(), -1);
+                b.assertExact("fill int32 n=" + n, ids);
+            }
+        }
+    }
+
+    @EveryBackend
+    void itemReadsOneElement(String backend) {
+        try (Both b = both(backend, 2)) {
+            Pair x = b.uniformPair(-1, 1, 5, 7);
+            for (long i : new long[] {0, 17, 34}) {
+                assertEquals(b.ref.item(x.r(), i), b.dev.item(x.d(), i), 0f, "item(" + i + ")");
+            }
+        }
+    }
+
+    @EveryBackend
+    void scaleAxpyMul(String backend) {
+        try (Both b = both(backend, 3)) {
+            for (int n : SIZES) {
+                Pair x = b.uniformPair(-2, 2, n), y = b.uniformPair(-2, 2, n), z = b.zeros(DType.F32, n);
+                b.ref.scale(x.r(), 0.37f);
+                b.dev.scale(x.d(), 0.37f);
+                b.assertClose("scale n=" + n, x, 0, ONE_ROUNDING);
+                b.ref.axpy(-1.7f, x.r(), y.r());
+                b.dev.axpy(-1.7f, x.d(), y.d());
+                b.assertClose("axpy n=" + n, y, 0, ONE_ROUNDING);
+                b.ref.mul(z.r(), x.r(), y.r());
+                b.dev.mul(z.d(), x.d(), y.d());
+                b.assertClose("mul n=" + n, z, 0, ONE_ROUNDING);
+                b.ref.mul(x.r(), x.r(), y.r());
+                b.dev.mul(x.d(), x.d(), y.d());
+                b.assertClose("mul in place n=" + n, x, 0, ONE_ROUNDING);
+            }
+        }
+    }
+
+    @EveryBackend
+    void swapAxesConcatSplit(String backend) {
+        try (Both b = both(backend, 4)) {
+            int[][] ntf = {{1, 1, 1}, {3, 5, 1}, {7, 13, 3}, {128, 29, 16}};
+            for (int[] s : ntf) {
+                int n = s[0], t = s[1], f = s[2];
+                Pair in = b.uniformPair(-1, 1, n, t, f), out = b.zeros(DType.F32, t, n, f);
+                b.ref.swapAxes01(out.r(), in.r());
+                b.dev.swapAxes01(out.d(), in.d());
+                b.assertExact("swapAxes01 (" + n + "," + t + "," + f + ")", out);
+                Pair ids = b.i32(b.ints(n * t, 0, 100), n, t), idsT = b.zeros(DType.I32, t, n);
+                b.ref.swapAxes01(idsT.r(), ids.r());
+                b.dev.swapAxes01(idsT.d(), ids.d());
+                b.assertExact("swapAxes01 int32 (" + n + "," + t + ")", idsT);
+            }
+            for (int[] rc : ROWS) {
+                int m = rc[0], f1 = rc[1], f2 = rc[1] / 2 + 3;
+                Pair a = b.uniformPair(-1, 1, m, f1), c = b.uniformPair(-1, 1, m, f2);
+                Pair out = b.zeros(DType.F32, m, f1 + f2);
+                b.ref.concatColumns(out.r(), a.r(), c.r());
+                b.dev.concatColumns(out.d(), a.d(), c.d());
+                b.assertExact("concatColumns", out);
+                Pair da = b.zeros(DType.F32, m, f1), dc = b.zeros(DType.F32, m, f2);
+                b.ref.splitColumns(da.r(), dc.r(), out.r());
+                b.dev.splitColumns(da.d(), dc.d(), out.d());
+                b.assertExact("splitColumns a", da);
+                b.assertExact("splitColumns b", dc);
+            }
+        }
+    }
+
+    // ---- BLAS ------------------------------------------------------------------------------------------
+
+    record GemmCase(Transpose ta, Transpose tb, int m, int n, int k, int pad, float alpha, float beta) {
+        @Override
+        public String toString() {
+            return "op" + (ta.isTransposed() ? "T" : "N") + (tb.isTransposed() ? "T" : "N") + " m=" + m + " n=" + n
+                    + " k=" + k + " pad=" + pad + " alpha=" + alpha + " beta=" + beta;
+        }
+    }
+
+    static Stream<Arguments> gemmCases() {
+        int[][] mnk = {{1, 1, 1}, {1, 7, 13}, {13, 1, 7}, {7, 13, 1}, {17, 31, 29}, {64, 64, 64}, {127, 129, 65},
+                {128, 512, 128}, {37, 300, 256}};
+        List<GemmCase> cases = new ArrayList<>();
+        for (int[] s : mnk) {
+            for (Transpose ta : Transpose.values()) {
+                for (Transpose tb : Transpose.values()) {
+                    cases.add(new GemmCase(ta, tb, s[0], s[1], s[2], 0, 1f, 0f));
+                }
+            }
+            cases.add(new GemmCase(Transpose.NO, Transpose.YES, s[0], s[1], s[2], 3, -0.5f, 1f));
+            cases.add(new GemmCase(Transpose.YES, Transpose.NO, s[0], s[1], s[2], 5, 2f, 0.25f));
+        }
+        return TestBackends.accelerated().flatMap(backend -> cases.stream().map(c -> Arguments.of(backend, Named.of(c.toString(), c))));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("gemmCases")
+    void gemm(String backend, GemmCase c) {
+        try (Both b = both(backend, 5)) {
+            int aRows = c.ta.isTransposed() ? c.k : c.m, aCols = c.ta.isTransposed() ? c.m : c.k;
+            int bRows = c.tb.isTransposed() ? c.n : c.k, bCols = c.tb.isTransposed() ? c.k : c.n;
+            int lda = aCols + c.pad, ldb = bCols + c.pad, ldc = c.n + c.pad;
+            Pair a = b.uniformPair(-1, 1, aRows * lda);
+            Pair bm = b.uniformPair(-1, 1, bRows * ldb);
+            Pair cm = b.uniformPair(-1, 1, c.m * ldc);
+            float[] ah = b.refValues(a.r()), bh = b.refValues(bm.r()), ch = b.refValues(cm.r());
+            b.ref.gemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.r(), lda, bm.r(), ldb, c.beta, cm.r(), ldc);
+            b.dev.gemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.d(), lda, bm.d(), ldb, c.beta, cm.d(), ldc);
+            assertGemmClose(b, c.toString(), c.ta, c.tb, c.m, c.n, c.k, c.alpha, ah, lda, 0, bh, ldb, 0, c.beta, ch,
+                    ldc, 0, b.refValues(cm.r()), b.devValues(cm.d()), 1);
+        }
+    }
+
+    @EveryBackend
+    void gemmStridedBatched(String backend) {
+        try (Both b = both(backend, 6)) {
+            // attention-like: per sequence n, scores (T,) = hs[:, n, :] (T, H) . h[n] (H,), hs time-major (T, N, H)
+            int t = 11, n = 7, h = 33;
+            Pair hs = b.uniformPair(-1, 1, t, n, h), hv = b.uniformPair(-1, 1, n, h), s = b.zeros(DType.F32, n, t);
+            float[] hsh = b.refValues(hs.r()), hh = b.refValues(hv.r()), sh = new float[n * t];
+            b.ref.gemmStridedBatched(Transpose.NO, Transpose.NO, t, 1, h, 1f, hs.r(), n * h, h, hv.r(), 1, h,
+                    0f, s.r(), 1, t, n);
+            b.dev.gemmStridedBatched(Transpose.NO, Transpose.NO, t, 1, h, 1f, hs.d(), n * h, h, hv.d(), 1, h,
+                    0f, s.d(), 1, t, n);
+            assertGemmClose(b, "batched scores", Transpose.NO, Transpose.NO, t, 1, h, 1f, hsh, n * h, h, hh, 1, h, 0f,
+                    sh, 1, t, b.refValues(s.r()), b.devValues(s.d()), n);
+            // square batches with transposes, padding and beta
+            int m = 9, nn = 10, k = 12, batch = 5, pad = 2;
+            int lda = m + pad, ldb = k + pad, ldc = nn + pad;
+            long sa = (long) k * lda + 3, sb = (long) nn * ldb + 1, sc = (long) m * ldc + 4;
+            Pair a = b.uniformPair(-1, 1, (int) (sa * batch)), bm = b.uniformPair(-1, 1, (int) (sb * batch));
+            Pair cm = b.uniformPair(-1, 1, (int) (sc * batch));
+            float[] ah = b.refValues(a.r()), bh = b.refValues(bm.r()), ch = b.refValues(cm.r());
+            b.ref.gemmStridedBatched(Transpose.YES, Transpose.YES, m, nn, k, 0.5f, a.r(), lda, sa, bm.r(), ldb, sb,
+                    -1f, cm.r(), ldc, sc, batch);
+            b.dev.gemmStridedBatched(Transpose.YES, Transpose.YES, m, nn, k, 0.5f, a.d(), lda, sa, bm.d(), ldb, sb,
+                    -1f, cm.d(), ldc, sc, batch);
+            assertGemmClose(b, "batched TT", Transpose.YES, Transpose.YES, m, nn, k, 0.5f, ah, lda, sa, bh, ldb, sb, -1f,
+                    ch, ldc, sc, b.refValues(cm.r()), b.devValues(cm.d()), batch);
+        }
+    }
+
+    /** The per-element gemm tolerance described at the top; elements outside the C matrices must be untouched. */
+    private static void assertGemmClose(Both b, String what, Transpose ta, Transpose tb, int m, int n, int k,
+                                        float alpha, float[] a, int lda, long sa, float[] bm, int ldb, long sb,
+                                        float beta, float[] c0, int ldc, long sc, float[] ref, float[] got, int batch) {
+        float[] atol = new float[ref.length];
+        boolean[] inside = new boolean[ref.length];
+        for (int p = 0; p < batch; p++) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double s = 0;
+                    for (int l = 0; l < k; l++) {
+                        double av = ta.isTransposed() ? a[(int) (p * sa + (long) l * lda + i)] : a[(int) (p * sa + (long) i * lda + l)];
+                        double bv = tb.isTransposed() ? bm[(int) (p * sb + (long) j * ldb + l)] : bm[(int) (p * sb + (long) l * ldb + j)];
+                        s += Math.abs(av * bv);
+                    }
+                    int ci = (int) (p * sc + (long) i * ldc + j);
+                    atol[ci] = (float) (4 * Math.sqrt(Math.max(k, 1)) * ULP * Math.abs(alpha) * s
+                            + ULP * Math.abs(beta * c0[ci]) + 1e-30);
+                    inside[ci] = true;
+                }
+            }
+        }
+        for (int i = 0; i < ref.length; i++) {
+            if (!inside[i] && Float.floatToIntBits(got[i]) != Float.floatToIntBits(c0[i])) {
+                throw new AssertionError(what + " on " + b.dev.name() + ": element " + i
+                        + " lies outside every C matrix but was changed from " + c0[i] + " to " + got[i]);
+            }
+            double diff = Math.abs((double) got[i] - ref[i]);
+            if (inside[i] && !(diff <= atol[i])) {
+                throw new AssertionError(String.format("%s on %s: C element %d is %.9g, reference %.9g, |diff| %.3g > "
+                        + "tolerance %.3g", what, b.dev.name(), i, got[i], ref[i], diff, atol[i]));
+            }
+        }
+    }
+
+    @EveryBackend
+    void addBiasAndSumRows(String backend) {
+        try (Both b = both(backend, 7)) {
+            for (int[] rc : ROWS) {
+                int m = rc[0], n = rc[1];
+                Pair y = b.uniformPair(-1, 1, m, n), bias = b.uniformPair(-1, 1, n), out = b.uniformPair(-1, 1, n);
+                b.ref.addBias(y.r(), bias.r());
+                b.dev.addBias(y.d(), bias.d());
+                b.assertClose("addBias " + m + "x" + n, y, 0, ONE_ROUNDING);
+                // both sides sum in double: only the final rounding differs
+                b.ref.sumRows(out.r(), y.r(), 1f);
+                b.dev.sumRows(out.d(), y.d(), 1f);
+                b.assertClose("sumRows beta=1 " + m + "x" + n, out, 1e-6, 1e-6);
+                b.ref.sumRows(out.r(), y.r(), 0f);
+                b.dev.sumRows(out.d(), y.d(), 0f);
+                b.assertClose("sumRows beta=0 " + m + "x" + n, out, 1e-6, 1e-6);
+            }
+        }
+    }
+
+    // ---- activations -----------------------------------------------------------------------------------
+
+    @EveryBackend
+    void sigmoidTanh(String backend) {
+        try (Both b = both(backend, 8)) {
+            for (int n : SIZES) {
+                // a wide range reaches both tails and the clamp of the native exp
+                Pair x = b.uniformPair(-30, 30, n), y = b.zeros(DType.F32, n), dy = b.uniformPair(-1, 1, n);
+                Pair dx = b.zeros(DType.F32, n);
+                b.ref.sigmoidForward(y.r(), x.r());
+                b.dev.sigmoidForward(y.d(), x.d());
+                b.assertClose("sigmoidForward n=" + n, y, T_ATOL, T_RTOL);
+                b.ref.sigmoidBackward(dx.r(), y.r(), dy.r());
+                b.dev.sigmoidBackward(dx.d(), y.d(), dy.d());
+                b.assertClose("sigmoidBackward n=" + n, dx, T_ATOL, T_RTOL);
+                Pair small = b.uniformPair(-3, 3, n);
+                b.ref.tanhForward(y.r(), small.r());
+                b.dev.tanhForward(y.d(), small.d());
+                b.assertClose("tanhForward n=" + n, y, T_ATOL, T_RTOL);
+                b.ref.tanhForward(y.r(), x.r());
+                b.dev.tanhForward(y.d(), x.d());
+                b.assertClose("tanhForward wide n=" + n, y, T_ATOL, T_RTOL);
+                b.ref.tanhBackward(dx.r(), y.r(), dy.r());
+                b.dev.tanhBackward(dx.d(), y.d(), dy.d());
+                b.assertClose("tanhBackward n=" + n, dx, T_ATOL, T_RTOL);
+                b.ref.tanhForward(x.r(), x.r());
+                b.dev.tanhForward(x.d(), x.d());
+                b.assertClose("tanhForward in place n=" + n, x, T_ATOL, T_RTOL);
+            }
+        }
+    }
+
+    @EveryBackend
+    void softmax(String backend) {
+        try (Both b = both(backend, 9)) {
+            for (int[] rc : ROWS) {
+                int m = rc[0], v = rc[1];
+                Pair x = b.uniformPair(-20, 20, m, v), y = b.zeros(DType.F32, m, v), dy = b.uniformPair(-1, 1, m, v);
+                Pair dx = b.zeros(DType.F32, m, v);
+                b.ref.softmaxForward(y.r(), x.r());
+                b.dev.softmaxForward(y.d(), x.d());
+                // a row sum of v exps in float: a relative error of about sqrt(v) u on each probability
+                b.assertClose("softmaxForward " + m + "x" + v, y, T_ATOL, T_RTOL);
+                b.ref.softmaxBackward(dx.r(), y.r(), dy.r());
+                b.dev.softmaxBackward(dx.d(), y.d(), dy.d());
+                b.assertClose("softmaxBackward " + m + "x" + v, dx, T_ATOL, T_RTOL);
+            }
+        }
+    }
+
+    // ---- recurrent cells -------------------------------------------------------------------------------
+
+    static final int[][] NH = {{1, 1}, {3, 5}, {7, 13}, {20, 33}, {128, 128}, {20, 650}};
+
+    @EveryBackend
+    void lstmCell(String backend) {
+        try (Both b = both(backend, 10)) {
+            for (int[] s : NH) {
+                int n = s[0], h = s[1];
+                Pair gates = b.uniformPair(-4, 4, n, 4 * h), cPrev = b.uniformPair(-2, 2, n, h);
+                Pair hNext = b.zeros(DType.F32, n, h), cNext = b.zeros(DType.F32, n, h);
+                b.ref.lstmCellForward(hNext.r(), cNext.r(), gates.r(), cPrev.r());
+                b.dev.lstmCellForward(hNext.d(), cNext.d(), gates.d(), cPrev.d());
+                String shape = " N=" + n + " H=" + h;
+                b.assertClose("lstmCellForward gates" + shape, gates, T_ATOL, T_RTOL);
+                b.assertClose("lstmCellForward c" + shape, cNext, T_ATOL, T_RTOL);
+                b.assertClose("lstmCellForward h" + shape, hNext, T_ATOL, T_RTOL);
+
+                Pair dh = b.uniformPair(-1, 1, n, h), dc = b.uniformPair(-1, 1, n, h);
+                Pair dA = b.zeros(DType.F32, n, 4 * h), dcPrev = b.zeros(DType.F32, n, h);
+                // backward from the reference's saved gates and cell on both sides, so that only the
+                // backward kernel is compared here
+                b.dev.copyIn(gates.d(), b.refValues(gates.r()));
+                b.dev.copyIn(cNext.d(), b.refValues(cNext.r()));
+                b.ref.lstmCellBackward(dA.r(), dcPrev.r(), gates.r(), cNext.r(), cPrev.r(), dh.r(), dc.r());
+                b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), dc.d());
+                b.assertClose("lstmCellBackward dA" + shape, dA, T_ATOL, T_RTOL);
+                b.assertClose("lstmCellBackward dcPrev" + shape, dcPrev, T_ATOL, T_RTOL);
+            }
+        }
+    }
+
+    // ---- embedding -------------------------------------------------------------------------------------
+
+    @EveryBackend
+    void embedding(String backend) {
+        try (Both b = both(backend, 11)) {
+            int[][] vdm = {{1, 1, 1}, {13, 16, 7}, {13, 16, 128 * 4}, {10000, 65, 2240}};
+            for (int[] s : vdm) {
+                int v = s[0], d = s[1], m = s[2];
+                Pair w = b.uniformPair(-1, 1, v, d), out = b.zeros(DType.F32, m, d);
+                // few distinct ids, so duplicates are many: scatter-add must sum them
+                Pair ids = b.i32(b.ints(m, 0, Math.min(v, 5)), m);
+                b.ref.embeddingForward(out.r(), w.r(), ids.r());
+                b.dev.embeddingForward(out.d(), w.d(), ids.d());
+                b.assertExact("embeddingForward V=" + v + " D=" + d + " M=" + m, out);
+                Pair dout = b.uniformPair(-1, 1, m, d), dW = b.uniformPair(-1, 1, v, d);
+                b.ref.embeddingBackward(dW.r(), ids.r(), dout.r());
+                b.dev.embeddingBackward(dW.d(), ids.d(), dout.d());
+                // up to m rows summed into one in float, possibly in another order (atomics on GPU)
+                b.assertClose("embeddingBackward V=" + v + " D=" + d + " M=" + m, dW, 1e-6 * Math.sqrt(m), 1e-6 * Math.sqrt(m));
+            }
+        }
+    }
+
+    // ---- losses ----------------------------------------------------------------------------------------
+
+    @EveryBackend
+    void softmaxCrossEntropy(String backend) {
+        try (Both b = both(backend, 12)) {
+            int[][] mv = {{1, 1}, {1, 13}, {7, 13}, {128 * 4, 13}, {700, 10000}};
+            for (int[] s : mv) {
+                int m = s[0], v = s[1];
+                int[] labels = b.ints(m, 0, v);
+                for (int i = 0; i < m; i += 3) {
+                    labels[i] = -1; // every third row ignored
+                }
+                Pair logits = b.uniformPair(-10, 10, m, v), probs = b.zeros(DType.F32, m, v);
+                Pair lab = b.i32(labels, m), loss = b.zeros(DType.F32, 1);
+                b.ref.softmaxCrossEntropyForward(probs.r(), loss.r(), logits.r(), lab.r());
+                b.dev.softmaxCrossEntropyForward(probs.d(), loss.d(), logits.d(), lab.d());
+                String shape = " M=" + m + " V=" + v;
+                b.assertClose("softmaxCrossEntropy probs" + shape, probs, T_ATOL, T_RTOL);
+                b.assertClose("softmaxCrossEntropy loss" + shape, loss, T_ATOL, T_RTOL);
+                Pair dlogits = b.zeros(DType.F32, m, v);
+                b.ref.softmaxCrossEntropyBackward(dlogits.r(), probs.r(), lab.r(), 0.7f);
+                b.dev.softmaxCrossEntropyBackward(dlogits.d(), probs.d(), lab.d(), 0.7f);
+                b.assertClose("softmaxCrossEntropyBackward" + shape, dlogits, T_ATOL, T_RTOL);
+                // in place: probs becomes dlogits
+                b.ref.softmaxCrossEntropyBackward(probs.r(), probs.r(), lab.r(), 1f);
+                b.dev.softmaxCrossEntropyBackward(probs.d(), probs.d(), lab.d(), 1f);
+                b.assertClose("softmaxCrossEntropyBackward in place" + shape, probs, T_ATOL, T_RTOL);
+            }
+            // every row ignored: loss 0 and gradient 0, not NaN
+            Pair logits = b.uniformPair(-1, 1, 3, 4), probs = b.zeros(DType.F32, 3, 4), loss = b.zeros(DType.F32, 1);
+            Pair lab = b.i32(new int[] {-1, -1, -1}, 3);
+            b.ref.softmaxCrossEntropyForward(probs.r(), loss.r(), logits.r(), lab.r());
+            b.dev.softmaxCrossEntropyForward(probs.d(), loss.d(), logits.d(), lab.d());
+            assertEquals(0f, b.dev.item(loss.d(), 0), "loss with every label ignored");
+        }
+    }
+
+    @EveryBackend
+    void mse(String backend) {
+        try (Both b = both(backend, 13)) {
+            for (int n : SIZES) {
+                Pair y = b.uniformPair(-1, 1, n), t = b.uniformPair(-1, 1, n), loss = b.zeros(DType.F32, 1);
+                Pair dy = b.zeros(DType.F32, n);
+                b.ref.mseForward(loss.r(), y.r(), t.r(), 0.5f / n);
+                b.dev.mseForward(loss.d(), y.d(), t.d(), 0.5f / n);
+                b.assertClose("mseForward n=" + n, loss, 0, 1e-6); // both accumulate in double
+                b.ref.mseBackward(dy.r(), y.r(), t.r(), 0.5f / n);
+                b.dev.mseBackward(dy.d(), y.d(), t.d(), 0.5f / n);
+                b.assertClose("mseBackward n=" + n, dy, 0, ONE_ROUNDING);
+            }
+        }
+    }
+
+    // ---- attention -------------------------------------------------------------------------------------
+
+    static final int[][] TNH = {{1, 1, 1}, {5, 3, 7}, {29, 128, 256}, {7, 13, 129}};
+
+    @EveryBackend
+    void attentionWeightAndWeightSum(String backend) {
+        try (Both b = both(backend, 14)) {
+            for (int[] s : TNH) {
+                int t = s[0], n = s[1], h = s[2];
+                String shape = " T=" + t + " N=" + n + " H=" + h;
+                // dot products of length H in float: errors ~ sqrt(H) u |terms|; scores then go through exp
+                double atol = 1e-6 * Math.sqrt(h), rtol = T_RTOL * Math.sqrt(h);
+                Pair hs = b.uniformPair(-0.5, 0.5, t, n, h), hv = b.uniformPair(-0.5, 0.5, n, h), a = b.zeros(DType.F32, n, t);
+                b.ref.attentionWeightForward(a.r(), hs.r(), hv.r());
+                b.dev.attentionWeightForward(a.d(), hs.d(), hv.d());
+                b.assertClose("attentionWeightForward" + shape, a, atol, rtol);
+
+                Pair da = b.uniformPair(-1, 1, n, t), dhs = b.uniformPair(-1, 1, t, n, h), dh = b.zeros(DType.F32, n, h);
+                b.dev.copyIn(a.d(), b.refValues(a.r()));
+                b.ref.attentionWeightBackward(dhs.r(), dh.r(), a.r(), hs.r(), hv.r(), da.r());
+                b.dev.attentionWeightBackward(dhs.d(), dh.d(), a.d(), hs.d(), hv.d(), da.d());
+                b.assertClose("attentionWeightBackward dhs (accumulated)" + shape, dhs, atol, rtol);
+                b.assertClose("attentionWeightBackward dh" + shape, dh, atol * Math.sqrt(t), rtol);
+
+                Pair c = b.zeros(DType.F32, n, h);
+                b.ref.weightSumForward(c.r(), hs.r(), a.r());
+                b.dev.weightSumForward(c.d(), hs.d(), a.d());
+                b.assertClose("weightSumForward" + shape, c, 1e-6 * Math.sqrt(t), T_RTOL * Math.sqrt(t));
+                Pair dc = b.uniformPair(-1, 1, n, h), da2 = b.zeros(DType.F32, n, t);
+                b.ref.weightSumBackward(dhs.r(), da2.r(), hs.r(), a.r(), dc.r());
+                b.dev.weightSumBackward(dhs.d(), da2.d(), hs.d(), a.d(), dc.d());
+                b.assertClose("weightSumBackward dhs (accumulated)" + shape, dhs, atol, rtol);
+                b.assertClose("weightSumBackward da" + shape, da2, atol, rtol);
+            }
+        }
+    }
+
+    // ---- dropout, optimizers, reductions ---------------------------------------------------------------
+
+    @EveryBackend
+    void dropoutMaskIsBitIdentical(String backend) {
+        try (Both b = both(backend, 15)) {
+            for (int n : SIZES) {
+                Pair mask = b.zeros(DType.F32, n);
+                b.ref.dropoutMask(mask.r(), 0.5f, 1234567L + n);
+                b.dev.dropoutMask(mask.d(), 0.5f, 1234567L + n);
+                b.assertExact("dropoutMask n=" + n, mask);
+                b.ref.dropoutMask(mask.r(), 0f, -7L);
+                b.dev.dropoutMask(mask.d(), 0f, -7L);
+                b.assertExact("dropoutMask ratio 0 n=" + n, mask);
+            }
+        }
+    }
+
+    @EveryBackend
+    void optimizerUpdates(String backend) {
+        try (Both b = both(backend, 16)) {
+            for (int n : SIZES) {
+                Pair p = b.uniformPair(-1, 1, n), g = b.uniformPair(-1, 1, n);
+                Pair s1 = b.uniformPair(0, 1, n), s2 = b.uniformPair(0, 1, n);
+                String size = " n=" + n;
+                b.ref.sgdUpdate(p.r(), g.r(), 0.1f);
+                b.dev.sgdUpdate(p.d(), g.d(), 0.1f);
+                b.assertClose("sgdUpdate" + size, p, 0, ONE_ROUNDING);
+                b.ref.momentumUpdate(p.r(), s1.r(), g.r(), 0.1f, 0.9f);
+                b.dev.momentumUpdate(p.d(), s1.d(), g.d(), 0.1f, 0.9f);
+                b.assertClose("momentumUpdate v" + size, s1, 0, ONE_ROUNDING);
+                b.assertClose("momentumUpdate param" + size, p, 0, ONE_ROUNDING);
+                b.ref.adagradUpdate(p.r(), s2.r(), g.r(), 0.01f, 1e-7f);
+                b.dev.adagradUpdate(p.d(), s2.d(), g.d(), 0.01f, 1e-7f);
+                b.assertClose("adagradUpdate" + size, p, 1e-7, ONE_ROUNDING);
+                b.ref.rmspropUpdate(p.r(), s2.r(), g.r(), 0.01f, 0.99f, 1e-7f);
+                b.dev.rmspropUpdate(p.d(), s2.d(), g.d(), 0.01f, 0.99f, 1e-7f);
+                b.assertClose("rmspropUpdate" + size, p, 1e-7, ONE_ROUNDING);
+                b.ref.adamUpdate(p.r(), s1.r(), s2.r(), g.r(), 0.001f, 0.9f, 0.999f, 1e-7f);
+                b.dev.adamUpdate(p.d(), s1.d(), s2.d(), g.d(), 0.001f, 0.9f, 0.999f, 1e-7f);
+                b.assertClose("adamUpdate m" + size, s1, 0, ONE_ROUNDING);
+                b.assertClose("adamUpdate v" + size, s2, 0, ONE_ROUNDING);
+                b.assertClose("adamUpdate param" + size, p, 1e-7, ONE_ROUNDING);
+            }
+        }
+    }
+
+    @EveryBackend
+    void sumOfSquaresAndArgmax(String backend) {
+        try (Both b = both(backend, 17)) {
+            for (int n : SIZES) {
+                Pair x = b.uniformPair(-3, 3, n), out = b.zeros(DType.F32, 1);
+                b.ref.sumOfSquares(out.r(), x.r());
+                b.dev.sumOfSquares(out.d(), x.d());
+                // double accumulation on CPU; a float tree reduction on GPU: ~log2(n) u
+                b.assertClose("sumOfSquares n=" + n, out, 0, 1e-5);
+            }
+            for (int[] rc : ROWS) {
+                int m = rc[0], v = rc[1];
+                Pair x = b.uniformPair(-1, 1, m, v), ids = b.zeros(DType.I32, m);
+                b.ref.argmaxRows(ids.r(), x.r());
+                b.dev.argmaxRows(ids.d(), x.d());
+                b.assertExact("argmaxRows " + m + "x" + v, ids);
+            }
+            // ties: the first maximum wins
+            float[] tied = {0f, 2f, 2f, 1f, 5f, 5f, 5f, 5f};
+            Pair x = b.f32(tied, 2, 4), ids = b.zeros(DType.I32, 2);
+            b.dev.argmaxRows(ids.d(), x.d());
+            int[] got = new int[2];
+            b.dev.copyOut(got, ids.d());
+            assertEquals(1, got[0], "argmax of {0, 2, 2, 1}");
+            assertEquals(0, got[1], "argmax of {5, 5, 5, 5}");
+        }
+    }
+}

@@ -1,0 +1,114 @@
+// The OpenBLAS load order (explicit path, system library, Maven artifact) as a pure decision, and the
+// real thing in fresh JVMs: the artifact fallback and an explicit -Dseq4j.openblas both load and multiply.
+package org.seq4j.backend.openblas;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.testing.LoadOpenBlas;
+import org.seq4j.testing.TestBackends;
+
+class OpenBlasLibraryTest {
+    private static final Path NO_ARTIFACT_CALLED = Path.of("/artifact/must/not/be/used");
+
+    @Test
+    void explicitPropertyWinsOverEverything(@TempDir Path dir) throws IOException {
+        Path lib = Files.createFile(dir.resolve("libopenblas.so.0"));
+        var where = OpenBlasLibrary.locate(Map.of("seq4j.openblas", lib.toString())::get,
+                Map.of("SEQ4J_OPENBLAS", "/elsewhere", "LD_LIBRARY_PATH", dir.toString()), files -> NO_ARTIFACT_CALLED);
+        assertEquals(OpenBlasLibrary.Source.EXPLICIT, where.source());
+        assertEquals(lib, where.path());
+    }
+
+    @Test
+    void environmentVariableIsTheSecondWayToBeExplicit(@TempDir Path dir) throws IOException {
+        Path lib = Files.createFile(dir.resolve("my-openblas.so"));
+        var where = OpenBlasLibrary.locate(k -> null, Map.of("SEQ4J_OPENBLAS", lib.toString()), files -> NO_ARTIFACT_CALLED);
+        assertEquals(OpenBlasLibrary.Source.EXPLICIT, where.source());
+    }
+
+    @Test
+    void explicitPathThatIsNotAFileIsAnError(@TempDir Path dir) {
+        Path missing = dir.resolve("nope.so");
+        var e = assertThrows(BackendUnavailableException.class, () -> OpenBlasLibrary.locate(
+                Map.of("seq4j.openblas", missing.toString())::get, Map.of(), files -> NO_ARTIFACT_CALLED));
+        assertTrue(e.getMessage().contains("-Dseq4j.openblas") && e.getMessage().contains(missing.toString()), e.getMessage());
+    }
+
+    @Test
+    void systemLibraryOnTheLoaderPathComesSecond(@TempDir Path dir) throws IOException {
+        Path lib = Files.createFile(dir.resolve("libopenblas.so.0"));
+        var where = OpenBlasLibrary.locate(k -> null, Map.of("LD_LIBRARY_PATH", "/no/such/dir:" + dir), files -> NO_ARTIFACT_CALLED);
+        assertEquals(OpenBlasLibrary.Source.SYSTEM, where.source());
+        assertEquals(lib, where.path());
+        assertEquals(1, where.skipped().size(), "the explicit path was passed over, with a reason");
+    }
+
+    @Test
+    void mavenArtifactIsTheFallbackAndSaysWhatWasSkipped() {
+        boolean systemHasOne = OpenBlasLibrary.SYSTEM_FOLDERS.stream()
+                .anyMatch(f -> Files.isRegularFile(Path.of(f, OpenBlasLibrary.SONAME)));
+        assumeTrue(!systemHasOne, "this machine has a system libopenblas.so.0, which comes before the artifact");
+        List<List<String>> asked = new ArrayList<>();
+        var where = OpenBlasLibrary.locate(k -> null, Map.of(), files -> {
+            asked.add(files);
+            return Path.of("/cache/openblas-x");
+        });
+        assertEquals(OpenBlasLibrary.Source.MAVEN_ARTIFACT, where.source());
+        assertEquals(Path.of("/cache/openblas-x/libopenblas.so.0"), where.path());
+        assertEquals(List.of(OpenBlasLibrary.ARTIFACT_FILES), asked, "the artifact's libraries, libgfortran included");
+        assertEquals(2, where.skipped().size());
+    }
+
+    /** Runs LoadOpenBlas in a fresh JVM with the given extra JVM options; returns its output. */
+    private static String runFresh(List<String> jvmOptions) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path")));
+        cmd.addAll(jvmOptions);
+        cmd.add(LoadOpenBlas.class.getName());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
+        assertEquals(0, p.exitValue(), "child JVM failed:\n" + out);
+        return out;
+    }
+
+    @Test
+    void defaultLoadInAFreshJvmMultiplies() throws Exception {
+        String out = runFresh(List.of());
+        assertTrue(out.contains("product=7.0,10.0,15.0,22.0"), out);
+    }
+
+    @Test
+    void explicitPathLoadsInAFreshJvm() throws Exception {
+        // use the library that this JVM loaded (extracted from the artifact, or the system's) as the explicit one
+        Path loaded = ((OpenBlasBackend) TestBackends.get("openblas")).location().path();
+        String out = runFresh(List.of("-Dseq4j.openblas=" + loaded));
+        assertTrue(out.contains("source=EXPLICIT path=" + loaded), out);
+        assertTrue(out.contains("product=7.0,10.0,15.0,22.0"), out);
+    }
+
+    @Test
+    void systemLibraryLoadsInAFreshJvmWhenInstalled() throws Exception {
+        Path system = OpenBlasLibrary.SYSTEM_FOLDERS.stream().map(f -> Path.of(f, OpenBlasLibrary.SONAME))
+                .filter(Files::isRegularFile).findFirst().orElse(null);
+        assumeTrue(system != null, "no system libopenblas.so.0 in " + OpenBlasLibrary.SYSTEM_FOLDERS
+                + " (apt-get install libopenblas0 to run this test)");
+        String out = runFresh(List.of());
+        assertTrue(out.contains("source=SYSTEM"), out);
+        assertTrue(out.contains("product=7.0,10.0,15.0,22.0"), out);
+    }
+}
