@@ -48,7 +48,7 @@ public final class NativeLibraries {
             if (url == null) {
                 throw new BackendUnavailableException("resource " + folder + name + " is not on the class path");
             }
-            identity.append('|').append(byContent ? contentHash(loader, folder + name) : url.toString());
+            identity.append('|').append(byContent ? contentHash(loader, folder + name) : releaseName(url, name));
         }
         Path target = cacheRoot().resolve(key + "-" + shortHash(identity.toString()));
         if (Files.isDirectory(target)) {
@@ -87,6 +87,14 @@ public final class NativeLibraries {
         } catch (UnsatisfiedLinkError e) {
             throw new BackendUnavailableException("cannot load " + what + " from " + library + ": " + e.getMessage(), e);
         }
+    }
+
+    /** For a resource inside a release jar: the jar's file name (it carries the version), else the URL. */
+    private static String releaseName(URL url, String name) {
+        String u = url.toString();
+        int bang = u.indexOf("!/");
+        String jar = bang > 0 ? u.substring(0, bang) : u;
+        return jar.substring(jar.lastIndexOf('/') + 1) + "!" + name;
     }
 
     private static String contentHash(ClassLoader loader, String resource) {

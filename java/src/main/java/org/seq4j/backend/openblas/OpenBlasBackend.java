@@ -51,7 +51,7 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     @Override
     public String description() {
-        return "OpenBLAS " + OpenBlasLibrary.config() + " [" + OpenBlasLibrary.coreName() + ", "
+        return OpenBlasLibrary.config() + " [" + OpenBlasLibrary.coreName() + ", "
                 + OpenBlasLibrary.threads() + " threads] from " + location.path() + " (" + location.source() + "); "
                 + CpuKernelsLibrary.info();
     }

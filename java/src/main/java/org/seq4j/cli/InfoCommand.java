@@ -1,0 +1,55 @@
+// seq4j info: the JDK, each backend as available or not with the reason, the OpenBLAS library (path,
+// where it came from, its build string and threads), the C kernels' instruction set, and the GPU.
+package org.seq4j.cli;
+
+import java.util.concurrent.Callable;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Backends;
+import org.seq4j.backend.openblas.OpenBlasBackend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "info", description = "Show the JDK, which backends load here (and why not), OpenBLAS and GPU details.")
+final class InfoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        var out = spec.commandLine().getOut();
+        Runtime.Version v = Runtime.version();
+        out.printf("seq4j     %s%n", new Main.Version().getVersion()[0].substring("seq4j ".length()));
+        out.printf("JDK       %s (%s) at %s%n", v, System.getProperty("java.vendor"), System.getProperty("java.home"));
+        out.printf("machine   %s %s, %d cores, %d MiB max heap%n", System.getProperty("os.name"),
+                System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(),
+                Runtime.getRuntime().maxMemory() >> 20);
+        out.println();
+        out.println("backends (best first):");
+        String chosen = null;
+        for (Backends.Status s : Backends.probe()) {
+            out.printf("  %-9s %s%n", s.name(), (s.available() ? "available    " : "unavailable: ") + s.detail());
+            if (s.available() && chosen == null) {
+                chosen = s.name();
+            }
+        }
+        String forced = System.getProperty("seq4j.backend", System.getenv("SEQ4J_BACKEND"));
+        out.println();
+        out.printf("selected  %s%s%n", forced != null && !forced.isBlank() ? forced.trim() + " (forced)" : chosen,
+                "  [force with --backend, -Dseq4j.backend or SEQ4J_BACKEND]");
+        try (Backend b = Backends.create("openblas")) {
+            if (b instanceof OpenBlasBackend ob) {
+                out.println();
+                out.printf("OpenBLAS  %s (%s)%n", ob.location().path(), ob.location().source());
+                for (String skipped : ob.location().skipped()) {
+                    out.printf("          passed over: %s%n", skipped);
+                }
+                out.printf("          threads %d [set with -Dseq4j.threads or OPENBLAS_NUM_THREADS]%n",
+                        org.seq4j.backend.openblas.OpenBlasLibrary.threads());
+            }
+        } catch (RuntimeException e) {
+            out.printf("OpenBLAS  not loaded: %s%n", e.getMessage());
+        }
+        return 0;
+    }
+}
