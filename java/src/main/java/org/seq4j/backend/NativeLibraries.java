@@ -6,6 +6,7 @@ package org.seq4j.backend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.JarURLConnection;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -17,6 +18,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.jar.JarEntry;
 
 public final class NativeLibraries {
     private NativeLibraries() {
@@ -35,20 +37,20 @@ public final class NativeLibraries {
 
     /**
      * Copies the class-path resources {@code folder + name} (for each name) into one cache folder whose
-     * name is derived from {@code key} and the resources' identity, unless that folder exists already, and
-     * returns it. Identity is the resources' URLs for a versioned release jar ({@code byContent} false: cheap
-     * for a 37 MB OpenBLAS) or a hash of their bytes ({@code byContent} true: our own libraries, whose
-     * snapshot jars are rebuilt in place). The folder is filled under a temporary name and renamed into
-     * place, so a crash never leaves a half-written library that a later run would load.
+     * name is derived from {@code key} and the resources' contents, unless that folder exists already, and
+     * returns it. A resource inside a jar is identified by the CRC-32 and size that the jar's directory
+     * already records (free, even for a 37 MB OpenBLAS); a loose file on the class path by a SHA-256 of its
+     * bytes. So a rebuilt or upgraded library never reuses a stale copy. The folder is filled under a
+     * temporary name and renamed into place, so a crash never leaves a half-written library behind.
      */
-    public static Path extract(ClassLoader loader, String folder, List<String> names, String key, boolean byContent) {
+    public static Path extract(ClassLoader loader, String folder, List<String> names, String key) {
         StringBuilder identity = new StringBuilder(key);
         for (String name : names) {
             URL url = loader.getResource(folder + name);
             if (url == null) {
                 throw new BackendUnavailableException("resource " + folder + name + " is not on the class path");
             }
-            identity.append('|').append(byContent ? contentHash(loader, folder + name) : releaseName(url, name));
+            identity.append('|').append(name).append('=').append(contentId(loader, url, folder + name));
         }
         Path target = cacheRoot().resolve(key + "-" + shortHash(identity.toString()));
         if (Files.isDirectory(target)) {
@@ -89,22 +91,21 @@ public final class NativeLibraries {
         }
     }
 
-    /** For a resource inside a release jar: the jar's file name (it carries the version), else the URL. */
-    private static String releaseName(URL url, String name) {
-        String u = url.toString();
-        int bang = u.indexOf("!/");
-        String jar = bang > 0 ? u.substring(0, bang) : u;
-        return jar.substring(jar.lastIndexOf('/') + 1) + "!" + name;
-    }
-
-    private static String contentHash(ClassLoader loader, String resource) {
-        try (InputStream in = loader.getResourceAsStream(resource)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
+    private static String contentId(ClassLoader loader, URL url, String resource) {
+        try {
+            if (url.openConnection() instanceof JarURLConnection jar) {
+                jar.setUseCaches(false);
+                JarEntry entry = jar.getJarEntry();
+                return Long.toHexString(entry.getCrc()) + ":" + entry.getSize();
             }
-            return HexFormat.of().formatHex(md.digest());
+            try (InputStream in = loader.getResourceAsStream(resource)) {
+                MessageDigest md = MessageDigest.getInstance("SHA-256");
+                byte[] buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    md.update(buf, 0, n);
+                }
+                return HexFormat.of().formatHex(md.digest());
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + resource, e);
         } catch (NoSuchAlgorithmException e) {

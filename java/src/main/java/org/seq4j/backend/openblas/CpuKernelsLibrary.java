@@ -35,7 +35,7 @@ public final class CpuKernelsLibrary {
                     throw new BackendUnavailableException(NAME + " is not in the jar (the native build did not run: "
                             + "build with mvn, which runs make in native/, or set -Dseq4j.native.cpu)");
                 }
-                p = NativeLibraries.extract(cl, FOLDER, List.of(NAME), "seq4j-cpu", true).resolve(NAME);
+                p = NativeLibraries.extract(cl, FOLDER, List.of(NAME), "seq4j-cpu").resolve(NAME);
             }
             NativeLibraries.load(p, "the seq4j C kernels");
             loaded = p;

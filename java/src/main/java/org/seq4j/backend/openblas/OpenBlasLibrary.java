@@ -108,7 +108,7 @@ public final class OpenBlasLibrary {
             throw new BackendUnavailableException("no OpenBLAS found: no explicit path (-Dseq4j.openblas / SEQ4J_OPENBLAS), "
                     + "no system " + SONAME + ", and the jar org.bytedeco:openblas:linux-x86_64 is not on the class path");
         }
-        return NativeLibraries.extract(cl, ARTIFACT_FOLDER, files, "openblas", false);
+        return NativeLibraries.extract(cl, ARTIFACT_FOLDER, files, "openblas");
     }
 
     /** OpenBLAS's own description of its build (version, DYNAMIC_ARCH, threading, the core it detected). */

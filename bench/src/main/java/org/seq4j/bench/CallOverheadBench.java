@@ -1,0 +1,72 @@
+// What one call into a tiny native kernel costs: Backend.scale on 16 floats through the whole path
+// (AbstractBackend's checks, then the FFM downcall, then 16 multiplications), the bare generated
+// downcall without the checks, and the same 16 multiplications as a Java loop for scale.
+package org.seq4j.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Backends;
+import org.seq4j.bindings.cpu.seq4j_cpu_h;
+import org.seq4j.tensor.Tensor;
+
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class CallOverheadBench {
+    private Backend b;
+    private Arena arena;
+    private Tensor x;
+    private MemorySegment raw;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        b = Backends.create("openblas");
+        arena = Arena.ofShared();
+        x = new Fixtures(b, arena, 3).uniform(-1, 1, 16);
+        raw = x.segment();
+    }
+
+    /** Backend.scale(x, 1): checks + downcall + kernel. */
+    @Benchmark
+    public void backendScale16() {
+        b.scale(x, 1f);
+    }
+
+    /** The generated binding alone: downcall + kernel. */
+    @Benchmark
+    public void downcallScale16() {
+        seq4j_cpu_h.seq4j_scale(raw, 16, 1f);
+    }
+
+    /** The 16 multiplications in Java, for comparison. */
+    @Benchmark
+    public void javaLoopScale16() {
+        for (long i = 0; i < 16; i++) {
+            raw.setAtIndex(ValueLayout.JAVA_FLOAT, i, raw.getAtIndex(ValueLayout.JAVA_FLOAT, i) * 1f);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        arena.close();
+        b.close();
+    }
+}

@@ -1,0 +1,214 @@
+// Turns JMH JSON results (and the C sgemm harness's output) into a markdown section of bench/RESULTS.md,
+// with the command, machine, JDK, OpenBLAS build and date next to the figures. A section lives between
+// <!-- BEGIN name --> and <!-- END name --> and is replaced on the next run; the rest of the file is
+// hand-written and kept. Derived columns: GFLOP/s for GEMM shapes, speed-up over the java backend where
+// both ran, and FFM-vs-C for the GEMM shapes the C harness timed.
+//
+// java -cp benchmarks.jar org.seq4j.bench.Report --section NAME --out bench/RESULTS.md --command "..."
+//      [--c c_sgemm.txt] results.json [more.json ...]
+package org.seq4j.bench;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Backends;
+
+public final class Report {
+
+    /** One JMH result: benchmark method, its parameters, score with error and unit. */
+    record Row(String benchmark, Map<String, String> params, double score, double error, String unit, String jdk) {
+        String paramsWithout(String key) {
+            Map<String, String> p = new TreeMap<>(params);
+            p.remove(key);
+            return p.toString();
+        }
+    }
+
+    public static void main(String[] args) throws IOException {
+        String section = null, command = null, cFile = null;
+        Path out = Path.of("bench/RESULTS.md");
+        List<Path> jsons = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--section" -> section = args[++i];
+                case "--out" -> out = Path.of(args[++i]);
+                case "--command" -> command = args[++i];
+                case "--c" -> cFile = args[++i];
+                default -> jsons.add(Path.of(args[i]));
+            }
+        }
+        if (section == null || command == null || jsons.isEmpty()) {
+            throw new IllegalArgumentException("usage: Report --section NAME --command CMD [--out FILE] [--c FILE] JSON...");
+        }
+        List<Row> rows = new ArrayList<>();
+        for (Path p : jsons) {
+            rows.addAll(read(p));
+        }
+        String md = render(section, command, rows, cFile == null ? List.of() : Files.readAllLines(Path.of(cFile)));
+        replaceSection(out, section, md);
+        System.out.print(md);
+    }
+
+    static List<Row> read(Path json) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        JsonArray arr = JsonParser.parseString(Files.readString(json)).getAsJsonArray();
+        for (JsonElement e : arr) {
+            JsonObject o = e.getAsJsonObject();
+            Map<String, String> params = new LinkedHashMap<>();
+            if (o.has("params")) {
+                for (var p : o.getAsJsonObject("params").entrySet()) {
+                    params.put(p.getKey(), p.getValue().getAsString());
+                }
+            }
+            JsonObject pm = o.getAsJsonObject("primaryMetric");
+            double err = pm.get("scoreError").isJsonPrimitive() && !pm.get("scoreError").getAsString().equals("NaN")
+                    ? pm.get("scoreError").getAsDouble() : Double.NaN;
+            String bench = o.get("benchmark").getAsString().replace("org.seq4j.bench.", "");
+            rows.add(new Row(bench, params, pm.get("score").getAsDouble(), err, pm.get("scoreUnit").getAsString(),
+                    o.get("jdkVersion").getAsString() + " " + o.get("vmName").getAsString()));
+        }
+        return rows;
+    }
+
+    static String render(String section, String command, List<Row> rows, List<String> cLines) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("<!-- BEGIN ").append(section).append(" -->\n");
+        sb.append("### ").append(section).append(" (generated ").append(LocalDate.now()).append(")\n\n");
+        sb.append("- command: `").append(command).append("`\n");
+        sb.append("- machine: ").append(machine()).append("\n");
+        sb.append("- JDK: ").append(rows.isEmpty() ? "?" : rows.get(0).jdk()).append("\n");
+        sb.append("- OpenBLAS: ").append(openBlas()).append("\n\n");
+        sb.append("| benchmark | parameters | score | unit | derived |\n|---|---|---:|---|---|\n");
+        for (Row r : rows) {
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s ± %s | %s | %s |%n", r.benchmark(), paramString(r.params()),
+                    fmt(r.score()), fmt(r.error()), r.unit(), derived(r, rows)));
+        }
+        if (!cLines.isEmpty()) {
+            sb.append("\nOpenBLAS sgemm called from C (bench/c/sgemm_bench.c, same library file, same threads) against ")
+                    .append("the same call through FFM (GemmBench, openblas):\n\n");
+            sb.append("| m x n x k | C GFLOP/s | FFM GFLOP/s | FFM / C |\n|---|---:|---:|---:|\n");
+            Pattern p = Pattern.compile("c_sgemm (\\d+) (\\d+) (\\d+) threads=(\\d+) us_per_call=([0-9.]+) gflops=([0-9.]+)");
+            for (String line : cLines) {
+                Matcher m = p.matcher(line);
+                if (!m.find()) {
+                    continue;
+                }
+                String mnk = m.group(1) + "x" + m.group(2) + "x" + m.group(3);
+                double cGflops = Double.parseDouble(m.group(6));
+                Double ffm = rows.stream().filter(r -> r.benchmark().startsWith("GemmBench")
+                                && "openblas".equals(r.params().get("backend")) && mnk.equals(r.params().get("mnk")))
+                        .map(Report::gflops).findFirst().orElse(null);
+                sb.append(String.format(Locale.ROOT, "| %s | %.1f | %s | %s |%n", mnk, cGflops,
+                        ffm == null ? "-" : String.format(Locale.ROOT, "%.1f", ffm),
+                        ffm == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * ffm / cGflops)));
+            }
+        }
+        sb.append("<!-- END ").append(section).append(" -->\n");
+        return sb.toString();
+    }
+
+    private static String derived(Row r, List<Row> all) {
+        List<String> parts = new ArrayList<>();
+        Double g = gflops(r);
+        if (g != null) {
+            parts.add(String.format(Locale.ROOT, "%.1f GFLOP/s", g));
+        }
+        String backend = r.params().get("backend");
+        if (backend != null && !backend.equals("java")) {
+            all.stream().filter(o -> o.benchmark().equals(r.benchmark()) && "java".equals(o.params().get("backend"))
+                            && o.paramsWithout("backend").equals(r.paramsWithout("backend")) && o.unit().equals(r.unit()))
+                    .findFirst()
+                    .ifPresent(j -> parts.add(String.format(Locale.ROOT, "%.1fx faster than java", j.score() / r.score())));
+        }
+        return String.join(", ", parts);
+    }
+
+    /** GFLOP/s of a GemmBench row, from its mnk parameter and its time per call. */
+    static Double gflops(Row r) {
+        String mnk = r.params().get("mnk");
+        if (mnk == null || !r.benchmark().startsWith("GemmBench")) {
+            return null;
+        }
+        int[] d = Fixtures.dims(mnk);
+        double seconds = r.score() * switch (r.unit()) {
+            case "us/op" -> 1e-6;
+            case "ms/op" -> 1e-3;
+            case "ns/op" -> 1e-9;
+            default -> Double.NaN;
+        };
+        return 2.0 * d[0] * d[1] * d[2] / seconds / 1e9;
+    }
+
+    private static String paramString(Map<String, String> params) {
+        StringBuilder sb = new StringBuilder();
+        params.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append('=').append(v));
+        return sb.toString();
+    }
+
+    private static String fmt(double v) {
+        if (Double.isNaN(v)) {
+            return "?";
+        }
+        return v >= 100 ? String.format(Locale.ROOT, "%.1f", v) : String.format(Locale.ROOT, "%.3g", v);
+    }
+
+    static String machine() {
+        String model = "?", mem = "?";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    model = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal")) {
+                    mem = (Long.parseLong(line.replaceAll("\\D", "")) >> 20) + " GiB";
+                }
+            }
+            String flags = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("flags"))
+                    .findFirst().orElse("");
+            String isa = flags.contains(" avx512f") ? "AVX-512" : flags.contains(" avx2") ? "AVX2+FMA" : "SSE";
+            return model + ", " + Runtime.getRuntime().availableProcessors() + " cores (" + isa + "), " + mem + ", "
+                    + System.getProperty("os.name") + " " + System.getProperty("os.version");
+        } catch (IOException | RuntimeException e) {
+            return model;
+        }
+    }
+
+    private static String openBlas() {
+        try (Backend b = Backends.create("openblas")) {
+            return b.description();
+        } catch (RuntimeException e) {
+            return "not loaded: " + e.getMessage();
+        }
+    }
+
+    /** Replaces (or appends) the marked section in the file, writing through a temporary file. */
+    static void replaceSection(Path file, String section, String md) throws IOException {
+        String begin = "<!-- BEGIN " + section + " -->", end = "<!-- END " + section + " -->\n";
+        String text = Files.exists(file) ? Files.readString(file) : "# seq4j benchmark results\n\n";
+        int b = text.indexOf(begin), e = text.indexOf(end);
+        String updated = b >= 0 && e > b ? text.substring(0, b) + md + text.substring(e + end.length())
+                : text + (text.endsWith("\n\n") ? "" : "\n") + md;
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".RESULTS", ".tmp");
+        Files.writeString(tmp, updated, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}
