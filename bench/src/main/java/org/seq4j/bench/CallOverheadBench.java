@@ -1,11 +1,15 @@
 // What one call into a tiny native kernel costs: Backend.scale on 16 floats through the whole path
 // (AbstractBackend's checks, then the FFM downcall, then 16 multiplications), the bare generated
-// downcall without the checks, and the same 16 multiplications as a Java loop for scale.
+// downcall without the checks, the same downcall linked with Linker.Option.critical (no thread-state
+// transition; legal for short kernels that never call back into Java), and the 16 multiplications as a
+// Java loop for scale.
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -31,6 +35,12 @@ import org.seq4j.tensor.Tensor;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class CallOverheadBench {
+    /** Initialised on first use, after setUp has loaded the library (a static final handle, as the JIT likes). */
+    private static final class Critical {
+        static final MethodHandle SCALE = Linker.nativeLinker().downcallHandle(
+                seq4j_cpu_h.seq4j_scale$address(), seq4j_cpu_h.seq4j_scale$descriptor(), Linker.Option.critical(false));
+    }
+
     private Backend b;
     private Arena arena;
     private Tensor x;
@@ -54,6 +64,12 @@ public class CallOverheadBench {
     @Benchmark
     public void downcallScale16() {
         seq4j_cpu_h.seq4j_scale(raw, 16, 1f);
+    }
+
+    /** The same downcall as a critical one. */
+    @Benchmark
+    public void criticalDowncallScale16() throws Throwable {
+        Critical.SCALE.invokeExact(raw, 16L, 1f);
     }
 
     /** The 16 multiplications in Java, for comparison. */
