@@ -9,12 +9,6 @@
 package org.seq4j.data;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -143,24 +137,10 @@ public final class SequenceLoader {
         if (bytes.length == 0) {
             throw new DataFileException(file, 0, "the file is empty; expected lines like \"16+75  _91  \"");
         }
-        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
         List<Line> lines = new ArrayList<>();
-        int start = 0;
-        int number = 0;
-        int questionLength = -1;
-        int answerLength = -1;
-        while (start < bytes.length) {
-            int end = start;
-            while (end < bytes.length && bytes[end] != '\n') {
-                end++;
-            }
-            number++;
-            int textEnd = end > start && bytes[end - 1] == '\r' ? end - 1 : end;
-            String text = decode(utf8, bytes, start, textEnd, file, number);
-            start = end + 1;
-
+        int[] lengths = {-1, -1}; // question, answer: those of line 1
+        TextLines.forEach(file, bytes, (raw, number, newlineFollows) -> {
+            String text = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
             int us = text.indexOf('_');
             if (us < 0) {
                 throw new DataFileException(file, number, "no '_' between question and answer in \"" + text + "\"");
@@ -168,37 +148,20 @@ public final class SequenceLoader {
             Line line = new Line(text.substring(0, us), text.substring(us), number);
             int q = line.question().codePointCount(0, us);
             int a = line.answer().codePointCount(0, line.answer().length());
-            if (questionLength < 0) {
-                questionLength = q;
-                answerLength = a;
-            } else if (q != questionLength) {
+            if (lengths[0] < 0) {
+                lengths[0] = q;
+                lengths[1] = a;
+            } else if (q != lengths[0]) {
                 throw new DataFileException(file, number, "question \"" + line.question() + "\" has " + q
-                        + " characters but line 1's has " + questionLength + "; every question must be padded to the"
+                        + " characters but line 1's has " + lengths[0] + "; every question must be padded to the"
                         + " same length");
-            } else if (a != answerLength) {
+            } else if (a != lengths[1]) {
                 throw new DataFileException(file, number, "answer \"" + line.answer() + "\" has " + a
-                        + " characters but line 1's has " + answerLength + "; every answer must be padded to the"
+                        + " characters but line 1's has " + lengths[1] + "; every answer must be padded to the"
                         + " same length");
             }
             lines.add(line);
-        }
+        });
         return lines;
-    }
-
-    private static String decode(CharsetDecoder utf8, byte[] bytes, int from, int to, Path file, int number)
-            throws DataFileException {
-        ByteBuffer in = ByteBuffer.wrap(bytes, from, to - from);
-        CharBuffer out = CharBuffer.allocate(to - from);
-        utf8.reset();
-        CoderResult r = utf8.decode(in, out, true);
-        if (!r.isError()) {
-            r = utf8.flush(out);
-        }
-        if (r.isError()) {
-            int at = Math.min(in.position(), to - 1);
-            throw new DataFileException(file, number, String.format(
-                    "not valid UTF-8: byte 0x%02X at byte %d of the line", bytes[at] & 0xFF, at - from + 1));
-        }
-        return out.flip().toString();
     }
 }
