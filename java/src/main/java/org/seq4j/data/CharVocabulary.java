@@ -9,13 +9,18 @@ import java.util.Map;
 public final class CharVocabulary {
     private final int[] codePoints; // id -> code point
     private final Map<Integer, Integer> ids; // code point -> id
+    private final int[] latin1Ids = new int[256]; // the same for code points < 256 (all of the book's), -1 if absent
 
     private CharVocabulary(int[] codePoints) {
         this.codePoints = codePoints;
         this.ids = new HashMap<>();
+        Arrays.fill(latin1Ids, -1);
         for (int id = 0; id < codePoints.length; id++) {
             if (ids.put(codePoints[id], id) != null) {
                 throw new IllegalArgumentException("character " + describe(codePoints[id]) + " is listed twice");
+            }
+            if (codePoints[id] < 256) {
+                latin1Ids[codePoints[id]] = id;
             }
         }
     }
@@ -58,11 +63,14 @@ public final class CharVocabulary {
     }
 
     public boolean contains(int codePoint) {
-        return ids.containsKey(codePoint);
+        return idOf(codePoint) >= 0;
     }
 
     /** The id of a character, or -1 if it is not in the vocabulary. */
     public int idOf(int codePoint) {
+        if (codePoint >= 0 && codePoint < 256) {
+            return latin1Ids[codePoint];
+        }
         return ids.getOrDefault(codePoint, -1);
     }
 

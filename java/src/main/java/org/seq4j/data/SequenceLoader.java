@@ -114,13 +114,14 @@ public final class SequenceLoader {
 
     private static int[] encodeLine(Path file, Line line, String text, int column0, CharVocabulary vocab)
             throws DataFileException {
-        int[] cps = text.codePoints().toArray();
-        int[] ids = new int[cps.length];
-        for (int j = 0; j < cps.length; j++) {
-            ids[j] = vocab.idOf(cps[j]);
+        int[] ids = new int[text.codePointCount(0, text.length())];
+        for (int i = 0, j = 0; i < text.length(); j++) {
+            int cp = text.codePointAt(i);
+            i += Character.charCount(cp);
+            ids[j] = vocab.idOf(cp);
             if (ids[j] < 0) {
                 int column = column0 + j + 1; // 1-based, in characters
-                throw new DataFileException(file, line.number(), "character " + CharVocabulary.describe(cps[j])
+                throw new DataFileException(file, line.number(), "character " + CharVocabulary.describe(cp)
                         + " at column " + column + " is not in the vocabulary (" + vocab.size() + " characters: \""
                         + vocab.chars() + "\")");
             }

@@ -39,6 +39,13 @@ final class TextLines {
 
     private static String decode(CharsetDecoder utf8, byte[] bytes, int from, int to, Path file, int number)
             throws DataFileException {
+        boolean ascii = true;
+        for (int i = from; i < to && ascii; i++) {
+            ascii = bytes[i] >= 0;
+        }
+        if (ascii) {
+            return new String(bytes, from, to - from, StandardCharsets.US_ASCII); // the common case, and fast
+        }
         ByteBuffer in = ByteBuffer.wrap(bytes, from, to - from);
         CharBuffer out = CharBuffer.allocate(to - from);
         utf8.reset();

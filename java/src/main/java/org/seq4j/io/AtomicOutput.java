@@ -10,10 +10,12 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 public final class AtomicOutput implements AutoCloseable {
     /** Writes the whole content of a file to {@code out}; may throw to abandon the write. */
@@ -59,12 +61,21 @@ public final class AtomicOutput implements AutoCloseable {
         if (Files.isDirectory(absolute)) {
             throw new IOException("cannot write " + target + ": it is a folder");
         }
-        Path temp = Files.createTempFile(folder, "." + absolute.getFileName() + ".", ".tmp");
-        try {
-            return new AtomicOutput(absolute, temp, FileChannel.open(temp, StandardOpenOption.WRITE));
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temp);
-            throw e;
+        // not Files.createTempFile: its files are owner-only (0600), and the rename would carry that over to
+        // the checkpoint; FileChannel.open applies the usual umask, as writing the file directly would
+        for (int attempt = 0;; attempt++) {
+            Path temp = folder.resolve("." + absolute.getFileName() + "."
+                    + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            FileChannel channel;
+            try {
+                channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt < 10) {
+                    continue;
+                }
+                throw e;
+            }
+            return new AtomicOutput(absolute, temp, channel);
         }
     }
 

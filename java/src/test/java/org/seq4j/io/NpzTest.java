@@ -175,6 +175,18 @@ class NpzTest {
     }
 
     @Test
+    void writtenFileHasTheUsualPermissionsNotTempFileOnes() throws IOException {
+        // a file written directly gets 0666 minus the umask; ours must get the same, not createTempFile's 0600
+        org.junit.jupiter.api.Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"),
+                "the file system has no POSIX permissions");
+        Path direct = dir.resolve("direct.bin");
+        Files.write(direct, new byte[] {1});
+        Path ours = dir.resolve("ours.npz");
+        Npz.save(ours, sampleArrays());
+        assertEquals(Files.getPosixFilePermissions(direct), Files.getPosixFilePermissions(ours));
+    }
+
+    @Test
     void writerRejectsDuplicateAndEmptyNamesAndMissingFolder() throws IOException {
         try (NpzWriter out = NpzWriter.create(dir.resolve("x.npz"))) {
             out.add("a", NpyArray.of(new float[1], 1));
