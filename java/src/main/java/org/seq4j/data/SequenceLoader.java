@@ -131,7 +131,9 @@ public final class SequenceLoader {
 
     /**
      * Reads and checks the lines of {@code file}: UTF-8, not empty, a '_' on every line, and all
-     * questions (all answers) of the same length in characters. Line ends are \n or \r\n.
+     * questions (all answers) of the same length in characters. Line ends are \n or \r\n. (The book's
+     * loader cuts the last character of every line, meant to be its '\n'; on a final line without one it
+     * cuts a real character. This one does not.)
      */
     public static List<Line> readLines(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);

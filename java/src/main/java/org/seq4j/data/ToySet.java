@@ -57,6 +57,11 @@ public enum ToySet {
         };
     }
 
+    /** Writes the book's 50,000 lines, drawn with {@code seed}, to {@code file}. */
+    public void write(Path file, long seed) throws IOException {
+        write(file, DEFAULT_LINES, seed);
+    }
+
     /** Writes {@code count} generated lines to {@code file} (UTF-8, '\n' after each), atomically. */
     public void write(Path file, int count, long seed) throws IOException {
         List<String> lines = generate(count, seed);
