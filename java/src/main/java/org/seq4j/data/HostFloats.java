@@ -1,0 +1,60 @@
+// A float32 array in host memory with its shape: a flat row-major float[] (held, not copied), e.g. a
+// batch of wave windows (N, T, 1). Tensor.ofFloats(arena, data(), shape()) puts it in a Tensor.
+package org.seq4j.data;
+
+import java.lang.foreign.Arena;
+import org.seq4j.tensor.Tensor;
+
+public record HostFloats(int[] shape, float[] data) {
+    public HostFloats {
+        shape = shape.clone();
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + Tensor.shapeString(shape));
+            }
+            n = Math.min(n * d, Integer.MAX_VALUE + 1L); // n < 2^32 and d < 2^31 before each product
+        }
+        if (n != data.length) {
+            throw new IllegalArgumentException("shape " + Tensor.shapeString(shape) + " needs " + n
+                    + " values but the array has " + data.length);
+        }
+    }
+
+    /** A copy of the shape. */
+    @Override
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    /** The extent of dimension {@code i}. */
+    public int dim(int i) {
+        return shape[i];
+    }
+
+    /** The element at a full index, e.g. at(n, t, 0) of an (N, T, 1) array. */
+    public float at(int... index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException(index.length + " indices for an array of shape " + Tensor.shapeString(shape));
+        }
+        int flat = 0;
+        for (int d = 0; d < shape.length; d++) {
+            if (index[d] < 0 || index[d] >= shape[d]) {
+                throw new IndexOutOfBoundsException("index " + index[d] + " in dimension " + d + " of shape "
+                        + Tensor.shapeString(shape));
+            }
+            flat = flat * shape[d] + index[d];
+        }
+        return data[flat];
+    }
+
+    /** A host tensor in {@code arena} holding a copy. */
+    public Tensor toTensor(Arena arena) {
+        return Tensor.ofFloats(arena, data, shape);
+    }
+
+    @Override
+    public String toString() {
+        return "HostFloats" + Tensor.shapeString(shape);
+    }
+}

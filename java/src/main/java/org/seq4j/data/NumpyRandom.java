@@ -1,0 +1,134 @@
+// NumPy's legacy random generator (np.random.seed(s) / RandomState(s)), for data the book's code made
+// with it: MT19937 seeded by init_genrand, and the legacy algorithms on top — shuffle and permutation
+// (Fisher-Yates with bounded integers drawn by masked rejection), random_sample, and randn (the polar
+// Box-Muller method, caching the second value). The same seed gives the same numbers as numpy.
+package org.seq4j.data;
+
+public final class NumpyRandom {
+    private static final int N = 624;
+    private static final int M = 397;
+    private static final int MATRIX_A = 0x9908b0df;
+    private static final int UPPER_MASK = 0x80000000;
+    private static final int LOWER_MASK = 0x7fffffff;
+
+    private final int[] mt = new int[N];
+    private int pos;
+    private boolean hasGauss;
+    private double gauss;
+
+    /** Seeds like np.random.seed(seed); numpy accepts 0 <= seed < 2^32 for an int seed. */
+    public NumpyRandom(long seed) {
+        if (seed < 0 || seed > 0xFFFFFFFFL) {
+            throw new IllegalArgumentException("seed must be between 0 and 2^32 - 1, as numpy requires; got " + seed);
+        }
+        // init_genrand: mt[i] = 1812433253 * (mt[i-1] ^ (mt[i-1] >>> 30)) + i, all mod 2^32
+        mt[0] = (int) seed;
+        for (int i = 1; i < N; i++) {
+            mt[i] = 1812433253 * (mt[i - 1] ^ (mt[i - 1] >>> 30)) + i;
+        }
+        pos = N;
+    }
+
+    /** The next raw 32-bit output of MT19937, as an unsigned value in [0, 2^32). */
+    public long nextUint32() {
+        if (pos >= N) {
+            twist();
+        }
+        int y = mt[pos++];
+        // tempering
+        y ^= y >>> 11;
+        y ^= (y << 7) & 0x9d2c5680;
+        y ^= (y << 15) & 0xefc60000;
+        y ^= y >>> 18;
+        return y & 0xFFFFFFFFL;
+    }
+
+    private void twist() {
+        for (int k = 0; k < N; k++) {
+            int y = (mt[k] & UPPER_MASK) | (mt[(k + 1) % N] & LOWER_MASK);
+            mt[k] = mt[(k + M) % N] ^ (y >>> 1) ^ ((y & 1) == 0 ? 0 : MATRIX_A);
+        }
+        pos = 0;
+    }
+
+    /** A double in [0, 1) from 53 random bits, as np.random.random_sample. */
+    public double randomSample() {
+        long a = nextUint32() >>> 5; // 27 bits
+        long b = nextUint32() >>> 6; // 26 bits
+        return (a * 67108864.0 + b) / 9007199254740992.0;
+    }
+
+    /**
+     * A uniform integer in [0, max], numpy's legacy random_interval: draw 32 bits, keep the smallest
+     * all-ones mask covering max, and redraw while the result exceeds max.
+     */
+    public long randomInterval(long max) {
+        if (max < 0 || max > 0xFFFFFFFFL) {
+            throw new IllegalArgumentException("max must be in [0, 2^32); got " + max);
+        }
+        if (max == 0) {
+            return 0;
+        }
+        long mask = max;
+        mask |= mask >>> 1;
+        mask |= mask >>> 2;
+        mask |= mask >>> 4;
+        mask |= mask >>> 8;
+        mask |= mask >>> 16;
+        long value;
+        do {
+            value = nextUint32() & mask;
+        } while (value > max);
+        return value;
+    }
+
+    /** Shuffles {@code a} in place as np.random.shuffle does a 1-d array: for i = n-1 down to 1, swap a[i], a[j], j in [0, i]. */
+    public void shuffle(int[] a) {
+        for (int i = a.length - 1; i >= 1; i--) {
+            int j = (int) randomInterval(i);
+            int tmp = a[i];
+            a[i] = a[j];
+            a[j] = tmp;
+        }
+    }
+
+    /** np.random.permutation(n): 0..n-1 shuffled. */
+    public int[] permutation(int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        shuffle(p);
+        return p;
+    }
+
+    /** One standard normal value, as np.random.randn / standard_normal (legacy polar method). */
+    public double standardNormal() {
+        if (hasGauss) {
+            hasGauss = false;
+            return gauss;
+        }
+        double x1;
+        double x2;
+        double r2;
+        do {
+            x1 = 2.0 * randomSample() - 1.0;
+            x2 = 2.0 * randomSample() - 1.0;
+            r2 = x1 * x1 + x2 * x2;
+        } while (r2 >= 1.0 || r2 == 0.0);
+        // StrictMath: the fdlibm log, so every JVM gives the same bits
+        double f = Math.sqrt(-2.0 * StrictMath.log(r2) / r2);
+        gauss = f * x1;
+        hasGauss = true;
+        return f * x2;
+    }
+
+    /** np.random.randn(n). */
+    public double[] randn(int n) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = standardNormal();
+        }
+        return v;
+    }
+}

@@ -1,0 +1,170 @@
+// Loads the book's toy sequence text format (dataset/addition.txt, date.txt): each line is a
+// space-padded question, then the answer starting at the first '_' (kept: it is the decoder's start
+// token), e.g. "16+75  _91  ". Same semantics as the book's dataset/sequence.py:
+//   - vocabulary ids in first-seen order over question then answer of each line, in file order;
+//   - the rows are shuffled as np.random.seed(1984); np.random.shuffle(arange(N)) does;
+//   - the last N // 10 rows are the test split;
+//   - optionally each whole padded question is reversed (the book's x[:, ::-1]).
+// Unlike the book it checks its input: UTF-8, a '_' on every line, equal lengths, known characters.
+package org.seq4j.data;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+public final class SequenceLoader {
+    /** The seed of the book's load_data. */
+    public static final long BOOK_SEED = 1984;
+
+    /**
+     * How to load: shuffle with {@code seed} or keep file order; reverse questions; use a fixed
+     * {@code vocabulary} (null: build one from the file).
+     */
+    public record Options(boolean shuffle, long seed, boolean reverseQuestions, CharVocabulary vocabulary) {
+        /** The book's defaults: shuffled with seed 1984, questions as written, vocabulary from the file. */
+        public static Options book() {
+            return new Options(true, BOOK_SEED, false, null);
+        }
+
+        public Options withSeed(long newSeed) {
+            return new Options(true, newSeed, reverseQuestions, vocabulary);
+        }
+
+        public Options unshuffled() {
+            return new Options(false, seed, reverseQuestions, vocabulary);
+        }
+
+        public Options withReversedQuestions() {
+            return new Options(shuffle, seed, true, vocabulary);
+        }
+
+        public Options withVocabulary(CharVocabulary v) {
+            return new Options(shuffle, seed, reverseQuestions, v);
+        }
+    }
+
+    /** One line of the file as text: question, answer ('_' first), and its 1-based line number. */
+    public record Line(String question, String answer, int number) {
+    }
+
+    private SequenceLoader() {
+    }
+
+    /** Loads {@code file} with the book's defaults. */
+    public static SequenceDataset load(Path file) throws IOException {
+        return load(file, Options.book());
+    }
+
+    public static SequenceDataset load(Path file, Options options) throws IOException {
+        List<Line> lines = readLines(file);
+        CharVocabulary vocab = options.vocabulary();
+        if (vocab == null) {
+            CharVocabulary.Builder b = CharVocabulary.builder();
+            for (Line l : lines) {
+                b.add(l.question()).add(l.answer());
+            }
+            vocab = b.build();
+        }
+        SequencePairs all = encode(file, lines, vocab);
+        int n = all.size();
+        int[][] x = all.x();
+        int[][] t = all.t();
+        if (options.shuffle()) {
+            int[] order = new NumpyRandom(options.seed()).permutation(n);
+            int[][] xs = new int[n][];
+            int[][] ts = new int[n][];
+            for (int i = 0; i < n; i++) {
+                xs[i] = x[order[i]];
+                ts[i] = t[order[i]];
+            }
+            x = xs;
+            t = ts;
+        }
+        SequencePairs shuffled = new SequencePairs(x, t);
+        int splitAt = n - n / 10;
+        SequencePairs train = shuffled.slice(0, splitAt);
+        SequencePairs test = shuffled.slice(splitAt, n);
+        if (options.reverseQuestions()) {
+            train = train.withReversedQuestions();
+            test = test.withReversedQuestions();
+        }
+        return new SequenceDataset(train, test, vocab);
+    }
+
+    /**
+     * Every line of {@code file} in file order, encoded with a given vocabulary (e.g. the training
+     * set's, for a separate test file); a character it lacks is an error naming the line and column.
+     */
+    public static SequencePairs encode(Path file, CharVocabulary vocabulary) throws IOException {
+        return encode(file, readLines(file), vocabulary);
+    }
+
+    private static SequencePairs encode(Path file, List<Line> lines, CharVocabulary vocab) throws DataFileException {
+        int[][] x = new int[lines.size()][];
+        int[][] t = new int[lines.size()][];
+        for (int i = 0; i < lines.size(); i++) {
+            Line l = lines.get(i);
+            x[i] = encodeLine(file, l, l.question(), 0, vocab);
+            t[i] = encodeLine(file, l, l.answer(), l.question().codePointCount(0, l.question().length()), vocab);
+        }
+        return new SequencePairs(x, t);
+    }
+
+    private static int[] encodeLine(Path file, Line line, String text, int column0, CharVocabulary vocab)
+            throws DataFileException {
+        int[] ids = new int[text.codePointCount(0, text.length())];
+        for (int i = 0, j = 0; i < text.length(); j++) {
+            int cp = text.codePointAt(i);
+            i += Character.charCount(cp);
+            ids[j] = vocab.idOf(cp);
+            if (ids[j] < 0) {
+                int column = column0 + j + 1; // 1-based, in characters
+                throw new DataFileException(file, line.number(), "character " + CharVocabulary.describe(cp)
+                        + " at column " + column + " is not in the vocabulary (" + vocab.size() + " characters: \""
+                        + vocab.chars() + "\")");
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * Reads and checks the lines of {@code file}: UTF-8, not empty, a '_' on every line, and all
+     * questions (all answers) of the same length in characters. Line ends are \n or \r\n. (The book's
+     * loader cuts the last character of every line, meant to be its '\n'; on a final line without one it
+     * cuts a real character. This one does not.)
+     */
+    public static List<Line> readLines(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        if (bytes.length == 0) {
+            throw new DataFileException(file, 0, "the file is empty; expected lines like \"16+75  _91  \"");
+        }
+        List<Line> lines = new ArrayList<>();
+        int[] lengths = {-1, -1}; // question, answer: those of line 1
+        TextLines.forEach(file, bytes, (raw, number, newlineFollows) -> {
+            String text = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
+            int us = text.indexOf('_');
+            if (us < 0) {
+                throw new DataFileException(file, number, "no '_' between question and answer in \"" + text + "\"");
+            }
+            Line line = new Line(text.substring(0, us), text.substring(us), number);
+            int q = line.question().codePointCount(0, us);
+            int a = line.answer().codePointCount(0, line.answer().length());
+            if (lengths[0] < 0) {
+                lengths[0] = q;
+                lengths[1] = a;
+            } else if (q != lengths[0]) {
+                throw new DataFileException(file, number, "question \"" + line.question() + "\" has " + q
+                        + " characters but line 1's has " + lengths[0] + "; every question must be padded to the"
+                        + " same length");
+            } else if (a != lengths[1]) {
+                throw new DataFileException(file, number, "answer \"" + line.answer() + "\" has " + a
+                        + " characters but line 1's has " + lengths[1] + "; every answer must be padded to the"
+                        + " same length");
+            }
+            lines.add(line);
+        });
+        return lines;
+    }
+}

@@ -1,0 +1,71 @@
+// Question/answer pairs of a toy sequence set as character ids: x (N, question length) and
+// t (N, answer length), where every answer starts with '_', the decoder's start token. The arrays are
+// held, not copied.
+package org.seq4j.data;
+
+public record SequencePairs(int[][] x, int[][] t) {
+    public SequencePairs {
+        if (x.length != t.length) {
+            throw new IllegalArgumentException(x.length + " questions but " + t.length + " answers");
+        }
+    }
+
+    /** Number of pairs N. */
+    public int size() {
+        return x.length;
+    }
+
+    /** Characters per question (0 when empty). */
+    public int questionLength() {
+        return x.length == 0 ? 0 : x[0].length;
+    }
+
+    /** Characters per answer, '_' included (0 when empty). */
+    public int answerLength() {
+        return t.length == 0 ? 0 : t[0].length;
+    }
+
+    /** The same pairs with each whole padded question reversed, as the book's x[:, ::-1]. */
+    public SequencePairs withReversedQuestions() {
+        int[][] r = new int[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            int[] q = x[i];
+            r[i] = new int[q.length];
+            for (int j = 0; j < q.length; j++) {
+                r[i][j] = q[q.length - 1 - j];
+            }
+        }
+        return new SequencePairs(r, t);
+    }
+
+    /** Rows {@code [from, to)}, sharing the row arrays. */
+    public SequencePairs slice(int from, int to) {
+        return new SequencePairs(java.util.Arrays.copyOfRange(x, from, to), java.util.Arrays.copyOfRange(t, from, to));
+    }
+
+    /** x as one row-major array (N * questionLength), e.g. for Tensor.ofInts(arena, flatX(), N, T). */
+    public int[] flatX() {
+        return flatten(x);
+    }
+
+    /** t as one row-major array (N * answerLength). */
+    public int[] flatT() {
+        return flatten(t);
+    }
+
+    /** Rows of equal length as one row-major array. */
+    public static int[] flatten(int[][] rows) {
+        if (rows.length == 0) {
+            return new int[0];
+        }
+        int w = rows[0].length;
+        int[] out = new int[rows.length * w];
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i].length != w) {
+                throw new IllegalArgumentException("row " + i + " has " + rows[i].length + " ids, row 0 has " + w);
+            }
+            System.arraycopy(rows[i], 0, out, i * w, w);
+        }
+        return out;
+    }
+}

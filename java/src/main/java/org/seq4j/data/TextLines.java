@@ -1,0 +1,63 @@
+// Splits a text file's bytes into lines and decodes each as strict UTF-8, so that bad bytes are an error
+// naming the line and the byte, not a silent U+FFFD.
+package org.seq4j.data;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+final class TextLines {
+    /** Receives each line without its '\n' (a '\r' before it is kept), its 1-based number, and whether a '\n' ended it. */
+    @FunctionalInterface
+    interface Sink {
+        void line(String text, int number, boolean newlineFollows) throws DataFileException;
+    }
+
+    private TextLines() {
+    }
+
+    static void forEach(Path file, byte[] bytes, Sink sink) throws DataFileException {
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        int start = 0;
+        int number = 0;
+        while (start < bytes.length) {
+            int end = start;
+            while (end < bytes.length && bytes[end] != '\n') {
+                end++;
+            }
+            number++;
+            sink.line(decode(utf8, bytes, start, end, file, number), number, end < bytes.length);
+            start = end + 1;
+        }
+    }
+
+    private static String decode(CharsetDecoder utf8, byte[] bytes, int from, int to, Path file, int number)
+            throws DataFileException {
+        boolean ascii = true;
+        for (int i = from; i < to && ascii; i++) {
+            ascii = bytes[i] >= 0;
+        }
+        if (ascii) {
+            return new String(bytes, from, to - from, StandardCharsets.US_ASCII); // the common case, and fast
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes, from, to - from);
+        CharBuffer out = CharBuffer.allocate(to - from);
+        utf8.reset();
+        CoderResult r = utf8.decode(in, out, true);
+        if (!r.isError()) {
+            r = utf8.flush(out);
+        }
+        if (r.isError()) {
+            int at = Math.min(in.position(), to - 1);
+            throw new DataFileException(file, number, String.format(
+                    "not valid UTF-8: byte 0x%02X at byte %d of the line", bytes[at] & 0xFF, at - from + 1));
+        }
+        return out.flip().toString();
+    }
+}

@@ -1,0 +1,130 @@
+// Regression sets of waves, batch-major (N, T, 1) float32 windows:
+//   - sineToCosine: the seq2seq that translates a sine wave into a cosine wave (seed document 002):
+//     encoder input sin windows, decoder input the cos window shifted right by one with 0 first
+//     (teacher forcing), target the cos window;
+//   - noisySine: the many-to-one LSTM predictor of seed document 004: windows of a noisy sine and the
+//     value that follows each window.
+// Noise is numpy's legacy randn, so noisySine() with its default seed 773 is the seed document's wave.
+package org.seq4j.data;
+
+public final class WaveSets {
+    private WaveSets() {
+    }
+
+    /**
+     * Sine-to-cosine windows. {@code x} (points) is the time axis, for plots. Shapes, with
+     * N = points - window: encoderInput, decoderInput and target all (N, window, 1).
+     */
+    public record SineToCosine(float[] x, HostFloats encoderInput, HostFloats decoderInput, HostFloats target) {
+        public int size() {
+            return encoderInput.dim(0);
+        }
+    }
+
+    /**
+     * Noisy-sine windows for a many-to-one predictor. {@code x} and {@code wave} (points) are the time axis
+     * and the noisy wave. With N = points - 1 - window: inputs (N, window, 1) = wave[i .. i+window),
+     * targets (N, 1) = wave[i+window], the value after each window, and stepTargets (N, window, 1) =
+     * wave[i+1 .. i+window], the next value at every step (the seed document trains on its last step).
+     */
+    public record NoisySine(float[] x, float[] wave, HostFloats inputs, HostFloats targets, HostFloats stepTargets) {
+        public int size() {
+            return inputs.dim(0);
+        }
+    }
+
+    /** Seed document 002's set: 100 points over [-2pi, 2pi], windows of 24, no noise. */
+    public static SineToCosine sineToCosine() {
+        return sineToCosine(100, 24, 0.0, 0);
+    }
+
+    /**
+     * Windows over x = linspace(-2pi, 2pi, points): input sin(x) + noise * randn (seeded), output cos(x),
+     * clean. Window i covers points i .. i+window-1 for i < points - window (as the seed document counts).
+     */
+    public static SineToCosine sineToCosine(int points, int window, double noise, long seed) {
+        int n = checkSizes(points, window, points - window, "points - window");
+        double[] x = linspace(-2 * Math.PI, 2 * Math.PI, points);
+        double[] sin = new double[points];
+        double[] cos = new double[points];
+        NumpyRandom random = new NumpyRandom(seed);
+        for (int i = 0; i < points; i++) {
+            sin[i] = Math.sin(x[i]) + (noise == 0 ? 0 : noise * random.standardNormal());
+            cos[i] = Math.cos(x[i]);
+        }
+        float[] ex = new float[n * window]; // (N, T, 1)
+        float[] dx = new float[n * window]; // (N, T, 1)
+        float[] dy = new float[n * window]; // (N, T, 1)
+        for (int i = 0; i < n; i++) {
+            for (int t = 0; t < window; t++) {
+                ex[i * window + t] = (float) sin[i + t];
+                dy[i * window + t] = (float) cos[i + t];
+                // teacher forcing: at step t the decoder sees the target of step t-1, and 0 at step 0
+                dx[i * window + t] = t == 0 ? 0f : (float) cos[i + t - 1];
+            }
+        }
+        return new SineToCosine(toFloats(x), new HostFloats(new int[] {n, window, 1}, ex),
+                new HostFloats(new int[] {n, window, 1}, dx), new HostFloats(new int[] {n, window, 1}, dy));
+    }
+
+    /** Seed document 004's set: 101 points over [-2pi, 2pi], noise 0.05 * randn with np.random.seed(773), T = 10. */
+    public static NoisySine noisySine() {
+        return noisySine(101, 10, 0.05, 773);
+    }
+
+    /**
+     * wave = sin(linspace(-2pi, 2pi, points)) + noise * randn(points), drawn as np.random.seed(seed);
+     * np.random.randn(points) does; windows of {@code window} steps, N = points - 1 - window of them (the
+     * seed document pairs xs = wave[:-1] with ts = wave[1:] and takes len(xs) - window windows).
+     */
+    public static NoisySine noisySine(int points, int window, double noise, long seed) {
+        int n = checkSizes(points, window, points - 1 - window, "points - 1 - window");
+        double[] x = linspace(-2 * Math.PI, 2 * Math.PI, points);
+        double[] randn = new NumpyRandom(seed).randn(points);
+        float[] wave = new float[points];
+        for (int i = 0; i < points; i++) {
+            wave[i] = (float) (Math.sin(x[i]) + noise * randn[i]);
+        }
+        float[] inputs = new float[n * window]; // (N, T, 1)
+        float[] steps = new float[n * window]; // (N, T, 1)
+        float[] next = new float[n]; // (N, 1)
+        for (int i = 0; i < n; i++) {
+            for (int t = 0; t < window; t++) {
+                inputs[i * window + t] = wave[i + t];
+                steps[i * window + t] = wave[i + t + 1];
+            }
+            next[i] = wave[i + window];
+        }
+        return new NoisySine(toFloats(x), wave, new HostFloats(new int[] {n, window, 1}, inputs),
+                new HostFloats(new int[] {n, 1}, next), new HostFloats(new int[] {n, window, 1}, steps));
+    }
+
+    /** numpy.linspace(start, stop, num): start + i * step with step = (stop - start) / (num - 1), last = stop. */
+    static double[] linspace(double start, double stop, int num) {
+        double[] v = new double[num];
+        double step = num > 1 ? (stop - start) / (num - 1) : 0;
+        for (int i = 0; i < num; i++) {
+            v[i] = start + i * step;
+        }
+        if (num > 1) {
+            v[num - 1] = stop;
+        }
+        return v;
+    }
+
+    private static int checkSizes(int points, int window, int n, String formula) {
+        if (window < 1 || points < 2 || n < 1) {
+            throw new IllegalArgumentException("need window >= 1 and " + formula + " >= 1 windows; got points = "
+                    + points + ", window = " + window);
+        }
+        return n;
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
+    }
+}

@@ -1,0 +1,97 @@
+// A word-level text corpus for language models, read as the book's dataset/ptb.py reads PTB: every
+// line end becomes the word "<eos>", the text is split on whitespace, and each word becomes its id in
+// first-seen order. A validation or test file is read with the training file's vocabulary; a word it
+// lacks becomes "<unk>" if the vocabulary has that word, and is an error otherwise.
+package org.seq4j.data;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/** The corpus as word ids in text order, and its vocabulary. The id array is held, not copied. */
+public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
+
+    public int size() {
+        return ids.length;
+    }
+
+    /** Reads {@code file} and builds its vocabulary (like ptb.load_data('train')). */
+    public static WordCorpus load(Path file) throws IOException {
+        return read(file, null);
+    }
+
+    /** Reads {@code file} with a fixed vocabulary (like ptb.load_data('valid') with the train vocabulary). */
+    public static WordCorpus load(Path file, WordVocabulary vocabulary) throws IOException {
+        return read(file, vocabulary);
+    }
+
+    private static WordCorpus read(Path file, WordVocabulary fixed) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        WordVocabulary.Builder builder = fixed == null ? WordVocabulary.builder() : null;
+        int unk = fixed == null ? -1 : fixed.idOf(WordVocabulary.UNK);
+        IntList ids = new IntList(Math.max(16, bytes.length / 4));
+        TextLines.forEach(file, bytes, (line, number, newlineFollows) -> {
+            // the words of the line, then "<eos>" if a line end follows (ptb.py: replace('\n', '<eos>'))
+            int i = 0;
+            boolean eos = newlineFollows;
+            while (true) {
+                while (i < line.length() && isSpace(line.charAt(i))) {
+                    i++;
+                }
+                String word;
+                if (i < line.length()) {
+                    int j = i;
+                    while (j < line.length() && !isSpace(line.charAt(j))) {
+                        j++;
+                    }
+                    word = line.substring(i, j);
+                    i = j;
+                } else if (eos) {
+                    word = WordVocabulary.EOS;
+                    eos = false;
+                } else {
+                    break;
+                }
+                if (builder != null) {
+                    ids.add(builder.add(word));
+                } else {
+                    int id = fixed.idOf(word);
+                    if (id < 0 && unk < 0) {
+                        throw new DataFileException(file, number, "word '" + word + "' is not in the vocabulary of "
+                                + fixed.size() + " words, which has no " + WordVocabulary.UNK + " to map it to");
+                    }
+                    ids.add(id < 0 ? unk : id);
+                }
+            }
+        });
+        int n = ids.size;
+        int[] out = Arrays.copyOf(ids.values, n);
+        if (n == 0) {
+            throw new DataFileException(file, 0, "the file holds no words");
+        }
+        return new WordCorpus(out, fixed != null ? fixed : builder.build());
+    }
+
+    /** A growable int array. */
+    private static final class IntList {
+        int[] values;
+        int size;
+
+        IntList(int capacity) {
+            values = new int[capacity];
+        }
+
+        void add(int v) {
+            if (size == values.length) {
+                values = Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = v;
+        }
+    }
+
+    /** Python's str.split() whitespace, near enough: Java whitespace plus no-break spaces. */
+    private static boolean isSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
+    }
+}

@@ -1,0 +1,141 @@
+// A file written atomically: bytes go to a temporary file in the target's folder, which is flushed to
+// disk (fsync) and renamed over the target on commit(), so a reader sees the old file or the new one,
+// never half of one. close() without commit() deletes the temporary file and leaves the target as it was.
+package org.seq4j.io;
+
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
+
+public final class AtomicOutput implements AutoCloseable {
+    /** Writes the whole content of a file to {@code out}; may throw to abandon the write. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    private final Path target;
+    private final Path temp;
+    private final FileChannel channel;
+    private final OutputStream buffered;
+    private final OutputStream stream;
+    private boolean done;
+
+    private AtomicOutput(Path target, Path temp, FileChannel channel) {
+        this.target = target;
+        this.temp = temp;
+        this.channel = channel;
+        this.buffered = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+        // callers may close what they wrap around stream() (a ZipOutputStream closes its sink): that must
+        // not close the channel before commit() has flushed and synced it
+        this.stream = new FilterOutputStream(buffered) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                out.flush();
+            }
+        };
+    }
+
+    /** Starts writing {@code target}; its folder must exist. Nothing is visible at {@code target} until commit(). */
+    public static AtomicOutput open(Path target) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        Path folder = absolute.getParent();
+        if (folder == null || !Files.isDirectory(folder)) {
+            throw new IOException("cannot write " + target + ": folder " + folder + " does not exist");
+        }
+        if (Files.isDirectory(absolute)) {
+            throw new IOException("cannot write " + target + ": it is a folder");
+        }
+        // not Files.createTempFile: its files are owner-only (0600), and the rename would carry that over to
+        // the checkpoint; FileChannel.open applies the usual umask, as writing the file directly would
+        for (int attempt = 0;; attempt++) {
+            Path temp = folder.resolve("." + absolute.getFileName() + "."
+                    + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            FileChannel channel;
+            try {
+                channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt < 10) {
+                    continue;
+                }
+                throw e;
+            }
+            return new AtomicOutput(absolute, temp, channel);
+        }
+    }
+
+    /** Writes {@code target} atomically with {@code content}; if content throws, the old file stays. */
+    public static void write(Path target, Content content) throws IOException {
+        try (AtomicOutput out = open(target)) {
+            content.writeTo(out.stream());
+            out.commit();
+        }
+    }
+
+    /** The stream to write the file's bytes to. Closing it only flushes it. */
+    public OutputStream stream() {
+        return stream;
+    }
+
+    /** The temporary file being written (deleted or renamed once this output is closed or committed). */
+    public Path tempFile() {
+        return temp;
+    }
+
+    /** Flushes, syncs the bytes to disk, and renames the temporary file over the target. */
+    public void commit() throws IOException {
+        if (done) {
+            throw new IllegalStateException("output for " + target + " is already committed or closed");
+        }
+        buffered.flush();
+        channel.force(true);
+        buffered.close();
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("cannot replace " + target + " atomically on this file system: " + e.getMessage(), e);
+        }
+        done = true;
+        syncFolder(target.getParent());
+    }
+
+    /** Abandons the write unless committed: the temporary file is deleted, the target is untouched. */
+    @Override
+    public void close() throws IOException {
+        if (done) {
+            return;
+        }
+        done = true;
+        try {
+            buffered.close();
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    // The rename itself is only durable once the folder's entry is on disk. Linux lets a folder be opened
+    // and synced; where the platform refuses, the rename has still happened and only durability across a
+    // power cut is weaker, so that refusal is not an error.
+    private static void syncFolder(Path folder) {
+        try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // not supported for folders on this platform
+        }
+    }
+}

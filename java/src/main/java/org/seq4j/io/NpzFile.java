@@ -1,0 +1,174 @@
+// The arrays of one .npz file, read into memory, with the checks a model needs when it loads weights:
+// the array is there, it has the expected shape and type, and (if asked) it holds no NaN or infinity.
+// Every failure is an NpzFormatException naming the file and the array.
+package org.seq4j.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.SequencedMap;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import org.seq4j.tensor.Tensor;
+
+public final class NpzFile {
+    private final Path file;
+    private final SequencedMap<String, NpyArray> arrays;
+
+    private NpzFile(Path file, SequencedMap<String, NpyArray> arrays) {
+        this.file = file;
+        this.arrays = Collections.unmodifiableSequencedMap(arrays);
+    }
+
+    /** Wraps arrays already in memory, e.g. to check them with the same methods; {@code file} names them in errors. */
+    public static NpzFile of(Path file, SequencedMap<String, ? extends NpyArray> arrays) {
+        return new NpzFile(file, new LinkedHashMap<>(arrays));
+    }
+
+    static NpzFile read(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "no such .npz file");
+        }
+        SequencedMap<String, NpyArray> arrays = new LinkedHashMap<>();
+        try (ZipFile zip = openZip(file)) {
+            Enumeration<? extends ZipEntry> entries = zip.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry entry = entries.nextElement();
+                // np.load keys an entry "x.npy" as "x"; other entries are not arrays and are not read
+                if (entry.isDirectory() || !entry.getName().endsWith(".npy")) {
+                    continue;
+                }
+                String name = entry.getName().substring(0, entry.getName().length() - 4);
+                if (arrays.containsKey(name)) {
+                    throw new NpzFormatException(file, name, "the archive holds two entries named " + entry.getName());
+                }
+                arrays.put(name, Npy.decode(readEntry(zip, entry, file, name), file, name));
+            }
+        }
+        return new NpzFile(file, arrays);
+    }
+
+    private static ZipFile openZip(Path file) throws IOException {
+        try {
+            return new ZipFile(file.toFile());
+        } catch (ZipException e) {
+            throw new NpzFormatException(file, null, "not a .npz file: not a zip archive, or a truncated one ("
+                    + e.getMessage() + ")", e);
+        }
+    }
+
+    private static byte[] readEntry(ZipFile zip, ZipEntry entry, Path file, String name) throws IOException {
+        if (entry.getSize() > Integer.MAX_VALUE - 16) {
+            throw new NpzFormatException(file, name, "entry of " + entry.getSize() + " bytes is too large (at most 2 GiB)");
+        }
+        byte[] bytes;
+        try (InputStream in = zip.getInputStream(entry)) {
+            bytes = in.readAllBytes();
+        } catch (IOException e) {
+            throw new NpzFormatException(file, name, "the entry is corrupt or truncated (" + e + ")", e);
+        }
+        if (entry.getSize() >= 0 && bytes.length != entry.getSize()) {
+            throw new NpzFormatException(file, name, "the entry holds " + bytes.length + " bytes but the archive says "
+                    + entry.getSize());
+        }
+        CRC32 crc = new CRC32();
+        crc.update(bytes);
+        if (entry.getCrc() >= 0 && crc.getValue() != entry.getCrc()) {
+            throw new NpzFormatException(file, name, "the entry is corrupt: its CRC-32 does not match the archive's");
+        }
+        return bytes;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** The array names in file order. */
+    public List<String> names() {
+        return new ArrayList<>(arrays.keySet());
+    }
+
+    /** All arrays in file order (unmodifiable). */
+    public SequencedMap<String, NpyArray> arrays() {
+        return arrays;
+    }
+
+    public boolean contains(String name) {
+        return arrays.containsKey(name);
+    }
+
+    /** Array {@code name}; a missing one is an error listing the names the file does hold. */
+    public NpyArray get(String name) throws NpzFormatException {
+        NpyArray a = arrays.get(name);
+        if (a == null) {
+            throw new NpzFormatException(file, name, "no such array; the file holds " + arrays.keySet());
+        }
+        return a;
+    }
+
+    /** Array {@code name}, which must have exactly shape {@code expected}. */
+    public NpyArray requireShape(String name, int... expected) throws NpzFormatException {
+        NpyArray a = get(name);
+        if (!a.hasShape(expected)) {
+            throw new NpzFormatException(file, name, "shape " + Tensor.shapeString(a.shape()) + " does not match the "
+                    + "expected " + Tensor.shapeString(expected));
+        }
+        return a;
+    }
+
+    /** The float32 values of {@code name}, which must have shape {@code expected} (float64 files are narrowed). */
+    public float[] floats(String name, int... expected) throws NpzFormatException {
+        return switch (requireShape(name, expected)) {
+            case NpyArray.F32 f -> f.data();
+            case NpyArray.I32 i -> throw new NpzFormatException(file, name, "holds integers; floats expected");
+        };
+    }
+
+    /** The int32 values of {@code name}, which must have shape {@code expected} (int64 files are narrowed). */
+    public int[] ints(String name, int... expected) throws NpzFormatException {
+        return switch (requireShape(name, expected)) {
+            case NpyArray.I32 i -> i.data();
+            case NpyArray.F32 f -> throw new NpzFormatException(file, name, "holds floats; integers expected");
+        };
+    }
+
+    /** Array {@code name}, which must hold no NaN or infinity (a diverged run's weights, say). */
+    public NpyArray requireFinite(String name) throws NpzFormatException {
+        NpyArray a = get(name);
+        if (a instanceof NpyArray.F32 f) {
+            float[] v = f.data();
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) {
+                    throw new NpzFormatException(file, name, "value " + v[i] + " at flat index " + i + " (of shape "
+                            + Tensor.shapeString(f.shape()) + ") is not finite");
+                }
+            }
+        }
+        return a;
+    }
+
+    /** Checks every array with requireFinite. */
+    public NpzFile requireAllFinite() throws NpzFormatException {
+        for (String name : arrays.keySet()) {
+            requireFinite(name);
+        }
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("NpzFile ").append(file).append(" {");
+        arrays.forEach((k, v) -> sb.append(' ').append(k).append(Tensor.shapeString(v.shape())).append(' ')
+                .append(v.dtype()));
+        return sb.append(" }").toString();
+    }
+}

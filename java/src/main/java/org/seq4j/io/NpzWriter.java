@@ -1,0 +1,87 @@
+// Writes a NumPy .npz file (a zip of .npy arrays, one entry "<name>.npy" per array) atomically: arrays
+// are added one at a time, commit() makes the file appear, and closing without commit() leaves any
+// previous file at that path untouched and no temporary file behind.
+//
+//   try (NpzWriter w = NpzWriter.create(path)) {
+//       for (Parameter p : params) w.add(p.name(), NpyArray.of(p.value()));
+//       w.commit();
+//   }
+package org.seq4j.io;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+public final class NpzWriter implements AutoCloseable {
+    /** How entries are stored: as np.savez does (STORED) or as np.savez_compressed does (DEFLATED). */
+    public enum Compression {
+        STORED, DEFLATED
+    }
+
+    // a fixed entry time makes the same arrays give the same bytes (numpy stores the wall-clock time)
+    private static final LocalDateTime ENTRY_TIME = LocalDateTime.of(1980, 1, 1, 0, 0);
+
+    private final Path file;
+    private final Compression compression;
+    private final AtomicOutput out;
+    private final ZipOutputStream zip;
+    private final Set<String> names = new HashSet<>();
+
+    private NpzWriter(Path file, Compression compression, AtomicOutput out) {
+        this.file = file;
+        this.compression = compression;
+        this.out = out;
+        this.zip = new ZipOutputStream(out.stream());
+        zip.setMethod(compression == Compression.STORED ? ZipOutputStream.STORED : ZipOutputStream.DEFLATED);
+    }
+
+    public static NpzWriter create(Path file) throws IOException {
+        return create(file, Compression.STORED);
+    }
+
+    public static NpzWriter create(Path file, Compression compression) throws IOException {
+        return new NpzWriter(file, compression, AtomicOutput.open(file));
+    }
+
+    /** Adds array {@code name} (entry {@code name.npy}); names must be non-empty and distinct. */
+    public NpzWriter add(String name, NpyArray array) throws IOException {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("array name must not be empty (writing " + file + ")");
+        }
+        if (!names.add(name)) {
+            throw new IllegalArgumentException("array '" + name + "' is added twice to " + file);
+        }
+        byte[] npy = Npy.encode(array);
+        ZipEntry entry = new ZipEntry(name + ".npy");
+        entry.setTimeLocal(ENTRY_TIME);
+        if (compression == Compression.STORED) {
+            // a stored entry's sizes and checksum go in its local header, before the data
+            CRC32 crc = new CRC32();
+            crc.update(npy);
+            entry.setSize(npy.length);
+            entry.setCompressedSize(npy.length);
+            entry.setCrc(crc.getValue());
+        }
+        zip.putNextEntry(entry);
+        zip.write(npy);
+        zip.closeEntry();
+        return this;
+    }
+
+    /** Finishes the archive, syncs it to disk and renames it over the target path. */
+    public void commit() throws IOException {
+        zip.finish();
+        out.commit();
+    }
+
+    /** Abandons the file unless commit() ran: the temporary file is deleted, the target is untouched. */
+    @Override
+    public void close() throws IOException {
+        out.close();
+    }
+}

@@ -1,0 +1,206 @@
+// SequenceLoader and CharVocabulary on small files written here: the book's semantics (first-seen
+// vocabulary, numpy-identical shuffle, 10% test split, reversal) and a clear DataFileException, naming
+// file and line, for each kind of bad input.
+package org.seq4j.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SequenceLoaderTest {
+    @TempDir
+    Path dir;
+
+    // ten lines of the addition format, in file order
+    private static final List<String> TEN = List.of(
+            "16+75  _91  ", "52+607 _659 ", "75+22  _97  ", "63+22  _85  ", "795+3  _798 ",
+            "706+796_1502", "8+4    _12  ", "84+317 _401 ", "9+3    _12  ", "6+5    _11  ");
+
+    private Path write(String name, String content) throws IOException {
+        Path file = dir.resolve(name);
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private Path writeLines(String name, List<String> lines) throws IOException {
+        return write(name, String.join("\n", lines) + "\n");
+    }
+
+    private static String text(CharVocabulary v, int[] ids) {
+        return v.decode(ids);
+    }
+
+    @Test
+    void vocabularyIsFirstSeenOverQuestionThenAnswer() throws IOException {
+        SequenceDataset d = SequenceLoader.load(writeLines("add.txt", TEN));
+        // line 1 "16+75  " then "_91  ", then line 2 adds '2', '6', '0', and so on
+        assertEquals("16+75 _920384", d.vocabulary().chars());
+        assertEquals(0, d.vocabulary().idOf('1'));
+        assertEquals(5, d.vocabulary().idOf(' '));
+        assertEquals(6, d.vocabulary().idOf('_'));
+    }
+
+    @Test
+    void shuffleAndSplitFollowNumpy() throws IOException {
+        SequenceDataset d = SequenceLoader.load(writeLines("add.txt", TEN));
+        // idx = np.arange(10); np.random.seed(1984); np.random.shuffle(idx) -> [9 7 4 1 5 2 0 6 8 3];
+        // split_at = 10 - 10 // 10 = 9
+        int[] order = {9, 7, 4, 1, 5, 2, 0, 6, 8, 3};
+        assertEquals(9, d.train().size());
+        assertEquals(1, d.test().size());
+        for (int i = 0; i < 10; i++) {
+            SequencePairs part = i < 9 ? d.train() : d.test();
+            int row = i < 9 ? i : i - 9;
+            String line = TEN.get(order[i]);
+            assertEquals(line.substring(0, 7), text(d.vocabulary(), part.x()[row]), "question of shuffled row " + i);
+            assertEquals(line.substring(7), text(d.vocabulary(), part.t()[row]), "answer of shuffled row " + i);
+        }
+        assertEquals(7, d.train().questionLength());
+        assertEquals(5, d.train().answerLength());
+    }
+
+    @Test
+    void unshuffledKeepsFileOrderAndReversalReversesWholePaddedQuestion() throws IOException {
+        Path file = writeLines("add.txt", TEN);
+        SequenceDataset d = SequenceLoader.load(file, SequenceLoader.Options.book().unshuffled().withReversedQuestions());
+        assertEquals("  57+61", text(d.vocabulary(), d.train().x()[0]));
+        assertEquals("_91  ", text(d.vocabulary(), d.train().t()[0]), "answers are not reversed");
+        assertEquals("    5+6", text(d.vocabulary(), d.test().x()[0]));
+        SequenceDataset plain = SequenceLoader.load(file, SequenceLoader.Options.book().unshuffled());
+        assertEquals("16+75  ", text(plain.vocabulary(), plain.train().x()[0]));
+        assertArrayEquals(plain.train().flatT(), d.train().flatT());
+    }
+
+    @Test
+    void otherSeedsGiveOtherOrders() throws IOException {
+        Path file = writeLines("add.txt", TEN);
+        SequenceDataset a = SequenceLoader.load(file, SequenceLoader.Options.book().withSeed(0));
+        // np.random.seed(0); np.random.permutation(10)[0] == 2
+        assertEquals(TEN.get(2).substring(0, 7), text(a.vocabulary(), a.train().x()[0]));
+    }
+
+    @Test
+    void crlfAndMissingFinalNewlineAreAccepted() throws IOException {
+        Path crlf = write("crlf.txt", String.join("\r\n", TEN) + "\r\n");
+        Path noEnd = write("noend.txt", String.join("\n", TEN));
+        Path lf = writeLines("lf.txt", TEN);
+        SequencePairs want = SequenceLoader.load(lf).train();
+        for (Path f : List.of(crlf, noEnd)) {
+            SequencePairs got = SequenceLoader.load(f).train();
+            assertArrayEquals(want.flatX(), got.flatX(), f.toString());
+            assertArrayEquals(want.flatT(), got.flatT(), f.toString());
+        }
+    }
+
+    @Test
+    void flatArraysAreRowMajor() throws IOException {
+        SequencePairs p = SequenceLoader.load(writeLines("add.txt", TEN)).train();
+        int[] flat = p.flatX();
+        assertEquals(p.size() * 7, flat.length);
+        for (int i = 0; i < p.size(); i++) {
+            for (int j = 0; j < 7; j++) {
+                assertEquals(p.x()[i][j], flat[i * 7 + j], "x[" + i + "][" + j + "]");
+            }
+        }
+    }
+
+    // ---- bad input -------------------------------------------------------------------------------------
+
+    private static DataFileException assertBad(Path file, int line, String... fragments) {
+        DataFileException e = assertThrows(DataFileException.class, () -> SequenceLoader.load(file));
+        assertBad(e, file, line, fragments);
+        return e;
+    }
+
+    private static void assertBad(DataFileException e, Path file, int line, String... fragments) {
+        assertEquals(file, e.file());
+        assertEquals(line, e.line(), e.getMessage());
+        assertTrue(e.getMessage().contains(file.toString()), "names the file: " + e.getMessage());
+        if (line > 0) {
+            assertTrue(e.getMessage().contains("line " + line), "names the line: " + e.getMessage());
+        }
+        for (String f : fragments) {
+            assertTrue(e.getMessage().contains(f), "message should contain '" + f + "': " + e.getMessage());
+        }
+    }
+
+    @Test
+    void emptyFile() throws IOException {
+        assertBad(write("empty.txt", ""), 0, "empty");
+    }
+
+    @Test
+    void lineWithoutUnderscore() throws IOException {
+        List<String> lines = new ArrayList<>(TEN);
+        lines.set(3, "63+22   85  ");
+        assertBad(writeLines("nounder.txt", lines), 4, "no '_'");
+        assertBad(write("blank.txt", TEN.get(0) + "\n\n" + TEN.get(1) + "\n"), 2, "no '_'");
+    }
+
+    @Test
+    void raggedQuestionsAndAnswers() throws IOException {
+        List<String> q = new ArrayList<>(TEN);
+        q.set(5, "706+796 _1502");
+        assertBad(writeLines("ragq.txt", q), 6, "question", "8 characters", "7");
+        List<String> a = new ArrayList<>(TEN);
+        a.set(7, "84+317 _401");
+        assertBad(writeLines("raga.txt", a), 8, "answer", "4 characters", "5");
+    }
+
+    @Test
+    void nonUtf8Bytes() throws IOException {
+        Path file = dir.resolve("latin1.txt");
+        byte[] good = (TEN.get(0) + "\n" + TEN.get(1) + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] bad = "caf\u00e9+1 _1   \n".getBytes(StandardCharsets.ISO_8859_1); // 0xE9 alone is not UTF-8
+        byte[] all = new byte[good.length + bad.length];
+        System.arraycopy(good, 0, all, 0, good.length);
+        System.arraycopy(bad, 0, all, good.length, bad.length);
+        Files.write(file, all);
+        assertBad(file, 3, "not valid UTF-8", "0xE9", "byte 4");
+    }
+
+    @Test
+    void charactersOutsideAGivenVocabulary() throws IOException {
+        Path train = writeLines("train.txt", TEN);
+        CharVocabulary v = SequenceLoader.load(train).vocabulary();
+        Path test = writeLines("test.txt", List.of("16+75  _91  ", "5-3    _2   "));
+        DataFileException e = assertThrows(DataFileException.class, () -> SequenceLoader.encode(test, v));
+        assertBad(e, test, 2, "'-'", "column 2", "not in the vocabulary");
+        DataFileException e2 = assertThrows(DataFileException.class,
+                () -> SequenceLoader.load(test, SequenceLoader.Options.book().withVocabulary(v)));
+        assertBad(e2, test, 2, "'-'");
+        // the same file with only known characters encodes in file order with the given ids
+        SequencePairs ok = SequenceLoader.encode(writeLines("ok.txt", List.of("9+3    _12  ")), v);
+        assertEquals("9+3    ", v.decode(ok.x()[0]));
+        assertArrayEquals(v.encode("_12  "), ok.t()[0]);
+    }
+
+    // ---- CharVocabulary --------------------------------------------------------------------------------
+
+    @Test
+    void vocabularyEncodeDecodeAndErrors() {
+        CharVocabulary v = CharVocabulary.builder().add("ab").add("cab").add("d").build();
+        assertEquals("abcd", v.chars());
+        assertArrayEquals(new int[] {3, 0, 2}, v.encode("dac"));
+        assertEquals("dac", v.decode(new int[] {3, 0, 2}));
+        assertEquals("ac", v.decode(new int[] {3, 0, 2}, 1, 3));
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> v.encode("abz"));
+        assertTrue(unknown.getMessage().contains("'z'") && unknown.getMessage().contains("position 2"),
+                unknown.getMessage());
+        IllegalArgumentException badId = assertThrows(IllegalArgumentException.class, () -> v.decode(new int[] {4}));
+        assertTrue(badId.getMessage().contains("id 4"), badId.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CharVocabulary.of("abca"));
+        assertEquals(v, CharVocabulary.of("abcd"));
+        assertEquals(-1, v.idOf('z'));
+    }
+}

@@ -1,0 +1,94 @@
+// The wave sets against the seed documents' numpy code (values printed by numpy 2.4 here) and their
+// window structure.
+package org.seq4j.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class WaveSetsTest {
+    // values are float32 copies of float64 numpy results: rounding to float32 costs up to 6e-8 relative,
+    // and Java's sin/cos/log may differ from glibc's in the last bit of the double
+    private static final double ATOL = 1e-7;
+    private static final double RTOL = 1e-6;
+
+    private static void assertNear(double want, float got, String what) {
+        double diff = Math.abs(got - want);
+        assertTrue(diff <= ATOL + RTOL * Math.abs(want), what + ": got " + got + ", numpy " + want + ", diff " + diff);
+    }
+
+    @Test
+    void sineToCosineMatchesSeedDocument002() {
+        // x = np.linspace(-2*np.pi, 2*np.pi, 100); NUM_LSTM = 24; n = len(x) - NUM_LSTM
+        // ex[i] = sin[i:i+24]; dx[i, 1:] = cos[i:i+23]; dy[i] = cos[i:i+24]
+        WaveSets.SineToCosine s = WaveSets.sineToCosine();
+        assertEquals(76, s.size());
+        assertArrayEquals(new int[] {76, 24, 1}, s.encoderInput().shape());
+        assertArrayEquals(new int[] {76, 24, 1}, s.decoderInput().shape());
+        assertArrayEquals(new int[] {76, 24, 1}, s.target().shape());
+        assertNear(0.8497254299495144, s.encoderInput().at(5, 3, 0), "ex[5, 3]");
+        assertNear(0.6305526670845221, s.decoderInput().at(5, 3, 0), "dx[5, 3]");
+        assertNear(0.9919548128307953, s.target().at(75, 23, 0), "dy[75, 23]");
+        assertNear(-1.5866629563584809, s.x()[37], "x[37]");
+        for (int i = 0; i < s.size(); i++) {
+            assertEquals(0f, s.decoderInput().at(i, 0, 0), "teacher forcing starts from 0");
+            for (int t = 1; t < 24; t++) {
+                assertEquals(s.target().at(i, t - 1, 0), s.decoderInput().at(i, t, 0), "dx[" + i + ", " + t + "]");
+            }
+            if (i > 0) {
+                assertEquals(s.encoderInput().at(i - 1, 1, 0), s.encoderInput().at(i, 0, 0), "windows slide by one");
+            }
+        }
+    }
+
+    @Test
+    void noisySineToCosineUsesNumpysRandn() {
+        // np.random.seed(42); np.sin(np.linspace(-2*np.pi, 2*np.pi, 50)) + 0.1*np.random.randn(50)
+        WaveSets.SineToCosine s = WaveSets.sineToCosine(50, 10, 0.1, 42);
+        assertEquals(40, s.size());
+        assertNear(0.04967141530112351, s.encoderInput().at(0, 0, 0), "noisy sin[0]");
+        assertNear(-0.9070436887902329, s.encoderInput().at(8, 9, 0), "noisy sin[17]");
+        // the last window (i = 39) ends at point 48: point 49 is never an input, as in the seed's n = len(x) - 24
+        assertNear(-0.2192927549526622, s.encoderInput().at(39, 9, 0), "noisy sin[48]");
+        double[] x = WaveSets.linspace(-2 * Math.PI, 2 * Math.PI, 50);
+        for (int i = 0; i < s.size(); i++) {
+            for (int t = 0; t < 10; t++) {
+                double clean = Math.cos(x[i + t]);
+                assertNear(clean, s.target().at(i, t, 0), "the target is the clean cosine");
+            }
+        }
+    }
+
+    @Test
+    void noisySineMatchesSeedDocument004() {
+        // np.random.seed(773); w = np.sin(np.linspace(-2*np.pi, 2*np.pi, 101)) + 0.05*np.random.randn(101)
+        // xs = w[:-1]; ts = w[1:]; x_time[i, j] = xs[i + j]; t_time[i, j] = ts[i + j], time_size = 10
+        WaveSets.NoisySine s = WaveSets.noisySine();
+        assertEquals(90, s.size());
+        assertArrayEquals(new int[] {90, 10, 1}, s.inputs().shape());
+        assertArrayEquals(new int[] {90, 1}, s.targets().shape());
+        assertArrayEquals(new int[] {90, 10, 1}, s.stepTargets().shape());
+        assertNear(0.0018448078772053123, s.inputs().at(0, 0, 0), "x_time[0, 0]");
+        assertNear(-0.23726363480091095, s.inputs().at(89, 9, 0), "x_time[89, 9]");
+        assertNear(-0.128221794962883, s.stepTargets().at(89, 9, 0), "t_time[89, 9]");
+        assertNear(1.015836238861084, s.stepTargets().at(3, 9, 0), "t_time[3, 9]");
+        assertNear(1.015836269581343, s.wave()[13], "w[13]");
+        for (int i = 0; i < s.size(); i++) {
+            assertEquals(s.stepTargets().at(i, 9, 0), s.targets().at(i, 0), "target = last step's next value");
+            assertEquals(s.wave()[i + 10], s.targets().at(i, 0), "target = the value after the window");
+        }
+    }
+
+    @Test
+    void badSizes() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WaveSets.sineToCosine(24, 24, 0, 0));
+        assertTrue(e.getMessage().contains("window = 24"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> WaveSets.noisySine(11, 10, 0.05, 1));
+        assertThrows(IllegalArgumentException.class, () -> WaveSets.noisySine(101, 0, 0.05, 1));
+        assertThrows(IllegalArgumentException.class, () -> new HostFloats(new int[] {2, 3}, new float[5]));
+    }
+}

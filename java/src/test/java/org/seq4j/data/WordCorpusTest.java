@@ -1,0 +1,92 @@
+// WordCorpus (the book's ptb.py semantics), WordVocabulary and the TinyCorpus generator.
+package org.seq4j.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WordCorpusTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String name, String text) throws IOException {
+        Path file = dir.resolve(name);
+        Files.writeString(file, text, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    @Test
+    void linesEndInEosAndIdsAreFirstSeen() throws IOException {
+        // PTB's own layout: a leading space, words, a trailing space, a newline
+        WordCorpus c = WordCorpus.load(write("train.txt", " the cat sat \n the dog sat  down\n\n"));
+        assertEquals(List.of("the", "cat", "sat", "<eos>", "dog", "down"), c.vocabulary().words());
+        assertArrayEquals(new int[] {0, 1, 2, 3, 0, 4, 2, 5, 3, 3}, c.ids(), "an empty line is a lone <eos>");
+        assertEquals("the cat sat <eos> the dog sat down <eos> <eos>", c.vocabulary().decode(c.ids()));
+    }
+
+    @Test
+    void sameAsPythonSplitOnTabsCarriageReturnsAndNoFinalNewline() throws IOException {
+        // python: open(f).read().replace('\n', ' <eos> ').split() on "a\tb\r\nc" gives a b <eos> c
+        WordCorpus c = WordCorpus.load(write("mixed.txt", "a\tb\r\nc"));
+        assertEquals("a b <eos> c", c.vocabulary().decode(c.ids()));
+    }
+
+    @Test
+    void fixedVocabularyMapsUnknownWordsToUnk() throws IOException {
+        WordCorpus train = WordCorpus.load(write("train.txt", "the <unk> cat\nthe dog\n"));
+        WordCorpus valid = WordCorpus.load(write("valid.txt", "the zebra cat\n"), train.vocabulary());
+        assertEquals(train.vocabulary(), valid.vocabulary());
+        assertEquals("the <unk> cat <eos>", valid.vocabulary().decode(valid.ids()));
+    }
+
+    @Test
+    void fixedVocabularyWithoutUnkRejectsUnknownWords() throws IOException {
+        WordCorpus train = WordCorpus.load(write("train.txt", "the cat\nthe dog\n"));
+        Path valid = write("valid.txt", "the cat\nthe zebra\n");
+        DataFileException e = assertThrows(DataFileException.class, () -> WordCorpus.load(valid, train.vocabulary()));
+        assertEquals(2, e.line());
+        assertTrue(e.getMessage().contains("'zebra'") && e.getMessage().contains(valid.toString())
+                && e.getMessage().contains("line 2"), e.getMessage());
+    }
+
+    @Test
+    void badFiles() throws IOException {
+        DataFileException empty = assertThrows(DataFileException.class, () -> WordCorpus.load(write("e.txt", " \t ")));
+        assertTrue(empty.getMessage().contains("no words"), empty.getMessage());
+        Path latin1 = dir.resolve("latin1.txt");
+        Files.write(latin1, "ok\ncaf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        DataFileException bad = assertThrows(DataFileException.class, () -> WordCorpus.load(latin1));
+        assertEquals(2, bad.line());
+        assertTrue(bad.getMessage().contains("UTF-8") && bad.getMessage().contains("0xE9"), bad.getMessage());
+    }
+
+    @Test
+    void tinyCorpusIsSeededAndLoads() throws IOException {
+        List<String> s = TinyCorpus.sentences(2_000, 1);
+        assertEquals(s, TinyCorpus.sentences(2_000, 1));
+        assertNotEquals(s, TinyCorpus.sentences(2_000, 2));
+        Path file = dir.resolve("tiny.txt");
+        TinyCorpus.write(file, 2_000, 1);
+        assertEquals(TinyCorpus.text(2_000, 1), Files.readString(file));
+        WordCorpus c = WordCorpus.load(file);
+        // 6 + 8 + 16 + 8 + 5 + 6 grammar words, <unk> and <eos>: 51 at most, nearly all drawn in 2,000 lines
+        assertTrue(c.vocabulary().size() >= 45 && c.vocabulary().size() <= 51, c.vocabulary().toString());
+        assertTrue(c.vocabulary().contains(WordVocabulary.UNK));
+        int eos = c.vocabulary().idOf(WordVocabulary.EOS);
+        assertEquals(2_000, java.util.Arrays.stream(c.ids()).filter(id -> id == eos).count(), "one <eos> per sentence");
+        for (String sentence : s.subList(0, 50)) {
+            int words = sentence.split(" ").length;
+            assertTrue(words >= 3 && words <= 8, "sentence length " + words + ": " + sentence);
+        }
+    }
+}

@@ -1,0 +1,408 @@
+// Tests for the .npz writer and reader: round trips, numpy's exact header bytes, the atomic write, and
+// a clear NpzFormatException (naming file and array) for each kind of corrupt or unexpected input.
+package org.seq4j.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.SequencedMap;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.seq4j.tensor.Tensor;
+
+class NpzTest {
+    @TempDir
+    Path dir;
+
+    private static float[] randomFloats(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
+    }
+
+    private static SequencedMap<String, NpyArray> sampleArrays() {
+        SequencedMap<String, NpyArray> m = new LinkedHashMap<>();
+        m.put("encoder.lstm.Wx", NpyArray.of(randomFloats(16 * 4 * 8, 1), 16, 32));
+        m.put("b", NpyArray.of(randomFloats(5, 2), 5));
+        m.put("ids", NpyArray.of(new int[] {3, -1, Integer.MAX_VALUE, Integer.MIN_VALUE, 0, 7}, 2, 3));
+        m.put("scalar", NpyArray.of(new float[] {2.5f}));
+        m.put("empty", NpyArray.of(new float[0], 0, 4));
+        m.put("cube", NpyArray.of(randomFloats(24, 3), 2, 3, 4));
+        return m;
+    }
+
+    // values must come back bit for bit (no arithmetic happens), so equality is exact
+    private static void assertSameArrays(SequencedMap<String, NpyArray> want, NpzFile got) {
+        assertEquals(List.copyOf(want.keySet()), got.names(), "names in file order");
+        want.forEach((name, a) -> {
+            NpyArray b = got.arrays().get(name);
+            assertArrayEquals(a.shape(), b.shape(), name + " shape");
+            assertEquals(a.dtype(), b.dtype(), name + " dtype");
+            switch (a) {
+                case NpyArray.F32 f -> assertArrayEquals(f.data(), ((NpyArray.F32) b).data(), name);
+                case NpyArray.I32 i -> assertArrayEquals(i.data(), ((NpyArray.I32) b).data(), name);
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(NpzWriter.Compression.class)
+    void roundTripKeepsNamesOrderShapesAndValues(NpzWriter.Compression compression) throws IOException {
+        Path file = dir.resolve("model.npz");
+        SequencedMap<String, NpyArray> arrays = sampleArrays();
+        Npz.save(file, arrays, compression);
+        assertSameArrays(arrays, Npz.load(file));
+    }
+
+    @Test
+    void sameArraysGiveSameBytes() throws IOException {
+        Path a = dir.resolve("a.npz");
+        Path b = dir.resolve("b.npz");
+        Npz.save(a, sampleArrays());
+        Npz.save(b, sampleArrays());
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+    }
+
+    @Test
+    void headerIsNumpysByteForByte() {
+        // from numpy 2.4: b = io.BytesIO(); np.save(b, np.zeros((2, 3), '<f4')); b.getvalue()[:128]
+        String want23 = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }" + " ".repeat(58) + "\n";
+        String want3 = "{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }" + " ".repeat(60) + "\n";
+        String want0 = "{'descr': '<f4', 'fortran_order': False, 'shape': (), }" + " ".repeat(62) + "\n";
+        assertHeader(want23, Npy.header(NpyArray.of(new float[6], 2, 3)));
+        assertHeader(want3, Npy.header(NpyArray.of(new int[3], 3)));
+        assertHeader(want0, Npy.header(NpyArray.of(new float[1])));
+    }
+
+    private static void assertHeader(String dict, byte[] header) {
+        assertEquals(128, header.length, "header length (a multiple of 64)");
+        assertEquals((byte) 0x93, header[0]);
+        assertEquals("NUMPY", new String(header, 1, 5, StandardCharsets.ISO_8859_1));
+        assertEquals(1, header[6], "major version");
+        assertEquals(0, header[7], "minor version");
+        assertEquals(dict.length(), (header[8] & 0xFF) | (header[9] & 0xFF) << 8, "header length field");
+        assertEquals(dict, new String(header, 10, header.length - 10, StandardCharsets.ISO_8859_1));
+    }
+
+    @Test
+    void tensorsRoundTrip() throws IOException {
+        Path file = dir.resolve("t.npz");
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor w = Tensor.ofFloats(arena, randomFloats(12, 4), 3, 4);
+            Tensor ids = Tensor.ofInts(arena, new int[] {1, 2, 3, 4}, 2, 2);
+            try (NpzWriter out = NpzWriter.create(file)) {
+                out.add("W", NpyArray.of(w)).add("ids", NpyArray.of(ids));
+                out.commit();
+            }
+            NpzFile in = Npz.load(file);
+            Tensor w2 = in.requireShape("W", 3, 4).toTensor(arena);
+            assertArrayEquals(w.toFloatArray(), w2.toFloatArray());
+            assertArrayEquals(new int[] {1, 2, 3, 4}, in.ints("ids", 2, 2));
+        }
+    }
+
+    // ---- atomic writes -------------------------------------------------------------------------------
+
+    private List<Path> filesIn(Path folder) throws IOException {
+        try (Stream<Path> s = Files.list(folder)) {
+            return s.sorted().toList();
+        }
+    }
+
+    @Test
+    void writeThatFailsHalfWayLeavesOldFileAndNoTempFile() throws IOException {
+        Path file = dir.resolve("ckpt.npz");
+        Npz.save(file, sampleArrays());
+        byte[] before = Files.readAllBytes(file);
+
+        // the second array's supplier fails after the first array has been written to the temp file
+        SequencedMap<String, java.util.function.Supplier<NpyArray>> lazy = new LinkedHashMap<>();
+        lazy.put("W", () -> NpyArray.of(randomFloats(1000, 9), 10, 100));
+        lazy.put("b", () -> {
+            throw new IllegalStateException("device copy failed");
+        });
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+            try (NpzWriter out = NpzWriter.create(file)) {
+                for (var entry : lazy.entrySet()) {
+                    out.add(entry.getKey(), entry.getValue().get());
+                }
+                out.commit();
+            }
+        });
+        assertEquals("device copy failed", e.getMessage());
+        assertArrayEquals(before, Files.readAllBytes(file), "the previous checkpoint is untouched");
+        assertEquals(List.of(file), filesIn(dir), "no temporary file is left behind");
+        assertSameArrays(sampleArrays(), Npz.load(file));
+    }
+
+    @Test
+    void atomicOutputContentFailureKeepsOldFile() throws IOException {
+        Path file = dir.resolve("data.txt");
+        Files.writeString(file, "old");
+        assertThrows(IOException.class, () -> AtomicOutput.write(file, out -> {
+            out.write("new, half".getBytes(StandardCharsets.UTF_8));
+            throw new IOException("disk full");
+        }));
+        assertEquals("old", Files.readString(file));
+        assertEquals(List.of(file), filesIn(dir));
+
+        AtomicOutput.write(file, out -> out.write("new".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("new", Files.readString(file));
+        assertEquals(List.of(file), filesIn(dir));
+    }
+
+    @Test
+    void writtenFileHasTheUsualPermissionsNotTempFileOnes() throws IOException {
+        // a file written directly gets 0666 minus the umask; ours must get the same, not createTempFile's 0600
+        org.junit.jupiter.api.Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"),
+                "the file system has no POSIX permissions");
+        Path direct = dir.resolve("direct.bin");
+        Files.write(direct, new byte[] {1});
+        Path ours = dir.resolve("ours.npz");
+        Npz.save(ours, sampleArrays());
+        assertEquals(Files.getPosixFilePermissions(direct), Files.getPosixFilePermissions(ours));
+    }
+
+    @Test
+    void writerRejectsDuplicateAndEmptyNamesAndMissingFolder() throws IOException {
+        try (NpzWriter out = NpzWriter.create(dir.resolve("x.npz"))) {
+            out.add("a", NpyArray.of(new float[1], 1));
+            IllegalArgumentException dup = assertThrows(IllegalArgumentException.class,
+                    () -> out.add("a", NpyArray.of(new float[1], 1)));
+            assertTrue(dup.getMessage().contains("'a'"), dup.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> out.add("", NpyArray.of(new float[1], 1)));
+        }
+        IOException noFolder = assertThrows(IOException.class, () -> Npz.save(dir.resolve("no/such/x.npz"),
+                sampleArrays()));
+        assertTrue(noFolder.getMessage().contains("does not exist"), noFolder.getMessage());
+        assertEquals(List.of(), filesIn(dir), "nothing committed, nothing left");
+    }
+
+    @Test
+    void arrayShapeMustMatchData() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NpyArray.of(new float[5], 2, 3));
+        assertTrue(e.getMessage().contains("(2, 3)") && e.getMessage().contains("5"), e.getMessage());
+    }
+
+    // ---- reading files numpy may write ----------------------------------------------------------------
+
+    /** A raw .npy entry: magic, version, header (padded to 64 as numpy does), data. */
+    static byte[] npy(int major, String dict, byte[] data) {
+        int prefix = major == 1 ? 10 : 12;
+        int total = prefix + dict.length() + 1;
+        String header = dict + " ".repeat((64 - total % 64) % 64) + "\n";
+        ByteBuffer b = ByteBuffer.allocate(prefix + header.length() + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(Npy.MAGIC).put((byte) major).put((byte) 0);
+        if (major == 1) {
+            b.putShort((short) header.length());
+        } else {
+            b.putInt(header.length());
+        }
+        b.put(header.getBytes(StandardCharsets.ISO_8859_1)).put(data);
+        return b.array();
+    }
+
+    static String dict(String descr, boolean fortran, String shape) {
+        return "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': "
+                + shape + ", }";
+    }
+
+    static byte[] le(int bytes, java.util.function.Consumer<ByteBuffer> fill) {
+        ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        fill.accept(b);
+        return b.array();
+    }
+
+    private Path zipOf(String fileName, SequencedMap<String, byte[]> entries) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            for (var e : entries.entrySet()) {
+                zip.putNextEntry(new ZipEntry(e.getKey()));
+                zip.write(e.getValue());
+                zip.closeEntry();
+            }
+        }
+        Path file = dir.resolve(fileName);
+        Files.write(file, bytes.toByteArray());
+        return file;
+    }
+
+    private Path oneEntry(String fileName, byte[] npy) throws IOException {
+        SequencedMap<String, byte[]> m = new LinkedHashMap<>();
+        m.put("W.npy", npy);
+        return zipOf(fileName, m);
+    }
+
+    @Test
+    void readsFloat64AndInt64AndVersion2Headers() throws IOException {
+        SequencedMap<String, byte[]> m = new LinkedHashMap<>();
+        m.put("f8.npy", npy(1, dict("<f8", false, "(3,)"), le(24, b -> b.putDouble(0.1).putDouble(-2).putDouble(1e30))));
+        m.put("i8.npy", npy(1, dict("<i8", false, "(2,)"), le(16, b -> b.putLong(-5).putLong(1L << 30))));
+        m.put("v2.npy", npy(2, "{'shape': (1, 2), 'fortran_order': False, 'descr': '<i4'}", le(8, b -> b.putInt(7).putInt(8))));
+        m.put("readme.txt", "not an array".getBytes(StandardCharsets.UTF_8));
+        NpzFile f = Npz.load(zipOf("mixed.npz", m));
+        assertEquals(List.of("f8", "i8", "v2"), f.names(), "non-.npy entries are not arrays");
+        // float64 -> float32 is a rounding: exact against Java's own (float) cast
+        assertArrayEquals(new float[] {(float) 0.1, -2f, (float) 1e30}, f.floats("f8", 3));
+        assertArrayEquals(new int[] {-5, 1 << 30}, f.ints("i8", 2));
+        assertArrayEquals(new int[] {7, 8}, f.ints("v2", 1, 2));
+    }
+
+    private NpzFormatException assertBad(Path file, String array, String... fragments) {
+        NpzFormatException e = assertThrows(NpzFormatException.class, () -> Npz.load(file));
+        assertMessage(e, file, array, fragments);
+        return e;
+    }
+
+    private static void assertMessage(NpzFormatException e, Path file, String array, String... fragments) {
+        assertEquals(file, e.file());
+        assertEquals(array, e.array());
+        assertTrue(e.getMessage().contains(file.toString()), "message names the file: " + e.getMessage());
+        if (array != null) {
+            assertTrue(e.getMessage().contains("'" + array + "'"), "message names the array: " + e.getMessage());
+        }
+        for (String f : fragments) {
+            assertTrue(e.getMessage().contains(f), "message should contain '" + f + "': " + e.getMessage());
+        }
+    }
+
+    @Test
+    void notAZip() throws IOException {
+        Path file = dir.resolve("notes.npz");
+        Files.writeString(file, "these are not weights\n");
+        assertBad(file, null, "not a zip archive");
+    }
+
+    @Test
+    void truncatedFile() throws IOException {
+        Path file = dir.resolve("full.npz");
+        Npz.save(file, sampleArrays());
+        byte[] all = Files.readAllBytes(file);
+        for (int keep : new int[] {0, 10, all.length / 2, all.length - 10}) {
+            Path cut = dir.resolve("cut" + keep + ".npz");
+            Files.write(cut, java.util.Arrays.copyOf(all, keep));
+            assertBad(cut, null, "truncated");
+        }
+    }
+
+    @Test
+    void corruptEntryBytes() throws IOException {
+        Path file = dir.resolve("flipped.npz");
+        SequencedMap<String, NpyArray> one = new LinkedHashMap<>();
+        one.put("W", NpyArray.of(new float[64], 8, 8));
+        Npz.save(file, one);
+        byte[] all = Files.readAllBytes(file);
+        // the data of the single stored entry starts after its local header (30 bytes + name) and .npy header
+        all[30 + "W.npy".length() + 128 + 5] ^= 0x40;
+        Files.write(file, all);
+        assertBad(file, "W", "CRC");
+    }
+
+    @Test
+    void headerThatDoesNotParse() throws IOException {
+        assertBad(oneEntry("h1.npz", npy(1, "{'descr': '<f4', 'fortran_order': Flase, 'shape': (2,), }", new byte[8])),
+                "W", "does not parse");
+        assertBad(oneEntry("h2.npz", npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,", new byte[8])),
+                "W", "does not parse");
+        assertBad(oneEntry("h3.npz", npy(1, "{'descr': '<f4', 'fortran_order': False}", new byte[8])),
+                "W", "shape");
+        assertBad(oneEntry("h4.npz", npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': [2]}", new byte[8])),
+                "W", "tuple 'shape'");
+        assertBad(oneEntry("h5.npz", npy(1, dict("<f4", false, "(2,)").replace("}", "'extra': 1}"), new byte[8])),
+                "W", "expected exactly");
+        assertBad(oneEntry("magic.npz", "PK not npy at all".getBytes(StandardCharsets.ISO_8859_1)), "W", "magic");
+    }
+
+    @Test
+    void unsupportedFormatVersion() throws IOException {
+        byte[] b = npy(1, dict("<f4", false, "(2,)"), new byte[8]);
+        b[6] = 9;
+        assertBad(oneEntry("v9.npz", b), "W", "version 9.0");
+    }
+
+    @Test
+    void dataSizeThatDoesNotMatchShape() throws IOException {
+        assertBad(oneEntry("short.npz", npy(1, dict("<f4", false, "(2, 3)"), new byte[20])), "W",
+                "data size does not match", "(2, 3)", "24", "20");
+        assertBad(oneEntry("long.npz", npy(1, dict("<i4", false, "(2,)"), new byte[12])), "W", "data size");
+    }
+
+    @Test
+    void unsupportedLayoutsAndTypes() throws IOException {
+        assertBad(oneEntry("be.npz", npy(1, dict(">f4", false, "(2,)"), new byte[8])), "W", "big-endian");
+        assertBad(oneEntry("fo.npz", npy(1, dict("<f4", true, "(2, 2)"), new byte[16])), "W", "fortran_order");
+        assertBad(oneEntry("obj.npz", npy(1, dict("|O", false, "(2,)"), new byte[16])), "W", "object dtype");
+        assertBad(oneEntry("u1.npz", npy(1, dict("|u1", false, "(2,)"), new byte[2])), "W", "dtype |u1");
+        assertBad(oneEntry("rec.npz", npy(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }",
+                new byte[4])), "W", "structured");
+    }
+
+    @Test
+    void valuesThatDoNotFit() throws IOException {
+        assertBad(oneEntry("i8.npz", npy(1, dict("<i8", false, "(3,)"), le(24, b -> b.putLong(1).putLong(2)
+                .putLong(1L << 31)))), "W", "2147483648", "flat index 2", "int32");
+        assertBad(oneEntry("f8.npz", npy(1, dict("<f8", false, "(1,)"), le(8, b -> b.putDouble(1e300)))), "W",
+                "1.0E300", "float32");
+    }
+
+    @Test
+    void missingArrayAndShapeMismatchAndWrongType() throws IOException {
+        Path file = dir.resolve("model.npz");
+        Npz.save(file, sampleArrays());
+        NpzFile f = Npz.load(file);
+        NpzFormatException missing = assertThrows(NpzFormatException.class, () -> f.get("decoder.lstm.Wx"));
+        assertMessage(missing, file, "decoder.lstm.Wx", "no such array", "encoder.lstm.Wx");
+        NpzFormatException shape = assertThrows(NpzFormatException.class,
+                () -> f.requireShape("encoder.lstm.Wx", 32, 16));
+        assertMessage(shape, file, "encoder.lstm.Wx", "(16, 32)", "(32, 16)");
+        NpzFormatException type = assertThrows(NpzFormatException.class, () -> f.floats("ids", 2, 3));
+        assertMessage(type, file, "ids", "integers");
+        assertInstanceOf(NpyArray.F32.class, f.requireShape("b", 5));
+    }
+
+    @Test
+    void nanRejectedOnlyWhenAsked() throws IOException {
+        Path file = dir.resolve("diverged.npz");
+        float[] w = randomFloats(6, 5);
+        w[4] = Float.NaN;
+        SequencedMap<String, NpyArray> m = new LinkedHashMap<>();
+        m.put("ok", NpyArray.of(new float[] {1, 2}, 2));
+        m.put("Wh", NpyArray.of(w, 2, 3));
+        Npz.save(file, m);
+        NpzFile f = Npz.load(file);
+        assertTrue(Float.isNaN(f.floats("Wh", 2, 3)[4]), "NaN is read as it is");
+        f.requireFinite("ok");
+        NpzFormatException e = assertThrows(NpzFormatException.class, f::requireAllFinite);
+        assertMessage(e, file, "Wh", "NaN", "flat index 4");
+    }
+
+    @Test
+    void missingFile() {
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> Npz.load(dir.resolve("nope.npz")));
+        assertFalse(Files.exists(dir.resolve("nope.npz")));
+    }
+}
