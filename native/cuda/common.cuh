@@ -88,6 +88,19 @@ __device__ inline float block_max(float x, float *shared) {
 
 __device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
+/* Records an out-of-range id or label in the error record of seq4j_cuda.h: the kernel's bit, and the first
+ * offender's value, position and bound (the first thread to claim the slot writes them). */
+__device__ inline void report_bad_id(int32_t *errors, int bit, int32_t value, int64_t position, int bound) {
+    atomicOr(errors, bit);
+    int k = __ffs(bit) - 1;  // bit 1 << k
+    int32_t *slot = errors + 1 + 4 * k;
+    if (atomicCAS(slot, 0, 1) == 0) {
+        slot[1] = value;
+        slot[2] = static_cast<int32_t>(position);
+        slot[3] = bound;
+    }
+}
+
 }  // namespace seq4j
 
 #endif /* SEQ4J_CUDA_COMMON_CUH */

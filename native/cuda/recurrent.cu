@@ -77,7 +77,7 @@ __global__ void embedding_forward_kernel(float *__restrict__ out, int32_t *__res
             out[e] = W[static_cast<int64_t>(id) * d + j];
         } else {
             out[e] = 0.0f;
-            if (j == 0) atomicOr(errors, SEQ4J_CUDA_ERR_EMBEDDING_FORWARD);
+            if (j == 0) report_bad_id(errors, SEQ4J_CUDA_ERR_EMBEDDING_FORWARD, id, r, v);
         }
     }
 }
@@ -95,7 +95,7 @@ __global__ void embedding_backward_kernel(float *__restrict__ dW, int32_t *__res
         if (id >= 0 && id < v) {
             atomicAdd(dW + static_cast<int64_t>(id) * d + j, dout[e]);
         } else if (j == 0) {
-            atomicOr(errors, SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD);
+            report_bad_id(errors, SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD, id, r, v);
         }
     }
 }

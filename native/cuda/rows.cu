@@ -70,7 +70,7 @@ __global__ void xent_rows_kernel(float *probs, float *__restrict__ row_loss, int
 
     if (threadIdx.x == 0) {
         row_loss[r] = valid ? logf(sum) - (x_label - max) : 0.0f;
-        if (!valid && label != -1) atomicOr(errors, SEQ4J_CUDA_ERR_XENT_FORWARD);
+        if (!valid && label != -1) report_bad_id(errors, SEQ4J_CUDA_ERR_XENT_FORWARD, label, r, v);
     }
 }
 
@@ -108,7 +108,7 @@ __global__ void xent_backward_kernel(float *dlogits, int32_t *__restrict__ error
     int32_t label = labels[r];
     if (!label_in_range(label, v)) {
         for (int j = threadIdx.x; j < v; j += blockDim.x) dlogits[row + j] = 0.0f;
-        if (threadIdx.x == 0 && label != -1) atomicOr(errors, SEQ4J_CUDA_ERR_XENT_BACKWARD);
+        if (threadIdx.x == 0 && label != -1) report_bad_id(errors, SEQ4J_CUDA_ERR_XENT_BACKWARD, label, r, v);
         return;
     }
     int c = count[0];

@@ -37,11 +37,15 @@ extern "C" {
 /* A static string: version, the CUDA version it was compiled with and the GPU architectures inside. */
 const char *seq4j_cuda_info(void);
 
-/* Bits of the device error word: which kernel met an id or label outside its range (and skipped it). */
+/* The device error record, int32_t errors[SEQ4J_CUDA_ERROR_INTS], zeroed by the caller. errors[0] holds
+ * the bits below: which kernels met an id or label outside its range (and skipped it). For the kernel
+ * with bit 1 << k, errors[1 + 4k] .. errors[4 + 4k] = {1 once claimed, the first such value seen, its
+ * position in ids or labels, the bound it broke}, so that the error message can name them. */
 #define SEQ4J_CUDA_ERR_EMBEDDING_FORWARD 1
 #define SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD 2
 #define SEQ4J_CUDA_ERR_XENT_FORWARD 4
 #define SEQ4J_CUDA_ERR_XENT_BACKWARD 8
+#define SEQ4J_CUDA_ERROR_INTS 17
 
 /* The reductions to one scalar (sum of squares, MSE) are deterministic two-stage reductions: at most
  * this many blocks each write one partial sum (double) into scratch, and one block adds them in a
@@ -96,7 +100,7 @@ int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates,
 /* ---- embedding (ids outside [0, v) are skipped: their output row is 0 / nothing is added) ------- */
 
 /* out (m, d) = W[ids]; W (v, d); ids (m) */
-int seq4j_cuda_embedding_forward(float *out, int32_t *errors, const float *W, const int32_t *ids, int m, int v,
+int seq4j_cuda_embedding_forward(float *out, int32_t *errors /* (SEQ4J_CUDA_ERROR_INTS) */, const float *W, const int32_t *ids, int m, int v,
                                  int d, void *stream);
 /* dW (v, d) += scatter of dout (m, d) into rows ids (m); duplicates summed with atomicAdd, so the order of
  * the additions into one row, and the last bits of that row, vary from run to run */

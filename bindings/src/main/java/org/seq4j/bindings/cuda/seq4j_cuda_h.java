@@ -59,6 +59,15 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
     public static int SEQ4J_CUDA_ERR_XENT_BACKWARD() {
         return SEQ4J_CUDA_ERR_XENT_BACKWARD;
     }
+    private static final int SEQ4J_CUDA_ERROR_INTS = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * #define SEQ4J_CUDA_ERROR_INTS 17
+     * }
+     */
+    public static int SEQ4J_CUDA_ERROR_INTS() {
+        return SEQ4J_CUDA_ERROR_INTS;
+    }
     private static final int SEQ4J_CUDA_REDUCE_BLOCKS = (int)1024L;
     /**
      * {@snippet lang=c :

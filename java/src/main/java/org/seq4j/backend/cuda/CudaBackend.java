@@ -11,9 +11,10 @@
 //   no transposed copies. FP32 math by default; -Dseq4j.cuda.tf32=true lets cuBLAS use TF32 tensor cores.
 // - Ids and labels live on the device, where AbstractBackend cannot read them cheaply. The kernels that
 //   index with them skip an id outside its range (writing a zero row, adding nothing, or ignoring the row)
-//   and set a bit in a device error word. The next synchronising call (item, copyOut, synchronize) reads
-//   that word and throws an IndexOutOfBoundsException naming the operations that met such ids; their
-//   results since the last check are wrong and should be discarded.
+//   and note it, with the first offender, in a device error record. The next synchronising call (item,
+//   copyOut, synchronize) reads that record and throws an IndexOutOfBoundsException worded as the host
+//   check's ("embeddingForward: ids[2] = 13 is outside [0, 13) ..."), for each operation that met one;
+//   their results since the last synchronisation are wrong and should be discarded.
 // - One thread at a time: like the stream it drives, a CudaBackend is not for concurrent use. The device
 //   is chosen once (-Dseq4j.cuda.device, default 0) on the constructing thread.
 package org.seq4j.backend.cuda;
@@ -58,12 +59,14 @@ public final class CudaBackend extends AbstractBackend {
     private final MemorySegment outPointer;
     private final MemorySegment outInt;
 
-    // pinned host memory: a few result slots (error word, item) and a staging buffer for heap arrays
+    // pinned host memory: result slots (item at 0, the error record at ERRORS_AT) and staging for heap arrays
     private MemorySegment slots = MemorySegment.NULL;
     private MemorySegment staging = MemorySegment.NULL;
 
-    // device memory owned by the backend: the id error word and scratch for the reductions
+    // device memory owned by the backend: the id error record and scratch for the reductions
     private long errorWord;
+    private final long errorBytes = (long) SEQ4J_CUDA_ERROR_INTS() * Integer.BYTES;
+    private static final long ERRORS_AT = 16;
     private long scratch;
     private long scratchBytes;
 
@@ -141,9 +144,9 @@ public final class CudaBackend extends AbstractBackend {
                 cudart_h.cudaFree(MemorySegment.ofAddress(pointer));
             }
         });
-        errorWord = pool.acquire(Integer.BYTES);
-        check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, Integer.BYTES, stream), "cudaMemsetAsync");
-        slots = pinned(64);
+        errorWord = pool.acquire(errorBytes);
+        check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, errorBytes, stream), "cudaMemsetAsync");
+        slots = pinned(ERRORS_AT + errorBytes);
         description = describe(tf32);
         synchronize();
     }
@@ -327,44 +330,56 @@ public final class CudaBackend extends AbstractBackend {
         };
     }
 
-    /** Waits for the stream; if id-indexing kernels ran since the last look, reads the error word too. */
+    /** Waits for the stream; if id-indexing kernels ran since the last look, reads the error record too. */
     private void synchronizeAndCheckIds() {
         int pending = pendingIdOps;
+        MemorySegment record = slots.asSlice(ERRORS_AT, errorBytes);
         if (pending != 0) {
-            check(cudart_h.cudaMemcpyAsync(slots.asSlice(Integer.BYTES), MemorySegment.ofAddress(errorWord),
-                    Integer.BYTES, cudart_h.cudaMemcpyDeviceToHost(), stream), "cudaMemcpyAsync(error word)");
+            check(cudart_h.cudaMemcpyAsync(record, MemorySegment.ofAddress(errorWord), errorBytes,
+                    cudart_h.cudaMemcpyDeviceToHost(), stream), "cudaMemcpyAsync(error record)");
         }
         check(cudart_h.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
         if (pending == 0) {
             return;
         }
         pendingIdOps = 0;
-        int bits = slots.get(JAVA_INT, Integer.BYTES);
-        if (bits != 0) {
-            check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, Integer.BYTES, stream),
-                    "cudaMemsetAsync(error word)");
-            throw new IndexOutOfBoundsException(idErrorMessage(bits));
+        int[] ints = record.toArray(JAVA_INT);
+        if (ints[0] != 0) {
+            check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, errorBytes, stream),
+                    "cudaMemsetAsync(error record)");
+            throw new IndexOutOfBoundsException(idErrorMessage(ints));
         }
     }
 
-    /** What the error bits mean, for the exception. */
-    static String idErrorMessage(int bits) {
-        List<String> ops = new ArrayList<>();
-        if ((bits & SEQ4J_CUDA_ERR_EMBEDDING_FORWARD()) != 0) {
-            ops.add("embeddingForward (an id outside [0, V), the rows of W: its output row was set to 0)");
+    /** The kernels with an id check, by bit k of the error record: operation, argument, whether -1 is allowed. */
+    private record IdCheck(String op, String name, boolean allowIgnore, String consequence) {
+    }
+
+    private static final List<IdCheck> ID_CHECKS = List.of(
+            new IdCheck("embeddingForward", "ids", false, "its output row was set to 0"),
+            new IdCheck("embeddingBackward", "ids", false, "its gradient row was dropped"),
+            new IdCheck("softmaxCrossEntropyForward", "labels", true, "its row was left out of the loss"),
+            new IdCheck("softmaxCrossEntropyBackward", "labels", true, "its gradient row was set to 0"));
+
+    /**
+     * The exception message for an error record (SEQ4J_CUDA_ERROR_INTS ints: the bits, then per kernel k
+     * {claimed, value, position, bound}), worded as AbstractBackend's host check, one sentence per kernel.
+     */
+    static String idErrorMessage(int[] record) {
+        List<String> parts = new ArrayList<>();
+        for (int k = 0; k < ID_CHECKS.size(); k++) {
+            if ((record[0] & (1 << k)) == 0) {
+                continue;
+            }
+            IdCheck c = ID_CHECKS.get(k);
+            int value = record[2 + 4 * k], position = record[3 + 4 * k], bound = record[4 + 4 * k];
+            parts.add(c.op() + ": " + c.name() + "[" + position + "] = " + value + " is outside [0, " + bound + ")"
+                    + (c.allowIgnore() ? " and is not the ignore label -1" : "")
+                    + (c.name().equals("labels") ? " (the vocabulary size)" : " (the number of rows of the table)")
+                    + "; found on the GPU, " + c.consequence());
         }
-        if ((bits & SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD()) != 0) {
-            ops.add("embeddingBackward (an id outside [0, V), the rows of dW: its gradient was dropped)");
-        }
-        if ((bits & SEQ4J_CUDA_ERR_XENT_FORWARD()) != 0) {
-            ops.add("softmaxCrossEntropyForward (a label outside [0, V), the vocabulary size, and not the ignore "
-                    + "label -1: its row was left out of the loss)");
-        }
-        if ((bits & SEQ4J_CUDA_ERR_XENT_BACKWARD()) != 0) {
-            ops.add("softmaxCrossEntropyBackward (a label outside [0, V) and not -1: its row's gradient was set to 0)");
-        }
-        return "CUDA kernels met ids or labels outside their range since the last synchronisation, in: "
-                + String.join("; ", ops) + ". The results of those calls are wrong; check the data fed to them.";
+        return String.join("; ", parts) + ". Reported at the first synchronising call after it: the results of "
+                + "these calls since the previous one are wrong.";
     }
 
     // ---- elementwise -----------------------------------------------------------------------------------
@@ -655,7 +670,7 @@ public final class CudaBackend extends AbstractBackend {
                 scratch = 0;
             }
             if (errorWord != 0) {
-                pool.release(errorWord, Integer.BYTES);
+                pool.release(errorWord, errorBytes);
                 errorWord = 0;
             }
             pool.close();   // blocks of tensors still alive are freed when their arenas close

@@ -47,11 +47,15 @@ class CudaBackendUnavailableTest {
     }
 
     @Test
-    void idErrorsNameTheOperations() {
-        String m = CudaBackend.idErrorMessage(seq4j_cuda_h.SEQ4J_CUDA_ERR_EMBEDDING_FORWARD()
-                | seq4j_cuda_h.SEQ4J_CUDA_ERR_XENT_BACKWARD());
-        assertTrue(m.contains("embeddingForward (an id outside [0, V)"), m);
-        assertTrue(m.contains("softmaxCrossEntropyBackward"), m);
+    void idErrorsAreWordedLikeTheHostCheck() {
+        int[] record = new int[seq4j_cuda_h.SEQ4J_CUDA_ERROR_INTS()];
+        record[0] = seq4j_cuda_h.SEQ4J_CUDA_ERR_EMBEDDING_FORWARD() | seq4j_cuda_h.SEQ4J_CUDA_ERR_XENT_BACKWARD();
+        System.arraycopy(new int[] {1, 13, 2, 13}, 0, record, 1, 4);        // kernel 0: ids[2] = 13, bound 13
+        System.arraycopy(new int[] {1, -2, 5, 10000}, 0, record, 13, 4);    // kernel 3: labels[5] = -2
+        String m = CudaBackend.idErrorMessage(record);
+        assertTrue(m.contains("embeddingForward: ids[2] = 13 is outside [0, 13) (the number of rows of the table)"), m);
+        assertTrue(m.contains("softmaxCrossEntropyBackward: labels[5] = -2 is outside [0, 10000) and is not the "
+                + "ignore label -1 (the vocabulary size)"), m);
         assertFalse(m.contains("embeddingBackward"), m);
     }
 }
