@@ -76,7 +76,7 @@ __global__ void xent_rows_kernel(float *probs, float *__restrict__ row_loss, int
 
 /* Second pass, one block: loss = sum(row_loss) / max(count, 1), summed in double in a fixed order. */
 __global__ void __launch_bounds__(1024) xent_finish_kernel(float *__restrict__ loss, const float *__restrict__ row_loss,
-                                   const int32_t *__restrict__ labels, int m, int v) {
+                                                         const int32_t *__restrict__ labels, int m, int v) {
     __shared__ double shared_sum[32];
     __shared__ int shared_count[32];
     double total = 0.0;
@@ -91,7 +91,8 @@ __global__ void __launch_bounds__(1024) xent_finish_kernel(float *__restrict__ l
 }
 
 /* count (1) = number of labels in [0, v): the divisor of the backward pass */
-__global__ void __launch_bounds__(1024) count_labels_kernel(int32_t *__restrict__ count, const int32_t *__restrict__ labels, int m, int v) {
+__global__ void __launch_bounds__(1024) count_labels_kernel(int32_t *__restrict__ count,
+                                                          const int32_t *__restrict__ labels, int m, int v) {
     __shared__ int shared[32];
     int c = 0;
     for (int r = threadIdx.x; r < m; r += blockDim.x) c += label_in_range(labels[r], v);
@@ -183,8 +184,9 @@ __global__ void squares_partial_kernel(double *__restrict__ partial, const float
 }
 
 /* Stage 2, one block: out = scale * sum of the partials, in a fixed order. */
-__global__ void __launch_bounds__(1024) squares_finish_kernel(float *__restrict__ out, const double *__restrict__ partial, int blocks,
-                                      float scale) {
+__global__ void __launch_bounds__(1024) squares_finish_kernel(float *__restrict__ out,
+                                                            const double *__restrict__ partial, int blocks,
+                                                            float scale) {
     __shared__ double shared[32];
     double acc = 0.0;
     for (int b = threadIdx.x; b < blocks; b += blockDim.x) acc += partial[b];
