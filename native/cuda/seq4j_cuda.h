@@ -99,8 +99,8 @@ int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates,
 
 /* ---- embedding (ids outside [0, v) are skipped: their output row is 0 / nothing is added) ------- */
 
-/* out (m, d) = W[ids]; W (v, d); ids (m) */
-int seq4j_cuda_embedding_forward(float *out, int32_t *errors /* (SEQ4J_CUDA_ERROR_INTS) */, const float *W, const int32_t *ids, int m, int v,
+/* out (m, d) = W[ids]; W (v, d); ids (m); errors (SEQ4J_CUDA_ERROR_INTS), as in every kernel below that takes it */
+int seq4j_cuda_embedding_forward(float *out, int32_t *errors, const float *W, const int32_t *ids, int m, int v,
                                  int d, void *stream);
 /* dW (v, d) += scatter of dout (m, d) into rows ids (m); duplicates summed with atomicAdd, so the order of
  * the additions into one row, and the last bits of that row, vary from run to run */
