@@ -18,6 +18,7 @@ public final class Backends {
     private static final Map<String, Supplier<Backend>> FACTORIES = new LinkedHashMap<>();
 
     static {
+        FACTORIES.put("cuda", org.seq4j.backend.cuda.CudaBackend::new);
         FACTORIES.put("openblas", org.seq4j.backend.openblas.OpenBlasBackend::new);
         FACTORIES.put("java", JavaBackend::new);
     }

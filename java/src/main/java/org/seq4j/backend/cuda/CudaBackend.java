@@ -1,0 +1,694 @@
+// The CUDA backend: tensors in GPU memory, GEMM on cuBLAS, everything else on the fused kernels of
+// native/cuda (seq4j_cuda.h), all queued on one stream.
+//
+// - Memory: tensors are device allocations from a caching pool (DevicePool) tied to the caller's Arena;
+//   their MemorySegment holds the device address and is never dereferenced on the host. New tensors are
+//   zero-filled on the stream.
+// - Order: every kernel, cuBLAS call, fill and device copy is queued on the backend's one stream and
+//   returns at once. copyIn, copyOut and item are synchronous from the caller's view (they wait for the
+//   stream), and so is synchronize(). Kernel faults surface at those points as CudaException.
+// - Row-major on column-major cuBLAS: C^T = op(B)^T op(A)^T, the operands swapped (see ColumnMajorGemm),
+//   no transposed copies. FP32 math by default; -Dseq4j.cuda.tf32=true lets cuBLAS use TF32 tensor cores.
+// - Ids and labels live on the device, where AbstractBackend cannot read them cheaply. The kernels that
+//   index with them skip an id outside its range (writing a zero row, adding nothing, or ignoring the row)
+//   and note it, with the first offender, in a device error record. The next synchronising call (item,
+//   copyOut, synchronize) reads that record and throws an IndexOutOfBoundsException worded as the host
+//   check's ("embeddingForward: ids[2] = 13 is outside [0, 13) ..."), for each operation that met one;
+//   their results since the last synchronisation are wrong and should be discarded.
+// - One thread at a time: like the stream it drives, a CudaBackend is not for concurrent use. The device
+//   is chosen once (-Dseq4j.cuda.device, default 0) on the constructing thread.
+package org.seq4j.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.seq4j.backend.cuda.Cuda.check;
+import static org.seq4j.backend.cuda.Cuda.checkBlas;
+import static org.seq4j.bindings.cuda.seq4j_cuda_h.*;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.seq4j.backend.AbstractBackend;
+import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.backend.Transpose;
+import org.seq4j.bindings.cublas.cublas_h;
+import org.seq4j.bindings.cudart.cudart_h;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Device;
+import org.seq4j.tensor.Tensor;
+
+public final class CudaBackend extends AbstractBackend {
+
+    /** Bytes of the largest cudaDeviceProp of any CUDA version, with room to spare; only its name (first) is read. */
+    private static final long DEVICE_PROP_BYTES = 8192;
+
+    private final int deviceIndex;
+    private final CudaLibraries.Location libraries;
+    private final Arena arena;   // host-side holders, freed on close
+    private MemorySegment stream = MemorySegment.NULL;
+    private MemorySegment cublas = MemorySegment.NULL;
+    private DevicePool pool;
+    private String description;
+
+    // host scalars for cuBLAS (pointer mode host: read before the call returns) and out-parameters
+    private final MemorySegment alpha;
+    private final MemorySegment beta;
+    private final MemorySegment outPointer;
+    private final MemorySegment outInt;
+
+    // pinned host memory: result slots (item at 0, the error record at ERRORS_AT) and staging for heap arrays
+    private MemorySegment slots = MemorySegment.NULL;
+    private MemorySegment staging = MemorySegment.NULL;
+
+    // device memory owned by the backend: the id error record and scratch for the reductions
+    private long errorWord;
+    private final long errorBytes = (long) SEQ4J_CUDA_ERROR_INTS() * Integer.BYTES;
+    private static final long ERRORS_AT = 16;
+    private long scratch;
+    private long scratchBytes;
+
+    /** SEQ4J_CUDA_ERR_* bits of the id-indexing kernels queued since the error word was last read. */
+    private int pendingIdOps;
+    private boolean closed;
+
+    /** The GPU named by -Dseq4j.cuda.device (default 0). */
+    public CudaBackend() {
+        this(Integer.getInteger("seq4j.cuda.device", 0));
+    }
+
+    /**
+     * A backend on GPU {@code device}. Throws BackendUnavailableException saying precisely why where the
+     * driver, a GPU, the CUDA runtime, cuBLAS or the seq4j kernels are missing.
+     */
+    public CudaBackend(int device) {
+        this.deviceIndex = device;
+        this.libraries = CudaLibraries.load();   // throws, with the reason, before anything is allocated
+        this.arena = Arena.ofShared();
+        this.alpha = arena.allocate(JAVA_FLOAT);
+        this.beta = arena.allocate(JAVA_FLOAT);
+        this.outPointer = arena.allocate(ADDRESS);
+        this.outInt = arena.allocate(JAVA_INT);
+        try {
+            open();
+        } catch (RuntimeException e) {
+            release();
+            throw e instanceof BackendUnavailableException bue ? bue
+                    : new BackendUnavailableException("CUDA initialisation failed on device " + device + ": "
+                            + e.getMessage(), e);
+        }
+    }
+
+    private void open() {
+        int status = cudart_h.cudaGetDeviceCount(outInt);
+        if (status != 0) {
+            throw new BackendUnavailableException("cudaGetDeviceCount: " + Cuda.errorName(status) + " ("
+                    + Cuda.errorString(status) + "); " + versions() + ", runtime loaded from " + libraries.cudart());
+        }
+        int count = outInt.get(JAVA_INT, 0);
+        if (count == 0) {
+            throw new BackendUnavailableException("cudaGetDeviceCount: no CUDA device visible (" + versions() + ")");
+        }
+        if (deviceIndex < 0 || deviceIndex >= count) {
+            throw new BackendUnavailableException("-Dseq4j.cuda.device=" + deviceIndex + " but only " + count
+                    + " CUDA device(s) are visible (0.." + (count - 1) + ")");
+        }
+        check(cudart_h.cudaSetDevice(deviceIndex), "cudaSetDevice");
+
+        check(cudart_h.cudaStreamCreate(outPointer), "cudaStreamCreate");
+        stream = outPointer.get(ADDRESS, 0);
+        checkBlas(cublas_h.cublasCreate_v2(outPointer), "cublasCreate_v2");
+        cublas = outPointer.get(ADDRESS, 0);
+        checkBlas(cublas_h.cublasSetStream_v2(cublas, stream), "cublasSetStream_v2");
+        boolean tf32 = Boolean.getBoolean("seq4j.cuda.tf32");
+        checkBlas(cublas_h.cublasSetMathMode(cublas,
+                tf32 ? cublas_h.CUBLAS_TF32_TENSOR_OP_MATH() : cublas_h.CUBLAS_DEFAULT_MATH()), "cublasSetMathMode");
+
+        pool = new DevicePool(new DevicePool.Allocator() {
+            @Override
+            public long malloc(long bytes) {
+                int st = cudart_h.cudaMalloc(outPointer, bytes);
+                if (st == cudart_h.cudaErrorMemoryAllocation()) {
+                    cudart_h.cudaGetLastError();   // clear it: the pool frees its cache and tries again
+                    return 0;
+                }
+                check(st, "cudaMalloc(" + bytes + " bytes)");
+                return outPointer.get(ADDRESS, 0).address();
+            }
+
+            @Override
+            public void free(long pointer) {
+                // may run from an arena's close after the context is gone (JVM exit): nothing left to free then
+                cudart_h.cudaFree(MemorySegment.ofAddress(pointer));
+            }
+        });
+        errorWord = pool.acquire(errorBytes);
+        check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, errorBytes, stream), "cudaMemsetAsync");
+        slots = pinned(ERRORS_AT + errorBytes);
+        description = describe(tf32);
+        synchronize();
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public Device device() {
+        return Device.CUDA;
+    }
+
+    @Override
+    public String description() {
+        return description;
+    }
+
+    /** The device memory the backend's pool holds (live tensors and cache) and how often it allocated. */
+    public DevicePool.Stats memoryStats() {
+        return pool.stats();
+    }
+
+    /** Returns the pool's cached blocks to the device (e.g. before another library needs the memory). */
+    public void trimMemory() {
+        synchronize();
+        pool.trim();
+    }
+
+    private String describe(boolean tf32) {
+        MemorySegment prop = arena.allocate(DEVICE_PROP_BYTES);
+        check(cudart_h.cudaGetDeviceProperties(prop, deviceIndex), "cudaGetDeviceProperties");
+        String gpu = prop.getString(0);   // char name[256] is the first field in every CUDA version
+        int major = attribute(cudart_h.cudaDevAttrComputeCapabilityMajor());
+        int minor = attribute(cudart_h.cudaDevAttrComputeCapabilityMinor());
+        int sms = attribute(cudart_h.cudaDevAttrMultiProcessorCount());
+        MemorySegment free = arena.allocate(JAVA_LONG), total = arena.allocate(JAVA_LONG);
+        check(cudart_h.cudaMemGetInfo(free, total), "cudaMemGetInfo");
+        checkBlas(cublas_h.cublasGetVersion_v2(cublas, outInt), "cublasGetVersion_v2");
+        int blas = outInt.get(JAVA_INT, 0);
+        return String.format("%s (device %d, compute %d.%d, %d SMs, %.1f GiB); %s, cuBLAS %d.%d.%d%s; %s",
+                gpu, deviceIndex, major, minor, sms, total.get(JAVA_LONG, 0) / (double) (1L << 30), versions(),
+                blas / 10000, blas / 100 % 100, blas % 100, tf32 ? " (TF32 allowed)" : "",
+                Cuda.string(seq4j_cuda_info(), "seq4j_cuda"));
+    }
+
+    private int attribute(int attr) {
+        check(cudart_h.cudaDeviceGetAttribute(outInt, attr, deviceIndex), "cudaDeviceGetAttribute(" + attr + ")");
+        return outInt.get(JAVA_INT, 0);
+    }
+
+    /** "driver 13.0 (CUDA), runtime 13.0": what the driver supports and what the runtime is. */
+    private String versions() {
+        String driver = cudart_h.cudaDriverGetVersion(outInt) == 0 ? cudaVersion(outInt.get(JAVA_INT, 0)) : "?";
+        String runtime = cudart_h.cudaRuntimeGetVersion(outInt) == 0 ? cudaVersion(outInt.get(JAVA_INT, 0)) : "?";
+        return "driver supports CUDA " + driver + ", runtime " + runtime;
+    }
+
+    private static String cudaVersion(int v) {
+        return v == 0 ? "none (no driver)" : v / 1000 + "." + v % 1000 / 10;
+    }
+
+    private MemorySegment pinned(long bytes) {
+        check(cudart_h.cudaMallocHost(outPointer, bytes), "cudaMallocHost(" + bytes + " bytes)");
+        return outPointer.get(ADDRESS, 0).reinterpret(bytes);
+    }
+
+    // ---- memory ----------------------------------------------------------------------------------------
+
+    @Override
+    protected Tensor allocateK(Arena owner, DType dtype, int[] shape) {
+        long elements = 1;
+        for (int d : shape) {
+            elements = Math.multiplyExact(elements, d);
+        }
+        long bytes = elements * dtype.byteSize();
+        if (bytes == 0) {
+            return Tensor.wrap(MemorySegment.NULL.reinterpret(0, owner, null), dtype, Device.CUDA, shape);
+        }
+        long p = pool.acquire(bytes);
+        DevicePool pool = this.pool;
+        MemorySegment device = MemorySegment.ofAddress(p).reinterpret(bytes, owner, s -> pool.release(p, bytes));
+        check(cudart_h.cudaMemsetAsync(device, 0, bytes, stream), "cudaMemsetAsync");
+        return Tensor.wrap(device, dtype, Device.CUDA, shape);
+    }
+
+    @Override
+    protected void copyK(Tensor dst, Tensor src) {
+        if (src.byteSize() > 0) {
+            check(cudart_h.cudaMemcpyAsync(dst.segment(), src.segment(), src.byteSize(),
+                    cudart_h.cudaMemcpyDeviceToDevice(), stream), "cudaMemcpyAsync(device to device)");
+        }
+    }
+
+    @Override
+    protected void copyInK(Tensor dst, MemorySegment src) {
+        long bytes = src.byteSize();
+        if (bytes == 0) {
+            return;
+        }
+        MemorySegment from = src;
+        if (!src.isNative()) {   // a Java array: native code cannot read the heap, so go through pinned staging
+            from = staging(bytes);
+            MemorySegment.copy(src, 0, from, 0, bytes);
+        }
+        check(cudart_h.cudaMemcpyAsync(dst.segment(), from, bytes, cudart_h.cudaMemcpyHostToDevice(), stream),
+                "cudaMemcpyAsync(host to device)");
+        // the caller may reuse its array as soon as we return
+        check(cudart_h.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    }
+
+    @Override
+    protected void copyOutK(MemorySegment dst, Tensor src) {
+        long bytes = src.byteSize();
+        MemorySegment to = dst.isNative() ? dst : bytes == 0 ? dst : staging(bytes);
+        if (bytes > 0) {
+            check(cudart_h.cudaMemcpyAsync(to, src.segment(), bytes, cudart_h.cudaMemcpyDeviceToHost(), stream),
+                    "cudaMemcpyAsync(device to host)");
+        }
+        synchronizeAndCheckIds();
+        if (to != dst) {
+            MemorySegment.copy(to, 0, dst, 0, bytes);
+        }
+    }
+
+    @Override
+    protected float itemK(Tensor x, long index) {
+        MemorySegment element = MemorySegment.ofAddress(x.segment().address() + index * Float.BYTES);
+        check(cudart_h.cudaMemcpyAsync(slots, element, Float.BYTES, cudart_h.cudaMemcpyDeviceToHost(), stream),
+                "cudaMemcpyAsync(device to host)");
+        synchronizeAndCheckIds();
+        return slots.get(JAVA_FLOAT, 0);
+    }
+
+    @Override
+    public void synchronize() {
+        synchronizeAndCheckIds();
+    }
+
+    /** Pinned host memory of at least {@code bytes}, grown by doubling; only used between synchronisations. */
+    private MemorySegment staging(long bytes) {
+        if (staging.byteSize() < bytes) {
+            long size = Math.max(bytes, 2 * staging.byteSize());
+            if (staging.byteSize() > 0) {
+                check(cudart_h.cudaFreeHost(staging), "cudaFreeHost");
+                staging = MemorySegment.NULL;
+            }
+            staging = pinned(size);
+        }
+        return staging.asSlice(0, bytes);
+    }
+
+    /** Device scratch of at least {@code bytes} for the reductions; one user at a time, in stream order. */
+    private MemorySegment scratch(long bytes) {
+        if (scratchBytes < bytes) {
+            if (scratch != 0) {
+                pool.release(scratch, scratchBytes);   // stream order keeps queued users of the old block safe
+            }
+            scratchBytes = DevicePool.roundUp(Math.max(bytes, 2 * scratchBytes));
+            scratch = pool.acquire(scratchBytes);
+        }
+        return MemorySegment.ofAddress(scratch);
+    }
+
+    private long reduceScratchBytes() {
+        return (long) SEQ4J_CUDA_REDUCE_BLOCKS() * Double.BYTES;
+    }
+
+    // ---- device-side id checks ---------------------------------------------------------------------------
+
+    /** Ids on the device are checked by the kernels themselves; remember which ones to ask about. */
+    @Override
+    protected void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
+        pendingIdOps |= switch (op) {
+            case "embeddingForward" -> SEQ4J_CUDA_ERR_EMBEDDING_FORWARD();
+            case "embeddingBackward" -> SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD();
+            case "softmaxCrossEntropyForward" -> SEQ4J_CUDA_ERR_XENT_FORWARD();
+            case "softmaxCrossEntropyBackward" -> SEQ4J_CUDA_ERR_XENT_BACKWARD();
+            default -> throw new IllegalStateException(op + ": no device-side check of " + name + " is known");
+        };
+    }
+
+    /** Waits for the stream; if id-indexing kernels ran since the last look, reads the error record too. */
+    private void synchronizeAndCheckIds() {
+        int pending = pendingIdOps;
+        MemorySegment record = slots.asSlice(ERRORS_AT, errorBytes);
+        if (pending != 0) {
+            check(cudart_h.cudaMemcpyAsync(record, MemorySegment.ofAddress(errorWord), errorBytes,
+                    cudart_h.cudaMemcpyDeviceToHost(), stream), "cudaMemcpyAsync(error record)");
+        }
+        check(cudart_h.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+        if (pending == 0) {
+            return;
+        }
+        pendingIdOps = 0;
+        int[] ints = record.toArray(JAVA_INT);
+        if (ints[0] != 0) {
+            check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, errorBytes, stream),
+                    "cudaMemsetAsync(error record)");
+            throw new IndexOutOfBoundsException(idErrorMessage(ints));
+        }
+    }
+
+    /** The kernels with an id check, by bit k of the error record: operation, argument, whether -1 is allowed. */
+    private record IdCheck(String op, String name, boolean allowIgnore, String consequence) {
+    }
+
+    private static final List<IdCheck> ID_CHECKS = List.of(
+            new IdCheck("embeddingForward", "ids", false, "its output row was set to 0"),
+            new IdCheck("embeddingBackward", "ids", false, "its gradient row was dropped"),
+            new IdCheck("softmaxCrossEntropyForward", "labels", true, "its row was left out of the loss"),
+            new IdCheck("softmaxCrossEntropyBackward", "labels", true, "its gradient row was set to 0"));
+
+    /**
+     * The exception message for an error record (SEQ4J_CUDA_ERROR_INTS ints: the bits, then per kernel k
+     * {claimed, value, position, bound}), worded as AbstractBackend's host check, one sentence per kernel.
+     */
+    static String idErrorMessage(int[] record) {
+        List<String> parts = new ArrayList<>();
+        for (int k = 0; k < ID_CHECKS.size(); k++) {
+            if ((record[0] & (1 << k)) == 0) {
+                continue;
+            }
+            IdCheck c = ID_CHECKS.get(k);
+            int value = record[2 + 4 * k], position = record[3 + 4 * k], bound = record[4 + 4 * k];
+            parts.add(c.op() + ": " + c.name() + "[" + position + "] = " + value + " is outside [0, " + bound + ")"
+                    + (c.allowIgnore() ? " and is not the ignore label -1" : "")
+                    + (c.name().equals("labels") ? " (the vocabulary size)" : " (the number of rows of the table)")
+                    + "; found on the GPU, " + c.consequence());
+        }
+        return String.join("; ", parts) + ". Reported at the first synchronising call after it: the results of "
+                + "these calls since the previous one are wrong.";
+    }
+
+    // ---- elementwise -----------------------------------------------------------------------------------
+
+    @Override
+    protected void fillK(Tensor x, float value) {
+        if (Float.floatToRawIntBits(value) == 0) {   // 0.0f and int 0 are all-zero bytes: a memset
+            if (x.byteSize() > 0) {
+                check(cudart_h.cudaMemsetAsync(x.segment(), 0, x.byteSize(), stream), "cudaMemsetAsync");
+            }
+        } else if (x.dtype() == DType.I32) {
+            check(seq4j_cuda_fill_i32(x.segment(), x.size(), (int) value, stream), "seq4j_cuda_fill_i32");
+        } else {
+            check(seq4j_cuda_fill_f32(x.segment(), x.size(), value, stream), "seq4j_cuda_fill_f32");
+        }
+    }
+
+    @Override
+    protected void scaleK(Tensor x, float a) {
+        check(seq4j_cuda_scale(x.segment(), x.size(), a, stream), "seq4j_cuda_scale");
+    }
+
+    @Override
+    protected void axpyK(float a, Tensor x, Tensor y) {
+        check(seq4j_cuda_axpy(y.segment(), x.segment(), y.size(), a, stream), "seq4j_cuda_axpy");
+    }
+
+    @Override
+    protected void mulK(Tensor out, Tensor a, Tensor b) {
+        check(seq4j_cuda_mul(out.segment(), a.segment(), b.segment(), out.size(), stream), "seq4j_cuda_mul");
+    }
+
+    @Override
+    protected void swapAxes01K(Tensor out, Tensor in, int n, int t, int f) {
+        check(seq4j_cuda_swap_axes01(out.segment(), in.segment(), n, t, f, stream), "seq4j_cuda_swap_axes01");
+    }
+
+    @Override
+    protected void concatColumnsK(Tensor out, Tensor a, Tensor b, int m, int f1, int f2) {
+        check(seq4j_cuda_concat_columns(out.segment(), a.segment(), b.segment(), m, f1, f2, stream),
+                "seq4j_cuda_concat_columns");
+    }
+
+    @Override
+    protected void splitColumnsK(Tensor da, Tensor db, Tensor dout, int m, int f1, int f2) {
+        check(seq4j_cuda_split_columns(da.segment(), db.segment(), dout.segment(), m, f1, f2, stream),
+                "seq4j_cuda_split_columns");
+    }
+
+    // ---- BLAS ------------------------------------------------------------------------------------------
+
+    @Override
+    protected void gemmK(Transpose transA, Transpose transB, int m, int n, int k,
+                         float alphaValue, Tensor a, int lda, Tensor b, int ldb, float betaValue, Tensor c, int ldc) {
+        ColumnMajorGemm g = ColumnMajorGemm.of(transA, transB, m, n, k, lda, ldb, ldc);
+        alpha.set(JAVA_FLOAT, 0, alphaValue);
+        beta.set(JAVA_FLOAT, 0, betaValue);
+        checkBlas(cublas_h.cublasSgemm_v2(cublas, op(g.transFirst()), op(g.transSecond()), g.m(), g.n(), g.k(),
+                alpha, b.segment(), g.ldFirst(), a.segment(), g.ldSecond(), beta, c.segment(), g.ldc()),
+                "cublasSgemm_v2");
+    }
+
+    @Override
+    protected void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k,
+                                       float alphaValue, Tensor a, int lda, long strideA, Tensor b, int ldb,
+                                       long strideB, float betaValue, Tensor c, int ldc, long strideC, int batch) {
+        ColumnMajorGemm g = ColumnMajorGemm.of(transA, transB, m, n, k, lda, ldb, ldc);
+        alpha.set(JAVA_FLOAT, 0, alphaValue);
+        beta.set(JAVA_FLOAT, 0, betaValue);
+        checkBlas(cublas_h.cublasSgemmStridedBatched(cublas, op(g.transFirst()), op(g.transSecond()), g.m(), g.n(),
+                g.k(), alpha, b.segment(), g.ldFirst(), strideB, a.segment(), g.ldSecond(), strideA, beta,
+                c.segment(), g.ldc(), strideC, batch), "cublasSgemmStridedBatched");
+    }
+
+    private static int op(Transpose t) {
+        return t.isTransposed() ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N();
+    }
+
+    @Override
+    protected void addBiasK(Tensor y, Tensor b, int m, int n) {
+        check(seq4j_cuda_add_bias(y.segment(), b.segment(), m, n, stream), "seq4j_cuda_add_bias");
+    }
+
+    @Override
+    protected void sumRowsK(Tensor out, Tensor x, float betaValue, int m, int n) {
+        check(seq4j_cuda_sum_rows(out.segment(), x.segment(), betaValue, m, n, stream), "seq4j_cuda_sum_rows");
+    }
+
+    // ---- activations -----------------------------------------------------------------------------------
+
+    @Override
+    protected void sigmoidForwardK(Tensor y, Tensor x) {
+        check(seq4j_cuda_sigmoid_forward(y.segment(), x.segment(), y.size(), stream), "seq4j_cuda_sigmoid_forward");
+    }
+
+    @Override
+    protected void sigmoidBackwardK(Tensor dx, Tensor y, Tensor dy) {
+        check(seq4j_cuda_sigmoid_backward(dx.segment(), y.segment(), dy.segment(), dx.size(), stream),
+                "seq4j_cuda_sigmoid_backward");
+    }
+
+    @Override
+    protected void tanhForwardK(Tensor y, Tensor x) {
+        check(seq4j_cuda_tanh_forward(y.segment(), x.segment(), y.size(), stream), "seq4j_cuda_tanh_forward");
+    }
+
+    @Override
+    protected void tanhBackwardK(Tensor dx, Tensor y, Tensor dy) {
+        check(seq4j_cuda_tanh_backward(dx.segment(), y.segment(), dy.segment(), dx.size(), stream),
+                "seq4j_cuda_tanh_backward");
+    }
+
+    @Override
+    protected void softmaxForwardK(Tensor y, Tensor x, int m, int v) {
+        check(seq4j_cuda_softmax_forward(y.segment(), x.segment(), m, v, stream), "seq4j_cuda_softmax_forward");
+    }
+
+    @Override
+    protected void softmaxBackwardK(Tensor dx, Tensor y, Tensor dy, int m, int v) {
+        check(seq4j_cuda_softmax_backward(dx.segment(), y.segment(), dy.segment(), m, v, stream),
+                "seq4j_cuda_softmax_backward");
+    }
+
+    // ---- recurrent cells -------------------------------------------------------------------------------
+
+    @Override
+    protected void lstmCellForwardK(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev, int n, int h) {
+        check(seq4j_cuda_lstm_cell_forward(hNext.segment(), cNext.segment(), gates.segment(), cPrev.segment(), n, h,
+                stream), "seq4j_cuda_lstm_cell_forward");
+    }
+
+    @Override
+    protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                                     Tensor dhNext, Tensor dcNext, int n, int h) {
+        check(seq4j_cuda_lstm_cell_backward(dA.segment(), dcPrev.segment(), gates.segment(), cNext.segment(),
+                cPrev.segment(), dhNext.segment(), dcNext.segment(), n, h, stream), "seq4j_cuda_lstm_cell_backward");
+    }
+
+    // ---- embedding -------------------------------------------------------------------------------------
+
+    @Override
+    protected void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
+        check(seq4j_cuda_embedding_forward(out.segment(), MemorySegment.ofAddress(errorWord), W.segment(),
+                ids.segment(), m, v, d, stream), "seq4j_cuda_embedding_forward");
+    }
+
+    @Override
+    protected void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
+        check(seq4j_cuda_embedding_backward(dW.segment(), MemorySegment.ofAddress(errorWord), ids.segment(),
+                dout.segment(), m, v, d, stream), "seq4j_cuda_embedding_backward");
+    }
+
+    // ---- losses ----------------------------------------------------------------------------------------
+
+    @Override
+    protected void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels, int m, int v) {
+        MemorySegment rowLoss = scratch((long) m * Float.BYTES);
+        check(seq4j_cuda_softmax_xent_forward(probs.segment(), loss.segment(), MemorySegment.ofAddress(errorWord),
+                rowLoss, logits.segment(), labels.segment(), m, v, stream), "seq4j_cuda_softmax_xent_forward");
+    }
+
+    @Override
+    protected void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m,
+                                                int v) {
+        MemorySegment count = scratch(Integer.BYTES);
+        check(seq4j_cuda_softmax_xent_backward(dlogits.segment(), MemorySegment.ofAddress(errorWord), count,
+                probs.segment(), labels.segment(), dloss, m, v, stream), "seq4j_cuda_softmax_xent_backward");
+    }
+
+    @Override
+    protected void mseForwardK(Tensor loss, Tensor y, Tensor t, float scaleValue) {
+        check(seq4j_cuda_mse_forward(loss.segment(), scratch(reduceScratchBytes()), y.segment(), t.segment(), y.size(),
+                scaleValue, stream), "seq4j_cuda_mse_forward");
+    }
+
+    @Override
+    protected void mseBackwardK(Tensor dy, Tensor y, Tensor t, float scaleValue) {
+        check(seq4j_cuda_mse_backward(dy.segment(), y.segment(), t.segment(), y.size(), scaleValue, stream),
+                "seq4j_cuda_mse_backward");
+    }
+
+    // ---- attention -------------------------------------------------------------------------------------
+
+    @Override
+    protected void attentionWeightForwardK(Tensor a, Tensor hs, Tensor h, int t, int n, int hd) {
+        check(seq4j_cuda_attention_weight_forward(a.segment(), hs.segment(), h.segment(), t, n, hd, stream),
+                "seq4j_cuda_attention_weight_forward");
+    }
+
+    @Override
+    protected void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da,
+                                            int t, int n, int hd) {
+        check(seq4j_cuda_attention_weight_backward(dhs.segment(), dh.segment(), a.segment(), hs.segment(),
+                h.segment(), da.segment(), t, n, hd, stream), "seq4j_cuda_attention_weight_backward");
+    }
+
+    @Override
+    protected void weightSumForwardK(Tensor c, Tensor hs, Tensor a, int t, int n, int hd) {
+        check(seq4j_cuda_weight_sum_forward(c.segment(), hs.segment(), a.segment(), t, n, hd, stream),
+                "seq4j_cuda_weight_sum_forward");
+    }
+
+    @Override
+    protected void weightSumBackwardK(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc, int t, int n, int hd) {
+        check(seq4j_cuda_weight_sum_backward(dhs.segment(), da.segment(), hs.segment(), a.segment(), dc.segment(), t,
+                n, hd, stream), "seq4j_cuda_weight_sum_backward");
+    }
+
+    // ---- dropout ---------------------------------------------------------------------------------------
+
+    @Override
+    protected void dropoutMaskK(Tensor mask, float ratio, long seed) {
+        check(seq4j_cuda_dropout_mask(mask.segment(), mask.size(), ratio, seed, stream), "seq4j_cuda_dropout_mask");
+    }
+
+    // ---- optimizers ------------------------------------------------------------------------------------
+
+    @Override
+    protected void sgdUpdateK(Tensor param, Tensor grad, float lr) {
+        check(seq4j_cuda_sgd_update(param.segment(), grad.segment(), param.size(), lr, stream), "seq4j_cuda_sgd_update");
+    }
+
+    @Override
+    protected void momentumUpdateK(Tensor param, Tensor v, Tensor grad, float lr, float momentum) {
+        check(seq4j_cuda_momentum_update(param.segment(), v.segment(), grad.segment(), param.size(), lr, momentum,
+                stream), "seq4j_cuda_momentum_update");
+    }
+
+    @Override
+    protected void adagradUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float eps) {
+        check(seq4j_cuda_adagrad_update(param.segment(), h.segment(), grad.segment(), param.size(), lr, eps, stream),
+                "seq4j_cuda_adagrad_update");
+    }
+
+    @Override
+    protected void rmspropUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps) {
+        check(seq4j_cuda_rmsprop_update(param.segment(), h.segment(), grad.segment(), param.size(), lr, decay, eps,
+                stream), "seq4j_cuda_rmsprop_update");
+    }
+
+    @Override
+    protected void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
+                               float eps) {
+        check(seq4j_cuda_adam_update(param.segment(), m.segment(), v.segment(), grad.segment(), param.size(), lrT,
+                beta1, beta2, eps, stream), "seq4j_cuda_adam_update");
+    }
+
+    // ---- reductions ------------------------------------------------------------------------------------
+
+    @Override
+    protected void sumOfSquaresK(Tensor out, Tensor x) {
+        check(seq4j_cuda_sum_of_squares(out.segment(), scratch(reduceScratchBytes()), x.segment(), x.size(), stream),
+                "seq4j_cuda_sum_of_squares");
+    }
+
+    @Override
+    protected void argmaxRowsK(Tensor ids, Tensor x, int m, int v) {
+        check(seq4j_cuda_argmax_rows(ids.segment(), x.segment(), m, v, stream), "seq4j_cuda_argmax_rows");
+    }
+
+    // ---- lifetime --------------------------------------------------------------------------------------
+
+    /** Waits for queued work, then frees the handle, the stream, the pool's cache and pinned memory. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (!stream.equals(MemorySegment.NULL)) {
+                cudart_h.cudaStreamSynchronize(stream);
+            }
+        } finally {
+            release();
+        }
+    }
+
+    /** Frees whatever open() got, ignoring statuses: also the clean-up of a half-finished construction. */
+    private void release() {
+        if (!cublas.equals(MemorySegment.NULL)) {
+            cublas_h.cublasDestroy_v2(cublas);
+            cublas = MemorySegment.NULL;
+        }
+        if (pool != null) {
+            if (scratch != 0) {
+                pool.release(scratch, scratchBytes);
+                scratch = 0;
+            }
+            if (errorWord != 0) {
+                pool.release(errorWord, errorBytes);
+                errorWord = 0;
+            }
+            pool.close();   // blocks of tensors still alive are freed when their arenas close
+        }
+        if (!stream.equals(MemorySegment.NULL)) {
+            cudart_h.cudaStreamDestroy(stream);
+            stream = MemorySegment.NULL;
+        }
+        if (!staging.equals(MemorySegment.NULL)) {
+            cudart_h.cudaFreeHost(staging);
+            staging = MemorySegment.NULL;
+        }
+        if (!slots.equals(MemorySegment.NULL)) {
+            cudart_h.cudaFreeHost(slots);
+            slots = MemorySegment.NULL;
+        }
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+}

@@ -1,0 +1,180 @@
+// What only the CUDA backend does, on a GPU: device-side id checks reported at the next synchronisation,
+// the memory pool's steady state, host copies from heap and native memory, deterministic reductions, and
+// cuBLAS's k = 0 edge. Skipped, with the reason, where the backend does not load (no GPU). The kernels'
+// numbers are checked against the reference by the shared conformance suite, which includes cuda.
+package org.seq4j.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class CudaBackendGpuTest {
+    private CudaBackend cuda;
+    private final SplittableRandom random = new SplittableRandom(42);
+
+    @BeforeEach
+    void needsAGpu() {
+        Backend b = TestBackends.get("cuda");   // skips the test, with the reason, where cuda does not load
+        cuda = (CudaBackend) b;
+        cuda.synchronize();                       // start clean: no pending id errors from another test
+    }
+
+    private float[] uniform(int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextDouble(-1, 1);
+        }
+        return x;
+    }
+
+    private Tensor floats(Arena arena, float[] values, int... shape) {
+        Tensor t = cuda.allocate(arena, DType.F32, shape);
+        cuda.copyIn(t, values);
+        return t;
+    }
+
+    private Tensor ints(Arena arena, int[] values, int... shape) {
+        Tensor t = cuda.allocate(arena, DType.I32, shape);
+        cuda.copyIn(t, values);
+        return t;
+    }
+
+    @Test
+    void describesTheGpu() {
+        String d = cuda.description();
+        assertTrue(d.contains("compute ") && d.contains("cuBLAS ") && d.contains("seq4j_cuda"), d);
+    }
+
+    @Test
+    void anEmbeddingIdOutOfRangeIsReportedAtTheNextSynchronisation() {
+        try (Arena arena = Arena.ofConfined()) {
+            int v = 5, d = 3;
+            Tensor W = floats(arena, uniform(v * d), v, d), out = cuda.allocate(arena, DType.F32, 3, d);
+            cuda.embeddingForward(out, W, ints(arena, new int[] {0, 5, 4}, 3));   // 5 is outside [0, 5)
+            var e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+            assertTrue(e.getMessage().contains("embeddingForward: ids[1] = 5 is outside [0, 5)"), e.getMessage());
+            float[] got = new float[3 * d];
+            cuda.copyOut(got, out);                                               // the flag was reset
+            assertArrayEquals(new float[] {0, 0, 0}, new float[] {got[3], got[4], got[5]}, 0f, "skipped row is 0");
+
+            Tensor dW = cuda.allocate(arena, DType.F32, v, d);
+            cuda.embeddingBackward(dW, ints(arena, new int[] {-2, 1, 1}, 3), floats(arena, uniform(3 * d), 3, d));
+            e = assertThrows(IndexOutOfBoundsException.class, () -> cuda.copyOut(new float[v * d], dW));
+            assertTrue(e.getMessage().contains("embeddingBackward: ids[0] = -2 is outside [0, 5)"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aLabelOutOfRangeIsReportedButTheIgnoreLabelIsNot() {
+        try (Arena arena = Arena.ofConfined()) {
+            int m = 4, v = 13;
+            Tensor logits = floats(arena, uniform(m * v), m, v), probs = cuda.allocate(arena, DType.F32, m, v);
+            Tensor loss = cuda.allocate(arena, DType.F32, 1);
+            cuda.softmaxCrossEntropyForward(probs, loss, logits, ints(arena, new int[] {3, -1, 12, -1}, m));
+            float fine = cuda.item(loss, 0);
+            assertTrue(Float.isFinite(fine) && fine > 0, "loss over two valid rows: " + fine);
+            cuda.softmaxCrossEntropyForward(probs, loss, logits, ints(arena, new int[] {3, 13, 0, 1}, m));
+            var e = assertThrows(IndexOutOfBoundsException.class, () -> cuda.item(loss, 0));
+            assertTrue(e.getMessage().contains("softmaxCrossEntropyForward: labels[1] = 13 is outside [0, 13)"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aTrainingStepThatKeepsItsShapesAllocatesNothingAfterTheFirst() {
+        long before = 0;
+        for (int step = 0; step < 3; step++) {
+            try (Arena arena = Arena.ofConfined()) {
+                cuda.allocate(arena, DType.F32, 128, 512);
+                cuda.allocate(arena, DType.F32, 7, 128, 128);
+                cuda.allocate(arena, DType.I32, 128, 4);
+            }
+            if (step == 0) {
+                before = cuda.memoryStats().mallocs();
+            }
+        }
+        assertEquals(before, cuda.memoryStats().mallocs(), "steps 2 and 3 reuse the first step's blocks");
+    }
+
+    @Test
+    void newTensorsAreZeroEvenFromReusedBlocks() {
+        try (Arena arena = Arena.ofConfined()) {
+            cuda.fill(cuda.allocate(arena, DType.F32, 1000), 7f);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            float[] got = new float[1000];
+            cuda.copyOut(got, cuda.allocate(arena, DType.F32, 1000));
+            assertArrayEquals(new float[1000], got, 0f);
+        }
+    }
+
+    @Test
+    void hostCopiesWorkFromHeapAndNativeMemory() {
+        try (Arena arena = Arena.ofConfined()) {
+            float[] x = uniform(1001);
+            Tensor t = cuda.allocate(arena, DType.F32, 1001);
+            MemorySegment nativeIn = arena.allocate(ValueLayout.JAVA_FLOAT, x.length);
+            MemorySegment.copy(x, 0, nativeIn, ValueLayout.JAVA_FLOAT, 0, x.length);
+            cuda.copyIn(t, nativeIn);
+            float[] heapOut = new float[x.length];
+            cuda.copyOut(heapOut, t);
+            assertArrayEquals(x, heapOut, 0f, "native in, heap out");
+            cuda.copyIn(t, x);
+            MemorySegment nativeOut = arena.allocate(ValueLayout.JAVA_FLOAT, x.length);
+            cuda.copyOut(nativeOut, t);
+            assertArrayEquals(x, nativeOut.toArray(ValueLayout.JAVA_FLOAT), 0f, "heap in, native out");
+            assertEquals(x[1000], cuda.item(t, 1000), 0f);
+        }
+    }
+
+    @Test
+    void reductionsGiveTheSameBitsEveryRun() {
+        try (Arena arena = Arena.ofConfined()) {
+            int m = 700, v = 1000;
+            Tensor x = floats(arena, uniform(m * v), m, v), out = cuda.allocate(arena, DType.F32, 1);
+            int[] labels = new int[m];
+            for (int i = 0; i < m; i++) {
+                labels[i] = i % 7 == 0 ? -1 : random.nextInt(v);
+            }
+            Tensor l = ints(arena, labels, m), probs = cuda.allocate(arena, DType.F32, m, v);
+            cuda.sumOfSquares(out, x);
+            float s1 = cuda.item(out, 0);
+            cuda.softmaxCrossEntropyForward(probs, out, x, l);
+            float c1 = cuda.item(out, 0);
+            for (int run = 0; run < 3; run++) {
+                cuda.sumOfSquares(out, x);
+                assertEquals(Float.floatToIntBits(s1), Float.floatToIntBits(cuda.item(out, 0)), "sumOfSquares run " + run);
+                cuda.softmaxCrossEntropyForward(probs, out, x, l);
+                assertEquals(Float.floatToIntBits(c1), Float.floatToIntBits(cuda.item(out, 0)), "loss run " + run);
+            }
+        }
+    }
+
+    @Test
+    void gemmWithAnEmptyInnerDimensionScalesC() {
+        try (Arena arena = Arena.ofConfined()) {
+            float[] c0 = uniform(12);
+            Tensor a = cuda.allocate(arena, DType.F32, 3, 0), b = cuda.allocate(arena, DType.F32, 0, 4);
+            Tensor c = floats(arena, c0, 3, 4);
+            cuda.gemm(Transpose.NO, Transpose.NO, 3, 4, 0, 1f, a, 1, b, 4, 0.5f, c, 4);
+            float[] got = new float[12];
+            cuda.copyOut(got, c);
+            for (int i = 0; i < 12; i++) {
+                assertEquals(0.5f * c0[i], got[i], 0f, "C[" + i + "] = beta * C when k = 0");
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+// The CUDA backend on a machine without an NVIDIA driver (the build machines): it must refuse to load with
+// a message that names what is missing, through every door (constructor, Backends, TestBackends' skip).
+// Where a driver is present these tests skip; the GPU session runs the conformance suites instead.
+package org.seq4j.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.backend.Backends;
+import org.seq4j.bindings.cuda.seq4j_cuda_h;
+
+class CudaBackendUnavailableTest {
+
+    @BeforeEach
+    void onlyWithoutADriver() {
+        assumeTrue(CudaLibraries.driverProblem().isPresent(),
+                "an NVIDIA driver (libcuda.so.1) loads here, so the CUDA backend may load; the GPU suites cover it");
+    }
+
+    @Test
+    void constructingItSaysTheDriverIsMissing() {
+        var e = assertThrows(BackendUnavailableException.class, CudaBackend::new);
+        String m = e.getMessage();
+        assertTrue(m.contains("libcuda.so.1 (the NVIDIA driver) cannot be loaded"), m);
+        assertTrue(m.contains("install the NVIDIA driver"), "says what to do: " + m);
+    }
+
+    @Test
+    void askingAgainGivesTheSameReasonWithoutSearchingAgain() {
+        String first = assertThrows(BackendUnavailableException.class, CudaBackend::new).getMessage();
+        String second = assertThrows(BackendUnavailableException.class, () -> Backends.create("cuda")).getMessage();
+        assertEquals(first, second);
+    }
+
+    @Test
+    void probeListsCudaAsUnavailableWithTheReason() {
+        var status = Backends.probe().stream().filter(s -> s.name().equals("cuda")).findFirst().orElseThrow();
+        assertFalse(status.available(), "cuda cannot be available without a driver");
+        assertTrue(status.detail().contains("libcuda.so.1"), status.detail());
+        assertEquals("cuda", Backends.names().getFirst(), "cuda is tried first by select()");
+    }
+
+    @Test
+    void idErrorsAreWordedLikeTheHostCheck() {
+        int[] record = new int[seq4j_cuda_h.SEQ4J_CUDA_ERROR_INTS()];
+        record[0] = seq4j_cuda_h.SEQ4J_CUDA_ERR_EMBEDDING_FORWARD() | seq4j_cuda_h.SEQ4J_CUDA_ERR_XENT_BACKWARD();
+        System.arraycopy(new int[] {1, 13, 2, 13}, 0, record, 1, 4);        // kernel 0: ids[2] = 13, bound 13
+        System.arraycopy(new int[] {1, -2, 5, 10000}, 0, record, 13, 4);    // kernel 3: labels[5] = -2
+        String m = CudaBackend.idErrorMessage(record);
+        assertTrue(m.contains("embeddingForward: ids[2] = 13 is outside [0, 13) (the number of rows of the table)"), m);
+        assertTrue(m.contains("softmaxCrossEntropyBackward: labels[5] = -2 is outside [0, 10000) and is not the "
+                + "ignore label -1 (the vocabulary size)"), m);
+        assertFalse(m.contains("embeddingBackward"), m);
+    }
+}

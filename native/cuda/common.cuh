@@ -1,0 +1,106 @@
+/*
+ * common.cuh - what every seq4j .cu file shares: launch shapes, the return-the-launch-status
+ * convention, and warp/block reductions. Not a public header: only the .cu files include it.
+ */
+#ifndef SEQ4J_CUDA_COMMON_CUH
+#define SEQ4J_CUDA_COMMON_CUH
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#include "seq4j_cuda.h"
+
+#define API extern "C" __attribute__((visibility("default")))
+
+namespace seq4j {
+
+/* Elementwise kernels: 256 threads, a grid-stride loop, and at most this many blocks (enough to fill
+ * an H100 many times over; larger tensors loop). */
+constexpr int kThreads = 256;
+constexpr int64_t kMaxBlocks = 1 << 16;
+
+inline cudaStream_t as_stream(void *s) { return static_cast<cudaStream_t>(s); }
+
+inline unsigned blocks_for(int64_t n, int threads = kThreads) {
+    int64_t b = (n + threads - 1) / threads;
+    return static_cast<unsigned>(b < kMaxBlocks ? b : kMaxBlocks);
+}
+
+/* Threads per block for the one-block-per-row kernels: a power of two from 32 to 1024, about one
+ * thread per element for short rows (the addition task's V = 13 gets one warp), 512 for long ones
+ * (V = 10000: each thread walks about 20 elements, reads stay coalesced). */
+inline int row_threads(int v) {
+    int t = 32;
+    while (t < v && t < 512) t <<= 1;
+    return t;
+}
+
+/* The status every entry point returns: the launch's error (bad configuration, no kernel image for this
+ * GPU), or 0. Errors inside a running kernel surface at the next synchronising call on the Java side. */
+inline int launch_status() { return static_cast<int>(cudaGetLastError()); }
+
+__device__ __forceinline__ int64_t global_index() {
+    return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+
+__device__ __forceinline__ int64_t grid_stride() {
+    return static_cast<int64_t>(gridDim.x) * blockDim.x;
+}
+
+/* ---- reductions ---------------------------------------------------------------------------------- */
+
+template <typename T>
+__device__ __forceinline__ T warp_sum(T x) {
+    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+    return x;
+}
+
+__device__ __forceinline__ float warp_max(float x) {
+    for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
+    return x;
+}
+
+/* Sum over the block, returned to every thread. Deterministic: a fixed tree for a fixed blockDim.
+ * blockDim.x must be a multiple of 32; shared holds 32 values. Ends with a barrier, so it can be
+ * called again straight away with the same shared array. */
+template <typename T>
+__device__ T block_sum(T x, T *shared) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    x = warp_sum(x);
+    if (lane == 0) shared[warp] = x;
+    __syncthreads();
+    T y = lane < warps ? shared[lane] : T(0);
+    y = warp_sum(y);
+    __syncthreads();
+    return y;
+}
+
+__device__ inline float block_max(float x, float *shared) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    x = warp_max(x);
+    if (lane == 0) shared[warp] = x;
+    __syncthreads();
+    float y = lane < warps ? shared[lane] : -INFINITY;
+    y = warp_max(y);
+    __syncthreads();
+    return y;
+}
+
+__device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* Records an out-of-range id or label in the error record of seq4j_cuda.h: the kernel's bit, and the first
+ * offender's value, position and bound (the first thread to claim the slot writes them). */
+__device__ inline void report_bad_id(int32_t *errors, int bit, int32_t value, int64_t position, int bound) {
+    atomicOr(errors, bit);
+    int k = __ffs(bit) - 1;  // bit 1 << k
+    int32_t *slot = errors + 1 + 4 * k;
+    if (atomicCAS(slot, 0, 1) == 0) {
+        slot[1] = value;
+        slot[2] = static_cast<int32_t>(position);
+        slot[3] = bound;
+    }
+}
+
+}  // namespace seq4j
+
+#endif /* SEQ4J_CUDA_COMMON_CUH */

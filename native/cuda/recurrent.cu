@@ -1,0 +1,139 @@
+/*
+ * recurrent.cu - the LSTM cell, fused (one kernel per step each way), and the embedding gather and
+ * scatter-add that feed it.
+ *
+ * An LSTM step on the GPU is one cuBLAS GEMM for h_prev Wh (the x Wx projection of all T steps is one big
+ * GEMM before the loop, done by the Java layer) plus one of these kernels: one thread per (row, unit)
+ * reads its four gate pre-activations and c_prev and writes everything backward needs, so the step costs
+ * one pass over (N, 4H) instead of the eight elementwise passes of an unfused implementation.
+ */
+#include "common.cuh"
+
+using namespace seq4j;
+
+namespace {
+
+/* ---- LSTM cell ---------------------------------------------------------------------------------- */
+
+/* Thread k = (r, j) of (n, h). Gates row r is [f | g | i | o], each h wide: f at r*4h + j, g at + h,
+ * i at + 2h, o at + 3h, so neighbouring threads touch neighbouring addresses in all four slices. */
+__global__ void lstm_forward_kernel(float *__restrict__ h_next, float *__restrict__ c_next, float *__restrict__ gates,
+                                    const float *__restrict__ c_prev, int n, int h) {
+    int64_t total = static_cast<int64_t>(n) * h;
+    for (int64_t k = global_index(); k < total; k += grid_stride()) {
+        int64_t r = k / h, j = k % h;
+        float *g0 = gates + r * 4 * h + j;
+        float f = sigmoidf(g0[0]);
+        float g = tanhf(g0[h]);
+        float i = sigmoidf(g0[2 * h]);
+        float o = sigmoidf(g0[3 * h]);
+        g0[0] = f;
+        g0[h] = g;
+        g0[2 * h] = i;
+        g0[3 * h] = o;
+        float c = f * c_prev[k] + g * i;
+        c_next[k] = c;
+        h_next[k] = o * tanhf(c);
+    }
+}
+
+/* forward: c = f c_prev + g i, h = o tanh(c). So with ds = dL/dc through both paths:
+ *   ds = dc_next + dh_next o (1 - tanh(c)^2),  dc_prev = ds f,
+ *   df = ds c_prev,  dg = ds i,  di = ds g,  do = dh_next tanh(c),
+ * each then through its activation's derivative: sigmoid' = y (1 - y), tanh' = 1 - y^2. */
+__global__ void lstm_backward_kernel(float *__restrict__ dA, float *__restrict__ dc_prev,
+                                     const float *__restrict__ gates, const float *__restrict__ c_next,
+                                     const float *__restrict__ c_prev, const float *__restrict__ dh_next,
+                                     const float *__restrict__ dc_next, int n, int h) {
+    int64_t total = static_cast<int64_t>(n) * h;
+    for (int64_t k = global_index(); k < total; k += grid_stride()) {
+        int64_t r = k / h, j = k % h;
+        const float *g0 = gates + r * 4 * h + j;
+        float *d0 = dA + r * 4 * h + j;
+        float f = g0[0], g = g0[h], i = g0[2 * h], o = g0[3 * h];
+        float tc = tanhf(c_next[k]);
+        float dh = dh_next[k];
+        float ds = dc_next[k] + dh * o * (1.0f - tc * tc);
+        d0[0] = ds * c_prev[k] * f * (1.0f - f);
+        d0[h] = ds * i * (1.0f - g * g);
+        d0[2 * h] = ds * g * i * (1.0f - i);
+        d0[3 * h] = dh * tc * o * (1.0f - o);
+        dc_prev[k] = ds * f;
+    }
+}
+
+/* ---- embedding ---------------------------------------------------------------------------------- */
+
+/* Thread e = (r, j) of out (m, d). An id outside [0, v) gives a zero row and sets the error bit (one
+ * thread per row sets it, j == 0) instead of reading outside W. */
+__global__ void embedding_forward_kernel(float *__restrict__ out, int32_t *__restrict__ errors,
+                                         const float *__restrict__ W, const int32_t *__restrict__ ids, int m, int v,
+                                         int d) {
+    int64_t total = static_cast<int64_t>(m) * d;
+    for (int64_t e = global_index(); e < total; e += grid_stride()) {
+        int64_t r = e / d, j = e % d;
+        int32_t id = ids[r];
+        if (id >= 0 && id < v) {
+            out[e] = W[static_cast<int64_t>(id) * d + j];
+        } else {
+            out[e] = 0.0f;
+            if (j == 0) report_bad_id(errors, SEQ4J_CUDA_ERR_EMBEDDING_FORWARD, id, r, v);
+        }
+    }
+}
+
+/* dW[ids[r], j] += dout[r, j]. Rows of dW may repeat (the same word twice in a batch), so the adds are
+ * atomic: exact sums, in an order that varies between runs. An id outside [0, v) adds nothing and sets
+ * the error bit. */
+__global__ void embedding_backward_kernel(float *__restrict__ dW, int32_t *__restrict__ errors,
+                                          const int32_t *__restrict__ ids, const float *__restrict__ dout, int m,
+                                          int v, int d) {
+    int64_t total = static_cast<int64_t>(m) * d;
+    for (int64_t e = global_index(); e < total; e += grid_stride()) {
+        int64_t r = e / d, j = e % d;
+        int32_t id = ids[r];
+        if (id >= 0 && id < v) {
+            atomicAdd(dW + static_cast<int64_t>(id) * d + j, dout[e]);
+        } else if (j == 0) {
+            report_bad_id(errors, SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD, id, r, v);
+        }
+    }
+}
+
+}  // namespace
+
+/* ---- entry points ------------------------------------------------------------------------------- */
+
+API int seq4j_cuda_lstm_cell_forward(float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h,
+                                     void *stream) {
+    int64_t total = static_cast<int64_t>(n) * h;
+    if (total <= 0) return 0;
+    lstm_forward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(h_next, c_next, gates, c_prev, n, h);
+    return launch_status();
+}
+
+API int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next,
+                                      const float *c_prev, const float *dh_next, const float *dc_next, int n, int h,
+                                      void *stream) {
+    int64_t total = static_cast<int64_t>(n) * h;
+    if (total <= 0) return 0;
+    lstm_backward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(dA, dc_prev, gates, c_next, c_prev,
+                                                                               dh_next, dc_next, n, h);
+    return launch_status();
+}
+
+API int seq4j_cuda_embedding_forward(float *out, int32_t *errors, const float *W, const int32_t *ids, int m, int v,
+                                     int d, void *stream) {
+    int64_t total = static_cast<int64_t>(m) * d;
+    if (total <= 0) return 0;
+    embedding_forward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(out, errors, W, ids, m, v, d);
+    return launch_status();
+}
+
+API int seq4j_cuda_embedding_backward(float *dW, int32_t *errors, const int32_t *ids, const float *dout, int m, int v,
+                                      int d, void *stream) {
+    int64_t total = static_cast<int64_t>(m) * d;
+    if (total <= 0) return 0;
+    embedding_backward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(dW, errors, ids, dout, m, v, d);
+    return launch_status();
+}
