@@ -116,7 +116,9 @@ public interface Backend extends AutoCloseable {
                     + kb + ", " + n + "), c is " + Tensor.shapeString(c.shape()) + "; expected c (" + m + ", " + n
                     + ") and equal inner dimensions");
         }
-        gemm(transA, transB, m, n, k, alpha, a, a.dim(1), b, b.dim(1), beta, c, c.dim(1));
+        // a row stride is at least 1 even for a matrix with no columns (k = 0: C = beta * C)
+        gemm(transA, transB, m, n, k, alpha, a, Math.max(1, a.dim(1)), b, Math.max(1, b.dim(1)), beta, c,
+                Math.max(1, c.dim(1)));
     }
 
     /** y (M, N) += b (N,), broadcast over rows. */

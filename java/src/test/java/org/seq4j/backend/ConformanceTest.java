@@ -6,8 +6,9 @@
 //  - EXACT: data movement (copy, fill, gather, concat, transposes) and the counter-based dropout mask
 //    must match bit for bit; so must argmax.
 //  - ONE_ROUNDING: kernels that round once or twice per element in the same order as the reference
-//    (scale, axpy, mul, bias, optimizer updates): 4 ulp (rtol 2^-21), so a compiler's FMA contraction
-//    would still pass, but any wrong index or formula would not.
+//    (scale, axpy, mul, bias, optimizer updates): 4 ulp (rtol 2^-21) and no atol, so any wrong index or
+//    formula fails. This also means kernels must not contract a*b+c into one FMA where the sum can cancel
+//    (the C build uses -std=c11, which implies -ffp-contract=off; the CUDA build uses --fmad=false).
 //  - TRANSCENDENTAL: exp, sigmoid, tanh through the C kernels' polynomial (about 1-2 ulp each) against
 //    Math.exp / Math.tanh in double: rtol 1e-5 (~80 ulp) with atol 1e-6 for values near zero, where a
 //    relative bound means nothing (tanh(x) ~ x, sigmoid tails).
@@ -183,6 +184,16 @@ class ConformanceTest {
             b.dev.gemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.d(), lda, bm.d(), ldb, c.beta, cm.d(), ldc);
             assertGemmClose(b, c.toString(), c.ta, c.tb, c.m, c.n, c.k, c.alpha, ah, lda, 0, bh, ldb, 0, c.beta, ch,
                     ldc, 0, b.refValues(cm.r()), b.devValues(cm.d()), 1);
+        }
+    }
+
+    @EveryBackend
+    void matmulWithEmptyInnerDimensionScalesC(String backend) {
+        try (Both b = both(backend, 18)) {
+            Pair a = b.zeros(DType.F32, 3, 0), bm = b.zeros(DType.F32, 0, 4), c = b.uniformPair(-1, 1, 3, 4);
+            b.ref.matmul(Transpose.NO, Transpose.NO, 1f, a.r(), bm.r(), 0.5f, c.r());
+            b.dev.matmul(Transpose.NO, Transpose.NO, 1f, a.d(), bm.d(), 0.5f, c.d());
+            b.assertClose("matmul k=0", c, 0, ONE_ROUNDING);
         }
     }
 
