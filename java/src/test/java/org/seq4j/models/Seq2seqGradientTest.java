@@ -32,4 +32,14 @@ class Seq2seqGradientTest {
     void seq2seq() {
         check(new Seq2seq(TestBackends.reference(), V, D, H, 1));
     }
+
+    @Test
+    void peekySeq2seq() {
+        check(new PeekySeq2seq(TestBackends.reference(), V, D, H, 2));
+    }
+
+    @Test
+    void attentionSeq2seq() {
+        check(new AttentionSeq2seq(TestBackends.reference(), V, D, H, 3));
+    }
 }
