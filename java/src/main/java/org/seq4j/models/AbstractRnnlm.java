@@ -39,6 +39,9 @@ public abstract class AbstractRnnlm implements LanguageModel {
     private int sizedN = -1, sizedT = -1;
     private Tensor xsT, tsT;      // (T, N)
     private boolean forwardDone;
+    // built once: forward and backward run every step and must not allocate
+    private final String forwardOp = getClass().getSimpleName() + ".forward";
+    private final String backwardOp = getClass().getSimpleName() + ".backward";
 
     protected AbstractRnnlm(Backend backend, int V, ParameterStore store, Function<ParameterStore, Network> newNetwork) {
         this.backend = backend;
@@ -80,9 +83,9 @@ public abstract class AbstractRnnlm implements LanguageModel {
     /** Mean cross-entropy of the next-word scores for xs (N, T) against ts (N, T) (-1 ignored). */
     @Override
     public float forward(Tensor xs, Tensor ts) {
-        String op = op("forward");
+        String op = forwardOp;
         Inputs.ids(op, "xs", xs, -1, 1, V);
-        Inputs.ids(op, "ts", ts, xs.dim(0), xs.dim(1), V);
+        Inputs.ids(op, "ts", ts, xs.dim(0), 1, V);
         if (ts.dim(1) != xs.dim(1)) {
             throw new IllegalArgumentException(op + ": ts must have the shape of xs (N=" + xs.dim(0) + ", T=" + xs.dim(1)
                     + "), got " + ts);
@@ -116,7 +119,7 @@ public abstract class AbstractRnnlm implements LanguageModel {
     @Override
     public void backward() {
         if (!forwardDone) {
-            throw new IllegalStateException(op("backward") + " before forward");
+            throw new IllegalStateException(backwardOp + " before forward");
         }
         net.backward(softmax.backward(1f));
         forwardDone = false;

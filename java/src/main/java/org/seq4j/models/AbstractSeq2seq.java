@@ -30,6 +30,9 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
     private Tensor decXs;     // (T_out, N) = tsT[0 .. T_out): the decoder's inputs
     private Tensor decTs;     // (T_out, N) = tsT[1 .. T_out]: its targets
     private boolean forwardDone;
+    // built once: forward and backward run every step and must not allocate
+    private final String forwardOp = getClass().getSimpleName() + ".forward";
+    private final String backwardOp = getClass().getSimpleName() + ".backward";
 
     protected AbstractSeq2seq(Backend backend, int V, ParameterStore store,
                               Function<ParameterStore, SequenceEncoder> newEncoder,
@@ -78,7 +81,7 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
      */
     @Override
     public float forward(Tensor xs, Tensor ts) {
-        String op = op("forward");
+        String op = forwardOp;
         Inputs.ids(op, "xs", xs, -1, 1, V);
         Inputs.ids(op, "ts", ts, xs.dim(0), 2, V);
         int n = xs.dim(0), tin = xs.dim(1), tout = ts.dim(1) - 1;
@@ -115,7 +118,7 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
     @Override
     public void backward() {
         if (!forwardDone) {
-            throw new IllegalStateException(op("backward") + " before forward");
+            throw new IllegalStateException(backwardOp + " before forward");
         }
         Tensor dscore = softmax.backward(1f);
         Tensor dEncoding = decoder.backward(dscore);

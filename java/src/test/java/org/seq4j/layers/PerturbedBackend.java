@@ -8,12 +8,12 @@ import java.lang.reflect.Proxy;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
-final class PerturbedBackend {
+public final class PerturbedBackend {
     private PerturbedBackend() {
     }
 
     /** {@code delegate}, except that after {@code kernel} its argument {@code outputArg} is multiplied by factor. */
-    static Backend wrap(Backend delegate, String kernel, int outputArg, float factor) {
+    public static Backend wrap(Backend delegate, String kernel, int outputArg, float factor) {
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, args) -> {
                     Object result;
