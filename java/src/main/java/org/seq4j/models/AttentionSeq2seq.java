@@ -4,6 +4,7 @@ package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
 import org.seq4j.layers.ParameterStore;
+import org.seq4j.tensor.Tensor;
 
 public final class AttentionSeq2seq extends AbstractSeq2seq {
 
@@ -11,6 +12,14 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
         super(backend, V, declare(backend, V, D, H).build(seed),
                 s -> new AttentionEncoder(backend, s, "encoder."),
                 s -> new AttentionDecoder(backend, s, "decoder."));
+    }
+
+    /**
+     * The attention weights (T_dec, N, T_enc) of the last forward (teacher-forced), as the book's
+     * visualize_attention reads them: row [t, n] is decoder step t's distribution over the encoder steps.
+     */
+    public Tensor attentionWeights() {
+        return ((AttentionDecoder) decoder).attentionWeights();
     }
 
     private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
