@@ -14,7 +14,7 @@ public abstract class AbstractOptimizer implements Optimizer {
     private Tensor[] state;
 
     protected AbstractOptimizer(float lr) {
-        setLearningRate(lr);
+        this.lr = checkedRate(lr);
     }
 
     @Override
@@ -23,12 +23,15 @@ public abstract class AbstractOptimizer implements Optimizer {
     }
 
     @Override
-    public void setLearningRate(float lr) {
+    public final void setLearningRate(float lr) {
+        this.lr = checkedRate(lr);
+    }
+
+    private static float checkedRate(float lr) {
         if (!(lr >= 0f) || Float.isInfinite(lr)) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": learning rate must be finite and >= 0, got "
-                    + lr);
+            throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
         }
-        this.lr = lr;
+        return lr;
     }
 
     @Override

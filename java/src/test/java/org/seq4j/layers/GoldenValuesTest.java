@@ -1,6 +1,7 @@
 // Golden values: layers and optimizers on fixed tiny inputs against numbers computed from the book's formulas.
 // The numbers were obtained with a numpy 2.4 script (float64) that writes out the book's LSTM, TimeSoftmaxWithLoss,
 // AttentionWeight/WeightSum, Adam and clip_grads equations for the inputs pat(...) below; they are pasted here.
+// The script is src/test/resources/org/seq4j/layers/golden_values.py.
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
