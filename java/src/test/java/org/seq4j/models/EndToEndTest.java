@@ -40,7 +40,7 @@ class EndToEndTest {
     @MethodSource("org.seq4j.testing.TestBackends#all")
     void reversedPeekySeq2seqLearnsSingleDigitAddition(String backendName) {
         Backend backend = TestBackends.get(backendName);
-        int V = 13, D = 8, H = 16, N = 20, epochs = 60, qLen = 5, aLen = 3;
+        int V = 13, D = 8, H = 16, N = 20, epochs = 100, qLen = 5, aLen = 3;
         // every "a+b" with single digits a, b: the question space-padded to 5 characters and reversed (the book's
         // trick), the answer "_" + the sum, space-padded: "_7 ", "_12"
         List<int[]> questions = new ArrayList<>(), answers = new ArrayList<>();
@@ -65,7 +65,7 @@ class EndToEndTest {
             order.add(i);
         }
         try (Arena arena = Arena.ofConfined(); PeekySeq2seq model = new PeekySeq2seq(backend, V, D, H, 1);
-             Adam adam = new Adam(0.03f)) {
+             Adam adam = new Adam(0.01f)) {
             Tensor xs = backend.allocate(arena, DType.I32, N, qLen), ts = backend.allocate(arena, DType.I32, N, aLen);
             int[] x = new int[N * qLen], t = new int[N * aLen];
             double firstEpochLoss = 0, lastEpochLoss = 0;
@@ -104,10 +104,11 @@ class EndToEndTest {
             double accuracy = correct / (double) count;
             System.out.printf("addition (%s): loss %.3f -> %.3f over %d steps, accuracy %.2f%n", backendName,
                     firstEpochLoss, lastEpochLoss, step, accuracy);
-            // the loss starts near ln 13 = 2.56; seeds 1..8 ended at 0.07-0.18 and 88-99% accuracy
-            assertTrue(lastEpochLoss < 0.35, "mean loss of the last epoch " + lastEpochLoss + " should be < 0.35 (from "
+            // the loss starts near ln 13 = 2.56; seeds 1..8 on the java and openblas backends ended at 0.05-0.14
+            // and 95-100% accuracy (a higher learning rate learns faster on average but spikes on some seeds)
+            assertTrue(lastEpochLoss < 0.3, "mean loss of the last epoch " + lastEpochLoss + " should be < 0.3 (from "
                     + firstEpochLoss + ")");
-            assertTrue(accuracy >= 0.8, "accuracy on the 100 questions " + accuracy + " should be >= 0.8 (chance ~0.05)");
+            assertTrue(accuracy >= 0.85, "accuracy on the 100 questions " + accuracy + " should be >= 0.85 (chance ~0.05)");
         }
     }
 
