@@ -1,0 +1,61 @@
+// The book's Affine layer: out = x W + b.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.Tensor;
+
+public final class Affine implements AutoCloseable {
+    private final Backend backend;
+    private final Parameter W;   // (D, H)
+    private final Parameter b;   // (H,)
+    private final Workspace ws;
+    private int sizedN = -1;
+    private Tensor out, dx;      // (N, H), (N, D)
+    private Tensor x;            // (N, D) the last forward's input
+
+    public Affine(Backend backend, Parameter W, Parameter b) {
+        if (W.value().rank() != 2 || b.value().rank() != 1 || b.dim(0) != W.dim(1)) {
+            throw new IllegalArgumentException("Affine needs W (D, H) and b (H,), got " + W + " and " + b);
+        }
+        this.backend = backend;
+        this.W = W;
+        this.b = b;
+        this.ws = new Workspace(backend);
+    }
+
+    /** out (N, H) = x (N, D) W + b. */
+    public Tensor forward(Tensor x) {
+        int d = W.dim(0), h = W.dim(1);
+        if (x.rank() != 2 || x.dim(1) != d) {
+            throw new IllegalArgumentException("Affine.forward needs x (N, D=" + d + "), got " + x);
+        }
+        int n = x.dim(0);
+        if (n != sizedN) {
+            ws.reset();
+            out = ws.floats(n, h);
+            dx = ws.floats(n, d);
+            sizedN = n;
+        }
+        backend.matmul(Transpose.NO, Transpose.NO, 1f, x, W.value(), 0f, out);
+        backend.addBias(out, b.value());
+        this.x = x;
+        return out;
+    }
+
+    /** dx (N, D) = dout W^T; dW += x^T dout; db += sum of dout's rows. */
+    public Tensor backward(Tensor dout) {
+        if (x == null) {
+            throw new IllegalStateException("Affine.backward before forward");
+        }
+        backend.matmul(Transpose.NO, Transpose.YES, 1f, dout, W.value(), 0f, dx);
+        backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dout, 1f, W.grad());
+        backend.sumRows(b.grad(), dout, 1f);
+        return dx;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

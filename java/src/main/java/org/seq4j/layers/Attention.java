@@ -1,0 +1,69 @@
+// The book's Attention (ch08): AttentionWeight then WeightSum, for one decoder step h (N, H) over the
+// encoder states hs (T, N, H). Both backward kernels accumulate into one dhs, which is the book's dhs0 + dhs1.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+
+public final class Attention implements AutoCloseable {
+    private final Backend backend;
+    private final Workspace ws;
+    private Tensor a;            // (N, T) attention weights
+    private Tensor c;            // (N, H) context
+    private Tensor dhs;          // (T, N, H)
+    private Tensor da;           // (N, T)
+    private Tensor dh;           // (N, H)
+    private Tensor hs, h;
+
+    public Attention(Backend backend) {
+        this.backend = backend;
+        this.ws = new Workspace(backend);
+    }
+
+    /** The context c (N, H) for hs (T, N, H) and h (N, H). */
+    public Tensor forward(Tensor hs, Tensor h) {
+        if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
+            throw new IllegalArgumentException("Attention.forward needs hs (T, N, H) and h (N, H), got " + hs + " and "
+                    + h);
+        }
+        if (!Shapes.same(dhs, hs)) {
+            int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+            ws.reset();
+            a = ws.floats(n, t);
+            c = ws.floats(n, hd);
+            dhs = ws.floats(t, n, hd);
+            da = ws.floats(n, t);
+            dh = ws.floats(n, hd);
+        }
+        backend.attentionWeightForward(a, hs, h);
+        backend.weightSumForward(c, hs, a);
+        this.hs = hs;
+        this.h = h;
+        return c;
+    }
+
+    /** dhs (T, N, H) for dc (N, H); dh() holds the gradient w.r.t. h. */
+    public Tensor backward(Tensor dc) {
+        if (hs == null) {
+            throw new IllegalStateException("Attention.backward before forward");
+        }
+        backend.fill(dhs, 0f);
+        backend.weightSumBackward(dhs, da, hs, a, dc);
+        backend.attentionWeightBackward(dhs, dh, a, hs, h, da);
+        return dhs;
+    }
+
+    public Tensor dh() {
+        return dh;
+    }
+
+    /** The attention weights a (N, T) of the last forward. */
+    public Tensor attentionWeight() {
+        return a;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

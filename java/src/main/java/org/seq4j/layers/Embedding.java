@@ -1,0 +1,53 @@
+// The book's Embedding layer: out = W[ids] (gather of rows); backward scatter-adds into dW (duplicates summed).
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public final class Embedding implements AutoCloseable {
+    private final Backend backend;
+    private final Parameter W;   // (V, D)
+    private final Workspace ws;
+    private int sizedN = -1;
+    private Tensor out;          // (N, D)
+    private Tensor ids;          // (N,) the last forward's ids
+
+    public Embedding(Backend backend, Parameter W) {
+        if (W.value().rank() != 2) {
+            throw new IllegalArgumentException("Embedding needs W (V, D), got " + W);
+        }
+        this.backend = backend;
+        this.W = W;
+        this.ws = new Workspace(backend);
+    }
+
+    /** out (N, D) = W[ids]; ids (N,) int32 in [0, V). */
+    public Tensor forward(Tensor ids) {
+        if (ids.rank() != 1 || ids.dtype() != DType.I32) {
+            throw new IllegalArgumentException("Embedding.forward needs ids (N,) int32, got " + ids);
+        }
+        int n = ids.dim(0);
+        if (n != sizedN) {
+            ws.reset();
+            out = ws.floats(n, W.dim(1));
+            sizedN = n;
+        }
+        backend.embeddingForward(out, W.value(), ids);
+        this.ids = ids;
+        return out;
+    }
+
+    /** dW += scatter of dout (N, D) into rows ids. */
+    public void backward(Tensor dout) {
+        if (ids == null) {
+            throw new IllegalStateException("Embedding.backward before forward");
+        }
+        backend.embeddingBackward(W.grad(), ids, dout);
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

@@ -1,0 +1,98 @@
+// The book's LSTM cell, one step: A = x Wx + h_prev Wh + b sliced f, g, i, o;
+// c_next = sigmoid(f) * c_prev + tanh(g) * sigmoid(i); h_next = sigmoid(o) * tanh(c_next).
+// The element-wise part is one fused kernel each way; TimeLSTM is the fast way to run many steps.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.Tensor;
+
+public final class LSTM implements AutoCloseable {
+    private final Backend backend;
+    private final Parameter Wx, Wh, b;   // (D, 4H), (H, 4H), (4H,)
+    private final int D, H;
+    private final Workspace ws;
+    private int sizedN = -1;
+    private Tensor gates;                // (N, 4H) pre-activations, then activated gates
+    private Tensor hNext, cNext;         // (N, H)
+    private Tensor dA;                   // (N, 4H)
+    private Tensor dx, dhPrev, dcPrev;   // (N, D), (N, H), (N, H)
+    private Tensor x, hPrev, cPrev;      // the last forward's inputs
+
+    public LSTM(Backend backend, Parameter Wx, Parameter Wh, Parameter b) {
+        this.H = Wh.dim(0);
+        this.D = Wx.dim(0);
+        if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || Wx.dim(1) != 4 * H || Wh.dim(1) != 4 * H
+                || b.value().rank() != 1 || b.dim(0) != 4 * H) {
+            throw new IllegalArgumentException("LSTM needs Wx (D, 4H), Wh (H, 4H), b (4H,), got " + Wx + ", " + Wh
+                    + ", " + b);
+        }
+        this.backend = backend;
+        this.Wx = Wx;
+        this.Wh = Wh;
+        this.b = b;
+        this.ws = new Workspace(backend);
+    }
+
+    /** h_next (N, H) for x (N, D), h_prev (N, H), c_prev (N, H); cNext() holds c_next. */
+    public Tensor forward(Tensor x, Tensor hPrev, Tensor cPrev) {
+        if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H) || !Shapes.is2(cPrev, x.dim(0), H)) {
+            throw new IllegalArgumentException("LSTM.forward needs x (N, D=" + D + "), h_prev and c_prev (N, H=" + H
+                    + "), got " + x + ", " + hPrev + ", " + cPrev);
+        }
+        int n = x.dim(0);
+        if (n != sizedN) {
+            ws.reset();
+            gates = ws.floats(n, 4 * H);
+            hNext = ws.floats(n, H);
+            cNext = ws.floats(n, H);
+            dA = ws.floats(n, 4 * H);
+            dx = ws.floats(n, D);
+            dhPrev = ws.floats(n, H);
+            dcPrev = ws.floats(n, H);
+            sizedN = n;
+        }
+        backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wx.value(), 0f, gates);
+        backend.matmul(Transpose.NO, Transpose.NO, 1f, hPrev, Wh.value(), 1f, gates);
+        backend.addBias(gates, b.value());
+        backend.lstmCellForward(hNext, cNext, gates, cPrev);
+        this.x = x;
+        this.hPrev = hPrev;
+        this.cPrev = cPrev;
+        return hNext;
+    }
+
+    public Tensor cNext() {
+        return cNext;
+    }
+
+    /**
+     * dx (N, D) for dh_next, dc_next (N, H); dhPrev() and dcPrev() hold the gradients w.r.t. h_prev and c_prev;
+     * Wx, Wh, b gradients accumulate.
+     */
+    public Tensor backward(Tensor dhNext, Tensor dcNext) {
+        if (x == null) {
+            throw new IllegalStateException("LSTM.backward before forward");
+        }
+        backend.lstmCellBackward(dA, dcPrev, gates, cNext, cPrev, dhNext, dcNext);
+        backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dA, 1f, Wh.grad());
+        backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dA, 1f, Wx.grad());
+        backend.sumRows(b.grad(), dA, 1f);
+        backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wx.value(), 0f, dx);
+        backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wh.value(), 0f, dhPrev);
+        return dx;
+    }
+
+    public Tensor dhPrev() {
+        return dhPrev;
+    }
+
+    public Tensor dcPrev() {
+        return dcPrev;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

@@ -1,0 +1,268 @@
+// All parameters of a model in ONE contiguous value tensor and ONE contiguous gradient tensor on the model's
+// backend, sliced into named views. Declare (name, shape, initializer) first, then build once: the optimizer
+// updates the whole flat buffer with one kernel call and zeroes the flat gradient with one fill.
+//
+// Each parameter starts on a 16-float (64-byte) boundary; the padding between parameters is zero in both
+// buffers and stays zero under every optimizer (a zero gradient never moves a zero value), so it never
+// shows in norms or updates. Initial values are drawn on the host, in declaration order, from one seeded
+// java.util.Random and copied in with a single copyIn.
+package org.seq4j.layers;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public final class ParameterStore implements AutoCloseable {
+    /** Alignment of each parameter inside the flat buffers, in floats (64 bytes). */
+    public static final int ALIGN = 16;
+
+    private final Backend backend;
+    private final Arena arena;
+    private final Tensor values;   // (P,) every parameter value, padded
+    private final Tensor grads;    // (P,) every gradient, same layout
+    private final Tensor scratch;  // (1,) for the gradient norm
+    private final List<Parameter> parameters;
+    private final Map<String, Parameter> byName;
+    private final long parameterCount;
+
+    /** Starts the declarations of a store on {@code backend}. */
+    public static Builder builder(Backend backend) {
+        return new Builder(backend);
+    }
+
+    /** Collects (name, shape, initializer) in order; {@link #build} allocates and initialises once. */
+    public static final class Builder {
+        private final Backend backend;
+        private final List<Spec> specs = new ArrayList<>();
+        private final Map<String, Spec> names = new LinkedHashMap<>();
+
+        private Builder(Backend backend) {
+            this.backend = backend;
+        }
+
+        public Backend backend() {
+            return backend;
+        }
+
+        /** Declares a parameter; names must be unique and every dimension >= 1. */
+        public Builder declare(String name, Init init, int... shape) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("a parameter needs a name");
+            }
+            if (names.containsKey(name)) {
+                throw new IllegalArgumentException("parameter " + name + " is declared twice");
+            }
+            if (shape.length == 0) {
+                throw new IllegalArgumentException("parameter " + name + " needs a shape");
+            }
+            for (int d : shape) {
+                if (d < 1) {
+                    throw new IllegalArgumentException("parameter " + name + " has shape " + Tensor.shapeString(shape)
+                            + "; every dimension must be >= 1");
+                }
+            }
+            Spec s = new Spec(name, shape.clone(), init);
+            specs.add(s);
+            names.put(name, s);
+            return this;
+        }
+
+        /** Allocates the flat buffers once and fills every value from {@code new Random(seed)}. */
+        public ParameterStore build(long seed) {
+            return new ParameterStore(backend, specs, seed);
+        }
+    }
+
+    private record Spec(String name, int[] shape, Init init) {
+        long size() {
+            long n = 1;
+            for (int d : shape) {
+                n = Math.multiplyExact(n, d);
+            }
+            return n;
+        }
+    }
+
+    private ParameterStore(Backend backend, List<Spec> specs, long seed) {
+        this.backend = backend;
+        long[] offsets = new long[specs.size()];
+        long total = 0;
+        long count = 0;
+        for (int i = 0; i < specs.size(); i++) {
+            offsets[i] = total;
+            long size = specs.get(i).size();
+            count += size;
+            total += (size + ALIGN - 1) / ALIGN * ALIGN;
+        }
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("parameters need " + total + " floats; at most " + (Integer.MAX_VALUE - 8)
+                    + " fit one flat buffer");
+        }
+        this.parameterCount = count;
+        this.arena = Arena.ofShared();
+        try {
+            this.values = backend.allocate(arena, DType.F32, Math.max(1, (int) total));
+            this.grads = backend.allocate(arena, DType.F32, Math.max(1, (int) total));
+            this.scratch = backend.allocate(arena, DType.F32, 1);
+
+            float[] init = new float[(int) values.size()];
+            Random rng = new Random(seed);
+            List<Parameter> list = new ArrayList<>(specs.size());
+            Map<String, Parameter> map = new LinkedHashMap<>();
+            for (int i = 0; i < specs.size(); i++) {
+                Spec s = specs.get(i);
+                int size = (int) s.size();
+                s.init().fill(init, (int) offsets[i], size, rng);
+                Parameter p = new Parameter(s.name(), values.flatSlice(offsets[i], size).view(s.shape()),
+                        grads.flatSlice(offsets[i], size).view(s.shape()));
+                list.add(p);
+                map.put(s.name(), p);
+            }
+            backend.copyIn(values, init);
+            this.parameters = Collections.unmodifiableList(list);
+            this.byName = Collections.unmodifiableMap(map);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /** Every parameter in declaration order (stable: the order of the book's params lists). */
+    public List<Parameter> parameters() {
+        return parameters;
+    }
+
+    /** The parameter called {@code name}; throws naming the known names if there is none. */
+    public Parameter get(String name) {
+        Parameter p = byName.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter named '" + name + "'; this model has " + byName.keySet());
+        }
+        return p;
+    }
+
+    public boolean contains(String name) {
+        return byName.containsKey(name);
+    }
+
+    /** The flat value buffer (P,), padding included. */
+    public Tensor values() {
+        return values;
+    }
+
+    /** The flat gradient buffer (P,), same layout as {@link #values()}. */
+    public Tensor grads() {
+        return grads;
+    }
+
+    /** Number of parameter elements, padding excluded. */
+    public long parameterCount() {
+        return parameterCount;
+    }
+
+    // ---- host copies, per name (for .npz and other Java code) ------------------------------------------
+
+    /** The values of {@code name} as a host array, row-major. */
+    public float[] copyOut(String name) {
+        Parameter p = get(name);
+        float[] out = new float[(int) p.size()];
+        backend.copyOut(out, p.value());
+        return out;
+    }
+
+    /** Gradient of {@code name} as a host array, row-major. */
+    public float[] copyOutGrad(String name) {
+        Parameter p = get(name);
+        float[] out = new float[(int) p.size()];
+        backend.copyOut(out, p.grad());
+        return out;
+    }
+
+    /** Overwrites the values of {@code name}; the array length must equal the parameter's size. */
+    public void copyIn(String name, float[] data) {
+        Parameter p = get(name);
+        if (data.length != p.size()) {
+            throw new IllegalArgumentException("parameter " + p + " has " + p.size() + " elements but " + data.length
+                    + " values were given");
+        }
+        backend.copyIn(p.value(), data);
+    }
+
+    /** Every parameter's values by name, in declaration order. */
+    public Map<String, float[]> copyOutAll() {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (Parameter p : parameters) {
+            out.put(p.name(), copyOut(p.name()));
+        }
+        return out;
+    }
+
+    /**
+     * Overwrites every parameter from {@code data}. The names must match exactly and every array must have
+     * its parameter's size; otherwise nothing is written and the exception lists what is missing, unexpected
+     * or of the wrong size.
+     */
+    public void copyInAll(Map<String, float[]> data) {
+        TreeSet<String> missing = new TreeSet<>(byName.keySet());
+        missing.removeAll(data.keySet());
+        TreeSet<String> unexpected = new TreeSet<>(data.keySet());
+        unexpected.removeAll(byName.keySet());
+        List<String> wrongSize = new ArrayList<>();
+        for (Parameter p : parameters) {
+            float[] a = data.get(p.name());
+            if (a != null && a.length != p.size()) {
+                wrongSize.add(p + " needs " + p.size() + " values, got " + a.length);
+            }
+        }
+        if (!missing.isEmpty() || !unexpected.isEmpty() || !wrongSize.isEmpty()) {
+            throw new IllegalArgumentException("parameters do not match this model: missing " + missing
+                    + ", unexpected " + unexpected + ", wrong size " + wrongSize);
+        }
+        for (Parameter p : parameters) {
+            backend.copyIn(p.value(), data.get(p.name()));
+        }
+    }
+
+    // ---- whole-buffer operations ------------------------------------------------------------------------
+
+    /** grads = 0, one fill over the flat buffer. */
+    public void zeroGrads() {
+        backend.fill(grads, 0f);
+    }
+
+    /** sqrt(sum of every gradient element squared): one reduction and one read back. */
+    public float gradNorm() {
+        backend.sumOfSquares(scratch, grads);
+        return (float) Math.sqrt(backend.item(scratch, 0));
+    }
+
+    /** grads *= rate, one kernel. */
+    public void scaleGrads(float rate) {
+        backend.scale(grads, rate);
+    }
+
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ParameterStore(" + parameters.size() + " parameters, " + parameterCount + " elements on "
+                + backend.name() + ")";
+    }
+}

@@ -1,0 +1,80 @@
+// The book's RNN cell, one step: h_next = tanh(h_prev Wh + x Wx + b).
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.Tensor;
+
+public final class RNN implements AutoCloseable {
+    private final Backend backend;
+    private final Parameter Wx, Wh, b;   // (D, H), (H, H), (H,)
+    private final int D, H;
+    private final Workspace ws;
+    private int sizedN = -1;
+    private Tensor hNext;                // (N, H)
+    private Tensor dt;                   // (N, H) gradient of the pre-activation
+    private Tensor dx, dhPrev;           // (N, D), (N, H)
+    private Tensor x, hPrev;             // the last forward's inputs
+
+    public RNN(Backend backend, Parameter Wx, Parameter Wh, Parameter b) {
+        this.H = Wh.dim(0);
+        this.D = Wx.dim(0);
+        if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || Wx.dim(1) != H || Wh.dim(1) != H || b.value().rank() != 1
+                || b.dim(0) != H) {
+            throw new IllegalArgumentException("RNN needs Wx (D, H), Wh (H, H), b (H,), got " + Wx + ", " + Wh + ", " + b);
+        }
+        this.backend = backend;
+        this.Wx = Wx;
+        this.Wh = Wh;
+        this.b = b;
+        this.ws = new Workspace(backend);
+    }
+
+    /** h_next (N, H) for x (N, D) and h_prev (N, H). */
+    public Tensor forward(Tensor x, Tensor hPrev) {
+        if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
+            throw new IllegalArgumentException("RNN.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H + "), got "
+                    + x + " and " + hPrev);
+        }
+        int n = x.dim(0);
+        if (n != sizedN) {
+            ws.reset();
+            hNext = ws.floats(n, H);
+            dt = ws.floats(n, H);
+            dx = ws.floats(n, D);
+            dhPrev = ws.floats(n, H);
+            sizedN = n;
+        }
+        backend.matmul(Transpose.NO, Transpose.NO, 1f, hPrev, Wh.value(), 0f, hNext);
+        backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wx.value(), 1f, hNext);
+        backend.addBias(hNext, b.value());
+        backend.tanhForward(hNext, hNext);
+        this.x = x;
+        this.hPrev = hPrev;
+        return hNext;
+    }
+
+    /** dx (N, D) for dh_next (N, H); dhPrev() holds dh_prev; Wx, Wh, b gradients accumulate. */
+    public Tensor backward(Tensor dhNext) {
+        if (x == null) {
+            throw new IllegalStateException("RNN.backward before forward");
+        }
+        backend.tanhBackward(dt, hNext, dhNext);          // dt = dh_next * (1 - h_next^2)
+        backend.sumRows(b.grad(), dt, 1f);
+        backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dt, 1f, Wh.grad());
+        backend.matmul(Transpose.NO, Transpose.YES, 1f, dt, Wh.value(), 0f, dhPrev);
+        backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dt, 1f, Wx.grad());
+        backend.matmul(Transpose.NO, Transpose.YES, 1f, dt, Wx.value(), 0f, dx);
+        return dx;
+    }
+
+    /** dh_prev (N, H) after backward. */
+    public Tensor dhPrev() {
+        return dhPrev;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

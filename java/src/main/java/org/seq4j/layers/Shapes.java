@@ -1,0 +1,29 @@
+// Allocation-free shape comparisons for the layers' hot paths (Tensor.shape() and hasShape(int...) allocate).
+package org.seq4j.layers;
+
+import org.seq4j.tensor.Tensor;
+
+final class Shapes {
+    private Shapes() {
+    }
+
+    static boolean same(Tensor a, Tensor b) {
+        if (a == null || b == null || a.rank() != b.rank()) {
+            return false;
+        }
+        for (int i = 0; i < a.rank(); i++) {
+            if (a.dim(i) != b.dim(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean is2(Tensor t, int d0, int d1) {
+        return t.rank() == 2 && t.dim(0) == d0 && t.dim(1) == d1;
+    }
+
+    static boolean is3(Tensor t, int d0, int d1, int d2) {
+        return t.rank() == 3 && t.dim(0) == d0 && t.dim(1) == d1 && t.dim(2) == d2;
+    }
+}

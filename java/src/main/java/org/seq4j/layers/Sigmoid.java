@@ -1,0 +1,39 @@
+// The book's Sigmoid layer: y = 1 / (1 + exp(-x)) element-wise, any shape; dx = dy * y * (1 - y).
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+
+public final class Sigmoid implements AutoCloseable {
+    private final Backend backend;
+    private final Workspace ws;
+    private Tensor out, dx;
+
+    public Sigmoid(Backend backend) {
+        this.backend = backend;
+        this.ws = new Workspace(backend);
+    }
+
+    public Tensor forward(Tensor x) {
+        if (!Shapes.same(out, x)) {
+            ws.reset();
+            out = ws.floats(x.shape());
+            dx = ws.floats(x.shape());
+        }
+        backend.sigmoidForward(out, x);
+        return out;
+    }
+
+    public Tensor backward(Tensor dout) {
+        if (out == null) {
+            throw new IllegalStateException("Sigmoid.backward before forward");
+        }
+        backend.sigmoidBackward(dx, out, dout);
+        return dx;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

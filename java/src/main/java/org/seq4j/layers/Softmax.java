@@ -1,0 +1,42 @@
+// The book's Softmax layer over the rows of x (N, V); dx = y * (dy - sum(y * dy, row)).
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+
+public final class Softmax implements AutoCloseable {
+    private final Backend backend;
+    private final Workspace ws;
+    private Tensor out, dx;      // (N, V)
+
+    public Softmax(Backend backend) {
+        this.backend = backend;
+        this.ws = new Workspace(backend);
+    }
+
+    public Tensor forward(Tensor x) {
+        if (x.rank() != 2) {
+            throw new IllegalArgumentException("Softmax.forward needs x (N, V), got " + x);
+        }
+        if (!Shapes.same(out, x)) {
+            ws.reset();
+            out = ws.floats(x.dim(0), x.dim(1));
+            dx = ws.floats(x.dim(0), x.dim(1));
+        }
+        backend.softmaxForward(out, x);
+        return out;
+    }
+
+    public Tensor backward(Tensor dout) {
+        if (out == null) {
+            throw new IllegalStateException("Softmax.backward before forward");
+        }
+        backend.softmaxBackward(dx, out, dout);
+        return dx;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

@@ -1,0 +1,50 @@
+// The book's SoftmaxWithLoss: softmax of x (N, V) and the mean cross-entropy against labels t (N,),
+// in one kernel; rows labelled -1 are ignored as in TimeSoftmaxWithLoss.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public final class SoftmaxWithLoss implements AutoCloseable {
+    private final Backend backend;
+    private final Workspace ws;
+    private Tensor probs;        // (N, V); backward overwrites it with dx
+    private Tensor loss;         // (1,)
+    private Tensor labels;       // (N,) the last forward's labels
+
+    public SoftmaxWithLoss(Backend backend) {
+        this.backend = backend;
+        this.ws = new Workspace(backend);
+    }
+
+    /** loss (1,) = mean -log softmax(x)[t] over rows whose label is not -1. */
+    public Tensor forward(Tensor x, Tensor t) {
+        if (x.rank() != 2 || t.rank() != 1 || t.dtype() != DType.I32 || t.dim(0) != x.dim(0)) {
+            throw new IllegalArgumentException("SoftmaxWithLoss.forward needs x (N, V) and t (N,) int32 labels, got "
+                    + x + " and " + t);
+        }
+        if (!Shapes.same(probs, x)) {
+            ws.reset();
+            probs = ws.floats(x.dim(0), x.dim(1));
+            loss = ws.floats(1);
+        }
+        backend.softmaxCrossEntropyForward(probs, loss, x, t);
+        labels = t;
+        return loss;
+    }
+
+    /** dx (N, V) = (softmax - onehot) * dout / count; overwrites the probabilities, so call once per forward. */
+    public Tensor backward(float dout) {
+        if (labels == null) {
+            throw new IllegalStateException("SoftmaxWithLoss.backward before forward");
+        }
+        backend.softmaxCrossEntropyBackward(probs, probs, labels, dout);
+        return probs;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

@@ -1,0 +1,92 @@
+// The book's TimeAffine: one GEMM over all T*N rows, out = x W + b. With transposedW the weight is
+// stored (V, D) and used as W^T, which is how BetterRnnlm ties the output layer to the embedding.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.Tensor;
+
+public final class TimeAffine implements AutoCloseable {
+    private final Backend backend;
+    private final Parameter W;          // (D, V), or (V, D) when transposedW
+    private final Parameter b;          // (V,)
+    private final boolean transposedW;
+    private final int D, V;
+    private final Workspace ws;
+    private final ViewCache doutView = new ViewCache();
+
+    private int sizedT = -1, sizedN = -1;
+    private Tensor out, out2;           // (T, N, V) and its (T*N, V) view
+    private Tensor dx;                  // (T, N, D)
+    private Tensor x;                   // (T, N, D) the last forward's input (the caller's)
+
+    public TimeAffine(Backend backend, Parameter W, Parameter b) {
+        this(backend, W, b, false);
+    }
+
+    public TimeAffine(Backend backend, Parameter W, Parameter b, boolean transposedW) {
+        if (W.value().rank() != 2 || b.value().rank() != 1) {
+            throw new IllegalArgumentException("TimeAffine needs W 2-D and b 1-D, got " + W + " and " + b);
+        }
+        this.D = transposedW ? W.dim(1) : W.dim(0);
+        this.V = transposedW ? W.dim(0) : W.dim(1);
+        if (b.dim(0) != V) {
+            throw new IllegalArgumentException("TimeAffine: b " + b + " must have " + V + " elements to match W " + W
+                    + (transposedW ? " (used transposed)" : ""));
+        }
+        this.backend = backend;
+        this.W = W;
+        this.b = b;
+        this.transposedW = transposedW;
+        this.ws = new Workspace(backend);
+    }
+
+    /** out (T, N, V) = x (T, N, D) W + b. */
+    public Tensor forward(Tensor x) {
+        if (x.rank() != 3 || x.dim(2) != D) {
+            throw new IllegalArgumentException("TimeAffine.forward needs x (T, N, D=" + D + "), got " + x);
+        }
+        int t = x.dim(0), n = x.dim(1);
+        if (t != sizedT || n != sizedN) {
+            ws.reset();
+            out = ws.floats(t, n, V);
+            out2 = out.view(t * n, V);
+            dx = ws.floats(t, n, D);
+            sizedT = t;
+            sizedN = n;
+        }
+        int m = t * n;
+        if (transposedW) {
+            backend.gemm(Transpose.NO, Transpose.YES, m, V, D, 1f, x, D, W.value(), D, 0f, out, V);
+        } else {
+            backend.gemm(Transpose.NO, Transpose.NO, m, V, D, 1f, x, D, W.value(), V, 0f, out, V);
+        }
+        backend.addBias(out2, b.value());
+        this.x = x;
+        return out;
+    }
+
+    /** dx (T, N, D) = dout W^T; dW += x^T dout; db += sum of dout's rows. dout (T, N, V). */
+    public Tensor backward(Tensor dout) {
+        if (x == null) {
+            throw new IllegalStateException("TimeAffine.backward before forward");
+        }
+        int m = sizedT * sizedN;
+        Tensor dout2 = doutView.matrix(dout, m, V);
+        if (transposedW) {
+            // out = x W^T with W (V, D): dx = dout W, dW (V, D) += dout^T x
+            backend.gemm(Transpose.NO, Transpose.NO, m, D, V, 1f, dout, V, W.value(), D, 0f, dx, D);
+            backend.gemm(Transpose.YES, Transpose.NO, V, D, m, 1f, dout, V, x, D, 1f, W.grad(), D);
+        } else {
+            backend.gemm(Transpose.NO, Transpose.YES, m, D, V, 1f, dout, V, W.value(), V, 0f, dx, D);
+            backend.gemm(Transpose.YES, Transpose.NO, D, V, m, 1f, x, D, dout, V, 1f, W.grad(), V);
+        }
+        backend.sumRows(b.grad(), dout2, 1f);
+        return dx;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

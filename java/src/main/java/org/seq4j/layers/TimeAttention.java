@@ -1,0 +1,93 @@
+// The book's TimeAttention (ch08): Attention at every decoder step, all over the same encoder states.
+// hsEnc (T_enc, N, H) and hsDec (T_dec, N, H) time-major; the gradient w.r.t. hsEnc accumulates over steps.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+
+public final class TimeAttention implements AutoCloseable {
+    private final Backend backend;
+    private final Workspace ws;
+    private final StepViews decSteps = new StepViews();
+    private final StepViews doutSteps = new StepViews();
+    private int sizedTenc = -1, sizedTdec = -1, sizedN = -1, sizedH = -1;
+    private Tensor weights;      // (T_dec, N, T_enc) attention weights of every step
+    private Tensor out;          // (T_dec, N, H) contexts
+    private Tensor dhsEnc;       // (T_enc, N, H)
+    private Tensor dhsDec;       // (T_dec, N, H)
+    private Tensor da;           // (N, T_enc) scratch
+    private Tensor[] aT, outT, dDecT;
+    private Tensor hsEnc, hsDec; // the last forward's inputs
+
+    public TimeAttention(Backend backend) {
+        this.backend = backend;
+        this.ws = new Workspace(backend);
+    }
+
+    /** Contexts (T_dec, N, H) for encoder states hsEnc (T_enc, N, H) and decoder states hsDec (T_dec, N, H). */
+    public Tensor forward(Tensor hsEnc, Tensor hsDec) {
+        if (hsEnc.rank() != 3 || hsDec.rank() != 3 || hsEnc.dim(1) != hsDec.dim(1) || hsEnc.dim(2) != hsDec.dim(2)) {
+            throw new IllegalArgumentException("TimeAttention.forward needs hsEnc (T_enc, N, H) and hsDec (T_dec, N, H), got "
+                    + hsEnc + " and " + hsDec);
+        }
+        int tEnc = hsEnc.dim(0), tDec = hsDec.dim(0), n = hsDec.dim(1), h = hsDec.dim(2);
+        if (tEnc != sizedTenc || tDec != sizedTdec || n != sizedN || h != sizedH) {
+            ws.reset();
+            weights = ws.floats(tDec, n, tEnc);
+            out = ws.floats(tDec, n, h);
+            dhsEnc = ws.floats(tEnc, n, h);
+            dhsDec = ws.floats(tDec, n, h);
+            da = ws.floats(n, tEnc);
+            aT = new Tensor[tDec];
+            outT = new Tensor[tDec];
+            dDecT = new Tensor[tDec];
+            for (int s = 0; s < tDec; s++) {
+                aT[s] = weights.get(s);
+                outT[s] = out.get(s);
+                dDecT[s] = dhsDec.get(s);
+            }
+            sizedTenc = tEnc;
+            sizedTdec = tDec;
+            sizedN = n;
+            sizedH = h;
+        }
+        Tensor[] dec = decSteps.of(hsDec);
+        for (int s = 0; s < tDec; s++) {
+            backend.attentionWeightForward(aT[s], hsEnc, dec[s]);
+            backend.weightSumForward(outT[s], hsEnc, aT[s]);
+        }
+        this.hsEnc = hsEnc;
+        this.hsDec = hsDec;
+        return out;
+    }
+
+    /** dhsEnc (T_enc, N, H) for dout (T_dec, N, H); dhsDec() holds the gradient w.r.t. hsDec. */
+    public Tensor backward(Tensor dout) {
+        if (hsEnc == null) {
+            throw new IllegalStateException("TimeAttention.backward before forward");
+        }
+        Tensor[] dec = decSteps.of(hsDec);
+        Tensor[] dc = doutSteps.of(dout);
+        backend.fill(dhsEnc, 0f);
+        for (int s = 0; s < sizedTdec; s++) {
+            // WeightSum's and AttentionWeight's dhs both accumulate into dhsEnc
+            backend.weightSumBackward(dhsEnc, da, hsEnc, aT[s], dc[s]);
+            backend.attentionWeightBackward(dhsEnc, dDecT[s], aT[s], hsEnc, dec[s], da);
+        }
+        return dhsEnc;
+    }
+
+    public Tensor dhsDec() {
+        return dhsDec;
+    }
+
+    /** Attention weights (T_dec, N, T_enc) of the last forward: row [t, n] is step t's distribution over T_enc. */
+    public Tensor attentionWeights() {
+        return weights;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

@@ -1,0 +1,80 @@
+// The book's TimeDropout (inverted dropout): in training, out = xs * mask with mask = 1/(1 - ratio) where a
+// uniform draw exceeds ratio, else 0; in evaluation, out = xs. Masks come from Backend.dropoutMask, a
+// counter-based generator, so every backend draws the same mask; the seed advances on every training forward.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+
+public final class TimeDropout implements AutoCloseable {
+    /** Added to the seed on every training forward: an odd 64-bit constant, so successive seeds never repeat. */
+    private static final long SEED_STEP = 0xD1B54A32D192ED03L;
+
+    private final Backend backend;
+    private final float ratio;
+    private final Workspace ws;
+    private long seed;
+    private boolean training = true;
+    private boolean lastWasTraining;
+    private Tensor mask, out, dx;   // shaped like xs
+
+    public TimeDropout(Backend backend, float ratio, long seed) {
+        if (!(ratio >= 0f && ratio < 1f)) {
+            throw new IllegalArgumentException("TimeDropout ratio must be in [0, 1), got " + ratio);
+        }
+        this.backend = backend;
+        this.ratio = ratio;
+        this.seed = seed;
+        this.ws = new Workspace(backend);
+    }
+
+    /** The book's train_flg: true draws masks, false passes xs through. */
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
+    public boolean isTraining() {
+        return training;
+    }
+
+    /** Restarts the mask sequence (for reproducible runs and gradient checks). */
+    public void setSeed(long seed) {
+        this.seed = seed;
+    }
+
+    public float ratio() {
+        return ratio;
+    }
+
+    /** xs * mask in training (a new mask each call), xs itself in evaluation. */
+    public Tensor forward(Tensor xs) {
+        lastWasTraining = training;
+        if (!training) {
+            return xs;
+        }
+        if (!Shapes.same(mask, xs)) {
+            ws.reset();
+            mask = ws.floats(xs.shape());
+            out = ws.floats(xs.shape());
+            dx = ws.floats(xs.shape());
+        }
+        backend.dropoutMask(mask, ratio, seed);
+        seed += SEED_STEP;
+        backend.mul(out, xs, mask);
+        return out;
+    }
+
+    /** dout * mask (the same mask as the forward), or dout itself after an evaluation forward. */
+    public Tensor backward(Tensor dout) {
+        if (!lastWasTraining) {
+            return dout;
+        }
+        backend.mul(dx, dout, mask);
+        return dx;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

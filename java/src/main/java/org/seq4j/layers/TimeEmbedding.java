@@ -1,0 +1,63 @@
+// The book's TimeEmbedding: looks up a D-vector per token id for a whole time-major sequence in one
+// gather, and scatters the gradient back with one scatter-add (duplicate ids summed).
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public final class TimeEmbedding implements AutoCloseable {
+    private final Backend backend;
+    private final Parameter W;     // (V, D)
+    private final Workspace ws;
+    private final ViewCache doutView = new ViewCache();
+
+    private int sizedT = -1, sizedN = -1;
+    private Tensor out;            // (T, N, D)
+    private Tensor out2;           // (T*N, D) the same memory
+    private Tensor ids;            // (T, N) int32, the last forward's input (the caller's tensor)
+
+    public TimeEmbedding(Backend backend, Parameter W) {
+        if (W.value().rank() != 2) {
+            throw new IllegalArgumentException("TimeEmbedding needs W (V, D), got " + W);
+        }
+        this.backend = backend;
+        this.W = W;
+        this.ws = new Workspace(backend);
+    }
+
+    public Parameter W() {
+        return W;
+    }
+
+    /** out (T, N, D) = W[ids]; ids (T, N) int32 in [0, V). The result is this layer's until the next forward. */
+    public Tensor forward(Tensor ids) {
+        if (ids.rank() != 2 || ids.dtype() != DType.I32) {
+            throw new IllegalArgumentException("TimeEmbedding.forward needs ids (T, N) int32, got " + ids);
+        }
+        int t = ids.dim(0), n = ids.dim(1);
+        if (t != sizedT || n != sizedN) {
+            ws.reset();
+            out = ws.floats(t, n, W.dim(1));
+            out2 = out.view(t * n, W.dim(1));
+            sizedT = t;
+            sizedN = n;
+        }
+        backend.embeddingForward(out2, W.value(), ids);
+        this.ids = ids;
+        return out;
+    }
+
+    /** dW += scatter-add of dout (T, N, D) into the rows of the last forward's ids. */
+    public void backward(Tensor dout) {
+        if (ids == null) {
+            throw new IllegalStateException("TimeEmbedding.backward before forward");
+        }
+        backend.embeddingBackward(W.grad(), ids, doutView.matrix(dout, sizedT * sizedN, W.dim(1)));
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

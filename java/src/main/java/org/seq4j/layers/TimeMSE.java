@@ -1,0 +1,76 @@
+// Mean squared error for regression over time-major outputs ys (T, N, F), with the scale of seed 004's
+// TimeOutputWithLoss: loss = 0.5 * sum over the selected elements of (y - t)^2, divided by N (the batch),
+// so dys = (y - t) / N. Steps.ALL scores every step (targets (T, N, F)); Steps.LAST only the last step
+// (many-to-one, targets (N, F)) and gives the other steps a zero gradient.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+
+public final class TimeMSE implements AutoCloseable {
+    /** Which steps the loss looks at. */
+    public enum Steps { ALL, LAST }
+
+    private final Backend backend;
+    private final Steps steps;
+    private final Workspace ws;
+    private final ViewCache lastStep = new ViewCache();
+    private final ViewCache dysLast = new ViewCache();
+    private Tensor loss;       // (1,)
+    private Tensor dys;        // (T, N, F)
+    private Tensor ys, ts;     // the last forward's inputs (ys itself, or its last step)
+    private float scale;
+
+    public TimeMSE(Backend backend, Steps steps) {
+        this.backend = backend;
+        this.steps = steps;
+        this.ws = new Workspace(backend);
+    }
+
+    public Steps steps() {
+        return steps;
+    }
+
+    /** loss (1,) = 0.5 * sum((y - t)^2) / N over ys (T, N, F) and ts (T, N, F), or (N, F) for Steps.LAST. */
+    public Tensor forward(Tensor ys, Tensor ts) {
+        if (ys.rank() != 3) {
+            throw new IllegalArgumentException("TimeMSE.forward needs ys (T, N, F), got " + ys);
+        }
+        int t = ys.dim(0), n = ys.dim(1), f = ys.dim(2);
+        boolean ok = steps == Steps.ALL ? Shapes.same(ys, ts) : Shapes.is2(ts, n, f);
+        if (!ok) {
+            throw new IllegalArgumentException("TimeMSE.forward (" + steps + " steps) needs targets "
+                    + (steps == Steps.ALL ? "(T=" + t + ", N=" + n + ", F=" + f + ")" : "(N=" + n + ", F=" + f + ")")
+                    + " for ys " + ys + ", got " + ts);
+        }
+        if (!Shapes.same(dys, ys)) {
+            ws.reset();
+            loss = ws.floats(1);
+            dys = ws.floats(t, n, f);
+        }
+        this.ys = steps == Steps.ALL ? ys : lastStep.row(ys, t - 1);
+        this.ts = ts;
+        this.scale = 0.5f / n;
+        backend.mseForward(loss, this.ys, ts, scale);
+        return loss;
+    }
+
+    /** dys (T, N, F) = dout * (y - t) / N on the selected steps, 0 elsewhere. */
+    public Tensor backward(float dout) {
+        if (ys == null) {
+            throw new IllegalStateException("TimeMSE.backward before forward");
+        }
+        if (steps == Steps.ALL) {
+            backend.mseBackward(dys, ys, ts, scale * dout);
+        } else {
+            backend.fill(dys, 0f);
+            backend.mseBackward(dysLast.row(dys, dys.dim(0) - 1), ys, ts, scale * dout);
+        }
+        return dys;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

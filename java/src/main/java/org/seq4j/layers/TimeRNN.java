@@ -1,0 +1,188 @@
+// The book's TimeRNN over a time-major sequence xs (T, N, D) -> hs (T, N, H), structured like TimeLSTM:
+// one GEMM x Wx + b for all steps before the loop, then per step one GEMM h_prev Wh (beta = 1) into that
+// step's block and one tanh. h0 sits in front of hs in one (T+1, N, H) buffer.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.Tensor;
+
+public final class TimeRNN implements AutoCloseable {
+    private final Backend backend;
+    private final Parameter Wx;   // (D, H)
+    private final Parameter Wh;   // (H, H)
+    private final Parameter b;    // (H,)
+    private final int D, H;
+    private final boolean stateful;
+    private final Workspace ws;
+    private final Workspace stateWs;
+
+    private Tensor hState;        // (N, H) carried state (stateful only)
+    private boolean hasH;
+    private int stateN = -1;
+
+    private int sizedT = -1, sizedN = -1;
+    private Tensor pre, pre2;     // (T, N, H) pre-activations x Wx + b + h_prev Wh; (T*N, H) view
+    private Tensor hAll;          // (T+1, N, H) [h0; h1 .. hT]
+    private Tensor hs;            // (T, N, H) view of hAll[1 .. T]
+    private Tensor dT, dT2;       // (T, N, H) gradient of every step's pre-activation; (T*N, H)
+    private Tensor dhsWork;       // (T, N, H) dhs + dh flowing back
+    private Tensor dxs;           // (T, N, D)
+    private Tensor dh0;           // (N, H)
+    private Tensor[] preT, hT, dTT, dhsT;
+    private Tensor x;
+    private boolean backwardDone;
+
+    public TimeRNN(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {
+        this.H = Wh.dim(0);
+        this.D = Wx.dim(0);
+        if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || Wx.dim(1) != H || Wh.dim(1) != H || b.value().rank() != 1
+                || b.dim(0) != H) {
+            throw new IllegalArgumentException("TimeRNN needs Wx (D, H), Wh (H, H), b (H,), got " + Wx + ", " + Wh + ", "
+                    + b);
+        }
+        this.backend = backend;
+        this.Wx = Wx;
+        this.Wh = Wh;
+        this.b = b;
+        this.stateful = stateful;
+        this.ws = new Workspace(backend);
+        this.stateWs = new Workspace(backend);
+    }
+
+    private void resize(int t, int n) {
+        ws.reset();
+        pre = ws.floats(t, n, H);
+        pre2 = pre.view(t * n, H);
+        hAll = ws.floats(t + 1, n, H);
+        hs = hAll.slice(1, t + 1);
+        dT = ws.floats(t, n, H);
+        dT2 = dT.view(t * n, H);
+        dhsWork = ws.floats(t, n, H);
+        dxs = ws.floats(t, n, D);
+        dh0 = ws.floats(n, H);
+        preT = new Tensor[t];
+        dTT = new Tensor[t];
+        dhsT = new Tensor[t];
+        hT = new Tensor[t + 1];
+        for (int s = 0; s < t; s++) {
+            preT[s] = pre.get(s);
+            dTT[s] = dT.get(s);
+            dhsT[s] = dhsWork.get(s);
+        }
+        for (int s = 0; s <= t; s++) {
+            hT[s] = hAll.get(s);
+        }
+        sizedT = t;
+        sizedN = n;
+    }
+
+    /** hs (T, N, H) for xs (T, N, D); the result is this layer's until the next forward. */
+    public Tensor forward(Tensor xs) {
+        if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
+            throw new IllegalArgumentException("TimeRNN.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
+        }
+        int t = xs.dim(0), n = xs.dim(1);
+        if (stateful && hasH && n != stateN) {
+            throw new IllegalStateException("TimeRNN holds a state for N=" + stateN + " but the input has N=" + n
+                    + "; call resetState() or setState(...) first");
+        }
+        if (t != sizedT || n != sizedN) {
+            resize(t, n);
+        }
+        backend.gemm(Transpose.NO, Transpose.NO, t * n, H, D, 1f, xs, D, Wx.value(), H, 0f, pre, H);
+        backend.addBias(pre2, b.value());
+        if (stateful && hasH) {
+            backend.copy(hT[0], hState);
+        } else {
+            backend.fill(hT[0], 0f);
+        }
+        for (int s = 0; s < t; s++) {
+            backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, hT[s], H, Wh.value(), H, 1f, preT[s], H);
+            backend.tanhForward(hT[s + 1], preT[s]);
+        }
+        if (stateful) {
+            sizeState(n);
+            backend.copy(hState, hT[t]);
+            hasH = true;
+        }
+        this.x = xs;
+        this.backwardDone = false;
+        return hs;
+    }
+
+    private void sizeState(int n) {
+        if (n != stateN) {
+            stateWs.reset();
+            hState = stateWs.floats(n, H);
+            stateN = n;
+        }
+    }
+
+    /** dxs (T, N, D) for dhs (T, N, H); Wx, Wh, b gradients accumulate; dh() holds the gradient w.r.t. h0. */
+    public Tensor backward(Tensor dhs) {
+        if (x == null) {
+            throw new IllegalStateException("TimeRNN.backward before forward");
+        }
+        int t = sizedT, n = sizedN, m = t * n;
+        if (dhs.size() != (long) m * H) {
+            throw new IllegalArgumentException("TimeRNN.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H + "), got "
+                    + dhs);
+        }
+        backend.copy(dhsWork, dhs);
+        for (int s = t - 1; s >= 0; s--) {
+            // forward: h_t = tanh(pre_t), so dpre_t = dh_t * (1 - h_t^2); dh_{t-1} += dpre_t Wh^T
+            backend.tanhBackward(dTT[s], hT[s + 1], dhsT[s]);
+            if (s > 0) {
+                backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dTT[s], H, Wh.value(), H, 1f, dhsT[s - 1], H);
+            } else {
+                backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dTT[s], H, Wh.value(), H, 0f, dh0, H);
+            }
+        }
+        backend.gemm(Transpose.YES, Transpose.NO, D, H, m, 1f, x, D, dT, H, 1f, Wx.grad(), H);
+        backend.gemm(Transpose.YES, Transpose.NO, H, H, m, 1f, hAll, H, dT, H, 1f, Wh.grad(), H);
+        backend.sumRows(b.grad(), dT2, 1f);
+        backend.gemm(Transpose.NO, Transpose.YES, m, D, H, 1f, dT, H, Wx.value(), H, 0f, dxs, D);
+        backwardDone = true;
+        return dxs;
+    }
+
+    /** The state to start the next forward from (stateful only). */
+    public void setState(Tensor h) {
+        if (!stateful) {
+            throw new IllegalStateException("setState on a TimeRNN that is not stateful would be ignored by forward");
+        }
+        if (h.rank() != 2 || h.dim(1) != H) {
+            throw new IllegalArgumentException("TimeRNN.setState needs h (N, H=" + H + "), got " + h);
+        }
+        sizeState(h.dim(0));
+        backend.copy(hState, h);
+        hasH = true;
+    }
+
+    public void resetState() {
+        hasH = false;
+    }
+
+    /** The last forward's final hidden state (N, H). */
+    public Tensor h() {
+        if (x == null) {
+            throw new IllegalStateException("TimeRNN has not run forward yet");
+        }
+        return hT[sizedT];
+    }
+
+    /** Gradient w.r.t. h0 (N, H) after backward (the book's dh). */
+    public Tensor dh() {
+        if (!backwardDone) {
+            throw new IllegalStateException("TimeRNN has not run backward since its last forward");
+        }
+        return dh0;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+        stateWs.close();
+    }
+}

@@ -1,0 +1,76 @@
+// The book's TimeSoftmaxWithLoss: softmax and cross-entropy over all T*N rows in one kernel, averaged over
+// the rows whose label is not -1 (the ignore label).
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public final class TimeSoftmaxWithLoss implements AutoCloseable {
+    /** Label value whose rows count neither in the loss nor in the gradient. */
+    public static final int IGNORE_LABEL = -1;
+
+    private final Backend backend;
+    private final Workspace ws;
+    private final ViewCache xsView = new ViewCache();
+    private final ViewCache tsView = new ViewCache();
+
+    private int sizedT = -1, sizedN = -1, sizedV = -1;
+    private Tensor probs, probs2;   // (T, N, V) and its (T*N, V) view; backward turns it into dxs in place
+    private Tensor loss;            // (1,)
+    private Tensor labels;          // (T*N,) view of the last forward's ts
+
+    public TimeSoftmaxWithLoss(Backend backend) {
+        this.backend = backend;
+        this.ws = new Workspace(backend);
+    }
+
+    /**
+     * loss (1,) = mean over rows with a label of -log softmax(xs)[label]. xs (T, N, V) scores, ts (T, N) int32
+     * labels in [0, V) or -1. The loss tensor is this layer's; read it with backend.item(loss, 0).
+     */
+    public Tensor forward(Tensor xs, Tensor ts) {
+        if (xs.rank() != 3) {
+            throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs xs (T, N, V), got " + xs);
+        }
+        int t = xs.dim(0), n = xs.dim(1), v = xs.dim(2);
+        if (ts.rank() != 2 || ts.dtype() != DType.I32 || ts.dim(0) != t || ts.dim(1) != n) {
+            throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs ts (T=" + t + ", N=" + n
+                    + ") int32 labels for xs " + xs + ", got " + ts);
+        }
+        if (t != sizedT || n != sizedN || v != sizedV) {
+            ws.reset();
+            probs = ws.floats(t, n, v);
+            probs2 = probs.view(t * n, v);
+            loss = ws.floats(1);
+            sizedT = t;
+            sizedN = n;
+            sizedV = v;
+        }
+        labels = tsView.vector(ts);
+        backend.softmaxCrossEntropyForward(probs2, loss, xsView.matrix(xs, t * n, v), labels);
+        return loss;
+    }
+
+    /**
+     * dxs (T, N, V) = (softmax - onehot) * dout / count, 0 on ignored rows. Written over the probabilities
+     * of the forward pass (they are not needed afterwards); call once per forward.
+     */
+    public Tensor backward(float dout) {
+        if (labels == null) {
+            throw new IllegalStateException("TimeSoftmaxWithLoss.backward before forward");
+        }
+        backend.softmaxCrossEntropyBackward(probs2, probs2, labels, dout);
+        return probs;
+    }
+
+    /** The softmax probabilities (T, N, V) of the last forward (until backward overwrites them). */
+    public Tensor probs() {
+        return probs;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

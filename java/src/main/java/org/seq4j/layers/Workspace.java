@@ -1,0 +1,48 @@
+// Memory for a layer's activations and scratch at one size (T, N): allocated together in one arena,
+// reused by every step until the sizes change, then released together by reset() or close().
+package org.seq4j.layers;
+
+import java.lang.foreign.Arena;
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public final class Workspace implements AutoCloseable {
+    private final Backend backend;
+    private Arena arena;
+
+    public Workspace(Backend backend) {
+        this.backend = backend;
+    }
+
+    /** Releases everything allocated so far; tensors from before become invalid (their arena is closed). */
+    public void reset() {
+        if (arena != null) {
+            arena.close();
+            arena = null;
+        }
+    }
+
+    /** A zero-filled float32 tensor that lives until the next reset. */
+    public Tensor floats(int... shape) {
+        return backend.allocate(arena(), DType.F32, shape);
+    }
+
+    /** A zero-filled int32 tensor that lives until the next reset. */
+    public Tensor ints(int... shape) {
+        return backend.allocate(arena(), DType.I32, shape);
+    }
+
+    private Arena arena() {
+        if (arena == null) {
+            // shared, not confined: a model may be built on one thread and trained on another
+            arena = Arena.ofShared();
+        }
+        return arena;
+    }
+
+    @Override
+    public void close() {
+        reset();
+    }
+}

@@ -1,0 +1,245 @@
+// What SimpleRnnlm, Rnnlm and BetterRnnlm share: batch-major ids in, time-major inside, a network from
+// embedding to scores (T, N, V), TimeSoftmaxWithLoss, and generation on a separate copy of the network
+// over the same parameters (its own state and workspaces, dropout off).
+package org.seq4j.models;
+
+import java.util.Random;
+import java.util.function.Function;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeSoftmaxWithLoss;
+import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.Tensor;
+
+public abstract class AbstractRnnlm implements LanguageModel {
+
+    /** The layers from ids (T, N) to scores (T, N, V), as the shared code drives them. */
+    interface Network extends AutoCloseable {
+        Tensor predict(Tensor xs);
+
+        void backward(Tensor dscore);
+
+        void resetState();
+
+        void setTraining(boolean training);
+
+        @Override
+        void close();
+    }
+
+    protected final Backend backend;
+    protected final ParameterStore store;
+    private final int V;
+    private final Function<ParameterStore, Network> newNetwork;
+    protected final Network net;
+    private final TimeSoftmaxWithLoss softmax;
+    private final Workspace ws;
+    private final Workspace genWs;
+    private Network genNet;
+    private int sizedN = -1, sizedT = -1;
+    private Tensor xsT, tsT;      // (T, N)
+    private boolean forwardDone;
+    // built once: forward and backward run every step and must not allocate
+    private final String forwardOp = getClass().getSimpleName() + ".forward";
+    private final String backwardOp = getClass().getSimpleName() + ".backward";
+
+    protected AbstractRnnlm(Backend backend, int V, ParameterStore store, Function<ParameterStore, Network> newNetwork) {
+        this.backend = backend;
+        this.V = V;
+        this.store = store;
+        this.newNetwork = newNetwork;
+        this.net = newNetwork.apply(store);
+        this.softmax = new TimeSoftmaxWithLoss(backend);
+        this.ws = new Workspace(backend);
+        this.genWs = new Workspace(backend);
+    }
+
+    static void requireSizes(int V, int D, int H) {
+        if (V < 1 || D < 1 || H < 1) {
+            throw new IllegalArgumentException("vocabulary size V, word vector size D and hidden size H must be >= 1, got V="
+                    + V + ", D=" + D + ", H=" + H);
+        }
+    }
+
+    private String op(String method) {
+        return getClass().getSimpleName() + "." + method;
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public ParameterStore store() {
+        return store;
+    }
+
+    @Override
+    public int vocabSize() {
+        return V;
+    }
+
+    /** Mean cross-entropy of the next-word scores for xs (N, T) against ts (N, T) (-1 ignored). */
+    @Override
+    public float forward(Tensor xs, Tensor ts) {
+        String op = forwardOp;
+        Inputs.ids(op, "xs", xs, -1, 1, V);
+        Inputs.ids(op, "ts", ts, xs.dim(0), 1, V);
+        if (ts.dim(1) != xs.dim(1)) {
+            throw new IllegalArgumentException(op + ": ts must have the shape of xs (N=" + xs.dim(0) + ", T=" + xs.dim(1)
+                    + "), got " + ts);
+        }
+        int n = xs.dim(0), t = xs.dim(1);
+        if (n != sizedN || t != sizedT) {
+            ws.reset();
+            xsT = ws.ints(t, n);
+            tsT = ws.ints(t, n);
+            sizedN = n;
+            sizedT = t;
+        }
+        backend.swapAxes01(xsT, xs);
+        backend.swapAxes01(tsT, ts);
+        Tensor score;
+        try {
+            score = net.predict(xsT);
+        } catch (IndexOutOfBoundsException e) {
+            throw Inputs.outOfVocabulary(op, "xs", xs, V, e);
+        }
+        Tensor loss;
+        try {
+            loss = softmax.forward(score, tsT);
+        } catch (IndexOutOfBoundsException e) {
+            throw Inputs.outOfVocabulary(op, "ts", ts, V, e);
+        }
+        forwardDone = true;
+        return backend.item(loss, 0);
+    }
+
+    @Override
+    public void backward() {
+        if (!forwardDone) {
+            throw new IllegalStateException(backwardOp + " before forward");
+        }
+        net.backward(softmax.backward(1f));
+        forwardDone = false;
+    }
+
+    @Override
+    public void resetState() {
+        net.resetState();
+    }
+
+    @Override
+    public void setTraining(boolean training) {
+        net.setTraining(training);
+    }
+
+    @Override
+    public int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
+        String op = op("generate");
+        int n = prompts.length;
+        if (n == 0 || prompts[0].length == 0 || length < 1) {
+            throw new IllegalArgumentException(op + ": needs at least one prompt of at least one id and length >= 1, got "
+                    + n + " prompts and length " + length);
+        }
+        int p = prompts[0].length;
+        boolean[] skip = new boolean[V];
+        for (int id : skipIds) {
+            if (id < 0 || id >= V) {
+                throw new IllegalArgumentException(op + ": skip id " + id + " is outside the vocabulary [0, V=" + V + ")");
+            }
+            skip[id] = true;
+        }
+        int[] cur = new int[n];
+        for (int i = 0; i < n; i++) {
+            if (prompts[i].length != p) {
+                throw new IllegalArgumentException(op + ": prompt " + i + " has " + prompts[i].length
+                        + " ids but prompt 0 has " + p);
+            }
+            for (int id : prompts[i]) {
+                if (id < 0 || id >= V) {
+                    throw new IllegalArgumentException(op + ": prompt " + i + " holds id " + id
+                            + ", outside the vocabulary [0, V=" + V + ")");
+                }
+            }
+        }
+        if (genNet == null) {
+            genNet = newNetwork.apply(store);
+            genNet.setTraining(false);
+        }
+        genNet.resetState();
+        genWs.reset();
+        Tensor ids = genWs.ints(1, n);
+        float[] scores = new float[n * V];
+        Random rng = new Random(seed);
+        int[][] out = new int[n][length];
+        Tensor score = null;
+        for (int s = 0; s < p; s++) {
+            for (int i = 0; i < n; i++) {
+                cur[i] = prompts[i][s];
+            }
+            backend.copyIn(ids, cur);
+            score = genNet.predict(ids);
+        }
+        for (int s = 0; s < length; s++) {
+            backend.copyOut(scores, score);
+            for (int i = 0; i < n; i++) {
+                cur[i] = pick(scores, i * V, V, skip, sampling, rng);
+                out[i][s] = cur[i];
+            }
+            if (s + 1 < length) {
+                backend.copyIn(ids, cur);
+                score = genNet.predict(ids);
+            }
+        }
+        return out;
+    }
+
+    /** The next id from one row of scores: the largest, or a draw from the softmax, never a skipped id. */
+    private static int pick(float[] scores, int offset, int v, boolean[] skip, Sampling sampling, Random rng) {
+        double max = Double.NEGATIVE_INFINITY;
+        int best = -1;
+        for (int j = 0; j < v; j++) {
+            if (!skip[j] && scores[offset + j] > max) {
+                max = scores[offset + j];
+                best = j;
+            }
+        }
+        if (best < 0) {
+            throw new IllegalArgumentException("generate: every id is skipped");
+        }
+        if (sampling == Sampling.ARGMAX) {
+            return best;
+        }
+        double sum = 0;
+        for (int j = 0; j < v; j++) {
+            sum += skip[j] ? 0 : Math.exp(scores[offset + j] - max);
+        }
+        double u = rng.nextDouble() * sum;
+        int last = best;
+        for (int j = 0; j < v; j++) {
+            if (skip[j]) {
+                continue;
+            }
+            u -= Math.exp(scores[offset + j] - max);
+            last = j;
+            if (u < 0) {
+                return j;
+            }
+        }
+        return last;
+    }
+
+    @Override
+    public void close() {
+        net.close();
+        if (genNet != null) {
+            genNet.close();
+        }
+        softmax.close();
+        ws.close();
+        genWs.close();
+        store.close();
+    }
+}

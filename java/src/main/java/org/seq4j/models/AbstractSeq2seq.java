@@ -1,0 +1,165 @@
+// What Seq2seq, PeekySeq2seq and AttentionSeq2seq share (the book's Seq2seq class): batch-major ids in,
+// time-major inside, encoder -> decoder -> TimeSoftmaxWithLoss, and greedy generation on a separate pair of
+// encoder/decoder objects over the same parameters, so generating never resizes the training workspaces.
+package org.seq4j.models;
+
+import java.util.function.Function;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeSoftmaxWithLoss;
+import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.Tensor;
+
+public abstract class AbstractSeq2seq implements Seq2seqModel {
+    protected final Backend backend;
+    protected final ParameterStore store;
+    private final int V;
+    private final Function<ParameterStore, SequenceEncoder> newEncoder;
+    private final Function<ParameterStore, SequenceDecoder> newDecoder;
+    protected final SequenceEncoder encoder;
+    protected final SequenceDecoder decoder;
+    private final TimeSoftmaxWithLoss softmax;
+    private final Workspace ws;
+    private final Workspace genWs;
+    private SequenceEncoder genEncoder;
+    private SequenceDecoder genDecoder;
+
+    private int sizedN = -1, sizedTin = -1, sizedTout = -1;
+    private Tensor xsT;       // (T_in, N) questions, time-major
+    private Tensor tsT;       // (T_out + 1, N) answers, time-major
+    private Tensor decXs;     // (T_out, N) = tsT[0 .. T_out): the decoder's inputs
+    private Tensor decTs;     // (T_out, N) = tsT[1 .. T_out]: its targets
+    private boolean forwardDone;
+    // built once: forward and backward run every step and must not allocate
+    private final String forwardOp = getClass().getSimpleName() + ".forward";
+    private final String backwardOp = getClass().getSimpleName() + ".backward";
+
+    protected AbstractSeq2seq(Backend backend, int V, ParameterStore store,
+                              Function<ParameterStore, SequenceEncoder> newEncoder,
+                              Function<ParameterStore, SequenceDecoder> newDecoder) {
+        this.backend = backend;
+        this.V = V;
+        this.store = store;
+        this.newEncoder = newEncoder;
+        this.newDecoder = newDecoder;
+        this.encoder = newEncoder.apply(store);
+        this.decoder = newDecoder.apply(store);
+        this.softmax = new TimeSoftmaxWithLoss(backend);
+        this.ws = new Workspace(backend);
+        this.genWs = new Workspace(backend);
+    }
+
+    static void requireSizes(int V, int D, int H) {
+        if (V < 1 || D < 1 || H < 1) {
+            throw new IllegalArgumentException("vocabulary size V, word vector size D and hidden size H must be >= 1, got V="
+                    + V + ", D=" + D + ", H=" + H);
+        }
+    }
+
+    private String op(String method) {
+        return getClass().getSimpleName() + "." + method;
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public ParameterStore store() {
+        return store;
+    }
+
+    @Override
+    public int vocabSize() {
+        return V;
+    }
+
+    /**
+     * Loss for xs (N, T_in) int32 and ts (N, T_out + 1) int32 whose first column is the start id: the mean
+     * cross-entropy of the decoder's scores for ts[:, 1:] given ts[:, :-1] (labels -1 are ignored).
+     */
+    @Override
+    public float forward(Tensor xs, Tensor ts) {
+        String op = forwardOp;
+        Inputs.ids(op, "xs", xs, -1, 1, V);
+        Inputs.ids(op, "ts", ts, xs.dim(0), 2, V);
+        int n = xs.dim(0), tin = xs.dim(1), tout = ts.dim(1) - 1;
+        if (n != sizedN || tin != sizedTin || tout != sizedTout) {
+            ws.reset();
+            xsT = ws.ints(tin, n);
+            tsT = ws.ints(tout + 1, n);
+            decXs = tsT.slice(0, tout);
+            decTs = tsT.slice(1, tout + 1);
+            sizedN = n;
+            sizedTin = tin;
+            sizedTout = tout;
+        }
+        backend.swapAxes01(xsT, xs);
+        backend.swapAxes01(tsT, ts);
+        Tensor encoding;
+        try {
+            encoding = encoder.forward(xsT);
+        } catch (IndexOutOfBoundsException e) {
+            throw Inputs.outOfVocabulary(op, "xs", xs, V, e);
+        }
+        Tensor score;
+        Tensor loss;
+        try {
+            score = decoder.forward(decXs, encoding);
+            loss = softmax.forward(score, decTs);
+        } catch (IndexOutOfBoundsException e) {
+            throw Inputs.outOfVocabulary(op, "ts", ts, V, e);
+        }
+        forwardDone = true;
+        return backend.item(loss, 0);
+    }
+
+    @Override
+    public void backward() {
+        if (!forwardDone) {
+            throw new IllegalStateException(backwardOp + " before forward");
+        }
+        Tensor dscore = softmax.backward(1f);
+        Tensor dEncoding = decoder.backward(dscore);
+        encoder.backward(dEncoding);
+        forwardDone = false;
+    }
+
+    @Override
+    public int[][] generate(Tensor xs, int startId, int length) {
+        String op = op("generate");
+        Inputs.ids(op, "xs", xs, -1, 1, V);
+        if (startId < 0 || startId >= V) {
+            throw new IllegalArgumentException(op + ": start id " + startId + " is outside the vocabulary [0, V=" + V + ")");
+        }
+        if (genEncoder == null) {
+            genEncoder = newEncoder.apply(store);
+            genDecoder = newDecoder.apply(store);
+        }
+        genWs.reset();
+        Tensor x = genWs.ints(xs.dim(1), xs.dim(0));
+        backend.swapAxes01(x, xs);
+        Tensor encoding;
+        try {
+            encoding = genEncoder.forward(x);
+        } catch (IndexOutOfBoundsException e) {
+            throw Inputs.outOfVocabulary(op, "xs", xs, V, e);
+        }
+        return Greedy.toBatchMajor(backend, genDecoder.generate(encoding, startId, length));
+    }
+
+    @Override
+    public void close() {
+        encoder.close();
+        decoder.close();
+        softmax.close();
+        if (genEncoder != null) {
+            genEncoder.close();
+            genDecoder.close();
+        }
+        ws.close();
+        genWs.close();
+        store.close();
+    }
+}

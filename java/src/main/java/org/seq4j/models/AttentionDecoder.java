@@ -1,0 +1,121 @@
+// The book's AttentionDecoder (ch08): embedding, a stateful LSTM started from the encoder's last h, attention
+// over all encoder states at every step, and an affine over [context ; decoder h]. Parameters:
+// <prefix>embed.W (V, D), <prefix>lstm.Wx (D, 4H), <prefix>lstm.Wh (H, 4H), <prefix>lstm.b (4H,),
+// <prefix>affine.W (2H, V), <prefix>affine.b (V,).
+package org.seq4j.models;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeAffine;
+import org.seq4j.layers.TimeAttention;
+import org.seq4j.layers.TimeEmbedding;
+import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.ViewCache;
+import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.Tensor;
+
+public final class AttentionDecoder implements SequenceDecoder {
+    private final Backend backend;
+    private final TimeEmbedding embed;
+    private final TimeLSTM lstm;
+    private final TimeAttention attention;
+    private final TimeAffine affine;
+    private final int H;
+    private final Workspace ws;
+    private final Workspace genWs;
+    private final ViewCache encLast = new ViewCache();     // encHs[T_enc - 1] (N, H)
+    private final ViewCache dencLast = new ViewCache();    // dencHs[T_enc - 1] (N, H)
+    private final ViewCache context = new ViewCache();     // (T, N, H) contexts as (T*N, H)
+    private final ViewCache decHs2 = new ViewCache();      // (T, N, H) decoder states as (T*N, H)
+    private final ViewCache affineDx = new ViewCache();    // (T, N, 2H) as (T*N, 2H)
+    private final ViewCache dDecFromAttention = new ViewCache();
+
+    private int sizedT = -1, sizedN = -1;
+    private Tensor cat, cat2;        // (T, N, 2H) = [c ; dec_h]; (T*N, 2H)
+    private Tensor dc, dc3;          // (T*N, H) gradient of the contexts; (T, N, H)
+    private Tensor ddec, ddec3;      // (T*N, H) gradient of the decoder states; (T, N, H)
+
+    public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
+        b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
+                .declare(prefix + "lstm.Wx", Init.scaledNormal(D), D, 4 * H)
+                .declare(prefix + "lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare(prefix + "lstm.b", Init.zeros(), 4 * H)
+                .declare(prefix + "affine.W", Init.scaledNormal(2 * H), 2 * H, V)
+                .declare(prefix + "affine.b", Init.zeros(), V);
+    }
+
+    public AttentionDecoder(Backend backend, ParameterStore store, String prefix) {
+        this.backend = backend;
+        this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
+        this.lstm = new TimeLSTM(backend, store.get(prefix + "lstm.Wx"), store.get(prefix + "lstm.Wh"),
+                store.get(prefix + "lstm.b"), true);
+        this.attention = new TimeAttention(backend);
+        this.affine = new TimeAffine(backend, store.get(prefix + "affine.W"), store.get(prefix + "affine.b"));
+        this.H = lstm.hiddenSize();
+        this.ws = new Workspace(backend);
+        this.genWs = new Workspace(backend);
+    }
+
+    /** score (T, N, V) for xs (T, N) int32 and the encoder's states encHs (T_enc, N, H). */
+    @Override
+    public Tensor forward(Tensor xs, Tensor encHs) {
+        lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
+        return scores(xs, encHs);
+    }
+
+    private Tensor scores(Tensor xs, Tensor encHs) {
+        int t = xs.dim(0), n = xs.dim(1);
+        if (t != sizedT || n != sizedN) {
+            ws.reset();
+            cat = ws.floats(t, n, 2 * H);
+            cat2 = cat.view(t * n, 2 * H);
+            dc = ws.floats(t * n, H);
+            dc3 = dc.view(t, n, H);
+            ddec = ws.floats(t * n, H);
+            ddec3 = ddec.view(t, n, H);
+            sizedT = t;
+            sizedN = n;
+        }
+        Tensor decHs = lstm.forward(embed.forward(xs));
+        Tensor c = attention.forward(encHs, decHs);
+        backend.concatColumns(cat2, context.matrix(c, t * n, H), decHs2.matrix(decHs, t * n, H));
+        return affine.forward(cat);
+    }
+
+    /** dencHs (T_enc, N, H): from the attention at every step plus, at the last step, the LSTM's initial h. */
+    @Override
+    public Tensor backward(Tensor dscore) {
+        int m = sizedT * sizedN;
+        Tensor dout = affine.backward(dscore);
+        backend.splitColumns(dc, ddec, affineDx.matrix(dout, m, 2 * H));
+        Tensor dencHs = attention.backward(dc3);
+        backend.axpy(1f, dDecFromAttention.matrix(attention.dhsDec(), m, H), ddec);   // ddec_hs0 + ddec_hs1
+        Tensor dxs = lstm.backward(ddec3);
+        backend.axpy(1f, lstm.dh(), dencLast.row(dencHs, dencHs.dim(0) - 1));
+        embed.backward(dxs);
+        return dencHs;
+    }
+
+    @Override
+    public Tensor generate(Tensor encHs, int startId, int length) {
+        lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
+        genWs.reset();
+        return Greedy.decode(backend, genWs, encHs.dim(1), startId, length, ids -> scores(ids, encHs));
+    }
+
+    /** Attention weights (T_dec, N, T_enc) of the last forward or generation step. */
+    public Tensor attentionWeights() {
+        return attention.attentionWeights();
+    }
+
+    @Override
+    public void close() {
+        embed.close();
+        lstm.close();
+        attention.close();
+        affine.close();
+        ws.close();
+        genWs.close();
+    }
+}

@@ -1,0 +1,25 @@
+// The book's AttentionEncoder (ch08): the Encoder, but its encoding is every hidden state hs (T, N, H).
+package org.seq4j.models;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.tensor.Tensor;
+
+public final class AttentionEncoder extends Encoder {
+
+    public AttentionEncoder(Backend backend, ParameterStore store, String prefix) {
+        super(backend, store, prefix);
+    }
+
+    /** hs (T, N, H) for xs (T, N) int32. */
+    @Override
+    public Tensor forward(Tensor xs) {
+        return lstm.forward(embed.forward(xs));
+    }
+
+    /** dhs (T, N, H) w.r.t. every hidden state. */
+    @Override
+    public void backward(Tensor dhs) {
+        embed.backward(lstm.backward(dhs));
+    }
+}

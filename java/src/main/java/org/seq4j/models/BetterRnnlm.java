@@ -1,0 +1,115 @@
+// The book's BetterRnnlm (ch06): two stateful LSTM layers with dropout before, between and after them, and
+// weight tying: the output affine uses embed.W transposed, so D must equal H. The tied weight is one
+// Parameter held by both layers; its gradient is the sum of both uses.
+// Parameters: embed.W (V, D), lstm1.Wx (D, 4H), lstm1.Wh (H, 4H), lstm1.b (4H,), lstm2.Wx (H, 4H),
+// lstm2.Wh (H, 4H), lstm2.b (4H,), affine.b (V,).
+package org.seq4j.models;
+
+import java.util.SplittableRandom;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeAffine;
+import org.seq4j.layers.TimeDropout;
+import org.seq4j.layers.TimeEmbedding;
+import org.seq4j.layers.TimeLSTM;
+import org.seq4j.tensor.Tensor;
+
+public final class BetterRnnlm extends AbstractRnnlm {
+
+    /** The book's defaults are V = 10000, D = H = 650, dropout 0.5. */
+    public BetterRnnlm(Backend backend, int V, int D, int H, float dropoutRatio, long seed) {
+        super(backend, V, declare(backend, V, D, H).build(seed), s -> new Net(backend, s, dropoutRatio, seed));
+    }
+
+    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
+        requireSizes(V, D, H);
+        if (D != H) {
+            throw new IllegalArgumentException("BetterRnnlm ties the output weights to embed.W, so the word vector size D ("
+                    + D + ") must equal the hidden size H (" + H + ")");
+        }
+        return ParameterStore.builder(backend)
+                .declare("embed.W", Init.normal(0.01), V, D)
+                .declare("lstm1.Wx", Init.scaledNormal(D), D, 4 * H)
+                .declare("lstm1.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("lstm1.b", Init.zeros(), 4 * H)
+                .declare("lstm2.Wx", Init.scaledNormal(H), H, 4 * H)
+                .declare("lstm2.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("lstm2.b", Init.zeros(), 4 * H)
+                .declare("affine.b", Init.zeros(), V);
+    }
+
+    /**
+     * Restarts the three dropout mask sequences from {@code seed} (for reproducible runs and gradient checks).
+     * The model starts as if this were called with its construction seed.
+     */
+    public void setDropoutSeed(long seed) {
+        ((Net) net).seedDropout(seed);
+    }
+
+    private static final class Net implements Network {
+        private final TimeEmbedding embed;
+        private final TimeDropout drop1, drop2, drop3;
+        private final TimeLSTM lstm1, lstm2;
+        private final TimeAffine affine;
+
+        Net(Backend backend, ParameterStore s, float ratio, long seed) {
+            embed = new TimeEmbedding(backend, s.get("embed.W"));
+            drop1 = new TimeDropout(backend, ratio, 0);
+            lstm1 = new TimeLSTM(backend, s.get("lstm1.Wx"), s.get("lstm1.Wh"), s.get("lstm1.b"), true);
+            drop2 = new TimeDropout(backend, ratio, 0);
+            lstm2 = new TimeLSTM(backend, s.get("lstm2.Wx"), s.get("lstm2.Wh"), s.get("lstm2.b"), true);
+            drop3 = new TimeDropout(backend, ratio, 0);
+            affine = new TimeAffine(backend, s.get("embed.W"), s.get("affine.b"), true);   // weight tying
+            seedDropout(seed);
+        }
+
+        void seedDropout(long seed) {
+            // three unrelated mask streams from one seed
+            SplittableRandom seeds = new SplittableRandom(seed);
+            drop1.setSeed(seeds.nextLong());
+            drop2.setSeed(seeds.nextLong());
+            drop3.setSeed(seeds.nextLong());
+        }
+
+        @Override
+        public Tensor predict(Tensor xs) {
+            Tensor x = drop1.forward(embed.forward(xs));
+            x = drop2.forward(lstm1.forward(x));
+            x = drop3.forward(lstm2.forward(x));
+            return affine.forward(x);
+        }
+
+        @Override
+        public void backward(Tensor dscore) {
+            Tensor d = drop3.backward(affine.backward(dscore));
+            d = drop2.backward(lstm2.backward(d));
+            d = drop1.backward(lstm1.backward(d));
+            embed.backward(d);
+        }
+
+        @Override
+        public void resetState() {
+            lstm1.resetState();
+            lstm2.resetState();
+        }
+
+        @Override
+        public void setTraining(boolean training) {
+            drop1.setTraining(training);
+            drop2.setTraining(training);
+            drop3.setTraining(training);
+        }
+
+        @Override
+        public void close() {
+            embed.close();
+            drop1.close();
+            lstm1.close();
+            drop2.close();
+            lstm2.close();
+            drop3.close();
+            affine.close();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+// The book's Decoder (ch07): TimeEmbedding, a stateful TimeLSTM started from the encoder's h (c = 0), and
+// TimeAffine to scores. Parameters: <prefix>embed.W (V, D), <prefix>lstm.Wx (D, 4H), <prefix>lstm.Wh (H, 4H),
+// <prefix>lstm.b (4H,), <prefix>affine.W (H, V), <prefix>affine.b (V,).
+package org.seq4j.models;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeAffine;
+import org.seq4j.layers.TimeEmbedding;
+import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.Tensor;
+
+public final class Decoder implements SequenceDecoder {
+    private final Backend backend;
+    private final TimeEmbedding embed;
+    private final TimeLSTM lstm;
+    private final TimeAffine affine;
+    private final Workspace genWs;
+
+    public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
+        b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
+                .declare(prefix + "lstm.Wx", Init.scaledNormal(D), D, 4 * H)
+                .declare(prefix + "lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare(prefix + "lstm.b", Init.zeros(), 4 * H)
+                .declare(prefix + "affine.W", Init.scaledNormal(H), H, V)
+                .declare(prefix + "affine.b", Init.zeros(), V);
+    }
+
+    public Decoder(Backend backend, ParameterStore store, String prefix) {
+        this.backend = backend;
+        this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
+        this.lstm = new TimeLSTM(backend, store.get(prefix + "lstm.Wx"), store.get(prefix + "lstm.Wh"),
+                store.get(prefix + "lstm.b"), true);
+        this.affine = new TimeAffine(backend, store.get(prefix + "affine.W"), store.get(prefix + "affine.b"));
+        this.genWs = new Workspace(backend);
+    }
+
+    /** score (T, N, V) for xs (T, N) int32, the LSTM starting from h (N, H) and c = 0. */
+    @Override
+    public Tensor forward(Tensor xs, Tensor h) {
+        lstm.setState(h);
+        return affine.forward(lstm.forward(embed.forward(xs)));
+    }
+
+    /** dh (N, H) w.r.t. the initial h, for dscore (T, N, V). */
+    @Override
+    public Tensor backward(Tensor dscore) {
+        Tensor dout = affine.backward(dscore);
+        dout = lstm.backward(dout);
+        embed.backward(dout);
+        return lstm.dh();
+    }
+
+    @Override
+    public Tensor generate(Tensor h, int startId, int length) {
+        lstm.setState(h);
+        genWs.reset();
+        return Greedy.decode(backend, genWs, h.dim(0), startId, length,
+                ids -> affine.forward(lstm.forward(embed.forward(ids))));
+    }
+
+    @Override
+    public void close() {
+        embed.close();
+        lstm.close();
+        affine.close();
+        genWs.close();
+    }
+}

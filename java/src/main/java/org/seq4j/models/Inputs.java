@@ -1,0 +1,42 @@
+// Shape and dtype checks for what models receive from their callers, with messages that name N, T and V.
+// Token ids' ranges are checked by the backend's kernels; models add which input and which vocabulary.
+package org.seq4j.models;
+
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+final class Inputs {
+    private Inputs() {
+    }
+
+    /** t must be (N, T) int32 token ids with T >= minT (and N == n unless n < 0). */
+    static void ids(String op, String name, Tensor t, int n, int minT, int V) {
+        if (t == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
+        if (t.rank() != 2 || t.dtype() != DType.I32 || t.dim(0) < 1 || t.dim(1) < minT || (n >= 0 && t.dim(0) != n)) {
+            throw new IllegalArgumentException(op + ": " + name + " must be batch-major (N, T) int32 token ids in [0, V="
+                    + V + ")" + (n >= 0 ? " with N=" + n : " with N >= 1") + " and T >= " + minT + ", got " + t);
+        }
+    }
+
+    /** t must be (N, T, F) float32 with the given F (and N == n, T == steps unless those are < 0). */
+    static void values(String op, String name, Tensor t, int n, int steps, int f) {
+        if (t == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
+        if (t.rank() != 3 || t.dtype() != DType.F32 || t.dim(0) < 1 || t.dim(1) < 1 || t.dim(2) != f
+                || (n >= 0 && t.dim(0) != n) || (steps >= 0 && t.dim(1) != steps)) {
+            throw new IllegalArgumentException(op + ": " + name + " must be batch-major (N" + (n >= 0 ? "=" + n : "")
+                    + ", T" + (steps >= 0 ? "=" + steps : "") + ", F=" + f + ") float32, got " + t);
+        }
+    }
+
+    /** An id outside the vocabulary, reported by a kernel, re-thrown saying which input and which vocabulary. */
+    static IllegalArgumentException outOfVocabulary(String op, String name, Tensor batchMajor, int V,
+                                                    IndexOutOfBoundsException e) {
+        return new IllegalArgumentException(op + ": " + name + " " + Tensor.shapeString(batchMajor.shape())
+                + " holds a token id outside the vocabulary [0, V=" + V + "); the kernel said: " + e.getMessage()
+                + " (its index counts time-major, t * N + n)", e);
+    }
+}

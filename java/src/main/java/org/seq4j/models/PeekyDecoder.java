@@ -1,0 +1,137 @@
+// The book's PeekyDecoder (ch07): the encoder's h is shown to every step twice: the LSTM reads [h ; embedding]
+// and the affine reads [h ; lstm output]. Parameters: <prefix>embed.W (V, D), <prefix>lstm.Wx (H+D, 4H),
+// <prefix>lstm.Wh (H, 4H), <prefix>lstm.b (4H,), <prefix>affine.W (2H, V), <prefix>affine.b (V,).
+//
+// Repeating h over T is a zero fill plus addBias on the (T, N*H) view with h seen as a (N*H,) bias; its
+// backward, the sum over T, is sumRows on the same view.
+package org.seq4j.models;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeAffine;
+import org.seq4j.layers.TimeEmbedding;
+import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.ViewCache;
+import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.Tensor;
+
+public final class PeekyDecoder implements SequenceDecoder {
+    private final Backend backend;
+    private final TimeEmbedding embed;
+    private final TimeLSTM lstm;
+    private final TimeAffine affine;
+    private final int D, H;
+    private final Workspace ws;
+    private final Workspace genWs;
+    private final ViewCache hVec = new ViewCache();       // h (N, H) as (N*H,)
+    private final ViewCache embedOut = new ViewCache();   // (T, N, D) as (T*N, D)
+    private final ViewCache lstmOut = new ViewCache();    // (T, N, H) as (T*N, H)
+    private final ViewCache affineDx = new ViewCache();   // (T, N, 2H) as (T*N, 2H)
+    private final ViewCache lstmDx = new ViewCache();     // (T, N, H+D) as (T*N, H+D)
+
+    private int sizedT = -1, sizedN = -1;
+    private Tensor hsRep, hsRep2, hsRepTN;   // (T, N, H) h repeated; (T*N, H); (T, N*H)
+    private Tensor lstmIn, lstmIn2;          // (T, N, H+D) = [h ; embedding]; (T*N, H+D)
+    private Tensor affineIn, affineIn2;      // (T, N, 2H) = [h ; lstm out]; (T*N, 2H)
+    private Tensor dhs0, dhs0TN;             // (T*N, H) gradient of the affine's copy of h; (T, N*H)
+    private Tensor dlstm, dlstm3;            // (T*N, H) gradient of the lstm output; (T, N, H)
+    private Tensor dhs1;                     // (T*N, H) gradient of the lstm's copy of h
+    private Tensor dembed, dembed3;          // (T*N, D); (T, N, D)
+    private Tensor dh, dhVec;                // (N, H); (N*H,)
+
+    public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
+        b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
+                .declare(prefix + "lstm.Wx", Init.scaledNormal(H + D), H + D, 4 * H)
+                .declare(prefix + "lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare(prefix + "lstm.b", Init.zeros(), 4 * H)
+                .declare(prefix + "affine.W", Init.scaledNormal(2 * H), 2 * H, V)
+                .declare(prefix + "affine.b", Init.zeros(), V);
+    }
+
+    public PeekyDecoder(Backend backend, ParameterStore store, String prefix) {
+        this.backend = backend;
+        this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
+        this.lstm = new TimeLSTM(backend, store.get(prefix + "lstm.Wx"), store.get(prefix + "lstm.Wh"),
+                store.get(prefix + "lstm.b"), true);
+        this.affine = new TimeAffine(backend, store.get(prefix + "affine.W"), store.get(prefix + "affine.b"));
+        this.D = store.get(prefix + "embed.W").dim(1);
+        this.H = lstm.hiddenSize();
+        this.ws = new Workspace(backend);
+        this.genWs = new Workspace(backend);
+    }
+
+    private void resize(int t, int n) {
+        ws.reset();
+        hsRep = ws.floats(t, n, H);
+        hsRep2 = hsRep.view(t * n, H);
+        hsRepTN = hsRep.view(t, n * H);
+        lstmIn = ws.floats(t, n, H + D);
+        lstmIn2 = lstmIn.view(t * n, H + D);
+        affineIn = ws.floats(t, n, 2 * H);
+        affineIn2 = affineIn.view(t * n, 2 * H);
+        dhs0 = ws.floats(t * n, H);
+        dhs0TN = dhs0.view(t, n * H);
+        dlstm = ws.floats(t * n, H);
+        dlstm3 = dlstm.view(t, n, H);
+        dhs1 = ws.floats(t * n, H);
+        dembed = ws.floats(t * n, D);
+        dembed3 = dembed.view(t, n, D);
+        dh = ws.floats(n, H);
+        dhVec = dh.view(n * H);
+        sizedT = t;
+        sizedN = n;
+    }
+
+    /** score (T, N, V) for xs (T, N) int32 given the encoder's h (N, H). */
+    @Override
+    public Tensor forward(Tensor xs, Tensor h) {
+        lstm.setState(h);
+        return scores(xs, h);
+    }
+
+    private Tensor scores(Tensor xs, Tensor h) {
+        int t = xs.dim(0), n = xs.dim(1);
+        if (t != sizedT || n != sizedN) {
+            resize(t, n);
+        }
+        Tensor emb = embed.forward(xs);
+        backend.fill(hsRep, 0f);
+        backend.addBias(hsRepTN, hVec.vector(h));                       // hsRep[t] = h for every t
+        backend.concatColumns(lstmIn2, hsRep2, embedOut.matrix(emb, t * n, D));
+        Tensor out = lstm.forward(lstmIn);
+        backend.concatColumns(affineIn2, hsRep2, lstmOut.matrix(out, t * n, H));
+        return affine.forward(affineIn);
+    }
+
+    /** dh (N, H): through the LSTM's initial state plus both peeks, summed over T. */
+    @Override
+    public Tensor backward(Tensor dscore) {
+        int m = sizedT * sizedN;
+        Tensor dout = affine.backward(dscore);
+        backend.splitColumns(dhs0, dlstm, affineDx.matrix(dout, m, 2 * H));
+        Tensor dx = lstm.backward(dlstm3);
+        backend.splitColumns(dhs1, dembed, lstmDx.matrix(dx, m, H + D));
+        embed.backward(dembed3);
+        backend.axpy(1f, dhs1, dhs0);                                   // dhs = dhs0 + dhs1
+        backend.copy(dh, lstm.dh());
+        backend.sumRows(dhVec, dhs0TN, 1f);                             // dh += sum over T of dhs
+        return dh;
+    }
+
+    @Override
+    public Tensor generate(Tensor h, int startId, int length) {
+        lstm.setState(h);
+        genWs.reset();
+        return Greedy.decode(backend, genWs, h.dim(0), startId, length, ids -> scores(ids, h));
+    }
+
+    @Override
+    public void close() {
+        embed.close();
+        lstm.close();
+        affine.close();
+        ws.close();
+        genWs.close();
+    }
+}

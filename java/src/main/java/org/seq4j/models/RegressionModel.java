@@ -1,0 +1,50 @@
+// A model from float sequences to float sequences (WaveSeq2seq, WavePredictor), trained on an MSE loss with
+// the scale 0.5 * sum((y - t)^2) / N (see TimeMSE), which a trainer drives without knowing which.
+// Inputs are batch-major (N, T, F) float32 tensors on the model's backend.
+package org.seq4j.models;
+
+import java.lang.foreign.Arena;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public interface RegressionModel extends Model {
+
+    /** F of the inputs xs (N, T, F). */
+    int inputSize();
+
+    /** F of the outputs. */
+    int outputSize();
+
+    /**
+     * {@code length} output steps for each of the N input sequences xs (N, T, inputSize), step by step, each
+     * step's output fed back as the next input. Returns float[N][length * outputSize] (step-major per row).
+     * Runs on a separate copy of the layers, so the training workspaces are untouched.
+     */
+    float[][] predict(Tensor xs, int length);
+
+    /** {@link #predict(Tensor, int)} for host arrays: xs[n] holds T * inputSize values of sequence n. */
+    default float[][] predict(float[][] xs, int length) {
+        int n = xs.length, f = inputSize();
+        if (n == 0) {
+            return new float[0][];
+        }
+        if (xs[0].length == 0 || xs[0].length % f != 0) {
+            throw new IllegalArgumentException("predict: each input row must hold T * F values with F=" + f + ", got "
+                    + xs[0].length);
+        }
+        int t = xs[0].length / f;
+        float[] flat = new float[n * t * f];
+        for (int i = 0; i < n; i++) {
+            if (xs[i].length != t * f) {
+                throw new IllegalArgumentException("predict: row " + i + " has " + xs[i].length + " values, row 0 has "
+                        + t * f);
+            }
+            System.arraycopy(xs[i], 0, flat, i * t * f, t * f);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor x = backend().allocate(arena, DType.F32, n, t, f);
+            backend().copyIn(x, flat);
+            return predict(x, length);
+        }
+    }
+}

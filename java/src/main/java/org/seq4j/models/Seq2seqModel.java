@@ -1,0 +1,44 @@
+// A sequence-to-sequence model over token ids: Seq2seq, PeekySeq2seq and AttentionSeq2seq, which a trainer
+// drives without knowing which.
+//
+// forward(xs, ts): xs (N, T_in) int32 questions; ts (N, T_out + 1) int32 answers that start with the start
+// id (the book's "_"). The decoder reads ts[:, :-1] and is scored on ts[:, 1:] (label -1 is ignored).
+package org.seq4j.models;
+
+import java.lang.foreign.Arena;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public interface Seq2seqModel extends Model {
+
+    int vocabSize();
+
+    /**
+     * Greedy decoding of N questions at once: xs (N, T_in) int32 on this model's backend. Each answer starts
+     * from startId and takes the argmax for {@code length} steps; returns int[N][length] (start id excluded).
+     * Does not touch the training state or workspaces.
+     */
+    int[][] generate(Tensor xs, int startId, int length);
+
+    /** {@link #generate(Tensor, int, int)} for host arrays: xs[n] are the ids of question n, all of one length. */
+    default int[][] generate(int[][] xs, int startId, int length) {
+        int n = xs.length;
+        if (n == 0) {
+            return new int[0][];
+        }
+        int t = xs[0].length;
+        int[] flat = new int[n * t];
+        for (int i = 0; i < n; i++) {
+            if (xs[i].length != t) {
+                throw new IllegalArgumentException("generate: question " + i + " has " + xs[i].length
+                        + " ids but question 0 has " + t + "; pad them to one length");
+            }
+            System.arraycopy(xs[i], 0, flat, i * t, t);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor x = backend().allocate(arena, DType.I32, n, t);
+            backend().copyIn(x, flat);
+            return generate(x, startId, length);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// The book's SimpleRnnlm (ch05): TimeEmbedding, a stateful TimeRNN (tanh), TimeAffine.
+// Parameters: embed.W (V, D), rnn.Wx (D, H), rnn.Wh (H, H), rnn.b (H,), affine.W (H, V), affine.b (V,).
+package org.seq4j.models;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeAffine;
+import org.seq4j.layers.TimeEmbedding;
+import org.seq4j.layers.TimeRNN;
+import org.seq4j.tensor.Tensor;
+
+public final class SimpleRnnlm extends AbstractRnnlm {
+
+    public SimpleRnnlm(Backend backend, int V, int D, int H, long seed) {
+        super(backend, V, declare(backend, V, D, H).build(seed), s -> new Net(backend, s));
+    }
+
+    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
+        requireSizes(V, D, H);
+        return ParameterStore.builder(backend)
+                .declare("embed.W", Init.normal(0.01), V, D)
+                .declare("rnn.Wx", Init.scaledNormal(D), D, H)
+                .declare("rnn.Wh", Init.scaledNormal(H), H, H)
+                .declare("rnn.b", Init.zeros(), H)
+                .declare("affine.W", Init.scaledNormal(H), H, V)
+                .declare("affine.b", Init.zeros(), V);
+    }
+
+    private static final class Net implements Network {
+        private final TimeEmbedding embed;
+        private final TimeRNN rnn;
+        private final TimeAffine affine;
+
+        Net(Backend backend, ParameterStore s) {
+            embed = new TimeEmbedding(backend, s.get("embed.W"));
+            rnn = new TimeRNN(backend, s.get("rnn.Wx"), s.get("rnn.Wh"), s.get("rnn.b"), true);
+            affine = new TimeAffine(backend, s.get("affine.W"), s.get("affine.b"));
+        }
+
+        @Override
+        public Tensor predict(Tensor xs) {
+            return affine.forward(rnn.forward(embed.forward(xs)));
+        }
+
+        @Override
+        public void backward(Tensor dscore) {
+            embed.backward(rnn.backward(affine.backward(dscore)));
+        }
+
+        @Override
+        public void resetState() {
+            rnn.resetState();
+        }
+
+        @Override
+        public void setTraining(boolean training) {
+        }
+
+        @Override
+        public void close() {
+            embed.close();
+            rnn.close();
+            affine.close();
+        }
+    }
+}

@@ -1,0 +1,157 @@
+// A many-to-one LSTM wave predictor (seed 004, the book's TimeLSTM on a sine wave): a stateless TimeLSTM reads
+// a window xs (N, T, F), TimeAffine maps every state to F values, and the loss is TimeMSE on the last step
+// only, 0.5 * sum((y_T - t)^2) / N, against ts (N, F), the value that follows each window. Prediction slides
+// the window forward over its own outputs (autoregressive).
+// Parameters: lstm.Wx (F, 4H), lstm.Wh (H, 4H), lstm.b (4H,), affine.W (H, F), affine.b (F,).
+package org.seq4j.models;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeAffine;
+import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.TimeMSE;
+import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public final class WavePredictor implements RegressionModel {
+    private final Backend backend;
+    private final ParameterStore store;
+    private final int F;
+    private final TimeLSTM lstm;
+    private final TimeAffine affine;
+    private final TimeMSE mse;
+    private TimeLSTM genLstm;
+    private TimeAffine genAffine;
+    private final Workspace ws;
+    private final Workspace genWs;
+    private int sizedN = -1, sizedT = -1;
+    private Tensor xsT;     // (T, N, F)
+    private boolean forwardDone;
+
+    /** F values per step (1 for a wave), hidden size H; weights from Random(seed). */
+    public WavePredictor(Backend backend, int F, int H, long seed) {
+        if (F < 1 || H < 1) {
+            throw new IllegalArgumentException("WavePredictor needs F and H >= 1, got F=" + F + ", H=" + H);
+        }
+        this.backend = backend;
+        this.F = F;
+        this.store = ParameterStore.builder(backend)
+                .declare("lstm.Wx", Init.scaledNormal(F), F, 4 * H)
+                .declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("lstm.b", Init.zeros(), 4 * H)
+                .declare("affine.W", Init.scaledNormal(H), H, F)
+                .declare("affine.b", Init.zeros(), F)
+                .build(seed);
+        this.lstm = newLstm();
+        this.affine = newAffine();
+        this.mse = new TimeMSE(backend, TimeMSE.Steps.LAST);
+        this.ws = new Workspace(backend);
+        this.genWs = new Workspace(backend);
+    }
+
+    private TimeLSTM newLstm() {
+        return new TimeLSTM(backend, store.get("lstm.Wx"), store.get("lstm.Wh"), store.get("lstm.b"), false);
+    }
+
+    private TimeAffine newAffine() {
+        return new TimeAffine(backend, store.get("affine.W"), store.get("affine.b"));
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public ParameterStore store() {
+        return store;
+    }
+
+    @Override
+    public int inputSize() {
+        return F;
+    }
+
+    @Override
+    public int outputSize() {
+        return F;
+    }
+
+    /** Loss for windows xs (N, T, F) and ts (N, F), the value after each window. */
+    @Override
+    public float forward(Tensor xs, Tensor ts) {
+        Inputs.values("WavePredictor.forward", "xs", xs, -1, -1, F);
+        int n = xs.dim(0), t = xs.dim(1);
+        if (ts == null || ts.rank() != 2 || ts.dtype() != DType.F32 || ts.dim(0) != n || ts.dim(1) != F) {
+            throw new IllegalArgumentException("WavePredictor.forward: ts must be (N=" + n + ", F=" + F
+                    + ") float32, the value after each window, got " + ts);
+        }
+        if (n != sizedN || t != sizedT) {
+            ws.reset();
+            xsT = ws.floats(t, n, F);
+            sizedN = n;
+            sizedT = t;
+        }
+        backend.swapAxes01(xsT, xs);
+        Tensor ys = affine.forward(lstm.forward(xsT));
+        forwardDone = true;
+        return backend.item(mse.forward(ys, ts), 0);
+    }
+
+    @Override
+    public void backward() {
+        if (!forwardDone) {
+            throw new IllegalStateException("WavePredictor.backward before forward");
+        }
+        lstm.backward(affine.backward(mse.backward(1f)));
+        forwardDone = false;
+    }
+
+    /** The next {@code length} values after each window xs (N, T, F), each predicted from the window so far. */
+    @Override
+    public float[][] predict(Tensor xs, int length) {
+        Inputs.values("WavePredictor.predict", "xs", xs, -1, -1, F);
+        if (length < 1) {
+            throw new IllegalArgumentException("WavePredictor.predict needs length >= 1, got " + length);
+        }
+        if (genLstm == null) {
+            genLstm = newLstm();
+            genAffine = newAffine();
+        }
+        int n = xs.dim(0), t = xs.dim(1);
+        genWs.reset();
+        Tensor cur = genWs.floats(t, n, F);     // two windows, (T, N, F) each: the next one is built from the
+        Tensor next = genWs.floats(t, n, F);    // current one shifted by a step, never copied onto itself
+        Tensor out = genWs.floats(length, n, F);
+        backend.swapAxes01(cur, xs);
+        for (int s = 0; s < length; s++) {
+            Tensor ys = genAffine.forward(genLstm.forward(cur));
+            Tensor y = ys.get(t - 1);                                  // (N, F)
+            backend.copy(out.get(s), y);
+            if (t > 1) {
+                backend.copy(next.slice(0, t - 1), cur.slice(1, t));
+            }
+            backend.copy(next.get(t - 1), y);
+            Tensor swap = cur;
+            cur = next;
+            next = swap;
+        }
+        return Regression.toBatchMajor(backend, out);
+    }
+
+    @Override
+    public void close() {
+        lstm.close();
+        affine.close();
+        mse.close();
+        if (genLstm != null) {
+            genLstm.close();
+            genAffine.close();
+        }
+        ws.close();
+        genWs.close();
+        store.close();
+    }
+}

@@ -1,0 +1,183 @@
+// A regression seq2seq (seed 002: sine in, cosine out): an LSTM encoder reads xs (N, T_in, F_in); its final
+// (h, c) starts an LSTM decoder that reads the targets shifted right by one step (teacher forcing, the first
+// input 0), and an affine maps each decoder state to F_out outputs; loss TimeMSE over every step
+// (0.5 * sum((y - t)^2) / N). Inference runs the decoder step by step on its own outputs.
+// Parameters: encoder.lstm.Wx (F_in, 4H), encoder.lstm.Wh (H, 4H), encoder.lstm.b (4H,),
+// decoder.lstm.Wx (F_out, 4H), decoder.lstm.Wh (H, 4H), decoder.lstm.b (4H,), decoder.affine.W (H, F_out),
+// decoder.affine.b (F_out,).
+package org.seq4j.models;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeAffine;
+import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.TimeMSE;
+import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.Tensor;
+
+public final class WaveSeq2seq implements RegressionModel {
+    private final Backend backend;
+    private final ParameterStore store;
+    private final int fin, fout, H;
+    private final Layers train;
+    private Layers gen;
+    private final TimeMSE mse;
+    private final Workspace ws;
+    private final Workspace genWs;
+
+    private int sizedN = -1, sizedTin = -1, sizedTout = -1;
+    private Tensor xsT;              // (T_in, N, F_in)
+    private Tensor tsT;              // (T_out, N, F_out)
+    private Tensor decIn;            // (T_out, N, F_out): 0, t_0, .., t_{T_out - 2}
+    private Tensor decIn0, decInRest, tsHead;   // decIn[0], decIn[1 ..], tsT[0 .. T_out - 1)
+    private Tensor dhsEnc, dhsEncLast;          // (T_in, N, H) zero but for the last step
+    private boolean forwardDone;
+
+    /** The encoder LSTM, the decoder LSTM and the affine over one set of parameters. */
+    private record Layers(TimeLSTM encoder, TimeLSTM decoder, TimeAffine affine) implements AutoCloseable {
+        Layers(Backend backend, ParameterStore s) {
+            this(new TimeLSTM(backend, s.get("encoder.lstm.Wx"), s.get("encoder.lstm.Wh"), s.get("encoder.lstm.b"), false),
+                    new TimeLSTM(backend, s.get("decoder.lstm.Wx"), s.get("decoder.lstm.Wh"), s.get("decoder.lstm.b"),
+                            true),
+                    new TimeAffine(backend, s.get("decoder.affine.W"), s.get("decoder.affine.b")));
+        }
+
+        @Override
+        public void close() {
+            encoder.close();
+            decoder.close();
+            affine.close();
+        }
+    }
+
+    /** inputSize F_in, outputSize F_out (1 and 1 for sine to cosine), hidden size H; weights from Random(seed). */
+    public WaveSeq2seq(Backend backend, int inputSize, int outputSize, int H, long seed) {
+        if (inputSize < 1 || outputSize < 1 || H < 1) {
+            throw new IllegalArgumentException("WaveSeq2seq needs inputSize, outputSize and H >= 1, got " + inputSize
+                    + ", " + outputSize + ", " + H);
+        }
+        this.backend = backend;
+        this.fin = inputSize;
+        this.fout = outputSize;
+        this.H = H;
+        this.store = ParameterStore.builder(backend)
+                .declare("encoder.lstm.Wx", Init.scaledNormal(fin), fin, 4 * H)
+                .declare("encoder.lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("encoder.lstm.b", Init.zeros(), 4 * H)
+                .declare("decoder.lstm.Wx", Init.scaledNormal(fout), fout, 4 * H)
+                .declare("decoder.lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("decoder.lstm.b", Init.zeros(), 4 * H)
+                .declare("decoder.affine.W", Init.scaledNormal(H), H, fout)
+                .declare("decoder.affine.b", Init.zeros(), fout)
+                .build(seed);
+        this.train = new Layers(backend, store);
+        this.mse = new TimeMSE(backend, TimeMSE.Steps.ALL);
+        this.ws = new Workspace(backend);
+        this.genWs = new Workspace(backend);
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public ParameterStore store() {
+        return store;
+    }
+
+    @Override
+    public int inputSize() {
+        return fin;
+    }
+
+    @Override
+    public int outputSize() {
+        return fout;
+    }
+
+    /** Loss for xs (N, T_in, F_in) and targets ts (N, T_out, F_out), teacher-forced. */
+    @Override
+    public float forward(Tensor xs, Tensor ts) {
+        Inputs.values("WaveSeq2seq.forward", "xs", xs, -1, -1, fin);
+        Inputs.values("WaveSeq2seq.forward", "ts", ts, xs.dim(0), -1, fout);
+        int n = xs.dim(0), tin = xs.dim(1), tout = ts.dim(1);
+        if (n != sizedN || tin != sizedTin || tout != sizedTout) {
+            ws.reset();
+            xsT = ws.floats(tin, n, fin);
+            tsT = ws.floats(tout, n, fout);
+            decIn = ws.floats(tout, n, fout);
+            decIn0 = decIn.get(0);
+            decInRest = tout > 1 ? decIn.slice(1, tout) : null;
+            tsHead = tout > 1 ? tsT.slice(0, tout - 1) : null;
+            dhsEnc = ws.floats(tin, n, H);
+            dhsEncLast = dhsEnc.get(tin - 1);
+            sizedN = n;
+            sizedTin = tin;
+            sizedTout = tout;
+        }
+        backend.swapAxes01(xsT, xs);
+        backend.swapAxes01(tsT, ts);
+        backend.fill(decIn0, 0f);
+        if (decInRest != null) {
+            backend.copy(decInRest, tsHead);
+        }
+        train.encoder().forward(xsT);
+        train.decoder().setState(train.encoder().h(), train.encoder().c());
+        Tensor ys = train.affine().forward(train.decoder().forward(decIn));
+        forwardDone = true;
+        return backend.item(mse.forward(ys, tsT), 0);
+    }
+
+    @Override
+    public void backward() {
+        if (!forwardDone) {
+            throw new IllegalStateException("WaveSeq2seq.backward before forward");
+        }
+        Tensor dhs = train.affine().backward(mse.backward(1f));
+        train.decoder().backward(dhs);
+        // the decoder started from the encoder's (h_T, c_T): both gradients flow into the encoder's last step
+        backend.fill(dhsEnc, 0f);
+        backend.copy(dhsEncLast, train.decoder().dh());
+        train.encoder().backward(dhsEnc, train.decoder().dc());
+        forwardDone = false;
+    }
+
+    @Override
+    public float[][] predict(Tensor xs, int length) {
+        Inputs.values("WaveSeq2seq.predict", "xs", xs, -1, -1, fin);
+        if (length < 1) {
+            throw new IllegalArgumentException("WaveSeq2seq.predict needs length >= 1, got " + length);
+        }
+        if (gen == null) {
+            gen = new Layers(backend, store);
+        }
+        int n = xs.dim(0), tin = xs.dim(1);
+        genWs.reset();
+        Tensor x = genWs.floats(tin, n, fin);
+        Tensor in = genWs.floats(1, n, fout);            // the decoder's input: 0, then its own last output
+        Tensor out = genWs.floats(length, n, fout);
+        backend.swapAxes01(x, xs);
+        gen.encoder().forward(x);
+        gen.decoder().setState(gen.encoder().h(), gen.encoder().c());
+        for (int s = 0; s < length; s++) {
+            Tensor y = gen.affine().forward(gen.decoder().forward(in));   // (1, N, F_out)
+            backend.copy(out.get(s), y);
+            backend.copy(in, y);
+        }
+        return Regression.toBatchMajor(backend, out);
+    }
+
+    @Override
+    public void close() {
+        train.close();
+        if (gen != null) {
+            gen.close();
+        }
+        mse.close();
+        ws.close();
+        genWs.close();
+        store.close();
+    }
+}

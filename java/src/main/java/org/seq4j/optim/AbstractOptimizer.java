@@ -1,0 +1,72 @@
+// State handling shared by the optimizers: state buffers shaped like the flat parameter buffer, allocated
+// zero-filled on the first step and bound to that store.
+package org.seq4j.optim;
+
+import java.lang.foreign.Arena;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public abstract class AbstractOptimizer implements Optimizer {
+    private float lr;
+    private ParameterStore bound;
+    private Arena arena;
+    private Tensor[] state;
+
+    protected AbstractOptimizer(float lr) {
+        this.lr = checkedRate(lr);
+    }
+
+    @Override
+    public float learningRate() {
+        return lr;
+    }
+
+    @Override
+    public final void setLearningRate(float lr) {
+        this.lr = checkedRate(lr);
+    }
+
+    private static float checkedRate(float lr) {
+        if (!(lr >= 0f) || Float.isInfinite(lr)) {
+            throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
+        }
+        return lr;
+    }
+
+    @Override
+    public final void step(ParameterStore params) {
+        if (bound == null) {
+            bound = params;
+        } else if (bound != params) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " holds state for " + bound
+                    + " and cannot step " + params + "; use one optimizer per model");
+        }
+        update(params);
+        params.zeroGrads();
+    }
+
+    /** One kernel call over params.values() and params.grads(). */
+    protected abstract void update(ParameterStore params);
+
+    /** {@code count} zero-filled state buffers shaped like the flat parameter buffer, made on first use. */
+    protected final Tensor[] state(ParameterStore params, int count) {
+        if (state == null) {
+            arena = Arena.ofShared();
+            state = new Tensor[count];
+            for (int i = 0; i < count; i++) {
+                state[i] = params.backend().allocate(arena, DType.F32, Math.toIntExact(params.values().size()));
+            }
+        }
+        return state;
+    }
+
+    @Override
+    public void close() {
+        if (arena != null) {
+            arena.close();
+            arena = null;
+            state = null;
+        }
+    }
+}

@@ -1,0 +1,18 @@
+// The book's AdaGrad: h += grad^2; param -= lr * grad / (sqrt(h) + 1e-7).
+package org.seq4j.optim;
+
+import org.seq4j.layers.ParameterStore;
+
+public final class AdaGrad extends AbstractOptimizer {
+    public static final float EPS = 1e-7f;
+
+    /** The book's default lr is 0.01. */
+    public AdaGrad(float lr) {
+        super(lr);
+    }
+
+    @Override
+    protected void update(ParameterStore p) {
+        p.backend().adagradUpdate(p.values(), state(p, 1)[0], p.grads(), learningRate(), EPS);
+    }
+}

@@ -1,0 +1,40 @@
+// The book's Adam with its bias correction folded into the step size:
+// lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t); m += (1 - beta1)(grad - m); v += (1 - beta2)(grad^2 - v);
+// param -= lr_t * m / (sqrt(v) + 1e-7). lr_t is computed in double on the host, once per step.
+package org.seq4j.optim;
+
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.tensor.Tensor;
+
+public final class Adam extends AbstractOptimizer {
+    public static final float EPS = 1e-7f;
+    private final float beta1, beta2;
+    private long iteration;
+
+    /** The book's defaults: lr 0.001, beta1 0.9, beta2 0.999. */
+    public Adam(float lr) {
+        this(lr, 0.9f, 0.999f);
+    }
+
+    public Adam(float lr, float beta1, float beta2) {
+        super(lr);
+        if (!(beta1 >= 0f && beta1 < 1f) || !(beta2 >= 0f && beta2 < 1f)) {
+            throw new IllegalArgumentException("Adam needs beta1 and beta2 in [0, 1), got " + beta1 + ", " + beta2);
+        }
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+    }
+
+    /** Steps taken so far (the book's iter). */
+    public long iteration() {
+        return iteration;
+    }
+
+    @Override
+    protected void update(ParameterStore p) {
+        Tensor[] mv = state(p, 2);
+        iteration++;
+        double lrT = learningRate() * Math.sqrt(1.0 - Math.pow(beta2, iteration)) / (1.0 - Math.pow(beta1, iteration));
+        p.backend().adamUpdate(p.values(), mv[0], mv[1], p.grads(), (float) lrT, beta1, beta2, EPS);
+    }
+}

@@ -1,0 +1,24 @@
+// The book's optimizers over a model's flat parameter buffer: one kernel call updates every parameter from
+// its gradient, then one fill zeroes the gradients (the end of the gradient contract: forward writes,
+// backward accumulates, the optimizer step applies and zeroes).
+package org.seq4j.optim;
+
+import org.seq4j.layers.ParameterStore;
+
+public interface Optimizer extends AutoCloseable {
+
+    /**
+     * Updates store.values() from store.grads() and zeroes the gradients. Optimizers with state (velocity,
+     * moments) allocate it on the first step, on the store's backend, and serve that one store only.
+     */
+    void step(ParameterStore params);
+
+    float learningRate();
+
+    /** Changes the learning rate from the next step on (RnnlmTrainer divides it when perplexity stalls). */
+    void setLearningRate(float lr);
+
+    /** Releases the optimizer's state. */
+    @Override
+    void close();
+}

@@ -1,0 +1,164 @@
+// Gradient checks by central differences for the time layers (TimeEmbedding, TimeAffine, TimeLSTM,
+// TimeSoftmaxWithLoss) on the java reference backend, with small seeded sizes.
+package org.seq4j.layers;
+
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class TimeLayersGradientTest {
+    // Losses here are sum(out * R) with R ~ N(0, 1), evaluated in double, of order 1-10; with eps = 1e-2 the
+    // numeric derivative is good to about 1e-4 absolute (float32 activations), so 1e-3 + 1e-2 relative
+    // separates real errors (which are relative, >= several percent) from rounding.
+    static final GradientCheck.Tolerance TOL = new GradientCheck.Tolerance(1e-3, 1e-2);
+
+    Backend backend;
+    Workspace ws;
+    Random rng;
+
+    @BeforeEach
+    void setUp() {
+        backend = TestBackends.reference();
+        ws = new Workspace(backend);
+        rng = new Random(1234);
+    }
+
+    @AfterEach
+    void tearDown() {
+        ws.close();
+    }
+
+    @Test
+    void timeEmbedding() {
+        int V = 5, D = 3, T = 4, N = 3;
+        try (ParameterStore store = ParameterStore.builder(backend).declare("embed.W", Init.normal(1), V, D).build(1);
+             TimeEmbedding layer = new TimeEmbedding(backend, store.get("embed.W"))) {
+            // ids with repeats, so the scatter-add must sum duplicates
+            int[] ids = {0, 1, 1, 4, 2, 2, 0, 3, 1, 1, 1, 4};
+            Tensor xs = GradientCheck.ints(backend, ws, ids, T, N);
+            float[] r = GradientCheck.randn(rng, 1, T * N * D);
+            layer.forward(xs);
+            layer.backward(GradientCheck.tensor(backend, ws, r, T, N, D));
+            GradientCheck gc = new GradientCheck(TOL);
+            gc.check(store.get("embed.W"), () -> GradientCheck.dot(layer.forward(xs), r));
+            gc.assertAllOk();
+        }
+    }
+
+    @Test
+    void timeAffine() {
+        checkAffine(false);
+    }
+
+    @Test
+    void timeAffineTransposedWeight() {
+        checkAffine(true);
+    }
+
+    private void checkAffine(boolean transposed) {
+        int D = 4, V = 6, T = 3, N = 2;
+        try (ParameterStore store = ParameterStore.builder(backend)
+                .declare("affine.W", Init.normal(0.5), transposed ? V : D, transposed ? D : V)
+                .declare("affine.b", Init.normal(0.5), V).build(2);
+             TimeAffine layer = new TimeAffine(backend, store.get("affine.W"), store.get("affine.b"), transposed)) {
+            Tensor x = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 1, T * N * D), T, N, D);
+            float[] r = GradientCheck.randn(rng, 1, T * N * V);
+            layer.forward(x);
+            float[] dx = layer.backward(GradientCheck.tensor(backend, ws, r, T, N, V)).toFloatArray();
+            GradientCheck gc = new GradientCheck(TOL);
+            gc.check("x", x, dx, () -> GradientCheck.dot(layer.forward(x), r));
+            for (Parameter p : store.parameters()) {
+                gc.check(p, () -> GradientCheck.dot(layer.forward(x), r));
+            }
+            gc.assertAllOk();
+        }
+    }
+
+    @Test
+    void timeSoftmaxWithLossIgnoresLabelMinusOne() {
+        int V = 5, T = 3, N = 4;
+        try (TimeSoftmaxWithLoss layer = new TimeSoftmaxWithLoss(backend)) {
+            Tensor xs = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 2, T * N * V), T, N, V);
+            int[] labels = {0, 4, -1, 2, 3, -1, 1, 1, 0, 2, 4, -1};
+            Tensor ts = GradientCheck.ints(backend, ws, labels, T, N);
+            layer.forward(xs, ts);
+            float[] dxs = layer.backward(1f).toFloatArray();
+            // the loss itself is rounded to float32 (about 1e-7 relative on a loss near 2): noise ~1e-5 at eps 1e-2
+            GradientCheck gc = new GradientCheck(new GradientCheck.Tolerance(2e-4, 1e-2));
+            gc.check("xs", xs, dxs, () -> backend.item(layer.forward(xs, ts), 0));
+            gc.assertAllOk();
+            for (int row = 0; row < T * N; row++) {
+                if (labels[row] == -1) {
+                    for (int v = 0; v < V; v++) {
+                        org.junit.jupiter.api.Assertions.assertEquals(0f, dxs[row * V + v],
+                                "row " + row + " has label -1, so its gradient must be 0");
+                    }
+                }
+            }
+        }
+    }
+
+    private ParameterStore lstmStore(int D, int H, long seed) {
+        return ParameterStore.builder(backend)
+                .declare("lstm.Wx", Init.scaledNormal(D), D, 4 * H)
+                .declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("lstm.b", Init.normal(0.3), 4 * H)
+                .build(seed);
+    }
+
+    @Test
+    void timeLSTMFromZeroState() {
+        int D = 3, H = 4, T = 5, N = 2;
+        try (ParameterStore store = lstmStore(D, H, 3);
+             TimeLSTM layer = new TimeLSTM(backend, store.get("lstm.Wx"), store.get("lstm.Wh"), store.get("lstm.b"),
+                     false)) {
+            Tensor x = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 1, T * N * D), T, N, D);
+            float[] r = GradientCheck.randn(rng, 1, T * N * H);
+            layer.forward(x);
+            float[] dx = layer.backward(GradientCheck.tensor(backend, ws, r, T, N, H)).toFloatArray();
+            GradientCheck gc = new GradientCheck(TOL);
+            gc.check("xs", x, dx, () -> GradientCheck.dot(layer.forward(x), r));
+            for (Parameter p : store.parameters()) {
+                gc.check(p, () -> GradientCheck.dot(layer.forward(x), r));
+            }
+            gc.assertAllOk();
+        }
+    }
+
+    @Test
+    void timeLSTMWithInitialStateAndGradientIntoLastCell() {
+        // loss = sum(hs * R) + sum(c_T * Rc): checks dh and dc w.r.t. (h0, c0) and the dcLast path
+        int D = 2, H = 3, T = 4, N = 3;
+        try (ParameterStore store = lstmStore(D, H, 4);
+             TimeLSTM layer = new TimeLSTM(backend, store.get("lstm.Wx"), store.get("lstm.Wh"), store.get("lstm.b"),
+                     true)) {
+            Tensor x = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 1, T * N * D), T, N, D);
+            Tensor h0 = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 0.5, N * H), N, H);
+            Tensor c0 = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 0.5, N * H), N, H);
+            float[] r = GradientCheck.randn(rng, 1, T * N * H);
+            float[] rc = GradientCheck.randn(rng, 1, N * H);
+            java.util.function.DoubleSupplier loss = () -> {
+                layer.setState(h0, c0);
+                double l = GradientCheck.dot(layer.forward(x), r);
+                return l + GradientCheck.dot(layer.c(), rc);
+            };
+            loss.getAsDouble();
+            float[] dx = layer.backward(GradientCheck.tensor(backend, ws, r, T, N, H),
+                    GradientCheck.tensor(backend, ws, rc, N, H)).toFloatArray();
+            float[] dh0 = layer.dh().toFloatArray();
+            float[] dc0 = layer.dc().toFloatArray();
+            GradientCheck gc = new GradientCheck(TOL);
+            gc.check("xs", x, dx, loss);
+            gc.check("h0", h0, dh0, loss);
+            gc.check("c0", c0, dc0, loss);
+            for (Parameter p : store.parameters()) {
+                gc.check(p, loss);
+            }
+            gc.assertAllOk();
+        }
+    }
+}

@@ -1,0 +1,175 @@
+// Bad input gives a clear exception that names what was wrong and what was expected: shapes and dtypes of
+// model inputs (with N, T, V), ids outside the vocabulary, misuse of the parameter store and optimizers,
+// and a NaN loss where the loss is read.
+package org.seq4j.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.optim.Adam;
+import org.seq4j.optim.NonFiniteLossException;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class BadInputTest {
+    static final int V = 13, D = 4, H = 5, N = 3;
+    Backend backend;
+    Arena arena;
+    Random rng;
+
+    @BeforeEach
+    void setUp() {
+        backend = TestBackends.reference();
+        arena = Arena.ofConfined();
+        rng = new Random(3);
+    }
+
+    @AfterEach
+    void tearDown() {
+        arena.close();
+    }
+
+    private static void assertMessage(Throwable e, String... parts) {
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "message should mention '" + p + "': " + e.getMessage());
+        }
+    }
+
+    private Tensor ids(int n, int t) {
+        return ModelTesting.randomIds(backend, arena, rng, n, t, V);
+    }
+
+    @Test
+    void seq2seqRejectsWrongShapesNamingNTV() {
+        try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
+            Tensor xs = ids(N, 5);
+            Tensor floats = ModelTesting.floats(backend, arena, new float[N * 5], N, 5);
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.forward(floats, ids(N, 4))),
+                    "Seq2seq.forward", "xs", "(N, T) int32", "V=13");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.forward(xs, ids(N + 1, 4))),
+                    "ts", "N=3");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.forward(xs, ids(N, 1))),
+                    "ts", "T >= 2");
+            Tensor flat = ModelTesting.ids(backend, arena, new int[N * 5], N * 5, 1).view(N * 5);
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.forward(flat, ids(N, 4))),
+                    "(N, T)", "(15,)");
+        }
+    }
+
+    @Test
+    void seq2seqRejectsIdsOutsideTheVocabulary() {
+        try (AttentionSeq2seq model = new AttentionSeq2seq(backend, V, D, H, 1)) {
+            int[] x = new int[N * 5];
+            x[7] = 99;
+            Tensor bad = ModelTesting.ids(backend, arena, x, N, 5);
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.forward(bad, ids(N, 4))),
+                    "xs", "outside the vocabulary", "V=13", "99");
+            int[] t = new int[N * 4];
+            t[5] = 13;
+            Tensor badT = ModelTesting.ids(backend, arena, t, N, 4);
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.forward(ids(N, 5), badT)),
+                    "ts", "outside the vocabulary", "13");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.generate(ids(N, 5), V, 3)),
+                    "start id 13");
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> model.generate(new int[][] {{1, 2}, {3}}, 0, 3)), "question 1");
+        }
+    }
+
+    @Test
+    void languageModelRejectsMismatchedTargets() {
+        try (Rnnlm model = new Rnnlm(backend, V, D, H, 1)) {
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.forward(ids(N, 6), ids(N, 5))),
+                    "Rnnlm.forward", "ts", "N=3", "T=6");
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> model.generate(new int[][] {{V}}, 3, LanguageModel.Sampling.ARGMAX, 1)), "outside the vocabulary");
+            assertMessage(assertThrows(IllegalStateException.class, model::backward), "backward before forward");
+        }
+    }
+
+    @Test
+    void betterRnnlmNeedsDEqualToHForWeightTying() {
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> new BetterRnnlm(backend, V, 4, 6, 0.5f, 1)),
+                "D (4)", "H (6)");
+    }
+
+    @Test
+    void regressionModelsRejectWrongShapes() {
+        try (WavePredictor model = new WavePredictor(backend, 1, H, 1);
+             WaveSeq2seq s2s = new WaveSeq2seq(backend, 1, 1, H, 1)) {
+            Tensor xs = ModelTesting.floats(backend, arena, new float[N * 6], N, 6, 1);
+            Tensor ts3 = ModelTesting.floats(backend, arena, new float[N * 6], N, 6, 1);
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.forward(xs, ts3)),
+                    "WavePredictor.forward", "(N=3, F=1)");
+            Tensor xs2 = ModelTesting.floats(backend, arena, new float[N * 6 * 2], N, 6, 2);
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> s2s.forward(xs2, ts3)),
+                    "WaveSeq2seq.forward", "xs", "F=1");
+        }
+    }
+
+    @Test
+    void aNaNLossIsReportedWithItsStep() {
+        try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
+            float[] w = model.store().copyOut("decoder.affine.b");
+            w[0] = Float.NaN;
+            model.store().copyIn("decoder.affine.b", w);
+            float loss = model.forward(ids(N, 5), ids(N, 4));
+            NonFiniteLossException e = assertThrows(NonFiniteLossException.class,
+                    () -> NonFiniteLossException.requireFinite(loss, 41));
+            assertMessage(e, "NaN", "step 41");
+            assertEquals(41, e.step());
+            assertEquals(2.5f, NonFiniteLossException.requireFinite(2.5f, 1), "a finite loss passes through");
+            assertThrows(NonFiniteLossException.class, () -> NonFiniteLossException.requireFinite(Float.POSITIVE_INFINITY, 2));
+        }
+    }
+
+    @Test
+    void parameterStoreMisuse() {
+        ParameterStore.Builder b = ParameterStore.builder(backend).declare("a", Init.zeros(), 2, 3);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> b.declare("a", Init.zeros(), 4)),
+                "declared twice");
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> b.declare("z", Init.zeros(), 4, 0)),
+                "(4, 0)");
+        try (ParameterStore store = b.declare("c", Init.normal(1), 4).build(1)) {
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> store.get("nope")), "nope", "[a, c]");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> store.copyIn("c", new float[3])),
+                    "4 elements", "3 values");
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> store.copyInAll(Map.of("a", new float[6], "x", new float[1]))),
+                    "missing [c]", "unexpected [x]");
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> store.copyInAll(Map.of("a", new float[5], "c", new float[4]))), "a (2, 3) needs 6 values, got 5");
+        }
+    }
+
+    @Test
+    void anOptimizerServesOneStore() {
+        try (Seq2seq m1 = new Seq2seq(backend, V, D, H, 1); Seq2seq m2 = new Seq2seq(backend, V, D, H, 2);
+             Adam adam = new Adam(0.001f)) {
+            adam.step(m1.store());
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> adam.step(m2.store())),
+                    "one optimizer per model");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> adam.setLearningRate(Float.NaN)),
+                    "learning rate");
+        }
+    }
+
+    @Test
+    void aClosedModelSaysSo() {
+        Seq2seq model = new Seq2seq(backend, V, D, H, 1);
+        Tensor xs = ids(N, 5), ts = ids(N, 4);
+        model.forward(xs, ts);
+        model.close();
+        assertMessage(assertThrows(IllegalStateException.class, () -> model.forward(xs, ts)), "already closed");
+    }
+}

@@ -1,0 +1,112 @@
+// Each optimizer, two steps over a whole parameter store, against the book's update formulas evaluated on the
+// host in double; every step must also zero the gradients and respect a changed learning rate.
+package org.seq4j.optim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.testing.TestBackends;
+
+class OptimizerTest {
+    // float32 kernels against double formulas over two steps: a few roundings of values of order 1
+    static final double ATOL = 1e-6, RTOL = 1e-5;
+    static final int SIZE = 7;
+
+    /** The book's update on the host: state arrays, in double. */
+    interface HostRule {
+        void update(double[] p, double[] g, double lr, int iteration);
+    }
+
+    private void check(Supplier<Optimizer> make, HostRule rule) {
+        Backend backend = TestBackends.reference();
+        Random rng = new Random(3);
+        try (ParameterStore store = ParameterStore.builder(backend).declare("w", Init.normal(1), SIZE).build(9);
+             Optimizer opt = make.get()) {
+            double[] p = new double[SIZE];
+            float[] start = store.copyOut("w");
+            for (int i = 0; i < SIZE; i++) {
+                p[i] = start[i];
+            }
+            for (int it = 1; it <= 3; it++) {
+                if (it == 3) {
+                    opt.setLearningRate(opt.learningRate() / 4);   // RnnlmTrainer divides the learning rate
+                }
+                float[] g = new float[SIZE];
+                double[] gd = new double[SIZE];
+                for (int i = 0; i < SIZE; i++) {
+                    g[i] = (float) rng.nextGaussian();
+                    gd[i] = g[i];
+                }
+                backend.copyIn(store.get("w").grad(), g);
+                opt.step(store);
+                rule.update(p, gd, opt.learningRate(), it);
+                float[] got = store.copyOut("w");
+                float[] grad = store.copyOutGrad("w");
+                for (int i = 0; i < SIZE; i++) {
+                    assertEquals(p[i], got[i], ATOL + RTOL * Math.abs(p[i]), "step " + it + ", element " + i);
+                    assertEquals(0f, grad[i], "the step zeroes the gradients");
+                }
+            }
+        }
+    }
+
+    @Test
+    void sgd() {
+        check(() -> new SGD(0.1f), (p, g, lr, it) -> {
+            for (int i = 0; i < p.length; i++) {
+                p[i] -= lr * g[i];
+            }
+        });
+    }
+
+    @Test
+    void momentum() {
+        double[] v = new double[SIZE];
+        check(() -> new Momentum(0.1f, 0.9f), (p, g, lr, it) -> {
+            for (int i = 0; i < p.length; i++) {
+                v[i] = 0.9f * v[i] - lr * g[i];
+                p[i] += v[i];
+            }
+        });
+    }
+
+    @Test
+    void adaGrad() {
+        double[] h = new double[SIZE];
+        check(() -> new AdaGrad(0.1f), (p, g, lr, it) -> {
+            for (int i = 0; i < p.length; i++) {
+                h[i] += g[i] * g[i];
+                p[i] -= lr * g[i] / (Math.sqrt(h[i]) + 1e-7);
+            }
+        });
+    }
+
+    @Test
+    void rmsprop() {
+        double[] h = new double[SIZE];
+        check(() -> new RMSprop(0.1f, 0.99f), (p, g, lr, it) -> {
+            for (int i = 0; i < p.length; i++) {
+                h[i] = 0.99f * h[i] + (1 - 0.99f) * g[i] * g[i];
+                p[i] -= lr * g[i] / (Math.sqrt(h[i]) + 1e-7);
+            }
+        });
+    }
+
+    @Test
+    void adam() {
+        double[] m = new double[SIZE], v = new double[SIZE];
+        check(() -> new Adam(0.1f), (p, g, lr, it) -> {
+            double lrT = lr * Math.sqrt(1 - Math.pow(0.999f, it)) / (1 - Math.pow(0.9f, it));
+            for (int i = 0; i < p.length; i++) {
+                m[i] += (1 - 0.9f) * (g[i] - m[i]);
+                v[i] += (1 - 0.999f) * (g[i] * g[i] - v[i]);
+                p[i] -= lrT * m[i] / (Math.sqrt(v[i]) + 1e-7);
+            }
+        });
+    }
+}
