@@ -34,6 +34,7 @@ public abstract class AbstractBackend implements Backend {
         if (dst.dtype() != src.dtype()) {
             throw new IllegalArgumentException(op + ": dst is " + dst.dtype() + " but src is " + src.dtype());
         }
+        noOverlap(op, "dst", dst, "src", src);
         copyK(dst, src);
     }
 

@@ -34,7 +34,7 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled tensor on this backend's device whose memory is released when {@code arena} closes. */
     Tensor allocate(Arena arena, DType dtype, int... shape);
 
-    /** dst = src, element for element; any shapes of equal size, any 4-byte dtype. */
+    /** dst = src, element for element; any shapes of equal size, same dtype, separate memory. */
     void copy(Tensor dst, Tensor src);
 
     /** Host array into a tensor on this device (size must match). */

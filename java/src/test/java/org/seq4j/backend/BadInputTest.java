@@ -134,6 +134,9 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class, () -> b.copyIn(x, new int[6]), "must be I32");
             assertMessage(IndexOutOfBoundsException.class, () -> b.item(x, 6), "index 6");
             assertMessage(IllegalArgumentException.class, () -> b.dropoutMask(x, 1f, 0), "ratio", "[0, 1)");
+            Tensor flat = x.view(6);
+            assertMessage(IllegalArgumentException.class, () -> b.copy(flat.flatSlice(1, 3), flat.flatSlice(0, 3)),
+                    "copy", "dst and src overlap");
         }
     }
 }
