@@ -174,22 +174,28 @@ public final class JavaBackend extends AbstractBackend {
         }
     }
 
-    /** C[i, j] = alpha * sum_l op(A)[i, l] * op(B)[l, j] + beta * C[i, j], each matrix at an element offset. */
+    /**
+     * C[i, j] = alpha * sum_l op(A)[i, l] * op(B)[l, j] + beta * C[i, j], each matrix at an element offset.
+     * Row i of C is summed in double over l (outer) and j (inner), so that op(B)'s row l is read in order.
+     */
     private static void gemmAt(Transpose transA, Transpose transB, int m, int n, int k,
                                float alpha, Tensor a, long offA, int lda, Tensor b, long offB, int ldb,
                                float beta, Tensor c, long offC, int ldc) {
+        double[] row = new double[n];
         for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double sum = 0;
-                for (int l = 0; l < k; l++) {
-                    float av = transA.isTransposed() ? get(a, offA + (long) l * lda + i) : get(a, offA + (long) i * lda + l);
+            java.util.Arrays.fill(row, 0);
+            for (int l = 0; l < k; l++) {
+                double av = transA.isTransposed() ? get(a, offA + (long) l * lda + i) : get(a, offA + (long) i * lda + l);
+                for (int j = 0; j < n; j++) {
                     float bv = transB.isTransposed() ? get(b, offB + (long) j * ldb + l) : get(b, offB + (long) l * ldb + j);
-                    sum += (double) av * bv;
+                    row[j] += av * bv;
                 }
+            }
+            for (int j = 0; j < n; j++) {
                 long ci = offC + (long) i * ldc + j;
                 // beta == 0 overwrites C without reading it, as BLAS does (C may hold NaN garbage)
                 double old = beta == 0f ? 0 : (double) beta * get(c, ci);
-                set(c, ci, (float) (alpha * sum + old));
+                set(c, ci, (float) (alpha * row[j] + old));
             }
         }
     }
