@@ -174,6 +174,17 @@ public final class JavaBackend extends AbstractBackend {
         }
     }
 
+    /** One row of C in double, per thread, grown when needed: a steady training step allocates nothing. */
+    private static final ThreadLocal<double[][]> GEMM_ROW = ThreadLocal.withInitial(() -> new double[1][0]);
+
+    private static double[] gemmRow(int n) {
+        double[][] holder = GEMM_ROW.get();
+        if (holder[0].length < n) {
+            holder[0] = new double[n];
+        }
+        return holder[0];
+    }
+
     /**
      * C[i, j] = alpha * sum_l op(A)[i, l] * op(B)[l, j] + beta * C[i, j], each matrix at an element offset.
      * Row i of C is summed in double over l (outer) and j (inner), so that op(B)'s row l is read in order.
@@ -181,9 +192,9 @@ public final class JavaBackend extends AbstractBackend {
     private static void gemmAt(Transpose transA, Transpose transB, int m, int n, int k,
                                float alpha, Tensor a, long offA, int lda, Tensor b, long offB, int ldb,
                                float beta, Tensor c, long offC, int ldc) {
-        double[] row = new double[n];
+        double[] row = gemmRow(n);
         for (int i = 0; i < m; i++) {
-            java.util.Arrays.fill(row, 0);
+            java.util.Arrays.fill(row, 0, n, 0);
             for (int l = 0; l < k; l++) {
                 double av = transA.isTransposed() ? get(a, offA + (long) l * lda + i) : get(a, offA + (long) i * lda + l);
                 for (int j = 0; j < n; j++) {
