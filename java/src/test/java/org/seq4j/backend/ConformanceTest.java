@@ -155,7 +155,7 @@ class ConformanceTest {
 
     static Stream<Arguments> gemmCases() {
         int[][] mnk = {{1, 1, 1}, {1, 7, 13}, {13, 1, 7}, {7, 13, 1}, {17, 31, 29}, {64, 64, 64}, {127, 129, 65},
-                {128, 512, 128}, {37, 300, 256}};
+                {128, 512, 128}, {37, 300, 256}, {1, 1024, 256}, {300, 1, 129}};
         List<GemmCase> cases = new ArrayList<>();
         for (int[] s : mnk) {
             for (Transpose ta : Transpose.values()) {
@@ -184,6 +184,31 @@ class ConformanceTest {
             b.dev.gemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.d(), lda, bm.d(), ldb, c.beta, cm.d(), ldc);
             assertGemmClose(b, c.toString(), c.ta, c.tb, c.m, c.n, c.k, c.alpha, ah, lda, 0, bh, ldb, 0, c.beta, ch,
                     ldc, 0, b.refValues(cm.r()), b.devValues(cm.d()), 1);
+        }
+    }
+
+    @EveryBackend
+    void gemmWithBetaZeroIgnoresGarbageInC(String backend) {
+        try (Both b = both(backend, 19)) {
+            // shapes that take the general path, the single-row path and the single-column path
+            int[][] mnk = {{5, 7, 3}, {1, 300, 64}, {300, 1, 64}};
+            for (int[] s : mnk) {
+                for (Transpose ta : Transpose.values()) {
+                    for (Transpose tb : Transpose.values()) {
+                        int m = s[0], n = s[1], k = s[2];
+                        Pair a = b.uniformPair(-1, 1, m * k), bm = b.uniformPair(-1, 1, k * n);
+                        float[] nan = new float[m * n];
+                        java.util.Arrays.fill(nan, Float.NaN);
+                        Pair c = b.f32(nan, m * n);
+                        int lda = ta.isTransposed() ? m : k, ldb = tb.isTransposed() ? k : n;
+                        b.ref.gemm(ta, tb, m, n, k, 1f, a.r(), lda, bm.r(), ldb, 0f, c.r(), n);
+                        b.dev.gemm(ta, tb, m, n, k, 1f, a.d(), lda, bm.d(), ldb, 0f, c.d(), n);
+                        // finite results on both sides, and equal within the gemm bound (sqrt(k) u per |term|)
+                        b.assertClose("gemm beta=0 over NaN, m=" + m + " n=" + n + " k=" + k + " " + ta + tb, c,
+                                4 * Math.sqrt(k) * ULP * k, 0);
+                    }
+                }
+            }
         }
     }
 

@@ -150,8 +150,50 @@ public final class OpenBlasBackend extends AbstractBackend {
     @Override
     protected void gemmK(Transpose transA, Transpose transB, int m, int n, int k,
                          float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {
-        cblas_h.cblas_sgemm(CblasRowMajor(), trans(transA), trans(transB), m, n, k,
-                alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
+        // A single row or column is a matrix-vector product. OpenBLAS's sgemm packs all of B on every call,
+        // which for one row (an LSTM step with N = 1: (1, H) . (H, 4H)) costs ten times the product itself.
+        if (m == 1 && k > 0) {
+            gemvRow(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c);
+        } else if (n == 1 && k > 0 && ldc == 1) {
+            gemvColumn(transA, transB, m, k, alpha, a, lda, b, ldb, beta, c);
+        } else {
+            cblas_h.cblas_sgemm(CblasRowMajor(), trans(transA), trans(transB), m, n, k,
+                    alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
+        }
+    }
+
+    /** C (1, n) = alpha op(A) (1, k) op(B) (k, n) + beta C, as y = op(B)^T x with x = op(A)'s only row. */
+    private static void gemvRow(Transpose transA, Transpose transB, int n, int k, float alpha, Tensor a, int lda,
+                                Tensor b, int ldb, float beta, Tensor c) {
+        int incx = transA.isTransposed() ? lda : 1; // A stored (k, 1): the row of op(A) is a column, stride lda
+        zeroForBetaZero(c, n, beta);
+        if (transB.isTransposed()) {    // B stored (n, k): y = B x
+            cblas_h.cblas_sgemv(CblasRowMajor(), CblasNoTrans(), n, k, alpha, p(b), ldb, p(a), incx, beta, p(c), 1);
+        } else {                         // B stored (k, n): y = B^T x
+            cblas_h.cblas_sgemv(CblasRowMajor(), CblasTrans(), k, n, alpha, p(b), ldb, p(a), incx, beta, p(c), 1);
+        }
+    }
+
+    /** C (m, 1) = alpha op(A) (m, k) op(B) (k, 1) + beta C, as y = op(A) x with x = op(B)'s only column. */
+    private static void gemvColumn(Transpose transA, Transpose transB, int m, int k, float alpha, Tensor a, int lda,
+                                   Tensor b, int ldb, float beta, Tensor c) {
+        int incx = transB.isTransposed() ? 1 : ldb; // B stored (k, 1): its column has stride ldb
+        zeroForBetaZero(c, m, beta);
+        if (transA.isTransposed()) {    // A stored (k, m): y = A^T x
+            cblas_h.cblas_sgemv(CblasRowMajor(), CblasTrans(), k, m, alpha, p(a), lda, p(b), incx, beta, p(c), 1);
+        } else {                         // A stored (m, k)
+            cblas_h.cblas_sgemv(CblasRowMajor(), CblasNoTrans(), m, k, alpha, p(a), lda, p(b), incx, beta, p(c), 1);
+        }
+    }
+
+    /**
+     * With beta = 0, gemm must not read C (it may hold NaN), but some OpenBLAS versions compute sgemv's
+     * beta * y even then, and 0 * NaN is NaN: so the output is zeroed first.
+     */
+    private static void zeroForBetaZero(Tensor c, int count, float beta) {
+        if (beta == 0f) {
+            seq4j_cpu_h.seq4j_fill_f32(p(c), count, 0f);
+        }
     }
 
     @Override

@@ -1,0 +1,124 @@
+// Where the time of a workload goes, kernel by kernel: runs W1..W4 through a Proxy over the backend that
+// times every call (synchronising after each, so GPU time lands on the right kernel) and prints a table of
+// kernels by total time. A profile, not a benchmark: the proxy adds about a microsecond per call, which
+// the table reports as "calls". For the benchmark figures use JMH (W1Seq2seqStepBench etc.).
+//   java -cp bench/target/benchmarks.jar org.seq4j.bench.Profile w1 openblas [steps]
+package org.seq4j.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Backends;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeEmbedding;
+import org.seq4j.layers.TimeLSTM;
+import org.seq4j.models.AttentionSeq2seq;
+import org.seq4j.models.Seq2seq;
+import org.seq4j.models.Seq2seqModel;
+import org.seq4j.optim.Adam;
+import org.seq4j.tensor.Tensor;
+
+public final class Profile {
+    private static final class Stat {
+        long calls;
+        long nanos;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String workload = args.length > 0 ? args[0] : "w1";
+        String backendName = args.length > 1 ? args[1] : "openblas";
+        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 50;
+        Map<String, Stat> stats = new TreeMap<>();
+        boolean[] on = {false};
+        try (Backend real = Backends.create(backendName); Arena arena = Arena.ofShared()) {
+            Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                    new Class<?>[] {Backend.class}, (proxy, method, a) -> {
+                        long t0 = System.nanoTime();
+                        Object r;
+                        try {
+                            r = method.invoke(real, a);
+                            real.synchronize();
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                        if (on[0]) {
+                            Stat s = stats.computeIfAbsent(method.getName(), k -> new Stat());
+                            s.calls++;
+                            s.nanos += System.nanoTime() - t0;
+                        }
+                        return r;
+                    });
+            Runnable step = build(workload, timed, arena);
+            for (int i = 0; i < Math.max(5, steps / 5); i++) {
+                step.run(); // warm-up, not counted
+            }
+            on[0] = true;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                step.run();
+            }
+            long wall = System.nanoTime() - t0;
+            print(workload, backendName, steps, wall, stats);
+        }
+    }
+
+    private static Runnable build(String workload, Backend b, Arena arena) {
+        SplittableRandom r = new SplittableRandom(Workloads.SEED);
+        switch (workload) {
+            case "w1" -> {
+                Tensor xs = Workloads.ids(b, arena, r, 13, 128, 7), ts = Workloads.ids(b, arena, r, 13, 128, 5);
+                Seq2seqModel m = new Seq2seq(b, 13, 16, 128, Workloads.SEED);
+                Adam adam = new Adam(0.001f);
+                return () -> Workloads.trainStep(m, adam, xs, ts, 5f);
+            }
+            case "w4" -> {
+                Tensor xs = Workloads.ids(b, arena, r, 59, 128, 29), ts = Workloads.ids(b, arena, r, 59, 128, 11);
+                Seq2seqModel m = new AttentionSeq2seq(b, 59, 16, 256, Workloads.SEED);
+                Adam adam = new Adam(0.001f);
+                return () -> Workloads.trainStep(m, adam, xs, ts, 5f);
+            }
+            case "w2" -> {
+                ParameterStore p = Workloads.lstmParameters(b, 650, 650);
+                TimeLSTM lstm = Workloads.lstm(b, p, false);
+                Fixtures f = new Fixtures(b, arena, Workloads.SEED);
+                Tensor xs = f.uniform(-1, 1, 35, 64, 650), dhs = f.uniform(-1, 1, 35, 64, 650);
+                return () -> {
+                    lstm.forward(xs);
+                    lstm.backward(dhs);
+                    p.zeroGrads();
+                };
+            }
+            case "w3" -> {
+                ParameterStore p = ParameterStore.builder(b).declare("embed.W", Init.normal(0.01), 59, 16)
+                        .declare("lstm.Wx", Init.scaledNormal(16), 16, 1024).declare("lstm.Wh", Init.scaledNormal(256), 256, 1024)
+                        .declare("lstm.b", Init.zeros(), 1024).build(Workloads.SEED);
+                TimeEmbedding embed = new TimeEmbedding(b, p.get("embed.W"));
+                TimeLSTM lstm = Workloads.lstm(b, p, false);
+                Tensor ids = Workloads.ids(b, arena, r, 59, 29, 1);
+                return () -> lstm.forward(embed.forward(ids));
+            }
+            default -> throw new IllegalArgumentException("workload must be w1, w2, w3 or w4, got " + workload);
+        }
+    }
+
+    private static void print(String workload, String backend, int steps, long wall, Map<String, Stat> stats) {
+        long total = stats.values().stream().mapToLong(s -> s.nanos).sum();
+        System.out.printf(Locale.ROOT, "%s on %s: %.3f ms per step (wall, with profiling), %.3f ms in kernels%n",
+                workload, backend, wall / 1e6 / steps, total / 1e6 / steps);
+        System.out.printf(Locale.ROOT, "%-30s %10s %12s %8s%n", "kernel", "calls/step", "ms/step", "share");
+        List<Map.Entry<String, Stat>> rows = new ArrayList<>(stats.entrySet());
+        rows.sort((x, y) -> Long.compare(y.getValue().nanos, x.getValue().nanos));
+        for (var e : rows) {
+            System.out.printf(Locale.ROOT, "%-30s %10.1f %12.4f %7.1f%%%n", e.getKey(), e.getValue().calls / (double) steps,
+                    e.getValue().nanos / 1e6 / steps, 100.0 * e.getValue().nanos / total);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+// W3: LSTM inference for one date-format question: embedding (V=59, D=16) then an LSTM (H=256) over its
+// T=29 characters, N=1, forward only. This is latency, not throughput: 29 dependent (1 x 256) . (256 x
+// 1024) products and cell updates, where per-call overhead shows.
+package org.seq4j.bench;
+
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Backends;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeEmbedding;
+import org.seq4j.layers.TimeLSTM;
+import org.seq4j.tensor.Tensor;
+
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class W3LstmInferenceBench {
+    @Param({"java", "openblas"})
+    public String backend;
+
+    static final int V = 59, D = 16, H = 256, T = 29;
+
+    private Backend b;
+    private Arena arena;
+    private ParameterStore params;
+    private TimeEmbedding embed;
+    private TimeLSTM lstm;
+    private Tensor ids;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        b = Backends.create(backend);
+        arena = Arena.ofShared();
+        params = ParameterStore.builder(b)
+                .declare("embed.W", Init.normal(0.01), V, D)
+                .declare("lstm.Wx", Init.scaledNormal(D), D, 4 * H)
+                .declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("lstm.b", Init.zeros(), 4 * H)
+                .build(Workloads.SEED);
+        embed = new TimeEmbedding(b, params.get("embed.W"));
+        lstm = Workloads.lstm(b, params, false);
+        ids = Workloads.ids(b, arena, new SplittableRandom(Workloads.SEED), V, T, 1); // (T, N=1) time-major
+    }
+
+    @Benchmark
+    public Tensor encode() {
+        Tensor hs = lstm.forward(embed.forward(ids));
+        b.synchronize();
+        return hs;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        lstm.close();
+        embed.close();
+        params.close();
+        arena.close();
+        b.close();
+    }
+}

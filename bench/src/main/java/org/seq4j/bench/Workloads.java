@@ -1,0 +1,64 @@
+// The performance issue's workloads, built once per benchmark trial: models of the book's sizes on a given
+// backend, with seeded batches. The peer benchmarks (-Ppeers, PyTorch through DJL) build the same shapes.
+//   W1 addition seq2seq training step: V=13, T=7 in / 4 out, D=16, H=128, N=128, clip 5.0, Adam
+//   W2 one LSTM layer forward + backward: N=64, T=35, D=H=650 (and the scaling sweep over H and T)
+//   W3 LSTM inference: embedding (V=59, D=16) + LSTM (H=256) over T=29 steps for N=1
+//   W4 attention seq2seq training step, date-set sizes: V=59, T=29 in / 10 out, D=16, H=256, N=128
+package org.seq4j.bench;
+
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeLSTM;
+import org.seq4j.models.Seq2seqModel;
+import org.seq4j.optim.Adam;
+import org.seq4j.optim.ClipGrads;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+final class Workloads {
+    static final long SEED = 1984;
+
+    private Workloads() {
+    }
+
+    /** Uniform ids in [0, v) as a batch-major (n, t) int32 tensor on the backend. */
+    static Tensor ids(Backend b, Arena arena, SplittableRandom r, int v, int n, int t) {
+        Tensor x = b.allocate(arena, DType.I32, n, t);
+        int[] h = new int[n * t];
+        for (int i = 0; i < h.length; i++) {
+            h[i] = r.nextInt(v);
+        }
+        b.copyIn(x, h);
+        return x;
+    }
+
+    /** One seq2seq training step, the book's: forward, backward, clip by global norm, Adam. */
+    static float trainStep(Seq2seqModel model, Adam adam, Tensor xs, Tensor ts, float maxGrad) {
+        float loss = model.forward(xs, ts);
+        model.backward();
+        ClipGrads.clip(model.store(), maxGrad);
+        adam.step(model.store());
+        return loss;
+    }
+
+    /** Wx (D, 4H), Wh (H, 4H), b (4H,) named lstm.*, initialised like the book. */
+    static ParameterStore lstmParameters(Backend b, int d, int h) {
+        return ParameterStore.builder(b)
+                .declare("lstm.Wx", Init.scaledNormal(d), d, 4 * h)
+                .declare("lstm.Wh", Init.scaledNormal(h), h, 4 * h)
+                .declare("lstm.b", Init.zeros(), 4 * h)
+                .build(SEED);
+    }
+
+    static TimeLSTM lstm(Backend b, ParameterStore p, boolean stateful) {
+        return new TimeLSTM(b, p.get("lstm.Wx"), p.get("lstm.Wh"), p.get("lstm.b"), stateful);
+    }
+
+    /** FLOPs of one W2 step (GEMMs only): forward x Wx and h Wh, backward dWx, dWh, dx, dh: 3 x 2 TN 4H (D+H). */
+    static double lstmStepFlops(int t, int n, int d, int h) {
+        return 3.0 * 2.0 * t * n * 4.0 * h * (d + h);
+    }
+}
