@@ -26,6 +26,9 @@ final class PeerOps {
     /** DJL's name for the PyTorch engine; the only engine on the -Ppeers class path. */
     static final String ENGINE = "PyTorch";
 
+    /** The seed seq4j's workload benchmarks use (Workloads.SEED); the values differ, the shapes are the same. */
+    static final long SEED = 1984;
+
     private PeerOps() {}
 
     /** A named trainable array: its gradient is PyTorch's .grad, filled by backward. */

@@ -1,6 +1,6 @@
 // W1 on the peer: one training step of the book's addition Seq2seq (V=13, Tenc=7, Tdec=4, D=16, H=128,
 // N=128; forward + backward + clip by global norm 5.0 + Adam) on PyTorch 2.7.1 CPU through DJL, 2 threads.
-// Pairs with seq4j's W1 row by workload and backend=pytorch. Build and run with -Ppeers (see bench/pom.xml).
+// Pairs with seq4j's W1Seq2seqStepBench.step (same method name, backend=pytorch). Build with -Ppeers.
 package org.seq4j.bench.peers;
 
 import ai.djl.ndarray.NDArray;
@@ -23,8 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true",
         "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_threads=2", "-Dai.djl.pytorch.num_interop_threads=1"})
 public class PeerW1Seq2seqStepBench {
@@ -39,15 +39,15 @@ public class PeerW1Seq2seqStepBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        model = new PeerSeq2seq(V, D, H, 42);
-        var random = new SplittableRandom(7);
+        model = new PeerSeq2seq(V, D, H, PeerOps.SEED);
+        var random = new SplittableRandom(PeerOps.SEED + 1);
         xs = PeerOps.ids(model.manager(), random, V, N, T_ENC);
         ts = PeerOps.ids(model.manager(), random, V, N, T_DEC + 1);
     }
 
     /** Returns the step's loss so nothing is dead code; reading it also waits for the step to finish. */
     @Benchmark
-    public float trainStep() {
+    public float step() {
         return model.trainStep(xs, ts).loss();
     }
 

@@ -60,7 +60,7 @@ public class PeerW2LstmStepBench {
     public void setUp() {
         manager = PeerOps.newManager();
         store = new ParameterStore(manager, false);
-        var random = new SplittableRandom(42);
+        var random = new SplittableRandom(PeerOps.SEED);
         lstm = PeerOps.lstm(manager, random, h, h, false);
         xs = PeerOps.uniform(manager, random, -1, 1, N, t, h);
         xs.setRequiresGradient(true);

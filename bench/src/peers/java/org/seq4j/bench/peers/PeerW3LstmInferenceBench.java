@@ -48,7 +48,7 @@ public class PeerW3LstmInferenceBench {
     public void setUp() {
         manager = PeerOps.newManager();
         store = new ParameterStore(manager, false);
-        var random = new SplittableRandom(42);
+        var random = new SplittableRandom(PeerOps.SEED);
         embedW = PeerOps.gaussian(manager, random, 0.01, V, D);
         lstm = PeerOps.lstm(manager, random, D, H, false);
         xs = PeerOps.ids(manager, random, V, N, T);

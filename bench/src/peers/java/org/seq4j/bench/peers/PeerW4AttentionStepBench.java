@@ -1,6 +1,6 @@
 // W4 on the peer: one training step of the book's AttentionSeq2seq on the date set's sizes (V=59, D=16, H=256,
 // N=128, Tenc=29, Tdec=10; forward + backward + clip by global norm 5.0 + Adam) on PyTorch 2.7.1 CPU through
-// DJL, 2 threads. Pairs with seq4j's W4 row by workload and backend=pytorch.
+// DJL, 2 threads. Pairs with seq4j's W4AttentionStepBench.step (same method name, backend=pytorch).
 package org.seq4j.bench.peers;
 
 import ai.djl.ndarray.NDArray;
@@ -23,8 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true",
         "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_threads=2", "-Dai.djl.pytorch.num_interop_threads=1"})
 public class PeerW4AttentionStepBench {
@@ -39,14 +39,14 @@ public class PeerW4AttentionStepBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        model = new PeerAttentionSeq2seq(V, D, H, 42);
-        var random = new SplittableRandom(7);
+        model = new PeerAttentionSeq2seq(V, D, H, PeerOps.SEED);
+        var random = new SplittableRandom(PeerOps.SEED + 1);
         xs = PeerOps.ids(model.manager(), random, V, N, T_ENC);
         ts = PeerOps.ids(model.manager(), random, V, N, T_DEC + 1);
     }
 
     @Benchmark
-    public float trainStep() {
+    public float step() {
         return model.trainStep(xs, ts).loss();
     }
 
