@@ -1,0 +1,74 @@
+// W3 on the peer: LSTM inference for one date-format question, Embedding(59, 16) -> LSTM(16 -> 256) over T=29
+// steps for N=1, forward only with autograd off (the attention model's encoder answering one question; the
+// decoder's greedy steps are not included). PyTorch 2.7.1 CPU through DJL, 2 threads.
+package org.seq4j.bench.peers;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.recurrent.LSTM;
+import ai.djl.training.ParameterStore;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true",
+        "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_threads=2", "-Dai.djl.pytorch.num_interop_threads=1"})
+public class PeerW3LstmInferenceBench {
+    static final int V = 59, T = 29, D = 16, H = 256, N = 1;
+
+    @Param({"pytorch"})
+    public String backend;
+
+    private NDManager manager;
+    private ParameterStore store;
+    private NDArray embedW; // (V, D)
+    private LSTM lstm;
+    private NDArray xs; // (N, T) ids
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        manager = PeerOps.newManager();
+        store = new ParameterStore(manager, false);
+        var random = new SplittableRandom(PeerOps.SEED);
+        embedW = PeerOps.gaussian(manager, random, 0.01, V, D);
+        lstm = PeerOps.lstm(manager, random, D, H, false);
+        xs = PeerOps.ids(manager, random, V, N, T);
+    }
+
+    /**
+     * DJL's engine starts with autograd off and nothing here turns it on, so no graph is recorded; PyTorch's
+     * CPU ops are synchronous, so the hidden states are computed when forward returns.
+     */
+    @Benchmark
+    public void encode(Blackhole bh) {
+        try (NDManager step = manager.newSubManager()) {
+            xs.tempAttach(step);
+            NDArray hs = lstm.forward(store, new NDList(PeerOps.embed(xs, embedW)), false).head(); // (N, T, H)
+            bh.consume(hs);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        manager.close();
+    }
+}

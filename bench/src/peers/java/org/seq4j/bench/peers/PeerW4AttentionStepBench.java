@@ -1,0 +1,57 @@
+// W4 on the peer: one training step of the book's AttentionSeq2seq on the date set's sizes (V=59, D=16, H=256,
+// N=128, Tenc=29, Tdec=10; forward + backward + clip by global norm 5.0 + Adam) on PyTorch 2.7.1 CPU through
+// DJL, 2 threads. Pairs with seq4j's W4AttentionStepBench.step (same method name, backend=pytorch).
+package org.seq4j.bench.peers;
+
+import ai.djl.ndarray.NDArray;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true",
+        "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_threads=2", "-Dai.djl.pytorch.num_interop_threads=1"})
+public class PeerW4AttentionStepBench {
+    /** The date set: 29-char questions, 11-char answers "_YYYY-MM-DD" (decoder input and target 10 each). */
+    static final int V = 59, T_ENC = 29, T_DEC = 10, D = 16, H = 256, N = 128;
+
+    @Param({"pytorch"})
+    public String backend;
+
+    private PeerAttentionSeq2seq model;
+    private NDArray xs, ts; // (N, Tenc), (N, Tdec + 1)
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        model = new PeerAttentionSeq2seq(V, D, H, PeerOps.SEED);
+        var random = new SplittableRandom(PeerOps.SEED + 1);
+        xs = PeerOps.ids(model.manager(), random, V, N, T_ENC);
+        ts = PeerOps.ids(model.manager(), random, V, N, T_DEC + 1);
+    }
+
+    @Benchmark
+    public float step() {
+        return model.trainStep(xs, ts).loss();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        model.close();
+    }
+}
