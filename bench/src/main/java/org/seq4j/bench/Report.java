@@ -32,7 +32,8 @@ import org.seq4j.backend.Backends;
 public final class Report {
 
     /** One JMH result: benchmark method, its parameters, score with error and unit. */
-    record Row(String benchmark, Map<String, String> params, double score, double error, String unit, String jdk) {
+    record Row(String benchmark, Map<String, String> params, double score, double error, String unit, String jdk,
+               double allocBytesPerOp) {
         String paramsWithout(String key) {
             Map<String, String> p = new TreeMap<>(params);
             p.remove(key);
@@ -41,7 +42,7 @@ public final class Report {
     }
 
     public static void main(String[] args) throws IOException {
-        String section = null, command = null, cFile = null;
+        String section = null, command = null, cFile = null, numpyFile = null, scalingPng = null;
         Path out = Path.of("bench/RESULTS.md");
         List<Path> jsons = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -50,6 +51,8 @@ public final class Report {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--command" -> command = args[++i];
                 case "--c" -> cFile = args[++i];
+                case "--numpy" -> numpyFile = args[++i];
+                case "--scaling-png" -> scalingPng = args[++i];
                 default -> jsons.add(Path.of(args[i]));
             }
         }
@@ -60,7 +63,13 @@ public final class Report {
         for (Path p : jsons) {
             rows.addAll(read(p));
         }
-        String md = render(section, command, rows, cFile == null ? List.of() : Files.readAllLines(Path.of(cFile)));
+        List<String> numpy = numpyFile == null ? List.of() : Files.readAllLines(Path.of(numpyFile));
+        String md = render(section, command, rows, cFile == null ? List.of() : Files.readAllLines(Path.of(cFile)), numpy);
+        if (scalingPng != null) {
+            ScalingChart.write(rows, Path.of(scalingPng));
+            md = md.replace("<!-- END " + section + " -->", "\n![W2 scaling](" + Path.of(out.toAbsolutePath().getParent()
+                    .relativize(Path.of(scalingPng).toAbsolutePath()).toString()) + ")\n<!-- END " + section + " -->");
+        }
         replaceSection(out, section, md);
         System.out.print(md);
     }
@@ -80,13 +89,17 @@ public final class Report {
             double err = pm.get("scoreError").isJsonPrimitive() && !pm.get("scoreError").getAsString().equals("NaN")
                     ? pm.get("scoreError").getAsDouble() : Double.NaN;
             String bench = o.get("benchmark").getAsString().replace("org.seq4j.bench.", "");
+            double alloc = Double.NaN;
+            if (o.has("secondaryMetrics") && o.getAsJsonObject("secondaryMetrics").has("gc.alloc.rate.norm")) {
+                alloc = o.getAsJsonObject("secondaryMetrics").getAsJsonObject("gc.alloc.rate.norm").get("score").getAsDouble();
+            }
             rows.add(new Row(bench, params, pm.get("score").getAsDouble(), err, pm.get("scoreUnit").getAsString(),
-                    o.get("jdkVersion").getAsString() + " " + o.get("vmName").getAsString()));
+                    o.get("jdkVersion").getAsString() + " " + o.get("vmName").getAsString(), alloc));
         }
         return rows;
     }
 
-    static String render(String section, String command, List<Row> rows, List<String> cLines) {
+    static String render(String section, String command, List<Row> rows, List<String> cLines, List<String> numpy) {
         StringBuilder sb = new StringBuilder();
         sb.append("<!-- BEGIN ").append(section).append(" -->\n");
         sb.append("### ").append(section).append(" (generated ").append(LocalDate.now()).append(")\n\n");
@@ -119,8 +132,43 @@ public final class Report {
                         ffm == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * ffm / cGflops)));
             }
         }
+        if (!numpy.isEmpty()) {
+            sb.append("\nThe book's own numpy code on the same workloads (bench/peers/numpy_book.py, median of its repeats), ")
+                    .append("and seq4j's openblas time over it:\n\n");
+            sb.append("| workload | sizes | book numpy ms | seq4j openblas ms | seq4j / numpy |\n|---|---|---:|---:|---:|\n");
+            for (String line : numpy) {
+                if (!line.startsWith("{")) {
+                    continue;
+                }
+                JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+                String w = o.get("workload").getAsString();
+                double ms = o.get("median_ms").getAsDouble();
+                Double ours = rows.stream().filter(r -> r.benchmark().startsWith(w) && !r.benchmark().endsWith("gemmsOnly")
+                                && "openblas".equals(r.params().get("backend")) && defaultSizes(r))
+                        .map(Report::millis).findFirst().orElse(null);
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %s | %s |%n", w, o.get("sizes"), ms,
+                        ours == null ? "-" : String.format(Locale.ROOT, "%.3f", ours),
+                        ours == null ? "-" : String.format(Locale.ROOT, "%.2f", ours / ms)));
+            }
+        }
         sb.append("<!-- END ").append(section).append(" -->\n");
         return sb.toString();
+    }
+
+    /** A W2 row at the default H = 650, T = 35 (other workloads have no size parameters). */
+    private static boolean defaultSizes(Row r) {
+        return r.params().getOrDefault("h", "650").equals("650") && r.params().getOrDefault("t", "35").equals("35");
+    }
+
+    /** The score in milliseconds per operation. */
+    static double millis(Row r) {
+        return r.score() * switch (r.unit()) {
+            case "ms/op" -> 1.0;
+            case "us/op" -> 1e-3;
+            case "ns/op" -> 1e-6;
+            case "s/op" -> 1e3;
+            default -> Double.NaN;
+        };
     }
 
     private static String derived(Row r, List<Row> all) {
@@ -130,29 +178,44 @@ public final class Report {
             parts.add(String.format(Locale.ROOT, "%.1f GFLOP/s", g));
         }
         String backend = r.params().get("backend");
-        if (backend != null && !backend.equals("java")) {
+        if (backend != null && !backend.equals("java") && !backend.equals("pytorch")) {
             all.stream().filter(o -> o.benchmark().equals(r.benchmark()) && "java".equals(o.params().get("backend"))
-                            && o.paramsWithout("backend").equals(r.paramsWithout("backend")) && o.unit().equals(r.unit()))
+                            && o.paramsWithout("backend").equals(r.paramsWithout("backend")))
                     .findFirst()
-                    .ifPresent(j -> parts.add(String.format(Locale.ROOT, "%.1fx faster than java", j.score() / r.score())));
+                    .ifPresent(j -> parts.add(String.format(Locale.ROOT, "%.1fx faster than java", millis(j) / millis(r))));
+            // the same workload on PyTorch through DJL, from the same run: seq4j time / peer time
+            all.stream().filter(o -> o.benchmark().equals("Peer" + r.benchmark())
+                            && o.paramsWithout("backend").equals(r.paramsWithout("backend")))
+                    .findFirst()
+                    .ifPresent(p -> parts.add(String.format(Locale.ROOT, "%.2fx the time of pytorch", millis(r) / millis(p))));
+            // a training step against its own GEMMs replayed alone
+            if (r.benchmark().endsWith(".step")) {
+                String gemmsOnly = r.benchmark().replace(".step", ".gemmsOnly");
+                all.stream().filter(o -> o.benchmark().equals(gemmsOnly) && o.params().equals(r.params()))
+                        .findFirst()
+                        .ifPresent(o -> parts.add(String.format(Locale.ROOT, "%.2fx its GEMMs alone", millis(r) / millis(o))));
+            }
+        }
+        if (!Double.isNaN(r.allocBytesPerOp())) {
+            parts.add(String.format(Locale.ROOT, "%.0f B/op allocated", r.allocBytesPerOp()));
         }
         return String.join(", ", parts);
     }
 
-    /** GFLOP/s of a GemmBench row, from its mnk parameter and its time per call. */
+    /** GFLOP/s of a GemmBench row (2mnk) or a W2 LSTM step (Workloads.lstmStepFlops, N = 64, D = H). */
     static Double gflops(Row r) {
-        String mnk = r.params().get("mnk");
-        if (mnk == null || !r.benchmark().startsWith("GemmBench")) {
+        double flops;
+        if (r.benchmark().startsWith("GemmBench") && r.params().containsKey("mnk")) {
+            int[] d = Fixtures.dims(r.params().get("mnk"));
+            flops = 2.0 * d[0] * d[1] * d[2];
+        } else if (r.benchmark().contains("W2LstmStepBench")) {
+            int h = Integer.parseInt(r.params().getOrDefault("h", "650"));
+            int t = Integer.parseInt(r.params().getOrDefault("t", "35"));
+            flops = Workloads.lstmStepFlops(t, W2LstmStepBench.N, h, h);
+        } else {
             return null;
         }
-        int[] d = Fixtures.dims(mnk);
-        double seconds = r.score() * switch (r.unit()) {
-            case "us/op" -> 1e-6;
-            case "ms/op" -> 1e-3;
-            case "ns/op" -> 1e-9;
-            default -> Double.NaN;
-        };
-        return 2.0 * d[0] * d[1] * d[2] / seconds / 1e9;
+        return flops / (millis(r) * 1e-3) / 1e9;
     }
 
     private static String paramString(Map<String, String> params) {
