@@ -1,21 +1,29 @@
 /*
- * seq4j_cpu.c - the C kernels of seq4j_cpu.h: fused, single-pass, auto-vectorised loops.
+ * seq4j_cpu.c - the C kernels of seq4j_cpu.h: fused, single-pass, auto-vectorised loops, run on all cores.
  *
  * What this is: the CPU half of the kernel set that BLAS does not cover, one function per Backend
- * method, called from Java through FFM. What it is not: argument checking (Java did that) or GEMM
- * (OpenBLAS does that). The maths of every kernel is stated in seq4j_cpu.h and in JavaBackend, the
- * reference these loops are tested against.
+ * method, called from Java through FFM, plus the threading of all CPU work, GEMM included. What it is
+ * not: argument checking (Java did that). The maths of every kernel is stated in seq4j_cpu.h and in
+ * JavaBackend, the reference these loops are tested against.
  *
  * Speed comes from (1) one pass per kernel (e.g. the four LSTM gates, the cell and the hidden state
  * in one loop), (2) a branch-free exp that the compiler vectorises (libm's expf does not vectorise
- * without -ffast-math), and (3) each hot loop compiled twice, for x86-64-v3 (AVX2 + FMA) and for the
- * x86-64 baseline, selected once by the dynamic loader through GCC's target_clones (ifunc).
+ * without -ffast-math), (3) each hot loop compiled twice, for x86-64-v3 (AVX2 + FMA) and for the
+ * x86-64 baseline, selected once by the dynamic loader through GCC's target_clones (ifunc), and (4) one
+ * thread pool for all parallel work, described under "threads".
  */
+#define _GNU_SOURCE
 #include "seq4j_cpu.h"
 
+#include <linux/futex.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #define API __attribute__((visibility("default")))
 #if defined(__x86_64__) && !defined(SEQ4J_NO_CLONES)
@@ -67,6 +75,175 @@ INLINE float s4_tanhf(float x) {
     return ax < 0.625f ? small : large;
 }
 
+
+/* ---- threads ------------------------------------------------------------------------------------- */
+/*
+ * One pool for all parallel CPU work of seq4j, GEMM included. OpenBLAS is set to one thread and every
+ * kernel here, and every GEMM (seq4j_sgemm), splits its output into one contiguous part per thread; the
+ * calling thread does part 0. Why not OpenBLAS's own threads plus ours: two pools spinning on the same
+ * cores slow each other down by orders of magnitude (measured on 2 cores), and a training step calls
+ * dozens of kernels back to back, so the workers must spin between calls to answer in well under a
+ * microsecond. With a single pool there is nobody to spin against. Workers spin for SPIN_NS after their
+ * last part, then sleep on a futex until the next job.
+ *
+ * Jobs are not reentrant: a call arriving while a job runs (another Java thread, or a kernel calling a
+ * kernel) runs serially on its own thread instead of waiting.
+ */
+typedef void (*part_fn)(const void *args, int64_t begin, int64_t end);
+
+#define MAX_THREADS 64
+#define SPIN_NS 200000
+
+static struct {
+    int threads; /* including the caller; 1 = serial */
+    pthread_t workers[MAX_THREADS];
+    _Atomic uint32_t generation; /* bumped once per job; workers wait for it to change */
+    uint32_t start_generation;   /* the generation when the current workers were created */
+    _Atomic int pending;         /* worker parts of the current job not finished yet */
+    _Atomic int sleepers;
+    _Atomic int stop;
+    atomic_flag busy;
+    pthread_mutex_t config; /* serialises seq4j_set_num_threads */
+    /* the current job, written before generation is bumped */
+    part_fn fn;
+    const void *args;
+    int64_t total, align;
+    int parts;
+} pool = {.threads = 1, .busy = ATOMIC_FLAG_INIT, .config = PTHREAD_MUTEX_INITIALIZER};
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* part p of `parts` of [0, total), boundaries on multiples of align */
+static void part_range(int64_t total, int64_t align, int parts, int p, int64_t *begin, int64_t *end) {
+    int64_t blocks = (total + align - 1) / align;
+    *begin = blocks * p / parts * align;
+    *end = p == parts - 1 ? total : blocks * (p + 1) / parts * align;
+    if (*begin > total) *begin = total;
+    if (*end > total) *end = total;
+}
+
+static void run_part(int p) {
+    int64_t begin, end;
+    part_range(pool.total, pool.align, pool.parts, p, &begin, &end);
+    if (begin < end) pool.fn(pool.args, begin, end);
+}
+
+/*
+ * A worker waits for the generation to move past the last one it took, snapshots the job, and checks
+ * that the generation did not move again while it read (a worker outside the last job's parts can lag
+ * behind and see the next job being written); then it runs its part, if the job has one for it. A
+ * worker inside a job's parts can never lag: the caller waits for it before publishing the next job.
+ */
+static void *worker_main(void *arg) {
+    int id = (int) (intptr_t) arg;
+    uint32_t seen = pool.start_generation; /* read before this thread existed: no job can be missed */
+    for (;;) {
+        uint32_t g;
+        int64_t spin_start = now_ns();
+        int checks = 0;
+        while ((g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen) {
+            if (atomic_load_explicit(&pool.stop, memory_order_relaxed)) return NULL;
+            cpu_relax();
+            if ((++checks & 255) == 0 && now_ns() - spin_start > SPIN_NS) {
+                atomic_fetch_add(&pool.sleepers, 1);
+                /* returns at once if generation is no longer `seen`, so no wake-up is lost */
+                syscall(SYS_futex, &pool.generation, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+                atomic_fetch_sub(&pool.sleepers, 1);
+                spin_start = now_ns();
+            }
+        }
+        if (atomic_load(&pool.stop)) return NULL;
+        part_fn fn = pool.fn;
+        const void *args = pool.args;
+        int64_t total = pool.total, align = pool.align;
+        int parts = pool.parts;
+        if (atomic_load_explicit(&pool.generation, memory_order_acquire) != g) continue; /* a newer job: take that */
+        seen = g;
+        if (id < parts) {
+            int64_t begin, end;
+            part_range(total, align, parts, id, &begin, &end);
+            if (begin < end) fn(args, begin, end);
+            atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+        }
+    }
+}
+
+/*
+ * Runs fn over [0, total) in up to `threads` contiguous parts of at least `grain` items (so that a part
+ * is worth waking a thread for), with part boundaries on multiples of `align`; returns when all are done.
+ */
+static void parallel_for(int64_t total, int64_t grain, int64_t align, part_fn fn, const void *args) {
+    int64_t by_grain = grain > 0 ? total / grain : total;
+    int parts = pool.threads < by_grain ? pool.threads : (int) (by_grain > 0 ? by_grain : 1);
+    if (parts <= 1 || atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) {
+        if (total > 0) fn(args, 0, total);
+        return;
+    }
+    pool.fn = fn;
+    pool.args = args;
+    pool.total = total;
+    pool.align = align > 0 ? align : 1;
+    pool.parts = parts;
+    atomic_store_explicit(&pool.pending, parts - 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&pool.generation, 1, memory_order_seq_cst);
+    if (atomic_load(&pool.sleepers) > 0) {
+        syscall(SYS_futex, &pool.generation, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    }
+    run_part(0);
+    while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) cpu_relax();
+    atomic_flag_clear_explicit(&pool.busy, memory_order_release);
+}
+
+static void stop_workers(void) {
+    atomic_store(&pool.stop, 1);
+    atomic_fetch_add(&pool.generation, 1);
+    syscall(SYS_futex, &pool.generation, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    for (int i = 1; i < pool.threads; i++) pthread_join(pool.workers[i], NULL);
+    atomic_store(&pool.stop, 0);
+    pool.threads = 1;
+}
+
+API int seq4j_set_num_threads(int threads) {
+    if (threads < 1) threads = 1;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    pthread_mutex_lock(&pool.config);
+    while (atomic_flag_test_and_set(&pool.busy)) cpu_relax(); /* no job may run while workers change */
+    stop_workers();
+    pool.start_generation = atomic_load(&pool.generation);
+    int started = 1;
+    for (int i = 1; i < threads; i++) {
+        if (pthread_create(&pool.workers[i], NULL, worker_main, (void *) (intptr_t) i) != 0) break;
+        started++;
+    }
+    pool.threads = started;
+    atomic_flag_clear(&pool.busy);
+    pthread_mutex_unlock(&pool.config);
+    return started;
+}
+
+API int seq4j_get_num_threads(void) {
+    return pool.threads;
+}
+
+/* rows of w items each: a part should hold at least ~32K items (about 10 us of simple work) */
+static int64_t row_grain(int64_t w) {
+    int64_t g = 32768 / (w > 0 ? w : 1);
+    return g > 1 ? g : 1;
+}
+
+#define ELEMENT_GRAIN 32768
+#define ELEMENT_ALIGN 16 /* 64 bytes of floats: parts never share a cache line */
+
 /* ---- library ------------------------------------------------------------------------------------ */
 
 API const char *seq4j_cpu_info(void) {
@@ -80,26 +257,138 @@ API const char *seq4j_cpu_info(void) {
 #endif
 }
 
+/* ---- GEMM through the pool ---------------------------------------------------------------------- */
+
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
+                         float *, int);
+typedef void (*sgemv_fn)(int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
+static sgemm_fn blas_sgemm;
+static sgemv_fn blas_sgemv;
+
+enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+
+API void seq4j_set_blas(void *cblas_sgemm, void *cblas_sgemv) {
+    blas_sgemm = (sgemm_fn) cblas_sgemm;
+    blas_sgemv = (sgemv_fn) cblas_sgemv;
+}
+
+struct gemm_args {
+    int ta, tb, m, n, k, lda, ldb, ldc, split_rows;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+};
+
+/* rows [begin, end) of C (split_rows), or its columns [begin, end): the matching rows of op(A) or columns of op(B) */
+static void gemm_part(const void *p, int64_t begin, int64_t end) {
+    const struct gemm_args *g = p;
+    int w = (int) (end - begin);
+    if (g->split_rows) {
+        const float *a = g->ta == TRANS ? g->a + begin : g->a + begin * g->lda;
+        blas_sgemm(ROW_MAJOR, g->ta, g->tb, w, g->n, g->k, g->alpha, a, g->lda, g->b, g->ldb, g->beta,
+                   g->c + begin * g->ldc, g->ldc);
+    } else {
+        const float *b = g->tb == TRANS ? g->b + begin * g->ldb : g->b + begin;
+        blas_sgemm(ROW_MAJOR, g->ta, g->tb, g->m, w, g->k, g->alpha, g->a, g->lda, b, g->ldb, g->beta, g->c + begin,
+                   g->ldc);
+    }
+}
+
+API void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                     const float *b, int ldb, float beta, float *c, int ldc) {
+    struct gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, m >= n, alpha, beta, a, b, c};
+    /* a part should be at least ~1 MFLOP (tens of microseconds), or splitting costs more than it gains */
+    double other = g.split_rows ? n : m;
+    int64_t grain = (int64_t) (1e6 / (2.0 * other * (k > 0 ? k : 1))) + 1;
+    parallel_for(g.split_rows ? m : n, grain, g.split_rows ? 4 : 16, gemm_part, &g);
+}
+
+struct gemv_args {
+    int trans, rows, cols, lda, incx;
+    float alpha, beta;
+    const float *a, *x;
+    float *y;
+};
+
+/* outputs [begin, end) of y = op(A) x: rows of A as stored (no transpose) or its columns (transposed) */
+static void gemv_part(const void *p, int64_t begin, int64_t end) {
+    const struct gemv_args *g = p;
+    int w = (int) (end - begin);
+    if (g->trans == TRANS) {
+        blas_sgemv(ROW_MAJOR, TRANS, g->rows, w, g->alpha, g->a + begin, g->lda, g->x, g->incx, g->beta, g->y + begin, 1);
+    } else {
+        blas_sgemv(ROW_MAJOR, NO_TRANS, w, g->cols, g->alpha, g->a + begin * g->lda, g->lda, g->x, g->incx, g->beta,
+                   g->y + begin, 1);
+    }
+}
+
+API void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx,
+                     float beta, float *y) {
+    struct gemv_args g = {trans, rows, cols, lda, incx, alpha, beta, a, x, y};
+    int64_t outputs = trans == TRANS ? cols : rows, inner = trans == TRANS ? rows : cols;
+    parallel_for(outputs, 65536 / (inner > 0 ? inner : 1) + 1, 16, gemv_part, &g);
+}
+
 /* ---- elementwise -------------------------------------------------------------------------------- */
 
-API HOT void seq4j_fill_f32(float *x, int64_t n, float value) {
-    for (int64_t i = 0; i < n; i++) x[i] = value;
+/* Arguments of the flat kernels: outputs y*, inputs x*, scalars s*; each kernel's comment says which. */
+struct ew_args {
+    float *y, *y2, *y3;
+    const float *x, *x2;
+    int32_t *iy;
+    float s0, s1, s2, s3;
+    int32_t i0;
+    uint64_t u0;
+};
+
+static HOT void fill_f32_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) a->y[i] = a->s0;
 }
 
-API HOT void seq4j_fill_i32(int32_t *x, int64_t n, int32_t value) {
-    for (int64_t i = 0; i < n; i++) x[i] = value;
+API void seq4j_fill_f32(float *x, int64_t n, float value) {
+    struct ew_args a = {.y = x, .s0 = value};
+    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, fill_f32_part, &a);
 }
 
-API HOT void seq4j_scale(float *x, int64_t n, float alpha) {
-    for (int64_t i = 0; i < n; i++) x[i] *= alpha;
+static HOT void fill_i32_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) a->iy[i] = a->i0;
 }
 
-API HOT void seq4j_axpy(float *y, const float *x, int64_t n, float alpha) {
-    for (int64_t i = 0; i < n; i++) y[i] += alpha * x[i];
+API void seq4j_fill_i32(int32_t *x, int64_t n, int32_t value) {
+    struct ew_args a = {.iy = x, .i0 = value};
+    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, fill_i32_part, &a);
 }
 
-API HOT void seq4j_mul(float *out, const float *a, const float *b, int64_t n) {
-    for (int64_t i = 0; i < n; i++) out[i] = a[i] * b[i];
+static HOT void scale_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) a->y[i] *= a->s0;
+}
+
+API void seq4j_scale(float *x, int64_t n, float alpha) {
+    struct ew_args a = {.y = x, .s0 = alpha};
+    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, scale_part, &a);
+}
+
+static HOT void axpy_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) a->y[i] += a->s0 * a->x[i];
+}
+
+API void seq4j_axpy(float *y, const float *x, int64_t n, float alpha) {
+    struct ew_args a = {.y = y, .x = x, .s0 = alpha};
+    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, axpy_part, &a);
+}
+
+static HOT void mul_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) a->y[i] = a->x[i] * a->x2[i];
+}
+
+API void seq4j_mul(float *out, const float *a, const float *b, int64_t n) {
+    struct ew_args args = {.y = out, .x = a, .x2 = b};
+    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, mul_part, &args);
 }
 
 API void seq4j_swap_axes01(int32_t *out, const int32_t *in, int n, int t, int f) {
@@ -128,47 +417,95 @@ API void seq4j_split_columns(float *da, float *db, const float *dout, int m, int
 
 /* ---- bias and row sums -------------------------------------------------------------------------- */
 
-API HOT void seq4j_add_bias(float *y, const float *b, int m, int n) {
-    for (int r = 0; r < m; r++) {
-        float *row = y + (size_t) r * n;
-        for (int j = 0; j < n; j++) row[j] += b[j];
+/* Arguments of the row-wise kernels: outputs y*, inputs x*, ids, scalar s0, dimensions; each says which. */
+struct rows_args {
+    float *y, *y2;
+    const float *x, *x2, *x3, *x4, *x5;
+    const int32_t *ids;
+    float s0;
+    int m, n, t, h;
+};
+
+/* rows [b, e) of y (m, n) += x (n) */
+static HOT void add_bias_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
+    for (int64_t r = b; r < e; r++) {
+        float *row = a->y + r * a->n;
+        for (int j = 0; j < a->n; j++) row[j] += a->x[j];
     }
 }
 
-API HOT void seq4j_sum_rows(float *out, const float *x, float beta, int m, int n) {
-    /* column blocks of 512 with double accumulators: exact enough for thousands of rows */
+API void seq4j_add_bias(float *y, const float *b, int m, int n) {
+    struct rows_args a = {.y = y, .x = b, .n = n};
+    parallel_for(m, row_grain(n), 1, add_bias_part, &a);
+}
+
+/* columns [b, e): y[j] = s0 y[j] + sum over the m rows of x[:, j], in column blocks with double accumulators */
+static HOT void sum_rows_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
     enum { BLOCK = 512 };
     double acc[BLOCK];
-    for (int j0 = 0; j0 < n; j0 += BLOCK) {
-        int w = n - j0 < BLOCK ? n - j0 : BLOCK;
+    for (int64_t j0 = b; j0 < e; j0 += BLOCK) {
+        int w = e - j0 < BLOCK ? (int) (e - j0) : BLOCK;
         for (int j = 0; j < w; j++) acc[j] = 0.0;
-        for (int r = 0; r < m; r++) {
-            const float *row = x + (size_t) r * n + j0;
+        for (int r = 0; r < a->m; r++) {
+            const float *row = a->x + (size_t) r * a->n + j0;
             for (int j = 0; j < w; j++) acc[j] += row[j];
         }
         for (int j = 0; j < w; j++) {
-            double old = beta == 0.0f ? 0.0 : (double) beta * out[j0 + j];
-            out[j0 + j] = (float) (old + acc[j]);
+            double old = a->s0 == 0.0f ? 0.0 : (double) a->s0 * a->y[j0 + j];
+            a->y[j0 + j] = (float) (old + acc[j]);
         }
     }
+}
+
+API void seq4j_sum_rows(float *out, const float *x, float beta, int m, int n) {
+    struct rows_args a = {.y = out, .x = x, .s0 = beta, .m = m, .n = n};
+    parallel_for(n, row_grain(m), ELEMENT_ALIGN, sum_rows_part, &a);
 }
 
 /* ---- activations -------------------------------------------------------------------------------- */
 
-API HOT void seq4j_sigmoid_forward(float *y, const float *x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = s4_sigmoid(x[i]);
+static HOT void sigmoid_forward_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) a->y[i] = s4_sigmoid(a->x[i]);
 }
 
-API HOT void seq4j_sigmoid_backward(float *dx, const float *y, const float *dy, int64_t n) {
-    for (int64_t i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+API void seq4j_sigmoid_forward(float *y, const float *x, int64_t n) {
+    struct ew_args a = {.y = y, .x = x};
+    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, sigmoid_forward_part, &a);
 }
 
-API HOT void seq4j_tanh_forward(float *y, const float *x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = s4_tanhf(x[i]);
+/* y = dx, x = y (the activations), x2 = dy */
+static HOT void sigmoid_backward_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) a->y[i] = a->x2[i] * a->x[i] * (1.0f - a->x[i]);
 }
 
-API HOT void seq4j_tanh_backward(float *dx, const float *y, const float *dy, int64_t n) {
-    for (int64_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+API void seq4j_sigmoid_backward(float *dx, const float *y, const float *dy, int64_t n) {
+    struct ew_args a = {.y = dx, .x = y, .x2 = dy};
+    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, sigmoid_backward_part, &a);
+}
+
+static HOT void tanh_forward_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) a->y[i] = s4_tanhf(a->x[i]);
+}
+
+API void seq4j_tanh_forward(float *y, const float *x, int64_t n) {
+    struct ew_args a = {.y = y, .x = x};
+    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, tanh_forward_part, &a);
+}
+
+/* y = dx, x = y (the activations), x2 = dy */
+static HOT void tanh_backward_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) a->y[i] = a->x2[i] * (1.0f - a->x[i] * a->x[i]);
+}
+
+API void seq4j_tanh_backward(float *dx, const float *y, const float *dy, int64_t n) {
+    struct ew_args a = {.y = dx, .x = y, .x2 = dy};
+    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, tanh_backward_part, &a);
 }
 
 /* y (v) = softmax(x (v)) for one row; returns log(sum(exp(x - max))) and the max, for cross-entropy */
@@ -187,19 +524,34 @@ INLINE void softmax_row(float *y, const float *x, int v, float *max_out, float *
     *logsum_out = logf(sum);
 }
 
-API HOT void seq4j_softmax_forward(float *y, const float *x, int m, int v) {
+/* rows [b, e): y = softmax(x), n = v */
+static HOT void softmax_forward_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
     float max, logsum;
-    for (int r = 0; r < m; r++) softmax_row(y + (size_t) r * v, x + (size_t) r * v, v, &max, &logsum);
+    for (int64_t r = b; r < e; r++) softmax_row(a->y + r * a->n, a->x + r * a->n, a->n, &max, &logsum);
 }
 
-API HOT void seq4j_softmax_backward(float *dx, const float *y, const float *dy, int m, int v) {
-    for (int r = 0; r < m; r++) {
-        const float *yr = y + (size_t) r * v, *dyr = dy + (size_t) r * v;
-        float *dxr = dx + (size_t) r * v;
+API void seq4j_softmax_forward(float *y, const float *x, int m, int v) {
+    struct rows_args a = {.y = y, .x = x, .n = v};
+    parallel_for(m, row_grain(4 * (int64_t) v), 1, softmax_forward_part, &a);
+}
+
+/* rows [b, e): y = dx, x = y (the probabilities), x2 = dy, n = v */
+static HOT void softmax_backward_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
+    int v = a->n;
+    for (int64_t r = b; r < e; r++) {
+        const float *yr = a->x + r * v, *dyr = a->x2 + r * v;
+        float *dxr = a->y + r * v;
         float dot = 0.0f;
         for (int j = 0; j < v; j++) dot += yr[j] * dyr[j];
         for (int j = 0; j < v; j++) dxr[j] = yr[j] * (dyr[j] - dot);
     }
+}
+
+API void seq4j_softmax_backward(float *dx, const float *y, const float *dy, int m, int v) {
+    struct rows_args a = {.y = dx, .x = y, .x2 = dy, .n = v};
+    parallel_for(m, row_grain(v), 1, softmax_backward_part, &a);
 }
 
 /* ---- LSTM cell ---------------------------------------------------------------------------------- */
@@ -220,12 +572,21 @@ INLINE void lstm_row_forward(float *restrict f, float *restrict g, float *restri
     }
 }
 
-API HOT void seq4j_lstm_cell_forward(float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h) {
-    for (int r = 0; r < n; r++) {
-        float *f = gates + (size_t) r * 4 * h;
+/* rows [b, e): y = h_next, y2 = c_next, x = gates (written over with the activations), x2 = c_prev */
+static HOT void lstm_forward_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
+    size_t h = (size_t) a->h;
+    for (int64_t r = b; r < e; r++) {
+        float *f = (float *) a->x + (size_t) r * 4 * h;
         size_t k = (size_t) r * h;
-        lstm_row_forward(f, f + h, f + 2 * (size_t) h, f + 3 * (size_t) h, h_next + k, c_next + k, c_prev + k, h);
+        lstm_row_forward(f, f + h, f + 2 * h, f + 3 * h, a->y + k, a->y2 + k, a->x2 + k, a->h);
     }
+}
+
+API void seq4j_lstm_cell_forward(float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h) {
+    struct rows_args a = {.y = h_next, .y2 = c_next, .x = gates, .x2 = c_prev, .h = h};
+    /* five exps a row element: a part of a few thousand elements is already worth a thread */
+    parallel_for(n, row_grain(16 * (int64_t) h), 1, lstm_forward_part, &a);
 }
 
 /* forward: c = f c_prev + g i, h = o tanh(c). With ds = dL/dc through both paths:
@@ -248,93 +609,224 @@ INLINE void lstm_row_backward(float *restrict df, float *restrict dg, float *res
     }
 }
 
-API HOT void seq4j_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next,
-                                      const float *c_prev, const float *dh_next, const float *dc_next, int n, int h) {
-    for (int r = 0; r < n; r++) {
-        const float *f = gates + (size_t) r * 4 * h;
-        float *d = dA + (size_t) r * 4 * h;
-        size_t k = (size_t) r * h, h1 = (size_t) h;
-        lstm_row_backward(d, d + h1, d + 2 * h1, d + 3 * h1, dc_prev + k, f, f + h1, f + 2 * h1, f + 3 * h1,
-                          c_next + k, c_prev + k, dh_next + k, dc_next + k, h);
+/* rows [b, e): y = dA, y2 = dc_prev, x = gates, x2 = c_next, x3 = c_prev, x4 = dh_next, x5 = dc_next */
+static HOT void lstm_backward_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
+    size_t h = (size_t) a->h;
+    for (int64_t r = b; r < e; r++) {
+        const float *f = a->x + (size_t) r * 4 * h;
+        float *d = a->y + (size_t) r * 4 * h;
+        size_t k = (size_t) r * h;
+        lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->y2 + k, f, f + h, f + 2 * h, f + 3 * h, a->x2 + k,
+                          a->x3 + k, a->x4 + k, a->x5 + k, a->h);
     }
+}
+
+API void seq4j_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next,
+                                  const float *c_prev, const float *dh_next, const float *dc_next, int n, int h) {
+    struct rows_args a = {.y = dA, .y2 = dc_prev, .x = gates, .x2 = c_next, .x3 = c_prev, .x4 = dh_next,
+                          .x5 = dc_next, .h = h};
+    parallel_for(n, row_grain(8 * (int64_t) h), 1, lstm_backward_part, &a);
 }
 
 /* ---- embedding ---------------------------------------------------------------------------------- */
 
+/* rows [b, e): y = out (m, d), x = W (v, d), n = d */
+static void embedding_forward_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
+    size_t d = (size_t) a->n;
+    for (int64_t r = b; r < e; r++) memcpy(a->y + r * d, a->x + (size_t) a->ids[r] * d, d * sizeof(float));
+}
+
 API void seq4j_embedding_forward(float *out, const float *W, const int32_t *ids, int m, int d) {
-    for (int r = 0; r < m; r++) memcpy(out + (size_t) r * d, W + (size_t) ids[r] * d, (size_t) d * sizeof *W);
+    struct rows_args a = {.y = out, .x = W, .ids = ids, .n = d};
+    parallel_for(m, row_grain(d) * 4, 1, embedding_forward_part, &a);
 }
 
-API HOT void seq4j_embedding_backward(float *dW, const int32_t *ids, const float *dout, int m, int d) {
-    for (int r = 0; r < m; r++) {
-        float *row = dW + (size_t) ids[r] * d;
-        const float *src = dout + (size_t) r * d;
-        for (int j = 0; j < d; j++) row[j] += src[j];
+/* columns [b, e) of every row: y = dW (v, d), x = dout (m, d), n = d. Threads own disjoint columns of
+ * dW, so duplicate ids never race and rows are summed in the order of the ids, as in the reference. */
+static HOT void embedding_backward_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
+    size_t d = (size_t) a->n;
+    for (int r = 0; r < a->m; r++) {
+        float *row = a->y + (size_t) a->ids[r] * d;
+        const float *src = a->x + (size_t) r * d;
+        for (int64_t j = b; j < e; j++) row[j] += src[j];
     }
 }
 
-/* ---- losses ------------------------------------------------------------------------------------- */
+API void seq4j_embedding_backward(float *dW, const int32_t *ids, const float *dout, int m, int d) {
+    struct rows_args a = {.y = dW, .ids = ids, .x = dout, .m = m, .n = d};
+    int64_t grain = row_grain(m);
+    parallel_for(d, grain < 64 ? 64 : grain, ELEMENT_ALIGN, embedding_backward_part, &a);
+}
 
-API HOT void seq4j_softmax_xent_forward(float *probs, float *loss, const float *logits, const int32_t *labels,
-                                        int m, int v) {
+/* ---- losses and reductions ---------------------------------------------------------------------- */
+/*
+ * Reductions give the same result whatever the number of threads: the data is cut into at most
+ * REDUCE_BLOCKS fixed blocks, each block's partial sum (in double) lands in its own slot, and the slots
+ * are added in block order at the end. Part boundaries fall on block boundaries (align = block size).
+ */
+#define REDUCE_BLOCKS 64
+
+struct reduce_args {
+    const float *x, *x2;
+    float *y;
+    const int32_t *labels;
+    int v;
+    int64_t block;
+    double sum[REDUCE_BLOCKS];
+    int count[REDUCE_BLOCKS];
+};
+
+static int64_t reduce_block(int64_t total) {
+    int64_t b = (total + REDUCE_BLOCKS - 1) / REDUCE_BLOCKS;
+    return b > 0 ? b : 1;
+}
+
+static double reduce_total(const struct reduce_args *a, int *count) {
     double total = 0.0;
-    int count = 0;
-    for (int r = 0; r < m; r++) {
-        const float *x = logits + (size_t) r * v;
-        int label = labels[r];
-        float x_label = label >= 0 ? x[label] : 0.0f; /* read before probs may overwrite logits */
-        float max, logsum;
-        softmax_row(probs + (size_t) r * v, x, v, &max, &logsum);
-        if (label != -1) {
-            total += (double) logsum - (double) (x_label - max);
-            count++;
-        }
+    int c = 0;
+    for (int i = 0; i < REDUCE_BLOCKS; i++) {
+        total += a->sum[i];
+        c += a->count[i];
     }
+    if (count) *count = c;
+    return total;
+}
+
+/* rows [b, e): y = probs, x = logits, labels; per block: the sum of -log p[label] and the number of valid rows */
+static HOT void xent_forward_part(const void *p, int64_t b, int64_t e) {
+    struct reduce_args *a = (struct reduce_args *) p;
+    for (int64_t b0 = b; b0 < e; b0 += a->block) {
+        int64_t b1 = b0 + a->block < e ? b0 + a->block : e;
+        double total = 0.0;
+        int count = 0;
+        for (int64_t r = b0; r < b1; r++) {
+            const float *x = a->x + r * a->v;
+            int label = a->labels[r];
+            float x_label = label >= 0 ? x[label] : 0.0f; /* read before probs may overwrite logits */
+            float max, logsum;
+            softmax_row(a->y + r * a->v, x, a->v, &max, &logsum);
+            if (label != -1) {
+                total += (double) logsum - (double) (x_label - max);
+                count++;
+            }
+        }
+        a->sum[b0 / a->block] = total;
+        a->count[b0 / a->block] = count;
+    }
+}
+
+API void seq4j_softmax_xent_forward(float *probs, float *loss, const float *logits, const int32_t *labels, int m,
+                                    int v) {
+    struct reduce_args a = {.x = logits, .y = probs, .labels = labels, .v = v, .block = reduce_block(m)};
+    int64_t grain = row_grain(4 * (int64_t) v);
+    parallel_for(m, grain > a.block ? grain : a.block, a.block, xent_forward_part, &a);
+    int count;
+    double total = reduce_total(&a, &count);
     loss[0] = (float) (total / (count > 0 ? count : 1));
 }
 
-API HOT void seq4j_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, float dloss,
-                                         int m, int v) {
-    int count = 0;
-    for (int r = 0; r < m; r++) count += labels[r] != -1;
-    float scale = dloss / (float) (count > 0 ? count : 1);
-    for (int r = 0; r < m; r++) {
-        const float *p = probs + (size_t) r * v;
-        float *d = dlogits + (size_t) r * v;
-        int label = labels[r];
+struct xent_backward_args {
+    float *dlogits;
+    const float *probs;
+    const int32_t *labels;
+    float scale;
+    int v;
+};
+
+static HOT void xent_backward_part(const void *p, int64_t b, int64_t e) {
+    const struct xent_backward_args *a = p;
+    int v = a->v;
+    for (int64_t r = b; r < e; r++) {
+        const float *pr = a->probs + r * v;
+        float *d = a->dlogits + r * v;
+        int label = a->labels[r];
         if (label == -1) {
             for (int j = 0; j < v; j++) d[j] = 0.0f;
             continue;
         }
-        for (int j = 0; j < v; j++) d[j] = p[j] * scale;
-        d[label] -= scale;
+        for (int j = 0; j < v; j++) d[j] = pr[j] * a->scale;
+        d[label] -= a->scale;
     }
 }
 
-API HOT void seq4j_mse_forward(float *loss, const float *y, const float *t, int64_t n, float scale) {
-    double lanes[8] = {0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (int k = 0; k < 8; k++) {
-            double d = (double) y[i + k] - t[i + k];
-            lanes[k] += d * d;
+API void seq4j_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, float dloss, int m,
+                                     int v) {
+    int count = 0;
+    for (int r = 0; r < m; r++) count += labels[r] != -1;
+    struct xent_backward_args a = {dlogits, probs, labels, dloss / (float) (count > 0 ? count : 1), v};
+    parallel_for(m, row_grain(v), 1, xent_backward_part, &a);
+}
+
+/* elements [b, e) by block: the sum of (x - x2)^2 (x2 = NULL: of x^2), in double with 8 lanes */
+static HOT void squares_part(const void *p, int64_t b, int64_t e) {
+    struct reduce_args *a = (struct reduce_args *) p;
+    for (int64_t b0 = b; b0 < e; b0 += a->block) {
+        int64_t b1 = b0 + a->block < e ? b0 + a->block : e;
+        double lanes[8] = {0};
+        int64_t i = b0;
+        if (a->x2) {
+            for (; i + 8 <= b1; i += 8) {
+                for (int k = 0; k < 8; k++) {
+                    double d = (double) a->x[i + k] - a->x2[i + k];
+                    lanes[k] += d * d;
+                }
+            }
+        } else {
+            for (; i + 8 <= b1; i += 8) {
+                for (int k = 0; k < 8; k++) lanes[k] += (double) a->x[i + k] * a->x[i + k];
+            }
         }
+        double sum = 0.0;
+        for (; i < b1; i++) {
+            double d = (double) a->x[i] - (a->x2 ? a->x2[i] : 0.0f);
+            sum += d * d;
+        }
+        for (int k = 0; k < 8; k++) sum += lanes[k];
+        a->sum[b0 / a->block] = sum;
     }
-    double sum = 0.0;
-    for (; i < n; i++) {
-        double d = (double) y[i] - t[i];
-        sum += d * d;
-    }
-    for (int k = 0; k < 8; k++) sum += lanes[k];
-    loss[0] = (float) (scale * sum);
 }
 
-API HOT void seq4j_mse_backward(float *dy, const float *y, const float *t, int64_t n, float scale) {
-    float s = 2.0f * scale;
-    for (int64_t i = 0; i < n; i++) dy[i] = s * (y[i] - t[i]);
+static double sum_of_squared(const float *x, const float *minus, int64_t n) {
+    struct reduce_args a = {.x = x, .x2 = minus, .block = reduce_block(n)};
+    int64_t grain = ELEMENT_GRAIN * 4 > a.block ? ELEMENT_GRAIN * 4 : a.block;
+    parallel_for(n, grain, a.block, squares_part, &a);
+    return reduce_total(&a, NULL);
 }
 
-/* ---- attention ---------------------------------------------------------------------------------- */
+API void seq4j_mse_forward(float *loss, const float *y, const float *t, int64_t n, float scale) {
+    loss[0] = (float) (scale * sum_of_squared(y, t, n));
+}
+
+static HOT void mse_backward_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    float s = 2.0f * a->s0;
+    for (int64_t i = b; i < e; i++) a->y[i] = s * (a->x[i] - a->x2[i]);
+}
+
+API void seq4j_mse_backward(float *dy, const float *y, const float *t, int64_t n, float scale) {
+    struct ew_args a = {.y = dy, .x = y, .x2 = t, .s0 = scale};
+    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, mse_backward_part, &a);
+}
+
+API void seq4j_sum_of_squares(float *out, const float *x, int64_t n) {
+    out[0] = (float) sum_of_squared(x, NULL, n);
+}
+
+API void seq4j_argmax_rows(int32_t *ids, const float *x, int m, int v) {
+    for (int r = 0; r < m; r++) {
+        const float *row = x + (size_t) r * v;
+        int best = 0;
+        for (int j = 1; j < v; j++) {
+            if (row[j] > row[best]) best = j;
+        }
+        ids[r] = best;
+    }
+}
+
+/* ---- attention (hs time-major (t, n, hd); parts are ranges of the batch index n) ------------------ */
 
 INLINE float dot(const float *a, const float *b, int n) {
     float lanes[8] = {0};
@@ -348,13 +840,16 @@ INLINE float dot(const float *a, const float *b, int n) {
     return sum;
 }
 
-API HOT void seq4j_attention_weight_forward(float *a, const float *hs, const float *h, int t, int n, int hd) {
-    for (int r = 0; r < n; r++) {
-        float *ar = a + (size_t) r * t;
-        const float *hr = h + (size_t) r * hd;
+/* sequences [b, e): y = a (n, t), x = hs, x2 = h */
+static HOT void attention_weight_forward_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
+    int t = a->t, n = a->n, hd = a->h;
+    for (int64_t r = b; r < e; r++) {
+        float *ar = a->y + r * t;
+        const float *hr = a->x2 + r * hd;
         float max = -INFINITY;
         for (int s = 0; s < t; s++) {
-            ar[s] = dot(hs + ((size_t) s * n + r) * hd, hr, hd);
+            ar[s] = dot(a->x + ((size_t) s * n + r) * hd, hr, hd);
             max = ar[s] > max ? ar[s] : max;
         }
         float sum = 0.0f;
@@ -367,18 +862,25 @@ API HOT void seq4j_attention_weight_forward(float *a, const float *hs, const flo
     }
 }
 
-API HOT void seq4j_attention_weight_backward(float *dhs, float *dh, const float *a, const float *hs, const float *h,
-                                             const float *da, int t, int n, int hd) {
-    for (int r = 0; r < n; r++) {
-        const float *ar = a + (size_t) r * t, *dar = da + (size_t) r * t, *hr = h + (size_t) r * hd;
-        float *dhr = dh + (size_t) r * hd;
+API void seq4j_attention_weight_forward(float *a, const float *hs, const float *h, int t, int n, int hd) {
+    struct rows_args args = {.y = a, .x = hs, .x2 = h, .t = t, .n = n, .h = hd};
+    parallel_for(n, row_grain((int64_t) t * hd), 1, attention_weight_forward_part, &args);
+}
+
+/* sequences [b, e): y = dhs (+=), y2 = dh, x = a, x2 = hs, x3 = h, x4 = da */
+static HOT void attention_weight_backward_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
+    int t = a->t, n = a->n, hd = a->h;
+    for (int64_t r = b; r < e; r++) {
+        const float *ar = a->x + r * t, *dar = a->x4 + r * t, *hr = a->x3 + r * hd;
+        float *dhr = a->y2 + r * hd;
         float sum = 0.0f;
         for (int s = 0; s < t; s++) sum += ar[s] * dar[s];
         for (int j = 0; j < hd; j++) dhr[j] = 0.0f;
         for (int s = 0; s < t; s++) {
             float ds = ar[s] * (dar[s] - sum);
-            const float *hss = hs + ((size_t) s * n + r) * hd;
-            float *dhss = dhs + ((size_t) s * n + r) * hd;
+            const float *hss = a->x2 + ((size_t) s * n + r) * hd;
+            float *dhss = a->y + ((size_t) s * n + r) * hd;
             for (int j = 0; j < hd; j++) {
                 dhss[j] += ds * hr[j];
                 dhr[j] += ds * hss[j];
@@ -387,31 +889,53 @@ API HOT void seq4j_attention_weight_backward(float *dhs, float *dh, const float 
     }
 }
 
-API HOT void seq4j_weight_sum_forward(float *c, const float *hs, const float *a, int t, int n, int hd) {
-    for (int r = 0; r < n; r++) {
-        float *cr = c + (size_t) r * hd;
-        const float *ar = a + (size_t) r * t;
+API void seq4j_attention_weight_backward(float *dhs, float *dh, const float *a, const float *hs, const float *h,
+                                         const float *da, int t, int n, int hd) {
+    struct rows_args args = {.y = dhs, .y2 = dh, .x = a, .x2 = hs, .x3 = h, .x4 = da, .t = t, .n = n, .h = hd};
+    parallel_for(n, row_grain((int64_t) t * hd), 1, attention_weight_backward_part, &args);
+}
+
+/* sequences [b, e): y = c (n, hd), x = hs, x2 = a */
+static HOT void weight_sum_forward_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
+    int t = a->t, n = a->n, hd = a->h;
+    for (int64_t r = b; r < e; r++) {
+        float *cr = a->y + r * hd;
+        const float *ar = a->x2 + r * t;
         for (int j = 0; j < hd; j++) cr[j] = 0.0f;
         for (int s = 0; s < t; s++) {
-            const float *hss = hs + ((size_t) s * n + r) * hd;
+            const float *hss = a->x + ((size_t) s * n + r) * hd;
             float w = ar[s];
             for (int j = 0; j < hd; j++) cr[j] += w * hss[j];
         }
     }
 }
 
-API HOT void seq4j_weight_sum_backward(float *dhs, float *da, const float *hs, const float *a, const float *dc,
-                                       int t, int n, int hd) {
-    for (int r = 0; r < n; r++) {
-        const float *ar = a + (size_t) r * t, *dcr = dc + (size_t) r * hd;
+API void seq4j_weight_sum_forward(float *c, const float *hs, const float *a, int t, int n, int hd) {
+    struct rows_args args = {.y = c, .x = hs, .x2 = a, .t = t, .n = n, .h = hd};
+    parallel_for(n, row_grain((int64_t) t * hd), 1, weight_sum_forward_part, &args);
+}
+
+/* sequences [b, e): y = dhs (+=), y2 = da, x = hs, x2 = a, x3 = dc */
+static HOT void weight_sum_backward_part(const void *p, int64_t b, int64_t e) {
+    const struct rows_args *a = p;
+    int t = a->t, n = a->n, hd = a->h;
+    for (int64_t r = b; r < e; r++) {
+        const float *ar = a->x2 + r * t, *dcr = a->x3 + r * hd;
         for (int s = 0; s < t; s++) {
-            const float *hss = hs + ((size_t) s * n + r) * hd;
-            float *dhss = dhs + ((size_t) s * n + r) * hd;
+            const float *hss = a->x + ((size_t) s * n + r) * hd;
+            float *dhss = a->y + ((size_t) s * n + r) * hd;
             float w = ar[s];
             for (int j = 0; j < hd; j++) dhss[j] += w * dcr[j];
-            da[(size_t) r * t + s] = dot(hss, dcr, hd);
+            a->y2[r * t + s] = dot(hss, dcr, hd);
         }
     }
+}
+
+API void seq4j_weight_sum_backward(float *dhs, float *da, const float *hs, const float *a, const float *dc, int t,
+                                   int n, int hd) {
+    struct rows_args args = {.y = dhs, .y2 = da, .x = hs, .x2 = a, .x3 = dc, .t = t, .n = n, .h = hd};
+    parallel_for(n, row_grain((int64_t) t * hd), 1, weight_sum_backward_part, &args);
 }
 
 /* ---- dropout ------------------------------------------------------------------------------------ */
@@ -424,70 +948,87 @@ INLINE float counter_uniform(uint64_t seed, uint64_t i) {
     return (float) (z >> 40) * 0x1.0p-24f;
 }
 
-API HOT void seq4j_dropout_mask(float *mask, int64_t n, float ratio, uint64_t seed) {
-    float keep = 1.0f / (1.0f - ratio);
-    for (int64_t i = 0; i < n; i++) mask[i] = counter_uniform(seed, (uint64_t) i) > ratio ? keep : 0.0f;
+/* y = mask, s0 = ratio, u0 = seed */
+static HOT void dropout_mask_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    float keep = 1.0f / (1.0f - a->s0);
+    for (int64_t i = b; i < e; i++) a->y[i] = counter_uniform(a->u0, (uint64_t) i) > a->s0 ? keep : 0.0f;
 }
 
-/* ---- optimizers --------------------------------------------------------------------------------- */
-
-API HOT void seq4j_sgd_update(float *param, const float *grad, int64_t n, float lr) {
-    for (int64_t i = 0; i < n; i++) param[i] -= lr * grad[i];
+API void seq4j_dropout_mask(float *mask, int64_t n, float ratio, uint64_t seed) {
+    struct ew_args a = {.y = mask, .s0 = ratio, .u0 = seed};
+    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, dropout_mask_part, &a);
 }
 
-API HOT void seq4j_momentum_update(float *param, float *v, const float *grad, int64_t n, float lr, float momentum) {
-    for (int64_t i = 0; i < n; i++) {
-        v[i] = momentum * v[i] - lr * grad[i];
-        param[i] += v[i];
+/* ---- optimizers (y = param, y2 / y3 = state, x = grad, s0 = lr) --------------------------------- */
+
+static HOT void sgd_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) a->y[i] -= a->s0 * a->x[i];
+}
+
+API void seq4j_sgd_update(float *param, const float *grad, int64_t n, float lr) {
+    struct ew_args a = {.y = param, .x = grad, .s0 = lr};
+    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, sgd_part, &a);
+}
+
+/* s1 = momentum */
+static HOT void momentum_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) {
+        a->y2[i] = a->s1 * a->y2[i] - a->s0 * a->x[i];
+        a->y[i] += a->y2[i];
     }
 }
 
-API HOT void seq4j_adagrad_update(float *param, float *h, const float *grad, int64_t n, float lr, float eps) {
-    for (int64_t i = 0; i < n; i++) {
-        h[i] += grad[i] * grad[i];
-        param[i] -= lr * grad[i] / (sqrtf(h[i]) + eps);
+API void seq4j_momentum_update(float *param, float *v, const float *grad, int64_t n, float lr, float momentum) {
+    struct ew_args a = {.y = param, .y2 = v, .x = grad, .s0 = lr, .s1 = momentum};
+    parallel_for(n, ELEMENT_GRAIN * 2, ELEMENT_ALIGN, momentum_part, &a);
+}
+
+/* s1 = eps */
+static HOT void adagrad_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) {
+        a->y2[i] += a->x[i] * a->x[i];
+        a->y[i] -= a->s0 * a->x[i] / (sqrtf(a->y2[i]) + a->s1);
     }
 }
 
-API HOT void seq4j_rmsprop_update(float *param, float *h, const float *grad, int64_t n, float lr, float decay,
-                                  float eps) {
-    for (int64_t i = 0; i < n; i++) {
-        h[i] = decay * h[i] + (1.0f - decay) * grad[i] * grad[i];
-        param[i] -= lr * grad[i] / (sqrtf(h[i]) + eps);
+API void seq4j_adagrad_update(float *param, float *h, const float *grad, int64_t n, float lr, float eps) {
+    struct ew_args a = {.y = param, .y2 = h, .x = grad, .s0 = lr, .s1 = eps};
+    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, adagrad_part, &a);
+}
+
+/* s1 = decay, s2 = eps */
+static HOT void rmsprop_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    for (int64_t i = b; i < e; i++) {
+        a->y2[i] = a->s1 * a->y2[i] + (1.0f - a->s1) * a->x[i] * a->x[i];
+        a->y[i] -= a->s0 * a->x[i] / (sqrtf(a->y2[i]) + a->s2);
     }
 }
 
-API HOT void seq4j_adam_update(float *param, float *m, float *v, const float *grad, int64_t n,
-                               float lr_t, float beta1, float beta2, float eps) {
-    for (int64_t i = 0; i < n; i++) {
-        float g = grad[i];
-        m[i] += (1.0f - beta1) * (g - m[i]);
-        v[i] += (1.0f - beta2) * (g * g - v[i]);
-        param[i] -= lr_t * m[i] / (sqrtf(v[i]) + eps);
+API void seq4j_rmsprop_update(float *param, float *h, const float *grad, int64_t n, float lr, float decay,
+                              float eps) {
+    struct ew_args a = {.y = param, .y2 = h, .x = grad, .s0 = lr, .s1 = decay, .s2 = eps};
+    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, rmsprop_part, &a);
+}
+
+/* y2 = m, y3 = v, s0 = lr_t, s1 = beta1, s2 = beta2, s3 = eps */
+static HOT void adam_part(const void *p, int64_t b, int64_t e) {
+    const struct ew_args *a = p;
+    float lr_t = a->s0, beta1 = a->s1, beta2 = a->s2, eps = a->s3;
+    for (int64_t i = b; i < e; i++) {
+        float g = a->x[i];
+        a->y2[i] += (1.0f - beta1) * (g - a->y2[i]);
+        a->y3[i] += (1.0f - beta2) * (g * g - a->y3[i]);
+        a->y[i] -= lr_t * a->y2[i] / (sqrtf(a->y3[i]) + eps);
     }
 }
 
-/* ---- reductions --------------------------------------------------------------------------------- */
-
-API HOT void seq4j_sum_of_squares(float *out, const float *x, int64_t n) {
-    double lanes[8] = {0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (int k = 0; k < 8; k++) lanes[k] += (double) x[i + k] * x[i + k];
-    }
-    double sum = 0.0;
-    for (; i < n; i++) sum += (double) x[i] * x[i];
-    for (int k = 0; k < 8; k++) sum += lanes[k];
-    out[0] = (float) sum;
-}
-
-API void seq4j_argmax_rows(int32_t *ids, const float *x, int m, int v) {
-    for (int r = 0; r < m; r++) {
-        const float *row = x + (size_t) r * v;
-        int best = 0;
-        for (int j = 1; j < v; j++) {
-            if (row[j] > row[best]) best = j;
-        }
-        ids[r] = best;
-    }
+API void seq4j_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1,
+                           float beta2, float eps) {
+    struct ew_args a = {.y = param, .y2 = m, .y3 = v, .x = grad, .s0 = lr_t, .s1 = beta1, .s2 = beta2, .s3 = eps};
+    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, adam_part, &a);
 }

@@ -32,6 +32,30 @@ extern "C" {
 /* A static string: version, compiler, and which instruction set the kernels dispatch to here. */
 const char *seq4j_cpu_info(void);
 
+/* ---- threads and GEMM ---------------------------------------------------------------------------- */
+/*
+ * One pool runs all parallel CPU work, GEMM included (OpenBLAS itself is kept single-threaded: two
+ * spinning pools on the same cores slow each other down by orders of magnitude). Every kernel below
+ * splits its output into contiguous parts, one per thread. Results do not depend on the thread count
+ * except for the order of float sums inside a GEMM part; reductions use fixed blocks.
+ */
+
+/* Starts (threads - 1) workers; the calling thread is the last one. Returns the number in use. */
+int seq4j_set_num_threads(int threads);
+int seq4j_get_num_threads(void);
+
+/* Registers OpenBLAS's cblas_sgemm and cblas_sgemv, which seq4j_sgemm and seq4j_sgemv call per part. */
+void seq4j_set_blas(void *cblas_sgemm, void *cblas_sgemv);
+
+/* Row-major C (m, n) = alpha op(A) op(B) + beta C, cblas_sgemm's arguments without the order (CBLAS
+ * transpose codes: 111 no, 112 yes), split by rows or columns of C across the pool. */
+void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                 const float *b, int ldb, float beta, float *c, int ldc);
+
+/* Row-major y = alpha op(A) x + beta y for A stored (rows, cols), split by outputs across the pool. */
+void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx,
+                 float beta, float *y);
+
 /* ---- elementwise -------------------------------------------------------------------------------- */
 
 void seq4j_fill_f32(float *x /* (n) */, int64_t n, float value);

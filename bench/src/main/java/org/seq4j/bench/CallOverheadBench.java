@@ -33,7 +33,7 @@ import org.seq4j.tensor.Tensor;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
 public class CallOverheadBench {
     /** Initialised on first use, after setUp has loaded the library (a static final handle, as the JIT likes). */
     private static final class Critical {

@@ -50,7 +50,12 @@ public final class Profile {
                             throw e.getCause();
                         }
                         if (on[0]) {
-                            Stat s = stats.computeIfAbsent(method.getName(), k -> new Stat());
+                            String key = method.getName();
+                            if (key.equals("gemm")) { // by shape: m x n x k and the transposes
+                                key = "gemm " + a[2] + "x" + a[3] + "x" + a[4] + " " + (a[0] == org.seq4j.backend.Transpose.YES ? "T" : "N")
+                                        + (a[1] == org.seq4j.backend.Transpose.YES ? "T" : "N");
+                            }
+                            Stat s = stats.computeIfAbsent(key, k -> new Stat());
                             s.calls++;
                             s.nanos += System.nanoTime() - t0;
                         }
@@ -117,8 +122,14 @@ public final class Profile {
         List<Map.Entry<String, Stat>> rows = new ArrayList<>(stats.entrySet());
         rows.sort((x, y) -> Long.compare(y.getValue().nanos, x.getValue().nanos));
         for (var e : rows) {
-            System.out.printf(Locale.ROOT, "%-30s %10.1f %12.4f %7.1f%%%n", e.getKey(), e.getValue().calls / (double) steps,
-                    e.getValue().nanos / 1e6 / steps, 100.0 * e.getValue().nanos / total);
+            String rate = "";
+            if (e.getKey().startsWith("gemm ")) {
+                int[] d = Fixtures.dims(e.getKey().substring(5, e.getKey().lastIndexOf(' ')));
+                rate = String.format(Locale.ROOT, "  %6.1f GFLOP/s", 2.0 * d[0] * d[1] * d[2] * e.getValue().calls
+                        / (e.getValue().nanos * 1e-9) / 1e9);
+            }
+            System.out.printf(Locale.ROOT, "%-30s %10.1f %12.4f %7.1f%%%s%n", e.getKey(), e.getValue().calls / (double) steps,
+                    e.getValue().nanos / 1e6 / steps, 100.0 * e.getValue().nanos / total, rate);
         }
     }
 }

@@ -88,7 +88,10 @@ public final class Report {
             JsonObject pm = o.getAsJsonObject("primaryMetric");
             double err = pm.get("scoreError").isJsonPrimitive() && !pm.get("scoreError").getAsString().equals("NaN")
                     ? pm.get("scoreError").getAsDouble() : Double.NaN;
-            String bench = o.get("benchmark").getAsString().replace("org.seq4j.bench.", "");
+            // Class.method, whatever the package: peers live in org.seq4j.bench.peers
+            String full = o.get("benchmark").getAsString();
+            int method = full.lastIndexOf('.'), cls = full.lastIndexOf('.', method - 1);
+            String bench = full.substring(cls + 1);
             double alloc = Double.NaN;
             if (o.has("secondaryMetrics") && o.getAsJsonObject("secondaryMetrics").has("gc.alloc.rate.norm")) {
                 alloc = o.getAsJsonObject("secondaryMetrics").getAsJsonObject("gc.alloc.rate.norm").get("score").getAsDouble();
@@ -184,7 +187,7 @@ public final class Report {
                     .findFirst()
                     .ifPresent(j -> parts.add(String.format(Locale.ROOT, "%.1fx faster than java", millis(j) / millis(r))));
             // the same workload on PyTorch through DJL, from the same run: seq4j time / peer time
-            all.stream().filter(o -> o.benchmark().equals("Peer" + r.benchmark())
+            all.stream().filter(o -> o.benchmark().equals("Peer" + r.benchmark()) && "pytorch".equals(o.params().get("backend"))
                             && o.paramsWithout("backend").equals(r.paramsWithout("backend")))
                     .findFirst()
                     .ifPresent(p -> parts.add(String.format(Locale.ROOT, "%.2fx the time of pytorch", millis(r) / millis(p))));

@@ -44,8 +44,8 @@ final class InfoCommand implements Callable<Integer> {
                 for (String skipped : ob.location().skipped()) {
                     out.printf("          passed over: %s%n", skipped);
                 }
-                out.printf("          threads %d [set with -Dseq4j.threads or OPENBLAS_NUM_THREADS]%n",
-                        org.seq4j.backend.openblas.OpenBlasLibrary.threads());
+                out.printf("          %d threads in seq4j's native pool, OpenBLAS single-threaded inside it "
+                        + "[set with -Dseq4j.threads or SEQ4J_THREADS]%n", ob.threads());
             }
         } catch (RuntimeException e) {
             out.printf("OpenBLAS  not loaded: %s%n", e.getMessage());

@@ -82,6 +82,323 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
         }
     }
 
+    private static class seq4j_set_num_threads {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_set_num_threads");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int seq4j_set_num_threads(int threads)
+     * }
+     */
+    public static FunctionDescriptor seq4j_set_num_threads$descriptor() {
+        return seq4j_set_num_threads.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int seq4j_set_num_threads(int threads)
+     * }
+     */
+    public static MethodHandle seq4j_set_num_threads$handle() {
+        return seq4j_set_num_threads.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int seq4j_set_num_threads(int threads)
+     * }
+     */
+    public static MemorySegment seq4j_set_num_threads$address() {
+        return seq4j_set_num_threads.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int seq4j_set_num_threads(int threads)
+     * }
+     */
+    public static int seq4j_set_num_threads(int threads) {
+        var mh$ = seq4j_set_num_threads.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_set_num_threads", threads);
+            }
+            return (int)mh$.invokeExact(threads);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_get_num_threads {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cpu_h.C_INT    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_get_num_threads");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int seq4j_get_num_threads()
+     * }
+     */
+    public static FunctionDescriptor seq4j_get_num_threads$descriptor() {
+        return seq4j_get_num_threads.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int seq4j_get_num_threads()
+     * }
+     */
+    public static MethodHandle seq4j_get_num_threads$handle() {
+        return seq4j_get_num_threads.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int seq4j_get_num_threads()
+     * }
+     */
+    public static MemorySegment seq4j_get_num_threads$address() {
+        return seq4j_get_num_threads.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int seq4j_get_num_threads()
+     * }
+     */
+    public static int seq4j_get_num_threads() {
+        var mh$ = seq4j_get_num_threads.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_get_num_threads");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_set_blas {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_set_blas");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_set_blas(void *cblas_sgemm, void *cblas_sgemv)
+     * }
+     */
+    public static FunctionDescriptor seq4j_set_blas$descriptor() {
+        return seq4j_set_blas.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_set_blas(void *cblas_sgemm, void *cblas_sgemv)
+     * }
+     */
+    public static MethodHandle seq4j_set_blas$handle() {
+        return seq4j_set_blas.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_set_blas(void *cblas_sgemm, void *cblas_sgemv)
+     * }
+     */
+    public static MemorySegment seq4j_set_blas$address() {
+        return seq4j_set_blas.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_set_blas(void *cblas_sgemm, void *cblas_sgemv)
+     * }
+     */
+    public static void seq4j_set_blas(MemorySegment cblas_sgemm, MemorySegment cblas_sgemv) {
+        var mh$ = seq4j_set_blas.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_set_blas", cblas_sgemm, cblas_sgemv);
+            }
+            mh$.invokeExact(cblas_sgemm, cblas_sgemv);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_sgemm {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_FLOAT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_FLOAT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_sgemm");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+     * }
+     */
+    public static FunctionDescriptor seq4j_sgemm$descriptor() {
+        return seq4j_sgemm.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+     * }
+     */
+    public static MethodHandle seq4j_sgemm$handle() {
+        return seq4j_sgemm.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+     * }
+     */
+    public static MemorySegment seq4j_sgemm$address() {
+        return seq4j_sgemm.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+     * }
+     */
+    public static void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, MemorySegment a, int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+        var mh$ = seq4j_sgemm.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_sgemm", trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            }
+            mh$.invokeExact(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_sgemv {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_FLOAT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_FLOAT,
+            seq4j_cpu_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_sgemv");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
+     * }
+     */
+    public static FunctionDescriptor seq4j_sgemv$descriptor() {
+        return seq4j_sgemv.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
+     * }
+     */
+    public static MethodHandle seq4j_sgemv$handle() {
+        return seq4j_sgemv.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
+     * }
+     */
+    public static MemorySegment seq4j_sgemv$address() {
+        return seq4j_sgemv.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
+     * }
+     */
+    public static void seq4j_sgemv(int trans, int rows, int cols, float alpha, MemorySegment a, int lda, MemorySegment x, int incx, float beta, MemorySegment y) {
+        var mh$ = seq4j_sgemv.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_sgemv", trans, rows, cols, alpha, a, lda, x, incx, beta, y);
+            }
+            mh$.invokeExact(trans, rows, cols, alpha, a, lda, x, incx, beta, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class seq4j_fill_f32 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             seq4j_cpu_h.C_POINTER,

@@ -1,5 +1,8 @@
 // The CPU backend: GEMM through OpenBLAS (cblas, row-major), every other kernel through seq4j's fused
 // C kernels (native/cpu), both called through jextract-generated FFM bindings on host memory.
+// Threads: OpenBLAS runs single-threaded and seq4j's native pool splits every kernel and every GEMM
+// across the cores (see native/cpu/seq4j_cpu.h: two thread pools spinning on the same cores slow each
+// other down by orders of magnitude). The pool is process-wide, like OpenBLAS's own threads.
 // Arguments were checked by AbstractBackend; nothing here re-checks.
 package org.seq4j.backend.openblas;
 
@@ -21,12 +24,12 @@ import org.seq4j.tensor.Tensor;
 public final class OpenBlasBackend extends AbstractBackend {
     private final OpenBlasLibrary.Location location;
 
-    /** Loads OpenBLAS and the C kernels with OpenBLAS's default thread count (or -Dseq4j.threads). */
+    /** Loads OpenBLAS and the C kernels, with -Dseq4j.threads or SEQ4J_THREADS threads (default: one per core). */
     public OpenBlasBackend() {
-        this(Integer.getInteger("seq4j.threads", 0));
+        this(defaultThreads());
     }
 
-    /** @param threads OpenBLAS threads; 0 keeps OpenBLAS's default (one per core, or OPENBLAS_NUM_THREADS). */
+    /** @param threads threads of the native pool that runs every kernel and GEMM (0: one per core) */
     public OpenBlasBackend(int threads) {
         try {
             this.location = OpenBlasLibrary.load();
@@ -34,9 +37,26 @@ public final class OpenBlasBackend extends AbstractBackend {
         } catch (UnsatisfiedLinkError e) {
             throw new BackendUnavailableException("cannot link the native libraries: " + e.getMessage(), e);
         }
-        if (threads > 0) {
-            OpenBlasLibrary.setThreads(threads);
+        seq4j_cpu_h.seq4j_set_blas(cblas_h.cblas_sgemm$address(), cblas_h.cblas_sgemv$address());
+        OpenBlasLibrary.setThreads(1);
+        seq4j_cpu_h.seq4j_set_num_threads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
+    }
+
+    private static int defaultThreads() {
+        String s = System.getProperty("seq4j.threads", System.getenv("SEQ4J_THREADS"));
+        if (s == null || s.isBlank()) {
+            return 0;
         }
+        try {
+            return Integer.parseInt(s.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("seq4j.threads / SEQ4J_THREADS must be a number of threads, got '" + s + "'");
+        }
+    }
+
+    /** Threads of the native pool (shared by every OpenBlasBackend in this process). */
+    public int threads() {
+        return seq4j_cpu_h.seq4j_get_num_threads();
     }
 
     @Override
@@ -51,9 +71,8 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     @Override
     public String description() {
-        return OpenBlasLibrary.config() + " [" + OpenBlasLibrary.coreName() + ", "
-                + OpenBlasLibrary.threads() + " threads] from " + location.path() + " (" + location.source() + "); "
-                + CpuKernelsLibrary.info();
+        return OpenBlasLibrary.config() + " [" + OpenBlasLibrary.coreName() + "] from " + location.path() + " ("
+                + location.source() + "); " + CpuKernelsLibrary.info() + "; " + threads() + " threads";
     }
 
     /** Where OpenBLAS was loaded from, and which candidates were passed over. */
@@ -157,8 +176,7 @@ public final class OpenBlasBackend extends AbstractBackend {
         } else if (n == 1 && k > 0 && ldc == 1) {
             gemvColumn(transA, transB, m, k, alpha, a, lda, b, ldb, beta, c);
         } else {
-            cblas_h.cblas_sgemm(CblasRowMajor(), trans(transA), trans(transB), m, n, k,
-                    alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
+            seq4j_cpu_h.seq4j_sgemm(trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
         }
     }
 
@@ -168,9 +186,9 @@ public final class OpenBlasBackend extends AbstractBackend {
         int incx = transA.isTransposed() ? lda : 1; // A stored (k, 1): the row of op(A) is a column, stride lda
         zeroForBetaZero(c, n, beta);
         if (transB.isTransposed()) {    // B stored (n, k): y = B x
-            cblas_h.cblas_sgemv(CblasRowMajor(), CblasNoTrans(), n, k, alpha, p(b), ldb, p(a), incx, beta, p(c), 1);
+            seq4j_cpu_h.seq4j_sgemv(CblasNoTrans(), n, k, alpha, p(b), ldb, p(a), incx, beta, p(c));
         } else {                         // B stored (k, n): y = B^T x
-            cblas_h.cblas_sgemv(CblasRowMajor(), CblasTrans(), k, n, alpha, p(b), ldb, p(a), incx, beta, p(c), 1);
+            seq4j_cpu_h.seq4j_sgemv(CblasTrans(), k, n, alpha, p(b), ldb, p(a), incx, beta, p(c));
         }
     }
 
@@ -180,9 +198,9 @@ public final class OpenBlasBackend extends AbstractBackend {
         int incx = transB.isTransposed() ? 1 : ldb; // B stored (k, 1): its column has stride ldb
         zeroForBetaZero(c, m, beta);
         if (transA.isTransposed()) {    // A stored (k, m): y = A^T x
-            cblas_h.cblas_sgemv(CblasRowMajor(), CblasTrans(), k, m, alpha, p(a), lda, p(b), incx, beta, p(c), 1);
+            seq4j_cpu_h.seq4j_sgemv(CblasTrans(), k, m, alpha, p(a), lda, p(b), incx, beta, p(c));
         } else {                         // A stored (m, k)
-            cblas_h.cblas_sgemv(CblasRowMajor(), CblasNoTrans(), m, k, alpha, p(a), lda, p(b), incx, beta, p(c), 1);
+            seq4j_cpu_h.seq4j_sgemv(CblasNoTrans(), m, k, alpha, p(a), lda, p(b), incx, beta, p(c));
         }
     }
 
@@ -208,8 +226,7 @@ public final class OpenBlasBackend extends AbstractBackend {
             MemorySegment ai = a.segment().asSlice(i * strideA * fa);
             MemorySegment bi = b.segment().asSlice(i * strideB * fa);
             MemorySegment ci = c.segment().asSlice(i * strideC * fa);
-            cblas_h.cblas_sgemm(CblasRowMajor(), trans(transA), trans(transB), m, n, k,
-                    alpha, ai, lda, bi, ldb, beta, ci, ldc);
+            seq4j_cpu_h.seq4j_sgemm(trans(transA), trans(transB), m, n, k, alpha, ai, lda, bi, ldb, beta, ci, ldc);
         }
     }
 

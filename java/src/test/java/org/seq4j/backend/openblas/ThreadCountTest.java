@@ -1,0 +1,129 @@
+// The native pool's partitioning: results of reductions are bit-identical whatever the thread count
+// (fixed blocks, summed in block order), and kernels agree with one thread at awkward counts.
+package org.seq4j.backend.openblas;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class ThreadCountTest {
+    private static final int[] THREADS = {1, 3, 7};
+
+    @AfterAll
+    static void restoreDefaultThreads() {
+        new OpenBlasBackend().close(); // back to -Dseq4j.threads / one per core for the other tests
+    }
+
+    private static float[] values(SplittableRandom r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextDouble(-3, 3);
+        }
+        return v;
+    }
+
+    /** Runs the same seeded work with each thread count and returns the outputs, one array per count. */
+    private static float[][] run(java.util.function.BiFunction<Backend, Arena, float[]> work) {
+        TestBackends.get("openblas"); // skips if OpenBLAS is not available here
+        float[][] out = new float[THREADS.length][];
+        for (int i = 0; i < THREADS.length; i++) {
+            try (OpenBlasBackend b = new OpenBlasBackend(THREADS[i]); Arena arena = Arena.ofConfined()) {
+                assertEquals(THREADS[i], b.threads());
+                out[i] = work.apply(b, arena);
+            }
+        }
+        return out;
+    }
+
+    private static Tensor tensor(Backend b, Arena arena, float[] v, int... shape) {
+        Tensor t = b.allocate(arena, DType.F32, shape);
+        b.copyIn(t, v);
+        return t;
+    }
+
+    @Test
+    void reductionsAreBitIdenticalForAnyThreadCount() {
+        float[][] out = run((b, arena) -> {
+            SplittableRandom r = new SplittableRandom(5);
+            int m = 1237, v = 61;
+            Tensor logits = tensor(b, arena, values(r, m * v), m, v), probs = b.allocate(arena, DType.F32, m, v);
+            Tensor labels = b.allocate(arena, DType.I32, m), loss = b.allocate(arena, DType.F32, 1);
+            int[] lab = new int[m];
+            for (int i = 0; i < m; i++) {
+                lab[i] = i % 7 == 0 ? -1 : r.nextInt(v);
+            }
+            b.copyIn(labels, lab);
+            b.softmaxCrossEntropyForward(probs, loss, logits, labels);
+            Tensor x = tensor(b, arena, values(r, 1_000_003), 1_000_003), ss = b.allocate(arena, DType.F32, 1);
+            b.sumOfSquares(ss, x);
+            Tensor t = tensor(b, arena, values(r, 1_000_003), 1_000_003), mse = b.allocate(arena, DType.F32, 1);
+            b.mseForward(mse, x, t, 1e-3f);
+            return new float[] {b.item(loss, 0), b.item(ss, 0), b.item(mse, 0)};
+        });
+        for (int i = 1; i < THREADS.length; i++) {
+            for (int k = 0; k < out[0].length; k++) {
+                assertEquals(Float.floatToIntBits(out[0][k]), Float.floatToIntBits(out[i][k]),
+                        "reduction " + k + " with " + THREADS[i] + " threads: " + out[i][k] + " vs one thread " + out[0][k]);
+            }
+        }
+    }
+
+    @Test
+    void kernelsSplitAcrossThreadsMatchOneThread() {
+        float[][] out = run((b, arena) -> {
+            SplittableRandom r = new SplittableRandom(6);
+            int n = 131, h = 67;
+            Tensor gates = tensor(b, arena, values(r, n * 4 * h), n, 4 * h), cPrev = tensor(b, arena, values(r, n * h), n, h);
+            Tensor hNext = b.allocate(arena, DType.F32, n, h), cNext = b.allocate(arena, DType.F32, n, h);
+            b.lstmCellForward(hNext, cNext, gates, cPrev);
+            // an odd GEMM, split by rows (m >= n) ...
+            Tensor a = tensor(b, arena, values(r, 301 * 129), 301, 129), w = tensor(b, arena, values(r, 129 * 97), 129, 97);
+            Tensor c = b.allocate(arena, DType.F32, 301, 97);
+            b.matmul(Transpose.NO, Transpose.NO, 1f, a, w, 0f, c);
+            // ... and by columns (m < n), transposed
+            Tensor c2 = b.allocate(arena, DType.F32, 97, 301);
+            b.matmul(Transpose.YES, Transpose.YES, 1f, w, a, 0f, c2);
+            // scatter-add with many duplicates, split by columns
+            Tensor dW = b.allocate(arena, DType.F32, 11, 333), ids = b.allocate(arena, DType.I32, 5000);
+            int[] idv = new int[5000];
+            for (int i = 0; i < idv.length; i++) {
+                idv[i] = r.nextInt(11);
+            }
+            b.copyIn(ids, idv);
+            b.embeddingBackward(dW, ids, tensor(b, arena, values(r, 5000 * 333), 5000, 333));
+            // the GEMM outputs go last: see the comparison below
+            float[] all = new float[(int) (hNext.size() + cNext.size() + gates.size() + dW.size() + c.size() + c2.size())];
+            int at = 0;
+            for (Tensor o : new Tensor[] {hNext, cNext, gates, dW, c, c2}) {
+                float[] part = new float[(int) o.size()];
+                b.copyOut(part, o);
+                System.arraycopy(part, 0, all, at, part.length);
+                at += part.length;
+            }
+            return all;
+        });
+        int gemmStart = out[0].length - 301 * 97 - 97 * 301;
+        for (int i = 1; i < THREADS.length; i++) {
+            for (int k = 0; k < out[0].length; k++) {
+                if (k < gemmStart) {
+                    // the same element is computed by the same code whichever thread runs it: bitwise equal
+                    assertEquals(Float.floatToIntBits(out[0][k]), Float.floatToIntBits(out[i][k]),
+                            "element " + k + " with " + THREADS[i] + " threads: " + out[i][k] + " vs " + out[0][k]);
+                } else {
+                    // OpenBLAS may block a part's K sum differently than the whole (seq4j_cpu.h says so): a
+                    // length-129 dot product of values in [-3, 3) differs by far less than 1e-4 relative
+                    assertEquals(out[0][k], out[i][k], 1e-4 * Math.max(1, Math.abs(out[0][k])),
+                            "GEMM element " + (k - gemmStart) + " with " + THREADS[i] + " threads");
+                }
+            }
+        }
+    }
+}
