@@ -6,6 +6,12 @@
 // slice [0, T) and the weight gradients after the loop are single GEMMs over all T*N rows.
 // Stateful (truncated BPTT, decoders): the next forward starts from the last h, c (or from setState);
 // the gradient never flows into a previous forward.
+//
+// Fed by an embedding (forward(embed, ids)) with fewer vocabulary rows V than tokens T*N, the input
+// projection is folded into the embedding: A = (E Wx + b)[ids] projects V rows instead of T*N, and the
+// backward scatters dA by id into S (V, 4H) and takes dWx = E^T S, db = sum of S's rows, dE = S Wx^T, so
+// no (T*N, D) input or gradient is ever formed. Same maths; for the book's seq2seq (V = 13, T*N = 896,
+// D = 16) it removes the step's least efficient GEMMs.
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
@@ -39,8 +45,15 @@ public final class TimeLSTM implements AutoCloseable {
     private Tensor dcPing, dcPong;      // (N, H) two buffers: lstmCellBackward's dcPrev must not be dcNext
     private Tensor dc0;                 // whichever of the two holds the gradient w.r.t. c0 after backward
     private Tensor[] gatesT, hT, cT, dAT, dhsT;   // per-step views, made once per size
-    private Tensor x;                   // (T, N, D) the last forward's input (the caller's)
-    private boolean backwardDone;
+    private Tensor x;                   // (T, N, D) the last forward's input (the caller's); null when folded
+    private boolean forwardDone, backwardDone;
+
+    // the folded input projection (forward(embed, ids) with V < T*N)
+    private final Workspace foldWs;
+    private Tensor EW;                  // (V, 4H) E Wx + b: the gate pre-activation contributed by each token
+    private Tensor S;                   // (V, 4H) dA scattered by token id
+    private TimeEmbedding foldedEmbed;  // the last forward's embedding when folded, else null
+    private Tensor foldedIds;           // its ids (T, N)
 
     public TimeLSTM(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {
         if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || b.value().rank() != 1) {
@@ -60,6 +73,7 @@ public final class TimeLSTM implements AutoCloseable {
         this.stateful = stateful;
         this.ws = new Workspace(backend);
         this.stateWs = new Workspace(backend);
+        this.foldWs = new Workspace(backend);
     }
 
     public int inputSize() {
@@ -121,8 +135,52 @@ public final class TimeLSTM implements AutoCloseable {
             throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
         int t = xs.dim(0), n = xs.dim(1);
+        prepare(t, n);
+        // A = x Wx + b for all steps at once: (T*N, D) (D, 4H)
+        backend.gemm(Transpose.NO, Transpose.NO, t * n, 4 * H, D, 1f, xs, D, Wx.value(), 4 * H, 0f, gates, 4 * H);
+        backend.addBias(gates2, b.value());
+        this.x = xs;
+        this.foldedEmbed = null;
+        return recur(t, n);
+    }
+
+    /**
+     * hs (T, N, H) for token ids (T, N) looked up in {@code embed}: the same as forward(embed.forward(ids)),
+     * with the input projection folded into the embedding when the vocabulary has fewer rows than there are
+     * tokens (see the class comment). Pair it with backward(embed, dhs).
+     */
+    public Tensor forward(TimeEmbedding embed, Tensor ids) {
+        Parameter E = embed.W();
+        if (E.dim(1) != D) {
+            throw new IllegalArgumentException("TimeLSTM.forward: the embedding's vectors have " + E.dim(1)
+                    + " features but this LSTM takes D=" + D);
+        }
+        if (ids.rank() != 2) {
+            throw new IllegalArgumentException("TimeLSTM.forward needs ids (T, N), got " + ids);
+        }
+        int v = E.dim(0), t = ids.dim(0), n = ids.dim(1);
+        if ((long) v >= (long) t * n) {
+            return forward(embed.forward(ids));
+        }
+        prepare(t, n);
+        if (EW == null || EW.dim(0) != v) {
+            foldWs.reset();
+            EW = foldWs.floats(v, 4 * H);
+            S = foldWs.floats(v, 4 * H);
+        }
+        backend.matmul(Transpose.NO, Transpose.NO, 1f, E.value(), Wx.value(), 0f, EW);
+        backend.addBias(EW, b.value());
+        backend.embeddingForward(gates2, EW, ids);
+        this.x = null;
+        this.foldedEmbed = embed;
+        this.foldedIds = ids;
+        return recur(t, n);
+    }
+
+    /** Sizes the workspace for (T, N) and checks that a carried state fits. */
+    private void prepare(int t, int n) {
         if (t < 1 || n < 1) {
-            throw new IllegalArgumentException("TimeLSTM.forward needs T >= 1 and N >= 1, got " + xs);
+            throw new IllegalArgumentException("TimeLSTM.forward needs T >= 1 and N >= 1, got T=" + t + ", N=" + n);
         }
         if (stateful && (hasH || hasC) && n != stateN) {
             throw new IllegalStateException("TimeLSTM holds a state for N=" + stateN + " but the input has N=" + n
@@ -131,13 +189,11 @@ public final class TimeLSTM implements AutoCloseable {
         if (t != sizedT || n != sizedN) {
             resize(t, n);
         }
+    }
+
+    /** The recurrence over the pre-activations already in gates: hs (T, N, H). */
+    private Tensor recur(int t, int n) {
         int g = 4 * H;
-        int m = t * n;
-
-        // A = x Wx + b for all steps at once: (T*N, D) (D, 4H)
-        backend.gemm(Transpose.NO, Transpose.NO, m, g, D, 1f, xs, D, Wx.value(), g, 0f, gates, g);
-        backend.addBias(gates2, b.value());
-
         if (stateful && hasH) {
             backend.copy(hT[0], hState);
         } else {
@@ -162,7 +218,7 @@ public final class TimeLSTM implements AutoCloseable {
             hasH = true;
             hasC = true;
         }
-        this.x = xs;
+        this.forwardDone = true;
         this.backwardDone = false;
         return hs;
     }
@@ -178,11 +234,56 @@ public final class TimeLSTM implements AutoCloseable {
      * Afterwards dh() and dc() hold the gradients w.r.t. the initial h0 and c0.
      */
     public Tensor backward(Tensor dhs, Tensor dcLast) {
-        if (x == null) {
+        if (foldedEmbed != null) {
+            throw new IllegalStateException("TimeLSTM.backward(dhs): the last forward took token ids through an "
+                    + "embedding; use backward(embed, dhs)");
+        }
+        backpropagateSteps(dhs, dcLast);
+        int t = sizedT, n = sizedN, g = 4 * H, m = t * n;
+        // dWx += x^T dA, dWh += Hprev^T dA (Hprev = hAll[0 .. T)), db += sum of dA's rows, dxs = dA Wx^T
+        backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
+        backend.gemm(Transpose.YES, Transpose.NO, H, g, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
+        backend.sumRows(b.grad(), dA2, 1f);
+        backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);
+        backwardDone = true;
+        return dxs;
+    }
+
+    /** Backward of forward(embed, ids): the LSTM's and the embedding's gradients accumulate. */
+    public void backward(TimeEmbedding embed, Tensor dhs) {
+        backward(embed, dhs, null);
+    }
+
+    /** As backward(embed, dhs), with a gradient dcLast (N, H) arriving at the last cell state (or null). */
+    public void backward(TimeEmbedding embed, Tensor dhs, Tensor dcLast) {
+        if (foldedEmbed == null) {
+            embed.backward(backward(dhs, dcLast));
+            return;
+        }
+        if (foldedEmbed != embed) {
+            throw new IllegalArgumentException("TimeLSTM.backward(embed, dhs) with another embedding than the forward's");
+        }
+        backpropagateSteps(dhs, dcLast);
+        int g = 4 * H, m = sizedT * sizedN;
+        Parameter E = embed.W();
+        backend.gemm(Transpose.YES, Transpose.NO, H, g, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
+        // S (V, 4H) = the rows of dA summed per token id; then x = E[ids] gives dWx = x^T dA = E^T S,
+        // db = sum of dA's rows = sum of S's rows, and dE = scatter of dA Wx^T = S Wx^T
+        backend.fill(S, 0f);
+        backend.embeddingBackward(S, foldedIds, dA2);
+        backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), S, 1f, Wx.grad());
+        backend.sumRows(b.grad(), S, 1f);
+        backend.matmul(Transpose.NO, Transpose.YES, 1f, S, Wx.value(), 1f, E.grad());
+        backwardDone = true;
+    }
+
+    /** The loop of the backward pass: dA for every step, dh() and dc() for the initial state. */
+    private void backpropagateSteps(Tensor dhs, Tensor dcLast) {
+        if (!forwardDone) {
             throw new IllegalStateException("TimeLSTM.backward before forward");
         }
-        int t = sizedT, n = sizedN, g = 4 * H, m = t * n;
-        if (dhs.size() != (long) m * H) {
+        int t = sizedT, n = sizedN, g = 4 * H;
+        if (dhs.size() != (long) t * n * H) {
             throw new IllegalArgumentException("TimeLSTM.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
                     + "), got " + dhs);
         }
@@ -206,14 +307,6 @@ public final class TimeLSTM implements AutoCloseable {
             dcNext = dcPrev;
         }
         dc0 = dcNext;
-
-        // dWx += x^T dA, dWh += Hprev^T dA (Hprev = hAll[0 .. T)), db += sum of dA's rows, dxs = dA Wx^T
-        backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
-        backend.gemm(Transpose.YES, Transpose.NO, H, g, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
-        backend.sumRows(b.grad(), dA2, 1f);
-        backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);
-        backwardDone = true;
-        return dxs;
     }
 
     /** The state to start the next forward from (stateful only). c == null starts from c = 0, as in the book. */
@@ -275,7 +368,7 @@ public final class TimeLSTM implements AutoCloseable {
     }
 
     private void requireForward() {
-        if (x == null) {
+        if (!forwardDone) {
             throw new IllegalStateException("TimeLSTM has not run forward yet");
         }
     }
@@ -290,5 +383,6 @@ public final class TimeLSTM implements AutoCloseable {
     public void close() {
         ws.close();
         stateWs.close();
+        foldWs.close();
     }
 }

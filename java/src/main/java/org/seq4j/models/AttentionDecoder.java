@@ -77,7 +77,7 @@ public final class AttentionDecoder implements SequenceDecoder {
             sizedT = t;
             sizedN = n;
         }
-        Tensor decHs = lstm.forward(embed.forward(xs));
+        Tensor decHs = lstm.forward(embed, xs);
         Tensor c = attention.forward(encHs, decHs);
         backend.concatColumns(cat2, context.matrix(c, t * n, H), decHs2.matrix(decHs, t * n, H));
         return affine.forward(cat);
@@ -91,9 +91,8 @@ public final class AttentionDecoder implements SequenceDecoder {
         backend.splitColumns(dc, ddec, affineDx.matrix(dout, m, 2 * H));
         Tensor dencHs = attention.backward(dc3);
         backend.axpy(1f, dDecFromAttention.matrix(attention.dhsDec(), m, H), ddec);   // ddec_hs0 + ddec_hs1
-        Tensor dxs = lstm.backward(ddec3);
+        lstm.backward(embed, ddec3);
         backend.axpy(1f, lstm.dh(), dencLast.row(dencHs, dencHs.dim(0) - 1));
-        embed.backward(dxs);
         return dencHs;
     }
 

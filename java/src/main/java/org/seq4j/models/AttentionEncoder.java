@@ -14,12 +14,12 @@ public final class AttentionEncoder extends Encoder {
     /** hs (T, N, H) for xs (T, N) int32. */
     @Override
     public Tensor forward(Tensor xs) {
-        return lstm.forward(embed.forward(xs));
+        return lstm.forward(embed, xs);
     }
 
     /** dhs (T, N, H) w.r.t. every hidden state. */
     @Override
     public void backward(Tensor dhs) {
-        embed.backward(lstm.backward(dhs));
+        lstm.backward(embed, dhs);
     }
 }

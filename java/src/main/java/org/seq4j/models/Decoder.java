@@ -41,15 +41,14 @@ public final class Decoder implements SequenceDecoder {
     @Override
     public Tensor forward(Tensor xs, Tensor h) {
         lstm.setState(h);
-        return affine.forward(lstm.forward(embed.forward(xs)));
+        return affine.forward(lstm.forward(embed, xs));
     }
 
     /** dh (N, H) w.r.t. the initial h, for dscore (T, N, V). */
     @Override
     public Tensor backward(Tensor dscore) {
         Tensor dout = affine.backward(dscore);
-        dout = lstm.backward(dout);
-        embed.backward(dout);
+        lstm.backward(embed, dout);
         return lstm.dh();
     }
 
@@ -58,7 +57,7 @@ public final class Decoder implements SequenceDecoder {
         lstm.setState(h);
         genWs.reset();
         return Greedy.decode(backend, genWs, h.dim(0), startId, length,
-                ids -> affine.forward(lstm.forward(embed.forward(ids))));
+                ids -> affine.forward(lstm.forward(embed, ids)));
     }
 
     @Override

@@ -37,7 +37,7 @@ public class Encoder implements SequenceEncoder {
     /** The last hidden state h_T (N, H) for xs (T, N) int32. */
     @Override
     public Tensor forward(Tensor xs) {
-        lstm.forward(embed.forward(xs));
+        lstm.forward(embed, xs);
         return lstm.h();
     }
 
@@ -52,7 +52,7 @@ public class Encoder implements SequenceEncoder {
         }
         backend.fill(dhs, 0f);
         backend.copy(dhsLast, dh);
-        embed.backward(lstm.backward(dhs));
+        lstm.backward(embed, dhs);
     }
 
     public TimeLSTM lstm() {

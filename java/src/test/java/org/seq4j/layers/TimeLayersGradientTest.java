@@ -161,4 +161,81 @@ class TimeLayersGradientTest {
             gc.assertAllOk();
         }
     }
+
+    private ParameterStore embeddedLstmStore(int V, int D, int H, long seed) {
+        return ParameterStore.builder(backend)
+                .declare("embed.W", Init.normal(1.0), V, D)
+                .declare("lstm.Wx", Init.scaledNormal(D), D, 4 * H)
+                .declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("lstm.b", Init.normal(0.3), 4 * H)
+                .build(seed);
+    }
+
+    private Tensor randomIds(int v, int t, int n) {
+        int[] ids = new int[t * n];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = rng.nextInt(v);
+        }
+        Tensor x = ws.ints(t, n);
+        backend.copyIn(x, ids);
+        return x;
+    }
+
+    @Test
+    void timeLSTMFedByAnEmbeddingWithTheProjectionFolded() {
+        // V = 4 < T*N = 15: forward(embed, ids) gathers (E Wx + b)[ids]; backward scatters dA into S
+        int V = 4, D = 3, H = 4, T = 5, N = 3;
+        try (ParameterStore store = embeddedLstmStore(V, D, H, 5);
+             TimeEmbedding embed = new TimeEmbedding(backend, store.get("embed.W"));
+             TimeLSTM layer = new TimeLSTM(backend, store.get("lstm.Wx"), store.get("lstm.Wh"), store.get("lstm.b"),
+                     false)) {
+            Tensor ids = randomIds(V, T, N);
+            float[] r = GradientCheck.randn(rng, 1, T * N * H);
+            layer.forward(embed, ids);
+            layer.backward(embed, GradientCheck.tensor(backend, ws, r, T, N, H));
+            GradientCheck gc = new GradientCheck(TOL);
+            for (Parameter p : store.parameters()) {
+                gc.check(p, () -> GradientCheck.dot(layer.forward(embed, ids), r));
+            }
+            gc.assertAllOk();
+        }
+    }
+
+    @Test
+    void foldedAndUnfoldedInputProjectionsAgree() {
+        int D = 3, H = 5, T = 6, N = 4;
+        for (int V : new int[] {7, 40}) { // folded (V < T*N = 24) and not (V >= T*N)
+            try (ParameterStore store = embeddedLstmStore(V, D, H, 6);
+                 TimeEmbedding embed = new TimeEmbedding(backend, store.get("embed.W"));
+                 TimeLSTM layer = new TimeLSTM(backend, store.get("lstm.Wx"), store.get("lstm.Wh"), store.get("lstm.b"),
+                         false)) {
+                Tensor ids = randomIds(V, T, N);
+                Tensor dhs = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 1, T * N * H), T, N, H);
+                float[] hsFused = layer.forward(embed, ids).toFloatArray();
+                layer.backward(embed, dhs);
+                var gradsFused = new java.util.LinkedHashMap<String, float[]>();
+                for (Parameter p : store.parameters()) {
+                    gradsFused.put(p.name(), p.grad().toFloatArray());
+                }
+                store.zeroGrads();
+                float[] hsPlain = layer.forward(embed.forward(ids)).toFloatArray();
+                embed.backward(layer.backward(dhs));
+                assertClose("hs (V=" + V + ")", hsPlain, hsFused);
+                for (Parameter p : store.parameters()) {
+                    assertClose(p.name() + " grad (V=" + V + ")", p.grad().toFloatArray(), gradsFused.get(p.name()));
+                }
+            }
+        }
+    }
+
+    /** Same products summed in another grouping: float rounding only (1e-5 relative, 1e-6 absolute). */
+    private static void assertClose(String what, float[] expected, float[] actual) {
+        org.junit.jupiter.api.Assertions.assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            double tol = 1e-6 + 1e-5 * Math.abs(expected[i]);
+            int k = i;
+            org.junit.jupiter.api.Assertions.assertTrue(Math.abs(expected[i] - actual[i]) <= tol,
+                    () -> what + "[" + k + "]: folded " + actual[k] + ", unfolded " + expected[k]);
+        }
+    }
 }
