@@ -1,0 +1,98 @@
+// seq4j eval --checkpoint DIR: how well a saved model does: test accuracy (addition, date), perplexity (lm)
+// or loss and free-running error (waves), on the data it was trained on or another file.
+package org.seq4j.cli;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.seq4j.backend.Backend;
+import org.seq4j.data.CharVocabulary;
+import org.seq4j.data.SequenceDataset;
+import org.seq4j.data.SequenceLoader;
+import org.seq4j.data.SequencePairs;
+import org.seq4j.data.WaveSets;
+import org.seq4j.data.WordCorpus;
+import org.seq4j.data.WordVocabulary;
+import org.seq4j.models.LanguageModel;
+import org.seq4j.models.Model;
+import org.seq4j.models.Seq2seqModel;
+import org.seq4j.optim.SGD;
+import org.seq4j.train.Batches;
+import org.seq4j.train.Checkpoint;
+import org.seq4j.train.ModelSpec;
+import org.seq4j.train.RnnlmTrainer;
+import org.seq4j.train.Seq2seqEval;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a saved model (a run folder of seq4j train).")
+final class EvalCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    BackendOptions backendOptions;
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "the run folder (model.npz, model.properties)")
+    Path dir;
+
+    @Option(names = "--data", paramLabel = "FILE", description = "evaluate on this file's test split (default: the training data's)")
+    Path data;
+
+    @Option(names = "--limit", defaultValue = "0", description = "evaluate the first N test questions only (0: all)")
+    int limit;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter o = spec.commandLine().getOut();
+        Properties meta = Checkpoint.meta(dir);
+        ModelSpec ms = ModelSpec.load(meta, dir);
+        try (Backend backend = backendOptions.open(o); Model m = ms.create(backend)) {
+            Checkpoint.load(dir, m);
+            m.setTraining(false);
+            switch (ms.task()) {
+                case ADDITION, DATE -> {
+                    CharVocabulary vocab = CharVocabulary.of(Checkpoint.require(meta, "vocabulary", dir));
+                    Path file = data != null ? data : Path.of(Checkpoint.require(meta, "data", dir));
+                    SequenceDataset ds = SequenceLoader.load(file, SequenceLoader.Options.book().withVocabulary(vocab));
+                    SequencePairs test = ms.reverse() ? ds.test().withReversedQuestions() : ds.test();
+                    Seq2seqEval.Result r = Seq2seqEval.evaluate((Seq2seqModel) m, test, vocab, ms.reverse(), limit, 500, 5);
+                    o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), ms.kind(), file,
+                            100 * r.accuracy(), r.correct(), r.total());
+                    for (Seq2seqEval.Sample s : r.samples()) {
+                        o.printf("  Q %s  T %s  %s %s%n", s.question().strip(), s.truth().strip(), Cli.mark(s.correct()),
+                                s.guess().strip());
+                    }
+                }
+                case WAVES -> {
+                    Batches set = ms.kind().equals("predictor")
+                            ? Batches.of(WaveSets.noisySine().inputs(), WaveSets.noisySine().targets())
+                            : Batches.of(WaveSets.sineToCosine().encoderInput(), WaveSets.sineToCosine().target());
+                    o.printf("waves %s: loss %.6f (0.5 * squared error / N over %d windows)%n", ms.kind(),
+                            Cli.regressionLoss(m, set), set.size());
+                }
+                case LM -> {
+                    WordVocabulary vocab = WordVocabulary.of(Files.readAllLines(dir.resolve("vocabulary.txt"),
+                            StandardCharsets.UTF_8));
+                    Path file = data != null ? data : Path.of(Checkpoint.require(meta, "data", dir));
+                    int[] ids = WordCorpus.load(file, vocab).ids();
+                    if (data == null) { // the training run's held-out tail
+                        ids = Arrays.copyOfRange(ids, ids.length - ids.length / 10, ids.length);
+                    }
+                    try (RnnlmTrainer t = new RnnlmTrainer((LanguageModel) m, new SGD(0f), 0f)) {
+                        int batch = 10, time = Math.min(35, Math.max(1, (ids.length - 1) / batch));
+                        o.printf("lm %s on %s: perplexity %.2f%n", ms.kind(), file, t.evalPerplexity(ids, batch, time));
+                    }
+                }
+            }
+        }
+        return 0;
+    }
+}

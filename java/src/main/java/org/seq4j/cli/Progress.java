@@ -1,0 +1,59 @@
+// Training progress on stderr: a progress bar per epoch (me.tongfei.progressbar: ETA, running loss) on a
+// terminal, and a plain line per quarter epoch when the output is a file or a pipe (CI logs).
+package org.seq4j.cli;
+
+import java.io.PrintStream;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.seq4j.train.Trainer;
+
+final class Progress implements Trainer.Listener, AutoCloseable {
+    private final PrintStream err;
+    private final int epochs;
+    private final boolean terminal;
+    private ProgressBar bar;
+    private int steps;
+    private double sum;
+    private int count;
+
+    Progress(PrintStream err, int epochs) {
+        this.err = err;
+        this.epochs = epochs;
+        this.terminal = System.console() != null && System.console().isTerminal();
+    }
+
+    @Override
+    public void onEpochStart(int epoch, int steps) {
+        close();
+        this.steps = steps;
+        sum = 0;
+        count = 0;
+        if (terminal) {
+            bar = new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch, epochs)).setInitialMax(steps)
+                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(err))
+                    .setUpdateIntervalMillis(250).build();
+        }
+    }
+
+    @Override
+    public void onStep(int epoch, int step, float loss) {
+        sum += loss;
+        count++;
+        if (bar != null) {
+            bar.step();
+            bar.setExtraMessage(String.format(" loss %.4f", sum / count));
+        } else if (step % Math.max(1, steps / 4) == 0 || step == steps) {
+            err.printf("epoch %d/%d: step %d/%d, loss %.4f%n", epoch, epochs, step, steps, sum / count);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (bar != null) {
+            bar.close();
+            bar = null;
+        }
+    }
+}

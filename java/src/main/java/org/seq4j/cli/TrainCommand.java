@@ -1,0 +1,381 @@
+// seq4j train addition|date|waves|lm: trains one of the book's models with the book's hyperparameters
+// unless told otherwise, showing progress, evaluating after every epoch, and writing a checkpoint
+// (model.npz + model.properties), metrics.csv and chart.png into the run folder after every epoch.
+package org.seq4j.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.seq4j.backend.Backend;
+import org.seq4j.data.CharVocabulary;
+import org.seq4j.data.SequenceDataset;
+import org.seq4j.data.SequenceLoader;
+import org.seq4j.data.SequencePairs;
+import org.seq4j.data.TinyCorpus;
+import org.seq4j.data.ToySet;
+import org.seq4j.data.WaveSets;
+import org.seq4j.data.WordCorpus;
+import org.seq4j.io.AtomicOutput;
+import org.seq4j.models.LanguageModel;
+import org.seq4j.models.Model;
+import org.seq4j.models.RegressionModel;
+import org.seq4j.models.Seq2seqModel;
+import org.seq4j.optim.AdaGrad;
+import org.seq4j.optim.Adam;
+import org.seq4j.optim.Momentum;
+import org.seq4j.optim.Optimizer;
+import org.seq4j.optim.RMSprop;
+import org.seq4j.optim.SGD;
+import org.seq4j.train.Batches;
+import org.seq4j.train.Checkpoint;
+import org.seq4j.train.History;
+import org.seq4j.train.ModelSpec;
+import org.seq4j.train.ModelSpec.Task;
+import org.seq4j.train.RnnlmTrainer;
+import org.seq4j.train.Seq2seqEval;
+import org.seq4j.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train one of the book's models; defaults are the book's hyperparameters for the task.",
+                "addition/date: --model attention (default) | baseline | reverse | peeky (reverse+peeky);",
+                "waves: --model seq2seq (sine -> cosine) | predictor (noisy sine, many-to-one);",
+                "lm: --model rnnlm (default) | simple | better (2 layers, dropout, weight tying)."})
+final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    BackendOptions backendOptions;
+
+    @Parameters(index = "0", paramLabel = "TASK", description = "addition | date | waves | lm")
+    String taskName;
+
+    @Option(names = "--model", paramLabel = "KIND", description = "the model (see above)")
+    String model;
+
+    @Option(names = "--reverse", negatable = true, description = "feed the questions reversed (default: all but baseline)")
+    Boolean reverse;
+
+    @Option(names = "--epochs", description = "epochs (addition 25, date 10, waves 35/301, lm 4)")
+    Integer epochs;
+
+    @Option(names = "--batch", description = "batch size N")
+    Integer batch;
+
+    @Option(names = "--hidden", description = "hidden size H")
+    Integer hidden;
+
+    @Option(names = "--wordvec", description = "word vector size D")
+    Integer wordvec;
+
+    @Option(names = "--optimizer", description = "sgd | momentum | adagrad | rmsprop | adam (default: the book's)")
+    String optimizer;
+
+    @Option(names = "--lr", description = "learning rate")
+    Float lr;
+
+    @Option(names = "--clip", description = "clip gradients to this global norm (0: off)")
+    Float clip;
+
+    @Option(names = "--dropout", description = "dropout ratio (lm better)")
+    Float dropout;
+
+    @Option(names = "--time-size", description = "truncated BPTT length (lm; default 35)")
+    Integer timeSize;
+
+    @Option(names = "--seed", defaultValue = "1984", description = "seed of the weights, the shuffles and generated data (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--data", paramLabel = "FILE", description = "addition/date: a file in the book's format; lm: a text file (default: generated, seeded)")
+    Path data;
+
+    @Option(names = "--lines", defaultValue = "50000", description = "lines of a generated addition/date set (default ${DEFAULT-VALUE})")
+    int lines;
+
+    @Option(names = "--eval-limit", defaultValue = "0", description = "evaluate on the first N test questions only (0: all)")
+    int evalLimit;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "run folder (default runs/<task>-<model>-<time>)")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        Task task = Cli.task(taskName);
+        String kind = model != null ? model.toLowerCase(Locale.ROOT) : task.kinds()[0];
+        if (!Arrays.asList(task.kinds()).contains(kind)) {
+            throw new IllegalArgumentException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
+                    + String.join(", ", task.kinds()));
+        }
+        Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Files.createDirectories(dir);
+        PrintWriter o = spec.commandLine().getOut();
+        try (Backend backend = backendOptions.open(o)) {
+            switch (task) {
+                case ADDITION, DATE -> trainSequences(task, kind, backend, dir, o);
+                case WAVES -> trainWaves(kind, backend, dir, o);
+                case LM -> trainLanguageModel(kind, backend, dir, o);
+            }
+        }
+        return 0;
+    }
+
+    // ---- addition, date ----------------------------------------------------------------------------
+
+    private void trainSequences(Task task, String kind, Backend backend, Path dir, PrintWriter o) throws IOException {
+        boolean rev = reverse != null ? reverse : ModelSpec.reversedByDefault(kind);
+        Path file = data;
+        if (file == null) {
+            ToySet set = task == Task.ADDITION ? ToySet.ADDITION : ToySet.DATE;
+            file = dir.resolve(set.fileName());
+            set.write(file, lines, seed);
+            o.printf("data: generated %d lines into %s (seed %d)%n", lines, file, seed);
+        }
+        SequenceDataset ds = SequenceLoader.load(file);
+        SequencePairs trainSet = rev ? ds.train().withReversedQuestions() : ds.train();
+        SequencePairs testSet = rev ? ds.test().withReversedQuestions() : ds.test();
+        CharVocabulary vocab = ds.vocabulary();
+        o.printf("data: %s: %d train / %d test, vocabulary %d, questions %s%n", file, trainSet.size(), testSet.size(),
+                vocab.size(), rev ? "reversed" : "as written");
+
+        boolean date = task == Task.DATE;
+        ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed);
+        int n = or(batch, 128), epochCount = or(epochs, date ? 10 : 25);
+        float maxGrad = or(clip, 5f);
+        Properties meta = meta(ms, file);
+        meta.setProperty("vocabulary", vocab.chars());
+        meta.setProperty("question_width", Integer.toString(trainSet.questionLength()));
+        meta.setProperty("answer_length", Integer.toString(trainSet.answerLength()));
+        meta.setProperty("start_id", Integer.toString(trainSet.t()[0][0]));
+
+        try (Seq2seqModel m = (Seq2seqModel) ms.create(backend); Optimizer opt = optimizer("adam", 0.001f);
+             Trainer trainer = new Trainer(m, opt, maxGrad, seed); Progress progress = new Progress(System.err, epochCount)) {
+            describe(o, ms, m, n, epochCount, opt, maxGrad);
+            History history = new History(task.lower() + " " + kind, "test accuracy");
+            double best = -1;
+            for (int e = 1; e <= epochCount; e++) {
+                long t0 = System.nanoTime();
+                float loss = trainer.fitEpoch(e, Batches.of(trainSet), n, progress);
+                progress.close();
+                Seq2seqEval.Result r = Seq2seqEval.evaluate(m, testSet, vocab, rev, evalLimit, 500, 3);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                o.printf("epoch %d/%d: loss %.4f, test accuracy %.2f%% (%d/%d), %.1f s%n", e, epochCount, loss,
+                        100 * r.accuracy(), r.correct(), r.total(), seconds);
+                for (Seq2seqEval.Sample s : r.samples()) {
+                    o.printf("  Q %s%n  T %s%n  %s %s%n", s.question().strip(), s.truth().strip(),
+                            Cli.mark(s.correct()), s.guess().strip());
+                }
+                o.flush();
+                best = Math.max(best, r.accuracy());
+                history.add(new History.Epoch(e, loss, r.accuracy(), seconds));
+                save(dir, m, meta, e, history);
+            }
+            o.printf("best test accuracy %.2f%%; checkpoint %s, metrics %s, chart %s%n", 100 * best,
+                    dir.resolve(Checkpoint.WEIGHTS), dir.resolve("metrics.csv"), dir.resolve("chart.png"));
+        }
+    }
+
+    // ---- waves -------------------------------------------------------------------------------------
+
+    private void trainWaves(String kind, Backend backend, Path dir, PrintWriter o) throws IOException {
+        boolean predictor = kind.equals("predictor");
+        // seed 004: LSTM(45), SGD 0.008, batch 10, 301 epochs; seed 002: LSTM(75), Adam, batch 10, 35 epochs
+        ModelSpec ms = new ModelSpec(Task.WAVES, kind, 0, 1, or(hidden, predictor ? 45 : 75), 0f, false, seed);
+        int n = or(batch, 10), epochCount = or(epochs, predictor ? 301 : 35);
+        float maxGrad = or(clip, 0f);
+        Batches set;
+        double[] truth;
+        float[][] probe;
+        int steps;
+        if (predictor) {
+            WaveSets.NoisySine w = WaveSets.noisySine();
+            set = Batches.of(w.inputs(), w.targets());
+            int window = w.inputs().dim(1);
+            // autoregressive prediction from the first clean window, as seed 004 plots it
+            double[] clean = new double[w.x().length];
+            for (int i = 0; i < clean.length; i++) {
+                clean[i] = Math.sin(w.x()[i]);
+            }
+            truth = clean;
+            probe = new float[][] {new float[window]};
+            for (int i = 0; i < window; i++) {
+                probe[0][i] = (float) clean[i];
+            }
+            steps = clean.length - window;
+        } else {
+            WaveSets.SineToCosine w = WaveSets.sineToCosine();
+            set = Batches.of(w.encoderInput(), w.target());
+            int window = w.encoderInput().dim(1);
+            truth = new double[window];
+            probe = new float[][] {Arrays.copyOf(w.encoderInput().data(), window)};
+            for (int i = 0; i < window; i++) {
+                truth[i] = w.target().data()[i];
+            }
+            steps = window;
+        }
+        Properties meta = meta(ms, null);
+        try (RegressionModel m = (RegressionModel) ms.create(backend);
+             Optimizer opt = optimizer(predictor ? "sgd" : "adam", predictor ? 0.008f : 0.01f);
+             Trainer trainer = new Trainer(m, opt, maxGrad, seed); Progress progress = new Progress(System.err, epochCount)) {
+            describe(o, ms, m, n, epochCount, opt, maxGrad);
+            History history = new History("waves " + kind, "MSE loss (eval)");
+            for (int e = 1; e <= epochCount; e++) {
+                long t0 = System.nanoTime();
+                float loss = trainer.fitEpoch(e, set, n, progress);
+                progress.close();
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                double eval = Cli.regressionLoss(m, set);
+                if (e == 1 || e == epochCount || e % Math.max(1, epochCount / 10) == 0) {
+                    o.printf("epoch %d/%d: train loss %.6f, eval loss %.6f, %.2f s%n", e, epochCount, loss, eval, seconds);
+                }
+                history.add(new History.Epoch(e, loss, eval, seconds));
+                save(dir, m, meta, e, history);
+            }
+            float[] predicted = m.predict(probe, steps)[0];
+            double[] x = new double[truth.length], p = new double[truth.length];
+            int offset = truth.length - predicted.length;
+            Arrays.fill(p, Double.NaN);
+            for (int i = 0; i < truth.length; i++) {
+                x[i] = i;
+                if (i >= offset) {
+                    p[i] = predicted[i - offset];
+                } else if (predictor) {
+                    p[i] = truth[i];
+                }
+            }
+            double se = 0;
+            for (int i = offset; i < truth.length; i++) {
+                se += (p[i] - truth[i]) * (p[i] - truth[i]);
+            }
+            o.printf("free-running prediction of %d steps: RMSE %.4f against the %s%n", predicted.length,
+                    Math.sqrt(se / predicted.length), predictor ? "clean sine" : "cosine");
+            Path png = dir.resolve("prediction.png");
+            History.writeSeriesChart(png, predictor ? "noisy sine predictor: autoregressive prediction"
+                            : "sine -> cosine: decoder output for the first window", "step", "value", x,
+                    List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p));
+            o.printf("checkpoint %s, chart %s, prediction %s%n", dir.resolve(Checkpoint.WEIGHTS),
+                    dir.resolve("chart.png"), png);
+        }
+    }
+
+    // ---- language models ---------------------------------------------------------------------------
+
+    private void trainLanguageModel(String kind, Backend backend, Path dir, PrintWriter o) throws IOException {
+        Path file = data;
+        if (file == null) {
+            file = dir.resolve("corpus.txt");
+            TinyCorpus.write(file, 3000, seed);
+            o.printf("data: generated a small corpus into %s (seed %d); use --data for a real text%n", file, seed);
+        }
+        WordCorpus corpus = WordCorpus.load(file);
+        int split = corpus.size() - corpus.size() / 10;
+        int[] trainIds = Arrays.copyOfRange(corpus.ids(), 0, split), validIds = Arrays.copyOfRange(corpus.ids(), split,
+                corpus.size());
+        o.printf("data: %s: %d words (%d train / %d valid), vocabulary %d%n", file, corpus.size(), trainIds.length,
+                validIds.length, corpus.vocabulary().size());
+        boolean better = kind.equals("better"), simple = kind.equals("simple");
+        int size = better ? 650 : 100;
+        ModelSpec ms = new ModelSpec(Task.LM, kind, corpus.vocabulary().size(), or(wordvec, size), or(hidden, size),
+                or(dropout, better ? 0.5f : 0f), false, seed);
+        int n = or(batch, simple ? 10 : 20), time = or(timeSize, simple ? 5 : 35);
+        int epochCount = or(epochs, simple ? 100 : better ? 40 : 4);
+        float maxGrad = or(clip, simple ? 0f : 0.25f);
+        Properties meta = meta(ms, file);
+        AtomicOutput.write(dir.resolve("vocabulary.txt"), out -> out.write(
+                (String.join("\n", corpus.vocabulary().words()) + "\n").getBytes(StandardCharsets.UTF_8)));
+        try (LanguageModel m = (LanguageModel) ms.create(backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
+             RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad); Progress progress = new Progress(System.err, epochCount)) {
+            describe(o, ms, m, n, epochCount, opt, maxGrad);
+            History history = new History("lm " + kind, "valid perplexity");
+            double bestPpl = Double.POSITIVE_INFINITY;
+            for (int e = 1; e <= epochCount; e++) {
+                long t0 = System.nanoTime();
+                double trainPpl = trainer.fitEpoch(e, trainIds, n, time, progress);
+                progress.close();
+                double validPpl = trainer.evalPerplexity(validIds, Math.min(10, n), Math.min(time, Math.max(1,
+                        (validIds.length - 1) / Math.min(10, n))));
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                o.printf("epoch %d/%d: train perplexity %.2f, valid perplexity %.2f, lr %.4g, %.1f s%n", e, epochCount,
+                        trainPpl, validPpl, opt.learningRate(), seconds);
+                if (better && validPpl >= bestPpl) { // train_better_rnnlm.py: divide lr by 4 when valid stops improving
+                    opt.setLearningRate(opt.learningRate() / 4f);
+                }
+                bestPpl = Math.min(bestPpl, validPpl);
+                history.add(new History.Epoch(e, Math.log(trainPpl), validPpl, seconds));
+                save(dir, m, meta, e, history);
+            }
+            int start = corpus.ids()[0];
+            int[] words = m.generate(start, 20, LanguageModel.Sampling.SAMPLE, seed);
+            o.printf("sample: %s %s%n", corpus.vocabulary().word(start), corpus.vocabulary().decode(words));
+            o.printf("best valid perplexity %.2f; checkpoint %s, chart %s%n", bestPpl, dir.resolve(Checkpoint.WEIGHTS),
+                    dir.resolve("chart.png"));
+        }
+    }
+
+    // ---- shared ------------------------------------------------------------------------------------
+
+    private Optimizer optimizer(String bookDefault, float bookLr) {
+        String name = optimizer != null ? optimizer.toLowerCase(Locale.ROOT) : bookDefault;
+        float rate = lr != null ? lr : bookLr;
+        return switch (name) {
+            case "sgd" -> new SGD(rate);
+            case "momentum" -> new Momentum(rate, 0.9f);
+            case "adagrad" -> new AdaGrad(rate);
+            case "rmsprop" -> new RMSprop(rate, 0.99f);
+            case "adam" -> new Adam(rate);
+            default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer
+                    + "'; choose sgd, momentum, adagrad, rmsprop or adam");
+        };
+    }
+
+    private Properties meta(ModelSpec ms, Path file) {
+        Properties p = new Properties();
+        ms.store(p);
+        if (file != null) {
+            p.setProperty("data", file.toAbsolutePath().toString());
+        }
+        p.setProperty("seq4j", new Main.Version().getVersion()[0]);
+        return p;
+    }
+
+    private static void describe(PrintWriter o, ModelSpec ms, Model m, int n, int epochs, Optimizer opt, float clip) {
+        long count = m.store().parameterCount();
+        o.printf("model: %s %s (V=%d, D=%d, H=%d%s), %,d parameters; %d epochs of batch %d, %s lr %.4g%s%n",
+                ms.task().lower(), ms.kind(), ms.vocab(), ms.wordvec(), ms.hidden(),
+                ms.dropout() > 0 ? ", dropout " + ms.dropout() : "", count, epochs, n,
+                opt.getClass().getSimpleName(), opt.learningRate(), clip > 0 ? ", clip " + clip : "");
+        o.flush();
+    }
+
+    private static void save(Path dir, Model m, Properties meta, int epoch, History history) throws IOException {
+        meta.setProperty("epoch", Integer.toString(epoch));
+        Checkpoint.save(dir, m, meta);
+        history.writeCsv(dir.resolve("metrics.csv"));
+        history.writeChart(dir.resolve("chart.png"));
+    }
+
+    private static int or(Integer v, int fallback) {
+        return v != null ? v : fallback;
+    }
+
+    private static float or(Float v, float fallback) {
+        return v != null ? v : fallback;
+    }
+
+}

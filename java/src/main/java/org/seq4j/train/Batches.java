@@ -1,0 +1,94 @@
+// A training set that a Trainer can shuffle and cut into batches: how many examples it has, and how to
+// copy the examples at some indices into the model's input and target tensors (batch-major, on the
+// model's backend). The two implementations cover the book's seq2seq data and the wave regressions.
+package org.seq4j.train;
+
+import java.lang.foreign.Arena;
+import org.seq4j.backend.Backend;
+import org.seq4j.data.HostFloats;
+import org.seq4j.data.SequencePairs;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+public interface Batches {
+
+    /** Number of examples. */
+    int size();
+
+    /** The (xs, ts) tensors for a batch of {@code n} examples, allocated once and reused for every batch. */
+    Tensor[] allocate(Backend backend, Arena arena, int n);
+
+    /** Copies examples order[from .. from + xs.dim(0)) into xs and ts. */
+    void fill(Backend backend, int[] order, int from, Tensor xs, Tensor ts);
+
+    /** Token-id pairs: questions (N, T_in) and answers (N, T_out + 1) whose first id is the start id. */
+    static Batches of(SequencePairs pairs) {
+        return new Batches() {
+            private int[] xBuffer, tBuffer;
+
+            @Override
+            public int size() {
+                return pairs.size();
+            }
+
+            @Override
+            public Tensor[] allocate(Backend backend, Arena arena, int n) {
+                xBuffer = new int[n * pairs.questionLength()];
+                tBuffer = new int[n * pairs.answerLength()];
+                return new Tensor[] {backend.allocate(arena, DType.I32, n, pairs.questionLength()),
+                        backend.allocate(arena, DType.I32, n, pairs.answerLength())};
+            }
+
+            @Override
+            public void fill(Backend backend, int[] order, int from, Tensor xs, Tensor ts) {
+                int n = xs.dim(0), tx = pairs.questionLength(), tt = pairs.answerLength();
+                for (int i = 0; i < n; i++) {
+                    int e = order[from + i];
+                    System.arraycopy(pairs.x()[e], 0, xBuffer, i * tx, tx);
+                    System.arraycopy(pairs.t()[e], 0, tBuffer, i * tt, tt);
+                }
+                backend.copyIn(xs, xBuffer);
+                backend.copyIn(ts, tBuffer);
+            }
+        };
+    }
+
+    /** Float examples: inputs (N, ...) and targets (N, ...), row e of each belonging together. */
+    static Batches of(HostFloats inputs, HostFloats targets) {
+        if (inputs.dim(0) != targets.dim(0)) {
+            throw new IllegalArgumentException("inputs have " + inputs.dim(0) + " examples but targets have "
+                    + targets.dim(0));
+        }
+        int xRow = inputs.data().length / inputs.dim(0), tRow = targets.data().length / targets.dim(0);
+        return new Batches() {
+            private float[] xBuffer, tBuffer;
+
+            @Override
+            public int size() {
+                return inputs.dim(0);
+            }
+
+            @Override
+            public Tensor[] allocate(Backend backend, Arena arena, int n) {
+                xBuffer = new float[n * xRow];
+                tBuffer = new float[n * tRow];
+                int[] xs = inputs.shape().clone(), ts = targets.shape().clone();
+                xs[0] = n;
+                ts[0] = n;
+                return new Tensor[] {backend.allocate(arena, DType.F32, xs), backend.allocate(arena, DType.F32, ts)};
+            }
+
+            @Override
+            public void fill(Backend backend, int[] order, int from, Tensor xs, Tensor ts) {
+                int n = xs.dim(0);
+                for (int i = 0; i < n; i++) {
+                    int e = order[from + i];
+                    System.arraycopy(inputs.data(), e * xRow, xBuffer, i * xRow, xRow);
+                    System.arraycopy(targets.data(), e * tRow, tBuffer, i * tRow, tRow);
+                }
+                backend.copyIn(xs, xBuffer);
+                backend.copyIn(ts, tBuffer);
+            }
+        };
+    }
+}

@@ -1,0 +1,93 @@
+// What a model is, as saved in model.properties: the task, the model kind, its sizes and seed, and the
+// input order. Builds the model on a backend, for training and for reloading a checkpoint.
+package org.seq4j.train;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Properties;
+import org.seq4j.backend.Backend;
+import org.seq4j.models.AttentionSeq2seq;
+import org.seq4j.models.BetterRnnlm;
+import org.seq4j.models.Model;
+import org.seq4j.models.PeekySeq2seq;
+import org.seq4j.models.Rnnlm;
+import org.seq4j.models.Seq2seq;
+import org.seq4j.models.SimpleRnnlm;
+import org.seq4j.models.WavePredictor;
+import org.seq4j.models.WaveSeq2seq;
+
+public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
+                        long seed) {
+
+    /** What is learned: the book's toy sets, the wave regressions, or a word-level language model. */
+    public enum Task {
+        ADDITION, DATE, WAVES, LM;
+
+        /** The model kinds this task accepts, the first being the default. */
+        public String[] kinds() {
+            return switch (this) {
+                case ADDITION, DATE -> new String[] {"attention", "baseline", "reverse", "peeky"};
+                case WAVES -> new String[] {"seq2seq", "predictor"};
+                case LM -> new String[] {"rnnlm", "simple", "better"};
+            };
+        }
+
+        public String lower() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public ModelSpec {
+        if (!java.util.Arrays.asList(task.kinds()).contains(kind)) {
+            throw new IllegalArgumentException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
+                    + String.join(", ", task.kinds()));
+        }
+    }
+
+    /** Whether the questions are fed reversed by default: all but the baseline (the book's chapter 7 tricks). */
+    public static boolean reversedByDefault(String kind) {
+        return !kind.equals("baseline");
+    }
+
+    public Model create(Backend backend) {
+        return switch (task) {
+            case ADDITION, DATE -> switch (kind) {
+                case "baseline", "reverse" -> new Seq2seq(backend, vocab, wordvec, hidden, seed);
+                case "peeky" -> new PeekySeq2seq(backend, vocab, wordvec, hidden, seed);
+                default -> new AttentionSeq2seq(backend, vocab, wordvec, hidden, seed);
+            };
+            case WAVES -> kind.equals("predictor") ? new WavePredictor(backend, 1, hidden, seed)
+                    : new WaveSeq2seq(backend, 1, 1, hidden, seed);
+            case LM -> switch (kind) {
+                case "simple" -> new SimpleRnnlm(backend, vocab, wordvec, hidden, seed);
+                case "better" -> new BetterRnnlm(backend, vocab, wordvec, hidden, dropout, seed);
+                default -> new Rnnlm(backend, vocab, wordvec, hidden, seed);
+            };
+        };
+    }
+
+    public void store(Properties p) {
+        p.setProperty("task", task.lower());
+        p.setProperty("model", kind);
+        p.setProperty("vocab", Integer.toString(vocab));
+        p.setProperty("wordvec", Integer.toString(wordvec));
+        p.setProperty("hidden", Integer.toString(hidden));
+        p.setProperty("dropout", Float.toString(dropout));
+        p.setProperty("reverse", Boolean.toString(reverse));
+        p.setProperty("seed", Long.toString(seed));
+    }
+
+    public static ModelSpec load(Properties p, Path dir) {
+        try {
+            return new ModelSpec(Task.valueOf(Checkpoint.require(p, "task", dir).toUpperCase(Locale.ROOT)),
+                    Checkpoint.require(p, "model", dir), Integer.parseInt(Checkpoint.require(p, "vocab", dir)),
+                    Integer.parseInt(Checkpoint.require(p, "wordvec", dir)),
+                    Integer.parseInt(Checkpoint.require(p, "hidden", dir)),
+                    Float.parseFloat(p.getProperty("dropout", "0")), Boolean.parseBoolean(p.getProperty("reverse")),
+                    Long.parseLong(p.getProperty("seed", "0")));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(dir.resolve(Checkpoint.META) + " does not describe a model: "
+                    + e.getMessage(), e);
+        }
+    }
+}

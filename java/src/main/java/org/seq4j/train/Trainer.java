@@ -1,0 +1,94 @@
+// The book's Trainer (common/trainer.py): per epoch a fresh shuffle, batches of N with the last partial
+// batch dropped, and per step forward, backward, gradient clipping by global norm, optimizer update.
+// It drives any Model through Batches (seq2seq token pairs, wave regressions). The batch tensors are
+// allocated once and refilled, so a step allocates nothing big. A NaN or infinite loss stops training
+// with an exception that names the step.
+package org.seq4j.train;
+
+import java.lang.foreign.Arena;
+import org.seq4j.data.NumpyRandom;
+import org.seq4j.models.Model;
+import org.seq4j.optim.ClipGrads;
+import org.seq4j.optim.NonFiniteLossException;
+import org.seq4j.optim.Optimizer;
+import org.seq4j.tensor.Tensor;
+
+public final class Trainer implements AutoCloseable {
+
+    /** Hooks for progress reporting. */
+    public interface Listener {
+        default void onEpochStart(int epoch, int steps) {
+        }
+
+        default void onStep(int epoch, int step, float loss) {
+        }
+    }
+
+    private final Model model;
+    private final Optimizer optimizer;
+    private final float maxGrad;
+    private final NumpyRandom random;
+    private final Arena arena = Arena.ofShared();
+    private Batches sized;
+    private int sizedBatch;
+    private Tensor xs, ts;
+    private long steps;
+
+    /**
+     * @param maxGrad clip gradients to this global norm before each update (the book's max_grad); 0 = off
+     * @param seed    the shuffle's seed: with NumpyRandom, epoch k's order is numpy's k-th
+     *                np.random.permutation after np.random.seed(seed), as the book's Trainer draws it
+     */
+    public Trainer(Model model, Optimizer optimizer, float maxGrad, long seed) {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.maxGrad = maxGrad;
+        this.random = new NumpyRandom(seed);
+    }
+
+    /** Steps taken so far over all epochs. */
+    public long steps() {
+        return steps;
+    }
+
+    /** One epoch: returns the mean training loss of its steps. */
+    public float fitEpoch(int epoch, Batches data, int batchSize, Listener listener) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        }
+        int iters = data.size() / batchSize;
+        if (iters == 0) {
+            throw new IllegalArgumentException("a batch of " + batchSize + " is larger than the " + data.size()
+                    + " training examples");
+        }
+        if (sized != data || sizedBatch != batchSize) {
+            Tensor[] t = data.allocate(model.backend(), arena, batchSize);
+            xs = t[0];
+            ts = t[1];
+            sized = data;
+            sizedBatch = batchSize;
+        }
+        model.setTraining(true);
+        int[] order = random.permutation(data.size());
+        listener.onEpochStart(epoch, iters);
+        double total = 0;
+        for (int i = 0; i < iters; i++) {
+            data.fill(model.backend(), order, i * batchSize, xs, ts);
+            float loss = NonFiniteLossException.requireFinite(model.forward(xs, ts), steps + 1);
+            model.backward();
+            if (maxGrad > 0) {
+                ClipGrads.clip(model.store(), maxGrad);
+            }
+            optimizer.step(model.store());
+            steps++;
+            total += loss;
+            listener.onStep(epoch, i + 1, loss);
+        }
+        return (float) (total / iters);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
