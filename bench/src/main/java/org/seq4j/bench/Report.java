@@ -116,9 +116,11 @@ public final class Report {
                     fmt(r.score()), fmt(r.error()), r.unit(), derived(r, rows)));
         }
         if (!cLines.isEmpty()) {
-            sb.append("\nOpenBLAS sgemm called from C (bench/c/sgemm_bench.c, same library file, same threads) against ")
-                    .append("the same call through FFM (GemmBench, openblas):\n\n");
-            sb.append("| m x n x k | C GFLOP/s | FFM GFLOP/s | FFM / C |\n|---|---:|---:|---:|\n");
+            sb.append("\nOpenBLAS sgemm called from C (bench/c/sgemm_bench.c, the same library file, OpenBLAS's own threads) ")
+                    .append("against the same call through the FFM binding (FfmGemmBench) and through the openblas backend ")
+                    .append("(GemmBench: seq4j's pool, OpenBLAS single-threaded inside):\n\n");
+            sb.append("| m x n x k | C GFLOP/s | FFM call GFLOP/s | FFM / C | backend GFLOP/s | backend / C |\n")
+                    .append("|---|---:|---:|---:|---:|---:|\n");
             Pattern p = Pattern.compile("c_sgemm (\\d+) (\\d+) (\\d+) threads=(\\d+) us_per_call=([0-9.]+) gflops=([0-9.]+)");
             for (String line : cLines) {
                 Matcher m = p.matcher(line);
@@ -127,12 +129,14 @@ public final class Report {
                 }
                 String mnk = m.group(1) + "x" + m.group(2) + "x" + m.group(3);
                 double cGflops = Double.parseDouble(m.group(6));
-                Double ffm = rows.stream().filter(r -> r.benchmark().startsWith("GemmBench")
+                Double ffm = rows.stream().filter(r -> r.benchmark().startsWith("FfmGemmBench")
+                                && mnk.equals(r.params().get("mnk")))
+                        .map(Report::gflops).findFirst().orElse(null);
+                Double backend = rows.stream().filter(r -> r.benchmark().startsWith("GemmBench")
                                 && "openblas".equals(r.params().get("backend")) && mnk.equals(r.params().get("mnk")))
                         .map(Report::gflops).findFirst().orElse(null);
-                sb.append(String.format(Locale.ROOT, "| %s | %.1f | %s | %s |%n", mnk, cGflops,
-                        ffm == null ? "-" : String.format(Locale.ROOT, "%.1f", ffm),
-                        ffm == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * ffm / cGflops)));
+                sb.append(String.format(Locale.ROOT, "| %s | %.1f | %s | %s | %s | %s |%n", mnk, cGflops, fmt1(ffm),
+                        percent(ffm, cGflops), fmt1(backend), percent(backend, cGflops)));
             }
         }
         if (!numpy.isEmpty()) {
@@ -156,6 +160,14 @@ public final class Report {
         }
         sb.append("<!-- END ").append(section).append(" -->\n");
         return sb.toString();
+    }
+
+    private static String fmt1(Double v) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String percent(Double v, double of) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * v / of);
     }
 
     /** A W2 row at the default H = 650, T = 35 (other workloads have no size parameters). */
@@ -208,7 +220,7 @@ public final class Report {
     /** GFLOP/s of a GemmBench row (2mnk) or a W2 LSTM step (Workloads.lstmStepFlops, N = 64, D = H). */
     static Double gflops(Row r) {
         double flops;
-        if (r.benchmark().startsWith("GemmBench") && r.params().containsKey("mnk")) {
+        if ((r.benchmark().startsWith("GemmBench") || r.benchmark().startsWith("FfmGemmBench")) && r.params().containsKey("mnk")) {
             int[] d = Fixtures.dims(r.params().get("mnk"));
             flops = 2.0 * d[0] * d[1] * d[2];
         } else if (r.benchmark().contains("W2LstmStepBench")) {

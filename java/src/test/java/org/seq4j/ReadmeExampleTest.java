@@ -1,0 +1,47 @@
+// The library example of README.md, compiled and run, so that the documented API stays true.
+package org.seq4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Backends;
+import org.seq4j.models.AttentionSeq2seq;
+import org.seq4j.optim.Adam;
+import org.seq4j.optim.ClipGrads;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+
+class ReadmeExampleTest {
+    @Test
+    void theReadmeExampleRuns() {
+        SplittableRandom r = new SplittableRandom(1);
+        int[] questions = r.ints(128 * 7, 0, 13).toArray();
+        int[] answers = r.ints(128 * 5, 0, 13).toArray();
+        int startId = 6;
+        int[][] guesses;
+        float loss;
+        // ---- as in README.md ----
+        try (Backend backend = Backends.select();                       // cuda > openblas > java, logged
+             AttentionSeq2seq model = new AttentionSeq2seq(backend, 13, 16, 128, 1984);
+             Adam adam = new Adam(0.001f);
+             Arena arena = Arena.ofConfined()) {
+            Tensor xs = backend.allocate(arena, DType.I32, 128, 7);     // (N, T_in) question ids, batch-major
+            Tensor ts = backend.allocate(arena, DType.I32, 128, 5);     // (N, T_out + 1) answers, start id first
+            backend.copyIn(xs, questions);                              // int[] of N * T_in ids
+            backend.copyIn(ts, answers);
+            loss = model.forward(xs, ts);                               // mean cross-entropy
+            model.backward();                                           // gradients into one flat buffer
+            ClipGrads.clip(model.store(), 5f);
+            adam.step(model.store());                                   // one kernel for all parameters
+            guesses = model.generate(xs, startId, 4);                   // greedy, all N at once
+        }
+        // ---- end of the README's example ----
+        assertTrue(Math.abs(loss - Math.log(13)) < 0.1, "an untrained model's loss is about ln V: " + loss);
+        assertEquals(128, guesses.length);
+        assertEquals(4, guesses[0].length);
+    }
+}
