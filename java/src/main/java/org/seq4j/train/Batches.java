@@ -33,8 +33,6 @@ public interface Batches {
 
             @Override
             public Tensor[] allocate(Backend backend, Arena arena, int n) {
-                xBuffer = new int[n * pairs.questionLength()];
-                tBuffer = new int[n * pairs.answerLength()];
                 return new Tensor[] {backend.allocate(arena, DType.I32, n, pairs.questionLength()),
                         backend.allocate(arena, DType.I32, n, pairs.answerLength())};
             }
@@ -42,6 +40,10 @@ public interface Batches {
             @Override
             public void fill(Backend backend, int[] order, int from, Tensor xs, Tensor ts) {
                 int n = xs.dim(0), tx = pairs.questionLength(), tt = pairs.answerLength();
+                if (xBuffer == null || xBuffer.length != n * tx) { // batches of another size (e.g. evaluation) may interleave
+                    xBuffer = new int[n * tx];
+                    tBuffer = new int[n * tt];
+                }
                 for (int i = 0; i < n; i++) {
                     int e = order[from + i];
                     System.arraycopy(pairs.x()[e], 0, xBuffer, i * tx, tx);
@@ -70,8 +72,6 @@ public interface Batches {
 
             @Override
             public Tensor[] allocate(Backend backend, Arena arena, int n) {
-                xBuffer = new float[n * xRow];
-                tBuffer = new float[n * tRow];
                 int[] xs = inputs.shape().clone(), ts = targets.shape().clone();
                 xs[0] = n;
                 ts[0] = n;
@@ -81,6 +81,10 @@ public interface Batches {
             @Override
             public void fill(Backend backend, int[] order, int from, Tensor xs, Tensor ts) {
                 int n = xs.dim(0);
+                if (xBuffer == null || xBuffer.length != n * xRow) { // batches of another size may interleave
+                    xBuffer = new float[n * xRow];
+                    tBuffer = new float[n * tRow];
+                }
                 for (int i = 0; i < n; i++) {
                     int e = order[from + i];
                     System.arraycopy(inputs.data(), e * xRow, xBuffer, i * xRow, xRow);

@@ -62,6 +62,7 @@ public final class History {
         right.addSeries(metricName, x, metric);
         if (metricName.contains("accuracy")) {
             right.getStyler().setYAxisMin(0.0).setYAxisMax(1.0);
+            right.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE); // accuracy climbs to the top right
         }
         writePng(List.of(left, right), png);
     }

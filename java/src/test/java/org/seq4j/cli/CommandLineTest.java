@@ -58,6 +58,20 @@ class CommandLineTest {
     }
 
     @Test
+    void wavesTrainForSeveralEpochsAndPlotThePrediction() throws IOException {
+        // the per-epoch evaluation runs the whole set as one batch between training epochs of batch 10
+        for (String model : List.of("seq2seq", "predictor")) {
+            Path out = dir.resolve("waves-" + model);
+            Result r = seq4j("train", "waves", "--model", model, "--backend", "java", "--epochs", "3", "--hidden", "8",
+                    "--out", out.toString());
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertTrue(r.out().contains("epoch 3/3:") && r.out().contains("free-running prediction"), r.out());
+            assertEquals(4, Files.readAllLines(out.resolve("metrics.csv")).size(), "a header and three epochs");
+            assertTrue(ImageIO.read(out.resolve("prediction.png").toFile()).getWidth() > 0, model);
+        }
+    }
+
+    @Test
     void evalAndGenerateReadTheCheckpoint() {
         Result eval = seq4j("eval", "--checkpoint", run.toString(), "--backend", "java");
         assertEquals(0, eval.code(), eval.err());
