@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -26,6 +27,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Backends;
 
@@ -102,6 +104,17 @@ public final class Report {
         return rows;
     }
 
+    static double median(List<Double> xs) {
+        List<Double> sorted = xs.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static String rounds(List<Double> xs) {
+        return xs.size() < 2 ? "" : xs.stream().map(x -> String.format(Locale.ROOT, "%.1f", x))
+                .collect(Collectors.joining(", ", "[", "]"));
+    }
+
     static String render(String section, String command, List<Row> rows, List<String> cLines, List<String> numpy) {
         StringBuilder sb = new StringBuilder();
         sb.append("<!-- BEGIN ").append(section).append(" -->\n");
@@ -117,26 +130,32 @@ public final class Report {
         }
         if (!cLines.isEmpty()) {
             sb.append("\nOpenBLAS sgemm called from C (bench/c/sgemm_bench.c, the same library file, OpenBLAS's own threads) ")
-                    .append("against the same call through the FFM binding (FfmGemmBench) and through the openblas backend ")
-                    .append("(GemmBench: seq4j's pool, OpenBLAS single-threaded inside):\n\n");
+                    .append("against the same call through the FFM binding (FfmGemmBench), in alternating rounds (C, FFM, C, ")
+                    .append("FFM, ...) so that both see the same machine; medians of the rounds, each round's figure in ")
+                    .append("brackets. The openblas backend (GemmBench: seq4j's pool, OpenBLAS single-threaded inside) ")
+                    .append("is from the table above:\n\n");
             sb.append("| m x n x k | C GFLOP/s | FFM call GFLOP/s | FFM / C | backend GFLOP/s | backend / C |\n")
                     .append("|---|---:|---:|---:|---:|---:|\n");
             Pattern p = Pattern.compile("c_sgemm (\\d+) (\\d+) (\\d+) threads=(\\d+) us_per_call=([0-9.]+) gflops=([0-9.]+)");
+            Map<String, List<Double>> cRounds = new LinkedHashMap<>();
             for (String line : cLines) {
                 Matcher m = p.matcher(line);
-                if (!m.find()) {
-                    continue;
+                if (m.find()) {
+                    cRounds.computeIfAbsent(m.group(1) + "x" + m.group(2) + "x" + m.group(3), x -> new ArrayList<>())
+                            .add(Double.parseDouble(m.group(6)));
                 }
-                String mnk = m.group(1) + "x" + m.group(2) + "x" + m.group(3);
-                double cGflops = Double.parseDouble(m.group(6));
-                Double ffm = rows.stream().filter(r -> r.benchmark().startsWith("FfmGemmBench")
-                                && mnk.equals(r.params().get("mnk")))
-                        .map(Report::gflops).findFirst().orElse(null);
+            }
+            for (Map.Entry<String, List<Double>> e : cRounds.entrySet()) {
+                String mnk = e.getKey();
+                List<Double> ffmRounds = rows.stream().filter(r -> r.benchmark().startsWith("FfmGemmBench")
+                        && mnk.equals(r.params().get("mnk"))).map(Report::gflops).toList();
                 Double backend = rows.stream().filter(r -> r.benchmark().startsWith("GemmBench")
                                 && "openblas".equals(r.params().get("backend")) && mnk.equals(r.params().get("mnk")))
                         .map(Report::gflops).findFirst().orElse(null);
-                sb.append(String.format(Locale.ROOT, "| %s | %.1f | %s | %s | %s | %s |%n", mnk, cGflops, fmt1(ffm),
-                        percent(ffm, cGflops), fmt1(backend), percent(backend, cGflops)));
+                double c = median(e.getValue());
+                Double ffm = ffmRounds.isEmpty() ? null : median(ffmRounds);
+                sb.append(String.format(Locale.ROOT, "| %s | %.1f %s | %s %s | %s | %s | %s |%n", mnk, c, rounds(e.getValue()),
+                        fmt1(ffm), rounds(ffmRounds), percent(ffm, c), fmt1(backend), percent(backend, c)));
             }
         }
         if (!numpy.isEmpty()) {
@@ -191,6 +210,13 @@ public final class Report {
         Double g = gflops(r);
         if (g != null) {
             parts.add(String.format(Locale.ROOT, "%.1f GFLOP/s", g));
+            // a W2 step against the largest sgemm timed in the same run (its x.Wx-sized GEMM), as the peak
+            if (r.benchmark().contains("W2LstmStepBench")) {
+                all.stream().filter(o -> o.benchmark().startsWith("FfmGemmBench"))
+                        .max(Comparator.comparingDouble(o -> Fixtures.dims(o.params().get("mnk"))[0]))
+                        .ifPresent(o -> parts.add(String.format(Locale.ROOT, "%.0f%% of sgemm's %.1f GFLOP/s at %s in this run",
+                                100 * g / gflops(o), gflops(o), o.params().get("mnk"))));
+            }
         }
         String backend = r.params().get("backend");
         if (backend != null && !backend.equals("java") && !backend.equals("pytorch")) {

@@ -31,6 +31,7 @@ final class ScalingChart {
         XYChart time = chart("W2 step time (N=64, D=H)", "hidden size H", "ms per forward+backward");
         time.getStyler().setYAxisLogarithmic(true);
         XYChart rate = chart("W2 throughput", "hidden size H", "GFLOP/s (GEMM FLOPs)");
+        rate.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS); // the curves fill the top of this one
         for (var e : series.entrySet()) {
             List<Double> hs = new ArrayList<>(), ms = new ArrayList<>(), gf = new ArrayList<>();
             int t = Integer.parseInt(e.getKey().substring(e.getKey().indexOf("T=") + 2));
