@@ -54,13 +54,6 @@ public abstract class AbstractRnnlm implements LanguageModel {
         this.genWs = new Workspace(backend);
     }
 
-    static void requireSizes(int V, int D, int H) {
-        if (V < 1 || D < 1 || H < 1) {
-            throw new IllegalArgumentException("vocabulary size V, word vector size D and hidden size H must be >= 1, got V="
-                    + V + ", D=" + D + ", H=" + H);
-        }
-    }
-
     private String op(String method) {
         return getClass().getSimpleName() + "." + method;
     }

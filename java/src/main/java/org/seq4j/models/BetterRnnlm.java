@@ -23,7 +23,7 @@ public final class BetterRnnlm extends AbstractRnnlm {
     }
 
     private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
-        requireSizes(V, D, H);
+        Inputs.requireSizes(V, D, H);
         if (D != H) {
             throw new IllegalArgumentException("BetterRnnlm ties the output weights to embed.W, so the word vector size D ("
                     + D + ") must equal the hidden size H (" + H + ")");

@@ -14,7 +14,7 @@ public final class PeekySeq2seq extends AbstractSeq2seq {
     }
 
     private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
-        requireSizes(V, D, H);
+        Inputs.requireSizes(V, D, H);
         ParameterStore.Builder b = ParameterStore.builder(backend);
         Encoder.declare(b, "encoder.", V, D, H);
         PeekyDecoder.declare(b, "decoder.", V, D, H);

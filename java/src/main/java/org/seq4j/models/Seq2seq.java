@@ -16,7 +16,7 @@ public final class Seq2seq extends AbstractSeq2seq {
     }
 
     private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
-        requireSizes(V, D, H);
+        Inputs.requireSizes(V, D, H);
         ParameterStore.Builder b = ParameterStore.builder(backend);
         Encoder.declare(b, "encoder.", V, D, H);
         Decoder.declare(b, "decoder.", V, D, H);

@@ -17,7 +17,7 @@ public final class SimpleRnnlm extends AbstractRnnlm {
     }
 
     private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
-        requireSizes(V, D, H);
+        Inputs.requireSizes(V, D, H);
         return ParameterStore.builder(backend)
                 .declare("embed.W", Init.normal(0.01), V, D)
                 .declare("rnn.Wx", Init.scaledNormal(D), D, H)
