@@ -358,7 +358,8 @@ class ConformanceTest {
 
     // ---- recurrent cells -------------------------------------------------------------------------------
 
-    static final int[][] NH = {{1, 1}, {3, 5}, {7, 13}, {20, 33}, {128, 128}, {20, 650}};
+    // N=1 and N=3 with H in the hundreds: the native cell splits such few rows across threads by hidden units
+    static final int[][] NH = {{1, 1}, {3, 5}, {7, 13}, {20, 33}, {128, 128}, {20, 650}, {1, 300}, {3, 201}};
 
     @EveryBackend
     void lstmCell(String backend) {
@@ -384,6 +385,44 @@ class ConformanceTest {
                 b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), dc.d());
                 b.assertClose("lstmCellBackward dA" + shape, dA, T_ATOL, T_RTOL);
                 b.assertClose("lstmCellBackward dcPrev" + shape, dcPrev, T_ATOL, T_RTOL);
+            }
+        }
+    }
+
+    /**
+     * Non-finite pre-activations: NaN must reach h and c of its unit (so that a NaN loss is seen), and
+     * +-Inf or huge values must saturate the gates as the reference does, in the vector loop (units 0..15)
+     * and its scalar tail (unit 17).
+     */
+    @EveryBackend
+    void lstmCellNonFinite(String backend) {
+        try (Both b = both(backend, 11)) {
+            int n = 2, h = 18;
+            float[] gates = new float[n * 4 * h], cPrev = new float[n * h];
+            java.util.Arrays.fill(gates, 0.5f);
+            int[] units = {3, 17};
+            for (int u : units) {
+                gates[u] = Float.NaN;                               // row 0: f of unit u
+                gates[4 * h + 2 * h + u] = Float.POSITIVE_INFINITY; // row 1: i of unit u
+                gates[4 * h + h + u] = -1e30f;                      // row 1: g of unit u
+                gates[4 * h + 3 * h + u] = Float.NEGATIVE_INFINITY; // row 1: o of unit u
+            }
+            Pair g = b.f32(gates, n, 4 * h), c = b.f32(cPrev, n, h);
+            Pair hNext = b.zeros(DType.F32, n, h), cNext = b.zeros(DType.F32, n, h);
+            b.ref.lstmCellForward(hNext.r(), cNext.r(), g.r(), c.r());
+            b.dev.lstmCellForward(hNext.d(), cNext.d(), g.d(), c.d());
+            float[] hr = b.refValues(hNext.r()), hd = b.devValues(hNext.d());
+            float[] cr = b.refValues(cNext.r()), cd = b.devValues(cNext.d());
+            for (int u : units) {
+                assertEquals(Float.NaN, hd[u], "h of unit " + u + " with a NaN forget gate");
+                assertEquals(Float.NaN, cd[u], "c of unit " + u + " with a NaN forget gate");
+                assertEquals(Float.NaN, hr[u], "reference h of unit " + u);
+                assertEquals(cr[h + u], cd[h + u], T_ATOL, "c of unit " + u + " with saturated gates");
+                assertEquals(hr[h + u], hd[h + u], T_ATOL, "h of unit " + u + " with saturated gates");
+            }
+            float[] gr = b.refValues(g.r()), gd = b.devValues(g.d());
+            for (int k = 4 * h; k < gr.length; k++) {
+                assertEquals(gr[k], gd[k], T_ATOL + T_RTOL * Math.abs(gr[k]), "activated gate " + k + " of row 1");
             }
         }
     }
