@@ -194,10 +194,11 @@ public final class TimeLSTM implements AutoCloseable {
     /** The recurrence over the pre-activations already in gates: hs (T, N, H). */
     private Tensor recur(int t, int n) {
         int g = 4 * H;
-        if (stateful && hasH) {
-            backend.copy(hT[0], hState);
-        } else {
+        boolean fromZero = !(stateful && hasH);
+        if (fromZero) {
             backend.fill(hT[0], 0f);
+        } else {
+            backend.copy(hT[0], hState);
         }
         if (stateful && hasC) {
             backend.copy(cT[0], cState);
@@ -206,8 +207,11 @@ public final class TimeLSTM implements AutoCloseable {
         }
 
         for (int s = 0; s < t; s++) {
-            // A_t += h_{t-1} Wh, then the fused cell: gates activated in place, c_t and h_t written
-            backend.gemm(Transpose.NO, Transpose.NO, n, g, H, 1f, hT[s], H, Wh.value(), g, 1f, gatesT[s], g);
+            // A_t += h_{t-1} Wh (nothing to add to the first step's from h_0 = 0), then the fused cell: gates
+            // activated in place, c_t and h_t written
+            if (s > 0 || !fromZero) {
+                backend.gemm(Transpose.NO, Transpose.NO, n, g, H, 1f, hT[s], H, Wh.value(), g, 1f, gatesT[s], g);
+            }
             backend.lstmCellForward(hT[s + 1], cT[s + 1], gatesT[s], cT[s]);
         }
 

@@ -92,13 +92,16 @@ public final class TimeRNN implements AutoCloseable {
         }
         backend.gemm(Transpose.NO, Transpose.NO, t * n, H, D, 1f, xs, D, Wx.value(), H, 0f, pre, H);
         backend.addBias(pre2, b.value());
-        if (stateful && hasH) {
-            backend.copy(hT[0], hState);
-        } else {
+        boolean fromZero = !(stateful && hasH);
+        if (fromZero) {
             backend.fill(hT[0], 0f);
+        } else {
+            backend.copy(hT[0], hState);
         }
         for (int s = 0; s < t; s++) {
-            backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, hT[s], H, Wh.value(), H, 1f, preT[s], H);
+            if (s > 0 || !fromZero) { // h_0 = 0 adds nothing to the first step
+                backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, hT[s], H, Wh.value(), H, 1f, preT[s], H);
+            }
             backend.tanhForward(hT[s + 1], preT[s]);
         }
         if (stateful) {
