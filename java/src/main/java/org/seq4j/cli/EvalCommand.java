@@ -54,9 +54,7 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         Properties meta = Checkpoint.meta(dir);
         ModelSpec ms = ModelSpec.load(meta, dir);
-        try (Backend backend = backendOptions.open(o); Model m = ms.create(backend)) {
-            Checkpoint.load(dir, m);
-            m.setTraining(false);
+        try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, dir)) {
             switch (ms.task()) {
                 case ADDITION, DATE -> {
                     CharVocabulary vocab = CharVocabulary.of(Checkpoint.require(meta, "vocabulary", dir));

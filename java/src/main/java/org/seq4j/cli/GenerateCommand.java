@@ -57,9 +57,7 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         Properties meta = Checkpoint.meta(dir);
         ModelSpec ms = ModelSpec.load(meta, dir);
-        try (Backend backend = backendOptions.open(o); Model m = ms.create(backend)) {
-            Checkpoint.load(dir, m);
-            m.setTraining(false);
+        try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, dir)) {
             switch (ms.task()) {
                 case ADDITION, DATE -> answer((Seq2seqModel) m, ms, meta, o);
                 case LM -> continueText((LanguageModel) m, o);

@@ -2,6 +2,7 @@
 // input order. Builds the model on a backend, for training and for reloading a checkpoint.
 package org.seq4j.train;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Properties;
@@ -47,6 +48,19 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
     /** Whether the questions are fed reversed by default: all but the baseline (the book's chapter 7 tricks). */
     public static boolean reversedByDefault(String kind) {
         return !kind.equals("baseline");
+    }
+
+    /** The model saved in {@code dir} (Checkpoint.load), ready for inference (dropout off). */
+    public Model restore(Backend backend, Path dir) throws IOException {
+        Model m = create(backend);
+        try {
+            Checkpoint.load(dir, m);
+        } catch (IOException | RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        m.setTraining(false);
+        return m;
     }
 
     public Model create(Backend backend) {
