@@ -3,6 +3,7 @@ package org.seq4j.cli;
 
 import java.io.PrintWriter;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.BackendConfig;
 import org.seq4j.backend.Backends;
 import picocli.CommandLine.Option;
 
@@ -19,9 +20,12 @@ final class BackendOptions {
             if (threads < 1) {
                 throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
             }
-            System.setProperty("seq4j.threads", threads.toString());
         }
-        Backend b = backend != null ? Backends.create(backend) : Backends.select();
+        BackendConfig config = BackendConfig.fromEnvironment();
+        if (threads != null) {
+            config = config.withThreads(threads);
+        }
+        Backend b = backend != null ? Backends.create(backend, config) : Backends.select(config);
         out.printf("backend: %s (%s)%n", b.name(), b.description());
         out.flush();
         return b;

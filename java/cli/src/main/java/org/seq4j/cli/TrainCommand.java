@@ -268,7 +268,7 @@ final class TrainCommand implements Callable<Integer> {
             o.printf("free-running prediction of %d steps: RMSE %.4f against the %s%n", predicted.length,
                     Math.sqrt(se / predicted.length), predictor ? "clean sine" : "cosine");
             Path png = dir.resolve("prediction.png");
-            History.writeSeriesChart(png, predictor ? "noisy sine predictor: autoregressive prediction"
+            Charts.writeSeries(png, predictor ? "noisy sine predictor: autoregressive prediction"
                             : "sine -> cosine: decoder output for the first window", "step", "value", x,
                     List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p));
             o.printf("checkpoint %s, chart %s, prediction %s%n", dir.resolve(Checkpoint.WEIGHTS),
@@ -369,7 +369,7 @@ final class TrainCommand implements Callable<Integer> {
         meta.setProperty("epoch", Integer.toString(epoch));
         Checkpoint.save(dir, m, meta);
         history.writeCsv(dir.resolve("metrics.csv"));
-        history.writeChart(dir.resolve("chart.png"));
+        Charts.write(history, dir.resolve("chart.png"));
     }
 
     private static int or(Integer v, int fallback) {

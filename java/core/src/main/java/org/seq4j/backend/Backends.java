@@ -1,27 +1,24 @@
-// Finds and creates backends. select() tries cuda, then openblas, then java, and logs why each one it
-// passes over was skipped; -Dseq4j.backend=java|openblas|cuda (or SEQ4J_BACKEND) forces one, and a
-// backend asked for by name that cannot load is an error, never a quiet fallback.
+// Finds and creates backends through the BackendProvider services on the class or module path. select()
+// tries them best first (cuda, openblas, java) and logs why each one it passes over was skipped;
+// -Dseq4j.backend=NAME (or SEQ4J_BACKEND) forces one, and a backend asked for by name, or a native library
+// configured by path, that cannot load is an error, never a quiet fallback.
 package org.seq4j.backend;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.ServiceLoader;
 
+/**
+ * Backend discovery and selection. Providers are found with {@link ServiceLoader} in seq4j-core's class loader
+ * (so two copies of seq4j in sibling class loaders each see their own), ordered by {@link BackendProvider#rank()}.
+ */
 public final class Backends {
     private static final System.Logger LOG = System.getLogger(Backends.class.getName());
-
-    /** The known backends, best first. Each factory throws BackendUnavailableException with the reason. */
-    private static final Map<String, Supplier<Backend>> FACTORIES = new LinkedHashMap<>();
-
-    static {
-        FACTORIES.put("cuda", org.seq4j.backend.cuda.CudaBackend::new);
-        FACTORIES.put("openblas", org.seq4j.backend.openblas.OpenBlasBackend::new);
-        FACTORIES.put("java", JavaBackend::new);
-    }
 
     /** Whether a backend could be created here, and if not, why. */
     public record Status(String name, boolean available, String detail) {
@@ -30,67 +27,133 @@ public final class Backends {
     private Backends() {
     }
 
-    /** The names seq4j knows, best first. */
-    public static List<String> names() {
-        List<String> names = new ArrayList<>(FACTORIES.keySet());
-        // best first: accelerators before the reference
-        names.sort((a, b) -> Integer.compare(rank(a), rank(b)));
-        return names;
+    /** The providers found, best first; the Java reference is always among them. */
+    public static List<BackendProvider> providers() {
+        Map<String, BackendProvider> byName = new LinkedHashMap<>();
+        for (BackendProvider p : ServiceLoader.load(BackendProvider.class, BackendProvider.class.getClassLoader())) {
+            byName.putIfAbsent(p.name().toLowerCase(Locale.ROOT), p);
+        }
+        byName.putIfAbsent("java", new JavaBackendProvider()); // even where service files were stripped
+        List<BackendProvider> out = new ArrayList<>(byName.values());
+        out.sort(Comparator.comparingInt(BackendProvider::rank).thenComparing(BackendProvider::name));
+        return out;
     }
 
-    private static int rank(String name) {
-        return switch (name) {
-            case "cuda" -> 0;
-            case "openblas" -> 1;
-            case "java" -> 3;
-            default -> 2;
-        };
+    /** The names of the backends found, best first. */
+    public static List<String> names() {
+        return providers().stream().map(BackendProvider::name).toList();
+    }
+
+    /** The provider named {@code name} (any case). */
+    public static BackendProvider provider(String name) {
+        String key = name.trim().toLowerCase(Locale.ROOT);
+        for (BackendProvider p : providers()) {
+            if (p.name().equals(key)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("unknown backend '" + name + "'; known here: " + String.join(", ", names())
+                + (key.equals("cuda") ? " (the cuda backend is in the artifact org.seq4j:seq4j-cuda)" : ""));
     }
 
     /**
-     * A new backend by name. Throws BackendUnavailableException, with the reason, if it cannot load here,
-     * and IllegalArgumentException for a name seq4j does not know.
+     * A new backend by name, configured from the environment.
+     *
+     * @throws BackendUnavailableException with the reason if it cannot load here
+     * @throws IllegalArgumentException for a name no provider on the class or module path has
      */
     public static Backend create(String name) {
-        Supplier<Backend> factory = FACTORIES.get(name.toLowerCase(Locale.ROOT));
-        if (factory == null) {
-            throw new IllegalArgumentException("unknown backend '" + name + "'; known: " + String.join(", ", names()));
-        }
-        return factory.get();
+        return create(name, BackendConfig.fromEnvironment());
     }
 
     /**
-     * The backend forced by -Dseq4j.backend or SEQ4J_BACKEND if set (an error if it cannot load), else the
-     * best one that loads, logging why the better ones were skipped.
+     * A new backend by name with the given configuration.
+     *
+     * @throws BackendUnavailableException with the reason if it cannot load here
+     * @throws IllegalArgumentException for a name no provider on the class or module path has
+     */
+    public static Backend create(String name, BackendConfig config) {
+        return provider(name).create(config);
+    }
+
+    /**
+     * The backend forced by {@code -Dseq4j.backend} or {@code SEQ4J_BACKEND} if set (an error if it cannot load),
+     * else the best one that loads, configured from the environment. See {@link #select(BackendConfig)}.
      */
     public static Backend select() {
+        return select(BackendConfig.fromEnvironment());
+    }
+
+    /**
+     * The backend forced by {@code -Dseq4j.backend} or {@code SEQ4J_BACKEND} if set (an error if it cannot load),
+     * else the best one that loads. Passing over an optional accelerator is logged at INFO; falling back to the
+     * Java reference because the CPU backend did not load is a WARNING with the reason.
+     *
+     * @throws BackendUnavailableException if a forced backend, or a native library configured by path, cannot load
+     */
+    public static Backend select(BackendConfig config) {
         String forced = System.getProperty("seq4j.backend", System.getenv("SEQ4J_BACKEND"));
         if (forced != null && !forced.isBlank()) {
-            Backend b = create(forced.trim());
+            Backend b = create(forced.trim(), config);
             LOG.log(Level.INFO, "seq4j: using backend {0} (forced): {1}", b.name(), b.description());
             return b;
         }
-        for (String name : names()) {
+        return choose(config, false);
+    }
+
+    /**
+     * The best native (non-Java) backend that loads, for programs that would rather fail than run on the slow
+     * reference.
+     *
+     * @throws BackendUnavailableException listing why each native backend could not load
+     */
+    public static Backend requireNative(BackendConfig config) {
+        return choose(config, true);
+    }
+
+    /** {@link #requireNative(BackendConfig)} configured from the environment. */
+    public static Backend requireNative() {
+        return requireNative(BackendConfig.fromEnvironment());
+    }
+
+    private static Backend choose(BackendConfig config, boolean nativeOnly) {
+        List<String> reasons = new ArrayList<>();
+        for (BackendProvider p : providers()) {
+            if (nativeOnly && p.name().equals("java")) {
+                continue;
+            }
             try {
-                Backend b = create(name);
+                Backend b = p.create(config);
+                if (p.name().equals("java") && !reasons.isEmpty()) {
+                    LOG.log(Level.WARNING, "seq4j: running on the slow Java reference backend: {0}", String.join("; ", reasons));
+                }
                 LOG.log(Level.INFO, "seq4j: using backend {0}: {1}", b.name(), b.description());
                 return b;
             } catch (BackendUnavailableException e) {
-                LOG.log(Level.INFO, "seq4j: skipped backend {0}: {1}", name, e.getMessage());
+                if (config.library(p.name()).isPresent()) {
+                    throw new BackendUnavailableException("backend " + p.name() + " was configured with the library "
+                            + config.library(p.name()).get() + " but cannot load: " + e.getMessage(), e);
+                }
+                if (p.expectedHere()) {
+                    reasons.add(p.name() + ": " + e.getMessage());
+                } else {
+                    LOG.log(Level.INFO, "seq4j: skipped backend {0}: {1}", p.name(), e.getMessage());
+                }
             }
+        }
+        if (nativeOnly) {
+            throw new BackendUnavailableException("no native backend loads here: " + (reasons.isEmpty()
+                    ? "none is on the class or module path" : String.join("; ", reasons)));
         }
         throw new IllegalStateException("no backend could be loaded; the java backend should always load");
     }
 
-    /** Tries every known backend once and reports what loads and why the others do not. */
+    /** Asks every provider whether its backend can run here, and why not. */
     public static List<Status> probe() {
         List<Status> out = new ArrayList<>();
-        for (String name : names()) {
-            try (Backend b = create(name)) {
-                out.add(new Status(name, true, b.description()));
-            } catch (BackendUnavailableException e) {
-                out.add(new Status(name, false, e.getMessage()));
-            }
+        for (BackendProvider p : providers()) {
+            BackendProvider.Probe r = p.probe();
+            out.add(new Status(p.name(), r.available(), r.detail()));
         }
         return out;
     }

@@ -1,12 +1,15 @@
 // Loads native libraries for the FFM bindings: System.load of an absolute path (so that the
 // generated bindings, which look symbols up through the class loader, find them), and extraction of
-// libraries packed in jars into a per-user cache folder, once per content.
+// libraries packed in jars into a per-user cache folder (or a temporary one), once per content.
+// Works in any class loader: a second copy of seq4j in a sibling loader gets its own link to the file.
 package org.seq4j.backend;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.JarURLConnection;
+import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -16,12 +19,34 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 
 public final class NativeLibraries {
     private NativeLibraries() {
+    }
+
+    /**
+     * This JVM's platform in the names seq4j's jars use for their native folders: {@code linux-x86_64},
+     * {@code linux-aarch64}, ... ({@code os.name} lower-cased without spaces, {@code amd64} spelt {@code x86_64}).
+     */
+    public static String platform() {
+        String os = System.getProperty("os.name", "unknown").toLowerCase(java.util.Locale.ROOT).replace(" ", "");
+        if (os.startsWith("windows")) {
+            os = "windows";
+        } else if (os.startsWith("macosx") || os.startsWith("darwin")) {
+            os = "macosx";
+        }
+        String arch = System.getProperty("os.arch", "unknown").toLowerCase(java.util.Locale.ROOT);
+        arch = switch (arch) {
+            case "amd64", "x86-64" -> "x86_64";
+            case "arm64" -> "aarch64";
+            default -> arch;
+        };
+        return os + "-" + arch;
     }
 
     /** ~/.cache/seq4j, or $XDG_CACHE_HOME/seq4j, or -Dseq4j.cache. */
@@ -44,61 +69,174 @@ public final class NativeLibraries {
      * temporary name and renamed into place, so a crash never leaves a half-written library behind.
      */
     public static Path extract(ClassLoader loader, String folder, List<String> names, String key) {
+        List<URL> urls = locate(loader, folder, names);
         StringBuilder identity = new StringBuilder(key);
-        for (String name : names) {
-            URL url = loader.getResource(folder + name);
-            if (url == null) {
-                throw new BackendUnavailableException("resource " + folder + name + " is not on the class path");
-            }
-            identity.append('|').append(name).append('=').append(contentId(loader, url, folder + name));
+        for (int i = 0; i < names.size(); i++) {
+            identity.append('|').append(names.get(i)).append('=').append(contentId(urls.get(i)));
         }
-        Path target = cacheRoot().resolve(key + "-" + shortHash(identity.toString()));
+        String leaf = key + "-" + shortHash(identity.toString());
+        Path target = cacheRoot().resolve(leaf);
+        try {
+            return extractInto(target, urls, names, key);
+        } catch (IOException e) {
+            // a read-only or full home folder: a private temporary folder, deleted when the JVM exits
+            try {
+                Path tmp = Files.createTempDirectory("seq4j-" + leaf + "-");
+                tmp.toFile().deleteOnExit();
+                Path inTmp = extractInto(tmp.resolve(leaf), urls, names, key);
+                for (String name : names) {
+                    inTmp.resolve(name).toFile().deleteOnExit();
+                }
+                inTmp.toFile().deleteOnExit();
+                return inTmp;
+            } catch (IOException e2) {
+                e2.addSuppressed(e);
+                throw new UncheckedIOException("cannot extract native libraries into " + target
+                        + " nor into a temporary folder", e2);
+            }
+        }
+    }
+
+    /**
+     * The resources {@code folder + name} as URLs: from the class loader, else (for a library jar on the module
+     * path that no module requires, such as OpenBLAS's platform jar) from the jars named by jdk.module.path.
+     */
+    private static List<URL> locate(ClassLoader loader, String folder, List<String> names) {
+        List<URL> urls = new ArrayList<>();
+        for (String name : names) {
+            URL url = loader == null ? null : loader.getResource(folder + name);
+            if (url == null) {
+                url = onModulePath(folder + name);
+            }
+            if (url == null) {
+                throw new BackendUnavailableException("resource " + folder + name
+                        + " is on neither the class path nor the module path");
+            }
+            urls.add(url);
+        }
+        return urls;
+    }
+
+    private static URL onModulePath(String resource) {
+        String modulePath = System.getProperty("jdk.module.path");
+        if (modulePath == null || modulePath.isBlank()) {
+            return null;
+        }
+        for (String entry : modulePath.split(File.pathSeparator)) {
+            Path p = Path.of(entry);
+            try {
+                if (Files.isDirectory(p)) {
+                    if (Files.isRegularFile(p.resolve(resource))) {
+                        return p.resolve(resource).toUri().toURL();
+                    }
+                    try (var jars = Files.list(p)) {
+                        for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).toList()) {
+                            URL url = inJar(jar, resource);
+                            if (url != null) {
+                                return url;
+                            }
+                        }
+                    }
+                } else if (p.toString().endsWith(".jar")) {
+                    URL url = inJar(p, resource);
+                    if (url != null) {
+                        return url;
+                    }
+                }
+            } catch (IOException e) {
+                // an unreadable entry of the module path cannot hold the library: look at the next one
+            }
+        }
+        return null;
+    }
+
+    private static URL inJar(Path jar, String resource) throws IOException {
+        try (JarFile f = new JarFile(jar.toFile())) {
+            return f.getJarEntry(resource) == null ? null
+                    : URI.create("jar:" + jar.toUri() + "!/" + resource).toURL();
+        }
+    }
+
+    private static Path extractInto(Path target, List<URL> urls, List<String> names, String key) throws IOException {
         if (Files.isDirectory(target)) {
             return target;
         }
+        Files.createDirectories(target.getParent());
+        Path tmp = Files.createTempDirectory(target.getParent(), key + "-tmp-");
         try {
-            Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempDirectory(target.getParent(), key + "-tmp-");
-            try {
-                for (String name : names) {
-                    try (InputStream in = loader.getResourceAsStream(folder + name)) {
-                        Files.copy(in, tmp.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-                    }
+            for (int i = 0; i < names.size(); i++) {
+                try (InputStream in = open(urls.get(i))) {
+                    Files.copy(in, tmp.resolve(names.get(i)), StandardCopyOption.REPLACE_EXISTING);
                 }
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-                    // another process extracted the same libraries first: use theirs
-                    if (!Files.isDirectory(target)) {
-                        throw e;
-                    }
-                }
-            } finally {
-                deleteTree(tmp);
             }
-            return target;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot extract native libraries into " + target, e);
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
+                // another process extracted the same libraries first: use theirs
+                if (!Files.isDirectory(target)) {
+                    throw e;
+                }
+            }
+        } finally {
+            deleteTree(tmp);
         }
+        return target;
     }
 
-    /** System.load with the reason turned into a BackendUnavailableException. */
+    private static InputStream open(URL url) throws IOException {
+        var connection = url.openConnection();
+        connection.setUseCaches(false); // a cached jar would stay open (and locked) after extraction
+        return connection.getInputStream();
+    }
+
+    /**
+     * System.load with the reason turned into a BackendUnavailableException. A library that another class loader
+     * has loaded already (a second copy of seq4j in a sibling loader) is loaded through a hard link of its own, so
+     * that this loader's bindings find its symbols too; the dynamic linker still maps the file once.
+     */
     public static void load(Path library, String what) {
+        Path absolute = library.toAbsolutePath();
         try {
-            System.load(library.toAbsolutePath().toString());
+            System.load(absolute.toString());
         } catch (UnsatisfiedLinkError e) {
-            throw new BackendUnavailableException("cannot load " + what + " from " + library + ": " + e.getMessage(), e);
+            if (e.getMessage() == null || !e.getMessage().contains("another classloader")) {
+                throw new BackendUnavailableException("cannot load " + what + " from " + library + ": " + e.getMessage(), e);
+            }
+            Path own = linkForThisLoader(absolute);
+            try {
+                System.load(own.toString());
+            } catch (UnsatisfiedLinkError e2) {
+                throw new BackendUnavailableException("cannot load " + what + " from " + own + " (a link to " + library
+                        + ", which another class loader holds): " + e2.getMessage(), e2);
+            }
         }
     }
 
-    private static String contentId(ClassLoader loader, URL url, String resource) {
+    private static Path linkForThisLoader(Path library) {
+        try {
+            Path dir = Files.createTempDirectory("seq4j-loader-");
+            dir.toFile().deleteOnExit();
+            Path link = dir.resolve(library.getFileName());
+            try {
+                Files.createLink(link, library);
+            } catch (IOException | UnsupportedOperationException e) {
+                Files.copy(library, link); // another file system: a copy (its own mapping, same code)
+            }
+            link.toFile().deleteOnExit();
+            return link;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot link " + library + " for a second class loader", e);
+        }
+    }
+
+    private static String contentId(URL url) {
         try {
             if (url.openConnection() instanceof JarURLConnection jar) {
                 jar.setUseCaches(false);
                 JarEntry entry = jar.getJarEntry();
                 return Long.toHexString(entry.getCrc()) + ":" + entry.getSize();
             }
-            try (InputStream in = loader.getResourceAsStream(resource)) {
+            try (InputStream in = open(url)) {
                 MessageDigest md = MessageDigest.getInstance("SHA-256");
                 byte[] buf = new byte[1 << 16];
                 for (int n; (n = in.read(buf)) > 0; ) {
@@ -107,7 +245,7 @@ public final class NativeLibraries {
                 return HexFormat.of().formatHex(md.digest());
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + resource, e);
+            throw new UncheckedIOException("cannot read " + url, e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -1,10 +1,11 @@
-// Backends for parameterised tests: every backend seq4j knows is listed by name; a test asks for it
+// Backends for parameterised tests: every backend found (ServiceLoader) is listed by name; a test asks for it
 // with get(name), which skips the test through Assumptions (with the reason) where it cannot load.
 // One instance per backend is shared by the whole test run and closed at JVM exit.
 package org.seq4j.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -19,9 +20,15 @@ public final class TestBackends {
     private TestBackends() {
     }
 
-    /** Every known backend's name, for @MethodSource; java first. */
+    /**
+     * Every backend found on the test class path, for @MethodSource; java first. {@code -Dseq4j.test.backends=a,b}
+     * narrows it to those names (seq4j-cuda's build reruns core's suites for cuda alone this way).
+     */
     public static Stream<Named<String>> all() {
-        return Backends.names().stream().sorted((a, b) -> a.equals("java") ? -1 : b.equals("java") ? 1 : 0)
+        String only = System.getProperty("seq4j.test.backends", "");
+        List<String> wanted = only.isBlank() ? List.of() : List.of(only.trim().split("\\s*,\\s*"));
+        return Backends.names().stream().filter(n -> wanted.isEmpty() || wanted.contains(n))
+                .sorted((a, b) -> a.equals("java") ? -1 : b.equals("java") ? 1 : 0)
                 .map(n -> Named.of(n, n));
     }
 

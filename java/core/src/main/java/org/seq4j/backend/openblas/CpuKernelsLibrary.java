@@ -1,5 +1,5 @@
-// Loads libseq4j_cpu.so, the C kernels of native/cpu, which the java module's build packs into the jar
-// under org/seq4j/native/linux-x86_64/. -Dseq4j.native.cpu=/path/libseq4j_cpu.so overrides that (for
+// Loads libseq4j_cpu.so, the C kernels of native/cpu, which seq4j-core's build packs into the jar
+// under org/seq4j/native/<platform>/ (linux-x86_64, linux-aarch64). -Dseq4j.native.cpu=/path/libseq4j_cpu.so overrides that (for
 // working on the kernels without rebuilding the jar).
 package org.seq4j.backend.openblas;
 
@@ -12,7 +12,7 @@ import org.seq4j.backend.NativeLibraries;
 import org.seq4j.bindings.cpu.seq4j_cpu_h;
 
 public final class CpuKernelsLibrary {
-    static final String FOLDER = "org/seq4j/native/linux-x86_64/";
+    static final String FOLDER = "org/seq4j/native/" + NativeLibraries.platform() + "/";
     static final String NAME = "libseq4j_cpu.so";
 
     private static Path loaded;
@@ -32,8 +32,9 @@ public final class CpuKernelsLibrary {
             } else {
                 ClassLoader cl = CpuKernelsLibrary.class.getClassLoader();
                 if (cl.getResource(FOLDER + NAME) == null) {
-                    throw new BackendUnavailableException(NAME + " is not in the jar (the native build did not run: "
-                            + "build with mvn, which runs make in native/, or set -Dseq4j.native.cpu)");
+                    throw new BackendUnavailableException("this seq4j-core jar has no " + NAME + " for platform "
+                            + NativeLibraries.platform() + " (it ships " + shipped(cl) + "; build on this platform "
+                            + "with mvn, which runs make in native/, or set -Dseq4j.native.cpu)");
                 }
                 p = NativeLibraries.extract(cl, FOLDER, List.of(NAME), "seq4j-cpu").resolve(NAME);
             }
@@ -41,6 +42,16 @@ public final class CpuKernelsLibrary {
             loaded = p;
         }
         return loaded;
+    }
+
+    private static String shipped(ClassLoader cl) {
+        List<String> found = new java.util.ArrayList<>();
+        for (String platform : List.of("linux-x86_64", "linux-aarch64")) {
+            if (cl.getResource("org/seq4j/native/" + platform + "/" + NAME) != null) {
+                found.add(platform);
+            }
+        }
+        return found.isEmpty() ? "none: the native build did not run" : String.join(" and ", found);
     }
 
     /** Version, compiler and the instruction set the kernels dispatched to on this CPU. */

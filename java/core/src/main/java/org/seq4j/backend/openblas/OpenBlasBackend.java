@@ -13,6 +13,7 @@ import static org.seq4j.bindings.cblas.cblas_h.CblasTrans;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.seq4j.backend.AbstractBackend;
+import org.seq4j.backend.BackendConfig;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.Transpose;
 import org.seq4j.bindings.cblas.cblas_h;
@@ -24,34 +25,31 @@ import org.seq4j.tensor.Tensor;
 public final class OpenBlasBackend extends AbstractBackend {
     private final OpenBlasLibrary.Location location;
 
-    /** Loads OpenBLAS and the C kernels, with -Dseq4j.threads or SEQ4J_THREADS threads (default: one per core). */
+    /** Loads OpenBLAS and the C kernels as the environment says (-Dseq4j.threads, -Dseq4j.openblas, ...). */
     public OpenBlasBackend() {
-        this(defaultThreads());
+        this(BackendConfig.fromEnvironment());
     }
 
     /** @param threads threads of the native pool that runs every kernel and GEMM (0: one per core) */
     public OpenBlasBackend(int threads) {
+        this(BackendConfig.fromEnvironment().withThreads(threads));
+    }
+
+    /**
+     * Loads OpenBLAS (the configured path, else the system's, else the Maven artifact's) and the C kernels.
+     *
+     * @throws BackendUnavailableException with the reason when a library cannot load
+     */
+    public OpenBlasBackend(BackendConfig config) {
         try {
-            this.location = OpenBlasLibrary.load();
+            this.location = OpenBlasLibrary.load(config);
             CpuKernelsLibrary.load();
         } catch (UnsatisfiedLinkError e) {
             throw new BackendUnavailableException("cannot link the native libraries: " + e.getMessage(), e);
         }
         seq4j_cpu_h.seq4j_set_blas(cblas_h.cblas_sgemm$address(), cblas_h.cblas_sgemv$address());
         OpenBlasLibrary.setThreads(1);
-        seq4j_cpu_h.seq4j_set_num_threads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
-    }
-
-    private static int defaultThreads() {
-        String s = System.getProperty("seq4j.threads", System.getenv("SEQ4J_THREADS"));
-        if (s == null || s.isBlank()) {
-            return 0;
-        }
-        try {
-            return Integer.parseInt(s.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("seq4j.threads / SEQ4J_THREADS must be a number of threads, got '" + s + "'");
-        }
+        seq4j_cpu_h.seq4j_set_num_threads(config.effectiveThreads());
     }
 
     /** Threads of the native pool (shared by every OpenBlasBackend in this process). */

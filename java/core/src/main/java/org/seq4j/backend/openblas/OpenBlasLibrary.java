@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.seq4j.backend.BackendConfig;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.NativeLibraries;
 import org.seq4j.bindings.cblas.cblas_h;
@@ -46,8 +47,18 @@ public final class OpenBlasLibrary {
 
     /** Loads OpenBLAS once per JVM (later calls return the first result) and returns where it came from. */
     public static synchronized Location load() {
+        return load(BackendConfig.fromEnvironment());
+    }
+
+    /**
+     * Loads OpenBLAS once per JVM from the configured path, else the search order above, and returns where it
+     * came from; later calls return the first result.
+     */
+    public static synchronized Location load(BackendConfig config) {
         if (loaded == null) {
-            Location where = locate(System.getProperties()::getProperty, System.getenv(), OpenBlasLibrary::artifactFolder);
+            String explicit = config.library(BackendConfig.OPENBLAS).map(Path::toString).orElse(null);
+            Location where = locate(key -> key.equals("seq4j.openblas") ? explicit : System.getProperty(key),
+                    System.getenv(), OpenBlasLibrary::artifactFolder);
             NativeLibraries.load(where.path(), "OpenBLAS (" + where.source() + ")");
             loaded = where;
         }
@@ -104,11 +115,13 @@ public final class OpenBlasLibrary {
 
     private static Path artifactFolder(List<String> files) {
         ClassLoader cl = OpenBlasLibrary.class.getClassLoader();
-        if (cl.getResource(ARTIFACT_FOLDER + SONAME) == null) {
+        try {
+            return NativeLibraries.extract(cl, ARTIFACT_FOLDER, files, "openblas");
+        } catch (BackendUnavailableException e) {
             throw new BackendUnavailableException("no OpenBLAS found: no explicit path (-Dseq4j.openblas / SEQ4J_OPENBLAS), "
-                    + "no system " + SONAME + ", and the jar org.bytedeco:openblas:linux-x86_64 is not on the class path");
+                    + "no system " + SONAME + ", and the jar org.bytedeco:openblas:linux-x86_64 is on neither the class "
+                    + "path nor the module path", e);
         }
-        return NativeLibraries.extract(cl, ARTIFACT_FOLDER, files, "openblas");
     }
 
     /** OpenBLAS's own description of its build (version, DYNAMIC_ARCH, threading, the core it detected). */

@@ -27,7 +27,7 @@ import org.seq4j.bindings.cuda.seq4j_cuda_h;
 import org.seq4j.bindings.cudart.cudart_h;
 
 class CudaKernelsLibraryTest {
-    static final Path HEADER = Path.of("../native/cuda/seq4j_cuda.h");
+    static final Path HEADER = Path.of("../../native/cuda/seq4j_cuda.h");
     static final Path BUILT = Path.of("target/classes", CudaLibraries.KERNELS_FOLDER, CudaLibraries.KERNELS);
 
     /** The function names seq4j_cuda.h declares. */

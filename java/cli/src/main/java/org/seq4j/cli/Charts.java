@@ -1,0 +1,77 @@
+// PNG charts of training runs with XChart: loss and the evaluation metric per epoch side by side, and series
+// such as a prediction against the truth. Written under a temporary name, then renamed.
+package org.seq4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+import org.seq4j.train.History;
+
+final class Charts {
+    private Charts() {
+    }
+
+    /** Loss and metric per epoch, side by side, as a PNG (written under a temporary name, then renamed). */
+    public static void write(History history, Path png) throws IOException {
+        List<History.Epoch> epochs = history.epochs();
+        String title = history.title(), metricName = history.metricName();
+        double[] x = new double[epochs.size()], loss = new double[epochs.size()], metric = new double[epochs.size()];
+        for (int i = 0; i < epochs.size(); i++) {
+            x[i] = epochs.get(i).epoch();
+            loss[i] = epochs.get(i).trainLoss();
+            metric[i] = epochs.get(i).metric();
+        }
+        XYChart left = chart(title + ": training loss", "loss");
+        left.addSeries("train loss", x, loss);
+        XYChart right = chart(title + ": " + metricName, metricName);
+        right.addSeries(metricName, x, metric);
+        if (metricName.contains("accuracy")) {
+            right.getStyler().setYAxisMin(0.0).setYAxisMax(1.0);
+            right.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE); // accuracy climbs to the top right
+        }
+        writePng(List.of(left, right), png);
+    }
+
+    private static XYChart chart(String title, String yAxis) {
+        XYChart c = new XYChartBuilder().width(640).height(420).title(title).xAxisTitle("epoch").yAxisTitle(yAxis).build();
+        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        c.getStyler().setMarkerSize(5);
+        c.getStyler().setYAxisDecimalPattern("0.####");
+        return c;
+    }
+
+    /** Charts side by side in one PNG, atomically. */
+    private static void writePng(List<XYChart> charts, Path png) throws IOException {
+        Path dir = png.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, ".chart", "");
+        try {
+            BitmapEncoder.saveBitmap(new ArrayList<>(charts), 1, charts.size(), tmp.toString(),
+                    BitmapEncoder.BitmapFormat.PNG);
+            Files.move(Path.of(tmp + ".png"), png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+            Files.deleteIfExists(Path.of(tmp + ".png"));
+        }
+    }
+
+    /** Series (e.g. a prediction against the truth) over one x axis, as a PNG. */
+    public static void writeSeries(Path png, String title, String xAxis, String yAxis, double[] x,
+                                        List<String> names, List<double[]> ys) throws IOException {
+        XYChart c = new XYChartBuilder().width(900).height(420).title(title).xAxisTitle(xAxis).yAxisTitle(yAxis).build();
+        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        c.getStyler().setMarkerSize(0);
+        for (int i = 0; i < names.size(); i++) {
+            double[] y = ys.get(i);
+            c.addSeries(names.get(i), java.util.Arrays.copyOf(x, y.length), y);
+        }
+        writePng(List.of(c), png);
+    }
+}

@@ -1,0 +1,18 @@
+/**
+ * seq4j core: {@link org.seq4j.tensor.Tensor}, the {@link org.seq4j.backend.Backend} kernel set and its SPI
+ * ({@link org.seq4j.backend.BackendProvider}, found with ServiceLoader), the pure-Java reference backend and
+ * the OpenBLAS backend with seq4j's C kernels. Needs {@code --enable-native-access=org.seq4j.core}.
+ */
+module org.seq4j.core {
+    requires org.seq4j.bindings;
+
+    exports org.seq4j.tensor;
+    exports org.seq4j.backend;
+    exports org.seq4j.backend.openblas;
+
+    uses org.seq4j.backend.BackendProvider;
+
+    provides org.seq4j.backend.BackendProvider with
+            org.seq4j.backend.JavaBackendProvider,
+            org.seq4j.backend.openblas.OpenBlasBackendProvider;
+}

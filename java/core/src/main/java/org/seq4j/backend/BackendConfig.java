@@ -1,0 +1,101 @@
+// How to create a backend: threads, device and library paths, as one immutable value passed to
+// BackendProvider.create. fromEnvironment() reads the documented properties and variables once, so no code
+// needs System.setProperty to configure a backend.
+package org.seq4j.backend;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The settings a {@link BackendProvider} creates a backend with.
+ *
+ * @param threads   CPU threads of a native backend's work split; 0 means one per available core
+ * @param device    the GPU index for accelerator backends (0 = the first)
+ * @param libraries explicit native library paths by key, e.g. {@code "openblas"} → {@code /opt/lib/libopenblas.so.0}
+ *                  or {@code "cuda"} → a folder of CUDA libraries; a library named here that does not load is an
+ *                  error, never a silent fallback
+ */
+public record BackendConfig(int threads, int device, Map<String, Path> libraries) {
+
+    /** Library key of OpenBLAS (-Dseq4j.openblas, SEQ4J_OPENBLAS). */
+    public static final String OPENBLAS = "openblas";
+    /** Library key of the CUDA libraries' folder (SEQ4J_CUDA_LIBS). */
+    public static final String CUDA = "cuda";
+
+    /**
+     * @throws IllegalArgumentException if threads or device is negative
+     */
+    public BackendConfig {
+        if (threads < 0) {
+            throw new IllegalArgumentException("threads must be 0 (one per core) or more, got " + threads);
+        }
+        if (device < 0) {
+            throw new IllegalArgumentException("device must be 0 or more, got " + device);
+        }
+        libraries = Map.copyOf(libraries);
+    }
+
+    /** Defaults: one thread per core, device 0, libraries found by the usual search. */
+    public static BackendConfig defaults() {
+        return new BackendConfig(0, 0, Map.of());
+    }
+
+    /**
+     * The configuration the environment asks for: {@code -Dseq4j.threads} or {@code SEQ4J_THREADS},
+     * {@code -Dseq4j.cuda.device}, {@code -Dseq4j.openblas} or {@code SEQ4J_OPENBLAS}.
+     *
+     * @throws IllegalArgumentException if one of them is not a number where a number is expected
+     */
+    public static BackendConfig fromEnvironment() {
+        return fromEnvironment(System::getProperty, System::getenv);
+    }
+
+    /** {@link #fromEnvironment()} over the given property and environment lookups (for tests). */
+    static BackendConfig fromEnvironment(Function<String, String> properties, Function<String, String> environment) {
+        int threads = number("seq4j.threads / SEQ4J_THREADS",
+                firstSet(properties.apply("seq4j.threads"), environment.apply("SEQ4J_THREADS")), 0);
+        int device = number("seq4j.cuda.device", properties.apply("seq4j.cuda.device"), 0);
+        String openblas = firstSet(properties.apply("seq4j.openblas"), environment.apply("SEQ4J_OPENBLAS"));
+        return new BackendConfig(threads, device, openblas == null ? Map.of() : Map.of(OPENBLAS, Path.of(openblas)));
+    }
+
+    /** This configuration with another thread count (0: one per core). */
+    public BackendConfig withThreads(int threads) {
+        return new BackendConfig(threads, device, libraries);
+    }
+
+    /** This configuration with another GPU index. */
+    public BackendConfig withDevice(int device) {
+        return new BackendConfig(threads, device, libraries);
+    }
+
+    /** The explicit path of library {@code key}, if one was given. */
+    public Optional<Path> library(String key) {
+        return Optional.ofNullable(libraries.get(key));
+    }
+
+    /** The thread count to use: {@link #threads()}, or the available cores when it is 0. */
+    public int effectiveThreads() {
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
+
+    private static String firstSet(String a, String b) {
+        if (a != null && !a.isBlank()) {
+            return a.trim();
+        }
+        return b != null && !b.isBlank() ? b.trim() : null;
+    }
+
+    private static int number(String what, String value, int dflt) {
+        if (value == null || value.isBlank()) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " must be a whole number, got '" + value + "'");
+        }
+    }
+}

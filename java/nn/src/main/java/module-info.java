@@ -1,0 +1,14 @@
+/**
+ * seq4j nn: the book's layers and models (RNN language models, seq2seq, peeky and attention seq2seq, wave
+ * regression), optimizers, gradient clipping, trainers, the book's data sets and {@code .npz} I/O, on any backend.
+ */
+module org.seq4j.nn {
+    requires transitive org.seq4j.core;
+
+    exports org.seq4j.io;
+    exports org.seq4j.data;
+    exports org.seq4j.layers;
+    exports org.seq4j.models;
+    exports org.seq4j.optim;
+    exports org.seq4j.train;
+}
