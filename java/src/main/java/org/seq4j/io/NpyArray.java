@@ -100,14 +100,12 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
     }
 
     private static int[] checkShape(int[] shape, int length) {
-        long n = 1;
         for (int d : shape) {
             if (d < 0) {
                 throw new IllegalArgumentException("negative dimension in shape " + Tensor.shapeString(shape));
             }
-            // n stays below 2^32 before each product and d below 2^31, so nothing overflows a long
-            n = Math.min(n * d, Integer.MAX_VALUE + 1L);
         }
+        long n = Tensor.sizeOf(shape); // exact; a product past a long is an IllegalArgumentException naming the shape
         if (n != length) {
             throw new IllegalArgumentException("shape " + Tensor.shapeString(shape) + " needs " + n
                     + " elements but the data array has " + length);
