@@ -474,7 +474,7 @@ final class Npy {
                     }
                     hasKey = false;
                     if (((Map<Object, Object>) map).put(key, v) != null) {
-                        throw new IllegalArgumentException("key " + key + " appears twice");
+                        throw new IllegalArgumentException("key " + abbreviate(String.valueOf(key)) + " appears twice");
                     }
                     return false;
                 }
@@ -508,7 +508,7 @@ final class Npy {
             try {
                 return Long.parseLong(digits);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("bad integer '" + digits + "' at " + start);
+                throw new IllegalArgumentException("bad integer '" + abbreviate(digits) + "' at " + start);
             }
         }
 
