@@ -81,6 +81,10 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
 
     /** A copy of a host tensor's values with its shape and type. */
     static NpyArray of(Tensor t) {
+        if (t.size() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a tensor of shape " + Tensor.shapeString(t.shape()) + " has " + t.size()
+                    + " elements; an NpyArray holds at most " + (Integer.MAX_VALUE - 8) + " (one Java array)");
+        }
         return switch (t.dtype()) {
             case F32 -> new F32(t.shape(), t.toFloatArray());
             case I32 -> new I32(t.shape(), t.toIntArray());

@@ -210,6 +210,12 @@ class NpzTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> NpyArray.of(new float[5], 2, 3));
         assertTrue(e.getMessage().contains("(2, 3)") && e.getMessage().contains("5"), e.getMessage());
+        // a tensor of 2^31 elements (8 GiB) cannot become one Java array; its memory is never read, so a
+        // segment that only claims that size stands in for it
+        Tensor big = Tensor.wrapHost(java.lang.foreign.MemorySegment.ofAddress(64).reinterpret(8L << 30), 2, 1 << 30);
+        IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class, () -> NpyArray.of(big));
+        assertTrue(tooBig.getMessage().contains("(2, 1073741824)") && tooBig.getMessage().contains("at most"),
+                tooBig.getMessage());
     }
 
     // ---- reading files numpy may write ----------------------------------------------------------------
