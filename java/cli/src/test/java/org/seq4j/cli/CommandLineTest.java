@@ -11,12 +11,17 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.data.ToySet;
+import org.seq4j.testing.ChildJvm;
+import org.seq4j.testing.ZipBomb;
 
 class CommandLineTest {
     @TempDir
@@ -109,6 +114,29 @@ class CommandLineTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("model.npz"), r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r.err());
+    }
+
+    /**
+     * A checkpoint whose model.npz is a zip bomb (1 MiB that inflates to 1 GiB of zeros after a header for two
+     * floats) or a header of 60,000 nested '(': eval ends in one line and exit code 2, in a child JVM whose 64 MiB
+     * heap and 1 MiB stack would not survive reading the whole bomb or parsing the header recursively.
+     */
+    @Test
+    void evalOfAHostileCheckpointEndsInOneLine() throws Exception {
+        byte[] head = ZipBomb.floatHeader("(2,)");
+        Map<String, byte[]> hostile = new LinkedHashMap<>();
+        hostile.put("zip bomb", ZipBomb.zip("W.npy", head, 1024, head.length + 8));
+        hostile.put("nested deeper than", ZipBomb.zip("W.npy", ZipBomb.nestedHeader(60_000), 0, -1));
+        for (Map.Entry<String, byte[]> bad : hostile.entrySet()) {
+            Path checkpoint = Files.createDirectories(dir.resolve("hostile-" + bad.getKey().replace(' ', '-')));
+            Files.copy(run.resolve("model.properties"), checkpoint.resolve("model.properties"));
+            Files.write(checkpoint.resolve("model.npz"), bad.getValue());
+            ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(120), List.of("-Xmx64m", "-Xss1m"),
+                    Main.class.getName(), "eval", "--checkpoint", checkpoint.toString(), "--backend", "java");
+            assertEquals(2, r.exitCode(), r.toString());
+            assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r);
+            assertTrue(r.err().contains("model.npz") && r.err().contains(bad.getKey()), r.toString());
+        }
     }
 
     @Test

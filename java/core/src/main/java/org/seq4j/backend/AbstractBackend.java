@@ -20,6 +20,11 @@ public abstract class AbstractBackend implements Backend {
                 throw new IllegalArgumentException("allocate: negative dimension in shape " + Tensor.shapeString(shape));
             }
         }
+        try {
+            Tensor.byteSizeOf(dtype, shape); // exact: a wrapped byte count would allocate too little
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("allocate: " + e.getMessage(), e);
+        }
         return allocateK(arena, dtype, shape);
     }
 
@@ -187,7 +192,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "out", out);
         int m = a.dim(0);
         shape2(op, "b", b, m, b.dim(1));
-        shape2(op, "out", out, m, a.dim(1) + b.dim(1));
+        shape2(op, "out", out, m, sumOfColumns(op, a.dim(1), b.dim(1)));
         noOverlap(op, "out", out, "a", a);
         noOverlap(op, "out", out, "b", b);
         concatColumnsK(out, a, b, m, a.dim(1), b.dim(1));
@@ -205,7 +210,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "dout", dout);
         int m = da.dim(0);
         shape2(op, "db", db, m, db.dim(1));
-        shape2(op, "dout", dout, m, da.dim(1) + db.dim(1));
+        shape2(op, "dout", dout, m, sumOfColumns(op, da.dim(1), db.dim(1)));
         noOverlap(op, "da", da, "dout", dout);
         noOverlap(op, "db", db, "dout", dout);
         splitColumnsK(da, db, dout, m, da.dim(1), db.dim(1));
@@ -369,7 +374,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "cPrev", cPrev);
         int n = hNext.dim(0), h = hNext.dim(1);
         shape2(op, "cNext", cNext, n, h);
-        shape2(op, "gates", gates, n, 4 * h);
+        shape2(op, "gates", gates, n, gateColumns(op, h));
         shape2(op, "cPrev", cPrev, n, h);
         lstmCellForwardK(hNext, cNext, gates, cPrev, n, h);
     }
@@ -389,8 +394,8 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "dhNext", dhNext);
         f32(op, "dcNext", dcNext);
         int n = dcPrev.dim(0), h = dcPrev.dim(1);
-        shape2(op, "dA", dA, n, 4 * h);
-        shape2(op, "gates", gates, n, 4 * h);
+        shape2(op, "dA", dA, n, gateColumns(op, h));
+        shape2(op, "gates", gates, n, gateColumns(op, h));
         shape2(op, "cNext", cNext, n, h);
         shape2(op, "cPrev", cPrev, n, h);
         shape2(op, "dhNext", dhNext, n, h);
@@ -413,7 +418,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "out", out);
         i32(op, "ids", ids);
         int v = W.dim(0), d = W.dim(1);
-        int m = (int) ids.size();
+        int m = rows(op, "ids", ids);
         shape2(op, "out", out, m, d);
         idsInRange(op, "ids", ids, v, false);
         embeddingForwardK(out, W, ids, m, v, d);
@@ -429,7 +434,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "dout", dout);
         i32(op, "ids", ids);
         int v = dW.dim(0), d = dW.dim(1);
-        int m = (int) ids.size();
+        int m = rows(op, "ids", ids);
         shape2(op, "dout", dout, m, d);
         idsInRange(op, "ids", ids, v, false);
         noOverlap(op, "dW", dW, "dout", dout);
@@ -791,7 +796,16 @@ public abstract class AbstractBackend implements Backend {
         if (rows == 0 || cols == 0 || batch == 0) {
             return;
         }
-        long extent = (long) (batch - 1) * stride + (long) (rows - 1) * ld + cols;
+        // (batch - 1) * stride + (rows - 1) * ld + cols, exactly: a stride near 2^62 times the batch wraps a
+        // long to a small number that would pass, and the kernel would then write far outside the tensor
+        long extent;
+        try {
+            extent = Math.addExact(Math.addExact(Math.multiplyExact(batch - 1L, stride), (rows - 1L) * ld), cols);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(op + ": " + name + " as a (" + rows + ", " + cols + ") matrix with ld "
+                    + ld + ", stride " + stride + " and batch " + batch + " spans more than " + Long.MAX_VALUE
+                    + " elements, but the tensor " + Tensor.shapeString(t.shape()) + " has only " + t.size(), e);
+        }
         if (extent > t.size()) {
             throw new IllegalArgumentException(op + ": " + name + " as a (" + rows + ", " + cols + ") matrix with ld "
                     + ld + (batch > 1 ? ", stride " + stride + " and batch " + batch : "") + " spans " + extent
@@ -799,14 +813,47 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
+    /** f1 + f2 columns of a concatenation, which must fit in the int the kernels take. */
+    private static int sumOfColumns(String op, int f1, int f2) {
+        try {
+            return Math.addExact(f1, f2);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(op + ": " + f1 + " + " + f2 + " columns is more than the "
+                    + Integer.MAX_VALUE + " an int dimension holds", e);
+        }
+    }
+
+    /** The 4H columns of LSTM gates (f, g, i, o), which must fit in an int dimension. */
+    private static int gateColumns(String op, int h) {
+        try {
+            return Math.multiplyExact(4, h);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(op + ": H = " + h + " gives 4H = " + 4L * h + " gate columns, more than "
+                    + "the " + Integer.MAX_VALUE + " an int dimension holds", e);
+        }
+    }
+
+    /** The element count of an id tensor as the int row count the kernels take. */
+    private static int rows(String op, String name, Tensor ids) {
+        if (ids.size() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": " + name + " " + Tensor.shapeString(ids.shape()) + " has "
+                    + ids.size() + " ids, more than the " + Integer.MAX_VALUE + " rows a kernel takes");
+        }
+        return (int) ids.size();
+    }
+
     private static void noOverlap(String op, String nameA, Tensor a, String nameB, Tensor b) {
         // heap segments (float[], int[]) have addresses relative to their array: different arrays never overlap
         if (!a.segment().heapBase().equals(b.segment().heapBase())) {
             return;
         }
-        long a0 = a.segment().address(), a1 = a0 + a.byteSize();
-        long b0 = b.segment().address(), b1 = b0 + b.byteSize();
-        if (a.byteSize() > 0 && b.byteSize() > 0 && a0 < b1 && b0 < a1) {
+        // [a0, a0 + |a|) and [b0, b0 + |b|) intersect: compared through the unsigned distance from the lower start,
+        // so that no end address is summed (a sum near the top of the address space would wrap)
+        long a0 = a.segment().address(), b0 = b.segment().address();
+        boolean overlap = Long.compareUnsigned(a0, b0) <= 0
+                ? Long.compareUnsigned(b0 - a0, a.byteSize()) < 0
+                : Long.compareUnsigned(a0 - b0, b.byteSize()) < 0;
+        if (a.byteSize() > 0 && b.byteSize() > 0 && overlap) {
             throw new IllegalArgumentException(op + ": " + nameA + " and " + nameB + " overlap in memory; "
                     + nameA + " must be a separate buffer");
         }

@@ -23,7 +23,7 @@ public final class Tensor {
         this.device = device;
         this.shape = shape;
         this.size = sizeOf(shape);
-        long needed = size * dtype.byteSize();
+        long needed = byteSizeOf(dtype, shape);
         if (segment.byteSize() != needed) {
             throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes cannot hold a "
                     + dtype + " tensor of shape " + shapeString(shape) + " (" + needed + " bytes)");
@@ -52,7 +52,7 @@ public final class Tensor {
     /** Allocates a zero-filled host tensor in {@code arena}, 64-byte aligned. */
     public static Tensor allocateHost(Arena arena, DType dtype, int... shape) {
         int[] s = checkedShape(shape);
-        return new Tensor(dtype, Device.CPU, s, arena.allocate(sizeOf(s) * dtype.byteSize(), 64));
+        return new Tensor(dtype, Device.CPU, s, arena.allocate(byteSizeOf(dtype, s), 64));
     }
 
     /** A host float32 tensor holding a copy of {@code values}. */
@@ -150,20 +150,18 @@ public final class Tensor {
 
     /** A flat run of {@code count} elements starting at element {@code offset}, as a rank-1 tensor. */
     public Tensor flatSlice(long offset, int count) {
-        if (offset < 0 || count < 0 || offset + count > size) {
-            throw new IndexOutOfBoundsException("elements [" + offset + ", " + (offset + count)
-                    + ") of a tensor of " + size + " elements");
+        // count > size - offset, not offset + count > size: the sum can wrap for offsets near 2^63
+        if (offset < 0 || count < 0 || offset > size || count > size - offset) {
+            throw new IndexOutOfBoundsException(count + " elements from element " + offset + " do not lie in a tensor of "
+                    + size + " elements");
         }
         return new Tensor(dtype, device, new int[] {count},
                 segment.asSlice(offset * dtype.byteSize(), (long) count * dtype.byteSize()));
     }
 
+    /** Elements per row along the first dimension (shape[0] > 0 when a row is asked for). */
     private long rowElements() {
-        long n = 1;
-        for (int d = 1; d < shape.length; d++) {
-            n *= shape[d];
-        }
-        return n;
+        return shape[0] == 0 ? 0 : size / shape[0];
     }
 
     // ---- host access (CPU tensors only) --------------------------------------------------------------
@@ -261,12 +259,42 @@ public final class Tensor {
         return shape.clone();
     }
 
-    private static long sizeOf(int[] shape) {
+    /**
+     * The number of elements of {@code shape} (non-negative dimensions), computed exactly. A shape with a zero
+     * dimension has none, whatever the others are; one whose product does not fit in a long is an
+     * IllegalArgumentException naming the shape.
+     */
+    public static long sizeOf(int... shape) {
         long n = 1;
         for (int d : shape) {
-            n = Math.multiplyExact(n, d);
+            if (d == 0) {
+                return 0;
+            }
+        }
+        for (int d : shape) {
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("shape " + shapeString(shape) + " has more than "
+                        + Long.MAX_VALUE + " elements (the product of its dimensions overflows a long)", e);
+            }
         }
         return n;
+    }
+
+    /**
+     * The bytes a contiguous {@code dtype} tensor of {@code shape} needs, computed exactly. Over
+     * Long.MAX_VALUE bytes (the most a MemorySegment can hold) is an IllegalArgumentException naming the
+     * shape and the limit: a wrapped product would allocate a small segment that kernels then overrun.
+     */
+    public static long byteSizeOf(DType dtype, int... shape) {
+        long n = sizeOf(shape);
+        try {
+            return Math.multiplyExact(n, (long) dtype.byteSize());
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("a " + dtype + " tensor of shape " + shapeString(shape) + " has " + n
+                    + " elements, more than the " + Long.MAX_VALUE + " bytes a memory segment can hold", e);
+        }
     }
 
     @Override

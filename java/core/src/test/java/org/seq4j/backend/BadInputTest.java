@@ -2,6 +2,8 @@
 // before any native code runs, on every backend (the checks live in AbstractBackend).
 package org.seq4j.backend;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +12,7 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.lang.foreign.Arena;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -122,6 +125,67 @@ class BadInputTest {
                     () -> b.matmul(Transpose.NO, Transpose.NO, 1f, sq, sq, 0f, sq), "c and a overlap");
             assertMessage(IllegalArgumentException.class,
                     () -> b.matmul(Transpose.NO, Transpose.NO, 1f, a, a, 0f, c), "matmul shapes do not agree");
+        }
+    }
+
+    /**
+     * Sizes whose exact value overflows: each is refused by the check, before any kernel runs. Without exact
+     * arithmetic, allocate((2^30, 2^30, 4)) wraps to a 0-byte tensor of 2^62 elements (scale() on it then
+     * crashes the JVM in native code), and a stride of 2^62 times a batch of 5 wraps to 0 and passes the bounds
+     * check. The strides here wrap to whole multiples of 2^64 bytes, so even an unchecked kernel stays inside C.
+     */
+    @EveryBackend
+    void sizesThatOverflowAreRefusedBeforeAnyKernel(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            assertMessage(IllegalArgumentException.class, () -> b.allocate(arena, DType.F32, 1 << 30, 1 << 30, 4),
+                    "allocate", "(1073741824, 1073741824, 4)", "more than the " + Long.MAX_VALUE + " bytes");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.allocate(arena, DType.I32, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE),
+                    "allocate", "overflows a long");
+            assertEquals(0, b.allocate(arena, DType.F32, Integer.MAX_VALUE, Integer.MAX_VALUE, 4, 0).size(),
+                    "a zero dimension makes any shape empty");
+
+            Tensor a = b.allocate(arena, DType.F32, 2, 3), m = b.allocate(arena, DType.F32, 3, 2);
+            Tensor c = b.allocate(arena, DType.F32, 2, 2);
+            b.fill(c, 7f);
+            long stride = 1L << 62;
+            assertMessage(IllegalArgumentException.class, () -> b.gemmStridedBatched(Transpose.NO, Transpose.NO, 2, 2, 3,
+                    1f, a, 3, 0, m, 2, 0, 0f, c, 2, stride, 5), "gemmStridedBatched", "c as a (2, 2) matrix",
+                    "stride " + stride + " and batch 5", "spans more than " + Long.MAX_VALUE, "has only 4");
+            assertMessage(IllegalArgumentException.class, () -> b.gemmStridedBatched(Transpose.NO, Transpose.NO, 2, 2, 3,
+                    1f, a, 3, stride, m, 2, 0, 0f, c, 2, 4, 1 << 20), "a as a (2, 3) matrix", "has only 6");
+            float[] after = new float[4];
+            b.copyOut(after, c);
+            assertArrayEquals(new float[] {7, 7, 7, 7}, after, "no kernel wrote C");
+
+            // 4H gate columns and f1 + f2 concatenated columns must fit the int dimension the kernels take
+            Tensor h = b.allocate(arena, DType.F32, 0, 1 << 30), gates = b.allocate(arena, DType.F32, 0, 0);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmCellForward(h, h, gates, h), "lstmCellForward",
+                    "4H = 4294967296", "more than the " + Integer.MAX_VALUE);
+            Tensor wide = b.allocate(arena, DType.F32, 0, Integer.MAX_VALUE), one = b.allocate(arena, DType.F32, 0, 1);
+            assertMessage(IllegalArgumentException.class, () -> b.concatColumns(gates, wide, one), "concatColumns",
+                    "2147483647 + 1 columns", "more than the " + Integer.MAX_VALUE);
+        }
+    }
+
+    /** The same arithmetic in Tensor itself: wrap, allocateHost, view and flatSlice, with and without a backend. */
+    @Test
+    void tensorSizesAreExact() {
+        try (Arena arena = Arena.ofConfined()) {
+            assertMessage(IllegalArgumentException.class,
+                    () -> Tensor.allocateHost(arena, DType.F32, 1 << 30, 1 << 30, 4), "(1073741824, 1073741824, 4)");
+            // a 0-byte segment: the wrapped byte count (2^64 = 0) must not make it fit
+            assertMessage(IllegalArgumentException.class,
+                    () -> Tensor.wrap(arena.allocate(0, 64), DType.F32, Device.CPU, 1 << 30, 1 << 30, 4), "bytes");
+            Tensor x = Tensor.allocateHost(arena, DType.F32, 6);
+            assertMessage(IllegalArgumentException.class, () -> x.view(Integer.MAX_VALUE, Integer.MAX_VALUE,
+                    Integer.MAX_VALUE), "overflows a long");
+            // offset + count would wrap to a negative number and pass a naive bound
+            assertMessage(IndexOutOfBoundsException.class, () -> x.flatSlice(Long.MAX_VALUE, 1),
+                    "1 elements from element " + Long.MAX_VALUE, "a tensor of 6 elements");
+            assertEquals(2, x.flatSlice(4, 2).size());
+            assertMessage(IndexOutOfBoundsException.class, () -> x.flatSlice(5, 2), "2 elements from element 5");
         }
     }
 

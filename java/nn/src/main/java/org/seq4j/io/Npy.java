@@ -1,14 +1,19 @@
 // The NumPy .npy format: a magic string, a version, a header that is a Python dict literal
 // {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }, then the raw little-endian values.
 // Writes version 1.0 (2.0 only for a header over 64 KiB) byte for byte as numpy 2 does; reads 1.0,
-// 2.0 and 3.0.
+// 2.0 and 3.0 from a stream, taking no more bytes than the header declares and parsing the header
+// without recursion, so a hostile file is an NpzFormatException, never an OutOfMemoryError or StackOverflowError.
 package org.seq4j.io;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +85,18 @@ final class Npy {
 
     // ---- reading ---------------------------------------------------------------------------------------
 
+    /**
+     * Most header bytes read. numpy writes about 128 (and np.load refuses over 10,000 by default); 1 MiB leaves
+     * room for any honest header and bounds what a hostile one makes us hold.
+     */
+    static final int MAX_HEADER_BYTES = 1 << 20;
+    /** Deepest nesting of the header literal: the dict is level 1, its shape tuple level 2. */
+    static final int MAX_DEPTH = 16;
+    /** Most dimensions of a shape (numpy 2's NPY_MAXDIMS). */
+    static final int MAX_RANK = 64;
+    /** Data is read and converted in chunks of this many bytes (a multiple of every item size). */
+    private static final int CHUNK = 1 << 16;
+
     /** The element types seq4j reads; 8-byte ones are narrowed to 4 bytes with a range check. */
     private enum Descr {
         F4("<f4", 4), F8("<f8", 8), I4("<i4", 4), I8("<i8", 8);
@@ -93,48 +110,61 @@ final class Npy {
         }
     }
 
-    /** Parses a whole .npy file held in {@code bytes}; errors name {@code file} and {@code array}. */
-    static NpyArray decode(byte[] bytes, Path file, String array) throws NpzFormatException {
-        if (bytes.length < MAGIC.length + 4 || !startsWithMagic(bytes)) {
+    /**
+     * Reads one .npy array from {@code in} (an entry of a .npz archive); errors name {@code file} and
+     * {@code array}. It reads exactly the bytes the header declares (header + product of the shape x item
+     * size, computed exactly) and one more to see the end: an entry that inflates to more, a zip bomb, is an
+     * error after those bytes, never an OutOfMemoryError. {@code declaredSize} is the archive's size of the
+     * entry (-1 if unknown), which must agree with the header before any data is read.
+     */
+    static NpyArray read(InputStream in, long declaredSize, Path file, String array) throws IOException {
+        byte[] start = in.readNBytes(MAGIC.length + 4);
+        if (start.length < MAGIC.length + 4 || !startsWithMagic(start)) {
             throw new NpzFormatException(file, array, "not a .npy array (no \\x93NUMPY magic at its start)");
         }
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        int major = bytes[6] & 0xFF;
-        int minor = bytes[7] & 0xFF;
+        int major = start[6] & 0xFF;
+        int minor = start[7] & 0xFF;
         long headerLength;
         int prefix;
         switch (major) {
             case 1 -> {
-                headerLength = buf.getShort(8) & 0xFFFF;
+                headerLength = ByteBuffer.wrap(start, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xFFFF;
                 prefix = 10;
             }
             case 2, 3 -> {
-                if (bytes.length < 12) {
+                byte[] rest = in.readNBytes(2);
+                if (rest.length < 2) {
                     throw new NpzFormatException(file, array, "truncated .npy header");
                 }
-                headerLength = buf.getInt(8) & 0xFFFFFFFFL;
+                headerLength = ByteBuffer.wrap(new byte[] {start[8], start[9], rest[0], rest[1]})
+                        .order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xFFFFFFFFL;
                 prefix = 12;
             }
             default -> throw new NpzFormatException(file, array,
                     ".npy format version " + major + "." + minor + " is not supported (1.0, 2.0 and 3.0 are)");
         }
-        if (prefix + headerLength > bytes.length) {
+        if (headerLength > MAX_HEADER_BYTES) {
+            throw new NpzFormatException(file, array, "the .npy header says it is " + headerLength
+                    + " bytes long; seq4j reads headers of at most " + MAX_HEADER_BYTES + " bytes");
+        }
+        byte[] headerBytes = in.readNBytes((int) headerLength);
+        if (headerBytes.length < headerLength) {
             throw new NpzFormatException(file, array, "truncated .npy header: it says " + headerLength
-                    + " bytes but only " + (bytes.length - prefix) + " follow");
+                    + " bytes but only " + headerBytes.length + " follow");
         }
         // versions 1 and 2 store the header in latin-1, version 3 in UTF-8
-        String header = new String(bytes, prefix, (int) headerLength,
-                major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        String header = new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         Map<String, Object> dict;
         try {
             dict = new Literal(header).parseDict();
         } catch (IllegalArgumentException e) {
             throw new NpzFormatException(file, array, "the .npy header does not parse (" + e.getMessage() + "): "
-                    + header.strip());
+                    + abbreviate(header.strip()));
         }
         Descr descr = descr(dict.get("descr"), file, array);
         if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
-            throw new NpzFormatException(file, array, "the .npy header has no boolean 'fortran_order': " + header.strip());
+            throw new NpzFormatException(file, array, "the .npy header has no boolean 'fortran_order': "
+                    + abbreviate(header.strip()));
         }
         if (fortran) {
             throw new NpzFormatException(file, array, "fortran_order is True; seq4j reads C order only "
@@ -142,59 +172,123 @@ final class Npy {
         }
         int[] shape = shape(dict.get("shape"), header, file, array);
         if (dict.size() != 3) {
-            throw new NpzFormatException(file, array, "the .npy header has keys " + dict.keySet()
+            throw new NpzFormatException(file, array, "the .npy header has keys " + abbreviate(dict.keySet().toString())
                     + "; expected exactly descr, fortran_order and shape");
         }
-        long count = 1;
-        for (int d : shape) {
-            count = Math.min(count * d, 1L << 40); // each d < 2^31: no overflow before the cap
+        // count < 2^31 (checked by shape), so neither product below can overflow; exact all the same
+        int count = (int) Tensor.sizeOf(shape);
+        long dataBytes = Math.multiplyExact((long) count, descr.itemSize);
+        long dataStart = prefix + headerLength;
+        if (declaredSize >= 0 && declaredSize != Math.addExact(dataStart, dataBytes)) {
+            throw sizeMismatch(file, array, shape, descr, dataBytes, Long.toString(declaredSize - dataStart));
         }
-        int dataStart = prefix + (int) headerLength;
-        long dataBytes = bytes.length - (long) dataStart;
-        if (dataBytes != count * descr.itemSize) {
-            throw new NpzFormatException(file, array, "data size does not match the shape: shape "
-                    + Tensor.shapeString(shape) + " of " + descr.text + " needs " + count * descr.itemSize
-                    + " bytes but the entry holds " + dataBytes);
-        }
-        buf.position(dataStart);
-        int n = (int) count;
+        requireHeap(Math.multiplyExact((long) count, 4), shape, file, array);
         return switch (descr) {
-            case F4 -> {
-                float[] v = new float[n];
-                buf.asFloatBuffer().get(v);
-                yield NpyArray.of(v, shape);
-            }
-            case I4 -> {
-                int[] v = new int[n];
-                buf.asIntBuffer().get(v);
-                yield NpyArray.of(v, shape);
-            }
-            case F8 -> {
-                float[] v = new float[n];
-                for (int i = 0; i < n; i++) {
-                    double d = buf.getDouble(dataStart + 8 * i); // < bytes.length: no int overflow
-                    float f = (float) d;
-                    if (Float.isInfinite(f) && !Double.isInfinite(d)) {
-                        throw new NpzFormatException(file, array, "float64 value " + d + " at flat index " + i
-                                + " does not fit in float32");
-                    }
-                    v[i] = f;
-                }
-                yield NpyArray.of(v, shape);
-            }
-            case I8 -> {
-                int[] v = new int[n];
-                for (int i = 0; i < n; i++) {
-                    long x = buf.getLong(dataStart + 8 * i);
-                    if (x != (int) x) {
-                        throw new NpzFormatException(file, array, "int64 value " + x + " at flat index " + i
-                                + " does not fit in int32");
-                    }
-                    v[i] = (int) x;
-                }
-                yield NpyArray.of(v, shape);
-            }
+            case F4, F8 -> NpyArray.of(readFloats(in, descr, count, shape, file, array), shape);
+            case I4, I8 -> NpyArray.of(readInts(in, descr, count, shape, file, array), shape);
         };
+    }
+
+    /** The values of a float array, narrowed from float64 where the file holds those. */
+    private static float[] readFloats(InputStream in, Descr descr, int count, int[] shape, Path file, String array)
+            throws IOException {
+        float[] v = new float[count];
+        int i = 0;
+        for (ByteBuffer b; (b = nextChunk(in, descr, count, i, shape, file, array)) != null; ) {
+            if (descr == Descr.F4) {
+                int n = b.remaining() / 4;
+                b.asFloatBuffer().get(v, i, n);
+                i += n;
+                continue;
+            }
+            while (b.hasRemaining()) {
+                double d = b.getDouble();
+                float f = (float) d;
+                if (Float.isInfinite(f) && !Double.isInfinite(d)) {
+                    throw new NpzFormatException(file, array, "float64 value " + d + " at flat index " + i
+                            + " does not fit in float32");
+                }
+                v[i++] = f;
+            }
+        }
+        return v;
+    }
+
+    /** The values of an int array, narrowed from int64 where the file holds those. */
+    private static int[] readInts(InputStream in, Descr descr, int count, int[] shape, Path file, String array)
+            throws IOException {
+        int[] v = new int[count];
+        int i = 0;
+        for (ByteBuffer b; (b = nextChunk(in, descr, count, i, shape, file, array)) != null; ) {
+            if (descr == Descr.I4) {
+                int n = b.remaining() / 4;
+                b.asIntBuffer().get(v, i, n);
+                i += n;
+                continue;
+            }
+            while (b.hasRemaining()) {
+                long x = b.getLong();
+                if (x != (int) x) {
+                    throw new NpzFormatException(file, array, "int64 value " + x + " at flat index " + i
+                            + " does not fit in int32");
+                }
+                v[i++] = (int) x;
+            }
+        }
+        return v;
+    }
+
+    /**
+     * The next chunk of data, holding the items from flat index {@code done} on, or null when all {@code count}
+     * have been read and the stream has ended. Fewer bytes than the shape needs, or any byte after them, is an
+     * error: reading stops one byte past the declared size however far the entry would inflate.
+     */
+    private static ByteBuffer nextChunk(InputStream in, Descr descr, int count, int done, int[] shape, Path file,
+                                        String array) throws IOException {
+        long dataBytes = (long) count * descr.itemSize;
+        long read = (long) done * descr.itemSize;
+        if (read == dataBytes) {
+            if (in.read() != -1) {
+                throw sizeMismatch(file, array, shape, descr, dataBytes, "more (it goes on past the " + dataBytes
+                        + " bytes its header declares: a corrupt entry or a zip bomb)");
+            }
+            return null;
+        }
+        int len = (int) Math.min(CHUNK, dataBytes - read); // a multiple of the item size: CHUNK and dataBytes are
+        byte[] chunk = new byte[len];
+        int got = in.readNBytes(chunk, 0, len);
+        if (got < len) {
+            throw sizeMismatch(file, array, shape, descr, dataBytes, Long.toString(read + got));
+        }
+        return ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static NpzFormatException sizeMismatch(Path file, String array, int[] shape, Descr descr, long needed,
+                                                   String holds) {
+        return new NpzFormatException(file, array, "data size does not match the shape: shape "
+                + Tensor.shapeString(shape) + " of " + descr.text + " needs " + needed + " bytes but the entry holds "
+                + holds);
+    }
+
+    /**
+     * The decoded values need {@code bytes} of heap: more than the heap has left is a clear error before the
+     * array is allocated (a header may declare any shape up to 2^31 elements, whatever the data holds).
+     */
+    private static void requireHeap(long bytes, int[] shape, Path file, String array) throws NpzFormatException {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > free) {
+            throw new NpzFormatException(file, array, "shape " + Tensor.shapeString(shape) + " needs " + bytes
+                    + " bytes of Java heap but only about " + free + " of the maximum " + rt.maxMemory()
+                    + " are free (raise -Xmx if the array is real)");
+        }
+    }
+
+    /** A header quoted in a message: on one line, at most 200 characters of it. */
+    private static String abbreviate(String header) {
+        String line = header.codePoints().map(c -> Character.isISOControl(c) ? ' ' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return line.length() <= 200 ? line : line.substring(0, 200) + "... (" + line.length() + " characters)";
     }
 
     private static boolean startsWithMagic(byte[] bytes) {
@@ -208,7 +302,8 @@ final class Npy {
 
     private static Descr descr(Object value, Path file, String array) throws NpzFormatException {
         if (value instanceof List<?>) {
-            throw new NpzFormatException(file, array, "structured dtype " + value + " is not supported");
+            throw new NpzFormatException(file, array, "structured dtype " + abbreviate(value.toString())
+                    + " is not supported");
         }
         if (!(value instanceof String s)) {
             throw new NpzFormatException(file, array, "the .npy header has no string 'descr'");
@@ -218,6 +313,7 @@ final class Npy {
                 return d;
             }
         }
+        s = abbreviate(s);
         String why;
         if (s.startsWith(">")) {
             why = "big-endian dtype " + s + " is not supported; save a.astype('<" + s.substring(1) + "') instead";
@@ -231,18 +327,26 @@ final class Npy {
 
     private static int[] shape(Object value, String header, Path file, String array) throws NpzFormatException {
         if (!(value instanceof List<?> dims) || value instanceof Literal.PyList) {
-            throw new NpzFormatException(file, array, "the .npy header has no tuple 'shape': " + header.strip());
+            throw new NpzFormatException(file, array, "the .npy header has no tuple 'shape': "
+                    + abbreviate(header.strip()));
+        }
+        if (dims.size() > MAX_RANK) {
+            throw new NpzFormatException(file, array, "shape has " + dims.size() + " dimensions; numpy allows at most "
+                    + MAX_RANK);
         }
         int[] shape = new int[dims.size()];
         for (int i = 0; i < shape.length; i++) {
             if (!(dims.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE) {
-                throw new NpzFormatException(file, array, "shape " + dims + " has a dimension that is not an int32 >= 0");
+                throw new NpzFormatException(file, array, "shape " + abbreviate(dims.toString())
+                        + " has a dimension that is not an int32 >= 0");
             }
             shape[i] = (int) (long) d;
         }
-        long count = 1;
-        for (int d : shape) {
-            count = Math.min(count * d, 1L << 40);
+        long count;
+        try {
+            count = Tensor.sizeOf(shape); // exact
+        } catch (IllegalArgumentException e) {
+            count = Long.MAX_VALUE;
         }
         if (count > Integer.MAX_VALUE - 8) {
             throw new NpzFormatException(file, array, "shape " + Tensor.shapeString(shape)
@@ -290,66 +394,92 @@ final class Npy {
             return out;
         }
 
+        /**
+         * One value, parsed without recursion: containers opened so far wait on a stack of at most MAX_DEPTH,
+         * so a header of 60,000 '(' is an error at the 17th, not a StackOverflowError.
+         */
         private Object value() {
-            skipSpace();
-            if (pos >= s.length()) {
-                throw new IllegalArgumentException("ends too early");
-            }
-            char c = s.charAt(pos);
-            return switch (c) {
-                case '{' -> dict();
-                case '(' -> sequence(')', new ArrayList<>());
-                case '[' -> sequence(']', new PyList());
-                case '\'', '"' -> string(c);
-                default -> {
-                    if (c == '-' || Character.isDigit(c)) {
-                        yield integer();
+            Deque<Open> open = new ArrayDeque<>();
+            while (true) {
+                skipSpace();
+                char c = peek();
+                Object v;
+                if (c == '{' || c == '(' || c == '[') {
+                    if (open.size() == MAX_DEPTH) {
+                        throw new IllegalArgumentException("nested deeper than " + MAX_DEPTH + " levels at " + pos);
                     }
-                    yield word();
-                }
-            };
-        }
-
-        private Map<Object, Object> dict() {
-            pos++; // {
-            Map<Object, Object> m = new LinkedHashMap<>();
-            while (true) {
-                skipSpace();
-                if (peek() == '}') {
                     pos++;
-                    return m;
-                }
-                Object key = value();
-                skipSpace();
-                expect(':');
-                Object v = value();
-                if (m.put(key, v) != null) {
-                    throw new IllegalArgumentException("key " + key + " appears twice");
-                }
-                skipSpace();
-                if (peek() == ',') {
+                    open.push(new Open(c));
+                    skipSpace();
+                    if (peek() != open.peek().close) {
+                        continue; // its first item (or key) follows
+                    }
                     pos++;
-                } else if (peek() != '}') {
-                    throw new IllegalArgumentException("expected ',' or '}' at " + pos);
+                    v = open.pop().value;
+                } else if (c == '\'' || c == '"') {
+                    v = string(c);
+                } else if (c == '-' || Character.isDigit(c)) {
+                    v = integer();
+                } else {
+                    v = word();
+                }
+                // v is complete: it goes into the innermost open container, and each container that ends here
+                // is complete in turn
+                while (true) {
+                    Open top = open.peek();
+                    if (top == null) {
+                        return v;
+                    }
+                    if (top.add(v)) {
+                        skipSpace();
+                        expect(':');
+                        break; // the key's value follows
+                    }
+                    skipSpace();
+                    if (peek() == ',') {
+                        pos++;
+                        skipSpace();
+                        if (peek() != top.close) {
+                            break; // the next item follows
+                        }
+                    } else if (peek() != top.close) {
+                        throw new IllegalArgumentException("expected ',' or '" + top.close + "' at " + pos);
+                    }
+                    pos++;
+                    v = open.pop().value;
                 }
             }
         }
 
-        private List<Object> sequence(char close, List<Object> out) {
-            pos++; // ( or [
-            while (true) {
-                skipSpace();
-                if (peek() == close) {
-                    pos++;
-                    return out;
+        /** A dict, tuple or list being parsed. */
+        private static final class Open {
+            final char close;
+            final Object value; // Map<Object, Object>, ArrayList (tuple) or PyList
+            private Object key;
+            private boolean hasKey;
+
+            Open(char open) {
+                close = open == '{' ? '}' : open == '(' ? ')' : ']';
+                value = open == '{' ? new LinkedHashMap<>() : open == '(' ? new ArrayList<>() : new PyList();
+            }
+
+            /** Adds a parsed value; true when it was a dict key, whose ':' and value come next. */
+            @SuppressWarnings("unchecked")
+            boolean add(Object v) {
+                if (value instanceof Map<?, ?> map) {
+                    if (!hasKey) {
+                        key = v;
+                        hasKey = true;
+                        return true;
+                    }
+                    hasKey = false;
+                    if (((Map<Object, Object>) map).put(key, v) != null) {
+                        throw new IllegalArgumentException("key " + abbreviate(String.valueOf(key)) + " appears twice");
+                    }
+                    return false;
                 }
-                out.add(value());
-                skipSpace();
-                if (peek() == ',') {
-                    pos++;
-                } else if (peek() != close) {
-                    throw new IllegalArgumentException("expected ',' or '" + close + "' at " + pos);
-                }
+                ((List<Object>) value).add(v);
+                return false;
             }
         }
 
@@ -378,7 +508,7 @@ final class Npy {
             try {
                 return Long.parseLong(digits);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("bad integer '" + digits + "' at " + start);
+                throw new IllegalArgumentException("bad integer '" + abbreviate(digits) + "' at " + start);
             }
         }
 

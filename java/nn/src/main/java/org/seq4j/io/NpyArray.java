@@ -81,6 +81,10 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
 
     /** A copy of a host tensor's values with its shape and type. */
     static NpyArray of(Tensor t) {
+        if (t.size() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a tensor of shape " + Tensor.shapeString(t.shape()) + " has " + t.size()
+                    + " elements; an NpyArray holds at most " + (Integer.MAX_VALUE - 8) + " (one Java array)");
+        }
         return switch (t.dtype()) {
             case F32 -> new F32(t.shape(), t.toFloatArray());
             case I32 -> new I32(t.shape(), t.toIntArray());
@@ -100,14 +104,12 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
     }
 
     private static int[] checkShape(int[] shape, int length) {
-        long n = 1;
         for (int d : shape) {
             if (d < 0) {
                 throw new IllegalArgumentException("negative dimension in shape " + Tensor.shapeString(shape));
             }
-            // n stays below 2^32 before each product and d below 2^31, so nothing overflows a long
-            n = Math.min(n * d, Integer.MAX_VALUE + 1L);
         }
+        long n = Tensor.sizeOf(shape); // exact; a product past a long is an IllegalArgumentException naming the shape
         if (n != length) {
             throw new IllegalArgumentException("shape " + Tensor.shapeString(shape) + " needs " + n
                     + " elements but the data array has " + length);

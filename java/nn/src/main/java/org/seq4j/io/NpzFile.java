@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.SequencedMap;
 import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -51,7 +52,7 @@ public final class NpzFile {
                 if (arrays.containsKey(name)) {
                     throw new NpzFormatException(file, name, "the archive holds two entries named " + entry.getName());
                 }
-                arrays.put(name, Npy.decode(readEntry(zip, entry, file, name), file, name));
+                arrays.put(name, readEntry(zip, entry, file, name));
             }
         }
         return new NpzFile(file, arrays);
@@ -66,26 +67,57 @@ public final class NpzFile {
         }
     }
 
-    private static byte[] readEntry(ZipFile zip, ZipEntry entry, Path file, String name) throws IOException {
-        if (entry.getSize() > Integer.MAX_VALUE - 16) {
-            throw new NpzFormatException(file, name, "entry of " + entry.getSize() + " bytes is too large (at most 2 GiB)");
-        }
-        byte[] bytes;
-        try (InputStream in = zip.getInputStream(entry)) {
-            bytes = in.readAllBytes();
+    /** At most this many bytes are read past a format error to see whether the entry's checksum fails too. */
+    private static final long CHECK_LIMIT = 64L << 20;
+
+    /**
+     * Decodes one entry as it inflates, reading no more than its .npy header declares (see Npy.read), so a small
+     * archive that inflates to gigabytes is an error naming the entry, not an OutOfMemoryError.
+     */
+    private static NpyArray readEntry(ZipFile zip, ZipEntry entry, Path file, String name) throws IOException {
+        CRC32 crc = new CRC32();
+        try (InputStream in = new CheckedInputStream(zip.getInputStream(entry), crc)) {
+            NpyArray array;
+            try {
+                array = Npy.read(in, entry.getSize(), file, name);
+            } catch (NpzFormatException e) {
+                // a flipped bit can look like any format error: where the checksum fails too, that is the news
+                if (entry.getCrc() >= 0 && readsToEnd(in, CHECK_LIMIT) && crc.getValue() != entry.getCrc()) {
+                    throw crcMismatch(file, name, e);
+                }
+                throw e;
+            }
+            if (entry.getCrc() >= 0 && crc.getValue() != entry.getCrc()) {
+                throw crcMismatch(file, name, null);
+            }
+            return array;
+        } catch (NpzFormatException e) {
+            throw e;
         } catch (IOException e) {
             throw new NpzFormatException(file, name, "the entry is corrupt or truncated (" + e + ")", e);
         }
-        if (entry.getSize() >= 0 && bytes.length != entry.getSize()) {
-            throw new NpzFormatException(file, name, "the entry holds " + bytes.length + " bytes but the archive says "
-                    + entry.getSize());
+    }
+
+    /** Reads the rest of {@code in}; true if it ended within {@code limit} bytes (and without an error). */
+    private static boolean readsToEnd(InputStream in, long limit) {
+        byte[] buf = new byte[8192];
+        try {
+            for (long read = 0; read <= limit; ) {
+                int n = in.read(buf);
+                if (n < 0) {
+                    return true;
+                }
+                read += n;
+            }
+        } catch (IOException e) {
+            return false;
         }
-        CRC32 crc = new CRC32();
-        crc.update(bytes);
-        if (entry.getCrc() >= 0 && crc.getValue() != entry.getCrc()) {
-            throw new NpzFormatException(file, name, "the entry is corrupt: its CRC-32 does not match the archive's");
-        }
-        return bytes;
+        return false;
+    }
+
+    private static NpzFormatException crcMismatch(Path file, String name, Throwable cause) {
+        return new NpzFormatException(file, name, "the entry is corrupt: its CRC-32 does not match the archive's",
+                cause);
     }
 
     public Path file() {

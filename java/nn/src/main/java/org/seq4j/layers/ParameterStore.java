@@ -83,11 +83,7 @@ public final class ParameterStore implements AutoCloseable {
 
     private record Spec(String name, int[] shape, Init init) {
         long size() {
-            long n = 1;
-            for (int d : shape) {
-                n = Math.multiplyExact(n, d);
-            }
-            return n;
+            return Tensor.sizeOf(shape); // exact; a product past a long is an IllegalArgumentException
         }
     }
 
@@ -99,12 +95,14 @@ public final class ParameterStore implements AutoCloseable {
         for (int i = 0; i < specs.size(); i++) {
             offsets[i] = total;
             long size = specs.get(i).size();
+            // stop at the first parameter past the limit: total and count stay below 2^32, so the sums are exact
+            total = size > Integer.MAX_VALUE ? size : total + Math.ceilDiv(size, ALIGN) * ALIGN;
             count += size;
-            total += (size + ALIGN - 1) / ALIGN * ALIGN;
-        }
-        if (total > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("parameters need " + total + " floats; at most " + (Integer.MAX_VALUE - 8)
-                    + " fit one flat buffer");
+            if (total > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("parameters need at least " + total + " floats (with "
+                        + specs.get(i).name() + " " + Tensor.shapeString(specs.get(i).shape()) + "); at most "
+                        + (Integer.MAX_VALUE - 8) + " fit one flat buffer");
+            }
         }
         this.parameterCount = count;
         this.arena = Arena.ofShared();

@@ -17,6 +17,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.SequencedMap;
@@ -29,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.ChildJvm;
+import org.seq4j.testing.ZipBomb;
 
 class NpzTest {
     @TempDir
@@ -206,6 +209,12 @@ class NpzTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> NpyArray.of(new float[5], 2, 3));
         assertTrue(e.getMessage().contains("(2, 3)") && e.getMessage().contains("5"), e.getMessage());
+        // a tensor of 2^31 elements (8 GiB) cannot become one Java array; its memory is never read, so a
+        // segment that only claims that size stands in for it
+        Tensor big = Tensor.wrapHost(java.lang.foreign.MemorySegment.ofAddress(64).reinterpret(8L << 30), 2, 1 << 30);
+        IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class, () -> NpyArray.of(big));
+        assertTrue(tooBig.getMessage().contains("(2, 1073741824)") && tooBig.getMessage().contains("at most"),
+                tooBig.getMessage());
     }
 
     // ---- reading files numpy may write ----------------------------------------------------------------
@@ -398,6 +407,80 @@ class NpzTest {
         f.requireFinite("ok");
         NpzFormatException e = assertThrows(NpzFormatException.class, f::requireAllFinite);
         assertMessage(e, file, "Wh", "NaN", "flat index 4");
+    }
+
+    // ---- hostile files: bounded work, a clear error, never an OutOfMemoryError or StackOverflowError ------
+
+    @Test
+    void zipBombStopsAtTheSizeItsHeaderDeclares() throws IOException {
+        byte[] head = ZipBomb.floatHeader("(2,)");
+        // the archive lists the true size (header + 64 MiB of zeros): refused before any data is read
+        Path honest = dir.resolve("bomb-honest.npz");
+        Files.write(honest, ZipBomb.zip("W.npy", head, 64, -1));
+        assertBad(honest, "W", "data size does not match", "needs 8 bytes", "holds " + (64L << 20));
+        // the archive lists the size the header implies: reading stops one byte past it
+        Path lying = dir.resolve("bomb-lying.npz");
+        Files.write(lying, ZipBomb.zip("W.npy", head, 64, head.length + 8));
+        assertBad(lying, "W", "data size does not match", "needs 8 bytes", "past the 8 bytes", "zip bomb");
+    }
+
+    @Test
+    void deeplyNestedHeaderIsAParseErrorNotAStackOverflow() throws IOException {
+        assertBad(oneEntry("nested.npz", ZipBomb.nestedHeader(60_000)), "W", "does not parse",
+                "nested deeper than " + Npy.MAX_DEPTH);
+        // the limit counts the dict: MAX_DEPTH - 1 tuples parse (then fail as a shape), one more does not
+        String tuples = "1";
+        for (int i = 0; i < Npy.MAX_DEPTH - 1; i++) {
+            tuples = "(" + tuples + ",)";
+        }
+        assertBad(oneEntry("deep-ok.npz", npy(1, dict("<f4", false, tuples), new byte[4])), "W", "not an int32");
+        assertBad(oneEntry("deep-bad.npz", npy(1, dict("<f4", false, "(" + tuples + ",)"), new byte[4])), "W",
+                "nested deeper than " + Npy.MAX_DEPTH);
+    }
+
+    @Test
+    void absurdHeadersAreRefusedBeforeAllocating() throws IOException {
+        // more elements than a long: the exact product overflows, a clamped or wrapped one would not say so
+        String huge = "(2147483647, 2147483647, 2147483647)";
+        assertBad(oneEntry("huge.npz", npy(1, dict("<f4", false, huge), new byte[0])), "W", huge,
+                "more elements than a Java array can hold");
+        // a zero dimension makes any shape empty, however large the others
+        NpzFile empty = Npz.load(oneEntry("empty.npz", npy(1, dict("<f4", false, "(2147483647, 2147483647, 0)"),
+                new byte[0])));
+        assertEquals(0, empty.get("W").size());
+        assertBad(oneEntry("rank.npz", npy(1, dict("<f4", false, "(" + "1, ".repeat(65) + ")"), new byte[4])), "W",
+                "65 dimensions", "at most 64");
+        byte[] longHeader = npy(2, dict("<f4", false, "(1,)"), new byte[4]);
+        ByteBuffer.wrap(longHeader).order(ByteOrder.LITTLE_ENDIAN).putInt(8, Integer.MAX_VALUE);
+        assertBad(oneEntry("long-header.npz", longHeader), "W", "2147483647 bytes long", "at most");
+    }
+
+    /**
+     * The same files in a JVM with a 64 MiB heap, where reading everything they inflate to or declare ends in an
+     * OutOfMemoryError: a 1 MiB bomb of 1 GiB of zeros, 60,000 nested '(', and a shape of 2^29 floats (2 GiB)
+     * whose archive entry is listed with that size but holds 8 bytes.
+     */
+    @Test
+    void hostileFilesInASmallHeapEndInOneErrorEach() throws Exception {
+        byte[] head = ZipBomb.floatHeader("(2,)");
+        Path bomb = dir.resolve("bomb.npz");
+        Files.write(bomb, ZipBomb.zip("W.npy", head, 1024, head.length + 8));
+        assertTrue(Files.size(bomb) < 2 << 20, "a bomb of about 1 MiB: " + Files.size(bomb));
+        Path nested = oneEntry("nested.npz", ZipBomb.nestedHeader(60_000));
+        byte[] bigHead = ZipBomb.floatHeader("(536870912,)");
+        Path big = dir.resolve("big.npz");
+        Files.write(big, ZipBomb.zip("W.npy", bigHead, 0, bigHead.length + (2L << 30)));
+        ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(120), List.of("-Xmx64m", "-Xss1m"),
+                LoadNpz.class.getName(), bomb.toString(), nested.toString(), big.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(3, lines.size(), r.toString());
+        assertTrue(lines.get(0).startsWith(bomb + ": NpzFormatException") && lines.get(0).contains("zip bomb"),
+                r.toString());
+        assertTrue(lines.get(1).startsWith(nested + ": NpzFormatException") && lines.get(1).contains("nested deeper"),
+                r.toString());
+        assertTrue(lines.get(2).startsWith(big + ": NpzFormatException") && lines.get(2).contains("(536870912,)")
+                && lines.get(2).contains("bytes of Java heap"), r.toString());
     }
 
     @Test

@@ -140,6 +140,14 @@ class BadInputTest {
                 "declared twice");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> b.declare("z", Init.zeros(), 4, 0)),
                 "(4, 0)");
+        // sizes past one flat buffer, or past a long, are refused before anything is allocated
+        ParameterStore.Builder big = ParameterStore.builder(backend).declare("W", Init.zeros(), 1 << 30)
+                .declare("V", Init.zeros(), 1 << 30);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> big.build(1)), "at least 2147483648 floats",
+                "V (1073741824,)", "one flat buffer");
+        ParameterStore.Builder huge = ParameterStore.builder(backend).declare("W", Init.zeros(), Integer.MAX_VALUE,
+                Integer.MAX_VALUE, Integer.MAX_VALUE);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> huge.build(1)), "overflows a long");
         try (ParameterStore store = b.declare("c", Init.normal(1), 4).build(1)) {
             assertMessage(assertThrows(IllegalArgumentException.class, () -> store.get("nope")), "nope", "[a, c]");
             assertMessage(assertThrows(IllegalArgumentException.class, () -> store.copyIn("c", new float[3])),

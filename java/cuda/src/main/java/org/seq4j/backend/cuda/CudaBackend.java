@@ -219,11 +219,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected Tensor allocateK(Arena owner, DType dtype, int[] shape) {
-        long elements = 1;
-        for (int d : shape) {
-            elements = Math.multiplyExact(elements, d);
-        }
-        long bytes = elements * dtype.byteSize();
+        long bytes = Tensor.byteSizeOf(dtype, shape); // exact (AbstractBackend.allocate checked it fits a long)
         if (bytes == 0) {
             return Tensor.wrap(MemorySegment.NULL.reinterpret(0, owner, null), dtype, Device.CUDA, shape);
         }

@@ -39,6 +39,10 @@ final class DevicePool implements AutoCloseable {
     }
 
     static long roundUp(long bytes) {
+        if (bytes > Long.MAX_VALUE - (GRANULE - 1)) {
+            throw new IllegalArgumentException("CUDA allocation of " + bytes + " bytes: rounded up to a multiple of "
+                    + GRANULE + " it overflows a long");
+        }
         return (bytes + GRANULE - 1) / GRANULE * GRANULE;
     }
 
