@@ -38,7 +38,7 @@ public final class Confinement {
         claim(op);
         if (closed) {
             exit();
-            throw new IllegalStateException(what + "." + op + ": this " + what + " is closed");
+            throw new IllegalStateException(what + "." + op + ": this " + what + " is already closed");
         }
     }
 
