@@ -355,6 +355,60 @@ class ThreadConfinementTest {
         }
     }
 
+    /** Losses of `steps` training steps (forward, backward, Adam) of a fresh model on one batch. */
+    private static float[] train(Backend b, int hidden, Tensor xs, Tensor ts, int steps) {
+        float[] losses = new float[steps];
+        try (Seq2seq model = new Seq2seq(b, V, 16, hidden, 21); Adam adam = new Adam(0.01f)) {
+            for (int s = 0; s < steps; s++) {
+                losses[s] = model.forward(xs, ts);
+                model.backward();
+                adam.step(model.store());
+            }
+        }
+        return losses;
+    }
+
+    /**
+     * One backend, two threads, a model each, at the same time: every loss is bit for bit what the same steps
+     * give alone (work splits depend on shapes and thread count, never on the other thread). Batches of 64 make
+     * the CPU backend's GEMMs split across its pool, so the two threads contend for it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void oneBackendSharedByTwoThreadsGivesEachTheNumbersItGetsAlone(String name) throws Exception {
+        Backend b = TestBackends.get(name);
+        Random rng = new Random(10);
+        int n = 64, steps = 3, hidden = name.equals("java") ? 16 : 64;   // the reference is slow and has no pool
+        try (Arena arena = Arena.ofShared()) {
+            Tensor[] xs = {ids(b, arena, rng, n, T_IN), ids(b, arena, rng, n, T_IN)};
+            Tensor[] ts = {ids(b, arena, rng, n, T_OUT + 1), ids(b, arena, rng, n, T_OUT + 1)};
+            float[][] alone = {train(b, hidden, xs[0], ts[0], steps), train(b, hidden, xs[1], ts[1], steps)};
+            float[][] together = new float[2][];
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CountDownLatch go = new CountDownLatch(1);
+            Thread[] threads = new Thread[2];
+            for (int r = 0; r < 2; r++) {
+                int me = r;
+                threads[r] = start("sharer-" + r, failure, () -> {
+                    go.await(WAIT_S, TimeUnit.SECONDS);
+                    together[me] = train(b, hidden, xs[me], ts[me], steps);
+                });
+            }
+            go.countDown();
+            for (Thread t : threads) {
+                join(t);
+            }
+            assertNull(failure.get(), () -> "a thread failed: " + failure.get());
+            for (int r = 0; r < 2; r++) {
+                for (int s = 0; s < steps; s++) {
+                    assertEquals(Float.floatToIntBits(alone[r][s]), Float.floatToIntBits(together[r][s]),
+                            name + ": thread " + r + ", step " + s + ": " + together[r][s] + " beside another thread, "
+                                    + alone[r][s] + " alone");
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.seq4j.testing.TestBackends#all")
     void aClosedBackendFailsEveryCallAndItsModelsNextForward(String name) throws Exception {
