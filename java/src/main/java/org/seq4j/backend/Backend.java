@@ -269,7 +269,11 @@ public interface Backend extends AutoCloseable {
     /** ids (M,) int32 = index of the largest value in each row of x (M, V); the first one on ties. */
     void argmaxRows(Tensor ids, Tensor x);
 
-    /** Releases what the backend holds (handles, streams, pools). Tensors it allocated die with their arenas. */
+    /**
+     * Releases what the backend holds (handles, streams, pools); afterwards every other method that touches
+     * tensors or allocates throws IllegalStateException, and closing again does nothing. Tensors it allocated
+     * die with their arenas.
+     */
     @Override
     void close();
 }
