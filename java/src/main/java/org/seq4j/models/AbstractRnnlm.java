@@ -141,28 +141,20 @@ public abstract class AbstractRnnlm implements LanguageModel {
     public void resetState() {
         guard.enter("resetState");
         try {
-            resetStateHeld();
+            net.resetState();
         } finally {
             guard.exit();
         }
-    }
-
-    private void resetStateHeld() {
-        net.resetState();
     }
 
     @Override
     public void setTraining(boolean training) {
         guard.enter("setTraining");
         try {
-            setTrainingHeld(training);
+            net.setTraining(training);
         } finally {
             guard.exit();
         }
-    }
-
-    private void setTrainingHeld(boolean training) {
-        net.setTraining(training);
     }
 
     @Override
