@@ -105,7 +105,8 @@ INLINE float s4_tanhf(float x) {
  * last part, then sleep on a futex until the next job.
  *
  * Jobs are not reentrant: a call arriving while a job runs (another Java thread, or a kernel calling a
- * kernel) runs serially on its own thread instead of waiting.
+ * kernel) runs serially on its own thread instead of waiting, split into the same parts as it would be on
+ * the pool, so that its result does not depend on what other threads are doing.
  */
 typedef void (*part_fn)(const void *args, int64_t begin, int64_t end);
 
@@ -203,8 +204,19 @@ static void *worker_main(void *arg) {
 static void parallel_for(int64_t total, int64_t grain, int64_t align, part_fn fn, const void *args) {
     int64_t by_grain = grain > 0 ? total / grain : total;
     int parts = pool.threads < by_grain ? pool.threads : (int) (by_grain > 0 ? by_grain : 1);
-    if (parts <= 1 || atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) {
+    if (parts <= 1) {
         if (total > 0) fn(args, 0, total);
+        return;
+    }
+    if (atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) {
+        /* busy with another thread's job: the same parts, one after another on this thread, so that the
+         * result (a GEMM's sums inside each part) never depends on what other threads are doing */
+        align = align > 0 ? align : 1;
+        for (int p = 0; p < parts; p++) {
+            int64_t begin, end;
+            part_range(total, align, parts, p, &begin, &end);
+            if (begin < end) fn(args, begin, end);
+        }
         return;
     }
     pool.fn = fn;

@@ -11,10 +11,14 @@ import org.seq4j.tensor.Tensor;
 
 public abstract class AbstractBackend implements Backend {
 
+    /** Set once by close(); every public method reads it (through live or allocate) before any kernel runs. */
+    private volatile boolean closed;
+
     // ---- memory ----------------------------------------------------------------------------------------
 
     @Override
     public final Tensor allocate(Arena arena, DType dtype, int... shape) {
+        open("allocate");
         for (int d : shape) {
             if (d < 0) {
                 throw new IllegalArgumentException("allocate: negative dimension in shape " + Tensor.shapeString(shape));
@@ -671,10 +675,38 @@ public abstract class AbstractBackend implements Backend {
 
     protected abstract void argmaxRowsK(Tensor ids, Tensor x, int m, int v);
 
+    // ---- lifetime --------------------------------------------------------------------------------------
+
+    /**
+     * Closes the backend once: later kernel calls and allocations throw IllegalStateException, and closing
+     * again does nothing. Work already inside a kernel on another thread is the caller's to finish first.
+     */
+    @Override
+    public final void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        closeK();
+    }
+
+    /** Releases what the implementation holds; runs once, after the backend is marked closed. */
+    protected void closeK() {
+    }
+
     // ---- checks ----------------------------------------------------------------------------------------
 
-    /** The tensor is on this backend's device and its memory is still alive. */
+    private void open(String op) {
+        if (closed) {
+            throw new IllegalStateException(op + ": backend " + name() + " is closed");
+        }
+    }
+
+    /** The backend is open, the tensor is on this backend's device and its memory is still alive. */
     protected final void live(String op, String name, Tensor t) {
+        open(op);
         if (t == null) {
             throw new NullPointerException(op + ": " + name + " is null");
         }

@@ -18,6 +18,21 @@ import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Device;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * Threads: a Backend is safe to share between threads. Its kernels keep no per-call state in the backend
+ * (results land only in the tensors passed in), and a result never depends on what other threads are
+ * doing: work is split by shapes and the backend's thread count only (on the CPU a call that finds the
+ * native pool busy with another thread's call runs the same parts one after another on its own thread).
+ * Two threads may run kernels at once on separate tensors; two threads writing the same tensor, or one
+ * writing what another reads, is the caller's race, as for any memory. What a backend does not make safe
+ * is the objects built on it: models, their workspaces, optimizers and trainers are confined to one thread
+ * at a time (see {@code Model}).
+ *
+ * <p>Lifetime: {@link #close()} releases the backend; afterwards every kernel call, copy and
+ * {@link #allocate} throws IllegalStateException("... backend NAME is closed"), including those a model
+ * built on the backend makes on its next forward. Closing again does nothing. Close a backend only when
+ * no other thread is inside one of its calls.
+ */
 public interface Backend extends AutoCloseable {
 
     /** Short name used on the command line and in logs: java, openblas, cuda. */
@@ -254,7 +269,11 @@ public interface Backend extends AutoCloseable {
     /** ids (M,) int32 = index of the largest value in each row of x (M, V); the first one on ties. */
     void argmaxRows(Tensor ids, Tensor x);
 
-    /** Releases what the backend holds (handles, streams, pools). Tensors it allocated die with their arenas. */
+    /**
+     * Releases what the backend holds (handles, streams, pools); afterwards every other method that touches
+     * tensors or allocates throws IllegalStateException, and closing again does nothing. Tensors it allocated
+     * die with their arenas.
+     */
     @Override
     void close();
 }

@@ -29,10 +29,6 @@ public final class JavaBackend extends AbstractBackend {
         return "pure-Java scalar reference, single-threaded";
     }
 
-    @Override
-    public void close() {
-    }
-
     // ---- element access ---------------------------------------------------------------------------------
 
     private static float get(Tensor t, long i) {

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.Confinement;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -32,6 +33,7 @@ public final class ParameterStore implements AutoCloseable {
     private final List<Parameter> parameters;
     private final Map<String, Parameter> byName;
     private final long parameterCount;
+    private Thread gradsThread;    // whose backward added to grads since they were last zeroed; null: nobody
 
     /** Starts the declarations of a store on {@code backend}. */
     public static Builder builder(Backend backend) {
@@ -238,6 +240,23 @@ public final class ParameterStore implements AutoCloseable {
     /** grads = 0, one fill over the flat buffer. */
     public void zeroGrads() {
         backend.fill(grads, 0f);
+        gradsThread = null;
+    }
+
+    /**
+     * Called by a model's backward before it adds to grads, and by an optimizer's step before it applies them:
+     * gradients that another thread added and nobody applied yet would silently mix two threads' batches, so
+     * they are an IllegalStateException naming that thread. One thread at a time, as for the model itself.
+     */
+    public void claimGrads(String op) {
+        Thread me = Thread.currentThread();
+        Thread other = gradsThread;
+        if (other != null && other != me) {
+            throw new IllegalStateException(op + " on " + Confinement.describe(me) + ": the gradients hold what "
+                    + Confinement.describe(other) + " added and nobody applied yet; a model and its optimizer serve"
+                    + " one thread at a time (step or zeroGrads before handing them over)");
+        }
+        gradsThread = me;
     }
 
     /** sqrt(sum of every gradient element squared): one reduction and one read back. */

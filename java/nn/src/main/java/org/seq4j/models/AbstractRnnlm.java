@@ -6,6 +6,7 @@ package org.seq4j.models;
 import java.util.Random;
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.Confinement;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
 import org.seq4j.layers.Workspace;
@@ -38,7 +39,8 @@ public abstract class AbstractRnnlm implements LanguageModel {
     private Network genNet;
     private int sizedN = -1, sizedT = -1;
     private Tensor xsT, tsT;      // (T, N)
-    private boolean forwardDone;
+    private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
+    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
     // built once: forward and backward run every step and must not allocate
     private final String forwardOp = getClass().getSimpleName() + ".forward";
     private final String backwardOp = getClass().getSimpleName() + ".backward";
@@ -76,6 +78,15 @@ public abstract class AbstractRnnlm implements LanguageModel {
     /** Mean cross-entropy of the next-word scores for xs (N, T) against ts (N, T) (-1 ignored). */
     @Override
     public float forward(Tensor xs, Tensor ts) {
+        guard.enter("forward");
+        try {
+            return forwardHeld(xs, ts);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private float forwardHeld(Tensor xs, Tensor ts) {
         String op = forwardOp;
         Inputs.ids(op, "xs", xs, -1, 1, V);
         Inputs.ids(op, "ts", ts, xs.dim(0), 1, V);
@@ -105,31 +116,58 @@ public abstract class AbstractRnnlm implements LanguageModel {
         } catch (IndexOutOfBoundsException e) {
             throw Inputs.outOfVocabulary(op, "ts", ts, V, e);
         }
-        forwardDone = true;
+        forwardThread = Thread.currentThread();
         return backend.item(loss, 0);
     }
 
     @Override
     public void backward() {
-        if (!forwardDone) {
-            throw new IllegalStateException(backwardOp + " before forward");
+        guard.enter("backward");
+        try {
+            backwardHeld();
+        } finally {
+            guard.exit();
         }
+    }
+
+    private void backwardHeld() {
+        Inputs.forwardRanHere(backwardOp, forwardThread);
+        store.claimGrads(backwardOp);
         net.backward(softmax.backward(1f));
-        forwardDone = false;
+        forwardThread = null;
     }
 
     @Override
     public void resetState() {
-        net.resetState();
+        guard.enter("resetState");
+        try {
+            net.resetState();
+        } finally {
+            guard.exit();
+        }
     }
 
     @Override
     public void setTraining(boolean training) {
-        net.setTraining(training);
+        guard.enter("setTraining");
+        try {
+            net.setTraining(training);
+        } finally {
+            guard.exit();
+        }
     }
 
     @Override
     public int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
+        guard.enter("generate");
+        try {
+            return generateHeld(prompts, length, sampling, seed, skipIds);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private int[][] generateHeld(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
         String op = op("generate");
         int n = prompts.length;
         if (n == 0 || prompts[0].length == 0 || length < 1) {
@@ -226,6 +264,17 @@ public abstract class AbstractRnnlm implements LanguageModel {
 
     @Override
     public void close() {
+        if (!guard.enterClose()) {
+            return;
+        }
+        try {
+            closeHeld();
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void closeHeld() {
         net.close();
         if (genNet != null) {
             genNet.close();

@@ -5,6 +5,7 @@ package org.seq4j.models;
 
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.Confinement;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
 import org.seq4j.layers.Workspace;
@@ -29,7 +30,8 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
     private Tensor tsT;       // (T_out + 1, N) answers, time-major
     private Tensor decXs;     // (T_out, N) = tsT[0 .. T_out): the decoder's inputs
     private Tensor decTs;     // (T_out, N) = tsT[1 .. T_out]: its targets
-    private boolean forwardDone;
+    private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
+    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
     // built once: forward and backward run every step and must not allocate
     private final String forwardOp = getClass().getSimpleName() + ".forward";
     private final String backwardOp = getClass().getSimpleName() + ".backward";
@@ -74,6 +76,15 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
      */
     @Override
     public float forward(Tensor xs, Tensor ts) {
+        guard.enter("forward");
+        try {
+            return forwardHeld(xs, ts);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private float forwardHeld(Tensor xs, Tensor ts) {
         String op = forwardOp;
         Inputs.ids(op, "xs", xs, -1, 1, V);
         Inputs.ids(op, "ts", ts, xs.dim(0), 2, V);
@@ -104,23 +115,40 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
         } catch (IndexOutOfBoundsException e) {
             throw Inputs.outOfVocabulary(op, "ts", ts, V, e);
         }
-        forwardDone = true;
+        forwardThread = Thread.currentThread();
         return backend.item(loss, 0);
     }
 
     @Override
     public void backward() {
-        if (!forwardDone) {
-            throw new IllegalStateException(backwardOp + " before forward");
+        guard.enter("backward");
+        try {
+            backwardHeld();
+        } finally {
+            guard.exit();
         }
+    }
+
+    private void backwardHeld() {
+        Inputs.forwardRanHere(backwardOp, forwardThread);
+        store.claimGrads(backwardOp);
         Tensor dscore = softmax.backward(1f);
         Tensor dEncoding = decoder.backward(dscore);
         encoder.backward(dEncoding);
-        forwardDone = false;
+        forwardThread = null;
     }
 
     @Override
     public int[][] generate(Tensor xs, int startId, int length) {
+        guard.enter("generate");
+        try {
+            return generateHeld(xs, startId, length);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private int[][] generateHeld(Tensor xs, int startId, int length) {
         String op = op("generate");
         Inputs.ids(op, "xs", xs, -1, 1, V);
         if (startId < 0 || startId >= V) {
@@ -144,6 +172,17 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
 
     @Override
     public void close() {
+        if (!guard.enterClose()) {
+            return;
+        }
+        try {
+            closeHeld();
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void closeHeld() {
         encoder.close();
         decoder.close();
         softmax.close();

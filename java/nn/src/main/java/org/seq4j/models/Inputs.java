@@ -2,11 +2,28 @@
 // Token ids' ranges are checked by the backend's kernels; models add which input and which vocabulary.
 package org.seq4j.models;
 
+import org.seq4j.backend.Confinement;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 final class Inputs {
     private Inputs() {
+    }
+
+    /**
+     * backward may follow only a forward of the calling thread: forwardThread is the thread of the last forward
+     * since the last backward (null: none). Another thread's forward in between would leave this thread's
+     * backward on that thread's activations, a silently wrong gradient.
+     */
+    static void forwardRanHere(String op, Thread forwardThread) {
+        if (forwardThread == null) {
+            throw new IllegalStateException(op + " before forward");
+        }
+        if (forwardThread != Thread.currentThread()) {
+            throw new IllegalStateException(op + " on " + Confinement.describe(Thread.currentThread())
+                    + " follows a forward on " + Confinement.describe(forwardThread)
+                    + "; a model serves one thread at a time, forward and backward on the same one");
+        }
     }
 
     /** t must be (N, T) int32 token ids with T >= minT (and N == n unless n < 0). */

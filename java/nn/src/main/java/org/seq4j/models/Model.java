@@ -12,6 +12,19 @@ import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * Threads: a model (with its workspaces and its parameter store) is confined to one thread at a time, not to
+ * the thread that built it: it may be built on one thread and used on another (built in main, trained in
+ * an executor) as long as calls do not overlap and the hand-over itself orders memory (an executor submit,
+ * a join, a queue). Every public operation (forward, backward, generate, predict, resetState, setTraining,
+ * close) claims the model for the calling thread on entry and releases it on exit; a second thread that
+ * calls while one is inside gets an IllegalStateException naming the thread that holds the model, never a
+ * wrong number. A training step spans calls, so two more checks hold it together: backward must run on the
+ * thread whose forward it follows, and gradients added by one thread's backward must be applied (optimizer
+ * step) or zeroed before another thread adds to them or steps. Accessors (backend, store, parameters) do
+ * not claim the model. Models built over one shared Backend on separate threads are independent and fine.
+ * After close every operation throws IllegalStateException; closing again does nothing.
+ */
 public interface Model extends AutoCloseable {
 
     /** The backend every tensor of this model lives on. */

@@ -6,6 +6,7 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.Confinement;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
@@ -28,7 +29,8 @@ public final class WavePredictor implements RegressionModel {
     private final Workspace genWs;
     private int sizedN = -1, sizedT = -1;
     private Tensor xsT;     // (T, N, F)
-    private boolean forwardDone;
+    private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
+    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
 
     /** F values per step (1 for a wave), hidden size H; weights from Random(seed). */
     public WavePredictor(Backend backend, int F, int H, long seed) {
@@ -82,6 +84,15 @@ public final class WavePredictor implements RegressionModel {
     /** Loss for windows xs (N, T, F) and ts (N, F), the value after each window. */
     @Override
     public float forward(Tensor xs, Tensor ts) {
+        guard.enter("forward");
+        try {
+            return forwardHeld(xs, ts);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private float forwardHeld(Tensor xs, Tensor ts) {
         Inputs.values("WavePredictor.forward", "xs", xs, -1, -1, F);
         int n = xs.dim(0), t = xs.dim(1);
         if (ts == null || ts.rank() != 2 || ts.dtype() != DType.F32 || ts.dim(0) != n || ts.dim(1) != F) {
@@ -96,22 +107,39 @@ public final class WavePredictor implements RegressionModel {
         }
         backend.swapAxes01(xsT, xs);
         Tensor ys = affine.forward(lstm.forward(xsT));
-        forwardDone = true;
+        forwardThread = Thread.currentThread();
         return backend.item(mse.forward(ys, ts), 0);
     }
 
     @Override
     public void backward() {
-        if (!forwardDone) {
-            throw new IllegalStateException("WavePredictor.backward before forward");
+        guard.enter("backward");
+        try {
+            backwardHeld();
+        } finally {
+            guard.exit();
         }
+    }
+
+    private void backwardHeld() {
+        Inputs.forwardRanHere("WavePredictor.backward", forwardThread);
+        store.claimGrads("WavePredictor.backward");
         lstm.backward(affine.backward(mse.backward(1f)));
-        forwardDone = false;
+        forwardThread = null;
     }
 
     /** The next {@code length} values after each window xs (N, T, F), each predicted from the window so far. */
     @Override
     public float[][] predict(Tensor xs, int length) {
+        guard.enter("predict");
+        try {
+            return predictHeld(xs, length);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private float[][] predictHeld(Tensor xs, int length) {
         Inputs.values("WavePredictor.predict", "xs", xs, -1, -1, F);
         if (length < 1) {
             throw new IllegalArgumentException("WavePredictor.predict needs length >= 1, got " + length);
@@ -143,6 +171,17 @@ public final class WavePredictor implements RegressionModel {
 
     @Override
     public void close() {
+        if (!guard.enterClose()) {
+            return;
+        }
+        try {
+            closeHeld();
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void closeHeld() {
         lstm.close();
         affine.close();
         mse.close();

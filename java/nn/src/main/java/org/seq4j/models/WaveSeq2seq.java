@@ -8,6 +8,7 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.Confinement;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
@@ -32,7 +33,8 @@ public final class WaveSeq2seq implements RegressionModel {
     private Tensor decIn;            // (T_out, N, F_out): 0, t_0, .., t_{T_out - 2}
     private Tensor decIn0, decInRest, tsHead;   // decIn[0], decIn[1 ..], tsT[0 .. T_out - 1)
     private Tensor dhsEnc, dhsEncLast;          // (T_in, N, H) zero but for the last step
-    private boolean forwardDone;
+    private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
+    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
 
     /** The encoder LSTM, the decoder LSTM and the affine over one set of parameters. */
     private record Layers(TimeLSTM encoder, TimeLSTM decoder, TimeAffine affine) implements AutoCloseable {
@@ -100,6 +102,15 @@ public final class WaveSeq2seq implements RegressionModel {
     /** Loss for xs (N, T_in, F_in) and targets ts (N, T_out, F_out), teacher-forced. */
     @Override
     public float forward(Tensor xs, Tensor ts) {
+        guard.enter("forward");
+        try {
+            return forwardHeld(xs, ts);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private float forwardHeld(Tensor xs, Tensor ts) {
         Inputs.values("WaveSeq2seq.forward", "xs", xs, -1, -1, fin);
         Inputs.values("WaveSeq2seq.forward", "ts", ts, xs.dim(0), -1, fout);
         int n = xs.dim(0), tin = xs.dim(1), tout = ts.dim(1);
@@ -126,26 +137,43 @@ public final class WaveSeq2seq implements RegressionModel {
         train.encoder().forward(xsT);
         train.decoder().setState(train.encoder().h(), train.encoder().c());
         Tensor ys = train.affine().forward(train.decoder().forward(decIn));
-        forwardDone = true;
+        forwardThread = Thread.currentThread();
         return backend.item(mse.forward(ys, tsT), 0);
     }
 
     @Override
     public void backward() {
-        if (!forwardDone) {
-            throw new IllegalStateException("WaveSeq2seq.backward before forward");
+        guard.enter("backward");
+        try {
+            backwardHeld();
+        } finally {
+            guard.exit();
         }
+    }
+
+    private void backwardHeld() {
+        Inputs.forwardRanHere("WaveSeq2seq.backward", forwardThread);
+        store.claimGrads("WaveSeq2seq.backward");
         Tensor dhs = train.affine().backward(mse.backward(1f));
         train.decoder().backward(dhs);
         // the decoder started from the encoder's (h_T, c_T): both gradients flow into the encoder's last step
         backend.fill(dhsEnc, 0f);
         backend.copy(dhsEncLast, train.decoder().dh());
         train.encoder().backward(dhsEnc, train.decoder().dc());
-        forwardDone = false;
+        forwardThread = null;
     }
 
     @Override
     public float[][] predict(Tensor xs, int length) {
+        guard.enter("predict");
+        try {
+            return predictHeld(xs, length);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private float[][] predictHeld(Tensor xs, int length) {
         Inputs.values("WaveSeq2seq.predict", "xs", xs, -1, -1, fin);
         if (length < 1) {
             throw new IllegalArgumentException("WaveSeq2seq.predict needs length >= 1, got " + length);
@@ -171,6 +199,17 @@ public final class WaveSeq2seq implements RegressionModel {
 
     @Override
     public void close() {
+        if (!guard.enterClose()) {
+            return;
+        }
+        try {
+            closeHeld();
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void closeHeld() {
         train.close();
         if (gen != null) {
             gen.close();

@@ -1,8 +1,9 @@
 // State handling shared by the optimizers: state buffers shaped like the flat parameter buffer, allocated
-// zero-filled on the first step and bound to that store.
+// zero-filled on the first step and bound to that store; one thread at a time, and nothing after close.
 package org.seq4j.optim;
 
 import java.lang.foreign.Arena;
+import org.seq4j.backend.Confinement;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -12,6 +13,8 @@ public abstract class AbstractOptimizer implements Optimizer {
     private ParameterStore bound;
     private Arena arena;
     private Tensor[] state;
+    private final Confinement guard = new Confinement(getClass().getSimpleName());
+    private final String stepOp = getClass().getSimpleName() + ".step";   // built once: step must not allocate
 
     protected AbstractOptimizer(float lr) {
         this.lr = checkedRate(lr);
@@ -24,7 +27,13 @@ public abstract class AbstractOptimizer implements Optimizer {
 
     @Override
     public final void setLearningRate(float lr) {
-        this.lr = checkedRate(lr);
+        float checked = checkedRate(lr);
+        guard.enter("setLearningRate");
+        try {
+            this.lr = checked;
+        } finally {
+            guard.exit();
+        }
     }
 
     private static float checkedRate(float lr) {
@@ -36,14 +45,20 @@ public abstract class AbstractOptimizer implements Optimizer {
 
     @Override
     public final void step(ParameterStore params) {
-        if (bound == null) {
-            bound = params;
-        } else if (bound != params) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + " holds state for " + bound
-                    + " and cannot step " + params + "; use one optimizer per model");
+        guard.enter("step");   // after close this throws: the state is gone, and starting over would be silent
+        try {
+            if (bound == null) {
+                bound = params;
+            } else if (bound != params) {
+                throw new IllegalArgumentException(getClass().getSimpleName() + " holds state for " + bound
+                        + " and cannot step " + params + "; use one optimizer per model");
+            }
+            params.claimGrads(stepOp);
+            update(params);
+            params.zeroGrads();
+        } finally {
+            guard.exit();
         }
-        update(params);
-        params.zeroGrads();
     }
 
     /** One kernel call over params.values() and params.grads(). */
@@ -62,11 +77,18 @@ public abstract class AbstractOptimizer implements Optimizer {
     }
 
     @Override
-    public void close() {
-        if (arena != null) {
-            arena.close();
-            arena = null;
-            state = null;
+    public final void close() {
+        if (!guard.enterClose()) {
+            return;
+        }
+        try {
+            if (arena != null) {
+                arena.close();
+                arena = null;
+                state = null;
+            }
+        } finally {
+            guard.exit();
         }
     }
 }

@@ -5,6 +5,13 @@ package org.seq4j.optim;
 
 import org.seq4j.layers.ParameterStore;
 
+/**
+ * Threads: an optimizer is confined to one thread at a time, like the model whose store it steps (see
+ * {@code Model}): step and setLearningRate claim it for the calling thread, and a second thread calling
+ * meanwhile gets an IllegalStateException naming the holder. It may be handed to another thread between
+ * calls. Lifetime: after {@link #close()} the state (velocity, moments) is gone, so {@link #step} throws
+ * IllegalStateException instead of silently starting over from zero; closing again does nothing.
+ */
 public interface Optimizer extends AutoCloseable {
 
     /**

@@ -4,6 +4,7 @@
 package org.seq4j.train;
 
 import java.lang.foreign.Arena;
+import org.seq4j.backend.Confinement;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.optim.ClipGrads;
 import org.seq4j.optim.NonFiniteLossException;
@@ -11,11 +12,16 @@ import org.seq4j.optim.Optimizer;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * Threads: as {@link Trainer}: one thread at a time (fitEpoch, evalPerplexity), hand-over between calls,
+ * IllegalStateException naming the holder for a second thread; close twice does nothing.
+ */
 public final class RnnlmTrainer implements AutoCloseable {
     private final LanguageModel model;
     private final Optimizer optimizer;
     private final float maxGrad;
     private final Arena arena = Arena.ofShared();
+    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
     private Tensor xs, ts;
     private int[] xBuffer, tBuffer;
     private long steps;
@@ -36,6 +42,15 @@ public final class RnnlmTrainer implements AutoCloseable {
      * the state reset at the start, as the book's fit(max_epoch=1) does. Returns the epoch's perplexity.
      */
     public double fitEpoch(int epoch, int[] corpus, int batch, int time, Trainer.Listener listener) {
+        guard.enter("fitEpoch");
+        try {
+            return fitEpochHeld(epoch, corpus, batch, time, listener);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private double fitEpochHeld(int epoch, int[] corpus, int batch, int time, Trainer.Listener listener) {
         int dataSize = corpus.length - 1;
         int iters = dataSize / (batch * time);
         if (iters == 0) {
@@ -79,6 +94,15 @@ public final class RnnlmTrainer implements AutoCloseable {
      * training mode with its state reset.
      */
     public double evalPerplexity(int[] corpus, int batch, int time) {
+        guard.enter("evalPerplexity");
+        try {
+            return evalPerplexityHeld(corpus, batch, time);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private double evalPerplexityHeld(int[] corpus, int batch, int time) {
         int size = corpus.length;
         int iters = (size - 1) / (batch * time);
         if (iters == 0) {
@@ -121,6 +145,13 @@ public final class RnnlmTrainer implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
+        if (!guard.enterClose()) {
+            return;
+        }
+        try {
+            arena.close();
+        } finally {
+            guard.exit();
+        }
     }
 }

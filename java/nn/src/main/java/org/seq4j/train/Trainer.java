@@ -6,6 +6,7 @@
 package org.seq4j.train;
 
 import java.lang.foreign.Arena;
+import org.seq4j.backend.Confinement;
 import org.seq4j.data.NumpyRandom;
 import org.seq4j.models.Model;
 import org.seq4j.optim.ClipGrads;
@@ -13,6 +14,12 @@ import org.seq4j.optim.NonFiniteLossException;
 import org.seq4j.optim.Optimizer;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * Threads: a trainer, and the model and optimizer it drives, are confined to one thread at a time (see
+ * {@code Model}): fitEpoch claims the trainer for the calling thread, and a second thread calling meanwhile
+ * gets an IllegalStateException naming the holder. It may be handed to another thread between epochs.
+ * Listener callbacks run on the fitting thread. After close, fitEpoch throws; closing again does nothing.
+ */
 public final class Trainer implements AutoCloseable {
 
     /** Hooks for progress reporting. */
@@ -29,6 +36,7 @@ public final class Trainer implements AutoCloseable {
     private final float maxGrad;
     private final NumpyRandom random;
     private final Arena arena = Arena.ofShared();
+    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
     private Batches sized;
     private int sizedBatch;
     private Tensor xs, ts;
@@ -53,6 +61,15 @@ public final class Trainer implements AutoCloseable {
 
     /** One epoch: returns the mean training loss of its steps. */
     public float fitEpoch(int epoch, Batches data, int batchSize, Listener listener) {
+        guard.enter("fitEpoch");
+        try {
+            return fitEpochHeld(epoch, data, batchSize, listener);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private float fitEpochHeld(int epoch, Batches data, int batchSize, Listener listener) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
@@ -89,6 +106,13 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
+        if (!guard.enterClose()) {
+            return;
+        }
+        try {
+            arena.close();
+        } finally {
+            guard.exit();
+        }
     }
 }

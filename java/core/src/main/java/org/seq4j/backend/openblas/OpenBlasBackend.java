@@ -78,10 +78,6 @@ public final class OpenBlasBackend extends AbstractBackend {
         return location;
     }
 
-    @Override
-    public void close() {
-    }
-
     private static int trans(Transpose t) {
         return t.isTransposed() ? CblasTrans() : CblasNoTrans();
     }

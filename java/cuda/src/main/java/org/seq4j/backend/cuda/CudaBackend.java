@@ -640,7 +640,7 @@ public final class CudaBackend extends AbstractBackend {
 
     /** Waits for queued work, then frees the handle, the stream, the pool's cache and pinned memory. */
     @Override
-    public synchronized void close() {
+    protected synchronized void closeK() {
         if (closed) {
             return;
         }

@@ -1,0 +1,97 @@
+// The one-thread-at-a-time check of models, optimizers and trainers: each public operation claims the object
+// for the calling thread on entry and releases it on exit, so a second thread arriving meanwhile gets an
+// IllegalStateException naming the holder instead of a wrong number; after close every operation throws.
+package org.seq4j.backend;
+
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Confinement to one thread at a time, not to one thread forever: an object may be built on one thread and
+ * used on another (built in main, trained in an executor), as long as calls do not overlap. The check is
+ * one compare-and-set on entry and one release store on exit; it allocates nothing unless it throws.
+ * A thread that holds the object may enter it again (a public method calling another).
+ *
+ * <pre>
+ * guard.enter("forward");
+ * try { ... } finally { guard.exit(); }
+ *
+ * if (!guard.enterClose()) return;   // closing twice is a no-op
+ * try { ... } finally { guard.exit(); }
+ * </pre>
+ */
+public final class Confinement {
+    private final String what;
+    private final AtomicReference<Thread> holder = new AtomicReference<>();
+    private int depth;          // entries of the holder; read and written only while held
+    private boolean closed;     // written while held; the next holder's compare-and-set makes it visible
+
+    /** @param what what is guarded, as messages name it: "AttentionSeq2seq", "Adam", "Trainer" */
+    public Confinement(String what) {
+        this.what = what;
+    }
+
+    /**
+     * Claims the object for the calling thread for operation {@code op}. Throws IllegalStateException when
+     * another thread holds it (naming that thread) or when it is closed.
+     */
+    public void enter(String op) {
+        claim(op);
+        if (closed) {
+            exit();
+            throw new IllegalStateException(what + "." + op + ": this " + what + " is already closed");
+        }
+    }
+
+    /**
+     * Claims the object for closing. Returns false, holding nothing, when it is closed already; otherwise marks
+     * it closed (every later enter throws) and returns true, and the caller releases it with exit().
+     */
+    public boolean enterClose() {
+        claim("close");
+        if (closed) {
+            exit();
+            return false;
+        }
+        closed = true;
+        return true;
+    }
+
+    /** Releases one entry of the calling thread, which must hold the object. */
+    public void exit() {
+        if (--depth == 0) {
+            holder.setRelease(null);
+        }
+    }
+
+    /** Whether close has run (for checks made while held). */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void claim(String op) {
+        Thread me = Thread.currentThread();
+        while (!holder.compareAndSet(null, me)) {
+            Thread other = holder.get();
+            if (other == me) {
+                depth++;
+                return;
+            }
+            if (other != null) {
+                throw inUse(op, other);
+            }
+            // released between the two reads: try again
+        }
+        depth = 1;
+    }
+
+    private IllegalStateException inUse(String op, Thread other) {
+        return new IllegalStateException(what + "." + op + ": in use by " + describe(other) + ", called from "
+                + describe(Thread.currentThread()) + "; a " + what
+                + " serves one thread at a time (hand it over between calls, never during one)");
+    }
+
+    /** The message part that names a thread, for checks that span calls (backward after another thread's forward). */
+    public static String describe(Thread t) {
+        return "thread \"" + t.getName() + "\" (id " + t.threadId() + ")";
+    }
+}
