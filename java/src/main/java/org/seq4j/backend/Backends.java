@@ -1,6 +1,7 @@
 // Finds and creates backends. select() tries cuda, then openblas, then java, and logs why each one it
-// passes over was skipped; -Dseq4j.backend=java|openblas|cuda (or SEQ4J_BACKEND) forces one, and a
-// backend asked for by name that cannot load is an error, never a quiet fallback.
+// passes over was skipped (a fall back to java at WARNING); -Dseq4j.backend=java|openblas|cuda (or
+// SEQ4J_BACKEND) forces one, and a backend asked for by name, or an explicit library path, that cannot
+// load is an error, never a quiet fallback.
 package org.seq4j.backend;
 
 import java.lang.System.Logger.Level;
@@ -70,13 +71,22 @@ public final class Backends {
             LOG.log(Level.INFO, "seq4j: using backend {0} (forced): {1}", b.name(), b.description());
             return b;
         }
+        List<String> skipped = new ArrayList<>();
         for (String name : names()) {
             try {
                 Backend b = create(name);
                 LOG.log(Level.INFO, "seq4j: using backend {0}: {1}", b.name(), b.description());
+                if (b instanceof JavaBackend && !skipped.isEmpty()) {
+                    // the reference is many times slower than the native backends: say so, once, with why
+                    LOG.log(Level.WARNING, "falling back to the slow java reference backend: {0}",
+                            String.join("; ", skipped));
+                }
                 return b;
+            } catch (BackendMisconfiguredException e) {
+                throw e; // an explicit setting that does not work is an error, not a reason to fall back
             } catch (BackendUnavailableException e) {
                 LOG.log(Level.INFO, "seq4j: skipped backend {0}: {1}", name, e.getMessage());
+                skipped.add(name + " unavailable: " + e.getMessage());
             }
         }
         throw new IllegalStateException("no backend could be loaded; the java backend should always load");

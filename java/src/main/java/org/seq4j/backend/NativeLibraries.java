@@ -87,7 +87,14 @@ public final class NativeLibraries {
         try {
             System.load(library.toAbsolutePath().toString());
         } catch (UnsatisfiedLinkError e) {
-            throw new BackendUnavailableException("cannot load " + what + " from " + library + ": " + e.getMessage(), e);
+            // the JDK's message and dlerror's both start with the path: name it once
+            String path = library.toAbsolutePath().toString();
+            String why = String.valueOf(e.getMessage());
+            while (why.startsWith(path + ": ")) {
+                why = why.substring(path.length() + 2);
+            }
+            why = why.replace("Can't load library: " + path, "cannot open it");
+            throw new BackendUnavailableException("cannot load " + what + " from " + library + ": " + why, e);
         }
     }
 
