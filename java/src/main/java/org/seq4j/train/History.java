@@ -36,6 +36,11 @@ public final class History {
         epochs.add(e);
     }
 
+    /** What metric() means, e.g. "test accuracy". */
+    public String metricName() {
+        return metricName;
+    }
+
     public List<Epoch> epochs() {
         return List.copyOf(epochs);
     }
@@ -79,7 +84,8 @@ public final class History {
     static void writePng(List<XYChart> charts, Path png) throws IOException {
         Path dir = png.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".chart", "");
+        // ".chart.<random>.tmp": a name RunFolder recognises as a killed run's leftover
+        Path tmp = Files.createTempFile(dir, ".chart.", ".tmp");
         try {
             BitmapEncoder.saveBitmap(new ArrayList<>(charts), 1, charts.size(), tmp.toString(),
                     BitmapEncoder.BitmapFormat.PNG);
