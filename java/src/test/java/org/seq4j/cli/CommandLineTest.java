@@ -136,6 +136,25 @@ class CommandLineTest {
     }
 
     @Test
+    void trainingIntoAFolderAgainRemovesTheTemporaryFilesOfAKilledRun() throws IOException {
+        Path again = Files.createDirectories(dir.resolve("killed-before"));
+        List<String> stale = List.of(".model.npz.5xq1.tmp", ".metrics.csv.9z.tmp", ".chart.42.tmp.png");
+        for (String f : stale) {
+            Files.write(again.resolve(f), new byte[4096]);
+        }
+        Files.writeString(again.resolve("notes.txt"), "mine");
+        Result r = seq4j("train", "waves", "--backend", "java", "--epochs", "1", "--hidden", "4", "--out", again.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("removed 3 temporary files of an interrupted run"), r.out());
+        try (var files = Files.list(again)) {
+            List<String> left = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".tmp") || n.endsWith(".tmp.png"))
+                    .toList();
+            assertEquals(List.of(), left);
+        }
+        assertEquals("mine", Files.readString(again.resolve("notes.txt")));
+    }
+
+    @Test
     void evalAndGenerateReadTheCheckpoint() {
         Result eval = seq4j("eval", "--checkpoint", run.toString(), "--backend", "java");
         assertEquals(0, eval.code(), eval.err());
