@@ -78,15 +78,17 @@ public final class Backends {
                 LOG.log(Level.INFO, "seq4j: using backend {0}: {1}", b.name(), b.description());
                 if (b instanceof JavaBackend && !skipped.isEmpty()) {
                     // the reference is many times slower than the native backends: say so, once, with why
-                    LOG.log(Level.WARNING, "falling back to the slow java reference backend: {0}",
-                            String.join("; ", skipped));
+                    LOG.log(Level.WARNING, "falling back to the slow java reference backend: {0} (seq4j info "
+                            + "says more)", String.join("; ", skipped));
                 }
                 return b;
             } catch (BackendMisconfiguredException e) {
                 throw e; // an explicit setting that does not work is an error, not a reason to fall back
             } catch (BackendUnavailableException e) {
                 LOG.log(Level.INFO, "seq4j: skipped backend {0}: {1}", name, e.getMessage());
-                skipped.add(name + " unavailable: " + e.getMessage());
+                String why = String.valueOf(e.getMessage());
+                // one line however long the reasons (cuda's lists every folder searched); INFO has them whole
+                skipped.add(name + ": " + (why.length() <= 200 ? why : why.substring(0, 197) + "..."));
             }
         }
         throw new IllegalStateException("no backend could be loaded; the java backend should always load");

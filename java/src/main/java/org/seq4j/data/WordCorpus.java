@@ -57,7 +57,8 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
                 } else {
                     int id = fixed.idOf(word);
                     if (id < 0 && unk < 0) {
-                        throw new DataFileException(file, number, "word " + DataFileException.quote(word, '\'') + " is not in the vocabulary of "
+                        throw new DataFileException(file, number, "word " + DataFileException.quote(word, '\'')
+                                + " is not in the vocabulary of "
                                 + fixed.size() + " words, which has no " + WordVocabulary.UNK + " to map it to");
                     }
                     ids.add(id < 0 ? unk : id);
