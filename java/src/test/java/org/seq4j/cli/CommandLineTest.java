@@ -380,6 +380,11 @@ class CommandLineTest {
             assertFalse(r.out().contains("backend: java"), r.out());
             assertFalse(Files.exists(out), "a failed run leaves no run folder");
         }
+        // seq4j info shows the setting as the reason, and that a command would end in that error
+        Result info = fresh(List.of("-Dseq4j.openblas=" + text), System.getProperty("java.class.path"), "info");
+        assertEquals(0, info.code(), info.out() + info.err());
+        assertTrue(info.out().contains("openblas  unavailable: " + text + " is not a shared library")
+                && info.out().contains("selected  none, an error: "), info.out());
     }
 
     @Test
