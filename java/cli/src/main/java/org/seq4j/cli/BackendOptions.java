@@ -14,18 +14,29 @@ final class BackendOptions {
     @Option(names = "--threads", description = "CPU threads of the openblas backend (default: one per core)")
     Integer threads;
 
+    /** Checks the options without opening anything (a command calls it before it writes anything). */
+    void check() {
+        if (threads != null && threads < 1) {
+            throw new BadInputException("--threads must be at least 1, got " + threads);
+        }
+        if (backend != null && !Backends.names().contains(backend.toLowerCase(java.util.Locale.ROOT))) {
+            throw new BadInputException("unknown backend '" + backend + "'; choose " + String.join(", ", Backends.names()));
+        }
+    }
+
     /** Opens the backend and says which one it is. */
     Backend open(PrintWriter out) {
-        if (threads != null) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+        check();
+        Backend b;
+        try {
+            BackendConfig config = BackendConfig.fromEnvironment();
+            if (threads != null) {
+                config = config.withThreads(threads);
             }
+            b = backend != null ? Backends.create(backend, config) : Backends.select(config);
+        } catch (IllegalArgumentException e) { // an unknown name, or SEQ4J_THREADS that is not a number
+            throw new BadInputException(e.getMessage(), e);
         }
-        BackendConfig config = BackendConfig.fromEnvironment();
-        if (threads != null) {
-            config = config.withThreads(threads);
-        }
-        Backend b = backend != null ? Backends.create(backend, config) : Backends.select(config);
         out.printf("backend: %s (%s)%n", b.name(), b.description());
         out.flush();
         return b;

@@ -51,7 +51,8 @@ final class Charts {
     private static void writePng(List<XYChart> charts, Path png) throws IOException {
         Path dir = png.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".chart", "");
+        // ".chart.<random>.tmp": a name RunFolder recognises as a killed run's leftover
+        Path tmp = Files.createTempFile(dir, ".chart.", ".tmp");
         try {
             BitmapEncoder.saveBitmap(new ArrayList<>(charts), 1, charts.size(), tmp.toString(),
                     BitmapEncoder.BitmapFormat.PNG);

@@ -1,13 +1,24 @@
-// Small pieces the commands share: parsing a task name, the right/wrong mark, and an evaluation loss.
+// Small pieces the commands share: parsing a task name, reading a checkpoint's description, the
+// right/wrong mark, and an evaluation loss.
 package org.seq4j.cli;
 
+import java.io.IOException;
+import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Properties;
+import org.seq4j.data.CharVocabulary;
+import org.seq4j.data.WordVocabulary;
 import org.seq4j.models.Model;
 import org.seq4j.tensor.Tensor;
 import org.seq4j.train.Batches;
+import org.seq4j.train.Checkpoint;
+import org.seq4j.train.CheckpointException;
+import org.seq4j.train.ModelSpec;
 import org.seq4j.train.ModelSpec.Task;
 
 final class Cli {
@@ -18,8 +29,56 @@ final class Cli {
         try {
             return Task.valueOf(name.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown task '" + name + "'; choose addition, date, waves or lm");
+            throw new BadInputException("unknown task '" + name + "'; choose addition, date, waves or lm");
         }
+    }
+
+    /** A checkpoint chosen for eval or generate: its .npz file, its description, and the model it describes. */
+    record Saved(Path file, Properties meta, ModelSpec spec) {
+        String require(String key) throws CheckpointException {
+            return Checkpoint.require(meta, key, file);
+        }
+
+        int requireInt(String key, int min) throws CheckpointException {
+            return Checkpoint.requireInt(meta, key, min, file);
+        }
+
+        CharVocabulary characters() throws CheckpointException {
+            try {
+                return CharVocabulary.of(require("vocabulary"));
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(file, "its vocabulary is not one: " + e.getMessage(), e);
+            }
+        }
+
+        /** A language model's vocabulary.txt, beside the checkpoint. */
+        WordVocabulary words() throws IOException {
+            Path f = file.toAbsolutePath().resolveSibling("vocabulary.txt");
+            try {
+                return WordVocabulary.of(Files.readAllLines(f, StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(f, "not a vocabulary: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The checkpoint that --checkpoint (a run folder or a .npz) and --weights name, and says which it is. */
+    static Saved checkpoint(Path checkpoint, Checkpoint.Pick pick, PrintWriter o) throws IOException {
+        Path file = Checkpoint.file(checkpoint, pick);
+        Properties meta = Checkpoint.meta(file);
+        Saved s = new Saved(file, meta, ModelSpec.load(meta, file));
+        String epoch = meta.getProperty("epoch"), metric = meta.getProperty("metric"), value = meta.getProperty("metric_value");
+        String shown = value;
+        try {
+            double v = Double.parseDouble(value);
+            shown = metric.contains("accuracy") ? String.format("%.2f%%", 100 * v) : String.format("%.6g", v);
+        } catch (NullPointerException | NumberFormatException e) {
+            // an older checkpoint: no metric to show
+        }
+        o.printf("checkpoint: %s%s%n", file, epoch == null ? "" : " (epoch " + epoch
+                + (metric != null && shown != null ? ", " + metric + " " + shown : "") + ")");
+        o.flush();
+        return s;
     }
 
     /** The book's check marks where the terminal speaks UTF-8, O and X elsewhere. */

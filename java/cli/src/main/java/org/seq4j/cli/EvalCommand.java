@@ -1,13 +1,10 @@
-// seq4j eval --checkpoint DIR: how well a saved model does: test accuracy (addition, date), perplexity (lm)
+// seq4j eval --checkpoint DIR [--weights best|last]: how well a saved model does: test accuracy (addition, date), perplexity (lm)
 // or loss and free-running error (waves), on the data it was trained on or another file.
 package org.seq4j.cli;
 
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.seq4j.backend.Backend;
 import org.seq4j.data.CharVocabulary;
@@ -40,8 +37,13 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     BackendOptions backendOptions;
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "the run folder (model.npz, model.properties)")
+    @Option(names = "--checkpoint", required = true, paramLabel = "PATH",
+            description = "a run folder of seq4j train (best.npz, model.npz), or one .npz checkpoint")
     Path dir;
+
+    @Option(names = "--weights", paramLabel = "WHICH", description = "in a run folder: best (default where the run "
+            + "wrote one) | last")
+    Checkpoint.Pick pick;
 
     @Option(names = "--data", paramLabel = "FILE", description = "evaluate on this file's test split (default: the training data's)")
     Path data;
@@ -51,16 +53,31 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (limit < 0) {
+            throw new BadInputException("--limit must be >= 0 (0: all), got " + limit);
+        }
+        backendOptions.check();
         PrintWriter o = spec.commandLine().getOut();
-        Properties meta = Checkpoint.meta(dir);
-        ModelSpec ms = ModelSpec.load(meta, dir);
-        try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, dir)) {
+        Cli.Saved saved = Cli.checkpoint(dir, pick, o);
+        ModelSpec ms = saved.spec();
+        if (ms.task() == ModelSpec.Task.WAVES && data != null) {
+            throw new BadInputException("a waves model is evaluated on its generated sine waves; --data is not used");
+        }
+        if (ms.task() == ModelSpec.Task.LM || ms.task() == ModelSpec.Task.WAVES) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--limit")) {
+                throw new BadInputException("--limit is for addition and date models");
+            }
+        }
+        try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, saved.file())) {
             switch (ms.task()) {
                 case ADDITION, DATE -> {
-                    CharVocabulary vocab = CharVocabulary.of(Checkpoint.require(meta, "vocabulary", dir));
-                    Path file = data != null ? data : Path.of(Checkpoint.require(meta, "data", dir));
+                    CharVocabulary vocab = saved.characters();
+                    Path file = data != null ? data : Path.of(saved.require("data"));
                     SequenceDataset ds = SequenceLoader.load(file, SequenceLoader.Options.book().withVocabulary(vocab));
                     SequencePairs test = ms.reverse() ? ds.test().withReversedQuestions() : ds.test();
+                    if (test.size() == 0) {
+                        throw new BadInputException(file + " has no test questions (the last tenth of its lines)");
+                    }
                     Seq2seqEval.Result r = Seq2seqEval.evaluate((Seq2seqModel) m, test, vocab, ms.reverse(), limit, 500, 5);
                     o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), ms.kind(), file,
                             100 * r.accuracy(), r.correct(), r.total());
@@ -77,15 +94,18 @@ final class EvalCommand implements Callable<Integer> {
                             Cli.regressionLoss(m, set), set.size());
                 }
                 case LM -> {
-                    WordVocabulary vocab = WordVocabulary.of(Files.readAllLines(dir.resolve("vocabulary.txt"),
-                            StandardCharsets.UTF_8));
-                    Path file = data != null ? data : Path.of(Checkpoint.require(meta, "data", dir));
+                    WordVocabulary vocab = saved.words();
+                    Path file = data != null ? data : Path.of(saved.require("data"));
                     int[] ids = WordCorpus.load(file, vocab).ids();
                     if (data == null) { // the training run's held-out tail
                         ids = Arrays.copyOfRange(ids, ids.length - ids.length / 10, ids.length);
                     }
+                    int batch = 10, time = Math.min(35, Math.max(1, (ids.length - 1) / batch));
+                    if ((ids.length - 1) / (batch * time) < 1) {
+                        throw new BadInputException(file + ": " + ids.length + " words to evaluate on, too few for one "
+                                + "batch of " + batch + " streams");
+                    }
                     try (RnnlmTrainer t = new RnnlmTrainer((LanguageModel) m, new SGD(0f), 0f)) {
-                        int batch = 10, time = Math.min(35, Math.max(1, (ids.length - 1) / batch));
                         o.printf("lm %s on %s: perplexity %.2f%n", ms.kind(), file, t.evalPerplexity(ids, batch, time));
                     }
                 }

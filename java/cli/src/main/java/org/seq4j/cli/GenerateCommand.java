@@ -1,21 +1,20 @@
-// seq4j generate --checkpoint DIR: answers questions with a saved seq2seq model ("77+85"), or continues a
+// seq4j generate --checkpoint DIR [--weights best|last]: answers questions with a saved seq2seq model ("77+85"), or continues a
 // text with a saved language model (--start "the", --length 30).
 package org.seq4j.cli;
 
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.seq4j.backend.Backend;
 import org.seq4j.data.CharVocabulary;
+import org.seq4j.data.DataFileException;
 import org.seq4j.data.WordVocabulary;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.models.Model;
 import org.seq4j.models.Seq2seqModel;
 import org.seq4j.train.Checkpoint;
+import org.seq4j.train.CheckpointException;
 import org.seq4j.train.ModelSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,8 +33,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     BackendOptions backendOptions;
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "the run folder")
+    @Option(names = "--checkpoint", required = true, paramLabel = "PATH",
+            description = "a run folder of seq4j train (best.npz, model.npz), or one .npz checkpoint")
     Path dir;
+
+    @Option(names = "--weights", paramLabel = "WHICH", description = "in a run folder: best (default where the run "
+            + "wrote one) | last")
+    Checkpoint.Pick pick;
 
     @Parameters(paramLabel = "QUESTION", arity = "0..*", description = "questions for an addition or date model")
     List<String> questions = List.of();
@@ -54,65 +58,101 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        backendOptions.check();
         PrintWriter o = spec.commandLine().getOut();
-        Properties meta = Checkpoint.meta(dir);
-        ModelSpec ms = ModelSpec.load(meta, dir);
-        try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, dir)) {
-            switch (ms.task()) {
-                case ADDITION, DATE -> answer((Seq2seqModel) m, ms, meta, o);
-                case LM -> continueText((LanguageModel) m, o);
-                case WAVES -> throw new IllegalArgumentException("generate answers questions or continues text; for a "
-                        + "waves model use seq4j eval (or the prediction chart that train writes)");
+        Cli.Saved saved = Cli.checkpoint(dir, pick, o);
+        ModelSpec ms = saved.spec();
+        switch (ms.task()) {
+            case ADDITION, DATE -> {
+                for (String option : List.of("--start", "--length", "--sample", "--seed")) {
+                    if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                        throw new BadInputException(option + " is for language models; a " + ms.task().lower()
+                                + " model answers the questions given");
+                    }
+                }
+                Questions q = questions(saved, ms);
+                try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, saved.file())) {
+                    int[][] ys = ((Seq2seqModel) m).generate(q.ids(), q.startId(), q.answerLength() - 1);
+                    for (int i = 0; i < ys.length; i++) {
+                        o.printf("%s -> %s%n", questions.get(i), q.vocabulary().decode(ys[i]).strip());
+                    }
+                }
             }
+            case LM -> {
+                if (!questions.isEmpty()) {
+                    throw new BadInputException("a language model continues a text: give it with --start \"...\", "
+                            + "not as questions");
+                }
+                if (length < 1) {
+                    throw new BadInputException("--length must be at least 1, got " + length);
+                }
+                WordVocabulary vocab = saved.words();
+                String[] words = (start == null || start.isBlank() ? vocab.word(0) : start.strip()).split("\\s+");
+                int[] prompt = new int[words.length];
+                for (int i = 0; i < words.length; i++) {
+                    prompt[i] = vocab.idOf(words[i]);
+                    if (prompt[i] < 0) {
+                        throw new BadInputException("the word " + DataFileException.quote(words[i]) + " is not in the "
+                                + "model's vocabulary of " + vocab.size() + " words");
+                    }
+                }
+                try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, saved.file())) {
+                    int[] out = ((LanguageModel) m).generate(new int[][] {prompt}, length, sample
+                            ? LanguageModel.Sampling.SAMPLE : LanguageModel.Sampling.ARGMAX, seed)[0];
+                    o.printf("%s %s%n", String.join(" ", words), vocab.decode(out));
+                }
+            }
+            case WAVES -> throw new BadInputException("generate answers questions or continues text; for a "
+                    + "waves model use seq4j eval (or the prediction chart that train writes)");
         }
         return 0;
     }
 
-    private void answer(Seq2seqModel m, ModelSpec ms, Properties meta, PrintWriter o) {
+    /** The questions as the model reads them: padded to its width, reversed if it was trained so. */
+    private record Questions(int[][] ids, int startId, int answerLength, CharVocabulary vocabulary) {
+    }
+
+    /** Checks each question as typed (errors point into it), then pads and reverses it as in training. */
+    private Questions questions(Cli.Saved saved, ModelSpec ms) throws CheckpointException {
         if (questions.isEmpty()) {
-            throw new IllegalArgumentException("give the questions to answer, e.g. \"77+85\"");
+            throw new BadInputException("give the questions to answer, e.g. \"77+85\"");
         }
-        CharVocabulary vocab = CharVocabulary.of(Checkpoint.require(meta, "vocabulary", dir));
-        int width = Integer.parseInt(Checkpoint.require(meta, "question_width", dir));
-        int answer = Integer.parseInt(Checkpoint.require(meta, "answer_length", dir));
-        int startId = Integer.parseInt(Checkpoint.require(meta, "start_id", dir));
+        CharVocabulary vocab = saved.characters();
+        int width = saved.requireInt("question_width", 1);
+        int answer = saved.requireInt("answer_length", 2);
+        int startId = saved.requireInt("start_id", 0);
+        if (startId >= vocab.size()) {
+            throw new CheckpointException(saved.file(), "its start_id " + startId + " is outside its vocabulary of "
+                    + vocab.size());
+        }
         int[][] xs = new int[questions.size()][];
         for (int i = 0; i < xs.length; i++) {
             String q = questions.get(i);
-            if (q.length() > width) {
-                throw new IllegalArgumentException("question \"" + q + "\" has " + q.length()
+            if (q.isEmpty()) {
+                throw new BadInputException("question " + (i + 1) + " is empty; give questions like \"77+85\"");
+            }
+            int[] cps = q.codePoints().toArray();
+            for (int j = 0; j < cps.length; j++) {
+                if (!vocab.contains(cps[j])) {
+                    throw new BadInputException("question " + DataFileException.quote(q) + ": character "
+                            + CharVocabulary.describe(cps[j]) + " at position " + (j + 1) + " is not in the vocabulary"
+                            + " of this model (" + DataFileException.quote(vocab.chars()) + ")");
+                }
+            }
+            if (cps.length > width) {
+                throw new BadInputException("question " + DataFileException.quote(q) + " has " + cps.length
                         + " characters; this model was trained on questions of at most " + width);
             }
-            String padded = q + " ".repeat(width - q.length());
+            if (cps.length < width && !vocab.contains(' ')) {
+                throw new BadInputException("question " + DataFileException.quote(q) + " has " + cps.length
+                        + " characters; this model knows no padding and reads questions of exactly " + width);
+            }
+            String padded = q + " ".repeat(width - cps.length);
             if (ms.reverse()) {
                 padded = new StringBuilder(padded).reverse().toString();
             }
-            try {
-                xs[i] = vocab.encode(padded);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("question \"" + q + "\": " + e.getMessage() + " (the model knows: \""
-                        + vocab.chars() + "\")", e);
-            }
+            xs[i] = vocab.encode(padded);
         }
-        int[][] ys = m.generate(xs, startId, answer - 1);
-        for (int i = 0; i < xs.length; i++) {
-            o.printf("%s -> %s%n", questions.get(i), vocab.decode(ys[i]).strip());
-        }
-    }
-
-    private void continueText(LanguageModel m, PrintWriter o) throws java.io.IOException {
-        WordVocabulary vocab = WordVocabulary.of(Files.readAllLines(dir.resolve("vocabulary.txt"), StandardCharsets.UTF_8));
-        String[] words = (start == null || start.isBlank() ? vocab.word(0) : start.strip()).split("\\s+");
-        int[] prompt = new int[words.length];
-        for (int i = 0; i < words.length; i++) {
-            prompt[i] = vocab.idOf(words[i]);
-            if (prompt[i] < 0) {
-                throw new IllegalArgumentException("the word \"" + words[i] + "\" is not in the model's vocabulary of "
-                        + vocab.size() + " words");
-            }
-        }
-        int[] out = m.generate(new int[][] {prompt}, length, sample ? LanguageModel.Sampling.SAMPLE
-                : LanguageModel.Sampling.ARGMAX, seed)[0];
-        o.printf("%s %s%n", String.join(" ", words), vocab.decode(out));
+        return new Questions(xs, startId, answer, vocab);
     }
 }

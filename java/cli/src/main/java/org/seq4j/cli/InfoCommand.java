@@ -4,6 +4,7 @@ package org.seq4j.cli;
 
 import java.util.concurrent.Callable;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.Backends;
 import org.seq4j.backend.openblas.OpenBlasBackend;
 import picocli.CommandLine.Command;
@@ -26,16 +27,19 @@ final class InfoCommand implements Callable<Integer> {
                 Runtime.getRuntime().maxMemory() >> 20);
         out.println();
         out.println("backends (best first):");
-        String chosen = null;
         for (Backends.Status s : Backends.probe()) {
             out.printf("  %-9s %s%n", s.name(), (s.available() ? "available    " : "unavailable: ") + s.detail());
-            if (s.available() && chosen == null) {
-                chosen = s.name();
-            }
+        }
+        // what a command would get: the first that loads, unless an explicit setting (SEQ4J_OPENBLAS...) is wrong
+        String chosen;
+        try (Backend b = Backends.select()) {
+            chosen = b.name();
+        } catch (BackendUnavailableException | IllegalArgumentException e) {
+            chosen = "none, an error: " + e.getMessage();
         }
         String forced = System.getProperty("seq4j.backend", System.getenv("SEQ4J_BACKEND"));
         out.println();
-        out.printf("selected  %s%s%n", forced != null && !forced.isBlank() ? forced.trim() + " (forced)" : chosen,
+        out.printf("selected  %s%s%n", forced != null && !forced.isBlank() ? chosen + " (forced)" : chosen,
                 "  [force with --backend, -Dseq4j.backend or SEQ4J_BACKEND]");
         try (Backend b = Backends.create("openblas")) {
             if (b instanceof OpenBlasBackend ob) {

@@ -1,18 +1,32 @@
 // The seq4j command line: seq4j info | train | eval | generate. Run it through scripts/seq4j, which
 // finds JDK 25, builds if needed and passes --enable-native-access.
+// Exit codes: 0 done; 2 bad input or usage (a bad option, a malformed data file, a corrupt checkpoint, a
+// folder that cannot be written, a backend that cannot load, a diverging loss); 1 an internal error.
 package org.seq4j.cli;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.logging.Handler;
 import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.optim.NonFiniteLossException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 @Command(name = "seq4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Sequence models (RNN, LSTM, seq2seq, attention) from \"Deep Learning from Scratch 2\", "
-                + "on OpenBLAS, CUDA or the pure-Java reference.", "Add --verbose to any command for stack traces."},
+                + "on OpenBLAS, CUDA or the pure-Java reference.", "Add --verbose to any command for stack traces.",
+                "Exit codes: 0 done, 2 bad input or usage, 1 internal error."},
         subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, InfoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
+    /** Exit code of bad input or usage (picocli's too). */
+    public static final int BAD_INPUT = 2;
+    /** Exit code of an internal error: a bug, or the machine failing (out of memory). */
+    public static final int INTERNAL_ERROR = 1;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -20,34 +34,97 @@ public final class Main {
 
     /** Runs the command line and returns its exit code (for tests: no System.exit). */
     public static int run(String... args) {
-        return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
     }
 
     /** Runs the command line with its output and errors going to the given writers. */
-    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-        // backend selection logs at INFO through java.util.logging; commands report what matters themselves
-        Logger.getLogger("org.seq4j").setLevel(Level.WARNING);
-        CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).setOut(out).setErr(err);
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
-        // user errors (bad input, missing files, NaN loss) end in one line; --verbose shows the stack trace
-        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (verbose) {
-                e.printStackTrace(commandLine.getErr());
-            } else {
-                commandLine.getErr().println("seq4j: " + describe(e));
+        // backend selection logs through java.util.logging: INFO is for --verbose; a WARNING (a fall back
+        // to the slow java backend, say) is one line on err
+        Logger seq4j = Logger.getLogger("org.seq4j");
+        Level level = seq4j.getLevel();
+        boolean parents = seq4j.getUseParentHandlers();
+        Handler warnings = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (isLoggable(r)) {
+                    String m = new java.util.logging.SimpleFormatter().formatMessage(r);
+                    err.println("seq4j: " + r.getLevel().getName() + ": " + (m.startsWith("seq4j: ") ? m.substring(7) : m));
+                    err.flush();
+                }
             }
-            commandLine.getErr().flush();
-            return 2;
+
+            @Override
+            public void flush() {
+                err.flush();
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        seq4j.setLevel(verbose ? Level.INFO : Level.WARNING);
+        seq4j.setUseParentHandlers(false);
+        seq4j.addHandler(warnings);
+        try {
+            return commandLine(out, err, verbose)
+                    .execute(java.util.Arrays.stream(args).filter(a -> !a.equals("--verbose")).toArray(String[]::new));
+        } finally {
+            seq4j.removeHandler(warnings);
+            seq4j.setUseParentHandlers(parents);
+            seq4j.setLevel(level);
+        }
+    }
+
+    /** The command line, its errors handled: one line (the stack trace with --verbose) and exit code 2 or 1. */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err, boolean verbose) {
+        CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).setOut(out).setErr(err);
+        // a usage error: picocli's message and a pointer to --help, on one line (not the whole usage text)
+        cli.setParameterExceptionHandler((e, args) -> {
+            String command = e.getCommandLine().getCommandSpec().qualifiedName();
+            err.println("seq4j: " + describe(e) + " (see " + command + " --help)");
+            err.flush();
+            return BAD_INPUT;
         });
-        return cli.execute(java.util.Arrays.stream(args).filter(a -> !a.equals("--verbose")).toArray(String[]::new));
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            PrintWriter w = err;
+            int code = exitCode(e);
+            if (verbose) {
+                e.printStackTrace(w);
+            } else {
+                w.println("seq4j: " + (code == INTERNAL_ERROR ? "internal error: " + e.getClass().getSimpleName() + ": "
+                        : "") + describe(e) + (code == INTERNAL_ERROR ? " (--verbose shows where)" : ""));
+            }
+            w.flush();
+            return code;
+        });
+        return cli;
+    }
+
+    /** 2 for bad input (the user can fix it), 1 for anything else (a bug to report). */
+    static int exitCode(Throwable e) {
+        boolean bad = e instanceof BadInputException || e instanceof IOException || e instanceof UncheckedIOException
+                || e instanceof NonFiniteLossException || e instanceof BackendUnavailableException
+                || e instanceof CommandLine.ParameterException;
+        return bad ? BAD_INPUT : INTERNAL_ERROR;
     }
 
     private static String describe(Throwable e) {
         if (e instanceof java.nio.file.NoSuchFileException f) {
             return "no such file: " + f.getFile() + (f.getReason() != null ? " (" + f.getReason() + ")" : "");
         }
+        if (e instanceof java.nio.file.FileSystemException f && f.getMessage() != null
+                && f.getMessage().equals(f.getFile())) { // e.g. AccessDeniedException: only the path
+            return f.getFile() + ": " + org.seq4j.train.RunFolder.reason(f);
+        }
+        if (e instanceof UncheckedIOException u && u.getCause() != null) {
+            return (u.getMessage() != null ? u.getMessage() + ": " : "") + describe(u.getCause());
+        }
         String m = e.getMessage();
-        return m != null ? m : e.getClass().getSimpleName();
+        m = m != null ? m : e.getClass().getSimpleName();
+        int newline = m.indexOf('\n');
+        return newline < 0 ? m : m.substring(0, newline) + " ...";
     }
 
     static final class Version implements CommandLine.IVersionProvider {

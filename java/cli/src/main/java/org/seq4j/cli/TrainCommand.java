@@ -1,12 +1,13 @@
 // seq4j train addition|date|waves|lm: trains one of the book's models with the book's hyperparameters
-// unless told otherwise, showing progress, evaluating after every epoch, and writing a checkpoint
-// (model.npz + model.properties), metrics.csv and chart.png into the run folder after every epoch.
+// unless told otherwise, showing progress, evaluating after every epoch, and writing checkpoints (model.npz:
+// the last epoch, best.npz: the best so far, each with its description inside), metrics.csv and chart.png
+// into the run folder after every epoch. Options are checked, and the run folder created and probed,
+// before anything is trained; a run that fails before its first checkpoint leaves no folder behind.
 package org.seq4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -42,6 +43,7 @@ import org.seq4j.train.History;
 import org.seq4j.train.ModelSpec;
 import org.seq4j.train.ModelSpec.Task;
 import org.seq4j.train.RnnlmTrainer;
+import org.seq4j.train.RunFolder;
 import org.seq4j.train.Seq2seqEval;
 import org.seq4j.train.Trainer;
 import picocli.CommandLine.Command;
@@ -119,31 +121,108 @@ final class TrainCommand implements Callable<Integer> {
         Task task = Cli.task(taskName);
         String kind = model != null ? model.toLowerCase(Locale.ROOT) : task.kinds()[0];
         if (!Arrays.asList(task.kinds()).contains(kind)) {
-            throw new IllegalArgumentException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
+            throw new BadInputException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
                     + String.join(", ", task.kinds()));
         }
+        check(task, kind);
         Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Files.createDirectories(dir);
         PrintWriter o = spec.commandLine().getOut();
-        try (Backend backend = backendOptions.open(o)) {
-            switch (task) {
-                case ADDITION, DATE -> trainSequences(task, kind, backend, dir, o);
-                case WAVES -> trainWaves(kind, backend, dir, o);
-                case LM -> trainLanguageModel(kind, backend, dir, o);
+        try (RunFolder run = RunFolder.open(dir)) {
+            if (!run.removedStaleFiles().isEmpty()) {
+                o.printf("run folder %s: removed %d temporary files of an interrupted run%n", dir,
+                        run.removedStaleFiles().size());
+            }
+            try (Backend backend = backendOptions.open(o)) {
+                switch (task) {
+                    case ADDITION, DATE -> trainSequences(task, kind, backend, run, o);
+                    case WAVES -> trainWaves(kind, backend, run, o);
+                    case LM -> trainLanguageModel(kind, backend, run, o);
+                }
             }
         }
         return 0;
     }
 
+    /** Every option in range, and none given that this task would ignore; before anything is written. */
+    private void check(Task task, String kind) {
+        positive("--epochs", epochs);
+        positive("--batch", batch);
+        positive("--hidden", hidden);
+        positive("--wordvec", wordvec);
+        positive("--time-size", timeSize);
+        if (lr != null && !(lr > 0 && Float.isFinite(lr))) {
+            throw new BadInputException("--lr must be a positive number, got " + lr);
+        }
+        if (clip != null && !(clip >= 0 && Float.isFinite(clip))) {
+            throw new BadInputException("--clip must be a number >= 0 (0: no clipping), got " + clip);
+        }
+        if (dropout != null && !(dropout >= 0 && dropout < 1)) {
+            throw new BadInputException("--dropout must be a ratio in [0, 1), got " + dropout);
+        }
+        if (lines < 10) {
+            throw new BadInputException("--lines must be at least 10 (the last tenth is the test set), got " + lines);
+        }
+        if (evalLimit < 0) {
+            throw new BadInputException("--eval-limit must be >= 0 (0: all), got " + evalLimit);
+        }
+        if (optimizer != null && !List.of("sgd", "momentum", "adagrad", "rmsprop", "adam")
+                .contains(optimizer.toLowerCase(Locale.ROOT))) {
+            throw new BadInputException("unknown optimizer '" + optimizer + "'; choose sgd, momentum, adagrad, rmsprop or adam");
+        }
+        boolean linesGiven = spec.commandLine().getParseResult().hasMatchedOption("--lines");
+        boolean evalLimitGiven = spec.commandLine().getParseResult().hasMatchedOption("--eval-limit");
+        switch (task) {
+            case ADDITION, DATE -> {
+                unused(task, "--dropout", dropout != null, "its models have no dropout");
+                unused(task, "--time-size", timeSize != null, "it is for language models");
+                unused(task, "--lines", linesGiven && data != null, "--lines sizes a generated set; --data gives the file");
+            }
+            case WAVES -> {
+                unused(task, "--data", data != null, "it generates its sine waves");
+                unused(task, "--lines", linesGiven, "it generates its sine waves");
+                unused(task, "--wordvec", wordvec != null, "its input is one number per step");
+                unused(task, "--reverse", reverse != null, "it is for addition and date");
+                unused(task, "--dropout", dropout != null, "its models have no dropout");
+                unused(task, "--time-size", timeSize != null, "it is for language models");
+                unused(task, "--eval-limit", evalLimitGiven, "it evaluates on the whole set");
+            }
+            case LM -> {
+                unused(task, "--lines", linesGiven, "it is for generated addition and date sets");
+                unused(task, "--reverse", reverse != null, "it is for addition and date");
+                unused(task, "--eval-limit", evalLimitGiven, "it is for addition and date");
+                if (dropout != null && !kind.equals("better")) {
+                    throw new BadInputException("--dropout is for --model better; lm " + kind + " has no dropout");
+                }
+                if (kind.equals("better") && wordvec != null && hidden != null && !wordvec.equals(hidden)) {
+                    throw new BadInputException("lm better ties its output weights to the word vectors, so --wordvec ("
+                            + wordvec + ") must equal --hidden (" + hidden + ")");
+                }
+            }
+        }
+        backendOptions.check();
+    }
+
+    private static void positive(String option, Integer value) {
+        if (value != null && value < 1) {
+            throw new BadInputException(option + " must be at least 1, got " + value);
+        }
+    }
+
+    private static void unused(Task task, String option, boolean given, String why) {
+        if (given) {
+            throw new BadInputException("train " + task.lower() + " does not use " + option + " (" + why + ")");
+        }
+    }
+
     // ---- addition, date ----------------------------------------------------------------------------
 
-    private void trainSequences(Task task, String kind, Backend backend, Path dir, PrintWriter o) throws IOException {
+    private void trainSequences(Task task, String kind, Backend backend, RunFolder run, PrintWriter o) throws IOException {
         boolean rev = reverse != null ? reverse : ModelSpec.reversedByDefault(kind);
         Path file = data;
         if (file == null) {
             ToySet set = task == Task.ADDITION ? ToySet.ADDITION : ToySet.DATE;
-            file = dir.resolve(set.fileName());
+            file = run.resolve(set.fileName());
             set.write(file, lines, seed);
             o.printf("data: generated %d lines into %s (seed %d)%n", lines, file, seed);
         }
@@ -151,12 +230,21 @@ final class TrainCommand implements Callable<Integer> {
         SequencePairs trainSet = rev ? ds.train().withReversedQuestions() : ds.train();
         SequencePairs testSet = rev ? ds.test().withReversedQuestions() : ds.test();
         CharVocabulary vocab = ds.vocabulary();
+        int n = or(batch, 128);
+        if (testSet.size() == 0 || trainSet.size() < n) {
+            throw new BadInputException(file + " has " + trainSet.size() + " training and " + testSet.size() + " test "
+                    + "questions; training needs at least one batch (" + n + ", see --batch) and a test set (the last "
+                    + "tenth of the lines)");
+        }
+        if (trainSet.answerLength() < 2) {
+            throw new BadInputException(file + ": the answers are empty; expected characters after the '_'");
+        }
         o.printf("data: %s: %d train / %d test, vocabulary %d, questions %s%n", file, trainSet.size(), testSet.size(),
                 vocab.size(), rev ? "reversed" : "as written");
 
         boolean date = task == Task.DATE;
         ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed);
-        int n = or(batch, 128), epochCount = or(epochs, date ? 10 : 25);
+        int epochCount = or(epochs, date ? 10 : 25);
         float maxGrad = or(clip, 5f);
         Properties meta = meta(ms, file);
         meta.setProperty("vocabulary", vocab.chars());
@@ -168,7 +256,8 @@ final class TrainCommand implements Callable<Integer> {
              Trainer trainer = new Trainer(m, opt, maxGrad, seed); Progress progress = new Progress(System.err, epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History(task.lower() + " " + kind, "test accuracy");
-            double best = -1;
+            double best = -1, last = -1;
+            int bestEpoch = 0;
             for (int e = 1; e <= epochCount; e++) {
                 long t0 = System.nanoTime();
                 float loss = trainer.fitEpoch(e, Batches.of(trainSet), n, progress);
@@ -182,18 +271,24 @@ final class TrainCommand implements Callable<Integer> {
                             Cli.mark(s.correct()), s.guess().strip());
                 }
                 o.flush();
-                best = Math.max(best, r.accuracy());
+                boolean better = r.accuracy() > best;
+                if (better) {
+                    best = r.accuracy();
+                    bestEpoch = e;
+                }
+                last = r.accuracy();
                 history.add(new History.Epoch(e, loss, r.accuracy(), seconds));
-                save(dir, m, meta, e, history);
+                save(run, m, meta, e, r.accuracy(), better, history);
             }
-            o.printf("best test accuracy %.2f%%; checkpoint %s, metrics %s, chart %s%n", 100 * best,
-                    dir.resolve(Checkpoint.WEIGHTS), dir.resolve("metrics.csv"), dir.resolve("chart.png"));
+            o.printf("best test accuracy %.2f%% (epoch %d): checkpoint %s; last epoch (%.2f%%): %s; metrics %s, chart %s%n",
+                    100 * best, bestEpoch, run.resolve(Checkpoint.BEST), 100 * last, run.resolve(Checkpoint.WEIGHTS),
+                    run.resolve("metrics.csv"), run.resolve("chart.png"));
         }
     }
 
     // ---- waves -------------------------------------------------------------------------------------
 
-    private void trainWaves(String kind, Backend backend, Path dir, PrintWriter o) throws IOException {
+    private void trainWaves(String kind, Backend backend, RunFolder run, PrintWriter o) throws IOException {
         boolean predictor = kind.equals("predictor");
         // seed 004: LSTM(45), SGD, batch 10, 301 epochs; seed 002: LSTM(75), Adam, batch 10, 35 epochs.
         // Seed 004 uses lr 0.008 but its backward leaves out the 1/N of its loss, so its steps are N = 10 times
@@ -237,6 +332,8 @@ final class TrainCommand implements Callable<Integer> {
              Trainer trainer = new Trainer(m, opt, maxGrad, seed); Progress progress = new Progress(System.err, epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History("waves " + kind, "MSE loss (eval)");
+            double best = Double.POSITIVE_INFINITY;
+            int bestEpoch = 0;
             for (int e = 1; e <= epochCount; e++) {
                 long t0 = System.nanoTime();
                 float loss = trainer.fitEpoch(e, set, n, progress);
@@ -246,8 +343,13 @@ final class TrainCommand implements Callable<Integer> {
                 if (e == 1 || e == epochCount || e % Math.max(1, epochCount / 10) == 0) {
                     o.printf("epoch %d/%d: train loss %.6f, eval loss %.6f, %.2f s%n", e, epochCount, loss, eval, seconds);
                 }
+                boolean better = bestEpoch == 0 || eval < best; // epoch 1 even if NaN: best.npz always exists
+                if (better) {
+                    best = eval;
+                    bestEpoch = e;
+                }
                 history.add(new History.Epoch(e, loss, eval, seconds));
-                save(dir, m, meta, e, history);
+                save(run, m, meta, e, eval, better, history);
             }
             float[] predicted = m.predict(probe, steps)[0];
             double[] x = new double[truth.length], p = new double[truth.length];
@@ -267,21 +369,22 @@ final class TrainCommand implements Callable<Integer> {
             }
             o.printf("free-running prediction of %d steps: RMSE %.4f against the %s%n", predicted.length,
                     Math.sqrt(se / predicted.length), predictor ? "clean sine" : "cosine");
-            Path png = dir.resolve("prediction.png");
+            Path png = run.resolve("prediction.png");
             Charts.writeSeries(png, predictor ? "noisy sine predictor: autoregressive prediction"
                             : "sine -> cosine: decoder output for the first window", "step", "value", x,
                     List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p));
-            o.printf("checkpoint %s, chart %s, prediction %s%n", dir.resolve(Checkpoint.WEIGHTS),
-                    dir.resolve("chart.png"), png);
+            o.printf("best eval loss %.6f (epoch %d): checkpoint %s; last epoch (the prediction's): %s; chart %s, "
+                    + "prediction %s%n", best, bestEpoch, run.resolve(Checkpoint.BEST), run.resolve(Checkpoint.WEIGHTS),
+                    run.resolve("chart.png"), png);
         }
     }
 
     // ---- language models ---------------------------------------------------------------------------
 
-    private void trainLanguageModel(String kind, Backend backend, Path dir, PrintWriter o) throws IOException {
+    private void trainLanguageModel(String kind, Backend backend, RunFolder run, PrintWriter o) throws IOException {
         Path file = data;
         if (file == null) {
-            file = dir.resolve("corpus.txt");
+            file = run.resolve("corpus.txt");
             TinyCorpus.write(file, 3000, seed);
             o.printf("data: generated a small corpus into %s (seed %d); use --data for a real text%n", file, seed);
         }
@@ -293,40 +396,51 @@ final class TrainCommand implements Callable<Integer> {
                 validIds.length, corpus.vocabulary().size());
         boolean better = kind.equals("better"), simple = kind.equals("simple");
         int size = better ? 650 : 100;
-        ModelSpec ms = new ModelSpec(Task.LM, kind, corpus.vocabulary().size(), or(wordvec, size), or(hidden, size),
+        int h = or(hidden, size);
+        ModelSpec ms = new ModelSpec(Task.LM, kind, corpus.vocabulary().size(), or(wordvec, better ? h : size), h,
                 or(dropout, better ? 0.5f : 0f), false, seed);
         int n = or(batch, simple ? 10 : 20), time = or(timeSize, simple ? 5 : 35);
+        int validBatch = Math.min(10, n), validTime = Math.min(time, Math.max(1, (validIds.length - 1) / validBatch));
+        if ((trainIds.length - 1) / (n * time) < 1 || (validIds.length - 1) / (validBatch * validTime) < 1) {
+            throw new BadInputException(file + " has " + corpus.size() + " words (" + trainIds.length + " train / "
+                    + validIds.length + " valid): too few for one batch of " + n + " streams of " + time
+                    + " steps (see --batch, --time-size), or for the validation tail");
+        }
         int epochCount = or(epochs, simple ? 100 : better ? 40 : 4);
         float maxGrad = or(clip, simple ? 0f : 0.25f);
         Properties meta = meta(ms, file);
-        AtomicOutput.write(dir.resolve("vocabulary.txt"), out -> out.write(
+        AtomicOutput.write(run.resolve("vocabulary.txt"), out -> out.write(
                 (String.join("\n", corpus.vocabulary().words()) + "\n").getBytes(StandardCharsets.UTF_8)));
         try (LanguageModel m = (LanguageModel) ms.create(backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
              RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad); Progress progress = new Progress(System.err, epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History("lm " + kind, "valid perplexity");
             double bestPpl = Double.POSITIVE_INFINITY;
+            int bestEpoch = 0;
             for (int e = 1; e <= epochCount; e++) {
                 long t0 = System.nanoTime();
                 double trainPpl = trainer.fitEpoch(e, trainIds, n, time, progress);
                 progress.close();
-                double validPpl = trainer.evalPerplexity(validIds, Math.min(10, n), Math.min(time, Math.max(1,
-                        (validIds.length - 1) / Math.min(10, n))));
+                double validPpl = trainer.evalPerplexity(validIds, validBatch, validTime);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 o.printf("epoch %d/%d: train perplexity %.2f, valid perplexity %.2f, lr %.4g, %.1f s%n", e, epochCount,
                         trainPpl, validPpl, opt.learningRate(), seconds);
                 if (better && validPpl >= bestPpl) { // train_better_rnnlm.py: divide lr by 4 when valid stops improving
                     opt.setLearningRate(opt.learningRate() / 4f);
                 }
-                bestPpl = Math.min(bestPpl, validPpl);
+                boolean improved = bestEpoch == 0 || validPpl < bestPpl;
+                if (improved) {
+                    bestPpl = validPpl;
+                    bestEpoch = e;
+                }
                 history.add(new History.Epoch(e, Math.log(trainPpl), validPpl, seconds));
-                save(dir, m, meta, e, history);
+                save(run, m, meta, e, validPpl, improved, history);
             }
             int start = corpus.ids()[0];
             int[] words = m.generate(start, 20, LanguageModel.Sampling.SAMPLE, seed);
             o.printf("sample: %s %s%n", corpus.vocabulary().word(start), corpus.vocabulary().decode(words));
-            o.printf("best valid perplexity %.2f; checkpoint %s, chart %s%n", bestPpl, dir.resolve(Checkpoint.WEIGHTS),
-                    dir.resolve("chart.png"));
+            o.printf("best valid perplexity %.2f (epoch %d): checkpoint %s; last epoch: %s; chart %s%n", bestPpl,
+                    bestEpoch, run.resolve(Checkpoint.BEST), run.resolve(Checkpoint.WEIGHTS), run.resolve("chart.png"));
         }
     }
 
@@ -341,7 +455,7 @@ final class TrainCommand implements Callable<Integer> {
             case "adagrad" -> new AdaGrad(rate);
             case "rmsprop" -> new RMSprop(rate, 0.99f);
             case "adam" -> new Adam(rate);
-            default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer
+            default -> throw new BadInputException("unknown optimizer '" + optimizer
                     + "'; choose sgd, momentum, adagrad, rmsprop or adam");
         };
     }
@@ -365,11 +479,22 @@ final class TrainCommand implements Callable<Integer> {
         o.flush();
     }
 
-    private static void save(Path dir, Model m, Properties meta, int epoch, History history) throws IOException {
+    /**
+     * The epoch's checkpoint (model.npz, and best.npz when its metric is the best so far), metrics and chart.
+     * Each .npz carries its description, so parameters and description never disagree.
+     */
+    private static void save(RunFolder run, Model m, Properties meta, int epoch, double metric, boolean best,
+                             History history) throws IOException {
         meta.setProperty("epoch", Integer.toString(epoch));
-        Checkpoint.save(dir, m, meta);
-        history.writeCsv(dir.resolve("metrics.csv"));
-        Charts.write(history, dir.resolve("chart.png"));
+        meta.setProperty("metric", history.metricName());
+        meta.setProperty("metric_value", Double.toString(metric));
+        Checkpoint.write(run.resolve(Checkpoint.WEIGHTS), m, meta);
+        if (best) {
+            Checkpoint.write(run.resolve(Checkpoint.BEST), m, meta);
+        }
+        history.writeCsv(run.resolve("metrics.csv"));
+        Charts.write(history, run.resolve("chart.png"));
+        run.keep();
     }
 
     private static int or(Integer v, int fallback) {

@@ -1,32 +1,51 @@
-// The command line end to end, small: train writes a checkpoint, metrics and a chart that decode; eval and
-// generate read that checkpoint; bad input ends in one clear line and a non-zero exit code.
+// The command line end to end, small: train writes checkpoints (last and best, each with its description
+// inside), metrics and a chart that decode; eval and generate read them; bad input ends in one line naming
+// the problem, exit code 2 and nothing left behind; an internal error exits with 1; a backend that was
+// asked for and does not load is an error, and a fall back to the java backend a WARNING line.
 package org.seq4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.awt.image.BufferedImage;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.data.ToySet;
+import org.seq4j.io.Npz;
 import org.seq4j.testing.ChildJvm;
 import org.seq4j.testing.ZipBomb;
+import org.seq4j.train.Checkpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 class CommandLineTest {
     @TempDir
     static Path dir;
     static Path data, run;
+    static Result trained;
 
     record Result(int code, String out, String err) {
     }
@@ -43,23 +62,66 @@ class CommandLineTest {
         data = dir.resolve("addition.txt");
         ToySet.ADDITION.write(data, 400, 3);
         run = dir.resolve("run");
-        Result r = seq4j("train", "addition", "--model", "peeky", "--backend", "java", "--epochs", "2", "--batch", "32",
+        trained = seq4j("train", "addition", "--model", "peeky", "--backend", "java", "--epochs", "3", "--batch", "32",
                 "--hidden", "16", "--wordvec", "8", "--data", data.toString(), "--out", run.toString());
-        assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("epoch 2/2:") && r.out().contains("test accuracy"), r.out());
+        assertEquals(0, trained.code(), trained.out() + trained.err());
+        assertTrue(trained.out().contains("epoch 3/3:") && trained.out().contains("test accuracy"), trained.out());
+    }
+
+    /** The one line of a bad-input failure: exit code 2, one line on stderr, nothing on stdout after the start. */
+    private static String badInput(Result r) {
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r.err());
+        assertTrue(r.err().startsWith("seq4j: "), r.err());
+        return r.err().strip();
     }
 
     @Test
-    void trainWritesACheckpointMetricsAndAChart() throws IOException {
-        for (String f : List.of("model.npz", "model.properties", "metrics.csv", "chart.png")) {
+    void trainWritesCheckpointsMetricsAndAChart() throws IOException {
+        for (String f : List.of("model.npz", "best.npz", "metrics.csv", "chart.png")) {
             assertTrue(Files.size(run.resolve(f)) > 0, f);
         }
+        assertFalse(Files.exists(run.resolve("model.properties")), "the description is inside each .npz");
         List<String> csv = Files.readAllLines(run.resolve("metrics.csv"));
         assertEquals("epoch,train_loss,test_accuracy,seconds", csv.get(0));
-        assertEquals(3, csv.size(), "a header and two epochs");
+        assertEquals(4, csv.size(), "a header and three epochs");
         BufferedImage png = ImageIO.read(run.resolve("chart.png").toFile());
         assertEquals(1280, png.getWidth(), "two 640-pixel charts side by side");
         assertEquals(420, png.getHeight());
+        assertEquals("3", Checkpoint.meta(run.resolve("model.npz")).getProperty("epoch"), "model.npz: the last epoch");
+    }
+
+    @Test
+    void theReportedCheckpointIsTheBestEpochAndEvalUsesIt() throws IOException {
+        // best.npz holds the epoch of the highest accuracy in metrics.csv (the first such), and train names it
+        List<String> csv = Files.readAllLines(run.resolve("metrics.csv"));
+        int bestEpoch = 0;
+        double best = -1;
+        for (String line : csv.subList(1, csv.size())) {
+            String[] f = line.split(",");
+            if (Double.parseDouble(f[2]) > best) {
+                best = Double.parseDouble(f[2]);
+                bestEpoch = Integer.parseInt(f[0]);
+            }
+        }
+        Properties meta = Checkpoint.meta(run.resolve("best.npz"));
+        assertEquals(Integer.toString(bestEpoch), meta.getProperty("epoch"));
+        Matcher m = Pattern.compile("best test accuracy ([0-9.]+)% \\(epoch (\\d+)\\): checkpoint (\\S+);")
+                .matcher(trained.out());
+        assertTrue(m.find(), trained.out());
+        assertEquals(bestEpoch, Integer.parseInt(m.group(2)));
+        assertEquals(run.resolve("best.npz").toString(), m.group(3));
+        // eval picks best.npz by default and reproduces the accuracy train reported for it
+        Result eval = seq4j("eval", "--checkpoint", run.toString(), "--backend", "java");
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().contains("checkpoint: " + run.resolve("best.npz") + " (epoch " + bestEpoch),
+                eval.out());
+        assertTrue(eval.out().contains("test accuracy " + m.group(1) + "%"), m.group(1) + " in " + eval.out());
+        Result last = seq4j("eval", "--checkpoint", run.toString(), "--weights", "last", "--backend", "java");
+        assertEquals(0, last.code(), last.err());
+        assertTrue(last.out().contains("checkpoint: " + run.resolve("model.npz") + " (epoch 3"), last.out());
+        String lastAccuracy = String.format("%.2f%%", 100 * Double.parseDouble(csv.get(3).split(",")[2]));
+        assertTrue(last.out().contains("test accuracy " + lastAccuracy), lastAccuracy + " in " + last.out());
     }
 
     @Test
@@ -71,9 +133,29 @@ class CommandLineTest {
                     "--out", out.toString());
             assertEquals(0, r.code(), r.out() + r.err());
             assertTrue(r.out().contains("epoch 3/3:") && r.out().contains("free-running prediction"), r.out());
+            assertTrue(r.out().contains("best eval loss") && Files.exists(out.resolve("best.npz")), r.out());
             assertEquals(4, Files.readAllLines(out.resolve("metrics.csv")).size(), "a header and three epochs");
             assertTrue(ImageIO.read(out.resolve("prediction.png").toFile()).getWidth() > 0, model);
         }
+    }
+
+    @Test
+    void trainingIntoAFolderAgainRemovesTheTemporaryFilesOfAKilledRun() throws IOException {
+        Path again = Files.createDirectories(dir.resolve("killed-before"));
+        List<String> stale = List.of(".model.npz.5xq1.tmp", ".metrics.csv.9z.tmp", ".chart.42.tmp.png");
+        for (String f : stale) {
+            Files.write(again.resolve(f), new byte[4096]);
+        }
+        Files.writeString(again.resolve("notes.txt"), "mine");
+        Result r = seq4j("train", "waves", "--backend", "java", "--epochs", "1", "--hidden", "4", "--out", again.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("removed 3 temporary files of an interrupted run"), r.out());
+        try (var files = Files.list(again)) {
+            List<String> left = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".tmp") || n.endsWith(".tmp.png"))
+                    .toList();
+            assertEquals(List.of(), left);
+        }
+        assertEquals("mine", Files.readString(again.resolve("notes.txt")));
     }
 
     @Test
@@ -84,36 +166,48 @@ class CommandLineTest {
         Result gen = seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "12+34", "5+6");
         assertEquals(0, gen.code(), gen.err());
         assertTrue(gen.out().contains("12+34 -> ") && gen.out().contains("5+6 -> "), gen.out());
+        Result file = seq4j("generate", "--checkpoint", run.resolve("model.npz").toString(), "--backend", "java", "1+1");
+        assertEquals(0, file.code(), file.err());
+        assertTrue(file.out().contains("checkpoint: " + run.resolve("model.npz")), file.out());
+    }
+
+    @Test
+    void aRunFolderOfAnOlderVersionStillEvaluates() throws IOException {
+        // older seq4j: the arrays only in model.npz, the description in model.properties beside it, no best.npz
+        Path old = Files.createDirectories(dir.resolve("old-run"));
+        Npz.save(old.resolve("model.npz"), new java.util.LinkedHashMap<>(Npz.load(run.resolve("model.npz")).arrays()));
+        try (var out = Files.newOutputStream(old.resolve("model.properties"))) {
+            Checkpoint.meta(run.resolve("model.npz")).store(out, null);
+        }
+        Result eval = seq4j("eval", "--checkpoint", old.toString(), "--backend", "java");
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().contains("checkpoint: " + old.resolve("model.npz")), eval.out());
     }
 
     @Test
     void badInputEndsInOneClearLine() throws IOException {
-        Result r = seq4j("train", "addition", "--model", "nope");
-        assertEquals(2, r.code());
-        assertTrue(r.err().contains("no model 'nope'") && r.err().contains("attention"), r.err());
+        assertTrue(badInput(seq4j("train", "addition", "--model", "nope")).contains("no model 'nope'"));
 
-        r = seq4j("train", "addition", "--data", dir.resolve("missing.txt").toString(), "--out", dir.resolve("x").toString());
-        assertEquals(2, r.code());
-        assertTrue(r.err().contains("missing.txt"), r.err());
+        Path x = dir.resolve("x");
+        String e = badInput(seq4j("train", "addition", "--data", dir.resolve("missing.txt").toString(), "--out", x.toString()));
+        assertTrue(e.contains("missing.txt"), e);
+        assertFalse(Files.exists(x), "a failed run leaves no run folder");
 
         Path bad = dir.resolve("bad.txt");
         Files.writeString(bad, "1+1    _2   \nno separator here\n");
-        r = seq4j("train", "addition", "--backend", "java", "--data", bad.toString(), "--out", dir.resolve("y").toString());
-        assertEquals(2, r.code());
-        assertTrue(r.err().contains("line 2"), r.err());
+        Path y = dir.resolve("y");
+        e = badInput(seq4j("train", "addition", "--backend", "java", "--data", bad.toString(), "--out", y.toString()));
+        assertTrue(e.contains("line 2"), e);
+        assertFalse(Files.exists(y), "a failed run leaves no run folder");
 
-        r = seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "1x+2");
-        assertEquals(2, r.code());
-        assertTrue(r.err().contains("'x'") && r.err().contains("not in the vocabulary"), r.err());
+        e = badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "1x+2"));
+        assertTrue(e.contains("'x'") && e.contains("not in the vocabulary"), e);
 
-        Path corrupt = dir.resolve("corrupt");
-        Files.createDirectories(corrupt);
-        Files.copy(run.resolve("model.properties"), corrupt.resolve("model.properties"));
-        Files.write(corrupt.resolve("model.npz"), new byte[] {'P', 'K', 1, 2, 3});
-        r = seq4j("eval", "--checkpoint", corrupt.toString(), "--backend", "java");
-        assertEquals(2, r.code());
-        assertTrue(r.err().contains("model.npz"), r.err());
-        assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r.err());
+        Path corrupt = Files.createDirectories(dir.resolve("corrupt"));
+        byte[] npz = Files.readAllBytes(run.resolve("model.npz"));
+        Files.write(corrupt.resolve("model.npz"), Arrays.copyOf(npz, npz.length / 2));
+        e = badInput(seq4j("eval", "--checkpoint", corrupt.toString(), "--backend", "java"));
+        assertTrue(e.contains("model.npz"), e);
     }
 
     /**
@@ -140,12 +234,204 @@ class CommandLineTest {
     }
 
     @Test
-    void aDivergingRunStopsAtTheStepItDiverged() {
+    void optionsOutOfRangeOrUnusedAreRejectedBeforeAnythingIsWritten() throws IOException {
+        // item: --epochs 0 once "trained", reported "best test accuracy -100.00%" and named files that did not exist
+        Path out = dir.resolve("never");
+        Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
+        cases.put(List.of("addition", "--epochs", "0"), "--epochs must be at least 1, got 0");
+        cases.put(List.of("addition", "--epochs", "-3"), "--epochs must be at least 1, got -3");
+        cases.put(List.of("addition", "--clip", "-1"), "--clip must be a number >= 0");
+        cases.put(List.of("addition", "--clip", "NaN"), "--clip must be a number >= 0");
+        cases.put(List.of("addition", "--lr", "0"), "--lr must be a positive number");
+        cases.put(List.of("addition", "--batch", "0"), "--batch must be at least 1");
+        cases.put(List.of("addition", "--lines", "3"), "--lines must be at least 10");
+        cases.put(List.of("addition", "--optimizer", "lion"), "unknown optimizer 'lion'");
+        cases.put(List.of("addition", "--threads", "0"), "--threads must be at least 1");
+        cases.put(List.of("addition", "--backend", "tpu"), "unknown backend 'tpu'");
+        cases.put(List.of("waves", "--data", data.toString()), "train waves does not use --data");
+        cases.put(List.of("waves", "--lines", "100"), "train waves does not use --lines");
+        cases.put(List.of("lm", "--model", "rnnlm", "--dropout", "0.3"), "--dropout is for --model better");
+        cases.put(List.of("lm", "--model", "better", "--wordvec", "8", "--hidden", "16"), "must equal --hidden");
+        for (var c : cases.entrySet()) {
+            List<String> args = new ArrayList<>(List.of("train"));
+            args.addAll(c.getKey());
+            args.addAll(List.of("--out", out.toString()));
+            String e = badInput(seq4j(args.toArray(String[]::new)));
+            assertTrue(e.contains(c.getValue()), c.getKey() + ": " + e);
+            assertFalse(Files.exists(out), c.getKey() + " left a run folder behind");
+        }
+        // a batch larger than the training set is found once the data is read, still before any training
+        String e = badInput(seq4j("train", "addition", "--backend", "java", "--batch", "1000", "--data", data.toString(),
+                "--out", out.toString()));
+        assertTrue(e.contains("--batch") && e.contains("360 training"), e);
+        assertFalse(Files.exists(out));
+
+        assertTrue(badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "")).contains("empty"));
+        assertTrue(badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "--start", "the",
+                "1+1")).contains("--start"));
+        assertTrue(badInput(seq4j("eval", "--checkpoint", run.toString(), "--backend", "java", "--limit", "-1"))
+                .contains("--limit"));
+        assertTrue(badInput(seq4j("eval", "--checkpoint", run.toString(), "--weights", "worst")).contains("worst"));
+    }
+
+    @Test
+    void messagesQuoteLittleAndPointAtWhatTheUserTyped() throws IOException {
+        // a line of a million characters without '_' is quoted in about 80
+        Path huge = dir.resolve("huge.txt");
+        Files.writeString(huge, "1+1    _2   \n" + "9".repeat(1_000_000) + "\n");
+        Path out = dir.resolve("huge-run");
+        String e = badInput(seq4j("train", "addition", "--backend", "java", "--data", huge.toString(), "--out",
+                out.toString()));
+        assertTrue(e.contains("line 2") && e.contains("1000000 characters") && e.length() < huge.toString().length() + 200, e);
+        // a folder as --data: the message names it
+        e = badInput(seq4j("train", "addition", "--backend", "java", "--data", dir.toString(), "--out", out.toString()));
+        assertTrue(e.contains(dir.toString()) && e.contains("folder"), e);
+        // generate: the position in the question as typed, not in the reversed, padded one the model reads
+        e = badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "12a+3"));
+        assertTrue(e.contains("\"12a+3\"") && e.contains("'a'") && e.contains("position 3"), e);
+        assertFalse(e.contains("3+a21"), e);
+        e = badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "1234567+1"));
+        assertTrue(e.contains("\"1234567+1\"") && e.contains("at most 7"), e);
+    }
+
+    @Test
+    void anUnwritableRunFolderFailsBeforeTrainingWithTheReason() throws IOException {
+        // a regular file where the run folder should be: portable, and not defeated by running as root
+        Path file = Files.writeString(dir.resolve("a-file"), "mine");
+        String e = badInput(seq4j("train", "addition", "--backend", "java", "--data", data.toString(), "--out",
+                file.toString()));
+        assertTrue(e.contains("cannot create run folder " + file + ": "), e);
+        assertEquals("mine", Files.readString(file));
+        // /sys: a folder cannot be made there, nor a file written, even by root; the message says why
+        assumeTrue(System.getProperty("os.name").equals("Linux") && Files.isDirectory(Path.of("/sys/kernel")),
+                "no Linux /sys here");
+        for (String target : List.of("/sys/seq4j-x", "/sys/kernel")) {
+            Result r = seq4j("train", "addition", "--backend", "java", "--data", data.toString(), "--out", target);
+            e = badInput(r);
+            assertTrue(e.matches("seq4j: cannot (create|write) run folder " + target + ": \\S.*"), e);
+            assertFalse(r.out().contains("epoch"), "nothing was trained: " + r.out());
+        }
+    }
+
+    @Test
+    void aDivergingRunStopsAtTheStepItDivergedAndLeavesNoRunFolder() {
         // a learning rate near the float maximum overflows the weights after two steps: the loss becomes infinite
+        Path out = dir.resolve("nan");
         Result r = seq4j("train", "addition", "--model", "baseline", "--backend", "java", "--epochs", "1", "--batch",
                 "32", "--hidden", "8", "--wordvec", "4", "--optimizer", "sgd", "--lr", "3e38", "--clip", "0",
-                "--data", data.toString(), "--out", dir.resolve("nan").toString());
-        assertEquals(2, r.code(), r.out());
-        assertTrue(r.err().contains("at step") && r.err().contains("diverged"), r.err());
+                "--data", data.toString(), "--out", out.toString());
+        String e = badInput(r);
+        assertTrue(e.contains("at step") && e.contains("diverged"), e);
+        assertFalse(Files.exists(out), "no checkpoint was written: the run folder is removed");
+    }
+
+    /** A command with a bug: what an internal error looks like from the outside. */
+    @Command(name = "boom")
+    static final class Boom implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            throw new IllegalStateException("an invariant broke");
+        }
+    }
+
+    @Test
+    void internalErrorsExitWith1AndBadInputWith2() {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cli = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), false);
+        cli.addSubcommand("boom", new Boom());
+        assertEquals(1, cli.execute("boom"));
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        assertTrue(err.toString().contains("internal error") && err.toString().contains("an invariant broke"),
+                err.toString());
+        assertEquals(2, seq4j("train", "addition", "--epochs", "zero").code(), "a usage error");
+        assertEquals(2, seq4j("frobnicate").code(), "an unknown command");
+        assertEquals(2, Main.exitCode(new java.io.UncheckedIOException(new IOException("disk"))));
+        assertEquals(1, Main.exitCode(new NullPointerException()));
+        assertEquals(1, Main.exitCode(new IllegalArgumentException("a library check that the CLI should have made")));
+    }
+
+    // ---- the backend as seq4j selects it, in fresh JVMs (a JVM loads OpenBLAS once) --------------------
+
+    /** Runs Main in a fresh JVM without a GPU; returns its exit code, stdout and stderr. */
+    private static Result fresh(List<String> jvmOptions, String classPath, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", classPath));
+        cmd.addAll(jvmOptions);
+        cmd.add(Main.class.getName());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("CUDA_VISIBLE_DEVICES", ""); // cuda unavailable, so selection reaches openblas
+        pb.environment().remove("SEQ4J_OPENBLAS");
+        pb.environment().remove("SEQ4J_BACKEND");
+        Path stdout = Files.createTempFile(dir, "out", ".txt"), stderr = Files.createTempFile(dir, "err", ".txt");
+        Process p = pb.redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("the child JVM did not finish in 120 s: " + Files.readString(stderr));
+        }
+        return new Result(p.exitValue(), Files.readString(stdout), Files.readString(stderr));
+    }
+
+    @Test
+    void anExplicitOpenBlasThatDoesNotLoadIsAnErrorNotASlowFallback() throws Exception {
+        // a text file; a library that is not OpenBLAS; an ELF header and nothing after it (dlopen's own error,
+        // before which the JVM may print its own warning about the stack guard)
+        Path text = Files.writeString(dir.resolve("libopenblas-text.so"), "not a library");
+        Path notBlas = Path.of(System.getProperty("java.home"), "lib", "libextnet.so");
+        Path junk = dir.resolve("libopenblas-junk.so");
+        byte[] elf = new byte[64];
+        elf[0] = 0x7f;
+        elf[1] = 'E';
+        elf[2] = 'L';
+        elf[3] = 'F';
+        Files.write(junk, elf);
+        Map<Path, String> cases = new java.util.LinkedHashMap<>();
+        cases.put(text, "not a shared library");
+        if (Files.exists(notBlas)) {
+            cases.put(notBlas, "not OpenBLAS");
+        }
+        cases.put(junk, "cannot load OpenBLAS");
+        for (var c : cases.entrySet()) {
+            Path out = dir.resolve("explicit-openblas");
+            Result r = fresh(List.of("-Dseq4j.openblas=" + c.getKey()), System.getProperty("java.class.path"),
+                    "train", "waves", "--epochs", "1", "--hidden", "4", "--out", out.toString());
+            assertEquals(2, r.code(), r.out() + r.err());
+            List<String> ours = r.err().lines().filter(l -> l.startsWith("seq4j")).toList();
+            assertEquals(1, ours.size(), r.err());
+            String e = ours.get(0);
+            assertTrue(e.contains(c.getValue()) && e.contains("-Dseq4j.openblas"), e);
+            assertEquals(1, e.split(Pattern.quote(c.getKey().toString()), -1).length - 1, "the path once: " + e);
+            if (!c.getKey().equals(junk)) {
+                assertEquals(1, r.err().strip().lines().count(), r.err());
+            }
+            assertFalse(r.out().contains("backend: java"), r.out());
+            assertFalse(Files.exists(out), "a failed run leaves no run folder");
+        }
+        // seq4j info shows the setting as the reason, and that a command would end in that error
+        Result info = fresh(List.of("-Dseq4j.openblas=" + text), System.getProperty("java.class.path"), "info");
+        assertEquals(0, info.code(), info.out() + info.err());
+        assertTrue(info.out().contains("openblas  unavailable: " + text + " is not a shared library")
+                && info.out().contains("selected  none, an error: "), info.out());
+    }
+
+    @Test
+    void anAutomaticFallbackToJavaIsOneWarningLineWithTheReason() throws Exception {
+        // without the OpenBLAS jar (and no system OpenBLAS) the openblas backend cannot load
+        assumeTrue(List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib")
+                .stream().noneMatch(f -> Files.exists(Path.of(f, "libopenblas.so.0"))), "a system OpenBLAS is installed");
+        String[] entries = System.getProperty("java.class.path").split(File.pathSeparator);
+        String classPath = Arrays.stream(entries).filter(s -> !s.contains("bytedeco" + File.separator + "openblas"))
+                .collect(Collectors.joining(File.pathSeparator));
+        assertTrue(classPath.length() < String.join(File.pathSeparator, entries).length(),
+                "the OpenBLAS jar is on the test class path");
+        Path out = dir.resolve("fallback");
+        Result r = fresh(List.of(), classPath, "train", "waves", "--epochs", "1", "--hidden", "4", "--out",
+                out.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("backend: java"), r.out());
+        List<String> warnings = r.err().lines().filter(l -> l.contains("WARNING")).toList();
+        assertEquals(1, warnings.size(), r.err());
+        assertTrue(warnings.get(0).startsWith("seq4j: WARNING: ") && warnings.get(0).contains("java")
+                && warnings.get(0).contains("no OpenBLAS found"), warnings.get(0));
     }
 }

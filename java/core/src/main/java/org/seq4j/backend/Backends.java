@@ -125,17 +125,22 @@ public final class Backends {
             try {
                 Backend b = p.create(config);
                 if (p.name().equals("java") && !reasons.isEmpty()) {
-                    LOG.log(Level.WARNING, "seq4j: running on the slow Java reference backend: {0}", String.join("; ", reasons));
+                    LOG.log(Level.WARNING, "falling back to the slow java reference backend: {0} (seq4j info says more)", String.join("; ", reasons));
                 }
                 LOG.log(Level.INFO, "seq4j: using backend {0}: {1}", b.name(), b.description());
                 return b;
+            } catch (BackendMisconfiguredException e) {
+                throw e; // an explicit setting that does not work is an error, not a reason to fall back
             } catch (BackendUnavailableException e) {
                 if (config.library(p.name()).isPresent()) {
                     throw new BackendUnavailableException("backend " + p.name() + " was configured with the library "
                             + config.library(p.name()).get() + " but cannot load: " + e.getMessage(), e);
                 }
                 if (p.expectedHere()) {
-                    reasons.add(p.name() + ": " + e.getMessage());
+                    // one line however long the reason; INFO and `seq4j info` have it whole
+                    String why = String.valueOf(e.getMessage());
+                    reasons.add(p.name() + ": " + (why.length() <= 200 ? why : why.substring(0, 197) + "..."));
+                    LOG.log(Level.INFO, "seq4j: skipped backend {0}: {1}", p.name(), why);
                 } else {
                     LOG.log(Level.INFO, "seq4j: skipped backend {0}: {1}", p.name(), e.getMessage());
                 }

@@ -200,7 +200,14 @@ public final class NativeLibraries {
             System.load(absolute.toString());
         } catch (UnsatisfiedLinkError e) {
             if (e.getMessage() == null || !e.getMessage().contains("another classloader")) {
-                throw new BackendUnavailableException("cannot load " + what + " from " + library + ": " + e.getMessage(), e);
+                // the JDK's message and dlerror's both start with the path: name it once
+                String path = absolute.toString();
+                String why = String.valueOf(e.getMessage());
+                while (why.startsWith(path + ": ")) {
+                    why = why.substring(path.length() + 2);
+                }
+                why = why.replace("Can't load library: " + path, "cannot open it");
+                throw new BackendUnavailableException("cannot load " + what + " from " + library + ": " + why, e);
             }
             Path own = linkForThisLoader(absolute);
             try {

@@ -99,8 +99,8 @@ public final class CharVocabulary {
         for (int i = 0; i < cps.length; i++) {
             int id = idOf(cps[i]);
             if (id < 0) {
-                throw new IllegalArgumentException("character " + describe(cps[i]) + " at position " + i + " of \""
-                        + text + "\" is not in the vocabulary of " + size() + " characters");
+                throw new IllegalArgumentException("character " + describe(cps[i]) + " at position " + i + " of "
+                        + DataFileException.quote(text) + " is not in the vocabulary of " + size() + " characters");
             }
             out[i] = id;
         }
@@ -122,7 +122,7 @@ public final class CharVocabulary {
     }
 
     /** A character for error messages: 'x' (U+0078). */
-    static String describe(int codePoint) {
+    public static String describe(int codePoint) {
         return (Character.isISOControl(codePoint) ? "" : "'" + Character.toString(codePoint) + "' ")
                 + String.format("(U+%04X)", codePoint);
     }

@@ -19,6 +19,24 @@ public final class DataFileException extends IOException {
         this.line = line;
     }
 
+    /**
+     * Text quoted for a message, cut to about 80 characters: a line of a data file may be megabytes long,
+     * and an error message is one line.
+     */
+    public static String quote(String text) {
+        return quote(text, '"');
+    }
+
+    /** As quote(text), between {@code mark}s. */
+    public static String quote(String text, char mark) {
+        final int keep = 60;
+        if (text.length() <= 80) {
+            return mark + text + mark;
+        }
+        int end = Character.isHighSurrogate(text.charAt(keep - 1)) ? keep - 1 : keep; // never half a character
+        return mark + text.substring(0, end) + "..." + mark + " (" + text.codePointCount(0, text.length()) + " characters)";
+    }
+
     public Path file() {
         return file;
     }

@@ -9,7 +9,6 @@
 package org.seq4j.data;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,8 +121,8 @@ public final class SequenceLoader {
             if (ids[j] < 0) {
                 int column = column0 + j + 1; // 1-based, in characters
                 throw new DataFileException(file, line.number(), "character " + CharVocabulary.describe(cp)
-                        + " at column " + column + " is not in the vocabulary (" + vocab.size() + " characters: \""
-                        + vocab.chars() + "\")");
+                        + " at column " + column + " is not in the vocabulary (" + vocab.size() + " characters: "
+                        + DataFileException.quote(vocab.chars()) + ")");
             }
         }
         return ids;
@@ -136,7 +135,7 @@ public final class SequenceLoader {
      * cuts a real character. This one does not.)
      */
     public static List<Line> readLines(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = TextLines.readAll(file);
         if (bytes.length == 0) {
             throw new DataFileException(file, 0, "the file is empty; expected lines like \"16+75  _91  \"");
         }
@@ -146,7 +145,8 @@ public final class SequenceLoader {
             String text = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
             int us = text.indexOf('_');
             if (us < 0) {
-                throw new DataFileException(file, number, "no '_' between question and answer in \"" + text + "\"");
+                throw new DataFileException(file, number, "no '_' between question and answer in "
+                        + DataFileException.quote(text));
             }
             Line line = new Line(text.substring(0, us), text.substring(us), number);
             int q = line.question().codePointCount(0, us);
@@ -155,11 +155,11 @@ public final class SequenceLoader {
                 lengths[0] = q;
                 lengths[1] = a;
             } else if (q != lengths[0]) {
-                throw new DataFileException(file, number, "question \"" + line.question() + "\" has " + q
+                throw new DataFileException(file, number, "question " + DataFileException.quote(line.question()) + " has " + q
                         + " characters but line 1's has " + lengths[0] + "; every question must be padded to the"
                         + " same length");
             } else if (a != lengths[1]) {
-                throw new DataFileException(file, number, "answer \"" + line.answer() + "\" has " + a
+                throw new DataFileException(file, number, "answer " + DataFileException.quote(line.answer()) + " has " + a
                         + " characters but line 1's has " + lengths[1] + "; every answer must be padded to the"
                         + " same length");
             }

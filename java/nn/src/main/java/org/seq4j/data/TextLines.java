@@ -2,12 +2,17 @@
 // naming the line and the byte, not a silent U+FFFD.
 package org.seq4j.data;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 final class TextLines {
@@ -18,6 +23,24 @@ final class TextLines {
     }
 
     private TextLines() {
+    }
+
+    /** The bytes of a data file; a folder, a file too large or one that cannot be read is an error naming it. */
+    static byte[] readAll(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new DataFileException(file, 0, "is a folder; expected a text file");
+        }
+        try {
+            if (Files.size(file) > Integer.MAX_VALUE - 16) {
+                throw new DataFileException(file, 0, "has " + Files.size(file) + " bytes; at most 2 GiB can be read");
+            }
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(file.toString(), null, "no such data file");
+        } catch (FileSystemException e) {
+            throw new DataFileException(file, 0, "cannot read it: " + (e.getReason() != null ? e.getReason()
+                    : e instanceof AccessDeniedException ? "permission denied" : e.getClass().getSimpleName()), e);
+        }
     }
 
     static void forEach(Path file, byte[] bytes, Sink sink) throws DataFileException {

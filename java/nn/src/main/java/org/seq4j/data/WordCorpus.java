@@ -5,7 +5,6 @@
 package org.seq4j.data;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -27,7 +26,7 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
     }
 
     private static WordCorpus read(Path file, WordVocabulary fixed) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = TextLines.readAll(file);
         WordVocabulary.Builder builder = fixed == null ? WordVocabulary.builder() : null;
         int unk = fixed == null ? -1 : fixed.idOf(WordVocabulary.UNK);
         IntList ids = new IntList(Math.max(16, bytes.length / 4));
@@ -58,7 +57,8 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
                 } else {
                     int id = fixed.idOf(word);
                     if (id < 0 && unk < 0) {
-                        throw new DataFileException(file, number, "word '" + word + "' is not in the vocabulary of "
+                        throw new DataFileException(file, number, "word " + DataFileException.quote(word, '\'')
+                                + " is not in the vocabulary of "
                                 + fixed.size() + " words, which has no " + WordVocabulary.UNK + " to map it to");
                     }
                     ids.add(id < 0 ? unk : id);

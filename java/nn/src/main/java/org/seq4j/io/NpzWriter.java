@@ -56,21 +56,41 @@ public final class NpzWriter implements AutoCloseable {
         if (!names.add(name)) {
             throw new IllegalArgumentException("array '" + name + "' is added twice to " + file);
         }
-        byte[] npy = Npy.encode(array);
-        ZipEntry entry = new ZipEntry(name + ".npy");
+        put(name + ".npy", Npy.encode(array));
+        return this;
+    }
+
+    /**
+     * Adds a zip entry that is not an array, e.g. a text description next to the arrays: np.load lists it
+     * under its full name and returns its bytes, and NpzFile skips it. The name must not end in ".npy".
+     */
+    public NpzWriter addEntry(String entryName, byte[] bytes) throws IOException {
+        if (entryName == null || entryName.isEmpty() || entryName.endsWith(".npy")) {
+            throw new IllegalArgumentException("entry name must be non-empty and not end in .npy, got '" + entryName
+                    + "' (writing " + file + ")");
+        }
+        if (!names.add(entryName)) {
+            throw new IllegalArgumentException("entry '" + entryName + "' is added twice to " + file);
+        }
+        put(entryName, bytes);
+        return this;
+    }
+
+    // np.load keys "x.npy" as "x" and any other entry by its name, so one name set covers both kinds
+    private void put(String entryName, byte[] bytes) throws IOException {
+        ZipEntry entry = new ZipEntry(entryName);
         entry.setTimeLocal(ENTRY_TIME);
         if (compression == Compression.STORED) {
             // a stored entry's sizes and checksum go in its local header, before the data
             CRC32 crc = new CRC32();
-            crc.update(npy);
-            entry.setSize(npy.length);
-            entry.setCompressedSize(npy.length);
+            crc.update(bytes);
+            entry.setSize(bytes.length);
+            entry.setCompressedSize(bytes.length);
             entry.setCrc(crc.getValue());
         }
         zip.putNextEntry(entry);
-        zip.write(npy);
+        zip.write(bytes);
         zip.closeEntry();
-        return this;
     }
 
     /** Finishes the archive, syncs it to disk and renames it over the target path. */

@@ -1,20 +1,27 @@
-// A saved model: model.npz (every parameter under the book's name, NumPy format, readable by numpy.load)
-// and model.properties (what to rebuild: task, model kind, sizes, vocabulary, seed...). Both are written
-// to a temporary file and renamed, so an interrupted save leaves the previous checkpoint as it was.
+// A saved model: one .npz file holding every parameter under the book's name (NumPy format, readable by
+// numpy.load) and, as the entry model.properties, what to rebuild (task, model kind, sizes, vocabulary,
+// epoch...). One file is written to a temporary name and renamed, so parameters and description change
+// together and an interrupted save leaves the previous checkpoint as it was. A run folder holds model.npz
+// (the last epoch) and best.npz (the best epoch so far); runs of older seq4j versions kept the description
+// in a file model.properties beside model.npz, which is still read.
 package org.seq4j.train;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
-import org.seq4j.io.AtomicOutput;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
 import org.seq4j.io.Npz;
 import org.seq4j.io.NpzFile;
 import org.seq4j.io.NpzFormatException;
@@ -24,45 +31,127 @@ import org.seq4j.layers.Parameter;
 import org.seq4j.models.Model;
 
 public final class Checkpoint {
+    /** The last epoch's checkpoint in a run folder. */
     public static final String WEIGHTS = "model.npz";
+    /** The best epoch's checkpoint in a run folder (by the run's evaluation metric). */
+    public static final String BEST = "best.npz";
+    /** The description: an entry of each .npz (np.load(f)["model.properties"] gives its bytes). */
     public static final String META = "model.properties";
+    // a description is a few hundred bytes; more is not a seq4j checkpoint
+    private static final int MAX_META_BYTES = 1 << 20;
+
+    /** Which checkpoint of a run folder to use. */
+    public enum Pick {
+        BEST, LAST;
+
+        public String fileName() {
+            return this == BEST ? Checkpoint.BEST : WEIGHTS;
+        }
+
+        public String lower() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     private Checkpoint() {
     }
 
-    /** Writes dir/model.npz and dir/model.properties (creating dir), each atomically. */
+    /** Writes dir/model.npz (creating dir): the parameters and the description, in one atomic rename. */
     public static void save(Path dir, Model model, Properties meta) throws IOException {
         Files.createDirectories(dir);
+        write(dir.resolve(WEIGHTS), model, meta);
+    }
+
+    /** Writes the .npz {@code file} (its folder must exist) atomically: the parameters, then the description. */
+    public static void write(Path file, Model model, Properties meta) throws IOException {
         Map<String, float[]> values = model.store().copyOutAll();
-        try (NpzWriter w = NpzWriter.create(dir.resolve(WEIGHTS))) {
+        ByteArrayOutputStream description = new ByteArrayOutputStream();
+        meta.store(description, "seq4j checkpoint: the model's description; its parameters are the arrays of this .npz");
+        try (NpzWriter w = NpzWriter.create(file)) {
             for (Parameter p : model.parameters()) {
                 w.add(p.name(), NpyArray.of(values.get(p.name()), p.value().shape()));
             }
+            w.addEntry(META, description.toByteArray());
             w.commit();
         }
-        AtomicOutput.write(dir.resolve(META), out -> meta.store(out, "seq4j checkpoint: the model's description; "
-                + "its parameters are in " + WEIGHTS));
     }
 
-    /** dir/model.properties. */
-    public static Properties meta(Path dir) throws IOException {
-        Path file = dir.resolve(META);
+    /**
+     * The .npz file that {@code checkpoint} names: a file as it is; in a run folder best.npz for BEST, model.npz
+     * for LAST, and for null best.npz where there is one (runs of older versions have only model.npz).
+     */
+    public static Path file(Path checkpoint, Pick pick) throws IOException {
+        if (!Files.isDirectory(checkpoint)) {
+            if (!Files.exists(checkpoint)) {
+                throw new NoSuchFileException(checkpoint.toString(), null, "no such checkpoint (a run folder of seq4j "
+                        + "train, or a .npz in one)");
+            }
+            return checkpoint;
+        }
+        Path file = checkpoint.resolve((pick == null && Files.exists(checkpoint.resolve(BEST)) ? Pick.BEST
+                : pick == null ? Pick.LAST : pick).fileName());
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "no checkpoint here (seq4j train writes " + WEIGHTS
+                    + " and " + BEST + " into its run folder)");
+        }
+        return file;
+    }
+
+    /** The description of a checkpoint (a .npz file, or a run folder's model.npz). */
+    public static Properties meta(Path checkpoint) throws IOException {
+        Path file = Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint;
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "no checkpoint here");
+        }
+        byte[] bytes = embeddedMeta(file);
+        if (bytes == null) {
+            Path beside = file.toAbsolutePath().resolveSibling(META); // a run of an older seq4j
+            if (!Files.isRegularFile(beside)) {
+                throw new CheckpointException(file, "holds no " + META + " entry and has no " + META
+                        + " beside it: not a checkpoint of seq4j train");
+            }
+            bytes = Files.readAllBytes(beside);
+        }
         Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
-            p.load(r);
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file.toString(), null, "no checkpoint description here (expected "
-                    + META + " next to " + WEIGHTS + ")");
+        try (InputStream in = new ByteArrayInputStream(bytes)) {
+            p.load(in);
+        } catch (IllegalArgumentException e) { // a malformed backslash-u escape
+            throw new CheckpointException(file, "its " + META + " is malformed (" + e.getMessage() + ")", e);
         }
         return p;
     }
 
+    private static byte[] embeddedMeta(Path file) throws IOException {
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            ZipEntry entry = zip.getEntry(META);
+            if (entry == null) {
+                return null;
+            }
+            if (entry.getSize() > MAX_META_BYTES) {
+                throw new CheckpointException(file, "its " + META + " entry has " + entry.getSize()
+                        + " bytes; a seq4j description has at most " + MAX_META_BYTES);
+            }
+            try (InputStream in = zip.getInputStream(entry)) {
+                byte[] bytes = in.readNBytes(MAX_META_BYTES + 1);
+                if (bytes.length > MAX_META_BYTES) {
+                    throw new CheckpointException(file, "its " + META + " entry is larger than " + MAX_META_BYTES
+                            + " bytes");
+                }
+                return bytes;
+            }
+        } catch (ZipException e) {
+            throw new NpzFormatException(file, null, "not a .npz file: not a zip archive, or a truncated one ("
+                    + e.getMessage() + ")", e);
+        }
+    }
+
     /**
-     * Loads dir/model.npz into the model: every parameter must be there with its exact shape, and the file
-     * must hold nothing else (an error names the array and the file); values must be finite.
+     * Loads a checkpoint (a .npz file, or a run folder's model.npz) into the model: every parameter must be
+     * there with its exact shape, and the file must hold no other array (an error names the array and the
+     * file); values must be finite.
      */
-    public static void load(Path dir, Model model) throws IOException {
-        NpzFile file = Npz.load(dir.resolve(WEIGHTS));
+    public static void load(Path checkpoint, Model model) throws IOException {
+        NpzFile file = Npz.load(Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint);
         Map<String, float[]> values = new LinkedHashMap<>();
         for (Parameter p : model.parameters()) {
             if (!file.contains(p.name())) {
@@ -82,12 +171,27 @@ public final class Checkpoint {
         model.store().copyInAll(values);
     }
 
-    /** A required property, or an error that names the file and the key. */
-    public static String require(Properties p, String key, Path dir) {
+    /** A required property of the description of {@code file}, or an error that names the file and the key. */
+    public static String require(Properties p, String key, Path file) throws CheckpointException {
         String v = p.getProperty(key);
         if (v == null || v.isBlank()) {
-            throw new IllegalArgumentException(dir.resolve(META) + " has no '" + key + "'");
+            throw new CheckpointException(file, "its " + META + " has no '" + key + "'");
         }
         return v;
+    }
+
+    /** A required whole number of at least {@code min} in the description of {@code file}. */
+    public static int requireInt(Properties p, String key, int min, Path file) throws CheckpointException {
+        String v = require(p, key, file);
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= min) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new CheckpointException(file, "its " + META + " has " + key + "=" + v + "; expected a whole number >= "
+                + min);
     }
 }

@@ -50,11 +50,11 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         return !kind.equals("baseline");
     }
 
-    /** The model saved in {@code dir} (Checkpoint.load), ready for inference (dropout off). */
-    public Model restore(Backend backend, Path dir) throws IOException {
+    /** The model saved in {@code checkpoint} (a .npz, or a run folder's model.npz), ready for inference (dropout off). */
+    public Model restore(Backend backend, Path checkpoint) throws IOException {
         Model m = create(backend);
         try {
-            Checkpoint.load(dir, m);
+            Checkpoint.load(checkpoint, m);
         } catch (IOException | RuntimeException e) {
             m.close();
             throw e;
@@ -91,17 +91,37 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         p.setProperty("seed", Long.toString(seed));
     }
 
-    public static ModelSpec load(Properties p, Path dir) {
+    /** The spec a checkpoint's description names; {@code file} (the checkpoint) names it in errors. */
+    public static ModelSpec load(Properties p, Path file) throws CheckpointException {
+        String taskName = Checkpoint.require(p, "task", file);
+        Task task;
         try {
-            return new ModelSpec(Task.valueOf(Checkpoint.require(p, "task", dir).toUpperCase(Locale.ROOT)),
-                    Checkpoint.require(p, "model", dir), Integer.parseInt(Checkpoint.require(p, "vocab", dir)),
-                    Integer.parseInt(Checkpoint.require(p, "wordvec", dir)),
-                    Integer.parseInt(Checkpoint.require(p, "hidden", dir)),
-                    Float.parseFloat(p.getProperty("dropout", "0")), Boolean.parseBoolean(p.getProperty("reverse")),
-                    Long.parseLong(p.getProperty("seed", "0")));
+            task = Task.valueOf(taskName.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(dir.resolve(Checkpoint.META) + " does not describe a model: "
-                    + e.getMessage(), e);
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has task=" + taskName
+                    + "; expected addition, date, waves or lm");
         }
+        String kind = Checkpoint.require(p, "model", file);
+        if (!java.util.Arrays.asList(task.kinds()).contains(kind)) {
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has model=" + kind + ", which task "
+                    + task.lower() + " does not have (" + String.join(", ", task.kinds()) + ")");
+        }
+        int vocab = Checkpoint.requireInt(p, "vocab", task == Task.WAVES ? 0 : 1, file);
+        int wordvec = Checkpoint.requireInt(p, "wordvec", 1, file);
+        int hidden = Checkpoint.requireInt(p, "hidden", 1, file);
+        float dropout;
+        long seed;
+        try {
+            dropout = Float.parseFloat(p.getProperty("dropout", "0"));
+            seed = Long.parseLong(p.getProperty("seed", "0").trim());
+        } catch (NumberFormatException e) {
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has a dropout or seed that is not a number");
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has dropout=" + dropout
+                    + "; expected a ratio in [0, 1)");
+        }
+        return new ModelSpec(task, kind, vocab, wordvec, hidden, dropout, Boolean.parseBoolean(p.getProperty("reverse")),
+                seed);
     }
 }

@@ -188,6 +188,31 @@ class SequenceLoaderTest {
     // ---- CharVocabulary --------------------------------------------------------------------------------
 
     @Test
+    void aHugeBadLineIsQuotedInAtMostAboutEightyCharacters() throws IOException {
+        // a 200 MB line without '_' once put 200 MB on stderr; here 1 MB, and the message stays short
+        Path huge = write("huge.txt", TEN.get(0) + "\n" + "7".repeat(1_000_000) + "\n");
+        DataFileException e = assertThrows(DataFileException.class, () -> SequenceLoader.load(huge));
+        assertEquals(2, e.line());
+        assertTrue(e.getMessage().contains("no '_'") && e.getMessage().contains("1000000 characters")
+                && e.getMessage().length() < huge.toString().length() + 200, e.getMessage());
+        // the same for a question or an answer of the wrong length
+        Path longQuestion = write("longq.txt", TEN.get(0) + "\n" + "8".repeat(5_000) + "_1  \n");
+        e = assertThrows(DataFileException.class, () -> SequenceLoader.load(longQuestion));
+        assertTrue(e.getMessage().contains("5000 characters") && e.getMessage().length() < longQuestion.toString().length()
+                + 250, e.getMessage());
+        IllegalArgumentException v = assertThrows(IllegalArgumentException.class,
+                () -> CharVocabulary.of("ab").encode("a".repeat(10_000) + "z"));
+        assertTrue(v.getMessage().length() < 250, v.getMessage());
+    }
+
+    @Test
+    void aFolderIsNamed() {
+        // Files.readAllBytes of a folder says only "Is a directory"
+        DataFileException e = assertThrows(DataFileException.class, () -> SequenceLoader.load(dir));
+        assertTrue(e.getMessage().contains(dir.toString()) && e.getMessage().contains("folder"), e.getMessage());
+    }
+
+    @Test
     void vocabularyEncodeDecodeAndErrors() {
         CharVocabulary v = CharVocabulary.builder().add("ab").add("cab").add("d").build();
         assertEquals("abcd", v.chars());

@@ -71,6 +71,18 @@ class WordCorpusTest {
     }
 
     @Test
+    void aFolderOrAHugeUnknownWordIsNamedInOneShortLine() throws IOException {
+        // Files.readAllBytes of a folder says only "Is a directory"; the message must name the path
+        DataFileException folder = assertThrows(DataFileException.class, () -> WordCorpus.load(dir));
+        assertTrue(folder.getMessage().contains(dir.toString()) && folder.getMessage().contains("folder"),
+                folder.getMessage());
+        WordCorpus train = WordCorpus.load(write("train.txt", "the cat\n"));
+        Path valid = write("valid.txt", "the " + "z".repeat(100_000) + "\n");
+        DataFileException e = assertThrows(DataFileException.class, () -> WordCorpus.load(valid, train.vocabulary()));
+        assertTrue(e.getMessage().length() < 300 && e.getMessage().contains("100000 characters"), e.getMessage());
+    }
+
+    @Test
     void tinyCorpusIsSeededAndLoads() throws IOException {
         List<String> s = TinyCorpus.sentences(2_000, 1);
         assertEquals(s, TinyCorpus.sentences(2_000, 1));

@@ -1,20 +1,29 @@
-// Checkpoints: a saved model comes back identical; a file of another model, a corrupt file or a missing
-// array is a clear error; and a save that fails half-way leaves the previous checkpoint intact.
+// Checkpoints: a saved model comes back identical; its description travels inside the .npz (one file, one
+// rename: parameters and description cannot disagree) and numpy reads it; older runs with a separate
+// model.properties still load; a file of another model, a corrupt file, a missing array or a bad
+// description is a clear error; and a save that fails half-way leaves the previous checkpoint intact.
 package org.seq4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.backend.Backend;
+import org.seq4j.io.Npz;
 import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.models.AttentionSeq2seq;
@@ -42,6 +51,103 @@ class CheckpointTest {
             }
             assertTrue(Checkpoint.meta(dir).getProperty("model").equals("baseline"));
         }
+    }
+
+    @Test
+    void theDescriptionIsInsideTheNpzSoOneRenameWritesBoth(@TempDir Path dir) throws IOException {
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
+            Properties p = meta();
+            p.setProperty("epoch", "7");
+            p.setProperty("vocabulary", "0123456789+ _\u00e9"); // non-Latin-1 survives the escaping
+            Checkpoint.save(dir, m, p);
+            try (var files = Files.list(dir)) {
+                assertEquals(List.of(Checkpoint.WEIGHTS), files.map(f -> f.getFileName().toString()).toList(),
+                        "one file: a separate model.properties can be one save behind the weights");
+            }
+            try (ZipFile zip = new ZipFile(dir.resolve(Checkpoint.WEIGHTS).toFile())) {
+                assertNotNull(zip.getEntry(Checkpoint.META));
+            }
+            Properties back = Checkpoint.meta(dir.resolve(Checkpoint.WEIGHTS));
+            assertEquals("7", back.getProperty("epoch"));
+            assertEquals(p.getProperty("vocabulary"), back.getProperty("vocabulary"));
+            // the description is not an array: the weights load as before, with no "extra array" complaint
+            assertTrue(Npz.load(dir.resolve(Checkpoint.WEIGHTS)).names().stream().noneMatch(n -> n.contains("properties")));
+            try (Seq2seq loaded = new Seq2seq(b, 13, 4, 8, 2)) {
+                Checkpoint.load(dir, loaded);
+            }
+        }
+    }
+
+    @Test
+    void numpyReadsTheDescription(@TempDir Path dir) throws Exception {
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
+            Checkpoint.save(dir, m, meta());
+        }
+        Process p;
+        try {
+            p = new ProcessBuilder("python3", "-c", "import sys, numpy as np; z = np.load(sys.argv[1]); "
+                    + "print(z['model.properties'].decode('latin-1')); print(z['encoder.lstm.Wx'].shape)",
+                    dir.resolve(Checkpoint.WEIGHTS).toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            assumeTrue(false, "python3 is not installed: " + e.getMessage());
+            return;
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "python3 did not finish");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assumeTrue(!out.contains("No module named 'numpy'"), "numpy is not installed");
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("model=baseline") && out.contains("(4, 32)"), out);
+    }
+
+    @Test
+    void runsOfOlderVersionsWithADescriptionBesideTheNpzStillLoad(@TempDir Path dir) throws IOException {
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1); Seq2seq loaded = new Seq2seq(b, 13, 4, 8, 2)) {
+            Checkpoint.save(dir, m, meta());
+            // rewrite as an older seq4j did: the arrays only, and model.properties as a file beside them
+            Npz.save(dir.resolve(Checkpoint.WEIGHTS), new java.util.LinkedHashMap<>(
+                    Npz.load(dir.resolve(Checkpoint.WEIGHTS)).arrays()));
+            try (var out = Files.newOutputStream(dir.resolve(Checkpoint.META))) {
+                meta().store(out, null);
+            }
+            assertEquals("baseline", Checkpoint.meta(dir).getProperty("model"));
+            assertEquals(dir.resolve(Checkpoint.WEIGHTS), Checkpoint.file(dir, null), "no best.npz: the last epoch");
+            Checkpoint.load(dir, loaded);
+            Files.delete(dir.resolve(Checkpoint.META));
+            CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.meta(dir));
+            assertTrue(e.getMessage().contains(Checkpoint.WEIGHTS) && e.getMessage().contains(Checkpoint.META),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aFolderChoosesBestOrLastAndAFileIsItself(@TempDir Path dir) throws IOException {
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
+            Checkpoint.save(dir, m, meta());
+            Checkpoint.write(dir.resolve(Checkpoint.BEST), m, meta());
+            assertEquals(dir.resolve(Checkpoint.BEST), Checkpoint.file(dir, null));
+            assertEquals(dir.resolve(Checkpoint.BEST), Checkpoint.file(dir, Checkpoint.Pick.BEST));
+            assertEquals(dir.resolve(Checkpoint.WEIGHTS), Checkpoint.file(dir, Checkpoint.Pick.LAST));
+            assertEquals(dir.resolve(Checkpoint.BEST), Checkpoint.file(dir.resolve(Checkpoint.BEST), Checkpoint.Pick.LAST));
+            Files.delete(dir.resolve(Checkpoint.BEST));
+            var e = assertThrows(java.nio.file.NoSuchFileException.class, () -> Checkpoint.file(dir, Checkpoint.Pick.BEST));
+            assertTrue(e.getMessage().contains(Checkpoint.BEST), e.getMessage());
+        }
+    }
+
+    @Test
+    void aBadDescriptionIsACheckpointErrorNamingTheKey(@TempDir Path dir) {
+        Path file = dir.resolve(Checkpoint.WEIGHTS);
+        Properties p = meta();
+        p.setProperty("hidden", "-3");
+        CheckpointException e = assertThrows(CheckpointException.class, () -> ModelSpec.load(p, file));
+        assertTrue(e.getMessage().contains("hidden=-3") && e.getMessage().contains(file.toString()), e.getMessage());
+        p.setProperty("hidden", "8");
+        p.setProperty("model", "peeky-ish");
+        e = assertThrows(CheckpointException.class, () -> ModelSpec.load(p, file));
+        assertTrue(e.getMessage().contains("peeky-ish"), e.getMessage());
+        p.remove("task");
+        e = assertThrows(CheckpointException.class, () -> ModelSpec.load(p, file));
+        assertTrue(e.getMessage().contains("'task'"), e.getMessage());
     }
 
     @Test

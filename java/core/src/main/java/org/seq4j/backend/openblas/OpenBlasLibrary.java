@@ -1,13 +1,15 @@
 // Finds and loads OpenBLAS for the FFM bindings, in this order:
-//   1. an explicit path: -Dseq4j.openblas=/path/libopenblas.so.0 or SEQ4J_OPENBLAS (an error if it fails:
-//      it was asked for),
+//   1. an explicit path: -Dseq4j.openblas=/path/libopenblas.so.0 or SEQ4J_OPENBLAS (if it fails to load,
+//      a BackendMisconfiguredException, which ends backend selection: it was asked for),
 //   2. the system's libopenblas.so.0 (LD_LIBRARY_PATH, then the usual library folders),
 //   3. the binary inside the Maven artifact org.bytedeco:openblas:<ver>:linux-x86_64, extracted once into
 //      the cache folder with the libgfortran/libquadmath/libgcc_s it finds by RUNPATH $ORIGIN.
 // So a machine with only a JDK and Maven has a working OpenBLAS, no root needed.
 package org.seq4j.backend.openblas;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.seq4j.backend.BackendConfig;
+import org.seq4j.backend.BackendMisconfiguredException;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.NativeLibraries;
 import org.seq4j.bindings.cblas.cblas_h;
@@ -59,10 +62,41 @@ public final class OpenBlasLibrary {
             String explicit = config.library(BackendConfig.OPENBLAS).map(Path::toString).orElse(null);
             Location where = locate(key -> key.equals("seq4j.openblas") ? explicit : System.getProperty(key),
                     System.getenv(), OpenBlasLibrary::artifactFolder);
-            NativeLibraries.load(where.path(), "OpenBLAS (" + where.source() + ")");
+            try {
+                if (where.source() == Source.EXPLICIT) {
+                    requireSharedLibrary(where.path());
+                }
+                NativeLibraries.load(where.path(), "OpenBLAS (" + where.source() + ")");
+                if (SymbolLookup.libraryLookup(where.path(), Arena.global()).find("cblas_sgemm").isEmpty()) {
+                    throw new BackendUnavailableException(where.path() + " loads but has no cblas_sgemm: it is not OpenBLAS");
+                }
+            } catch (BackendUnavailableException | IllegalArgumentException e) {
+                if (where.source() == Source.EXPLICIT) { // asked for: an error, not a reason to fall back
+                    throw new BackendMisconfiguredException(e.getMessage() + " (set by -Dseq4j.openblas or "
+                            + "SEQ4J_OPENBLAS; unset it to use the system's or the bundled OpenBLAS)", e);
+                }
+                throw e instanceof BackendUnavailableException b ? b : new BackendUnavailableException(e.getMessage(), e);
+            }
             loaded = where;
         }
         return loaded;
+    }
+
+    // On Linux a library is an ELF file. Checked before System.load, which for any other file first warns on
+    // stderr that it "might have disabled stack guard" and then fails with the path repeated.
+    private static void requireSharedLibrary(Path p) {
+        if (!System.getProperty("os.name", "").equals("Linux")) {
+            return;
+        }
+        byte[] magic;
+        try (var in = Files.newInputStream(p)) {
+            magic = in.readNBytes(4);
+        } catch (java.io.IOException e) {
+            throw new BackendUnavailableException("cannot read " + p + ": " + e.getMessage(), e);
+        }
+        if (!java.util.Arrays.equals(magic, new byte[] {0x7f, 'E', 'L', 'F'})) {
+            throw new BackendUnavailableException(p + " is not a shared library (no ELF header)");
+        }
     }
 
     /**
@@ -85,7 +119,7 @@ public final class OpenBlasLibrary {
         if (explicit != null && !explicit.isBlank()) {
             Path p = Path.of(explicit);
             if (!Files.isRegularFile(p)) {
-                throw new BackendUnavailableException(explicitWhere + " names " + p + ", which is not a file");
+                throw new BackendMisconfiguredException(explicitWhere + " names " + p + ", which is not a file");
             }
             return new Location(p, Source.EXPLICIT, skipped);
         }

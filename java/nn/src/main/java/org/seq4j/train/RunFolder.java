@@ -1,0 +1,152 @@
+// The folder a training run writes into. open() creates it and writes a probe file before any training,
+// so an unwritable place fails at once with the reason, and deletes the temporary files (".*.tmp") that a
+// killed earlier run left behind. Until keep() is called (after the first checkpoint), close() undoes the
+// run: it deletes the files this run added, and the folder itself if this run created it, so a command
+// that fails early leaves nothing behind.
+package org.seq4j.train;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+public final class RunFolder implements AutoCloseable {
+    // AtomicOutput's ".<name>.<random>.tmp", the chart's ".chart.<random>.tmp(.png)", and the chart temp
+    // files of older versions (".chart<digits>(.png)")
+    private static final Pattern STALE = Pattern.compile("\\..+\\.tmp(\\.png)?|\\.chart\\d+(\\.png)?");
+
+    private final Path dir;
+    private final boolean created;
+    private final Path existing; // the deepest folder on the way to dir that existed before open()
+    private final Set<Path> before;
+    private final List<Path> removed;
+    private boolean kept;
+
+    private RunFolder(Path dir, boolean created, Path existing, Set<Path> before, List<Path> removed) {
+        this.dir = dir;
+        this.created = created;
+        this.existing = existing;
+        this.before = before;
+        this.removed = removed;
+    }
+
+    /** Creates {@code dir} if needed, checks that a file can be written in it, and removes stale temporary files. */
+    public static RunFolder open(Path dir) throws IOException {
+        Path existing = dir.toAbsolutePath();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        boolean created = !Files.isDirectory(dir);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IOException("cannot create run folder " + dir + ": " + reason(e), e);
+        }
+        try {
+            Path probe = dir.resolve(".seq4j-probe." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36)
+                    + ".tmp");
+            try {
+                Files.write(probe, new byte[] {'o', 'k'});
+            } finally {
+                Files.deleteIfExists(probe);
+            }
+        } catch (IOException e) {
+            if (created) {
+                deleteCreated(dir.toAbsolutePath(), existing);
+            }
+            throw new IOException("cannot write run folder " + dir + ": " + reason(e), e);
+        }
+        List<Path> removed;
+        Set<Path> before = new HashSet<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            removed = files.filter(f -> STALE.matcher(f.getFileName().toString()).matches() && Files.isRegularFile(f))
+                    .toList();
+        }
+        for (Path f : removed) {
+            Files.deleteIfExists(f);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            files.forEach(before::add);
+        }
+        return new RunFolder(dir, created, existing, before, removed);
+    }
+
+    public Path path() {
+        return dir;
+    }
+
+    public Path resolve(String name) {
+        return dir.resolve(name);
+    }
+
+    /** The temporary files of an earlier, killed run that open() deleted. */
+    public List<Path> removedStaleFiles() {
+        return removed;
+    }
+
+    /** The run has written something worth keeping (its first checkpoint): close() no longer deletes anything. */
+    public void keep() {
+        kept = true;
+    }
+
+    /** Unless kept: deletes the files this run added, and the folder (with its new parents) if this run created it. */
+    @Override
+    public void close() throws IOException {
+        if (kept) {
+            return;
+        }
+        kept = true;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(f -> !before.contains(f) && Files.isRegularFile(f)).toList()) {
+                Files.deleteIfExists(f);
+            }
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        if (created) {
+            try (Stream<Path> left = Files.list(dir)) {
+                if (left.findAny().isPresent()) {
+                    return; // someone else put something there
+                }
+            }
+            deleteCreated(dir.toAbsolutePath(), existing);
+        }
+    }
+
+    // createDirectories made the folders between the deepest one that existed and dir: remove them again,
+    // stopping at the first that is not empty
+    private static void deleteCreated(Path dir, Path existing) {
+        for (Path p = dir; p != null && !p.equals(existing); p = p.getParent()) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException | UncheckedIOException e) {
+                return;
+            }
+        }
+    }
+
+    /** The operating system's reason for a file error, or a plain-words one where Java gives none. */
+    public static String reason(IOException e) {
+        if (e instanceof FileSystemException f && f.getReason() != null && !f.getReason().isBlank()) {
+            return f.getReason();
+        }
+        return switch (e) {
+            case AccessDeniedException a -> "permission denied";
+            case FileAlreadyExistsException a -> "a file of that name is in the way";
+            case NoSuchFileException a -> "no such file or folder: " + a.getFile();
+            case NotDirectoryException a -> a.getFile() + " is not a folder";
+            default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        };
+    }
+}

@@ -1,0 +1,92 @@
+// RunFolder: a killed run's temporary files are removed when the folder is opened again; a place that
+// cannot be written fails at open() with the reason; and a run closed before keep() leaves nothing behind.
+package org.seq4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunFolderTest {
+    @TempDir
+    Path dir;
+
+    private static Set<String> names(Path folder) throws IOException {
+        try (var files = Files.list(folder)) {
+            return files.map(f -> f.getFileName().toString()).collect(Collectors.toSet());
+        }
+    }
+
+    @Test
+    void staleTemporaryFilesOfAKilledRunAreRemoved() throws IOException {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        // what a kill during AtomicOutput, or during a chart (this version's and older names), leaves behind
+        List<String> stale = List.of(".model.npz.3k2j9x.tmp", ".metrics.csv.1a.tmp", ".chart.123.tmp", ".chart.123.tmp.png",
+                ".chart4567", ".chart4567.png");
+        for (String s : stale) {
+            Files.write(run.resolve(s), new byte[1000]);
+        }
+        List<String> kept = List.of("model.npz", "notes.tmp", ".hidden", "data.tmp.txt");
+        for (String s : kept) {
+            Files.writeString(run.resolve(s), "mine");
+        }
+        try (RunFolder f = RunFolder.open(run)) {
+            assertEquals(stale.size(), f.removedStaleFiles().size());
+            assertEquals(Set.copyOf(kept), names(run));
+            f.keep();
+        }
+    }
+
+    @Test
+    void closingBeforeKeepRemovesWhatTheRunAddedAndTheFoldersItCreated() throws IOException {
+        Path run = dir.resolve("runs/a/b");
+        try (RunFolder f = RunFolder.open(run)) {
+            Files.writeString(f.resolve("addition.txt"), "1+1_2");
+        }
+        assertFalse(Files.exists(dir.resolve("runs")), "runs/a/b and its new parents are gone again");
+
+        Path existing = Files.createDirectories(dir.resolve("existing"));
+        Files.writeString(existing.resolve("notes.txt"), "mine");
+        try (RunFolder f = RunFolder.open(existing)) {
+            Files.writeString(f.resolve("addition.txt"), "1+1_2");
+        }
+        assertEquals(Set.of("notes.txt"), names(existing), "only the run's own files are removed");
+
+        try (RunFolder f = RunFolder.open(existing)) {
+            Files.writeString(f.resolve("model.npz"), "a checkpoint");
+            f.keep();
+        }
+        assertEquals(Set.of("notes.txt", "model.npz"), names(existing), "kept: a run with a checkpoint stays");
+    }
+
+    @Test
+    void aFileInTheWayIsNamedWithTheReason() throws IOException {
+        Path file = Files.writeString(dir.resolve("taken"), "a file");
+        IOException e = assertThrows(IOException.class, () -> RunFolder.open(file));
+        assertTrue(e.getMessage().startsWith("cannot create run folder " + file + ": ") && e.getMessage().length()
+                > ("cannot create run folder " + file + ": ").length(), e.getMessage());
+        assertEquals("a file", Files.readString(file));
+    }
+
+    @Test
+    void anUnwritablePlaceFailsAtOpenWithTheReason() {
+        // Linux's sysfs refuses new folders and files even to root (file permissions would not stop root)
+        Path sys = Path.of("/sys/kernel");
+        assumeTrue(System.getProperty("os.name").equals("Linux") && Files.isDirectory(sys), "no Linux /sys here");
+        for (Path target : List.of(Path.of("/sys/seq4j-run"), sys)) {
+            IOException e = assertThrows(IOException.class, () -> RunFolder.open(target));
+            String prefix = "cannot " + (target.equals(sys) ? "write" : "create") + " run folder " + target + ": ";
+            assertTrue(e.getMessage().startsWith(prefix) && e.getMessage().length() > prefix.length() + 3, e.getMessage());
+        }
+    }
+}
