@@ -22,6 +22,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -102,7 +103,7 @@ INLINE float s4_tanhf(float x) {
  * two pools spinning on the same cores slow each other down by orders of magnitude (measured on 2 cores),
  * and a training step calls dozens of kernels back to back, so the workers must spin between calls to
  * answer in well under a microsecond. Workers spin for SPIN_NS after their last part, then sleep on a
- * futex until the next job.
+ * futex until a job for them comes (see worker_main).
  *
  * The pool is process-wide and sized once, at its first job: one worker per CPU this process may run on,
  * less one (the caller works too), at most SEQ4J_MAX_THREADS - 1. It is never resized or stopped, so no
@@ -110,7 +111,7 @@ INLINE float s4_tanhf(float x) {
  *
  * The split belongs to the call, not to the pool: every kernel takes the calling backend's thread count and
  * cuts its output into parts = f(shape, threads) contiguous parts whose boundaries depend on nothing else.
- * Parts are claimed one at a time from the job's word by the caller and any idle workers; a part's result
+ * Parts are claimed one at a time from the job's word by the caller and idle workers; a part's result
  * depends only on its boundaries, never on the thread that ran it. One job runs at a time: a caller that
  * finds the pool busy (another Java thread, or a kernel calling a kernel) runs every part of its own split
  * itself, in order. So results are bit-identical alone or concurrent, with 1 worker or 63; only the speed
@@ -129,13 +130,19 @@ typedef void (*part_fn)(const void *args, int64_t begin, int64_t end);
 #define JOB_PARTS(w) ((int) ((w) & 0xffff))
 #define JOB_CLAIM ((uint64_t) 1 << 16)
 
+/* a worker's sleeping flag and futex word, one cache line each */
+struct sleeper {
+    _Atomic int asleep;
+    _Atomic uint32_t wake; /* bumped to wake the worker */
+    char pad[56];
+};
+
 static struct {
-    int workers;           /* set once by start_pool */
-    _Atomic uint64_t job;  /* the current job's word; generation 0 = none yet */
-    _Atomic uint32_t wake; /* futex word, bumped with every job */
-    _Atomic int done;      /* parts of the current job finished */
-    _Atomic int sleepers;
-    atomic_flag busy;      /* held by the caller whose job is in the pool */
+    int workers;          /* set once by start_pool */
+    _Atomic uint64_t job; /* the current job's word; generation 0 = none yet */
+    _Atomic int done;     /* parts of the current job finished */
+    atomic_flag busy;     /* held by the caller whose job is in the pool */
+    struct sleeper sleepers[SEQ4J_MAX_THREADS];
     /* the current job, written by its caller before the job word is published */
     part_fn fn;
     const void *args;
@@ -180,30 +187,39 @@ static void run_parts(uint64_t w) {
     }
 }
 
+/*
+ * Worker i (1, 2, ...) helps only with jobs of more than i parts, so a process whose backends split in two keeps
+ * one worker busy however many cores it has; the rest sleep instead of spinning against the callers. After its
+ * last part a worker spins for SPIN_NS, then sleeps on its own futex word until a caller wakes it by name.
+ */
 static void *worker_main(void *arg) {
-    (void) arg;
+    int id = (int) (intptr_t) arg;
+    struct sleeper *me = &pool.sleepers[id];
     uint32_t seen = 0;
+    int64_t spin_start = now_ns();
     for (;;) {
         uint64_t w = atomic_load_explicit(&pool.job, memory_order_acquire);
         if (JOB_GEN(w) != seen) {
             seen = JOB_GEN(w);
-            run_parts(w);
+            if (JOB_PARTS(w) > id) {
+                run_parts(w);
+                spin_start = now_ns();
+            }
             continue;
         }
-        int64_t spin_start = now_ns();
         int checks = 0;
         while (JOB_GEN(atomic_load_explicit(&pool.job, memory_order_relaxed)) == seen) {
             cpu_relax();
             if ((++checks & 255) == 0 && now_ns() - spin_start > SPIN_NS) {
-                atomic_fetch_add(&pool.sleepers, 1);
-                uint32_t wake = atomic_load(&pool.wake);
-                /* the caller bumps wake after publishing the job, then wakes if it sees a sleeper: either
-                 * this load sees the new job, or futex_wait finds wake changed or is woken; none is lost */
+                atomic_store(&me->asleep, 1);
+                uint32_t wake = atomic_load(&me->wake);
+                /* a caller publishes its job, then reads asleep and, if set, bumps wake and wakes: either this load
+                 * sees the new job, or futex_wait finds wake changed, or it is woken. No wake-up is lost. */
                 if (JOB_GEN(atomic_load(&pool.job)) == seen) {
-                    syscall(SYS_futex, &pool.wake, FUTEX_WAIT_PRIVATE, wake, NULL, NULL, 0);
+                    syscall(SYS_futex, &me->wake, FUTEX_WAIT_PRIVATE, wake, NULL, NULL, 0);
                 }
-                atomic_fetch_sub(&pool.sleepers, 1);
-                spin_start = now_ns();
+                atomic_store(&me->asleep, 0);
+                spin_start = now_ns(); /* woken for a job, or spuriously: spin a little before sleeping again */
             }
         }
     }
@@ -214,14 +230,17 @@ static void start_pool(void) {
     cpu_set_t set;
     int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : (int) sysconf(_SC_NPROCESSORS_ONLN);
     int want = cpus - 1;
+    const char *env = getenv("SEQ4J_POOL_WORKERS"); /* for tests of many workers on few cores, or fewer spinners */
+    if (env && *env) want = atoi(env);
+    if (want < 0) want = 0;
     if (want > SEQ4J_MAX_THREADS - 1) want = SEQ4J_MAX_THREADS - 1;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     int started = 0;
-    for (int i = 0; i < want; i++) {
+    for (int i = 1; i <= want; i++) {
         pthread_t t;
-        if (pthread_create(&t, &attr, worker_main, NULL) != 0) break;
+        if (pthread_create(&t, &attr, worker_main, (void *) (intptr_t) i) != 0) break;
         started++;
     }
     pthread_attr_destroy(&attr);
@@ -268,10 +287,13 @@ static void parallel_for(int threads, int64_t total, int64_t grain, int64_t alig
     if (gen == 0) gen = 1; /* 0 means no job: workers start from it */
     uint64_t w = JOB(gen, 0, parts);
     atomic_store_explicit(&pool.job, w, memory_order_seq_cst);
-    atomic_fetch_add(&pool.wake, 1);
-    int sleeping = atomic_load(&pool.sleepers);
-    if (sleeping > 0) {
-        syscall(SYS_futex, &pool.wake, FUTEX_WAKE_PRIVATE, parts - 1 < sleeping ? parts - 1 : sleeping, NULL, NULL, 0);
+    int helpers = parts - 1 < pool.workers ? parts - 1 : pool.workers;
+    for (int i = 1; i <= helpers; i++) { /* the workers this job is for: wake those asleep */
+        struct sleeper *s = &pool.sleepers[i];
+        if (atomic_load(&s->asleep)) {
+            atomic_fetch_add(&s->wake, 1);
+            syscall(SYS_futex, &s->wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        }
     }
     run_parts(w);
     while (atomic_load_explicit(&pool.done, memory_order_acquire) < parts) cpu_relax();

@@ -54,7 +54,8 @@ const char *seq4j_cpu_info(void);
  */
 #define SEQ4J_MAX_THREADS 64
 
-/* The number of pool workers (starting the pool if it has not started); the caller of a job also works. */
+/* The number of pool workers (starting the pool if it has not started); the caller of a job also works.
+ * The environment variable SEQ4J_POOL_WORKERS, read once at that start, overrides CPUs - 1. */
 int seq4j_pool_workers(void);
 
 /* Registers OpenBLAS's cblas_sgemm and cblas_sgemv, which seq4j_sgemm and seq4j_sgemv call per part. */
