@@ -4,7 +4,9 @@
 // The checks allocate nothing when arguments are valid: fixed-arity helpers, messages built on failure.
 // Zero extents are decided here too, the same for every backend (Backend's conventions): a kernel whose
 // outputs are all empty returns before its K method; an output that is a sum over an empty extent is
-// written as 0 through fillK (or scaleK), so no K method has to handle that case.
+// written as 0 through fillK (or scaleK). So K methods see non-empty outputs only, and the only zero
+// extents that reach them are gemm's k (C = beta C), attentionWeightForward's hd (a = 1/T) and one of
+// the two widths of concatColumns and splitColumns.
 package org.seq4j.backend;
 
 import java.lang.foreign.Arena;

@@ -188,7 +188,8 @@ public final class OpenBlasBackend extends AbstractBackend {
         } else if (n == 1 && k > 0 && ldc == 1) {
             gemvColumn(transA, transB, m, k, alpha, a, lda, b, ldb, beta, c);
         } else {
-            seq4j_cpu_h.seq4j_sgemm(threads, trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
+            seq4j_cpu_h.seq4j_sgemm(threads, trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta,
+                    p(c), ldc);
         }
     }
 
@@ -238,7 +239,8 @@ public final class OpenBlasBackend extends AbstractBackend {
             MemorySegment ai = a.segment().asSlice(i * strideA * fa);
             MemorySegment bi = b.segment().asSlice(i * strideB * fa);
             MemorySegment ci = c.segment().asSlice(i * strideC * fa);
-            seq4j_cpu_h.seq4j_sgemm(threads, trans(transA), trans(transB), m, n, k, alpha, ai, lda, bi, ldb, beta, ci, ldc);
+            seq4j_cpu_h.seq4j_sgemm(threads, trans(transA), trans(transB), m, n, k, alpha, ai, lda, bi, ldb, beta, ci,
+                    ldc);
         }
     }
 
@@ -294,22 +296,22 @@ public final class OpenBlasBackend extends AbstractBackend {
     @Override
     protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                                      Tensor dhNext, Tensor dcNext, int n, int h) {
-        seq4j_cpu_h.seq4j_lstm_cell_backward(threads, p(dA), p(dcPrev), p(gates), p(cNext), p(cPrev), p(dhNext), p(dcNext),
-                n, h);
+        seq4j_cpu_h.seq4j_lstm_cell_backward(threads, p(dA), p(dcPrev), p(gates), p(cNext), p(cPrev), p(dhNext),
+                p(dcNext), n, h);
     }
 
     // ---- embedding -------------------------------------------------------------------------------------
 
     @Override
     protected void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
-        badIds("embeddingForward", "ids", seq4j_cpu_h.seq4j_embedding_forward(threads, p(out), p(W), p(ids), m, v, d),
-                v, false);
+        long status = seq4j_cpu_h.seq4j_embedding_forward(threads, p(out), p(W), p(ids), m, v, d);
+        badIds("embeddingForward", "ids", status, v, false);
     }
 
     @Override
     protected void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
-        badIds("embeddingBackward", "ids", seq4j_cpu_h.seq4j_embedding_backward(threads, p(dW), p(ids), p(dout), m, v,
-                d), v, false);
+        long status = seq4j_cpu_h.seq4j_embedding_backward(threads, p(dW), p(ids), p(dout), m, v, d);
+        badIds("embeddingBackward", "ids", status, v, false);
     }
 
     /**
@@ -322,7 +324,7 @@ public final class OpenBlasBackend extends AbstractBackend {
             int id = (int) status;
             throw new IndexOutOfBoundsException(op + ": " + name + "[" + position + "] = " + id + " is outside [0, "
                     + bound + ")" + (allowIgnore ? " and is not the ignore label -1" : "")
-                    + " (found by the native kernel: the ids changed after the Java check, another thread wrote them?)");
+                    + " (found by the native kernel: the ids changed after the Java check, by another thread?)");
         }
     }
 
@@ -330,15 +332,15 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     @Override
     protected void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels, int m, int v) {
-        badIds("softmaxCrossEntropyForward", "labels",
-                seq4j_cpu_h.seq4j_softmax_xent_forward(threads, p(probs), p(loss), p(logits), p(labels), m, v), v, true);
+        long status = seq4j_cpu_h.seq4j_softmax_xent_forward(threads, p(probs), p(loss), p(logits), p(labels), m, v);
+        badIds("softmaxCrossEntropyForward", "labels", status, v, true);
     }
 
     @Override
     protected void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m,
                                                 int v) {
-        badIds("softmaxCrossEntropyBackward", "labels",
-                seq4j_cpu_h.seq4j_softmax_xent_backward(threads, p(dlogits), p(probs), p(labels), dloss, m, v), v, true);
+        long status = seq4j_cpu_h.seq4j_softmax_xent_backward(threads, p(dlogits), p(probs), p(labels), dloss, m, v);
+        badIds("softmaxCrossEntropyBackward", "labels", status, v, true);
     }
 
     @Override

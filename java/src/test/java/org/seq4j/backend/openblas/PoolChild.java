@@ -203,7 +203,8 @@ public final class PoolChild {
                 b.lstmCellBackward(b.allocate(arena, DType.F32, n, 4 * h), b.allocate(arena, DType.F32, n, h), gates, c,
                         c, c, b.allocate(arena, DType.F32, n, h));
                 // and the kernel itself, past the Java early return: it must not divide by N or H either
-                b.lstmCellForwardK(b.allocate(arena, DType.F32, n, h), b.allocate(arena, DType.F32, n, h), gates, c, n, h);
+                b.lstmCellForwardK(b.allocate(arena, DType.F32, n, h), b.allocate(arena, DType.F32, n, h), gates, c, n,
+                        h);
             }
         }
         System.out.println("zero: ok, LSTM with N=0 and H=0 did nothing and did not crash");
@@ -240,7 +241,8 @@ public final class PoolChild {
             AtomicBoolean stop = new AtomicBoolean();
             Thread writer = new Thread(() -> {
                 for (int k = 0; !stop.get(); k++) {
-                    ids.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, 500, (k & 1) == 0 ? 7 : -1_000_000);
+                    int id = (k & 1) == 0 ? 7 : -1_000_000;
+                    ids.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, 500, id);
                 }
             });
             writer.start();
