@@ -3,8 +3,9 @@
  *
  * What this is: the CPU half of the kernel set that BLAS does not cover, one function per Backend
  * method, called from Java through FFM, plus the threading of all CPU work, GEMM included. What it is
- * not: argument checking (Java did that). The maths of every kernel is stated in seq4j_cpu.h and in
- * JavaBackend, the reference these loops are tested against.
+ * not: shape checking (Java did that); ids and labels are checked here too, at use (see "ids"). The
+ * maths of every kernel is stated in seq4j_cpu.h and in JavaBackend, the reference these loops are
+ * tested against.
  *
  * Speed comes from (1) one pass per kernel (e.g. the four LSTM gates, the cell and the hidden state
  * in one loop), (2) a branch-free exp that the compiler vectorises (libm's expf does not vectorise
@@ -18,8 +19,10 @@
 #include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -96,39 +99,57 @@ INLINE float s4_tanhf(float x) {
 
 /* ---- threads ------------------------------------------------------------------------------------- */
 /*
- * One pool for all parallel CPU work of seq4j, GEMM included. OpenBLAS is set to one thread and every
- * kernel here, and every GEMM (seq4j_sgemm), splits its output into one contiguous part per thread; the
- * calling thread does part 0. Why not OpenBLAS's own threads plus ours: two pools spinning on the same
- * cores slow each other down by orders of magnitude (measured on 2 cores), and a training step calls
- * dozens of kernels back to back, so the workers must spin between calls to answer in well under a
- * microsecond. With a single pool there is nobody to spin against. Workers spin for SPIN_NS after their
- * last part, then sleep on a futex until the next job.
+ * One pool of workers runs all parallel CPU work of seq4j, GEMM included. OpenBLAS is set to one thread:
+ * two pools spinning on the same cores slow each other down by orders of magnitude (measured on 2 cores),
+ * and a training step calls dozens of kernels back to back, so the workers must spin between calls to
+ * answer in well under a microsecond. Workers spin for SPIN_NS after their last part, then sleep on a
+ * futex until a job for them comes (see worker_main).
  *
- * Jobs are not reentrant: a call arriving while a job runs (another Java thread, or a kernel calling a
- * kernel) runs serially on its own thread instead of waiting, split into the same parts as it would be on
- * the pool, so that its result does not depend on what other threads are doing.
+ * The pool is process-wide and sized once, at its first job: one worker per CPU this process may run on,
+ * less one (the caller works too), at most SEQ4J_MAX_THREADS - 1. It is never resized or stopped, so no
+ * backend can change work that is already running.
+ *
+ * The split belongs to the call, not to the pool: every kernel takes the calling backend's thread count and
+ * cuts its output into parts = f(shape, threads) contiguous parts whose boundaries depend on nothing else.
+ * Parts are claimed one at a time from the job's word by the caller and idle workers; a part's result
+ * depends only on its boundaries, never on the thread that ran it. One job runs at a time: a caller that
+ * finds the pool busy (another Java thread, or a kernel calling a kernel) runs every part of its own split
+ * itself, in order. So results are bit-identical alone or concurrent, with 1 worker or 63; only the speed
+ * changes. (Reductions go further: fixed blocks summed in block order, independent of the split too.)
  */
 typedef void (*part_fn)(const void *args, int64_t begin, int64_t end);
 
-#define MAX_THREADS 64
 #define SPIN_NS 200000
 
+/* The job word: generation (32 bits) | parts claimed so far (16) | parts (16). A part is claimed by a CAS
+ * on the whole word, so a worker that lags behind can never claim a part of a newer job with an older
+ * job's arguments; and while it holds a part the job cannot finish, so the arguments it reads stay put. */
+#define JOB(gen, next, parts) (((uint64_t) (gen) << 32) | ((uint64_t) (next) << 16) | (uint64_t) (parts))
+#define JOB_GEN(w) ((uint32_t) ((w) >> 32))
+#define JOB_NEXT(w) ((int) (((w) >> 16) & 0xffff))
+#define JOB_PARTS(w) ((int) ((w) & 0xffff))
+#define JOB_CLAIM ((uint64_t) 1 << 16)
+
+/* a worker's sleeping flag and futex word, one cache line each */
+struct sleeper {
+    _Atomic int asleep;
+    _Atomic uint32_t wake; /* bumped to wake the worker */
+    char pad[56];
+};
+
 static struct {
-    int threads; /* including the caller; 1 = serial */
-    pthread_t workers[MAX_THREADS];
-    _Atomic uint32_t generation; /* bumped once per job; workers wait for it to change */
-    uint32_t start_generation;   /* the generation when the current workers were created */
-    _Atomic int pending;         /* worker parts of the current job not finished yet */
-    _Atomic int sleepers;
-    _Atomic int stop;
-    atomic_flag busy;
-    pthread_mutex_t config; /* serialises seq4j_set_num_threads */
-    /* the current job, written before generation is bumped */
+    int workers;          /* set once by start_pool */
+    _Atomic uint64_t job; /* the current job's word; generation 0 = none yet */
+    _Atomic int done;     /* parts of the current job finished */
+    atomic_flag busy;     /* held by the caller whose job is in the pool */
+    struct sleeper sleepers[SEQ4J_MAX_THREADS];
+    /* the current job, written by its caller before the job word is published */
     part_fn fn;
     const void *args;
     int64_t total, align;
-    int parts;
-} pool = {.threads = 1, .busy = ATOMIC_FLAG_INIT, .config = PTHREAD_MUTEX_INITIALIZER};
+} pool = {.busy = ATOMIC_FLAG_INIT};
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
 static int64_t now_ns(void) {
     struct timespec ts;
@@ -151,68 +172,106 @@ static void part_range(int64_t total, int64_t align, int parts, int p, int64_t *
     if (*end > total) *end = total;
 }
 
-static void run_part(int p) {
-    int64_t begin, end;
-    part_range(pool.total, pool.align, pool.parts, p, &begin, &end);
-    if (begin < end) pool.fn(pool.args, begin, end);
+/* Claims and runs parts of the job whose word was `w` until none is left or a newer job replaced it. */
+static void run_parts(uint64_t w) {
+    uint32_t gen = JOB_GEN(w);
+    while (JOB_GEN(w) == gen && JOB_NEXT(w) < JOB_PARTS(w)) {
+        if (atomic_compare_exchange_weak_explicit(&pool.job, &w, w + JOB_CLAIM, memory_order_acquire,
+                                                  memory_order_acquire)) {
+            int64_t begin, end;
+            part_range(pool.total, pool.align, JOB_PARTS(w), JOB_NEXT(w), &begin, &end);
+            if (begin < end) pool.fn(pool.args, begin, end);
+            atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+            w += JOB_CLAIM;
+        } /* else w now holds the current word: retry, or stop if it belongs to another job */
+    }
 }
 
 /*
- * A worker waits for the generation to move past the last one it took, snapshots the job, and checks
- * that the generation did not move again while it read (a worker outside the last job's parts can lag
- * behind and see the next job being written); then it runs its part, if the job has one for it. A
- * worker inside a job's parts can never lag: the caller waits for it before publishing the next job.
+ * Worker i (1, 2, ...) helps only with jobs of more than i parts, so a process whose backends split in two keeps
+ * one worker busy however many cores it has; the rest sleep instead of spinning against the callers. After its
+ * last part a worker spins for SPIN_NS, then sleeps on its own futex word until a caller wakes it by name.
  */
 static void *worker_main(void *arg) {
     int id = (int) (intptr_t) arg;
-    uint32_t seen = pool.start_generation; /* read before this thread existed: no job can be missed */
+    struct sleeper *me = &pool.sleepers[id];
+    uint32_t seen = 0;
+    int64_t spin_start = now_ns();
     for (;;) {
-        uint32_t g;
-        int64_t spin_start = now_ns();
-        int checks = 0;
-        while ((g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen) {
-            if (atomic_load_explicit(&pool.stop, memory_order_relaxed)) return NULL;
-            cpu_relax();
-            if ((++checks & 255) == 0 && now_ns() - spin_start > SPIN_NS) {
-                atomic_fetch_add(&pool.sleepers, 1);
-                /* returns at once if generation is no longer `seen`, so no wake-up is lost */
-                syscall(SYS_futex, &pool.generation, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
-                atomic_fetch_sub(&pool.sleepers, 1);
+        uint64_t w = atomic_load_explicit(&pool.job, memory_order_acquire);
+        if (JOB_GEN(w) != seen) {
+            seen = JOB_GEN(w);
+            if (JOB_PARTS(w) > id) {
+                run_parts(w);
                 spin_start = now_ns();
             }
+            continue;
         }
-        if (atomic_load(&pool.stop)) return NULL;
-        part_fn fn = pool.fn;
-        const void *args = pool.args;
-        int64_t total = pool.total, align = pool.align;
-        int parts = pool.parts;
-        if (atomic_load_explicit(&pool.generation, memory_order_acquire) != g) continue; /* a newer job: take that */
-        seen = g;
-        if (id < parts) {
-            int64_t begin, end;
-            part_range(total, align, parts, id, &begin, &end);
-            if (begin < end) fn(args, begin, end);
-            atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+        int checks = 0;
+        while (JOB_GEN(atomic_load_explicit(&pool.job, memory_order_relaxed)) == seen) {
+            cpu_relax();
+            if ((++checks & 255) == 0 && now_ns() - spin_start > SPIN_NS) {
+                atomic_store(&me->asleep, 1);
+                uint32_t wake = atomic_load(&me->wake);
+                /* a caller publishes its job, then reads asleep and, if set, bumps wake and wakes: either this load
+                 * sees the new job, or futex_wait finds wake changed, or it is woken. No wake-up is lost. */
+                if (JOB_GEN(atomic_load(&pool.job)) == seen) {
+                    syscall(SYS_futex, &me->wake, FUTEX_WAIT_PRIVATE, wake, NULL, NULL, 0);
+                }
+                atomic_store(&me->asleep, 0);
+                spin_start = now_ns(); /* woken for a job, or spuriously: spin a little before sleeping again */
+            }
         }
     }
+    return NULL;
+}
+
+static void start_pool(void) {
+    cpu_set_t set;
+    int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : (int) sysconf(_SC_NPROCESSORS_ONLN);
+    int want = cpus - 1;
+    const char *env = getenv("SEQ4J_POOL_WORKERS"); /* for tests of many workers on few cores, or fewer spinners */
+    if (env && *env) want = atoi(env);
+    if (want < 0) want = 0;
+    if (want > SEQ4J_MAX_THREADS - 1) want = SEQ4J_MAX_THREADS - 1;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int started = 0;
+    for (int i = 1; i <= want; i++) {
+        pthread_t t;
+        if (pthread_create(&t, &attr, worker_main, (void *) (intptr_t) i) != 0) break;
+        started++;
+    }
+    pthread_attr_destroy(&attr);
+    pool.workers = started;
+}
+
+API int seq4j_pool_workers(void) {
+    pthread_once(&pool_once, start_pool);
+    return pool.workers;
 }
 
 /*
- * Runs fn over [0, total) in up to `threads` contiguous parts of at least `grain` items (so that a part
- * is worth waking a thread for), with part boundaries on multiples of `align`; returns when all are done.
+ * Runs fn over [0, total) in parts = min(threads, total / grain, blocks of align) contiguous parts (a part
+ * should be worth waking a thread for), boundaries on multiples of `align`; returns when all are done. The
+ * split is a function of (total, grain, align, threads) only.
  */
-static void parallel_for(int64_t total, int64_t grain, int64_t align, part_fn fn, const void *args) {
-    int64_t by_grain = grain > 0 ? total / grain : total;
-    int parts = pool.threads < by_grain ? pool.threads : (int) (by_grain > 0 ? by_grain : 1);
-    if (parts <= 1) {
-        if (total > 0) fn(args, 0, total);
+static void parallel_for(int threads, int64_t total, int64_t grain, int64_t align, part_fn fn, const void *args) {
+    if (total <= 0) return;
+    if (align < 1) align = 1;
+    int64_t limit = grain > 0 ? total / grain : total;
+    int64_t blocks = (total + align - 1) / align;
+    if (limit > blocks) limit = blocks;
+    int parts = threads < 1 ? 1 : threads > SEQ4J_MAX_THREADS ? SEQ4J_MAX_THREADS : threads;
+    if (parts > limit) parts = limit > 1 ? (int) limit : 1;
+    if (parts == 1) {
+        fn(args, 0, total);
         return;
     }
-    if (atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) {
-        /* busy with another thread's job: the same parts, one after another on this thread, so that the
-         * result (a GEMM's sums inside each part) never depends on what other threads are doing */
-        align = align > 0 ? align : 1;
-        for (int p = 0; p < parts; p++) {
+    pthread_once(&pool_once, start_pool);
+    if (pool.workers == 0 || atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) {
+        for (int p = 0; p < parts; p++) { /* the same parts, on this thread, in order */
             int64_t begin, end;
             part_range(total, align, parts, p, &begin, &end);
             if (begin < end) fn(args, begin, end);
@@ -222,47 +281,23 @@ static void parallel_for(int64_t total, int64_t grain, int64_t align, part_fn fn
     pool.fn = fn;
     pool.args = args;
     pool.total = total;
-    pool.align = align > 0 ? align : 1;
-    pool.parts = parts;
-    atomic_store_explicit(&pool.pending, parts - 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&pool.generation, 1, memory_order_seq_cst);
-    if (atomic_load(&pool.sleepers) > 0) {
-        syscall(SYS_futex, &pool.generation, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    pool.align = align;
+    atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
+    uint32_t gen = JOB_GEN(atomic_load_explicit(&pool.job, memory_order_relaxed)) + 1;
+    if (gen == 0) gen = 1; /* 0 means no job: workers start from it */
+    uint64_t w = JOB(gen, 0, parts);
+    atomic_store_explicit(&pool.job, w, memory_order_seq_cst);
+    int helpers = parts - 1 < pool.workers ? parts - 1 : pool.workers;
+    for (int i = 1; i <= helpers; i++) { /* the workers this job is for: wake those asleep */
+        struct sleeper *s = &pool.sleepers[i];
+        if (atomic_load(&s->asleep)) {
+            atomic_fetch_add(&s->wake, 1);
+            syscall(SYS_futex, &s->wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        }
     }
-    run_part(0);
-    while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) cpu_relax();
+    run_parts(w);
+    while (atomic_load_explicit(&pool.done, memory_order_acquire) < parts) cpu_relax();
     atomic_flag_clear_explicit(&pool.busy, memory_order_release);
-}
-
-static void stop_workers(void) {
-    atomic_store(&pool.stop, 1);
-    atomic_fetch_add(&pool.generation, 1);
-    syscall(SYS_futex, &pool.generation, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-    for (int i = 1; i < pool.threads; i++) pthread_join(pool.workers[i], NULL);
-    atomic_store(&pool.stop, 0);
-    pool.threads = 1;
-}
-
-API int seq4j_set_num_threads(int threads) {
-    if (threads < 1) threads = 1;
-    if (threads > MAX_THREADS) threads = MAX_THREADS;
-    pthread_mutex_lock(&pool.config);
-    while (atomic_flag_test_and_set(&pool.busy)) cpu_relax(); /* no job may run while workers change */
-    stop_workers();
-    pool.start_generation = atomic_load(&pool.generation);
-    int started = 1;
-    for (int i = 1; i < threads; i++) {
-        if (pthread_create(&pool.workers[i], NULL, worker_main, (void *) (intptr_t) i) != 0) break;
-        started++;
-    }
-    pool.threads = started;
-    atomic_flag_clear(&pool.busy);
-    pthread_mutex_unlock(&pool.config);
-    return started;
-}
-
-API int seq4j_get_num_threads(void) {
-    return pool.threads;
 }
 
 /* rows of w items each: a part should hold at least ~32K items (about 10 us of simple work) */
@@ -322,13 +357,14 @@ static void gemm_part(const void *p, int64_t begin, int64_t end) {
     }
 }
 
-API void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+API void seq4j_sgemm(int threads, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                      const float *b, int ldb, float beta, float *c, int ldc) {
+    if (m <= 0 || n <= 0) return;
     struct gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, m >= n, alpha, beta, a, b, c};
     /* a part should be at least ~1 MFLOP (tens of microseconds), or splitting costs more than it gains */
     double other = g.split_rows ? n : m;
     int64_t grain = (int64_t) (1e6 / (2.0 * other * (k > 0 ? k : 1))) + 1;
-    parallel_for(g.split_rows ? m : n, grain, g.split_rows ? 4 : 16, gemm_part, &g);
+    parallel_for(threads, g.split_rows ? m : n, grain, g.split_rows ? 4 : 16, gemm_part, &g);
 }
 
 struct gemv_args {
@@ -350,11 +386,13 @@ static void gemv_part(const void *p, int64_t begin, int64_t end) {
     }
 }
 
-API void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx,
+API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, const float *a, int lda,
+                     const float *x, int incx,
                      float beta, float *y) {
     struct gemv_args g = {trans, rows, cols, lda, incx, alpha, beta, a, x, y};
     int64_t outputs = trans == TRANS ? cols : rows, inner = trans == TRANS ? rows : cols;
-    parallel_for(outputs, 65536 / (inner > 0 ? inner : 1) + 1, 16, gemv_part, &g);
+    if (outputs <= 0) return;
+    parallel_for(threads, outputs, 65536 / (inner > 0 ? inner : 1) + 1, 16, gemv_part, &g);
 }
 
 /* ---- elementwise -------------------------------------------------------------------------------- */
@@ -374,9 +412,9 @@ static HOT void fill_f32_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] = a->s0;
 }
 
-API void seq4j_fill_f32(float *x, int64_t n, float value) {
+API void seq4j_fill_f32(int threads, float *x, int64_t n, float value) {
     struct ew_args a = {.y = x, .s0 = value};
-    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, fill_f32_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, fill_f32_part, &a);
 }
 
 static HOT void fill_i32_part(const void *p, int64_t b, int64_t e) {
@@ -384,9 +422,9 @@ static HOT void fill_i32_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->iy[i] = a->i0;
 }
 
-API void seq4j_fill_i32(int32_t *x, int64_t n, int32_t value) {
+API void seq4j_fill_i32(int threads, int32_t *x, int64_t n, int32_t value) {
     struct ew_args a = {.iy = x, .i0 = value};
-    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, fill_i32_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, fill_i32_part, &a);
 }
 
 static HOT void scale_part(const void *p, int64_t b, int64_t e) {
@@ -394,9 +432,9 @@ static HOT void scale_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] *= a->s0;
 }
 
-API void seq4j_scale(float *x, int64_t n, float alpha) {
+API void seq4j_scale(int threads, float *x, int64_t n, float alpha) {
     struct ew_args a = {.y = x, .s0 = alpha};
-    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, scale_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, scale_part, &a);
 }
 
 static HOT void axpy_part(const void *p, int64_t b, int64_t e) {
@@ -404,9 +442,9 @@ static HOT void axpy_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] += a->s0 * a->x[i];
 }
 
-API void seq4j_axpy(float *y, const float *x, int64_t n, float alpha) {
+API void seq4j_axpy(int threads, float *y, const float *x, int64_t n, float alpha) {
     struct ew_args a = {.y = y, .x = x, .s0 = alpha};
-    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, axpy_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, axpy_part, &a);
 }
 
 static HOT void mul_part(const void *p, int64_t b, int64_t e) {
@@ -414,12 +452,13 @@ static HOT void mul_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] = a->x[i] * a->x2[i];
 }
 
-API void seq4j_mul(float *out, const float *a, const float *b, int64_t n) {
+API void seq4j_mul(int threads, float *out, const float *a, const float *b, int64_t n) {
     struct ew_args args = {.y = out, .x = a, .x2 = b};
-    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, mul_part, &args);
+    parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, mul_part, &args);
 }
 
-API void seq4j_swap_axes01(int32_t *out, const int32_t *in, int n, int t, int f) {
+API void seq4j_swap_axes01(int threads, int32_t *out, const int32_t *in, int n, int t, int f) {
+    (void) threads; /* serial */
     for (int ni = 0; ni < n; ni++) {
         for (int ti = 0; ti < t; ti++) {
             memcpy(out + ((size_t) ti * n + ni) * f, in + ((size_t) ni * t + ti) * f, (size_t) f * sizeof *in);
@@ -427,7 +466,8 @@ API void seq4j_swap_axes01(int32_t *out, const int32_t *in, int n, int t, int f)
     }
 }
 
-API void seq4j_concat_columns(float *out, const float *a, const float *b, int m, int f1, int f2) {
+API void seq4j_concat_columns(int threads, float *out, const float *a, const float *b, int m, int f1, int f2) {
+    (void) threads; /* serial */
     size_t w = (size_t) f1 + f2;
     for (int r = 0; r < m; r++) {
         memcpy(out + r * w, a + (size_t) r * f1, (size_t) f1 * sizeof *a);
@@ -435,7 +475,8 @@ API void seq4j_concat_columns(float *out, const float *a, const float *b, int m,
     }
 }
 
-API void seq4j_split_columns(float *da, float *db, const float *dout, int m, int f1, int f2) {
+API void seq4j_split_columns(int threads, float *da, float *db, const float *dout, int m, int f1, int f2) {
+    (void) threads; /* serial */
     size_t w = (size_t) f1 + f2;
     for (int r = 0; r < m; r++) {
         memcpy(da + (size_t) r * f1, dout + r * w, (size_t) f1 * sizeof *da);
@@ -450,8 +491,9 @@ struct rows_args {
     float *y, *y2;
     const float *x, *x2, *x3, *x4, *x5;
     const int32_t *ids;
+    _Atomic int64_t *bad; /* where kernels that index with ids report the first bad one */
     float s0;
-    int m, n, t, h;
+    int m, n, t, h, v;
 };
 
 /* rows [b, e) of y (m, n) += x (n) */
@@ -463,9 +505,9 @@ static HOT void add_bias_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_add_bias(float *y, const float *b, int m, int n) {
+API void seq4j_add_bias(int threads, float *y, const float *b, int m, int n) {
     struct rows_args a = {.y = y, .x = b, .n = n};
-    parallel_for(m, row_grain(n), 1, add_bias_part, &a);
+    parallel_for(threads, m, row_grain(n), 1, add_bias_part, &a);
 }
 
 /* columns [b, e): y[j] = s0 y[j] + sum over the m rows of x[:, j], in column blocks with double accumulators */
@@ -487,9 +529,9 @@ static HOT void sum_rows_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_sum_rows(float *out, const float *x, float beta, int m, int n) {
+API void seq4j_sum_rows(int threads, float *out, const float *x, float beta, int m, int n) {
     struct rows_args a = {.y = out, .x = x, .s0 = beta, .m = m, .n = n};
-    parallel_for(n, row_grain(m), ELEMENT_ALIGN, sum_rows_part, &a);
+    parallel_for(threads, n, row_grain(m), ELEMENT_ALIGN, sum_rows_part, &a);
 }
 
 /* ---- activations -------------------------------------------------------------------------------- */
@@ -499,9 +541,9 @@ static HOT_FMA void sigmoid_forward_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] = s4_sigmoid(a->x[i]);
 }
 
-API void seq4j_sigmoid_forward(float *y, const float *x, int64_t n) {
+API void seq4j_sigmoid_forward(int threads, float *y, const float *x, int64_t n) {
     struct ew_args a = {.y = y, .x = x};
-    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, sigmoid_forward_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, sigmoid_forward_part, &a);
 }
 
 /* y = dx, x = y (the activations), x2 = dy */
@@ -510,9 +552,9 @@ static HOT void sigmoid_backward_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] = a->x2[i] * a->x[i] * (1.0f - a->x[i]);
 }
 
-API void seq4j_sigmoid_backward(float *dx, const float *y, const float *dy, int64_t n) {
+API void seq4j_sigmoid_backward(int threads, float *dx, const float *y, const float *dy, int64_t n) {
     struct ew_args a = {.y = dx, .x = y, .x2 = dy};
-    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, sigmoid_backward_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, sigmoid_backward_part, &a);
 }
 
 static HOT_FMA void tanh_forward_part(const void *p, int64_t b, int64_t e) {
@@ -520,9 +562,9 @@ static HOT_FMA void tanh_forward_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] = s4_tanhf(a->x[i]);
 }
 
-API void seq4j_tanh_forward(float *y, const float *x, int64_t n) {
+API void seq4j_tanh_forward(int threads, float *y, const float *x, int64_t n) {
     struct ew_args a = {.y = y, .x = x};
-    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, tanh_forward_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, tanh_forward_part, &a);
 }
 
 /* y = dx, x = y (the activations), x2 = dy */
@@ -531,9 +573,9 @@ static HOT void tanh_backward_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] = a->x2[i] * (1.0f - a->x[i] * a->x[i]);
 }
 
-API void seq4j_tanh_backward(float *dx, const float *y, const float *dy, int64_t n) {
+API void seq4j_tanh_backward(int threads, float *dx, const float *y, const float *dy, int64_t n) {
     struct ew_args a = {.y = dx, .x = y, .x2 = dy};
-    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, tanh_backward_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, tanh_backward_part, &a);
 }
 
 /* y (v) = softmax(x (v)) for one row; returns log(sum(exp(x - max))) and the max, for cross-entropy */
@@ -559,9 +601,10 @@ static HOT void softmax_forward_part(const void *p, int64_t b, int64_t e) {
     for (int64_t r = b; r < e; r++) softmax_row(a->y + r * a->n, a->x + r * a->n, a->n, &max, &logsum);
 }
 
-API void seq4j_softmax_forward(float *y, const float *x, int m, int v) {
+API void seq4j_softmax_forward(int threads, float *y, const float *x, int m, int v) {
+    if (v <= 0) return; /* rows of nothing */
     struct rows_args a = {.y = y, .x = x, .n = v};
-    parallel_for(m, row_grain(4 * (int64_t) v), 1, softmax_forward_part, &a);
+    parallel_for(threads, m, row_grain(4 * (int64_t) v), 1, softmax_forward_part, &a);
 }
 
 /* rows [b, e): y = dx, x = y (the probabilities), x2 = dy, n = v */
@@ -577,9 +620,9 @@ static HOT void softmax_backward_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_softmax_backward(float *dx, const float *y, const float *dy, int m, int v) {
+API void seq4j_softmax_backward(int threads, float *dx, const float *y, const float *dy, int m, int v) {
     struct rows_args a = {.y = dx, .x = y, .x2 = dy, .n = v};
-    parallel_for(m, row_grain(v), 1, softmax_backward_part, &a);
+    parallel_for(threads, m, row_grain(v), 1, softmax_backward_part, &a);
 }
 
 /* ---- LSTM cell ---------------------------------------------------------------------------------- */
@@ -750,39 +793,71 @@ static void lstm_backward_units(const void *p, int64_t b, int64_t e) {
  * bound by its loads and stores, about 2 ns). Rows are split where there are enough of them; a few rows
  * (inference with N = 1, where the cell is a tenth of a step) are split by hidden units.
  */
-static void lstm_parallel(const struct rows_args *a, int64_t grain, part_fn rows, part_fn units) {
+static void lstm_parallel(int threads, const struct rows_args *a, int64_t grain, part_fn rows, part_fn units) {
     int64_t n = a->m, h = a->h;
-    if (n >= 2 * pool.threads) {
-        parallel_for(n, 1 + grain / h, 1, rows, a);
+    if (n <= 0 || h <= 0) return; /* nothing to compute (and no division by zero below) */
+    if (n >= 2 * (int64_t) threads) {
+        parallel_for(threads, n, 1 + grain / h, 1, rows, a);
     } else {
-        parallel_for(h, grain / n, ELEMENT_ALIGN, units, a);
+        parallel_for(threads, h, grain / n, ELEMENT_ALIGN, units, a);
     }
 }
 
-API void seq4j_lstm_cell_forward(float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h) {
+API void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, float *gates, const float *c_prev,
+                                 int n, int h) {
     struct rows_args a = {.y = h_next, .y2 = c_next, .x = gates, .x2 = c_prev, .m = n, .h = h};
-    lstm_parallel(&a, 128, lstm_forward_rows, lstm_forward_units);
+    lstm_parallel(threads, &a, 128, lstm_forward_rows, lstm_forward_units);
 }
 
-API void seq4j_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next,
+API void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next,
                                   const float *c_prev, const float *dh_next, const float *dc_next, int n, int h) {
     struct rows_args a = {.y = dA, .y2 = dc_prev, .x = gates, .x2 = c_next, .x3 = c_prev, .x4 = dh_next,
                           .x5 = dc_next, .m = n, .h = h};
-    lstm_parallel(&a, 256, lstm_backward_rows, lstm_backward_units);
+    lstm_parallel(threads, &a, 256, lstm_backward_rows, lstm_backward_units);
+}
+
+/* ---- ids ----------------------------------------------------------------------------------------- */
+/*
+ * Ids and labels live in memory that Java code may change between AbstractBackend's check and the kernel,
+ * so every kernel reads each id exactly once (an atomic load: the compiler may not read it again after the
+ * check), checks it, and skips it if it is out of range; the first bad one (lowest position) is kept in the
+ * call's status, SEQ4J_BAD_ID(position, id), whichever part found it.
+ */
+INLINE int32_t load_id(const int32_t *ids, int64_t i) {
+    return __atomic_load_n(ids + i, __ATOMIC_RELAXED);
+}
+
+static void report_bad_id(_Atomic int64_t *bad, int64_t position, int32_t id) {
+    int64_t status = SEQ4J_BAD_ID(position, id);
+    int64_t seen = atomic_load_explicit(bad, memory_order_relaxed);
+    while ((seen == 0 || status < seen)
+           && !atomic_compare_exchange_weak_explicit(bad, &seen, status, memory_order_relaxed, memory_order_relaxed)) {
+    }
 }
 
 /* ---- embedding ---------------------------------------------------------------------------------- */
 
-/* rows [b, e): y = out (m, d), x = W (v, d), n = d */
+/* rows [b, e): y = out (m, d), x = W (v, d), n = d; a row whose id is bad is zeroed */
 static void embedding_forward_part(const void *p, int64_t b, int64_t e) {
     const struct rows_args *a = p;
     size_t d = (size_t) a->n;
-    for (int64_t r = b; r < e; r++) memcpy(a->y + r * d, a->x + (size_t) a->ids[r] * d, d * sizeof(float));
+    for (int64_t r = b; r < e; r++) {
+        int32_t id = load_id(a->ids, r);
+        if ((uint32_t) id >= (uint32_t) a->v) {
+            report_bad_id(a->bad, r, id);
+            memset(a->y + r * d, 0, d * sizeof(float));
+            continue;
+        }
+        memcpy(a->y + r * d, a->x + (size_t) id * d, d * sizeof(float));
+    }
 }
 
-API void seq4j_embedding_forward(float *out, const float *W, const int32_t *ids, int m, int d) {
-    struct rows_args a = {.y = out, .x = W, .ids = ids, .n = d};
-    parallel_for(m, row_grain(d) * 4, 1, embedding_forward_part, &a);
+API int64_t seq4j_embedding_forward(int threads, float *out, const float *W, const int32_t *ids, int m, int v,
+                                    int d) {
+    _Atomic int64_t bad = 0;
+    struct rows_args a = {.y = out, .x = W, .ids = ids, .bad = &bad, .n = d, .v = v};
+    parallel_for(threads, m, row_grain(d) * 4, 1, embedding_forward_part, &a);
+    return atomic_load(&bad);
 }
 
 /* columns [b, e) of every row: y = dW (v, d), x = dout (m, d), n = d. Threads own disjoint columns of
@@ -791,16 +866,24 @@ static HOT void embedding_backward_part(const void *p, int64_t b, int64_t e) {
     const struct rows_args *a = p;
     size_t d = (size_t) a->n;
     for (int r = 0; r < a->m; r++) {
-        float *row = a->y + (size_t) a->ids[r] * d;
+        int32_t id = load_id(a->ids, r);
+        if ((uint32_t) id >= (uint32_t) a->v) {
+            report_bad_id(a->bad, r, id);
+            continue;
+        }
+        float *row = a->y + (size_t) id * d;
         const float *src = a->x + (size_t) r * d;
         for (int64_t j = b; j < e; j++) row[j] += src[j];
     }
 }
 
-API void seq4j_embedding_backward(float *dW, const int32_t *ids, const float *dout, int m, int d) {
-    struct rows_args a = {.y = dW, .ids = ids, .x = dout, .m = m, .n = d};
+API int64_t seq4j_embedding_backward(int threads, float *dW, const int32_t *ids, const float *dout, int m, int v,
+                                     int d) {
+    _Atomic int64_t bad = 0;
+    struct rows_args a = {.y = dW, .ids = ids, .x = dout, .bad = &bad, .m = m, .n = d, .v = v};
     int64_t grain = row_grain(m);
-    parallel_for(d, grain < 64 ? 64 : grain, ELEMENT_ALIGN, embedding_backward_part, &a);
+    parallel_for(threads, d, grain < 64 ? 64 : grain, ELEMENT_ALIGN, embedding_backward_part, &a);
+    return atomic_load(&bad);
 }
 
 /* ---- losses and reductions ---------------------------------------------------------------------- */
@@ -815,6 +898,7 @@ struct reduce_args {
     const float *x, *x2;
     float *y;
     const int32_t *labels;
+    _Atomic int64_t *bad;
     int v;
     int64_t block;
     double sum[REDUCE_BLOCKS];
@@ -846,7 +930,12 @@ static HOT void xent_forward_part(const void *p, int64_t b, int64_t e) {
         int count = 0;
         for (int64_t r = b0; r < b1; r++) {
             const float *x = a->x + r * a->v;
-            int label = a->labels[r];
+            int32_t label = load_id(a->labels, r);
+            if (label != -1 && (uint32_t) label >= (uint32_t) a->v) {
+                report_bad_id(a->bad, r, label);
+                label = -1;
+            }
+            if (a->v == 0) continue; /* an empty row: its label is -1 */
             float x_label = label >= 0 ? x[label] : 0.0f; /* read before probs may overwrite logits */
             float max, logsum;
             softmax_row(a->y + r * a->v, x, a->v, &max, &logsum);
@@ -860,20 +949,23 @@ static HOT void xent_forward_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_softmax_xent_forward(float *probs, float *loss, const float *logits, const int32_t *labels, int m,
-                                    int v) {
-    struct reduce_args a = {.x = logits, .y = probs, .labels = labels, .v = v, .block = reduce_block(m)};
+API int64_t seq4j_softmax_xent_forward(int threads, float *probs, float *loss, const float *logits,
+                                       const int32_t *labels, int m, int v) {
+    _Atomic int64_t bad = 0;
+    struct reduce_args a = {.x = logits, .y = probs, .labels = labels, .bad = &bad, .v = v, .block = reduce_block(m)};
     int64_t grain = row_grain(4 * (int64_t) v);
-    parallel_for(m, grain > a.block ? grain : a.block, a.block, xent_forward_part, &a);
+    parallel_for(threads, m, grain > a.block ? grain : a.block, a.block, xent_forward_part, &a);
     int count;
     double total = reduce_total(&a, &count);
     loss[0] = (float) (total / (count > 0 ? count : 1));
+    return atomic_load(&bad);
 }
 
 struct xent_backward_args {
     float *dlogits;
     const float *probs;
     const int32_t *labels;
+    _Atomic int64_t *bad;
     float scale;
     int v;
 };
@@ -884,7 +976,11 @@ static HOT void xent_backward_part(const void *p, int64_t b, int64_t e) {
     for (int64_t r = b; r < e; r++) {
         const float *pr = a->probs + r * v;
         float *d = a->dlogits + r * v;
-        int label = a->labels[r];
+        int32_t label = load_id(a->labels, r);
+        if (label != -1 && (uint32_t) label >= (uint32_t) v) {
+            report_bad_id(a->bad, r, label);
+            label = -1;
+        }
         if (label == -1) {
             for (int j = 0; j < v; j++) d[j] = 0.0f;
             continue;
@@ -894,12 +990,14 @@ static HOT void xent_backward_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, float dloss, int m,
-                                     int v) {
+API int64_t seq4j_softmax_xent_backward(int threads, float *dlogits, const float *probs, const int32_t *labels,
+                                        float dloss, int m, int v) {
     int count = 0;
-    for (int r = 0; r < m; r++) count += labels[r] != -1;
-    struct xent_backward_args a = {dlogits, probs, labels, dloss / (float) (count > 0 ? count : 1), v};
-    parallel_for(m, row_grain(v), 1, xent_backward_part, &a);
+    for (int r = 0; r < m; r++) count += load_id(labels, r) != -1; /* a bad label here only changes the scale */
+    _Atomic int64_t bad = 0;
+    struct xent_backward_args a = {dlogits, probs, labels, &bad, dloss / (float) (count > 0 ? count : 1), v};
+    parallel_for(threads, m, row_grain(v), 1, xent_backward_part, &a);
+    return atomic_load(&bad);
 }
 
 /* elements [b, e) by block: the sum of (x - x2)^2 (x2 = NULL: of x^2), in double with 8 lanes */
@@ -931,15 +1029,15 @@ static HOT void squares_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-static double sum_of_squared(const float *x, const float *minus, int64_t n) {
+static double sum_of_squared(int threads, const float *x, const float *minus, int64_t n) {
     struct reduce_args a = {.x = x, .x2 = minus, .block = reduce_block(n)};
     int64_t grain = ELEMENT_GRAIN * 4 > a.block ? ELEMENT_GRAIN * 4 : a.block;
-    parallel_for(n, grain, a.block, squares_part, &a);
+    parallel_for(threads, n, grain, a.block, squares_part, &a);
     return reduce_total(&a, NULL);
 }
 
-API void seq4j_mse_forward(float *loss, const float *y, const float *t, int64_t n, float scale) {
-    loss[0] = (float) (scale * sum_of_squared(y, t, n));
+API void seq4j_mse_forward(int threads, float *loss, const float *y, const float *t, int64_t n, float scale) {
+    loss[0] = (float) (scale * sum_of_squared(threads, y, t, n));
 }
 
 static HOT void mse_backward_part(const void *p, int64_t b, int64_t e) {
@@ -948,16 +1046,17 @@ static HOT void mse_backward_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] = s * (a->x[i] - a->x2[i]);
 }
 
-API void seq4j_mse_backward(float *dy, const float *y, const float *t, int64_t n, float scale) {
+API void seq4j_mse_backward(int threads, float *dy, const float *y, const float *t, int64_t n, float scale) {
     struct ew_args a = {.y = dy, .x = y, .x2 = t, .s0 = scale};
-    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, mse_backward_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, mse_backward_part, &a);
 }
 
-API void seq4j_sum_of_squares(float *out, const float *x, int64_t n) {
-    out[0] = (float) sum_of_squared(x, NULL, n);
+API void seq4j_sum_of_squares(int threads, float *out, const float *x, int64_t n) {
+    out[0] = (float) sum_of_squared(threads, x, NULL, n);
 }
 
-API void seq4j_argmax_rows(int32_t *ids, const float *x, int m, int v) {
+API void seq4j_argmax_rows(int threads, int32_t *ids, const float *x, int m, int v) {
+    (void) threads; /* serial */
     for (int r = 0; r < m; r++) {
         const float *row = x + (size_t) r * v;
         int best = 0;
@@ -1004,9 +1103,9 @@ static HOT void attention_weight_forward_part(const void *p, int64_t b, int64_t 
     }
 }
 
-API void seq4j_attention_weight_forward(float *a, const float *hs, const float *h, int t, int n, int hd) {
+API void seq4j_attention_weight_forward(int threads, float *a, const float *hs, const float *h, int t, int n, int hd) {
     struct rows_args args = {.y = a, .x = hs, .x2 = h, .t = t, .n = n, .h = hd};
-    parallel_for(n, row_grain((int64_t) t * hd), 1, attention_weight_forward_part, &args);
+    parallel_for(threads, n, row_grain((int64_t) t * hd), 1, attention_weight_forward_part, &args);
 }
 
 /* sequences [b, e): y = dhs (+=), y2 = dh, x = a, x2 = hs, x3 = h, x4 = da */
@@ -1031,10 +1130,11 @@ static HOT void attention_weight_backward_part(const void *p, int64_t b, int64_t
     }
 }
 
-API void seq4j_attention_weight_backward(float *dhs, float *dh, const float *a, const float *hs, const float *h,
+API void seq4j_attention_weight_backward(int threads, float *dhs, float *dh, const float *a, const float *hs,
+                                         const float *h,
                                          const float *da, int t, int n, int hd) {
     struct rows_args args = {.y = dhs, .y2 = dh, .x = a, .x2 = hs, .x3 = h, .x4 = da, .t = t, .n = n, .h = hd};
-    parallel_for(n, row_grain((int64_t) t * hd), 1, attention_weight_backward_part, &args);
+    parallel_for(threads, n, row_grain((int64_t) t * hd), 1, attention_weight_backward_part, &args);
 }
 
 /* sequences [b, e): y = c (n, hd), x = hs, x2 = a */
@@ -1053,9 +1153,9 @@ static HOT void weight_sum_forward_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_weight_sum_forward(float *c, const float *hs, const float *a, int t, int n, int hd) {
+API void seq4j_weight_sum_forward(int threads, float *c, const float *hs, const float *a, int t, int n, int hd) {
     struct rows_args args = {.y = c, .x = hs, .x2 = a, .t = t, .n = n, .h = hd};
-    parallel_for(n, row_grain((int64_t) t * hd), 1, weight_sum_forward_part, &args);
+    parallel_for(threads, n, row_grain((int64_t) t * hd), 1, weight_sum_forward_part, &args);
 }
 
 /* sequences [b, e): y = dhs (+=), y2 = da, x = hs, x2 = a, x3 = dc */
@@ -1074,10 +1174,11 @@ static HOT void weight_sum_backward_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_weight_sum_backward(float *dhs, float *da, const float *hs, const float *a, const float *dc, int t,
+API void seq4j_weight_sum_backward(int threads, float *dhs, float *da, const float *hs, const float *a,
+                                   const float *dc, int t,
                                    int n, int hd) {
     struct rows_args args = {.y = dhs, .y2 = da, .x = hs, .x2 = a, .x3 = dc, .t = t, .n = n, .h = hd};
-    parallel_for(n, row_grain((int64_t) t * hd), 1, weight_sum_backward_part, &args);
+    parallel_for(threads, n, row_grain((int64_t) t * hd), 1, weight_sum_backward_part, &args);
 }
 
 /* ---- dropout ------------------------------------------------------------------------------------ */
@@ -1097,9 +1198,9 @@ static HOT void dropout_mask_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] = counter_uniform(a->u0, (uint64_t) i) > a->s0 ? keep : 0.0f;
 }
 
-API void seq4j_dropout_mask(float *mask, int64_t n, float ratio, uint64_t seed) {
+API void seq4j_dropout_mask(int threads, float *mask, int64_t n, float ratio, uint64_t seed) {
     struct ew_args a = {.y = mask, .s0 = ratio, .u0 = seed};
-    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, dropout_mask_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, dropout_mask_part, &a);
 }
 
 /* ---- optimizers (y = param, y2 / y3 = state, x = grad, s0 = lr) --------------------------------- */
@@ -1109,9 +1210,9 @@ static HOT void sgd_part(const void *p, int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) a->y[i] -= a->s0 * a->x[i];
 }
 
-API void seq4j_sgd_update(float *param, const float *grad, int64_t n, float lr) {
+API void seq4j_sgd_update(int threads, float *param, const float *grad, int64_t n, float lr) {
     struct ew_args a = {.y = param, .x = grad, .s0 = lr};
-    parallel_for(n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, sgd_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, sgd_part, &a);
 }
 
 /* s1 = momentum */
@@ -1123,9 +1224,10 @@ static HOT void momentum_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_momentum_update(float *param, float *v, const float *grad, int64_t n, float lr, float momentum) {
+API void seq4j_momentum_update(int threads, float *param, float *v, const float *grad, int64_t n, float lr,
+                               float momentum) {
     struct ew_args a = {.y = param, .y2 = v, .x = grad, .s0 = lr, .s1 = momentum};
-    parallel_for(n, ELEMENT_GRAIN * 2, ELEMENT_ALIGN, momentum_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN * 2, ELEMENT_ALIGN, momentum_part, &a);
 }
 
 /* s1 = eps */
@@ -1137,9 +1239,9 @@ static HOT void adagrad_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_adagrad_update(float *param, float *h, const float *grad, int64_t n, float lr, float eps) {
+API void seq4j_adagrad_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float eps) {
     struct ew_args a = {.y = param, .y2 = h, .x = grad, .s0 = lr, .s1 = eps};
-    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, adagrad_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, adagrad_part, &a);
 }
 
 /* s1 = decay, s2 = eps */
@@ -1151,10 +1253,10 @@ static HOT void rmsprop_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_rmsprop_update(float *param, float *h, const float *grad, int64_t n, float lr, float decay,
+API void seq4j_rmsprop_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float decay,
                               float eps) {
     struct ew_args a = {.y = param, .y2 = h, .x = grad, .s0 = lr, .s1 = decay, .s2 = eps};
-    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, rmsprop_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, rmsprop_part, &a);
 }
 
 /* y2 = m, y3 = v, s0 = lr_t, s1 = beta1, s2 = beta2, s3 = eps */
@@ -1169,8 +1271,9 @@ static HOT void adam_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1,
+API void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n,
+                           float lr_t, float beta1,
                            float beta2, float eps) {
     struct ew_args a = {.y = param, .y2 = m, .y3 = v, .x = grad, .s0 = lr_t, .s1 = beta1, .s2 = beta2, .s3 = eps};
-    parallel_for(n, ELEMENT_GRAIN, ELEMENT_ALIGN, adam_part, &a);
+    parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, adam_part, &a);
 }

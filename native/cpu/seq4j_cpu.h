@@ -7,9 +7,12 @@
  * to OpenBLAS directly. Each function here is the C twin of a method of org.seq4j.backend.Backend;
  * read that interface for the maths, and JavaBackend for the reference loops.
  *
- * What this file is not: a checked API. The Java side (AbstractBackend) validates every shape,
- * pointer extent and index range before calling; these kernels trust their arguments and never
- * re-check. Ids and labels handed to them are already in range.
+ * What this file is not: a checked API for shapes. The Java side (AbstractBackend) validates every
+ * shape and pointer extent before calling; these kernels trust them. Ids and labels are the exception:
+ * memory (and so ids) can change between the Java check and the kernel, so every kernel that indexes
+ * with them reads each id once, checks it, and never reads or writes out of bounds; it returns an
+ * int64_t status: 0 when every id was in range, else SEQ4J_BAD_ID(position, id) of the first bad one
+ * (lowest position), which it skipped. Every extent may be 0 (nothing is read or written, sums are 0).
  *
  * Grammar (llm.c's): outputs first, then values saved for backward, then inputs, then dimensions and
  * scalars. Every pointer names its shape in the comment. Time-major sequences: (T, N, F).
@@ -27,6 +30,10 @@
 extern "C" {
 #endif
 
+/* The status of a kernel that found ids[position] = id out of range: (position + 1) << 32 | (uint32) id,
+ * so never 0; Java decodes position = (status >>> 32) - 1, id = (int) status. */
+#define SEQ4J_BAD_ID(position, id) ((int64_t) (((uint64_t) (position) + 1) << 32 | (uint32_t) (id)))
+
 /* ---- library ------------------------------------------------------------------------------------ */
 
 /* A static string: version, compiler, and which instruction set the kernels dispatch to here. */
@@ -34,124 +41,139 @@ const char *seq4j_cpu_info(void);
 
 /* ---- threads and GEMM ---------------------------------------------------------------------------- */
 /*
- * One pool runs all parallel CPU work, GEMM included (OpenBLAS itself is kept single-threaded: two
- * spinning pools on the same cores slow each other down by orders of magnitude). Every kernel below
- * splits its output into contiguous parts, one per thread. Results do not depend on the thread count
- * except for the order of float sums inside a GEMM part; reductions use fixed blocks.
+ * Convention: every compute function takes `int threads` as its FIRST argument, like a handle: the calling
+ * backend's thread count, 1..SEQ4J_MAX_THREADS (values outside are clamped). A kernel splits its output
+ * into parts = f(its shapes, threads) contiguous parts, boundaries fixed by those alone, and runs them on
+ * one process-wide pool (sized once at first use: CPUs - 1 workers, plus the caller; never resized).
+ * Parts are claimed by whichever threads are free; when the pool is busy with another caller's job, the
+ * caller runs all its parts itself, in order. Results therefore depend on the shapes and `threads` only,
+ * never on what else runs in the process: bit-identical alone or concurrent. With a different `threads`,
+ * only the order of float sums inside a GEMM part may differ; reductions use fixed blocks.
+ * OpenBLAS itself is kept single-threaded (two spinning pools on the same cores slow each other down by
+ * orders of magnitude). Kernels that read the threads argument but run serially say so.
  */
+#define SEQ4J_MAX_THREADS 64
 
-/* Starts (threads - 1) workers; the calling thread is the last one. Returns the number in use. */
-int seq4j_set_num_threads(int threads);
-int seq4j_get_num_threads(void);
+/* The number of pool workers (starting the pool if it has not started); the caller of a job also works.
+ * The environment variable SEQ4J_POOL_WORKERS, read once at that start, overrides CPUs - 1. */
+int seq4j_pool_workers(void);
 
 /* Registers OpenBLAS's cblas_sgemm and cblas_sgemv, which seq4j_sgemm and seq4j_sgemv call per part. */
 void seq4j_set_blas(void *cblas_sgemm, void *cblas_sgemv);
 
 /* Row-major C (m, n) = alpha op(A) op(B) + beta C, cblas_sgemm's arguments without the order (CBLAS
  * transpose codes: 111 no, 112 yes), split by rows or columns of C across the pool. */
-void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+void seq4j_sgemm(int threads, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                  const float *b, int ldb, float beta, float *c, int ldc);
 
 /* Row-major y = alpha op(A) x + beta y for A stored (rows, cols), split by outputs across the pool. */
-void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx,
+void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, const float *a, int lda,
+                 const float *x, int incx,
                  float beta, float *y);
 
 /* ---- elementwise -------------------------------------------------------------------------------- */
 
-void seq4j_fill_f32(float *x /* (n) */, int64_t n, float value);
-void seq4j_fill_i32(int32_t *x /* (n) */, int64_t n, int32_t value);
-void seq4j_scale(float *x /* (n) */, int64_t n, float alpha);                     /* x *= alpha */
-void seq4j_axpy(float *y /* (n) += */, const float *x /* (n) */, int64_t n, float alpha);
-void seq4j_mul(float *out /* (n), may alias a or b */, const float *a, const float *b, int64_t n);
+void seq4j_fill_f32(int threads, float *x /* (n) */, int64_t n, float value);
+void seq4j_fill_i32(int threads, int32_t *x /* (n) */, int64_t n, int32_t value);
+void seq4j_scale(int threads, float *x /* (n) */, int64_t n, float alpha);                     /* x *= alpha */
+void seq4j_axpy(int threads, float *y /* (n) += */, const float *x /* (n) */, int64_t n, float alpha);
+void seq4j_mul(int threads, float *out /* (n), may alias a or b */, const float *a, const float *b, int64_t n);
 
-/* out (t, n, f) = in (n, t, f); 4-byte elements of any type. */
-void seq4j_swap_axes01(int32_t *out, const int32_t *in, int n, int t, int f);
+/* out (t, n, f) = in (n, t, f); 4-byte elements of any type. Serial, like the two below. */
+void seq4j_swap_axes01(int threads, int32_t *out, const int32_t *in, int n, int t, int f);
 
 /* out (m, f1+f2) = [a (m, f1) | b (m, f2)] */
-void seq4j_concat_columns(float *out, const float *a, const float *b, int m, int f1, int f2);
+void seq4j_concat_columns(int threads, float *out, const float *a, const float *b, int m, int f1, int f2);
 /* da (m, f1) = dout[:, :f1], db (m, f2) = dout[:, f1:], dout (m, f1+f2) */
-void seq4j_split_columns(float *da, float *db, const float *dout, int m, int f1, int f2);
+void seq4j_split_columns(int threads, float *da, float *db, const float *dout, int m, int f1, int f2);
 
 /* ---- bias and row sums -------------------------------------------------------------------------- */
 
-void seq4j_add_bias(float *y /* (m, n) += */, const float *b /* (n) */, int m, int n);
+void seq4j_add_bias(int threads, float *y /* (m, n) += */, const float *b /* (n) */, int m, int n);
 /* out (n) = beta * out + sum over rows of x (m, n) */
-void seq4j_sum_rows(float *out, const float *x, float beta, int m, int n);
+void seq4j_sum_rows(int threads, float *out, const float *x, float beta, int m, int n);
 
 /* ---- activations (y may alias x, dx may alias dy) ---------------------------------------------- */
 
-void seq4j_sigmoid_forward(float *y, const float *x, int64_t n);
-void seq4j_sigmoid_backward(float *dx, const float *y, const float *dy, int64_t n);
-void seq4j_tanh_forward(float *y, const float *x, int64_t n);
-void seq4j_tanh_backward(float *dx, const float *y, const float *dy, int64_t n);
-void seq4j_softmax_forward(float *y /* (m, v) */, const float *x /* (m, v) */, int m, int v);
-void seq4j_softmax_backward(float *dx /* (m, v) */, const float *y, const float *dy, int m, int v);
+void seq4j_sigmoid_forward(int threads, float *y, const float *x, int64_t n);
+void seq4j_sigmoid_backward(int threads, float *dx, const float *y, const float *dy, int64_t n);
+void seq4j_tanh_forward(int threads, float *y, const float *x, int64_t n);
+void seq4j_tanh_backward(int threads, float *dx, const float *y, const float *dy, int64_t n);
+void seq4j_softmax_forward(int threads, float *y /* (m, v) */, const float *x /* (m, v) */, int m, int v);
+void seq4j_softmax_backward(int threads, float *dx /* (m, v) */, const float *y, const float *dy, int m, int v);
 
 /* ---- LSTM cell (gates sliced f, g, i, o as in the book) ---------------------------------------- */
 
 /* gates (n, 4h): in, pre-activation A = x Wx + h_prev Wh + b; out, activated sigmoid(f), tanh(g),
  * sigmoid(i), sigmoid(o). c_next (n, h) = f * c_prev + g * i; h_next (n, h) = o * tanh(c_next). */
-void seq4j_lstm_cell_forward(float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h);
+void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, float *gates, const float *c_prev,
+                             int n, int h);
 
 /* dA (n, 4h) and dc_prev (n, h; a separate buffer from dc_next) from the saved gates (n, 4h), c_next and c_prev
  * (n, h), and the incoming dh_next and dc_next (n, h). */
-void seq4j_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next,
+void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next,
                               const float *c_prev, const float *dh_next, const float *dc_next, int n, int h);
 
 /* ---- embedding ---------------------------------------------------------------------------------- */
 
-/* out (m, d) = W[ids]; W (v, d); ids (m) already checked to lie in [0, v) */
-void seq4j_embedding_forward(float *out, const float *W, const int32_t *ids, int m, int d);
-/* dW (v, d) += scatter of dout (m, d) into rows ids (m); duplicates summed */
-void seq4j_embedding_backward(float *dW, const int32_t *ids, const float *dout, int m, int d);
+/* out (m, d) = W[ids]; W (v, d); ids (m) in [0, v): a row with a bad id is zeroed and reported */
+int64_t seq4j_embedding_forward(int threads, float *out, const float *W, const int32_t *ids, int m, int v, int d);
+/* dW (v, d) += scatter of dout (m, d) into rows ids (m); duplicates summed; bad ids skipped and reported */
+int64_t seq4j_embedding_backward(int threads, float *dW, const int32_t *ids, const float *dout, int m, int v, int d);
 
 /* ---- losses ------------------------------------------------------------------------------------- */
 
-/* probs (m, v) = softmax(logits (m, v)); loss (1) = mean over rows with label != -1 of -log p[label].
- * labels (m) in [0, v) or -1. probs may alias logits. */
-void seq4j_softmax_xent_forward(float *probs, float *loss, const float *logits, const int32_t *labels, int m, int v);
-/* dlogits (m, v) = (probs - onehot) * dloss / count, 0 on ignored rows; may alias probs. */
-void seq4j_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, float dloss, int m, int v);
+/* probs (m, v) = softmax(logits (m, v)); loss (1) = mean over rows with label != -1 of -log p[label]
+ * (0 when there are none). labels (m) in [0, v) or -1; a bad label counts as ignored and is reported.
+ * probs may alias logits. */
+int64_t seq4j_softmax_xent_forward(int threads, float *probs, float *loss, const float *logits,
+                                   const int32_t *labels, int m, int v);
+/* dlogits (m, v) = (probs - onehot) * dloss / count, 0 on ignored rows and on rows with a bad label
+ * (reported); may alias probs. */
+int64_t seq4j_softmax_xent_backward(int threads, float *dlogits, const float *probs, const int32_t *labels,
+                                    float dloss, int m, int v);
 
 /* loss (1) = scale * sum((y - t)^2) */
-void seq4j_mse_forward(float *loss, const float *y, const float *t, int64_t n, float scale);
+void seq4j_mse_forward(int threads, float *loss, const float *y, const float *t, int64_t n, float scale);
 /* dy (n) = 2 * scale * (y - t) */
-void seq4j_mse_backward(float *dy, const float *y, const float *t, int64_t n, float scale);
+void seq4j_mse_backward(int threads, float *dy, const float *y, const float *t, int64_t n, float scale);
 
 /* ---- attention (hs time-major (t, n, hd)) ------------------------------------------------------- */
 
 /* a (n, t) = softmax_t(hs[t, n, :] . h[n, :]); h (n, hd) */
-void seq4j_attention_weight_forward(float *a, const float *hs, const float *h, int t, int n, int hd);
+void seq4j_attention_weight_forward(int threads, float *a, const float *hs, const float *h, int t, int n, int hd);
 /* dhs (t, n, hd) +=; dh (n, hd) = */
-void seq4j_attention_weight_backward(float *dhs, float *dh, const float *a, const float *hs, const float *h,
+void seq4j_attention_weight_backward(int threads, float *dhs, float *dh, const float *a, const float *hs,
+                                     const float *h,
                                      const float *da, int t, int n, int hd);
 /* c (n, hd) = sum_t a[n, t] * hs[t, n, :] */
-void seq4j_weight_sum_forward(float *c, const float *hs, const float *a, int t, int n, int hd);
+void seq4j_weight_sum_forward(int threads, float *c, const float *hs, const float *a, int t, int n, int hd);
 /* dhs (t, n, hd) +=; da (n, t) = */
-void seq4j_weight_sum_backward(float *dhs, float *da, const float *hs, const float *a, const float *dc,
+void seq4j_weight_sum_backward(int threads, float *dhs, float *da, const float *hs, const float *a, const float *dc,
                                int t, int n, int hd);
 
 /* ---- dropout ------------------------------------------------------------------------------------ */
 
 /* mask (n) = u(seed, i) > ratio ? 1 / (1 - ratio) : 0, with u the SplitMix64 counter uniform of
  * org.seq4j.backend.CounterRandom (bit-identical on every backend). */
-void seq4j_dropout_mask(float *mask, int64_t n, float ratio, uint64_t seed);
+void seq4j_dropout_mask(int threads, float *mask, int64_t n, float ratio, uint64_t seed);
 
 /* ---- optimizers (one call per flat parameter buffer) ------------------------------------------- */
 
-void seq4j_sgd_update(float *param, const float *grad, int64_t n, float lr);
-void seq4j_momentum_update(float *param, float *v, const float *grad, int64_t n, float lr, float momentum);
-void seq4j_adagrad_update(float *param, float *h, const float *grad, int64_t n, float lr, float eps);
-void seq4j_rmsprop_update(float *param, float *h, const float *grad, int64_t n, float lr, float decay, float eps);
-void seq4j_adam_update(float *param, float *m, float *v, const float *grad, int64_t n,
+void seq4j_sgd_update(int threads, float *param, const float *grad, int64_t n, float lr);
+void seq4j_momentum_update(int threads, float *param, float *v, const float *grad, int64_t n, float lr, float momentum);
+void seq4j_adagrad_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float eps);
+void seq4j_rmsprop_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr,
+                          float decay, float eps);
+void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n,
                        float lr_t, float beta1, float beta2, float eps);
 
 /* ---- reductions --------------------------------------------------------------------------------- */
 
 /* out (1) = sum of x^2, accumulated in double */
-void seq4j_sum_of_squares(float *out, const float *x, int64_t n);
-/* ids (m) = argmax of each row of x (m, v); first on ties */
-void seq4j_argmax_rows(int32_t *ids, const float *x, int m, int v);
+void seq4j_sum_of_squares(int threads, float *out, const float *x, int64_t n);
+/* ids (m) = argmax of each row of x (m, v); first on ties; 0 when v = 0. Serial. */
+void seq4j_argmax_rows(int threads, int32_t *ids, const float *x, int m, int v);
 
 #ifdef __cplusplus
 }

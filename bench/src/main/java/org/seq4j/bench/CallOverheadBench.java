@@ -63,13 +63,13 @@ public class CallOverheadBench {
     /** The generated binding alone: downcall + kernel. */
     @Benchmark
     public void downcallScale16() {
-        seq4j_cpu_h.seq4j_scale(raw, 16, 1f);
+        seq4j_cpu_h.seq4j_scale(1, raw, 16, 1f);
     }
 
     /** The same downcall as a critical one. */
     @Benchmark
     public void criticalDowncallScale16() throws Throwable {
-        Critical.SCALE.invokeExact(raw, 16L, 1f);
+        Critical.SCALE.invokeExact(1, raw, 16L, 1f);
     }
 
     /** The 16 multiplications in Java, for comparison. */

@@ -23,6 +23,15 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
+    private static final int SEQ4J_MAX_THREADS = (int)64L;
+    /**
+     * {@snippet lang=c :
+     * #define SEQ4J_MAX_THREADS 64
+     * }
+     */
+    public static int SEQ4J_MAX_THREADS() {
+        return SEQ4J_MAX_THREADS;
+    }
 
     private static class seq4j_cpu_info {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -82,71 +91,11 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
         }
     }
 
-    private static class seq4j_set_num_threads {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            seq4j_cpu_h.C_INT,
-            seq4j_cpu_h.C_INT
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_set_num_threads");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int seq4j_set_num_threads(int threads)
-     * }
-     */
-    public static FunctionDescriptor seq4j_set_num_threads$descriptor() {
-        return seq4j_set_num_threads.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int seq4j_set_num_threads(int threads)
-     * }
-     */
-    public static MethodHandle seq4j_set_num_threads$handle() {
-        return seq4j_set_num_threads.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int seq4j_set_num_threads(int threads)
-     * }
-     */
-    public static MemorySegment seq4j_set_num_threads$address() {
-        return seq4j_set_num_threads.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int seq4j_set_num_threads(int threads)
-     * }
-     */
-    public static int seq4j_set_num_threads(int threads) {
-        var mh$ = seq4j_set_num_threads.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_set_num_threads", threads);
-            }
-            return (int)mh$.invokeExact(threads);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class seq4j_get_num_threads {
+    private static class seq4j_pool_workers {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             seq4j_cpu_h.C_INT    );
 
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_get_num_threads");
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_pool_workers");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -154,43 +103,43 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int seq4j_get_num_threads()
+     * int seq4j_pool_workers()
      * }
      */
-    public static FunctionDescriptor seq4j_get_num_threads$descriptor() {
-        return seq4j_get_num_threads.DESC;
+    public static FunctionDescriptor seq4j_pool_workers$descriptor() {
+        return seq4j_pool_workers.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int seq4j_get_num_threads()
+     * int seq4j_pool_workers()
      * }
      */
-    public static MethodHandle seq4j_get_num_threads$handle() {
-        return seq4j_get_num_threads.HANDLE;
+    public static MethodHandle seq4j_pool_workers$handle() {
+        return seq4j_pool_workers.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * int seq4j_get_num_threads()
+     * int seq4j_pool_workers()
      * }
      */
-    public static MemorySegment seq4j_get_num_threads$address() {
-        return seq4j_get_num_threads.ADDR;
+    public static MemorySegment seq4j_pool_workers$address() {
+        return seq4j_pool_workers.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * int seq4j_get_num_threads()
+     * int seq4j_pool_workers()
      * }
      */
-    public static int seq4j_get_num_threads() {
-        var mh$ = seq4j_get_num_threads.HANDLE;
+    public static int seq4j_pool_workers() {
+        var mh$ = seq4j_pool_workers.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_get_num_threads");
+                traceDowncall("seq4j_pool_workers");
             }
             return (int)mh$.invokeExact();
         } catch (Error | RuntimeException ex) {
@@ -267,6 +216,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_FLOAT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_INT,
@@ -285,7 +235,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+     * void seq4j_sgemm(int threads, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
      * }
      */
     public static FunctionDescriptor seq4j_sgemm$descriptor() {
@@ -295,7 +245,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+     * void seq4j_sgemm(int threads, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
      * }
      */
     public static MethodHandle seq4j_sgemm$handle() {
@@ -305,7 +255,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+     * void seq4j_sgemm(int threads, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
      * }
      */
     public static MemorySegment seq4j_sgemm$address() {
@@ -314,16 +264,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+     * void seq4j_sgemm(int threads, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
      * }
      */
-    public static void seq4j_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, MemorySegment a, int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+    public static void seq4j_sgemm(int threads, int trans_a, int trans_b, int m, int n, int k, float alpha, MemorySegment a, int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
         var mh$ = seq4j_sgemm.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_sgemm", trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                traceDowncall("seq4j_sgemm", threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             }
-            mh$.invokeExact(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            mh$.invokeExact(threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -333,6 +283,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_sgemv {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
@@ -353,7 +304,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
+     * void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
      * }
      */
     public static FunctionDescriptor seq4j_sgemv$descriptor() {
@@ -363,7 +314,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
+     * void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
      * }
      */
     public static MethodHandle seq4j_sgemv$handle() {
@@ -373,7 +324,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
+     * void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
      * }
      */
     public static MemorySegment seq4j_sgemv$address() {
@@ -382,16 +333,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_sgemv(int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
+     * void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y)
      * }
      */
-    public static void seq4j_sgemv(int trans, int rows, int cols, float alpha, MemorySegment a, int lda, MemorySegment x, int incx, float beta, MemorySegment y) {
+    public static void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, MemorySegment a, int lda, MemorySegment x, int incx, float beta, MemorySegment y) {
         var mh$ = seq4j_sgemv.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_sgemv", trans, rows, cols, alpha, a, lda, x, incx, beta, y);
+                traceDowncall("seq4j_sgemv", threads, trans, rows, cols, alpha, a, lda, x, incx, beta, y);
             }
-            mh$.invokeExact(trans, rows, cols, alpha, a, lda, x, incx, beta, y);
+            mh$.invokeExact(threads, trans, rows, cols, alpha, a, lda, x, incx, beta, y);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -401,6 +352,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_fill_f32 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_LONG,
             seq4j_cpu_h.C_FLOAT
@@ -414,7 +366,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_fill_f32(float *x, int64_t n, float value)
+     * void seq4j_fill_f32(int threads, float *x, int64_t n, float value)
      * }
      */
     public static FunctionDescriptor seq4j_fill_f32$descriptor() {
@@ -424,7 +376,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_fill_f32(float *x, int64_t n, float value)
+     * void seq4j_fill_f32(int threads, float *x, int64_t n, float value)
      * }
      */
     public static MethodHandle seq4j_fill_f32$handle() {
@@ -434,7 +386,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_fill_f32(float *x, int64_t n, float value)
+     * void seq4j_fill_f32(int threads, float *x, int64_t n, float value)
      * }
      */
     public static MemorySegment seq4j_fill_f32$address() {
@@ -443,16 +395,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_fill_f32(float *x, int64_t n, float value)
+     * void seq4j_fill_f32(int threads, float *x, int64_t n, float value)
      * }
      */
-    public static void seq4j_fill_f32(MemorySegment x, long n, float value) {
+    public static void seq4j_fill_f32(int threads, MemorySegment x, long n, float value) {
         var mh$ = seq4j_fill_f32.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_fill_f32", x, n, value);
+                traceDowncall("seq4j_fill_f32", threads, x, n, value);
             }
-            mh$.invokeExact(x, n, value);
+            mh$.invokeExact(threads, x, n, value);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -462,6 +414,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_fill_i32 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_LONG,
             seq4j_cpu_h.C_INT
@@ -475,7 +428,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_fill_i32(int32_t *x, int64_t n, int32_t value)
+     * void seq4j_fill_i32(int threads, int32_t *x, int64_t n, int32_t value)
      * }
      */
     public static FunctionDescriptor seq4j_fill_i32$descriptor() {
@@ -485,7 +438,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_fill_i32(int32_t *x, int64_t n, int32_t value)
+     * void seq4j_fill_i32(int threads, int32_t *x, int64_t n, int32_t value)
      * }
      */
     public static MethodHandle seq4j_fill_i32$handle() {
@@ -495,7 +448,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_fill_i32(int32_t *x, int64_t n, int32_t value)
+     * void seq4j_fill_i32(int threads, int32_t *x, int64_t n, int32_t value)
      * }
      */
     public static MemorySegment seq4j_fill_i32$address() {
@@ -504,16 +457,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_fill_i32(int32_t *x, int64_t n, int32_t value)
+     * void seq4j_fill_i32(int threads, int32_t *x, int64_t n, int32_t value)
      * }
      */
-    public static void seq4j_fill_i32(MemorySegment x, long n, int value) {
+    public static void seq4j_fill_i32(int threads, MemorySegment x, long n, int value) {
         var mh$ = seq4j_fill_i32.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_fill_i32", x, n, value);
+                traceDowncall("seq4j_fill_i32", threads, x, n, value);
             }
-            mh$.invokeExact(x, n, value);
+            mh$.invokeExact(threads, x, n, value);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -523,6 +476,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_scale {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_LONG,
             seq4j_cpu_h.C_FLOAT
@@ -536,7 +490,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_scale(float *x, int64_t n, float alpha)
+     * void seq4j_scale(int threads, float *x, int64_t n, float alpha)
      * }
      */
     public static FunctionDescriptor seq4j_scale$descriptor() {
@@ -546,7 +500,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_scale(float *x, int64_t n, float alpha)
+     * void seq4j_scale(int threads, float *x, int64_t n, float alpha)
      * }
      */
     public static MethodHandle seq4j_scale$handle() {
@@ -556,7 +510,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_scale(float *x, int64_t n, float alpha)
+     * void seq4j_scale(int threads, float *x, int64_t n, float alpha)
      * }
      */
     public static MemorySegment seq4j_scale$address() {
@@ -565,16 +519,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_scale(float *x, int64_t n, float alpha)
+     * void seq4j_scale(int threads, float *x, int64_t n, float alpha)
      * }
      */
-    public static void seq4j_scale(MemorySegment x, long n, float alpha) {
+    public static void seq4j_scale(int threads, MemorySegment x, long n, float alpha) {
         var mh$ = seq4j_scale.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_scale", x, n, alpha);
+                traceDowncall("seq4j_scale", threads, x, n, alpha);
             }
-            mh$.invokeExact(x, n, alpha);
+            mh$.invokeExact(threads, x, n, alpha);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -584,6 +538,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_axpy {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_LONG,
@@ -598,7 +553,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_axpy(float *y, const float *x, int64_t n, float alpha)
+     * void seq4j_axpy(int threads, float *y, const float *x, int64_t n, float alpha)
      * }
      */
     public static FunctionDescriptor seq4j_axpy$descriptor() {
@@ -608,7 +563,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_axpy(float *y, const float *x, int64_t n, float alpha)
+     * void seq4j_axpy(int threads, float *y, const float *x, int64_t n, float alpha)
      * }
      */
     public static MethodHandle seq4j_axpy$handle() {
@@ -618,7 +573,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_axpy(float *y, const float *x, int64_t n, float alpha)
+     * void seq4j_axpy(int threads, float *y, const float *x, int64_t n, float alpha)
      * }
      */
     public static MemorySegment seq4j_axpy$address() {
@@ -627,16 +582,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_axpy(float *y, const float *x, int64_t n, float alpha)
+     * void seq4j_axpy(int threads, float *y, const float *x, int64_t n, float alpha)
      * }
      */
-    public static void seq4j_axpy(MemorySegment y, MemorySegment x, long n, float alpha) {
+    public static void seq4j_axpy(int threads, MemorySegment y, MemorySegment x, long n, float alpha) {
         var mh$ = seq4j_axpy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_axpy", y, x, n, alpha);
+                traceDowncall("seq4j_axpy", threads, y, x, n, alpha);
             }
-            mh$.invokeExact(y, x, n, alpha);
+            mh$.invokeExact(threads, y, x, n, alpha);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -646,6 +601,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_mul {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -660,7 +616,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_mul(float *out, const float *a, const float *b, int64_t n)
+     * void seq4j_mul(int threads, float *out, const float *a, const float *b, int64_t n)
      * }
      */
     public static FunctionDescriptor seq4j_mul$descriptor() {
@@ -670,7 +626,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_mul(float *out, const float *a, const float *b, int64_t n)
+     * void seq4j_mul(int threads, float *out, const float *a, const float *b, int64_t n)
      * }
      */
     public static MethodHandle seq4j_mul$handle() {
@@ -680,7 +636,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_mul(float *out, const float *a, const float *b, int64_t n)
+     * void seq4j_mul(int threads, float *out, const float *a, const float *b, int64_t n)
      * }
      */
     public static MemorySegment seq4j_mul$address() {
@@ -689,16 +645,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_mul(float *out, const float *a, const float *b, int64_t n)
+     * void seq4j_mul(int threads, float *out, const float *a, const float *b, int64_t n)
      * }
      */
-    public static void seq4j_mul(MemorySegment out, MemorySegment a, MemorySegment b, long n) {
+    public static void seq4j_mul(int threads, MemorySegment out, MemorySegment a, MemorySegment b, long n) {
         var mh$ = seq4j_mul.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_mul", out, a, b, n);
+                traceDowncall("seq4j_mul", threads, out, a, b, n);
             }
-            mh$.invokeExact(out, a, b, n);
+            mh$.invokeExact(threads, out, a, b, n);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -708,6 +664,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_swap_axes01 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_INT,
@@ -723,7 +680,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_swap_axes01(int32_t *out, const int32_t *in, int n, int t, int f)
+     * void seq4j_swap_axes01(int threads, int32_t *out, const int32_t *in, int n, int t, int f)
      * }
      */
     public static FunctionDescriptor seq4j_swap_axes01$descriptor() {
@@ -733,7 +690,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_swap_axes01(int32_t *out, const int32_t *in, int n, int t, int f)
+     * void seq4j_swap_axes01(int threads, int32_t *out, const int32_t *in, int n, int t, int f)
      * }
      */
     public static MethodHandle seq4j_swap_axes01$handle() {
@@ -743,7 +700,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_swap_axes01(int32_t *out, const int32_t *in, int n, int t, int f)
+     * void seq4j_swap_axes01(int threads, int32_t *out, const int32_t *in, int n, int t, int f)
      * }
      */
     public static MemorySegment seq4j_swap_axes01$address() {
@@ -752,16 +709,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_swap_axes01(int32_t *out, const int32_t *in, int n, int t, int f)
+     * void seq4j_swap_axes01(int threads, int32_t *out, const int32_t *in, int n, int t, int f)
      * }
      */
-    public static void seq4j_swap_axes01(MemorySegment out, MemorySegment in, int n, int t, int f) {
+    public static void seq4j_swap_axes01(int threads, MemorySegment out, MemorySegment in, int n, int t, int f) {
         var mh$ = seq4j_swap_axes01.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_swap_axes01", out, in, n, t, f);
+                traceDowncall("seq4j_swap_axes01", threads, out, in, n, t, f);
             }
-            mh$.invokeExact(out, in, n, t, f);
+            mh$.invokeExact(threads, out, in, n, t, f);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -771,6 +728,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_concat_columns {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -787,7 +745,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_concat_columns(float *out, const float *a, const float *b, int m, int f1, int f2)
+     * void seq4j_concat_columns(int threads, float *out, const float *a, const float *b, int m, int f1, int f2)
      * }
      */
     public static FunctionDescriptor seq4j_concat_columns$descriptor() {
@@ -797,7 +755,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_concat_columns(float *out, const float *a, const float *b, int m, int f1, int f2)
+     * void seq4j_concat_columns(int threads, float *out, const float *a, const float *b, int m, int f1, int f2)
      * }
      */
     public static MethodHandle seq4j_concat_columns$handle() {
@@ -807,7 +765,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_concat_columns(float *out, const float *a, const float *b, int m, int f1, int f2)
+     * void seq4j_concat_columns(int threads, float *out, const float *a, const float *b, int m, int f1, int f2)
      * }
      */
     public static MemorySegment seq4j_concat_columns$address() {
@@ -816,16 +774,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_concat_columns(float *out, const float *a, const float *b, int m, int f1, int f2)
+     * void seq4j_concat_columns(int threads, float *out, const float *a, const float *b, int m, int f1, int f2)
      * }
      */
-    public static void seq4j_concat_columns(MemorySegment out, MemorySegment a, MemorySegment b, int m, int f1, int f2) {
+    public static void seq4j_concat_columns(int threads, MemorySegment out, MemorySegment a, MemorySegment b, int m, int f1, int f2) {
         var mh$ = seq4j_concat_columns.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_concat_columns", out, a, b, m, f1, f2);
+                traceDowncall("seq4j_concat_columns", threads, out, a, b, m, f1, f2);
             }
-            mh$.invokeExact(out, a, b, m, f1, f2);
+            mh$.invokeExact(threads, out, a, b, m, f1, f2);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -835,6 +793,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_split_columns {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -851,7 +810,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_split_columns(float *da, float *db, const float *dout, int m, int f1, int f2)
+     * void seq4j_split_columns(int threads, float *da, float *db, const float *dout, int m, int f1, int f2)
      * }
      */
     public static FunctionDescriptor seq4j_split_columns$descriptor() {
@@ -861,7 +820,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_split_columns(float *da, float *db, const float *dout, int m, int f1, int f2)
+     * void seq4j_split_columns(int threads, float *da, float *db, const float *dout, int m, int f1, int f2)
      * }
      */
     public static MethodHandle seq4j_split_columns$handle() {
@@ -871,7 +830,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_split_columns(float *da, float *db, const float *dout, int m, int f1, int f2)
+     * void seq4j_split_columns(int threads, float *da, float *db, const float *dout, int m, int f1, int f2)
      * }
      */
     public static MemorySegment seq4j_split_columns$address() {
@@ -880,16 +839,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_split_columns(float *da, float *db, const float *dout, int m, int f1, int f2)
+     * void seq4j_split_columns(int threads, float *da, float *db, const float *dout, int m, int f1, int f2)
      * }
      */
-    public static void seq4j_split_columns(MemorySegment da, MemorySegment db, MemorySegment dout, int m, int f1, int f2) {
+    public static void seq4j_split_columns(int threads, MemorySegment da, MemorySegment db, MemorySegment dout, int m, int f1, int f2) {
         var mh$ = seq4j_split_columns.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_split_columns", da, db, dout, m, f1, f2);
+                traceDowncall("seq4j_split_columns", threads, da, db, dout, m, f1, f2);
             }
-            mh$.invokeExact(da, db, dout, m, f1, f2);
+            mh$.invokeExact(threads, da, db, dout, m, f1, f2);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -899,6 +858,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_add_bias {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_INT,
@@ -913,7 +873,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_add_bias(float *y, const float *b, int m, int n)
+     * void seq4j_add_bias(int threads, float *y, const float *b, int m, int n)
      * }
      */
     public static FunctionDescriptor seq4j_add_bias$descriptor() {
@@ -923,7 +883,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_add_bias(float *y, const float *b, int m, int n)
+     * void seq4j_add_bias(int threads, float *y, const float *b, int m, int n)
      * }
      */
     public static MethodHandle seq4j_add_bias$handle() {
@@ -933,7 +893,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_add_bias(float *y, const float *b, int m, int n)
+     * void seq4j_add_bias(int threads, float *y, const float *b, int m, int n)
      * }
      */
     public static MemorySegment seq4j_add_bias$address() {
@@ -942,16 +902,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_add_bias(float *y, const float *b, int m, int n)
+     * void seq4j_add_bias(int threads, float *y, const float *b, int m, int n)
      * }
      */
-    public static void seq4j_add_bias(MemorySegment y, MemorySegment b, int m, int n) {
+    public static void seq4j_add_bias(int threads, MemorySegment y, MemorySegment b, int m, int n) {
         var mh$ = seq4j_add_bias.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_add_bias", y, b, m, n);
+                traceDowncall("seq4j_add_bias", threads, y, b, m, n);
             }
-            mh$.invokeExact(y, b, m, n);
+            mh$.invokeExact(threads, y, b, m, n);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -961,6 +921,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_sum_rows {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_FLOAT,
@@ -976,7 +937,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_sum_rows(float *out, const float *x, float beta, int m, int n)
+     * void seq4j_sum_rows(int threads, float *out, const float *x, float beta, int m, int n)
      * }
      */
     public static FunctionDescriptor seq4j_sum_rows$descriptor() {
@@ -986,7 +947,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_sum_rows(float *out, const float *x, float beta, int m, int n)
+     * void seq4j_sum_rows(int threads, float *out, const float *x, float beta, int m, int n)
      * }
      */
     public static MethodHandle seq4j_sum_rows$handle() {
@@ -996,7 +957,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_sum_rows(float *out, const float *x, float beta, int m, int n)
+     * void seq4j_sum_rows(int threads, float *out, const float *x, float beta, int m, int n)
      * }
      */
     public static MemorySegment seq4j_sum_rows$address() {
@@ -1005,16 +966,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_sum_rows(float *out, const float *x, float beta, int m, int n)
+     * void seq4j_sum_rows(int threads, float *out, const float *x, float beta, int m, int n)
      * }
      */
-    public static void seq4j_sum_rows(MemorySegment out, MemorySegment x, float beta, int m, int n) {
+    public static void seq4j_sum_rows(int threads, MemorySegment out, MemorySegment x, float beta, int m, int n) {
         var mh$ = seq4j_sum_rows.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_sum_rows", out, x, beta, m, n);
+                traceDowncall("seq4j_sum_rows", threads, out, x, beta, m, n);
             }
-            mh$.invokeExact(out, x, beta, m, n);
+            mh$.invokeExact(threads, out, x, beta, m, n);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1024,6 +985,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_sigmoid_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_LONG
@@ -1037,7 +999,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_sigmoid_forward(float *y, const float *x, int64_t n)
+     * void seq4j_sigmoid_forward(int threads, float *y, const float *x, int64_t n)
      * }
      */
     public static FunctionDescriptor seq4j_sigmoid_forward$descriptor() {
@@ -1047,7 +1009,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_sigmoid_forward(float *y, const float *x, int64_t n)
+     * void seq4j_sigmoid_forward(int threads, float *y, const float *x, int64_t n)
      * }
      */
     public static MethodHandle seq4j_sigmoid_forward$handle() {
@@ -1057,7 +1019,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_sigmoid_forward(float *y, const float *x, int64_t n)
+     * void seq4j_sigmoid_forward(int threads, float *y, const float *x, int64_t n)
      * }
      */
     public static MemorySegment seq4j_sigmoid_forward$address() {
@@ -1066,16 +1028,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_sigmoid_forward(float *y, const float *x, int64_t n)
+     * void seq4j_sigmoid_forward(int threads, float *y, const float *x, int64_t n)
      * }
      */
-    public static void seq4j_sigmoid_forward(MemorySegment y, MemorySegment x, long n) {
+    public static void seq4j_sigmoid_forward(int threads, MemorySegment y, MemorySegment x, long n) {
         var mh$ = seq4j_sigmoid_forward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_sigmoid_forward", y, x, n);
+                traceDowncall("seq4j_sigmoid_forward", threads, y, x, n);
             }
-            mh$.invokeExact(y, x, n);
+            mh$.invokeExact(threads, y, x, n);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1085,6 +1047,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_sigmoid_backward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1099,7 +1062,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_sigmoid_backward(float *dx, const float *y, const float *dy, int64_t n)
+     * void seq4j_sigmoid_backward(int threads, float *dx, const float *y, const float *dy, int64_t n)
      * }
      */
     public static FunctionDescriptor seq4j_sigmoid_backward$descriptor() {
@@ -1109,7 +1072,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_sigmoid_backward(float *dx, const float *y, const float *dy, int64_t n)
+     * void seq4j_sigmoid_backward(int threads, float *dx, const float *y, const float *dy, int64_t n)
      * }
      */
     public static MethodHandle seq4j_sigmoid_backward$handle() {
@@ -1119,7 +1082,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_sigmoid_backward(float *dx, const float *y, const float *dy, int64_t n)
+     * void seq4j_sigmoid_backward(int threads, float *dx, const float *y, const float *dy, int64_t n)
      * }
      */
     public static MemorySegment seq4j_sigmoid_backward$address() {
@@ -1128,16 +1091,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_sigmoid_backward(float *dx, const float *y, const float *dy, int64_t n)
+     * void seq4j_sigmoid_backward(int threads, float *dx, const float *y, const float *dy, int64_t n)
      * }
      */
-    public static void seq4j_sigmoid_backward(MemorySegment dx, MemorySegment y, MemorySegment dy, long n) {
+    public static void seq4j_sigmoid_backward(int threads, MemorySegment dx, MemorySegment y, MemorySegment dy, long n) {
         var mh$ = seq4j_sigmoid_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_sigmoid_backward", dx, y, dy, n);
+                traceDowncall("seq4j_sigmoid_backward", threads, dx, y, dy, n);
             }
-            mh$.invokeExact(dx, y, dy, n);
+            mh$.invokeExact(threads, dx, y, dy, n);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1147,6 +1110,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_tanh_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_LONG
@@ -1160,7 +1124,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_tanh_forward(float *y, const float *x, int64_t n)
+     * void seq4j_tanh_forward(int threads, float *y, const float *x, int64_t n)
      * }
      */
     public static FunctionDescriptor seq4j_tanh_forward$descriptor() {
@@ -1170,7 +1134,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_tanh_forward(float *y, const float *x, int64_t n)
+     * void seq4j_tanh_forward(int threads, float *y, const float *x, int64_t n)
      * }
      */
     public static MethodHandle seq4j_tanh_forward$handle() {
@@ -1180,7 +1144,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_tanh_forward(float *y, const float *x, int64_t n)
+     * void seq4j_tanh_forward(int threads, float *y, const float *x, int64_t n)
      * }
      */
     public static MemorySegment seq4j_tanh_forward$address() {
@@ -1189,16 +1153,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_tanh_forward(float *y, const float *x, int64_t n)
+     * void seq4j_tanh_forward(int threads, float *y, const float *x, int64_t n)
      * }
      */
-    public static void seq4j_tanh_forward(MemorySegment y, MemorySegment x, long n) {
+    public static void seq4j_tanh_forward(int threads, MemorySegment y, MemorySegment x, long n) {
         var mh$ = seq4j_tanh_forward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_tanh_forward", y, x, n);
+                traceDowncall("seq4j_tanh_forward", threads, y, x, n);
             }
-            mh$.invokeExact(y, x, n);
+            mh$.invokeExact(threads, y, x, n);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1208,6 +1172,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_tanh_backward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1222,7 +1187,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_tanh_backward(float *dx, const float *y, const float *dy, int64_t n)
+     * void seq4j_tanh_backward(int threads, float *dx, const float *y, const float *dy, int64_t n)
      * }
      */
     public static FunctionDescriptor seq4j_tanh_backward$descriptor() {
@@ -1232,7 +1197,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_tanh_backward(float *dx, const float *y, const float *dy, int64_t n)
+     * void seq4j_tanh_backward(int threads, float *dx, const float *y, const float *dy, int64_t n)
      * }
      */
     public static MethodHandle seq4j_tanh_backward$handle() {
@@ -1242,7 +1207,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_tanh_backward(float *dx, const float *y, const float *dy, int64_t n)
+     * void seq4j_tanh_backward(int threads, float *dx, const float *y, const float *dy, int64_t n)
      * }
      */
     public static MemorySegment seq4j_tanh_backward$address() {
@@ -1251,16 +1216,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_tanh_backward(float *dx, const float *y, const float *dy, int64_t n)
+     * void seq4j_tanh_backward(int threads, float *dx, const float *y, const float *dy, int64_t n)
      * }
      */
-    public static void seq4j_tanh_backward(MemorySegment dx, MemorySegment y, MemorySegment dy, long n) {
+    public static void seq4j_tanh_backward(int threads, MemorySegment dx, MemorySegment y, MemorySegment dy, long n) {
         var mh$ = seq4j_tanh_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_tanh_backward", dx, y, dy, n);
+                traceDowncall("seq4j_tanh_backward", threads, dx, y, dy, n);
             }
-            mh$.invokeExact(dx, y, dy, n);
+            mh$.invokeExact(threads, dx, y, dy, n);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1270,6 +1235,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_softmax_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_INT,
@@ -1284,7 +1250,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_softmax_forward(float *y, const float *x, int m, int v)
+     * void seq4j_softmax_forward(int threads, float *y, const float *x, int m, int v)
      * }
      */
     public static FunctionDescriptor seq4j_softmax_forward$descriptor() {
@@ -1294,7 +1260,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_softmax_forward(float *y, const float *x, int m, int v)
+     * void seq4j_softmax_forward(int threads, float *y, const float *x, int m, int v)
      * }
      */
     public static MethodHandle seq4j_softmax_forward$handle() {
@@ -1304,7 +1270,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_softmax_forward(float *y, const float *x, int m, int v)
+     * void seq4j_softmax_forward(int threads, float *y, const float *x, int m, int v)
      * }
      */
     public static MemorySegment seq4j_softmax_forward$address() {
@@ -1313,16 +1279,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_softmax_forward(float *y, const float *x, int m, int v)
+     * void seq4j_softmax_forward(int threads, float *y, const float *x, int m, int v)
      * }
      */
-    public static void seq4j_softmax_forward(MemorySegment y, MemorySegment x, int m, int v) {
+    public static void seq4j_softmax_forward(int threads, MemorySegment y, MemorySegment x, int m, int v) {
         var mh$ = seq4j_softmax_forward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_softmax_forward", y, x, m, v);
+                traceDowncall("seq4j_softmax_forward", threads, y, x, m, v);
             }
-            mh$.invokeExact(y, x, m, v);
+            mh$.invokeExact(threads, y, x, m, v);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1332,6 +1298,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_softmax_backward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1347,7 +1314,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_softmax_backward(float *dx, const float *y, const float *dy, int m, int v)
+     * void seq4j_softmax_backward(int threads, float *dx, const float *y, const float *dy, int m, int v)
      * }
      */
     public static FunctionDescriptor seq4j_softmax_backward$descriptor() {
@@ -1357,7 +1324,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_softmax_backward(float *dx, const float *y, const float *dy, int m, int v)
+     * void seq4j_softmax_backward(int threads, float *dx, const float *y, const float *dy, int m, int v)
      * }
      */
     public static MethodHandle seq4j_softmax_backward$handle() {
@@ -1367,7 +1334,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_softmax_backward(float *dx, const float *y, const float *dy, int m, int v)
+     * void seq4j_softmax_backward(int threads, float *dx, const float *y, const float *dy, int m, int v)
      * }
      */
     public static MemorySegment seq4j_softmax_backward$address() {
@@ -1376,16 +1343,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_softmax_backward(float *dx, const float *y, const float *dy, int m, int v)
+     * void seq4j_softmax_backward(int threads, float *dx, const float *y, const float *dy, int m, int v)
      * }
      */
-    public static void seq4j_softmax_backward(MemorySegment dx, MemorySegment y, MemorySegment dy, int m, int v) {
+    public static void seq4j_softmax_backward(int threads, MemorySegment dx, MemorySegment y, MemorySegment dy, int m, int v) {
         var mh$ = seq4j_softmax_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_softmax_backward", dx, y, dy, m, v);
+                traceDowncall("seq4j_softmax_backward", threads, dx, y, dy, m, v);
             }
-            mh$.invokeExact(dx, y, dy, m, v);
+            mh$.invokeExact(threads, dx, y, dy, m, v);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1395,6 +1362,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_lstm_cell_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1411,7 +1379,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_forward(float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h)
+     * void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h)
      * }
      */
     public static FunctionDescriptor seq4j_lstm_cell_forward$descriptor() {
@@ -1421,7 +1389,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_forward(float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h)
+     * void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h)
      * }
      */
     public static MethodHandle seq4j_lstm_cell_forward$handle() {
@@ -1431,7 +1399,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_forward(float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h)
+     * void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h)
      * }
      */
     public static MemorySegment seq4j_lstm_cell_forward$address() {
@@ -1440,16 +1408,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_forward(float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h)
+     * void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, float *gates, const float *c_prev, int n, int h)
      * }
      */
-    public static void seq4j_lstm_cell_forward(MemorySegment h_next, MemorySegment c_next, MemorySegment gates, MemorySegment c_prev, int n, int h) {
+    public static void seq4j_lstm_cell_forward(int threads, MemorySegment h_next, MemorySegment c_next, MemorySegment gates, MemorySegment c_prev, int n, int h) {
         var mh$ = seq4j_lstm_cell_forward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_lstm_cell_forward", h_next, c_next, gates, c_prev, n, h);
+                traceDowncall("seq4j_lstm_cell_forward", threads, h_next, c_next, gates, c_prev, n, h);
             }
-            mh$.invokeExact(h_next, c_next, gates, c_prev, n, h);
+            mh$.invokeExact(threads, h_next, c_next, gates, c_prev, n, h);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1459,6 +1427,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_lstm_cell_backward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1478,7 +1447,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
+     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
      * }
      */
     public static FunctionDescriptor seq4j_lstm_cell_backward$descriptor() {
@@ -1488,7 +1457,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
+     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
      * }
      */
     public static MethodHandle seq4j_lstm_cell_backward$handle() {
@@ -1498,7 +1467,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
+     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
      * }
      */
     public static MemorySegment seq4j_lstm_cell_backward$address() {
@@ -1507,16 +1476,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
+     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
      * }
      */
-    public static void seq4j_lstm_cell_backward(MemorySegment dA, MemorySegment dc_prev, MemorySegment gates, MemorySegment c_next, MemorySegment c_prev, MemorySegment dh_next, MemorySegment dc_next, int n, int h) {
+    public static void seq4j_lstm_cell_backward(int threads, MemorySegment dA, MemorySegment dc_prev, MemorySegment gates, MemorySegment c_next, MemorySegment c_prev, MemorySegment dh_next, MemorySegment dc_next, int n, int h) {
         var mh$ = seq4j_lstm_cell_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_lstm_cell_backward", dA, dc_prev, gates, c_next, c_prev, dh_next, dc_next, n, h);
+                traceDowncall("seq4j_lstm_cell_backward", threads, dA, dc_prev, gates, c_next, c_prev, dh_next, dc_next, n, h);
             }
-            mh$.invokeExact(dA, dc_prev, gates, c_next, c_prev, dh_next, dc_next, n, h);
+            mh$.invokeExact(threads, dA, dc_prev, gates, c_next, c_prev, dh_next, dc_next, n, h);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1525,10 +1494,13 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     }
 
     private static class seq4j_embedding_forward {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cpu_h.C_LONG,
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT
         );
@@ -1541,7 +1513,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_embedding_forward(float *out, const float *W, const int32_t *ids, int m, int d)
+     * int64_t seq4j_embedding_forward(int threads, float *out, const float *W, const int32_t *ids, int m, int v, int d)
      * }
      */
     public static FunctionDescriptor seq4j_embedding_forward$descriptor() {
@@ -1551,7 +1523,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_embedding_forward(float *out, const float *W, const int32_t *ids, int m, int d)
+     * int64_t seq4j_embedding_forward(int threads, float *out, const float *W, const int32_t *ids, int m, int v, int d)
      * }
      */
     public static MethodHandle seq4j_embedding_forward$handle() {
@@ -1561,7 +1533,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_embedding_forward(float *out, const float *W, const int32_t *ids, int m, int d)
+     * int64_t seq4j_embedding_forward(int threads, float *out, const float *W, const int32_t *ids, int m, int v, int d)
      * }
      */
     public static MemorySegment seq4j_embedding_forward$address() {
@@ -1570,16 +1542,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_embedding_forward(float *out, const float *W, const int32_t *ids, int m, int d)
+     * int64_t seq4j_embedding_forward(int threads, float *out, const float *W, const int32_t *ids, int m, int v, int d)
      * }
      */
-    public static void seq4j_embedding_forward(MemorySegment out, MemorySegment W, MemorySegment ids, int m, int d) {
+    public static long seq4j_embedding_forward(int threads, MemorySegment out, MemorySegment W, MemorySegment ids, int m, int v, int d) {
         var mh$ = seq4j_embedding_forward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_embedding_forward", out, W, ids, m, d);
+                traceDowncall("seq4j_embedding_forward", threads, out, W, ids, m, v, d);
             }
-            mh$.invokeExact(out, W, ids, m, d);
+            return (long)mh$.invokeExact(threads, out, W, ids, m, v, d);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1588,10 +1560,13 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     }
 
     private static class seq4j_embedding_backward {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cpu_h.C_LONG,
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT
         );
@@ -1604,7 +1579,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_embedding_backward(float *dW, const int32_t *ids, const float *dout, int m, int d)
+     * int64_t seq4j_embedding_backward(int threads, float *dW, const int32_t *ids, const float *dout, int m, int v, int d)
      * }
      */
     public static FunctionDescriptor seq4j_embedding_backward$descriptor() {
@@ -1614,7 +1589,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_embedding_backward(float *dW, const int32_t *ids, const float *dout, int m, int d)
+     * int64_t seq4j_embedding_backward(int threads, float *dW, const int32_t *ids, const float *dout, int m, int v, int d)
      * }
      */
     public static MethodHandle seq4j_embedding_backward$handle() {
@@ -1624,7 +1599,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_embedding_backward(float *dW, const int32_t *ids, const float *dout, int m, int d)
+     * int64_t seq4j_embedding_backward(int threads, float *dW, const int32_t *ids, const float *dout, int m, int v, int d)
      * }
      */
     public static MemorySegment seq4j_embedding_backward$address() {
@@ -1633,16 +1608,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_embedding_backward(float *dW, const int32_t *ids, const float *dout, int m, int d)
+     * int64_t seq4j_embedding_backward(int threads, float *dW, const int32_t *ids, const float *dout, int m, int v, int d)
      * }
      */
-    public static void seq4j_embedding_backward(MemorySegment dW, MemorySegment ids, MemorySegment dout, int m, int d) {
+    public static long seq4j_embedding_backward(int threads, MemorySegment dW, MemorySegment ids, MemorySegment dout, int m, int v, int d) {
         var mh$ = seq4j_embedding_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_embedding_backward", dW, ids, dout, m, d);
+                traceDowncall("seq4j_embedding_backward", threads, dW, ids, dout, m, v, d);
             }
-            mh$.invokeExact(dW, ids, dout, m, d);
+            return (long)mh$.invokeExact(threads, dW, ids, dout, m, v, d);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1651,7 +1626,9 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     }
 
     private static class seq4j_softmax_xent_forward {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cpu_h.C_LONG,
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1668,7 +1645,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_softmax_xent_forward(float *probs, float *loss, const float *logits, const int32_t *labels, int m, int v)
+     * int64_t seq4j_softmax_xent_forward(int threads, float *probs, float *loss, const float *logits, const int32_t *labels, int m, int v)
      * }
      */
     public static FunctionDescriptor seq4j_softmax_xent_forward$descriptor() {
@@ -1678,7 +1655,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_softmax_xent_forward(float *probs, float *loss, const float *logits, const int32_t *labels, int m, int v)
+     * int64_t seq4j_softmax_xent_forward(int threads, float *probs, float *loss, const float *logits, const int32_t *labels, int m, int v)
      * }
      */
     public static MethodHandle seq4j_softmax_xent_forward$handle() {
@@ -1688,7 +1665,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_softmax_xent_forward(float *probs, float *loss, const float *logits, const int32_t *labels, int m, int v)
+     * int64_t seq4j_softmax_xent_forward(int threads, float *probs, float *loss, const float *logits, const int32_t *labels, int m, int v)
      * }
      */
     public static MemorySegment seq4j_softmax_xent_forward$address() {
@@ -1697,16 +1674,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_softmax_xent_forward(float *probs, float *loss, const float *logits, const int32_t *labels, int m, int v)
+     * int64_t seq4j_softmax_xent_forward(int threads, float *probs, float *loss, const float *logits, const int32_t *labels, int m, int v)
      * }
      */
-    public static void seq4j_softmax_xent_forward(MemorySegment probs, MemorySegment loss, MemorySegment logits, MemorySegment labels, int m, int v) {
+    public static long seq4j_softmax_xent_forward(int threads, MemorySegment probs, MemorySegment loss, MemorySegment logits, MemorySegment labels, int m, int v) {
         var mh$ = seq4j_softmax_xent_forward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_softmax_xent_forward", probs, loss, logits, labels, m, v);
+                traceDowncall("seq4j_softmax_xent_forward", threads, probs, loss, logits, labels, m, v);
             }
-            mh$.invokeExact(probs, loss, logits, labels, m, v);
+            return (long)mh$.invokeExact(threads, probs, loss, logits, labels, m, v);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1715,7 +1692,9 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     }
 
     private static class seq4j_softmax_xent_backward {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cpu_h.C_LONG,
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1732,7 +1711,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, float dloss, int m, int v)
+     * int64_t seq4j_softmax_xent_backward(int threads, float *dlogits, const float *probs, const int32_t *labels, float dloss, int m, int v)
      * }
      */
     public static FunctionDescriptor seq4j_softmax_xent_backward$descriptor() {
@@ -1742,7 +1721,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, float dloss, int m, int v)
+     * int64_t seq4j_softmax_xent_backward(int threads, float *dlogits, const float *probs, const int32_t *labels, float dloss, int m, int v)
      * }
      */
     public static MethodHandle seq4j_softmax_xent_backward$handle() {
@@ -1752,7 +1731,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, float dloss, int m, int v)
+     * int64_t seq4j_softmax_xent_backward(int threads, float *dlogits, const float *probs, const int32_t *labels, float dloss, int m, int v)
      * }
      */
     public static MemorySegment seq4j_softmax_xent_backward$address() {
@@ -1761,16 +1740,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, float dloss, int m, int v)
+     * int64_t seq4j_softmax_xent_backward(int threads, float *dlogits, const float *probs, const int32_t *labels, float dloss, int m, int v)
      * }
      */
-    public static void seq4j_softmax_xent_backward(MemorySegment dlogits, MemorySegment probs, MemorySegment labels, float dloss, int m, int v) {
+    public static long seq4j_softmax_xent_backward(int threads, MemorySegment dlogits, MemorySegment probs, MemorySegment labels, float dloss, int m, int v) {
         var mh$ = seq4j_softmax_xent_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_softmax_xent_backward", dlogits, probs, labels, dloss, m, v);
+                traceDowncall("seq4j_softmax_xent_backward", threads, dlogits, probs, labels, dloss, m, v);
             }
-            mh$.invokeExact(dlogits, probs, labels, dloss, m, v);
+            return (long)mh$.invokeExact(threads, dlogits, probs, labels, dloss, m, v);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1780,6 +1759,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_mse_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1795,7 +1775,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_mse_forward(float *loss, const float *y, const float *t, int64_t n, float scale)
+     * void seq4j_mse_forward(int threads, float *loss, const float *y, const float *t, int64_t n, float scale)
      * }
      */
     public static FunctionDescriptor seq4j_mse_forward$descriptor() {
@@ -1805,7 +1785,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_mse_forward(float *loss, const float *y, const float *t, int64_t n, float scale)
+     * void seq4j_mse_forward(int threads, float *loss, const float *y, const float *t, int64_t n, float scale)
      * }
      */
     public static MethodHandle seq4j_mse_forward$handle() {
@@ -1815,7 +1795,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_mse_forward(float *loss, const float *y, const float *t, int64_t n, float scale)
+     * void seq4j_mse_forward(int threads, float *loss, const float *y, const float *t, int64_t n, float scale)
      * }
      */
     public static MemorySegment seq4j_mse_forward$address() {
@@ -1824,16 +1804,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_mse_forward(float *loss, const float *y, const float *t, int64_t n, float scale)
+     * void seq4j_mse_forward(int threads, float *loss, const float *y, const float *t, int64_t n, float scale)
      * }
      */
-    public static void seq4j_mse_forward(MemorySegment loss, MemorySegment y, MemorySegment t, long n, float scale) {
+    public static void seq4j_mse_forward(int threads, MemorySegment loss, MemorySegment y, MemorySegment t, long n, float scale) {
         var mh$ = seq4j_mse_forward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_mse_forward", loss, y, t, n, scale);
+                traceDowncall("seq4j_mse_forward", threads, loss, y, t, n, scale);
             }
-            mh$.invokeExact(loss, y, t, n, scale);
+            mh$.invokeExact(threads, loss, y, t, n, scale);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1843,6 +1823,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_mse_backward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1858,7 +1839,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_mse_backward(float *dy, const float *y, const float *t, int64_t n, float scale)
+     * void seq4j_mse_backward(int threads, float *dy, const float *y, const float *t, int64_t n, float scale)
      * }
      */
     public static FunctionDescriptor seq4j_mse_backward$descriptor() {
@@ -1868,7 +1849,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_mse_backward(float *dy, const float *y, const float *t, int64_t n, float scale)
+     * void seq4j_mse_backward(int threads, float *dy, const float *y, const float *t, int64_t n, float scale)
      * }
      */
     public static MethodHandle seq4j_mse_backward$handle() {
@@ -1878,7 +1859,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_mse_backward(float *dy, const float *y, const float *t, int64_t n, float scale)
+     * void seq4j_mse_backward(int threads, float *dy, const float *y, const float *t, int64_t n, float scale)
      * }
      */
     public static MemorySegment seq4j_mse_backward$address() {
@@ -1887,16 +1868,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_mse_backward(float *dy, const float *y, const float *t, int64_t n, float scale)
+     * void seq4j_mse_backward(int threads, float *dy, const float *y, const float *t, int64_t n, float scale)
      * }
      */
-    public static void seq4j_mse_backward(MemorySegment dy, MemorySegment y, MemorySegment t, long n, float scale) {
+    public static void seq4j_mse_backward(int threads, MemorySegment dy, MemorySegment y, MemorySegment t, long n, float scale) {
         var mh$ = seq4j_mse_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_mse_backward", dy, y, t, n, scale);
+                traceDowncall("seq4j_mse_backward", threads, dy, y, t, n, scale);
             }
-            mh$.invokeExact(dy, y, t, n, scale);
+            mh$.invokeExact(threads, dy, y, t, n, scale);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1906,6 +1887,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_attention_weight_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1922,7 +1904,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_attention_weight_forward(float *a, const float *hs, const float *h, int t, int n, int hd)
+     * void seq4j_attention_weight_forward(int threads, float *a, const float *hs, const float *h, int t, int n, int hd)
      * }
      */
     public static FunctionDescriptor seq4j_attention_weight_forward$descriptor() {
@@ -1932,7 +1914,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_attention_weight_forward(float *a, const float *hs, const float *h, int t, int n, int hd)
+     * void seq4j_attention_weight_forward(int threads, float *a, const float *hs, const float *h, int t, int n, int hd)
      * }
      */
     public static MethodHandle seq4j_attention_weight_forward$handle() {
@@ -1942,7 +1924,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_attention_weight_forward(float *a, const float *hs, const float *h, int t, int n, int hd)
+     * void seq4j_attention_weight_forward(int threads, float *a, const float *hs, const float *h, int t, int n, int hd)
      * }
      */
     public static MemorySegment seq4j_attention_weight_forward$address() {
@@ -1951,16 +1933,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_attention_weight_forward(float *a, const float *hs, const float *h, int t, int n, int hd)
+     * void seq4j_attention_weight_forward(int threads, float *a, const float *hs, const float *h, int t, int n, int hd)
      * }
      */
-    public static void seq4j_attention_weight_forward(MemorySegment a, MemorySegment hs, MemorySegment h, int t, int n, int hd) {
+    public static void seq4j_attention_weight_forward(int threads, MemorySegment a, MemorySegment hs, MemorySegment h, int t, int n, int hd) {
         var mh$ = seq4j_attention_weight_forward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_attention_weight_forward", a, hs, h, t, n, hd);
+                traceDowncall("seq4j_attention_weight_forward", threads, a, hs, h, t, n, hd);
             }
-            mh$.invokeExact(a, hs, h, t, n, hd);
+            mh$.invokeExact(threads, a, hs, h, t, n, hd);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1970,6 +1952,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_attention_weight_backward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1989,7 +1972,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_attention_weight_backward(float *dhs, float *dh, const float *a, const float *hs, const float *h, const float *da, int t, int n, int hd)
+     * void seq4j_attention_weight_backward(int threads, float *dhs, float *dh, const float *a, const float *hs, const float *h, const float *da, int t, int n, int hd)
      * }
      */
     public static FunctionDescriptor seq4j_attention_weight_backward$descriptor() {
@@ -1999,7 +1982,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_attention_weight_backward(float *dhs, float *dh, const float *a, const float *hs, const float *h, const float *da, int t, int n, int hd)
+     * void seq4j_attention_weight_backward(int threads, float *dhs, float *dh, const float *a, const float *hs, const float *h, const float *da, int t, int n, int hd)
      * }
      */
     public static MethodHandle seq4j_attention_weight_backward$handle() {
@@ -2009,7 +1992,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_attention_weight_backward(float *dhs, float *dh, const float *a, const float *hs, const float *h, const float *da, int t, int n, int hd)
+     * void seq4j_attention_weight_backward(int threads, float *dhs, float *dh, const float *a, const float *hs, const float *h, const float *da, int t, int n, int hd)
      * }
      */
     public static MemorySegment seq4j_attention_weight_backward$address() {
@@ -2018,16 +2001,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_attention_weight_backward(float *dhs, float *dh, const float *a, const float *hs, const float *h, const float *da, int t, int n, int hd)
+     * void seq4j_attention_weight_backward(int threads, float *dhs, float *dh, const float *a, const float *hs, const float *h, const float *da, int t, int n, int hd)
      * }
      */
-    public static void seq4j_attention_weight_backward(MemorySegment dhs, MemorySegment dh, MemorySegment a, MemorySegment hs, MemorySegment h, MemorySegment da, int t, int n, int hd) {
+    public static void seq4j_attention_weight_backward(int threads, MemorySegment dhs, MemorySegment dh, MemorySegment a, MemorySegment hs, MemorySegment h, MemorySegment da, int t, int n, int hd) {
         var mh$ = seq4j_attention_weight_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_attention_weight_backward", dhs, dh, a, hs, h, da, t, n, hd);
+                traceDowncall("seq4j_attention_weight_backward", threads, dhs, dh, a, hs, h, da, t, n, hd);
             }
-            mh$.invokeExact(dhs, dh, a, hs, h, da, t, n, hd);
+            mh$.invokeExact(threads, dhs, dh, a, hs, h, da, t, n, hd);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2037,6 +2020,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_weight_sum_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -2053,7 +2037,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_weight_sum_forward(float *c, const float *hs, const float *a, int t, int n, int hd)
+     * void seq4j_weight_sum_forward(int threads, float *c, const float *hs, const float *a, int t, int n, int hd)
      * }
      */
     public static FunctionDescriptor seq4j_weight_sum_forward$descriptor() {
@@ -2063,7 +2047,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_weight_sum_forward(float *c, const float *hs, const float *a, int t, int n, int hd)
+     * void seq4j_weight_sum_forward(int threads, float *c, const float *hs, const float *a, int t, int n, int hd)
      * }
      */
     public static MethodHandle seq4j_weight_sum_forward$handle() {
@@ -2073,7 +2057,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_weight_sum_forward(float *c, const float *hs, const float *a, int t, int n, int hd)
+     * void seq4j_weight_sum_forward(int threads, float *c, const float *hs, const float *a, int t, int n, int hd)
      * }
      */
     public static MemorySegment seq4j_weight_sum_forward$address() {
@@ -2082,16 +2066,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_weight_sum_forward(float *c, const float *hs, const float *a, int t, int n, int hd)
+     * void seq4j_weight_sum_forward(int threads, float *c, const float *hs, const float *a, int t, int n, int hd)
      * }
      */
-    public static void seq4j_weight_sum_forward(MemorySegment c, MemorySegment hs, MemorySegment a, int t, int n, int hd) {
+    public static void seq4j_weight_sum_forward(int threads, MemorySegment c, MemorySegment hs, MemorySegment a, int t, int n, int hd) {
         var mh$ = seq4j_weight_sum_forward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_weight_sum_forward", c, hs, a, t, n, hd);
+                traceDowncall("seq4j_weight_sum_forward", threads, c, hs, a, t, n, hd);
             }
-            mh$.invokeExact(c, hs, a, t, n, hd);
+            mh$.invokeExact(threads, c, hs, a, t, n, hd);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2101,6 +2085,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_weight_sum_backward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -2119,7 +2104,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_weight_sum_backward(float *dhs, float *da, const float *hs, const float *a, const float *dc, int t, int n, int hd)
+     * void seq4j_weight_sum_backward(int threads, float *dhs, float *da, const float *hs, const float *a, const float *dc, int t, int n, int hd)
      * }
      */
     public static FunctionDescriptor seq4j_weight_sum_backward$descriptor() {
@@ -2129,7 +2114,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_weight_sum_backward(float *dhs, float *da, const float *hs, const float *a, const float *dc, int t, int n, int hd)
+     * void seq4j_weight_sum_backward(int threads, float *dhs, float *da, const float *hs, const float *a, const float *dc, int t, int n, int hd)
      * }
      */
     public static MethodHandle seq4j_weight_sum_backward$handle() {
@@ -2139,7 +2124,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_weight_sum_backward(float *dhs, float *da, const float *hs, const float *a, const float *dc, int t, int n, int hd)
+     * void seq4j_weight_sum_backward(int threads, float *dhs, float *da, const float *hs, const float *a, const float *dc, int t, int n, int hd)
      * }
      */
     public static MemorySegment seq4j_weight_sum_backward$address() {
@@ -2148,16 +2133,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_weight_sum_backward(float *dhs, float *da, const float *hs, const float *a, const float *dc, int t, int n, int hd)
+     * void seq4j_weight_sum_backward(int threads, float *dhs, float *da, const float *hs, const float *a, const float *dc, int t, int n, int hd)
      * }
      */
-    public static void seq4j_weight_sum_backward(MemorySegment dhs, MemorySegment da, MemorySegment hs, MemorySegment a, MemorySegment dc, int t, int n, int hd) {
+    public static void seq4j_weight_sum_backward(int threads, MemorySegment dhs, MemorySegment da, MemorySegment hs, MemorySegment a, MemorySegment dc, int t, int n, int hd) {
         var mh$ = seq4j_weight_sum_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_weight_sum_backward", dhs, da, hs, a, dc, t, n, hd);
+                traceDowncall("seq4j_weight_sum_backward", threads, dhs, da, hs, a, dc, t, n, hd);
             }
-            mh$.invokeExact(dhs, da, hs, a, dc, t, n, hd);
+            mh$.invokeExact(threads, dhs, da, hs, a, dc, t, n, hd);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2167,6 +2152,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_dropout_mask {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_LONG,
             seq4j_cpu_h.C_FLOAT,
@@ -2181,7 +2167,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_dropout_mask(float *mask, int64_t n, float ratio, uint64_t seed)
+     * void seq4j_dropout_mask(int threads, float *mask, int64_t n, float ratio, uint64_t seed)
      * }
      */
     public static FunctionDescriptor seq4j_dropout_mask$descriptor() {
@@ -2191,7 +2177,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_dropout_mask(float *mask, int64_t n, float ratio, uint64_t seed)
+     * void seq4j_dropout_mask(int threads, float *mask, int64_t n, float ratio, uint64_t seed)
      * }
      */
     public static MethodHandle seq4j_dropout_mask$handle() {
@@ -2201,7 +2187,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_dropout_mask(float *mask, int64_t n, float ratio, uint64_t seed)
+     * void seq4j_dropout_mask(int threads, float *mask, int64_t n, float ratio, uint64_t seed)
      * }
      */
     public static MemorySegment seq4j_dropout_mask$address() {
@@ -2210,16 +2196,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_dropout_mask(float *mask, int64_t n, float ratio, uint64_t seed)
+     * void seq4j_dropout_mask(int threads, float *mask, int64_t n, float ratio, uint64_t seed)
      * }
      */
-    public static void seq4j_dropout_mask(MemorySegment mask, long n, float ratio, long seed) {
+    public static void seq4j_dropout_mask(int threads, MemorySegment mask, long n, float ratio, long seed) {
         var mh$ = seq4j_dropout_mask.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_dropout_mask", mask, n, ratio, seed);
+                traceDowncall("seq4j_dropout_mask", threads, mask, n, ratio, seed);
             }
-            mh$.invokeExact(mask, n, ratio, seed);
+            mh$.invokeExact(threads, mask, n, ratio, seed);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2229,6 +2215,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_sgd_update {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_LONG,
@@ -2243,7 +2230,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_sgd_update(float *param, const float *grad, int64_t n, float lr)
+     * void seq4j_sgd_update(int threads, float *param, const float *grad, int64_t n, float lr)
      * }
      */
     public static FunctionDescriptor seq4j_sgd_update$descriptor() {
@@ -2253,7 +2240,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_sgd_update(float *param, const float *grad, int64_t n, float lr)
+     * void seq4j_sgd_update(int threads, float *param, const float *grad, int64_t n, float lr)
      * }
      */
     public static MethodHandle seq4j_sgd_update$handle() {
@@ -2263,7 +2250,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_sgd_update(float *param, const float *grad, int64_t n, float lr)
+     * void seq4j_sgd_update(int threads, float *param, const float *grad, int64_t n, float lr)
      * }
      */
     public static MemorySegment seq4j_sgd_update$address() {
@@ -2272,16 +2259,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_sgd_update(float *param, const float *grad, int64_t n, float lr)
+     * void seq4j_sgd_update(int threads, float *param, const float *grad, int64_t n, float lr)
      * }
      */
-    public static void seq4j_sgd_update(MemorySegment param, MemorySegment grad, long n, float lr) {
+    public static void seq4j_sgd_update(int threads, MemorySegment param, MemorySegment grad, long n, float lr) {
         var mh$ = seq4j_sgd_update.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_sgd_update", param, grad, n, lr);
+                traceDowncall("seq4j_sgd_update", threads, param, grad, n, lr);
             }
-            mh$.invokeExact(param, grad, n, lr);
+            mh$.invokeExact(threads, param, grad, n, lr);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2291,6 +2278,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_momentum_update {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -2307,7 +2295,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_momentum_update(float *param, float *v, const float *grad, int64_t n, float lr, float momentum)
+     * void seq4j_momentum_update(int threads, float *param, float *v, const float *grad, int64_t n, float lr, float momentum)
      * }
      */
     public static FunctionDescriptor seq4j_momentum_update$descriptor() {
@@ -2317,7 +2305,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_momentum_update(float *param, float *v, const float *grad, int64_t n, float lr, float momentum)
+     * void seq4j_momentum_update(int threads, float *param, float *v, const float *grad, int64_t n, float lr, float momentum)
      * }
      */
     public static MethodHandle seq4j_momentum_update$handle() {
@@ -2327,7 +2315,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_momentum_update(float *param, float *v, const float *grad, int64_t n, float lr, float momentum)
+     * void seq4j_momentum_update(int threads, float *param, float *v, const float *grad, int64_t n, float lr, float momentum)
      * }
      */
     public static MemorySegment seq4j_momentum_update$address() {
@@ -2336,16 +2324,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_momentum_update(float *param, float *v, const float *grad, int64_t n, float lr, float momentum)
+     * void seq4j_momentum_update(int threads, float *param, float *v, const float *grad, int64_t n, float lr, float momentum)
      * }
      */
-    public static void seq4j_momentum_update(MemorySegment param, MemorySegment v, MemorySegment grad, long n, float lr, float momentum) {
+    public static void seq4j_momentum_update(int threads, MemorySegment param, MemorySegment v, MemorySegment grad, long n, float lr, float momentum) {
         var mh$ = seq4j_momentum_update.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_momentum_update", param, v, grad, n, lr, momentum);
+                traceDowncall("seq4j_momentum_update", threads, param, v, grad, n, lr, momentum);
             }
-            mh$.invokeExact(param, v, grad, n, lr, momentum);
+            mh$.invokeExact(threads, param, v, grad, n, lr, momentum);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2355,6 +2343,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_adagrad_update {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -2371,7 +2360,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_adagrad_update(float *param, float *h, const float *grad, int64_t n, float lr, float eps)
+     * void seq4j_adagrad_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float eps)
      * }
      */
     public static FunctionDescriptor seq4j_adagrad_update$descriptor() {
@@ -2381,7 +2370,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_adagrad_update(float *param, float *h, const float *grad, int64_t n, float lr, float eps)
+     * void seq4j_adagrad_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float eps)
      * }
      */
     public static MethodHandle seq4j_adagrad_update$handle() {
@@ -2391,7 +2380,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_adagrad_update(float *param, float *h, const float *grad, int64_t n, float lr, float eps)
+     * void seq4j_adagrad_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float eps)
      * }
      */
     public static MemorySegment seq4j_adagrad_update$address() {
@@ -2400,16 +2389,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_adagrad_update(float *param, float *h, const float *grad, int64_t n, float lr, float eps)
+     * void seq4j_adagrad_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float eps)
      * }
      */
-    public static void seq4j_adagrad_update(MemorySegment param, MemorySegment h, MemorySegment grad, long n, float lr, float eps) {
+    public static void seq4j_adagrad_update(int threads, MemorySegment param, MemorySegment h, MemorySegment grad, long n, float lr, float eps) {
         var mh$ = seq4j_adagrad_update.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_adagrad_update", param, h, grad, n, lr, eps);
+                traceDowncall("seq4j_adagrad_update", threads, param, h, grad, n, lr, eps);
             }
-            mh$.invokeExact(param, h, grad, n, lr, eps);
+            mh$.invokeExact(threads, param, h, grad, n, lr, eps);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2419,6 +2408,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_rmsprop_update {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -2436,7 +2426,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_rmsprop_update(float *param, float *h, const float *grad, int64_t n, float lr, float decay, float eps)
+     * void seq4j_rmsprop_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float decay, float eps)
      * }
      */
     public static FunctionDescriptor seq4j_rmsprop_update$descriptor() {
@@ -2446,7 +2436,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_rmsprop_update(float *param, float *h, const float *grad, int64_t n, float lr, float decay, float eps)
+     * void seq4j_rmsprop_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float decay, float eps)
      * }
      */
     public static MethodHandle seq4j_rmsprop_update$handle() {
@@ -2456,7 +2446,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_rmsprop_update(float *param, float *h, const float *grad, int64_t n, float lr, float decay, float eps)
+     * void seq4j_rmsprop_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float decay, float eps)
      * }
      */
     public static MemorySegment seq4j_rmsprop_update$address() {
@@ -2465,16 +2455,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_rmsprop_update(float *param, float *h, const float *grad, int64_t n, float lr, float decay, float eps)
+     * void seq4j_rmsprop_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float decay, float eps)
      * }
      */
-    public static void seq4j_rmsprop_update(MemorySegment param, MemorySegment h, MemorySegment grad, long n, float lr, float decay, float eps) {
+    public static void seq4j_rmsprop_update(int threads, MemorySegment param, MemorySegment h, MemorySegment grad, long n, float lr, float decay, float eps) {
         var mh$ = seq4j_rmsprop_update.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_rmsprop_update", param, h, grad, n, lr, decay, eps);
+                traceDowncall("seq4j_rmsprop_update", threads, param, h, grad, n, lr, decay, eps);
             }
-            mh$.invokeExact(param, h, grad, n, lr, decay, eps);
+            mh$.invokeExact(threads, param, h, grad, n, lr, decay, eps);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2484,6 +2474,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_adam_update {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -2503,7 +2494,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
+     * void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
      * }
      */
     public static FunctionDescriptor seq4j_adam_update$descriptor() {
@@ -2513,7 +2504,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
+     * void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
      * }
      */
     public static MethodHandle seq4j_adam_update$handle() {
@@ -2523,7 +2514,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
+     * void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
      * }
      */
     public static MemorySegment seq4j_adam_update$address() {
@@ -2532,16 +2523,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
+     * void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
      * }
      */
-    public static void seq4j_adam_update(MemorySegment param, MemorySegment m, MemorySegment v, MemorySegment grad, long n, float lr_t, float beta1, float beta2, float eps) {
+    public static void seq4j_adam_update(int threads, MemorySegment param, MemorySegment m, MemorySegment v, MemorySegment grad, long n, float lr_t, float beta1, float beta2, float eps) {
         var mh$ = seq4j_adam_update.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_adam_update", param, m, v, grad, n, lr_t, beta1, beta2, eps);
+                traceDowncall("seq4j_adam_update", threads, param, m, v, grad, n, lr_t, beta1, beta2, eps);
             }
-            mh$.invokeExact(param, m, v, grad, n, lr_t, beta1, beta2, eps);
+            mh$.invokeExact(threads, param, m, v, grad, n, lr_t, beta1, beta2, eps);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2551,6 +2542,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_sum_of_squares {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_LONG
@@ -2564,7 +2556,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_sum_of_squares(float *out, const float *x, int64_t n)
+     * void seq4j_sum_of_squares(int threads, float *out, const float *x, int64_t n)
      * }
      */
     public static FunctionDescriptor seq4j_sum_of_squares$descriptor() {
@@ -2574,7 +2566,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_sum_of_squares(float *out, const float *x, int64_t n)
+     * void seq4j_sum_of_squares(int threads, float *out, const float *x, int64_t n)
      * }
      */
     public static MethodHandle seq4j_sum_of_squares$handle() {
@@ -2584,7 +2576,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_sum_of_squares(float *out, const float *x, int64_t n)
+     * void seq4j_sum_of_squares(int threads, float *out, const float *x, int64_t n)
      * }
      */
     public static MemorySegment seq4j_sum_of_squares$address() {
@@ -2593,16 +2585,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_sum_of_squares(float *out, const float *x, int64_t n)
+     * void seq4j_sum_of_squares(int threads, float *out, const float *x, int64_t n)
      * }
      */
-    public static void seq4j_sum_of_squares(MemorySegment out, MemorySegment x, long n) {
+    public static void seq4j_sum_of_squares(int threads, MemorySegment out, MemorySegment x, long n) {
         var mh$ = seq4j_sum_of_squares.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_sum_of_squares", out, x, n);
+                traceDowncall("seq4j_sum_of_squares", threads, out, x, n);
             }
-            mh$.invokeExact(out, x, n);
+            mh$.invokeExact(threads, out, x, n);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2612,6 +2604,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     private static class seq4j_argmax_rows {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_INT,
@@ -2626,7 +2619,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_argmax_rows(int32_t *ids, const float *x, int m, int v)
+     * void seq4j_argmax_rows(int threads, int32_t *ids, const float *x, int m, int v)
      * }
      */
     public static FunctionDescriptor seq4j_argmax_rows$descriptor() {
@@ -2636,7 +2629,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_argmax_rows(int32_t *ids, const float *x, int m, int v)
+     * void seq4j_argmax_rows(int threads, int32_t *ids, const float *x, int m, int v)
      * }
      */
     public static MethodHandle seq4j_argmax_rows$handle() {
@@ -2646,7 +2639,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_argmax_rows(int32_t *ids, const float *x, int m, int v)
+     * void seq4j_argmax_rows(int threads, int32_t *ids, const float *x, int m, int v)
      * }
      */
     public static MemorySegment seq4j_argmax_rows$address() {
@@ -2655,16 +2648,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_argmax_rows(int32_t *ids, const float *x, int m, int v)
+     * void seq4j_argmax_rows(int threads, int32_t *ids, const float *x, int m, int v)
      * }
      */
-    public static void seq4j_argmax_rows(MemorySegment ids, MemorySegment x, int m, int v) {
+    public static void seq4j_argmax_rows(int threads, MemorySegment ids, MemorySegment x, int m, int v) {
         var mh$ = seq4j_argmax_rows.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_argmax_rows", ids, x, m, v);
+                traceDowncall("seq4j_argmax_rows", threads, ids, x, m, v);
             }
-            mh$.invokeExact(ids, x, m, v);
+            mh$.invokeExact(threads, ids, x, m, v);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

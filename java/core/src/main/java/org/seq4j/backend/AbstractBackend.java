@@ -2,6 +2,11 @@
 // ranges and gemm extents. Each public method validates, then calls the protected kernel of the same
 // name with a K suffix, which implementations override and which never re-checks (netlib's pattern).
 // The checks allocate nothing when arguments are valid: fixed-arity helpers, messages built on failure.
+// Zero extents are decided here too, the same for every backend (Backend's conventions): a kernel whose
+// outputs are all empty returns before its K method; an output that is a sum over an empty extent is
+// written as 0 through fillK (or scaleK). So K methods see non-empty outputs only, and the only zero
+// extents that reach them are gemm's k (C = beta C), attentionWeightForward's hd (a = 1/T) and one of
+// the two widths of concatColumns and splitColumns.
 package org.seq4j.backend;
 
 import java.lang.foreign.Arena;
@@ -44,6 +49,9 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException(op + ": dst is " + dst.dtype() + " but src is " + src.dtype());
         }
         noOverlap(op, "dst", dst, "src", src);
+        if (dst.size() == 0) {
+            return;
+        }
         copyK(dst, src);
     }
 
@@ -127,6 +135,9 @@ public abstract class AbstractBackend implements Backend {
         if (x.dtype() == DType.I32 && value != (int) value) {
             throw new IllegalArgumentException("fill: value " + value + " is not an integer but x is int32");
         }
+        if (x.size() == 0) {
+            return;
+        }
         fillK(x, value);
     }
 
@@ -135,6 +146,9 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void scale(Tensor x, float alpha) {
         f32("scale", "x", x);
+        if (x.size() == 0) {
+            return;
+        }
         scaleK(x, alpha);
     }
 
@@ -145,6 +159,9 @@ public abstract class AbstractBackend implements Backend {
         f32("axpy", "x", x);
         f32("axpy", "y", y);
         sameSize("axpy", "y", y, "x", x);
+        if (y.size() == 0) {
+            return;
+        }
         axpyK(alpha, x, y);
     }
 
@@ -157,6 +174,9 @@ public abstract class AbstractBackend implements Backend {
         f32("mul", "b", b);
         sameSize("mul", "out", out, "a", a);
         sameSize("mul", "out", out, "b", b);
+        if (out.size() == 0) {
+            return;
+        }
         mulK(out, a, b);
     }
 
@@ -180,6 +200,9 @@ public abstract class AbstractBackend implements Backend {
             shape2(op, "out", out, t, n);
         }
         noOverlap(op, "out", out, "in", in);
+        if (out.size() == 0) {
+            return;
+        }
         swapAxes01K(out, in, n, t, f);
     }
 
@@ -199,6 +222,9 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "out", out, m, sumOfColumns(op, a.dim(1), b.dim(1)));
         noOverlap(op, "out", out, "a", a);
         noOverlap(op, "out", out, "b", b);
+        if (out.size() == 0) {
+            return;
+        }
         concatColumnsK(out, a, b, m, a.dim(1), b.dim(1));
     }
 
@@ -217,6 +243,9 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dout", dout, m, sumOfColumns(op, da.dim(1), db.dim(1)));
         noOverlap(op, "da", da, "dout", dout);
         noOverlap(op, "db", db, "dout", dout);
+        if (dout.size() == 0) {
+            return;
+        }
         splitColumnsK(da, db, dout, m, da.dim(1), db.dim(1));
     }
 
@@ -288,6 +317,9 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "y", y);
         f32(op, "b", b);
         shape1(op, "b", b, y.dim(1));
+        if (y.size() == 0) {
+            return;
+        }
         addBiasK(y, b, y.dim(0), y.dim(1));
     }
 
@@ -301,6 +333,17 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "out", out);
         shape1(op, "out", out, x.dim(1));
         noOverlap(op, "out", out, "x", x);
+        if (x.dim(1) == 0) {
+            return;
+        }
+        if (x.dim(0) == 0) { // out = beta * out + (a sum over no rows = 0), not reading out when beta = 0
+            if (beta == 0f) {
+                fillK(out, 0f);
+            } else {
+                scaleK(out, beta);
+            }
+            return;
+        }
         sumRowsK(out, x, beta, x.dim(0), x.dim(1));
     }
 
@@ -310,7 +353,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void sigmoidForward(Tensor y, Tensor x) {
-        unary("sigmoidForward", y, x);
+        if (unary("sigmoidForward", y, x)) {
+            return;
+        }
         sigmoidForwardK(y, x);
     }
 
@@ -318,7 +363,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void sigmoidBackward(Tensor dx, Tensor y, Tensor dy) {
-        binary("sigmoidBackward", dx, y, dy);
+        if (binary("sigmoidBackward", dx, y, dy)) {
+            return;
+        }
         sigmoidBackwardK(dx, y, dy);
     }
 
@@ -326,7 +373,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void tanhForward(Tensor y, Tensor x) {
-        unary("tanhForward", y, x);
+        if (unary("tanhForward", y, x)) {
+            return;
+        }
         tanhForwardK(y, x);
     }
 
@@ -334,7 +383,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void tanhBackward(Tensor dx, Tensor y, Tensor dy) {
-        binary("tanhBackward", dx, y, dy);
+        if (binary("tanhBackward", dx, y, dy)) {
+            return;
+        }
         tanhBackwardK(dx, y, dy);
     }
 
@@ -347,6 +398,9 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "x", x);
         f32(op, "y", y);
         shape2(op, "y", y, x.dim(0), x.dim(1));
+        if (x.size() == 0) {
+            return;
+        }
         softmaxForwardK(y, x, x.dim(0), x.dim(1));
     }
 
@@ -361,6 +415,9 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "dx", dx);
         shape2(op, "dy", dy, y.dim(0), y.dim(1));
         shape2(op, "dx", dx, y.dim(0), y.dim(1));
+        if (y.size() == 0) {
+            return;
+        }
         softmaxBackwardK(dx, y, dy, y.dim(0), y.dim(1));
     }
 
@@ -380,6 +437,9 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "cNext", cNext, n, h);
         shape2(op, "gates", gates, n, gateColumns(op, h));
         shape2(op, "cPrev", cPrev, n, h);
+        if (n == 0 || h == 0) { // no rows or no units: every output is empty
+            return;
+        }
         lstmCellForwardK(hNext, cNext, gates, cPrev, n, h);
     }
 
@@ -406,6 +466,9 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dcNext", dcNext, n, h);
         noOverlap(op, "dcPrev", dcPrev, "dcNext", dcNext);
         noOverlap(op, "dA", dA, "gates", gates);
+        if (n == 0 || h == 0) {
+            return;
+        }
         lstmCellBackwardK(dA, dcPrev, gates, cNext, cPrev, dhNext, dcNext, n, h);
     }
 
@@ -425,6 +488,9 @@ public abstract class AbstractBackend implements Backend {
         int m = rows(op, "ids", ids);
         shape2(op, "out", out, m, d);
         idsInRange(op, "ids", ids, v, false);
+        if (m == 0 || d == 0) {
+            return;
+        }
         embeddingForwardK(out, W, ids, m, v, d);
     }
 
@@ -442,6 +508,9 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dout", dout, m, d);
         idsInRange(op, "ids", ids, v, false);
         noOverlap(op, "dW", dW, "dout", dout);
+        if (m == 0 || d == 0) {
+            return;
+        }
         embeddingBackwardK(dW, ids, dout, m, v, d);
     }
 
@@ -462,6 +531,10 @@ public abstract class AbstractBackend implements Backend {
         shape1(op, "loss", loss, 1);
         shape1(op, "labels", labels, m);
         idsInRange(op, "labels", labels, v, true);
+        if (m == 0 || v == 0) { // no rows, or rows of nothing whose labels are all -1: no counted row, loss 0
+            fillK(loss, 0f);
+            return;
+        }
         softmaxCrossEntropyForwardK(probs, loss, logits, labels, m, v);
     }
 
@@ -479,6 +552,9 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dlogits", dlogits, m, v);
         shape1(op, "labels", labels, m);
         idsInRange(op, "labels", labels, v, true);
+        if (m == 0 || v == 0) {
+            return;
+        }
         softmaxCrossEntropyBackwardK(dlogits, probs, labels, dloss, m, v);
     }
 
@@ -493,6 +569,10 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "t", t);
         shape1(op, "loss", loss, 1);
         sameSize(op, "y", y, "t", t);
+        if (y.size() == 0) { // a sum over nothing
+            fillK(loss, 0f);
+            return;
+        }
         mseForwardK(loss, y, t, scale);
     }
 
@@ -506,6 +586,9 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "t", t);
         sameSize(op, "y", y, "t", t);
         sameSize(op, "dy", dy, "y", y);
+        if (y.size() == 0) {
+            return;
+        }
         mseBackwardK(dy, y, t, scale);
     }
 
@@ -523,6 +606,9 @@ public abstract class AbstractBackend implements Backend {
         int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
         shape2(op, "h", h, n, hd);
         shape2(op, "a", a, n, t);
+        if (a.size() == 0) {
+            return;
+        }
         attentionWeightForwardK(a, hs, h, t, n, hd);
     }
 
@@ -544,6 +630,13 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "a", a, n, t);
         shape2(op, "h", h, n, hd);
         shape2(op, "da", da, n, t);
+        if (dh.size() == 0) { // n = 0 or hd = 0: dhs is empty too
+            return;
+        }
+        if (t == 0) { // dh is a sum over no time steps
+            fillK(dh, 0f);
+            return;
+        }
         attentionWeightBackwardK(dhs, dh, a, hs, h, da, t, n, hd);
     }
 
@@ -560,6 +653,13 @@ public abstract class AbstractBackend implements Backend {
         int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
         shape2(op, "a", a, n, t);
         shape2(op, "c", c, n, hd);
+        if (c.size() == 0) {
+            return;
+        }
+        if (t == 0) { // c is a sum over no time steps
+            fillK(c, 0f);
+            return;
+        }
         weightSumForwardK(c, hs, a, t, n, hd);
     }
 
@@ -579,6 +679,13 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "da", da, n, t);
         shape2(op, "a", a, n, t);
         shape2(op, "dc", dc, n, hd);
+        if (da.size() == 0) { // n = 0 or t = 0: dhs is empty too
+            return;
+        }
+        if (hd == 0) { // da is a dot product over no features
+            fillK(da, 0f);
+            return;
+        }
         weightSumBackwardK(dhs, da, hs, a, dc, t, n, hd);
     }
 
@@ -593,6 +700,9 @@ public abstract class AbstractBackend implements Backend {
         if (!(ratio >= 0f && ratio < 1f)) {
             throw new IllegalArgumentException("dropoutMask: ratio must be in [0, 1), got " + ratio);
         }
+        if (mask.size() == 0) {
+            return;
+        }
         dropoutMaskK(mask, ratio, seed);
     }
 
@@ -605,6 +715,9 @@ public abstract class AbstractBackend implements Backend {
         f32("sgdUpdate", "param", param);
         f32("sgdUpdate", "grad", grad);
         sameSize("sgdUpdate", "param", param, "grad", grad);
+        if (param.size() == 0) {
+            return;
+        }
         sgdUpdateK(param, grad, lr);
     }
 
@@ -613,7 +726,9 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void momentumUpdate(Tensor param, Tensor v, Tensor grad, float lr, float momentum) {
         String op = "momentumUpdate";
-        optimizerState(op, param, "v", v, grad);
+        if (optimizerState(op, param, "v", v, grad)) {
+            return;
+        }
         momentumUpdateK(param, v, grad, lr, momentum);
     }
 
@@ -621,7 +736,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void adagradUpdate(Tensor param, Tensor h, Tensor grad, float lr, float eps) {
-        optimizerState("adagradUpdate", param, "h", h, grad);
+        if (optimizerState("adagradUpdate", param, "h", h, grad)) {
+            return;
+        }
         adagradUpdateK(param, h, grad, lr, eps);
     }
 
@@ -629,7 +746,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void rmspropUpdate(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps) {
-        optimizerState("rmspropUpdate", param, "h", h, grad);
+        if (optimizerState("rmspropUpdate", param, "h", h, grad)) {
+            return;
+        }
         rmspropUpdateK(param, h, grad, lr, decay, eps);
     }
 
@@ -639,9 +758,12 @@ public abstract class AbstractBackend implements Backend {
     public final void adamUpdate(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
                                  float eps) {
         String op = "adamUpdate";
-        optimizerState(op, param, "m", m, grad);
+        boolean empty = optimizerState(op, param, "m", m, grad);
         f32(op, "v", v);
         sameSize(op, "param", param, "v", v);
+        if (empty) {
+            return;
+        }
         adamUpdateK(param, m, v, grad, lrT, beta1, beta2, eps);
     }
 
@@ -655,6 +777,10 @@ public abstract class AbstractBackend implements Backend {
         f32("sumOfSquares", "out", out);
         f32("sumOfSquares", "x", x);
         shape1("sumOfSquares", "out", out, 1);
+        if (x.size() == 0) {
+            fillK(out, 0f);
+            return;
+        }
         sumOfSquaresK(out, x);
     }
 
@@ -669,6 +795,9 @@ public abstract class AbstractBackend implements Backend {
         shape1(op, "ids", ids, x.dim(0));
         if (x.dim(1) == 0) {
             throw new IllegalArgumentException(op + ": x " + x + " has no columns to take the largest of");
+        }
+        if (x.dim(0) == 0) {
+            return;
         }
         argmaxRowsK(ids, x, x.dim(0), x.dim(1));
     }
@@ -787,26 +916,32 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    private void unary(String op, Tensor y, Tensor x) {
+    /** Checks y = f(x); returns whether there is nothing to compute (no elements). */
+    private boolean unary(String op, Tensor y, Tensor x) {
         f32(op, "y", y);
         f32(op, "x", x);
         sameSize(op, "y", y, "x", x);
+        return y.size() == 0;
     }
 
-    private void binary(String op, Tensor dx, Tensor y, Tensor dy) {
+    /** Checks dx = f(y, dy); returns whether there is nothing to compute. */
+    private boolean binary(String op, Tensor dx, Tensor y, Tensor dy) {
         f32(op, "dx", dx);
         f32(op, "y", y);
         f32(op, "dy", dy);
         sameSize(op, "dx", dx, "y", y);
         sameSize(op, "dy", dy, "y", y);
+        return dx.size() == 0;
     }
 
-    private void optimizerState(String op, Tensor param, String stateName, Tensor state, Tensor grad) {
+    /** Checks an optimizer's buffers; returns whether there is nothing to update. */
+    private boolean optimizerState(String op, Tensor param, String stateName, Tensor state, Tensor grad) {
         f32(op, "param", param);
         f32(op, stateName, state);
         f32(op, "grad", grad);
         sameSize(op, "param", param, stateName, state);
         sameSize(op, "param", param, "grad", grad);
+        return param.size() == 0;
     }
 
     private static void gemmDims(String op, int m, int n, int k) {

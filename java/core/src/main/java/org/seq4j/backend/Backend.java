@@ -8,8 +8,18 @@
 // - Outputs are written (=) unless the comment says += (accumulate). Parameter gradients accumulate;
 //   the optimizer step zeroes them. An output may alias an input only where the comment says so.
 // - Arguments are checked once, in AbstractBackend (shapes, dtypes, devices, live memory, index
-//   ranges); implementations never re-check. Ids and labels outside their range are an exception
-//   before any native code runs (host tensors) or are skipped and reported by the device (CUDA).
+//   ranges); implementations never re-check shapes. Ids and labels outside their range are an exception
+//   before any native code runs (host tensors) or are skipped and reported by the device (CUDA); native
+//   kernels check each id again where they use it (memory may change after the check), never follow a
+//   bad one, and report it as the same IndexOutOfBoundsException.
+// - Zero extents, the same on every backend (decided in AbstractBackend): any extent may be 0. A kernel
+//   whose outputs are all empty does nothing. An output that is a sum over an empty extent is 0: sumRows
+//   with no rows gives beta * out, weightSumForward with T = 0 gives c = 0, attentionWeightBackward with
+//   T = 0 gives dh = 0, weightSumBackward with H = 0 gives da = 0, sumOfSquares and mseForward of no
+//   elements give 0, and softmaxCrossEntropyForward with no counted rows (M = 0, V = 0, or every label -1)
+//   gives loss 0 (the mean is taken over max(count, 1) rows). The one refusal: argmaxRows over zero
+//   columns has no answer and throws IllegalArgumentException. gemm with M or N = 0 does nothing, with
+//   K = 0 it gives C = beta C.
 package org.seq4j.backend;
 
 import java.lang.foreign.Arena;

@@ -1,5 +1,5 @@
 // The conformance suite: every kernel of Backend, on every backend other than the reference, against
-// JavaBackend, on seeded data and odd shapes (1, primes, non-multiples of 8, large). Backends that do
+// JavaBackend, on seeded data and odd shapes (0, 1, primes, non-multiples of 8, large). Backends that do
 // not load here (e.g. CUDA without a GPU) are skipped with the reason by TestBackends.
 //
 // Tolerances are |got - ref| <= atol + rtol * |ref|, chosen per kind of kernel:
@@ -42,11 +42,12 @@ class ConformanceTest {
     static final double T_ATOL = 1e-6;
     static final double T_RTOL = 1e-5;
 
-    /** Sizes for flat kernels: one element, primes, a non-multiple of the vector width, and a large one. */
-    static final int[] SIZES = {1, 7, 13, 64, 1000, (1 << 20) + 3};
+    /** Sizes for flat kernels: none, one element, primes, a non-multiple of the vector width, and a large one. */
+    static final int[] SIZES = {0, 1, 7, 13, 64, 1000, (1 << 20) + 3};
 
-    /** (rows, columns) for row-wise kernels. */
-    static final int[][] ROWS = {{1, 1}, {1, 13}, {7, 1}, {3, 5}, {17, 31}, {128, 13}, {64, 1000}};
+    /** (rows, columns) for row-wise kernels, zero extents included (Backend: what each op does with them). */
+    static final int[][] ROWS = {{0, 5}, {3, 0}, {0, 0}, {1, 1}, {1, 13}, {7, 1}, {3, 5}, {17, 31}, {128, 13},
+            {64, 1000}};
 
     @Target(ElementType.METHOD)
     @Retention(RetentionPolicy.RUNTIME)
@@ -115,7 +116,7 @@ class ConformanceTest {
     @EveryBackend
     void swapAxesConcatSplit(String backend) {
         try (Both b = both(backend, 4)) {
-            int[][] ntf = {{1, 1, 1}, {3, 5, 1}, {7, 13, 3}, {128, 29, 16}};
+            int[][] ntf = {{0, 5, 2}, {3, 0, 2}, {3, 5, 0}, {1, 1, 1}, {3, 5, 1}, {7, 13, 3}, {128, 29, 16}};
             for (int[] s : ntf) {
                 int n = s[0], t = s[1], f = s[2];
                 Pair in = b.uniformPair(-1, 1, n, t, f), out = b.zeros(DType.F32, t, n, f);
@@ -154,7 +155,8 @@ class ConformanceTest {
     }
 
     static Stream<Arguments> gemmCases() {
-        int[][] mnk = {{1, 1, 1}, {1, 7, 13}, {13, 1, 7}, {7, 13, 1}, {17, 31, 29}, {64, 64, 64}, {127, 129, 65},
+        int[][] mnk = {{0, 7, 13}, {7, 0, 13}, {7, 13, 0}, {1, 13, 0}, {1, 1, 1}, {1, 7, 13}, {13, 1, 7}, {7, 13, 1},
+                {17, 31, 29}, {64, 64, 64}, {127, 129, 65},
                 {128, 512, 128}, {37, 300, 256}, {1, 1024, 256}, {300, 1, 129}};
         List<GemmCase> cases = new ArrayList<>();
         for (int[] s : mnk) {
@@ -175,7 +177,8 @@ class ConformanceTest {
         try (Both b = both(backend, 5)) {
             int aRows = c.ta.isTransposed() ? c.k : c.m, aCols = c.ta.isTransposed() ? c.m : c.k;
             int bRows = c.tb.isTransposed() ? c.n : c.k, bCols = c.tb.isTransposed() ? c.k : c.n;
-            int lda = aCols + c.pad, ldb = bCols + c.pad, ldc = c.n + c.pad;
+            // a row stride is at least 1, even for matrices with no columns
+            int lda = Math.max(1, aCols + c.pad), ldb = Math.max(1, bCols + c.pad), ldc = Math.max(1, c.n + c.pad);
             Pair a = b.uniformPair(-1, 1, aRows * lda);
             Pair bm = b.uniformPair(-1, 1, bRows * ldb);
             Pair cm = b.uniformPair(-1, 1, c.m * ldc);
@@ -359,7 +362,9 @@ class ConformanceTest {
     // ---- recurrent cells -------------------------------------------------------------------------------
 
     // N=1 and N=3 with H in the hundreds: the native cell splits such few rows across threads by hidden units
-    static final int[][] NH = {{1, 1}, {3, 5}, {7, 13}, {20, 33}, {128, 128}, {20, 650}, {1, 300}, {3, 201}};
+    // N = 0 or H = 0: no rows or no units, nothing to compute (and no division by either in a kernel)
+    static final int[][] NH = {{0, 5}, {3, 0}, {0, 0}, {1, 1}, {3, 5}, {7, 13}, {20, 33}, {128, 128}, {20, 650},
+            {1, 300}, {3, 201}};
 
     @EveryBackend
     void lstmCell(String backend) {
@@ -432,7 +437,7 @@ class ConformanceTest {
     @EveryBackend
     void embedding(String backend) {
         try (Both b = both(backend, 11)) {
-            int[][] vdm = {{1, 1, 1}, {13, 16, 7}, {13, 16, 128 * 4}, {10000, 65, 2240}};
+            int[][] vdm = {{1, 1, 0}, {13, 0, 7}, {1, 1, 1}, {13, 16, 7}, {13, 16, 128 * 4}, {10000, 65, 2240}};
             for (int[] s : vdm) {
                 int v = s[0], d = s[1], m = s[2];
                 Pair w = b.uniformPair(-1, 1, v, d), out = b.zeros(DType.F32, m, d);
@@ -455,7 +460,7 @@ class ConformanceTest {
     @EveryBackend
     void softmaxCrossEntropy(String backend) {
         try (Both b = both(backend, 12)) {
-            int[][] mv = {{1, 1}, {1, 13}, {7, 13}, {128 * 4, 13}, {700, 10000}};
+            int[][] mv = {{0, 13}, {1, 1}, {1, 13}, {7, 13}, {128 * 4, 13}, {700, 10000}};
             for (int[] s : mv) {
                 int m = s[0], v = s[1];
                 int[] labels = b.ints(m, 0, v);
@@ -478,12 +483,15 @@ class ConformanceTest {
                 b.dev.softmaxCrossEntropyBackward(probs.d(), probs.d(), lab.d(), 1f);
                 b.assertClose("softmaxCrossEntropyBackward in place" + shape, probs, T_ATOL, T_RTOL);
             }
-            // every row ignored: loss 0 and gradient 0, not NaN
-            Pair logits = b.uniformPair(-1, 1, 3, 4), probs = b.zeros(DType.F32, 3, 4), loss = b.zeros(DType.F32, 1);
-            Pair lab = b.i32(new int[] {-1, -1, -1}, 3);
-            b.ref.softmaxCrossEntropyForward(probs.r(), loss.r(), logits.r(), lab.r());
-            b.dev.softmaxCrossEntropyForward(probs.d(), loss.d(), logits.d(), lab.d());
-            assertEquals(0f, b.dev.item(loss.d(), 0), "loss with every label ignored");
+            // every row ignored: loss 0 and gradient 0, not NaN; so with rows of no classes (all labels -1)
+            for (int v : new int[] {4, 0}) {
+                Pair logits = b.uniformPair(-1, 1, 3, v), probs = b.zeros(DType.F32, 3, v);
+                Pair loss = b.uniformPair(1, 2, 1), lab = b.i32(new int[] {-1, -1, -1}, 3);
+                b.ref.softmaxCrossEntropyForward(probs.r(), loss.r(), logits.r(), lab.r());
+                b.dev.softmaxCrossEntropyForward(probs.d(), loss.d(), logits.d(), lab.d());
+                assertEquals(0f, b.ref.item(loss.r(), 0), "reference loss with every label ignored, V=" + v);
+                assertEquals(0f, b.dev.item(loss.d(), 0), "loss with every label ignored, V=" + v);
+            }
         }
     }
 
@@ -491,7 +499,8 @@ class ConformanceTest {
     void mse(String backend) {
         try (Both b = both(backend, 13)) {
             for (int n : SIZES) {
-                Pair y = b.uniformPair(-1, 1, n), t = b.uniformPair(-1, 1, n), loss = b.zeros(DType.F32, 1);
+                // loss starts nonzero: with n = 0 it must be written (a sum over nothing: 0)
+                Pair y = b.uniformPair(-1, 1, n), t = b.uniformPair(-1, 1, n), loss = b.uniformPair(1, 2, 1);
                 Pair dy = b.zeros(DType.F32, n);
                 b.ref.mseForward(loss.r(), y.r(), t.r(), 0.5f / n);
                 b.dev.mseForward(loss.d(), y.d(), t.d(), 0.5f / n);
@@ -505,7 +514,7 @@ class ConformanceTest {
 
     // ---- attention -------------------------------------------------------------------------------------
 
-    static final int[][] TNH = {{1, 1, 1}, {5, 3, 7}, {29, 128, 256}, {7, 13, 129}};
+    static final int[][] TNH = {{0, 3, 7}, {5, 0, 7}, {5, 3, 0}, {1, 1, 1}, {5, 3, 7}, {29, 128, 256}, {7, 13, 129}};
 
     @EveryBackend
     void attentionWeightAndWeightSum(String backend) {
@@ -514,7 +523,7 @@ class ConformanceTest {
                 int t = s[0], n = s[1], h = s[2];
                 String shape = " T=" + t + " N=" + n + " H=" + h;
                 // dot products of length H in float: errors ~ sqrt(H) u |terms|; scores then go through exp
-                double atol = 1e-6 * Math.sqrt(h), rtol = T_RTOL * Math.sqrt(h);
+                double atol = 1e-6 * Math.sqrt(Math.max(h, 1)), rtol = T_RTOL * Math.sqrt(Math.max(h, 1));
                 Pair hs = b.uniformPair(-0.5, 0.5, t, n, h), hv = b.uniformPair(-0.5, 0.5, n, h), a = b.zeros(DType.F32, n, t);
                 b.ref.attentionWeightForward(a.r(), hs.r(), hv.r());
                 b.dev.attentionWeightForward(a.d(), hs.d(), hv.d());
@@ -590,7 +599,7 @@ class ConformanceTest {
     void sumOfSquaresAndArgmax(String backend) {
         try (Both b = both(backend, 17)) {
             for (int n : SIZES) {
-                Pair x = b.uniformPair(-3, 3, n), out = b.zeros(DType.F32, 1);
+                Pair x = b.uniformPair(-3, 3, n), out = b.uniformPair(1, 2, 1); // written even when n = 0
                 b.ref.sumOfSquares(out.r(), x.r());
                 b.dev.sumOfSquares(out.d(), x.d());
                 // double accumulation on CPU; a float tree reduction on GPU: ~log2(n) u
@@ -599,6 +608,11 @@ class ConformanceTest {
             for (int[] rc : ROWS) {
                 int m = rc[0], v = rc[1];
                 Pair x = b.uniformPair(-1, 1, m, v), ids = b.zeros(DType.I32, m);
+                if (v == 0) { // no columns: no answer, on every backend
+                    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                            () -> b.dev.argmaxRows(ids.d(), x.d()), "argmaxRows over zero columns");
+                    continue;
+                }
                 b.ref.argmaxRows(ids.r(), x.r());
                 b.dev.argmaxRows(ids.d(), x.d());
                 b.assertExact("argmaxRows " + m + "x" + v, ids);

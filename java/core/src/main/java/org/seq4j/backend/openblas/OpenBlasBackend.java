@@ -1,9 +1,11 @@
 // The CPU backend: GEMM through OpenBLAS (cblas, row-major), every other kernel through seq4j's fused
 // C kernels (native/cpu), both called through jextract-generated FFM bindings on host memory.
-// Threads: OpenBLAS runs single-threaded and seq4j's native pool splits every kernel and every GEMM
-// across the cores (see native/cpu/seq4j_cpu.h: two thread pools spinning on the same cores slow each
-// other down by orders of magnitude). The pool is process-wide, like OpenBLAS's own threads.
-// Arguments were checked by AbstractBackend; nothing here re-checks.
+// Threads: OpenBLAS runs single-threaded and seq4j's native pool (process-wide, sized once) runs every
+// kernel and every GEMM (see native/cpu/seq4j_cpu.h: two thread pools spinning on the same cores slow each
+// other down by orders of magnitude). This backend's thread count goes with every call and fixes how each
+// call is split, so results never depend on other backends or threads running at the same time.
+// Shapes were checked by AbstractBackend; ids and labels are checked again by the kernels, which may find
+// them changed since, and a bad one becomes the same exception as the Java check's.
 package org.seq4j.backend.openblas;
 
 import static org.seq4j.bindings.cblas.cblas_h.CblasNoTrans;
@@ -24,23 +26,35 @@ import org.seq4j.tensor.Tensor;
 
 public final class OpenBlasBackend extends AbstractBackend {
     private final OpenBlasLibrary.Location location;
+    private final int threads;
 
     /** Loads OpenBLAS and the C kernels as the environment says (-Dseq4j.threads, -Dseq4j.openblas, ...). */
     public OpenBlasBackend() {
         this(BackendConfig.fromEnvironment());
     }
 
-    /** @param threads threads of the native pool that runs every kernel and GEMM (0: one per core) */
+    /**
+     * @param threads how many parts each kernel and GEMM is split into, at most, on the native pool (0: one per
+     *                core); fixed for this backend's life, and the only thing besides the shapes that its results
+     *                depend on
+     */
     public OpenBlasBackend(int threads) {
         this(BackendConfig.fromEnvironment().withThreads(threads));
     }
 
     /**
-     * Loads OpenBLAS (the configured path, else the system's, else the Maven artifact's) and the C kernels.
+     * Loads OpenBLAS (the configured path, else the system's, else the Maven artifact's) and the C kernels, with
+     * {@code config.threads()} as this backend's thread count (0: one per core, at most SEQ4J_MAX_THREADS).
      *
      * @throws BackendUnavailableException with the reason when a library cannot load
+     * @throws IllegalArgumentException if the thread count is above the native limit
      */
     public OpenBlasBackend(BackendConfig config) {
+        int max = seq4j_cpu_h.SEQ4J_MAX_THREADS();
+        if (config.threads() > max) {
+            throw new IllegalArgumentException("threads must be 0 (one per core) or 1.." + max + ", got " + config.threads());
+        }
+        this.threads = Math.min(max, config.effectiveThreads());
         try {
             this.location = OpenBlasLibrary.load(config);
             CpuKernelsLibrary.load();
@@ -49,12 +63,11 @@ public final class OpenBlasBackend extends AbstractBackend {
         }
         seq4j_cpu_h.seq4j_set_blas(cblas_h.cblas_sgemm$address(), cblas_h.cblas_sgemv$address());
         OpenBlasLibrary.setThreads(1);
-        seq4j_cpu_h.seq4j_set_num_threads(config.effectiveThreads());
     }
 
-    /** Threads of the native pool (shared by every OpenBlasBackend in this process). */
+    /** This backend's thread count: the most parts a kernel is split into (the pool itself is shared). */
     public int threads() {
-        return seq4j_cpu_h.seq4j_get_num_threads();
+        return threads;
     }
 
     @Override
@@ -70,7 +83,8 @@ public final class OpenBlasBackend extends AbstractBackend {
     @Override
     public String description() {
         return OpenBlasLibrary.config() + " [" + OpenBlasLibrary.coreName() + "] from " + location.path() + " ("
-                + location.source() + "); " + CpuKernelsLibrary.info() + "; " + threads() + " threads";
+                + location.source() + "); " + CpuKernelsLibrary.info() + "; " + threads + " threads on a pool of "
+                + (seq4j_cpu_h.seq4j_pool_workers() + 1);
     }
 
     /** Where OpenBLAS was loaded from, and which candidates were passed over. */
@@ -122,40 +136,40 @@ public final class OpenBlasBackend extends AbstractBackend {
     @Override
     protected void fillK(Tensor x, float value) {
         if (x.dtype() == DType.I32) {
-            seq4j_cpu_h.seq4j_fill_i32(p(x), x.size(), (int) value);
+            seq4j_cpu_h.seq4j_fill_i32(threads, p(x), x.size(), (int) value);
         } else {
-            seq4j_cpu_h.seq4j_fill_f32(p(x), x.size(), value);
+            seq4j_cpu_h.seq4j_fill_f32(threads, p(x), x.size(), value);
         }
     }
 
     @Override
     protected void scaleK(Tensor x, float alpha) {
-        seq4j_cpu_h.seq4j_scale(p(x), x.size(), alpha);
+        seq4j_cpu_h.seq4j_scale(threads, p(x), x.size(), alpha);
     }
 
     @Override
     protected void axpyK(float alpha, Tensor x, Tensor y) {
-        seq4j_cpu_h.seq4j_axpy(p(y), p(x), y.size(), alpha);
+        seq4j_cpu_h.seq4j_axpy(threads, p(y), p(x), y.size(), alpha);
     }
 
     @Override
     protected void mulK(Tensor out, Tensor a, Tensor b) {
-        seq4j_cpu_h.seq4j_mul(p(out), p(a), p(b), out.size());
+        seq4j_cpu_h.seq4j_mul(threads, p(out), p(a), p(b), out.size());
     }
 
     @Override
     protected void swapAxes01K(Tensor out, Tensor in, int n, int t, int f) {
-        seq4j_cpu_h.seq4j_swap_axes01(p(out), p(in), n, t, f);
+        seq4j_cpu_h.seq4j_swap_axes01(threads, p(out), p(in), n, t, f);
     }
 
     @Override
     protected void concatColumnsK(Tensor out, Tensor a, Tensor b, int m, int f1, int f2) {
-        seq4j_cpu_h.seq4j_concat_columns(p(out), p(a), p(b), m, f1, f2);
+        seq4j_cpu_h.seq4j_concat_columns(threads, p(out), p(a), p(b), m, f1, f2);
     }
 
     @Override
     protected void splitColumnsK(Tensor da, Tensor db, Tensor dout, int m, int f1, int f2) {
-        seq4j_cpu_h.seq4j_split_columns(p(da), p(db), p(dout), m, f1, f2);
+        seq4j_cpu_h.seq4j_split_columns(threads, p(da), p(db), p(dout), m, f1, f2);
     }
 
     // ---- BLAS ------------------------------------------------------------------------------------------
@@ -170,31 +184,32 @@ public final class OpenBlasBackend extends AbstractBackend {
         } else if (n == 1 && k > 0 && ldc == 1) {
             gemvColumn(transA, transB, m, k, alpha, a, lda, b, ldb, beta, c);
         } else {
-            seq4j_cpu_h.seq4j_sgemm(trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
+            seq4j_cpu_h.seq4j_sgemm(threads, trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta,
+                    p(c), ldc);
         }
     }
 
     /** C (1, n) = alpha op(A) (1, k) op(B) (k, n) + beta C, as y = op(B)^T x with x = op(A)'s only row. */
-    private static void gemvRow(Transpose transA, Transpose transB, int n, int k, float alpha, Tensor a, int lda,
+    private void gemvRow(Transpose transA, Transpose transB, int n, int k, float alpha, Tensor a, int lda,
                                 Tensor b, int ldb, float beta, Tensor c) {
         int incx = transA.isTransposed() ? lda : 1; // A stored (k, 1): the row of op(A) is a column, stride lda
         zeroForBetaZero(c, n, beta);
         if (transB.isTransposed()) {    // B stored (n, k): y = B x
-            seq4j_cpu_h.seq4j_sgemv(CblasNoTrans(), n, k, alpha, p(b), ldb, p(a), incx, beta, p(c));
+            seq4j_cpu_h.seq4j_sgemv(threads, CblasNoTrans(), n, k, alpha, p(b), ldb, p(a), incx, beta, p(c));
         } else {                         // B stored (k, n): y = B^T x
-            seq4j_cpu_h.seq4j_sgemv(CblasTrans(), k, n, alpha, p(b), ldb, p(a), incx, beta, p(c));
+            seq4j_cpu_h.seq4j_sgemv(threads, CblasTrans(), k, n, alpha, p(b), ldb, p(a), incx, beta, p(c));
         }
     }
 
     /** C (m, 1) = alpha op(A) (m, k) op(B) (k, 1) + beta C, as y = op(A) x with x = op(B)'s only column. */
-    private static void gemvColumn(Transpose transA, Transpose transB, int m, int k, float alpha, Tensor a, int lda,
+    private void gemvColumn(Transpose transA, Transpose transB, int m, int k, float alpha, Tensor a, int lda,
                                    Tensor b, int ldb, float beta, Tensor c) {
         int incx = transB.isTransposed() ? 1 : ldb; // B stored (k, 1): its column has stride ldb
         zeroForBetaZero(c, m, beta);
         if (transA.isTransposed()) {    // A stored (k, m): y = A^T x
-            seq4j_cpu_h.seq4j_sgemv(CblasTrans(), k, m, alpha, p(a), lda, p(b), incx, beta, p(c));
+            seq4j_cpu_h.seq4j_sgemv(threads, CblasTrans(), k, m, alpha, p(a), lda, p(b), incx, beta, p(c));
         } else {                         // A stored (m, k)
-            seq4j_cpu_h.seq4j_sgemv(CblasNoTrans(), m, k, alpha, p(a), lda, p(b), incx, beta, p(c));
+            seq4j_cpu_h.seq4j_sgemv(threads, CblasNoTrans(), m, k, alpha, p(a), lda, p(b), incx, beta, p(c));
         }
     }
 
@@ -202,9 +217,9 @@ public final class OpenBlasBackend extends AbstractBackend {
      * With beta = 0, gemm must not read C (it may hold NaN), but some OpenBLAS versions compute sgemv's
      * beta * y even then, and 0 * NaN is NaN: so the output is zeroed first.
      */
-    private static void zeroForBetaZero(Tensor c, int count, float beta) {
+    private void zeroForBetaZero(Tensor c, int count, float beta) {
         if (beta == 0f) {
-            seq4j_cpu_h.seq4j_fill_f32(p(c), count, 0f);
+            seq4j_cpu_h.seq4j_fill_f32(threads, p(c), count, 0f);
         }
     }
 
@@ -220,168 +235,187 @@ public final class OpenBlasBackend extends AbstractBackend {
             MemorySegment ai = a.segment().asSlice(i * strideA * fa);
             MemorySegment bi = b.segment().asSlice(i * strideB * fa);
             MemorySegment ci = c.segment().asSlice(i * strideC * fa);
-            seq4j_cpu_h.seq4j_sgemm(trans(transA), trans(transB), m, n, k, alpha, ai, lda, bi, ldb, beta, ci, ldc);
+            seq4j_cpu_h.seq4j_sgemm(threads, trans(transA), trans(transB), m, n, k, alpha, ai, lda, bi, ldb, beta, ci,
+                    ldc);
         }
     }
 
     @Override
     protected void addBiasK(Tensor y, Tensor b, int m, int n) {
-        seq4j_cpu_h.seq4j_add_bias(p(y), p(b), m, n);
+        seq4j_cpu_h.seq4j_add_bias(threads, p(y), p(b), m, n);
     }
 
     @Override
     protected void sumRowsK(Tensor out, Tensor x, float beta, int m, int n) {
-        seq4j_cpu_h.seq4j_sum_rows(p(out), p(x), beta, m, n);
+        seq4j_cpu_h.seq4j_sum_rows(threads, p(out), p(x), beta, m, n);
     }
 
     // ---- activations -----------------------------------------------------------------------------------
 
     @Override
     protected void sigmoidForwardK(Tensor y, Tensor x) {
-        seq4j_cpu_h.seq4j_sigmoid_forward(p(y), p(x), y.size());
+        seq4j_cpu_h.seq4j_sigmoid_forward(threads, p(y), p(x), y.size());
     }
 
     @Override
     protected void sigmoidBackwardK(Tensor dx, Tensor y, Tensor dy) {
-        seq4j_cpu_h.seq4j_sigmoid_backward(p(dx), p(y), p(dy), dx.size());
+        seq4j_cpu_h.seq4j_sigmoid_backward(threads, p(dx), p(y), p(dy), dx.size());
     }
 
     @Override
     protected void tanhForwardK(Tensor y, Tensor x) {
-        seq4j_cpu_h.seq4j_tanh_forward(p(y), p(x), y.size());
+        seq4j_cpu_h.seq4j_tanh_forward(threads, p(y), p(x), y.size());
     }
 
     @Override
     protected void tanhBackwardK(Tensor dx, Tensor y, Tensor dy) {
-        seq4j_cpu_h.seq4j_tanh_backward(p(dx), p(y), p(dy), dx.size());
+        seq4j_cpu_h.seq4j_tanh_backward(threads, p(dx), p(y), p(dy), dx.size());
     }
 
     @Override
     protected void softmaxForwardK(Tensor y, Tensor x, int m, int v) {
-        seq4j_cpu_h.seq4j_softmax_forward(p(y), p(x), m, v);
+        seq4j_cpu_h.seq4j_softmax_forward(threads, p(y), p(x), m, v);
     }
 
     @Override
     protected void softmaxBackwardK(Tensor dx, Tensor y, Tensor dy, int m, int v) {
-        seq4j_cpu_h.seq4j_softmax_backward(p(dx), p(y), p(dy), m, v);
+        seq4j_cpu_h.seq4j_softmax_backward(threads, p(dx), p(y), p(dy), m, v);
     }
 
     // ---- recurrent cells -------------------------------------------------------------------------------
 
     @Override
     protected void lstmCellForwardK(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev, int n, int h) {
-        seq4j_cpu_h.seq4j_lstm_cell_forward(p(hNext), p(cNext), p(gates), p(cPrev), n, h);
+        seq4j_cpu_h.seq4j_lstm_cell_forward(threads, p(hNext), p(cNext), p(gates), p(cPrev), n, h);
     }
 
     @Override
     protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                                      Tensor dhNext, Tensor dcNext, int n, int h) {
-        seq4j_cpu_h.seq4j_lstm_cell_backward(p(dA), p(dcPrev), p(gates), p(cNext), p(cPrev), p(dhNext), p(dcNext),
-                n, h);
+        seq4j_cpu_h.seq4j_lstm_cell_backward(threads, p(dA), p(dcPrev), p(gates), p(cNext), p(cPrev), p(dhNext),
+                p(dcNext), n, h);
     }
 
     // ---- embedding -------------------------------------------------------------------------------------
 
     @Override
     protected void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
-        seq4j_cpu_h.seq4j_embedding_forward(p(out), p(W), p(ids), m, d);
+        long status = seq4j_cpu_h.seq4j_embedding_forward(threads, p(out), p(W), p(ids), m, v, d);
+        badIds("embeddingForward", "ids", status, v, false);
     }
 
     @Override
     protected void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
-        seq4j_cpu_h.seq4j_embedding_backward(p(dW), p(ids), p(dout), m, d);
+        long status = seq4j_cpu_h.seq4j_embedding_backward(threads, p(dW), p(ids), p(dout), m, v, d);
+        badIds("embeddingBackward", "ids", status, v, false);
+    }
+
+    /**
+     * A kernel's id status (seq4j_cpu.h: 0, or (position + 1) << 32 | id of the first bad id, which it skipped)
+     * as the exception AbstractBackend's check throws; the ids were in range when Java checked them.
+     */
+    private static void badIds(String op, String name, long status, int bound, boolean allowIgnore) {
+        if (status != 0) {
+            long position = (status >>> 32) - 1;
+            int id = (int) status;
+            throw new IndexOutOfBoundsException(op + ": " + name + "[" + position + "] = " + id + " is outside [0, "
+                    + bound + ")" + (allowIgnore ? " and is not the ignore label -1" : "")
+                    + " (found by the native kernel: the ids changed after the Java check, by another thread?)");
+        }
     }
 
     // ---- losses ----------------------------------------------------------------------------------------
 
     @Override
     protected void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels, int m, int v) {
-        seq4j_cpu_h.seq4j_softmax_xent_forward(p(probs), p(loss), p(logits), p(labels), m, v);
+        long status = seq4j_cpu_h.seq4j_softmax_xent_forward(threads, p(probs), p(loss), p(logits), p(labels), m, v);
+        badIds("softmaxCrossEntropyForward", "labels", status, v, true);
     }
 
     @Override
     protected void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m,
                                                 int v) {
-        seq4j_cpu_h.seq4j_softmax_xent_backward(p(dlogits), p(probs), p(labels), dloss, m, v);
+        long status = seq4j_cpu_h.seq4j_softmax_xent_backward(threads, p(dlogits), p(probs), p(labels), dloss, m, v);
+        badIds("softmaxCrossEntropyBackward", "labels", status, v, true);
     }
 
     @Override
     protected void mseForwardK(Tensor loss, Tensor y, Tensor t, float scale) {
-        seq4j_cpu_h.seq4j_mse_forward(p(loss), p(y), p(t), y.size(), scale);
+        seq4j_cpu_h.seq4j_mse_forward(threads, p(loss), p(y), p(t), y.size(), scale);
     }
 
     @Override
     protected void mseBackwardK(Tensor dy, Tensor y, Tensor t, float scale) {
-        seq4j_cpu_h.seq4j_mse_backward(p(dy), p(y), p(t), y.size(), scale);
+        seq4j_cpu_h.seq4j_mse_backward(threads, p(dy), p(y), p(t), y.size(), scale);
     }
 
     // ---- attention -------------------------------------------------------------------------------------
 
     @Override
     protected void attentionWeightForwardK(Tensor a, Tensor hs, Tensor h, int t, int n, int hd) {
-        seq4j_cpu_h.seq4j_attention_weight_forward(p(a), p(hs), p(h), t, n, hd);
+        seq4j_cpu_h.seq4j_attention_weight_forward(threads, p(a), p(hs), p(h), t, n, hd);
     }
 
     @Override
     protected void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da,
                                             int t, int n, int hd) {
-        seq4j_cpu_h.seq4j_attention_weight_backward(p(dhs), p(dh), p(a), p(hs), p(h), p(da), t, n, hd);
+        seq4j_cpu_h.seq4j_attention_weight_backward(threads, p(dhs), p(dh), p(a), p(hs), p(h), p(da), t, n, hd);
     }
 
     @Override
     protected void weightSumForwardK(Tensor c, Tensor hs, Tensor a, int t, int n, int hd) {
-        seq4j_cpu_h.seq4j_weight_sum_forward(p(c), p(hs), p(a), t, n, hd);
+        seq4j_cpu_h.seq4j_weight_sum_forward(threads, p(c), p(hs), p(a), t, n, hd);
     }
 
     @Override
     protected void weightSumBackwardK(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc, int t, int n, int hd) {
-        seq4j_cpu_h.seq4j_weight_sum_backward(p(dhs), p(da), p(hs), p(a), p(dc), t, n, hd);
+        seq4j_cpu_h.seq4j_weight_sum_backward(threads, p(dhs), p(da), p(hs), p(a), p(dc), t, n, hd);
     }
 
     // ---- dropout ---------------------------------------------------------------------------------------
 
     @Override
     protected void dropoutMaskK(Tensor mask, float ratio, long seed) {
-        seq4j_cpu_h.seq4j_dropout_mask(p(mask), mask.size(), ratio, seed);
+        seq4j_cpu_h.seq4j_dropout_mask(threads, p(mask), mask.size(), ratio, seed);
     }
 
     // ---- optimizers ------------------------------------------------------------------------------------
 
     @Override
     protected void sgdUpdateK(Tensor param, Tensor grad, float lr) {
-        seq4j_cpu_h.seq4j_sgd_update(p(param), p(grad), param.size(), lr);
+        seq4j_cpu_h.seq4j_sgd_update(threads, p(param), p(grad), param.size(), lr);
     }
 
     @Override
     protected void momentumUpdateK(Tensor param, Tensor v, Tensor grad, float lr, float momentum) {
-        seq4j_cpu_h.seq4j_momentum_update(p(param), p(v), p(grad), param.size(), lr, momentum);
+        seq4j_cpu_h.seq4j_momentum_update(threads, p(param), p(v), p(grad), param.size(), lr, momentum);
     }
 
     @Override
     protected void adagradUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float eps) {
-        seq4j_cpu_h.seq4j_adagrad_update(p(param), p(h), p(grad), param.size(), lr, eps);
+        seq4j_cpu_h.seq4j_adagrad_update(threads, p(param), p(h), p(grad), param.size(), lr, eps);
     }
 
     @Override
     protected void rmspropUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps) {
-        seq4j_cpu_h.seq4j_rmsprop_update(p(param), p(h), p(grad), param.size(), lr, decay, eps);
+        seq4j_cpu_h.seq4j_rmsprop_update(threads, p(param), p(h), p(grad), param.size(), lr, decay, eps);
     }
 
     @Override
     protected void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
                                float eps) {
-        seq4j_cpu_h.seq4j_adam_update(p(param), p(m), p(v), p(grad), param.size(), lrT, beta1, beta2, eps);
+        seq4j_cpu_h.seq4j_adam_update(threads, p(param), p(m), p(v), p(grad), param.size(), lrT, beta1, beta2, eps);
     }
 
     // ---- reductions ------------------------------------------------------------------------------------
 
     @Override
     protected void sumOfSquaresK(Tensor out, Tensor x) {
-        seq4j_cpu_h.seq4j_sum_of_squares(p(out), p(x), x.size());
+        seq4j_cpu_h.seq4j_sum_of_squares(threads, p(out), p(x), x.size());
     }
 
     @Override
     protected void argmaxRowsK(Tensor ids, Tensor x, int m, int v) {
-        seq4j_cpu_h.seq4j_argmax_rows(p(ids), p(x), m, v);
+        seq4j_cpu_h.seq4j_argmax_rows(threads, p(ids), p(x), m, v);
     }
 }

@@ -1,12 +1,12 @@
-// The native pool's partitioning: results of reductions are bit-identical whatever the thread count
-// (fixed blocks, summed in block order), and kernels agree with one thread at awkward counts.
+// The native pool's partitioning: results of reductions are bit-identical whatever the backend's thread
+// count (fixed blocks, summed in block order), and kernels agree with one thread at awkward counts. Each
+// count is a backend of its own, all sharing the one process-wide pool (PoolTest: concurrently too).
 package org.seq4j.backend.openblas;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
@@ -16,11 +16,6 @@ import org.seq4j.testing.TestBackends;
 
 class ThreadCountTest {
     private static final int[] THREADS = {1, 3, 7};
-
-    @AfterAll
-    static void restoreDefaultThreads() {
-        new OpenBlasBackend().close(); // back to -Dseq4j.threads / one per core for the other tests
-    }
 
     private static float[] values(SplittableRandom r, int n) {
         float[] v = new float[n];
