@@ -223,7 +223,10 @@ class CommandLineTest {
         hostile.put("nested deeper than", ZipBomb.zip("W.npy", ZipBomb.nestedHeader(60_000), 0, -1));
         for (Map.Entry<String, byte[]> bad : hostile.entrySet()) {
             Path checkpoint = Files.createDirectories(dir.resolve("hostile-" + bad.getKey().replace(' ', '-')));
-            Files.copy(run.resolve("model.properties"), checkpoint.resolve("model.properties"));
+            // the description as an older version wrote it, beside the .npz: the hostile .npz cannot carry it
+            try (var out = Files.newOutputStream(checkpoint.resolve(Checkpoint.META))) {
+                Checkpoint.meta(run).store(out, null);
+            }
             Files.write(checkpoint.resolve("model.npz"), bad.getValue());
             ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(120), List.of("-Xmx64m", "-Xss1m"),
                     Main.class.getName(), "eval", "--checkpoint", checkpoint.toString(), "--backend", "java");
