@@ -49,9 +49,16 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "evaluate the first N test questions only (0: all)")
     int limit;
 
+    @Option(names = "--beam", paramLabel = "K", description = "addition/date: answer by beam search with K hypotheses "
+            + "(1 = greedy, through the beam code); default: greedy")
+    Integer beam;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
+        if (beam != null && beam < 1) {
+            throw new IllegalArgumentException("--beam must be >= 1, got " + beam);
+        }
         Properties meta = Checkpoint.meta(dir);
         ModelSpec ms = ModelSpec.load(meta, dir);
         try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, dir)) {
@@ -61,9 +68,15 @@ final class EvalCommand implements Callable<Integer> {
                     Path file = data != null ? data : Path.of(Checkpoint.require(meta, "data", dir));
                     SequenceDataset ds = SequenceLoader.load(file, SequenceLoader.Options.book().withVocabulary(vocab));
                     SequencePairs test = ms.reverse() ? ds.test().withReversedQuestions() : ds.test();
-                    Seq2seqEval.Result r = Seq2seqEval.evaluate((Seq2seqModel) m, test, vocab, ms.reverse(), limit, 500, 5);
+                    long t0 = System.nanoTime();
+                    Seq2seqEval.Result r = Seq2seqEval.evaluate((Seq2seqModel) m, test, vocab, ms.reverse(), limit, 500, 5,
+                            beam == null ? 0 : beam);
+                    double msPerQuestion = (System.nanoTime() - t0) / 1e6 / Math.max(1, r.total());
                     o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), ms.kind(), file,
                             100 * r.accuracy(), r.correct(), r.total());
+                    if (beam != null) {
+                        o.printf("beam search K=%d: %.3f ms per question (batches of 500)%n", beam, msPerQuestion);
+                    }
                     for (Seq2seqEval.Sample s : r.samples()) {
                         o.printf("  Q %s  T %s  %s %s%n", s.question().strip(), s.truth().strip(), Cli.mark(s.correct()),
                                 s.guess().strip());

@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.seq4j.backend.Backend;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.WordVocabulary;
+import org.seq4j.models.Beam;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.models.Model;
 import org.seq4j.models.Seq2seqModel;
@@ -52,9 +53,32 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1984", description = "lm: seed of --sample")
     long seed;
 
+    @Option(names = "--beam", paramLabel = "K", description = "beam search with K hypotheses (1 = greedy); prints each "
+            + "answer's summed log-probability")
+    Integer beam;
+
+    @Option(names = "--length-penalty", paramLabel = "A", defaultValue = "0",
+            description = "lm with --beam: rank by log-probability / length^A (default ${DEFAULT-VALUE}: none)")
+    double lengthPenalty;
+
+    @Option(names = "--end", paramLabel = "WORD", description = "lm with --beam: a word that ends a hypothesis (e.g. <eos>)")
+    String end;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
+        if (beam != null && beam < 1) {
+            throw new IllegalArgumentException("--beam must be >= 1, got " + beam);
+        }
+        if (!(lengthPenalty >= 0) || Double.isInfinite(lengthPenalty)) {
+            throw new IllegalArgumentException("--length-penalty must be a finite number >= 0, got " + lengthPenalty);
+        }
+        if (beam != null && sample) {
+            throw new IllegalArgumentException("--beam and --sample do not go together: beam search keeps the likeliest");
+        }
+        if (beam == null && (lengthPenalty != 0 || end != null)) {
+            throw new IllegalArgumentException("--length-penalty and --end apply to beam search: add --beam K");
+        }
         Properties meta = Checkpoint.meta(dir);
         ModelSpec ms = ModelSpec.load(meta, dir);
         try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, dir)) {
@@ -94,6 +118,14 @@ final class GenerateCommand implements Callable<Integer> {
                         + vocab.chars() + "\")", e);
             }
         }
+        if (beam != null) {
+            Beam.Result r = m.beamSearch(xs, startId, answer - 1, beam);
+            for (int i = 0; i < xs.length; i++) {
+                o.printf("%s -> %s  (log p %.4f)%n", questions.get(i), vocab.decode(r.sequences()[i][0]).strip(),
+                        r.logProbs()[i][0]);
+            }
+            return;
+        }
         int[][] ys = m.generate(xs, startId, answer - 1);
         for (int i = 0; i < xs.length; i++) {
             o.printf("%s -> %s%n", questions.get(i), vocab.decode(ys[i]).strip());
@@ -110,6 +142,19 @@ final class GenerateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("the word \"" + words[i] + "\" is not in the model's vocabulary of "
                         + vocab.size() + " words");
             }
+        }
+        if (beam != null) {
+            int endId = -1;
+            if (end != null) {
+                endId = vocab.idOf(end);
+                if (endId < 0) {
+                    throw new IllegalArgumentException("--end: the word \"" + end + "\" is not in the model's vocabulary");
+                }
+            }
+            Beam.Result r = m.beamSearch(new int[][] {prompt}, length, beam, lengthPenalty, endId);
+            o.printf("%s %s%n", String.join(" ", words), vocab.decode(r.sequences()[0][0]));
+            o.printf("(log p %.4f, score %.4f)%n", r.logProbs()[0][0], r.scores()[0][0]);
+            return;
         }
         int[] out = m.generate(new int[][] {prompt}, length, sample ? LanguageModel.Sampling.SAMPLE
                 : LanguageModel.Sampling.ARGMAX, seed)[0];
