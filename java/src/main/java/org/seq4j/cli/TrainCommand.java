@@ -72,6 +72,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--reverse", negatable = true, description = "feed the questions reversed (default: all but baseline)")
     Boolean reverse;
 
+    @Option(names = "--bidirectional", description = "attention: an encoder that reads the question both ways "
+            + "(two directions of H/2 units, concatenated)")
+    boolean bidirectional;
+
     @Option(names = "--epochs", description = "epochs (addition 25, date 10, waves 35/301, lm 4)")
     Integer epochs;
 
@@ -122,6 +126,9 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
                     + String.join(", ", task.kinds()));
         }
+        if (bidirectional && !kind.equals("attention")) {
+            throw new IllegalArgumentException("--bidirectional needs --model attention, got '" + kind + "'");
+        }
         Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(dir);
@@ -155,7 +162,8 @@ final class TrainCommand implements Callable<Integer> {
                 vocab.size(), rev ? "reversed" : "as written");
 
         boolean date = task == Task.DATE;
-        ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed);
+        ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed,
+                bidirectional);
         int n = or(batch, 128), epochCount = or(epochs, date ? 10 : 25);
         float maxGrad = or(clip, 5f);
         Properties meta = meta(ms, file);

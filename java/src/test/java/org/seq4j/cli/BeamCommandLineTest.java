@@ -63,6 +63,27 @@ class BeamCommandLineTest {
     }
 
     @Test
+    void aBidirectionalRunIsSavedAndRebuiltAsBidirectional() throws IOException {
+        Path bi = dir.resolve("bi");
+        Result r = seq4j("train", "addition", "--model", "attention", "--bidirectional", "--backend", "java", "--epochs",
+                "1", "--batch", "32", "--hidden", "16", "--wordvec", "8", "--data", dir.resolve("addition.txt").toString(),
+                "--out", bi.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(java.nio.file.Files.readString(bi.resolve("model.properties")).contains("bidirectional=true"));
+        // eval and generate rebuild the two-direction encoder (a one-direction model would not load model.npz)
+        Result eval = seq4j("eval", "--checkpoint", bi.toString(), "--backend", "java", "--limit", "20");
+        assertEquals(0, eval.code(), eval.err());
+        Result gen = seq4j("generate", "--checkpoint", bi.toString(), "--backend", "java", "--beam", "2", "12+34");
+        assertEquals(0, gen.code(), gen.err());
+        assertTrue(gen.out().contains("12+34 -> "), gen.out());
+
+        Result bad = seq4j("train", "addition", "--model", "peeky", "--bidirectional", "--backend", "java",
+                "--out", dir.resolve("nope").toString());
+        assertEquals(2, bad.code(), bad.out() + bad.err());
+        assertTrue(bad.err().contains("--bidirectional needs --model attention"), bad.err());
+    }
+
+    @Test
     void badBeamOptionsEndInOneLine() {
         for (String[] args : new String[][] {
                 {"generate", "--checkpoint", run.toString(), "--backend", "java", "--beam", "0", "1+1"},

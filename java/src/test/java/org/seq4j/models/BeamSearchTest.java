@@ -32,7 +32,8 @@ class BeamSearchTest {
         return Stream.of(
                 Named.of("Seq2seq", b -> new Seq2seq(b, V, D, H, 1)),
                 Named.of("PeekySeq2seq", b -> new PeekySeq2seq(b, V, D, H, 2)),
-                Named.of("AttentionSeq2seq", b -> new AttentionSeq2seq(b, V, D, H, 3)));
+                Named.of("AttentionSeq2seq", b -> new AttentionSeq2seq(b, V, D, H, 3)),
+                Named.of("BidirectionalAttentionSeq2seq", b -> new AttentionSeq2seq(b, V, D, H, 4, true)));
     }
 
     static Stream<Named<Function<Backend, LanguageModel>>> languageModels() {
