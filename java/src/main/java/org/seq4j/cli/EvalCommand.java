@@ -74,9 +74,8 @@ final class EvalCommand implements Callable<Integer> {
                     double msPerQuestion = (System.nanoTime() - t0) / 1e6 / Math.max(1, r.total());
                     o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), ms.kind(), file,
                             100 * r.accuracy(), r.correct(), r.total());
-                    if (beam != null) {
-                        o.printf("beam search K=%d: %.3f ms per question (batches of 500)%n", beam, msPerQuestion);
-                    }
+                    o.printf("decoding: %s, %.3f ms per question (batches of 500)%n",
+                            beam == null ? "greedy" : "beam search K=" + beam, msPerQuestion);
                     for (Seq2seqEval.Sample s : r.samples()) {
                         o.printf("  Q %s  T %s  %s %s%n", s.question().strip(), s.truth().strip(), Cli.mark(s.correct()),
                                 s.guess().strip());
