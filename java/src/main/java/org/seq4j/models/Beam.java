@@ -123,6 +123,14 @@ public final class Beam {
         if (first.size() != (long) m * v) {
             throw new IllegalArgumentException("beam search: scores " + first + " are not (1, M=" + m + ", V)");
         }
+        if (opt.skip() != null && opt.skip().length != v) {
+            throw new IllegalArgumentException("beam search: the skip mask has " + opt.skip().length
+                    + " entries for a vocabulary of V=" + v);
+        }
+        if (opt.endId() >= v) {
+            throw new IllegalArgumentException("beam search: end id " + opt.endId() + " is outside the vocabulary [0, V="
+                    + v + ")");
+        }
         int cap = opt.endId() >= 0 ? 2 * k : k;          // room for up to K end ids above the K-th survivor
         float[] scores = new float[Math.multiplyExact(m, v)];
         double[] beamLogP = new double[m];
