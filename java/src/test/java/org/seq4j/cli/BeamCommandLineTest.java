@@ -84,6 +84,29 @@ class BeamCommandLineTest {
     }
 
     @Test
+    void aLanguageModelContinuesByBeamSearch() {
+        Path lm = dir.resolve("lm");
+        Result r = seq4j("train", "lm", "--model", "rnnlm", "--backend", "java", "--epochs", "1", "--hidden", "16",
+                "--wordvec", "8", "--out", lm.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        Result greedy = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "8");
+        assertEquals(0, greedy.code(), greedy.err());
+        Result one = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "8", "--beam", "1");
+        assertEquals(0, one.code(), one.err());
+        assertEquals(greedy.out().lines().findFirst().orElseThrow(), one.out().lines().findFirst().orElseThrow(),
+                "beam 1 continues as greedy does");
+        assertTrue(one.out().contains("(log p -"), one.out());
+        Result ended = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "8", "--beam",
+                "3", "--end", "<eos>", "--length-penalty", "0.6");
+        assertEquals(0, ended.code(), ended.err());
+        assertTrue(ended.out().contains("score -"), ended.out());
+        Result unknown = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--beam", "2", "--end",
+                "notaword");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("--end") && unknown.err().contains("notaword"), unknown.err());
+    }
+
+    @Test
     void badBeamOptionsEndInOneLine() {
         for (String[] args : new String[][] {
                 {"generate", "--checkpoint", run.toString(), "--backend", "java", "--beam", "0", "1+1"},
