@@ -74,6 +74,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--reverse", negatable = true, description = "feed the questions reversed (default: all but baseline)")
     Boolean reverse;
 
+    @Option(names = "--bidirectional", description = "attention: an encoder that reads the question both ways "
+            + "(two directions of H/2 units, concatenated)")
+    boolean bidirectional;
+
     @Option(names = "--epochs", description = "epochs (addition 25, date 10, waves 35/301, lm 4)")
     Integer epochs;
 
@@ -146,6 +150,9 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Every option in range, and none given that this task would ignore; before anything is written. */
     private void check(Task task, String kind) {
+        if (bidirectional && !kind.equals("attention")) {
+            throw new BadInputException("--bidirectional needs --model attention, got '" + kind + "'");
+        }
         positive("--epochs", epochs);
         positive("--batch", batch);
         positive("--hidden", hidden);
@@ -243,7 +250,8 @@ final class TrainCommand implements Callable<Integer> {
                 vocab.size(), rev ? "reversed" : "as written");
 
         boolean date = task == Task.DATE;
-        ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed);
+        ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed,
+                bidirectional);
         int epochCount = or(epochs, date ? 10 : 25);
         float maxGrad = or(clip, 5f);
         Properties meta = meta(ms, file);

@@ -1,5 +1,12 @@
 // The book's AttentionSeq2seq (ch08): AttentionEncoder's hs feed an AttentionDecoder. Parameters as Seq2seq,
 // except decoder.affine.W (2H, V).
+//
+// Bidirectional (the book's ch08 extension): the encoder is an AttentionBiEncoder whose two directions have
+// H/2 hidden units each, so that the concatenated states hs (T, N, H) have the decoder's width H and the
+// attention's dot products <hs[t], h_dec> need no projection; the decoder is unchanged and, as the book's
+// AttentionDecoder does, starts from hs[T-1] = [forward h after the whole question ; backward h after the last
+// token] with c = 0. H must be even. Encoder parameters: encoder.embed.W, encoder.lstm.forward_lstm.{Wx, Wh, b},
+// encoder.lstm.backward_lstm.{Wx, Wh, b} with Wx (D, 2H), Wh (H/2, 2H), b (2H,).
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
@@ -7,11 +14,24 @@ import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.Tensor;
 
 public final class AttentionSeq2seq extends AbstractSeq2seq {
+    private final boolean bidirectional;
 
     public AttentionSeq2seq(Backend backend, int V, int D, int H, long seed) {
-        super(backend, V, declare(backend, V, D, H).build(seed),
-                s -> new AttentionEncoder(backend, s, "encoder."),
+        this(backend, V, D, H, seed, false);
+    }
+
+    /** With bidirectional, an encoder of two directions of H/2 units each (H even); see the class comment. */
+    public AttentionSeq2seq(Backend backend, int V, int D, int H, long seed, boolean bidirectional) {
+        super(backend, V, declare(backend, V, D, H, bidirectional).build(seed),
+                bidirectional ? s -> new AttentionBiEncoder(backend, s, "encoder.")
+                        : s -> new AttentionEncoder(backend, s, "encoder."),
                 s -> new AttentionDecoder(backend, s, "decoder."));
+        this.bidirectional = bidirectional;
+    }
+
+    /** Whether the encoder reads the question in both directions. */
+    public boolean bidirectional() {
+        return bidirectional;
     }
 
     /**
@@ -22,10 +42,18 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
         return ((AttentionDecoder) decoder).attentionWeights();
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
+    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, boolean bidirectional) {
         Inputs.requireSizes(V, D, H);
         ParameterStore.Builder b = ParameterStore.builder(backend);
-        Encoder.declare(b, "encoder.", V, D, H);
+        if (bidirectional) {
+            if (H % 2 != 0) {
+                throw new IllegalArgumentException("a bidirectional AttentionSeq2seq needs an even hidden size H (each "
+                        + "encoder direction has H/2 units), got H=" + H);
+            }
+            AttentionBiEncoder.declare(b, "encoder.", V, D, H / 2);
+        } else {
+            Encoder.declare(b, "encoder.", V, D, H);
+        }
         AttentionDecoder.declare(b, "decoder.", V, D, H);
         return b;
     }

@@ -18,6 +18,7 @@ public final class Decoder implements SequenceDecoder {
     private final TimeLSTM lstm;
     private final TimeAffine affine;
     private final Workspace genWs;
+    private final BeamState beamState;
 
     public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
@@ -35,6 +36,7 @@ public final class Decoder implements SequenceDecoder {
                 store.get(prefix + "lstm.b"), true);
         this.affine = new TimeAffine(backend, store.get(prefix + "affine.W"), store.get(prefix + "affine.b"));
         this.genWs = new Workspace(backend);
+        this.beamState = new BeamState(backend);
     }
 
     /** score (T, N, V) for xs (T, N) int32, the LSTM starting from h (N, H) and c = 0. */
@@ -61,10 +63,27 @@ public final class Decoder implements SequenceDecoder {
     }
 
     @Override
+    public Beam.Steps steps(Tensor h) {
+        lstm.setState(h);
+        return new Beam.Steps() {
+            @Override
+            public Tensor step(Tensor ids) {
+                return affine.forward(lstm.forward(embed, ids));
+            }
+
+            @Override
+            public void reorder(Tensor parents) {
+                beamState.reorder(lstm, parents);
+            }
+        };
+    }
+
+    @Override
     public void close() {
         embed.close();
         lstm.close();
         affine.close();
         genWs.close();
+        beamState.close();
     }
 }

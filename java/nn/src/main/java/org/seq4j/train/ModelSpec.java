@@ -18,7 +18,7 @@ import org.seq4j.models.WavePredictor;
 import org.seq4j.models.WaveSeq2seq;
 
 public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
-                        long seed) {
+                        long seed, boolean bidirectional) {
 
     /** What is learned: the book's toy sets, the wave regressions, or a word-level language model. */
     public enum Task {
@@ -43,6 +43,15 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             throw new IllegalArgumentException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
                     + String.join(", ", task.kinds()));
         }
+        if (bidirectional && !kind.equals("attention")) {
+            throw new IllegalArgumentException("only the attention model has a bidirectional encoder, not '" + kind + "'");
+        }
+    }
+
+    /** A model with a one-directional encoder (every model but a bidirectional attention seq2seq). */
+    public ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
+                     long seed) {
+        this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, false);
     }
 
     /** Whether the questions are fed reversed by default: all but the baseline (the book's chapter 7 tricks). */
@@ -68,7 +77,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             case ADDITION, DATE -> switch (kind) {
                 case "baseline", "reverse" -> new Seq2seq(backend, vocab, wordvec, hidden, seed);
                 case "peeky" -> new PeekySeq2seq(backend, vocab, wordvec, hidden, seed);
-                default -> new AttentionSeq2seq(backend, vocab, wordvec, hidden, seed);
+                default -> new AttentionSeq2seq(backend, vocab, wordvec, hidden, seed, bidirectional);
             };
             case WAVES -> kind.equals("predictor") ? new WavePredictor(backend, 1, hidden, seed)
                     : new WaveSeq2seq(backend, 1, 1, hidden, seed);
@@ -89,6 +98,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         p.setProperty("dropout", Float.toString(dropout));
         p.setProperty("reverse", Boolean.toString(reverse));
         p.setProperty("seed", Long.toString(seed));
+        p.setProperty("bidirectional", Boolean.toString(bidirectional));
     }
 
     /** The spec a checkpoint's description names; {@code file} (the checkpoint) names it in errors. */
@@ -122,6 +132,6 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
                     + "; expected a ratio in [0, 1)");
         }
         return new ModelSpec(task, kind, vocab, wordvec, hidden, dropout, Boolean.parseBoolean(p.getProperty("reverse")),
-                seed);
+                seed, Boolean.parseBoolean(p.getProperty("bidirectional", "false")));
     }
 }

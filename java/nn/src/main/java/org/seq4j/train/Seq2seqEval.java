@@ -1,4 +1,4 @@
-// Exact-match accuracy of greedy generation over a test split, in batches (Seq2seqModel.generate answers
+// Exact-match accuracy of greedy (or beam search) generation over a test split, in batches (Seq2seqModel.generate answers
 // many questions at once), plus the first few (question, truth, guess) triples for display, decoded with
 // the vocabulary; reversed questions are shown the way they were written.
 package org.seq4j.train;
@@ -35,6 +35,18 @@ public final class Seq2seqEval {
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples) {
+        return evaluate(model, test, vocab, reversed, limit, batch, samples, 0);
+    }
+
+    /**
+     * As above, answering by beam search with K = beam hypotheses per question (the best one counts), or by
+     * greedy generate when beam is 0.
+     */
+    public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
+                                  int limit, int batch, int samples, int beam) {
+        if (beam < 0) {
+            throw new IllegalArgumentException("the beam width K must be >= 1 (or 0 for greedy), got " + beam);
+        }
         int total = limit > 0 ? Math.min(limit, test.size()) : test.size();
         int length = test.answerLength() - 1;
         int correct = 0;
@@ -43,7 +55,8 @@ public final class Seq2seqEval {
             int to = Math.min(total, from + batch);
             int[][] questions = Arrays.copyOfRange(test.x(), from, to);
             int startId = test.t()[from][0];
-            int[][] guesses = model.generate(questions, startId, length);
+            int[][] guesses = beam == 0 ? model.generate(questions, startId, length)
+                    : model.generate(questions, startId, length, beam);
             for (int i = 0; i < guesses.length; i++) {
                 int[] truth = Arrays.copyOfRange(test.t()[from + i], 1, length + 1);
                 boolean right = Arrays.equals(truth, guesses[i]);

@@ -42,4 +42,9 @@ class Seq2seqGradientTest {
     void attentionSeq2seq() {
         check(new AttentionSeq2seq(TestBackends.reference(), V, D, H, 3));
     }
+
+    @Test
+    void bidirectionalAttentionSeq2seq() {
+        check(new AttentionSeq2seq(TestBackends.reference(), V, D, H, 4, true));
+    }
 }
