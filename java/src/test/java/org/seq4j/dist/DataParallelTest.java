@@ -1,0 +1,212 @@
+// Data-parallel training over real MPI: `mpirun -np 2` child processes (DataParallelMain) against the same
+// training in one process here. Two ranks with N/2 rows each must end with the parameters of one process with
+// N rows (up to float summation order), both ranks bit-identical; a killed or stalled rank must end the job
+// within seconds; ranks with different models must all end with one line. Skipped, with the reason, where
+// mpirun is not installed (scripts/test's CI entry .ci/run installs Open MPI).
+package org.seq4j.dist;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.models.Seq2seqModel;
+import org.seq4j.optim.Optimizer;
+import org.seq4j.testing.TestBackends;
+import org.seq4j.train.Batches;
+import org.seq4j.train.Seq2seqEval;
+import org.seq4j.train.Trainer;
+
+class DataParallelTest {
+    /**
+     * Per element: |2 ranks - 1 process| <= ATOL + RTOL * |1 process| after 4 steps: float summation order only
+     * (seen: at most 8e-8). Weighting the shards' gradients wrongly (1 instead of rows / N) misses by 1e-2 or more.
+     */
+    static final float ATOL = 1e-6f, RTOL = 1e-5f;
+    static final long CHILD_TIMEOUT_S = 180;
+
+    @TempDir
+    Path dir;
+
+    static Path mpirun;
+
+    @BeforeAll
+    static void findMpirun() {
+        for (String folder : System.getenv().getOrDefault("PATH", "").split(":")) {
+            Path p = Path.of(folder, "mpirun");
+            if (!folder.isEmpty() && Files.isExecutable(p)) {
+                mpirun = p;
+                break;
+            }
+        }
+        assumeTrue(mpirun != null, "mpirun is not on PATH: Open MPI is not installed here "
+                + "(Debian: apt-get install openmpi-bin libopenmpi-dev; .ci/run does this)");
+        assumeTrue(MpiLibrary.probe().available(), () -> "libmpi does not load: " + MpiLibrary.probe().detail());
+    }
+
+    /** mpirun as root too (containers, CI), more ranks than cores, and the java of this JVM with its class path. */
+    static List<String> mpirun(int ranks) {
+        List<String> cmd = new ArrayList<>(List.of(mpirun.toString(), "--allow-run-as-root", "--oversubscribe", "-np",
+                Integer.toString(ranks)));
+        cmd.addAll(java());
+        return cmd;
+    }
+
+    static List<String> java() {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-Dseq4j.threads=1", "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"));
+    }
+
+    record Run(int exit, String output, double seconds) {
+    }
+
+    /** Runs cmd with a hard timeout: on expiry it and every descendant are killed and the test fails. */
+    static Run run(List<String> cmd) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        byte[][] out = new byte[1][];
+        Thread reader = Thread.ofPlatform().start(() -> {
+            try {
+                out[0] = p.getInputStream().readAllBytes();
+            } catch (IOException e) {
+                out[0] = ("reading output failed: " + e).getBytes(StandardCharsets.UTF_8);
+            }
+        });
+        if (!p.waitFor(CHILD_TIMEOUT_S, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            reader.join(5000);
+            fail("did not end within " + CHILD_TIMEOUT_S + " s: " + cmd + "\n"
+                    + (out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8)));
+        }
+        reader.join();
+        return new Run(p.exitValue(), new String(out[0], StandardCharsets.UTF_8), (System.nanoTime() - t0) / 1e9);
+    }
+
+    record RankResult(float loss, int correct, float[] values) {
+    }
+
+    static RankResult read(Path file) throws IOException {
+        try (DataInputStream in = new DataInputStream(Files.newInputStream(file))) {
+            float loss = in.readFloat();
+            int correct = in.readInt();
+            float[] v = new float[in.readInt()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = in.readFloat();
+            }
+            return new RankResult(loss, correct, v);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"seq2seq, adam", "seq2seq, sgd", "attention, adam", "attention, sgd"})
+    void twoRanksWithHalfTheBatchFollowOneProcessWithAll(String kind, String optimizer) throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "train", kind, optimizer, prefix.toString()));
+        Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        RankResult r0 = read(Path.of(prefix + ".rank0")), r1 = read(Path.of(prefix + ".rank1"));
+        // rank 1 started from other weights (seed + 1): the broadcast and identical updates make the replicas equal
+        assertArrayEquals(r0.values(), r1.values(), "the two ranks' parameters differ");
+        assertEquals(r0.loss(), r1.loss());
+        assertEquals(r0.correct(), r1.correct());
+
+        // the same K steps in this process with the whole batch
+        Backend backend = TestBackends.get("openblas");
+        float[] ref;
+        float refLoss;
+        int refCorrect;
+        try (Seq2seqModel m = DataParallelMain.model(kind, backend, DataParallelMain.H, DataParallelMain.SEED);
+             Optimizer opt = DataParallelMain.optimizer(optimizer);
+             Trainer t = new Trainer(m, opt, DataParallelMain.CLIP, DataParallelMain.SEED)) {
+            refLoss = t.fitEpoch(1, Batches.of(DataParallelMain.pairs(DataParallelMain.STEPS * DataParallelMain.BATCH, 1)),
+                    DataParallelMain.BATCH, new Trainer.Listener() {
+                    });
+            ref = m.store().values().toFloatArray();
+            refCorrect = Seq2seqEval.evaluate(m, DataParallelMain.pairs(DataParallelMain.TEST, 2),
+                    DataParallelMain.vocabulary(), false, 0, 7, 0).correct();
+        }
+        assertEquals(ref.length, r0.values().length);
+        double worst = 0;
+        int worstAt = -1;
+        for (int i = 0; i < ref.length; i++) {
+            double excess = Math.abs(r0.values()[i] - ref[i]) - (ATOL + RTOL * Math.abs(ref[i]));
+            if (worstAt < 0 || excess > worst) {
+                worst = excess;
+                worstAt = i;
+            }
+        }
+        System.out.printf("data parallel %s %s: max |2 ranks - 1 process| = %.3g%n", kind, optimizer, maxDiff(r0.values(), ref));
+        assertTrue(worst <= 0, "parameter " + worstAt + ": 2 ranks " + r0.values()[worstAt] + ", 1 process "
+                + ref[worstAt] + " (tolerance " + ATOL + " + " + RTOL + "*|ref|)");
+        assertEquals(refLoss, r0.loss(), 1e-5 + 1e-5 * Math.abs(refLoss), "mean loss of the epoch");
+        assertEquals(refCorrect, r0.correct(), "correct answers of the split evaluation");
+        // the run must have moved the weights, or the comparison above would prove nothing
+        try (Seq2seqModel start = DataParallelMain.model(kind, backend, DataParallelMain.H, DataParallelMain.SEED)) {
+            assertFalse(java.util.Arrays.equals(start.store().values().toFloatArray(), ref), "training changed nothing");
+        }
+    }
+
+    static double maxDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+
+    @Test
+    void aKilledRankEndsTheJobWithAnError() throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "kill", "seq2seq", "adam", prefix.toString(), "30"));
+        Run r = run(cmd);
+        assertNotEquals(0, r.exit(), r.output());
+        assertFalse(Files.exists(Path.of(prefix + ".rank0")), "rank 0 finished although rank 1 was killed");
+    }
+
+    @Test
+    void aStalledRankIsEndedByTheWatchdog() throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "stall", "seq2seq", "adam", prefix.toString(), "3"));
+        Run r = run(cmd);
+        assertNotEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("MPI rank 0 of 2: MPI_Allreduce of") && r.output().contains("did not return within 3 s"),
+                r.output());
+        assertFalse(Files.exists(Path.of(prefix + ".rank0")));
+    }
+
+    @Test
+    void ranksWithDifferentModelsAllEndWithOneLine() throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "mismatch", "seq2seq", "adam", prefix.toString(), "30"));
+        Run r = run(cmd);
+        assertEquals(2, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the model (class, parameter names and "
+                    + "shapes) (this is rank " + rank), r.output());
+        }
+        assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
+    }
+}
