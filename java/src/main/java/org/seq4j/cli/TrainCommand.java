@@ -1,6 +1,8 @@
 // seq4j train addition|date|waves|lm: trains one of the book's models with the book's hyperparameters
 // unless told otherwise, showing progress, evaluating after every epoch, and writing a checkpoint
 // (model.npz + model.properties), metrics.csv and chart.png into the run folder after every epoch.
+// Under mpirun it trains data-parallel (DistributedOptions): every rank runs this command, rank 0 alone
+// prints, draws the progress bar and writes files.
 package org.seq4j.cli;
 
 import java.io.IOException;
@@ -25,6 +27,8 @@ import org.seq4j.data.TinyCorpus;
 import org.seq4j.data.ToySet;
 import org.seq4j.data.WaveSets;
 import org.seq4j.data.WordCorpus;
+import org.seq4j.dist.Communicator;
+import org.seq4j.dist.ConfigurationMismatchException;
 import org.seq4j.io.AtomicOutput;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.models.Model;
@@ -33,6 +37,7 @@ import org.seq4j.models.Seq2seqModel;
 import org.seq4j.optim.AdaGrad;
 import org.seq4j.optim.Adam;
 import org.seq4j.optim.Momentum;
+import org.seq4j.optim.NonFiniteLossException;
 import org.seq4j.optim.Optimizer;
 import org.seq4j.optim.RMSprop;
 import org.seq4j.optim.SGD;
@@ -62,6 +67,11 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     BackendOptions backendOptions;
+
+    @Mixin
+    DistributedOptions distributedOptions;
+
+    private Communicator comm = Communicator.single();
 
     @Parameters(index = "0", paramLabel = "TASK", description = "addition | date | waves | lm")
     String taskName;
@@ -122,10 +132,46 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
                     + String.join(", ", task.kinds()));
         }
-        Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + "-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Files.createDirectories(dir);
-        PrintWriter o = spec.commandLine().getOut();
+        try (Communicator c = distributedOptions.open()) {
+            comm = c;
+            try {
+                train(task, kind);
+            } catch (ConfigurationMismatchException | NonFiniteLossException e) {
+                throw e; // every rank throws it at the same step: they end together (close finalizes MPI)
+            } catch (Exception e) {
+                if (c.size() > 1) { // only this rank knows: end the others now instead of at their watchdog
+                    System.err.println("seq4j: rank " + c.rank() + " of " + c.size() + ": " + e.getMessage()
+                            + "; ending every rank");
+                    System.err.flush();
+                    c.abort(2);
+                }
+                throw e;
+            }
+        }
+        return 0;
+    }
+
+    private void train(Task task, String kind) throws IOException {
+        if (task == Task.LM && comm.size() > 1) {
+            throw new IllegalArgumentException("lm trains in one process only (truncated BPTT carries each row's state "
+                    + "across batches, which the data-parallel trainer does not split yet); run it without mpirun");
+        }
+        long started = System.currentTimeMillis();
+        if (comm.size() > 1) { // one run folder for the job: rank 0's clock names it
+            long[] t = {started};
+            comm.broadcast(t);
+            started = t[0];
+        }
+        Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + "-" + LocalDateTime.ofInstant(
+                java.time.Instant.ofEpochMilli(started), java.time.ZoneId.systemDefault())
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        PrintWriter o = comm.isRoot() ? spec.commandLine().getOut() : DistributedOptions.quiet();
+        if (comm.isRoot()) {
+            Files.createDirectories(dir);
+        }
+        if (comm.size() > 1) {
+            o.printf("distributed: data-parallel, %s; rank 0 prints and writes%n", comm.describe());
+        }
         try (Backend backend = backendOptions.open(o)) {
             switch (task) {
                 case ADDITION, DATE -> trainSequences(task, kind, backend, dir, o);
@@ -133,7 +179,21 @@ final class TrainCommand implements Callable<Integer> {
                 case LM -> trainLanguageModel(kind, backend, dir, o);
             }
         }
-        return 0;
+    }
+
+    /** Rank 0's progress bar; the other ranks draw none. */
+    private Progress progress(int epochs) {
+        return new Progress(comm.isRoot() ? System.err : DistributedOptions.quietStream(), epochs);
+    }
+
+    /** Where this rank writes a generated data set: the run folder on rank 0, a temporary folder elsewhere. */
+    private Path dataFolder(Path dir) throws IOException {
+        if (comm.isRoot()) {
+            return dir;
+        }
+        Path tmp = Files.createTempDirectory("seq4j-rank" + comm.rank() + "-");
+        tmp.toFile().deleteOnExit();
+        return tmp;
     }
 
     // ---- addition, date ----------------------------------------------------------------------------
@@ -143,8 +203,11 @@ final class TrainCommand implements Callable<Integer> {
         Path file = data;
         if (file == null) {
             ToySet set = task == Task.ADDITION ? ToySet.ADDITION : ToySet.DATE;
-            file = dir.resolve(set.fileName());
+            file = dataFolder(dir).resolve(set.fileName());
             set.write(file, lines, seed);
+            if (!comm.isRoot()) {
+                file.toFile().deleteOnExit(); // registered after its folder, so deleted before it
+            }
             o.printf("data: generated %d lines into %s (seed %d)%n", lines, file, seed);
         }
         SequenceDataset ds = SequenceLoader.load(file);
@@ -165,7 +228,7 @@ final class TrainCommand implements Callable<Integer> {
         meta.setProperty("start_id", Integer.toString(trainSet.t()[0][0]));
 
         try (Seq2seqModel m = (Seq2seqModel) ms.create(backend); Optimizer opt = optimizer("adam", 0.001f);
-             Trainer trainer = new Trainer(m, opt, maxGrad, seed); Progress progress = new Progress(System.err, epochCount)) {
+             Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History(task.lower() + " " + kind, "test accuracy");
             double best = -1;
@@ -173,7 +236,7 @@ final class TrainCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 float loss = trainer.fitEpoch(e, Batches.of(trainSet), n, progress);
                 progress.close();
-                Seq2seqEval.Result r = Seq2seqEval.evaluate(m, testSet, vocab, rev, evalLimit, 500, 3);
+                Seq2seqEval.Result r = Seq2seqEval.evaluate(m, testSet, vocab, rev, evalLimit, 500, 3, comm);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 o.printf("epoch %d/%d: loss %.4f, test accuracy %.2f%% (%d/%d), %.1f s%n", e, epochCount, loss,
                         100 * r.accuracy(), r.correct(), r.total(), seconds);
@@ -234,7 +297,7 @@ final class TrainCommand implements Callable<Integer> {
         Properties meta = meta(ms, null);
         try (RegressionModel m = (RegressionModel) ms.create(backend);
              Optimizer opt = optimizer(predictor ? "sgd" : "adam", predictor ? 0.08f : 0.01f);
-             Trainer trainer = new Trainer(m, opt, maxGrad, seed); Progress progress = new Progress(System.err, epochCount)) {
+             Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History("waves " + kind, "MSE loss (eval)");
             for (int e = 1; e <= epochCount; e++) {
@@ -268,9 +331,11 @@ final class TrainCommand implements Callable<Integer> {
             o.printf("free-running prediction of %d steps: RMSE %.4f against the %s%n", predicted.length,
                     Math.sqrt(se / predicted.length), predictor ? "clean sine" : "cosine");
             Path png = dir.resolve("prediction.png");
-            History.writeSeriesChart(png, predictor ? "noisy sine predictor: autoregressive prediction"
-                            : "sine -> cosine: decoder output for the first window", "step", "value", x,
-                    List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p));
+            if (comm.isRoot()) {
+                History.writeSeriesChart(png, predictor ? "noisy sine predictor: autoregressive prediction"
+                                : "sine -> cosine: decoder output for the first window", "step", "value", x,
+                        List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p));
+            }
             o.printf("checkpoint %s, chart %s, prediction %s%n", dir.resolve(Checkpoint.WEIGHTS),
                     dir.resolve("chart.png"), png);
         }
@@ -302,7 +367,7 @@ final class TrainCommand implements Callable<Integer> {
         AtomicOutput.write(dir.resolve("vocabulary.txt"), out -> out.write(
                 (String.join("\n", corpus.vocabulary().words()) + "\n").getBytes(StandardCharsets.UTF_8)));
         try (LanguageModel m = (LanguageModel) ms.create(backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
-             RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad); Progress progress = new Progress(System.err, epochCount)) {
+             RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History("lm " + kind, "valid perplexity");
             double bestPpl = Double.POSITIVE_INFINITY;
@@ -365,7 +430,11 @@ final class TrainCommand implements Callable<Integer> {
         o.flush();
     }
 
-    private static void save(Path dir, Model m, Properties meta, int epoch, History history) throws IOException {
+    /** Rank 0 writes the checkpoint, metrics and chart; the other ranks hold the same weights and write nothing. */
+    private void save(Path dir, Model m, Properties meta, int epoch, History history) throws IOException {
+        if (!comm.isRoot()) {
+            return;
+        }
         meta.setProperty("epoch", Integer.toString(epoch));
         Checkpoint.save(dir, m, meta);
         history.writeCsv(dir.resolve("metrics.csv"));

@@ -166,6 +166,67 @@ class DataParallelTest {
         }
     }
 
+    /** The command line's training options for a small, quick addition run (shards of 17 and 16 rows). */
+    static List<String> cliTrain(Path out, int hidden) {
+        return List.of("org.seq4j.cli.Main", "train", "addition", "--model", "peeky", "--epochs", "1", "--lines", "1000",
+                "--batch", "33", "--hidden", Integer.toString(hidden), "--wordvec", "8", "--threads", "1",
+                "--mpi-timeout", "60", "--out", out.toString());
+    }
+
+    @Test
+    void theCommandLineTrainsDataParallelAndOnlyRankZeroWrites() throws Exception {
+        Path out = dir.resolve("run");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(cliTrain(out, 16));
+        Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        assertEquals(1, count(r.output(), "distributed: data-parallel, MPI rank 0 of 2"), r.output());
+        assertEquals(1, count(r.output(), "epoch 1/1: loss"), "only rank 0 reports:\n" + r.output());
+        for (String f : List.of("model.npz", "model.properties", "metrics.csv", "chart.png", "addition.txt")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing:\n" + r.output());
+        }
+        // the same run in one process ends with the same loss (4 decimals) and accuracy
+        java.io.StringWriter single = new java.io.StringWriter();
+        List<String> args = new ArrayList<>(cliTrain(dir.resolve("single"), 16).subList(1, cliTrain(out, 16).size()));
+        args.addAll(List.of("--distributed", "none"));
+        int exit = org.seq4j.cli.Main.run(new java.io.PrintWriter(single, true), new java.io.PrintWriter(
+                java.io.Writer.nullWriter()), args.toArray(String[]::new));
+        assertEquals(0, exit, single.toString());
+        assertEquals(line(single.toString(), "epoch 1/1: loss").replaceAll(", [0-9.]+ s$", ""),
+                line(r.output(), "epoch 1/1: loss").replaceAll(", [0-9.]+ s$", ""));
+    }
+
+    @Test
+    void ranksStartedWithDifferentArgumentsEndWithOneLineEach() throws Exception {
+        // one mpirun, two programs (MPMD): rank 0 with H = 16, rank 1 with H = 17
+        List<String> cmd = new ArrayList<>(List.of(mpirun.toString(), "--allow-run-as-root", "--oversubscribe", "-np", "1"));
+        cmd.addAll(java());
+        cmd.addAll(cliTrain(dir.resolve("a"), 16));
+        cmd.addAll(List.of(":", "-np", "1"));
+        cmd.addAll(java());
+        cmd.addAll(cliTrain(dir.resolve("b"), 17));
+        Run r = run(cmd);
+        assertEquals(2, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertEquals(1, count(r.output(), "seq4j: the 2 ranks do not agree on the model (class, parameter names and "
+                    + "shapes) (this is rank " + rank), r.output());
+        }
+        assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
+    }
+
+    static int count(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    static String line(String text, String prefix) {
+        return text.lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(
+                "no line starting with '" + prefix + "' in:\n" + text));
+    }
+
     static double maxDiff(float[] a, float[] b) {
         double m = 0;
         for (int i = 0; i < a.length; i++) {
