@@ -64,7 +64,7 @@ public final class MpiLibrary {
     /** The loaded library, loading it on first use; throws DistributedException naming each candidate tried. */
     public static synchronized MpiLibrary load() {
         if (loaded == null) {
-            loaded = find();
+            loaded = find(System.getProperty("seq4j.mpi", System.getenv("SEQ4J_MPI")));
         }
         return loaded;
     }
@@ -88,8 +88,8 @@ public final class MpiLibrary {
         return version;
     }
 
-    private static MpiLibrary find() {
-        String explicit = System.getProperty("seq4j.mpi", System.getenv("SEQ4J_MPI"));
+    /** {@code explicit}: the configured path, or null to search. */
+    static MpiLibrary find(String explicit) {
         if (explicit != null && !explicit.isBlank()) {
             Path p = Path.of(explicit.trim());
             String why = open(p);

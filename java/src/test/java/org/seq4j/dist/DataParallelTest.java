@@ -166,7 +166,7 @@ class DataParallelTest {
         }
     }
 
-    /** The command line's training options for a small, quick addition run (shards of 17 and 16 rows). */
+    /** The command line's training options for a small, quick addition run (shards of 16 and 17 rows). */
     static List<String> cliTrain(Path out, int hidden) {
         return List.of("org.seq4j.cli.Main", "train", "addition", "--model", "peeky", "--epochs", "1", "--lines", "1000",
                 "--batch", "33", "--hidden", Integer.toString(hidden), "--wordvec", "8", "--threads", "1",
