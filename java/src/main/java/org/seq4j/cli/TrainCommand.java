@@ -152,10 +152,6 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private void train(Task task, String kind) throws IOException {
-        if (task == Task.LM && comm.size() > 1) {
-            throw new IllegalArgumentException("lm trains in one process only (truncated BPTT carries each row's state "
-                    + "across batches, which the data-parallel trainer does not split yet); run it without mpirun");
-        }
         long started = System.currentTimeMillis();
         if (comm.size() > 1) { // one run folder for the job: rank 0's clock names it
             long[] t = {started};
@@ -346,8 +342,11 @@ final class TrainCommand implements Callable<Integer> {
     private void trainLanguageModel(String kind, Backend backend, Path dir, PrintWriter o) throws IOException {
         Path file = data;
         if (file == null) {
-            file = dir.resolve("corpus.txt");
+            file = dataFolder(dir).resolve("corpus.txt");
             TinyCorpus.write(file, 3000, seed);
+            if (!comm.isRoot()) {
+                file.toFile().deleteOnExit();
+            }
             o.printf("data: generated a small corpus into %s (seed %d); use --data for a real text%n", file, seed);
         }
         WordCorpus corpus = WordCorpus.load(file);
@@ -364,10 +363,13 @@ final class TrainCommand implements Callable<Integer> {
         int epochCount = or(epochs, simple ? 100 : better ? 40 : 4);
         float maxGrad = or(clip, simple ? 0f : 0.25f);
         Properties meta = meta(ms, file);
-        AtomicOutput.write(dir.resolve("vocabulary.txt"), out -> out.write(
-                (String.join("\n", corpus.vocabulary().words()) + "\n").getBytes(StandardCharsets.UTF_8)));
+        if (comm.isRoot()) {
+            AtomicOutput.write(dir.resolve("vocabulary.txt"), out -> out.write(
+                    (String.join("\n", corpus.vocabulary().words()) + "\n").getBytes(StandardCharsets.UTF_8)));
+        }
         try (LanguageModel m = (LanguageModel) ms.create(backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
-             RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad); Progress progress = progress(epochCount)) {
+             RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad).distribute(comm);
+             Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History("lm " + kind, "valid perplexity");
             double bestPpl = Double.POSITIVE_INFINITY;
@@ -375,8 +377,9 @@ final class TrainCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 double trainPpl = trainer.fitEpoch(e, trainIds, n, time, progress);
                 progress.close();
-                double validPpl = trainer.evalPerplexity(validIds, Math.min(10, n), Math.min(time, Math.max(1,
-                        (validIds.length - 1) / Math.min(10, n))));
+                int evalBatch = Math.max(comm.size(), Math.min(10, n)); // every rank needs a stream
+                double validPpl = trainer.evalPerplexity(validIds, evalBatch, Math.min(time, Math.max(1,
+                        (validIds.length - 1) / evalBatch)));
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 o.printf("epoch %d/%d: train perplexity %.2f, valid perplexity %.2f, lr %.4g, %.1f s%n", e, epochCount,
                         trainPpl, validPpl, opt.learningRate(), seconds);

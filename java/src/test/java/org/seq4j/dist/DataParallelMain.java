@@ -1,9 +1,10 @@
 // The child process of DataParallelTest, started as one rank of `mpirun -np 2`: K steps of data-parallel
-// training of a small Seq2seq or AttentionSeq2seq on seeded random token pairs, then each rank writes its
-// parameters, the epoch loss and the split evaluation. Also the failure drills: a rank that is killed, a
+// training of a small Seq2seq or AttentionSeq2seq on seeded random token pairs (or of an Rnnlm by truncated
+// BPTT on a random corpus, 7 streams split 3 + 4), then each rank writes its parameters, the epoch loss and
+// the split evaluation. Also the failure drills: a rank that is killed, a
 // rank that stalls (the watchdog must end the other), a rank built with another model (configuration check).
 //   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
-//   MODE: train | kill | stall | mismatch;  KIND: seq2seq | attention;  OPTIMIZER: adam | sgd
+//   MODE: train | kill | stall | mismatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
 package org.seq4j.dist;
 
 import java.io.DataOutputStream;
@@ -18,12 +19,14 @@ import org.seq4j.backend.Backends;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.SequencePairs;
 import org.seq4j.models.AttentionSeq2seq;
+import org.seq4j.models.Rnnlm;
 import org.seq4j.models.Seq2seq;
 import org.seq4j.models.Seq2seqModel;
 import org.seq4j.optim.Adam;
 import org.seq4j.optim.Optimizer;
 import org.seq4j.optim.SGD;
 import org.seq4j.train.Batches;
+import org.seq4j.train.RnnlmTrainer;
 import org.seq4j.train.Seq2seqEval;
 import org.seq4j.train.Trainer;
 
@@ -32,6 +35,7 @@ public final class DataParallelMain {
     static final int V = 13, D = 8, H = 16, T_IN = 7, T_OUT = 5, BATCH = 30, STEPS = 4, TEST = 45;
     static final long SEED = 1984;
     static final float LR = 0.01f, SGD_LR = 0.5f, CLIP = 1f;
+    static final int LM_V = 20, LM_BATCH = 7, LM_TIME = 5;
 
     public static void main(String[] args) throws IOException {
         String mode = args[0], kind = args[1], optimizer = args[2];
@@ -41,6 +45,17 @@ public final class DataParallelMain {
              Backend backend = Backends.create("openblas")) {
             int rank = comm.rank();
             int hidden = mode.equals("mismatch") && rank == 1 ? H + 1 : H;
+            if (kind.equals("rnnlm")) {
+                try (Rnnlm model = new Rnnlm(backend, LM_V, D, hidden, SEED + rank); Optimizer opt = optimizer(optimizer);
+                     RnnlmTrainer trainer = new RnnlmTrainer(model, opt, CLIP).distribute(comm)) {
+                    float ppl = (float) trainer.fitEpoch(1, corpus(STEPS * LM_BATCH * LM_TIME + 1, 1), LM_BATCH, LM_TIME,
+                            new Trainer.Listener() {
+                            });
+                    float valid = (float) trainer.evalPerplexity(corpus(3 * LM_BATCH * LM_TIME + 1, 2), LM_BATCH, LM_TIME);
+                    write(out, rank, ppl, valid, model.store().values().toFloatArray());
+                }
+                return;
+            }
             // every rank but 0 starts from other weights: the broadcast must replace them
             try (Seq2seqModel model = model(kind, backend, hidden, SEED + rank);
                  Optimizer opt = optimizer(optimizer); Trainer trainer = new Trainer(model, opt, CLIP, SEED)) {
@@ -58,21 +73,29 @@ public final class DataParallelMain {
                     }
                 });
                 Seq2seqEval.Result r = Seq2seqEval.evaluate(model, pairs(TEST, 2), vocabulary(), false, 0, 7, 0, comm);
-                try (OutputStream o = Files.newOutputStream(Path.of(out + ".rank" + rank));
-                     DataOutputStream d = new DataOutputStream(o)) {
-                    d.writeFloat(loss);
-                    d.writeInt(r.correct());
-                    float[] values = model.store().values().toFloatArray();
-                    d.writeInt(values.length);
-                    for (float v : values) {
-                        d.writeFloat(v);
-                    }
-                }
+                write(out, rank, loss, r.correct(), model.store().values().toFloatArray());
             }
         } catch (ConfigurationMismatchException e) {
             System.err.println("seq4j: " + e.getMessage());
             System.exit(2);
         }
+    }
+
+    /** OUT.rankR: the epoch's loss (perplexity for rnnlm), the evaluation (correct answers, or perplexity), parameters. */
+    private static void write(Path out, int rank, float loss, float eval, float[] values) throws IOException {
+        try (OutputStream o = Files.newOutputStream(Path.of(out + ".rank" + rank)); DataOutputStream d = new DataOutputStream(o)) {
+            d.writeFloat(loss);
+            d.writeFloat(eval);
+            d.writeInt(values.length);
+            for (float v : values) {
+                d.writeFloat(v);
+            }
+        }
+    }
+
+    /** n seeded random word ids in [0, LM_V). */
+    static int[] corpus(int n, long seed) {
+        return new Random(seed).ints(n, 0, LM_V).toArray();
     }
 
     static Seq2seqModel model(String kind, Backend backend, int hidden, long seed) {
