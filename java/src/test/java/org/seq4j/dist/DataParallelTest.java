@@ -275,9 +275,12 @@ class DataParallelTest {
     void aKilledRankEndsTheJobWithAnError() throws Exception {
         Path prefix = dir.resolve("out");
         List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "kill", "seq2seq", "adam", prefix.toString(), "30"));
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "kill", "seq2seq", "adam", prefix.toString(), "90"));
         Run r = run(cmd);
         assertNotEquals(0, r.exit(), r.output());
+        // mpirun ends the job, well before rank 0's watchdog (90 s) would (the whole run takes ~5 s when idle)
+        assertTrue(r.seconds() < 60, "the job took " + r.seconds() + " s to end:\n" + r.output());
+        assertFalse(r.output().contains("did not return within"), "the watchdog, not mpirun, ended it:\n" + r.output());
         assertFalse(Files.exists(Path.of(prefix + ".rank0")), "rank 0 finished although rank 1 was killed");
     }
 
