@@ -217,6 +217,8 @@ final class TrainCommand implements Callable<Integer> {
         ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed);
         int n = or(batch, 128), epochCount = or(epochs, date ? 10 : 25);
         float maxGrad = or(clip, 5f);
+        agree(ms, epochCount, java.util.Arrays.deepHashCode(new Object[] {trainSet.x(), trainSet.t(), testSet.x(),
+                testSet.t(), vocab.chars()}));
         Properties meta = meta(ms, file);
         meta.setProperty("vocabulary", vocab.chars());
         meta.setProperty("question_width", Integer.toString(trainSet.questionLength()));
@@ -260,6 +262,7 @@ final class TrainCommand implements Callable<Integer> {
         ModelSpec ms = new ModelSpec(Task.WAVES, kind, 0, 1, or(hidden, predictor ? 45 : 75), 0f, false, seed);
         int n = or(batch, 10), epochCount = or(epochs, predictor ? 301 : 35);
         float maxGrad = or(clip, 0f);
+        agree(ms, epochCount, 0); // the wave sets are fixed
         Batches set;
         double[] truth;
         float[][] probe;
@@ -362,6 +365,7 @@ final class TrainCommand implements Callable<Integer> {
         int n = or(batch, simple ? 10 : 20), time = or(timeSize, simple ? 5 : 35);
         int epochCount = or(epochs, simple ? 100 : better ? 40 : 4);
         float maxGrad = or(clip, simple ? 0f : 0.25f);
+        agree(ms, epochCount, java.util.Arrays.hashCode(corpus.ids()));
         Properties meta = meta(ms, file);
         if (comm.isRoot()) {
             AtomicOutput.write(dir.resolve("vocabulary.txt"), out -> out.write(
@@ -399,6 +403,15 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     // ---- shared ------------------------------------------------------------------------------------
+
+    /**
+     * Every rank must run the same model on the same data for as many epochs (else one would wait in a collective
+     * that another never makes): checked once, all ranks ending with one line on a difference.
+     */
+    private void agree(ModelSpec ms, int epochs, int dataFingerprint) {
+        comm.agree("model, epochs and data (--model, sizes, --seed, --reverse, --epochs, --eval-limit, the data)",
+                ms + ", epochs " + epochs + ", eval limit " + evalLimit + ", data " + Integer.toHexString(dataFingerprint));
+    }
 
     private Optimizer optimizer(String bookDefault, float bookLr) {
         String name = optimizer != null ? optimizer.toLowerCase(Locale.ROOT) : bookDefault;

@@ -234,7 +234,8 @@ class DataParallelTest {
 
     @Test
     void ranksStartedWithDifferentArgumentsEndWithOneLineEach() throws Exception {
-        // one mpirun, two programs (MPMD): rank 0 with H = 16, rank 1 with H = 17
+        // one mpirun, two programs (MPMD): rank 0 with H = 16, rank 1 with H = 17; the command line's check comes
+        // first, before the trainer's check of the model's layout
         List<String> cmd = new ArrayList<>(List.of(mpirun.toString(), "--allow-run-as-root", "--oversubscribe", "-np", "1"));
         cmd.addAll(java());
         cmd.addAll(cliTrain(dir.resolve("a"), 16));
@@ -244,8 +245,8 @@ class DataParallelTest {
         Run r = run(cmd);
         assertEquals(2, r.exit(), r.output());
         for (int rank = 0; rank < 2; rank++) {
-            assertEquals(1, count(r.output(), "seq4j: the 2 ranks do not agree on the model (class, parameter names and "
-                    + "shapes) (this is rank " + rank), r.output());
+            assertEquals(1, count(r.output(), "seq4j: the 2 ranks do not agree on the model, epochs and data ("
+                    + "--model, sizes, --seed, --reverse, --epochs, --eval-limit, the data) (this is rank " + rank), r.output());
         }
         assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
     }

@@ -51,6 +51,9 @@ class DistributedUnitTest {
         assertTrue(Distributed.launchedByMpi(Map.of("PMIX_RANK", "0")));
         assertTrue(Distributed.launchedByMpi(Map.of("PMI_RANK", "1")));
         assertSame(Communicator.single(), Distributed.open(Distributed.Mode.NONE, Duration.ofSeconds(1)));
+        if (!Distributed.launchedByMpi()) { // a test JVM that mpirun did not start: AUTO never touches MPI
+            assertSame(Communicator.single(), Distributed.open(Distributed.Mode.AUTO, Duration.ofSeconds(1)));
+        }
     }
 
     @Test
