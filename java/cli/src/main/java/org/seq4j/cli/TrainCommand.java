@@ -438,9 +438,9 @@ final class TrainCommand implements Callable<Integer> {
                     Math.sqrt(se / predicted.length), predictor ? "clean sine" : "cosine");
             Path png = run.resolve("prediction.png");
             if (comm.isRoot()) {
-                Charts.writeSeries(png, predictor ? "noisy sine predictor: autoregressive prediction"
+                Charts.orWarn(() -> Charts.writeSeries(png, predictor ? "noisy sine predictor: autoregressive prediction"
                                 : "sine -> cosine: decoder output for the first window", "step", "value", x,
-                        List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p));
+                        List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p)));
             }
             o.printf("best eval loss %.6f (epoch %d): checkpoint %s; last epoch (the prediction's): %s; chart %s, "
                     + "prediction %s%n", best, bestEpoch, run.resolve(Checkpoint.BEST), run.resolve(Checkpoint.WEIGHTS),
@@ -583,7 +583,7 @@ final class TrainCommand implements Callable<Integer> {
             Checkpoint.write(run.resolve(Checkpoint.BEST), m, meta);
         }
         history.writeCsv(run.resolve("metrics.csv"));
-        Charts.write(history, run.resolve("chart.png"));
+        Charts.orWarn(() -> Charts.write(history, run.resolve("chart.png")));
         run.keep();
     }
 

@@ -69,7 +69,8 @@ class BeamCommandLineTest {
                 "1", "--batch", "32", "--hidden", "16", "--wordvec", "8", "--data", dir.resolve("addition.txt").toString(),
                 "--out", bi.toString());
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(java.nio.file.Files.readString(bi.resolve("model.properties")).contains("bidirectional=true"));
+        assertEquals("true", org.seq4j.train.Checkpoint.meta(bi).getProperty("bidirectional"),
+                "the description inside the run's .npz records the bidirectional encoder");
         // eval and generate rebuild the two-direction encoder (a one-direction model would not load model.npz)
         Result eval = seq4j("eval", "--checkpoint", bi.toString(), "--backend", "java", "--limit", "20");
         assertEquals(0, eval.code(), eval.err());
