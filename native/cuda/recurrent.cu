@@ -108,6 +108,7 @@ API int seq4j_cuda_lstm_cell_forward(float *h_next, float *c_next, float *gates,
                                      void *stream) {
     int64_t total = static_cast<int64_t>(n) * h;
     if (total <= 0) return 0;
+    clear_stale_error();
     lstm_forward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(h_next, c_next, gates, c_prev, n, h);
     return launch_status();
 }
@@ -117,6 +118,7 @@ API int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *ga
                                       void *stream) {
     int64_t total = static_cast<int64_t>(n) * h;
     if (total <= 0) return 0;
+    clear_stale_error();
     lstm_backward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(dA, dc_prev, gates, c_next, c_prev,
                                                                                dh_next, dc_next, n, h);
     return launch_status();
@@ -126,6 +128,7 @@ API int seq4j_cuda_embedding_forward(float *out, int32_t *errors, const float *W
                                      int d, void *stream) {
     int64_t total = static_cast<int64_t>(m) * d;
     if (total <= 0) return 0;
+    clear_stale_error();
     embedding_forward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(out, errors, W, ids, m, v, d);
     return launch_status();
 }
@@ -134,6 +137,7 @@ API int seq4j_cuda_embedding_backward(float *dW, int32_t *errors, const int32_t 
                                       int d, void *stream) {
     int64_t total = static_cast<int64_t>(m) * d;
     if (total <= 0) return 0;
+    clear_stale_error();
     embedding_backward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(dW, errors, ids, dout, m, v, d);
     return launch_status();
 }

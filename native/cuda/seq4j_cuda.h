@@ -18,10 +18,12 @@
  * Every pointer is a DEVICE pointer and names its shape in the comment. Time-major sequences:
  * (T, N, F). Outputs are written (=) unless marked +=.
  *
- * Every function only enqueues work on the stream and returns at once with the status of its launch
- * (a cudaError_t as int: 0 is cudaSuccess), read with cudaGetLastError; faults inside a kernel surface
- * at the next synchronising CUDA call. Empty inputs launch nothing (except where an output scalar
- * must still be written) and return 0.
+ * Every function only enqueues work on the stream and returns at once with the status of its launches
+ * (a cudaError_t as int: 0 is cudaSuccess): it clears any error an earlier call left, and reads the status
+ * right after each of its launches, returning the first failure. Faults inside a running kernel surface at
+ * the next synchronising CUDA call; they are sticky, so a launch status that is one of them (illegal
+ * address, launch failure, device assert, ...) belongs to an EARLIER kernel. Empty inputs launch nothing
+ * (a grid of 0 blocks is a launch error; except where an output scalar must still be written) and return 0.
  */
 #ifndef SEQ4J_CUDA_H
 #define SEQ4J_CUDA_H
