@@ -387,9 +387,8 @@ public final class CudaBackend extends AbstractBackend {
             long n = Math.min(bytes - done, ring.maxSlice());
             MemorySegment slice = ring.reserve(n);
             MemorySegment.copy(src, done, slice, 0, n);
-            check(cudart_h.cudaMemcpyAsync(MemorySegment.ofAddress(dst.segment().address() + done), slice, n,
-                    cudart_h.cudaMemcpyHostToDevice(), s), "cudaMemcpyAsync(host to device)");
-            ring.queued();
+            queueThroughRing(cudart_h.cudaMemcpyAsync(MemorySegment.ofAddress(dst.segment().address() + done), slice,
+                    n, cudart_h.cudaMemcpyHostToDevice(), s), "cudaMemcpyAsync(host to device)");
             done += n;
         }
     }
@@ -410,13 +409,21 @@ public final class CudaBackend extends AbstractBackend {
         for (long done = 0; done < bytes; ) {
             long n = Math.min(bytes - done, ring.maxSlice());
             MemorySegment slice = ring.reserve(n);
-            check(cudart_h.cudaMemcpyAsync(slice, MemorySegment.ofAddress(src.segment().address() + done), n,
-                    cudart_h.cudaMemcpyDeviceToHost(), s), "cudaMemcpyAsync(device to host)");
-            ring.queued();
+            queueThroughRing(cudart_h.cudaMemcpyAsync(slice, MemorySegment.ofAddress(src.segment().address() + done),
+                    n, cudart_h.cudaMemcpyDeviceToHost(), s), "cudaMemcpyAsync(device to host)");
             synchronizeAndCheckIds();
             MemorySegment.copy(slice, 0, dst, done, n);
             done += n;
         }
+    }
+
+    /** Checks the status of a copy to or from the ring's last slice: marks the slice in use, or gives it up. */
+    private void queueThroughRing(int status, String function) {
+        if (status != 0) {
+            ring.cancel();
+            check(status, function);
+        }
+        ring.queued();
     }
 
     @Override

@@ -122,6 +122,11 @@ final class StagingRing implements AutoCloseable {
         reservedStart = -1;
     }
 
+    /** Forgets the slice of the last reserve() when queueing its transfer failed: nothing uses it. */
+    void cancel() {
+        reservedStart = -1;
+    }
+
     /** The stream was synchronised: every transfer is done and the whole ring is free. */
     void drained() {
         while (!inFlight.isEmpty()) {

@@ -146,6 +146,8 @@ class StagingRingTest {
         assertThrows(IllegalStateException.class, ring::queued);
         ring.reserve(10);
         assertThrows(IllegalStateException.class, () -> ring.reserve(10), "reserve twice without queued");
+        ring.cancel();                            // the copy could not be queued: the slice is free again
+        ring.reserve(10);
         assertThrows(IllegalArgumentException.class, () -> new StagingRing(new FakeHost(), 4096, 1024));
         ring.queued();
         ring.close();
