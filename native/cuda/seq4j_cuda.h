@@ -99,7 +99,8 @@ int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates,
                                   const float *c_prev, const float *dh_next, const float *dc_next, int n, int h,
                                   void *stream);
 
-/* ---- embedding (ids outside [0, v) are skipped: their output row is 0 / nothing is added) ------- */
+/* ---- embedding (ids outside [0, v) are skipped: their output row is 0 / nothing is added; with d == 0
+ * the ids are still checked) --------------------------------------------------------------------------- */
 
 /* out (m, d) = W[ids]; W (v, d); ids (m); errors (SEQ4J_CUDA_ERROR_INTS), as in every kernel below that takes it */
 int seq4j_cuda_embedding_forward(float *out, int32_t *errors, const float *W, const int32_t *ids, int m, int v,

@@ -79,6 +79,19 @@ class CudaBackendGpuTest {
     }
 
     @Test
+    void anEmbeddingWithoutColumnsStillChecksItsIds() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor W = cuda.allocate(arena, DType.F32, 5, 0), out = cuda.allocate(arena, DType.F32, 2, 0);
+            cuda.embeddingForward(out, W, ints(arena, new int[] {1, 9}, 2));
+            var e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+            assertTrue(e.getMessage().contains("embeddingForward: ids[1] = 9 is outside [0, 5)"), e.getMessage());
+            cuda.embeddingBackward(W, ints(arena, new int[] {-1, 0}, 2), out);
+            e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+            assertTrue(e.getMessage().contains("embeddingBackward: ids[0] = -1 is outside [0, 5)"), e.getMessage());
+        }
+    }
+
+    @Test
     void aLabelOutOfRangeIsReportedButTheIgnoreLabelIsNot() {
         try (Arena arena = Arena.ofConfined()) {
             int m = 4, v = 13;

@@ -70,7 +70,8 @@ class CudaKernelsLibraryTest {
      * A grid of 0 blocks is a launch error, so every entry point must return before launching when its
      * extents are empty. Without a driver any launch fails, so a 0 here proves that nothing was launched.
      * Not listed: the three that still launch on empty input to write their scalar (softmax_xent_forward,
-     * mse_forward and sum_of_squares write 0).
+     * mse_forward and sum_of_squares write 0), and the embeddings with m > 0 and d == 0, which still check
+     * their ids.
      */
     @Test
     void everyEntryPointReturnsBeforeLaunchingOnEmptyExtents() {
@@ -101,7 +102,7 @@ class CudaKernelsLibraryTest {
             seq4j_cuda_h.seq4j_cuda_lstm_cell_forward(p, p, p, p, 128, 0, p),
             seq4j_cuda_h.seq4j_cuda_lstm_cell_backward(p, p, p, p, p, p, p, 0, 128, p),
             seq4j_cuda_h.seq4j_cuda_embedding_forward(p, p, p, p, 0, 13, 16, p),
-            seq4j_cuda_h.seq4j_cuda_embedding_forward(p, p, p, p, 4, 13, 0, p),
+            seq4j_cuda_h.seq4j_cuda_embedding_forward(p, p, p, p, 0, 13, 0, p),
             seq4j_cuda_h.seq4j_cuda_embedding_backward(p, p, p, p, 0, 13, 16, p),
             seq4j_cuda_h.seq4j_cuda_softmax_xent_backward(p, p, p, p, p, 1f, 0, 13, p),
             seq4j_cuda_h.seq4j_cuda_mse_backward(p, p, p, 0, 1f, p),
