@@ -846,6 +846,25 @@ public abstract class AbstractBackend implements Backend {
         if (!t.isAlive()) {
             throw new IllegalStateException(op + ": " + name + " " + t + " belongs to an arena that is already closed");
         }
+        if (!t.segment().isNative() && !acceptsHeap(op)) {
+            throw new IllegalArgumentException(op + ": " + name + " " + t + " lies on the Java heap (a float[], int[] or"
+                    + " heap buffer), which the " + name() + " backend's " + op + " cannot read; copy it into a tensor"
+                    + " from allocate() (copyIn, copy) or wrap native memory (an Arena segment, a direct buffer)");
+        }
+    }
+
+    /**
+     * Whether this backend's kernel {@code op} (the public method's name, e.g. "gemm") takes tensors over Java heap
+     * memory ({@code Tensor.wrap(float[], ...)}, {@code MemorySegment.ofArray}, heap buffers). Native kernels cannot
+     * reach the heap through ordinary downcalls, so the default is no: {@link #live} then refuses such a tensor
+     * with one clear IllegalArgumentException before any kernel runs. The Java backend says yes everywhere; the
+     * OpenBLAS backend for its memory copies and gemm (through critical downcalls); CUDA never.
+     *
+     * @param op the name of the public method being checked
+     * @return true if op's kernel may be given heap segments
+     */
+    protected boolean acceptsHeap(String op) {
+        return false;
     }
 
     private void f32(String op, String name, Tensor t) {

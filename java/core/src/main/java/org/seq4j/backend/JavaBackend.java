@@ -29,6 +29,12 @@ public final class JavaBackend extends AbstractBackend {
         return "pure-Java scalar reference, single-threaded";
     }
 
+    /** Every kernel reads its tensors from Java, so heap memory (float[], int[]) is as good as native. */
+    @Override
+    protected boolean acceptsHeap(String op) {
+        return true;
+    }
+
     // ---- element access ---------------------------------------------------------------------------------
 
     private static float get(Tensor t, long i) {

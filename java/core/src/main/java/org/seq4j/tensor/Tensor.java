@@ -9,6 +9,11 @@ package org.seq4j.tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.Arrays;
 
 /**
@@ -43,8 +48,21 @@ public final class Tensor {
     }
 
     /**
-     * Wraps existing memory as a tensor of the given shape, without copying. The segment must have exactly
-     * the tensor's byte size (slice it first if it is larger) and be aligned to 4 bytes.
+     * Wraps existing memory as a tensor of the given shape, without copying: kernels read and write the caller's
+     * bytes. The segment may be native (an {@link Arena}'s, a direct buffer's, one from another library through
+     * {@code MemorySegment.ofAddress(p).reinterpret(n)}) or on the Java heap ({@code MemorySegment.ofArray}); which
+     * backends take heap tensors, and for which kernels, is said at {@code AbstractBackend.acceptsHeap}: the Java
+     * backend everywhere, OpenBLAS for gemm and copies, CUDA never. Other kernels refuse them with an
+     * IllegalArgumentException naming the op.
+     *
+     * @param segment the memory, of exactly {@code byteSizeOf(dtype, shape)} bytes (slice a larger one first),
+     *                aligned to the element size, writable; for {@link Device#CUDA} a device pointer
+     * @param dtype   the element type
+     * @param device  where the memory lives
+     * @param shape   the dimensions, each {@code >= 0}, row-major
+     * @return a tensor over {@code segment}
+     * @throws IllegalArgumentException if a dimension is negative, the byte size differs, the address is misaligned
+     *                                  or the segment is read-only (native kernels would write to it unchecked)
      */
     public static Tensor wrap(MemorySegment segment, DType dtype, Device device, int... shape) {
         int[] s = checkedShape(shape);
@@ -52,12 +70,133 @@ public final class Tensor {
             throw new IllegalArgumentException("segment address " + segment.address() + " is not aligned to "
                     + dtype.byteSize() + " bytes");
         }
+        if (segment.isReadOnly()) {
+            throw new IllegalArgumentException("segment " + segment + " is read-only, but kernels may write to a "
+                    + "tensor; copy it into writable memory first");
+        }
         return new Tensor(dtype, device, s, segment);
     }
 
-    /** Wraps a caller's host segment holding float32 values (zero-copy). */
+    /**
+     * Wraps a caller's host segment holding float32 values (zero-copy); {@code wrap(segment, F32, CPU, shape)}.
+     *
+     * @param segment host memory of exactly {@code 4 * size} bytes
+     * @param shape   the dimensions
+     * @return a float32 host tensor over {@code segment}
+     * @throws IllegalArgumentException as {@link #wrap(MemorySegment, DType, Device, int...)}
+     */
     public static Tensor wrapHost(MemorySegment segment, int... shape) {
         return wrap(segment, DType.F32, Device.CPU, shape);
+    }
+
+    /**
+     * A float32 host tensor over the caller's array, without copying: writes by kernels land in {@code values}.
+     * Heap memory: the Java and OpenBLAS backends' gemm take it (OpenBLAS through a critical downcall that holds
+     * off the garbage collector while it runs); OpenBLAS's other kernels refuse it (see
+     * {@link #wrap(MemorySegment, DType, Device, int...)}).
+     *
+     * @param values the elements, row-major; its length must be the shape's element count exactly
+     * @param shape  the dimensions
+     * @return a float32 CPU tensor over {@code values}
+     * @throws IllegalArgumentException if the length differs from the shape's element count
+     */
+    public static Tensor wrap(float[] values, int... shape) {
+        exactLength("float[]", values.length, shape);
+        return wrap(MemorySegment.ofArray(values), DType.F32, Device.CPU, shape);
+    }
+
+    /**
+     * An int32 host tensor over the caller's array, without copying (ids, labels). Heap memory: see
+     * {@link #wrap(float[], int...)}.
+     *
+     * @param values the elements, row-major; its length must be the shape's element count exactly
+     * @param shape  the dimensions
+     * @return an int32 CPU tensor over {@code values}
+     * @throws IllegalArgumentException if the length differs from the shape's element count
+     */
+    public static Tensor wrap(int[] values, int... shape) {
+        exactLength("int[]", values.length, shape);
+        return wrap(MemorySegment.ofArray(values), DType.I32, Device.CPU, shape);
+    }
+
+    /**
+     * A float32 host tensor over the buffer's remaining elements ({@code position} to {@code limit}), without
+     * copying. A direct buffer (e.g. {@code ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder())
+     * .asFloatBuffer()}, or one another library hands out) is native memory that every host kernel takes; a heap
+     * buffer ({@code FloatBuffer.wrap(float[])}) is heap memory, as {@link #wrap(float[], int...)}. The tensor
+     * lives as long as the buffer is reachable: keep a reference to it while the tensor is in use.
+     *
+     * @param buffer a writable buffer in the platform's native byte order
+     * @param shape  the dimensions; their product must equal {@code buffer.remaining()}
+     * @return a float32 CPU tensor over the buffer's remaining elements
+     * @throws IllegalArgumentException if the buffer is read-only, not in native byte order, or its remaining
+     *                                  count differs from the shape's element count
+     */
+    public static Tensor wrap(FloatBuffer buffer, int... shape) {
+        checkBuffer("FloatBuffer", buffer, buffer.order(), buffer.remaining(), shape);
+        return wrap(MemorySegment.ofBuffer(buffer), DType.F32, Device.CPU, shape);
+    }
+
+    /**
+     * An int32 host tensor over the buffer's remaining elements, without copying; as
+     * {@link #wrap(FloatBuffer, int...)}.
+     *
+     * @param buffer a writable buffer in the platform's native byte order
+     * @param shape  the dimensions; their product must equal {@code buffer.remaining()}
+     * @return an int32 CPU tensor over the buffer's remaining elements
+     * @throws IllegalArgumentException if the buffer is read-only, not in native byte order, or its remaining
+     *                                  count differs from the shape's element count
+     */
+    public static Tensor wrap(IntBuffer buffer, int... shape) {
+        checkBuffer("IntBuffer", buffer, buffer.order(), buffer.remaining(), shape);
+        return wrap(MemorySegment.ofBuffer(buffer), DType.I32, Device.CPU, shape);
+    }
+
+    /**
+     * A host tensor over a direct byte buffer's remaining bytes, without copying. The buffer's order must be the
+     * platform's ({@code buffer.order(ByteOrder.nativeOrder())}; a new ByteBuffer is big-endian, which would
+     * swap every element's bytes), and its position's address aligned to 4 bytes.
+     *
+     * @param buffer a writable direct buffer in native byte order
+     * @param dtype  the element type
+     * @param shape  the dimensions; {@code buffer.remaining()} must be exactly the tensor's byte size
+     * @return a CPU tensor over the buffer's remaining bytes
+     * @throws IllegalArgumentException if the buffer is not direct, read-only, not in native order, misaligned, or
+     *                                  its remaining byte count differs from the tensor's byte size
+     */
+    public static Tensor wrap(ByteBuffer buffer, DType dtype, int... shape) {
+        if (!buffer.isDirect()) {
+            throw new IllegalArgumentException("wrap(ByteBuffer): the buffer must be direct (ByteBuffer.allocateDirect);"
+                    + " for heap memory wrap a float[] or int[] instead");
+        }
+        int[] s = checkedShape(shape);
+        long needed = byteSizeOf(dtype, s);
+        if (buffer.remaining() != needed) {
+            throw new IllegalArgumentException("wrap(ByteBuffer): " + buffer.remaining() + " remaining bytes do not "
+                    + "match a " + dtype + " tensor of shape " + shapeString(s) + " (" + needed + " bytes)");
+        }
+        checkBuffer("ByteBuffer", buffer, buffer.order(), buffer.remaining() / dtype.byteSize(), shape);
+        return wrap(MemorySegment.ofBuffer(buffer), dtype, Device.CPU, shape);
+    }
+
+    private static void checkBuffer(String what, Buffer buffer, ByteOrder order, int remaining, int[] shape) {
+        if (buffer.isReadOnly()) {
+            throw new IllegalArgumentException("wrap(" + what + "): the buffer is read-only, but kernels may write to "
+                    + "a tensor; copy it into a writable buffer first");
+        }
+        if (order != ByteOrder.nativeOrder()) {
+            throw new IllegalArgumentException("wrap(" + what + "): the buffer is " + order + " but this platform is "
+                    + ByteOrder.nativeOrder() + "; make it with .order(ByteOrder.nativeOrder())");
+        }
+        exactLength(what, remaining, shape);
+    }
+
+    private static void exactLength(String what, int length, int[] shape) {
+        long size = sizeOf(checkedShape(shape));
+        if (length != size) {
+            throw new IllegalArgumentException("wrap(" + what + "): " + length + " elements do not match shape "
+                    + shapeString(shape) + " (" + size + " elements)");
+        }
     }
 
     /** Allocates a zero-filled host tensor in {@code arena}, 64-byte aligned. */

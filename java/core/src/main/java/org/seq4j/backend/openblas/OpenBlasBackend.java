@@ -13,7 +13,9 @@ import static org.seq4j.bindings.cblas.cblas_h.CblasRowMajor;
 import static org.seq4j.bindings.cblas.cblas_h.CblasTrans;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import org.seq4j.backend.AbstractBackend;
 import org.seq4j.backend.BackendConfig;
 import org.seq4j.backend.BackendUnavailableException;
@@ -100,6 +102,80 @@ public final class OpenBlasBackend extends AbstractBackend {
         return t.segment();
     }
 
+    /**
+     * Memory copies run in Java (MemorySegment.copy) and gemm through critical downcalls, so both take heap
+     * tensors; every other kernel needs native memory (AbstractBackend refuses heap tensors for it).
+     */
+    @Override
+    protected boolean acceptsHeap(String op) {
+        return switch (op) {
+            case "copy", "copyIn", "copyOut", "item", "gemm", "gemmStridedBatched" -> true;
+            default -> false;
+        };
+    }
+
+    private static boolean onHeap(Tensor t) {
+        return !t.segment().isNative();
+    }
+
+    /**
+     * Critical downcall handles with heap access for gemm's C entry points, built from the generated bindings'
+     * address and descriptor: the C code gets a pointer into the float[] itself, no copy. Critical calls hold off
+     * the garbage collector for their whole duration (in every thread), so they are used only when a gemm
+     * argument is a heap segment; native memory goes through the ordinary handles. Created on first use, after
+     * the constructor has loaded the library.
+     */
+    private static final class HeapCalls {
+        private static final Linker.Option CRITICAL = Linker.Option.critical(true);
+        static final MethodHandle SGEMM = Linker.nativeLinker().downcallHandle(seq4j_cpu_h.seq4j_sgemm$address(),
+                seq4j_cpu_h.seq4j_sgemm$descriptor(), CRITICAL);
+        static final MethodHandle SGEMV = Linker.nativeLinker().downcallHandle(seq4j_cpu_h.seq4j_sgemv$address(),
+                seq4j_cpu_h.seq4j_sgemv$descriptor(), CRITICAL);
+        static final MethodHandle FILL = Linker.nativeLinker().downcallHandle(seq4j_cpu_h.seq4j_fill_f32$address(),
+                seq4j_cpu_h.seq4j_fill_f32$descriptor(), CRITICAL);
+
+        private HeapCalls() {
+        }
+    }
+
+    /** seq4j_sgemm, through the critical handle when {@code heap} (any of a, b, c on the Java heap). */
+    private void sgemm(boolean heap, int transA, int transB, int m, int n, int k, float alpha, MemorySegment a,
+                       int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+        if (!heap) {
+            seq4j_cpu_h.seq4j_sgemm(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        try {
+            HeapCalls.SGEMM.invokeExact(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** seq4j_sgemv (y = alpha op(A) x + beta y), through the critical handle when {@code heap}. */
+    private void sgemv(boolean heap, int trans, int rows, int cols, float alpha, MemorySegment a, int lda,
+                       MemorySegment x, int incx, float beta, MemorySegment y) {
+        if (!heap) {
+            seq4j_cpu_h.seq4j_sgemv(threads, trans, rows, cols, alpha, a, lda, x, incx, beta, y);
+            return;
+        }
+        try {
+            HeapCalls.SGEMV.invokeExact(threads, trans, rows, cols, alpha, a, lda, x, incx, beta, y);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable e) {
+        if (e instanceof RuntimeException r) {
+            throw r;
+        }
+        if (e instanceof Error err) {
+            throw err;
+        }
+        throw new IllegalStateException("native gemm call failed", e);
+    }
+
     // ---- memory ----------------------------------------------------------------------------------------
 
     @Override
@@ -179,37 +255,37 @@ public final class OpenBlasBackend extends AbstractBackend {
                          float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {
         // A single row or column is a matrix-vector product. OpenBLAS's sgemm packs all of B on every call,
         // which for one row (an LSTM step with N = 1: (1, H) . (H, 4H)) costs ten times the product itself.
+        boolean heap = onHeap(a) || onHeap(b) || onHeap(c);
         if (m == 1 && k > 0) {
-            gemvRow(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c);
+            gemvRow(heap, transA, transB, n, k, alpha, a, lda, b, ldb, beta, c);
         } else if (n == 1 && k > 0 && ldc == 1) {
-            gemvColumn(transA, transB, m, k, alpha, a, lda, b, ldb, beta, c);
+            gemvColumn(heap, transA, transB, m, k, alpha, a, lda, b, ldb, beta, c);
         } else {
-            seq4j_cpu_h.seq4j_sgemm(threads, trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta,
-                    p(c), ldc);
+            sgemm(heap, trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
         }
     }
 
     /** C (1, n) = alpha op(A) (1, k) op(B) (k, n) + beta C, as y = op(B)^T x with x = op(A)'s only row. */
-    private void gemvRow(Transpose transA, Transpose transB, int n, int k, float alpha, Tensor a, int lda,
-                                Tensor b, int ldb, float beta, Tensor c) {
+    private void gemvRow(boolean heap, Transpose transA, Transpose transB, int n, int k, float alpha, Tensor a,
+                         int lda, Tensor b, int ldb, float beta, Tensor c) {
         int incx = transA.isTransposed() ? lda : 1; // A stored (k, 1): the row of op(A) is a column, stride lda
         zeroForBetaZero(c, n, beta);
         if (transB.isTransposed()) {    // B stored (n, k): y = B x
-            seq4j_cpu_h.seq4j_sgemv(threads, CblasNoTrans(), n, k, alpha, p(b), ldb, p(a), incx, beta, p(c));
+            sgemv(heap, CblasNoTrans(), n, k, alpha, p(b), ldb, p(a), incx, beta, p(c));
         } else {                         // B stored (k, n): y = B^T x
-            seq4j_cpu_h.seq4j_sgemv(threads, CblasTrans(), k, n, alpha, p(b), ldb, p(a), incx, beta, p(c));
+            sgemv(heap, CblasTrans(), k, n, alpha, p(b), ldb, p(a), incx, beta, p(c));
         }
     }
 
     /** C (m, 1) = alpha op(A) (m, k) op(B) (k, 1) + beta C, as y = op(A) x with x = op(B)'s only column. */
-    private void gemvColumn(Transpose transA, Transpose transB, int m, int k, float alpha, Tensor a, int lda,
-                                   Tensor b, int ldb, float beta, Tensor c) {
+    private void gemvColumn(boolean heap, Transpose transA, Transpose transB, int m, int k, float alpha, Tensor a,
+                            int lda, Tensor b, int ldb, float beta, Tensor c) {
         int incx = transB.isTransposed() ? 1 : ldb; // B stored (k, 1): its column has stride ldb
         zeroForBetaZero(c, m, beta);
         if (transA.isTransposed()) {    // A stored (k, m): y = A^T x
-            seq4j_cpu_h.seq4j_sgemv(threads, CblasTrans(), k, m, alpha, p(a), lda, p(b), incx, beta, p(c));
+            sgemv(heap, CblasTrans(), k, m, alpha, p(a), lda, p(b), incx, beta, p(c));
         } else {                         // A stored (m, k)
-            seq4j_cpu_h.seq4j_sgemv(threads, CblasNoTrans(), m, k, alpha, p(a), lda, p(b), incx, beta, p(c));
+            sgemv(heap, CblasNoTrans(), m, k, alpha, p(a), lda, p(b), incx, beta, p(c));
         }
     }
 
@@ -218,8 +294,17 @@ public final class OpenBlasBackend extends AbstractBackend {
      * beta * y even then, and 0 * NaN is NaN: so the output is zeroed first.
      */
     private void zeroForBetaZero(Tensor c, int count, float beta) {
-        if (beta == 0f) {
+        if (beta != 0f) {
+            return;
+        }
+        if (!onHeap(c)) {
             seq4j_cpu_h.seq4j_fill_f32(threads, p(c), count, 0f);
+            return;
+        }
+        try {
+            HeapCalls.FILL.invokeExact(threads, p(c), (long) count, 0f);
+        } catch (Throwable e) {
+            throw rethrow(e);
         }
     }
 
@@ -230,13 +315,13 @@ public final class OpenBlasBackend extends AbstractBackend {
         // One cblas_sgemm per matrix. (OpenBLAS 0.3.31's cblas_sgemm_batch_strided crashes on AMD Zen in the
         // DYNAMIC_ARCH build, even from C.) The extents were checked for the whole batch, so every slice
         // below lies inside its tensor.
+        boolean heap = onHeap(a) || onHeap(b) || onHeap(c);
         long fa = a.dtype().byteSize();
         for (int i = 0; i < batch; i++) {
             MemorySegment ai = a.segment().asSlice(i * strideA * fa);
             MemorySegment bi = b.segment().asSlice(i * strideB * fa);
             MemorySegment ci = c.segment().asSlice(i * strideC * fa);
-            seq4j_cpu_h.seq4j_sgemm(threads, trans(transA), trans(transB), m, n, k, alpha, ai, lda, bi, ldb, beta, ci,
-                    ldc);
+            sgemm(heap, trans(transA), trans(transB), m, n, k, alpha, ai, lda, bi, ldb, beta, ci, ldc);
         }
     }
 
