@@ -147,6 +147,19 @@ class InteropExamplesTest {
             Wx = z["lstm.Wx"]                               # float32, shape (D, 4H), gates f, g, i, o
             print(Wx.dtype, Wx.shape)
             print(z["model.properties"].decode("latin-1").splitlines()[-1])
+
+            def torch_lstm(W):     # seq4j (in, 4H), gates f, g, i, o -> PyTorch (4H, in), gates i, f, g, o
+                f, g, i, o = np.split(W, 4, axis=-1)
+                return np.ascontiguousarray(np.concatenate([i, f, g, o], axis=-1).T)
+
+            weight_ih = torch_lstm(z["lstm.Wx"])          # (4H, D): nn.LSTM's weight_ih_l0
+            weight_hh = torch_lstm(z["lstm.Wh"])          # (4H, H): weight_hh_l0
+            bias_ih = torch_lstm(z["lstm.b"])             # (4H,): bias_ih_l0; set bias_hh_l0 to zeros
+            H = z["lstm.Wh"].shape[0]
+            assert weight_ih.shape == (4 * H, Wx.shape[0]) and weight_hh.shape == (4 * H, H)
+            assert (weight_ih[H:2 * H] == Wx[:, 0:H].T).all()       # PyTorch's f block is seq4j's first
+            assert (bias_ih[0:H] == z["lstm.b"][2 * H:3 * H]).all()  # PyTorch's i block is seq4j's third
+            print("torch layout ok")
             """;
     // ---- end ----
 
@@ -192,7 +205,7 @@ class InteropExamplesTest {
 
         // python3 with numpy, where it is installed
         String out = python(NUMPY_READS, file.toString());
-        assertTrue(out.contains("float32 (4, 20)") && out.contains("model=rnnlm"), out);
+        assertTrue(out.contains("float32 (4, 20)") && out.contains("model=rnnlm") && out.contains("torch layout ok"), out);
         python(NUMPY_WRITES, fromNumpy.toString());
         float[] W;
         // ---- as in INTEROP.md: load what numpy wrote ----
