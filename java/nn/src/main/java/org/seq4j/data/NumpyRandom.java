@@ -16,7 +16,7 @@ public final class NumpyRandom {
     private boolean hasGauss;
     private double gauss;
 
-    /** Seeds like np.random.seed(seed); numpy accepts 0 <= seed < 2^32 for an int seed. */
+    /** Seeds like np.random.seed(seed); numpy accepts {@code 0 <= seed < 2^32} for an int seed. */
     public NumpyRandom(long seed) {
         if (seed < 0 || seed > 0xFFFFFFFFL) {
             throw new IllegalArgumentException("seed must be between 0 and 2^32 - 1, as numpy requires; got " + seed);

@@ -40,7 +40,7 @@ public final class WaveSets {
 
     /**
      * Windows over x = linspace(-2pi, 2pi, points): input sin(x) + noise * randn (seeded), output cos(x),
-     * clean. Window i covers points i .. i+window-1 for i < points - window (as the seed document counts).
+     * clean. Window i covers points i .. i+window-1 for {@code i < points - window} (as the seed document counts).
      */
     public static SineToCosine sineToCosine(int points, int window, double noise, long seed) {
         int n = checkSizes(points, window, points - window, "points - window");

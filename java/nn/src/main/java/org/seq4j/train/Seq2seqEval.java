@@ -30,7 +30,7 @@ public final class Seq2seqEval {
     }
 
     /**
-     * Answers the first {@code limit} questions of {@code test} (all if limit <= 0), batch by batch. An answer
+     * Answers the first {@code limit} questions of {@code test} (all if {@code limit <= 0}), batch by batch. An answer
      * counts when every generated id equals the truth's, the start id excluded (the book's eval_seq2seq).
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
