@@ -199,53 +199,111 @@ public final class Tensor {
         }
     }
 
-    /** Allocates a zero-filled host tensor in {@code arena}, 64-byte aligned. */
+    /**
+     * Allocates a zero-filled host tensor in {@code arena}, 64-byte aligned.
+     *
+     * @param arena where the memory lives (closing it frees the tensor)
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}
+     * @return a new CPU tensor of zeros
+     * @throws IllegalArgumentException if a dimension is negative or the byte size overflows a long
+     */
     public static Tensor allocateHost(Arena arena, DType dtype, int... shape) {
         int[] s = checkedShape(shape);
         return new Tensor(dtype, Device.CPU, s, arena.allocate(byteSizeOf(dtype, s), 64));
     }
 
-    /** A host float32 tensor holding a copy of {@code values}. */
+    /**
+     * A host float32 tensor holding a copy of {@code values}.
+     *
+     * @param arena  where the memory lives
+     * @param values the elements, row-major; exactly the shape's element count
+     * @param shape  the dimensions
+     * @return a new CPU float32 tensor
+     * @throws IllegalArgumentException if the length does not match the shape
+     */
     public static Tensor ofFloats(Arena arena, float[] values, int... shape) {
         Tensor t = allocateHost(arena, DType.F32, shape);
         t.copyFrom(values);
         return t;
     }
 
-    /** A host int32 tensor holding a copy of {@code values}. */
+    /**
+     * A host int32 tensor holding a copy of {@code values}.
+     *
+     * @param arena  where the memory lives
+     * @param values the elements, row-major; exactly the shape's element count
+     * @param shape  the dimensions
+     * @return a new CPU int32 tensor
+     * @throws IllegalArgumentException if the length does not match the shape
+     */
     public static Tensor ofInts(Arena arena, int[] values, int... shape) {
         Tensor t = allocateHost(arena, DType.I32, shape);
         t.copyFrom(values);
         return t;
     }
 
+    /**
+     * The element type.
+     *
+     * @return F32 or I32
+     */
     public DType dtype() {
         return dtype;
     }
 
+    /**
+     * Where the memory lives.
+     *
+     * @return CPU or CUDA
+     */
     public Device device() {
         return device;
     }
 
+    /**
+     * The number of dimensions.
+     *
+     * @return the shape's length (0 for a scalar)
+     */
     public int rank() {
         return shape.length;
     }
 
-    /** The extent of dimension {@code i}; negative {@code i} counts from the end. */
+    /**
+     * The extent of one dimension.
+     *
+     * @param i the dimension; negative counts from the end ({@code -1} is the last)
+     * @return its extent
+     * @throws ArrayIndexOutOfBoundsException if {@code i} is outside {@code [-rank, rank)}
+     */
     public int dim(int i) {
         return shape[i < 0 ? shape.length + i : i];
     }
 
-    /** A copy of the shape. */
+    /**
+     * The dimensions.
+     *
+     * @return a copy of the shape
+     */
     public int[] shape() {
         return shape.clone();
     }
 
-    /** Number of elements. */
+    /**
+     * The number of elements.
+     *
+     * @return the product of the shape
+     */
     public long size() {
         return size;
     }
 
+    /**
+     * The size of the memory.
+     *
+     * @return {@code size() * 4}, in bytes
+     */
     public long byteSize() {
         return segment.byteSize();
     }
@@ -253,20 +311,39 @@ public final class Tensor {
     /**
      * The memory behind this tensor. For CUDA tensors the address is a device pointer: pass it to CUDA
      * calls only; reading it from Java would read host memory at that address.
+     *
+     * @return the segment, exactly {@link #byteSize()} bytes
      */
     public MemorySegment segment() {
         return segment;
     }
 
+    /**
+     * Whether the memory can still be used.
+     *
+     * @return false once the owning arena is closed
+     */
     public boolean isAlive() {
         return segment.scope().isAlive();
     }
 
+    /**
+     * Whether the shape is exactly {@code expected}.
+     *
+     * @param expected the dimensions to compare with
+     * @return true if rank and every dimension match
+     */
     public boolean hasShape(int... expected) {
         return Arrays.equals(shape, expected);
     }
 
-    /** The same bytes seen with another shape of the same element count. */
+    /**
+     * The same bytes seen with another shape of the same element count (a reshape, no copy).
+     *
+     * @param newShape the dimensions of the view
+     * @return a tensor sharing this one's memory
+     * @throws IllegalArgumentException if a dimension is negative or the element counts differ
+     */
     public Tensor view(int... newShape) {
         int[] s = checkedShape(newShape);
         if (sizeOf(s) != size) {
@@ -276,7 +353,14 @@ public final class Tensor {
         return new Tensor(dtype, device, s, segment);
     }
 
-    /** Rows {@code [from, to)} along the first dimension: contiguous, so no copy. */
+    /**
+     * Rows {@code [from, to)} along the first dimension: contiguous, so no copy.
+     *
+     * @param from the first row
+     * @param to   one past the last row
+     * @return a tensor of shape {@code (to - from, ...)} sharing this one's memory
+     * @throws IndexOutOfBoundsException if the range is not inside {@code [0, dim(0)]} or the tensor is a scalar
+     */
     public Tensor slice(int from, int to) {
         if (shape.length == 0 || from < 0 || to > shape[0] || from > to) {
             throw new IndexOutOfBoundsException("slice [" + from + ", " + to + ") of a tensor of shape "
@@ -288,7 +372,13 @@ public final class Tensor {
         return new Tensor(dtype, device, s, segment.asSlice(from * rowBytes, (to - from) * rowBytes));
     }
 
-    /** Element {@code i} along the first dimension, with that dimension dropped. */
+    /**
+     * Element {@code i} along the first dimension, with that dimension dropped (no copy).
+     *
+     * @param i the index along the first dimension
+     * @return a tensor of the remaining dimensions sharing this one's memory
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, dim(0))} or the tensor is a scalar
+     */
     public Tensor get(int i) {
         if (shape.length == 0 || i < 0 || i >= shape[0]) {
             throw new IndexOutOfBoundsException("index " + i + " of a tensor of shape " + shapeString(shape));
@@ -298,7 +388,14 @@ public final class Tensor {
         return new Tensor(dtype, device, s, segment.asSlice(i * rowBytes, rowBytes));
     }
 
-    /** A flat run of {@code count} elements starting at element {@code offset}, as a rank-1 tensor. */
+    /**
+     * A flat run of elements, as a rank-1 tensor (no copy).
+     *
+     * @param offset the first element (flat, row-major index)
+     * @param count  how many elements
+     * @return a tensor of shape {@code (count,)} sharing this one's memory
+     * @throws IndexOutOfBoundsException if the run does not lie inside the tensor
+     */
     public Tensor flatSlice(long offset, int count) {
         // count > size - offset, not offset + count > size: the sum can wrap for offsets near 2^63
         if (offset < 0 || count < 0 || offset > size || count > size - offset) {
@@ -316,6 +413,13 @@ public final class Tensor {
 
     // ---- host access (CPU tensors only) --------------------------------------------------------------
 
+    /**
+     * Copies {@code values} into this host float32 tensor.
+     *
+     * @param values exactly {@link #size()} elements, row-major
+     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalArgumentException if it is not float32 or the length differs
+     */
     public void copyFrom(float[] values) {
         requireHost("copyFrom(float[])");
         requireType(DType.F32, "copyFrom(float[])");
@@ -323,6 +427,13 @@ public final class Tensor {
         MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
     }
 
+    /**
+     * Copies {@code values} into this host int32 tensor.
+     *
+     * @param values exactly {@link #size()} elements, row-major
+     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalArgumentException if it is not int32 or the length differs
+     */
     public void copyFrom(int[] values) {
         requireHost("copyFrom(int[])");
         requireType(DType.I32, "copyFrom(int[])");
@@ -330,37 +441,86 @@ public final class Tensor {
         MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_INT, 0, values.length);
     }
 
+    /**
+     * A copy of this host float32 tensor's elements.
+     *
+     * @return a new array, row-major
+     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalArgumentException if it is not float32
+     */
     public float[] toFloatArray() {
         requireHost("toFloatArray()");
         requireType(DType.F32, "toFloatArray()");
         return segment.toArray(ValueLayout.JAVA_FLOAT);
     }
 
+    /**
+     * A copy of this host int32 tensor's elements.
+     *
+     * @return a new array, row-major
+     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalArgumentException if it is not int32
+     */
     public int[] toIntArray() {
         requireHost("toIntArray()");
         requireType(DType.I32, "toIntArray()");
         return segment.toArray(ValueLayout.JAVA_INT);
     }
 
-    /** Reads element {@code i} of a host float32 tensor (flat, row-major index). */
+    /**
+     * Reads one element of a host float32 tensor.
+     *
+     * @param i the flat, row-major index
+     * @return the element
+     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalArgumentException  if it is not float32
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
+     */
     public float getFloat(long i) {
         requireHost("getFloat");
         requireType(DType.F32, "getFloat");
         return segment.getAtIndex(ValueLayout.JAVA_FLOAT, i);
     }
 
+    /**
+     * Writes one element of a host float32 tensor.
+     *
+     * @param i the flat, row-major index
+     * @param v the value
+     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalArgumentException  if it is not float32
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
+     */
     public void setFloat(long i, float v) {
         requireHost("setFloat");
         requireType(DType.F32, "setFloat");
         segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
     }
 
+    /**
+     * Reads one element of a host int32 tensor.
+     *
+     * @param i the flat, row-major index
+     * @return the element
+     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalArgumentException  if it is not int32
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
+     */
     public int getInt(long i) {
         requireHost("getInt");
         requireType(DType.I32, "getInt");
         return segment.getAtIndex(ValueLayout.JAVA_INT, i);
     }
 
+    /**
+     * Writes one element of a host int32 tensor.
+     *
+     * @param i the flat, row-major index
+     * @param v the value
+     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalArgumentException  if it is not int32
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
+     */
     public void setInt(long i, int v) {
         requireHost("setInt");
         requireType(DType.I32, "setInt");
@@ -389,6 +549,12 @@ public final class Tensor {
 
     // ---- shapes ----------------------------------------------------------------------------------------
 
+    /**
+     * A shape as Python writes a tuple, for messages: {@code (2, 3)}, {@code (5,)}, {@code ()}.
+     *
+     * @param shape the dimensions
+     * @return the text
+     */
     public static String shapeString(int... shape) {
         StringBuilder sb = new StringBuilder("(");
         for (int i = 0; i < shape.length; i++) {
@@ -413,6 +579,10 @@ public final class Tensor {
      * The number of elements of {@code shape} (non-negative dimensions), computed exactly. A shape with a zero
      * dimension has none, whatever the others are; one whose product does not fit in a long is an
      * IllegalArgumentException naming the shape.
+     *
+     * @param shape the dimensions, each {@code >= 0}
+     * @return the element count
+     * @throws IllegalArgumentException if the product overflows a long
      */
     public static long sizeOf(int... shape) {
         long n = 1;
@@ -436,6 +606,11 @@ public final class Tensor {
      * The bytes a contiguous {@code dtype} tensor of {@code shape} needs, computed exactly. Over
      * Long.MAX_VALUE bytes (the most a MemorySegment can hold) is an IllegalArgumentException naming the
      * shape and the limit: a wrapped product would allocate a small segment that kernels then overrun.
+     *
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}
+     * @return the byte count
+     * @throws IllegalArgumentException if it overflows a long
      */
     public static long byteSizeOf(DType dtype, int... shape) {
         long n = sizeOf(shape);
