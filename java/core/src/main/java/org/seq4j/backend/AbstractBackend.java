@@ -14,10 +14,19 @@ import java.lang.foreign.MemorySegment;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The base of every backend: each public method checks its arguments (shapes, dtypes, devices, live memory,
+ * heap memory, overlap, index ranges, gemm extents) and decides zero extents, then calls the protected kernel of
+ * the same name with a K suffix, which implementations override and which never re-checks.
+ */
 public abstract class AbstractBackend implements Backend {
 
     /** Set once by close(); every public method reads it (through live or allocate) before any kernel runs. */
     private volatile boolean closed;
+
+    /** For subclasses. */
+    protected AbstractBackend() {
+    }
 
     // ---- memory ----------------------------------------------------------------------------------------
 
