@@ -26,6 +26,13 @@ import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Device;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The CPU backend: gemm through OpenBLAS, every other kernel through seq4j's C kernels, on host memory.
+ * Results depend only on the shapes and this backend's thread count. Tensors over Java heap memory are taken by
+ * gemm, gemmStridedBatched, matmul and the copies; gemm reaches them through critical downcalls, which hold off the
+ * garbage collector while they run, so use native memory for large or repeated products. Other kernels refuse heap
+ * tensors with an IllegalArgumentException that names the op.
+ */
 public final class OpenBlasBackend extends AbstractBackend {
     private final OpenBlasLibrary.Location location;
     private final int threads;
@@ -36,9 +43,13 @@ public final class OpenBlasBackend extends AbstractBackend {
     }
 
     /**
+     * Loads the libraries as the environment says, with the given thread count.
+     *
      * @param threads how many parts each kernel and GEMM is split into, at most, on the native pool (0: one per
      *                core); fixed for this backend's life, and the only thing besides the shapes that its results
      *                depend on
+     * @throws BackendUnavailableException with the reason when a library cannot load
+     * @throws IllegalArgumentException if the thread count is negative or above the native limit
      */
     public OpenBlasBackend(int threads) {
         this(BackendConfig.fromEnvironment().withThreads(threads));
@@ -48,6 +59,7 @@ public final class OpenBlasBackend extends AbstractBackend {
      * Loads OpenBLAS (the configured path, else the system's, else the Maven artifact's) and the C kernels, with
      * {@code config.threads()} as this backend's thread count (0: one per core, at most SEQ4J_MAX_THREADS).
      *
+     * @param config threads and the OpenBLAS path
      * @throws BackendUnavailableException with the reason when a library cannot load
      * @throws IllegalArgumentException if the thread count is above the native limit
      */
@@ -67,7 +79,11 @@ public final class OpenBlasBackend extends AbstractBackend {
         OpenBlasLibrary.setThreads(1);
     }
 
-    /** This backend's thread count: the most parts a kernel is split into (the pool itself is shared). */
+    /**
+     * This backend's thread count: the most parts a kernel is split into (the pool itself is shared).
+     *
+     * @return the count, at least 1
+     */
     public int threads() {
         return threads;
     }
@@ -89,7 +105,11 @@ public final class OpenBlasBackend extends AbstractBackend {
                 + (seq4j_cpu_h.seq4j_pool_workers() + 1);
     }
 
-    /** Where OpenBLAS was loaded from, and which candidates were passed over. */
+    /**
+     * Where OpenBLAS was loaded from, and which candidates were passed over.
+     *
+     * @return the location
+     */
     public OpenBlasLibrary.Location location() {
         return location;
     }
