@@ -6,6 +6,9 @@ package org.seq4j.layers;
 import org.seq4j.tensor.Tensor;
 
 public final class ViewCache {
+
+    public ViewCache() {
+    }
     private enum Kind { MATRIX, SEQ, VECTOR, ROW }
 
     private Tensor source;
