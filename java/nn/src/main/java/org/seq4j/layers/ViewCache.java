@@ -5,8 +5,12 @@ package org.seq4j.layers;
 
 import org.seq4j.tensor.Tensor;
 
+/**
+ * Views of tensors a layer does not own, made once per tensor object and reused, so steady-state steps create no views.
+ */
 public final class ViewCache {
 
+    /** An empty cache. */
     public ViewCache() {
     }
     private enum Kind { MATRIX, SEQ, VECTOR, ROW }
@@ -30,23 +34,49 @@ public final class ViewCache {
         return v;
     }
 
-    /** {@code t} seen as a (rows, cols) matrix; rows * cols must equal its size. */
+    /**
+     * {@code t} seen as a (rows, cols) matrix; rows * cols must equal its size.
+     *
+     * @param t    the tensor
+     * @param rows the view's rows
+     * @param cols the view's columns
+     * @return the view (cached)
+     */
     public Tensor matrix(Tensor t, int rows, int cols) {
         return hit(t, Kind.MATRIX, rows, cols, 0) ? view : keep(t, Kind.MATRIX, rows, cols, 0, t.view(rows, cols));
     }
 
-    /** {@code t} seen as a (T, N, F) tensor. */
+    /**
+     * {@code t} seen as a (T, N, F) tensor.
+     *
+     * @param t     the tensor
+     * @param steps T
+     * @param n     N
+     * @param f     F
+     * @return the view (cached)
+     */
     public Tensor seq(Tensor t, int steps, int n, int f) {
         return hit(t, Kind.SEQ, steps, n, f) ? view : keep(t, Kind.SEQ, steps, n, f, t.view(steps, n, f));
     }
 
-    /** {@code t} seen as a flat vector. */
+    /**
+     * {@code t} seen as a flat vector.
+     *
+     * @param t the tensor
+     * @return the (size,) view (cached)
+     */
     public Tensor vector(Tensor t) {
         return hit(t, Kind.VECTOR, 0, 0, 0) ? view
                 : keep(t, Kind.VECTOR, 0, 0, 0, t.view(Math.toIntExact(t.size())));
     }
 
-    /** Element {@code i} along the first dimension of {@code t}, e.g. step i of a (T, N, H) sequence. */
+    /**
+     * Element {@code i} along the first dimension of {@code t}, e.g. step i of a (T, N, H) sequence.
+     *
+     * @param t the tensor
+     * @param i the index
+     * @return the view (cached)
+     */
     public Tensor row(Tensor t, int i) {
         return hit(t, Kind.ROW, i, 0, 0) ? view : keep(t, Kind.ROW, i, 0, 0, t.get(i));
     }
