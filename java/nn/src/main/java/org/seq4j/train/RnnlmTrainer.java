@@ -26,20 +26,41 @@ public final class RnnlmTrainer implements AutoCloseable {
     private int[] xBuffer, tBuffer;
     private long steps;
 
-    /** @param maxGrad clip gradients to this global norm before each update; 0 = off */
+    /**
+     * A trainer for one model and optimizer.
+     *
+     * @param model     the language model
+     * @param optimizer steps the model's store
+     * @param maxGrad   clip gradients to this global norm before each update; 0 = off
+     */
     public RnnlmTrainer(LanguageModel model, Optimizer optimizer, float maxGrad) {
         this.model = model;
         this.optimizer = optimizer;
         this.maxGrad = maxGrad;
     }
 
+    /**
+     * The optimizer (its learning rate may be lowered between epochs).
+     *
+     * @return the optimizer
+     */
     public Optimizer optimizer() {
         return optimizer;
     }
 
     /**
-     * One epoch over corpus (xs = corpus[:-1], ts = corpus[1:]): max_iters = (size - 1) / (batch * time) batches,
-     * the state reset at the start, as the book's fit(max_epoch=1) does. Returns the epoch's perplexity.
+     * One epoch over corpus (xs = corpus[:-1], ts = corpus[1:]): (size - 1) / (batch * time) batches, the state
+     * reset at the start, as the book's fit(max_epoch=1) does.
+     *
+     * @param epoch    the epoch number, for the listener
+     * @param corpus   word ids in [0, V)
+     * @param batch    parallel streams N
+     * @param time     steps per batch T (truncated BPTT)
+     * @param listener progress hooks, not null (an empty Listener for none)
+     * @return the epoch's perplexity, exp(mean loss)
+     * @throws IllegalArgumentException if the corpus is too short for one batch
+     * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
+     * @throws IllegalStateException if another thread holds the trainer, or it is closed
      */
     public double fitEpoch(int epoch, int[] corpus, int batch, int time, Trainer.Listener listener) {
         guard.enter("fitEpoch");
@@ -90,8 +111,13 @@ public final class RnnlmTrainer implements AutoCloseable {
 
     /**
      * The book's eval_perplexity: dropout off, state reset, then (size - 1) / (batch * time) batches whose
-     * streams start at offsets iters * time + i * jump; perplexity = exp(mean loss). Leaves the model in
-     * training mode with its state reset.
+     * streams start at offsets iters * time + i * jump. Leaves the model in training mode with its state reset.
+     *
+     * @param corpus word ids in [0, V)
+     * @param batch  parallel streams N
+     * @param time   steps per batch T
+     * @return the perplexity, exp(mean loss)
+     * @throws IllegalArgumentException if the corpus is too short for one batch
      */
     public double evalPerplexity(int[] corpus, int batch, int time) {
         guard.enter("evalPerplexity");
