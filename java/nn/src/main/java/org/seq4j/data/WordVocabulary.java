@@ -33,6 +33,9 @@ public final class WordVocabulary {
 
     /** Collects words in first-seen order and gives each occurrence its id. */
     public static final class Builder {
+        public Builder() {
+        }
+
         private final List<String> words = new ArrayList<>();
         private final Map<String, Integer> ids = new HashMap<>();
 
