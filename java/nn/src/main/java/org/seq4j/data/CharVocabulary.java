@@ -42,13 +42,13 @@ public final class CharVocabulary {
 
     /** Collects characters in first-seen order. */
     public static final class Builder {
-        /** An empty builder. */
-        public Builder() {
-        }
-
         private final Map<Integer, Integer> seen = new HashMap<>();
         private int[] order = new int[16];
         private int size;
+
+        /** An empty builder. */
+        public Builder() {
+        }
 
         /**
          * Adds every character of {@code text} not seen before, in order.

@@ -9,12 +9,12 @@ import org.seq4j.tensor.Tensor;
  * the same tensor object keeps coming back, so steady-state steps create no views.
  */
 public final class StepViews {
+    private Tensor source;
+    private Tensor[] steps;
 
     /** An empty cache. */
     public StepViews() {
     }
-    private Tensor source;
-    private Tensor[] steps;
 
     /**
      * t.get(0) .. t.get(T-1), cached for this t.

@@ -6,19 +6,20 @@ package org.seq4j.layers;
 import org.seq4j.tensor.Tensor;
 
 /**
- * Views of tensors a layer does not own, made once per tensor object and reused, so steady-state steps create no views.
+ * A reshaped view of a tensor that a layer does not own, made once and handed out again while the same tensor
+ * object keeps coming back, so steady-state steps make no views. One instance caches one view: use one per call site.
  */
 public final class ViewCache {
-
-    /** An empty cache. */
-    public ViewCache() {
-    }
     private enum Kind { MATRIX, SEQ, VECTOR, ROW }
 
     private Tensor source;
     private Tensor view;
     private Kind kind;
     private int a, b, c;
+
+    /** An empty cache. */
+    public ViewCache() {
+    }
 
     private boolean hit(Tensor t, Kind k, int a, int b, int c) {
         return t == source && kind == k && this.a == a && this.b == b && this.c == c && view.isAlive();
