@@ -1,10 +1,10 @@
 // A dense, row-major, contiguous block of float32 or int32 elements with a shape, in off-heap memory or in
 // the caller's own memory (a direct buffer, a pointer from C, or a float[]/int[] for the kernels that take heap).
 //
-// A Tensor is a view: it owns nothing. Its bytes belong to a MemorySegment whose lifetime is an
-// Arena (host memory), the array or buffer it wraps, or a device allocation tied to an Arena (CUDA). Views (reshape, slices along
-// the first dimension, single rows) share those bytes and cost no copy. Kernels take Tensors and
-// check shapes, devices and liveness once, in AbstractBackend.
+// A Tensor is a view: it owns nothing. Its bytes belong to a MemorySegment whose lifetime is an Arena
+// (host memory), the array or buffer it wraps, or a device allocation tied to an Arena (CUDA). Views
+// (reshape, slices along the first dimension, single rows) share those bytes and cost no copy. Kernels
+// take Tensors and check shapes, devices and liveness once, in AbstractBackend.
 package org.seq4j.tensor;
 
 import java.lang.foreign.Arena;
