@@ -205,7 +205,8 @@ class InteropExamplesTest {
 
         // python3 with numpy, where it is installed
         String out = python(NUMPY_READS, file.toString());
-        assertTrue(out.contains("float32 (4, 20)") && out.contains("model=rnnlm") && out.contains("torch layout ok"), out);
+        assertTrue(out.contains("float32 (4, 20)") && out.contains("model=rnnlm") && out.contains("torch layout ok"),
+                out);
         python(NUMPY_WRITES, fromNumpy.toString());
         float[] W;
         // ---- as in INTEROP.md: load what numpy wrote ----

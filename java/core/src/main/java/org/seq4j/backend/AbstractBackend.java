@@ -856,9 +856,10 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalStateException(op + ": " + name + " " + t + " belongs to an arena that is already closed");
         }
         if (!t.segment().isNative() && !acceptsHeap(op)) {
-            throw new IllegalArgumentException(op + ": " + name + " " + t + " lies on the Java heap (a float[], int[] or"
-                    + " heap buffer), which the " + name() + " backend's " + op + " cannot read; copy it into a tensor"
-                    + " from allocate() (copyIn, copy) or wrap native memory (an Arena segment, a direct buffer)");
+            throw new IllegalArgumentException(op + ": " + name + " " + t + " lies on the Java heap (a float[],"
+                    + " int[] or heap buffer), which the " + name() + " backend's " + op + " cannot read; copy it into"
+                    + " a tensor from allocate() (copyIn, copy) or wrap native memory (an Arena segment, a direct"
+                    + " buffer)");
         }
     }
 

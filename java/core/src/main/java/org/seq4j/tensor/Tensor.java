@@ -167,8 +167,8 @@ public final class Tensor {
      */
     public static Tensor wrap(ByteBuffer buffer, DType dtype, int... shape) {
         if (!buffer.isDirect()) {
-            throw new IllegalArgumentException("wrap(ByteBuffer): the buffer must be direct (ByteBuffer.allocateDirect);"
-                    + " for heap memory wrap a float[] or int[] instead");
+            throw new IllegalArgumentException("wrap(ByteBuffer): the buffer must be direct"
+                    + " (ByteBuffer.allocateDirect); for heap memory wrap a float[] or int[] instead");
         }
         int[] s = checkedShape(shape);
         long needed = byteSizeOf(dtype, s);

@@ -93,7 +93,8 @@ class HeapMemoryTest {
                                 if (beta == 0f) {
                                     java.util.Arrays.fill(c0, Float.NaN); // beta = 0 must not read C
                                 }
-                                int lda = Math.max(1, ta.isTransposed() ? m : k), ldb = Math.max(1, tb.isTransposed() ? k : n);
+                                int lda = Math.max(1, ta.isTransposed() ? m : k);
+                                int ldb = Math.max(1, tb.isTransposed() ? k : n);
                                 Tensor na = Tensor.ofFloats(arena, a, m * k), nb = Tensor.ofFloats(arena, bm, k * n);
                                 Tensor nc = Tensor.ofFloats(arena, c0, m * n);
                                 b.gemm(ta, tb, m, n, k, 0.75f, na, lda, nb, ldb, beta, nc, n);
@@ -124,7 +125,8 @@ class HeapMemoryTest {
         try (Arena arena = Arena.ofConfined()) {
             Tensor nc = Tensor.allocateHost(arena, DType.F32, batch * m * n);
             b.gemmStridedBatched(Transpose.NO, Transpose.YES, m, n, k, 1f, Tensor.ofFloats(arena, a, a.length), k,
-                    (long) m * k, Tensor.ofFloats(arena, bm, bm.length), k, (long) k * n, 0f, nc, n, (long) m * n, batch);
+                    (long) m * k, Tensor.ofFloats(arena, bm, bm.length), k, (long) k * n, 0f, nc, n, (long) m * n,
+                    batch);
             b.gemmStridedBatched(Transpose.NO, Transpose.YES, m, n, k, 1f, Tensor.wrap(a, a.length), k, (long) m * k,
                     Tensor.wrap(bm, bm.length), k, (long) k * n, 0f, Tensor.wrap(c, c.length), n, (long) m * n, batch);
             assertArrayEquals(nc.toFloatArray(), c);
@@ -221,7 +223,8 @@ class HeapMemoryTest {
         Tensor first = Tensor.wrapHost(s.asSlice(0, 16), 2, 2);
         Tensor middle = Tensor.wrapHost(s.asSlice(8, 16), 2, 2);
         Tensor second = Tensor.wrapHost(s.asSlice(16, 16), 2, 2);
-        assertMessage(() -> b.matmul(Transpose.NO, Transpose.NO, 1f, first, first, 0f, middle), "gemm", "c and a overlap");
+        assertMessage(() -> b.matmul(Transpose.NO, Transpose.NO, 1f, first, first, 0f, middle), "gemm",
+                "c and a overlap");
         b.matmul(Transpose.NO, Transpose.NO, 1f, first, first, 0f, second);
         assertArrayEquals(new float[] {1, 2, 3, 4, 7, 10, 15, 22}, one);
     }

@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A word vocabulary: ids 0..size-1 in first-seen order, as the book's dataset/ptb.py builds word_to_id / id_to_word. Immutable.
+ * A word vocabulary: ids 0..size-1 in first-seen order, as the book's dataset/ptb.py builds word_to_id /
+ * id_to_word. Immutable.
  */
 public final class WordVocabulary {
     /** The end-of-sentence token put where each line ends. */
