@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -217,6 +218,40 @@ class InteropExamplesTest {
         String check = python("import sys, numpy as np; z = np.load(sys.argv[1]); print(z['W'].dtype, z['W'].shape,"
                 + " z['W'].tolist(), z['ids'].dtype, z['ids'].tolist())", plain.toString());
         assertTrue(check.contains("float32 (2, 3) [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] int32 [7, 8, 9]"), check);
+    }
+
+    /**
+     * Every marked example of this file appears, line for line (indentation removed), in docs/INTEROP.md, so the
+     * guide shows exactly the code these tests run.
+     */
+    @Test
+    void theGuideShowsExactlyTheseExamples() throws IOException {
+        Path source = Path.of("src/test/java/org/seq4j/InteropExamplesTest.java");
+        Path guide = Path.of("../../docs/INTEROP.md");
+        assumeTrue(Files.isRegularFile(source) && Files.isRegularFile(guide),
+                "run from java/nn in a checkout: the test source and docs/INTEROP.md are not at " + source.toAbsolutePath()
+                        + " and " + guide.toAbsolutePath());
+        String doc = Files.readString(guide);
+        List<List<String>> regions = new ArrayList<>();
+        List<String> current = null;
+        for (String line : Files.readAllLines(source)) {
+            if (line.contains("// ---- as in " + "INTEROP.md")) {
+                current = new ArrayList<>();
+            } else if (line.contains("// ---- " + "end ----") && current != null) {
+                regions.add(current);
+                current = null;
+            } else if (current != null) {
+                current.add(line);
+            }
+        }
+        assertEquals(8, regions.size(), "examples marked in this file");
+        for (List<String> region : regions) {
+            List<String> lines = region.getFirst().contains("\"\"\"") ? region.subList(1, region.size() - 1) : region;
+            int indent = lines.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length())
+                    .min().orElse(0);
+            String text = String.join("\n", lines.stream().map(l -> l.isBlank() ? "" : l.substring(indent)).toList());
+            assertTrue(doc.contains(text), "docs/INTEROP.md lacks this example, or shows it changed:\n" + text);
+        }
     }
 
     /** Runs a Python script with python3 and returns its output; skips the test where numpy is not installed. */
