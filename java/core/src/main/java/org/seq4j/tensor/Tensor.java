@@ -127,11 +127,11 @@ public final class Tensor {
      * buffer ({@code FloatBuffer.wrap(float[])}) is heap memory, as {@link #wrap(float[], int...)}. The tensor
      * lives as long as the buffer is reachable: keep a reference to it while the tensor is in use.
      *
-     * @param buffer a writable buffer in the platform's native byte order
+     * @param buffer a writable buffer in the platform's native byte order, direct or over a float[]
      * @param shape  the dimensions; their product must equal {@code buffer.remaining()}
      * @return a float32 CPU tensor over the buffer's remaining elements
-     * @throws IllegalArgumentException if the buffer is read-only, not in native byte order, or its remaining
-     *                                  count differs from the shape's element count
+     * @throws IllegalArgumentException if the buffer is a view of a heap ByteBuffer, read-only, not in native byte
+     *                                  order, or its remaining count differs from the shape's element count
      */
     public static Tensor wrap(FloatBuffer buffer, int... shape) {
         checkBuffer("FloatBuffer", buffer, buffer.order(), buffer.remaining(), shape);
@@ -142,11 +142,11 @@ public final class Tensor {
      * An int32 host tensor over the buffer's remaining elements, without copying; as
      * {@link #wrap(FloatBuffer, int...)}.
      *
-     * @param buffer a writable buffer in the platform's native byte order
+     * @param buffer a writable buffer in the platform's native byte order, direct or over an int[]
      * @param shape  the dimensions; their product must equal {@code buffer.remaining()}
      * @return an int32 CPU tensor over the buffer's remaining elements
-     * @throws IllegalArgumentException if the buffer is read-only, not in native byte order, or its remaining
-     *                                  count differs from the shape's element count
+     * @throws IllegalArgumentException if the buffer is a view of a heap ByteBuffer, read-only, not in native byte
+     *                                  order, or its remaining count differs from the shape's element count
      */
     public static Tensor wrap(IntBuffer buffer, int... shape) {
         checkBuffer("IntBuffer", buffer, buffer.order(), buffer.remaining(), shape);
@@ -181,6 +181,11 @@ public final class Tensor {
     }
 
     private static void checkBuffer(String what, Buffer buffer, ByteOrder order, int remaining, int[] shape) {
+        if (!buffer.isDirect() && !buffer.hasArray()) {
+            // a view over a heap ByteBuffer: its floats sit in a byte[], which Java reads only byte-aligned
+            throw new IllegalArgumentException("wrap(" + what + "): the buffer is a view of a heap ByteBuffer; use a"
+                    + " direct buffer (ByteBuffer.allocateDirect) or wrap the float[] or int[] itself");
+        }
         if (buffer.isReadOnly()) {
             throw new IllegalArgumentException("wrap(" + what + "): the buffer is read-only, but kernels may write to "
                     + "a tensor; copy it into a writable buffer first");

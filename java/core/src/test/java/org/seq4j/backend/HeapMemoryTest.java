@@ -163,6 +163,11 @@ class HeapMemoryTest {
         FloatBuffer direct = ByteBuffer.allocateDirect(24).order(ByteOrder.nativeOrder()).asFloatBuffer();
         assertMessage(() -> Tensor.wrap(direct, 5), "FloatBuffer", "6 elements", "(5,)");
         assertMessage(() -> Tensor.wrap(direct.asReadOnlyBuffer(), 6), "read-only");
+        assertMessage(() -> Tensor.wrap(ByteBuffer.allocate(24).order(ByteOrder.nativeOrder()).asFloatBuffer(), 6),
+                "view of a heap ByteBuffer");
+        float[] backing = new float[6];
+        Tensor.wrap(FloatBuffer.wrap(backing), 6).setFloat(5, 2f); // a buffer over a float[] is that array
+        assertEquals(2f, backing[5]);
         IntBuffer ints = ByteBuffer.allocateDirect(24).order(ByteOrder.nativeOrder()).asIntBuffer();
         assertEquals(DType.I32, Tensor.wrap(ints, 2, 3).dtype());
         assertMessage(() -> Tensor.wrap(ByteBuffer.allocate(24).order(ByteOrder.nativeOrder()), DType.F32, 6),
