@@ -14,10 +14,19 @@ import java.lang.foreign.MemorySegment;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The base of every backend: each public method checks its arguments (shapes, dtypes, devices, live memory,
+ * heap memory, overlap, index ranges, gemm extents) and decides zero extents, then calls the protected kernel of
+ * the same name with a K suffix, which implementations override and which never re-checks.
+ */
 public abstract class AbstractBackend implements Backend {
 
     /** Set once by close(); every public method reads it (through live or allocate) before any kernel runs. */
     private volatile boolean closed;
+
+    /** For subclasses. */
+    protected AbstractBackend() {
+    }
 
     // ---- memory ----------------------------------------------------------------------------------------
 
@@ -846,6 +855,26 @@ public abstract class AbstractBackend implements Backend {
         if (!t.isAlive()) {
             throw new IllegalStateException(op + ": " + name + " " + t + " belongs to an arena that is already closed");
         }
+        if (!t.segment().isNative() && !acceptsHeap(op)) {
+            throw new IllegalArgumentException(op + ": " + name + " " + t + " lies on the Java heap (a float[],"
+                    + " int[] or heap buffer), which the " + name() + " backend's " + op + " cannot read; copy it into"
+                    + " a tensor from allocate() (copyIn, copy) or wrap native memory (an Arena segment, a direct"
+                    + " buffer)");
+        }
+    }
+
+    /**
+     * Whether this backend's kernel {@code op} (the public method's name, e.g. "gemm") takes tensors over Java heap
+     * memory ({@code Tensor.wrap(float[], ...)}, {@code MemorySegment.ofArray}, heap buffers). Native kernels cannot
+     * reach the heap through ordinary downcalls, so the default is no: {@link #live} then refuses such a tensor
+     * with one clear IllegalArgumentException before any kernel runs. The Java backend says yes everywhere; the
+     * OpenBLAS backend for its memory copies and gemm (through critical downcalls); CUDA never.
+     *
+     * @param op the name of the public method being checked
+     * @return true if op's kernel may be given heap segments
+     */
+    protected boolean acceptsHeap(String op) {
+        return false;
     }
 
     private void f32(String op, String name, Tensor t) {

@@ -42,68 +42,192 @@ import org.seq4j.tensor.Tensor;
  * {@link #allocate} throws IllegalStateException("... backend NAME is closed"), including those a model
  * built on the backend makes on its next forward. Closing again does nothing. Close a backend only when
  * no other thread is inside one of its calls.
+ *
+ * <p>Errors: every method checks its arguments before any kernel runs. A wrong shape, dtype or device, a
+ * tensor on the Java heap given to a kernel that cannot read it, or overlapping memory where separate buffers
+ * are needed, is an IllegalArgumentException whose message names the method and the argument; a closed backend
+ * or a tensor whose arena is closed is an IllegalStateException; a null tensor a NullPointerException. Shapes
+ * below use the book's letters: N batch, T time steps, D input features, H hidden size, V vocabulary, M rows.
  */
 public interface Backend extends AutoCloseable {
 
-    /** Short name used on the command line and in logs: java, openblas, cuda. */
+    /**
+     * Short name used on the command line and in logs.
+     *
+     * @return java, openblas or cuda
+     */
     String name();
 
-    /** Where this backend's tensors live. */
+    /**
+     * Where this backend's tensors live.
+     *
+     * @return CPU or CUDA
+     */
     Device device();
 
-    /** One line on what this backend runs on (library, version, threads, GPU). */
+    /**
+     * One line on what this backend runs on (library, version, threads, GPU), for logs.
+     *
+     * @return the description
+     */
     String description();
 
     // ---- memory ----------------------------------------------------------------------------------------
 
-    /** A zero-filled tensor on this backend's device whose memory is released when {@code arena} closes. */
+    /**
+     * A zero-filled tensor on this backend's device whose memory is released when {@code arena} closes.
+     *
+     * @param arena where the memory's lifetime belongs
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}
+     * @return the new tensor
+     * @throws IllegalArgumentException if a dimension is negative or the byte size overflows a long
+     * @throws IllegalStateException    if the backend is closed
+     */
     Tensor allocate(Arena arena, DType dtype, int... shape);
 
-    /** dst = src, element for element; any shapes of equal size, same dtype, separate memory. */
+    /**
+     * dst = src, element for element; any shapes of equal size, same dtype, separate memory.
+     *
+     * @param dst the destination
+     * @param src the source
+     * @throws IllegalArgumentException if sizes or dtypes differ or the two overlap
+     */
     void copy(Tensor dst, Tensor src);
 
-    /** Host array into a tensor on this device (size must match). */
+    /**
+     * Copies a host array into a float32 tensor on this device.
+     *
+     * @param dst the destination, float32
+     * @param src exactly {@code dst.size()} elements, row-major
+     * @throws IllegalArgumentException if dst is not float32 or the length differs
+     */
     void copyIn(Tensor dst, float[] src);
 
+    /**
+     * Copies a host array into an int32 tensor on this device.
+     *
+     * @param dst the destination, int32
+     * @param src exactly {@code dst.size()} elements, row-major
+     * @throws IllegalArgumentException if dst is not int32 or the length differs
+     */
     void copyIn(Tensor dst, int[] src);
 
-    /** {@code src.byteSize()} host bytes into {@code dst} (sizes must match). */
+    /**
+     * Copies {@code src.byteSize()} host bytes (native or heap) into {@code dst}.
+     *
+     * @param dst the destination
+     * @param src host memory of exactly {@code dst.byteSize()} bytes
+     * @throws IllegalArgumentException if the byte sizes differ
+     */
     void copyIn(Tensor dst, MemorySegment src);
 
-    /** A tensor on this device out into a host array (size must match). */
+    /**
+     * Copies a float32 tensor on this device out into a host array.
+     *
+     * @param dst exactly {@code src.size()} elements
+     * @param src the source, float32
+     * @throws IllegalArgumentException if src is not float32 or the length differs
+     */
     void copyOut(float[] dst, Tensor src);
 
+    /**
+     * Copies an int32 tensor on this device out into a host array.
+     *
+     * @param dst exactly {@code src.size()} elements
+     * @param src the source, int32
+     * @throws IllegalArgumentException if src is not int32 or the length differs
+     */
     void copyOut(int[] dst, Tensor src);
 
+    /**
+     * Copies a tensor on this device out into host memory (native or heap).
+     *
+     * @param dst host memory of exactly {@code src.byteSize()} bytes
+     * @param src the source
+     * @throws IllegalArgumentException if the byte sizes differ
+     */
     void copyOut(MemorySegment dst, Tensor src);
 
-    /** Element {@code index} of a float32 tensor, read to the host (a synchronisation point on GPU). */
+    /**
+     * Reads one element of a float32 tensor to the host (a synchronisation point on GPU).
+     *
+     * @param x     a float32 tensor
+     * @param index the flat, row-major index
+     * @return the element
+     * @throws IndexOutOfBoundsException if index is outside {@code [0, x.size())}
+     */
     float item(Tensor x, long index);
 
-    /** Waits until all work queued on this backend has finished (no-op on CPU). */
+    /** Waits until all work queued on this backend has finished (nothing to wait for on CPU). */
     void synchronize();
 
     // ---- elementwise -----------------------------------------------------------------------------------
 
-    /** x[i] = value for every element (float32, or int32 when value is integral). */
+    /**
+     * x[i] = value for every element (float32, or int32 when value is integral).
+     *
+     * @param x     the tensor to fill
+     * @param value the value
+     * @throws IllegalArgumentException if x is int32 and value is not an integer
+     */
     void fill(Tensor x, float value);
 
-    /** x *= alpha. */
+    /**
+     * x *= alpha.
+     *
+     * @param x     a float32 tensor, any shape
+     * @param alpha the factor
+     */
     void scale(Tensor x, float alpha);
 
-    /** y += alpha * x, any shapes of equal size. */
+    /**
+     * y += alpha * x, any shapes of equal size.
+     *
+     * @param alpha the factor
+     * @param x     float32
+     * @param y     float32, accumulated
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void axpy(float alpha, Tensor x, Tensor y);
 
-    /** out = a * b element-wise; out may alias a or b. */
+    /**
+     * out = a * b element-wise; out may alias a or b.
+     *
+     * @param out float32, written
+     * @param a   float32, same size
+     * @param b   float32, same size
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void mul(Tensor out, Tensor a, Tensor b);
 
-    /** out (T, N, F) = in (N, T, F) with the first two axes swapped; any 4-byte dtype; rank 2 means F = 1. */
+    /**
+     * out (T, N, F) = in (N, T, F) with the first two axes swapped; any 4-byte dtype; rank 2 means F = 1.
+     *
+     * @param out (T, N, F) or (T, N), same dtype as in, separate memory
+     * @param in  (N, T, F) or (N, T)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void swapAxes01(Tensor out, Tensor in);
 
-    /** out (M, F1+F2) = [a (M, F1) | b (M, F2)], columns side by side. */
+    /**
+     * out (M, F1+F2) = [a (M, F1) | b (M, F2)], columns side by side.
+     *
+     * @param out (M, F1 + F2)
+     * @param a   (M, F1)
+     * @param b   (M, F2)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void concatColumns(Tensor out, Tensor a, Tensor b);
 
-    /** da (M, F1) = dout[:, :F1], db (M, F2) = dout[:, F1:]; the inverse of concatColumns. */
+    /**
+     * da (M, F1) = dout[:, :F1], db (M, F2) = dout[:, F1:]; the inverse of concatColumns.
+     *
+     * @param da   (M, F1)
+     * @param db   (M, F2)
+     * @param dout (M, F1 + F2)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void splitColumns(Tensor da, Tensor db, Tensor dout);
 
     // ---- BLAS ------------------------------------------------------------------------------------------
@@ -112,6 +236,24 @@ public interface Backend extends AutoCloseable {
      * C = alpha * op(A) * op(B) + beta * C, all row-major, like cblas_sgemm with CblasRowMajor.
      * op(A) is (m, k), op(B) is (k, n), C is (m, n). lda, ldb, ldc are the row strides in elements of the
      * matrices as stored; each tensor is read as a flat buffer that must hold the whole strided matrix.
+     * With beta = 0, C is not read (it may hold NaN). Host tensors may lie on the Java heap on the java and
+     * openblas backends (see {@link Tensor#wrap(float[], int...)}).
+     *
+     * @param transA whether A is used transposed
+     * @param transB whether B is used transposed
+     * @param m      rows of op(A) and C
+     * @param n      columns of op(B) and C
+     * @param k      columns of op(A), rows of op(B); 0 gives C = beta C
+     * @param alpha  the product's factor
+     * @param a      float32 holding A as stored: (m, k), or (k, m) when transposed, with row stride lda
+     * @param lda    A's row stride in elements, at least {@code max(1, its stored columns)}
+     * @param b      float32 holding B as stored: (k, n), or (n, k) when transposed
+     * @param ldb    B's row stride in elements
+     * @param beta   C's factor
+     * @param c      float32 holding C (m, n) with row stride ldc; must not overlap a or b
+     * @param ldc    C's row stride in elements
+     * @throws IllegalArgumentException if a dimension is negative, a stride too small, a matrix does not fit in its
+     *                                  tensor, or C overlaps A or B
      */
     void gemm(Transpose transA, Transpose transB, int m, int n, int k,
               float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc);
@@ -119,6 +261,25 @@ public interface Backend extends AutoCloseable {
     /**
      * gemm over {@code batch} matrices: matrix i of A starts strideA elements after matrix i-1 (same for B
      * and C). Used where each batch row owns one small product, e.g. (T, H) times (H,) per sequence.
+     *
+     * @param transA  whether each A is used transposed
+     * @param transB  whether each B is used transposed
+     * @param m       rows of op(A) and C
+     * @param n       columns of op(B) and C
+     * @param k       columns of op(A), rows of op(B)
+     * @param alpha   the products' factor
+     * @param a       float32 holding the batch of A
+     * @param lda     row stride of each A
+     * @param strideA elements from one A to the next ({@code >= 0}; 0 reuses one A)
+     * @param b       float32 holding the batch of B
+     * @param ldb     row stride of each B
+     * @param strideB elements from one B to the next
+     * @param beta    C's factor
+     * @param c       float32 holding the batch of C; the C matrices must not overlap each other, A or B
+     * @param ldc     row stride of each C
+     * @param strideC elements from one C to the next
+     * @param batch   the number of products ({@code >= 0})
+     * @throws IllegalArgumentException as gemm, or if a stride or batch is negative or the C matrices overlap
      */
     void gemmStridedBatched(Transpose transA, Transpose transB, int m, int n, int k,
                             float alpha, Tensor a, int lda, long strideA, Tensor b, int ldb, long strideB,
@@ -127,6 +288,15 @@ public interface Backend extends AutoCloseable {
     /**
      * c (M, N) = alpha * op(a) * op(b) + beta * c for contiguous 2-D tensors; the dimensions come from the
      * shapes. The usual way layers call gemm.
+     *
+     * @param transA whether a is used transposed
+     * @param transB whether b is used transposed
+     * @param alpha  the product's factor
+     * @param a      (M, K), or (K, M) when transposed
+     * @param b      (K, N), or (N, K) when transposed
+     * @param beta   c's factor
+     * @param c      (M, N)
+     * @throws IllegalArgumentException if a tensor is not 2-D or the shapes do not agree
      */
     default void matmul(Transpose transA, Transpose transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         if (a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {
@@ -146,30 +316,82 @@ public interface Backend extends AutoCloseable {
                 Math.max(1, c.dim(1)));
     }
 
-    /** y (M, N) += b (N,), broadcast over rows. */
+    /**
+     * y (M, N) += b (N,), broadcast over rows.
+     *
+     * @param y (M, N), accumulated
+     * @param b (N,)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void addBias(Tensor y, Tensor b);
 
-    /** out (N,) = beta * out + sum over rows of x (M, N). beta = 1 accumulates a bias gradient. */
+    /**
+     * out (N,) = beta * out + sum over rows of x (M, N). beta = 1 accumulates a bias gradient.
+     *
+     * @param out  (N,)
+     * @param x    (M, N)
+     * @param beta out's factor (0 overwrites)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void sumRows(Tensor out, Tensor x, float beta);
 
     // ---- activations -----------------------------------------------------------------------------------
 
-    /** y = 1 / (1 + exp(-x)); y may alias x. */
+    /**
+     * y = 1 / (1 + exp(-x)); y may alias x.
+     *
+     * @param y float32, same size as x
+     * @param x float32
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void sigmoidForward(Tensor y, Tensor x);
 
-    /** dx = dy * y * (1 - y); dx may alias dy. */
+    /**
+     * dx = dy * y * (1 - y); dx may alias dy.
+     *
+     * @param dx float32, written
+     * @param y  the forward output
+     * @param dy the incoming gradient
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void sigmoidBackward(Tensor dx, Tensor y, Tensor dy);
 
-    /** y = tanh(x); y may alias x. With one GEMM before it, this is the RNN cell: h = tanh(x Wx + h Wh + b). */
+    /**
+     * y = tanh(x); y may alias x. With one GEMM before it, this is the RNN cell: h = tanh(x Wx + h Wh + b).
+     *
+     * @param y float32, same size as x
+     * @param x float32
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void tanhForward(Tensor y, Tensor x);
 
-    /** dx = dy * (1 - y^2); dx may alias dy. The RNN cell's backward. */
+    /**
+     * dx = dy * (1 - y^2); dx may alias dy. The RNN cell's backward.
+     *
+     * @param dx float32, written
+     * @param y  the forward output
+     * @param dy the incoming gradient
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void tanhBackward(Tensor dx, Tensor y, Tensor dy);
 
-    /** y (M, V) = softmax of each row of x (M, V); y may alias x. */
+    /**
+     * y (M, V) = softmax of each row of x (M, V); y may alias x.
+     *
+     * @param y (M, V)
+     * @param x (M, V)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void softmaxForward(Tensor y, Tensor x);
 
-    /** dx (M, V) = y * (dy - sum(y * dy, row)); dx may alias dy. */
+    /**
+     * dx (M, V) = y * (dy - sum(y * dy, row)); dx may alias dy.
+     *
+     * @param dx (M, V)
+     * @param y  (M, V), the forward output
+     * @param dy (M, V), the incoming gradient
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void softmaxBackward(Tensor dx, Tensor y, Tensor dy);
 
     // ---- recurrent cells -------------------------------------------------------------------------------
@@ -179,6 +401,12 @@ public interface Backend extends AutoCloseable {
      * gates (N, 4H): in, the pre-activation A = x Wx + h_prev Wh + b sliced f, g, i, o;
      *                out, the activated gates sigmoid(f), tanh(g), sigmoid(i), sigmoid(o), kept for backward.
      * cNext (N, H) = f * cPrev + g * i;  hNext (N, H) = o * tanh(cNext).
+     *
+     * @param hNext (N, H), written
+     * @param cNext (N, H), written
+     * @param gates (N, 4H), read and overwritten with the activated gates
+     * @param cPrev (N, H)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
      */
     void lstmCellForward(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev);
 
@@ -187,16 +415,41 @@ public interface Backend extends AutoCloseable {
      * (N, H) from the forward pass and the incoming dhNext, dcNext (N, H):
      * dA (N, 4H) = the gradient of the pre-activation, sliced f, g, i, o;  dcPrev (N, H) = ds * f.
      * dcPrev must be a separate buffer from dcNext (the native kernels promise the compiler no overlap).
+     *
+     * @param dA     (N, 4H), written; separate from gates
+     * @param dcPrev (N, H), written
+     * @param gates  (N, 4H), the activated gates from lstmCellForward
+     * @param cNext  (N, H)
+     * @param cPrev  (N, H)
+     * @param dhNext (N, H)
+     * @param dcNext (N, H)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
      */
     void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                           Tensor dhNext, Tensor dcNext);
 
     // ---- embedding -------------------------------------------------------------------------------------
 
-    /** out (M, D) = W[ids] (gather of rows); ids (M,) int32 in [0, V). */
+    /**
+     * out (M, D) = W[ids] (gather of rows); ids (M,) int32 in [0, V).
+     *
+     * @param out (M, D)
+     * @param W   (V, D)
+     * @param ids (M,) int32
+     * @throws IndexOutOfBoundsException if an id is outside [0, V), naming its position
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void embeddingForward(Tensor out, Tensor W, Tensor ids);
 
-    /** dW (V, D) += scatter of dout (M, D) into rows ids (M,); duplicate ids are summed. */
+    /**
+     * dW (V, D) += scatter of dout (M, D) into rows ids (M,); duplicate ids are summed.
+     *
+     * @param dW   (V, D), accumulated
+     * @param ids  (M,) int32
+     * @param dout (M, D)
+     * @throws IndexOutOfBoundsException if an id is outside [0, V), naming its position
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void embeddingBackward(Tensor dW, Tensor ids, Tensor dout);
 
     // ---- losses ----------------------------------------------------------------------------------------
@@ -205,19 +458,49 @@ public interface Backend extends AutoCloseable {
      * probs (M, V) = softmax(logits) per row; loss (1,) = -sum(log probs[r, labels[r]]) / count over the rows
      * whose label is not -1 (count = at least 1). labels (M,) int32 in [0, V) or -1 (ignored). probs may
      * alias logits.
+     *
+     * @param probs  (M, V), written
+     * @param loss   (1,), the mean loss in nats
+     * @param logits (M, V)
+     * @param labels (M,) int32
+     * @throws IndexOutOfBoundsException if a label is outside [0, V) and not -1
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
      */
     void softmaxCrossEntropyForward(Tensor probs, Tensor loss, Tensor logits, Tensor labels);
 
     /**
      * dlogits (M, V) = (probs - onehot(labels)) * dloss / count, and 0 on ignored rows (label -1).
      * dlogits may alias probs.
+     *
+     * @param dlogits (M, V), written
+     * @param probs   (M, V) from the forward pass
+     * @param labels  (M,) int32
+     * @param dloss   the loss's incoming gradient (1 for a plain mean)
+     * @throws IndexOutOfBoundsException if a label is outside [0, V) and not -1
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
      */
     void softmaxCrossEntropyBackward(Tensor dlogits, Tensor probs, Tensor labels, float dloss);
 
-    /** loss (1,) = scale * sum((y - t)^2) over all elements of y and t (same shape). */
+    /**
+     * loss (1,) = scale * sum((y - t)^2) over all elements of y and t (same shape).
+     *
+     * @param loss  (1,)
+     * @param y     the prediction
+     * @param t     the target, same shape
+     * @param scale the factor (e.g. 1 / count for a mean)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void mseForward(Tensor loss, Tensor y, Tensor t, float scale);
 
-    /** dy = 2 * scale * (y - t); the gradient of scale * sum((y - t)^2). */
+    /**
+     * dy = 2 * scale * (y - t); the gradient of scale * sum((y - t)^2).
+     *
+     * @param dy    same shape as y, written
+     * @param y     the prediction
+     * @param t     the target
+     * @param scale the forward pass's factor
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void mseBackward(Tensor dy, Tensor y, Tensor t, float scale);
 
     // ---- attention -------------------------------------------------------------------------------------
@@ -225,21 +508,48 @@ public interface Backend extends AutoCloseable {
     /**
      * The book's AttentionWeight: s[n, t] = hs[t, n, :] . h[n, :], a (N, T) = softmax over t.
      * hs (T, N, H) is time-major encoder states, h (N, H) the decoder state.
+     *
+     * @param a  (N, T), the attention weights
+     * @param hs (T, N, H)
+     * @param h  (N, H)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
      */
     void attentionWeightForward(Tensor a, Tensor hs, Tensor h);
 
     /**
      * Backward of attentionWeightForward: ds = a * (da - sum_t(a * da));
      * dhs[t, n, :] += ds[n, t] * h[n, :]  (accumulates);  dh[n, :] = sum_t ds[n, t] * hs[t, n, :]  (writes).
+     *
+     * @param dhs (T, N, H), accumulated
+     * @param dh  (N, H), written
+     * @param a   (N, T) from the forward pass
+     * @param hs  (T, N, H)
+     * @param h   (N, H)
+     * @param da  (N, T), the incoming gradient
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
      */
     void attentionWeightBackward(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da);
 
-    /** The book's WeightSum: c[n, :] (N, H) = sum_t a[n, t] * hs[t, n, :], hs (T, N, H), a (N, T). */
+    /**
+     * The book's WeightSum: c[n, :] (N, H) = sum_t a[n, t] * hs[t, n, :], hs (T, N, H), a (N, T).
+     *
+     * @param c  (N, H), the context vectors
+     * @param hs (T, N, H)
+     * @param a  (N, T)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void weightSumForward(Tensor c, Tensor hs, Tensor a);
 
     /**
      * Backward of weightSumForward: dhs[t, n, :] += a[n, t] * dc[n, :]  (accumulates);
      * da[n, t] = hs[t, n, :] . dc[n, :]  (writes).
+     *
+     * @param dhs (T, N, H), accumulated
+     * @param da  (N, T), written
+     * @param hs  (T, N, H)
+     * @param a   (N, T)
+     * @param dc  (N, H), the incoming gradient
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
      */
     void weightSumBackward(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc);
 
@@ -248,35 +558,97 @@ public interface Backend extends AutoCloseable {
     /**
      * mask[i] = 1 / (1 - ratio) where u(seed, i) > ratio, else 0; u is a counter-based uniform in [0, 1)
      * (SplitMix64 of seed and i), so every backend draws the identical mask for the same seed.
+     *
+     * @param mask  float32, any shape
+     * @param ratio the drop probability, in [0, 1)
+     * @param seed  the stream; the same seed gives the same mask
+     * @throws IllegalArgumentException if ratio is outside [0, 1)
      */
     void dropoutMask(Tensor mask, float ratio, long seed);
 
     // ---- optimizers: one call updates a whole flat parameter buffer ------------------------------------
 
-    /** param -= lr * grad. */
+    /**
+     * param -= lr * grad.
+     *
+     * @param param the flat parameter buffer
+     * @param grad  its gradient, same size
+     * @param lr    the learning rate
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void sgdUpdate(Tensor param, Tensor grad, float lr);
 
-    /** v = momentum * v - lr * grad; param += v. */
+    /**
+     * v = momentum * v - lr * grad; param += v.
+     *
+     * @param param    the parameters
+     * @param v        the velocity, same size
+     * @param grad     the gradient
+     * @param lr       the learning rate
+     * @param momentum the velocity's decay
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void momentumUpdate(Tensor param, Tensor v, Tensor grad, float lr, float momentum);
 
-    /** h += grad^2; param -= lr * grad / (sqrt(h) + eps). */
+    /**
+     * h += grad^2; param -= lr * grad / (sqrt(h) + eps).
+     *
+     * @param param the parameters
+     * @param h     the sum of squared gradients, same size
+     * @param grad  the gradient
+     * @param lr    the learning rate
+     * @param eps   added to the root
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void adagradUpdate(Tensor param, Tensor h, Tensor grad, float lr, float eps);
 
-    /** h = decay * h + (1 - decay) * grad^2; param -= lr * grad / (sqrt(h) + eps). */
+    /**
+     * h = decay * h + (1 - decay) * grad^2; param -= lr * grad / (sqrt(h) + eps).
+     *
+     * @param param the parameters
+     * @param h     the running mean of squared gradients
+     * @param grad  the gradient
+     * @param lr    the learning rate
+     * @param decay the mean's decay
+     * @param eps   added to the root
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void rmspropUpdate(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps);
 
     /**
      * The book's Adam with the bias correction folded into lrT = lr * sqrt(1 - beta2^t) / (1 - beta1^t):
      * m += (1 - beta1) (grad - m); v += (1 - beta2) (grad^2 - v); param -= lrT * m / (sqrt(v) + eps).
+     *
+     * @param param the parameters
+     * @param m     the first moment, same size
+     * @param v     the second moment, same size
+     * @param grad  the gradient
+     * @param lrT   the step's corrected learning rate
+     * @param beta1 the first moment's decay
+     * @param beta2 the second moment's decay
+     * @param eps   added to the root
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
      */
     void adamUpdate(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2, float eps);
 
     // ---- reductions ------------------------------------------------------------------------------------
 
-    /** out (1,) = sum of x^2 over all elements (accumulated in double where the backend can). */
+    /**
+     * out (1,) = sum of x^2 over all elements (accumulated in double where the backend can).
+     *
+     * @param out (1,)
+     * @param x   float32, any shape
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
     void sumOfSquares(Tensor out, Tensor x);
 
-    /** ids (M,) int32 = index of the largest value in each row of x (M, V); the first one on ties. */
+    /**
+     * ids (M,) int32 = index of the largest value in each row of x (M, V); the first one on ties.
+     *
+     * @param ids (M,) int32
+     * @param x   (M, V)
+     * @throws IllegalArgumentException if V = 0 (no answer), or a shape, dtype or device does not fit
+     */
     void argmaxRows(Tensor ids, Tensor x);
 
     /**

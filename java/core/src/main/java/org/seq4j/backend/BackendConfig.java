@@ -25,6 +25,8 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
     public static final String CUDA = "cuda";
 
     /**
+     * Checks and freezes the settings.
+     *
      * @throws IllegalArgumentException if threads or device is negative
      */
     public BackendConfig {
@@ -37,7 +39,11 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
         libraries = Map.copyOf(libraries);
     }
 
-    /** Defaults: one thread per core, device 0, libraries found by the usual search. */
+    /**
+     * Defaults: one thread per core, device 0, libraries found by the usual search.
+     *
+     * @return the default configuration
+     */
     public static BackendConfig defaults() {
         return new BackendConfig(0, 0, Map.of());
     }
@@ -46,6 +52,7 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
      * The configuration the environment asks for: {@code -Dseq4j.threads} or {@code SEQ4J_THREADS},
      * {@code -Dseq4j.cuda.device}, {@code -Dseq4j.openblas} or {@code SEQ4J_OPENBLAS}.
      *
+     * @return the configuration
      * @throws IllegalArgumentException if one of them is not a number where a number is expected
      */
     public static BackendConfig fromEnvironment() {
@@ -61,22 +68,43 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
         return new BackendConfig(threads, device, openblas == null ? Map.of() : Map.of(OPENBLAS, Path.of(openblas)));
     }
 
-    /** This configuration with another thread count (0: one per core). */
+    /**
+     * This configuration with another thread count.
+     *
+     * @param threads the count, 0 for one per core
+     * @return a new configuration
+     * @throws IllegalArgumentException if threads is negative
+     */
     public BackendConfig withThreads(int threads) {
         return new BackendConfig(threads, device, libraries);
     }
 
-    /** This configuration with another GPU index. */
+    /**
+     * This configuration with another GPU index.
+     *
+     * @param device the index, 0 for the first GPU
+     * @return a new configuration
+     * @throws IllegalArgumentException if device is negative
+     */
     public BackendConfig withDevice(int device) {
         return new BackendConfig(threads, device, libraries);
     }
 
-    /** The explicit path of library {@code key}, if one was given. */
+    /**
+     * The explicit path of a library, if one was given.
+     *
+     * @param key {@link #OPENBLAS} or {@link #CUDA}
+     * @return the path, or empty
+     */
     public Optional<Path> library(String key) {
         return Optional.ofNullable(libraries.get(key));
     }
 
-    /** The thread count to use: {@link #threads()}, or the available cores when it is 0. */
+    /**
+     * The thread count to use.
+     *
+     * @return {@link #threads()}, or the available cores when it is 0
+     */
     public int effectiveThreads() {
         return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
     }

@@ -3,11 +3,23 @@
 // asked for explicitly must not be replaced by a quieter, slower fallback.
 package org.seq4j.backend;
 
+/** A library path set explicitly does not load: backend selection stops with this error instead of falling back. */
 public final class BackendMisconfiguredException extends BackendUnavailableException {
+    /**
+     * An exception with its message.
+     *
+     * @param message what was configured and why it does not load
+     */
     public BackendMisconfiguredException(String message) {
         super(message);
     }
 
+    /**
+     * An exception with its message and cause.
+     *
+     * @param message what was configured and why it does not load
+     * @param cause   the underlying failure
+     */
     public BackendMisconfiguredException(String message, Throwable cause) {
         super(message, cause);
     }

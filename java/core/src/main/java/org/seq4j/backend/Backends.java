@@ -20,14 +20,24 @@ import java.util.ServiceLoader;
 public final class Backends {
     private static final System.Logger LOG = System.getLogger(Backends.class.getName());
 
-    /** Whether a backend could be created here, and if not, why. */
+    /**
+     * Whether a backend could be created here, and if not, why.
+     *
+     * @param name      the backend's name
+     * @param available whether it can load
+     * @param detail    what was found, or why it cannot load
+     */
     public record Status(String name, boolean available, String detail) {
     }
 
     private Backends() {
     }
 
-    /** The providers found, best first; the Java reference is always among them. */
+    /**
+     * The providers found with ServiceLoader, best first; the Java reference is always among them.
+     *
+     * @return the providers by rank
+     */
     public static List<BackendProvider> providers() {
         Map<String, BackendProvider> byName = new LinkedHashMap<>();
         for (BackendProvider p : ServiceLoader.load(BackendProvider.class, BackendProvider.class.getClassLoader())) {
@@ -39,12 +49,22 @@ public final class Backends {
         return out;
     }
 
-    /** The names of the backends found, best first. */
+    /**
+     * The names of the backends found, best first.
+     *
+     * @return the names
+     */
     public static List<String> names() {
         return providers().stream().map(BackendProvider::name).toList();
     }
 
-    /** The provider named {@code name} (any case). */
+    /**
+     * The provider of a backend.
+     *
+     * @param name the backend's name, any case
+     * @return its provider
+     * @throws IllegalArgumentException for a name no provider on the class or module path has
+     */
     public static BackendProvider provider(String name) {
         String key = name.trim().toLowerCase(Locale.ROOT);
         for (BackendProvider p : providers()) {
@@ -59,6 +79,8 @@ public final class Backends {
     /**
      * A new backend by name, configured from the environment.
      *
+     * @param name the backend's name: java, openblas, cuda
+     * @return the backend, open; close it when done
      * @throws BackendUnavailableException with the reason if it cannot load here
      * @throws IllegalArgumentException for a name no provider on the class or module path has
      */
@@ -69,6 +91,9 @@ public final class Backends {
     /**
      * A new backend by name with the given configuration.
      *
+     * @param name   the backend's name: java, openblas, cuda
+     * @param config threads, device and library paths
+     * @return the backend, open; close it when done
      * @throws BackendUnavailableException with the reason if it cannot load here
      * @throws IllegalArgumentException for a name no provider on the class or module path has
      */
@@ -79,6 +104,9 @@ public final class Backends {
     /**
      * The backend forced by {@code -Dseq4j.backend} or {@code SEQ4J_BACKEND} if set (an error if it cannot load),
      * else the best one that loads, configured from the environment. See {@link #select(BackendConfig)}.
+     *
+     * @return the backend, open; close it when done
+     * @throws BackendUnavailableException if a forced backend, or a native library configured by path, cannot load
      */
     public static Backend select() {
         return select(BackendConfig.fromEnvironment());
@@ -89,6 +117,8 @@ public final class Backends {
      * else the best one that loads. Passing over an optional accelerator is logged at INFO; falling back to the
      * Java reference because the CPU backend did not load is a WARNING with the reason.
      *
+     * @param config threads, device and library paths
+     * @return the backend, open; close it when done
      * @throws BackendUnavailableException if a forced backend, or a native library configured by path, cannot load
      */
     public static Backend select(BackendConfig config) {
@@ -105,13 +135,20 @@ public final class Backends {
      * The best native (non-Java) backend that loads, for programs that would rather fail than run on the slow
      * reference.
      *
+     * @param config threads, device and library paths
+     * @return the backend, open; close it when done
      * @throws BackendUnavailableException listing why each native backend could not load
      */
     public static Backend requireNative(BackendConfig config) {
         return choose(config, true);
     }
 
-    /** {@link #requireNative(BackendConfig)} configured from the environment. */
+    /**
+     * {@link #requireNative(BackendConfig)} configured from the environment.
+     *
+     * @return the backend, open; close it when done
+     * @throws BackendUnavailableException listing why each native backend could not load
+     */
     public static Backend requireNative() {
         return requireNative(BackendConfig.fromEnvironment());
     }
@@ -153,7 +190,11 @@ public final class Backends {
         throw new IllegalStateException("no backend could be loaded; the java backend should always load");
     }
 
-    /** Asks every provider whether its backend can run here, and why not. */
+    /**
+     * Asks every provider whether its backend can run here, and why not; loads nothing for good.
+     *
+     * @return one status per provider, best first
+     */
     public static List<Status> probe() {
         List<Status> out = new ArrayList<>();
         for (BackendProvider p : providers()) {

@@ -25,14 +25,20 @@ public final class Confinement {
     private int depth;          // entries of the holder; read and written only while held
     private boolean closed;     // written while held; the next holder's compare-and-set makes it visible
 
-    /** @param what what is guarded, as messages name it: "AttentionSeq2seq", "Adam", "Trainer" */
+    /**
+     * A guard for one object.
+     *
+     * @param what what is guarded, as messages name it: "AttentionSeq2seq", "Adam", "Trainer"
+     */
     public Confinement(String what) {
         this.what = what;
     }
 
     /**
-     * Claims the object for the calling thread for operation {@code op}. Throws IllegalStateException when
-     * another thread holds it (naming that thread) or when it is closed.
+     * Claims the object for the calling thread for operation {@code op} (re-entrant).
+     *
+     * @param op the operation, as messages name it
+     * @throws IllegalStateException when another thread holds it (naming that thread) or when it is closed
      */
     public void enter(String op) {
         claim(op);
@@ -45,6 +51,9 @@ public final class Confinement {
     /**
      * Claims the object for closing. Returns false, holding nothing, when it is closed already; otherwise marks
      * it closed (every later enter throws) and returns true, and the caller releases it with exit().
+     *
+     * @return true if this call closes it
+     * @throws IllegalStateException when another thread holds it
      */
     public boolean enterClose() {
         claim("close");
@@ -63,7 +72,11 @@ public final class Confinement {
         }
     }
 
-    /** Whether close has run (for checks made while held). */
+    /**
+     * Whether close has run (for checks made while held).
+     *
+     * @return true once {@link #enterClose()} has returned true
+     */
     public boolean isClosed() {
         return closed;
     }
@@ -90,7 +103,12 @@ public final class Confinement {
                 + " serves one thread at a time (hand it over between calls, never during one)");
     }
 
-    /** The message part that names a thread, for checks that span calls (backward after another thread's forward). */
+    /**
+     * The message part that names a thread, for checks that span calls (backward after another thread's forward).
+     *
+     * @param t the thread
+     * @return its name and id
+     */
     public static String describe(Thread t) {
         return "thread \"" + t.getName() + "\" (id " + t.threadId() + ")";
     }

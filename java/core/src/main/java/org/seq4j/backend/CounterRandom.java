@@ -4,10 +4,18 @@
 // native/cpu/seq4j_cpu.c and native/cuda/*.cu implement the same function; the conformance suite checks it.
 package org.seq4j.backend;
 
+/** The counter-based uniform random numbers that dropout masks are drawn from, identical in Java, C and CUDA. */
 public final class CounterRandom {
     private CounterRandom() {
     }
 
+    /**
+     * u(seed, i): SplitMix64 of {@code seed + (i + 1) * 0x9E3779B97F4A7C15}, top 24 bits as a float.
+     *
+     * @param seed the stream
+     * @param i    the element index
+     * @return a uniform number in [0, 1), a multiple of 2^-24
+     */
     public static float uniform(long seed, long i) {
         long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

@@ -12,7 +12,16 @@ import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Device;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The pure-Java reference backend: every kernel as plain scalar loops over host memory, sums in double.
+ * Slow, single-threaded, and the standard every other backend is tested against. It takes tensors over Java
+ * heap memory ({@code float[]}, {@code int[]}) for every kernel.
+ */
 public final class JavaBackend extends AbstractBackend {
+
+    /** A new reference backend; it holds nothing native. */
+    public JavaBackend() {
+    }
 
     @Override
     public String name() {
@@ -27,6 +36,12 @@ public final class JavaBackend extends AbstractBackend {
     @Override
     public String description() {
         return "pure-Java scalar reference, single-threaded";
+    }
+
+    /** Every kernel reads its tensors from Java, so heap memory (float[], int[]) is as good as native. */
+    @Override
+    protected boolean acceptsHeap(String op) {
+        return true;
     }
 
     // ---- element access ---------------------------------------------------------------------------------

@@ -25,6 +25,10 @@ import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 
+/**
+ * Loads native libraries for the FFM bindings, extracting those packed in jars into a per-user cache once per
+ * content. Used by the native backends; applications do not need it.
+ */
 public final class NativeLibraries {
     private NativeLibraries() {
     }
@@ -32,6 +36,8 @@ public final class NativeLibraries {
     /**
      * This JVM's platform in the names seq4j's jars use for their native folders: {@code linux-x86_64},
      * {@code linux-aarch64}, ... ({@code os.name} lower-cased without spaces, {@code amd64} spelt {@code x86_64}).
+     *
+     * @return the platform folder name
      */
     public static String platform() {
         String os = System.getProperty("os.name", "unknown").toLowerCase(java.util.Locale.ROOT).replace(" ", "");
@@ -49,7 +55,12 @@ public final class NativeLibraries {
         return os + "-" + arch;
     }
 
-    /** ~/.cache/seq4j, or $XDG_CACHE_HOME/seq4j, or -Dseq4j.cache. */
+    /**
+     * Where extracted libraries go: {@code -Dseq4j.cache}, else {@code $XDG_CACHE_HOME/seq4j}, else
+     * {@code ~/.cache/seq4j}.
+     *
+     * @return the folder (not created here)
+     */
     public static Path cacheRoot() {
         String explicit = System.getProperty("seq4j.cache");
         if (explicit != null && !explicit.isBlank()) {
@@ -67,6 +78,14 @@ public final class NativeLibraries {
      * already records (free, even for a 37 MB OpenBLAS); a loose file on the class path by a SHA-256 of its
      * bytes. So a rebuilt or upgraded library never reuses a stale copy. The folder is filled under a
      * temporary name and renamed into place, so a crash never leaves a half-written library behind.
+     *
+     * @param loader the class loader that holds the resources
+     * @param folder the resource folder, ending in {@code /}
+     * @param names  the library file names in that folder
+     * @param key    a short name for the cache folder, e.g. {@code openblas}
+     * @return the cache folder holding the files
+     * @throws BackendUnavailableException if a resource is missing
+     * @throws java.io.UncheckedIOException if the files cannot be written
      */
     public static Path extract(ClassLoader loader, String folder, List<String> names, String key) {
         List<URL> urls = locate(loader, folder, names);
@@ -193,6 +212,10 @@ public final class NativeLibraries {
      * System.load with the reason turned into a BackendUnavailableException. A library that another class loader
      * has loaded already (a second copy of seq4j in a sibling loader) is loaded through a hard link of its own, so
      * that this loader's bindings find its symbols too; the dynamic linker still maps the file once.
+     *
+     * @param library the library file
+     * @param what    what it is, for the message (e.g. "OpenBLAS")
+     * @throws BackendUnavailableException with the linker's reason if it does not load
      */
     public static void load(Path library, String what) {
         Path absolute = library.toAbsolutePath();

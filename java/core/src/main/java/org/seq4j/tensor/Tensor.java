@@ -1,14 +1,20 @@
-// A dense, row-major, contiguous block of float32 or int32 elements with a shape, in off-heap memory.
+// A dense, row-major, contiguous block of float32 or int32 elements with a shape, in off-heap memory or in
+// the caller's own memory (a direct buffer, a pointer from C, or a float[]/int[] for the kernels that take heap).
 //
-// A Tensor is a view: it owns nothing. Its bytes belong to a MemorySegment whose lifetime is an
-// Arena (host memory) or a device allocation tied to an Arena (CUDA). Views (reshape, slices along
-// the first dimension, single rows) share those bytes and cost no copy. Kernels take Tensors and
-// check shapes, devices and liveness once, in AbstractBackend.
+// A Tensor is a view: it owns nothing. Its bytes belong to a MemorySegment whose lifetime is an Arena
+// (host memory), the array or buffer it wraps, or a device allocation tied to an Arena (CUDA). Views
+// (reshape, slices along the first dimension, single rows) share those bytes and cost no copy. Kernels
+// take Tensors and check shapes, devices and liveness once, in AbstractBackend.
 package org.seq4j.tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.Arrays;
 
 /**
@@ -43,8 +49,21 @@ public final class Tensor {
     }
 
     /**
-     * Wraps existing memory as a tensor of the given shape, without copying. The segment must have exactly
-     * the tensor's byte size (slice it first if it is larger) and be aligned to 4 bytes.
+     * Wraps existing memory as a tensor of the given shape, without copying: kernels read and write the caller's
+     * bytes. The segment may be native (an {@link Arena}'s, a direct buffer's, one from another library through
+     * {@code MemorySegment.ofAddress(p).reinterpret(n)}) or on the Java heap ({@code MemorySegment.ofArray}); which
+     * backends take heap tensors, and for which kernels, is said at {@code AbstractBackend.acceptsHeap}: the Java
+     * backend everywhere, OpenBLAS for gemm and copies, CUDA never. Other kernels refuse them with an
+     * IllegalArgumentException naming the op.
+     *
+     * @param segment the memory, of exactly {@code byteSizeOf(dtype, shape)} bytes (slice a larger one first),
+     *                aligned to the element size, writable; for {@link Device#CUDA} a device pointer
+     * @param dtype   the element type
+     * @param device  where the memory lives
+     * @param shape   the dimensions, each {@code >= 0}, row-major
+     * @return a tensor over {@code segment}
+     * @throws IllegalArgumentException if a dimension is negative, the byte size differs, the address is misaligned
+     *                                  or the segment is read-only (native kernels would write to it unchecked)
      */
     public static Tensor wrap(MemorySegment segment, DType dtype, Device device, int... shape) {
         int[] s = checkedShape(shape);
@@ -52,61 +71,245 @@ public final class Tensor {
             throw new IllegalArgumentException("segment address " + segment.address() + " is not aligned to "
                     + dtype.byteSize() + " bytes");
         }
+        if (segment.isReadOnly()) {
+            throw new IllegalArgumentException("segment " + segment + " is read-only, but kernels may write to a "
+                    + "tensor; copy it into writable memory first");
+        }
         return new Tensor(dtype, device, s, segment);
     }
 
-    /** Wraps a caller's host segment holding float32 values (zero-copy). */
+    /**
+     * Wraps a caller's host segment holding float32 values (zero-copy); {@code wrap(segment, F32, CPU, shape)}.
+     *
+     * @param segment host memory of exactly {@code 4 * size} bytes
+     * @param shape   the dimensions
+     * @return a float32 host tensor over {@code segment}
+     * @throws IllegalArgumentException as {@link #wrap(MemorySegment, DType, Device, int...)}
+     */
     public static Tensor wrapHost(MemorySegment segment, int... shape) {
         return wrap(segment, DType.F32, Device.CPU, shape);
     }
 
-    /** Allocates a zero-filled host tensor in {@code arena}, 64-byte aligned. */
+    /**
+     * A float32 host tensor over the caller's array, without copying: writes by kernels land in {@code values}.
+     * Heap memory: the Java and OpenBLAS backends' gemm take it (OpenBLAS through a critical downcall that holds
+     * off the garbage collector while it runs); OpenBLAS's other kernels refuse it (see
+     * {@link #wrap(MemorySegment, DType, Device, int...)}).
+     *
+     * @param values the elements, row-major; its length must be the shape's element count exactly
+     * @param shape  the dimensions
+     * @return a float32 CPU tensor over {@code values}
+     * @throws IllegalArgumentException if the length differs from the shape's element count
+     */
+    public static Tensor wrap(float[] values, int... shape) {
+        exactLength("float[]", values.length, shape);
+        return wrap(MemorySegment.ofArray(values), DType.F32, Device.CPU, shape);
+    }
+
+    /**
+     * An int32 host tensor over the caller's array, without copying (ids, labels). Heap memory: see
+     * {@link #wrap(float[], int...)}.
+     *
+     * @param values the elements, row-major; its length must be the shape's element count exactly
+     * @param shape  the dimensions
+     * @return an int32 CPU tensor over {@code values}
+     * @throws IllegalArgumentException if the length differs from the shape's element count
+     */
+    public static Tensor wrap(int[] values, int... shape) {
+        exactLength("int[]", values.length, shape);
+        return wrap(MemorySegment.ofArray(values), DType.I32, Device.CPU, shape);
+    }
+
+    /**
+     * A float32 host tensor over the buffer's remaining elements ({@code position} to {@code limit}), without
+     * copying. A direct buffer (e.g. {@code ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder())
+     * .asFloatBuffer()}, or one another library hands out) is native memory that every host kernel takes; a heap
+     * buffer ({@code FloatBuffer.wrap(float[])}) is heap memory, as {@link #wrap(float[], int...)}. The tensor
+     * lives as long as the buffer is reachable: keep a reference to it while the tensor is in use.
+     *
+     * @param buffer a writable buffer in the platform's native byte order, direct or over a float[]
+     * @param shape  the dimensions; their product must equal {@code buffer.remaining()}
+     * @return a float32 CPU tensor over the buffer's remaining elements
+     * @throws IllegalArgumentException if the buffer is a view of a heap ByteBuffer, read-only, not in native byte
+     *                                  order, or its remaining count differs from the shape's element count
+     */
+    public static Tensor wrap(FloatBuffer buffer, int... shape) {
+        checkBuffer("FloatBuffer", buffer, buffer.order(), buffer.remaining(), shape);
+        return wrap(MemorySegment.ofBuffer(buffer), DType.F32, Device.CPU, shape);
+    }
+
+    /**
+     * An int32 host tensor over the buffer's remaining elements, without copying; as
+     * {@link #wrap(FloatBuffer, int...)}.
+     *
+     * @param buffer a writable buffer in the platform's native byte order, direct or over an int[]
+     * @param shape  the dimensions; their product must equal {@code buffer.remaining()}
+     * @return an int32 CPU tensor over the buffer's remaining elements
+     * @throws IllegalArgumentException if the buffer is a view of a heap ByteBuffer, read-only, not in native byte
+     *                                  order, or its remaining count differs from the shape's element count
+     */
+    public static Tensor wrap(IntBuffer buffer, int... shape) {
+        checkBuffer("IntBuffer", buffer, buffer.order(), buffer.remaining(), shape);
+        return wrap(MemorySegment.ofBuffer(buffer), DType.I32, Device.CPU, shape);
+    }
+
+    /**
+     * A host tensor over a direct byte buffer's remaining bytes, without copying. The buffer's order must be the
+     * platform's ({@code buffer.order(ByteOrder.nativeOrder())}; a new ByteBuffer is big-endian, which would
+     * swap every element's bytes), and its position's address aligned to 4 bytes.
+     *
+     * @param buffer a writable direct buffer in native byte order
+     * @param dtype  the element type
+     * @param shape  the dimensions; {@code buffer.remaining()} must be exactly the tensor's byte size
+     * @return a CPU tensor over the buffer's remaining bytes
+     * @throws IllegalArgumentException if the buffer is not direct, read-only, not in native order, misaligned, or
+     *                                  its remaining byte count differs from the tensor's byte size
+     */
+    public static Tensor wrap(ByteBuffer buffer, DType dtype, int... shape) {
+        if (!buffer.isDirect()) {
+            throw new IllegalArgumentException("wrap(ByteBuffer): the buffer must be direct"
+                    + " (ByteBuffer.allocateDirect); for heap memory wrap a float[] or int[] instead");
+        }
+        int[] s = checkedShape(shape);
+        long needed = byteSizeOf(dtype, s);
+        if (buffer.remaining() != needed) {
+            throw new IllegalArgumentException("wrap(ByteBuffer): " + buffer.remaining() + " remaining bytes do not "
+                    + "match a " + dtype + " tensor of shape " + shapeString(s) + " (" + needed + " bytes)");
+        }
+        checkBuffer("ByteBuffer", buffer, buffer.order(), buffer.remaining() / dtype.byteSize(), shape);
+        return wrap(MemorySegment.ofBuffer(buffer), dtype, Device.CPU, shape);
+    }
+
+    private static void checkBuffer(String what, Buffer buffer, ByteOrder order, int remaining, int[] shape) {
+        if (!buffer.isDirect() && !buffer.hasArray()) {
+            // a view over a heap ByteBuffer: its floats sit in a byte[], which Java reads only byte-aligned
+            throw new IllegalArgumentException("wrap(" + what + "): the buffer is a view of a heap ByteBuffer; use a"
+                    + " direct buffer (ByteBuffer.allocateDirect) or wrap the float[] or int[] itself");
+        }
+        if (buffer.isReadOnly()) {
+            throw new IllegalArgumentException("wrap(" + what + "): the buffer is read-only, but kernels may write to "
+                    + "a tensor; copy it into a writable buffer first");
+        }
+        if (order != ByteOrder.nativeOrder()) {
+            throw new IllegalArgumentException("wrap(" + what + "): the buffer is " + order + " but this platform is "
+                    + ByteOrder.nativeOrder() + "; make it with .order(ByteOrder.nativeOrder())");
+        }
+        exactLength(what, remaining, shape);
+    }
+
+    private static void exactLength(String what, int length, int[] shape) {
+        long size = sizeOf(checkedShape(shape));
+        if (length != size) {
+            throw new IllegalArgumentException("wrap(" + what + "): " + length + " elements do not match shape "
+                    + shapeString(shape) + " (" + size + " elements)");
+        }
+    }
+
+    /**
+     * Allocates a zero-filled host tensor in {@code arena}, 64-byte aligned.
+     *
+     * @param arena where the memory lives (closing it frees the tensor)
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}
+     * @return a new CPU tensor of zeros
+     * @throws IllegalArgumentException if a dimension is negative or the byte size overflows a long
+     */
     public static Tensor allocateHost(Arena arena, DType dtype, int... shape) {
         int[] s = checkedShape(shape);
         return new Tensor(dtype, Device.CPU, s, arena.allocate(byteSizeOf(dtype, s), 64));
     }
 
-    /** A host float32 tensor holding a copy of {@code values}. */
+    /**
+     * A host float32 tensor holding a copy of {@code values}.
+     *
+     * @param arena  where the memory lives
+     * @param values the elements, row-major; exactly the shape's element count
+     * @param shape  the dimensions
+     * @return a new CPU float32 tensor
+     * @throws IllegalArgumentException if the length does not match the shape
+     */
     public static Tensor ofFloats(Arena arena, float[] values, int... shape) {
         Tensor t = allocateHost(arena, DType.F32, shape);
         t.copyFrom(values);
         return t;
     }
 
-    /** A host int32 tensor holding a copy of {@code values}. */
+    /**
+     * A host int32 tensor holding a copy of {@code values}.
+     *
+     * @param arena  where the memory lives
+     * @param values the elements, row-major; exactly the shape's element count
+     * @param shape  the dimensions
+     * @return a new CPU int32 tensor
+     * @throws IllegalArgumentException if the length does not match the shape
+     */
     public static Tensor ofInts(Arena arena, int[] values, int... shape) {
         Tensor t = allocateHost(arena, DType.I32, shape);
         t.copyFrom(values);
         return t;
     }
 
+    /**
+     * The element type.
+     *
+     * @return F32 or I32
+     */
     public DType dtype() {
         return dtype;
     }
 
+    /**
+     * Where the memory lives.
+     *
+     * @return CPU or CUDA
+     */
     public Device device() {
         return device;
     }
 
+    /**
+     * The number of dimensions.
+     *
+     * @return the shape's length (0 for a scalar)
+     */
     public int rank() {
         return shape.length;
     }
 
-    /** The extent of dimension {@code i}; negative {@code i} counts from the end. */
+    /**
+     * The extent of one dimension.
+     *
+     * @param i the dimension; negative counts from the end ({@code -1} is the last)
+     * @return its extent
+     * @throws ArrayIndexOutOfBoundsException if {@code i} is outside {@code [-rank, rank)}
+     */
     public int dim(int i) {
         return shape[i < 0 ? shape.length + i : i];
     }
 
-    /** A copy of the shape. */
+    /**
+     * The dimensions.
+     *
+     * @return a copy of the shape
+     */
     public int[] shape() {
         return shape.clone();
     }
 
-    /** Number of elements. */
+    /**
+     * The number of elements.
+     *
+     * @return the product of the shape
+     */
     public long size() {
         return size;
     }
 
+    /**
+     * The size of the memory.
+     *
+     * @return {@code size() * 4}, in bytes
+     */
     public long byteSize() {
         return segment.byteSize();
     }
@@ -114,20 +317,39 @@ public final class Tensor {
     /**
      * The memory behind this tensor. For CUDA tensors the address is a device pointer: pass it to CUDA
      * calls only; reading it from Java would read host memory at that address.
+     *
+     * @return the segment, exactly {@link #byteSize()} bytes
      */
     public MemorySegment segment() {
         return segment;
     }
 
+    /**
+     * Whether the memory can still be used.
+     *
+     * @return false once the owning arena is closed
+     */
     public boolean isAlive() {
         return segment.scope().isAlive();
     }
 
+    /**
+     * Whether the shape is exactly {@code expected}.
+     *
+     * @param expected the dimensions to compare with
+     * @return true if rank and every dimension match
+     */
     public boolean hasShape(int... expected) {
         return Arrays.equals(shape, expected);
     }
 
-    /** The same bytes seen with another shape of the same element count. */
+    /**
+     * The same bytes seen with another shape of the same element count (a reshape, no copy).
+     *
+     * @param newShape the dimensions of the view
+     * @return a tensor sharing this one's memory
+     * @throws IllegalArgumentException if a dimension is negative or the element counts differ
+     */
     public Tensor view(int... newShape) {
         int[] s = checkedShape(newShape);
         if (sizeOf(s) != size) {
@@ -137,7 +359,14 @@ public final class Tensor {
         return new Tensor(dtype, device, s, segment);
     }
 
-    /** Rows {@code [from, to)} along the first dimension: contiguous, so no copy. */
+    /**
+     * Rows {@code [from, to)} along the first dimension: contiguous, so no copy.
+     *
+     * @param from the first row
+     * @param to   one past the last row
+     * @return a tensor of shape {@code (to - from, ...)} sharing this one's memory
+     * @throws IndexOutOfBoundsException if the range is not inside {@code [0, dim(0)]} or the tensor is a scalar
+     */
     public Tensor slice(int from, int to) {
         if (shape.length == 0 || from < 0 || to > shape[0] || from > to) {
             throw new IndexOutOfBoundsException("slice [" + from + ", " + to + ") of a tensor of shape "
@@ -149,7 +378,13 @@ public final class Tensor {
         return new Tensor(dtype, device, s, segment.asSlice(from * rowBytes, (to - from) * rowBytes));
     }
 
-    /** Element {@code i} along the first dimension, with that dimension dropped. */
+    /**
+     * Element {@code i} along the first dimension, with that dimension dropped (no copy).
+     *
+     * @param i the index along the first dimension
+     * @return a tensor of the remaining dimensions sharing this one's memory
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, dim(0))} or the tensor is a scalar
+     */
     public Tensor get(int i) {
         if (shape.length == 0 || i < 0 || i >= shape[0]) {
             throw new IndexOutOfBoundsException("index " + i + " of a tensor of shape " + shapeString(shape));
@@ -159,7 +394,14 @@ public final class Tensor {
         return new Tensor(dtype, device, s, segment.asSlice(i * rowBytes, rowBytes));
     }
 
-    /** A flat run of {@code count} elements starting at element {@code offset}, as a rank-1 tensor. */
+    /**
+     * A flat run of elements, as a rank-1 tensor (no copy).
+     *
+     * @param offset the first element (flat, row-major index)
+     * @param count  how many elements
+     * @return a tensor of shape {@code (count,)} sharing this one's memory
+     * @throws IndexOutOfBoundsException if the run does not lie inside the tensor
+     */
     public Tensor flatSlice(long offset, int count) {
         // count > size - offset, not offset + count > size: the sum can wrap for offsets near 2^63
         if (offset < 0 || count < 0 || offset > size || count > size - offset) {
@@ -177,6 +419,13 @@ public final class Tensor {
 
     // ---- host access (CPU tensors only) --------------------------------------------------------------
 
+    /**
+     * Copies {@code values} into this host float32 tensor.
+     *
+     * @param values exactly {@link #size()} elements, row-major
+     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalArgumentException if it is not float32 or the length differs
+     */
     public void copyFrom(float[] values) {
         requireHost("copyFrom(float[])");
         requireType(DType.F32, "copyFrom(float[])");
@@ -184,6 +433,13 @@ public final class Tensor {
         MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
     }
 
+    /**
+     * Copies {@code values} into this host int32 tensor.
+     *
+     * @param values exactly {@link #size()} elements, row-major
+     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalArgumentException if it is not int32 or the length differs
+     */
     public void copyFrom(int[] values) {
         requireHost("copyFrom(int[])");
         requireType(DType.I32, "copyFrom(int[])");
@@ -191,37 +447,86 @@ public final class Tensor {
         MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_INT, 0, values.length);
     }
 
+    /**
+     * A copy of this host float32 tensor's elements.
+     *
+     * @return a new array, row-major
+     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalArgumentException if it is not float32
+     */
     public float[] toFloatArray() {
         requireHost("toFloatArray()");
         requireType(DType.F32, "toFloatArray()");
         return segment.toArray(ValueLayout.JAVA_FLOAT);
     }
 
+    /**
+     * A copy of this host int32 tensor's elements.
+     *
+     * @return a new array, row-major
+     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalArgumentException if it is not int32
+     */
     public int[] toIntArray() {
         requireHost("toIntArray()");
         requireType(DType.I32, "toIntArray()");
         return segment.toArray(ValueLayout.JAVA_INT);
     }
 
-    /** Reads element {@code i} of a host float32 tensor (flat, row-major index). */
+    /**
+     * Reads one element of a host float32 tensor.
+     *
+     * @param i the flat, row-major index
+     * @return the element
+     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalArgumentException  if it is not float32
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
+     */
     public float getFloat(long i) {
         requireHost("getFloat");
         requireType(DType.F32, "getFloat");
         return segment.getAtIndex(ValueLayout.JAVA_FLOAT, i);
     }
 
+    /**
+     * Writes one element of a host float32 tensor.
+     *
+     * @param i the flat, row-major index
+     * @param v the value
+     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalArgumentException  if it is not float32
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
+     */
     public void setFloat(long i, float v) {
         requireHost("setFloat");
         requireType(DType.F32, "setFloat");
         segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
     }
 
+    /**
+     * Reads one element of a host int32 tensor.
+     *
+     * @param i the flat, row-major index
+     * @return the element
+     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalArgumentException  if it is not int32
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
+     */
     public int getInt(long i) {
         requireHost("getInt");
         requireType(DType.I32, "getInt");
         return segment.getAtIndex(ValueLayout.JAVA_INT, i);
     }
 
+    /**
+     * Writes one element of a host int32 tensor.
+     *
+     * @param i the flat, row-major index
+     * @param v the value
+     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalArgumentException  if it is not int32
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
+     */
     public void setInt(long i, int v) {
         requireHost("setInt");
         requireType(DType.I32, "setInt");
@@ -250,6 +555,12 @@ public final class Tensor {
 
     // ---- shapes ----------------------------------------------------------------------------------------
 
+    /**
+     * A shape as Python writes a tuple, for messages: {@code (2, 3)}, {@code (5,)}, {@code ()}.
+     *
+     * @param shape the dimensions
+     * @return the text
+     */
     public static String shapeString(int... shape) {
         StringBuilder sb = new StringBuilder("(");
         for (int i = 0; i < shape.length; i++) {
@@ -274,6 +585,10 @@ public final class Tensor {
      * The number of elements of {@code shape} (non-negative dimensions), computed exactly. A shape with a zero
      * dimension has none, whatever the others are; one whose product does not fit in a long is an
      * IllegalArgumentException naming the shape.
+     *
+     * @param shape the dimensions, each {@code >= 0}
+     * @return the element count
+     * @throws IllegalArgumentException if the product overflows a long
      */
     public static long sizeOf(int... shape) {
         long n = 1;
@@ -297,6 +612,11 @@ public final class Tensor {
      * The bytes a contiguous {@code dtype} tensor of {@code shape} needs, computed exactly. Over
      * Long.MAX_VALUE bytes (the most a MemorySegment can hold) is an IllegalArgumentException naming the
      * shape and the limit: a wrapped product would allocate a small segment that kernels then overrun.
+     *
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}
+     * @return the byte count
+     * @throws IllegalArgumentException if it overflows a long
      */
     public static long byteSizeOf(DType dtype, int... shape) {
         long n = sizeOf(shape);

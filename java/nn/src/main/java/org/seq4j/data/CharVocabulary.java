@@ -6,6 +6,10 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
+/**
+ * A character vocabulary: ids 0..size-1 for characters (Unicode code points) in first-seen order, as the book's
+ * dataset/sequence.py builds char_to_id / id_to_char. Immutable.
+ */
 public final class CharVocabulary {
     private final int[] codePoints; // id -> code point
     private final Map<Integer, Integer> ids; // code point -> id
@@ -25,7 +29,13 @@ public final class CharVocabulary {
         }
     }
 
-    /** The vocabulary whose id i is the i-th character of {@code chars}; characters must be distinct. */
+    /**
+     * The vocabulary whose id i is the i-th character of {@code chars}.
+     *
+     * @param chars distinct characters
+     * @return the vocabulary
+     * @throws IllegalArgumentException if a character is listed twice
+     */
     public static CharVocabulary of(String chars) {
         return new CharVocabulary(chars.codePoints().toArray());
     }
@@ -36,7 +46,16 @@ public final class CharVocabulary {
         private int[] order = new int[16];
         private int size;
 
-        /** Adds every character of {@code text} not seen before, in order. */
+        /** An empty builder. */
+        public Builder() {
+        }
+
+        /**
+         * Adds every character of {@code text} not seen before, in order.
+         *
+         * @param text the characters
+         * @return this builder
+         */
         public Builder add(CharSequence text) {
             text.codePoints().forEach(cp -> {
                 if (seen.putIfAbsent(cp, size) == null) {
@@ -49,24 +68,50 @@ public final class CharVocabulary {
             return this;
         }
 
+        /**
+         * The vocabulary of the characters added so far.
+         *
+         * @return the vocabulary
+         */
         public CharVocabulary build() {
             return new CharVocabulary(Arrays.copyOf(order, size));
         }
     }
 
+    /**
+     * An empty builder.
+     *
+     * @return the builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * The number of characters.
+     *
+     * @return V
+     */
     public int size() {
         return codePoints.length;
     }
 
+    /**
+     * Whether the character has an id.
+     *
+     * @param codePoint the character
+     * @return true if it is in the vocabulary
+     */
     public boolean contains(int codePoint) {
         return idOf(codePoint) >= 0;
     }
 
-    /** The id of a character, or -1 if it is not in the vocabulary. */
+    /**
+     * The id of a character.
+     *
+     * @param codePoint the character
+     * @return its id, or -1 if it is not in the vocabulary
+     */
     public int idOf(int codePoint) {
         if (codePoint >= 0 && codePoint < 256) {
             return latin1Ids[codePoint];
@@ -74,11 +119,24 @@ public final class CharVocabulary {
         return ids.getOrDefault(codePoint, -1);
     }
 
-    /** The character with id {@code id}, as a one-character (one code point) string. */
+    /**
+     * The character with id {@code id}, as a one-character (one code point) string.
+     *
+     * @param id an id in [0, size)
+     * @return the character
+     * @throws IllegalArgumentException if the id is outside [0, size)
+     */
     public String charOf(int id) {
         return Character.toString(codePointOf(id));
     }
 
+    /**
+     * The character with id {@code id}.
+     *
+     * @param id an id in [0, size)
+     * @return its code point
+     * @throws IllegalArgumentException if the id is outside [0, size)
+     */
     public int codePointOf(int id) {
         if (id < 0 || id >= codePoints.length) {
             throw new IllegalArgumentException("id " + id + " is outside the vocabulary of " + codePoints.length
@@ -87,12 +145,22 @@ public final class CharVocabulary {
         return codePoints[id];
     }
 
-    /** All characters in id order. */
+    /**
+     * All characters in id order.
+     *
+     * @return the characters
+     */
     public String chars() {
         return new String(codePoints, 0, codePoints.length);
     }
 
-    /** The ids of {@code text}'s characters; a character not in the vocabulary is an error naming it and its position. */
+    /**
+     * The ids of {@code text}'s characters.
+     *
+     * @param text the text
+     * @return one id per code point
+     * @throws IllegalArgumentException naming the character and its position if one is not in the vocabulary
+     */
     public int[] encode(String text) {
         int[] cps = text.codePoints().toArray();
         int[] out = new int[cps.length];
@@ -107,12 +175,26 @@ public final class CharVocabulary {
         return out;
     }
 
-    /** The string of {@code ids}. */
+    /**
+     * The string of {@code ids}.
+     *
+     * @param ids ids in [0, size)
+     * @return the text
+     * @throws IllegalArgumentException if an id is outside [0, size)
+     */
     public String decode(int[] ids) {
         return decode(ids, 0, ids.length);
     }
 
-    /** The string of {@code ids[from, to)}. */
+    /**
+     * The string of {@code ids[from, to)}.
+     *
+     * @param ids  ids in [0, size)
+     * @param from the first index
+     * @param to   one past the last index
+     * @return the text
+     * @throws IllegalArgumentException if an id is outside [0, size)
+     */
     public String decode(int[] ids, int from, int to) {
         StringBuilder sb = new StringBuilder(to - from);
         for (int i = from; i < to; i++) {
@@ -121,7 +203,12 @@ public final class CharVocabulary {
         return sb.toString();
     }
 
-    /** A character for error messages: 'x' (U+0078). */
+    /**
+     * A character for error messages: 'x' (U+0078).
+     *
+     * @param codePoint the character
+     * @return the description
+     */
     public static String describe(int codePoint) {
         return (Character.isISOControl(codePoint) ? "" : "'" + Character.toString(codePoint) + "' ")
                 + String.format("(U+%04X)", codePoint);

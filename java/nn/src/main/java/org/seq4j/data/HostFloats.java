@@ -5,7 +5,19 @@ package org.seq4j.data;
 import java.lang.foreign.Arena;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * A float32 array in host memory with its shape: a flat row-major float[] (held, not copied), e.g. a batch of
+ * wave windows (N, T, 1).
+ *
+ * @param shape the dimensions (copied)
+ * @param data  the values, row-major
+ */
 public record HostFloats(int[] shape, float[] data) {
+    /**
+     * Checks the shape against the data.
+     *
+     * @throws IllegalArgumentException if a dimension is negative or the element count is not data.length
+     */
     public HostFloats {
         shape = shape.clone();
         long n = 1;
@@ -21,18 +33,34 @@ public record HostFloats(int[] shape, float[] data) {
         }
     }
 
-    /** A copy of the shape. */
+    /**
+     * The dimensions.
+     *
+     * @return a copy of the shape
+     */
     @Override
     public int[] shape() {
         return shape.clone();
     }
 
-    /** The extent of dimension {@code i}. */
+    /**
+     * The extent of dimension {@code i}.
+     *
+     * @param i the dimension
+     * @return its extent
+     */
     public int dim(int i) {
         return shape[i];
     }
 
-    /** The element at a full index, e.g. at(n, t, 0) of an (N, T, 1) array. */
+    /**
+     * The element at a full index, e.g. at(n, t, 0) of an (N, T, 1) array.
+     *
+     * @param index one index per dimension
+     * @return the element
+     * @throws IllegalArgumentException if the number of indices is not the rank
+     * @throws IndexOutOfBoundsException if an index is outside its dimension
+     */
     public float at(int... index) {
         if (index.length != shape.length) {
             throw new IllegalArgumentException(index.length + " indices for an array of shape " + Tensor.shapeString(shape));
@@ -48,7 +76,12 @@ public record HostFloats(int[] shape, float[] data) {
         return data[flat];
     }
 
-    /** A host tensor in {@code arena} holding a copy. */
+    /**
+     * A host tensor in {@code arena} holding a copy.
+     *
+     * @param arena where the tensor lives
+     * @return a new CPU float32 tensor of this shape
+     */
     public Tensor toTensor(Arena arena) {
         return Tensor.ofFloats(arena, data, shape);
     }

@@ -4,6 +4,10 @@
 // Box-Muller method, caching the second value). The same seed gives the same numbers as numpy.
 package org.seq4j.data;
 
+/**
+ * NumPy's legacy random generator (np.random.seed(s) / RandomState(s)): MT19937 with numpy's legacy shuffle,
+ * permutation, random_sample and randn, so the same seed gives the same numbers as numpy.
+ */
 public final class NumpyRandom {
     private static final int N = 624;
     private static final int M = 397;
@@ -16,7 +20,12 @@ public final class NumpyRandom {
     private boolean hasGauss;
     private double gauss;
 
-    /** Seeds like np.random.seed(seed); numpy accepts 0 <= seed < 2^32 for an int seed. */
+    /**
+     * Seeds like np.random.seed(seed).
+     *
+     * @param seed in {@code [0, 2^32)}, as numpy accepts for an int seed
+     * @throws IllegalArgumentException if the seed is outside that range
+     */
     public NumpyRandom(long seed) {
         if (seed < 0 || seed > 0xFFFFFFFFL) {
             throw new IllegalArgumentException("seed must be between 0 and 2^32 - 1, as numpy requires; got " + seed);
@@ -29,7 +38,11 @@ public final class NumpyRandom {
         pos = N;
     }
 
-    /** The next raw 32-bit output of MT19937, as an unsigned value in [0, 2^32). */
+    /**
+     * The next raw 32-bit output of MT19937.
+     *
+     * @return an unsigned value in [0, 2^32)
+     */
     public long nextUint32() {
         if (pos >= N) {
             twist();
@@ -51,7 +64,11 @@ public final class NumpyRandom {
         pos = 0;
     }
 
-    /** A double in [0, 1) from 53 random bits, as np.random.random_sample. */
+    /**
+     * A double from 53 random bits, as np.random.random_sample.
+     *
+     * @return a value in [0, 1)
+     */
     public double randomSample() {
         long a = nextUint32() >>> 5; // 27 bits
         long b = nextUint32() >>> 6; // 26 bits
@@ -59,8 +76,12 @@ public final class NumpyRandom {
     }
 
     /**
-     * A uniform integer in [0, max], numpy's legacy random_interval: draw 32 bits, keep the smallest
-     * all-ones mask covering max, and redraw while the result exceeds max.
+     * A uniform integer in [0, max], numpy's legacy random_interval: draw 32 bits, keep the smallest all-ones mask
+     * covering max, and redraw while the result exceeds max.
+     *
+     * @param max the largest value, in [0, 2^32)
+     * @return the draw
+     * @throws IllegalArgumentException if max is outside [0, 2^32)
      */
     public long randomInterval(long max) {
         if (max < 0 || max > 0xFFFFFFFFL) {
@@ -82,7 +103,12 @@ public final class NumpyRandom {
         return value;
     }
 
-    /** Shuffles {@code a} in place as np.random.shuffle does a 1-d array: for i = n-1 down to 1, swap a[i], a[j], j in [0, i]. */
+    /**
+     * Shuffles {@code a} in place as np.random.shuffle does a 1-d array: for i = n-1 down to 1, swap a[i], a[j],
+     * j in [0, i].
+     *
+     * @param a the array
+     */
     public void shuffle(int[] a) {
         for (int i = a.length - 1; i >= 1; i--) {
             int j = (int) randomInterval(i);
@@ -92,7 +118,12 @@ public final class NumpyRandom {
         }
     }
 
-    /** np.random.permutation(n): 0..n-1 shuffled. */
+    /**
+     * np.random.permutation(n): 0..n-1 shuffled.
+     *
+     * @param n the length
+     * @return a new permutation
+     */
     public int[] permutation(int n) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {
@@ -102,7 +133,11 @@ public final class NumpyRandom {
         return p;
     }
 
-    /** One standard normal value, as np.random.randn / standard_normal (legacy polar method). */
+    /**
+     * One standard normal value, as np.random.randn / standard_normal (legacy polar method).
+     *
+     * @return the value
+     */
     public double standardNormal() {
         if (hasGauss) {
             hasGauss = false;
@@ -123,7 +158,12 @@ public final class NumpyRandom {
         return f * x2;
     }
 
-    /** np.random.randn(n). */
+    /**
+     * np.random.randn(n).
+     *
+     * @param n how many values
+     * @return n standard normal values
+     */
     public double[] randn(int n) {
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {

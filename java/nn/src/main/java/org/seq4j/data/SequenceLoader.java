@@ -13,49 +13,107 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+/**
+ * Loads the book's toy sequence text format (dataset/addition.txt, date.txt): each line is a space-padded question,
+ * then the answer starting at the first '_', e.g. "16+75  _91  ". Same results as the book's dataset/sequence.py
+ * (vocabulary in first-seen order, rows shuffled with numpy's seed 1984, the last N / 10 rows as the test split), but
+ * the input is checked.
+ */
 public final class SequenceLoader {
     /** The seed of the book's load_data. */
     public static final long BOOK_SEED = 1984;
 
     /**
-     * How to load: shuffle with {@code seed} or keep file order; reverse questions; use a fixed
-     * {@code vocabulary} (null: build one from the file).
+     * How to load.
+     *
+     * @param shuffle          shuffle the rows as numpy does, or keep file order
+     * @param seed             the shuffle's numpy seed
+     * @param reverseQuestions reverse each padded question (the book's x[:, ::-1])
+     * @param vocabulary       a fixed vocabulary, or null to build one from the file
      */
     public record Options(boolean shuffle, long seed, boolean reverseQuestions, CharVocabulary vocabulary) {
-        /** The book's defaults: shuffled with seed 1984, questions as written, vocabulary from the file. */
+        /**
+         * The book's defaults: shuffled with seed 1984, questions as written, vocabulary from the file.
+         *
+         * @return the options
+         */
         public static Options book() {
             return new Options(true, BOOK_SEED, false, null);
         }
 
+        /**
+         * These options with another shuffle seed.
+         *
+         * @param newSeed the seed
+         * @return new options
+         */
         public Options withSeed(long newSeed) {
             return new Options(true, newSeed, reverseQuestions, vocabulary);
         }
 
+        /**
+         * These options keeping file order.
+         *
+         * @return new options
+         */
         public Options unshuffled() {
             return new Options(false, seed, reverseQuestions, vocabulary);
         }
 
+        /**
+         * These options with reversed questions.
+         *
+         * @return new options
+         */
         public Options withReversedQuestions() {
             return new Options(shuffle, seed, true, vocabulary);
         }
 
+        /**
+         * These options with a fixed vocabulary.
+         *
+         * @param v the vocabulary
+         * @return new options
+         */
         public Options withVocabulary(CharVocabulary v) {
             return new Options(shuffle, seed, reverseQuestions, v);
         }
     }
 
-    /** One line of the file as text: question, answer ('_' first), and its 1-based line number. */
+    /**
+     * One line of the file as text.
+     *
+     * @param question the padded question
+     * @param answer   the answer, '_' first
+     * @param number   the 1-based line number
+     */
     public record Line(String question, String answer, int number) {
     }
 
     private SequenceLoader() {
     }
 
-    /** Loads {@code file} with the book's defaults. */
+    /**
+     * Loads {@code file} with the book's defaults.
+     *
+     * @param file the text file
+     * @return train and test pairs and the vocabulary
+     * @throws DataFileException naming the line if the file does not have the format
+     * @throws IOException if it cannot be read
+     */
     public static SequenceDataset load(Path file) throws IOException {
         return load(file, Options.book());
     }
 
+    /**
+     * Loads {@code file}.
+     *
+     * @param file    the text file
+     * @param options shuffle, seed, reversal and vocabulary
+     * @return train and test pairs and the vocabulary
+     * @throws DataFileException naming the line if the file does not have the format
+     * @throws IOException if it cannot be read
+     */
     public static SequenceDataset load(Path file, Options options) throws IOException {
         List<Line> lines = readLines(file);
         CharVocabulary vocab = options.vocabulary();
@@ -93,8 +151,14 @@ public final class SequenceLoader {
     }
 
     /**
-     * Every line of {@code file} in file order, encoded with a given vocabulary (e.g. the training
-     * set's, for a separate test file); a character it lacks is an error naming the line and column.
+     * Every line of {@code file} in file order, encoded with a given vocabulary (e.g. the training set's, for a
+     * separate test file).
+     *
+     * @param file       the text file
+     * @param vocabulary the characters allowed
+     * @return the pairs
+     * @throws DataFileException naming the line and column of a character the vocabulary lacks, or a format error
+     * @throws IOException if it cannot be read
      */
     public static SequencePairs encode(Path file, CharVocabulary vocabulary) throws IOException {
         return encode(file, readLines(file), vocabulary);
@@ -129,10 +193,13 @@ public final class SequenceLoader {
     }
 
     /**
-     * Reads and checks the lines of {@code file}: UTF-8, not empty, a '_' on every line, and all
-     * questions (all answers) of the same length in characters. Line ends are \n or \r\n. (The book's
-     * loader cuts the last character of every line, meant to be its '\n'; on a final line without one it
-     * cuts a real character. This one does not.)
+     * Reads and checks the lines of {@code file}: UTF-8, not empty, a '_' on every line, and all questions (all
+     * answers) of the same length in characters. Line ends are \n or \r\n.
+     *
+     * @param file the text file
+     * @return the lines in file order
+     * @throws DataFileException naming the line if a check fails
+     * @throws IOException if it cannot be read
      */
     public static List<Line> readLines(Path file) throws IOException {
         byte[] bytes = TextLines.readAll(file);

@@ -3,29 +3,57 @@
 // held, not copied.
 package org.seq4j.data;
 
+/**
+ * Question/answer pairs of a toy sequence set as character ids; every answer starts with '_', the decoder's
+ * start token. The arrays are held, not copied.
+ *
+ * @param x (N, question length) ids
+ * @param t (N, answer length) ids
+ */
 public record SequencePairs(int[][] x, int[][] t) {
+    /**
+     * Checks that there are as many answers as questions.
+     *
+     * @throws IllegalArgumentException if the counts differ
+     */
     public SequencePairs {
         if (x.length != t.length) {
             throw new IllegalArgumentException(x.length + " questions but " + t.length + " answers");
         }
     }
 
-    /** Number of pairs N. */
+    /**
+     * Number of pairs.
+     *
+     * @return N
+     */
     public int size() {
         return x.length;
     }
 
-    /** Characters per question (0 when empty). */
+    /**
+     * Characters per question.
+     *
+     * @return the length, 0 when empty
+     */
     public int questionLength() {
         return x.length == 0 ? 0 : x[0].length;
     }
 
-    /** Characters per answer, '_' included (0 when empty). */
+    /**
+     * Characters per answer, '_' included.
+     *
+     * @return the length, 0 when empty
+     */
     public int answerLength() {
         return t.length == 0 ? 0 : t[0].length;
     }
 
-    /** The same pairs with each whole padded question reversed, as the book's x[:, ::-1]. */
+    /**
+     * The same pairs with each whole padded question reversed, as the book's x[:, ::-1].
+     *
+     * @return new pairs
+     */
     public SequencePairs withReversedQuestions() {
         int[][] r = new int[x.length][];
         for (int i = 0; i < x.length; i++) {
@@ -38,22 +66,42 @@ public record SequencePairs(int[][] x, int[][] t) {
         return new SequencePairs(r, t);
     }
 
-    /** Rows {@code [from, to)}, sharing the row arrays. */
+    /**
+     * Rows {@code [from, to)}, sharing the row arrays.
+     *
+     * @param from the first row
+     * @param to   one past the last row
+     * @return the pairs
+     */
     public SequencePairs slice(int from, int to) {
         return new SequencePairs(java.util.Arrays.copyOfRange(x, from, to), java.util.Arrays.copyOfRange(t, from, to));
     }
 
-    /** x as one row-major array (N * questionLength), e.g. for Tensor.ofInts(arena, flatX(), N, T). */
+    /**
+     * x as one row-major array, e.g. for Tensor.ofInts(arena, flatX(), N, T).
+     *
+     * @return N * questionLength ids
+     */
     public int[] flatX() {
         return flatten(x);
     }
 
-    /** t as one row-major array (N * answerLength). */
+    /**
+     * t as one row-major array.
+     *
+     * @return N * answerLength ids
+     */
     public int[] flatT() {
         return flatten(t);
     }
 
-    /** Rows of equal length as one row-major array. */
+    /**
+     * Rows of equal length as one row-major array.
+     *
+     * @param rows the rows
+     * @return their concatenation
+     * @throws IllegalArgumentException if the rows differ in length
+     */
     public static int[] flatten(int[][] rows) {
         if (rows.length == 0) {
             return new int[0];

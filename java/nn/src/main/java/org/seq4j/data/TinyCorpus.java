@@ -14,6 +14,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.seq4j.io.AtomicOutput;
 
+/**
+ * A tiny seeded text corpus for language-model tests and demos: one sentence per line from a small English
+ * grammar, lower case, words separated by spaces, with a small share of nouns written "&lt;unk&gt;" as PTB does.
+ */
 public final class TinyCorpus {
     private static final String[] DETERMINERS = {"the", "a", "every", "some", "my", "your"};
     private static final String[] ADJECTIVES = {"big", "small", "red", "old", "young", "happy", "quiet", "green"};
@@ -28,7 +32,14 @@ public final class TinyCorpus {
     private TinyCorpus() {
     }
 
-    /** {@code count} sentences drawn with {@code seed}, one per string, words separated by single spaces. */
+    /**
+     * {@code count} sentences drawn with {@code seed}, one per string, words separated by single spaces.
+     *
+     * @param count how many, at least 1
+     * @param seed  the draw's seed; the same seed gives the same sentences
+     * @return the sentences
+     * @throws IllegalArgumentException if count is below 1
+     */
     public static List<String> sentences(int count, long seed) {
         if (count < 1) {
             throw new IllegalArgumentException("sentence count must be at least 1; got " + count);
@@ -55,12 +66,26 @@ public final class TinyCorpus {
         return out;
     }
 
-    /** The sentences as a text, one per line, each line ending in '\n'. */
+    /**
+     * The sentences as a text, one per line, each line ending in '\n'.
+     *
+     * @param count how many, at least 1
+     * @param seed  the draw's seed
+     * @return the text
+     * @throws IllegalArgumentException if count is below 1
+     */
     public static String text(int count, long seed) {
         return String.join("\n", sentences(count, seed)) + "\n";
     }
 
-    /** Writes text(count, seed) to {@code file} (UTF-8), atomically. */
+    /**
+     * Writes text(count, seed) to {@code file} (UTF-8), atomically.
+     *
+     * @param file  the file; its folder must exist
+     * @param count how many sentences, at least 1
+     * @param seed  the draw's seed
+     * @throws IOException if it cannot be written
+     */
     public static void write(Path file, int count, long seed) throws IOException {
         byte[] bytes = text(count, seed).getBytes(StandardCharsets.UTF_8);
         AtomicOutput.write(file, out -> out.write(bytes));

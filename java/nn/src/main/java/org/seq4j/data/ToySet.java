@@ -12,6 +12,10 @@ import java.nio.file.Path;
 import java.util.List;
 import org.seq4j.io.AtomicOutput;
 
+/**
+ * The book's toy sequence sets, generated in the book's text format (question left-aligned and space-padded, '_',
+ * the answer padded) for SequenceLoader to read. Not the book's files, but drawn the same way.
+ */
 public enum ToySet {
     /** Sums of two integers of 1 to 3 digits; 12-character lines. */
     ADDITION("addition.txt", AdditionSet.QUESTION_WIDTH, AdditionSet.ANSWER_WIDTH),
@@ -31,22 +35,41 @@ public enum ToySet {
         this.answerWidth = answerWidth;
     }
 
-    /** The book's file name, e.g. "addition.txt". */
+    /**
+     * The book's file name, e.g. "addition.txt".
+     *
+     * @return the name
+     */
     public String fileName() {
         return fileName;
     }
 
-    /** Characters in a padded question. */
+    /**
+     * Characters in a padded question.
+     *
+     * @return the width
+     */
     public int questionWidth() {
         return questionWidth;
     }
 
-    /** Characters in a padded answer, without the '_'. */
+    /**
+     * Characters in a padded answer, without the '_'.
+     *
+     * @return the width
+     */
     public int answerWidth() {
         return answerWidth;
     }
 
-    /** {@code count} lines (without line ends) drawn with {@code seed}; the same seed gives the same lines. */
+    /**
+     * {@code count} lines (without line ends) drawn with {@code seed}; the same seed gives the same lines.
+     *
+     * @param count how many, at least 1
+     * @param seed  the draw's seed
+     * @return the lines
+     * @throws IllegalArgumentException if count is below 1
+     */
     public List<String> generate(int count, long seed) {
         if (count < 1) {
             throw new IllegalArgumentException("line count must be at least 1; got " + count);
@@ -57,12 +80,25 @@ public enum ToySet {
         };
     }
 
-    /** Writes the book's 50,000 lines, drawn with {@code seed}, to {@code file}. */
+    /**
+     * Writes the book's 50,000 lines, drawn with {@code seed}, to {@code file}.
+     *
+     * @param file the file; its folder must exist
+     * @param seed the draw's seed
+     * @throws IOException if it cannot be written
+     */
     public void write(Path file, long seed) throws IOException {
         write(file, DEFAULT_LINES, seed);
     }
 
-    /** Writes {@code count} generated lines to {@code file} (UTF-8, '\n' after each), atomically. */
+    /**
+     * Writes {@code count} generated lines to {@code file} (UTF-8, '\n' after each), atomically.
+     *
+     * @param file  the file; its folder must exist
+     * @param count how many, at least 1
+     * @param seed  the draw's seed
+     * @throws IOException if it cannot be written
+     */
     public void write(Path file, int count, long seed) throws IOException {
         List<String> lines = generate(count, seed);
         AtomicOutput.write(file, out -> {

@@ -7,40 +7,72 @@
 // Noise is numpy's legacy randn, so noisySine() with its default seed 773 is the seed document's wave.
 package org.seq4j.data;
 
+/**
+ * Regression sets of waves as batch-major (N, T, 1) float32 windows: sine to cosine (a seq2seq) and a noisy sine
+ * with the value after each window (a many-to-one predictor). Noise is numpy's legacy randn.
+ */
 public final class WaveSets {
     private WaveSets() {
     }
 
     /**
-     * Sine-to-cosine windows. {@code x} (points) is the time axis, for plots. Shapes, with
-     * N = points - window: encoderInput, decoderInput and target all (N, window, 1).
+     * Sine-to-cosine windows, N = points - window of them.
+     *
+     * @param x            (points) the time axis, for plots
+     * @param encoderInput (N, window, 1) the noisy sine windows
+     * @param decoderInput (N, window, 1) the cosine windows shifted right by one step, 0 first (teacher forcing)
+     * @param target       (N, window, 1) the cosine windows
      */
     public record SineToCosine(float[] x, HostFloats encoderInput, HostFloats decoderInput, HostFloats target) {
+        /**
+         * The number of windows.
+         *
+         * @return N
+         */
         public int size() {
             return encoderInput.dim(0);
         }
     }
 
     /**
-     * Noisy-sine windows for a many-to-one predictor. {@code x} and {@code wave} (points) are the time axis
-     * and the noisy wave. With N = points - 1 - window: inputs (N, window, 1) = wave[i .. i+window),
-     * targets (N, 1) = wave[i+window], the value after each window, and stepTargets (N, window, 1) =
-     * wave[i+1 .. i+window], the next value at every step (the seed document trains on its last step).
+     * Noisy-sine windows for a many-to-one predictor, N = points - 1 - window of them.
+     *
+     * @param x           (points) the time axis
+     * @param wave        (points) the noisy wave
+     * @param inputs      (N, window, 1) = wave[i .. i+window)
+     * @param targets     (N, 1) = wave[i+window], the value after each window
+     * @param stepTargets (N, window, 1) = wave[i+1 .. i+window], the next value at every step
      */
     public record NoisySine(float[] x, float[] wave, HostFloats inputs, HostFloats targets, HostFloats stepTargets) {
+        /**
+         * The number of windows.
+         *
+         * @return N
+         */
         public int size() {
             return inputs.dim(0);
         }
     }
 
-    /** Seed document 002's set: 100 points over [-2pi, 2pi], windows of 24, no noise. */
+    /**
+     * Seed document 002's set: 100 points over [-2pi, 2pi], windows of 24, no noise.
+     *
+     * @return the set
+     */
     public static SineToCosine sineToCosine() {
         return sineToCosine(100, 24, 0.0, 0);
     }
 
     /**
      * Windows over x = linspace(-2pi, 2pi, points): input sin(x) + noise * randn (seeded), output cos(x),
-     * clean. Window i covers points i .. i+window-1 for i < points - window (as the seed document counts).
+     * clean. Window i covers points i .. i+window-1 for {@code i < points - window} (as the seed document counts).
+     *
+     * @param points samples of the wave
+     * @param window steps per window, at least 1
+     * @param noise  the noise's standard deviation
+     * @param seed   numpy's seed for the noise
+     * @return the set
+     * @throws IllegalArgumentException if there is not at least one window
      */
     public static SineToCosine sineToCosine(int points, int window, double noise, long seed) {
         int n = checkSizes(points, window, points - window, "points - window");
@@ -67,15 +99,25 @@ public final class WaveSets {
                 new HostFloats(new int[] {n, window, 1}, dx), new HostFloats(new int[] {n, window, 1}, dy));
     }
 
-    /** Seed document 004's set: 101 points over [-2pi, 2pi], noise 0.05 * randn with np.random.seed(773), T = 10. */
+    /**
+     * Seed document 004's set: 101 points over [-2pi, 2pi], noise 0.05 * randn with np.random.seed(773), T = 10.
+     *
+     * @return the set
+     */
     public static NoisySine noisySine() {
         return noisySine(101, 10, 0.05, 773);
     }
 
     /**
      * wave = sin(linspace(-2pi, 2pi, points)) + noise * randn(points), drawn as np.random.seed(seed);
-     * np.random.randn(points) does; windows of {@code window} steps, N = points - 1 - window of them (the
-     * seed document pairs xs = wave[:-1] with ts = wave[1:] and takes len(xs) - window windows).
+     * np.random.randn(points) does; windows of {@code window} steps, N = points - 1 - window of them.
+     *
+     * @param points samples of the wave
+     * @param window steps per window, at least 1
+     * @param noise  the noise's standard deviation
+     * @param seed   numpy's seed for the noise
+     * @return the set
+     * @throws IllegalArgumentException if there is not at least one window
      */
     public static NoisySine noisySine(int points, int window, double noise, long seed) {
         int n = checkSizes(points, window, points - 1 - window, "points - 1 - window");

@@ -8,19 +8,46 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 
-/** The corpus as word ids in text order, and its vocabulary. The id array is held, not copied. */
+/**
+ * A word-level corpus read as the book's dataset/ptb.py reads PTB: every line end becomes "&lt;eos&gt;", the text
+ * is split on whitespace, and each word becomes its id. The id array is held, not copied.
+ *
+ * @param ids        the word ids in text order
+ * @param vocabulary the words
+ */
 public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
 
+    /**
+     * The number of words, "&lt;eos&gt;" included.
+     *
+     * @return the length of ids
+     */
     public int size() {
         return ids.length;
     }
 
-    /** Reads {@code file} and builds its vocabulary (like ptb.load_data('train')). */
+    /**
+     * Reads {@code file} and builds its vocabulary (like ptb.load_data('train')).
+     *
+     * @param file a UTF-8 text file
+     * @return the corpus
+     * @throws DataFileException naming the line if the file is not valid UTF-8 or holds no words
+     * @throws IOException if it cannot be read
+     */
     public static WordCorpus load(Path file) throws IOException {
         return read(file, null);
     }
 
-    /** Reads {@code file} with a fixed vocabulary (like ptb.load_data('valid') with the train vocabulary). */
+    /**
+     * Reads {@code file} with a fixed vocabulary (like ptb.load_data('valid') with the train vocabulary): a word it
+     * lacks becomes "&lt;unk&gt;" if the vocabulary has that word, and is an error otherwise.
+     *
+     * @param file       a UTF-8 text file
+     * @param vocabulary the words allowed
+     * @return the corpus
+     * @throws DataFileException naming the line of an unknown word, bad UTF-8, or a file without words
+     * @throws IOException if it cannot be read
+     */
     public static WordCorpus load(Path file, WordVocabulary vocabulary) throws IOException {
         return read(file, vocabulary);
     }

@@ -17,10 +17,21 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
 
+/**
+ * A file written atomically: bytes go to a temporary file in the target's folder, which is synced to disk and
+ * renamed over the target on {@link #commit()}; {@link #close()} without commit deletes it and leaves the target
+ * as it was.
+ */
 public final class AtomicOutput implements AutoCloseable {
-    /** Writes the whole content of a file to {@code out}; may throw to abandon the write. */
+    /** Writes the whole content of a file; may throw to abandon the write. */
     @FunctionalInterface
     public interface Content {
+        /**
+         * Writes the content.
+         *
+         * @param out where the bytes go
+         * @throws IOException to abandon the write
+         */
         void writeTo(OutputStream out) throws IOException;
     }
 
@@ -51,7 +62,13 @@ public final class AtomicOutput implements AutoCloseable {
         };
     }
 
-    /** Starts writing {@code target}; its folder must exist. Nothing is visible at {@code target} until commit(). */
+    /**
+     * Starts writing {@code target}; its folder must exist. Nothing is visible at {@code target} until commit().
+     *
+     * @param target the file to replace or create
+     * @return the open output; close it (after commit, or to abandon)
+     * @throws IOException if the temporary file cannot be created
+     */
     public static AtomicOutput open(Path target) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path folder = absolute.getParent();
@@ -79,7 +96,13 @@ public final class AtomicOutput implements AutoCloseable {
         }
     }
 
-    /** Writes {@code target} atomically with {@code content}; if content throws, the old file stays. */
+    /**
+     * Writes {@code target} atomically with {@code content}; if content throws, the old file stays.
+     *
+     * @param target  the file to replace or create
+     * @param content what to write
+     * @throws IOException if the file cannot be written (the previous file at that path stays as it was)
+     */
     public static void write(Path target, Content content) throws IOException {
         try (AtomicOutput out = open(target)) {
             content.writeTo(out.stream());
@@ -87,17 +110,29 @@ public final class AtomicOutput implements AutoCloseable {
         }
     }
 
-    /** The stream to write the file's bytes to. Closing it only flushes it. */
+    /**
+     * The stream to write the file's bytes to. Closing it only flushes it.
+     *
+     * @return the stream
+     */
     public OutputStream stream() {
         return stream;
     }
 
-    /** The temporary file being written (deleted or renamed once this output is closed or committed). */
+    /**
+     * The temporary file being written (deleted or renamed once this output is closed or committed).
+     *
+     * @return its path
+     */
     public Path tempFile() {
         return temp;
     }
 
-    /** Flushes, syncs the bytes to disk, and renames the temporary file over the target. */
+    /**
+     * Flushes, syncs the bytes to disk, and renames the temporary file over the target.
+     *
+     * @throws IOException if writing, syncing or renaming fails (the target then stays as it was)
+     */
     public void commit() throws IOException {
         if (done) {
             throw new IllegalStateException("output for " + target + " is already committed or closed");
@@ -114,7 +149,11 @@ public final class AtomicOutput implements AutoCloseable {
         syncFolder(target.getParent());
     }
 
-    /** Abandons the write unless committed: the temporary file is deleted, the target is untouched. */
+    /**
+     * Abandons the write unless committed: the temporary file is deleted, the target is untouched.
+     *
+     * @throws IOException if the temporary file cannot be deleted
+     */
     @Override
     public void close() throws IOException {
         if (done) {

@@ -7,18 +7,45 @@ import java.util.Arrays;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * An n-dimensional array as .npy files hold it: a shape and a flat row-major array of float32 or int32 values.
+ * The value array is held, not copied.
+ */
 public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
 
-    /** A copy of the shape; {@code ()} for a scalar. */
+    /**
+     * A copy of the shape; {@code ()} for a scalar.
+     *
+     * @return the dimensions
+     */
     int[] shape();
 
+    /**
+     * The element type.
+     *
+     * @return F32 or I32
+     */
     DType dtype();
 
-    /** Number of elements (the product of the shape). */
+    /**
+     * Number of elements (the product of the shape).
+     *
+     * @return the count
+     */
     int size();
 
-    /** A float32 array, NumPy dtype {@code <f4}. */
+    /**
+     * A float32 array, NumPy dtype {@code <f4}.
+     *
+     * @param shape the dimensions (copied)
+     * @param data  the values, row-major (held, not copied)
+     */
     record F32(int[] shape, float[] data) implements NpyArray {
+        /**
+         * Checks the shape against the data.
+         *
+         * @throws IllegalArgumentException if a dimension is negative or the shape's element count is not data.length
+         */
         public F32 {
             shape = checkShape(shape, data.length);
         }
@@ -44,8 +71,18 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
         }
     }
 
-    /** An int32 array, NumPy dtype {@code <i4}. */
+    /**
+     * An int32 array, NumPy dtype {@code <i4}.
+     *
+     * @param shape the dimensions (copied)
+     * @param data  the values, row-major (held, not copied)
+     */
     record I32(int[] shape, int[] data) implements NpyArray {
+        /**
+         * Checks the shape against the data.
+         *
+         * @throws IllegalArgumentException if a dimension is negative or the shape's element count is not data.length
+         */
         public I32 {
             shape = checkShape(shape, data.length);
         }
@@ -71,15 +108,37 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
         }
     }
 
+    /**
+     * A float32 array over {@code data}.
+     *
+     * @param data  the values, row-major (held, not copied)
+     * @param shape the dimensions
+     * @return the array
+     * @throws IllegalArgumentException if the shape does not match the data
+     */
     static F32 of(float[] data, int... shape) {
         return new F32(shape, data);
     }
 
+    /**
+     * An int32 array over {@code data}.
+     *
+     * @param data  the values, row-major (held, not copied)
+     * @param shape the dimensions
+     * @return the array
+     * @throws IllegalArgumentException if the shape does not match the data
+     */
     static I32 of(int[] data, int... shape) {
         return new I32(shape, data);
     }
 
-    /** A copy of a host tensor's values with its shape and type. */
+    /**
+     * A copy of a host tensor's values with its shape and type.
+     *
+     * @param t a host tensor of at most {@code Integer.MAX_VALUE - 8} elements
+     * @return a new array
+     * @throws IllegalArgumentException if the tensor is too large for one Java array
+     */
     static NpyArray of(Tensor t) {
         if (t.size() > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("a tensor of shape " + Tensor.shapeString(t.shape()) + " has " + t.size()
@@ -91,7 +150,12 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
         };
     }
 
-    /** A host tensor in {@code arena} holding a copy of the values. */
+    /**
+     * A host tensor in {@code arena} holding a copy of the values.
+     *
+     * @param arena where the tensor's memory lives
+     * @return a new CPU tensor of this shape and type
+     */
     default Tensor toTensor(Arena arena) {
         return switch (this) {
             case F32 a -> Tensor.ofFloats(arena, a.data(), a.shape);
@@ -99,6 +163,12 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
         };
     }
 
+    /**
+     * Whether the shape is exactly {@code expected}.
+     *
+     * @param expected the dimensions to compare with
+     * @return true if they match
+     */
     default boolean hasShape(int... expected) {
         return Arrays.equals(shape(), expected);
     }

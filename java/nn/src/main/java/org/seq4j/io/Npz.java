@@ -7,15 +7,33 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.SequencedMap;
 
+/**
+ * NumPy .npz files: save named arrays (atomically) and load them back. np.load reads what save writes; load reads
+ * np.savez and np.savez_compressed files (float32, int32; float64 and int64 narrowed with a range check).
+ */
 public final class Npz {
     private Npz() {
     }
 
-    /** Writes {@code arrays} in their map order, as np.savez does (entries stored, not compressed). */
+    /**
+     * Writes {@code arrays} in their map order, as np.savez does (entries stored, not compressed).
+     *
+     * @param file   the .npz file; its folder must exist
+     * @param arrays the arrays by name
+     * @throws IOException if the file cannot be written (the previous file at that path stays as it was)
+     */
     public static void save(Path file, SequencedMap<String, ? extends NpyArray> arrays) throws IOException {
         save(file, arrays, NpzWriter.Compression.STORED);
     }
 
+    /**
+     * Writes {@code arrays} in their map order, stored or compressed.
+     *
+     * @param file        the .npz file; its folder must exist
+     * @param arrays      the arrays by name
+     * @param compression STORED as np.savez, DEFLATED as np.savez_compressed
+     * @throws IOException if the file cannot be written (the previous file at that path stays as it was)
+     */
     public static void save(Path file, SequencedMap<String, ? extends NpyArray> arrays,
             NpzWriter.Compression compression) throws IOException {
         try (NpzWriter w = NpzWriter.create(file, compression)) {
@@ -26,7 +44,14 @@ public final class Npz {
         }
     }
 
-    /** Reads every array of a .npz file; see NpzFile for the checks a caller can ask for. */
+    /**
+     * Reads every array of a .npz file; see NpzFile for the checks a caller can ask for.
+     *
+     * @param file the .npz file
+     * @return its arrays, in file order
+     * @throws NpzFormatException if the file is not a valid .npz of supported arrays (naming the entry)
+     * @throws IOException if it cannot be read
+     */
     public static NpzFile load(Path file) throws IOException {
         return NpzFile.read(file);
     }

@@ -21,6 +21,10 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The arrays of one .npz file, read into memory, with the checks a model needs when it loads weights. Every
+ * failure is an NpzFormatException naming the file and the array.
+ */
 public final class NpzFile {
     private final Path file;
     private final SequencedMap<String, NpyArray> arrays;
@@ -30,7 +34,13 @@ public final class NpzFile {
         this.arrays = Collections.unmodifiableSequencedMap(arrays);
     }
 
-    /** Wraps arrays already in memory, e.g. to check them with the same methods; {@code file} names them in errors. */
+    /**
+     * Wraps arrays already in memory, e.g. to check them with the same methods.
+     *
+     * @param file   names them in errors
+     * @param arrays the arrays by name
+     * @return the wrapper
+     */
     public static NpzFile of(Path file, SequencedMap<String, ? extends NpyArray> arrays) {
         return new NpzFile(file, new LinkedHashMap<>(arrays));
     }
@@ -120,25 +130,50 @@ public final class NpzFile {
                 cause);
     }
 
+    /**
+     * The file the arrays came from.
+     *
+     * @return its path
+     */
     public Path file() {
         return file;
     }
 
-    /** The array names in file order. */
+    /**
+     * The array names in file order (entries that are not arrays, such as a checkpoint's description, excluded).
+     *
+     * @return the names
+     */
     public List<String> names() {
         return new ArrayList<>(arrays.keySet());
     }
 
-    /** All arrays in file order (unmodifiable). */
+    /**
+     * All arrays in file order.
+     *
+     * @return an unmodifiable map
+     */
     public SequencedMap<String, NpyArray> arrays() {
         return arrays;
     }
 
+    /**
+     * Whether the file holds array {@code name}.
+     *
+     * @param name the array's name, without ".npy"
+     * @return true if present
+     */
     public boolean contains(String name) {
         return arrays.containsKey(name);
     }
 
-    /** Array {@code name}; a missing one is an error listing the names the file does hold. */
+    /**
+     * Array {@code name}; a missing one is an error listing the names the file does hold.
+     *
+     * @param name the array's name
+     * @return the array
+     * @throws NpzFormatException naming the file and the array if it is not there or does not fit
+     */
     public NpyArray get(String name) throws NpzFormatException {
         NpyArray a = arrays.get(name);
         if (a == null) {
@@ -147,7 +182,14 @@ public final class NpzFile {
         return a;
     }
 
-    /** Array {@code name}, which must have exactly shape {@code expected}. */
+    /**
+     * Array {@code name}, which must have exactly shape {@code expected}.
+     *
+     * @param name     the array's name
+     * @param expected its shape
+     * @return the array
+     * @throws NpzFormatException naming the file and the array if it is not there or does not fit
+     */
     public NpyArray requireShape(String name, int... expected) throws NpzFormatException {
         NpyArray a = get(name);
         if (!a.hasShape(expected)) {
@@ -157,7 +199,14 @@ public final class NpzFile {
         return a;
     }
 
-    /** The float32 values of {@code name}, which must have shape {@code expected} (float64 files are narrowed). */
+    /**
+     * The float32 values of {@code name}, which must have shape {@code expected} (float64 files are narrowed).
+     *
+     * @param name     the array's name
+     * @param expected its shape
+     * @return the values, row-major
+     * @throws NpzFormatException naming the file and the array if it is not there or does not fit
+     */
     public float[] floats(String name, int... expected) throws NpzFormatException {
         return switch (requireShape(name, expected)) {
             case NpyArray.F32 f -> f.data();
@@ -165,7 +214,14 @@ public final class NpzFile {
         };
     }
 
-    /** The int32 values of {@code name}, which must have shape {@code expected} (int64 files are narrowed). */
+    /**
+     * The int32 values of {@code name}, which must have shape {@code expected} (int64 files are narrowed).
+     *
+     * @param name     the array's name
+     * @param expected its shape
+     * @return the values, row-major
+     * @throws NpzFormatException naming the file and the array if it is not there or does not fit
+     */
     public int[] ints(String name, int... expected) throws NpzFormatException {
         return switch (requireShape(name, expected)) {
             case NpyArray.I32 i -> i.data();
@@ -173,7 +229,13 @@ public final class NpzFile {
         };
     }
 
-    /** Array {@code name}, which must hold no NaN or infinity (a diverged run's weights, say). */
+    /**
+     * Array {@code name}, which must hold no NaN or infinity (a diverged run's weights, say).
+     *
+     * @param name the array's name
+     * @return the array
+     * @throws NpzFormatException if it is missing or holds a non-finite value (naming its index)
+     */
     public NpyArray requireFinite(String name) throws NpzFormatException {
         NpyArray a = get(name);
         if (a instanceof NpyArray.F32 f) {
@@ -188,7 +250,12 @@ public final class NpzFile {
         return a;
     }
 
-    /** Checks every array with requireFinite. */
+    /**
+     * Checks every array with requireFinite.
+     *
+     * @return this
+     * @throws NpzFormatException naming the first array with a non-finite value
+     */
     public NpzFile requireAllFinite() throws NpzFormatException {
         for (String name : arrays.keySet()) {
             requireFinite(name);

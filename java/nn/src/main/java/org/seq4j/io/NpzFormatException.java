@@ -5,25 +5,54 @@ package org.seq4j.io;
 import java.io.IOException;
 import java.nio.file.Path;
 
+/**
+ * A .npz file that cannot be read, or does not hold what the caller expects. The message names the file and,
+ * where it is about one array, that array.
+ */
 public final class NpzFormatException extends IOException {
     private final transient Path file;
+    /** The array the problem is about, or null. */
     private final String array;
 
+    /**
+     * An exception about a file or one of its arrays.
+     *
+     * @param file    the file
+     * @param array   the array, or null when it is about the whole file
+     * @param problem what is wrong
+     */
     public NpzFormatException(Path file, String array, String problem) {
         this(file, array, problem, null);
     }
 
+    /**
+     * An exception about a file or one of its arrays, with its cause.
+     *
+     * @param file    the file
+     * @param array   the array, or null when it is about the whole file
+     * @param problem what is wrong
+     * @param cause   the underlying failure
+     */
     public NpzFormatException(Path file, String array, String problem, Throwable cause) {
         super(file + (array == null ? "" : ", array '" + array + "'") + ": " + problem, cause);
         this.file = file;
         this.array = array;
     }
 
+    /**
+     * The file the problem is about.
+     *
+     * @return its path (null after deserialization)
+     */
     public Path file() {
         return file;
     }
 
-    /** The array the problem is about, or null when it is about the whole file. */
+    /**
+     * The array the problem is about, or null when it is about the whole file.
+     *
+     * @return the array's name, or null
+     */
     public String array() {
         return array;
     }

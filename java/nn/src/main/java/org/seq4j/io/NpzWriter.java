@@ -17,10 +17,17 @@ import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
+/**
+ * Writes a NumPy .npz file (a zip of .npy arrays, one entry "NAME.npy" per array) atomically: add arrays, then
+ * {@link #commit()}; closing without commit leaves any previous file at that path untouched.
+ */
 public final class NpzWriter implements AutoCloseable {
     /** How entries are stored: as np.savez does (STORED) or as np.savez_compressed does (DEFLATED). */
     public enum Compression {
-        STORED, DEFLATED
+        /** Entries stored uncompressed, as np.savez. */
+        STORED,
+        /** Entries deflated, as np.savez_compressed. */
+        DEFLATED
     }
 
     // a fixed entry time makes the same arrays give the same bytes (numpy stores the wall-clock time)
@@ -40,15 +47,38 @@ public final class NpzWriter implements AutoCloseable {
         zip.setMethod(compression == Compression.STORED ? ZipOutputStream.STORED : ZipOutputStream.DEFLATED);
     }
 
+    /**
+     * A writer of stored (uncompressed) entries, as np.savez.
+     *
+     * @param file the .npz file; its folder must exist
+     * @return the writer; close it
+     * @throws IOException if the temporary file cannot be created
+     */
     public static NpzWriter create(Path file) throws IOException {
         return create(file, Compression.STORED);
     }
 
+    /**
+     * A writer.
+     *
+     * @param file        the .npz file; its folder must exist
+     * @param compression STORED or DEFLATED
+     * @return the writer; close it
+     * @throws IOException if the temporary file cannot be created
+     */
     public static NpzWriter create(Path file, Compression compression) throws IOException {
         return new NpzWriter(file, compression, AtomicOutput.open(file));
     }
 
-    /** Adds array {@code name} (entry {@code name.npy}); names must be non-empty and distinct. */
+    /**
+     * Adds array {@code name} (entry {@code name.npy}); names must be non-empty and distinct.
+     *
+     * @param name  the array's name
+     * @param array the array
+     * @return this
+     * @throws IllegalArgumentException if the name is empty or already added
+     * @throws IOException if writing fails
+     */
     public NpzWriter add(String name, NpyArray array) throws IOException {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("array name must not be empty (writing " + file + ")");
@@ -63,6 +93,12 @@ public final class NpzWriter implements AutoCloseable {
     /**
      * Adds a zip entry that is not an array, e.g. a text description next to the arrays: np.load lists it
      * under its full name and returns its bytes, and NpzFile skips it. The name must not end in ".npy".
+     *
+     * @param entryName the entry's name
+     * @param bytes     its content
+     * @return this
+     * @throws IllegalArgumentException if the name ends in ".npy", is empty or already added
+     * @throws IOException if writing fails
      */
     public NpzWriter addEntry(String entryName, byte[] bytes) throws IOException {
         if (entryName == null || entryName.isEmpty() || entryName.endsWith(".npy")) {
@@ -93,13 +129,21 @@ public final class NpzWriter implements AutoCloseable {
         zip.closeEntry();
     }
 
-    /** Finishes the archive, syncs it to disk and renames it over the target path. */
+    /**
+     * Finishes the archive, syncs it to disk and renames it over the target path.
+     *
+     * @throws IOException if writing, syncing or renaming fails
+     */
     public void commit() throws IOException {
         zip.finish();
         out.commit();
     }
 
-    /** Abandons the file unless commit() ran: the temporary file is deleted, the target is untouched. */
+    /**
+     * Abandons the file unless commit() ran: the temporary file is deleted, the target is untouched.
+     *
+     * @throws IOException if the temporary file cannot be deleted
+     */
     @Override
     public void close() throws IOException {
         out.close();

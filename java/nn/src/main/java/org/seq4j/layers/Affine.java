@@ -5,6 +5,10 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's Affine layer: out (N, H) = x (N, D) W (D, H) + b (H,). Outputs live in the layer's workspace
+ * until {@link #close()}.
+ */
 public final class Affine implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;   // (D, H)
@@ -14,6 +18,14 @@ public final class Affine implements AutoCloseable {
     private Tensor out, dx;      // (N, H), (N, D)
     private Tensor x;            // (N, D) the last forward's input
 
+    /**
+     * A layer over the given parameters (held, not copied).
+     *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param W       (D, H)
+     * @param b       (H,)
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public Affine(Backend backend, Parameter W, Parameter b) {
         if (W.value().rank() != 2 || b.value().rank() != 1 || b.dim(0) != W.dim(1)) {
             throw new IllegalArgumentException("Affine needs W (D, H) and b (H,), got " + W + " and " + b);
@@ -24,7 +36,13 @@ public final class Affine implements AutoCloseable {
         this.ws = new Workspace(backend);
     }
 
-    /** out (N, H) = x (N, D) W + b. */
+    /**
+     * out (N, H) = x (N, D) W + b.
+     *
+     * @param x (N, D), kept for backward
+     * @return out (N, H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if x is not (N, D)
+     */
     public Tensor forward(Tensor x) {
         int d = W.dim(0), h = W.dim(1);
         if (x.rank() != 2 || x.dim(1) != d) {
@@ -43,7 +61,13 @@ public final class Affine implements AutoCloseable {
         return out;
     }
 
-    /** dx (N, D) = dout W^T; dW += x^T dout; db += sum of dout's rows. */
+    /**
+     * dx (N, D) = dout W^T; dW += x^T dout; db += sum of dout's rows.
+     *
+     * @param dout (N, H)
+     * @return dx (N, D), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dout) {
         if (x == null) {
             throw new IllegalStateException("Affine.backward before forward");

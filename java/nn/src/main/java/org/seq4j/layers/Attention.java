@@ -5,6 +5,10 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's Attention (ch08) for one decoder step: AttentionWeight then WeightSum over the encoder states
+ * hs (T, N, H).
+ */
 public final class Attention implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
@@ -15,12 +19,24 @@ public final class Attention implements AutoCloseable {
     private Tensor dh;           // (N, H)
     private Tensor hs, h;
 
+    /**
+     * A layer without parameters.
+     *
+     * @param backend runs the kernels
+     */
     public Attention(Backend backend) {
         this.backend = backend;
         this.ws = new Workspace(backend);
     }
 
-    /** The context c (N, H) for hs (T, N, H) and h (N, H). */
+    /**
+     * The context c (N, H) for hs (T, N, H) and h (N, H).
+     *
+     * @param hs (T, N, H), time-major encoder states, kept for backward
+     * @param h  (N, H), the decoder state
+     * @return c (N, H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public Tensor forward(Tensor hs, Tensor h) {
         if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
             throw new IllegalArgumentException("Attention.forward needs hs (T, N, H) and h (N, H), got " + hs + " and "
@@ -42,7 +58,13 @@ public final class Attention implements AutoCloseable {
         return c;
     }
 
-    /** dhs (T, N, H) for dc (N, H); dh() holds the gradient w.r.t. h. */
+    /**
+     * dhs (T, N, H) for dc (N, H); dh() holds the gradient w.r.t. h.
+     *
+     * @param dc (N, H)
+     * @return dhs (T, N, H), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dc) {
         if (hs == null) {
             throw new IllegalStateException("Attention.backward before forward");
@@ -53,11 +75,20 @@ public final class Attention implements AutoCloseable {
         return dhs;
     }
 
+    /**
+     * The gradient w.r.t. h of the last backward.
+     *
+     * @return dh (N, H)
+     */
     public Tensor dh() {
         return dh;
     }
 
-    /** The attention weights a (N, T) of the last forward. */
+    /**
+     * The attention weights a (N, T) of the last forward.
+     *
+     * @return a (N, T), rows summing to 1
+     */
     public Tensor attentionWeight() {
         return a;
     }

@@ -5,6 +5,10 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's AttentionWeight (ch08): s[n, t] = hs[t, n, :] . h[n, :], then a (N, T) = softmax over t;
+ * hs is time-major (T, N, H).
+ */
 public final class AttentionWeight implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
@@ -13,12 +17,24 @@ public final class AttentionWeight implements AutoCloseable {
     private Tensor dh;           // (N, H)
     private Tensor hs, h;        // the last forward's inputs
 
+    /**
+     * A layer without parameters.
+     *
+     * @param backend runs the kernels
+     */
     public AttentionWeight(Backend backend) {
         this.backend = backend;
         this.ws = new Workspace(backend);
     }
 
-    /** a (N, T) for hs (T, N, H) and h (N, H). */
+    /**
+     * a (N, T) for hs (T, N, H) and h (N, H).
+     *
+     * @param hs (T, N, H), kept for backward
+     * @param h  (N, H), kept for backward
+     * @return a (N, T), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public Tensor forward(Tensor hs, Tensor h) {
         if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
             throw new IllegalArgumentException("AttentionWeight.forward needs hs (T, N, H) and h (N, H), got " + hs
@@ -37,7 +53,13 @@ public final class AttentionWeight implements AutoCloseable {
         return a;
     }
 
-    /** dhs (T, N, H) for da (N, T); dh() holds the gradient w.r.t. h. */
+    /**
+     * dhs (T, N, H) for da (N, T); dh() holds the gradient w.r.t. h.
+     *
+     * @param da (N, T)
+     * @return dhs (T, N, H), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor da) {
         if (hs == null) {
             throw new IllegalStateException("AttentionWeight.backward before forward");
@@ -47,6 +69,11 @@ public final class AttentionWeight implements AutoCloseable {
         return dhs;
     }
 
+    /**
+     * The gradient w.r.t. h of the last backward.
+     *
+     * @return dh (N, H)
+     */
     public Tensor dh() {
         return dh;
     }

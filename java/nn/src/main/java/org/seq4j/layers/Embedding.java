@@ -5,6 +5,7 @@ import org.seq4j.backend.Backend;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/** The book's Embedding layer: out = W[ids]; backward scatter-adds into dW (duplicate ids summed). */
 public final class Embedding implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;   // (V, D)
@@ -13,6 +14,13 @@ public final class Embedding implements AutoCloseable {
     private Tensor out;          // (N, D)
     private Tensor ids;          // (N,) the last forward's ids
 
+    /**
+     * A layer over the given parameters (held, not copied).
+     *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param W       (V, D)
+     * @throws IllegalArgumentException if W is not 2-D
+     */
     public Embedding(Backend backend, Parameter W) {
         if (W.value().rank() != 2) {
             throw new IllegalArgumentException("Embedding needs W (V, D), got " + W);
@@ -22,7 +30,13 @@ public final class Embedding implements AutoCloseable {
         this.ws = new Workspace(backend);
     }
 
-    /** out (N, D) = W[ids]; ids (N,) int32 in [0, V). */
+    /**
+     * out (N, D) = W[ids].
+     *
+     * @param ids (N,) int32 in [0, V), kept for backward
+     * @return out (N, D), the layer's buffer, valid until its next forward
+     * @throws IndexOutOfBoundsException if an id is outside [0, V)
+     */
     public Tensor forward(Tensor ids) {
         if (ids.rank() != 1 || ids.dtype() != DType.I32) {
             throw new IllegalArgumentException("Embedding.forward needs ids (N,) int32, got " + ids);
@@ -38,7 +52,12 @@ public final class Embedding implements AutoCloseable {
         return out;
     }
 
-    /** dW += scatter of dout (N, D) into rows ids. */
+    /**
+     * dW += scatter of dout (N, D) into rows ids.
+     *
+     * @param dout (N, D)
+     * @throws IllegalStateException if no forward ran
+     */
     public void backward(Tensor dout) {
         if (ids == null) {
             throw new IllegalStateException("Embedding.backward before forward");

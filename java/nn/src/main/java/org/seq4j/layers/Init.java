@@ -4,14 +4,27 @@ package org.seq4j.layers;
 
 import java.util.Random;
 
+/**
+ * How a parameter starts: the book initialises weights with scaled standard normals (embed randn/100,
+ * Wx randn/sqrt(D), Wh randn/sqrt(H), affine randn/sqrt(fan-in)) and biases with zeros.
+ */
 public sealed interface Init {
 
     /** All zeros (the book's biases). */
     record Zeros() implements Init {
     }
 
-    /** Independent draws from N(0, std^2). */
+    /**
+     * Independent draws from N(0, std^2).
+     *
+     * @param std the standard deviation, finite and {@code >= 0}
+     */
     record Normal(double std) implements Init {
+        /**
+         * Checks std.
+         *
+         * @throws IllegalArgumentException if std is negative, NaN or infinite
+         */
         public Normal {
             if (!(std >= 0) || Double.isInfinite(std)) {
                 throw new IllegalArgumentException("Normal init needs a finite std >= 0, got " + std);
@@ -19,15 +32,33 @@ public sealed interface Init {
         }
     }
 
+    /**
+     * All zeros (the book's biases).
+     *
+     * @return the initializer
+     */
     static Init zeros() {
         return new Zeros();
     }
 
+    /**
+     * Draws from N(0, std^2), e.g. the book's embedding randn / 100 is {@code normal(0.01)}.
+     *
+     * @param std the standard deviation
+     * @return the initializer
+     * @throws IllegalArgumentException if std is negative, NaN or infinite
+     */
     static Init normal(double std) {
         return new Normal(std);
     }
 
-    /** The book's randn / sqrt(fanIn), used for Wx, Wh and affine weights. */
+    /**
+     * The book's randn / sqrt(fanIn), used for Wx, Wh and affine weights.
+     *
+     * @param fanIn the number of inputs of each unit, {@code > 0}
+     * @return the initializer
+     * @throws IllegalArgumentException if fanIn is not positive
+     */
     static Init scaledNormal(int fanIn) {
         if (fanIn < 1) {
             throw new IllegalArgumentException("fan-in must be >= 1, got " + fanIn);
@@ -35,7 +66,14 @@ public sealed interface Init {
         return new Normal(1.0 / Math.sqrt(fanIn));
     }
 
-    /** Writes {@code count} initial values into {@code out} from {@code offset}, drawing from {@code rng}. */
+    /**
+     * Writes {@code count} initial values into {@code out} from {@code offset}, drawing from {@code rng}.
+     *
+     * @param out    the destination
+     * @param offset the first index written
+     * @param count  how many values
+     * @param rng    the source of randomness (seeded by the caller)
+     */
     default void fill(float[] out, int offset, int count, Random rng) {
         switch (this) {
             case Zeros z -> java.util.Arrays.fill(out, offset, offset + count, 0f);

@@ -7,6 +7,10 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's LSTM cell, one step: A = x Wx + h_prev Wh + b sliced f, g, i, o;
+ * c_next = sigmoid(f) c_prev + tanh(g) sigmoid(i); h_next = sigmoid(o) tanh(c_next). TimeLSTM runs many steps.
+ */
 public final class LSTM implements AutoCloseable {
     private final Backend backend;
     private final Parameter Wx, Wh, b;   // (D, 4H), (H, 4H), (4H,)
@@ -19,6 +23,15 @@ public final class LSTM implements AutoCloseable {
     private Tensor dx, dhPrev, dcPrev;   // (N, D), (N, H), (N, H)
     private Tensor x, hPrev, cPrev;      // the last forward's inputs
 
+    /**
+     * A layer over the given parameters (held, not copied).
+     *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param Wx      (D, 4H), gate columns f, g, i, o
+     * @param Wh      (H, 4H)
+     * @param b       (4H,)
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public LSTM(Backend backend, Parameter Wx, Parameter Wh, Parameter b) {
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);
@@ -34,7 +47,15 @@ public final class LSTM implements AutoCloseable {
         this.ws = new Workspace(backend);
     }
 
-    /** h_next (N, H) for x (N, D), h_prev (N, H), c_prev (N, H); cNext() holds c_next. */
+    /**
+     * h_next (N, H) for x (N, D), h_prev (N, H), c_prev (N, H); cNext() holds c_next.
+     *
+     * @param x     (N, D)
+     * @param hPrev (N, H)
+     * @param cPrev (N, H)
+     * @return h_next (N, H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public Tensor forward(Tensor x, Tensor hPrev, Tensor cPrev) {
         if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H) || !Shapes.is2(cPrev, x.dim(0), H)) {
             throw new IllegalArgumentException("LSTM.forward needs x (N, D=" + D + "), h_prev and c_prev (N, H=" + H
@@ -62,6 +83,11 @@ public final class LSTM implements AutoCloseable {
         return hNext;
     }
 
+    /**
+     * The cell state of the last forward.
+     *
+     * @return c_next (N, H)
+     */
     public Tensor cNext() {
         return cNext;
     }
@@ -69,6 +95,11 @@ public final class LSTM implements AutoCloseable {
     /**
      * dx (N, D) for dh_next, dc_next (N, H); dhPrev() and dcPrev() hold the gradients w.r.t. h_prev and c_prev;
      * Wx, Wh, b gradients accumulate.
+     *
+     * @param dhNext (N, H)
+     * @param dcNext (N, H)
+     * @return dx (N, D), the layer's buffer
+     * @throws IllegalStateException if no forward ran
      */
     public Tensor backward(Tensor dhNext, Tensor dcNext) {
         if (x == null) {
@@ -83,10 +114,20 @@ public final class LSTM implements AutoCloseable {
         return dx;
     }
 
+    /**
+     * The gradient w.r.t. h_prev of the last backward.
+     *
+     * @return dh_prev (N, H)
+     */
     public Tensor dhPrev() {
         return dhPrev;
     }
 
+    /**
+     * The gradient w.r.t. c_prev of the last backward.
+     *
+     * @return dc_prev (N, H)
+     */
     public Tensor dcPrev() {
         return dcPrev;
     }

@@ -5,6 +5,7 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
+/** The book's MatMul layer: out (N, H) = x (N, D) W (D, H), without a bias. */
 public final class MatMul implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;   // (D, H)
@@ -13,6 +14,13 @@ public final class MatMul implements AutoCloseable {
     private Tensor out, dx;      // (N, H), (N, D)
     private Tensor x;            // (N, D) the last forward's input
 
+    /**
+     * A layer over the given parameters (held, not copied).
+     *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param W       (D, H)
+     * @throws IllegalArgumentException if W is not 2-D
+     */
     public MatMul(Backend backend, Parameter W) {
         if (W.value().rank() != 2) {
             throw new IllegalArgumentException("MatMul needs W (D, H), got " + W);
@@ -22,7 +30,13 @@ public final class MatMul implements AutoCloseable {
         this.ws = new Workspace(backend);
     }
 
-    /** out (N, H) = x (N, D) W. */
+    /**
+     * out (N, H) = x (N, D) W.
+     *
+     * @param x (N, D), kept for backward
+     * @return out (N, H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if x is not (N, D)
+     */
     public Tensor forward(Tensor x) {
         int d = W.dim(0), h = W.dim(1);
         if (x.rank() != 2 || x.dim(1) != d) {
@@ -40,7 +54,13 @@ public final class MatMul implements AutoCloseable {
         return out;
     }
 
-    /** dx (N, D) = dout W^T; dW += x^T dout. */
+    /**
+     * dx (N, D) = dout W^T; dW += x^T dout.
+     *
+     * @param dout (N, H)
+     * @return dx (N, D), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dout) {
         if (x == null) {
             throw new IllegalStateException("MatMul.backward before forward");

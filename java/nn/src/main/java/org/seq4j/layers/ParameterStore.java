@@ -21,6 +21,11 @@ import org.seq4j.backend.Confinement;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * All parameters of a model in one contiguous value tensor and one contiguous gradient tensor on the model's
+ * backend, sliced into named views, so an optimizer updates everything with one kernel call. Each parameter starts
+ * on a 64-byte boundary; the padding is zero in both buffers and stays zero.
+ */
 public final class ParameterStore implements AutoCloseable {
     /** Alignment of each parameter inside the flat buffers, in floats (64 bytes). */
     public static final int ALIGN = 16;
@@ -35,7 +40,12 @@ public final class ParameterStore implements AutoCloseable {
     private final long parameterCount;
     private Thread gradsThread;    // whose backward added to grads since they were last zeroed; null: nobody
 
-    /** Starts the declarations of a store on {@code backend}. */
+    /**
+     * Starts the declarations of a store.
+     *
+     * @param backend where the buffers will live
+     * @return an empty builder
+     */
     public static Builder builder(Backend backend) {
         return new Builder(backend);
     }
@@ -50,11 +60,24 @@ public final class ParameterStore implements AutoCloseable {
             this.backend = backend;
         }
 
+        /**
+         * The backend the store will live on.
+         *
+         * @return the backend
+         */
         public Backend backend() {
             return backend;
         }
 
-        /** Declares a parameter; names must be unique and every dimension >= 1. */
+        /**
+         * Declares a parameter; names must be unique and every dimension {@code >= 1}.
+         *
+         * @param name  the book's attribute path, e.g. {@code lstm.Wx}
+         * @param init  how its values start
+         * @param shape its dimensions
+         * @return this builder
+         * @throws IllegalArgumentException if the name is empty or taken, or the shape empty or holds a 0
+         */
         public Builder declare(String name, Init init, int... shape) {
             if (name == null || name.isBlank()) {
                 throw new IllegalArgumentException("a parameter needs a name");
@@ -77,7 +100,13 @@ public final class ParameterStore implements AutoCloseable {
             return this;
         }
 
-        /** Allocates the flat buffers once and fills every value from {@code new Random(seed)}. */
+        /**
+         * Allocates the flat buffers once and fills every value from {@code new Random(seed)}, in declaration order.
+         *
+         * @param seed the initialisation's seed
+         * @return the store; close it to free the buffers
+         * @throws IllegalArgumentException if the parameters need more floats than one tensor can hold
+         */
         public ParameterStore build(long seed) {
             return new ParameterStore(backend, specs, seed);
         }
@@ -135,16 +164,31 @@ public final class ParameterStore implements AutoCloseable {
         }
     }
 
+    /**
+     * The backend the buffers live on.
+     *
+     * @return the backend
+     */
     public Backend backend() {
         return backend;
     }
 
-    /** Every parameter in declaration order (stable: the order of the book's params lists). */
+    /**
+     * Every parameter in declaration order (stable: the order of the book's params lists).
+     *
+     * @return an unmodifiable list
+     */
     public List<Parameter> parameters() {
         return parameters;
     }
 
-    /** The parameter called {@code name}; throws naming the known names if there is none. */
+    /**
+     * The parameter called {@code name}.
+     *
+     * @param name its name
+     * @return the parameter
+     * @throws IllegalArgumentException naming the known names if there is none
+     */
     public Parameter get(String name) {
         Parameter p = byName.get(name);
         if (p == null) {
@@ -153,28 +197,52 @@ public final class ParameterStore implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Whether a parameter has this name.
+     *
+     * @param name the name
+     * @return true if declared
+     */
     public boolean contains(String name) {
         return byName.containsKey(name);
     }
 
-    /** The flat value buffer (P,), padding included. */
+    /**
+     * The flat value buffer, padding included.
+     *
+     * @return (P,) float32
+     */
     public Tensor values() {
         return values;
     }
 
-    /** The flat gradient buffer (P,), same layout as {@link #values()}. */
+    /**
+     * The flat gradient buffer, same layout as {@link #values()}.
+     *
+     * @return (P,) float32
+     */
     public Tensor grads() {
         return grads;
     }
 
-    /** Number of parameter elements, padding excluded. */
+    /**
+     * Number of parameter elements, padding excluded.
+     *
+     * @return the count
+     */
     public long parameterCount() {
         return parameterCount;
     }
 
     // ---- host copies, per name (for .npz and other Java code) ------------------------------------------
 
-    /** The values of {@code name} as a host array, row-major. */
+    /**
+     * The values of {@code name} as a host array, row-major.
+     *
+     * @param name the parameter
+     * @return a new array
+     * @throws IllegalArgumentException if there is no such parameter
+     */
     public float[] copyOut(String name) {
         Parameter p = get(name);
         float[] out = new float[(int) p.size()];
@@ -182,7 +250,13 @@ public final class ParameterStore implements AutoCloseable {
         return out;
     }
 
-    /** Gradient of {@code name} as a host array, row-major. */
+    /**
+     * The gradient of {@code name} as a host array, row-major.
+     *
+     * @param name the parameter
+     * @return a new array
+     * @throws IllegalArgumentException if there is no such parameter
+     */
     public float[] copyOutGrad(String name) {
         Parameter p = get(name);
         float[] out = new float[(int) p.size()];
@@ -190,7 +264,13 @@ public final class ParameterStore implements AutoCloseable {
         return out;
     }
 
-    /** Overwrites the values of {@code name}; the array length must equal the parameter's size. */
+    /**
+     * Overwrites the values of {@code name}.
+     *
+     * @param name the parameter
+     * @param data exactly its size, row-major
+     * @throws IllegalArgumentException if there is no such parameter or the length differs
+     */
     public void copyIn(String name, float[] data) {
         Parameter p = get(name);
         if (data.length != p.size()) {
@@ -200,7 +280,11 @@ public final class ParameterStore implements AutoCloseable {
         backend.copyIn(p.value(), data);
     }
 
-    /** Every parameter's values by name, in declaration order. */
+    /**
+     * Every parameter's values by name, in declaration order.
+     *
+     * @return a new map of new arrays
+     */
     public Map<String, float[]> copyOutAll() {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (Parameter p : parameters) {
@@ -213,6 +297,9 @@ public final class ParameterStore implements AutoCloseable {
      * Overwrites every parameter from {@code data}. The names must match exactly and every array must have
      * its parameter's size; otherwise nothing is written and the exception lists what is missing, unexpected
      * or of the wrong size.
+     *
+     * @param data every parameter's values by name
+     * @throws IllegalArgumentException if the names or sizes do not match
      */
     public void copyInAll(Map<String, float[]> data) {
         TreeSet<String> missing = new TreeSet<>(byName.keySet());
@@ -247,6 +334,9 @@ public final class ParameterStore implements AutoCloseable {
      * Called by a model's backward before it adds to grads, and by an optimizer's step before it applies them:
      * gradients that another thread added and nobody applied yet would silently mix two threads' batches, so
      * they are an IllegalStateException naming that thread. One thread at a time, as for the model itself.
+     *
+     * @param op the operation, for the message
+     * @throws IllegalStateException if another thread's gradients are pending
      */
     public void claimGrads(String op) {
         Thread me = Thread.currentThread();
@@ -259,13 +349,21 @@ public final class ParameterStore implements AutoCloseable {
         gradsThread = me;
     }
 
-    /** sqrt(sum of every gradient element squared): one reduction and one read back. */
+    /**
+     * The global L2 norm of the gradients: one reduction and one read back.
+     *
+     * @return sqrt(sum of every gradient element squared)
+     */
     public float gradNorm() {
         backend.sumOfSquares(scratch, grads);
         return (float) Math.sqrt(backend.item(scratch, 0));
     }
 
-    /** grads *= rate, one kernel. */
+    /**
+     * grads *= rate, one kernel.
+     *
+     * @param rate the factor
+     */
     public void scaleGrads(float rate) {
         backend.scale(grads, rate);
     }

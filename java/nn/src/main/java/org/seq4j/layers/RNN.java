@@ -5,6 +5,7 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
+/** The book's RNN cell, one step: h_next = tanh(h_prev Wh + x Wx + b). TimeRNN runs many steps. */
 public final class RNN implements AutoCloseable {
     private final Backend backend;
     private final Parameter Wx, Wh, b;   // (D, H), (H, H), (H,)
@@ -16,6 +17,15 @@ public final class RNN implements AutoCloseable {
     private Tensor dx, dhPrev;           // (N, D), (N, H)
     private Tensor x, hPrev;             // the last forward's inputs
 
+    /**
+     * A layer over the given parameters (held, not copied).
+     *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param Wx      (D, H)
+     * @param Wh      (H, H)
+     * @param b       (H,)
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public RNN(Backend backend, Parameter Wx, Parameter Wh, Parameter b) {
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);
@@ -30,7 +40,14 @@ public final class RNN implements AutoCloseable {
         this.ws = new Workspace(backend);
     }
 
-    /** h_next (N, H) for x (N, D) and h_prev (N, H). */
+    /**
+     * h_next (N, H) for x (N, D) and h_prev (N, H).
+     *
+     * @param x     (N, D), kept for backward
+     * @param hPrev (N, H), kept for backward
+     * @return h_next (N, H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public Tensor forward(Tensor x, Tensor hPrev) {
         if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
             throw new IllegalArgumentException("RNN.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H + "), got "
@@ -54,7 +71,13 @@ public final class RNN implements AutoCloseable {
         return hNext;
     }
 
-    /** dx (N, D) for dh_next (N, H); dhPrev() holds dh_prev; Wx, Wh, b gradients accumulate. */
+    /**
+     * dx (N, D) for dh_next (N, H); dhPrev() holds dh_prev; Wx, Wh, b gradients accumulate.
+     *
+     * @param dhNext (N, H)
+     * @return dx (N, D), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dhNext) {
         if (x == null) {
             throw new IllegalStateException("RNN.backward before forward");
@@ -68,7 +91,11 @@ public final class RNN implements AutoCloseable {
         return dx;
     }
 
-    /** dh_prev (N, H) after backward. */
+    /**
+     * The gradient w.r.t. h_prev of the last backward.
+     *
+     * @return dh_prev (N, H)
+     */
     public Tensor dhPrev() {
         return dhPrev;
     }

@@ -4,16 +4,28 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
+/** The book's Sigmoid layer: y = 1 / (1 + exp(-x)) element-wise, any shape; dx = dy * y * (1 - y). */
 public final class Sigmoid implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
     private Tensor out, dx;
 
+    /**
+     * A layer without parameters.
+     *
+     * @param backend runs the kernels
+     */
     public Sigmoid(Backend backend) {
         this.backend = backend;
         this.ws = new Workspace(backend);
     }
 
+    /**
+     * y = sigmoid(x).
+     *
+     * @param x float32, any shape
+     * @return y, x's shape, the layer's buffer, valid until its next forward
+     */
     public Tensor forward(Tensor x) {
         if (!Shapes.same(out, x)) {
             ws.reset();
@@ -24,6 +36,13 @@ public final class Sigmoid implements AutoCloseable {
         return out;
     }
 
+    /**
+     * dx = dout * y * (1 - y).
+     *
+     * @param dout y's shape
+     * @return dx, the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dout) {
         if (out == null) {
             throw new IllegalStateException("Sigmoid.backward before forward");

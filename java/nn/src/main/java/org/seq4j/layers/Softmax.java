@@ -4,16 +4,29 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
+/** The book's Softmax layer over the rows of x (N, V); dx = y * (dy - sum(y * dy, row)). */
 public final class Softmax implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
     private Tensor out, dx;      // (N, V)
 
+    /**
+     * A layer without parameters.
+     *
+     * @param backend runs the kernels
+     */
     public Softmax(Backend backend) {
         this.backend = backend;
         this.ws = new Workspace(backend);
     }
 
+    /**
+     * y (N, V) = softmax of each row of x.
+     *
+     * @param x (N, V)
+     * @return y (N, V), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if x is not 2-D
+     */
     public Tensor forward(Tensor x) {
         if (x.rank() != 2) {
             throw new IllegalArgumentException("Softmax.forward needs x (N, V), got " + x);
@@ -27,6 +40,13 @@ public final class Softmax implements AutoCloseable {
         return out;
     }
 
+    /**
+     * dx (N, V) = y * (dout - sum(y * dout, row)).
+     *
+     * @param dout (N, V)
+     * @return dx (N, V), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dout) {
         if (out == null) {
             throw new IllegalStateException("Softmax.backward before forward");

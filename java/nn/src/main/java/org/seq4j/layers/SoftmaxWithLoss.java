@@ -6,6 +6,10 @@ import org.seq4j.backend.Backend;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's SoftmaxWithLoss: softmax of x (N, V) and the mean cross-entropy against labels t (N,), in one
+ * kernel; rows labelled -1 are ignored.
+ */
 public final class SoftmaxWithLoss implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
@@ -13,12 +17,25 @@ public final class SoftmaxWithLoss implements AutoCloseable {
     private Tensor loss;         // (1,)
     private Tensor labels;       // (N,) the last forward's labels
 
+    /**
+     * A layer without parameters.
+     *
+     * @param backend runs the kernels
+     */
     public SoftmaxWithLoss(Backend backend) {
         this.backend = backend;
         this.ws = new Workspace(backend);
     }
 
-    /** loss (1,) = mean -log softmax(x)[t] over rows whose label is not -1. */
+    /**
+     * loss (1,) = mean -log softmax(x)[t] over rows whose label is not -1.
+     *
+     * @param x (N, V) scores
+     * @param t (N,) int32 labels in [0, V) or -1
+     * @return loss (1,) in nats, on the device (read it with {@code backend.item})
+     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IndexOutOfBoundsException if a label is outside [0, V) and not -1
+     */
     public Tensor forward(Tensor x, Tensor t) {
         if (x.rank() != 2 || t.rank() != 1 || t.dtype() != DType.I32 || t.dim(0) != x.dim(0)) {
             throw new IllegalArgumentException("SoftmaxWithLoss.forward needs x (N, V) and t (N,) int32 labels, got "
@@ -34,7 +51,13 @@ public final class SoftmaxWithLoss implements AutoCloseable {
         return loss;
     }
 
-    /** dx (N, V) = (softmax - onehot) * dout / count; overwrites the probabilities, so call once per forward. */
+    /**
+     * dx (N, V) = (softmax - onehot) * dout / count; overwrites the probabilities, so call once per forward.
+     *
+     * @param dout the loss's gradient (1 for the loss itself)
+     * @return dx (N, V), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(float dout) {
         if (labels == null) {
             throw new IllegalStateException("SoftmaxWithLoss.backward before forward");

@@ -6,6 +6,10 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's TimeAffine: one GEMM over all T*N rows, out = x W + b. With transposedW the weight is stored
+ * (V, D) and used as W^T, which is how BetterRnnlm ties the output layer to the embedding.
+ */
 public final class TimeAffine implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;          // (D, V), or (V, D) when transposedW
@@ -20,10 +24,27 @@ public final class TimeAffine implements AutoCloseable {
     private Tensor dx;                  // (T, N, D)
     private Tensor x;                   // (T, N, D) the last forward's input (the caller's)
 
+    /**
+     * A layer over the given parameters (held, not copied).
+     *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param W       (D, V)
+     * @param b       (V,)
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public TimeAffine(Backend backend, Parameter W, Parameter b) {
         this(backend, W, b, false);
     }
 
+    /**
+     * A layer over the given parameters (held, not copied).
+     *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param W           (D, V), or (V, D) when transposedW
+     * @param b           (V,)
+     * @param transposedW whether W is stored transposed (tied to an embedding)
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public TimeAffine(Backend backend, Parameter W, Parameter b, boolean transposedW) {
         if (W.value().rank() != 2 || b.value().rank() != 1) {
             throw new IllegalArgumentException("TimeAffine needs W 2-D and b 1-D, got " + W + " and " + b);
@@ -41,7 +62,13 @@ public final class TimeAffine implements AutoCloseable {
         this.ws = new Workspace(backend);
     }
 
-    /** out (T, N, V) = x (T, N, D) W + b. */
+    /**
+     * out (T, N, V) = x (T, N, D) W + b.
+     *
+     * @param x (T, N, D), kept for backward
+     * @return out (T, N, V), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if x is not (T, N, D)
+     */
     public Tensor forward(Tensor x) {
         if (x.rank() != 3 || x.dim(2) != D) {
             throw new IllegalArgumentException("TimeAffine.forward needs x (T, N, D=" + D + "), got " + x);
@@ -66,7 +93,13 @@ public final class TimeAffine implements AutoCloseable {
         return out;
     }
 
-    /** dx (T, N, D) = dout W^T; dW += x^T dout; db += sum of dout's rows. dout (T, N, V). */
+    /**
+     * dx (T, N, D) = dout W^T; dW += x^T dout; db += sum of dout's rows.
+     *
+     * @param dout (T, N, V)
+     * @return dx (T, N, D), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dout) {
         if (x == null) {
             throw new IllegalStateException("TimeAffine.backward before forward");

@@ -5,6 +5,10 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's TimeAttention (ch08): Attention at every decoder step over the same encoder states, all
+ * time-major; the gradient w.r.t. the encoder states accumulates over the steps.
+ */
 public final class TimeAttention implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
@@ -19,12 +23,24 @@ public final class TimeAttention implements AutoCloseable {
     private Tensor[] aT, outT, dDecT;
     private Tensor hsEnc, hsDec; // the last forward's inputs
 
+    /**
+     * A layer without parameters.
+     *
+     * @param backend runs the kernels
+     */
     public TimeAttention(Backend backend) {
         this.backend = backend;
         this.ws = new Workspace(backend);
     }
 
-    /** Contexts (T_dec, N, H) for encoder states hsEnc (T_enc, N, H) and decoder states hsDec (T_dec, N, H). */
+    /**
+     * Contexts (T_dec, N, H) for encoder states hsEnc (T_enc, N, H) and decoder states hsDec (T_dec, N, H).
+     *
+     * @param hsEnc (T_enc, N, H), kept for backward
+     * @param hsDec (T_dec, N, H), kept for backward
+     * @return the contexts (T_dec, N, H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public Tensor forward(Tensor hsEnc, Tensor hsDec) {
         if (hsEnc.rank() != 3 || hsDec.rank() != 3 || hsEnc.dim(1) != hsDec.dim(1) || hsEnc.dim(2) != hsDec.dim(2)) {
             throw new IllegalArgumentException("TimeAttention.forward needs hsEnc (T_enc, N, H) and hsDec (T_dec, N, H), got "
@@ -61,7 +77,13 @@ public final class TimeAttention implements AutoCloseable {
         return out;
     }
 
-    /** dhsEnc (T_enc, N, H) for dout (T_dec, N, H); dhsDec() holds the gradient w.r.t. hsDec. */
+    /**
+     * dhsEnc (T_enc, N, H) for dout (T_dec, N, H); dhsDec() holds the gradient w.r.t. hsDec.
+     *
+     * @param dout (T_dec, N, H)
+     * @return dhsEnc (T_enc, N, H), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dout) {
         if (hsEnc == null) {
             throw new IllegalStateException("TimeAttention.backward before forward");
@@ -77,11 +99,20 @@ public final class TimeAttention implements AutoCloseable {
         return dhsEnc;
     }
 
+    /**
+     * The gradient w.r.t. hsDec of the last backward.
+     *
+     * @return dhsDec (T_dec, N, H)
+     */
     public Tensor dhsDec() {
         return dhsDec;
     }
 
-    /** Attention weights (T_dec, N, T_enc) of the last forward: row [t, n] is step t's distribution over T_enc. */
+    /**
+     * Attention weights of the last forward: row [t, n] is step t's distribution over the encoder steps.
+     *
+     * @return (T_dec, N, T_enc)
+     */
     public Tensor attentionWeights() {
         return weights;
     }

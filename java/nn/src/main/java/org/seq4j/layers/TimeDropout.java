@@ -6,6 +6,11 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's TimeDropout (inverted dropout): in training, out = xs * mask with mask = 1/(1 - ratio) where a
+ * uniform draw exceeds ratio, else 0; in evaluation, out = xs. Every backend draws the same masks for a seed; the
+ * seed advances on every training forward.
+ */
 public final class TimeDropout implements AutoCloseable {
     /** Added to the seed on every training forward: an odd 64-bit constant, so successive seeds never repeat. */
     private static final long SEED_STEP = 0xD1B54A32D192ED03L;
@@ -18,6 +23,14 @@ public final class TimeDropout implements AutoCloseable {
     private boolean lastWasTraining;
     private Tensor mask, out, dx;   // shaped like xs
 
+    /**
+     * A dropout layer, in training mode.
+     *
+     * @param backend runs the kernels
+     * @param ratio   the drop probability, in [0, 1)
+     * @param seed    the first mask's seed
+     * @throws IllegalArgumentException if ratio is outside [0, 1)
+     */
     public TimeDropout(Backend backend, float ratio, long seed) {
         if (!(ratio >= 0f && ratio < 1f)) {
             throw new IllegalArgumentException("TimeDropout ratio must be in [0, 1), got " + ratio);
@@ -28,25 +41,48 @@ public final class TimeDropout implements AutoCloseable {
         this.ws = new Workspace(backend);
     }
 
-    /** The book's train_flg: true draws masks, false passes xs through. */
+    /**
+     * The book's train_flg: true draws masks, false passes xs through.
+     *
+     * @param training the mode
+     */
     public void setTraining(boolean training) {
         this.training = training;
     }
 
+    /**
+     * Whether forward draws masks.
+     *
+     * @return the mode
+     */
     public boolean isTraining() {
         return training;
     }
 
-    /** Restarts the mask sequence (for reproducible runs and gradient checks). */
+    /**
+     * Restarts the mask sequence (for reproducible runs and gradient checks).
+     *
+     * @param seed the next mask's seed
+     */
     public void setSeed(long seed) {
         this.seed = seed;
     }
 
+    /**
+     * The drop probability.
+     *
+     * @return ratio, in [0, 1)
+     */
     public float ratio() {
         return ratio;
     }
 
-    /** xs * mask in training (a new mask each call), xs itself in evaluation. */
+    /**
+     * xs * mask in training (a new mask each call), xs itself in evaluation.
+     *
+     * @param xs float32, any shape, e.g. (T, N, D)
+     * @return the result, xs's shape: the layer's buffer, valid until its next forward, or xs itself
+     */
     public Tensor forward(Tensor xs) {
         lastWasTraining = training;
         if (!training) {
@@ -64,7 +100,13 @@ public final class TimeDropout implements AutoCloseable {
         return out;
     }
 
-    /** dout * mask (the same mask as the forward), or dout itself after an evaluation forward. */
+    /**
+     * dout * mask (the same mask as the forward), or dout itself after an evaluation forward.
+     *
+     * @param dout the forward output's shape
+     * @return dxs
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dout) {
         if (!lastWasTraining) {
             return dout;

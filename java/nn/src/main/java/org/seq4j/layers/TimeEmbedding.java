@@ -6,6 +6,10 @@ import org.seq4j.backend.Backend;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's TimeEmbedding: one gather of a D-vector per token id for a whole time-major sequence, and one
+ * scatter-add of the gradient (duplicate ids summed).
+ */
 public final class TimeEmbedding implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;     // (V, D)
@@ -17,6 +21,13 @@ public final class TimeEmbedding implements AutoCloseable {
     private Tensor out2;           // (T*N, D) the same memory
     private Tensor ids;            // (T, N) int32, the last forward's input (the caller's tensor)
 
+    /**
+     * A layer over the given parameters (held, not copied).
+     *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param W       (V, D)
+     * @throws IllegalArgumentException if W is not 2-D
+     */
     public TimeEmbedding(Backend backend, Parameter W) {
         if (W.value().rank() != 2) {
             throw new IllegalArgumentException("TimeEmbedding needs W (V, D), got " + W);
@@ -26,11 +37,23 @@ public final class TimeEmbedding implements AutoCloseable {
         this.ws = new Workspace(backend);
     }
 
+    /**
+     * The embedding matrix.
+     *
+     * @return W (V, D)
+     */
     public Parameter W() {
         return W;
     }
 
-    /** out (T, N, D) = W[ids]; ids (T, N) int32 in [0, V). The result is this layer's until the next forward. */
+    /**
+     * out (T, N, D) = W[ids].
+     *
+     * @param ids (T, N) int32 in [0, V), kept for backward
+     * @return out (T, N, D), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if ids is not (T, N) int32
+     * @throws IndexOutOfBoundsException if an id is outside [0, V)
+     */
     public Tensor forward(Tensor ids) {
         if (ids.rank() != 2 || ids.dtype() != DType.I32) {
             throw new IllegalArgumentException("TimeEmbedding.forward needs ids (T, N) int32, got " + ids);
@@ -48,7 +71,12 @@ public final class TimeEmbedding implements AutoCloseable {
         return out;
     }
 
-    /** dW += scatter-add of dout (T, N, D) into the rows of the last forward's ids. */
+    /**
+     * dW += scatter-add of dout (T, N, D) into the rows of the last forward's ids.
+     *
+     * @param dout (T, N, D)
+     * @throws IllegalStateException if no forward ran
+     */
     public void backward(Tensor dout) {
         if (ids == null) {
             throw new IllegalStateException("TimeEmbedding.backward before forward");

@@ -18,6 +18,11 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's TimeLSTM over a time-major sequence xs (T, N, D) to hs (T, N, H): one GEMM x Wx + b over all T*N
+ * rows, then per step one GEMM h_prev Wh and one fused {@code lstmCellForward}; gates sliced f, g, i, o. Stateful
+ * layers (truncated BPTT, decoders) start each forward from the last h, c.
+ */
 public final class TimeLSTM implements AutoCloseable {
     private final Backend backend;
     private final Parameter Wx;   // (D, 4H)
@@ -55,6 +60,16 @@ public final class TimeLSTM implements AutoCloseable {
     private TimeEmbedding foldedEmbed;  // the last forward's embedding when folded, else null
     private Tensor foldedIds;           // its ids (T, N)
 
+    /**
+     * A layer over the given parameters (held, not copied).
+     *
+     * @param backend  runs the kernels; the parameters must live on its device
+     * @param Wx       (D, 4H)
+     * @param Wh       (H, 4H)
+     * @param b        (4H,)
+     * @param stateful whether each forward starts from the last one's final h, c (else from zeros)
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public TimeLSTM(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {
         if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || b.value().rank() != 1) {
             throw new IllegalArgumentException("TimeLSTM needs Wx (D, 4H), Wh (H, 4H), b (4H,), got " + Wx + ", " + Wh
@@ -76,14 +91,29 @@ public final class TimeLSTM implements AutoCloseable {
         this.foldWs = new Workspace(backend);
     }
 
+    /**
+     * The input width.
+     *
+     * @return D
+     */
     public int inputSize() {
         return D;
     }
 
+    /**
+     * The hidden width.
+     *
+     * @return H
+     */
     public int hiddenSize() {
         return H;
     }
 
+    /**
+     * Whether each forward starts from the last one's final state.
+     *
+     * @return true if stateful
+     */
     public boolean isStateful() {
         return stateful;
     }
@@ -129,7 +159,14 @@ public final class TimeLSTM implements AutoCloseable {
         }
     }
 
-    /** hs (T, N, H) for xs (T, N, D); the result is this layer's until the next forward. */
+    /**
+     * hs (T, N, H) for xs (T, N, D).
+     *
+     * @param xs (T, N, D), T and N at least 1
+     * @return hs (T, N, H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if xs does not fit
+     * @throws IllegalStateException if a carried state has another batch size N
+     */
     public Tensor forward(Tensor xs) {
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
@@ -147,7 +184,13 @@ public final class TimeLSTM implements AutoCloseable {
     /**
      * hs (T, N, H) for token ids (T, N) looked up in {@code embed}: the same as forward(embed.forward(ids)),
      * with the input projection folded into the embedding when the vocabulary has fewer rows than there are
-     * tokens (see the class comment). Pair it with backward(embed, dhs).
+     * tokens. Pair it with backward(embed, dhs).
+     *
+     * @param embed the embedding, whose vectors have width D
+     * @param ids   (T, N) int32 in [0, V)
+     * @return hs (T, N, H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
         Parameter E = embed.W();
@@ -227,7 +270,13 @@ public final class TimeLSTM implements AutoCloseable {
         return hs;
     }
 
-    /** dxs (T, N, D) for dhs (T, N, H); Wx, Wh, b gradients accumulate. No gradient arrives at the last c. */
+    /**
+     * dxs (T, N, D) for dhs (T, N, H); Wx, Wh, b gradients accumulate. No gradient arrives at the last c.
+     *
+     * @param dhs (T, N, H)
+     * @return dxs (T, N, D), the layer's buffer
+     * @throws IllegalStateException if no forward ran, or it took token ids
+     */
     public Tensor backward(Tensor dhs) {
         return backward(dhs, null);
     }
@@ -236,6 +285,12 @@ public final class TimeLSTM implements AutoCloseable {
      * dxs (T, N, D) for dhs (T, N, H) and dcLast (N, H), the gradient arriving at the last cell state (null
      * for none; a seq2seq whose decoder starts from the encoder's (h, c) passes the decoder's dc here).
      * Afterwards dh() and dc() hold the gradients w.r.t. the initial h0 and c0.
+     *
+     * @param dhs    (T, N, H)
+     * @param dcLast (N, H), or null
+     * @return dxs (T, N, D), the layer's buffer
+     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IllegalStateException if no forward ran, or it took token ids
      */
     public Tensor backward(Tensor dhs, Tensor dcLast) {
         if (foldedEmbed != null) {
@@ -253,12 +308,27 @@ public final class TimeLSTM implements AutoCloseable {
         return dxs;
     }
 
-    /** Backward of forward(embed, ids): the LSTM's and the embedding's gradients accumulate. */
+    /**
+     * Backward of forward(embed, ids): the LSTM's and the embedding's gradients accumulate.
+     *
+     * @param embed the embedding the forward used
+     * @param dhs   (T, N, H)
+     * @throws IllegalArgumentException if embed is another embedding or dhs does not fit
+     * @throws IllegalStateException if no forward ran
+     */
     public void backward(TimeEmbedding embed, Tensor dhs) {
         backward(embed, dhs, null);
     }
 
-    /** As backward(embed, dhs), with a gradient dcLast (N, H) arriving at the last cell state (or null). */
+    /**
+     * As backward(embed, dhs), with a gradient dcLast (N, H) arriving at the last cell state (or null).
+     *
+     * @param embed  the embedding the forward used
+     * @param dhs    (T, N, H)
+     * @param dcLast (N, H), or null
+     * @throws IllegalArgumentException if embed is another embedding or a shape does not fit
+     * @throws IllegalStateException if no forward ran
+     */
     public void backward(TimeEmbedding embed, Tensor dhs, Tensor dcLast) {
         if (foldedEmbed == null) {
             embed.backward(backward(dhs, dcLast));
@@ -313,7 +383,14 @@ public final class TimeLSTM implements AutoCloseable {
         dc0 = dcNext;
     }
 
-    /** The state to start the next forward from (stateful only). c == null starts from c = 0, as in the book. */
+    /**
+     * The state to start the next forward from (stateful only). c == null starts from c = 0, as in the book.
+     *
+     * @param h (N, H), copied
+     * @param c (N, H), copied, or null
+     * @throws IllegalStateException if the layer is not stateful
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public void setState(Tensor h, Tensor c) {
         if (!stateful) {
             throw new IllegalStateException("setState on a TimeLSTM that is not stateful would be ignored by forward");
@@ -331,6 +408,13 @@ public final class TimeLSTM implements AutoCloseable {
         hasC = c != null;
     }
 
+    /**
+     * setState(h, null): start the next forward from h and c = 0.
+     *
+     * @param h (N, H), copied
+     * @throws IllegalStateException if the layer is not stateful
+     * @throws IllegalArgumentException if h is not (N, H)
+     */
     public void setState(Tensor h) {
         setState(h, null);
     }
@@ -341,31 +425,56 @@ public final class TimeLSTM implements AutoCloseable {
         hasC = false;
     }
 
-    /** The last forward's final hidden state h_T (N, H), a view into this layer's buffer. */
+    /**
+     * The last forward's final hidden state, a view into this layer's buffer.
+     *
+     * @return h_T (N, H)
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor h() {
         requireForward();
         return hT[sizedT];
     }
 
-    /** The last forward's final cell state c_T (N, H). */
+    /**
+     * The last forward's final cell state.
+     *
+     * @return c_T (N, H)
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor c() {
         requireForward();
         return cT[sizedT];
     }
 
-    /** hs (T, N, H) of the last forward. */
+    /**
+     * The hidden states of the last forward.
+     *
+     * @return hs (T, N, H)
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor hs() {
         requireForward();
         return hs;
     }
 
-    /** Gradient w.r.t. the initial h0 (N, H), after backward (the book's dh). */
+    /**
+     * Gradient w.r.t. the initial h0, after backward (the book's dh).
+     *
+     * @return dh (N, H)
+     * @throws IllegalStateException if no backward ran since the last forward
+     */
     public Tensor dh() {
         requireBackward();
         return dh0;
     }
 
-    /** Gradient w.r.t. the initial c0 (N, H), after backward. */
+    /**
+     * Gradient w.r.t. the initial c0, after backward.
+     *
+     * @return dc (N, H)
+     * @throws IllegalStateException if no backward ran since the last forward
+     */
     public Tensor dc() {
         requireBackward();
         return dc0;

@@ -7,9 +7,18 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * Mean squared error for regression over time-major outputs ys (T, N, F): loss = 0.5 * sum over the selected
+ * elements of (y - t)^2, divided by N (the batch), so dys = (y - t) / N.
+ */
 public final class TimeMSE implements AutoCloseable {
     /** Which steps the loss looks at. */
-    public enum Steps { ALL, LAST }
+    public enum Steps {
+        /** Every step is scored; targets (T, N, F). */
+        ALL,
+        /** Only the last step (many-to-one); targets (N, F), the other steps get a zero gradient. */
+        LAST
+    }
 
     private final Backend backend;
     private final Steps steps;
@@ -21,17 +30,35 @@ public final class TimeMSE implements AutoCloseable {
     private Tensor ys, ts;     // the last forward's inputs (ys itself, or its last step)
     private float scale;
 
+    /**
+     * A loss layer.
+     *
+     * @param backend runs the kernels
+     * @param steps   which steps are scored
+     */
     public TimeMSE(Backend backend, Steps steps) {
         this.backend = backend;
         this.steps = steps;
         this.ws = new Workspace(backend);
     }
 
+    /**
+     * Which steps are scored.
+     *
+     * @return ALL or LAST
+     */
     public Steps steps() {
         return steps;
     }
 
-    /** loss (1,) = 0.5 * sum((y - t)^2) / N over ys (T, N, F) and ts (T, N, F), or (N, F) for Steps.LAST. */
+    /**
+     * loss (1,) = 0.5 * sum((y - t)^2) / N over ys (T, N, F) and ts (T, N, F), or (N, F) for Steps.LAST.
+     *
+     * @param ys (T, N, F) predictions, kept for backward
+     * @param ts (T, N, F) targets, or (N, F) for LAST
+     * @return loss (1,), the layer's buffer
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public Tensor forward(Tensor ys, Tensor ts) {
         if (ys.rank() != 3) {
             throw new IllegalArgumentException("TimeMSE.forward needs ys (T, N, F), got " + ys);
@@ -55,7 +82,13 @@ public final class TimeMSE implements AutoCloseable {
         return loss;
     }
 
-    /** dys (T, N, F) = dout * (y - t) / N on the selected steps, 0 elsewhere. */
+    /**
+     * dys (T, N, F) = dout * (y - t) / N on the selected steps, 0 elsewhere.
+     *
+     * @param dout the loss's gradient (1 for the loss itself)
+     * @return dys (T, N, F), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(float dout) {
         if (ys == null) {
             throw new IllegalStateException("TimeMSE.backward before forward");

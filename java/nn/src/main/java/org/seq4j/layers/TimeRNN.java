@@ -7,6 +7,10 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's TimeRNN over a time-major sequence xs (T, N, D) to hs (T, N, H): one GEMM x Wx + b for all
+ * steps, then per step one GEMM h_prev Wh and one tanh. Stateful: each forward starts from the previous one's last h.
+ */
 public final class TimeRNN implements AutoCloseable {
     private final Backend backend;
     private final Parameter Wx;   // (D, H)
@@ -33,6 +37,16 @@ public final class TimeRNN implements AutoCloseable {
     private Tensor x;
     private boolean backwardDone;
 
+    /**
+     * A layer over the given parameters (held, not copied).
+     *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param Wx       (D, H)
+     * @param Wh       (H, H)
+     * @param b        (H,)
+     * @param stateful whether each forward starts from the last one's final h (else from zeros)
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public TimeRNN(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);
@@ -77,7 +91,14 @@ public final class TimeRNN implements AutoCloseable {
         sizedN = n;
     }
 
-    /** hs (T, N, H) for xs (T, N, D); the result is this layer's until the next forward. */
+    /**
+     * hs (T, N, H) for xs (T, N, D).
+     *
+     * @param xs (T, N, D), T and N at least 1
+     * @return hs (T, N, H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if xs does not fit
+     * @throws IllegalStateException if a carried state has another batch size N
+     */
     public Tensor forward(Tensor xs) {
         if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
             throw new IllegalArgumentException("TimeRNN.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
@@ -122,7 +143,14 @@ public final class TimeRNN implements AutoCloseable {
         }
     }
 
-    /** dxs (T, N, D) for dhs (T, N, H); Wx, Wh, b gradients accumulate; dh() holds the gradient w.r.t. h0. */
+    /**
+     * dxs (T, N, D) for dhs (T, N, H); Wx, Wh, b gradients accumulate; dh() holds the gradient w.r.t. h0.
+     *
+     * @param dhs (T, N, H)
+     * @return dxs (T, N, D), the layer's buffer
+     * @throws IllegalArgumentException if dhs does not fit
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dhs) {
         if (x == null) {
             throw new IllegalStateException("TimeRNN.backward before forward");
@@ -150,7 +178,13 @@ public final class TimeRNN implements AutoCloseable {
         return dxs;
     }
 
-    /** The state to start the next forward from (stateful only). */
+    /**
+     * The state to start the next forward from (stateful only).
+     *
+     * @param h (N, H), copied
+     * @throws IllegalStateException if the layer is not stateful
+     * @throws IllegalArgumentException if h is not (N, H)
+     */
     public void setState(Tensor h) {
         if (!stateful) {
             throw new IllegalStateException("setState on a TimeRNN that is not stateful would be ignored by forward");
@@ -163,11 +197,17 @@ public final class TimeRNN implements AutoCloseable {
         hasH = true;
     }
 
+    /** Forgets the carried state: the next forward starts from zeros. */
     public void resetState() {
         hasH = false;
     }
 
-    /** The last forward's final hidden state (N, H). */
+    /**
+     * The last forward's final hidden state.
+     *
+     * @return h (N, H)
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor h() {
         if (x == null) {
             throw new IllegalStateException("TimeRNN has not run forward yet");
@@ -175,7 +215,12 @@ public final class TimeRNN implements AutoCloseable {
         return hT[sizedT];
     }
 
-    /** Gradient w.r.t. h0 (N, H) after backward (the book's dh). */
+    /**
+     * Gradient w.r.t. h0 after backward (the book's dh).
+     *
+     * @return dh (N, H)
+     * @throws IllegalStateException if no backward ran since the last forward
+     */
     public Tensor dh() {
         if (!backwardDone) {
             throw new IllegalStateException("TimeRNN has not run backward since its last forward");

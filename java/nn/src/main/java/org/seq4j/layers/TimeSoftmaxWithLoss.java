@@ -6,6 +6,10 @@ import org.seq4j.backend.Backend;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's TimeSoftmaxWithLoss: softmax and cross-entropy over all T*N rows in one kernel, averaged over the
+ * rows whose label is not -1 (the ignore label).
+ */
 public final class TimeSoftmaxWithLoss implements AutoCloseable {
     /** Label value whose rows count neither in the loss nor in the gradient. */
     public static final int IGNORE_LABEL = -1;
@@ -20,14 +24,24 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
     private Tensor loss;            // (1,)
     private Tensor labels;          // (T*N,) view of the last forward's ts
 
+    /**
+     * A layer without parameters.
+     *
+     * @param backend runs the kernels
+     */
     public TimeSoftmaxWithLoss(Backend backend) {
         this.backend = backend;
         this.ws = new Workspace(backend);
     }
 
     /**
-     * loss (1,) = mean over rows with a label of -log softmax(xs)[label]. xs (T, N, V) scores, ts (T, N) int32
-     * labels in [0, V) or -1. The loss tensor is this layer's; read it with backend.item(loss, 0).
+     * loss (1,) = mean over rows with a label of -log softmax(xs)[label].
+     *
+     * @param xs (T, N, V) scores
+     * @param ts (T, N) int32 labels in [0, V) or -1
+     * @return loss (1,) in nats, the layer's buffer; read it with {@code backend.item(loss, 0)}
+     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IndexOutOfBoundsException if a label is outside [0, V) and not -1
      */
     public Tensor forward(Tensor xs, Tensor ts) {
         if (xs.rank() != 3) {
@@ -54,7 +68,11 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
 
     /**
      * dxs (T, N, V) = (softmax - onehot) * dout / count, 0 on ignored rows. Written over the probabilities
-     * of the forward pass (they are not needed afterwards); call once per forward.
+     * of the forward pass; call once per forward.
+     *
+     * @param dout the loss's gradient (1 for the loss itself)
+     * @return dxs (T, N, V), the layer's buffer
+     * @throws IllegalStateException if no forward ran
      */
     public Tensor backward(float dout) {
         if (labels == null) {
@@ -64,7 +82,11 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
         return probs;
     }
 
-    /** The softmax probabilities (T, N, V) of the last forward (until backward overwrites them). */
+    /**
+     * The softmax probabilities of the last forward (until backward overwrites them).
+     *
+     * @return (T, N, V)
+     */
     public Tensor probs() {
         return probs;
     }

@@ -5,6 +5,10 @@ package org.seq4j.layers;
 
 import org.seq4j.tensor.Tensor;
 
+/**
+ * A reshaped view of a tensor that a layer does not own, made once and handed out again while the same tensor
+ * object keeps coming back, so steady-state steps make no views. One instance caches one view: use one per call site.
+ */
 public final class ViewCache {
     private enum Kind { MATRIX, SEQ, VECTOR, ROW }
 
@@ -12,6 +16,10 @@ public final class ViewCache {
     private Tensor view;
     private Kind kind;
     private int a, b, c;
+
+    /** An empty cache. */
+    public ViewCache() {
+    }
 
     private boolean hit(Tensor t, Kind k, int a, int b, int c) {
         return t == source && kind == k && this.a == a && this.b == b && this.c == c && view.isAlive();
@@ -27,23 +35,49 @@ public final class ViewCache {
         return v;
     }
 
-    /** {@code t} seen as a (rows, cols) matrix; rows * cols must equal its size. */
+    /**
+     * {@code t} seen as a (rows, cols) matrix; rows * cols must equal its size.
+     *
+     * @param t    the tensor
+     * @param rows the view's rows
+     * @param cols the view's columns
+     * @return the view (cached)
+     */
     public Tensor matrix(Tensor t, int rows, int cols) {
         return hit(t, Kind.MATRIX, rows, cols, 0) ? view : keep(t, Kind.MATRIX, rows, cols, 0, t.view(rows, cols));
     }
 
-    /** {@code t} seen as a (T, N, F) tensor. */
+    /**
+     * {@code t} seen as a (T, N, F) tensor.
+     *
+     * @param t     the tensor
+     * @param steps T
+     * @param n     N
+     * @param f     F
+     * @return the view (cached)
+     */
     public Tensor seq(Tensor t, int steps, int n, int f) {
         return hit(t, Kind.SEQ, steps, n, f) ? view : keep(t, Kind.SEQ, steps, n, f, t.view(steps, n, f));
     }
 
-    /** {@code t} seen as a flat vector. */
+    /**
+     * {@code t} seen as a flat vector.
+     *
+     * @param t the tensor
+     * @return the (size,) view (cached)
+     */
     public Tensor vector(Tensor t) {
         return hit(t, Kind.VECTOR, 0, 0, 0) ? view
                 : keep(t, Kind.VECTOR, 0, 0, 0, t.view(Math.toIntExact(t.size())));
     }
 
-    /** Element {@code i} along the first dimension of {@code t}, e.g. step i of a (T, N, H) sequence. */
+    /**
+     * Element {@code i} along the first dimension of {@code t}, e.g. step i of a (T, N, H) sequence.
+     *
+     * @param t the tensor
+     * @param i the index
+     * @return the view (cached)
+     */
     public Tensor row(Tensor t, int i) {
         return hit(t, Kind.ROW, i, 0, 0) ? view : keep(t, Kind.ROW, i, 0, 0, t.get(i));
     }

@@ -4,6 +4,7 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
+/** The book's WeightSum (ch08): c[n, :] (N, H) = sum_t a[n, t] * hs[t, n, :], hs (T, N, H) time-major. */
 public final class WeightSum implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
@@ -12,12 +13,24 @@ public final class WeightSum implements AutoCloseable {
     private Tensor da;           // (N, T)
     private Tensor hs, a;        // the last forward's inputs
 
+    /**
+     * A layer without parameters.
+     *
+     * @param backend runs the kernels
+     */
     public WeightSum(Backend backend) {
         this.backend = backend;
         this.ws = new Workspace(backend);
     }
 
-    /** c (N, H) for hs (T, N, H) and a (N, T). */
+    /**
+     * c (N, H) for hs (T, N, H) and a (N, T).
+     *
+     * @param hs (T, N, H), kept for backward
+     * @param a  (N, T), kept for backward
+     * @return c (N, H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public Tensor forward(Tensor hs, Tensor a) {
         if (hs.rank() != 3 || !Shapes.is2(a, hs.dim(1), hs.dim(0))) {
             throw new IllegalArgumentException("WeightSum.forward needs hs (T, N, H) and a (N, T), got " + hs + " and "
@@ -36,7 +49,13 @@ public final class WeightSum implements AutoCloseable {
         return c;
     }
 
-    /** dhs (T, N, H) for dc (N, H); da() holds the gradient w.r.t. a. */
+    /**
+     * dhs (T, N, H) for dc (N, H); da() holds the gradient w.r.t. a.
+     *
+     * @param dc (N, H)
+     * @return dhs (T, N, H), the layer's buffer
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dc) {
         if (hs == null) {
             throw new IllegalStateException("WeightSum.backward before forward");
@@ -46,6 +65,11 @@ public final class WeightSum implements AutoCloseable {
         return dhs;
     }
 
+    /**
+     * The gradient w.r.t. a of the last backward.
+     *
+     * @return da (N, T)
+     */
     public Tensor da() {
         return da;
     }

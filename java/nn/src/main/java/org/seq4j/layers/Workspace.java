@@ -7,10 +7,19 @@ import org.seq4j.backend.Backend;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * Memory for a layer's activations and scratch at one size: allocated together in one arena, reused until
+ * the sizes change, then released together by {@link #reset()} or {@link #close()}.
+ */
 public final class Workspace implements AutoCloseable {
     private final Backend backend;
     private Arena arena;
 
+    /**
+     * An empty workspace.
+     *
+     * @param backend allocates the tensors
+     */
     public Workspace(Backend backend) {
         this.backend = backend;
     }
@@ -23,12 +32,22 @@ public final class Workspace implements AutoCloseable {
         }
     }
 
-    /** A zero-filled float32 tensor that lives until the next reset. */
+    /**
+     * A zero-filled float32 tensor that lives until the next reset.
+     *
+     * @param shape its dimensions
+     * @return the tensor
+     */
     public Tensor floats(int... shape) {
         return backend.allocate(arena(), DType.F32, shape);
     }
 
-    /** A zero-filled int32 tensor that lives until the next reset. */
+    /**
+     * A zero-filled int32 tensor that lives until the next reset.
+     *
+     * @param shape its dimensions
+     * @return the tensor
+     */
     public Tensor ints(int... shape) {
         return backend.allocate(arena(), DType.I32, shape);
     }

@@ -12,6 +12,11 @@ import org.seq4j.layers.TimeSoftmaxWithLoss;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * What SimpleRnnlm, Rnnlm and BetterRnnlm share: batch-major ids in, time-major inside, a network from embedding
+ * to scores (T, N, V), TimeSoftmaxWithLoss, and generation on a separate copy of the network over the same
+ * parameters.
+ */
 public abstract class AbstractRnnlm implements LanguageModel {
 
     /** The layers from ids (T, N) to scores (T, N, V), as the shared code drives them. */

@@ -11,6 +11,11 @@ import org.seq4j.layers.TimeSoftmaxWithLoss;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * What Seq2seq, PeekySeq2seq and AttentionSeq2seq share (the book's Seq2seq class): batch-major ids in,
+ * time-major inside, encoder, decoder, TimeSoftmaxWithLoss, and greedy generation on a separate encoder/decoder
+ * pair over the same parameters.
+ */
 public abstract class AbstractSeq2seq implements Seq2seqModel {
     protected final Backend backend;
     protected final ParameterStore store;

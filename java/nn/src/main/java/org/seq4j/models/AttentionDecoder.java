@@ -15,6 +15,11 @@ import org.seq4j.layers.ViewCache;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's AttentionDecoder (ch08): embedding, a stateful LSTM started from the encoder's last h, attention over
+ * all encoder states at every step, and an affine over [context ; decoder h]. Parameters: embed.W (V, D),
+ * lstm.Wx (D, 4H), lstm.Wh (H, 4H), lstm.b (4H,), affine.W (2H, V), affine.b (V,), under a prefix.
+ */
 public final class AttentionDecoder implements SequenceDecoder {
     private final Backend backend;
     private final TimeEmbedding embed;
@@ -37,6 +42,15 @@ public final class AttentionDecoder implements SequenceDecoder {
     private Tensor dc, dc3;          // (T*N, H) gradient of the contexts; (T, N, H)
     private Tensor ddec, ddec3;      // (T*N, H) gradient of the decoder states; (T, N, H)
 
+    /**
+     * Declares this part's parameters under {@code prefix}, initialised as in the book.
+     *
+     * @param b      the store's builder
+     * @param prefix the names' prefix, e.g. {@code "decoder."}
+     * @param V      vocabulary size
+     * @param D      word vector size
+     * @param H      hidden size
+     */
     public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
                 .declare(prefix + "lstm.Wx", Init.scaledNormal(D), D, 4 * H)
@@ -46,6 +60,14 @@ public final class AttentionDecoder implements SequenceDecoder {
                 .declare(prefix + "affine.b", Init.zeros(), V);
     }
 
+    /**
+     * A part over parameters already declared (with {@code declare}) and built.
+     *
+     * @param backend runs the kernels
+     * @param store   holds the parameters
+     * @param prefix  the prefix they were declared under
+     * @throws IllegalArgumentException if a parameter is missing
+     */
     public AttentionDecoder(Backend backend, ParameterStore store, String prefix) {
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
@@ -105,7 +127,11 @@ public final class AttentionDecoder implements SequenceDecoder {
         return Greedy.decode(backend, genWs, encHs.dim(1), startId, length, ids -> scores(ids, encHs));
     }
 
-    /** Attention weights (T_dec, N, T_enc) of the last forward or generation step. */
+    /**
+     * Attention weights of the last forward or generation step.
+     *
+     * @return (T_dec, N, T_enc)
+     */
     public Tensor attentionWeights() {
         return attention.attentionWeights();
     }

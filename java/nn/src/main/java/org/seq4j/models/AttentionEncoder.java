@@ -5,8 +5,17 @@ import org.seq4j.backend.Backend;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.Tensor;
 
+/** The book's AttentionEncoder (ch08): the Encoder, but its encoding is every hidden state hs (T, N, H). */
 public final class AttentionEncoder extends Encoder {
 
+    /**
+     * A part over parameters already declared (with {@code declare}) and built.
+     *
+     * @param backend runs the kernels
+     * @param store   holds the parameters
+     * @param prefix  the prefix they were declared under
+     * @throws IllegalArgumentException if a parameter is missing
+     */
     public AttentionEncoder(Backend backend, ParameterStore store, String prefix) {
         super(backend, store, prefix);
     }

@@ -15,9 +15,25 @@ import org.seq4j.layers.TimeEmbedding;
 import org.seq4j.layers.TimeLSTM;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's BetterRnnlm (ch06): two stateful LSTM layers with dropout before, between and after them, and
+ * weight tying (the output affine uses embed.W transposed, so D must equal H). Parameters: embed.W (V, D),
+ * lstm1.Wx (D, 4H), lstm1.Wh (H, 4H), lstm1.b (4H,), lstm2.Wx (H, 4H), lstm2.Wh (H, 4H), lstm2.b (4H,),
+ * affine.b (V,).
+ */
 public final class BetterRnnlm extends AbstractRnnlm {
 
-    /** The book's defaults are V = 10000, D = H = 650, dropout 0.5. */
+    /**
+     * A model with new weights; the book's defaults are V = 10000, D = H = 650, dropout 0.5.
+     *
+     * @param backend      where the parameters and activations live
+     * @param V            vocabulary size
+     * @param D            word vector size, equal to H (tied weights)
+     * @param H            hidden size
+     * @param dropoutRatio the drop probability of the three dropout layers, in [0, 1)
+     * @param seed         the initial weights' and dropout masks' seed
+     * @throws IllegalArgumentException if a size is below 1, D differs from H, or the ratio is outside [0, 1)
+     */
     public BetterRnnlm(Backend backend, int V, int D, int H, float dropoutRatio, long seed) {
         super(backend, V, declare(backend, V, D, H).build(seed), s -> new Net(backend, s, dropoutRatio, seed));
     }
@@ -42,6 +58,8 @@ public final class BetterRnnlm extends AbstractRnnlm {
     /**
      * Restarts the three dropout mask sequences from {@code seed} (for reproducible runs and gradient checks).
      * The model starts as if this were called with its construction seed.
+     *
+     * @param seed the masks' seed
      */
     public void setDropoutSeed(long seed) {
         ((Net) net).seedDropout(seed);

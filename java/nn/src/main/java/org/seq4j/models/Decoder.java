@@ -12,6 +12,11 @@ import org.seq4j.layers.TimeLSTM;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's Decoder (ch07): TimeEmbedding, a stateful TimeLSTM started from the encoder's h (c = 0), and
+ * TimeAffine to scores. Parameters: embed.W (V, D), lstm.Wx (D, 4H), lstm.Wh (H, 4H), lstm.b (4H,),
+ * affine.W (H, V), affine.b (V,), under a prefix.
+ */
 public final class Decoder implements SequenceDecoder {
     private final Backend backend;
     private final TimeEmbedding embed;
@@ -20,6 +25,15 @@ public final class Decoder implements SequenceDecoder {
     private final Workspace genWs;
     private final BeamState beamState;
 
+    /**
+     * Declares this part's parameters under {@code prefix}, initialised as in the book.
+     *
+     * @param b      the store's builder
+     * @param prefix the names' prefix, e.g. {@code "decoder."}
+     * @param V      vocabulary size
+     * @param D      word vector size
+     * @param H      hidden size
+     */
     public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
                 .declare(prefix + "lstm.Wx", Init.scaledNormal(D), D, 4 * H)
@@ -29,6 +43,14 @@ public final class Decoder implements SequenceDecoder {
                 .declare(prefix + "affine.b", Init.zeros(), V);
     }
 
+    /**
+     * A part over parameters already declared (with {@code declare}) and built.
+     *
+     * @param backend runs the kernels
+     * @param store   holds the parameters
+     * @param prefix  the prefix they were declared under
+     * @throws IllegalArgumentException if a parameter is missing
+     */
     public Decoder(Backend backend, ParameterStore store, String prefix) {
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));

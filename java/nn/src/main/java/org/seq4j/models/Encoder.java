@@ -10,6 +10,10 @@ import org.seq4j.layers.TimeLSTM;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's Encoder (ch07): TimeEmbedding then a stateless TimeLSTM; its encoding is the last hidden state.
+ * Parameters: embed.W (V, D), lstm.Wx (D, 4H), lstm.Wh (H, 4H), lstm.b (4H,), under a prefix.
+ */
 public class Encoder implements SequenceEncoder {
     protected final Backend backend;
     protected final TimeEmbedding embed;
@@ -18,7 +22,15 @@ public class Encoder implements SequenceEncoder {
     private Tensor dhs;          // (T, N, H): zero except the last step, which receives dh
     private Tensor dhsLast;      // view of step T-1
 
-    /** Declares the encoder's parameters, initialised as in the book. */
+    /**
+     * Declares this part's parameters under {@code prefix}, initialised as in the book.
+     *
+     * @param b      the store's builder
+     * @param prefix the names' prefix, e.g. {@code "decoder."}
+     * @param V      vocabulary size
+     * @param D      word vector size
+     * @param H      hidden size
+     */
     public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
                 .declare(prefix + "lstm.Wx", Init.scaledNormal(D), D, 4 * H)
@@ -26,6 +38,14 @@ public class Encoder implements SequenceEncoder {
                 .declare(prefix + "lstm.b", Init.zeros(), 4 * H);
     }
 
+    /**
+     * A part over parameters already declared (with {@code declare}) and built.
+     *
+     * @param backend runs the kernels
+     * @param store   holds the parameters
+     * @param prefix  the prefix they were declared under
+     * @throws IllegalArgumentException if a parameter is missing
+     */
     public Encoder(Backend backend, ParameterStore store, String prefix) {
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
@@ -55,6 +75,11 @@ public class Encoder implements SequenceEncoder {
         lstm.backward(embed, dhs);
     }
 
+    /**
+     * The encoder's LSTM layer.
+     *
+     * @return the layer
+     */
     public TimeLSTM lstm() {
         return lstm;
     }

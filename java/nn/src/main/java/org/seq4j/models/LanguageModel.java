@@ -6,6 +6,11 @@
 // book's RnnlmTrainer expects; resetState() starts over (at the start of an epoch or an evaluation).
 package org.seq4j.models;
 
+/**
+ * A language model over token ids (SimpleRnnlm, Rnnlm, BetterRnnlm). {@code forward(xs, ts)}: xs (N, T) int32
+ * word ids, ts (N, T) int32 the next word of each (label -1 is ignored). The recurrent layers are stateful: each
+ * forward continues from the previous one's last state; resetState() starts over.
+ */
 public interface LanguageModel extends Model {
 
     /** How generate picks the next word from the scores. */
@@ -16,16 +21,30 @@ public interface LanguageModel extends Model {
         SAMPLE
     }
 
+    /**
+     * The vocabulary size.
+     *
+     * @return V
+     */
     int vocabSize();
 
     /** Forgets the carried recurrent state of the training path. */
     void resetState();
 
     /**
-     * Continues N prompts at once: prompts[n] (all of one length >= 1) are fed word by word, then {@code length}
+     * Continues N prompts at once: prompts[n] (all of one length {@code >= 1}) are fed word by word, then
+     * {@code length} new
      * words are generated, each from the scores after the previous one. Ids in {@code skipIds} are never
-     * generated (the book's skip_ids). Returns int[N][length], prompts excluded. Runs on a separate copy of the
-     * layers from a zero state, with dropout off, so the training state is untouched.
+     * generated (the book's skip_ids). Runs on a separate copy of the layers from a zero state, with dropout off,
+     * so the training state is untouched.
+     *
+     * @param prompts  N prompts of ids in [0, V), all of one length {@code >= 1}
+     * @param length   how many words to generate per prompt
+     * @param sampling greedy or sampled
+     * @param seed     the sampling's seed
+     * @param skipIds  ids never generated
+     * @return int[N][length], prompts excluded
+     * @throws IllegalArgumentException if the prompts are empty or differ in length, or an id is outside [0, V)
      */
     int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds);
 
@@ -36,13 +55,33 @@ public interface LanguageModel extends Model {
      * log-probability / length^lengthPenalty (0: no penalty). Ids in skipIds are never emitted. K = 1 without
      * an end id gives exactly generate's ARGMAX words. See Beam for the scores. The models of this package
      * implement it; other implementations of this interface may not.
+     *
+     * @param prompts       N prompts of one length, ids in [0, V)
+     * @param length        at most this many words per hypothesis
+     * @param beam          K, hypotheses kept per prompt (at least 1)
+     * @param lengthPenalty alpha of score / length^alpha (0: none)
+     * @param endId         the id that finishes a hypothesis, or -1
+     * @param skipIds       ids never emitted
+     * @return the K best continuations per prompt, with log-probabilities and scores
+     * @throws IllegalArgumentException if an argument is out of range
+     * @throws UnsupportedOperationException if this implementation has no beam search
      */
     default Beam.Result beamSearch(int[][] prompts, int length, int beam, double lengthPenalty, int endId,
                                    int... skipIds) {
         throw new UnsupportedOperationException(getClass().getName() + " does not implement beam search");
     }
 
-    /** One sequence from a single start id. */
+    /**
+     * One sequence from a single start id.
+     *
+     * @param startId  the first id
+     * @param length   how many words to generate
+     * @param sampling greedy or sampled
+     * @param seed     the sampling's seed
+     * @param skipIds  ids never generated
+     * @return length ids, the start excluded
+     * @throws IllegalArgumentException if an id is outside [0, V)
+     */
     default int[] generate(int startId, int length, Sampling sampling, long seed, int... skipIds) {
         return generate(new int[][] {{startId}}, length, sampling, seed, skipIds)[0];
     }

@@ -27,32 +27,60 @@ import org.seq4j.tensor.Tensor;
  */
 public interface Model extends AutoCloseable {
 
-    /** The backend every tensor of this model lives on. */
+    /**
+     * The backend every tensor of this model lives on.
+     *
+     * @return the backend
+     */
     Backend backend();
 
-    /** All parameters: one flat value buffer, one flat gradient buffer, named views. */
+    /**
+     * All parameters: one flat value buffer, one flat gradient buffer, named views.
+     *
+     * @return the store
+     */
     ParameterStore store();
 
-    /** Every parameter in a stable order, with the book's names and shapes. */
+    /**
+     * Every parameter in a stable order, with the book's names and shapes.
+     *
+     * @return the parameters in declaration order
+     */
     default List<Parameter> parameters() {
         return store().parameters();
     }
 
-    /** The parameter called {@code name}, e.g. "decoder.lstm.Wx". */
+    /**
+     * The parameter called {@code name}, e.g. "decoder.lstm.Wx".
+     *
+     * @param name the book's attribute path
+     * @return the parameter
+     * @throws IllegalArgumentException naming the known names if there is none
+     */
     default Parameter parameter(String name) {
         return store().get(name);
     }
 
     /**
      * The loss of one batch (a host float, read with Backend.item). What xs and ts are depends on the model;
-     * see its class comment. Throws IllegalArgumentException naming N, T, V when the shapes are wrong.
+     * see its class comment.
+     *
+     * @param xs the inputs, batch-major: (N, T) int32 ids or (N, T, F) float32 values
+     * @param ts the targets, batch-major
+     * @return the mean loss of the batch (cross-entropy in nats, or the MSE of TimeMSE)
+     * @throws IllegalArgumentException naming N, T, V when the shapes are wrong
+     * @throws IllegalStateException if another thread is inside the model, or it is closed
      */
     float forward(Tensor xs, Tensor ts);
 
     /** Adds the gradient of the last forward's loss to every parameter's gradient. */
     void backward();
 
-    /** Training (dropout on) or evaluation mode; models without dropout ignore it. Starts in training mode. */
+    /**
+     * Training (dropout on) or evaluation mode; models without dropout ignore it. Starts in training mode.
+     *
+     * @param training the mode
+     */
     default void setTraining(boolean training) {
     }
 

@@ -16,6 +16,11 @@ import org.seq4j.layers.ViewCache;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's PeekyDecoder (ch07): the encoder's h is shown to every step twice: the LSTM reads
+ * [h ; embedding] and the affine reads [h ; lstm output]. Parameters: embed.W (V, D), lstm.Wx (H+D, 4H),
+ * lstm.Wh (H, 4H), lstm.b (4H,), affine.W (2H, V), affine.b (V,), under a prefix.
+ */
 public final class PeekyDecoder implements SequenceDecoder {
     private final Backend backend;
     private final TimeEmbedding embed;
@@ -41,6 +46,15 @@ public final class PeekyDecoder implements SequenceDecoder {
     private Tensor dembed, dembed3;          // (T*N, D); (T, N, D)
     private Tensor dh, dhVec;                // (N, H); (N*H,)
 
+    /**
+     * Declares this part's parameters under {@code prefix}, initialised as in the book.
+     *
+     * @param b      the store's builder
+     * @param prefix the names' prefix, e.g. {@code "decoder."}
+     * @param V      vocabulary size
+     * @param D      word vector size
+     * @param H      hidden size
+     */
     public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
                 .declare(prefix + "lstm.Wx", Init.scaledNormal(H + D), H + D, 4 * H)
@@ -50,6 +64,14 @@ public final class PeekyDecoder implements SequenceDecoder {
                 .declare(prefix + "affine.b", Init.zeros(), V);
     }
 
+    /**
+     * A part over parameters already declared (with {@code declare}) and built.
+     *
+     * @param backend runs the kernels
+     * @param store   holds the parameters
+     * @param prefix  the prefix they were declared under
+     * @throws IllegalArgumentException if a parameter is missing
+     */
     public PeekyDecoder(Backend backend, ParameterStore store, String prefix) {
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));

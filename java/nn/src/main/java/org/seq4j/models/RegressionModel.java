@@ -7,22 +7,45 @@ import java.lang.foreign.Arena;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * A model from float sequences to float sequences (WaveSeq2seq, WavePredictor), trained on an MSE loss scaled
+ * 0.5 * sum((y - t)^2) / N (see TimeMSE). Inputs are batch-major (N, T, F) float32 tensors on the model's backend.
+ */
 public interface RegressionModel extends Model {
 
-    /** F of the inputs xs (N, T, F). */
+    /**
+     * F of the inputs xs (N, T, F).
+     *
+     * @return the input width
+     */
     int inputSize();
 
-    /** F of the outputs. */
+    /**
+     * F of the outputs.
+     *
+     * @return the output width
+     */
     int outputSize();
 
     /**
-     * {@code length} output steps for each of the N input sequences xs (N, T, inputSize), step by step, each
-     * step's output fed back as the next input. Returns float[N][length * outputSize] (step-major per row).
-     * Runs on a separate copy of the layers, so the training workspaces are untouched.
+     * {@code length} output steps for each of the N input sequences, step by step, each step's output fed back
+     * as the next input. Runs on a separate copy of the layers, so the training workspaces are untouched.
+     *
+     * @param xs     (N, T, inputSize) float32 on this model's backend
+     * @param length how many steps to predict
+     * @return float[N][length * outputSize], step-major per row
+     * @throws IllegalArgumentException if xs does not fit
      */
     float[][] predict(Tensor xs, int length);
 
-    /** {@link #predict(Tensor, int)} for host arrays: xs[n] holds T * inputSize values of sequence n. */
+    /**
+     * {@link #predict(Tensor, int)} for host arrays.
+     *
+     * @param xs     xs[n] holds the T * inputSize values of sequence n, all of one length
+     * @param length how many steps to predict
+     * @return float[N][length * outputSize]
+     * @throws IllegalArgumentException if the sequences differ in length or are not a multiple of inputSize
+     */
     default float[][] predict(float[][] xs, int length) {
         int n = xs.length, f = inputSize();
         if (n == 0) {

@@ -10,9 +10,22 @@ import org.seq4j.layers.TimeEmbedding;
 import org.seq4j.layers.TimeLSTM;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's Rnnlm (ch06): TimeEmbedding, a stateful TimeLSTM, TimeAffine. Parameters: embed.W (V, D),
+ * lstm.Wx (D, 4H), lstm.Wh (H, 4H), lstm.b (4H,), affine.W (H, V), affine.b (V,).
+ */
 public final class Rnnlm extends AbstractRnnlm {
 
-    /** The book's defaults are V = 10000, D = 100, H = 100. */
+    /**
+     * A model with new weights; the book's defaults are V = 10000, D = 100, H = 100.
+     *
+     * @param backend where the parameters and activations live
+     * @param V       vocabulary size
+     * @param D       word vector size
+     * @param H       hidden size
+     * @param seed    the initial weights' seed ({@code new Random(seed)})
+     * @throws IllegalArgumentException if a size is below 1
+     */
     public Rnnlm(Backend backend, int V, int D, int H, long seed) {
         super(backend, V, declare(backend, V, D, H).build(seed), s -> new Net(backend, s));
     }

@@ -6,9 +6,23 @@ package org.seq4j.models;
 import org.seq4j.backend.Backend;
 import org.seq4j.layers.ParameterStore;
 
+/**
+ * The book's Seq2seq (ch07): the Encoder's last h starts the Decoder. Parameters: encoder.embed.W,
+ * encoder.lstm.{Wx, Wh, b}, decoder.embed.W, decoder.lstm.{Wx, Wh, b}, decoder.affine.{W, b}, with the book's
+ * shapes.
+ */
 public final class Seq2seq extends AbstractSeq2seq {
 
-    /** V vocabulary size, D word vector size, H hidden size; weights drawn from new Random(seed). */
+    /**
+     * A model with new weights.
+     *
+     * @param backend where the parameters and activations live
+     * @param V       vocabulary size
+     * @param D       word vector size
+     * @param H       hidden size
+     * @param seed    the initial weights' seed ({@code new Random(seed)})
+     * @throws IllegalArgumentException if a size is below 1
+     */
     public Seq2seq(Backend backend, int V, int D, int H, long seed) {
         super(backend, V, declare(backend, V, D, H).build(seed),
                 s -> new Encoder(backend, s, "encoder."),

@@ -9,14 +9,28 @@ import java.lang.foreign.Arena;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * A sequence-to-sequence model over token ids (Seq2seq, PeekySeq2seq, AttentionSeq2seq). {@code forward(xs, ts)}:
+ * xs (N, T_in) int32 questions; ts (N, T_out + 1) int32 answers that start with the start id; the decoder reads
+ * ts[:, :-1] and is scored on ts[:, 1:] (label -1 is ignored).
+ */
 public interface Seq2seqModel extends Model {
 
+    /**
+     * The vocabulary size (shared by questions and answers).
+     *
+     * @return V
+     */
     int vocabSize();
 
     /**
-     * Greedy decoding of N questions at once: xs (N, T_in) int32 on this model's backend. Each answer starts
-     * from startId and takes the argmax for {@code length} steps; returns int[N][length] (start id excluded).
-     * Does not touch the training state or workspaces.
+     * Greedy decoding of N questions at once. Does not touch the training state or workspaces.
+     *
+     * @param xs      (N, T_in) int32 on this model's backend
+     * @param startId the id each answer starts from
+     * @param length  how many ids to generate
+     * @return int[N][length], the start id excluded
+     * @throws IllegalArgumentException if the shapes do not fit or an id is outside [0, V)
      */
     int[][] generate(Tensor xs, int startId, int length);
 
@@ -26,12 +40,28 @@ public interface Seq2seqModel extends Model {
      * excluded); Beam.Result holds the K best per question, best first, with their summed log-probabilities
      * (see Beam). K = 1 gives exactly generate's answers. Does not touch the training state or workspaces.
      * The models of this package implement it; other implementations of this interface may not.
+     *
+     * @param xs      (N, T_in) int32 question ids on this model's backend
+     * @param startId the id each answer starts from
+     * @param length  ids per answer, the start id excluded
+     * @param beam    K, hypotheses kept per question (at least 1)
+     * @return the K best answers per question with their log-probabilities
+     * @throws IllegalArgumentException if K or length is below 1, or an id is outside [0, V)
+     * @throws UnsupportedOperationException if this implementation has no beam search
      */
     default Beam.Result beamSearch(Tensor xs, int startId, int length, int beam) {
         throw new UnsupportedOperationException(getClass().getName() + " does not implement beam search");
     }
 
-    /** {@link #generate(Tensor, int, int)} for host arrays: xs[n] are the ids of question n, all of one length. */
+    /**
+     * {@link #generate(Tensor, int, int)} for host arrays: xs[n] are the ids of question n, all of one length.
+     *
+     * @param xs      N questions of one length
+     * @param startId the id each answer starts from
+     * @param length  how many ids to generate
+     * @return int[N][length]
+     * @throws IllegalArgumentException if the questions differ in length or an id is outside [0, V)
+     */
     default int[][] generate(int[][] xs, int startId, int length) {
         if (xs.length == 0) {
             return new int[0][];

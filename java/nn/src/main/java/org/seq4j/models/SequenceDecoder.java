@@ -4,15 +4,34 @@ package org.seq4j.models;
 
 import org.seq4j.tensor.Tensor;
 
+/** The decoder half of a seq2seq model: teacher-forced scores, the gradient w.r.t. the encoding, greedy generation. */
 public interface SequenceDecoder extends AutoCloseable {
 
-    /** Scores (T, N, V) for decoder inputs xs (T, N) int32, starting from the encoder's encoding. */
+    /**
+     * Scores for decoder inputs, starting from the encoder's encoding.
+     *
+     * @param xs       (T, N) int32 decoder inputs, time-major
+     * @param encoding the encoder's output
+     * @return scores (T, N, V), the decoder's buffer
+     */
     Tensor forward(Tensor xs, Tensor encoding);
 
-    /** The gradient w.r.t. the encoding for dscore (T, N, V); parameter gradients accumulate. */
+    /**
+     * The gradient w.r.t. the encoding; parameter gradients accumulate.
+     *
+     * @param dscore (T, N, V)
+     * @return the encoding's gradient, its shape
+     */
     Tensor backward(Tensor dscore);
 
-    /** Greedy ids (length, N) int32, time-major, starting from startId; owned by the decoder until the next call. */
+    /**
+     * Greedy ids, starting from startId.
+     *
+     * @param encoding the encoder's output
+     * @param startId  the first input id
+     * @param length   how many ids to generate
+     * @return (length, N) int32, time-major; owned by the decoder until the next call
+     */
     Tensor generate(Tensor encoding, int startId, int length);
 
     /**

@@ -4,12 +4,25 @@ package org.seq4j.models;
 
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The encoder half of a seq2seq model: token ids (T, N) time-major in, an encoding out (the last h (N, H) for
+ * Encoder, all hs (T, N, H) for AttentionEncoder), and back.
+ */
 public interface SequenceEncoder extends AutoCloseable {
 
-    /** The encoding of xs (T, N) int32; owned by the encoder until its next forward. */
+    /**
+     * The encoding of the questions.
+     *
+     * @param xs (T, N) int32, time-major
+     * @return the encoding; owned by the encoder until its next forward
+     */
     Tensor forward(Tensor xs);
 
-    /** Takes the gradient w.r.t. the encoding (same shape as forward's result); parameter gradients accumulate. */
+    /**
+     * Takes the gradient w.r.t. the encoding; parameter gradients accumulate.
+     *
+     * @param dEncoding the same shape as forward's result
+     */
     void backward(Tensor dEncoding);
 
     @Override

@@ -10,8 +10,22 @@ import org.seq4j.layers.TimeEmbedding;
 import org.seq4j.layers.TimeRNN;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's SimpleRnnlm (ch05): TimeEmbedding, a stateful TimeRNN (tanh), TimeAffine. Parameters:
+ * embed.W (V, D), rnn.Wx (D, H), rnn.Wh (H, H), rnn.b (H,), affine.W (H, V), affine.b (V,).
+ */
 public final class SimpleRnnlm extends AbstractRnnlm {
 
+    /**
+     * A model with new weights.
+     *
+     * @param backend where the parameters and activations live
+     * @param V       vocabulary size
+     * @param D       word vector size
+     * @param H       hidden size
+     * @param seed    the initial weights' seed ({@code new Random(seed)})
+     * @throws IllegalArgumentException if a size is below 1
+     */
     public SimpleRnnlm(Backend backend, int V, int D, int H, long seed) {
         super(backend, V, declare(backend, V, D, H).build(seed), s -> new Net(backend, s));
     }

@@ -16,6 +16,12 @@ import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * A many-to-one LSTM wave predictor: a stateless TimeLSTM reads a window xs (N, T, F), TimeAffine maps the
+ * states to F values, and the loss is TimeMSE on the last step against ts (N, F), the value after each window.
+ * Prediction slides the window over its own outputs. Parameters: lstm.Wx (F, 4H), lstm.Wh (H, 4H),
+ * lstm.b (4H,), affine.W (H, F), affine.b (F,).
+ */
 public final class WavePredictor implements RegressionModel {
     private final Backend backend;
     private final ParameterStore store;
@@ -32,7 +38,15 @@ public final class WavePredictor implements RegressionModel {
     private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
     private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
 
-    /** F values per step (1 for a wave), hidden size H; weights from Random(seed). */
+    /**
+     * A model with new weights.
+     *
+     * @param backend where the parameters and activations live
+     * @param F       values per step (1 for a wave)
+     * @param H       hidden size
+     * @param seed    the initial weights' seed
+     * @throws IllegalArgumentException if a size is below 1
+     */
     public WavePredictor(Backend backend, int F, int H, long seed) {
         if (F < 1 || H < 1) {
             throw new IllegalArgumentException("WavePredictor needs F and H >= 1, got F=" + F + ", H=" + H);

@@ -17,6 +17,12 @@ import org.seq4j.layers.TimeMSE;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * A regression seq2seq (sine in, cosine out): an LSTM encoder reads xs (N, T_in, F_in); its final (h, c) starts
+ * an LSTM decoder that reads the targets shifted right by one step (teacher forcing, first input 0), and an affine
+ * maps each decoder state to F_out values; loss TimeMSE over every step. Inference feeds the decoder its own
+ * outputs.
+ */
 public final class WaveSeq2seq implements RegressionModel {
     private final Backend backend;
     private final ParameterStore store;
@@ -53,7 +59,16 @@ public final class WaveSeq2seq implements RegressionModel {
         }
     }
 
-    /** inputSize F_in, outputSize F_out (1 and 1 for sine to cosine), hidden size H; weights from Random(seed). */
+    /**
+     * A model with new weights.
+     *
+     * @param backend    where the parameters and activations live
+     * @param inputSize  F_in (1 for a sine)
+     * @param outputSize F_out (1 for a cosine)
+     * @param H          hidden size
+     * @param seed       the initial weights' seed
+     * @throws IllegalArgumentException if a size is below 1
+     */
     public WaveSeq2seq(Backend backend, int inputSize, int outputSize, int H, long seed) {
         if (inputSize < 1 || outputSize < 1 || H < 1) {
             throw new IllegalArgumentException("WaveSeq2seq needs inputSize, outputSize and H >= 1, got " + inputSize

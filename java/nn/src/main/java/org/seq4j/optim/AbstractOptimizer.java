@@ -8,6 +8,10 @@ import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The optimizers' shared part: learning rate checks, thread confinement, and state buffers shaped like the flat
+ * parameter buffer, made zero-filled on the first step and bound to that store.
+ */
 public abstract class AbstractOptimizer implements Optimizer {
     private float lr;
     private ParameterStore bound;

@@ -3,10 +3,16 @@ package org.seq4j.optim;
 
 import org.seq4j.layers.ParameterStore;
 
+/** The book's AdaGrad: h += grad^2; param -= lr * grad / (sqrt(h) + 1e-7). */
 public final class AdaGrad extends AbstractOptimizer {
+    /** The book's epsilon added to the root. */
     public static final float EPS = 1e-7f;
 
-    /** The book's default lr is 0.01. */
+    /**
+     * An AdaGrad optimizer; the book's default lr is 0.01.
+     *
+     * @param lr the learning rate, finite and >= 0 (else IllegalArgumentException)
+     */
     public AdaGrad(float lr) {
         super(lr);
     }

@@ -6,16 +6,34 @@ package org.seq4j.optim;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's Adam with its bias correction folded into the step size:
+ * lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t); m += (1 - beta1)(grad - m); v += (1 - beta2)(grad^2 - v);
+ * param -= lr_t * m / (sqrt(v) + 1e-7).
+ */
 public final class Adam extends AbstractOptimizer {
+    /** The book's epsilon added to the root. */
     public static final float EPS = 1e-7f;
     private final float beta1, beta2;
     private long iteration;
 
-    /** The book's defaults: lr 0.001, beta1 0.9, beta2 0.999. */
+    /**
+     * Adam with the book's defaults: beta1 0.9, beta2 0.999 (the book's lr is 0.001).
+     *
+     * @param lr the learning rate, finite and >= 0 (else IllegalArgumentException)
+     */
     public Adam(float lr) {
         this(lr, 0.9f, 0.999f);
     }
 
+    /**
+     * Adam with the given moments' decays.
+     *
+     * @param lr the learning rate, finite and >= 0 (else IllegalArgumentException)
+     * @param beta1 the first moment's decay, in [0, 1)
+     * @param beta2 the second moment's decay, in [0, 1)
+     * @throws IllegalArgumentException if a beta is outside [0, 1)
+     */
     public Adam(float lr, float beta1, float beta2) {
         super(lr);
         if (!(beta1 >= 0f && beta1 < 1f) || !(beta2 >= 0f && beta2 < 1f)) {
@@ -25,7 +43,11 @@ public final class Adam extends AbstractOptimizer {
         this.beta2 = beta2;
     }
 
-    /** Steps taken so far (the book's iter). */
+    /**
+     * Steps taken so far (the book's iter).
+     *
+     * @return the count
+     */
     public long iteration() {
         return iteration;
     }

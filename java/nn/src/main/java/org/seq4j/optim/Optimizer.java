@@ -17,12 +17,24 @@ public interface Optimizer extends AutoCloseable {
     /**
      * Updates store.values() from store.grads() and zeroes the gradients. Optimizers with state (velocity,
      * moments) allocate it on the first step, on the store's backend, and serve that one store only.
+     *
+     * @param params the model's parameters and gradients
+     * @throws IllegalStateException if closed, held by another thread, or given a different store than before
      */
     void step(ParameterStore params);
 
+    /**
+     * The current learning rate.
+     *
+     * @return the rate
+     */
     float learningRate();
 
-    /** Changes the learning rate from the next step on (RnnlmTrainer divides it when perplexity stalls). */
+    /**
+     * Changes the learning rate from the next step on (RnnlmTrainer divides it when perplexity stalls).
+     *
+     * @param lr the learning rate, finite and >= 0 (else IllegalArgumentException)
+     */
     void setLearningRate(float lr);
 
     /** Releases the optimizer's state. */

@@ -3,11 +3,18 @@ package org.seq4j.optim;
 
 import org.seq4j.layers.ParameterStore;
 
+/** The book's RMSprop: h = decay * h + (1 - decay) * grad^2; param -= lr * grad / (sqrt(h) + 1e-7). */
 public final class RMSprop extends AbstractOptimizer {
+    /** The book's epsilon added to the root. */
     public static final float EPS = 1e-7f;
     private final float decayRate;
 
-    /** The book's defaults are lr 0.01, decay rate 0.99. */
+    /**
+     * An RMSprop optimizer; the book's defaults are lr 0.01, decay rate 0.99.
+     *
+     * @param lr the learning rate, finite and >= 0 (else IllegalArgumentException)
+     * @param decayRate the running mean's decay (the book: 0.99)
+     */
     public RMSprop(float lr, float decayRate) {
         super(lr);
         this.decayRate = decayRate;

@@ -3,9 +3,14 @@ package org.seq4j.optim;
 
 import org.seq4j.layers.ParameterStore;
 
+/** The book's SGD: param -= lr * grad. */
 public final class SGD extends AbstractOptimizer {
 
-    /** The book's default lr is 0.01. */
+    /**
+     * An SGD optimizer; the book's default lr is 0.01.
+     *
+     * @param lr the learning rate, finite and >= 0 (else IllegalArgumentException)
+     */
     public SGD(float lr) {
         super(lr);
     }

@@ -10,18 +10,46 @@ import org.seq4j.data.SequencePairs;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * A training set that a Trainer can shuffle and cut into batches: how many examples it has, and how to copy the
+ * examples at some indices into the model's input and target tensors (batch-major, on the model's backend).
+ */
 public interface Batches {
 
-    /** Number of examples. */
+    /**
+     * Number of examples.
+     *
+     * @return the count
+     */
     int size();
 
-    /** The (xs, ts) tensors for a batch of {@code n} examples, allocated once and reused for every batch. */
+    /**
+     * The (xs, ts) tensors for a batch of {@code n} examples, allocated once and reused for every batch.
+     *
+     * @param backend the model's backend
+     * @param arena   where the tensors live
+     * @param n       the batch size
+     * @return {xs, ts}, batch-major
+     */
     Tensor[] allocate(Backend backend, Arena arena, int n);
 
-    /** Copies examples order[from .. from + xs.dim(0)) into xs and ts. */
+    /**
+     * Copies examples order[from .. from + xs.dim(0)) into xs and ts.
+     *
+     * @param backend the model's backend
+     * @param order   a permutation of the example indices
+     * @param from    the first position in order
+     * @param xs      the inputs, from allocate
+     * @param ts      the targets, from allocate
+     */
     void fill(Backend backend, int[] order, int from, Tensor xs, Tensor ts);
 
-    /** Token-id pairs: questions (N, T_in) and answers (N, T_out + 1) whose first id is the start id. */
+    /**
+     * Token-id pairs: questions (N, T_in) and answers (N, T_out + 1) whose first id is the start id.
+     *
+     * @param pairs the questions and answers
+     * @return the batches
+     */
     static Batches of(SequencePairs pairs) {
         return new Batches() {
             private int[] xBuffer, tBuffer;
@@ -55,7 +83,14 @@ public interface Batches {
         };
     }
 
-    /** Float examples: inputs (N, ...) and targets (N, ...), row e of each belonging together. */
+    /**
+     * Float examples: inputs (N, ...) and targets (N, ...), row e of each belonging together.
+     *
+     * @param inputs  (N, ...) float32
+     * @param targets (N, ...) float32
+     * @return the batches
+     * @throws IllegalArgumentException if the example counts differ
+     */
     static Batches of(HostFloats inputs, HostFloats targets) {
         if (inputs.dim(0) != targets.dim(0)) {
             throw new IllegalArgumentException("inputs have " + inputs.dim(0) + " examples but targets have "

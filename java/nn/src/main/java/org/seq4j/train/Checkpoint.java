@@ -30,6 +30,11 @@ import org.seq4j.io.NpyArray;
 import org.seq4j.layers.Parameter;
 import org.seq4j.models.Model;
 
+/**
+ * A saved model: one .npz file holding every parameter under the book's name (readable by numpy.load) and, as
+ * the entry model.properties, what to rebuild (task, model kind, sizes, vocabulary, epoch...). Written to a
+ * temporary name and renamed, so an interrupted save leaves the previous checkpoint as it was.
+ */
 public final class Checkpoint {
     /** The last epoch's checkpoint in a run folder. */
     public static final String WEIGHTS = "model.npz";
@@ -42,12 +47,25 @@ public final class Checkpoint {
 
     /** Which checkpoint of a run folder to use. */
     public enum Pick {
-        BEST, LAST;
+        /** The best epoch so far (best.npz). */
+        BEST,
+        /** The last epoch (model.npz). */
+        LAST;
 
+        /**
+         * The file of this pick in a run folder.
+         *
+         * @return best.npz or model.npz
+         */
         public String fileName() {
             return this == BEST ? Checkpoint.BEST : WEIGHTS;
         }
 
+        /**
+         * The pick as the command line spells it.
+         *
+         * @return "best" or "last"
+         */
         public String lower() {
             return name().toLowerCase(Locale.ROOT);
         }
@@ -56,13 +74,27 @@ public final class Checkpoint {
     private Checkpoint() {
     }
 
-    /** Writes dir/model.npz (creating dir): the parameters and the description, in one atomic rename. */
+    /**
+     * Writes dir/model.npz (creating dir): the parameters and the description, in one atomic rename.
+     *
+     * @param dir   the run folder
+     * @param model the model whose parameters are saved
+     * @param meta  the description, stored as the entry model.properties
+     * @throws IOException if the file cannot be written (a previous checkpoint there stays as it was)
+     */
     public static void save(Path dir, Model model, Properties meta) throws IOException {
         Files.createDirectories(dir);
         write(dir.resolve(WEIGHTS), model, meta);
     }
 
-    /** Writes the .npz {@code file} (its folder must exist) atomically: the parameters, then the description. */
+    /**
+     * Writes the .npz {@code file} (its folder must exist) atomically: the parameters, then the description.
+     *
+     * @param file  the .npz file
+     * @param model the model whose parameters are saved
+     * @param meta  the description, stored as the entry model.properties
+     * @throws IOException if the file cannot be written (a previous checkpoint there stays as it was)
+     */
     public static void write(Path file, Model model, Properties meta) throws IOException {
         Map<String, float[]> values = model.store().copyOutAll();
         ByteArrayOutputStream description = new ByteArrayOutputStream();
@@ -79,6 +111,12 @@ public final class Checkpoint {
     /**
      * The .npz file that {@code checkpoint} names: a file as it is; in a run folder best.npz for BEST, model.npz
      * for LAST, and for null best.npz where there is one (runs of older versions have only model.npz).
+     *
+     * @param checkpoint a .npz file or a run folder
+     * @param pick       BEST, LAST, or null for the best there is
+     * @return the .npz file
+     * @throws java.nio.file.NoSuchFileException if there is no such checkpoint
+     * @throws IOException if the folder cannot be read
      */
     public static Path file(Path checkpoint, Pick pick) throws IOException {
         if (!Files.isDirectory(checkpoint)) {
@@ -97,7 +135,14 @@ public final class Checkpoint {
         return file;
     }
 
-    /** The description of a checkpoint (a .npz file, or a run folder's model.npz). */
+    /**
+     * The description of a checkpoint (a .npz file, or a run folder's model.npz).
+     *
+     * @param checkpoint a .npz file or a run folder
+     * @return the properties
+     * @throws CheckpointException if it has no description or a malformed one
+     * @throws IOException if the file is missing or unreadable
+     */
     public static Properties meta(Path checkpoint) throws IOException {
         Path file = Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint;
         if (!Files.exists(file)) {
@@ -147,8 +192,12 @@ public final class Checkpoint {
 
     /**
      * Loads a checkpoint (a .npz file, or a run folder's model.npz) into the model: every parameter must be
-     * there with its exact shape, and the file must hold no other array (an error names the array and the
-     * file); values must be finite.
+     * there with its exact shape, and the file must hold no other array; values must be finite.
+     *
+     * @param checkpoint a .npz file or a run folder
+     * @param model      the model to overwrite, built with the checkpoint's sizes
+     * @throws NpzFormatException naming the array and the file if one is missing, extra, misshapen or not finite
+     * @throws IOException if the file cannot be read
      */
     public static void load(Path checkpoint, Model model) throws IOException {
         NpzFile file = Npz.load(Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint);
@@ -171,7 +220,15 @@ public final class Checkpoint {
         model.store().copyInAll(values);
     }
 
-    /** A required property of the description of {@code file}, or an error that names the file and the key. */
+    /**
+     * A required property of the description of {@code file}.
+     *
+     * @param p    the description
+     * @param key  the property
+     * @param file the checkpoint, for the message
+     * @return its value
+     * @throws CheckpointException naming the file and the key if it is missing
+     */
     public static String require(Properties p, String key, Path file) throws CheckpointException {
         String v = p.getProperty(key);
         if (v == null || v.isBlank()) {
@@ -180,7 +237,16 @@ public final class Checkpoint {
         return v;
     }
 
-    /** A required whole number of at least {@code min} in the description of {@code file}. */
+    /**
+     * A required whole number of at least {@code min} in the description of {@code file}.
+     *
+     * @param p    the description
+     * @param key  the property
+     * @param min  the smallest allowed value
+     * @param file the checkpoint, for the message
+     * @return its value
+     * @throws CheckpointException naming the file and the key if it is missing, not a number or below min
+     */
     public static int requireInt(Properties p, String key, int min, Path file) throws CheckpointException {
         String v = require(p, key, file);
         try {

@@ -10,8 +10,19 @@ import java.util.List;
 import java.util.Locale;
 import org.seq4j.io.AtomicOutput;
 
+/**
+ * Per-epoch metrics of a training run: training loss and the evaluation metric (accuracy, perplexity or MSE),
+ * written as CSV atomically after every epoch.
+ */
 public final class History {
-    /** One epoch: its mean training loss, the metric on the evaluation set, and the seconds it took. */
+    /**
+     * One epoch's numbers.
+     *
+     * @param epoch     the epoch, from 1
+     * @param trainLoss its mean training loss
+     * @param metric    the metric on the evaluation set
+     * @param seconds   the wall-clock seconds it took
+     */
     public record Epoch(int epoch, double trainLoss, double metric, double seconds) {
     }
 
@@ -19,30 +30,59 @@ public final class History {
     private final String metricName;
     private final List<Epoch> epochs = new ArrayList<>();
 
-    /** @param metricName what metric() means, e.g. "test accuracy" or "valid perplexity" */
+    /**
+     * An empty history.
+     *
+     * @param title      the run's title, e.g. "addition peeky"
+     * @param metricName what metric() means, e.g. "test accuracy" or "valid perplexity"
+     */
     public History(String title, String metricName) {
         this.title = title;
         this.metricName = metricName;
     }
 
+    /**
+     * Appends an epoch.
+     *
+     * @param e its numbers
+     */
     public void add(Epoch e) {
         epochs.add(e);
     }
 
-    /** The run's title, e.g. "addition peeky". */
+    /**
+     * The run's title, e.g. "addition peeky".
+     *
+     * @return the title
+     */
     public String title() {
         return title;
     }
 
-    /** What {@link Epoch#metric()} means, e.g. "test accuracy". */
+    /**
+     * What {@link Epoch#metric()} means, e.g. "test accuracy".
+     *
+     * @return the name
+     */
     public String metricName() {
         return metricName;
     }
 
+    /**
+     * The epochs so far.
+     *
+     * @return an unmodifiable copy
+     */
     public List<Epoch> epochs() {
         return List.copyOf(epochs);
     }
 
+    /**
+     * Writes {@code epoch,train_loss,METRIC,seconds} rows to {@code file} atomically.
+     *
+     * @param file the CSV file; its folder must exist
+     * @throws IOException if it cannot be written
+     */
     public void writeCsv(Path file) throws IOException {
         StringBuilder sb = new StringBuilder("epoch,train_loss," + metricName.replace(' ', '_') + ",seconds\n");
         for (Epoch e : epochs) {

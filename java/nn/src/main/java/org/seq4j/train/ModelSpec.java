@@ -17,14 +17,38 @@ import org.seq4j.models.SimpleRnnlm;
 import org.seq4j.models.WavePredictor;
 import org.seq4j.models.WaveSeq2seq;
 
+/**
+ * What a model is, as saved in model.properties: the task, the model kind, its sizes and seed, and the input
+ * order. Builds the model on a backend, for training and for reloading a checkpoint.
+ *
+ * @param task    what is learned
+ * @param kind    the model kind, one of {@code task.kinds()}
+ * @param vocab   vocabulary size V (unused for waves)
+ * @param wordvec word vector size D
+ * @param hidden  hidden size H
+ * @param dropout BetterRnnlm's dropout ratio
+ * @param reverse whether questions are fed reversed
+ * @param seed    the initial weights' seed
+ */
 public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
                         long seed, boolean bidirectional) {
 
     /** What is learned: the book's toy sets, the wave regressions, or a word-level language model. */
     public enum Task {
-        ADDITION, DATE, WAVES, LM;
+        /** The book's addition problems (ch07). */
+        ADDITION,
+        /** The book's date formats (ch08). */
+        DATE,
+        /** Sine and cosine wave regressions. */
+        WAVES,
+        /** A word-level language model (ch05, ch06). */
+        LM;
 
-        /** The model kinds this task accepts, the first being the default. */
+        /**
+         * The model kinds this task accepts, the first being the default.
+         *
+         * @return the kinds
+         */
         public String[] kinds() {
             return switch (this) {
                 case ADDITION, DATE -> new String[] {"attention", "baseline", "reverse", "peeky"};
@@ -33,11 +57,21 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             };
         }
 
+        /**
+         * The task as the command line spells it.
+         *
+         * @return the name in lower case
+         */
         public String lower() {
             return name().toLowerCase(Locale.ROOT);
         }
     }
 
+    /**
+     * Checks that the task has this kind of model.
+     *
+     * @throws IllegalArgumentException if it does not
+     */
     public ModelSpec {
         if (!java.util.Arrays.asList(task.kinds()).contains(kind)) {
             throw new IllegalArgumentException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
@@ -54,12 +88,24 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, false);
     }
 
-    /** Whether the questions are fed reversed by default: all but the baseline (the book's chapter 7 tricks). */
+    /**
+     * Whether the questions are fed reversed by default: all but the baseline (the book's chapter 7 tricks).
+     *
+     * @param kind the model kind
+     * @return true unless kind is "baseline"
+     */
     public static boolean reversedByDefault(String kind) {
         return !kind.equals("baseline");
     }
 
-    /** The model saved in {@code checkpoint} (a .npz, or a run folder's model.npz), ready for inference (dropout off). */
+    /**
+     * The model saved in {@code checkpoint} (a .npz, or a run folder's model.npz), ready for inference (dropout off).
+     *
+     * @param backend where the model lives
+     * @param checkpoint a .npz file or a run folder
+     * @return the model with the saved parameters; close it
+     * @throws IOException if the checkpoint cannot be read or does not fit this spec
+     */
     public Model restore(Backend backend, Path checkpoint) throws IOException {
         Model m = create(backend);
         try {
@@ -72,6 +118,12 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         return m;
     }
 
+    /**
+     * A new model of this spec, with weights from its seed.
+     *
+     * @param backend where the model lives
+     * @return the model; close it
+     */
     public Model create(Backend backend) {
         return switch (task) {
             case ADDITION, DATE -> switch (kind) {
@@ -89,6 +141,11 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         };
     }
 
+    /**
+     * Writes this spec as properties (task, model, vocab, wordvec, hidden, dropout, reverse, seed).
+     *
+     * @param p the description to write into
+     */
     public void store(Properties p) {
         p.setProperty("task", task.lower());
         p.setProperty("model", kind);
@@ -101,7 +158,14 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         p.setProperty("bidirectional", Boolean.toString(bidirectional));
     }
 
-    /** The spec a checkpoint's description names; {@code file} (the checkpoint) names it in errors. */
+    /**
+     * The spec a checkpoint's description names.
+     *
+     * @param p    the description
+     * @param file the checkpoint, for messages
+     * @return the spec
+     * @throws CheckpointException naming the file and the property if one is missing or invalid
+     */
     public static ModelSpec load(Properties p, Path file) throws CheckpointException {
         String taskName = Checkpoint.require(p, "task", file);
         Task task;

@@ -34,7 +34,13 @@ public final class RnnlmTrainer implements AutoCloseable {
     private long steps;
     private Communicator comm = Communicator.single();
 
-    /** @param maxGrad clip gradients to this global norm before each update; 0 = off */
+    /**
+     * A trainer for one model and optimizer.
+     *
+     * @param model     the language model
+     * @param optimizer steps the model's store
+     * @param maxGrad   clip gradients to this global norm before each update; 0 = off
+     */
     public RnnlmTrainer(LanguageModel model, Optimizer optimizer, float maxGrad) {
         this.model = model;
         this.optimizer = optimizer;
@@ -44,6 +50,9 @@ public final class RnnlmTrainer implements AutoCloseable {
     /**
      * Trains data-parallel with the other ranks of {@code comm} from now on (a collective: every rank calls it
      * before the first epoch): same model checked on every rank, rank 0's weights copied to all.
+     *
+     * @param comm the ranks to train with
+     * @return this trainer
      */
     public RnnlmTrainer distribute(Communicator comm) {
         DataParallel.replicate(comm, model);
@@ -51,13 +60,28 @@ public final class RnnlmTrainer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The optimizer (its learning rate may be lowered between epochs).
+     *
+     * @return the optimizer
+     */
     public Optimizer optimizer() {
         return optimizer;
     }
 
     /**
-     * One epoch over corpus (xs = corpus[:-1], ts = corpus[1:]): max_iters = (size - 1) / (batch * time) batches,
-     * the state reset at the start, as the book's fit(max_epoch=1) does. Returns the epoch's perplexity.
+     * One epoch over corpus (xs = corpus[:-1], ts = corpus[1:]): (size - 1) / (batch * time) batches, the state
+     * reset at the start, as the book's fit(max_epoch=1) does.
+     *
+     * @param epoch    the epoch number, for the listener
+     * @param corpus   word ids in [0, V)
+     * @param batch    parallel streams N
+     * @param time     steps per batch T (truncated BPTT)
+     * @param listener progress hooks, not null (an empty Listener for none)
+     * @return the epoch's perplexity, exp(mean loss)
+     * @throws IllegalArgumentException if the corpus is too short for one batch
+     * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
+     * @throws IllegalStateException if another thread holds the trainer, or it is closed
      */
     public double fitEpoch(int epoch, int[] corpus, int batch, int time, Trainer.Listener listener) {
         guard.enter("fitEpoch");
@@ -113,9 +137,14 @@ public final class RnnlmTrainer implements AutoCloseable {
 
     /**
      * The book's eval_perplexity: dropout off, state reset, then (size - 1) / (batch * time) batches whose
-     * streams start at offsets iters * time + i * jump; perplexity = exp(mean loss). Leaves the model in
-     * training mode with its state reset. Data parallel: the streams are split as in training and the losses
-     * summed over ranks (a collective).
+     * streams start at offsets iters * time + i * jump. Leaves the model in training mode with its state reset.
+     * Data parallel: the streams are split as in training and the losses summed over ranks (a collective).
+     *
+     * @param corpus word ids in [0, V)
+     * @param batch  parallel streams N
+     * @param time   steps per batch T
+     * @return the perplexity, exp(mean loss)
+     * @throws IllegalArgumentException if the corpus is too short for one batch
      */
     public double evalPerplexity(int[] corpus, int batch, int time) {
         guard.enter("evalPerplexity");

@@ -21,6 +21,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+/**
+ * The folder a training run writes into. open() creates it, writes a probe file and deletes stale temporary
+ * files; until keep() is called, close() undoes the run (the files it added, and the folder if it created it).
+ */
 public final class RunFolder implements AutoCloseable {
     // AtomicOutput's ".<name>.<random>.tmp", the chart's ".chart.<random>.tmp(.png)", and the chart temp
     // files of older versions (".chart<digits>(.png)")
@@ -41,7 +45,13 @@ public final class RunFolder implements AutoCloseable {
         this.removed = removed;
     }
 
-    /** Creates {@code dir} if needed, checks that a file can be written in it, and removes stale temporary files. */
+    /**
+     * Creates {@code dir} if needed, checks that a file can be written in it, and removes stale temporary files.
+     *
+     * @param dir the run folder
+     * @return the open folder; close it
+     * @throws IOException with the operating system's reason if it cannot be created or written
+     */
     public static RunFolder open(Path dir) throws IOException {
         Path existing = dir.toAbsolutePath();
         while (existing != null && !Files.exists(existing)) {
@@ -82,15 +92,30 @@ public final class RunFolder implements AutoCloseable {
         return new RunFolder(dir, created, existing, before, removed);
     }
 
+    /**
+     * The folder.
+     *
+     * @return its path
+     */
     public Path path() {
         return dir;
     }
 
+    /**
+     * A file in the folder.
+     *
+     * @param name the file name
+     * @return its path
+     */
     public Path resolve(String name) {
         return dir.resolve(name);
     }
 
-    /** The temporary files of an earlier, killed run that open() deleted. */
+    /**
+     * The temporary files of an earlier, killed run that open() deleted.
+     *
+     * @return their paths
+     */
     public List<Path> removedStaleFiles() {
         return removed;
     }
@@ -136,7 +161,12 @@ public final class RunFolder implements AutoCloseable {
         }
     }
 
-    /** The operating system's reason for a file error, or a plain-words one where Java gives none. */
+    /**
+     * The operating system's reason for a file error, or a plain-words one where Java gives none.
+     *
+     * @param e the error
+     * @return the reason, one line
+     */
     public static String reason(IOException e) {
         if (e instanceof FileSystemException f && f.getReason() != null && !f.getReason().isBlank()) {
             return f.getReason();

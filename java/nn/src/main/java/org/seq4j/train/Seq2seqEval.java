@@ -14,17 +14,43 @@ import org.seq4j.dist.Communicator;
 import org.seq4j.dist.Shard;
 import org.seq4j.models.Seq2seqModel;
 
+/**
+ * Exact-match accuracy of greedy generation over a test split, in batches, plus the first few
+ * (question, truth, guess) triples for display.
+ */
 public final class Seq2seqEval {
 
-    /** One answered question, as text. */
+    /**
+     * One answered question, as text.
+     *
+     * @param question the question as written (unreversed)
+     * @param truth    the right answer
+     * @param guess    the model's answer
+     */
     public record Sample(String question, String truth, String guess) {
+        /**
+         * Whether the guess is the truth.
+         *
+         * @return true if equal
+         */
         public boolean correct() {
             return truth.equals(guess);
         }
     }
 
-    /** correct of total questions right, and the first samples. */
+    /**
+     * {@code correct} of {@code total} questions right, and the first samples.
+     *
+     * @param correct questions answered exactly
+     * @param total   questions asked
+     * @param samples the first few, for display
+     */
     public record Result(int correct, int total, List<Sample> samples) {
+        /**
+         * The fraction answered exactly.
+         *
+         * @return correct / total, 0 for no questions
+         */
         public double accuracy() {
             return total == 0 ? 0 : (double) correct / total;
         }
@@ -34,8 +60,17 @@ public final class Seq2seqEval {
     }
 
     /**
-     * Answers the first {@code limit} questions of {@code test} (all if limit <= 0), batch by batch. An answer
-     * counts when every generated id equals the truth's, the start id excluded (the book's eval_seq2seq).
+     * Answers the first {@code limit} questions of {@code test} (all if {@code limit <= 0}), batch by batch. An
+     * answer counts when every generated id equals the truth's, the start id excluded (the book's eval_seq2seq).
+     *
+     * @param model    the trained model
+     * @param test     the questions and answers
+     * @param vocab    decodes ids into characters
+     * @param reversed whether the questions were fed reversed (they are shown unreversed)
+     * @param limit    how many questions, or {@code <= 0} for all
+     * @param batch    questions per generate call
+     * @param samples  how many samples to keep for display
+     * @return the accuracy and samples
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples) {

@@ -31,9 +31,22 @@ public final class Trainer implements AutoCloseable {
 
     /** Hooks for progress reporting. */
     public interface Listener {
+        /**
+         * Called before an epoch's first step.
+         *
+         * @param epoch the epoch
+         * @param steps how many steps it will take
+         */
         default void onEpochStart(int epoch, int steps) {
         }
 
+        /**
+         * Called after each step.
+         *
+         * @param epoch the epoch
+         * @param step  the step within the epoch, from 1
+         * @param loss  the step's loss
+         */
         default void onStep(int epoch, int step, float loss) {
         }
     }
@@ -53,9 +66,13 @@ public final class Trainer implements AutoCloseable {
     private long steps;
 
     /**
-     * @param maxGrad clip gradients to this global norm before each update (the book's max_grad); 0 = off
-     * @param seed    the shuffle's seed: with NumpyRandom, epoch k's order is numpy's k-th
-     *                np.random.permutation after np.random.seed(seed), as the book's Trainer draws it
+     * A trainer for one model and optimizer.
+     *
+     * @param model     the model
+     * @param optimizer steps the model's store
+     * @param maxGrad   clip gradients to this global norm before each update (the book's max_grad); 0 = off
+     * @param seed      the shuffle's seed: with NumpyRandom, epoch k's order is numpy's k-th
+     *                  np.random.permutation after np.random.seed(seed), as the book's Trainer draws it
      */
     public Trainer(Model model, Optimizer optimizer, float maxGrad, long seed) {
         this.model = model;
@@ -77,12 +94,27 @@ public final class Trainer implements AutoCloseable {
         return this;
     }
 
-    /** Steps taken so far over all epochs. */
+    /**
+     * Steps taken so far over all epochs.
+     *
+     * @return the count
+     */
     public long steps() {
         return steps;
     }
 
-    /** One epoch: returns the mean training loss of its steps. */
+    /**
+     * One epoch: a fresh shuffle, then size / batchSize steps (the last partial batch dropped).
+     *
+     * @param epoch     the epoch number, for the listener
+     * @param data      the training set
+     * @param batchSize examples per step
+     * @param listener  progress hooks, not null (an empty Listener for none)
+     * @return the mean training loss of its steps
+     * @throws IllegalArgumentException if batchSize is below 1 or above the set's size
+     * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
+     * @throws IllegalStateException if another thread holds the trainer, or it is closed
+     */
     public float fitEpoch(int epoch, Batches data, int batchSize, Listener listener) {
         guard.enter("fitEpoch");
         try {

@@ -11,6 +11,10 @@ import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.NativeLibraries;
 import org.seq4j.bindings.cpu.seq4j_cpu_h;
 
+/**
+ * Loads {@code libseq4j_cpu.so}, seq4j's C kernels, from the jar (extracted into the cache once) or from
+ * {@code -Dseq4j.native.cpu}.
+ */
 public final class CpuKernelsLibrary {
     static final String FOLDER = "org/seq4j/native/" + NativeLibraries.platform() + "/";
     static final String NAME = "libseq4j_cpu.so";
@@ -20,6 +24,12 @@ public final class CpuKernelsLibrary {
     private CpuKernelsLibrary() {
     }
 
+    /**
+     * Loads the C kernels once per JVM.
+     *
+     * @return the file loaded
+     * @throws BackendUnavailableException if the jar has none for this platform or it does not load
+     */
     public static synchronized Path load() {
         if (loaded == null) {
             Path p;
@@ -54,7 +64,11 @@ public final class CpuKernelsLibrary {
         return found.isEmpty() ? "none: the native build did not run" : String.join(" and ", found);
     }
 
-    /** Version, compiler and the instruction set the kernels dispatched to on this CPU. */
+    /**
+     * Version, compiler and the instruction set the kernels dispatched to on this CPU.
+     *
+     * @return {@code seq4j_cpu_info()}
+     */
     public static String info() {
         MemorySegment s = seq4j_cpu_h.seq4j_cpu_info();
         return s.reinterpret(512).getString(0);

@@ -13,7 +13,9 @@ import static org.seq4j.bindings.cblas.cblas_h.CblasRowMajor;
 import static org.seq4j.bindings.cblas.cblas_h.CblasTrans;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import org.seq4j.backend.AbstractBackend;
 import org.seq4j.backend.BackendConfig;
 import org.seq4j.backend.BackendUnavailableException;
@@ -24,6 +26,13 @@ import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Device;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The CPU backend: gemm through OpenBLAS, every other kernel through seq4j's C kernels, on host memory.
+ * Results depend only on the shapes and this backend's thread count. Tensors over Java heap memory are taken by
+ * gemm, gemmStridedBatched, matmul and the copies; gemm reaches them through critical downcalls, which hold off the
+ * garbage collector while they run, so use native memory for large or repeated products. Other kernels refuse heap
+ * tensors with an IllegalArgumentException that names the op.
+ */
 public final class OpenBlasBackend extends AbstractBackend {
     private final OpenBlasLibrary.Location location;
     private final int threads;
@@ -34,9 +43,13 @@ public final class OpenBlasBackend extends AbstractBackend {
     }
 
     /**
+     * Loads the libraries as the environment says, with the given thread count.
+     *
      * @param threads how many parts each kernel and GEMM is split into, at most, on the native pool (0: one per
      *                core); fixed for this backend's life, and the only thing besides the shapes that its results
      *                depend on
+     * @throws BackendUnavailableException with the reason when a library cannot load
+     * @throws IllegalArgumentException if the thread count is negative or above the native limit
      */
     public OpenBlasBackend(int threads) {
         this(BackendConfig.fromEnvironment().withThreads(threads));
@@ -46,6 +59,7 @@ public final class OpenBlasBackend extends AbstractBackend {
      * Loads OpenBLAS (the configured path, else the system's, else the Maven artifact's) and the C kernels, with
      * {@code config.threads()} as this backend's thread count (0: one per core, at most SEQ4J_MAX_THREADS).
      *
+     * @param config threads and the OpenBLAS path
      * @throws BackendUnavailableException with the reason when a library cannot load
      * @throws IllegalArgumentException if the thread count is above the native limit
      */
@@ -65,7 +79,11 @@ public final class OpenBlasBackend extends AbstractBackend {
         OpenBlasLibrary.setThreads(1);
     }
 
-    /** This backend's thread count: the most parts a kernel is split into (the pool itself is shared). */
+    /**
+     * This backend's thread count: the most parts a kernel is split into (the pool itself is shared).
+     *
+     * @return the count, at least 1
+     */
     public int threads() {
         return threads;
     }
@@ -87,7 +105,11 @@ public final class OpenBlasBackend extends AbstractBackend {
                 + (seq4j_cpu_h.seq4j_pool_workers() + 1);
     }
 
-    /** Where OpenBLAS was loaded from, and which candidates were passed over. */
+    /**
+     * Where OpenBLAS was loaded from, and which candidates were passed over.
+     *
+     * @return the location
+     */
     public OpenBlasLibrary.Location location() {
         return location;
     }
@@ -98,6 +120,80 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     private static MemorySegment p(Tensor t) {
         return t.segment();
+    }
+
+    /**
+     * Memory copies run in Java (MemorySegment.copy) and gemm through critical downcalls, so both take heap
+     * tensors; every other kernel needs native memory (AbstractBackend refuses heap tensors for it).
+     */
+    @Override
+    protected boolean acceptsHeap(String op) {
+        return switch (op) {
+            case "copy", "copyIn", "copyOut", "item", "gemm", "gemmStridedBatched" -> true;
+            default -> false;
+        };
+    }
+
+    private static boolean onHeap(Tensor t) {
+        return !t.segment().isNative();
+    }
+
+    /**
+     * Critical downcall handles with heap access for gemm's C entry points, built from the generated bindings'
+     * address and descriptor: the C code gets a pointer into the float[] itself, no copy. Critical calls hold off
+     * the garbage collector for their whole duration (in every thread), so they are used only when a gemm
+     * argument is a heap segment; native memory goes through the ordinary handles. Created on first use, after
+     * the constructor has loaded the library.
+     */
+    private static final class HeapCalls {
+        private static final Linker.Option CRITICAL = Linker.Option.critical(true);
+        static final MethodHandle SGEMM = Linker.nativeLinker().downcallHandle(seq4j_cpu_h.seq4j_sgemm$address(),
+                seq4j_cpu_h.seq4j_sgemm$descriptor(), CRITICAL);
+        static final MethodHandle SGEMV = Linker.nativeLinker().downcallHandle(seq4j_cpu_h.seq4j_sgemv$address(),
+                seq4j_cpu_h.seq4j_sgemv$descriptor(), CRITICAL);
+        static final MethodHandle FILL = Linker.nativeLinker().downcallHandle(seq4j_cpu_h.seq4j_fill_f32$address(),
+                seq4j_cpu_h.seq4j_fill_f32$descriptor(), CRITICAL);
+
+        private HeapCalls() {
+        }
+    }
+
+    /** seq4j_sgemm, through the critical handle when {@code heap} (any of a, b, c on the Java heap). */
+    private void sgemm(boolean heap, int transA, int transB, int m, int n, int k, float alpha, MemorySegment a,
+                       int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+        if (!heap) {
+            seq4j_cpu_h.seq4j_sgemm(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        try {
+            HeapCalls.SGEMM.invokeExact(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** seq4j_sgemv (y = alpha op(A) x + beta y), through the critical handle when {@code heap}. */
+    private void sgemv(boolean heap, int trans, int rows, int cols, float alpha, MemorySegment a, int lda,
+                       MemorySegment x, int incx, float beta, MemorySegment y) {
+        if (!heap) {
+            seq4j_cpu_h.seq4j_sgemv(threads, trans, rows, cols, alpha, a, lda, x, incx, beta, y);
+            return;
+        }
+        try {
+            HeapCalls.SGEMV.invokeExact(threads, trans, rows, cols, alpha, a, lda, x, incx, beta, y);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable e) {
+        if (e instanceof RuntimeException r) {
+            throw r;
+        }
+        if (e instanceof Error err) {
+            throw err;
+        }
+        throw new IllegalStateException("native gemm call failed", e);
     }
 
     // ---- memory ----------------------------------------------------------------------------------------
@@ -179,37 +275,37 @@ public final class OpenBlasBackend extends AbstractBackend {
                          float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {
         // A single row or column is a matrix-vector product. OpenBLAS's sgemm packs all of B on every call,
         // which for one row (an LSTM step with N = 1: (1, H) . (H, 4H)) costs ten times the product itself.
+        boolean heap = onHeap(a) || onHeap(b) || onHeap(c);
         if (m == 1 && k > 0) {
-            gemvRow(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c);
+            gemvRow(heap, transA, transB, n, k, alpha, a, lda, b, ldb, beta, c);
         } else if (n == 1 && k > 0 && ldc == 1) {
-            gemvColumn(transA, transB, m, k, alpha, a, lda, b, ldb, beta, c);
+            gemvColumn(heap, transA, transB, m, k, alpha, a, lda, b, ldb, beta, c);
         } else {
-            seq4j_cpu_h.seq4j_sgemm(threads, trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta,
-                    p(c), ldc);
+            sgemm(heap, trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
         }
     }
 
     /** C (1, n) = alpha op(A) (1, k) op(B) (k, n) + beta C, as y = op(B)^T x with x = op(A)'s only row. */
-    private void gemvRow(Transpose transA, Transpose transB, int n, int k, float alpha, Tensor a, int lda,
-                                Tensor b, int ldb, float beta, Tensor c) {
+    private void gemvRow(boolean heap, Transpose transA, Transpose transB, int n, int k, float alpha, Tensor a,
+                         int lda, Tensor b, int ldb, float beta, Tensor c) {
         int incx = transA.isTransposed() ? lda : 1; // A stored (k, 1): the row of op(A) is a column, stride lda
         zeroForBetaZero(c, n, beta);
         if (transB.isTransposed()) {    // B stored (n, k): y = B x
-            seq4j_cpu_h.seq4j_sgemv(threads, CblasNoTrans(), n, k, alpha, p(b), ldb, p(a), incx, beta, p(c));
+            sgemv(heap, CblasNoTrans(), n, k, alpha, p(b), ldb, p(a), incx, beta, p(c));
         } else {                         // B stored (k, n): y = B^T x
-            seq4j_cpu_h.seq4j_sgemv(threads, CblasTrans(), k, n, alpha, p(b), ldb, p(a), incx, beta, p(c));
+            sgemv(heap, CblasTrans(), k, n, alpha, p(b), ldb, p(a), incx, beta, p(c));
         }
     }
 
     /** C (m, 1) = alpha op(A) (m, k) op(B) (k, 1) + beta C, as y = op(A) x with x = op(B)'s only column. */
-    private void gemvColumn(Transpose transA, Transpose transB, int m, int k, float alpha, Tensor a, int lda,
-                                   Tensor b, int ldb, float beta, Tensor c) {
+    private void gemvColumn(boolean heap, Transpose transA, Transpose transB, int m, int k, float alpha, Tensor a,
+                            int lda, Tensor b, int ldb, float beta, Tensor c) {
         int incx = transB.isTransposed() ? 1 : ldb; // B stored (k, 1): its column has stride ldb
         zeroForBetaZero(c, m, beta);
         if (transA.isTransposed()) {    // A stored (k, m): y = A^T x
-            seq4j_cpu_h.seq4j_sgemv(threads, CblasTrans(), k, m, alpha, p(a), lda, p(b), incx, beta, p(c));
+            sgemv(heap, CblasTrans(), k, m, alpha, p(a), lda, p(b), incx, beta, p(c));
         } else {                         // A stored (m, k)
-            seq4j_cpu_h.seq4j_sgemv(threads, CblasNoTrans(), m, k, alpha, p(a), lda, p(b), incx, beta, p(c));
+            sgemv(heap, CblasNoTrans(), m, k, alpha, p(a), lda, p(b), incx, beta, p(c));
         }
     }
 
@@ -218,8 +314,17 @@ public final class OpenBlasBackend extends AbstractBackend {
      * beta * y even then, and 0 * NaN is NaN: so the output is zeroed first.
      */
     private void zeroForBetaZero(Tensor c, int count, float beta) {
-        if (beta == 0f) {
+        if (beta != 0f) {
+            return;
+        }
+        if (!onHeap(c)) {
             seq4j_cpu_h.seq4j_fill_f32(threads, p(c), count, 0f);
+            return;
+        }
+        try {
+            HeapCalls.FILL.invokeExact(threads, p(c), (long) count, 0f);
+        } catch (Throwable e) {
+            throw rethrow(e);
         }
     }
 
@@ -230,13 +335,13 @@ public final class OpenBlasBackend extends AbstractBackend {
         // One cblas_sgemm per matrix. (OpenBLAS 0.3.31's cblas_sgemm_batch_strided crashes on AMD Zen in the
         // DYNAMIC_ARCH build, even from C.) The extents were checked for the whole batch, so every slice
         // below lies inside its tensor.
+        boolean heap = onHeap(a) || onHeap(b) || onHeap(c);
         long fa = a.dtype().byteSize();
         for (int i = 0; i < batch; i++) {
             MemorySegment ai = a.segment().asSlice(i * strideA * fa);
             MemorySegment bi = b.segment().asSlice(i * strideB * fa);
             MemorySegment ci = c.segment().asSlice(i * strideC * fa);
-            seq4j_cpu_h.seq4j_sgemm(threads, trans(transA), trans(transB), m, n, k, alpha, ai, lda, bi, ldb, beta, ci,
-                    ldc);
+            sgemm(heap, trans(transA), trans(transB), m, n, k, alpha, ai, lda, bi, ldb, beta, ci, ldc);
         }
     }
 

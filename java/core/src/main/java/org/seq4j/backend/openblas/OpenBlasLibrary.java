@@ -22,16 +22,30 @@ import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.NativeLibraries;
 import org.seq4j.bindings.cblas.cblas_h;
 
+/**
+ * Finds and loads OpenBLAS once per JVM: an explicit path ({@code -Dseq4j.openblas}, {@code SEQ4J_OPENBLAS}),
+ * else the system's {@code libopenblas.so.0}, else the binary inside the Maven artifact
+ * {@code org.bytedeco:openblas}, extracted into the cache folder.
+ */
 public final class OpenBlasLibrary {
 
     /** Where the loaded library came from. */
     public enum Source {
+        /** The path given by {@code -Dseq4j.openblas} or {@code SEQ4J_OPENBLAS}. */
         EXPLICIT,
+        /** The system's {@code libopenblas.so.0} (LD_LIBRARY_PATH, then the usual library folders). */
         SYSTEM,
+        /** The binary of the Maven artifact {@code org.bytedeco:openblas}, extracted into the cache. */
         MAVEN_ARTIFACT
     }
 
-    /** The library chosen: its path, where it came from, and the candidates passed over (with why). */
+    /**
+     * The library chosen.
+     *
+     * @param path    the file loaded
+     * @param source  where it came from
+     * @param skipped the candidates passed over, each with why
+     */
     public record Location(Path path, Source source, List<String> skipped) {
     }
 
@@ -48,7 +62,13 @@ public final class OpenBlasLibrary {
     private OpenBlasLibrary() {
     }
 
-    /** Loads OpenBLAS once per JVM (later calls return the first result) and returns where it came from. */
+    /**
+     * Loads OpenBLAS once per JVM, configured from the environment (later calls return the first result).
+     *
+     * @return where it came from
+     * @throws BackendUnavailableException if no candidate loads
+     * @throws BackendMisconfiguredException if an explicit path does not load
+     */
     public static synchronized Location load() {
         return load(BackendConfig.fromEnvironment());
     }
@@ -56,6 +76,11 @@ public final class OpenBlasLibrary {
     /**
      * Loads OpenBLAS once per JVM from the configured path, else the search order above, and returns where it
      * came from; later calls return the first result.
+     *
+     * @param config its {@code openblas} library path, if any, comes first
+     * @return where it came from
+     * @throws BackendUnavailableException if no candidate loads
+     * @throws BackendMisconfiguredException if an explicit path does not load
      */
     public static synchronized Location load(BackendConfig config) {
         if (loaded == null) {
@@ -158,21 +183,41 @@ public final class OpenBlasLibrary {
         }
     }
 
-    /** OpenBLAS's own description of its build (version, DYNAMIC_ARCH, threading, the core it detected). */
+    /**
+     * OpenBLAS's own description of its build (version, DYNAMIC_ARCH, threading, the core it detected).
+     *
+     * @return {@code openblas_get_config()}, or "?"
+     */
     public static String config() {
         MemorySegment s = cblas_h.openblas_get_config();
         return s.equals(MemorySegment.NULL) ? "?" : s.reinterpret(4096).getString(0).trim();
     }
 
+    /**
+     * The CPU core type OpenBLAS chose its kernels for, e.g. {@code Haswell}.
+     *
+     * @return {@code openblas_get_corename()}, or "?"
+     */
     public static String coreName() {
         MemorySegment s = cblas_h.openblas_get_corename();
         return s.equals(MemorySegment.NULL) ? "?" : s.reinterpret(256).getString(0).trim();
     }
 
+    /**
+     * OpenBLAS's own thread count (seq4j keeps it at 1: its pool splits the work instead).
+     *
+     * @return {@code openblas_get_num_threads()}
+     */
     public static int threads() {
         return cblas_h.openblas_get_num_threads();
     }
 
+    /**
+     * Sets OpenBLAS's own thread count, process-wide.
+     *
+     * @param n the count, at least 1
+     * @throws IllegalArgumentException if n is below 1
+     */
     public static void setThreads(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("OpenBLAS threads must be >= 1, got " + n);
