@@ -40,7 +40,7 @@ public final class Beam {
     }
 
     /**
-     * What a beam search found: for question n, sequences[n][k] best first (k < K), their summed log-probabilities
+     * What a beam search found: for question n, sequences[n][k] best first (k &lt; K), their summed log-probabilities
      * logProbs[n][k] and the ranking scores[n][k] = logProbs / length^alpha. A sequence is shorter than the
      * requested length only when it ended with the end id (which it includes).
      */
