@@ -227,6 +227,8 @@ static int64_t now_ns(void) {
 static void cpu_relax(void) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
 #endif
 }
 
@@ -386,6 +388,8 @@ API const char *seq4j_cpu_info(void) {
 #ifdef SEQ4J_X86_CLONES
         static const char *names[] = {"x86-64 baseline (SSE2)", "x86-64-v3 (AVX2+FMA)", "x86-64-v4 (AVX-512)"};
         const char *kernels = names[cpu_isa];
+#elif defined(__aarch64__)
+        const char *kernels = "aarch64 (NEON)";
 #else
         const char *kernels = "generic";
 #endif

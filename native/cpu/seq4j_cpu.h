@@ -18,8 +18,9 @@
  * scalars. Every pointer names its shape in the comment. Time-major sequences: (T, N, F).
  * Outputs are written (=) unless marked +=.
  *
- * Build: C11, gcc, portable flags; hot loops are compiled twice (x86-64-v3 with AVX2/FMA and the
- * x86-64 baseline) and picked at load time by the dynamic loader (ifunc), never -march=native.
+ * Build: C11, gcc, portable flags, never -march=native; on x86-64 hot loops are compiled three times
+ * (x86-64-v4 with AVX-512, x86-64-v3 with AVX2/FMA, the baseline), one picked when the library loads
+ * (SEQ4J_CPU_ISA=avx512|avx2|baseline forces one); linux-aarch64 is cross-compiled (NEON).
  */
 #ifndef SEQ4J_CPU_H
 #define SEQ4J_CPU_H

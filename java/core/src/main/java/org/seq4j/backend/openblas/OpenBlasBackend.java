@@ -56,8 +56,8 @@ public final class OpenBlasBackend extends AbstractBackend {
         }
         this.threads = Math.min(max, config.effectiveThreads());
         try {
+            CpuKernelsLibrary.load(); // first: on a platform without our kernels, its message names the platform
             this.location = OpenBlasLibrary.load(config);
-            CpuKernelsLibrary.load();
         } catch (UnsatisfiedLinkError e) {
             throw new BackendUnavailableException("cannot link the native libraries: " + e.getMessage(), e);
         }
