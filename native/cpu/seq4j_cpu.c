@@ -569,7 +569,7 @@ API void seq4j_split_columns(int threads, float *da, float *db, const float *dou
 /* Arguments of the row-wise kernels: outputs y*, inputs x*, ids, scalar s0, dimensions; each says which. */
 struct rows_args {
     float *y, *y2;
-    const float *x, *x2, *x3, *x4, *x5;
+    const float *x, *x2, *x3, *x4, *x5, *x6;
     const int32_t *ids;
     _Atomic int64_t *bad; /* where kernels that index with ids report the first bad one */
     float s0;
@@ -723,17 +723,17 @@ INLINE void lstm_row_forward(float *restrict f, float *restrict g, float *restri
     }
 }
 
-/* forward: c = f c_prev + g i, h = o tanh(c). With ds = dL/dc through both paths:
+/* forward: c = f c_prev + g i, h = o tanh(c). With dh = dh_next (+ dh_carry) and ds = dL/dc through both paths:
  *   ds = dc_next + dh_next o (1 - tanh(c)^2),  dc_prev = ds f,
  *   df = ds c_prev f (1 - f),  dg = ds i (1 - g^2),  di = ds g i (1 - i),  do = dh_next tanh(c) o (1 - o). */
 INLINE void lstm_row_backward(float *restrict df, float *restrict dg, float *restrict di, float *restrict dO,
                               float *restrict dc_prev, const float *restrict f, const float *restrict g,
                               const float *restrict i, const float *restrict o, const float *restrict c_next,
                               const float *restrict c_prev, const float *restrict dh_next,
-                              const float *restrict dc_next, int h) {
+                              const float *restrict dh_carry, const float *restrict dc_next, int h, int carry) {
     for (int j = 0; j < h; j++) {
         float tc = s4_tanhf(c_next[j]);
-        float dh = dh_next[j];
+        float dh = carry ? dh_next[j] + dh_carry[j] : dh_next[j]; /* carry: a constant where this is inlined */
         float ds = dc_next[j] + dh * o[j] * (1.0f - tc * tc);
         df[j] = ds * c_prev[j] * f[j] * (1.0f - f[j]);
         dg[j] = ds * i[j] * (1.0f - g[j] * g[j]);
@@ -890,7 +890,7 @@ static AVX512 void lstm_row_forward_avx512(float *f, float *g, float *i, float *
 #endif
 
 /* the arguments of both cell kernels, rows_args: y = h_next / dA, y2 = c_next / dc_prev, x = gates, x2 = c_prev /
- * c_next, x3 = c_prev, x4 = dh_next, x5 = dc_next, m = n (rows) */
+ * c_next, x3 = c_prev, x4 = dh_next, x5 = dc_next, x6 = dh_carry (or NULL), m = n (rows) */
 
 /* rows [r0, r1), hidden units [j0, j1) of the forward; the gates are written over with the activations */
 HOT_FMA_FN(lstm_forward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
@@ -917,8 +917,13 @@ HOT_FMA_FN(lstm_backward_block, (const struct rows_args *a, int64_t r0, int64_t 
         const float *f = a->x + r * 4 * h + j0;
         float *d = a->y + r * 4 * h + j0;
         size_t k = r * h + j0;
-        lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->y2 + k, f, f + h, f + 2 * h, f + 3 * h, a->x2 + k,
-                          a->x3 + k, a->x4 + k, a->x5 + k, (int) (j1 - j0));
+        if (a->x6 != NULL) { /* two loops, each vectorised: without and with a carried dh */
+            lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->y2 + k, f, f + h, f + 2 * h, f + 3 * h, a->x2 + k,
+                              a->x3 + k, a->x4 + k, a->x6 + k, a->x5 + k, (int) (j1 - j0), 1);
+        } else {
+            lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->y2 + k, f, f + h, f + 2 * h, f + 3 * h, a->x2 + k,
+                              a->x3 + k, a->x4 + k, NULL, a->x5 + k, (int) (j1 - j0), 0);
+        }
     }
 }
 
@@ -961,9 +966,10 @@ API void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, floa
 }
 
 API void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next,
-                                  const float *c_prev, const float *dh_next, const float *dc_next, int n, int h) {
+                                  const float *c_prev, const float *dh_next, const float *dh_carry,
+                                  const float *dc_next, int n, int h) {
     struct rows_args a = {.y = dA, .y2 = dc_prev, .x = gates, .x2 = c_next, .x3 = c_prev, .x4 = dh_next,
-                          .x5 = dc_next, .m = n, .h = h};
+                          .x5 = dc_next, .x6 = dh_carry, .m = n, .h = h};
     lstm_parallel(threads, &a, 256, lstm_backward_rows, lstm_backward_units);
 }
 

@@ -111,9 +111,11 @@ void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, float *g
                              int n, int h);
 
 /* dA (n, 4h) and dc_prev (n, h; a separate buffer from dc_next) from the saved gates (n, 4h), c_next and c_prev
- * (n, h), and the incoming dh_next and dc_next (n, h). */
+ * (n, h), and the incoming dh_next + dh_carry and dc_next (n, h). dh_carry may be NULL (then dh = dh_next): a
+ * time loop passes the step's output gradient and the one carried back from the next step separately. */
 void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next,
-                              const float *c_prev, const float *dh_next, const float *dc_next, int n, int h);
+                              const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next,
+                              int n, int h);
 
 /* ---- embedding ---------------------------------------------------------------------------------- */
 

@@ -73,25 +73,29 @@ static void lstm(int threads, int n, int h) {
             near("lstm h_next", k, h_next[k], o * tanh(c), 1e-5);
         }
     }
-    /* backward from the activated gates: ds = dc_next + dh o (1 - tanh(c)^2), dc_prev = ds f, ... */
+    /* backward from the activated gates, without and with a carried dh (dh = dh_next + dh_carry):
+     * ds = dc_next + dh o (1 - tanh(c)^2), dc_prev = ds f, ... */
     float *dh = values(nh, -1, 1), *dc = values(nh, -1, 1), *dA = malloc(4 * nh * sizeof(float));
-    float *dc_prev = malloc(nh * sizeof(float));
-    seq4j_lstm_cell_backward(threads, dA, dc_prev, gates, c_next, c_prev, dh, dc, n, h);
-    for (int r = 0; r < n; r++) {
-        for (int j = 0; j < h; j++) {
-            const float *a = gates + (size_t) r * 4 * h;
-            size_t k = (size_t) r * h + j;
-            double f = a[j], g = a[h + j], i = a[2 * h + j], o = a[3 * h + j], tc = tanh(c_next[k]);
-            double ds = dc[k] + dh[k] * o * (1 - tc * tc);
-            float *d = dA + (size_t) r * 4 * h;
-            near("lstm df", k, d[j], ds * c_prev[k] * f * (1 - f), 1e-5);
-            near("lstm dg", k, d[h + j], ds * i * (1 - g * g), 1e-5);
-            near("lstm di", k, d[2 * h + j], ds * g * i * (1 - i), 1e-5);
-            near("lstm do", k, d[3 * h + j], dh[k] * tc * o * (1 - o), 1e-5);
-            near("lstm dc_prev", k, dc_prev[k], ds * f, 1e-5);
+    float *dc_prev = malloc(nh * sizeof(float)), *carry = values(nh, -1, 1);
+    for (int carried = 0; carried < 2; carried++) {
+        seq4j_lstm_cell_backward(threads, dA, dc_prev, gates, c_next, c_prev, dh, carried ? carry : NULL, dc, n, h);
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < h; j++) {
+                const float *a = gates + (size_t) r * 4 * h;
+                size_t k = (size_t) r * h + j;
+                double f = a[j], g = a[h + j], i = a[2 * h + j], o = a[3 * h + j], tc = tanh(c_next[k]);
+                double dhk = carried ? (double) (dh[k] + carry[k]) : dh[k];
+                double ds = dc[k] + dhk * o * (1 - tc * tc);
+                float *d = dA + (size_t) r * 4 * h;
+                near("lstm df", k, d[j], ds * c_prev[k] * f * (1 - f), 1e-5);
+                near("lstm dg", k, d[h + j], ds * i * (1 - g * g), 1e-5);
+                near("lstm di", k, d[2 * h + j], ds * g * i * (1 - i), 1e-5);
+                near("lstm do", k, d[3 * h + j], dhk * tc * o * (1 - o), 1e-5);
+                near("lstm dc_prev", k, dc_prev[k], ds * f, 1e-5);
+            }
         }
     }
-    free(gates), free(a0), free(c_prev), free(h_next), free(c_next), free(dh), free(dc), free(dA), free(dc_prev);
+    free(carry), free(gates), free(a0), free(c_prev), free(h_next), free(c_next), free(dh), free(dc), free(dA), free(dc_prev);
 }
 
 /* 5 rows of 1003 classes; row 1 ignored (-1), row 3 a bad label (v + 5), reported and treated as ignored */

@@ -448,7 +448,19 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                                        Tensor dhNext, Tensor dcNext) {
-        String op = "lstmCellBackward";
+        lstmCellBackward(dA, dcPrev, gates, cNext, cPrev, dhNext, null, dcNext, "lstmCellBackward");
+    }
+
+    @Override
+    public final void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                                       Tensor dhOut, Tensor dhCarry, Tensor dcNext) {
+        f32("lstmCellBackward", "dhCarry", dhCarry); // null is not allowed here: the 7-argument form is for that
+        lstmCellBackward(dA, dcPrev, gates, cNext, cPrev, dhOut, dhCarry, dcNext, "lstmCellBackward");
+    }
+
+    /** both forms; dhCarry null: none */
+    private void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                                  Tensor dhNext, Tensor dhCarry, Tensor dcNext, String op) {
         rank2(op, "dcPrev", dcPrev);
         f32(op, "dA", dA);
         f32(op, "dcPrev", dcPrev);
@@ -466,14 +478,20 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dcNext", dcNext, n, h);
         noOverlap(op, "dcPrev", dcPrev, "dcNext", dcNext);
         noOverlap(op, "dA", dA, "gates", gates);
+        if (dhCarry != null) {
+            shape2(op, "dhCarry", dhCarry, n, h);
+            noOverlap(op, "dA", dA, "dhCarry", dhCarry);
+            noOverlap(op, "dcPrev", dcPrev, "dhCarry", dhCarry);
+        }
         if (n == 0 || h == 0) {
             return;
         }
-        lstmCellBackwardK(dA, dcPrev, gates, cNext, cPrev, dhNext, dcNext, n, h);
+        lstmCellBackwardK(dA, dcPrev, gates, cNext, cPrev, dhNext, dhCarry, dcNext, n, h);
     }
 
+    /** dh = dhNext + dhCarry, or dhNext where dhCarry is null */
     protected abstract void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
-                                              Tensor dhNext, Tensor dcNext, int n, int h);
+                                              Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h);
 
     // ---- embedding -------------------------------------------------------------------------------------
 

@@ -191,6 +191,15 @@ public interface Backend extends AutoCloseable {
     void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                           Tensor dhNext, Tensor dcNext);
 
+    /**
+     * {@link #lstmCellBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)} with the incoming hidden
+     * gradient in two parts (N, H), summed in the kernel: dhNext = dhOut + dhCarry, where dhOut is the gradient
+     * of the layer's output at this step and dhCarry the one carried back from the step after (dA Wh^T). A
+     * time loop so needs no copy of its output gradients to accumulate into. dhCarry is only read.
+     */
+    void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                          Tensor dhOut, Tensor dhCarry, Tensor dcNext);
+
     // ---- embedding -------------------------------------------------------------------------------------
 
     /** out (M, D) = W[ids] (gather of rows); ids (M,) int32 in [0, V). */

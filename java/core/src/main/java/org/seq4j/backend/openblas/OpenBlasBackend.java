@@ -291,9 +291,9 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     @Override
     protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
-                                     Tensor dhNext, Tensor dcNext, int n, int h) {
+                                     Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h) {
         seq4j_cpu_h.seq4j_lstm_cell_backward(threads, p(dA), p(dcPrev), p(gates), p(cNext), p(cPrev), p(dhNext),
-                p(dcNext), n, h);
+                dhCarry == null ? MemorySegment.NULL : p(dhCarry), p(dcNext), n, h);
     }
 
     // ---- embedding -------------------------------------------------------------------------------------

@@ -509,9 +509,10 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
-                                     Tensor dhNext, Tensor dcNext, int n, int h) {
+                                     Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h) {
         check(seq4j_cuda_lstm_cell_backward(dA.segment(), dcPrev.segment(), gates.segment(), cNext.segment(),
-                cPrev.segment(), dhNext.segment(), dcNext.segment(), n, h, stream), "seq4j_cuda_lstm_cell_backward");
+                cPrev.segment(), dhNext.segment(), dhCarry == null ? MemorySegment.NULL : dhCarry.segment(),
+                dcNext.segment(), n, h, stream), "seq4j_cuda_lstm_cell_backward");
     }
 
     // ---- embedding -------------------------------------------------------------------------------------
