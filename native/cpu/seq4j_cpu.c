@@ -44,7 +44,7 @@
  * On other architectures each function is compiled once, for the target's baseline.
  *
  * The v4 clone prefers 512-bit vectors (GCC's default tuning keeps 256-bit vectors even where AVX-512 is on),
- * except in the optimizers that divide (HOT_PART_256).
+ * except where 256-bit vectors measured faster (HOT_PART_256).
  * HOT_FMA: a*b + c contracted into one FMA where the clone has it (ISO C mode turns that off): for the
  * transcendental-heavy loops only (exp, sigmoid, tanh polynomials), which it makes about 1.4x faster while
  * rounding once instead of twice. Elsewhere every kernel rounds as the Java reference does, to the bit, in
@@ -84,8 +84,10 @@ static const char *isa_note;   /* why it is not the best this CPU runs, or NULL 
 /* the same for a part of a parallel_for: void name(const void *p, int64_t b, int64_t e) */
 #define HOT_PART(name) HOT_FN(name, (const void *p, int64_t b, int64_t e), (p, b, e))
 #define HOT_FMA_PART(name) HOT_FMA_FN(name, (const void *p, int64_t b, int64_t e), (p, b, e))
-/* a part bound by vdivps and vsqrtps (the optimizers): 256-bit vectors in the v4 clone as well, measured
- * faster on Zen 4 (Adam over 1M parameters, one thread: 1.3 ms against 1.9 ms with 512-bit vectors) */
+/* 256-bit vectors in the v4 clone as well, for the parts measured faster so on Zen 4 (one thread, bench/c/clones.sh):
+ * those bound by vdivps and vsqrtps (Adam over 1M parameters: 1.3 ms against 1.9 ms with 512-bit vectors, on a
+ * loaded machine) and three memory-bound ones (embedding scatter-add 512x512 rows: 31.8 against 34.9 us; sigmoid
+ * backward 1M: 185 against 201 us; softmax-xent backward 64x10000: 63 against 65 us) */
 #define HOT_PART_256(name) HOT_FN_W(name, (const void *p, int64_t b, int64_t e), (p, b, e), , TARGET_V4_256)
 
 /* SEQ4J_CPU_ISA, read once at load; the CPU is asked what it runs (cpuid, and whether the OS saves the
@@ -627,7 +629,7 @@ API void seq4j_sigmoid_forward(int threads, float *y, const float *x, int64_t n)
 }
 
 /* y = dx, x = y (the activations), x2 = dy */
-HOT_PART(sigmoid_backward_part) {
+HOT_PART_256(sigmoid_backward_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->y[i] = a->x2[i] * a->x[i] * (1.0f - a->x[i]);
 }
@@ -1019,7 +1021,7 @@ API int64_t seq4j_embedding_forward(int threads, float *out, const float *W, con
 
 /* columns [b, e) of every row: y = dW (v, d), x = dout (m, d), n = d. Threads own disjoint columns of
  * dW, so duplicate ids never race and rows are summed in the order of the ids, as in the reference. */
-HOT_PART(embedding_backward_part) {
+HOT_PART_256(embedding_backward_part) {
     const struct rows_args *a = p;
     size_t d = (size_t) a->n;
     for (int r = 0; r < a->m; r++) {
@@ -1127,7 +1129,7 @@ struct xent_backward_args {
     int v;
 };
 
-HOT_PART(xent_backward_part) {
+HOT_PART_256(xent_backward_part) {
     const struct xent_backward_args *a = p;
     int v = a->v;
     for (int64_t r = b; r < e; r++) {
