@@ -78,6 +78,14 @@ static const char *isa_note;   /* why it is not the best this CPU runs, or NULL 
 #define HOT_FN_(name, params, args, extra) static extra void name params
 #define HOT_FN_W(name, params, args, extra, target_v4) static extra void name params
 #endif
+/* the older form, `static HOT void f(...)`: GCC's target_clones, picked by the loader, which SEQ4J_CPU_ISA cannot
+ * force; kept so that code written against it still builds. New hot loops use HOT_PART / HOT_FN. */
+#ifdef SEQ4J_X86_CLONES
+#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
+#define HOT_FMA HOT FMA_OPT
 /* HOT_FN(name, (parameters), (arguments)) { body } defines a void function `name` with its clones */
 #define HOT_FN(name, params, args) HOT_FN_(name, params, args, )
 #define HOT_FMA_FN(name, params, args) HOT_FN_(name, params, args, FMA_OPT)
