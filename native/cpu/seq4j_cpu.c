@@ -9,8 +9,8 @@
  *
  * Speed comes from (1) one pass per kernel (e.g. the four LSTM gates, the cell and the hidden state
  * in one loop), (2) a branch-free exp that the compiler vectorises (libm's expf does not vectorise
- * without -ffast-math), (3) each hot loop compiled twice, for x86-64-v3 (AVX2 + FMA) and for the
- * x86-64 baseline, selected once by the dynamic loader through GCC's target_clones (ifunc), and (4) one
+ * without -ffast-math), (3) each hot loop compiled three times, for x86-64-v4 (AVX-512), x86-64-v3
+ * (AVX2 + FMA) and the x86-64 baseline, one of them chosen once at load (see "clones"), and (4) one
  * thread pool for all parallel work, described under "threads".
  */
 #define _GNU_SOURCE
@@ -22,6 +22,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -29,28 +30,104 @@
 #include <unistd.h>
 
 #define API __attribute__((visibility("default")))
+#define INLINE static inline __attribute__((always_inline))
+
+/*
+ * ---- clones -------------------------------------------------------------------------------------------
+ * Each hot loop is written once, as the body of HOT_PART / HOT_FMA_PART / HOT_FN (an always-inline function),
+ * and compiled three times on x86-64: for x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA) and the x86-64
+ * baseline (SSE2). The clone is chosen once, when the library is loaded (choose_isa): the best this CPU runs,
+ * or the one named by the environment variable SEQ4J_CPU_ISA=avx512|avx2|baseline (for tests, which run the
+ * conformance suite on more than one clone; a clone the CPU cannot run is never chosen). Every call of a hot
+ * function tests that choice once (a branch that is always taken the same way), then runs its clone.
+ * GCC's own target_clones would pick the clone by itself, which cannot be overridden, hence this table.
+ * On other architectures each function is compiled once, for the target's baseline.
+ *
+ * The v4 clone prefers 512-bit vectors (GCC's default tuning keeps 256-bit vectors even where AVX-512 is on),
+ * except where 256-bit vectors measured faster (HOT_PART_256).
+ * HOT_FMA: a*b + c contracted into one FMA where the clone has it (ISO C mode turns that off): for the
+ * transcendental-heavy loops only (exp, sigmoid, tanh polynomials), which it makes about 1.4x faster while
+ * rounding once instead of twice. Elsewhere every kernel rounds as the Java reference does, to the bit, in
+ * every clone (no reassociation: sums run in the same order at every vector width).
+ */
+enum isa { ISA_BASELINE, ISA_AVX2, ISA_AVX512 };
+static enum isa cpu_isa;       /* the clone that runs: set once, at load */
+static const char *isa_note;   /* why it is not the best this CPU runs, or NULL */
+#define FMA_OPT __attribute__((optimize("fp-contract=fast")))
 #if defined(__x86_64__) && !defined(SEQ4J_NO_CLONES)
-#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define SEQ4J_X86_CLONES 1
+#ifndef SEQ4J_V4_WIDTH
+#define SEQ4J_V4_WIDTH "512"
+#endif
+#define TARGET_V4 __attribute__((target("arch=x86-64-v4,prefer-vector-width=" SEQ4J_V4_WIDTH)))
+#define TARGET_V3 __attribute__((target("arch=x86-64-v3")))
+#define TARGET_V4_256 __attribute__((target("arch=x86-64-v4,prefer-vector-width=256")))
+#define HOT_FN_(name, params, args, extra) HOT_FN_W(name, params, args, extra, TARGET_V4)
+#define HOT_FN_W(name, params, args, extra, target_v4)                                                       \
+    INLINE void name##_body params;                                                                         \
+    static target_v4 extra void name##_v4 params { name##_body args; }                                      \
+    static TARGET_V3 extra void name##_v3 params { name##_body args; }                                      \
+    static extra void name##_v1 params { name##_body args; }                                                \
+    static void name params {                                                                               \
+        if (cpu_isa == ISA_AVX512) name##_v4 args;                                                          \
+        else if (cpu_isa == ISA_AVX2) name##_v3 args;                                                       \
+        else name##_v1 args;                                                                                \
+    }                                                                                                       \
+    INLINE void name##_body params
+#else
+#define HOT_FN_(name, params, args, extra) static extra void name params
+#define HOT_FN_W(name, params, args, extra, target_v4) static extra void name params
+#endif
+/* the older form, `static HOT void f(...)`: GCC's target_clones, picked by the loader, which SEQ4J_CPU_ISA cannot
+ * force; kept so that code written against it still builds. New hot loops use HOT_PART / HOT_FN. */
+#ifdef SEQ4J_X86_CLONES
+#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define HOT
 #endif
-#define INLINE static inline __attribute__((always_inline))
-/* HOT, and a*b + c contracted into one FMA where the CPU has it (ISO C mode turns that off): for the
- * transcendental-heavy loops only (exp, sigmoid, tanh polynomials), which it makes about 1.4x faster while
- * rounding once instead of twice. Elsewhere every kernel rounds as the Java reference does, to the bit. */
-#define HOT_FMA HOT __attribute__((optimize("fp-contract=fast")))
+#define HOT_FMA HOT FMA_OPT
+/* HOT_FN(name, (parameters), (arguments)) { body } defines a void function `name` with its clones */
+#define HOT_FN(name, params, args) HOT_FN_(name, params, args, )
+#define HOT_FMA_FN(name, params, args) HOT_FN_(name, params, args, FMA_OPT)
+/* the same for a part of a parallel_for: void name(const void *p, int64_t b, int64_t e) */
+#define HOT_PART(name) HOT_FN(name, (const void *p, int64_t b, int64_t e), (p, b, e))
+#define HOT_FMA_PART(name) HOT_FMA_FN(name, (const void *p, int64_t b, int64_t e), (p, b, e))
+/* 256-bit vectors in the v4 clone as well, for the parts measured faster so on Zen 4 (one thread, bench/c/clones.sh):
+ * those bound by vdivps and vsqrtps (Adam over 1M parameters: 1.3 ms against 1.9 ms with 512-bit vectors, on a
+ * loaded machine) and three memory-bound ones (embedding scatter-add 512x512 rows: 31.8 against 34.9 us; sigmoid
+ * backward 1M: 185 against 201 us; softmax-xent backward 64x10000: 63 against 65 us) */
+#define HOT_PART_256(name) HOT_FN_W(name, (const void *p, int64_t b, int64_t e), (p, b, e), , TARGET_V4_256)
 
-/* whether this CPU runs the x86-64-v3 clones and the AVX2 loops written by hand (the LSTM cell forward) */
-static int have_avx2_fma(void) {
-#if defined(__x86_64__) && !defined(SEQ4J_NO_CLONES)
-    static _Atomic int known = -1; /* any thread may set it: all set the same value */
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+/* SEQ4J_CPU_ISA, read once at load; the CPU is asked what it runs (cpuid, and whether the OS saves the
+ * AVX-512 registers: libgcc's __builtin_cpu_supports checks both) */
+__attribute__((constructor)) static void choose_isa(void) {
+#ifdef SEQ4J_X86_CLONES
+    __builtin_cpu_init();
+    enum isa best = ISA_BASELINE;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2")) {
+        best = ISA_AVX2;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
+            best = ISA_AVX512;
+        }
     }
-    return known;
-#else
-    return 0;
+    cpu_isa = best;
+    const char *want = getenv("SEQ4J_CPU_ISA");
+    if (want == NULL || want[0] == 0) return;
+    enum isa asked;
+    if (strcmp(want, "avx512") == 0) asked = ISA_AVX512;
+    else if (strcmp(want, "avx2") == 0) asked = ISA_AVX2;
+    else if (strcmp(want, "baseline") == 0) asked = ISA_BASELINE;
+    else {
+        isa_note = "; SEQ4J_CPU_ISA ignored: expected avx512, avx2 or baseline";
+        return;
+    }
+    if (asked > best) {
+        isa_note = "; SEQ4J_CPU_ISA asked for a clone this CPU cannot run";
+        return;
+    }
+    cpu_isa = asked;
+    if (asked < best) isa_note = " (forced by SEQ4J_CPU_ISA)";
 #endif
 }
 
@@ -160,6 +237,8 @@ static int64_t now_ns(void) {
 static void cpu_relax(void) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
 #endif
 }
 
@@ -311,13 +390,24 @@ static int64_t row_grain(int64_t w) {
 
 /* ---- library ------------------------------------------------------------------------------------ */
 
+/* the version, the compiler, and the clone of the hot loops that runs here (see "clones") */
 API const char *seq4j_cpu_info(void) {
-#if defined(__x86_64__) && !defined(SEQ4J_NO_CLONES)
-    return have_avx2_fma() ? "seq4j_cpu 0.1 (gcc " __VERSION__ "), kernels: x86-64-v3 (AVX2+FMA)"
-                           : "seq4j_cpu 0.1 (gcc " __VERSION__ "), kernels: x86-64 baseline (SSE2)";
+    static char info[256];
+    static _Atomic int done = 0; /* any thread may write it: all write the same text */
+    if (!done) {
+#ifdef SEQ4J_X86_CLONES
+        static const char *names[] = {"x86-64 baseline (SSE2)", "x86-64-v3 (AVX2+FMA)", "x86-64-v4 (AVX-512)"};
+        const char *kernels = names[cpu_isa];
+#elif defined(__aarch64__)
+        const char *kernels = "aarch64 (NEON)";
 #else
-    return "seq4j_cpu 0.1 (gcc " __VERSION__ "), kernels: generic";
+        const char *kernels = "generic";
 #endif
+        snprintf(info, sizeof info, "seq4j_cpu 0.1 (gcc " __VERSION__ "), kernels: %s%s", kernels,
+                 isa_note != NULL ? isa_note : "");
+        done = 1;
+    }
+    return info;
 }
 
 /* ---- GEMM through the pool ---------------------------------------------------------------------- */
@@ -407,7 +497,7 @@ struct ew_args {
     uint64_t u0;
 };
 
-static HOT void fill_f32_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(fill_f32_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->y[i] = a->s0;
 }
@@ -417,7 +507,7 @@ API void seq4j_fill_f32(int threads, float *x, int64_t n, float value) {
     parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, fill_f32_part, &a);
 }
 
-static HOT void fill_i32_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(fill_i32_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->iy[i] = a->i0;
 }
@@ -427,7 +517,7 @@ API void seq4j_fill_i32(int threads, int32_t *x, int64_t n, int32_t value) {
     parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, fill_i32_part, &a);
 }
 
-static HOT void scale_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(scale_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->y[i] *= a->s0;
 }
@@ -437,7 +527,7 @@ API void seq4j_scale(int threads, float *x, int64_t n, float alpha) {
     parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, scale_part, &a);
 }
 
-static HOT void axpy_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(axpy_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->y[i] += a->s0 * a->x[i];
 }
@@ -447,7 +537,7 @@ API void seq4j_axpy(int threads, float *y, const float *x, int64_t n, float alph
     parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, axpy_part, &a);
 }
 
-static HOT void mul_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(mul_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->y[i] = a->x[i] * a->x2[i];
 }
@@ -489,7 +579,7 @@ API void seq4j_split_columns(int threads, float *da, float *db, const float *dou
 /* Arguments of the row-wise kernels: outputs y*, inputs x*, ids, scalar s0, dimensions; each says which. */
 struct rows_args {
     float *y, *y2;
-    const float *x, *x2, *x3, *x4, *x5;
+    const float *x, *x2, *x3, *x4, *x5, *x6;
     const int32_t *ids;
     _Atomic int64_t *bad; /* where kernels that index with ids report the first bad one */
     float s0;
@@ -497,7 +587,7 @@ struct rows_args {
 };
 
 /* rows [b, e) of y (m, n) += x (n) */
-static HOT void add_bias_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(add_bias_part) {
     const struct rows_args *a = p;
     for (int64_t r = b; r < e; r++) {
         float *row = a->y + r * a->n;
@@ -511,7 +601,7 @@ API void seq4j_add_bias(int threads, float *y, const float *b, int m, int n) {
 }
 
 /* columns [b, e): y[j] = s0 y[j] + sum over the m rows of x[:, j], in column blocks with double accumulators */
-static HOT void sum_rows_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(sum_rows_part) {
     const struct rows_args *a = p;
     enum { BLOCK = 512 };
     double acc[BLOCK];
@@ -536,7 +626,7 @@ API void seq4j_sum_rows(int threads, float *out, const float *x, float beta, int
 
 /* ---- activations -------------------------------------------------------------------------------- */
 
-static HOT_FMA void sigmoid_forward_part(const void *p, int64_t b, int64_t e) {
+HOT_FMA_PART(sigmoid_forward_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->y[i] = s4_sigmoid(a->x[i]);
 }
@@ -547,7 +637,7 @@ API void seq4j_sigmoid_forward(int threads, float *y, const float *x, int64_t n)
 }
 
 /* y = dx, x = y (the activations), x2 = dy */
-static HOT void sigmoid_backward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART_256(sigmoid_backward_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->y[i] = a->x2[i] * a->x[i] * (1.0f - a->x[i]);
 }
@@ -557,7 +647,7 @@ API void seq4j_sigmoid_backward(int threads, float *dx, const float *y, const fl
     parallel_for(threads, n, ELEMENT_GRAIN * 4, ELEMENT_ALIGN, sigmoid_backward_part, &a);
 }
 
-static HOT_FMA void tanh_forward_part(const void *p, int64_t b, int64_t e) {
+HOT_FMA_PART(tanh_forward_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->y[i] = s4_tanhf(a->x[i]);
 }
@@ -568,7 +658,7 @@ API void seq4j_tanh_forward(int threads, float *y, const float *x, int64_t n) {
 }
 
 /* y = dx, x = y (the activations), x2 = dy */
-static HOT void tanh_backward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(tanh_backward_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->y[i] = a->x2[i] * (1.0f - a->x[i] * a->x[i]);
 }
@@ -595,7 +685,7 @@ INLINE void softmax_row(float *y, const float *x, int v, float *max_out, float *
 }
 
 /* rows [b, e): y = softmax(x), n = v */
-static HOT void softmax_forward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(softmax_forward_part) {
     const struct rows_args *a = p;
     float max, logsum;
     for (int64_t r = b; r < e; r++) softmax_row(a->y + r * a->n, a->x + r * a->n, a->n, &max, &logsum);
@@ -608,7 +698,7 @@ API void seq4j_softmax_forward(int threads, float *y, const float *x, int m, int
 }
 
 /* rows [b, e): y = dx, x = y (the probabilities), x2 = dy, n = v */
-static HOT void softmax_backward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(softmax_backward_part) {
     const struct rows_args *a = p;
     int v = a->n;
     for (int64_t r = b; r < e; r++) {
@@ -643,17 +733,17 @@ INLINE void lstm_row_forward(float *restrict f, float *restrict g, float *restri
     }
 }
 
-/* forward: c = f c_prev + g i, h = o tanh(c). With ds = dL/dc through both paths:
+/* forward: c = f c_prev + g i, h = o tanh(c). With dh = dh_next (+ dh_carry) and ds = dL/dc through both paths:
  *   ds = dc_next + dh_next o (1 - tanh(c)^2),  dc_prev = ds f,
  *   df = ds c_prev f (1 - f),  dg = ds i (1 - g^2),  di = ds g i (1 - i),  do = dh_next tanh(c) o (1 - o). */
 INLINE void lstm_row_backward(float *restrict df, float *restrict dg, float *restrict di, float *restrict dO,
                               float *restrict dc_prev, const float *restrict f, const float *restrict g,
                               const float *restrict i, const float *restrict o, const float *restrict c_next,
                               const float *restrict c_prev, const float *restrict dh_next,
-                              const float *restrict dc_next, int h) {
+                              const float *restrict dh_carry, const float *restrict dc_next, int h, int carry) {
     for (int j = 0; j < h; j++) {
         float tc = s4_tanhf(c_next[j]);
-        float dh = dh_next[j];
+        float dh = carry ? dh_next[j] + dh_carry[j] : dh_next[j]; /* carry: a constant where this is inlined */
         float ds = dc_next[j] + dh * o[j] * (1.0f - tc * tc);
         df[j] = ds * c_prev[j] * f[j] * (1.0f - f[j]);
         dg[j] = ds * i[j] * (1.0f - g[j] * g[j]);
@@ -663,7 +753,7 @@ INLINE void lstm_row_backward(float *restrict df, float *restrict dg, float *res
     }
 }
 
-#if defined(__x86_64__) && !defined(SEQ4J_NO_CLONES)
+#ifdef SEQ4J_X86_CLONES
 /*
  * The forward row loop again, by hand in AVX2 + FMA, 8 units at a time, used where the CPU has both. It runs
  * the same exp polynomial as s4_expf, but the five divisions of an element (the reciprocals in sigmoid and
@@ -737,21 +827,92 @@ static AVX2 void lstm_row_forward_avx2(float *f, float *g, float *i, float *o, f
 
 #undef LD
 #undef ST
+
+/*
+ * The same loop in AVX-512, 16 units at a time, the tail under a mask (no scalar remainder). vrcp14ps is
+ * accurate to 2^-14 where vrcpps is to 2^-12, so after the same Newton step the reciprocal is within about
+ * 1 ulp; the polynomials and their order of operations are those of the AVX2 loop.
+ */
+#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")))
+#define AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")))
+#define W1(c) _mm512_set1_ps(c)
+
+AVX512_INLINE __m512 w_exp(__m512 x) {
+    x = _mm512_min_ps(W1(88.3f), _mm512_max_ps(W1(-87.3f), x));
+    __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, W1(1.44269504088896341f), W1(12582912.0f)), W1(12582912.0f));
+    __m512 r = _mm512_fnmadd_ps(n, W1(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, W1(-2.12194440e-4f), r);
+    __m512 p = _mm512_fmadd_ps(W1(1.9875691500e-4f), r, W1(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, W1(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, W1(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, W1(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, W1(5.0000001201e-1f));
+    p = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), W1(1.0f));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+AVX512_INLINE __m512 w_rcp(__m512 d) {
+    __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, W1(1.0f)), r);
+}
+
+AVX512_INLINE __m512 w_sigmoid(__m512 x) {
+    return w_rcp(_mm512_add_ps(W1(1.0f), w_exp(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+
+AVX512_INLINE __m512 w_tanh(__m512 x) {
+    __m512 ax = _mm512_abs_ps(x), z = _mm512_mul_ps(x, x);
+    __m512 small = _mm512_fmadd_ps(W1(-5.70498872745e-3f), z, W1(2.06390887954e-2f));
+    small = _mm512_fmadd_ps(small, z, W1(-5.37397155531e-2f));
+    small = _mm512_fmadd_ps(small, z, W1(1.33314422036e-1f));
+    small = _mm512_fmadd_ps(small, z, W1(-3.33332819422e-1f));
+    small = _mm512_fmadd_ps(_mm512_mul_ps(small, z), x, x);
+    __m512 large = _mm512_fnmadd_ps(W1(2.0f), w_rcp(_mm512_add_ps(w_exp(_mm512_add_ps(ax, ax)), W1(1.0f))), W1(1.0f));
+    large = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(large),
+                                                _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN))));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, W1(0.625f), _CMP_LT_OQ), large, small);
+}
+
+#define LD(p) _mm512_maskz_loadu_ps(m, (p) + j)
+#define ST(p, v) _mm512_mask_storeu_ps((p) + j, m, (v))
+
+static AVX512 void lstm_row_forward_avx512(float *f, float *g, float *i, float *o, float *hn, float *cn,
+                                           const float *cp, int h) {
+    for (int j = 0; j < h; j += 16) {
+        __mmask16 m = h - j >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (h - j)) - 1);
+        __m512 fj = w_sigmoid(LD(f)), gj = w_tanh(LD(g)), ij = w_sigmoid(LD(i)), oj = w_sigmoid(LD(o));
+        ST(f, fj);
+        ST(g, gj);
+        ST(i, ij);
+        ST(o, oj);
+        __m512 c = _mm512_fmadd_ps(fj, LD(cp), _mm512_mul_ps(gj, ij));
+        ST(cn, c);
+        ST(hn, _mm512_mul_ps(oj, w_tanh(c)));
+    }
+}
+
+#undef LD
+#undef ST
 #else
-#define lstm_row_forward_avx2 lstm_row_forward /* never called: have_avx2_fma() is 0 */
+#define lstm_row_forward_avx512 lstm_row_forward /* never called: cpu_isa is ISA_BASELINE */
+#define lstm_row_forward_avx2 lstm_row_forward /* never called: cpu_isa is ISA_BASELINE */
 #endif
 
 /* the arguments of both cell kernels, rows_args: y = h_next / dA, y2 = c_next / dc_prev, x = gates, x2 = c_prev /
- * c_next, x3 = c_prev, x4 = dh_next, x5 = dc_next, m = n (rows) */
+ * c_next, x3 = c_prev, x4 = dh_next, x5 = dc_next, x6 = dh_carry (or NULL), m = n (rows) */
 
 /* rows [r0, r1), hidden units [j0, j1) of the forward; the gates are written over with the activations */
-static HOT_FMA void lstm_forward_block(const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1) {
+HOT_FMA_FN(lstm_forward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
-    int w = (int) (j1 - j0), v3 = have_avx2_fma();
+    int w = (int) (j1 - j0);
+    enum isa isa = cpu_isa;
     for (int64_t r = r0; r < r1; r++) {
         float *f = (float *) a->x + r * 4 * h + j0;
         size_t k = r * h + j0;
-        if (v3) {
+        if (isa == ISA_AVX512) {
+            lstm_row_forward_avx512(f, f + h, f + 2 * h, f + 3 * h, a->y + k, a->y2 + k, a->x2 + k, w);
+        } else if (isa == ISA_AVX2) {
             lstm_row_forward_avx2(f, f + h, f + 2 * h, f + 3 * h, a->y + k, a->y2 + k, a->x2 + k, w);
         } else {
             lstm_row_forward(f, f + h, f + 2 * h, f + 3 * h, a->y + k, a->y2 + k, a->x2 + k, w);
@@ -760,14 +921,19 @@ static HOT_FMA void lstm_forward_block(const struct rows_args *a, int64_t r0, in
 }
 
 /* the backward is bound by its 13 loads and stores an element, not by its one tanh: GCC's loop is enough */
-static HOT_FMA void lstm_backward_block(const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1) {
+HOT_FMA_FN(lstm_backward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
     for (int64_t r = r0; r < r1; r++) {
         const float *f = a->x + r * 4 * h + j0;
         float *d = a->y + r * 4 * h + j0;
         size_t k = r * h + j0;
-        lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->y2 + k, f, f + h, f + 2 * h, f + 3 * h, a->x2 + k,
-                          a->x3 + k, a->x4 + k, a->x5 + k, (int) (j1 - j0));
+        if (a->x6 != NULL) { /* two loops, each vectorised: without and with a carried dh */
+            lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->y2 + k, f, f + h, f + 2 * h, f + 3 * h, a->x2 + k,
+                              a->x3 + k, a->x4 + k, a->x6 + k, a->x5 + k, (int) (j1 - j0), 1);
+        } else {
+            lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->y2 + k, f, f + h, f + 2 * h, f + 3 * h, a->x2 + k,
+                              a->x3 + k, a->x4 + k, NULL, a->x5 + k, (int) (j1 - j0), 0);
+        }
     }
 }
 
@@ -810,9 +976,10 @@ API void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, floa
 }
 
 API void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next,
-                                  const float *c_prev, const float *dh_next, const float *dc_next, int n, int h) {
+                                  const float *c_prev, const float *dh_next, const float *dh_carry,
+                                  const float *dc_next, int n, int h) {
     struct rows_args a = {.y = dA, .y2 = dc_prev, .x = gates, .x2 = c_next, .x3 = c_prev, .x4 = dh_next,
-                          .x5 = dc_next, .m = n, .h = h};
+                          .x5 = dc_next, .x6 = dh_carry, .m = n, .h = h};
     lstm_parallel(threads, &a, 256, lstm_backward_rows, lstm_backward_units);
 }
 
@@ -862,7 +1029,7 @@ API int64_t seq4j_embedding_forward(int threads, float *out, const float *W, con
 
 /* columns [b, e) of every row: y = dW (v, d), x = dout (m, d), n = d. Threads own disjoint columns of
  * dW, so duplicate ids never race and rows are summed in the order of the ids, as in the reference. */
-static HOT void embedding_backward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART_256(embedding_backward_part) {
     const struct rows_args *a = p;
     size_t d = (size_t) a->n;
     for (int r = 0; r < a->m; r++) {
@@ -922,7 +1089,7 @@ static double reduce_total(const struct reduce_args *a, int *count) {
 }
 
 /* rows [b, e): y = probs, x = logits, labels; per block: the sum of -log p[label] and the number of valid rows */
-static HOT void xent_forward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(xent_forward_part) {
     struct reduce_args *a = (struct reduce_args *) p;
     for (int64_t b0 = b; b0 < e; b0 += a->block) {
         int64_t b1 = b0 + a->block < e ? b0 + a->block : e;
@@ -970,7 +1137,7 @@ struct xent_backward_args {
     int v;
 };
 
-static HOT void xent_backward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART_256(xent_backward_part) {
     const struct xent_backward_args *a = p;
     int v = a->v;
     for (int64_t r = b; r < e; r++) {
@@ -1001,7 +1168,7 @@ API int64_t seq4j_softmax_xent_backward(int threads, float *dlogits, const float
 }
 
 /* elements [b, e) by block: the sum of (x - x2)^2 (x2 = NULL: of x^2), in double with 8 lanes */
-static HOT void squares_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(squares_part) {
     struct reduce_args *a = (struct reduce_args *) p;
     for (int64_t b0 = b; b0 < e; b0 += a->block) {
         int64_t b1 = b0 + a->block < e ? b0 + a->block : e;
@@ -1040,7 +1207,7 @@ API void seq4j_mse_forward(int threads, float *loss, const float *y, const float
     loss[0] = (float) (scale * sum_of_squared(threads, y, t, n));
 }
 
-static HOT void mse_backward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(mse_backward_part) {
     const struct ew_args *a = p;
     float s = 2.0f * a->s0;
     for (int64_t i = b; i < e; i++) a->y[i] = s * (a->x[i] - a->x2[i]);
@@ -1082,7 +1249,7 @@ INLINE float dot(const float *a, const float *b, int n) {
 }
 
 /* sequences [b, e): y = a (n, t), x = hs, x2 = h */
-static HOT void attention_weight_forward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(attention_weight_forward_part) {
     const struct rows_args *a = p;
     int t = a->t, n = a->n, hd = a->h;
     for (int64_t r = b; r < e; r++) {
@@ -1109,7 +1276,7 @@ API void seq4j_attention_weight_forward(int threads, float *a, const float *hs, 
 }
 
 /* sequences [b, e): y = dhs (+=), y2 = dh, x = a, x2 = hs, x3 = h, x4 = da */
-static HOT void attention_weight_backward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(attention_weight_backward_part) {
     const struct rows_args *a = p;
     int t = a->t, n = a->n, hd = a->h;
     for (int64_t r = b; r < e; r++) {
@@ -1138,7 +1305,7 @@ API void seq4j_attention_weight_backward(int threads, float *dhs, float *dh, con
 }
 
 /* sequences [b, e): y = c (n, hd), x = hs, x2 = a */
-static HOT void weight_sum_forward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(weight_sum_forward_part) {
     const struct rows_args *a = p;
     int t = a->t, n = a->n, hd = a->h;
     for (int64_t r = b; r < e; r++) {
@@ -1159,7 +1326,7 @@ API void seq4j_weight_sum_forward(int threads, float *c, const float *hs, const 
 }
 
 /* sequences [b, e): y = dhs (+=), y2 = da, x = hs, x2 = a, x3 = dc */
-static HOT void weight_sum_backward_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(weight_sum_backward_part) {
     const struct rows_args *a = p;
     int t = a->t, n = a->n, hd = a->h;
     for (int64_t r = b; r < e; r++) {
@@ -1192,7 +1359,7 @@ INLINE float counter_uniform(uint64_t seed, uint64_t i) {
 }
 
 /* y = mask, s0 = ratio, u0 = seed */
-static HOT void dropout_mask_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(dropout_mask_part) {
     const struct ew_args *a = p;
     float keep = 1.0f / (1.0f - a->s0);
     for (int64_t i = b; i < e; i++) a->y[i] = counter_uniform(a->u0, (uint64_t) i) > a->s0 ? keep : 0.0f;
@@ -1205,7 +1372,7 @@ API void seq4j_dropout_mask(int threads, float *mask, int64_t n, float ratio, ui
 
 /* ---- optimizers (y = param, y2 / y3 = state, x = grad, s0 = lr) --------------------------------- */
 
-static HOT void sgd_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(sgd_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) a->y[i] -= a->s0 * a->x[i];
 }
@@ -1216,7 +1383,7 @@ API void seq4j_sgd_update(int threads, float *param, const float *grad, int64_t 
 }
 
 /* s1 = momentum */
-static HOT void momentum_part(const void *p, int64_t b, int64_t e) {
+HOT_PART(momentum_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) {
         a->y2[i] = a->s1 * a->y2[i] - a->s0 * a->x[i];
@@ -1231,7 +1398,7 @@ API void seq4j_momentum_update(int threads, float *param, float *v, const float 
 }
 
 /* s1 = eps */
-static HOT void adagrad_part(const void *p, int64_t b, int64_t e) {
+HOT_PART_256(adagrad_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) {
         a->y2[i] += a->x[i] * a->x[i];
@@ -1245,7 +1412,7 @@ API void seq4j_adagrad_update(int threads, float *param, float *h, const float *
 }
 
 /* s1 = decay, s2 = eps */
-static HOT void rmsprop_part(const void *p, int64_t b, int64_t e) {
+HOT_PART_256(rmsprop_part) {
     const struct ew_args *a = p;
     for (int64_t i = b; i < e; i++) {
         a->y2[i] = a->s1 * a->y2[i] + (1.0f - a->s1) * a->x[i] * a->x[i];
@@ -1260,7 +1427,7 @@ API void seq4j_rmsprop_update(int threads, float *param, float *h, const float *
 }
 
 /* y2 = m, y3 = v, s0 = lr_t, s1 = beta1, s2 = beta2, s3 = eps */
-static HOT void adam_part(const void *p, int64_t b, int64_t e) {
+HOT_PART_256(adam_part) {
     const struct ew_args *a = p;
     float lr_t = a->s0, beta1 = a->s1, beta2 = a->s2, eps = a->s3;
     for (int64_t i = b; i < e; i++) {

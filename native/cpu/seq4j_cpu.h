@@ -18,8 +18,9 @@
  * scalars. Every pointer names its shape in the comment. Time-major sequences: (T, N, F).
  * Outputs are written (=) unless marked +=.
  *
- * Build: C11, gcc, portable flags; hot loops are compiled twice (x86-64-v3 with AVX2/FMA and the
- * x86-64 baseline) and picked at load time by the dynamic loader (ifunc), never -march=native.
+ * Build: C11, gcc, portable flags, never -march=native; on x86-64 hot loops are compiled three times
+ * (x86-64-v4 with AVX-512, x86-64-v3 with AVX2/FMA, the baseline), one picked when the library loads
+ * (SEQ4J_CPU_ISA=avx512|avx2|baseline forces one); linux-aarch64 is cross-compiled (NEON).
  */
 #ifndef SEQ4J_CPU_H
 #define SEQ4J_CPU_H
@@ -110,9 +111,11 @@ void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, float *g
                              int n, int h);
 
 /* dA (n, 4h) and dc_prev (n, h; a separate buffer from dc_next) from the saved gates (n, 4h), c_next and c_prev
- * (n, h), and the incoming dh_next and dc_next (n, h). */
+ * (n, h), and the incoming dh_next + dh_carry and dc_next (n, h). dh_carry may be NULL (then dh = dh_next): a
+ * time loop passes the step's output gradient and the one carried back from the next step separately. */
 void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next,
-                              const float *c_prev, const float *dh_next, const float *dc_next, int n, int h);
+                              const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next,
+                              int n, int h);
 
 /* ---- embedding ---------------------------------------------------------------------------------- */
 

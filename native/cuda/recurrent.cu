@@ -37,14 +37,15 @@ __global__ void lstm_forward_kernel(float *__restrict__ h_next, float *__restric
     }
 }
 
-/* forward: c = f c_prev + g i, h = o tanh(c). So with ds = dL/dc through both paths:
- *   ds = dc_next + dh_next o (1 - tanh(c)^2),  dc_prev = ds f,
- *   df = ds c_prev,  dg = ds i,  di = ds g,  do = dh_next tanh(c),
+/* forward: c = f c_prev + g i, h = o tanh(c). So with dh = dh_next (+ dh_carry) and ds = dL/dc through both paths:
+ *   ds = dc_next + dh o (1 - tanh(c)^2),  dc_prev = ds f,
+ *   df = ds c_prev,  dg = ds i,  di = ds g,  do = dh tanh(c),
  * each then through its activation's derivative: sigmoid' = y (1 - y), tanh' = 1 - y^2. */
 __global__ void lstm_backward_kernel(float *__restrict__ dA, float *__restrict__ dc_prev,
                                      const float *__restrict__ gates, const float *__restrict__ c_next,
                                      const float *__restrict__ c_prev, const float *__restrict__ dh_next,
-                                     const float *__restrict__ dc_next, int n, int h) {
+                                     const float *__restrict__ dh_carry, const float *__restrict__ dc_next, int n,
+                                     int h) {
     int64_t total = static_cast<int64_t>(n) * h;
     for (int64_t k = global_index(); k < total; k += grid_stride()) {
         int64_t r = k / h, j = k % h;
@@ -52,7 +53,7 @@ __global__ void lstm_backward_kernel(float *__restrict__ dA, float *__restrict__
         float *d0 = dA + r * 4 * h + j;
         float f = g0[0], g = g0[h], i = g0[2 * h], o = g0[3 * h];
         float tc = tanhf(c_next[k]);
-        float dh = dh_next[k];
+        float dh = dh_carry != nullptr ? dh_next[k] + dh_carry[k] : dh_next[k];
         float ds = dc_next[k] + dh * o * (1.0f - tc * tc);
         d0[0] = ds * c_prev[k] * f * (1.0f - f);
         d0[h] = ds * i * (1.0f - g * g);
@@ -129,13 +130,13 @@ API int seq4j_cuda_lstm_cell_forward(float *h_next, float *c_next, float *gates,
 }
 
 API int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next,
-                                      const float *c_prev, const float *dh_next, const float *dc_next, int n, int h,
-                                      void *stream) {
+                                      const float *c_prev, const float *dh_next, const float *dh_carry,
+                                      const float *dc_next, int n, int h, void *stream) {
     int64_t total = static_cast<int64_t>(n) * h;
     if (total <= 0) return 0;
     clear_stale_error();
     lstm_backward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(dA, dc_prev, gates, c_next, c_prev,
-                                                                               dh_next, dc_next, n, h);
+                                                                               dh_next, dh_carry, dc_next, n, h);
     return launch_status();
 }
 

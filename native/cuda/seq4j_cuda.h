@@ -94,10 +94,10 @@ int seq4j_cuda_lstm_cell_forward(float *h_next, float *c_next, float *gates, con
                                  void *stream);
 
 /* dA (n, 4h) and dc_prev (n, h; a separate buffer from dc_next) from the saved gates (n, 4h), c_next and
- * c_prev (n, h), and the incoming dh_next and dc_next (n, h). */
+ * c_prev (n, h), and the incoming dh_next + dh_carry and dc_next (n, h); dh_carry may be NULL (dh = dh_next). */
 int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next,
-                                  const float *c_prev, const float *dh_next, const float *dc_next, int n, int h,
-                                  void *stream);
+                                  const float *c_prev, const float *dh_next, const float *dh_carry,
+                                  const float *dc_next, int n, int h, void *stream);
 
 /* ---- embedding (ids outside [0, v) are skipped: their output row is 0 / nothing is added; with d == 0
  * the ids are still checked) --------------------------------------------------------------------------- */

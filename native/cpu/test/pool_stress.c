@@ -55,8 +55,8 @@ static void check_zero_extents(void) {
     /* n = 0 or h = 0: no rows or no units; today's kernels must not divide by either */
     seq4j_lstm_cell_forward(4, &one, &one, &one, &one, 0, 5);
     seq4j_lstm_cell_forward(4, &one, &one, &one, &one, 5, 0);
-    seq4j_lstm_cell_backward(4, &one, &one, &one, &one, &one, &one, &one, 0, 5);
-    seq4j_lstm_cell_backward(4, &one, &one, &one, &one, &one, &one, &one, 5, 0);
+    seq4j_lstm_cell_backward(4, &one, &one, &one, &one, &one, &one, &one, &one, 0, 5);
+    seq4j_lstm_cell_backward(4, &one, &one, &one, &one, &one, &one, &one, &one, 5, 0);
     seq4j_softmax_forward(4, &one, &one, 3, 0);
     if (seq4j_embedding_forward(4, &one, &one, &id, 0, 1, 1) != 0) fail("embedding of no ids", 0, 1, 0);
     float loss = -1.0f;

@@ -1435,6 +1435,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT
         );
@@ -1447,7 +1448,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
+     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next, int n, int h)
      * }
      */
     public static FunctionDescriptor seq4j_lstm_cell_backward$descriptor() {
@@ -1457,7 +1458,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
+     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next, int n, int h)
      * }
      */
     public static MethodHandle seq4j_lstm_cell_backward$handle() {
@@ -1467,7 +1468,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
+     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next, int n, int h)
      * }
      */
     public static MemorySegment seq4j_lstm_cell_backward$address() {
@@ -1476,16 +1477,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h)
+     * void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next, int n, int h)
      * }
      */
-    public static void seq4j_lstm_cell_backward(int threads, MemorySegment dA, MemorySegment dc_prev, MemorySegment gates, MemorySegment c_next, MemorySegment c_prev, MemorySegment dh_next, MemorySegment dc_next, int n, int h) {
+    public static void seq4j_lstm_cell_backward(int threads, MemorySegment dA, MemorySegment dc_prev, MemorySegment gates, MemorySegment c_next, MemorySegment c_prev, MemorySegment dh_next, MemorySegment dh_carry, MemorySegment dc_next, int n, int h) {
         var mh$ = seq4j_lstm_cell_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_lstm_cell_backward", threads, dA, dc_prev, gates, c_next, c_prev, dh_next, dc_next, n, h);
+                traceDowncall("seq4j_lstm_cell_backward", threads, dA, dc_prev, gates, c_next, c_prev, dh_next, dh_carry, dc_next, n, h);
             }
-            mh$.invokeExact(threads, dA, dc_prev, gates, c_next, c_prev, dh_next, dc_next, n, h);
+            mh$.invokeExact(threads, dA, dc_prev, gates, c_next, c_prev, dh_next, dh_carry, dc_next, n, h);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

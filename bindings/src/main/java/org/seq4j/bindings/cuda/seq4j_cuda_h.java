@@ -1238,6 +1238,7 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
             seq4j_cuda_h.C_POINTER,
             seq4j_cuda_h.C_POINTER,
             seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
             seq4j_cuda_h.C_INT,
             seq4j_cuda_h.C_INT,
             seq4j_cuda_h.C_POINTER
@@ -1251,7 +1252,7 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h, void *stream)
+     * int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next, int n, int h, void *stream)
      * }
      */
     public static FunctionDescriptor seq4j_cuda_lstm_cell_backward$descriptor() {
@@ -1261,7 +1262,7 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h, void *stream)
+     * int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next, int n, int h, void *stream)
      * }
      */
     public static MethodHandle seq4j_cuda_lstm_cell_backward$handle() {
@@ -1271,7 +1272,7 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h, void *stream)
+     * int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next, int n, int h, void *stream)
      * }
      */
     public static MemorySegment seq4j_cuda_lstm_cell_backward$address() {
@@ -1280,16 +1281,16 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
 
     /**
      * {@snippet lang=c :
-     * int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dc_next, int n, int h, void *stream)
+     * int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates, const float *c_next, const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next, int n, int h, void *stream)
      * }
      */
-    public static int seq4j_cuda_lstm_cell_backward(MemorySegment dA, MemorySegment dc_prev, MemorySegment gates, MemorySegment c_next, MemorySegment c_prev, MemorySegment dh_next, MemorySegment dc_next, int n, int h, MemorySegment stream) {
+    public static int seq4j_cuda_lstm_cell_backward(MemorySegment dA, MemorySegment dc_prev, MemorySegment gates, MemorySegment c_next, MemorySegment c_prev, MemorySegment dh_next, MemorySegment dh_carry, MemorySegment dc_next, int n, int h, MemorySegment stream) {
         var mh$ = seq4j_cuda_lstm_cell_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_cuda_lstm_cell_backward", dA, dc_prev, gates, c_next, c_prev, dh_next, dc_next, n, h, stream);
+                traceDowncall("seq4j_cuda_lstm_cell_backward", dA, dc_prev, gates, c_next, c_prev, dh_next, dh_carry, dc_next, n, h, stream);
             }
-            return (int)mh$.invokeExact(dA, dc_prev, gates, c_next, c_prev, dh_next, dc_next, n, h, stream);
+            return (int)mh$.invokeExact(dA, dc_prev, gates, c_next, c_prev, dh_next, dh_carry, dc_next, n, h, stream);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

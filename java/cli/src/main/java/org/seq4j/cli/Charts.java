@@ -37,6 +37,16 @@ final class Charts {
         }
     }
 
+    /** Whether this JVM can draw a chart here (a headless machine without fonts cannot); tests ask before expecting one. */
+    static boolean drawable() {
+        try {
+            BitmapEncoder.getBufferedImage(chart("probe", "y"));
+            return true;
+        } catch (RuntimeException | LinkageError | InternalError e) {
+            return false;
+        }
+    }
+
     /** A chart to draw. */
     interface Drawing {
         void draw() throws IOException;

@@ -78,13 +78,17 @@ class CommandLineTest {
 
     @Test
     void trainWritesCheckpointsMetricsAndAChart() throws IOException {
-        for (String f : List.of("model.npz", "best.npz", "metrics.csv", "chart.png")) {
+        for (String f : List.of("model.npz", "best.npz", "metrics.csv")) {
             assertTrue(Files.size(run.resolve(f)) > 0, f);
         }
         assertFalse(Files.exists(run.resolve("model.properties")), "the description is inside each .npz");
         List<String> csv = Files.readAllLines(run.resolve("metrics.csv"));
         assertEquals("epoch,train_loss,test_accuracy,seconds", csv.get(0));
         assertEquals(4, csv.size(), "a header and three epochs");
+        if (!Charts.drawable()) { // a machine without fonts: training warns and goes on without charts
+            assertFalse(Files.exists(run.resolve("chart.png")), "no chart where none can be drawn");
+            return;
+        }
         BufferedImage png = ImageIO.read(run.resolve("chart.png").toFile());
         assertEquals(1280, png.getWidth(), "two 640-pixel charts side by side");
         assertEquals(420, png.getHeight());
@@ -135,7 +139,7 @@ class CommandLineTest {
             assertTrue(r.out().contains("epoch 3/3:") && r.out().contains("free-running prediction"), r.out());
             assertTrue(r.out().contains("best eval loss") && Files.exists(out.resolve("best.npz")), r.out());
             assertEquals(4, Files.readAllLines(out.resolve("metrics.csv")).size(), "a header and three epochs");
-            assertTrue(ImageIO.read(out.resolve("prediction.png").toFile()).getWidth() > 0, model);
+            assertTrue(!Charts.drawable() || ImageIO.read(out.resolve("prediction.png").toFile()).getWidth() > 0, model);
         }
     }
 

@@ -457,7 +457,19 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                                        Tensor dhNext, Tensor dcNext) {
-        String op = "lstmCellBackward";
+        lstmCellBackward(dA, dcPrev, gates, cNext, cPrev, dhNext, null, dcNext, "lstmCellBackward");
+    }
+
+    @Override
+    public final void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                                       Tensor dhOut, Tensor dhCarry, Tensor dcNext) {
+        f32("lstmCellBackward", "dhCarry", dhCarry); // null is not allowed here: the 7-argument form is for that
+        lstmCellBackward(dA, dcPrev, gates, cNext, cPrev, dhOut, dhCarry, dcNext, "lstmCellBackward");
+    }
+
+    /** both forms; dhCarry null: none */
+    private void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                                  Tensor dhNext, Tensor dhCarry, Tensor dcNext, String op) {
         rank2(op, "dcPrev", dcPrev);
         f32(op, "dA", dA);
         f32(op, "dcPrev", dcPrev);
@@ -475,14 +487,20 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dcNext", dcNext, n, h);
         noOverlap(op, "dcPrev", dcPrev, "dcNext", dcNext);
         noOverlap(op, "dA", dA, "gates", gates);
+        if (dhCarry != null) {
+            shape2(op, "dhCarry", dhCarry, n, h);
+            noOverlap(op, "dA", dA, "dhCarry", dhCarry);
+            noOverlap(op, "dcPrev", dcPrev, "dhCarry", dhCarry);
+        }
         if (n == 0 || h == 0) {
             return;
         }
-        lstmCellBackwardK(dA, dcPrev, gates, cNext, cPrev, dhNext, dcNext, n, h);
+        lstmCellBackwardK(dA, dcPrev, gates, cNext, cPrev, dhNext, dhCarry, dcNext, n, h);
     }
 
+    /** dh = dhNext + dhCarry, or dhNext where dhCarry is null */
     protected abstract void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
-                                              Tensor dhNext, Tensor dcNext, int n, int h);
+                                              Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h);
 
     // ---- embedding -------------------------------------------------------------------------------------
 
@@ -497,7 +515,9 @@ public abstract class AbstractBackend implements Backend {
         int m = rows(op, "ids", ids);
         shape2(op, "out", out, m, d);
         idsInRange(op, "ids", ids, v, false);
-        if (m == 0 || d == 0) {
+        // with d = 0 nothing is read or written, but device ids (not checkable here) still go to the kernel,
+        // which checks them on the device, so misuse is reported as with d > 0 and as on the host
+        if (m == 0 || (d == 0 && ids.device().isHost())) {
             return;
         }
         embeddingForwardK(out, W, ids, m, v, d);
@@ -517,7 +537,7 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dout", dout, m, d);
         idsInRange(op, "ids", ids, v, false);
         noOverlap(op, "dW", dW, "dout", dout);
-        if (m == 0 || d == 0) {
+        if (m == 0 || (d == 0 && ids.device().isHost())) { // d = 0 on a device: see embeddingForward
             return;
         }
         embeddingBackwardK(dW, ids, dout, m, v, d);

@@ -428,6 +428,25 @@ public interface Backend extends AutoCloseable {
     void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                           Tensor dhNext, Tensor dcNext);
 
+    /**
+     * {@link #lstmCellBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)} with the incoming hidden
+     * gradient in two parts (N, H), summed in the kernel: dhNext = dhOut + dhCarry, where dhOut is the gradient
+     * of the layer's output at this step and dhCarry the one carried back from the step after (dA Wh^T). A
+     * time loop so needs no copy of its output gradients to accumulate into. dhCarry is only read.
+     *
+     * @param dA      (N, 4H), written; separate from gates
+     * @param dcPrev  (N, H), written
+     * @param gates   (N, 4H), the activated gates from lstmCellForward
+     * @param cNext   (N, H)
+     * @param cPrev   (N, H)
+     * @param dhOut   (N, H), the gradient of this step's output
+     * @param dhCarry (N, H), the gradient carried back from the next step
+     * @param dcNext  (N, H)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
+    void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                          Tensor dhOut, Tensor dhCarry, Tensor dcNext);
+
     // ---- embedding -------------------------------------------------------------------------------------
 
     /**

@@ -334,10 +334,11 @@ public final class JavaBackend extends AbstractBackend {
 
     @Override
     protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
-                                     Tensor dhNext, Tensor dcNext, int n, int h) {
-        // forward: c = f * cPrev + g * i, hNext = o * tanh(c). So with ds = dL/dc (both paths):
-        //   ds = dcNext + dhNext * o * (1 - tanh(c)^2)
-        //   dcPrev = ds * f,  df = ds * cPrev,  dg = ds * i,  di = ds * g,  do = dhNext * tanh(c)
+                                     Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h) {
+        // forward: c = f * cPrev + g * i, hNext = o * tanh(c). So with dh = dhNext (+ dhCarry) and ds = dL/dc
+        // (both paths):
+        //   ds = dcNext + dh * o * (1 - tanh(c)^2)
+        //   dcPrev = ds * f,  df = ds * cPrev,  dg = ds * i,  di = ds * g,  do = dh * tanh(c)
         // and each through its activation: sigmoid' = y (1 - y), tanh' = 1 - y^2.
         for (int r = 0; r < n; r++) {
             long g0 = (long) r * 4 * h;
@@ -348,7 +349,7 @@ public final class JavaBackend extends AbstractBackend {
                 float i = get(gates, g0 + 2 * h + j);
                 float o = get(gates, g0 + 3 * h + j);
                 float tanhC = tanh(get(cNext, k));
-                float dh = get(dhNext, k);
+                float dh = dhCarry == null ? get(dhNext, k) : get(dhNext, k) + get(dhCarry, k);
 
                 float ds = get(dcNext, k) + dh * o * (1f - tanhC * tanhC);
                 set(dA, g0 + j, ds * get(cPrev, k) * f * (1f - f));

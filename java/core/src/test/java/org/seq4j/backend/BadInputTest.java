@@ -52,6 +52,13 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class, () -> b.softmaxForward(y, x), "softmaxForward", "y", "(4, 8)",
                     "expected (4, 7)");
             assertMessage(IllegalArgumentException.class, () -> b.axpy(1f, x, y), "axpy", "same number of elements");
+            // the carried hidden gradient of the two-part backward: its shape, and never null (7 arguments for none)
+            Tensor dA = b.allocate(arena, DType.F32, 3, 20), dcPrev = b.allocate(arena, DType.F32, 3, 5);
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.lstmCellBackward(dA, dcPrev, gates, c, h, h, badC, c), "lstmCellBackward", "dhCarry",
+                    "(3, 6)", "expected (3, 5)");
+            assertMessage(NullPointerException.class,
+                    () -> b.lstmCellBackward(dA, dcPrev, gates, c, h, h, null, c), "lstmCellBackward", "dhCarry");
         }
     }
 

@@ -390,6 +390,13 @@ class ConformanceTest {
                 b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), dc.d());
                 b.assertClose("lstmCellBackward dA" + shape, dA, T_ATOL, T_RTOL);
                 b.assertClose("lstmCellBackward dcPrev" + shape, dcPrev, T_ATOL, T_RTOL);
+
+                // the same with the hidden gradient in two parts, dh + carry, summed in the kernel
+                Pair carry = b.uniformPair(-1, 1, n, h);
+                b.ref.lstmCellBackward(dA.r(), dcPrev.r(), gates.r(), cNext.r(), cPrev.r(), dh.r(), carry.r(), dc.r());
+                b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), carry.d(), dc.d());
+                b.assertClose("lstmCellBackward (carry) dA" + shape, dA, T_ATOL, T_RTOL);
+                b.assertClose("lstmCellBackward (carry) dcPrev" + shape, dcPrev, T_ATOL, T_RTOL);
             }
         }
     }

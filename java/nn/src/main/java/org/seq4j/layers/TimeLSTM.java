@@ -44,12 +44,12 @@ public final class TimeLSTM implements AutoCloseable {
     private Tensor hAll, cAll;          // (T+1, N, H): [h0; h1 .. hT], [c0; c1 .. cT]
     private Tensor hs;                  // (T, N, H) = hAll[1 .. T], what forward returns
     private Tensor dA, dA2;             // (T, N, 4H) gate-pre-activation gradients of every step; (T*N, 4H)
-    private Tensor dhsWork;             // (T, N, H) dhs + the dh flowing back from step t+1
+    private Tensor dhCarry;             // (N, H) the dh flowing back from step t+1 (dA_{t+1} Wh^T)
     private Tensor dxs;                 // (T, N, D)
     private Tensor dh0;                 // (N, H) gradient w.r.t. h0
     private Tensor dcPing, dcPong;      // (N, H) two buffers: lstmCellBackward's dcPrev must not be dcNext
     private Tensor dc0;                 // whichever of the two holds the gradient w.r.t. c0 after backward
-    private Tensor[] gatesT, hT, cT, dAT, dhsT;   // per-step views, made once per size
+    private Tensor[] gatesT, hT, cT, dAT;   // per-step views, made once per size
     private Tensor x;                   // (T, N, D) the last forward's input (the caller's); null when folded
     private boolean forwardDone, backwardDone;
 
@@ -127,20 +127,18 @@ public final class TimeLSTM implements AutoCloseable {
         hs = hAll.slice(1, t + 1);
         dA = ws.floats(t, n, 4 * H);
         dA2 = dA.view(t * n, 4 * H);
-        dhsWork = ws.floats(t, n, H);
+        dhCarry = ws.floats(n, H);
         dxs = ws.floats(t, n, D);
         dh0 = ws.floats(n, H);
         dcPing = ws.floats(n, H);
         dcPong = ws.floats(n, H);
         gatesT = new Tensor[t];
         dAT = new Tensor[t];
-        dhsT = new Tensor[t];
         hT = new Tensor[t + 1];
         cT = new Tensor[t + 1];
         for (int s = 0; s < t; s++) {
             gatesT[s] = gates.get(s);
             dAT[s] = dA.get(s);
-            dhsT[s] = dhsWork.get(s);
         }
         for (int s = 0; s <= t; s++) {
             hT[s] = hAll.get(s);
@@ -361,7 +359,7 @@ public final class TimeLSTM implements AutoCloseable {
             throw new IllegalArgumentException("TimeLSTM.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
                     + "), got " + dhs);
         }
-        backend.copy(dhsWork, dhs);
+        Tensor dhsV = dhs.view(t, n, H); // the caller's, only read
         Tensor dcNext = dcPing;
         if (dcLast != null) {
             backend.copy(dcNext, dcLast);
@@ -370,14 +368,15 @@ public final class TimeLSTM implements AutoCloseable {
         }
         for (int s = t - 1; s >= 0; s--) {
             Tensor dcPrev = dcNext == dcPing ? dcPong : dcPing;
-            // dhsT[s] already holds dhs_t + dh_next (the GEMM of step s+1 added it)
-            backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsT[s], dcNext);
-            // dh_prev = dA_t Wh^T: into step s-1's incoming gradient, or out as dh for h0
-            if (s > 0) {
-                backend.gemm(Transpose.NO, Transpose.YES, n, H, g, 1f, dAT[s], g, Wh.value(), g, 1f, dhsT[s - 1], H);
+            // the hidden state's gradient is dhs_t + the dh carried from step s+1 (none at the last step),
+            // summed in the kernel: no copy of dhs to accumulate into
+            if (s == t - 1) {
+                backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsV.get(s), dcNext);
             } else {
-                backend.gemm(Transpose.NO, Transpose.YES, n, H, g, 1f, dAT[s], g, Wh.value(), g, 0f, dh0, H);
+                backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsV.get(s), dhCarry, dcNext);
             }
+            // dh_prev = dA_t Wh^T: carried into step s-1, or out as dh for h0
+            backend.gemm(Transpose.NO, Transpose.YES, n, H, g, 1f, dAT[s], g, Wh.value(), g, 0f, s > 0 ? dhCarry : dh0, H);
             dcNext = dcPrev;
         }
         dc0 = dcNext;

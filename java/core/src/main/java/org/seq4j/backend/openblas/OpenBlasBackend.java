@@ -70,8 +70,8 @@ public final class OpenBlasBackend extends AbstractBackend {
         }
         this.threads = Math.min(max, config.effectiveThreads());
         try {
+            CpuKernelsLibrary.load(); // first: on a platform without our kernels, its message names the platform
             this.location = OpenBlasLibrary.load(config);
-            CpuKernelsLibrary.load();
         } catch (UnsatisfiedLinkError e) {
             throw new BackendUnavailableException("cannot link the native libraries: " + e.getMessage(), e);
         }
@@ -396,9 +396,9 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     @Override
     protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
-                                     Tensor dhNext, Tensor dcNext, int n, int h) {
+                                     Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h) {
         seq4j_cpu_h.seq4j_lstm_cell_backward(threads, p(dA), p(dcPrev), p(gates), p(cNext), p(cPrev), p(dhNext),
-                p(dcNext), n, h);
+                dhCarry == null ? MemorySegment.NULL : p(dhCarry), p(dcNext), n, h);
     }
 
     // ---- embedding -------------------------------------------------------------------------------------

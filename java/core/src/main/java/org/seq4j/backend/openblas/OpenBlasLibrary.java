@@ -2,7 +2,8 @@
 //   1. an explicit path: -Dseq4j.openblas=/path/libopenblas.so.0 or SEQ4J_OPENBLAS (if it fails to load,
 //      a BackendMisconfiguredException, which ends backend selection: it was asked for),
 //   2. the system's libopenblas.so.0 (LD_LIBRARY_PATH, then the usual library folders),
-//   3. the binary inside the Maven artifact org.bytedeco:openblas:<ver>:linux-x86_64, extracted once into
+//   3. the binary inside the Maven artifact org.bytedeco:openblas:<ver>:linux-x86_64 (linux-arm64 on aarch64,
+//      not a dependency of seq4j-core: there the system's OpenBLAS is the usual one), extracted once into
 //      the cache folder with the libgfortran/libquadmath/libgcc_s it finds by RUNPATH $ORIGIN.
 // So a machine with only a JDK and Maven has a working OpenBLAS, no root needed.
 package org.seq4j.backend.openblas;
@@ -50,12 +51,16 @@ public final class OpenBlasLibrary {
     }
 
     static final String SONAME = "libopenblas.so.0";
-    static final String ARTIFACT_FOLDER = "org/bytedeco/openblas/linux-x86_64/";
+    /** The bundled binary's folder: seq4j-core depends on the linux-x86_64 jar only; on linux-aarch64 the
+     * system's libopenblas.so.0 is used (Debian: libopenblas0), or the linux-arm64 jar if one is on the class path. */
+    static final String ARTIFACT_FOLDER = "org/bytedeco/openblas/"
+            + (NativeLibraries.platform().equals("linux-aarch64") ? "linux-arm64" : "linux-x86_64") + "/";
     static final List<String> ARTIFACT_FILES =
             List.of(SONAME, "libgfortran.so.5", "libquadmath.so.0", "libgcc_s.so.1");
     static final List<String> SYSTEM_FOLDERS = List.of(
             "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/usr/local/lib",
-            "/usr/lib/x86_64-linux-gnu/openblas-pthread");
+            "/usr/lib/x86_64-linux-gnu/openblas-pthread",
+            "/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu/openblas-pthread");
 
     private static Location loaded;
 
@@ -178,8 +183,9 @@ public final class OpenBlasLibrary {
             return NativeLibraries.extract(cl, ARTIFACT_FOLDER, files, "openblas");
         } catch (BackendUnavailableException e) {
             throw new BackendUnavailableException("no OpenBLAS found: no explicit path (-Dseq4j.openblas / SEQ4J_OPENBLAS), "
-                    + "no system " + SONAME + ", and the jar org.bytedeco:openblas:linux-x86_64 is on neither the class "
-                    + "path nor the module path", e);
+                    + "no system " + SONAME + ", and the jar org.bytedeco:openblas:" + ARTIFACT_FOLDER.split("/")[3]
+                    + " is on neither the class path nor the module path (on " + NativeLibraries.platform()
+                    + ": install the system's OpenBLAS, e.g. Debian's libopenblas0)", e);
         }
     }
 

@@ -18,9 +18,11 @@
 //   copyOut, synchronize) reads that record and throws an IndexOutOfBoundsException worded as the host
 //   check's ("embeddingForward: ids[2] = 13 is outside [0, 13) ..."), for each operation that met one;
 //   their results since the last synchronisation are wrong and should be discarded.
-// - One thread at a time: like the stream it drives, a CudaBackend is not for concurrent use; but any thread
-//   may use it (a model built on one thread and trained on another): every call makes the backend's device
-//   (-Dseq4j.cuda.device, default 0) current on the calling thread first, as CUDA keeps it per thread.
+// - Safe to share, as Backend promises: every kernel call holds the backend's lock while it sets its host
+//   scalars, stages copies and queues work on the one stream, so calls from several threads run one after
+//   another in some order, each exactly as it would alone. Any thread may use it (a model built on one
+//   thread and trained on another): every call makes the backend's device (-Dseq4j.cuda.device, default 0)
+//   current on the calling thread first, as CUDA keeps it per thread.
 package org.seq4j.backend.cuda;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -239,7 +241,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     /** Returns the pool's cached blocks to the device (e.g. before another library needs the memory). */
-    public void trimMemory() {
+    public synchronized void trimMemory() {
         synchronize();
         pool.trim();
     }
@@ -353,7 +355,7 @@ public final class CudaBackend extends AbstractBackend {
     // ---- memory ----------------------------------------------------------------------------------------
 
     @Override
-    protected Tensor allocateK(Arena owner, DType dtype, int[] shape) {
+    protected synchronized Tensor allocateK(Arena owner, DType dtype, int[] shape) {
         long bytes = Tensor.byteSizeOf(dtype, shape); // exact (AbstractBackend.allocate checked it fits a long)
         if (bytes == 0) {
             return Tensor.wrap(MemorySegment.NULL.reinterpret(0, owner, null), dtype, Device.CUDA, shape);
@@ -367,7 +369,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void copyK(Tensor dst, Tensor src) {
+    protected synchronized void copyK(Tensor dst, Tensor src) {
         if (src.byteSize() > 0) {
             check(cudart_h.cudaMemcpyAsync(dst.segment(), src.segment(), src.byteSize(),
                     cudart_h.cudaMemcpyDeviceToDevice(), stream()), "cudaMemcpyAsync(device to device)");
@@ -375,7 +377,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void copyInK(Tensor dst, MemorySegment src) {
+    protected synchronized void copyInK(Tensor dst, MemorySegment src) {
         long bytes = src.byteSize();
         MemorySegment s = stream();
         // through the pinned ring, in slices: no wait for the device, and the caller may reuse src at once
@@ -390,7 +392,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void copyOutK(MemorySegment dst, Tensor src) {
+    protected synchronized void copyOutK(MemorySegment dst, Tensor src) {
         long bytes = src.byteSize();
         MemorySegment s = stream();
         if (dst.isNative() || bytes == 0) {
@@ -423,7 +425,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected float itemK(Tensor x, long index) {
+    protected synchronized float itemK(Tensor x, long index) {
         MemorySegment element = MemorySegment.ofAddress(x.segment().address() + index * Float.BYTES);
         check(cudart_h.cudaMemcpyAsync(slots, element, Float.BYTES, cudart_h.cudaMemcpyDeviceToHost(), stream()),
                 "cudaMemcpyAsync(device to host)");
@@ -432,7 +434,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    public void synchronize() {
+    public synchronized void synchronize() {
         stream();
         synchronizeAndCheckIds();
     }
@@ -457,7 +459,7 @@ public final class CudaBackend extends AbstractBackend {
 
     /** Ids on the device are checked by the kernels themselves; remember which ones to ask about. */
     @Override
-    protected void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
+    protected synchronized void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
         pendingIdOps |= switch (op) {
             case "embeddingForward" -> SEQ4J_CUDA_ERR_EMBEDDING_FORWARD();
             case "embeddingBackward" -> SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD();
@@ -525,7 +527,7 @@ public final class CudaBackend extends AbstractBackend {
     // ---- elementwise -----------------------------------------------------------------------------------
 
     @Override
-    protected void fillK(Tensor x, float value) {
+    protected synchronized void fillK(Tensor x, float value) {
         if (Float.floatToRawIntBits(value) == 0) {   // 0.0f and int 0 are all-zero bytes: a memset
             if (x.byteSize() > 0) {
                 check(cudart_h.cudaMemsetAsync(x.segment(), 0, x.byteSize(), stream()), "cudaMemsetAsync");
@@ -538,33 +540,33 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void scaleK(Tensor x, float a) {
+    protected synchronized void scaleK(Tensor x, float a) {
         launched(seq4j_cuda_scale(x.segment(), x.size(), a, stream()), "seq4j_cuda_scale");
     }
 
     @Override
-    protected void axpyK(float a, Tensor x, Tensor y) {
+    protected synchronized void axpyK(float a, Tensor x, Tensor y) {
         launched(seq4j_cuda_axpy(y.segment(), x.segment(), y.size(), a, stream()), "seq4j_cuda_axpy");
     }
 
     @Override
-    protected void mulK(Tensor out, Tensor a, Tensor b) {
+    protected synchronized void mulK(Tensor out, Tensor a, Tensor b) {
         launched(seq4j_cuda_mul(out.segment(), a.segment(), b.segment(), out.size(), stream()), "seq4j_cuda_mul");
     }
 
     @Override
-    protected void swapAxes01K(Tensor out, Tensor in, int n, int t, int f) {
+    protected synchronized void swapAxes01K(Tensor out, Tensor in, int n, int t, int f) {
         launched(seq4j_cuda_swap_axes01(out.segment(), in.segment(), n, t, f, stream()), "seq4j_cuda_swap_axes01");
     }
 
     @Override
-    protected void concatColumnsK(Tensor out, Tensor a, Tensor b, int m, int f1, int f2) {
+    protected synchronized void concatColumnsK(Tensor out, Tensor a, Tensor b, int m, int f1, int f2) {
         launched(seq4j_cuda_concat_columns(out.segment(), a.segment(), b.segment(), m, f1, f2, stream()),
                 "seq4j_cuda_concat_columns");
     }
 
     @Override
-    protected void splitColumnsK(Tensor da, Tensor db, Tensor dout, int m, int f1, int f2) {
+    protected synchronized void splitColumnsK(Tensor da, Tensor db, Tensor dout, int m, int f1, int f2) {
         launched(seq4j_cuda_split_columns(da.segment(), db.segment(), dout.segment(), m, f1, f2, stream()),
                 "seq4j_cuda_split_columns");
     }
@@ -572,7 +574,7 @@ public final class CudaBackend extends AbstractBackend {
     // ---- BLAS ------------------------------------------------------------------------------------------
 
     @Override
-    protected void gemmK(Transpose transA, Transpose transB, int m, int n, int k,
+    protected synchronized void gemmK(Transpose transA, Transpose transB, int m, int n, int k,
                          float alphaValue, Tensor a, int lda, Tensor b, int ldb, float betaValue, Tensor c, int ldc) {
         ColumnMajorGemm g = ColumnMajorGemm.of(transA, transB, m, n, k, lda, ldb, ldc);
         alpha.set(JAVA_FLOAT, 0, alphaValue);
@@ -583,7 +585,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k,
+    protected synchronized void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k,
                                        float alphaValue, Tensor a, int lda, long strideA, Tensor b, int ldb,
                                        long strideB, float betaValue, Tensor c, int ldc, long strideC, int batch) {
         ColumnMajorGemm g = ColumnMajorGemm.of(transA, transB, m, n, k, lda, ldb, ldc);
@@ -599,46 +601,46 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void addBiasK(Tensor y, Tensor b, int m, int n) {
+    protected synchronized void addBiasK(Tensor y, Tensor b, int m, int n) {
         launched(seq4j_cuda_add_bias(y.segment(), b.segment(), m, n, stream()), "seq4j_cuda_add_bias");
     }
 
     @Override
-    protected void sumRowsK(Tensor out, Tensor x, float betaValue, int m, int n) {
+    protected synchronized void sumRowsK(Tensor out, Tensor x, float betaValue, int m, int n) {
         launched(seq4j_cuda_sum_rows(out.segment(), x.segment(), betaValue, m, n, stream()), "seq4j_cuda_sum_rows");
     }
 
     // ---- activations -----------------------------------------------------------------------------------
 
     @Override
-    protected void sigmoidForwardK(Tensor y, Tensor x) {
+    protected synchronized void sigmoidForwardK(Tensor y, Tensor x) {
         launched(seq4j_cuda_sigmoid_forward(y.segment(), x.segment(), y.size(), stream()), "seq4j_cuda_sigmoid_forward");
     }
 
     @Override
-    protected void sigmoidBackwardK(Tensor dx, Tensor y, Tensor dy) {
+    protected synchronized void sigmoidBackwardK(Tensor dx, Tensor y, Tensor dy) {
         launched(seq4j_cuda_sigmoid_backward(dx.segment(), y.segment(), dy.segment(), dx.size(), stream()),
                 "seq4j_cuda_sigmoid_backward");
     }
 
     @Override
-    protected void tanhForwardK(Tensor y, Tensor x) {
+    protected synchronized void tanhForwardK(Tensor y, Tensor x) {
         launched(seq4j_cuda_tanh_forward(y.segment(), x.segment(), y.size(), stream()), "seq4j_cuda_tanh_forward");
     }
 
     @Override
-    protected void tanhBackwardK(Tensor dx, Tensor y, Tensor dy) {
+    protected synchronized void tanhBackwardK(Tensor dx, Tensor y, Tensor dy) {
         launched(seq4j_cuda_tanh_backward(dx.segment(), y.segment(), dy.segment(), dx.size(), stream()),
                 "seq4j_cuda_tanh_backward");
     }
 
     @Override
-    protected void softmaxForwardK(Tensor y, Tensor x, int m, int v) {
+    protected synchronized void softmaxForwardK(Tensor y, Tensor x, int m, int v) {
         launched(seq4j_cuda_softmax_forward(y.segment(), x.segment(), m, v, stream()), "seq4j_cuda_softmax_forward");
     }
 
     @Override
-    protected void softmaxBackwardK(Tensor dx, Tensor y, Tensor dy, int m, int v) {
+    protected synchronized void softmaxBackwardK(Tensor dx, Tensor y, Tensor dy, int m, int v) {
         launched(seq4j_cuda_softmax_backward(dx.segment(), y.segment(), dy.segment(), m, v, stream()),
                 "seq4j_cuda_softmax_backward");
     }
@@ -646,28 +648,29 @@ public final class CudaBackend extends AbstractBackend {
     // ---- recurrent cells -------------------------------------------------------------------------------
 
     @Override
-    protected void lstmCellForwardK(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev, int n, int h) {
+    protected synchronized void lstmCellForwardK(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev, int n, int h) {
         launched(seq4j_cuda_lstm_cell_forward(hNext.segment(), cNext.segment(), gates.segment(), cPrev.segment(), n, h,
                 stream()), "seq4j_cuda_lstm_cell_forward");
     }
 
     @Override
-    protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
-                                     Tensor dhNext, Tensor dcNext, int n, int h) {
+    protected synchronized void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
+                                     Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h) {
         launched(seq4j_cuda_lstm_cell_backward(dA.segment(), dcPrev.segment(), gates.segment(), cNext.segment(),
-                cPrev.segment(), dhNext.segment(), dcNext.segment(), n, h, stream()), "seq4j_cuda_lstm_cell_backward");
+                cPrev.segment(), dhNext.segment(), dhCarry == null ? MemorySegment.NULL : dhCarry.segment(),
+                dcNext.segment(), n, h, stream()), "seq4j_cuda_lstm_cell_backward");
     }
 
     // ---- embedding -------------------------------------------------------------------------------------
 
     @Override
-    protected void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
+    protected synchronized void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
         launched(seq4j_cuda_embedding_forward(out.segment(), MemorySegment.ofAddress(errorWord), W.segment(),
                 ids.segment(), m, v, d, stream()), "seq4j_cuda_embedding_forward");
     }
 
     @Override
-    protected void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
+    protected synchronized void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
         launched(seq4j_cuda_embedding_backward(dW.segment(), MemorySegment.ofAddress(errorWord), ids.segment(),
                 dout.segment(), m, v, d, stream()), "seq4j_cuda_embedding_backward");
     }
@@ -675,14 +678,14 @@ public final class CudaBackend extends AbstractBackend {
     // ---- losses ----------------------------------------------------------------------------------------
 
     @Override
-    protected void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels, int m, int v) {
+    protected synchronized void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels, int m, int v) {
         MemorySegment rowLoss = scratch((long) m * Float.BYTES);
         launched(seq4j_cuda_softmax_xent_forward(probs.segment(), loss.segment(), MemorySegment.ofAddress(errorWord),
                 rowLoss, logits.segment(), labels.segment(), m, v, stream()), "seq4j_cuda_softmax_xent_forward");
     }
 
     @Override
-    protected void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m,
+    protected synchronized void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m,
                                                 int v) {
         MemorySegment count = scratch(Integer.BYTES);
         launched(seq4j_cuda_softmax_xent_backward(dlogits.segment(), MemorySegment.ofAddress(errorWord), count,
@@ -690,13 +693,13 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void mseForwardK(Tensor loss, Tensor y, Tensor t, float scaleValue) {
+    protected synchronized void mseForwardK(Tensor loss, Tensor y, Tensor t, float scaleValue) {
         launched(seq4j_cuda_mse_forward(loss.segment(), scratch(reduceScratchBytes()), y.segment(), t.segment(), y.size(),
                 scaleValue, stream()), "seq4j_cuda_mse_forward");
     }
 
     @Override
-    protected void mseBackwardK(Tensor dy, Tensor y, Tensor t, float scaleValue) {
+    protected synchronized void mseBackwardK(Tensor dy, Tensor y, Tensor t, float scaleValue) {
         launched(seq4j_cuda_mse_backward(dy.segment(), y.segment(), t.segment(), y.size(), scaleValue, stream()),
                 "seq4j_cuda_mse_backward");
     }
@@ -704,26 +707,26 @@ public final class CudaBackend extends AbstractBackend {
     // ---- attention -------------------------------------------------------------------------------------
 
     @Override
-    protected void attentionWeightForwardK(Tensor a, Tensor hs, Tensor h, int t, int n, int hd) {
+    protected synchronized void attentionWeightForwardK(Tensor a, Tensor hs, Tensor h, int t, int n, int hd) {
         launched(seq4j_cuda_attention_weight_forward(a.segment(), hs.segment(), h.segment(), t, n, hd, stream()),
                 "seq4j_cuda_attention_weight_forward");
     }
 
     @Override
-    protected void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da,
+    protected synchronized void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da,
                                             int t, int n, int hd) {
         launched(seq4j_cuda_attention_weight_backward(dhs.segment(), dh.segment(), a.segment(), hs.segment(),
                 h.segment(), da.segment(), t, n, hd, stream()), "seq4j_cuda_attention_weight_backward");
     }
 
     @Override
-    protected void weightSumForwardK(Tensor c, Tensor hs, Tensor a, int t, int n, int hd) {
+    protected synchronized void weightSumForwardK(Tensor c, Tensor hs, Tensor a, int t, int n, int hd) {
         launched(seq4j_cuda_weight_sum_forward(c.segment(), hs.segment(), a.segment(), t, n, hd, stream()),
                 "seq4j_cuda_weight_sum_forward");
     }
 
     @Override
-    protected void weightSumBackwardK(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc, int t, int n, int hd) {
+    protected synchronized void weightSumBackwardK(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc, int t, int n, int hd) {
         launched(seq4j_cuda_weight_sum_backward(dhs.segment(), da.segment(), hs.segment(), a.segment(), dc.segment(), t,
                 n, hd, stream()), "seq4j_cuda_weight_sum_backward");
     }
@@ -731,37 +734,37 @@ public final class CudaBackend extends AbstractBackend {
     // ---- dropout ---------------------------------------------------------------------------------------
 
     @Override
-    protected void dropoutMaskK(Tensor mask, float ratio, long seed) {
+    protected synchronized void dropoutMaskK(Tensor mask, float ratio, long seed) {
         launched(seq4j_cuda_dropout_mask(mask.segment(), mask.size(), ratio, seed, stream()), "seq4j_cuda_dropout_mask");
     }
 
     // ---- optimizers ------------------------------------------------------------------------------------
 
     @Override
-    protected void sgdUpdateK(Tensor param, Tensor grad, float lr) {
+    protected synchronized void sgdUpdateK(Tensor param, Tensor grad, float lr) {
         launched(seq4j_cuda_sgd_update(param.segment(), grad.segment(), param.size(), lr, stream()), "seq4j_cuda_sgd_update");
     }
 
     @Override
-    protected void momentumUpdateK(Tensor param, Tensor v, Tensor grad, float lr, float momentum) {
+    protected synchronized void momentumUpdateK(Tensor param, Tensor v, Tensor grad, float lr, float momentum) {
         launched(seq4j_cuda_momentum_update(param.segment(), v.segment(), grad.segment(), param.size(), lr, momentum,
                 stream()), "seq4j_cuda_momentum_update");
     }
 
     @Override
-    protected void adagradUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float eps) {
+    protected synchronized void adagradUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float eps) {
         launched(seq4j_cuda_adagrad_update(param.segment(), h.segment(), grad.segment(), param.size(), lr, eps, stream()),
                 "seq4j_cuda_adagrad_update");
     }
 
     @Override
-    protected void rmspropUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps) {
+    protected synchronized void rmspropUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps) {
         launched(seq4j_cuda_rmsprop_update(param.segment(), h.segment(), grad.segment(), param.size(), lr, decay, eps,
                 stream()), "seq4j_cuda_rmsprop_update");
     }
 
     @Override
-    protected void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
+    protected synchronized void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
                                float eps) {
         launched(seq4j_cuda_adam_update(param.segment(), m.segment(), v.segment(), grad.segment(), param.size(), lrT,
                 beta1, beta2, eps, stream()), "seq4j_cuda_adam_update");
@@ -770,13 +773,13 @@ public final class CudaBackend extends AbstractBackend {
     // ---- reductions ------------------------------------------------------------------------------------
 
     @Override
-    protected void sumOfSquaresK(Tensor out, Tensor x) {
+    protected synchronized void sumOfSquaresK(Tensor out, Tensor x) {
         launched(seq4j_cuda_sum_of_squares(out.segment(), scratch(reduceScratchBytes()), x.segment(), x.size(), stream()),
                 "seq4j_cuda_sum_of_squares");
     }
 
     @Override
-    protected void argmaxRowsK(Tensor ids, Tensor x, int m, int v) {
+    protected synchronized void argmaxRowsK(Tensor ids, Tensor x, int m, int v) {
         launched(seq4j_cuda_argmax_rows(ids.segment(), x.segment(), m, v, stream()), "seq4j_cuda_argmax_rows");
     }
 

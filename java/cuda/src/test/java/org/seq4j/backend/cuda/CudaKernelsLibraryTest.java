@@ -100,7 +100,7 @@ class CudaKernelsLibraryTest {
             seq4j_cuda_h.seq4j_cuda_softmax_backward(p, p, p, 0, 13, p),
             seq4j_cuda_h.seq4j_cuda_lstm_cell_forward(p, p, p, p, 0, 128, p),
             seq4j_cuda_h.seq4j_cuda_lstm_cell_forward(p, p, p, p, 128, 0, p),
-            seq4j_cuda_h.seq4j_cuda_lstm_cell_backward(p, p, p, p, p, p, p, 0, 128, p),
+            seq4j_cuda_h.seq4j_cuda_lstm_cell_backward(p, p, p, p, p, p, p, p, 0, 128, p),
             seq4j_cuda_h.seq4j_cuda_embedding_forward(p, p, p, p, 0, 13, 16, p),
             seq4j_cuda_h.seq4j_cuda_embedding_forward(p, p, p, p, 0, 13, 0, p),
             seq4j_cuda_h.seq4j_cuda_embedding_backward(p, p, p, p, 0, 13, 16, p),

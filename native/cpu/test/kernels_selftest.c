@@ -1,0 +1,260 @@
+/*
+ * kernels_selftest.c - the C kernels against scalar references written here, in double where the kernel
+ * approximates (exp, tanh) and in the same float operations where it must round exactly (the optimizers), so
+ * it runs wherever the library is built: natively on each x86-64 clone (SEQ4J_CPU_ISA), and cross-compiled for
+ * aarch64 under qemu-aarch64 (make check). Covered: LSTM cell forward and backward, softmax with cross-entropy
+ * (a bad label reported through the status), embedding forward and backward (duplicates, a bad id), Adam, the
+ * sum of squares, and GEMM through seq4j_set_blas with a tiny reference sgemm registered here.
+ *
+ * Build and run: make -C native check
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../seq4j_cpu.h"
+
+static int failures;
+static unsigned long seed = 12345;
+
+static float uniform(float lo, float hi) {
+    seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+    return lo + (hi - lo) * (float) ((seed >> 40) & 0xFFFFFF) / 16777216.0f;
+}
+
+static float *values(size_t n, float lo, float hi) {
+    float *x = malloc(n * sizeof(float) + 1);
+    if (!x) exit(2);
+    for (size_t i = 0; i < n; i++) x[i] = uniform(lo, hi);
+    return x;
+}
+
+/* |got - want| <= tol (1 + |want|): a relative tolerance that becomes absolute near 0 */
+static void near(const char *what, size_t i, double got, double want, double tol) {
+    if (!(fabs(got - want) <= tol * (1.0 + fabs(want)))) {
+        if (failures++ < 10) fprintf(stderr, "kernels_selftest: %s[%zu] = %.9g, expected %.9g\n", what, i, got, want);
+    }
+}
+
+static void same(const char *what, size_t i, float got, float want) {
+    if (memcmp(&got, &want, sizeof got) != 0) {
+        if (failures++ < 10) fprintf(stderr, "kernels_selftest: %s[%zu] = %.9g, expected exactly %.9g\n", what, i, got, want);
+    }
+}
+
+static void status(const char *what, int64_t got, int64_t want) {
+    if (got != want) {
+        failures++;
+        fprintf(stderr, "kernels_selftest: %s status %lld, expected %lld\n", what, (long long) got, (long long) want);
+    }
+}
+
+static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+/* 3 rows of 37 units (vector bodies and tails at every width), and 1 row split by units across threads */
+static void lstm(int threads, int n, int h) {
+    size_t nh = (size_t) n * h;
+    float *gates = values(4 * nh, -4, 4), *a0 = malloc(4 * nh * sizeof(float)), *c_prev = values(nh, -2, 2);
+    float *h_next = malloc(nh * sizeof(float)), *c_next = malloc(nh * sizeof(float));
+    memcpy(a0, gates, 4 * nh * sizeof(float));
+    seq4j_lstm_cell_forward(threads, h_next, c_next, gates, c_prev, n, h);
+    for (int r = 0; r < n; r++) {
+        for (int j = 0; j < h; j++) {
+            const float *a = a0 + (size_t) r * 4 * h;
+            double f = sigmoid(a[j]), g = tanh(a[h + j]), i = sigmoid(a[2 * h + j]), o = sigmoid(a[3 * h + j]);
+            double c = f * c_prev[r * h + j] + g * i;
+            size_t k = (size_t) r * h + j;
+            near("lstm f", k, gates[(size_t) r * 4 * h + j], f, 1e-5);
+            near("lstm g", k, gates[(size_t) r * 4 * h + h + j], g, 1e-5);
+            near("lstm i", k, gates[(size_t) r * 4 * h + 2 * h + j], i, 1e-5);
+            near("lstm o", k, gates[(size_t) r * 4 * h + 3 * h + j], o, 1e-5);
+            near("lstm c_next", k, c_next[k], c, 1e-5);
+            near("lstm h_next", k, h_next[k], o * tanh(c), 1e-5);
+        }
+    }
+    /* backward from the activated gates, without and with a carried dh (dh = dh_next + dh_carry):
+     * ds = dc_next + dh o (1 - tanh(c)^2), dc_prev = ds f, ... */
+    float *dh = values(nh, -1, 1), *dc = values(nh, -1, 1), *dA = malloc(4 * nh * sizeof(float));
+    float *dc_prev = malloc(nh * sizeof(float)), *carry = values(nh, -1, 1);
+    for (int carried = 0; carried < 2; carried++) {
+        seq4j_lstm_cell_backward(threads, dA, dc_prev, gates, c_next, c_prev, dh, carried ? carry : NULL, dc, n, h);
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < h; j++) {
+                const float *a = gates + (size_t) r * 4 * h;
+                size_t k = (size_t) r * h + j;
+                double f = a[j], g = a[h + j], i = a[2 * h + j], o = a[3 * h + j], tc = tanh(c_next[k]);
+                double dhk = carried ? (double) (dh[k] + carry[k]) : dh[k];
+                double ds = dc[k] + dhk * o * (1 - tc * tc);
+                float *d = dA + (size_t) r * 4 * h;
+                near("lstm df", k, d[j], ds * c_prev[k] * f * (1 - f), 1e-5);
+                near("lstm dg", k, d[h + j], ds * i * (1 - g * g), 1e-5);
+                near("lstm di", k, d[2 * h + j], ds * g * i * (1 - i), 1e-5);
+                near("lstm do", k, d[3 * h + j], dhk * tc * o * (1 - o), 1e-5);
+                near("lstm dc_prev", k, dc_prev[k], ds * f, 1e-5);
+            }
+        }
+    }
+    free(carry), free(gates), free(a0), free(c_prev), free(h_next), free(c_next), free(dh), free(dc), free(dA), free(dc_prev);
+}
+
+/* 5 rows of 1003 classes; row 1 ignored (-1), row 3 a bad label (v + 5), reported and treated as ignored */
+static void xent(int threads) {
+    enum { M = 5, V = 1003 };
+    float *logits = values((size_t) M * V, -6, 6), *probs = malloc(sizeof(float) * M * V);
+    int32_t labels[M] = {7, -1, 1002, V + 5, 0};
+    float loss = -1;
+    status("xent forward", seq4j_softmax_xent_forward(threads, probs, &loss, logits, labels, M, V), SEQ4J_BAD_ID(3, V + 5));
+    double total = 0;
+    int counted = 0;
+    for (int r = 0; r < M; r++) {
+        double max = logits[r * V], sum = 0;
+        for (int j = 1; j < V; j++) max = fmax(max, logits[r * V + j]);
+        for (int j = 0; j < V; j++) sum += exp(logits[r * V + j] - max);
+        for (int j = 0; j < V; j++) near("xent probs", (size_t) r * V + j, probs[r * V + j], exp(logits[r * V + j] - max) / sum, 1e-5);
+        if (labels[r] >= 0 && labels[r] < V) {
+            total += log(sum) + max - logits[r * V + labels[r]];
+            counted++;
+        }
+    }
+    near("xent loss", 0, loss, total / counted, 1e-5);
+    float *dlogits = malloc(sizeof(float) * M * V);
+    status("xent backward", seq4j_softmax_xent_backward(threads, dlogits, probs, labels, 2.0f, M, V), SEQ4J_BAD_ID(3, V + 5));
+    int scaled = 0; /* the backward divides by the rows not marked -1: a bad label (the call fails) only changes that */
+    for (int r = 0; r < M; r++) scaled += labels[r] != -1;
+    for (int r = 0; r < M; r++) {
+        int ok = labels[r] >= 0 && labels[r] < V;
+        for (int j = 0; j < V; j++) {
+            double want = ok ? (probs[r * V + j] - (j == labels[r])) * 2.0 / scaled : 0.0;
+            near("xent dlogits", (size_t) r * V + j, dlogits[r * V + j], want, 1e-6);
+        }
+    }
+    free(logits), free(probs), free(dlogits);
+}
+
+/* 9 ids into 11 rows of 19, with duplicates; then a bad id at position 4 */
+static void embedding(int threads) {
+    enum { M = 9, V = 11, D = 19 };
+    float *W = values(V * D, -1, 1), *out = values(M * D, -1, 1), *dout = values(M * D, -1, 1);
+    float *dW = values(V * D, -1, 1), *dW0 = malloc(sizeof(float) * V * D);
+    int32_t ids[M] = {3, 0, 10, 3, 5, 3, 10, 1, 0};
+    memcpy(dW0, dW, sizeof(float) * V * D);
+    status("embedding forward", seq4j_embedding_forward(threads, out, W, ids, M, V, D), 0);
+    for (int i = 0; i < M * D; i++) same("embedding out", i, out[i], W[ids[i / D] * D + i % D]);
+    status("embedding backward", seq4j_embedding_backward(threads, dW, ids, dout, M, V, D), 0);
+    for (int i = 0; i < V * D; i++) {
+        double want = dW0[i];
+        for (int k = 0; k < M; k++) {
+            if (ids[k] == i / D) want += dout[k * D + i % D];
+        }
+        near("embedding dW", i, dW[i], want, 1e-6);
+    }
+    ids[4] = -7;
+    status("embedding forward (bad id)", seq4j_embedding_forward(threads, out, W, ids, M, V, D), SEQ4J_BAD_ID(4, -7));
+    for (int j = 0; j < D; j++) same("embedding out (bad id row)", 4 * D + j, out[4 * D + j], 0.0f);
+    memcpy(dW0, dW, sizeof(float) * V * D);
+    status("embedding backward (bad id)", seq4j_embedding_backward(threads, dW, ids, dout, M, V, D), SEQ4J_BAD_ID(4, -7));
+    free(W), free(out), free(dout), free(dW), free(dW0);
+}
+
+/* Adam rounds exactly as the Java reference: the same float operations in the same order (no FMA: ISO C) */
+static void adam(int threads) {
+    enum { N = 100003 };
+    float *p = values(N, -1, 1), *m = values(N, -0.1f, 0.1f), *v = values(N, 0, 0.01f), *g = values(N, -1, 1);
+    float *p0 = malloc(sizeof(float) * N), *m0 = malloc(sizeof(float) * N), *v0 = malloc(sizeof(float) * N);
+    memcpy(p0, p, sizeof(float) * N), memcpy(m0, m, sizeof(float) * N), memcpy(v0, v, sizeof(float) * N);
+    float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
+    seq4j_adam_update(threads, p, m, v, g, N, lr, b1, b2, eps);
+    for (int i = 0; i < N; i++) {
+        float mi = m0[i] + (1.0f - b1) * (g[i] - m0[i]);
+        float vi = v0[i] + (1.0f - b2) * (g[i] * g[i] - v0[i]);
+        float pi = p0[i] - lr * mi / (sqrtf(vi) + eps);
+        same("adam m", i, m[i], mi);
+        same("adam v", i, v[i], vi);
+        same("adam param", i, p[i], pi);
+    }
+    free(p), free(m), free(v), free(g), free(p0), free(m0), free(v0);
+}
+
+static void squares(int threads) {
+    enum { N = 300007 };
+    float *x = values(N, -3, 3), out = -1;
+    double want = 0;
+    for (int i = 0; i < N; i++) want += (double) x[i] * x[i];
+    seq4j_sum_of_squares(threads, &out, x, N);
+    near("sum of squares", 0, out, want, 1e-6);
+    free(x);
+}
+
+/* cblas_sgemm, row-major only (what seq4j_sgemm calls), in double: the reference BLAS for the GEMM test */
+enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+static int ref_calls;
+static void ref_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                      const float *b, int ldb, float beta, float *c, int ldc) {
+    ref_calls++;
+    if (order != ROW_MAJOR) {
+        failures++;
+        fprintf(stderr, "kernels_selftest: sgemm called with order %d, expected row-major (101)\n", order);
+        return;
+    }
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int p = 0; p < k; p++) {
+                s += (double) (ta == TRANS ? a[p * lda + i] : a[i * lda + p]) * (tb == TRANS ? b[j * ldb + p] : b[p * ldb + j]);
+            }
+            c[i * ldc + j] = (float) (alpha * s + (beta == 0.0f ? 0.0 : beta * c[i * ldc + j]));
+        }
+    }
+}
+
+/* C (m, n) = 0.5 op(A) op(B) + 2 C with every transpose, split by rows (m >= n) and by columns (m < n) */
+static void gemm(int threads) {
+    int shapes[2][3] = {{517, 64, 70}, {33, 900, 41}};
+    for (int s = 0; s < 2; s++) {
+        for (int t = 0; t < 4; t++) {
+            int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], ta = t & 1 ? TRANS : NO_TRANS, tb = t & 2 ? TRANS : NO_TRANS;
+            float *a = values((size_t) m * k, -1, 1), *b = values((size_t) k * n, -1, 1), *c = values((size_t) m * n, -1, 1);
+            float *c0 = malloc(sizeof(float) * m * n);
+            memcpy(c0, c, sizeof(float) * m * n);
+            int lda = ta == TRANS ? m : k, ldb = tb == TRANS ? k : n;
+            ref_calls = 0;
+            seq4j_sgemm(threads, ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 2.0f, c, n);
+            if (threads > 1 && ref_calls < 2) {
+                failures++;
+                fprintf(stderr, "kernels_selftest: sgemm %dx%dx%d ran in %d part(s) with %d threads\n", m, n, k, ref_calls, threads);
+            }
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double sum = 0;
+                    for (int p = 0; p < k; p++) {
+                        sum += (double) (ta == TRANS ? a[p * m + i] : a[i * k + p]) * (tb == TRANS ? b[j * k + p] : b[p * n + j]);
+                    }
+                    near("sgemm C", (size_t) i * n + j, c[i * n + j], 0.5 * sum + 2.0 * c0[i * n + j], 1e-5);
+                }
+            }
+            free(a), free(b), free(c), free(c0);
+        }
+    }
+}
+
+int main(void) {
+    seq4j_set_blas((void *) ref_sgemm, NULL);
+    int threads[] = {1, 3};
+    for (int t = 0; t < 2; t++) {
+        lstm(threads[t], 3, 37);
+        lstm(threads[t], 1, 200);
+        xent(threads[t]);
+        embedding(threads[t]);
+        adam(threads[t]);
+        squares(threads[t]);
+        gemm(threads[t]);
+    }
+    if (failures) {
+        fprintf(stderr, "kernels_selftest: %d failures (%s)\n", failures, seq4j_cpu_info());
+        return 1;
+    }
+    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm right with 1 and 3 threads (%s)\n",
+           seq4j_cpu_info());
+    return 0;
+}
