@@ -9,36 +9,79 @@ package org.seq4j.dist;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * A group of {@link #size()} processes, this one {@link #rank()}, and the collectives of synchronous
+ * data-parallel training. Every rank makes the same calls in the same order with the same sizes;
+ * {@link #agree} checks the configuration first. Used by one thread at a time.
+ */
 public interface Communicator extends AutoCloseable {
 
-    /** This process's rank, 0 .. size() - 1; rank 0 writes checkpoints, metrics and charts. */
+    /**
+     * This process's rank; rank 0 writes checkpoints, metrics and charts.
+     *
+     * @return 0 .. size() - 1
+     */
     int rank();
 
-    /** Number of processes training together. */
+    /**
+     * Number of processes training together.
+     *
+     * @return at least 1
+     */
     int size();
 
-    /** "single process", or e.g. "MPI rank 1 of 2 (Open MPI v4.1.4 ...)". */
+    /**
+     * One line for logs and {@code seq4j info}.
+     *
+     * @return "single process", or e.g. "MPI rank 1 of 2 (Open MPI v4.1.4 ...)"
+     */
     String describe();
 
-    /** x = sum over ranks of x, in place, for a float32 tensor on {@code backend} (host or device). */
+    /**
+     * x = sum over ranks of x, in place.
+     *
+     * @param backend the backend that owns {@code x} (host or device memory)
+     * @param x a float32 tensor of the same shape on every rank
+     */
     void allReduceSum(Backend backend, Tensor x);
 
-    /** values = sum over ranks of values, in place. */
+    /**
+     * values = sum over ranks of values, in place.
+     *
+     * @param values the same length on every rank
+     */
     void allReduceSum(double[] values);
 
-    /** values = min over ranks of values, in place (max is min of the negated values). */
+    /**
+     * values = min over ranks of values, in place (max is min of the negated values).
+     *
+     * @param values the same length on every rank
+     */
     void allReduceMin(long[] values);
 
-    /** x = rank 0's x on every rank, for a float32 tensor on {@code backend}. */
+    /**
+     * x = rank 0's x on every rank, in place.
+     *
+     * @param backend the backend that owns {@code x} (host or device memory)
+     * @param x a float32 tensor of the same shape on every rank
+     */
     void broadcast(Backend backend, Tensor x);
 
-    /** values = rank 0's values on every rank. */
+    /**
+     * values = rank 0's values on every rank, in place.
+     *
+     * @param values the same length on every rank
+     */
     void broadcast(long[] values);
 
     /** Returns when every rank has called it. */
     void barrier();
 
-    /** True where rank() == 0: the one process that writes files and prints. */
+    /**
+     * Whether this is the one process that writes files and prints.
+     *
+     * @return rank() == 0
+     */
     default boolean isRoot() {
         return rank() == 0;
     }
@@ -48,6 +91,10 @@ public interface Communicator extends AutoCloseable {
      * by one all-reduce of (hash, -hash) under min. On a mismatch every rank throws the same one-line
      * {@link ConfigurationMismatchException}, so all of them end instead of deadlocking in a later collective of
      * another size. Free with one rank.
+     *
+     * @param what what is compared, for the message, e.g. "model (class, parameter names and shapes)"
+     * @param configuration the text that must be equal on every rank
+     * @throws ConfigurationMismatchException on every rank when any two ranks differ
      */
     default void agree(String what, String configuration) {
         if (size() == 1) {
@@ -68,6 +115,8 @@ public interface Communicator extends AutoCloseable {
      * Ends every rank of the job now with {@code exitCode} (MPI_Abort), for a failure on this rank that the
      * others cannot know about and would otherwise wait for in their next collective. A single process: nothing
      * (the caller ends itself).
+     *
+     * @param exitCode the exit status of every process of the job
      */
     default void abort(int exitCode) {
     }
@@ -76,7 +125,11 @@ public interface Communicator extends AutoCloseable {
     @Override
     void close();
 
-    /** The communicator of a process that trains alone. */
+    /**
+     * The communicator of a process that trains alone.
+     *
+     * @return rank 0 of 1, every collective a no-op
+     */
     static Communicator single() {
         return SingleProcess.INSTANCE;
     }

@@ -19,11 +19,22 @@ import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.models.Model;
 
+/**
+ * Synchronous data parallelism over a {@link Communicator}: {@link #replicate} once before training,
+ * {@link #reduce} every step after backward and before clipping. With one rank both return at once.
+ */
 public final class DataParallel {
     private DataParallel() {
     }
 
-    /** Checks that every rank holds the same model and copies rank 0's parameter values to every rank. */
+    /**
+     * Checks that every rank holds the same model (class, parameter names and shapes) and copies rank 0's
+     * parameter values to every rank (one broadcast of the flat value buffer).
+     *
+     * @param comm the ranks
+     * @param model this rank's replica
+     * @throws ConfigurationMismatchException when the ranks hold different models
+     */
     public static void replicate(Communicator comm, Model model) {
         if (comm.size() == 1) {
             return;
@@ -40,6 +51,12 @@ public final class DataParallel {
     /**
      * Gradient all-reduce of one step: grads = sum over ranks of (rows_r / N) * grads_r; returns the global
      * mean loss sum over ranks of (rows_r / N) * loss_r. Every rank must call it once per step.
+     *
+     * @param comm the ranks
+     * @param store this rank's parameters; their gradients (of this rank's mean loss) are replaced in place
+     * @param shard this rank's rows of the global batch of N rows
+     * @param loss this rank's mean loss over its rows
+     * @return the mean loss over the global batch, the same on every rank
      */
     public static float reduce(Communicator comm, ParameterStore store, Shard shard, float loss) {
         if (comm.size() == 1) {

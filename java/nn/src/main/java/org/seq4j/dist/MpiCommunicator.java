@@ -19,6 +19,11 @@ import org.seq4j.bindings.mpi.mpi_h;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * MPI_COMM_WORLD of Open MPI: MPI initialised SERIALIZED, errors returned as {@link DistributedException},
+ * collectives in place, MPI_Finalize on close. A watchdog ends this process (exit code {@link #WATCHDOG_EXIT})
+ * when a collective has not returned within the timeout, so a dead rank never blocks the others for ever.
+ */
 public final class MpiCommunicator implements Communicator {
     /** Exit code of a process that the watchdog ends. */
     public static final int WATCHDOG_EXIT = 3;
@@ -61,6 +66,10 @@ public final class MpiCommunicator implements Communicator {
     /**
      * Initialises MPI (once per process) and returns MPI_COMM_WORLD. {@code timeout}: how long any collective,
      * MPI_Init included, may block before the watchdog ends this process.
+     *
+     * @param timeout positive
+     * @return this process's rank of MPI_COMM_WORLD
+     * @throws DistributedException when libmpi does not load or MPI does not start
      */
     public static MpiCommunicator init(Duration timeout) {
         if (timeout.isNegative() || timeout.isZero()) {

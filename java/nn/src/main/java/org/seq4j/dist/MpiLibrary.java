@@ -30,6 +30,11 @@ import java.util.List;
 import java.util.Set;
 import org.seq4j.bindings.mpi.mpi_h;
 
+/**
+ * Open MPI's libmpi.so, found and loaded (RTLD_GLOBAL, so its plugins resolve) for the jextract bindings,
+ * with the predefined handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, ...) taken from its symbol table. Searched
+ * in -Dseq4j.mpi / SEQ4J_MPI, then $LD_LIBRARY_PATH, $OPAL_PREFIX/lib and the usual system folders.
+ */
 public final class MpiLibrary {
     private static final int RTLD_NOW = 0x2, RTLD_GLOBAL = 0x100; // <dlfcn.h> on Linux (glibc and musl)
     private static final List<String> NAMES = List.of("libmpi.so.40", "libmpi.so");
@@ -43,7 +48,12 @@ public final class MpiLibrary {
     private final String version;
     final MemorySegment commWorld, floatType, doubleType, longType, opSum, opMin, errorsReturn;
 
-    /** Where a library was found and which candidates were passed over, for `seq4j info`. */
+    /**
+     * Where a library was found and which candidates were passed over, for `seq4j info`.
+     *
+     * @param available whether libmpi loads
+     * @param detail its path, where it was found and its version; or why none loads
+     */
     public record Status(boolean available, String detail) {
     }
 
@@ -61,7 +71,12 @@ public final class MpiLibrary {
         this.version = libraryVersion();
     }
 
-    /** The loaded library, loading it on first use; throws DistributedException naming each candidate tried. */
+    /**
+     * The loaded library, loading it on first use.
+     *
+     * @return the one library of this process
+     * @throws DistributedException naming each candidate tried, when none loads
+     */
     public static synchronized MpiLibrary load() {
         if (loaded == null) {
             loaded = find(System.getProperty("seq4j.mpi", System.getenv("SEQ4J_MPI")));
@@ -69,7 +84,11 @@ public final class MpiLibrary {
         return loaded;
     }
 
-    /** Whether libmpi loads here and which, or why not; loads it but never calls MPI_Init. */
+    /**
+     * Whether libmpi loads here and which, or why not; loads it but never calls MPI_Init.
+     *
+     * @return the status; never throws
+     */
     public static Status probe() {
         try {
             MpiLibrary m = load();
@@ -79,11 +98,20 @@ public final class MpiLibrary {
         }
     }
 
+    /**
+     * The file that was loaded.
+     *
+     * @return the path of libmpi.so*
+     */
     public Path path() {
         return path;
     }
 
-    /** MPI_Get_library_version's first line, e.g. "Open MPI v4.1.4, package: Debian OpenMPI, ...". */
+    /**
+     * The library's version.
+     *
+     * @return MPI_Get_library_version's first line, e.g. "Open MPI v4.1.4, package: Debian OpenMPI, ..."
+     */
     public String version() {
         return version;
     }

@@ -5,9 +5,25 @@
 // loss over all N rows, whatever the split.
 package org.seq4j.dist;
 
+/**
+ * Which rows of a global batch one rank takes: rank r of R takes rows [r*N/R, (r+1)*N/R), so the shards are
+ * disjoint, cover the batch and differ by at most one row.
+ *
+ * @param from the first row of this rank
+ * @param rows how many rows this rank takes, at least 1
+ * @param batch N, the rows of the global batch
+ */
 public record Shard(int from, int rows, int batch) {
 
-    /** Rank {@code rank} of {@code size}'s share of a batch of {@code batch} rows; every rank gets at least one. */
+    /**
+     * Rank {@code rank} of {@code size}'s share of a batch of {@code batch} rows; every rank gets at least one.
+     *
+     * @param batch N, the rows of the global batch, at least {@code size}
+     * @param rank 0 .. size - 1
+     * @param size the number of ranks R, at least 1
+     * @return rows [rank*N/R, (rank+1)*N/R)
+     * @throws IllegalArgumentException when rank is not a rank of size, or batch &lt; size
+     */
     public static Shard of(int batch, int rank, int size) {
         if (size < 1 || rank < 0 || rank >= size) {
             throw new IllegalArgumentException("rank " + rank + " of " + size + " is not a rank");
@@ -21,7 +37,11 @@ public record Shard(int from, int rows, int batch) {
         return new Shard(from, to - from, batch);
     }
 
-    /** rows / batch: the weight of this rank's mean-loss gradient in the global mean. */
+    /**
+     * The weight of this rank's mean-loss gradient in the global mean.
+     *
+     * @return rows / batch
+     */
     public float weight() {
         return (float) ((double) rows / batch);
     }

@@ -11,6 +11,11 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's TimeBiLSTM: two stateless TimeLSTMs over a time-major sequence xs (T, N, D), one reading it
+ * forwards, one backwards, and hs (T, N, 2H) = [forward hs[t] ; backward hs[t]], where the backward direction's
+ * state at t has read x[T-1] .. x[t].
+ */
 public final class TimeBiLSTM implements AutoCloseable {
     private final Backend backend;
     private final TimeLSTM forwardLstm;
@@ -34,7 +39,19 @@ public final class TimeBiLSTM implements AutoCloseable {
     private Tensor dxs, dxs2;             // (T, N, D) what backward returns; (T*N, D)
     private boolean forwardDone;
 
-    /** forward_lstm reads Wx1 (D, 4H), Wh1 (H, 4H), b1 (4H,); backward_lstm reads Wx2, Wh2, b2 of the same shapes. */
+    /**
+     * A layer over the given parameters (held, not copied): forward_lstm reads Wx1, Wh1, b1; backward_lstm
+     * reads Wx2, Wh2, b2 of the same shapes.
+     *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param Wx1     (D, 4H) of the forward direction
+     * @param Wh1     (H, 4H) of the forward direction
+     * @param b1      (4H,) of the forward direction
+     * @param Wx2     (D, 4H) of the backward direction
+     * @param Wh2     (H, 4H) of the backward direction
+     * @param b2      (4H,) of the backward direction
+     * @throws IllegalArgumentException if the shapes do not fit or the two directions differ
+     */
     public TimeBiLSTM(Backend backend, Parameter Wx1, Parameter Wh1, Parameter b1, Parameter Wx2, Parameter Wh2,
                       Parameter b2) {
         this.backend = backend;
@@ -49,11 +66,20 @@ public final class TimeBiLSTM implements AutoCloseable {
         this.ws = new Workspace(backend);
     }
 
+    /**
+     * The input width.
+     *
+     * @return D
+     */
     public int inputSize() {
         return D;
     }
 
-    /** The hidden size of one direction; forward returns 2H features. */
+    /**
+     * The hidden size of one direction; forward returns 2H features.
+     *
+     * @return H
+     */
     public int hiddenSize() {
         return H;
     }
@@ -86,7 +112,14 @@ public final class TimeBiLSTM implements AutoCloseable {
         sizedN = n;
     }
 
-    /** hs (T, N, 2H) for xs (T, N, D); the result is this layer's until the next forward. */
+    /**
+     * hs (T, N, 2H) for xs (T, N, D): the forward direction's states in columns [0, H), the backward
+     * direction's in [H, 2H).
+     *
+     * @param xs (T, N, D), T and N at least 1
+     * @return hs (T, N, 2H), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if xs is not (T, N, D)
+     */
     public Tensor forward(Tensor xs) {
         if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
             throw new IllegalArgumentException("TimeBiLSTM.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
@@ -104,7 +137,14 @@ public final class TimeBiLSTM implements AutoCloseable {
         return out;
     }
 
-    /** dxs (T, N, D) for dhs (T, N, 2H); both directions' parameter gradients accumulate. */
+    /**
+     * dxs (T, N, D) for dhs (T, N, 2H); both directions' parameter gradients accumulate.
+     *
+     * @param dhs (T, N, 2H) of the last forward's T and N
+     * @return dxs (T, N, D), the layer's buffer
+     * @throws IllegalArgumentException if dhs does not have the last forward's size
+     * @throws IllegalStateException if no forward ran
+     */
     public Tensor backward(Tensor dhs) {
         if (!forwardDone) {
             throw new IllegalStateException("TimeBiLSTM.backward before forward");
@@ -124,12 +164,20 @@ public final class TimeBiLSTM implements AutoCloseable {
         return dxs;
     }
 
-    /** The direction that reads x[0] .. x[T-1] (the book's forward_lstm). */
+    /**
+     * The direction that reads x[0] .. x[T-1] (the book's forward_lstm).
+     *
+     * @return the forward LSTM, stateless
+     */
     public TimeLSTM forwardLstm() {
         return forwardLstm;
     }
 
-    /** The direction that reads x[T-1] .. x[0] (the book's backward_lstm). */
+    /**
+     * The direction that reads x[T-1] .. x[0] (the book's backward_lstm).
+     *
+     * @return the backward LSTM, stateless
+     */
     public TimeLSTM backwardLstm() {
         return backwardLstm;
     }

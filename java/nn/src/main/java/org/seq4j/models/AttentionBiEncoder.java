@@ -11,11 +11,24 @@ import org.seq4j.layers.TimeBiLSTM;
 import org.seq4j.layers.TimeEmbedding;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * A bidirectional AttentionEncoder (the book's ch08 extension): TimeEmbedding then a TimeBiLSTM; the encoding
+ * is every hidden state hs (T, N, 2H), each step's forward and backward states concatenated.
+ */
 public final class AttentionBiEncoder implements SequenceEncoder {
     private final TimeEmbedding embed;
     private final TimeBiLSTM lstm;
 
-    /** Declares the parameters for hidden size H per direction (the encoding has 2H features). */
+    /**
+     * Declares the parameters: prefix + embed.W (V, D), prefix + lstm.forward_lstm.{Wx (D, 4H), Wh (H, 4H),
+     * b (4H,)} and prefix + lstm.backward_lstm.{Wx, Wh, b} of the same shapes.
+     *
+     * @param b      the builder to declare them in
+     * @param prefix the parameter name prefix, e.g. "encoder."
+     * @param V      vocabulary size
+     * @param D      word vector size
+     * @param H      hidden size per direction (the encoding has 2H features)
+     */
     public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D);
         for (String dir : new String[] {"forward_lstm.", "backward_lstm."}) {
@@ -25,6 +38,13 @@ public final class AttentionBiEncoder implements SequenceEncoder {
         }
     }
 
+    /**
+     * An encoder over parameters declared by {@link #declare} (held, not copied).
+     *
+     * @param backend runs the kernels; the store must live on its device
+     * @param store   holds the declared parameters
+     * @param prefix  the prefix they were declared with
+     */
     public AttentionBiEncoder(Backend backend, ParameterStore store, String prefix) {
         String f = prefix + "lstm.forward_lstm.", r = prefix + "lstm.backward_lstm.";
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));

@@ -34,7 +34,19 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
         this(backend, V, D, H, seed, false);
     }
 
-    /** With bidirectional, an encoder of two directions of H/2 units each (H even); see the class comment. */
+    /**
+     * A model with new weights; with bidirectional, an encoder of two directions of H/2 units each, whose
+     * concatenated states have the decoder's width H.
+     *
+     * @param backend       where the parameters and activations live
+     * @param V             vocabulary size
+     * @param D             word vector size
+     * @param H             hidden size of the decoder (and of the encoder's concatenated states); even if
+     *                      bidirectional
+     * @param seed          the initial weights' seed ({@code new Random(seed)})
+     * @param bidirectional whether the encoder is an {@link AttentionBiEncoder}
+     * @throws IllegalArgumentException if a size is below 1, or H is odd and bidirectional is true
+     */
     public AttentionSeq2seq(Backend backend, int V, int D, int H, long seed, boolean bidirectional) {
         super(backend, V, declare(backend, V, D, H, bidirectional).build(seed),
                 bidirectional ? s -> new AttentionBiEncoder(backend, s, "encoder.")
@@ -43,7 +55,11 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
         this.bidirectional = bidirectional;
     }
 
-    /** Whether the encoder reads the question in both directions. */
+    /**
+     * Whether the encoder reads the question in both directions.
+     *
+     * @return the constructor's bidirectional
+     */
     public boolean bidirectional() {
         return bidirectional;
     }

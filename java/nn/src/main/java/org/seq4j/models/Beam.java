@@ -26,16 +26,30 @@ import org.seq4j.backend.Backend;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * Beam search over any decoder that can take one step for M = N*K rows (N questions times K hypotheses):
+ * hypotheses are ranked by their summed log-probabilities, finished ones by sum / length^alpha; K = 1 is
+ * bit-identical to greedy decoding. Hypothesis k of question n is row n*K + k.
+ */
 public final class Beam {
     private Beam() {
     }
 
     /** A decoder driven one step at a time for M rows (N questions times K hypotheses). */
     public interface Steps {
-        /** Scores (1, M, V) for ids (1, M) int32; carries the decoder's state to the next call. */
+        /**
+         * One decoder step; carries the decoder's state to the next call.
+         *
+         * @param ids (1, M) int32, each row's last token
+         * @return scores (1, M, V), the decoder's buffer, valid until the next call
+         */
         Tensor step(Tensor ids);
 
-        /** Row j of the carried state becomes a copy of row parents[j]; parents (M,) int32. */
+        /**
+         * Row j of the carried state becomes a copy of row parents[j].
+         *
+         * @param parents (M,) int32, each within its own question's K rows
+         */
         void reorder(Tensor parents);
     }
 
@@ -43,9 +57,17 @@ public final class Beam {
      * What a beam search found: for question n, sequences[n][k] best first (k &lt; K), their summed log-probabilities
      * logProbs[n][k] and the ranking scores[n][k] = logProbs / length^alpha. A sequence is shorter than the
      * requested length only when it ended with the end id (which it includes).
+     *
+     * @param sequences int[N][K][], the token ids of each hypothesis, best first
+     * @param logProbs  double[N][K], each hypothesis' summed log-probability (natural log)
+     * @param scores    double[N][K], each hypothesis' ranking score, descending
      */
     public record Result(int[][][] sequences, double[][] logProbs, double[][] scores) {
-        /** The best sequence of every question, int[N][]. */
+        /**
+         * The best sequence of every question.
+         *
+         * @return int[N][], sequences[n][0] for every n
+         */
         public int[][] best() {
             int[][] out = new int[sequences.length][];
             for (int n = 0; n < out.length; n++) {
@@ -58,8 +80,18 @@ public final class Beam {
     /**
      * How to search: K hypotheses per question; an end id that finishes a hypothesis (-1: none, every hypothesis
      * runs the full length); the length penalty alpha >= 0; ids never emitted (skip[v], or null for none).
+     *
+     * @param beam          K, hypotheses kept per question, at least 1
+     * @param endId         the id that finishes a hypothesis, or -1 for none
+     * @param lengthPenalty alpha, finite and &gt;= 0; 0 is no penalty
+     * @param skip          skip[v]: id v is never emitted; null for none
      */
     public record Options(int beam, int endId, double lengthPenalty, boolean[] skip) {
+        /**
+         * Checks the options.
+         *
+         * @throws IllegalArgumentException if beam &lt; 1 or lengthPenalty is not a finite number &gt;= 0
+         */
         public Options {
             if (beam < 1) {
                 throw new IllegalArgumentException("beam search needs a beam width K >= 1, got " + beam);
@@ -70,6 +102,13 @@ public final class Beam {
             }
         }
 
+        /**
+         * Plain beam search: no end id, no length penalty, no skipped ids.
+         *
+         * @param beam K, at least 1
+         * @return the options
+         * @throws IllegalArgumentException if beam &lt; 1
+         */
         public static Options of(int beam) {
             return new Options(beam, -1, 0, null);
         }

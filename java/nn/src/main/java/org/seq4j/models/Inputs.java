@@ -26,7 +26,6 @@ final class Inputs {
         }
     }
 
-    /** t must be (N, T) int32 token ids with T >= minT (and N == n unless n < 0). */
     /** The sizes of a language or seq2seq model: vocabulary V, word vectors D, hidden state H, all >= 1. */
     static void requireSizes(int V, int D, int H) {
         if (V < 1 || D < 1 || H < 1) {
@@ -35,6 +34,7 @@ final class Inputs {
         }
     }
 
+    /** t must be (N, T) int32 token ids with T >= minT (and N == n unless n < 0). */
     static void ids(String op, String name, Tensor t, int n, int minT, int V) {
         if (t == null) {
             throw new NullPointerException(op + ": " + name + " is null");

@@ -71,7 +71,17 @@ public interface Seq2seqModel extends Model {
         }
     }
 
-    /** {@link #beamSearch(Tensor, int, int, int)} for host arrays, all questions of one length. */
+    /**
+     * {@link #beamSearch(Tensor, int, int, int)} for host arrays: xs[n] are the ids of question n, all of one length.
+     *
+     * @param xs      N questions of one length
+     * @param startId the id each answer starts from
+     * @param length  ids per answer, the start id excluded
+     * @param beam    K, hypotheses kept per question (at least 1)
+     * @return the K best answers per question with their log-probabilities
+     * @throws IllegalArgumentException if the questions differ in length, K or length is below 1, or an id is
+     *                                  outside [0, V)
+     */
     default Beam.Result beamSearch(int[][] xs, int startId, int length, int beam) {
         if (xs.length == 0) {
             Beam.requireBeam("beamSearch", beam);
@@ -82,7 +92,17 @@ public interface Seq2seqModel extends Model {
         }
     }
 
-    /** The best answer of a beam search with K = beam for every question: int[N][length]; beam 1 is greedy. */
+    /**
+     * The best answer of a beam search with K = beam for every question; beam 1 gives greedy's answers.
+     *
+     * @param xs      N questions of one length
+     * @param startId the id each answer starts from
+     * @param length  ids per answer, the start id excluded
+     * @param beam    K, hypotheses kept per question (at least 1)
+     * @return int[N][], the best answer of each question
+     * @throws IllegalArgumentException if the questions differ in length, K or length is below 1, or an id is
+     *                                  outside [0, V)
+     */
     default int[][] generate(int[][] xs, int startId, int length, int beam) {
         return beamSearch(xs, startId, length, beam).best();
     }

@@ -38,6 +38,9 @@ public interface SequenceDecoder extends AutoCloseable {
      * Step-by-step decoding for beam search from an encoding whose N rows are the M = N*K hypotheses (each
      * question's encoding repeated K times): the decoder starts from it as generate does, then each step
      * maps ids (1, M) to scores (1, M, V). Valid until the next call on this decoder.
+     *
+     * @param encoding the encoder's output with M = N*K rows
+     * @return the steps over the M hypotheses
      */
     Beam.Steps steps(Tensor encoding);
 

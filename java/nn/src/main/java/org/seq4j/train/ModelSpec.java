@@ -29,6 +29,7 @@ import org.seq4j.models.WaveSeq2seq;
  * @param dropout BetterRnnlm's dropout ratio
  * @param reverse whether questions are fed reversed
  * @param seed    the initial weights' seed
+ * @param bidirectional whether the attention model's encoder reads the question in both directions
  */
 public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
                         long seed, boolean bidirectional) {
@@ -82,7 +83,19 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         }
     }
 
-    /** A model with a one-directional encoder (every model but a bidirectional attention seq2seq). */
+    /**
+     * A model with a one-directional encoder (every model but a bidirectional attention seq2seq).
+     *
+     * @param task    what is learned
+     * @param kind    the model kind, one of {@code task.kinds()}
+     * @param vocab   vocabulary size V (unused for waves)
+     * @param wordvec word vector size D
+     * @param hidden  hidden size H
+     * @param dropout BetterRnnlm's dropout ratio
+     * @param reverse whether questions are fed reversed
+     * @param seed    the initial weights' seed
+     * @throws IllegalArgumentException if the task has no model of this kind
+     */
     public ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
                      long seed) {
         this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, false);

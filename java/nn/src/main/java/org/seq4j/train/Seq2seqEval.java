@@ -15,7 +15,7 @@ import org.seq4j.dist.Shard;
 import org.seq4j.models.Seq2seqModel;
 
 /**
- * Exact-match accuracy of greedy generation over a test split, in batches, plus the first few
+ * Exact-match accuracy of greedy (or beam search) generation over a test split, in batches, plus the first few
  * (question, truth, guess) triples for display.
  */
 public final class Seq2seqEval {
@@ -80,6 +80,17 @@ public final class Seq2seqEval {
     /**
      * As above, answering by beam search with K = beam hypotheses per question (the best one counts), or by
      * greedy generate when beam is 0.
+     *
+     * @param model    the trained model
+     * @param test     the questions and answers
+     * @param vocab    decodes ids into characters
+     * @param reversed whether the questions were fed reversed (they are shown unreversed)
+     * @param limit    how many questions, or {@code <= 0} for all
+     * @param batch    questions per generate call
+     * @param samples  how many samples to keep for display
+     * @param beam     K, hypotheses per question, or 0 for greedy
+     * @return the accuracy and samples
+     * @throws IllegalArgumentException if beam is negative
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam) {
@@ -89,6 +100,19 @@ public final class Seq2seqEval {
     /**
      * {@link #evaluate(Seq2seqModel, SequencePairs, CharVocabulary, boolean, int, int, int, int)} split across the
      * ranks of {@code comm} (a collective: every rank calls it); every rank gets the total, the samples are rank 0's.
+     *
+     * @param model    the trained model, the same on every rank
+     * @param test     the questions and answers, the same on every rank
+     * @param vocab    decodes ids into characters
+     * @param reversed whether the questions were fed reversed (they are shown unreversed)
+     * @param limit    how many questions, or {@code <= 0} for all
+     * @param batch    questions per generate call
+     * @param samples  how many samples to keep for display
+     * @param beam     K, hypotheses per question, or 0 for greedy
+     * @param comm     the ranks that share the questions
+     * @return the accuracy over all ranks' questions, and this rank's first samples (on rank 0, the first
+     *         questions of the split)
+     * @throws IllegalArgumentException if beam is negative
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam, Communicator comm) {

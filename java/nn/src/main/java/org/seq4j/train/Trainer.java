@@ -86,6 +86,10 @@ public final class Trainer implements AutoCloseable {
      * Trains data-parallel with the other ranks of {@code comm} from now on: checks that every rank holds the
      * same model and copies rank 0's weights to all (a collective: every rank calls it, before the first epoch).
      * Each rank then takes rows [r*N/R, (r+1)*N/R) of every global batch of N; see DataParallel.
+     *
+     * @param comm the ranks that train together
+     * @return this trainer
+     * @throws org.seq4j.dist.ConfigurationMismatchException when the ranks hold different models
      */
     public Trainer distribute(Communicator comm) {
         DataParallel.replicate(comm, model);
