@@ -18,7 +18,7 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
-public final class TimeLSTM implements AutoCloseable {
+public final class TimeLSTM implements TimeRecurrent {
     private final Backend backend;
     private final Parameter Wx;   // (D, 4H)
     private final Parameter Wh;   // (H, 4H)
