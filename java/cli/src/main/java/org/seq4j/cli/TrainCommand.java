@@ -27,6 +27,7 @@ import org.seq4j.data.ToySet;
 import org.seq4j.data.WaveSets;
 import org.seq4j.data.WordCorpus;
 import org.seq4j.io.AtomicOutput;
+import org.seq4j.layers.Cell;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.models.Model;
 import org.seq4j.models.RegressionModel;
@@ -70,6 +71,13 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "KIND", description = "the model (see above)")
     String model;
+
+    @Option(names = "--cell", paramLabel = "CELL", description = "recurrent cell: lstm (default) | gru (the book's "
+            + "appendix GRU); addition, date and lm rnnlm/better")
+    String cellName;
+
+    /** The parsed --cell, set by check(). */
+    private Cell cell = Cell.LSTM;
 
     @Option(names = "--reverse", negatable = true, description = "feed the questions reversed (default: all but baseline)")
     Boolean reverse;
@@ -125,7 +133,7 @@ final class TrainCommand implements Callable<Integer> {
                     + String.join(", ", task.kinds()));
         }
         check(task, kind);
-        Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + "-"
+        Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + (cell == Cell.LSTM ? "" : "-" + cell.lower()) + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         PrintWriter o = spec.commandLine().getOut();
         try (RunFolder run = RunFolder.open(dir)) {
@@ -146,6 +154,17 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Every option in range, and none given that this task would ignore; before anything is written. */
     private void check(Task task, String kind) {
+        if (cellName != null) {
+            try {
+                cell = Cell.of(cellName);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--cell: " + e.getMessage());
+            }
+            if (cell != Cell.LSTM && !ModelSpec.hasCellChoice(task, kind)) {
+                throw new BadInputException("--cell " + cell.lower() + " is for the addition and date models and lm "
+                        + "rnnlm/better; " + task.lower() + " " + kind + " has no choice of cell");
+            }
+        }
         positive("--epochs", epochs);
         positive("--batch", batch);
         positive("--hidden", hidden);
@@ -243,7 +262,8 @@ final class TrainCommand implements Callable<Integer> {
                 vocab.size(), rev ? "reversed" : "as written");
 
         boolean date = task == Task.DATE;
-        ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed);
+        ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed,
+                cell);
         int epochCount = or(epochs, date ? 10 : 25);
         float maxGrad = or(clip, 5f);
         Properties meta = meta(ms, file);
@@ -398,7 +418,7 @@ final class TrainCommand implements Callable<Integer> {
         int size = better ? 650 : 100;
         int h = or(hidden, size);
         ModelSpec ms = new ModelSpec(Task.LM, kind, corpus.vocabulary().size(), or(wordvec, better ? h : size), h,
-                or(dropout, better ? 0.5f : 0f), false, seed);
+                or(dropout, better ? 0.5f : 0f), false, seed, cell);
         int n = or(batch, simple ? 10 : 20), time = or(timeSize, simple ? 5 : 35);
         int validBatch = Math.min(10, n), validTime = Math.min(time, Math.max(1, (validIds.length - 1) / validBatch));
         if ((trainIds.length - 1) / (n * time) < 1 || (validIds.length - 1) / (validBatch * validTime) < 1) {
@@ -472,8 +492,8 @@ final class TrainCommand implements Callable<Integer> {
 
     private static void describe(PrintWriter o, ModelSpec ms, Model m, int n, int epochs, Optimizer opt, float clip) {
         long count = m.store().parameterCount();
-        o.printf("model: %s %s (%sD=%d, H=%d%s), %,d parameters; %d epochs of batch %d, %s lr %.4g%s%n",
-                ms.task().lower(), ms.kind(), ms.vocab() > 0 ? "V=" + ms.vocab() + ", " : "", ms.wordvec(), ms.hidden(),
+        o.printf("model: %s %s%s (%sD=%d, H=%d%s), %,d parameters; %d epochs of batch %d, %s lr %.4g%s%n",
+                ms.task().lower(), ms.kind(), ms.cell() == Cell.LSTM ? "" : " " + ms.cell().lower(), ms.vocab() > 0 ? "V=" + ms.vocab() + ", " : "", ms.wordvec(), ms.hidden(),
                 ms.dropout() > 0 ? ", dropout " + ms.dropout() : "", count, epochs, n,
                 opt.getClass().getSimpleName(), opt.learningRate(), clip > 0 ? ", clip " + clip : "");
         o.flush();

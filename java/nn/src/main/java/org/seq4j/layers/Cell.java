@@ -25,7 +25,11 @@ public enum Cell {
 
     /** The columns of Wx, Wh and b for hidden size H: gates() * H, exactly. */
     public int columns(int h) {
-        return Math.multiplyExact(gates, h);
+        if (h < 0 || (long) gates * h > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(lower() + ": hidden size H = " + h + " gives " + (long) gates * h
+                    + " gate columns; expected 0 <= " + gates + "H <= " + Integer.MAX_VALUE);
+        }
+        return gates * h;
     }
 
     /** The name in parameter paths and on the command line: "lstm" or "gru". */

@@ -3,15 +3,27 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.Tensor;
 
 public final class AttentionSeq2seq extends AbstractSeq2seq {
 
+    /** V vocabulary size, D word vector size, H hidden size; weights drawn from new Random(seed). */
     public AttentionSeq2seq(Backend backend, int V, int D, int H, long seed) {
-        super(backend, V, declare(backend, V, D, H).build(seed),
-                s -> new AttentionEncoder(backend, s, "encoder."),
-                s -> new AttentionDecoder(backend, s, "decoder."));
+        this(backend, V, D, H, Cell.LSTM, seed);
+    }
+
+    /**
+     * The same model with the given recurrent cell in encoder and decoder (Cell.GRU: the book's appendix GRU;
+     * parameters encoder.gru.*, decoder.gru.* with 3H gate columns instead of encoder.lstm.*, decoder.lstm.*).
+     *
+     * @throws IllegalArgumentException if a size is not positive
+     */
+    public AttentionSeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed) {
+        super(backend, V, declare(backend, V, D, H, cell).build(seed),
+                s -> new AttentionEncoder(backend, s, "encoder.", cell),
+                s -> new AttentionDecoder(backend, s, "decoder.", cell));
     }
 
     /**
@@ -22,11 +34,11 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
         return ((AttentionDecoder) decoder).attentionWeights();
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
+    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell) {
         Inputs.requireSizes(V, D, H);
         ParameterStore.Builder b = ParameterStore.builder(backend);
-        Encoder.declare(b, "encoder.", V, D, H);
-        AttentionDecoder.declare(b, "decoder.", V, D, H);
+        Encoder.declare(b, "encoder.", cell, V, D, H);
+        AttentionDecoder.declare(b, "decoder.", cell, V, D, H);
         return b;
     }
 }

@@ -1,5 +1,5 @@
-// What a model is, as saved in model.properties: the task, the model kind, its sizes and seed, and the
-// input order. Builds the model on a backend, for training and for reloading a checkpoint.
+// What a model is, as saved in model.properties: the task, the model kind, its recurrent cell (lstm or gru;
+// absent in older checkpoints, which are lstm), its sizes and seed, and the input order. Builds the model on a backend, for training and for reloading a checkpoint.
 package org.seq4j.train;
 
 import java.io.IOException;
@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Properties;
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.models.AttentionSeq2seq;
 import org.seq4j.models.BetterRnnlm;
 import org.seq4j.models.Model;
@@ -18,7 +19,7 @@ import org.seq4j.models.WavePredictor;
 import org.seq4j.models.WaveSeq2seq;
 
 public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
-                        long seed) {
+                        long seed, Cell cell) {
 
     /** What is learned: the book's toy sets, the wave regressions, or a word-level language model. */
     public enum Task {
@@ -38,11 +39,35 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         }
     }
 
+    /**
+     * @throws IllegalArgumentException if the task has no such model kind, or the kind has no choice of cell
+     *         (the wave models and the simple RNN language model) and cell is not LSTM
+     */
     public ModelSpec {
         if (!java.util.Arrays.asList(task.kinds()).contains(kind)) {
             throw new IllegalArgumentException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
                     + String.join(", ", task.kinds()));
         }
+        java.util.Objects.requireNonNull(cell, "cell");
+        if (cell != Cell.LSTM && !hasCellChoice(task, kind)) {
+            throw new IllegalArgumentException("model '" + kind + "' of task " + task.lower() + " has no choice of cell; "
+                    + "cell " + cell.lower() + " applies to the addition and date models and the lm models rnnlm and better");
+        }
+    }
+
+    /** A spec with the book's LSTM. */
+    public ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
+                     long seed) {
+        this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, Cell.LSTM);
+    }
+
+    /** Whether the model kind can be built with another cell than the LSTM (Cell.GRU). */
+    public static boolean hasCellChoice(Task task, String kind) {
+        return switch (task) {
+            case ADDITION, DATE -> true;
+            case LM -> !kind.equals("simple");
+            case WAVES -> false;
+        };
     }
 
     /** Whether the questions are fed reversed by default: all but the baseline (the book's chapter 7 tricks). */
@@ -66,16 +91,16 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
     public Model create(Backend backend) {
         return switch (task) {
             case ADDITION, DATE -> switch (kind) {
-                case "baseline", "reverse" -> new Seq2seq(backend, vocab, wordvec, hidden, seed);
-                case "peeky" -> new PeekySeq2seq(backend, vocab, wordvec, hidden, seed);
-                default -> new AttentionSeq2seq(backend, vocab, wordvec, hidden, seed);
+                case "baseline", "reverse" -> new Seq2seq(backend, vocab, wordvec, hidden, cell, seed);
+                case "peeky" -> new PeekySeq2seq(backend, vocab, wordvec, hidden, cell, seed);
+                default -> new AttentionSeq2seq(backend, vocab, wordvec, hidden, cell, seed);
             };
             case WAVES -> kind.equals("predictor") ? new WavePredictor(backend, 1, hidden, seed)
                     : new WaveSeq2seq(backend, 1, 1, hidden, seed);
             case LM -> switch (kind) {
                 case "simple" -> new SimpleRnnlm(backend, vocab, wordvec, hidden, seed);
-                case "better" -> new BetterRnnlm(backend, vocab, wordvec, hidden, dropout, seed);
-                default -> new Rnnlm(backend, vocab, wordvec, hidden, seed);
+                case "better" -> new BetterRnnlm(backend, vocab, wordvec, hidden, dropout, cell, seed);
+                default -> new Rnnlm(backend, vocab, wordvec, hidden, cell, seed);
             };
         };
     }
@@ -89,6 +114,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         p.setProperty("dropout", Float.toString(dropout));
         p.setProperty("reverse", Boolean.toString(reverse));
         p.setProperty("seed", Long.toString(seed));
+        p.setProperty("cell", cell.lower());
     }
 
     /** The spec a checkpoint's description names; {@code file} (the checkpoint) names it in errors. */
@@ -121,7 +147,19 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             throw new CheckpointException(file, "its " + Checkpoint.META + " has dropout=" + dropout
                     + "; expected a ratio in [0, 1)");
         }
+        String cellName = p.getProperty("cell", "lstm");   // checkpoints from before the GRU have no cell: lstm
+        Cell cell;
+        try {
+            cell = Cell.of(cellName);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has cell=" + cellName
+                    + "; expected lstm or gru");
+        }
+        if (cell != Cell.LSTM && !hasCellChoice(task, kind)) {
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has cell=" + cellName + ", which model "
+                    + kind + " of task " + task.lower() + " does not have");
+        }
         return new ModelSpec(task, kind, vocab, wordvec, hidden, dropout, Boolean.parseBoolean(p.getProperty("reverse")),
-                seed);
+                seed, cell);
     }
 }
