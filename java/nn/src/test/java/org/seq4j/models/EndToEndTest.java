@@ -1,8 +1,8 @@
 // End-to-end training runs small enough for CI (a few seconds each on the java backend, 2 cores): the
 // reversed peeky seq2seq (with the LSTM, and with the GRU) learns single-digit addition, the wave predictor
 // learns a noisy sine wave, and the wave seq2seq learns to translate a sine window into the matching cosine
-// window. Data are generated here with seeded generators; every number is fixed by the seeds, and thresholds leave a wide margin over what
-// seeds 1..8 reached while these tests were written (noted at each assertion).
+// window. Data are generated here with seeded generators; every number is fixed by the seeds, and thresholds
+// leave a wide margin over what seeds 1..8 reached while these tests were written (noted at each assertion).
 package org.seq4j.models;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
