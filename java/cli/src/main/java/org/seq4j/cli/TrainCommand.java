@@ -222,6 +222,11 @@ final class TrainCommand implements Callable<Integer> {
         backendOptions.check();
     }
 
+    /** " gru" after the model's name in titles when it is not the default LSTM, else nothing. */
+    private String cellSuffix() {
+        return cell == Cell.LSTM ? "" : " " + cell.lower();
+    }
+
     private static void positive(String option, Integer value) {
         if (value != null && value < 1) {
             throw new BadInputException(option + " must be at least 1, got " + value);
@@ -275,7 +280,7 @@ final class TrainCommand implements Callable<Integer> {
         try (Seq2seqModel m = (Seq2seqModel) ms.create(backend); Optimizer opt = optimizer("adam", 0.001f);
              Trainer trainer = new Trainer(m, opt, maxGrad, seed); Progress progress = new Progress(System.err, epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
-            History history = new History(task.lower() + " " + kind, "test accuracy");
+            History history = new History(task.lower() + " " + kind + cellSuffix(), "test accuracy");
             double best = -1, last = -1;
             int bestEpoch = 0;
             for (int e = 1; e <= epochCount; e++) {
@@ -434,7 +439,7 @@ final class TrainCommand implements Callable<Integer> {
         try (LanguageModel m = (LanguageModel) ms.create(backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
              RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad); Progress progress = new Progress(System.err, epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
-            History history = new History("lm " + kind, "valid perplexity");
+            History history = new History("lm " + kind + cellSuffix(), "valid perplexity");
             double bestPpl = Double.POSITIVE_INFINITY;
             int bestEpoch = 0;
             for (int e = 1; e <= epochCount; e++) {
