@@ -2,11 +2,19 @@
 """PyTorch peer timings on one NVIDIA GPU, for comparison with seq4j's CUDA backend.
 
 Times one full training step (zero grads, forward, loss, backward, global-norm clip, optimizer step) of:
-  addition  the book's seq2seq on the addition task: V=13, encoder T=7, decoder T=4, D=16, H=128, N=128;
-            Embedding -> nn.LSTM encoder, its last h starts the decoder's Embedding -> nn.LSTM -> Linear;
+  addition  (= seq4j's W1) the book's seq2seq on the addition task: V=13, encoder T=7, decoder T=4, D=16, H=128,
+            N=128; Embedding -> nn.LSTM encoder, its last h starts the decoder's Embedding -> nn.LSTM -> Linear;
             cross-entropy over the 4 decoder steps, clip 5.0, Adam (lr 1e-3) - ch07's train_seq2seq.py set-up.
   rnnlm     the book's BetterRnnlm size: V=10000, D=H=650, 2 LSTM layers, dropout 0.5, weight tying, N=20, T=35;
             clip 0.25, SGD lr 20 - ch06's train_better_rnnlm.py set-up.
+  attention (= W4) the book's AttentionSeq2seq at date-set sizes: V=59, encoder T=29, decoder T=10, D=16, H=256,
+            N=128; dot-product attention over all encoder states, [context | h] -> Linear; clip 5.0, Adam.
+and, on the shapes of seq4j's kernel benchmarks (JMH: GemmBench, LstmCellBench, W2LstmStepBench):
+  gemm      C (m, n) = A (m, k) . B (k, n) for each --gemm m x n x k, then torch.cuda.synchronize()
+  lstm_cell one LSTM cell's elementwise work forward and backward for each --cell N x H: PyTorch's fused CUDA
+            cell (torch._thnn_fused_lstm_cell, what nn.LSTMCell uses) under autograd, then synchronize
+  w2        one nn.LSTM layer (cuDNN) forward and backward, N=64, T=35, D=H for each --w2-hidden H
+The kernel workloads are timed like the JMH benchmarks: host wall time of the call plus a synchronize.
 Data are random ids made once on the GPU (seeded): loading is not timed, as in seq4j's JMH benches.
 
 Each timed step is bracketed by CUDA events on the current stream and ends with torch.cuda.synchronize()
@@ -25,7 +33,12 @@ import time
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--which", choices=["addition", "rnnlm", "all"], default="all")
+    p.add_argument("--which", default="all",
+                   help="comma-separated: addition, rnnlm, attention, gemm, lstm_cell, w2, or all")
+    p.add_argument("--gemm", default="64x64x64,128x128x128,256x256x256,512x512x512,1024x1024x1024,"
+                                     "128x512x128,64x2600x650,2240x2600x650", help="GemmBench's m x n x k list")
+    p.add_argument("--cell", default="128x128,20x650,64x650,1x256", help="LstmCellBench's N x H list")
+    p.add_argument("--w2-hidden", default="650,1024,2048", help="W2's hidden sizes H (= D), N=64, T=35")
     p.add_argument("--steps", type=int, default=50, help="timed steps per model (median reported)")
     p.add_argument("--warmup", type=int, default=10, help="untimed steps first (cuDNN plans, allocator)")
     p.add_argument("--tf32", action="store_true", help="allow TF32 tensor cores (default: strict FP32)")
@@ -114,6 +127,124 @@ def build_rnnlm(torch, nn, device):
     return step, shape, model
 
 
+def build_attention(torch, nn, device):
+    V, D, H, N, T_ENC, T_DEC = 59, 16, 256, 128, 29, 10
+
+    class AttentionSeq2seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc_embed = nn.Embedding(V, D)
+            self.enc_lstm = nn.LSTM(D, H, batch_first=True)
+            self.dec_embed = nn.Embedding(V, D)
+            self.dec_lstm = nn.LSTM(D, H, batch_first=True)
+            self.dec_affine = nn.Linear(2 * H, V)
+
+        def forward(self, xs, dec_xs):
+            hs, (h, _) = self.enc_lstm(self.enc_embed(xs))              # hs (N, T_ENC, H)
+            out, _ = self.dec_lstm(self.dec_embed(dec_xs), (h, torch.zeros_like(h)))   # (N, T_DEC, H)
+            a = torch.softmax(torch.bmm(out, hs.transpose(1, 2)), dim=-1)          # (N, T_DEC, T_ENC)
+            c = torch.bmm(a, hs)                                                    # (N, T_DEC, H)
+            return self.dec_affine(torch.cat([c, out], dim=-1))                     # (N, T_DEC, V)
+
+    model = AttentionSeq2seq().to(device)
+    g = torch.Generator(device=device).manual_seed(3)
+    xs = torch.randint(0, V, (N, T_ENC), device=device, generator=g)
+    answer = torch.randint(0, V, (N, T_DEC + 1), device=device, generator=g)
+    dec_xs, dec_ts = answer[:, :-1].contiguous(), answer[:, 1:].contiguous()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad(set_to_none=False)
+        loss = loss_fn(model(xs, dec_xs).reshape(-1, V), dec_ts.reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimizer.step()
+        return loss
+
+    shape = dict(V=V, D=D, H=H, N=N, T_encoder=T_ENC, T_decoder=T_DEC, optimizer="Adam", clip=5.0)
+    return step, shape, model
+
+
+def dims(text):
+    return [int(x) for x in text.lower().split("x")]
+
+
+def time_wall(torch, call, steps, warmup):
+    """Median host wall time of call() + synchronize, in ms: what a JMH benchmark that ends with
+    backend.synchronize() measures."""
+    for _ in range(warmup):
+        call()
+    torch.cuda.synchronize()
+    wall_ms = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        call()
+        torch.cuda.synchronize()
+        wall_ms.append((time.perf_counter() - t0) * 1e3)
+    return {"median_wall_ms": statistics.median(wall_ms), "min_wall_ms": min(wall_ms), "steps": steps,
+            "warmup": warmup}
+
+
+def kernel_workloads(torch, nn, device, args, names):
+    """gemm, lstm_cell and w2 on the JMH benchmarks' shapes: {key: timing}."""
+    out = {}
+    steps, warmup = max(args.steps, 20), max(args.warmup, 5)
+    if "gemm" in names:
+        for mnk in args.gemm.split(","):
+            m, n, k = dims(mnk)
+            a = torch.rand(m, k, device=device) * 2 - 1
+            b = torch.rand(k, n, device=device) * 2 - 1
+            c = torch.empty(m, n, device=device)
+            t = time_wall(torch, lambda: torch.matmul(a, b, out=c), steps * 4, warmup)
+            t["shape"] = dict(m=m, n=n, k=k)
+            t["gflops"] = 2.0 * m * n * k / (t["median_wall_ms"] * 1e6)
+            out["gemm/" + mnk] = t
+    if "lstm_cell" in names:
+        for nh in args.cell.split(","):
+            n, h = dims(nh)
+            pre = (torch.rand(n, 4 * h, device=device) * 6 - 3).requires_grad_()
+            zeros = torch.zeros(n, 4 * h, device=device)
+            c_prev = (torch.rand(n, h, device=device) * 2 - 1).requires_grad_()
+            dh = torch.rand(n, h, device=device) * 2 - 1
+            dc = torch.rand(n, h, device=device) * 2 - 1
+            fused = hasattr(torch, "_thnn_fused_lstm_cell")
+            if fused:
+                try:
+                    torch._thnn_fused_lstm_cell(pre, zeros, c_prev)
+                except (RuntimeError, TypeError):    # a private op: its signature may change
+                    fused = False
+
+            def cell():
+                if fused:   # input gates + hidden gates (0 here: the GEMMs are not timed), c_prev
+                    hy, cy, _ = torch._thnn_fused_lstm_cell(pre, zeros, c_prev)
+                else:       # the same maths in eager ops (i, f, g, o as PyTorch orders them)
+                    i, f, g, o = pre.chunk(4, 1)
+                    cy = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
+                    hy = torch.sigmoid(o) * torch.tanh(cy)
+                torch.autograd.backward([hy, cy], [dh, dc])
+            t = time_wall(torch, cell, steps * 4, warmup)
+            t["shape"] = dict(N=n, H=h, fused=fused)
+            out["lstm_cell/" + nh] = t
+    if "w2" in names:
+        for h in (int(x) for x in args.w2_hidden.split(",")):
+            n, t_steps = 64, 35
+            lstm = nn.LSTM(h, h).to(device)                   # time-major (T, N, D), as seq4j's W2
+            xs = torch.rand(t_steps, n, h, device=device) * 2 - 1
+            dhs = torch.rand(t_steps, n, h, device=device) * 2 - 1
+
+            def fwd_bwd():
+                lstm.zero_grad(set_to_none=False)
+                hs, _ = lstm(xs)
+                hs.backward(dhs)
+            t = time_wall(torch, fwd_bwd, steps, warmup)
+            t["shape"] = dict(N=n, T=t_steps, D=h, H=h)
+            out["w2/h=%d" % h] = t
+            del lstm
+            torch.cuda.empty_cache()
+    return out
+
+
 def time_steps(torch, step, steps, warmup):
     for _ in range(warmup):
         step()
@@ -167,9 +298,15 @@ def main(argv):
         "tf32": args.tf32,
         "workloads": {},
     }
-    builders = {"addition": build_addition, "rnnlm": build_rnnlm}
-    names = list(builders) if args.which == "all" else [args.which]
-    for name in names:
+    builders = {"addition": build_addition, "rnnlm": build_rnnlm, "attention": build_attention}
+    kernels = ["gemm", "lstm_cell", "w2"]
+    names = list(builders) + kernels if args.which == "all" else args.which.split(",")
+    unknown = [n for n in names if n not in builders and n not in kernels]
+    if unknown:
+        print(json.dumps({"error": "unknown workload(s) %s; known: %s" % (unknown, list(builders) + kernels)}))
+        return 2
+    result["kernels"] = kernel_workloads(torch, nn, device, args, names)
+    for name in [n for n in names if n in builders]:
         step, shape, model = builders[name](torch, nn, device)
         timing = time_steps(torch, step, args.steps, args.warmup)
         timing["shape"] = shape

@@ -111,6 +111,7 @@ __global__ void weight_sum_backward_kernel(float *__restrict__ dhs, float *__res
 API int seq4j_cuda_attention_weight_forward(float *a, const float *hs, const float *h, int t, int n, int hd,
                                             void *stream) {
     if (n <= 0 || t <= 0) return 0;
+    clear_stale_error();
     attention_weight_forward_kernel<<<n, kAttentionThreads, 0, as_stream(stream)>>>(a, hs, h, t, n, hd);
     return launch_status();
 }
@@ -118,12 +119,14 @@ API int seq4j_cuda_attention_weight_forward(float *a, const float *hs, const flo
 API int seq4j_cuda_attention_weight_backward(float *dhs, float *dh, const float *a, const float *hs, const float *h,
                                              const float *da, int t, int n, int hd, void *stream) {
     if (n <= 0 || hd <= 0) return 0;  // t == 0 still runs: dh = 0
+    clear_stale_error();
     attention_weight_backward_kernel<<<n, kAttentionThreads, 0, as_stream(stream)>>>(dhs, dh, a, hs, h, da, t, n, hd);
     return launch_status();
 }
 
 API int seq4j_cuda_weight_sum_forward(float *c, const float *hs, const float *a, int t, int n, int hd, void *stream) {
     if (n <= 0 || hd <= 0) return 0;  // t == 0 still runs: c = 0
+    clear_stale_error();
     weight_sum_forward_kernel<<<n, kAttentionThreads, 0, as_stream(stream)>>>(c, hs, a, t, n, hd);
     return launch_status();
 }
@@ -131,6 +134,7 @@ API int seq4j_cuda_weight_sum_forward(float *c, const float *hs, const float *a,
 API int seq4j_cuda_weight_sum_backward(float *dhs, float *da, const float *hs, const float *a, const float *dc, int t,
                                        int n, int hd, void *stream) {
     if (n <= 0 || t <= 0) return 0;
+    clear_stale_error();
     weight_sum_backward_kernel<<<n, kAttentionThreads, 0, as_stream(stream)>>>(dhs, da, hs, a, dc, t, n, hd);
     return launch_status();
 }

@@ -35,9 +35,22 @@ inline int row_threads(int v) {
     return t;
 }
 
-/* The status every entry point returns: the launch's error (bad configuration, no kernel image for this
- * GPU), or 0. Errors inside a running kernel surface at the next synchronising call on the Java side. */
+/* Launch statuses. cudaGetLastError returns, and resets, the last error of any runtime call on this thread,
+ * so every entry point first clears what an earlier call left there (that call reported it through its own
+ * status), launches, and reads the status right after each launch, returning the first failure: a bad
+ * configuration or a missing kernel image is then blamed on the kernel that caused it. A kernel that faulted
+ * while running (an illegal address, say) leaves a sticky error that nothing clears: every later status
+ * returns it, so the Java side words those codes as an earlier kernel's fault, and -Dseq4j.cuda.sync=true
+ * synchronises after each launch to pin such a fault to its operation. */
+inline void clear_stale_error() { (void)cudaGetLastError(); }
 inline int launch_status() { return static_cast<int>(cudaGetLastError()); }
+
+/* Returns from the entry point with the status of the launch just made, if it failed. */
+#define SEQ4J_RETURN_IF_FAILED()                 \
+    do {                                         \
+        int launch_status_ = launch_status();    \
+        if (launch_status_ != 0) return launch_status_; \
+    } while (0)
 
 __device__ __forceinline__ int64_t global_index() {
     return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;

@@ -214,7 +214,8 @@ API const char *seq4j_cuda_info(void) {
 
 #define LAUNCH_1D(n, kernel, stream, ...)                                                   \
     do {                                                                                    \
-        if ((n) <= 0) return 0;                                                             \
+        if ((n) <= 0) return 0; /* a grid of 0 blocks is a launch error: nothing to do */  \
+        clear_stale_error();                                                                \
         kernel<<<blocks_for(n), kThreads, 0, as_stream(stream)>>>(__VA_ARGS__);             \
         return launch_status();                                                             \
     } while (0)
@@ -244,11 +245,11 @@ API int seq4j_cuda_swap_axes01(int32_t *out, const int32_t *in, int n, int t, in
 }
 
 API int seq4j_cuda_concat_columns(float *out, const float *a, const float *b, int m, int f1, int f2, void *stream) {
-    LAUNCH_1D(static_cast<int64_t>(m) * (f1 + f2), concat_columns_kernel, stream, out, a, b, m, f1, f2);
+    LAUNCH_1D(static_cast<int64_t>(m) * (static_cast<int64_t>(f1) + f2), concat_columns_kernel, stream, out, a, b, m, f1, f2);
 }
 
 API int seq4j_cuda_split_columns(float *da, float *db, const float *dout, int m, int f1, int f2, void *stream) {
-    LAUNCH_1D(static_cast<int64_t>(m) * (f1 + f2), split_columns_kernel, stream, da, db, dout, m, f1, f2);
+    LAUNCH_1D(static_cast<int64_t>(m) * (static_cast<int64_t>(f1) + f2), split_columns_kernel, stream, da, db, dout, m, f1, f2);
 }
 
 API int seq4j_cuda_add_bias(float *y, const float *b, int m, int n, void *stream) {
@@ -259,6 +260,7 @@ API int seq4j_cuda_sum_rows(float *out, const float *x, float beta, int m, int n
     if (n <= 0) return 0;
     // m == 0 still runs: out = beta * out
     dim3 block(32, SUM_ROWS_Y), grid((n + 31) / 32);
+    clear_stale_error();
     sum_rows_kernel<<<grid, block, 0, as_stream(stream)>>>(out, x, beta, m, n);
     return launch_status();
 }

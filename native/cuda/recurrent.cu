@@ -100,6 +100,21 @@ __global__ void embedding_backward_kernel(float *__restrict__ dW, int32_t *__res
     }
 }
 
+/* d == 0: nothing to gather or add, but an id outside [0, v) is still misuse, reported as for d > 0 */
+__global__ void check_ids_kernel(int32_t *__restrict__ errors, const int32_t *__restrict__ ids, int m, int v,
+                                 int bit) {
+    for (int64_t r = global_index(); r < m; r += grid_stride()) {
+        int32_t id = ids[r];
+        if (id < 0 || id >= v) report_bad_id(errors, bit, id, r, v);
+    }
+}
+
+int check_ids_only(int32_t *errors, const int32_t *ids, int m, int v, int bit, cudaStream_t stream) {
+    clear_stale_error();
+    check_ids_kernel<<<blocks_for(m), kThreads, 0, stream>>>(errors, ids, m, v, bit);
+    return launch_status();
+}
+
 }  // namespace
 
 /* ---- entry points ------------------------------------------------------------------------------- */
@@ -108,6 +123,7 @@ API int seq4j_cuda_lstm_cell_forward(float *h_next, float *c_next, float *gates,
                                      void *stream) {
     int64_t total = static_cast<int64_t>(n) * h;
     if (total <= 0) return 0;
+    clear_stale_error();
     lstm_forward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(h_next, c_next, gates, c_prev, n, h);
     return launch_status();
 }
@@ -117,6 +133,7 @@ API int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *ga
                                       void *stream) {
     int64_t total = static_cast<int64_t>(n) * h;
     if (total <= 0) return 0;
+    clear_stale_error();
     lstm_backward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(dA, dc_prev, gates, c_next, c_prev,
                                                                                dh_next, dc_next, n, h);
     return launch_status();
@@ -125,7 +142,9 @@ API int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *ga
 API int seq4j_cuda_embedding_forward(float *out, int32_t *errors, const float *W, const int32_t *ids, int m, int v,
                                      int d, void *stream) {
     int64_t total = static_cast<int64_t>(m) * d;
-    if (total <= 0) return 0;
+    if (m <= 0) return 0;
+    if (d <= 0) return check_ids_only(errors, ids, m, v, SEQ4J_CUDA_ERR_EMBEDDING_FORWARD, as_stream(stream));
+    clear_stale_error();
     embedding_forward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(out, errors, W, ids, m, v, d);
     return launch_status();
 }
@@ -133,7 +152,9 @@ API int seq4j_cuda_embedding_forward(float *out, int32_t *errors, const float *W
 API int seq4j_cuda_embedding_backward(float *dW, int32_t *errors, const int32_t *ids, const float *dout, int m, int v,
                                       int d, void *stream) {
     int64_t total = static_cast<int64_t>(m) * d;
-    if (total <= 0) return 0;
+    if (m <= 0) return 0;
+    if (d <= 0) return check_ids_only(errors, ids, m, v, SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD, as_stream(stream));
+    clear_stale_error();
     embedding_backward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(dW, errors, ids, dout, m, v, d);
     return launch_status();
 }

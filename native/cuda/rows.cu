@@ -198,10 +198,12 @@ __global__ void __launch_bounds__(1024) squares_finish_kernel(float *__restrict_
 int sum_squares(float *out, double *scratch, const float *y, const float *t, int64_t n, float scale,
                 cudaStream_t stream) {
     int blocks = 0;
+    clear_stale_error();
     if (n > 0) {
         int64_t b = (n + 4 * kThreads - 1) / (4 * kThreads);  // at least 4 elements per thread
         blocks = static_cast<int>(b < SEQ4J_CUDA_REDUCE_BLOCKS ? b : SEQ4J_CUDA_REDUCE_BLOCKS);
         squares_partial_kernel<<<blocks, kThreads, 0, stream>>>(scratch, y, t, n);
+        SEQ4J_RETURN_IF_FAILED();
     }
     squares_finish_kernel<<<1, 1024, 0, stream>>>(out, scratch, blocks, scale);
     return launch_status();
@@ -213,12 +215,14 @@ int sum_squares(float *out, double *scratch, const float *y, const float *t, int
 
 API int seq4j_cuda_softmax_forward(float *y, const float *x, int m, int v, void *stream) {
     if (m <= 0 || v <= 0) return 0;
+    clear_stale_error();
     softmax_forward_kernel<<<m, row_threads(v), 0, as_stream(stream)>>>(y, x, v);
     return launch_status();
 }
 
 API int seq4j_cuda_softmax_backward(float *dx, const float *y, const float *dy, int m, int v, void *stream) {
     if (m <= 0 || v <= 0) return 0;
+    clear_stale_error();
     softmax_backward_kernel<<<m, row_threads(v), 0, as_stream(stream)>>>(dx, y, dy, v);
     return launch_status();
 }
@@ -227,7 +231,11 @@ API int seq4j_cuda_softmax_xent_forward(float *probs, float *loss, int32_t *erro
                                         const float *logits, const int32_t *labels, int m, int v, void *stream) {
     cudaStream_t s = as_stream(stream);
     // v == 0 still runs the row pass: every label is then out of range, so every row is ignored (and flagged)
-    if (m > 0) xent_rows_kernel<<<m, row_threads(v), 0, s>>>(probs, scratch, errors, logits, labels, v);
+    clear_stale_error();
+    if (m > 0) {
+        xent_rows_kernel<<<m, row_threads(v), 0, s>>>(probs, scratch, errors, logits, labels, v);
+        SEQ4J_RETURN_IF_FAILED();
+    }
     // m == 0 still runs the finish: loss = 0
     xent_finish_kernel<<<1, 1024, 0, s>>>(loss, scratch, labels, m, v);
     return launch_status();
@@ -237,7 +245,9 @@ API int seq4j_cuda_softmax_xent_backward(float *dlogits, int32_t *errors, int32_
                                          const int32_t *labels, float dloss, int m, int v, void *stream) {
     if (m <= 0) return 0;
     cudaStream_t s = as_stream(stream);
+    clear_stale_error();
     count_labels_kernel<<<1, 1024, 0, s>>>(scratch, labels, m, v);
+    SEQ4J_RETURN_IF_FAILED();
     xent_backward_kernel<<<m, row_threads(v), 0, s>>>(dlogits, errors, scratch, probs, labels, dloss, v);
     return launch_status();
 }
@@ -253,6 +263,7 @@ API int seq4j_cuda_sum_of_squares(float *out, double *scratch, const float *x, i
 
 API int seq4j_cuda_argmax_rows(int32_t *ids, const float *x, int m, int v, void *stream) {
     if (m <= 0 || v <= 0) return 0;
+    clear_stale_error();
     argmax_rows_kernel<<<m, row_threads(v), 0, as_stream(stream)>>>(ids, x, v);
     return launch_status();
 }

@@ -18,10 +18,12 @@
  * Every pointer is a DEVICE pointer and names its shape in the comment. Time-major sequences:
  * (T, N, F). Outputs are written (=) unless marked +=.
  *
- * Every function only enqueues work on the stream and returns at once with the status of its launch
- * (a cudaError_t as int: 0 is cudaSuccess), read with cudaGetLastError; faults inside a kernel surface
- * at the next synchronising CUDA call. Empty inputs launch nothing (except where an output scalar
- * must still be written) and return 0.
+ * Every function only enqueues work on the stream and returns at once with the status of its launches
+ * (a cudaError_t as int: 0 is cudaSuccess): it clears any error an earlier call left, and reads the status
+ * right after each of its launches, returning the first failure. Faults inside a running kernel surface at
+ * the next synchronising CUDA call; they are sticky, so a launch status that is one of them (illegal
+ * address, launch failure, device assert, ...) belongs to an EARLIER kernel. Empty inputs launch nothing
+ * (a grid of 0 blocks is a launch error; except where an output scalar must still be written) and return 0.
  */
 #ifndef SEQ4J_CUDA_H
 #define SEQ4J_CUDA_H
@@ -114,7 +116,8 @@ int seq4j_cuda_gru_cell_backward(float *dA, const float *gates, const float *h_p
 int seq4j_cuda_gru_gates_backward(float *dA, float *dh_prev, const float *gates, const float *h_prev,
                                   const float *dh_next, const float *drh, int n, int h, void *stream);
 
-/* ---- embedding (ids outside [0, v) are skipped: their output row is 0 / nothing is added) ------- */
+/* ---- embedding (ids outside [0, v) are skipped: their output row is 0 / nothing is added; with d == 0
+ * the ids are still checked) --------------------------------------------------------------------------- */
 
 /* out (m, d) = W[ids]; W (v, d); ids (m); errors (SEQ4J_CUDA_ERROR_INTS), as in every kernel below that takes it */
 int seq4j_cuda_embedding_forward(float *out, int32_t *errors, const float *W, const int32_t *ids, int m, int v,

@@ -9,4 +9,5 @@ module org.seq4j.bindings {
     exports org.seq4j.bindings.cudart to org.seq4j.cuda;
     exports org.seq4j.bindings.cublas to org.seq4j.cuda;
     exports org.seq4j.bindings.cuda to org.seq4j.cuda;
+    exports org.seq4j.bindings.mpi to org.seq4j.nn;
 }

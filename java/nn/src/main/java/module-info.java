@@ -1,12 +1,15 @@
 /**
  * seq4j nn: the book's layers and models (RNN language models, seq2seq, peeky and attention seq2seq, wave
- * regression), optimizers, gradient clipping, trainers, the book's data sets and {@code .npz} I/O, on any backend.
+ * regression), optimizers, gradient clipping, trainers, the book's data sets, {@code .npz} I/O and data-parallel
+ * training over MPI ({@code org.seq4j.dist}), on any backend.
  */
 module org.seq4j.nn {
     requires transitive org.seq4j.core;
+    requires org.seq4j.bindings;
 
     exports org.seq4j.io;
     exports org.seq4j.data;
+    exports org.seq4j.dist;
     exports org.seq4j.layers;
     exports org.seq4j.models;
     exports org.seq4j.optim;

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Backends;
 import org.seq4j.models.AttentionSeq2seq;
+import org.seq4j.models.Beam;
 import org.seq4j.optim.Adam;
 import org.seq4j.optim.ClipGrads;
 import org.seq4j.tensor.DType;
@@ -23,6 +24,7 @@ class ReadmeExampleTest {
         int[] answers = r.ints(128 * 5, 0, 13).toArray();
         int startId = 6;
         int[][] guesses;
+        Beam.Result best;
         float loss;
         // ---- as in README.md ----
         try (Backend backend = Backends.select();                       // cuda > openblas > java, logged
@@ -38,10 +40,14 @@ class ReadmeExampleTest {
             ClipGrads.clip(model.store(), 5f);
             adam.step(model.store());                                   // one kernel for all parameters
             guesses = model.generate(xs, startId, 4);                   // greedy, all N at once
+            best = model.beamSearch(xs, startId, 4, 3);                 // beam search, K = 3 per question
         }
         // ---- end of the README's example ----
         assertTrue(Math.abs(loss - Math.log(13)) < 0.1, "an untrained model's loss is about ln V: " + loss);
         assertEquals(128, guesses.length);
         assertEquals(4, guesses[0].length);
+        assertEquals(128, best.sequences().length);
+        assertEquals(3, best.sequences()[0].length, "K = 3 hypotheses per question");
+        assertTrue(best.logProbs()[0][0] >= best.logProbs()[0][2], "best first");
     }
 }

@@ -23,6 +23,15 @@ public class cudart_h extends cudart_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
+    private static final int cudaEventDisableTiming = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define cudaEventDisableTiming 2
+     * }
+     */
+    public static int cudaEventDisableTiming() {
+        return cudaEventDisableTiming;
+    }
     private static final int cudaSuccess = (int)0L;
     /**
      * {@snippet lang=c :
@@ -58,6 +67,96 @@ public class cudart_h extends cudart_h$shared {
      */
     public static int cudaErrorNoDevice() {
         return cudaErrorNoDevice;
+    }
+    private static final int cudaErrorNotReady = (int)600L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError.cudaErrorNotReady = 600
+     * }
+     */
+    public static int cudaErrorNotReady() {
+        return cudaErrorNotReady;
+    }
+    private static final int cudaErrorIllegalAddress = (int)700L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError.cudaErrorIllegalAddress = 700
+     * }
+     */
+    public static int cudaErrorIllegalAddress() {
+        return cudaErrorIllegalAddress;
+    }
+    private static final int cudaErrorLaunchTimeout = (int)702L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError.cudaErrorLaunchTimeout = 702
+     * }
+     */
+    public static int cudaErrorLaunchTimeout() {
+        return cudaErrorLaunchTimeout;
+    }
+    private static final int cudaErrorAssert = (int)710L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError.cudaErrorAssert = 710
+     * }
+     */
+    public static int cudaErrorAssert() {
+        return cudaErrorAssert;
+    }
+    private static final int cudaErrorHardwareStackError = (int)714L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError.cudaErrorHardwareStackError = 714
+     * }
+     */
+    public static int cudaErrorHardwareStackError() {
+        return cudaErrorHardwareStackError;
+    }
+    private static final int cudaErrorIllegalInstruction = (int)715L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError.cudaErrorIllegalInstruction = 715
+     * }
+     */
+    public static int cudaErrorIllegalInstruction() {
+        return cudaErrorIllegalInstruction;
+    }
+    private static final int cudaErrorMisalignedAddress = (int)716L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError.cudaErrorMisalignedAddress = 716
+     * }
+     */
+    public static int cudaErrorMisalignedAddress() {
+        return cudaErrorMisalignedAddress;
+    }
+    private static final int cudaErrorInvalidAddressSpace = (int)717L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError.cudaErrorInvalidAddressSpace = 717
+     * }
+     */
+    public static int cudaErrorInvalidAddressSpace() {
+        return cudaErrorInvalidAddressSpace;
+    }
+    private static final int cudaErrorInvalidPc = (int)718L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError.cudaErrorInvalidPc = 718
+     * }
+     */
+    public static int cudaErrorInvalidPc() {
+        return cudaErrorInvalidPc;
+    }
+    private static final int cudaErrorLaunchFailure = (int)719L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError.cudaErrorLaunchFailure = 719
+     * }
+     */
+    public static int cudaErrorLaunchFailure() {
+        return cudaErrorLaunchFailure;
     }
     private static final int cudaMemcpyHostToDevice = (int)1L;
     /**
@@ -893,6 +992,67 @@ public class cudart_h extends cudart_h$shared {
         }
     }
 
+    private static class cudaEventCreateWithFlags {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudart_h.C_INT,
+            cudart_h.C_POINTER,
+            cudart_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudaEventCreateWithFlags");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
+     * }
+     */
+    public static FunctionDescriptor cudaEventCreateWithFlags$descriptor() {
+        return cudaEventCreateWithFlags.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
+     * }
+     */
+    public static MethodHandle cudaEventCreateWithFlags$handle() {
+        return cudaEventCreateWithFlags.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
+     * }
+     */
+    public static MemorySegment cudaEventCreateWithFlags$address() {
+        return cudaEventCreateWithFlags.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
+     * }
+     */
+    public static int cudaEventCreateWithFlags(MemorySegment event, int flags) {
+        var mh$ = cudaEventCreateWithFlags.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaEventCreateWithFlags", event, flags);
+            }
+            return (int)mh$.invokeExact(event, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class cudaEventRecord {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             cudart_h.C_INT,
@@ -947,6 +1107,66 @@ public class cudart_h extends cudart_h$shared {
                 traceDowncall("cudaEventRecord", event, stream);
             }
             return (int)mh$.invokeExact(event, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaEventQuery {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudart_h.C_INT,
+            cudart_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudaEventQuery");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaEventQuery(cudaEvent_t event)
+     * }
+     */
+    public static FunctionDescriptor cudaEventQuery$descriptor() {
+        return cudaEventQuery.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaEventQuery(cudaEvent_t event)
+     * }
+     */
+    public static MethodHandle cudaEventQuery$handle() {
+        return cudaEventQuery.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaEventQuery(cudaEvent_t event)
+     * }
+     */
+    public static MemorySegment cudaEventQuery$address() {
+        return cudaEventQuery.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaEventQuery(cudaEvent_t event)
+     * }
+     */
+    public static int cudaEventQuery(MemorySegment event) {
+        var mh$ = cudaEventQuery.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaEventQuery", event);
+            }
+            return (int)mh$.invokeExact(event);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -15,7 +15,31 @@ import org.knowm.xchart.style.Styler;
 import org.seq4j.train.History;
 
 final class Charts {
+    private static volatile boolean warned;
+
     private Charts() {
+    }
+
+    /**
+     * Draws a chart, or, where the JDK cannot draw (a headless machine without fonts: Fontconfig, AWT), says so
+     * once on err as a WARNING and goes on: a chart is a convenience, never a reason to stop training. I/O errors
+     * (an unwritable folder) still propagate.
+     */
+    static void orWarn(Drawing drawing) throws IOException {
+        try {
+            drawing.draw();
+        } catch (RuntimeException | LinkageError | InternalError e) {
+            if (!warned) {
+                warned = true;
+                System.err.println("seq4j: WARNING: charts are not drawn on this machine (" + e + "); "
+                        + "metrics.csv has the same figures");
+            }
+        }
+    }
+
+    /** A chart to draw. */
+    interface Drawing {
+        void draw() throws IOException;
     }
 
     /** Loss and metric per epoch, side by side, as a PNG (written under a temporary name, then renamed). */

@@ -51,6 +51,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "evaluate the first N test questions only (0: all)")
     int limit;
 
+    @Option(names = "--beam", paramLabel = "K", description = "addition/date: answer by beam search with K hypotheses "
+            + "(1 = greedy, through the beam code); default: greedy")
+    Integer beam;
+
     @Override
     public Integer call() throws Exception {
         if (limit < 0) {
@@ -58,6 +62,9 @@ final class EvalCommand implements Callable<Integer> {
         }
         backendOptions.check();
         PrintWriter o = spec.commandLine().getOut();
+        if (beam != null && beam < 1) {
+            throw new BadInputException("--beam must be >= 1, got " + beam);
+        }
         Cli.Saved saved = Cli.checkpoint(dir, pick, o);
         ModelSpec ms = saved.spec();
         if (ms.task() == ModelSpec.Task.WAVES && data != null) {
@@ -78,9 +85,14 @@ final class EvalCommand implements Callable<Integer> {
                     if (test.size() == 0) {
                         throw new BadInputException(file + " has no test questions (the last tenth of its lines)");
                     }
-                    Seq2seqEval.Result r = Seq2seqEval.evaluate((Seq2seqModel) m, test, vocab, ms.reverse(), limit, 500, 5);
+                    long t0 = System.nanoTime();
+                    Seq2seqEval.Result r = Seq2seqEval.evaluate((Seq2seqModel) m, test, vocab, ms.reverse(), limit, 500, 5,
+                            beam == null ? 0 : beam);
+                    double msPerQuestion = (System.nanoTime() - t0) / 1e6 / Math.max(1, r.total());
                     o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), ms.kind(), file,
                             100 * r.accuracy(), r.correct(), r.total());
+                    o.printf("decoding: %s, %.3f ms per question (batches of 500)%n",
+                            beam == null ? "greedy" : "beam search K=" + beam, msPerQuestion);
                     for (Seq2seqEval.Sample s : r.samples()) {
                         o.printf("  Q %s  T %s  %s %s%n", s.question().strip(), s.truth().strip(), Cli.mark(s.correct()),
                                 s.guess().strip());

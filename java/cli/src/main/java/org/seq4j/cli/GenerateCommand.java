@@ -10,6 +10,7 @@ import org.seq4j.backend.Backend;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.DataFileException;
 import org.seq4j.data.WordVocabulary;
+import org.seq4j.models.Beam;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.models.Model;
 import org.seq4j.models.Seq2seqModel;
@@ -56,10 +57,33 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1984", description = "lm: seed of --sample")
     long seed;
 
+    @Option(names = "--beam", paramLabel = "K", description = "beam search with K hypotheses (1 = greedy); prints each "
+            + "answer's summed log-probability")
+    Integer beam;
+
+    @Option(names = "--length-penalty", paramLabel = "A", defaultValue = "0",
+            description = "lm with --beam: rank by log-probability / length^A (default ${DEFAULT-VALUE}: none)")
+    double lengthPenalty;
+
+    @Option(names = "--end", paramLabel = "WORD", description = "lm with --beam: a word that ends a hypothesis (e.g. <eos>)")
+    String end;
+
     @Override
     public Integer call() throws Exception {
         backendOptions.check();
         PrintWriter o = spec.commandLine().getOut();
+        if (beam != null && beam < 1) {
+            throw new BadInputException("--beam must be >= 1, got " + beam);
+        }
+        if (!(lengthPenalty >= 0) || Double.isInfinite(lengthPenalty)) {
+            throw new BadInputException("--length-penalty must be a finite number >= 0, got " + lengthPenalty);
+        }
+        if (beam != null && sample) {
+            throw new BadInputException("--beam and --sample do not go together: beam search keeps the likeliest");
+        }
+        if (beam == null && (lengthPenalty != 0 || end != null)) {
+            throw new BadInputException("--length-penalty and --end apply to beam search: add --beam K");
+        }
         Cli.Saved saved = Cli.checkpoint(dir, pick, o);
         ModelSpec ms = saved.spec();
         switch (ms.task()) {
@@ -72,9 +96,18 @@ final class GenerateCommand implements Callable<Integer> {
                 }
                 Questions q = questions(saved, ms);
                 try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, saved.file())) {
-                    int[][] ys = ((Seq2seqModel) m).generate(q.ids(), q.startId(), q.answerLength() - 1);
-                    for (int i = 0; i < ys.length; i++) {
-                        o.printf("%s -> %s%n", questions.get(i), q.vocabulary().decode(ys[i]).strip());
+                    Seq2seqModel s2s = (Seq2seqModel) m;
+                    if (beam != null) {
+                        Beam.Result r = s2s.beamSearch(q.ids(), q.startId(), q.answerLength() - 1, beam);
+                        for (int i = 0; i < q.ids().length; i++) {
+                            o.printf("%s -> %s  (log p %.4f)%n", questions.get(i),
+                                    q.vocabulary().decode(r.sequences()[i][0]).strip(), r.logProbs()[i][0]);
+                        }
+                    } else {
+                        int[][] ys = s2s.generate(q.ids(), q.startId(), q.answerLength() - 1);
+                        for (int i = 0; i < ys.length; i++) {
+                            o.printf("%s -> %s%n", questions.get(i), q.vocabulary().decode(ys[i]).strip());
+                        }
                     }
                 }
             }
@@ -96,10 +129,25 @@ final class GenerateCommand implements Callable<Integer> {
                                 + "model's vocabulary of " + vocab.size() + " words");
                     }
                 }
+                int endId = -1;
+                if (end != null) {
+                    endId = vocab.idOf(end);
+                    if (endId < 0) {
+                        throw new BadInputException("--end: the word " + DataFileException.quote(end)
+                                + " is not in the model's vocabulary");
+                    }
+                }
                 try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, saved.file())) {
-                    int[] out = ((LanguageModel) m).generate(new int[][] {prompt}, length, sample
-                            ? LanguageModel.Sampling.SAMPLE : LanguageModel.Sampling.ARGMAX, seed)[0];
-                    o.printf("%s %s%n", String.join(" ", words), vocab.decode(out));
+                    LanguageModel lm = (LanguageModel) m;
+                    if (beam != null) {
+                        Beam.Result r = lm.beamSearch(new int[][] {prompt}, length, beam, lengthPenalty, endId);
+                        o.printf("%s %s%n", String.join(" ", words), vocab.decode(r.sequences()[0][0]));
+                        o.printf("(log p %.4f, score %.4f)%n", r.logProbs()[0][0], r.scores()[0][0]);
+                    } else {
+                        int[] out = lm.generate(new int[][] {prompt}, length, sample
+                                ? LanguageModel.Sampling.SAMPLE : LanguageModel.Sampling.ARGMAX, seed)[0];
+                        o.printf("%s %s%n", String.join(" ", words), vocab.decode(out));
+                    }
                 }
             }
             case WAVES -> throw new BadInputException("generate answers questions or continues text; for a "

@@ -1,5 +1,6 @@
 // seq4j info: the JDK, each backend as available or not with the reason, the OpenBLAS library (path,
-// where it came from, its build string and threads), the C kernels' instruction set, and the GPU.
+// where it came from, its build string and threads), the C kernels' instruction set, the GPU, and the MPI
+// library for data-parallel training (found, or why not).
 package org.seq4j.cli;
 
 import java.util.concurrent.Callable;
@@ -7,6 +8,8 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.Backends;
 import org.seq4j.backend.openblas.OpenBlasBackend;
+import org.seq4j.dist.Distributed;
+import org.seq4j.dist.MpiLibrary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,6 +57,11 @@ final class InfoCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             out.printf("OpenBLAS  not loaded: %s%n", e.getMessage());
         }
+        out.println();
+        MpiLibrary.Status mpi = MpiLibrary.probe(); // loads libmpi, never starts MPI
+        out.printf("MPI       %s%n", mpi.available() ? mpi.detail() : "not found: " + mpi.detail());
+        out.printf("          %s%n", Distributed.launchedByMpi() ? "this process was started by an MPI launcher"
+                : "data-parallel training: mpirun -np R scripts/seq4j train ... [--distributed, SEQ4J_MPI]");
         return 0;
     }
 }

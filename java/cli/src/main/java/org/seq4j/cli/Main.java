@@ -106,7 +106,8 @@ public final class Main {
     static int exitCode(Throwable e) {
         boolean bad = e instanceof BadInputException || e instanceof IOException || e instanceof UncheckedIOException
                 || e instanceof NonFiniteLossException || e instanceof BackendUnavailableException
-                || e instanceof CommandLine.ParameterException;
+                || e instanceof CommandLine.ParameterException
+                || e instanceof org.seq4j.dist.ConfigurationMismatchException; // ranks started with different input
         return bad ? BAD_INPUT : INTERNAL_ERROR;
     }
 

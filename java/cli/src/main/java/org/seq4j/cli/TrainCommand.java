@@ -3,11 +3,14 @@
 // the last epoch, best.npz: the best so far, each with its description inside), metrics.csv and chart.png
 // into the run folder after every epoch. Options are checked, and the run folder created and probed,
 // before anything is trained; a run that fails before its first checkpoint leaves no folder behind.
+// Under mpirun it trains data-parallel (DistributedOptions): every rank runs this command, rank 0 alone
+// prints, draws the progress bar and writes files.
 package org.seq4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -26,6 +29,8 @@ import org.seq4j.data.TinyCorpus;
 import org.seq4j.data.ToySet;
 import org.seq4j.data.WaveSets;
 import org.seq4j.data.WordCorpus;
+import org.seq4j.dist.Communicator;
+import org.seq4j.dist.ConfigurationMismatchException;
 import org.seq4j.io.AtomicOutput;
 import org.seq4j.layers.Cell;
 import org.seq4j.models.LanguageModel;
@@ -35,6 +40,7 @@ import org.seq4j.models.Seq2seqModel;
 import org.seq4j.optim.AdaGrad;
 import org.seq4j.optim.Adam;
 import org.seq4j.optim.Momentum;
+import org.seq4j.optim.NonFiniteLossException;
 import org.seq4j.optim.Optimizer;
 import org.seq4j.optim.RMSprop;
 import org.seq4j.optim.SGD;
@@ -66,6 +72,11 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     BackendOptions backendOptions;
 
+    @Mixin
+    DistributedOptions distributedOptions;
+
+    private Communicator comm = Communicator.single();
+
     @Parameters(index = "0", paramLabel = "TASK", description = "addition | date | waves | lm")
     String taskName;
 
@@ -81,6 +92,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--reverse", negatable = true, description = "feed the questions reversed (default: all but baseline)")
     Boolean reverse;
+
+    @Option(names = "--bidirectional", description = "attention: an encoder that reads the question both ways "
+            + "(two directions of H/2 units, concatenated)")
+    boolean bidirectional;
 
     @Option(names = "--epochs", description = "epochs (addition 25, date 10, waves 35/301, lm 4)")
     Integer epochs;
@@ -133,13 +148,45 @@ final class TrainCommand implements Callable<Integer> {
                     + String.join(", ", task.kinds()));
         }
         check(task, kind);
-        Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + (cell == Cell.LSTM ? "" : "-" + cell.lower()) + "-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        PrintWriter o = spec.commandLine().getOut();
-        try (RunFolder run = RunFolder.open(dir)) {
+        try (Communicator c = distributedOptions.open()) {
+            comm = c;
+            try {
+                train(task, kind);
+            } catch (ConfigurationMismatchException | NonFiniteLossException e) {
+                throw e; // every rank throws it at the same step: they end together (close finalizes MPI)
+            } catch (Exception e) {
+                if (c.size() > 1) { // only this rank knows: end the others now instead of at their watchdog
+                    System.err.println("seq4j: rank " + c.rank() + " of " + c.size() + ": " + e.getMessage()
+                            + "; ending every rank");
+                    System.err.flush();
+                    c.abort(2);
+                }
+                throw e;
+            }
+        }
+        return 0;
+    }
+
+    private void train(Task task, String kind) throws IOException {
+        long started = System.currentTimeMillis();
+        if (comm.size() > 1) { // one run folder for the job: rank 0's clock names it
+            long[] t = {started};
+            comm.broadcast(t);
+            started = t[0];
+        }
+        Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + cellSuffix().replace(' ', '-') + "-"
+                + LocalDateTime.ofInstant(
+                java.time.Instant.ofEpochMilli(started), java.time.ZoneId.systemDefault())
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        PrintWriter o = comm.isRoot() ? spec.commandLine().getOut() : DistributedOptions.quiet();
+        // rank 0 writes the run folder; the other ranks work in a private temporary one that nothing reads
+        try (RunFolder run = RunFolder.open(comm.isRoot() ? dir : privateFolder())) {
             if (!run.removedStaleFiles().isEmpty()) {
                 o.printf("run folder %s: removed %d temporary files of an interrupted run%n", dir,
                         run.removedStaleFiles().size());
+            }
+            if (comm.size() > 1) {
+                o.printf("distributed: data-parallel, %s; rank 0 prints and writes%n", comm.describe());
             }
             try (Backend backend = backendOptions.open(o)) {
                 switch (task) {
@@ -149,7 +196,18 @@ final class TrainCommand implements Callable<Integer> {
                 }
             }
         }
-        return 0;
+    }
+
+    /** Rank 0's progress bar; the other ranks draw none. */
+    private Progress progress(int epochs) {
+        return new Progress(comm.isRoot() ? System.err : DistributedOptions.quietStream(), epochs);
+    }
+
+    /** A non-root rank's run folder: private, temporary, deleted at exit; nothing reads what it holds. */
+    private Path privateFolder() throws IOException {
+        Path tmp = Files.createTempDirectory("seq4j-rank" + comm.rank() + "-");
+        tmp.toFile().deleteOnExit();
+        return tmp;
     }
 
     /** Every option in range, and none given that this task would ignore; before anything is written. */
@@ -164,6 +222,13 @@ final class TrainCommand implements Callable<Integer> {
                 throw new BadInputException("--cell " + cell.lower() + " is for the addition and date models and lm "
                         + "rnnlm/better; " + task.lower() + " " + kind + " has no choice of cell");
             }
+        }
+        if (bidirectional && !kind.equals("attention")) {
+            throw new BadInputException("--bidirectional needs --model attention, got '" + kind + "'");
+        }
+        if (bidirectional && cell != Cell.LSTM) {
+            throw new BadInputException("--bidirectional has an LSTM encoder; --cell " + cell.lower()
+                    + " is for the one-directional models");
         }
         positive("--epochs", epochs);
         positive("--batch", batch);
@@ -248,6 +313,9 @@ final class TrainCommand implements Callable<Integer> {
             ToySet set = task == Task.ADDITION ? ToySet.ADDITION : ToySet.DATE;
             file = run.resolve(set.fileName());
             set.write(file, lines, seed);
+            if (!comm.isRoot()) {
+                file.toFile().deleteOnExit(); // registered after its folder, so deleted before it
+            }
             o.printf("data: generated %d lines into %s (seed %d)%n", lines, file, seed);
         }
         SequenceDataset ds = SequenceLoader.load(file);
@@ -268,9 +336,11 @@ final class TrainCommand implements Callable<Integer> {
 
         boolean date = task == Task.DATE;
         ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed,
-                cell);
+                bidirectional, cell);
         int epochCount = or(epochs, date ? 10 : 25);
         float maxGrad = or(clip, 5f);
+        agree(ms, epochCount, java.util.Arrays.deepHashCode(new Object[] {trainSet.x(), trainSet.t(), testSet.x(),
+                testSet.t(), vocab.chars()}));
         Properties meta = meta(ms, file);
         meta.setProperty("vocabulary", vocab.chars());
         meta.setProperty("question_width", Integer.toString(trainSet.questionLength()));
@@ -278,7 +348,7 @@ final class TrainCommand implements Callable<Integer> {
         meta.setProperty("start_id", Integer.toString(trainSet.t()[0][0]));
 
         try (Seq2seqModel m = (Seq2seqModel) ms.create(backend); Optimizer opt = optimizer("adam", 0.001f);
-             Trainer trainer = new Trainer(m, opt, maxGrad, seed); Progress progress = new Progress(System.err, epochCount)) {
+             Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History(task.lower() + " " + kind + cellSuffix(), "test accuracy");
             double best = -1, last = -1;
@@ -287,7 +357,7 @@ final class TrainCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 float loss = trainer.fitEpoch(e, Batches.of(trainSet), n, progress);
                 progress.close();
-                Seq2seqEval.Result r = Seq2seqEval.evaluate(m, testSet, vocab, rev, evalLimit, 500, 3);
+                Seq2seqEval.Result r = Seq2seqEval.evaluate(m, testSet, vocab, rev, evalLimit, 500, 3, 0, comm);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 o.printf("epoch %d/%d: loss %.4f, test accuracy %.2f%% (%d/%d), %.1f s%n", e, epochCount, loss,
                         100 * r.accuracy(), r.correct(), r.total(), seconds);
@@ -321,6 +391,7 @@ final class TrainCommand implements Callable<Integer> {
         ModelSpec ms = new ModelSpec(Task.WAVES, kind, 0, 1, or(hidden, predictor ? 45 : 75), 0f, false, seed);
         int n = or(batch, 10), epochCount = or(epochs, predictor ? 301 : 35);
         float maxGrad = or(clip, 0f);
+        agree(ms, epochCount, 0); // the wave sets are fixed
         Batches set;
         double[] truth;
         float[][] probe;
@@ -354,7 +425,7 @@ final class TrainCommand implements Callable<Integer> {
         Properties meta = meta(ms, null);
         try (RegressionModel m = (RegressionModel) ms.create(backend);
              Optimizer opt = optimizer(predictor ? "sgd" : "adam", predictor ? 0.08f : 0.01f);
-             Trainer trainer = new Trainer(m, opt, maxGrad, seed); Progress progress = new Progress(System.err, epochCount)) {
+             Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History("waves " + kind, "MSE loss (eval)");
             double best = Double.POSITIVE_INFINITY;
@@ -395,9 +466,11 @@ final class TrainCommand implements Callable<Integer> {
             o.printf("free-running prediction of %d steps: RMSE %.4f against the %s%n", predicted.length,
                     Math.sqrt(se / predicted.length), predictor ? "clean sine" : "cosine");
             Path png = run.resolve("prediction.png");
-            Charts.writeSeries(png, predictor ? "noisy sine predictor: autoregressive prediction"
-                            : "sine -> cosine: decoder output for the first window", "step", "value", x,
-                    List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p));
+            if (comm.isRoot()) {
+                Charts.orWarn(() -> Charts.writeSeries(png, predictor ? "noisy sine predictor: autoregressive prediction"
+                                : "sine -> cosine: decoder output for the first window", "step", "value", x,
+                        List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p)));
+            }
             o.printf("best eval loss %.6f (epoch %d): checkpoint %s; last epoch (the prediction's): %s; chart %s, "
                     + "prediction %s%n", best, bestEpoch, run.resolve(Checkpoint.BEST), run.resolve(Checkpoint.WEIGHTS),
                     run.resolve("chart.png"), png);
@@ -411,6 +484,9 @@ final class TrainCommand implements Callable<Integer> {
         if (file == null) {
             file = run.resolve("corpus.txt");
             TinyCorpus.write(file, 3000, seed);
+            if (!comm.isRoot()) {
+                file.toFile().deleteOnExit();
+            }
             o.printf("data: generated a small corpus into %s (seed %d); use --data for a real text%n", file, seed);
         }
         WordCorpus corpus = WordCorpus.load(file);
@@ -423,9 +499,10 @@ final class TrainCommand implements Callable<Integer> {
         int size = better ? 650 : 100;
         int h = or(hidden, size);
         ModelSpec ms = new ModelSpec(Task.LM, kind, corpus.vocabulary().size(), or(wordvec, better ? h : size), h,
-                or(dropout, better ? 0.5f : 0f), false, seed, cell);
+                or(dropout, better ? 0.5f : 0f), false, seed, false, cell);
         int n = or(batch, simple ? 10 : 20), time = or(timeSize, simple ? 5 : 35);
-        int validBatch = Math.min(10, n), validTime = Math.min(time, Math.max(1, (validIds.length - 1) / validBatch));
+        int validBatch = Math.max(comm.size(), Math.min(10, n)); // every rank needs a stream of its own
+        int validTime = Math.min(time, Math.max(1, (validIds.length - 1) / validBatch));
         if ((trainIds.length - 1) / (n * time) < 1 || (validIds.length - 1) / (validBatch * validTime) < 1) {
             throw new BadInputException(file + " has " + corpus.size() + " words (" + trainIds.length + " train / "
                     + validIds.length + " valid): too few for one batch of " + n + " streams of " + time
@@ -433,11 +510,15 @@ final class TrainCommand implements Callable<Integer> {
         }
         int epochCount = or(epochs, simple ? 100 : better ? 40 : 4);
         float maxGrad = or(clip, simple ? 0f : 0.25f);
+        agree(ms, epochCount, java.util.Arrays.hashCode(corpus.ids()));
         Properties meta = meta(ms, file);
-        AtomicOutput.write(run.resolve("vocabulary.txt"), out -> out.write(
-                (String.join("\n", corpus.vocabulary().words()) + "\n").getBytes(StandardCharsets.UTF_8)));
+        if (comm.isRoot()) {
+            AtomicOutput.write(run.resolve("vocabulary.txt"), out -> out.write(
+                    (String.join("\n", corpus.vocabulary().words()) + "\n").getBytes(StandardCharsets.UTF_8)));
+        }
         try (LanguageModel m = (LanguageModel) ms.create(backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
-             RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad); Progress progress = new Progress(System.err, epochCount)) {
+             RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad).distribute(comm);
+             Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History("lm " + kind + cellSuffix(), "valid perplexity");
             double bestPpl = Double.POSITIVE_INFINITY;
@@ -470,6 +551,15 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     // ---- shared ------------------------------------------------------------------------------------
+
+    /**
+     * Every rank must run the same model on the same data for as many epochs (else one would wait in a collective
+     * that another never makes): checked once, all ranks ending with one line on a difference.
+     */
+    private void agree(ModelSpec ms, int epochs, int dataFingerprint) {
+        comm.agree("model, epochs and data (--model, sizes, --seed, --reverse, --epochs, --eval-limit, the data)",
+                ms + ", epochs " + epochs + ", eval limit " + evalLimit + ", data " + Integer.toHexString(dataFingerprint));
+    }
 
     private Optimizer optimizer(String bookDefault, float bookLr) {
         String name = optimizer != null ? optimizer.toLowerCase(Locale.ROOT) : bookDefault;
@@ -506,10 +596,14 @@ final class TrainCommand implements Callable<Integer> {
 
     /**
      * The epoch's checkpoint (model.npz, and best.npz when its metric is the best so far), metrics and chart.
-     * Each .npz carries its description, so parameters and description never disagree.
+     * Each .npz carries its description, so parameters and description never disagree. Rank 0 alone writes;
+     * the other ranks hold the same weights and write nothing.
      */
-    private static void save(RunFolder run, Model m, Properties meta, int epoch, double metric, boolean best,
-                             History history) throws IOException {
+    private void save(RunFolder run, Model m, Properties meta, int epoch, double metric, boolean best,
+                      History history) throws IOException {
+        if (!comm.isRoot()) {
+            return;
+        }
         meta.setProperty("epoch", Integer.toString(epoch));
         meta.setProperty("metric", history.metricName());
         meta.setProperty("metric_value", Double.toString(metric));
@@ -518,7 +612,7 @@ final class TrainCommand implements Callable<Integer> {
             Checkpoint.write(run.resolve(Checkpoint.BEST), m, meta);
         }
         history.writeCsv(run.resolve("metrics.csv"));
-        Charts.write(history, run.resolve("chart.png"));
+        Charts.orWarn(() -> Charts.write(history, run.resolve("chart.png")));
         run.keep();
     }
 

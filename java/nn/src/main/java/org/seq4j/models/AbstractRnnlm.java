@@ -22,6 +22,9 @@ public abstract class AbstractRnnlm implements LanguageModel {
 
         void resetState();
 
+        /** Row j of every carried state becomes row parents[j] (M,) of the last forward's (beam search). */
+        void reorderState(BeamState state, Tensor parents);
+
         void setTraining(boolean training);
 
         @Override
@@ -37,6 +40,7 @@ public abstract class AbstractRnnlm implements LanguageModel {
     private final Workspace ws;
     private final Workspace genWs;
     private Network genNet;
+    private BeamState beamState;
     private int sizedN = -1, sizedT = -1;
     private Tensor xsT, tsT;      // (T, N)
     private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
@@ -157,18 +161,8 @@ public abstract class AbstractRnnlm implements LanguageModel {
         }
     }
 
-    @Override
-    public int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
-        guard.enter("generate");
-        try {
-            return generateHeld(prompts, length, sampling, seed, skipIds);
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private int[][] generateHeld(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
-        String op = op("generate");
+    /** The skip mask after checking prompts, length and skip ids. */
+    private boolean[] checkGenerate(String op, int[][] prompts, int length, int... skipIds) {
         int n = prompts.length;
         if (n == 0 || prompts[0].length == 0 || length < 1) {
             throw new IllegalArgumentException(op + ": needs at least one prompt of at least one id and length >= 1, got "
@@ -182,7 +176,6 @@ public abstract class AbstractRnnlm implements LanguageModel {
             }
             skip[id] = true;
         }
-        int[] cur = new int[n];
         for (int i = 0; i < n; i++) {
             if (prompts[i].length != p) {
                 throw new IllegalArgumentException(op + ": prompt " + i + " has " + prompts[i].length
@@ -201,6 +194,24 @@ public abstract class AbstractRnnlm implements LanguageModel {
         }
         genNet.resetState();
         genWs.reset();
+        return skip;
+    }
+
+    @Override
+    public int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
+        guard.enter("generate");
+        try {
+            return generateHeld(prompts, length, sampling, seed, skipIds);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private int[][] generateHeld(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
+        boolean[] skip = checkGenerate(op("generate"), prompts, length, skipIds);
+        int n = prompts.length;
+        int p = prompts[0].length;
+        int[] cur = new int[n];
         Tensor ids = genWs.ints(1, n);
         float[] scores = new float[n * V];
         Random rng = new Random(seed);
@@ -225,6 +236,60 @@ public abstract class AbstractRnnlm implements LanguageModel {
             }
         }
         return out;
+    }
+
+    /**
+     * Beam search (see Beam): every prompt is fed K times, as rows n*K .. n*K + K-1 of one batch of M = N*K, so
+     * the hypotheses start from equal states; then each step feeds the chosen words of all M rows at once.
+     */
+    @Override
+    public Beam.Result beamSearch(int[][] prompts, int length, int beam, double lengthPenalty, int endId,
+                                  int... skipIds) {
+        guard.enter("beamSearch");
+        try {
+            return beamSearchHeld(prompts, length, beam, lengthPenalty, endId, skipIds);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private Beam.Result beamSearchHeld(int[][] prompts, int length, int beam, double lengthPenalty, int endId,
+                                       int... skipIds) {
+        String op = op("beamSearch");
+        Beam.requireBeam(op, beam);
+        if (endId < -1 || endId >= V) {
+            throw new IllegalArgumentException(op + ": end id " + endId + " is outside the vocabulary [0, V=" + V
+                    + ") (use -1 for none)");
+        }
+        boolean[] skip = checkGenerate(op, prompts, length, skipIds);
+        Beam.Options options = new Beam.Options(beam, endId, lengthPenalty, skip);
+        int n = prompts.length, p = prompts[0].length, m = Math.multiplyExact(n, beam);
+        if (beamState == null) {
+            beamState = new BeamState(backend);
+        }
+        Tensor ids = genWs.ints(1, m);
+        int[] cur = new int[m];
+        Tensor score = null;
+        for (int s = 0; s < p; s++) {
+            for (int j = 0; j < m; j++) {
+                cur[j] = prompts[j / beam][s];
+            }
+            backend.copyIn(ids, cur);
+            score = genNet.predict(ids);
+        }
+        Network net = genNet;
+        BeamState state = beamState;
+        return Beam.search(backend, genWs, n, length, score, new Beam.Steps() {
+            @Override
+            public Tensor step(Tensor next) {
+                return net.predict(next);
+            }
+
+            @Override
+            public void reorder(Tensor parents) {
+                net.reorderState(state, parents);
+            }
+        }, options);
     }
 
     /** The next id from one row of scores: the largest, or a draw from the softmax, never a skipped id. */
@@ -278,6 +343,9 @@ public abstract class AbstractRnnlm implements LanguageModel {
         net.close();
         if (genNet != null) {
             genNet.close();
+        }
+        if (beamState != null) {
+            beamState.close();
         }
         softmax.close();
         ws.close();

@@ -142,14 +142,44 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
     public int[][] generate(Tensor xs, int startId, int length) {
         guard.enter("generate");
         try {
-            return generateHeld(xs, startId, length);
+            Tensor encoding = encodeForGeneration(op("generate"), xs, startId);
+            return Greedy.toBatchMajor(backend, genDecoder.generate(encoding, startId, length));
         } finally {
             guard.exit();
         }
     }
 
-    private int[][] generateHeld(Tensor xs, int startId, int length) {
-        String op = op("generate");
+    /**
+     * Beam search (see Beam): the questions are encoded once (N rows), the encoding is repeated K times so
+     * that row n*K + k is hypothesis k of question n, and the decoder steps over all N*K rows at once.
+     */
+    @Override
+    public Beam.Result beamSearch(Tensor xs, int startId, int length, int beam) {
+        guard.enter("beamSearch");
+        try {
+            return beamSearchHeld(xs, startId, length, beam);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private Beam.Result beamSearchHeld(Tensor xs, int startId, int length, int beam) {
+        String op = op("beamSearch");
+        Beam.requireBeam(op, beam);
+        if (length < 1) {
+            throw new IllegalArgumentException(op + ": needs length >= 1, got " + length);
+        }
+        Tensor encoding = encodeForGeneration(op, xs, startId);
+        int n = xs.dim(0), m = Math.multiplyExact(n, beam);
+        Tensor encodingK = beam == 1 ? encoding : Beam.repeat(backend, genWs, encoding, beam);
+        Beam.Steps steps = genDecoder.steps(encodingK);
+        Tensor start = genWs.ints(1, m);
+        backend.fill(start, startId);
+        return Beam.search(backend, genWs, n, length, steps.step(start), steps, Beam.Options.of(beam));
+    }
+
+    /** Checks xs and the start id, then runs the generation encoder over xs (N, T_in): its encoding. */
+    private Tensor encodeForGeneration(String op, Tensor xs, int startId) {
         Inputs.ids(op, "xs", xs, -1, 1, V);
         if (startId < 0 || startId >= V) {
             throw new IllegalArgumentException(op + ": start id " + startId + " is outside the vocabulary [0, V=" + V + ")");
@@ -161,13 +191,11 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
         genWs.reset();
         Tensor x = genWs.ints(xs.dim(1), xs.dim(0));
         backend.swapAxes01(x, xs);
-        Tensor encoding;
         try {
-            encoding = genEncoder.forward(x);
+            return genEncoder.forward(x);
         } catch (IndexOutOfBoundsException e) {
             throw Inputs.outOfVocabulary(op, "xs", xs, V, e);
         }
-        return Greedy.toBatchMajor(backend, genDecoder.generate(encoding, startId, length));
     }
 
     @Override

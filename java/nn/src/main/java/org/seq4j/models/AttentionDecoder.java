@@ -27,6 +27,7 @@ public final class AttentionDecoder implements SequenceDecoder {
     private final int H;
     private final Workspace ws;
     private final Workspace genWs;
+    private final BeamState beamState;
     private final ViewCache encLast = new ViewCache();     // encHs[T_enc - 1] (N, H)
     private final ViewCache dencLast = new ViewCache();    // dencHs[T_enc - 1] (N, H)
     private final ViewCache context = new ViewCache();     // (T, N, H) contexts as (T*N, H)
@@ -72,6 +73,7 @@ public final class AttentionDecoder implements SequenceDecoder {
         this.H = lstm.hiddenSize();
         this.ws = new Workspace(backend);
         this.genWs = new Workspace(backend);
+        this.beamState = new BeamState(backend);
     }
 
     /** score (T, N, V) for xs (T, N) int32 and the encoder's states encHs (T_enc, N, H). */
@@ -125,6 +127,23 @@ public final class AttentionDecoder implements SequenceDecoder {
         return attention.attentionWeights();
     }
 
+    /** The encoding's rows are the hypotheses; it is constant per question, so only the LSTM state is reordered. */
+    @Override
+    public Beam.Steps steps(Tensor encHs) {
+        lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
+        return new Beam.Steps() {
+            @Override
+            public Tensor step(Tensor ids) {
+                return scores(ids, encHs);
+            }
+
+            @Override
+            public void reorder(Tensor parents) {
+                beamState.reorder(lstm, parents);
+            }
+        };
+    }
+
     @Override
     public void close() {
         embed.close();
@@ -133,5 +152,6 @@ public final class AttentionDecoder implements SequenceDecoder {
         affine.close();
         ws.close();
         genWs.close();
+        beamState.close();
     }
 }

@@ -1,5 +1,12 @@
 // The book's AttentionSeq2seq (ch08): AttentionEncoder's hs feed an AttentionDecoder. Parameters as Seq2seq,
 // except decoder.affine.W (2H, V).
+//
+// Bidirectional (the book's ch08 extension): the encoder is an AttentionBiEncoder whose two directions have
+// H/2 hidden units each, so that the concatenated states hs (T, N, H) have the decoder's width H and the
+// attention's dot products <hs[t], h_dec> need no projection; the decoder is unchanged and, as the book's
+// AttentionDecoder does, starts from hs[T-1] = [forward h after the whole question ; backward h after the last
+// token] with c = 0. H must be even. Encoder parameters: encoder.embed.W, encoder.lstm.forward_lstm.{Wx, Wh, b},
+// encoder.lstm.backward_lstm.{Wx, Wh, b} with Wx (D, 2H), Wh (H/2, 2H), b (2H,).
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
@@ -8,10 +15,16 @@ import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.Tensor;
 
 public final class AttentionSeq2seq extends AbstractSeq2seq {
+    private final boolean bidirectional;
 
     /** V vocabulary size, D word vector size, H hidden size; weights drawn from new Random(seed). */
     public AttentionSeq2seq(Backend backend, int V, int D, int H, long seed) {
-        this(backend, V, D, H, Cell.LSTM, seed);
+        this(backend, V, D, H, Cell.LSTM, seed, false);
+    }
+
+    /** With bidirectional, an encoder of two directions of H/2 units each (H even); see the class comment. */
+    public AttentionSeq2seq(Backend backend, int V, int D, int H, long seed, boolean bidirectional) {
+        this(backend, V, D, H, Cell.LSTM, seed, bidirectional);
     }
 
     /**
@@ -21,9 +34,26 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      * @throws IllegalArgumentException if a size is not positive
      */
     public AttentionSeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed) {
-        super(backend, V, declare(backend, V, D, H, cell).build(seed),
-                s -> new AttentionEncoder(backend, s, "encoder.", cell),
+        this(backend, V, D, H, cell, seed, false);
+    }
+
+    /**
+     * The model with the given cell and encoder direction(s).
+     *
+     * @throws IllegalArgumentException if a size is not positive, H is odd with bidirectional, or a bidirectional
+     *         encoder is asked for with another cell than the LSTM (the TimeBiLSTM is an LSTM)
+     */
+    public AttentionSeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed, boolean bidirectional) {
+        super(backend, V, declare(backend, V, D, H, cell, bidirectional).build(seed),
+                bidirectional ? s -> new AttentionBiEncoder(backend, s, "encoder.")
+                        : s -> new AttentionEncoder(backend, s, "encoder.", cell),
                 s -> new AttentionDecoder(backend, s, "decoder.", cell));
+        this.bidirectional = bidirectional;
+    }
+
+    /** Whether the encoder reads the question in both directions. */
+    public boolean bidirectional() {
+        return bidirectional;
     }
 
     /**
@@ -34,10 +64,23 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
         return ((AttentionDecoder) decoder).attentionWeights();
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell) {
+    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell,
+                                                  boolean bidirectional) {
         Inputs.requireSizes(V, D, H);
         ParameterStore.Builder b = ParameterStore.builder(backend);
-        Encoder.declare(b, "encoder.", cell, V, D, H);
+        if (bidirectional) {
+            if (H % 2 != 0) {
+                throw new IllegalArgumentException("a bidirectional AttentionSeq2seq needs an even hidden size H (each "
+                        + "encoder direction has H/2 units), got H=" + H);
+            }
+            if (cell != Cell.LSTM) {
+                throw new IllegalArgumentException("a bidirectional AttentionSeq2seq has an LSTM encoder (TimeBiLSTM); "
+                        + "cell " + cell.lower() + " is for the one-directional models");
+            }
+            AttentionBiEncoder.declare(b, "encoder.", V, D, H / 2);
+        } else {
+            Encoder.declare(b, "encoder.", cell, V, D, H);
+        }
         AttentionDecoder.declare(b, "decoder.", cell, V, D, H);
         return b;
     }

@@ -110,6 +110,12 @@ public final class BetterRnnlm extends AbstractRnnlm {
         }
 
         @Override
+        public void reorderState(BeamState state, Tensor parents) {
+            state.reorder(lstm1, parents);
+            state.reorder(lstm2, parents);
+        }
+
+        @Override
         public void setTraining(boolean training) {
             drop1.setTraining(training);
             drop2.setTraining(training);

@@ -21,6 +21,7 @@ public final class Decoder implements SequenceDecoder {
     private final TimeRecurrent lstm;
     private final TimeAffine affine;
     private final Workspace genWs;
+    private final BeamState beamState;
 
     /** Declares the parameters with the book's LSTM. */
     public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
@@ -52,6 +53,7 @@ public final class Decoder implements SequenceDecoder {
                 store.get(prefix + cell.lower() + ".Wh"), store.get(prefix + cell.lower() + ".b"), true);
         this.affine = new TimeAffine(backend, store.get(prefix + "affine.W"), store.get(prefix + "affine.b"));
         this.genWs = new Workspace(backend);
+        this.beamState = new BeamState(backend);
     }
 
     /** score (T, N, V) for xs (T, N) int32, the LSTM starting from h (N, H) and c = 0. */
@@ -78,10 +80,27 @@ public final class Decoder implements SequenceDecoder {
     }
 
     @Override
+    public Beam.Steps steps(Tensor h) {
+        lstm.setState(h);
+        return new Beam.Steps() {
+            @Override
+            public Tensor step(Tensor ids) {
+                return affine.forward(lstm.forward(embed, ids));
+            }
+
+            @Override
+            public void reorder(Tensor parents) {
+                beamState.reorder(lstm, parents);
+            }
+        };
+    }
+
+    @Override
     public void close() {
         embed.close();
         lstm.close();
         affine.close();
         genWs.close();
+        beamState.close();
     }
 }

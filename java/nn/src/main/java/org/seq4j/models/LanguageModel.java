@@ -29,6 +29,19 @@ public interface LanguageModel extends Model {
      */
     int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds);
 
+    /**
+     * Beam search continuation of N prompts (as generate): K = beam hypotheses per prompt, all N*K advancing in
+     * one forward per step, for at most {@code length} words. A hypothesis that emits {@code endId} is finished
+     * (-1: no end id, all run the full length); finished and full-length hypotheses are ranked by their summed
+     * log-probability / length^lengthPenalty (0: no penalty). Ids in skipIds are never emitted. K = 1 without
+     * an end id gives exactly generate's ARGMAX words. See Beam for the scores. The models of this package
+     * implement it; other implementations of this interface may not.
+     */
+    default Beam.Result beamSearch(int[][] prompts, int length, int beam, double lengthPenalty, int endId,
+                                   int... skipIds) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not implement beam search");
+    }
+
     /** One sequence from a single start id. */
     default int[] generate(int startId, int length, Sampling sampling, long seed, int... skipIds) {
         return generate(new int[][] {{startId}}, length, sampling, seed, skipIds)[0];

@@ -27,6 +27,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     private final int D, H;
     private final Workspace ws;
     private final Workspace genWs;
+    private final BeamState beamState;
     private final ViewCache hVec = new ViewCache();       // h (N, H) as (N*H,)
     private final ViewCache embedOut = new ViewCache();   // (T, N, D) as (T*N, D)
     private final ViewCache lstmOut = new ViewCache();    // (T, N, H) as (T*N, H)
@@ -76,6 +77,7 @@ public final class PeekyDecoder implements SequenceDecoder {
         this.H = lstm.hiddenSize();
         this.ws = new Workspace(backend);
         this.genWs = new Workspace(backend);
+        this.beamState = new BeamState(backend);
     }
 
     private void resize(int t, int n) {
@@ -143,6 +145,23 @@ public final class PeekyDecoder implements SequenceDecoder {
         return Greedy.decode(backend, genWs, h.dim(0), startId, length, ids -> scores(ids, h));
     }
 
+    /** The encoding's rows are the hypotheses; it is constant per question, so only the LSTM state is reordered. */
+    @Override
+    public Beam.Steps steps(Tensor h) {
+        lstm.setState(h);
+        return new Beam.Steps() {
+            @Override
+            public Tensor step(Tensor ids) {
+                return scores(ids, h);
+            }
+
+            @Override
+            public void reorder(Tensor parents) {
+                beamState.reorder(lstm, parents);
+            }
+        };
+    }
+
     @Override
     public void close() {
         embed.close();
@@ -150,5 +169,6 @@ public final class PeekyDecoder implements SequenceDecoder {
         affine.close();
         ws.close();
         genWs.close();
+        beamState.close();
     }
 }

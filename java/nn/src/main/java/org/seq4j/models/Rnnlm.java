@@ -70,6 +70,11 @@ public final class Rnnlm extends AbstractRnnlm {
         }
 
         @Override
+        public void reorderState(BeamState state, Tensor parents) {
+            state.reorder(lstm, parents);
+        }
+
+        @Override
         public void setTraining(boolean training) {
         }
 

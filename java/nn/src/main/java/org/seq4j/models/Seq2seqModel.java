@@ -20,25 +20,56 @@ public interface Seq2seqModel extends Model {
      */
     int[][] generate(Tensor xs, int startId, int length);
 
+    /**
+     * Beam search over N questions at once, K = beam hypotheses each, all N*K advancing in one decoder forward
+     * per step: xs (N, T_in) int32 on this model's backend. Every answer has {@code length} ids (start id
+     * excluded); Beam.Result holds the K best per question, best first, with their summed log-probabilities
+     * (see Beam). K = 1 gives exactly generate's answers. Does not touch the training state or workspaces.
+     * The models of this package implement it; other implementations of this interface may not.
+     */
+    default Beam.Result beamSearch(Tensor xs, int startId, int length, int beam) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not implement beam search");
+    }
+
     /** {@link #generate(Tensor, int, int)} for host arrays: xs[n] are the ids of question n, all of one length. */
     default int[][] generate(int[][] xs, int startId, int length) {
-        int n = xs.length;
-        if (n == 0) {
+        if (xs.length == 0) {
             return new int[0][];
         }
+        try (Arena arena = Arena.ofConfined()) {
+            return generate(onDevice(arena, "generate", xs), startId, length);
+        }
+    }
+
+    /** {@link #beamSearch(Tensor, int, int, int)} for host arrays, all questions of one length. */
+    default Beam.Result beamSearch(int[][] xs, int startId, int length, int beam) {
+        if (xs.length == 0) {
+            Beam.requireBeam("beamSearch", beam);
+            return new Beam.Result(new int[0][][], new double[0][], new double[0][]);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            return beamSearch(onDevice(arena, "beamSearch", xs), startId, length, beam);
+        }
+    }
+
+    /** The best answer of a beam search with K = beam for every question: int[N][length]; beam 1 is greedy. */
+    default int[][] generate(int[][] xs, int startId, int length, int beam) {
+        return beamSearch(xs, startId, length, beam).best();
+    }
+
+    private Tensor onDevice(Arena arena, String op, int[][] xs) {
+        int n = xs.length;
         int t = xs[0].length;
-        int[] flat = new int[n * t];
+        int[] flat = new int[Math.multiplyExact(n, t)];
         for (int i = 0; i < n; i++) {
             if (xs[i].length != t) {
-                throw new IllegalArgumentException("generate: question " + i + " has " + xs[i].length
+                throw new IllegalArgumentException(op + ": question " + i + " has " + xs[i].length
                         + " ids but question 0 has " + t + "; pad them to one length");
             }
             System.arraycopy(xs[i], 0, flat, i * t, t);
         }
-        try (Arena arena = Arena.ofConfined()) {
-            Tensor x = backend().allocate(arena, DType.I32, n, t);
-            backend().copyIn(x, flat);
-            return generate(x, startId, length);
-        }
+        Tensor x = backend().allocate(arena, DType.I32, n, t);
+        backend().copyIn(x, flat);
+        return x;
     }
 }

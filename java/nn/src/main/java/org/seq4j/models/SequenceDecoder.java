@@ -1,5 +1,5 @@
 // The decoder half of a seq2seq model, as the shared seq2seq code sees it: teacher-forced scores for
-// training, the gradient w.r.t. the encoding, and greedy generation.
+// training, the gradient w.r.t. the encoding, greedy generation, and single steps for beam search.
 package org.seq4j.models;
 
 import org.seq4j.tensor.Tensor;
@@ -14,6 +14,13 @@ public interface SequenceDecoder extends AutoCloseable {
 
     /** Greedy ids (length, N) int32, time-major, starting from startId; owned by the decoder until the next call. */
     Tensor generate(Tensor encoding, int startId, int length);
+
+    /**
+     * Step-by-step decoding for beam search from an encoding whose N rows are the M = N*K hypotheses (each
+     * question's encoding repeated K times): the decoder starts from it as generate does, then each step
+     * maps ids (1, M) to scores (1, M, V). Valid until the next call on this decoder.
+     */
+    Beam.Steps steps(Tensor encoding);
 
     @Override
     void close();

@@ -54,6 +54,11 @@ public final class SimpleRnnlm extends AbstractRnnlm {
         }
 
         @Override
+        public void reorderState(BeamState state, Tensor parents) {
+            state.reorder(rnn, parents);
+        }
+
+        @Override
         public void setTraining(boolean training) {
         }
 

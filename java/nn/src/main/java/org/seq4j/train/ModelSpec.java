@@ -19,7 +19,7 @@ import org.seq4j.models.WavePredictor;
 import org.seq4j.models.WaveSeq2seq;
 
 public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
-                        long seed, Cell cell) {
+                        long seed, boolean bidirectional, Cell cell) {
 
     /** What is learned: the book's toy sets, the wave regressions, or a word-level language model. */
     public enum Task {
@@ -53,12 +53,25 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             throw new IllegalArgumentException("model '" + kind + "' of task " + task.lower() + " has no choice of cell; "
                     + "cell " + cell.lower() + " applies to the addition and date models and the lm models rnnlm and better");
         }
+        if (bidirectional && !kind.equals("attention")) {
+            throw new IllegalArgumentException("only the attention model has a bidirectional encoder, not '" + kind + "'");
+        }
+        if (bidirectional && cell != Cell.LSTM) {
+            throw new IllegalArgumentException("the bidirectional encoder is an LSTM (TimeBiLSTM); cell " + cell.lower()
+                    + " is for the one-directional models");
+        }
     }
 
-    /** A spec with the book's LSTM. */
+    /** A model with a one-directional encoder and the book's LSTM. */
     public ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
                      long seed) {
-        this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, Cell.LSTM);
+        this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, false, Cell.LSTM);
+    }
+
+    /** A model with the book's LSTM, its encoder bidirectional or not. */
+    public ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
+                     long seed, boolean bidirectional) {
+        this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, bidirectional, Cell.LSTM);
     }
 
     /** Whether the model kind can be built with another cell than the LSTM (Cell.GRU). */
@@ -93,7 +106,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             case ADDITION, DATE -> switch (kind) {
                 case "baseline", "reverse" -> new Seq2seq(backend, vocab, wordvec, hidden, cell, seed);
                 case "peeky" -> new PeekySeq2seq(backend, vocab, wordvec, hidden, cell, seed);
-                default -> new AttentionSeq2seq(backend, vocab, wordvec, hidden, cell, seed);
+                default -> new AttentionSeq2seq(backend, vocab, wordvec, hidden, cell, seed, bidirectional);
             };
             case WAVES -> kind.equals("predictor") ? new WavePredictor(backend, 1, hidden, seed)
                     : new WaveSeq2seq(backend, 1, 1, hidden, seed);
@@ -114,6 +127,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         p.setProperty("dropout", Float.toString(dropout));
         p.setProperty("reverse", Boolean.toString(reverse));
         p.setProperty("seed", Long.toString(seed));
+        p.setProperty("bidirectional", Boolean.toString(bidirectional));
         p.setProperty("cell", cell.lower());
     }
 
@@ -159,7 +173,12 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             throw new CheckpointException(file, "its " + Checkpoint.META + " has cell=" + cellName + ", which model "
                     + kind + " of task " + task.lower() + " does not have");
         }
+        boolean bidirectional = Boolean.parseBoolean(p.getProperty("bidirectional", "false"));
+        if (bidirectional && cell != Cell.LSTM) {
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has bidirectional=true with cell=" + cellName
+                    + "; the bidirectional encoder is an LSTM");
+        }
         return new ModelSpec(task, kind, vocab, wordvec, hidden, dropout, Boolean.parseBoolean(p.getProperty("reverse")),
-                seed, cell);
+                seed, bidirectional, cell);
     }
 }

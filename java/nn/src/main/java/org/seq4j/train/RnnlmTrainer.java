@@ -1,10 +1,17 @@
 // The book's RnnlmTrainer and eval_perplexity (common/trainer.py, common/util.py): truncated BPTT over a
 // word-id corpus with `batch` parallel streams starting at offsets i * jump, `time` steps per batch, the
 // recurrent state carried from batch to batch; perplexity is exp(mean cross-entropy).
+//
+// Data parallel (distribute): the streams are split across ranks, rank r carrying streams
+// [r*batch/R, (r+1)*batch/R) and their recurrent state, and one all-reduce per step between backward and
+// clipping (org.seq4j.dist.DataParallel) makes every rank's gradient that of all the streams.
 package org.seq4j.train;
 
 import java.lang.foreign.Arena;
 import org.seq4j.backend.Confinement;
+import org.seq4j.dist.Communicator;
+import org.seq4j.dist.DataParallel;
+import org.seq4j.dist.Shard;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.optim.ClipGrads;
 import org.seq4j.optim.NonFiniteLossException;
@@ -25,12 +32,23 @@ public final class RnnlmTrainer implements AutoCloseable {
     private Tensor xs, ts;
     private int[] xBuffer, tBuffer;
     private long steps;
+    private Communicator comm = Communicator.single();
 
     /** @param maxGrad clip gradients to this global norm before each update; 0 = off */
     public RnnlmTrainer(LanguageModel model, Optimizer optimizer, float maxGrad) {
         this.model = model;
         this.optimizer = optimizer;
         this.maxGrad = maxGrad;
+    }
+
+    /**
+     * Trains data-parallel with the other ranks of {@code comm} from now on (a collective: every rank calls it
+     * before the first epoch): same model checked on every rank, rank 0's weights copied to all.
+     */
+    public RnnlmTrainer distribute(Communicator comm) {
+        DataParallel.replicate(comm, model);
+        this.comm = comm;
+        return this;
     }
 
     public Optimizer optimizer() {
@@ -57,7 +75,11 @@ public final class RnnlmTrainer implements AutoCloseable {
             throw new IllegalArgumentException("the corpus has " + corpus.length + " words, too few for one batch of "
                     + batch + " streams of " + time + " steps");
         }
-        allocate(batch, time);
+        Shard shard = Shard.of(batch, comm.rank(), comm.size());
+        comm.agree("training configuration (corpus, batch, time, optimizer, clipping)", "words " + corpus.length
+                + ", batch " + batch + ", time " + time + ", " + optimizer.getClass().getSimpleName() + " lr "
+                + optimizer.learningRate() + ", clip " + maxGrad);
+        allocate(shard.rows(), time);
         int jump = dataSize / batch;
         int timeIdx = 0;
         model.setTraining(true);
@@ -66,8 +88,8 @@ public final class RnnlmTrainer implements AutoCloseable {
         double total = 0;
         for (int it = 0; it < iters; it++) {
             for (int t = 0; t < time; t++) {
-                for (int i = 0; i < batch; i++) {
-                    int at = (i * jump + timeIdx) % dataSize;
+                for (int i = 0; i < shard.rows(); i++) {
+                    int at = ((shard.from() + i) * jump + timeIdx) % dataSize;
                     xBuffer[i * time + t] = corpus[at];
                     tBuffer[i * time + t] = corpus[at + 1];
                 }
@@ -75,8 +97,9 @@ public final class RnnlmTrainer implements AutoCloseable {
             }
             model.backend().copyIn(xs, xBuffer);
             model.backend().copyIn(ts, tBuffer);
-            float loss = NonFiniteLossException.requireFinite(model.forward(xs, ts), steps + 1);
+            float loss = model.forward(xs, ts);
             model.backward();
+            loss = NonFiniteLossException.requireFinite(DataParallel.reduce(comm, model.store(), shard, loss), steps + 1);
             if (maxGrad > 0) {
                 ClipGrads.clip(model.store(), maxGrad);
             }
@@ -91,7 +114,8 @@ public final class RnnlmTrainer implements AutoCloseable {
     /**
      * The book's eval_perplexity: dropout off, state reset, then (size - 1) / (batch * time) batches whose
      * streams start at offsets iters * time + i * jump; perplexity = exp(mean loss). Leaves the model in
-     * training mode with its state reset.
+     * training mode with its state reset. Data parallel: the streams are split as in training and the losses
+     * summed over ranks (a collective).
      */
     public double evalPerplexity(int[] corpus, int batch, int time) {
         guard.enter("evalPerplexity");
@@ -109,15 +133,16 @@ public final class RnnlmTrainer implements AutoCloseable {
             throw new IllegalArgumentException("the corpus has " + size + " words, too few for one batch of " + batch
                     + " streams of " + time + " steps");
         }
-        allocate(batch, time);
+        Shard shard = Shard.of(batch, comm.rank(), comm.size());
+        allocate(shard.rows(), time);
         int jump = (size - 1) / batch;
         model.setTraining(false);
         model.resetState();
         double total = 0;
         try {
             for (int it = 0; it < iters; it++) {
-                for (int i = 0; i < batch; i++) {
-                    int offset = it * time + i * jump;
+                for (int i = 0; i < shard.rows(); i++) {
+                    int offset = it * time + (shard.from() + i) * jump;
                     for (int t = 0; t < time; t++) {
                         xBuffer[i * time + t] = corpus[(offset + t) % size];
                         tBuffer[i * time + t] = corpus[(offset + t + 1) % size];
@@ -125,7 +150,15 @@ public final class RnnlmTrainer implements AutoCloseable {
                 }
                 model.backend().copyIn(xs, xBuffer);
                 model.backend().copyIn(ts, tBuffer);
-                total += NonFiniteLossException.requireFinite(model.forward(xs, ts), it + 1);
+                float loss = model.forward(xs, ts);
+                total += comm.size() == 1 ? NonFiniteLossException.requireFinite(loss, it + 1)
+                        : (double) loss * shard.rows() / batch; // this rank's share of the batch's mean loss
+            }
+            if (comm.size() > 1) {
+                double[] sum = {total};
+                comm.allReduceSum(sum);
+                NonFiniteLossException.requireFinite((float) sum[0], iters);
+                total = sum[0];
             }
         } finally {
             model.resetState();

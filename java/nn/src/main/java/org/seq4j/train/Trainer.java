@@ -3,11 +3,18 @@
 // It drives any Model through Batches (seq2seq token pairs, wave regressions). The batch tensors are
 // allocated once and refilled, so a step allocates nothing big. A NaN or infinite loss stops training
 // with an exception that names the step.
+//
+// Data parallel (distribute): every rank shuffles with the same seed, takes its shard of each global batch,
+// and one all-reduce between backward and clipping makes every rank's gradient the global batch's
+// (org.seq4j.dist.DataParallel); alone, the shard is the whole batch and the hook changes nothing.
 package org.seq4j.train;
 
 import java.lang.foreign.Arena;
 import org.seq4j.backend.Confinement;
 import org.seq4j.data.NumpyRandom;
+import org.seq4j.dist.Communicator;
+import org.seq4j.dist.DataParallel;
+import org.seq4j.dist.Shard;
 import org.seq4j.models.Model;
 import org.seq4j.optim.ClipGrads;
 import org.seq4j.optim.NonFiniteLossException;
@@ -35,6 +42,9 @@ public final class Trainer implements AutoCloseable {
     private final Optimizer optimizer;
     private final float maxGrad;
     private final NumpyRandom random;
+    private final long seed;
+    private Communicator comm = Communicator.single();
+    private Shard shard;
     private final Arena arena = Arena.ofShared();
     private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
     private Batches sized;
@@ -52,6 +62,19 @@ public final class Trainer implements AutoCloseable {
         this.optimizer = optimizer;
         this.maxGrad = maxGrad;
         this.random = new NumpyRandom(seed);
+        this.seed = seed;
+    }
+
+    /**
+     * Trains data-parallel with the other ranks of {@code comm} from now on: checks that every rank holds the
+     * same model and copies rank 0's weights to all (a collective: every rank calls it, before the first epoch).
+     * Each rank then takes rows [r*N/R, (r+1)*N/R) of every global batch of N; see DataParallel.
+     */
+    public Trainer distribute(Communicator comm) {
+        DataParallel.replicate(comm, model);
+        this.comm = comm;
+        this.sized = null;
+        return this;
     }
 
     /** Steps taken so far over all epochs. */
@@ -79,7 +102,11 @@ public final class Trainer implements AutoCloseable {
                     + " training examples");
         }
         if (sized != data || sizedBatch != batchSize) {
-            Tensor[] t = data.allocate(model.backend(), arena, batchSize);
+            shard = Shard.of(batchSize, comm.rank(), comm.size());
+            comm.agree("training configuration (batch, examples, seed, optimizer, clipping)", "batch " + batchSize
+                    + ", examples " + data.size() + ", seed " + seed + ", " + optimizer.getClass().getSimpleName()
+                    + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
+            Tensor[] t = data.allocate(model.backend(), arena, shard.rows());
             xs = t[0];
             ts = t[1];
             sized = data;
@@ -90,9 +117,10 @@ public final class Trainer implements AutoCloseable {
         listener.onEpochStart(epoch, iters);
         double total = 0;
         for (int i = 0; i < iters; i++) {
-            data.fill(model.backend(), order, i * batchSize, xs, ts);
-            float loss = NonFiniteLossException.requireFinite(model.forward(xs, ts), steps + 1);
+            data.fill(model.backend(), order, i * batchSize + shard.from(), xs, ts);
+            float loss = model.forward(xs, ts);
             model.backward();
+            loss = NonFiniteLossException.requireFinite(DataParallel.reduce(comm, model.store(), shard, loss), steps + 1);
             if (maxGrad > 0) {
                 ClipGrads.clip(model.store(), maxGrad);
             }

@@ -1,4 +1,4 @@
-// Gradient checks by central differences for the time layers (TimeEmbedding, TimeAffine, TimeLSTM,
+// Gradient checks by central differences for the time layers (TimeEmbedding, TimeAffine, TimeLSTM, TimeBiLSTM,
 // TimeSoftmaxWithLoss) on the java reference backend, with small seeded sizes.
 package org.seq4j.layers;
 
@@ -126,6 +126,52 @@ class TimeLayersGradientTest {
                 gc.check(p, () -> GradientCheck.dot(layer.forward(x), r));
             }
             gc.assertAllOk();
+        }
+    }
+
+    @Test
+    void timeBiLSTM() {
+        // loss = sum(hs * R) over both halves of hs (T, N, 2H): checks the reversal both ways, the concatenation
+        // and that dxs sums both directions
+        int D = 3, H = 4, T = 5, N = 2;
+        try (ParameterStore store = ParameterStore.builder(backend)
+                .declare("lstm.forward_lstm.Wx", Init.scaledNormal(D), D, 4 * H)
+                .declare("lstm.forward_lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("lstm.forward_lstm.b", Init.normal(0.5), 4 * H)
+                .declare("lstm.backward_lstm.Wx", Init.scaledNormal(D), D, 4 * H)
+                .declare("lstm.backward_lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("lstm.backward_lstm.b", Init.normal(0.5), 4 * H)
+                .build(7);
+             TimeBiLSTM layer = new TimeBiLSTM(backend, store.get("lstm.forward_lstm.Wx"),
+                     store.get("lstm.forward_lstm.Wh"), store.get("lstm.forward_lstm.b"),
+                     store.get("lstm.backward_lstm.Wx"), store.get("lstm.backward_lstm.Wh"),
+                     store.get("lstm.backward_lstm.b"))) {
+            Tensor x = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 1, T * N * D), T, N, D);
+            float[] r = GradientCheck.randn(rng, 1, T * N * 2 * H);
+            layer.forward(x);
+            float[] dx = layer.backward(GradientCheck.tensor(backend, ws, r, T, N, 2 * H)).toFloatArray();
+            GradientCheck gc = new GradientCheck(TOL);
+            gc.check("xs", x, dx, () -> GradientCheck.dot(layer.forward(x), r));
+            for (Parameter p : store.parameters()) {
+                gc.check(p, () -> GradientCheck.dot(layer.forward(x), r));
+            }
+            gc.assertAllOk();
+
+            // the backward half of hs[t] is the backward LSTM run alone over x reversed, at step T-1-t
+            float[] hs = layer.forward(x).toFloatArray();
+            float[] xv = x.toFloatArray(), xr = new float[xv.length];
+            for (int t = 0; t < T; t++) {
+                System.arraycopy(xv, (T - 1 - t) * N * D, xr, t * N * D, N * D);
+            }
+            float[] alone = layer.backwardLstm().forward(GradientCheck.tensor(backend, ws, xr, T, N, D)).toFloatArray();
+            for (int t = 0; t < T; t++) {
+                for (int n = 0; n < N; n++) {
+                    for (int h = 0; h < H; h++) {
+                        org.junit.jupiter.api.Assertions.assertEquals(alone[((T - 1 - t) * N + n) * H + h],
+                                hs[(t * N + n) * 2 * H + H + h], 0f, "t " + t + ", n " + n + ", h " + h);
+                    }
+                }
+            }
         }
     }
 

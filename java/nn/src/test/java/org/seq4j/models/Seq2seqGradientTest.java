@@ -60,4 +60,9 @@ class Seq2seqGradientTest {
     void attentionSeq2seqGru() {
         check(new AttentionSeq2seq(TestBackends.reference(), V, D, H, Cell.GRU, 6));
     }
+
+    @Test
+    void bidirectionalAttentionSeq2seq() {
+        check(new AttentionSeq2seq(TestBackends.reference(), V, D, H, 4, true));
+    }
 }

@@ -38,6 +38,8 @@ class SteadyStateAllocationTest {
                 Named.of("Seq2seq", new Case(b -> new Seq2seq(b, V, D, H, 1), true, q, a, V)),
                 Named.of("PeekySeq2seq", new Case(b -> new PeekySeq2seq(b, V, D, H, 1), true, q, a, V)),
                 Named.of("AttentionSeq2seq", new Case(b -> new AttentionSeq2seq(b, V, D, H, 1), true, q, a, V)),
+                Named.of("BidirectionalAttentionSeq2seq", new Case(b -> new AttentionSeq2seq(b, V, D, H, 1, true), true, q,
+                        a, V)),
                 Named.of("SimpleRnnlm", new Case(b -> new SimpleRnnlm(b, V, D, H, 1), true, lm, lm, V)),
                 Named.of("Rnnlm", new Case(b -> new Rnnlm(b, V, D, H, 1), true, lm, lm, V)),
                 Named.of("BetterRnnlm", new Case(b -> new BetterRnnlm(b, V, H, H, 0.5f, 1), true, lm, lm, V)),

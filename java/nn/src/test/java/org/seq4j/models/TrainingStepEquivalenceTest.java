@@ -88,6 +88,7 @@ class TrainingStepEquivalenceTest {
                 Named.of("Seq2seq", new Case(b -> new Seq2seq(b, V, D, H, 1), s2s)),
                 Named.of("PeekySeq2seq", new Case(b -> new PeekySeq2seq(b, V, D, H, 2), s2s)),
                 Named.of("AttentionSeq2seq", new Case(b -> new AttentionSeq2seq(b, V, D, H, 3), s2s)),
+                Named.of("BidirectionalAttentionSeq2seq", new Case(b -> new AttentionSeq2seq(b, V, D, H, 9, true), s2s)),
                 Named.of("SimpleRnnlm", new Case(b -> new SimpleRnnlm(b, V, D, H, 4), lm)),
                 Named.of("Rnnlm", new Case(b -> new Rnnlm(b, V, D, H, 5), lm)),
                 Named.of("BetterRnnlm", new Case(b -> new BetterRnnlm(b, V, H, H, 0.5f, 6), lm)),

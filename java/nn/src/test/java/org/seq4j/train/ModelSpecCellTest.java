@@ -24,7 +24,7 @@ class ModelSpecCellTest {
 
     @Test
     void aGruRunIsRestoredAsAGruModel(@TempDir Path dir) throws IOException {
-        ModelSpec spec = new ModelSpec(ModelSpec.Task.ADDITION, "peeky", 13, 4, 8, 0f, true, 1, Cell.GRU);
+        ModelSpec spec = new ModelSpec(ModelSpec.Task.ADDITION, "peeky", 13, 4, 8, 0f, true, 1, false, Cell.GRU);
         Properties p = new Properties();
         spec.store(p);
         assertEquals("gru", p.getProperty("cell"));
@@ -45,11 +45,11 @@ class ModelSpecCellTest {
 
     @Test
     void theLanguageModelsTakeAGru() {
-        try (Model m = new ModelSpec(ModelSpec.Task.LM, "better", 20, 6, 6, 0.5f, false, 1, Cell.GRU).create(b)) {
+        try (Model m = new ModelSpec(ModelSpec.Task.LM, "better", 20, 6, 6, 0.5f, false, 1, false, Cell.GRU).create(b)) {
             assertEquals(18, m.parameter("gru1.Wx").dim(1));
             assertEquals(18, m.parameter("gru2.b").dim(0));
         }
-        try (Model m = new ModelSpec(ModelSpec.Task.LM, "rnnlm", 20, 5, 6, 0f, false, 1, Cell.GRU).create(b)) {
+        try (Model m = new ModelSpec(ModelSpec.Task.LM, "rnnlm", 20, 5, 6, 0f, false, 1, false, Cell.GRU).create(b)) {
             assertEquals(18, m.parameter("gru.Wh").dim(1));
         }
     }
@@ -65,8 +65,11 @@ class ModelSpecCellTest {
     @Test
     void aCellTheModelDoesNotHaveIsAnError() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new ModelSpec(ModelSpec.Task.WAVES, "seq2seq", 0, 1, 8, 0f, false, 1, Cell.GRU));
+                () -> new ModelSpec(ModelSpec.Task.WAVES, "seq2seq", 0, 1, 8, 0f, false, 1, false, Cell.GRU));
         assertTrue(e.getMessage().contains("no choice of cell"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new ModelSpec(ModelSpec.Task.DATE, "attention", 13, 4, 8, 0f, true, 1, true, Cell.GRU));
+        assertTrue(e.getMessage().contains("bidirectional encoder is an LSTM"), e.getMessage());
         Properties p = new Properties();
         new ModelSpec(ModelSpec.Task.LM, "simple", 20, 5, 6, 0f, false, 1).store(p);
         p.setProperty("cell", "gru");

@@ -17,6 +17,39 @@ final class Cuda {
         }
     }
 
+    /**
+     * Throws unless a kernel's launch {@code status} is cudaSuccess. A sticky status (a kernel faulted while
+     * running) is an EARLIER kernel's fault that this launch only reported: the message says so.
+     */
+    static void checkLaunch(int status, String function) {
+        if (status != 0) {
+            throw isStickyFault(status)
+                    ? new CudaException(function + ": reported at its launch, but the fault is an earlier kernel's",
+                            status, errorName(status), errorString(status) + "; " + PIN_HINT)
+                    : new CudaException(function, status, errorName(status), errorString(status));
+        }
+    }
+
+    /** Throws unless a synchronisation's {@code status} is cudaSuccess, saying how to find a faulting kernel. */
+    static void checkSynchronize(int status, String function, boolean syncEveryLaunch) {
+        if (status != 0) {
+            throw new CudaException(function, status, errorName(status), errorString(status)
+                    + (isStickyFault(status) && !syncEveryLaunch
+                            ? "; a kernel queued since the last synchronisation faulted: " + PIN_HINT : ""));
+        }
+    }
+
+    private static final String PIN_HINT = "rerun with -Dseq4j.cuda.sync=true to have the failing operation named";
+
+    /** Errors raised by a kernel while it ran: sticky, returned by every later call of the context. */
+    static boolean isStickyFault(int status) {
+        return status == cudart_h.cudaErrorIllegalAddress() || status == cudart_h.cudaErrorLaunchFailure()
+                || status == cudart_h.cudaErrorAssert() || status == cudart_h.cudaErrorMisalignedAddress()
+                || status == cudart_h.cudaErrorIllegalInstruction() || status == cudart_h.cudaErrorHardwareStackError()
+                || status == cudart_h.cudaErrorInvalidPc() || status == cudart_h.cudaErrorInvalidAddressSpace()
+                || status == cudart_h.cudaErrorLaunchTimeout();
+    }
+
     /** Throws unless {@code status} (a cublasStatus_t) is CUBLAS_STATUS_SUCCESS. */
     static void checkBlas(int status, String function) {
         if (status != cublas_h.CUBLAS_STATUS_SUCCESS()) {

@@ -5,8 +5,11 @@
 //   their MemorySegment holds the device address and is never dereferenced on the host. New tensors are
 //   zero-filled on the stream.
 // - Order: every kernel, cuBLAS call, fill and device copy is queued on the backend's one stream and
-//   returns at once. copyIn, copyOut and item are synchronous from the caller's view (they wait for the
-//   stream), and so is synchronize(). Kernel faults surface at those points as CudaException.
+//   returns at once. copyIn does not wait either: it copies the caller's data into a pinned staging ring
+//   (StagingRing) and queues the transfer from there, so the caller may reuse its memory at once. copyOut,
+//   item and synchronize() wait for the stream: a training step waits once, to read its loss. Kernel faults
+//   surface at those points as CudaException; -Dseq4j.cuda.sync=true waits after every kernel instead, so
+//   that a fault is reported by the operation that caused it (slow: for debugging).
 // - Row-major on column-major cuBLAS: C^T = op(B)^T op(A)^T, the operands swapped (see ColumnMajorGemm),
 //   no transposed copies. FP32 math by default; -Dseq4j.cuda.tf32=true lets cuBLAS use TF32 tensor cores.
 // - Ids and labels live on the device, where AbstractBackend cannot read them cheaply. The kernels that
@@ -15,8 +18,9 @@
 //   copyOut, synchronize) reads that record and throws an IndexOutOfBoundsException worded as the host
 //   check's ("embeddingForward: ids[2] = 13 is outside [0, 13) ..."), for each operation that met one;
 //   their results since the last synchronisation are wrong and should be discarded.
-// - One thread at a time: like the stream it drives, a CudaBackend is not for concurrent use. The device
-//   is chosen once (-Dseq4j.cuda.device, default 0) on the constructing thread.
+// - One thread at a time: like the stream it drives, a CudaBackend is not for concurrent use; but any thread
+//   may use it (a model built on one thread and trained on another): every call makes the backend's device
+//   (-Dseq4j.cuda.device, default 0) current on the calling thread first, as CUDA keeps it per thread.
 package org.seq4j.backend.cuda;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -45,7 +49,16 @@ public final class CudaBackend extends AbstractBackend {
     /** Bytes of the largest cudaDeviceProp of any CUDA version, with room to spare; only its name (first) is read. */
     private static final long DEVICE_PROP_BYTES = 8192;
 
+    /** The pinned staging ring starts at 1 MiB and grows up to -Dseq4j.cuda.stagingBytes (default 64 MiB). */
+    private static final long STAGING_START = 1 << 20;
+    private static final long STAGING_MAX = Long.getLong("seq4j.cuda.stagingBytes", 64L << 20);
+
+    /** The device each platform thread has made current through a CudaBackend (-1: none yet). */
+    private static final ThreadLocal<int[]> CURRENT_DEVICE = ThreadLocal.withInitial(() -> new int[] {-1});
+
     private final int deviceIndex;
+    /** -Dseq4j.cuda.sync=true (read at construction): wait after every kernel and cuBLAS call, to pin a fault to its op. */
+    private final boolean syncEveryLaunch = Boolean.getBoolean("seq4j.cuda.sync");
     private final CudaLibraries.Location libraries;
     private final Arena arena;   // host-side holders, freed on close
     private MemorySegment stream = MemorySegment.NULL;
@@ -59,9 +72,11 @@ public final class CudaBackend extends AbstractBackend {
     private final MemorySegment outPointer;
     private final MemorySegment outInt;
 
-    // pinned host memory: result slots (item at 0, the error record at ERRORS_AT) and staging for heap arrays
+    // pinned host memory: result slots (item at 0, the error record at ERRORS_AT) and the staging ring for copies
     private MemorySegment slots = MemorySegment.NULL;
-    private MemorySegment staging = MemorySegment.NULL;
+    private StagingRing ring;
+    /** How often the host waited for the stream (synchronisations and full staging rings), for tests. */
+    private long hostWaits;
 
     // device memory owned by the backend: the id error record and scratch for the reductions
     private long errorWord;
@@ -115,7 +130,7 @@ public final class CudaBackend extends AbstractBackend {
             throw new BackendUnavailableException("-Dseq4j.cuda.device=" + deviceIndex + " but only " + count
                     + " CUDA device(s) are visible (0.." + (count - 1) + ")");
         }
-        check(cudart_h.cudaSetDevice(deviceIndex), "cudaSetDevice");
+        useDevice(deviceIndex);
 
         check(cudart_h.cudaStreamCreate(outPointer), "cudaStreamCreate");
         stream = outPointer.get(ADDRESS, 0);
@@ -126,6 +141,10 @@ public final class CudaBackend extends AbstractBackend {
         checkBlas(cublas_h.cublasSetMathMode(cublas,
                 tf32 ? cublas_h.CUBLAS_TF32_TENSOR_OP_MATH() : cublas_h.CUBLAS_DEFAULT_MATH()), "cublasSetMathMode");
 
+        MemorySegment free = arena.allocate(JAVA_LONG), total = arena.allocate(JAVA_LONG);
+        check(cudart_h.cudaMemGetInfo(free, total), "cudaMemGetInfo");
+        // the pool keeps at most a quarter of the GPU's memory in unused blocks (-Dseq4j.cuda.poolCacheBytes)
+        long cacheCap = Long.getLong("seq4j.cuda.poolCacheBytes", total.get(JAVA_LONG, 0) / 4);
         pool = new DevicePool(new DevicePool.Allocator() {
             @Override
             public long malloc(long bytes) {
@@ -140,10 +159,58 @@ public final class CudaBackend extends AbstractBackend {
 
             @Override
             public void free(long pointer) {
-                // may run from an arena's close after the context is gone (JVM exit): nothing left to free then
+                // may run from an arena's close on another thread, or after the context is gone (JVM exit):
+                // the status is ignored, there is nothing left to free then
+                if (cudart_h.cudaSetDevice(deviceIndex) == 0) {
+                    CURRENT_DEVICE.get()[0] = deviceIndex;
+                }
                 cudart_h.cudaFree(MemorySegment.ofAddress(pointer));
             }
-        });
+        }, cacheCap);
+        ring = new StagingRing(new StagingRing.Host() {
+            @Override
+            public MemorySegment allocatePinned(long bytes) {
+                return pinned(bytes);
+            }
+
+            @Override
+            public void freePinned(MemorySegment block) {
+                check(cudart_h.cudaFreeHost(block), "cudaFreeHost");
+            }
+
+            @Override
+            public long newEvent() {
+                check(cudart_h.cudaEventCreateWithFlags(outPointer, cudart_h.cudaEventDisableTiming()),
+                        "cudaEventCreateWithFlags");
+                return outPointer.get(ADDRESS, 0).address();
+            }
+
+            @Override
+            public void record(long event) {
+                check(cudart_h.cudaEventRecord(MemorySegment.ofAddress(event), stream), "cudaEventRecord");
+            }
+
+            @Override
+            public boolean isDone(long event) {
+                int st = cudart_h.cudaEventQuery(MemorySegment.ofAddress(event));
+                if (st == cudart_h.cudaErrorNotReady()) {
+                    return false;
+                }
+                check(st, "cudaEventQuery");
+                return true;
+            }
+
+            @Override
+            public void await(long event) {
+                hostWaits++;
+                check(cudart_h.cudaEventSynchronize(MemorySegment.ofAddress(event)), "cudaEventSynchronize");
+            }
+
+            @Override
+            public void destroyEvent(long event) {
+                cudart_h.cudaEventDestroy(MemorySegment.ofAddress(event));
+            }
+        }, STAGING_START, Math.max(STAGING_MAX, STAGING_START));
         errorWord = pool.acquire(errorBytes);
         check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, errorBytes, stream), "cudaMemsetAsync");
         slots = pinned(ERRORS_AT + errorBytes);
@@ -175,6 +242,74 @@ public final class CudaBackend extends AbstractBackend {
     public void trimMemory() {
         synchronize();
         pool.trim();
+    }
+
+    /** How often the host has waited for this backend's stream so far (the ring's waits included). */
+    long hostWaits() {
+        return hostWaits;
+    }
+
+    /** What the pinned staging ring did: its size, how often it waited and grew. */
+    StagingRing.Stats stagingStats() {
+        return ring.stats();
+    }
+
+    // ---- the device on the calling thread, launch statuses ---------------------------------------------
+
+    /**
+     * Makes {@code device} current on the calling thread, where a CudaBackend did not already (cudaSetDevice
+     * is per thread; a virtual thread may run on a different carrier at every call, so it always sets it).
+     */
+    static void useDevice(int device) {
+        if (Thread.currentThread().isVirtual()) {
+            check(cudart_h.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+            return;
+        }
+        int[] current = CURRENT_DEVICE.get();
+        if (current[0] != device) {
+            check(cudart_h.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+            current[0] = device;
+        }
+    }
+
+    /** The stream, after making the device current on this thread: every queued call passes through here. */
+    private MemorySegment stream() {
+        useDevice(deviceIndex);
+        return stream;
+    }
+
+    /** The cuBLAS handle, after making the device current on this thread. */
+    private MemorySegment blas() {
+        useDevice(deviceIndex);
+        return cublas;
+    }
+
+    /** Checks a kernel's launch status (the entry point read it right after its launches). */
+    private void launched(int status, String function) {
+        Cuda.checkLaunch(status, function);
+        if (syncEveryLaunch) {
+            waitForLaunch(function);
+        }
+    }
+
+    /** Checks a cuBLAS call's status. */
+    private void blasLaunched(int status, String function) {
+        checkBlas(status, function);
+        if (syncEveryLaunch) {
+            waitForLaunch(function);
+        }
+    }
+
+    /** -Dseq4j.cuda.sync=true: waits for the kernel just queued, so that its fault, or bad id, is named as its own. */
+    private void waitForLaunch(String function) {
+        int st = cudart_h.cudaStreamSynchronize(stream);
+        hostWaits++;
+        if (st != 0) {
+            throw new CudaException(function + " (waited for right after its launch: -Dseq4j.cuda.sync=true)", st,
+                    Cuda.errorName(st), Cuda.errorString(st));
+        }
+        ring.drained();
+        synchronizeAndCheckIds();
     }
 
     private String describe(boolean tf32) {
@@ -223,10 +358,11 @@ public final class CudaBackend extends AbstractBackend {
         if (bytes == 0) {
             return Tensor.wrap(MemorySegment.NULL.reinterpret(0, owner, null), dtype, Device.CUDA, shape);
         }
+        MemorySegment onStream = stream();   // the device current before the pool allocates on it
         long p = pool.acquire(bytes);
         DevicePool pool = this.pool;
         MemorySegment device = MemorySegment.ofAddress(p).reinterpret(bytes, owner, s -> pool.release(p, bytes));
-        check(cudart_h.cudaMemsetAsync(device, 0, bytes, stream), "cudaMemsetAsync");
+        check(cudart_h.cudaMemsetAsync(device, 0, bytes, onStream), "cudaMemsetAsync");
         return Tensor.wrap(device, dtype, Device.CUDA, shape);
     }
 
@@ -234,45 +370,62 @@ public final class CudaBackend extends AbstractBackend {
     protected void copyK(Tensor dst, Tensor src) {
         if (src.byteSize() > 0) {
             check(cudart_h.cudaMemcpyAsync(dst.segment(), src.segment(), src.byteSize(),
-                    cudart_h.cudaMemcpyDeviceToDevice(), stream), "cudaMemcpyAsync(device to device)");
+                    cudart_h.cudaMemcpyDeviceToDevice(), stream()), "cudaMemcpyAsync(device to device)");
         }
     }
 
     @Override
     protected void copyInK(Tensor dst, MemorySegment src) {
         long bytes = src.byteSize();
-        if (bytes == 0) {
-            return;
+        MemorySegment s = stream();
+        // through the pinned ring, in slices: no wait for the device, and the caller may reuse src at once
+        for (long done = 0; done < bytes; ) {
+            long n = Math.min(bytes - done, ring.maxSlice());
+            MemorySegment slice = ring.reserve(n);
+            MemorySegment.copy(src, done, slice, 0, n);
+            queueThroughRing(cudart_h.cudaMemcpyAsync(MemorySegment.ofAddress(dst.segment().address() + done), slice,
+                    n, cudart_h.cudaMemcpyHostToDevice(), s), "cudaMemcpyAsync(host to device)");
+            done += n;
         }
-        MemorySegment from = src;
-        if (!src.isNative()) {   // a Java array: native code cannot read the heap, so go through pinned staging
-            from = staging(bytes);
-            MemorySegment.copy(src, 0, from, 0, bytes);
-        }
-        check(cudart_h.cudaMemcpyAsync(dst.segment(), from, bytes, cudart_h.cudaMemcpyHostToDevice(), stream),
-                "cudaMemcpyAsync(host to device)");
-        // the caller may reuse its array as soon as we return
-        check(cudart_h.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
     }
 
     @Override
     protected void copyOutK(MemorySegment dst, Tensor src) {
         long bytes = src.byteSize();
-        MemorySegment to = dst.isNative() ? dst : bytes == 0 ? dst : staging(bytes);
-        if (bytes > 0) {
-            check(cudart_h.cudaMemcpyAsync(to, src.segment(), bytes, cudart_h.cudaMemcpyDeviceToHost(), stream),
-                    "cudaMemcpyAsync(device to host)");
+        MemorySegment s = stream();
+        if (dst.isNative() || bytes == 0) {
+            if (bytes > 0) {
+                check(cudart_h.cudaMemcpyAsync(dst, src.segment(), bytes, cudart_h.cudaMemcpyDeviceToHost(), s),
+                        "cudaMemcpyAsync(device to host)");
+            }
+            synchronizeAndCheckIds();
+            return;
         }
-        synchronizeAndCheckIds();
-        if (to != dst) {
-            MemorySegment.copy(to, 0, dst, 0, bytes);
+        // a Java array: native code cannot write the heap, so through the pinned ring, one wait per slice
+        for (long done = 0; done < bytes; ) {
+            long n = Math.min(bytes - done, ring.maxSlice());
+            MemorySegment slice = ring.reserve(n);
+            queueThroughRing(cudart_h.cudaMemcpyAsync(slice, MemorySegment.ofAddress(src.segment().address() + done),
+                    n, cudart_h.cudaMemcpyDeviceToHost(), s), "cudaMemcpyAsync(device to host)");
+            synchronizeAndCheckIds();
+            MemorySegment.copy(slice, 0, dst, done, n);
+            done += n;
         }
+    }
+
+    /** Checks the status of a copy to or from the ring's last slice: marks the slice in use, or gives it up. */
+    private void queueThroughRing(int status, String function) {
+        if (status != 0) {
+            ring.cancel();
+            check(status, function);
+        }
+        ring.queued();
     }
 
     @Override
     protected float itemK(Tensor x, long index) {
         MemorySegment element = MemorySegment.ofAddress(x.segment().address() + index * Float.BYTES);
-        check(cudart_h.cudaMemcpyAsync(slots, element, Float.BYTES, cudart_h.cudaMemcpyDeviceToHost(), stream),
+        check(cudart_h.cudaMemcpyAsync(slots, element, Float.BYTES, cudart_h.cudaMemcpyDeviceToHost(), stream()),
                 "cudaMemcpyAsync(device to host)");
         synchronizeAndCheckIds();
         return slots.get(JAVA_FLOAT, 0);
@@ -280,20 +433,8 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     public void synchronize() {
+        stream();
         synchronizeAndCheckIds();
-    }
-
-    /** Pinned host memory of at least {@code bytes}, grown by doubling; only used between synchronisations. */
-    private MemorySegment staging(long bytes) {
-        if (staging.byteSize() < bytes) {
-            long size = Math.max(bytes, 2 * staging.byteSize());
-            if (staging.byteSize() > 0) {
-                check(cudart_h.cudaFreeHost(staging), "cudaFreeHost");
-                staging = MemorySegment.NULL;
-            }
-            staging = pinned(size);
-        }
-        return staging.asSlice(0, bytes);
     }
 
     /** Device scratch of at least {@code bytes} for the reductions; one user at a time, in stream order. */
@@ -334,7 +475,10 @@ public final class CudaBackend extends AbstractBackend {
             check(cudart_h.cudaMemcpyAsync(record, MemorySegment.ofAddress(errorWord), errorBytes,
                     cudart_h.cudaMemcpyDeviceToHost(), stream), "cudaMemcpyAsync(error record)");
         }
-        check(cudart_h.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+        int st = cudart_h.cudaStreamSynchronize(stream);
+        hostWaits++;
+        Cuda.checkSynchronize(st, "cudaStreamSynchronize", syncEveryLaunch);
+        ring.drained();
         if (pending == 0) {
             return;
         }
@@ -384,44 +528,44 @@ public final class CudaBackend extends AbstractBackend {
     protected void fillK(Tensor x, float value) {
         if (Float.floatToRawIntBits(value) == 0) {   // 0.0f and int 0 are all-zero bytes: a memset
             if (x.byteSize() > 0) {
-                check(cudart_h.cudaMemsetAsync(x.segment(), 0, x.byteSize(), stream), "cudaMemsetAsync");
+                check(cudart_h.cudaMemsetAsync(x.segment(), 0, x.byteSize(), stream()), "cudaMemsetAsync");
             }
         } else if (x.dtype() == DType.I32) {
-            check(seq4j_cuda_fill_i32(x.segment(), x.size(), (int) value, stream), "seq4j_cuda_fill_i32");
+            launched(seq4j_cuda_fill_i32(x.segment(), x.size(), (int) value, stream()), "seq4j_cuda_fill_i32");
         } else {
-            check(seq4j_cuda_fill_f32(x.segment(), x.size(), value, stream), "seq4j_cuda_fill_f32");
+            launched(seq4j_cuda_fill_f32(x.segment(), x.size(), value, stream()), "seq4j_cuda_fill_f32");
         }
     }
 
     @Override
     protected void scaleK(Tensor x, float a) {
-        check(seq4j_cuda_scale(x.segment(), x.size(), a, stream), "seq4j_cuda_scale");
+        launched(seq4j_cuda_scale(x.segment(), x.size(), a, stream()), "seq4j_cuda_scale");
     }
 
     @Override
     protected void axpyK(float a, Tensor x, Tensor y) {
-        check(seq4j_cuda_axpy(y.segment(), x.segment(), y.size(), a, stream), "seq4j_cuda_axpy");
+        launched(seq4j_cuda_axpy(y.segment(), x.segment(), y.size(), a, stream()), "seq4j_cuda_axpy");
     }
 
     @Override
     protected void mulK(Tensor out, Tensor a, Tensor b) {
-        check(seq4j_cuda_mul(out.segment(), a.segment(), b.segment(), out.size(), stream), "seq4j_cuda_mul");
+        launched(seq4j_cuda_mul(out.segment(), a.segment(), b.segment(), out.size(), stream()), "seq4j_cuda_mul");
     }
 
     @Override
     protected void swapAxes01K(Tensor out, Tensor in, int n, int t, int f) {
-        check(seq4j_cuda_swap_axes01(out.segment(), in.segment(), n, t, f, stream), "seq4j_cuda_swap_axes01");
+        launched(seq4j_cuda_swap_axes01(out.segment(), in.segment(), n, t, f, stream()), "seq4j_cuda_swap_axes01");
     }
 
     @Override
     protected void concatColumnsK(Tensor out, Tensor a, Tensor b, int m, int f1, int f2) {
-        check(seq4j_cuda_concat_columns(out.segment(), a.segment(), b.segment(), m, f1, f2, stream),
+        launched(seq4j_cuda_concat_columns(out.segment(), a.segment(), b.segment(), m, f1, f2, stream()),
                 "seq4j_cuda_concat_columns");
     }
 
     @Override
     protected void splitColumnsK(Tensor da, Tensor db, Tensor dout, int m, int f1, int f2) {
-        check(seq4j_cuda_split_columns(da.segment(), db.segment(), dout.segment(), m, f1, f2, stream),
+        launched(seq4j_cuda_split_columns(da.segment(), db.segment(), dout.segment(), m, f1, f2, stream()),
                 "seq4j_cuda_split_columns");
     }
 
@@ -433,7 +577,7 @@ public final class CudaBackend extends AbstractBackend {
         ColumnMajorGemm g = ColumnMajorGemm.of(transA, transB, m, n, k, lda, ldb, ldc);
         alpha.set(JAVA_FLOAT, 0, alphaValue);
         beta.set(JAVA_FLOAT, 0, betaValue);
-        checkBlas(cublas_h.cublasSgemm_v2(cublas, op(g.transFirst()), op(g.transSecond()), g.m(), g.n(), g.k(),
+        blasLaunched(cublas_h.cublasSgemm_v2(blas(), op(g.transFirst()), op(g.transSecond()), g.m(), g.n(), g.k(),
                 alpha, b.segment(), g.ldFirst(), a.segment(), g.ldSecond(), beta, c.segment(), g.ldc()),
                 "cublasSgemm_v2");
     }
@@ -445,7 +589,7 @@ public final class CudaBackend extends AbstractBackend {
         ColumnMajorGemm g = ColumnMajorGemm.of(transA, transB, m, n, k, lda, ldb, ldc);
         alpha.set(JAVA_FLOAT, 0, alphaValue);
         beta.set(JAVA_FLOAT, 0, betaValue);
-        checkBlas(cublas_h.cublasSgemmStridedBatched(cublas, op(g.transFirst()), op(g.transSecond()), g.m(), g.n(),
+        blasLaunched(cublas_h.cublasSgemmStridedBatched(blas(), op(g.transFirst()), op(g.transSecond()), g.m(), g.n(),
                 g.k(), alpha, b.segment(), g.ldFirst(), strideB, a.segment(), g.ldSecond(), strideA, beta,
                 c.segment(), g.ldc(), strideC, batch), "cublasSgemmStridedBatched");
     }
@@ -456,46 +600,46 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected void addBiasK(Tensor y, Tensor b, int m, int n) {
-        check(seq4j_cuda_add_bias(y.segment(), b.segment(), m, n, stream), "seq4j_cuda_add_bias");
+        launched(seq4j_cuda_add_bias(y.segment(), b.segment(), m, n, stream()), "seq4j_cuda_add_bias");
     }
 
     @Override
     protected void sumRowsK(Tensor out, Tensor x, float betaValue, int m, int n) {
-        check(seq4j_cuda_sum_rows(out.segment(), x.segment(), betaValue, m, n, stream), "seq4j_cuda_sum_rows");
+        launched(seq4j_cuda_sum_rows(out.segment(), x.segment(), betaValue, m, n, stream()), "seq4j_cuda_sum_rows");
     }
 
     // ---- activations -----------------------------------------------------------------------------------
 
     @Override
     protected void sigmoidForwardK(Tensor y, Tensor x) {
-        check(seq4j_cuda_sigmoid_forward(y.segment(), x.segment(), y.size(), stream), "seq4j_cuda_sigmoid_forward");
+        launched(seq4j_cuda_sigmoid_forward(y.segment(), x.segment(), y.size(), stream()), "seq4j_cuda_sigmoid_forward");
     }
 
     @Override
     protected void sigmoidBackwardK(Tensor dx, Tensor y, Tensor dy) {
-        check(seq4j_cuda_sigmoid_backward(dx.segment(), y.segment(), dy.segment(), dx.size(), stream),
+        launched(seq4j_cuda_sigmoid_backward(dx.segment(), y.segment(), dy.segment(), dx.size(), stream()),
                 "seq4j_cuda_sigmoid_backward");
     }
 
     @Override
     protected void tanhForwardK(Tensor y, Tensor x) {
-        check(seq4j_cuda_tanh_forward(y.segment(), x.segment(), y.size(), stream), "seq4j_cuda_tanh_forward");
+        launched(seq4j_cuda_tanh_forward(y.segment(), x.segment(), y.size(), stream()), "seq4j_cuda_tanh_forward");
     }
 
     @Override
     protected void tanhBackwardK(Tensor dx, Tensor y, Tensor dy) {
-        check(seq4j_cuda_tanh_backward(dx.segment(), y.segment(), dy.segment(), dx.size(), stream),
+        launched(seq4j_cuda_tanh_backward(dx.segment(), y.segment(), dy.segment(), dx.size(), stream()),
                 "seq4j_cuda_tanh_backward");
     }
 
     @Override
     protected void softmaxForwardK(Tensor y, Tensor x, int m, int v) {
-        check(seq4j_cuda_softmax_forward(y.segment(), x.segment(), m, v, stream), "seq4j_cuda_softmax_forward");
+        launched(seq4j_cuda_softmax_forward(y.segment(), x.segment(), m, v, stream()), "seq4j_cuda_softmax_forward");
     }
 
     @Override
     protected void softmaxBackwardK(Tensor dx, Tensor y, Tensor dy, int m, int v) {
-        check(seq4j_cuda_softmax_backward(dx.segment(), y.segment(), dy.segment(), m, v, stream),
+        launched(seq4j_cuda_softmax_backward(dx.segment(), y.segment(), dy.segment(), m, v, stream()),
                 "seq4j_cuda_softmax_backward");
     }
 
@@ -503,15 +647,15 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected void lstmCellForwardK(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev, int n, int h) {
-        check(seq4j_cuda_lstm_cell_forward(hNext.segment(), cNext.segment(), gates.segment(), cPrev.segment(), n, h,
-                stream), "seq4j_cuda_lstm_cell_forward");
+        launched(seq4j_cuda_lstm_cell_forward(hNext.segment(), cNext.segment(), gates.segment(), cPrev.segment(), n, h,
+                stream()), "seq4j_cuda_lstm_cell_forward");
     }
 
     @Override
     protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                                      Tensor dhNext, Tensor dcNext, int n, int h) {
-        check(seq4j_cuda_lstm_cell_backward(dA.segment(), dcPrev.segment(), gates.segment(), cNext.segment(),
-                cPrev.segment(), dhNext.segment(), dcNext.segment(), n, h, stream), "seq4j_cuda_lstm_cell_backward");
+        launched(seq4j_cuda_lstm_cell_backward(dA.segment(), dcPrev.segment(), gates.segment(), cNext.segment(),
+                cPrev.segment(), dhNext.segment(), dcNext.segment(), n, h, stream()), "seq4j_cuda_lstm_cell_backward");
     }
 
     @Override
@@ -543,14 +687,14 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
-        check(seq4j_cuda_embedding_forward(out.segment(), MemorySegment.ofAddress(errorWord), W.segment(),
-                ids.segment(), m, v, d, stream), "seq4j_cuda_embedding_forward");
+        launched(seq4j_cuda_embedding_forward(out.segment(), MemorySegment.ofAddress(errorWord), W.segment(),
+                ids.segment(), m, v, d, stream()), "seq4j_cuda_embedding_forward");
     }
 
     @Override
     protected void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
-        check(seq4j_cuda_embedding_backward(dW.segment(), MemorySegment.ofAddress(errorWord), ids.segment(),
-                dout.segment(), m, v, d, stream), "seq4j_cuda_embedding_backward");
+        launched(seq4j_cuda_embedding_backward(dW.segment(), MemorySegment.ofAddress(errorWord), ids.segment(),
+                dout.segment(), m, v, d, stream()), "seq4j_cuda_embedding_backward");
     }
 
     // ---- losses ----------------------------------------------------------------------------------------
@@ -558,27 +702,27 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels, int m, int v) {
         MemorySegment rowLoss = scratch((long) m * Float.BYTES);
-        check(seq4j_cuda_softmax_xent_forward(probs.segment(), loss.segment(), MemorySegment.ofAddress(errorWord),
-                rowLoss, logits.segment(), labels.segment(), m, v, stream), "seq4j_cuda_softmax_xent_forward");
+        launched(seq4j_cuda_softmax_xent_forward(probs.segment(), loss.segment(), MemorySegment.ofAddress(errorWord),
+                rowLoss, logits.segment(), labels.segment(), m, v, stream()), "seq4j_cuda_softmax_xent_forward");
     }
 
     @Override
     protected void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m,
                                                 int v) {
         MemorySegment count = scratch(Integer.BYTES);
-        check(seq4j_cuda_softmax_xent_backward(dlogits.segment(), MemorySegment.ofAddress(errorWord), count,
-                probs.segment(), labels.segment(), dloss, m, v, stream), "seq4j_cuda_softmax_xent_backward");
+        launched(seq4j_cuda_softmax_xent_backward(dlogits.segment(), MemorySegment.ofAddress(errorWord), count,
+                probs.segment(), labels.segment(), dloss, m, v, stream()), "seq4j_cuda_softmax_xent_backward");
     }
 
     @Override
     protected void mseForwardK(Tensor loss, Tensor y, Tensor t, float scaleValue) {
-        check(seq4j_cuda_mse_forward(loss.segment(), scratch(reduceScratchBytes()), y.segment(), t.segment(), y.size(),
-                scaleValue, stream), "seq4j_cuda_mse_forward");
+        launched(seq4j_cuda_mse_forward(loss.segment(), scratch(reduceScratchBytes()), y.segment(), t.segment(), y.size(),
+                scaleValue, stream()), "seq4j_cuda_mse_forward");
     }
 
     @Override
     protected void mseBackwardK(Tensor dy, Tensor y, Tensor t, float scaleValue) {
-        check(seq4j_cuda_mse_backward(dy.segment(), y.segment(), t.segment(), y.size(), scaleValue, stream),
+        launched(seq4j_cuda_mse_backward(dy.segment(), y.segment(), t.segment(), y.size(), scaleValue, stream()),
                 "seq4j_cuda_mse_backward");
     }
 
@@ -586,79 +730,79 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected void attentionWeightForwardK(Tensor a, Tensor hs, Tensor h, int t, int n, int hd) {
-        check(seq4j_cuda_attention_weight_forward(a.segment(), hs.segment(), h.segment(), t, n, hd, stream),
+        launched(seq4j_cuda_attention_weight_forward(a.segment(), hs.segment(), h.segment(), t, n, hd, stream()),
                 "seq4j_cuda_attention_weight_forward");
     }
 
     @Override
     protected void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da,
                                             int t, int n, int hd) {
-        check(seq4j_cuda_attention_weight_backward(dhs.segment(), dh.segment(), a.segment(), hs.segment(),
-                h.segment(), da.segment(), t, n, hd, stream), "seq4j_cuda_attention_weight_backward");
+        launched(seq4j_cuda_attention_weight_backward(dhs.segment(), dh.segment(), a.segment(), hs.segment(),
+                h.segment(), da.segment(), t, n, hd, stream()), "seq4j_cuda_attention_weight_backward");
     }
 
     @Override
     protected void weightSumForwardK(Tensor c, Tensor hs, Tensor a, int t, int n, int hd) {
-        check(seq4j_cuda_weight_sum_forward(c.segment(), hs.segment(), a.segment(), t, n, hd, stream),
+        launched(seq4j_cuda_weight_sum_forward(c.segment(), hs.segment(), a.segment(), t, n, hd, stream()),
                 "seq4j_cuda_weight_sum_forward");
     }
 
     @Override
     protected void weightSumBackwardK(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc, int t, int n, int hd) {
-        check(seq4j_cuda_weight_sum_backward(dhs.segment(), da.segment(), hs.segment(), a.segment(), dc.segment(), t,
-                n, hd, stream), "seq4j_cuda_weight_sum_backward");
+        launched(seq4j_cuda_weight_sum_backward(dhs.segment(), da.segment(), hs.segment(), a.segment(), dc.segment(), t,
+                n, hd, stream()), "seq4j_cuda_weight_sum_backward");
     }
 
     // ---- dropout ---------------------------------------------------------------------------------------
 
     @Override
     protected void dropoutMaskK(Tensor mask, float ratio, long seed) {
-        check(seq4j_cuda_dropout_mask(mask.segment(), mask.size(), ratio, seed, stream), "seq4j_cuda_dropout_mask");
+        launched(seq4j_cuda_dropout_mask(mask.segment(), mask.size(), ratio, seed, stream()), "seq4j_cuda_dropout_mask");
     }
 
     // ---- optimizers ------------------------------------------------------------------------------------
 
     @Override
     protected void sgdUpdateK(Tensor param, Tensor grad, float lr) {
-        check(seq4j_cuda_sgd_update(param.segment(), grad.segment(), param.size(), lr, stream), "seq4j_cuda_sgd_update");
+        launched(seq4j_cuda_sgd_update(param.segment(), grad.segment(), param.size(), lr, stream()), "seq4j_cuda_sgd_update");
     }
 
     @Override
     protected void momentumUpdateK(Tensor param, Tensor v, Tensor grad, float lr, float momentum) {
-        check(seq4j_cuda_momentum_update(param.segment(), v.segment(), grad.segment(), param.size(), lr, momentum,
-                stream), "seq4j_cuda_momentum_update");
+        launched(seq4j_cuda_momentum_update(param.segment(), v.segment(), grad.segment(), param.size(), lr, momentum,
+                stream()), "seq4j_cuda_momentum_update");
     }
 
     @Override
     protected void adagradUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float eps) {
-        check(seq4j_cuda_adagrad_update(param.segment(), h.segment(), grad.segment(), param.size(), lr, eps, stream),
+        launched(seq4j_cuda_adagrad_update(param.segment(), h.segment(), grad.segment(), param.size(), lr, eps, stream()),
                 "seq4j_cuda_adagrad_update");
     }
 
     @Override
     protected void rmspropUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps) {
-        check(seq4j_cuda_rmsprop_update(param.segment(), h.segment(), grad.segment(), param.size(), lr, decay, eps,
-                stream), "seq4j_cuda_rmsprop_update");
+        launched(seq4j_cuda_rmsprop_update(param.segment(), h.segment(), grad.segment(), param.size(), lr, decay, eps,
+                stream()), "seq4j_cuda_rmsprop_update");
     }
 
     @Override
     protected void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
                                float eps) {
-        check(seq4j_cuda_adam_update(param.segment(), m.segment(), v.segment(), grad.segment(), param.size(), lrT,
-                beta1, beta2, eps, stream), "seq4j_cuda_adam_update");
+        launched(seq4j_cuda_adam_update(param.segment(), m.segment(), v.segment(), grad.segment(), param.size(), lrT,
+                beta1, beta2, eps, stream()), "seq4j_cuda_adam_update");
     }
 
     // ---- reductions ------------------------------------------------------------------------------------
 
     @Override
     protected void sumOfSquaresK(Tensor out, Tensor x) {
-        check(seq4j_cuda_sum_of_squares(out.segment(), scratch(reduceScratchBytes()), x.segment(), x.size(), stream),
+        launched(seq4j_cuda_sum_of_squares(out.segment(), scratch(reduceScratchBytes()), x.segment(), x.size(), stream()),
                 "seq4j_cuda_sum_of_squares");
     }
 
     @Override
     protected void argmaxRowsK(Tensor ids, Tensor x, int m, int v) {
-        check(seq4j_cuda_argmax_rows(ids.segment(), x.segment(), m, v, stream), "seq4j_cuda_argmax_rows");
+        launched(seq4j_cuda_argmax_rows(ids.segment(), x.segment(), m, v, stream()), "seq4j_cuda_argmax_rows");
     }
 
     // ---- lifetime --------------------------------------------------------------------------------------
@@ -672,6 +816,7 @@ public final class CudaBackend extends AbstractBackend {
         closed = true;
         try {
             if (!stream.equals(MemorySegment.NULL)) {
+                useDevice(deviceIndex);
                 cudart_h.cudaStreamSynchronize(stream);
             }
         } finally {
@@ -700,9 +845,9 @@ public final class CudaBackend extends AbstractBackend {
             cudart_h.cudaStreamDestroy(stream);
             stream = MemorySegment.NULL;
         }
-        if (!staging.equals(MemorySegment.NULL)) {
-            cudart_h.cudaFreeHost(staging);
-            staging = MemorySegment.NULL;
+        if (ring != null) {
+            ring.close();   // after the stream's last wait (close) or before any transfer (a failed open)
+            ring = null;
         }
         if (!slots.equals(MemorySegment.NULL)) {
             cudart_h.cudaFreeHost(slots);

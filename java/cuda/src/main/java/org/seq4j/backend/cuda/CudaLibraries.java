@@ -63,7 +63,7 @@ public final class CudaLibraries {
      * @param cudaFolders the usual CUDA toolkit folders
      * @param pythonPrefixes folders whose python3.X/site-packages (or dist-packages) may hold CUDA wheels
      * @param pythonSitePackages extra site-packages folders to search for wheels (asked of python3 only when
-     *                           the other places have no CUDA library; called lazily)
+     *                           the driver loads and the other places have no CUDA library; called lazily)
      */
     record Probe(Map<String, String> env, Function<String, String> properties, Supplier<Optional<String>> driver,
                  Supplier<KernelsOrReason> kernels, List<String> systemFolders, List<String> cudaFolders,
@@ -110,7 +110,8 @@ public final class CudaLibraries {
      */
     static Location locate(Probe probe) {
         List<String> problems = new ArrayList<>();
-        probe.driver().get().ifPresent(why -> problems.add(DRIVER + " (the NVIDIA driver) cannot be loaded: " + why
+        Optional<String> driverProblem = probe.driver().get();
+        driverProblem.ifPresent(why -> problems.add(DRIVER + " (the NVIDIA driver) cannot be loaded: " + why
                 + "; without it no GPU is visible (install the NVIDIA driver, or run where one is)"));
 
         KernelsOrReason kernels = probe.kernels().get();
@@ -128,8 +129,9 @@ public final class CudaLibraries {
         Path cudart = find(cudartName, folders);
         Path cublasLt = find(cublasLtName, folders);
         Path cublas = find(cublasName, folders);
-        if (cudart == null || cublas == null || cublasLt == null) {
-            // the wheels' folders are worth asking python3 for only when the usual places lack something
+        if ((cudart == null || cublas == null || cublasLt == null) && driverProblem.isEmpty()) {
+            // the wheels' folders are worth asking python3 for only when the usual places lack something, and
+            // only where there is a driver: without one the backend cannot load anyway, so no process is started
             boolean grew = false;
             for (String site : probe.pythonSitePackages().get()) {
                 for (String f : wheelFolders(Path.of(site))) {

@@ -1,6 +1,7 @@
-// What only the CUDA backend does, on a GPU: device-side id checks reported at the next synchronisation,
-// the memory pool's steady state, host copies from heap and native memory, deterministic reductions, and
-// cuBLAS's k = 0 edge. Skipped, with the reason, where the backend does not load (no GPU). The kernels'
+// What only the CUDA backend does, on a GPU: device-side id checks reported at the next synchronisation
+// (or by the call itself with -Dseq4j.cuda.sync=true), the memory pool's steady state, cap and leak check,
+// host copies from heap and native memory through the staging ring without waits, use from another
+// thread, deterministic reductions, and cuBLAS's k = 0 edge. Skipped, with the reason, where the backend does not load (no GPU). The kernels'
 // numbers are checked against the reference by the shared conformance suite, which includes cuda.
 package org.seq4j.backend.cuda;
 
@@ -78,6 +79,19 @@ class CudaBackendGpuTest {
     }
 
     @Test
+    void anEmbeddingWithoutColumnsStillChecksItsIds() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor W = cuda.allocate(arena, DType.F32, 5, 0), out = cuda.allocate(arena, DType.F32, 2, 0);
+            cuda.embeddingForward(out, W, ints(arena, new int[] {1, 9}, 2));
+            var e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+            assertTrue(e.getMessage().contains("embeddingForward: ids[1] = 9 is outside [0, 5)"), e.getMessage());
+            cuda.embeddingBackward(W, ints(arena, new int[] {-1, 0}, 2), out);
+            e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+            assertTrue(e.getMessage().contains("embeddingBackward: ids[0] = -1 is outside [0, 5)"), e.getMessage());
+        }
+    }
+
+    @Test
     void aLabelOutOfRangeIsReportedButTheIgnoreLabelIsNot() {
         try (Arena arena = Arena.ofConfined()) {
             int m = 4, v = 13;
@@ -107,6 +121,104 @@ class CudaBackendGpuTest {
             }
         }
         assertEquals(before, cuda.memoryStats().mallocs(), "steps 2 and 3 reuse the first step's blocks");
+    }
+
+    @Test
+    void copyInDoesNotWaitAndAStepWaitsOnlyForItsLoss() {
+        try (Arena arena = Arena.ofConfined()) {
+            int m = 128, v = 13;
+            Tensor logits = cuda.allocate(arena, DType.F32, m, v), probs = cuda.allocate(arena, DType.F32, m, v);
+            Tensor labels = cuda.allocate(arena, DType.I32, m), loss = cuda.allocate(arena, DType.F32, 1);
+            float[] x = uniform(m * v);
+            int[] l = new int[m];
+            cuda.synchronize();
+            long before = cuda.hostWaits();
+            for (int step = 0; step < 50; step++) {
+                cuda.copyIn(logits, x);          // heap arrays, reused at once: staged, not waited for
+                l[step % m] = step % v;
+                cuda.copyIn(labels, l);
+                cuda.softmaxCrossEntropyForward(probs, loss, logits, labels);
+                cuda.item(loss, 0);              // the one wait of a step
+            }
+            assertEquals(50, cuda.hostWaits() - before, "one wait per step (the loss): " + cuda.stagingStats());
+            x[0] = 1234f;                        // what was copied in is what the array held at copyIn
+            cuda.copyIn(logits, x);
+            x[0] = -1f;
+            assertEquals(1234f, cuda.item(logits, 0), 0f, "the staged copy kept the value at the time of copyIn");
+        }
+    }
+
+    @Test
+    void largeCopiesGoThroughTheRingInSlices() {
+        try (Arena arena = Arena.ofConfined()) {
+            int n = 24 << 20;                    // 96 MiB of floats: three slices of the 64 MiB ring
+            float[] x = new float[n];
+            for (int i = 0; i < n; i += 4099) {
+                x[i] = i;
+            }
+            Tensor t = cuda.allocate(arena, DType.F32, n);
+            cuda.copyIn(t, x);
+            float[] back = new float[n];
+            cuda.copyOut(back, t);
+            assertArrayEquals(x, back, 0f);
+        }
+    }
+
+    @Test
+    void anotherThreadCanUseTheBackend() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            Tensor t = floats(arena, new float[] {1, 2, 3}, 3);
+            Thread other = new Thread(() -> cuda.scale(t, 2f));
+            other.start();
+            other.join();
+            float[] got = new float[3];
+            cuda.copyOut(got, t);
+            assertArrayEquals(new float[] {2, 4, 6}, got, 0f);
+        }
+    }
+
+    @Test
+    void noDeviceMemoryIsLeftInUseAfterCloseAndTheCacheStaysUnderItsCap() {
+        try (CudaBackend own = new CudaBackend()) {
+            try (Arena arena = Arena.ofConfined()) {
+                for (int i = 1; i <= 20; i++) {
+                    own.allocate(arena, DType.F32, i * 1000, 7);
+                }
+                Tensor t = own.allocate(arena, DType.F32, 64);
+                own.fill(t, 1f);
+                own.sumOfSquares(own.allocate(arena, DType.F32, 1), t);
+                own.synchronize();
+            }
+            DevicePool.Stats s = own.memoryStats();
+            assertTrue(s.bytesCached() <= s.maxCachedBytes(), s.toString());
+            Arena late = Arena.ofConfined();
+            own.allocate(late, DType.F32, 1000);
+            own.close();
+            assertTrue(own.memoryStats().bytesInUse() > 0, "a tensor still alive keeps its block");
+            late.close();
+            assertEquals(0, own.memoryStats().bytesInUse(), "bytes in use after close: " + own.memoryStats());
+            assertEquals(0, own.memoryStats().bytesCached(), "close frees the cache");
+        }
+    }
+
+    @Test
+    void syncModeNamesTheOperationThatMetABadId() {
+        String old = System.getProperty("seq4j.cuda.sync");
+        System.setProperty("seq4j.cuda.sync", "true");
+        try (CudaBackend synced = new CudaBackend(); Arena arena = Arena.ofConfined()) {
+            Tensor W = synced.allocate(arena, DType.F32, 5, 3), out = synced.allocate(arena, DType.F32, 2, 3);
+            Tensor ids = synced.allocate(arena, DType.I32, 2);
+            synced.copyIn(ids, new int[] {1, 7});
+            var e = assertThrows(IndexOutOfBoundsException.class, () -> synced.embeddingForward(out, W, ids),
+                    "thrown by the call itself, not at a later synchronisation");
+            assertTrue(e.getMessage().contains("embeddingForward: ids[1] = 7"), e.getMessage());
+        } finally {
+            if (old == null) {
+                System.clearProperty("seq4j.cuda.sync");
+            } else {
+                System.setProperty("seq4j.cuda.sync", old);
+            }
+        }
     }
 
     @Test

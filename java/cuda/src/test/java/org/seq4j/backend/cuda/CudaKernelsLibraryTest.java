@@ -1,6 +1,7 @@
 // The built libseq4j_cuda.so and its bindings, without a GPU: every function of seq4j_cuda.h is exported
-// and bound, the library's host code runs, and a launch on a machine without a driver comes back as a
-// CUDA error status (not a crash), which is what CudaBackend's checks turn into exceptions.
+// and bound, the library's host code runs, every entry point returns before launching on empty extents,
+// and a launch on a machine without a driver comes back as a CUDA error status (not a crash), which is
+// what CudaBackend's checks turn into exceptions.
 package org.seq4j.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -52,8 +53,8 @@ class CudaKernelsLibraryTest {
         }
     }
 
-    @Test
-    void theBuiltLibraryExportsEveryFunctionAndRunsWithoutAGpu() throws IOException {
+    /** Loads the CUDA runtime and the built kernels into this JVM, or skips the test saying why it cannot. */
+    static void loadWithoutADriver() {
         assumeTrue(Files.isRegularFile(BUILT), BUILT + " was not built (no nvcc when the native build ran)");
         assumeTrue(CudaLibraries.driverProblem().isPresent(), "a driver is present: launches here would be real");
         CudaLibraries.Probe probe = CudaLibraries.defaultProbe();
@@ -61,9 +62,78 @@ class CudaKernelsLibraryTest {
         Path cudart = CudaLibraries.searchFolders(probe).stream().map(f -> Path.of(f, cudartName))
                 .filter(Files::isRegularFile).findFirst().orElse(null);
         assumeTrue(cudart != null, cudartName + " is not installed here, so the kernels library cannot be loaded");
-
         System.load(cudart.toAbsolutePath().toString());
         System.load(BUILT.toAbsolutePath().toString());
+    }
+
+    /**
+     * A grid of 0 blocks is a launch error, so every entry point must return before launching when its
+     * extents are empty. Without a driver any launch fails, so a 0 here proves that nothing was launched.
+     * Not listed: the three that still launch on empty input to write their scalar (softmax_xent_forward,
+     * mse_forward and sum_of_squares write 0), and the embeddings with m > 0 and d == 0, which still check
+     * their ids.
+     */
+    @Test
+    void everyEntryPointReturnsBeforeLaunchingOnEmptyExtents() {
+        loadWithoutADriver();
+        MemorySegment p = MemorySegment.NULL;
+        int[] statuses = {
+            seq4j_cuda_h.seq4j_cuda_fill_f32(p, 0, 1f, p),
+            seq4j_cuda_h.seq4j_cuda_fill_i32(p, 0, 1, p),
+            seq4j_cuda_h.seq4j_cuda_scale(p, 0, 2f, p),
+            seq4j_cuda_h.seq4j_cuda_axpy(p, p, 0, 2f, p),
+            seq4j_cuda_h.seq4j_cuda_mul(p, p, p, 0, p),
+            seq4j_cuda_h.seq4j_cuda_swap_axes01(p, p, 0, 3, 4, p),
+            seq4j_cuda_h.seq4j_cuda_swap_axes01(p, p, 3, 4, 0, p),
+            seq4j_cuda_h.seq4j_cuda_concat_columns(p, p, p, 0, 2, 3, p),
+            seq4j_cuda_h.seq4j_cuda_concat_columns(p, p, p, 5, 0, 0, p),
+            seq4j_cuda_h.seq4j_cuda_split_columns(p, p, p, 0, 2, 3, p),
+            seq4j_cuda_h.seq4j_cuda_add_bias(p, p, 0, 7, p),
+            seq4j_cuda_h.seq4j_cuda_add_bias(p, p, 7, 0, p),
+            seq4j_cuda_h.seq4j_cuda_sum_rows(p, p, 0f, 9, 0, p),
+            seq4j_cuda_h.seq4j_cuda_sigmoid_forward(p, p, 0, p),
+            seq4j_cuda_h.seq4j_cuda_sigmoid_backward(p, p, p, 0, p),
+            seq4j_cuda_h.seq4j_cuda_tanh_forward(p, p, 0, p),
+            seq4j_cuda_h.seq4j_cuda_tanh_backward(p, p, p, 0, p),
+            seq4j_cuda_h.seq4j_cuda_softmax_forward(p, p, 0, 13, p),
+            seq4j_cuda_h.seq4j_cuda_softmax_forward(p, p, 13, 0, p),
+            seq4j_cuda_h.seq4j_cuda_softmax_backward(p, p, p, 0, 13, p),
+            seq4j_cuda_h.seq4j_cuda_lstm_cell_forward(p, p, p, p, 0, 128, p),
+            seq4j_cuda_h.seq4j_cuda_lstm_cell_forward(p, p, p, p, 128, 0, p),
+            seq4j_cuda_h.seq4j_cuda_lstm_cell_backward(p, p, p, p, p, p, p, 0, 128, p),
+            seq4j_cuda_h.seq4j_cuda_embedding_forward(p, p, p, p, 0, 13, 16, p),
+            seq4j_cuda_h.seq4j_cuda_embedding_forward(p, p, p, p, 0, 13, 0, p),
+            seq4j_cuda_h.seq4j_cuda_embedding_backward(p, p, p, p, 0, 13, 16, p),
+            seq4j_cuda_h.seq4j_cuda_softmax_xent_backward(p, p, p, p, p, 1f, 0, 13, p),
+            seq4j_cuda_h.seq4j_cuda_mse_backward(p, p, p, 0, 1f, p),
+            seq4j_cuda_h.seq4j_cuda_attention_weight_forward(p, p, p, 0, 4, 8, p),
+            seq4j_cuda_h.seq4j_cuda_attention_weight_forward(p, p, p, 7, 0, 8, p),
+            seq4j_cuda_h.seq4j_cuda_attention_weight_backward(p, p, p, p, p, p, 7, 0, 8, p),
+            seq4j_cuda_h.seq4j_cuda_attention_weight_backward(p, p, p, p, p, p, 7, 4, 0, p),
+            seq4j_cuda_h.seq4j_cuda_weight_sum_forward(p, p, p, 7, 0, 8, p),
+            seq4j_cuda_h.seq4j_cuda_weight_sum_forward(p, p, p, 7, 4, 0, p),
+            seq4j_cuda_h.seq4j_cuda_weight_sum_backward(p, p, p, p, p, 0, 4, 8, p),
+            seq4j_cuda_h.seq4j_cuda_dropout_mask(p, 0, 0.5f, 42L, p),
+            seq4j_cuda_h.seq4j_cuda_sgd_update(p, p, 0, 0.1f, p),
+            seq4j_cuda_h.seq4j_cuda_momentum_update(p, p, p, 0, 0.1f, 0.9f, p),
+            seq4j_cuda_h.seq4j_cuda_adagrad_update(p, p, p, 0, 0.1f, 1e-7f, p),
+            seq4j_cuda_h.seq4j_cuda_rmsprop_update(p, p, p, 0, 0.1f, 0.99f, 1e-7f, p),
+            seq4j_cuda_h.seq4j_cuda_adam_update(p, p, p, p, 0, 0.001f, 0.9f, 0.999f, 1e-8f, p),
+            seq4j_cuda_h.seq4j_cuda_argmax_rows(p, p, 0, 13, p),
+            seq4j_cuda_h.seq4j_cuda_argmax_rows(p, p, 13, 0, p),
+        };
+        for (int i = 0; i < statuses.length; i++) {
+            assertEquals(0, statuses[i], "call " + i + " launched on empty extents: status " + statuses[i] + " ("
+                    + Cuda.errorName(statuses[i]) + ")");
+        }
+        // the zeros above are not vacuous: an entry point that does launch on empty input fails here
+        assertNotEquals(0, seq4j_cuda_h.seq4j_cuda_sum_of_squares(p, p, p, 0, p),
+                "sum_of_squares launches its finishing kernel for n = 0 (it writes 0), which fails without a driver");
+    }
+
+    @Test
+    void theBuiltLibraryExportsEveryFunctionAndRunsWithoutAGpu() throws IOException {
+        loadWithoutADriver();
         SymbolLookup loaded = SymbolLookup.loaderLookup();
         for (String f : declaredFunctions()) {
             assertTrue(loaded.find(f).isPresent(), f + " is declared in seq4j_cuda.h but not exported by " + BUILT);

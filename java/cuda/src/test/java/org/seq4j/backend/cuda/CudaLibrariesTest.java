@@ -110,6 +110,17 @@ class CudaLibrariesTest {
     }
 
     @Test
+    void python3IsNotAskedWhenTheDriverIsMissing() throws IOException {
+        pythonSites = List.of(folderWith("would-have-it").toString());
+        var e = assertThrows(BackendUnavailableException.class, () -> CudaLibraries.locate(probe(
+                Optional.of("not on this machine"), kernels(13), null, List.of())));
+        assertEquals(0, pythonAsked.get(), "no python3 process without a driver: the backend cannot load anyway");
+        assertTrue(e.getMessage().contains("libcuda.so.1 (the NVIDIA driver) cannot be loaded"), e.getMessage());
+        assertTrue(e.getMessage().contains("libcudart.so.13 (the CUDA runtime)"), "still names what is missing: "
+                + e.getMessage());
+    }
+
+    @Test
     void python3IsAskedForItsSitePackagesOnlyWhenSomethingIsMissing() throws IOException {
         Path site = tmp.resolve("odd-site");
         Path lib = Files.createDirectories(site.resolve("nvidia/cublas/lib"));

@@ -1,0 +1,38 @@
+// --distributed and --mpi-timeout of seq4j train: under mpirun (auto) or with --distributed mpi, this process
+// is one rank of a data-parallel job (org.seq4j.dist); otherwise it trains alone and never loads MPI.
+package org.seq4j.cli;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.time.Duration;
+import org.seq4j.dist.Communicator;
+import org.seq4j.dist.Distributed;
+import picocli.CommandLine.Option;
+
+final class DistributedOptions {
+    @Option(names = "--distributed", paramLabel = "MODE", defaultValue = "auto",
+            description = "auto (data-parallel over MPI when started by mpirun/srun) | mpi (an error without MPI) | none")
+    Distributed.Mode mode;
+
+    @Option(names = "--mpi-timeout", paramLabel = "SECONDS", defaultValue = "120",
+            description = "end this rank when an MPI collective blocks longer, e.g. because another rank died (default ${DEFAULT-VALUE})")
+    int timeoutSeconds;
+
+    /** Starts MPI when asked or launched by mpirun, else the single-process communicator. */
+    Communicator open() {
+        if (timeoutSeconds < 1) {
+            throw new IllegalArgumentException("--mpi-timeout must be at least 1 second, got " + timeoutSeconds);
+        }
+        return Distributed.open(mode, Duration.ofSeconds(timeoutSeconds));
+    }
+
+    /** Where a rank other than 0 prints: nowhere (rank 0 speaks for the job). */
+    static PrintWriter quiet() {
+        return new PrintWriter(OutputStream.nullOutputStream());
+    }
+
+    static PrintStream quietStream() {
+        return new PrintStream(OutputStream.nullOutputStream());
+    }
+}

@@ -1,0 +1,124 @@
+// The command line's beam search and bidirectional options, end to end on a tiny run: generate --beam K and
+// eval --beam K read a checkpoint (K = 1 answers as greedy does); bad values end in one line and exit code 2.
+package org.seq4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.data.ToySet;
+
+class BeamCommandLineTest {
+    @TempDir
+    static Path dir;
+    static Path run;
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result seq4j(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void trainOnce() throws IOException {
+        Path data = dir.resolve("addition.txt");
+        ToySet.ADDITION.write(data, 400, 3);
+        run = dir.resolve("run");
+        Result r = seq4j("train", "addition", "--model", "attention", "--backend", "java", "--epochs", "1", "--batch",
+                "32", "--hidden", "16", "--wordvec", "8", "--data", data.toString(), "--out", run.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+    }
+
+    /** "Q -> A" answers of generate's output, without the log-probabilities beam search adds. */
+    private static String answers(String out) {
+        return out.lines().filter(l -> l.contains(" -> ")).map(l -> l.replaceAll("\\(log p [^)]*\\)$", "").strip())
+                .reduce("", (a, b) -> a + b + "\n");
+    }
+
+    @Test
+    void generateAndEvalWithABeam() {
+        Result greedy = seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "12+34", "5+6", "77+85");
+        assertEquals(0, greedy.code(), greedy.err());
+        Result one = seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "--beam", "1", "12+34",
+                "5+6", "77+85");
+        assertEquals(0, one.code(), one.err());
+        assertTrue(one.out().contains("(log p -"), one.out());
+        assertEquals(answers(greedy.out()), answers(one.out()), "beam 1 answers as greedy does");
+        Result three = seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "--beam", "3", "12+34");
+        assertEquals(0, three.code(), three.err());
+        assertTrue(three.out().contains("12+34 -> "), three.out());
+
+        Result eval = seq4j("eval", "--checkpoint", run.toString(), "--backend", "java", "--beam", "3", "--limit", "20");
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().contains("test accuracy") && eval.out().contains("beam search K=3"), eval.out());
+    }
+
+    @Test
+    void aBidirectionalRunIsSavedAndRebuiltAsBidirectional() throws IOException {
+        Path bi = dir.resolve("bi");
+        Result r = seq4j("train", "addition", "--model", "attention", "--bidirectional", "--backend", "java", "--epochs",
+                "1", "--batch", "32", "--hidden", "16", "--wordvec", "8", "--data", dir.resolve("addition.txt").toString(),
+                "--out", bi.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals("true", org.seq4j.train.Checkpoint.meta(bi).getProperty("bidirectional"),
+                "the description inside the run's .npz records the bidirectional encoder");
+        // eval and generate rebuild the two-direction encoder (a one-direction model would not load model.npz)
+        Result eval = seq4j("eval", "--checkpoint", bi.toString(), "--backend", "java", "--limit", "20");
+        assertEquals(0, eval.code(), eval.err());
+        Result gen = seq4j("generate", "--checkpoint", bi.toString(), "--backend", "java", "--beam", "2", "12+34");
+        assertEquals(0, gen.code(), gen.err());
+        assertTrue(gen.out().contains("12+34 -> "), gen.out());
+
+        Result bad = seq4j("train", "addition", "--model", "peeky", "--bidirectional", "--backend", "java",
+                "--out", dir.resolve("nope").toString());
+        assertEquals(2, bad.code(), bad.out() + bad.err());
+        assertTrue(bad.err().contains("--bidirectional needs --model attention"), bad.err());
+    }
+
+    @Test
+    void aLanguageModelContinuesByBeamSearch() {
+        Path lm = dir.resolve("lm");
+        Result r = seq4j("train", "lm", "--model", "rnnlm", "--backend", "java", "--epochs", "1", "--hidden", "16",
+                "--wordvec", "8", "--out", lm.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        Result greedy = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "8");
+        assertEquals(0, greedy.code(), greedy.err());
+        Result one = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "8", "--beam", "1");
+        assertEquals(0, one.code(), one.err());
+        assertEquals(greedy.out().lines().findFirst().orElseThrow(), one.out().lines().findFirst().orElseThrow(),
+                "beam 1 continues as greedy does");
+        assertTrue(one.out().contains("(log p -"), one.out());
+        Result ended = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "8", "--beam",
+                "3", "--end", "<eos>", "--length-penalty", "0.6");
+        assertEquals(0, ended.code(), ended.err());
+        assertTrue(ended.out().contains("score -"), ended.out());
+        Result unknown = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--beam", "2", "--end",
+                "notaword");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("--end") && unknown.err().contains("notaword"), unknown.err());
+    }
+
+    @Test
+    void badBeamOptionsEndInOneLine() {
+        for (String[] args : new String[][] {
+                {"generate", "--checkpoint", run.toString(), "--backend", "java", "--beam", "0", "1+1"},
+                {"eval", "--checkpoint", run.toString(), "--backend", "java", "--beam", "-2"},
+                {"generate", "--checkpoint", run.toString(), "--backend", "java", "--length-penalty", "0.5", "1+1"},
+                {"generate", "--checkpoint", run.toString(), "--backend", "java", "--beam", "2",
+                        "--length-penalty", "-1", "1+1"}}) {
+            Result r = seq4j(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.out() + r.err());
+            assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+            assertTrue(r.err().contains("--beam") || r.err().contains("--length-penalty"), r.err());
+        }
+    }
+}

@@ -1,0 +1,81 @@
+// seq4j train under mpirun: data-parallel through the command line (only rank 0 prints and writes, the loss
+// equals one process's), and ranks started with different arguments end with one line each. Uses seq4j-nn's MPI
+// test helpers (MpiRuns); skipped, with the reason, where mpirun is not installed.
+package org.seq4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.seq4j.mpitest.MpiRuns.count;
+import static org.seq4j.mpitest.MpiRuns.java;
+import static org.seq4j.mpitest.MpiRuns.line;
+import static org.seq4j.mpitest.MpiRuns.mpirun;
+import static org.seq4j.mpitest.MpiRuns.run;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.mpitest.MpiRuns;
+
+class DistributedCommandLineTest {
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void findMpirun() {
+        MpiRuns.findMpirun();
+    }
+
+    /** The command line's training options for a small, quick addition run (shards of 16 and 17 rows). */
+    static List<String> cliTrain(Path out, int hidden) {
+        return List.of("org.seq4j.cli.Main", "train", "addition", "--model", "peeky", "--epochs", "1", "--lines", "1000",
+                "--batch", "33", "--hidden", Integer.toString(hidden), "--wordvec", "8", "--threads", "1",
+                "--mpi-timeout", "60", "--out", out.toString());
+    }
+
+    @Test
+    void theCommandLineTrainsDataParallelAndOnlyRankZeroWrites() throws Exception {
+        Path out = dir.resolve("run");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(cliTrain(out, 16));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        assertEquals(1, count(r.output(), "distributed: data-parallel, MPI rank 0 of 2"), r.output());
+        assertEquals(1, count(r.output(), "epoch 1/1: loss"), "only rank 0 reports:\n" + r.output());
+        for (String f : List.of("model.npz", "best.npz", "metrics.csv", "chart.png", "addition.txt")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing:\n" + r.output());
+        }
+        // the same run in one process ends with the same loss (4 decimals) and accuracy
+        java.io.StringWriter single = new java.io.StringWriter();
+        List<String> args = new ArrayList<>(cliTrain(dir.resolve("single"), 16).subList(1, cliTrain(out, 16).size()));
+        args.addAll(List.of("--distributed", "none"));
+        int exit = Main.run(new java.io.PrintWriter(single, true), new java.io.PrintWriter(
+                java.io.Writer.nullWriter()), args.toArray(String[]::new));
+        assertEquals(0, exit, single.toString());
+        assertEquals(line(single.toString(), "epoch 1/1: loss").replaceAll(", [0-9.]+ s$", ""),
+                line(r.output(), "epoch 1/1: loss").replaceAll(", [0-9.]+ s$", ""));
+    }
+
+    @Test
+    void ranksStartedWithDifferentArgumentsEndWithOneLineEach() throws Exception {
+        // one mpirun, two programs (MPMD): rank 0 with H = 16, rank 1 with H = 17; the command line's check comes
+        // first, before the trainer's check of the model's layout
+        List<String> cmd = new ArrayList<>(List.of(MpiRuns.mpirun.toString(), "--allow-run-as-root", "--oversubscribe", "-np", "1"));
+        cmd.addAll(java());
+        cmd.addAll(cliTrain(dir.resolve("a"), 16));
+        cmd.addAll(List.of(":", "-np", "1"));
+        cmd.addAll(java());
+        cmd.addAll(cliTrain(dir.resolve("b"), 17));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(2, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertEquals(1, count(r.output(), "seq4j: the 2 ranks do not agree on the model, epochs and data ("
+                    + "--model, sizes, --seed, --reverse, --epochs, --eval-limit, the data) (this is rank " + rank), r.output());
+        }
+        assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
+    }
+}

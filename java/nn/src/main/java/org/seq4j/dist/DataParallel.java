@@ -1,0 +1,57 @@
+// Synchronous data parallelism over a Communicator, in three calls that a trainer makes:
+//   replicate   once before training: every rank checks that it holds the same model (names, shapes) and
+//               takes rank 0's weights (one broadcast of the flat value buffer);
+//   agree       when the batch size or data change: every rank checks batch, data size, seed, optimizer;
+//   reduce      every step, after backward and before clipping: the rank's mean-loss gradient is weighted by
+//               rows_r / N, then ONE in-place all-reduce (sum) of the flat gradient buffer gives every rank
+//               the gradient of the mean loss over the whole global batch of N rows; the loss is reduced the
+//               same way (one more all-reduce of one double).
+// Clipping and the optimizer then run on every rank on identical gradients, so the replicas stay identical
+// and R ranks with N/R rows each follow one process with N rows, up to float summation order.
+// With one rank every call returns at once and changes nothing.
+//
+// The weighting is exact when each row carries the same number of scored positions (the book's fixed-width
+// seq2seq sets, the wave regressions); with ignored labels (-1) the loss is a mean over scored positions and
+// the split weights rows, not positions.
+package org.seq4j.dist;
+
+import org.seq4j.layers.Parameter;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.models.Model;
+
+public final class DataParallel {
+    private DataParallel() {
+    }
+
+    /** Checks that every rank holds the same model and copies rank 0's parameter values to every rank. */
+    public static void replicate(Communicator comm, Model model) {
+        if (comm.size() == 1) {
+            return;
+        }
+        ParameterStore store = model.store();
+        StringBuilder layout = new StringBuilder(model.getClass().getName());
+        for (Parameter p : store.parameters()) {
+            layout.append(' ').append(p.name()).append(java.util.Arrays.toString(p.value().shape()));
+        }
+        comm.agree("model (class, parameter names and shapes)", layout.toString());
+        comm.broadcast(store.backend(), store.values());
+    }
+
+    /**
+     * Gradient all-reduce of one step: grads = sum over ranks of (rows_r / N) * grads_r; returns the global
+     * mean loss sum over ranks of (rows_r / N) * loss_r. Every rank must call it once per step.
+     */
+    public static float reduce(Communicator comm, ParameterStore store, Shard shard, float loss) {
+        if (comm.size() == 1) {
+            return loss;
+        }
+        float weight = shard.weight();
+        if (weight != 1f) {
+            store.scaleGrads(weight);
+        }
+        comm.allReduceSum(store.backend(), store.grads());
+        double[] total = {(double) loss * shard.rows() / shard.batch()};
+        comm.allReduceSum(total);
+        return (float) total[0];
+    }
+}

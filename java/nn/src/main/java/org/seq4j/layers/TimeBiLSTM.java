@@ -1,0 +1,143 @@
+// The book's TimeBiLSTM (ch08): two stateless TimeLSTMs over one time-major sequence xs (T, N, D), the first
+// reading it forwards, the second reading it backwards, and hs (T, N, 2H) = [forward hs[t] ; backward hs[t]],
+// where the backward direction's state at t has read x[T-1] .. x[t]. Built from existing kernels only: the
+// reversal along T is one row gather (the embedding kernel) with the ids (t, n) -> (T-1-t, n), its own inverse,
+// and the two halves join with concatColumns / splitColumns.
+//
+// Backward: dhs splits into dF, dB; dB is reversed and goes through the backward LSTM, whose dx is reversed
+// again; dxs = dxF + that. Both LSTMs' parameter gradients accumulate (+=), as every layer's do.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+
+public final class TimeBiLSTM implements AutoCloseable {
+    private final Backend backend;
+    private final TimeLSTM forwardLstm;
+    private final TimeLSTM backwardLstm;
+    private final int D, H;
+    private final Workspace ws;
+    private final ViewCache xs2 = new ViewCache();        // the caller's xs (T, N, D) as (T*N, D)
+    private final ViewCache hsF2 = new ViewCache();       // forward hs (T, N, H) as (T*N, H)
+    private final ViewCache hsBr2 = new ViewCache();      // backward hs, in its own (reversed) order, as (T*N, H)
+    private final ViewCache dxF2 = new ViewCache();       // (T*N, D)
+    private final ViewCache dxBr2 = new ViewCache();      // (T*N, D)
+    private final ViewCache dhs2 = new ViewCache();       // the caller's dhs (T, N, 2H) as (T*N, 2H)
+
+    private int sizedT = -1, sizedN = -1;
+    private Tensor rev;                   // (T*N,) int32: row t*N + n <- row (T-1-t)*N + n
+    private Tensor xsRev, xsRev2;         // (T, N, D) xs reversed along T; (T*N, D)
+    private Tensor hsB2;                  // (T*N, H) backward hs in the sequence's order
+    private Tensor out, out2;             // (T, N, 2H) what forward returns; (T*N, 2H)
+    private Tensor dF, dF3, dB, dBr, dBr3;   // (T*N, H) the halves of dhs (dF also as (T, N, H)); dB reversed; (T, N, H)
+    private Tensor dxB2;                  // (T*N, D) the backward direction's dx in the sequence's order
+    private Tensor dxs, dxs2;             // (T, N, D) what backward returns; (T*N, D)
+    private boolean forwardDone;
+
+    /** forward_lstm reads Wx1 (D, 4H), Wh1 (H, 4H), b1 (4H,); backward_lstm reads Wx2, Wh2, b2 of the same shapes. */
+    public TimeBiLSTM(Backend backend, Parameter Wx1, Parameter Wh1, Parameter b1, Parameter Wx2, Parameter Wh2,
+                      Parameter b2) {
+        this.backend = backend;
+        this.forwardLstm = new TimeLSTM(backend, Wx1, Wh1, b1, false);
+        this.backwardLstm = new TimeLSTM(backend, Wx2, Wh2, b2, false);
+        if (forwardLstm.inputSize() != backwardLstm.inputSize() || forwardLstm.hiddenSize() != backwardLstm.hiddenSize()) {
+            throw new IllegalArgumentException("TimeBiLSTM needs both directions of one shape, got " + Wx1 + ", " + Wh1
+                    + " and " + Wx2 + ", " + Wh2);
+        }
+        this.D = forwardLstm.inputSize();
+        this.H = forwardLstm.hiddenSize();
+        this.ws = new Workspace(backend);
+    }
+
+    public int inputSize() {
+        return D;
+    }
+
+    /** The hidden size of one direction; forward returns 2H features. */
+    public int hiddenSize() {
+        return H;
+    }
+
+    private void resize(int t, int n) {
+        ws.reset();
+        int m = Math.multiplyExact(t, n);
+        int[] ids = new int[m];
+        for (int s = 0; s < t; s++) {
+            for (int i = 0; i < n; i++) {
+                ids[s * n + i] = (t - 1 - s) * n + i;
+            }
+        }
+        rev = ws.ints(m);
+        backend.copyIn(rev, ids);
+        xsRev = ws.floats(t, n, D);
+        xsRev2 = xsRev.view(m, D);
+        hsB2 = ws.floats(m, H);
+        out = ws.floats(t, n, 2 * H);
+        out2 = out.view(m, 2 * H);
+        dF = ws.floats(m, H);
+        dF3 = dF.view(t, n, H);
+        dB = ws.floats(m, H);
+        dBr = ws.floats(m, H);
+        dBr3 = dBr.view(t, n, H);
+        dxB2 = ws.floats(m, D);
+        dxs = ws.floats(t, n, D);
+        dxs2 = dxs.view(m, D);
+        sizedT = t;
+        sizedN = n;
+    }
+
+    /** hs (T, N, 2H) for xs (T, N, D); the result is this layer's until the next forward. */
+    public Tensor forward(Tensor xs) {
+        if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
+            throw new IllegalArgumentException("TimeBiLSTM.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
+        }
+        int t = xs.dim(0), n = xs.dim(1), m = t * n;
+        if (t != sizedT || n != sizedN) {
+            resize(t, n);
+        }
+        Tensor hsF = forwardLstm.forward(xs);
+        backend.embeddingForward(xsRev2, xs2.matrix(xs, m, D), rev);                 // x reversed along T
+        Tensor hsBr = backwardLstm.forward(xsRev);
+        backend.embeddingForward(hsB2, hsBr2.matrix(hsBr, m, H), rev);               // back in the sequence's order
+        backend.concatColumns(out2, hsF2.matrix(hsF, m, H), hsB2);
+        forwardDone = true;
+        return out;
+    }
+
+    /** dxs (T, N, D) for dhs (T, N, 2H); both directions' parameter gradients accumulate. */
+    public Tensor backward(Tensor dhs) {
+        if (!forwardDone) {
+            throw new IllegalStateException("TimeBiLSTM.backward before forward");
+        }
+        int m = sizedT * sizedN;
+        if (dhs.size() != (long) m * 2 * H) {
+            throw new IllegalArgumentException("TimeBiLSTM.backward needs dhs (T=" + sizedT + ", N=" + sizedN + ", 2H="
+                    + 2 * H + "), got " + dhs);
+        }
+        backend.splitColumns(dF, dB, dhs2.matrix(dhs, m, 2 * H));
+        backend.embeddingForward(dBr, dB, rev);                                       // into the backward LSTM's order
+        Tensor dxF = forwardLstm.backward(dF3);
+        backend.copy(dxs, dxF);
+        Tensor dxBr = backwardLstm.backward(dBr3);
+        backend.embeddingForward(dxB2, dxBr2.matrix(dxBr, m, D), rev);
+        backend.axpy(1f, dxB2, dxs2);                                                 // dxs = dxF + dxB
+        return dxs;
+    }
+
+    /** The direction that reads x[0] .. x[T-1] (the book's forward_lstm). */
+    public TimeLSTM forwardLstm() {
+        return forwardLstm;
+    }
+
+    /** The direction that reads x[T-1] .. x[0] (the book's backward_lstm). */
+    public TimeLSTM backwardLstm() {
+        return backwardLstm;
+    }
+
+    @Override
+    public void close() {
+        forwardLstm.close();
+        backwardLstm.close();
+        ws.close();
+    }
+}

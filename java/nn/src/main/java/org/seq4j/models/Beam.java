@@ -1,0 +1,311 @@
+// Beam search over any decoder that can take one step for M = N*K rows: N questions (or prompts) times K
+// hypotheses advance together, one decoder forward per step for all of them; the top-K choice per question
+// runs on the host over the copied-out scores (N*K*V floats per step).
+//
+// Scores. Each step's scores s (M, V) become log-probabilities by a log-softmax computed stably in double:
+// log p_v = s_v - (max + log sum_u exp(s_u - max)). A hypothesis' log-probability is the sum of the
+// log-probabilities of the tokens it emitted (the start id and any prompt excluded). Hypotheses are ranked
+// by that sum; finished hypotheses (those that emitted the end id, when one is given) and the full-length
+// ones are finally ranked by sum / length^alpha (GNMT's length penalty in its plain form; alpha = 0, the
+// default, is no penalty). Without an end id every hypothesis has the same length and alpha changes nothing.
+//
+// Ties. Candidates with equal totals are ordered by their raw score, then by hypothesis, then by token id.
+// Since the total is a non-decreasing function of the raw score within one row, K = 1 picks exactly the
+// first largest raw score, which is what greedy's argmax picks: K = 1 is bit-identical to greedy decoding.
+// NaN candidates are never chosen; a hypothesis with no candidate left is dead (log-probability -inf).
+//
+// Layout: hypothesis k of question n is row n*K + k of every decoder tensor; the decoder's state of row j
+// continues row parents[j] after each step, and parents never leave their question's K rows, so anything
+// derived from the encoding alone (attention over the encoder's states, the peeky h) needs no reordering.
+package org.seq4j.models;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.Tensor;
+
+public final class Beam {
+    private Beam() {
+    }
+
+    /** A decoder driven one step at a time for M rows (N questions times K hypotheses). */
+    public interface Steps {
+        /** Scores (1, M, V) for ids (1, M) int32; carries the decoder's state to the next call. */
+        Tensor step(Tensor ids);
+
+        /** Row j of the carried state becomes a copy of row parents[j]; parents (M,) int32. */
+        void reorder(Tensor parents);
+    }
+
+    /**
+     * What a beam search found: for question n, sequences[n][k] best first (k < K), their summed log-probabilities
+     * logProbs[n][k] and the ranking scores[n][k] = logProbs / length^alpha. A sequence is shorter than the
+     * requested length only when it ended with the end id (which it includes).
+     */
+    public record Result(int[][][] sequences, double[][] logProbs, double[][] scores) {
+        /** The best sequence of every question, int[N][]. */
+        public int[][] best() {
+            int[][] out = new int[sequences.length][];
+            for (int n = 0; n < out.length; n++) {
+                out[n] = sequences[n][0];
+            }
+            return out;
+        }
+    }
+
+    /**
+     * How to search: K hypotheses per question; an end id that finishes a hypothesis (-1: none, every hypothesis
+     * runs the full length); the length penalty alpha >= 0; ids never emitted (skip[v], or null for none).
+     */
+    public record Options(int beam, int endId, double lengthPenalty, boolean[] skip) {
+        public Options {
+            if (beam < 1) {
+                throw new IllegalArgumentException("beam search needs a beam width K >= 1, got " + beam);
+            }
+            if (!(lengthPenalty >= 0) || Double.isInfinite(lengthPenalty)) {
+                throw new IllegalArgumentException("the length penalty alpha must be a finite number >= 0, got "
+                        + lengthPenalty);
+            }
+        }
+
+        public static Options of(int beam) {
+            return new Options(beam, -1, 0, null);
+        }
+    }
+
+    /** Checks a beam width at a public entry point, naming the operation. */
+    static void requireBeam(String op, int beam) {
+        if (beam < 1) {
+            throw new IllegalArgumentException(op + ": the beam width K must be >= 1, got " + beam);
+        }
+    }
+
+    /**
+     * Copies an encoding (..., N, C) K times per row: out (..., N*K, C) with out[..., n*K + k, :] = in[..., n, :],
+     * by one row gather (the embedding kernel) with the table in[...] seen as (P*N, C). The result lives in ws.
+     */
+    static Tensor repeat(Backend backend, Workspace ws, Tensor encoding, int k) {
+        int rank = encoding.rank();
+        int n = encoding.dim(rank - 2), c = encoding.dim(rank - 1);
+        int p = Math.toIntExact(encoding.size() / ((long) n * c));
+        int rows = Math.multiplyExact(Math.multiplyExact(p, n), k);
+        int[] ids = new int[rows];
+        for (int i = 0; i < p; i++) {
+            for (int q = 0; q < n; q++) {
+                for (int j = 0; j < k; j++) {
+                    ids[(i * n + q) * k + j] = i * n + q;
+                }
+            }
+        }
+        Tensor idsT = ws.ints(rows);
+        backend.copyIn(idsT, ids);
+        int[] shape = encoding.shape();
+        shape[rank - 2] = Math.multiplyExact(n, k);
+        Tensor out = ws.floats(shape);
+        backend.embeddingForward(out.view(rows, c), encoding.view(p * n, c), idsT);
+        return out;
+    }
+
+    /**
+     * Runs the search for N questions. {@code first} holds the scores (1, M, V) of the first generated token
+     * (the decoder has already read the start id or the prompt, for all M = N*K rows); each later step feeds
+     * the chosen ids through {@code steps}. Returns the K best sequences of at most {@code length} ids each.
+     */
+    static Result search(Backend backend, Workspace ws, int n, int length, Tensor first, Steps steps, Options opt) {
+        if (length < 1) {
+            throw new IllegalArgumentException("generate needs length >= 1, got " + length);
+        }
+        int k = opt.beam();
+        int m = Math.multiplyExact(n, k);
+        int v = first.dim(first.rank() - 1);
+        if (first.size() != (long) m * v) {
+            throw new IllegalArgumentException("beam search: scores " + first + " are not (1, M=" + m + ", V)");
+        }
+        if (opt.skip() != null && opt.skip().length != v) {
+            throw new IllegalArgumentException("beam search: the skip mask has " + opt.skip().length
+                    + " entries for a vocabulary of V=" + v);
+        }
+        if (opt.endId() >= v) {
+            throw new IllegalArgumentException("beam search: end id " + opt.endId() + " is outside the vocabulary [0, V="
+                    + v + ")");
+        }
+        int cap = opt.endId() >= 0 ? 2 * k : k;          // room for up to K end ids above the K-th survivor
+        float[] scores = new float[Math.multiplyExact(m, v)];
+        double[] beamLogP = new double[m];
+        double[] nextLogP = new double[m];
+        int[][] parent = new int[length][m];
+        int[][] token = new int[length][m];
+        int[] parentsHost = new int[m];
+        Tensor ids = ws.ints(1, m);
+        Tensor parents = ws.ints(m);
+        List<List<Finished>> finished = new ArrayList<>();
+        for (int q = 0; q < n; q++) {
+            finished.add(new ArrayList<>());
+        }
+        // at the start the K hypotheses of a question are one: only hypothesis 0 is alive
+        for (int j = 0; j < m; j++) {
+            beamLogP[j] = j % k == 0 ? 0 : Double.NEGATIVE_INFINITY;
+        }
+        double[] lse = new double[k];
+        double[] candTotal = new double[cap];
+        float[] candRaw = new float[cap];
+        int[] candHyp = new int[cap];
+        int[] candTok = new int[cap];
+        Tensor score = first;
+        for (int s = 0; s < length; s++) {
+            backend.copyOut(scores, score);
+            for (int q = 0; q < n; q++) {
+                int base = q * k;
+                for (int b = 0; b < k; b++) {
+                    lse[b] = logSumExp(scores, (base + b) * v, v);
+                }
+                // the cap best candidates over this question's live hypotheses, best first
+                int count = 0;
+                for (int b = 0; b < k; b++) {
+                    double prev = beamLogP[base + b];
+                    if (prev == Double.NEGATIVE_INFINITY || Double.isNaN(lse[b])) {
+                        continue;
+                    }
+                    int row = (base + b) * v;
+                    for (int t = 0; t < v; t++) {
+                        if (opt.skip() != null && opt.skip()[t]) {
+                            continue;
+                        }
+                        float raw = scores[row + t];
+                        double total = prev + ((double) raw - lse[b]);
+                        if (Double.isNaN(total)) {
+                            continue;
+                        }
+                        if (count == cap && !better(total, raw, candTotal[cap - 1], candRaw[cap - 1])) {
+                            continue;   // ties keep the earlier (smaller hypothesis, then token) candidate
+                        }
+                        int at = count < cap ? count++ : cap - 1;
+                        while (at > 0 && better(total, raw, candTotal[at - 1], candRaw[at - 1])) {
+                            candTotal[at] = candTotal[at - 1];
+                            candRaw[at] = candRaw[at - 1];
+                            candHyp[at] = candHyp[at - 1];
+                            candTok[at] = candTok[at - 1];
+                            at--;
+                        }
+                        candTotal[at] = total;
+                        candRaw[at] = raw;
+                        candHyp[at] = b;
+                        candTok[at] = t;
+                    }
+                }
+                // walk them: end ids finish a hypothesis, the others fill the K slots
+                int filled = 0;
+                for (int c = 0; c < count && filled < k; c++) {
+                    if (candTok[c] == opt.endId()) {
+                        int[] seq = backtrack(parent, token, s, base + candHyp[c], candTok[c]);
+                        finished.get(q).add(new Finished(seq, candTotal[c]));
+                        continue;
+                    }
+                    int j = base + filled++;
+                    parent[s][j] = base + candHyp[c];
+                    token[s][j] = candTok[c];
+                    nextLogP[j] = candTotal[c];
+                }
+                for (; filled < k; filled++) {     // fewer live candidates than K: dead slots
+                    int j = base + filled;
+                    parent[s][j] = base;
+                    token[s][j] = 0;
+                    nextLogP[j] = Double.NEGATIVE_INFINITY;
+                }
+            }
+            double[] swap = beamLogP;
+            beamLogP = nextLogP;
+            nextLogP = swap;
+            if (s + 1 < length) {
+                boolean identity = true;
+                for (int j = 0; j < m; j++) {
+                    parentsHost[j] = parent[s][j];
+                    identity &= parent[s][j] == j;
+                }
+                if (!identity) {
+                    backend.copyIn(parents, parentsHost);
+                    steps.reorder(parents);
+                }
+                backend.copyIn(ids, token[s]);
+                score = steps.step(ids);
+            }
+        }
+        return collect(n, k, length, parent, token, beamLogP, finished, opt.lengthPenalty());
+    }
+
+    private record Finished(int[] sequence, double logProb) {
+    }
+
+    /** Whether candidate (total, raw) ranks above (total2, raw2); equal ones do not (first come stays first). */
+    private static boolean better(double total, float raw, double total2, float raw2) {
+        return total > total2 || (total == total2 && raw > raw2);
+    }
+
+    /** log sum_u exp(x_u) over one row, in double, with the maximum subtracted first; NaN if the row holds NaN. */
+    private static double logSumExp(float[] x, int offset, int v) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int t = 0; t < v; t++) {
+            float f = x[offset + t];
+            if (Float.isNaN(f)) {
+                return Double.NaN;
+            }
+            max = Math.max(max, f);
+        }
+        if (Double.isInfinite(max)) {
+            return max;
+        }
+        double sum = 0;
+        for (int t = 0; t < v; t++) {
+            sum += Math.exp(x[offset + t] - max);
+        }
+        return max + Math.log(sum);
+    }
+
+    /** The ids of hypothesis j up to step s, followed by {@code last} at step s. */
+    private static int[] backtrack(int[][] parent, int[][] token, int s, int j, int last) {
+        int[] seq = new int[s + 1];
+        seq[s] = last;
+        for (int t = s - 1; t >= 0; t--) {
+            seq[t] = token[t][j];
+            j = parent[t][j];
+        }
+        return seq;
+    }
+
+    private static Result collect(int n, int k, int length, int[][] parent, int[][] token, double[] logP,
+                                  List<List<Finished>> finished, double alpha) {
+        int[][][] sequences = new int[n][k][];
+        double[][] logProbs = new double[n][k];
+        double[][] ranks = new double[n][k];
+        for (int q = 0; q < n; q++) {
+            List<Finished> all = new ArrayList<>(finished.get(q));
+            for (int b = 0; b < k; b++) {
+                int j = q * k + b;
+                all.add(new Finished(backtrack(parent, token, length - 1, parent[length - 1][j], token[length - 1][j]),
+                        logP[j]));
+            }
+            // stable: among equal scores the earlier (finished first, then beam order) wins
+            Finished[] sorted = all.toArray(Finished[]::new);
+            double[] rank = new double[sorted.length];
+            Integer[] order = new Integer[sorted.length];
+            for (int i = 0; i < sorted.length; i++) {
+                rank[i] = penalised(sorted[i], alpha);
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> Double.compare(rank[b], rank[a]));
+            for (int b = 0; b < k; b++) {
+                Finished f = sorted[order[b]];
+                sequences[q][b] = f.sequence();
+                logProbs[q][b] = f.logProb();
+                ranks[q][b] = rank[order[b]];
+            }
+        }
+        return new Result(sequences, logProbs, ranks);
+    }
+
+    private static double penalised(Finished f, double alpha) {
+        return alpha == 0 ? f.logProb() : f.logProb() / Math.pow(f.sequence().length, alpha);
+    }
+}

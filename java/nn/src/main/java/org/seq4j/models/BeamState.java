@@ -1,0 +1,67 @@
+// Reorders the carried state of recurrent layers between beam-search steps: row j of h (and an LSTM's c) becomes a copy
+// of row parents[j], by the embedding kernel's row gather into scratch and setState from there.
+package org.seq4j.models;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.TimeGRU;
+import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.TimeRNN;
+import org.seq4j.layers.TimeRecurrent;
+import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.Tensor;
+
+final class BeamState implements AutoCloseable {
+    private final Backend backend;
+    private final Workspace ws;
+    private final Map<Integer, Tensor[]> scratch = new HashMap<>();   // H -> {(M, H), (M, H)}
+    private int sizedM = -1;
+
+    BeamState(Backend backend) {
+        this.backend = backend;
+        this.ws = new Workspace(backend);
+    }
+
+    private Tensor[] scratch(int m, int h) {
+        if (m != sizedM) {
+            ws.reset();
+            scratch.clear();
+            sizedM = m;
+        }
+        return scratch.computeIfAbsent(h, k -> new Tensor[] {ws.floats(m, k), ws.floats(m, k)});
+    }
+
+    /** The stateful lstm continues from h[parents], c[parents] (parents (M,) int32) of its last forward. */
+    void reorder(TimeLSTM lstm, Tensor parents) {
+        Tensor[] s = scratch(parents.dim(0), lstm.hiddenSize());
+        backend.embeddingForward(s[0], lstm.h(), parents);
+        backend.embeddingForward(s[1], lstm.c(), parents);
+        lstm.setState(s[0], s[1]);
+    }
+
+    /** The stateful recurrent layer (an LSTM: h and c; a GRU: h) continues from its state at rows parents. */
+    void reorder(TimeRecurrent layer, Tensor parents) {
+        switch (layer) {
+            case TimeLSTM lstm -> reorder(lstm, parents);
+            case TimeGRU gru -> {
+                Tensor[] s = scratch(parents.dim(0), gru.hiddenSize());
+                backend.embeddingForward(s[0], gru.h(), parents);
+                gru.setState(s[0]);
+            }
+        }
+    }
+
+    /** The stateful rnn continues from h[parents] of its last forward. */
+    void reorder(TimeRNN rnn, Tensor parents) {
+        Tensor h = rnn.h();
+        Tensor[] s = scratch(parents.dim(0), h.dim(1));
+        backend.embeddingForward(s[0], h, parents);
+        rnn.setState(s[0]);
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

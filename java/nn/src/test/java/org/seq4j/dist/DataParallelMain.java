@@ -1,0 +1,155 @@
+// The child process of DataParallelTest, started as one rank of `mpirun -np 2`: K steps of data-parallel
+// training of a small Seq2seq or AttentionSeq2seq on seeded random token pairs (or of an Rnnlm by truncated
+// BPTT on a random corpus, 7 streams split 3 + 4), then each rank writes its parameters, the epoch loss and
+// the split evaluation. Also the failure drills: a rank that is killed, a
+// rank that stalls (the watchdog must end the other), a rank built with another model (configuration check).
+//   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
+//   MODE: train | kill | stall | mismatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
+package org.seq4j.dist;
+
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Backends;
+import org.seq4j.data.CharVocabulary;
+import org.seq4j.data.SequencePairs;
+import org.seq4j.models.AttentionSeq2seq;
+import org.seq4j.models.Rnnlm;
+import org.seq4j.models.Seq2seq;
+import org.seq4j.models.Seq2seqModel;
+import org.seq4j.optim.Adam;
+import org.seq4j.optim.Optimizer;
+import org.seq4j.optim.SGD;
+import org.seq4j.train.Batches;
+import org.seq4j.train.RnnlmTrainer;
+import org.seq4j.train.Seq2seqEval;
+import org.seq4j.train.Trainer;
+
+public final class DataParallelMain {
+    // the experiment, shared with DataParallelTest's one-process reference
+    static final int V = 13, D = 8, H = 16, T_IN = 7, T_OUT = 5, BATCH = 30, STEPS = 4, TEST = 45;
+    static final long SEED = 1984;
+    static final float LR = 0.01f, SGD_LR = 0.5f, CLIP = 1f;
+    static final int LM_V = 20, LM_BATCH = 7, LM_TIME = 5;
+
+    public static void main(String[] args) throws IOException {
+        String mode = args[0], kind = args[1], optimizer = args[2];
+        Path out = Path.of(args[3]);
+        Duration timeout = Duration.ofSeconds(args.length > 4 ? Long.parseLong(args[4]) : 60);
+        try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout);
+             Backend backend = Backends.create("openblas")) {
+            int rank = comm.rank();
+            int hidden = mode.equals("mismatch") && rank == 1 ? H + 1 : H;
+            if (kind.equals("rnnlm")) {
+                try (Rnnlm model = new Rnnlm(backend, LM_V, D, hidden, SEED + rank); Optimizer opt = optimizer(optimizer);
+                     RnnlmTrainer trainer = new RnnlmTrainer(model, opt, CLIP).distribute(comm)) {
+                    float ppl = (float) trainer.fitEpoch(1, corpus(STEPS * LM_BATCH * LM_TIME + 1, 1), LM_BATCH, LM_TIME,
+                            new Trainer.Listener() {
+                            });
+                    float valid = (float) trainer.evalPerplexity(corpus(3 * LM_BATCH * LM_TIME + 1, 2), LM_BATCH, LM_TIME);
+                    write(out, rank, ppl, valid, model.store().values().toFloatArray());
+                }
+                return;
+            }
+            // every rank but 0 starts from other weights: the broadcast must replace them
+            try (Seq2seqModel model = model(kind, backend, hidden, SEED + rank);
+                 Optimizer opt = optimizer(optimizer); Trainer trainer = new Trainer(model, opt, CLIP, SEED)) {
+                trainer.distribute(comm);
+                float loss = trainer.fitEpoch(1, Batches.of(pairs(STEPS * BATCH, 1)), BATCH, new Trainer.Listener() {
+                    @Override
+                    public void onStep(int epoch, int step, float l) {
+                        if (step == 2 && rank == 1) {
+                            if (mode.equals("kill")) {
+                                kill9(ProcessHandle.current().pid());
+                            } else if (mode.equals("stall")) {
+                                sleepForever();
+                            }
+                        }
+                    }
+                });
+                Seq2seqEval.Result r = Seq2seqEval.evaluate(model, pairs(TEST, 2), vocabulary(), false, 0, 7, 0, 0, comm);
+                write(out, rank, loss, r.correct(), model.store().values().toFloatArray());
+            }
+        } catch (ConfigurationMismatchException e) {
+            System.err.println("seq4j: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    /** OUT.rankR: the epoch's loss (perplexity for rnnlm), the evaluation (correct answers, or perplexity), parameters. */
+    private static void write(Path out, int rank, float loss, float eval, float[] values) throws IOException {
+        try (OutputStream o = Files.newOutputStream(Path.of(out + ".rank" + rank)); DataOutputStream d = new DataOutputStream(o)) {
+            d.writeFloat(loss);
+            d.writeFloat(eval);
+            d.writeInt(values.length);
+            for (float v : values) {
+                d.writeFloat(v);
+            }
+        }
+    }
+
+    /** n seeded random word ids in [0, LM_V). */
+    static int[] corpus(int n, long seed) {
+        return new Random(seed).ints(n, 0, LM_V).toArray();
+    }
+
+    static Seq2seqModel model(String kind, Backend backend, int hidden, long seed) {
+        return switch (kind) {
+            case "seq2seq" -> new Seq2seq(backend, V, D, hidden, seed);
+            case "attention" -> new AttentionSeq2seq(backend, V, D, hidden, seed);
+            default -> throw new IllegalArgumentException("unknown model " + kind);
+        };
+    }
+
+    /** Adam, or plain SGD, whose step is proportional to the gradient (Adam's hardly sees a wrongly scaled one). */
+    static Optimizer optimizer(String name) {
+        return switch (name) {
+            case "adam" -> new Adam(LR);
+            case "sgd" -> new SGD(SGD_LR);
+            default -> throw new IllegalArgumentException("unknown optimizer " + name);
+        };
+    }
+
+    /** n seeded random question/answer pairs; the answers start with the start id 0. */
+    static SequencePairs pairs(int n, long seed) {
+        Random rng = new Random(seed);
+        int[][] x = new int[n][T_IN], t = new int[n][T_OUT];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < T_IN; j++) {
+                x[i][j] = 1 + rng.nextInt(V - 1);
+            }
+            for (int j = 1; j < T_OUT; j++) {
+                t[i][j] = 1 + rng.nextInt(V - 1);
+            }
+        }
+        return new SequencePairs(x, t);
+    }
+
+    static CharVocabulary vocabulary() {
+        return CharVocabulary.of("_0123456789+ ");
+    }
+
+    private static void kill9(long pid) {
+        try {
+            new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor();
+        } catch (IOException e) {
+            Runtime.getRuntime().halt(137);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        sleepForever();
+    }
+
+    private static void sleepForever() {
+        try {
+            Thread.sleep(Duration.ofMinutes(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

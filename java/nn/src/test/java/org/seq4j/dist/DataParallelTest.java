@@ -1,0 +1,205 @@
+// Data-parallel training over real MPI: `mpirun -np 2` child processes (DataParallelMain) against the same
+// training in one process here. Two ranks with N/2 rows each must end with the parameters of one process with
+// N rows (up to float summation order), both ranks bit-identical; a killed or stalled rank must end the job
+// within seconds; ranks with different models must all end with one line. (Its MPI helpers are public for
+// seq4j-cli's DistributedCommandLineTest.) Skipped, with the reason, where
+// mpirun is not installed (scripts/test's CI entry .ci/run installs Open MPI).
+package org.seq4j.dist;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.seq4j.mpitest.MpiRuns.count;
+import static org.seq4j.mpitest.MpiRuns.java;
+import static org.seq4j.mpitest.MpiRuns.line;
+import static org.seq4j.mpitest.MpiRuns.mpirun;
+import static org.seq4j.mpitest.MpiRuns.run;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.models.Rnnlm;
+import org.seq4j.models.Seq2seqModel;
+import org.seq4j.optim.Optimizer;
+import org.seq4j.testing.TestBackends;
+import org.seq4j.train.Batches;
+import org.seq4j.train.RnnlmTrainer;
+import org.seq4j.train.Seq2seqEval;
+import org.seq4j.train.Trainer;
+import org.seq4j.mpitest.MpiRuns;
+
+class DataParallelTest {
+    /**
+     * Per element: |2 ranks - 1 process| <= ATOL + RTOL * |1 process| after 4 steps: float summation order only
+     * (seen: at most 1.2e-7). Weighting the shards' gradients wrongly (1 instead of rows / N) misses by 6e-3 or more.
+     */
+    static final float ATOL = 1e-6f, RTOL = 1e-5f;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void findMpirun() {
+        MpiRuns.findMpirun();
+    }
+
+    record RankResult(float loss, float eval, float[] values) {
+    }
+
+    static RankResult read(Path file) throws IOException {
+        try (DataInputStream in = new DataInputStream(Files.newInputStream(file))) {
+            float loss = in.readFloat();
+            float eval = in.readFloat();
+            float[] v = new float[in.readInt()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = in.readFloat();
+            }
+            return new RankResult(loss, eval, v);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"seq2seq, adam", "seq2seq, sgd", "attention, adam", "attention, sgd"})
+    void twoRanksWithHalfTheBatchFollowOneProcessWithAll(String kind, String optimizer) throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "train", kind, optimizer, prefix.toString()));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        RankResult r0 = read(Path.of(prefix + ".rank0")), r1 = read(Path.of(prefix + ".rank1"));
+        // rank 1 started from other weights (seed + 1): the broadcast and identical updates make the replicas equal
+        assertArrayEquals(r0.values(), r1.values(), "the two ranks' parameters differ");
+        assertEquals(r0.loss(), r1.loss());
+        assertEquals(r0.eval(), r1.eval());
+
+        // the same K steps in this process with the whole batch
+        Backend backend = TestBackends.get("openblas");
+        float[] ref;
+        float refLoss;
+        int refCorrect;
+        try (Seq2seqModel m = DataParallelMain.model(kind, backend, DataParallelMain.H, DataParallelMain.SEED);
+             Optimizer opt = DataParallelMain.optimizer(optimizer);
+             Trainer t = new Trainer(m, opt, DataParallelMain.CLIP, DataParallelMain.SEED)) {
+            refLoss = t.fitEpoch(1, Batches.of(DataParallelMain.pairs(DataParallelMain.STEPS * DataParallelMain.BATCH, 1)),
+                    DataParallelMain.BATCH, new Trainer.Listener() {
+                    });
+            ref = m.store().values().toFloatArray();
+            refCorrect = Seq2seqEval.evaluate(m, DataParallelMain.pairs(DataParallelMain.TEST, 2),
+                    DataParallelMain.vocabulary(), false, 0, 7, 0).correct();
+        }
+        assertClose(kind + " " + optimizer, ref, r0.values());
+        assertEquals(refLoss, r0.loss(), 1e-5 + 1e-5 * Math.abs(refLoss), "mean loss of the epoch");
+        assertEquals(refCorrect, r0.eval(), "correct answers of the split evaluation");
+        // the run must have moved the weights, or the comparison above would prove nothing
+        try (Seq2seqModel start = DataParallelMain.model(kind, backend, DataParallelMain.H, DataParallelMain.SEED)) {
+            assertFalse(java.util.Arrays.equals(start.store().values().toFloatArray(), ref), "training changed nothing");
+        }
+    }
+
+    /** Every parameter within ATOL + RTOL * |one process's|; names the worst one otherwise. */
+    static void assertClose(String what, float[] ref, float[] got) {
+        assertEquals(ref.length, got.length);
+        double worst = 0;
+        int worstAt = -1;
+        for (int i = 0; i < ref.length; i++) {
+            double excess = Math.abs(got[i] - ref[i]) - (ATOL + RTOL * Math.abs(ref[i]));
+            if (worstAt < 0 || excess > worst) {
+                worst = excess;
+                worstAt = i;
+            }
+        }
+        System.out.printf("data parallel %s: max |2 ranks - 1 process| = %.3g%n", what, maxDiff(got, ref));
+        assertTrue(worst <= 0, what + ": parameter " + worstAt + ": 2 ranks " + got[worstAt] + ", 1 process "
+                + ref[worstAt] + " (tolerance " + ATOL + " + " + RTOL + "*|ref|)");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"adam", "sgd"})
+    void twoRanksWithHalfTheStreamsFollowOneProcessWithAll(String optimizer) throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "train", "rnnlm", optimizer, prefix.toString()));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        RankResult r0 = read(Path.of(prefix + ".rank0")), r1 = read(Path.of(prefix + ".rank1"));
+        assertArrayEquals(r0.values(), r1.values(), "the two ranks' parameters differ");
+        assertEquals(r0.eval(), r1.eval());
+
+        Backend backend = TestBackends.get("openblas");
+        try (Rnnlm m = new Rnnlm(backend, DataParallelMain.LM_V, DataParallelMain.D, DataParallelMain.H, DataParallelMain.SEED);
+             Optimizer opt = DataParallelMain.optimizer(optimizer);
+             RnnlmTrainer t = new RnnlmTrainer(m, opt, DataParallelMain.CLIP)) {
+            double ppl = t.fitEpoch(1, DataParallelMain.corpus(DataParallelMain.STEPS * DataParallelMain.LM_BATCH
+                    * DataParallelMain.LM_TIME + 1, 1), DataParallelMain.LM_BATCH, DataParallelMain.LM_TIME,
+                    new Trainer.Listener() {
+                    });
+            double valid = t.evalPerplexity(DataParallelMain.corpus(3 * DataParallelMain.LM_BATCH
+                    * DataParallelMain.LM_TIME + 1, 2), DataParallelMain.LM_BATCH, DataParallelMain.LM_TIME);
+            assertClose("rnnlm " + optimizer, m.store().values().toFloatArray(), r0.values());
+            assertEquals(ppl, r0.loss(), 1e-4 * ppl, "training perplexity");
+            assertEquals(valid, r0.eval(), 1e-4 * valid, "validation perplexity of the split evaluation");
+        }
+    }
+
+    static double maxDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+
+    @Test
+    void aKilledRankEndsTheJobWithAnError() throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "kill", "seq2seq", "adam", prefix.toString(), "90"));
+        MpiRuns.Run r = run(cmd);
+        assertNotEquals(0, r.exit(), r.output());
+        // mpirun ends the job, well before rank 0's watchdog (90 s) would (the whole run takes ~5 s when idle)
+        assertTrue(r.seconds() < 60, "the job took " + r.seconds() + " s to end:\n" + r.output());
+        assertFalse(r.output().contains("did not return within"), "the watchdog, not mpirun, ended it:\n" + r.output());
+        assertFalse(Files.exists(Path.of(prefix + ".rank0")), "rank 0 finished although rank 1 was killed");
+    }
+
+    @Test
+    void aStalledRankIsEndedByTheWatchdog() throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "stall", "seq2seq", "adam", prefix.toString(), "3"));
+        MpiRuns.Run r = run(cmd);
+        assertNotEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("MPI rank 0 of 2: MPI_Allreduce of") && r.output().contains("did not return within 3 s"),
+                r.output());
+        assertFalse(Files.exists(Path.of(prefix + ".rank0")));
+    }
+
+    @Test
+    void ranksWithDifferentModelsAllEndWithOneLine() throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "mismatch", "seq2seq", "adam", prefix.toString(), "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(2, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the model (class, parameter names and "
+                    + "shapes) (this is rank " + rank), r.output());
+        }
+        assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
+    }
+}

@@ -1,0 +1,88 @@
+// The parts of org.seq4j.dist that need no MPI: how a batch is split across ranks, when a process joins MPI,
+// the single-process communicator, and a configured MPI library that does not load.
+package org.seq4j.dist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DistributedUnitTest {
+
+    @Test
+    void shardsAreDisjointCoverTheBatchAndDifferByAtMostOneRow() {
+        for (int size = 1; size <= 9; size++) {
+            for (int batch = size; batch <= 40; batch++) {
+                int next = 0, min = Integer.MAX_VALUE, max = 0;
+                double weights = 0;
+                for (int rank = 0; rank < size; rank++) {
+                    Shard s = Shard.of(batch, rank, size);
+                    assertEquals(next, s.from(), "shard " + rank + " of " + size + " for batch " + batch);
+                    next = s.from() + s.rows();
+                    min = Math.min(min, s.rows());
+                    max = Math.max(max, s.rows());
+                    weights += s.weight();
+                }
+                assertEquals(batch, next, "the shards of batch " + batch + " over " + size + " ranks do not cover it");
+                assertTrue(min >= 1 && max - min <= 1, "uneven shards " + min + ".." + max);
+                assertEquals(1.0, weights, 1e-6, "the weights rows/N must sum to 1");
+            }
+        }
+        assertEquals(new Shard(0, 16, 33), Shard.of(33, 0, 2));
+        assertEquals(new Shard(16, 17, 33), Shard.of(33, 1, 2));
+    }
+
+    @Test
+    void aBatchSmallerThanTheRanksIsRefusedWithTheFix() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Shard.of(3, 0, 4));
+        assertTrue(e.getMessage().contains("a batch of 3 cannot be split across 4 ranks"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Shard.of(8, 4, 4));
+    }
+
+    @Test
+    void onlyAnMpiLauncherMakesAutoJoinMpi() {
+        assertFalse(Distributed.launchedByMpi(Map.of("PATH", "/usr/bin")));
+        assertTrue(Distributed.launchedByMpi(Map.of("OMPI_COMM_WORLD_SIZE", "2")));
+        assertTrue(Distributed.launchedByMpi(Map.of("PMIX_RANK", "0")));
+        assertTrue(Distributed.launchedByMpi(Map.of("PMI_RANK", "1")));
+        assertSame(Communicator.single(), Distributed.open(Distributed.Mode.NONE, Duration.ofSeconds(1)));
+        if (!Distributed.launchedByMpi()) { // a test JVM that mpirun did not start: AUTO never touches MPI
+            assertSame(Communicator.single(), Distributed.open(Distributed.Mode.AUTO, Duration.ofSeconds(1)));
+        }
+    }
+
+    @Test
+    void aSingleProcessIsRankZeroOfOneAndLeavesDataAlone() {
+        Communicator c = Communicator.single();
+        assertEquals(0, c.rank());
+        assertEquals(1, c.size());
+        assertTrue(c.isRoot());
+        double[] d = {1.5, -2};
+        c.allReduceSum(d);
+        assertEquals(1.5, d[0]);
+        long[] l = {7};
+        c.allReduceMin(l);
+        c.broadcast(l);
+        assertEquals(7, l[0]);
+        c.agree("anything", "any text"); // nothing to disagree with
+    }
+
+    @Test
+    void aConfiguredMpiLibraryThatDoesNotLoadIsAnError() {
+        DistributedException e = assertThrows(DistributedException.class,
+                () -> MpiLibrary.find("/nonexistent/libmpi.so.40"));
+        assertTrue(e.getMessage().contains("-Dseq4j.mpi / SEQ4J_MPI does not load")
+                && e.getMessage().contains("/nonexistent/libmpi.so.40"), e.getMessage());
+    }
+
+    @Test
+    void hashesDifferForDifferentConfigurations() {
+        assertEquals(Hashes.sha256Long("batch 128"), Hashes.sha256Long("batch 128"));
+        assertFalse(Hashes.sha256Long("batch 128") == Hashes.sha256Long("batch 129"));
+    }
+}
