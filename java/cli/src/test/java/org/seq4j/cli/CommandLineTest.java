@@ -342,12 +342,17 @@ class CommandLineTest {
         assertTrue(eval.out().contains("test accuracy"), eval.out());
         Result gen = seq4j("generate", "--checkpoint", out.toString(), "--backend", "java", "12+3");
         assertEquals(0, gen.code(), gen.err());
+        Result beam = seq4j("eval", "--checkpoint", out.toString(), "--backend", "java", "--beam", "3");
+        assertEquals(0, beam.code(), beam.err());
+        assertTrue(beam.out().contains("test accuracy"), beam.out());
 
         assertTrue(badInput(seq4j("train", "addition", "--cell", "rnn")).contains("expected lstm or gru"));
         String e = badInput(seq4j("train", "waves", "--cell", "gru"));
         assertTrue(e.contains("--cell gru") && e.contains("no choice of cell"), e);
         e = badInput(seq4j("train", "lm", "--model", "simple", "--cell", "gru"));
         assertTrue(e.contains("no choice of cell"), e);
+        e = badInput(seq4j("train", "date", "--model", "attention", "--bidirectional", "--cell", "gru"));
+        assertTrue(e.contains("--bidirectional") && e.contains("--cell gru"), e);
     }
 
     /** A command with a bug: what an internal error looks like from the outside. */
