@@ -1,6 +1,7 @@
 // Gradient checks by central differences for the book's appendix GRU: the one-step GRU layer and TimeGRU
 // (from zero, from a given state with dh0, fed by an embedding with the projection folded), on the java
-// reference backend with small seeded sizes; and the folded and plain input projections agree.
+// reference backend with small seeded sizes; the folded and plain input projections agree; and TimeGRU's
+// forward over several steps is the one-step GRU applied step by step.
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -162,6 +163,34 @@ class GruGradientTest {
                 assertClose("hs (V=" + V + ")", hsPlain, hsFused);
                 for (Parameter p : store.parameters()) {
                     assertClose(p.name() + " grad (V=" + V + ")", p.grad().toFloatArray(), gradsFused.get(p.name()));
+                }
+            }
+        }
+    }
+
+    @Test
+    void timeGRUIsTheCellSteppedTTimes() {
+        // the fast structure (one x Wx GEMM for all steps, sliced recurrent GEMMs) against the one-step GRU layer
+        // applied step by step: same hs for T > 1, from a given state and from zero
+        int D = 3, H = 5, T = 4, N = 2;
+        try (ParameterStore store = store(0, D, H, 9);
+             TimeGRU time = new TimeGRU(backend, store.get("gru.Wx"), store.get("gru.Wh"), store.get("gru.b"), true);
+             GRU cell = new GRU(backend, store.get("gru.Wx"), store.get("gru.Wh"), store.get("gru.b"))) {
+            Tensor xs = randn(1, T, N, D);
+            for (boolean fromZero : new boolean[] {false, true}) {
+                float[] h0v = fromZero ? new float[N * H] : GradientCheck.randn(rng, 0.5, N * H);
+                Tensor h = GradientCheck.tensor(backend, ws, h0v, N, H);
+                if (fromZero) {
+                    time.resetState();
+                } else {
+                    time.setState(h);
+                }
+                float[] hs = time.forward(xs).toFloatArray();
+                for (int t = 0; t < T; t++) {
+                    float[] next = cell.forward(xs.get(t), h).toFloatArray();
+                    float[] got = java.util.Arrays.copyOfRange(hs, t * N * H, (t + 1) * N * H);
+                    assertClose("h_" + (t + 1) + (fromZero ? " from zero" : " from h0"), next, got);
+                    h = GradientCheck.tensor(backend, ws, next, N, H);
                 }
             }
         }
