@@ -1444,3 +1444,209 @@ API void seq4j_adam_update(int threads, float *param, float *m, float *v, const 
     struct ew_args a = {.y = param, .y2 = m, .y3 = v, .x = grad, .s0 = lr_t, .s1 = beta1, .s2 = beta2, .s3 = eps};
     parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, adam_part, &a);
 }
+
+/* ==== GRU cell ==================================================================================== */
+/*
+ * The book's appendix GRU, gates sliced z, r, h in each row of gates (n, 3h) = [z | r | hhat]:
+ *   z = sigmoid(x Wxz + h Whz + bz),  r = sigmoid(x Wxr + h Whr + br),
+ *   hhat = tanh(x Wxh + (r h) Whh + bh),  h_next = (1 - z) h + z hhat.
+ * The reset gate multiplies h before Whh, so the candidate's GEMM can only start once r is known: a step is
+ * GEMM h Wh[:, :2h] (beta 1, into the x Wx + b computed for all steps before the loop), gates kernel (z, r and
+ * r h in one pass), GEMM (r h) Whh, cell kernel (hhat and h_next in one pass). Two GEMMs of (n, h) x (h, 2h)
+ * and (h, h) do the same work as one of (h, 3h); the price of the split is one more pass over (n, h).
+ * Backward, with drh = dL/d(r h):
+ *   dhhat = dh z, dz = dh (hhat - h_prev)       -> dA_h = dhhat (1 - hhat^2), dA_z = dz z (1 - z)
+ *   drh = dA_h Whh^T (a GEMM between the two kernels)
+ *   dr = drh h_prev                             -> dA_r = dr r (1 - r)
+ *   dh_prev += dh (1 - z) + drh r, then += dA[:, :2h] Wh[:, :2h]^T (a GEMM).
+ * Rows split over threads as for the LSTM cell (lstm_parallel: rows, or units when there are few rows).
+ * Arguments in rows_args: y = rh / h_next / dA, y2 = dh_prev, x = gates, x2 = h_prev, x3 = dh_next, x4 = drh.
+ * Every loop is auto-vectorised (restrict, no branches); the transcendental ones are HOT_FMA, and the two
+ * forward loops also have a hand-written AVX2 + FMA version (below), as the LSTM cell forward does.
+ */
+
+/* One row of each kernel. restrict on the parameters (as in lstm_row_forward) lets GCC vectorise without
+ * runtime alias checks; the caller's buffers never overlap (checked in Java). */
+INLINE void gru_row_gates_forward(float *restrict z, float *restrict rg, float *restrict rh,
+                                  const float *restrict hp, int w) {
+    for (int j = 0; j < w; j++) {
+        float rj = s4_sigmoid(rg[j]);
+        z[j] = s4_sigmoid(z[j]);
+        rg[j] = rj;
+        rh[j] = rj * hp[j];
+    }
+}
+
+INLINE void gru_row_cell_forward(float *restrict hh, float *restrict hn, const float *restrict z,
+                                 const float *restrict hp, int w) {
+    for (int j = 0; j < w; j++) {
+        float c = s4_tanhf(hh[j]);
+        hh[j] = c;
+        hn[j] = (1.0f - z[j]) * hp[j] + z[j] * c;
+    }
+}
+
+INLINE void gru_row_cell_backward(float *restrict dz, float *restrict dhh, const float *restrict z,
+                                  const float *restrict hh, const float *restrict hp, const float *restrict dh,
+                                  int w) {
+    for (int j = 0; j < w; j++) {
+        dz[j] = dh[j] * (hh[j] - hp[j]) * z[j] * (1.0f - z[j]);
+        dhh[j] = dh[j] * z[j] * (1.0f - hh[j] * hh[j]);
+    }
+}
+
+INLINE void gru_row_gates_backward(float *restrict dr, float *restrict dhp, const float *restrict z,
+                                   const float *restrict rg, const float *restrict hp, const float *restrict dh,
+                                   const float *restrict drh, int w) {
+    for (int j = 0; j < w; j++) {
+        dr[j] = drh[j] * hp[j] * rg[j] * (1.0f - rg[j]);
+        dhp[j] = dhp[j] + (dh[j] * (1.0f - z[j]) + drh[j] * rg[j]);
+    }
+}
+
+#if defined(__x86_64__) && !defined(SEQ4J_NO_CLONES)
+/* The two forward row loops again by hand in AVX2 + FMA, 8 units at a time, where the CPU has both: the same
+ * v_sigmoid / v_tanh as the LSTM cell's hand loop (reciprocals by vrcpps and one Newton step instead of vdivps,
+ * about 2 ulp; NaN stays NaN, out-of-range inputs clamp as in the scalar loop). The backward loops have no
+ * division or exp: GCC's vectorised loops are enough there. */
+#define GRU_LD(p) _mm256_loadu_ps((p) + j)
+#define GRU_ST(p, v) _mm256_storeu_ps((p) + j, (v))
+
+static AVX2 void gru_row_gates_forward_avx2(float *z, float *rg, float *rh, const float *hp, int w) {
+    int j = 0;
+    for (; j + 8 <= w; j += 8) {
+        __m256 zj = v_sigmoid(GRU_LD(z)), rj = v_sigmoid(GRU_LD(rg));
+        GRU_ST(z, zj);
+        GRU_ST(rg, rj);
+        GRU_ST(rh, _mm256_mul_ps(rj, GRU_LD(hp)));
+    }
+    if (j < w) gru_row_gates_forward(z + j, rg + j, rh + j, hp + j, w - j);
+}
+
+static AVX2 void gru_row_cell_forward_avx2(float *hh, float *hn, const float *z, const float *hp, int w) {
+    int j = 0;
+    for (; j + 8 <= w; j += 8) {
+        __m256 c = v_tanh(GRU_LD(hh)), zj = GRU_LD(z);
+        GRU_ST(hh, c);
+        GRU_ST(hn, _mm256_fmadd_ps(zj, c, _mm256_mul_ps(_mm256_sub_ps(V1(1.0f), zj), GRU_LD(hp))));
+    }
+    if (j < w) gru_row_cell_forward(hh + j, hn + j, z + j, hp + j, w - j);
+}
+
+#undef GRU_LD
+#undef GRU_ST
+#else
+#define gru_row_gates_forward_avx2 gru_row_gates_forward /* never called: cpu_isa is ISA_BASELINE */
+#define gru_row_cell_forward_avx2 gru_row_cell_forward
+#endif
+
+/* rows [r0, r1), units [j0, j1) of each kernel */
+static HOT_FMA void gru_gates_forward_block(const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0,
+                                            int64_t j1) {
+    size_t h = (size_t) a->h;
+    int w = (int) (j1 - j0), v3 = cpu_isa != ISA_BASELINE; /* the AVX2 loop; an AVX-512 CPU runs it too */
+    for (int64_t r = r0; r < r1; r++) {
+        float *g = (float *) a->x + r * 3 * h + j0;
+        size_t k = r * h + j0;
+        if (v3) {
+            gru_row_gates_forward_avx2(g, g + h, a->y + k, a->x2 + k, w);
+        } else {
+            gru_row_gates_forward(g, g + h, a->y + k, a->x2 + k, w);
+        }
+    }
+}
+
+static HOT_FMA void gru_cell_forward_block(const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0,
+                                           int64_t j1) {
+    size_t h = (size_t) a->h;
+    int w = (int) (j1 - j0), v3 = cpu_isa != ISA_BASELINE; /* the AVX2 loop; an AVX-512 CPU runs it too */
+    for (int64_t r = r0; r < r1; r++) {
+        float *g = (float *) a->x + r * 3 * h + j0;
+        size_t k = r * h + j0;
+        if (v3) {
+            gru_row_cell_forward_avx2(g + 2 * h, a->y + k, g, a->x2 + k, w);
+        } else {
+            gru_row_cell_forward(g + 2 * h, a->y + k, g, a->x2 + k, w);
+        }
+    }
+}
+
+/* no transcendental function in the backward: plain HOT, rounding as the Java reference does */
+static HOT void gru_cell_backward_block(const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0,
+                                        int64_t j1) {
+    size_t h = (size_t) a->h;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *g = a->x + r * 3 * h + j0;
+        float *d = a->y + r * 3 * h + j0;
+        size_t k = r * h + j0;
+        gru_row_cell_backward(d, d + 2 * h, g, g + 2 * h, a->x2 + k, a->x3 + k, (int) (j1 - j0));
+    }
+}
+
+static HOT void gru_gates_backward_block(const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0,
+                                         int64_t j1) {
+    size_t h = (size_t) a->h;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *g = a->x + r * 3 * h + j0;
+        float *d = a->y + r * 3 * h + j0;
+        size_t k = r * h + j0;
+        gru_row_gates_backward(d + h, a->y2 + k, g, g + h, a->x2 + k, a->x3 + k, a->x4 + k, (int) (j1 - j0));
+    }
+}
+
+static void gru_gates_forward_rows(const void *p, int64_t b, int64_t e) {
+    gru_gates_forward_block(p, b, e, 0, ((const struct rows_args *) p)->h);
+}
+
+static void gru_gates_forward_units(const void *p, int64_t b, int64_t e) {
+    gru_gates_forward_block(p, 0, ((const struct rows_args *) p)->m, b, e);
+}
+
+static void gru_cell_forward_rows(const void *p, int64_t b, int64_t e) {
+    gru_cell_forward_block(p, b, e, 0, ((const struct rows_args *) p)->h);
+}
+
+static void gru_cell_forward_units(const void *p, int64_t b, int64_t e) {
+    gru_cell_forward_block(p, 0, ((const struct rows_args *) p)->m, b, e);
+}
+
+static void gru_cell_backward_rows(const void *p, int64_t b, int64_t e) {
+    gru_cell_backward_block(p, b, e, 0, ((const struct rows_args *) p)->h);
+}
+
+static void gru_cell_backward_units(const void *p, int64_t b, int64_t e) {
+    gru_cell_backward_block(p, 0, ((const struct rows_args *) p)->m, b, e);
+}
+
+static void gru_gates_backward_rows(const void *p, int64_t b, int64_t e) {
+    gru_gates_backward_block(p, b, e, 0, ((const struct rows_args *) p)->h);
+}
+
+static void gru_gates_backward_units(const void *p, int64_t b, int64_t e) {
+    gru_gates_backward_block(p, 0, ((const struct rows_args *) p)->m, b, e);
+}
+
+/* grains as for the LSTM cell, scaled by the work an element: two exps (gates), one (cell), none (backward) */
+API void seq4j_gru_gates_forward(int threads, float *rh, float *gates, const float *h_prev, int n, int h) {
+    struct rows_args a = {.y = rh, .x = gates, .x2 = h_prev, .m = n, .h = h};
+    lstm_parallel(threads, &a, 256, gru_gates_forward_rows, gru_gates_forward_units);
+}
+
+API void seq4j_gru_cell_forward(int threads, float *h_next, float *gates, const float *h_prev, int n, int h) {
+    struct rows_args a = {.y = h_next, .x = gates, .x2 = h_prev, .m = n, .h = h};
+    lstm_parallel(threads, &a, 512, gru_cell_forward_rows, gru_cell_forward_units);
+}
+
+API void seq4j_gru_cell_backward(int threads, float *dA, const float *gates, const float *h_prev,
+                                 const float *dh_next, int n, int h) {
+    struct rows_args a = {.y = dA, .x = gates, .x2 = h_prev, .x3 = dh_next, .m = n, .h = h};
+    lstm_parallel(threads, &a, 512, gru_cell_backward_rows, gru_cell_backward_units);
+}
+
+API void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const float *gates, const float *h_prev,
+                                  const float *dh_next, const float *drh, int n, int h) {
+    struct rows_args a = {.y = dA, .y2 = dh_prev, .x = gates, .x2 = h_prev, .x3 = dh_next, .x4 = drh, .m = n,
+                          .h = h};
+    lstm_parallel(threads, &a, 512, gru_gates_backward_rows, gru_gates_backward_units);
+}
+/* ==== end of GRU cell ============================================================================= */

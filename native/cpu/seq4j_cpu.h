@@ -117,6 +117,31 @@ void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const floa
                               const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next,
                               int n, int h);
 
+/* ---- GRU cell (the book's appendix GRU, gates sliced z, r, h) ---------------------------------- */
+/* z = sigmoid(x Wxz + h Whz + bz), r = sigmoid(x Wxr + h Whr + br), hhat = tanh(x Wxh + (r h) Whh + bh),
+ * h_next = (1 - z) h + z hhat. A step: GEMM h Wh[:, :2h] into gates[:, :2h]; seq4j_gru_gates_forward; GEMM
+ * (r h) Whh into gates[:, 2h:]; seq4j_gru_cell_forward. Backward: seq4j_gru_cell_backward; GEMM
+ * drh = dA[:, 2h:] Whh^T; seq4j_gru_gates_backward; GEMM dh_prev += dA[:, :2h] Wh[:, :2h]^T. No output
+ * overlaps another argument (checked in Java). */
+
+/* gates (n, 3h): columns [0, 2h) in, pre-activations of z, r; out, sigmoid of them; [2h, 3h) untouched.
+ * rh (n, h) = r * h_prev (n, h). */
+void seq4j_gru_gates_forward(int threads, float *rh, float *gates, const float *h_prev, int n, int h);
+
+/* gates (n, 3h): columns [2h, 3h) in, the candidate's pre-activation; out, hhat = its tanh. [0, 2h) hold z, r.
+ * h_next (n, h) = (1 - z) h_prev + z hhat. */
+void seq4j_gru_cell_forward(int threads, float *h_next, float *gates, const float *h_prev, int n, int h);
+
+/* dA (n, 3h): columns [0, h) = dh_next (hhat - h_prev) z (1 - z), [2h, 3h) = dh_next z (1 - hhat^2); [h, 2h)
+ * untouched. gates (n, 3h) activated, h_prev and dh_next (n, h). */
+void seq4j_gru_cell_backward(int threads, float *dA, const float *gates, const float *h_prev,
+                             const float *dh_next, int n, int h);
+
+/* dA (n, 3h): columns [h, 2h) = drh h_prev r (1 - r), the rest untouched; dh_prev (n, h) += dh_next (1 - z)
+ * + drh r. gates (n, 3h) activated; h_prev, dh_next, drh (n, h), drh = dA[:, 2h:] Whh^T. */
+void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const float *gates, const float *h_prev,
+                              const float *dh_next, const float *drh, int n, int h);
+
 /* ---- embedding ---------------------------------------------------------------------------------- */
 
 /* out (m, d) = W[ids]; W (v, d); ids (m) in [0, v): a row with a bad id is zeroed and reported */

@@ -99,6 +99,23 @@ int seq4j_cuda_lstm_cell_backward(float *dA, float *dc_prev, const float *gates,
                                   const float *c_prev, const float *dh_next, const float *dh_carry,
                                   const float *dc_next, int n, int h, void *stream);
 
+/* ---- GRU cell (the book's appendix GRU, gates sliced z, r, h); see seq4j_cpu.h for the step ----- */
+
+/* gates (n, 3h): columns [0, 2h) in, pre-activations of z, r; out, their sigmoid; rh (n, h) = r h_prev */
+int seq4j_cuda_gru_gates_forward(float *rh, float *gates, const float *h_prev, int n, int h, void *stream);
+
+/* gates (n, 3h): columns [2h, 3h) in, the candidate's pre-activation; out, hhat = its tanh;
+ * h_next (n, h) = (1 - z) h_prev + z hhat */
+int seq4j_cuda_gru_cell_forward(float *h_next, float *gates, const float *h_prev, int n, int h, void *stream);
+
+/* dA (n, 3h) columns [0, h) = dh_next (hhat - h_prev) z (1 - z), [2h, 3h) = dh_next z (1 - hhat^2) */
+int seq4j_cuda_gru_cell_backward(float *dA, const float *gates, const float *h_prev, const float *dh_next, int n,
+                                 int h, void *stream);
+
+/* dA (n, 3h) columns [h, 2h) = drh h_prev r (1 - r); dh_prev (n, h) += dh_next (1 - z) + drh r */
+int seq4j_cuda_gru_gates_backward(float *dA, float *dh_prev, const float *gates, const float *h_prev,
+                                  const float *dh_next, const float *drh, int n, int h, void *stream);
+
 /* ---- embedding (ids outside [0, v) are skipped: their output row is 0 / nothing is added; with d == 0
  * the ids are still checked) --------------------------------------------------------------------------- */
 

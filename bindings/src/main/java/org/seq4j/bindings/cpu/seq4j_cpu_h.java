@@ -1494,6 +1494,266 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
         }
     }
 
+    private static class seq4j_gru_gates_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_gru_gates_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_gru_gates_forward(int threads, float *rh, float *gates, const float *h_prev, int n, int h)
+     * }
+     */
+    public static FunctionDescriptor seq4j_gru_gates_forward$descriptor() {
+        return seq4j_gru_gates_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_gru_gates_forward(int threads, float *rh, float *gates, const float *h_prev, int n, int h)
+     * }
+     */
+    public static MethodHandle seq4j_gru_gates_forward$handle() {
+        return seq4j_gru_gates_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_gru_gates_forward(int threads, float *rh, float *gates, const float *h_prev, int n, int h)
+     * }
+     */
+    public static MemorySegment seq4j_gru_gates_forward$address() {
+        return seq4j_gru_gates_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_gru_gates_forward(int threads, float *rh, float *gates, const float *h_prev, int n, int h)
+     * }
+     */
+    public static void seq4j_gru_gates_forward(int threads, MemorySegment rh, MemorySegment gates, MemorySegment h_prev, int n, int h) {
+        var mh$ = seq4j_gru_gates_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_gru_gates_forward", threads, rh, gates, h_prev, n, h);
+            }
+            mh$.invokeExact(threads, rh, gates, h_prev, n, h);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_gru_cell_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_gru_cell_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_gru_cell_forward(int threads, float *h_next, float *gates, const float *h_prev, int n, int h)
+     * }
+     */
+    public static FunctionDescriptor seq4j_gru_cell_forward$descriptor() {
+        return seq4j_gru_cell_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_gru_cell_forward(int threads, float *h_next, float *gates, const float *h_prev, int n, int h)
+     * }
+     */
+    public static MethodHandle seq4j_gru_cell_forward$handle() {
+        return seq4j_gru_cell_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_gru_cell_forward(int threads, float *h_next, float *gates, const float *h_prev, int n, int h)
+     * }
+     */
+    public static MemorySegment seq4j_gru_cell_forward$address() {
+        return seq4j_gru_cell_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_gru_cell_forward(int threads, float *h_next, float *gates, const float *h_prev, int n, int h)
+     * }
+     */
+    public static void seq4j_gru_cell_forward(int threads, MemorySegment h_next, MemorySegment gates, MemorySegment h_prev, int n, int h) {
+        var mh$ = seq4j_gru_cell_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_gru_cell_forward", threads, h_next, gates, h_prev, n, h);
+            }
+            mh$.invokeExact(threads, h_next, gates, h_prev, n, h);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_gru_cell_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_gru_cell_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_gru_cell_backward(int threads, float *dA, const float *gates, const float *h_prev, const float *dh_next, int n, int h)
+     * }
+     */
+    public static FunctionDescriptor seq4j_gru_cell_backward$descriptor() {
+        return seq4j_gru_cell_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_gru_cell_backward(int threads, float *dA, const float *gates, const float *h_prev, const float *dh_next, int n, int h)
+     * }
+     */
+    public static MethodHandle seq4j_gru_cell_backward$handle() {
+        return seq4j_gru_cell_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_gru_cell_backward(int threads, float *dA, const float *gates, const float *h_prev, const float *dh_next, int n, int h)
+     * }
+     */
+    public static MemorySegment seq4j_gru_cell_backward$address() {
+        return seq4j_gru_cell_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_gru_cell_backward(int threads, float *dA, const float *gates, const float *h_prev, const float *dh_next, int n, int h)
+     * }
+     */
+    public static void seq4j_gru_cell_backward(int threads, MemorySegment dA, MemorySegment gates, MemorySegment h_prev, MemorySegment dh_next, int n, int h) {
+        var mh$ = seq4j_gru_cell_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_gru_cell_backward", threads, dA, gates, h_prev, dh_next, n, h);
+            }
+            mh$.invokeExact(threads, dA, gates, h_prev, dh_next, n, h);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_gru_gates_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_gru_gates_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const float *gates, const float *h_prev, const float *dh_next, const float *drh, int n, int h)
+     * }
+     */
+    public static FunctionDescriptor seq4j_gru_gates_backward$descriptor() {
+        return seq4j_gru_gates_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const float *gates, const float *h_prev, const float *dh_next, const float *drh, int n, int h)
+     * }
+     */
+    public static MethodHandle seq4j_gru_gates_backward$handle() {
+        return seq4j_gru_gates_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const float *gates, const float *h_prev, const float *dh_next, const float *drh, int n, int h)
+     * }
+     */
+    public static MemorySegment seq4j_gru_gates_backward$address() {
+        return seq4j_gru_gates_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const float *gates, const float *h_prev, const float *dh_next, const float *drh, int n, int h)
+     * }
+     */
+    public static void seq4j_gru_gates_backward(int threads, MemorySegment dA, MemorySegment dh_prev, MemorySegment gates, MemorySegment h_prev, MemorySegment dh_next, MemorySegment drh, int n, int h) {
+        var mh$ = seq4j_gru_gates_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_gru_gates_backward", threads, dA, dh_prev, gates, h_prev, dh_next, drh, n, h);
+            }
+            mh$.invokeExact(threads, dA, dh_prev, gates, h_prev, dh_next, drh, n, h);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class seq4j_embedding_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             seq4j_cpu_h.C_LONG,

@@ -1298,6 +1298,270 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
         }
     }
 
+    private static class seq4j_cuda_gru_gates_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_cuda_gru_gates_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_gates_forward(float *rh, float *gates, const float *h_prev, int n, int h, void *stream)
+     * }
+     */
+    public static FunctionDescriptor seq4j_cuda_gru_gates_forward$descriptor() {
+        return seq4j_cuda_gru_gates_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_gates_forward(float *rh, float *gates, const float *h_prev, int n, int h, void *stream)
+     * }
+     */
+    public static MethodHandle seq4j_cuda_gru_gates_forward$handle() {
+        return seq4j_cuda_gru_gates_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_gates_forward(float *rh, float *gates, const float *h_prev, int n, int h, void *stream)
+     * }
+     */
+    public static MemorySegment seq4j_cuda_gru_gates_forward$address() {
+        return seq4j_cuda_gru_gates_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_gates_forward(float *rh, float *gates, const float *h_prev, int n, int h, void *stream)
+     * }
+     */
+    public static int seq4j_cuda_gru_gates_forward(MemorySegment rh, MemorySegment gates, MemorySegment h_prev, int n, int h, MemorySegment stream) {
+        var mh$ = seq4j_cuda_gru_gates_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_cuda_gru_gates_forward", rh, gates, h_prev, n, h, stream);
+            }
+            return (int)mh$.invokeExact(rh, gates, h_prev, n, h, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_cuda_gru_cell_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_cuda_gru_cell_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_cell_forward(float *h_next, float *gates, const float *h_prev, int n, int h, void *stream)
+     * }
+     */
+    public static FunctionDescriptor seq4j_cuda_gru_cell_forward$descriptor() {
+        return seq4j_cuda_gru_cell_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_cell_forward(float *h_next, float *gates, const float *h_prev, int n, int h, void *stream)
+     * }
+     */
+    public static MethodHandle seq4j_cuda_gru_cell_forward$handle() {
+        return seq4j_cuda_gru_cell_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_cell_forward(float *h_next, float *gates, const float *h_prev, int n, int h, void *stream)
+     * }
+     */
+    public static MemorySegment seq4j_cuda_gru_cell_forward$address() {
+        return seq4j_cuda_gru_cell_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_cell_forward(float *h_next, float *gates, const float *h_prev, int n, int h, void *stream)
+     * }
+     */
+    public static int seq4j_cuda_gru_cell_forward(MemorySegment h_next, MemorySegment gates, MemorySegment h_prev, int n, int h, MemorySegment stream) {
+        var mh$ = seq4j_cuda_gru_cell_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_cuda_gru_cell_forward", h_next, gates, h_prev, n, h, stream);
+            }
+            return (int)mh$.invokeExact(h_next, gates, h_prev, n, h, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_cuda_gru_cell_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_cuda_gru_cell_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_cell_backward(float *dA, const float *gates, const float *h_prev, const float *dh_next, int n, int h, void *stream)
+     * }
+     */
+    public static FunctionDescriptor seq4j_cuda_gru_cell_backward$descriptor() {
+        return seq4j_cuda_gru_cell_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_cell_backward(float *dA, const float *gates, const float *h_prev, const float *dh_next, int n, int h, void *stream)
+     * }
+     */
+    public static MethodHandle seq4j_cuda_gru_cell_backward$handle() {
+        return seq4j_cuda_gru_cell_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_cell_backward(float *dA, const float *gates, const float *h_prev, const float *dh_next, int n, int h, void *stream)
+     * }
+     */
+    public static MemorySegment seq4j_cuda_gru_cell_backward$address() {
+        return seq4j_cuda_gru_cell_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_cell_backward(float *dA, const float *gates, const float *h_prev, const float *dh_next, int n, int h, void *stream)
+     * }
+     */
+    public static int seq4j_cuda_gru_cell_backward(MemorySegment dA, MemorySegment gates, MemorySegment h_prev, MemorySegment dh_next, int n, int h, MemorySegment stream) {
+        var mh$ = seq4j_cuda_gru_cell_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_cuda_gru_cell_backward", dA, gates, h_prev, dh_next, n, h, stream);
+            }
+            return (int)mh$.invokeExact(dA, gates, h_prev, dh_next, n, h, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_cuda_gru_gates_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_POINTER,
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_INT,
+            seq4j_cuda_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_cuda_gru_gates_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_gates_backward(float *dA, float *dh_prev, const float *gates, const float *h_prev, const float *dh_next, const float *drh, int n, int h, void *stream)
+     * }
+     */
+    public static FunctionDescriptor seq4j_cuda_gru_gates_backward$descriptor() {
+        return seq4j_cuda_gru_gates_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_gates_backward(float *dA, float *dh_prev, const float *gates, const float *h_prev, const float *dh_next, const float *drh, int n, int h, void *stream)
+     * }
+     */
+    public static MethodHandle seq4j_cuda_gru_gates_backward$handle() {
+        return seq4j_cuda_gru_gates_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_gates_backward(float *dA, float *dh_prev, const float *gates, const float *h_prev, const float *dh_next, const float *drh, int n, int h, void *stream)
+     * }
+     */
+    public static MemorySegment seq4j_cuda_gru_gates_backward$address() {
+        return seq4j_cuda_gru_gates_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int seq4j_cuda_gru_gates_backward(float *dA, float *dh_prev, const float *gates, const float *h_prev, const float *dh_next, const float *drh, int n, int h, void *stream)
+     * }
+     */
+    public static int seq4j_cuda_gru_gates_backward(MemorySegment dA, MemorySegment dh_prev, MemorySegment gates, MemorySegment h_prev, MemorySegment dh_next, MemorySegment drh, int n, int h, MemorySegment stream) {
+        var mh$ = seq4j_cuda_gru_gates_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_cuda_gru_gates_backward", dA, dh_prev, gates, h_prev, dh_next, drh, n, h, stream);
+            }
+            return (int)mh$.invokeExact(dA, dh_prev, gates, h_prev, dh_next, drh, n, h, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class seq4j_cuda_embedding_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             seq4j_cuda_h.C_INT,

@@ -32,6 +32,7 @@ import org.seq4j.data.WordCorpus;
 import org.seq4j.dist.Communicator;
 import org.seq4j.dist.ConfigurationMismatchException;
 import org.seq4j.io.AtomicOutput;
+import org.seq4j.layers.Cell;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.models.Model;
 import org.seq4j.models.RegressionModel;
@@ -81,6 +82,13 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "KIND", description = "the model (see above)")
     String model;
+
+    @Option(names = "--cell", paramLabel = "CELL", description = "recurrent cell: lstm (default) | gru (the book's "
+            + "appendix GRU); addition, date and lm rnnlm/better")
+    String cellName;
+
+    /** The parsed --cell, set by check(). */
+    private Cell cell = Cell.LSTM;
 
     @Option(names = "--reverse", negatable = true, description = "feed the questions reversed (default: all but baseline)")
     Boolean reverse;
@@ -166,7 +174,8 @@ final class TrainCommand implements Callable<Integer> {
             comm.broadcast(t);
             started = t[0];
         }
-        Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + "-" + LocalDateTime.ofInstant(
+        Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + cellSuffix().replace(' ', '-') + "-"
+                + LocalDateTime.ofInstant(
                 java.time.Instant.ofEpochMilli(started), java.time.ZoneId.systemDefault())
                 .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         PrintWriter o = comm.isRoot() ? spec.commandLine().getOut() : DistributedOptions.quiet();
@@ -203,8 +212,23 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Every option in range, and none given that this task would ignore; before anything is written. */
     private void check(Task task, String kind) {
+        if (cellName != null) {
+            try {
+                cell = Cell.of(cellName);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--cell: " + e.getMessage());
+            }
+            if (cell != Cell.LSTM && !ModelSpec.hasCellChoice(task, kind)) {
+                throw new BadInputException("--cell " + cell.lower() + " is for the addition and date models and lm "
+                        + "rnnlm/better; " + task.lower() + " " + kind + " has no choice of cell");
+            }
+        }
         if (bidirectional && !kind.equals("attention")) {
             throw new BadInputException("--bidirectional needs --model attention, got '" + kind + "'");
+        }
+        if (bidirectional && cell != Cell.LSTM) {
+            throw new BadInputException("--bidirectional has an LSTM encoder; --cell " + cell.lower()
+                    + " is for the one-directional models");
         }
         positive("--epochs", epochs);
         positive("--batch", batch);
@@ -263,6 +287,11 @@ final class TrainCommand implements Callable<Integer> {
         backendOptions.check();
     }
 
+    /** " gru" after the model's name in titles when it is not the default LSTM, else nothing. */
+    private String cellSuffix() {
+        return cell == Cell.LSTM ? "" : " " + cell.lower();
+    }
+
     private static void positive(String option, Integer value) {
         if (value != null && value < 1) {
             throw new BadInputException(option + " must be at least 1, got " + value);
@@ -307,7 +336,7 @@ final class TrainCommand implements Callable<Integer> {
 
         boolean date = task == Task.DATE;
         ModelSpec ms = new ModelSpec(task, kind, vocab.size(), or(wordvec, 16), or(hidden, date ? 256 : 128), 0f, rev, seed,
-                bidirectional);
+                bidirectional, cell);
         int epochCount = or(epochs, date ? 10 : 25);
         float maxGrad = or(clip, 5f);
         agree(ms, epochCount, java.util.Arrays.deepHashCode(new Object[] {trainSet.x(), trainSet.t(), testSet.x(),
@@ -321,7 +350,7 @@ final class TrainCommand implements Callable<Integer> {
         try (Seq2seqModel m = (Seq2seqModel) ms.create(backend); Optimizer opt = optimizer("adam", 0.001f);
              Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
-            History history = new History(task.lower() + " " + kind, "test accuracy");
+            History history = new History(task.lower() + " " + kind + cellSuffix(), "test accuracy");
             double best = -1, last = -1;
             int bestEpoch = 0;
             for (int e = 1; e <= epochCount; e++) {
@@ -470,7 +499,7 @@ final class TrainCommand implements Callable<Integer> {
         int size = better ? 650 : 100;
         int h = or(hidden, size);
         ModelSpec ms = new ModelSpec(Task.LM, kind, corpus.vocabulary().size(), or(wordvec, better ? h : size), h,
-                or(dropout, better ? 0.5f : 0f), false, seed);
+                or(dropout, better ? 0.5f : 0f), false, seed, false, cell);
         int n = or(batch, simple ? 10 : 20), time = or(timeSize, simple ? 5 : 35);
         int validBatch = Math.max(comm.size(), Math.min(10, n)); // every rank needs a stream of its own
         int validTime = Math.min(time, Math.max(1, (validIds.length - 1) / validBatch));
@@ -491,7 +520,7 @@ final class TrainCommand implements Callable<Integer> {
              RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad).distribute(comm);
              Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
-            History history = new History("lm " + kind, "valid perplexity");
+            History history = new History("lm " + kind + cellSuffix(), "valid perplexity");
             double bestPpl = Double.POSITIVE_INFINITY;
             int bestEpoch = 0;
             for (int e = 1; e <= epochCount; e++) {
@@ -558,8 +587,8 @@ final class TrainCommand implements Callable<Integer> {
 
     private static void describe(PrintWriter o, ModelSpec ms, Model m, int n, int epochs, Optimizer opt, float clip) {
         long count = m.store().parameterCount();
-        o.printf("model: %s %s (%sD=%d, H=%d%s), %,d parameters; %d epochs of batch %d, %s lr %.4g%s%n",
-                ms.task().lower(), ms.kind(), ms.vocab() > 0 ? "V=" + ms.vocab() + ", " : "", ms.wordvec(), ms.hidden(),
+        o.printf("model: %s %s%s (%sD=%d, H=%d%s), %,d parameters; %d epochs of batch %d, %s lr %.4g%s%n",
+                ms.task().lower(), ms.kind(), ms.cell() == Cell.LSTM ? "" : " " + ms.cell().lower(), ms.vocab() > 0 ? "V=" + ms.vocab() + ", " : "", ms.wordvec(), ms.hidden(),
                 ms.dropout() > 0 ? ", dropout " + ms.dropout() : "", count, epochs, n,
                 opt.getClass().getSimpleName(), opt.learningRate(), clip > 0 ? ", clip " + clip : "");
         o.flush();

@@ -332,6 +332,33 @@ class CommandLineTest {
         assertFalse(Files.exists(out), "no checkpoint was written: the run folder is removed");
     }
 
+    @Test
+    void aGruRunIsEvaluatedAndAnsweredWithItsGru() throws IOException {
+        // --cell gru: the description records it, and eval / generate rebuild the GRU model from it
+        Path out = dir.resolve("gru");
+        Result r = seq4j("train", "addition", "--model", "peeky", "--cell", "gru", "--backend", "java", "--epochs", "1",
+                "--batch", "32", "--hidden", "8", "--wordvec", "4", "--data", data.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("model: addition peeky gru"), r.out());
+        assertEquals("gru", Checkpoint.meta(out.resolve("model.npz")).getProperty("cell"));
+        Result eval = seq4j("eval", "--checkpoint", out.toString(), "--backend", "java");
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().contains("test accuracy"), eval.out());
+        Result gen = seq4j("generate", "--checkpoint", out.toString(), "--backend", "java", "12+3");
+        assertEquals(0, gen.code(), gen.err());
+        Result beam = seq4j("eval", "--checkpoint", out.toString(), "--backend", "java", "--beam", "3");
+        assertEquals(0, beam.code(), beam.err());
+        assertTrue(beam.out().contains("test accuracy"), beam.out());
+
+        assertTrue(badInput(seq4j("train", "addition", "--cell", "rnn")).contains("expected lstm or gru"));
+        String e = badInput(seq4j("train", "waves", "--cell", "gru"));
+        assertTrue(e.contains("--cell gru") && e.contains("no choice of cell"), e);
+        e = badInput(seq4j("train", "lm", "--model", "simple", "--cell", "gru"));
+        assertTrue(e.contains("no choice of cell"), e);
+        e = badInput(seq4j("train", "date", "--model", "attention", "--bidirectional", "--cell", "gru"));
+        assertTrue(e.contains("--bidirectional") && e.contains("--cell gru"), e);
+    }
+
     /** A command with a bug: what an internal error looks like from the outside. */
     @Command(name = "boom")
     static final class Boom implements Callable<Integer> {

@@ -502,6 +502,106 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                                               Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h);
 
+    // GRU cell (gates z, r, h; see Backend). Zero extents as for the LSTM cell: no rows or no units, no-op.
+
+    @Override
+    public final void gruGatesForward(Tensor rh, Tensor gates, Tensor hPrev) {
+        String op = "gruGatesForward";
+        rank2(op, "rh", rh);
+        f32(op, "rh", rh);
+        f32(op, "gates", gates);
+        f32(op, "hPrev", hPrev);
+        int n = rh.dim(0), h = rh.dim(1);
+        shape2(op, "gates", gates, n, gruColumns(op, h));
+        shape2(op, "hPrev", hPrev, n, h);
+        noOverlap(op, "rh", rh, "gates", gates);
+        noOverlap(op, "rh", rh, "hPrev", hPrev);
+        if (n == 0 || h == 0) {
+            return;
+        }
+        gruGatesForwardK(rh, gates, hPrev, n, h);
+    }
+
+    protected abstract void gruGatesForwardK(Tensor rh, Tensor gates, Tensor hPrev, int n, int h);
+
+    @Override
+    public final void gruCellForward(Tensor hNext, Tensor gates, Tensor hPrev) {
+        String op = "gruCellForward";
+        rank2(op, "hNext", hNext);
+        f32(op, "hNext", hNext);
+        f32(op, "gates", gates);
+        f32(op, "hPrev", hPrev);
+        int n = hNext.dim(0), h = hNext.dim(1);
+        shape2(op, "gates", gates, n, gruColumns(op, h));
+        shape2(op, "hPrev", hPrev, n, h);
+        noOverlap(op, "hNext", hNext, "gates", gates);
+        noOverlap(op, "hNext", hNext, "hPrev", hPrev);
+        if (n == 0 || h == 0) {
+            return;
+        }
+        gruCellForwardK(hNext, gates, hPrev, n, h);
+    }
+
+    protected abstract void gruCellForwardK(Tensor hNext, Tensor gates, Tensor hPrev, int n, int h);
+
+    @Override
+    public final void gruCellBackward(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext) {
+        String op = "gruCellBackward";
+        rank2(op, "hPrev", hPrev);
+        f32(op, "dA", dA);
+        f32(op, "gates", gates);
+        f32(op, "hPrev", hPrev);
+        f32(op, "dhNext", dhNext);
+        int n = hPrev.dim(0), h = hPrev.dim(1);
+        shape2(op, "dA", dA, n, gruColumns(op, h));
+        shape2(op, "gates", gates, n, gruColumns(op, h));
+        shape2(op, "dhNext", dhNext, n, h);
+        noOverlap(op, "dA", dA, "gates", gates);
+        noOverlap(op, "dA", dA, "hPrev", hPrev);
+        noOverlap(op, "dA", dA, "dhNext", dhNext);
+        if (n == 0 || h == 0) {
+            return;
+        }
+        gruCellBackwardK(dA, gates, hPrev, dhNext, n, h);
+    }
+
+    protected abstract void gruCellBackwardK(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext, int n, int h);
+
+    @Override
+    public final void gruGatesBackward(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext,
+                                       Tensor drh) {
+        String op = "gruGatesBackward";
+        rank2(op, "dhPrev", dhPrev);
+        f32(op, "dA", dA);
+        f32(op, "dhPrev", dhPrev);
+        f32(op, "gates", gates);
+        f32(op, "hPrev", hPrev);
+        f32(op, "dhNext", dhNext);
+        f32(op, "drh", drh);
+        int n = dhPrev.dim(0), h = dhPrev.dim(1);
+        shape2(op, "dA", dA, n, gruColumns(op, h));
+        shape2(op, "gates", gates, n, gruColumns(op, h));
+        shape2(op, "hPrev", hPrev, n, h);
+        shape2(op, "dhNext", dhNext, n, h);
+        shape2(op, "drh", drh, n, h);
+        noOverlap(op, "dA", dA, "dhPrev", dhPrev);
+        noOverlap(op, "dA", dA, "gates", gates);
+        noOverlap(op, "dA", dA, "hPrev", hPrev);
+        noOverlap(op, "dA", dA, "dhNext", dhNext);
+        noOverlap(op, "dA", dA, "drh", drh);
+        noOverlap(op, "dhPrev", dhPrev, "gates", gates);
+        noOverlap(op, "dhPrev", dhPrev, "hPrev", hPrev);
+        noOverlap(op, "dhPrev", dhPrev, "dhNext", dhNext);
+        noOverlap(op, "dhPrev", dhPrev, "drh", drh);
+        if (n == 0 || h == 0) {
+            return;
+        }
+        gruGatesBackwardK(dA, dhPrev, gates, hPrev, dhNext, drh, n, h);
+    }
+
+    protected abstract void gruGatesBackwardK(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext,
+                                              Tensor drh, int n, int h);
+
     // ---- embedding -------------------------------------------------------------------------------------
 
     @Override
@@ -1045,6 +1145,16 @@ public abstract class AbstractBackend implements Backend {
             return Math.multiplyExact(4, h);
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException(op + ": H = " + h + " gives 4H = " + 4L * h + " gate columns, more than "
+                    + "the " + Integer.MAX_VALUE + " an int dimension holds", e);
+        }
+    }
+
+    /** The 3H columns of GRU gates (z, r, h), which must fit in an int dimension. */
+    private static int gruColumns(String op, int h) {
+        try {
+            return Math.multiplyExact(3, h);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(op + ": H = " + h + " gives 3H = " + 3L * h + " gate columns, more than "
                     + "the " + Integer.MAX_VALUE + " an int dimension holds", e);
         }
     }

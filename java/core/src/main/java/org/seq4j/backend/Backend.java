@@ -428,6 +428,71 @@ public interface Backend extends AutoCloseable {
     void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                           Tensor dhNext, Tensor dcNext);
 
+    // The GRU of the book's appendix, gates sliced z, r, h (update, reset, candidate) in Wx (D, 3H), Wh (H, 3H),
+    // b (3H,):  z = sigmoid(x Wxz + h Whz + bz),  r = sigmoid(x Wxr + h Whr + br),
+    //           hhat = tanh(x Wxh + (r * h) Whh + bh),  h_next = (1 - z) * h + z * hhat.
+    // The reset gate multiplies h BEFORE Whh, so a step is: GEMM h Wh[:, :2H] into gates[:, :2H]; gruGatesForward;
+    // GEMM (r * h) Whh into gates[:, 2H:]; gruCellForward. Backward runs gruCellBackward; GEMM
+    // drh = dA[:, 2H:] Whh^T; gruGatesBackward; GEMM dh_prev += dA[:, :2H] Wh[:, :2H]^T.
+
+    /**
+     * The GRU step's first fused kernel: the update and reset gates, and the reset hidden state.
+     * gates (N, 3H): in, columns [0, 2H) hold the pre-activations of z and r (x Wx + h_prev Wh + b, sliced z, r);
+     *                out, they hold sigmoid(z), sigmoid(r), kept for backward; columns [2H, 3H) are not touched.
+     * rh (N, H) = r * hPrev, the left factor of the candidate's GEMM (r * h_prev) Whh.
+     *
+     * @param rh    (N, H), written: r * hPrev
+     * @param gates (N, 3H), columns [0, 2H) read and overwritten with sigmoid(z), sigmoid(r)
+     * @param hPrev (N, H)
+     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or rh
+     *         overlaps gates or hPrev
+     */
+    void gruGatesForward(Tensor rh, Tensor gates, Tensor hPrev);
+
+    /**
+     * The GRU step's second fused kernel: the candidate and the new hidden state.
+     * gates (N, 3H): columns [0, 2H) hold sigmoid(z), sigmoid(r) (from gruGatesForward); columns [2H, 3H) hold,
+     *                in, the candidate's pre-activation x Wxh + (r * h_prev) Whh + bh and, out, hhat = its tanh.
+     * hNext (N, H) = (1 - z) * hPrev + z * hhat.
+     *
+     * @param hNext (N, H), written
+     * @param gates (N, 3H), columns [2H, 3H) read and overwritten with hhat
+     * @param hPrev (N, H)
+     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or hNext
+     *         overlaps gates or hPrev
+     */
+    void gruCellForward(Tensor hNext, Tensor gates, Tensor hPrev);
+
+    /**
+     * The backward of gruCellForward and of the update gate: from the activated gates (N, 3H) and hPrev (N, H)
+     * of the forward and the incoming dhNext (N, H), writes the pre-activation gradients of z and of the
+     * candidate, dA[:, 0:H] = dhNext (hhat - hPrev) z (1 - z) and dA[:, 2H:3H] = dhNext z (1 - hhat^2).
+     * dA (N, 3H)'s reset columns [H, 2H) are not touched (gruGatesBackward writes them).
+     *
+     * @param dA     (N, 3H), columns [0, H) and [2H, 3H) written
+     * @param gates  (N, 3H), the activated gates from the forward
+     * @param hPrev  (N, H)
+     * @param dhNext (N, H)
+     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or dA
+     *         overlaps an input
+     */
+    void gruCellBackward(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext);
+
+    /**
+     * The backward of gruGatesForward, once drh (N, H) = dA[:, 2H:] Whh^T, the gradient w.r.t. r * h_prev, is
+     * known: dA[:, H:2H] = drh hPrev r (1 - r), and dhPrev (N, H) += dhNext (1 - z) + drh r (accumulates: the
+     * caller adds dA[:, :2H] Wh[:, :2H]^T with one more GEMM). Only the reset columns of dA (N, 3H) are written.
+     *
+     * @param dA     (N, 3H), columns [H, 2H) written
+     * @param dhPrev (N, H), accumulated (+=)
+     * @param gates  (N, 3H), the activated gates from the forward
+     * @param hPrev  (N, H)
+     * @param dhNext (N, H)
+     * @param drh    (N, H), the gradient w.r.t. r * hPrev
+     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or dA or
+     *         dhPrev overlaps another argument
+     */
+    void gruGatesBackward(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext, Tensor drh);
     /**
      * {@link #lstmCellBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)} with the incoming hidden
      * gradient in two parts (N, H), summed in the kernel: dhNext = dhOut + dhCarry, where dhOut is the gradient

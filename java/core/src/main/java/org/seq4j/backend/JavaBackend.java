@@ -361,6 +361,73 @@ public final class JavaBackend extends AbstractBackend {
         }
     }
 
+    // GRU cell, gates sliced z, r, h: each row of gates is [z | r | hhat], each H wide (see Backend).
+
+    @Override
+    protected void gruGatesForwardK(Tensor rh, Tensor gates, Tensor hPrev, int n, int h) {
+        for (int row = 0; row < n; row++) {
+            long g0 = (long) row * 3 * h;
+            for (int j = 0; j < h; j++) {
+                float z = sigmoid(get(gates, g0 + j));
+                float r = sigmoid(get(gates, g0 + h + j));
+                set(gates, g0 + j, z);
+                set(gates, g0 + h + j, r);
+                long k = (long) row * h + j;
+                set(rh, k, r * get(hPrev, k));
+            }
+        }
+    }
+
+    @Override
+    protected void gruCellForwardK(Tensor hNext, Tensor gates, Tensor hPrev, int n, int h) {
+        for (int row = 0; row < n; row++) {
+            long g0 = (long) row * 3 * h;
+            for (int j = 0; j < h; j++) {
+                float z = get(gates, g0 + j);
+                float hhat = tanh(get(gates, g0 + 2 * h + j));
+                set(gates, g0 + 2 * h + j, hhat);
+                long k = (long) row * h + j;
+                float hp = get(hPrev, k);
+                set(hNext, k, (1f - z) * hp + z * hhat);
+            }
+        }
+    }
+
+    @Override
+    protected void gruCellBackwardK(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext, int n, int h) {
+        // forward: h_next = (1 - z) h_prev + z hhat, so dz = dh (hhat - h_prev) and dhhat = dh z;
+        // through the activations: z = sigmoid(.) gives z (1 - z), hhat = tanh(.) gives 1 - hhat^2
+        for (int row = 0; row < n; row++) {
+            long g0 = (long) row * 3 * h;
+            for (int j = 0; j < h; j++) {
+                long k = (long) row * h + j;
+                float z = get(gates, g0 + j);
+                float hhat = get(gates, g0 + 2 * h + j);
+                float dh = get(dhNext, k);
+                set(dA, g0 + j, dh * (hhat - get(hPrev, k)) * z * (1f - z));
+                set(dA, g0 + 2 * h + j, dh * z * (1f - hhat * hhat));
+            }
+        }
+    }
+
+    @Override
+    protected void gruGatesBackwardK(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext,
+                                     Tensor drh, int n, int h) {
+        // forward: rh = r h_prev, so dr = drh h_prev and h_prev receives drh r; h_next = (1 - z) h_prev + ...
+        // gives h_prev dh (1 - z) directly. r = sigmoid(.) gives r (1 - r).
+        for (int row = 0; row < n; row++) {
+            long g0 = (long) row * 3 * h;
+            for (int j = 0; j < h; j++) {
+                long k = (long) row * h + j;
+                float z = get(gates, g0 + j);
+                float r = get(gates, g0 + h + j);
+                float d = get(drh, k);
+                set(dA, g0 + h + j, d * get(hPrev, k) * r * (1f - r));
+                set(dhPrev, k, get(dhPrev, k) + (get(dhNext, k) * (1f - z) + d * r));
+            }
+        }
+    }
+
     // ---- embedding -------------------------------------------------------------------------------------
 
     @Override

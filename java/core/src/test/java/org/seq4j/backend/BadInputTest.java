@@ -48,6 +48,22 @@ class BadInputTest {
             Tensor badGates = b.allocate(arena, DType.F32, 3, 19);
             assertMessage(IllegalArgumentException.class, () -> b.lstmCellForward(h, c, badGates, c),
                     "gates", "(3, 19)", "expected (3, 20)");
+            // GRU: gates (N, 3H), and no output may share memory with an input (the C kernels promise restrict)
+            Tensor gru = b.allocate(arena, DType.F32, 3, 15), rh = b.allocate(arena, DType.F32, 3, 5);
+            assertMessage(IllegalArgumentException.class, () -> b.gruGatesForward(rh, gates, h), "gruGatesForward",
+                    "gates", "(3, 20)", "expected (3, 15)");
+            assertMessage(IllegalArgumentException.class, () -> b.gruCellForward(h, gru, badC), "gruCellForward",
+                    "hPrev", "(3, 6)", "expected (3, 5)");
+            assertMessage(IllegalArgumentException.class, () -> b.gruCellForward(h, gru, h), "gruCellForward",
+                    "hNext and hPrev overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.gruCellBackward(gru, gru, h, c), "gruCellBackward",
+                    "dA and gates overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.gruGatesBackward(gates, c, gru, h, rh, rh),
+                    "gruGatesBackward", "dA", "(3, 20)", "expected (3, 15)");
+            assertMessage(IllegalArgumentException.class, () -> b.gruGatesBackward(gru, c, gru.slice(0, 3), h, c, rh),
+                    "gruGatesBackward", "dA and gates overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.gruGatesBackward(b.allocate(arena, DType.F32, 3, 15),
+                    c, gru, h, c, rh), "gruGatesBackward", "dhPrev and dhNext overlap");
             Tensor x = b.allocate(arena, DType.F32, 4, 7), y = b.allocate(arena, DType.F32, 4, 8);
             assertMessage(IllegalArgumentException.class, () -> b.softmaxForward(y, x), "softmaxForward", "y", "(4, 8)",
                     "expected (4, 7)");
@@ -170,6 +186,8 @@ class BadInputTest {
             Tensor h = b.allocate(arena, DType.F32, 0, 1 << 30), gates = b.allocate(arena, DType.F32, 0, 0);
             assertMessage(IllegalArgumentException.class, () -> b.lstmCellForward(h, h, gates, h), "lstmCellForward",
                     "4H = 4294967296", "more than the " + Integer.MAX_VALUE);
+            assertMessage(IllegalArgumentException.class, () -> b.gruCellForward(h, gates, h), "gruCellForward",
+                    "3H = 3221225472", "more than the " + Integer.MAX_VALUE);
             Tensor wide = b.allocate(arena, DType.F32, 0, Integer.MAX_VALUE), one = b.allocate(arena, DType.F32, 0, 1);
             assertMessage(IllegalArgumentException.class, () -> b.concatColumns(gates, wide, one), "concatColumns",
                     "2147483647 + 1 columns", "more than the " + Integer.MAX_VALUE);

@@ -439,6 +439,78 @@ class ConformanceTest {
         }
     }
 
+    /**
+     * The GRU cell's four kernels (gates z, r, h). Forward: sigmoid and tanh, so TRANSCENDENTAL. Backward: no
+     * transcendental function, and every backend evaluates each element's products and sums in the reference's
+     * order without FMA contraction, so ONE_ROUNDING (in practice bit for bit). Each kernel is compared from the
+     * reference's inputs on both sides, so a difference points at that kernel.
+     */
+    @EveryBackend
+    void gruCell(String backend) {
+        try (Both b = both(backend, 12)) {
+            for (int[] s : NH) {
+                int n = s[0], h = s[1];
+                String shape = " N=" + n + " H=" + h;
+                Pair gates = b.uniformPair(-4, 4, n, 3 * h), hPrev = b.uniformPair(-1, 1, n, h);
+                Pair rh = b.zeros(DType.F32, n, h), hNext = b.zeros(DType.F32, n, h);
+                b.ref.gruGatesForward(rh.r(), gates.r(), hPrev.r());
+                b.dev.gruGatesForward(rh.d(), gates.d(), hPrev.d());
+                b.assertClose("gruGatesForward gates" + shape, gates, T_ATOL, T_RTOL);
+                b.assertClose("gruGatesForward rh" + shape, rh, T_ATOL, T_RTOL);
+
+                b.dev.copyIn(gates.d(), b.refValues(gates.r()));
+                b.ref.gruCellForward(hNext.r(), gates.r(), hPrev.r());
+                b.dev.gruCellForward(hNext.d(), gates.d(), hPrev.d());
+                b.assertClose("gruCellForward gates" + shape, gates, T_ATOL, T_RTOL);
+                b.assertClose("gruCellForward h" + shape, hNext, T_ATOL, T_RTOL);
+
+                // backward from the reference's activated gates; dA starts random so that a kernel writing
+                // columns that are not its own is seen; dhPrev starts random because it accumulates
+                b.dev.copyIn(gates.d(), b.refValues(gates.r()));
+                Pair dh = b.uniformPair(-1, 1, n, h), drh = b.uniformPair(-1, 1, n, h);
+                Pair dA = b.uniformPair(-3, 3, n, 3 * h), dhPrev = b.uniformPair(-1, 1, n, h);
+                b.ref.gruCellBackward(dA.r(), gates.r(), hPrev.r(), dh.r());
+                b.dev.gruCellBackward(dA.d(), gates.d(), hPrev.d(), dh.d());
+                b.assertClose("gruCellBackward dA" + shape, dA, 0, ONE_ROUNDING);
+                b.ref.gruGatesBackward(dA.r(), dhPrev.r(), gates.r(), hPrev.r(), dh.r(), drh.r());
+                b.dev.gruGatesBackward(dA.d(), dhPrev.d(), gates.d(), hPrev.d(), dh.d(), drh.d());
+                b.assertClose("gruGatesBackward dA" + shape, dA, 0, ONE_ROUNDING);
+                b.assertClose("gruGatesBackward dhPrev" + shape, dhPrev, 0, ONE_ROUNDING);
+            }
+        }
+    }
+
+    /** A NaN pre-activation reaches h of its unit; saturated gates (+-Inf, huge) agree with the reference. */
+    @EveryBackend
+    void gruCellNonFinite(String backend) {
+        try (Both b = both(backend, 13)) {
+            int n = 2, h = 18;
+            float[] gates = new float[n * 3 * h], hPrev = new float[n * h];
+            java.util.Arrays.fill(gates, 0.5f);
+            java.util.Arrays.fill(hPrev, 0.25f);
+            int[] units = {3, 17};   // in the vector loop and in its scalar tail
+            for (int u : units) {
+                gates[u] = Float.NaN;                              // row 0: z of unit u
+                gates[3 * h + u] = Float.POSITIVE_INFINITY;        // row 1: z
+                gates[3 * h + h + u] = Float.NEGATIVE_INFINITY;    // row 1: r
+                gates[3 * h + 2 * h + u] = -1e30f;                 // row 1: candidate
+            }
+            Pair g = b.f32(gates, n, 3 * h), hp = b.f32(hPrev, n, h);
+            Pair rh = b.zeros(DType.F32, n, h), hNext = b.zeros(DType.F32, n, h);
+            b.ref.gruGatesForward(rh.r(), g.r(), hp.r());
+            b.dev.gruGatesForward(rh.d(), g.d(), hp.d());
+            b.ref.gruCellForward(hNext.r(), g.r(), hp.r());
+            b.dev.gruCellForward(hNext.d(), g.d(), hp.d());
+            float[] hr = b.refValues(hNext.r()), hd = b.devValues(hNext.d());
+            for (int u : units) {
+                assertEquals(Float.NaN, hr[u], "reference h of unit " + u + " with a NaN update gate");
+                assertEquals(Float.NaN, hd[u], "h of unit " + u + " with a NaN update gate");
+                assertEquals(hr[h + u], hd[h + u], T_ATOL, "h of unit " + u + " with saturated gates");
+                assertEquals(-1f, hd[h + u], T_ATOL, "z = 1 and hhat = tanh(-1e30) = -1 give h = -1");
+            }
+        }
+    }
+
     // ---- embedding -------------------------------------------------------------------------------------
 
     @EveryBackend

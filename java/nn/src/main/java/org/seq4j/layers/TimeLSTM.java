@@ -23,7 +23,7 @@ import org.seq4j.tensor.Tensor;
  * rows, then per step one GEMM h_prev Wh and one fused {@code lstmCellForward}; gates sliced f, g, i, o. Stateful
  * layers (truncated BPTT, decoders) start each forward from the last h, c.
  */
-public final class TimeLSTM implements AutoCloseable {
+public final class TimeLSTM implements TimeRecurrent {
     private final Backend backend;
     private final Parameter Wx;   // (D, 4H)
     private final Parameter Wh;   // (H, 4H)

@@ -2,15 +2,18 @@
 // over all encoder states at every step, and an affine over [context ; decoder h]. Parameters:
 // <prefix>embed.W (V, D), <prefix>lstm.Wx (D, 4H), <prefix>lstm.Wh (H, 4H), <prefix>lstm.b (4H,),
 // <prefix>affine.W (2H, V), <prefix>affine.b (V,).
+// With Cell.GRU (the book's appendix GRU) the recurrent layer is a TimeGRU and its parameters are
+// <prefix>gru.Wx, <prefix>gru.Wh, <prefix>gru.b with 3H gate columns (z, r, h) instead of 4H.
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
 import org.seq4j.layers.TimeAttention;
 import org.seq4j.layers.TimeEmbedding;
-import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.layers.ViewCache;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
@@ -23,7 +26,7 @@ import org.seq4j.tensor.Tensor;
 public final class AttentionDecoder implements SequenceDecoder {
     private final Backend backend;
     private final TimeEmbedding embed;
-    private final TimeLSTM lstm;
+    private final TimeRecurrent lstm;
     private final TimeAttention attention;
     private final TimeAffine affine;
     private final int H;
@@ -52,10 +55,17 @@ public final class AttentionDecoder implements SequenceDecoder {
      * @param H      hidden size
      */
     public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
+        declare(b, prefix, Cell.LSTM, V, D, H);
+    }
+
+    /** Declares the parameters with the given cell: <prefix>lstm.* (4H columns) or <prefix>gru.* (3H columns). */
+    public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
+        String rnn = prefix + cell.lower();
+        int g = cell.columns(H);
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
-                .declare(prefix + "lstm.Wx", Init.scaledNormal(D), D, 4 * H)
-                .declare(prefix + "lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare(prefix + "lstm.b", Init.zeros(), 4 * H)
+                .declare(rnn + ".Wx", Init.scaledNormal(D), D, g)
+                .declare(rnn + ".Wh", Init.scaledNormal(H), H, g)
+                .declare(rnn + ".b", Init.zeros(), g)
                 .declare(prefix + "affine.W", Init.scaledNormal(2 * H), 2 * H, V)
                 .declare(prefix + "affine.b", Init.zeros(), V);
     }
@@ -69,10 +79,15 @@ public final class AttentionDecoder implements SequenceDecoder {
      * @throws IllegalArgumentException if a parameter is missing
      */
     public AttentionDecoder(Backend backend, ParameterStore store, String prefix) {
+        this(backend, store, prefix, Cell.LSTM);
+    }
+
+    /** The model with the given cell, on parameters declared by declare(b, prefix, cell, V, D, H). */
+    public AttentionDecoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
-        this.lstm = new TimeLSTM(backend, store.get(prefix + "lstm.Wx"), store.get(prefix + "lstm.Wh"),
-                store.get(prefix + "lstm.b"), true);
+        this.lstm = cell.time(backend, store.get(prefix + cell.lower() + ".Wx"),
+                store.get(prefix + cell.lower() + ".Wh"), store.get(prefix + cell.lower() + ".b"), true);
         this.attention = new TimeAttention(backend);
         this.affine = new TimeAffine(backend, store.get(prefix + "affine.W"), store.get(prefix + "affine.b"));
         this.H = lstm.hiddenSize();

@@ -2,6 +2,7 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.Tensor;
 
@@ -18,6 +19,11 @@ public final class AttentionEncoder extends Encoder {
      */
     public AttentionEncoder(Backend backend, ParameterStore store, String prefix) {
         super(backend, store, prefix);
+    }
+
+    /** With the given cell, on parameters declared by Encoder.declare(b, prefix, cell, V, D, H). */
+    public AttentionEncoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
+        super(backend, store, prefix, cell);
     }
 
     /** hs (T, N, H) for xs (T, N) int32. */

@@ -10,6 +10,7 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.Tensor;
 
@@ -31,7 +32,7 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      * @throws IllegalArgumentException if a size is below 1
      */
     public AttentionSeq2seq(Backend backend, int V, int D, int H, long seed) {
-        this(backend, V, D, H, seed, false);
+        this(backend, V, D, H, Cell.LSTM, seed, false);
     }
 
     /**
@@ -48,10 +49,30 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      * @throws IllegalArgumentException if a size is below 1, or H is odd and bidirectional is true
      */
     public AttentionSeq2seq(Backend backend, int V, int D, int H, long seed, boolean bidirectional) {
-        super(backend, V, declare(backend, V, D, H, bidirectional).build(seed),
+        this(backend, V, D, H, Cell.LSTM, seed, bidirectional);
+    }
+
+    /**
+     * The same model with the given recurrent cell in encoder and decoder (Cell.GRU: the book's appendix GRU;
+     * parameters encoder.gru.*, decoder.gru.* with 3H gate columns instead of encoder.lstm.*, decoder.lstm.*).
+     *
+     * @throws IllegalArgumentException if a size is not positive
+     */
+    public AttentionSeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed) {
+        this(backend, V, D, H, cell, seed, false);
+    }
+
+    /**
+     * The model with the given cell and encoder direction(s).
+     *
+     * @throws IllegalArgumentException if a size is not positive, H is odd with bidirectional, or a bidirectional
+     *         encoder is asked for with another cell than the LSTM (the TimeBiLSTM is an LSTM)
+     */
+    public AttentionSeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed, boolean bidirectional) {
+        super(backend, V, declare(backend, V, D, H, cell, bidirectional).build(seed),
                 bidirectional ? s -> new AttentionBiEncoder(backend, s, "encoder.")
-                        : s -> new AttentionEncoder(backend, s, "encoder."),
-                s -> new AttentionDecoder(backend, s, "decoder."));
+                        : s -> new AttentionEncoder(backend, s, "encoder.", cell),
+                s -> new AttentionDecoder(backend, s, "decoder.", cell));
         this.bidirectional = bidirectional;
     }
 
@@ -74,7 +95,8 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
         return ((AttentionDecoder) decoder).attentionWeights();
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, boolean bidirectional) {
+    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell,
+                                                  boolean bidirectional) {
         Inputs.requireSizes(V, D, H);
         ParameterStore.Builder b = ParameterStore.builder(backend);
         if (bidirectional) {
@@ -82,11 +104,15 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
                 throw new IllegalArgumentException("a bidirectional AttentionSeq2seq needs an even hidden size H (each "
                         + "encoder direction has H/2 units), got H=" + H);
             }
+            if (cell != Cell.LSTM) {
+                throw new IllegalArgumentException("a bidirectional AttentionSeq2seq has an LSTM encoder (TimeBiLSTM); "
+                        + "cell " + cell.lower() + " is for the one-directional models");
+            }
             AttentionBiEncoder.declare(b, "encoder.", V, D, H / 2);
         } else {
-            Encoder.declare(b, "encoder.", V, D, H);
+            Encoder.declare(b, "encoder.", cell, V, D, H);
         }
-        AttentionDecoder.declare(b, "decoder.", V, D, H);
+        AttentionDecoder.declare(b, "decoder.", cell, V, D, H);
         return b;
     }
 }

@@ -1,12 +1,14 @@
-// Reorders the carried state of recurrent layers between beam-search steps: row j of h (and c) becomes a copy
+// Reorders the carried state of recurrent layers between beam-search steps: row j of h (and an LSTM's c) becomes a copy
 // of row parents[j], by the embedding kernel's row gather into scratch and setState from there.
 package org.seq4j.models;
 
 import java.util.HashMap;
 import java.util.Map;
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.TimeGRU;
 import org.seq4j.layers.TimeLSTM;
 import org.seq4j.layers.TimeRNN;
+import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
@@ -36,6 +38,18 @@ final class BeamState implements AutoCloseable {
         backend.embeddingForward(s[0], lstm.h(), parents);
         backend.embeddingForward(s[1], lstm.c(), parents);
         lstm.setState(s[0], s[1]);
+    }
+
+    /** The stateful recurrent layer (an LSTM: h and c; a GRU: h) continues from its state at rows parents. */
+    void reorder(TimeRecurrent layer, Tensor parents) {
+        switch (layer) {
+            case TimeLSTM lstm -> reorder(lstm, parents);
+            case TimeGRU gru -> {
+                Tensor[] s = scratch(parents.dim(0), gru.hiddenSize());
+                backend.embeddingForward(s[0], gru.h(), parents);
+                gru.setState(s[0]);
+            }
+        }
     }
 
     /** The stateful rnn continues from h[parents] of its last forward. */

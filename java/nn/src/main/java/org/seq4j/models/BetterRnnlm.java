@@ -2,17 +2,18 @@
 // weight tying: the output affine uses embed.W transposed, so D must equal H. The tied weight is one
 // Parameter held by both layers; its gradient is the sum of both uses.
 // Parameters: embed.W (V, D), lstm1.Wx (D, 4H), lstm1.Wh (H, 4H), lstm1.b (4H,), lstm2.Wx (H, 4H),
-// lstm2.Wh (H, 4H), lstm2.b (4H,), affine.b (V,).
+// lstm2.Wh (H, 4H), lstm2.b (4H,), affine.b (V,). With Cell.GRU: gru1.*, gru2.* with 3H gate columns.
 package org.seq4j.models;
 
 import java.util.SplittableRandom;
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
 import org.seq4j.layers.TimeDropout;
 import org.seq4j.layers.TimeEmbedding;
-import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -35,23 +36,36 @@ public final class BetterRnnlm extends AbstractRnnlm {
      * @throws IllegalArgumentException if a size is below 1, D differs from H, or the ratio is outside [0, 1)
      */
     public BetterRnnlm(Backend backend, int V, int D, int H, float dropoutRatio, long seed) {
-        super(backend, V, declare(backend, V, D, H).build(seed), s -> new Net(backend, s, dropoutRatio, seed));
+        this(backend, V, D, H, dropoutRatio, Cell.LSTM, seed);
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
+    /**
+     * The same model with the given recurrent cell in both layers (Cell.GRU: the book's appendix GRU, parameters
+     * gru1.*, gru2.* with 3H gate columns instead of lstm1.*, lstm2.*).
+     *
+     * @throws IllegalArgumentException if a size is not positive or D differs from H
+     */
+    public BetterRnnlm(Backend backend, int V, int D, int H, float dropoutRatio, Cell cell, long seed) {
+        super(backend, V, declare(backend, V, D, H, cell).build(seed),
+                s -> new Net(backend, s, cell, dropoutRatio, seed));
+    }
+
+    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell) {
         Inputs.requireSizes(V, D, H);
         if (D != H) {
             throw new IllegalArgumentException("BetterRnnlm ties the output weights to embed.W, so the word vector size D ("
                     + D + ") must equal the hidden size H (" + H + ")");
         }
+        String rnn = cell.lower();
+        int g = cell.columns(H);
         return ParameterStore.builder(backend)
                 .declare("embed.W", Init.normal(0.01), V, D)
-                .declare("lstm1.Wx", Init.scaledNormal(D), D, 4 * H)
-                .declare("lstm1.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("lstm1.b", Init.zeros(), 4 * H)
-                .declare("lstm2.Wx", Init.scaledNormal(H), H, 4 * H)
-                .declare("lstm2.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("lstm2.b", Init.zeros(), 4 * H)
+                .declare(rnn + "1.Wx", Init.scaledNormal(D), D, g)
+                .declare(rnn + "1.Wh", Init.scaledNormal(H), H, g)
+                .declare(rnn + "1.b", Init.zeros(), g)
+                .declare(rnn + "2.Wx", Init.scaledNormal(H), H, g)
+                .declare(rnn + "2.Wh", Init.scaledNormal(H), H, g)
+                .declare(rnn + "2.b", Init.zeros(), g)
                 .declare("affine.b", Init.zeros(), V);
     }
 
@@ -68,15 +82,16 @@ public final class BetterRnnlm extends AbstractRnnlm {
     private static final class Net implements Network {
         private final TimeEmbedding embed;
         private final TimeDropout drop1, drop2, drop3;
-        private final TimeLSTM lstm1, lstm2;
+        private final TimeRecurrent lstm1, lstm2;
         private final TimeAffine affine;
 
-        Net(Backend backend, ParameterStore s, float ratio, long seed) {
+        Net(Backend backend, ParameterStore s, Cell cell, float ratio, long seed) {
+            String rnn = cell.lower();
             embed = new TimeEmbedding(backend, s.get("embed.W"));
             drop1 = new TimeDropout(backend, ratio, 0);
-            lstm1 = new TimeLSTM(backend, s.get("lstm1.Wx"), s.get("lstm1.Wh"), s.get("lstm1.b"), true);
+            lstm1 = cell.time(backend, s.get(rnn + "1.Wx"), s.get(rnn + "1.Wh"), s.get(rnn + "1.b"), true);
             drop2 = new TimeDropout(backend, ratio, 0);
-            lstm2 = new TimeLSTM(backend, s.get("lstm2.Wx"), s.get("lstm2.Wh"), s.get("lstm2.b"), true);
+            lstm2 = cell.time(backend, s.get(rnn + "2.Wx"), s.get(rnn + "2.Wh"), s.get(rnn + "2.b"), true);
             drop3 = new TimeDropout(backend, ratio, 0);
             affine = new TimeAffine(backend, s.get("embed.W"), s.get("affine.b"), true);   // weight tying
             seedDropout(seed);

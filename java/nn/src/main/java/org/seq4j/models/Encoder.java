@@ -1,12 +1,15 @@
 // The book's Encoder (ch07): TimeEmbedding then a stateless TimeLSTM; its encoding is the last hidden state.
 // Parameters: <prefix>embed.W (V, D), <prefix>lstm.Wx (D, 4H), <prefix>lstm.Wh (H, 4H), <prefix>lstm.b (4H,).
+// With Cell.GRU (the book's appendix GRU) the recurrent layer is a TimeGRU and its parameters are
+// <prefix>gru.Wx, <prefix>gru.Wh, <prefix>gru.b with 3H gate columns (z, r, h) instead of 4H.
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeEmbedding;
-import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
@@ -17,7 +20,7 @@ import org.seq4j.tensor.Tensor;
 public class Encoder implements SequenceEncoder {
     protected final Backend backend;
     protected final TimeEmbedding embed;
-    protected final TimeLSTM lstm;
+    protected final TimeRecurrent lstm;
     private final Workspace ws;
     private Tensor dhs;          // (T, N, H): zero except the last step, which receives dh
     private Tensor dhsLast;      // view of step T-1
@@ -32,10 +35,17 @@ public class Encoder implements SequenceEncoder {
      * @param H      hidden size
      */
     public static void declare(ParameterStore.Builder b, String prefix, int V, int D, int H) {
+        declare(b, prefix, Cell.LSTM, V, D, H);
+    }
+
+    /** Declares the parameters with the given cell: <prefix>lstm.* (4H columns) or <prefix>gru.* (3H columns). */
+    public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
+        String rnn = prefix + cell.lower();
+        int g = cell.columns(H);
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
-                .declare(prefix + "lstm.Wx", Init.scaledNormal(D), D, 4 * H)
-                .declare(prefix + "lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare(prefix + "lstm.b", Init.zeros(), 4 * H);
+                .declare(rnn + ".Wx", Init.scaledNormal(D), D, g)
+                .declare(rnn + ".Wh", Init.scaledNormal(H), H, g)
+                .declare(rnn + ".b", Init.zeros(), g);
     }
 
     /**
@@ -47,10 +57,15 @@ public class Encoder implements SequenceEncoder {
      * @throws IllegalArgumentException if a parameter is missing
      */
     public Encoder(Backend backend, ParameterStore store, String prefix) {
+        this(backend, store, prefix, Cell.LSTM);
+    }
+
+    /** The model with the given cell, on parameters declared by declare(b, prefix, cell, V, D, H). */
+    public Encoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
-        this.lstm = new TimeLSTM(backend, store.get(prefix + "lstm.Wx"), store.get(prefix + "lstm.Wh"),
-                store.get(prefix + "lstm.b"), false);
+        this.lstm = cell.time(backend, store.get(prefix + cell.lower() + ".Wx"),
+                store.get(prefix + cell.lower() + ".Wh"), store.get(prefix + cell.lower() + ".b"), false);
         this.ws = new Workspace(backend);
     }
 
@@ -76,11 +91,11 @@ public class Encoder implements SequenceEncoder {
     }
 
     /**
-     * The encoder's LSTM layer.
+     * The encoder's recurrent layer.
      *
-     * @return the layer
+     * @return the layer: a TimeLSTM or a TimeGRU
      */
-    public TimeLSTM lstm() {
+    public TimeRecurrent lstm() {
         return lstm;
     }
 

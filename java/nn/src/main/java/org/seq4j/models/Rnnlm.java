@@ -1,13 +1,15 @@
-// The book's Rnnlm (ch06): TimeEmbedding, a stateful TimeLSTM, TimeAffine.
+// The book's Rnnlm (ch06): TimeEmbedding, a stateful TimeLSTM (or TimeGRU with Cell.GRU), TimeAffine.
 // Parameters: embed.W (V, D), lstm.Wx (D, 4H), lstm.Wh (H, 4H), lstm.b (4H,), affine.W (H, V), affine.b (V,).
+// With Cell.GRU: gru.Wx (D, 3H), gru.Wh (H, 3H), gru.b (3H,) in place of lstm.*.
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
 import org.seq4j.layers.TimeEmbedding;
-import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -27,28 +29,41 @@ public final class Rnnlm extends AbstractRnnlm {
      * @throws IllegalArgumentException if a size is below 1
      */
     public Rnnlm(Backend backend, int V, int D, int H, long seed) {
-        super(backend, V, declare(backend, V, D, H).build(seed), s -> new Net(backend, s));
+        this(backend, V, D, H, Cell.LSTM, seed);
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
+    /**
+     * The same model with the given recurrent cell (Cell.GRU: the book's appendix GRU, parameters gru.Wx (D, 3H),
+     * gru.Wh (H, 3H), gru.b (3H,) instead of lstm.*).
+     *
+     * @throws IllegalArgumentException if a size is not positive
+     */
+    public Rnnlm(Backend backend, int V, int D, int H, Cell cell, long seed) {
+        super(backend, V, declare(backend, V, D, H, cell).build(seed), s -> new Net(backend, s, cell));
+    }
+
+    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell) {
         Inputs.requireSizes(V, D, H);
+        String rnn = cell.lower();
+        int g = cell.columns(H);
         return ParameterStore.builder(backend)
                 .declare("embed.W", Init.normal(0.01), V, D)
-                .declare("lstm.Wx", Init.scaledNormal(D), D, 4 * H)
-                .declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("lstm.b", Init.zeros(), 4 * H)
+                .declare(rnn + ".Wx", Init.scaledNormal(D), D, g)
+                .declare(rnn + ".Wh", Init.scaledNormal(H), H, g)
+                .declare(rnn + ".b", Init.zeros(), g)
                 .declare("affine.W", Init.scaledNormal(H), H, V)
                 .declare("affine.b", Init.zeros(), V);
     }
 
     private static final class Net implements Network {
         private final TimeEmbedding embed;
-        private final TimeLSTM lstm;
+        private final TimeRecurrent lstm;
         private final TimeAffine affine;
 
-        Net(Backend backend, ParameterStore s) {
+        Net(Backend backend, ParameterStore s, Cell cell) {
+            String rnn = cell.lower();
             embed = new TimeEmbedding(backend, s.get("embed.W"));
-            lstm = new TimeLSTM(backend, s.get("lstm.Wx"), s.get("lstm.Wh"), s.get("lstm.b"), true);
+            lstm = cell.time(backend, s.get(rnn + ".Wx"), s.get(rnn + ".Wh"), s.get(rnn + ".b"), true);
             affine = new TimeAffine(backend, s.get("affine.W"), s.get("affine.b"));
         }
 

@@ -4,6 +4,7 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.ParameterStore;
 
 /**
@@ -24,16 +25,26 @@ public final class Seq2seq extends AbstractSeq2seq {
      * @throws IllegalArgumentException if a size is below 1
      */
     public Seq2seq(Backend backend, int V, int D, int H, long seed) {
-        super(backend, V, declare(backend, V, D, H).build(seed),
-                s -> new Encoder(backend, s, "encoder."),
-                s -> new Decoder(backend, s, "decoder."));
+        this(backend, V, D, H, Cell.LSTM, seed);
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
+    /**
+     * The same model with the given recurrent cell in encoder and decoder (Cell.GRU: the book's appendix GRU;
+     * parameters encoder.gru.*, decoder.gru.* with 3H gate columns instead of encoder.lstm.*, decoder.lstm.*).
+     *
+     * @throws IllegalArgumentException if a size is not positive
+     */
+    public Seq2seq(Backend backend, int V, int D, int H, Cell cell, long seed) {
+        super(backend, V, declare(backend, V, D, H, cell).build(seed),
+                s -> new Encoder(backend, s, "encoder.", cell),
+                s -> new Decoder(backend, s, "decoder.", cell));
+    }
+
+    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell) {
         Inputs.requireSizes(V, D, H);
         ParameterStore.Builder b = ParameterStore.builder(backend);
-        Encoder.declare(b, "encoder.", V, D, H);
-        Decoder.declare(b, "decoder.", V, D, H);
+        Encoder.declare(b, "encoder.", cell, V, D, H);
+        Decoder.declare(b, "decoder.", cell, V, D, H);
         return b;
     }
 }

@@ -1,5 +1,5 @@
-// What a model is, as saved in model.properties: the task, the model kind, its sizes and seed, and the
-// input order. Builds the model on a backend, for training and for reloading a checkpoint.
+// What a model is, as saved in model.properties: the task, the model kind, its recurrent cell (lstm or gru;
+// absent in older checkpoints, which are lstm), its sizes and seed, and the input order. Builds the model on a backend, for training and for reloading a checkpoint.
 package org.seq4j.train;
 
 import java.io.IOException;
@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Properties;
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.models.AttentionSeq2seq;
 import org.seq4j.models.BetterRnnlm;
 import org.seq4j.models.Model;
@@ -32,7 +33,7 @@ import org.seq4j.models.WaveSeq2seq;
  * @param bidirectional whether the attention model's encoder reads the question in both directions
  */
 public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
-                        long seed, boolean bidirectional) {
+                        long seed, boolean bidirectional, Cell cell) {
 
     /** What is learned: the book's toy sets, the wave regressions, or a word-level language model. */
     public enum Task {
@@ -78,8 +79,17 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             throw new IllegalArgumentException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
                     + String.join(", ", task.kinds()));
         }
+        java.util.Objects.requireNonNull(cell, "cell");
+        if (cell != Cell.LSTM && !hasCellChoice(task, kind)) {
+            throw new IllegalArgumentException("model '" + kind + "' of task " + task.lower() + " has no choice of cell; "
+                    + "cell " + cell.lower() + " applies to the addition and date models and the lm models rnnlm and better");
+        }
         if (bidirectional && !kind.equals("attention")) {
             throw new IllegalArgumentException("only the attention model has a bidirectional encoder, not '" + kind + "'");
+        }
+        if (bidirectional && cell != Cell.LSTM) {
+            throw new IllegalArgumentException("the bidirectional encoder is an LSTM (TimeBiLSTM); cell " + cell.lower()
+                    + " is for the one-directional models");
         }
     }
 
@@ -98,7 +108,22 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
      */
     public ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
                      long seed) {
-        this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, false);
+        this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, false, Cell.LSTM);
+    }
+
+    /** A model with the book's LSTM, its encoder bidirectional or not. */
+    public ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
+                     long seed, boolean bidirectional) {
+        this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, bidirectional, Cell.LSTM);
+    }
+
+    /** Whether the model kind can be built with another cell than the LSTM (Cell.GRU). */
+    public static boolean hasCellChoice(Task task, String kind) {
+        return switch (task) {
+            case ADDITION, DATE -> true;
+            case LM -> !kind.equals("simple");
+            case WAVES -> false;
+        };
     }
 
     /**
@@ -140,16 +165,16 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
     public Model create(Backend backend) {
         return switch (task) {
             case ADDITION, DATE -> switch (kind) {
-                case "baseline", "reverse" -> new Seq2seq(backend, vocab, wordvec, hidden, seed);
-                case "peeky" -> new PeekySeq2seq(backend, vocab, wordvec, hidden, seed);
-                default -> new AttentionSeq2seq(backend, vocab, wordvec, hidden, seed, bidirectional);
+                case "baseline", "reverse" -> new Seq2seq(backend, vocab, wordvec, hidden, cell, seed);
+                case "peeky" -> new PeekySeq2seq(backend, vocab, wordvec, hidden, cell, seed);
+                default -> new AttentionSeq2seq(backend, vocab, wordvec, hidden, cell, seed, bidirectional);
             };
             case WAVES -> kind.equals("predictor") ? new WavePredictor(backend, 1, hidden, seed)
                     : new WaveSeq2seq(backend, 1, 1, hidden, seed);
             case LM -> switch (kind) {
                 case "simple" -> new SimpleRnnlm(backend, vocab, wordvec, hidden, seed);
-                case "better" -> new BetterRnnlm(backend, vocab, wordvec, hidden, dropout, seed);
-                default -> new Rnnlm(backend, vocab, wordvec, hidden, seed);
+                case "better" -> new BetterRnnlm(backend, vocab, wordvec, hidden, dropout, cell, seed);
+                default -> new Rnnlm(backend, vocab, wordvec, hidden, cell, seed);
             };
         };
     }
@@ -169,6 +194,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         p.setProperty("reverse", Boolean.toString(reverse));
         p.setProperty("seed", Long.toString(seed));
         p.setProperty("bidirectional", Boolean.toString(bidirectional));
+        p.setProperty("cell", cell.lower());
     }
 
     /**
@@ -208,7 +234,24 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             throw new CheckpointException(file, "its " + Checkpoint.META + " has dropout=" + dropout
                     + "; expected a ratio in [0, 1)");
         }
+        String cellName = p.getProperty("cell", "lstm");   // checkpoints from before the GRU have no cell: lstm
+        Cell cell;
+        try {
+            cell = Cell.of(cellName);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has cell=" + cellName
+                    + "; expected lstm or gru");
+        }
+        if (cell != Cell.LSTM && !hasCellChoice(task, kind)) {
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has cell=" + cellName + ", which model "
+                    + kind + " of task " + task.lower() + " does not have");
+        }
+        boolean bidirectional = Boolean.parseBoolean(p.getProperty("bidirectional", "false"));
+        if (bidirectional && cell != Cell.LSTM) {
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has bidirectional=true with cell=" + cellName
+                    + "; the bidirectional encoder is an LSTM");
+        }
         return new ModelSpec(task, kind, vocab, wordvec, hidden, dropout, Boolean.parseBoolean(p.getProperty("reverse")),
-                seed, Boolean.parseBoolean(p.getProperty("bidirectional", "false")));
+                seed, bidirectional, cell);
     }
 }

@@ -121,6 +121,49 @@ class GoldenValuesTest {
         }
     }
 
+    /** The book's appendix GRU (gates z, r, h), one step; numbers from golden_gru.py (same resource folder). */
+    @Test
+    void gruCellAndTimeGRUOfOneStep() {
+        int N = 2, D = 3, H = 2;
+        float[] x = pat(N * D, 0.1f, 7, 11, 5), wx = pat(D * 3 * H, 0.05f, 5, 13, 6), wh = pat(H * 3 * H, 0.07f, 3, 7, 3);
+        float[] b = pat(3 * H, 0.02f, 1, 100, 4), hp = pat(N * H, 0.3f, 2, 5, 2), dhn = pat(N * H, 0.5f, 3, 4, 1.5f);
+        float[] hNext = {-0.260820382f, -0.0686228297f, 0.426498577f, -0.104130473f};
+        float[] dx = {0.132987046f, -0.153762913f, 0.0946664268f, -0.0244024013f, 0.0414966259f, -0.0212478602f};
+        float[] dhPrev = {-0.364253645f, 0.404024808f, 0.174258755f, -0.127015228f};
+        float[] dWx = {0.0455731375f, 0.000778932246f, -0.00566891239f, 0.000914549494f, 0.250252523f, -0.253932554f,
+                -0.0260728024f, -0.00735203359f, 0.00368097511f, 0.000182909902f, -0.0711021634f, 0.0627440706f,
+                0.031301834f, 0.0120456742f, -0.00462324856f, -0.000548729718f, 0.051769598f, -0.0368581012f};
+        float[] dWh = {0.0546877672f, 0.000934718732f, -0.00680269513f, 0.00109745944f, 0.13430379f, -0.138531796f,
+                0.00784354729f, 0.00704046086f, -0.00141341016f, -0.000548729718f, -0.0124471287f, 0.0166664891f};
+        float[] db = {-0.143436588f, -0.0484942684f, 0.0207605588f, 0.00182909899f, -0.307179401f, 0.249005428f};
+
+        try (ParameterStore store = ParameterStore.builder(backend).declare("Wx", Init.zeros(), D, 3 * H)
+                .declare("Wh", Init.zeros(), H, 3 * H).declare("b", Init.zeros(), 3 * H).build(0);
+             GRU cell = new GRU(backend, store.get("Wx"), store.get("Wh"), store.get("b"));
+             TimeGRU time = new TimeGRU(backend, store.get("Wx"), store.get("Wh"), store.get("b"), true)) {
+            store.copyIn("Wx", wx);
+            store.copyIn("Wh", wh);
+            store.copyIn("b", b);
+
+            assertClose("GRU h_next", hNext, cell.forward(t(x, N, D), t(hp, N, H)));
+            assertClose("GRU dx", dx, cell.backward(t(dhn, N, H)));
+            assertClose("GRU dh_prev", dhPrev, cell.dhPrev());
+            assertClose("GRU dWx", dWx, store.get("Wx").grad());
+            assertClose("GRU dWh", dWh, store.get("Wh").grad());
+            assertClose("GRU db", db, store.get("b").grad());
+
+            // TimeGRU with T = 1 is the same step through the fast structure
+            store.zeroGrads();
+            time.setState(t(hp, N, H));
+            assertClose("TimeGRU hs", hNext, time.forward(t(x, 1, N, D)));
+            assertClose("TimeGRU dxs", dx, time.backward(t(dhn, 1, N, H)));
+            assertClose("TimeGRU dh", dhPrev, time.dh());
+            assertClose("TimeGRU dWx", dWx, store.get("Wx").grad());
+            assertClose("TimeGRU dWh", dWh, store.get("Wh").grad());
+            assertClose("TimeGRU db", db, store.get("b").grad());
+        }
+    }
+
     @Test
     void timeSoftmaxWithLossWithIgnoredLabels() {
         int T = 2, N = 3, V = 4;

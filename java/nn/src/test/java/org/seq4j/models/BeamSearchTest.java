@@ -20,6 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -33,14 +34,19 @@ class BeamSearchTest {
                 Named.of("Seq2seq", b -> new Seq2seq(b, V, D, H, 1)),
                 Named.of("PeekySeq2seq", b -> new PeekySeq2seq(b, V, D, H, 2)),
                 Named.of("AttentionSeq2seq", b -> new AttentionSeq2seq(b, V, D, H, 3)),
-                Named.of("BidirectionalAttentionSeq2seq", b -> new AttentionSeq2seq(b, V, D, H, 4, true)));
+                Named.of("BidirectionalAttentionSeq2seq", b -> new AttentionSeq2seq(b, V, D, H, 4, true)),
+                Named.of("Seq2seq GRU", b -> new Seq2seq(b, V, D, H, Cell.GRU, 5)),
+                Named.of("PeekySeq2seq GRU", b -> new PeekySeq2seq(b, V, D, H, Cell.GRU, 6)),
+                Named.of("AttentionSeq2seq GRU", b -> new AttentionSeq2seq(b, V, D, H, Cell.GRU, 7)));
     }
 
     static Stream<Named<Function<Backend, LanguageModel>>> languageModels() {
         return Stream.of(
                 Named.of("SimpleRnnlm", b -> new SimpleRnnlm(b, V, D, H, 1)),
                 Named.of("Rnnlm", b -> new Rnnlm(b, V, D, H, 2)),
-                Named.of("BetterRnnlm", b -> new BetterRnnlm(b, V, H, H, 0.5f, 3)));
+                Named.of("BetterRnnlm", b -> new BetterRnnlm(b, V, H, H, 0.5f, 3)),
+                Named.of("Rnnlm GRU", b -> new Rnnlm(b, V, D, H, Cell.GRU, 4)),
+                Named.of("BetterRnnlm GRU", b -> new BetterRnnlm(b, V, H, H, 0.5f, Cell.GRU, 5)));
     }
 
     static Stream<Arguments> seq2seqOnEveryBackend() {
@@ -166,7 +172,9 @@ class BeamSearchTest {
         return Stream.of(
                 Named.of("SimpleRnnlm", b -> new SimpleRnnlm(b, V, D, H, 1)),
                 Named.of("Rnnlm", b -> new Rnnlm(b, V, D, H, 2)),
-                Named.of("BetterRnnlm", b -> new BetterRnnlm(b, V, H, H, 0.5f, 3)));
+                Named.of("BetterRnnlm", b -> new BetterRnnlm(b, V, H, H, 0.5f, 3)),
+                Named.of("Rnnlm GRU", b -> new Rnnlm(b, V, D, H, Cell.GRU, 4)),
+                Named.of("BetterRnnlm GRU", b -> new BetterRnnlm(b, V, H, H, 0.5f, Cell.GRU, 5)));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -5,6 +5,7 @@ package org.seq4j.models;
 import java.lang.foreign.Arena;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.GradientCheck;
 import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.TestBackends;
@@ -41,6 +42,17 @@ class LanguageModelGradientTest {
     @Test
     void rnnlm() {
         check(new Rnnlm(TestBackends.reference(), V, D, H, 2), () -> { });
+    }
+
+    @Test
+    void rnnlmGru() {
+        check(new Rnnlm(TestBackends.reference(), V, D, H, Cell.GRU, 4), () -> { });
+    }
+
+    @Test
+    void betterRnnlmGruWithDropoutAndTiedWeights() {
+        BetterRnnlm model = new BetterRnnlm(TestBackends.reference(), V, D, H, 0.3f, Cell.GRU, 5);
+        check(model, () -> model.setDropoutSeed(17));
     }
 
     @Test

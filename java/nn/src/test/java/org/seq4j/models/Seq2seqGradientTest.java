@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.GradientCheck;
 import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.TestBackends;
@@ -41,6 +42,23 @@ class Seq2seqGradientTest {
     @Test
     void attentionSeq2seq() {
         check(new AttentionSeq2seq(TestBackends.reference(), V, D, H, 3));
+    }
+
+    // the same models with the book's appendix GRU in encoder and decoder
+
+    @Test
+    void seq2seqGru() {
+        check(new Seq2seq(TestBackends.reference(), V, D, H, Cell.GRU, 4));
+    }
+
+    @Test
+    void peekySeq2seqGru() {
+        check(new PeekySeq2seq(TestBackends.reference(), V, D, H, Cell.GRU, 5));
+    }
+
+    @Test
+    void attentionSeq2seqGru() {
+        check(new AttentionSeq2seq(TestBackends.reference(), V, D, H, Cell.GRU, 6));
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Named;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.optim.Adam;
 import org.seq4j.optim.ClipGrads;
 import org.seq4j.tensor.Tensor;
@@ -42,6 +43,11 @@ class SteadyStateAllocationTest {
                 Named.of("SimpleRnnlm", new Case(b -> new SimpleRnnlm(b, V, D, H, 1), true, lm, lm, V)),
                 Named.of("Rnnlm", new Case(b -> new Rnnlm(b, V, D, H, 1), true, lm, lm, V)),
                 Named.of("BetterRnnlm", new Case(b -> new BetterRnnlm(b, V, H, H, 0.5f, 1), true, lm, lm, V)),
+                Named.of("PeekySeq2seq GRU", new Case(b -> new PeekySeq2seq(b, V, D, H, Cell.GRU, 1), true, q, a, V)),
+                Named.of("AttentionSeq2seq GRU", new Case(b -> new AttentionSeq2seq(b, V, D, H, Cell.GRU, 1), true, q, a,
+                        V)),
+                Named.of("BetterRnnlm GRU", new Case(b -> new BetterRnnlm(b, V, H, H, 0.5f, Cell.GRU, 1), true, lm, lm,
+                        V)),
                 Named.of("WaveSeq2seq", new Case(b -> new WaveSeq2seq(b, 1, 1, H, 1), false, new int[] {4, 5, 1},
                         new int[] {4, 3, 1}, 0)),
                 Named.of("WavePredictor", new Case(b -> new WavePredictor(b, 1, H, 1), false, new int[] {4, 5, 1},

@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.Parameter;
 import org.seq4j.optim.Adam;
 import org.seq4j.optim.ClipGrads;
@@ -91,6 +92,11 @@ class TrainingStepEquivalenceTest {
                 Named.of("SimpleRnnlm", new Case(b -> new SimpleRnnlm(b, V, D, H, 4), lm)),
                 Named.of("Rnnlm", new Case(b -> new Rnnlm(b, V, D, H, 5), lm)),
                 Named.of("BetterRnnlm", new Case(b -> new BetterRnnlm(b, V, H, H, 0.5f, 6), lm)),
+                Named.of("Seq2seq GRU", new Case(b -> new Seq2seq(b, V, D, H, Cell.GRU, 11), s2s)),
+                Named.of("PeekySeq2seq GRU", new Case(b -> new PeekySeq2seq(b, V, D, H, Cell.GRU, 12), s2s)),
+                Named.of("AttentionSeq2seq GRU", new Case(b -> new AttentionSeq2seq(b, V, D, H, Cell.GRU, 13), s2s)),
+                Named.of("Rnnlm GRU", new Case(b -> new Rnnlm(b, V, D, H, Cell.GRU, 15), lm)),
+                Named.of("BetterRnnlm GRU", new Case(b -> new BetterRnnlm(b, V, H, H, 0.5f, Cell.GRU, 16), lm)),
                 Named.of("WaveSeq2seq", new Case(b -> new WaveSeq2seq(b, 1, 1, H, 7),
                         batches(r -> new Batch[] {values(r, N, TIN, 1), values(r, N, TOUT, 1)}))),
                 Named.of("WavePredictor", new Case(b -> new WavePredictor(b, 1, H, 8),
@@ -149,6 +155,21 @@ class TrainingStepEquivalenceTest {
         Case c = cases().filter(n -> n.getName().equals("AttentionSeq2seq")).findFirst().orElseThrow().getPayload();
         Backend reference = TestBackends.reference();
         Backend off = org.seq4j.layers.PerturbedBackend.wrap(reference, "lstmCellBackward", 0, 1.001f);
+        Trace ref = run(reference, c);
+        Trace got = run(off, c);
+        org.junit.jupiter.api.Assertions.assertThrows(org.opentest4j.AssertionFailedError.class, () -> {
+            for (int s = 0; s < STEPS; s++) {
+                assertClose("clipped gradients of step " + s, ref.grads().get(s), got.grads().get(s), GRAD_ATOL, GRAD_RTOL);
+            }
+        }, "gradients 0.1% off must fail the comparison");
+    }
+
+    @org.junit.jupiter.api.Test
+    void theComparisonCatchesAGruBackwardThatIsSlightlyOff() {
+        // the same for the GRU: its cell backward (dA of z and of the candidate) 0.1% off
+        Case c = cases().filter(n -> n.getName().equals("AttentionSeq2seq GRU")).findFirst().orElseThrow().getPayload();
+        Backend reference = TestBackends.reference();
+        Backend off = org.seq4j.layers.PerturbedBackend.wrap(reference, "gruCellBackward", 0, 1.001f);
         Trace ref = run(reference, c);
         Trace got = run(off, c);
         org.junit.jupiter.api.Assertions.assertThrows(org.opentest4j.AssertionFailedError.class, () -> {

@@ -401,6 +401,27 @@ public final class OpenBlasBackend extends AbstractBackend {
                 dhCarry == null ? MemorySegment.NULL : p(dhCarry), p(dcNext), n, h);
     }
 
+    @Override
+    protected void gruGatesForwardK(Tensor rh, Tensor gates, Tensor hPrev, int n, int h) {
+        seq4j_cpu_h.seq4j_gru_gates_forward(threads, p(rh), p(gates), p(hPrev), n, h);
+    }
+
+    @Override
+    protected void gruCellForwardK(Tensor hNext, Tensor gates, Tensor hPrev, int n, int h) {
+        seq4j_cpu_h.seq4j_gru_cell_forward(threads, p(hNext), p(gates), p(hPrev), n, h);
+    }
+
+    @Override
+    protected void gruCellBackwardK(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext, int n, int h) {
+        seq4j_cpu_h.seq4j_gru_cell_backward(threads, p(dA), p(gates), p(hPrev), p(dhNext), n, h);
+    }
+
+    @Override
+    protected void gruGatesBackwardK(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext,
+                                     Tensor drh, int n, int h) {
+        seq4j_cpu_h.seq4j_gru_gates_backward(threads, p(dA), p(dhPrev), p(gates), p(hPrev), p(dhNext), p(drh), n, h);
+    }
+
     // ---- embedding -------------------------------------------------------------------------------------
 
     @Override

@@ -661,6 +661,31 @@ public final class CudaBackend extends AbstractBackend {
                 dcNext.segment(), n, h, stream()), "seq4j_cuda_lstm_cell_backward");
     }
 
+    @Override
+    protected void gruGatesForwardK(Tensor rh, Tensor gates, Tensor hPrev, int n, int h) {
+        check(seq4j_cuda_gru_gates_forward(rh.segment(), gates.segment(), hPrev.segment(), n, h, stream),
+                "seq4j_cuda_gru_gates_forward");
+    }
+
+    @Override
+    protected void gruCellForwardK(Tensor hNext, Tensor gates, Tensor hPrev, int n, int h) {
+        check(seq4j_cuda_gru_cell_forward(hNext.segment(), gates.segment(), hPrev.segment(), n, h, stream),
+                "seq4j_cuda_gru_cell_forward");
+    }
+
+    @Override
+    protected void gruCellBackwardK(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext, int n, int h) {
+        check(seq4j_cuda_gru_cell_backward(dA.segment(), gates.segment(), hPrev.segment(), dhNext.segment(), n, h,
+                stream), "seq4j_cuda_gru_cell_backward");
+    }
+
+    @Override
+    protected void gruGatesBackwardK(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext,
+                                     Tensor drh, int n, int h) {
+        check(seq4j_cuda_gru_gates_backward(dA.segment(), dhPrev.segment(), gates.segment(), hPrev.segment(),
+                dhNext.segment(), drh.segment(), n, h, stream), "seq4j_cuda_gru_gates_backward");
+    }
+
     // ---- embedding -------------------------------------------------------------------------------------
 
     @Override

@@ -1,0 +1,84 @@
+// W1 with the book's appendix GRU in place of the LSTM: one training step of the chapter 7 addition seq2seq
+// (Seq2seq with Cell.GRU; V=13, T=7 in / 4 out, D=16, H=128,
+// N=128): forward, backward, global-norm clip 5.0, Adam. gemmsOnly replays just the GEMM calls of that
+// same step (recorded once, same tensors), so step / gemmsOnly says how much the rest (gates, softmax,
+// embedding, clip, Adam) costs on top of the matrix products.
+package org.seq4j.bench;
+
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Backends;
+import org.seq4j.layers.Cell;
+import org.seq4j.models.Seq2seq;
+import org.seq4j.optim.Adam;
+import org.seq4j.tensor.Tensor;
+
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
+public class W1GruSeq2seqStepBench {
+    @Param({"java", "openblas"})
+    public String backend;
+
+    private Backend b;
+    private Arena arena;
+    private Seq2seq model;
+    private Adam adam;
+    private Tensor xs, ts;
+    private GemmReplay gemms;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        b = Backends.create(backend);
+        arena = Arena.ofShared();
+        SplittableRandom r = new SplittableRandom(Workloads.SEED);
+        xs = Workloads.ids(b, arena, r, 13, 128, 7);
+        ts = Workloads.ids(b, arena, r, 13, 128, 5);
+        model = new Seq2seq(b, 13, 16, 128, Cell.GRU, Workloads.SEED);
+        adam = new Adam(0.001f);
+        gemms = GemmReplay.record(b, rec -> {
+            Seq2seq twin = new Seq2seq(rec, 13, 16, 128, Cell.GRU, Workloads.SEED);
+            try (Adam a = new Adam(0.001f)) {
+                Workloads.trainStep(twin, a, xs, ts, 5f);
+            }
+            return twin;
+        });
+    }
+
+    @Benchmark
+    public float step() {
+        return Workloads.trainStep(model, adam, xs, ts, 5f);
+    }
+
+    @Benchmark
+    public void gemmsOnly() {
+        gemms.replay();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        gemms.close();
+        model.close();
+        adam.close();
+        arena.close();
+        b.close();
+    }
+}

@@ -1,0 +1,118 @@
+// The book's appendix GRU cell, one step, gates sliced z, r, h in Wx (D, 3H), Wh (H, 3H), b (3H,):
+// z = sigmoid(x Wxz + h Whz + bz), r = sigmoid(x Wxr + h Whr + br), hhat = tanh(x Wxh + (r h) Whh + bh),
+// h_next = (1 - z) h + z hhat. Two GEMMs and two fused kernels each way (see TimeGRU, the fast way to run
+// many steps, and Backend for the kernels).
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.Tensor;
+
+public final class GRU implements AutoCloseable {
+    private final Backend backend;
+    private final Parameter Wx, Wh, b;   // (D, 3H), (H, 3H), (3H,)
+    private final Tensor Whh, dWhh;      // Wh[:, 2H:] and its gradient, flat views read with row stride 3H
+    private final int D, H;
+    private final Workspace ws;
+    private int sizedN = -1;
+    private Tensor gates, gatesH;        // (N, 3H) pre-activations, then [z | r | hhat]; its candidate columns
+    private Tensor rh;                   // (N, H) r * h_prev
+    private Tensor hNext;                // (N, H)
+    private Tensor dA, dAh;              // (N, 3H); its candidate columns
+    private Tensor drh;                  // (N, H)
+    private Tensor dx, dhPrev;           // (N, D), (N, H)
+    private Tensor x, hPrev;             // the last forward's inputs
+
+    /**
+     * A GRU step on the given weights (shared, not copied).
+     *
+     * @throws IllegalArgumentException unless Wx is (D, 3H), Wh (H, 3H) and b (3H,) with one H
+     */
+    public GRU(Backend backend, Parameter Wx, Parameter Wh, Parameter b) {
+        this.H = Wh.dim(0);
+        this.D = Wx.dim(0);
+        if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || (long) Wx.dim(1) != 3L * H
+                || (long) Wh.dim(1) != 3L * H || b.value().rank() != 1 || (long) b.dim(0) != 3L * H) {
+            throw new IllegalArgumentException("GRU needs Wx (D, 3H), Wh (H, 3H), b (3H,), got " + Wx + ", " + Wh
+                    + ", " + b);
+        }
+        this.backend = backend;
+        this.Wx = Wx;
+        this.Wh = Wh;
+        this.b = b;
+        this.Whh = TimeGRU.candidateColumns(Wh.value(), H);
+        this.dWhh = TimeGRU.candidateColumns(Wh.grad(), H);
+        this.ws = new Workspace(backend);
+    }
+
+    /**
+     * h_next (N, H) for x (N, D) and h_prev (N, H); the result is this layer's until the next forward.
+     *
+     * @throws IllegalArgumentException if the shapes differ from the above
+     */
+    public Tensor forward(Tensor x, Tensor hPrev) {
+        if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
+            throw new IllegalArgumentException("GRU.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H + "), got "
+                    + x + ", " + hPrev);
+        }
+        int n = x.dim(0), g = 3 * H;
+        if (n != sizedN) {
+            ws.reset();
+            gates = ws.floats(n, g);
+            gatesH = TimeGRU.candidateColumns(gates, H);
+            rh = ws.floats(n, H);
+            hNext = ws.floats(n, H);
+            dA = ws.floats(n, g);
+            dAh = TimeGRU.candidateColumns(dA, H);
+            drh = ws.floats(n, H);
+            dx = ws.floats(n, D);
+            dhPrev = ws.floats(n, H);
+            sizedN = n;
+        }
+        backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wx.value(), 0f, gates);
+        backend.addBias(gates, b.value());
+        backend.gemm(Transpose.NO, Transpose.NO, n, 2 * H, H, 1f, hPrev, H, Wh.value(), g, 1f, gates, g);
+        backend.gruGatesForward(rh, gates, hPrev);
+        backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, rh, H, Whh, g, 1f, gatesH, g);
+        backend.gruCellForward(hNext, gates, hPrev);
+        this.x = x;
+        this.hPrev = hPrev;
+        return hNext;
+    }
+
+    /**
+     * dx (N, D) for dh_next (N, H); dhPrev() holds the gradient w.r.t. h_prev; Wx, Wh, b gradients accumulate.
+     *
+     * @throws IllegalStateException before forward
+     */
+    public Tensor backward(Tensor dhNext) {
+        if (x == null) {
+            throw new IllegalStateException("GRU.backward before forward");
+        }
+        if (!Shapes.is2(dhNext, sizedN, H)) {
+            throw new IllegalArgumentException("GRU.backward needs dh_next (N=" + sizedN + ", H=" + H + "), got " + dhNext);
+        }
+        int n = sizedN, g = 3 * H;
+        backend.gruCellBackward(dA, gates, hPrev, dhNext);
+        backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dAh, g, Whh, g, 0f, drh, H);
+        backend.fill(dhPrev, 0f);
+        backend.gruGatesBackward(dA, dhPrev, gates, hPrev, dhNext, drh);
+        backend.gemm(Transpose.NO, Transpose.YES, n, H, 2 * H, 1f, dA, g, Wh.value(), g, 1f, dhPrev, H);
+        backend.gemm(Transpose.YES, Transpose.NO, H, 2 * H, n, 1f, hPrev, H, dA, g, 1f, Wh.grad(), g);
+        backend.gemm(Transpose.YES, Transpose.NO, H, H, n, 1f, rh, H, dAh, g, 1f, dWhh, g);
+        backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dA, 1f, Wx.grad());
+        backend.sumRows(b.grad(), dA, 1f);
+        backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wx.value(), 0f, dx);
+        return dx;
+    }
+
+    /** The gradient w.r.t. h_prev (N, H) of the last backward. */
+    public Tensor dhPrev() {
+        return dhPrev;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}

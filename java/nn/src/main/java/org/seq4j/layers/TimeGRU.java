@@ -1,0 +1,360 @@
+// The book's appendix TimeGRU over a time-major sequence xs (T, N, D) -> hs (T, N, H). Gates sliced z, r, h
+// (update, reset, candidate) in Wx (D, 3H), Wh (H, 3H), b (3H,), as in the book:
+//   z = sigmoid(x Wxz + h Whz + bz),  r = sigmoid(x Wxr + h Whr + br),
+//   hhat = tanh(x Wxh + (r * h) Whh + bh),  h_next = (1 - z) * h + z * hhat.
+// The reset gate multiplies h BEFORE Whh (PyTorch's nn.GRU multiplies after: see README), so the candidate's
+// GEMM can only run once r is known. Structure, as TimeLSTM's: one GEMM x Wx + b over all T*N rows before the
+// loop; per step GEMM h Wh[:, :2H] (beta 1) into the z, r columns, gruGatesForward (z, r and r*h in one pass),
+// GEMM (r*h) Whh (beta 1) into the candidate columns, gruCellForward (hhat and h_next in one pass).
+// Backward per step: gruCellBackward (dA of z and hhat), GEMM drh = dA_h Whh^T, gruGatesBackward (dA of r,
+// dh_prev += dh (1 - z) + drh r), GEMM dh_prev += dA[:, :2H] Wh[:, :2H]^T; after the loop one GEMM each for
+// dWx, dWh[:, :2H] (over h_prev of every step), dWhh (over r*h of every step), and db.
+//
+// h0 sits in front of hs in one (T+1, N, H) buffer, so h_prev of every step is the contiguous slice [0, T).
+// Fed by an embedding with fewer rows V than tokens T*N, the input projection is folded into the embedding
+// exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders): the next forward starts from the last h.
+package org.seq4j.layers;
+
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.Tensor;
+
+public final class TimeGRU implements TimeRecurrent {
+    private final Backend backend;
+    private final Parameter Wx;   // (D, 3H)
+    private final Parameter Wh;   // (H, 3H)
+    private final Parameter b;    // (3H,)
+    private final Tensor Whh, dWhh;   // Wh[:, 2H:] and its gradient, as flat views read with row stride 3H
+    private final int D, H;
+    private final boolean stateful;
+    private final Workspace ws;
+    private final Workspace stateWs;
+
+    // carried state (stateful only), (N, H)
+    private Tensor hState;
+    private boolean hasH;
+    private int stateN = -1;
+
+    // workspace for one (T, N)
+    private int sizedT = -1, sizedN = -1;
+    private Tensor gates, gates2;       // (T, N, 3H) pre-activations in, [z | r | hhat] out; (T*N, 3H) view
+    private Tensor hAll;                // (T+1, N, H): [h0; h1 .. hT]
+    private Tensor hs;                  // (T, N, H) = hAll[1 .. T]
+    private Tensor rhAll;               // (T, N, H) r * h_prev of every step, the left factor of (r h) Whh
+    private Tensor dA, dA2, dAh;        // (T, N, 3H); (T*N, 3H); its candidate columns as a flat view, stride 3H
+    private Tensor dhsWork;             // (T, N, H) dhs + the dh flowing back from step t+1
+    private Tensor drh;                 // (N, H) gradient w.r.t. r * h_prev of the current step
+    private Tensor dxs;                 // (T, N, D)
+    private Tensor dh0;                 // (N, H) gradient w.r.t. h0
+    private Tensor[] gatesT, gatesHT, hT, rhT, dAT, dAHT, dhsT;   // per-step views, made once per size
+    private Tensor x;                   // (T, N, D) the last forward's input; null when folded
+    private boolean forwardDone, backwardDone;
+
+    // the folded input projection (forward(embed, ids) with V < T*N)
+    private final Workspace foldWs;
+    private Tensor EW;                  // (V, 3H) E Wx + b
+    private Tensor S;                   // (V, 3H) dA scattered by token id
+    private TimeEmbedding foldedEmbed;
+    private Tensor foldedIds;           // (T, N)
+
+    /**
+     * A GRU layer on the given weights (the caller's parameters, shared, not copied).
+     *
+     * @throws IllegalArgumentException unless Wx is (D, 3H), Wh (H, 3H) and b (3H,) with one H
+     */
+    public TimeGRU(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {
+        if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || b.value().rank() != 1) {
+            throw new IllegalArgumentException("TimeGRU needs Wx (D, 3H), Wh (H, 3H), b (3H,), got " + Wx + ", " + Wh
+                    + ", " + b);
+        }
+        this.H = Wh.dim(0);
+        this.D = Wx.dim(0);
+        if ((long) Wh.dim(1) != 3L * H || (long) Wx.dim(1) != 3L * H || (long) b.dim(0) != 3L * H) {
+            throw new IllegalArgumentException("TimeGRU needs Wx (D, 3H), Wh (H, 3H), b (3H,) with one H, got " + Wx
+                    + ", " + Wh + ", " + b);
+        }
+        this.backend = backend;
+        this.Wx = Wx;
+        this.Wh = Wh;
+        this.b = b;
+        this.Whh = candidateColumns(Wh.value(), H);
+        this.dWhh = candidateColumns(Wh.grad(), H);
+        this.stateful = stateful;
+        this.ws = new Workspace(backend);
+        this.stateWs = new Workspace(backend);
+        this.foldWs = new Workspace(backend);
+    }
+
+    /** Columns [2H, 3H) of a (rows, 3H) matrix as a flat view from element 2H, to be read with row stride 3H. */
+    static Tensor candidateColumns(Tensor m, int h) {
+        long size = m.size();
+        return m.flatSlice(Math.min(2L * h, size), (int) Math.max(0, size - 2L * h));
+    }
+
+    @Override
+    public int inputSize() {
+        return D;
+    }
+
+    @Override
+    public int hiddenSize() {
+        return H;
+    }
+
+    @Override
+    public boolean isStateful() {
+        return stateful;
+    }
+
+    private void resize(int t, int n) {
+        ws.reset();
+        int g = 3 * H;
+        gates = ws.floats(t, n, g);
+        gates2 = gates.view(t * n, g);
+        hAll = ws.floats(t + 1, n, H);
+        hs = hAll.slice(1, t + 1);
+        rhAll = ws.floats(t, n, H);
+        dA = ws.floats(t, n, g);
+        dA2 = dA.view(t * n, g);
+        dAh = candidateColumns(dA, H);
+        dhsWork = ws.floats(t, n, H);
+        drh = ws.floats(n, H);
+        dxs = ws.floats(t, n, D);
+        dh0 = ws.floats(n, H);
+        gatesT = new Tensor[t];
+        gatesHT = new Tensor[t];
+        rhT = new Tensor[t];
+        dAT = new Tensor[t];
+        dAHT = new Tensor[t];
+        dhsT = new Tensor[t];
+        hT = new Tensor[t + 1];
+        for (int s = 0; s < t; s++) {
+            gatesT[s] = gates.get(s);
+            gatesHT[s] = candidateColumns(gatesT[s], H);
+            rhT[s] = rhAll.get(s);
+            dAT[s] = dA.get(s);
+            dAHT[s] = candidateColumns(dAT[s], H);
+            dhsT[s] = dhsWork.get(s);
+        }
+        for (int s = 0; s <= t; s++) {
+            hT[s] = hAll.get(s);
+        }
+        sizedT = t;
+        sizedN = n;
+    }
+
+    private void sizeState(int n) {
+        if (n != stateN) {
+            stateWs.reset();
+            hState = stateWs.floats(n, H);
+            stateN = n;
+        }
+    }
+
+    @Override
+    public Tensor forward(Tensor xs) {
+        if (xs.rank() != 3 || xs.dim(2) != D) {
+            throw new IllegalArgumentException("TimeGRU.forward needs xs (T, N, D=" + D + "), got " + xs);
+        }
+        int t = xs.dim(0), n = xs.dim(1), g = 3 * H;
+        prepare(t, n);
+        // A = x Wx + b for all steps at once: (T*N, D) (D, 3H)
+        backend.gemm(Transpose.NO, Transpose.NO, t * n, g, D, 1f, xs, D, Wx.value(), g, 0f, gates, g);
+        backend.addBias(gates2, b.value());
+        this.x = xs;
+        this.foldedEmbed = null;
+        return recur(t, n);
+    }
+
+    @Override
+    public Tensor forward(TimeEmbedding embed, Tensor ids) {
+        Parameter E = embed.W();
+        if (E.dim(1) != D) {
+            throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)
+                    + " features but this GRU takes D=" + D);
+        }
+        if (ids.rank() != 2) {
+            throw new IllegalArgumentException("TimeGRU.forward needs ids (T, N), got " + ids);
+        }
+        int v = E.dim(0), t = ids.dim(0), n = ids.dim(1);
+        if ((long) v >= (long) t * n) {
+            return forward(embed.forward(ids));
+        }
+        prepare(t, n);
+        if (EW == null || EW.dim(0) != v) {
+            foldWs.reset();
+            EW = foldWs.floats(v, 3 * H);
+            S = foldWs.floats(v, 3 * H);
+        }
+        backend.matmul(Transpose.NO, Transpose.NO, 1f, E.value(), Wx.value(), 0f, EW);
+        backend.addBias(EW, b.value());
+        backend.embeddingForward(gates2, EW, ids);
+        this.x = null;
+        this.foldedEmbed = embed;
+        this.foldedIds = ids;
+        return recur(t, n);
+    }
+
+    private void prepare(int t, int n) {
+        if (t < 1 || n < 1) {
+            throw new IllegalArgumentException("TimeGRU.forward needs T >= 1 and N >= 1, got T=" + t + ", N=" + n);
+        }
+        if (stateful && hasH && n != stateN) {
+            throw new IllegalStateException("TimeGRU holds a state for N=" + stateN + " but the input has N=" + n
+                    + "; call resetState() or setState(...) first");
+        }
+        if (t != sizedT || n != sizedN) {
+            resize(t, n);
+        }
+    }
+
+    /** The recurrence over the pre-activations already in gates: hs (T, N, H). */
+    private Tensor recur(int t, int n) {
+        int g = 3 * H;
+        boolean fromZero = !(stateful && hasH);
+        if (fromZero) {
+            backend.fill(hT[0], 0f);
+        } else {
+            backend.copy(hT[0], hState);
+        }
+        for (int s = 0; s < t; s++) {
+            // from h_0 = 0 the first step's h Wh and (r h) Whh are zero: both GEMMs are skipped
+            boolean recurrent = s > 0 || !fromZero;
+            if (recurrent) {
+                backend.gemm(Transpose.NO, Transpose.NO, n, 2 * H, H, 1f, hT[s], H, Wh.value(), g, 1f, gatesT[s], g);
+            }
+            backend.gruGatesForward(rhT[s], gatesT[s], hT[s]);
+            if (recurrent) {
+                backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, rhT[s], H, Whh, g, 1f, gatesHT[s], g);
+            }
+            backend.gruCellForward(hT[s + 1], gatesT[s], hT[s]);
+        }
+        if (stateful) {
+            sizeState(n);
+            backend.copy(hState, hT[t]);
+            hasH = true;
+        }
+        this.forwardDone = true;
+        this.backwardDone = false;
+        return hs;
+    }
+
+    @Override
+    public Tensor backward(Tensor dhs) {
+        if (foldedEmbed != null) {
+            throw new IllegalStateException("TimeGRU.backward(dhs): the last forward took token ids through an "
+                    + "embedding; use backward(embed, dhs)");
+        }
+        backpropagateSteps(dhs);
+        int t = sizedT, n = sizedN, g = 3 * H, m = t * n;
+        backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
+        recurrentWeightGradients(m);
+        backend.sumRows(b.grad(), dA2, 1f);
+        backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);
+        backwardDone = true;
+        return dxs;
+    }
+
+    @Override
+    public void backward(TimeEmbedding embed, Tensor dhs) {
+        if (foldedEmbed == null) {
+            embed.backward(backward(dhs));
+            return;
+        }
+        if (foldedEmbed != embed) {
+            throw new IllegalArgumentException("TimeGRU.backward(embed, dhs) with another embedding than the forward's");
+        }
+        backpropagateSteps(dhs);
+        int m = sizedT * sizedN;
+        recurrentWeightGradients(m);
+        // as in TimeLSTM: S (V, 3H) = dA's rows summed per token id; dWx = E^T S, db = sum of S, dE = S Wx^T
+        Parameter E = embed.W();
+        backend.fill(S, 0f);
+        backend.embeddingBackward(S, foldedIds, dA2);
+        backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), S, 1f, Wx.grad());
+        backend.sumRows(b.grad(), S, 1f);
+        backend.matmul(Transpose.NO, Transpose.YES, 1f, S, Wx.value(), 1f, E.grad());
+        backwardDone = true;
+    }
+
+    /** dWh[:, :2H] += Hprev^T dA[:, :2H] (Hprev = hAll[0 .. T)), dWhh += RH^T dA[:, 2H:], over all m = T*N rows. */
+    private void recurrentWeightGradients(int m) {
+        int g = 3 * H;
+        backend.gemm(Transpose.YES, Transpose.NO, H, 2 * H, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
+        backend.gemm(Transpose.YES, Transpose.NO, H, H, m, 1f, rhAll, H, dAh, g, 1f, dWhh, g);
+    }
+
+    /** The loop of the backward pass: dA for every step, dh() for the initial state. */
+    private void backpropagateSteps(Tensor dhs) {
+        if (!forwardDone) {
+            throw new IllegalStateException("TimeGRU.backward before forward");
+        }
+        int t = sizedT, n = sizedN, g = 3 * H;
+        if (dhs.size() != (long) t * n * H) {
+            throw new IllegalArgumentException("TimeGRU.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
+                    + "), got " + dhs);
+        }
+        backend.copy(dhsWork, dhs);
+        backend.fill(dh0, 0f);
+        for (int s = t - 1; s >= 0; s--) {
+            // dhsT[s] holds dhs_t + dh_next; dhPrev is step s-1's incoming gradient (already holding dhs_{t-1}),
+            // or dh0; both kernels and the last GEMM add to it
+            Tensor dhPrev = s > 0 ? dhsT[s - 1] : dh0;
+            backend.gruCellBackward(dAT[s], gatesT[s], hT[s], dhsT[s]);
+            backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dAHT[s], g, Whh, g, 0f, drh, H);
+            backend.gruGatesBackward(dAT[s], dhPrev, gatesT[s], hT[s], dhsT[s], drh);
+            backend.gemm(Transpose.NO, Transpose.YES, n, H, 2 * H, 1f, dAT[s], g, Wh.value(), g, 1f, dhPrev, H);
+        }
+    }
+
+    @Override
+    public void setState(Tensor h) {
+        if (!stateful) {
+            throw new IllegalStateException("setState on a TimeGRU that is not stateful would be ignored by forward");
+        }
+        if (h.rank() != 2 || h.dim(1) != H) {
+            throw new IllegalArgumentException("TimeGRU.setState needs h (N, H=" + H + "), got " + h);
+        }
+        sizeState(h.dim(0));
+        backend.copy(hState, h);
+        hasH = true;
+    }
+
+    @Override
+    public void resetState() {
+        hasH = false;
+    }
+
+    @Override
+    public Tensor h() {
+        requireForward();
+        return hT[sizedT];
+    }
+
+    @Override
+    public Tensor hs() {
+        requireForward();
+        return hs;
+    }
+
+    @Override
+    public Tensor dh() {
+        if (!backwardDone) {
+            throw new IllegalStateException("TimeGRU has not run backward since its last forward");
+        }
+        return dh0;
+    }
+
+    private void requireForward() {
+        if (!forwardDone) {
+            throw new IllegalStateException("TimeGRU has not run forward yet");
+        }
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+        stateWs.close();
+        foldWs.close();
+    }
+}

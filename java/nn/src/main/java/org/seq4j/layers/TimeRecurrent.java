@@ -1,0 +1,67 @@
+// What the models need of a recurrent layer over a time-major sequence: TimeLSTM and TimeGRU, so that a model
+// built with Cell.LSTM or Cell.GRU runs the same code. Only h travels between layers (a decoder starts from
+// the encoder's h; an LSTM's c starts at 0), as in the book's seq2seq models.
+package org.seq4j.layers;
+
+import org.seq4j.tensor.Tensor;
+
+public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, TimeGRU {
+
+    /** D, the features of each input step. */
+    int inputSize();
+
+    /** H, the hidden size. */
+    int hiddenSize();
+
+    /** Whether forward starts from the last forward's final state (or setState's). */
+    boolean isStateful();
+
+    /**
+     * hs (T, N, H) for xs (T, N, D); the result is this layer's until the next forward.
+     *
+     * @throws IllegalArgumentException if xs is not (T, N, D) with T, N >= 1
+     * @throws IllegalStateException if a carried state has another N
+     */
+    Tensor forward(Tensor xs);
+
+    /**
+     * hs (T, N, H) for token ids (T, N) looked up in {@code embed}: forward(embed.forward(ids)), possibly with the
+     * input projection folded into the embedding. Pair it with backward(embed, dhs).
+     *
+     * @throws IllegalArgumentException if the embedding's width is not D or ids is not (T, N)
+     */
+    Tensor forward(TimeEmbedding embed, Tensor ids);
+
+    /**
+     * dxs (T, N, D) for dhs (T, N, H); the weight gradients accumulate; dh() holds the gradient w.r.t. h0.
+     *
+     * @throws IllegalStateException before forward, or after forward(embed, ids) that folded the embedding
+     */
+    Tensor backward(Tensor dhs);
+
+    /** Backward of forward(embed, ids): this layer's and the embedding's gradients accumulate. */
+    void backward(TimeEmbedding embed, Tensor dhs);
+
+    /**
+     * The hidden state h (N, H) to start the next forward from (stateful only; an LSTM's c starts at 0).
+     *
+     * @throws IllegalStateException if the layer is not stateful
+     * @throws IllegalArgumentException if h is not (N, H)
+     */
+    void setState(Tensor h);
+
+    /** Forgets the carried state: the next forward starts from zero. */
+    void resetState();
+
+    /** The last forward's final hidden state h_T (N, H), a view into this layer's buffer. */
+    Tensor h();
+
+    /** hs (T, N, H) of the last forward. */
+    Tensor hs();
+
+    /** The gradient w.r.t. the initial h0 (N, H), after backward. */
+    Tensor dh();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,82 @@
+// The recurrent cell in a model's description: a GRU run records cell=gru, restore rebuilds a GRU model with
+// the book's appendix names (encoder.gru.Wx ...), descriptions without a cell (older runs) are LSTM, and a
+// cell the model has no choice of, or an unknown one, is a clear error.
+package org.seq4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
+import org.seq4j.layers.Parameter;
+import org.seq4j.models.Model;
+import org.seq4j.testing.TestBackends;
+
+class ModelSpecCellTest {
+    private final Backend b = TestBackends.reference();
+
+    @Test
+    void aGruRunIsRestoredAsAGruModel(@TempDir Path dir) throws IOException {
+        ModelSpec spec = new ModelSpec(ModelSpec.Task.ADDITION, "peeky", 13, 4, 8, 0f, true, 1, false, Cell.GRU);
+        Properties p = new Properties();
+        spec.store(p);
+        assertEquals("gru", p.getProperty("cell"));
+        try (Model saved = spec.create(b)) {
+            assertEquals(3 * 8, saved.parameter("encoder.gru.Wx").dim(1), "Wx (D, 3H)");
+            assertEquals(3 * 8, saved.parameter("decoder.gru.Wh").dim(1), "Wh (H, 3H)");
+            assertTrue(saved.parameters().stream().noneMatch(q -> q.name().contains("lstm")));
+            Checkpoint.save(dir, saved, p);
+            ModelSpec back = ModelSpec.load(Checkpoint.meta(dir), dir);
+            assertEquals(spec, back);
+            try (Model loaded = back.restore(b, dir)) {
+                for (Parameter q : saved.parameters()) {
+                    assertArrayEquals(saved.store().copyOut(q.name()), loaded.store().copyOut(q.name()), q.name());
+                }
+            }
+        }
+    }
+
+    @Test
+    void theLanguageModelsTakeAGru() {
+        try (Model m = new ModelSpec(ModelSpec.Task.LM, "better", 20, 6, 6, 0.5f, false, 1, false, Cell.GRU).create(b)) {
+            assertEquals(18, m.parameter("gru1.Wx").dim(1));
+            assertEquals(18, m.parameter("gru2.b").dim(0));
+        }
+        try (Model m = new ModelSpec(ModelSpec.Task.LM, "rnnlm", 20, 5, 6, 0f, false, 1, false, Cell.GRU).create(b)) {
+            assertEquals(18, m.parameter("gru.Wh").dim(1));
+        }
+    }
+
+    @Test
+    void aDescriptionWithoutACellIsAnLstm() throws CheckpointException {
+        Properties p = new Properties();
+        new ModelSpec(ModelSpec.Task.DATE, "attention", 13, 4, 8, 0f, true, 1).store(p);
+        p.remove("cell");
+        assertEquals(Cell.LSTM, ModelSpec.load(p, Path.of("old.npz")).cell());
+    }
+
+    @Test
+    void aCellTheModelDoesNotHaveIsAnError() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ModelSpec(ModelSpec.Task.WAVES, "seq2seq", 0, 1, 8, 0f, false, 1, false, Cell.GRU));
+        assertTrue(e.getMessage().contains("no choice of cell"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new ModelSpec(ModelSpec.Task.DATE, "attention", 13, 4, 8, 0f, true, 1, true, Cell.GRU));
+        assertTrue(e.getMessage().contains("bidirectional encoder is an LSTM"), e.getMessage());
+        Properties p = new Properties();
+        new ModelSpec(ModelSpec.Task.LM, "simple", 20, 5, 6, 0f, false, 1).store(p);
+        p.setProperty("cell", "gru");
+        CheckpointException bad = assertThrows(CheckpointException.class, () -> ModelSpec.load(p, Path.of("x.npz")));
+        assertTrue(bad.getMessage().contains("cell=gru"), bad.getMessage());
+        p.setProperty("cell", "transformer");
+        bad = assertThrows(CheckpointException.class, () -> ModelSpec.load(p, Path.of("x.npz")));
+        assertTrue(bad.getMessage().contains("expected lstm or gru"), bad.getMessage());
+    }
+}
