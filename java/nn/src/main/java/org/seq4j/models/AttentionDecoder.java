@@ -58,7 +58,7 @@ public final class AttentionDecoder implements SequenceDecoder {
         declare(b, prefix, Cell.LSTM, V, D, H);
     }
 
-    /** Declares the parameters with the given cell: <prefix>lstm.* (4H columns) or <prefix>gru.* (3H columns). */
+    /** Declares the parameters with the given cell: {@code prefix + "lstm.*"} (4H columns) or {@code prefix + "gru.*"} (3H columns). */
     public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
         String rnn = prefix + cell.lower();
         int g = cell.columns(H);
