@@ -6,6 +6,10 @@ package org.seq4j.layers;
 import java.util.Locale;
 import org.seq4j.backend.Backend;
 
+/**
+ * Which recurrent cell a model is built with: the book's LSTM or its appendix GRU. Decides the gate count of the
+ * weights (4H or 3H columns), the parameter names ("encoder.lstm.Wx" or "encoder.gru.Wx") and the Time layer.
+ */
 public enum Cell {
     /** Gates f, g, i, o: Wx (D, 4H), Wh (H, 4H), b (4H,). */
     LSTM(4),
@@ -18,12 +22,22 @@ public enum Cell {
         this.gates = gates;
     }
 
-    /** The number of gate blocks of H columns in Wx, Wh and b: 4 for the LSTM, 3 for the GRU. */
+    /**
+     * The number of gate blocks of H columns in Wx, Wh and b.
+     *
+     * @return 4 for the LSTM, 3 for the GRU
+     */
     public int gates() {
         return gates;
     }
 
-    /** The columns of Wx, Wh and b for hidden size H: gates() * H, exactly. */
+    /**
+     * The columns of Wx, Wh and b for hidden size H.
+     *
+     * @param h the hidden size H
+     * @return gates() * H, exactly
+     * @throws IllegalArgumentException if H is negative or gates() * H overflows an int
+     */
     public int columns(int h) {
         if (h < 0 || (long) gates * h > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(lower() + ": hidden size H = " + h + " gives " + (long) gates * h
@@ -32,7 +46,11 @@ public enum Cell {
         return gates * h;
     }
 
-    /** The name in parameter paths and on the command line: "lstm" or "gru". */
+    /**
+     * The name in parameter paths and on the command line.
+     *
+     * @return "lstm" or "gru"
+     */
     public String lower() {
         return name().toLowerCase(Locale.ROOT);
     }
@@ -40,6 +58,8 @@ public enum Cell {
     /**
      * The cell named {@code name} ("lstm" or "gru", any case).
      *
+     * @param name "lstm" or "gru", any case, surrounding blanks ignored
+     * @return the cell of that name
      * @throws IllegalArgumentException for any other name
      */
     public static Cell of(String name) {
@@ -51,7 +71,17 @@ public enum Cell {
         throw new IllegalArgumentException("unknown cell '" + name + "'; expected lstm or gru");
     }
 
-    /** The Time layer of this cell on the given weights (shapes as above). */
+    /**
+     * The Time layer of this cell on the given weights (held, not copied).
+     *
+     * @param backend  runs the kernels; the parameters must live on its device
+     * @param Wx       (D, gates() * H)
+     * @param Wh       (H, gates() * H)
+     * @param b        (gates() * H,)
+     * @param stateful whether the hidden state carries over from one forward to the next
+     * @return a TimeLSTM or a TimeGRU
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
     public TimeRecurrent time(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {
         return switch (this) {
             case LSTM -> new TimeLSTM(backend, Wx, Wh, b, stateful);

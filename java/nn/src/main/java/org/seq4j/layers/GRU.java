@@ -8,6 +8,11 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's appendix GRU cell, one step, gates z, r, hhat: z = sigmoid(x Wxz + h_prev Whz + bz),
+ * r = sigmoid(x Wxr + h_prev Whr + br), hhat = tanh(x Wxh + (r h_prev) Whh + bh), h_next = (1 - z) h_prev + z hhat.
+ * TimeGRU runs many steps.
+ */
 public final class GRU implements AutoCloseable {
     private final Backend backend;
     private final Parameter Wx, Wh, b;   // (D, 3H), (H, 3H), (3H,)
@@ -26,6 +31,10 @@ public final class GRU implements AutoCloseable {
     /**
      * A GRU step on the given weights (shared, not copied).
      *
+     * @param backend runs the kernels; the parameters must live on its device
+     * @param Wx      (D, 3H), gate columns z, r, hhat
+     * @param Wh      (H, 3H)
+     * @param b       (3H,)
      * @throws IllegalArgumentException unless Wx is (D, 3H), Wh (H, 3H) and b (3H,) with one H
      */
     public GRU(Backend backend, Parameter Wx, Parameter Wh, Parameter b) {
@@ -48,6 +57,9 @@ public final class GRU implements AutoCloseable {
     /**
      * h_next (N, H) for x (N, D) and h_prev (N, H); the result is this layer's until the next forward.
      *
+     * @param x     (N, D)
+     * @param hPrev (N, H)
+     * @return h_next (N, H), the layer's buffer, valid until its next forward
      * @throws IllegalArgumentException if the shapes differ from the above
      */
     public Tensor forward(Tensor x, Tensor hPrev) {
@@ -83,7 +95,10 @@ public final class GRU implements AutoCloseable {
     /**
      * dx (N, D) for dh_next (N, H); dhPrev() holds the gradient w.r.t. h_prev; Wx, Wh, b gradients accumulate.
      *
+     * @param dhNext (N, H), N that of the last forward
+     * @return dx (N, D), the layer's buffer
      * @throws IllegalStateException before forward
+     * @throws IllegalArgumentException if dh_next is not (N, H)
      */
     public Tensor backward(Tensor dhNext) {
         if (x == null) {
@@ -106,7 +121,11 @@ public final class GRU implements AutoCloseable {
         return dx;
     }
 
-    /** The gradient w.r.t. h_prev (N, H) of the last backward. */
+    /**
+     * The gradient w.r.t. h_prev of the last backward.
+     *
+     * @return dh_prev (N, H)
+     */
     public Tensor dhPrev() {
         return dhPrev;
     }

@@ -19,6 +19,12 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
+/**
+ * The book's appendix TimeGRU over a time-major sequence xs (T, N, D) to hs (T, N, H): one GEMM x Wx + b over all
+ * T*N rows, then per step the GEMMs h_prev Wh[:, :2H] and (r h_prev) Whh and two fused kernels
+ * ({@code gruGatesForward}, {@code gruCellForward}); gates sliced z, r, hhat. The reset gate multiplies h_prev
+ * before Whh, as in the book. Stateful layers (truncated BPTT, decoders) start each forward from the last h.
+ */
 public final class TimeGRU implements TimeRecurrent {
     private final Backend backend;
     private final Parameter Wx;   // (D, 3H)
@@ -60,6 +66,11 @@ public final class TimeGRU implements TimeRecurrent {
     /**
      * A GRU layer on the given weights (the caller's parameters, shared, not copied).
      *
+     * @param backend  runs the kernels; the parameters must live on its device
+     * @param Wx       (D, 3H), gate columns z, r, hhat
+     * @param Wh       (H, 3H)
+     * @param b        (3H,)
+     * @param stateful whether each forward starts from the last one's final h (else from zeros)
      * @throws IllegalArgumentException unless Wx is (D, 3H), Wh (H, 3H) and b (3H,) with one H
      */
     public TimeGRU(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {

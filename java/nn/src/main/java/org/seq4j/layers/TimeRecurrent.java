@@ -5,20 +5,38 @@ package org.seq4j.layers;
 
 import org.seq4j.tensor.Tensor;
 
+/**
+ * What the models need of a recurrent layer over a time-major sequence, so that a model built with Cell.LSTM or
+ * Cell.GRU runs the same code. Only h travels between layers; an LSTM's c starts at 0.
+ */
 public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, TimeGRU {
 
-    /** D, the features of each input step. */
+    /**
+     * The input size.
+     *
+     * @return D, the features of each input step
+     */
     int inputSize();
 
-    /** H, the hidden size. */
+    /**
+     * The hidden size.
+     *
+     * @return H
+     */
     int hiddenSize();
 
-    /** Whether forward starts from the last forward's final state (or setState's). */
+    /**
+     * Whether forward starts from the last forward's final state (or setState's).
+     *
+     * @return true for a stateful layer
+     */
     boolean isStateful();
 
     /**
      * hs (T, N, H) for xs (T, N, D); the result is this layer's until the next forward.
      *
+     * @param xs (T, N, D)
+     * @return hs (T, N, H), the layer's buffer, valid until its next forward
      * @throws IllegalArgumentException if xs is not (T, N, D) with T, N >= 1
      * @throws IllegalStateException if a carried state has another N
      */
@@ -28,6 +46,9 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      * hs (T, N, H) for token ids (T, N) looked up in {@code embed}: forward(embed.forward(ids)), possibly with the
      * input projection folded into the embedding. Pair it with backward(embed, dhs).
      *
+     * @param embed the embedding whose rows are the inputs (width D)
+     * @param ids   token ids (T, N)
+     * @return hs (T, N, H), the layer's buffer, valid until its next forward
      * @throws IllegalArgumentException if the embedding's width is not D or ids is not (T, N)
      */
     Tensor forward(TimeEmbedding embed, Tensor ids);
@@ -35,16 +56,27 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
     /**
      * dxs (T, N, D) for dhs (T, N, H); the weight gradients accumulate; dh() holds the gradient w.r.t. h0.
      *
+     * @param dhs (T, N, H), T and N those of the last forward
+     * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalStateException before forward, or after forward(embed, ids) that folded the embedding
      */
     Tensor backward(Tensor dhs);
 
-    /** Backward of forward(embed, ids): this layer's and the embedding's gradients accumulate. */
+    /**
+     * Backward of forward(embed, ids): this layer's and the embedding's gradients accumulate; dh() holds the
+     * gradient w.r.t. h0.
+     *
+     * @param embed the embedding of the last forward
+     * @param dhs   (T, N, H), T and N those of the last forward
+     * @throws IllegalStateException before forward
+     * @throws IllegalArgumentException if the last forward folded another embedding
+     */
     void backward(TimeEmbedding embed, Tensor dhs);
 
     /**
      * The hidden state h (N, H) to start the next forward from (stateful only; an LSTM's c starts at 0).
      *
+     * @param h (N, H), copied
      * @throws IllegalStateException if the layer is not stateful
      * @throws IllegalArgumentException if h is not (N, H)
      */
@@ -53,13 +85,28 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
     /** Forgets the carried state: the next forward starts from zero. */
     void resetState();
 
-    /** The last forward's final hidden state h_T (N, H), a view into this layer's buffer. */
+    /**
+     * The last forward's final hidden state.
+     *
+     * @return h_T (N, H), a view into this layer's buffer
+     * @throws IllegalStateException before forward
+     */
     Tensor h();
 
-    /** hs (T, N, H) of the last forward. */
+    /**
+     * The hidden states of the last forward.
+     *
+     * @return hs (T, N, H), the layer's buffer
+     * @throws IllegalStateException before forward
+     */
     Tensor hs();
 
-    /** The gradient w.r.t. the initial h0 (N, H), after backward. */
+    /**
+     * The gradient w.r.t. the initial h0 of the last backward.
+     *
+     * @return dh0 (N, H)
+     * @throws IllegalStateException if no backward ran since the last forward
+     */
     Tensor dh();
 
     @Override

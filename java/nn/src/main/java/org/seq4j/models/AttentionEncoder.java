@@ -21,7 +21,15 @@ public final class AttentionEncoder extends Encoder {
         super(backend, store, prefix);
     }
 
-    /** With the given cell, on parameters declared by Encoder.declare(b, prefix, cell, V, D, H). */
+    /**
+     * A part with the given cell, over parameters already declared (with {@code Encoder.declare(b, prefix, cell, V, D, H)}) and built.
+     *
+     * @param backend runs the kernels
+     * @param store   holds the parameters
+     * @param prefix  the prefix they were declared under
+     * @param cell    the cell they were declared with
+     * @throws IllegalArgumentException if a parameter is missing
+     */
     public AttentionEncoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
         super(backend, store, prefix, cell);
     }

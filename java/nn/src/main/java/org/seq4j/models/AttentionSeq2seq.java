@@ -56,6 +56,12 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      * The same model with the given recurrent cell in encoder and decoder (Cell.GRU: the book's appendix GRU;
      * parameters encoder.gru.*, decoder.gru.* with 3H gate columns instead of encoder.lstm.*, decoder.lstm.*).
      *
+     * @param backend where the parameters and activations live
+     * @param V       vocabulary size
+     * @param D       word vector size
+     * @param H       hidden size
+     * @param cell    the recurrent cell
+     * @param seed    the initial weights' seed ({@code new Random(seed)})
      * @throws IllegalArgumentException if a size is not positive
      */
     public AttentionSeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed) {
@@ -65,6 +71,14 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
     /**
      * The model with the given cell and encoder direction(s).
      *
+     * @param backend       where the parameters and activations live
+     * @param V             vocabulary size
+     * @param D             word vector size
+     * @param H             hidden size of the decoder (and of the encoder's concatenated states); even if
+     *                      bidirectional
+     * @param cell          the recurrent cell; Cell.LSTM if bidirectional
+     * @param seed          the initial weights' seed ({@code new Random(seed)})
+     * @param bidirectional whether the encoder is an {@link AttentionBiEncoder}
      * @throws IllegalArgumentException if a size is not positive, H is odd with bidirectional, or a bidirectional
      *         encoder is asked for with another cell than the LSTM (the TimeBiLSTM is an LSTM)
      */

@@ -43,6 +43,13 @@ public final class BetterRnnlm extends AbstractRnnlm {
      * The same model with the given recurrent cell in both layers (Cell.GRU: the book's appendix GRU, parameters
      * gru1.*, gru2.* with 3H gate columns instead of lstm1.*, lstm2.*).
      *
+     * @param backend      where the parameters and activations live
+     * @param V            vocabulary size
+     * @param D            word vector size, equal to H (tied weights)
+     * @param H            hidden size
+     * @param dropoutRatio the drop probability of the three dropout layers, in [0, 1)
+     * @param cell         the recurrent cell of both layers
+     * @param seed         the initial weights' and dropout masks' seed
      * @throws IllegalArgumentException if a size is not positive or D differs from H
      */
     public BetterRnnlm(Backend backend, int V, int D, int H, float dropoutRatio, Cell cell, long seed) {

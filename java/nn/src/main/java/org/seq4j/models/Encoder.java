@@ -38,7 +38,17 @@ public class Encoder implements SequenceEncoder {
         declare(b, prefix, Cell.LSTM, V, D, H);
     }
 
-    /** Declares the parameters with the given cell: {@code prefix + "lstm.*"} (4H columns) or {@code prefix + "gru.*"} (3H columns). */
+    /**
+     * Declares this part's parameters under {@code prefix} with the given cell, initialised as in the book: the
+     * recurrent weights as {@code prefix + "lstm.*"} (4H columns) or {@code prefix + "gru.*"} (3H columns).
+     *
+     * @param b      the store's builder
+     * @param prefix the names' prefix, e.g. {@code "decoder."}
+     * @param cell   the recurrent cell
+     * @param V      vocabulary size
+     * @param D      word vector size
+     * @param H      hidden size
+     */
     public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
         String rnn = prefix + cell.lower();
         int g = cell.columns(H);
@@ -60,7 +70,15 @@ public class Encoder implements SequenceEncoder {
         this(backend, store, prefix, Cell.LSTM);
     }
 
-    /** The model with the given cell, on parameters declared by declare(b, prefix, cell, V, D, H). */
+    /**
+     * A part with the given cell, over parameters already declared (with {@code declare(b, prefix, cell, V, D, H)}) and built.
+     *
+     * @param backend runs the kernels
+     * @param store   holds the parameters
+     * @param prefix  the prefix they were declared under
+     * @param cell    the cell they were declared with
+     * @throws IllegalArgumentException if a parameter is missing
+     */
     public Encoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));

@@ -36,6 +36,12 @@ public final class Rnnlm extends AbstractRnnlm {
      * The same model with the given recurrent cell (Cell.GRU: the book's appendix GRU, parameters gru.Wx (D, 3H),
      * gru.Wh (H, 3H), gru.b (3H,) instead of lstm.*).
      *
+     * @param backend where the parameters and activations live
+     * @param V       vocabulary size
+     * @param D       word vector size
+     * @param H       hidden size
+     * @param cell    the recurrent cell
+     * @param seed    the initial weights' seed ({@code new Random(seed)})
      * @throws IllegalArgumentException if a size is not positive
      */
     public Rnnlm(Backend backend, int V, int D, int H, Cell cell, long seed) {

@@ -32,6 +32,12 @@ public final class Seq2seq extends AbstractSeq2seq {
      * The same model with the given recurrent cell in encoder and decoder (Cell.GRU: the book's appendix GRU;
      * parameters encoder.gru.*, decoder.gru.* with 3H gate columns instead of encoder.lstm.*, decoder.lstm.*).
      *
+     * @param backend where the parameters and activations live
+     * @param V       vocabulary size
+     * @param D       word vector size
+     * @param H       hidden size
+     * @param cell    the recurrent cell
+     * @param seed    the initial weights' seed ({@code new Random(seed)})
      * @throws IllegalArgumentException if a size is not positive
      */
     public Seq2seq(Backend backend, int V, int D, int H, Cell cell, long seed) {

@@ -19,8 +19,8 @@ import org.seq4j.models.WavePredictor;
 import org.seq4j.models.WaveSeq2seq;
 
 /**
- * What a model is, as saved in model.properties: the task, the model kind, its sizes and seed, and the input
- * order. Builds the model on a backend, for training and for reloading a checkpoint.
+ * What a model is, as saved in model.properties: the task, the model kind, its recurrent cell, its sizes and seed,
+ * and the input order. Builds the model on a backend, for training and for reloading a checkpoint.
  *
  * @param task    what is learned
  * @param kind    the model kind, one of {@code task.kinds()}
@@ -31,6 +31,8 @@ import org.seq4j.models.WaveSeq2seq;
  * @param reverse whether questions are fed reversed
  * @param seed    the initial weights' seed
  * @param bidirectional whether the attention model's encoder reads the question in both directions
+ * @param cell    the recurrent cell (Cell.LSTM in checkpoints that do not name one); another than Cell.LSTM only
+ *                where {@link #hasCellChoice(Task, String)} and not bidirectional
  */
 public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
                         long seed, boolean bidirectional, Cell cell) {
@@ -70,9 +72,12 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
     }
 
     /**
-     * Checks that the task has this kind of model.
+     * Checks that the task has this kind of model, and that the cell and bidirectional fit it.
      *
-     * @throws IllegalArgumentException if it does not
+     * @throws IllegalArgumentException if the task has no model of this kind, the kind has no choice of cell but
+     *         the cell is not Cell.LSTM, or bidirectional is asked for with another kind than attention or another
+     *         cell than Cell.LSTM
+     * @throws NullPointerException if cell is null
      */
     public ModelSpec {
         if (!java.util.Arrays.asList(task.kinds()).contains(kind)) {
@@ -111,13 +116,33 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, false, Cell.LSTM);
     }
 
-    /** A model with the book's LSTM, its encoder bidirectional or not. */
+    /**
+     * A model with the book's LSTM, its encoder bidirectional or not.
+     *
+     * @param task    what is learned
+     * @param kind    the model kind, one of {@code task.kinds()}
+     * @param vocab   vocabulary size V (unused for waves)
+     * @param wordvec word vector size D
+     * @param hidden  hidden size H
+     * @param dropout BetterRnnlm's dropout ratio
+     * @param reverse whether questions are fed reversed
+     * @param seed    the initial weights' seed
+     * @param bidirectional whether the attention model's encoder reads the question in both directions
+     * @throws IllegalArgumentException if the task has no model of this kind, or bidirectional is asked for with
+     *         another kind than attention
+     */
     public ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
                      long seed, boolean bidirectional) {
         this(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, bidirectional, Cell.LSTM);
     }
 
-    /** Whether the model kind can be built with another cell than the LSTM (Cell.GRU). */
+    /**
+     * Whether the model kind can be built with another cell than the LSTM (Cell.GRU).
+     *
+     * @param task what is learned
+     * @param kind the model kind
+     * @return true for the addition and date models and the lm models but "simple"
+     */
     public static boolean hasCellChoice(Task task, String kind) {
         return switch (task) {
             case ADDITION, DATE -> true;
