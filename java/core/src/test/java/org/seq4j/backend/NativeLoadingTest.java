@@ -1,0 +1,78 @@
+// How backends load where the machine is unfriendly, each case in a fresh JVM (ChildJvm), so that libraries
+// load from scratch: a cache folder that cannot be written (the libraries go to a temporary folder instead),
+// and Backends.requireNative() with and without a native backend to be had.
+package org.seq4j.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.testing.ChildJvm;
+import org.seq4j.testing.TestBackends;
+
+public class NativeLoadingTest {
+    @TempDir
+    Path dir;
+
+    /** The child: prints "strict: NAME" or "strict failed: MESSAGE", then "select: NAME". */
+    public static void main(String[] args) {
+        try (Backend b = Backends.requireNative()) {
+            System.out.println("strict: " + b.name());
+        } catch (BackendUnavailableException e) {
+            System.out.println("strict failed: " + e.getMessage());
+        }
+        try (Backend b = Backends.select()) {
+            System.out.println("select: " + b.name());
+        }
+    }
+
+    private ChildJvm.Result child(String classPath, String... jvmOptions) throws Exception {
+        List<String> options = new java.util.ArrayList<>(List.of(jvmOptions));
+        if (classPath != null) {
+            options.addAll(List.of("-cp", classPath)); // a later -cp replaces ChildJvm's own
+        }
+        return ChildJvm.run(dir, Duration.ofSeconds(120), options, NativeLoadingTest.class.getName());
+    }
+
+    @Test
+    void anUnwritableCacheFolderFallsBackToATemporaryFolder() throws Exception {
+        TestBackends.get("openblas"); // skips, with the reason, where openblas cannot load at all
+        Path readOnly = Files.createDirectories(dir.resolve("ro"));
+        Files.writeString(readOnly.resolve("blocker"), "a file where the cache folder would be");
+        // a cache "folder" below a regular file can never be created, even by root
+        ChildJvm.Result r = child(null, "-Dseq4j.cache=" + readOnly.resolve("blocker").resolve("seq4j"));
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.out().contains("strict: openblas") && r.out().contains("select: openblas"), r.toString());
+    }
+
+    @Test
+    void requireNativeThrowsWhereOnlyTheJavaBackendLoads() throws Exception {
+        TestBackends.get("openblas");
+        assumeNoSystemOpenBlas();
+        // without OpenBLAS's jar (and with no system OpenBLAS) no native backend can load
+        String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(s -> !s.contains("bytedeco" + File.separator + "openblas")
+                        && !Path.of(s).getFileName().toString().startsWith("openblas-"))
+                .collect(Collectors.joining(File.pathSeparator));
+        ChildJvm.Result r = child(classPath);
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.out().contains("strict failed: no native backend loads here: openblas: "), r.toString());
+        assertTrue(r.out().contains("select: java"), "select() still falls back: " + r);
+        assertTrue(r.err().contains("WARNING") && r.err().contains("falling back to the slow java reference backend"),
+                "and says so at WARNING: " + r);
+    }
+
+    private static void assumeNoSystemOpenBlas() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+                        "/usr/lib64", "/usr/lib", "/usr/lib/x86_64-linux-gnu/openblas-pthread").stream()
+                .noneMatch(f -> Files.exists(Path.of(f, "libopenblas.so.0"))), "a system OpenBLAS is installed");
+    }
+}
