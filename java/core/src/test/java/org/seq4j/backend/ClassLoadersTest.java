@@ -19,14 +19,19 @@ import org.seq4j.tensor.Tensor;
 
 public class ClassLoadersTest {
 
-    /** Run inside each loader: the backend's name and a 2x2 product, as one string. */
+    /**
+     * Run inside each loader: the openblas backend's name and a 2x2 product, as one string, or why it did not load.
+     * (Asked for by name: on a GPU machine select() would rightly pick cuda.)
+     */
     public static String probe() {
-        try (Backend b = Backends.select(); Arena arena = Arena.ofConfined()) {
+        try (Backend b = Backends.create("openblas"); Arena arena = Arena.ofConfined()) {
             Tensor a = Tensor.ofFloats(arena, new float[] {1, 2, 3, 4}, 2, 2);
             Tensor c = Tensor.allocateHost(arena, DType.F32, 2, 2);
             b.matmul(Transpose.NO, Transpose.NO, 1f, a, a, 0f, c);
             float[] r = c.toFloatArray();
             return b.name() + " " + r[0] + "," + r[1] + "," + r[2] + "," + r[3];
+        } catch (BackendUnavailableException e) {
+            return "openblas did not load: " + e.getMessage();
         }
     }
 
