@@ -1,11 +1,14 @@
 // Turns JMH JSON results (and the C sgemm harness's output) into a markdown section of bench/RESULTS.md,
-// with the command, machine, JDK, OpenBLAS build and date next to the figures. A section lives between
+// with the command, machine, JDK, OpenBLAS build, the OpenBLAS core and seq4j C clone that ran (with the environment
+// variables that choose them) and date next to the figures. A section lives between
 // <!-- BEGIN name --> and <!-- END name --> and is replaced on the next run; the rest of the file is
 // hand-written and kept. Derived columns: GFLOP/s for GEMM shapes, speed-up over the java backend where
-// both ran, and FFM-vs-C for the GEMM shapes the C harness timed.
+// both ran, and FFM-vs-C for the GEMM shapes the C harness timed. With --vs, the same benchmarks of another run
+// (scripts/bench's other OpenBLAS variant) and the time ratios between the two.
 //
 // java -cp benchmarks.jar org.seq4j.bench.Report --section NAME --out bench/RESULTS.md --command "..."
-//      [--c c_sgemm.txt] results.json [more.json ...]
+//      [--variant TEXT] [--vs-label TEXT --vs other.json ...] [--c c_sgemm.txt] results.json [more.json ...]
+// Run it with the environment the benchmarks ran with: it loads OpenBLAS and the C kernels to name them.
 package org.seq4j.bench;
 
 import com.google.gson.JsonArray;
@@ -45,8 +48,9 @@ public final class Report {
 
     public static void main(String[] args) throws IOException {
         String section = null, command = null, cFile = null, numpyFile = null, scalingPng = null;
+        String variant = null, vsLabel = null;
         Path out = Path.of("bench/RESULTS.md");
-        List<Path> jsons = new ArrayList<>();
+        List<Path> jsons = new ArrayList<>(), vsJsons = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--section" -> section = args[++i];
@@ -55,11 +59,19 @@ public final class Report {
                 case "--c" -> cFile = args[++i];
                 case "--numpy" -> numpyFile = args[++i];
                 case "--scaling-png" -> scalingPng = args[++i];
+                case "--variant" -> variant = args[++i];
+                case "--vs-label" -> vsLabel = args[++i];
+                case "--vs" -> vsJsons.add(Path.of(args[++i]));
                 default -> jsons.add(Path.of(args[i]));
             }
         }
         if (section == null || command == null || jsons.isEmpty()) {
-            throw new IllegalArgumentException("usage: Report --section NAME --command CMD [--out FILE] [--c FILE] JSON...");
+            throw new IllegalArgumentException("usage: Report --section NAME --command CMD [--out FILE] [--variant TEXT] "
+                    + "[--vs-label TEXT --vs JSON ...] [--c FILE] JSON...");
+        }
+        if ((vsLabel == null) != vsJsons.isEmpty()) {
+            throw new IllegalArgumentException("Report: --vs-label and --vs go together, got "
+                    + (vsLabel == null ? "--vs without --vs-label" : "--vs-label without --vs"));
         }
         List<Row> rows = new ArrayList<>();
         for (Path p : jsons) {
@@ -67,6 +79,14 @@ public final class Report {
         }
         List<String> numpy = numpyFile == null ? List.of() : Files.readAllLines(Path.of(numpyFile));
         String md = render(section, command, rows, cFile == null ? List.of() : Files.readAllLines(Path.of(cFile)), numpy);
+        md = withRuntime(md, variant, WhichOpenBlas.facts());
+        if (!vsJsons.isEmpty()) {
+            List<Row> vsRows = new ArrayList<>();
+            for (Path p : vsJsons) {
+                vsRows.addAll(read(p));
+            }
+            md = md.replace("<!-- END " + section + " -->", versus(rows, vsLabel, vsRows) + "<!-- END " + section + " -->");
+        }
         if (scalingPng != null) {
             ScalingChart.write(rows, Path.of(scalingPng));
             md = md.replace("<!-- END " + section + " -->", "\n![W2 scaling](" + Path.of(out.toAbsolutePath().getParent()
@@ -179,6 +199,61 @@ public final class Report {
         }
         sb.append("<!-- END ").append(section).append(" -->\n");
         return sb.toString();
+    }
+
+    /**
+     * Adds, after the OpenBLAS line of the header, what ran: OpenBLAS's core and config, seq4j's C clone, the
+     * environment variables that chose them, and the variant of scripts/bench's OpenBLAS environment.
+     */
+    static String withRuntime(String md, String variant, Map<String, String> facts) {
+        StringBuilder lines = new StringBuilder();
+        if (variant != null) {
+            lines.append("- OpenBLAS variant: ").append(variant).append('\n');
+        }
+        lines.append("- OpenBLAS core that ran: ").append(facts.get("OpenBLAS core"));
+        if (facts.containsKey("OpenBLAS config")) {
+            lines.append(" (config: `").append(facts.get("OpenBLAS config")).append("`)");
+        }
+        lines.append('\n');
+        if (facts.containsKey("seq4j C clone")) {
+            lines.append("- seq4j C clone that ran: ").append(facts.get("seq4j C clone")).append('\n');
+        }
+        lines.append("- environment: ").append(facts.get("environment")).append('\n');
+        int at = md.indexOf("- OpenBLAS: ");
+        int end = md.indexOf('\n', at) + 1;
+        return md.substring(0, end) + lines + md.substring(end);
+    }
+
+    /**
+     * The rows that ran in both this run and the other (same benchmark, same parameters): the time per
+     * operation here over the time there.
+     */
+    static String versus(List<Row> rows, String label, List<Row> other) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("\nAgainst ").append(label).append(" (time per operation here / there; below 1 is faster here):\n\n");
+        sb.append("| benchmark | parameters | here | there | here / there |\n|---|---|---:|---:|---:|\n");
+        int matched = 0;
+        for (Row r : rows) {
+            for (Row o : other) {
+                if (o.benchmark().equals(r.benchmark()) && o.params().equals(r.params()) && o.unit().equals(r.unit())) {
+                    double ratio = timePerOp(r) / timePerOp(o);
+                    sb.append(String.format(Locale.ROOT, "| %s | %s | %s %s | %s %s | %s |%n", r.benchmark(),
+                            paramString(r.params()), fmt(r.score()), r.unit(), fmt(o.score()), o.unit(),
+                            Double.isNaN(ratio) ? "?" : String.format(Locale.ROOT, "%.2f", ratio)));
+                    matched++;
+                    break;
+                }
+            }
+        }
+        if (matched == 0) {
+            sb.append("| (no benchmark ran in both) | | | | |\n");
+        }
+        return sb.toString();
+    }
+
+    /** The score as time per operation (any unit; only ratios of the same unit are taken): throughput inverted. */
+    private static double timePerOp(Row r) {
+        return r.unit().endsWith("/op") ? r.score() : 1 / r.score();
     }
 
     private static String fmt1(Double v) {
