@@ -52,6 +52,16 @@ static void k_lstm_fwd(void) {
 }
 static void k_lstm_bwd(void) { seq4j_lstm_cell_backward(1, a5, a6, a1, a3, a4, a7, NULL, a8, N, H); }
 static void k_lstm_bwd2(void) { seq4j_lstm_cell_backward(1, a5, a6, a1, a3, a4, a7, a2, a8, N, H); }
+static void k_gru_gates_fwd(void) {
+    memcpy(a1, g0, sizeof(float) * N * 3 * H); /* fresh pre-activations each call, as for lstm_fwd */
+    seq4j_gru_gates_forward(1, a2, a1, a4, N, H);
+}
+static void k_gru_cell_fwd(void) {
+    memcpy(a1, g0, sizeof(float) * N * 3 * H);
+    seq4j_gru_cell_forward(1, a2, a1, a4, N, H);
+}
+static void k_gru_cell_bwd(void) { seq4j_gru_cell_backward(1, a5, a1, a4, a7, N, H); }
+static void k_gru_gates_bwd(void) { seq4j_gru_gates_backward(1, a5, a6, a1, a4, a7, a8, N, H); }
 static void k_xent_fwd(void) { seq4j_softmax_xent_forward(1, a2, &loss, a1, ids, XM, V); }
 static void k_xent_bwd(void) { seq4j_softmax_xent_backward(1, a3, a2, ids, 1.0f, XM, V); }
 static void k_adam(void) { seq4j_adam_update(1, a1, a2, a3, a4, P, 1e-3f, 0.9f, 0.999f, 1e-8f); }
@@ -94,6 +104,10 @@ int main(int argc, char **argv) {
     RUN("lstm_fwd", "64x512", k_lstm_fwd);
     RUN("lstm_bwd", "64x512", k_lstm_bwd);
     RUN("lstm_bwd_carry", "64x512", k_lstm_bwd2);
+    RUN("gru_gates_fwd", "64x512", k_gru_gates_fwd);
+    RUN("gru_cell_fwd", "64x512", k_gru_cell_fwd);
+    RUN("gru_cell_bwd", "64x512", k_gru_cell_bwd);
+    RUN("gru_gates_bwd", "64x512", k_gru_gates_bwd);
     RUN("xent_fwd", "64x10000", k_xent_fwd);
     RUN("xent_bwd", "64x10000", k_xent_bwd);
     RUN("adam", "1M", k_adam);

@@ -45,7 +45,7 @@
  *
  * The v4 clone prefers 512-bit vectors (GCC's default tuning keeps 256-bit vectors even where AVX-512 is on),
  * except where 256-bit vectors measured faster (HOT_PART_256).
- * HOT_FMA: a*b + c contracted into one FMA where the clone has it (ISO C mode turns that off): for the
+ * HOT_FMA_FN / HOT_FMA_PART: a*b + c contracted into one FMA where the clone has it (ISO C mode turns that off): for the
  * transcendental-heavy loops only (exp, sigmoid, tanh polynomials), which it makes about 1.4x faster while
  * rounding once instead of twice. Elsewhere every kernel rounds as the Java reference does, to the bit, in
  * every clone (no reassociation: sums run in the same order at every vector width).
@@ -78,14 +78,6 @@ static const char *isa_note;   /* why it is not the best this CPU runs, or NULL 
 #define HOT_FN_(name, params, args, extra) static extra void name params
 #define HOT_FN_W(name, params, args, extra, target_v4) static extra void name params
 #endif
-/* the older form, `static HOT void f(...)`: GCC's target_clones, picked by the loader, which SEQ4J_CPU_ISA cannot
- * force; kept so that code written against it still builds. New hot loops use HOT_PART / HOT_FN. */
-#ifdef SEQ4J_X86_CLONES
-#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
-#define HOT_FMA HOT FMA_OPT
 /* HOT_FN(name, (parameters), (arguments)) { body } defines a void function `name` with its clones */
 #define HOT_FN(name, params, args) HOT_FN_(name, params, args, )
 #define HOT_FMA_FN(name, params, args) HOT_FN_(name, params, args, FMA_OPT)
@@ -94,9 +86,11 @@ static const char *isa_note;   /* why it is not the best this CPU runs, or NULL 
 #define HOT_FMA_PART(name) HOT_FMA_FN(name, (const void *p, int64_t b, int64_t e), (p, b, e))
 /* 256-bit vectors in the v4 clone as well, for the parts measured faster so on Zen 4 (one thread, bench/c/clones.sh):
  * those bound by vdivps and vsqrtps (Adam over 1M parameters: 1.3 ms against 1.9 ms with 512-bit vectors, on a
- * loaded machine) and three memory-bound ones (embedding scatter-add 512x512 rows: 31.8 against 34.9 us; sigmoid
- * backward 1M: 185 against 201 us; softmax-xent backward 64x10000: 63 against 65 us) */
+ * loaded machine) and memory-bound ones (embedding scatter-add 512x512 rows: 31.8 against 34.9 us; sigmoid
+ * backward 1M: 185 against 201 us; softmax-xent backward 64x10000: 63 against 65 us; the two GRU backward kernels
+ * 64x512: 9.7 against 12.5 us and 10.8 against 11.5 us) */
 #define HOT_PART_256(name) HOT_FN_W(name, (const void *p, int64_t b, int64_t e), (p, b, e), , TARGET_V4_256)
+#define HOT_FN_256(name, params, args) HOT_FN_W(name, params, args, , TARGET_V4_256)
 
 /* SEQ4J_CPU_ISA, read once at load; the CPU is asked what it runs (cpuid, and whether the OS saves the
  * AVX-512 registers: libgcc's __builtin_cpu_supports checks both) */
@@ -1461,8 +1455,8 @@ API void seq4j_adam_update(int threads, float *param, float *m, float *v, const 
  *   dh_prev += dh (1 - z) + drh r, then += dA[:, :2h] Wh[:, :2h]^T (a GEMM).
  * Rows split over threads as for the LSTM cell (lstm_parallel: rows, or units when there are few rows).
  * Arguments in rows_args: y = rh / h_next / dA, y2 = dh_prev, x = gates, x2 = h_prev, x3 = dh_next, x4 = drh.
- * Every loop is auto-vectorised (restrict, no branches); the transcendental ones are HOT_FMA, and the two
- * forward loops also have a hand-written AVX2 + FMA version (below), as the LSTM cell forward does.
+ * Every loop is auto-vectorised (restrict, no branches) in each clone; the transcendental ones are HOT_FMA_FN, and
+ * the two forward loops also have hand-written AVX2 and AVX-512 versions (below), as the LSTM cell forward does.
  */
 
 /* One row of each kernel. restrict on the parameters (as in lstm_row_forward) lets GCC vectorise without
@@ -1504,11 +1498,15 @@ INLINE void gru_row_gates_backward(float *restrict dr, float *restrict dhp, cons
     }
 }
 
-#if defined(__x86_64__) && !defined(SEQ4J_NO_CLONES)
-/* The two forward row loops again by hand in AVX2 + FMA, 8 units at a time, where the CPU has both: the same
+#ifdef SEQ4J_X86_CLONES
+/* The two forward row loops again by hand in AVX2 + FMA, 8 units at a time, for the AVX2 clone: the same
  * v_sigmoid / v_tanh as the LSTM cell's hand loop (reciprocals by vrcpps and one Newton step instead of vdivps,
- * about 2 ulp; NaN stays NaN, out-of-range inputs clamp as in the scalar loop). The backward loops have no
- * division or exp: GCC's vectorised loops are enough there. */
+ * about 2 ulp; NaN stays NaN, out-of-range inputs clamp as in the scalar loop). The AVX-512 clone runs GCC's
+ * 512-bit vectorisation of the scalar loop instead, with exact divisions: in bench/c/clones.sh (one thread,
+ * 64x512, a fresh copy of the gates counted in each call, median of 3 rounds) it took 30.3 us (gates) and 27.8
+ * us (cell), against 31.1 and 27.3 us for a hand loop in AVX-512 like lstm_row_forward_avx512, and 41.2 and
+ * 35.3 us for this AVX2 loop run on the same Zen 4 CPU. The backward loops have no division or exp: GCC's
+ * vectorised loops (the clones) are enough there. */
 #define GRU_LD(p) _mm256_loadu_ps((p) + j)
 #define GRU_ST(p, v) _mm256_storeu_ps((p) + j, (v))
 
@@ -1540,15 +1538,15 @@ static AVX2 void gru_row_cell_forward_avx2(float *hh, float *hn, const float *z,
 #define gru_row_cell_forward_avx2 gru_row_cell_forward
 #endif
 
-/* rows [r0, r1), units [j0, j1) of each kernel */
-static HOT_FMA void gru_gates_forward_block(const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0,
-                                            int64_t j1) {
+/* rows [r0, r1), units [j0, j1) of each kernel; the forward's hand loop only in the AVX2 clone (see above) */
+HOT_FMA_FN(gru_gates_forward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
-    int w = (int) (j1 - j0), v3 = cpu_isa != ISA_BASELINE; /* the AVX2 loop; an AVX-512 CPU runs it too */
+    int w = (int) (j1 - j0);
+    enum isa isa = cpu_isa;
     for (int64_t r = r0; r < r1; r++) {
         float *g = (float *) a->x + r * 3 * h + j0;
         size_t k = r * h + j0;
-        if (v3) {
+        if (isa == ISA_AVX2) {
             gru_row_gates_forward_avx2(g, g + h, a->y + k, a->x2 + k, w);
         } else {
             gru_row_gates_forward(g, g + h, a->y + k, a->x2 + k, w);
@@ -1556,14 +1554,14 @@ static HOT_FMA void gru_gates_forward_block(const struct rows_args *a, int64_t r
     }
 }
 
-static HOT_FMA void gru_cell_forward_block(const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0,
-                                           int64_t j1) {
+HOT_FMA_FN(gru_cell_forward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
-    int w = (int) (j1 - j0), v3 = cpu_isa != ISA_BASELINE; /* the AVX2 loop; an AVX-512 CPU runs it too */
+    int w = (int) (j1 - j0);
+    enum isa isa = cpu_isa;
     for (int64_t r = r0; r < r1; r++) {
         float *g = (float *) a->x + r * 3 * h + j0;
         size_t k = r * h + j0;
-        if (v3) {
+        if (isa == ISA_AVX2) {
             gru_row_cell_forward_avx2(g + 2 * h, a->y + k, g, a->x2 + k, w);
         } else {
             gru_row_cell_forward(g + 2 * h, a->y + k, g, a->x2 + k, w);
@@ -1571,9 +1569,9 @@ static HOT_FMA void gru_cell_forward_block(const struct rows_args *a, int64_t r0
     }
 }
 
-/* no transcendental function in the backward: plain HOT, rounding as the Java reference does */
-static HOT void gru_cell_backward_block(const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0,
-                                        int64_t j1) {
+/* no transcendental function in the backward: no FMA, rounding as the Java reference does; bound by its loads and
+ * stores, so 256-bit vectors in the v4 clone as well (HOT_FN_256: measured faster, see there) */
+HOT_FN_256(gru_cell_backward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
     for (int64_t r = r0; r < r1; r++) {
         const float *g = a->x + r * 3 * h + j0;
@@ -1583,8 +1581,7 @@ static HOT void gru_cell_backward_block(const struct rows_args *a, int64_t r0, i
     }
 }
 
-static HOT void gru_gates_backward_block(const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0,
-                                         int64_t j1) {
+HOT_FN_256(gru_gates_backward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
     for (int64_t r = r0; r < r1; r++) {
         const float *g = a->x + r * 3 * h + j0;
