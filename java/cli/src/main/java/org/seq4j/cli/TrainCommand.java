@@ -226,10 +226,6 @@ final class TrainCommand implements Callable<Integer> {
         if (bidirectional && !kind.equals("attention")) {
             throw new BadInputException("--bidirectional needs --model attention, got '" + kind + "'");
         }
-        if (bidirectional && cell != Cell.LSTM) {
-            throw new BadInputException("--bidirectional has an LSTM encoder; --cell " + cell.lower()
-                    + " is for the one-directional models");
-        }
         positive("--epochs", epochs);
         positive("--batch", batch);
         positive("--hidden", hidden);

@@ -355,8 +355,26 @@ class CommandLineTest {
         assertTrue(e.contains("--cell gru") && e.contains("no choice of cell"), e);
         e = badInput(seq4j("train", "lm", "--model", "simple", "--cell", "gru"));
         assertTrue(e.contains("no choice of cell"), e);
-        e = badInput(seq4j("train", "date", "--model", "attention", "--bidirectional", "--cell", "gru"));
-        assertTrue(e.contains("--bidirectional") && e.contains("--cell gru"), e);
+    }
+
+    @Test
+    void aBidirectionalGruRunIsEvaluatedAndAnsweredWithItsTwoGrus() throws IOException {
+        // --bidirectional --cell gru: the encoder is two GRUs (encoder.gru.forward_gru.*, backward_gru.*); the
+        // description records both, and eval / generate rebuild that model from it (another would not load)
+        Path out = dir.resolve("bigru");
+        Result r = seq4j("train", "addition", "--model", "attention", "--bidirectional", "--cell", "gru", "--backend",
+                "java", "--epochs", "1", "--batch", "32", "--hidden", "8", "--wordvec", "4", "--data", data.toString(),
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        Properties meta = Checkpoint.meta(out.resolve("model.npz"));
+        assertEquals("gru", meta.getProperty("cell"));
+        assertEquals("true", meta.getProperty("bidirectional"));
+        Result eval = seq4j("eval", "--checkpoint", out.toString(), "--backend", "java");
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().contains("test accuracy"), eval.out());
+        Result gen = seq4j("generate", "--checkpoint", out.toString(), "--backend", "java", "--beam", "2", "12+3");
+        assertEquals(0, gen.code(), gen.err());
+        assertTrue(gen.out().contains("12+3 -> "), gen.out());
     }
 
     /** A command with a bug: what an internal error looks like from the outside. */

@@ -6,7 +6,9 @@
 // attention's dot products <hs[t], h_dec> need no projection; the decoder is unchanged and, as the book's
 // AttentionDecoder does, starts from hs[T-1] = [forward h after the whole question ; backward h after the last
 // token] with c = 0. H must be even. Encoder parameters: encoder.embed.W, encoder.lstm.forward_lstm.{Wx, Wh, b},
-// encoder.lstm.backward_lstm.{Wx, Wh, b} with Wx (D, 2H), Wh (H/2, 2H), b (2H,).
+// encoder.lstm.backward_lstm.{Wx, Wh, b} with Wx (D, 2H), Wh (H/2, 2H), b (2H,); with Cell.GRU (both directions
+// and the decoder GRUs, the decoder starting from hs[T-1] alone) encoder.gru.forward_gru.{Wx, Wh, b},
+// encoder.gru.backward_gru.{Wx, Wh, b} with Wx (D, 3H/2), Wh (H/2, 3H/2), b (3H/2,).
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
@@ -76,15 +78,14 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      * @param D             word vector size
      * @param H             hidden size of the decoder (and of the encoder's concatenated states); even if
      *                      bidirectional
-     * @param cell          the recurrent cell; Cell.LSTM if bidirectional
+     * @param cell          the recurrent cell, of the decoder and of every encoder direction
      * @param seed          the initial weights' seed ({@code new Random(seed)})
      * @param bidirectional whether the encoder is an {@link AttentionBiEncoder}
-     * @throws IllegalArgumentException if a size is not positive, H is odd with bidirectional, or a bidirectional
-     *         encoder is asked for with another cell than the LSTM (the TimeBiLSTM is an LSTM)
+     * @throws IllegalArgumentException if a size is not positive, or H is odd with bidirectional
      */
     public AttentionSeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed, boolean bidirectional) {
         super(backend, V, declare(backend, V, D, H, cell, bidirectional).build(seed),
-                bidirectional ? s -> new AttentionBiEncoder(backend, s, "encoder.")
+                bidirectional ? s -> new AttentionBiEncoder(backend, s, "encoder.", cell)
                         : s -> new AttentionEncoder(backend, s, "encoder.", cell),
                 s -> new AttentionDecoder(backend, s, "decoder.", cell));
         this.bidirectional = bidirectional;
@@ -118,11 +119,7 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
                 throw new IllegalArgumentException("a bidirectional AttentionSeq2seq needs an even hidden size H (each "
                         + "encoder direction has H/2 units), got H=" + H);
             }
-            if (cell != Cell.LSTM) {
-                throw new IllegalArgumentException("a bidirectional AttentionSeq2seq has an LSTM encoder (TimeBiLSTM); "
-                        + "cell " + cell.lower() + " is for the one-directional models");
-            }
-            AttentionBiEncoder.declare(b, "encoder.", V, D, H / 2);
+            AttentionBiEncoder.declare(b, "encoder.", cell, V, D, H / 2);
         } else {
             Encoder.declare(b, "encoder.", cell, V, D, H);
         }

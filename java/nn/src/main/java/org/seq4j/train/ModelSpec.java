@@ -75,8 +75,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
      * Checks that the task has this kind of model, and that the cell and bidirectional fit it.
      *
      * @throws IllegalArgumentException if the task has no model of this kind, the kind has no choice of cell but
-     *         the cell is not Cell.LSTM, or bidirectional is asked for with another kind than attention or another
-     *         cell than Cell.LSTM
+     *         the cell is not Cell.LSTM, or bidirectional is asked for with another kind than attention
      * @throws NullPointerException if cell is null
      */
     public ModelSpec {
@@ -91,10 +90,6 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         }
         if (bidirectional && !kind.equals("attention")) {
             throw new IllegalArgumentException("only the attention model has a bidirectional encoder, not '" + kind + "'");
-        }
-        if (bidirectional && cell != Cell.LSTM) {
-            throw new IllegalArgumentException("the bidirectional encoder is an LSTM (TimeBiLSTM); cell " + cell.lower()
-                    + " is for the one-directional models");
         }
     }
 
@@ -272,10 +267,6 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
                     + kind + " of task " + task.lower() + " does not have");
         }
         boolean bidirectional = Boolean.parseBoolean(p.getProperty("bidirectional", "false"));
-        if (bidirectional && cell != Cell.LSTM) {
-            throw new CheckpointException(file, "its " + Checkpoint.META + " has bidirectional=true with cell=" + cellName
-                    + "; the bidirectional encoder is an LSTM");
-        }
         return new ModelSpec(task, kind, vocab, wordvec, hidden, dropout, Boolean.parseBoolean(p.getProperty("reverse")),
                 seed, bidirectional, cell);
     }

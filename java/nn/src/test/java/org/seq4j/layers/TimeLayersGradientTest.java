@@ -1,11 +1,13 @@
-// Gradient checks by central differences for the time layers (TimeEmbedding, TimeAffine, TimeLSTM, TimeBiLSTM,
-// TimeSoftmaxWithLoss) on the java reference backend, with small seeded sizes.
+// Gradient checks by central differences for the time layers (TimeEmbedding, TimeAffine, TimeLSTM,
+// TimeBiRecurrent of either cell, TimeSoftmaxWithLoss) on the java reference backend, with small seeded sizes.
 package org.seq4j.layers;
 
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.TestBackends;
@@ -129,23 +131,25 @@ class TimeLayersGradientTest {
         }
     }
 
-    @Test
-    void timeBiLSTM() {
+    @ParameterizedTest
+    @EnumSource(Cell.class)
+    void timeBiRecurrent(Cell cell) {
         // loss = sum(hs * R) over both halves of hs (T, N, 2H): checks the reversal both ways, the concatenation
-        // and that dxs sums both directions
-        int D = 3, H = 4, T = 5, N = 2;
+        // and that dxs sums both directions; LSTM: the book's TimeBiLSTM, GRU: its GRU equivalent
+        int D = 3, H = 4, T = 5, N = 2, G = cell.columns(H);
+        String f = cell.lower() + ".forward_" + cell.lower() + ".", r0 = cell.lower() + ".backward_" + cell.lower() + ".";
         try (ParameterStore store = ParameterStore.builder(backend)
-                .declare("lstm.forward_lstm.Wx", Init.scaledNormal(D), D, 4 * H)
-                .declare("lstm.forward_lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("lstm.forward_lstm.b", Init.normal(0.5), 4 * H)
-                .declare("lstm.backward_lstm.Wx", Init.scaledNormal(D), D, 4 * H)
-                .declare("lstm.backward_lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("lstm.backward_lstm.b", Init.normal(0.5), 4 * H)
+                .declare(f + "Wx", Init.scaledNormal(D), D, G)
+                .declare(f + "Wh", Init.scaledNormal(H), H, G)
+                .declare(f + "b", Init.normal(0.5), G)
+                .declare(r0 + "Wx", Init.scaledNormal(D), D, G)
+                .declare(r0 + "Wh", Init.scaledNormal(H), H, G)
+                .declare(r0 + "b", Init.normal(0.5), G)
                 .build(7);
-             TimeBiLSTM layer = new TimeBiLSTM(backend, store.get("lstm.forward_lstm.Wx"),
-                     store.get("lstm.forward_lstm.Wh"), store.get("lstm.forward_lstm.b"),
-                     store.get("lstm.backward_lstm.Wx"), store.get("lstm.backward_lstm.Wh"),
-                     store.get("lstm.backward_lstm.b"))) {
+             TimeBiRecurrent layer = new TimeBiRecurrent(backend, cell, store.get(f + "Wx"), store.get(f + "Wh"),
+                     store.get(f + "b"), store.get(r0 + "Wx"), store.get(r0 + "Wh"), store.get(r0 + "b"))) {
+            org.junit.jupiter.api.Assertions.assertEquals(cell == Cell.LSTM ? TimeLSTM.class : TimeGRU.class,
+                    layer.backwardLayer().getClass());
             Tensor x = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 1, T * N * D), T, N, D);
             float[] r = GradientCheck.randn(rng, 1, T * N * 2 * H);
             layer.forward(x);
@@ -157,13 +161,13 @@ class TimeLayersGradientTest {
             }
             gc.assertAllOk();
 
-            // the backward half of hs[t] is the backward LSTM run alone over x reversed, at step T-1-t
+            // the backward half of hs[t] is the backward layer run alone over x reversed, at step T-1-t
             float[] hs = layer.forward(x).toFloatArray();
             float[] xv = x.toFloatArray(), xr = new float[xv.length];
             for (int t = 0; t < T; t++) {
                 System.arraycopy(xv, (T - 1 - t) * N * D, xr, t * N * D, N * D);
             }
-            float[] alone = layer.backwardLstm().forward(GradientCheck.tensor(backend, ws, xr, T, N, D)).toFloatArray();
+            float[] alone = layer.backwardLayer().forward(GradientCheck.tensor(backend, ws, xr, T, N, D)).toFloatArray();
             for (int t = 0; t < T; t++) {
                 for (int n = 0; n < N; n++) {
                     for (int h = 0; h < H; h++) {

@@ -37,7 +37,8 @@ class BeamSearchTest {
                 Named.of("BidirectionalAttentionSeq2seq", b -> new AttentionSeq2seq(b, V, D, H, 4, true)),
                 Named.of("Seq2seq GRU", b -> new Seq2seq(b, V, D, H, Cell.GRU, 5)),
                 Named.of("PeekySeq2seq GRU", b -> new PeekySeq2seq(b, V, D, H, Cell.GRU, 6)),
-                Named.of("AttentionSeq2seq GRU", b -> new AttentionSeq2seq(b, V, D, H, Cell.GRU, 7)));
+                Named.of("AttentionSeq2seq GRU", b -> new AttentionSeq2seq(b, V, D, H, Cell.GRU, 7)),
+                Named.of("BidirectionalAttentionSeq2seq GRU", b -> new AttentionSeq2seq(b, V, D, H, Cell.GRU, 8, true)));
     }
 
     static Stream<Named<Function<Backend, LanguageModel>>> languageModels() {

@@ -65,4 +65,10 @@ class Seq2seqGradientTest {
     void bidirectionalAttentionSeq2seq() {
         check(new AttentionSeq2seq(TestBackends.reference(), V, D, H, 4, true));
     }
+
+    @Test
+    void bidirectionalAttentionSeq2seqGru() {
+        // encoder.gru.forward_gru.* and backward_gru.* (TimeBiRecurrent of GRUs), a GRU decoder
+        check(new AttentionSeq2seq(TestBackends.reference(), V, D, H, Cell.GRU, 8, true));
+    }
 }

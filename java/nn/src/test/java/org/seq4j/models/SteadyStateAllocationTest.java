@@ -44,6 +44,8 @@ class SteadyStateAllocationTest {
                 Named.of("Rnnlm", new Case(b -> new Rnnlm(b, V, D, H, 1), true, lm, lm, V)),
                 Named.of("BetterRnnlm", new Case(b -> new BetterRnnlm(b, V, H, H, 0.5f, 1), true, lm, lm, V)),
                 Named.of("PeekySeq2seq GRU", new Case(b -> new PeekySeq2seq(b, V, D, H, Cell.GRU, 1), true, q, a, V)),
+                Named.of("BidirectionalAttentionSeq2seq GRU", new Case(b -> new AttentionSeq2seq(b, V, D, H, Cell.GRU, 1,
+                        true), true, q, a, V)),
                 Named.of("AttentionSeq2seq GRU", new Case(b -> new AttentionSeq2seq(b, V, D, H, Cell.GRU, 1), true, q, a,
                         V)),
                 Named.of("BetterRnnlm GRU", new Case(b -> new BetterRnnlm(b, V, H, H, 0.5f, Cell.GRU, 1), true, lm, lm,

@@ -95,6 +95,8 @@ class TrainingStepEquivalenceTest {
                 Named.of("Seq2seq GRU", new Case(b -> new Seq2seq(b, V, D, H, Cell.GRU, 11), s2s)),
                 Named.of("PeekySeq2seq GRU", new Case(b -> new PeekySeq2seq(b, V, D, H, Cell.GRU, 12), s2s)),
                 Named.of("AttentionSeq2seq GRU", new Case(b -> new AttentionSeq2seq(b, V, D, H, Cell.GRU, 13), s2s)),
+                Named.of("BidirectionalAttentionSeq2seq GRU",
+                        new Case(b -> new AttentionSeq2seq(b, V, D, H, Cell.GRU, 17, true), s2s)),
                 Named.of("Rnnlm GRU", new Case(b -> new Rnnlm(b, V, D, H, Cell.GRU, 15), lm)),
                 Named.of("BetterRnnlm GRU", new Case(b -> new BetterRnnlm(b, V, H, H, 0.5f, Cell.GRU, 16), lm)),
                 Named.of("WaveSeq2seq", new Case(b -> new WaveSeq2seq(b, 1, 1, H, 7),

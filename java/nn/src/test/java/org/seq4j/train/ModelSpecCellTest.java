@@ -67,9 +67,6 @@ class ModelSpecCellTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new ModelSpec(ModelSpec.Task.WAVES, "seq2seq", 0, 1, 8, 0f, false, 1, false, Cell.GRU));
         assertTrue(e.getMessage().contains("no choice of cell"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
-                () -> new ModelSpec(ModelSpec.Task.DATE, "attention", 13, 4, 8, 0f, true, 1, true, Cell.GRU));
-        assertTrue(e.getMessage().contains("bidirectional encoder is an LSTM"), e.getMessage());
         Properties p = new Properties();
         new ModelSpec(ModelSpec.Task.LM, "simple", 20, 5, 6, 0f, false, 1).store(p);
         p.setProperty("cell", "gru");

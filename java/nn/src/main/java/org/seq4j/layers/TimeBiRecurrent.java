@@ -1,25 +1,30 @@
-// The book's TimeBiLSTM (ch08): two stateless TimeLSTMs over one time-major sequence xs (T, N, D), the first
-// reading it forwards, the second reading it backwards, and hs (T, N, 2H) = [forward hs[t] ; backward hs[t]],
-// where the backward direction's state at t has read x[T-1] .. x[t]. Built from existing kernels only: the
-// reversal along T is one row gather (the embedding kernel) with the ids (t, n) -> (T-1-t, n), its own inverse,
-// and the two halves join with concatColumns / splitColumns.
+// A bidirectional recurrent layer, the book's TimeBiLSTM (ch08) and its GRU equivalent: two stateless Time layers
+// of one Cell (TimeLSTM or TimeGRU) over one time-major sequence xs (T, N, D), the first reading it forwards, the
+// second reading it backwards, and hs (T, N, 2H) = [forward hs[t] ; backward hs[t]], where the backward
+// direction's state at t has read x[T-1] .. x[t]. Built from existing kernels only: the reversal along T is one
+// row gather (the embedding kernel) with the ids (t, n) -> (T-1-t, n), its own inverse, and the two halves join
+// with concatColumns / splitColumns. The book's attribute paths name the parameters: forward_lstm / backward_lstm
+// for the LSTM, forward_gru / backward_gru for the GRU (see AttentionBiEncoder).
 //
-// Backward: dhs splits into dF, dB; dB is reversed and goes through the backward LSTM, whose dx is reversed
-// again; dxs = dxF + that. Both LSTMs' parameter gradients accumulate (+=), as every layer's do.
+// Backward: dhs splits into dF, dB; dB is reversed and goes through the backward layer, whose dx is reversed
+// again; dxs = dxF + that. Both layers' parameter gradients accumulate (+=), as every layer's do.
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
 /**
- * The book's TimeBiLSTM: two stateless TimeLSTMs over a time-major sequence xs (T, N, D), one reading it
+ * A bidirectional recurrent layer: the book's TimeBiLSTM with {@link Cell#LSTM}, its GRU equivalent with
+ * {@link Cell#GRU}. Two stateless Time layers of the cell over a time-major sequence xs (T, N, D), one reading it
  * forwards, one backwards, and hs (T, N, 2H) = [forward hs[t] ; backward hs[t]], where the backward direction's
- * state at t has read x[T-1] .. x[t].
+ * state at t has read x[T-1] .. x[t]. In the book's attribute paths the two directions are forward_lstm and
+ * backward_lstm (forward_gru and backward_gru for the GRU).
  */
-public final class TimeBiLSTM implements AutoCloseable {
+public final class TimeBiRecurrent implements AutoCloseable {
     private final Backend backend;
-    private final TimeLSTM forwardLstm;
-    private final TimeLSTM backwardLstm;
+    private final Cell cell;
+    private final TimeRecurrent forwardLayer;
+    private final TimeRecurrent backwardLayer;
     private final int D, H;
     private final Workspace ws;
     private final ViewCache xs2 = new ViewCache();        // the caller's xs (T, N, D) as (T*N, D)
@@ -40,30 +45,45 @@ public final class TimeBiLSTM implements AutoCloseable {
     private boolean forwardDone;
 
     /**
-     * A layer over the given parameters (held, not copied): forward_lstm reads Wx1, Wh1, b1; backward_lstm
-     * reads Wx2, Wh2, b2 of the same shapes.
+     * A layer of the given cell over the given parameters (held, not copied): the forward direction (forward_lstm
+     * or forward_gru) reads Wx1, Wh1, b1; the backward direction (backward_lstm or backward_gru) reads Wx2, Wh2,
+     * b2 of the same shapes. G below is cell.gates(): 4 for the LSTM, 3 for the GRU.
      *
      * @param backend runs the kernels; the parameters must live on its device
-     * @param Wx1     (D, 4H) of the forward direction
-     * @param Wh1     (H, 4H) of the forward direction
-     * @param b1      (4H,) of the forward direction
-     * @param Wx2     (D, 4H) of the backward direction
-     * @param Wh2     (H, 4H) of the backward direction
-     * @param b2      (4H,) of the backward direction
-     * @throws IllegalArgumentException if the shapes do not fit or the two directions differ
+     * @param cell    the recurrent cell of both directions
+     * @param Wx1     (D, GH) of the forward direction
+     * @param Wh1     (H, GH) of the forward direction
+     * @param b1      (GH,) of the forward direction
+     * @param Wx2     (D, GH) of the backward direction
+     * @param Wh2     (H, GH) of the backward direction
+     * @param b2      (GH,) of the backward direction
+     * @throws IllegalArgumentException if the shapes do not fit the cell or the two directions differ
      */
-    public TimeBiLSTM(Backend backend, Parameter Wx1, Parameter Wh1, Parameter b1, Parameter Wx2, Parameter Wh2,
-                      Parameter b2) {
+    public TimeBiRecurrent(Backend backend, Cell cell, Parameter Wx1, Parameter Wh1, Parameter b1, Parameter Wx2,
+                           Parameter Wh2, Parameter b2) {
         this.backend = backend;
-        this.forwardLstm = new TimeLSTM(backend, Wx1, Wh1, b1, false);
-        this.backwardLstm = new TimeLSTM(backend, Wx2, Wh2, b2, false);
-        if (forwardLstm.inputSize() != backwardLstm.inputSize() || forwardLstm.hiddenSize() != backwardLstm.hiddenSize()) {
-            throw new IllegalArgumentException("TimeBiLSTM needs both directions of one shape, got " + Wx1 + ", " + Wh1
-                    + " and " + Wx2 + ", " + Wh2);
+        this.cell = java.util.Objects.requireNonNull(cell, "cell");
+        this.forwardLayer = cell.time(backend, Wx1, Wh1, b1, false);
+        this.backwardLayer = cell.time(backend, Wx2, Wh2, b2, false);
+        if (forwardLayer.inputSize() != backwardLayer.inputSize()
+                || forwardLayer.hiddenSize() != backwardLayer.hiddenSize()) {
+            forwardLayer.close();
+            backwardLayer.close();
+            throw new IllegalArgumentException("TimeBiRecurrent (" + cell.lower() + ") needs both directions of one "
+                    + "shape, got " + Wx1 + ", " + Wh1 + " and " + Wx2 + ", " + Wh2);
         }
-        this.D = forwardLstm.inputSize();
-        this.H = forwardLstm.hiddenSize();
+        this.D = forwardLayer.inputSize();
+        this.H = forwardLayer.hiddenSize();
         this.ws = new Workspace(backend);
+    }
+
+    /**
+     * The recurrent cell of both directions.
+     *
+     * @return Cell.LSTM (the book's TimeBiLSTM) or Cell.GRU
+     */
+    public Cell cell() {
+        return cell;
     }
 
     /**
@@ -122,15 +142,15 @@ public final class TimeBiLSTM implements AutoCloseable {
      */
     public Tensor forward(Tensor xs) {
         if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
-            throw new IllegalArgumentException("TimeBiLSTM.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
+            throw new IllegalArgumentException("TimeBiRecurrent.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
         }
         int t = xs.dim(0), n = xs.dim(1), m = t * n;
         if (t != sizedT || n != sizedN) {
             resize(t, n);
         }
-        Tensor hsF = forwardLstm.forward(xs);
+        Tensor hsF = forwardLayer.forward(xs);
         backend.embeddingForward(xsRev2, xs2.matrix(xs, m, D), rev);                 // x reversed along T
-        Tensor hsBr = backwardLstm.forward(xsRev);
+        Tensor hsBr = backwardLayer.forward(xsRev);
         backend.embeddingForward(hsB2, hsBr2.matrix(hsBr, m, H), rev);               // back in the sequence's order
         backend.concatColumns(out2, hsF2.matrix(hsF, m, H), hsB2);
         forwardDone = true;
@@ -147,45 +167,45 @@ public final class TimeBiLSTM implements AutoCloseable {
      */
     public Tensor backward(Tensor dhs) {
         if (!forwardDone) {
-            throw new IllegalStateException("TimeBiLSTM.backward before forward");
+            throw new IllegalStateException("TimeBiRecurrent.backward before forward");
         }
         int m = sizedT * sizedN;
         if (dhs.size() != (long) m * 2 * H) {
-            throw new IllegalArgumentException("TimeBiLSTM.backward needs dhs (T=" + sizedT + ", N=" + sizedN + ", 2H="
+            throw new IllegalArgumentException("TimeBiRecurrent.backward needs dhs (T=" + sizedT + ", N=" + sizedN + ", 2H="
                     + 2 * H + "), got " + dhs);
         }
         backend.splitColumns(dF, dB, dhs2.matrix(dhs, m, 2 * H));
-        backend.embeddingForward(dBr, dB, rev);                                       // into the backward LSTM's order
-        Tensor dxF = forwardLstm.backward(dF3);
+        backend.embeddingForward(dBr, dB, rev);                                       // into the backward layer's order
+        Tensor dxF = forwardLayer.backward(dF3);
         backend.copy(dxs, dxF);
-        Tensor dxBr = backwardLstm.backward(dBr3);
+        Tensor dxBr = backwardLayer.backward(dBr3);
         backend.embeddingForward(dxB2, dxBr2.matrix(dxBr, m, D), rev);
         backend.axpy(1f, dxB2, dxs2);                                                 // dxs = dxF + dxB
         return dxs;
     }
 
     /**
-     * The direction that reads x[0] .. x[T-1] (the book's forward_lstm).
+     * The direction that reads x[0] .. x[T-1] (the book's forward_lstm, or forward_gru).
      *
-     * @return the forward LSTM, stateless
+     * @return the forward layer, stateless
      */
-    public TimeLSTM forwardLstm() {
-        return forwardLstm;
+    public TimeRecurrent forwardLayer() {
+        return forwardLayer;
     }
 
     /**
-     * The direction that reads x[T-1] .. x[0] (the book's backward_lstm).
+     * The direction that reads x[T-1] .. x[0] (the book's backward_lstm, or backward_gru).
      *
-     * @return the backward LSTM, stateless
+     * @return the backward layer, stateless
      */
-    public TimeLSTM backwardLstm() {
-        return backwardLstm;
+    public TimeRecurrent backwardLayer() {
+        return backwardLayer;
     }
 
     @Override
     public void close() {
-        forwardLstm.close();
-        backwardLstm.close();
+        forwardLayer.close();
+        backwardLayer.close();
         ws.close();
     }
 }
