@@ -44,6 +44,37 @@ class ModelSpecCellTest {
     }
 
     @Test
+    void aBidirectionalGruRunIsRestoredWithItsTwoGrus(@TempDir Path dir) throws IOException {
+        // the book's attribute paths: encoder.gru.forward_gru.* / backward_gru.* (H/2 = 4 units, 3 * 4 gate
+        // columns); the LSTM's encoder.lstm.forward_lstm.* names stay as they were, so older runs still load
+        ModelSpec spec = new ModelSpec(ModelSpec.Task.DATE, "attention", 13, 5, 8, 0f, true, 1, true, Cell.GRU);
+        Properties p = new Properties();
+        spec.store(p);
+        try (Model saved = spec.create(b)) {
+            for (String dir2 : new String[] {"forward_gru", "backward_gru"}) {
+                assertEquals(5, saved.parameter("encoder.gru." + dir2 + ".Wx").dim(0), "Wx (D, 3H/2)");
+                assertEquals(12, saved.parameter("encoder.gru." + dir2 + ".Wx").dim(1), "Wx (D, 3H/2)");
+                assertEquals(4, saved.parameter("encoder.gru." + dir2 + ".Wh").dim(0), "Wh (H/2, 3H/2)");
+                assertEquals(12, saved.parameter("encoder.gru." + dir2 + ".b").dim(0), "b (3H/2,)");
+            }
+            assertTrue(saved.parameters().stream().noneMatch(q -> q.name().contains("lstm")));
+            Checkpoint.save(dir, saved, p);
+            ModelSpec back = ModelSpec.load(Checkpoint.meta(dir), dir);
+            assertEquals(spec, back);
+            try (Model loaded = back.restore(b, dir)) {
+                for (Parameter q : saved.parameters()) {
+                    assertArrayEquals(saved.store().copyOut(q.name()), loaded.store().copyOut(q.name()), q.name());
+                }
+            }
+        }
+        try (Model lstm = new ModelSpec(ModelSpec.Task.DATE, "attention", 13, 5, 8, 0f, true, 1, true, Cell.LSTM)
+                .create(b)) {
+            assertEquals(16, lstm.parameter("encoder.lstm.forward_lstm.Wx").dim(1), "Wx (D, 4H/2)");
+            assertEquals(16, lstm.parameter("encoder.lstm.backward_lstm.Wh").dim(1), "Wh (H/2, 4H/2)");
+        }
+    }
+
+    @Test
     void theLanguageModelsTakeAGru() {
         try (Model m = new ModelSpec(ModelSpec.Task.LM, "better", 20, 6, 6, 0.5f, false, 1, false, Cell.GRU).create(b)) {
             assertEquals(18, m.parameter("gru1.Wx").dim(1));
