@@ -11,6 +11,7 @@ package org.seq4j.backend;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -318,6 +319,127 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k,
                                                 float alpha, Tensor a, int lda, long strideA, Tensor b, int ldb,
                                                 long strideB, float beta, Tensor c, int ldc, long strideC, int batch);
+
+    @Override
+    public final PackedMatrix packedMatrix(Arena arena, int rows, int cols, PackedMatrix.Precision precision) {
+        open("packedMatrix");
+        Objects.requireNonNull(arena, "packedMatrix: arena is null");
+        Objects.requireNonNull(precision, "packedMatrix: precision is null");
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("packedMatrix: negative shape (" + rows + ", " + cols + ")");
+        }
+        PackedMatrix p = packedMatrixK(arena, rows, cols, precision);
+        if (p.owner() != this || p.rows() != rows || p.cols() != cols || p.precision() != precision
+                || p.storage().size() < packedSize(rows, cols, precision)) {
+            throw new IllegalStateException("packedMatrix: " + name() + " made " + p + " for (" + rows + ", " + cols
+                    + ", " + precision + ")"); // a backend bug, not the caller's
+        }
+        return p;
+    }
+
+    /**
+     * Allocates an unfilled packed matrix whose storage holds at least {@link #packedSize} float32 elements. The
+     * default layout is B itself, row-major (for BF16: each float rounded to bfloat16, still stored as a float).
+     */
+    protected PackedMatrix packedMatrixK(Arena arena, int rows, int cols, PackedMatrix.Precision precision) {
+        return new PackedMatrix(this, rows, cols, precision, allocate(arena, DType.F32, rows, cols));
+    }
+
+    /**
+     * How many float32 elements this backend's packed layout of a (rows, cols) matrix takes; checked against the
+     * storage before every pack and product, so that a kernel never reads past it.
+     */
+    protected long packedSize(int rows, int cols, PackedMatrix.Precision precision) {
+        return (long) rows * cols;
+    }
+
+    @Override
+    public final void pack(PackedMatrix dst, Transpose trans, Tensor w) {
+        String op = "pack";
+        packedOwned(op, dst);
+        f32(op, "w", w);
+        int k = dst.rows(), n = dst.cols();
+        if (trans.isTransposed()) {
+            shape2(op, "w", w, n, k);
+        } else {
+            shape2(op, "w", w, k, n);
+        }
+        noOverlap(op, "dst", dst.storage(), "w", w);
+        if ((long) k * n != 0) {
+            packK(dst, trans, w);
+        }
+        dst.markPacked();
+    }
+
+    /**
+     * Fills dst from op(w) (k, n > 0). The default copies (or transposes) w into the row-major storage and, for
+     * BF16, rounds every element to bfloat16 on the host.
+     */
+    protected void packK(PackedMatrix dst, Transpose trans, Tensor w) {
+        Tensor s = dst.storage().view(dst.rows(), dst.cols());
+        if (trans.isTransposed()) {
+            swapAxes01K(s, w, dst.cols(), dst.rows(), 1);
+        } else {
+            copyK(s, w);
+        }
+        if (dst.precision() == PackedMatrix.Precision.BF16) {
+            float[] host = new float[Math.toIntExact(s.size())];
+            copyOutK(MemorySegment.ofArray(host), s);
+            for (int i = 0; i < host.length; i++) {
+                host[i] = PackedMatrix.roundToBf16(host[i]);
+            }
+            copyInK(s, MemorySegment.ofArray(host));
+        }
+    }
+
+    @Override
+    public final void gemmPacked(Tensor c, Tensor a, PackedMatrix b, float beta) {
+        String op = "gemmPacked";
+        packedOwned(op, b);
+        if (!b.isPacked()) {
+            throw new IllegalStateException(op + ": " + b + " was never packed; call pack(b, trans, w) first");
+        }
+        rank2(op, "a", a);
+        f32(op, "a", a);
+        f32(op, "c", c);
+        int m = a.dim(0);
+        shape2(op, "a", a, m, b.rows());
+        shape2(op, "c", c, m, b.cols());
+        noOverlap(op, "c", c, "a", a);
+        noOverlap(op, "c", c, "b", b.storage());
+        if (m == 0 || b.cols() == 0) {
+            return;
+        }
+        if (b.rows() == 0) {
+            if (beta == 0f) {
+                fillK(c, 0f);
+            } else {
+                scaleK(c, beta);
+            }
+            return;
+        }
+        gemmPackedK(c, a, b, beta, m);
+    }
+
+    /** c (m, n) = a (m, k) B + beta c with m, n, k > 0. The default: gemm over the row-major storage. */
+    protected void gemmPackedK(Tensor c, Tensor a, PackedMatrix b, float beta, int m) {
+        int k = b.rows(), n = b.cols();
+        gemmK(Transpose.NO, Transpose.NO, m, n, k, 1f, a, k, b.storage(), n, beta, c, n);
+    }
+
+    private void packedOwned(String op, PackedMatrix p) {
+        open(op);
+        Objects.requireNonNull(p, op + ": packed matrix is null");
+        if (p.owner() != this) {
+            throw new IllegalArgumentException(op + ": " + p + " belongs to the " + p.owner().name()
+                    + " backend, not this " + name() + " backend; pack the weights with this one");
+        }
+        live(op, "packed storage", p.storage());
+        if (p.storage().size() < packedSize(p.rows(), p.cols(), p.precision())) {
+            throw new IllegalArgumentException(op + ": " + p + " has " + p.storage().size() + " elements of storage, "
+                    + name() + " needs " + packedSize(p.rows(), p.cols(), p.precision()));
+        }
+    }
 
     @Override
     public final void addBias(Tensor y, Tensor b) {

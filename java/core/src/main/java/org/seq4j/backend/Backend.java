@@ -286,6 +286,44 @@ public interface Backend extends AutoCloseable {
                             float beta, Tensor c, int ldc, long strideC, int batch);
 
     /**
+     * A matrix of K rows and N columns in this backend's packed layout, not yet filled: {@link #pack} fills it,
+     * {@link #gemmPacked} multiplies by it. Its memory comes from {@code arena}.
+     *
+     * @param arena     owns the packed storage
+     * @param rows      K, at least 0
+     * @param cols      N, at least 0
+     * @param precision how the weights are kept (BF16 changes results: opt-in only)
+     * @return an unfilled packed matrix owned by this backend
+     * @throws IllegalArgumentException if a dimension is negative or the storage's size overflows
+     */
+    PackedMatrix packedMatrix(Arena arena, int rows, int cols, PackedMatrix.Precision precision);
+
+    /**
+     * Packs op(w) into dst: w (K, N), or (N, K) when transposed, contiguous float32. dst keeps these values until
+     * the next pack (a snapshot; pack again after w changes).
+     *
+     * @param dst   a packed matrix of this backend, (K, N)
+     * @param trans whether w is used transposed
+     * @param w     the weights
+     * @throws IllegalArgumentException if dst belongs to another backend or op(w) is not (K, N)
+     */
+    void pack(PackedMatrix dst, Transpose trans, Tensor w);
+
+    /**
+     * c (M, N) = a (M, K) B + beta c, B packed: the same product as {@code gemm(NO, NO, M, N, K, 1, a, K, B, N,
+     * beta, c, N)} for F32 (within float rounding of a different order of additions); BF16 multiplies the
+     * bfloat16-rounded weights in float32. With beta = 0, c is not read.
+     *
+     * @param c    (M, N) float32, contiguous; must not overlap a
+     * @param a    (M, K) float32, contiguous
+     * @param b    a packed matrix of this backend, (K, N), packed
+     * @param beta c's factor
+     * @throws IllegalArgumentException if the shapes do not agree or b belongs to another backend
+     * @throws IllegalStateException if b was never packed
+     */
+    void gemmPacked(Tensor c, Tensor a, PackedMatrix b, float beta);
+
+    /**
      * c (M, N) = alpha * op(a) * op(b) + beta * c for contiguous 2-D tensors; the dimensions come from the
      * shapes. The usual way layers call gemm.
      *
