@@ -36,12 +36,27 @@ import org.seq4j.backend.Backends;
 
 public final class Report {
 
-    /** One JMH result: benchmark method, its parameters, score with error and unit. */
+    /**
+     * One JMH result: benchmark method, its parameters, score (JMH's mean of the iterations) with error and unit,
+     * and the median of the iterations (scorePercentiles 50.0; NaN where the JSON has none).
+     */
     record Row(String benchmark, Map<String, String> params, double score, double error, String unit, String jdk,
-               double allocBytesPerOp) {
-        String paramsWithout(String key) {
+               double allocBytesPerOp, double median) {
+        Row(String benchmark, Map<String, String> params, double score, double error, String unit, String jdk,
+            double allocBytesPerOp) {
+            this(benchmark, params, score, error, unit, jdk, allocBytesPerOp, Double.NaN);
+        }
+
+        /** This row with its median as the score (the mean where there is no median). */
+        Row withMedianScore() {
+            return Double.isNaN(median) ? this : new Row(benchmark, params, median, error, unit, jdk, allocBytesPerOp, median);
+        }
+
+        String paramsWithout(String... keys) {
             Map<String, String> p = new TreeMap<>(params);
-            p.remove(key);
+            for (String key : keys) {
+                p.remove(key);
+            }
             return p.toString();
         }
     }
@@ -49,6 +64,7 @@ public final class Report {
     public static void main(String[] args) throws IOException {
         String section = null, command = null, cFile = null, numpyFile = null, scalingPng = null;
         String variant = null, vsLabel = null;
+        boolean limits = false;
         Path out = Path.of("bench/RESULTS.md");
         List<Path> jsons = new ArrayList<>(), vsJsons = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -62,12 +78,13 @@ public final class Report {
                 case "--variant" -> variant = args[++i];
                 case "--vs-label" -> vsLabel = args[++i];
                 case "--vs" -> vsJsons.add(Path.of(args[++i]));
+                case "--limits" -> limits = true;
                 default -> jsons.add(Path.of(args[i]));
             }
         }
         if (section == null || command == null || jsons.isEmpty()) {
             throw new IllegalArgumentException("usage: Report --section NAME --command CMD [--out FILE] [--variant TEXT] "
-                    + "[--vs-label TEXT --vs JSON ...] [--c FILE] JSON...");
+                    + "[--vs-label TEXT --vs JSON ...] [--c FILE] [--limits] JSON...");
         }
         if ((vsLabel == null) != vsJsons.isEmpty()) {
             throw new IllegalArgumentException("Report: --vs-label and --vs go together, got "
@@ -86,6 +103,10 @@ public final class Report {
                 vsRows.addAll(read(p));
             }
             md = md.replace("<!-- END " + section + " -->", versus(rows, vsLabel, vsRows) + "<!-- END " + section + " -->");
+        }
+        if (limits) {
+            md = md.replace("<!-- END " + section + " -->", Limits.table(rows, Limits.Caches.ofThisMachine())
+                    + "<!-- END " + section + " -->");
         }
         if (scalingPng != null) {
             ScalingChart.write(rows, Path.of(scalingPng));
@@ -118,8 +139,10 @@ public final class Report {
             if (o.has("secondaryMetrics") && o.getAsJsonObject("secondaryMetrics").has("gc.alloc.rate.norm")) {
                 alloc = o.getAsJsonObject("secondaryMetrics").getAsJsonObject("gc.alloc.rate.norm").get("score").getAsDouble();
             }
+            double median = pm.has("scorePercentiles") && pm.getAsJsonObject("scorePercentiles").has("50.0")
+                    ? pm.getAsJsonObject("scorePercentiles").get("50.0").getAsDouble() : Double.NaN;
             rows.add(new Row(bench, params, pm.get("score").getAsDouble(), err, pm.get("scoreUnit").getAsString(),
-                    o.get("jdkVersion").getAsString() + " " + o.get("vmName").getAsString(), alloc));
+                    o.get("jdkVersion").getAsString() + " " + o.get("vmName").getAsString(), alloc, median));
         }
         return rows;
     }
@@ -142,7 +165,12 @@ public final class Report {
         sb.append("- command: `").append(command).append("`\n");
         sb.append("- machine: ").append(machine()).append("\n");
         sb.append("- JDK: ").append(rows.isEmpty() ? "?" : rows.get(0).jdk()).append("\n");
-        sb.append("- OpenBLAS: ").append(openBlas()).append("\n\n");
+        sb.append("- OpenBLAS: ").append(openBlas()).append("\n");
+        if (rows.stream().anyMatch(r -> "pytorch".equals(r.params().get("backend")))) {
+            sb.append("- PyTorch peers: score is JMH's mean; the derived column gives the median of the iterations next ")
+                    .append("to it (a peer's mean can carry a long tail), and every ratio to a peer is taken on medians\n");
+        }
+        sb.append('\n');
         sb.append("| benchmark | parameters | score | unit | derived |\n|---|---|---:|---|---|\n");
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, "| %s | %s | %s ± %s | %s | %s |%n", r.benchmark(), paramString(r.params()),
@@ -299,11 +327,12 @@ public final class Report {
                             && o.paramsWithout("backend").equals(r.paramsWithout("backend")))
                     .findFirst()
                     .ifPresent(j -> parts.add(String.format(Locale.ROOT, "%.1fx faster than java", millis(j) / millis(r))));
-            // the same workload on PyTorch through DJL, from the same run: seq4j time / peer time
+            // the same workload on PyTorch through DJL, from the same run: seq4j time / peer time, medians
             all.stream().filter(o -> o.benchmark().equals("Peer" + r.benchmark()) && "pytorch".equals(o.params().get("backend"))
-                            && o.paramsWithout("backend").equals(r.paramsWithout("backend")))
+                            && o.paramsWithout("backend", "precision").equals(r.paramsWithout("backend", "precision")))
                     .findFirst()
-                    .ifPresent(p -> parts.add(String.format(Locale.ROOT, "%.2fx the time of pytorch", millis(r) / millis(p))));
+                    .ifPresent(p -> parts.add(String.format(Locale.ROOT, "%.2fx the time of pytorch (medians)",
+                            millis(r.withMedianScore()) / millis(p.withMedianScore()))));
             // a training step against its own GEMMs replayed alone
             if (r.benchmark().endsWith(".step")) {
                 String gemmsOnly = r.benchmark().replace(".step", ".gemmsOnly");
@@ -311,6 +340,14 @@ public final class Report {
                         .findFirst()
                         .ifPresent(o -> parts.add(String.format(Locale.ROOT, "%.2fx its GEMMs alone", millis(r) / millis(o))));
             }
+        }
+        if ("pytorch".equals(backend) && !Double.isNaN(r.median())) {
+            parts.add(String.format(Locale.ROOT, "median %s %s (mean / median %.2f)", fmt(r.median()), r.unit(),
+                    r.score() / r.median()));
+        }
+        Double gbs = Limits.bandwidth(r);
+        if (gbs != null) {
+            parts.add(String.format(Locale.ROOT, "%.1f GB/s", gbs));
         }
         if (!Double.isNaN(r.allocBytesPerOp())) {
             parts.add(String.format(Locale.ROOT, "%.0f B/op allocated", r.allocBytesPerOp()));

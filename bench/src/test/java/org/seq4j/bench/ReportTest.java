@@ -1,15 +1,20 @@
-// Report's header lines for the OpenBLAS core, C clone and environment, and its ratios against another run
-// (scripts/bench --both-openblas): on made-up rows, no JMH run.
+// Report's header lines for the OpenBLAS core, C clone and environment, its ratios against another run
+// (scripts/bench --both-openblas), the medians it reads from JMH JSON and the figures it derives from them
+// (GB/s, ratios to PyTorch on medians): on made-up rows and JSON, no JMH run.
 package org.seq4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ReportTest {
 
@@ -57,5 +62,50 @@ class ReportTest {
         assertTrue(md.contains("| T.ops |  | 4.00 ops/ms | 2.00 ops/ms | 0.50 |"), md);
         String none = Report.versus(here, "the other", List.of(row("Other.x", null, 1, "us/op")));
         assertTrue(none.contains("no benchmark ran in both"), none);
+    }
+
+    /** A JMH JSON result as JMH writes it (the fields Report reads), mean and median given. */
+    private static String result(String benchmark, String params, double mean, double median, String unit) {
+        return """
+                {"jmhVersion": "1.37", "benchmark": "org.seq4j.bench.%s", "mode": "avgt", "threads": 1, "forks": 1,
+                 "jdkVersion": "25.0.3", "vmName": "OpenJDK 64-Bit Server VM", "params": {%s},
+                 "primaryMetric": {"score": %s, "scoreError": 0.5, "scoreConfidence": [0, 1],
+                   "scorePercentiles": {"0.0": 1.0, "50.0": %s, "90.0": 9.0, "100.0": 10.0},
+                   "scoreUnit": "%s", "rawData": [[1.0, 2.0]]},
+                 "secondaryMetrics": {}}""".formatted(benchmark, params, mean, median, unit);
+    }
+
+    @Test
+    void readsTheMedianOfTheIterationsNextToTheMean(@TempDir Path dir) throws IOException {
+        Path json = dir.resolve("r.json");
+        Files.writeString(json, "[" + result("MemoryBandwidthBench.read", "\"buffer\": \"1MiB\"", 5.0, 4.0, "us/op")
+                + ",\n" + "{\"benchmark\": \"org.seq4j.bench.X.y\", \"jdkVersion\": \"25\", \"vmName\": \"v\", "
+                + "\"primaryMetric\": {\"score\": 3.0, \"scoreError\": \"NaN\", \"scoreUnit\": \"us/op\"}}]");
+        List<Report.Row> rows = Report.read(json);
+        assertEquals(5.0, rows.get(0).score());
+        assertEquals(4.0, rows.get(0).median());
+        assertEquals(Map.of("buffer", "1MiB"), rows.get(0).params());
+        assertTrue(Double.isNaN(rows.get(1).median()), "no scorePercentiles: no median");
+        assertEquals(3.0, rows.get(1).withMedianScore().score(), "the mean stands in for a missing median");
+        // 1 MiB in the median's 4 us: 1,048,576 / 4e-6 = 262.1 GB/s
+        assertEquals(262.144, Limits.bandwidth(rows.get(0)), 1e-9);
+        assertEquals(null, Limits.bandwidth(rows.get(1)));
+    }
+
+    @Test
+    void peersShowTheirMedianAndRatiosToThemAreTakenOnMedians(@TempDir Path dir) throws IOException {
+        Path json = dir.resolve("peers.json");
+        Files.writeString(json, "[" + result("W1Seq2seqStepBench.step", "\"backend\": \"openblas\"", 5.0, 4.0, "ms/op")
+                + ",\n" + result("peers.PeerW1Seq2seqStepBench.step", "\"backend\": \"pytorch\"", 30.0, 10.0, "ms/op")
+                + ",\n" + result("MemoryBandwidthBench.copy", "\"buffer\": \"16MiB\"", 100.0, 100.0, "us/op") + "]");
+        String md = Report.render("peers", "c", Report.read(json), List.of(), List.of());
+        // 4 / 10 on medians (5 / 30 = 0.17 on means)
+        assertTrue(md.contains("| W1Seq2seqStepBench.step | backend=openblas | 5.00 ± 0.500 | ms/op | 0.40x the time of "
+                + "pytorch (medians) |"), md);
+        assertTrue(md.contains("| PeerW1Seq2seqStepBench.step | backend=pytorch | 30.0 ± 0.500 | ms/op | median 10.0 "
+                + "ms/op (mean / median 3.00) |"), md);
+        assertTrue(md.contains("every ratio to a peer is taken on medians"), md);
+        // 16 MiB in 100 us: 167.8 GB/s
+        assertTrue(md.contains("| MemoryBandwidthBench.copy | buffer=16MiB | 100.0 ± 0.500 | us/op | 167.8 GB/s |"), md);
     }
 }

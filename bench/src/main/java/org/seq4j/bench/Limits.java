@@ -1,0 +1,374 @@
+// The roofline of each workload: its FLOPs and the bytes it must move per JMH operation, counted from its
+// shapes, against the same run's sgemm GFLOP/s and memory bandwidth (MemoryBandwidthBench): the time it
+// could not beat on this machine (the larger of the compute and the memory bound) and its share of it.
+// Report --limits writes the table (section "limits" of bench/RESULTS.md, scripts/bench limits).
+//
+// The model (also in the table's notes):
+// - FLOPs: GEMMs at 2mnk, the work that must be done: a recurrent product from h_0 = 0 is not (the encoder's
+//   first h.Wh, its dWh term and the dh_0 nobody needs are skipped by seq4j too). Training counts every
+//   forward GEMM three times (forward, dW, dX). Attention's two batched products count 2 FLOPs a
+//   multiply-add (three times in training). Elementwise work (cells, softmax, Adam) is not counted: under
+//   3% of the GEMMs' FLOPs at these sizes even at 100 FLOPs an element.
+// - Bytes: training: each parameter 10 times 4 B with Adam (forward reads W; backward reads W, writes dW;
+//   Adam reads W, m, v, dW and writes W, m, v), 4 times without (W2: forward, backward read, dW written,
+//   zeroGrads); each value the forward saves for the backward (an LSTM's input, its 4H gates, c and h per
+//   row and step; the affine's input and probabilities; attention weights) written once and read once;
+//   attention reads hs twice a decoder step forward and twice backward; W2's dhs read and dxs written once.
+//   Inference: the recurrent Wh read at every step that multiplies by it, per-step weights (the decoder's
+//   Wx, affine) at every step, others once; attention reads hs twice a step.
+// - Which bandwidth: the working set (weights, optimizer state and gradients, saved values) against the
+//   caches: within both cores' L2 -> MemoryBandwidthBench at 1MiB, within half the L3 (it is shared with
+//   the host's other guests) -> 16MiB, else DRAM -> 512MiB. The read figure bounds them (MemoryBandwidthBench.read).
+package org.seq4j.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.seq4j.bench.Report.Row;
+
+final class Limits {
+    private Limits() {
+    }
+
+    /** Which MemoryBandwidthBench buffer bounds a working set: the caches it fits in. */
+    enum Level {
+        L2("1MiB"), L3("16MiB"), DRAM("512MiB");
+
+        final String buffer;
+
+        Level(String buffer) {
+            this.buffer = buffer;
+        }
+    }
+
+    /** Both cores' L2 together and the (shared) L3, in bytes. */
+    record Caches(long l2Total, long l3) {
+        /** This machine's, from /sys (cpu0's L2 times the processors; cpu0's L3); 1 MiB and 32 MiB if unreadable. */
+        static Caches ofThisMachine() {
+            long l2 = 1L << 20, l3 = 32L << 20;
+            for (int i = 0; i < 8; i++) {
+                Path dir = Path.of("/sys/devices/system/cpu/cpu0/cache/index" + i);
+                try {
+                    int level = Integer.parseInt(Files.readString(dir.resolve("level")).trim());
+                    long size = bytes(Files.readString(dir.resolve("size")).trim());
+                    if (level == 2) {
+                        l2 = size;
+                    } else if (level == 3) {
+                        l3 = size;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    break;
+                }
+            }
+            return new Caches(l2 * Runtime.getRuntime().availableProcessors(), l3);
+        }
+
+        Level level(double workingSet) {
+            return workingSet <= l2Total ? Level.L2 : workingSet <= l3 / 2.0 ? Level.L3 : Level.DRAM;
+        }
+    }
+
+    /**
+     * One workload's work per JMH operation.
+     *
+     * @param flops      FLOPs an operation must do
+     * @param bytes      bytes it must move
+     * @param workingSet bytes it touches (chooses the bandwidth)
+     * @param gemmSize   the sgemm size whose GFLOP/s bounds it (its dominant GEMM shape), or null for the best
+     *                   sgemm of the run
+     * @param questions  questions an operation answers (inference throughput), 0 where that means nothing
+     */
+    record Work(double flops, double bytes, double workingSet, String gemmSize, int questions) {
+    }
+
+    static final String W2_GEMM = "2240x2600x650", RECURRENT_GEMM = "128x512x128";
+
+    /** FLOPs of an LSTM layer over t steps of n rows, inputs of d: x.Wx at once, then t (t-1 from h_0 = 0) h.Wh. */
+    static double lstmForwardFlops(int n, int t, int d, int h, boolean fromZero) {
+        return 2.0 * n * t * 4 * h * d + 2.0 * n * (fromZero ? t - 1 : t) * 4 * h * h;
+    }
+
+    /** Floats an LSTM layer's forward saves for its backward: its input, 4H gates, c and h per row and step. */
+    static double lstmSaved(int n, int t, int d, int h) {
+        return (double) n * t * (d + 6.0 * h);
+    }
+
+    static double lstmParams(int d, int h) {
+        return (double) (d + h + 1) * 4 * h;
+    }
+
+    /** W1: the ch7 addition seq2seq training step, V=13, D=16, H=128, N=128, 7 in, 4 out (decoder inputs). */
+    static Work w1(Caches c) {
+        int v = 13, d = 16, h = 128, n = 128, tIn = 7, tOut = 4;
+        double flops = 3 * (lstmForwardFlops(n, tIn, d, h, true) + lstmForwardFlops(n, tOut, d, h, false)
+                + 2.0 * n * tOut * h * v);
+        double params = 2 * (v * d + lstmParams(d, h)) + (h + 1) * v;
+        double saved = lstmSaved(n, tIn, d, h) + lstmSaved(n, tOut, d, h) + (double) n * tOut * (h + v);
+        return training(c, flops, params, true, saved, 0, RECURRENT_GEMM);
+    }
+
+    /** W2: one LSTM layer forward + backward, N=64, D=H=h, t steps from h_0 = 0 (no optimizer). */
+    static Work w2(Caches c, int h, int t) {
+        int n = W2LstmStepBench.N;
+        double flops = 3 * lstmForwardFlops(n, t, h, h, true);
+        double io = 2.0 * n * t * h; // dhs read, dxs written
+        return training(c, flops, lstmParams(h, h), false, lstmSaved(n, t, h, h), io,
+                h == 650 && t == 35 ? W2_GEMM : null);
+    }
+
+    /** W3: embedding + LSTM (V=59, D=16, H=256), N=1, 29 steps from h_0 = 0; Wh of whBytes per element. */
+    static Work w3(Caches c, int whBytes) {
+        int d = 16, h = 256, t = 29;
+        double wh = (double) h * 4 * h * whBytes, once = 4.0 * (d + 1) * 4 * h; // Wx and b: x.Wx for all steps at once
+        double flops = lstmForwardFlops(1, t, d, h, true);
+        double bytes = (t - 1) * wh + once;
+        return new Work(flops, bytes, wh + once, null, 0);
+    }
+
+    /** W4: the ch8 attention seq2seq training step at the date set's sizes: V=59, D=16, H=256, N=128, 29 in, 10 out. */
+    static Work w4(Caches c) {
+        int v = 59, d = 16, h = 256, n = 128, tIn = 29, tOut = 10;
+        double attention = 2.0 * 2 * n * tIn * h * tOut; // scores and weighted sum, per decoder step
+        double flops = 3 * (lstmForwardFlops(n, tIn, d, h, true) + lstmForwardFlops(n, tOut, d, h, false)
+                + 2.0 * n * tOut * 2 * h * v + attention);
+        double params = 2 * (v * d + lstmParams(d, h)) + (2 * h + 1) * v;
+        double saved = lstmSaved(n, tIn, d, h) + lstmSaved(n, tOut, d, h) + (double) n * tOut * tIn
+                + (double) n * tOut * (2 * h + v);
+        double hsReads = 4.0 * tOut * n * tIn * h; // hs twice a decoder step forward, twice backward
+        return training(c, flops, params, true, saved, hsReads, null);
+    }
+
+    /**
+     * The date model answering n questions at once (DateInferenceBench): encode 29 characters, then the book's
+     * greedy generate for 10 (decoder LSTM, attention over the 29 hs, affine 2H -> V=59, argmax); both LSTMs'
+     * Wh of whBytes per element, the rest float.
+     */
+    static Work dateInference(Caches c, int n, int whBytes) {
+        int v = 59, d = 16, h = 256, tIn = 29, tOut = 10;
+        double flops = lstmForwardFlops(n, tIn, d, h, true) + lstmForwardFlops(n, tOut, d, h, false)
+                + tOut * (2.0 * 2 * n * tIn * h + 2.0 * n * 2 * h * v);
+        double wh = (double) h * 4 * h * whBytes, wxb = 4.0 * (d + 1) * 4 * h, affine = 4.0 * (2 * h + 1) * v;
+        double hs = 4.0 * n * tIn * h;
+        double bytes = (tIn - 1 + tOut) * wh + (1 + tOut) * wxb + tOut * affine + 2 * tOut * hs;
+        double workingSet = 2 * (wh + wxb) + affine + 2 * 4.0 * v * d + hs;
+        return new Work(flops, bytes, workingSet, null, n);
+    }
+
+    private static Work training(Caches c, double flops, double params, boolean adam, double saved, double io,
+                                 String gemm) {
+        double bytes = 4 * ((adam ? 10 : 4) * params + 2 * saved + io);
+        double workingSet = 4 * ((adam ? 4 : 2) * params + saved + io);
+        return new Work(flops, bytes, workingSet, gemm, 0);
+    }
+
+    /** "512MiB", "16MiB", "512KiB", "1024K" (as /sys writes it) -> bytes. */
+    static long bytes(String size) {
+        String s = size.trim();
+        long unit = s.endsWith("GiB") || s.endsWith("G") ? 1L << 30 : s.endsWith("MiB") || s.endsWith("M") ? 1L << 20
+                : s.endsWith("KiB") || s.endsWith("K") ? 1L << 10 : 1;
+        String digits = s.replaceAll("[A-Za-z]+$", "");
+        try {
+            return Math.multiplyExact(Long.parseLong(digits), unit);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Limits: size '" + size + "' is not a count of B, KiB, MiB or GiB");
+        }
+    }
+
+    // ---- the table --------------------------------------------------------------------------------------
+
+    /** A row of the table: a workload's benchmark row and its model; null model rows are skipped. */
+    private record Line(String name, Row row, Work work) {
+    }
+
+    /** The benchmark's time per op in seconds: the median of its iterations where JMH gave one, else the mean. */
+    static double seconds(Row r) {
+        double ms = Report.millis(r.withMedianScore());
+        if (!Double.isNaN(ms)) {
+            return ms * 1e-3;
+        }
+        // a throughput (ops per time unit): one op takes its inverse
+        double perUnit = r.withMedianScore().score();
+        String unit = r.unit();
+        double unitSeconds = unit.endsWith("/ms") ? 1e-3 : unit.endsWith("/us") ? 1e-6 : unit.endsWith("/ns") ? 1e-9
+                : unit.endsWith("/min") ? 60 : unit.endsWith("/s") ? 1 : Double.NaN;
+        return unitSeconds / perUnit;
+    }
+
+    /** GB/s of a MemoryBandwidthBench row: its buffer's bytes per op over the time per op. */
+    static Double bandwidth(Row r) {
+        if (!r.benchmark().startsWith("MemoryBandwidthBench") || !r.params().containsKey("buffer")) {
+            return null;
+        }
+        return bytes(r.params().get("buffer")) / seconds(r) / 1e9;
+    }
+
+    /** The run's sgemm GFLOP/s at mnk: GemmBench on the openblas backend, else FfmGemmBench; null if neither ran. */
+    static Double sgemm(List<Row> rows, String mnk) {
+        for (String bench : List.of("GemmBench.gemm", "FfmGemmBench.cblasSgemm")) {
+            for (Row r : rows) {
+                if (r.benchmark().equals(bench) && mnk.equals(r.params().get("mnk"))
+                        && !"java".equals(r.params().get("backend")) && !"cuda".equals(r.params().get("backend"))) {
+                    return 2.0 * Fixtures.dims(mnk)[0] * Fixtures.dims(mnk)[1] * Fixtures.dims(mnk)[2] / seconds(r) / 1e9;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The best sgemm GFLOP/s of the run, and its size. */
+    private static Map.Entry<String, Double> bestSgemm(List<Row> rows) {
+        Map.Entry<String, Double> best = null;
+        for (Row r : rows) {
+            String mnk = r.params().get("mnk");
+            Double g = mnk == null || !(r.benchmark().startsWith("GemmBench") || r.benchmark().startsWith("FfmGemmBench"))
+                    ? null : sgemm(rows, mnk);
+            if (g != null && (best == null || g > best.getValue())) {
+                best = Map.entry(mnk, g);
+            }
+        }
+        return best;
+    }
+
+    private static Double readBandwidth(List<Row> rows, Level level) {
+        return rows.stream().filter(r -> r.benchmark().equals("MemoryBandwidthBench.read")
+                        && level.buffer.equals(r.params().get("buffer")))
+                .findFirst().map(Limits::bandwidth).orElse(null);
+    }
+
+    private static final Predicate<Row> SEQ4J = r -> !"java".equals(r.params().get("backend"))
+            && !"pytorch".equals(r.params().get("backend")) && !"cuda".equals(r.params().get("backend"));
+
+    /** The workloads of the run with their models, in table order; absent benchmarks give no line. */
+    private static List<Line> lines(List<Row> rows, Caches c) {
+        List<Line> lines = new ArrayList<>();
+        for (Row r : rows) {
+            if (!SEQ4J.test(r)) {
+                continue;
+            }
+            Map<String, String> p = r.params();
+            String precision = p.getOrDefault("precision", "f32");
+            int whBytes = precision.equalsIgnoreCase("bf16") ? 2 : 4;
+            Work w = switch (r.benchmark()) {
+                case "W1Seq2seqStepBench.step" -> w1(c);
+                case "W2LstmStepBench.forwardBackward" -> w2(c, Integer.parseInt(p.getOrDefault("h", "650")),
+                        Integer.parseInt(p.getOrDefault("t", "35")));
+                case "W3LstmInferenceBench.encode" -> w3(c, whBytes);
+                case "W4AttentionStepBench.step" -> w4(c);
+                default -> r.benchmark().startsWith("DateInferenceBench.")
+                        ? dateInference(c, questions(p), whBytes) : null;
+            };
+            if (w != null) {
+                lines.add(new Line(r.benchmark().substring(0, 2).equals("W1") ? "W1 addition seq2seq step"
+                        : r.benchmark().startsWith("W2") ? "W2 LSTM fwd+bwd" : r.benchmark().startsWith("W3")
+                        ? "W3 LSTM inference N=1" : r.benchmark().startsWith("W4") ? "W4 attention seq2seq step"
+                        : "date model, batched inference", r, w));
+            }
+        }
+        return lines;
+    }
+
+    /** Questions a DateInferenceBench op answers: its batch parameter (n, N, batch), 1 if it has none. */
+    static int questions(Map<String, String> p) {
+        for (String key : List.of("n", "N", "batch", "batchSize")) {
+            if (p.containsKey(key)) {
+                return Integer.parseInt(p.get(key));
+            }
+        }
+        return 1;
+    }
+
+    /** The limits table in markdown (no section markers): the same run's references, one line per workload, notes. */
+    static String table(List<Row> rows, Caches c) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("\nLimits: each workload's FLOPs and bytes per operation (counted from its shapes by `Limits.java`), ")
+                .append("the time it could not beat at this run's sgemm rate and memory bandwidth, and its share of that ")
+                .append("time (limit = the larger bound; 100% = at the limit). Times are medians of the JMH iterations.\n\n");
+        sb.append("Same-run references: ");
+        List<String> refs = new ArrayList<>();
+        for (String mnk : List.of(W2_GEMM, RECURRENT_GEMM)) {
+            Double g = sgemm(rows, mnk);
+            if (g != null) {
+                refs.add(String.format(Locale.ROOT, "sgemm %s %.1f GFLOP/s", mnk, g));
+            }
+        }
+        for (Row r : rows) {
+            Double bw = bandwidth(r);
+            if (bw != null) {
+                refs.add(String.format(Locale.ROOT, "%s %s %.1f GB/s", r.benchmark().substring(r.benchmark().indexOf('.') + 1),
+                        r.params().get("buffer"), bw));
+            }
+        }
+        sb.append(refs.isEmpty() ? "(none ran)" : String.join("; ", refs)).append(String.format(Locale.ROOT,
+                " (caches: L2 %d KiB both cores together, L3 %d MiB).%n%n", c.l2Total() >> 10, c.l3() >> 20));
+        boolean peers = rows.stream().anyMatch(r -> "pytorch".equals(r.params().get("backend")));
+        sb.append("| workload | parameters | time (median) | MFLOP/op | MB/op | compute bound | memory bound | % of limit |")
+                .append(peers ? " PyTorch median (mean) |" : "").append("\n|---|---|---:|---:|---:|---|---|---:|")
+                .append(peers ? "---:|" : "").append('\n');
+        Map.Entry<String, Double> best = bestSgemm(rows);
+        for (Line l : lines(rows, c)) {
+            Work w = l.work();
+            String size = w.gemmSize() != null && sgemm(rows, w.gemmSize()) != null ? w.gemmSize()
+                    : best == null ? null : best.getKey();
+            Double gflops = size == null ? null : sgemm(rows, size);
+            Level level = c.level(w.workingSet());
+            Double bw = readBandwidth(rows, level);
+            double t = seconds(l.row());
+            double tc = gflops == null ? Double.NaN : w.flops() / (gflops * 1e9);
+            double tm = bw == null ? Double.NaN : w.bytes() / (bw * 1e9);
+            double limit = Double.isNaN(tc) ? tm : Double.isNaN(tm) ? tc : Math.max(tc, tm);
+            String time = time(t) + (w.questions() > 0 ? String.format(Locale.ROOT, " (%.0f questions/s)",
+                    w.questions() / t) : "");
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.2f | %s | %s | %s |", l.name(),
+                    paramsOf(l.row()), time, w.flops() / 1e6, w.bytes() / 1e6,
+                    Double.isNaN(tc) ? "-" : String.format(Locale.ROOT, "%s at %.1f GFLOP/s (sgemm %s)", time(tc), gflops, size),
+                    Double.isNaN(tm) ? "-" : String.format(Locale.ROOT, "%s at %.1f GB/s (%s, read %s)", time(tm), bw,
+                            level, level.buffer),
+                    Double.isNaN(limit) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * limit / t)));
+            if (peers) {
+                Row peer = rows.stream().filter(o -> o.benchmark().equals("Peer" + l.row().benchmark())
+                                && "pytorch".equals(o.params().get("backend"))
+                                && o.paramsWithout("backend", "precision").equals(l.row().paramsWithout("backend", "precision")))
+                        .findFirst().orElse(null);
+                sb.append(peer == null ? " - |" : String.format(Locale.ROOT, " %s (%s) |", time(seconds(peer)),
+                        time(Report.millis(peer) * 1e-3)));
+            }
+            sb.append('\n');
+        }
+        sb.append("\nThe model (`bench/src/main/java/org/seq4j/bench/Limits.java`): FLOPs are the GEMMs' 2mnk that must ")
+                .append("be done (a recurrent product from h_0 = 0 is not), three times each in training (forward, dW, dX), ")
+                .append("plus attention's batched products; elementwise work (cells, softmax, Adam) is not counted (under 3% ")
+                .append("of the GEMMs' FLOPs here). Bytes: in training each parameter 10 x 4 B with Adam (forward reads W; ")
+                .append("backward reads W, writes dW; Adam reads W, m, v, dW, writes W, m, v), 4 x 4 B without (W2), every ")
+                .append("value saved for the backward written once and read once, attention's hs read 4 times a decoder ")
+                .append("step; in inference the recurrent Wh read at every step it multiplies (bf16: 2 B an element), ")
+                .append("per-step weights every step, the rest once. The bandwidth is the read figure at the cache level the ")
+                .append("working set fits (both L2s, half the shared L3, else DRAM). The compute bound uses sgemm at the ")
+                .append("workload's dominant GEMM shape where this run timed it (W1: its h.Wh 128x512x128; W2: its x.Wx), ")
+                .append("else the run's best sgemm. Bounds are lower bounds on time; a share above 100% means the model ")
+                .append("counts more than the workload must move or the reference ran slower than the workload's kernels.\n");
+        return sb.toString();
+    }
+
+    private static String paramsOf(Row r) {
+        StringBuilder sb = new StringBuilder();
+        r.params().forEach((k, v) -> {
+            if (!k.equals("backend")) {
+                sb.append(sb.isEmpty() ? "" : ", ").append(k).append('=').append(v);
+            }
+        });
+        return sb.toString();
+    }
+
+    /** Seconds as us or ms, three significant digits. */
+    static String time(double s) {
+        if (Double.isNaN(s)) {
+            return "?";
+        }
+        return s < 1e-3 ? String.format(Locale.ROOT, "%.3g us", s * 1e6) : String.format(Locale.ROOT, "%.3g ms", s * 1e3);
+    }
+}

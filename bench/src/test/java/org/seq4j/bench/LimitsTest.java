@@ -1,0 +1,140 @@
+// Limits' FLOP and byte counts against hand calculations from the workloads' shapes, and its table on a made-up
+// run (no JMH): the bounds, the cache level chosen and the share of the limit.
+package org.seq4j.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LimitsTest {
+
+    /** Both cores' L2 (2 x 1 MiB) and a 32 MiB L3, as on the Zen 4 VM. */
+    private static final Limits.Caches ZEN4 = new Limits.Caches(2L << 20, 32L << 20);
+
+    @Test
+    void w1CountsItsGemmsThreeTimesAndItsBytesByParameterAndSavedValue() {
+        // By hand, V=13, D=16, H=128 (4H = 512), N=128, 7 steps in, 4 out:
+        //   encoder x.Wx  2 * (128*7) * 512 * 16           =  14,680,064
+        //   encoder h.Wh  6 products (h_0 = 0) * 2*128*512*128 = 6 * 16,777,216 = 100,663,296
+        //   decoder x.Wx  2 * (128*4) * 512 * 16           =   8,388,608
+        //   decoder h.Wh  4 * 16,777,216                   =  67,108,864
+        //   affine        2 * (128*4) * 13 * 128           =   1,703,936
+        //   forward 192,544,768; forward + dW + dX: x3     = 577,634,304
+        // Parameters: per side embed 13*16=208, Wx 16*512=8,192, Wh 128*512=65,536, b 512 -> 74,448, twice
+        //   = 148,896; affine 128*13 + 13 = 1,677; total 150,573.
+        // Saved floats: encoder 896 rows * (16 + 6*128) = 702,464; decoder 512 * 784 = 401,408; affine
+        //   512 * (128 + 13) = 72,192; total 1,176,064.
+        // Bytes 4 * (10 * 150,573 + 2 * 1,176,064) = 4 * 3,857,858 = 15,431,432.
+        // Working set 4 * (4 * 150,573 + 1,176,064) = 7,113,424: over 2 MiB, under 16 MiB -> L3.
+        Limits.Work w = Limits.w1(ZEN4);
+        assertEquals(577_634_304.0, w.flops());
+        assertEquals(15_431_432.0, w.bytes());
+        assertEquals(7_113_424.0, w.workingSet());
+        assertEquals(Limits.Level.L3, ZEN4.level(w.workingSet()));
+        assertEquals("128x512x128", w.gemmSize());
+    }
+
+    @Test
+    void w2CountsItsRecurrentProductsFromTheSecondStep() {
+        // By hand, N=64, T=35, D=H=650 (4H = 2600):
+        //   x.Wx for all steps 2 * 2240 * 2600 * 650 = 7,571,200,000
+        //   h.Wh, 34 products  2 * 64 * 34 * 2600 * 650 = 7,354,880,000
+        //   x3 (forward, dW, dX) = 44,778,240,000 (Workloads.lstmStepFlops counts all 35: 45,427,200,000)
+        // Parameters (650 + 650 + 1) * 2600 = 3,382,600; saved 2240 * (650 + 3900) = 10,192,000;
+        //   dhs + dxs 2 * 2240 * 650 = 2,912,000.
+        // Bytes 4 * (4 * 3,382,600 + 2 * 10,192,000 + 2,912,000) = 4 * 36,826,400 = 147,305,600.
+        // Working set 4 * (2 * 3,382,600 + 10,192,000 + 2,912,000) = 79,476,800 -> DRAM.
+        Limits.Work w = Limits.w2(ZEN4, 650, 35);
+        assertEquals(44_778_240_000.0, w.flops());
+        assertEquals(147_305_600.0, w.bytes());
+        assertEquals(79_476_800.0, w.workingSet());
+        assertEquals(Limits.Level.DRAM, ZEN4.level(w.workingSet()));
+        assertEquals("2240x2600x650", w.gemmSize());
+        assertEquals(null, Limits.w2(ZEN4, 128, 8).gemmSize(), "the sweep's other sizes use the run's best sgemm");
+    }
+
+    @Test
+    void w3ReadsWhAtEveryStepButTheFirstAndHalvesItInBf16() {
+        // By hand: x.Wx 2 * 29 * 1024 * 16 = 950,272; 28 products 2 * 256 * 1024 = 28 * 524,288 = 14,680,064;
+        // FLOPs 15,630,336. Bytes: Wh 28 * 1 MiB = 29,360,128, Wx and b once 4 * 17 * 1024 = 69,632 ->
+        // 29,429,760; in bf16 28 * 512 KiB + 69,632 = 14,749,696. Working set 1,118,208 (within the L2s).
+        Limits.Work f32 = Limits.w3(ZEN4, 4), bf16 = Limits.w3(ZEN4, 2);
+        assertEquals(15_630_336.0, f32.flops());
+        assertEquals(29_429_760.0, f32.bytes());
+        assertEquals(14_749_696.0, bf16.bytes());
+        assertEquals(Limits.Level.L2, ZEN4.level(f32.workingSet()));
+    }
+
+    @Test
+    void dateInferenceScalesItsFlopsWithTheBatchButNotItsWeightReads() {
+        // By hand, per question: encoder 15,630,336 (as W3); decoder 10 steps of x.Wx 32,768 + h.Wh 524,288
+        // + attention 2 * 2 * 29 * 256 = 29,696 + affine 2 * 512 * 59 = 60,416 -> 10 * 647,168 = 6,471,680;
+        // total 22,102,016.
+        Limits.Work one = Limits.dateInference(ZEN4, 1, 4), many = Limits.dateInference(ZEN4, 64, 4);
+        assertEquals(22_102_016.0, one.flops());
+        assertEquals(64 * 22_102_016.0, many.flops());
+        // the weights are read once per step whatever the batch: only hs's reads grow (2 a step, 29 * 256 * 4 B)
+        assertEquals(63 * 2 * 10 * 29 * 256 * 4.0, many.bytes() - one.bytes());
+        assertEquals(64, many.questions());
+        assertEquals(64, Limits.questions(Map.of("n", "64")));
+        assertEquals(1, Limits.questions(Map.of()));
+    }
+
+    @Test
+    void sizesParseAsBinaryUnits() {
+        assertEquals(512L << 20, Limits.bytes("512MiB"));
+        assertEquals(1024L << 10, Limits.bytes("1024K"));
+        assertEquals(512L << 10, Limits.bytes("512KiB"));
+        assertThrows(IllegalArgumentException.class, () -> Limits.bytes("lots"));
+    }
+
+    private static Report.Row row(String bench, Map<String, String> params, double mean, double median, String unit) {
+        return new Report.Row(bench, params, mean, 0.1, unit, "25", Double.NaN, median);
+    }
+
+    @Test
+    void tableBoundsEachWorkloadByTheLargerOfItsComputeAndMemoryTime() {
+        List<Report.Row> rows = List.of(
+                // 7,571,200,000 FLOP in 50 ms: 151.424 GFLOP/s; 16,777,216 in 100 us: 167.77216 GFLOP/s
+                row("GemmBench.gemm", Map.of("backend", "openblas", "mnk", "2240x2600x650"), 50_000, 50_000, "us/op"),
+                row("GemmBench.gemm", Map.of("backend", "openblas", "mnk", "128x512x128"), 120, 100, "us/op"),
+                // 1 MiB in 5 us: 209.7152 GB/s; 16 MiB in 100 us: 167.77 GB/s
+                row("MemoryBandwidthBench.read", Map.of("buffer", "1MiB"), 5, 5, "us/op"),
+                row("MemoryBandwidthBench.read", Map.of("buffer", "16MiB"), 100, 100, "us/op"),
+                row("W1Seq2seqStepBench.step", Map.of("backend", "openblas"), 9, 6.8859375, "ms/op"),
+                row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "f32"), 300, 280.6640625,
+                        "us/op"),
+                row("W3LstmInferenceBench.encode", Map.of("backend", "java", "precision", "f32"), 3000, 3000, "us/op"));
+        String md = Limits.table(rows, ZEN4);
+        // W1: compute 577,634,304 / 167.77216e9 = 3.443 ms (its own 128x512x128 sgemm, the median's 100 us);
+        // memory 15,431,432 B / 167.77 GB/s = 92 us (L3); 3.443 / 6.886 = 50%
+        assertTrue(md.contains("| W1 addition seq2seq step |  | 6.89 ms | 577.6 | 15.43 | 3.44 ms at 167.8 GFLOP/s "
+                + "(sgemm 128x512x128) | 92.0 us at 167.8 GB/s (L3, read 16MiB) | 50% |"), md);
+        // W3: memory 29,429,760 B / 209.7152 GB/s = 140.3 us (L2) over compute 15,630,336 / 167.77e9 = 93.2 us
+        // (the run's best sgemm); 140.3 / 280.7 = 50%
+        assertTrue(md.contains("| W3 LSTM inference N=1 | precision=f32 | 281 us | 15.6 | 29.43 | 93.2 us at 167.8 "
+                + "GFLOP/s (sgemm 128x512x128) | 140 us at 209.7 GB/s (L2, read 1MiB) | 50% |"), md);
+        assertEquals(2, md.lines().filter(l -> l.startsWith("| W")).count(), "the java reference gets no line: " + md);
+        assertFalse(md.contains("PyTorch"), "no peer column without peer rows");
+        assertFalse(md.contains("date model"), "no batched-inference line without its benchmark");
+    }
+
+    @Test
+    void tableAddsBatchedInferenceAndThePeersMedianWhenTheyRan() {
+        List<Report.Row> rows = List.of(
+                row("GemmBench.gemm", Map.of("backend", "openblas", "mnk", "128x512x128"), 100, 100, "us/op"),
+                // one op = a batch of 64 questions in 2 ms: 32,000 questions/s
+                row("DateInferenceBench.answer", Map.of("backend", "openblas", "n", "64"), 2.2, 2, "ms/op"),
+                row("W4AttentionStepBench.step", Map.of("backend", "openblas"), 80, 80, "ms/op"),
+                row("PeerW4AttentionStepBench.step", Map.of("backend", "pytorch"), 300, 100, "ms/op"));
+        String md = Limits.table(rows, ZEN4);
+        assertTrue(md.contains("| date model, batched inference | n=64 | 2.00 ms (32000 questions/s) | 1414.5 |"), md);
+        assertTrue(md.contains("| PyTorch median (mean) |"), md);
+        assertTrue(md.contains("| 100 ms (300 ms) |"), md);
+    }
+}
