@@ -364,11 +364,12 @@ final class Limits {
         return sb.toString();
     }
 
-    /** Seconds as us or ms, three significant digits. */
+    /** Seconds as us, ms or s, three significant digits. */
     static String time(double s) {
         if (Double.isNaN(s)) {
             return "?";
         }
-        return s < 1e-3 ? String.format(Locale.ROOT, "%.3g us", s * 1e6) : String.format(Locale.ROOT, "%.3g ms", s * 1e3);
+        return s < 1e-3 ? String.format(Locale.ROOT, "%.3g us", s * 1e6) : s < 1 ? String.format(Locale.ROOT, "%.3g ms", s * 1e3)
+                : String.format(Locale.ROOT, "%.3g s", s);
     }
 }

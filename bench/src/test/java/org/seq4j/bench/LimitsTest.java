@@ -86,6 +86,16 @@ class LimitsTest {
     }
 
     @Test
+    void timesComeFromTheMedianInEitherJmhMode() {
+        // 500 ops/s: 2 ms an op; a mean-only row (no median) falls back to the mean
+        assertEquals(0.002, Limits.seconds(row("T.x", Map.of(), 400, 500, "ops/s")), 1e-15);
+        assertEquals(0.004, Limits.seconds(row("T.x", Map.of(), 4, Double.NaN, "ms/op")), 1e-15);
+        assertEquals(2e-6, Limits.seconds(row("T.x", Map.of(), 1, 0.5, "ops/us")), 1e-18);
+        assertEquals("1.47 s", Limits.time(1.4737));
+        assertEquals("281 us", Limits.time(280.66e-6));
+    }
+
+    @Test
     void sizesParseAsBinaryUnits() {
         assertEquals(512L << 20, Limits.bytes("512MiB"));
         assertEquals(1024L << 10, Limits.bytes("1024K"));
