@@ -3,11 +3,13 @@
 // variables that choose them) and date next to the figures. A section lives between
 // <!-- BEGIN name --> and <!-- END name --> and is replaced on the next run; the rest of the file is
 // hand-written and kept. Derived columns: GFLOP/s for GEMM shapes, speed-up over the java backend where
-// both ran, and FFM-vs-C for the GEMM shapes the C harness timed. With --vs, the same benchmarks of another run
-// (scripts/bench's other OpenBLAS variant) and the time ratios between the two.
+// both ran, GB/s for MemoryBandwidthBench, FFM-vs-C for the GEMM shapes the C harness timed, and for the PyTorch
+// peers the median of the iterations next to JMH's mean (ratios to a peer are taken on medians). With --vs, the
+// same benchmarks of another run (scripts/bench's other OpenBLAS variant) and the time ratios between the two;
+// with --limits, Limits' table (each workload against its compute and memory bound).
 //
 // java -cp benchmarks.jar org.seq4j.bench.Report --section NAME --out bench/RESULTS.md --command "..."
-//      [--variant TEXT] [--vs-label TEXT --vs other.json ...] [--c c_sgemm.txt] results.json [more.json ...]
+//      [--variant TEXT] [--vs-label TEXT --vs other.json ...] [--c c_sgemm.txt] [--limits] results.json [more.json ...]
 // Run it with the environment the benchmarks ran with: it loads OpenBLAS and the C kernels to name them.
 package org.seq4j.bench;
 
