@@ -347,7 +347,9 @@ final class Limits {
                 .append("value saved for the backward written once and read once, attention's hs read 4 times a decoder ")
                 .append("step; in inference the recurrent Wh read at every step it multiplies (bf16: 2 B an element), ")
                 .append("per-step weights every step, the rest once. The bandwidth is the read figure at the cache level the ")
-                .append("working set fits (both L2s, half the shared L3, else DRAM). The compute bound uses sgemm at the ")
+                .append("working set fits (both L2s, half the shared L3, else DRAM): `MemoryBandwidthBench.read`, the openblas ")
+                .append("backend's 1-row gemm over the buffer viewed as (R, 1024), i.e. W3's sgemv split by columns over the ")
+                .append("2-thread pool (at 1MiB it is W3's own product). The compute bound uses sgemm at the ")
                 .append("workload's dominant GEMM shape where this run timed it (W1: its h.Wh 128x512x128; W2: its x.Wx), ")
                 .append("else the run's best sgemm. Bounds are lower bounds on time; a share above 100% means the model ")
                 .append("counts more than the workload must move or the reference ran slower than the workload's kernels.\n");
