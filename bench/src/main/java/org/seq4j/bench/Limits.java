@@ -251,8 +251,7 @@ final class Limits {
                 continue;
             }
             Map<String, String> p = r.params();
-            String precision = p.getOrDefault("precision", "f32");
-            int whBytes = precision.equalsIgnoreCase("bf16") ? 2 : 4;
+            int whBytes = p.getOrDefault("precision", "F32").equalsIgnoreCase("BF16") ? 2 : 4; // PackedMatrix.Precision
             Work w = switch (r.benchmark()) {
                 case "W1Seq2seqStepBench.step" -> w1(c);
                 case "W2LstmStepBench.forwardBackward" -> w2(c, Integer.parseInt(p.getOrDefault("h", "650")),

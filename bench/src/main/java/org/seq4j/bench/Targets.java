@@ -66,7 +66,7 @@ public final class Targets {
             new Target("W3 encode / PyTorch's encode", r -> ratio(r, "W3LstmInferenceBench.encode",
                     "PeerW3LstmInferenceBench.encode"), Bound.atMost(0.5), Bound.atMost(0.3), "%.2fx"),
             new Target("W3 encode with bf16 Wh / PyTorch's encode (float)", r -> {
-                Row w3 = find(r, "W3LstmInferenceBench.encode", "bf16"), peer = find(r, "PeerW3LstmInferenceBench.encode");
+                Row w3 = find(r, "W3LstmInferenceBench.encode", "BF16"), peer = find(r, "PeerW3LstmInferenceBench.encode");
                 return w3 == null || peer == null ? null : medianMillis(w3) / medianMillis(peer);
             }, null, null, "%.2fx"));
 
@@ -147,13 +147,13 @@ public final class Targets {
      * float precision where the benchmark has a precision parameter.
      */
     private static Row find(List<Row> round, String benchmark) {
-        return find(round, benchmark, "f32");
+        return find(round, benchmark, "F32");
     }
 
-    /** As {@link #find(List, String)}, at the given precision (rows without the parameter are float). */
+    /** As {@link #find(List, String)}, at the given precision (F32 | BF16, any case; rows without it are F32). */
     private static Row find(List<Row> round, String benchmark, String precision) {
         return round.stream().filter(r -> r.benchmark().equals(benchmark) && !"java".equals(r.params().get("backend"))
-                        && r.params().getOrDefault("precision", "f32").equals(precision == null ? "f32" : precision))
+                        && r.params().getOrDefault("precision", "F32").equalsIgnoreCase(precision == null ? "F32" : precision))
                 .findFirst().orElse(null);
     }
 

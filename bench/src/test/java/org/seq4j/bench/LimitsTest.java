@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -103,6 +104,15 @@ class LimitsTest {
         assertThrows(IllegalArgumentException.class, () -> Limits.bytes("lots"));
     }
 
+    /** Parameters in JMH's order (as Report.read keeps them). */
+    private static Map<String, String> ordered(String... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
     private static Report.Row row(String bench, Map<String, String> params, double mean, double median, String unit) {
         return new Report.Row(bench, params, mean, 0.1, unit, "25", Double.NaN, median);
     }
@@ -117,9 +127,9 @@ class LimitsTest {
                 row("MemoryBandwidthBench.read", Map.of("buffer", "1MiB"), 5, 5, "us/op"),
                 row("MemoryBandwidthBench.read", Map.of("buffer", "16MiB"), 100, 100, "us/op"),
                 row("W1Seq2seqStepBench.step", Map.of("backend", "openblas"), 9, 6.8859375, "ms/op"),
-                row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "f32"), 300, 280.6640625,
+                row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "F32"), 300, 280.6640625,
                         "us/op"),
-                row("W3LstmInferenceBench.encode", Map.of("backend", "java", "precision", "f32"), 3000, 3000, "us/op"));
+                row("W3LstmInferenceBench.encode", Map.of("backend", "java", "precision", "F32"), 3000, 3000, "us/op"));
         String md = Limits.table(rows, ZEN4);
         // W1: compute 577,634,304 / 167.77216e9 = 3.443 ms (its own 128x512x128 sgemm, the median's 100 us);
         // memory 15,431,432 B / 167.77 GB/s = 92 us (L3); 3.443 / 6.886 = 50%
@@ -127,7 +137,7 @@ class LimitsTest {
                 + "(sgemm 128x512x128) | 92.0 us at 167.8 GB/s (L3, read 16MiB) | 50% |"), md);
         // W3: memory 29,429,760 B / 209.7152 GB/s = 140.3 us (L2) over compute 15,630,336 / 167.77e9 = 93.2 us
         // (the run's best sgemm); 140.3 / 280.7 = 50%
-        assertTrue(md.contains("| W3 LSTM inference N=1 | precision=f32 | 281 us | 15.6 | 29.43 | 93.2 us at 167.8 "
+        assertTrue(md.contains("| W3 LSTM inference N=1 | precision=F32 | 281 us | 15.6 | 29.43 | 93.2 us at 167.8 "
                 + "GFLOP/s (sgemm 128x512x128) | 140 us at 209.7 GB/s (L2, read 1MiB) | 50% |"), md);
         assertEquals(2, md.lines().filter(l -> l.startsWith("| W")).count(), "the java reference gets no line: " + md);
         assertFalse(md.contains("PyTorch"), "no peer column without peer rows");
@@ -140,10 +150,18 @@ class LimitsTest {
                 row("GemmBench.gemm", Map.of("backend", "openblas", "mnk", "128x512x128"), 100, 100, "us/op"),
                 // one op = a batch of 64 questions in 2 ms: 32,000 questions/s
                 row("DateInferenceBench.answer", Map.of("backend", "openblas", "n", "64"), 2.2, 2, "ms/op"),
+                // as DateInferenceBench runs: Throughput, ops (generate calls) per second; 500 calls of 1 question
+                row("DateInferenceBench.generate", ordered("backend", "openblas", "n", "1", "precision", "BF16"), 450, 500,
+                        "ops/s"),
                 row("W4AttentionStepBench.step", Map.of("backend", "openblas"), 80, 80, "ms/op"),
                 row("PeerW4AttentionStepBench.step", Map.of("backend", "pytorch"), 300, 100, "ms/op"));
         String md = Limits.table(rows, ZEN4);
         assertTrue(md.contains("| date model, batched inference | n=64 | 2.00 ms (32000 questions/s) | 1414.5 |"), md);
+        // BF16, by hand: Wh 2 B: 38 reads (28 encoder, 10 decoder) * 524,288 = 19,922,944; Wx and b 11 times
+        // 69,632 = 765,952; affine (512 + 1) * 59 * 4 = 121,068 ten times = 1,210,680; hs 29 * 256 * 4 twice a step
+        // = 593,920; total 22,493,496
+        assertTrue(md.contains("| date model, batched inference | n=1, precision=BF16 | 2.00 ms (500 questions/s) | 22.1 "
+                + "| 22.49 |"), md);
         assertTrue(md.contains("| PyTorch median (mean) |"), md);
         assertTrue(md.contains("| 100 ms (300 ms) |"), md);
     }

@@ -27,9 +27,9 @@ class TargetsTest {
                 row("FfmGemmBench.cblasSgemm", Map.of("mnk", "2240x2600x650"), 60_000, 50_000, "us/op", Double.NaN),
                 row("W2LstmStepBench.forwardBackward", Map.of("backend", "openblas", "h", "650", "t", "35"), 400, 315,
                         "ms/op", Double.NaN),
-                row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "f32"), 400, 400, "us/op",
+                row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "F32"), 400, 400, "us/op",
                         Double.NaN),
-                row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "bf16"), 250, 250, "us/op",
+                row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "BF16"), 250, 250, "us/op",
                         Double.NaN),
                 row("PeerW1Seq2seqStepBench.step", pt, peerW1Mean, 12, "ms/op", Double.NaN),
                 row("PeerW3LstmInferenceBench.encode", pt, 1000, 1000, "us/op", Double.NaN)));
@@ -58,7 +58,7 @@ class TargetsTest {
         assertFalse(md.contains("W2 step / PyTorch"), "no W2 peer in these rounds: no line");
         // the per-benchmark table: median (mean), each precision on its own line
         assertTrue(md.contains("| W1Seq2seqStepBench.step | 3.000 (6.000), 3.600 (7.200), 2.400 (4.800) |"), md);
-        assertTrue(md.contains("| W3LstmInferenceBench.encode precision=bf16 | 0.250 (0.250), 0.250 (0.250), 0.250 (0.250) |"),
+        assertTrue(md.contains("| W3LstmInferenceBench.encode precision=BF16 | 0.250 (0.250), 0.250 (0.250), 0.250 (0.250) |"),
                 md);
     }
 }
