@@ -33,6 +33,10 @@ public record Parameter(String name, Tensor value, Tensor grad, Version version)
     public static final class Version {
         private volatile long count;
 
+        /** A counter at 0. */
+        public Version() {
+        }
+
         /**
          * The number of writes so far.
          *
