@@ -1,6 +1,7 @@
 // W3: LSTM inference for one date-format question: embedding (V=59, D=16) then an LSTM (H=256) over its
 // T=29 characters, N=1, forward only. This is latency, not throughput: 29 dependent (1 x 256) . (256 x
-// 1024) products and cell updates, where per-call overhead shows.
+// 1024) products and cell updates, where per-call overhead shows. precision BF16 multiplies by a bfloat16 copy of
+// Wh (TimeLSTM.setInferencePrecision; packed once in setUp, float32 accumulation): half the bytes per step.
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -21,6 +22,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Backends;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeEmbedding;
@@ -36,6 +38,10 @@ import org.seq4j.tensor.Tensor;
 public class W3LstmInferenceBench {
     @Param({"java", "openblas"})
     public String backend;
+
+    /** How the recurrent weights are multiplied: F32 (the default, as trained) or BF16 (inference opt-in). */
+    @Param({"F32", "BF16"})
+    public PackedMatrix.Precision precision;
 
     static final int V = 59, D = 16, H = 256, T = 29;
 
@@ -59,6 +65,8 @@ public class W3LstmInferenceBench {
         embed = new TimeEmbedding(b, params.get("embed.W"));
         lstm = Workloads.lstm(b, params, false);
         ids = Workloads.ids(b, arena, new SplittableRandom(Workloads.SEED), V, T, 1); // (T, N=1) time-major
+        lstm.setInferencePrecision(precision);
+        lstm.forward(embed.forward(ids));   // packs Wh for BF16 (again only if Wh changed: it does not here)
     }
 
     @Benchmark

@@ -81,6 +81,11 @@ final class Cli {
         return s;
     }
 
+    /** A precision as the command line spells it: f32, bf16. */
+    static String lower(org.seq4j.backend.PackedMatrix.Precision precision) {
+        return precision.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** The book's check marks where the terminal speaks UTF-8, O and X elsewhere. */
     static String mark(boolean right) {
         boolean utf8 = Charset.forName(System.getProperty("stdout.encoding", "UTF-8"), StandardCharsets.US_ASCII)

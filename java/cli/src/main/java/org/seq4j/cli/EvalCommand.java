@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.SequenceDataset;
 import org.seq4j.data.SequenceLoader;
@@ -55,6 +56,12 @@ final class EvalCommand implements Callable<Integer> {
             + "(1 = greedy, through the beam code); default: greedy")
     Integer beam;
 
+    @Option(names = "--weights-precision", paramLabel = "P", defaultValue = "F32",
+            description = "addition/date: the recurrent weights (Wh) of generation as f32 (default) | bf16: "
+                    + "a bfloat16 copy with float32 accumulation, half the bytes per decoding step; changes answers "
+                    + "slightly (README)")
+    PackedMatrix.Precision weightsPrecision;
+
     @Override
     public Integer call() throws Exception {
         if (limit < 0) {
@@ -74,6 +81,10 @@ final class EvalCommand implements Callable<Integer> {
             if (spec.commandLine().getParseResult().hasMatchedOption("--limit")) {
                 throw new BadInputException("--limit is for addition and date models");
             }
+            if (weightsPrecision != PackedMatrix.Precision.F32) {
+                throw new BadInputException("--weights-precision " + Cli.lower(weightsPrecision) + " is for the answers "
+                        + "of addition and date models; " + ms.task().lower() + " models are evaluated in float32");
+            }
         }
         try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, saved.file())) {
             switch (ms.task()) {
@@ -85,14 +96,15 @@ final class EvalCommand implements Callable<Integer> {
                     if (test.size() == 0) {
                         throw new BadInputException(file + " has no test questions (the last tenth of its lines)");
                     }
+                    m.setInferencePrecision(weightsPrecision);
                     long t0 = System.nanoTime();
                     Seq2seqEval.Result r = Seq2seqEval.evaluate((Seq2seqModel) m, test, vocab, ms.reverse(), limit, 500, 5,
                             beam == null ? 0 : beam);
                     double msPerQuestion = (System.nanoTime() - t0) / 1e6 / Math.max(1, r.total());
                     o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), ms.kind(), file,
                             100 * r.accuracy(), r.correct(), r.total());
-                    o.printf("decoding: %s, %.3f ms per question (batches of 500)%n",
-                            beam == null ? "greedy" : "beam search K=" + beam, msPerQuestion);
+                    o.printf("decoding: %s, %s recurrent weights, %.3f ms per question (batches of 500)%n",
+                            beam == null ? "greedy" : "beam search K=" + beam, Cli.lower(weightsPrecision), msPerQuestion);
                     for (Seq2seqEval.Sample s : r.samples()) {
                         o.printf("  Q %s  T %s  %s %s%n", s.question().strip(), s.truth().strip(), Cli.mark(s.correct()),
                                 s.guess().strip());

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.DataFileException;
 import org.seq4j.data.WordVocabulary;
@@ -68,6 +69,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--end", paramLabel = "WORD", description = "lm with --beam: a word that ends a hypothesis (e.g. <eos>)")
     String end;
 
+    @Option(names = "--weights-precision", paramLabel = "P", defaultValue = "F32",
+            description = "addition/date/lm: the recurrent weights (Wh) of generation as f32 (default) | bf16: "
+                    + "a bfloat16 copy with float32 accumulation, half the bytes per decoding step; changes answers "
+                    + "slightly (README)")
+    PackedMatrix.Precision weightsPrecision;
+
     @Override
     public Integer call() throws Exception {
         backendOptions.check();
@@ -97,6 +104,7 @@ final class GenerateCommand implements Callable<Integer> {
                 Questions q = questions(saved, ms);
                 try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, saved.file())) {
                     Seq2seqModel s2s = (Seq2seqModel) m;
+                    s2s.setInferencePrecision(weightsPrecision);
                     if (beam != null) {
                         Beam.Result r = s2s.beamSearch(q.ids(), q.startId(), q.answerLength() - 1, beam);
                         for (int i = 0; i < q.ids().length; i++) {
@@ -139,6 +147,12 @@ final class GenerateCommand implements Callable<Integer> {
                 }
                 try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, saved.file())) {
                     LanguageModel lm = (LanguageModel) m;
+                    try {
+                        lm.setInferencePrecision(weightsPrecision);
+                    } catch (UnsupportedOperationException e) {
+                        throw new BadInputException("--weights-precision " + Cli.lower(weightsPrecision) + ": a "
+                                + ms.kind() + " language model has no LSTM or GRU weights to keep in it", e);
+                    }
                     if (beam != null) {
                         Beam.Result r = lm.beamSearch(new int[][] {prompt}, length, beam, lengthPenalty, endId);
                         o.printf("%s %s%n", String.join(" ", words), vocab.decode(r.sequences()[0][0]));

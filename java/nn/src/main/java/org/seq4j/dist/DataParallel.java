@@ -46,6 +46,7 @@ public final class DataParallel {
         }
         comm.agree("model (class, parameter names and shapes)", layout.toString());
         comm.broadcast(store.backend(), store.values());
+        store.valuesWritten();
     }
 
     /**

@@ -1,5 +1,6 @@
 // A named model parameter: its value and its gradient, two views of the same shape into a ParameterStore's
-// flat buffers. Names mirror the book's attribute paths (encoder.lstm.Wx) so .npz files exchange with the book.
+// flat buffers, and the store's write counter. Names mirror the book's attribute paths (encoder.lstm.Wx) so
+// .npz files exchange with the book.
 package org.seq4j.layers;
 
 import java.util.Arrays;
@@ -11,18 +12,65 @@ import org.seq4j.tensor.Tensor;
  * flat buffers. Names mirror the book's attribute paths ({@code encoder.lstm.Wx}), so .npz files exchange with
  * the book's code.
  *
- * @param name  the book's attribute path
- * @param value float32, any shape
- * @param grad  float32, the value's shape; accumulated by backward, zeroed by the optimizer step
+ * <p>{@code version} counts the writes to the value (shared by every parameter of one ParameterStore). A copy
+ * derived from a value, such as the bfloat16 recurrent weights of inference (TimeLSTM, TimeGRU), records the count
+ * it was made at and is made again before use when the count moved. Everything in seq4j that writes values
+ * advances it: ParameterStore.copyIn/copyInAll (and so checkpoint loading), every Optimizer.step, DataParallel's
+ * broadcast. Code that writes {@code value()} any other way must call {@link Version#advance()} (or
+ * ParameterStore.valuesWritten()) afterwards.
+ *
+ * @param name    the book's attribute path
+ * @param value   float32, any shape
+ * @param grad    float32, the value's shape; accumulated by backward, zeroed by the optimizer step
+ * @param version counts the writes to the value
  */
-public record Parameter(String name, Tensor value, Tensor grad) {
+public record Parameter(String name, Tensor value, Tensor grad, Version version) {
+
+    /**
+     * A counter of the writes to a group of parameter values: a derived copy made at count c is stale once the
+     * count differs from c. Read and advanced by the one thread that holds the model (see Model).
+     */
+    public static final class Version {
+        private volatile long count;
+
+        /** A counter at 0. */
+        public Version() {
+        }
+
+        /**
+         * The number of writes so far.
+         *
+         * @return the count
+         */
+        public long get() {
+            return count;
+        }
+
+        /** Records a write to the values: copies derived from them are made again before their next use. */
+        public void advance() {
+            count++;
+        }
+    }
+
+    /**
+     * A parameter with its own write counter (a store's parameters share the store's).
+     *
+     * @param name  the book's attribute path
+     * @param value float32, any shape
+     * @param grad  float32, the value's shape
+     */
+    public Parameter(String name, Tensor value, Tensor grad) {
+        this(name, value, grad, new Version());
+    }
 
     /**
      * Checks dtypes and shapes.
      *
      * @throws IllegalArgumentException if value or grad is not float32 or their shapes differ
+     * @throws NullPointerException if version is null
      */
     public Parameter {
+        java.util.Objects.requireNonNull(version, "version");
         if (value.dtype() != DType.F32 || grad.dtype() != DType.F32) {
             throw new IllegalArgumentException("parameter " + name + " must be float32, got value " + value
                     + " and grad " + grad);

@@ -38,6 +38,7 @@ public final class ParameterStore implements AutoCloseable {
     private final List<Parameter> parameters;
     private final Map<String, Parameter> byName;
     private final long parameterCount;
+    private final Parameter.Version version = new Parameter.Version();   // shared by every parameter: writes to values
     private Thread gradsThread;    // whose backward added to grads since they were last zeroed; null: nobody
 
     /**
@@ -151,7 +152,7 @@ public final class ParameterStore implements AutoCloseable {
                 int size = (int) s.size();
                 s.init().fill(init, (int) offsets[i], size, rng);
                 Parameter p = new Parameter(s.name(), values.flatSlice(offsets[i], size).view(s.shape()),
-                        grads.flatSlice(offsets[i], size).view(s.shape()));
+                        grads.flatSlice(offsets[i], size).view(s.shape()), version);
                 list.add(p);
                 map.put(s.name(), p);
             }
@@ -278,6 +279,7 @@ public final class ParameterStore implements AutoCloseable {
                     + " values were given");
         }
         backend.copyIn(p.value(), data);
+        version.advance();
     }
 
     /**
@@ -317,9 +319,31 @@ public final class ParameterStore implements AutoCloseable {
             throw new IllegalArgumentException("parameters do not match this model: missing " + missing
                     + ", unexpected " + unexpected + ", wrong size " + wrongSize);
         }
-        for (Parameter p : parameters) {
-            backend.copyIn(p.value(), data.get(p.name()));
+        try {
+            for (Parameter p : parameters) {
+                backend.copyIn(p.value(), data.get(p.name()));
+            }
+        } finally {
+            version.advance();
         }
+    }
+
+    /**
+     * The write counter every parameter of this store shares ({@link Parameter#version()}).
+     *
+     * @return the counter
+     */
+    public Parameter.Version version() {
+        return version;
+    }
+
+    /**
+     * Records that values changed: copies derived from them (the bfloat16 recurrent weights of inference) are
+     * made again before their next use. copyIn, copyInAll and every Optimizer.step call it; code that writes
+     * {@link #values()} or a parameter's value any other way must call it afterwards.
+     */
+    public void valuesWritten() {
+        version.advance();
     }
 
     // ---- whole-buffer operations ------------------------------------------------------------------------

@@ -202,6 +202,17 @@ public final class TimeBiRecurrent implements AutoCloseable {
         return backwardLayer;
     }
 
+    /**
+     * How both directions multiply by their Wh (see {@link TimeLSTM#setInferencePrecision}): BF16 for inference
+     * only; a backward after a BF16 forward throws.
+     *
+     * @param precision F32 (the default) or BF16
+     */
+    public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+        forwardLayer.setInferencePrecision(precision);
+        backwardLayer.setInferencePrecision(precision);
+    }
+
     @Override
     public void close() {
         forwardLayer.close();

@@ -13,10 +13,18 @@
 // h0 sits in front of hs in one (T+1, N, H) buffer, so h_prev of every step is the contiguous slice [0, T).
 // Fed by an embedding with fewer rows V than tokens T*N, the input projection is folded into the embedding
 // exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders): the next forward starts from the last h.
+//
+// Inference weights (setInferencePrecision(BF16), opt-in), as in TimeLSTM: Wh[:, :2H] and Whh packed as two
+// bfloat16 matrices (H, 2H) and (H, H), again whenever Wh.version() moved. A packed product writes a contiguous
+// (N, cols) block: with N = 1 the gate columns of a step are one, with N > 1 they are split out into scratch
+// (N, 2H) and (N, H) around each product and concatenated back.
 package org.seq4j.layers;
 
+import java.lang.foreign.Arena;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -62,6 +70,16 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor S;                   // (V, 3H) dA scattered by token id
     private TimeEmbedding foldedEmbed;
     private Tensor foldedIds;           // (T, N)
+
+    // inference weights (setInferencePrecision): Wh's two blocks packed, and the Wh.version() they were packed at
+    private PackedMatrix.Precision precision = PackedMatrix.Precision.F32;
+    private Arena packArena;
+    private PackedMatrix packedZr;      // (H, 2H) Wh[:, :2H], or null
+    private PackedMatrix packedHh;      // (H, H) Whh
+    private long packedVersion;
+    private boolean forwardPacked;      // the last forward multiplied by the packed blocks: no backward after it
+    private Tensor[] gatesZrT, gatesHhT;   // N = 1: per-step (1, 2H) and (1, H) views of the z, r and candidate columns
+    private Tensor zrScratch, hhScratch;   // N > 1: (N, 2H) and (N, H), a step's gate columns split out
 
     /**
      * A GRU layer on the given weights (the caller's parameters, shared, not copied).
@@ -117,6 +135,63 @@ public final class TimeGRU implements TimeRecurrent {
         return stateful;
     }
 
+    /**
+     * How forward multiplies by Wh. F32 (the default): by Wh itself, the path training uses. BF16: by a copy of
+     * Wh rounded to bfloat16 with float32 accumulation, for inference only. As in
+     * {@link TimeLSTM#setInferencePrecision}: the copy is taken by the first forward that needs it and again by
+     * the first forward after Wh's {@link Parameter#version()} moved, so it is never stale; a backward after a
+     * BF16 forward throws IllegalStateException; F32 releases the copy.
+     *
+     * @param precision F32 or BF16
+     */
+    @Override
+    public void setInferencePrecision(PackedMatrix.Precision precision) {
+        java.util.Objects.requireNonNull(precision, "precision");
+        if (precision != this.precision) {
+            releasePacked();
+            this.precision = precision;
+        }
+    }
+
+    @Override
+    public PackedMatrix.Precision inferencePrecision() {
+        return precision;
+    }
+
+    /** Packs Wh's blocks if the precision asks for it and Wh changed since: true when forward multiplies by them. */
+    private boolean packWh() {
+        if (precision == PackedMatrix.Precision.F32) {
+            return false;
+        }
+        long version = Wh.version().get();
+        if (packedZr == null) {
+            packArena = Arena.ofShared();   // shared: a model may be handed to another thread
+            packedZr = backend.packedMatrix(packArena, H, 2 * H, precision);
+            packedHh = backend.packedMatrix(packArena, H, H, precision);
+        } else if (packedVersion == version) {
+            return true;
+        }
+        // pack reads contiguous matrices: Wh's column blocks are copied out first (only when Wh changed)
+        try (Arena tmp = Arena.ofConfined()) {
+            Tensor zr = backend.allocate(tmp, DType.F32, H, 2 * H);
+            Tensor hh = backend.allocate(tmp, DType.F32, H, H);
+            backend.splitColumns(zr, hh, Wh.value());
+            backend.pack(packedZr, Transpose.NO, zr);
+            backend.pack(packedHh, Transpose.NO, hh);
+        }
+        packedVersion = version;
+        return true;
+    }
+
+    private void releasePacked() {
+        if (packArena != null) {
+            packArena.close();
+            packArena = null;
+            packedZr = null;
+            packedHh = null;
+        }
+    }
+
     private void resize(int t, int n) {
         ws.reset();
         int g = 3 * H;
@@ -132,6 +207,10 @@ public final class TimeGRU implements TimeRecurrent {
         drh = ws.floats(n, H);
         dxs = ws.floats(t, n, D);
         dh0 = ws.floats(n, H);
+        zrScratch = ws.floats(n, 2 * H);
+        hhScratch = ws.floats(n, H);
+        gatesZrT = new Tensor[t];
+        gatesHhT = new Tensor[t];
         gatesT = new Tensor[t];
         gatesHT = new Tensor[t];
         rhT = new Tensor[t];
@@ -142,6 +221,8 @@ public final class TimeGRU implements TimeRecurrent {
         for (int s = 0; s < t; s++) {
             gatesT[s] = gates.get(s);
             gatesHT[s] = candidateColumns(gatesT[s], H);
+            gatesZrT[s] = n == 1 ? gatesT[s].flatSlice(0, 2 * H).view(1, 2 * H) : null;
+            gatesHhT[s] = n == 1 ? gatesT[s].flatSlice(2L * H, H).view(1, H) : null;
             rhT[s] = rhAll.get(s);
             dAT[s] = dA.get(s);
             dAHT[s] = candidateColumns(dAT[s], H);
@@ -228,9 +309,14 @@ public final class TimeGRU implements TimeRecurrent {
         } else {
             backend.copy(hT[0], hState);
         }
+        boolean packed = packWh();
         for (int s = 0; s < t; s++) {
             // from h_0 = 0 the first step's h Wh and (r h) Whh are zero: both GEMMs are skipped
             boolean recurrent = s > 0 || !fromZero;
+            if (packed) {
+                packedStep(s, n, recurrent);
+                continue;
+            }
             if (recurrent) {
                 backend.gemm(Transpose.NO, Transpose.NO, n, 2 * H, H, 1f, hT[s], H, Wh.value(), g, 1f, gatesT[s], g);
             }
@@ -247,7 +333,29 @@ public final class TimeGRU implements TimeRecurrent {
         }
         this.forwardDone = true;
         this.backwardDone = false;
+        this.forwardPacked = packed;
         return hs;
+    }
+
+    /** Step s of recur with the packed blocks: the same kernels, the products on contiguous column blocks. */
+    private void packedStep(int s, int n, boolean recurrent) {
+        if (!recurrent) {
+            backend.gruGatesForward(rhT[s], gatesT[s], hT[s]);
+        } else if (n == 1) {
+            // one row: the z, r columns and the candidate columns of the step are contiguous blocks of it
+            backend.gemmPacked(gatesZrT[s], hT[s], packedZr, 1f);
+            backend.gruGatesForward(rhT[s], gatesT[s], hT[s]);
+            backend.gemmPacked(gatesHhT[s], rhT[s], packedHh, 1f);
+        } else {
+            backend.splitColumns(zrScratch, hhScratch, gatesT[s]);
+            backend.gemmPacked(zrScratch, hT[s], packedZr, 1f);
+            backend.concatColumns(gatesT[s], zrScratch, hhScratch);
+            backend.gruGatesForward(rhT[s], gatesT[s], hT[s]);
+            backend.splitColumns(zrScratch, hhScratch, gatesT[s]);
+            backend.gemmPacked(hhScratch, rhT[s], packedHh, 1f);
+            backend.concatColumns(gatesT[s], zrScratch, hhScratch);
+        }
+        backend.gruCellForward(hT[s + 1], gatesT[s], hT[s]);
     }
 
     @Override
@@ -299,6 +407,10 @@ public final class TimeGRU implements TimeRecurrent {
     private void backpropagateSteps(Tensor dhs) {
         if (!forwardDone) {
             throw new IllegalStateException("TimeGRU.backward before forward");
+        }
+        if (forwardPacked) {
+            throw new IllegalStateException("TimeGRU.backward after a forward with " + precision + " inference "
+                    + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
         }
         int t = sizedT, n = sizedN, g = 3 * H;
         if (dhs.size() != (long) t * n * H) {
@@ -367,5 +479,6 @@ public final class TimeGRU implements TimeRecurrent {
         ws.close();
         stateWs.close();
         foldWs.close();
+        releasePacked();
     }
 }

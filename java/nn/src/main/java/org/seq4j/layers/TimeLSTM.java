@@ -12,9 +12,16 @@
 // backward scatters dA by id into S (V, 4H) and takes dWx = E^T S, db = sum of S's rows, dE = S Wx^T, so
 // no (T*N, D) input or gradient is ever formed. Same maths; for the book's seq2seq (V = 13, T*N = 896,
 // D = 16) it removes the step's least efficient GEMMs.
+//
+// Inference weights (setInferencePrecision(BF16), opt-in): the per-step product h_prev Wh multiplies by a
+// bfloat16 copy of Wh (backend.pack/gemmPacked, float32 accumulation), packed by the first forward that needs it
+// and again whenever Wh.version() moved since (an optimizer step, a load): never stale. Backward after such a
+// forward throws: gradients always come from float32 forwards. F32, the default, is the plain gemm path.
 package org.seq4j.layers;
 
+import java.lang.foreign.Arena;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
@@ -59,6 +66,13 @@ public final class TimeLSTM implements TimeRecurrent {
     private Tensor S;                   // (V, 4H) dA scattered by token id
     private TimeEmbedding foldedEmbed;  // the last forward's embedding when folded, else null
     private Tensor foldedIds;           // its ids (T, N)
+
+    // inference weights (setInferencePrecision): the packed copy of Wh and the Wh.version() it was packed at
+    private PackedMatrix.Precision precision = PackedMatrix.Precision.F32;
+    private Arena packArena;
+    private PackedMatrix packedWh;      // (H, 4H) in precision, or null
+    private long packedVersion;
+    private boolean forwardPacked;      // the last forward multiplied by packedWh: no backward after it
 
     /**
      * A layer over the given parameters (held, not copied).
@@ -116,6 +130,59 @@ public final class TimeLSTM implements TimeRecurrent {
      */
     public boolean isStateful() {
         return stateful;
+    }
+
+    /**
+     * How forward multiplies by Wh. {@link PackedMatrix.Precision#F32} (the default): by Wh itself, the path
+     * training uses. {@link PackedMatrix.Precision#BF16}: by a copy of Wh rounded to bfloat16 with float32
+     * accumulation (half the bytes that a step with few rows N reads; a relative error of up to 2^-9 per weight),
+     * for inference only. The copy is taken by the first forward after this call and taken again by the first
+     * forward after Wh changed (its {@link Parameter#version()} moved: an optimizer step, copyIn, a checkpoint
+     * load), so a forward never multiplies by stale weights; a backward after a BF16 forward throws
+     * IllegalStateException. Setting F32 releases the copy.
+     *
+     * @param precision F32 or BF16
+     */
+    public void setInferencePrecision(PackedMatrix.Precision precision) {
+        java.util.Objects.requireNonNull(precision, "precision");
+        if (precision != this.precision) {
+            releasePacked();
+            this.precision = precision;
+        }
+    }
+
+    /**
+     * How forward multiplies by Wh (see setInferencePrecision).
+     *
+     * @return F32 (the default) or BF16
+     */
+    public PackedMatrix.Precision inferencePrecision() {
+        return precision;
+    }
+
+    /** Wh packed in the inference precision, packed again if Wh changed since; null for the plain F32 path. */
+    private PackedMatrix packedWh() {
+        if (precision == PackedMatrix.Precision.F32) {
+            return null;
+        }
+        long version = Wh.version().get();
+        if (packedWh == null) {
+            packArena = Arena.ofShared();   // shared: a model may be handed to another thread
+            packedWh = backend.packedMatrix(packArena, H, 4 * H, precision);
+        } else if (packedVersion == version) {
+            return packedWh;
+        }
+        backend.pack(packedWh, Transpose.NO, Wh.value());
+        packedVersion = version;
+        return packedWh;
+    }
+
+    private void releasePacked() {
+        if (packArena != null) {
+            packArena.close();
+            packArena = null;
+            packedWh = null;
+        }
     }
 
     private void resize(int t, int n) {
@@ -247,11 +314,16 @@ public final class TimeLSTM implements TimeRecurrent {
             backend.fill(cT[0], 0f);
         }
 
+        PackedMatrix packed = packedWh();
         for (int s = 0; s < t; s++) {
             // A_t += h_{t-1} Wh (nothing to add to the first step's from h_0 = 0), then the fused cell: gates
             // activated in place, c_t and h_t written
             if (s > 0 || !fromZero) {
-                backend.gemm(Transpose.NO, Transpose.NO, n, g, H, 1f, hT[s], H, Wh.value(), g, 1f, gatesT[s], g);
+                if (packed != null) {
+                    backend.gemmPacked(gatesT[s], hT[s], packed, 1f);
+                } else {
+                    backend.gemm(Transpose.NO, Transpose.NO, n, g, H, 1f, hT[s], H, Wh.value(), g, 1f, gatesT[s], g);
+                }
             }
             backend.lstmCellForward(hT[s + 1], cT[s + 1], gatesT[s], cT[s]);
         }
@@ -265,6 +337,7 @@ public final class TimeLSTM implements TimeRecurrent {
         }
         this.forwardDone = true;
         this.backwardDone = false;
+        this.forwardPacked = packed != null;
         return hs;
     }
 
@@ -353,6 +426,10 @@ public final class TimeLSTM implements TimeRecurrent {
     private void backpropagateSteps(Tensor dhs, Tensor dcLast) {
         if (!forwardDone) {
             throw new IllegalStateException("TimeLSTM.backward before forward");
+        }
+        if (forwardPacked) {
+            throw new IllegalStateException("TimeLSTM.backward after a forward with " + precision + " inference "
+                    + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
         }
         int t = sizedT, n = sizedN, g = 4 * H;
         if (dhs.size() != (long) t * n * H) {
@@ -496,5 +573,6 @@ public final class TimeLSTM implements TimeRecurrent {
         ws.close();
         stateWs.close();
         foldWs.close();
+        releasePacked();
     }
 }

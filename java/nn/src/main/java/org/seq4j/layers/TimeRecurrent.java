@@ -3,6 +3,7 @@
 // the encoder's h; an LSTM's c starts at 0), as in the book's seq2seq models.
 package org.seq4j.layers;
 
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -84,6 +85,22 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
 
     /** Forgets the carried state: the next forward starts from zero. */
     void resetState();
+
+    /**
+     * How forward multiplies by the recurrent weights Wh: F32 (the default, the training path) or BF16, a
+     * bfloat16 copy for inference, taken again whenever Wh's version moved; a backward after a BF16 forward throws
+     * IllegalStateException. See {@link TimeLSTM#setInferencePrecision}.
+     *
+     * @param precision F32 or BF16
+     */
+    void setInferencePrecision(PackedMatrix.Precision precision);
+
+    /**
+     * How forward multiplies by Wh.
+     *
+     * @return F32 (the default) or BF16
+     */
+    PackedMatrix.Precision inferencePrecision();
 
     /**
      * The last forward's final hidden state.

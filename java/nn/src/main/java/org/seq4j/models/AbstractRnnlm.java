@@ -7,6 +7,7 @@ import java.util.Random;
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
 import org.seq4j.layers.Workspace;
@@ -32,6 +33,9 @@ public abstract class AbstractRnnlm implements LanguageModel {
 
         void setTraining(boolean training);
 
+        /** The precision of the recurrent layers' Wh; UnsupportedOperationException for BF16 without any. */
+        void setInferencePrecision(PackedMatrix.Precision precision);
+
         @Override
         void close();
     }
@@ -45,6 +49,7 @@ public abstract class AbstractRnnlm implements LanguageModel {
     private final Workspace ws;
     private final Workspace genWs;
     private Network genNet;
+    private PackedMatrix.Precision inferencePrecision = PackedMatrix.Precision.F32;   // of genNet
     private BeamState beamState;
     private int sizedN = -1, sizedT = -1;
     private Tensor xsT, tsT;      // (T, N)
@@ -193,13 +198,43 @@ public abstract class AbstractRnnlm implements LanguageModel {
                 }
             }
         }
-        if (genNet == null) {
-            genNet = newNetwork.apply(store);
-            genNet.setTraining(false);
-        }
-        genNet.resetState();
+        generationNetwork().resetState();
         genWs.reset();
         return skip;
+    }
+
+    /** The network generate and beamSearch run on (dropout off, the inference precision), made on first use. */
+    private Network generationNetwork() {
+        if (genNet == null) {
+            Network g = newNetwork.apply(store);
+            try {
+                g.setTraining(false);
+                g.setInferencePrecision(inferencePrecision);
+            } catch (RuntimeException e) {
+                g.close();
+                throw e;
+            }
+            genNet = g;
+        }
+        return genNet;
+    }
+
+    /** Sets the precision on the generation network only; training always multiplies in float32. */
+    @Override
+    public void setInferencePrecision(PackedMatrix.Precision precision) {
+        java.util.Objects.requireNonNull(precision, "precision");
+        guard.enter("setInferencePrecision");
+        try {
+            generationNetwork().setInferencePrecision(precision);
+            inferencePrecision = precision;
+        } finally {
+            guard.exit();
+        }
+    }
+
+    @Override
+    public PackedMatrix.Precision inferencePrecision() {
+        return inferencePrecision;
     }
 
     @Override

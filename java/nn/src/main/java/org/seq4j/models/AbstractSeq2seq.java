@@ -6,6 +6,7 @@ package org.seq4j.models;
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
 import org.seq4j.layers.Workspace;
@@ -29,6 +30,7 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
     private final Workspace genWs;
     private SequenceEncoder genEncoder;
     private SequenceDecoder genDecoder;
+    private PackedMatrix.Precision inferencePrecision = PackedMatrix.Precision.F32;   // of genEncoder, genDecoder
 
     private int sizedN = -1, sizedTin = -1, sizedTout = -1;
     private Tensor xsT;       // (T_in, N) questions, time-major
@@ -143,6 +145,27 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
         forwardThread = null;
     }
 
+    /** Sets the precision on the generation encoder/decoder only; the training pair always multiplies in float32. */
+    @Override
+    public void setInferencePrecision(PackedMatrix.Precision precision) {
+        java.util.Objects.requireNonNull(precision, "precision");
+        guard.enter("setInferencePrecision");
+        try {
+            inferencePrecision = precision;
+            if (genEncoder != null) {
+                genEncoder.setInferencePrecision(precision);
+                genDecoder.setInferencePrecision(precision);
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    @Override
+    public PackedMatrix.Precision inferencePrecision() {
+        return inferencePrecision;
+    }
+
     @Override
     public int[][] generate(Tensor xs, int startId, int length) {
         guard.enter("generate");
@@ -192,6 +215,8 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
         if (genEncoder == null) {
             genEncoder = newEncoder.apply(store);
             genDecoder = newDecoder.apply(store);
+            genEncoder.setInferencePrecision(inferencePrecision);
+            genDecoder.setInferencePrecision(inferencePrecision);
         }
         genWs.reset();
         Tensor x = genWs.ints(xs.dim(1), xs.dim(0));

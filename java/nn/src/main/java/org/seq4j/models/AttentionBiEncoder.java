@@ -104,6 +104,11 @@ public final class AttentionBiEncoder implements SequenceEncoder {
     }
 
     @Override
+    public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+        rnn.setInferencePrecision(precision);
+    }
+
+    @Override
     public void close() {
         embed.close();
         rnn.close();

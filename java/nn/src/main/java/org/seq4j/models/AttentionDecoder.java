@@ -187,6 +187,11 @@ public final class AttentionDecoder implements SequenceDecoder {
     }
 
     @Override
+    public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+        lstm.setInferencePrecision(precision);
+    }
+
+    @Override
     public void close() {
         embed.close();
         lstm.close();

@@ -148,6 +148,12 @@ public final class BetterRnnlm extends AbstractRnnlm {
         }
 
         @Override
+        public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+            lstm1.setInferencePrecision(precision);
+            lstm2.setInferencePrecision(precision);
+        }
+
+        @Override
         public void close() {
             embed.close();
             drop1.close();

@@ -118,6 +118,11 @@ public class Encoder implements SequenceEncoder {
     }
 
     @Override
+    public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+        lstm.setInferencePrecision(precision);
+    }
+
+    @Override
     public void close() {
         embed.close();
         lstm.close();

@@ -7,7 +7,9 @@
 package org.seq4j.models;
 
 import java.util.List;
+import java.util.Objects;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.Tensor;
@@ -82,6 +84,36 @@ public interface Model extends AutoCloseable {
      * @param training the mode
      */
     default void setTraining(boolean training) {
+    }
+
+    /**
+     * The precision of the recurrent weights (Wh of every LSTM and GRU layer) in this model's inference paths:
+     * generate and beamSearch of the seq2seq models and the language models (so also Seq2seqEval). F32, the
+     * default, gives the same numbers as before there was a choice. BF16 (opt-in) multiplies by a bfloat16 copy
+     * of each Wh with float32 accumulation: half the bytes a decoding step with few rows reads, at a relative
+     * error of up to 2^-9 per weight (for the book's date model: see docs/RESULTS.md). Training (forward,
+     * backward) always uses float32: the inference paths run on their own copy of the layers. The bfloat16 copy
+     * is taken by the first inference call and taken again by the first one after the weights changed
+     * (ParameterStore.version(): optimizer steps, copyIn, checkpoint loads), so it is never stale.
+     *
+     * @param precision F32 or BF16
+     * @throws UnsupportedOperationException for BF16 if this model has no LSTM or GRU inference path
+     * @throws IllegalStateException if another thread is inside the model, or it is closed
+     */
+    default void setInferencePrecision(PackedMatrix.Precision precision) {
+        if (Objects.requireNonNull(precision, "precision") != PackedMatrix.Precision.F32) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " has no " + precision
+                    + " inference weights; only the LSTM and GRU seq2seq and language models do");
+        }
+    }
+
+    /**
+     * The precision of the recurrent weights in the inference paths (see setInferencePrecision).
+     *
+     * @return F32 (the default) or BF16
+     */
+    default PackedMatrix.Precision inferencePrecision() {
+        return PackedMatrix.Precision.F32;
     }
 
     /** Releases parameters and workspaces. */

@@ -201,6 +201,11 @@ public final class PeekyDecoder implements SequenceDecoder {
     }
 
     @Override
+    public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+        lstm.setInferencePrecision(precision);
+    }
+
+    @Override
     public void close() {
         embed.close();
         lstm.close();

@@ -98,6 +98,11 @@ public final class Rnnlm extends AbstractRnnlm {
         }
 
         @Override
+        public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+            lstm.setInferencePrecision(precision);
+        }
+
+        @Override
         public void close() {
             embed.close();
             lstm.close();

@@ -2,6 +2,7 @@
 // training, the gradient w.r.t. the encoding, greedy generation, and single steps for beam search.
 package org.seq4j.models;
 
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.tensor.Tensor;
 
 /** The decoder half of a seq2seq model: teacher-forced scores, the gradient w.r.t. the encoding, greedy generation. */
@@ -43,6 +44,14 @@ public interface SequenceDecoder extends AutoCloseable {
      * @return the steps over the M hypotheses
      */
     Beam.Steps steps(Tensor encoding);
+
+    /**
+     * How the recurrent layer's forward multiplies by its Wh: F32 (the default) or BF16 for inference only (see
+     * TimeLSTM.setInferencePrecision); the models set it on their generation copy only, never on the training one.
+     *
+     * @param precision F32 or BF16
+     */
+    void setInferencePrecision(PackedMatrix.Precision precision);
 
     @Override
     void close();

@@ -2,6 +2,7 @@
 // an encoding out (the last h (N, H) for Encoder, all hs (T, N, H) for AttentionEncoder), and back.
 package org.seq4j.models;
 
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -24,6 +25,14 @@ public interface SequenceEncoder extends AutoCloseable {
      * @param dEncoding the same shape as forward's result
      */
     void backward(Tensor dEncoding);
+
+    /**
+     * How the recurrent layer's forward multiplies by its Wh: F32 (the default) or BF16 for inference only (see
+     * TimeLSTM.setInferencePrecision); the models set it on their generation copy only, never on the training one.
+     *
+     * @param precision F32 or BF16
+     */
+    void setInferencePrecision(PackedMatrix.Precision precision);
 
     @Override
     void close();

@@ -77,6 +77,14 @@ public final class SimpleRnnlm extends AbstractRnnlm {
         }
 
         @Override
+        public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+            if (precision != org.seq4j.backend.PackedMatrix.Precision.F32) {
+                throw new UnsupportedOperationException("SimpleRnnlm's TimeRNN has no " + precision
+                        + " inference weights; only LSTM and GRU layers do");
+            }
+        }
+
+        @Override
         public void close() {
             embed.close();
             rnn.close();

@@ -58,7 +58,11 @@ public abstract class AbstractOptimizer implements Optimizer {
                         + " and cannot step " + params + "; use one optimizer per model");
             }
             params.claimGrads(stepOp);
-            update(params);
+            try {
+                update(params);
+            } finally {
+                params.valuesWritten();   // copies derived from the values (bf16 inference weights) are stale now
+            }
             params.zeroGrads();
         } finally {
             guard.exit();

@@ -16,7 +16,9 @@ import org.seq4j.models.Seq2seqModel;
 
 /**
  * Exact-match accuracy of greedy (or beam search) generation over a test split, in batches, plus the first few
- * (question, truth, guess) triples for display.
+ * (question, truth, guess) triples for display. The answers come from the model's generate/beamSearch, so they
+ * use its inference precision: {@code model.setInferencePrecision(BF16)} first evaluates with bfloat16 recurrent
+ * weights (the accuracy cost of that choice).
  */
 public final class Seq2seqEval {
 
