@@ -496,6 +496,10 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  * it; parts of the pool are ranges of panels, fixed by the shapes and the thread count, so each thread reads
  * the same columns of B at every call. Each element of c sums its k products in order, one FMA each (fused
  * where the clone has FMA): the split and the blocking never change a result, only the clone may.
+ * Measured (bench/c/packed_bench.c, 2 threads, Zen 4, a shared machine: rough): 128 x 512 x 128 in 80 us against
+ * seq4j_sgemm's 115 us (OpenBLAS's Haswell kernels) or 186 us (Cooperlake); 128 x 128 x 512 from Wh^T 75 against
+ * 113 / 120 us; one row, 1 x 2600 x 650: 45 us F32 and 24 us BF16 against seq4j_sgemv's 50-54 us. Packing Wh
+ * (128 x 512) takes 9-14 us, Wh^T 30-40 us.
  */
 #define PANEL SEQ4J_PANEL
 typedef float pk_f16 __attribute__((vector_size(PANEL * 4)));
