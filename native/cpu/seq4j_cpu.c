@@ -487,11 +487,10 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  *
  * The product is register-blocked: a block of MR rows of c times NP panels keeps MR x NP vectors of PANEL floats
  * as accumulators, and each k adds a[r][k] times row k of the panels (one load per panel, one broadcast per row).
- * Written once with GCC's vector extensions, so the same C compiles to one zmm per vector in the v4 clone, two
- * ymm in v3, four xmm in the baseline and on aarch64; MR and NP are chosen per clone to fit its register file
- * (v4: 8 rows x 2 panels = 16 of 32 zmm; v3: 6 x 1 = 12 of 16 ymm; baseline: 3 x 1 = 12 of 16 xmm; aarch64:
- * 6 x 1 = 24 of 32 q registers). With one or two rows (inference, N = 1) blocks of 4 panels give the FMA
- * chains more independence (the product is then bound by reading B). Panels are the outer loop and row blocks
+ * Written once with GCC's vector extensions (PK_BLOCK, for each clone's native vector width); MR and NP are chosen
+ * per clone to fit its register file (PK_PART). With one or two rows (inference, N = 1) blocks of more panels give
+ * the FMA chains more independence (the product is then bound by reading B). Only the v4 clone beats OpenBLAS at
+ * the recurrent shapes (seq4j_packed_preferred); the others are correct, and kept simple. Panels are the outer loop and row blocks
  * the inner one, so a block of panels (k x 32 floats: 16 KiB for k = 128) stays in L1 while all rows pass over
  * it; parts of the pool are ranges of panels, fixed by the shapes and the thread count, so each thread reads
  * the same columns of B at every call. Each element of c sums its k products in order, one FMA each (fused
@@ -499,11 +498,10 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  * Measured (bench/c/packed_bench.c, 2 threads, Zen 4, a shared machine: rough): 128 x 512 x 128 in 80 us against
  * seq4j_sgemm's 115 us (OpenBLAS's Haswell kernels) or 186 us (Cooperlake); 128 x 128 x 512 from Wh^T 75 against
  * 113 / 120 us; one row, 1 x 2600 x 650: 45 us F32 and 24 us BF16 against seq4j_sgemv's 50-54 us. Packing Wh
- * (128 x 512) takes 9-14 us, Wh^T 30-40 us.
+ * (128 x 512) takes 9-14 us, Wh^T 30-40 us. The v3 clone took 190-290 us and the baseline 250-340 us at 128 x 512
+ * x 128, slower than sgemm: hence seq4j_packed_preferred.
  */
 #define PANEL SEQ4J_PANEL
-typedef float pk_f16 __attribute__((vector_size(PANEL * 4)));
-typedef uint32_t pk_u16 __attribute__((vector_size(PANEL * 4)));
 
 INLINE uint16_t to_bf16(float x) { /* PackedMatrix.roundToBf16, bit for bit */
     uint32_t bits;
@@ -587,147 +585,186 @@ struct gemm_packed_args {
     int bf16;
 };
 
-/* (pointers, not vector values, cross these helpers: a 64-byte vector argument would change the ABI by clone) */
-INLINE void pk_load(pk_f16 *v, const float *x) {
-    memcpy(v, x, sizeof *v);
-}
+/*
+ * The block of the product, written once (PK_BLOCK) for vectors of L floats, L = 16, 8 and 4: each clone uses its
+ * native width (a 64-byte vector type in the v3 or baseline clone is lowered through memory, ten times slower).
+ * c rows [0, mr), panels [q, q + np) (ldc = n) = a rows [0, mr) (lda = k) times those panels + beta c; mr and np are
+ * constants after inlining, so the accumulators (mr x np x PANEL / L vectors) live in registers. Only columns < n
+ * are written; with beta = 0, c is not read. BF16: one load of L words gives L columns of two rows, row 2i = word <<
+ * 16 and row 2i + 1 = word & 0xffff0000 (a bfloat16 is the high half of its float): no widening shuffle.
+ * (Pointers, not vector values, cross function boundaries: a vector argument would change the ABI by clone.)
+ */
+#define PK_BLOCK(L, MAXR, MAXS)                                                                                               \
+    typedef float pk_f##L __attribute__((vector_size((L) * 4)));                                                    \
+    typedef uint32_t pk_u##L __attribute__((vector_size((L) * 4)));                                                 \
+    INLINE void packed_block_##L(float *c, const float *a, const void *b, int64_t q, int64_t n, int64_t k,          \
+                                 float beta, const int bf16, const int mr, const int np) {                          \
+        enum { V = PANEL / (L) }; /* vectors per panel row */                                                       \
+        pk_f##L acc[MAXR][MAXS]; /* as small as the clone's blocks: a larger array is kept in memory (GCC's SRA) */\
+        _Pragma("GCC unroll 32")                                                                                    \
+        for (int r = 0; r < mr; r++) {                                                                              \
+            _Pragma("GCC unroll 32")                                                                                \
+            for (int s = 0; s < np * V; s++) acc[r][s] = (pk_f##L) {0};                                             \
+        }                                                                                                           \
+        if (bf16) {                                                                                                 \
+            int64_t pairs = (k + 1) / 2;                                                                            \
+            const uint32_t *bw = (const uint32_t *) b + q * pairs * PANEL;                                          \
+            for (int64_t i = 0; i < pairs; i++) {                                                                   \
+                pk_f##L b0[MAXS], b1[MAXS];                                                                         \
+                _Pragma("GCC unroll 32")                                                                            \
+                for (int s = 0; s < np * V; s++) {                                                                  \
+                    pk_u##L u;                                                                                      \
+                    memcpy(&u, bw + ((s / V) * pairs + i) * PANEL + (s % V) * (L), sizeof u);                       \
+                    b0[s] = (pk_f##L) (u << 16);                                                                    \
+                    b1[s] = (pk_f##L) (u & 0xffff0000u);                                                            \
+                }                                                                                                   \
+                int64_t kk = 2 * i;                                                                                 \
+                if (kk + 1 < k) {                                                                                   \
+                    _Pragma("GCC unroll 32")                                                                        \
+                    for (int r = 0; r < mr; r++) {                                                                  \
+                        float a0 = a[r * k + kk], a1 = a[r * k + kk + 1];                                           \
+                        _Pragma("GCC unroll 32")                                                                    \
+                        for (int s = 0; s < np * V; s++) {                                                          \
+                            acc[r][s] += a0 * b0[s];                                                                \
+                            acc[r][s] += a1 * b1[s];                                                                \
+                        }                                                                                           \
+                    }                                                                                               \
+                } else { /* k odd: the last row has no partner (its high halves are padding, never multiplied) */   \
+                    _Pragma("GCC unroll 32")                                                                        \
+                    for (int r = 0; r < mr; r++) {                                                                  \
+                        float a0 = a[r * k + kk];                                                                   \
+                        _Pragma("GCC unroll 32")                                                                    \
+                        for (int s = 0; s < np * V; s++) acc[r][s] += a0 * b0[s];                                   \
+                    }                                                                                               \
+                }                                                                                                   \
+            }                                                                                                       \
+        } else {                                                                                                    \
+            const float *bf = (const float *) b + q * k * PANEL;                                                    \
+            for (int64_t kk = 0; kk < k; kk++) {                                                                    \
+                pk_f##L bv[MAXS];                                                                                   \
+                _Pragma("GCC unroll 32")                                                                            \
+                for (int s = 0; s < np * V; s++) {                                                                  \
+                    memcpy(&bv[s], bf + ((s / V) * k + kk) * PANEL + (s % V) * (L), sizeof bv[s]);                 \
+                }                                                                                                   \
+                _Pragma("GCC unroll 32")                                                                            \
+                for (int r = 0; r < mr; r++) {                                                                      \
+                    float ar = a[r * k + kk];                                                                       \
+                    _Pragma("GCC unroll 32")                                                                        \
+                    for (int s = 0; s < np * V; s++) acc[r][s] += ar * bv[s];                                       \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+        _Pragma("GCC unroll 32")                                                                                    \
+        for (int s = 0; s < np * V; s++) {                                                                          \
+            int64_t col = (q + s / V) * PANEL + (s % V) * (L), cols = n - col < (L) ? n - col : (L);                \
+            _Pragma("GCC unroll 32")                                                                                \
+            for (int r = 0; r < mr; r++) {                                                                          \
+                float *cr = c + r * n + col;                                                                        \
+                pk_f##L v = acc[r][s];                                                                              \
+                if (cols == (L)) {                                                                                  \
+                    if (beta != 0.0f) {                                                                             \
+                        pk_f##L old;                                                                                \
+                        memcpy(&old, cr, sizeof old);                                                               \
+                        v += beta * old;                                                                            \
+                    }                                                                                               \
+                    memcpy(cr, &v, sizeof v);                                                                       \
+                } else {                                                                                            \
+                    float t[L];                                                                                     \
+                    memcpy(t, &v, sizeof v);                                                                        \
+                    for (int64_t j = 0; j < cols; j++) cr[j] = beta != 0.0f ? t[j] + beta * cr[j] : t[j];           \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+    }
 
-/* c rows [0, mr), panels [q, q + np) (ldc = n) = a rows [0, mr) (lda = k) times those panels + beta c; mr and np
- * are constants after inlining, so the accumulators live in registers. Only columns < n are written.
- * BF16: one load of PANEL words gives two rows of the panel as floats, row 2i = word << 16 and row 2i + 1 =
- * word & 0xffff0000 (a bfloat16 is the high half of its float): two integer operations, no widening shuffle. */
-INLINE void packed_block(float *c, const float *a, const void *b, int64_t q, int64_t n, int64_t k, float beta,
-                         const int bf16, const int mr, const int np) {
-    pk_f16 acc[8][4];
-    for (int r = 0; r < mr; r++) {
-        for (int s = 0; s < np; s++) acc[r][s] = (pk_f16) {0};
-    }
-    if (bf16) {
-        int64_t pairs = (k + 1) / 2;
-        const uint32_t *bw = (const uint32_t *) b + q * pairs * PANEL;
-        for (int64_t i = 0; i < pairs; i++) {
-            pk_f16 b0[4], b1[4];
-            for (int s = 0; s < np; s++) {
-                pk_u16 u;
-                memcpy(&u, bw + (s * pairs + i) * PANEL, sizeof u);
-                b0[s] = (pk_f16) (u << 16);
-                b1[s] = (pk_f16) (u & 0xffff0000u);
-            }
-            int64_t kk = 2 * i;
-            if (kk + 1 < k) {
-                for (int r = 0; r < mr; r++) {
-                    float a0 = a[r * k + kk], a1 = a[r * k + kk + 1];
-                    for (int s = 0; s < np; s++) {
-                        acc[r][s] += a0 * b0[s];
-                        acc[r][s] += a1 * b1[s];
-                    }
-                }
-            } else { /* k odd: the last row has no partner (its high halves are padding, never multiplied) */
-                for (int r = 0; r < mr; r++) {
-                    float a0 = a[r * k + kk];
-                    for (int s = 0; s < np; s++) acc[r][s] += a0 * b0[s];
-                }
-            }
-        }
-    } else {
-        const float *bf = (const float *) b + q * k * PANEL;
-        for (int64_t kk = 0; kk < k; kk++) {
-            pk_f16 bv[4];
-            for (int s = 0; s < np; s++) pk_load(&bv[s], bf + (s * k + kk) * PANEL);
-            for (int r = 0; r < mr; r++) {
-                float ar = a[r * k + kk];
-                for (int s = 0; s < np; s++) acc[r][s] += ar * bv[s];
-            }
-        }
-    }
-    for (int s = 0; s < np; s++) {
-        int64_t col = (q + s) * PANEL, cols = n - col < PANEL ? n - col : PANEL;
-        for (int r = 0; r < mr; r++) {
-            float *cr = c + r * n + col;
-            pk_f16 v = acc[r][s];
-            if (cols == PANEL) {
-                if (beta != 0.0f) {
-                    pk_f16 old;
-                    pk_load(&old, cr);
-                    v += beta * old;
-                }
-                memcpy(cr, &v, sizeof v);
-            } else {
-                float t[PANEL];
-                memcpy(t, &v, sizeof v);
-                for (int64_t j = 0; j < cols; j++) cr[j] = beta != 0.0f ? t[j] + beta * cr[j] : t[j];
-            }
-        }
-    }
-}
+/* (lanes, most rows, most vectors a row): v4 8 rows x 2 panels and 2 rows x 4; v3 6 x 1 and 2 x 2; baseline and
+ * aarch64 up to 6 x 1 and 2 x 2 */
+PK_BLOCK(16, 8, 4)
+PK_BLOCK(8, 6, 4)
+PK_BLOCK(4, 6, 8)
 
 /* one (rows, np) instance per case, rows <= mr_max and np <= np_max (constants: the rest is never compiled) */
-#define PK_CASE(R, S)                                                                                        \
+#define PK_CASE(L, R, S)                                                                                     \
     case R * 8 + S:                                                                                          \
-        if (R <= mr_max && S <= np_max) packed_block(c, a, b, q, n, k, beta, bf16, R, S);                   \
+        if (R <= mr_max && S <= np_max) packed_block_##L(c, a, b, q, n, k, beta, bf16, R, S);                \
         break;
-#define PK_ROWS(R) PK_CASE(R, 1) PK_CASE(R, 2) PK_CASE(R, 3) PK_CASE(R, 4)
+#define PK_ROWS(L, R) PK_CASE(L, R, 1) PK_CASE(L, R, 2) PK_CASE(L, R, 3) PK_CASE(L, R, 4)
 
 INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, int rows, int np, int64_t n,
-                            int64_t k, float beta, const int bf16, const int mr_max, const int np_max) {
-    switch (rows * 8 + np) {
-        PK_ROWS(1) PK_ROWS(2) PK_ROWS(3) PK_ROWS(4) PK_ROWS(6) PK_ROWS(8)
-        default: break;
+                            int64_t k, float beta, const int lanes, const int bf16, const int mr_max,
+                            const int np_max) {
+    if (lanes == 16) {
+        switch (rows * 8 + np) {
+            PK_ROWS(16, 1) PK_ROWS(16, 2) PK_ROWS(16, 3) PK_ROWS(16, 4) PK_ROWS(16, 6) PK_ROWS(16, 8)
+            default: break;
+        }
+    } else if (lanes == 8) {
+        switch (rows * 8 + np) {
+            PK_CASE(8, 1, 1) PK_CASE(8, 1, 2) PK_CASE(8, 2, 1) PK_CASE(8, 2, 2) PK_CASE(8, 4, 1) PK_CASE(8, 6, 1)
+            default: break;
+        }
+    } else {
+        switch (rows * 8 + np) {
+            PK_CASE(4, 1, 1) PK_CASE(4, 1, 2) PK_CASE(4, 2, 1) PK_CASE(4, 2, 2) PK_CASE(4, 4, 1) PK_CASE(4, 6, 1)
+            default: break;
+        }
     }
 }
 
-/* panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 1-2 rows x 4 panels */
-INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int64_t e, const int bf16, const int mr,
-                               const int np) {
+/* panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 1-2 rows x wide panels */
+INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int64_t e, const int lanes,
+                               const int bf16, const int mr, const int np, const int wide_np) {
     int64_t m = g->m, n = g->n, k = g->k;
     int wide = m <= 2; /* few rows: more panels at once, for independent FMA chains */
-    int step = wide ? 4 : np;
+    int step = wide ? wide_np : np;
     for (int64_t q = b; q < e; q += step) {
-        int cols = (int) (e - q < step ? e - q : step);
+        int panels = (int) (e - q < step ? e - q : step);
         for (int64_t r = 0, rows = 0; r < m; r += rows) {
             /* mr rows, then what is left in blocks of 4, 2, 1 (fewer instances of packed_block to compile) */
             int64_t left = m - r;
             rows = left >= mr ? mr : left >= 4 ? 4 : left >= 2 ? 2 : 1;
             if (wide) {
-                packed_dispatch(g->c + r * n, g->a + r * k, g->b, q, (int) rows, cols, n, k, g->beta, bf16, 2, 4);
+                packed_dispatch(g->c + r * n, g->a + r * k, g->b, q, (int) rows, panels, n, k, g->beta, lanes, bf16, 2,
+                                wide_np);
             } else {
-                packed_dispatch(g->c + r * n, g->a + r * k, g->b, q, (int) rows, cols, n, k, g->beta, bf16, mr, np);
+                packed_dispatch(g->c + r * n, g->a + r * k, g->b, q, (int) rows, panels, n, k, g->beta, lanes, bf16, mr,
+                                np);
             }
         }
     }
 }
 
+/* (lanes, rows, panels, wide panels) per clone: accumulators = rows x panels x 16 / lanes registers, plus the row of
+ * B in registers and a broadcast: v4 16 + 2 + 1 of 32 zmm; v3 8 + 2 + 1 of 16 ymm (6 rows spill); baseline (no FMA: a product
+ * needs a temporary) 8 + 4 + 2 of 16 xmm; aarch64 24 + 4 + 1 of 32 q */
+#define PK_PART(lanes, mr, np, wide_np)                                                                      \
+    {                                                                                                        \
+        const struct gemm_packed_args *g = p;                                                                \
+        if (g->bf16) gemm_packed_panels(g, b, e, lanes, 1, mr, np, wide_np);                                 \
+        else gemm_packed_panels(g, b, e, lanes, 0, mr, np, wide_np);                                         \
+    }
 #ifdef SEQ4J_X86_CLONES
-static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const struct gemm_packed_args *g, int64_t b, int64_t e) {
-    if (g->bf16) gemm_packed_panels(g, b, e, 1, 8, 2);
-    else gemm_packed_panels(g, b, e, 0, 8, 2);
-}
-static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const struct gemm_packed_args *g, int64_t b, int64_t e) {
-    if (g->bf16) gemm_packed_panels(g, b, e, 1, 6, 1);
-    else gemm_packed_panels(g, b, e, 0, 6, 1);
-}
-static FMA_OPT void gemm_packed_part_v1(const struct gemm_packed_args *g, int64_t b, int64_t e) {
-    if (g->bf16) gemm_packed_panels(g, b, e, 1, 3, 1);
-    else gemm_packed_panels(g, b, e, 0, 3, 1);
-}
+static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, 8, 2, 4)
+static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, 4, 1, 2)
+static FMA_OPT void gemm_packed_part_v1(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1)
 static void gemm_packed_part(const void *p, int64_t b, int64_t e) {
     if (cpu_isa == ISA_AVX512) gemm_packed_part_v4(p, b, e);
     else if (cpu_isa == ISA_AVX2) gemm_packed_part_v3(p, b, e);
     else gemm_packed_part_v1(p, b, e);
 }
 #elif defined(__aarch64__)
-static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) {
-    const struct gemm_packed_args *g = p;
-    if (g->bf16) gemm_packed_panels(g, b, e, 1, 6, 1);
-    else gemm_packed_panels(g, b, e, 0, 6, 1);
-}
+static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 6, 1, 2)
 #else
-static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) {
-    const struct gemm_packed_args *g = p;
-    if (g->bf16) gemm_packed_panels(g, b, e, 1, 4, 1);
-    else gemm_packed_panels(g, b, e, 0, 4, 1);
-}
+static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1)
 #endif
+
+API int seq4j_packed_preferred(void) {
+#ifdef SEQ4J_X86_CLONES
+    return cpu_isa == ISA_AVX512;
+#else
+    return 0;
+#endif
+}
 
 API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta,
                            int precision) {

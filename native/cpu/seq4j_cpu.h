@@ -98,6 +98,12 @@ int64_t seq4j_packed_floats(int k, int n, int precision);
  * (CBLAS's transposed). Split by panels across the pool. */
 void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision);
 
+/* 1 where seq4j_gemm_packed is faster than seq4j_sgemm at a recurrent layer's shapes (the x86-64-v4 clone: 128 x 512
+ * x 128 in 75-95 us against 115-186 us, bench/c/packed_bench.c), 0 elsewhere (the v3 and baseline clones measured
+ * 1.5-2.5 times slower than OpenBLAS there; aarch64 is not measured): a backend then keeps B row-major and calls
+ * seq4j_sgemm. The kernels are correct on every clone either way. */
+int seq4j_packed_preferred(void);
+
 /* c (m, n) = a (m, k) B + beta c, B packed by seq4j_pack with the same (k, n, precision); with beta = 0, c is not
  * read. Split by panels across the pool (parts fixed by m, n, k and threads), so each thread reads the same
  * columns of B at every call. */

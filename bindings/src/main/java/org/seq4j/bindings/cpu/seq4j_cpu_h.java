@@ -504,6 +504,64 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
         }
     }
 
+    private static class seq4j_packed_preferred {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cpu_h.C_INT    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_packed_preferred");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int seq4j_packed_preferred()
+     * }
+     */
+    public static FunctionDescriptor seq4j_packed_preferred$descriptor() {
+        return seq4j_packed_preferred.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int seq4j_packed_preferred()
+     * }
+     */
+    public static MethodHandle seq4j_packed_preferred$handle() {
+        return seq4j_packed_preferred.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int seq4j_packed_preferred()
+     * }
+     */
+    public static MemorySegment seq4j_packed_preferred$address() {
+        return seq4j_packed_preferred.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int seq4j_packed_preferred()
+     * }
+     */
+    public static int seq4j_packed_preferred() {
+        var mh$ = seq4j_packed_preferred.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_packed_preferred");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class seq4j_gemm_packed {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             seq4j_cpu_h.C_INT,
