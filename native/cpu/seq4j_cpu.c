@@ -479,6 +479,307 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
     parallel_for(threads, outputs, 65536 / (inner > 0 ? inner : 1) + 1, 16, gemv_part, &g);
 }
 
+/* ---- packed weights ------------------------------------------------------------------------------ */
+/*
+ * B (k, n) packed into panels of PANEL columns, k-major (layout in seq4j_cpu.h), so that the product needs no
+ * packing per call: OpenBLAS's sgemm re-packs B on every call, which for the recurrent product of a step
+ * (128 x 512 x 128) is a third of its time, though Wh is the same at every step.
+ *
+ * The product is register-blocked: a block of MR rows of c times NP panels keeps MR x NP vectors of PANEL floats
+ * as accumulators, and each k adds a[r][k] times row k of the panels (one load per panel, one broadcast per row).
+ * Written once with GCC's vector extensions (PK_BLOCK, for each clone's native vector width); MR and NP are chosen
+ * per clone to fit its register file (PK_PART). With one or two rows (inference, N = 1) blocks of more panels give
+ * the FMA chains more independence (the product is then bound by reading B). Only the v4 clone beats OpenBLAS at
+ * the recurrent shapes (seq4j_packed_preferred); the others are correct, and kept simple. Panels are the outer loop and row blocks
+ * the inner one, so a block of panels (k x 32 floats: 16 KiB for k = 128) stays in L1 while all rows pass over
+ * it; parts of the pool are ranges of panels, fixed by the shapes and the thread count, so each thread reads
+ * the same columns of B at every call. Each element of c sums its k products in order, one FMA each (fused
+ * where the clone has FMA): the split and the blocking never change a result, only the clone may.
+ * Measured (bench/c/packed_bench.c, 2 threads, Zen 4, a shared machine: rough): 128 x 512 x 128 in 80 us against
+ * seq4j_sgemm's 115 us (OpenBLAS's Haswell kernels) or 186 us (Cooperlake); 128 x 128 x 512 from Wh^T 75 against
+ * 113 / 120 us; one row, 1 x 2600 x 650: 45 us F32 and 24 us BF16 against seq4j_sgemv's 50-54 us. Packing Wh
+ * (128 x 512) takes 9-14 us, Wh^T 30-40 us. The v3 clone took 190-290 us and the baseline 250-340 us at 128 x 512
+ * x 128, slower than sgemm: hence seq4j_packed_preferred.
+ */
+#define PANEL SEQ4J_PANEL
+
+INLINE uint16_t to_bf16(float x) { /* PackedMatrix.roundToBf16, bit for bit */
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t) ((bits | 0x00400000u) >> 16); /* NaN stays NaN */
+    bits += 0x7fffu + ((bits >> 16) & 1u);
+    return (uint16_t) (bits >> 16);
+}
+
+API int64_t seq4j_packed_floats(int k, int n, int precision) {
+    if (k < 0 || n < 0 || (precision != SEQ4J_PACKED_F32 && precision != SEQ4J_PACKED_BF16)) return -1;
+    int64_t panels = ((int64_t) n + PANEL - 1) / PANEL; /* panels x k x PANEL < 2^27 x 2^31 x 2^4: no overflow */
+    return panels * (precision == SEQ4J_PACKED_BF16 ? ((int64_t) k + 1) / 2 : k) * PANEL;
+}
+
+struct pack_args {
+    void *dst;
+    const float *w;
+    int64_t k, n;
+    int trans, bf16;
+};
+
+/* op(w)[kk][col], 0 beyond column n or row k (the padding) */
+INLINE float pack_value(const struct pack_args *g, int64_t kk, int64_t col) {
+    if (col >= g->n || kk >= g->k) return 0.0f;
+    return g->trans ? g->w[col * g->k + kk] : g->w[kk * g->n + col];
+}
+
+/* F32 panel q (k x PANEL floats at dst): full panels copied in the order that reads w in lines (rows of PANEL
+ * floats, or for a transposed w each column's k floats in turn), the padded last panel element by element */
+INLINE void pack_panel_f32(const struct pack_args *g, float *dst, int64_t q) {
+    int64_t k = g->k, n = g->n, col0 = q * PANEL;
+    if (col0 + PANEL > n) {
+        for (int64_t kk = 0; kk < k; kk++) {
+            for (int64_t j = 0; j < PANEL; j++) dst[kk * PANEL + j] = pack_value(g, kk, col0 + j);
+        }
+    } else if (g->trans) {
+        for (int64_t j = 0; j < PANEL; j++) {
+            const float *src = g->w + (col0 + j) * k;
+            for (int64_t kk = 0; kk < k; kk++) dst[kk * PANEL + j] = src[kk];
+        }
+    } else {
+        for (int64_t kk = 0; kk < k; kk++) memcpy(dst + kk * PANEL, g->w + kk * n + col0, PANEL * sizeof(float));
+    }
+}
+
+/* panels [b, e) */
+static void pack_part(const void *p, int64_t b, int64_t e) {
+    const struct pack_args *g = p;
+    int64_t k = g->k;
+    if (!g->bf16) {
+        for (int64_t q = b; q < e; q++) pack_panel_f32(g, (float *) g->dst + q * k * PANEL, q);
+        return;
+    }
+    uint32_t *dst = g->dst; /* word (q, i, j): bf16 of rows 2i (low half) and 2i + 1 (high half), column q PANEL + j */
+    int64_t pairs = (k + 1) / 2;
+    for (int64_t q = b; q < e; q++) {
+        for (int64_t i = 0; i < pairs; i++) {
+            for (int64_t j = 0; j < PANEL; j++) {
+                int64_t col = q * PANEL + j;
+                uint32_t lo = to_bf16(pack_value(g, 2 * i, col)), hi = to_bf16(pack_value(g, 2 * i + 1, col));
+                dst[(q * pairs + i) * PANEL + j] = lo | hi << 16;
+            }
+        }
+    }
+}
+
+API void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision) {
+    if (k <= 0 || n <= 0 || seq4j_packed_floats(k, n, precision) < 0) return;
+    struct pack_args g = {dst, w, k, n, trans == TRANS, precision == SEQ4J_PACKED_BF16};
+    int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
+    parallel_for(threads, panels, 1 + 65536 / ((int64_t) k * PANEL), 1, pack_part, &g);
+}
+
+struct gemm_packed_args {
+    float *c;
+    const float *a;
+    const void *b;
+    int64_t m, n, k;
+    float beta;
+    int bf16;
+};
+
+/*
+ * The block of the product, written once (PK_BLOCK) for vectors of L floats, L = 16, 8 and 4: each clone uses its
+ * native width (a 64-byte vector type in the v3 or baseline clone is lowered through memory, ten times slower).
+ * c rows [0, mr), panels [q, q + np) (ldc = n) = a rows [0, mr) (lda = k) times those panels + beta c; mr and np are
+ * constants after inlining, so the accumulators (mr x np x PANEL / L vectors) live in registers. Only columns < n
+ * are written; with beta = 0, c is not read. BF16: one load of L words gives L columns of two rows, row 2i = word <<
+ * 16 and row 2i + 1 = word & 0xffff0000 (a bfloat16 is the high half of its float): no widening shuffle.
+ * (Pointers, not vector values, cross function boundaries: a vector argument would change the ABI by clone.)
+ */
+#define PK_BLOCK(L, MAXR, MAXS)                                                                                               \
+    typedef float pk_f##L __attribute__((vector_size((L) * 4)));                                                    \
+    typedef uint32_t pk_u##L __attribute__((vector_size((L) * 4)));                                                 \
+    INLINE void packed_block_##L(float *c, const float *a, const void *b, int64_t q, int64_t n, int64_t k,          \
+                                 float beta, const int bf16, const int mr, const int np) {                          \
+        enum { V = PANEL / (L) }; /* vectors per panel row */                                                       \
+        pk_f##L acc[MAXR][MAXS]; /* as small as the clone's blocks: a larger array is kept in memory (GCC's SRA) */\
+        _Pragma("GCC unroll 32")                                                                                    \
+        for (int r = 0; r < mr; r++) {                                                                              \
+            _Pragma("GCC unroll 32")                                                                                \
+            for (int s = 0; s < np * V; s++) acc[r][s] = (pk_f##L) {0};                                             \
+        }                                                                                                           \
+        if (bf16) {                                                                                                 \
+            int64_t pairs = (k + 1) / 2;                                                                            \
+            const uint32_t *bw = (const uint32_t *) b + q * pairs * PANEL;                                          \
+            for (int64_t i = 0; i < pairs; i++) {                                                                   \
+                pk_f##L b0[MAXS], b1[MAXS];                                                                         \
+                _Pragma("GCC unroll 32")                                                                            \
+                for (int s = 0; s < np * V; s++) {                                                                  \
+                    pk_u##L u;                                                                                      \
+                    memcpy(&u, bw + ((s / V) * pairs + i) * PANEL + (s % V) * (L), sizeof u);                       \
+                    b0[s] = (pk_f##L) (u << 16);                                                                    \
+                    b1[s] = (pk_f##L) (u & 0xffff0000u);                                                            \
+                }                                                                                                   \
+                int64_t kk = 2 * i;                                                                                 \
+                if (kk + 1 < k) {                                                                                   \
+                    _Pragma("GCC unroll 32")                                                                        \
+                    for (int r = 0; r < mr; r++) {                                                                  \
+                        float a0 = a[r * k + kk], a1 = a[r * k + kk + 1];                                           \
+                        _Pragma("GCC unroll 32")                                                                    \
+                        for (int s = 0; s < np * V; s++) {                                                          \
+                            acc[r][s] += a0 * b0[s];                                                                \
+                            acc[r][s] += a1 * b1[s];                                                                \
+                        }                                                                                           \
+                    }                                                                                               \
+                } else { /* k odd: the last row has no partner (its high halves are padding, never multiplied) */   \
+                    _Pragma("GCC unroll 32")                                                                        \
+                    for (int r = 0; r < mr; r++) {                                                                  \
+                        float a0 = a[r * k + kk];                                                                   \
+                        _Pragma("GCC unroll 32")                                                                    \
+                        for (int s = 0; s < np * V; s++) acc[r][s] += a0 * b0[s];                                   \
+                    }                                                                                               \
+                }                                                                                                   \
+            }                                                                                                       \
+        } else {                                                                                                    \
+            const float *bf = (const float *) b + q * k * PANEL;                                                    \
+            for (int64_t kk = 0; kk < k; kk++) {                                                                    \
+                pk_f##L bv[MAXS];                                                                                   \
+                _Pragma("GCC unroll 32")                                                                            \
+                for (int s = 0; s < np * V; s++) {                                                                  \
+                    memcpy(&bv[s], bf + ((s / V) * k + kk) * PANEL + (s % V) * (L), sizeof bv[s]);                 \
+                }                                                                                                   \
+                _Pragma("GCC unroll 32")                                                                            \
+                for (int r = 0; r < mr; r++) {                                                                      \
+                    float ar = a[r * k + kk];                                                                       \
+                    _Pragma("GCC unroll 32")                                                                        \
+                    for (int s = 0; s < np * V; s++) acc[r][s] += ar * bv[s];                                       \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+        _Pragma("GCC unroll 32")                                                                                    \
+        for (int s = 0; s < np * V; s++) {                                                                          \
+            int64_t col = (q + s / V) * PANEL + (s % V) * (L), cols = n - col < (L) ? n - col : (L);                \
+            _Pragma("GCC unroll 32")                                                                                \
+            for (int r = 0; r < mr; r++) {                                                                          \
+                float *cr = c + r * n + col;                                                                        \
+                pk_f##L v = acc[r][s];                                                                              \
+                if (cols == (L)) {                                                                                  \
+                    if (beta != 0.0f) {                                                                             \
+                        pk_f##L old;                                                                                \
+                        memcpy(&old, cr, sizeof old);                                                               \
+                        v += beta * old;                                                                            \
+                    }                                                                                               \
+                    memcpy(cr, &v, sizeof v);                                                                       \
+                } else {                                                                                            \
+                    float t[L];                                                                                     \
+                    memcpy(t, &v, sizeof v);                                                                        \
+                    for (int64_t j = 0; j < cols; j++) cr[j] = beta != 0.0f ? t[j] + beta * cr[j] : t[j];           \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+    }
+
+/* (lanes, most rows, most vectors a row): v4 8 rows x 2 panels and 2 rows x 4; v3 6 x 1 and 2 x 2; baseline and
+ * aarch64 up to 6 x 1 and 2 x 2 */
+PK_BLOCK(16, 8, 4)
+PK_BLOCK(8, 6, 4)
+PK_BLOCK(4, 6, 8)
+
+/* one (rows, np) instance per case, rows <= mr_max and np <= np_max (constants: the rest is never compiled) */
+#define PK_CASE(L, R, S)                                                                                     \
+    case R * 8 + S:                                                                                          \
+        if (R <= mr_max && S <= np_max) packed_block_##L(c, a, b, q, n, k, beta, bf16, R, S);                \
+        break;
+#define PK_ROWS(L, R) PK_CASE(L, R, 1) PK_CASE(L, R, 2) PK_CASE(L, R, 3) PK_CASE(L, R, 4)
+
+INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, int rows, int np, int64_t n,
+                            int64_t k, float beta, const int lanes, const int bf16, const int mr_max,
+                            const int np_max) {
+    if (lanes == 16) {
+        switch (rows * 8 + np) {
+            PK_ROWS(16, 1) PK_ROWS(16, 2) PK_ROWS(16, 3) PK_ROWS(16, 4) PK_ROWS(16, 6) PK_ROWS(16, 8)
+            default: break;
+        }
+    } else if (lanes == 8) {
+        switch (rows * 8 + np) {
+            PK_CASE(8, 1, 1) PK_CASE(8, 1, 2) PK_CASE(8, 2, 1) PK_CASE(8, 2, 2) PK_CASE(8, 4, 1) PK_CASE(8, 6, 1)
+            default: break;
+        }
+    } else {
+        switch (rows * 8 + np) {
+            PK_CASE(4, 1, 1) PK_CASE(4, 1, 2) PK_CASE(4, 2, 1) PK_CASE(4, 2, 2) PK_CASE(4, 4, 1) PK_CASE(4, 6, 1)
+            default: break;
+        }
+    }
+}
+
+/* panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 1-2 rows x wide panels */
+INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int64_t e, const int lanes,
+                               const int bf16, const int mr, const int np, const int wide_np) {
+    int64_t m = g->m, n = g->n, k = g->k;
+    int wide = m <= 2; /* few rows: more panels at once, for independent FMA chains */
+    int step = wide ? wide_np : np;
+    for (int64_t q = b; q < e; q += step) {
+        int panels = (int) (e - q < step ? e - q : step);
+        for (int64_t r = 0, rows = 0; r < m; r += rows) {
+            /* mr rows, then what is left in blocks of 4, 2, 1 (fewer instances of packed_block to compile) */
+            int64_t left = m - r;
+            rows = left >= mr ? mr : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+            if (wide) {
+                packed_dispatch(g->c + r * n, g->a + r * k, g->b, q, (int) rows, panels, n, k, g->beta, lanes, bf16, 2,
+                                wide_np);
+            } else {
+                packed_dispatch(g->c + r * n, g->a + r * k, g->b, q, (int) rows, panels, n, k, g->beta, lanes, bf16, mr,
+                                np);
+            }
+        }
+    }
+}
+
+/* (lanes, rows, panels, wide panels) per clone: accumulators = rows x panels x 16 / lanes registers, plus the row of
+ * B in registers and a broadcast: v4 16 + 2 + 1 of 32 zmm; v3 8 + 2 + 1 of 16 ymm (6 rows spill); baseline (no FMA: a product
+ * needs a temporary) 8 + 4 + 2 of 16 xmm; aarch64 24 + 4 + 1 of 32 q */
+#define PK_PART(lanes, mr, np, wide_np)                                                                      \
+    {                                                                                                        \
+        const struct gemm_packed_args *g = p;                                                                \
+        if (g->bf16) gemm_packed_panels(g, b, e, lanes, 1, mr, np, wide_np);                                 \
+        else gemm_packed_panels(g, b, e, lanes, 0, mr, np, wide_np);                                         \
+    }
+#ifdef SEQ4J_X86_CLONES
+static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, 8, 2, 4)
+static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, 4, 1, 2)
+static FMA_OPT void gemm_packed_part_v1(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1)
+static void gemm_packed_part(const void *p, int64_t b, int64_t e) {
+    if (cpu_isa == ISA_AVX512) gemm_packed_part_v4(p, b, e);
+    else if (cpu_isa == ISA_AVX2) gemm_packed_part_v3(p, b, e);
+    else gemm_packed_part_v1(p, b, e);
+}
+#elif defined(__aarch64__)
+static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 6, 1, 2)
+#else
+static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1)
+#endif
+
+API int seq4j_packed_preferred(void) {
+#ifdef SEQ4J_X86_CLONES
+    return cpu_isa == ISA_AVX512;
+#else
+    return 0;
+#endif
+}
+
+API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta,
+                           int precision) {
+    if (m <= 0 || n <= 0 || k < 0 || seq4j_packed_floats(k, n, precision) < 0) return;
+    if (k == 0) { /* an empty sum: c = beta c, without reading c when beta = 0 */
+        for (int64_t i = 0; i < (int64_t) m * n; i++) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
+        return;
+    }
+    struct gemm_packed_args g = {c, a, b, m, n, k, beta, precision == SEQ4J_PACKED_BF16};
+    int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
+    /* a part should be at least ~64K multiply-adds (a few microseconds), or waking a thread costs more */
+    int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
+    parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
+}
+
 /* ---- elementwise -------------------------------------------------------------------------------- */
 
 /* Arguments of the flat kernels: outputs y*, inputs x*, scalars s*; each kernel's comment says which. */

@@ -72,6 +72,44 @@ void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, const 
                  const float *x, int incx,
                  float beta, float *y);
 
+/* ---- packed weights (org.seq4j.backend.PackedMatrix) --------------------------------------------- */
+/*
+ * A weight matrix B (k, n) that many products x B read (the recurrent Wh of every time step) is packed once into
+ * column panels of SEQ4J_PANEL columns: panel p holds columns [p SEQ4J_PANEL, (p + 1) SEQ4J_PANEL) of B, k-major,
+ * element (kk, j) of the panel at p k SEQ4J_PANEL + kk SEQ4J_PANEL + j; the last panel is zero-padded. The
+ * product then streams each panel straight into its registers, with no packing per call. F32 stores floats.
+ * BF16 stores bfloat16 values (round to nearest even, NaN kept a quiet NaN: bit for bit PackedMatrix.roundToBf16)
+ * in pairs of rows: panel p holds ceil(k / 2) rows of SEQ4J_PANEL 32-bit words, word (i, j) at
+ * (p ceil(k / 2) + i) SEQ4J_PANEL + j holding row 2i of column j in its low half and row 2i + 1 in its high half
+ * (0 past row k); the product turns a word into two floats with a shift and a mask (the layout vdpbf16ps reads,
+ * too). Products take float32 a and accumulate in float32. Every extent may be 0; k, n >= 0 (the Java side
+ * checked them and the storage's size).
+ */
+#define SEQ4J_PANEL 16
+#define SEQ4J_PACKED_F32 0
+#define SEQ4J_PACKED_BF16 1
+
+/* The float32 elements (4-byte words) of storage a packed (k, n) matrix of this precision takes:
+ * ceil(n / SEQ4J_PANEL) k SEQ4J_PANEL for F32, ceil(n / SEQ4J_PANEL) ceil(k / 2) SEQ4J_PANEL for BF16; -1 for a
+ * negative extent or an unknown precision. */
+int64_t seq4j_packed_floats(int k, int n, int precision);
+
+/* dst (seq4j_packed_floats(k, n, precision) floats) = op(w) packed; w (k, n), or (n, k) when trans is 112
+ * (CBLAS's transposed). Split by panels across the pool. */
+void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision);
+
+/* 1 where seq4j_gemm_packed is faster than seq4j_sgemm at a recurrent layer's shapes (the x86-64-v4 clone: 128 x 512
+ * x 128 in 75-95 us against 115-186 us, bench/c/packed_bench.c), 0 elsewhere (the v3 and baseline clones measured
+ * 1.5-2.5 times slower than OpenBLAS there; aarch64 is not measured): a backend then keeps B row-major and calls
+ * seq4j_sgemm. The kernels are correct on every clone either way. */
+int seq4j_packed_preferred(void);
+
+/* c (m, n) = a (m, k) B + beta c, B packed by seq4j_pack with the same (k, n, precision); with beta = 0, c is not
+ * read. Split by panels across the pool (parts fixed by m, n, k and threads), so each thread reads the same
+ * columns of B at every call. */
+void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta,
+                       int precision);
+
 /* ---- elementwise -------------------------------------------------------------------------------- */
 
 void seq4j_fill_f32(int threads, float *x /* (n) */, int64_t n, float value);

@@ -4,11 +4,13 @@
  * it runs wherever the library is built: natively on each x86-64 clone (SEQ4J_CPU_ISA), and cross-compiled for
  * aarch64 under qemu-aarch64 (make check). Covered: LSTM cell forward and backward, softmax with cross-entropy
  * (a bad label reported through the status), embedding forward and backward (duplicates, a bad id), Adam, the
- * sum of squares, and GEMM through seq4j_set_blas with a tiny reference sgemm registered here.
+ * sum of squares, GEMM through seq4j_set_blas with a tiny reference sgemm registered here, and the packed
+ * weights: seq4j_pack's layout (F32 and BF16, with bf16 rounding's edge cases) and seq4j_gemm_packed.
  *
  * Build and run: make -C native check
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +240,116 @@ static void gemm(int threads) {
     }
 }
 
+/* PackedMatrix.roundToBf16, restated: round to nearest even, NaN kept a quiet NaN; the bits of the float */
+static uint32_t bf16_bits(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (bits | 0x00400000u) & 0xffff0000u;
+    bits += 0x7fffu + ((bits >> 16) & 1u);
+    return bits & 0xffff0000u;
+}
+
+static float bits_float(uint32_t bits) {
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* The packed layout itself (seq4j_cpu.h), element by element, with the bf16 edge cases: ties to even both ways,
+ * NaN, infinities, the largest float (rounds to infinity), a denormal; 21 columns (a padded second panel), k odd. */
+static void pack_layout(int threads) {
+    enum { K = 5, N = 21, P = SEQ4J_PANEL };
+    float w[K * N];
+    for (int i = 0; i < K * N; i++) w[i] = uniform(-3, 3);
+    uint32_t specials[] = {0x3f808000u, 0x3f818000u, 0x7fc00001u, 0xff800001u, 0x7f800000u, 0xff800000u,
+                           0x7f7fffffu, 0x00000001u, 0x80000000u, 0x3f80ffffu};
+    for (int i = 0; i < 10; i++) w[i * 7] = bits_float(specials[i]);
+    int64_t floats = seq4j_packed_floats(K, N, SEQ4J_PACKED_F32), words = seq4j_packed_floats(K, N, SEQ4J_PACKED_BF16);
+    if (floats != 2 * K * P || words != 2 * ((K + 1) / 2) * P || seq4j_packed_floats(-1, N, 0) != -1
+        || seq4j_packed_floats(K, N, 7) != -1) {
+        failures++;
+        fprintf(stderr, "kernels_selftest: seq4j_packed_floats(%d, %d) = %lld, %lld\n", K, N, (long long) floats,
+                (long long) words);
+        return;
+    }
+    for (int trans = 0; trans < 2; trans++) {
+        float wt[K * N]; /* op(w) = w: stored transposed, (N, K) */
+        for (int kk = 0; kk < K; kk++) {
+            for (int j = 0; j < N; j++) wt[j * K + kk] = w[kk * N + j];
+        }
+        float *f = malloc(sizeof(float) * floats);
+        uint32_t *h = malloc(sizeof(uint32_t) * words);
+        seq4j_pack(threads, f, trans ? wt : w, trans ? TRANS : NO_TRANS, K, N, SEQ4J_PACKED_F32);
+        seq4j_pack(threads, h, trans ? wt : w, trans ? TRANS : NO_TRANS, K, N, SEQ4J_PACKED_BF16);
+        for (int q = 0; q < 2; q++) {
+            for (int kk = 0; kk < K; kk++) {
+                for (int j = 0; j < P; j++) {
+                    int col = q * P + j;
+                    float want = col < N ? w[kk * N + col] : 0.0f;
+                    size_t at = ((size_t) q * K + kk) * P + j;
+                    same(trans ? "pack f32 (transposed)" : "pack f32", at, f[at], want);
+                    uint32_t word = h[((size_t) q * ((K + 1) / 2) + kk / 2) * P + j];
+                    uint32_t got = kk % 2 ? word & 0xffff0000u : word << 16;
+                    if (got != bf16_bits(want) && failures++ < 10) {
+                        uint32_t raw;
+                        memcpy(&raw, &want, sizeof raw);
+                        fprintf(stderr, "kernels_selftest: pack bf16 (%d, %d) = %08x, expected %08x (from %08x)\n", kk,
+                                col, got, bf16_bits(want), raw);
+                    }
+                    if (kk == K - 1 && (word >> 16) != 0 && failures++ < 10) { /* the pad row of an odd k */
+                        fprintf(stderr, "kernels_selftest: pack bf16 pad row (%d, %d) = %08x, expected 0\n", kk, col, word);
+                    }
+                }
+            }
+        }
+        free(f), free(h);
+    }
+}
+
+/* c (m, n) = a (m, k) op(w) + beta c over the packed op(w), against a triple loop in double (over the bf16-rounded
+ * weights for BF16). Shapes: one row, rows not a multiple of any clone's row block, columns not a multiple of the
+ * panel, k = 1, odd and even k, transposed packs; beta 0 over a c full of NaN (which must not be read) and 0.5.
+ * Tolerance: |got - want| <= 1e-6 (k + 2) (sum |a b| + |beta c|), a float sum's worst rounding (k eps) with room. */
+static void gemm_packed(int threads) {
+    int shapes[][4] = {{1, 1, 1, 0}, {1, 1000, 37, 0}, {13, 45, 7, 1}, {8, 32, 128, 0}, {9, 17, 5, 0},
+                       {2, 70, 3, 1}, {37, 100, 65, 1}, {6, 16, 1, 0}, {17, 130, 64, 0}, {128, 64, 40, 1}};
+    for (int s = 0; s < (int) (sizeof shapes / sizeof shapes[0]); s++) {
+        int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], trans = shapes[s][3];
+        float *a = values((size_t) m * k, -1, 1), *w = values((size_t) k * n, -1, 1), *c = malloc(sizeof(float) * m * n);
+        float *c0 = values((size_t) m * n, -1, 1);
+        for (int precision = 0; precision < 2; precision++) {
+            void *b = malloc(sizeof(float) * seq4j_packed_floats(k, n, precision));
+            seq4j_pack(threads, b, w, trans ? TRANS : NO_TRANS, k, n, precision);
+            for (int pass = 0; pass < 2; pass++) {
+                float beta = pass ? 0.5f : 0.0f;
+                for (size_t i = 0; i < (size_t) m * n; i++) c[i] = pass ? c0[i] : NAN;
+                seq4j_gemm_packed(threads, c, a, b, m, n, k, beta, precision);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double sum = 0, mag = 0;
+                        for (int p = 0; p < k; p++) {
+                            float wv = trans ? w[j * k + p] : w[p * n + j];
+                            if (precision == SEQ4J_PACKED_BF16) wv = bits_float(bf16_bits(wv));
+                            sum += (double) a[i * k + p] * wv;
+                            mag += fabs((double) a[i * k + p] * wv);
+                        }
+                        double want = sum + (pass ? beta * (double) c0[i * n + j] : 0.0);
+                        mag += pass ? fabs(beta * (double) c0[i * n + j]) : 0.0;
+                        double got = c[i * n + j];
+                        if (!(fabs(got - want) <= 1e-6 * (k + 2) * mag) && failures++ < 10) {
+                            fprintf(stderr, "kernels_selftest: gemm_packed %s %dx%dx%d%s beta %g: c[%d, %d] = %.9g, "
+                                    "expected %.9g\n", precision ? "bf16" : "f32", m, n, k, trans ? "T" : "", beta, i, j,
+                                    got, want);
+                        }
+                    }
+                }
+            }
+            free(b);
+        }
+        free(a), free(w), free(c), free(c0);
+    }
+}
+
 int main(void) {
     seq4j_set_blas((void *) ref_sgemm, NULL);
     int threads[] = {1, 3};
@@ -249,12 +361,14 @@ int main(void) {
         adam(threads[t]);
         squares(threads[t]);
         gemm(threads[t]);
+        pack_layout(threads[t]);
+        gemm_packed(threads[t]);
     }
     if (failures) {
         fprintf(stderr, "kernels_selftest: %d failures (%s)\n", failures, seq4j_cpu_info());
         return 1;
     }
-    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm right with 1 and 3 threads (%s)\n",
+    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed right with 1 and 3 threads (%s)\n",
            seq4j_cpu_info());
     return 0;
 }

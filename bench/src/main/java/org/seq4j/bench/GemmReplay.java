@@ -1,7 +1,9 @@
 // Records the matrix products of one piece of work (a training step) and replays exactly those calls, with
 // the same tensors, on the real backend: "the same step's GEMMs alone". Recording goes through a
 // java.lang.reflect.Proxy over Backend, which forwards every call and notes gemm, matmul and
-// gemmStridedBatched (matmul is a default method whose inner gemm the proxy would not see).
+// gemmStridedBatched (matmul is a default method whose inner gemm the proxy would not see), and the packed
+// products with the packs they need: gemmPacked, and pack (a recurrent layer packs Wh once per forward and Wh^T
+// once per backward), so the replay does the step's products the way the step does them.
 package org.seq4j.bench;
 
 import java.lang.reflect.InvocationTargetException;
@@ -14,7 +16,7 @@ import java.util.function.Function;
 import org.seq4j.backend.Backend;
 
 final class GemmReplay implements AutoCloseable {
-    private static final Set<String> PRODUCTS = Set.of("gemm", "matmul", "gemmStridedBatched");
+    private static final Set<String> PRODUCTS = Set.of("gemm", "matmul", "gemmStridedBatched", "pack", "gemmPacked");
 
     private record Call(Method method, Object[] args) {
     }

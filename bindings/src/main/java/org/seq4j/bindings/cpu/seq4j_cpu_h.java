@@ -32,6 +32,33 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     public static int SEQ4J_MAX_THREADS() {
         return SEQ4J_MAX_THREADS;
     }
+    private static final int SEQ4J_PANEL = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define SEQ4J_PANEL 16
+     * }
+     */
+    public static int SEQ4J_PANEL() {
+        return SEQ4J_PANEL;
+    }
+    private static final int SEQ4J_PACKED_F32 = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define SEQ4J_PACKED_F32 0
+     * }
+     */
+    public static int SEQ4J_PACKED_F32() {
+        return SEQ4J_PACKED_F32;
+    }
+    private static final int SEQ4J_PACKED_BF16 = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define SEQ4J_PACKED_BF16 1
+     * }
+     */
+    public static int SEQ4J_PACKED_BF16() {
+        return SEQ4J_PACKED_BF16;
+    }
 
     private static class seq4j_cpu_info {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -343,6 +370,258 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
                 traceDowncall("seq4j_sgemv", threads, trans, rows, cols, alpha, a, lda, x, incx, beta, y);
             }
             mh$.invokeExact(threads, trans, rows, cols, alpha, a, lda, x, incx, beta, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_packed_floats {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cpu_h.C_LONG,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_packed_floats");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t seq4j_packed_floats(int k, int n, int precision)
+     * }
+     */
+    public static FunctionDescriptor seq4j_packed_floats$descriptor() {
+        return seq4j_packed_floats.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t seq4j_packed_floats(int k, int n, int precision)
+     * }
+     */
+    public static MethodHandle seq4j_packed_floats$handle() {
+        return seq4j_packed_floats.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t seq4j_packed_floats(int k, int n, int precision)
+     * }
+     */
+    public static MemorySegment seq4j_packed_floats$address() {
+        return seq4j_packed_floats.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t seq4j_packed_floats(int k, int n, int precision)
+     * }
+     */
+    public static long seq4j_packed_floats(int k, int n, int precision) {
+        var mh$ = seq4j_packed_floats.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_packed_floats", k, n, precision);
+            }
+            return (long)mh$.invokeExact(k, n, precision);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_pack {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_pack");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision)
+     * }
+     */
+    public static FunctionDescriptor seq4j_pack$descriptor() {
+        return seq4j_pack.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision)
+     * }
+     */
+    public static MethodHandle seq4j_pack$handle() {
+        return seq4j_pack.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision)
+     * }
+     */
+    public static MemorySegment seq4j_pack$address() {
+        return seq4j_pack.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision)
+     * }
+     */
+    public static void seq4j_pack(int threads, MemorySegment dst, MemorySegment w, int trans, int k, int n, int precision) {
+        var mh$ = seq4j_pack.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_pack", threads, dst, w, trans, k, n, precision);
+            }
+            mh$.invokeExact(threads, dst, w, trans, k, n, precision);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_packed_preferred {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cpu_h.C_INT    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_packed_preferred");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int seq4j_packed_preferred()
+     * }
+     */
+    public static FunctionDescriptor seq4j_packed_preferred$descriptor() {
+        return seq4j_packed_preferred.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int seq4j_packed_preferred()
+     * }
+     */
+    public static MethodHandle seq4j_packed_preferred$handle() {
+        return seq4j_packed_preferred.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int seq4j_packed_preferred()
+     * }
+     */
+    public static MemorySegment seq4j_packed_preferred$address() {
+        return seq4j_packed_preferred.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int seq4j_packed_preferred()
+     * }
+     */
+    public static int seq4j_packed_preferred() {
+        var mh$ = seq4j_packed_preferred.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_packed_preferred");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_gemm_packed {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_FLOAT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_gemm_packed");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta, int precision)
+     * }
+     */
+    public static FunctionDescriptor seq4j_gemm_packed$descriptor() {
+        return seq4j_gemm_packed.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta, int precision)
+     * }
+     */
+    public static MethodHandle seq4j_gemm_packed$handle() {
+        return seq4j_gemm_packed.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta, int precision)
+     * }
+     */
+    public static MemorySegment seq4j_gemm_packed$address() {
+        return seq4j_gemm_packed.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta, int precision)
+     * }
+     */
+    public static void seq4j_gemm_packed(int threads, MemorySegment c, MemorySegment a, MemorySegment b, int m, int n, int k, float beta, int precision) {
+        var mh$ = seq4j_gemm_packed.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_gemm_packed", threads, c, a, b, m, n, k, beta, precision);
+            }
+            mh$.invokeExact(threads, c, a, b, m, n, k, beta, precision);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -376,7 +376,9 @@ public abstract class AbstractBackend implements Backend {
      * BF16, rounds every element to bfloat16 on the host.
      */
     protected void packK(PackedMatrix dst, Transpose trans, Tensor w) {
-        Tensor s = dst.storage().view(dst.rows(), dst.cols());
+        // the default packedMatrixK's storage is already (rows, cols): no view (an allocation in every training step)
+        Tensor s = dst.storage().rank() == 2 && dst.storage().dim(0) == dst.rows() && dst.storage().dim(1) == dst.cols()
+                ? dst.storage() : dst.storage().view(dst.rows(), dst.cols());
         if (trans.isTransposed()) {
             swapAxes01K(s, w, dst.cols(), dst.rows(), 1);
         } else {
@@ -429,7 +431,9 @@ public abstract class AbstractBackend implements Backend {
 
     private void packedOwned(String op, PackedMatrix p) {
         open(op);
-        Objects.requireNonNull(p, op + ": packed matrix is null");
+        if (p == null) { // not requireNonNull(p, op + ...): that builds the message, a heap allocation, on every call
+            throw new NullPointerException(op + ": packed matrix is null");
+        }
         if (p.owner() != this) {
             throw new IllegalArgumentException(op + ": " + p + " belongs to the " + p.owner().name()
                     + " backend, not this " + name() + " backend; pack the weights with this one");

@@ -152,6 +152,61 @@ class BadInputTest {
     }
 
     /**
+     * Misuse of packed matrices, each one clear exception before any kernel runs: a matrix of another backend (here
+     * another instance), one never packed, shapes that do not agree, a closed arena, and storage smaller than the
+     * backend's layout needs (a hand-made PackedMatrix, which would otherwise let a kernel read past it).
+     */
+    @EveryBackend
+    void packedMatrixMisuse(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined(); Backend other = new JavaBackend()) {
+            Tensor w = b.allocate(arena, DType.F32, 6, 20), a = b.allocate(arena, DType.F32, 3, 6);
+            Tensor c = b.allocate(arena, DType.F32, 3, 20);
+            b.fill(w, 0.5f);
+            b.fill(a, 1f);
+            PackedMatrix fresh = b.packedMatrix(arena, 6, 20, PackedMatrix.Precision.F32);
+            assertMessage(IllegalStateException.class, () -> b.gemmPacked(c, a, fresh, 0f), "gemmPacked",
+                    "never packed", "pack(");
+            PackedMatrix foreign = other.packedMatrix(arena, 6, 20, PackedMatrix.Precision.F32);
+            assertMessage(IllegalArgumentException.class, () -> b.pack(foreign, Transpose.NO, w), "pack",
+                    "belongs to the java backend", "not this " + b.name());
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(c, a, foreign, 0f), "gemmPacked",
+                    "belongs to");
+            assertMessage(IllegalArgumentException.class, () -> b.pack(fresh, Transpose.YES, w), "pack", "w",
+                    "(6, 20)", "expected (20, 6)");
+            b.pack(fresh, Transpose.NO, w);
+            Tensor badA = b.allocate(arena, DType.F32, 3, 7), badC = b.allocate(arena, DType.F32, 3, 21);
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(c, badA, fresh, 0f), "gemmPacked", "a",
+                    "(3, 7)", "expected (3, 6)");
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(badC, a, fresh, 0f), "gemmPacked", "c",
+                    "(3, 21)", "expected (3, 20)");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.packedMatrix(arena, -1, 20, PackedMatrix.Precision.BF16), "packedMatrix", "negative");
+            for (PackedMatrix.Precision precision : PackedMatrix.Precision.values()) {
+                Tensor small = b.allocate(arena, DType.F32, 10); // short of every layout (row-major: 120)
+                PackedMatrix handMade = new PackedMatrix(b, 6, 20, precision, small);
+                assertMessage(IllegalArgumentException.class, () -> b.pack(handMade, Transpose.NO, w), "pack",
+                        "elements of storage", b.name() + " needs");
+                assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(c, a, handMade, 0f), "gemmPacked",
+                        "elements of storage");
+            }
+        }
+        PackedMatrix closed;
+        Tensor a, c, w;
+        try (Arena arena = Arena.ofConfined()) {
+            closed = b.packedMatrix(arena, 4, 5, PackedMatrix.Precision.F32);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            a = b.allocate(arena, DType.F32, 2, 4);
+            c = b.allocate(arena, DType.F32, 2, 5);
+            w = b.allocate(arena, DType.F32, 4, 5);
+            assertMessage(IllegalStateException.class, () -> b.pack(closed, Transpose.NO, w), "pack", "already closed");
+            assertMessage(IllegalStateException.class, () -> b.gemmPacked(c, a, closed, 0f), "gemmPacked",
+                    "already closed");
+        }
+    }
+
+    /**
      * Sizes whose exact value overflows: each is refused by the check, before any kernel runs. Without exact
      * arithmetic, allocate((2^30, 2^30, 4)) wraps to a 0-byte tensor of 2^62 elements (scale() on it then
      * crashes the JVM in native code), and a stride of 2^62 times a batch of 5 wraps to 0 and passes the bounds

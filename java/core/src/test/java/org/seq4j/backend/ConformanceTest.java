@@ -254,10 +254,127 @@ class ConformanceTest {
         }
     }
 
+    // ---- packed weights ----------------------------------------------------------------------------------
+
+    record PackedCase(int m, int n, int k, Transpose trans, PackedMatrix.Precision precision) {
+        @Override
+        public String toString() {
+            return precision + " m=" + m + " n=" + n + " k=" + k + (trans.isTransposed() ? " packed from w^T" : "");
+        }
+    }
+
+    /**
+     * One row (inference), rows that are no multiple of any row block (8, 6, 4, 3), columns that are no multiple of
+     * the 16-column panel, k = 1, odd k (BF16 packs rows in pairs), zero extents, transposed packs, and the W1 step's
+     * two recurrent products (128 x 512 x 128, and 128 x 128 x 512 packed from Wh^T).
+     */
+    static Stream<Arguments> packedCases() {
+        int[][] mnk = {{0, 5, 3}, {3, 0, 5}, {3, 5, 0}, {1, 1, 1}, {1, 13, 7}, {1, 1024, 256}, {7, 13, 1}, {13, 45, 17},
+                {37, 100, 65}, {2, 70, 3}, {9, 33, 2}, {128, 512, 128}, {128, 128, 512}};
+        List<PackedCase> cases = new ArrayList<>();
+        for (int[] s : mnk) {
+            for (PackedMatrix.Precision precision : PackedMatrix.Precision.values()) {
+                for (Transpose trans : Transpose.values()) {
+                    cases.add(new PackedCase(s[0], s[1], s[2], trans, precision));
+                }
+            }
+        }
+        return TestBackends.accelerated().flatMap(backend -> cases.stream().map(c -> Arguments.of(backend, Named.of(c.toString(), c))));
+    }
+
+    /**
+     * gemmPacked against the reference's (which multiplies the row-major op(w), for BF16 rounded by roundToBf16),
+     * with beta = 0 over a c full of NaN (which must not be read) and with beta = 0.5. The two sides multiply the
+     * same float32 values (BF16: the same rounded weights) and differ only in the order of the additions (and fused
+     * multiply-adds), so the bound is gemm's, 4 sqrt(k) u sum_l |a_il b_lj|, plus 2 u |beta c_ij|: the C kernel adds
+     * beta c_ij to its sum in one fused multiply-add (one rounding of the whole result) where the reference rounds
+     * the sum and then the addition, so for small k the two results can differ by two roundings of |beta c_ij|.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("packedCases")
+    void gemmPacked(String backend, PackedCase c) {
+        try (Both b = both(backend, 31)) {
+            int m = c.m, n = c.n, k = c.k;
+            boolean t = c.trans.isTransposed();
+            Pair a = b.uniformPair(-1, 1, m, k), w = t ? b.uniformPair(-1, 1, n, k) : b.uniformPair(-1, 1, k, n);
+            PackedMatrix pr = b.ref.packedMatrix(b.arena(), k, n, c.precision);
+            PackedMatrix pd = b.dev.packedMatrix(b.arena(), k, n, c.precision);
+            b.ref.pack(pr, c.trans, w.r());
+            b.dev.pack(pd, c.trans, w.d());
+            float[] ah = b.refValues(a.r()), wh = b.refValues(w.r()), bh = new float[k * n]; // bh: op(w) as stored
+            for (int l = 0; l < k; l++) {
+                for (int j = 0; j < n; j++) {
+                    float v = t ? wh[j * k + l] : wh[l * n + j];
+                    bh[l * n + j] = c.precision == PackedMatrix.Precision.BF16 ? PackedMatrix.roundToBf16(v) : v;
+                }
+            }
+            float[] nan = new float[m * n];
+            java.util.Arrays.fill(nan, Float.NaN);
+            Pair c0 = b.f32(nan, m, n);
+            b.ref.gemmPacked(c0.r(), a.r(), pr, 0f);
+            b.dev.gemmPacked(c0.d(), a.d(), pd, 0f);
+            assertGemmClose(b, c + " beta=0 over NaN", Transpose.NO, Transpose.NO, m, n, k, 1f, ah, k, 0, bh, n, 0, 0f,
+                    new float[m * n], n, 0, b.refValues(c0.r()), b.devValues(c0.d()), 1);
+            Pair c1 = b.uniformPair(-1, 1, m, n);
+            float[] ch = b.refValues(c1.r());
+            b.ref.gemmPacked(c1.r(), a.r(), pr, 0.5f);
+            b.dev.gemmPacked(c1.d(), a.d(), pd, 0.5f);
+            assertGemmClose(b, c + " beta=0.5", Transpose.NO, Transpose.NO, m, n, k, 1f, ah, k, 0, bh, n, 0, 0.5f, ch,
+                    n, 0, b.refValues(c1.r()), b.devValues(c1.d()), 1, 2);
+        }
+    }
+
+    /** A packed matrix is a snapshot: changing w after pack does not change products until the next pack. */
+    @EveryBackend
+    void packedMatrixIsASnapshot(String backend) {
+        try (Both b = both(backend, 32)) {
+            int m = 9, n = 37, k = 20;
+            for (PackedMatrix.Precision precision : PackedMatrix.Precision.values()) {
+                Pair a = b.uniformPair(-1, 1, m, k), w = b.uniformPair(-1, 1, k, n);
+                PackedMatrix pr = b.ref.packedMatrix(b.arena(), k, n, precision);
+                PackedMatrix pd = b.dev.packedMatrix(b.arena(), k, n, precision);
+                b.ref.pack(pr, Transpose.NO, w.r());
+                b.dev.pack(pd, Transpose.NO, w.d());
+                Pair before = b.zeros(DType.F32, m, n);
+                b.dev.gemmPacked(before.d(), a.d(), pd, 0f);
+                b.ref.fill(w.r(), 3f); // w changes on both sides; the packed copies keep the old values
+                b.dev.fill(w.d(), 3f);
+                Pair after = b.zeros(DType.F32, m, n);
+                b.ref.gemmPacked(after.r(), a.r(), pr, 0f);
+                b.dev.gemmPacked(after.d(), a.d(), pd, 0f);
+                b.assertClose(precision + ": a product after w changed, same backend", b.devValues(before.d()),
+                        b.devValues(after.d()), 0, 0);
+                b.assertClose(precision + ": a product after w changed, against the reference", after,
+                        4 * Math.sqrt(k) * ULP * k, 0);
+                b.ref.pack(pr, Transpose.NO, w.r()); // packing again takes the new values: every product is 3 sum(a)
+                b.dev.pack(pd, Transpose.NO, w.d());
+                b.ref.gemmPacked(after.r(), a.r(), pr, 0f);
+                b.dev.gemmPacked(after.d(), a.d(), pd, 0f);
+                float[] ah = b.refValues(a.r()), got = b.devValues(after.d());
+                for (int i = 0; i < m; i++) {
+                    double sum = 0;
+                    for (int l = 0; l < k; l++) {
+                        sum += 3.0 * ah[i * k + l];
+                    }
+                    assertEquals(sum, got[i * n + n - 1], 4 * Math.sqrt(k) * ULP * 3 * k, precision + ": row " + i
+                            + " after packing the new w");
+                }
+            }
+        }
+    }
+
     /** The per-element gemm tolerance described at the top; elements outside the C matrices must be untouched. */
     private static void assertGemmClose(Both b, String what, Transpose ta, Transpose tb, int m, int n, int k,
                                         float alpha, float[] a, int lda, long sa, float[] bm, int ldb, long sb,
                                         float beta, float[] c0, int ldc, long sc, float[] ref, float[] got, int batch) {
+        assertGemmClose(b, what, ta, tb, m, n, k, alpha, a, lda, sa, bm, ldb, sb, beta, c0, ldc, sc, ref, got, batch, 1);
+    }
+
+    /** The same with betaUlps u |beta c_ij| in place of u |beta c_ij|. */
+    private static void assertGemmClose(Both b, String what, Transpose ta, Transpose tb, int m, int n, int k,
+                                        float alpha, float[] a, int lda, long sa, float[] bm, int ldb, long sb,
+                                        float beta, float[] c0, int ldc, long sc, float[] ref, float[] got, int batch,
+                                        double betaUlps) {
         float[] atol = new float[ref.length];
         boolean[] inside = new boolean[ref.length];
         for (int p = 0; p < batch; p++) {
@@ -271,7 +388,7 @@ class ConformanceTest {
                     }
                     int ci = (int) (p * sc + (long) i * ldc + j);
                     atol[ci] = (float) (4 * Math.sqrt(Math.max(k, 1)) * ULP * Math.abs(alpha) * s
-                            + ULP * Math.abs(beta * c0[ci]) + 1e-30);
+                            + betaUlps * ULP * Math.abs(beta * c0[ci]) + 1e-30);
                     inside[ci] = true;
                 }
             }

@@ -13,10 +13,16 @@
 // no (T*N, D) input or gradient is ever formed. Same maths; for the book's seq2seq (V = 13, T*N = 896,
 // D = 16) it removes the step's least efficient GEMMs.
 //
+// The recurrent products use Wh packed once per pass (Backend.pack, F32: the same products up to the order of
+// float additions): the forward packs Wh for its h_{t-1} Wh, the backward packs Wh^T for its dA_t Wh^T, so the
+// backend does not re-pack the same weights at every step (OpenBLAS's sgemm does: a third of a 128 x 512 x 128
+// product). Only where it pays: two or more products in the pass, on more than one row (one row goes to a
+// matrix-vector product, which packs nothing); otherwise the plain gemm.
+//
 // Inference weights (setInferencePrecision(BF16), opt-in): the per-step product h_prev Wh multiplies by a
 // bfloat16 copy of Wh (backend.pack/gemmPacked, float32 accumulation), packed by the first forward that needs it
 // and again whenever Wh.version() moved since (an optimizer step, a load): never stale. Backward after such a
-// forward throws: gradients always come from float32 forwards. F32, the default, is the plain gemm path.
+// forward throws: gradients always come from float32 forwards. F32, the default, is the path above.
 package org.seq4j.layers;
 
 import java.lang.foreign.Arena;
@@ -39,6 +45,9 @@ public final class TimeLSTM implements TimeRecurrent {
     private final boolean stateful;
     private final Workspace ws;
     private final Workspace stateWs;
+    private final Workspace packWs;     // whPacked and whTPacked, allocated at the first pass that packs
+    private PackedMatrix whPacked;      // Wh (H, 4H), packed by each forward that uses it
+    private PackedMatrix whTPacked;     // Wh^T (4H, H), packed by each backward that uses it
 
     // carried state (stateful only), sized (N, H) independently of T
     private Tensor hState, cState;
@@ -103,6 +112,16 @@ public final class TimeLSTM implements TimeRecurrent {
         this.ws = new Workspace(backend);
         this.stateWs = new Workspace(backend);
         this.foldWs = new Workspace(backend);
+        this.packWs = new Workspace(backend);
+    }
+
+    /**
+     * Whether a pass of {@code products} recurrent products over {@code n} rows should pack Wh first: packing
+     * costs about one pass over Wh, and saves the backend's re-packing at every product, except for one row
+     * (a matrix-vector product, which packs nothing).
+     */
+    static boolean packs(int products, int n) {
+        return products >= 2 && n >= 2;
     }
 
     /**
@@ -314,7 +333,16 @@ public final class TimeLSTM implements TimeRecurrent {
             backend.fill(cT[0], 0f);
         }
 
+        // the BF16 inference copy if one was asked for, else Wh packed for this pass where that pays, else none
         PackedMatrix packed = packedWh();
+        boolean inferenceCopy = packed != null;
+        if (!inferenceCopy && packs(fromZero ? t - 1 : t, n)) {
+            if (whPacked == null) {
+                whPacked = packWs.packed(H, g, PackedMatrix.Precision.F32);
+            }
+            backend.pack(whPacked, Transpose.NO, Wh.value());
+            packed = whPacked;
+        }
         for (int s = 0; s < t; s++) {
             // A_t += h_{t-1} Wh (nothing to add to the first step's from h_0 = 0), then the fused cell: gates
             // activated in place, c_t and h_t written
@@ -337,7 +365,7 @@ public final class TimeLSTM implements TimeRecurrent {
         }
         this.forwardDone = true;
         this.backwardDone = false;
-        this.forwardPacked = packed != null;
+        this.forwardPacked = inferenceCopy;
         return hs;
     }
 
@@ -437,6 +465,13 @@ public final class TimeLSTM implements TimeRecurrent {
                     + "), got " + dhs);
         }
         Tensor dhsV = dhs.view(t, n, H); // the caller's, only read
+        boolean packed = packs(t, n);
+        if (packed) {
+            if (whTPacked == null) {
+                whTPacked = packWs.packed(g, H, PackedMatrix.Precision.F32);
+            }
+            backend.pack(whTPacked, Transpose.YES, Wh.value());
+        }
         Tensor dcNext = dcPing;
         if (dcLast != null) {
             backend.copy(dcNext, dcLast);
@@ -453,7 +488,12 @@ public final class TimeLSTM implements TimeRecurrent {
                 backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsV.get(s), dhCarry, dcNext);
             }
             // dh_prev = dA_t Wh^T: carried into step s-1, or out as dh for h0
-            backend.gemm(Transpose.NO, Transpose.YES, n, H, g, 1f, dAT[s], g, Wh.value(), g, 0f, s > 0 ? dhCarry : dh0, H);
+            Tensor dhPrev = s > 0 ? dhCarry : dh0;
+            if (packed) {
+                backend.gemmPacked(dhPrev, dAT[s], whTPacked, 0f);
+            } else {
+                backend.gemm(Transpose.NO, Transpose.YES, n, H, g, 1f, dAT[s], g, Wh.value(), g, 0f, dhPrev, H);
+            }
             dcNext = dcPrev;
         }
         dc0 = dcNext;
@@ -574,5 +614,6 @@ public final class TimeLSTM implements TimeRecurrent {
         stateWs.close();
         foldWs.close();
         releasePacked();
+        packWs.close();
     }
 }

@@ -4,6 +4,7 @@ package org.seq4j.layers;
 
 import java.lang.foreign.Arena;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -50,6 +51,18 @@ public final class Workspace implements AutoCloseable {
      */
     public Tensor ints(int... shape) {
         return backend.allocate(arena(), DType.I32, shape);
+    }
+
+    /**
+     * An unfilled packed matrix of the backend (Backend.packedMatrix), in this workspace's memory.
+     *
+     * @param rows      K
+     * @param cols      N
+     * @param precision how the weights are kept
+     * @return the packed matrix, valid until reset or close
+     */
+    public PackedMatrix packed(int rows, int cols, PackedMatrix.Precision precision) {
+        return backend.packedMatrix(arena(), rows, cols, precision);
     }
 
     private Arena arena() {

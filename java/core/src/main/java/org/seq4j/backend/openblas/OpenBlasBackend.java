@@ -19,6 +19,7 @@ import java.lang.invoke.MethodHandle;
 import org.seq4j.backend.AbstractBackend;
 import org.seq4j.backend.BackendConfig;
 import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
 import org.seq4j.bindings.cblas.cblas_h;
 import org.seq4j.bindings.cpu.seq4j_cpu_h;
@@ -343,6 +344,68 @@ public final class OpenBlasBackend extends AbstractBackend {
             MemorySegment ci = c.segment().asSlice(i * strideC * fa);
             sgemm(heap, trans(transA), trans(transB), m, n, k, alpha, ai, lda, bi, ldb, beta, ci, ldc);
         }
+    }
+
+    // ---- packed weights (native/cpu/seq4j_cpu.h: 16-column k-major panels; BF16 as pairs of rows) --------
+    // Only where the C library's packed product is the faster one (seq4j_packed_preferred: its AVX-512 clone);
+    // elsewhere the default layout of AbstractBackend (B row-major, products through sgemm). Fixed per process.
+
+    private static boolean nativePacked() {
+        return NativePacked.PREFERRED;
+    }
+
+    /** Read on first use, after a constructor has loaded the library. */
+    private static final class NativePacked {
+        static final boolean PREFERRED = seq4j_cpu_h.seq4j_packed_preferred() != 0;
+
+        private NativePacked() {
+        }
+    }
+
+    private static int precision(PackedMatrix.Precision precision) {
+        return precision == PackedMatrix.Precision.BF16 ? seq4j_cpu_h.SEQ4J_PACKED_BF16()
+                : seq4j_cpu_h.SEQ4J_PACKED_F32();
+    }
+
+    /** Storage (panels, rows per panel, SEQ4J_PANEL): k rows of floats, or ceil(k / 2) words of two bfloat16. */
+    @Override
+    protected PackedMatrix packedMatrixK(Arena arena, int rows, int cols, PackedMatrix.Precision precision) {
+        if (!nativePacked()) {
+            return super.packedMatrixK(arena, rows, cols, precision);
+        }
+        int panel = seq4j_cpu_h.SEQ4J_PANEL();
+        int panels = (int) (((long) cols + panel - 1) / panel);
+        int perPanel = precision == PackedMatrix.Precision.BF16 ? (int) (((long) rows + 1) / 2) : rows;
+        return new PackedMatrix(this, rows, cols, precision, allocate(arena, DType.F32, panels, perPanel, panel));
+    }
+
+    /** The C library's own count (seq4j_packed_floats), so that the Java check and the kernels agree exactly. */
+    @Override
+    protected long packedSize(int rows, int cols, PackedMatrix.Precision precision) {
+        if (!nativePacked()) {
+            return super.packedSize(rows, cols, precision);
+        }
+        return seq4j_cpu_h.seq4j_packed_floats(rows, cols, precision(precision));
+    }
+
+    @Override
+    protected void packK(PackedMatrix dst, Transpose trans, Tensor w) {
+        if (!nativePacked()) {
+            super.packK(dst, trans, w);
+            return;
+        }
+        seq4j_cpu_h.seq4j_pack(threads, p(dst.storage()), p(w), trans(trans), dst.rows(), dst.cols(),
+                precision(dst.precision()));
+    }
+
+    @Override
+    protected void gemmPackedK(Tensor c, Tensor a, PackedMatrix b, float beta, int m) {
+        if (!nativePacked()) {
+            super.gemmPackedK(c, a, b, beta, m);
+            return;
+        }
+        seq4j_cpu_h.seq4j_gemm_packed(threads, p(c), p(a), p(b.storage()), m, b.cols(), b.rows(), beta,
+                precision(b.precision()));
     }
 
     @Override
