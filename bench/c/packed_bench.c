@@ -4,7 +4,8 @@
  * of N = 1 inference, to see which way is faster. Rough figures: the machine is shared.
  *
  * Shapes (M x N x K, c (M, N) = a (M, K) B (K, N)): 128x512x128 (h_{t-1} Wh, B = Wh as stored), 128x128x512
- * (dA_t Wh^T: B = Wh^T, packed transposed; sgemm gets trans_b), 1x1024x256 and 1x2600x650 (an LSTM step of
+ * (dA_t Wh^T: B = Wh^T, packed transposed; sgemm gets trans_b), the same two for W2 (64x2600x650,
+ * 64x650x2600T), 1x1024x256 and 1x2600x650 (an LSTM step of
  * N = 1 with H = 256, 650; F32 and BF16 packed against sgemv). No pack in the timed loop: Wh is packed once per
  * sequence (the pack's own time is printed once per shape).
  *
@@ -125,6 +126,8 @@ int main(int argc, char **argv) {
            core ? core() : "?", ct ? ct : "(unset)");
     run((struct shape) {128, 512, 128, 0}, 0);
     run((struct shape) {128, 128, 512, 1}, 0);
+    run((struct shape) {64, 2600, 650, 0}, 0); /* W2 (N = 64, H = 650): h_{t-1} Wh */
+    run((struct shape) {64, 650, 2600, 1}, 0); /* and dA_t Wh^T */
     run((struct shape) {1, 1024, 256, 0}, 1);
     run((struct shape) {1, 2600, 650, 0}, 1);
     return 0;

@@ -16,8 +16,8 @@
 // The recurrent products use Wh packed once per pass (Backend.pack, F32: the same products up to the order of
 // float additions): the forward packs Wh for its h_{t-1} Wh, the backward packs Wh^T for its dA_t Wh^T, so the
 // backend does not re-pack the same weights at every step (OpenBLAS's sgemm does: a third of a 128 x 512 x 128
-// product). Only where it pays: two or more products in the pass, on more than one row (one row goes to a
-// matrix-vector product, which packs nothing); otherwise the plain gemm.
+// product). Only where it pays (packs(products, n)): two or more products on several rows, eight or more on
+// one row (N = 1 inference, where the packed product reads Wh in storage order); otherwise the plain gemm.
 //
 // Inference weights (setInferencePrecision(BF16), opt-in): the per-step product h_prev Wh multiplies by a
 // bfloat16 copy of Wh (backend.pack/gemmPacked, float32 accumulation), packed by the first forward that needs it
@@ -116,12 +116,14 @@ public final class TimeLSTM implements TimeRecurrent {
     }
 
     /**
-     * Whether a pass of {@code products} recurrent products over {@code n} rows should pack Wh first: packing
-     * costs about one pass over Wh, and saves the backend's re-packing at every product, except for one row
-     * (a matrix-vector product, which packs nothing).
+     * Whether a pass of {@code products} recurrent products over {@code n} rows should pack Wh first. Several rows:
+     * packing costs about one pass over Wh and saves the backend's re-packing at every product, so two products
+     * pay. One row (N = 1 inference): the backend packs nothing for a matrix-vector product, but the packed one
+     * reads Wh in the order it is stored in, twice as fast (bench/c/packed_bench.c, 1 x 1024 x 256 on the AVX-512
+     * clone: 6.2 against 12.2 us) while a pack costs about three such products (35 us), so from eight products on.
      */
     static boolean packs(int products, int n) {
-        return products >= 2 && n >= 2;
+        return n >= 2 ? products >= 2 : products >= 8;
     }
 
     /**

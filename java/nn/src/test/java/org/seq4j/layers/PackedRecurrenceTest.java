@@ -1,5 +1,5 @@
 // When TimeLSTM packs Wh: once per forward and Wh^T once per backward, for passes of two or more recurrent
-// products over more than one row; one row (a matrix-vector product) and single products keep the plain gemm.
+// products over more than one row, or of eight or more over one row; fewer products keep the plain gemm.
 // Counted through a proxy over the reference backend, which forwards every call; that the packed products give
 // the same training step is TrainingStepEquivalenceTest's and the gradient checks' business.
 package org.seq4j.layers;
@@ -73,8 +73,12 @@ class PackedRecurrenceTest {
     }
 
     @Test
-    void keepsThePlainGemmForOneRowOrOneProduct() {
-        assertEquals("forward: {gemm=5}, backward: {gemm=8}", run(5, 1, false)); // N = 1: matrix-vector products
+    void keepsThePlainGemmForFewProducts() {
+        // N = 1: matrix-vector products, packed from eight on (T = 9 from zero: 8 forward, 9 backward products)
+        assertEquals("forward: {gemm=5}, backward: {gemm=8}", run(5, 1, false));
+        assertEquals("forward: {gemm=1, gemmPacked=8, pack=1}, backward: {gemm=3, gemmPacked=9, pack=1}",
+                run(9, 1, false));
+        assertEquals("forward: {gemm=8}, backward: {gemm=3, gemmPacked=8, pack=1}", run(8, 1, false));
         // T = 1 from a state (a decoder's step): one product each way, not worth a pack
         assertEquals("forward: {gemm=2}, backward: {gemm=4}", run(1, 4, true));
         assertEquals("forward: {gemm=1}, backward: {gemm=4}", run(1, 4, false)); // from zero: no forward product
