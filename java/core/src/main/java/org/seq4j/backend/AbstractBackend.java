@@ -330,7 +330,7 @@ public abstract class AbstractBackend implements Backend {
         }
         PackedMatrix p = packedMatrixK(arena, rows, cols, precision);
         if (p.owner() != this || p.rows() != rows || p.cols() != cols || p.precision() != precision
-                || p.storage().size() < packedSize(rows, cols, precision)) {
+                || p.storage().size() != packedSize(rows, cols, precision)) {
             throw new IllegalStateException("packedMatrix: " + name() + " made " + p + " for (" + rows + ", " + cols
                     + ", " + precision + ")"); // a backend bug, not the caller's
         }
@@ -338,7 +338,7 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * Allocates an unfilled packed matrix whose storage holds at least {@link #packedSize} float32 elements. The
+     * Allocates an unfilled packed matrix whose storage holds exactly {@link #packedSize} float32 elements. The
      * default layout is B itself, row-major (for BF16: each float rounded to bfloat16, still stored as a float).
      */
     protected PackedMatrix packedMatrixK(Arena arena, int rows, int cols, PackedMatrix.Precision precision) {
@@ -439,9 +439,9 @@ public abstract class AbstractBackend implements Backend {
                     + " backend, not this " + name() + " backend; pack the weights with this one");
         }
         live(op, "packed storage", p.storage());
-        if (p.storage().size() < packedSize(p.rows(), p.cols(), p.precision())) {
+        if (p.storage().size() != packedSize(p.rows(), p.cols(), p.precision())) {
             throw new IllegalArgumentException(op + ": " + p + " has " + p.storage().size() + " elements of storage, "
-                    + name() + " needs " + packedSize(p.rows(), p.cols(), p.precision()));
+                    + name() + " lays it out in exactly " + packedSize(p.rows(), p.cols(), p.precision()));
         }
     }
 

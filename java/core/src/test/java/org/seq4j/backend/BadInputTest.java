@@ -186,9 +186,14 @@ class BadInputTest {
                 Tensor small = b.allocate(arena, DType.F32, 10); // short of every layout (row-major: 120)
                 PackedMatrix handMade = new PackedMatrix(b, 6, 20, precision, small);
                 assertMessage(IllegalArgumentException.class, () -> b.pack(handMade, Transpose.NO, w), "pack",
-                        "elements of storage", b.name() + " needs");
+                        "elements of storage", b.name() + " lays it out in exactly");
                 assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(c, a, handMade, 0f), "gemmPacked",
                         "elements of storage");
+                // too large is refused too: the layout is exact, and a default pack views the storage as (K, N)
+                Tensor large = b.allocate(arena, DType.F32, 100_000);
+                PackedMatrix roomy = new PackedMatrix(b, 6, 20, precision, large);
+                assertMessage(IllegalArgumentException.class, () -> b.pack(roomy, Transpose.NO, w), "pack",
+                        "elements of storage", "exactly");
             }
         }
         PackedMatrix closed;
