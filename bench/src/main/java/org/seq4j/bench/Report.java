@@ -357,11 +357,15 @@ public final class Report {
         return String.join(", ", parts);
     }
 
-    /** GFLOP/s of a GemmBench row (2mnk) or a W2 LSTM step (Workloads.lstmStepFlops, N = 64, D = H). */
+    /**
+     * GFLOP/s of a GemmBench row or a PackedGemmBench product (2mnk; PackedGemmBench's trailing T marks a transposed
+     * B) or a W2 LSTM step (Workloads.lstmStepFlops, N = 64, D = H).
+     */
     static Double gflops(Row r) {
         double flops;
-        if ((r.benchmark().startsWith("GemmBench") || r.benchmark().startsWith("FfmGemmBench")) && r.params().containsKey("mnk")) {
-            int[] d = Fixtures.dims(r.params().get("mnk"));
+        if ((r.benchmark().startsWith("GemmBench") || r.benchmark().startsWith("FfmGemmBench")
+                || r.benchmark().startsWith("PackedGemmBench.product")) && r.params().containsKey("mnk")) {
+            int[] d = Fixtures.dims(r.params().get("mnk").replace("T", ""));
             flops = 2.0 * d[0] * d[1] * d[2];
         } else if (r.benchmark().contains("W2LstmStepBench")) {
             int h = Integer.parseInt(r.params().getOrDefault("h", "650"));

@@ -5,6 +5,7 @@ package org.seq4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -38,6 +39,14 @@ class ReportTest {
                 + "- environment: OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=(unset), SEQ4J_CPU_ISA=avx2\n"
                 + "\n| table |\n", out);
         assertFalse(Report.withRuntime(md, null, facts).contains("variant"), "no variant line by default");
+    }
+
+    @Test
+    void gflopsOfAPackedProductCountsATransposedShapeAsItsProduct() {
+        // 2 * 128 * 128 * 512 = 16.777216 MFLOP in 100 us = 167.77 GFLOP/s, with or without the T of Wh^T
+        assertEquals(167.77216, Report.gflops(row("PackedGemmBench.product", "128x128x512T", 100, "us/op")), 1e-9);
+        assertEquals(167.77216, Report.gflops(row("PackedGemmBench.product", "128x512x128", 100, "us/op")), 1e-9);
+        assertNull(Report.gflops(row("PackedGemmBench.pack", "128x512x128", 100, "us/op")), "a pack does no FLOPs");
     }
 
     @Test
