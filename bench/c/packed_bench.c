@@ -62,8 +62,8 @@ static void v_sgemm(void) {
                     0.0f, c, cur.n);
     }
 }
-static void v_f32(void) { seq4j_gemm_packed(threads, c, a, packed_f32, cur.m, cur.n, cur.k, 0.0f, SEQ4J_PACKED_F32); }
-static void v_bf16(void) { seq4j_gemm_packed(threads, c, a, packed_bf16, cur.m, cur.n, cur.k, 0.0f, SEQ4J_PACKED_BF16); }
+static void v_f32(void) { seq4j_gemm_packed(threads, c, a, packed_f32, cur.m, cur.n, cur.k, cur.k, cur.n, 0.0f, SEQ4J_PACKED_F32); }
+static void v_bf16(void) { seq4j_gemm_packed(threads, c, a, packed_bf16, cur.m, cur.n, cur.k, cur.k, cur.n, 0.0f, SEQ4J_PACKED_BF16); }
 
 static double window(void (*f)(void), double seconds) {
     long calls = 0;
@@ -81,9 +81,9 @@ static void run(struct shape s, int with_bf16) {
     packed_f32 = malloc(sizeof(float) * seq4j_packed_floats(s.k, s.n, SEQ4J_PACKED_F32));
     packed_bf16 = malloc(sizeof(float) * seq4j_packed_floats(s.k, s.n, SEQ4J_PACKED_BF16));
     double t0 = now();
-    seq4j_pack(threads, packed_f32, w, s.trans ? TR : NO, s.k, s.n, SEQ4J_PACKED_F32);
+    seq4j_pack(threads, packed_f32, w, s.trans ? TR : NO, s.k, s.n, s.trans ? s.k : s.n, SEQ4J_PACKED_F32);
     double pack_us = (now() - t0) * 1e6;
-    seq4j_pack(threads, packed_bf16, w, s.trans ? TR : NO, s.k, s.n, SEQ4J_PACKED_BF16);
+    seq4j_pack(threads, packed_bf16, w, s.trans ? TR : NO, s.k, s.n, s.trans ? s.k : s.n, SEQ4J_PACKED_BF16);
     void (*fs[3])(void) = {v_sgemm, v_f32, v_bf16};
     const char *names[3] = {s.m == 1 ? "sgemv" : "sgemm", "packed_f32", "packed_bf16"};
     int count = with_bf16 ? 3 : 2;
@@ -98,7 +98,7 @@ static void run(struct shape s, int with_bf16) {
                names[v], threads, t[v][ROUNDS / 2], t[v][0], t[v][ROUNDS - 1]);
     }
     t0 = now();
-    for (int i = 0; i < 20; i++) seq4j_pack(threads, packed_f32, w, s.trans ? TR : NO, s.k, s.n, SEQ4J_PACKED_F32);
+    for (int i = 0; i < 20; i++) seq4j_pack(threads, packed_f32, w, s.trans ? TR : NO, s.k, s.n, s.trans ? s.k : s.n, SEQ4J_PACKED_F32);
     printf("%dx%dx%d%s pack f32: first (cold) %.1f us, then %.1f us\n", s.m, s.n, s.k, s.trans ? "T" : "", pack_us,
            (now() - t0) / 20 * 1e6);
     fflush(stdout);

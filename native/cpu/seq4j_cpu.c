@@ -520,14 +520,14 @@ API int64_t seq4j_packed_floats(int k, int n, int precision) {
 struct pack_args {
     void *dst;
     const float *w;
-    int64_t k, n;
+    int64_t k, n, ldw; /* row stride of w as stored: (k, n), or (n, k) when transposed */
     int trans, bf16;
 };
 
 /* op(w)[kk][col], 0 beyond column n or row k (the padding) */
 INLINE float pack_value(const struct pack_args *g, int64_t kk, int64_t col) {
     if (col >= g->n || kk >= g->k) return 0.0f;
-    return g->trans ? g->w[col * g->k + kk] : g->w[kk * g->n + col];
+    return g->trans ? g->w[col * g->ldw + kk] : g->w[kk * g->ldw + col];
 }
 
 /* F32 panel q (k x PANEL floats at dst): full panels copied in the order that reads w in lines (rows of PANEL
@@ -540,11 +540,11 @@ INLINE void pack_panel_f32(const struct pack_args *g, float *dst, int64_t q) {
         }
     } else if (g->trans) {
         for (int64_t j = 0; j < PANEL; j++) {
-            const float *src = g->w + (col0 + j) * k;
+            const float *src = g->w + (col0 + j) * g->ldw;
             for (int64_t kk = 0; kk < k; kk++) dst[kk * PANEL + j] = src[kk];
         }
     } else {
-        for (int64_t kk = 0; kk < k; kk++) memcpy(dst + kk * PANEL, g->w + kk * n + col0, PANEL * sizeof(float));
+        for (int64_t kk = 0; kk < k; kk++) memcpy(dst + kk * PANEL, g->w + kk * g->ldw + col0, PANEL * sizeof(float));
     }
 }
 
@@ -569,9 +569,10 @@ static void pack_part(const void *p, int64_t b, int64_t e) {
     }
 }
 
-API void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision) {
+API void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int ldw, int precision) {
     if (k <= 0 || n <= 0 || seq4j_packed_floats(k, n, precision) < 0) return;
-    struct pack_args g = {dst, w, k, n, trans == TRANS, precision == SEQ4J_PACKED_BF16};
+    if (ldw < (trans == TRANS ? k : n)) return; /* rows would overlap: the Java side refused it */
+    struct pack_args g = {dst, w, k, n, ldw, trans == TRANS, precision == SEQ4J_PACKED_BF16};
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     parallel_for(threads, panels, 1 + 65536 / ((int64_t) k * PANEL), 1, pack_part, &g);
 }
@@ -580,7 +581,7 @@ struct gemm_packed_args {
     float *c;
     const float *a;
     const void *b;
-    int64_t m, n, k;
+    int64_t m, n, k, lda, ldc;
     float beta;
     int bf16;
 };
@@ -588,7 +589,7 @@ struct gemm_packed_args {
 /*
  * The block of the product, written once (PK_BLOCK) for vectors of L floats, L = 16, 8 and 4: each clone uses its
  * native width (a 64-byte vector type in the v3 or baseline clone is lowered through memory, ten times slower).
- * c rows [0, mr), panels [q, q + np) (ldc = n) = a rows [0, mr) (lda = k) times those panels + beta c; mr and np are
+ * c rows [0, mr), panels [q, q + np) (row stride ldc) = a rows [0, mr) (row stride lda) times those panels + beta c; mr and np are
  * constants after inlining, so the accumulators (mr x np x PANEL / L vectors) live in registers. Only columns < n
  * are written; with beta = 0, c is not read. BF16: one load of L words gives L columns of two rows, row 2i = word <<
  * 16 and row 2i + 1 = word & 0xffff0000 (a bfloat16 is the high half of its float): no widening shuffle.
@@ -598,7 +599,7 @@ struct gemm_packed_args {
     typedef float pk_f##L __attribute__((vector_size((L) * 4)));                                                    \
     typedef uint32_t pk_u##L __attribute__((vector_size((L) * 4)));                                                 \
     INLINE void packed_block_##L(float *c, const float *a, const void *b, int64_t q, int64_t n, int64_t k,          \
-                                 float beta, const int bf16, const int mr, const int np) {                          \
+                                 int64_t lda, int64_t ldc, float beta, const int bf16, const int mr, const int np) {                          \
         enum { V = PANEL / (L) }; /* vectors per panel row */                                                       \
         pk_f##L acc[MAXR][MAXS]; /* as small as the clone's blocks: a larger array is kept in memory (GCC's SRA) */\
         _Pragma("GCC unroll 32")                                                                                    \
@@ -622,7 +623,7 @@ struct gemm_packed_args {
                 if (kk + 1 < k) {                                                                                   \
                     _Pragma("GCC unroll 32")                                                                        \
                     for (int r = 0; r < mr; r++) {                                                                  \
-                        float a0 = a[r * k + kk], a1 = a[r * k + kk + 1];                                           \
+                        float a0 = a[r * lda + kk], a1 = a[r * lda + kk + 1];                                         \
                         _Pragma("GCC unroll 32")                                                                    \
                         for (int s = 0; s < np * V; s++) {                                                          \
                             acc[r][s] += a0 * b0[s];                                                                \
@@ -632,7 +633,7 @@ struct gemm_packed_args {
                 } else { /* k odd: the last row has no partner (its high halves are padding, never multiplied) */   \
                     _Pragma("GCC unroll 32")                                                                        \
                     for (int r = 0; r < mr; r++) {                                                                  \
-                        float a0 = a[r * k + kk];                                                                   \
+                        float a0 = a[r * lda + kk];                                                                \
                         _Pragma("GCC unroll 32")                                                                    \
                         for (int s = 0; s < np * V; s++) acc[r][s] += a0 * b0[s];                                   \
                     }                                                                                               \
@@ -648,7 +649,7 @@ struct gemm_packed_args {
                 }                                                                                                   \
                 _Pragma("GCC unroll 32")                                                                            \
                 for (int r = 0; r < mr; r++) {                                                                      \
-                    float ar = a[r * k + kk];                                                                       \
+                    float ar = a[r * lda + kk];                                                                    \
                     _Pragma("GCC unroll 32")                                                                        \
                     for (int s = 0; s < np * V; s++) acc[r][s] += ar * bv[s];                                       \
                 }                                                                                                   \
@@ -659,7 +660,7 @@ struct gemm_packed_args {
             int64_t col = (q + s / V) * PANEL + (s % V) * (L), cols = n - col < (L) ? n - col : (L);                \
             _Pragma("GCC unroll 32")                                                                                \
             for (int r = 0; r < mr; r++) {                                                                          \
-                float *cr = c + r * n + col;                                                                        \
+                float *cr = c + r * ldc + col;                                                                     \
                 pk_f##L v = acc[r][s];                                                                              \
                 if (cols == (L)) {                                                                                  \
                     if (beta != 0.0f) {                                                                             \
@@ -686,12 +687,12 @@ PK_BLOCK(4, 6, 8)
 /* one (rows, np) instance per case, rows <= mr_max and np <= np_max (constants: the rest is never compiled) */
 #define PK_CASE(L, R, S)                                                                                     \
     case R * 8 + S:                                                                                          \
-        if (R <= mr_max && S <= np_max) packed_block_##L(c, a, b, q, n, k, beta, bf16, R, S);                \
+        if (R <= mr_max && S <= np_max) packed_block_##L(c, a, b, q, n, k, lda, ldc, beta, bf16, R, S);                \
         break;
 #define PK_ROWS(L, R) PK_CASE(L, R, 1) PK_CASE(L, R, 2) PK_CASE(L, R, 3) PK_CASE(L, R, 4)
 
 INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, int rows, int np, int64_t n,
-                            int64_t k, float beta, const int lanes, const int bf16, const int mr_max,
+                            int64_t k, int64_t lda, int64_t ldc, float beta, const int lanes, const int bf16, const int mr_max,
                             const int np_max) {
     if (lanes == 16) {
         switch (rows * 8 + np) {
@@ -714,7 +715,7 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
 /* panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 1-2 rows x wide panels */
 INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int64_t e, const int lanes,
                                const int bf16, const int mr, const int np, const int wide_np) {
-    int64_t m = g->m, n = g->n, k = g->k;
+    int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldc = g->ldc;
     int wide = m <= 2; /* few rows: more panels at once, for independent FMA chains */
     int step = wide ? wide_np : np;
     for (int64_t q = b; q < e; q += step) {
@@ -724,10 +725,10 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
             int64_t left = m - r;
             rows = left >= mr ? mr : left >= 4 ? 4 : left >= 2 ? 2 : 1;
             if (wide) {
-                packed_dispatch(g->c + r * n, g->a + r * k, g->b, q, (int) rows, panels, n, k, g->beta, lanes, bf16, 2,
+                packed_dispatch(g->c + r * ldc, g->a + r * lda, g->b, q, (int) rows, panels, n, k, lda, ldc, g->beta, lanes, bf16, 2,
                                 wide_np);
             } else {
-                packed_dispatch(g->c + r * n, g->a + r * k, g->b, q, (int) rows, panels, n, k, g->beta, lanes, bf16, mr,
+                packed_dispatch(g->c + r * ldc, g->a + r * lda, g->b, q, (int) rows, panels, n, k, lda, ldc, g->beta, lanes, bf16, mr,
                                 np);
             }
         }
@@ -766,14 +767,18 @@ API int seq4j_packed_preferred(void) {
 #endif
 }
 
-API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta,
-                           int precision) {
+API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda,
+                           int ldc, float beta, int precision) {
     if (m <= 0 || n <= 0 || k < 0 || seq4j_packed_floats(k, n, precision) < 0) return;
+    if (lda < (k > 1 ? k : 1) || ldc < n) return; /* rows would overlap: the Java side refused it */
     if (k == 0) { /* an empty sum: c = beta c, without reading c when beta = 0 */
-        for (int64_t i = 0; i < (int64_t) m * n; i++) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
+        for (int64_t i = 0; i < m; i++) {
+            float *ci = c + i * (int64_t) ldc;
+            for (int64_t j = 0; j < n; j++) ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
+        }
         return;
     }
-    struct gemm_packed_args g = {c, a, b, m, n, k, beta, precision == SEQ4J_PACKED_BF16};
+    struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, precision == SEQ4J_PACKED_BF16};
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     /* a part should be at least ~64K multiply-adds (a few microseconds), or waking a thread costs more */
     int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);

@@ -95,8 +95,9 @@ void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, const 
 int64_t seq4j_packed_floats(int k, int n, int precision);
 
 /* dst (seq4j_packed_floats(k, n, precision) floats) = op(w) packed; w (k, n), or (n, k) when trans is 112
- * (CBLAS's transposed). Split by panels across the pool. */
-void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision);
+ * (CBLAS's transposed), row-major with row stride ldw (>= n, or >= k when transposed; a smaller one packs nothing:
+ * the Java side refuses it). Split by panels across the pool. */
+void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int ldw, int precision);
 
 /* 1 where seq4j_gemm_packed is faster than seq4j_sgemm at a recurrent layer's shapes (the x86-64-v4 clone: 128 x 512
  * x 128 in 75-95 us against 115-186 us, bench/c/packed_bench.c), 0 elsewhere (the v3 and baseline clones measured
@@ -104,11 +105,12 @@ void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n,
  * seq4j_sgemm. The kernels are correct on every clone either way. */
 int seq4j_packed_preferred(void);
 
-/* c (m, n) = a (m, k) B + beta c, B packed by seq4j_pack with the same (k, n, precision); with beta = 0, c is not
- * read. Split by panels across the pool (parts fixed by m, n, k and threads), so each thread reads the same
+/* c (m, n) = a (m, k) B + beta c, B packed by seq4j_pack with the same (k, n, precision); a and c row-major with
+ * row strides lda (>= max(1, k)) and ldc (>= n; smaller ones compute nothing: the Java side refuses them); with
+ * beta = 0, c is not read. Split by panels across the pool (parts fixed by m, n, k and threads), so each thread reads the same
  * columns of B at every call. */
-void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta,
-                       int precision);
+void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc,
+                       float beta, int precision);
 
 /* ---- elementwise -------------------------------------------------------------------------------- */
 

@@ -279,8 +279,8 @@ static void pack_layout(int threads) {
         }
         float *f = malloc(sizeof(float) * floats);
         uint32_t *h = malloc(sizeof(uint32_t) * words);
-        seq4j_pack(threads, f, trans ? wt : w, trans ? TRANS : NO_TRANS, K, N, SEQ4J_PACKED_F32);
-        seq4j_pack(threads, h, trans ? wt : w, trans ? TRANS : NO_TRANS, K, N, SEQ4J_PACKED_BF16);
+        seq4j_pack(threads, f, trans ? wt : w, trans ? TRANS : NO_TRANS, K, N, trans ? K : N, SEQ4J_PACKED_F32);
+        seq4j_pack(threads, h, trans ? wt : w, trans ? TRANS : NO_TRANS, K, N, trans ? K : N, SEQ4J_PACKED_BF16);
         for (int q = 0; q < 2; q++) {
             for (int kk = 0; kk < K; kk++) {
                 for (int j = 0; j < P; j++) {
@@ -309,44 +309,59 @@ static void pack_layout(int threads) {
 /* c (m, n) = a (m, k) op(w) + beta c over the packed op(w), against a triple loop in double (over the bf16-rounded
  * weights for BF16). Shapes: one row, rows not a multiple of any clone's row block, columns not a multiple of the
  * panel, k = 1, odd and even k, transposed packs; beta 0 over a c full of NaN (which must not be read) and 0.5.
+ * Every shape runs contiguous and again with row strides lda, ldc, ldw larger than the widths (a column block of a
+ * wider matrix, as TimeGRU's gates): values in the gaps of a and w must not count, and a sentinel in the gaps of
+ * c must come back unchanged.
  * Tolerance: |got - want| <= 1e-6 (k + 2) (sum |a b| + |beta c|), a float sum's worst rounding (k eps) with room. */
 static void gemm_packed(int threads) {
     int shapes[][4] = {{1, 1, 1, 0}, {1, 1000, 37, 0}, {13, 45, 7, 1}, {8, 32, 128, 0}, {9, 17, 5, 0},
                        {2, 70, 3, 1}, {37, 100, 65, 1}, {6, 16, 1, 0}, {17, 130, 64, 0}, {128, 64, 40, 1}};
+    const float gap = 12345.0f; /* the sentinel between the rows of a strided a, w or c */
     for (int s = 0; s < (int) (sizeof shapes / sizeof shapes[0]); s++) {
-        int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], trans = shapes[s][3];
-        float *a = values((size_t) m * k, -1, 1), *w = values((size_t) k * n, -1, 1), *c = malloc(sizeof(float) * m * n);
-        float *c0 = values((size_t) m * n, -1, 1);
-        for (int precision = 0; precision < 2; precision++) {
-            void *b = malloc(sizeof(float) * seq4j_packed_floats(k, n, precision));
-            seq4j_pack(threads, b, w, trans ? TRANS : NO_TRANS, k, n, precision);
-            for (int pass = 0; pass < 2; pass++) {
-                float beta = pass ? 0.5f : 0.0f;
-                for (size_t i = 0; i < (size_t) m * n; i++) c[i] = pass ? c0[i] : NAN;
-                seq4j_gemm_packed(threads, c, a, b, m, n, k, beta, precision);
-                for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < n; j++) {
-                        double sum = 0, mag = 0;
-                        for (int p = 0; p < k; p++) {
-                            float wv = trans ? w[j * k + p] : w[p * n + j];
-                            if (precision == SEQ4J_PACKED_BF16) wv = bits_float(bf16_bits(wv));
-                            sum += (double) a[i * k + p] * wv;
-                            mag += fabs((double) a[i * k + p] * wv);
+        for (int strided = 0; strided < 2; strided++) {
+            int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], trans = shapes[s][3];
+            int pad = strided ? 1 + s % 5 * 7 : 0, lda = k + pad, ldc = n + pad, wrows = trans ? n : k;
+            int ldw = (trans ? k : n) + pad;
+            float *a = values((size_t) m * lda, -1, 1), *w = values((size_t) wrows * ldw, -1, 1);
+            float *c = malloc(sizeof(float) * m * ldc), *c0 = values((size_t) m * ldc, -1, 1);
+            for (int precision = 0; precision < 2; precision++) {
+                void *b = malloc(sizeof(float) * seq4j_packed_floats(k, n, precision));
+                seq4j_pack(threads, b, w, trans ? TRANS : NO_TRANS, k, n, ldw, precision);
+                for (int pass = 0; pass < 2; pass++) {
+                    float beta = pass ? 0.5f : 0.0f;
+                    for (size_t i = 0; i < (size_t) m * ldc; i++) c[i] = i % ldc >= (size_t) n ? gap : pass ? c0[i] : NAN;
+                    seq4j_gemm_packed(threads, c, a, b, m, n, k, lda, ldc, beta, precision);
+                    for (int i = 0; i < m; i++) {
+                        for (int j = n; j < ldc; j++) {
+                            if (c[(size_t) i * ldc + j] != gap && failures++ < 10) {
+                                fprintf(stderr, "kernels_selftest: gemm_packed %dx%dx%d ldc %d wrote c[%d, %d] past n\n",
+                                        m, n, k, ldc, i, j);
+                            }
                         }
-                        double want = sum + (pass ? beta * (double) c0[i * n + j] : 0.0);
-                        mag += pass ? fabs(beta * (double) c0[i * n + j]) : 0.0;
-                        double got = c[i * n + j];
-                        if (!(fabs(got - want) <= 1e-6 * (k + 2) * mag) && failures++ < 10) {
-                            fprintf(stderr, "kernels_selftest: gemm_packed %s %dx%dx%d%s beta %g: c[%d, %d] = %.9g, "
-                                    "expected %.9g\n", precision ? "bf16" : "f32", m, n, k, trans ? "T" : "", beta, i, j,
-                                    got, want);
+                        for (int j = 0; j < n; j++) {
+                            double sum = 0, mag = 0;
+                            for (int p = 0; p < k; p++) {
+                                float wv = trans ? w[(size_t) j * ldw + p] : w[(size_t) p * ldw + j];
+                                if (precision == SEQ4J_PACKED_BF16) wv = bits_float(bf16_bits(wv));
+                                sum += (double) a[(size_t) i * lda + p] * wv;
+                                mag += fabs((double) a[(size_t) i * lda + p] * wv);
+                            }
+                            double c0v = c0[(size_t) i * ldc + j];
+                            double want = sum + (pass ? beta * c0v : 0.0);
+                            mag += pass ? fabs(beta * c0v) : 0.0;
+                            double got = c[(size_t) i * ldc + j];
+                            if (!(fabs(got - want) <= 1e-6 * (k + 2) * mag) && failures++ < 10) {
+                                fprintf(stderr, "kernels_selftest: gemm_packed %s %dx%dx%d%s lda %d ldc %d ldw %d beta %g: "
+                                        "c[%d, %d] = %.9g, expected %.9g\n", precision ? "bf16" : "f32", m, n, k,
+                                        trans ? "T" : "", lda, ldc, ldw, beta, i, j, got, want);
+                            }
                         }
                     }
                 }
+                free(b);
             }
-            free(b);
+            free(a), free(w), free(c), free(c0);
         }
-        free(a), free(w), free(c), free(c0);
     }
 }
 

@@ -447,6 +447,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT
         );
 
@@ -458,7 +459,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision)
+     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int ldw, int precision)
      * }
      */
     public static FunctionDescriptor seq4j_pack$descriptor() {
@@ -468,7 +469,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision)
+     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int ldw, int precision)
      * }
      */
     public static MethodHandle seq4j_pack$handle() {
@@ -478,7 +479,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision)
+     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int ldw, int precision)
      * }
      */
     public static MemorySegment seq4j_pack$address() {
@@ -487,16 +488,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int precision)
+     * void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int ldw, int precision)
      * }
      */
-    public static void seq4j_pack(int threads, MemorySegment dst, MemorySegment w, int trans, int k, int n, int precision) {
+    public static void seq4j_pack(int threads, MemorySegment dst, MemorySegment w, int trans, int k, int n, int ldw, int precision) {
         var mh$ = seq4j_pack.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_pack", threads, dst, w, trans, k, n, precision);
+                traceDowncall("seq4j_pack", threads, dst, w, trans, k, n, ldw, precision);
             }
-            mh$.invokeExact(threads, dst, w, trans, k, n, precision);
+            mh$.invokeExact(threads, dst, w, trans, k, n, ldw, precision);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -571,6 +572,8 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_FLOAT,
             seq4j_cpu_h.C_INT
         );
@@ -583,7 +586,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta, int precision)
+     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta, int precision)
      * }
      */
     public static FunctionDescriptor seq4j_gemm_packed$descriptor() {
@@ -593,7 +596,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta, int precision)
+     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta, int precision)
      * }
      */
     public static MethodHandle seq4j_gemm_packed$handle() {
@@ -603,7 +606,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta, int precision)
+     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta, int precision)
      * }
      */
     public static MemorySegment seq4j_gemm_packed$address() {
@@ -612,16 +615,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, float beta, int precision)
+     * void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta, int precision)
      * }
      */
-    public static void seq4j_gemm_packed(int threads, MemorySegment c, MemorySegment a, MemorySegment b, int m, int n, int k, float beta, int precision) {
+    public static void seq4j_gemm_packed(int threads, MemorySegment c, MemorySegment a, MemorySegment b, int m, int n, int k, int lda, int ldc, float beta, int precision) {
         var mh$ = seq4j_gemm_packed.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_gemm_packed", threads, c, a, b, m, n, k, beta, precision);
+                traceDowncall("seq4j_gemm_packed", threads, c, a, b, m, n, k, lda, ldc, beta, precision);
             }
-            mh$.invokeExact(threads, c, a, b, m, n, k, beta, precision);
+            mh$.invokeExact(threads, c, a, b, m, n, k, lda, ldc, beta, precision);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -364,25 +364,56 @@ public abstract class AbstractBackend implements Backend {
         } else {
             shape2(op, "w", w, k, n);
         }
+        packChecked(op, dst, trans, w, trans.isTransposed() ? k : n);
+    }
+
+    @Override
+    public final void pack(PackedMatrix dst, Transpose trans, Tensor w, int ldw) {
+        String op = "pack";
+        packedOwned(op, dst);
+        f32(op, "w", w);
+        int k = dst.rows(), n = dst.cols();
+        if (trans.isTransposed()) {
+            matrixFits(op, "w", w, n, k, ldw, 0, 1);
+        } else {
+            matrixFits(op, "w", w, k, n, ldw, 0, 1);
+        }
+        packChecked(op, dst, trans, w, ldw);
+    }
+
+    private void packChecked(String op, PackedMatrix dst, Transpose trans, Tensor w, int ldw) {
         noOverlap(op, "dst", dst.storage(), "w", w);
-        if ((long) k * n != 0) {
-            packK(dst, trans, w);
+        if ((long) dst.rows() * dst.cols() != 0) {
+            packK(dst, trans, w, ldw);
         }
         dst.markPacked();
     }
 
     /**
-     * Fills dst from op(w) (k, n > 0). The default copies (or transposes) w into the row-major storage and, for
-     * BF16, rounds every element to bfloat16 on the host.
+     * Fills dst from op(w) (k, n > 0), w row-major with row stride ldw (checked: it lies inside w). The default
+     * copies (or transposes) w into the row-major storage and, for BF16, rounds every element to bfloat16 on the
+     * host.
      */
-    protected void packK(PackedMatrix dst, Transpose trans, Tensor w) {
+    protected void packK(PackedMatrix dst, Transpose trans, Tensor w, int ldw) {
         // the default packedMatrixK's storage is already (rows, cols): no view (an allocation in every training step)
         Tensor s = dst.storage().rank() == 2 && dst.storage().dim(0) == dst.rows() && dst.storage().dim(1) == dst.cols()
                 ? dst.storage() : dst.storage().view(dst.rows(), dst.cols());
-        if (trans.isTransposed()) {
-            swapAxes01K(s, w, dst.cols(), dst.rows(), 1);
-        } else {
+        int k = dst.rows(), n = dst.cols();
+        boolean dense = w.size() == (long) k * n && ldw == (trans.isTransposed() ? k : n);
+        if (dense && trans.isTransposed()) {
+            swapAxes01K(s, w, n, k, 1);
+        } else if (dense) {
             copyK(s, w);
+        } else {
+            // a strided w: row i of s (1, n) = 1 * op(w)'s row i, a batch of k rank-1 products with the scalar 1
+            // (exact: x * 1 = x), which every backend's batched gemm runs without allocating; op(w)'s row i is row i
+            // of w (a row vector at i * ldw) or column i of a transposed w (at i, elements ldw apart)
+            Tensor one = unit();
+            if (trans.isTransposed()) {
+                gemmStridedBatchedK(Transpose.NO, Transpose.YES, 1, n, 1, 1f, one, 1, 0, w, ldw, 1, 0f, s, n, n, k);
+            } else {
+                gemmStridedBatchedK(Transpose.NO, Transpose.NO, 1, n, 1, 1f, one, 1, 0, w, ldw, ldw, 0f, s, n, n, k);
+            }
         }
         if (dst.precision() == PackedMatrix.Precision.BF16) {
             float[] host = new float[Math.toIntExact(s.size())];
@@ -394,39 +425,74 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
+    /** The scalar 1 as a (1,) tensor of this backend, allocated by the first strided pack; released by close. */
+    private Tensor unit() {
+        Tensor u = unit;
+        if (u != null) {
+            return u;
+        }
+        synchronized (this) {
+            if (unit == null) {
+                unitArena = Arena.ofShared();
+                Tensor t = allocateK(unitArena, DType.F32, new int[] {1});
+                fillK(t, 1f);
+                unit = t;
+            }
+            return unit;
+        }
+    }
+
+    private volatile Tensor unit;
+    private Arena unitArena;
+
     @Override
     public final void gemmPacked(Tensor c, Tensor a, PackedMatrix b, float beta) {
         String op = "gemmPacked";
         packedOwned(op, b);
-        if (!b.isPacked()) {
-            throw new IllegalStateException(op + ": " + b + " was never packed; call pack(b, trans, w) first");
-        }
         rank2(op, "a", a);
         f32(op, "a", a);
         f32(op, "c", c);
         int m = a.dim(0);
         shape2(op, "a", a, m, b.rows());
         shape2(op, "c", c, m, b.cols());
+        gemmPackedChecked(op, m, c, b.cols(), a, Math.max(1, b.rows()), b, beta); // lda >= 1, as gemm's
+    }
+
+    @Override
+    public final void gemmPacked(int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b, float beta) {
+        String op = "gemmPacked";
+        packedOwned(op, b);
+        if (m < 0) {
+            throw new IllegalArgumentException(op + ": negative row count m = " + m);
+        }
+        f32(op, "a", a);
+        f32(op, "c", c);
+        matrixFits(op, "a", a, m, b.rows(), lda, 0, 1);
+        matrixFits(op, "c", c, m, b.cols(), ldc, 0, 1);
+        gemmPackedChecked(op, m, c, ldc, a, lda, b, beta);
+    }
+
+    private void gemmPackedChecked(String op, int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b,
+                                   float beta) {
+        if (!b.isPacked()) {
+            throw new IllegalStateException(op + ": " + b + " was never packed; call pack(b, trans, w) first");
+        }
         noOverlap(op, "c", c, "a", a);
         noOverlap(op, "c", c, "b", b.storage());
         if (m == 0 || b.cols() == 0) {
             return;
         }
-        if (b.rows() == 0) {
-            if (beta == 0f) {
-                fillK(c, 0f);
-            } else {
-                scaleK(c, beta);
-            }
-            return;
-        }
-        gemmPackedK(c, a, b, beta, m);
+        // b.rows() = 0 reaches the kernel too: an empty sum, c = beta c over the m rows of c (not its gaps)
+        gemmPackedK(m, c, ldc, a, lda, b, beta);
     }
 
-    /** c (m, n) = a (m, k) B + beta c with m, n, k > 0. The default: gemm over the row-major storage. */
-    protected void gemmPackedK(Tensor c, Tensor a, PackedMatrix b, float beta, int m) {
+    /**
+     * c (m, n) = a (m, k) B + beta c with m, n > 0 (k may be 0: c = beta c, not read when beta = 0), a and c
+     * row-major with row strides lda and ldc (checked: inside a and c). The default: gemm over the row-major storage.
+     */
+    protected void gemmPackedK(int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b, float beta) {
         int k = b.rows(), n = b.cols();
-        gemmK(Transpose.NO, Transpose.NO, m, n, k, 1f, a, k, b.storage(), n, beta, c, n);
+        gemmK(Transpose.NO, Transpose.NO, m, n, k, 1f, a, lda, b.storage(), n, beta, c, ldc);
     }
 
     private void packedOwned(String op, PackedMatrix p) {
@@ -1072,6 +1138,9 @@ public abstract class AbstractBackend implements Backend {
                 return;
             }
             closed = true;
+        }
+        if (unitArena != null) { // before closeK: its memory may come from a pool closeK releases
+            unitArena.close();
         }
         closeK();
     }

@@ -310,6 +310,21 @@ public interface Backend extends AutoCloseable {
     void pack(PackedMatrix dst, Transpose trans, Tensor w);
 
     /**
+     * Packs op(w) into dst, w read as a row-major matrix with row stride ldw in the style of {@link #gemm}: (K, N)
+     * with ldw >= N, or (N, K) with ldw >= K when transposed; w is a flat buffer that must hold the whole strided
+     * matrix (its shape is not read), e.g. a {@link Tensor#flatSlice} from a column block of a wider matrix.
+     * {@link #pack(PackedMatrix, Transpose, Tensor)} is this with w contiguous.
+     *
+     * @param dst   a packed matrix of this backend, (K, N)
+     * @param trans whether w is used transposed
+     * @param w     the weights, float32
+     * @param ldw   elements from one row of w as stored to the next
+     * @throws IllegalArgumentException if dst belongs to another backend, ldw is smaller than a row of w, or the
+     *                                  strided matrix does not fit in w
+     */
+    void pack(PackedMatrix dst, Transpose trans, Tensor w, int ldw);
+
+    /**
      * c (M, N) = a (M, K) B + beta c, B packed: the same product as {@code gemm(NO, NO, M, N, K, 1, a, K, B, N,
      * beta, c, N)} for F32 (within float rounding of a different order of additions); BF16 multiplies the
      * bfloat16-rounded weights in float32. With beta = 0, c is not read.
@@ -322,6 +337,27 @@ public interface Backend extends AutoCloseable {
      * @throws IllegalStateException if b was never packed
      */
     void gemmPacked(Tensor c, Tensor a, PackedMatrix b, float beta);
+
+    /**
+     * c (M, N) = a (M, K) B + beta c, B packed, with a and c row-major at row strides lda and ldc in the style of
+     * {@link #gemm}: the same product as {@code gemm(NO, NO, M, N, K, 1, a, lda, B, N, beta, c, ldc)} (F32, up to
+     * the order of additions). a and c are flat buffers that must hold their whole strided matrices, e.g. the
+     * columns [j, j + N) of an (M, ldc) matrix as a {@link Tensor#flatSlice} from element j; elements of c between
+     * its rows are neither read nor written. {@link #gemmPacked(Tensor, Tensor, PackedMatrix, float)} is this
+     * with contiguous a and c.
+     *
+     * @param m    M, at least 0
+     * @param c    float32, holding (M, N) at row stride ldc; must not overlap a
+     * @param ldc  elements from one row of c to the next, at least N
+     * @param a    float32, holding (M, K) at row stride lda
+     * @param lda  elements from one row of a to the next, at least max(1, K)
+     * @param b    a packed matrix of this backend, (K, N), packed
+     * @param beta c's factor
+     * @throws IllegalArgumentException if m is negative, a leading dimension is too small, a matrix does not fit
+     *                                  in its tensor or b belongs to another backend
+     * @throws IllegalStateException    if b was never packed
+     */
+    void gemmPacked(int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b, float beta);
 
     /**
      * c (M, N) = alpha * op(a) * op(b) + beta * c for contiguous 2-D tensors; the dimensions come from the

@@ -182,6 +182,32 @@ class BadInputTest {
                     "(3, 21)", "expected (3, 20)");
             assertMessage(IllegalArgumentException.class,
                     () -> b.packedMatrix(arena, -1, 20, PackedMatrix.Precision.BF16), "packedMatrix", "negative");
+            // the strided overloads: a leading dimension below the row it strides over, a strided matrix that does
+            // not fit in its tensor (w here is (6, 20): a column block 0..20 of width 20 at ldw 21 ends past it)
+            assertMessage(IllegalArgumentException.class, () -> b.pack(fresh, Transpose.NO, w, 19), "pack", "ldw = 19",
+                    "smaller than the 20 columns");
+            assertMessage(IllegalArgumentException.class, () -> b.pack(fresh, Transpose.YES, w, 5), "pack", "ldw = 5",
+                    "smaller than the 6 columns");
+            assertMessage(IllegalArgumentException.class, () -> b.pack(fresh, Transpose.NO, w, 21), "pack", "w",
+                    "spans 125 elements", "has only 120");
+            assertMessage(IllegalArgumentException.class, () -> b.pack(fresh, Transpose.NO, w.flatSlice(1, 119), 20),
+                    "pack", "spans 120 elements", "has only 119");
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(3, c, 20, a, 5, fresh, 0f), "gemmPacked",
+                    "lda = 5", "smaller than the 6 columns");
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(3, c, 19, a, 6, fresh, 0f), "gemmPacked",
+                    "ldc = 19", "smaller than the 20 columns");
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(3, c, 21, a, 6, fresh, 0f), "gemmPacked",
+                    "c", "spans 62 elements", "has only 60");
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(3, c, 20, a, 7, fresh, 0f), "gemmPacked",
+                    "a", "spans 20 elements", "has only 18");
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(4, c, 20, a, 6, fresh, 0f), "gemmPacked",
+                    "a", "(4, 6)", "has only 18");
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(-1, c, 20, a, 6, fresh, 0f), "gemmPacked",
+                    "negative", "m = -1");
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(3, a, 20, a, 6, fresh, 0f), "gemmPacked",
+                    "c", "spans 60 elements", "has only 18");
+            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(2, c.flatSlice(20, 40), 20, c, 6, fresh,
+                    0f), "gemmPacked", "c and a overlap");
             for (PackedMatrix.Precision precision : PackedMatrix.Precision.values()) {
                 Tensor small = b.allocate(arena, DType.F32, 10); // short of every layout (row-major: 120)
                 PackedMatrix handMade = new PackedMatrix(b, 6, 20, precision, small);

@@ -324,6 +324,76 @@ class ConformanceTest {
         }
     }
 
+    /**
+     * The strided pack and product (ldw, lda, ldc larger than the widths), on the same cases: w and a are column
+     * blocks of wider matrices (flat slices from a column offset, exactly as long as the strided matrix), c is the
+     * left block of an (m, ldc) matrix whose other columns hold a sentinel that neither side may change. Both the
+     * reference and the backend are held against the product in double of the same float32 (BF16: rounded)
+     * values, with gemm's bound as in {@link #gemmPacked}.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("packedCases")
+    void gemmPackedStrided(String backend, PackedCase c) {
+        try (Both b = both(backend, 33)) {
+            int m = c.m, n = c.n, k = c.k, pad = 1 + (m + n + k) % 5;
+            boolean t = c.trans.isTransposed();
+            int wRows = t ? n : k, wCols = t ? k : n, ldw = wCols + pad, lda = k + pad, ldc = n + pad;
+            Pair wAll = b.uniformPair(-1, 1, wRows, ldw), aAll = b.uniformPair(-1, 1, m, lda);
+            PackedMatrix pr = b.ref.packedMatrix(b.arena(), k, n, c.precision);
+            PackedMatrix pd = b.dev.packedMatrix(b.arena(), k, n, c.precision);
+            b.ref.pack(pr, c.trans, block(wAll.r(), wRows, ldw, pad, wCols), ldw);
+            b.dev.pack(pd, c.trans, block(wAll.d(), wRows, ldw, pad, wCols), ldw);
+            org.seq4j.tensor.Tensor ar = block(aAll.r(), m, lda, pad, k), ad = block(aAll.d(), m, lda, pad, k);
+            float[] wh = b.refValues(wAll.r()), ahAll = b.refValues(aAll.r());
+            float[] ah = new float[m * k], bh = new float[k * n]; // dense a and op(w) as packed
+            for (int i = 0; i < m; i++) {
+                for (int l = 0; l < k; l++) {
+                    ah[i * k + l] = ahAll[i * lda + pad + l];
+                }
+            }
+            for (int l = 0; l < k; l++) {
+                for (int j = 0; j < n; j++) {
+                    float v = t ? wh[j * ldw + pad + l] : wh[l * ldw + pad + j];
+                    bh[l * n + j] = c.precision == PackedMatrix.Precision.BF16 ? PackedMatrix.roundToBf16(v) : v;
+                }
+            }
+            float sentinel = 1234.5f;
+            float[] random = b.uniform(m * ldc, -1, 1);
+            for (int beta = 0; beta < 2; beta++) {
+                float[] c0 = new float[m * ldc], start = new float[m * ldc]; // c0: what the bound and gaps compare to
+                for (int i = 0; i < m * ldc; i++) { // beta 0: NaN inside c, which must not be read
+                    start[i] = i % ldc >= n ? sentinel : beta == 0 ? Float.NaN : random[i];
+                    c0[i] = i % ldc >= n ? sentinel : beta == 0 ? 0f : random[i];
+                }
+                float bf = beta * 0.5f;
+                float[] want = c0.clone();
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double sum = bf * (double) c0[i * ldc + j];
+                        for (int l = 0; l < k; l++) {
+                            sum += (double) ah[i * k + l] * bh[l * n + j];
+                        }
+                        want[i * ldc + j] = (float) sum;
+                    }
+                }
+                Pair cp = b.f32(start, m, ldc);
+                b.ref.gemmPacked(m, cp.r(), ldc, ar, lda, pr, bf);
+                b.dev.gemmPacked(m, cp.d(), ldc, ad, lda, pd, bf);
+                String what = c + " lda=" + lda + " ldc=" + ldc + " ldw=" + ldw + " beta=" + bf;
+                assertGemmClose(b, what + " (reference)", Transpose.NO, Transpose.NO, m, n, k, 1f, ah, k, 0, bh, n, 0,
+                        bf, c0, ldc, 0, want, b.refValues(cp.r()), 1, 2);
+                assertGemmClose(b, what, Transpose.NO, Transpose.NO, m, n, k, 1f, ah, k, 0, bh, n, 0, bf, c0, ldc, 0,
+                        want, b.devValues(cp.d()), 1, 2);
+            }
+        }
+    }
+
+    /** Columns [off, off + cols) of a (rows, ld) matrix: a flat slice exactly as long as the strided matrix. */
+    private static org.seq4j.tensor.Tensor block(org.seq4j.tensor.Tensor all, int rows, int ld, int off, int cols) {
+        long length = rows == 0 || cols == 0 ? 0 : (rows - 1L) * ld + cols;
+        return all.flatSlice(Math.min(off, all.size()), (int) length);
+    }
+
     /** A packed matrix is a snapshot: changing w after pack does not change products until the next pack. */
     @EveryBackend
     void packedMatrixIsASnapshot(String backend) {

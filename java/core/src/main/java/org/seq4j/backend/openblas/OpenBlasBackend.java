@@ -389,22 +389,22 @@ public final class OpenBlasBackend extends AbstractBackend {
     }
 
     @Override
-    protected void packK(PackedMatrix dst, Transpose trans, Tensor w) {
+    protected void packK(PackedMatrix dst, Transpose trans, Tensor w, int ldw) {
         if (!nativePacked()) {
-            super.packK(dst, trans, w);
+            super.packK(dst, trans, w, ldw);
             return;
         }
-        seq4j_cpu_h.seq4j_pack(threads, p(dst.storage()), p(w), trans(trans), dst.rows(), dst.cols(),
+        seq4j_cpu_h.seq4j_pack(threads, p(dst.storage()), p(w), trans(trans), dst.rows(), dst.cols(), ldw,
                 precision(dst.precision()));
     }
 
     @Override
-    protected void gemmPackedK(Tensor c, Tensor a, PackedMatrix b, float beta, int m) {
+    protected void gemmPackedK(int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b, float beta) {
         if (!nativePacked()) {
-            super.gemmPackedK(c, a, b, beta, m);
+            super.gemmPackedK(m, c, ldc, a, lda, b, beta);
             return;
         }
-        seq4j_cpu_h.seq4j_gemm_packed(threads, p(c), p(a), p(b.storage()), m, b.cols(), b.rows(), beta,
+        seq4j_cpu_h.seq4j_gemm_packed(threads, p(c), p(a), p(b.storage()), m, b.cols(), b.rows(), lda, ldc, beta,
                 precision(b.precision()));
     }
 
