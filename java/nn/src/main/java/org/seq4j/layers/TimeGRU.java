@@ -14,22 +14,24 @@
 // Fed by an embedding with fewer rows V than tokens T*N, the input projection is folded into the embedding
 // exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders): the next forward starts from the last h.
 //
-// Inference weights (setInferencePrecision(BF16), opt-in), as in TimeLSTM: Wh[:, :2H] and Whh packed as two
-// bfloat16 matrices (H, 2H) and (H, H), again whenever Wh.version() moved. A packed product writes a contiguous
-// (N, cols) block: with N = 1 the gate columns of a step are one, with N > 1 they are split out into scratch
-// (N, 2H) and (N, H) around each product and concatenated back.
+// Packed weights, as in TimeLSTM (same rule, TimeLSTM.packs): a forward that pays packs Wh[:, :2H] (H, 2H) and
+// Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H), a backward packs their transposes
+// (2H, H) and (H, H); every recurrent product is then a strided gemmPacked into (or out of) the gate columns of
+// the step (ldc or lda 3H): the same products up to the order of float additions. Inference weights
+// (setInferencePrecision(BF16), opt-in): the same two blocks packed as bfloat16, again whenever Wh.version()
+// moved, multiplied the same way.
 package org.seq4j.layers;
 
 import java.lang.foreign.Arena;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
-import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
  * The book's appendix TimeGRU over a time-major sequence xs (T, N, D) to hs (T, N, H): one GEMM x Wx + b over all
- * T*N rows, then per step the GEMMs h_prev Wh[:, :2H] and (r h_prev) Whh and two fused kernels
+ * T*N rows, then per step the products h_prev Wh[:, :2H] and (r h_prev) Whh (by Wh's blocks packed once per pass
+ * where that pays) and two fused kernels
  * ({@code gruGatesForward}, {@code gruCellForward}); gates sliced z, r, hhat. The reset gate multiplies h_prev
  * before Whh, as in the book. Stateful layers (truncated BPTT, decoders) start each forward from the last h.
  */
@@ -43,6 +45,9 @@ public final class TimeGRU implements TimeRecurrent {
     private final boolean stateful;
     private final Workspace ws;
     private final Workspace stateWs;
+    private final Workspace packWs;     // the F32 blocks below, allocated at the first pass that packs
+    private PackedMatrix zrPacked, hhPacked;     // Wh[:, :2H] (H, 2H) and Whh (H, H), packed by forwards that pay
+    private PackedMatrix zrTPacked, hhTPacked;   // their transposes (2H, H) and (H, H), packed by backwards that pay
 
     // carried state (stateful only), (N, H)
     private Tensor hState;
@@ -78,8 +83,6 @@ public final class TimeGRU implements TimeRecurrent {
     private PackedMatrix packedHh;      // (H, H) Whh
     private long packedVersion;
     private boolean forwardPacked;      // the last forward multiplied by the packed blocks: no backward after it
-    private Tensor[] gatesZrT, gatesHhT;   // N = 1: per-step (1, 2H) and (1, H) views of the z, r and candidate columns
-    private Tensor zrScratch, hhScratch;   // N > 1: (N, 2H) and (N, H), a step's gate columns split out
 
     /**
      * A GRU layer on the given weights (the caller's parameters, shared, not copied).
@@ -112,6 +115,7 @@ public final class TimeGRU implements TimeRecurrent {
         this.ws = new Workspace(backend);
         this.stateWs = new Workspace(backend);
         this.foldWs = new Workspace(backend);
+        this.packWs = new Workspace(backend);
     }
 
     /** Columns [2H, 3H) of a (rows, 3H) matrix as a flat view from element 2H, to be read with row stride 3H. */
@@ -171,14 +175,8 @@ public final class TimeGRU implements TimeRecurrent {
         } else if (packedVersion == version) {
             return true;
         }
-        // pack reads contiguous matrices: Wh's column blocks are copied out first (only when Wh changed)
-        try (Arena tmp = Arena.ofConfined()) {
-            Tensor zr = backend.allocate(tmp, DType.F32, H, 2 * H);
-            Tensor hh = backend.allocate(tmp, DType.F32, H, H);
-            backend.splitColumns(zr, hh, Wh.value());
-            backend.pack(packedZr, Transpose.NO, zr);
-            backend.pack(packedHh, Transpose.NO, hh);
-        }
+        backend.pack(packedZr, Transpose.NO, Wh.value(), 3 * H);   // Wh's column blocks, row stride 3H
+        backend.pack(packedHh, Transpose.NO, Whh, 3 * H);
         packedVersion = version;
         return true;
     }
@@ -207,10 +205,6 @@ public final class TimeGRU implements TimeRecurrent {
         drh = ws.floats(n, H);
         dxs = ws.floats(t, n, D);
         dh0 = ws.floats(n, H);
-        zrScratch = ws.floats(n, 2 * H);
-        hhScratch = ws.floats(n, H);
-        gatesZrT = new Tensor[t];
-        gatesHhT = new Tensor[t];
         gatesT = new Tensor[t];
         gatesHT = new Tensor[t];
         rhT = new Tensor[t];
@@ -221,8 +215,6 @@ public final class TimeGRU implements TimeRecurrent {
         for (int s = 0; s < t; s++) {
             gatesT[s] = gates.get(s);
             gatesHT[s] = candidateColumns(gatesT[s], H);
-            gatesZrT[s] = n == 1 ? gatesT[s].flatSlice(0, 2 * H).view(1, 2 * H) : null;
-            gatesHhT[s] = n == 1 ? gatesT[s].flatSlice(2L * H, H).view(1, H) : null;
             rhT[s] = rhAll.get(s);
             dAT[s] = dA.get(s);
             dAHT[s] = candidateColumns(dAT[s], H);
@@ -309,20 +301,38 @@ public final class TimeGRU implements TimeRecurrent {
         } else {
             backend.copy(hT[0], hState);
         }
-        boolean packed = packWh();
+        // the BF16 inference blocks if asked for, else the F32 blocks packed for this pass where that pays, else none
+        boolean inferenceCopy = packWh();
+        PackedMatrix zr = inferenceCopy ? packedZr : null, hh = inferenceCopy ? packedHh : null;
+        if (!inferenceCopy && TimeLSTM.packs(fromZero ? t - 1 : t, n)) {
+            if (zrPacked == null) {
+                zrPacked = packWs.packed(H, 2 * H, PackedMatrix.Precision.F32);
+                hhPacked = packWs.packed(H, H, PackedMatrix.Precision.F32);
+            }
+            backend.pack(zrPacked, Transpose.NO, Wh.value(), g);
+            backend.pack(hhPacked, Transpose.NO, Whh, g);
+            zr = zrPacked;
+            hh = hhPacked;
+        }
         for (int s = 0; s < t; s++) {
             // from h_0 = 0 the first step's h Wh and (r h) Whh are zero: both GEMMs are skipped
             boolean recurrent = s > 0 || !fromZero;
-            if (packed) {
-                packedStep(s, n, recurrent);
-                continue;
-            }
             if (recurrent) {
-                backend.gemm(Transpose.NO, Transpose.NO, n, 2 * H, H, 1f, hT[s], H, Wh.value(), g, 1f, gatesT[s], g);
+                // gates[:, :2H] += h Wh[:, :2H], the z and r columns of the step (row stride 3H)
+                if (zr != null) {
+                    backend.gemmPacked(n, gatesT[s], g, hT[s], H, zr, 1f);
+                } else {
+                    backend.gemm(Transpose.NO, Transpose.NO, n, 2 * H, H, 1f, hT[s], H, Wh.value(), g, 1f, gatesT[s], g);
+                }
             }
             backend.gruGatesForward(rhT[s], gatesT[s], hT[s]);
             if (recurrent) {
-                backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, rhT[s], H, Whh, g, 1f, gatesHT[s], g);
+                // gates[:, 2H:] += (r h) Whh, the candidate columns
+                if (hh != null) {
+                    backend.gemmPacked(n, gatesHT[s], g, rhT[s], H, hh, 1f);
+                } else {
+                    backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, rhT[s], H, Whh, g, 1f, gatesHT[s], g);
+                }
             }
             backend.gruCellForward(hT[s + 1], gatesT[s], hT[s]);
         }
@@ -333,29 +343,8 @@ public final class TimeGRU implements TimeRecurrent {
         }
         this.forwardDone = true;
         this.backwardDone = false;
-        this.forwardPacked = packed;
+        this.forwardPacked = inferenceCopy;
         return hs;
-    }
-
-    /** Step s of recur with the packed blocks: the same kernels, the products on contiguous column blocks. */
-    private void packedStep(int s, int n, boolean recurrent) {
-        if (!recurrent) {
-            backend.gruGatesForward(rhT[s], gatesT[s], hT[s]);
-        } else if (n == 1) {
-            // one row: the z, r columns and the candidate columns of the step are contiguous blocks of it
-            backend.gemmPacked(gatesZrT[s], hT[s], packedZr, 1f);
-            backend.gruGatesForward(rhT[s], gatesT[s], hT[s]);
-            backend.gemmPacked(gatesHhT[s], rhT[s], packedHh, 1f);
-        } else {
-            backend.splitColumns(zrScratch, hhScratch, gatesT[s]);
-            backend.gemmPacked(zrScratch, hT[s], packedZr, 1f);
-            backend.concatColumns(gatesT[s], zrScratch, hhScratch);
-            backend.gruGatesForward(rhT[s], gatesT[s], hT[s]);
-            backend.splitColumns(zrScratch, hhScratch, gatesT[s]);
-            backend.gemmPacked(hhScratch, rhT[s], packedHh, 1f);
-            backend.concatColumns(gatesT[s], zrScratch, hhScratch);
-        }
-        backend.gruCellForward(hT[s + 1], gatesT[s], hT[s]);
     }
 
     @Override
@@ -419,14 +408,33 @@ public final class TimeGRU implements TimeRecurrent {
         }
         backend.copy(dhsWork, dhs);
         backend.fill(dh0, 0f);
+        // Wh[:, :2H]^T (2H, H) and Whh^T (H, H) packed for this pass where that pays: t products each
+        boolean packed = TimeLSTM.packs(t, n);
+        if (packed) {
+            if (zrTPacked == null) {
+                zrTPacked = packWs.packed(2 * H, H, PackedMatrix.Precision.F32);
+                hhTPacked = packWs.packed(H, H, PackedMatrix.Precision.F32);
+            }
+            backend.pack(zrTPacked, Transpose.YES, Wh.value(), g);
+            backend.pack(hhTPacked, Transpose.YES, Whh, g);
+        }
         for (int s = t - 1; s >= 0; s--) {
             // dhsT[s] holds dhs_t + dh_next; dhPrev is step s-1's incoming gradient (already holding dhs_{t-1}),
             // or dh0; both kernels and the last GEMM add to it
             Tensor dhPrev = s > 0 ? dhsT[s - 1] : dh0;
             backend.gruCellBackward(dAT[s], gatesT[s], hT[s], dhsT[s]);
-            backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dAHT[s], g, Whh, g, 0f, drh, H);
+            // drh = dA[:, 2H:] Whh^T, then dhPrev += dA[:, :2H] Wh[:, :2H]^T (dA's columns read with row stride 3H)
+            if (packed) {
+                backend.gemmPacked(n, drh, H, dAHT[s], g, hhTPacked, 0f);
+            } else {
+                backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dAHT[s], g, Whh, g, 0f, drh, H);
+            }
             backend.gruGatesBackward(dAT[s], dhPrev, gatesT[s], hT[s], dhsT[s], drh);
-            backend.gemm(Transpose.NO, Transpose.YES, n, H, 2 * H, 1f, dAT[s], g, Wh.value(), g, 1f, dhPrev, H);
+            if (packed) {
+                backend.gemmPacked(n, dhPrev, H, dAT[s], g, zrTPacked, 1f);
+            } else {
+                backend.gemm(Transpose.NO, Transpose.YES, n, H, 2 * H, 1f, dAT[s], g, Wh.value(), g, 1f, dhPrev, H);
+            }
         }
     }
 
@@ -479,6 +487,7 @@ public final class TimeGRU implements TimeRecurrent {
         ws.close();
         stateWs.close();
         foldWs.close();
+        packWs.close();
         releasePacked();
     }
 }

@@ -1,0 +1,112 @@
+// When TimeGRU packs its recurrent blocks: Wh[:, :2H] and Whh once per forward, their transposes once per backward,
+// by TimeLSTM.packs' rule on the number of steps with products (two or more over several rows, eight or more over
+// one row); every product of such a pass is a strided gemmPacked into or out of the gate columns. And the BF16
+// inference blocks: packed by the first forward, not again until Wh changes. Counted through a proxy over the
+// reference backend; that the packed products give the same values is GruGradientTest's,
+// TrainingStepEquivalenceTest's and InferencePrecisionTest's business.
+package org.seq4j.layers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class PackedGruRecurrenceTest {
+    static final int D = 3, H = 5;
+
+    /** The reference backend, counting the calls named pack, gemmPacked and gemm into counts. */
+    private static Backend counting(Map<String, Integer> counts) {
+        Backend real = TestBackends.reference();
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("pack") || method.getName().equals("gemmPacked")
+                            || method.getName().equals("gemm")) {
+                        counts.merge(method.getName(), 1, Integer::sum);
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    private static ParameterStore store(Backend b) {
+        return ParameterStore.builder(b).declare("Wx", Init.scaledNormal(D), D, 3 * H)
+                .declare("Wh", Init.scaledNormal(H), H, 3 * H).declare("b", Init.normal(0.1), 3 * H).build(4);
+    }
+
+    /** Runs forward and backward over (T, N) and returns the calls counted in each, "forward: ..., backward: ...". */
+    private static String run(int t, int n, boolean fromState) {
+        Map<String, Integer> forward = new TreeMap<>(), backward = new TreeMap<>();
+        Map<String, Integer> counts = new TreeMap<>();
+        Backend b = counting(counts);
+        try (ParameterStore store = store(b); Workspace ws = new Workspace(b);
+             TimeGRU gru = new TimeGRU(b, store.get("Wx"), store.get("Wh"), store.get("b"), fromState)) {
+            Random r = new Random(3);
+            if (fromState) {
+                gru.setState(GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, n * H), n, H));
+            }
+            Tensor xs = GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, t * n * D), t, n, D);
+            Tensor dhs = GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, t * n * H), t, n, H);
+            counts.clear();
+            gru.forward(xs);
+            forward.putAll(counts);
+            counts.clear();
+            gru.backward(dhs);
+            backward.putAll(counts);
+        }
+        return "forward: " + forward + ", backward: " + backward;
+    }
+
+    @Test
+    void packsBothBlocksOncePerPassWhenThereAreProductsToShare() {
+        // forward from h0 = 0: T - 1 = 4 steps of two products, plus the input projection's gemm; backward: T = 5
+        // steps of two, plus the gemms of dWx, dWh[:, :2H], dWhh and dxs
+        assertEquals("forward: {gemm=1, gemmPacked=8, pack=2}, backward: {gemm=4, gemmPacked=10, pack=2}",
+                run(5, 3, false));
+        // from a carried state the first step has its products too
+        assertEquals("forward: {gemm=1, gemmPacked=10, pack=2}, backward: {gemm=4, gemmPacked=10, pack=2}",
+                run(5, 2, true));
+    }
+
+    @Test
+    void keepsThePlainGemmForFewProducts() {
+        // N = 1: packed from eight steps on (T = 9 from zero: 8 forward, 9 backward)
+        assertEquals("forward: {gemm=9}, backward: {gemm=14}", run(5, 1, false));
+        assertEquals("forward: {gemm=1, gemmPacked=16, pack=2}, backward: {gemm=4, gemmPacked=18, pack=2}",
+                run(9, 1, false));
+        assertEquals("forward: {gemm=15}, backward: {gemm=4, gemmPacked=16, pack=2}", run(8, 1, false));
+        // T = 1 from a state (a decoder's step): one step each way, not worth a pack
+        assertEquals("forward: {gemm=3}, backward: {gemm=6}", run(1, 4, true));
+        assertEquals("forward: {gemm=1}, backward: {gemm=6}", run(1, 4, false)); // from zero: no forward product
+    }
+
+    @Test
+    void inferenceBlocksArePackedOnceUntilWhChanges() {
+        Map<String, Integer> counts = new TreeMap<>();
+        Backend b = counting(counts);
+        try (ParameterStore store = store(b); Workspace ws = new Workspace(b);
+             TimeGRU gru = new TimeGRU(b, store.get("Wx"), store.get("Wh"), store.get("b"), false)) {
+            gru.setInferencePrecision(PackedMatrix.Precision.BF16);
+            Tensor xs = GradientCheck.tensor(b, ws, GradientCheck.randn(new Random(4), 1, 3 * 2 * D), 3, 2, D);
+            gru.forward(xs); // even for 2 steps with products: the copy is asked for, whatever the rule says
+            assertEquals("{gemm=1, gemmPacked=4, pack=2}", counts.toString(), "first forward");
+            counts.clear();
+            gru.forward(xs);
+            assertEquals("{gemm=1, gemmPacked=4}", counts.toString(), "second forward, Wh unchanged");
+            counts.clear();
+            store.get("Wh").version().advance();
+            gru.forward(xs);
+            assertEquals("{gemm=1, gemmPacked=4, pack=2}", counts.toString(), "forward after Wh changed");
+        }
+    }
+}
