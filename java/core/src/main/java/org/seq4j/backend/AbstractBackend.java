@@ -11,6 +11,7 @@ package org.seq4j.backend;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -404,10 +405,12 @@ public abstract class AbstractBackend implements Backend {
             swapAxes01K(s, w, n, k, 1);
         } else if (dense) {
             copyK(s, w);
+        } else if (w.device().isHost() && s.device().isHost()) {
+            copyStrided(s, trans, w, ldw, k, n);
         } else {
-            // a strided w: row i of s (1, n) = 1 * op(w)'s row i, a batch of k rank-1 products with the scalar 1
-            // (exact: x * 1 = x), which every backend's batched gemm runs without allocating; op(w)'s row i is row i
-            // of w (a row vector at i * ldw) or column i of a transposed w (at i, elements ldw apart)
+            // a strided w in device memory: row i of s (1, n) = 1 * op(w)'s row i, a batch of k rank-1 products with
+            // the scalar 1 (exact: x * 1 = x), which a device's batched gemm runs in one call without allocating;
+            // op(w)'s row i is row i of w (a row vector at i * ldw) or column i of a transposed w (at i, ldw apart)
             Tensor one = unit();
             if (trans.isTransposed()) {
                 gemmStridedBatchedK(Transpose.NO, Transpose.YES, 1, n, 1, 1f, one, 1, 0, w, ldw, 1, 0f, s, n, n, k);
@@ -425,7 +428,23 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The scalar 1 as a (1,) tensor of this backend, allocated by the first strided pack; released by close. */
+    /** s (k, n) row-major = op(w), w in host memory at row stride ldw: rows copied in bulk, or w^T element-wise. */
+    private static void copyStrided(Tensor s, Transpose trans, Tensor w, int ldw, int k, int n) {
+        MemorySegment to = s.segment(), from = w.segment();
+        long f = Float.BYTES;
+        for (int i = 0; i < k; i++) {
+            if (trans.isTransposed()) {
+                for (int j = 0; j < n; j++) {
+                    to.setAtIndex(ValueLayout.JAVA_INT, (long) i * n + j, // bits: NaN payloads kept, as copyK
+                            from.getAtIndex(ValueLayout.JAVA_INT, (long) j * ldw + i));
+                }
+            } else {
+                MemorySegment.copy(from, (long) i * ldw * f, to, (long) i * n * f, n * f);
+            }
+        }
+    }
+
+    /** The scalar 1 as a (1,) tensor of this backend, allocated by the first strided device pack; freed by close. */
     private Tensor unit() {
         Tensor u = unit;
         if (u != null) {
@@ -436,6 +455,7 @@ public abstract class AbstractBackend implements Backend {
                 unitArena = Arena.ofShared();
                 Tensor t = allocateK(unitArena, DType.F32, new int[] {1});
                 fillK(t, 1f);
+                synchronize(); // a device fills on a stream: done before any other thread's stream reads it
                 unit = t;
             }
             return unit;
