@@ -140,11 +140,11 @@ public final class TimeGRU implements TimeRecurrent {
     }
 
     /**
-     * How forward multiplies by Wh. F32 (the default): by Wh itself, the path training uses. BF16: by a copy of
-     * Wh rounded to bfloat16 with float32 accumulation, for inference only. As in
-     * {@link TimeLSTM#setInferencePrecision}: the copy is taken by the first forward that needs it and again by
-     * the first forward after Wh's {@link Parameter#version()} moved, so it is never stale; a backward after a
-     * BF16 forward throws IllegalStateException; F32 releases the copy.
+     * How forward multiplies by Wh. F32 (the default): by Wh itself (its blocks packed per pass where that pays),
+     * the path training uses. BF16: by a copy of Wh rounded to bfloat16 with float32 accumulation, for inference
+     * only. As in {@link TimeLSTM#setInferencePrecision}: the copy is taken by the first forward that needs it and
+     * again by the first forward after Wh's {@link Parameter#version()} moved, so it is never stale; a backward
+     * after a BF16 forward throws IllegalStateException; F32 releases the copy.
      *
      * @param precision F32 or BF16
      */
