@@ -5,8 +5,8 @@
 // Zero extents are decided here too, the same for every backend (Backend's conventions): a kernel whose
 // outputs are all empty returns before its K method; an output that is a sum over an empty extent is
 // written as 0 through fillK (or scaleK). So K methods see non-empty outputs only, and the only zero
-// extents that reach them are gemm's k (C = beta C), attentionWeightForward's hd (a = 1/T) and one of
-// the two widths of concatColumns and splitColumns.
+// extents that reach them are gemm's and gemmPacked's k (C = beta C), attentionWeightForward's hd (a = 1/T)
+// and one of the two widths of concatColumns and splitColumns.
 package org.seq4j.backend;
 
 import java.lang.foreign.Arena;
@@ -25,6 +25,10 @@ public abstract class AbstractBackend implements Backend {
 
     /** Set once by close(); every public method reads it (through live or allocate) before any kernel runs. */
     private volatile boolean closed;
+
+    /** The scalar 1 on this backend's device (see unit()) and its arena, closed by close(); null until needed. */
+    private volatile Tensor unit;
+    private Arena unitArena;
 
     /** For subclasses. */
     protected AbstractBackend() {
@@ -461,9 +465,6 @@ public abstract class AbstractBackend implements Backend {
             return unit;
         }
     }
-
-    private volatile Tensor unit;
-    private Arena unitArena;
 
     @Override
     public final void gemmPacked(Tensor c, Tensor a, PackedMatrix b, float beta) {
