@@ -45,6 +45,7 @@ public final class TimeLSTM implements TimeRecurrent {
     private final boolean stateful;
     private final Workspace ws;
     private final Workspace stateWs;
+    private final ViewCache dhsSteps = new ViewCache();  // the caller's dhs as its step views
     private final Workspace packWs;     // whPacked and whTPacked, allocated at the first pass that packs
     private PackedMatrix whPacked;      // Wh (H, 4H), packed by each forward that uses it
     private PackedMatrix whTPacked;     // Wh^T (4H, H), packed by each backward that uses it
@@ -466,7 +467,7 @@ public final class TimeLSTM implements TimeRecurrent {
             throw new IllegalArgumentException("TimeLSTM.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
                     + "), got " + dhs);
         }
-        Tensor dhsV = dhs.view(t, n, H); // the caller's, only read
+        Tensor[] dhsT = dhsSteps.steps(dhs, t, n, H); // the caller's, only read; views made once per tensor
         boolean packed = packs(t, n);
         if (packed) {
             if (whTPacked == null) {
@@ -485,9 +486,9 @@ public final class TimeLSTM implements TimeRecurrent {
             // the hidden state's gradient is dhs_t + the dh carried from step s+1 (none at the last step),
             // summed in the kernel: no copy of dhs to accumulate into
             if (s == t - 1) {
-                backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsV.get(s), dcNext);
+                backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsT[s], dcNext);
             } else {
-                backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsV.get(s), dhCarry, dcNext);
+                backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsT[s], dhCarry, dcNext);
             }
             // dh_prev = dA_t Wh^T: carried into step s-1, or out as dh for h0
             Tensor dhPrev = s > 0 ? dhCarry : dh0;

@@ -10,10 +10,11 @@ import org.seq4j.tensor.Tensor;
  * object keeps coming back, so steady-state steps make no views. One instance caches one view: use one per call site.
  */
 public final class ViewCache {
-    private enum Kind { MATRIX, SEQ, VECTOR, ROW }
+    private enum Kind { MATRIX, SEQ, VECTOR, ROW, STEPS }
 
     private Tensor source;
     private Tensor view;
+    private Tensor[] steps;             // STEPS: the step views of view
     private Kind kind;
     private int a, b, c;
 
@@ -69,6 +70,30 @@ public final class ViewCache {
     public Tensor vector(Tensor t) {
         return hit(t, Kind.VECTOR, 0, 0, 0) ? view
                 : keep(t, Kind.VECTOR, 0, 0, 0, t.view(Math.toIntExact(t.size())));
+    }
+
+    /**
+     * {@code t} seen as a (T, N, F) sequence, as its T step views (N, F): what a recurrent layer's backward reads
+     * step by step from a caller's dhs. The array is the cache's own: read it, do not change it.
+     *
+     * @param t     the tensor
+     * @param steps T
+     * @param n     N
+     * @param f     F
+     * @return the T step views (cached)
+     */
+    public Tensor[] steps(Tensor t, int steps, int n, int f) {
+        if (hit(t, Kind.STEPS, steps, n, f)) {
+            return this.steps;
+        }
+        Tensor v = t.view(steps, n, f);
+        Tensor[] a = new Tensor[steps];
+        for (int s = 0; s < steps; s++) {
+            a[s] = v.get(s);
+        }
+        keep(t, Kind.STEPS, steps, n, f, v);
+        this.steps = a;
+        return a;
     }
 
     /**

@@ -28,6 +28,12 @@ class SteadyStateAllocationTest {
      */
     static final long LIMIT_BYTES = 4096;
 
+    /**
+     * Per step, averaged over many steps once call sites are linked: what a step really makes. A view per time step
+     * (about 100 bytes) already breaks it; issue 12 bounds the W1 step at 1 KB (bench: -prof gc).
+     */
+    static final long LIMIT_BYTES_PER_STEP = 64;
+
     record Case(Function<Backend, Model> model, boolean ids, int[] xsShape, int[] tsShape, int vocab) {
     }
 
@@ -97,6 +103,35 @@ class SteadyStateAllocationTest {
                     + " bytes on the heap");
             assertTrue(allocated < LIMIT_BYTES, model.getClass().getSimpleName() + ": the second training step allocated "
                     + allocated + " bytes on the heap; at most " + LIMIT_BYTES + " expected");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void manyStepsAllocateUnderSixtyFourBytesEach(Case c) {
+        var threads = ManagementFactory.getThreadMXBean();
+        assumeTrue(threads instanceof com.sun.management.ThreadMXBean, "this JVM has no per-thread allocation counter");
+        var counter = (com.sun.management.ThreadMXBean) threads;
+        assumeTrue(counter.isThreadAllocatedMemorySupported(), "this JVM cannot count allocated bytes per thread");
+        counter.setThreadAllocatedMemoryEnabled(true);
+
+        Backend backend = TestBackends.reference();
+        Random rng = new Random(5);
+        int warm = 30, measured = 200;
+        try (Arena arena = Arena.ofConfined(); Model model = c.model().apply(backend); Adam adam = new Adam(0.01f)) {
+            Tensor xs = input(backend, arena, rng, c, c.xsShape());
+            Tensor ts = input(backend, arena, rng, c, c.tsShape());
+            for (int i = 0; i < warm; i++) {
+                step(model, adam, xs, ts);
+            }
+            long before = counter.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < measured; i++) {
+                step(model, adam, xs, ts);
+            }
+            long perStep = (counter.getCurrentThreadAllocatedBytes() - before) / measured;
+            assertTrue(perStep < LIMIT_BYTES_PER_STEP, model.getClass().getSimpleName() + ": " + measured
+                    + " steady-state training steps allocated " + perStep + " bytes each on the heap; under "
+                    + LIMIT_BYTES_PER_STEP + " expected");
         }
     }
 
