@@ -22,7 +22,6 @@
 // moved, multiplied the same way.
 package org.seq4j.layers;
 
-import java.lang.foreign.Arena;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
@@ -76,12 +75,8 @@ public final class TimeGRU implements TimeRecurrent {
     private TimeEmbedding foldedEmbed;
     private Tensor foldedIds;           // (T, N)
 
-    // inference weights (setInferencePrecision): Wh's two blocks packed, and the Wh.version() they were packed at
-    private PackedMatrix.Precision precision = PackedMatrix.Precision.F32;
-    private Arena packArena;
-    private PackedMatrix packedZr;      // (H, 2H) Wh[:, :2H], or null
-    private PackedMatrix packedHh;      // (H, H) Whh
-    private long packedVersion;
+    // inference weights (setInferencePrecision): Wh[:, :2H] (H, 2H) and Whh (H, H) in the inference precision
+    private final InferenceWeights inference;
     private boolean forwardPacked;      // the last forward multiplied by the packed blocks: no backward after it
 
     /**
@@ -116,6 +111,8 @@ public final class TimeGRU implements TimeRecurrent {
         this.stateWs = new Workspace(backend);
         this.foldWs = new Workspace(backend);
         this.packWs = new Workspace(backend);
+        this.inference = new InferenceWeights(backend, Wh, H, new InferenceWeights.Block(Wh.value(), 2 * H, 3 * H),
+                new InferenceWeights.Block(Whh, H, 3 * H));   // Wh's column blocks, row stride 3H
     }
 
     /** Columns [2H, 3H) of a (rows, 3H) matrix as a flat view from element 2H, to be read with row stride 3H. */
@@ -150,44 +147,12 @@ public final class TimeGRU implements TimeRecurrent {
      */
     @Override
     public void setInferencePrecision(PackedMatrix.Precision precision) {
-        java.util.Objects.requireNonNull(precision, "precision");
-        if (precision != this.precision) {
-            releasePacked();
-            this.precision = precision;
-        }
+        inference.setPrecision(precision);
     }
 
     @Override
     public PackedMatrix.Precision inferencePrecision() {
-        return precision;
-    }
-
-    /** Packs Wh's blocks if the precision asks for it and Wh changed since: true when forward multiplies by them. */
-    private boolean packWh() {
-        if (precision == PackedMatrix.Precision.F32) {
-            return false;
-        }
-        long version = Wh.version().get();
-        if (packedZr == null) {
-            packArena = Arena.ofShared();   // shared: a model may be handed to another thread
-            packedZr = backend.packedMatrix(packArena, H, 2 * H, precision);
-            packedHh = backend.packedMatrix(packArena, H, H, precision);
-        } else if (packedVersion == version) {
-            return true;
-        }
-        backend.pack(packedZr, Transpose.NO, Wh.value(), 3 * H);   // Wh's column blocks, row stride 3H
-        backend.pack(packedHh, Transpose.NO, Whh, 3 * H);
-        packedVersion = version;
-        return true;
-    }
-
-    private void releasePacked() {
-        if (packArena != null) {
-            packArena.close();
-            packArena = null;
-            packedZr = null;
-            packedHh = null;
-        }
+        return inference.precision();
     }
 
     private void resize(int t, int n) {
@@ -302,8 +267,9 @@ public final class TimeGRU implements TimeRecurrent {
             backend.copy(hT[0], hState);
         }
         // the BF16 inference blocks if asked for, else the F32 blocks packed for this pass where that pays, else none
-        boolean inferenceCopy = packWh();
-        PackedMatrix zr = inferenceCopy ? packedZr : null, hh = inferenceCopy ? packedHh : null;
+        PackedMatrix[] copy = inference.current();
+        boolean inferenceCopy = copy != null;
+        PackedMatrix zr = inferenceCopy ? copy[0] : null, hh = inferenceCopy ? copy[1] : null;
         if (!inferenceCopy && TimeLSTM.packs(fromZero ? t - 1 : t, n)) {
             if (zrPacked == null) {
                 zrPacked = packWs.packed(H, 2 * H, PackedMatrix.Precision.F32);
@@ -398,7 +364,7 @@ public final class TimeGRU implements TimeRecurrent {
             throw new IllegalStateException("TimeGRU.backward before forward");
         }
         if (forwardPacked) {
-            throw new IllegalStateException("TimeGRU.backward after a forward with " + precision + " inference "
+            throw new IllegalStateException("TimeGRU.backward after a forward with " + inference.precision() + " inference "
                     + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
         }
         int t = sizedT, n = sizedN, g = 3 * H;
@@ -488,6 +454,6 @@ public final class TimeGRU implements TimeRecurrent {
         stateWs.close();
         foldWs.close();
         packWs.close();
-        releasePacked();
+        inference.close();
     }
 }

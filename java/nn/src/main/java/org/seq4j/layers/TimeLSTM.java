@@ -25,7 +25,6 @@
 // forward throws: gradients always come from float32 forwards. F32, the default, is the path above.
 package org.seq4j.layers;
 
-import java.lang.foreign.Arena;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
@@ -78,10 +77,7 @@ public final class TimeLSTM implements TimeRecurrent {
     private Tensor foldedIds;           // its ids (T, N)
 
     // inference weights (setInferencePrecision): the packed copy of Wh and the Wh.version() it was packed at
-    private PackedMatrix.Precision precision = PackedMatrix.Precision.F32;
-    private Arena packArena;
-    private PackedMatrix packedWh;      // (H, 4H) in precision, or null
-    private long packedVersion;
+    private final InferenceWeights inference;   // Wh (H, 4H) in the inference precision
     private boolean forwardPacked;      // the last forward multiplied by packedWh: no backward after it
 
     /**
@@ -114,6 +110,7 @@ public final class TimeLSTM implements TimeRecurrent {
         this.stateWs = new Workspace(backend);
         this.foldWs = new Workspace(backend);
         this.packWs = new Workspace(backend);
+        this.inference = new InferenceWeights(backend, Wh, H, new InferenceWeights.Block(Wh.value(), 4 * H, 4 * H));
     }
 
     /**
@@ -166,11 +163,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param precision F32 or BF16
      */
     public void setInferencePrecision(PackedMatrix.Precision precision) {
-        java.util.Objects.requireNonNull(precision, "precision");
-        if (precision != this.precision) {
-            releasePacked();
-            this.precision = precision;
-        }
+        inference.setPrecision(precision);
     }
 
     /**
@@ -179,32 +172,13 @@ public final class TimeLSTM implements TimeRecurrent {
      * @return F32 (the default) or BF16
      */
     public PackedMatrix.Precision inferencePrecision() {
-        return precision;
+        return inference.precision();
     }
 
     /** Wh packed in the inference precision, packed again if Wh changed since; null for the plain F32 path. */
     private PackedMatrix packedWh() {
-        if (precision == PackedMatrix.Precision.F32) {
-            return null;
-        }
-        long version = Wh.version().get();
-        if (packedWh == null) {
-            packArena = Arena.ofShared();   // shared: a model may be handed to another thread
-            packedWh = backend.packedMatrix(packArena, H, 4 * H, precision);
-        } else if (packedVersion == version) {
-            return packedWh;
-        }
-        backend.pack(packedWh, Transpose.NO, Wh.value());
-        packedVersion = version;
-        return packedWh;
-    }
-
-    private void releasePacked() {
-        if (packArena != null) {
-            packArena.close();
-            packArena = null;
-            packedWh = null;
-        }
+        PackedMatrix[] p = inference.current();
+        return p == null ? null : p[0];
     }
 
     private void resize(int t, int n) {
@@ -459,7 +433,7 @@ public final class TimeLSTM implements TimeRecurrent {
             throw new IllegalStateException("TimeLSTM.backward before forward");
         }
         if (forwardPacked) {
-            throw new IllegalStateException("TimeLSTM.backward after a forward with " + precision + " inference "
+            throw new IllegalStateException("TimeLSTM.backward after a forward with " + inference.precision() + " inference "
                     + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
         }
         int t = sizedT, n = sizedN, g = 4 * H;
@@ -616,7 +590,7 @@ public final class TimeLSTM implements TimeRecurrent {
         ws.close();
         stateWs.close();
         foldWs.close();
-        releasePacked();
+        inference.close();
         packWs.close();
     }
 }
