@@ -61,6 +61,7 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor rhAll;               // (T, N, H) r * h_prev of every step, the left factor of (r h) Whh
     private Tensor dA, dA2, dAh;        // (T, N, 3H); (T*N, 3H); its candidate columns as a flat view, stride 3H
     private Tensor dhsWork;             // (T, N, H) dhs + the dh flowing back from step t+1
+    private Tensor dhsHead;             // (T-1, N, H) = dhsWork[0 .. T-1), null for T = 1
     private Tensor drh;                 // (N, H) gradient w.r.t. r * h_prev of the current step
     private Tensor dxs;                 // (T, N, D)
     private Tensor dh0;                 // (N, H) gradient w.r.t. h0
@@ -167,6 +168,7 @@ public final class TimeGRU implements TimeRecurrent {
         dA2 = dA.view(t * n, g);
         dAh = candidateColumns(dA, H);
         dhsWork = ws.floats(t, n, H);
+        dhsHead = t > 1 ? dhsWork.slice(0, t - 1) : null;
         drh = ws.floats(n, H);
         dxs = ws.floats(t, n, D);
         dh0 = ws.floats(n, H);
@@ -319,7 +321,12 @@ public final class TimeGRU implements TimeRecurrent {
             throw new IllegalStateException("TimeGRU.backward(dhs): the last forward took token ids through an "
                     + "embedding; use backward(embed, dhs)");
         }
-        backpropagateSteps(dhs);
+        return backwardUnfolded(dhs, null);
+    }
+
+    /** backward(dhs) where dhs != null, else with dhs zero but for dhLast at the last step. */
+    private Tensor backwardUnfolded(Tensor dhs, Tensor dhLast) {
+        backpropagateSteps(dhs, dhLast);
         int t = sizedT, n = sizedN, g = 3 * H, m = t * n;
         backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
         recurrentWeightGradients(m);
@@ -331,14 +338,24 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public void backward(TimeEmbedding embed, Tensor dhs) {
+        backwardThrough(embed, dhs, null);
+    }
+
+    @Override
+    public void backwardLast(TimeEmbedding embed, Tensor dhLast) {
+        backwardThrough(embed, null, dhLast);
+    }
+
+    /** backward(embed, dhs) where dhs != null, else with dhs zero but for dhLast at the last step. */
+    private void backwardThrough(TimeEmbedding embed, Tensor dhs, Tensor dhLast) {
         if (foldedEmbed == null) {
-            embed.backward(backward(dhs));
+            embed.backward(backwardUnfolded(dhs, dhLast));
             return;
         }
         if (foldedEmbed != embed) {
             throw new IllegalArgumentException("TimeGRU.backward(embed, dhs) with another embedding than the forward's");
         }
-        backpropagateSteps(dhs);
+        backpropagateSteps(dhs, dhLast);
         int m = sizedT * sizedN;
         recurrentWeightGradients(m);
         // as in TimeLSTM: S (V, 3H) = dA's rows summed per token id; dWx = E^T S, db = sum of S, dE = S Wx^T
@@ -358,8 +375,11 @@ public final class TimeGRU implements TimeRecurrent {
         backend.gemm(Transpose.YES, Transpose.NO, H, H, m, 1f, rhAll, H, dAh, g, 1f, dWhh, g);
     }
 
-    /** The loop of the backward pass: dA for every step, dh() for the initial state. */
-    private void backpropagateSteps(Tensor dhs) {
+    /**
+     * The loop of the backward pass: dA for every step, dh() for the initial state. The output gradients are dhs
+     * (T, N, H), or, when dhs is null, dhLast (N, H) at the last step and zero at the others.
+     */
+    private void backpropagateSteps(Tensor dhs, Tensor dhLast) {
         if (!forwardDone) {
             throw new IllegalStateException("TimeGRU.backward before forward");
         }
@@ -368,11 +388,23 @@ public final class TimeGRU implements TimeRecurrent {
                     + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
         }
         int t = sizedT, n = sizedN, g = 3 * H;
-        if (dhs.size() != (long) t * n * H) {
-            throw new IllegalArgumentException("TimeGRU.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
-                    + "), got " + dhs);
+        if (dhs != null) {
+            if (dhs.size() != (long) t * n * H) {
+                throw new IllegalArgumentException("TimeGRU.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
+                        + "), got " + dhs);
+            }
+            backend.copy(dhsWork, dhs);
+        } else {
+            if (dhLast.rank() != 2 || dhLast.dim(0) != n || dhLast.dim(1) != H) {
+                throw new IllegalArgumentException("TimeGRU.backwardLast needs dhLast (N=" + n + ", H=" + H + "), got "
+                        + dhLast);
+            }
+            // the steps before the last start from 0 (each step's backward adds into the one before it)
+            if (dhsHead != null) {
+                backend.fill(dhsHead, 0f);
+            }
+            backend.copy(dhsT[t - 1], dhLast);
         }
-        backend.copy(dhsWork, dhs);
         backend.fill(dh0, 0f);
         // Wh[:, :2H]^T (2H, H) and Whh^T (H, H) packed for this pass where that pays: t products each
         boolean packed = TimeLSTM.packs(t, n);

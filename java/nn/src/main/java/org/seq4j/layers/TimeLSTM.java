@@ -373,7 +373,12 @@ public final class TimeLSTM implements TimeRecurrent {
             throw new IllegalStateException("TimeLSTM.backward(dhs): the last forward took token ids through an "
                     + "embedding; use backward(embed, dhs)");
         }
-        backpropagateSteps(dhs, dcLast);
+        return backwardUnfolded(dhs, null, dcLast);
+    }
+
+    /** backward(dhs, dcLast) where dhs != null, else with dhs zero but for dhLast at the last step. */
+    private Tensor backwardUnfolded(Tensor dhs, Tensor dhLast, Tensor dcLast) {
+        backpropagateSteps(dhs, dhLast, dcLast);
         int t = sizedT, n = sizedN, g = 4 * H, m = t * n;
         // dWx += x^T dA, dWh += Hprev^T dA (Hprev = hAll[0 .. T)), db += sum of dA's rows, dxs = dA Wx^T
         backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
@@ -406,14 +411,24 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IllegalStateException if no forward ran
      */
     public void backward(TimeEmbedding embed, Tensor dhs, Tensor dcLast) {
+        backwardThrough(embed, dhs, null, dcLast);
+    }
+
+    @Override
+    public void backwardLast(TimeEmbedding embed, Tensor dhLast) {
+        backwardThrough(embed, null, dhLast, null);
+    }
+
+    /** backward(embed, dhs, dcLast) where dhs != null, else with dhs zero but for dhLast at the last step. */
+    private void backwardThrough(TimeEmbedding embed, Tensor dhs, Tensor dhLast, Tensor dcLast) {
         if (foldedEmbed == null) {
-            embed.backward(backward(dhs, dcLast));
+            embed.backward(backwardUnfolded(dhs, dhLast, dcLast));
             return;
         }
         if (foldedEmbed != embed) {
             throw new IllegalArgumentException("TimeLSTM.backward(embed, dhs) with another embedding than the forward's");
         }
-        backpropagateSteps(dhs, dcLast);
+        backpropagateSteps(dhs, dhLast, dcLast);
         int g = 4 * H, m = sizedT * sizedN;
         Parameter E = embed.W();
         backend.gemm(Transpose.YES, Transpose.NO, H, g, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
@@ -427,8 +442,11 @@ public final class TimeLSTM implements TimeRecurrent {
         backwardDone = true;
     }
 
-    /** The loop of the backward pass: dA for every step, dh() and dc() for the initial state. */
-    private void backpropagateSteps(Tensor dhs, Tensor dcLast) {
+    /**
+     * The loop of the backward pass: dA for every step, dh() and dc() for the initial state. The output gradients
+     * are dhs (T, N, H), or, when dhs is null, dhLast (N, H) at the last step and zero at the others.
+     */
+    private void backpropagateSteps(Tensor dhs, Tensor dhLast, Tensor dcLast) {
         if (!forwardDone) {
             throw new IllegalStateException("TimeLSTM.backward before forward");
         }
@@ -437,11 +455,17 @@ public final class TimeLSTM implements TimeRecurrent {
                     + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
         }
         int t = sizedT, n = sizedN, g = 4 * H;
-        if (dhs.size() != (long) t * n * H) {
-            throw new IllegalArgumentException("TimeLSTM.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
-                    + "), got " + dhs);
+        Tensor[] dhsT = null;
+        if (dhs != null) {
+            if (dhs.size() != (long) t * n * H) {
+                throw new IllegalArgumentException("TimeLSTM.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
+                        + "), got " + dhs);
+            }
+            dhsT = dhsSteps.steps(dhs, t, n, H); // the caller's, only read; views made once per tensor
+        } else if (dhLast.rank() != 2 || dhLast.dim(0) != n || dhLast.dim(1) != H) {
+            throw new IllegalArgumentException("TimeLSTM.backwardLast needs dhLast (N=" + n + ", H=" + H + "), got "
+                    + dhLast);
         }
-        Tensor[] dhsT = dhsSteps.steps(dhs, t, n, H); // the caller's, only read; views made once per tensor
         boolean packed = packs(t, n);
         if (packed) {
             if (whTPacked == null) {
@@ -458,9 +482,13 @@ public final class TimeLSTM implements TimeRecurrent {
         for (int s = t - 1; s >= 0; s--) {
             Tensor dcPrev = dcNext == dcPing ? dcPong : dcPing;
             // the hidden state's gradient is dhs_t + the dh carried from step s+1 (none at the last step),
-            // summed in the kernel: no copy of dhs to accumulate into
+            // summed in the kernel: no copy of dhs to accumulate into. Without dhs (backwardLast) the output
+            // gradient is dhLast at the last step and 0 before it, where dh is the carried one alone (0 + x = x)
             if (s == t - 1) {
-                backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsT[s], dcNext);
+                backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsT != null ? dhsT[s] : dhLast,
+                        dcNext);
+            } else if (dhsT == null) {
+                backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhCarry, dcNext);
             } else {
                 backend.lstmCellBackward(dAT[s], dcPrev, gatesT[s], cT[s + 1], cT[s], dhsT[s], dhCarry, dcNext);
             }

@@ -75,6 +75,18 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
     void backward(TimeEmbedding embed, Tensor dhs);
 
     /**
+     * backward(embed, dhs) for a dhs that is zero at every step but the last, where it is dhLast: the backward of
+     * an encoder whose only output is its last hidden state. The same gradients, without a (T, N, H) buffer of
+     * zeros written only to be read back.
+     *
+     * @param embed  the embedding of the last forward
+     * @param dhLast (N, H), the gradient w.r.t. the last hidden state h_T
+     * @throws IllegalStateException before forward
+     * @throws IllegalArgumentException if dhLast is not (N, H) or the last forward folded another embedding
+     */
+    void backwardLast(TimeEmbedding embed, Tensor dhLast);
+
+    /**
      * The hidden state h (N, H) to start the next forward from (stateful only; an LSTM's c starts at 0).
      *
      * @param h (N, H), copied

@@ -10,7 +10,6 @@ import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeEmbedding;
 import org.seq4j.layers.TimeRecurrent;
-import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -21,9 +20,6 @@ public class Encoder implements SequenceEncoder {
     protected final Backend backend;
     protected final TimeEmbedding embed;
     protected final TimeRecurrent lstm;
-    private final Workspace ws;
-    private Tensor dhs;          // (T, N, H): zero except the last step, which receives dh
-    private Tensor dhsLast;      // view of step T-1
 
     /**
      * Declares this part's parameters under {@code prefix}, initialised as in the book.
@@ -84,7 +80,6 @@ public class Encoder implements SequenceEncoder {
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
         this.lstm = cell.time(backend, store.get(prefix + cell.lower() + ".Wx"),
                 store.get(prefix + cell.lower() + ".Wh"), store.get(prefix + cell.lower() + ".b"), false);
-        this.ws = new Workspace(backend);
     }
 
     /** The last hidden state h_T (N, H) for xs (T, N) int32. */
@@ -94,18 +89,13 @@ public class Encoder implements SequenceEncoder {
         return lstm.h();
     }
 
-    /** dh (N, H) w.r.t. the last hidden state; flows back through the LSTM and the embedding. */
+    /**
+     * dh (N, H) w.r.t. the last hidden state; flows back through the LSTM and the embedding (the hidden states
+     * before the last have no gradient of their own: backwardLast, no (T, N, H) gradient of zeros).
+     */
     @Override
     public void backward(Tensor dh) {
-        Tensor hs = lstm.hs();
-        if (dhs == null || dhs.dim(0) != hs.dim(0) || dhs.dim(1) != hs.dim(1)) {
-            ws.reset();
-            dhs = ws.floats(hs.dim(0), hs.dim(1), hs.dim(2));
-            dhsLast = dhs.get(hs.dim(0) - 1);
-        }
-        backend.fill(dhs, 0f);
-        backend.copy(dhsLast, dh);
-        lstm.backward(embed, dhs);
+        lstm.backwardLast(embed, dh);
     }
 
     /**
@@ -126,6 +116,5 @@ public class Encoder implements SequenceEncoder {
     public void close() {
         embed.close();
         lstm.close();
-        ws.close();
     }
 }

@@ -1,0 +1,76 @@
+// TimeRecurrent.backwardLast(embed, dh) against backward(embed, dhs) with dhs zero but for dh at the last step,
+// on every backend, both cells, the input projection folded (V < T*N) and not: the same gradients bit for bit.
+package org.seq4j.layers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class BackwardLastTest {
+
+    static Stream<Arguments> cases() {
+        return TestBackends.all().flatMap(b -> Stream.of(Cell.values()).flatMap(c -> Stream.of(
+                Arguments.of(b, c, 7, 6),     // folded: V = 7 < T*N = 24
+                Arguments.of(b, c, 40, 6),    // not folded: V >= T*N
+                Arguments.of(b, c, 3, 1))));  // T = 1: the last step is the only one (folded: V = 3 < T*N = 4)
+    }
+
+    @ParameterizedTest(name = "{0} {1} V={2} T={3}")
+    @MethodSource("cases")
+    void sameGradientsAsAZeroPaddedDhs(String name, Cell cell, int V, int T) {
+        Backend backend = TestBackends.get(name);
+        int D = 3, H = 5, N = 4, g = cell.columns(H);
+        Random rng = new Random(99);
+        try (ParameterStore store = ParameterStore.builder(backend)
+                     .declare("embed.W", Init.normal(1.0), V, D)
+                     .declare("rnn.Wx", Init.scaledNormal(D), D, g)
+                     .declare("rnn.Wh", Init.scaledNormal(H), H, g)
+                     .declare("rnn.b", Init.normal(0.3), g)
+                     .build(7);
+             TimeEmbedding embed = new TimeEmbedding(backend, store.get("embed.W"));
+             TimeRecurrent layer = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), false);
+             Workspace ws = new Workspace(backend)) {
+            int[] idValues = new int[T * N];
+            for (int i = 0; i < idValues.length; i++) {
+                idValues[i] = rng.nextInt(V);
+            }
+            Tensor ids = GradientCheck.ints(backend, ws, idValues, T, N);
+            float[] dhValues = GradientCheck.randn(rng, 1, N * H);
+            float[] padded = new float[T * N * H];
+            System.arraycopy(dhValues, 0, padded, (T - 1) * N * H, N * H);
+            Tensor dh = GradientCheck.tensor(backend, ws, dhValues, N, H);
+            Tensor dhs = GradientCheck.tensor(backend, ws, padded, T, N, H);
+
+            layer.forward(embed, ids);
+            layer.backward(embed, dhs);
+            Map<String, float[]> expected = new LinkedHashMap<>();
+            for (Parameter p : store.parameters()) {
+                expected.put(p.name(), p.grad().toFloatArray());
+            }
+            float[] expectedDh0 = layer.dh().toFloatArray();
+
+            store.zeroGrads();
+            layer.forward(embed, ids);
+            layer.backwardLast(embed, dh);
+            for (Parameter p : store.parameters()) {
+                assertArrayEquals(expected.get(p.name()), p.grad().toFloatArray(), p.name() + " grad");
+            }
+            assertArrayEquals(expectedDh0, layer.dh().toFloatArray(), "dh0");
+
+            Tensor wrong = ws.floats(N, H + 1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> layer.backwardLast(embed, wrong));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("dhLast"), e.getMessage());
+        }
+    }
+}
