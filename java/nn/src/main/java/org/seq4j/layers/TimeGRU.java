@@ -49,14 +49,17 @@ public final class TimeGRU implements TimeRecurrent {
     private PackedMatrix zrTPacked, hhTPacked;   // their transposes (2H, H) and (H, H), packed by backwards that pay
 
     // carried state (stateful only), (N, H)
+    // (as in TimeLSTM: after a forward the state stays in hT[T] (inLastStep) until a resize needs it in hState)
     private Tensor hState;
     private boolean hasH;
+    private boolean inLastStep;
     private int stateN = -1;
 
     // workspace for one (T, N)
     private int sizedT = -1, sizedN = -1;
     private Tensor gates, gates2;       // (T, N, 3H) pre-activations in, [z | r | hhat] out; (T*N, 3H) view
     private Tensor hAll;                // (T+1, N, H): [h0; h1 .. hT]
+    private boolean h0Zero;             // whether hT[0] still holds the zeros of an earlier forward
     private Tensor hs;                  // (T, N, H) = hAll[1 .. T]
     private Tensor rhAll;               // (T, N, H) r * h_prev of every step, the left factor of (r h) Whh
     private Tensor dA, dA2, dAh;        // (T, N, 3H); (T*N, 3H); its candidate columns as a flat view, stride 3H
@@ -192,6 +195,7 @@ public final class TimeGRU implements TimeRecurrent {
         }
         sizedT = t;
         sizedN = n;
+        h0Zero = false;
     }
 
     private void sizeState(int n) {
@@ -255,6 +259,10 @@ public final class TimeGRU implements TimeRecurrent {
                     + "; call resetState() or setState(...) first");
         }
         if (t != sizedT || n != sizedN) {
+            if (inLastStep) {   // the carried state, before its buffer is reused
+                backend.copy(hState, hT[sizedT]);
+                inLastStep = false;
+            }
             resize(t, n);
         }
     }
@@ -262,12 +270,18 @@ public final class TimeGRU implements TimeRecurrent {
     /** The recurrence over the pre-activations already in gates: hs (T, N, H). */
     private Tensor recur(int t, int n) {
         int g = 3 * H;
+        // h0: the carried state (the last forward's final step, or hState), else zeros filled once per workspace
         boolean fromZero = !(stateful && hasH);
         if (fromZero) {
-            backend.fill(hT[0], 0f);
+            if (!h0Zero) {
+                backend.fill(hT[0], 0f);
+                h0Zero = true;
+            }
         } else {
-            backend.copy(hT[0], hState);
+            backend.copy(hT[0], inLastStep ? hT[t] : hState);
+            h0Zero = false;
         }
+        inLastStep = false;
         // the BF16 inference blocks if asked for, else the F32 blocks packed for this pass where that pays, else none
         PackedMatrix[] copy = inference.current();
         boolean inferenceCopy = copy != null;
@@ -306,7 +320,7 @@ public final class TimeGRU implements TimeRecurrent {
         }
         if (stateful) {
             sizeState(n);
-            backend.copy(hState, hT[t]);
+            inLastStep = true;   // the state is hT[t]; copied out only if the workspace is resized
             hasH = true;
         }
         this.forwardDone = true;
@@ -446,12 +460,14 @@ public final class TimeGRU implements TimeRecurrent {
         }
         sizeState(h.dim(0));
         backend.copy(hState, h);
+        inLastStep = false;
         hasH = true;
     }
 
     @Override
     public void resetState() {
         hasH = false;
+        inLastStep = false;
     }
 
     @Override

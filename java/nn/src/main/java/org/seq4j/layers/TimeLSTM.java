@@ -49,15 +49,19 @@ public final class TimeLSTM implements TimeRecurrent {
     private PackedMatrix whPacked;      // Wh (H, 4H), packed by each forward that uses it
     private PackedMatrix whTPacked;     // Wh^T (4H, H), packed by each backward that uses it
 
-    // carried state (stateful only), sized (N, H) independently of T
+    // carried state (stateful only), sized (N, H) independently of T. After a forward it stays where the forward
+    // left it, hT[T] and cT[T] (inLastStep): the next forward of the same size copies it from there into hT[0],
+    // cT[0] directly; only a resize or a new workspace needs it in hState, cState first (keepState)
     private Tensor hState, cState;
     private boolean hasH, hasC;
+    private boolean inLastStep;
     private int stateN = -1;
 
     // workspace for one (T, N)
     private int sizedT = -1, sizedN = -1;
     private Tensor gates, gates2;       // (T, N, 4H) pre-activations in, activated gates out; (T*N, 4H) view
     private Tensor hAll, cAll;          // (T+1, N, H): [h0; h1 .. hT], [c0; c1 .. cT]
+    private boolean h0Zero, c0Zero;     // whether hT[0], cT[0] still hold the zeros of an earlier forward
     private Tensor hs;                  // (T, N, H) = hAll[1 .. T], what forward returns
     private Tensor dA, dA2;             // (T, N, 4H) gate-pre-activation gradients of every step; (T*N, 4H)
     private Tensor dhCarry;             // (N, H) the dh flowing back from step t+1 (dA_{t+1} Wh^T)
@@ -209,6 +213,8 @@ public final class TimeLSTM implements TimeRecurrent {
         }
         sizedT = t;
         sizedN = n;
+        h0Zero = false;
+        c0Zero = false;
     }
 
     private void sizeState(int n) {
@@ -291,24 +297,43 @@ public final class TimeLSTM implements TimeRecurrent {
                     + "; call resetState() or setState(...) first");
         }
         if (t != sizedT || n != sizedN) {
+            keepState();
             resize(t, n);
+        }
+    }
+
+    /** Copies a carried state still in the last step's buffers into hState, cState (before they are reused). */
+    private void keepState() {
+        if (inLastStep) {
+            backend.copy(hState, hT[sizedT]);
+            backend.copy(cState, cT[sizedT]);
+            inLastStep = false;
         }
     }
 
     /** The recurrence over the pre-activations already in gates: hs (T, N, H). */
     private Tensor recur(int t, int n) {
         int g = 4 * H;
+        // h0, c0: the carried state (from the last forward's final step, or from hState, cState), else zeros,
+        // filled once per workspace (nothing else writes hT[0], cT[0])
         boolean fromZero = !(stateful && hasH);
         if (fromZero) {
-            backend.fill(hT[0], 0f);
+            if (!h0Zero) {
+                backend.fill(hT[0], 0f);
+                h0Zero = true;
+            }
         } else {
-            backend.copy(hT[0], hState);
+            backend.copy(hT[0], inLastStep ? hT[t] : hState);
+            h0Zero = false;
         }
         if (stateful && hasC) {
-            backend.copy(cT[0], cState);
-        } else {
+            backend.copy(cT[0], inLastStep ? cT[t] : cState);
+            c0Zero = false;
+        } else if (!c0Zero) {
             backend.fill(cT[0], 0f);
+            c0Zero = true;
         }
+        inLastStep = false;
 
         // the BF16 inference copy if one was asked for, else Wh packed for this pass where that pays, else none
         PackedMatrix packed = packedWh();
@@ -335,8 +360,7 @@ public final class TimeLSTM implements TimeRecurrent {
 
         if (stateful) {
             sizeState(n);
-            backend.copy(hState, hT[t]);
-            backend.copy(cState, cT[t]);
+            inLastStep = true;   // the state is hT[t], cT[t]; copied out only if the workspace is resized
             hasH = true;
             hasC = true;
         }
@@ -522,6 +546,7 @@ public final class TimeLSTM implements TimeRecurrent {
         }
         sizeState(h.dim(0));
         backend.copy(hState, h);
+        inLastStep = false;
         hasH = true;
         if (c != null) {
             backend.copy(cState, c);
@@ -544,6 +569,7 @@ public final class TimeLSTM implements TimeRecurrent {
     public void resetState() {
         hasH = false;
         hasC = false;
+        inLastStep = false;
     }
 
     /**

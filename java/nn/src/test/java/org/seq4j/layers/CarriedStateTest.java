@@ -1,0 +1,87 @@
+// The state a stateful TimeLSTM/TimeGRU carries between forwards, wherever it is kept (the last step's buffers after
+// a forward, hState after a resize or setState), and the zeros a layer starts from (filled once per workspace): a
+// sequence cut into chunks of equal and of changing lengths, with resetState and setState between them, gives
+// bit for bit what one forward over the whole sequence (or a fresh layer) gives, on every backend, both cells.
+package org.seq4j.layers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class CarriedStateTest {
+    static final int D = 3, H = 4, N = 2, T = 8;
+
+    static Stream<Arguments> cases() {
+        return TestBackends.all().flatMap(b -> Stream.of(Cell.values()).map(c -> Arguments.of(b, c)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void chunksContinueTheWholeSequence(String name, Cell cell) {
+        Backend backend = TestBackends.get(name);
+        int g = cell.columns(H);
+        try (ParameterStore store = ParameterStore.builder(backend)
+                     .declare("rnn.Wx", Init.scaledNormal(D), D, g)
+                     .declare("rnn.Wh", Init.scaledNormal(H), H, g)
+                     .declare("rnn.b", Init.normal(0.3), g)
+                     .build(11);
+             TimeRecurrent whole = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
+             TimeRecurrent chunks = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
+             TimeRecurrent fresh = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
+             Workspace ws = new Workspace(backend)) {
+            float[] xs = GradientCheck.randn(new Random(5), 1, T * N * D);
+            float[] all = whole.forward(steps(backend, ws, xs, 0, T)).toFloatArray();
+
+            // chunks 2, 2 (same size: the state comes from the last step's buffers), 1 (resize), 3 (resize)
+            int[] cuts = {0, 2, 4, 5, T};
+            for (int i = 0; i + 1 < cuts.length; i++) {
+                float[] part = chunks.forward(steps(backend, ws, xs, cuts[i], cuts[i + 1])).toFloatArray();
+                assertArrayEquals(Arrays.copyOfRange(all, cuts[i] * N * H, cuts[i + 1] * N * H), part,
+                        "steps [" + cuts[i] + ", " + cuts[i + 1] + ")");
+            }
+
+            // after resetState the next forward starts from zero again, as a fresh layer's first forward does; also
+            // when the forward before it (same size) started from a carried state written where the zeros were
+            // (h0 = 0 enters the forward of the first step through nothing, so the backward's dWh = hs_prev^T dA
+            // checks it)
+            Tensor dhs = GradientCheck.tensor(backend, ws, GradientCheck.randn(new Random(7), 1, 3 * N * H), 3, N, H);
+            float[] first = fresh.forward(steps(backend, ws, xs, 0, 3)).toFloatArray();
+            store.zeroGrads();
+            fresh.backward(dhs);
+            float[] firstGrads = store.grads().toFloatArray();
+            chunks.resetState();
+            assertArrayEquals(first, chunks.forward(steps(backend, ws, xs, 0, 3)).toFloatArray(), "after resetState");
+            chunks.forward(steps(backend, ws, xs, 3, 6));
+            chunks.resetState();
+            assertArrayEquals(first, chunks.forward(steps(backend, ws, xs, 0, 3)).toFloatArray(),
+                    "after resetState following a forward from a carried state");
+            store.zeroGrads();
+            chunks.backward(dhs);
+            assertArrayEquals(firstGrads, store.grads().toFloatArray(),
+                    "gradients after resetState following a forward from a carried state");
+
+            // setState(h) after a forward of the same size replaces the state kept in the last step's buffers
+            // (an LSTM's c then starts at 0)
+            float[] h = GradientCheck.randn(new Random(6), 1, N * H);
+            Tensor h0 = GradientCheck.tensor(backend, ws, h, N, H);
+            fresh.setState(h0);
+            float[] expected = fresh.forward(steps(backend, ws, xs, 3, 6)).toFloatArray();
+            chunks.forward(steps(backend, ws, xs, 0, 3));
+            chunks.setState(h0);
+            assertArrayEquals(expected, chunks.forward(steps(backend, ws, xs, 3, 6)).toFloatArray(), "after setState");
+        }
+    }
+
+    /** xs[from .. to) as a (to - from, N, D) tensor. */
+    private static Tensor steps(Backend backend, Workspace ws, float[] xs, int from, int to) {
+        return GradientCheck.tensor(backend, ws, Arrays.copyOfRange(xs, from * N * D, to * N * D), to - from, N, D);
+    }
+}
