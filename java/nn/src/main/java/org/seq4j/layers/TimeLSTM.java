@@ -68,6 +68,7 @@ public final class TimeLSTM implements TimeRecurrent {
     private Tensor dxs;                 // (T, N, D)
     private Tensor dh0;                 // (N, H) gradient w.r.t. h0
     private Tensor dcPing, dcPong;      // (N, H) two buffers: lstmCellBackward's dcPrev must not be dcNext
+    private Tensor dcZero;              // (N, H) zeros, filled once per size: the last step's dcNext without dcLast
     private Tensor dc0;                 // whichever of the two holds the gradient w.r.t. c0 after backward
     private Tensor[] gatesT, hT, cT, dAT;   // per-step views, made once per size
     private Tensor x;                   // (T, N, D) the last forward's input (the caller's); null when folded
@@ -199,6 +200,8 @@ public final class TimeLSTM implements TimeRecurrent {
         dh0 = ws.floats(n, H);
         dcPing = ws.floats(n, H);
         dcPong = ws.floats(n, H);
+        dcZero = ws.floats(n, H);
+        backend.fill(dcZero, 0f);   // once per size; only ever read
         gatesT = new Tensor[t];
         dAT = new Tensor[t];
         hT = new Tensor[t + 1];
@@ -497,11 +500,11 @@ public final class TimeLSTM implements TimeRecurrent {
             }
             backend.pack(whTPacked, Transpose.YES, Wh.value());
         }
-        Tensor dcNext = dcPing;
+        // the last step's dcNext: dcLast (copied: the caller's may be one of ours) or the zeros of dcZero
+        Tensor dcNext = dcZero;
         if (dcLast != null) {
-            backend.copy(dcNext, dcLast);
-        } else {
-            backend.fill(dcNext, 0f);
+            backend.copy(dcPing, dcLast);
+            dcNext = dcPing;
         }
         for (int s = t - 1; s >= 0; s--) {
             Tensor dcPrev = dcNext == dcPing ? dcPong : dcPing;
