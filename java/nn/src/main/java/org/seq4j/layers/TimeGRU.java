@@ -357,7 +357,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public void backwardLast(TimeEmbedding embed, Tensor dhLast) {
-        backwardThrough(embed, null, dhLast);
+        backwardThrough(embed, null, java.util.Objects.requireNonNull(dhLast, "dhLast"));
     }
 
     /** backward(embed, dhs) where dhs != null, else with dhs zero but for dhLast at the last step. */

@@ -403,6 +403,24 @@ public final class TimeLSTM implements TimeRecurrent {
         return backwardUnfolded(dhs, null, dcLast);
     }
 
+    /**
+     * backward(dhs, dcLast) for a dhs that is zero at every step but the last, where it is dhLast: an encoder whose
+     * only outputs are its last h and c. The same gradients, without a (T, N, H) buffer of zeros.
+     *
+     * @param dhLast (N, H), the gradient w.r.t. the last hidden state h_T
+     * @param dcLast (N, H), or null
+     * @return dxs (T, N, D), the layer's buffer
+     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IllegalStateException if no forward ran, or it took token ids
+     */
+    public Tensor backwardLast(Tensor dhLast, Tensor dcLast) {
+        if (foldedEmbed != null) {
+            throw new IllegalStateException("TimeLSTM.backwardLast(dh, dc): the last forward took token ids through "
+                    + "an embedding; use backwardLast(embed, dh)");
+        }
+        return backwardUnfolded(null, java.util.Objects.requireNonNull(dhLast, "dhLast"), dcLast);
+    }
+
     /** backward(dhs, dcLast) where dhs != null, else with dhs zero but for dhLast at the last step. */
     private Tensor backwardUnfolded(Tensor dhs, Tensor dhLast, Tensor dcLast) {
         backpropagateSteps(dhs, dhLast, dcLast);
@@ -443,7 +461,7 @@ public final class TimeLSTM implements TimeRecurrent {
 
     @Override
     public void backwardLast(TimeEmbedding embed, Tensor dhLast) {
-        backwardThrough(embed, null, dhLast, null);
+        backwardThrough(embed, null, java.util.Objects.requireNonNull(dhLast, "dhLast"), null);
     }
 
     /** backward(embed, dhs, dcLast) where dhs != null, else with dhs zero but for dhLast at the last step. */

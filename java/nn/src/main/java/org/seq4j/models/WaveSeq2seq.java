@@ -38,7 +38,6 @@ public final class WaveSeq2seq implements RegressionModel {
     private Tensor tsT;              // (T_out, N, F_out)
     private Tensor decIn;            // (T_out, N, F_out): 0, t_0, .., t_{T_out - 2}
     private Tensor decIn0, decInRest, tsHead;   // decIn[0], decIn[1 ..], tsT[0 .. T_out - 1)
-    private Tensor dhsEnc, dhsEncLast;          // (T_in, N, H) zero but for the last step
     private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
     private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
 
@@ -137,8 +136,6 @@ public final class WaveSeq2seq implements RegressionModel {
             decIn0 = decIn.get(0);
             decInRest = tout > 1 ? decIn.slice(1, tout) : null;
             tsHead = tout > 1 ? tsT.slice(0, tout - 1) : null;
-            dhsEnc = ws.floats(tin, n, H);
-            dhsEncLast = dhsEnc.get(tin - 1);
             sizedN = n;
             sizedTin = tin;
             sizedTout = tout;
@@ -171,10 +168,9 @@ public final class WaveSeq2seq implements RegressionModel {
         store.claimGrads("WaveSeq2seq.backward");
         Tensor dhs = train.affine().backward(mse.backward(1f));
         train.decoder().backward(dhs);
-        // the decoder started from the encoder's (h_T, c_T): both gradients flow into the encoder's last step
-        backend.fill(dhsEnc, 0f);
-        backend.copy(dhsEncLast, train.decoder().dh());
-        train.encoder().backward(dhsEnc, train.decoder().dc());
+        // the decoder started from the encoder's (h_T, c_T): both gradients flow into the encoder's last step,
+        // the only one whose output has a gradient
+        train.encoder().backwardLast(train.decoder().dh(), train.decoder().dc());
         forwardThread = null;
     }
 

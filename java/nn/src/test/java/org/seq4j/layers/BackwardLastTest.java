@@ -1,5 +1,6 @@
 // TimeRecurrent.backwardLast(embed, dh) against backward(embed, dhs) with dhs zero but for dh at the last step,
-// on every backend, both cells, the input projection folded (V < T*N) and not: the same gradients bit for bit.
+// on every backend, both cells, the input projection folded (V < T*N) and not: the same gradients bit for bit;
+// and TimeLSTM.backwardLast(dh, dc) (an encoder handing its last h and c on) against backward(dhs, dc).
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -71,6 +72,46 @@ class BackwardLastTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> layer.backwardLast(embed, wrong));
             org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("dhLast"), e.getMessage());
+        }
+    }
+
+    static Stream<Arguments> backends() {
+        return TestBackends.all().flatMap(b -> Stream.of(Arguments.of(b, 6), Arguments.of(b, 1)));
+    }
+
+    @ParameterizedTest(name = "{0} T={1}")
+    @MethodSource("backends")
+    void lstmWithACellGradientSameAsAZeroPaddedDhs(String name, int T) {
+        Backend backend = TestBackends.get(name);
+        int D = 3, H = 5, N = 4;
+        Random rng = new Random(98);
+        try (ParameterStore store = ParameterStore.builder(backend)
+                     .declare("lstm.Wx", Init.scaledNormal(D), D, 4 * H)
+                     .declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                     .declare("lstm.b", Init.normal(0.3), 4 * H)
+                     .build(8);
+             TimeLSTM layer = new TimeLSTM(backend, store.get("lstm.Wx"), store.get("lstm.Wh"), store.get("lstm.b"), false);
+             Workspace ws = new Workspace(backend)) {
+            Tensor xs = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 1, T * N * D), T, N, D);
+            float[] dhValues = GradientCheck.randn(rng, 1, N * H);
+            float[] padded = new float[T * N * H];
+            System.arraycopy(dhValues, 0, padded, (T - 1) * N * H, N * H);
+            Tensor dh = GradientCheck.tensor(backend, ws, dhValues, N, H);
+            Tensor dc = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 1, N * H), N, H);
+            Tensor dhs = GradientCheck.tensor(backend, ws, padded, T, N, H);
+
+            layer.forward(xs);
+            float[] expectedDxs = layer.backward(dhs, dc).toFloatArray();
+            float[] expectedGrads = store.grads().toFloatArray();
+            float[] expectedDh0 = layer.dh().toFloatArray();
+            float[] expectedDc0 = layer.dc().toFloatArray();
+
+            store.zeroGrads();
+            layer.forward(xs);
+            assertArrayEquals(expectedDxs, layer.backwardLast(dh, dc).toFloatArray(), "dxs");
+            assertArrayEquals(expectedGrads, store.grads().toFloatArray(), "grads");
+            assertArrayEquals(expectedDh0, layer.dh().toFloatArray(), "dh0");
+            assertArrayEquals(expectedDc0, layer.dc().toFloatArray(), "dc0");
         }
     }
 }
