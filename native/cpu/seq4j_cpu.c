@@ -1097,10 +1097,9 @@ INLINE void lstm_row_backward(float *restrict df, float *restrict dg, float *res
 #define AVX2 __attribute__((target("avx2,fma")))
 #define V1(c) _mm256_set1_ps(c)
 
-AVX2_INLINE __m256 v_exp(__m256 x) {
-    x = _mm256_min_ps(V1(88.3f), _mm256_max_ps(V1(-87.3f), x));
-    __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(x, V1(1.44269504088896341f), V1(12582912.0f)), V1(12582912.0f));
-    __m256 r = _mm256_fnmadd_ps(n, V1(0.693359375f), x);
+/* the end of exp(x) once x is clamped to [-87.3, 88.3] and n = round(x / ln 2) is known: r = x - n ln 2 (the first
+ * product n ln2_hi subtracted from x by the caller, which may have x only as -x), then 2^n p(r) */
+AVX2_INLINE __m256 v_exp_tail(__m256 n, __m256 r) {
     r = _mm256_fnmadd_ps(n, V1(-2.12194440e-4f), r);
     __m256 p = _mm256_fmadd_ps(V1(1.9875691500e-4f), r, V1(1.3981999507e-3f));
     p = _mm256_fmadd_ps(p, r, V1(8.3334519073e-3f));
@@ -1112,13 +1111,29 @@ AVX2_INLINE __m256 v_exp(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
+/* exp(x) for x >= 0 or NaN (tanh's 2|x|): only the upper clamp is needed */
+AVX2_INLINE __m256 v_exp_nonneg(__m256 x) {
+    x = _mm256_min_ps(V1(88.3f), x);
+    __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(x, V1(1.44269504088896341f), V1(12582912.0f)), V1(12582912.0f));
+    return v_exp_tail(n, _mm256_fnmadd_ps(n, V1(0.693359375f), x));
+}
+
+/* exp(-x), the negation folded into the range reduction: with x clamped to [-88.3, 87.3], n = round(x (-log2 e))
+ * and r = -(n ln2_hi) - x take the values that exp(-x) computes from -x, each rounded once, so the result is the
+ * same to the bit without the negation */
+AVX2_INLINE __m256 v_exp_neg(__m256 x) {
+    x = _mm256_max_ps(V1(-88.3f), _mm256_min_ps(V1(87.3f), x));
+    __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(x, V1(-1.44269504088896341f), V1(12582912.0f)), V1(12582912.0f));
+    return v_exp_tail(n, _mm256_fnmsub_ps(n, V1(0.693359375f), x));
+}
+
 AVX2_INLINE __m256 v_rcp(__m256 d) {
     __m256 r = _mm256_rcp_ps(d);
     return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, V1(1.0f)), r);
 }
 
 AVX2_INLINE __m256 v_sigmoid(__m256 x) {
-    return v_rcp(_mm256_add_ps(V1(1.0f), v_exp(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+    return v_rcp(_mm256_add_ps(V1(1.0f), v_exp_neg(x)));
 }
 
 /* s4_tanhf's two branches, both computed, one selected per lane */
@@ -1130,7 +1145,7 @@ AVX2_INLINE __m256 v_tanh(__m256 x) {
     small = _mm256_fmadd_ps(small, z, V1(1.33314422036e-1f));
     small = _mm256_fmadd_ps(small, z, V1(-3.33332819422e-1f));
     small = _mm256_fmadd_ps(_mm256_mul_ps(small, z), x, x);
-    __m256 large = _mm256_fnmadd_ps(V1(2.0f), v_rcp(_mm256_add_ps(v_exp(_mm256_add_ps(ax, ax)), V1(1.0f))), V1(1.0f));
+    __m256 large = _mm256_fnmadd_ps(V1(2.0f), v_rcp(_mm256_add_ps(v_exp_nonneg(_mm256_add_ps(ax, ax)), V1(1.0f))), V1(1.0f));
     large = _mm256_or_ps(large, _mm256_and_ps(x, sign));
     return _mm256_blendv_ps(large, small, _mm256_cmp_ps(ax, V1(0.625f), _CMP_LT_OQ));
 }
@@ -1166,10 +1181,8 @@ static AVX2 void lstm_row_forward_avx2(float *f, float *g, float *i, float *o, f
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")))
 #define W1(c) _mm512_set1_ps(c)
 
-AVX512_INLINE __m512 w_exp(__m512 x) {
-    x = _mm512_min_ps(W1(88.3f), _mm512_max_ps(W1(-87.3f), x));
-    __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, W1(1.44269504088896341f), W1(12582912.0f)), W1(12582912.0f));
-    __m512 r = _mm512_fnmadd_ps(n, W1(0.693359375f), x);
+/* v_exp_tail in AVX-512: vscalefps multiplies by 2^n at once (exactly, as the product by 2^n's bits does) */
+AVX512_INLINE __m512 w_exp_tail(__m512 n, __m512 r) {
     r = _mm512_fnmadd_ps(n, W1(-2.12194440e-4f), r);
     __m512 p = _mm512_fmadd_ps(W1(1.9875691500e-4f), r, W1(1.3981999507e-3f));
     p = _mm512_fmadd_ps(p, r, W1(8.3334519073e-3f));
@@ -1177,8 +1190,19 @@ AVX512_INLINE __m512 w_exp(__m512 x) {
     p = _mm512_fmadd_ps(p, r, W1(1.6666665459e-1f));
     p = _mm512_fmadd_ps(p, r, W1(5.0000001201e-1f));
     p = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), W1(1.0f));
-    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+    return _mm512_scalef_ps(p, n);
+}
+
+AVX512_INLINE __m512 w_exp_nonneg(__m512 x) {
+    x = _mm512_min_ps(W1(88.3f), x);
+    __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, W1(1.44269504088896341f), W1(12582912.0f)), W1(12582912.0f));
+    return w_exp_tail(n, _mm512_fnmadd_ps(n, W1(0.693359375f), x));
+}
+
+AVX512_INLINE __m512 w_exp_neg(__m512 x) {
+    x = _mm512_max_ps(W1(-88.3f), _mm512_min_ps(W1(87.3f), x));
+    __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, W1(-1.44269504088896341f), W1(12582912.0f)), W1(12582912.0f));
+    return w_exp_tail(n, _mm512_fnmsub_ps(n, W1(0.693359375f), x));
 }
 
 AVX512_INLINE __m512 w_rcp(__m512 d) {
@@ -1187,7 +1211,7 @@ AVX512_INLINE __m512 w_rcp(__m512 d) {
 }
 
 AVX512_INLINE __m512 w_sigmoid(__m512 x) {
-    return w_rcp(_mm512_add_ps(W1(1.0f), w_exp(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    return w_rcp(_mm512_add_ps(W1(1.0f), w_exp_neg(x)));
 }
 
 AVX512_INLINE __m512 w_tanh(__m512 x) {
@@ -1197,9 +1221,10 @@ AVX512_INLINE __m512 w_tanh(__m512 x) {
     small = _mm512_fmadd_ps(small, z, W1(1.33314422036e-1f));
     small = _mm512_fmadd_ps(small, z, W1(-3.33332819422e-1f));
     small = _mm512_fmadd_ps(_mm512_mul_ps(small, z), x, x);
-    __m512 large = _mm512_fnmadd_ps(W1(2.0f), w_rcp(_mm512_add_ps(w_exp(_mm512_add_ps(ax, ax)), W1(1.0f))), W1(1.0f));
-    large = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(large),
-                                                _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN))));
+    __m512 large = _mm512_fnmadd_ps(W1(2.0f), w_rcp(_mm512_add_ps(w_exp_nonneg(_mm512_add_ps(ax, ax)), W1(1.0f))), W1(1.0f));
+    /* large | (x & sign) in one vpternlogd (0xF8: a | (b & c)) */
+    large = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(large), _mm512_castps_si512(x),
+                                                          _mm512_set1_epi32(INT32_MIN), 0xF8));
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, W1(0.625f), _CMP_LT_OQ), large, small);
 }
 
