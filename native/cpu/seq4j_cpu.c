@@ -1177,9 +1177,10 @@ static AVX2 void lstm_row_forward_avx2(float *f, float *g, float *i, float *o, f
  * accurate to 2^-14 where vrcpps is to 2^-12, so after the same Newton step the reciprocal is within about
  * 1 ulp. exp takes its table form (w_exp_tail): 4 multiply-adds fewer per exp, five exps an element, which makes
  * the loop about 1.25x faster on Zen 4 (bench/c/lstm_cell_ab.c, N x H = 128 x 128, 64 x 650, 1 x 256). Measured
- * against float64 over 5M gates in [-100, 100] (tiny results below 1e-30 left out): sigmoid within 3.1 ulp (mean 0.26)
- * and tanh within 3.0 (mean 0.58), against 2.4 and 2.3 for the AVX2-form exp here, and 3.2 and 2.9 for the AVX2
- * loop; so the clones round differently, by a few ulp, all far inside the conformance tests' 1e-5.
+ * against float64 (bench/c/lstm_cell_ulp.c: 5M units, gates up to +-100, results below 1e-30 left out): sigmoid
+ * within 3.1 ulp (mean 0.39) and tanh within 1.4 (mean 0.20), against 2.4 and 1.3 with the AVX2 loop's exp here,
+ * and 3.2 and 1.7 for the AVX2 loop; so the clones round differently, by a few ulp, far inside the conformance
+ * tests' 1e-5.
  */
 #define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")))
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")))
