@@ -594,7 +594,8 @@ public final class TimeLSTM implements TimeRecurrent {
     }
 
     /**
-     * The last forward's final hidden state, a view into this layer's buffer.
+     * The last forward's final hidden state, a view into this layer's buffer: read it, don't write it (in a stateful
+     * layer it is also where the next forward starts from; change that with {@link #setState}).
      *
      * @return h_T (N, H)
      * @throws IllegalStateException if no forward ran
@@ -605,7 +606,7 @@ public final class TimeLSTM implements TimeRecurrent {
     }
 
     /**
-     * The last forward's final cell state.
+     * The last forward's final cell state, a view into this layer's buffer, read-only like {@link #h()}.
      *
      * @return c_T (N, H)
      * @throws IllegalStateException if no forward ran

@@ -117,7 +117,8 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
     /**
      * The last forward's final hidden state.
      *
-     * @return h_T (N, H), a view into this layer's buffer
+     * @return h_T (N, H), a view into this layer's buffer: read it, don't write it (a stateful layer's next forward
+     *         starts from it; change that with setState)
      * @throws IllegalStateException before forward
      */
     Tensor h();
