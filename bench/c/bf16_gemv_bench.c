@@ -20,19 +20,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "timing.h"
+
 typedef void (*sgemv_fn)(int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
 typedef void (*threads_fn)(int);
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
 
 static uint16_t to_bf16(float f) { /* round to nearest even (finite inputs) */
     uint32_t u;

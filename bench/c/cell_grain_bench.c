@@ -14,15 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "timing.h"
 #include "../../native/cpu/seq4j_cpu.h"
 
 #define H 256
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
 
 static float *rnd(size_t n, unsigned *seed, float scale) {
     float *x = malloc(n * sizeof(float));
@@ -58,11 +53,6 @@ static void gru_cell(void) {
     memcpy(gates, g0, sizeof(float) * 3 * H);
     seq4j_gru_gates_forward(threads, rh, gates, h, 1, H);
     seq4j_gru_cell_forward(threads, c2, gates, h, 1, H);
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
 }
 
 static void run(const char *name, void (*fn)(void)) {

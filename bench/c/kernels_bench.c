@@ -14,24 +14,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "timing.h"
 #include "../../native/cpu/seq4j_cpu.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
 
 static float *rnd(size_t n, unsigned *seed) {
     float *x = malloc(n * sizeof(float));
     if (!x) exit(2);
     for (size_t i = 0; i < n; i++) x[i] = 4.0f * (float) rand_r(seed) / ((float) RAND_MAX + 1.0f) - 2.0f;
     return x;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
 }
 
 #define N 64

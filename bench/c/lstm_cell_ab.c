@@ -22,17 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 typedef void (*fwd_fn)(int, float *, float *, float *, const float *, int, int);
 typedef void (*bwd_fn)(int, float *, float *, const float *, const float *, const float *, const float *,
                        const float *, const float *, int, int);
 
 enum { T = 12, MAX_ROUNDS = 64 };
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
 
 static float *rnd(size_t n, unsigned *seed, float scale) {
     float *x = aligned_alloc(64, ((n * sizeof(float)) + 63) / 64 * 64);
@@ -86,11 +82,6 @@ static void window(const struct lib *l, double *out) {
         once(l);
         out[k] = (now() - t0) * 1e6;
     }
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv) {

@@ -18,21 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 enum { CALLS = 10, MAX_ROUNDS = 64, NO = 111, TR = 112, F32 = 0 };
 
 typedef void (*pack_fn)(int, void *, const float *, int, int, int, int, int);
 typedef int64_t (*floats_fn)(int, int, int);
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv) {
     if (argc < 3) {

@@ -23,20 +23,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "timing.h"
 #include "../../native/cpu/seq4j_cpu.h"
 
 enum { NO = 111, TR = 112, ROUNDS = 7 };
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
 
 static float *rnd(size_t n) {
     float *x = malloc(n * sizeof(float));

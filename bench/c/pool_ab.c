@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
 #include "../../native/cpu/seq4j_cpu.h"
 
 enum { SEQS = 20, MAX_ROUNDS = 64, MAX_T = 29 };
@@ -32,12 +33,6 @@ struct lib {
     void (*cell)(int, float *, float *, float *, const float *, int, int);
     void *packed; /* this library's packed Wh of the current case */
 };
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
 
 static void *need(void *h, const char *name) {
     void *f = dlsym(h, name);
@@ -84,11 +79,6 @@ static void window(const struct lib *l, double *out) {
         sequence(l);
         out[k] = (now() - t0) * 1e6;
     }
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv) {

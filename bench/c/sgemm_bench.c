@@ -17,17 +17,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "timing.h"
+
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *,
                          int);
 typedef int (*threads_fn)(void);
 
 enum { ROW_MAJOR = 101, NO_TRANS = 111 };
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
 
 /* calls per window and seconds spent, for one window of about `seconds` */
 static double window(sgemm_fn sgemm, int m, int n, int k, const float *a, const float *b, float *c, double seconds,
