@@ -603,7 +603,10 @@ API void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, in
     if (ldw < (trans == TRANS ? k : n)) return; /* rows would overlap: the Java side refused it */
     struct pack_args g = {dst, w, k, n, ldw, trans == TRANS, precision == SEQ4J_PACKED_BF16};
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
-    parallel_for(threads, panels, 1 + 65536 / ((int64_t) k * PANEL), 1, pack_part, &g);
+    /* parts from 64 KiB: W1's 256 KiB Wh is packed by both threads. In a training step Wh was just written by the
+     * optimizer on both cores, and one thread alone packed it at 3-8x its isolated time (Profile w1: 70-88 us a pack
+     * against 9-25 us in bench/c/pack_ab.c), waiting on the other core's lines; two take about a fifth less. */
+    parallel_for(threads, panels, 1 + 16384 / ((int64_t) k * PANEL), 1, pack_part, &g);
 }
 
 struct gemm_packed_args {

@@ -54,6 +54,9 @@ public final class Profile {
                             if (key.equals("gemm")) { // by shape: m x n x k and the transposes
                                 key = "gemm " + a[2] + "x" + a[3] + "x" + a[4] + " " + (a[0] == org.seq4j.backend.Transpose.YES ? "T" : "N")
                                         + (a[1] == org.seq4j.backend.Transpose.YES ? "T" : "N");
+                            } else if (key.equals("pack")) { // by the packed op(w)'s rows x cols, and w's transpose
+                                org.seq4j.backend.PackedMatrix p = (org.seq4j.backend.PackedMatrix) a[0];
+                                key = "pack " + p.rows() + "x" + p.cols() + (a[1] == org.seq4j.backend.Transpose.YES ? " T" : " N");
                             }
                             Stat s = stats.computeIfAbsent(key, k -> new Stat());
                             s.calls++;
