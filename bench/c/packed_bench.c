@@ -5,7 +5,8 @@
  *
  * Shapes (M x N x K, c (M, N) = a (M, K) B (K, N)): 128x512x128 (h_{t-1} Wh, B = Wh as stored), 128x128x512
  * (dA_t Wh^T: B = Wh^T, packed transposed; sgemm gets trans_b), the same two for W2 (64x2600x650,
- * 64x650x2600T), 1x1024x256 and 1x2600x650 (an LSTM step of
+ * 64x650x2600T), W1's weight gradients h^T dA (128x512x896 and 128x512x512, sgemm with a transposed; what our
+ * kernel would take for them, B = dA packed each time: see the pack's time), 1x1024x256 and 1x2600x650 (an LSTM step of
  * N = 1 with H = 256, 650; F32 and BF16 packed against sgemv). No pack in the timed loop: Wh is packed once per
  * sequence (the pack's own time is printed once per shape).
  *
@@ -38,6 +39,8 @@ static float *rnd(size_t n) {
 static int threads = 2;
 struct shape {
     int m, n, k, trans; /* trans: B = W^T, W stored (n, k) */
+    int trans_a;        /* sgemm reads a as stored (k, m), transposed: W1's weight gradient h^T dA (the packed
+                         * kernel has no transposed a: it multiplies an (m, k) a of the same size) */
 };
 static struct shape cur;
 static float *a, *w, *c;
@@ -48,8 +51,8 @@ static void v_sgemm(void) {
         if (cur.trans) seq4j_sgemv(threads, NO, cur.n, cur.k, 1.0f, w, cur.k, a, 1, 0.0f, c);
         else seq4j_sgemv(threads, TR, cur.k, cur.n, 1.0f, w, cur.n, a, 1, 0.0f, c);
     } else {
-        seq4j_sgemm(threads, NO, cur.trans ? TR : NO, cur.m, cur.n, cur.k, 1.0f, a, cur.k, w, cur.trans ? cur.k : cur.n,
-                    0.0f, c, cur.n);
+        seq4j_sgemm(threads, cur.trans_a ? TR : NO, cur.trans ? TR : NO, cur.m, cur.n, cur.k, 1.0f, a,
+                    cur.trans_a ? cur.m : cur.k, w, cur.trans ? cur.k : cur.n, 0.0f, c, cur.n);
     }
 }
 static void v_f32(void) { seq4j_gemm_packed(threads, c, a, packed_f32, cur.m, cur.n, cur.k, cur.k, cur.n, 0.0f, SEQ4J_PACKED_F32); }
@@ -84,8 +87,8 @@ static void run(struct shape s, int with_bf16) {
     }
     for (int v = 0; v < count; v++) {
         qsort(t[v], ROUNDS, sizeof(double), cmp);
-        printf("%dx%dx%d%s %-11s threads=%d us_per_call=%.2f (min %.2f max %.2f)\n", s.m, s.n, s.k, s.trans ? "T" : "",
-               names[v], threads, t[v][ROUNDS / 2], t[v][0], t[v][ROUNDS - 1]);
+        printf("%dx%dx%d%s%s %-11s threads=%d us_per_call=%.2f (min %.2f max %.2f)\n", s.m, s.n, s.k, s.trans ? "T" : "",
+               s.trans_a ? " (a^T)" : "", names[v], threads, t[v][ROUNDS / 2], t[v][0], t[v][ROUNDS - 1]);
     }
     t0 = now();
     for (int i = 0; i < 20; i++) seq4j_pack(threads, packed_f32, w, s.trans ? TR : NO, s.k, s.n, s.trans ? s.k : s.n, SEQ4J_PACKED_F32);
@@ -114,11 +117,13 @@ int main(int argc, char **argv) {
     const char *ct = getenv("OPENBLAS_CORETYPE");
     printf("# %s; OpenBLAS %s, core %s; OPENBLAS_CORETYPE=%s\n", seq4j_cpu_info(), config ? config() : "?",
            core ? core() : "?", ct ? ct : "(unset)");
-    run((struct shape) {128, 512, 128, 0}, 0);
-    run((struct shape) {128, 128, 512, 1}, 0);
-    run((struct shape) {64, 2600, 650, 0}, 0); /* W2 (N = 64, H = 650): h_{t-1} Wh */
-    run((struct shape) {64, 650, 2600, 1}, 0); /* and dA_t Wh^T */
-    run((struct shape) {1, 1024, 256, 0}, 1);
-    run((struct shape) {1, 2600, 650, 0}, 1);
+    run((struct shape) {128, 512, 128, 0, 0}, 0);
+    run((struct shape) {128, 128, 512, 1, 0}, 0);
+    run((struct shape) {64, 2600, 650, 0, 0}, 0); /* W2 (N = 64, H = 650): h_{t-1} Wh */
+    run((struct shape) {64, 650, 2600, 1, 0}, 0); /* and dA_t Wh^T */
+    run((struct shape) {128, 512, 896, 0, 1}, 0); /* W1's dWh = h^T dA over the encoder's 7 steps (sgemm: TN) */
+    run((struct shape) {128, 512, 512, 0, 1}, 0); /* and the decoder's 4 */
+    run((struct shape) {1, 1024, 256, 0, 0}, 1);
+    run((struct shape) {1, 2600, 650, 0, 0}, 1);
     return 0;
 }
