@@ -4,38 +4,23 @@ package org.seq4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.seq4j.cli.CliRuns.seq4j;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.seq4j.data.ToySet;
+import org.seq4j.cli.CliRuns.Result;
 
 class BeamCommandLineTest {
     @TempDir
     static Path dir;
     static Path run;
 
-    record Result(int code, String out, String err) {
-    }
-
-    static Result seq4j(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(code, out.toString(), err.toString());
-    }
-
     @BeforeAll
     static void trainOnce() throws IOException {
-        Path data = dir.resolve("addition.txt");
-        ToySet.ADDITION.write(data, 400, 3);
-        run = dir.resolve("run");
-        Result r = seq4j("train", "addition", "--model", "attention", "--backend", "java", "--epochs", "1", "--batch",
-                "32", "--hidden", "16", "--wordvec", "8", "--data", data.toString(), "--out", run.toString());
-        assertEquals(0, r.code(), r.out() + r.err());
+        run = CliRuns.tinyAttentionRun(dir);
     }
 
     /** "Q -> A" answers of generate's output, without the log-probabilities beam search adds. */

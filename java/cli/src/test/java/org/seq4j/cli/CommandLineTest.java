@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.seq4j.cli.CliRuns.seq4j;
 
 import java.awt.image.BufferedImage;
 import java.io.File;
@@ -33,6 +34,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.cli.CliRuns.Result;
 import org.seq4j.data.ToySet;
 import org.seq4j.io.Npz;
 import org.seq4j.testing.ChildJvm;
@@ -46,15 +48,6 @@ class CommandLineTest {
     static Path dir;
     static Path data, run;
     static Result trained;
-
-    record Result(int code, String out, String err) {
-    }
-
-    static Result seq4j(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(code, out.toString(), err.toString());
-    }
 
     /** One tiny training run that the other tests read. */
     @BeforeAll

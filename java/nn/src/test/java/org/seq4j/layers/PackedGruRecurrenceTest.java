@@ -8,8 +8,6 @@ package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -17,54 +15,13 @@ import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.tensor.Tensor;
-import org.seq4j.testing.TestBackends;
 
 class PackedGruRecurrenceTest {
-    static final int D = 3, H = 5;
+    static final int D = RecurrentCalls.D;
 
-    /** The reference backend, counting the calls named pack, gemmPacked and gemm into counts. */
-    private static Backend counting(Map<String, Integer> counts) {
-        Backend real = TestBackends.reference();
-        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("pack") || method.getName().equals("gemmPacked")
-                            || method.getName().equals("gemm")) {
-                        counts.merge(method.getName(), 1, Integer::sum);
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-    }
-
-    private static ParameterStore store(Backend b) {
-        return ParameterStore.builder(b).declare("Wx", Init.scaledNormal(D), D, 3 * H)
-                .declare("Wh", Init.scaledNormal(H), H, 3 * H).declare("b", Init.normal(0.1), 3 * H).build(4);
-    }
-
-    /** Runs forward and backward over (T, N) and returns the calls counted in each, "forward: ..., backward: ...". */
     private static String run(int t, int n, boolean fromState) {
-        Map<String, Integer> forward = new TreeMap<>(), backward = new TreeMap<>();
-        Map<String, Integer> counts = new TreeMap<>();
-        Backend b = counting(counts);
-        try (ParameterStore store = store(b); Workspace ws = new Workspace(b);
-             TimeGRU gru = new TimeGRU(b, store.get("Wx"), store.get("Wh"), store.get("b"), fromState)) {
-            Random r = new Random(3);
-            if (fromState) {
-                gru.setState(GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, n * H), n, H));
-            }
-            Tensor xs = GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, t * n * D), t, n, D);
-            Tensor dhs = GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, t * n * H), t, n, H);
-            counts.clear();
-            gru.forward(xs);
-            forward.putAll(counts);
-            counts.clear();
-            gru.backward(dhs);
-            backward.putAll(counts);
-        }
-        return "forward: " + forward + ", backward: " + backward;
+        return RecurrentCalls.run((b, p, stateful) -> new TimeGRU(b, p.get("Wx"), p.get("Wh"), p.get("b"), stateful),
+                3, t, n, fromState);
     }
 
     @Test
@@ -93,8 +50,8 @@ class PackedGruRecurrenceTest {
     @Test
     void inferenceBlocksArePackedOnceUntilWhChanges() {
         Map<String, Integer> counts = new TreeMap<>();
-        Backend b = counting(counts);
-        try (ParameterStore store = store(b); Workspace ws = new Workspace(b);
+        Backend b = RecurrentCalls.counting(counts);
+        try (ParameterStore store = RecurrentCalls.store(b, 3); Workspace ws = new Workspace(b);
              TimeGRU gru = new TimeGRU(b, store.get("Wx"), store.get("Wh"), store.get("b"), false)) {
             gru.setInferencePrecision(PackedMatrix.Precision.BF16);
             Tensor xs = GradientCheck.tensor(b, ws, GradientCheck.randn(new Random(4), 1, 3 * 2 * D), 3, 2, D);

@@ -6,59 +6,12 @@ package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
-import java.util.Map;
-import java.util.Random;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
-import org.seq4j.backend.Backend;
-import org.seq4j.tensor.Tensor;
-import org.seq4j.testing.TestBackends;
 
 class PackedRecurrenceTest {
-    static final int D = 3, H = 5;
-
-    /** The reference backend, counting the calls named pack, gemmPacked and gemm into counts. */
-    private static Backend counting(Map<String, Integer> counts) {
-        Backend real = TestBackends.reference();
-        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("pack") || method.getName().equals("gemmPacked")
-                            || method.getName().equals("gemm")) {
-                        counts.merge(method.getName(), 1, Integer::sum);
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-    }
-
-    /** Runs forward and backward over (T, N) and returns the calls counted in each, "forward: ..., backward: ...". */
     private static String run(int t, int n, boolean fromState) {
-        Map<String, Integer> forward = new TreeMap<>(), backward = new TreeMap<>();
-        Map<String, Integer> counts = new TreeMap<>();
-        Backend b = counting(counts);
-        try (ParameterStore store = ParameterStore.builder(b).declare("Wx", Init.scaledNormal(D), D, 4 * H)
-                .declare("Wh", Init.scaledNormal(H), H, 4 * H).declare("b", Init.normal(0.1), 4 * H).build(4);
-             Workspace ws = new Workspace(b);
-             TimeLSTM lstm = new TimeLSTM(b, store.get("Wx"), store.get("Wh"), store.get("b"), fromState)) {
-            Random r = new Random(3);
-            if (fromState) {
-                lstm.setState(GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, n * H), n, H));
-            }
-            Tensor xs = GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, t * n * D), t, n, D);
-            Tensor dhs = GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, t * n * H), t, n, H);
-            counts.clear();
-            lstm.forward(xs);
-            forward.putAll(counts);
-            counts.clear();
-            lstm.backward(dhs);
-            backward.putAll(counts);
-        }
-        return "forward: " + forward + ", backward: " + backward;
+        return RecurrentCalls.run((b, p, stateful) -> new TimeLSTM(b, p.get("Wx"), p.get("Wh"), p.get("b"), stateful),
+                4, t, n, fromState);
     }
 
     @Test

@@ -81,14 +81,20 @@ class SteadyStateAllocationTest {
         return ModelTesting.floats(backend, arena, v, shape);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void theSecondTrainingStepAllocatesAlmostNothing(Case c) {
+    /** The JVM's per-thread count of heap bytes allocated, switched on; the test is skipped where there is none. */
+    private static com.sun.management.ThreadMXBean allocationCounter() {
         var threads = ManagementFactory.getThreadMXBean();
         assumeTrue(threads instanceof com.sun.management.ThreadMXBean, "this JVM has no per-thread allocation counter");
         var counter = (com.sun.management.ThreadMXBean) threads;
         assumeTrue(counter.isThreadAllocatedMemorySupported(), "this JVM cannot count allocated bytes per thread");
         counter.setThreadAllocatedMemoryEnabled(true);
+        return counter;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void theSecondTrainingStepAllocatesAlmostNothing(Case c) {
+        var counter = allocationCounter();
 
         Backend backend = TestBackends.reference();
         Random rng = new Random(5);
@@ -109,11 +115,7 @@ class SteadyStateAllocationTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void manyStepsAllocateUnderSixtyFourBytesEach(Case c) {
-        var threads = ManagementFactory.getThreadMXBean();
-        assumeTrue(threads instanceof com.sun.management.ThreadMXBean, "this JVM has no per-thread allocation counter");
-        var counter = (com.sun.management.ThreadMXBean) threads;
-        assumeTrue(counter.isThreadAllocatedMemorySupported(), "this JVM cannot count allocated bytes per thread");
-        counter.setThreadAllocatedMemoryEnabled(true);
+        var counter = allocationCounter();
 
         Backend backend = TestBackends.reference();
         Random rng = new Random(5);
