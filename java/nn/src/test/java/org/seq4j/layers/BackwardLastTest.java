@@ -5,6 +5,7 @@ package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -112,6 +113,27 @@ class BackwardLastTest {
             assertArrayEquals(expectedGrads, store.grads().toFloatArray(), "grads");
             assertArrayEquals(expectedDh0, layer.dh().toFloatArray(), "dh0");
             assertArrayEquals(expectedDc0, layer.dc().toFloatArray(), "dc0");
+        }
+    }
+
+    /** Misuse of TimeLSTM.backwardLast(dh, dc) throws, naming what was wrong: before any forward, a null dh, after close. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void backwardLastMisuseThrows(String name) {
+        Backend backend = TestBackends.get(name);
+        int D = 3, H = 5, N = 2, T = 3;
+        try (ParameterStore store = ParameterStore.builder(backend).declare("Wx", Init.scaledNormal(D), D, 4 * H)
+                     .declare("Wh", Init.scaledNormal(H), H, 4 * H).declare("b", Init.zeros(), 4 * H).build(1);
+             Workspace ws = new Workspace(backend)) {
+            Tensor xs = ws.floats(T, N, D), dh = ws.floats(N, H);
+            TimeLSTM lstm = new TimeLSTM(backend, store.get("Wx"), store.get("Wh"), store.get("b"), false);
+            IllegalStateException early = assertThrows(IllegalStateException.class, () -> lstm.backwardLast(dh, null));
+            assertTrue(early.getMessage().contains("forward"), early.getMessage());
+            lstm.forward(xs);
+            NullPointerException none = assertThrows(NullPointerException.class, () -> lstm.backwardLast((Tensor) null, null));
+            assertTrue(none.getMessage().contains("dhLast"), none.getMessage());
+            lstm.close();
+            assertThrows(IllegalStateException.class, () -> lstm.backwardLast(dh, null));
         }
     }
 }
