@@ -5,8 +5,8 @@
  *
  * Shapes (M x N x K, c (M, N) = a (M, K) B (K, N)): 128x512x128 (h_{t-1} Wh, B = Wh as stored), 128x128x512
  * (dA_t Wh^T: B = Wh^T, packed transposed; sgemm gets trans_b), the same two for W2 (64x2600x650,
- * 64x650x2600T), W1's weight gradients h^T dA (128x512x896 and 128x512x512, sgemm with a transposed; what our
- * kernel would take for them, B = dA packed each time: see the pack's time), 1x1024x256 and 1x2600x650 (an LSTM step of
+ * 64x650x2600T), W1's weight gradients h^T dA (128x512x896 and 128x512x512, sgemm with a transposed against
+ * seq4j_gemm_packed_at; B = dA would be packed each time: see the pack's time), 1x1024x256 and 1x2600x650 (an LSTM step of
  * N = 1 with H = 256, 650; F32 and BF16 packed against sgemv). No pack in the timed loop: Wh is packed once per
  * sequence (the pack's own time is printed once per shape).
  *
@@ -39,8 +39,8 @@ static float *rnd(size_t n) {
 static int threads = 2;
 struct shape {
     int m, n, k, trans; /* trans: B = W^T, W stored (n, k) */
-    int trans_a;        /* sgemm reads a as stored (k, m), transposed: W1's weight gradient h^T dA (the packed
-                         * kernel has no transposed a: it multiplies an (m, k) a of the same size) */
+    int trans_a;        /* a stored (k, m), read transposed: W1's weight gradient h^T dA (sgemm with trans_a,
+                         * seq4j_gemm_packed_at) */
 };
 static struct shape cur;
 static float *a, *w, *c;
@@ -55,7 +55,10 @@ static void v_sgemm(void) {
                     cur.trans_a ? cur.m : cur.k, w, cur.trans ? cur.k : cur.n, 0.0f, c, cur.n);
     }
 }
-static void v_f32(void) { seq4j_gemm_packed(threads, c, a, packed_f32, cur.m, cur.n, cur.k, cur.k, cur.n, 0.0f, SEQ4J_PACKED_F32); }
+static void v_f32(void) {
+    if (cur.trans_a) seq4j_gemm_packed_at(threads, c, a, packed_f32, cur.m, cur.n, cur.k, cur.m, cur.n, 0.0f);
+    else seq4j_gemm_packed(threads, c, a, packed_f32, cur.m, cur.n, cur.k, cur.k, cur.n, 0.0f, SEQ4J_PACKED_F32);
+}
 static void v_bf16(void) { seq4j_gemm_packed(threads, c, a, packed_bf16, cur.m, cur.n, cur.k, cur.k, cur.n, 0.0f, SEQ4J_PACKED_BF16); }
 
 static double window(void (*f)(void), double seconds) {

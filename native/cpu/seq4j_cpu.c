@@ -615,7 +615,7 @@ struct gemm_packed_args {
     const void *b;
     int64_t m, n, k, lda, ldc;
     float beta;
-    int bf16;
+    int bf16, ta; /* ta: a stored (k, m), read transposed (F32 only) */
 };
 
 /*
@@ -631,8 +631,9 @@ struct gemm_packed_args {
     typedef float pk_f##L __attribute__((vector_size((L) * 4)));                                                    \
     typedef uint32_t pk_u##L __attribute__((vector_size((L) * 4)));                                                 \
     INLINE void packed_block_##L(float *c, const float *a, const void *b, int64_t q, int64_t n, int64_t k,          \
-                                 int64_t lda, int64_t ldc, float beta, const int bf16, const int mr, const int np) {                          \
+                                 int64_t lda, int64_t ldc, float beta, const int bf16, const int ta, const int mr, const int np) {            \
         enum { V = PANEL / (L) }; /* vectors per panel row */                                                       \
+        const int64_t sr = ta ? 1 : lda, sk = ta ? lda : 1; /* a (r, kk): a as stored, or transposed */             \
         pk_f##L acc[MAXR][MAXS]; /* as small as the clone's blocks: a larger array is kept in memory (GCC's SRA) */\
         _Pragma("GCC unroll 32")                                                                                    \
         for (int r = 0; r < mr; r++) {                                                                              \
@@ -655,7 +656,7 @@ struct gemm_packed_args {
                 if (kk + 1 < k) {                                                                                   \
                     _Pragma("GCC unroll 32")                                                                        \
                     for (int r = 0; r < mr; r++) {                                                                  \
-                        float a0 = a[r * lda + kk], a1 = a[r * lda + kk + 1];                                         \
+                        float a0 = a[r * sr + kk * sk], a1 = a[r * sr + (kk + 1) * sk];                                         \
                         _Pragma("GCC unroll 32")                                                                    \
                         for (int s = 0; s < np * V; s++) {                                                          \
                             acc[r][s] += a0 * b0[s];                                                                \
@@ -665,7 +666,7 @@ struct gemm_packed_args {
                 } else { /* k odd: the last row has no partner (its high halves are padding, never multiplied) */   \
                     _Pragma("GCC unroll 32")                                                                        \
                     for (int r = 0; r < mr; r++) {                                                                  \
-                        float a0 = a[r * lda + kk];                                                                \
+                        float a0 = a[r * sr + kk * sk];                                                                \
                         _Pragma("GCC unroll 32")                                                                    \
                         for (int s = 0; s < np * V; s++) acc[r][s] += a0 * b0[s];                                   \
                     }                                                                                               \
@@ -681,7 +682,7 @@ struct gemm_packed_args {
                 }                                                                                                   \
                 _Pragma("GCC unroll 32")                                                                            \
                 for (int r = 0; r < mr; r++) {                                                                      \
-                    float ar = a[r * lda + kk];                                                                    \
+                    float ar = a[r * sr + kk * sk];                                                                    \
                     _Pragma("GCC unroll 32")                                                                        \
                     for (int s = 0; s < np * V; s++) acc[r][s] += ar * bv[s];                                       \
                 }                                                                                                   \
@@ -719,13 +720,13 @@ PK_BLOCK(4, 6, 8)
 /* one (rows, np) instance per case, rows <= mr_max and np <= np_max (constants: the rest is never compiled) */
 #define PK_CASE(L, R, S)                                                                                     \
     case R * 8 + S:                                                                                          \
-        if (R <= mr_max && S <= np_max) packed_block_##L(c, a, b, q, n, k, lda, ldc, beta, bf16, R, S);                \
+        if (R <= mr_max && S <= np_max) packed_block_##L(c, a, b, q, n, k, lda, ldc, beta, bf16, ta, R, S);                \
         break;
 #define PK_ROWS(L, R) PK_CASE(L, R, 1) PK_CASE(L, R, 2) PK_CASE(L, R, 3) PK_CASE(L, R, 4)
 
 INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, int rows, int np, int64_t n,
-                            int64_t k, int64_t lda, int64_t ldc, float beta, const int lanes, const int bf16, const int mr_max,
-                            const int np_max) {
+                            int64_t k, int64_t lda, int64_t ldc, float beta, const int lanes, const int bf16, const int ta,
+                            const int mr_max, const int np_max) {
     if (lanes == 16) {
         switch (rows * 8 + np) {
             PK_ROWS(16, 1) PK_ROWS(16, 2) PK_ROWS(16, 3) PK_ROWS(16, 4) PK_ROWS(16, 6) PK_ROWS(16, 8)
@@ -746,8 +747,8 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
 
 /* panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 1-2 rows x wide panels */
 INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int64_t e, const int lanes,
-                               const int bf16, const int mr, const int np, const int wide_np) {
-    int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldc = g->ldc;
+                               const int bf16, const int ta, const int mr, const int np, const int wide_np) {
+    int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldc = g->ldc, row = ta ? 1 : lda;
     int wide = m <= 2; /* few rows: more panels at once, for independent FMA chains */
     int step = wide ? wide_np : np;
     for (int64_t q = b; q < e; q += step) {
@@ -757,10 +758,10 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
             int64_t left = m - r;
             rows = left >= mr ? mr : left >= 4 ? 4 : left >= 2 ? 2 : 1;
             if (wide) {
-                packed_dispatch(g->c + r * ldc, g->a + r * lda, g->b, q, (int) rows, panels, n, k, lda, ldc, g->beta, lanes, bf16, 2,
+                packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldc, g->beta, lanes, bf16, ta, 2,
                                 wide_np);
             } else {
-                packed_dispatch(g->c + r * ldc, g->a + r * lda, g->b, q, (int) rows, panels, n, k, lda, ldc, g->beta, lanes, bf16, mr,
+                packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldc, g->beta, lanes, bf16, ta, mr,
                                 np);
             }
         }
@@ -773,8 +774,9 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
 #define PK_PART(lanes, mr, np, wide_np)                                                                      \
     {                                                                                                        \
         const struct gemm_packed_args *g = p;                                                                \
-        if (g->bf16) gemm_packed_panels(g, b, e, lanes, 1, mr, np, wide_np);                                 \
-        else gemm_packed_panels(g, b, e, lanes, 0, mr, np, wide_np);                                         \
+        if (g->bf16) gemm_packed_panels(g, b, e, lanes, 1, 0, mr, np, wide_np);                              \
+        else if (g->ta) gemm_packed_panels(g, b, e, lanes, 0, 1, mr, np, wide_np);                           \
+        else gemm_packed_panels(g, b, e, lanes, 0, 0, mr, np, wide_np);                                      \
     }
 #ifdef SEQ4J_X86_CLONES
 static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, 8, 2, 4)
@@ -810,9 +812,21 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
         }
         return;
     }
-    struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, precision == SEQ4J_PACKED_BF16};
+    struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, precision == SEQ4J_PACKED_BF16, 0};
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     /* a part should be at least ~64K multiply-adds (a few microseconds), or waking a thread costs more */
+    int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
+    parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
+}
+
+/* c (m, n) = a^T B + beta c with a stored (k, m), row stride lda >= m: a weight gradient h^T dA with B = dA packed
+ * (F32 only). The same blocks as seq4j_gemm_packed; the broadcasts read a's column r at row kk. */
+API void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda,
+                              int ldc, float beta) {
+    if (m <= 0 || n <= 0 || k <= 0 || seq4j_packed_floats(k, n, SEQ4J_PACKED_F32) < 0) return;
+    if (lda < m || ldc < n) return;
+    struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, 0, 1};
+    int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
     parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
 }

@@ -99,6 +99,11 @@ int64_t seq4j_packed_floats(int k, int n, int precision);
  * the Java side refuses it). Split by panels across the pool. */
 void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int ldw, int precision);
 
+/* c (m, n) = a^T B + beta c, a stored (k, m) with row stride lda (>= m), B packed F32 by seq4j_pack with (k, n):
+ * a weight gradient h^T dA without transposing h (F32 only; zero extents compute nothing). */
+void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc,
+                          float beta);
+
 /* 1 where seq4j_gemm_packed is faster than seq4j_sgemm at a recurrent layer's shapes (the x86-64-v4 clone: 128 x 512
  * x 128 in 75-95 us against 115-186 us, bench/c/packed_bench.c), 0 elsewhere (the v3 and baseline clones measured
  * 1.5-2.5 times slower than OpenBLAS there; aarch64 is not measured): a backend then keeps B row-major and calls

@@ -324,13 +324,19 @@ static void gemm_packed(int threads) {
             int ldw = (trans ? k : n) + pad;
             float *a = values((size_t) m * lda, -1, 1), *w = values((size_t) wrows * ldw, -1, 1);
             float *c = malloc(sizeof(float) * m * ldc), *c0 = values((size_t) m * ldc, -1, 1);
+            int ldat = m + pad; /* a again, stored transposed (k, m), for seq4j_gemm_packed_at; gaps hold the sentinel */
+            float *at = malloc(sizeof(float) * k * ldat);
+            for (int p = 0; p < k; p++) {
+                for (int i = 0; i < ldat; i++) at[(size_t) p * ldat + i] = i < m ? a[(size_t) i * lda + p] : gap;
+            }
             for (int precision = 0; precision < 2; precision++) {
                 void *b = malloc(sizeof(float) * seq4j_packed_floats(k, n, precision));
                 seq4j_pack(threads, b, w, trans ? TRANS : NO_TRANS, k, n, ldw, precision);
-                for (int pass = 0; pass < 2; pass++) {
-                    float beta = pass ? 0.5f : 0.0f;
-                    for (size_t i = 0; i < (size_t) m * ldc; i++) c[i] = i % ldc >= (size_t) n ? gap : pass ? c0[i] : NAN;
-                    seq4j_gemm_packed(threads, c, a, b, m, n, k, lda, ldc, beta, precision);
+                for (int pass = 0; pass < (precision == SEQ4J_PACKED_F32 ? 4 : 2); pass++) { /* 2, 3: a transposed */
+                    float beta = pass % 2 ? 0.5f : 0.0f;
+                    for (size_t i = 0; i < (size_t) m * ldc; i++) c[i] = i % ldc >= (size_t) n ? gap : pass % 2 ? c0[i] : NAN;
+                    if (pass < 2) seq4j_gemm_packed(threads, c, a, b, m, n, k, lda, ldc, beta, precision);
+                    else seq4j_gemm_packed_at(threads, c, at, b, m, n, k, ldat, ldc, beta);
                     for (int i = 0; i < m; i++) {
                         for (int j = n; j < ldc; j++) {
                             if (c[(size_t) i * ldc + j] != gap && failures++ < 10) {
@@ -347,12 +353,12 @@ static void gemm_packed(int threads) {
                                 mag += fabs((double) a[(size_t) i * lda + p] * wv);
                             }
                             double c0v = c0[(size_t) i * ldc + j];
-                            double want = sum + (pass ? beta * c0v : 0.0);
-                            mag += pass ? fabs(beta * c0v) : 0.0;
+                            double want = sum + (pass % 2 ? beta * c0v : 0.0);
+                            mag += pass % 2 ? fabs(beta * c0v) : 0.0;
                             double got = c[(size_t) i * ldc + j];
                             if (!(fabs(got - want) <= 1e-6 * (k + 2) * mag) && failures++ < 10) {
-                                fprintf(stderr, "kernels_selftest: gemm_packed %s %dx%dx%d%s lda %d ldc %d ldw %d beta %g: "
-                                        "c[%d, %d] = %.9g, expected %.9g\n", precision ? "bf16" : "f32", m, n, k,
+                                fprintf(stderr, "kernels_selftest: gemm_packed%s %s %dx%dx%d%s lda %d ldc %d ldw %d beta %g: "
+                                        "c[%d, %d] = %.9g, expected %.9g\n", pass >= 2 ? "_at" : "", precision ? "bf16" : "f32", m, n, k,
                                         trans ? "T" : "", lda, ldc, ldw, beta, i, j, got, want);
                             }
                         }
@@ -360,7 +366,7 @@ static void gemm_packed(int threads) {
                 }
                 free(b);
             }
-            free(a), free(w), free(c), free(c0);
+            free(a), free(w), free(c), free(c0), free(at);
         }
     }
 }
@@ -383,7 +389,7 @@ int main(void) {
         fprintf(stderr, "kernels_selftest: %d failures (%s)\n", failures, seq4j_cpu_info());
         return 1;
     }
-    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed right with 1 and 3 threads (%s)\n",
+    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed (a as stored and transposed) right with 1 and 3 threads (%s)\n",
            seq4j_cpu_info());
     return 0;
 }

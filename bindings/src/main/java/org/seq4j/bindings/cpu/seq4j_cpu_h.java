@@ -505,6 +505,74 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
         }
     }
 
+    private static class seq4j_gemm_packed_at {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_FLOAT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_gemm_packed_at");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta)
+     * }
+     */
+    public static FunctionDescriptor seq4j_gemm_packed_at$descriptor() {
+        return seq4j_gemm_packed_at.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta)
+     * }
+     */
+    public static MethodHandle seq4j_gemm_packed_at$handle() {
+        return seq4j_gemm_packed_at.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta)
+     * }
+     */
+    public static MemorySegment seq4j_gemm_packed_at$address() {
+        return seq4j_gemm_packed_at.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta)
+     * }
+     */
+    public static void seq4j_gemm_packed_at(int threads, MemorySegment c, MemorySegment a, MemorySegment b, int m, int n, int k, int lda, int ldc, float beta) {
+        var mh$ = seq4j_gemm_packed_at.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_gemm_packed_at", threads, c, a, b, m, n, k, lda, ldc, beta);
+            }
+            mh$.invokeExact(threads, c, a, b, m, n, k, lda, ldc, beta);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class seq4j_packed_preferred {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             seq4j_cpu_h.C_INT    );
