@@ -823,8 +823,15 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
  * (F32 only). The same blocks as seq4j_gemm_packed; the broadcasts read a's column r at row kk. */
 API void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda,
                               int ldc, float beta) {
-    if (m <= 0 || n <= 0 || k <= 0 || seq4j_packed_floats(k, n, SEQ4J_PACKED_F32) < 0) return;
-    if (lda < m || ldc < n) return;
+    if (m <= 0 || n <= 0 || k < 0 || seq4j_packed_floats(k, n, SEQ4J_PACKED_F32) < 0) return;
+    if (lda < m || ldc < n) return; /* rows would overlap: the Java side refused it */
+    if (k == 0) { /* an empty sum: c = beta c, without reading c when beta = 0 */
+        for (int64_t i = 0; i < m; i++) {
+            float *ci = c + i * (int64_t) ldc;
+            for (int64_t j = 0; j < n; j++) ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
+        }
+        return;
+    }
     struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, 0, 1};
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);

@@ -100,7 +100,8 @@ int64_t seq4j_packed_floats(int k, int n, int precision);
 void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int ldw, int precision);
 
 /* c (m, n) = a^T B + beta c, a stored (k, m) with row stride lda (>= m), B packed F32 by seq4j_pack with (k, n):
- * a weight gradient h^T dA without transposing h (F32 only; zero extents compute nothing). */
+ * a weight gradient h^T dA without transposing h (F32 only; k = 0 gives c = beta c, not read when beta = 0; m or
+ * n = 0 computes nothing). */
 void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc,
                           float beta);
 

@@ -388,6 +388,90 @@ class ConformanceTest {
         }
     }
 
+    /**
+     * Shapes of the product with a transposed a (a weight gradient h^T dA: m = H or D rows of c, k = T*N): zero
+     * extents, k = 1, m, n and k no multiples of any row block or of the 16-column panel, few rows (the kernel's
+     * wide path), W1's dWh (128 x 512 x 896) and dWx with D = 16 (16 x 512 x 896); each packed from w and from w^T.
+     */
+    static Stream<Arguments> packedTransACases() {
+        int[][] mnk = {{0, 5, 3}, {3, 0, 5}, {3, 5, 0}, {1, 1, 1}, {7, 13, 1}, {2, 70, 3}, {13, 45, 17}, {37, 100, 65},
+                {9, 33, 2}, {17, 31, 130}, {16, 512, 896}, {128, 512, 896}};
+        List<PackedCase> cases = new ArrayList<>();
+        for (int[] s : mnk) {
+            for (Transpose trans : Transpose.values()) {
+                cases.add(new PackedCase(s[0], s[1], s[2], trans, PackedMatrix.Precision.F32));
+            }
+        }
+        return TestBackends.accelerated().flatMap(backend -> cases.stream().map(c -> Arguments.of(backend, Named.of(c.toString(), c))));
+    }
+
+    /**
+     * gemmPacked(YES, ...): c (m, n) = a^T B + beta c with a stored (k, m), contiguous (lda = m, ldc = n) and as
+     * column blocks of wider matrices (lda = m + pad, ldc = n + pad: the gaps of a must not count, a sentinel in the
+     * gaps of c must come back unchanged), with beta = 0 over a c full of NaN (not read) and beta = 1 (the weight
+     * gradient's accumulation). Both the reference and the backend are held against the product in double of the
+     * same float32 values. Tolerance: gemm's, 4 sqrt(k) u sum_l |a_li b_lj|, plus 2 u |beta c_ij|: both sides
+     * multiply the same floats and differ only in the order of the additions and in whether beta c_ij joins the sum
+     * in one fused multiply-add (the C kernel) or after the sum is rounded (the reference), as in {@link #gemmPacked}.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("packedTransACases")
+    void gemmPackedTransposedA(String backend, PackedCase c) {
+        try (Both b = both(backend, 34)) {
+            int m = c.m, n = c.n, k = c.k;
+            boolean t = c.trans.isTransposed();
+            Pair w = t ? b.uniformPair(-1, 1, n, k) : b.uniformPair(-1, 1, k, n);
+            PackedMatrix pr = b.ref.packedMatrix(b.arena(), k, n, c.precision);
+            PackedMatrix pd = b.dev.packedMatrix(b.arena(), k, n, c.precision);
+            b.ref.pack(pr, c.trans, w.r());
+            b.dev.pack(pd, c.trans, w.d());
+            float[] wh = b.refValues(w.r()), bh = new float[k * n]; // op(w) as packed
+            for (int l = 0; l < k; l++) {
+                for (int j = 0; j < n; j++) {
+                    bh[l * n + j] = t ? wh[j * k + l] : wh[l * n + j];
+                }
+            }
+            for (int pad : new int[] {0, 1 + (m + n + k) % 5}) {
+                int lda = Math.max(1, m) + pad, ldc = Math.max(1, n) + pad; // at least 1, as gemm's
+                Pair aAll = b.uniformPair(-1, 1, k, lda); // a (k, m) = columns [pad, pad + m) of (k, lda)
+                org.seq4j.tensor.Tensor ar = block(aAll.r(), k, lda, pad, m), ad = block(aAll.d(), k, lda, pad, m);
+                float[] ahAll = b.refValues(aAll.r()), ah = new float[k * m]; // dense (k, m)
+                for (int l = 0; l < k; l++) {
+                    for (int i = 0; i < m; i++) {
+                        ah[l * m + i] = ahAll[l * lda + pad + i];
+                    }
+                }
+                float sentinel = 1234.5f;
+                float[] random = b.uniform(m * ldc, -1, 1);
+                for (float beta : new float[] {0f, 1f}) {
+                    float[] c0 = new float[m * ldc], start = new float[m * ldc];
+                    for (int i = 0; i < m * ldc; i++) { // beta 0: NaN inside c, which must not be read
+                        start[i] = i % ldc >= n ? sentinel : beta == 0 ? Float.NaN : random[i];
+                        c0[i] = i % ldc >= n ? sentinel : beta == 0 ? 0f : random[i];
+                    }
+                    float[] want = c0.clone();
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            double sum = beta * (double) c0[i * ldc + j];
+                            for (int l = 0; l < k; l++) {
+                                sum += (double) ah[l * m + i] * bh[l * n + j];
+                            }
+                            want[i * ldc + j] = (float) sum;
+                        }
+                    }
+                    Pair cp = b.f32(start, m, ldc);
+                    b.ref.gemmPacked(Transpose.YES, m, cp.r(), ldc, ar, lda, pr, beta);
+                    b.dev.gemmPacked(Transpose.YES, m, cp.d(), ldc, ad, lda, pd, beta);
+                    String what = c + " a^T lda=" + lda + " ldc=" + ldc + " beta=" + beta;
+                    assertGemmClose(b, what + " (reference)", Transpose.YES, Transpose.NO, m, n, k, 1f, ah, m, 0, bh, n,
+                            0, beta, c0, ldc, 0, want, b.refValues(cp.r()), 1, 2);
+                    assertGemmClose(b, what, Transpose.YES, Transpose.NO, m, n, k, 1f, ah, m, 0, bh, n, 0, beta, c0,
+                            ldc, 0, want, b.devValues(cp.d()), 1, 2);
+                }
+            }
+        }
+    }
+
     /** Columns [off, off + cols) of a (rows, ld) matrix: a flat slice exactly as long as the strided matrix. */
     private static org.seq4j.tensor.Tensor block(org.seq4j.tensor.Tensor all, int rows, int ld, int off, int cols) {
         long length = rows == 0 || cols == 0 ? 0 : (rows - 1L) * ld + cols;

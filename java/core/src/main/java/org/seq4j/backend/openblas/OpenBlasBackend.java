@@ -408,6 +408,21 @@ public final class OpenBlasBackend extends AbstractBackend {
                 precision(b.precision()));
     }
 
+    /** seq4j_gemm_packed_at over the native panels (F32 only: AbstractBackend refuses BF16 with a transposed a). */
+    @Override
+    protected void gemmPackedTransAK(int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b, float beta) {
+        if (!nativePacked()) {
+            super.gemmPackedTransAK(m, c, ldc, a, lda, b, beta);
+            return;
+        }
+        seq4j_cpu_h.seq4j_gemm_packed_at(threads, p(c), p(a), p(b.storage()), m, b.cols(), b.rows(), lda, ldc, beta);
+    }
+
+    @Override
+    public boolean prefersPacked() {
+        return nativePacked();
+    }
+
     @Override
     protected void addBiasK(Tensor y, Tensor b, int m, int n) {
         seq4j_cpu_h.seq4j_add_bias(threads, p(y), p(b), m, n);
