@@ -14,7 +14,8 @@
  * variant after 0.3 s of warm-up each; the score is the median over rounds of the mean time per call.
  *
  * Build: gcc -O2 -o packed_bench packed_bench.c -L<dir> -l:libseq4j_cpu.so -Wl,-rpath,<dir> -ldl
- * Run:   [OPENBLAS_CORETYPE=Haswell] ./packed_bench /path/to/libopenblas.so.0 [threads]
+ * Run:   [OPENBLAS_CORETYPE=Haswell] ./packed_bench /path/to/libopenblas.so.0 [threads [MxNxK[T][A] ...]]
+ *        (given shapes replace the list: T packs B from W^T, A reads a transposed as seq4j_gemm_packed_at)
  */
 #define _DEFAULT_SOURCE
 #include <dlfcn.h>
@@ -120,6 +121,20 @@ int main(int argc, char **argv) {
     const char *ct = getenv("OPENBLAS_CORETYPE");
     printf("# %s; OpenBLAS %s, core %s; OPENBLAS_CORETYPE=%s\n", seq4j_cpu_info(), config ? config() : "?",
            core ? core() : "?", ct ? ct : "(unset)");
+    if (argc > 3) { /* the shapes given, e.g. 16x512x896A */
+        for (int i = 3; i < argc; i++) {
+            struct shape s = {0, 0, 0, 0, 0};
+            int used = 0;
+            if (sscanf(argv[i], "%dx%dx%d%n", &s.m, &s.n, &s.k, &used) != 3 || s.m < 1 || s.n < 1 || s.k < 1) {
+                fprintf(stderr, "packed_bench: shape %s is not MxNxK[T][A] with positive extents\n", argv[i]);
+                return 2;
+            }
+            s.trans = strchr(argv[i] + used, 'T') != NULL;
+            s.trans_a = strchr(argv[i] + used, 'A') != NULL;
+            run(s, !s.trans_a && s.m == 1);
+        }
+        return 0;
+    }
     run((struct shape) {128, 512, 128, 0, 0}, 0);
     run((struct shape) {128, 128, 512, 1, 0}, 0);
     run((struct shape) {64, 2600, 650, 0, 0}, 0); /* W2 (N = 64, H = 650): h_{t-1} Wh */
