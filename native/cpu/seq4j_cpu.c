@@ -500,6 +500,11 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  * 113 / 120 us; one row, 1 x 2600 x 650: 45 us F32 and 24 us BF16 against seq4j_sgemv's 50-54 us. Packing Wh
  * (128 x 512) takes 9-14 us, Wh^T 30-40 us. The v3 clone took 190-290 us and the baseline 250-340 us at 128 x 512
  * x 128, slower than sgemm: hence seq4j_packed_preferred.
+ * What is packed: Wh for a forward's h_{t-1} Wh, Wh^T for a backward's dA_t Wh^T (both reused T times), and, since
+ * seq4j_gemm_packed_at, dA (T*N, 4H) once per backward for the weight gradients dWh = Hprev^T dA and dWx = x^T dA
+ * (used only once or twice, it still pays: the same blocks, with a's strides swapped, run at the v4 clone's speed
+ * where OpenBLAS's sgemm TN is slow at these shapes): W1's 128 x 512 x 896 in 530 us against sgemm's 850 plus 65 us
+ * to pack dA; TimeLSTM.packsGradients and TimeGRU use it where seq4j_packed_preferred, for H <= 512.
  */
 #define PANEL SEQ4J_PANEL
 
