@@ -476,7 +476,7 @@ public abstract class AbstractBackend implements Backend {
         int m = a.dim(0);
         shape2(op, "a", a, m, b.rows());
         shape2(op, "c", c, m, b.cols());
-        gemmPackedChecked(op, m, c, b.cols(), a, Math.max(1, b.rows()), b, beta); // lda >= 1, as gemm's
+        gemmPackedChecked(op, Transpose.NO, m, c, b.cols(), a, Math.max(1, b.rows()), b, beta); // lda >= 1, as gemm's
     }
 
     @Override
@@ -490,12 +490,15 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "c", c);
         matrixFits(op, "a", a, m, b.rows(), lda, 0, 1);
         matrixFits(op, "c", c, m, b.cols(), ldc, 0, 1);
-        gemmPackedChecked(op, m, c, ldc, a, lda, b, beta);
+        gemmPackedChecked(op, Transpose.NO, m, c, ldc, a, lda, b, beta);
     }
 
     @Override
     public final void gemmPacked(Transpose transA, int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b,
                                  float beta) {
+        if (transA == null) {
+            throw new NullPointerException("gemmPacked: transA is null");
+        }
         if (!transA.isTransposed()) {
             gemmPacked(m, c, ldc, a, lda, b, beta);
             return;
@@ -513,15 +516,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "c", c);
         matrixFits(op, "a", a, b.rows(), m, lda, 0, 1); // a as stored: (K, M)
         matrixFits(op, "c", c, m, b.cols(), ldc, 0, 1);
-        if (!b.isPacked()) {
-            throw new IllegalStateException(op + ": " + b + " was never packed; call pack(b, trans, w) first");
-        }
-        noOverlap(op, "c", c, "a", a);
-        noOverlap(op, "c", c, "b", b.storage());
-        if (m == 0 || b.cols() == 0) {
-            return;
-        }
-        gemmPackedTransAK(m, c, ldc, a, lda, b, beta); // k = 0 reaches it too: c = beta c
+        gemmPackedChecked(op, Transpose.YES, m, c, ldc, a, lda, b, beta);
     }
 
     /**
@@ -534,8 +529,8 @@ public abstract class AbstractBackend implements Backend {
         gemmK(Transpose.YES, Transpose.NO, m, n, k, 1f, a, lda, b.storage(), n, beta, c, ldc);
     }
 
-    private void gemmPackedChecked(String op, int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b,
-                                   float beta) {
+    private void gemmPackedChecked(String op, Transpose transA, int m, Tensor c, int ldc, Tensor a, int lda,
+                                   PackedMatrix b, float beta) {
         if (!b.isPacked()) {
             throw new IllegalStateException(op + ": " + b + " was never packed; call pack(b, trans, w) first");
         }
@@ -545,7 +540,11 @@ public abstract class AbstractBackend implements Backend {
             return;
         }
         // b.rows() = 0 reaches the kernel too: an empty sum, c = beta c over the m rows of c (not its gaps)
-        gemmPackedK(m, c, ldc, a, lda, b, beta);
+        if (transA.isTransposed()) {
+            gemmPackedTransAK(m, c, ldc, a, lda, b, beta);
+        } else {
+            gemmPackedK(m, c, ldc, a, lda, b, beta);
+        }
     }
 
     /**
