@@ -15,7 +15,7 @@
 // exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders): the next forward starts from the last h.
 //
 // Packed weights, as in TimeLSTM (same rule, TimeLSTM.packs): a forward that pays packs Wh[:, :2H] (H, 2H) and
-// Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H), a backward packs their transposes
+// Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H; kept until Wh.version() moves), a backward packs their transposes
 // (2H, H) and (H, H); every recurrent product is then a strided gemmPacked into (or out of) the gate columns of
 // the step (ldc or lda 3H): the same products up to the order of float additions. Inference weights
 // (setInferencePrecision(BF16), opt-in): the same two blocks packed as bfloat16, again whenever Wh.version()
@@ -46,6 +46,7 @@ public final class TimeGRU implements TimeRecurrent {
     private final Workspace stateWs;
     private final Workspace packWs;     // the F32 blocks below, allocated at the first pass that packs
     private PackedMatrix zrPacked, hhPacked;     // Wh[:, :2H] (H, 2H) and Whh (H, H), packed by forwards that pay
+    private long whPackedVersion = -1;           // the Wh.version() they hold; -1 while they hold none
     private PackedMatrix zrTPacked, hhTPacked;   // their transposes (2H, H) and (H, H), packed by backwards that pay
 
     // carried state (stateful only), (N, H)
@@ -291,8 +292,12 @@ public final class TimeGRU implements TimeRecurrent {
                 zrPacked = packWs.packed(H, 2 * H, PackedMatrix.Precision.F32);
                 hhPacked = packWs.packed(H, H, PackedMatrix.Precision.F32);
             }
-            backend.pack(zrPacked, Transpose.NO, Wh.value(), g);
-            backend.pack(hhPacked, Transpose.NO, Whh, g);
+            long version = Wh.version().get();
+            if (version != whPackedVersion) {   // else they hold this Wh already
+                backend.pack(zrPacked, Transpose.NO, Wh.value(), g);
+                backend.pack(hhPacked, Transpose.NO, Whh, g);
+                whPackedVersion = version;
+            }
             zr = zrPacked;
             hh = hhPacked;
         }

@@ -14,7 +14,7 @@
 // D = 16) it removes the step's least efficient GEMMs.
 //
 // The recurrent products use Wh packed once per pass (Backend.pack, F32: the same products up to the order of
-// float additions): the forward packs Wh for its h_{t-1} Wh, the backward packs Wh^T for its dA_t Wh^T, so the
+// float additions): the forward packs Wh for its h_{t-1} Wh (kept, and packed again only when Wh.version() moved), the backward packs Wh^T for its dA_t Wh^T, so the
 // backend does not re-pack the same weights at every step (OpenBLAS's sgemm does: a third of a 128 x 512 x 128
 // product). Only where it pays (packs(products, n)): two or more products on several rows, eight or more on
 // one row (N = 1 inference, where the packed product reads Wh in storage order); otherwise the plain gemm.
@@ -46,7 +46,8 @@ public final class TimeLSTM implements TimeRecurrent {
     private final Workspace stateWs;
     private final ViewCache dhsSteps = new ViewCache();  // the caller's dhs as its step views
     private final Workspace packWs;     // whPacked and whTPacked, allocated at the first pass that packs
-    private PackedMatrix whPacked;      // Wh (H, 4H), packed by each forward that uses it
+    private PackedMatrix whPacked;      // Wh (H, 4H), packed by a forward that uses it when Wh changed since
+    private long whPackedVersion = -1;  // the Wh.version() whPacked holds; -1 while it holds none
     private PackedMatrix whTPacked;     // Wh^T (4H, H), packed by each backward that uses it
 
     // carried state (stateful only), sized (N, H) independently of T. After a forward it stays where the forward
@@ -345,7 +346,11 @@ public final class TimeLSTM implements TimeRecurrent {
             if (whPacked == null) {
                 whPacked = packWs.packed(H, g, PackedMatrix.Precision.F32);
             }
-            backend.pack(whPacked, Transpose.NO, Wh.value());
+            long version = Wh.version().get();
+            if (version != whPackedVersion) {   // else it holds this Wh already (N = 1 inference: every encode)
+                backend.pack(whPacked, Transpose.NO, Wh.value());
+                whPackedVersion = version;
+            }
             packed = whPacked;
         }
         for (int s = 0; s < t; s++) {
