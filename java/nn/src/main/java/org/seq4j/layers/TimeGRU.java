@@ -11,8 +11,8 @@
 // dWx, dWh[:, :2H] (over h_prev of every step), dWhh (over r*h of every step), and db.
 //
 // h0 sits in front of hs in one (T+1, N, H) buffer, so h_prev of every step is the contiguous slice [0, T).
-// Fed by an embedding with fewer rows V than tokens T*N, the input projection is folded into the embedding
-// exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders): the next forward starts from the last h.
+// Fed by an embedding with fewer rows V than tokens T*N (or over unchanged weights, FoldedInput), the input
+// projection is folded into the embedding exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders): the next forward starts from the last h.
 //
 // Packed weights, as in TimeLSTM (same rule, TimeLSTM.packs): a forward that pays packs Wh[:, :2H] (H, 2H) and
 // Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H; kept until Wh.version() moves), a backward packs their transposes
@@ -73,10 +73,9 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor x;                   // (T, N, D) the last forward's input; null when folded
     private boolean forwardDone, backwardDone;
 
-    // the folded input projection (forward(embed, ids) with V < T*N)
-    private final Workspace foldWs;
-    private Tensor EW;                  // (V, 3H) E Wx + b
-    private Tensor S;                   // (V, 3H) dA scattered by token id
+    // the folded input projection (forward(embed, ids) where the table of E Wx + b pays: FoldedInput)
+    private final FoldedInput folded;   // the table (V, 3H) E Wx + b, kept while E, Wx and b are unchanged
+    private Tensor S;                   // (V, 3H) dA scattered by token id (folded.scatter())
     private TimeEmbedding foldedEmbed;
     private Tensor foldedIds;           // (T, N)
 
@@ -114,7 +113,7 @@ public final class TimeGRU implements TimeRecurrent {
         this.stateful = stateful;
         this.ws = new Workspace(backend);
         this.stateWs = new Workspace(backend);
-        this.foldWs = new Workspace(backend);
+        this.folded = new FoldedInput(backend, Wx, b);
         this.packWs = new Workspace(backend);
         this.inference = new InferenceWeights(backend, Wh, H, new InferenceWeights.Block(Wh.value(), 2 * H, 3 * H),
                 new InferenceWeights.Block(Whh, H, 3 * H));   // Wh's column blocks, row stride 3H
@@ -232,19 +231,13 @@ public final class TimeGRU implements TimeRecurrent {
         if (ids.rank() != 2) {
             throw new IllegalArgumentException("TimeGRU.forward needs ids (T, N), got " + ids);
         }
-        int v = E.dim(0), t = ids.dim(0), n = ids.dim(1);
-        if ((long) v >= (long) t * n) {
+        int t = ids.dim(0), n = ids.dim(1);
+        if (!folded.pays(E, (long) t * n)) {
             return forward(embed.forward(ids));
         }
         prepare(t, n);
-        if (EW == null || EW.dim(0) != v) {
-            foldWs.reset();
-            EW = foldWs.floats(v, 3 * H);
-            S = foldWs.floats(v, 3 * H);
-        }
-        backend.matmul(Transpose.NO, Transpose.NO, 1f, E.value(), Wx.value(), 0f, EW);
-        backend.addBias(EW, b.value());
-        backend.embeddingForward(gates2, EW, ids);
+        backend.embeddingForward(gates2, folded.table(E), ids);
+        this.S = folded.scatter();
         this.x = null;
         this.foldedEmbed = embed;
         this.foldedIds = ids;
@@ -505,7 +498,7 @@ public final class TimeGRU implements TimeRecurrent {
     public void close() {
         ws.close();
         stateWs.close();
-        foldWs.close();
+        folded.close();
         packWs.close();
         inference.close();
     }
