@@ -14,7 +14,7 @@
  * variant after 0.3 s of warm-up each; the score is the median over rounds of the mean time per call.
  *
  * Build: gcc -O2 -o packed_bench packed_bench.c -L<dir> -l:libseq4j_cpu.so -Wl,-rpath,<dir> -ldl
- * Run:   [OPENBLAS_CORETYPE=Haswell] ./packed_bench /path/to/libopenblas.so.0 [threads]
+ * Run:   [OPENBLAS_CORETYPE=Haswell] ./packed_bench /path/to/libopenblas.so.0 [threads [one]]   (one: 1-row shapes only)
  */
 #define _DEFAULT_SOURCE
 #include <dlfcn.h>
@@ -103,7 +103,7 @@ static void run(struct shape s, int with_bf16) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s /path/to/libopenblas.so.0 [threads]\n", argv[0]);
+        fprintf(stderr, "usage: %s /path/to/libopenblas.so.0 [threads [one]]\n", argv[0]);
         return 2;
     }
     void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
@@ -120,12 +120,14 @@ int main(int argc, char **argv) {
     const char *ct = getenv("OPENBLAS_CORETYPE");
     printf("# %s; OpenBLAS %s, core %s; OPENBLAS_CORETYPE=%s\n", seq4j_cpu_info(), config ? config() : "?",
            core ? core() : "?", ct ? ct : "(unset)");
-    run((struct shape) {128, 512, 128, 0, 0}, 0);
-    run((struct shape) {128, 128, 512, 1, 0}, 0);
-    run((struct shape) {64, 2600, 650, 0, 0}, 0); /* W2 (N = 64, H = 650): h_{t-1} Wh */
-    run((struct shape) {64, 650, 2600, 1, 0}, 0); /* and dA_t Wh^T */
-    run((struct shape) {128, 512, 896, 0, 1}, 0); /* W1's dWh = h^T dA over the encoder's 7 steps (sgemm: TN) */
-    run((struct shape) {128, 512, 512, 0, 1}, 0); /* and the decoder's 4 */
+    if (argc <= 3 || strcmp(argv[3], "one") != 0) { /* "one": the one-row shapes only */
+        run((struct shape) {128, 512, 128, 0, 0}, 0);
+        run((struct shape) {128, 128, 512, 1, 0}, 0);
+        run((struct shape) {64, 2600, 650, 0, 0}, 0); /* W2 (N = 64, H = 650): h_{t-1} Wh */
+        run((struct shape) {64, 650, 2600, 1, 0}, 0); /* and dA_t Wh^T */
+        run((struct shape) {128, 512, 896, 0, 1}, 0); /* W1's dWh = h^T dA over the encoder's 7 steps (sgemm: TN) */
+        run((struct shape) {128, 512, 512, 0, 1}, 0); /* and the decoder's 4 */
+    }
     run((struct shape) {1, 1024, 256, 0, 0}, 1);
     run((struct shape) {1, 2600, 650, 0, 0}, 1);
     return 0;
