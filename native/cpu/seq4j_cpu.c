@@ -632,10 +632,11 @@ struct gemm_packed_args {
  * 16 and row 2i + 1 = word & 0xffff0000 (a bfloat16 is the high half of its float): no widening shuffle.
  * (Pointers, not vector values, cross function boundaries: a vector argument would change the ABI by clone.)
  */
-#define PK_BLOCK(L, MAXR, MAXS)                                                                                               \
+#define PK_TYPES(L)                                                                                                  \
     typedef float pk_f##L __attribute__((vector_size((L) * 4)));                                                    \
-    typedef uint32_t pk_u##L __attribute__((vector_size((L) * 4)));                                                 \
-    INLINE void packed_block_##L(float *c, const float *a, const void *b, int64_t q, int64_t n, int64_t k,          \
+    typedef uint32_t pk_u##L __attribute__((vector_size((L) * 4)));
+#define PK_BLOCK(NAME, L, MAXR, MAXS)                                                                                         \
+    INLINE void packed_block_##NAME(float *c, const float *a, const void *b, int64_t q, int64_t n, int64_t k,          \
                                  int64_t lda, int64_t ldc, float beta, const int bf16, const int ta, const int mr, const int np) {            \
         enum { V = PANEL / (L) }; /* vectors per panel row */                                                       \
         const int64_t sr = ta ? 1 : lda, sk = ta ? lda : 1; /* a (r, kk): a as stored, or transposed */             \
@@ -716,15 +717,20 @@ struct gemm_packed_args {
         }                                                                                                           \
     }
 
-/* (lanes, most rows, most vectors a row): v4 8 rows x 2 panels and 2 rows x 4; v3 6 x 1 and 2 x 2; baseline and
- * aarch64 up to 6 x 1 and 2 x 2 */
-PK_BLOCK(16, 8, 4)
-PK_BLOCK(8, 6, 4)
-PK_BLOCK(4, 6, 8)
+/* (name, lanes, most rows, most vectors a row): v4 8 rows x 2 panels and 2 rows x 4, and one row x 8 in a block of
+ * its own (16w: its accumulators are 8 registers; in the 8 x 8 array of the other block they would stay in
+ * memory); v3 6 x 1 and 2 x 2; baseline and aarch64 up to 6 x 1 and 2 x 2 */
+PK_TYPES(16)
+PK_TYPES(8)
+PK_TYPES(4)
+PK_BLOCK(16, 16, 8, 4)
+PK_BLOCK(16w, 16, 1, 8)
+PK_BLOCK(8, 8, 6, 4)
+PK_BLOCK(4, 4, 6, 8)
 
 /* one (rows, np) instance per case, rows <= mr_max and np <= np_max (constants: the rest is never compiled) */
 #define PK_CASE(L, R, S)                                                                                     \
-    case R * 8 + S:                                                                                          \
+    case R * 16 + S:                                                                                         \
         if (R <= mr_max && S <= np_max) packed_block_##L(c, a, b, q, n, k, lda, ldc, beta, bf16, ta, R, S);                \
         break;
 #define PK_ROWS(L, R) PK_CASE(L, R, 1) PK_CASE(L, R, 2) PK_CASE(L, R, 3) PK_CASE(L, R, 4)
@@ -733,29 +739,33 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
                             int64_t k, int64_t lda, int64_t ldc, float beta, const int lanes, const int bf16, const int ta,
                             const int mr_max, const int np_max) {
     if (lanes == 16) {
-        switch (rows * 8 + np) {
-            PK_ROWS(16, 1) PK_ROWS(16, 2) PK_ROWS(16, 3) PK_ROWS(16, 4) PK_ROWS(16, 6) PK_ROWS(16, 8)
+        switch (rows * 16 + np) {
+            PK_CASE(16w, 1, 1) PK_CASE(16w, 1, 2) PK_CASE(16w, 1, 3) PK_CASE(16w, 1, 4)
+            PK_CASE(16w, 1, 5) PK_CASE(16w, 1, 6) PK_CASE(16w, 1, 7) PK_CASE(16w, 1, 8)
+            PK_ROWS(16, 2) PK_ROWS(16, 3) PK_ROWS(16, 4) PK_ROWS(16, 6) PK_ROWS(16, 8)
             default: break;
         }
     } else if (lanes == 8) {
-        switch (rows * 8 + np) {
+        switch (rows * 16 + np) {
             PK_CASE(8, 1, 1) PK_CASE(8, 1, 2) PK_CASE(8, 2, 1) PK_CASE(8, 2, 2) PK_CASE(8, 4, 1) PK_CASE(8, 6, 1)
             default: break;
         }
     } else {
-        switch (rows * 8 + np) {
+        switch (rows * 16 + np) {
             PK_CASE(4, 1, 1) PK_CASE(4, 1, 2) PK_CASE(4, 2, 1) PK_CASE(4, 2, 2) PK_CASE(4, 4, 1) PK_CASE(4, 6, 1)
             default: break;
         }
     }
 }
 
-/* panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 1-2 rows x wide panels */
+/* panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 2 rows x wide_np panels, or
+ * one row x wide1_np panels */
 INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int64_t e, const int lanes,
-                               const int bf16, const int ta, const int mr, const int np, const int wide_np) {
+                               const int bf16, const int ta, const int mr, const int np, const int wide_np,
+                               const int wide1_np) {
     int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldc = g->ldc, row = ta ? 1 : lda;
     int wide = m <= 2; /* few rows: more panels at once, for independent FMA chains */
-    int step = wide ? wide_np : np;
+    int step = m == 1 ? wide1_np : wide ? wide_np : np;
     for (int64_t q = b; q < e; q += step) {
         int panels = (int) (e - q < step ? e - q : step);
         for (int64_t r = 0, rows = 0; r < m; r += rows) {
@@ -764,7 +774,7 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
             rows = left >= mr ? mr : left >= 4 ? 4 : left >= 2 ? 2 : 1;
             if (wide) {
                 packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldc, g->beta, lanes, bf16, ta, 2,
-                                wide_np);
+                                m == 1 ? wide1_np : wide_np);
             } else {
                 packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldc, g->beta, lanes, bf16, ta, mr,
                                 np);
@@ -773,29 +783,34 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
     }
 }
 
-/* (lanes, rows, panels, wide panels) per clone: accumulators = rows x panels x 16 / lanes registers, plus the row of
- * B in registers and a broadcast: v4 16 + 2 + 1 of 32 zmm; v3 8 + 2 + 1 of 16 ymm (6 rows spill); baseline (no FMA: a product
- * needs a temporary) 8 + 4 + 2 of 16 xmm; aarch64 24 + 4 + 1 of 32 q */
-#define PK_PART(lanes, mr, np, wide_np)                                                                      \
+/* (lanes, rows, panels, wide panels, BF16's wide panels for one row) per clone: accumulators = rows x panels x 16 /
+ * lanes registers, plus the row of B in registers and a broadcast: v4 16 + 2 + 1 of 32 zmm; v3 8 + 2 + 1 of 16 ymm (6
+ * rows spill); baseline (no FMA: a product needs a temporary) 8 + 4 + 2 of 16 xmm; aarch64 24 + 4 + 1 of 32 q.
+ * v4's BF16 product of one row (N = 1 inference) takes 8 panels: 8 independent FMA chains, where 4 (at a latency of 4)
+ * allowed at most one FMA a cycle, and a load of 16 words feeds 2 FMAs. Measured (packed_bench one row, pool_ab W3;
+ * Zen 4, a shared machine: rough): BF16 1 x 1024 x 256 5.8-6.2 us against 6.3 (1 thread), 1 x 2600 x 650 41-42
+ * against 45, W3's BF16 sequence 0.91-0.98x; F32 with 8 panels was no faster (1 x 2600 x 650 the same, 1 x 1024 x 256
+ * and W3's sequence 1.01-1.08x: it reads twice the bytes per FMA and is bound by them), so it keeps 4 */
+#define PK_PART(lanes, mr, np, wide_np, wide1_bf16)                                                          \
     {                                                                                                        \
         const struct gemm_packed_args *g = p;                                                                \
-        if (g->bf16) gemm_packed_panels(g, b, e, lanes, 1, 0, mr, np, wide_np);                              \
-        else if (g->ta) gemm_packed_panels(g, b, e, lanes, 0, 1, mr, np, wide_np);                           \
-        else gemm_packed_panels(g, b, e, lanes, 0, 0, mr, np, wide_np);                                      \
+        if (g->bf16) gemm_packed_panels(g, b, e, lanes, 1, 0, mr, np, wide_np, wide1_bf16);                  \
+        else if (g->ta) gemm_packed_panels(g, b, e, lanes, 0, 1, mr, np, wide_np, wide_np);                  \
+        else gemm_packed_panels(g, b, e, lanes, 0, 0, mr, np, wide_np, wide_np);                             \
     }
 #ifdef SEQ4J_X86_CLONES
-static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, 8, 2, 4)
-static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, 4, 1, 2)
-static FMA_OPT void gemm_packed_part_v1(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1)
+static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, 8, 2, 4, 8)
+static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, 4, 1, 2, 2)
+static FMA_OPT void gemm_packed_part_v1(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1, 1)
 static void gemm_packed_part(const void *p, int64_t b, int64_t e) {
     if (cpu_isa == ISA_AVX512) gemm_packed_part_v4(p, b, e);
     else if (cpu_isa == ISA_AVX2) gemm_packed_part_v3(p, b, e);
     else gemm_packed_part_v1(p, b, e);
 }
 #elif defined(__aarch64__)
-static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 6, 1, 2)
+static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 6, 1, 2, 2)
 #else
-static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1)
+static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1, 1)
 #endif
 
 API int seq4j_packed_preferred(void) {

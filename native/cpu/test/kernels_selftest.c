@@ -307,15 +307,18 @@ static void pack_layout(int threads) {
 }
 
 /* c (m, n) = a (m, k) op(w) + beta c over the packed op(w), against a triple loop in double (over the bf16-rounded
- * weights for BF16). Shapes: one row, rows not a multiple of any clone's row block, columns not a multiple of the
- * panel, k = 1, odd and even k, transposed packs; beta 0 over a c full of NaN (which must not be read) and 0.5.
+ * weights for BF16). Shapes: one row (over every width of a one-row block of panels), rows not a multiple of any
+ * clone's row block, columns not a multiple of the panel, k = 1, odd and even k, transposed packs; beta 0 over a c
+ * full of NaN (which must not be read) and 0.5.
  * Every shape runs contiguous and again with row strides lda, ldc, ldw larger than the widths (a column block of a
  * wider matrix, as TimeGRU's gates): values in the gaps of a and w must not count, and a sentinel in the gaps of
  * c must come back unchanged.
  * Tolerance: |got - want| <= 1e-6 (k + 2) (sum |a b| + |beta c|), a float sum's worst rounding (k eps) with room. */
 static void gemm_packed(int threads) {
     int shapes[][4] = {{1, 1, 1, 0}, {1, 1000, 37, 0}, {13, 45, 7, 1}, {8, 32, 128, 0}, {9, 17, 5, 0},
-                       {2, 70, 3, 1}, {37, 100, 65, 1}, {6, 16, 1, 0}, {17, 130, 64, 0}, {128, 64, 40, 1}};
+                       {2, 70, 3, 1}, {37, 100, 65, 1}, {6, 16, 1, 0}, {17, 130, 64, 0}, {128, 64, 40, 1},
+                       /* one row over 2, 3, 4, 5 and 8 + 6 panels: every block width of a row (1, 7, 8 above) */
+                       {1, 30, 3, 0}, {1, 40, 5, 1}, {1, 60, 2, 0}, {1, 77, 6, 1}, {1, 213, 9, 0}};
     const float gap = 12345.0f; /* the sentinel between the rows of a strided a, w or c */
     for (int s = 0; s < (int) (sizeof shapes / sizeof shapes[0]); s++) {
         for (int strided = 0; strided < 2; strided++) {

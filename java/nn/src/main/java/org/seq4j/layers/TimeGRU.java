@@ -11,11 +11,11 @@
 // dWx, dWh[:, :2H] (over h_prev of every step), dWhh (over r*h of every step), and db.
 //
 // h0 sits in front of hs in one (T+1, N, H) buffer, so h_prev of every step is the contiguous slice [0, T).
-// Fed by an embedding with fewer rows V than tokens T*N, the input projection is folded into the embedding
-// exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders): the next forward starts from the last h.
+// Fed by an embedding with fewer rows V than tokens T*N (or over unchanged weights, FoldedInput), the input
+// projection is folded into the embedding exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders): the next forward starts from the last h.
 //
 // Packed weights, as in TimeLSTM (same rule, TimeLSTM.packs): a forward that pays packs Wh[:, :2H] (H, 2H) and
-// Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H), a backward packs their transposes
+// Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H; kept until Wh.version() moves), a backward packs their transposes
 // (2H, H) and (H, H); every recurrent product is then a strided gemmPacked into (or out of) the gate columns of
 // the step (ldc or lda 3H): the same products up to the order of float additions. Inference weights
 // (setInferencePrecision(BF16), opt-in): the same two blocks packed as bfloat16, again whenever Wh.version()
@@ -48,6 +48,7 @@ public final class TimeGRU implements TimeRecurrent {
     private final Workspace stateWs;
     private final Workspace packWs;     // the F32 blocks below, allocated at the first pass that packs
     private PackedMatrix zrPacked, hhPacked;     // Wh[:, :2H] (H, 2H) and Whh (H, H), packed by forwards that pay
+    private long whPackedVersion = -1;           // the Wh.version() they hold; -1 while they hold none
     private PackedMatrix zrTPacked, hhTPacked;   // their transposes (2H, H) and (H, H), packed by backwards that pay
 
     // carried state (stateful only), (N, H)
@@ -76,10 +77,9 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor x;                   // (T, N, D) the last forward's input; null when folded
     private boolean forwardDone, backwardDone;
 
-    // the folded input projection (forward(embed, ids) with V < T*N)
-    private final Workspace foldWs;
-    private Tensor EW;                  // (V, 3H) E Wx + b
-    private Tensor S;                   // (V, 3H) dA scattered by token id
+    // the folded input projection (forward(embed, ids) where the table of E Wx + b pays: FoldedInput)
+    private final FoldedInput folded;   // the table (V, 3H) E Wx + b, kept while E, Wx and b are unchanged
+    private Tensor S;                   // (V, 3H) dA scattered by token id (folded.scatter())
     private TimeEmbedding foldedEmbed;
     private Tensor foldedIds;           // (T, N)
 
@@ -118,7 +118,7 @@ public final class TimeGRU implements TimeRecurrent {
         this.stateful = stateful;
         this.ws = new Workspace(backend);
         this.stateWs = new Workspace(backend);
-        this.foldWs = new Workspace(backend);
+        this.folded = new FoldedInput(backend, Wx, b);
         this.packWs = new Workspace(backend);
         this.inference = new InferenceWeights(backend, Wh, H, new InferenceWeights.Block(Wh.value(), 2 * H, 3 * H),
                 new InferenceWeights.Block(Whh, H, 3 * H));   // Wh's column blocks, row stride 3H
@@ -238,19 +238,13 @@ public final class TimeGRU implements TimeRecurrent {
         if (ids.rank() != 2) {
             throw new IllegalArgumentException("TimeGRU.forward needs ids (T, N), got " + ids);
         }
-        int v = E.dim(0), t = ids.dim(0), n = ids.dim(1);
-        if ((long) v >= (long) t * n) {
+        int t = ids.dim(0), n = ids.dim(1);
+        if (!folded.pays(E, (long) t * n)) {
             return forward(embed.forward(ids));
         }
         prepare(t, n);
-        if (EW == null || EW.dim(0) != v) {
-            foldWs.reset();
-            EW = foldWs.floats(v, 3 * H);
-            S = foldWs.floats(v, 3 * H);
-        }
-        backend.matmul(Transpose.NO, Transpose.NO, 1f, E.value(), Wx.value(), 0f, EW);
-        backend.addBias(EW, b.value());
-        backend.embeddingForward(gates2, EW, ids);
+        backend.embeddingForward(gates2, folded.table(E), ids);
+        this.S = folded.scatter();
         this.x = null;
         this.foldedEmbed = embed;
         this.foldedIds = ids;
@@ -298,8 +292,12 @@ public final class TimeGRU implements TimeRecurrent {
                 zrPacked = packWs.packed(H, 2 * H, PackedMatrix.Precision.F32);
                 hhPacked = packWs.packed(H, H, PackedMatrix.Precision.F32);
             }
-            backend.pack(zrPacked, Transpose.NO, Wh.value(), g);
-            backend.pack(hhPacked, Transpose.NO, Whh, g);
+            long version = Wh.version().get();
+            if (version != whPackedVersion) {   // else they hold this Wh already
+                backend.pack(zrPacked, Transpose.NO, Wh.value(), g);
+                backend.pack(hhPacked, Transpose.NO, Whh, g);
+                whPackedVersion = version;
+            }
             zr = zrPacked;
             hh = hhPacked;
         }
@@ -546,7 +544,7 @@ public final class TimeGRU implements TimeRecurrent {
     public void close() {
         ws.close();
         stateWs.close();
-        foldWs.close();
+        folded.close();
         packWs.close();
         inference.close();
     }

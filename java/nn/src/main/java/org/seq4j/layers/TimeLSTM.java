@@ -11,10 +11,12 @@
 // projection is folded into the embedding: A = (E Wx + b)[ids] projects V rows instead of T*N, and the
 // backward scatters dA by id into S (V, 4H) and takes dWx = E^T S, db = sum of S's rows, dE = S Wx^T, so
 // no (T*N, D) input or gradient is ever formed. Same maths; for the book's seq2seq (V = 13, T*N = 896,
-// D = 16) it removes the step's least efficient GEMMs.
+// D = 16) it removes the step's least efficient GEMMs. The table is kept while E, Wx and b keep their versions
+// (FoldedInput), and also used with V >= T*N once forwards over unchanged weights have projected V tokens in all
+// (inference: an encoder run question after question then only gathers rows of it).
 //
 // The recurrent products use Wh packed once per pass (Backend.pack, F32: the same products up to the order of
-// float additions): the forward packs Wh for its h_{t-1} Wh, the backward packs Wh^T for its dA_t Wh^T, so the
+// float additions): the forward packs Wh for its h_{t-1} Wh (kept, and packed again only when Wh.version() moved), the backward packs Wh^T for its dA_t Wh^T, so the
 // backend does not re-pack the same weights at every step (OpenBLAS's sgemm does: a third of a 128 x 512 x 128
 // product). Only where it pays (packs(products, n)): two or more products on several rows, eight or more on
 // one row (N = 1 inference, where the packed product reads Wh in storage order); otherwise the plain gemm.
@@ -52,7 +54,8 @@ public final class TimeLSTM implements TimeRecurrent {
     private final Workspace stateWs;
     private final ViewCache dhsSteps = new ViewCache();  // the caller's dhs as its step views
     private final Workspace packWs;     // whPacked and whTPacked, allocated at the first pass that packs
-    private PackedMatrix whPacked;      // Wh (H, 4H), packed by each forward that uses it
+    private PackedMatrix whPacked;      // Wh (H, 4H), packed by a forward that uses it when Wh changed since
+    private long whPackedVersion = -1;  // the Wh.version() whPacked holds; -1 while it holds none
     private PackedMatrix whTPacked;     // Wh^T (4H, H), packed by each backward that uses it
 
     // carried state (stateful only), sized (N, H) independently of T. After a forward it stays where the forward
@@ -81,10 +84,9 @@ public final class TimeLSTM implements TimeRecurrent {
     private Tensor x;                   // (T, N, D) the last forward's input (the caller's); null when folded
     private boolean forwardDone, backwardDone;
 
-    // the folded input projection (forward(embed, ids) with V < T*N)
-    private final Workspace foldWs;
-    private Tensor EW;                  // (V, 4H) E Wx + b: the gate pre-activation contributed by each token
-    private Tensor S;                   // (V, 4H) dA scattered by token id
+    // the folded input projection (forward(embed, ids) where the table of E Wx + b pays: FoldedInput)
+    private final FoldedInput folded;   // the table (V, 4H) E Wx + b, kept while E, Wx and b are unchanged
+    private Tensor S;                   // (V, 4H) dA scattered by token id (folded.scatter())
     private TimeEmbedding foldedEmbed;  // the last forward's embedding when folded, else null
     private Tensor foldedIds;           // its ids (T, N)
 
@@ -120,7 +122,7 @@ public final class TimeLSTM implements TimeRecurrent {
         this.stateful = stateful;
         this.ws = new Workspace(backend);
         this.stateWs = new Workspace(backend);
-        this.foldWs = new Workspace(backend);
+        this.folded = new FoldedInput(backend, Wx, b);
         this.packWs = new Workspace(backend);
         this.inference = new InferenceWeights(backend, Wh, H, new InferenceWeights.Block(Wh.value(), 4 * H, 4 * H));
     }
@@ -288,9 +290,10 @@ public final class TimeLSTM implements TimeRecurrent {
     }
 
     /**
-     * hs (T, N, H) for token ids (T, N) looked up in {@code embed}: the same as forward(embed.forward(ids)),
-     * with the input projection folded into the embedding when the vocabulary has fewer rows than there are
-     * tokens. Pair it with backward(embed, dhs).
+     * hs (T, N, H) for token ids (T, N) looked up in {@code embed}: the same as forward(embed.forward(ids)) up to
+     * the order of float additions, with the input projection folded into the embedding where that pays (the
+     * vocabulary has fewer rows than there are tokens, or the weights stayed unchanged over forwards of as many
+     * tokens as it has rows: see FoldedInput). Pair it with backward(embed, dhs).
      *
      * @param embed the embedding, whose vectors have width D
      * @param ids   (T, N) int32 in [0, V)
@@ -307,19 +310,13 @@ public final class TimeLSTM implements TimeRecurrent {
         if (ids.rank() != 2) {
             throw new IllegalArgumentException("TimeLSTM.forward needs ids (T, N), got " + ids);
         }
-        int v = E.dim(0), t = ids.dim(0), n = ids.dim(1);
-        if ((long) v >= (long) t * n) {
+        int t = ids.dim(0), n = ids.dim(1);
+        if (!folded.pays(E, (long) t * n)) {
             return forward(embed.forward(ids));
         }
         prepare(t, n);
-        if (EW == null || EW.dim(0) != v) {
-            foldWs.reset();
-            EW = foldWs.floats(v, 4 * H);
-            S = foldWs.floats(v, 4 * H);
-        }
-        backend.matmul(Transpose.NO, Transpose.NO, 1f, E.value(), Wx.value(), 0f, EW);
-        backend.addBias(EW, b.value());
-        backend.embeddingForward(gates2, EW, ids);
+        backend.embeddingForward(gates2, folded.table(E), ids);
+        this.S = folded.scatter();
         this.x = null;
         this.foldedEmbed = embed;
         this.foldedIds = ids;
@@ -381,7 +378,11 @@ public final class TimeLSTM implements TimeRecurrent {
             if (whPacked == null) {
                 whPacked = packWs.packed(H, g, PackedMatrix.Precision.F32);
             }
-            backend.pack(whPacked, Transpose.NO, Wh.value());
+            long version = Wh.version().get();
+            if (version != whPackedVersion) {   // else it holds this Wh already (N = 1 inference: every encode)
+                backend.pack(whPacked, Transpose.NO, Wh.value());
+                whPackedVersion = version;
+            }
             packed = whPacked;
         }
         for (int s = 0; s < t; s++) {
@@ -716,7 +717,7 @@ public final class TimeLSTM implements TimeRecurrent {
     public void close() {
         ws.close();
         stateWs.close();
-        foldWs.close();
+        folded.close();
         inference.close();
         packWs.close();
     }

@@ -65,6 +65,11 @@ public final class GradientCheck {
      * float32 tensor that the loss reads; it is restored afterwards.
      */
     public Result check(String name, Tensor x, float[] analytic, DoubleSupplier loss) {
+        return check(name, x, analytic, loss, () -> { });
+    }
+
+    /** As check(name, x, analytic, loss), calling {@code written} after every write to x. */
+    private Result check(String name, Tensor x, float[] analytic, DoubleSupplier loss, Runnable written) {
         if (analytic.length != x.size()) {
             throw new IllegalArgumentException(name + ": analytic gradient has " + analytic.length + " elements, x "
                     + x.size());
@@ -79,10 +84,13 @@ public final class GradientCheck {
             float up = (float) (orig + eps);
             float down = (float) (orig - eps);
             x.setFloat(i, up);
+            written.run();
             double lUp = loss.getAsDouble();
             x.setFloat(i, down);
+            written.run();
             double lDown = loss.getAsDouble();
             x.setFloat(i, orig);
+            written.run();
             double numeric = (lUp - lDown) / ((double) up - (double) down);
             double a = analytic[i];
             double diff = Math.abs(a - numeric);
@@ -100,9 +108,12 @@ public final class GradientCheck {
         return r;
     }
 
-    /** Checks a parameter's gradient, read from its grad tensor now. */
+    /**
+     * Checks a parameter's gradient, read from its grad tensor now. Each perturbation advances p.version(), so that
+     * copies derived from the value (packed weights) are made again before the loss reads it.
+     */
     public Result check(Parameter p, DoubleSupplier loss) {
-        return check(p.name(), p.value(), p.grad().toFloatArray(), loss);
+        return check(p.name(), p.value(), p.grad().toFloatArray(), loss, p.version()::advance);
     }
 
     /** Every result so far. */

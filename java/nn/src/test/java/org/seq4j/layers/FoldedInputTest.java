@@ -1,0 +1,205 @@
+// The kept table E Wx + b of forward(embed, ids) (FoldedInput) with more vocabulary rows V than tokens T*N: built
+// once forwards over unchanged weights projected V tokens, then only gathered from; every write to E, Wx or b (each
+// with its own or a shared version) is seen by the next forward; outputs and the backward's gradients agree with the
+// plain path forward(embed.forward(ids)) up to float summation order. TimeLSTM and TimeGRU, every backend.
+package org.seq4j.layers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class FoldedInputTest {
+    /** T*N = 10 tokens a forward, V = 23 rows: the third forward over unchanged weights builds the table. */
+    static final int V = 23, D = 5, H = 24, T = 10, N = 1;
+
+    static Stream<Arguments> cases() {
+        return TestBackends.all().flatMap(b -> Stream.of(Cell.LSTM, Cell.GRU).map(c -> Arguments.of(b,
+                Named.of(c.lower(), c))));
+    }
+
+    /** The embedding in a store of its own (its own version), the layer's Wx, Wh, b in another. */
+    private record Net(ParameterStore embedStore, ParameterStore store, TimeEmbedding embed, TimeRecurrent layer,
+                       Workspace ws) implements AutoCloseable {
+        static Net of(Backend backend, Cell cell, long seed) {
+            int g = cell.columns(H);
+            ParameterStore e = ParameterStore.builder(backend).declare("E", Init.normal(1.0), V, D).build(seed);
+            ParameterStore s = ParameterStore.builder(backend).declare("Wx", Init.normal(0.5), D, g)
+                    .declare("Wh", Init.normal(0.4), H, g).declare("b", Init.normal(0.3), g).build(seed + 1);
+            return new Net(e, s, new TimeEmbedding(backend, e.get("E")),
+                    cell.time(backend, s.get("Wx"), s.get("Wh"), s.get("b"), false), new Workspace(backend));
+        }
+
+        /** A new net with this one's values. */
+        Net copy(Cell cell) {
+            Net c = of(store.backend(), cell, 99);
+            c.embedStore().copyInAll(embedStore.copyOutAll());
+            c.store().copyInAll(store.copyOutAll());
+            return c;
+        }
+
+        Tensor ids(long seed) {
+            Random r = new Random(seed);
+            int[] v = new int[T * N];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = r.nextInt(V);
+            }
+            Tensor x = ws.ints(T, N);
+            store.backend().copyIn(x, v);
+            return x;
+        }
+
+        float[] forward(Tensor ids) {
+            return layer.forward(embed, ids).toFloatArray();
+        }
+
+        /** The plain path: the embedding's rows, then the layer's own input projection. */
+        float[] plain(Tensor ids) {
+            return layer.forward(embed.forward(ids)).toFloatArray();
+        }
+
+        @Override
+        public void close() {
+            layer.close();
+            embed.close();
+            store.close();
+            embedStore.close();
+            ws.close();
+        }
+    }
+
+    /** Same products summed in another order: float rounding only (1e-6 absolute + 1e-5 relative). */
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            double tol = 1e-6 + 1e-5 * Math.abs(expected[i]);
+            int k = i;
+            assertTrue(Math.abs(expected[i] - actual[i]) <= tol,
+                    () -> what + "[" + k + "]: got " + actual[k] + ", plain path " + expected[k]);
+        }
+    }
+
+    /** Forwards enough to build the table and checks each against a copy's plain path. */
+    private static void assertFoldsAgree(Net net, Cell cell, Tensor ids, String after) {
+        try (Net ref = net.copy(cell)) {
+            float[] expected = ref.plain(ids);
+            float[] last = null;
+            for (int i = 1; i <= 4; i++) {   // forwards 1, 2 plain; 3 builds the table; 4 gathers from it
+                last = net.forward(ids);
+                assertClose(expected, last, after + ", forward " + i);
+            }
+            assertArrayEquals(last, net.forward(ids), after + ": the kept table gives the same output again");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void everyWriteToETheInputWeightsOrTheBiasIsSeen(String backendName, Cell cell) {
+        Backend backend = TestBackends.get(backendName);
+        try (Net net = Net.of(backend, cell, 3); Net other = Net.of(backend, cell, 5)) {
+            Tensor ids = net.ids(7);
+            assertFoldsAgree(net, cell, ids, "start");
+            net.embedStore().copyIn("E", other.embedStore().copyOut("E"));   // E's own version moves
+            assertFoldsAgree(net, cell, ids, "copyIn(E)");
+            net.store().copyIn("Wx", other.store().copyOut("Wx"));
+            assertFoldsAgree(net, cell, ids, "copyIn(Wx)");
+            net.store().copyIn("b", other.store().copyOut("b"));
+            assertFoldsAgree(net, cell, ids, "copyIn(b)");
+            // a direct write announced with the parameter's Version.advance()
+            float[] e = net.embedStore().copyOut("E");
+            for (int i = 0; i < e.length; i++) {
+                e[i] = -e[i] + 0.01f * (i % 5);
+            }
+            backend.copyIn(net.embedStore().get("E").value(), e);
+            net.embedStore().get("E").version().advance();
+            assertFoldsAgree(net, cell, ids, "a direct write to E and Version.advance()");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void theBackwardOfAForwardThroughTheKeptTableGivesThePlainGradients(String backendName, Cell cell) {
+        Backend backend = TestBackends.get(backendName);
+        try (Net net = Net.of(backend, cell, 3); Net ref = net.copy(cell)) {
+            Tensor ids = net.ids(7);
+            Tensor dhs = GradientCheck.tensor(backend, net.ws(), GradientCheck.randn(new Random(9), 1, T * N * H),
+                    T, N, H);
+            for (int i = 0; i < 3; i++) {
+                net.forward(ids);   // the third builds the table: V = 23 > T*N = 10
+            }
+            net.layer().backward(net.embed(), dhs);
+            ref.plain(ids);
+            ref.embed().backward(ref.layer().backward(dhs));
+            Map<String, float[]> got = grads(net), expected = grads(ref);
+            for (String name : expected.keySet()) {
+                assertClose(expected.get(name), got.get(name), name + " grad");
+            }
+        }
+    }
+
+    private static Map<String, float[]> grads(Net net) {
+        Map<String, float[]> g = new LinkedHashMap<>();
+        g.put("E", net.embedStore().copyOutGrad("E"));
+        for (String name : List.of("Wx", "Wh", "b")) {
+            g.put(name, net.store().copyOutGrad(name));
+        }
+        return g;
+    }
+
+    /** The reference backend, counting the calls named matmul, gemm and embeddingForward into counts. */
+    private static Backend counting(Map<String, Integer> counts) {
+        Backend real = TestBackends.reference();
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                    if (List.of("matmul", "gemm", "embeddingForward").contains(method.getName())) {
+                        counts.merge(method.getName(), 1, Integer::sum);
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void theTableIsBuiltOnceUnchangedWeightsProjectedVTokensAndThenOnlyGathered() {
+        for (Cell cell : Cell.values()) {
+            Map<String, Integer> counts = new TreeMap<>();
+            try (Net net = Net.of(counting(counts), cell, 3)) {
+                Tensor ids = net.ids(7);
+                String[] calls = new String[5];
+                for (int i = 0; i < calls.length; i++) {
+                    counts.clear();
+                    net.forward(ids);
+                    calls[i] = counts.toString();
+                }
+                // T - 1 = 9 recurrent products on one row: packed, so gemm and matmul here are the input projection's
+                assertEquals("[{embeddingForward=1, gemm=1}, {embeddingForward=1, gemm=1}, {embeddingForward=1, matmul=1},"
+                        + " {embeddingForward=1}, {embeddingForward=1}]", java.util.Arrays.toString(calls), cell
+                        + ": plain twice (10 + 10 tokens <= V = 23), then the table once, then gathers only");
+                net.store().valuesWritten();
+                counts.clear();
+                net.forward(ids);
+                assertEquals("{embeddingForward=1, gemm=1}", counts.toString(), cell
+                        + ": after a write the count starts again");
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// The F32 packed Wh that TimeLSTM and TimeGRU keep between forwards (packed again only when Wh.version() moved):
+// after every kind of write to the weights (copyIn, copyInAll, an optimizer step, a direct write followed by
+// Version.advance()) the next forward equals a fresh layer's over the same values, bit for bit; repeated forwards
+// over unchanged weights give identical outputs and pack nothing. Every available backend.
+package org.seq4j.layers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.optim.SGD;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class PackedWeightsVersionTest {
+    static final int D = 5, H = 24;
+
+    /** Both cells, N = 1 over T = 12 (11 products: packed) and N = 3 over T = 7 (6 products: packed). */
+    static Stream<Arguments> cases() {
+        return TestBackends.all().flatMap(b -> Stream.of(Cell.LSTM, Cell.GRU).flatMap(c -> Stream.of(1, 3)
+                .map(n -> Arguments.of(b, Named.of(c.lower(), c), Named.of("N=" + n, n)))));
+    }
+
+    private static int steps(int n) {
+        return n == 1 ? 12 : 7;
+    }
+
+    /** A store with Wx, Wh, b and a stateless layer on it. */
+    private record Net(ParameterStore store, TimeRecurrent layer, Workspace ws) implements AutoCloseable {
+        static Net of(Backend backend, Cell cell, long seed) {
+            int g = cell.columns(H);
+            ParameterStore s = ParameterStore.builder(backend).declare("Wx", Init.normal(0.5), D, g)
+                    .declare("Wh", Init.normal(0.4), H, g).declare("b", Init.normal(0.1), g).build(seed);
+            return new Net(s, cell.time(backend, s.get("Wx"), s.get("Wh"), s.get("b"), false), new Workspace(backend));
+        }
+
+        /** A new store and layer with this one's values. */
+        Net fresh(Cell cell) {
+            Net copy = of(store.backend(), cell, 99);
+            copy.store().copyInAll(store.copyOutAll());
+            return copy;
+        }
+
+        Tensor xs(long seed, int n) {
+            return GradientCheck.tensor(store.backend(), ws,
+                    GradientCheck.randn(new Random(seed), 1, steps(n) * n * D), steps(n), n, D);
+        }
+
+        float[] forward(long seed, int n) {
+            return layer.forward(xs(seed, n)).toFloatArray();
+        }
+
+        @Override
+        public void close() {
+            layer.close();
+            store.close();
+            ws.close();
+        }
+    }
+
+    private static void assertSameAsFresh(Net net, Cell cell, int n, String after) {
+        try (Net ref = net.fresh(cell)) {
+            assertArrayEquals(ref.forward(11, n), net.forward(11, n), "after " + after
+                    + ": the forward must equal a fresh layer's over the same values");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("cases")
+    void everyWriteToTheWeightsIsSeenByTheNextForward(String backendName, Cell cell, int n) {
+        Backend backend = TestBackends.get(backendName);
+        try (Net net = Net.of(backend, cell, 3); Net other = Net.of(backend, cell, 4)) {
+            float[] first = net.forward(11, n);   // packs the first Wh
+            assertArrayEquals(first, net.forward(11, n), "unchanged weights: the same output again");
+
+            net.store().copyIn("Wh", other.store().copyOut("Wh"));
+            assertSameAsFresh(net, cell, n, "copyIn(Wh)");
+            net.store().copyInAll(other.store().copyOutAll());
+            assertSameAsFresh(net, cell, n, "copyInAll");
+
+            // an optimizer step after a forward and backward of the layer itself
+            try (SGD sgd = new SGD(0.5f)) {
+                Tensor hs = net.layer().forward(net.xs(12, n));
+                net.layer().backward(hs);   // dhs = hs: the gradient of sum(hs^2)/2
+                float[] before = net.store().copyOut("Wh");
+                sgd.step(net.store());
+                assertTrue(maxDiff(before, net.store().copyOut("Wh")) > 1e-3, "the step must move Wh");
+            }
+            assertSameAsFresh(net, cell, n, "an optimizer step");
+
+            // a direct write to the value: seen once announced with the parameter's Version.advance()
+            Parameter wh = net.store().get("Wh");
+            float[] before = net.forward(11, n);
+            float[] written = net.store().copyOut("Wh");
+            for (int i = 0; i < written.length; i++) {
+                written[i] = -0.5f * written[i] + 0.01f * (i % 7);
+            }
+            backend.copyIn(wh.value(), written);
+            // not announced: the layer still multiplies by its packed copy (which is why every writer must advance);
+            // this also shows that the checks above could fail
+            assertArrayEquals(before, net.forward(11, n), "a write not announced is not seen: the packed copy is kept");
+            wh.version().advance();
+            float[] after = net.forward(11, n);
+            assertFalse(Arrays.equals(before, after), "the announced write must change the output");
+            assertSameAsFresh(net, cell, n, "a direct write and Version.advance()");
+        }
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+
+    @Test
+    void repeatedForwardsOverUnchangedWeightsPackOnce() {
+        for (Cell cell : Cell.values()) {
+            for (int n : new int[] {1, 3}) {
+                Map<String, Integer> counts = new TreeMap<>();
+                Backend backend = RecurrentCalls.counting(counts);
+                try (Net net = Net.of(backend, cell, 3)) {
+                    float[] first = net.forward(11, n);
+                    int packs = counts.getOrDefault("pack", 0);
+                    assertEquals(cell == Cell.LSTM ? 1 : 2, packs, cell + " N=" + n + ": the first forward packs Wh");
+                    for (int i = 0; i < 3; i++) {
+                        assertArrayEquals(first, net.forward(11, n), cell + " N=" + n + ": forward " + (i + 2));
+                    }
+                    assertEquals(packs, counts.getOrDefault("pack", 0), cell + " N=" + n
+                            + ": forwards over unchanged weights pack nothing more");
+                    net.store().valuesWritten();
+                    net.forward(11, n);
+                    assertEquals(2 * packs, counts.getOrDefault("pack", 0), cell + " N=" + n
+                            + ": a forward after valuesWritten() packs again");
+                }
+            }
+        }
+    }
+}
