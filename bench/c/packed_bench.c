@@ -6,7 +6,7 @@
  * Shapes (M x N x K, c (M, N) = a (M, K) B (K, N)): 128x512x128 (h_{t-1} Wh, B = Wh as stored), 128x128x512
  * (dA_t Wh^T: B = Wh^T, packed transposed; sgemm gets trans_b), the same two for W2 (64x2600x650,
  * 64x650x2600T), W1's weight gradients h^T dA (128x512x896 and 128x512x512, sgemm with a transposed against
- * seq4j_gemm_packed_at; B = dA would be packed each time: see the pack's time), 1x1024x256 and 1x2600x650 (an LSTM step of
+ * seq4j_gemm_tn, the packed product's blocks reading B = dA as stored: no pack), 1x1024x256 and 1x2600x650 (an LSTM step of
  * N = 1 with H = 256, 650; F32 and BF16 packed against sgemv). No pack in the timed loop: Wh is packed once per
  * sequence (the pack's own time is printed once per shape).
  *
@@ -15,7 +15,7 @@
  *
  * Build: gcc -O2 -o packed_bench packed_bench.c -L<dir> -l:libseq4j_cpu.so -Wl,-rpath,<dir> -ldl
  * Run:   [OPENBLAS_CORETYPE=Haswell] ./packed_bench /path/to/libopenblas.so.0 [threads [MxNxK[T][A] ...]]
- *        (given shapes replace the list: T packs B from W^T, A reads a transposed as seq4j_gemm_packed_at)
+ *        (given shapes replace the list: T packs B from W^T, A reads a transposed: seq4j_gemm_tn)
  */
 #define _DEFAULT_SOURCE
 #include <dlfcn.h>
@@ -41,7 +41,7 @@ static int threads = 2;
 struct shape {
     int m, n, k, trans; /* trans: B = W^T, W stored (n, k) */
     int trans_a;        /* a stored (k, m), read transposed: W1's weight gradient h^T dA (sgemm with trans_a,
-                         * seq4j_gemm_packed_at) */
+                         * seq4j_gemm_tn) */
 };
 static struct shape cur;
 static float *a, *w, *c;
@@ -57,7 +57,7 @@ static void v_sgemm(void) {
     }
 }
 static void v_f32(void) {
-    if (cur.trans_a) seq4j_gemm_packed_at(threads, c, a, packed_f32, cur.m, cur.n, cur.k, cur.m, cur.n, 0.0f);
+    if (cur.trans_a) seq4j_gemm_tn(threads, c, a, w, cur.m, cur.n, cur.k, cur.m, cur.n, cur.n, 0.0f);
     else seq4j_gemm_packed(threads, c, a, packed_f32, cur.m, cur.n, cur.k, cur.k, cur.n, 0.0f, SEQ4J_PACKED_F32);
 }
 static void v_bf16(void) { seq4j_gemm_packed(threads, c, a, packed_bf16, cur.m, cur.n, cur.k, cur.k, cur.n, 0.0f, SEQ4J_PACKED_BF16); }
@@ -84,6 +84,7 @@ static void run(struct shape s, int with_bf16) {
     void (*fs[3])(void) = {v_sgemm, v_f32, v_bf16};
     const char *names[3] = {s.m == 1 ? "sgemv" : "sgemm", "packed_f32", "packed_bf16"};
     int count = with_bf16 ? 3 : 2;
+    if (s.trans_a) names[1] = "gemm_tn";
     double t[3][ROUNDS];
     for (int v = 0; v < count; v++) window(fs[v], 0.3);
     for (int r = 0; r < ROUNDS; r++) {

@@ -500,11 +500,15 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  * 113 / 120 us; one row, 1 x 2600 x 650: 45 us F32 and 24 us BF16 against seq4j_sgemv's 50-54 us. Packing Wh
  * (128 x 512) takes 9-14 us, Wh^T 30-40 us. The v3 clone took 190-290 us and the baseline 250-340 us at 128 x 512
  * x 128, slower than sgemm: hence seq4j_packed_preferred.
- * What is packed: Wh for a forward's h_{t-1} Wh, Wh^T for a backward's dA_t Wh^T (both reused T times), and, since
- * seq4j_gemm_packed_at, dA (T*N, 4H) once per backward for the weight gradients dWh = Hprev^T dA and dWx = x^T dA
- * (used only once or twice, it still pays: the same blocks, with a's strides swapped, run at the v4 clone's speed
- * where OpenBLAS's sgemm TN is slow at these shapes): W1's 128 x 512 x 896 in 530 us against sgemm's 850 plus 65 us
- * to pack dA; TimeLSTM.packsGradients and TimeGRU use it where seq4j_packed_preferred, for H <= 512.
+ * What is packed: Wh for a forward's h_{t-1} Wh, Wh^T for a backward's dA_t Wh^T (both reused T times). The weight
+ * gradients dWh = Hprev^T dA and dWx = x^T dA (dA (T*N, 4H) used once or twice) run the same blocks without a pack
+ * (seq4j_gemm_tn): a's strides swapped, and each row of a block's panels loaded from dA as stored, PANEL floats a
+ * panel as from a pack. Packing dA first (1.8 MB just written by the cell backward) cost W1's step 0.19-0.45 ms, a
+ * third to half of what the blocks gain over OpenBLAS's sgemm TN. Measured (packed_bench, 2 threads, Zen 4, a
+ * loaded shared machine: rough), sgemm TN / pack + packed / packed alone / seq4j_gemm_tn, us: 128 x 512 x 896
+ * 1800 / 1470 / 1315 / 1400; 128 x 512 x 512 1090 / 900 / 755 / 730; 16 x 512 x 896 476 / 359 / 206 / 218; but W2's
+ * 650 x 2600 x 2240 89 / 209 / 205 / 344 ms (rows of 10 KB: a page per row of b and of a), so the backend calls it
+ * only at the shapes of OpenBlasBackend.gemmK's rule.
  */
 #define PANEL SEQ4J_PANEL
 
@@ -620,7 +624,9 @@ struct gemm_packed_args {
     const void *b;
     int64_t m, n, k, lda, ldc;
     float beta;
-    int bf16, ta; /* ta: a stored (k, m), read transposed (F32 only) */
+    int bf16;
+    int64_t ldb; /* 0: b packed, a as stored; > 0 (seq4j_gemm_tn, F32): b (k, n) row-major with this row stride, a
+                  * stored (k, m) and read transposed */
 };
 
 /*
@@ -630,14 +636,32 @@ struct gemm_packed_args {
  * constants after inlining, so the accumulators (mr x np x PANEL / L vectors) live in registers. Only columns < n
  * are written; with beta = 0, c is not read. BF16: one load of L words gives L columns of two rows, row 2i = word <<
  * 16 and row 2i + 1 = word & 0xffff0000 (a bfloat16 is the high half of its float): no widening shuffle.
+ * ta: a stored (k, m), read transposed; sb: B not packed but (k, n) row-major with row stride ldb (F32: seq4j_gemm_tn),
+ * the same vectors loaded from row kk, masked to the columns below n in the last, partial panel.
  * (Pointers, not vector values, cross function boundaries: a vector argument would change the ABI by clone.)
  */
 #define PK_TYPES(L)                                                                                                  \
     typedef float pk_f##L __attribute__((vector_size((L) * 4)));                                                    \
     typedef uint32_t pk_u##L __attribute__((vector_size((L) * 4)));
+/* the F32 product's loop over k: LOAD sets bv[s], vector s of row kk of the panels (s < np PANEL / L) */
+#define PK_F32_LOOP(L, MAXS, LOAD)                                                                                       \
+    for (int64_t kk = 0; kk < k; kk++) {                                                                            \
+        pk_f##L bv[MAXS];                                                                                           \
+        _Pragma("GCC unroll 32")                                                                                    \
+        for (int s = 0; s < np * V; s++) {                                                                          \
+            LOAD;                                                                                                   \
+        }                                                                                                           \
+        _Pragma("GCC unroll 32")                                                                                    \
+        for (int r = 0; r < mr; r++) {                                                                              \
+            float ar = a[r * sr + kk * sk];                                                                         \
+            _Pragma("GCC unroll 32")                                                                                \
+            for (int s = 0; s < np * V; s++) acc[r][s] += ar * bv[s];                                               \
+        }                                                                                                           \
+    }
 #define PK_BLOCK(NAME, L, MAXR, MAXS)                                                                                         \
     INLINE void packed_block_##NAME(float *c, const float *a, const void *b, int64_t q, int64_t n, int64_t k,          \
-                                 int64_t lda, int64_t ldc, float beta, const int bf16, const int ta, const int mr, const int np) {            \
+                                 int64_t lda, int64_t ldb, int64_t ldc, float beta, const int bf16, const int ta,      \
+                                 const int sb, const int mr, const int np) {                                          \
         enum { V = PANEL / (L) }; /* vectors per panel row */                                                       \
         const int64_t sr = ta ? 1 : lda, sk = ta ? lda : 1; /* a (r, kk): a as stored, or transposed */             \
         pk_f##L acc[MAXR][MAXS]; /* as small as the clone's blocks: a larger array is kept in memory (GCC's SRA) */\
@@ -678,21 +702,20 @@ struct gemm_packed_args {
                     }                                                                                               \
                 }                                                                                                   \
             }                                                                                                       \
-        } else {                                                                                                    \
+        } else if (!sb) {                                                                                           \
             const float *bf = (const float *) b + q * k * PANEL;                                                    \
-            for (int64_t kk = 0; kk < k; kk++) {                                                                    \
-                pk_f##L bv[MAXS];                                                                                   \
-                _Pragma("GCC unroll 32")                                                                            \
-                for (int s = 0; s < np * V; s++) {                                                                  \
-                    memcpy(&bv[s], bf + ((s / V) * k + kk) * PANEL + (s % V) * (L), sizeof bv[s]);                 \
-                }                                                                                                   \
-                _Pragma("GCC unroll 32")                                                                            \
-                for (int r = 0; r < mr; r++) {                                                                      \
-                    float ar = a[r * sr + kk * sk];                                                                    \
-                    _Pragma("GCC unroll 32")                                                                        \
-                    for (int s = 0; s < np * V; s++) acc[r][s] += ar * bv[s];                                       \
-                }                                                                                                   \
+            PK_F32_LOOP(L, MAXS, memcpy(&bv[s], bf + ((s / V) * k + kk) * PANEL + (s % V) * (L), sizeof bv[s]))           \
+        } else if ((q + np) * PANEL <= n) { /* B row-major: vector s of row kk at column q PANEL + s L */            \
+            const float *bf = (const float *) b + q * PANEL;                                                        \
+            PK_F32_LOOP(L, MAXS, memcpy(&bv[s], bf + kk * ldb + s * (L), sizeof bv[s]))                                   \
+        } else { /* the last panel is partial: columns >= n are zeros, never read (as the pack's padding) */       \
+            const float *bf = (const float *) b + q * PANEL;                                                        \
+            int64_t have[MAXS]; /* columns of vector s below n: 0 to L */                                           \
+            for (int s = 0; s < np * V; s++) {                                                                      \
+                int64_t left = n - q * PANEL - s * (L);                                                             \
+                have[s] = left < 0 ? 0 : left < (L) ? left : (L);                                                   \
             }                                                                                                       \
+            PK_F32_LOOP(L, MAXS, bv[s] = (pk_f##L) {0}; memcpy(&bv[s], bf + kk * ldb + s * (L), have[s] * sizeof(float))) \
         }                                                                                                           \
         _Pragma("GCC unroll 32")                                                                                    \
         for (int s = 0; s < np * V; s++) {                                                                          \
@@ -731,13 +754,13 @@ PK_BLOCK(4, 4, 6, 8)
 /* one (rows, np) instance per case, rows <= mr_max and np <= np_max (constants: the rest is never compiled) */
 #define PK_CASE(L, R, S)                                                                                     \
     case R * 16 + S:                                                                                         \
-        if (R <= mr_max && S <= np_max) packed_block_##L(c, a, b, q, n, k, lda, ldc, beta, bf16, ta, R, S);                \
+        if (R <= mr_max && S <= np_max) packed_block_##L(c, a, b, q, n, k, lda, ldb, ldc, beta, bf16, ta, sb, R, S);                \
         break;
 #define PK_ROWS(L, R) PK_CASE(L, R, 1) PK_CASE(L, R, 2) PK_CASE(L, R, 3) PK_CASE(L, R, 4)
 
 INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, int rows, int np, int64_t n,
-                            int64_t k, int64_t lda, int64_t ldc, float beta, const int lanes, const int bf16, const int ta,
-                            const int mr_max, const int np_max) {
+                            int64_t k, int64_t lda, int64_t ldb, int64_t ldc, float beta, const int lanes, const int bf16,
+                            const int ta, const int sb, const int mr_max, const int np_max) {
     if (lanes == 16) {
         switch (rows * 16 + np) {
             PK_CASE(16w, 1, 1) PK_CASE(16w, 1, 2) PK_CASE(16w, 1, 3) PK_CASE(16w, 1, 4)
@@ -761,9 +784,9 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
 /* panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 2 rows x wide_np panels, or
  * one row x wide1_np panels */
 INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int64_t e, const int lanes,
-                               const int bf16, const int ta, const int mr, const int np, const int wide_np,
-                               const int wide1_np) {
-    int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldc = g->ldc, row = ta ? 1 : lda;
+                               const int bf16, const int ta, const int sb, const int mr, const int np,
+                               const int wide_np, const int wide1_np) {
+    int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldb = g->ldb, ldc = g->ldc, row = ta ? 1 : lda;
     int wide = m <= 2; /* few rows: more panels at once, for independent FMA chains */
     int step = m == 1 ? wide1_np : wide ? wide_np : np;
     for (int64_t q = b; q < e; q += step) {
@@ -773,11 +796,12 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
             int64_t left = m - r;
             rows = left >= mr ? mr : left >= 4 ? 4 : left >= 2 ? 2 : 1;
             if (wide) {
-                packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldc, g->beta, lanes, bf16, ta, 2,
+                packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldb, ldc, g->beta, lanes, bf16,
+                                ta, sb, 2,
                                 m == 1 ? wide1_np : wide_np);
             } else {
-                packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldc, g->beta, lanes, bf16, ta, mr,
-                                np);
+                packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldb, ldc, g->beta, lanes, bf16,
+                                ta, sb, mr, np);
             }
         }
     }
@@ -794,9 +818,9 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
 #define PK_PART(lanes, mr, np, wide_np, wide1_bf16)                                                          \
     {                                                                                                        \
         const struct gemm_packed_args *g = p;                                                                \
-        if (g->bf16) gemm_packed_panels(g, b, e, lanes, 1, 0, mr, np, wide_np, wide1_bf16);                  \
-        else if (g->ta) gemm_packed_panels(g, b, e, lanes, 0, 1, mr, np, wide_np, wide_np);                  \
-        else gemm_packed_panels(g, b, e, lanes, 0, 0, mr, np, wide_np, wide_np);                             \
+        if (g->bf16) gemm_packed_panels(g, b, e, lanes, 1, 0, 0, mr, np, wide_np, wide1_bf16);               \
+        else if (g->ldb) gemm_packed_panels(g, b, e, lanes, 0, 1, 1, mr, np, wide_np, wide_np);              \
+        else gemm_packed_panels(g, b, e, lanes, 0, 0, 0, mr, np, wide_np, wide_np);                          \
     }
 #ifdef SEQ4J_X86_CLONES
 static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, 8, 2, 4, 8)
@@ -839,12 +863,16 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
     parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
 }
 
-/* c (m, n) = a^T B + beta c with a stored (k, m), row stride lda >= m: a weight gradient h^T dA with B = dA packed
- * (F32 only). The same blocks as seq4j_gemm_packed; the broadcasts read a's column r at row kk. */
-API void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda,
-                              int ldc, float beta) {
-    if (m <= 0 || n <= 0 || k < 0 || seq4j_packed_floats(k, n, SEQ4J_PACKED_F32) < 0) return;
-    if (lda < m || ldc < n) return; /* rows would overlap: the Java side refused it */
+/* c (m, n) = a^T b + beta c with a stored (k, m) and b (k, n), both row-major as stored (row strides lda >= m, ldb
+ * >= n): a weight gradient h^T dA read where the cell backward wrote dA, without a pack. The blocks of
+ * seq4j_gemm_packed with a's strides swapped (the broadcasts read a's column r at row kk), loading each row of a
+ * block's panels from b's row kk instead of from packed panels: the same vectors, so the same sums in the same
+ * order, bit for bit seq4j_gemm_packed over b packed and a transposed. The last, partial panel loads only the
+ * columns below n. */
+API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb,
+                       int ldc, float beta) {
+    if (m <= 0 || n <= 0 || k < 0) return;
+    if (lda < m || ldb < n || ldc < n) return; /* rows would overlap: the Java side refused it */
     if (k == 0) { /* an empty sum: c = beta c, without reading c when beta = 0 */
         for (int64_t i = 0; i < m; i++) {
             float *ci = c + i * (int64_t) ldc;
@@ -852,7 +880,7 @@ API void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void 
         }
         return;
     }
-    struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, 0, 1};
+    struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, 0, ldb};
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
     parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);

@@ -99,11 +99,12 @@ int64_t seq4j_packed_floats(int k, int n, int precision);
  * the Java side refuses it). Split by panels across the pool. */
 void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int ldw, int precision);
 
-/* c (m, n) = a^T B + beta c, a stored (k, m) with row stride lda (>= m), B packed F32 by seq4j_pack with (k, n):
- * a weight gradient h^T dA without transposing h (F32 only; k = 0 gives c = beta c, not read when beta = 0; m or
- * n = 0 computes nothing). */
-void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc,
-                          float beta);
+/* c (m, n) = a^T b + beta c, a stored (k, m) with row stride lda (>= m), b (k, n) row-major with row stride ldb (>= n)
+ * (sgemm's TN, without packing b): seq4j_gemm_packed's blocks, bit for bit its result for a^T and b packed F32 (k = 0
+ * gives c = beta c, not read when beta = 0; m or n = 0 computes nothing; smaller strides compute nothing: the Java
+ * side refuses them). Split by panels across the pool. */
+void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb,
+                   int ldc, float beta);
 
 /* 1 where seq4j_gemm_packed is faster than seq4j_sgemm at a recurrent layer's shapes (the x86-64-v4 clone: 128 x 512
  * x 128 in 75-95 us against 115-186 us, bench/c/packed_bench.c), 0 elsewhere (the v3 and baseline clones measured

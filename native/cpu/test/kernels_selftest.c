@@ -313,12 +313,16 @@ static void pack_layout(int threads) {
  * Every shape runs contiguous and again with row strides lda, ldc, ldw larger than the widths (a column block of a
  * wider matrix, as TimeGRU's gates): values in the gaps of a and w must not count, and a sentinel in the gaps of
  * c must come back unchanged.
+ * seq4j_gemm_tn (a^T w over a stored transposed and w as stored, row stride ldw: not packed) runs at every F32 shape
+ * with w as stored, under the same checks, and must give the packed product's c bit for bit.
  * Tolerance: |got - want| <= 1e-6 (k + 2) (sum |a b| + |beta c|), a float sum's worst rounding (k eps) with room. */
 static void gemm_packed(int threads) {
     int shapes[][4] = {{1, 1, 1, 0}, {1, 1000, 37, 0}, {13, 45, 7, 1}, {8, 32, 128, 0}, {9, 17, 5, 0},
                        {2, 70, 3, 1}, {37, 100, 65, 1}, {6, 16, 1, 0}, {17, 130, 64, 0}, {128, 64, 40, 1},
                        /* one row over 2, 3, 4, 5 and 8 + 6 panels: every block width of a row (1, 7, 8 above) */
-                       {1, 30, 3, 0}, {1, 40, 5, 1}, {1, 60, 2, 0}, {1, 77, 6, 1}, {1, 213, 9, 0}};
+                       {1, 30, 3, 0}, {1, 40, 5, 1}, {1, 60, 2, 0}, {1, 77, 6, 1}, {1, 213, 9, 0},
+                       /* as stored, for seq4j_gemm_tn too: two rows, a partial panel in 2- and 4-panel blocks */
+                       {2, 70, 3, 0}, {37, 100, 65, 0}, {3, 40, 11, 0}, {11, 49, 33, 0}};
     const float gap = 12345.0f; /* the sentinel between the rows of a strided a, w or c */
     for (int s = 0; s < (int) (sizeof shapes / sizeof shapes[0]); s++) {
         for (int strided = 0; strided < 2; strided++) {
@@ -327,19 +331,27 @@ static void gemm_packed(int threads) {
             int ldw = (trans ? k : n) + pad;
             float *a = values((size_t) m * lda, -1, 1), *w = values((size_t) wrows * ldw, -1, 1);
             float *c = malloc(sizeof(float) * m * ldc), *c0 = values((size_t) m * ldc, -1, 1);
-            int ldat = m + pad; /* a again, stored transposed (k, m), for seq4j_gemm_packed_at; gaps hold the sentinel */
+            int ldat = m + pad; /* a again, stored transposed (k, m), for seq4j_gemm_tn; gaps hold the sentinel */
             float *at = malloc(sizeof(float) * k * ldat);
+            float *packed_c[2] = {malloc(sizeof(float) * m * ldc), malloc(sizeof(float) * m * ldc)};
             for (int p = 0; p < k; p++) {
                 for (int i = 0; i < ldat; i++) at[(size_t) p * ldat + i] = i < m ? a[(size_t) i * lda + p] : gap;
             }
             for (int precision = 0; precision < 2; precision++) {
                 void *b = malloc(sizeof(float) * seq4j_packed_floats(k, n, precision));
                 seq4j_pack(threads, b, w, trans ? TRANS : NO_TRANS, k, n, ldw, precision);
-                for (int pass = 0; pass < (precision == SEQ4J_PACKED_F32 ? 4 : 2); pass++) { /* 2, 3: a transposed */
+                /* 2, 3: seq4j_gemm_tn over a transposed and w as stored (not a pack), bit for bit the packed F32 c */
+                int passes = precision == SEQ4J_PACKED_F32 && !trans ? 4 : 2;
+                for (int pass = 0; pass < passes; pass++) {
                     float beta = pass % 2 ? 0.5f : 0.0f;
                     for (size_t i = 0; i < (size_t) m * ldc; i++) c[i] = i % ldc >= (size_t) n ? gap : pass % 2 ? c0[i] : NAN;
                     if (pass < 2) seq4j_gemm_packed(threads, c, a, b, m, n, k, lda, ldc, beta, precision);
-                    else seq4j_gemm_packed_at(threads, c, at, b, m, n, k, ldat, ldc, beta);
+                    else seq4j_gemm_tn(threads, c, at, w, m, n, k, ldat, ldw, ldc, beta);
+                    if (passes == 4 && pass < 2) memcpy(packed_c[pass], c, sizeof(float) * m * ldc);
+                    if (pass >= 2 && memcmp(packed_c[pass - 2], c, sizeof(float) * m * ldc) != 0 && failures++ < 10) {
+                        fprintf(stderr, "kernels_selftest: gemm_tn %dx%dx%d lda %d ldb %d ldc %d beta %g differs from "
+                                "gemm_packed's bits\n", m, n, k, ldat, ldw, ldc, beta);
+                    }
                     for (int i = 0; i < m; i++) {
                         for (int j = n; j < ldc; j++) {
                             if (c[(size_t) i * ldc + j] != gap && failures++ < 10) {
@@ -360,8 +372,8 @@ static void gemm_packed(int threads) {
                             mag += pass % 2 ? fabs(beta * c0v) : 0.0;
                             double got = c[(size_t) i * ldc + j];
                             if (!(fabs(got - want) <= 1e-6 * (k + 2) * mag) && failures++ < 10) {
-                                fprintf(stderr, "kernels_selftest: gemm_packed%s %s %dx%dx%d%s lda %d ldc %d ldw %d beta %g: "
-                                        "c[%d, %d] = %.9g, expected %.9g\n", pass >= 2 ? "_at" : "", precision ? "bf16" : "f32", m, n, k,
+                                fprintf(stderr, "kernels_selftest: gemm_%s %s %dx%dx%d%s lda %d ldc %d ldw %d beta %g: "
+                                        "c[%d, %d] = %.9g, expected %.9g\n", pass >= 2 ? "tn" : "packed", precision ? "bf16" : "f32", m, n, k,
                                         trans ? "T" : "", lda, ldc, ldw, beta, i, j, got, want);
                             }
                         }
@@ -369,7 +381,7 @@ static void gemm_packed(int threads) {
                 }
                 free(b);
             }
-            free(a), free(w), free(c), free(c0), free(at);
+            free(a), free(w), free(c), free(c0), free(at), free(packed_c[0]), free(packed_c[1]);
         }
     }
 }
@@ -392,7 +404,7 @@ int main(void) {
         fprintf(stderr, "kernels_selftest: %d failures (%s)\n", failures, seq4j_cpu_info());
         return 1;
     }
-    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed (a as stored and transposed) right with 1 and 3 threads (%s)\n",
+    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed, gemm_tn right with 1 and 3 threads (%s)\n",
            seq4j_cpu_info());
     return 0;
 }

@@ -3,8 +3,7 @@
 // java.lang.reflect.Proxy over Backend, which forwards every call and notes gemm, matmul and
 // gemmStridedBatched (matmul is a default method whose inner gemm the proxy would not see), and the packed
 // products with the packs they need: gemmPacked, and pack (a recurrent layer packs Wh once per forward and Wh^T
-// once per backward, and, where the backend prefers packs, dA once per backward for the weight gradients
-// gemmPacked(YES, ...)), so the replay does the step's products the way the step does them.
+// once per backward), so the replay does the step's products the way the step does them.
 package org.seq4j.bench;
 
 import java.lang.reflect.InvocationTargetException;
@@ -55,17 +54,6 @@ final class GemmReplay implements AutoCloseable {
 
     int size() {
         return calls.size();
-    }
-
-    /** How many calls of each name were recorded; gemmPacked with a transposed a (YES first) as "gemmPacked(a^T)". */
-    java.util.Map<String, Integer> counts() {
-        java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
-        for (Call c : calls) {
-            String name = c.method().getName();
-            boolean transA = name.equals("gemmPacked") && c.args()[0] == org.seq4j.backend.Transpose.YES;
-            counts.merge(transA ? "gemmPacked(a^T)" : name, 1, Integer::sum);
-        }
-        return counts;
     }
 
     void replay() {

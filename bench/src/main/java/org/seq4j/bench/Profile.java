@@ -49,15 +49,11 @@ public final class Profile {
                         } catch (InvocationTargetException e) {
                             throw e.getCause();
                         }
-                        if (on[0] && !method.getName().equals("prefersPacked")) { // a question, not a kernel
+                        if (on[0]) {
                             String key = method.getName();
                             if (key.equals("gemm")) { // by shape: m x n x k and the transposes
                                 key = "gemm " + a[2] + "x" + a[3] + "x" + a[4] + " " + (a[0] == org.seq4j.backend.Transpose.YES ? "T" : "N")
                                         + (a[1] == org.seq4j.backend.Transpose.YES ? "T" : "N");
-                            } else if (key.equals("gemmPacked") && a[0] == org.seq4j.backend.Transpose.YES) {
-                                // a weight gradient's a^T B over a packed B (dA): by shape, as gemm's
-                                org.seq4j.backend.PackedMatrix p = (org.seq4j.backend.PackedMatrix) a[6];
-                                key = "gemmPacked " + a[1] + "x" + p.cols() + "x" + p.rows() + " TN";
                             } else if (key.equals("pack")) { // by the packed op(w)'s rows x cols, and w's transpose
                                 org.seq4j.backend.PackedMatrix p = (org.seq4j.backend.PackedMatrix) a[0];
                                 key = "pack " + p.rows() + "x" + p.cols() + (a[1] == org.seq4j.backend.Transpose.YES ? " T" : " N");
@@ -130,8 +126,8 @@ public final class Profile {
         rows.sort((x, y) -> Long.compare(y.getValue().nanos, x.getValue().nanos));
         for (var e : rows) {
             String rate = "";
-            if (e.getKey().startsWith("gemm ") || e.getKey().startsWith("gemmPacked ")) {
-                int[] d = Fixtures.dims(e.getKey().substring(e.getKey().indexOf(' ') + 1, e.getKey().lastIndexOf(' ')));
+            if (e.getKey().startsWith("gemm ")) {
+                int[] d = Fixtures.dims(e.getKey().substring(5, e.getKey().lastIndexOf(' ')));
                 rate = String.format(Locale.ROOT, "  %6.1f GFLOP/s", 2.0 * d[0] * d[1] * d[2] * e.getValue().calls
                         / (e.getValue().nanos * 1e-9) / 1e9);
             }

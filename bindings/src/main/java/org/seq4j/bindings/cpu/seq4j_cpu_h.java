@@ -505,7 +505,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
         }
     }
 
-    private static class seq4j_gemm_packed_at {
+    private static class seq4j_gemm_tn {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
@@ -516,10 +516,11 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_FLOAT
         );
 
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_gemm_packed_at");
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_gemm_tn");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -527,45 +528,45 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta)
+     * void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb, int ldc, float beta)
      * }
      */
-    public static FunctionDescriptor seq4j_gemm_packed_at$descriptor() {
-        return seq4j_gemm_packed_at.DESC;
+    public static FunctionDescriptor seq4j_gemm_tn$descriptor() {
+        return seq4j_gemm_tn.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta)
+     * void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb, int ldc, float beta)
      * }
      */
-    public static MethodHandle seq4j_gemm_packed_at$handle() {
-        return seq4j_gemm_packed_at.HANDLE;
+    public static MethodHandle seq4j_gemm_tn$handle() {
+        return seq4j_gemm_tn.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta)
+     * void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb, int ldc, float beta)
      * }
      */
-    public static MemorySegment seq4j_gemm_packed_at$address() {
-        return seq4j_gemm_packed_at.ADDR;
+    public static MemorySegment seq4j_gemm_tn$address() {
+        return seq4j_gemm_tn.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * void seq4j_gemm_packed_at(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc, float beta)
+     * void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb, int ldc, float beta)
      * }
      */
-    public static void seq4j_gemm_packed_at(int threads, MemorySegment c, MemorySegment a, MemorySegment b, int m, int n, int k, int lda, int ldc, float beta) {
-        var mh$ = seq4j_gemm_packed_at.HANDLE;
+    public static void seq4j_gemm_tn(int threads, MemorySegment c, MemorySegment a, MemorySegment b, int m, int n, int k, int lda, int ldb, int ldc, float beta) {
+        var mh$ = seq4j_gemm_tn.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_gemm_packed_at", threads, c, a, b, m, n, k, lda, ldc, beta);
+                traceDowncall("seq4j_gemm_tn", threads, c, a, b, m, n, k, lda, ldb, ldc, beta);
             }
-            mh$.invokeExact(threads, c, a, b, m, n, k, lda, ldc, beta);
+            mh$.invokeExact(threads, c, a, b, m, n, k, lda, ldb, ldc, beta);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -476,7 +476,7 @@ public abstract class AbstractBackend implements Backend {
         int m = a.dim(0);
         shape2(op, "a", a, m, b.rows());
         shape2(op, "c", c, m, b.cols());
-        gemmPackedChecked(op, Transpose.NO, m, c, b.cols(), a, Math.max(1, b.rows()), b, beta); // lda >= 1, as gemm's
+        gemmPackedChecked(op, m, c, b.cols(), a, Math.max(1, b.rows()), b, beta); // lda >= 1, as gemm's
     }
 
     @Override
@@ -490,47 +490,11 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "c", c);
         matrixFits(op, "a", a, m, b.rows(), lda, 0, 1);
         matrixFits(op, "c", c, m, b.cols(), ldc, 0, 1);
-        gemmPackedChecked(op, Transpose.NO, m, c, ldc, a, lda, b, beta);
+        gemmPackedChecked(op, m, c, ldc, a, lda, b, beta);
     }
 
-    @Override
-    public final void gemmPacked(Transpose transA, int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b,
-                                 float beta) {
-        if (transA == null) {
-            throw new NullPointerException("gemmPacked: transA is null");
-        }
-        if (!transA.isTransposed()) {
-            gemmPacked(m, c, ldc, a, lda, b, beta);
-            return;
-        }
-        String op = "gemmPacked";
-        packedOwned(op, b);
-        if (m < 0) {
-            throw new IllegalArgumentException(op + ": negative row count m = " + m);
-        }
-        if (b.precision() != PackedMatrix.Precision.F32) {
-            throw new IllegalArgumentException(op + ": a transposed a needs an F32 packed matrix, got " + b
-                    + " (BF16 packs are inference weights)");
-        }
-        f32(op, "a", a);
-        f32(op, "c", c);
-        matrixFits(op, "a", a, b.rows(), m, lda, 0, 1); // a as stored: (K, M)
-        matrixFits(op, "c", c, m, b.cols(), ldc, 0, 1);
-        gemmPackedChecked(op, Transpose.YES, m, c, ldc, a, lda, b, beta);
-    }
-
-    /**
-     * c (m, n) = a^T B + beta c with a stored (k, m) at row stride lda, B packed F32, m, n > 0 (k may be 0: c = beta
-     * c, not read when beta = 0), a and c checked to lie inside their tensors. The default: gemm with a transposed
-     * over the row-major storage of the default packedMatrixK.
-     */
-    protected void gemmPackedTransAK(int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b, float beta) {
-        int k = b.rows(), n = b.cols();
-        gemmK(Transpose.YES, Transpose.NO, m, n, k, 1f, a, lda, b.storage(), n, beta, c, ldc);
-    }
-
-    private void gemmPackedChecked(String op, Transpose transA, int m, Tensor c, int ldc, Tensor a, int lda,
-                                   PackedMatrix b, float beta) {
+    private void gemmPackedChecked(String op, int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b,
+                                   float beta) {
         if (!b.isPacked()) {
             throw new IllegalStateException(op + ": " + b + " was never packed; call pack(b, trans, w) first");
         }
@@ -540,11 +504,7 @@ public abstract class AbstractBackend implements Backend {
             return;
         }
         // b.rows() = 0 reaches the kernel too: an empty sum, c = beta c over the m rows of c (not its gaps)
-        if (transA.isTransposed()) {
-            gemmPackedTransAK(m, c, ldc, a, lda, b, beta);
-        } else {
-            gemmPackedK(m, c, ldc, a, lda, b, beta);
-        }
+        gemmPackedK(m, c, ldc, a, lda, b, beta);
     }
 
     /**

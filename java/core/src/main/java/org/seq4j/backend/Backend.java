@@ -360,40 +360,6 @@ public interface Backend extends AutoCloseable {
     void gemmPacked(int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b, float beta);
 
     /**
-     * c (M, N) = op(a) (M, K) B + beta c, B packed, a and c row-major at row strides lda and ldc: with transA = NO
-     * this is {@link #gemmPacked(int, Tensor, int, Tensor, int, PackedMatrix, float)}; with transA = YES, a is stored
-     * (K, M) at row stride lda >= max(1, M) and the product is {@code gemm(YES, NO, M, N, K, 1, a, lda, B, N, beta,
-     * c, ldc)} (up to the order of additions): a weight gradient h^T dA over all T*N rows of a sequence, with dA
-     * (T*N, 4H) packed once and both dWh = h^T dA and dWx = x^T dA multiplied by it. A transposed a needs an F32
-     * packed matrix (BF16 packs are inference weights, never a gradient's factor). With beta = 0, c is not read.
-     *
-     * @param transA whether a is stored (K, M) and used transposed
-     * @param m      M, at least 0
-     * @param c      float32, holding (M, N) at row stride ldc; must not overlap a
-     * @param ldc    elements from one row of c to the next, at least N
-     * @param a      float32, holding (M, K) at row stride lda, or (K, M) when transposed
-     * @param lda    elements from one row of a as stored to the next, at least max(1, K), or max(1, M) when
-     *               transposed
-     * @param b      a packed matrix of this backend, (K, N), packed
-     * @param beta   c's factor
-     * @throws IllegalArgumentException as {@link #gemmPacked(int, Tensor, int, Tensor, int, PackedMatrix, float)},
-     *                                  or if a is transposed and b is not F32
-     * @throws IllegalStateException    if b was never packed
-     */
-    void gemmPacked(Transpose transA, int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b, float beta);
-
-    /**
-     * Whether this backend's packed products are faster than its gemm at a recurrent layer's shapes, so that
-     * packing a matrix used only once or twice (a weight gradient's dA) pays. Where false, packing is at best a
-     * copy (the default row-major layout) and layers use gemm for such products. Results do not depend on it.
-     *
-     * @return true where the packed kernels are the faster ones (the CPU backend on AVX-512), false by default
-     */
-    default boolean prefersPacked() {
-        return false;
-    }
-
-    /**
      * c (M, N) = alpha * op(a) * op(b) + beta * c for contiguous 2-D tensors; the dimensions come from the
      * shapes. The usual way layers call gemm.
      *

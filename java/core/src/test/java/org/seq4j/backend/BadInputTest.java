@@ -238,57 +238,6 @@ class BadInputTest {
     }
 
     /**
-     * Misuse of the product with a transposed a (gemmPacked(YES, ...), a stored (K, M)), each one clear exception
-     * before any kernel runs: a leading dimension below M or N, a strided a or c that does not fit in its tensor, a
-     * negative m, a matrix never packed, one of another backend, a BF16 one, c overlapping a, and a closed backend.
-     */
-    @EveryBackend
-    void transposedPackedProductMisuse(String name) {
-        Backend b = TestBackends.get(name);
-        try (Arena arena = Arena.ofConfined(); Backend other = new JavaBackend()) {
-            // B (K = 6, N = 20); a stored (K, M) = (6, 3); c (M, N) = (3, 20)
-            Tensor w = b.allocate(arena, DType.F32, 6, 20), a = b.allocate(arena, DType.F32, 6, 3);
-            Tensor c = b.allocate(arena, DType.F32, 3, 20);
-            PackedMatrix fresh = b.packedMatrix(arena, 6, 20, PackedMatrix.Precision.F32);
-            assertMessage(IllegalStateException.class, () -> b.gemmPacked(Transpose.YES, 3, c, 20, a, 3, fresh, 0f),
-                    "gemmPacked", "never packed", "pack(");
-            PackedMatrix foreign = other.packedMatrix(arena, 6, 20, PackedMatrix.Precision.F32);
-            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(Transpose.YES, 3, c, 20, a, 3, foreign,
-                    0f), "gemmPacked", "belongs to the java backend", "not this " + b.name());
-            b.pack(fresh, Transpose.NO, w);
-            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(Transpose.YES, 3, c, 20, a, 2, fresh, 0f),
-                    "gemmPacked", "lda = 2", "smaller than the 3 columns of a as stored");
-            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(Transpose.YES, 4, c, 20, a, 4, fresh, 0f),
-                    "gemmPacked", "a as a (6, 4) matrix", "has only 18");
-            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(Transpose.YES, 3, c, 20, a, 4, fresh, 0f),
-                    "gemmPacked", "a as a (6, 3) matrix with ld 4", "spans 23 elements", "has only 18");
-            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(Transpose.YES, 3, c, 19, a, 3, fresh, 0f),
-                    "gemmPacked", "ldc = 19", "smaller than the 20 columns");
-            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(Transpose.YES, 3, c, 21, a, 3, fresh, 0f),
-                    "gemmPacked", "c as a (3, 20) matrix", "spans 62 elements", "has only 60");
-            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(Transpose.YES, -1, c, 20, a, 3, fresh,
-                    0f), "gemmPacked", "negative", "m = -1");
-            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(Transpose.YES, 3, c, 20, c, 3, fresh,
-                    0f), "gemmPacked", "c and a overlap");
-            PackedMatrix bf16 = b.packedMatrix(arena, 6, 20, PackedMatrix.Precision.BF16);
-            b.pack(bf16, Transpose.NO, w);
-            assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(Transpose.YES, 3, c, 20, a, 3, bf16, 0f),
-                    "gemmPacked", "transposed a needs an F32 packed matrix", "BF16");
-        }
-        // a backend of its own, closed in the middle (twice: the second close does nothing); the shared one stays open
-        try (Backend fresh = Backends.create(name); Arena arena = Arena.ofConfined()) {
-            Tensor w = fresh.allocate(arena, DType.F32, 6, 20), a = fresh.allocate(arena, DType.F32, 6, 3);
-            Tensor c = fresh.allocate(arena, DType.F32, 3, 20);
-            PackedMatrix p = fresh.packedMatrix(arena, 6, 20, PackedMatrix.Precision.F32);
-            fresh.pack(p, Transpose.NO, w);
-            fresh.gemmPacked(Transpose.YES, 3, c, 20, a, 3, p, 0f); // open: runs
-            fresh.close();
-            assertMessage(IllegalStateException.class, () -> fresh.gemmPacked(Transpose.YES, 3, c, 20, a, 3, p, 0f),
-                    "gemmPacked", "backend " + fresh.name() + " is closed");
-        }
-    }
-
-    /**
      * Sizes whose exact value overflows: each is refused by the check, before any kernel runs. Without exact
      * arithmetic, allocate((2^30, 2^30, 4)) wraps to a 0-byte tensor of 2^62 elements (scale() on it then
      * crashes the JVM in native code), and a stride of 2^62 times a batch of 5 wraps to 0 and passes the bounds

@@ -389,56 +389,46 @@ class ConformanceTest {
     }
 
     /**
-     * Shapes of the product with a transposed a (a weight gradient h^T dA: m = H or D rows of c, k = T*N): zero
-     * extents, k = 1, m, n and k no multiples of any row block or of the 16-column panel, few rows (the kernel's
-     * wide path), W1's dWh (128 x 512 x 896) and dWx with D = 16 (16 x 512 x 896); each packed from w and from w^T.
+     * Shapes of a weight gradient h^T dA, gemm(YES, NO) with alpha 1 (m = H or D rows of c, k = T*N), which the CPU
+     * backend's AVX-512 kernels run as seq4j_gemm_tn (OpenBlasBackend.gemmTnPays; sgemm on the other clones): zero
+     * extents, k = 1, m, n and k no multiples of any row block or of the 16-column panel (a partial last panel), few
+     * rows (the kernel's wide path), W1's dWh (128 x 512 x 896) and dWx with D = 16 (16 x 512 x 896).
      */
-    static Stream<Arguments> packedTransACases() {
+    static Stream<Arguments> transposedACases() {
         int[][] mnk = {{0, 5, 3}, {3, 0, 5}, {3, 5, 0}, {1, 1, 1}, {7, 13, 1}, {2, 70, 3}, {13, 45, 17}, {37, 100, 65},
                 {9, 33, 2}, {17, 31, 130}, {16, 512, 896}, {128, 512, 896}};
-        List<PackedCase> cases = new ArrayList<>();
-        for (int[] s : mnk) {
-            for (Transpose trans : Transpose.values()) {
-                cases.add(new PackedCase(s[0], s[1], s[2], trans, PackedMatrix.Precision.F32));
-            }
-        }
-        return TestBackends.accelerated().flatMap(backend -> cases.stream().map(c -> Arguments.of(backend, Named.of(c.toString(), c))));
+        return TestBackends.accelerated().flatMap(backend -> Stream.of(mnk).map(s -> Arguments.of(backend,
+                Named.of(s[0] + "x" + s[1] + "x" + s[2], s))));
     }
 
     /**
-     * gemmPacked(YES, ...): c (m, n) = a^T B + beta c with a stored (k, m), contiguous (lda = m, ldc = n) and as
-     * column blocks of wider matrices (lda = m + pad, ldc = n + pad: the gaps of a must not count, a sentinel in the
-     * gaps of c must come back unchanged), with beta = 0 over a c full of NaN (not read) and beta = 1 (the weight
-     * gradient's accumulation). Both the reference and the backend are held against the product in double of the
-     * same float32 values. Tolerance: gemm's, 4 sqrt(k) u sum_l |a_li b_lj|, plus 2 u |beta c_ij|: both sides
-     * multiply the same floats and differ only in the order of the additions and in whether beta c_ij joins the sum
-     * in one fused multiply-add (the C kernel) or after the sum is rounded (the reference), as in {@link #gemmPacked}.
+     * gemm(YES, NO, m, n, k, 1, a, lda, b, ldb, beta, c, ldc): c (m, n) = a^T b + beta c with a stored (k, m) and b
+     * (k, n), contiguous (lda = m, ldb = ldc = n) and as column blocks of wider matrices (lda = m + pad, ldb = n +
+     * pad, ldc = n + pad: the gaps of a and b must not count, a sentinel in the gaps of c must come back unchanged),
+     * with beta = 0 over a c full of NaN (not read) and beta = 1 (the weight gradient's accumulation). Both the
+     * reference and the backend are held against the product in double of the same float32 values. Tolerance:
+     * gemm's, 4 sqrt(k) u sum_l |a_li b_lj|, plus 2 u |beta c_ij| (beta c_ij may join the sum in one fused
+     * multiply-add, as in {@link #gemmPacked}).
      */
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("packedTransACases")
-    void gemmPackedTransposedA(String backend, PackedCase c) {
+    @MethodSource("transposedACases")
+    void gemmTransposedA(String backend, int[] s) {
         try (Both b = both(backend, 34)) {
-            int m = c.m, n = c.n, k = c.k;
-            boolean t = c.trans.isTransposed();
-            Pair w = t ? b.uniformPair(-1, 1, n, k) : b.uniformPair(-1, 1, k, n);
-            PackedMatrix pr = b.ref.packedMatrix(b.arena(), k, n, c.precision);
-            PackedMatrix pd = b.dev.packedMatrix(b.arena(), k, n, c.precision);
-            b.ref.pack(pr, c.trans, w.r());
-            b.dev.pack(pd, c.trans, w.d());
-            float[] wh = b.refValues(w.r()), bh = new float[k * n]; // op(w) as packed
-            for (int l = 0; l < k; l++) {
-                for (int j = 0; j < n; j++) {
-                    bh[l * n + j] = t ? wh[j * k + l] : wh[l * n + j];
-                }
-            }
+            int m = s[0], n = s[1], k = s[2];
             for (int pad : new int[] {0, 1 + (m + n + k) % 5}) {
-                int lda = Math.max(1, m) + pad, ldc = Math.max(1, n) + pad; // at least 1, as gemm's
+                int lda = Math.max(1, m) + pad, ldb = Math.max(1, n) + pad, ldc = Math.max(1, n) + pad;
                 Pair aAll = b.uniformPair(-1, 1, k, lda); // a (k, m) = columns [pad, pad + m) of (k, lda)
+                Pair bAll = b.uniformPair(-1, 1, k, ldb); // b (k, n) = columns [pad, pad + n) of (k, ldb)
                 org.seq4j.tensor.Tensor ar = block(aAll.r(), k, lda, pad, m), ad = block(aAll.d(), k, lda, pad, m);
+                org.seq4j.tensor.Tensor br = block(bAll.r(), k, ldb, pad, n), bd = block(bAll.d(), k, ldb, pad, n);
                 float[] ahAll = b.refValues(aAll.r()), ah = new float[k * m]; // dense (k, m)
+                float[] bhAll = b.refValues(bAll.r()), bh = new float[k * n]; // dense (k, n)
                 for (int l = 0; l < k; l++) {
                     for (int i = 0; i < m; i++) {
                         ah[l * m + i] = ahAll[l * lda + pad + i];
+                    }
+                    for (int j = 0; j < n; j++) {
+                        bh[l * n + j] = bhAll[l * ldb + pad + j];
                     }
                 }
                 float sentinel = 1234.5f;
@@ -460,9 +450,10 @@ class ConformanceTest {
                         }
                     }
                     Pair cp = b.f32(start, m, ldc);
-                    b.ref.gemmPacked(Transpose.YES, m, cp.r(), ldc, ar, lda, pr, beta);
-                    b.dev.gemmPacked(Transpose.YES, m, cp.d(), ldc, ad, lda, pd, beta);
-                    String what = c + " a^T lda=" + lda + " ldc=" + ldc + " beta=" + beta;
+                    b.ref.gemm(Transpose.YES, Transpose.NO, m, n, k, 1f, ar, lda, br, ldb, beta, cp.r(), ldc);
+                    b.dev.gemm(Transpose.YES, Transpose.NO, m, n, k, 1f, ad, lda, bd, ldb, beta, cp.d(), ldc);
+                    String what = m + "x" + n + "x" + k + " a^T b lda=" + lda + " ldb=" + ldb + " ldc=" + ldc
+                            + " beta=" + beta;
                     assertGemmClose(b, what + " (reference)", Transpose.YES, Transpose.NO, m, n, k, 1f, ah, m, 0, bh, n,
                             0, beta, c0, ldc, 0, want, b.refValues(cp.r()), 1, 2);
                     assertGemmClose(b, what, Transpose.YES, Transpose.NO, m, n, k, 1f, ah, m, 0, bh, n, 0, beta, c0,

@@ -19,8 +19,8 @@
 // (2H, H) and (H, H); every recurrent product is then a strided gemmPacked into (or out of) the gate columns of
 // the step (ldc or lda 3H): the same products up to the order of float additions. Inference weights
 // (setInferencePrecision(BF16), opt-in): the same two blocks packed as bfloat16, again whenever Wh.version()
-// moved, multiplied the same way. The weight gradients (dWx, dWh[:, :2H], dWhh) multiply by dA's two gate blocks
-// packed once per backward where TimeLSTM.packsGradients says so (as TimeLSTM's dWh, dWx: see there).
+// moved, multiplied the same way. The weight gradients (dWx, dWh[:, :2H], dWhh) are gemm calls over dA's gate
+// columns as stored (as TimeLSTM's dWh, dWx: see there).
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
@@ -41,7 +41,6 @@ public final class TimeGRU implements TimeRecurrent {
     private final Parameter Wh;   // (H, 3H)
     private final Parameter b;    // (3H,)
     private final Tensor Whh, dWhh;   // Wh[:, 2H:] and its gradient, as flat views read with row stride 3H
-    private final Tensor dWxh;        // Wx.grad()[:, 2H:], a flat view read with row stride 3H
     private final int D, H;
     private final boolean stateful;
     private final Workspace ws;
@@ -66,8 +65,6 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor hs;                  // (T, N, H) = hAll[1 .. T]
     private Tensor rhAll;               // (T, N, H) r * h_prev of every step, the left factor of (r h) Whh
     private Tensor dA, dA2, dAh;        // (T, N, 3H); (T*N, 3H); its candidate columns as a flat view, stride 3H
-    private PackedMatrix dAzrPacked, dAhPacked; // dA[:, :2H] (T*N, 2H) and dA[:, 2H:] (T*N, H) packed for the
-                                                // weight gradients (TimeLSTM.packsGradients), in ws; null until then
     private Tensor dhsWork;             // (T, N, H) dhs + the dh flowing back from step t+1
     private Tensor dhsHead;             // (T-1, N, H) = dhsWork[0 .. T-1), null for T = 1
     private Tensor drh;                 // (N, H) gradient w.r.t. r * h_prev of the current step
@@ -114,7 +111,6 @@ public final class TimeGRU implements TimeRecurrent {
         this.b = b;
         this.Whh = candidateColumns(Wh.value(), H);
         this.dWhh = candidateColumns(Wh.grad(), H);
-        this.dWxh = candidateColumns(Wx.grad(), H);
         this.stateful = stateful;
         this.ws = new Workspace(backend);
         this.stateWs = new Workspace(backend);
@@ -175,8 +171,6 @@ public final class TimeGRU implements TimeRecurrent {
         dA = ws.floats(t, n, g);
         dA2 = dA.view(t * n, g);
         dAh = candidateColumns(dA, H);
-        dAzrPacked = null;
-        dAhPacked = null;
         dhsWork = ws.floats(t, n, H);
         dhsHead = t > 1 ? dhsWork.slice(0, t - 1) : null;
         drh = ws.floats(n, H);
@@ -347,16 +341,9 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor backwardUnfolded(Tensor dhs, Tensor dhLast) {
         backpropagateSteps(dhs, dhLast);
         int t = sizedT, n = sizedN, g = 3 * H, m = t * n;
-        // dWx += x^T dA, by dA's two packed column blocks where they are packed (a caller's xs on the Java heap, which
-        // gemm takes and the packed kernels do not, keeps gemm)
-        boolean packed = packDA();
-        if (packed && x.segment().isNative()) {
-            backend.gemmPacked(Transpose.YES, D, Wx.grad(), g, x, D, dAzrPacked, 1f);
-            backend.gemmPacked(Transpose.YES, D, dWxh, g, x, D, dAhPacked, 1f);
-        } else {
-            backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
-        }
-        recurrentWeightGradients(m, packed);
+        // dWx += x^T dA
+        backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
+        recurrentWeightGradients(m);
         backend.sumRows(b.grad(), dA2, 1f);
         backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);
         backwardDone = true;
@@ -384,7 +371,7 @@ public final class TimeGRU implements TimeRecurrent {
         }
         backpropagateSteps(dhs, dhLast);
         int m = sizedT * sizedN;
-        recurrentWeightGradients(m, packDA());
+        recurrentWeightGradients(m);
         // as in TimeLSTM: S (V, 3H) = dA's rows summed per token id; dWx = E^T S, db = sum of S, dE = S Wx^T
         Parameter E = embed.W();
         backend.fill(S, 0f);
@@ -397,40 +384,13 @@ public final class TimeGRU implements TimeRecurrent {
 
     /**
      * dWh[:, :2H] += Hprev^T dA[:, :2H] (Hprev = hAll[0 .. T), h_0 included), dWhh += RH^T dA[:, 2H:], over all m =
-     * T*N rows: by dA's packed blocks when packed (packDA), else gemm.
+     * T*N rows. Two products, not one over dA's 3H columns: dWh's two blocks have different left factors (h_prev
+     * and r h_prev).
      */
-    private void recurrentWeightGradients(int m, boolean packed) {
+    private void recurrentWeightGradients(int m) {
         int g = 3 * H;
-        if (packed) {
-            backend.gemmPacked(Transpose.YES, H, Wh.grad(), g, hAll, H, dAzrPacked, 1f);
-            backend.gemmPacked(Transpose.YES, H, dWhh, g, rhAll, H, dAhPacked, 1f);
-        } else {
-            backend.gemm(Transpose.YES, Transpose.NO, H, 2 * H, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
-            backend.gemm(Transpose.YES, Transpose.NO, H, H, m, 1f, rhAll, H, dAh, g, 1f, dWhh, g);
-        }
-    }
-
-    /**
-     * Packs dA's gate blocks, [0, 2H) into dAzrPacked and [2H, 3H) into dAhPacked (row stride 3H), for this
-     * backward's weight gradients where that pays (TimeLSTM.packsGradients: the same products' shapes); after
-     * backpropagateSteps. Two blocks, not one (T*N, 3H) pack: a packed product covers all of B's columns, and dWh's
-     * two blocks have different left factors (h_prev and r h_prev).
-     *
-     * @return whether dA is packed
-     */
-    private boolean packDA() {
-        if (!TimeLSTM.packsGradients(backend, H)) {
-            return false;
-        }
-        int g = 3 * H;
-        if (dAzrPacked == null) {
-            int m = sizedT * sizedN;
-            dAzrPacked = ws.packed(m, 2 * H, PackedMatrix.Precision.F32);
-            dAhPacked = ws.packed(m, H, PackedMatrix.Precision.F32);
-        }
-        backend.pack(dAzrPacked, Transpose.NO, dA2, g);
-        backend.pack(dAhPacked, Transpose.NO, dAh, g);
-        return true;
+        backend.gemm(Transpose.YES, Transpose.NO, H, 2 * H, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
+        backend.gemm(Transpose.YES, Transpose.NO, H, H, m, 1f, rhAll, H, dAh, g, 1f, dWhh, g);
     }
 
     /**

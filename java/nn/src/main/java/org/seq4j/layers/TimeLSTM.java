@@ -22,10 +22,8 @@
 // one row (N = 1 inference, where the packed product reads Wh in storage order); otherwise the plain gemm.
 //
 // The weight gradients after the loop, dWh += Hprev^T dA and dWx += x^T dA (Hprev: the T*N rows of h_0 .. h_{T-1}),
-// multiply by dA (T*N, 4H) packed once per backward (Backend.gemmPacked with a transposed a, beta 1) where the
-// backend's packed kernels are the faster ones and H <= 512 (packsGradients): the AVX-512 kernel does W1's
-// 128 x 512 x 896 in about 530 us where OpenBLAS's sgemm TN takes 850, and the pack of dA costs 65; dWx reuses
-// the pack for free. Elsewhere (other backends, wider layers, a caller's xs on the Java heap for dWx) gemm.
+// are two gemm calls (TN, beta 1) over dA as the cell backward wrote it; the CPU backend runs them on its packed
+// product's blocks, reading dA without a pack, where that beats sgemm (OpenBlasBackend.gemmTnPays).
 //
 // Inference weights (setInferencePrecision(BF16), opt-in): the per-step product h_prev Wh multiplies by a
 // bfloat16 copy of Wh (backend.pack/gemmPacked, float32 accumulation), packed by the first forward that needs it
@@ -73,7 +71,6 @@ public final class TimeLSTM implements TimeRecurrent {
     private boolean h0Zero, c0Zero;     // whether hT[0], cT[0] still hold the zeros of an earlier forward
     private Tensor hs;                  // (T, N, H) = hAll[1 .. T], what forward returns
     private Tensor dA, dA2;             // (T, N, 4H) gate-pre-activation gradients of every step; (T*N, 4H)
-    private PackedMatrix dAPacked;      // dA (T*N, 4H) packed for the weight gradients (packsGradients), in ws
     private Tensor dhCarry;             // (N, H) the dh flowing back from step t+1 (dA_{t+1} Wh^T)
     private Tensor dxs;                 // (T, N, D)
     private Tensor dh0;                 // (N, H) gradient w.r.t. h0
@@ -136,34 +133,6 @@ public final class TimeLSTM implements TimeRecurrent {
      */
     static boolean packs(int products, int n) {
         return n >= 2 ? products >= 2 : products >= 8;
-    }
-
-    /**
-     * Whether the weight gradients dWh = Hprev^T dA (H rows) and dWx = x^T dA should multiply by dA packed once
-     * (Backend.gemmPacked with a transposed a) instead of gemm: only where the backend's packed kernels are the
-     * faster ones (Backend.prefersPacked), and for h rows of dWh up to 512. bench/c/packed_bench.c, AVX-512 clone
-     * against OpenBLAS's sgemm TN, 2 threads, rough: 128 x 512 x 896 (W1's encoder) 532 against 848 us plus 65 us
-     * to pack dA; 128 x 512 x 32 27 against 110 (+3); 16 x 512 x 896 (dWx, D = 16) 66 against 209; 512 x 2048 x 896
-     * 9.3 against 10.2 ms (+0.2); at 650 x 2600 x 2240 (W2) the product is 40 against 44 ms but the pack 3 ms: even,
-     * so wider layers keep gemm.
-     */
-    static boolean packsGradients(Backend backend, int h) {
-        return h <= 512 && backend.prefersPacked();
-    }
-
-    /**
-     * dA (T*N, 4H) packed for this backward's weight gradients where that pays (packsGradients), else null. After
-     * backpropagateSteps, which wrote dA.
-     */
-    private PackedMatrix packedDA() {
-        if (!packsGradients(backend, H)) {
-            return null;
-        }
-        if (dAPacked == null) {
-            dAPacked = ws.packed(sizedT * sizedN, 4 * H, PackedMatrix.Precision.F32);
-        }
-        backend.pack(dAPacked, Transpose.NO, dA2);
-        return dAPacked;
     }
 
     /**
@@ -232,7 +201,6 @@ public final class TimeLSTM implements TimeRecurrent {
         hs = hAll.slice(1, t + 1);
         dA = ws.floats(t, n, 4 * H);
         dA2 = dA.view(t * n, 4 * H);
-        dAPacked = null;                // allocated by the first backward that packs dA at this size
         dhCarry = ws.floats(n, H);
         dxs = ws.floats(t, n, D);
         dh0 = ws.floats(n, H);
@@ -463,18 +431,9 @@ public final class TimeLSTM implements TimeRecurrent {
         backpropagateSteps(dhs, dhLast, dcLast);
         int t = sizedT, n = sizedN, g = 4 * H, m = t * n;
         // dWx += x^T dA, dWh += Hprev^T dA (Hprev = hAll[0 .. T): the m = T*N rows of h_0 .. h_{T-1}, h_0 = 0
-        // included), both by dA packed once where that pays; db += sum of dA's rows, dxs = dA Wx^T
-        PackedMatrix packed = packedDA();
-        if (packed != null && x.segment().isNative()) {
-            backend.gemmPacked(Transpose.YES, D, Wx.grad(), g, x, D, packed, 1f);
-        } else { // also a caller's xs on the Java heap, which gemm takes and the packed kernels do not
-            backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
-        }
-        if (packed != null) {
-            backend.gemmPacked(Transpose.YES, H, Wh.grad(), g, hAll, H, packed, 1f);
-        } else {
-            backend.gemm(Transpose.YES, Transpose.NO, H, g, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
-        }
+        // included); db += sum of dA's rows, dxs = dA Wx^T
+        backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
+        backend.gemm(Transpose.YES, Transpose.NO, H, g, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
         backend.sumRows(b.grad(), dA2, 1f);
         backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);
         backwardDone = true;
@@ -523,12 +482,8 @@ public final class TimeLSTM implements TimeRecurrent {
         backpropagateSteps(dhs, dhLast, dcLast);
         int g = 4 * H, m = sizedT * sizedN;
         Parameter E = embed.W();
-        PackedMatrix packed = packedDA(); // dWh += Hprev^T dA as in backwardUnfolded (dWx comes from S below)
-        if (packed != null) {
-            backend.gemmPacked(Transpose.YES, H, Wh.grad(), g, hAll, H, packed, 1f);
-        } else {
-            backend.gemm(Transpose.YES, Transpose.NO, H, g, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
-        }
+        // dWh += Hprev^T dA as in backwardUnfolded (dWx comes from S below)
+        backend.gemm(Transpose.YES, Transpose.NO, H, g, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
         // S (V, 4H) = the rows of dA summed per token id; then x = E[ids] gives dWx = x^T dA = E^T S,
         // db = sum of dA's rows = sum of S's rows, and dE = scatter of dA Wx^T = S Wx^T
         backend.fill(S, 0f);

@@ -1,7 +1,5 @@
-// What PackedRecurrenceTest, PackedGruRecurrenceTest and PackedWeightGradientTest count: the gemm, pack and gemmPacked
-// calls a recurrent layer makes in one forward and one backward, through a proxy over the reference backend that
-// forwards every call (gemmPacked with a transposed a, the weight gradients' product, counted as "gemmPacked(a^T)"),
-// answering prefersPacked as told.
+// What PackedRecurrenceTest and PackedGruRecurrenceTest count: the gemm, pack and gemmPacked calls a recurrent layer
+// makes in one forward and one backward, through a proxy over the reference backend that forwards every call.
 package org.seq4j.layers;
 
 import java.lang.reflect.InvocationTargetException;
@@ -10,7 +8,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import org.seq4j.backend.Backend;
-import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.TestBackends;
 
@@ -27,24 +24,12 @@ final class RecurrentCalls {
 
     /** The reference backend, counting the calls named pack, gemmPacked and gemm into counts. */
     static Backend counting(Map<String, Integer> counts) {
-        return counting(counts, false);
-    }
-
-    /**
-     * The same, answering prefersPacked with the given value (the reference's own answer is false): the layers then
-     * take the paths of a backend whose packed kernels are the faster ones, through the reference's default kernels.
-     */
-    static Backend counting(Map<String, Integer> counts, boolean prefersPacked) {
         Backend real = TestBackends.reference();
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, args) -> {
-                    if (method.getName().equals("prefersPacked")) {
-                        return prefersPacked;
-                    }
                     if (method.getName().equals("pack") || method.getName().equals("gemmPacked")
                             || method.getName().equals("gemm")) {
-                        boolean transA = method.getName().equals("gemmPacked") && args[0] == Transpose.YES;
-                        counts.merge(transA ? "gemmPacked(a^T)" : method.getName(), 1, Integer::sum);
+                        counts.merge(method.getName(), 1, Integer::sum);
                     }
                     try {
                         return method.invoke(real, args);
@@ -65,14 +50,9 @@ final class RecurrentCalls {
      * counted in each, "forward: ..., backward: ...".
      */
     static String run(Layer layer, int gates, int t, int n, boolean fromState) {
-        return run(layer, gates, t, n, fromState, false);
-    }
-
-    /** The same on a backend that answers prefersPacked as given. */
-    static String run(Layer layer, int gates, int t, int n, boolean fromState, boolean prefersPacked) {
         Map<String, Integer> forward = new TreeMap<>(), backward = new TreeMap<>();
         Map<String, Integer> counts = new TreeMap<>();
-        Backend b = counting(counts, prefersPacked);
+        Backend b = counting(counts);
         try (ParameterStore store = store(b, gates); Workspace ws = new Workspace(b);
              TimeRecurrent rnn = layer.make(b, store, fromState)) {
             Random r = new Random(3);

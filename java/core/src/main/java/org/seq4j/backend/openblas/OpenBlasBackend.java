@@ -281,9 +281,23 @@ public final class OpenBlasBackend extends AbstractBackend {
             gemvRow(heap, transA, transB, n, k, alpha, a, lda, b, ldb, beta, c);
         } else if (n == 1 && k > 0 && ldc == 1) {
             gemvColumn(heap, transA, transB, m, k, alpha, a, lda, b, ldb, beta, c);
+        } else if (transA.isTransposed() && !transB.isTransposed() && alpha == 1f && !heap && gemmTnPays(m, n)) {
+            seq4j_cpu_h.seq4j_gemm_tn(threads, p(c), p(a), p(b), m, n, k, lda, ldb, ldc, beta);
         } else {
             sgemm(heap, trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
         }
+    }
+
+    /**
+     * Whether C = A^T B goes to seq4j_gemm_tn (the packed product's blocks reading B as stored) rather than sgemm:
+     * the layers' weight gradients h^T dA, (H, 4H) over k = T*N. Only on the AVX-512 kernels (nativePacked), and
+     * only up to m = 512 rows and n = 2048 columns (H = 512), where its blocks beat OpenBLAS's sgemm TN
+     * (bench/c/packed_bench.c, 2 threads, Zen 4, a loaded shared machine: rough): 128 x 512 x 896 (W1's encoder
+     * dWh) 1400 us against 1800, 128 x 512 x 512 730 against 1090, 16 x 512 x 896 218 against 476. Beyond it
+     * sgemm wins: W2's 650 x 2600 x 2240 took 344 ms against sgemm's 89 (rows of 10 KB: a page per row of a and B).
+     */
+    private static boolean gemmTnPays(int m, int n) {
+        return m <= 512 && n <= 2048 && nativePacked();
     }
 
     /** C (1, n) = alpha op(A) (1, k) op(B) (k, n) + beta C, as y = op(B)^T x with x = op(A)'s only row. */
@@ -406,21 +420,6 @@ public final class OpenBlasBackend extends AbstractBackend {
         }
         seq4j_cpu_h.seq4j_gemm_packed(threads, p(c), p(a), p(b.storage()), m, b.cols(), b.rows(), lda, ldc, beta,
                 precision(b.precision()));
-    }
-
-    /** seq4j_gemm_packed_at over the native panels (F32 only: AbstractBackend refuses BF16 with a transposed a). */
-    @Override
-    protected void gemmPackedTransAK(int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b, float beta) {
-        if (!nativePacked()) {
-            super.gemmPackedTransAK(m, c, ldc, a, lda, b, beta);
-            return;
-        }
-        seq4j_cpu_h.seq4j_gemm_packed_at(threads, p(c), p(a), p(b.storage()), m, b.cols(), b.rows(), lda, ldc, beta);
-    }
-
-    @Override
-    public boolean prefersPacked() {
-        return nativePacked();
     }
 
     @Override

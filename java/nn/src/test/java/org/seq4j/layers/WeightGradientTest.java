@@ -1,26 +1,20 @@
-// When TimeLSTM and TimeGRU multiply their weight gradients by dA packed once per backward (Backend.gemmPacked with
-// a transposed a): only on a backend that prefers packed products (Backend.prefersPacked), dA (TimeGRU: its two gate
-// blocks) packed once, every weight gradient through it; and the gradients are those of the plain gemm path: bit for
-// bit through the reference's default kernels (gemm over a row-major copy of dA: the same floats, the same order),
-// within float rounding on the CPU backend's AVX-512 kernels. Both with an input xs (dWx = x^T dA through the same
-// pack) and folded into an embedding (dWx from the scattered dA: only dWh is packed).
+// TimeLSTM's and TimeGRU's weight gradients (dWx, dWh; GRU: dWh's gate blocks and dWhh over dA's strided candidate
+// columns), which the CPU backend computes on its AVX-512 kernels with seq4j_gemm_tn (OpenBlasBackend.gemmTnPays),
+// against the reference: with an input xs, and folded into an embedding, over passes that accumulate.
 package org.seq4j.layers;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.TestBackends;
 
-class PackedWeightGradientTest {
+class WeightGradientTest {
     static final int D = RecurrentCalls.D, H = RecurrentCalls.H, V = 4;
 
     private static TimeRecurrent lstm(Backend b, ParameterStore p, boolean stateful) {
@@ -31,43 +25,8 @@ class PackedWeightGradientTest {
         return new TimeGRU(b, p.get("Wx"), p.get("Wh"), p.get("b"), stateful);
     }
 
-    @Test
-    void lstmPacksDAOncePerBackwardWhereTheBackendPrefersIt() {
-        // backward: T = 5 recurrent products (packed), then dWx and dWh by the one pack of dA, dxs by gemm
-        assertEquals("forward: {gemm=1, gemmPacked=4, pack=1}, backward: {gemm=3, gemmPacked=5, pack=1}",
-                RecurrentCalls.run(PackedWeightGradientTest::lstm, 4, 5, 3, false, false));
-        assertEquals("forward: {gemm=1, gemmPacked=4, pack=1}, backward: {gemm=1, gemmPacked=5, gemmPacked(a^T)=2, "
-                + "pack=2}", RecurrentCalls.run(PackedWeightGradientTest::lstm, 4, 5, 3, false, true));
-        // N = 1: the recurrent products stay gemm (packs' rule), the weight gradients are still packed
-        assertEquals("forward: {gemm=5}, backward: {gemm=6, gemmPacked(a^T)=2, pack=1}",
-                RecurrentCalls.run(PackedWeightGradientTest::lstm, 4, 5, 1, false, true));
-    }
-
-    @Test
-    void gruPacksBothGateBlocksOncePerBackwardWhereTheBackendPrefersIt() {
-        // backward: 5 steps of two packed products; then dWx (two blocks), dWh[:, :2H] and dWhh by the two packs
-        assertEquals("forward: {gemm=1, gemmPacked=8, pack=2}, backward: {gemm=4, gemmPacked=10, pack=2}",
-                RecurrentCalls.run(PackedWeightGradientTest::gru, 3, 5, 3, false, false));
-        assertEquals("forward: {gemm=1, gemmPacked=8, pack=2}, backward: {gemm=1, gemmPacked=10, gemmPacked(a^T)=4, "
-                + "pack=4}", RecurrentCalls.run(PackedWeightGradientTest::gru, 3, 5, 3, false, true));
-    }
-
-    @Test
-    void referenceGradientsAreBitForBitThoseOfGemm() {
-        for (boolean isGru : new boolean[] {false, true}) {
-            for (boolean folded : new boolean[] {false, true}) {
-                Map<String, float[]> plain = gradients(RecurrentCalls.counting(new TreeMap<>(), false), isGru, folded);
-                Map<String, float[]> packed = gradients(RecurrentCalls.counting(new TreeMap<>(), true), isGru, folded);
-                for (String name : plain.keySet()) {
-                    assertArrayEquals(plain.get(name), packed.get(name), (isGru ? "GRU" : "LSTM") + (folded ? " folded"
-                            : "") + ": " + name);
-                }
-            }
-        }
-    }
-
     /**
-     * On the CPU backend with its AVX-512 kernels (where it prefers packs) against the reference. Tolerance |got -
+     * On the CPU backend (any clone; seq4j_gemm_tn's blocks on AVX-512) against the reference. Tolerance |got -
      * ref| <= 1e-4 (1 + |ref|): the C kernels' exp and tanh differ from Math's by up to about 1e-5 relative
      * (ConformanceTest's TRANSCENDENTAL) and the products' sums of at most 3 x 15 terms by a few float roundings; a
      * wrong row, column block or stride gives errors of the gradients' own size (0.1 to 1).
@@ -75,8 +34,6 @@ class PackedWeightGradientTest {
     @Test
     void cpuGradientsAgreeWithTheReference() {
         Backend cpu = TestBackends.get("openblas");
-        Assumptions.assumeTrue(cpu.prefersPacked(), "the CPU backend prefers packs only on its AVX-512 kernels; this "
-                + "CPU runs another clone, where the layers keep gemm (covered by the other tests)");
         for (boolean isGru : new boolean[] {false, true}) {
             for (boolean folded : new boolean[] {false, true}) {
                 Map<String, float[]> ref = gradients(TestBackends.reference(), isGru, folded);
@@ -97,8 +54,8 @@ class PackedWeightGradientTest {
     }
 
     /**
-     * Wx, Wh, b (and the embedding's) gradients and dxs after three passes that accumulate: (T, N) = (5, 3) twice
-     * (the second reuses the packed dA of the first's size), then (3, 3) (a new size: a new pack).
+     * Wx, Wh, b (and the embedding's) gradients and dxs after three passes that accumulate: (T, N) = (5, 3) twice,
+     * then (3, 3) (a new size).
      */
     private static Map<String, float[]> gradients(Backend b, boolean isGru, boolean folded) {
         int gates = isGru ? 3 : 4;
