@@ -15,7 +15,9 @@ import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.TestBackends;
 
 class WeightGradientTest {
-    static final int D = RecurrentCalls.D, H = RecurrentCalls.H, V = 4;
+    // H = 67: every weight gradient's c is at least 64 columns wide (the CPU backend's rule for seq4j_gemm_tn), GRU's
+    // dWhh is (H, H) over dA's candidate columns at row stride 3H, and each ends in a partial 16-column panel
+    static final int D = 3, H = 67, V = 4;
 
     private static TimeRecurrent lstm(Backend b, ParameterStore p, boolean stateful) {
         return new TimeLSTM(b, p.get("Wx"), p.get("Wh"), p.get("b"), stateful);
