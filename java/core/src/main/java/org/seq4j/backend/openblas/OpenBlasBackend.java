@@ -291,13 +291,13 @@ public final class OpenBlasBackend extends AbstractBackend {
     /**
      * Whether C = A^T B goes to seq4j_gemm_tn (the packed product's blocks reading B as stored) rather than sgemm:
      * the layers' weight gradients h^T dA, (H, 4H) over k = T*N. Only on the AVX-512 kernels (nativePacked), and
-     * only for m <= 512 rows and 64 <= n <= 2048 columns (H = 16 to 512), where its blocks beat OpenBLAS's sgemm TN
-     * (bench/c/packed_bench.c, 2 threads, Zen 4, a loaded shared machine: rough): 128 x 512 x 896 (W1's encoder
-     * dWh) 1400 us against 1800, 128 x 512 x 512 730 against 1090, 16 x 512 x 896 218 against 476; in W1's step
-     * (Profile w1, alternating builds) the two dWh took 2.1-2.5 ms against 2.9 for pack + packed product. Beyond
-     * it sgemm wins: W2's 650 x 2600 x 2240 took 344 ms against sgemm's 89 (rows of 10 KB: a page per row of a and
-     * B); and narrow c, whose one partial panel loads column by column: W1's output dW, 128 x 13 x 512, 100-113 us
-     * against 67-73.
+     * only for m <= 512 rows and 64 <= n <= 2048 columns (H = 16 to 512), where its blocks beat OpenBLAS's sgemm TN.
+     * bench/c/packed_bench.c, 2 threads, Zen 4, a shared machine (rough), tn against sgemm: 128 x 512 x 896 (W1's
+     * encoder dWh) 658 against 1004 us, 128 x 512 x 512 303 / 401, 16 x 512 x 896 68 / 197, 128 x 64 x 512 39 / 67,
+     * 256 x 1024 x 896 2.40 / 2.61 ms, 512 x 2048 x 896 18.9 / 21.8 ms; in W1's step (Profile w1, alternating
+     * builds) the two dWh took 1.6-2.6 ms against 2.9-3.1 for the pack of dA + the packed product. Outside it sgemm
+     * wins: W2's 650 x 2600 x 2240 125 against 39 ms (rows of 10 KB: a new page per row of a and of B), and a
+     * narrow c, whose one partial panel loads column by column: W1's output dW, 128 x 13 x 512, 86 against 47 us.
      */
     private static boolean gemmTnPays(int m, int n) {
         return m <= 512 && n >= 64 && n <= 2048 && nativePacked();
