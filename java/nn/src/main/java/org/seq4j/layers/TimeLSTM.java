@@ -11,7 +11,11 @@
 // projection is folded into the embedding: A = (E Wx + b)[ids] projects V rows instead of T*N, and the
 // backward scatters dA by id into S (V, 4H) and takes dWx = E^T S, db = sum of S's rows, dE = S Wx^T, so
 // no (T*N, D) input or gradient is ever formed. Same maths; for the book's seq2seq (V = 13, T*N = 896,
-// D = 16) it removes the step's least efficient GEMMs. The table is kept while E, Wx and b keep their versions
+// D = 16) it removes the step's least efficient GEMMs. All T*N rows of A are gathered before the loop and all of
+// dA scattered after it: gathering each step's rows just before its product (so that it adds into cached rows), or
+// scattering each dA_t right after its cell backward, was measured on W1 and did not pay (the encoder's forward
+// 630-670 us either way, the gather needing two threads to break even; the scatter per step 0.66 against 0.33-0.51
+// ms a step, and it would sum S's rows in another order). The table is kept while E, Wx and b keep their versions
 // (FoldedInput), and also used with V >= T*N once forwards over unchanged weights have projected V tokens in all
 // (inference: an encoder run question after question then only gathers rows of it).
 //

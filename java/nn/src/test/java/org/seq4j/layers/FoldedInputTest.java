@@ -1,11 +1,14 @@
 // The kept table E Wx + b of forward(embed, ids) (FoldedInput) with more vocabulary rows V than tokens T*N: built
 // once forwards over unchanged weights projected V tokens, then only gathered from; every write to E, Wx or b (each
 // with its own or a shared version) is seen by the next forward; outputs and the backward's gradients agree with the
-// plain path forward(embed.forward(ids)) up to float summation order. TimeLSTM and TimeGRU, every backend.
+// plain path forward(embed.forward(ids)) up to float summation order, also with T = 1, N = 1, ids at the
+// vocabulary's edges and steps of many rows; a bad id (at the last step too) or ids of the wrong type throw before any
+// step ran, leaving a carried state alone. TimeLSTM and TimeGRU, every backend.
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.InvocationTargetException;
@@ -36,19 +39,25 @@ class FoldedInputTest {
 
     /** The embedding in a store of its own (its own version), the layer's Wx, Wh, b in another. */
     private record Net(ParameterStore embedStore, ParameterStore store, TimeEmbedding embed, TimeRecurrent layer,
-                       Workspace ws) implements AutoCloseable {
+                       Workspace ws, int v, boolean stateful) implements AutoCloseable {
         static Net of(Backend backend, Cell cell, long seed) {
+            return of(backend, cell, seed, V, false);
+        }
+
+        /** A net over a vocabulary of v rows, its layer stateful or not. */
+        static Net of(Backend backend, Cell cell, long seed, int v, boolean stateful) {
             int g = cell.columns(H);
-            ParameterStore e = ParameterStore.builder(backend).declare("E", Init.normal(1.0), V, D).build(seed);
+            ParameterStore e = ParameterStore.builder(backend).declare("E", Init.normal(1.0), v, D).build(seed);
             ParameterStore s = ParameterStore.builder(backend).declare("Wx", Init.normal(0.5), D, g)
                     .declare("Wh", Init.normal(0.4), H, g).declare("b", Init.normal(0.3), g).build(seed + 1);
             return new Net(e, s, new TimeEmbedding(backend, e.get("E")),
-                    cell.time(backend, s.get("Wx"), s.get("Wh"), s.get("b"), false), new Workspace(backend));
+                    cell.time(backend, s.get("Wx"), s.get("Wh"), s.get("b"), stateful), new Workspace(backend), v,
+                    stateful);
         }
 
         /** A new net with this one's values. */
         Net copy(Cell cell) {
-            Net c = of(store.backend(), cell, 99);
+            Net c = of(store.backend(), cell, 99, v, stateful);
             c.embedStore().copyInAll(embedStore.copyOutAll());
             c.store().copyInAll(store.copyOutAll());
             return c;
@@ -62,6 +71,28 @@ class FoldedInputTest {
             }
             Tensor x = ws.ints(T, N);
             store.backend().copyIn(x, v);
+            return x;
+        }
+
+        /** (t, n) ids, random in [0, v) but the first 0 and the last v - 1: the vocabulary's two edges. */
+        Tensor ids(long seed, int t, int n) {
+            return ids(idValues(seed, t * n), t, n);
+        }
+
+        int[] idValues(long seed, int count) {
+            Random r = new Random(seed);
+            int[] ids = new int[count];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = r.nextInt(v);
+            }
+            ids[0] = 0;
+            ids[ids.length - 1] = v - 1;
+            return ids;
+        }
+
+        Tensor ids(int[] values, int t, int n) {
+            Tensor x = ws.ints(t, n);
+            store.backend().copyIn(x, values);
             return x;
         }
 
@@ -92,6 +123,25 @@ class FoldedInputTest {
             int k = i;
             assertTrue(Math.abs(expected[i] - actual[i]) <= tol,
                     () -> what + "[" + k + "]: got " + actual[k] + ", plain path " + expected[k]);
+        }
+    }
+
+    /**
+     * Float rounding of sums of up to T*N products in another order, where the sums cancel (a gradient summed over
+     * hundreds of rows): 1e-6 absolute + 1e-5 relative to the largest value of the array, not to each element.
+     */
+    private static void assertCloseToScale(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        double scale = 0;
+        for (float e : expected) {
+            scale = Math.max(scale, Math.abs(e));
+        }
+        double tol = 1e-6 + 1e-5 * scale;
+        for (int i = 0; i < expected.length; i++) {
+            int k = i;
+            assertTrue(Math.abs(expected[i] - actual[i]) <= tol,
+                    () -> what + "[" + k + "]: got " + actual[k] + ", plain path " + expected[k] + ", tolerance "
+                            + tol);
         }
     }
 
@@ -160,6 +210,82 @@ class FoldedInputTest {
             g.put(name, net.store().copyOutGrad(name));
         }
         return g;
+    }
+
+    private static boolean nonZeroRow(float[] m, int row) {
+        for (int j = row * D; j < (row + 1) * D; j++) {
+            if (m[j] != 0f) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Many rows a step: a step's block of the gate pre-activations (N, G) of 90 KB (LSTM) or 68 KB (GRU). */
+    static final int MANY = 240;
+
+    /**
+     * (T, N, V) with V < T*N, so that the first forward folds: one step, one row, a vocabulary of two, and steps of
+     * MANY rows, where the gradients sum hundreds of rows per token.
+     */
+    static Stream<Arguments> shapes() {
+        int[][] tnv = {{1, 5, 3}, {6, 1, 4}, {3, 4, 5}, {2, 3, 2}, {3, MANY, 7}, {1, MANY, 5}};
+        return cases().flatMap(a -> Stream.of(tnv).map(s -> Arguments.of(a.get()[0], a.get()[1], s[0], s[1], s[2])));
+    }
+
+    @ParameterizedTest(name = "{0} {1} T={2} N={3} V={4}")
+    @MethodSource("shapes")
+    void aFoldOfOneStepOneRowOrTheVocabularysEdgesGivesThePlainOutputsAndGradients(String backendName, Cell cell,
+                                                                                  int t, int n, int v) {
+        Backend backend = TestBackends.get(backendName);
+        try (Net net = Net.of(backend, cell, 3, v, false); Net ref = net.copy(cell)) {
+            Tensor ids = net.ids(11, t, n);
+            Tensor dhs = GradientCheck.tensor(backend, net.ws(), GradientCheck.randn(new Random(9), 1, t * n * H),
+                    t, n, H);
+            float[] got = net.forward(ids);   // V < T*N: folded at once
+            assertClose(ref.plain(ids), got, "hs");
+            net.layer().backward(net.embed(), dhs);
+            ref.embed().backward(ref.layer().backward(dhs));
+            Map<String, float[]> g = grads(net), expected = grads(ref);
+            for (String name : expected.keySet()) {
+                assertCloseToScale(expected.get(name), g.get(name), name + " grad");
+            }
+            // both edge rows of E got a gradient (the first and the last id are 0 and V - 1)
+            assertTrue(nonZeroRow(g.get("E"), 0), "dE[0] is zero");
+            assertTrue(nonZeroRow(g.get("E"), v - 1), "dE[V-1] is zero");
+        }
+    }
+
+    static Stream<Arguments> fewAndMany() {
+        return cases().flatMap(a -> Stream.of(2, MANY).map(n -> Arguments.of(a.get()[0], a.get()[1], n)));
+    }
+
+    @ParameterizedTest(name = "{0} {1} N={2}")
+    @MethodSource("fewAndMany")
+    void badIdsThrowBeforeAnyStepRanAndLeaveTheCarriedStateAlone(String backendName, Cell cell, int n) {
+        Backend backend = TestBackends.get(backendName);
+        int t = 4, v = 3;   // V < T*N: folded
+        try (Net net = Net.of(backend, cell, 3, v, true); Net ref = net.copy(cell)) {
+            Tensor ids = net.ids(5, t, n), next = net.ids(6, t, n);
+            assertArrayEquals(ref.forward(ids), net.forward(ids), "the same first forward");
+            int[] bad = net.idValues(5, t * n);
+            bad[bad.length - 1] = v;   // the last step's last row: every step before it would have run
+            Tensor badIds = net.ids(bad, t, n);
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                    () -> net.layer().forward(net.embed(), badIds));
+            assertTrue(e.getMessage().contains("] = 3 is outside [0, 3)"), e.getMessage());
+            bad[bad.length - 1] = 0;
+            bad[n] = -1;               // step 1, row 0
+            backend.copyIn(badIds, bad);
+            e = assertThrows(IndexOutOfBoundsException.class, () -> net.layer().forward(net.embed(), badIds));
+            assertTrue(e.getMessage().contains("] = -1 is outside [0, 3)"), e.getMessage());
+            Tensor floats = net.ws().floats(t, n);
+            IllegalArgumentException f = assertThrows(IllegalArgumentException.class,
+                    () -> net.layer().forward(net.embed(), floats));
+            assertTrue(f.getMessage().contains("ids must be I32"), f.getMessage());
+            // the state carried from the first forward is where it was: the next forward is bit for bit the copy's
+            assertArrayEquals(ref.forward(next), net.forward(next), "the forward after the refused ones");
+        }
     }
 
     /** The reference backend, counting the calls named matmul, gemm and embeddingForward into counts. */
