@@ -12,15 +12,16 @@
 //
 // h0 sits in front of hs in one (T+1, N, H) buffer, so h_prev of every step is the contiguous slice [0, T).
 // Fed by an embedding with fewer rows V than tokens T*N (or over unchanged weights, FoldedInput), the input
-// projection is folded into the embedding exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders): the next forward starts from the last h.
+// projection is folded into the embedding exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders):
+// the next forward starts from the last h.
 //
 // Packed weights, as in TimeLSTM (same rule, TimeLSTM.packs): a forward that pays packs Wh[:, :2H] (H, 2H) and
-// Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H; kept until Wh.version() moves), a backward packs their transposes
-// (2H, H) and (H, H); every recurrent product is then a strided gemmPacked into (or out of) the gate columns of
-// the step (ldc or lda 3H): the same products up to the order of float additions. Inference weights
-// (setInferencePrecision(BF16), opt-in): the same two blocks packed as bfloat16, again whenever Wh.version()
-// moved, multiplied the same way. The weight gradients (dWx, dWh[:, :2H], dWhh) are gemm calls over dA's gate
-// columns as stored (as TimeLSTM's dWh, dWx: see there).
+// Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H; kept until Wh.version() moves), a
+// backward packs their transposes (2H, H) and (H, H); every recurrent product is then a strided gemmPacked into (or
+// out of) the gate columns of the step (ldc or lda 3H): the same products up to the order of float additions.
+// Inference weights (setInferencePrecision(BF16), opt-in): the same two blocks packed as bfloat16, again whenever
+// Wh.version() moved, multiplied the same way. The weight gradients (dWx, dWh[:, :2H], dWhh) are gemm calls over
+// dA's gate columns as stored (as TimeLSTM's dWh, dWx: see there).
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;

@@ -19,11 +19,12 @@
 // (FoldedInput), and also used with V >= T*N once forwards over unchanged weights have projected V tokens in all
 // (inference: an encoder run question after question then only gathers rows of it).
 //
-// The recurrent products use Wh packed once per pass (Backend.pack, F32: the same products up to the order of
-// float additions): the forward packs Wh for its h_{t-1} Wh (kept, and packed again only when Wh.version() moved), the backward packs Wh^T for its dA_t Wh^T, so the
-// backend does not re-pack the same weights at every step (OpenBLAS's sgemm does: a third of a 128 x 512 x 128
-// product). Only where it pays (packs(products, n)): two or more products on several rows, eight or more on
-// one row (N = 1 inference, where the packed product reads Wh in storage order); otherwise the plain gemm.
+// The recurrent products use Wh packed once per pass (Backend.pack, F32: the same products up to the order of float
+// additions): the forward packs Wh for its h_{t-1} Wh (kept, and packed again only when Wh.version() moved), the
+// backward packs Wh^T for its dA_t Wh^T, so the backend does not re-pack the same weights at every step (OpenBLAS's
+// sgemm does: a third of a 128 x 512 x 128 product). Only where it pays (packs(products, n)): two or more products
+// on several rows, eight or more on one row (N = 1 inference, where the packed product reads Wh in storage order);
+// otherwise the plain gemm.
 //
 // The weight gradients after the loop, dWh += Hprev^T dA and dWx += x^T dA (Hprev: the T*N rows of h_0 .. h_{T-1}),
 // are two gemm calls (TN, beta 1) over dA as the cell backward wrote it; the CPU backend runs them on its packed
