@@ -1,38 +1,22 @@
 // The opt-in inference copy of a recurrent layer's Wh (TimeLSTM/TimeGRU.setInferencePrecision): column blocks of
-// the parameter packed in the precision asked for, packed by the first use and again whenever the parameter's
-// version moved since (an optimizer step, a load), so a forward never multiplies by stale weights.
+// the parameter packed in the precision asked for (a KeptPack), packed by the first use and again whenever the
+// parameter's version moved since (an optimizer step, a load), so a forward never multiplies by stale weights.
 package org.seq4j.layers;
 
-import java.lang.foreign.Arena;
 import java.util.Objects;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
-import org.seq4j.backend.Transpose;
-import org.seq4j.tensor.Tensor;
 
 final class InferenceWeights implements AutoCloseable {
-
-    /**
-     * One column block of the parameter: {@code cols} columns read from {@code w} with row stride {@code ldw}.
-     *
-     * @param w    a flat view starting at the block's first element
-     * @param cols the block's width
-     * @param ldw  the parameter's row stride
-     */
-    record Block(Tensor w, int cols, int ldw) {
-    }
-
     private final Backend backend;
     private final Parameter source;
     private final int rows;
-    private final Block[] blocks;
+    private final KeptPack.Block[] blocks;
     private PackedMatrix.Precision precision = PackedMatrix.Precision.F32;
-    private Arena arena;
-    private PackedMatrix[] packed;      // one per block, or null while none is held
-    private long packedVersion;
+    private KeptPack copy;              // in the precision, while it is not F32 and a forward has asked for it
 
     /** A copy of {@code blocks} of {@code source} (all {@code rows} rows), held while the precision is not F32. */
-    InferenceWeights(Backend backend, Parameter source, int rows, Block... blocks) {
+    InferenceWeights(Backend backend, Parameter source, int rows, KeptPack.Block... blocks) {
         this.backend = backend;
         this.source = source;
         this.rows = rows;
@@ -57,29 +41,17 @@ final class InferenceWeights implements AutoCloseable {
         if (precision == PackedMatrix.Precision.F32) {
             return null;
         }
-        long version = source.version().get();
-        if (packed == null) {
-            arena = Arena.ofShared();   // shared: a model may be handed to another thread
-            packed = new PackedMatrix[blocks.length];
-            for (int i = 0; i < blocks.length; i++) {
-                packed[i] = backend.packedMatrix(arena, rows, blocks[i].cols(), precision);
-            }
-        } else if (packedVersion == version) {
-            return packed;
+        if (copy == null) {
+            copy = new KeptPack(backend, source, rows, precision, blocks);
         }
-        for (int i = 0; i < blocks.length; i++) {
-            backend.pack(packed[i], Transpose.NO, blocks[i].w(), blocks[i].ldw());
-        }
-        packedVersion = version;
-        return packed;
+        return copy.current();
     }
 
     @Override
     public void close() {
-        if (arena != null) {
-            arena.close();
-            arena = null;
-            packed = null;
+        if (copy != null) {
+            copy.close();
+            copy = null;
         }
     }
 }

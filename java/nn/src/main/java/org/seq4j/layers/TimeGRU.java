@@ -46,9 +46,8 @@ public final class TimeGRU implements TimeRecurrent {
     private final boolean stateful;
     private final Workspace ws;
     private final Workspace stateWs;
-    private final Workspace packWs;     // the F32 blocks below, allocated at the first pass that packs
-    private PackedMatrix zrPacked, hhPacked;     // Wh[:, :2H] (H, 2H) and Whh (H, H), packed by forwards that pay
-    private long whPackedVersion = -1;           // the Wh.version() they hold; -1 while they hold none
+    private final KeptPack whPacked;    // Wh[:, :2H] (H, 2H) and Whh (H, H), F32: packed when Wh changed
+    private final Workspace packWs;     // the transposes below, allocated at the first backward that packs
     private PackedMatrix zrTPacked, hhTPacked;   // their transposes (2H, H) and (H, H), packed by backwards that pay
 
     // carried state (stateful only), (N, H)
@@ -117,8 +116,10 @@ public final class TimeGRU implements TimeRecurrent {
         this.stateWs = new Workspace(backend);
         this.folded = new FoldedInput(backend, Wx, b);
         this.packWs = new Workspace(backend);
-        this.inference = new InferenceWeights(backend, Wh, H, new InferenceWeights.Block(Wh.value(), 2 * H, 3 * H),
-                new InferenceWeights.Block(Whh, H, 3 * H));   // Wh's column blocks, row stride 3H
+        // Wh's column blocks, row stride 3H
+        KeptPack.Block[] blocks = {new KeptPack.Block(Wh.value(), 2 * H, 3 * H), new KeptPack.Block(Whh, H, 3 * H)};
+        this.whPacked = new KeptPack(backend, Wh, H, PackedMatrix.Precision.F32, blocks);
+        this.inference = new InferenceWeights(backend, Wh, H, blocks);
     }
 
     /** Columns [2H, 3H) of a (rows, 3H) matrix as a flat view from element 2H, to be read with row stride 3H. */
@@ -283,18 +284,9 @@ public final class TimeGRU implements TimeRecurrent {
         boolean inferenceCopy = copy != null;
         PackedMatrix zr = inferenceCopy ? copy[0] : null, hh = inferenceCopy ? copy[1] : null;
         if (!inferenceCopy && TimeLSTM.packs(fromZero ? t - 1 : t, n)) {
-            if (zrPacked == null) {
-                zrPacked = packWs.packed(H, 2 * H, PackedMatrix.Precision.F32);
-                hhPacked = packWs.packed(H, H, PackedMatrix.Precision.F32);
-            }
-            long version = Wh.version().get();
-            if (version != whPackedVersion) {   // else they hold this Wh already
-                backend.pack(zrPacked, Transpose.NO, Wh.value(), g);
-                backend.pack(hhPacked, Transpose.NO, Whh, g);
-                whPackedVersion = version;
-            }
-            zr = zrPacked;
-            hh = hhPacked;
+            PackedMatrix[] f32 = whPacked.current();   // packed again only if Wh changed
+            zr = f32[0];
+            hh = f32[1];
         }
         for (int s = 0; s < t; s++) {
             // from h_0 = 0 the first step's h Wh and (r h) Whh are zero: both GEMMs are skipped
@@ -507,6 +499,7 @@ public final class TimeGRU implements TimeRecurrent {
         stateWs.close();
         folded.close();
         packWs.close();
+        whPacked.close();
         inference.close();
     }
 }

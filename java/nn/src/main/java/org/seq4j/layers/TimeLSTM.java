@@ -56,9 +56,8 @@ public final class TimeLSTM implements TimeRecurrent {
     private final Workspace ws;
     private final Workspace stateWs;
     private final ViewCache dhsSteps = new ViewCache();  // the caller's dhs as its step views
-    private final Workspace packWs;     // whPacked and whTPacked, allocated at the first pass that packs
-    private PackedMatrix whPacked;      // Wh (H, 4H), packed by a forward that uses it when Wh changed since
-    private long whPackedVersion = -1;  // the Wh.version() whPacked holds; -1 while it holds none
+    private final KeptPack whPacked;    // Wh (H, 4H) F32, packed by a forward that uses it when Wh changed since
+    private final Workspace packWs;     // whTPacked, allocated at the first backward that packs
     private PackedMatrix whTPacked;     // Wh^T (4H, H), packed by each backward that uses it
 
     // carried state (stateful only), sized (N, H) independently of T. After a forward it stays where the forward
@@ -126,7 +125,9 @@ public final class TimeLSTM implements TimeRecurrent {
         this.stateWs = new Workspace(backend);
         this.folded = new FoldedInput(backend, Wx, b);
         this.packWs = new Workspace(backend);
-        this.inference = new InferenceWeights(backend, Wh, H, new InferenceWeights.Block(Wh.value(), 4 * H, 4 * H));
+        KeptPack.Block whBlock = new KeptPack.Block(Wh.value(), 4 * H, 4 * H);
+        this.whPacked = new KeptPack(backend, Wh, H, PackedMatrix.Precision.F32, whBlock);
+        this.inference = new InferenceWeights(backend, Wh, H, whBlock);
     }
 
     /**
@@ -348,15 +349,7 @@ public final class TimeLSTM implements TimeRecurrent {
         PackedMatrix packed = packedWh();
         boolean inferenceCopy = packed != null;
         if (!inferenceCopy && packs(fromZero ? t - 1 : t, n)) {
-            if (whPacked == null) {
-                whPacked = packWs.packed(H, g, PackedMatrix.Precision.F32);
-            }
-            long version = Wh.version().get();
-            if (version != whPackedVersion) {   // else it holds this Wh already (N = 1 inference: every encode)
-                backend.pack(whPacked, Transpose.NO, Wh.value());
-                whPackedVersion = version;
-            }
-            packed = whPacked;
+            packed = whPacked.current()[0];   // packed again only if Wh changed (N = 1 inference: kept)
         }
         for (int s = 0; s < t; s++) {
             // A_t += h_{t-1} Wh (nothing to add to the first step's from h_0 = 0), then the fused cell: gates
@@ -679,6 +672,7 @@ public final class TimeLSTM implements TimeRecurrent {
         stateWs.close();
         folded.close();
         inference.close();
+        whPacked.close();
         packWs.close();
     }
 }
