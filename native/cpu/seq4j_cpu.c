@@ -1429,6 +1429,122 @@ API void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const 
     lstm_parallel(threads, &a, 256, lstm_backward_rows, lstm_backward_units);
 }
 
+/* ---- the LSTM recurrence, whole sequences ------------------------------------------------------- */
+/*
+ * A step's rows depend only on the same rows of the step before (h_t = cell(A_t + h_{t-1} Wh) row by row; dA_t and
+ * dh_{t-1} from dh_t, dc_t row by row), so a sequence splits by rows into parts that run all T steps on their own:
+ * one job for the whole recurrence instead of two a step, no barrier between steps, and each step's gates, h and
+ * dA still in the core's cache when the next call reads them. Each part runs the same blocks (gemm_packed_part over
+ * its rows, lstm_forward_block / lstm_backward_block) as the per-step calls: every row's sums are the same FMA
+ * chains in the same order whatever rows share a part, so the result is bit for bit the per-step loop's.
+ * Each core reads the whole packed Wh at every step (the per-step split reads half by columns): it pays while the
+ * packed Wh stays in a core's L2, which is for the Java side to decide (OpenBlasBackend.sequencePays).
+ */
+struct lstm_seq_args {
+    float *h, *c, *gates;  /* forward: hs, cs (t + 1, n, h), gates (t, n, 4h); backward: dA (t, n, 4h) in gates */
+    float *dh0, *dc0, *work; /* backward: (n, h) each; work (3, n, h): the carried dh, two cell gradients */
+    const float *saved, *cs, *dhs, *dh_last, *dc_last; /* backward: the forward's gates and cs; dhs or dh_last */
+    const void *w;         /* Wh (h, 4h) packed, or Wh^T (4h, h) packed */
+    int64_t t, n, hid;
+    int skip_first;        /* forward: step 0 has no product (h_0 = 0) */
+    int bf16;
+};
+
+/* rows [b, e) of c (m rows, ldc) = a (lda) times the packed (k, cols) + beta c */
+INLINE void packed_rows(float *c, const float *a, const void *w, int64_t b, int64_t e, int64_t cols, int64_t k,
+                        float beta, int bf16) {
+    struct gemm_packed_args g = {c + b * cols, a + b * k, w, e - b, cols, k, k, cols, beta, bf16, 0};
+    gemm_packed_part(&g, 0, (cols + PANEL - 1) / PANEL);
+}
+
+static void lstm_forward_seq_part(const void *p, int64_t b, int64_t e) {
+    const struct lstm_seq_args *a = p;
+    int64_t n = a->n, h = a->hid, g = 4 * h;
+    for (int64_t s = 0; s < a->t; s++) {
+        float *gs = a->gates + s * n * g, *hs = a->h + s * n * h, *cs = a->c + s * n * h;
+        if (s > 0 || !a->skip_first) packed_rows(gs, hs, a->w, b, e, g, h, 1.0f, a->bf16);
+        struct rows_args r = {.y = hs + n * h, .y2 = cs + n * h, .x = gs, .x2 = cs, .m = (int) n, .h = (int) h};
+        lstm_forward_block(&r, b, e, 0, h);
+    }
+}
+
+static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
+    const struct lstm_seq_args *a = p;
+    int64_t n = a->n, h = a->hid, g = 4 * h, nh = n * h;
+    float *carry = a->work, *ping = a->work + nh, *pong = a->work + 2 * nh;
+    /* the last step's dc_next: dc_last, or zeros, in this part's rows of ping (dc_last may be any caller's buffer) */
+    for (int64_t r = b; r < e; r++) {
+        if (a->dc_last != NULL) memcpy(ping + r * h, a->dc_last + r * h, (size_t) h * sizeof(float));
+        else memset(ping + r * h, 0, (size_t) h * sizeof(float));
+    }
+    float *dc_next = ping, *dc_prev = pong;
+    for (int64_t s = a->t - 1; s >= 0; s--) {
+        /* dh = dhs_t + the dh carried from step s + 1; at the last step dhs_t (or dh_last) alone, and without dhs
+         * the carried one alone */
+        const float *dh_next = a->dhs != NULL ? a->dhs + s * nh : s == a->t - 1 ? a->dh_last : carry;
+        const float *dh_carry = s < a->t - 1 && a->dhs != NULL ? carry : NULL;
+        float *dA = a->gates + s * g * n;
+        struct rows_args r = {.y = dA, .y2 = dc_prev, .x = a->saved + s * g * n, .x2 = a->cs + (s + 1) * nh,
+                              .x3 = a->cs + s * nh, .x4 = dh_next, .x5 = dc_next, .x6 = dh_carry, .m = (int) n,
+                              .h = (int) h};
+        lstm_backward_block(&r, b, e, 0, h);
+        /* dh_{t-1} = dA_t Wh^T: carried into step s - 1 (its rows of carry were read just above), or out as dh0 */
+        packed_rows(s > 0 ? carry : a->dh0, dA, a->w, b, e, h, g, 0.0f, a->bf16);
+        float *t = dc_next;
+        dc_next = dc_prev;
+        dc_prev = t;
+    }
+    for (int64_t r = b; r < e; r++) memcpy(a->dc0 + r * h, dc_next + r * h, (size_t) h * sizeof(float));
+}
+
+/* rows per part: at least 8 (v4's block of rows) and on multiples of 8, so no part ends in a partial block */
+#define SEQ_ROWS 8
+API void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h,
+                                int skip_first, int precision) {
+    if (t <= 0 || n <= 0 || h <= 0 || seq4j_packed_floats(h, 4 * h, precision) < 0) return;
+    if (n < 2 * SEQ_ROWS) { /* too few rows for two parts: the per-step calls, which split a step by columns */
+        int64_t nh = (int64_t) n * h, ng = 4 * nh;
+        for (int64_t s = 0; s < t; s++) {
+            if (s > 0 || !skip_first) {
+                seq4j_gemm_packed(threads, gates + s * ng, hs + s * nh, wh, n, 4 * h, h, h, 4 * h, 1.0f, precision);
+            }
+            seq4j_lstm_cell_forward(threads, hs + (s + 1) * nh, cs + (s + 1) * nh, gates + s * ng, cs + s * nh, n, h);
+        }
+        return;
+    }
+    struct lstm_seq_args a = {.h = hs, .c = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
+                              .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16};
+    parallel_for(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_forward_seq_part, &a);
+}
+
+API void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0, float *work, const float *gates,
+                                 const float *cs, const float *dhs, const float *dh_last, const float *dc_last,
+                                 const void *wht, int t, int n, int h, int precision) {
+    if (t <= 0 || n <= 0 || h <= 0 || (dhs == NULL && dh_last == NULL)) return;
+    if (seq4j_packed_floats(4 * h, h, precision) < 0) return;
+    struct lstm_seq_args a = {.gates = dA, .dh0 = dh0, .dc0 = dc0, .work = work, .saved = gates, .cs = cs,
+                              .dhs = dhs, .dh_last = dh_last, .dc_last = dc_last, .w = wht, .t = t, .n = n, .hid = h,
+                              .bf16 = precision == SEQ4J_PACKED_BF16};
+    if (n < 2 * SEQ_ROWS) { /* as the forward: the per-step calls */
+        int64_t nh = (int64_t) n * h, ng = 4 * nh;
+        float *carry = work, *next = work + nh, *prev = work + 2 * nh;
+        if (dc_last != NULL) memcpy(next, dc_last, (size_t) nh * sizeof(float));
+        else memset(next, 0, (size_t) nh * sizeof(float));
+        for (int64_t s = t - 1; s >= 0; s--) {
+            const float *dh_next = dhs != NULL ? dhs + s * nh : s == t - 1 ? dh_last : carry;
+            seq4j_lstm_cell_backward(threads, dA + s * ng, prev, gates + s * ng, cs + (s + 1) * nh, cs + s * nh, dh_next,
+                                     s < t - 1 && dhs != NULL ? carry : NULL, next, n, h);
+            seq4j_gemm_packed(threads, s > 0 ? carry : dh0, dA + s * ng, wht, n, h, 4 * h, 4 * h, h, 0.0f, precision);
+            float *swap = next;
+            next = prev;
+            prev = swap;
+        }
+        memcpy(dc0, next, (size_t) nh * sizeof(float));
+        return;
+    }
+    parallel_for(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_backward_seq_part, &a);
+}
+
 /* ---- ids ----------------------------------------------------------------------------------------- */
 /*
  * Ids and labels live in memory that Java code may change between AbstractBackend's check and the kernel,

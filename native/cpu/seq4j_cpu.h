@@ -164,6 +164,23 @@ void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const floa
                               const float *c_prev, const float *dh_next, const float *dh_carry, const float *dc_next,
                               int n, int h);
 
+/* The LSTM recurrence over t steps as one call, bit for bit the loop of seq4j_gemm_packed and the cell kernels above
+ * (each part of the split runs whole rows through every step). Forward: gates (t, n, 4h) holds x Wx + b on entry and
+ * the activated gates on return; for each step s, gates_s += hs_s wh (skipped at s = 0 when skip_first: h_0 = 0),
+ * then the cell writes hs_{s+1}, cs_{s+1}; hs and cs are (t + 1, n, h) with h_0, c_0 first. wh: Wh (h, 4h) packed
+ * by seq4j_pack in `precision`. */
+void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h,
+                            int skip_first, int precision);
+
+/* Backward of the forward above: dA (t, n, 4h) for every step from the forward's activated gates (t, n, 4h) and cs
+ * (t + 1, n, h), the output gradients dhs (t, n, h) or, when dhs is NULL, dh_last (n, h) at the last step and zero
+ * before it, and dc_last (n, h) at the last cell state (NULL: zero). Writes dh0 and dc0 (n, h), the gradients of
+ * h_0 and c_0. wht: Wh^T (4h, h) packed in `precision`; work: 3 n h floats of scratch. No output overlaps another
+ * argument (checked in Java). Both split by rows from 16 rows on; fewer rows make the per-step calls above. */
+void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0, float *work, const float *gates,
+                             const float *cs, const float *dhs, const float *dh_last, const float *dc_last,
+                             const void *wht, int t, int n, int h, int precision);
+
 /* ---- GRU cell (the book's appendix GRU, gates sliced z, r, h) ---------------------------------- */
 /* z = sigmoid(x Wxz + h Whz + bz), r = sigmoid(x Wxr + h Whr + br), hhat = tanh(x Wxh + (r h) Whh + bh),
  * h_next = (1 - z) h + z hhat. A step: GEMM h Wh[:, :2h] into gates[:, :2h]; seq4j_gru_gates_forward; GEMM

@@ -5,7 +5,8 @@
  * aarch64 under qemu-aarch64 (make check). Covered: LSTM cell forward and backward, softmax with cross-entropy
  * (a bad label reported through the status), embedding forward and backward (duplicates, a bad id), Adam, the
  * sum of squares, GEMM through seq4j_set_blas with a tiny reference sgemm registered here, and the packed
- * weights: seq4j_pack's layout (F32 and BF16, with bf16 rounding's edge cases) and seq4j_gemm_packed.
+ * weights: seq4j_pack's layout (F32 and BF16, with bf16 rounding's edge cases) and seq4j_gemm_packed; the LSTM
+ * sequence kernels bit for bit against the per-step calls.
  *
  * Build and run: make -C native check
  */
@@ -386,6 +387,66 @@ static void gemm_packed(int threads) {
     }
 }
 
+/*
+ * seq4j_lstm_forward_seq / seq4j_lstm_backward_seq bit for bit against the per-step loop of seq4j_gemm_packed and the
+ * cell kernels (checked above against references): few rows (the per-step calls), rows split in parts of 8 with a
+ * part of 9 and a gate width ending in a partial panel (h = 37), F32 and BF16 weights; from h_0 = 0 (first product
+ * skipped) and from a state; with dhs, and with dh_last only; with and without dc_last.
+ */
+static void lstm_sequence(int threads, int n, int h, int t, int precision) {
+    size_t nh = (size_t) n * h, ng = 4 * nh;
+    float *w = values((size_t) h * 4 * h, -0.3f, 0.3f), *pre = values(t * ng, -2, 2), *state = values(2 * nh, -1, 1);
+    float *wh = malloc((size_t) seq4j_packed_floats(h, 4 * h, precision) * sizeof(float));
+    float *wht = malloc((size_t) seq4j_packed_floats(4 * h, h, precision) * sizeof(float));
+    seq4j_pack(threads, wh, w, 111, h, 4 * h, 4 * h, precision);
+    seq4j_pack(threads, wht, w, 112, 4 * h, h, 4 * h, precision);
+    float *dhs = values(t * nh, -1, 1), *dh_last = values(nh, -1, 1), *dc_last = values(nh, -1, 1);
+    /* [0]: the loop, [1]: the sequence call */
+    float *g[2], *hs[2], *cs[2], *dA[2], *dh0[2], *dc0[2], *work[2];
+    for (int v = 0; v < 2; v++) {
+        g[v] = malloc(t * ng * sizeof(float)), hs[v] = malloc((t + 1) * nh * sizeof(float));
+        cs[v] = malloc((t + 1) * nh * sizeof(float)), dA[v] = malloc(t * ng * sizeof(float));
+        dh0[v] = malloc(nh * sizeof(float)), dc0[v] = malloc(nh * sizeof(float)), work[v] = malloc(3 * nh * sizeof(float));
+    }
+    for (int from_state = 0; from_state < 2; from_state++) {
+        for (int v = 0; v < 2; v++) {
+            memcpy(g[v], pre, t * ng * sizeof(float));
+            memset(hs[v], 0, nh * sizeof(float)), memset(cs[v], 0, nh * sizeof(float));
+            if (from_state) memcpy(hs[v], state, nh * sizeof(float)), memcpy(cs[v], state + nh, nh * sizeof(float));
+        }
+        for (int s = 0; s < t; s++) {
+            if (s > 0 || from_state) seq4j_gemm_packed(threads, g[0] + s * ng, hs[0] + s * nh, wh, n, 4 * h, h, h, 4 * h, 1.0f, precision);
+            seq4j_lstm_cell_forward(threads, hs[0] + (s + 1) * nh, cs[0] + (s + 1) * nh, g[0] + s * ng, cs[0] + s * nh, n, h);
+        }
+        seq4j_lstm_forward_seq(threads, hs[1], cs[1], g[1], wh, t, n, h, !from_state, precision);
+        for (size_t i = 0; i < t * ng; i++) same("lstm_forward_seq gates", i, g[1][i], g[0][i]);
+        for (size_t i = 0; i < (t + 1) * nh; i++) same("lstm_forward_seq hs", i, hs[1][i], hs[0][i]);
+        for (size_t i = 0; i < (t + 1) * nh; i++) same("lstm_forward_seq cs", i, cs[1][i], cs[0][i]);
+        for (int mode = 0; mode < 4; mode++) { /* bit 0: dhs (else dh_last only); bit 1: dc_last */
+            const float *out = mode & 1 ? dhs : NULL, *dcl = mode & 2 ? dc_last : NULL;
+            float *carry = work[0], *next = work[0] + nh, *prev = work[0] + 2 * nh;
+            if (dcl) memcpy(next, dcl, nh * sizeof(float));
+            else memset(next, 0, nh * sizeof(float));
+            for (int s = t - 1; s >= 0; s--) {
+                const float *dh_next = out ? out + s * nh : s == t - 1 ? dh_last : carry;
+                seq4j_lstm_cell_backward(threads, dA[0] + s * ng, prev, g[0] + s * ng, cs[0] + (s + 1) * nh,
+                                         cs[0] + s * nh, dh_next, s < t - 1 && out ? carry : NULL, next, n, h);
+                seq4j_gemm_packed(threads, s > 0 ? carry : dh0[0], dA[0] + s * ng, wht, n, h, 4 * h, 4 * h, h, 0.0f, precision);
+                float *x = next;
+                next = prev, prev = x;
+            }
+            memcpy(dc0[0], next, nh * sizeof(float));
+            seq4j_lstm_backward_seq(threads, dA[1], dh0[1], dc0[1], work[1], g[1], cs[1], out, dh_last, dcl, wht, t, n,
+                                    h, precision);
+            for (size_t i = 0; i < t * ng; i++) same("lstm_backward_seq dA", i, dA[1][i], dA[0][i]);
+            for (size_t i = 0; i < nh; i++) same("lstm_backward_seq dh0", i, dh0[1][i], dh0[0][i]);
+            for (size_t i = 0; i < nh; i++) same("lstm_backward_seq dc0", i, dc0[1][i], dc0[0][i]);
+        }
+    }
+    for (int v = 0; v < 2; v++) free(g[v]), free(hs[v]), free(cs[v]), free(dA[v]), free(dh0[v]), free(dc0[v]), free(work[v]);
+    free(w), free(pre), free(state), free(wh), free(wht), free(dhs), free(dh_last), free(dc_last);
+}
+
 int main(void) {
     seq4j_set_blas((void *) ref_sgemm, NULL);
     int threads[] = {1, 3};
@@ -399,12 +460,16 @@ int main(void) {
         gemm(threads[t]);
         pack_layout(threads[t]);
         gemm_packed(threads[t]);
+        lstm_sequence(threads[t], 5, 37, 3, SEQ4J_PACKED_F32);
+        lstm_sequence(threads[t], 17, 37, 4, SEQ4J_PACKED_F32);
+        lstm_sequence(threads[t], 24, 16, 3, SEQ4J_PACKED_F32);
+        lstm_sequence(threads[t], 24, 37, 3, SEQ4J_PACKED_BF16);
     }
     if (failures) {
         fprintf(stderr, "kernels_selftest: %d failures (%s)\n", failures, seq4j_cpu_info());
         return 1;
     }
-    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed, gemm_tn right with 1 and 3 threads (%s)\n",
+    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed, gemm_tn, LSTM sequences right with 1 and 3 threads (%s)\n",
            seq4j_cpu_info());
     return 0;
 }

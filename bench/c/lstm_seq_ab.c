@@ -1,0 +1,146 @@
+/*
+ * lstm_seq_ab.c - the LSTM recurrence as one call per sequence (seq4j_lstm_forward_seq / _backward_seq, split by
+ * rows) against the per-step loop it replaces (seq4j_gemm_packed + seq4j_lstm_cell_forward a step; cell backward +
+ * product a step), in one library, timed in alternation; and checks that both give the same bits.
+ * Cases: W1's encoder and decoder (N = 128, H = 128, T = 7 and 4), W2's (N = 64, H = 650, T = 35), two threads.
+ * Method: per round, loop then sequence (sequence then loop in the next round), each SEQS timed runs after one
+ * untimed; the score is the median over all runs of all rounds. A forward run first restores the pre-activations
+ * (the same copy on both sides).
+ * Output: <case> <pass> loop_us=<median> seq_us=<median> seq/loop=<ratio>
+ *
+ * Build: gcc -O2 -I native/cpu -o lstm_seq_ab bench/c/lstm_seq_ab.c -L native/build -lseq4j_cpu
+ * Run:   LD_LIBRARY_PATH=native/build ./lstm_seq_ab [rounds]
+ */
+#define _DEFAULT_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timing.h"
+#include "../../native/cpu/seq4j_cpu.h"
+
+enum { SEQS = 10, MAX_ROUNDS = 64, THREADS = 2 };
+
+static float *rnd(size_t n, unsigned *seed, float scale) {
+    float *x = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    if (!x) exit(2);
+    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * (float) rand_r(seed) / ((float) RAND_MAX + 1.0f) - 1.0f);
+    return x;
+}
+
+static int n, h, t;
+static size_t nh, ng;
+static float *pre, *gates, *hs, *cs, *dA, *dhs, *dh0, *dc0, *work, *dcLast;
+static void *wh, *wht;
+
+static void forward_loop(void) {
+    memcpy(gates, pre, (size_t) t * ng * sizeof(float));
+    for (int s = 0; s < t; s++) {
+        if (s > 0) seq4j_gemm_packed(THREADS, gates + s * ng, hs + s * nh, wh, n, 4 * h, h, h, 4 * h, 1.0f, 0);
+        seq4j_lstm_cell_forward(THREADS, hs + (s + 1) * nh, cs + (s + 1) * nh, gates + s * ng, cs + s * nh, n, h);
+    }
+}
+
+static void forward_seq(void) {
+    memcpy(gates, pre, (size_t) t * ng * sizeof(float));
+    seq4j_lstm_forward_seq(THREADS, hs, cs, gates, wh, t, n, h, 1, 0);
+}
+
+static void backward_loop(void) {
+    float *carry = work, *ping = work + nh, *pong = work + 2 * nh, *next = ping;
+    memcpy(ping, dcLast, nh * sizeof(float));
+    for (int s = t - 1; s >= 0; s--) {
+        float *prev = next == ping ? pong : ping;
+        seq4j_lstm_cell_backward(THREADS, dA + s * ng, prev, gates + s * ng, cs + (s + 1) * nh, cs + s * nh,
+                                 dhs + s * nh, s == t - 1 ? NULL : carry, next, n, h);
+        seq4j_gemm_packed(THREADS, s > 0 ? carry : dh0, dA + s * ng, wht, n, h, 4 * h, 4 * h, h, 0.0f, 0);
+        next = prev;
+    }
+    memcpy(dc0, next, nh * sizeof(float));
+}
+
+static void backward_seq(void) {
+    seq4j_lstm_backward_seq(THREADS, dA, dh0, dc0, work, gates, cs, dhs, NULL, dcLast, wht, t, n, h, 0);
+}
+
+static double median_us(void (*f)(void), double *out) {
+    f();
+    for (int k = 0; k < SEQS; k++) {
+        double t0 = now();
+        f();
+        out[k] = (now() - t0) * 1e6;
+    }
+    return 0;
+}
+
+static int same(const float *a, const float *b, size_t count) {
+    return memcmp(a, b, count * sizeof(float)) == 0;
+}
+
+int main(int argc, char **argv) {
+    int rounds = argc > 1 ? atoi(argv[1]) : 21;
+    if (rounds < 1 || rounds > MAX_ROUNDS) rounds = 21;
+    static const struct { int n, h, t; const char *name; } cases[] = {
+        {128, 128, 7, "W1 encoder 128x128 T=7"}, {128, 128, 4, "W1 decoder 128x128 T=4"},
+        {64, 650, 35, "W2 64x650 T=35"}};
+    unsigned seed = 7;
+    int bad = 0;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        n = cases[ci].n, h = cases[ci].h, t = cases[ci].t;
+        nh = (size_t) n * h, ng = 4 * nh;
+        float *w = rnd((size_t) h * 4 * h, &seed, 0.1f);
+        wh = aligned_alloc(64, (size_t) seq4j_packed_floats(h, 4 * h, 0) * sizeof(float));
+        wht = aligned_alloc(64, (size_t) seq4j_packed_floats(4 * h, h, 0) * sizeof(float));
+        seq4j_pack(THREADS, wh, w, 111, h, 4 * h, 4 * h, 0);
+        seq4j_pack(THREADS, wht, w, 112, 4 * h, h, 4 * h, 0);
+        pre = rnd((size_t) t * ng, &seed, 1.0f);
+        gates = rnd((size_t) t * ng, &seed, 1.0f);
+        hs = rnd((size_t) (t + 1) * nh, &seed, 1.0f);
+        cs = rnd((size_t) (t + 1) * nh, &seed, 1.0f);
+        memset(hs, 0, nh * sizeof(float));
+        dA = rnd((size_t) t * ng, &seed, 1.0f);
+        dhs = rnd((size_t) t * nh, &seed, 1.0f);
+        dh0 = rnd(nh, &seed, 1.0f);
+        dc0 = rnd(nh, &seed, 1.0f);
+        work = rnd(3 * nh, &seed, 1.0f);
+        dcLast = rnd(nh, &seed, 1.0f);
+        /* bits: each pass's outputs through the loop, then through the sequence call */
+        size_t hsz = (size_t) (t + 1) * nh, dsz = (size_t) t * ng;
+        float *keep = malloc((2 * hsz + 2 * dsz + 2 * nh) * sizeof(float));
+        forward_loop();
+        memcpy(keep, hs, hsz * 4), memcpy(keep + hsz, cs, hsz * 4), memcpy(keep + 2 * hsz, gates, dsz * 4);
+        backward_loop();
+        memcpy(keep + 2 * hsz + dsz, dA, dsz * 4), memcpy(keep + 2 * hsz + 2 * dsz, dh0, nh * 4);
+        memcpy(keep + 2 * hsz + 2 * dsz + nh, dc0, nh * 4);
+        forward_seq();
+        int fsame = same(keep, hs, hsz) && same(keep + hsz, cs, hsz) && same(keep + 2 * hsz, gates, dsz);
+        backward_seq();
+        int bsame = same(keep + 2 * hsz + dsz, dA, dsz) && same(keep + 2 * hsz + 2 * dsz, dh0, nh)
+                    && same(keep + 2 * hsz + 2 * dsz + nh, dc0, nh);
+        bad |= !fsame || !bsame;
+        free(keep);
+        static double tl[MAX_ROUNDS * SEQS], tq[MAX_ROUNDS * SEQS], bl[MAX_ROUNDS * SEQS], bq[MAX_ROUNDS * SEQS];
+        for (int r = 0; r < rounds; r++) {
+            for (int side = 0; side < 2; side++) {
+                if ((side ^ (r % 2)) == 0) {
+                    median_us(forward_loop, tl + r * SEQS);
+                    median_us(backward_loop, bl + r * SEQS);
+                } else {
+                    median_us(forward_seq, tq + r * SEQS);
+                    median_us(backward_seq, bq + r * SEQS);
+                }
+            }
+        }
+        size_t all = (size_t) rounds * SEQS;
+        qsort(tl, all, sizeof tl[0], cmp), qsort(tq, all, sizeof tq[0], cmp);
+        qsort(bl, all, sizeof bl[0], cmp), qsort(bq, all, sizeof bq[0], cmp);
+        printf("%s forward loop_us=%.1f seq_us=%.1f seq/loop=%.3f bits=%s\n", cases[ci].name, tl[all / 2], tq[all / 2],
+               tq[all / 2] / tl[all / 2], fsame ? "same" : "DIFFER");
+        printf("%s backward loop_us=%.1f seq_us=%.1f seq/loop=%.3f bits=%s\n", cases[ci].name, bl[all / 2], bq[all / 2],
+               bq[all / 2] / bl[all / 2], bsame ? "same" : "DIFFER");
+        free(w), free(wh), free(wht), free(pre), free(gates), free(hs), free(cs), free(dA), free(dhs), free(dh0);
+        free(dc0), free(work), free(dcLast);
+    }
+    return bad;
+}
