@@ -1845,6 +1845,147 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
         }
     }
 
+    private static class seq4j_lstm_forward_seq {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_lstm_forward_seq");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision)
+     * }
+     */
+    public static FunctionDescriptor seq4j_lstm_forward_seq$descriptor() {
+        return seq4j_lstm_forward_seq.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision)
+     * }
+     */
+    public static MethodHandle seq4j_lstm_forward_seq$handle() {
+        return seq4j_lstm_forward_seq.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision)
+     * }
+     */
+    public static MemorySegment seq4j_lstm_forward_seq$address() {
+        return seq4j_lstm_forward_seq.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision)
+     * }
+     */
+    public static void seq4j_lstm_forward_seq(int threads, MemorySegment hs, MemorySegment cs, MemorySegment gates, MemorySegment wh, int t, int n, int h, int skip_first, int precision) {
+        var mh$ = seq4j_lstm_forward_seq.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_lstm_forward_seq", threads, hs, cs, gates, wh, t, n, h, skip_first, precision);
+            }
+            mh$.invokeExact(threads, hs, cs, gates, wh, t, n, h, skip_first, precision);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_lstm_backward_seq {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_lstm_backward_seq");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0, float *work, const float *gates, const float *cs, const float *dhs, const float *dh_last, const float *dc_last, const void *wht, int t, int n, int h, int precision)
+     * }
+     */
+    public static FunctionDescriptor seq4j_lstm_backward_seq$descriptor() {
+        return seq4j_lstm_backward_seq.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0, float *work, const float *gates, const float *cs, const float *dhs, const float *dh_last, const float *dc_last, const void *wht, int t, int n, int h, int precision)
+     * }
+     */
+    public static MethodHandle seq4j_lstm_backward_seq$handle() {
+        return seq4j_lstm_backward_seq.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0, float *work, const float *gates, const float *cs, const float *dhs, const float *dh_last, const float *dc_last, const void *wht, int t, int n, int h, int precision)
+     * }
+     */
+    public static MemorySegment seq4j_lstm_backward_seq$address() {
+        return seq4j_lstm_backward_seq.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0, float *work, const float *gates, const float *cs, const float *dhs, const float *dh_last, const float *dc_last, const void *wht, int t, int n, int h, int precision)
+     * }
+     */
+    public static void seq4j_lstm_backward_seq(int threads, MemorySegment dA, MemorySegment dh0, MemorySegment dc0, MemorySegment work, MemorySegment gates, MemorySegment cs, MemorySegment dhs, MemorySegment dh_last, MemorySegment dc_last, MemorySegment wht, int t, int n, int h, int precision) {
+        var mh$ = seq4j_lstm_backward_seq.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_lstm_backward_seq", threads, dA, dh0, dc0, work, gates, cs, dhs, dh_last, dc_last, wht, t, n, h, precision);
+            }
+            mh$.invokeExact(threads, dA, dh0, dc0, work, gates, cs, dhs, dh_last, dc_last, wht, t, n, h, precision);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class seq4j_gru_gates_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             seq4j_cpu_h.C_INT,
