@@ -12,7 +12,9 @@ package org.seq4j.backend;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Map;
 import java.util.Objects;
+import java.util.WeakHashMap;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -714,6 +716,193 @@ public abstract class AbstractBackend implements Backend {
     /** dh = dhNext + dhCarry, or dhNext where dhCarry is null */
     protected abstract void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                                               Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h);
+
+    @Override
+    public final void lstmSequenceForward(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero) {
+        String op = "lstmSequenceForward";
+        packedOwned(op, wh);
+        if (!wh.isPacked()) {
+            throw new IllegalStateException(op + ": " + wh + " was never packed; call pack(wh, trans, w) first");
+        }
+        rank3(op, "gates", gates);
+        f32(op, "hs", hs);
+        f32(op, "cs", cs);
+        f32(op, "gates", gates);
+        int t = gates.dim(0), n = gates.dim(1), h = wh.rows();
+        if (wh.cols() != gates.dim(2) || (long) gates.dim(2) != 4L * h) {
+            throw new IllegalArgumentException(op + ": wh is " + wh + " and gates has shape "
+                    + Tensor.shapeString(gates.shape()) + ", expected Wh (H, 4H) and gates (T, N, 4H)");
+        }
+        int t1 = sequenceSteps(op, t);
+        shape3(op, "hs", hs, t1, n, h);
+        shape3(op, "cs", cs, t1, n, h);
+        noOverlap(op, "hs", hs, "cs", cs);
+        noOverlap(op, "hs", hs, "gates", gates);
+        noOverlap(op, "cs", cs, "gates", gates);
+        noOverlap(op, "hs", hs, "wh", wh.storage());
+        noOverlap(op, "cs", cs, "wh", wh.storage());
+        noOverlap(op, "gates", gates, "wh", wh.storage());
+        if (t == 0 || n == 0 || h == 0) { // no steps, rows or units: nothing to write
+            return;
+        }
+        lstmSequenceForwardK(hs, cs, gates, wh, fromZero, t, n, h);
+    }
+
+    /**
+     * The recurrence with t, n, h > 0. The default: the loop of gemmPackedK (beta 1) and lstmCellForwardK, step by
+     * step, over views of each step.
+     */
+    protected void lstmSequenceForwardK(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero, int t,
+                                        int n, int h) {
+        Tensor[] hT = steps(hs), cT = steps(cs), gT = steps(gates);
+        for (int s = 0; s < t; s++) {
+            if (s > 0 || !fromZero) {
+                gemmPackedK(n, gT[s], 4 * h, hT[s], h, wh, 1f);
+            }
+            lstmCellForwardK(hT[s + 1], cT[s + 1], gT[s], cT[s], n, h);
+        }
+    }
+
+    @Override
+    public final void lstmSequenceBackward(Tensor dA, Tensor dh0, Tensor dc0, Tensor work, Tensor gates, Tensor cs,
+                                           Tensor dhs, Tensor dhLast, Tensor dcLast, PackedMatrix whT) {
+        String op = "lstmSequenceBackward";
+        packedOwned(op, whT);
+        if (!whT.isPacked()) {
+            throw new IllegalStateException(op + ": " + whT + " was never packed; call pack(whT, trans, w) first");
+        }
+        rank3(op, "gates", gates);
+        f32(op, "dA", dA);
+        f32(op, "dh0", dh0);
+        f32(op, "dc0", dc0);
+        f32(op, "work", work);
+        f32(op, "gates", gates);
+        f32(op, "cs", cs);
+        int t = gates.dim(0), n = gates.dim(1), h = whT.cols();
+        if (whT.rows() != gates.dim(2) || (long) gates.dim(2) != 4L * h) {
+            throw new IllegalArgumentException(op + ": whT is " + whT + " and gates has shape "
+                    + Tensor.shapeString(gates.shape()) + ", expected Wh^T (4H, H) and gates (T, N, 4H)");
+        }
+        shape3(op, "dA", dA, t, n, 4 * h);
+        shape3(op, "cs", cs, sequenceSteps(op, t), n, h);
+        shape2(op, "dh0", dh0, n, h);
+        shape2(op, "dc0", dc0, n, h);
+        shape3(op, "work", work, 3, n, h);
+        if (dhs != null) {
+            f32(op, "dhs", dhs);
+            shape3(op, "dhs", dhs, t, n, h);
+        } else {
+            if (dhLast == null) {
+                throw new NullPointerException(op + ": dhs and dhLast are both null; one gradient is needed");
+            }
+            f32(op, "dhLast", dhLast);
+            shape2(op, "dhLast", dhLast, n, h);
+        }
+        if (dcLast != null) {
+            f32(op, "dcLast", dcLast);
+            shape2(op, "dcLast", dcLast, n, h);
+        }
+        // no output may share memory with another output or an input (a part of the split reads its rows of the
+        // inputs at every step while the other parts write theirs); no arrays here: a training step allocates nothing
+        noOverlap(op, "dA", dA, "dh0", dh0);
+        noOverlap(op, "dA", dA, "dc0", dc0);
+        noOverlap(op, "dA", dA, "work", work);
+        noOverlap(op, "dh0", dh0, "dc0", dc0);
+        noOverlap(op, "dh0", dh0, "work", work);
+        noOverlap(op, "dc0", dc0, "work", work);
+        outputApart(op, "dA", dA, gates, cs, dhs, dhLast, dcLast, whT);
+        outputApart(op, "dh0", dh0, gates, cs, dhs, dhLast, dcLast, whT);
+        outputApart(op, "dc0", dc0, gates, cs, dhs, dhLast, dcLast, whT);
+        outputApart(op, "work", work, gates, cs, dhs, dhLast, dcLast, whT);
+        if (t == 0 || n == 0 || h == 0) { // no steps: the gradients of h_0, c_0 are those arriving at them
+            if (n > 0 && h > 0) {
+                if (dhs == null) {
+                    copyK(dh0, dhLast);
+                } else {
+                    fillK(dh0, 0f);
+                }
+                if (dcLast == null) {
+                    fillK(dc0, 0f);
+                } else {
+                    copyK(dc0, dcLast);
+                }
+            }
+            return;
+        }
+        lstmSequenceBackwardK(dA, dh0, dc0, work, gates, cs, dhs, dhLast, dcLast, whT, t, n, h);
+    }
+
+    /**
+     * The backward recurrence with t, n, h > 0. The default: the loop of lstmCellBackwardK and gemmPackedK (beta 0),
+     * step by step, work holding the carried dh and two cell-state gradients in turn.
+     */
+    protected void lstmSequenceBackwardK(Tensor dA, Tensor dh0, Tensor dc0, Tensor work, Tensor gates, Tensor cs,
+                                         Tensor dhs, Tensor dhLast, Tensor dcLast, PackedMatrix whT, int t, int n,
+                                         int h) {
+        Tensor[] w = steps(work), dAT = steps(dA), gT = steps(gates), cT = steps(cs);
+        Tensor[] dhT = dhs != null ? steps(dhs) : null;
+        Tensor carry = w[0], next = w[1], prev = w[2];
+        if (dcLast != null) {
+            copyK(next, dcLast);
+        } else {
+            fillK(next, 0f);
+        }
+        for (int s = t - 1; s >= 0; s--) {
+            Tensor dhNext = dhT != null ? dhT[s] : s == t - 1 ? dhLast : carry;
+            Tensor dhCarry = s < t - 1 && dhT != null ? carry : null;
+            lstmCellBackwardK(dAT[s], prev, gT[s], cT[s + 1], cT[s], dhNext, dhCarry, next, n, h);
+            gemmPackedK(n, s > 0 ? carry : dh0, h, dAT[s], 4 * h, whT, 0f);
+            Tensor x = next;
+            next = prev;
+            prev = x;
+        }
+        copyK(dc0, next);
+    }
+
+    /**
+     * The views t.get(0 .. dim(0)-1) of a tensor that the default sequence loops walk, made once per tensor and thread:
+     * a layer passes the same buffers at every training step, which so makes no views (a step allocates nothing).
+     * Weak keys: a cached tensor that its owner dropped is forgotten, and with it its views.
+     */
+    private static Tensor[] steps(Tensor t) {
+        Map<Tensor, Tensor[]> cache = STEP_VIEWS.get();
+        Tensor[] views = cache.get(t);
+        if (views == null || views.length != t.dim(0) || (views.length > 0 && !views[0].isAlive())) {
+            views = new Tensor[t.dim(0)];
+            for (int s = 0; s < views.length; s++) {
+                views[s] = t.get(s);
+            }
+            cache.put(t, views);
+        }
+        return views;
+    }
+
+    private static final ThreadLocal<Map<Tensor, Tensor[]>> STEP_VIEWS = ThreadLocal.withInitial(WeakHashMap::new);
+
+    /** lstmSequenceBackward's output {@code out} shares no memory with an input. */
+    private static void outputApart(String op, String name, Tensor out, Tensor gates, Tensor cs, Tensor dhs,
+                                    Tensor dhLast, Tensor dcLast, PackedMatrix whT) {
+        noOverlap(op, name, out, "gates", gates);
+        noOverlap(op, name, out, "cs", cs);
+        if (dhs != null) {
+            noOverlap(op, name, out, "dhs", dhs);
+        } else {
+            noOverlap(op, name, out, "dhLast", dhLast);
+        }
+        if (dcLast != null) {
+            noOverlap(op, name, out, "dcLast", dcLast);
+        }
+        noOverlap(op, name, out, "whT", whT.storage());
+    }
+
+    /** T + 1, the leading extent of hs and cs, which must fit in an int dimension. */
+    private static int sequenceSteps(String op, int t) {
+        if (t == Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": T = " + t + " steps need T + 1 states, more than an int "
+                    + "dimension holds");
+        }
+        return t + 1;
+    }
 
     // GRU cell (gates z, r, h; see Backend). Zero extents as for the LSTM cell: no rows or no units, no-op.
 

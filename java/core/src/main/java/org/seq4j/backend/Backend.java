@@ -586,6 +586,49 @@ public interface Backend extends AutoCloseable {
     void lstmCellBackward(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                           Tensor dhOut, Tensor dhCarry, Tensor dcNext);
 
+    /**
+     * The LSTM recurrence over T steps in one call: for s = 0 .. T-1, gates[s] += hs[s] Wh (left out at s = 0 when
+     * {@code fromZero}: the caller's h_0 is zero, so the product would add zeros), then the cell of
+     * {@link #lstmCellForward} writes hs[s+1], cs[s+1] and activates gates[s] in place. The same result, bit for bit,
+     * as that loop of {@link #gemmPacked(Tensor, Tensor, PackedMatrix, float)} (beta 1) and lstmCellForward on this
+     * backend; a backend may run it without a call per step (the CPU backend splits the rows among its threads, each
+     * running its rows through every step).
+     *
+     * @param hs       (T+1, N, H): h_0 in hs[0] (read), h_1 .. h_T written
+     * @param cs       (T+1, N, H): c_0 in cs[0] (read), c_1 .. c_T written
+     * @param gates    (T, N, 4H): x Wx + b of every step on entry, the activated gates (f, g, i, o) on return
+     * @param wh       Wh (H, 4H), packed by this backend in either precision
+     * @param fromZero whether the first step adds no product (h_0 is zero)
+     * @throws IllegalArgumentException if a shape or dtype does not fit, wh belongs to another backend, or two of
+     *                                  hs, cs, gates and wh share memory (the message names them)
+     * @throws IllegalStateException if wh was never packed
+     */
+    void lstmSequenceForward(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero);
+
+    /**
+     * The backward of {@link #lstmSequenceForward} over all T steps in one call: for s = T-1 .. 0,
+     * {@link #lstmCellBackward} with dh = dhs[s] + the dh carried from step s+1 and dc from step s+1 (dcLast at the
+     * last step) gives dA[s], then dh_{s-1} = dA[s] Wh^T is carried to step s-1. The same result, bit for bit, as that
+     * loop on this backend.
+     *
+     * @param dA     (T, N, 4H), written: the gate pre-activation gradients of every step
+     * @param dh0    (N, H), written: the gradient w.r.t. h_0
+     * @param dc0    (N, H), written: the gradient w.r.t. c_0
+     * @param work   (3, N, H), scratch, overwritten
+     * @param gates  (T, N, 4H), the forward's activated gates
+     * @param cs     (T+1, N, H), the forward's cell states, c_0 first
+     * @param dhs    (T, N, H), the gradients of hs[1 .. T]; or null: dhLast at the last step, zero before it
+     * @param dhLast (N, H), used when dhs is null (else ignored, may be null)
+     * @param dcLast (N, H), the gradient arriving at c_T; or null for zero
+     * @param whT    Wh^T (4H, H), packed by this backend
+     * @throws IllegalArgumentException if a shape or dtype does not fit, whT belongs to another backend, or an output
+     *                                  (dA, dh0, dc0, work) shares memory with another argument
+     * @throws IllegalStateException if whT was never packed
+     * @throws NullPointerException if dhs and dhLast are both null
+     */
+    void lstmSequenceBackward(Tensor dA, Tensor dh0, Tensor dc0, Tensor work, Tensor gates, Tensor cs, Tensor dhs,
+                              Tensor dhLast, Tensor dcLast, PackedMatrix whT);
+
     // ---- embedding -------------------------------------------------------------------------------------
 
     /**

@@ -152,6 +152,57 @@ class BadInputTest {
     }
 
     /**
+     * The whole-sequence LSTM calls: a Wh of the wrong shape or never packed, states of the wrong length, an output
+     * sharing memory with an input, and a backward with neither dhs nor dhLast; each a clear exception before any
+     * kernel runs.
+     */
+    @EveryBackend
+    void lstmSequenceMisuse(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            int t = 3, n = 2, h = 5;
+            Tensor hs = b.allocate(arena, DType.F32, t + 1, n, h), cs = b.allocate(arena, DType.F32, t + 1, n, h);
+            Tensor gates = b.allocate(arena, DType.F32, t, n, 4 * h), w = b.allocate(arena, DType.F32, h, 4 * h);
+            b.fill(w, 0.1f);
+            PackedMatrix wh = b.packedMatrix(arena, h, 4 * h, PackedMatrix.Precision.F32);
+            assertMessage(IllegalStateException.class, () -> b.lstmSequenceForward(hs, cs, gates, wh, true),
+                    "lstmSequenceForward", "never packed");
+            b.pack(wh, Transpose.NO, w);
+            Tensor shortHs = b.allocate(arena, DType.F32, t, n, h);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceForward(shortHs, cs, gates, wh, true),
+                    "lstmSequenceForward", "hs", "(3, 2, 5)", "expected (4, 2, 5)");
+            PackedMatrix wide = b.packedMatrix(arena, h, 4 * h + 4, PackedMatrix.Precision.F32);
+            b.pack(wide, Transpose.NO, b.allocate(arena, DType.F32, h, 4 * h + 4));
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceForward(hs, cs, gates, wide, true),
+                    "lstmSequenceForward", "expected Wh (H, 4H) and gates (T, N, 4H)");
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceForward(hs, hs, gates, wh, true),
+                    "lstmSequenceForward", "hs and cs overlap");
+            Tensor flat = b.allocate(arena, DType.F32, t * n, 4 * h);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceForward(hs, cs, flat, wh, true),
+                    "lstmSequenceForward", "gates", "3-D");
+
+            PackedMatrix whT = b.packedMatrix(arena, 4 * h, h, PackedMatrix.Precision.F32);
+            b.pack(whT, Transpose.YES, w);
+            Tensor dA = b.allocate(arena, DType.F32, t, n, 4 * h), dh0 = b.allocate(arena, DType.F32, n, h);
+            Tensor dc0 = b.allocate(arena, DType.F32, n, h), work = b.allocate(arena, DType.F32, 3, n, h);
+            Tensor dhs = b.allocate(arena, DType.F32, t, n, h);
+            assertMessage(NullPointerException.class, () -> b.lstmSequenceBackward(dA, dh0, dc0, work, gates, cs, null,
+                    null, null, whT), "lstmSequenceBackward", "dhs and dhLast are both null");
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceBackward(dA, dh0, dc0, work, gates, cs,
+                    dhs, null, null, wh), "lstmSequenceBackward", "expected Wh^T (4H, H)");
+            Tensor smallWork = b.allocate(arena, DType.F32, 2, n, h);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceBackward(dA, dh0, dc0, smallWork, gates,
+                    cs, dhs, null, null, whT), "lstmSequenceBackward", "work", "(2, 2, 5)", "expected (3, 2, 5)");
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceBackward(dA, dh0, dc0, work, gates, cs,
+                    dhs, null, dc0, whT), "lstmSequenceBackward", "dc0 and dcLast overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceBackward(dA, dh0, dc0, work, gates, cs,
+                    null, work.get(0), null, whT), "lstmSequenceBackward", "work and dhLast overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceBackward(gates, dh0, dc0, work, gates, cs,
+                    dhs, null, null, whT), "lstmSequenceBackward", "dA and gates overlap");
+        }
+    }
+
+    /**
      * Misuse of packed matrices, each one clear exception before any kernel runs: a matrix of another backend (here
      * another instance), one never packed, shapes that do not agree, a closed arena, and storage smaller than the
      * backend's layout needs (a hand-made PackedMatrix, which would otherwise let a kernel read past it).

@@ -32,6 +32,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.Both;
 import org.seq4j.testing.Both.Pair;
 import org.seq4j.testing.TestBackends;
@@ -660,6 +661,126 @@ class ConformanceTest {
                 b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), carry.d(), dc.d());
                 b.assertClose("lstmCellBackward (carry) dA" + shape, dA, T_ATOL, T_RTOL);
                 b.assertClose("lstmCellBackward (carry) dcPrev" + shape, dcPrev, T_ATOL, T_RTOL);
+            }
+        }
+    }
+
+    /**
+     * (N, H, T) for the whole-sequence LSTM calls: zero extents and no steps; one and three rows (the CPU backend's
+     * per-step calls below 16 rows); 17 and 24 rows (split by rows in parts of 8, the last of 9), H = 37 (gate columns
+     * ending in a partial panel), H = 16; W1's 128 x 128.
+     */
+    static final int[][] NHT = {{0, 5, 2}, {3, 0, 2}, {2, 5, 0}, {1, 5, 3}, {3, 37, 4}, {17, 37, 4}, {24, 16, 2},
+            {128, 128, 3}};
+
+    /**
+     * lstmSequenceForward / lstmSequenceBackward, F32 and BF16 weights, from h_0 = 0 (first product left out) and
+     * from a state, with dhs and with dhLast only, with and without dcLast. Two checks each: bit for bit the per-step
+     * loop of gemmPacked and the cell kernels on the same backend (what the sequence call promises), and the
+     * reference's sequence within a tolerance: each step adds at most a product's rounding (gemm's bound, far below
+     * 1e-6 here) and the cell's TRANSCENDENTAL error, and with weights of the size of Xavier's init (|w| <=
+     * 1/sqrt(H)) through sigmoid and tanh (slopes <= 1) a step does not amplify what it receives by more than about
+     * 1, so after T steps the bound is T times a step's: atol T * 1e-6, rtol T * 1e-5.
+     */
+    @EveryBackend
+    void lstmSequence(String backend) {
+        try (Both b = both(backend, 12)) {
+            for (int[] s : NHT) {
+                for (PackedMatrix.Precision precision : PackedMatrix.Precision.values()) {
+                    for (boolean fromZero : new boolean[] {true, false}) {
+                        lstmSequenceCase(b, s[0], s[1], s[2], precision, fromZero);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void lstmSequenceCase(Both b, int n, int h, int t, PackedMatrix.Precision precision,
+                                         boolean fromZero) {
+        String shape = " N=" + n + " H=" + h + " T=" + t + " " + precision + (fromZero ? " from zero" : " from a state");
+        double atol = Math.max(1, t) * T_ATOL, rtol = Math.max(1, t) * T_RTOL, scale = 1 / Math.sqrt(Math.max(1, h));
+        Pair w = b.uniformPair(-scale, scale, h, 4 * h);
+        PackedMatrix wr = b.ref.packedMatrix(b.arena(), h, 4 * h, precision);
+        PackedMatrix wd = b.dev.packedMatrix(b.arena(), h, 4 * h, precision);
+        PackedMatrix tr = b.ref.packedMatrix(b.arena(), 4 * h, h, precision);
+        PackedMatrix td = b.dev.packedMatrix(b.arena(), 4 * h, h, precision);
+        b.ref.pack(wr, Transpose.NO, w.r());
+        b.dev.pack(wd, Transpose.NO, w.d());
+        b.ref.pack(tr, Transpose.YES, w.r());
+        b.dev.pack(td, Transpose.YES, w.d());
+        float[] hs0 = b.uniform((t + 1) * n * h, -1, 1), cs0 = b.uniform((t + 1) * n * h, -1, 1);
+        if (fromZero) {
+            java.util.Arrays.fill(hs0, 0, n * h, 0f);
+        }
+        float[] pre = b.uniform(t * n * 4 * h, -2, 2);
+        Pair hs = b.f32(hs0, t + 1, n, h), cs = b.f32(cs0, t + 1, n, h), gates = b.f32(pre, t, n, 4 * h);
+        b.ref.lstmSequenceForward(hs.r(), cs.r(), gates.r(), wr, fromZero);
+        b.dev.lstmSequenceForward(hs.d(), cs.d(), gates.d(), wd, fromZero);
+        b.assertClose("lstmSequenceForward hs" + shape, hs, atol, rtol);
+        b.assertClose("lstmSequenceForward cs" + shape, cs, atol, rtol);
+        b.assertClose("lstmSequenceForward gates" + shape, gates, atol, rtol);
+        // the per-step loop on the device, from the same inputs: the same bits
+        Pair hl = b.f32(hs0, t + 1, n, h), cl = b.f32(cs0, t + 1, n, h), gl = b.f32(pre, t, n, 4 * h);
+        for (int s = 0; s < t; s++) {
+            if (s > 0 || !fromZero) {
+                b.dev.gemmPacked(gl.d().get(s), hl.d().get(s), wd, 1f);
+            }
+            b.dev.lstmCellForward(hl.d().get(s + 1), cl.d().get(s + 1), gl.d().get(s), cl.d().get(s));
+        }
+        sameBits("lstmSequenceForward hs against the loop" + shape, b.devValues(hl.d()), b.devValues(hs.d()));
+        sameBits("lstmSequenceForward cs against the loop" + shape, b.devValues(cl.d()), b.devValues(cs.d()));
+        sameBits("lstmSequenceForward gates against the loop" + shape, b.devValues(gl.d()), b.devValues(gates.d()));
+
+        // backward from the reference's saved gates and cells on both sides, so that only the backward is compared
+        b.dev.copyIn(gates.d(), b.refValues(gates.r()));
+        b.dev.copyIn(cs.d(), b.refValues(cs.r()));
+        Pair dhs = b.uniformPair(-1, 1, t, n, h), dhLast = b.uniformPair(-1, 1, n, h), dcLast = b.uniformPair(-1, 1, n, h);
+        for (int mode = 0; mode < 4; mode++) {
+            boolean withDhs = (mode & 1) != 0, withDc = (mode & 2) != 0;
+            String what = shape + (withDhs ? " dhs" : " dhLast") + (withDc ? " dcLast" : "");
+            Pair dA = b.zeros(DType.F32, t, n, 4 * h), dh0 = b.zeros(DType.F32, n, h), dc0 = b.zeros(DType.F32, n, h);
+            Pair work = b.zeros(DType.F32, 3, n, h);
+            b.ref.lstmSequenceBackward(dA.r(), dh0.r(), dc0.r(), work.r(), gates.r(), cs.r(), withDhs ? dhs.r() : null,
+                    dhLast.r(), withDc ? dcLast.r() : null, tr);
+            b.dev.lstmSequenceBackward(dA.d(), dh0.d(), dc0.d(), work.d(), gates.d(), cs.d(), withDhs ? dhs.d() : null,
+                    dhLast.d(), withDc ? dcLast.d() : null, td);
+            b.assertClose("lstmSequenceBackward dA" + what, dA, atol, rtol);
+            b.assertClose("lstmSequenceBackward dh0" + what, dh0, atol, rtol);
+            b.assertClose("lstmSequenceBackward dc0" + what, dc0, atol, rtol);
+            if (t == 0 || n == 0 || h == 0) {
+                continue;
+            }
+            // the per-step loop on the device: the same bits
+            Pair la = b.zeros(DType.F32, t, n, 4 * h), lh0 = b.zeros(DType.F32, n, h), carry = b.zeros(DType.F32, n, h);
+            Tensor next = b.zeros(DType.F32, n, h).d(), prev = b.zeros(DType.F32, n, h).d();
+            if (withDc) {
+                b.dev.copy(next, dcLast.d());
+            }
+            for (int s = t - 1; s >= 0; s--) {
+                Tensor out = withDhs ? dhs.d().get(s) : s == t - 1 ? dhLast.d() : carry.d();
+                if (withDhs && s < t - 1) {
+                    b.dev.lstmCellBackward(la.d().get(s), prev, gates.d().get(s), cs.d().get(s + 1), cs.d().get(s), out,
+                            carry.d(), next);
+                } else {
+                    b.dev.lstmCellBackward(la.d().get(s), prev, gates.d().get(s), cs.d().get(s + 1), cs.d().get(s), out,
+                            next);
+                }
+                b.dev.gemmPacked(s > 0 ? carry.d() : lh0.d(), la.d().get(s), td, 0f);
+                Tensor x = next;
+                next = prev;
+                prev = x;
+            }
+            sameBits("lstmSequenceBackward dA against the loop" + what, b.devValues(la.d()), b.devValues(dA.d()));
+            sameBits("lstmSequenceBackward dh0 against the loop" + what, b.devValues(lh0.d()), b.devValues(dh0.d()));
+            sameBits("lstmSequenceBackward dc0 against the loop" + what, b.devValues(next), b.devValues(dc0.d()));
+        }
+    }
+
+    private static void sameBits(String what, float[] want, float[] got) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
+                throw new AssertionError(what + ": element " + i + " is " + got[i] + ", the loop gives " + want[i]);
             }
         }
     }

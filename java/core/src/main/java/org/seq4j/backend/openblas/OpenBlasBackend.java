@@ -481,6 +481,37 @@ public final class OpenBlasBackend extends AbstractBackend {
                 dhCarry == null ? MemorySegment.NULL : p(dhCarry), p(dcNext), n, h);
     }
 
+    /**
+     * One C call for the whole sequence (seq4j_lstm_forward_seq): from 16 rows on, the rows are split among the
+     * threads and each runs its rows through every step, with no hand-off between steps; fewer rows make the per-step
+     * calls in C. Over the C library's packed layout only; else the default loop.
+     */
+    @Override
+    protected void lstmSequenceForwardK(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero, int t,
+                                        int n, int h) {
+        if (!nativePacked()) {
+            super.lstmSequenceForwardK(hs, cs, gates, wh, fromZero, t, n, h);
+            return;
+        }
+        seq4j_cpu_h.seq4j_lstm_forward_seq(threads, p(hs), p(cs), p(gates), p(wh.storage()), t, n, h, fromZero ? 1 : 0,
+                precision(wh.precision()));
+    }
+
+    /** As the forward: seq4j_lstm_backward_seq over the packed Wh^T, the default loop elsewhere. */
+    @Override
+    protected void lstmSequenceBackwardK(Tensor dA, Tensor dh0, Tensor dc0, Tensor work, Tensor gates, Tensor cs,
+                                         Tensor dhs, Tensor dhLast, Tensor dcLast, PackedMatrix whT, int t, int n,
+                                         int h) {
+        if (!nativePacked()) {
+            super.lstmSequenceBackwardK(dA, dh0, dc0, work, gates, cs, dhs, dhLast, dcLast, whT, t, n, h);
+            return;
+        }
+        seq4j_cpu_h.seq4j_lstm_backward_seq(threads, p(dA), p(dh0), p(dc0), p(work), p(gates), p(cs),
+                dhs == null ? MemorySegment.NULL : p(dhs), dhs != null ? MemorySegment.NULL : p(dhLast),
+                dcLast == null ? MemorySegment.NULL : p(dcLast), p(whT.storage()), t, n, h,
+                precision(whT.precision()));
+    }
+
     @Override
     protected void gruGatesForwardK(Tensor rh, Tensor gates, Tensor hPrev, int n, int h) {
         seq4j_cpu_h.seq4j_gru_gates_forward(threads, p(rh), p(gates), p(hPrev), n, h);
