@@ -3,7 +3,9 @@
 // java.lang.reflect.Proxy over Backend, which forwards every call and notes gemm, matmul and
 // gemmStridedBatched (matmul is a default method whose inner gemm the proxy would not see), and the packed
 // products with the packs they need: gemmPacked, and pack (a recurrent layer packs Wh once per forward and Wh^T
-// once per backward), so the replay does the step's products the way the step does them.
+// once per backward), so the replay does the step's products the way the step does them. An LSTM's whole-sequence
+// calls (lstmSequenceForward / lstmSequenceBackward) are recorded as the products they contain, one gemmPacked a step
+// on the same views (gates_s += h_s Wh; dh_{s-1} = dA_s Wh^T), so the cells they fuse count as the rest of the step.
 package org.seq4j.bench;
 
 import java.lang.reflect.InvocationTargetException;
@@ -14,9 +16,21 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
+import org.seq4j.tensor.Tensor;
 
 final class GemmReplay implements AutoCloseable {
     private static final Set<String> PRODUCTS = Set.of("gemm", "matmul", "gemmStridedBatched", "pack", "gemmPacked");
+    private static final Method GEMM_PACKED;
+
+    static {
+        try {
+            GEMM_PACKED = Backend.class.getMethod("gemmPacked", Tensor.class, Tensor.class, PackedMatrix.class,
+                    float.class);
+        } catch (NoSuchMethodException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private record Call(Method method, Object[] args) {
     }
@@ -41,6 +55,18 @@ final class GemmReplay implements AutoCloseable {
                 new Class<?>[] {Backend.class}, (proxy, method, args) -> {
                     if (PRODUCTS.contains(method.getName())) {
                         calls.add(new Call(method, args.clone()));
+                    } else if (method.getName().equals("lstmSequenceForward")) {
+                        // (hs, cs, gates, wh, fromZero): gates_s += hs_s Wh, from step 1 when h_0 is zero
+                        Tensor hs = (Tensor) args[0], gates = (Tensor) args[2];
+                        for (int s = (Boolean) args[4] ? 1 : 0; s < gates.dim(0); s++) {
+                            calls.add(new Call(GEMM_PACKED, new Object[] {gates.get(s), hs.get(s), args[3], 1f}));
+                        }
+                    } else if (method.getName().equals("lstmSequenceBackward")) {
+                        // (dA, dh0, dc0, work, gates, ..., whT): dh_{s-1} = dA_s Wh^T into work[0], or dh0 at s = 0
+                        Tensor dA = (Tensor) args[0], dh0 = (Tensor) args[1], carry = ((Tensor) args[3]).get(0);
+                        for (int s = dA.dim(0) - 1; s >= 0; s--) {
+                            calls.add(new Call(GEMM_PACKED, new Object[] {s > 0 ? carry : dh0, dA.get(s), args[9], 0f}));
+                        }
                     }
                     try {
                         return method.invoke(real, args);

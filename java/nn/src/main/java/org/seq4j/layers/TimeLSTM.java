@@ -1,6 +1,7 @@
 // The book's TimeLSTM over a time-major sequence xs (T, N, D) -> hs (T, N, H), with the fast structure:
 // one GEMM for x Wx (+ b) over all T*N rows before the loop, then per step one GEMM h_prev Wh (beta = 1)
-// into that step's gate block and one fused lstmCellForward. Gates are sliced f, g, i, o as in the book.
+// into that step's gate block and one fused lstmCellForward (over a packed Wh, the whole loop in one
+// lstmSequenceForward; see below). Gates are sliced f, g, i, o as in the book.
 //
 // h0 sits in front of hs in one (T+1, N, H) buffer (same for c), so "h_prev of every step" is the contiguous
 // slice [0, T) and the weight gradients after the loop are single GEMMs over all T*N rows.
@@ -24,7 +25,13 @@
 // backward packs Wh^T for its dA_t Wh^T, so the backend does not re-pack the same weights at every step (OpenBLAS's
 // sgemm does: a third of a 128 x 512 x 128 product). Only where it pays (packs(products, n)): two or more products
 // on several rows, eight or more on one row (N = 1 inference, where the packed product reads Wh in storage order);
-// otherwise the plain gemm.
+// otherwise the plain gemm, step by step.
+//
+// Over a packed Wh each pass is one backend call, lstmSequenceForward / lstmSequenceBackward: bit for bit the loop
+// of gemmPacked and the cell kernels, which the CPU backend runs as one job split by rows (each thread takes its rows
+// through all T steps: no hand-off between steps). bench/c/lstm_seq_ab.c, W1's shapes against that loop: forward
+// 0.98-1.02x, backward 0.90-0.92x on a quiet host, and 0.71-0.76x and 0.60x in a slow phase of the shared host,
+// where every per-step barrier waits for the slower core.
 //
 // The weight gradients after the loop, dWh += Hprev^T dA and dWx += x^T dA (Hprev: the T*N rows of h_0 .. h_{T-1}),
 // are two gemm calls (TN, beta 1) over dA as the cell backward wrote it; the CPU backend runs them on its packed
@@ -56,6 +63,7 @@ public final class TimeLSTM implements TimeRecurrent {
     private final Workspace ws;
     private final Workspace stateWs;
     private final ViewCache dhsSteps = new ViewCache();  // the caller's dhs as its step views
+    private final ViewCache dhsSeq = new ViewCache();    // the caller's dhs as (T, N, H), for lstmSequenceBackward
     private final KeptPack whPacked;    // Wh (H, 4H) F32, packed by a forward that uses it when Wh changed since
     private final Workspace packWs;     // whTPacked, allocated at the first backward that packs
     private PackedMatrix whTPacked;     // Wh^T (4H, H), packed by each backward that uses it
@@ -75,12 +83,15 @@ public final class TimeLSTM implements TimeRecurrent {
     private boolean h0Zero, c0Zero;     // whether hT[0], cT[0] still hold the zeros of an earlier forward
     private Tensor hs;                  // (T, N, H) = hAll[1 .. T], what forward returns
     private Tensor dA, dA2;             // (T, N, 4H) gate-pre-activation gradients of every step; (T*N, 4H)
+    private Tensor work;                // (3, N, H) = [dhCarry; dcPing; dcPong], lstmSequenceBackward's scratch
     private Tensor dhCarry;             // (N, H) the dh flowing back from step t+1 (dA_{t+1} Wh^T)
     private Tensor dxs;                 // (T, N, D)
     private Tensor dh0;                 // (N, H) gradient w.r.t. h0
     private Tensor dcPing, dcPong;      // (N, H) two buffers: lstmCellBackward's dcPrev must not be dcNext
     private Tensor dcZero;              // (N, H) zeros, filled once per size: the last step's dcNext without dcLast
-    private Tensor dc0;                 // whichever of the two holds the gradient w.r.t. c0 after backward
+    private Tensor dcIn;                // (N, H) the caller's dcLast, copied (it may be one of our buffers)
+    private Tensor dcOut;               // (N, H) lstmSequenceBackward's gradient w.r.t. c0
+    private Tensor dc0;                 // whichever buffer holds the gradient w.r.t. c0 after backward
     private Tensor[] gatesT, hT, cT, dAT;   // per-step views, made once per size
     private Tensor x;                   // (T, N, D) the last forward's input (the caller's); null when folded
     private boolean forwardDone, backwardDone;
@@ -207,12 +218,15 @@ public final class TimeLSTM implements TimeRecurrent {
         hs = hAll.slice(1, t + 1);
         dA = ws.floats(t, n, 4 * H);
         dA2 = dA.view(t * n, 4 * H);
-        dhCarry = ws.floats(n, H);
+        work = ws.floats(3, n, H);
+        dhCarry = work.get(0);
+        dcPing = work.get(1);
+        dcPong = work.get(2);
         dxs = ws.floats(t, n, D);
         dh0 = ws.floats(n, H);
-        dcPing = ws.floats(n, H);
-        dcPong = ws.floats(n, H);
         dcZero = ws.floats(n, H);
+        dcIn = ws.floats(n, H);
+        dcOut = ws.floats(n, H);
         backend.fill(dcZero, 0f);   // once per size; only ever read
         gatesT = new Tensor[t];
         dAT = new Tensor[t];
@@ -351,17 +365,18 @@ public final class TimeLSTM implements TimeRecurrent {
         if (!inferenceCopy && packs(fromZero ? t - 1 : t, n)) {
             packed = whPacked.current()[0];   // packed again only if Wh changed (N = 1 inference: kept)
         }
-        for (int s = 0; s < t; s++) {
-            // A_t += h_{t-1} Wh (nothing to add to the first step's from h_0 = 0), then the fused cell: gates
-            // activated in place, c_t and h_t written
-            if (s > 0 || !fromZero) {
-                if (packed != null) {
-                    backend.gemmPacked(gatesT[s], hT[s], packed, 1f);
-                } else {
+        if (packed != null) {
+            // the whole loop below in one call, over the packed Wh
+            backend.lstmSequenceForward(hAll, cAll, gates, packed, fromZero);
+        } else {
+            for (int s = 0; s < t; s++) {
+                // A_t += h_{t-1} Wh (nothing to add to the first step's from h_0 = 0), then the fused cell: gates
+                // activated in place, c_t and h_t written
+                if (s > 0 || !fromZero) {
                     backend.gemm(Transpose.NO, Transpose.NO, n, g, H, 1f, hT[s], H, Wh.value(), g, 1f, gatesT[s], g);
                 }
+                backend.lstmCellForward(hT[s + 1], cT[s + 1], gatesT[s], cT[s]);
             }
-            backend.lstmCellForward(hT[s + 1], cT[s + 1], gatesT[s], cT[s]);
         }
 
         if (stateful) {
@@ -505,24 +520,31 @@ public final class TimeLSTM implements TimeRecurrent {
                     + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
         }
         int t = sizedT, n = sizedN, g = 4 * H;
-        Tensor[] dhsT = null;
         if (dhs != null) {
             if (dhs.size() != (long) t * n * H) {
                 throw new IllegalArgumentException("TimeLSTM.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
                         + "), got " + dhs);
             }
-            dhsT = dhsSteps.steps(dhs, t, n, H); // the caller's, only read; views made once per tensor
         } else if (dhLast.rank() != 2 || dhLast.dim(0) != n || dhLast.dim(1) != H) {
             throw new IllegalArgumentException("TimeLSTM.backwardLast needs dhLast (N=" + n + ", H=" + H + "), got "
                     + dhLast);
         }
-        boolean packed = packs(t, n);
-        if (packed) {
+        if (packs(t, n)) {
             if (whTPacked == null) {
                 whTPacked = packWs.packed(g, H, PackedMatrix.Precision.F32);
             }
             backend.pack(whTPacked, Transpose.YES, Wh.value());
+            // the loop below in one call over the packed Wh^T; dcLast copied (the caller's may be one of ours)
+            if (dcLast != null) {
+                backend.copy(dcIn, dcLast);
+            }
+            backend.lstmSequenceBackward(dA, dh0, dcOut, work, gates, cAll,
+                    dhs != null ? dhsSeq.seq(dhs, t, n, H) : null, dhLast, dcLast != null ? dcIn : null, whTPacked);
+            dc0 = dcOut;
+            return;
         }
+        // the caller's dhs as step views, only read (made once per tensor)
+        Tensor[] dhsT = dhs != null ? dhsSteps.steps(dhs, t, n, H) : null;
         // the last step's dcNext: dcLast (copied: the caller's may be one of ours) or the zeros of dcZero
         Tensor dcNext = dcZero;
         if (dcLast != null) {
@@ -544,11 +566,7 @@ public final class TimeLSTM implements TimeRecurrent {
             }
             // dh_prev = dA_t Wh^T: carried into step s-1, or out as dh for h0
             Tensor dhPrev = s > 0 ? dhCarry : dh0;
-            if (packed) {
-                backend.gemmPacked(dhPrev, dAT[s], whTPacked, 0f);
-            } else {
-                backend.gemm(Transpose.NO, Transpose.YES, n, H, g, 1f, dAT[s], g, Wh.value(), g, 0f, dhPrev, H);
-            }
+            backend.gemm(Transpose.NO, Transpose.YES, n, H, g, 1f, dAT[s], g, Wh.value(), g, 0f, dhPrev, H);
             dcNext = dcPrev;
         }
         dc0 = dcNext;

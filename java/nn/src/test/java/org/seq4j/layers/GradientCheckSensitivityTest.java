@@ -58,12 +58,13 @@ class GradientCheckSensitivityTest {
     }
 
     @Test
-    void aTenPercentErrorInTheLstmCellBackwardIsCaught() {
+    void aTenPercentErrorInTheLstmBackwardIsCaught() {
         Backend reference = TestBackends.reference();
         assertTrue(timeLstmCheckPasses(reference), "the unperturbed TimeLSTM check must pass");
-        // dA of every step 10% too large: every weight gradient and dx is off
-        assertFalse(timeLstmCheckPasses(PerturbedBackend.wrap(reference, "lstmCellBackward", 0, 1.1f)),
-                "a TimeLSTM whose lstmCellBackward returns 1.1 * dA must fail the gradient check");
+        // dA of every step 10% too large (the layer's backward is one lstmSequenceBackward over its packed Wh^T):
+        // every weight gradient and dx is off
+        assertFalse(timeLstmCheckPasses(PerturbedBackend.wrap(reference, "lstmSequenceBackward", 0, 1.1f)),
+                "a TimeLSTM whose lstmSequenceBackward returns 1.1 * dA must fail the gradient check");
     }
 
     @Test

@@ -1,5 +1,6 @@
-// What PackedRecurrenceTest and PackedGruRecurrenceTest count: the gemm, pack and gemmPacked calls a recurrent layer
-// makes in one forward and one backward, through a proxy over the reference backend that forwards every call.
+// What PackedRecurrenceTest and PackedGruRecurrenceTest count: the gemm, pack, gemmPacked and lstmSequence* calls a
+// recurrent layer makes in one forward and one backward, through a proxy over the reference backend that forwards
+// every call.
 package org.seq4j.layers;
 
 import java.lang.reflect.InvocationTargetException;
@@ -22,13 +23,13 @@ final class RecurrentCalls {
     private RecurrentCalls() {
     }
 
-    /** The reference backend, counting the calls named pack, gemmPacked and gemm into counts. */
+    /** The reference backend, counting the calls named pack, gemmPacked, gemm and lstmSequence* into counts. */
     static Backend counting(Map<String, Integer> counts) {
         Backend real = TestBackends.reference();
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, args) -> {
                     if (method.getName().equals("pack") || method.getName().equals("gemmPacked")
-                            || method.getName().equals("gemm")) {
+                            || method.getName().equals("gemm") || method.getName().startsWith("lstmSequence")) {
                         counts.merge(method.getName(), 1, Integer::sum);
                     }
                     try {
