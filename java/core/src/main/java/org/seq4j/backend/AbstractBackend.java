@@ -518,6 +518,14 @@ public abstract class AbstractBackend implements Backend {
         gemmK(Transpose.NO, Transpose.NO, m, n, k, 1f, a, lda, b.storage(), n, beta, c, ldc);
     }
 
+    /** packedOwned, and packed at least once. */
+    private void packedReady(String op, String name, PackedMatrix p) {
+        packedOwned(op, p);
+        if (!p.isPacked()) {
+            throw new IllegalStateException(op + ": " + p + " was never packed; call pack(" + name + ", trans, w) first");
+        }
+    }
+
     private void packedOwned(String op, PackedMatrix p) {
         open(op);
         if (p == null) { // not requireNonNull(p, op + ...): that builds the message, a heap allocation, on every call
@@ -720,10 +728,7 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void lstmSequenceForward(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero) {
         String op = "lstmSequenceForward";
-        packedOwned(op, wh);
-        if (!wh.isPacked()) {
-            throw new IllegalStateException(op + ": " + wh + " was never packed; call pack(wh, trans, w) first");
-        }
+        packedReady(op, "wh", wh);
         rank3(op, "gates", gates);
         f32(op, "hs", hs);
         f32(op, "cs", cs);
@@ -767,10 +772,7 @@ public abstract class AbstractBackend implements Backend {
     public final void lstmSequenceBackward(Tensor dA, Tensor dh0, Tensor dc0, Tensor work, Tensor gates, Tensor cs,
                                            Tensor dhs, Tensor dhLast, Tensor dcLast, PackedMatrix whT) {
         String op = "lstmSequenceBackward";
-        packedOwned(op, whT);
-        if (!whT.isPacked()) {
-            throw new IllegalStateException(op + ": " + whT + " was never packed; call pack(whT, trans, w) first");
-        }
+        packedReady(op, "whT", whT);
         rank3(op, "gates", gates);
         f32(op, "dA", dA);
         f32(op, "dh0", dh0);
