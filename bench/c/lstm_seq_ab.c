@@ -64,14 +64,14 @@ static void backward_seq(void) {
     seq4j_lstm_backward_seq(THREADS, dA, dh0, dc0, work, gates, cs, dhs, NULL, dcLast, wht, t, n, h, 0);
 }
 
-static double median_us(void (*f)(void), double *out) {
+/* one untimed run, then SEQS timed ones into out (us) */
+static void timed_runs(void (*f)(void), double *out) {
     f();
     for (int k = 0; k < SEQS; k++) {
         double t0 = now();
         f();
         out[k] = (now() - t0) * 1e6;
     }
-    return 0;
 }
 
 static int same(const float *a, const float *b, size_t count) {
@@ -124,11 +124,11 @@ int main(int argc, char **argv) {
         for (int r = 0; r < rounds; r++) {
             for (int side = 0; side < 2; side++) {
                 if ((side ^ (r % 2)) == 0) {
-                    median_us(forward_loop, tl + r * SEQS);
-                    median_us(backward_loop, bl + r * SEQS);
+                    timed_runs(forward_loop, tl + r * SEQS);
+                    timed_runs(backward_loop, bl + r * SEQS);
                 } else {
-                    median_us(forward_seq, tq + r * SEQS);
-                    median_us(backward_seq, bq + r * SEQS);
+                    timed_runs(forward_seq, tq + r * SEQS);
+                    timed_runs(backward_seq, bq + r * SEQS);
                 }
             }
         }

@@ -845,15 +845,20 @@ API int seq4j_packed_preferred(void) {
 #endif
 }
 
+/* c (m, n) = beta c, an empty sum (k = 0), without reading c when beta = 0 */
+static void scale_rows(float *c, int m, int n, int ldc, float beta) {
+    for (int64_t i = 0; i < m; i++) {
+        float *ci = c + i * (int64_t) ldc;
+        for (int64_t j = 0; j < n; j++) ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
+    }
+}
+
 API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda,
                            int ldc, float beta, int precision) {
     if (m <= 0 || n <= 0 || k < 0 || seq4j_packed_floats(k, n, precision) < 0) return;
     if (lda < (k > 1 ? k : 1) || ldc < n) return; /* rows would overlap: the Java side refused it */
-    if (k == 0) { /* an empty sum: c = beta c, without reading c when beta = 0 */
-        for (int64_t i = 0; i < m; i++) {
-            float *ci = c + i * (int64_t) ldc;
-            for (int64_t j = 0; j < n; j++) ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
-        }
+    if (k == 0) {
+        scale_rows(c, m, n, ldc, beta);
         return;
     }
     struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, precision == SEQ4J_PACKED_BF16, 0};
@@ -873,11 +878,8 @@ API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, in
                        int ldc, float beta) {
     if (m <= 0 || n <= 0 || k < 0) return;
     if (lda < m || ldb < n || ldc < n) return; /* rows would overlap: the Java side refused it */
-    if (k == 0) { /* an empty sum: c = beta c, without reading c when beta = 0 */
-        for (int64_t i = 0; i < m; i++) {
-            float *ci = c + i * (int64_t) ldc;
-            for (int64_t j = 0; j < n; j++) ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
-        }
+    if (k == 0) {
+        scale_rows(c, m, n, ldc, beta);
         return;
     }
     struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, 0, ldb};
@@ -1441,7 +1443,7 @@ API void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const 
  * packed Wh stays in a core's L2, which is for the Java side to decide (OpenBlasBackend.sequencePays).
  */
 struct lstm_seq_args {
-    float *h, *c, *gates;  /* forward: hs, cs (t + 1, n, h), gates (t, n, 4h); backward: dA (t, n, 4h) in gates */
+    float *hs_out, *cs_out, *gates; /* forward: hs, cs (t + 1, n, h), gates (t, n, 4h); backward: dA (t, n, 4h) in gates */
     float *dh0, *dc0, *work; /* backward: (n, h) each; work (3, n, h): the carried dh, two cell gradients */
     const float *saved, *cs, *dhs, *dh_last, *dc_last; /* backward: the forward's gates and cs; dhs or dh_last */
     const void *w;         /* Wh (h, 4h) packed, or Wh^T (4h, h) packed */
@@ -1461,7 +1463,7 @@ static void lstm_forward_seq_part(const void *p, int64_t b, int64_t e) {
     const struct lstm_seq_args *a = p;
     int64_t n = a->n, h = a->hid, g = 4 * h;
     for (int64_t s = 0; s < a->t; s++) {
-        float *gs = a->gates + s * n * g, *hs = a->h + s * n * h, *cs = a->c + s * n * h;
+        float *gs = a->gates + s * n * g, *hs = a->hs_out + s * n * h, *cs = a->cs_out + s * n * h;
         if (s > 0 || !a->skip_first) packed_rows(gs, hs, a->w, b, e, g, h, 1.0f, a->bf16);
         struct rows_args r = {.y = hs + n * h, .y2 = cs + n * h, .x = gs, .x2 = cs, .m = (int) n, .h = (int) h};
         lstm_forward_block(&r, b, e, 0, h);
@@ -1512,7 +1514,7 @@ API void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates,
         }
         return;
     }
-    struct lstm_seq_args a = {.h = hs, .c = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
+    struct lstm_seq_args a = {.hs_out = hs, .cs_out = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
                               .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16};
     parallel_for(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_forward_seq_part, &a);
 }
