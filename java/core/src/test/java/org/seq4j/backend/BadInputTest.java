@@ -200,6 +200,18 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceBackward(gates, dh0, dc0, work, gates, cs,
                     dhs, null, null, whT), "lstmSequenceBackward", "dA and gates overlap");
         }
+        // tensors and packed matrices of a closed arena: refused before any kernel reads them
+        Tensor hs, cs, gates;
+        PackedMatrix wh;
+        try (Arena arena = Arena.ofConfined()) {
+            hs = b.allocate(arena, DType.F32, 3, 2, 5);
+            cs = b.allocate(arena, DType.F32, 3, 2, 5);
+            gates = b.allocate(arena, DType.F32, 2, 2, 20);
+            wh = b.packedMatrix(arena, 5, 20, PackedMatrix.Precision.F32);
+            b.pack(wh, Transpose.NO, b.allocate(arena, DType.F32, 5, 20));
+        }
+        assertMessage(IllegalStateException.class, () -> b.lstmSequenceForward(hs, cs, gates, wh, true),
+                "lstmSequenceForward", "already closed");
     }
 
     /**

@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -118,6 +119,78 @@ class ThreadCountTest {
                     assertEquals(out[0][k], out[i][k], 1e-4 * Math.max(1, Math.abs(out[0][k])),
                             "GEMM element " + (k - gemmStart) + " with " + THREADS[i] + " threads");
                 }
+            }
+        }
+    }
+
+    /** One LSTM sequence forward and backward (N = 37: row parts of 8 with a longer last one) on b: every output. */
+    private static float[] lstmSequence(Backend b, Arena arena) {
+        SplittableRandom r = new SplittableRandom(8);
+        int t = 5, n = 37, h = 29, g = 4 * h;
+        Tensor w = tensor(b, arena, values(r, h * g), h, g);
+        b.scale(w, 0.1f);
+        PackedMatrix wh = b.packedMatrix(arena, h, g, PackedMatrix.Precision.F32);
+        PackedMatrix whT = b.packedMatrix(arena, g, h, PackedMatrix.Precision.F32);
+        b.pack(wh, Transpose.NO, w);
+        b.pack(whT, Transpose.YES, w);
+        Tensor hs = tensor(b, arena, values(r, (t + 1) * n * h), t + 1, n, h);
+        Tensor cs = tensor(b, arena, values(r, (t + 1) * n * h), t + 1, n, h);
+        Tensor gates = tensor(b, arena, values(r, t * n * g), t, n, g);
+        b.lstmSequenceForward(hs, cs, gates, wh, false);
+        Tensor dA = b.allocate(arena, DType.F32, t, n, g), dh0 = b.allocate(arena, DType.F32, n, h);
+        Tensor dc0 = b.allocate(arena, DType.F32, n, h), work = b.allocate(arena, DType.F32, 3, n, h);
+        Tensor dhs = tensor(b, arena, values(r, t * n * h), t, n, h), dcLast = tensor(b, arena, values(r, n * h), n, h);
+        b.lstmSequenceBackward(dA, dh0, dc0, work, gates, cs, dhs, null, dcLast, whT);
+        Tensor[] outs = {hs, cs, gates, dA, dh0, dc0};
+        long size = 0;
+        for (Tensor o : outs) {
+            size += o.size();
+        }
+        float[] all = new float[Math.toIntExact(size)];
+        int at = 0;
+        for (Tensor o : outs) {
+            float[] part = new float[(int) o.size()];
+            b.copyOut(part, o);
+            System.arraycopy(part, 0, all, at, part.length);
+            at += part.length;
+        }
+        return all;
+    }
+
+    /**
+     * The LSTM sequence calls give the same bits with 1, 3 and 7 threads (each row is computed by the same code in
+     * whichever part it falls), and from two Java threads at once on one backend (the second caller finds the pool
+     * busy and runs its own parts in order) the same bits as alone.
+     */
+    @Test
+    void lstmSequencesMatchOneThreadAndRunConcurrently() throws Exception {
+        float[][] out = run(ThreadCountTest::lstmSequence);
+        for (int i = 1; i < THREADS.length; i++) {
+            for (int k = 0; k < out[0].length; k++) {
+                assertEquals(Float.floatToIntBits(out[0][k]), Float.floatToIntBits(out[i][k]),
+                        "element " + k + " with " + THREADS[i] + " threads: " + out[i][k] + " vs " + out[0][k]);
+            }
+        }
+        try (OpenBlasBackend b = new OpenBlasBackend(2)) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                java.util.List<java.util.concurrent.Future<float[]>> runs = new java.util.ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    runs.add(pool.submit(() -> {
+                        try (Arena arena = Arena.ofConfined()) {
+                            return lstmSequence(b, arena);
+                        }
+                    }));
+                }
+                for (java.util.concurrent.Future<float[]> f : runs) {
+                    float[] got = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                    for (int k = 0; k < got.length; k++) {
+                        assertEquals(Float.floatToIntBits(out[0][k]), Float.floatToIntBits(got[k]),
+                                "element " + k + " of a concurrent run: " + got[k] + " vs " + out[0][k]);
+                    }
+                }
+            } finally {
+                pool.shutdownNow();
             }
         }
     }
