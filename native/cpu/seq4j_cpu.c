@@ -645,7 +645,7 @@ struct gemm_packed_args {
     typedef uint32_t pk_u##L __attribute__((vector_size((L) * 4)));
 /* the F32 product's loop over k: LOAD sets bv[s], vector s of row kk of the panels (s < np PANEL / L) */
 #define PK_F32_LOOP(L, MAXS, LOAD)                                                                                       \
-    for (int64_t kk = 0; kk < k; kk++) {                                                                            \
+    for (int64_t kk = k0; kk < k1; kk++) {                                                                            \
         pk_f##L bv[MAXS];                                                                                           \
         _Pragma("GCC unroll 32")                                                                                    \
         for (int s = 0; s < np * V; s++) {                                                                          \
@@ -661,24 +661,28 @@ struct gemm_packed_args {
 #define PK_BLOCK(NAME, L, MAXR, MAXS)                                                                                         \
     INLINE void packed_block_##NAME(float *c, const float *a, const void *b, int64_t q, int64_t n, int64_t k,          \
                                  int64_t lda, int64_t ldb, int64_t ldc, float beta, const int bf16, const int ta,      \
-                                 const int sb, const int mr, const int np) {                                          \
+                                 const int sb, const int mr, const int np, int64_t k0, int64_t k1, float *sums,       \
+                                 int64_t lds) {                                                                       \
         enum { V = PANEL / (L) }; /* vectors per panel row */                                                       \
         const int64_t sr = ta ? 1 : lda, sk = ta ? lda : 1; /* a (r, kk): a as stored, or transposed */             \
         pk_f##L acc[MAXR][MAXS]; /* as small as the clone's blocks: a larger array is kept in memory (GCC's SRA) */\
         _Pragma("GCC unroll 32")                                                                                    \
         for (int r = 0; r < mr; r++) {                                                                              \
             _Pragma("GCC unroll 32")                                                                                \
-            for (int s = 0; s < np * V; s++) acc[r][s] = (pk_f##L) {0};                                             \
+            for (int s = 0; s < np * V; s++) {                                                                      \
+                acc[r][s] = (pk_f##L) {0};                                                                          \
+                if (k0 > 0) memcpy(&acc[r][s], sums + r * lds + s * (L), sizeof acc[r][s]); /* the sums so far */   \
+            }                                                                                                       \
         }                                                                                                           \
         if (bf16) {                                                                                                 \
-            int64_t pairs = (k + 1) / 2;                                                                            \
-            const uint32_t *bw = (const uint32_t *) b + q * pairs * PANEL;                                          \
-            for (int64_t i = 0; i < pairs; i++) {                                                                   \
+            int64_t pairs = (k1 + 1) / 2; /* k0 is even: slices are KC rows */                                     \
+            const uint32_t *bw = (const uint32_t *) b + q * ((k + 1) / 2) * PANEL;                                  \
+            for (int64_t i = k0 / 2; i < pairs; i++) {                                                                   \
                 pk_f##L b0[MAXS], b1[MAXS];                                                                         \
                 _Pragma("GCC unroll 32")                                                                            \
                 for (int s = 0; s < np * V; s++) {                                                                  \
                     pk_u##L u;                                                                                      \
-                    memcpy(&u, bw + ((s / V) * pairs + i) * PANEL + (s % V) * (L), sizeof u);                       \
+                    memcpy(&u, bw + ((s / V) * ((k + 1) / 2) + i) * PANEL + (s % V) * (L), sizeof u);               \
                     b0[s] = (pk_f##L) (u << 16);                                                                    \
                     b1[s] = (pk_f##L) (u & 0xffff0000u);                                                            \
                 }                                                                                                   \
@@ -717,6 +721,14 @@ struct gemm_packed_args {
             }                                                                                                       \
             PK_F32_LOOP(L, MAXS, bv[s] = (pk_f##L) {0}; memcpy(&bv[s], bf + kk * ldb + s * (L), have[s] * sizeof(float))) \
         }                                                                                                           \
+        if (k1 < k) { /* more slices to come: keep the sums, whole vectors (sums is padded to whole panels) */      \
+            _Pragma("GCC unroll 32")                                                                                \
+            for (int r = 0; r < mr; r++) {                                                                          \
+                _Pragma("GCC unroll 32")                                                                            \
+                for (int s = 0; s < np * V; s++) memcpy(sums + r * lds + s * (L), &acc[r][s], sizeof acc[r][s]);    \
+            }                                                                                                       \
+            return;                                                                                                 \
+        }                                                                                                           \
         _Pragma("GCC unroll 32")                                                                                    \
         for (int s = 0; s < np * V; s++) {                                                                          \
             int64_t col = (q + s / V) * PANEL + (s % V) * (L), cols = n - col < (L) ? n - col : (L);                \
@@ -754,13 +766,15 @@ PK_BLOCK(4, 4, 6, 8)
 /* one (rows, np) instance per case, rows <= mr_max and np <= np_max (constants: the rest is never compiled) */
 #define PK_CASE(L, R, S)                                                                                     \
     case R * 16 + S:                                                                                         \
-        if (R <= mr_max && S <= np_max) packed_block_##L(c, a, b, q, n, k, lda, ldb, ldc, beta, bf16, ta, sb, R, S);                \
+        if (R <= mr_max && S <= np_max)                                                                      \
+            packed_block_##L(c, a, b, q, n, k, lda, ldb, ldc, beta, bf16, ta, sb, R, S, k0, k1, sums, lds);   \
         break;
 #define PK_ROWS(L, R) PK_CASE(L, R, 1) PK_CASE(L, R, 2) PK_CASE(L, R, 3) PK_CASE(L, R, 4)
 
 INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, int rows, int np, int64_t n,
                             int64_t k, int64_t lda, int64_t ldb, int64_t ldc, float beta, const int lanes, const int bf16,
-                            const int ta, const int sb, const int mr_max, const int np_max) {
+                            const int ta, const int sb, const int mr_max, const int np_max, int64_t k0, int64_t k1,
+                            float *sums, int64_t lds) {
     if (lanes == 16) {
         switch (rows * 16 + np) {
             PK_CASE(16w, 1, 1) PK_CASE(16w, 1, 2) PK_CASE(16w, 1, 3) PK_CASE(16w, 1, 4)
@@ -781,27 +795,75 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
     }
 }
 
-/* panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 2 rows x wide_np panels, or
- * one row x wide1_np panels */
+/* A product with more than SLICE_FROM rows of k sums them in slices of KC (even, for BF16's pairs) over chunks of c of
+ * at most MC rows and NC columns (NC a multiple of every clone's panel block), see gemm_packed_panels */
+#define SLICE_FROM 1024
+#define KC 256
+#define MC 256
+#define NC 512
+
+/* The calling thread's scratch for a chunk's partial sums (MC x NC floats), kept for its next product and freed when
+ * the thread ends; NULL if memory is short (the product then sums k in one pass, to the same bits). */
+struct sums_buffer {
+    float p[MC * NC];
+};
+static pthread_key_t sums_key;
+static int sums_key_ok;
+static pthread_once_t sums_once = PTHREAD_ONCE_INIT;
+
+static void sums_key_create(void) {
+    sums_key_ok = pthread_key_create(&sums_key, free) == 0;
+}
+
+static float *thread_sums(void) {
+    pthread_once(&sums_once, sums_key_create);
+    if (!sums_key_ok) return NULL;
+    struct sums_buffer *s = pthread_getspecific(sums_key);
+    if (s == NULL) {
+        s = aligned_alloc(64, sizeof *s);
+        if (s == NULL) return NULL;
+        if (pthread_setspecific(sums_key, s) != 0) {
+            free(s);
+            return NULL;
+        }
+    }
+    return s->p;
+}
+
+/*
+ * panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 2 rows x wide_np panels, or
+ * one row x wide1_np panels. A long k (more than SLICE_FROM rows) is summed in slices of KC rows, chunk of c by chunk
+ * (MC x NC), so that a slice's rows of a and b are read from L1 and L2 by every block: summed in one pass, the
+ * weight gradient of W4 (k = T N = 3712) streamed all of a (3.8 MB) from L3 again for every panel block, at half the
+ * speed. Between slices a block's sums wait in the thread's scratch and its accumulators resume from them: the same
+ * FMA chains in the same order as one pass, so the same bits (a row's sums never depend on its block either).
+ */
 INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int64_t e, const int lanes,
                                const int bf16, const int ta, const int sb, const int mr, const int np,
                                const int wide_np, const int wide1_np) {
     int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldb = g->ldb, ldc = g->ldc, row = ta ? 1 : lda;
+    float *sums = k > SLICE_FROM ? thread_sums() : NULL;
+    int64_t kc = sums != NULL ? KC : k, mc = sums != NULL ? MC : m, nc = sums != NULL ? NC / PANEL : e - b;
     int wide = m <= 2; /* few rows: more panels at once, for independent FMA chains */
     int step = m == 1 ? wide1_np : wide ? wide_np : np;
-    for (int64_t q = b; q < e; q += step) {
-        int panels = (int) (e - q < step ? e - q : step);
-        for (int64_t r = 0, rows = 0; r < m; r += rows) {
-            /* mr rows, then what is left in blocks of 4, 2, 1 (fewer instances of packed_block to compile) */
-            int64_t left = m - r;
-            rows = left >= mr ? mr : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-            if (wide) {
-                packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldb, ldc, g->beta, lanes, bf16,
-                                ta, sb, 2,
-                                m == 1 ? wide1_np : wide_np);
-            } else {
-                packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldb, ldc, g->beta, lanes, bf16,
-                                ta, sb, mr, np);
+    for (int64_t q0 = b; q0 < e; q0 += nc) {
+        int64_t q1 = e - q0 < nc ? e : q0 + nc;
+        for (int64_t r0 = 0; r0 < m; r0 += mc) {
+            int64_t r1 = m - r0 < mc ? m : r0 + mc;
+            for (int64_t k0 = 0; k0 < k; k0 += kc) {
+                int64_t k1 = k - k0 < kc ? k : k0 + kc;
+                for (int64_t q = q0; q < q1; q += step) {
+                    int panels = (int) (q1 - q < step ? q1 - q : step);
+                    for (int64_t r = r0, rows = 0; r < r1; r += rows) {
+                        /* mr rows, then what is left in blocks of 4, 2, 1 (fewer instances of packed_block) */
+                        int64_t left = r1 - r;
+                        rows = left >= mr ? mr : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+                        float *tile = sums != NULL ? sums + (r - r0) * NC + (q - q0) * PANEL : NULL;
+                        packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldb,
+                                        ldc, g->beta, lanes, bf16, ta, sb, wide ? 2 : mr,
+                                        m == 1 ? wide1_np : wide ? wide_np : np, k0, k1, tile, NC);
+                    }
+                }
             }
         }
     }

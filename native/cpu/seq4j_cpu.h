@@ -115,7 +115,9 @@ int seq4j_packed_preferred(void);
 /* c (m, n) = a (m, k) B + beta c, B packed by seq4j_pack with the same (k, n, precision); a and c row-major with
  * row strides lda (>= max(1, k)) and ldc (>= n; smaller ones compute nothing: the Java side refuses them); with
  * beta = 0, c is not read. Split by panels across the pool (parts fixed by m, n, k and threads), so each thread reads the same
- * columns of B at every call. */
+ * columns of B at every call. A k of more than 1024 rows is summed in slices that stay in cache, to the same bits as
+ * one pass; each thread that runs such a product keeps 512 KiB of scratch for the partial sums until it ends (this
+ * and seq4j_gemm_tn). */
 void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc,
                        float beta, int precision);
 

@@ -267,11 +267,12 @@ class ConformanceTest {
     /**
      * One row (inference), rows that are no multiple of any row block (8, 6, 4, 3), columns that are no multiple of
      * the 16-column panel, k = 1, odd k (BF16 packs rows in pairs), zero extents, transposed packs, and the W1 step's
-     * two recurrent products (128 x 512 x 128, and 128 x 128 x 512 packed from Wh^T).
+     * two recurrent products (128 x 512 x 128, and 128 x 128 x 512 packed from Wh^T), and k long enough that the CPU
+     * kernel sums it in slices (k > 1024; odd, so BF16's lone last row falls in the last slice).
      */
     static Stream<Arguments> packedCases() {
         int[][] mnk = {{0, 5, 3}, {3, 0, 5}, {3, 5, 0}, {1, 1, 1}, {1, 13, 7}, {1, 1024, 256}, {7, 13, 1}, {13, 45, 17},
-                {37, 100, 65}, {2, 70, 3}, {9, 33, 2}, {128, 512, 128}, {128, 128, 512}};
+                {37, 100, 65}, {2, 70, 3}, {9, 33, 2}, {128, 512, 128}, {128, 128, 512}, {9, 40, 1025}, {2, 70, 1281}};
         List<PackedCase> cases = new ArrayList<>();
         for (int[] s : mnk) {
             for (PackedMatrix.Precision precision : PackedMatrix.Precision.values()) {
@@ -394,11 +395,12 @@ class ConformanceTest {
      * backend's AVX-512 kernels run as seq4j_gemm_tn where n >= 64 (OpenBlasBackend.gemmTnPays; sgemm on the other
      * clones and for narrower c): zero extents, k = 1, m, n and k no multiples of any row block or of the 16-column
      * panel (a partial last panel), few rows (the kernel's wide path), W1's dWh (128 x 512 x 896) and dWx with D = 16
-     * (16 x 512 x 896).
+     * (16 x 512 x 896), and long k that the kernel sums in slices (k > 1024; a last slice shorter than the others).
      */
     static Stream<Arguments> transposedACases() {
         int[][] mnk = {{0, 5, 3}, {3, 0, 5}, {3, 5, 0}, {1, 1, 1}, {7, 13, 1}, {7, 77, 1}, {2, 70, 3}, {13, 45, 17},
-                {13, 93, 17}, {37, 100, 65}, {9, 67, 2}, {17, 131, 130}, {16, 512, 896}, {128, 512, 896}};
+                {13, 93, 17}, {37, 100, 65}, {9, 67, 2}, {17, 131, 130}, {16, 512, 896}, {128, 512, 896},
+                {3, 96, 1300}, {40, 130, 1100}};
         return TestBackends.accelerated().flatMap(backend -> Stream.of(mnk).map(s -> Arguments.of(backend,
                 Named.of(s[0] + "x" + s[1] + "x" + s[2], s))));
     }
