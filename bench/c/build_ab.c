@@ -1,0 +1,197 @@
+/*
+ * build_ab.c - two builds of libseq4j_cpu.so in one process, timed in alternation, and their outputs compared bit for
+ * bit. Each library is dlopen'ed with RTLD_LOCAL, so each has its own pool; the idle one's worker sleeps after its
+ * spin. Cases:
+ *   w1  the kernels of a W1 training step that run as long pool jobs: the LSTM sequence calls (encoder T = 7,
+ *       decoder T = 4, N = 128, H = 128, forward and backward), the weight gradients h^T dA (seq4j_gemm_tn,
+ *       128x512x896 and 128x512x512), the four packs of the two Wh and Adam over 150,000 parameters;
+ *   w4  W4's two weight gradients (seq4j_gemm_tn with beta 1: 256x1024x3712, the encoder's T N = 29 x 128 rows, and
+ *       256x1024x1280, the decoder's 10 x 128).
+ * Method: per round, A's STEPS timed runs then B's (B first in odd rounds), each after one untimed run; the score is
+ * the median over all runs of all rounds.
+ * Output: <case> a_us=<median> b_us=<median> b/a=<ratio> (p10 a / b, p90 a / b) bits=same|DIFFER
+ *
+ * Build: gcc -O2 -I native/cpu -o build_ab bench/c/build_ab.c -ldl
+ * Run:   ./build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w4] [rounds]
+ */
+#define _DEFAULT_SOURCE
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timing.h"
+
+enum { STEPS = 10, MAX_ROUNDS = 64, THREADS = 2, N = 128, H = 128, G = 4 * H, TE = 7, TD = 4, PARAMS = 150000 };
+enum { W4_H = 256, W4_G = 4 * W4_H, W4_KE = 29 * 128, W4_KD = 10 * 128 };
+
+struct lib {
+    void (*fwd)(int, float *, float *, float *, const void *, int, int, int, int, int);
+    void (*bwd)(int, float *, float *, float *, float *, const float *, const float *, const float *, const float *,
+                const float *, const void *, int, int, int, int);
+    void (*tn)(int, float *, const float *, const float *, int, int, int, int, int, int, float);
+    void (*pack)(int, void *, const float *, int, int, int, int, int);
+    void (*adam)(int, float *, float *, float *, const float *, int64_t, float, float, float, float);
+    int64_t (*packed_floats)(int, int, int);
+};
+
+/* one sequence's buffers (T steps) */
+struct seq {
+    int t;
+    float *pre, *gates, *hs, *cs, *dA, *dhs, *dh0, *dc0, *work, *dW;
+};
+
+static float *wh[2], *whp[2], *whtp[2], *param, *m1, *v1, *grad;
+static float *w4_h, *w4_dA, *w4_dW[2]; /* W4: hs (K, H) and dA (K, 4H) of the encoder (the decoder's are their first rows) */
+static int w4;
+static struct seq enc, dec;
+
+static float *rnd(size_t n, unsigned *seed, float scale) {
+    float *x = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    if (!x) exit(2);
+    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * (float) rand_r(seed) / ((float) RAND_MAX + 1.0f) - 1.0f);
+    return x;
+}
+
+static void seq_alloc(struct seq *s, int t, unsigned *seed) {
+    size_t nh = (size_t) N * H, ng = (size_t) N * G;
+    s->t = t;
+    s->pre = rnd(t * ng, seed, 1.0f), s->gates = rnd(t * ng, seed, 1.0f), s->dA = rnd(t * ng, seed, 1.0f);
+    s->hs = rnd((t + 1) * nh, seed, 1.0f), s->cs = rnd((t + 1) * nh, seed, 1.0f), s->dhs = rnd(t * nh, seed, 1.0f);
+    s->dh0 = rnd(nh, seed, 1.0f), s->dc0 = rnd(nh, seed, 1.0f), s->work = rnd(3 * nh, seed, 1.0f);
+    s->dW = rnd((size_t) H * G, seed, 1.0f);
+    memset(s->hs, 0, nh * sizeof(float));
+}
+
+static void seq_pass(const struct lib *l, struct seq *s, int which) {
+    memcpy(s->gates, s->pre, (size_t) s->t * N * G * sizeof(float));
+    l->fwd(THREADS, s->hs, s->cs, s->gates, whp[which], s->t, N, H, 1, 0);
+    l->bwd(THREADS, s->dA, s->dh0, s->dc0, s->work, s->gates, s->cs, s->dhs, NULL, NULL, whtp[which], s->t, N, H, 0);
+    /* dWh = hs^T dA over the steps with a product: (H, T N) x (T N, 4H), as TimeLSTM's gradient */
+    l->tn(THREADS, s->dW, s->hs, s->dA, H, G, s->t * N, H, G, G, 0.0f);
+}
+
+static void w4_grads(const struct lib *l) {
+    l->tn(THREADS, w4_dW[0], w4_h, w4_dA, W4_H, W4_G, W4_KE, W4_H, W4_G, W4_G, 1.0f);
+    l->tn(THREADS, w4_dW[1], w4_h, w4_dA, W4_H, W4_G, W4_KD, W4_H, W4_G, W4_G, 1.0f);
+}
+
+static void step(const struct lib *l) {
+    if (w4) {
+        w4_grads(l);
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        l->pack(THREADS, whp[i], wh[i], 111, H, G, G, 0);
+        l->pack(THREADS, whtp[i], wh[i], 112, G, H, G, 0);
+    }
+    seq_pass(l, &enc, 0);
+    seq_pass(l, &dec, 1);
+    l->adam(THREADS, param, m1, v1, grad, PARAMS, 1e-3f, 0.9f, 0.999f, 1e-7f);
+}
+
+static void load(struct lib *l, const char *path) {
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        fprintf(stderr, "build_ab: cannot load %s: %s\n", path, dlerror());
+        exit(2);
+    }
+    *(void **) &l->fwd = dlsym(h, "seq4j_lstm_forward_seq");
+    *(void **) &l->bwd = dlsym(h, "seq4j_lstm_backward_seq");
+    *(void **) &l->tn = dlsym(h, "seq4j_gemm_tn");
+    *(void **) &l->pack = dlsym(h, "seq4j_pack");
+    *(void **) &l->adam = dlsym(h, "seq4j_adam_update");
+    *(void **) &l->packed_floats = dlsym(h, "seq4j_packed_floats");
+    if (!l->fwd || !l->bwd || !l->tn || !l->pack || !l->adam || !l->packed_floats) {
+        fprintf(stderr, "build_ab: %s lacks a kernel this harness calls\n", path);
+        exit(2);
+    }
+}
+
+static uint64_t hash(uint64_t h, const float *x, size_t n) {
+    const unsigned char *b = (const unsigned char *) x;
+    for (size_t i = 0; i < n * sizeof(float); i++) h = (h ^ b[i]) * 1099511628211u;
+    return h;
+}
+
+static void fill(float *x, size_t n, unsigned *seed, float scale) {
+    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * (float) rand_r(seed) / ((float) RAND_MAX + 1.0f) - 1.0f);
+}
+
+/* every output after one step from the same inputs: the two builds must agree bit for bit */
+static uint64_t digest(const struct lib *l) {
+    unsigned seed = 11;
+    uint64_t h = 1469598103934665603u;
+    if (w4) {
+        for (int i = 0; i < 2; i++) fill(w4_dW[i], (size_t) W4_H * W4_G, &seed, 1.0f);
+        step(l);
+        for (int i = 0; i < 2; i++) h = hash(h, w4_dW[i], (size_t) W4_H * W4_G);
+        return h;
+    }
+    for (int i = 0; i < 2; i++) fill(wh[i], (size_t) H * G, &seed, 0.1f);
+    fill(param, PARAMS, &seed, 1.0f);
+    memset(m1, 0, PARAMS * sizeof(float)), memset(v1, 0, PARAMS * sizeof(float));
+    step(l);
+    const struct seq *ss[2] = {&enc, &dec};
+    for (int k = 0; k < 2; k++) {
+        const struct seq *s = ss[k];
+        size_t nh = (size_t) N * H, ng = (size_t) N * G;
+        h = hash(h, s->gates, s->t * ng), h = hash(h, s->hs, (s->t + 1) * nh), h = hash(h, s->cs, (s->t + 1) * nh);
+        h = hash(h, s->dA, s->t * ng), h = hash(h, s->dh0, nh), h = hash(h, s->dc0, nh);
+        h = hash(h, s->dW, (size_t) H * G);
+    }
+    return hash(h, param, PARAMS);
+}
+
+static void timed(const struct lib *l, double *out) {
+    step(l);
+    for (int k = 0; k < STEPS; k++) {
+        double t0 = now();
+        step(l);
+        out[k] = (now() - t0) * 1e6;
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w4] [rounds]\n");
+        return 2;
+    }
+    const char *name = argc > 3 ? argv[3] : "w1";
+    if (strcmp(name, "w1") != 0 && strcmp(name, "w4") != 0) {
+        fprintf(stderr, "build_ab: case %s: expected w1 or w4\n", name);
+        return 2;
+    }
+    w4 = strcmp(name, "w4") == 0;
+    int rounds = argc > 4 ? atoi(argv[4]) : 21;
+    if (rounds < 1 || rounds > MAX_ROUNDS) rounds = 21;
+    struct lib a, b;
+    load(&a, argv[1]), load(&b, argv[2]);
+    unsigned seed = 7;
+    if (w4) {
+        w4_h = rnd((size_t) W4_KE * W4_H, &seed, 1.0f), w4_dA = rnd((size_t) W4_KE * W4_G, &seed, 1e-2f);
+        for (int i = 0; i < 2; i++) w4_dW[i] = rnd((size_t) W4_H * W4_G, &seed, 1.0f);
+    } else {
+        seq_alloc(&enc, TE, &seed), seq_alloc(&dec, TD, &seed);
+        size_t packed = (size_t) a.packed_floats(H, G, 0);
+        for (int i = 0; i < 2; i++) {
+            wh[i] = rnd((size_t) H * G, &seed, 0.1f);
+            whp[i] = aligned_alloc(64, packed * sizeof(float)), whtp[i] = aligned_alloc(64, packed * sizeof(float));
+        }
+        param = rnd(PARAMS, &seed, 1.0f), m1 = rnd(PARAMS, &seed, 0.0f), v1 = rnd(PARAMS, &seed, 0.0f);
+        grad = rnd(PARAMS, &seed, 1e-3f);
+    }
+    int same = digest(&a) == digest(&b);
+    static double ta[MAX_ROUNDS * STEPS], tb[MAX_ROUNDS * STEPS];
+    for (int r = 0; r < rounds; r++) {
+        if (r % 2 == 0) timed(&a, ta + r * STEPS), timed(&b, tb + r * STEPS);
+        else timed(&b, tb + r * STEPS), timed(&a, ta + r * STEPS);
+    }
+    size_t all = (size_t) rounds * STEPS;
+    qsort(ta, all, sizeof ta[0], cmp), qsort(tb, all, sizeof tb[0], cmp);
+    printf("%s a_us=%.1f b_us=%.1f b/a=%.3f (p10 %.1f / %.1f, p90 %.1f / %.1f) bits=%s\n", name, ta[all / 2],
+           tb[all / 2], tb[all / 2] / ta[all / 2], ta[all / 10], tb[all / 10], ta[all * 9 / 10], tb[all * 9 / 10],
+           same ? "same" : "DIFFER");
+    return !same;
+}
