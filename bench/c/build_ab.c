@@ -5,6 +5,7 @@
  *   w1  the kernels of a W1 training step that run as long pool jobs: the LSTM sequence calls (encoder T = 7,
  *       decoder T = 4, N = 128, H = 128, forward and backward), the weight gradients h^T dA (seq4j_gemm_tn,
  *       128x512x896 and 128x512x512), the four packs of the two Wh and Adam over 150,000 parameters;
+ *   w2  W2's LSTM sequence calls, forward and backward (N = 64, H = 650, T = 35; its weight gradients are sgemm's);
  *   w4  W4's two weight gradients (seq4j_gemm_tn with beta 1: 256x1024x3712, the encoder's T N = 29 x 128 rows, and
  *       256x1024x1280, the decoder's 10 x 128).
  * Method: per round, A's STEPS timed runs then B's (B first in odd rounds), each after one untimed run; the score is
@@ -12,7 +13,7 @@
  * Output: <case> a_us=<median> b_us=<median> b/a=<ratio> (p10 a / b, p90 a / b) bits=same|DIFFER
  *
  * Build: gcc -O2 -I native/cpu -o build_ab bench/c/build_ab.c -ldl
- * Run:   ./build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w4] [rounds]
+ * Run:   ./build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w2|w4] [rounds]
  */
 #define _DEFAULT_SOURCE
 #include <dlfcn.h>
@@ -36,15 +37,15 @@ struct lib {
     int64_t (*packed_floats)(int, int, int);
 };
 
-/* one sequence's buffers (T steps) */
+/* one sequence's buffers (T steps of N rows, H hidden units) */
 struct seq {
-    int t;
+    int t, n, h;
     float *pre, *gates, *hs, *cs, *dA, *dhs, *dh0, *dc0, *work, *dW;
 };
 
 static float *wh[2], *whp[2], *whtp[2], *param, *m1, *v1, *grad;
 static float *w4_h, *w4_dA, *w4_dW[2]; /* W4: hs (K, H) and dA (K, 4H) of the encoder (the decoder's are their first rows) */
-static int w4;
+static int w2, w4;
 static struct seq enc, dec;
 
 static float *rnd(size_t n, unsigned *seed, float scale) {
@@ -54,22 +55,23 @@ static float *rnd(size_t n, unsigned *seed, float scale) {
     return x;
 }
 
-static void seq_alloc(struct seq *s, int t, unsigned *seed) {
-    size_t nh = (size_t) N * H, ng = (size_t) N * G;
-    s->t = t;
+static void seq_alloc(struct seq *s, int t, int n, int h, unsigned *seed) {
+    size_t nh = (size_t) n * h, ng = 4 * nh;
+    s->t = t, s->n = n, s->h = h;
     s->pre = rnd(t * ng, seed, 1.0f), s->gates = rnd(t * ng, seed, 1.0f), s->dA = rnd(t * ng, seed, 1.0f);
     s->hs = rnd((t + 1) * nh, seed, 1.0f), s->cs = rnd((t + 1) * nh, seed, 1.0f), s->dhs = rnd(t * nh, seed, 1.0f);
     s->dh0 = rnd(nh, seed, 1.0f), s->dc0 = rnd(nh, seed, 1.0f), s->work = rnd(3 * nh, seed, 1.0f);
-    s->dW = rnd((size_t) H * G, seed, 1.0f);
+    s->dW = rnd((size_t) h * 4 * h, seed, 1.0f);
     memset(s->hs, 0, nh * sizeof(float));
 }
 
 static void seq_pass(const struct lib *l, struct seq *s, int which) {
-    memcpy(s->gates, s->pre, (size_t) s->t * N * G * sizeof(float));
-    l->fwd(THREADS, s->hs, s->cs, s->gates, whp[which], s->t, N, H, 1, 0);
-    l->bwd(THREADS, s->dA, s->dh0, s->dc0, s->work, s->gates, s->cs, s->dhs, NULL, NULL, whtp[which], s->t, N, H, 0);
-    /* dWh = hs^T dA over the steps with a product: (H, T N) x (T N, 4H), as TimeLSTM's gradient */
-    l->tn(THREADS, s->dW, s->hs, s->dA, H, G, s->t * N, H, G, G, 0.0f);
+    int n = s->n, h = s->h;
+    memcpy(s->gates, s->pre, (size_t) s->t * n * 4 * h * sizeof(float));
+    l->fwd(THREADS, s->hs, s->cs, s->gates, whp[which], s->t, n, h, 1, 0);
+    l->bwd(THREADS, s->dA, s->dh0, s->dc0, s->work, s->gates, s->cs, s->dhs, NULL, NULL, whtp[which], s->t, n, h, 0);
+    /* dWh = hs^T dA over the steps with a product: (H, T N) x (T N, 4H), as TimeLSTM's gradient (W1 only) */
+    if (!w2) l->tn(THREADS, s->dW, s->hs, s->dA, h, 4 * h, s->t * n, h, 4 * h, 4 * h, 0.0f);
 }
 
 static void w4_grads(const struct lib *l) {
@@ -80,6 +82,10 @@ static void w4_grads(const struct lib *l) {
 static void step(const struct lib *l) {
     if (w4) {
         w4_grads(l);
+        return;
+    }
+    if (w2) {
+        seq_pass(l, &enc, 0);
         return;
     }
     for (int i = 0; i < 2; i++) {
@@ -129,6 +135,12 @@ static uint64_t digest(const struct lib *l) {
         for (int i = 0; i < 2; i++) h = hash(h, w4_dW[i], (size_t) W4_H * W4_G);
         return h;
     }
+    if (w2) {
+        step(l);
+        size_t nh = (size_t) enc.n * enc.h, ng = 4 * nh;
+        h = hash(h, enc.gates, enc.t * ng), h = hash(h, enc.hs, (enc.t + 1) * nh), h = hash(h, enc.cs, (enc.t + 1) * nh);
+        return hash(hash(hash(h, enc.dA, enc.t * ng), enc.dh0, nh), enc.dc0, nh);
+    }
     for (int i = 0; i < 2; i++) fill(wh[i], (size_t) H * G, &seed, 0.1f);
     fill(param, PARAMS, &seed, 1.0f);
     memset(m1, 0, PARAMS * sizeof(float)), memset(v1, 0, PARAMS * sizeof(float));
@@ -136,10 +148,10 @@ static uint64_t digest(const struct lib *l) {
     const struct seq *ss[2] = {&enc, &dec};
     for (int k = 0; k < 2; k++) {
         const struct seq *s = ss[k];
-        size_t nh = (size_t) N * H, ng = (size_t) N * G;
+        size_t nh = (size_t) s->n * s->h, ng = 4 * nh;
         h = hash(h, s->gates, s->t * ng), h = hash(h, s->hs, (s->t + 1) * nh), h = hash(h, s->cs, (s->t + 1) * nh);
         h = hash(h, s->dA, s->t * ng), h = hash(h, s->dh0, nh), h = hash(h, s->dc0, nh);
-        h = hash(h, s->dW, (size_t) H * G);
+        h = hash(h, s->dW, (size_t) s->h * 4 * s->h);
     }
     return hash(h, param, PARAMS);
 }
@@ -155,15 +167,15 @@ static void timed(const struct lib *l, double *out) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w4] [rounds]\n");
+        fprintf(stderr, "usage: build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w2|w4] [rounds]\n");
         return 2;
     }
     const char *name = argc > 3 ? argv[3] : "w1";
-    if (strcmp(name, "w1") != 0 && strcmp(name, "w4") != 0) {
-        fprintf(stderr, "build_ab: case %s: expected w1 or w4\n", name);
+    w2 = strcmp(name, "w2") == 0, w4 = strcmp(name, "w4") == 0;
+    if (!w2 && !w4 && strcmp(name, "w1") != 0) {
+        fprintf(stderr, "build_ab: case %s: expected w1, w2 or w4\n", name);
         return 2;
     }
-    w4 = strcmp(name, "w4") == 0;
     int rounds = argc > 4 ? atoi(argv[4]) : 21;
     if (rounds < 1 || rounds > MAX_ROUNDS) rounds = 21;
     struct lib a, b;
@@ -172,8 +184,16 @@ int main(int argc, char **argv) {
     if (w4) {
         w4_h = rnd((size_t) W4_KE * W4_H, &seed, 1.0f), w4_dA = rnd((size_t) W4_KE * W4_G, &seed, 1e-2f);
         for (int i = 0; i < 2; i++) w4_dW[i] = rnd((size_t) W4_H * W4_G, &seed, 1.0f);
+    } else if (w2) {
+        enum { W2_N = 64, W2_H = 650, W2_T = 35 };
+        seq_alloc(&enc, W2_T, W2_N, W2_H, &seed);
+        size_t packed = (size_t) a.packed_floats(W2_H, 4 * W2_H, 0);
+        wh[0] = rnd((size_t) W2_H * 4 * W2_H, &seed, 0.05f);
+        whp[0] = aligned_alloc(64, packed * sizeof(float)), whtp[0] = aligned_alloc(64, packed * sizeof(float));
+        a.pack(THREADS, whp[0], wh[0], 111, W2_H, 4 * W2_H, 4 * W2_H, 0);
+        a.pack(THREADS, whtp[0], wh[0], 112, 4 * W2_H, W2_H, 4 * W2_H, 0);
     } else {
-        seq_alloc(&enc, TE, &seed), seq_alloc(&dec, TD, &seed);
+        seq_alloc(&enc, TE, N, H, &seed), seq_alloc(&dec, TD, N, H, &seed);
         size_t packed = (size_t) a.packed_floats(H, G, 0);
         for (int i = 0; i < 2; i++) {
             wh[i] = rnd((size_t) H * G, &seed, 0.1f);

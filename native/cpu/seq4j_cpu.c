@@ -671,7 +671,7 @@ struct gemm_packed_args {
             _Pragma("GCC unroll 32")                                                                                \
             for (int s = 0; s < np * V; s++) {                                                                      \
                 acc[r][s] = (pk_f##L) {0};                                                                          \
-                if (k0 > 0) memcpy(&acc[r][s], sums + r * lds + s * (L), sizeof acc[r][s]); /* the sums so far */   \
+                if (sums != NULL && k0 > 0) memcpy(&acc[r][s], sums + r * lds + s * (L), sizeof acc[r][s]);         \
             }                                                                                                       \
         }                                                                                                           \
         if (bf16) {                                                                                                 \
@@ -721,7 +721,7 @@ struct gemm_packed_args {
             }                                                                                                       \
             PK_F32_LOOP(L, MAXS, bv[s] = (pk_f##L) {0}; memcpy(&bv[s], bf + kk * ldb + s * (L), have[s] * sizeof(float))) \
         }                                                                                                           \
-        if (k1 < k) { /* more slices to come: keep the sums, whole vectors (sums is padded to whole panels) */      \
+        if (sums != NULL && k1 < k) { /* more slices to come: keep the sums so far, whole vectors */               \
             _Pragma("GCC unroll 32")                                                                                \
             for (int r = 0; r < mr; r++) {                                                                          \
                 _Pragma("GCC unroll 32")                                                                            \
@@ -795,8 +795,8 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
     }
 }
 
-/* A product with more than SLICE_FROM rows of k sums them in slices of KC (even, for BF16's pairs) over chunks of c of
- * at most MC rows and NC columns (NC a multiple of every clone's panel block), see gemm_packed_panels */
+/* seq4j_gemm_tn with more than SLICE_FROM rows of k sums them in slices of KC over chunks of c of at most MC rows and NC
+ * columns (NC a multiple of every clone's panel block), see gemm_packed_panels */
 #define SLICE_FROM 1024
 #define KC 256
 #define MC 256
@@ -832,17 +832,19 @@ static float *thread_sums(void) {
 
 /*
  * panels [b, e) of c: panel blocks outer, row blocks inner; mr rows x np panels, or 2 rows x wide_np panels, or
- * one row x wide1_np panels. A long k (more than SLICE_FROM rows) is summed in slices of KC rows, chunk of c by chunk
- * (MC x NC), so that a slice's rows of a and b are read from L1 and L2 by every block: summed in one pass, the
- * weight gradient of W4 (k = T N = 3712) streamed all of a (3.8 MB) from L3 again for every panel block, at half the
- * speed. Between slices a block's sums wait in the thread's scratch and its accumulators resume from them: the same
- * FMA chains in the same order as one pass, so the same bits (a row's sums never depend on its block either).
+ * one row x wide1_np panels. In seq4j_gemm_tn's mode (sb) a long k (more than SLICE_FROM rows) is summed in slices of
+ * KC rows, chunk of c by chunk (MC x NC), so that a slice's rows of a and b are read from L1 and L2 by every block:
+ * summed in one pass, the weight gradient of W4 (k = T N = 3712) streamed all of a (3.8 MB) from L3 again for every
+ * panel block, at half the speed. Between slices a block's sums wait in the thread's scratch and its accumulators
+ * resume from them: the same FMA chains in the same order as one pass, so the same bits (a row's sums never depend
+ * on its block either). Over a packed b it did not pay (W2's backward product, k = 2600, 1.05-1.08x the time in
+ * bench/c/build_ab.c), so there k is summed in one pass.
  */
 INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int64_t e, const int lanes,
                                const int bf16, const int ta, const int sb, const int mr, const int np,
                                const int wide_np, const int wide1_np) {
     int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldb = g->ldb, ldc = g->ldc, row = ta ? 1 : lda;
-    float *sums = k > SLICE_FROM ? thread_sums() : NULL;
+    float *sums = sb && k > SLICE_FROM ? thread_sums() : NULL;
     int64_t kc = sums != NULL ? KC : k, mc = sums != NULL ? MC : m, nc = sums != NULL ? NC / PANEL : e - b;
     int wide = m <= 2; /* few rows: more panels at once, for independent FMA chains */
     int step = m == 1 ? wide1_np : wide ? wide_np : np;

@@ -102,7 +102,9 @@ void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n,
 /* c (m, n) = a^T b + beta c, a stored (k, m) with row stride lda (>= m), b (k, n) row-major with row stride ldb (>= n)
  * (sgemm's TN, without packing b): seq4j_gemm_packed's blocks, bit for bit its result for a^T and b packed F32 (k = 0
  * gives c = beta c, not read when beta = 0; m or n = 0 computes nothing; smaller strides compute nothing: the Java
- * side refuses them). Split by panels across the pool. */
+ * side refuses them). Split by panels across the pool. A k of more than 1024 rows is summed in slices that stay in
+ * cache, to the same bits as one pass; each thread that runs a part of such a product keeps 512 KiB of scratch for the
+ * partial sums until it ends. */
 void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb,
                    int ldc, float beta);
 
@@ -115,9 +117,7 @@ int seq4j_packed_preferred(void);
 /* c (m, n) = a (m, k) B + beta c, B packed by seq4j_pack with the same (k, n, precision); a and c row-major with
  * row strides lda (>= max(1, k)) and ldc (>= n; smaller ones compute nothing: the Java side refuses them); with
  * beta = 0, c is not read. Split by panels across the pool (parts fixed by m, n, k and threads), so each thread reads the same
- * columns of B at every call. A k of more than 1024 rows is summed in slices that stay in cache, to the same bits as
- * one pass; each thread that runs such a product keeps 512 KiB of scratch for the partial sums until it ends (this
- * and seq4j_gemm_tn). */
+ * columns of B at every call. */
 void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc,
                        float beta, int precision);
 

@@ -309,8 +309,8 @@ static void pack_layout(int threads) {
 
 /* c (m, n) = a (m, k) op(w) + beta c over the packed op(w), against a triple loop in double (over the bf16-rounded
  * weights for BF16). Shapes: one row (over every width of a one-row block of panels), rows not a multiple of any
- * clone's row block, columns not a multiple of the panel, k = 1, odd and even k, k long enough to be summed in
- * slices (seq4j_cpu.c's SLICE_FROM and KC), transposed packs; beta 0 over a c
+ * clone's row block, columns not a multiple of the panel, k = 1, odd and even k, k long enough for seq4j_gemm_tn to
+ * sum in slices (seq4j_cpu.c's SLICE_FROM and KC), transposed packs; beta 0 over a c
  * full of NaN (which must not be read) and 0.5.
  * Every shape runs contiguous and again with row strides lda, ldc, ldw larger than the widths (a column block of a
  * wider matrix, as TimeGRU's gates): values in the gaps of a and w must not count, and a sentinel in the gaps of
@@ -325,8 +325,8 @@ static void gemm_packed(int threads) {
                        {1, 30, 3, 0}, {1, 40, 5, 1}, {1, 60, 2, 0}, {1, 77, 6, 1}, {1, 213, 9, 0},
                        /* as stored, for seq4j_gemm_tn too: two rows, a partial panel in 2- and 4-panel blocks */
                        {2, 70, 3, 0}, {37, 100, 65, 0}, {3, 40, 11, 0}, {11, 49, 33, 0},
-                       /* k past SLICE_FROM, summed in slices of KC: odd k (BF16's lone last row in the last slice),
-                        * a last slice of 1 row, one and two rows, a transposed pack */
+                       /* k past SLICE_FROM, which seq4j_gemm_tn sums in slices of KC: odd k, a last slice of 1 row,
+                        * one and two rows (seq4j_gemm_packed sums these in one pass; BF16's lone last row) */
                        {9, 40, 1025, 0}, {2, 70, 1281, 0}, {1, 77, 1100, 1}, {17, 33, 1300, 0}};
     const float gap = 12345.0f; /* the sentinel between the rows of a strided a, w or c */
     for (int s = 0; s < (int) (sizeof shapes / sizeof shapes[0]); s++) {
@@ -392,40 +392,25 @@ static void gemm_packed(int threads) {
 }
 
 /*
- * A long k over a large c: summed in slices over chunks of c (seq4j_cpu.c's MC x NC, 256 x 512), which must give each
- * element the bits it gets where no chunk is needed. c (257 x 520, k = 1030: 5 slices, a second row chunk of one row and
- * a second column chunk of one partial panel with 1 thread) in one call, against the same product in tiles of 64 rows
- * and 256 or 264 columns, each its own call within one chunk (seq4j_gemm_tn over column blocks of b;
- * seq4j_gemm_packed over a packed matrix's panels, which are packed matrices themselves), for seq4j_gemm_tn, F32 and
- * BF16.
+ * seq4j_gemm_tn with a long k over a large c: summed in slices over chunks of c (seq4j_cpu.c's MC x NC, 256 x 512),
+ * which must give each element the bits it gets where no chunk is needed. c (257 x 520, k = 1030: 5 slices, a second
+ * row chunk of one row and a second column chunk of one partial panel with 1 thread) in one call, against the same
+ * product in tiles of 64 rows and 256 or 264 columns (over column blocks of b), each its own call within one chunk.
  */
 static void gemm_chunks(int threads) {
     enum { M = 257, N = 520, K = 1030, TR = 64, TC = 256 };
-    float *a = values((size_t) M * K, -1, 1), *at = malloc(sizeof(float) * K * M), *w = values((size_t) K * N, -1, 1);
+    float *at = values((size_t) K * M, -1, 1), *w = values((size_t) K * N, -1, 1);
     float *whole = malloc(sizeof(float) * M * N), *tiles = malloc(sizeof(float) * M * N);
-    for (int p = 0; p < K; p++) {
-        for (int i = 0; i < M; i++) at[(size_t) p * M + i] = a[(size_t) i * K + p];
-    }
-    for (int kind = 0; kind < 3; kind++) { /* gemm_tn, packed F32, packed BF16 */
-        int precision = kind == 2 ? SEQ4J_PACKED_BF16 : SEQ4J_PACKED_F32;
-        int64_t panel_floats = seq4j_packed_floats(K, SEQ4J_PANEL, precision); /* one panel of the packed matrix */
-        float *b = malloc(sizeof(float) * seq4j_packed_floats(K, N, precision));
-        if (kind > 0) seq4j_pack(threads, b, w, NO_TRANS, K, N, N, precision);
-        if (kind == 0) seq4j_gemm_tn(threads, whole, at, w, M, N, K, M, N, N, 0.0f);
-        else seq4j_gemm_packed(threads, whole, a, b, M, N, K, K, N, 0.0f, precision);
-        for (int r = 0; r < M; r += TR) {
-            int rows = M - r < TR ? M - r : TR;
-            for (int col = 0, cols; col < N; col += cols) {
-                cols = N - col < 2 * TC ? N - col : TC; /* 256, then the last 264 */
-                float *c = tiles + (size_t) r * N + col;
-                if (kind == 0) seq4j_gemm_tn(threads, c, at + r, w + col, rows, cols, K, M, N, N, 0.0f);
-                else seq4j_gemm_packed(threads, c, a + (size_t) r * K, b + col / SEQ4J_PANEL * panel_floats, rows, cols, K, K, N, 0.0f, precision);
-            }
+    seq4j_gemm_tn(threads, whole, at, w, M, N, K, M, N, N, 0.0f);
+    for (int r = 0; r < M; r += TR) {
+        int rows = M - r < TR ? M - r : TR;
+        for (int col = 0, cols; col < N; col += cols) {
+            cols = N - col < 2 * TC ? N - col : TC; /* 256, then the last 264 */
+            seq4j_gemm_tn(threads, tiles + (size_t) r * N + col, at + r, w + col, rows, cols, K, M, N, N, 0.0f);
         }
-        for (size_t i = 0; i < (size_t) M * N; i++) same(kind == 0 ? "gemm_tn chunks" : "gemm_packed chunks", i, whole[i], tiles[i]);
-        free(b);
     }
-    free(a), free(at), free(w), free(whole), free(tiles);
+    for (size_t i = 0; i < (size_t) M * N; i++) same("gemm_tn chunks", i, whole[i], tiles[i]);
+    free(at), free(w), free(whole), free(tiles);
 }
 
 /*

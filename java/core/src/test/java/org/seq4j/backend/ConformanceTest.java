@@ -267,8 +267,8 @@ class ConformanceTest {
     /**
      * One row (inference), rows that are no multiple of any row block (8, 6, 4, 3), columns that are no multiple of
      * the 16-column panel, k = 1, odd k (BF16 packs rows in pairs), zero extents, transposed packs, and the W1 step's
-     * two recurrent products (128 x 512 x 128, and 128 x 128 x 512 packed from Wh^T), and k long enough that the CPU
-     * kernel sums it in slices (k > 1024; odd, so BF16's lone last row falls in the last slice).
+     * two recurrent products (128 x 512 x 128, and 128 x 128 x 512 packed from Wh^T), and long odd k (over 1024 rows,
+     * which the CPU kernel sums in slices for gemm(YES, NO) but in one pass here).
      */
     static Stream<Arguments> packedCases() {
         int[][] mnk = {{0, 5, 3}, {3, 0, 5}, {3, 5, 0}, {1, 1, 1}, {1, 13, 7}, {1, 1024, 256}, {7, 13, 1}, {13, 45, 17},
