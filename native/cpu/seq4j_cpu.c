@@ -192,14 +192,19 @@ typedef void (*part_fn)(const void *args, int64_t begin, int64_t end);
 
 #define SPIN_NS 200000
 
-/* The job word: generation (32 bits) | parts claimed so far (16) | parts (16). A part is claimed by a CAS
- * on the whole word, so a worker that lags behind can never claim a part of a newer job with an older
- * job's arguments; and while it holds a part the job cannot finish, so the arguments it reads stay put. */
-#define JOB(gen, next, parts) (((uint64_t) (gen) << 32) | ((uint64_t) (next) << 16) | (uint64_t) (parts))
+/* The job word: generation (32 bits) | team (8) | parts claimed so far (12) | parts (12). The team is the number
+ * of threads the job is for, its caller included: workers 1 .. team - 1 help, the others leave it alone. A part is
+ * claimed by a CAS on the whole word, so a worker that lags behind can never claim a part of a newer job with an
+ * older job's arguments; and while it holds a part the job cannot finish, so the arguments it reads stay put. */
+#define JOB_MAX_PARTS 4095
+_Static_assert(SEQ4J_MAX_THREADS <= 0xff, "the job word's team holds a thread count");
+#define JOB(gen, team, next, parts)                                                                           \
+    (((uint64_t) (gen) << 32) | ((uint64_t) (team) << 24) | ((uint64_t) (next) << 12) | (uint64_t) (parts))
 #define JOB_GEN(w) ((uint32_t) ((w) >> 32))
-#define JOB_NEXT(w) ((int) (((w) >> 16) & 0xffff))
-#define JOB_PARTS(w) ((int) ((w) & 0xffff))
-#define JOB_CLAIM ((uint64_t) 1 << 16)
+#define JOB_TEAM(w) ((int) (((w) >> 24) & 0xff))
+#define JOB_NEXT(w) ((int) (((w) >> 12) & 0xfff))
+#define JOB_PARTS(w) ((int) ((w) & 0xfff))
+#define JOB_CLAIM ((uint64_t) 1 << 12)
 
 /* a worker's sleeping flag and futex word, one cache line each */
 struct sleeper {
@@ -261,8 +266,8 @@ static void run_parts(uint64_t w) {
 }
 
 /*
- * Worker i (1, 2, ...) helps only with jobs of more than i parts, so a process whose backends split in two keeps
- * one worker busy however many cores it has; the rest sleep instead of spinning against the callers. After its
+ * Worker i (1, 2, ...) helps only with jobs whose team is more than i threads, so a process whose backends split in
+ * two keeps one worker busy however many cores it has; the rest sleep instead of spinning against the callers. After its
  * last part a worker spins for SPIN_NS, then sleeps on its own futex word until a caller wakes it by name.
  */
 static void *worker_main(void *arg) {
@@ -274,7 +279,7 @@ static void *worker_main(void *arg) {
         uint64_t w = atomic_load_explicit(&pool.job, memory_order_acquire);
         if (JOB_GEN(w) != seen) {
             seen = JOB_GEN(w);
-            if (JOB_PARTS(w) > id) {
+            if (JOB_TEAM(w) > id) {
                 run_parts(w);
                 spin_start = now_ns();
             }
@@ -325,19 +330,27 @@ API int seq4j_pool_workers(void) {
     return pool.workers;
 }
 
+/* parts per thread of a balanced job (parallel_for_balanced) */
+#define BALANCE 4
+_Static_assert(SEQ4J_MAX_THREADS * BALANCE <= JOB_MAX_PARTS, "the job word's part fields hold a balanced job");
+
 /*
- * Runs fn over [0, total) in parts = min(threads, total / grain, blocks of align) contiguous parts (a part
- * should be worth waking a thread for), boundaries on multiples of `align`; returns when all are done. The
- * split is a function of (total, grain, align, threads) only.
+ * Runs fn over [0, total) in parts = min(threads x per_thread, total / grain, blocks of align) contiguous parts (a
+ * part should be worth waking a thread for), boundaries on multiples of `align`, on at most `threads` threads;
+ * returns when all are done. The split is a function of (total, grain, align, threads, per_thread) only.
  */
-static void parallel_for(int threads, int64_t total, int64_t grain, int64_t align, part_fn fn, const void *args) {
+static void run_job(int threads, int per_thread, int64_t total, int64_t grain, int64_t align, part_fn fn,
+                    const void *args) {
     if (total <= 0) return;
     if (align < 1) align = 1;
     int64_t limit = grain > 0 ? total / grain : total;
     int64_t blocks = (total + align - 1) / align;
     if (limit > blocks) limit = blocks;
-    int parts = threads < 1 ? 1 : threads > SEQ4J_MAX_THREADS ? SEQ4J_MAX_THREADS : threads;
-    if (parts > limit) parts = limit > 1 ? (int) limit : 1;
+    int team = threads < 1 ? 1 : threads > SEQ4J_MAX_THREADS ? SEQ4J_MAX_THREADS : threads;
+    int64_t want = (int64_t) team * per_thread; /* <= 64 x BALANCE <= JOB_MAX_PARTS */
+    int parts = want > limit ? (limit > 1 ? (int) limit : 1) : (int) want;
+    if (team > parts) team = parts;
+    if (parts > team) parts -= parts % team; /* whole rounds: 3 parts on 2 threads would leave one thread 2 */
     if (parts == 1) {
         fn(args, 0, total);
         return;
@@ -358,9 +371,9 @@ static void parallel_for(int threads, int64_t total, int64_t grain, int64_t alig
     atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
     uint32_t gen = JOB_GEN(atomic_load_explicit(&pool.job, memory_order_relaxed)) + 1;
     if (gen == 0) gen = 1; /* 0 means no job: workers start from it */
-    uint64_t w = JOB(gen, 0, parts);
+    uint64_t w = JOB(gen, team, 0, parts);
     atomic_store_explicit(&pool.job, w, memory_order_seq_cst);
-    int helpers = parts - 1 < pool.workers ? parts - 1 : pool.workers;
+    int helpers = team - 1 < pool.workers ? team - 1 : pool.workers;
     for (int i = 1; i <= helpers; i++) { /* the workers this job is for: wake those asleep */
         struct sleeper *s = &pool.sleepers[i];
         if (atomic_load(&s->asleep)) {
@@ -371,6 +384,22 @@ static void parallel_for(int threads, int64_t total, int64_t grain, int64_t alig
     run_parts(w);
     while (atomic_load_explicit(&pool.done, memory_order_acquire) < parts) cpu_relax();
     atomic_flag_clear_explicit(&pool.busy, memory_order_release);
+}
+
+/* one part per thread: the usual split */
+static void parallel_for(int threads, int64_t total, int64_t grain, int64_t align, part_fn fn, const void *args) {
+    run_job(threads, 1, total, grain, align, fn, args);
+}
+
+/*
+ * BALANCE parts per thread, claimed as threads come free: for long jobs whose parts a core may run late (the other
+ * core's hyperthread busy, an interrupt, its caches cold), so the other does not wait out the whole difference. Only
+ * for kernels whose every output element comes out the same whatever part it falls in (row or column splits of
+ * products and cells, elementwise updates): the split changes the speed, not the bits.
+ */
+static void parallel_for_balanced(int threads, int64_t total, int64_t grain, int64_t align, part_fn fn,
+                                  const void *args) {
+    run_job(threads, BALANCE, total, grain, align, fn, args);
 }
 
 /* rows of w items each: a part should hold at least ~32K items (about 10 us of simple work) */
@@ -1563,7 +1592,10 @@ static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
     for (int64_t r = b; r < e; r++) memcpy(a->dc0 + r * h, dc_next + r * h, (size_t) h * sizeof(float));
 }
 
-/* rows per part: at least 8 (v4's block of rows) and on multiples of 8, so no part ends in a partial block */
+/* rows per part: at least 8 (v4's block of rows) and on multiples of 8, so no part ends in a partial block. Up to
+ * BALANCE parts a thread (parallel_for_balanced): a core that runs late leaves its last parts to the other, where
+ * one part a thread made the other wait out the whole difference (bench/c/build_ab.c: W2's sequence calls 0.97-0.99x
+ * the time, W1's pool-job kernels 0.98x, in either order of the two builds; the same bits) */
 #define SEQ_ROWS 8
 API void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h,
                                 int skip_first, int precision) {
@@ -1580,7 +1612,7 @@ API void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates,
     }
     struct lstm_seq_args a = {.hs_out = hs, .cs_out = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
                               .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16};
-    parallel_for(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_forward_seq_part, &a);
+    parallel_for_balanced(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_forward_seq_part, &a);
 }
 
 API void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0, float *work, const float *gates,
@@ -1608,7 +1640,7 @@ API void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0,
         memcpy(dc0, next, (size_t) nh * sizeof(float));
         return;
     }
-    parallel_for(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_backward_seq_part, &a);
+    parallel_for_balanced(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_backward_seq_part, &a);
 }
 
 /* ---- ids ----------------------------------------------------------------------------------------- */

@@ -167,7 +167,8 @@ void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const floa
                               int n, int h);
 
 /* The LSTM recurrence over t steps as one call, bit for bit the loop of seq4j_gemm_packed and the cell kernels above
- * (each part of the split runs whole rows through every step). Forward: gates (t, n, 4h) holds x Wx + b on entry and
+ * (each part of the split runs whole rows through every step; up to 4 parts a thread, claimed as threads come
+ * free). Forward: gates (t, n, 4h) holds x Wx + b on entry and
  * the activated gates on return; for each step s, gates_s += hs_s wh (skipped at s = 0 when skip_first: h_0 = 0),
  * then the cell writes hs_{s+1}, cs_{s+1}; hs and cs are (t + 1, n, h) with h_0, c_0 first. wh: Wh (h, 4h) packed
  * by seq4j_pack in `precision`. */
