@@ -486,9 +486,10 @@ public final class OpenBlasBackend extends AbstractBackend {
     }
 
     /**
-     * One C call for the whole sequence (seq4j_lstm_forward_seq): from 16 rows on, the rows are split among the
-     * threads and each runs its rows through every step, with no hand-off between steps; fewer rows make the per-step
-     * calls in C. Over the C library's packed layout only; else the default loop.
+     * One C call for the whole sequence (seq4j_lstm_forward_seq): from 16 rows on, the rows are split into parts (up
+     * to 4 a thread, taken as threads come free) and each part runs its rows through every step, with no hand-off
+     * between steps; fewer rows make the per-step calls in C. Over the C library's packed layout only; else the
+     * default loop.
      */
     @Override
     protected void lstmSequenceForwardK(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero, int t,
