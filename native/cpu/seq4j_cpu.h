@@ -246,6 +246,14 @@ void seq4j_weight_sum_forward(int threads, float *c, const float *hs, const floa
 /* dhs (t, n, hd) +=; da (n, t) = */
 void seq4j_weight_sum_backward(int threads, float *dhs, float *da, const float *hs, const float *a, const float *dc,
                                int t, int n, int hd);
+/* TimeAttention over td decoder steps in one call, the same bits as the per-step loop of attention weight and
+ * weighted sum: a (td, n, t) and c (td, n, hd) =, hs (t, n, hd) the encoder states, hdec (td, n, hd) */
+void seq4j_time_attention_forward(int threads, float *a, float *c, const float *hs, const float *hdec, int t, int td,
+                                  int n, int hd);
+/* its backward, the same bits as the per-step loop from zero: dhs (t, n, hd) = (written, not accumulated),
+ * ddec (td, n, hd) =, work (n, t) scratch; dc (td, n, hd) the contexts' gradients */
+void seq4j_time_attention_backward(int threads, float *dhs, float *ddec, float *work, const float *a, const float *hs,
+                                   const float *hdec, const float *dc, int t, int td, int n, int hd);
 
 /* ---- dropout ------------------------------------------------------------------------------------ */
 

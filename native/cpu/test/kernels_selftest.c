@@ -6,7 +6,7 @@
  * (a bad label reported through the status), embedding forward and backward (duplicates, a bad id), Adam, the
  * sum of squares, GEMM through seq4j_set_blas with a tiny reference sgemm registered here, and the packed
  * weights: seq4j_pack's layout (F32 and BF16, with bf16 rounding's edge cases) and seq4j_gemm_packed; the LSTM
- * sequence kernels bit for bit against the per-step calls.
+ * sequence kernels and TimeAttention's bit for bit against the per-step calls.
  *
  * Build and run: make -C native check
  */
@@ -473,6 +473,55 @@ static void lstm_sequence(int threads, int n, int h, int t, int precision) {
     free(w), free(pre), free(state), free(wh), free(wht), free(dhs), free(dh_last), free(dc_last);
 }
 
+/*
+ * seq4j_time_attention_forward / _backward bit for bit against the loop of the per-step attention kernels over the
+ * decoder steps (dhs from zero), and the forward's weights and contexts against a double reference: rows split
+ * across threads, hd = 37 (vector tails).
+ */
+static void time_attention(int threads, int n, int hd, int t, int td) {
+    size_t nh = (size_t) n * hd, nt = (size_t) n * t;
+    float *hs = values(t * nh, -1, 1), *hdec = values(td * nh, -1, 1), *dc = values(td * nh, -1, 1);
+    /* [0]: the loop, [1]: the TimeAttention call */
+    float *a[2], *c[2], *dhs[2], *ddec[2], *work[2];
+    for (int v = 0; v < 2; v++) {
+        a[v] = malloc(td * nt * sizeof(float)), c[v] = malloc(td * nh * sizeof(float));
+        dhs[v] = values(t * nh, -9, 9), ddec[v] = malloc(td * nh * sizeof(float)), work[v] = malloc(nt * sizeof(float));
+    }
+    memset(dhs[0], 0, t * nh * sizeof(float)); /* the loop accumulates from zero; the call overwrites garbage */
+    for (int s = 0; s < td; s++) {
+        seq4j_attention_weight_forward(threads, a[0] + s * nt, hs, hdec + s * nh, t, n, hd);
+        seq4j_weight_sum_forward(threads, c[0] + s * nh, hs, a[0] + s * nt, t, n, hd);
+        seq4j_weight_sum_backward(threads, dhs[0], work[0], hs, a[0] + s * nt, dc + s * nh, t, n, hd);
+        seq4j_attention_weight_backward(threads, dhs[0], ddec[0] + s * nh, a[0] + s * nt, hs, hdec + s * nh, work[0], t,
+                                        n, hd);
+    }
+    seq4j_time_attention_forward(threads, a[1], c[1], hs, hdec, t, td, n, hd);
+    seq4j_time_attention_backward(threads, dhs[1], ddec[1], work[1], a[1], hs, hdec, dc, t, td, n, hd);
+    for (size_t i = 0; i < td * nt; i++) same("time_attention a", i, a[1][i], a[0][i]);
+    for (size_t i = 0; i < td * nh; i++) same("time_attention c", i, c[1][i], c[0][i]);
+    for (size_t i = 0; i < t * nh; i++) same("time_attention dhs", i, dhs[1][i], dhs[0][i]);
+    for (size_t i = 0; i < td * nh; i++) same("time_attention ddec", i, ddec[1][i], ddec[0][i]);
+    for (int s = 0; s < td; s++) {
+        for (int r = 0; r < n; r++) {
+            double score[64], max = -INFINITY, sum = 0;
+            for (int e = 0; e < t; e++) {
+                score[e] = 0;
+                for (int j = 0; j < hd; j++) score[e] += (double) hs[(e * n + r) * hd + j] * hdec[(s * n + r) * hd + j];
+                max = score[e] > max ? score[e] : max;
+            }
+            for (int e = 0; e < t; e++) sum += score[e] = exp(score[e] - max);
+            for (int e = 0; e < t; e++) near("time_attention a (reference)", e, a[1][(s * n + r) * t + e], score[e] / sum, 1e-6);
+            for (int j = 0; j < hd; j++) {
+                double cj = 0;
+                for (int e = 0; e < t; e++) cj += score[e] / sum * hs[(e * n + r) * hd + j];
+                near("time_attention c (reference)", j, c[1][(s * n + r) * hd + j], cj, 1e-6);
+            }
+        }
+    }
+    for (int v = 0; v < 2; v++) free(a[v]), free(c[v]), free(dhs[v]), free(ddec[v]), free(work[v]);
+    free(hs), free(hdec), free(dc);
+}
+
 int main(void) {
     seq4j_set_blas((void *) ref_sgemm, NULL);
     int threads[] = {1, 3};
@@ -491,12 +540,14 @@ int main(void) {
         lstm_sequence(threads[t], 17, 37, 4, SEQ4J_PACKED_F32);
         lstm_sequence(threads[t], 24, 16, 3, SEQ4J_PACKED_F32);
         lstm_sequence(threads[t], 24, 37, 3, SEQ4J_PACKED_BF16);
+        time_attention(threads[t], 5, 37, 6, 4);
+        time_attention(threads[t], 1, 16, 3, 2);
     }
     if (failures) {
         fprintf(stderr, "kernels_selftest: %d failures (%s)\n", failures, seq4j_cpu_info());
         return 1;
     }
-    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed, gemm_tn, LSTM sequences right with 1 and 3 threads (%s)\n",
+    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed, gemm_tn, LSTM sequences, TimeAttention right with 1 and 3 threads (%s)\n",
            seq4j_cpu_info());
     return 0;
 }

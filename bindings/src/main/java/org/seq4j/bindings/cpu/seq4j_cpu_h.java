@@ -2903,6 +2903,143 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
         }
     }
 
+    private static class seq4j_time_attention_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_time_attention_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_time_attention_forward(int threads, float *a, float *c, const float *hs, const float *hdec, int t, int td, int n, int hd)
+     * }
+     */
+    public static FunctionDescriptor seq4j_time_attention_forward$descriptor() {
+        return seq4j_time_attention_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_time_attention_forward(int threads, float *a, float *c, const float *hs, const float *hdec, int t, int td, int n, int hd)
+     * }
+     */
+    public static MethodHandle seq4j_time_attention_forward$handle() {
+        return seq4j_time_attention_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_time_attention_forward(int threads, float *a, float *c, const float *hs, const float *hdec, int t, int td, int n, int hd)
+     * }
+     */
+    public static MemorySegment seq4j_time_attention_forward$address() {
+        return seq4j_time_attention_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_time_attention_forward(int threads, float *a, float *c, const float *hs, const float *hdec, int t, int td, int n, int hd)
+     * }
+     */
+    public static void seq4j_time_attention_forward(int threads, MemorySegment a, MemorySegment c, MemorySegment hs, MemorySegment hdec, int t, int td, int n, int hd) {
+        var mh$ = seq4j_time_attention_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_time_attention_forward", threads, a, c, hs, hdec, t, td, n, hd);
+            }
+            mh$.invokeExact(threads, a, c, hs, hdec, t, td, n, hd);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class seq4j_time_attention_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_time_attention_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_time_attention_backward(int threads, float *dhs, float *ddec, float *work, const float *a, const float *hs, const float *hdec, const float *dc, int t, int td, int n, int hd)
+     * }
+     */
+    public static FunctionDescriptor seq4j_time_attention_backward$descriptor() {
+        return seq4j_time_attention_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_time_attention_backward(int threads, float *dhs, float *ddec, float *work, const float *a, const float *hs, const float *hdec, const float *dc, int t, int td, int n, int hd)
+     * }
+     */
+    public static MethodHandle seq4j_time_attention_backward$handle() {
+        return seq4j_time_attention_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_time_attention_backward(int threads, float *dhs, float *ddec, float *work, const float *a, const float *hs, const float *hdec, const float *dc, int t, int td, int n, int hd)
+     * }
+     */
+    public static MemorySegment seq4j_time_attention_backward$address() {
+        return seq4j_time_attention_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_time_attention_backward(int threads, float *dhs, float *ddec, float *work, const float *a, const float *hs, const float *hdec, const float *dc, int t, int td, int n, int hd)
+     * }
+     */
+    public static void seq4j_time_attention_backward(int threads, MemorySegment dhs, MemorySegment ddec, MemorySegment work, MemorySegment a, MemorySegment hs, MemorySegment hdec, MemorySegment dc, int t, int td, int n, int hd) {
+        var mh$ = seq4j_time_attention_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_time_attention_backward", threads, dhs, ddec, work, a, hs, hdec, dc, t, td, n, hd);
+            }
+            mh$.invokeExact(threads, dhs, ddec, work, a, hs, hdec, dc, t, td, n, hd);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class seq4j_dropout_mask {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             seq4j_cpu_h.C_INT,

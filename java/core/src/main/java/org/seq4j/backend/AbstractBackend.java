@@ -1139,6 +1139,7 @@ public abstract class AbstractBackend implements Backend {
         int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
         shape2(op, "h", h, n, hd);
         shape2(op, "a", a, n, t);
+        apart(op, "a", a, "hs", hs, "h", h);
         if (a.size() == 0) {
             return;
         }
@@ -1163,6 +1164,12 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "a", a, n, t);
         shape2(op, "h", h, n, hd);
         shape2(op, "da", da, n, t);
+        // the kernels read every input after writing some of the outputs: none may share memory
+        noOverlap(op, "dhs", dhs, "dh", dh);
+        apart(op, "dhs", dhs, "a", a, "hs", hs);
+        apart(op, "dhs", dhs, "h", h, "da", da);
+        apart(op, "dh", dh, "a", a, "hs", hs);
+        apart(op, "dh", dh, "h", h, "da", da);
         if (dh.size() == 0) { // n = 0 or hd = 0: dhs is empty too
             return;
         }
@@ -1186,6 +1193,7 @@ public abstract class AbstractBackend implements Backend {
         int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
         shape2(op, "a", a, n, t);
         shape2(op, "c", c, n, hd);
+        apart(op, "c", c, "hs", hs, "a", a);
         if (c.size() == 0) {
             return;
         }
@@ -1212,6 +1220,11 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "da", da, n, t);
         shape2(op, "a", a, n, t);
         shape2(op, "dc", dc, n, hd);
+        noOverlap(op, "dhs", dhs, "da", da);
+        apart(op, "dhs", dhs, "hs", hs, "a", a);
+        noOverlap(op, "dhs", dhs, "dc", dc);
+        apart(op, "da", da, "hs", hs, "a", a);
+        noOverlap(op, "da", da, "dc", dc);
         if (da.size() == 0) { // n = 0 or t = 0: dhs is empty too
             return;
         }
@@ -1224,6 +1237,112 @@ public abstract class AbstractBackend implements Backend {
 
     protected abstract void weightSumBackwardK(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc,
                                                int t, int n, int hd);
+
+    @Override
+    public final void timeAttentionForward(Tensor a, Tensor c, Tensor hsEnc, Tensor hsDec) {
+        String op = "timeAttentionForward";
+        rank3(op, "hsEnc", hsEnc);
+        rank3(op, "hsDec", hsDec);
+        f32(op, "a", a);
+        f32(op, "c", c);
+        f32(op, "hsEnc", hsEnc);
+        f32(op, "hsDec", hsDec);
+        int tEnc = hsEnc.dim(0), n = hsEnc.dim(1), hd = hsEnc.dim(2), tDec = hsDec.dim(0);
+        shape3(op, "hsDec", hsDec, tDec, n, hd);
+        shape3(op, "a", a, tDec, n, tEnc);
+        shape3(op, "c", c, tDec, n, hd);
+        // a part writes its sequences' rows while the others read theirs: no output may share memory
+        noOverlap(op, "a", a, "c", c);
+        apart(op, "a", a, "hsEnc", hsEnc, "hsDec", hsDec);
+        apart(op, "c", c, "hsEnc", hsEnc, "hsDec", hsDec);
+        if (tDec == 0 || n == 0) { // no steps or no sequences: nothing to write
+            return;
+        }
+        if (tEnc == 0) { // a is empty; every context is a sum over no encoder steps
+            if (c.size() > 0) {
+                fillK(c, 0f);
+            }
+            return;
+        }
+        timeAttentionForwardK(a, c, hsEnc, hsDec, tEnc, tDec, n, hd);
+    }
+
+    /**
+     * The forward with T_enc, T_dec, N > 0 (H may be 0: a = 1 / T_enc). The default: the loop of
+     * attentionWeightForwardK and weightSumForwardK over views of each decoder step.
+     */
+    protected void timeAttentionForwardK(Tensor a, Tensor c, Tensor hsEnc, Tensor hsDec, int tEnc, int tDec, int n,
+                                         int hd) {
+        Tensor[] aT = steps(a), cT = steps(c), decT = steps(hsDec);
+        for (int s = 0; s < tDec; s++) {
+            attentionWeightForwardK(aT[s], hsEnc, decT[s], tEnc, n, hd);
+            if (hd > 0) {
+                weightSumForwardK(cT[s], hsEnc, aT[s], tEnc, n, hd);
+            }
+        }
+    }
+
+    @Override
+    public final void timeAttentionBackward(Tensor dhsEnc, Tensor dhsDec, Tensor work, Tensor a, Tensor hsEnc,
+                                            Tensor hsDec, Tensor dc) {
+        String op = "timeAttentionBackward";
+        rank3(op, "hsEnc", hsEnc);
+        rank3(op, "hsDec", hsDec);
+        f32(op, "dhsEnc", dhsEnc);
+        f32(op, "dhsDec", dhsDec);
+        f32(op, "work", work);
+        f32(op, "a", a);
+        f32(op, "hsEnc", hsEnc);
+        f32(op, "hsDec", hsDec);
+        f32(op, "dc", dc);
+        int tEnc = hsEnc.dim(0), n = hsEnc.dim(1), hd = hsEnc.dim(2), tDec = hsDec.dim(0);
+        shape3(op, "hsDec", hsDec, tDec, n, hd);
+        shape3(op, "dhsEnc", dhsEnc, tEnc, n, hd);
+        shape3(op, "dhsDec", dhsDec, tDec, n, hd);
+        shape2(op, "work", work, n, tEnc);
+        shape3(op, "a", a, tDec, n, tEnc);
+        shape3(op, "dc", dc, tDec, n, hd);
+        noOverlap(op, "dhsEnc", dhsEnc, "dhsDec", dhsDec);
+        noOverlap(op, "dhsEnc", dhsEnc, "work", work);
+        noOverlap(op, "dhsDec", dhsDec, "work", work);
+        apart(op, "dhsEnc", dhsEnc, "a", a, "hsEnc", hsEnc);
+        apart(op, "dhsEnc", dhsEnc, "hsDec", hsDec, "dc", dc);
+        apart(op, "dhsDec", dhsDec, "a", a, "hsEnc", hsEnc);
+        apart(op, "dhsDec", dhsDec, "hsDec", hsDec, "dc", dc);
+        apart(op, "work", work, "a", a, "hsEnc", hsEnc);
+        apart(op, "work", work, "hsDec", hsDec, "dc", dc);
+        if (n == 0 || hd == 0) { // dhsEnc and dhsDec are empty
+            return;
+        }
+        if (tEnc == 0 || tDec == 0) { // no encoder steps: dhsDec is a sum over none; no decoder steps: dhsEnc is zero
+            Tensor zero = tEnc == 0 ? dhsDec : dhsEnc;
+            if (zero.size() > 0) {
+                fillK(zero, 0f);
+            }
+            return;
+        }
+        timeAttentionBackwardK(dhsEnc, dhsDec, work, a, hsEnc, hsDec, dc, tEnc, tDec, n, hd);
+    }
+
+    /**
+     * The backward with every extent > 0. The default: dhsEnc = 0, then the loop of weightSumBackwardK and
+     * attentionWeightBackwardK over views of each decoder step, work holding da.
+     */
+    protected void timeAttentionBackwardK(Tensor dhsEnc, Tensor dhsDec, Tensor work, Tensor a, Tensor hsEnc,
+                                          Tensor hsDec, Tensor dc, int tEnc, int tDec, int n, int hd) {
+        Tensor[] aT = steps(a), dDecT = steps(dhsDec), decT = steps(hsDec), dcT = steps(dc);
+        fillK(dhsEnc, 0f);
+        for (int s = 0; s < tDec; s++) {
+            weightSumBackwardK(dhsEnc, work, hsEnc, aT[s], dcT[s], tEnc, n, hd);
+            attentionWeightBackwardK(dhsEnc, dDecT[s], aT[s], hsEnc, decT[s], work, tEnc, n, hd);
+        }
+    }
+
+    /** The output {@code out} shares no memory with either input (two at a time: no array, no allocation). */
+    private static void apart(String op, String name, Tensor out, String name1, Tensor in1, String name2, Tensor in2) {
+        noOverlap(op, name, out, name1, in1);
+        noOverlap(op, name, out, name2, in2);
+    }
 
     // ---- dropout ---------------------------------------------------------------------------------------
 

@@ -754,6 +754,40 @@ public interface Backend extends AutoCloseable {
      */
     void weightSumBackward(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc);
 
+    /**
+     * The book's TimeAttention over every decoder step in one call: for s = 0 .. T_dec-1,
+     * {@link #attentionWeightForward}(a[s], hsEnc, hsDec[s]) then {@link #weightSumForward}(c[s], hsEnc, a[s]). The
+     * same result, bit for bit, as that loop on this backend; a backend may run it without a call per step (the CPU
+     * backend takes each sequence through every decoder step, so its encoder states are read from memory once).
+     *
+     * @param a     (T_dec, N, T_enc), written: the attention weights of every step
+     * @param c     (T_dec, N, H), written: the contexts
+     * @param hsEnc (T_enc, N, H), the encoder states
+     * @param hsDec (T_dec, N, H), the decoder states
+     * @throws IllegalArgumentException if a shape or dtype does not fit, or a or c shares memory with another
+     *                                  argument (the message names them)
+     */
+    void timeAttentionForward(Tensor a, Tensor c, Tensor hsEnc, Tensor hsDec);
+
+    /**
+     * The backward of {@link #timeAttentionForward}: dhsEnc = 0, then for s = 0 .. T_dec-1
+     * {@link #weightSumBackward}(dhsEnc, work, hsEnc, a[s], dc[s]) and
+     * {@link #attentionWeightBackward}(dhsEnc, dhsDec[s], a[s], hsEnc, hsDec[s], work). The same result, bit for bit,
+     * as that loop on this backend.
+     *
+     * @param dhsEnc (T_enc, N, H), written (not accumulated): the gradient w.r.t. the encoder states
+     * @param dhsDec (T_dec, N, H), written: the gradient w.r.t. the decoder states
+     * @param work   (N, T_enc), scratch, overwritten
+     * @param a      (T_dec, N, T_enc), the forward's attention weights
+     * @param hsEnc  (T_enc, N, H)
+     * @param hsDec  (T_dec, N, H)
+     * @param dc     (T_dec, N, H), the gradient w.r.t. the contexts
+     * @throws IllegalArgumentException if a shape or dtype does not fit, or an output (dhsEnc, dhsDec, work) shares
+     *                                  memory with another argument (the message names them)
+     */
+    void timeAttentionBackward(Tensor dhsEnc, Tensor dhsDec, Tensor work, Tensor a, Tensor hsEnc, Tensor hsDec,
+                               Tensor dc);
+
     // ---- dropout ---------------------------------------------------------------------------------------
 
     /**

@@ -215,6 +215,51 @@ class BadInputTest {
     }
 
     /**
+     * The whole-TimeAttention calls: states whose batch or width disagree, outputs of the wrong shape, an output
+     * sharing memory with an input or another output; each a clear exception before any kernel runs.
+     */
+    @EveryBackend
+    void timeAttentionMisuse(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            int te = 4, td = 3, n = 2, h = 5;
+            Tensor hsEnc = b.allocate(arena, DType.F32, te, n, h), hsDec = b.allocate(arena, DType.F32, td, n, h);
+            Tensor a = b.allocate(arena, DType.F32, td, n, te), c = b.allocate(arena, DType.F32, td, n, h);
+            Tensor wideDec = b.allocate(arena, DType.F32, td, n, h + 1);
+            assertMessage(IllegalArgumentException.class, () -> b.timeAttentionForward(a, c, hsEnc, wideDec),
+                    "timeAttentionForward", "hsDec", "(3, 2, 6)", "expected (3, 2, 5)");
+            Tensor aT = b.allocate(arena, DType.F32, td, n, te + 1);
+            assertMessage(IllegalArgumentException.class, () -> b.timeAttentionForward(aT, c, hsEnc, hsDec),
+                    "timeAttentionForward", "a", "(3, 2, 5)", "expected (3, 2, 4)");
+            Tensor flatEnc = b.allocate(arena, DType.F32, te * n, h);
+            assertMessage(IllegalArgumentException.class, () -> b.timeAttentionForward(a, c, flatEnc, hsDec),
+                    "timeAttentionForward", "hsEnc", "3-D");
+            assertMessage(IllegalArgumentException.class, () -> b.timeAttentionForward(a, hsDec, hsEnc, hsDec),
+                    "timeAttentionForward", "c and hsDec overlap");
+
+            Tensor dhsEnc = b.allocate(arena, DType.F32, te, n, h), dhsDec = b.allocate(arena, DType.F32, td, n, h);
+            Tensor work = b.allocate(arena, DType.F32, n, te), dc = b.allocate(arena, DType.F32, td, n, h);
+            Tensor shortWork = b.allocate(arena, DType.F32, n, te - 1);
+            assertMessage(IllegalArgumentException.class, () -> b.timeAttentionBackward(dhsEnc, dhsDec, shortWork, a,
+                    hsEnc, hsDec, dc), "timeAttentionBackward", "work", "(2, 3)", "expected (2, 4)");
+            assertMessage(IllegalArgumentException.class, () -> b.timeAttentionBackward(dhsEnc, dc, work, a, hsEnc,
+                    hsDec, dc), "timeAttentionBackward", "dhsDec and dc overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.timeAttentionBackward(hsEnc, dhsDec, work, a, hsEnc,
+                    hsDec, dc), "timeAttentionBackward", "dhsEnc and hsEnc overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.timeAttentionBackward(dhsEnc, dhsDec, a.get(0), a,
+                    hsEnc, hsDec, dc), "timeAttentionBackward", "work", "overlap");
+            // the per-step kernels too: an output over an input it reads
+            Tensor da = b.allocate(arena, DType.F32, n, te);
+            assertMessage(IllegalArgumentException.class, () -> b.weightSumBackward(hsEnc, da, hsEnc, a.get(0),
+                    dc.get(0)), "weightSumBackward", "dhs and hs overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.attentionWeightBackward(dhsEnc, hsDec.get(0),
+                    a.get(0), hsEnc, hsDec.get(0), da), "attentionWeightBackward", "dh and h overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.weightSumForward(hsEnc.get(1), hsEnc, da),
+                    "weightSumForward", "c and hs overlap");
+        }
+    }
+
+    /**
      * Misuse of packed matrices, each one clear exception before any kernel runs: a matrix of another backend (here
      * another instance), one never packed, shapes that do not agree, a closed arena, and storage smaller than the
      * backend's layout needs (a hand-made PackedMatrix, which would otherwise let a kernel read past it).

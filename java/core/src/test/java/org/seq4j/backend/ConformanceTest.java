@@ -1014,6 +1014,64 @@ class ConformanceTest {
         }
     }
 
+    /** (T_enc, T_dec, N, H): each extent zero once, vector tails (H = 37), W4's shape (29, 10, 128, 256) */
+    static final int[][] TIME_ATTENTION = {{0, 2, 3, 7}, {5, 0, 3, 7}, {5, 2, 0, 7}, {5, 2, 3, 0}, {1, 1, 1, 1},
+            {6, 4, 5, 37}, {29, 10, 128, 256}};
+
+    /**
+     * timeAttentionForward / timeAttentionBackward. Two checks each: bit for bit the per-step loop of the four attention
+     * kernels on the same backend (what the call promises), and the reference within the per-step kernels'
+     * tolerances, widened where this call chains them: the contexts c = sum_t a_t hs_t (sum_t a_t = 1, |hs| <= 0.5)
+     * carry the weights' relative error as an absolute one; dhsEnc sums T_dec steps' gradients, each within the
+     * per-step bound, so T_dec times it. The outputs start as garbage: the call writes them, it does not accumulate.
+     */
+    @EveryBackend
+    void timeAttention(String backend) {
+        try (Both b = both(backend, 35)) {
+            for (int[] s : TIME_ATTENTION) {
+                int te = s[0], td = s[1], n = s[2], h = s[3];
+                String shape = " T_enc=" + te + " T_dec=" + td + " N=" + n + " H=" + h;
+                double atol = 1e-6 * Math.sqrt(Math.max(h, 1)), rtol = T_RTOL * Math.sqrt(Math.max(h, 1));
+                Pair hs = b.uniformPair(-0.5, 0.5, te, n, h), dec = b.uniformPair(-0.5, 0.5, td, n, h);
+                Pair a = b.uniformPair(-1, 1, td, n, te), c = b.uniformPair(-1, 1, td, n, h);
+                b.ref.timeAttentionForward(a.r(), c.r(), hs.r(), dec.r());
+                b.dev.timeAttentionForward(a.d(), c.d(), hs.d(), dec.d());
+                b.assertClose("timeAttentionForward a" + shape, a, atol, rtol);
+                double tEnc = Math.sqrt(Math.max(te, 1));
+                b.assertClose("timeAttentionForward c" + shape, c, 1e-6 * tEnc + rtol, T_RTOL * tEnc);
+                // the per-step loop on the device: the same bits
+                Pair al = b.zeros(DType.F32, td, n, te), cl = b.zeros(DType.F32, td, n, h);
+                for (int step = 0; step < td; step++) {
+                    b.dev.attentionWeightForward(al.d().get(step), hs.d(), dec.d().get(step));
+                    b.dev.weightSumForward(cl.d().get(step), hs.d(), al.d().get(step));
+                }
+                sameBits("timeAttentionForward a against the loop" + shape, b.devValues(al.d()), b.devValues(a.d()));
+                sameBits("timeAttentionForward c against the loop" + shape, b.devValues(cl.d()), b.devValues(c.d()));
+
+                // backward from the reference's weights on both sides, so that only the backward is compared
+                b.dev.copyIn(a.d(), b.refValues(a.r()));
+                Pair dc = b.uniformPair(-1, 1, td, n, h), work = b.zeros(DType.F32, n, te);
+                Pair dhsEnc = b.uniformPair(-1, 1, te, n, h), dhsDec = b.uniformPair(-1, 1, td, n, h);
+                b.ref.timeAttentionBackward(dhsEnc.r(), dhsDec.r(), work.r(), a.r(), hs.r(), dec.r(), dc.r());
+                b.dev.timeAttentionBackward(dhsEnc.d(), dhsDec.d(), work.d(), a.d(), hs.d(), dec.d(), dc.d());
+                b.assertClose("timeAttentionBackward dhsEnc" + shape, dhsEnc, atol * Math.max(td, 1),
+                        rtol * Math.max(td, 1));
+                b.assertClose("timeAttentionBackward dhsDec" + shape, dhsDec, atol * tEnc, rtol);
+                Pair el = b.zeros(DType.F32, te, n, h), dl = b.zeros(DType.F32, td, n, h);
+                Pair wl = b.zeros(DType.F32, n, te);
+                for (int step = 0; step < td; step++) {
+                    b.dev.weightSumBackward(el.d(), wl.d(), hs.d(), a.d().get(step), dc.d().get(step));
+                    b.dev.attentionWeightBackward(el.d(), dl.d().get(step), a.d().get(step), hs.d(), dec.d().get(step),
+                            wl.d());
+                }
+                sameBits("timeAttentionBackward dhsEnc against the loop" + shape, b.devValues(el.d()),
+                        b.devValues(dhsEnc.d()));
+                sameBits("timeAttentionBackward dhsDec against the loop" + shape, b.devValues(dl.d()),
+                        b.devValues(dhsDec.d()));
+            }
+        }
+    }
+
     // ---- dropout, optimizers, reductions ---------------------------------------------------------------
 
     @EveryBackend

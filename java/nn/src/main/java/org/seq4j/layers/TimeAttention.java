@@ -12,15 +12,12 @@ import org.seq4j.tensor.Tensor;
 public final class TimeAttention implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
-    private final StepViews decSteps = new StepViews();
-    private final StepViews doutSteps = new StepViews();
     private int sizedTenc = -1, sizedTdec = -1, sizedN = -1, sizedH = -1;
     private Tensor weights;      // (T_dec, N, T_enc) attention weights of every step
     private Tensor out;          // (T_dec, N, H) contexts
     private Tensor dhsEnc;       // (T_enc, N, H)
     private Tensor dhsDec;       // (T_dec, N, H)
-    private Tensor da;           // (N, T_enc) scratch
-    private Tensor[] aT, outT, dDecT;
+    private Tensor work;         // (N, T_enc) scratch
     private Tensor hsEnc, hsDec; // the last forward's inputs
 
     /**
@@ -53,25 +50,13 @@ public final class TimeAttention implements AutoCloseable {
             out = ws.floats(tDec, n, h);
             dhsEnc = ws.floats(tEnc, n, h);
             dhsDec = ws.floats(tDec, n, h);
-            da = ws.floats(n, tEnc);
-            aT = new Tensor[tDec];
-            outT = new Tensor[tDec];
-            dDecT = new Tensor[tDec];
-            for (int s = 0; s < tDec; s++) {
-                aT[s] = weights.get(s);
-                outT[s] = out.get(s);
-                dDecT[s] = dhsDec.get(s);
-            }
+            work = ws.floats(n, tEnc);
             sizedTenc = tEnc;
             sizedTdec = tDec;
             sizedN = n;
             sizedH = h;
         }
-        Tensor[] dec = decSteps.of(hsDec);
-        for (int s = 0; s < tDec; s++) {
-            backend.attentionWeightForward(aT[s], hsEnc, dec[s]);
-            backend.weightSumForward(outT[s], hsEnc, aT[s]);
-        }
+        backend.timeAttentionForward(weights, out, hsEnc, hsDec);
         this.hsEnc = hsEnc;
         this.hsDec = hsDec;
         return out;
@@ -88,14 +73,8 @@ public final class TimeAttention implements AutoCloseable {
         if (hsEnc == null) {
             throw new IllegalStateException("TimeAttention.backward before forward");
         }
-        Tensor[] dec = decSteps.of(hsDec);
-        Tensor[] dc = doutSteps.of(dout);
-        backend.fill(dhsEnc, 0f);
-        for (int s = 0; s < sizedTdec; s++) {
-            // WeightSum's and AttentionWeight's dhs both accumulate into dhsEnc
-            backend.weightSumBackward(dhsEnc, da, hsEnc, aT[s], dc[s]);
-            backend.attentionWeightBackward(dhsEnc, dDecT[s], aT[s], hsEnc, dec[s], da);
-        }
+        // every step's WeightSum and AttentionWeight gradients accumulate into dhsEnc
+        backend.timeAttentionBackward(dhsEnc, dhsDec, work, weights, hsEnc, hsDec, dout);
         return dhsEnc;
     }
 

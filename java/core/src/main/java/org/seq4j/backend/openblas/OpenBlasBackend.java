@@ -614,6 +614,24 @@ public final class OpenBlasBackend extends AbstractBackend {
         seq4j_cpu_h.seq4j_weight_sum_backward(threads, p(dhs), p(da), p(hs), p(a), p(dc), t, n, hd);
     }
 
+    /**
+     * One C call (seq4j_time_attention_forward): each part takes its sequences through every decoder step, so a
+     * sequence's encoder states come from memory once, not twice a step.
+     */
+    @Override
+    protected void timeAttentionForwardK(Tensor a, Tensor c, Tensor hsEnc, Tensor hsDec, int tEnc, int tDec, int n,
+                                         int hd) {
+        seq4j_cpu_h.seq4j_time_attention_forward(threads, p(a), p(c), p(hsEnc), p(hsDec), tEnc, tDec, n, hd);
+    }
+
+    /** As the forward: one C call, a sequence's encoder states and their gradient kept in cache over the steps. */
+    @Override
+    protected void timeAttentionBackwardK(Tensor dhsEnc, Tensor dhsDec, Tensor work, Tensor a, Tensor hsEnc,
+                                          Tensor hsDec, Tensor dc, int tEnc, int tDec, int n, int hd) {
+        seq4j_cpu_h.seq4j_time_attention_backward(threads, p(dhsEnc), p(dhsDec), p(work), p(a), p(hsEnc), p(hsDec),
+                p(dc), tEnc, tDec, n, hd);
+    }
+
     // ---- dropout ---------------------------------------------------------------------------------------
 
     @Override
