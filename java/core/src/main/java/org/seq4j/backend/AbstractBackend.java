@@ -237,8 +237,7 @@ public abstract class AbstractBackend implements Backend {
         int m = a.dim(0);
         shape2(op, "b", b, m, b.dim(1));
         shape2(op, "out", out, m, sumOfColumns(op, a.dim(1), b.dim(1)));
-        noOverlap(op, "out", out, "a", a);
-        noOverlap(op, "out", out, "b", b);
+        apart(op, "out", out, "a", a, "b", b);
         if (out.size() == 0) {
             return;
         }
@@ -281,8 +280,7 @@ public abstract class AbstractBackend implements Backend {
         matrixFits(op, "a", a, transA.isTransposed() ? k : m, transA.isTransposed() ? m : k, lda, 0, 1);
         matrixFits(op, "b", b, transB.isTransposed() ? n : k, transB.isTransposed() ? k : n, ldb, 0, 1);
         matrixFits(op, "c", c, m, n, ldc, 0, 1);
-        noOverlap(op, "c", c, "a", a);
-        noOverlap(op, "c", c, "b", b);
+        apart(op, "c", c, "a", a, "b", b);
         if (m == 0 || n == 0) {
             return;
         }
@@ -314,8 +312,7 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException(op + ": strideC " + strideC + " makes the " + batch
                     + " output matrices overlap; each spans " + cExtent + " elements");
         }
-        noOverlap(op, "c", c, "a", a);
-        noOverlap(op, "c", c, "b", b);
+        apart(op, "c", c, "a", a, "b", b);
         if (m == 0 || n == 0 || batch == 0) {
             return;
         }
@@ -500,8 +497,7 @@ public abstract class AbstractBackend implements Backend {
         if (!b.isPacked()) {
             throw new IllegalStateException(op + ": " + b + " was never packed; call pack(b, trans, w) first");
         }
-        noOverlap(op, "c", c, "a", a);
-        noOverlap(op, "c", c, "b", b.storage());
+        apart(op, "c", c, "a", a, "b", b.storage());
         if (m == 0 || b.cols() == 0) {
             return;
         }
@@ -741,8 +737,7 @@ public abstract class AbstractBackend implements Backend {
         int t1 = sequenceSteps(op, t);
         shape3(op, "hs", hs, t1, n, h);
         shape3(op, "cs", cs, t1, n, h);
-        noOverlap(op, "hs", hs, "cs", cs);
-        noOverlap(op, "hs", hs, "gates", gates);
+        apart(op, "hs", hs, "cs", cs, "gates", gates);
         noOverlap(op, "cs", cs, "gates", gates);
         noOverlap(op, "hs", hs, "wh", wh.storage());
         noOverlap(op, "cs", cs, "wh", wh.storage());
@@ -806,11 +801,9 @@ public abstract class AbstractBackend implements Backend {
         }
         // no output may share memory with another output or an input (a part of the split reads its rows of the
         // inputs at every step while the other parts write theirs); no arrays here: a training step allocates nothing
-        noOverlap(op, "dA", dA, "dh0", dh0);
-        noOverlap(op, "dA", dA, "dc0", dc0);
+        apart(op, "dA", dA, "dh0", dh0, "dc0", dc0);
         noOverlap(op, "dA", dA, "work", work);
-        noOverlap(op, "dh0", dh0, "dc0", dc0);
-        noOverlap(op, "dh0", dh0, "work", work);
+        apart(op, "dh0", dh0, "dc0", dc0, "work", work);
         noOverlap(op, "dc0", dc0, "work", work);
         outputApart(op, "dA", dA, gates, cs, dhs, dhLast, dcLast, whT);
         outputApart(op, "dh0", dh0, gates, cs, dhs, dhLast, dcLast, whT);
@@ -918,8 +911,7 @@ public abstract class AbstractBackend implements Backend {
         int n = rh.dim(0), h = rh.dim(1);
         shape2(op, "gates", gates, n, gruColumns(op, h));
         shape2(op, "hPrev", hPrev, n, h);
-        noOverlap(op, "rh", rh, "gates", gates);
-        noOverlap(op, "rh", rh, "hPrev", hPrev);
+        apart(op, "rh", rh, "gates", gates, "hPrev", hPrev);
         if (n == 0 || h == 0) {
             return;
         }
@@ -938,8 +930,7 @@ public abstract class AbstractBackend implements Backend {
         int n = hNext.dim(0), h = hNext.dim(1);
         shape2(op, "gates", gates, n, gruColumns(op, h));
         shape2(op, "hPrev", hPrev, n, h);
-        noOverlap(op, "hNext", hNext, "gates", gates);
-        noOverlap(op, "hNext", hNext, "hPrev", hPrev);
+        apart(op, "hNext", hNext, "gates", gates, "hPrev", hPrev);
         if (n == 0 || h == 0) {
             return;
         }
@@ -960,8 +951,7 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dA", dA, n, gruColumns(op, h));
         shape2(op, "gates", gates, n, gruColumns(op, h));
         shape2(op, "dhNext", dhNext, n, h);
-        noOverlap(op, "dA", dA, "gates", gates);
-        noOverlap(op, "dA", dA, "hPrev", hPrev);
+        apart(op, "dA", dA, "gates", gates, "hPrev", hPrev);
         noOverlap(op, "dA", dA, "dhNext", dhNext);
         if (n == 0 || h == 0) {
             return;
@@ -988,15 +978,11 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "hPrev", hPrev, n, h);
         shape2(op, "dhNext", dhNext, n, h);
         shape2(op, "drh", drh, n, h);
-        noOverlap(op, "dA", dA, "dhPrev", dhPrev);
-        noOverlap(op, "dA", dA, "gates", gates);
-        noOverlap(op, "dA", dA, "hPrev", hPrev);
-        noOverlap(op, "dA", dA, "dhNext", dhNext);
+        apart(op, "dA", dA, "dhPrev", dhPrev, "gates", gates);
+        apart(op, "dA", dA, "hPrev", hPrev, "dhNext", dhNext);
         noOverlap(op, "dA", dA, "drh", drh);
-        noOverlap(op, "dhPrev", dhPrev, "gates", gates);
-        noOverlap(op, "dhPrev", dhPrev, "hPrev", hPrev);
-        noOverlap(op, "dhPrev", dhPrev, "dhNext", dhNext);
-        noOverlap(op, "dhPrev", dhPrev, "drh", drh);
+        apart(op, "dhPrev", dhPrev, "gates", gates, "hPrev", hPrev);
+        apart(op, "dhPrev", dhPrev, "dhNext", dhNext, "drh", drh);
         if (n == 0 || h == 0) {
             return;
         }
@@ -1302,8 +1288,7 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "work", work, n, tEnc);
         shape3(op, "a", a, tDec, n, tEnc);
         shape3(op, "dc", dc, tDec, n, hd);
-        noOverlap(op, "dhsEnc", dhsEnc, "dhsDec", dhsDec);
-        noOverlap(op, "dhsEnc", dhsEnc, "work", work);
+        apart(op, "dhsEnc", dhsEnc, "dhsDec", dhsDec, "work", work);
         noOverlap(op, "dhsDec", dhsDec, "work", work);
         apart(op, "dhsEnc", dhsEnc, "a", a, "hsEnc", hsEnc);
         apart(op, "dhsEnc", dhsEnc, "hsDec", hsDec, "dc", dc);
