@@ -1227,14 +1227,10 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void timeAttentionForward(Tensor a, Tensor c, Tensor hsEnc, Tensor hsDec) {
         String op = "timeAttentionForward";
-        rank3(op, "hsEnc", hsEnc);
-        rank3(op, "hsDec", hsDec);
+        attentionStates(op, hsEnc, hsDec);
         f32(op, "a", a);
         f32(op, "c", c);
-        f32(op, "hsEnc", hsEnc);
-        f32(op, "hsDec", hsDec);
         int tEnc = hsEnc.dim(0), n = hsEnc.dim(1), hd = hsEnc.dim(2), tDec = hsDec.dim(0);
-        shape3(op, "hsDec", hsDec, tDec, n, hd);
         shape3(op, "a", a, tDec, n, tEnc);
         shape3(op, "c", c, tDec, n, hd);
         // a part writes its sequences' rows while the others read theirs: no output may share memory
@@ -1272,17 +1268,13 @@ public abstract class AbstractBackend implements Backend {
     public final void timeAttentionBackward(Tensor dhsEnc, Tensor dhsDec, Tensor work, Tensor a, Tensor hsEnc,
                                             Tensor hsDec, Tensor dc) {
         String op = "timeAttentionBackward";
-        rank3(op, "hsEnc", hsEnc);
-        rank3(op, "hsDec", hsDec);
+        attentionStates(op, hsEnc, hsDec);
         f32(op, "dhsEnc", dhsEnc);
         f32(op, "dhsDec", dhsDec);
         f32(op, "work", work);
         f32(op, "a", a);
-        f32(op, "hsEnc", hsEnc);
-        f32(op, "hsDec", hsDec);
         f32(op, "dc", dc);
         int tEnc = hsEnc.dim(0), n = hsEnc.dim(1), hd = hsEnc.dim(2), tDec = hsDec.dim(0);
-        shape3(op, "hsDec", hsDec, tDec, n, hd);
         shape3(op, "dhsEnc", dhsEnc, tEnc, n, hd);
         shape3(op, "dhsDec", dhsDec, tDec, n, hd);
         shape2(op, "work", work, n, tEnc);
@@ -1321,6 +1313,15 @@ public abstract class AbstractBackend implements Backend {
             weightSumBackwardK(dhsEnc, work, hsEnc, aT[s], dcT[s], tEnc, n, hd);
             attentionWeightBackwardK(dhsEnc, dDecT[s], aT[s], hsEnc, decT[s], work, tEnc, n, hd);
         }
+    }
+
+    /** TimeAttention's states: hsEnc (T_enc, N, H) and hsDec (T_dec, N, H), float, the same N and H. */
+    private void attentionStates(String op, Tensor hsEnc, Tensor hsDec) {
+        rank3(op, "hsEnc", hsEnc);
+        rank3(op, "hsDec", hsDec);
+        f32(op, "hsEnc", hsEnc);
+        f32(op, "hsDec", hsDec);
+        shape3(op, "hsDec", hsDec, hsDec.dim(0), hsEnc.dim(1), hsEnc.dim(2));
     }
 
     /** The output {@code out} shares no memory with either input (two at a time: no array, no allocation). */
