@@ -414,7 +414,7 @@ public final class Report {
         }
     }
 
-    private static String openBlas() {
+    static String openBlas() {
         try (Backend b = Backends.create("openblas")) {
             return b.description();
         } catch (RuntimeException e) {

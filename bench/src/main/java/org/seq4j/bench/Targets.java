@@ -4,8 +4,9 @@
 // each benchmark's time is the median of its JMH iterations. On a VM whose timings move by 10-40% from one
 // minute to the next, a single run can put a noisy minute on one side of a ratio only.
 //
-// java -cp benchmarks.jar org.seq4j.bench.Targets --out bench/RESULTS.md --command "..." \
-//      --round seq4j-1.json,peers-1.json --round seq4j-2.json,peers-2.json ...
+// java -cp benchmarks.jar org.seq4j.bench.Targets --out bench/RESULTS.md --command "..." [--section targets-openblas-own
+//      --variant "..."] --round seq4j-1.json,peers-1.json --round seq4j-2.json,peers-2.json ...
+// run in the rounds' environment: the section's header names the OpenBLAS core and seq4j C clone this JVM loads.
 package org.seq4j.bench;
 
 import java.io.IOException;
@@ -71,13 +72,15 @@ public final class Targets {
             }, null, null, "%.2fx"));
 
     public static void main(String[] args) throws IOException {
-        String command = null;
+        String command = null, section = "targets", variant = null;
         Path out = Path.of("bench/RESULTS.md");
         List<List<Row>> rounds = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--command" -> command = args[++i];
+                case "--section" -> section = args[++i];
+                case "--variant" -> variant = args[++i];
                 case "--round" -> {
                     List<Row> rows = new ArrayList<>();
                     for (String f : args[++i].split(",")) {
@@ -89,19 +92,29 @@ public final class Targets {
             }
         }
         if (command == null || rounds.isEmpty()) {
-            throw new IllegalArgumentException("usage: Targets --command CMD [--out FILE] --round A.json,B.json ...");
+            throw new IllegalArgumentException("usage: Targets --command CMD [--out FILE] [--section NAME] [--variant TEXT] "
+                    + "--round A.json,B.json ...");
         }
-        String md = render(command, rounds);
-        Report.replaceSection(out, "targets", md);
+        // what ran (OpenBLAS's core, seq4j's clone, the environment): this JVM runs in the rounds' environment
+        String md = Report.withRuntime(render(section, command, rounds, Report.openBlas()), variant,
+                WhichOpenBlas.facts());
+        Report.replaceSection(out, section, md);
         System.out.print(md);
     }
 
     static String render(String command, List<List<Row>> rounds) {
+        return render("targets", command, rounds, "(not recorded)");
+    }
+
+    /** The section {@code section}; its header names the OpenBLAS build {@code openBlas}. */
+    static String render(String section, String command, List<List<Row>> rounds, String openBlas) {
         StringBuilder sb = new StringBuilder();
-        sb.append("<!-- BEGIN targets -->\n### targets (generated ").append(LocalDate.now()).append(")\n\n");
+        sb.append("<!-- BEGIN ").append(section).append(" -->\n### ").append(section).append(" (generated ")
+                .append(LocalDate.now()).append(")\n\n");
         sb.append("- command: `").append(command).append("`\n");
         sb.append("- machine: ").append(Report.machine()).append("\n");
         sb.append("- JDK: ").append(rounds.get(0).isEmpty() ? "?" : rounds.get(0).get(0).jdk()).append("\n");
+        sb.append("- OpenBLAS: ").append(openBlas).append("\n");
         sb.append("- ").append(rounds.size()).append(" rounds, each one JMH run of seq4j (openblas) then one of ")
                 .append("PyTorch through DJL; ratios within a round, taken on the medians of each benchmark's JMH ")
                 .append("iterations (not their means: a peer's mean can carry a long tail); the median of the rounds ")
@@ -130,7 +143,7 @@ public final class Targets {
             String precision = first.params().containsKey("precision") ? " precision=" + first.params().get("precision") : "";
             sb.append("| ").append(first.benchmark()).append(precision).append(" | ").append(each).append(" |\n");
         }
-        return sb.append("<!-- END targets -->\n").toString();
+        return sb.append("<!-- END ").append(section).append(" -->\n").toString();
     }
 
     /** "bound | yes/no", or " | (stated)"-like blanks where the issue set no bound. */

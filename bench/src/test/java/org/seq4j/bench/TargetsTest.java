@@ -61,4 +61,19 @@ class TargetsTest {
         assertTrue(md.contains("| W3LstmInferenceBench.encode precision=BF16 | 0.250 (0.250), 0.250 (0.250), 0.250 (0.250) |"),
                 md);
     }
+
+    @Test
+    void aVariantGetsItsOwnSectionNamingTheOpenBlasBuild() {
+        String md = Targets.render("targets-openblas-own", "SEQ4J_BENCH_OPENBLAS=own scripts/bench targets",
+                List.of(round(3, 40)), "OpenBLAS 0.3.31 [Cooperlake]");
+        assertTrue(md.startsWith("<!-- BEGIN targets-openblas-own -->\n### targets-openblas-own (generated "), md);
+        assertTrue(md.endsWith("<!-- END targets-openblas-own -->\n"), md);
+        assertTrue(md.contains("- OpenBLAS: OpenBLAS 0.3.31 [Cooperlake]\n"), md);
+        assertFalse(md.contains("<!-- BEGIN targets -->"), md);
+        // what ran goes after the OpenBLAS line (Report.withRuntime, as in every other section)
+        String withRuntime = Report.withRuntime(md, "OpenBLAS's own choice, OpenBLAS core Cooperlake",
+                java.util.Map.of("OpenBLAS core", "Cooperlake", "environment", "OPENBLAS_CORETYPE=(unset)"));
+        assertTrue(withRuntime.contains("- OpenBLAS: OpenBLAS 0.3.31 [Cooperlake]\n- OpenBLAS variant: OpenBLAS's own "
+                + "choice, OpenBLAS core Cooperlake\n- OpenBLAS core that ran: Cooperlake\n"), withRuntime);
+    }
 }
