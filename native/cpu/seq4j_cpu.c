@@ -1936,6 +1936,13 @@ INLINE void dot4(float *out, const float *a, size_t stride, const float *b, int 
     }
 }
 
+/* out[s] = hs_s . v for s < t, hs_s = hs + s * stride: four at a time, then one by one (the same bits either way) */
+INLINE void dots(float *out, const float *hs, size_t stride, const float *v, int t, int hd) {
+    int s = 0;
+    for (; s + 4 <= t; s += 4) dot4(out + s, hs + s * stride, stride, v, hd);
+    for (; s < t; s++) out[s] = dot(hs + s * stride, v, hd);
+}
+
 /*
  * One sequence (row r of the batch) of each attention kernel. The per-step kernels below loop these over their
  * rows; the TimeAttention calls (seq4j_time_attention_*) loop them over a row's decoder steps, so both give the
@@ -1944,18 +1951,16 @@ INLINE void dot4(float *out, const float *a, size_t stride, const float *b, int 
 
 /* ar (t) = softmax_s(hs_s . hr) */
 INLINE void attention_weight_row(float *ar, const float *hs, size_t stride, const float *hr, int t, int hd) {
-    int s = 0;
-    for (; s + 4 <= t; s += 4) dot4(ar + s, hs + s * stride, stride, hr, hd);
-    for (; s < t; s++) ar[s] = dot(hs + s * stride, hr, hd);
+    dots(ar, hs, stride, hr, t, hd);
     float max = -INFINITY;
-    for (s = 0; s < t; s++) max = ar[s] > max ? ar[s] : max;
+    for (int s = 0; s < t; s++) max = ar[s] > max ? ar[s] : max;
     float sum = 0.0f;
-    for (s = 0; s < t; s++) {
+    for (int s = 0; s < t; s++) {
         ar[s] = s4_expf(ar[s] - max);
         sum += ar[s];
     }
     float inv = 1.0f / sum;
-    for (s = 0; s < t; s++) ar[s] *= inv;
+    for (int s = 0; s < t; s++) ar[s] *= inv;
 }
 
 /* ds = a (da - sum(a da)); dhs_s += ds_s hr; dhr = sum_s ds_s hs_s */
@@ -1993,9 +1998,7 @@ INLINE void weight_sum_backward_row(float *dhs, float *dar, const float *hs, siz
         float w = ar[s];
         for (int j = 0; j < hd; j++) dhss[j] += w * dcr[j];
     }
-    int s = 0;
-    for (; s + 4 <= t; s += 4) dot4(dar + s, hs + s * stride, stride, dcr, hd);
-    for (; s < t; s++) dar[s] = dot(hs + s * stride, dcr, hd);
+    dots(dar, hs, stride, dcr, t, hd);
 }
 
 /* weight_sum_backward_row then attention_weight_backward_row for one decoder step, with dhs read and written once a
@@ -2003,13 +2006,11 @@ INLINE void weight_sum_backward_row(float *dhs, float *dar, const float *hs, siz
  * callers check that no output overlaps an input), so the dots of da may all come first: the same bits. */
 INLINE void attention_backward_row(float *dhs, float *dhr, float *dar, const float *hs, size_t stride,
                                    const float *ar, const float *dcr, const float *hr, int t, int hd) {
-    int s = 0;
-    for (; s + 4 <= t; s += 4) dot4(dar + s, hs + s * stride, stride, dcr, hd);
-    for (; s < t; s++) dar[s] = dot(hs + s * stride, dcr, hd);
+    dots(dar, hs, stride, dcr, t, hd);
     float sum = 0.0f;
-    for (s = 0; s < t; s++) sum += ar[s] * dar[s];
+    for (int s = 0; s < t; s++) sum += ar[s] * dar[s];
     for (int j = 0; j < hd; j++) dhr[j] = 0.0f;
-    for (s = 0; s < t; s++) {
+    for (int s = 0; s < t; s++) {
         float w = ar[s], ds = ar[s] * (dar[s] - sum);
         const float *hss = hs + s * stride;
         float *dhss = dhs + s * stride;

@@ -102,10 +102,6 @@ public final class Targets {
         System.out.print(md);
     }
 
-    static String render(String command, List<List<Row>> rounds) {
-        return render("targets", command, rounds, "(not recorded)");
-    }
-
     /** The section {@code section}; its header names the OpenBLAS build {@code openBlas}. */
     static String render(String section, String command, List<List<Row>> rounds, String openBlas) {
         StringBuilder sb = new StringBuilder();

@@ -39,7 +39,8 @@ class TargetsTest {
     @Test
     void ratiosAreTakenOnMediansAndCheckedAgainstBothIssuesBounds() {
         // W1 / PyTorch by medians: 3/12, 3.6/12, 2.4/12 = 0.25, 0.30, 0.20 -> median 0.25 (on means 6/40 ... )
-        String md = Targets.render("scripts/bench targets", List.of(round(3, 40), round(3.6, 40), round(2.4, 40)));
+        String md = Targets.render("targets", "scripts/bench targets",
+                List.of(round(3, 40), round(3.6, 40), round(2.4, 40)), "OpenBLAS (test)");
         assertTrue(md.contains("| W1 step / PyTorch's step | 0.25x, 0.30x, 0.20x | 0.25x | <= 0.50x | yes | <= 0.30x | yes |"),
                 md);
         // 3 / 2.8 = 1.07: within 1.3 and 1.15
