@@ -475,8 +475,8 @@ static void lstm_sequence(int threads, int n, int h, int t, int precision) {
 
 /*
  * seq4j_time_attention_forward / _backward bit for bit against the loop of the per-step attention kernels over the
- * decoder steps (dhs from zero), and the forward's weights and contexts against a double reference: rows split
- * across threads, hd = 37 (vector tails).
+ * decoder steps (dhs from zero), and the forward's weights and contexts against a double reference: one part, and
+ * rows split across threads; hd = 37 and 131 (vector tails).
  */
 static void time_attention(int threads, int n, int hd, int t, int td) {
     size_t nh = (size_t) n * hd, nt = (size_t) n * t;
@@ -542,6 +542,7 @@ int main(void) {
         lstm_sequence(threads[t], 24, 37, 3, SEQ4J_PACKED_BF16);
         time_attention(threads[t], 5, 37, 6, 4);
         time_attention(threads[t], 1, 16, 3, 2);
+        time_attention(threads[t], 37, 131, 9, 5); /* parts of at least 5 rows (row_grain): split with 3 threads */
     }
     if (failures) {
         fprintf(stderr, "kernels_selftest: %d failures (%s)\n", failures, seq4j_cpu_info());

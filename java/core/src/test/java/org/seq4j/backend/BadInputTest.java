@@ -257,6 +257,16 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class, () -> b.weightSumForward(hsEnc.get(1), hsEnc, da),
                     "weightSumForward", "c and hs overlap");
         }
+        // tensors of a closed arena: refused before any kernel reads them
+        Tensor a, c, hsEnc, hsDec;
+        try (Arena arena = Arena.ofConfined()) {
+            hsEnc = b.allocate(arena, DType.F32, 4, 2, 5);
+            hsDec = b.allocate(arena, DType.F32, 3, 2, 5);
+            a = b.allocate(arena, DType.F32, 3, 2, 4);
+            c = b.allocate(arena, DType.F32, 3, 2, 5);
+        }
+        assertMessage(IllegalStateException.class, () -> b.timeAttentionForward(a, c, hsEnc, hsDec),
+                "timeAttentionForward", "already closed");
     }
 
     /**

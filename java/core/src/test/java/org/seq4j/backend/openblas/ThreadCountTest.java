@@ -141,7 +141,11 @@ class ThreadCountTest {
         Tensor dc0 = b.allocate(arena, DType.F32, n, h), work = b.allocate(arena, DType.F32, 3, n, h);
         Tensor dhs = tensor(b, arena, values(r, t * n * h), t, n, h), dcLast = tensor(b, arena, values(r, n * h), n, h);
         b.lstmSequenceBackward(dA, dh0, dc0, work, gates, cs, dhs, null, dcLast, whT);
-        Tensor[] outs = {hs, cs, gates, dA, dh0, dc0};
+        return values(b, hs, cs, gates, dA, dh0, dc0);
+    }
+
+    /** The outputs' values, one after the other. */
+    private static float[] values(Backend b, Tensor... outs) {
         long size = 0;
         for (Tensor o : outs) {
             size += o.size();
@@ -158,13 +162,42 @@ class ThreadCountTest {
     }
 
     /**
+     * TimeAttention forward and backward on b: every output. 9 x 5 x 131 items a row make parts of at least 5 rows
+     * (row_grain), so N = 37 splits into 7 parts with 7 threads; H = 131 ends in vector tails.
+     */
+    private static float[] timeAttention(Backend b, Arena arena) {
+        SplittableRandom r = new SplittableRandom(9);
+        int te = 9, td = 5, n = 37, h = 131;
+        Tensor hsEnc = tensor(b, arena, values(r, te * n * h), te, n, h);
+        Tensor hsDec = tensor(b, arena, values(r, td * n * h), td, n, h);
+        Tensor dc = tensor(b, arena, values(r, td * n * h), td, n, h);
+        Tensor a = b.allocate(arena, DType.F32, td, n, te), c = b.allocate(arena, DType.F32, td, n, h);
+        Tensor dhsEnc = b.allocate(arena, DType.F32, te, n, h), dhsDec = b.allocate(arena, DType.F32, td, n, h);
+        Tensor work = b.allocate(arena, DType.F32, n, te);
+        b.timeAttentionForward(a, c, hsEnc, hsDec);
+        b.timeAttentionBackward(dhsEnc, dhsDec, work, a, hsEnc, hsDec, dc);
+        return values(b, a, c, dhsEnc, dhsDec);
+    }
+
+    /**
      * The LSTM sequence calls give the same bits with 1, 3 and 7 threads (each row is computed by the same code in
      * whichever part it falls), and from two Java threads at once on one backend (the second caller finds the pool
      * busy and runs its own parts in order) the same bits as alone.
      */
     @Test
     void lstmSequencesMatchOneThreadAndRunConcurrently() throws Exception {
-        float[][] out = run(ThreadCountTest::lstmSequence);
+        sameBitsForAnyThreadsAndConcurrently(ThreadCountTest::lstmSequence);
+    }
+
+    /** The same for the TimeAttention calls (rows split across threads, each taken through every decoder step). */
+    @Test
+    void timeAttentionMatchesOneThreadAndRunsConcurrently() throws Exception {
+        sameBitsForAnyThreadsAndConcurrently(ThreadCountTest::timeAttention);
+    }
+
+    private static void sameBitsForAnyThreadsAndConcurrently(java.util.function.BiFunction<Backend, Arena, float[]> work)
+            throws Exception {
+        float[][] out = run(work);
         for (int i = 1; i < THREADS.length; i++) {
             for (int k = 0; k < out[0].length; k++) {
                 assertEquals(Float.floatToIntBits(out[0][k]), Float.floatToIntBits(out[i][k]),
@@ -178,7 +211,7 @@ class ThreadCountTest {
                 for (int i = 0; i < 16; i++) {
                     runs.add(pool.submit(() -> {
                         try (Arena arena = Arena.ofConfined()) {
-                            return lstmSequence(b, arena);
+                            return work.apply(b, arena);
                         }
                     }));
                 }
