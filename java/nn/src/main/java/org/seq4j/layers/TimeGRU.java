@@ -15,7 +15,7 @@
 // projection is folded into the embedding exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders):
 // the next forward starts from the last h.
 //
-// Packed weights, as in TimeLSTM (same rule, TimeLSTM.packs): a forward that pays packs Wh[:, :2H] (H, 2H) and
+// Packed weights, as in TimeLSTM (same rule, KeptPack.pays): a forward that pays packs Wh[:, :2H] (H, 2H) and
 // Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H; kept until Wh.version() moves), a
 // backward packs their transposes (2H, H) and (H, H); every recurrent product is then a strided gemmPacked into (or
 // out of) the gate columns of the step (ldc or lda 3H): the same products up to the order of float additions.
@@ -283,7 +283,7 @@ public final class TimeGRU implements TimeRecurrent {
         PackedMatrix[] copy = inference.current();
         boolean inferenceCopy = copy != null;
         PackedMatrix zr = inferenceCopy ? copy[0] : null, hh = inferenceCopy ? copy[1] : null;
-        if (!inferenceCopy && TimeLSTM.packs(fromZero ? t - 1 : t, n)) {
+        if (!inferenceCopy && whPacked.pays(fromZero ? t - 1 : t, n)) {
             PackedMatrix[] f32 = whPacked.current();   // packed again only if Wh changed
             zr = f32[0];
             hh = f32[1];
@@ -418,7 +418,7 @@ public final class TimeGRU implements TimeRecurrent {
         }
         backend.fill(dh0, 0f);
         // Wh[:, :2H]^T (2H, H) and Whh^T (H, H) packed for this pass where that pays: t products each
-        boolean packed = TimeLSTM.packs(t, n);
+        boolean packed = KeptPack.packs(t, n);
         if (packed) {
             if (zrTPacked == null) {
                 zrTPacked = packWs.packed(2 * H, H, PackedMatrix.Precision.F32);

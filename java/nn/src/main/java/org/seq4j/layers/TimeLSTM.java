@@ -23,9 +23,10 @@
 // The recurrent products use Wh packed once per pass (Backend.pack, F32: the same products up to the order of float
 // additions): the forward packs Wh for its h_{t-1} Wh (kept, and packed again only when Wh.version() moved), the
 // backward packs Wh^T for its dA_t Wh^T, so the backend does not re-pack the same weights at every step (OpenBLAS's
-// sgemm does: a third of a 128 x 512 x 128 product). Only where it pays (packs(products, n)): two or more products
-// on several rows, eight or more on one row (N = 1 inference, where the packed product reads Wh in storage order);
-// otherwise the plain gemm, step by step.
+// sgemm does: a third of a 128 x 512 x 128 product). Only where it pays (KeptPack.pays): two or more products on
+// several rows, eight or more on one row (N = 1 inference, where the packed product reads Wh in storage order),
+// counting the products of earlier forwards over the same weights (generation: one step a forward); otherwise the
+// plain gemm, step by step.
 //
 // Over a packed Wh each pass is one backend call, lstmSequenceForward / lstmSequenceBackward: bit for bit the loop
 // of gemmPacked and the cell kernels, which the CPU backend runs as one job split by rows (each thread takes its rows
@@ -139,17 +140,6 @@ public final class TimeLSTM implements TimeRecurrent {
         KeptPack.Block whBlock = new KeptPack.Block(Wh.value(), 4 * H, 4 * H);
         this.whPacked = new KeptPack(backend, Wh, H, PackedMatrix.Precision.F32, whBlock);
         this.inference = new InferenceWeights(backend, Wh, H, whBlock);
-    }
-
-    /**
-     * Whether a pass of {@code products} recurrent products over {@code n} rows should pack Wh first. Several rows:
-     * packing costs about one pass over Wh and saves the backend's re-packing at every product, so two products
-     * pay. One row (N = 1 inference): the backend packs nothing for a matrix-vector product, but the packed one
-     * reads Wh in the order it is stored in, twice as fast (bench/c/packed_bench.c, 1 x 1024 x 256 on the AVX-512
-     * clone: 6.2 against 12.2 us) while a pack costs about three such products (35 us), so from eight products on.
-     */
-    static boolean packs(int products, int n) {
-        return n >= 2 ? products >= 2 : products >= 8;
     }
 
     /**
@@ -362,8 +352,8 @@ public final class TimeLSTM implements TimeRecurrent {
         // the BF16 inference copy if one was asked for, else Wh packed for this pass where that pays, else none
         PackedMatrix packed = packedWh();
         boolean inferenceCopy = packed != null;
-        if (!inferenceCopy && packs(fromZero ? t - 1 : t, n)) {
-            packed = whPacked.current()[0];   // packed again only if Wh changed (N = 1 inference: kept)
+        if (!inferenceCopy && whPacked.pays(fromZero ? t - 1 : t, n)) {
+            packed = whPacked.current()[0];   // packed again only if Wh changed (inference: kept)
         }
         if (packed != null) {
             // the whole loop below in one call, over the packed Wh
@@ -529,7 +519,7 @@ public final class TimeLSTM implements TimeRecurrent {
             throw new IllegalArgumentException("TimeLSTM.backwardLast needs dhLast (N=" + n + ", H=" + H + "), got "
                     + dhLast);
         }
-        if (packs(t, n)) {
+        if (KeptPack.packs(t, n)) {
             if (whTPacked == null) {
                 whTPacked = packWs.packed(g, H, PackedMatrix.Precision.F32);
             }

@@ -118,6 +118,40 @@ class PackedWeightsVersionTest {
         }
     }
 
+    /**
+     * Forwards of one product each over unchanged weights (generation: a decoder step a call) run unpacked until the
+     * products so far would have paid for a pack (eight on one row, two on several: KeptPack.packs), then pack once
+     * and read the kept pack; a write to the weights starts the count again, so no forward reads a stale pack.
+     */
+    @Test
+    void forwardsOfOneProductPackOnceTheirProductsWouldHavePaidForIt() {
+        for (Cell cell : Cell.values()) {
+            for (int n : new int[] {1, 3}) {
+                Map<String, Integer> counts = new TreeMap<>();
+                Backend backend = RecurrentCalls.counting(counts);
+                int price = n == 1 ? 8 : 2, perPack = cell == Cell.LSTM ? 1 : 2;
+                String what = cell + " N=" + n;
+                try (Net net = Net.of(backend, cell, 3)) {
+                    Tensor xs = GradientCheck.tensor(backend, net.ws(),
+                            GradientCheck.randn(new Random(5), 1, 2 * n * D), 2, n, D);   // from h_0 = 0: one product
+                    float[] plain = net.layer().forward(xs).toFloatArray();
+                    for (int forwards = 2; forwards <= price + 2; forwards++) {
+                        float[] out = net.layer().forward(xs).toFloatArray();
+                        int packs = forwards < price ? 0 : perPack;
+                        assertEquals(packs, counts.getOrDefault("pack", 0), what + ", forward " + forwards);
+                        // packed: the same products up to the order of the additions (a sum of H = 24 terms)
+                        assertTrue(maxDiff(plain, out) < 1e-5, what + ", forward " + forwards + ": " + maxDiff(plain, out));
+                    }
+                    assertEquals(perPack, counts.getOrDefault("pack", 0), what);
+                    net.store().valuesWritten();   // the weights as they were, announced as written
+                    assertArrayEquals(plain, net.layer().forward(xs).toFloatArray(),
+                            what + ": after a write the count starts again, unpacked: the first forward's bits");
+                    assertEquals(perPack, counts.getOrDefault("pack", 0), what + ": no pack right after a write");
+                }
+            }
+        }
+    }
+
     private static double maxDiff(float[] a, float[] b) {
         double m = 0;
         for (int i = 0; i < a.length; i++) {
