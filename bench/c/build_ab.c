@@ -28,7 +28,9 @@ enum { STEPS = 10, MAX_ROUNDS = 64, THREADS = 2, N = 128, H = 128, G = 4 * H, TE
 enum { W4_H = 256, W4_G = 4 * W4_H, W4_KE = 29 * 128, W4_KD = 10 * 128 };
 
 struct lib {
-    void (*fwd)(int, float *, float *, float *, const void *, int, int, int, int, int);
+    /* the forward's table, ids and v came later: a build before them ignores the three (x86-64 calling convention) */
+    int64_t (*fwd)(int, float *, float *, float *, const void *, int, int, int, int, int, const float *, const int32_t *,
+                   int);
     void (*bwd)(int, float *, float *, float *, float *, const float *, const float *, const float *, const float *,
                 const float *, const void *, int, int, int, int);
     void (*tn)(int, float *, const float *, const float *, int, int, int, int, int, int, float);
@@ -68,7 +70,7 @@ static void seq_alloc(struct seq *s, int t, int n, int h, unsigned *seed) {
 static void seq_pass(const struct lib *l, struct seq *s, int which) {
     int n = s->n, h = s->h;
     memcpy(s->gates, s->pre, (size_t) s->t * n * 4 * h * sizeof(float));
-    l->fwd(THREADS, s->hs, s->cs, s->gates, whp[which], s->t, n, h, 1, 0);
+    l->fwd(THREADS, s->hs, s->cs, s->gates, whp[which], s->t, n, h, 1, 0, NULL, NULL, 0);
     l->bwd(THREADS, s->dA, s->dh0, s->dc0, s->work, s->gates, s->cs, s->dhs, NULL, NULL, whtp[which], s->t, n, h, 0);
     /* dWh = hs^T dA over the steps with a product: (H, T N) x (T N, 4H), as TimeLSTM's gradient (W1 only) */
     if (!w2) l->tn(THREADS, s->dW, s->hs, s->dA, h, 4 * h, s->t * n, h, 4 * h, 4 * h, 0.0f);

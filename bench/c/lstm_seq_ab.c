@@ -44,7 +44,7 @@ static void forward_loop(void) {
 
 static void forward_seq(void) {
     memcpy(gates, pre, (size_t) t * ng * sizeof(float));
-    seq4j_lstm_forward_seq(THREADS, hs, cs, gates, wh, t, n, h, 1, 0);
+    seq4j_lstm_forward_seq(THREADS, hs, cs, gates, wh, t, n, h, 1, 0, NULL, NULL, 0);
 }
 
 static void backward_loop(void) {

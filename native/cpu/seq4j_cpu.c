@@ -1524,6 +1524,40 @@ API void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const 
     lstm_parallel(threads, &a, 256, lstm_backward_rows, lstm_backward_units);
 }
 
+/* ---- ids ----------------------------------------------------------------------------------------- */
+/*
+ * Ids and labels live in memory that Java code may change between AbstractBackend's check and the kernel,
+ * so every kernel reads each id exactly once (an atomic load: the compiler may not read it again after the
+ * check), checks it, and skips it if it is out of range; the first bad one (lowest position) is kept in the
+ * call's status, SEQ4J_BAD_ID(position, id), whichever part found it.
+ */
+INLINE int32_t load_id(const int32_t *ids, int64_t i) {
+    return __atomic_load_n(ids + i, __ATOMIC_RELAXED);
+}
+
+static void report_bad_id(_Atomic int64_t *bad, int64_t position, int32_t id) {
+    int64_t status = SEQ4J_BAD_ID(position, id);
+    int64_t seen = atomic_load_explicit(bad, memory_order_relaxed);
+    while ((seen == 0 || status < seen)
+           && !atomic_compare_exchange_weak_explicit(bad, &seen, status, memory_order_relaxed, memory_order_relaxed)) {
+    }
+}
+
+/* rows [b, e) of y (row stride d) = rows ids[first + r] of x (v, d); a row whose id is bad is zeroed and reported at
+ * its position first + r */
+static void gather_rows(float *y, const float *x, const int32_t *ids, int64_t first, int64_t b, int64_t e, int64_t v,
+                        size_t d, _Atomic int64_t *bad) {
+    for (int64_t r = b; r < e; r++) {
+        int32_t id = load_id(ids, first + r);
+        if ((uint32_t) id >= (uint32_t) v) {
+            report_bad_id(bad, first + r, id);
+            memset(y + r * d, 0, d * sizeof(float));
+        } else {
+            memcpy(y + r * d, x + (size_t) id * d, d * sizeof(float));
+        }
+    }
+}
+
 /* ---- the LSTM recurrence, whole sequences ------------------------------------------------------- */
 /*
  * A step's rows depend only on the same rows of the step before (h_t = cell(A_t + h_{t-1} Wh) row by row; dA_t and
@@ -1543,6 +1577,10 @@ struct lstm_seq_args {
     int64_t t, n, hid;
     int skip_first;        /* forward: step 0 has no product (h_0 = 0) */
     int bf16;
+    const float *table;    /* forward: NULL, or each step's rows of gates are first rows ids[s, r] of table (v, 4h) */
+    const int32_t *ids;    /* (t, n) */
+    int64_t v;
+    _Atomic int64_t *bad;  /* the first bad id, as seq4j_embedding_forward reports it */
 };
 
 /* rows [b, e) of c (m rows, ldc) = a (lda) times the packed (k, cols) + beta c */
@@ -1557,6 +1595,7 @@ static void lstm_forward_seq_part(const void *p, int64_t b, int64_t e) {
     int64_t n = a->n, h = a->hid, g = 4 * h;
     for (int64_t s = 0; s < a->t; s++) {
         float *gs = a->gates + s * n * g, *hs = a->hs_out + s * n * h, *cs = a->cs_out + s * n * h;
+        if (a->table != NULL) gather_rows(gs, a->table, a->ids, s * n, b, e, a->v, (size_t) g, a->bad);
         if (s > 0 || !a->skip_first) packed_rows(gs, hs, a->w, b, e, g, h, 1.0f, a->bf16);
         struct rows_args r = {.y = hs + n * h, .y2 = cs + n * h, .x = gs, .x2 = cs, .m = (int) n, .h = (int) h};
         lstm_forward_block(&r, b, e, 0, h);
@@ -1597,22 +1636,27 @@ static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
  * one part a thread made the other wait out the whole difference (bench/c/build_ab.c: W2's sequence calls 0.97-0.99x
  * the time, W1's pool-job kernels 0.98x, in either order of the two builds; the same bits) */
 #define SEQ_ROWS 8
-API void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h,
-                                int skip_first, int precision) {
-    if (t <= 0 || n <= 0 || h <= 0 || seq4j_packed_floats(h, 4 * h, precision) < 0) return;
+API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n,
+                                   int h, int skip_first, int precision, const float *table, const int32_t *ids, int v) {
+    if (t <= 0 || n <= 0 || h <= 0 || seq4j_packed_floats(h, 4 * h, precision) < 0) return 0;
+    if (table != NULL && (ids == NULL || v < 0)) return 0; /* the Java side refused it */
+    _Atomic int64_t bad = 0;
     if (n < 2 * SEQ_ROWS) { /* too few rows for two parts: the per-step calls, which split a step by columns */
         int64_t nh = (int64_t) n * h, ng = 4 * nh;
         for (int64_t s = 0; s < t; s++) {
+            if (table != NULL) gather_rows(gates + s * ng, table, ids, s * n, 0, n, v, (size_t) (4 * h), &bad);
             if (s > 0 || !skip_first) {
                 seq4j_gemm_packed(threads, gates + s * ng, hs + s * nh, wh, n, 4 * h, h, h, 4 * h, 1.0f, precision);
             }
             seq4j_lstm_cell_forward(threads, hs + (s + 1) * nh, cs + (s + 1) * nh, gates + s * ng, cs + s * nh, n, h);
         }
-        return;
+        return atomic_load(&bad);
     }
     struct lstm_seq_args a = {.hs_out = hs, .cs_out = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
-                              .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16};
+                              .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16, .table = table,
+                              .ids = ids, .v = v, .bad = &bad};
     parallel_for_balanced(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_forward_seq_part, &a);
+    return atomic_load(&bad);
 }
 
 API void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0, float *work, const float *gates,
@@ -1643,40 +1687,12 @@ API void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0,
     parallel_for_balanced(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_backward_seq_part, &a);
 }
 
-/* ---- ids ----------------------------------------------------------------------------------------- */
-/*
- * Ids and labels live in memory that Java code may change between AbstractBackend's check and the kernel,
- * so every kernel reads each id exactly once (an atomic load: the compiler may not read it again after the
- * check), checks it, and skips it if it is out of range; the first bad one (lowest position) is kept in the
- * call's status, SEQ4J_BAD_ID(position, id), whichever part found it.
- */
-INLINE int32_t load_id(const int32_t *ids, int64_t i) {
-    return __atomic_load_n(ids + i, __ATOMIC_RELAXED);
-}
-
-static void report_bad_id(_Atomic int64_t *bad, int64_t position, int32_t id) {
-    int64_t status = SEQ4J_BAD_ID(position, id);
-    int64_t seen = atomic_load_explicit(bad, memory_order_relaxed);
-    while ((seen == 0 || status < seen)
-           && !atomic_compare_exchange_weak_explicit(bad, &seen, status, memory_order_relaxed, memory_order_relaxed)) {
-    }
-}
-
 /* ---- embedding ---------------------------------------------------------------------------------- */
 
 /* rows [b, e): y = out (m, d), x = W (v, d), n = d; a row whose id is bad is zeroed */
 static void embedding_forward_part(const void *p, int64_t b, int64_t e) {
     const struct rows_args *a = p;
-    size_t d = (size_t) a->n;
-    for (int64_t r = b; r < e; r++) {
-        int32_t id = load_id(a->ids, r);
-        if ((uint32_t) id >= (uint32_t) a->v) {
-            report_bad_id(a->bad, r, id);
-            memset(a->y + r * d, 0, d * sizeof(float));
-            continue;
-        }
-        memcpy(a->y + r * d, a->x + (size_t) id * d, d * sizeof(float));
-    }
+    gather_rows(a->y, a->x, a->ids, 0, b, e, a->v, (size_t) a->n, a->bad);
 }
 
 API int64_t seq4j_embedding_forward(int threads, float *out, const float *W, const int32_t *ids, int m, int v,

@@ -171,9 +171,12 @@ void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const floa
  * free). Forward: gates (t, n, 4h) holds x Wx + b on entry and
  * the activated gates on return; for each step s, gates_s += hs_s wh (skipped at s = 0 when skip_first: h_0 = 0),
  * then the cell writes hs_{s+1}, cs_{s+1}; hs and cs are (t + 1, n, h) with h_0, c_0 first. wh: Wh (h, 4h) packed
- * by seq4j_pack in `precision`. */
-void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h,
-                            int skip_first, int precision);
+ * by seq4j_pack in `precision`. With a table (v, 4h), gates is only written: each step's rows are first set to rows
+ * ids[s, r] of the table (ids (t, n); bit for bit seq4j_embedding_forward over all rows first, as each part gathers
+ * its rows just before their product reads them); returns 0, or the first bad id as seq4j_embedding_forward does
+ * (its rows zeroed). table NULL: ids and v are not read, returns 0. */
+int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h,
+                               int skip_first, int precision, const float *table, const int32_t *ids, int v);
 
 /* Backward of the forward above: dA (t, n, 4h) for every step from the forward's activated gates (t, n, 4h) and cs
  * (t + 1, n, h), the output gradients dhs (t, n, h) or, when dhs is NULL, dh_last (n, h) at the last step and zero

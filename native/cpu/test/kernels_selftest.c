@@ -419,6 +419,41 @@ static void gemm_chunks(int threads) {
  * part of 9 and a gate width ending in a partial panel (h = 37), F32 and BF16 weights; from h_0 = 0 (first product
  * skipped) and from a state; with dhs, and with dh_last only; with and without dc_last.
  */
+/*
+ * The forward with a table: bit for bit seq4j_embedding_forward over all t n rows, then the call without one; with
+ * good ids, and with one bad id (in the last step's last row, so that a part other than the first finds it where
+ * there are parts), reported with its position as the embedding reports it, its row zeroed on both paths. hs0, cs0:
+ * (t + 1, n, h) buffers whose step 0 is the starting state.
+ */
+static void lstm_sequence_gathered(int threads, int n, int h, int t, int precision, const void *wh, int skip_first,
+                                   const float *hs0, const float *cs0) {
+    enum { V = 7 };
+    size_t nh = (size_t) n * h, ng = 4 * nh, m = (size_t) t * n;
+    float *table = values(V * 4 * (size_t) h, -2, 2);
+    int32_t *ids = malloc(m * sizeof(int32_t));
+    for (size_t i = 0; i < m; i++) ids[i] = (int32_t) (i * 5 % V);
+    float *g[2], *hs[2], *cs[2];
+    for (int bad = 0; bad < 2; bad++) {
+        if (bad) ids[m - 1] = V + 3;
+        int64_t want = bad ? SEQ4J_BAD_ID(m - 1, V + 3) : 0;
+        for (int v = 0; v < 2; v++) {
+            g[v] = values(t * ng, -9, 9), hs[v] = malloc((t + 1) * nh * sizeof(float));
+            cs[v] = malloc((t + 1) * nh * sizeof(float));
+            memcpy(hs[v], hs0, nh * sizeof(float)), memcpy(cs[v], cs0, nh * sizeof(float));
+        }
+        status("embedding before lstm_forward_seq", seq4j_embedding_forward(threads, g[0], table, ids, (int) m, V, 4 * h), want);
+        status("lstm_forward_seq", seq4j_lstm_forward_seq(threads, hs[0], cs[0], g[0], wh, t, n, h, skip_first, precision,
+                                                          NULL, NULL, 0), 0);
+        status("lstm_forward_seq with a table", seq4j_lstm_forward_seq(threads, hs[1], cs[1], g[1], wh, t, n, h,
+                                                                      skip_first, precision, table, ids, V), want);
+        for (size_t i = 0; i < t * ng; i++) same("lstm_forward_seq with a table, gates", i, g[1][i], g[0][i]);
+        for (size_t i = 0; i < (t + 1) * nh; i++) same("lstm_forward_seq with a table, hs", i, hs[1][i], hs[0][i]);
+        for (size_t i = 0; i < (t + 1) * nh; i++) same("lstm_forward_seq with a table, cs", i, cs[1][i], cs[0][i]);
+        for (int v = 0; v < 2; v++) free(g[v]), free(hs[v]), free(cs[v]);
+    }
+    free(table), free(ids);
+}
+
 static void lstm_sequence(int threads, int n, int h, int t, int precision) {
     size_t nh = (size_t) n * h, ng = 4 * nh;
     float *w = values((size_t) h * 4 * h, -0.3f, 0.3f), *pre = values(t * ng, -2, 2), *state = values(2 * nh, -1, 1);
@@ -444,10 +479,12 @@ static void lstm_sequence(int threads, int n, int h, int t, int precision) {
             if (s > 0 || from_state) seq4j_gemm_packed(threads, g[0] + s * ng, hs[0] + s * nh, wh, n, 4 * h, h, h, 4 * h, 1.0f, precision);
             seq4j_lstm_cell_forward(threads, hs[0] + (s + 1) * nh, cs[0] + (s + 1) * nh, g[0] + s * ng, cs[0] + s * nh, n, h);
         }
-        seq4j_lstm_forward_seq(threads, hs[1], cs[1], g[1], wh, t, n, h, !from_state, precision);
+        status("lstm_forward_seq", seq4j_lstm_forward_seq(threads, hs[1], cs[1], g[1], wh, t, n, h, !from_state,
+                                                          precision, NULL, NULL, 0), 0);
         for (size_t i = 0; i < t * ng; i++) same("lstm_forward_seq gates", i, g[1][i], g[0][i]);
         for (size_t i = 0; i < (t + 1) * nh; i++) same("lstm_forward_seq hs", i, hs[1][i], hs[0][i]);
         for (size_t i = 0; i < (t + 1) * nh; i++) same("lstm_forward_seq cs", i, cs[1][i], cs[0][i]);
+        lstm_sequence_gathered(threads, n, h, t, precision, wh, !from_state, hs[1], cs[1]);
         for (int mode = 0; mode < 4; mode++) { /* bit 0: dhs (else dh_last only); bit 1: dc_last */
             const float *out = mode & 1 ? dhs : NULL, *dcl = mode & 2 ? dc_last : NULL;
             float *carry = work[0], *next = work[0] + nh, *prev = work[0] + 2 * nh;

@@ -2,7 +2,7 @@
 // times every call (synchronising after each, so GPU time lands on the right kernel) and prints a table of
 // kernels by total time. A profile, not a benchmark: the proxy adds about a microsecond per call, which
 // the table reports as "calls". For the benchmark figures use JMH (W1Seq2seqStepBench etc.).
-//   java -cp bench/target/benchmarks.jar org.seq4j.bench.Profile w1|w2|w3|w4|date openblas [steps]
+//   java -cp bench/target/benchmarks.jar org.seq4j.bench.Profile w1|w2|w3|w4|date|date64 openblas [steps]
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -113,12 +113,12 @@ public final class Profile {
                 Tensor ids = Workloads.ids(b, arena, r, 59, 29, 1);
                 return () -> lstm.forward(embed, ids);   // the date model's encoder's call (W3LstmInferenceBench)
             }
-            case "date" -> {   // the date model answering one question (DateInferenceBench, N = 1, F32)
-                Tensor xs = Workloads.ids(b, arena, r, 59, 1, 29);
+            case "date", "date64" -> {   // the date model answering 1 or 64 questions (DateInferenceBench, F32)
+                Tensor xs = Workloads.ids(b, arena, r, 59, workload.equals("date") ? 1 : 64, 29);
                 AttentionSeq2seq m = new AttentionSeq2seq(b, 59, 16, 256, Workloads.SEED);
                 return () -> m.generate(xs, 0, 10);
             }
-            default -> throw new IllegalArgumentException("workload must be w1, w2, w3, w4 or date, got " + workload);
+            default -> throw new IllegalArgumentException("workload must be w1, w2, w3, w4, date or date64, got " + workload);
         }
     }
 

@@ -1846,7 +1846,8 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     }
 
     private static class seq4j_lstm_forward_seq {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            seq4j_cpu_h.C_LONG,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_POINTER,
@@ -1856,6 +1857,9 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
             seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
             seq4j_cpu_h.C_INT
         );
 
@@ -1867,7 +1871,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision)
+     * int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision, const float *table, const int32_t *ids, int v)
      * }
      */
     public static FunctionDescriptor seq4j_lstm_forward_seq$descriptor() {
@@ -1877,7 +1881,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision)
+     * int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision, const float *table, const int32_t *ids, int v)
      * }
      */
     public static MethodHandle seq4j_lstm_forward_seq$handle() {
@@ -1887,7 +1891,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision)
+     * int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision, const float *table, const int32_t *ids, int v)
      * }
      */
     public static MemorySegment seq4j_lstm_forward_seq$address() {
@@ -1896,16 +1900,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision)
+     * int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n, int h, int skip_first, int precision, const float *table, const int32_t *ids, int v)
      * }
      */
-    public static void seq4j_lstm_forward_seq(int threads, MemorySegment hs, MemorySegment cs, MemorySegment gates, MemorySegment wh, int t, int n, int h, int skip_first, int precision) {
+    public static long seq4j_lstm_forward_seq(int threads, MemorySegment hs, MemorySegment cs, MemorySegment gates, MemorySegment wh, int t, int n, int h, int skip_first, int precision, MemorySegment table, MemorySegment ids, int v) {
         var mh$ = seq4j_lstm_forward_seq.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_lstm_forward_seq", threads, hs, cs, gates, wh, t, n, h, skip_first, precision);
+                traceDowncall("seq4j_lstm_forward_seq", threads, hs, cs, gates, wh, t, n, h, skip_first, precision, table, ids, v);
             }
-            mh$.invokeExact(threads, hs, cs, gates, wh, t, n, h, skip_first, precision);
+            return (long)mh$.invokeExact(threads, hs, cs, gates, wh, t, n, h, skip_first, precision, table, ids, v);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

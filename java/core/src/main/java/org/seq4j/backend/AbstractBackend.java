@@ -724,6 +724,41 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void lstmSequenceForward(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero) {
         String op = "lstmSequenceForward";
+        sequenceForwardArguments(op, hs, cs, gates, wh);
+        int t = gates.dim(0), n = gates.dim(1), h = wh.rows();
+        if (t == 0 || n == 0 || h == 0) { // no steps, rows or units: nothing to write
+            return;
+        }
+        lstmSequenceForwardK(hs, cs, gates, wh, fromZero, t, n, h);
+    }
+
+    @Override
+    public final void lstmSequenceForward(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero,
+                                          Tensor table, Tensor ids) {
+        String op = "lstmSequenceForward";
+        sequenceForwardArguments(op, hs, cs, gates, wh);
+        int t = gates.dim(0), n = gates.dim(1), h = wh.rows();
+        rank2(op, "table", table);
+        f32(op, "table", table);
+        i32(op, "ids", ids);
+        if ((long) table.dim(1) != 4L * h) {
+            throw new IllegalArgumentException(op + ": table has shape " + Tensor.shapeString(table.shape())
+                    + ", expected (V, 4H) with H = " + h + " (wh is " + wh + ")");
+        }
+        shape2(op, "ids", ids, t, n);
+        apart(op, "gates", gates, "table", table, "ids", ids);
+        apart(op, "hs", hs, "table", table, "ids", ids);
+        apart(op, "cs", cs, "table", table, "ids", ids);
+        int v = table.dim(0);
+        idsInRange(op, "ids", ids, v, false);
+        if (t == 0 || n == 0 || h == 0) {
+            return;
+        }
+        lstmSequenceForwardK(hs, cs, gates, wh, fromZero, table, ids, t, n, h, v);
+    }
+
+    /** lstmSequenceForward's hs, cs, gates and wh: shapes, dtypes, and no output sharing memory with another. */
+    private void sequenceForwardArguments(String op, Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh) {
         packedReady(op, "wh", wh);
         rank3(op, "gates", gates);
         f32(op, "hs", hs);
@@ -742,9 +777,15 @@ public abstract class AbstractBackend implements Backend {
         noOverlap(op, "hs", hs, "wh", wh.storage());
         noOverlap(op, "cs", cs, "wh", wh.storage());
         noOverlap(op, "gates", gates, "wh", wh.storage());
-        if (t == 0 || n == 0 || h == 0) { // no steps, rows or units: nothing to write
-            return;
-        }
+    }
+
+    /**
+     * The recurrence from looked-up pre-activations, with t, n, h > 0 and the ids checked. The default: every id's row
+     * of table into gates (embeddingForwardK over all T N rows), then lstmSequenceForwardK.
+     */
+    protected void lstmSequenceForwardK(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero,
+                                        Tensor table, Tensor ids, int t, int n, int h, int v) {
+        embeddingForwardK(gates, table, ids, t * n, v, 4 * h);
         lstmSequenceForwardK(hs, cs, gates, wh, fromZero, t, n, h);
     }
 

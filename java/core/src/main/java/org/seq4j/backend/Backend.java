@@ -606,6 +606,29 @@ public interface Backend extends AutoCloseable {
     void lstmSequenceForward(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero);
 
     /**
+     * {@link #lstmSequenceForward(Tensor, Tensor, Tensor, PackedMatrix, boolean)} with the pre-activations looked up:
+     * before step s, row r of gates[s] is set to row ids[s, r] of table, the folded input projection E Wx + b (V, 4H)
+     * of a layer that reads token ids, so gates is only written. The same result, bit for bit, as
+     * {@link #embeddingForward} of all T N ids into gates (viewed (T N, 4H)) followed by that call; a backend may
+     * gather each step's rows just before its product reads them (the CPU backend does, in every part of its split,
+     * so the T N rows are not written out to memory and read back).
+     *
+     * @param hs       (T+1, N, H): h_0 in hs[0] (read), h_1 .. h_T written
+     * @param cs       (T+1, N, H): c_0 in cs[0] (read), c_1 .. c_T written
+     * @param gates    (T, N, 4H), written: the activated gates (f, g, i, o) of every step
+     * @param wh       Wh (H, 4H), packed by this backend in either precision
+     * @param fromZero whether the first step adds no product (h_0 is zero)
+     * @param table    (V, 4H) float32
+     * @param ids      (T, N) int32, each in [0, V)
+     * @throws IllegalArgumentException if a shape or dtype does not fit, wh belongs to another backend, or an output
+     *                                  (hs, cs, gates) shares memory with another argument (the message names them)
+     * @throws IndexOutOfBoundsException if an id is outside [0, V), naming its position
+     * @throws IllegalStateException if wh was never packed
+     */
+    void lstmSequenceForward(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero, Tensor table,
+                             Tensor ids);
+
+    /**
      * The backward of {@link #lstmSequenceForward} over all T steps in one call: for s = T-1 .. 0,
      * {@link #lstmCellBackward} with dh = dhs[s] + the dh carried from step s+1 and dc from step s+1 (dcLast at the
      * last step) gives dA[s], then dh_{s-1} = dA[s] Wh^T is carried to step s-1. The same result, bit for bit, as that

@@ -181,6 +181,29 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceForward(hs, cs, flat, wh, true),
                     "lstmSequenceForward", "gates", "3-D");
 
+            // with a table (V, 4H) and ids (T, N): the table's width, the ids' shape and dtype, an id out of range
+            // (named with its position; nothing runs), an output over the table or the ids
+            Tensor table = b.allocate(arena, DType.F32, 6, 4 * h), ids = b.allocate(arena, DType.I32, t, n);
+            b.fill(ids, 2);
+            Tensor narrow = b.allocate(arena, DType.F32, 6, 4 * h - 1);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceForward(hs, cs, gates, wh, true, narrow,
+                    ids), "lstmSequenceForward", "table", "(6, 19)", "expected (V, 4H) with H = 5");
+            Tensor flatIds = b.allocate(arena, DType.I32, t * n);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceForward(hs, cs, gates, wh, true, table,
+                    flatIds), "lstmSequenceForward", "ids");
+            Tensor floatIds = b.allocate(arena, DType.F32, t, n);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceForward(hs, cs, gates, wh, true, table,
+                    floatIds), "lstmSequenceForward", "ids must be I32 but is F32");
+            b.copyIn(ids, new int[] {0, 1, 2, 3, 6, 5});
+            assertMessage(IndexOutOfBoundsException.class, () -> b.lstmSequenceForward(hs, cs, gates, wh, true, table,
+                    ids), "lstmSequenceForward", "ids[4] = 6 is outside [0, 6)");
+            b.fill(ids, 2);
+            Tensor both = b.allocate(arena, DType.F32, t * n * 4 * h + 6 * 4 * h);
+            Tensor gatesOver = both.flatSlice(0, t * n * 4 * h).view(t, n, 4 * h);
+            Tensor tableUnder = both.flatSlice(t * n * 4 * h - 4 * h, 6 * 4 * h).view(6, 4 * h);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceForward(hs, cs, gatesOver, wh, true,
+                    tableUnder, ids), "lstmSequenceForward", "gates and table overlap");
+
             PackedMatrix whT = b.packedMatrix(arena, 4 * h, h, PackedMatrix.Precision.F32);
             b.pack(whT, Transpose.YES, w);
             Tensor dA = b.allocate(arena, DType.F32, t, n, 4 * h), dh0 = b.allocate(arena, DType.F32, n, h);

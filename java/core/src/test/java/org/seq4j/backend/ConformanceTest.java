@@ -697,6 +697,33 @@ class ConformanceTest {
         }
     }
 
+    /**
+     * lstmSequenceForward with a table (V = 7, so ids repeat) and ids (T, N): bit for bit embeddingForward of every id
+     * into gates and then the call without a table, on the same backend; and the reference's within the tolerance of
+     * the call without one (the gather itself is exact). gates starts as garbage on every side: it is only written.
+     */
+    private static void lstmSequenceGatheredCase(Both b, int n, int h, int t, PackedMatrix wr, PackedMatrix wd,
+                                                 boolean fromZero, float[] hs0, float[] cs0, String shape, double atol,
+                                                 double rtol) {
+        Pair table = b.uniformPair(-2, 2, 7, 4 * h), ids = b.i32(b.ints(t * n, 0, 7), t, n);
+        float[] garbage = b.uniform(t * n * 4 * h, -9, 9);
+        Pair hs = b.f32(hs0, t + 1, n, h), cs = b.f32(cs0, t + 1, n, h), gates = b.f32(garbage, t, n, 4 * h);
+        b.ref.lstmSequenceForward(hs.r(), cs.r(), gates.r(), wr, fromZero, table.r(), ids.r());
+        b.dev.lstmSequenceForward(hs.d(), cs.d(), gates.d(), wd, fromZero, table.d(), ids.d());
+        b.assertClose("lstmSequenceForward with a table, hs" + shape, hs, atol, rtol);
+        b.assertClose("lstmSequenceForward with a table, cs" + shape, cs, atol, rtol);
+        b.assertClose("lstmSequenceForward with a table, gates" + shape, gates, atol, rtol);
+        Pair hl = b.f32(hs0, t + 1, n, h), cl = b.f32(cs0, t + 1, n, h), gl = b.f32(garbage, t, n, 4 * h);
+        b.dev.embeddingForward(gl.d().view(t * n, 4 * h), table.d(), ids.d().view(t * n));
+        b.dev.lstmSequenceForward(hl.d(), cl.d(), gl.d(), wd, fromZero);
+        sameBits("lstmSequenceForward with a table, hs against the gather first" + shape, b.devValues(hl.d()),
+                b.devValues(hs.d()));
+        sameBits("lstmSequenceForward with a table, cs against the gather first" + shape, b.devValues(cl.d()),
+                b.devValues(cs.d()));
+        sameBits("lstmSequenceForward with a table, gates against the gather first" + shape, b.devValues(gl.d()),
+                b.devValues(gates.d()));
+    }
+
     private static void lstmSequenceCase(Both b, int n, int h, int t, PackedMatrix.Precision precision,
                                          boolean fromZero) {
         String shape = " N=" + n + " H=" + h + " T=" + t + " " + precision + (fromZero ? " from zero" : " from a state");
@@ -732,6 +759,7 @@ class ConformanceTest {
         sameBits("lstmSequenceForward hs against the loop" + shape, b.devValues(hl.d()), b.devValues(hs.d()));
         sameBits("lstmSequenceForward cs against the loop" + shape, b.devValues(cl.d()), b.devValues(cs.d()));
         sameBits("lstmSequenceForward gates against the loop" + shape, b.devValues(gl.d()), b.devValues(gates.d()));
+        lstmSequenceGatheredCase(b, n, h, t, wr, wd, fromZero, hs0, cs0, shape, atol, rtol);
 
         // backward from the reference's saved gates and cells on both sides, so that only the backward is compared
         b.dev.copyIn(gates.d(), b.refValues(gates.r()));

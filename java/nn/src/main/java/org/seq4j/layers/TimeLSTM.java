@@ -12,11 +12,14 @@
 // projection is folded into the embedding: A = (E Wx + b)[ids] projects V rows instead of T*N, and the
 // backward scatters dA by id into S (V, 4H) and takes dWx = E^T S, db = sum of S's rows, dE = S Wx^T, so
 // no (T*N, D) input or gradient is ever formed. Same maths; for the book's seq2seq (V = 13, T*N = 896,
-// D = 16) it removes the step's least efficient GEMMs. All T*N rows of A are gathered before the loop and all of
-// dA scattered after it: gathering each step's rows just before its product (so that it adds into cached rows), or
-// scattering each dA_t right after its cell backward, was measured on W1 and did not pay (the encoder's forward
-// 630-670 us either way, the gather needing two threads to break even; the scatter per step 0.66 against 0.33-0.51
-// ms a step, and it would sum S's rows in another order). The table is kept while E, Wx and b keep their versions
+// D = 16) it removes the step's least efficient GEMMs. Over a packed Wh the rows of A are gathered inside
+// lstmSequenceForward(..., table, ids), each part of the CPU backend's split gathering its rows of a step just before
+// their product adds into them (W4's encoder, T*N = 3712 rows of 4 KB: 0.86x the time of gathering all rows first,
+// whose 15 MB went out to L3 and back; W1's 1.8 MB: the same time); otherwise all T*N rows before the loop. All of dA
+// is scattered after the backward's loop: scattering each dA_t right after its cell backward was measured on W1 and
+// did not pay (0.66 against 0.33-0.51 ms a step, from Java), and it would sum S's rows in another order. Gathering
+// each step's rows from Java before its product did not pay either (W1's encoder forward 630-670 us either way).
+// The table is kept while E, Wx and b keep their versions
 // (FoldedInput), and also used with V >= T*N once forwards over unchanged weights have projected V tokens in all
 // (inference: an encoder run question after question then only gathers rows of it).
 //
@@ -264,7 +267,7 @@ public final class TimeLSTM implements TimeRecurrent {
         backend.addBias(gates2, b.value());
         this.x = xs;
         this.foldedEmbed = null;
-        return recur(t, n);
+        return recur(t, n, null, null);
     }
 
     /**
@@ -293,12 +296,12 @@ public final class TimeLSTM implements TimeRecurrent {
             return forward(embed.forward(ids));
         }
         prepare(t, n);
-        backend.embeddingForward(gates2, folded.table(E), ids);
+        Tensor table = folded.table(E);
         this.S = folded.scatter();
         this.x = null;
         this.foldedEmbed = embed;
         this.foldedIds = ids;
-        return recur(t, n);
+        return recur(t, n, table, ids);
     }
 
     /** Sizes the workspace for (T, N) and checks that a carried state fits. */
@@ -325,8 +328,11 @@ public final class TimeLSTM implements TimeRecurrent {
         }
     }
 
-    /** The recurrence over the pre-activations already in gates: hs (T, N, H). */
-    private Tensor recur(int t, int n) {
+    /**
+     * The recurrence: hs (T, N, H) from the pre-activations already in gates, or (table non-null) from rows ids of the
+     * folded table, looked up into gates as the recurrence goes where Wh is packed, else all first.
+     */
+    private Tensor recur(int t, int n, Tensor table, Tensor ids) {
         int g = 4 * H;
         // h0, c0: the carried state (from the last forward's final step, or from hState, cState), else zeros,
         // filled once per workspace (nothing else writes hT[0], cT[0])
@@ -347,7 +353,8 @@ public final class TimeLSTM implements TimeRecurrent {
             backend.fill(cT[0], 0f);
             c0Zero = true;
         }
-        inLastStep = false;
+        // inLastStep stays as it is until the recurrence has run: a call refused (a bad id) leaves the state in
+        // hT[t], cT[t] untouched, and the next forward takes it from there
 
         // the BF16 inference copy if one was asked for, else Wh packed for this pass where that pays, else none
         PackedMatrix packed = packedWh();
@@ -355,10 +362,15 @@ public final class TimeLSTM implements TimeRecurrent {
         if (!inferenceCopy && whPacked.pays(fromZero ? t - 1 : t, n)) {
             packed = whPacked.current()[0];   // packed again only if Wh changed (inference: kept)
         }
-        if (packed != null) {
-            // the whole loop below in one call, over the packed Wh
+        if (packed != null && table != null) {
+            // the whole loop below in one call, over the packed Wh, each step's rows of the table gathered in it
+            backend.lstmSequenceForward(hAll, cAll, gates, packed, fromZero, table, ids);
+        } else if (packed != null) {
             backend.lstmSequenceForward(hAll, cAll, gates, packed, fromZero);
         } else {
+            if (table != null) {
+                backend.embeddingForward(gates2, table, ids);
+            }
             for (int s = 0; s < t; s++) {
                 // A_t += h_{t-1} Wh (nothing to add to the first step's from h_0 = 0), then the fused cell: gates
                 // activated in place, c_t and h_t written
@@ -369,6 +381,7 @@ public final class TimeLSTM implements TimeRecurrent {
             }
         }
 
+        inLastStep = false;
         if (stateful) {
             sizeState(n);
             inLastStep = true;   // the state is hT[t], cT[t]; copied out only if the workspace is resized

@@ -288,13 +288,18 @@ class FoldedInputTest {
         }
     }
 
-    /** The reference backend, counting the calls named matmul, gemm and embeddingForward into counts. */
+    /**
+     * The reference backend, counting the calls named matmul, gemm and embeddingForward into counts, and TimeLSTM's
+     * lstmSequenceForward with a table (the gather inside the recurrence) as "lstmSequenceForward(table)".
+     */
     private static Backend counting(Map<String, Integer> counts) {
         Backend real = TestBackends.reference();
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, args) -> {
                     if (List.of("matmul", "gemm", "embeddingForward").contains(method.getName())) {
                         counts.merge(method.getName(), 1, Integer::sum);
+                    } else if (method.getName().equals("lstmSequenceForward") && args.length == 7) {
+                        counts.merge("lstmSequenceForward(table)", 1, Integer::sum);
                     }
                     try {
                         return method.invoke(real, args);
@@ -316,9 +321,12 @@ class FoldedInputTest {
                     net.forward(ids);
                     calls[i] = counts.toString();
                 }
-                // T - 1 = 9 recurrent products on one row: packed, so gemm and matmul here are the input projection's
-                assertEquals("[{embeddingForward=1, gemm=1}, {embeddingForward=1, gemm=1}, {embeddingForward=1, matmul=1},"
-                        + " {embeddingForward=1}, {embeddingForward=1}]", java.util.Arrays.toString(calls), cell
+                // T - 1 = 9 recurrent products on one row: packed, so gemm and matmul here are the input projection's;
+                // the LSTM gathers the table's rows inside its sequence call, the GRU first
+                String gather = cell == Cell.LSTM ? "lstmSequenceForward(table)=1" : "embeddingForward=1";
+                String table = gather + ", matmul=1";
+                assertEquals("[{embeddingForward=1, gemm=1}, {embeddingForward=1, gemm=1}, {" + table + "}, {" + gather
+                        + "}, {" + gather + "}]", java.util.Arrays.toString(calls), cell
                         + ": plain twice (10 + 10 tokens <= V = 23), then the table once, then gathers only");
                 net.store().valuesWritten();
                 counts.clear();

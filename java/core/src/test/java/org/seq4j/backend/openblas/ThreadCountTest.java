@@ -123,7 +123,10 @@ class ThreadCountTest {
         }
     }
 
-    /** One LSTM sequence forward and backward (N = 37: row parts of 8 with a longer last one) on b: every output. */
+    /**
+     * One LSTM sequence forward and backward (N = 37: row parts of 8 with a longer last one), and a forward with a table,
+     * on b: every output.
+     */
     private static float[] lstmSequence(Backend b, Arena arena) {
         SplittableRandom r = new SplittableRandom(8);
         int t = 5, n = 37, h = 29, g = 4 * h;
@@ -137,11 +140,23 @@ class ThreadCountTest {
         Tensor cs = tensor(b, arena, values(r, (t + 1) * n * h), t + 1, n, h);
         Tensor gates = tensor(b, arena, values(r, t * n * g), t, n, g);
         b.lstmSequenceForward(hs, cs, gates, wh, false);
+        // and with a table (V = 11): each part gathers its own rows of every step
+        Tensor table = tensor(b, arena, values(r, 11 * g), 11, g), ids = b.allocate(arena, DType.I32, t, n);
+        int[] idValues = new int[t * n];
+        for (int i = 0; i < idValues.length; i++) {
+            idValues[i] = r.nextInt(11);
+        }
+        b.copyIn(ids, idValues);
+        Tensor hs2 = b.allocate(arena, DType.F32, t + 1, n, h), cs2 = b.allocate(arena, DType.F32, t + 1, n, h);
+        Tensor gates2 = b.allocate(arena, DType.F32, t, n, g);
+        b.copy(hs2.get(0), hs.get(0));
+        b.copy(cs2.get(0), cs.get(0));
+        b.lstmSequenceForward(hs2, cs2, gates2, wh, false, table, ids);
         Tensor dA = b.allocate(arena, DType.F32, t, n, g), dh0 = b.allocate(arena, DType.F32, n, h);
         Tensor dc0 = b.allocate(arena, DType.F32, n, h), work = b.allocate(arena, DType.F32, 3, n, h);
         Tensor dhs = tensor(b, arena, values(r, t * n * h), t, n, h), dcLast = tensor(b, arena, values(r, n * h), n, h);
         b.lstmSequenceBackward(dA, dh0, dc0, work, gates, cs, dhs, null, dcLast, whT);
-        return values(b, hs, cs, gates, dA, dh0, dc0);
+        return values(b, hs, cs, gates, dA, dh0, dc0, hs2, cs2, gates2);
     }
 
     /** The outputs' values, one after the other. */
