@@ -7,6 +7,10 @@
  * untimed; the score is the median over all runs of all rounds. A forward run first restores the pre-activations
  * (the same copy on both sides).
  * Output: <case> <pass> loop_us=<median> seq_us=<median> seq/loop=<ratio>
+ * Then the forward from token ids (the folded input table): seq4j_embedding_forward over all T N rows, then the call,
+ * against the call with the table, each part gathering its rows of a step just before their product; 8 MB read
+ * before every run (as a training step's other work would), W1's encoder (V 13), W4's (N 128, H 256, T 29, V 59) and
+ * the date model's batched encoder (N 64). Output: <case> gather_first_us=<median> in_call_us=<median> <ratio>
  *
  * Build: gcc -O2 -I native/cpu -o lstm_seq_ab bench/c/lstm_seq_ab.c -L native/build -lseq4j_cpu
  * Run:   LD_LIBRARY_PATH=native/build ./lstm_seq_ab [rounds]
@@ -78,6 +82,63 @@ static int same(const float *a, const float *b, size_t count) {
     return memcmp(a, b, count * sizeof(float)) == 0;
 }
 
+/* the forward from ids: the gather first, or in the call; the same bits */
+static int gathered(int rounds, unsigned *seed) {
+    static const struct { int n, h, t, v; const char *name; } cases[] = {
+        {128, 128, 7, 13, "W1 encoder from ids"}, {128, 256, 29, 59, "W4 encoder from ids"},
+        {64, 256, 29, 59, "date model N=64 encoder from ids"}};
+    enum { JUNK = 8 << 20 };
+    float *junk = rnd(JUNK, seed, 1.0f);
+    volatile float sink = 0;
+    int bad = 0;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        int cn = cases[ci].n, ch = cases[ci].h, ct = cases[ci].t, v = cases[ci].v, g = 4 * ch;
+        size_t cnh = (size_t) cn * ch, cng = (size_t) cn * g;
+        float *w = rnd((size_t) ch * g, seed, 0.1f), *table = rnd((size_t) v * g, seed, 1.0f);
+        float *out[2][3];
+        for (int k = 0; k < 2; k++) {
+            out[k][0] = rnd((size_t) ct * cng, seed, 1.0f);
+            out[k][1] = rnd((size_t) (ct + 1) * cnh, seed, 1.0f), out[k][2] = rnd((size_t) (ct + 1) * cnh, seed, 1.0f);
+            memset(out[k][1], 0, cnh * sizeof(float)), memset(out[k][2], 0, cnh * sizeof(float));
+        }
+        int32_t *ids = malloc((size_t) ct * cn * sizeof(int32_t));
+        for (int i = 0; i < ct * cn; i++) ids[i] = (int32_t) (rand_r(seed) % v);
+        void *packed = aligned_alloc(64, (size_t) seq4j_packed_floats(ch, g, 0) * sizeof(float));
+        seq4j_pack(THREADS, packed, w, 111, ch, g, g, 0);
+        static double ta[MAX_ROUNDS * SEQS], tb[MAX_ROUNDS * SEQS];
+        for (int r = 0; r < rounds; r++) {
+            for (int side = 0; side < 2; side++) {
+                int k = side ^ (r % 2);
+                for (int i = 0; i < SEQS; i++) {
+                    for (size_t j = 0; j < JUNK; j += 16) sink += junk[j];
+                    double t0 = now();
+                    if (k == 0) {
+                        seq4j_embedding_forward(THREADS, out[0][0], table, ids, ct * cn, v, g);
+                        seq4j_lstm_forward_seq(THREADS, out[0][1], out[0][2], out[0][0], packed, ct, cn, ch, 1, 0, NULL,
+                                               NULL, 0);
+                        ta[r * SEQS + i] = (now() - t0) * 1e6;
+                    } else {
+                        seq4j_lstm_forward_seq(THREADS, out[1][1], out[1][2], out[1][0], packed, ct, cn, ch, 1, 0, table,
+                                               ids, v);
+                        tb[r * SEQS + i] = (now() - t0) * 1e6;
+                    }
+                }
+            }
+        }
+        int same_bits = same(out[0][0], out[1][0], (size_t) ct * cng) && same(out[0][1], out[1][1], (ct + 1) * cnh)
+                        && same(out[0][2], out[1][2], (ct + 1) * cnh);
+        bad |= !same_bits;
+        size_t all = (size_t) rounds * SEQS;
+        qsort(ta, all, sizeof ta[0], cmp), qsort(tb, all, sizeof tb[0], cmp);
+        printf("%s gather_first_us=%.1f in_call_us=%.1f in_call/gather_first=%.3f bits=%s\n", cases[ci].name,
+               ta[all / 2], tb[all / 2], tb[all / 2] / ta[all / 2], same_bits ? "same" : "DIFFER");
+        for (int k = 0; k < 2; k++) free(out[k][0]), free(out[k][1]), free(out[k][2]);
+        free(w), free(table), free(ids), free(packed);
+    }
+    free(junk);
+    return bad;
+}
+
 int main(int argc, char **argv) {
     int rounds = argc > 1 ? atoi(argv[1]) : 21;
     if (rounds < 1 || rounds > MAX_ROUNDS) rounds = 21;
@@ -142,5 +203,5 @@ int main(int argc, char **argv) {
         free(w), free(wh), free(wht), free(pre), free(gates), free(hs), free(cs), free(dA), free(dhs), free(dh0);
         free(dc0), free(work), free(dcLast);
     }
-    return bad;
+    return bad | gathered(rounds, &seed);
 }

@@ -504,7 +504,7 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     /**
      * The same C call with the table: each part gathers its rows of a step just before their product reads them
-     * (W4's encoder, T N = 3712 rows of 4 KB: 0.86x the time of the gather over all rows first, bench/c/build_ab.c).
+     * (W4's encoder, T N = 3712 rows of 4 KB: 0.86x the time of the gather over all rows first, bench/c/lstm_seq_ab.c).
      */
     @Override
     protected void lstmSequenceForwardK(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero,
