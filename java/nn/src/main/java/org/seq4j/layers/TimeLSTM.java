@@ -296,12 +296,12 @@ public final class TimeLSTM implements TimeRecurrent {
             return forward(embed.forward(ids));
         }
         prepare(t, n);
-        Tensor table = folded.table(E);
+        Tensor out = recur(t, n, folded.table(E), ids);   // a bad id throws before anything below is set
         this.S = folded.scatter();
         this.x = null;
         this.foldedEmbed = embed;
         this.foldedIds = ids;
-        return recur(t, n, table, ids);
+        return out;
     }
 
     /** Sizes the workspace for (T, N) and checks that a carried state fits. */
