@@ -1,8 +1,12 @@
 // The book's TimeAffine: one GEMM over all T*N rows, out = x W + b. With transposedW the weight is
 // stored (V, D) and used as W^T, which is how BetterRnnlm ties the output layer to the embedding.
+// Generation calls it with a few rows at a time over unchanged weights (a decoder step): there W (not transposed) is
+// packed once the calls would have paid for it (KeptPack.pays, as the recurrent layers' Wh) and kept, so that the
+// backend does not re-pack it inside every small sgemm.
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
@@ -18,6 +22,10 @@ public final class TimeAffine implements AutoCloseable {
     private final int D, V;
     private final Workspace ws;
     private final ViewCache doutView = new ViewCache();
+    private final KeptPack packedW;     // W (D, V) packed, for forwards of at most PACKED_ROWS rows; null if transposedW
+
+    /** The most rows a forward multiplies by the packed W: the packed product is made for few rows (N = 1 .. 128). */
+    static final int PACKED_ROWS = 128;
 
     private int sizedT = -1, sizedN = -1;
     private Tensor out, out2;           // (T, N, V) and its (T*N, V) view
@@ -60,6 +68,8 @@ public final class TimeAffine implements AutoCloseable {
         this.b = b;
         this.transposedW = transposedW;
         this.ws = new Workspace(backend);
+        this.packedW = transposedW ? null
+                : new KeptPack(backend, W, D, PackedMatrix.Precision.F32, new KeptPack.Block(W.value(), V, V));
     }
 
     /**
@@ -85,6 +95,8 @@ public final class TimeAffine implements AutoCloseable {
         int m = t * n;
         if (transposedW) {
             backend.gemm(Transpose.NO, Transpose.YES, m, V, D, 1f, x, D, W.value(), D, 0f, out, V);
+        } else if (m <= PACKED_ROWS && packedW.pays(1, m)) {
+            backend.gemmPacked(m, out, V, x, D, packedW.current()[0], 0f);
         } else {
             backend.gemm(Transpose.NO, Transpose.NO, m, V, D, 1f, x, D, W.value(), V, 0f, out, V);
         }
@@ -121,5 +133,8 @@ public final class TimeAffine implements AutoCloseable {
     @Override
     public void close() {
         ws.close();
+        if (packedW != null) {
+            packedW.close();
+        }
     }
 }

@@ -1,7 +1,8 @@
 // The F32 packed Wh that TimeLSTM and TimeGRU keep between forwards (packed again only when Wh.version() moved):
 // after every kind of write to the weights (copyIn, copyInAll, an optimizer step, a direct write followed by
 // Version.advance()) the next forward equals a fresh layer's over the same values, bit for bit; repeated forwards
-// over unchanged weights give identical outputs and pack nothing. Every available backend.
+// over unchanged weights give identical outputs and pack nothing. Every available backend. Forwards of one product
+// each (generation) and TimeAffine's forwards of few rows pack once their products would have paid for it.
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -148,6 +149,44 @@ class PackedWeightsVersionTest {
                             what + ": after a write the count starts again, unpacked: the first forward's bits");
                     assertEquals(perPack, counts.getOrDefault("pack", 0), what + ": no pack right after a write");
                 }
+            }
+        }
+    }
+
+    /**
+     * TimeAffine the same way (generation: a decoder step's few rows a call): plain sgemm until the calls would have
+     * paid for a pack of W, then the kept pack; a write to W starts the count again; more than PACKED_ROWS rows, or a
+     * transposed (tied) W, never pack.
+     */
+    @Test
+    void affineForwardsOfFewRowsPackOnceTheyWouldHavePaidForIt() {
+        int d = 6, v = 9;
+        for (int n : new int[] {1, 3}) {
+            Map<String, Integer> counts = new TreeMap<>();
+            Backend backend = RecurrentCalls.counting(counts);
+            int price = n == 1 ? 8 : 2;
+            try (ParameterStore s = ParameterStore.builder(backend).declare("W", Init.normal(0.5), d, v)
+                    .declare("b", Init.normal(0.1), v).declare("Wt", Init.normal(0.5), v, d).build(3);
+                 TimeAffine affine = new TimeAffine(backend, s.get("W"), s.get("b"));
+                 TimeAffine tied = new TimeAffine(backend, s.get("Wt"), s.get("b"), true);
+                 Workspace ws = new Workspace(backend)) {
+                Tensor x = GradientCheck.tensor(backend, ws, GradientCheck.randn(new Random(6), 1, n * d), 1, n, d);
+                float[] plain = affine.forward(x).toFloatArray();
+                for (int calls = 2; calls <= price + 2; calls++) {
+                    float[] out = affine.forward(x).toFloatArray();
+                    tied.forward(x);
+                    assertEquals(calls < price ? 0 : 1, counts.getOrDefault("pack", 0), "N=" + n + ", call " + calls);
+                    // packed: the same sums of D = 6 products in another order
+                    assertTrue(maxDiff(plain, out) < 1e-5, "N=" + n + ", call " + calls + ": " + maxDiff(plain, out));
+                }
+                s.valuesWritten();
+                assertArrayEquals(plain, affine.forward(x).toFloatArray(), "N=" + n + ": after a write, unpacked");
+                assertEquals(1, counts.getOrDefault("pack", 0), "N=" + n + ": no pack right after a write");
+                Tensor many = ws.floats(1, TimeAffine.PACKED_ROWS + 1, d);
+                for (int calls = 0; calls < 10; calls++) {
+                    affine.forward(many);
+                }
+                assertEquals(1, counts.getOrDefault("pack", 0), "N=" + n + ": more than PACKED_ROWS rows never pack");
             }
         }
     }
