@@ -235,6 +235,23 @@ class BadInputTest {
         }
         assertMessage(IllegalStateException.class, () -> b.lstmSequenceForward(hs, cs, gates, wh, true),
                 "lstmSequenceForward", "already closed");
+        // live states and weights, but the table and the ids of a closed arena
+        try (Arena live = Arena.ofConfined()) {
+            Tensor hs2 = b.allocate(live, DType.F32, 3, 2, 5), cs2 = b.allocate(live, DType.F32, 3, 2, 5);
+            Tensor gates2 = b.allocate(live, DType.F32, 2, 2, 20);
+            PackedMatrix wh2 = b.packedMatrix(live, 5, 20, PackedMatrix.Precision.F32);
+            b.pack(wh2, Transpose.NO, b.allocate(live, DType.F32, 5, 20));
+            Tensor table, ids;
+            try (Arena arena = Arena.ofConfined()) {
+                table = b.allocate(arena, DType.F32, 4, 20);
+                ids = b.allocate(arena, DType.I32, 2, 2);
+            }
+            Tensor liveIds = b.allocate(live, DType.I32, 2, 2), liveTable = b.allocate(live, DType.F32, 4, 20);
+            assertMessage(IllegalStateException.class, () -> b.lstmSequenceForward(hs2, cs2, gates2, wh2, true, table,
+                    liveIds), "lstmSequenceForward", "already closed");
+            assertMessage(IllegalStateException.class, () -> b.lstmSequenceForward(hs2, cs2, gates2, wh2, true,
+                    liveTable, ids), "lstmSequenceForward", "already closed");
+        }
     }
 
     /**
