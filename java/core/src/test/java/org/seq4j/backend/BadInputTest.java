@@ -195,8 +195,10 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class, () -> b.lstmSequenceForward(hs, cs, gates, wh, true, table,
                     floatIds), "lstmSequenceForward", "ids must be I32 but is F32");
             b.copyIn(ids, new int[] {0, 1, 2, 3, 6, 5});
-            assertMessage(IndexOutOfBoundsException.class, () -> b.lstmSequenceForward(hs, cs, gates, wh, true, table,
-                    ids), "lstmSequenceForward", "ids[4] = 6 is outside [0, 6)");
+            assertMessage(IndexOutOfBoundsException.class, () -> {
+                b.lstmSequenceForward(hs, cs, gates, wh, true, table, ids);
+                b.synchronize();   // where the ids live on a device, its kernel reports them here
+            }, "lstmSequenceForward", "ids[4] = 6 is outside [0, 6)");
             b.fill(ids, 2);
             Tensor both = b.allocate(arena, DType.F32, t * n * 4 * h + 6 * 4 * h);
             Tensor gatesOver = both.flatSlice(0, t * n * 4 * h).view(t, n, 4 * h);

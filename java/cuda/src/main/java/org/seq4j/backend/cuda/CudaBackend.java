@@ -37,6 +37,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.seq4j.backend.AbstractBackend;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.Transpose;
@@ -89,6 +91,9 @@ public final class CudaBackend extends AbstractBackend {
 
     /** SEQ4J_CUDA_ERR_* bits of the id-indexing kernels queued since the error word was last read. */
     private int pendingIdOps;
+    /** Per bit k of pendingIdOps, the public operations that queued that kernel (named in the error message). */
+    private final List<Set<String>> pendingIdCallers = ID_CHECKS.stream().map(c -> (Set<String>) new TreeSet<String>())
+            .toList();
     private boolean closed;
 
     /** The GPU named by -Dseq4j.cuda.device (default 0). */
@@ -460,13 +465,16 @@ public final class CudaBackend extends AbstractBackend {
     /** Ids on the device are checked by the kernels themselves; remember which ones to ask about. */
     @Override
     protected synchronized void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
-        pendingIdOps |= switch (op) {
-            case "embeddingForward" -> SEQ4J_CUDA_ERR_EMBEDDING_FORWARD();
+        int bit = switch (op) {
+            // the gathered lstmSequenceForward runs AbstractBackend's default here: embeddingForwardK first
+            case "embeddingForward", "lstmSequenceForward" -> SEQ4J_CUDA_ERR_EMBEDDING_FORWARD();
             case "embeddingBackward" -> SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD();
             case "softmaxCrossEntropyForward" -> SEQ4J_CUDA_ERR_XENT_FORWARD();
             case "softmaxCrossEntropyBackward" -> SEQ4J_CUDA_ERR_XENT_BACKWARD();
             default -> throw new IllegalStateException(op + ": no device-side check of " + name + " is known");
         };
+        pendingIdOps |= bit;
+        pendingIdCallers.get(Integer.numberOfTrailingZeros(bit)).add(op);
     }
 
     /** Waits for the stream; if id-indexing kernels ran since the last look, reads the error record too. */
@@ -485,11 +493,13 @@ public final class CudaBackend extends AbstractBackend {
             return;
         }
         pendingIdOps = 0;
+        List<Set<String>> callers = pendingIdCallers.stream().map(c -> (Set<String>) new TreeSet<>(c)).toList();
+        pendingIdCallers.forEach(Set::clear);
         int[] ints = record.toArray(JAVA_INT);
         if (ints[0] != 0) {
             check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, errorBytes, stream),
                     "cudaMemsetAsync(error record)");
-            throw new IndexOutOfBoundsException(idErrorMessage(ints));
+            throw new IndexOutOfBoundsException(idErrorMessage(ints, callers));
         }
     }
 
@@ -508,14 +518,23 @@ public final class CudaBackend extends AbstractBackend {
      * {claimed, value, position, bound}), worded as AbstractBackend's host check, one sentence per kernel.
      */
     static String idErrorMessage(int[] record) {
+        return idErrorMessage(record, List.of());
+    }
+
+    /**
+     * As {@link #idErrorMessage(int[])}, naming for kernel k the operations in callers.get(k) (those that queued it
+     * since the last look: lstmSequenceForward gathers with the embedding kernel) where there are any.
+     */
+    static String idErrorMessage(int[] record, List<Set<String>> callers) {
         List<String> parts = new ArrayList<>();
         for (int k = 0; k < ID_CHECKS.size(); k++) {
             if ((record[0] & (1 << k)) == 0) {
                 continue;
             }
             IdCheck c = ID_CHECKS.get(k);
+            String op = k < callers.size() && !callers.get(k).isEmpty() ? String.join(" or ", callers.get(k)) : c.op();
             int value = record[2 + 4 * k], position = record[3 + 4 * k], bound = record[4 + 4 * k];
-            parts.add(c.op() + ": " + c.name() + "[" + position + "] = " + value + " is outside [0, " + bound + ")"
+            parts.add(op + ": " + c.name() + "[" + position + "] = " + value + " is outside [0, " + bound + ")"
                     + (c.allowIgnore() ? " and is not the ignore label -1" : "")
                     + (c.name().equals("labels") ? " (the vocabulary size)" : " (the number of rows of the table)")
                     + "; found on the GPU, " + c.consequence());

@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.BackendUnavailableException;
@@ -57,5 +60,12 @@ class CudaBackendUnavailableTest {
         assertTrue(m.contains("softmaxCrossEntropyBackward: labels[5] = -2 is outside [0, 10000) and is not the "
                 + "ignore label -1 (the vocabulary size)"), m);
         assertFalse(m.contains("embeddingBackward"), m);
+        // the embedding kernel queued by the gathered lstmSequenceForward (AbstractBackend's default here) is named
+        // after the call the user made; after both calls, after both
+        String gathered = CudaBackend.idErrorMessage(record, List.of(Set.of("lstmSequenceForward")));
+        assertTrue(gathered.startsWith("lstmSequenceForward: ids[2] = 13 is outside [0, 13)"), gathered);
+        String both = CudaBackend.idErrorMessage(record,
+                List.of(new TreeSet<>(Set.of("lstmSequenceForward", "embeddingForward"))));
+        assertTrue(both.startsWith("embeddingForward or lstmSequenceForward: ids[2] = 13"), both);
     }
 }
