@@ -242,15 +242,22 @@ public final class NativeLibraries {
         }
     }
 
-    private static Path linkForThisLoader(Path library) {
+    /**
+     * A hard link (or a copy) of library's file under a new temporary folder: a path of its own that the JDK's
+     * per-class-loader bookkeeping, which goes by the canonical path, has not seen. The link is made to the file
+     * itself, not to a symbolic link to it (Debian's libopenblas.so.0 is one): link(2) does not follow symbolic links,
+     * and a link to a link would canonicalise back to the path another loader holds.
+     */
+    static Path linkForThisLoader(Path library) {
         try {
+            Path file = library.toRealPath();
             Path dir = Files.createTempDirectory("seq4j-loader-");
             dir.toFile().deleteOnExit();
             Path link = dir.resolve(library.getFileName());
             try {
-                Files.createLink(link, library);
+                Files.createLink(link, file);
             } catch (IOException | UnsupportedOperationException e) {
-                Files.copy(library, link); // another file system: a copy (its own mapping, same code)
+                Files.copy(file, link); // another file system, or a file we may not link: a copy (same code)
             }
             link.toFile().deleteOnExit();
             return link;
