@@ -22,7 +22,10 @@ public class NativeLoadingTest {
     @TempDir
     Path dir;
 
-    /** The child: prints "strict: NAME" or "strict failed: MESSAGE", then "select: NAME". */
+    /**
+     * The child: prints "strict: NAME" or "strict failed: MESSAGE", then "select: NAME", then "openblas: NAME" or
+     * "openblas failed: MESSAGE" (asked for by name: where a GPU is found, select() takes cuda first).
+     */
     public static void main(String[] args) {
         try (Backend b = Backends.requireNative()) {
             System.out.println("strict: " + b.name());
@@ -31,6 +34,11 @@ public class NativeLoadingTest {
         }
         try (Backend b = Backends.select()) {
             System.out.println("select: " + b.name());
+        }
+        try (Backend b = Backends.create("openblas")) {
+            System.out.println("openblas: " + b.name());
+        } catch (BackendUnavailableException e) {
+            System.out.println("openblas failed: " + e.getMessage());
         }
     }
 
@@ -50,7 +58,10 @@ public class NativeLoadingTest {
         // a cache "folder" below a regular file can never be created, even by root
         ChildJvm.Result r = child(null, "-Dseq4j.cache=" + readOnly.resolve("blocker").resolve("seq4j"));
         assertEquals(0, r.exitCode(), r.toString());
-        assertTrue(r.out().contains("strict: openblas") && r.out().contains("select: openblas"), r.toString());
+        assertTrue(r.out().contains("openblas: openblas"), r.toString());
+        // and the choices by rank still end on a native backend (openblas, or cuda where a GPU is found)
+        assertTrue(r.out().contains("strict: ") && !r.out().contains("strict failed")
+                && r.out().contains("select: ") && !r.out().contains("select: java"), r.toString());
     }
 
     @Test

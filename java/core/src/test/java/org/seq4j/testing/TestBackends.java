@@ -3,6 +3,7 @@
 // One instance per backend is shared by the whole test run and closed at JVM exit.
 package org.seq4j.testing;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Named;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.Backends;
+import org.seq4j.tensor.Tensor;
 
 public final class TestBackends {
     private static final Map<String, Object> CACHE = new ConcurrentHashMap<>();
@@ -47,6 +49,35 @@ public final class TestBackends {
         Object o = CACHE.computeIfAbsent(name, TestBackends::load);
         assumeTrue(o instanceof Backend, () -> "backend " + name + " is not available here: " + o);
         return (Backend) o;
+    }
+
+    /** A copy of a float32 tensor's elements on any backend (a device's tensors are copied out through it). */
+    public static float[] values(Backend b, Tensor t) {
+        float[] out = new float[Math.toIntExact(t.size())];
+        b.copyOut(out, t);
+        return out;
+    }
+
+    /**
+     * Asserts that two runs that should give the same floats did: bit for bit on the host backends, whose kernels fix
+     * the order of every sum whatever the shape; within 1e-5 of the largest |expected| element on a device backend,
+     * where cuBLAS picks its GEMM kernel, and with it the order of a dot product's terms, by the product's shape (a
+     * folded table of V rows against T*N rows of the plain path, a chunk of steps against the whole sequence), and
+     * the scatter-add of the embedding backward sums with atomicAdd in an order that changes from run to run. A
+     * float32 sum of k terms in another order moves by at most about k * 6e-8 of the terms' magnitude, and these tests
+     * sum at most a few dozen terms into one element: well under 1e-5.
+     */
+    public static void assertSameRun(Backend b, float[] expected, float[] actual, String what) {
+        if (b.device().isHost()) {
+            assertArrayEquals(expected, actual, what);
+            return;
+        }
+        float max = 0f;
+        for (float e : expected) {
+            max = Math.max(max, Math.abs(e));
+        }
+        assertArrayEquals(expected, actual, 1e-5f * max, what + " (" + b.name() + ": within 1e-5 of max |expected| = "
+                + max + ")");
     }
 
     private static Object load(String name) {

@@ -3,9 +3,10 @@
 // and TimeLSTM.backwardLast(dh, dc) (an encoder handing its last h and c on) against backward(dhs, dc).
 package org.seq4j.layers;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.seq4j.testing.TestBackends.assertSameRun;
+import static org.seq4j.testing.TestBackends.values;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -57,9 +58,9 @@ class BackwardLastTest {
             layer.backward(embed, dhs);
             Map<String, float[]> expected = new LinkedHashMap<>();
             for (Parameter p : store.parameters()) {
-                expected.put(p.name(), p.grad().toFloatArray());
+                expected.put(p.name(), values(backend, p.grad()));
             }
-            float[] expectedDh0 = layer.dh().toFloatArray();
+            float[] expectedDh0 = values(backend, layer.dh());
 
             store.zeroGrads();
             // the weights count as written, so this forward takes the first one's path (over unchanged weights,
@@ -68,9 +69,9 @@ class BackwardLastTest {
             layer.forward(embed, ids);
             layer.backwardLast(embed, dh);
             for (Parameter p : store.parameters()) {
-                assertArrayEquals(expected.get(p.name()), p.grad().toFloatArray(), p.name() + " grad");
+                assertSameRun(backend, expected.get(p.name()), values(backend, p.grad()), p.name() + " grad");
             }
-            assertArrayEquals(expectedDh0, layer.dh().toFloatArray(), "dh0");
+            assertSameRun(backend, expectedDh0, values(backend, layer.dh()), "dh0");
 
             Tensor wrong = ws.floats(N, H + 1);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -105,17 +106,17 @@ class BackwardLastTest {
             Tensor dhs = GradientCheck.tensor(backend, ws, padded, T, N, H);
 
             layer.forward(xs);
-            float[] expectedDxs = layer.backward(dhs, dc).toFloatArray();
-            float[] expectedGrads = store.grads().toFloatArray();
-            float[] expectedDh0 = layer.dh().toFloatArray();
-            float[] expectedDc0 = layer.dc().toFloatArray();
+            float[] expectedDxs = values(backend, layer.backward(dhs, dc));
+            float[] expectedGrads = values(backend, store.grads());
+            float[] expectedDh0 = values(backend, layer.dh());
+            float[] expectedDc0 = values(backend, layer.dc());
 
             store.zeroGrads();
             layer.forward(xs);
-            assertArrayEquals(expectedDxs, layer.backwardLast(dh, dc).toFloatArray(), "dxs");
-            assertArrayEquals(expectedGrads, store.grads().toFloatArray(), "grads");
-            assertArrayEquals(expectedDh0, layer.dh().toFloatArray(), "dh0");
-            assertArrayEquals(expectedDc0, layer.dc().toFloatArray(), "dc0");
+            assertSameRun(backend, expectedDxs, values(backend, layer.backwardLast(dh, dc)), "dxs");
+            assertSameRun(backend, expectedGrads, values(backend, store.grads()), "grads");
+            assertSameRun(backend, expectedDh0, values(backend, layer.dh()), "dh0");
+            assertSameRun(backend, expectedDc0, values(backend, layer.dc()), "dc0");
         }
     }
 

@@ -4,7 +4,8 @@
 // bit for bit what one forward over the whole sequence (or a fresh layer) gives, on every backend, both cells.
 package org.seq4j.layers;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.seq4j.testing.TestBackends.assertSameRun;
+import static org.seq4j.testing.TestBackends.values;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -38,13 +39,13 @@ class CarriedStateTest {
              TimeRecurrent fresh = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
              Workspace ws = new Workspace(backend)) {
             float[] xs = GradientCheck.randn(new Random(5), 1, T * N * D);
-            float[] all = whole.forward(steps(backend, ws, xs, 0, T)).toFloatArray();
+            float[] all = values(backend, whole.forward(steps(backend, ws, xs, 0, T)));
 
             // chunks 2, 2 (same size: the state comes from the last step's buffers), 1 (resize), 3 (resize)
             int[] cuts = {0, 2, 4, 5, T};
             for (int i = 0; i + 1 < cuts.length; i++) {
-                float[] part = chunks.forward(steps(backend, ws, xs, cuts[i], cuts[i + 1])).toFloatArray();
-                assertArrayEquals(Arrays.copyOfRange(all, cuts[i] * N * H, cuts[i + 1] * N * H), part,
+                float[] part = values(backend, chunks.forward(steps(backend, ws, xs, cuts[i], cuts[i + 1])));
+                assertSameRun(backend, Arrays.copyOfRange(all, cuts[i] * N * H, cuts[i + 1] * N * H), part,
                         "steps [" + cuts[i] + ", " + cuts[i + 1] + ")");
             }
 
@@ -53,19 +54,20 @@ class CarriedStateTest {
             // (h0 = 0 enters the forward of the first step through nothing, so the backward's dWh = hs_prev^T dA
             // checks it)
             Tensor dhs = GradientCheck.tensor(backend, ws, GradientCheck.randn(new Random(7), 1, 3 * N * H), 3, N, H);
-            float[] first = fresh.forward(steps(backend, ws, xs, 0, 3)).toFloatArray();
+            float[] first = values(backend, fresh.forward(steps(backend, ws, xs, 0, 3)));
             store.zeroGrads();
             fresh.backward(dhs);
-            float[] firstGrads = store.grads().toFloatArray();
+            float[] firstGrads = values(backend, store.grads());
             chunks.resetState();
-            assertArrayEquals(first, chunks.forward(steps(backend, ws, xs, 0, 3)).toFloatArray(), "after resetState");
+            assertSameRun(backend, first, values(backend, chunks.forward(steps(backend, ws, xs, 0, 3))),
+                    "after resetState");
             chunks.forward(steps(backend, ws, xs, 3, 6));
             chunks.resetState();
-            assertArrayEquals(first, chunks.forward(steps(backend, ws, xs, 0, 3)).toFloatArray(),
+            assertSameRun(backend, first, values(backend, chunks.forward(steps(backend, ws, xs, 0, 3))),
                     "after resetState following a forward from a carried state");
             store.zeroGrads();
             chunks.backward(dhs);
-            assertArrayEquals(firstGrads, store.grads().toFloatArray(),
+            assertSameRun(backend, firstGrads, values(backend, store.grads()),
                     "gradients after resetState following a forward from a carried state");
 
             // setState(h) after a forward of the same size replaces the state kept in the last step's buffers
@@ -73,10 +75,11 @@ class CarriedStateTest {
             float[] h = GradientCheck.randn(new Random(6), 1, N * H);
             Tensor h0 = GradientCheck.tensor(backend, ws, h, N, H);
             fresh.setState(h0);
-            float[] expected = fresh.forward(steps(backend, ws, xs, 3, 6)).toFloatArray();
+            float[] expected = values(backend, fresh.forward(steps(backend, ws, xs, 3, 6)));
             chunks.forward(steps(backend, ws, xs, 0, 3));
             chunks.setState(h0);
-            assertArrayEquals(expected, chunks.forward(steps(backend, ws, xs, 3, 6)).toFloatArray(), "after setState");
+            assertSameRun(backend, expected, values(backend, chunks.forward(steps(backend, ws, xs, 3, 6))),
+                    "after setState");
         }
     }
 

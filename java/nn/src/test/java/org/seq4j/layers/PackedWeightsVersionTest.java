@@ -60,7 +60,7 @@ class PackedWeightsVersionTest {
         }
 
         float[] forward(long seed, int n) {
-            return layer.forward(xs(seed, n)).toFloatArray();
+            return TestBackends.values(store.backend(), layer.forward(xs(seed, n)));
         }
 
         @Override
@@ -73,7 +73,7 @@ class PackedWeightsVersionTest {
 
     private static void assertSameAsFresh(Net net, Cell cell, int n, String after) {
         try (Net ref = net.fresh(cell)) {
-            assertArrayEquals(ref.forward(11, n), net.forward(11, n), "after " + after
+            TestBackends.assertSameRun(net.store().backend(), ref.forward(11, n), net.forward(11, n), "after " + after
                     + ": the forward must equal a fresh layer's over the same values");
         }
     }
@@ -84,7 +84,7 @@ class PackedWeightsVersionTest {
         Backend backend = TestBackends.get(backendName);
         try (Net net = Net.of(backend, cell, 3); Net other = Net.of(backend, cell, 4)) {
             float[] first = net.forward(11, n);   // packs the first Wh
-            assertArrayEquals(first, net.forward(11, n), "unchanged weights: the same output again");
+            TestBackends.assertSameRun(backend, first, net.forward(11, n), "unchanged weights: the same output again");
 
             net.store().copyIn("Wh", other.store().copyOut("Wh"));
             assertSameAsFresh(net, cell, n, "copyIn(Wh)");
@@ -111,7 +111,8 @@ class PackedWeightsVersionTest {
             backend.copyIn(wh.value(), written);
             // not announced: the layer still multiplies by its packed copy (which is why every writer must advance);
             // this also shows that the checks above could fail
-            assertArrayEquals(before, net.forward(11, n), "a write not announced is not seen: the packed copy is kept");
+            TestBackends.assertSameRun(backend, before, net.forward(11, n),
+                    "a write not announced is not seen: the packed copy is kept");
             wh.version().advance();
             float[] after = net.forward(11, n);
             assertFalse(Arrays.equals(before, after), "the announced write must change the output");
