@@ -133,9 +133,13 @@ class InferencePrecisionModelTest {
 
             m.setInferencePrecision(Precision.F32);
             Beam.Result back = beam(m);
+            // the untouched twin through as many searches: a layer packs its weights once its forwards over unchanged
+            // weights would have paid for it (KeptPack), and a packed product sums in another order than sgemm's
             Beam.Result never = beam(untouched);
+            beam(untouched);
+            Beam.Result neverThird = beam(untouched);
             for (int n = 0; n < N; n++) {
-                assertArrayEquals(never.logProbs()[n], back.logProbs()[n], 0.0,
+                assertArrayEquals(neverThird.logProbs()[n], back.logProbs()[n], 0.0,
                         "F32 after BF16: bit-identical to a model that never changed precision");
                 assertArrayEquals(never.logProbs()[n], f32.logProbs()[n], 0.0, "F32 is the plain path");
             }
@@ -157,8 +161,8 @@ class InferencePrecisionModelTest {
             trainStep(twin, arena, twinSgd);
             Map<String, float[]> trained = m.store().copyOutAll(), reference = twin.store().copyOutAll();
             for (String name : reference.keySet()) {
-                assertArrayEquals(reference.get(name), trained.get(name), 0f, name + ": the training step after a BF16 "
-                        + "inference must be the float32 step");
+                TestBackends.assertSameRun(backend, reference.get(name), trained.get(name), name + ": the training "
+                        + "step after a BF16 inference must be the float32 step");
             }
             try (Model rounded = roundedTwin(make, backend, m)) {
                 assertSameScores(beam(rounded), beam(m), "after an optimizer step");
