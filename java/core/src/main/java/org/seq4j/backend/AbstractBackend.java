@@ -14,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.WeakHashMap;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -1744,6 +1745,9 @@ public abstract class AbstractBackend implements Backend {
      * (see {@link #checkDeviceIds}).
      */
     private void idsInRange(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
+        if (!ID_OPERATIONS.contains(op)) {   // every backend's tests reach here: a new operation cannot be missed
+            throw new IllegalStateException(op + " checks ids but is not in AbstractBackend.ID_OPERATIONS");
+        }
         if (!ids.device().isHost()) {
             checkDeviceIds(op, name, ids, bound, allowIgnore);
             return;
@@ -1759,6 +1763,13 @@ public abstract class AbstractBackend implements Backend {
             }
         }
     }
+
+    /**
+     * The operations whose ids or labels {@link #checkDeviceIds} may be asked about: a device backend maps each to
+     * the kernel that checks them (and tests that it knows every one, without a device).
+     */
+    protected static final Set<String> ID_OPERATIONS = Set.of("embeddingForward", "embeddingBackward",
+            "lstmSequenceForward", "softmaxCrossEntropyForward", "softmaxCrossEntropyBackward");
 
     /**
      * Hook for backends whose id tensors live off the host. The default refuses: a backend on another

@@ -465,7 +465,14 @@ public final class CudaBackend extends AbstractBackend {
     /** Ids on the device are checked by the kernels themselves; remember which ones to ask about. */
     @Override
     protected synchronized void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
-        int bit = switch (op) {
+        int bit = idCheckBit(op, name);
+        pendingIdOps |= bit;
+        pendingIdCallers.get(Integer.numberOfTrailingZeros(bit)).add(op);
+    }
+
+    /** The SEQ4J_CUDA_ERR_* bit of the kernel that checks op's ids (every one of ID_OPERATIONS has one). */
+    static int idCheckBit(String op, String name) {
+        return switch (op) {
             // the gathered lstmSequenceForward runs AbstractBackend's default here: embeddingForwardK first
             case "embeddingForward", "lstmSequenceForward" -> SEQ4J_CUDA_ERR_EMBEDDING_FORWARD();
             case "embeddingBackward" -> SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD();
@@ -473,8 +480,11 @@ public final class CudaBackend extends AbstractBackend {
             case "softmaxCrossEntropyBackward" -> SEQ4J_CUDA_ERR_XENT_BACKWARD();
             default -> throw new IllegalStateException(op + ": no device-side check of " + name + " is known");
         };
-        pendingIdOps |= bit;
-        pendingIdCallers.get(Integer.numberOfTrailingZeros(bit)).add(op);
+    }
+
+    /** AbstractBackend's operations that check ids (for the test that idCheckBit knows them all). */
+    static Set<String> idOperations() {
+        return ID_OPERATIONS;
     }
 
     /** Waits for the stream; if id-indexing kernels ran since the last look, reads the error record too. */

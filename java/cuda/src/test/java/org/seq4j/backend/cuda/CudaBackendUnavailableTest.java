@@ -49,6 +49,20 @@ class CudaBackendUnavailableTest {
         assertEquals("cuda", Backends.names().getFirst(), "cuda is tried first by select()");
     }
 
+    /**
+     * Every operation that checks ids has a kernel that checks them on the device (the gathered lstmSequenceForward
+     * had none, and every model with an embedding before an LSTM stopped on the first GPU it met).
+     */
+    @Test
+    void everyOperationThatChecksIdsHasADeviceSideCheck() {
+        assertTrue(CudaBackend.idOperations().contains("lstmSequenceForward"), CudaBackend.idOperations().toString());
+        for (String op : CudaBackend.idOperations()) {
+            int bit = CudaBackend.idCheckBit(op, "ids");
+            assertEquals(1, Integer.bitCount(bit), op + ": one kernel's bit");
+        }
+        assertThrows(IllegalStateException.class, () -> CudaBackend.idCheckBit("gemm", "ids"));
+    }
+
     @Test
     void idErrorsAreWordedLikeTheHostCheck() {
         int[] record = new int[seq4j_cuda_h.SEQ4J_CUDA_ERROR_INTS()];
