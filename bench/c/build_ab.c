@@ -50,20 +50,14 @@ static float *w4_h, *w4_dA, *w4_dW[2]; /* W4: hs (K, H) and dA (K, 4H) of the en
 static int w2, w4;
 static struct seq enc, dec;
 
-static float *rnd(size_t n, unsigned *seed, float scale) {
-    float *x = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
-    if (!x) exit(2);
-    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * (float) rand_r(seed) / ((float) RAND_MAX + 1.0f) - 1.0f);
-    return x;
-}
-
 static void seq_alloc(struct seq *s, int t, int n, int h, unsigned *seed) {
     size_t nh = (size_t) n * h, ng = 4 * nh;
     s->t = t, s->n = n, s->h = h;
-    s->pre = rnd(t * ng, seed, 1.0f), s->gates = rnd(t * ng, seed, 1.0f), s->dA = rnd(t * ng, seed, 1.0f);
-    s->hs = rnd((t + 1) * nh, seed, 1.0f), s->cs = rnd((t + 1) * nh, seed, 1.0f), s->dhs = rnd(t * nh, seed, 1.0f);
-    s->dh0 = rnd(nh, seed, 1.0f), s->dc0 = rnd(nh, seed, 1.0f), s->work = rnd(3 * nh, seed, 1.0f);
-    s->dW = rnd((size_t) h * 4 * h, seed, 1.0f);
+    s->pre = urand(t * ng, seed, 1.0f), s->gates = urand(t * ng, seed, 1.0f), s->dA = urand(t * ng, seed, 1.0f);
+    s->hs = urand((t + 1) * nh, seed, 1.0f), s->cs = urand((t + 1) * nh, seed, 1.0f);
+    s->dhs = urand(t * nh, seed, 1.0f);
+    s->dh0 = urand(nh, seed, 1.0f), s->dc0 = urand(nh, seed, 1.0f), s->work = urand(3 * nh, seed, 1.0f);
+    s->dW = urand((size_t) h * 4 * h, seed, 1.0f);
     memset(s->hs, 0, nh * sizeof(float));
 }
 
@@ -184,13 +178,13 @@ int main(int argc, char **argv) {
     load(&a, argv[1]), load(&b, argv[2]);
     unsigned seed = 7;
     if (w4) {
-        w4_h = rnd((size_t) W4_KE * W4_H, &seed, 1.0f), w4_dA = rnd((size_t) W4_KE * W4_G, &seed, 1e-2f);
-        for (int i = 0; i < 2; i++) w4_dW[i] = rnd((size_t) W4_H * W4_G, &seed, 1.0f);
+        w4_h = urand((size_t) W4_KE * W4_H, &seed, 1.0f), w4_dA = urand((size_t) W4_KE * W4_G, &seed, 1e-2f);
+        for (int i = 0; i < 2; i++) w4_dW[i] = urand((size_t) W4_H * W4_G, &seed, 1.0f);
     } else if (w2) {
         enum { W2_N = 64, W2_H = 650, W2_T = 35 };
         seq_alloc(&enc, W2_T, W2_N, W2_H, &seed);
         size_t packed = (size_t) a.packed_floats(W2_H, 4 * W2_H, 0);
-        wh[0] = rnd((size_t) W2_H * 4 * W2_H, &seed, 0.05f);
+        wh[0] = urand((size_t) W2_H * 4 * W2_H, &seed, 0.05f);
         whp[0] = aligned_alloc(64, packed * sizeof(float)), whtp[0] = aligned_alloc(64, packed * sizeof(float));
         a.pack(THREADS, whp[0], wh[0], 111, W2_H, 4 * W2_H, 4 * W2_H, 0);
         a.pack(THREADS, whtp[0], wh[0], 112, 4 * W2_H, W2_H, 4 * W2_H, 0);
@@ -198,11 +192,11 @@ int main(int argc, char **argv) {
         seq_alloc(&enc, TE, N, H, &seed), seq_alloc(&dec, TD, N, H, &seed);
         size_t packed = (size_t) a.packed_floats(H, G, 0);
         for (int i = 0; i < 2; i++) {
-            wh[i] = rnd((size_t) H * G, &seed, 0.1f);
+            wh[i] = urand((size_t) H * G, &seed, 0.1f);
             whp[i] = aligned_alloc(64, packed * sizeof(float)), whtp[i] = aligned_alloc(64, packed * sizeof(float));
         }
-        param = rnd(PARAMS, &seed, 1.0f), m1 = rnd(PARAMS, &seed, 0.0f), v1 = rnd(PARAMS, &seed, 0.0f);
-        grad = rnd(PARAMS, &seed, 1e-3f);
+        param = urand(PARAMS, &seed, 1.0f), m1 = urand(PARAMS, &seed, 0.0f), v1 = urand(PARAMS, &seed, 0.0f);
+        grad = urand(PARAMS, &seed, 1e-3f);
     }
     int same = digest(&a) == digest(&b);
     static double ta[MAX_ROUNDS * STEPS], tb[MAX_ROUNDS * STEPS];

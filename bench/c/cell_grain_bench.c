@@ -19,13 +19,6 @@
 
 #define H 256
 
-static float *rnd(size_t n, unsigned *seed, float scale) {
-    float *x = malloc(n * sizeof(float));
-    if (!x) exit(2);
-    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * (float) rand_r(seed) / ((float) RAND_MAX + 1.0f) - 1.0f);
-    return x;
-}
-
 static float *wh, *gates, *g0, *h, *c, *c2, *rh;
 static int threads;
 
@@ -75,13 +68,13 @@ static void run(const char *name, void (*fn)(void)) {
 
 int main(void) {
     unsigned seed = 7;
-    wh = rnd((size_t) H * 4 * H, &seed, 0.05f);
-    g0 = rnd(4 * H, &seed, 2.0f);
-    gates = rnd(4 * H, &seed, 1.0f);
-    h = rnd(H, &seed, 0.5f);
-    c = rnd(H, &seed, 1.0f);
-    c2 = rnd(H, &seed, 1.0f);
-    rh = rnd(H, &seed, 1.0f);
+    wh = urand((size_t) H * 4 * H, &seed, 0.05f);
+    g0 = urand(4 * H, &seed, 2.0f);
+    gates = urand(4 * H, &seed, 1.0f);
+    h = urand(H, &seed, 0.5f);
+    c = urand(H, &seed, 1.0f);
+    c2 = urand(H, &seed, 1.0f);
+    rh = urand(H, &seed, 1.0f);
     for (threads = 1; threads <= 2; threads++) {
         run("lstm_cell_1x256", lstm_cell);
         run("lstm_step_1x256 (product + cell)", lstm_step);

@@ -30,13 +30,6 @@ typedef void (*bwd_fn)(int, float *, float *, const float *, const float *, cons
 
 enum { T = 12, MAX_ROUNDS = 64 };
 
-static float *rnd(size_t n, unsigned *seed, float scale) {
-    float *x = aligned_alloc(64, ((n * sizeof(float)) + 63) / 64 * 64);
-    if (!x) exit(2);
-    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * (float) rand_r(seed) / ((float) RAND_MAX + 1.0f) - 1.0f);
-    return x;
-}
-
 struct lib {
     fwd_fn fwd;
     bwd_fn bwd;
@@ -99,9 +92,9 @@ int main(int argc, char **argv) {
         hh = shapes[si][1];
         size_t e = (size_t) n * hh;
         for (int t = 0; t < T; t++) {
-            steps[t] = (struct step){rnd(4 * e, &seed, 2.0f), rnd(4 * e, &seed, 1.0f), rnd(e, &seed, 1.0f),
-                                     rnd(e, &seed, 1.0f), rnd(e, &seed, 1.0f), rnd(e, &seed, 0.1f),
-                                     rnd(e, &seed, 0.1f), rnd(e, &seed, 0.1f), rnd(e, &seed, 1.0f)};
+            steps[t] = (struct step){urand(4 * e, &seed, 2.0f), urand(4 * e, &seed, 1.0f), urand(e, &seed, 1.0f),
+                                     urand(e, &seed, 1.0f), urand(e, &seed, 1.0f), urand(e, &seed, 0.1f),
+                                     urand(e, &seed, 0.1f), urand(e, &seed, 0.1f), urand(e, &seed, 1.0f)};
         }
         for (int kind = 0; kind < 3; kind++) {
             backward = kind > 0;

@@ -26,13 +26,6 @@
 
 enum { SEQS = 10, MAX_ROUNDS = 64, THREADS = 2 };
 
-static float *rnd(size_t n, unsigned *seed, float scale) {
-    float *x = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
-    if (!x) exit(2);
-    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * (float) rand_r(seed) / ((float) RAND_MAX + 1.0f) - 1.0f);
-    return x;
-}
-
 static int n, h, t;
 static size_t nh, ng;
 static float *pre, *gates, *hs, *cs, *dA, *dhs, *dh0, *dc0, *work, *dcLast;
@@ -68,16 +61,6 @@ static void backward_seq(void) {
     seq4j_lstm_backward_seq(THREADS, dA, dh0, dc0, work, gates, cs, dhs, NULL, dcLast, wht, t, n, h, 0);
 }
 
-/* one untimed run, then SEQS timed ones into out (us) */
-static void timed_runs(void (*f)(void), double *out) {
-    f();
-    for (int k = 0; k < SEQS; k++) {
-        double t0 = now();
-        f();
-        out[k] = (now() - t0) * 1e6;
-    }
-}
-
 static int same(const float *a, const float *b, size_t count) {
     return memcmp(a, b, count * sizeof(float)) == 0;
 }
@@ -88,17 +71,18 @@ static int gathered(int rounds, unsigned *seed) {
         {128, 128, 7, 13, "W1 encoder from ids"}, {128, 256, 29, 59, "W4 encoder from ids"},
         {64, 256, 29, 59, "date model N=64 encoder from ids"}};
     enum { JUNK = 8 << 20 };
-    float *junk = rnd(JUNK, seed, 1.0f);
+    float *junk = urand(JUNK, seed, 1.0f);
     volatile float sink = 0;
     int bad = 0;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         int cn = cases[ci].n, ch = cases[ci].h, ct = cases[ci].t, v = cases[ci].v, g = 4 * ch;
         size_t cnh = (size_t) cn * ch, cng = (size_t) cn * g;
-        float *w = rnd((size_t) ch * g, seed, 0.1f), *table = rnd((size_t) v * g, seed, 1.0f);
+        float *w = urand((size_t) ch * g, seed, 0.1f), *table = urand((size_t) v * g, seed, 1.0f);
         float *out[2][3];
         for (int k = 0; k < 2; k++) {
-            out[k][0] = rnd((size_t) ct * cng, seed, 1.0f);
-            out[k][1] = rnd((size_t) (ct + 1) * cnh, seed, 1.0f), out[k][2] = rnd((size_t) (ct + 1) * cnh, seed, 1.0f);
+            out[k][0] = urand((size_t) ct * cng, seed, 1.0f);
+            out[k][1] = urand((size_t) (ct + 1) * cnh, seed, 1.0f);
+            out[k][2] = urand((size_t) (ct + 1) * cnh, seed, 1.0f);
             memset(out[k][1], 0, cnh * sizeof(float)), memset(out[k][2], 0, cnh * sizeof(float));
         }
         int32_t *ids = malloc((size_t) ct * cn * sizeof(int32_t));
@@ -150,22 +134,22 @@ int main(int argc, char **argv) {
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         n = cases[ci].n, h = cases[ci].h, t = cases[ci].t;
         nh = (size_t) n * h, ng = 4 * nh;
-        float *w = rnd((size_t) h * 4 * h, &seed, 0.1f);
+        float *w = urand((size_t) h * 4 * h, &seed, 0.1f);
         wh = aligned_alloc(64, (size_t) seq4j_packed_floats(h, 4 * h, 0) * sizeof(float));
         wht = aligned_alloc(64, (size_t) seq4j_packed_floats(4 * h, h, 0) * sizeof(float));
         seq4j_pack(THREADS, wh, w, 111, h, 4 * h, 4 * h, 0);
         seq4j_pack(THREADS, wht, w, 112, 4 * h, h, 4 * h, 0);
-        pre = rnd((size_t) t * ng, &seed, 1.0f);
-        gates = rnd((size_t) t * ng, &seed, 1.0f);
-        hs = rnd((size_t) (t + 1) * nh, &seed, 1.0f);
-        cs = rnd((size_t) (t + 1) * nh, &seed, 1.0f);
+        pre = urand((size_t) t * ng, &seed, 1.0f);
+        gates = urand((size_t) t * ng, &seed, 1.0f);
+        hs = urand((size_t) (t + 1) * nh, &seed, 1.0f);
+        cs = urand((size_t) (t + 1) * nh, &seed, 1.0f);
         memset(hs, 0, nh * sizeof(float));
-        dA = rnd((size_t) t * ng, &seed, 1.0f);
-        dhs = rnd((size_t) t * nh, &seed, 1.0f);
-        dh0 = rnd(nh, &seed, 1.0f);
-        dc0 = rnd(nh, &seed, 1.0f);
-        work = rnd(3 * nh, &seed, 1.0f);
-        dcLast = rnd(nh, &seed, 1.0f);
+        dA = urand((size_t) t * ng, &seed, 1.0f);
+        dhs = urand((size_t) t * nh, &seed, 1.0f);
+        dh0 = urand(nh, &seed, 1.0f);
+        dc0 = urand(nh, &seed, 1.0f);
+        work = urand(3 * nh, &seed, 1.0f);
+        dcLast = urand(nh, &seed, 1.0f);
         /* bits: each pass's outputs through the loop, then through the sequence call */
         size_t hsz = (size_t) (t + 1) * nh, dsz = (size_t) t * ng;
         float *keep = malloc((2 * hsz + 2 * dsz + 2 * nh) * sizeof(float));
@@ -185,11 +169,11 @@ int main(int argc, char **argv) {
         for (int r = 0; r < rounds; r++) {
             for (int side = 0; side < 2; side++) {
                 if ((side ^ (r % 2)) == 0) {
-                    timed_runs(forward_loop, tl + r * SEQS);
-                    timed_runs(backward_loop, bl + r * SEQS);
+                    timed_runs(forward_loop, tl + r * SEQS, SEQS);
+                    timed_runs(backward_loop, bl + r * SEQS, SEQS);
                 } else {
-                    timed_runs(forward_seq, tq + r * SEQS);
-                    timed_runs(backward_seq, bq + r * SEQS);
+                    timed_runs(forward_seq, tq + r * SEQS, SEQS);
+                    timed_runs(backward_seq, bq + r * SEQS, SEQS);
                 }
             }
         }

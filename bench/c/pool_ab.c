@@ -53,13 +53,6 @@ static struct lib load(const char *path) {
                         need(h, "seq4j_lstm_cell_forward"), NULL};
 }
 
-static float *rnd(size_t n, unsigned *seed, float scale) {
-    float *x = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
-    if (!x) exit(2);
-    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * (float) rand_r(seed) / ((float) RAND_MAX + 1.0f) - 1.0f);
-    return x;
-}
-
 static int n, h, t, precision;
 static float *gates[MAX_T], *hs[MAX_T + 1], *cs[MAX_T + 1];
 
@@ -96,11 +89,11 @@ int main(int argc, char **argv) {
     unsigned seed = 11;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         n = cases[ci].n, h = cases[ci].h, t = cases[ci].t, precision = cases[ci].precision;
-        float *wh = rnd((size_t) h * 4 * h, &seed, 0.1f);
+        float *wh = urand((size_t) h * 4 * h, &seed, 0.1f);
         for (int s = 0; s <= t; s++) {
-            if (s < t) gates[s] = rnd((size_t) n * 4 * h, &seed, 1.0f);
-            hs[s] = rnd((size_t) n * h, &seed, 1.0f);
-            cs[s] = rnd((size_t) n * h, &seed, 1.0f);
+            if (s < t) gates[s] = urand((size_t) n * 4 * h, &seed, 1.0f);
+            hs[s] = urand((size_t) n * h, &seed, 1.0f);
+            cs[s] = urand((size_t) n * h, &seed, 1.0f);
         }
         for (int i = 0; i < 2; i++) {
             libs[i].packed = aligned_alloc(64, (size_t) libs[i].floats(h, 4 * h, precision) * sizeof(float));

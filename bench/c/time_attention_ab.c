@@ -27,13 +27,6 @@
 enum { TE = 29, TD = 10, N = 128, H = 256, REPS = 8, MAX_ROUNDS = 64, THREADS = 2 };
 enum { FLUSH_FLOATS = 16 << 20 }; /* 64 MB */
 
-static float *rnd(size_t n, unsigned *seed, float scale) {
-    float *x = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
-    if (!x) exit(2);
-    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * (float) rand_r(seed) / ((float) RAND_MAX + 1.0f) - 1.0f);
-    return x;
-}
-
 static const size_t NH = (size_t) N * H, NT = (size_t) N * TE;
 static float *hs, *hdec, *dc, *flush;
 /* [0]: this build's loop, [1]: its call, [2]: the other build's loop */
@@ -130,11 +123,11 @@ int main(int argc, char **argv) {
     load(&libs[0], argv[1], 1);
     if (variants == 3) load(&libs[1], argv[2], 0);
     unsigned seed = 7;
-    hs = rnd(TE * NH, &seed, 0.5f), hdec = rnd(TD * NH, &seed, 0.5f), dc = rnd(TD * NH, &seed, 1.0f);
-    flush = rnd(FLUSH_FLOATS, &seed, 1.0f);
+    hs = urand(TE * NH, &seed, 0.5f), hdec = urand(TD * NH, &seed, 0.5f), dc = urand(TD * NH, &seed, 1.0f);
+    flush = urand(FLUSH_FLOATS, &seed, 1.0f);
     for (int v = 0; v < variants; v++) {
-        a[v] = rnd(TD * NT, &seed, 1), c[v] = rnd(TD * NH, &seed, 1), dhs[v] = rnd(TE * NH, &seed, 1);
-        ddec[v] = rnd(TD * NH, &seed, 1), work[v] = rnd(NT, &seed, 1);
+        a[v] = urand(TD * NT, &seed, 1), c[v] = urand(TD * NH, &seed, 1), dhs[v] = urand(TE * NH, &seed, 1);
+        ddec[v] = urand(TD * NH, &seed, 1), work[v] = urand(NT, &seed, 1);
     }
     int ok = 1;
     for (int v = 0; v < variants; v++) forward(v), backward(v);
