@@ -2464,4 +2464,57 @@ API void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const 
                           .h = h};
     lstm_parallel(threads, &a, 512, gru_gates_backward_rows, gru_gates_backward_units);
 }
+
+/* ---- the GRU recurrence as one call (as seq4j_lstm_forward_seq: rows split in parts, each part's rows through every
+ * step, no hand-off a step) ---- */
+
+/* rows [b, e) of c (row stride ldc) = a (row stride lda) times the packed (k, cols) + beta c */
+INLINE void packed_rows_strided(float *c, int64_t ldc, const float *a, int64_t lda, const void *w, int64_t b,
+                                int64_t e, int64_t cols, int64_t k, float beta, int bf16) {
+    struct gemm_packed_args g = {c + b * ldc, a + b * lda, w, e - b, cols, k, lda, ldc, beta, bf16, 0};
+    gemm_packed_part(&g, 0, (cols + PANEL - 1) / PANEL);
+}
+
+struct gru_seq_args {
+    float *hs, *gates, *rhs; /* hs (t + 1, n, h), gates (t, n, 3h), rhs (t, n, h) */
+    const void *zr, *hh;     /* Wh[:, :2h] (h, 2h) and Whh (h, h), packed in the same precision */
+    int64_t t, n, hid;
+    int skip_first, bf16;
+};
+
+static void gru_forward_seq_part(const void *p, int64_t b, int64_t e) {
+    const struct gru_seq_args *a = p;
+    int64_t n = a->n, h = a->hid, g = 3 * h, nh = n * h;
+    for (int64_t s = 0; s < a->t; s++) {
+        float *gs = a->gates + s * n * g, *hp = a->hs + s * nh, *rh = a->rhs + s * nh;
+        int recurrent = s > 0 || !a->skip_first;
+        if (recurrent) packed_rows_strided(gs, g, hp, h, a->zr, b, e, 2 * h, h, 1.0f, a->bf16);
+        struct rows_args zr = {.y = rh, .x = gs, .x2 = hp, .m = (int) n, .h = (int) h};
+        gru_gates_forward_block(&zr, b, e, 0, h);
+        if (recurrent) packed_rows_strided(gs + 2 * h, g, rh, h, a->hh, b, e, h, h, 1.0f, a->bf16);
+        struct rows_args cell = {.y = hp + nh, .x = gs, .x2 = hp, .m = (int) n, .h = (int) h};
+        gru_cell_forward_block(&cell, b, e, 0, h);
+    }
+}
+
+API void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs, const void *zr, const void *hh, int t,
+                               int n, int h, int skip_first, int precision) {
+    if (t <= 0 || n <= 0 || h <= 0) return;
+    if (seq4j_packed_floats(h, 2 * h, precision) < 0 || seq4j_packed_floats(h, h, precision) < 0) return;
+    if (n < 2 * SEQ_ROWS) { /* too few rows for two parts: the per-step calls, which split a step by columns */
+        int64_t nh = (int64_t) n * h, ng = 3 * nh;
+        for (int64_t s = 0; s < t; s++) {
+            float *gs = gates + s * ng, *hp = hs + s * nh, *rh = rhs + s * nh;
+            int recurrent = s > 0 || !skip_first;
+            if (recurrent) seq4j_gemm_packed(threads, gs, hp, zr, n, 2 * h, h, h, 3 * h, 1.0f, precision);
+            seq4j_gru_gates_forward(threads, rh, gs, hp, n, h);
+            if (recurrent) seq4j_gemm_packed(threads, gs + 2 * h, rh, hh, n, h, h, h, 3 * h, 1.0f, precision);
+            seq4j_gru_cell_forward(threads, hp + nh, gs, hp, n, h);
+        }
+        return;
+    }
+    struct gru_seq_args a = {.hs = hs, .gates = gates, .rhs = rhs, .zr = zr, .hh = hh, .t = t, .n = n, .hid = h,
+                             .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16};
+    parallel_for_balanced(threads, n, SEQ_ROWS, SEQ_ROWS, gru_forward_seq_part, &a);
+}
 /* ==== end of GRU cell ============================================================================= */

@@ -559,6 +559,45 @@ static void time_attention(int threads, int n, int hd, int t, int td) {
     free(hs), free(hdec), free(dc);
 }
 
+/*
+ * seq4j_gru_forward_seq bit for bit against the per-step loop (seq4j_gemm_packed at row stride 3h, the two forward
+ * kernels): few rows (the per-step calls), rows in parts of 8 with a part of 9, widths ending in partial panels
+ * (h = 37), F32 and BF16 weights; from h_0 = 0 (first products skipped) and from a state.
+ */
+static void gru_sequence(int threads, int n, int h, int t, int precision) {
+    size_t nh = (size_t) n * h, ng = 3 * nh;
+    float *w = values((size_t) h * 3 * h, -0.3f, 0.3f), *pre = values(t * ng, -2, 2), *state = values(nh, -1, 1);
+    float *zr = malloc((size_t) seq4j_packed_floats(h, 2 * h, precision) * sizeof(float));
+    float *hh = malloc((size_t) seq4j_packed_floats(h, h, precision) * sizeof(float));
+    seq4j_pack(threads, zr, w, 111, h, 2 * h, 3 * h, precision);
+    seq4j_pack(threads, hh, w + 2 * h, 111, h, h, 3 * h, precision);
+    float *g[2], *hs[2], *rh[2]; /* [0]: the loop, [1]: the sequence call */
+    for (int v = 0; v < 2; v++) {
+        g[v] = malloc(t * ng * sizeof(float)), hs[v] = malloc((t + 1) * nh * sizeof(float));
+        rh[v] = malloc(t * nh * sizeof(float));
+    }
+    for (int from_state = 0; from_state < 2; from_state++) {
+        for (int v = 0; v < 2; v++) {
+            memcpy(g[v], pre, t * ng * sizeof(float));
+            if (from_state) memcpy(hs[v], state, nh * sizeof(float));
+            else memset(hs[v], 0, nh * sizeof(float));
+        }
+        for (int s = 0; s < t; s++) {
+            float *gs = g[0] + s * ng, *hp = hs[0] + s * nh;
+            if (s > 0 || from_state) seq4j_gemm_packed(threads, gs, hp, zr, n, 2 * h, h, h, 3 * h, 1.0f, precision);
+            seq4j_gru_gates_forward(threads, rh[0] + s * nh, gs, hp, n, h);
+            if (s > 0 || from_state) seq4j_gemm_packed(threads, gs + 2 * h, rh[0] + s * nh, hh, n, h, h, h, 3 * h, 1.0f, precision);
+            seq4j_gru_cell_forward(threads, hp + nh, gs, hp, n, h);
+        }
+        seq4j_gru_forward_seq(threads, hs[1], g[1], rh[1], zr, hh, t, n, h, !from_state, precision);
+        for (size_t i = 0; i < t * ng; i++) same("gru_forward_seq gates", i, g[1][i], g[0][i]);
+        for (size_t i = 0; i < (t + 1) * nh; i++) same("gru_forward_seq hs", i, hs[1][i], hs[0][i]);
+        for (size_t i = 0; i < t * nh; i++) same("gru_forward_seq rh", i, rh[1][i], rh[0][i]);
+    }
+    for (int v = 0; v < 2; v++) free(g[v]), free(hs[v]), free(rh[v]);
+    free(w), free(pre), free(state), free(zr), free(hh);
+}
+
 int main(void) {
     seq4j_set_blas((void *) ref_sgemm, NULL);
     int threads[] = {1, 3};
@@ -577,6 +616,10 @@ int main(void) {
         lstm_sequence(threads[t], 17, 37, 4, SEQ4J_PACKED_F32);
         lstm_sequence(threads[t], 24, 16, 3, SEQ4J_PACKED_F32);
         lstm_sequence(threads[t], 24, 37, 3, SEQ4J_PACKED_BF16);
+        gru_sequence(threads[t], 5, 37, 3, SEQ4J_PACKED_F32);
+        gru_sequence(threads[t], 17, 37, 4, SEQ4J_PACKED_F32);
+        gru_sequence(threads[t], 24, 16, 3, SEQ4J_PACKED_F32);
+        gru_sequence(threads[t], 24, 37, 3, SEQ4J_PACKED_BF16);
         time_attention(threads[t], 5, 37, 6, 4);
         time_attention(threads[t], 1, 16, 3, 2);
         time_attention(threads[t], 37, 131, 9, 5); /* parts of at least 5 rows (row_grain): split with 3 threads */
@@ -585,7 +628,7 @@ int main(void) {
         fprintf(stderr, "kernels_selftest: %d failures (%s)\n", failures, seq4j_cpu_info());
         return 1;
     }
-    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed, gemm_tn, LSTM sequences, TimeAttention right with 1 and 3 threads (%s)\n",
+    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed, gemm_tn, LSTM and GRU sequences, TimeAttention right with 1 and 3 threads (%s)\n",
            seq4j_cpu_info());
     return 0;
 }

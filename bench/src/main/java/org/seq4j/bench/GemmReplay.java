@@ -5,7 +5,8 @@
 // products with the packs they need: gemmPacked, and pack (a recurrent layer packs Wh once per forward and Wh^T
 // once per backward), so the replay does the step's products the way the step does them. An LSTM's whole-sequence
 // calls (lstmSequenceForward / lstmSequenceBackward) are recorded as the products they contain, one gemmPacked a step
-// on the same views (gates_s += h_s Wh; dh_{s-1} = dA_s Wh^T), so the cells they fuse count as the rest of the step.
+// on the same views (gates_s += h_s Wh; dh_{s-1} = dA_s Wh^T), so the cells they fuse count as the rest of the step;
+// the GRU's gruSequenceForward as its two strided products a step (into the z, r columns and the candidate columns).
 package org.seq4j.bench;
 
 import java.lang.reflect.InvocationTargetException;
@@ -21,12 +22,14 @@ import org.seq4j.tensor.Tensor;
 
 final class GemmReplay implements AutoCloseable {
     private static final Set<String> PRODUCTS = Set.of("gemm", "matmul", "gemmStridedBatched", "pack", "gemmPacked");
-    private static final Method GEMM_PACKED;
+    private static final Method GEMM_PACKED, GEMM_PACKED_STRIDED;
 
     static {
         try {
             GEMM_PACKED = Backend.class.getMethod("gemmPacked", Tensor.class, Tensor.class, PackedMatrix.class,
                     float.class);
+            GEMM_PACKED_STRIDED = Backend.class.getMethod("gemmPacked", int.class, Tensor.class, int.class,
+                    Tensor.class, int.class, PackedMatrix.class, float.class);
         } catch (NoSuchMethodException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -60,6 +63,17 @@ final class GemmReplay implements AutoCloseable {
                         Tensor hs = (Tensor) args[0], gates = (Tensor) args[2];
                         for (int s = (Boolean) args[4] ? 1 : 0; s < gates.dim(0); s++) {
                             calls.add(new Call(GEMM_PACKED, new Object[] {gates.get(s), hs.get(s), args[3], 1f}));
+                        }
+                    } else if (method.getName().equals("gruSequenceForward")) {
+                        // (hs, gates, rhs, zr, hh, fromZero): gates_s[:, :2H] += hs_s Wh[:, :2H] and
+                        // gates_s[:, 2H:] += rhs_s Whh (row stride 3H), from step 1 when h_0 is zero
+                        Tensor hs = (Tensor) args[0], gates = (Tensor) args[1], rhs = (Tensor) args[2];
+                        int n = gates.dim(1), g = gates.dim(2), h = g / 3;
+                        for (int s = (Boolean) args[5] ? 1 : 0; s < gates.dim(0); s++) {
+                            Tensor step = gates.get(s), candidate = step.flatSlice(2L * h, (int) (step.size() - 2L * h));
+                            calls.add(new Call(GEMM_PACKED_STRIDED, new Object[] {n, step, g, hs.get(s), h, args[3], 1f}));
+                            calls.add(new Call(GEMM_PACKED_STRIDED,
+                                    new Object[] {n, candidate, g, rhs.get(s), h, args[4], 1f}));
                         }
                     } else if (method.getName().equals("lstmSequenceBackward")) {
                         // (dA, dh0, dc0, work, gates, ..., whT): dh_{s-1} = dA_s Wh^T into work[0], or dh0 at s = 0

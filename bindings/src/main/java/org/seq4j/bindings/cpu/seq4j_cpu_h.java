@@ -2250,6 +2250,75 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
         }
     }
 
+    private static class seq4j_gru_forward_seq {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_gru_forward_seq");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs, const void *zr, const void *hh, int t, int n, int h, int skip_first, int precision)
+     * }
+     */
+    public static FunctionDescriptor seq4j_gru_forward_seq$descriptor() {
+        return seq4j_gru_forward_seq.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs, const void *zr, const void *hh, int t, int n, int h, int skip_first, int precision)
+     * }
+     */
+    public static MethodHandle seq4j_gru_forward_seq$handle() {
+        return seq4j_gru_forward_seq.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs, const void *zr, const void *hh, int t, int n, int h, int skip_first, int precision)
+     * }
+     */
+    public static MemorySegment seq4j_gru_forward_seq$address() {
+        return seq4j_gru_forward_seq.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs, const void *zr, const void *hh, int t, int n, int h, int skip_first, int precision)
+     * }
+     */
+    public static void seq4j_gru_forward_seq(int threads, MemorySegment hs, MemorySegment gates, MemorySegment rhs, MemorySegment zr, MemorySegment hh, int t, int n, int h, int skip_first, int precision) {
+        var mh$ = seq4j_gru_forward_seq.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_gru_forward_seq", threads, hs, gates, rhs, zr, hh, t, n, h, skip_first, precision);
+            }
+            mh$.invokeExact(threads, hs, gates, rhs, zr, hh, t, n, h, skip_first, precision);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class seq4j_embedding_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             seq4j_cpu_h.C_LONG,

@@ -915,6 +915,26 @@ public abstract class AbstractBackend implements Backend {
     }
 
     private static final ThreadLocal<Map<Tensor, Tensor[]>> STEP_VIEWS = ThreadLocal.withInitial(WeakHashMap::new);
+    private static final ThreadLocal<Map<Tensor, Tensor[]>> CANDIDATE_VIEWS =
+            ThreadLocal.withInitial(WeakHashMap::new);
+
+    /**
+     * Per step s of GRU gates (T, N, 3H), the flat view from column 2H of row 0 on (the candidate columns at row
+     * stride 3H), cached as {@link #steps} caches its views.
+     */
+    private static Tensor[] candidates(Tensor gates, int h) {
+        Map<Tensor, Tensor[]> cache = CANDIDATE_VIEWS.get();
+        Tensor[] views = cache.get(gates);
+        if (views == null || views.length != gates.dim(0) || (views.length > 0 && !views[0].isAlive())) {
+            Tensor[] steps = steps(gates);
+            views = new Tensor[steps.length];
+            for (int s = 0; s < views.length; s++) {
+                views[s] = steps[s].flatSlice(2L * h, (int) (steps[s].size() - 2L * h));
+            }
+            cache.put(gates, views);
+        }
+        return views;
+    }
 
     /** lstmSequenceBackward's output {@code out} shares no memory with an input. */
     private static void outputApart(String op, String name, Tensor out, Tensor gates, Tensor cs, Tensor dhs,
@@ -980,6 +1000,60 @@ public abstract class AbstractBackend implements Backend {
     }
 
     protected abstract void gruCellForwardK(Tensor hNext, Tensor gates, Tensor hPrev, int n, int h);
+
+    @Override
+    public final void gruSequenceForward(Tensor hs, Tensor gates, Tensor rhs, PackedMatrix zr, PackedMatrix hh,
+                                         boolean fromZero) {
+        String op = "gruSequenceForward";
+        packedReady(op, "zr", zr);
+        packedReady(op, "hh", hh);
+        rank3(op, "gates", gates);
+        f32(op, "hs", hs);
+        f32(op, "gates", gates);
+        f32(op, "rhs", rhs);
+        int t = gates.dim(0), n = gates.dim(1), h = hh.rows();
+        if (hh.cols() != h || zr.rows() != h || (long) zr.cols() != 2L * h || (long) gates.dim(2) != 3L * h) {
+            throw new IllegalArgumentException(op + ": zr is " + zr + ", hh is " + hh + " and gates has shape "
+                    + Tensor.shapeString(gates.shape()) + ", expected Wh[:, :2H] (H, 2H), Whh (H, H) and gates (T, N, 3H)");
+        }
+        if (zr.precision() != hh.precision()) {
+            throw new IllegalArgumentException(op + ": zr is " + zr.precision() + " and hh is " + hh.precision()
+                    + ", expected both packed in one precision");
+        }
+        shape3(op, "hs", hs, sequenceSteps(op, t), n, h);
+        shape3(op, "rhs", rhs, t, n, h);
+        apart(op, "hs", hs, "gates", gates, "rhs", rhs);
+        noOverlap(op, "hs", hs, "zr", zr.storage());
+        noOverlap(op, "gates", gates, "zr", zr.storage());
+        noOverlap(op, "rhs", rhs, "zr", zr.storage());
+        noOverlap(op, "hs", hs, "hh", hh.storage());
+        noOverlap(op, "gates", gates, "hh", hh.storage());
+        noOverlap(op, "rhs", rhs, "hh", hh.storage());
+        if (t == 0 || n == 0 || h == 0) {
+            return;
+        }
+        gruSequenceForwardK(hs, gates, rhs, zr, hh, fromZero, t, n, h);
+    }
+
+    /**
+     * The recurrence with t, n, h > 0. The default: the loop of gemmPackedK (beta 1, row stride 3H) and the two GRU
+     * kernels, step by step, over views of each step.
+     */
+    protected void gruSequenceForwardK(Tensor hs, Tensor gates, Tensor rhs, PackedMatrix zr, PackedMatrix hh,
+                                       boolean fromZero, int t, int n, int h) {
+        Tensor[] hT = steps(hs), gT = steps(gates), rT = steps(rhs), cT = candidates(gates, h);
+        for (int s = 0; s < t; s++) {
+            boolean recurrent = s > 0 || !fromZero;
+            if (recurrent) {
+                gemmPackedK(n, gT[s], 3 * h, hT[s], h, zr, 1f);
+            }
+            gruGatesForwardK(rT[s], gT[s], hT[s], n, h);
+            if (recurrent) {
+                gemmPackedK(n, cT[s], 3 * h, rT[s], h, hh, 1f);
+            }
+            gruCellForwardK(hT[s + 1], gT[s], hT[s], n, h);
+        }
+    }
 
     @Override
     public final void gruCellBackward(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext) {

@@ -567,6 +567,27 @@ public interface Backend extends AutoCloseable {
      *         dhPrev overlaps another argument
      */
     void gruGatesBackward(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext, Tensor drh);
+
+    /**
+     * The GRU recurrence over T steps in one call: for s = 0 .. T-1, gates[s][:, :2H] += hs[s] Wh[:, :2H],
+     * {@link #gruGatesForward} (rhs[s] = r * hs[s]), gates[s][:, 2H:] += rhs[s] Whh, {@link #gruCellForward} (hs[s+1]);
+     * at s = 0 without the two products when {@code fromZero} (h_0 is zero: they would add zeros). The same result,
+     * bit for bit, as that loop of {@link #gemmPacked(int, Tensor, int, Tensor, int, PackedMatrix, float)} (beta 1, row
+     * stride 3H) and the two kernels on this backend; a backend may run it without a call per step (the CPU backend
+     * splits the rows among its threads, each running its rows through every step).
+     *
+     * @param hs       (T+1, N, H): h_0 in hs[0] (read; zeros when fromZero), h_1 .. h_T written
+     * @param gates    (T, N, 3H): x Wx + b of every step on entry (sliced z, r, hhat), the activated gates on return
+     * @param rhs      (T, N, H), written: r * h_prev of every step (the backward's left factor of dWhh)
+     * @param zr       Wh[:, :2H] (H, 2H), packed by this backend
+     * @param hh       Whh = Wh[:, 2H:] (H, H), packed by this backend in zr's precision
+     * @param fromZero whether the first step adds no products (h_0 is zero)
+     * @throws IllegalArgumentException if a shape or dtype does not fit, a packed matrix belongs to another backend,
+     *                                  the two differ in precision, or two of hs, gates, rhs and the packed weights
+     *                                  share memory (the message names them)
+     * @throws IllegalStateException if zr or hh was never packed
+     */
+    void gruSequenceForward(Tensor hs, Tensor gates, Tensor rhs, PackedMatrix zr, PackedMatrix hh, boolean fromZero);
     /**
      * {@link #lstmCellBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)} with the incoming hidden
      * gradient in two parts (N, H), summed in the kernel: dhNext = dhOut + dhCarry, where dhOut is the gradient

@@ -152,6 +152,47 @@ class BadInputTest {
     }
 
     /**
+     * gruSequenceForward: blocks never packed, of the wrong shapes or in two precisions, states of the wrong length,
+     * outputs sharing memory; each a clear exception before any kernel runs.
+     */
+    @EveryBackend
+    void gruSequenceMisuse(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            int t = 3, n = 2, h = 5;
+            Tensor hs = b.allocate(arena, DType.F32, t + 1, n, h), gates = b.allocate(arena, DType.F32, t, n, 3 * h);
+            Tensor rhs = b.allocate(arena, DType.F32, t, n, h);
+            PackedMatrix zr = b.packedMatrix(arena, h, 2 * h, PackedMatrix.Precision.F32);
+            PackedMatrix hh = b.packedMatrix(arena, h, h, PackedMatrix.Precision.F32);
+            assertMessage(IllegalStateException.class, () -> b.gruSequenceForward(hs, gates, rhs, zr, hh, true),
+                    "gruSequenceForward", "never packed");
+            b.pack(zr, Transpose.NO, b.allocate(arena, DType.F32, h, 2 * h));
+            b.pack(hh, Transpose.NO, b.allocate(arena, DType.F32, h, h));
+            assertMessage(IllegalArgumentException.class, () -> b.gruSequenceForward(hs, gates, rhs, hh, hh, true),
+                    "gruSequenceForward", "expected Wh[:, :2H] (H, 2H), Whh (H, H) and gates (T, N, 3H)");
+            Tensor wide = b.allocate(arena, DType.F32, t, n, 4 * h);
+            assertMessage(IllegalArgumentException.class, () -> b.gruSequenceForward(hs, wide, rhs, zr, hh, true),
+                    "gruSequenceForward", "gates has shape (3, 2, 20)");
+            PackedMatrix bf16 = b.packedMatrix(arena, h, h, PackedMatrix.Precision.BF16);
+            b.pack(bf16, Transpose.NO, b.allocate(arena, DType.F32, h, h));
+            assertMessage(IllegalArgumentException.class, () -> b.gruSequenceForward(hs, gates, rhs, zr, bf16, true),
+                    "gruSequenceForward", "expected both packed in one precision");
+            Tensor shortHs = b.allocate(arena, DType.F32, t, n, h);
+            assertMessage(IllegalArgumentException.class, () -> b.gruSequenceForward(shortHs, gates, rhs, zr, hh, true),
+                    "gruSequenceForward", "hs", "(3, 2, 5)", "expected (4, 2, 5)");
+            Tensor shortRhs = b.allocate(arena, DType.F32, t - 1, n, h);
+            assertMessage(IllegalArgumentException.class, () -> b.gruSequenceForward(hs, gates, shortRhs, zr, hh, true),
+                    "gruSequenceForward", "rhs", "(2, 2, 5)", "expected (3, 2, 5)");
+            Tensor overHs = hs.slice(0, t);
+            assertMessage(IllegalArgumentException.class, () -> b.gruSequenceForward(hs, gates, overHs, zr, hh, true),
+                    "gruSequenceForward", "overlap");
+            Tensor flat = b.allocate(arena, DType.F32, t * n, 3 * h);
+            assertMessage(IllegalArgumentException.class, () -> b.gruSequenceForward(hs, flat, rhs, zr, hh, true),
+                    "gruSequenceForward", "gates", "3-D");
+        }
+    }
+
+    /**
      * The whole-sequence LSTM calls: a Wh of the wrong shape or never packed, states of the wrong length, an output
      * sharing memory with an input, and a backward with neither dhs nor dhLast; each a clear exception before any
      * kernel runs.

@@ -724,6 +724,70 @@ class ConformanceTest {
                 b.devValues(gates.d()));
     }
 
+    /**
+     * gruSequenceForward, F32 and BF16 weights, from h_0 = 0 (first products left out) and from a state, at the shapes
+     * of NHT: bit for bit the loop of gemmPacked (row stride 3H) and the two GRU kernels on the same backend, and the
+     * reference's within lstmSequence's tolerance (a GRU step's products and kernels are bounded the same way: each
+     * product adds gemm's rounding, each kernel its TRANSCENDENTAL error, through slopes of at most 1).
+     */
+    @EveryBackend
+    void gruSequence(String backend) {
+        try (Both b = both(backend, 13)) {
+            for (int[] s : NHT) {
+                for (PackedMatrix.Precision precision : PackedMatrix.Precision.values()) {
+                    for (boolean fromZero : new boolean[] {true, false}) {
+                        gruSequenceCase(b, s[0], s[1], s[2], precision, fromZero);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void gruSequenceCase(Both b, int n, int h, int t, PackedMatrix.Precision precision,
+                                        boolean fromZero) {
+        String shape = " N=" + n + " H=" + h + " T=" + t + " " + precision + (fromZero ? " from zero" : " from a state");
+        double atol = Math.max(1, t) * T_ATOL, rtol = Math.max(1, t) * T_RTOL, scale = 1 / Math.sqrt(Math.max(1, h));
+        Pair wz = b.uniformPair(-scale, scale, h, 2 * h), wc = b.uniformPair(-scale, scale, h, h);
+        PackedMatrix zr = b.ref.packedMatrix(b.arena(), h, 2 * h, precision);
+        PackedMatrix zd = b.dev.packedMatrix(b.arena(), h, 2 * h, precision);
+        PackedMatrix hr = b.ref.packedMatrix(b.arena(), h, h, precision);
+        PackedMatrix hd = b.dev.packedMatrix(b.arena(), h, h, precision);
+        b.ref.pack(zr, Transpose.NO, wz.r());
+        b.dev.pack(zd, Transpose.NO, wz.d());
+        b.ref.pack(hr, Transpose.NO, wc.r());
+        b.dev.pack(hd, Transpose.NO, wc.d());
+        float[] hs0 = b.uniform((t + 1) * n * h, -1, 1);
+        if (fromZero) {
+            java.util.Arrays.fill(hs0, 0, n * h, 0f);
+        }
+        float[] pre = b.uniform(t * n * 3 * h, -2, 2);
+        Pair hs = b.f32(hs0, t + 1, n, h), gates = b.f32(pre, t, n, 3 * h), rhs = b.zeros(DType.F32, t, n, h);
+        b.ref.gruSequenceForward(hs.r(), gates.r(), rhs.r(), zr, hr, fromZero);
+        b.dev.gruSequenceForward(hs.d(), gates.d(), rhs.d(), zd, hd, fromZero);
+        b.assertClose("gruSequenceForward hs" + shape, hs, atol, rtol);
+        b.assertClose("gruSequenceForward gates" + shape, gates, atol, rtol);
+        b.assertClose("gruSequenceForward rhs" + shape, rhs, atol, rtol);
+        if (t == 0 || n == 0 || h == 0) {
+            return;
+        }
+        // the per-step loop on the device, from the same inputs: the same bits
+        Pair hl = b.f32(hs0, t + 1, n, h), gl = b.f32(pre, t, n, 3 * h), rl = b.zeros(DType.F32, t, n, h);
+        for (int s = 0; s < t; s++) {
+            Tensor g = gl.d().get(s), hPrev = hl.d().get(s), rh = rl.d().get(s);
+            if (s > 0 || !fromZero) {
+                b.dev.gemmPacked(n, g, 3 * h, hPrev, h, zd, 1f);
+            }
+            b.dev.gruGatesForward(rh, g, hPrev);
+            if (s > 0 || !fromZero) {
+                b.dev.gemmPacked(n, g.flatSlice(2L * h, n * 3 * h - 2 * h), 3 * h, rh, h, hd, 1f);
+            }
+            b.dev.gruCellForward(hl.d().get(s + 1), g, hPrev);
+        }
+        sameBits("gruSequenceForward hs against the loop" + shape, b.devValues(hl.d()), b.devValues(hs.d()));
+        sameBits("gruSequenceForward gates against the loop" + shape, b.devValues(gl.d()), b.devValues(gates.d()));
+        sameBits("gruSequenceForward rhs against the loop" + shape, b.devValues(rl.d()), b.devValues(rhs.d()));
+    }
+
     private static void lstmSequenceCase(Both b, int n, int h, int t, PackedMatrix.Precision precision,
                                          boolean fromZero) {
         String shape = " N=" + n + " H=" + h + " T=" + t + " " + precision + (fromZero ? " from zero" : " from a state");

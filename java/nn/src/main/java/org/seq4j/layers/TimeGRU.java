@@ -19,6 +19,7 @@
 // Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H; kept until Wh.version() moves), a
 // backward packs their transposes (2H, H) and (H, H); every recurrent product is then a strided gemmPacked into (or
 // out of) the gate columns of the step (ldc or lda 3H): the same products up to the order of float additions.
+// Over packed blocks the forward's recurrence is one gruSequenceForward call (as TimeLSTM's lstmSequenceForward).
 // Inference weights (setInferencePrecision(BF16), opt-in): the same two blocks packed as bfloat16, again whenever
 // Wh.version() moved, multiplied the same way. The weight gradients (dWx, dWh[:, :2H], dWhh) are gemm calls over
 // dA's gate columns as stored (as TimeLSTM's dWh, dWx: see there).
@@ -288,27 +289,23 @@ public final class TimeGRU implements TimeRecurrent {
             zr = f32[0];
             hh = f32[1];
         }
-        for (int s = 0; s < t; s++) {
-            // from h_0 = 0 the first step's h Wh and (r h) Whh are zero: both GEMMs are skipped
-            boolean recurrent = s > 0 || !fromZero;
-            if (recurrent) {
-                // gates[:, :2H] += h Wh[:, :2H], the z and r columns of the step (row stride 3H)
-                if (zr != null) {
-                    backend.gemmPacked(n, gatesT[s], g, hT[s], H, zr, 1f);
-                } else {
+        if (zr != null) {
+            // the whole recurrence in one call over the packed blocks (the CPU backend runs each thread's rows through
+            // every step: no hand-off a step), bit for bit the loop of gemmPacked and the two kernels
+            backend.gruSequenceForward(hAll, gates, rhAll, zr, hh, fromZero);
+        } else {
+            for (int s = 0; s < t; s++) {
+                // from h_0 = 0 the first step's h Wh and (r h) Whh are zero: both GEMMs are skipped
+                boolean recurrent = s > 0 || !fromZero;
+                if (recurrent) {   // gates[:, :2H] += h Wh[:, :2H], the z and r columns of the step (row stride 3H)
                     backend.gemm(Transpose.NO, Transpose.NO, n, 2 * H, H, 1f, hT[s], H, Wh.value(), g, 1f, gatesT[s], g);
                 }
-            }
-            backend.gruGatesForward(rhT[s], gatesT[s], hT[s]);
-            if (recurrent) {
-                // gates[:, 2H:] += (r h) Whh, the candidate columns
-                if (hh != null) {
-                    backend.gemmPacked(n, gatesHT[s], g, rhT[s], H, hh, 1f);
-                } else {
+                backend.gruGatesForward(rhT[s], gatesT[s], hT[s]);
+                if (recurrent) {   // gates[:, 2H:] += (r h) Whh, the candidate columns
                     backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, rhT[s], H, Whh, g, 1f, gatesHT[s], g);
                 }
+                backend.gruCellForward(hT[s + 1], gatesT[s], hT[s]);
             }
-            backend.gruCellForward(hT[s + 1], gatesT[s], hT[s]);
         }
         if (stateful) {
             sizeState(n);

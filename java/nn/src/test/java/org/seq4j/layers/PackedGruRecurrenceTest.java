@@ -1,6 +1,7 @@
 // When TimeGRU packs its recurrent blocks: Wh[:, :2H] and Whh once per forward, their transposes once per backward,
 // by TimeLSTM.packs' rule on the number of steps with products (two or more over several rows, eight or more over
-// one row); every product of such a pass is a strided gemmPacked into or out of the gate columns. And the BF16
+// one row); a packed forward is one gruSequenceForward, every product of a packed backward a strided gemmPacked out
+// of the gate columns. And the BF16
 // inference blocks: packed by the first forward, not again until Wh changes. Counted through a proxy over the
 // reference backend; that the packed products give the same values is GruGradientTest's,
 // TrainingStepEquivalenceTest's and InferencePrecisionTest's business.
@@ -26,12 +27,13 @@ class PackedGruRecurrenceTest {
 
     @Test
     void packsBothBlocksOncePerPassWhenThereAreProductsToShare() {
-        // forward from h0 = 0: T - 1 = 4 steps of two products, plus the input projection's gemm; backward: T = 5
+        // forward from h0 = 0: the input projection's gemm, then the recurrence over both packed blocks in one
+        // gruSequenceForward (its T - 1 = 4 steps of two products: ConformanceTest.gruSequence); backward: T = 5
         // steps of two, plus the gemms of dWx, dWh[:, :2H], dWhh and dxs
-        assertEquals("forward: {gemm=1, gemmPacked=8, pack=2}, backward: {gemm=4, gemmPacked=10, pack=2}",
+        assertEquals("forward: {gemm=1, gruSequenceForward=1, pack=2}, backward: {gemm=4, gemmPacked=10, pack=2}",
                 run(5, 3, false));
-        // from a carried state the first step has its products too
-        assertEquals("forward: {gemm=1, gemmPacked=10, pack=2}, backward: {gemm=4, gemmPacked=10, pack=2}",
+        // from a carried state the first step has its products too (inside the call)
+        assertEquals("forward: {gemm=1, gruSequenceForward=1, pack=2}, backward: {gemm=4, gemmPacked=10, pack=2}",
                 run(5, 2, true));
     }
 
@@ -39,7 +41,7 @@ class PackedGruRecurrenceTest {
     void keepsThePlainGemmForFewProducts() {
         // N = 1: packed from eight steps on (T = 9 from zero: 8 forward, 9 backward)
         assertEquals("forward: {gemm=9}, backward: {gemm=14}", run(5, 1, false));
-        assertEquals("forward: {gemm=1, gemmPacked=16, pack=2}, backward: {gemm=4, gemmPacked=18, pack=2}",
+        assertEquals("forward: {gemm=1, gruSequenceForward=1, pack=2}, backward: {gemm=4, gemmPacked=18, pack=2}",
                 run(9, 1, false));
         assertEquals("forward: {gemm=15}, backward: {gemm=4, gemmPacked=16, pack=2}", run(8, 1, false));
         // T = 1 from a state (a decoder's step): one step each way, not worth a pack
@@ -56,14 +58,14 @@ class PackedGruRecurrenceTest {
             gru.setInferencePrecision(PackedMatrix.Precision.BF16);
             Tensor xs = GradientCheck.tensor(b, ws, GradientCheck.randn(new Random(4), 1, 3 * 2 * D), 3, 2, D);
             gru.forward(xs); // even for 2 steps with products: the copy is asked for, whatever the rule says
-            assertEquals("{gemm=1, gemmPacked=4, pack=2}", counts.toString(), "first forward");
+            assertEquals("{gemm=1, gruSequenceForward=1, pack=2}", counts.toString(), "first forward");
             counts.clear();
             gru.forward(xs);
-            assertEquals("{gemm=1, gemmPacked=4}", counts.toString(), "second forward, Wh unchanged");
+            assertEquals("{gemm=1, gruSequenceForward=1}", counts.toString(), "second forward, Wh unchanged");
             counts.clear();
             store.get("Wh").version().advance();
             gru.forward(xs);
-            assertEquals("{gemm=1, gemmPacked=4, pack=2}", counts.toString(), "forward after Wh changed");
+            assertEquals("{gemm=1, gruSequenceForward=1, pack=2}", counts.toString(), "forward after Wh changed");
         }
     }
 }

@@ -1,4 +1,5 @@
-// What PackedRecurrenceTest and PackedGruRecurrenceTest count: the gemm, pack, gemmPacked and lstmSequence* calls a
+// What PackedRecurrenceTest and PackedGruRecurrenceTest count: the gemm, pack, gemmPacked, lstmSequence* and
+// gruSequenceForward calls a
 // recurrent layer makes in one forward and one backward, through a proxy over the reference backend that forwards
 // every call.
 package org.seq4j.layers;
@@ -23,13 +24,17 @@ final class RecurrentCalls {
     private RecurrentCalls() {
     }
 
-    /** The reference backend, counting the calls named pack, gemmPacked, gemm and lstmSequence* into counts. */
+    /**
+     * The reference backend, counting the calls named pack, gemmPacked, gemm, lstmSequence* and gruSequenceForward into
+     * counts.
+     */
     static Backend counting(Map<String, Integer> counts) {
         Backend real = TestBackends.reference();
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, args) -> {
                     if (method.getName().equals("pack") || method.getName().equals("gemmPacked")
-                            || method.getName().equals("gemm") || method.getName().startsWith("lstmSequence")) {
+                            || method.getName().equals("gemm") || method.getName().startsWith("lstmSequence")
+                            || method.getName().equals("gruSequenceForward")) {
                         counts.merge(method.getName(), 1, Integer::sum);
                     }
                     try {

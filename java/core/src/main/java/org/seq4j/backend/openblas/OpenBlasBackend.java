@@ -518,6 +518,18 @@ public final class OpenBlasBackend extends AbstractBackend {
         badIds("lstmSequenceForward", "ids", status, v, false);
     }
 
+    /** The GRU's recurrence as one C call where the packed products are ours (the AVX-512 clone), else the loop. */
+    @Override
+    protected void gruSequenceForwardK(Tensor hs, Tensor gates, Tensor rhs, PackedMatrix zr, PackedMatrix hh,
+                                       boolean fromZero, int t, int n, int h) {
+        if (!nativePacked()) {
+            super.gruSequenceForwardK(hs, gates, rhs, zr, hh, fromZero, t, n, h);
+            return;
+        }
+        seq4j_cpu_h.seq4j_gru_forward_seq(threads, p(hs), p(gates), p(rhs), p(zr.storage()), p(hh.storage()), t, n, h,
+                fromZero ? 1 : 0, precision(zr.precision()));
+    }
+
     /** As the forward: seq4j_lstm_backward_seq over the packed Wh^T, the default loop elsewhere. */
     @Override
     protected void lstmSequenceBackwardK(Tensor dA, Tensor dh0, Tensor dc0, Tensor work, Tensor gates, Tensor cs,

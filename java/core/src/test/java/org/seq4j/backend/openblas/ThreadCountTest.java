@@ -204,6 +204,27 @@ class ThreadCountTest {
         sameBitsForAnyThreadsAndConcurrently(ThreadCountTest::lstmSequence);
     }
 
+    /** The same for the GRU sequence forward (N = 37: row parts of 8 with a longer last one; H = 29). */
+    @Test
+    void gruSequencesMatchOneThreadAndRunConcurrently() throws Exception {
+        sameBitsForAnyThreadsAndConcurrently(ThreadCountTest::gruSequence);
+    }
+
+    private static float[] gruSequence(Backend b, Arena arena) {
+        SplittableRandom r = new SplittableRandom(9);
+        int t = 5, n = 37, h = 29;
+        Tensor w = tensor(b, arena, values(r, h * 3 * h), h, 3 * h);
+        b.scale(w, 0.1f);
+        PackedMatrix zr = b.packedMatrix(arena, h, 2 * h, PackedMatrix.Precision.F32);
+        PackedMatrix hh = b.packedMatrix(arena, h, h, PackedMatrix.Precision.F32);
+        b.pack(zr, Transpose.NO, w, 3 * h);
+        b.pack(hh, Transpose.NO, w.flatSlice(2L * h, h * 3 * h - 2 * h), 3 * h);
+        Tensor hs = tensor(b, arena, values(r, (t + 1) * n * h), t + 1, n, h);
+        Tensor gates = tensor(b, arena, values(r, t * n * 3 * h), t, n, 3 * h), rhs = b.allocate(arena, DType.F32, t, n, h);
+        b.gruSequenceForward(hs, gates, rhs, zr, hh, false);
+        return values(b, hs, gates, rhs);
+    }
+
     /** The same for the TimeAttention calls (rows split across threads, each taken through every decoder step). */
     @Test
     void timeAttentionMatchesOneThreadAndRunsConcurrently() throws Exception {
