@@ -2,7 +2,7 @@
 // times every call (synchronising after each, so GPU time lands on the right kernel) and prints a table of
 // kernels by total time. A profile, not a benchmark: the proxy adds about a microsecond per call, which
 // the table reports as "calls". For the benchmark figures use JMH (W1Seq2seqStepBench etc.).
-//   java -cp bench/target/benchmarks.jar org.seq4j.bench.Profile w1|w2|w3|w4|date|date64 openblas [steps]
+//   java -cp bench/target/benchmarks.jar org.seq4j.bench.Profile w1|w1gru|w2|w3|w4|date|date64 openblas [steps]
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -16,6 +16,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Backends;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeEmbedding;
@@ -84,6 +85,12 @@ public final class Profile {
             case "w1" -> {
                 Tensor xs = Workloads.ids(b, arena, r, 13, 128, 7), ts = Workloads.ids(b, arena, r, 13, 128, 5);
                 Seq2seqModel m = new Seq2seq(b, 13, 16, 128, Workloads.SEED);
+                Adam adam = new Adam(0.001f);
+                return () -> Workloads.trainStep(m, adam, xs, ts, 5f);
+            }
+            case "w1gru" -> {   // W1GruSeq2seqStepBench's step: the addition seq2seq with GRU cells
+                Tensor xs = Workloads.ids(b, arena, r, 13, 128, 7), ts = Workloads.ids(b, arena, r, 13, 128, 5);
+                Seq2seqModel m = new Seq2seq(b, 13, 16, 128, Cell.GRU, Workloads.SEED);
                 Adam adam = new Adam(0.001f);
                 return () -> Workloads.trainStep(m, adam, xs, ts, 5f);
             }
