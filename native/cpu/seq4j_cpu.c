@@ -2476,8 +2476,9 @@ INLINE void packed_rows_strided(float *c, int64_t ldc, const float *a, int64_t l
 }
 
 struct gru_seq_args {
-    float *hs, *gates, *rhs; /* hs (t + 1, n, h), gates (t, n, 3h), rhs (t, n, h) */
-    const void *zr, *hh;     /* Wh[:, :2h] (h, 2h) and Whh (h, h), packed in the same precision */
+    float *hs, *gates, *rhs; /* hs (t + 1, n, h), gates (t, n, 3h), rhs (t, n, h); the backward only reads hs, gates */
+    float *dA, *dh0, *dhs, *drh; /* backward: dA (t, n, 3h), dh0 (n, h), dhs (t, n, h) in and out, drh (n, h) work */
+    const void *zr, *hh;     /* forward: Wh[:, :2h] (h, 2h) and Whh (h, h); backward: their transposes (2h, h), (h, h) */
     int64_t t, n, hid;
     int skip_first, bf16;
 };
@@ -2495,6 +2496,48 @@ static void gru_forward_seq_part(const void *p, int64_t b, int64_t e) {
         struct rows_args cell = {.y = hp + nh, .x = gs, .x2 = hp, .m = (int) n, .h = (int) h};
         gru_cell_forward_block(&cell, b, e, 0, h);
     }
+}
+
+/* rows [b, e) of a step of the backward: dA of z and hhat, drh = dA_hhat Whh^T, dA of r and dh_prev += ..., then
+ * dh_prev += dA[:, :2h] Wh[:, :2h]^T; dh_prev is the step before's row of dhs (which holds its own dhs on entry) or dh0 */
+static void gru_backward_seq_part(const void *p, int64_t b, int64_t e) {
+    const struct gru_seq_args *a = p;
+    int64_t n = a->n, h = a->hid, g = 3 * h, nh = n * h;
+    for (int64_t r = b; r < e; r++) memset(a->dh0 + r * h, 0, (size_t) h * sizeof(float));
+    for (int64_t s = a->t - 1; s >= 0; s--) {
+        float *dA = a->dA + s * n * g, *dh_next = a->dhs + s * nh, *dh_prev = s > 0 ? dh_next - nh : a->dh0;
+        const float *gs = a->gates + s * n * g, *hp = a->hs + s * nh;
+        struct rows_args cell = {.y = dA, .x = gs, .x2 = hp, .x3 = dh_next, .m = (int) n, .h = (int) h};
+        gru_cell_backward_block(&cell, b, e, 0, h);
+        packed_rows_strided(a->drh, h, dA + 2 * h, g, a->hh, b, e, h, h, 0.0f, a->bf16);
+        struct rows_args zr = {.y = dA, .y2 = dh_prev, .x = gs, .x2 = hp, .x3 = dh_next, .x4 = a->drh, .m = (int) n,
+                               .h = (int) h};
+        gru_gates_backward_block(&zr, b, e, 0, h);
+        packed_rows_strided(dh_prev, h, dA, g, a->zr, b, e, h, 2 * h, 1.0f, a->bf16);
+    }
+}
+
+API void seq4j_gru_backward_seq(int threads, float *dA, float *dh0, float *dhs, float *drh, const float *gates,
+                                const float *hs, const void *zrt, const void *hht, int t, int n, int h, int precision) {
+    if (t <= 0 || n <= 0 || h <= 0) return;
+    if (seq4j_packed_floats(2 * h, h, precision) < 0 || seq4j_packed_floats(h, h, precision) < 0) return;
+    if (n < 2 * SEQ_ROWS) { /* as the forward: the per-step calls */
+        int64_t nh = (int64_t) n * h, ng = 3 * nh;
+        memset(dh0, 0, (size_t) nh * sizeof(float));
+        for (int64_t s = t - 1; s >= 0; s--) {
+            float *d = dA + s * ng, *dh_next = dhs + s * nh, *dh_prev = s > 0 ? dh_next - nh : dh0;
+            const float *gs = gates + s * ng, *hp = hs + s * nh;
+            seq4j_gru_cell_backward(threads, d, gs, hp, dh_next, n, h);
+            seq4j_gemm_packed(threads, drh, d + 2 * h, hht, n, h, h, 3 * h, h, 0.0f, precision);
+            seq4j_gru_gates_backward(threads, d, dh_prev, gs, hp, dh_next, drh, n, h);
+            seq4j_gemm_packed(threads, dh_prev, d, zrt, n, h, 2 * h, 3 * h, h, 1.0f, precision);
+        }
+        return;
+    }
+    struct gru_seq_args a = {.hs = (float *) hs, .gates = (float *) gates, .dA = dA, .dh0 = dh0, .dhs = dhs, .drh = drh,
+                             .zr = zrt, .hh = hht, .t = t, .n = n, .hid = h,
+                             .bf16 = precision == SEQ4J_PACKED_BF16};
+    parallel_for_balanced(threads, n, SEQ_ROWS, SEQ_ROWS, gru_backward_seq_part, &a);
 }
 
 API void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs, const void *zr, const void *hh, int t,

@@ -220,6 +220,15 @@ void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const floa
 void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs, const void *zr, const void *hh, int t,
                            int n, int h, int skip_first, int precision);
 
+/* The GRU backward over t steps as one call, bit for bit the per-step loop (dh0 = 0; for s = t-1 .. 0:
+ * seq4j_gru_cell_backward; drh = dA[:, 2h:] Whh^T; seq4j_gru_gates_backward into dh_prev; dh_prev += dA[:, :2h]
+ * Wh[:, :2h]^T, dh_prev being dhs[s-1], or dh0 at s = 0). dA (t, n, 3h) written; dh0 (n, h) written; dhs (t, n, h):
+ * each step's output gradient on entry, overwritten (on return dhs[s] holds the whole gradient of h_{s+1}); drh (n, h)
+ * work; gates (t, n, 3h) the forward's activated gates; hs (t + 1, n, h) the forward's states (h_0 .. h_t). zrt:
+ * Wh[:, :2h]^T (2h, h), hht: Whh^T (h, h), both packed by seq4j_pack in `precision`. */
+void seq4j_gru_backward_seq(int threads, float *dA, float *dh0, float *dhs, float *drh, const float *gates,
+                            const float *hs, const void *zrt, const void *hht, int t, int n, int h, int precision);
+
 /* ---- embedding ---------------------------------------------------------------------------------- */
 
 /* out (m, d) = W[ids]; W (v, d); ids (m) in [0, v): a row with a bad id is zeroed and reported */

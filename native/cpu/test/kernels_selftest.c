@@ -560,9 +560,9 @@ static void time_attention(int threads, int n, int hd, int t, int td) {
 }
 
 /*
- * seq4j_gru_forward_seq bit for bit against the per-step loop (seq4j_gemm_packed at row stride 3h, the two forward
- * kernels): few rows (the per-step calls), rows in parts of 8 with a part of 9, widths ending in partial panels
- * (h = 37), F32 and BF16 weights; from h_0 = 0 (first products skipped) and from a state.
+ * seq4j_gru_forward_seq / seq4j_gru_backward_seq bit for bit against the per-step loops (seq4j_gemm_packed at row
+ * stride 3h and the GRU kernels): few rows (the per-step calls), rows in parts of 8 with a part of 9, widths ending in
+ * partial panels (h = 37), F32 and BF16 weights; from h_0 = 0 (first products skipped) and from a state.
  */
 static void gru_sequence(int threads, int n, int h, int t, int precision) {
     size_t nh = (size_t) n * h, ng = 3 * nh;
@@ -571,10 +571,16 @@ static void gru_sequence(int threads, int n, int h, int t, int precision) {
     float *hh = malloc((size_t) seq4j_packed_floats(h, h, precision) * sizeof(float));
     seq4j_pack(threads, zr, w, 111, h, 2 * h, 3 * h, precision);
     seq4j_pack(threads, hh, w + 2 * h, 111, h, h, 3 * h, precision);
-    float *g[2], *hs[2], *rh[2]; /* [0]: the loop, [1]: the sequence call */
+    float *zrt = malloc((size_t) seq4j_packed_floats(2 * h, h, precision) * sizeof(float));
+    float *hht = malloc((size_t) seq4j_packed_floats(h, h, precision) * sizeof(float));
+    seq4j_pack(threads, zrt, w, 112, 2 * h, h, 3 * h, precision);
+    seq4j_pack(threads, hht, w + 2 * h, 112, h, h, 3 * h, precision);
+    float *out = values(t * nh, -1, 1);
+    float *g[2], *hs[2], *rh[2], *dA[2], *dh0[2], *dhs[2], *drh[2]; /* [0]: the loop, [1]: the sequence call */
     for (int v = 0; v < 2; v++) {
         g[v] = malloc(t * ng * sizeof(float)), hs[v] = malloc((t + 1) * nh * sizeof(float));
-        rh[v] = malloc(t * nh * sizeof(float));
+        rh[v] = malloc(t * nh * sizeof(float)), dA[v] = malloc(t * ng * sizeof(float));
+        dh0[v] = values(nh, -5, 5), dhs[v] = malloc(t * nh * sizeof(float)), drh[v] = malloc(nh * sizeof(float));
     }
     for (int from_state = 0; from_state < 2; from_state++) {
         for (int v = 0; v < 2; v++) {
@@ -593,9 +599,23 @@ static void gru_sequence(int threads, int n, int h, int t, int precision) {
         for (size_t i = 0; i < t * ng; i++) same("gru_forward_seq gates", i, g[1][i], g[0][i]);
         for (size_t i = 0; i < (t + 1) * nh; i++) same("gru_forward_seq hs", i, hs[1][i], hs[0][i]);
         for (size_t i = 0; i < t * nh; i++) same("gru_forward_seq rh", i, rh[1][i], rh[0][i]);
+        /* the backward from the loop's saved gates and states on both sides */
+        for (int v = 0; v < 2; v++) memcpy(dhs[v], out, t * nh * sizeof(float));
+        memset(dh0[0], 0, nh * sizeof(float));
+        for (int s = t - 1; s >= 0; s--) {
+            float *d = dA[0] + s * ng, *dh_next = dhs[0] + s * nh, *dh_prev = s > 0 ? dh_next - nh : dh0[0];
+            seq4j_gru_cell_backward(threads, d, g[0] + s * ng, hs[0] + s * nh, dh_next, n, h);
+            seq4j_gemm_packed(threads, drh[0], d + 2 * h, hht, n, h, h, 3 * h, h, 0.0f, precision);
+            seq4j_gru_gates_backward(threads, d, dh_prev, g[0] + s * ng, hs[0] + s * nh, dh_next, drh[0], n, h);
+            seq4j_gemm_packed(threads, dh_prev, d, zrt, n, h, 2 * h, 3 * h, h, 1.0f, precision);
+        }
+        seq4j_gru_backward_seq(threads, dA[1], dh0[1], dhs[1], drh[1], g[0], hs[0], zrt, hht, t, n, h, precision);
+        for (size_t i = 0; i < t * ng; i++) same("gru_backward_seq dA", i, dA[1][i], dA[0][i]);
+        for (size_t i = 0; i < nh; i++) same("gru_backward_seq dh0", i, dh0[1][i], dh0[0][i]);
+        for (size_t i = 0; i < t * nh; i++) same("gru_backward_seq dhs", i, dhs[1][i], dhs[0][i]);
     }
-    for (int v = 0; v < 2; v++) free(g[v]), free(hs[v]), free(rh[v]);
-    free(w), free(pre), free(state), free(zr), free(hh);
+    for (int v = 0; v < 2; v++) free(g[v]), free(hs[v]), free(rh[v]), free(dA[v]), free(dh0[v]), free(dhs[v]), free(drh[v]);
+    free(w), free(pre), free(state), free(zr), free(hh), free(zrt), free(hht), free(out);
 }
 
 int main(void) {

@@ -6,7 +6,7 @@
 // once per backward), so the replay does the step's products the way the step does them. An LSTM's whole-sequence
 // calls (lstmSequenceForward / lstmSequenceBackward) are recorded as the products they contain, one gemmPacked a step
 // on the same views (gates_s += h_s Wh; dh_{s-1} = dA_s Wh^T), so the cells they fuse count as the rest of the step;
-// the GRU's gruSequenceForward as its two strided products a step (into the z, r columns and the candidate columns).
+// the GRU's gruSequenceForward and gruSequenceBackward as their two strided products a step.
 package org.seq4j.bench;
 
 import java.lang.reflect.InvocationTargetException;
@@ -74,6 +74,18 @@ final class GemmReplay implements AutoCloseable {
                             calls.add(new Call(GEMM_PACKED_STRIDED, new Object[] {n, step, g, hs.get(s), h, args[3], 1f}));
                             calls.add(new Call(GEMM_PACKED_STRIDED,
                                     new Object[] {n, candidate, g, rhs.get(s), h, args[4], 1f}));
+                        }
+                    } else if (method.getName().equals("gruSequenceBackward")) {
+                        // (dA, dh0, dhs, drh, gates, hs, zrT, hhT): drh = dA_s[:, 2H:] Whh^T, then dh_prev +=
+                        // dA_s[:, :2H] Wh[:, :2H]^T into dhs[s - 1], or dh0 at s = 0 (row stride 3H)
+                        Tensor dA = (Tensor) args[0], dh0 = (Tensor) args[1], dhs = (Tensor) args[2];
+                        Tensor drh = (Tensor) args[3];
+                        int n = dA.dim(1), g = dA.dim(2), h = g / 3;
+                        for (int s = dA.dim(0) - 1; s >= 0; s--) {
+                            Tensor step = dA.get(s), candidate = step.flatSlice(2L * h, (int) (step.size() - 2L * h));
+                            calls.add(new Call(GEMM_PACKED_STRIDED, new Object[] {n, drh, h, candidate, g, args[7], 0f}));
+                            calls.add(new Call(GEMM_PACKED_STRIDED,
+                                    new Object[] {n, s > 0 ? dhs.get(s - 1) : dh0, h, step, g, args[6], 1f}));
                         }
                     } else if (method.getName().equals("lstmSequenceBackward")) {
                         // (dA, dh0, dc0, work, gates, ..., whT): dh_{s-1} = dA_s Wh^T into work[0], or dh0 at s = 0

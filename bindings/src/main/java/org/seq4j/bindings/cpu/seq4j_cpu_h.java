@@ -2319,6 +2319,77 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
         }
     }
 
+    private static class seq4j_gru_backward_seq {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_POINTER,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT,
+            seq4j_cpu_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_gru_backward_seq");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void seq4j_gru_backward_seq(int threads, float *dA, float *dh0, float *dhs, float *drh, const float *gates, const float *hs, const void *zrt, const void *hht, int t, int n, int h, int precision)
+     * }
+     */
+    public static FunctionDescriptor seq4j_gru_backward_seq$descriptor() {
+        return seq4j_gru_backward_seq.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void seq4j_gru_backward_seq(int threads, float *dA, float *dh0, float *dhs, float *drh, const float *gates, const float *hs, const void *zrt, const void *hht, int t, int n, int h, int precision)
+     * }
+     */
+    public static MethodHandle seq4j_gru_backward_seq$handle() {
+        return seq4j_gru_backward_seq.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void seq4j_gru_backward_seq(int threads, float *dA, float *dh0, float *dhs, float *drh, const float *gates, const float *hs, const void *zrt, const void *hht, int t, int n, int h, int precision)
+     * }
+     */
+    public static MemorySegment seq4j_gru_backward_seq$address() {
+        return seq4j_gru_backward_seq.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void seq4j_gru_backward_seq(int threads, float *dA, float *dh0, float *dhs, float *drh, const float *gates, const float *hs, const void *zrt, const void *hht, int t, int n, int h, int precision)
+     * }
+     */
+    public static void seq4j_gru_backward_seq(int threads, MemorySegment dA, MemorySegment dh0, MemorySegment dhs, MemorySegment drh, MemorySegment gates, MemorySegment hs, MemorySegment zrt, MemorySegment hht, int t, int n, int h, int precision) {
+        var mh$ = seq4j_gru_backward_seq.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("seq4j_gru_backward_seq", threads, dA, dh0, dhs, drh, gates, hs, zrt, hht, t, n, h, precision);
+            }
+            mh$.invokeExact(threads, dA, dh0, dhs, drh, gates, hs, zrt, hht, t, n, h, precision);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class seq4j_embedding_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             seq4j_cpu_h.C_LONG,

@@ -1035,6 +1035,77 @@ public abstract class AbstractBackend implements Backend {
         gruSequenceForwardK(hs, gates, rhs, zr, hh, fromZero, t, n, h);
     }
 
+    @Override
+    public final void gruSequenceBackward(Tensor dA, Tensor dh0, Tensor dhs, Tensor drh, Tensor gates, Tensor hs,
+                                          PackedMatrix zrT, PackedMatrix hhT) {
+        String op = "gruSequenceBackward";
+        packedReady(op, "zrT", zrT);
+        packedReady(op, "hhT", hhT);
+        rank3(op, "gates", gates);
+        f32(op, "dA", dA);
+        f32(op, "dh0", dh0);
+        f32(op, "dhs", dhs);
+        f32(op, "drh", drh);
+        f32(op, "gates", gates);
+        f32(op, "hs", hs);
+        int t = gates.dim(0), n = gates.dim(1), h = hhT.rows();
+        if (hhT.cols() != h || zrT.cols() != h || (long) zrT.rows() != 2L * h || (long) gates.dim(2) != 3L * h) {
+            throw new IllegalArgumentException(op + ": zrT is " + zrT + ", hhT is " + hhT + " and gates has shape "
+                    + Tensor.shapeString(gates.shape()) + ", expected Wh[:, :2H]^T (2H, H), Whh^T (H, H) and gates "
+                    + "(T, N, 3H)");
+        }
+        if (zrT.precision() != hhT.precision()) {
+            throw new IllegalArgumentException(op + ": zrT is " + zrT.precision() + " and hhT is " + hhT.precision()
+                    + ", expected both packed in one precision");
+        }
+        shape3(op, "dA", dA, t, n, 3 * h);
+        shape2(op, "dh0", dh0, n, h);
+        shape3(op, "dhs", dhs, t, n, h);
+        shape2(op, "drh", drh, n, h);
+        shape3(op, "hs", hs, sequenceSteps(op, t), n, h);
+        apart(op, "dA", dA, "dh0", dh0, "dhs", dhs);
+        apart(op, "dA", dA, "drh", drh, "gates", gates);
+        apart(op, "dh0", dh0, "drh", drh, "gates", gates);
+        apart(op, "dhs", dhs, "drh", drh, "hs", hs);
+        noOverlap(op, "dA", dA, "hs", hs);
+        noOverlap(op, "dh0", dh0, "hs", hs);
+        noOverlap(op, "dhs", dhs, "gates", gates);
+        noOverlap(op, "drh", drh, "hs", hs);
+        noOverlap(op, "dA", dA, "zrT", zrT.storage());
+        noOverlap(op, "dA", dA, "hhT", hhT.storage());
+        noOverlap(op, "dh0", dh0, "zrT", zrT.storage());
+        noOverlap(op, "dh0", dh0, "hhT", hhT.storage());
+        noOverlap(op, "dhs", dhs, "zrT", zrT.storage());
+        noOverlap(op, "dhs", dhs, "hhT", hhT.storage());
+        noOverlap(op, "drh", drh, "zrT", zrT.storage());
+        noOverlap(op, "drh", drh, "hhT", hhT.storage());
+        if (n == 0 || h == 0) {
+            return;
+        }
+        if (t == 0) {
+            fillK(dh0, 0f);   // no steps: h_0 reaches no output
+            return;
+        }
+        gruSequenceBackwardK(dA, dh0, dhs, drh, gates, hs, zrT, hhT, t, n, h);
+    }
+
+    /**
+     * The backward with t, n, h > 0. The default: dh0 = 0, then the loop of the two GRU backward kernels and
+     * gemmPackedK (row stride 3H), step by step, over views of each step.
+     */
+    protected void gruSequenceBackwardK(Tensor dA, Tensor dh0, Tensor dhs, Tensor drh, Tensor gates, Tensor hs,
+                                        PackedMatrix zrT, PackedMatrix hhT, int t, int n, int h) {
+        Tensor[] dT = steps(dA), dhT = steps(dhs), gT = steps(gates), hT = steps(hs), cT = candidates(dA, h);
+        fillK(dh0, 0f);
+        for (int s = t - 1; s >= 0; s--) {
+            Tensor dhPrev = s > 0 ? dhT[s - 1] : dh0;
+            gruCellBackwardK(dT[s], gT[s], hT[s], dhT[s], n, h);
+            gemmPackedK(n, drh, h, cT[s], 3 * h, hhT, 0f);
+            gruGatesBackwardK(dT[s], dhPrev, gT[s], hT[s], dhT[s], drh, n, h);
+            gemmPackedK(n, dhPrev, h, dT[s], 3 * h, zrT, 1f);
+        }
+    }
+
     /**
      * The recurrence with t, n, h > 0. The default: the loop of gemmPackedK (beta 1, row stride 3H) and the two GRU
      * kernels, step by step, over views of each step.

@@ -588,6 +588,29 @@ public interface Backend extends AutoCloseable {
      * @throws IllegalStateException if zr or hh was never packed
      */
     void gruSequenceForward(Tensor hs, Tensor gates, Tensor rhs, PackedMatrix zr, PackedMatrix hh, boolean fromZero);
+
+    /**
+     * The GRU backward over T steps in one call: dh0 = 0, then for s = T-1 .. 0 {@link #gruCellBackward} (dA[s] of z
+     * and hhat), drh = dA[s][:, 2H:] Whh^T, {@link #gruGatesBackward} (dA[s] of r, into dh_prev), and dh_prev +=
+     * dA[s][:, :2H] Wh[:, :2H]^T, where dh_prev is dhs[s-1] (holding that step's own output gradient on entry) or dh0.
+     * The same result, bit for bit, as that loop of {@link #gemmPacked(int, Tensor, int, Tensor, int, PackedMatrix,
+     * float)} (row stride 3H) and the two kernels on this backend; a backend may run it without a call per step.
+     *
+     * @param dA    (T, N, 3H), written: the gradient of every step's gate pre-activations (sliced z, r, hhat)
+     * @param dh0   (N, H), written: the gradient of h_0
+     * @param dhs   (T, N, H): each step's output gradient on entry; overwritten (dhs[s] ends as the whole gradient of
+     *              h_{s+1}, the carried part included)
+     * @param drh   (N, H), work: dA[s][:, 2H:] Whh^T of the step at hand
+     * @param gates (T, N, 3H), the activated gates of the forward
+     * @param hs    (T+1, N, H), the forward's states h_0 .. h_T
+     * @param zrT   Wh[:, :2H]^T (2H, H), packed by this backend
+     * @param hhT   Whh^T (H, H), packed by this backend in zrT's precision
+     * @throws IllegalArgumentException if a shape or dtype does not fit, a packed matrix belongs to another backend,
+     *                                  the two differ in precision, or an output shares memory with another argument
+     * @throws IllegalStateException if zrT or hhT was never packed
+     */
+    void gruSequenceBackward(Tensor dA, Tensor dh0, Tensor dhs, Tensor drh, Tensor gates, Tensor hs, PackedMatrix zrT,
+                             PackedMatrix hhT);
     /**
      * {@link #lstmCellBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)} with the incoming hidden
      * gradient in two parts (N, H), summed in the kernel: dhNext = dhOut + dhCarry, where dhOut is the gradient

@@ -152,8 +152,8 @@ class BadInputTest {
     }
 
     /**
-     * gruSequenceForward: blocks never packed, of the wrong shapes or in two precisions, states of the wrong length,
-     * outputs sharing memory; each a clear exception before any kernel runs.
+     * gruSequenceForward and gruSequenceBackward: blocks never packed, of the wrong shapes or in two precisions, states
+     * or gradients of the wrong length, outputs sharing memory; each a clear exception before any kernel runs.
      */
     @EveryBackend
     void gruSequenceMisuse(String name) {
@@ -189,6 +189,31 @@ class BadInputTest {
             Tensor flat = b.allocate(arena, DType.F32, t * n, 3 * h);
             assertMessage(IllegalArgumentException.class, () -> b.gruSequenceForward(hs, flat, rhs, zr, hh, true),
                     "gruSequenceForward", "gates", "3-D");
+
+            // the backward: transposed blocks of the right shapes, outputs of the right shapes and apart
+            Tensor dA = b.allocate(arena, DType.F32, t, n, 3 * h), dh0 = b.allocate(arena, DType.F32, n, h);
+            Tensor dhs = b.allocate(arena, DType.F32, t, n, h), drh = b.allocate(arena, DType.F32, n, h);
+            PackedMatrix zrT = b.packedMatrix(arena, 2 * h, h, PackedMatrix.Precision.F32);
+            assertMessage(IllegalStateException.class, () -> b.gruSequenceBackward(dA, dh0, dhs, drh, gates, hs, zrT, hh),
+                    "gruSequenceBackward", "never packed");
+            b.pack(zrT, Transpose.NO, b.allocate(arena, DType.F32, 2 * h, h));
+            assertMessage(IllegalArgumentException.class, () -> b.gruSequenceBackward(dA, dh0, dhs, drh, gates, hs, zr, hh),
+                    "gruSequenceBackward", "expected Wh[:, :2H]^T (2H, H), Whh^T (H, H)");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceBackward(dA, dh0, dhs, drh, gates, hs, zrT, bf16),
+                    "gruSequenceBackward", "expected both packed in one precision");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceBackward(dA, dh0, shortRhs, drh, gates, hs, zrT, hh),
+                    "gruSequenceBackward", "dhs", "(2, 2, 5)", "expected (3, 2, 5)");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceBackward(dA, dh0, dhs, drh, gates, shortHs, zrT, hh),
+                    "gruSequenceBackward", "hs", "(3, 2, 5)", "expected (4, 2, 5)");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceBackward(dA, dh0, dhs, dh0, gates, hs, zrT, hh),
+                    "gruSequenceBackward", "overlap");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceBackward(gates, dh0, dhs, drh, gates, hs, zrT, hh),
+                    "gruSequenceBackward", "overlap");
         }
     }
 

@@ -725,7 +725,8 @@ class ConformanceTest {
     }
 
     /**
-     * gruSequenceForward, F32 and BF16 weights, from h_0 = 0 (first products left out) and from a state, at the shapes
+     * gruSequenceForward and gruSequenceBackward, F32 and BF16 weights, from h_0 = 0 (first products left out) and from
+     * a state, at the shapes
      * of NHT: bit for bit the loop of gemmPacked (row stride 3H) and the two GRU kernels on the same backend, and the
      * reference's within lstmSequence's tolerance (a GRU step's products and kernels are bounded the same way: each
      * product adds gemm's rounding, each kernel its TRANSCENDENTAL error, through slopes of at most 1).
@@ -786,6 +787,49 @@ class ConformanceTest {
         sameBits("gruSequenceForward hs against the loop" + shape, b.devValues(hl.d()), b.devValues(hs.d()));
         sameBits("gruSequenceForward gates against the loop" + shape, b.devValues(gl.d()), b.devValues(gates.d()));
         sameBits("gruSequenceForward rhs against the loop" + shape, b.devValues(rl.d()), b.devValues(rhs.d()));
+        gruSequenceBackwardCase(b, n, h, t, precision, wz, wc, gates, hs, shape, atol, rtol);
+    }
+
+    /**
+     * gruSequenceBackward from the reference's saved gates and states on both sides (so that only the backward is
+     * compared): the reference's within the same tolerance, and bit for bit the device's own per-step loop.
+     */
+    private static void gruSequenceBackwardCase(Both b, int n, int h, int t, PackedMatrix.Precision precision, Pair wz,
+                                                Pair wc, Pair gates, Pair hs, String shape, double atol, double rtol) {
+        PackedMatrix zr = b.ref.packedMatrix(b.arena(), 2 * h, h, precision);
+        PackedMatrix zd = b.dev.packedMatrix(b.arena(), 2 * h, h, precision);
+        PackedMatrix hr = b.ref.packedMatrix(b.arena(), h, h, precision);
+        PackedMatrix hd = b.dev.packedMatrix(b.arena(), h, h, precision);
+        b.ref.pack(zr, Transpose.YES, wz.r());
+        b.dev.pack(zd, Transpose.YES, wz.d());
+        b.ref.pack(hr, Transpose.YES, wc.r());
+        b.dev.pack(hd, Transpose.YES, wc.d());
+        b.dev.copyIn(gates.d(), b.refValues(gates.r()));
+        b.dev.copyIn(hs.d(), b.refValues(hs.r()));
+        float[] out = b.uniform(t * n * h, -1, 1);
+        Pair dA = b.zeros(DType.F32, t, n, 3 * h), dh0 = b.f32(b.uniform(n * h, -5, 5), n, h);
+        Pair dhs = b.f32(out, t, n, h), drh = b.zeros(DType.F32, n, h);
+        b.ref.gruSequenceBackward(dA.r(), dh0.r(), dhs.r(), drh.r(), gates.r(), hs.r(), zr, hr);
+        b.dev.gruSequenceBackward(dA.d(), dh0.d(), dhs.d(), drh.d(), gates.d(), hs.d(), zd, hd);
+        b.assertClose("gruSequenceBackward dA" + shape, dA, atol, rtol);
+        b.assertClose("gruSequenceBackward dh0" + shape, dh0, atol, rtol);
+        b.assertClose("gruSequenceBackward dhs" + shape, dhs, atol, rtol);
+        if (t == 0 || n == 0 || h == 0) {
+            return;
+        }
+        // the per-step loop on the device: the same bits (dh0 starts as garbage in the call above: it is written)
+        Pair la = b.zeros(DType.F32, t, n, 3 * h), l0 = b.zeros(DType.F32, n, h), ls = b.f32(out, t, n, h);
+        Tensor r = b.zeros(DType.F32, n, h).d();
+        for (int s = t - 1; s >= 0; s--) {
+            Tensor d = la.d().get(s), dhNext = ls.d().get(s), dhPrev = s > 0 ? ls.d().get(s - 1) : l0.d();
+            b.dev.gruCellBackward(d, gates.d().get(s), hs.d().get(s), dhNext);
+            b.dev.gemmPacked(n, r, h, d.flatSlice(2L * h, n * 3 * h - 2 * h), 3 * h, hd, 0f);
+            b.dev.gruGatesBackward(d, dhPrev, gates.d().get(s), hs.d().get(s), dhNext, r);
+            b.dev.gemmPacked(n, dhPrev, h, d, 3 * h, zd, 1f);
+        }
+        sameBits("gruSequenceBackward dA against the loop" + shape, b.devValues(la.d()), b.devValues(dA.d()));
+        sameBits("gruSequenceBackward dh0 against the loop" + shape, b.devValues(l0.d()), b.devValues(dh0.d()));
+        sameBits("gruSequenceBackward dhs against the loop" + shape, b.devValues(ls.d()), b.devValues(dhs.d()));
     }
 
     private static void lstmSequenceCase(Both b, int n, int h, int t, PackedMatrix.Precision precision,

@@ -413,7 +413,6 @@ public final class TimeGRU implements TimeRecurrent {
             }
             backend.copy(dhsT[t - 1], dhLast);
         }
-        backend.fill(dh0, 0f);
         // Wh[:, :2H]^T (2H, H) and Whh^T (H, H) packed for this pass where that pays: t products each
         boolean packed = KeptPack.packs(t, n);
         if (packed) {
@@ -424,23 +423,22 @@ public final class TimeGRU implements TimeRecurrent {
             backend.pack(zrTPacked, Transpose.YES, Wh.value(), g);
             backend.pack(hhTPacked, Transpose.YES, Whh, g);
         }
+        if (packed) {
+            // the whole backward in one call over the packed blocks (dh0 zeroed there), bit for bit the loop below
+            // over them
+            backend.gruSequenceBackward(dA, dh0, dhsWork, drh, gates, hAll, zrTPacked, hhTPacked);
+            return;
+        }
+        backend.fill(dh0, 0f);
         for (int s = t - 1; s >= 0; s--) {
             // dhsT[s] holds dhs_t + dh_next; dhPrev is step s-1's incoming gradient (already holding dhs_{t-1}),
             // or dh0; both kernels and the last GEMM add to it
             Tensor dhPrev = s > 0 ? dhsT[s - 1] : dh0;
             backend.gruCellBackward(dAT[s], gatesT[s], hT[s], dhsT[s]);
             // drh = dA[:, 2H:] Whh^T, then dhPrev += dA[:, :2H] Wh[:, :2H]^T (dA's columns read with row stride 3H)
-            if (packed) {
-                backend.gemmPacked(n, drh, H, dAHT[s], g, hhTPacked, 0f);
-            } else {
-                backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dAHT[s], g, Whh, g, 0f, drh, H);
-            }
+            backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dAHT[s], g, Whh, g, 0f, drh, H);
             backend.gruGatesBackward(dAT[s], dhPrev, gatesT[s], hT[s], dhsT[s], drh);
-            if (packed) {
-                backend.gemmPacked(n, dhPrev, H, dAT[s], g, zrTPacked, 1f);
-            } else {
-                backend.gemm(Transpose.NO, Transpose.YES, n, H, 2 * H, 1f, dAT[s], g, Wh.value(), g, 1f, dhPrev, H);
-            }
+            backend.gemm(Transpose.NO, Transpose.YES, n, H, 2 * H, 1f, dAT[s], g, Wh.value(), g, 1f, dhPrev, H);
         }
     }
 

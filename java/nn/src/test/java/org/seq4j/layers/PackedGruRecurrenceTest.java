@@ -1,7 +1,7 @@
 // When TimeGRU packs its recurrent blocks: Wh[:, :2H] and Whh once per forward, their transposes once per backward,
 // by TimeLSTM.packs' rule on the number of steps with products (two or more over several rows, eight or more over
-// one row); a packed forward is one gruSequenceForward, every product of a packed backward a strided gemmPacked out
-// of the gate columns. And the BF16
+// one row); a packed pass is one call, gruSequenceForward or gruSequenceBackward, whose products are strided products
+// into or out of the gate columns. And the BF16
 // inference blocks: packed by the first forward, not again until Wh changes. Counted through a proxy over the
 // reference backend; that the packed products give the same values is GruGradientTest's,
 // TrainingStepEquivalenceTest's and InferencePrecisionTest's business.
@@ -28,22 +28,22 @@ class PackedGruRecurrenceTest {
     @Test
     void packsBothBlocksOncePerPassWhenThereAreProductsToShare() {
         // forward from h0 = 0: the input projection's gemm, then the recurrence over both packed blocks in one
-        // gruSequenceForward (its T - 1 = 4 steps of two products: ConformanceTest.gruSequence); backward: T = 5
-        // steps of two, plus the gemms of dWx, dWh[:, :2H], dWhh and dxs
-        assertEquals("forward: {gemm=1, gruSequenceForward=1, pack=2}, backward: {gemm=4, gemmPacked=10, pack=2}",
-                run(5, 3, false));
+        // gruSequenceForward (its T - 1 = 4 steps of two products: ConformanceTest.gruSequence); backward: one
+        // gruSequenceBackward (T = 5 steps of two), plus the gemms of dWx, dWh[:, :2H], dWhh and dxs
+        assertEquals("forward: {gemm=1, gruSequenceForward=1, pack=2}, backward: {gemm=4, gruSequenceBackward=1, "
+                + "pack=2}", run(5, 3, false));
         // from a carried state the first step has its products too (inside the call)
-        assertEquals("forward: {gemm=1, gruSequenceForward=1, pack=2}, backward: {gemm=4, gemmPacked=10, pack=2}",
-                run(5, 2, true));
+        assertEquals("forward: {gemm=1, gruSequenceForward=1, pack=2}, backward: {gemm=4, gruSequenceBackward=1, "
+                + "pack=2}", run(5, 2, true));
     }
 
     @Test
     void keepsThePlainGemmForFewProducts() {
         // N = 1: packed from eight steps on (T = 9 from zero: 8 forward, 9 backward)
         assertEquals("forward: {gemm=9}, backward: {gemm=14}", run(5, 1, false));
-        assertEquals("forward: {gemm=1, gruSequenceForward=1, pack=2}, backward: {gemm=4, gemmPacked=18, pack=2}",
-                run(9, 1, false));
-        assertEquals("forward: {gemm=15}, backward: {gemm=4, gemmPacked=16, pack=2}", run(8, 1, false));
+        assertEquals("forward: {gemm=1, gruSequenceForward=1, pack=2}, backward: {gemm=4, gruSequenceBackward=1, "
+                + "pack=2}", run(9, 1, false));
+        assertEquals("forward: {gemm=15}, backward: {gemm=4, gruSequenceBackward=1, pack=2}", run(8, 1, false));
         // T = 1 from a state (a decoder's step): one step each way, not worth a pack
         assertEquals("forward: {gemm=3}, backward: {gemm=6}", run(1, 4, true));
         assertEquals("forward: {gemm=1}, backward: {gemm=6}", run(1, 4, false)); // from zero: no forward product

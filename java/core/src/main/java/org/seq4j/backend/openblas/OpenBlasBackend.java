@@ -530,6 +530,18 @@ public final class OpenBlasBackend extends AbstractBackend {
                 fromZero ? 1 : 0, precision(zr.precision()));
     }
 
+    /** As the GRU forward: seq4j_gru_backward_seq over the packed transposed blocks, the default loop elsewhere. */
+    @Override
+    protected void gruSequenceBackwardK(Tensor dA, Tensor dh0, Tensor dhs, Tensor drh, Tensor gates, Tensor hs,
+                                        PackedMatrix zrT, PackedMatrix hhT, int t, int n, int h) {
+        if (!nativePacked()) {
+            super.gruSequenceBackwardK(dA, dh0, dhs, drh, gates, hs, zrT, hhT, t, n, h);
+            return;
+        }
+        seq4j_cpu_h.seq4j_gru_backward_seq(threads, p(dA), p(dh0), p(dhs), p(drh), p(gates), p(hs), p(zrT.storage()),
+                p(hhT.storage()), t, n, h, precision(zrT.precision()));
+    }
+
     /** As the forward: seq4j_lstm_backward_seq over the packed Wh^T, the default loop elsewhere. */
     @Override
     protected void lstmSequenceBackwardK(Tensor dA, Tensor dh0, Tensor dc0, Tensor work, Tensor gates, Tensor cs,

@@ -204,7 +204,7 @@ class ThreadCountTest {
         sameBitsForAnyThreadsAndConcurrently(ThreadCountTest::lstmSequence);
     }
 
-    /** The same for the GRU sequence forward (N = 37: row parts of 8 with a longer last one; H = 29). */
+    /** The same for the GRU sequence forward and backward (N = 37: row parts of 8 with a longer last one; H = 29). */
     @Test
     void gruSequencesMatchOneThreadAndRunConcurrently() throws Exception {
         sameBitsForAnyThreadsAndConcurrently(ThreadCountTest::gruSequence);
@@ -222,7 +222,14 @@ class ThreadCountTest {
         Tensor hs = tensor(b, arena, values(r, (t + 1) * n * h), t + 1, n, h);
         Tensor gates = tensor(b, arena, values(r, t * n * 3 * h), t, n, 3 * h), rhs = b.allocate(arena, DType.F32, t, n, h);
         b.gruSequenceForward(hs, gates, rhs, zr, hh, false);
-        return values(b, hs, gates, rhs);
+        PackedMatrix zrT = b.packedMatrix(arena, 2 * h, h, PackedMatrix.Precision.F32);
+        PackedMatrix hhT = b.packedMatrix(arena, h, h, PackedMatrix.Precision.F32);
+        b.pack(zrT, Transpose.YES, w, 3 * h);
+        b.pack(hhT, Transpose.YES, w.flatSlice(2L * h, h * 3 * h - 2 * h), 3 * h);
+        Tensor dA = b.allocate(arena, DType.F32, t, n, 3 * h), dh0 = b.allocate(arena, DType.F32, n, h);
+        Tensor dhs = tensor(b, arena, values(r, t * n * h), t, n, h), drh = b.allocate(arena, DType.F32, n, h);
+        b.gruSequenceBackward(dA, dh0, dhs, drh, gates, hs, zrT, hhT);
+        return values(b, hs, gates, rhs, dA, dh0, dhs);
     }
 
     /** The same for the TimeAttention calls (rows split across threads, each taken through every decoder step). */
