@@ -16,7 +16,10 @@ import org.seq4j.tensor.Tensor;
 
 class GemmReplayTest {
 
-    /** The calls a TimeGRU forward over packed weights records: the same but for 2 products a recurrent step. */
+    /**
+     * The calls a TimeGRU forward and backward over packed weights record: the same but for 2 products a recurrent step
+     * each way.
+     */
     private static int recorded(Backend real, int t) {
         int d = 4, h = 6, n = 3;
         try (GemmReplay r = GemmReplay.record(real, rec -> {
@@ -31,7 +34,8 @@ class GemmReplayTest {
             }
             Tensor xs = ws.floats(t, n, d);
             rec.copyIn(xs, x);
-            gru.forward(xs);   // t - 1 >= 2 products at N = 3 pay for a pack: the sequence call
+            Tensor hs = gru.forward(xs);   // t - 1 >= 2 products at N = 3 pay for a pack: the sequence calls
+            gru.backward(hs);              // dhs = hs, any gradient will do
             return () -> {
                 gru.close();
                 ws.close();
@@ -43,10 +47,11 @@ class GemmReplayTest {
     }
 
     @Test
-    void aGruSequenceForwardIsRecordedAsTwoProductsAStep() {
+    void aGruSequenceForwardAndBackwardAreRecordedAsTwoProductsAStepEach() {
         try (Backend java = Backends.create("java")) {
-            assertEquals(2 * (7 - 4), recorded(java, 7) - recorded(java, 4),
-                    "3 more recurrent steps: 3 more products into the z, r columns and 3 into the candidate columns");
+            assertEquals(4 * (7 - 4), recorded(java, 7) - recorded(java, 4),
+                    "3 more recurrent steps: 3 more products into the z, r columns and 3 into the candidate columns, "
+                    + "and 3 each out of them");
         }
     }
 }
