@@ -105,25 +105,11 @@ int main(int argc, char **argv) {
                     && memcmp(bkeep + gsz + nh, dhs, rsz * 4) == 0;
         bad |= !fsame || !bsame;
         free(keep), free(bkeep);
-        static double tl[MAX_ROUNDS * SEQS], tq[MAX_ROUNDS * SEQS], bl[MAX_ROUNDS * SEQS], bq[MAX_ROUNDS * SEQS];
-        for (int r = 0; r < rounds; r++) {
-            for (int side = 0; side < 2; side++) {
-                if ((side ^ (r % 2)) == 0) {
-                    timed_runs(forward_loop, tl + r * SEQS, SEQS);
-                    timed_runs(backward_loop, bl + r * SEQS, SEQS);
-                } else {
-                    timed_runs(forward_seq, tq + r * SEQS, SEQS);
-                    timed_runs(backward_seq, bq + r * SEQS, SEQS);
-                }
-            }
-        }
-        size_t all = (size_t) rounds * SEQS;
-        qsort(tl, all, sizeof tl[0], cmp), qsort(tq, all, sizeof tq[0], cmp);
-        qsort(bl, all, sizeof bl[0], cmp), qsort(bq, all, sizeof bq[0], cmp);
-        printf("%s forward loop_us=%.1f seq_us=%.1f seq/loop=%.3f bits=%s\n", cases[ci].name, tl[all / 2], tq[all / 2],
-               tq[all / 2] / tl[all / 2], fsame ? "same" : "DIFFER");
-        printf("%s backward loop_us=%.1f seq_us=%.1f seq/loop=%.3f bits=%s\n", cases[ci].name, bl[all / 2], bq[all / 2],
-               bq[all / 2] / bl[all / 2], bsame ? "same" : "DIFFER");
+        void (*const loops[2])(void) = {forward_loop, backward_loop};
+        void (*const calls[2])(void) = {forward_seq, backward_seq};
+        const int same_bits[2] = {fsame, bsame};
+        static double times[4 * MAX_ROUNDS * SEQS];
+        loop_against_call(cases[ci].name, loops, calls, same_bits, rounds, SEQS, times);
         free(w), free(zr), free(hh), free(zrt), free(hht), free(pre), free(gates), free(hs), free(rhs);
         free(dA), free(dh0), free(dhs), free(drh), free(out);
     }

@@ -1005,8 +1005,7 @@ public abstract class AbstractBackend implements Backend {
     public final void gruSequenceForward(Tensor hs, Tensor gates, Tensor rhs, PackedMatrix zr, PackedMatrix hh,
                                          boolean fromZero) {
         String op = "gruSequenceForward";
-        packedReady(op, "zr", zr);
-        packedReady(op, "hh", hh);
+        gruBlocks(op, "zr", zr, "hh", hh);
         rank3(op, "gates", gates);
         f32(op, "hs", hs);
         f32(op, "gates", gates);
@@ -1016,19 +1015,12 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException(op + ": zr is " + zr + ", hh is " + hh + " and gates has shape "
                     + Tensor.shapeString(gates.shape()) + ", expected Wh[:, :2H] (H, 2H), Whh (H, H) and gates (T, N, 3H)");
         }
-        if (zr.precision() != hh.precision()) {
-            throw new IllegalArgumentException(op + ": zr is " + zr.precision() + " and hh is " + hh.precision()
-                    + ", expected both packed in one precision");
-        }
         shape3(op, "hs", hs, sequenceSteps(op, t), n, h);
         shape3(op, "rhs", rhs, t, n, h);
         apart(op, "hs", hs, "gates", gates, "rhs", rhs);
-        noOverlap(op, "hs", hs, "zr", zr.storage());
-        noOverlap(op, "gates", gates, "zr", zr.storage());
-        noOverlap(op, "rhs", rhs, "zr", zr.storage());
-        noOverlap(op, "hs", hs, "hh", hh.storage());
-        noOverlap(op, "gates", gates, "hh", hh.storage());
-        noOverlap(op, "rhs", rhs, "hh", hh.storage());
+        apartFromBlocks(op, "hs", hs, "zr", zr, "hh", hh);
+        apartFromBlocks(op, "gates", gates, "zr", zr, "hh", hh);
+        apartFromBlocks(op, "rhs", rhs, "zr", zr, "hh", hh);
         if (t == 0 || n == 0 || h == 0) {
             return;
         }
@@ -1039,8 +1031,7 @@ public abstract class AbstractBackend implements Backend {
     public final void gruSequenceBackward(Tensor dA, Tensor dh0, Tensor dhs, Tensor drh, Tensor gates, Tensor hs,
                                           PackedMatrix zrT, PackedMatrix hhT) {
         String op = "gruSequenceBackward";
-        packedReady(op, "zrT", zrT);
-        packedReady(op, "hhT", hhT);
+        gruBlocks(op, "zrT", zrT, "hhT", hhT);
         rank3(op, "gates", gates);
         f32(op, "dA", dA);
         f32(op, "dh0", dh0);
@@ -1053,10 +1044,6 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException(op + ": zrT is " + zrT + ", hhT is " + hhT + " and gates has shape "
                     + Tensor.shapeString(gates.shape()) + ", expected Wh[:, :2H]^T (2H, H), Whh^T (H, H) and gates "
                     + "(T, N, 3H)");
-        }
-        if (zrT.precision() != hhT.precision()) {
-            throw new IllegalArgumentException(op + ": zrT is " + zrT.precision() + " and hhT is " + hhT.precision()
-                    + ", expected both packed in one precision");
         }
         shape3(op, "dA", dA, t, n, 3 * h);
         shape2(op, "dh0", dh0, n, h);
@@ -1071,14 +1058,10 @@ public abstract class AbstractBackend implements Backend {
         noOverlap(op, "dh0", dh0, "hs", hs);
         noOverlap(op, "dhs", dhs, "gates", gates);
         noOverlap(op, "drh", drh, "hs", hs);
-        noOverlap(op, "dA", dA, "zrT", zrT.storage());
-        noOverlap(op, "dA", dA, "hhT", hhT.storage());
-        noOverlap(op, "dh0", dh0, "zrT", zrT.storage());
-        noOverlap(op, "dh0", dh0, "hhT", hhT.storage());
-        noOverlap(op, "dhs", dhs, "zrT", zrT.storage());
-        noOverlap(op, "dhs", dhs, "hhT", hhT.storage());
-        noOverlap(op, "drh", drh, "zrT", zrT.storage());
-        noOverlap(op, "drh", drh, "hhT", hhT.storage());
+        apartFromBlocks(op, "dA", dA, "zrT", zrT, "hhT", hhT);
+        apartFromBlocks(op, "dh0", dh0, "zrT", zrT, "hhT", hhT);
+        apartFromBlocks(op, "dhs", dhs, "zrT", zrT, "hhT", hhT);
+        apartFromBlocks(op, "drh", drh, "zrT", zrT, "hhT", hhT);
         if (n == 0 || h == 0) {
             return;
         }
@@ -1087,6 +1070,23 @@ public abstract class AbstractBackend implements Backend {
             return;
         }
         gruSequenceBackwardK(dA, dh0, dhs, drh, gates, hs, zrT, hhT, t, n, h);
+    }
+
+    /** The two packed blocks of a GRU sequence call: this backend's, packed, and in one precision. */
+    private void gruBlocks(String op, String nameA, PackedMatrix a, String nameB, PackedMatrix b) {
+        packedReady(op, nameA, a);
+        packedReady(op, nameB, b);
+        if (a.precision() != b.precision()) {
+            throw new IllegalArgumentException(op + ": " + nameA + " is " + a.precision() + " and " + nameB + " is "
+                    + b.precision() + ", expected both packed in one precision");
+        }
+    }
+
+    /** t shares no memory with either packed block. */
+    private static void apartFromBlocks(String op, String name, Tensor t, String nameA, PackedMatrix a, String nameB,
+                                        PackedMatrix b) {
+        noOverlap(op, name, t, nameA, a.storage());
+        noOverlap(op, name, t, nameB, b.storage());
     }
 
     /**

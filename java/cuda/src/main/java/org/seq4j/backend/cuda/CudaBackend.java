@@ -89,9 +89,10 @@ public final class CudaBackend extends AbstractBackend {
     private long scratch;
     private long scratchBytes;
 
-    /** SEQ4J_CUDA_ERR_* bits of the id-indexing kernels queued since the error word was last read. */
-    private int pendingIdOps;
-    /** Per bit k of pendingIdOps, the public operations that queued that kernel (named in the error message). */
+    /**
+     * Per id-checking kernel k (bit k of SEQ4J_CUDA_ERR_*), the public operations that queued it since the error word
+     * was last read: the error message names them; none anywhere, and a synchronising call skips the error word.
+     */
     private final List<Set<String>> pendingIdCallers = ID_CHECKS.stream().map(c -> (Set<String>) new TreeSet<String>())
             .toList();
     private boolean closed;
@@ -465,9 +466,7 @@ public final class CudaBackend extends AbstractBackend {
     /** Ids on the device are checked by the kernels themselves; remember which ones to ask about. */
     @Override
     protected synchronized void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
-        int bit = idCheckBit(op, name);
-        pendingIdOps |= bit;
-        pendingIdCallers.get(Integer.numberOfTrailingZeros(bit)).add(op);
+        pendingIdCallers.get(Integer.numberOfTrailingZeros(idCheckBit(op, name))).add(op);
     }
 
     /** The SEQ4J_CUDA_ERR_* bit of the kernel that checks op's ids (every one of ID_OPERATIONS has one). */
@@ -489,9 +488,12 @@ public final class CudaBackend extends AbstractBackend {
 
     /** Waits for the stream; if id-indexing kernels ran since the last look, reads the error record too. */
     private void synchronizeAndCheckIds() {
-        int pending = pendingIdOps;
-        MemorySegment record = slots.asSlice(ERRORS_AT, errorBytes);
-        if (pending != 0) {
+        boolean pending = false;
+        for (int k = 0; k < pendingIdCallers.size(); k++) {
+            pending |= !pendingIdCallers.get(k).isEmpty();
+        }
+        MemorySegment record = pending ? slots.asSlice(ERRORS_AT, errorBytes) : null;
+        if (pending) {
             check(cudart_h.cudaMemcpyAsync(record, MemorySegment.ofAddress(errorWord), errorBytes,
                     cudart_h.cudaMemcpyDeviceToHost(), stream), "cudaMemcpyAsync(error record)");
         }
@@ -499,17 +501,18 @@ public final class CudaBackend extends AbstractBackend {
         hostWaits++;
         Cuda.checkSynchronize(st, "cudaStreamSynchronize", syncEveryLaunch);
         ring.drained();
-        if (pending == 0) {
+        if (!pending) {
             return;
         }
-        pendingIdOps = 0;
-        List<Set<String>> callers = pendingIdCallers.stream().map(c -> (Set<String>) new TreeSet<>(c)).toList();
-        pendingIdCallers.forEach(Set::clear);
-        int[] ints = record.toArray(JAVA_INT);
-        if (ints[0] != 0) {
+        // the message (and its arrays) only when a kernel reported an id: no allocation on a step's every sync
+        String message = record.get(JAVA_INT, 0) != 0 ? idErrorMessage(record.toArray(JAVA_INT), pendingIdCallers) : null;
+        for (int k = 0; k < pendingIdCallers.size(); k++) {
+            pendingIdCallers.get(k).clear();
+        }
+        if (message != null) {
             check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, errorBytes, stream),
                     "cudaMemsetAsync(error record)");
-            throw new IndexOutOfBoundsException(idErrorMessage(ints, callers));
+            throw new IndexOutOfBoundsException(message);
         }
     }
 
