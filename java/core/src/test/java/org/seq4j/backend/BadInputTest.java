@@ -215,6 +215,36 @@ class BadInputTest {
                     () -> b.gruSequenceBackward(gates, dh0, dhs, drh, gates, hs, zrT, hh),
                     "gruSequenceBackward", "overlap");
         }
+        // live everything else, but one tensor or block of a closed arena: refused before any kernel reads it
+        try (Arena live = Arena.ofConfined()) {
+            int t = 2, n = 2, h = 5;
+            Tensor hs = b.allocate(live, DType.F32, t + 1, n, h), gates = b.allocate(live, DType.F32, t, n, 3 * h);
+            Tensor rhs = b.allocate(live, DType.F32, t, n, h), dA = b.allocate(live, DType.F32, t, n, 3 * h);
+            Tensor dh0 = b.allocate(live, DType.F32, n, h), drh = b.allocate(live, DType.F32, n, h);
+            PackedMatrix zr = b.packedMatrix(live, h, 2 * h, PackedMatrix.Precision.F32);
+            PackedMatrix hh = b.packedMatrix(live, h, h, PackedMatrix.Precision.F32);
+            PackedMatrix hhT = b.packedMatrix(live, h, h, PackedMatrix.Precision.F32);
+            b.pack(zr, Transpose.NO, b.allocate(live, DType.F32, h, 2 * h));
+            b.pack(hh, Transpose.NO, b.allocate(live, DType.F32, h, h));
+            b.pack(hhT, Transpose.YES, b.allocate(live, DType.F32, h, h));
+            Tensor closedHs, closedDhs;
+            PackedMatrix closedZrT;
+            try (Arena arena = Arena.ofConfined()) {
+                closedHs = b.allocate(arena, DType.F32, t + 1, n, h);
+                closedDhs = b.allocate(arena, DType.F32, t, n, h);
+                closedZrT = b.packedMatrix(arena, 2 * h, h, PackedMatrix.Precision.F32);
+                b.pack(closedZrT, Transpose.YES, b.allocate(arena, DType.F32, h, 2 * h));
+            }
+            assertMessage(IllegalStateException.class, () -> b.gruSequenceForward(closedHs, gates, rhs, zr, hh, true),
+                    "gruSequenceForward", "already closed");
+            Tensor dhs = b.allocate(live, DType.F32, t, n, h);
+            assertMessage(IllegalStateException.class,
+                    () -> b.gruSequenceBackward(dA, dh0, closedDhs, drh, gates, hs, zr, hhT),
+                    "gruSequenceBackward", "already closed");
+            assertMessage(IllegalStateException.class,
+                    () -> b.gruSequenceBackward(dA, dh0, dhs, drh, gates, hs, closedZrT, hhT),
+                    "gruSequenceBackward", "already closed");
+        }
     }
 
     /**
