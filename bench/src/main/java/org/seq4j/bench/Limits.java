@@ -93,6 +93,17 @@ final class Limits {
         return 2.0 * n * t * 4 * h * d + 2.0 * n * (fromZero ? t - 1 : t) * 4 * h * h;
     }
 
+    /**
+     * As lstmForwardFlops for an LSTM fed by an embedding of v rows, in a training step: where v < n t the layer
+     * folds its input (FoldedInput: the table E Wx + b of v rows, once a step since the weights move, then looked
+     * up by id), so its input product has v rows, not n t; so do the two products of its gradient (dWx = E^T dT,
+     * dE = dT Wx^T), which the 3x of a training step counts.
+     */
+    static double embeddedLstmForwardFlops(int v, int n, int t, int d, int h, boolean fromZero) {
+        int rows = (int) Math.min((long) n * t, v);
+        return 2.0 * rows * 4 * h * d + 2.0 * n * (fromZero ? t - 1 : t) * 4 * h * h;
+    }
+
     /** Floats an LSTM layer's forward saves for its backward: its input, 4H gates, c and h per row and step. */
     static double lstmSaved(int n, int t, int d, int h) {
         return (double) n * t * (d + 6.0 * h);
@@ -105,7 +116,7 @@ final class Limits {
     /** W1: the ch7 addition seq2seq training step, V=13, D=16, H=128, N=128, 7 in, 4 out (decoder inputs). */
     static Work w1(Caches c) {
         int v = 13, d = 16, h = 128, n = 128, tIn = 7, tOut = 4;
-        double flops = 3 * (lstmForwardFlops(n, tIn, d, h, true) + lstmForwardFlops(n, tOut, d, h, false)
+        double flops = 3 * (embeddedLstmForwardFlops(v, n, tIn, d, h, true) + embeddedLstmForwardFlops(v, n, tOut, d, h, false)
                 + 2.0 * n * tOut * h * v);
         double params = 2 * (v * d + lstmParams(d, h)) + (h + 1) * v;
         double saved = lstmSaved(n, tIn, d, h) + lstmSaved(n, tOut, d, h) + (double) n * tOut * (h + v);
@@ -134,7 +145,7 @@ final class Limits {
     static Work w4(Caches c) {
         int v = 59, d = 16, h = 256, n = 128, tIn = 29, tOut = 10;
         double attention = 2.0 * 2 * n * tIn * h * tOut; // scores and weighted sum, per decoder step
-        double flops = 3 * (lstmForwardFlops(n, tIn, d, h, true) + lstmForwardFlops(n, tOut, d, h, false)
+        double flops = 3 * (embeddedLstmForwardFlops(v, n, tIn, d, h, true) + embeddedLstmForwardFlops(v, n, tOut, d, h, false)
                 + 2.0 * n * tOut * 2 * h * v + attention);
         double params = 2 * (v * d + lstmParams(d, h)) + (2 * h + 1) * v;
         double saved = lstmSaved(n, tIn, d, h) + lstmSaved(n, tOut, d, h) + (double) n * tOut * tIn
@@ -187,12 +198,17 @@ final class Limits {
 
     /** The benchmark's time per op in seconds: the median of its iterations where JMH gave one, else the mean. */
     static double seconds(Row r) {
-        double ms = Report.millis(r.withMedianScore());
+        return secondsOfScore(r.withMedianScore());
+    }
+
+    /** The time per op in seconds that the row's score says (JMH's mean, unless the row was given its median). */
+    static double secondsOfScore(Row r) {
+        double ms = Report.millis(r);
         if (!Double.isNaN(ms)) {
             return ms * 1e-3;
         }
         // a throughput (ops per time unit): one op takes its inverse
-        double perUnit = r.withMedianScore().score();
+        double perUnit = r.score();
         String unit = r.unit();
         double unitSeconds = unit.endsWith("/ms") ? 1e-3 : unit.endsWith("/us") ? 1e-6 : unit.endsWith("/ns") ? 1e-9
                 : unit.endsWith("/min") ? 60 : unit.endsWith("/s") ? 1 : Double.NaN;
@@ -232,6 +248,12 @@ final class Limits {
             }
         }
         return best;
+    }
+
+    /** The run's FMA peak in GFLOP/s (FmaPeakBench, every core, median), null if it did not run. */
+    static Double fmaPeak(List<Row> rows) {
+        return rows.stream().filter(r -> r.benchmark().equals("FmaPeakBench.fma")).findFirst()
+                .map(r -> FmaPeakBench.FLOPS_PER_OP / seconds(r) / 1e9).orElse(null);
     }
 
     private static Double readBandwidth(List<Row> rows, Level level) {
@@ -302,12 +324,17 @@ final class Limits {
                         r.params().get("buffer"), bw));
             }
         }
+        Double peak = fmaPeak(rows);
+        if (peak != null) {
+            refs.add(String.format(Locale.ROOT, "FMA peak %.1f GFLOP/s (FmaPeakBench, every core)", peak));
+        }
         sb.append(refs.isEmpty() ? "(none ran)" : String.join("; ", refs)).append(String.format(Locale.ROOT,
                 " (caches: L2 %d KiB both cores together, L3 %d MiB).%n%n", c.l2Total() >> 10, c.l3() >> 20));
         boolean peers = rows.stream().anyMatch(r -> "pytorch".equals(r.params().get("backend")));
         sb.append("| workload | parameters | time (median) | MFLOP/op | MB/op | compute bound | memory bound | % of limit |")
+                .append(peak != null ? " at the FMA peak |" : "")
                 .append(peers ? " PyTorch median (mean) |" : "").append("\n|---|---|---:|---:|---:|---|---|---:|")
-                .append(peers ? "---:|" : "").append('\n');
+                .append(peak != null ? "---:|" : "").append(peers ? "---:|" : "").append('\n');
         Map.Entry<String, Double> best = bestSgemm(rows);
         for (Line l : lines(rows, c)) {
             Work w = l.work();
@@ -328,6 +355,10 @@ final class Limits {
                     Double.isNaN(tm) ? "-" : String.format(Locale.ROOT, "%s at %.1f GB/s (%s, read %s)", time(tm), bw,
                             level, level.buffer),
                     Double.isNaN(limit) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * limit / t)));
+            if (peak != null) { // the FLOPs alone at the FMA peak: no step can be faster, whatever its kernels
+                double tp = w.flops() / (peak * 1e9);
+                sb.append(String.format(Locale.ROOT, " %s (%.0f%%) |", time(tp), 100 * tp / t));
+            }
             if (peers) {
                 Row peer = rows.stream().filter(o -> o.benchmark().equals("Peer" + l.row().benchmark())
                                 && "pytorch".equals(o.params().get("backend"))
@@ -339,7 +370,9 @@ final class Limits {
             sb.append('\n');
         }
         sb.append("\nThe model (`bench/src/main/java/org/seq4j/bench/Limits.java`): FLOPs are the GEMMs' 2mnk that must ")
-                .append("be done (a recurrent product from h_0 = 0 is not), three times each in training (forward, dW, dX), ")
+                .append("be done (a recurrent product from h_0 = 0 is not, nor an embedding's input product over N T rows ")
+                .append("where its V-row folded table replaces it, as in W1's and W4's training steps), three times each ")
+                .append("in training (forward, dW, dX), ")
                 .append("plus attention's batched products; elementwise work (cells, softmax, Adam) is not counted (under 3% ")
                 .append("of the GEMMs' FLOPs here). Bytes: in training each parameter 10 x 4 B with Adam (forward reads W; ")
                 .append("backward reads W, writes dW; Adam reads W, m, v, dW, writes W, m, v), 4 x 4 B without (W2), every ")
@@ -351,7 +384,11 @@ final class Limits {
                 .append("2-thread pool (at 1MiB it is W3's own product). The compute bound uses sgemm at the ")
                 .append("workload's dominant GEMM shape where this run timed it (W1: its h.Wh 128x512x128; W2: its x.Wx), ")
                 .append("else the run's best sgemm. Bounds are lower bounds on time; a share above 100% means the model ")
-                .append("counts more than the workload must move or the reference ran slower than the workload's kernels.\n");
+                .append("counts more than the workload must move or the reference ran slower than the workload's kernels.")
+                .append(peak == null ? "" : " \"At the FMA peak\": the time the FLOPs alone take at the machine's peak "
+                        + "(FmaPeakBench: independent FMA chains on registers, every core), and that time's share of the "
+                        + "workload's: the floor no kernel can go under (cells, softmax, Adam and memory come on top).")
+                .append('\n');
         return sb.toString();
     }
 

@@ -359,7 +359,7 @@ public final class Report {
 
     /**
      * GFLOP/s of a GemmBench row or a PackedGemmBench product (2mnk; PackedGemmBench's trailing T marks a transposed
-     * B) or a W2 LSTM step (Workloads.lstmStepFlops, N = 64, D = H).
+     * B), a W2 LSTM step (Workloads.lstmStepFlops, N = 64, D = H), or the machine's FMA peak (FmaPeakBench).
      */
     static Double gflops(Row r) {
         double flops;
@@ -367,6 +367,8 @@ public final class Report {
                 || r.benchmark().startsWith("PackedGemmBench.product")) && r.params().containsKey("mnk")) {
             int[] d = Fixtures.dims(r.params().get("mnk").replace("T", ""));
             flops = 2.0 * d[0] * d[1] * d[2];
+        } else if (r.benchmark().startsWith("FmaPeakBench")) { // a throughput: ops/s of FLOPS_PER_OP each, all cores
+            return FmaPeakBench.FLOPS_PER_OP / Limits.secondsOfScore(r) / 1e9;
         } else if (r.benchmark().contains("W2LstmStepBench")) {
             int h = Integer.parseInt(r.params().getOrDefault("h", "650"));
             int t = Integer.parseInt(r.params().getOrDefault("t", "35"));

@@ -50,6 +50,13 @@ public final class Targets {
     private static final List<Target> TARGETS = List.of(
             new Target("W1 step / PyTorch's step", r -> ratio(r, "W1Seq2seqStepBench.step", "PeerW1Seq2seqStepBench.step"),
                     Bound.atMost(0.5), Bound.atMost(0.3), "%.2fx"),
+            new Target("W1's FLOPs at the FMA peak (FmaPeakBench) / PyTorch's step: the lowest W1 / PyTorch this machine "
+                    + "allows", r -> {
+                        Row peer = find(r, "PeerW1Seq2seqStepBench.step");
+                        Double peak = Limits.fmaPeak(r);
+                        return peer == null || peak == null ? null
+                                : Limits.w1(Limits.Caches.ofThisMachine()).flops() / (peak * 1e9) / (medianMillis(peer) * 1e-3);
+                    }, null, null, "%.2fx"),
             new Target("W1 step / its GEMMs alone", r -> ratio(r, "W1Seq2seqStepBench.step", "W1Seq2seqStepBench.gemmsOnly"),
                     Bound.atMost(1.3), Bound.atMost(1.15), "%.2fx"),
             new Target("W1 allocation per step, bytes (-prof gc, gc.alloc.rate.norm)", r -> {
@@ -128,15 +135,19 @@ public final class Targets {
             sb.append(String.format(Locale.ROOT, "| %s | %s | " + t.format() + " | %s | %s |%n", t.what(), each, median,
                     bound(t.issue5(), t.format(), median), bound(t.issue12(), t.format(), median)));
         }
-        sb.append("\n| benchmark | ms per op, round by round: median of the iterations (mean) |\n|---|---|\n");
+        sb.append("\n| benchmark | ms per op (FmaPeakBench: GFLOP/s), round by round: median of the iterations (mean) |\n|---|---|\n");
         for (Row first : rounds.get(0)) {
             if ("java".equals(first.params().get("backend"))) {
                 continue;
             }
+            boolean peak = first.benchmark().startsWith("FmaPeakBench"); // a throughput: GFLOP/s, not ms
             String each = rounds.stream().map(round -> find(round, first.benchmark(), first.params().get("precision")))
-                    .map(x -> x == null ? "-" : String.format(Locale.ROOT, "%.3f (%.3f)", medianMillis(x), Report.millis(x)))
+                    .map(x -> x == null ? "-" : peak
+                            ? String.format(Locale.ROOT, "%.1f (%.1f)", Report.gflops(x.withMedianScore()), Report.gflops(x))
+                            : String.format(Locale.ROOT, "%.3f (%.3f)", medianMillis(x), Report.millis(x)))
                     .collect(Collectors.joining(", "));
-            String precision = first.params().containsKey("precision") ? " precision=" + first.params().get("precision") : "";
+            String precision = (first.params().containsKey("precision") ? " precision=" + first.params().get("precision") : "")
+                    + (peak ? " GFLOP/s" : "");
             sb.append("| ").append(first.benchmark()).append(precision).append(" | ").append(each).append(" |\n");
         }
         return sb.append("<!-- END ").append(section).append(" -->\n").toString();

@@ -20,12 +20,12 @@ class LimitsTest {
     @Test
     void w1CountsItsGemmsThreeTimesAndItsBytesByParameterAndSavedValue() {
         // By hand, V=13, D=16, H=128 (4H = 512), N=128, 7 steps in, 4 out:
-        //   encoder x.Wx  2 * (128*7) * 512 * 16           =  14,680,064
+        //   encoder x.Wx  folded: the table's 13 rows, 2 * 13 * 512 * 16 = 212,992 (896 rows: 14,680,064)
         //   encoder h.Wh  6 products (h_0 = 0) * 2*128*512*128 = 6 * 16,777,216 = 100,663,296
-        //   decoder x.Wx  2 * (128*4) * 512 * 16           =   8,388,608
+        //   decoder x.Wx  folded: 212,992 (512 rows: 8,388,608)
         //   decoder h.Wh  4 * 16,777,216                   =  67,108,864
         //   affine        2 * (128*4) * 13 * 128           =   1,703,936
-        //   forward 192,544,768; forward + dW + dX: x3     = 577,634,304
+        //   forward 169,902,080; forward + dW + dX: x3     = 509,706,240 (unfolded 577,634,304)
         // Parameters: per side embed 13*16=208, Wx 16*512=8,192, Wh 128*512=65,536, b 512 -> 74,448, twice
         //   = 148,896; affine 128*13 + 13 = 1,677; total 150,573.
         // Saved floats: encoder 896 rows * (16 + 6*128) = 702,464; decoder 512 * 784 = 401,408; affine
@@ -33,7 +33,7 @@ class LimitsTest {
         // Bytes 4 * (10 * 150,573 + 2 * 1,176,064) = 4 * 3,857,858 = 15,431,432.
         // Working set 4 * (4 * 150,573 + 1,176,064) = 7,113,424: over 2 MiB, under 16 MiB -> L3.
         Limits.Work w = Limits.w1(ZEN4);
-        assertEquals(577_634_304.0, w.flops());
+        assertEquals(509_706_240.0, w.flops());
         assertEquals(15_431_432.0, w.bytes());
         assertEquals(7_113_424.0, w.workingSet());
         assertEquals(Limits.Level.L3, ZEN4.level(w.workingSet()));
@@ -131,10 +131,10 @@ class LimitsTest {
                         "us/op"),
                 row("W3LstmInferenceBench.encode", Map.of("backend", "java", "precision", "F32"), 3000, 3000, "us/op"));
         String md = Limits.table(rows, ZEN4);
-        // W1: compute 577,634,304 / 167.77216e9 = 3.443 ms (its own 128x512x128 sgemm, the median's 100 us);
-        // memory 15,431,432 B / 167.77 GB/s = 92 us (L3); 3.443 / 6.886 = 50%
-        assertTrue(md.contains("| W1 addition seq2seq step |  | 6.89 ms | 577.6 | 15.43 | 3.44 ms at 167.8 GFLOP/s "
-                + "(sgemm 128x512x128) | 92.0 us at 167.8 GB/s (L3, read 16MiB) | 50% |"), md);
+        // W1: compute 509,706,240 / 167.77216e9 = 3.038 ms (its own 128x512x128 sgemm, the median's 100 us);
+        // memory 15,431,432 B / 167.77 GB/s = 92 us (L3); 3.038 / 6.886 = 44%
+        assertTrue(md.contains("| W1 addition seq2seq step |  | 6.89 ms | 509.7 | 15.43 | 3.04 ms at 167.8 GFLOP/s "
+                + "(sgemm 128x512x128) | 92.0 us at 167.8 GB/s (L3, read 16MiB) | 44% |"), md);
         // W3: memory 29,429,760 B / 209.7152 GB/s = 140.3 us (L2) over compute 15,630,336 / 167.77e9 = 93.2 us
         // (the run's best sgemm); 140.3 / 280.7 = 50%
         assertTrue(md.contains("| W3 LSTM inference N=1 | precision=F32 | 281 us | 15.6 | 29.43 | 93.2 us at 167.8 "
@@ -142,6 +142,35 @@ class LimitsTest {
         assertEquals(2, md.lines().filter(l -> l.startsWith("| W")).count(), "the java reference gets no line: " + md);
         assertFalse(md.contains("PyTorch"), "no peer column without peer rows");
         assertFalse(md.contains("date model"), "no batched-inference line without its benchmark");
+        assertFalse(md.contains("FMA peak"), "no FMA-peak reference or column without FmaPeakBench");
+    }
+
+    @Test
+    void w4FoldsBothEmbeddedInputsAndCountsAttentionsProducts() {
+        // By hand, V=59, D=16, H=256 (4H = 1024), N=128, 29 steps in, 10 out:
+        //   encoder x.Wx  folded: 2 * 59 * 1024 * 16        =      1,933,312
+        //   encoder h.Wh  28 products * 2*128*1024*256 = 28 * 67,108,864 = 1,879,048,192
+        //   decoder x.Wx  folded                            =      1,933,312
+        //   decoder h.Wh  10 * 67,108,864                   =    671,088,640
+        //   affine        2 * (128*10) * 512 * 59           =     77,332,480
+        //   attention     2 * 2 * 128 * 29 * 256 * 10       =     38,010,880
+        //   forward 2,669,346,816; x3 = 8,008,040,448
+        assertEquals(8_008_040_448.0, Limits.w4(ZEN4).flops());
+    }
+
+    @Test
+    void tableGivesEachWorkloadsFloorAtTheFmaPeak() {
+        List<Report.Row> rows = List.of(
+                row("GemmBench.gemm", Map.of("backend", "openblas", "mnk", "128x512x128"), 100, 100, "us/op"),
+                // 2^26 FLOPs an op, 3,000 ops/s (median): 201.3 GFLOP/s; the mean (2,900) gives Report's 194.6
+                row("FmaPeakBench.fma", Map.of(), 2900, 3000, "ops/s"),
+                row("W1Seq2seqStepBench.step", Map.of("backend", "openblas"), 9, 6.8859375, "ms/op"));
+        assertEquals(201.326592, Limits.fmaPeak(rows), 1e-9);
+        assertEquals(194.615705, Report.gflops(rows.get(1)), 1e-6);
+        String md = Limits.table(rows, ZEN4);
+        assertTrue(md.contains("FMA peak 201.3 GFLOP/s (FmaPeakBench, every core)"), md);
+        // W1: 509,706,240 / 201.326592e9 = 2.532 ms, 2.532 / 6.886 = 37%
+        assertTrue(md.contains("| 44% | 2.53 ms (37%) |"), md);
     }
 
     @Test
