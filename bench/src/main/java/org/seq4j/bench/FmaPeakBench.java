@@ -39,8 +39,11 @@ import org.openjdk.jmh.annotations.Warmup;
 public class FmaPeakBench {
     /** Independent FMA chains a loop step: 12 covers latency x pipes on every x86 core since Haswell (8-10). */
     static final int CHAINS = 12;
-    /** FLOPs an op does (2 per lane per FMA): 2^26, about 0.6 ms of one core at 100 GFLOP/s. */
-    static final long FLOPS_PER_OP = 1L << 26;
+    /**
+     * FLOPs an op does (2 per lane per FMA): 3 x 2^25, a multiple of 2 x CHAINS x lanes for vectors of up to 2^18
+     * lanes, so that every op does exactly this many at any width; about 1 ms of one core at 100 GFLOP/s.
+     */
+    static final long FLOPS_PER_OP = 3L << 25;
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
@@ -48,11 +51,15 @@ public class FmaPeakBench {
 
     @Setup
     public void setUp() {
+        if (FLOPS_PER_OP % (2L * CHAINS * S.length()) != 0) {
+            throw new IllegalStateException("FmaPeakBench: " + FLOPS_PER_OP + " FLOPs are no whole number of steps of "
+                    + CHAINS + " FMAs on " + S.length() + " lanes");
+        }
         System.out.println("FmaPeakBench: " + S + " on " + Runtime.getRuntime().availableProcessors() + " CPUs");
         seed = 0.5f;
     }
 
-    /** FLOPS_PER_OP FLOPs of CHAINS chains a_i = a_i x + y; the sum of the chains, so none is dead code. */
+    /** FLOPS_PER_OP FLOPs in CHAINS chains a_i = a_i x + y; returns the chains' sum, so none is dead code. */
     @Benchmark
     public float fma() {
         long steps = FLOPS_PER_OP / (2L * CHAINS * S.length());

@@ -162,15 +162,15 @@ class LimitsTest {
     void tableGivesEachWorkloadsFloorAtTheFmaPeak() {
         List<Report.Row> rows = List.of(
                 row("GemmBench.gemm", Map.of("backend", "openblas", "mnk", "128x512x128"), 100, 100, "us/op"),
-                // 2^26 FLOPs an op, 3,000 ops/s (median): 201.3 GFLOP/s; the mean (2,900) gives Report's 194.6
+                // 100,663,296 FLOPs an op, 3,000 ops/s (median): 301.99 GFLOP/s; the mean (2,900) gives Report's 291.92
                 row("FmaPeakBench.fma", Map.of(), 2900, 3000, "ops/s"),
                 row("W1Seq2seqStepBench.step", Map.of("backend", "openblas"), 9, 6.8859375, "ms/op"));
-        assertEquals(201.326592, Limits.fmaPeak(rows), 1e-9);
-        assertEquals(194.615705, Report.gflops(rows.get(1)), 1e-6);
+        assertEquals(301.989888, Limits.fmaPeak(rows), 1e-9);
+        assertEquals(291.9235584, Report.gflops(rows.get(1)), 1e-9);
         String md = Limits.table(rows, ZEN4);
-        assertTrue(md.contains("FMA peak 201.3 GFLOP/s (FmaPeakBench, every core)"), md);
-        // W1: 509,706,240 / 201.326592e9 = 2.532 ms, 2.532 / 6.886 = 37%
-        assertTrue(md.contains("| 44% | 2.53 ms (37%) |"), md);
+        assertTrue(md.contains("FMA peak 302.0 GFLOP/s (FmaPeakBench, every core)"), md);
+        // W1: 509,706,240 / 301.989888e9 = 1.688 ms, 1.688 / 6.886 = 25%
+        assertTrue(md.contains("| 44% | 1.69 ms (25%) |"), md);
     }
 
     @Test
