@@ -3,6 +3,8 @@
 // kernels by total time. A profile, not a benchmark: the proxy adds about a microsecond per call, which
 // the table reports as "calls". For the benchmark figures use JMH (W1Seq2seqStepBench etc.).
 //   java -cp bench/target/benchmarks.jar org.seq4j.bench.Profile w1|w1gru|w2|w3|w4|date|date64 openblas [steps]
+// GEMMs and packs are listed by shape; with -Dseq4j.profile.shapes every other call is too, by its first
+// tensor's shape (which fill, which copy: "fill [150576]" is the step's flat gradient buffer).
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -58,6 +60,9 @@ public final class Profile {
                             } else if (key.equals("pack")) { // by the packed op(w)'s rows x cols, and w's transpose
                                 org.seq4j.backend.PackedMatrix p = (org.seq4j.backend.PackedMatrix) a[0];
                                 key = "pack " + p.rows() + "x" + p.cols() + (a[1] == org.seq4j.backend.Transpose.YES ? " T" : " N");
+                            } else if (System.getProperty("seq4j.profile.shapes") != null && a != null && a.length > 0
+                                    && a[0] instanceof org.seq4j.tensor.Tensor t) {
+                                key += " " + java.util.Arrays.toString(t.shape());
                             }
                             Stat s = stats.computeIfAbsent(key, k -> new Stat());
                             s.calls++;
