@@ -1704,19 +1704,33 @@ API int64_t seq4j_embedding_forward(int threads, float *out, const float *W, con
 }
 
 /* columns [b, e) of every row: y = dW (v, d), x = dout (m, d), n = d. Threads own disjoint columns of
- * dW, so duplicate ids never race and rows are summed in the order of the ids, as in the reference. */
+ * dW, so duplicate ids never race and rows are summed in the order of the ids, as in the reference.
+ * The columns go in blocks of EMBED_BLOCK, and while one row's slice is added, the slices of the rows
+ * EMBED_AHEAD further on are prefetched: dout streams from L3 or memory (W4's encoder scatter reads
+ * 15 MB into 59 rows), and the prefetch hides that latency. Each element is still summed in row order,
+ * so the bits do not change. In a C harness (3712 rows of 1024 into 59, two threads), blocks with the
+ * prefetch took 0.71x the time of whole rows without it; the prefetch alone 0.80-0.83x. */
+#define EMBED_BLOCK 256
+#define EMBED_AHEAD 2
 HOT_PART_256(embedding_backward_part) {
     const struct rows_args *a = p;
     size_t d = (size_t) a->n;
-    for (int r = 0; r < a->m; r++) {
-        int32_t id = load_id(a->ids, r);
-        if ((uint32_t) id >= (uint32_t) a->v) {
-            report_bad_id(a->bad, r, id);
-            continue;
+    for (int64_t jb = b; jb < e; jb += EMBED_BLOCK) {
+        int64_t je = jb + EMBED_BLOCK < e ? jb + EMBED_BLOCK : e;
+        for (int r = 0; r < a->m; r++) {
+            if (r + EMBED_AHEAD < a->m) {
+                const char *next = (const char *) (a->x + (size_t) (r + EMBED_AHEAD) * d + jb);
+                for (int64_t k = 0; k < (je - jb) * (int64_t) sizeof(float); k += 64) __builtin_prefetch(next + k);
+            }
+            int32_t id = load_id(a->ids, r);
+            if ((uint32_t) id >= (uint32_t) a->v) {
+                if (jb == b) report_bad_id(a->bad, r, id);
+                continue;
+            }
+            float *row = a->y + (size_t) id * d;
+            const float *src = a->x + (size_t) r * d;
+            for (int64_t j = jb; j < je; j++) row[j] += src[j];
         }
-        float *row = a->y + (size_t) id * d;
-        const float *src = a->x + (size_t) r * d;
-        for (int64_t j = b; j < e; j++) row[j] += src[j];
     }
 }
 

@@ -135,9 +135,19 @@ static void xent(int threads) {
     free(logits), free(probs), free(dlogits);
 }
 
-/* 9 ids into 11 rows of 19, with duplicates; then a bad id at position 4 */
-static void embedding(int threads) {
-    enum { M = 9, V = 11, D = 19 };
+/* adds the rows of dout whose id is i / d to want (dW0's element i), skipping a bad id as the kernel does */
+static double embedding_want(const float *dW0, const float *dout, const int32_t *ids, int m, int v, int d, int i) {
+    double want = dW0[i];
+    for (int k = 0; k < m; k++) {
+        if (ids[k] >= 0 && ids[k] < v && ids[k] == i / d) want += dout[k * d + i % d];
+    }
+    return want;
+}
+
+/* 9 ids into 11 rows of d, with duplicates; then a bad id at position 4. d = 19 is one column block
+ * of the backward, d = 600 three (blocks of 256, the last short) */
+static void embedding(int threads, int D) {
+    enum { M = 9, V = 11 };
     float *W = values(V * D, -1, 1), *out = values(M * D, -1, 1), *dout = values(M * D, -1, 1);
     float *dW = values(V * D, -1, 1), *dW0 = malloc(sizeof(float) * V * D);
     int32_t ids[M] = {3, 0, 10, 3, 5, 3, 10, 1, 0};
@@ -145,18 +155,15 @@ static void embedding(int threads) {
     status("embedding forward", seq4j_embedding_forward(threads, out, W, ids, M, V, D), 0);
     for (int i = 0; i < M * D; i++) same("embedding out", i, out[i], W[ids[i / D] * D + i % D]);
     status("embedding backward", seq4j_embedding_backward(threads, dW, ids, dout, M, V, D), 0);
-    for (int i = 0; i < V * D; i++) {
-        double want = dW0[i];
-        for (int k = 0; k < M; k++) {
-            if (ids[k] == i / D) want += dout[k * D + i % D];
-        }
-        near("embedding dW", i, dW[i], want, 1e-6);
-    }
+    for (int i = 0; i < V * D; i++) near("embedding dW", i, dW[i], embedding_want(dW0, dout, ids, M, V, D, i), 1e-6);
     ids[4] = -7;
     status("embedding forward (bad id)", seq4j_embedding_forward(threads, out, W, ids, M, V, D), SEQ4J_BAD_ID(4, -7));
     for (int j = 0; j < D; j++) same("embedding out (bad id row)", 4 * D + j, out[4 * D + j], 0.0f);
     memcpy(dW0, dW, sizeof(float) * V * D);
     status("embedding backward (bad id)", seq4j_embedding_backward(threads, dW, ids, dout, M, V, D), SEQ4J_BAD_ID(4, -7));
+    for (int i = 0; i < V * D; i++) {
+        near("embedding dW (bad id)", i, dW[i], embedding_want(dW0, dout, ids, M, V, D, i), 1e-6);
+    }
     free(W), free(out), free(dout), free(dW), free(dW0);
 }
 
@@ -625,7 +632,8 @@ int main(void) {
         lstm(threads[t], 3, 37);
         lstm(threads[t], 1, 200);
         xent(threads[t]);
-        embedding(threads[t]);
+        embedding(threads[t], 19);
+        embedding(threads[t], 600);
         adam(threads[t]);
         squares(threads[t]);
         gemm(threads[t]);
