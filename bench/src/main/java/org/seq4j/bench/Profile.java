@@ -4,7 +4,8 @@
 // the table reports as "calls". For the benchmark figures use JMH (W1Seq2seqStepBench etc.).
 //   java -cp bench/target/benchmarks.jar org.seq4j.bench.Profile w1|w1gru|w2|w3|w4|date|date64 openblas [steps]
 // GEMMs and packs are listed by shape; with -Dseq4j.profile.shapes every other call is too, by its first
-// tensor's shape (which fill, which copy: "fill [150576]" is the step's flat gradient buffer).
+// tensor's shape (which fill, which copy: "fill [150576]" is the step's flat gradient buffer). Steps are
+// timed after at least 3 s of warm-up.
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -34,6 +35,9 @@ public final class Profile {
         long calls;
         long nanos;
     }
+
+    // Warm-up lasts at least this long: a fixed ten steps left W1's at twice its JMH time (the JIT still at work)
+    private static final long WARM_UP_NANOS = 3_000_000_000L;
 
     public static void main(String[] args) throws Exception {
         String workload = args.length > 0 ? args[0] : "w1";
@@ -71,7 +75,8 @@ public final class Profile {
                         return r;
                     });
             Runnable step = build(workload, timed, arena);
-            for (int i = 0; i < Math.max(5, steps / 5); i++) {
+            long warmUntil = System.nanoTime() + WARM_UP_NANOS;
+            for (int i = 0; i < Math.max(5, steps / 5) || System.nanoTime() < warmUntil; i++) {
                 step.run(); // warm-up, not counted
             }
             on[0] = true;
