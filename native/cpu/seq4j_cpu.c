@@ -1622,8 +1622,9 @@ static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
                               .x3 = a->cs + s * nh, .x4 = dh_next, .x5 = dc_next, .x6 = dh_carry, .m = (int) n,
                               .h = (int) h};
         lstm_backward_block(&r, b, e, 0, h);
-        /* dh_{t-1} = dA_t Wh^T: carried into step s - 1 (its rows of carry were read just above), or out as dh0 */
-        packed_rows(s > 0 ? carry : a->dh0, dA, a->w, b, e, h, g, 0.0f, a->bf16);
+        /* dh_{t-1} = dA_t Wh^T: carried into step s - 1 (its rows of carry were read just above), or out as dh0
+         * (none when dh0 is NULL) */
+        if (s > 0 || a->dh0 != NULL) packed_rows(s > 0 ? carry : a->dh0, dA, a->w, b, e, h, g, 0.0f, a->bf16);
         float *t = dc_next;
         dc_next = dc_prev;
         dc_prev = t;
@@ -1676,7 +1677,9 @@ API void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0,
             const float *dh_next = dhs != NULL ? dhs + s * nh : s == t - 1 ? dh_last : carry;
             seq4j_lstm_cell_backward(threads, dA + s * ng, prev, gates + s * ng, cs + (s + 1) * nh, cs + s * nh, dh_next,
                                      s < t - 1 && dhs != NULL ? carry : NULL, next, n, h);
-            seq4j_gemm_packed(threads, s > 0 ? carry : dh0, dA + s * ng, wht, n, h, 4 * h, 4 * h, h, 0.0f, precision);
+            if (s > 0 || dh0 != NULL) {
+                seq4j_gemm_packed(threads, s > 0 ? carry : dh0, dA + s * ng, wht, n, h, 4 * h, 4 * h, h, 0.0f, precision);
+            }
             float *swap = next;
             next = prev;
             prev = swap;

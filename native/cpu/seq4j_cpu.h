@@ -181,7 +181,8 @@ int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, 
 /* Backward of the forward above: dA (t, n, 4h) for every step from the forward's activated gates (t, n, 4h) and cs
  * (t + 1, n, h), the output gradients dhs (t, n, h) or, when dhs is NULL, dh_last (n, h) at the last step and zero
  * before it, and dc_last (n, h) at the last cell state (NULL: zero). Writes dh0 and dc0 (n, h), the gradients of
- * h_0 and c_0. wht: Wh^T (4h, h) packed in `precision`; work: 3 n h floats of scratch. No output overlaps another
+ * h_0 and c_0; dh0 NULL leaves out step 0's product (seq4j_gemm_packed of dA_0 and wht gives it later, the same
+ * bits). wht: Wh^T (4h, h) packed in `precision`; work: 3 n h floats of scratch. No output overlaps another
  * argument (checked in Java). Both split by rows from 16 rows on; fewer rows make the per-step calls above. */
 void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0, float *work, const float *gates,
                              const float *cs, const float *dhs, const float *dh_last, const float *dc_last,

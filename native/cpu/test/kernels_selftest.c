@@ -511,6 +511,12 @@ static void lstm_sequence(int threads, int n, int h, int t, int precision) {
             for (size_t i = 0; i < t * ng; i++) same("lstm_backward_seq dA", i, dA[1][i], dA[0][i]);
             for (size_t i = 0; i < nh; i++) same("lstm_backward_seq dh0", i, dh0[1][i], dh0[0][i]);
             for (size_t i = 0; i < nh; i++) same("lstm_backward_seq dc0", i, dc0[1][i], dc0[0][i]);
+            /* without dh0: the same dA and dc0, step 0's product left out */
+            memset(dA[1], 0, t * ng * sizeof(float)), memset(dc0[1], 0, nh * sizeof(float));
+            seq4j_lstm_backward_seq(threads, dA[1], NULL, dc0[1], work[1], g[1], cs[1], out, dh_last, dcl, wht, t, n, h,
+                                    precision);
+            for (size_t i = 0; i < t * ng; i++) same("lstm_backward_seq dA (no dh0)", i, dA[1][i], dA[0][i]);
+            for (size_t i = 0; i < nh; i++) same("lstm_backward_seq dc0 (no dh0)", i, dc0[1][i], dc0[0][i]);
         }
     }
     for (int v = 0; v < 2; v++) free(g[v]), free(hs[v]), free(cs[v]), free(dA[v]), free(dh0[v]), free(dc0[v]), free(work[v]);

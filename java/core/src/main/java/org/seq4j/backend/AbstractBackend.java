@@ -812,7 +812,9 @@ public abstract class AbstractBackend implements Backend {
         packedReady(op, "whT", whT);
         rank3(op, "gates", gates);
         f32(op, "dA", dA);
-        f32(op, "dh0", dh0);
+        if (dh0 != null) {
+            f32(op, "dh0", dh0);
+        }
         f32(op, "dc0", dc0);
         f32(op, "work", work);
         f32(op, "gates", gates);
@@ -824,7 +826,9 @@ public abstract class AbstractBackend implements Backend {
         }
         shape3(op, "dA", dA, t, n, 4 * h);
         shape3(op, "cs", cs, sequenceSteps(op, t), n, h);
-        shape2(op, "dh0", dh0, n, h);
+        if (dh0 != null) {
+            shape2(op, "dh0", dh0, n, h);
+        }
         shape2(op, "dc0", dc0, n, h);
         shape3(op, "work", work, 3, n, h);
         if (dhs != null) {
@@ -843,17 +847,21 @@ public abstract class AbstractBackend implements Backend {
         }
         // no output may share memory with another output or an input (a part of the split reads its rows of the
         // inputs at every step while the other parts write theirs); no arrays here: a training step allocates nothing
-        apart(op, "dA", dA, "dh0", dh0, "dc0", dc0);
-        noOverlap(op, "dA", dA, "work", work);
-        apart(op, "dh0", dh0, "dc0", dc0, "work", work);
+        apart(op, "dA", dA, "dc0", dc0, "work", work);
         noOverlap(op, "dc0", dc0, "work", work);
         outputApart(op, "dA", dA, gates, cs, dhs, dhLast, dcLast, whT);
-        outputApart(op, "dh0", dh0, gates, cs, dhs, dhLast, dcLast, whT);
         outputApart(op, "dc0", dc0, gates, cs, dhs, dhLast, dcLast, whT);
         outputApart(op, "work", work, gates, cs, dhs, dhLast, dcLast, whT);
+        if (dh0 != null) {
+            noOverlap(op, "dA", dA, "dh0", dh0);
+            apart(op, "dh0", dh0, "dc0", dc0, "work", work);
+            outputApart(op, "dh0", dh0, gates, cs, dhs, dhLast, dcLast, whT);
+        }
         if (t == 0 || n == 0 || h == 0) { // no steps: the gradients of h_0, c_0 are those arriving at them
             if (n > 0 && h > 0) {
-                if (dhs == null) {
+                if (dh0 == null) {
+                    // not wanted
+                } else if (dhs == null) {
                     copyK(dh0, dhLast);
                 } else {
                     fillK(dh0, 0f);
@@ -871,7 +879,8 @@ public abstract class AbstractBackend implements Backend {
 
     /**
      * The backward recurrence with t, n, h > 0. The default: the loop of lstmCellBackwardK and gemmPackedK (beta 0),
-     * step by step, work holding the carried dh and two cell-state gradients in turn.
+     * step by step, work holding the carried dh and two cell-state gradients in turn; no product at step 0 when dh0
+     * is null.
      */
     protected void lstmSequenceBackwardK(Tensor dA, Tensor dh0, Tensor dc0, Tensor work, Tensor gates, Tensor cs,
                                          Tensor dhs, Tensor dhLast, Tensor dcLast, PackedMatrix whT, int t, int n,
@@ -888,7 +897,9 @@ public abstract class AbstractBackend implements Backend {
             Tensor dhNext = dhT != null ? dhT[s] : s == t - 1 ? dhLast : carry;
             Tensor dhCarry = s < t - 1 && dhT != null ? carry : null;
             lstmCellBackwardK(dAT[s], prev, gT[s], cT[s + 1], cT[s], dhNext, dhCarry, next, n, h);
-            gemmPackedK(n, s > 0 ? carry : dh0, h, dAT[s], 4 * h, whT, 0f);
+            if (s > 0 || dh0 != null) {
+                gemmPackedK(n, s > 0 ? carry : dh0, h, dAT[s], 4 * h, whT, 0f);
+            }
             Tensor x = next;
             next = prev;
             prev = x;

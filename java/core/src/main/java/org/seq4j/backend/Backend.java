@@ -676,10 +676,12 @@ public interface Backend extends AutoCloseable {
      * The backward of {@link #lstmSequenceForward} over all T steps in one call: for s = T-1 .. 0,
      * {@link #lstmCellBackward} with dh = dhs[s] + the dh carried from step s+1 and dc from step s+1 (dcLast at the
      * last step) gives dA[s], then dh_{s-1} = dA[s] Wh^T is carried to step s-1. The same result, bit for bit, as that
-     * loop on this backend.
+     * loop on this backend. A caller that may not need the gradient of h_0 (an encoder's h_0 is no parameter) passes
+     * dh0 = null: step 0's product is left out, and {@code gemmPacked(dh0, dA[0], whT, 0)} gives it later, the same
+     * bits, while dA and whT are unchanged.
      *
      * @param dA     (T, N, 4H), written: the gate pre-activation gradients of every step
-     * @param dh0    (N, H), written: the gradient w.r.t. h_0
+     * @param dh0    (N, H), written: the gradient w.r.t. h_0; or null: not computed
      * @param dc0    (N, H), written: the gradient w.r.t. c_0
      * @param work   (3, N, H), scratch, overwritten
      * @param gates  (T, N, 4H), the forward's activated gates

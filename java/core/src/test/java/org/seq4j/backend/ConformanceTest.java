@@ -886,6 +886,10 @@ class ConformanceTest {
             b.assertClose("lstmSequenceBackward dh0" + what, dh0, atol, rtol);
             b.assertClose("lstmSequenceBackward dc0" + what, dc0, atol, rtol);
             if (t == 0 || n == 0 || h == 0) {
+                Pair dc02 = b.zeros(DType.F32, n, h);
+                b.dev.lstmSequenceBackward(dA.d(), null, dc02.d(), work.d(), gates.d(), cs.d(), withDhs ? dhs.d() : null,
+                        dhLast.d(), withDc ? dcLast.d() : null, td);
+                sameBits("lstmSequenceBackward dc0 without dh0" + what, b.devValues(dc0.d()), b.devValues(dc02.d()));
                 continue;
             }
             // the per-step loop on the device: the same bits
@@ -911,6 +915,14 @@ class ConformanceTest {
             sameBits("lstmSequenceBackward dA against the loop" + what, b.devValues(la.d()), b.devValues(dA.d()));
             sameBits("lstmSequenceBackward dh0 against the loop" + what, b.devValues(lh0.d()), b.devValues(dh0.d()));
             sameBits("lstmSequenceBackward dc0 against the loop" + what, b.devValues(next), b.devValues(dc0.d()));
+            // without dh0 (not wanted): the same dA and dc0, and dA[0] Wh^T gives dh0 later, the same bits
+            Pair dA2 = b.zeros(DType.F32, t, n, 4 * h), dc02 = b.zeros(DType.F32, n, h), late = b.zeros(DType.F32, n, h);
+            b.dev.lstmSequenceBackward(dA2.d(), null, dc02.d(), b.zeros(DType.F32, 3, n, h).d(), gates.d(), cs.d(),
+                    withDhs ? dhs.d() : null, dhLast.d(), withDc ? dcLast.d() : null, td);
+            sameBits("lstmSequenceBackward dA without dh0" + what, b.devValues(dA.d()), b.devValues(dA2.d()));
+            sameBits("lstmSequenceBackward dc0 without dh0" + what, b.devValues(dc0.d()), b.devValues(dc02.d()));
+            b.dev.gemmPacked(late.d(), dA2.d().get(0), td, 0f);
+            sameBits("lstmSequenceBackward dh0 from dA[0] afterwards" + what, b.devValues(dh0.d()), b.devValues(late.d()));
         }
     }
 

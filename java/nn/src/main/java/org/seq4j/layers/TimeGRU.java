@@ -66,6 +66,7 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor hs;                  // (T, N, H) = hAll[1 .. T]
     private Tensor rhAll;               // (T, N, H) r * h_prev of every step, the left factor of (r h) Whh
     private Tensor dA, dA2, dAh;        // (T, N, 3H); (T*N, 3H); its candidate columns as a flat view, stride 3H
+    private Tensor hFrom1, rhFrom1, dAFrom1, dAhFrom1;  // the same from step 1 on (null for T = 1): after a zero h_0
     private Tensor dhsWork;             // (T, N, H) dhs + the dh flowing back from step t+1
     private Tensor dhsHead;             // (T-1, N, H) = dhsWork[0 .. T-1), null for T = 1
     private Tensor drh;                 // (N, H) gradient w.r.t. r * h_prev of the current step
@@ -174,6 +175,10 @@ public final class TimeGRU implements TimeRecurrent {
         dA = ws.floats(t, n, g);
         dA2 = dA.view(t * n, g);
         dAh = candidateColumns(dA, H);
+        hFrom1 = t > 1 ? hAll.slice(1, t) : null;
+        rhFrom1 = t > 1 ? rhAll.slice(1, t) : null;
+        dAFrom1 = t > 1 ? dA.slice(1, t) : null;
+        dAhFrom1 = t > 1 ? candidateColumns(dAFrom1, H) : null;
         dhsWork = ws.floats(t, n, H);
         dhsHead = t > 1 ? dhsWork.slice(0, t - 1) : null;
         drh = ws.floats(n, H);
@@ -333,7 +338,7 @@ public final class TimeGRU implements TimeRecurrent {
         int t = sizedT, n = sizedN, g = 3 * H, m = t * n;
         // dWx += x^T dA
         backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
-        recurrentWeightGradients(m);
+        recurrentWeightGradients(t, n);
         backend.sumRows(b.grad(), dA2, 1f);
         backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);
         backwardDone = true;
@@ -360,8 +365,7 @@ public final class TimeGRU implements TimeRecurrent {
             throw new IllegalArgumentException("TimeGRU.backward(embed, dhs) with another embedding than the forward's");
         }
         backpropagateSteps(dhs, dhLast);
-        int m = sizedT * sizedN;
-        recurrentWeightGradients(m);
+        recurrentWeightGradients(sizedT, sizedN);
         // as in TimeLSTM: S (V, 3H) = dA's rows summed per token id; dWx = E^T S, db = sum of S, dE = S Wx^T
         Parameter E = embed.W();
         backend.fill(S, 0f);
@@ -373,14 +377,20 @@ public final class TimeGRU implements TimeRecurrent {
     }
 
     /**
-     * dWh[:, :2H] += Hprev^T dA[:, :2H] (Hprev = hAll[0 .. T), h_0 included), dWhh += RH^T dA[:, 2H:], over all m =
-     * T*N rows. Two products, not one over dA's 3H columns: dWh's two blocks have different left factors (h_prev
-     * and r h_prev).
+     * dWh[:, :2H] += Hprev^T dA[:, :2H] (Hprev = hAll[0 .. T)), dWhh += RH^T dA[:, 2H:], over all m = T*N rows; from
+     * step 1 on when the forward started from a zero h_0, whose rows (and r h_0's) add nothing. Two products, not one
+     * over dA's 3H columns: dWh's two blocks have different left factors (h_prev and r h_prev).
      */
-    private void recurrentWeightGradients(int m) {
-        int g = 3 * H;
-        backend.gemm(Transpose.YES, Transpose.NO, H, 2 * H, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
-        backend.gemm(Transpose.YES, Transpose.NO, H, H, m, 1f, rhAll, H, dAh, g, 1f, dWhh, g);
+    private void recurrentWeightGradients(int t, int n) {
+        int g = 3 * H, m = t * n;
+        if (!h0Zero) {
+            backend.gemm(Transpose.YES, Transpose.NO, H, 2 * H, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
+            backend.gemm(Transpose.YES, Transpose.NO, H, H, m, 1f, rhAll, H, dAh, g, 1f, dWhh, g);
+        } else if (t > 1) {
+            int rows = (t - 1) * n;
+            backend.gemm(Transpose.YES, Transpose.NO, H, 2 * H, rows, 1f, hFrom1, H, dAFrom1, g, 1f, Wh.grad(), g);
+            backend.gemm(Transpose.YES, Transpose.NO, H, H, rows, 1f, rhFrom1, H, dAhFrom1, g, 1f, dWhh, g);
+        }
     }
 
     /**

@@ -35,10 +35,12 @@
 // of gemmPacked and the cell kernels, which the CPU backend runs as one job split by rows (each thread takes its rows
 // through all T steps: no hand-off between steps). bench/c/lstm_seq_ab.c, W1's shapes against that loop: forward
 // 0.98-1.02x, backward 0.90-0.92x on a quiet host, and 0.71-0.76x and 0.60x in a slow phase of the shared host,
-// where every per-step barrier waits for the slower core.
+// where every per-step barrier waits for the slower core. That backward leaves the gradient of h_0 to dh(), which
+// multiplies dA_0 by the packed Wh^T on its first call after a backward: an encoder never reads it (its h_0 is no
+// parameter), so its backward makes T - 1 products instead of T.
 //
-// The weight gradients after the loop, dWh += Hprev^T dA and dWx += x^T dA (Hprev: the T*N rows of h_0 .. h_{T-1}),
-// are two gemm calls (TN, beta 1) over dA as the cell backward wrote it; the CPU backend runs them on its packed
+// The weight gradients after the loop, dWh += Hprev^T dA and dWx += x^T dA (Hprev: the T*N rows of h_0 .. h_{T-1},
+// from h_1 on when h_0 was zero), are two gemm calls (TN, beta 1) over dA as the cell backward wrote it; the CPU backend runs them on its packed
 // product's blocks, reading dA without a pack, where that beats sgemm (OpenBlasBackend.gemmTnPays).
 //
 // Inference weights (setInferencePrecision(BF16), opt-in): the per-step product h_prev Wh multiplies by a
@@ -87,10 +89,12 @@ public final class TimeLSTM implements TimeRecurrent {
     private boolean h0Zero, c0Zero;     // whether hT[0], cT[0] still hold the zeros of an earlier forward
     private Tensor hs;                  // (T, N, H) = hAll[1 .. T], what forward returns
     private Tensor dA, dA2;             // (T, N, 4H) gate-pre-activation gradients of every step; (T*N, 4H)
+    private Tensor hFrom1, dAFrom1;     // hAll[1 .. T), dA[1 .. T): dWh's rows after a zero h_0 (null for T = 1)
     private Tensor work;                // (3, N, H) = [dhCarry; dcPing; dcPong], lstmSequenceBackward's scratch
     private Tensor dhCarry;             // (N, H) the dh flowing back from step t+1 (dA_{t+1} Wh^T)
     private Tensor dxs;                 // (T, N, D)
     private Tensor dh0;                 // (N, H) gradient w.r.t. h0
+    private boolean dh0Pending;         // dh0 not yet computed: dA[0] Wh^T over whTPacked, on the first dh()
     private Tensor dcPing, dcPong;      // (N, H) two buffers: lstmCellBackward's dcPrev must not be dcNext
     private Tensor dcZero;              // (N, H) zeros, filled once per size: the last step's dcNext without dcLast
     private Tensor dcIn;                // (N, H) the caller's dcLast, copied (it may be one of our buffers)
@@ -211,6 +215,8 @@ public final class TimeLSTM implements TimeRecurrent {
         hs = hAll.slice(1, t + 1);
         dA = ws.floats(t, n, 4 * H);
         dA2 = dA.view(t * n, 4 * H);
+        hFrom1 = t > 1 ? hAll.slice(1, t) : null;
+        dAFrom1 = t > 1 ? dA.slice(1, t) : null;
         work = ws.floats(3, n, H);
         dhCarry = work.get(0);
         dcPing = work.get(1);
@@ -446,10 +452,9 @@ public final class TimeLSTM implements TimeRecurrent {
     private Tensor backwardUnfolded(Tensor dhs, Tensor dhLast, Tensor dcLast) {
         backpropagateSteps(dhs, dhLast, dcLast);
         int t = sizedT, n = sizedN, g = 4 * H, m = t * n;
-        // dWx += x^T dA, dWh += Hprev^T dA (Hprev = hAll[0 .. T): the m = T*N rows of h_0 .. h_{T-1}, h_0 = 0
-        // included); db += sum of dA's rows, dxs = dA Wx^T
+        // dWx += x^T dA, dWh += Hprev^T dA (accumulateWhGrad); db += sum of dA's rows, dxs = dA Wx^T
         backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
-        backend.gemm(Transpose.YES, Transpose.NO, H, g, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
+        accumulateWhGrad(t, n);
         backend.sumRows(b.grad(), dA2, 1f);
         backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);
         backwardDone = true;
@@ -496,10 +501,9 @@ public final class TimeLSTM implements TimeRecurrent {
             throw new IllegalArgumentException("TimeLSTM.backward(embed, dhs) with another embedding than the forward's");
         }
         backpropagateSteps(dhs, dhLast, dcLast);
-        int g = 4 * H, m = sizedT * sizedN;
         Parameter E = embed.W();
         // dWh += Hprev^T dA as in backwardUnfolded (dWx comes from S below)
-        backend.gemm(Transpose.YES, Transpose.NO, H, g, m, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
+        accumulateWhGrad(sizedT, sizedN);
         // S (V, 4H) = the rows of dA summed per token id; then x = E[ids] gives dWx = x^T dA = E^T S,
         // db = sum of dA's rows = sum of S's rows, and dE = scatter of dA Wx^T = S Wx^T
         backend.fill(S, 0f);
@@ -511,6 +515,20 @@ public final class TimeLSTM implements TimeRecurrent {
     }
 
     /**
+     * dWh += Hprev^T dA, Hprev = hAll[0 .. T): the T*N rows of h_0 .. h_{T-1}. When the forward started from a zero
+     * h_0, its N rows add nothing, and the product leaves them out (from step 1 on: one step's product fewer, 1/T of
+     * it).
+     */
+    private void accumulateWhGrad(int t, int n) {
+        int g = 4 * H;
+        if (!h0Zero) {
+            backend.gemm(Transpose.YES, Transpose.NO, H, g, t * n, 1f, hAll, H, dA, g, 1f, Wh.grad(), g);
+        } else if (t > 1) {
+            backend.gemm(Transpose.YES, Transpose.NO, H, g, (t - 1) * n, 1f, hFrom1, H, dAFrom1, g, 1f, Wh.grad(), g);
+        }
+    }
+
+    /**
      * The loop of the backward pass: dA for every step, dh() and dc() for the initial state. The output gradients
      * are dhs (T, N, H), or, when dhs is null, dhLast (N, H) at the last step and zero at the others.
      */
@@ -518,6 +536,7 @@ public final class TimeLSTM implements TimeRecurrent {
         if (!forwardDone) {
             throw new IllegalStateException("TimeLSTM.backward before forward");
         }
+        dh0Pending = false;
         if (forwardPacked) {
             throw new IllegalStateException("TimeLSTM.backward after a forward with " + inference.precision() + " inference "
                     + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
@@ -541,8 +560,10 @@ public final class TimeLSTM implements TimeRecurrent {
             if (dcLast != null) {
                 backend.copy(dcIn, dcLast);
             }
-            backend.lstmSequenceBackward(dA, dh0, dcOut, work, gates, cAll,
+            // dh0 is left to dh(): an encoder's is never read, and its product is one of the T
+            backend.lstmSequenceBackward(dA, null, dcOut, work, gates, cAll,
                     dhs != null ? dhsSeq.seq(dhs, t, n, H) : null, dhLast, dcLast != null ? dcIn : null, whTPacked);
+            dh0Pending = true;
             dc0 = dcOut;
             return;
         }
@@ -661,6 +682,12 @@ public final class TimeLSTM implements TimeRecurrent {
      */
     public Tensor dh() {
         requireBackward();
+        if (dh0Pending) {
+            // the product the sequence call left out, bit for bit (whTPacked holds Wh as the backward read it, even
+            // if the optimizer has moved Wh since; dA is unchanged until the next forward)
+            backend.gemmPacked(dh0, dAT[0], whTPacked, 0f);
+            dh0Pending = false;
+        }
         return dh0;
     }
 

@@ -12,7 +12,10 @@ public final class PerturbedBackend {
     private PerturbedBackend() {
     }
 
-    /** {@code delegate}, except that after {@code kernel} its argument {@code outputArg} is multiplied by factor. */
+    /**
+     * {@code delegate}, except that after {@code kernel} its argument {@code outputArg} is multiplied by factor, in
+     * the calls where that argument is a tensor (not an overload's int there, nor an output left null).
+     */
     public static Backend wrap(Backend delegate, String kernel, int outputArg, float factor) {
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, args) -> {
@@ -22,8 +25,8 @@ public final class PerturbedBackend {
                     } catch (InvocationTargetException e) {
                         throw e.getCause();
                     }
-                    if (method.getName().equals(kernel)) {
-                        delegate.scale((Tensor) args[outputArg], factor);
+                    if (method.getName().equals(kernel) && args[outputArg] instanceof Tensor out) {
+                        delegate.scale(out, factor);
                     }
                     return result;
                 });

@@ -551,7 +551,7 @@ public final class OpenBlasBackend extends AbstractBackend {
             super.lstmSequenceBackwardK(dA, dh0, dc0, work, gates, cs, dhs, dhLast, dcLast, whT, t, n, h);
             return;
         }
-        seq4j_cpu_h.seq4j_lstm_backward_seq(threads, p(dA), p(dh0), p(dc0), p(work), p(gates), p(cs),
+        seq4j_cpu_h.seq4j_lstm_backward_seq(threads, p(dA), dh0 == null ? MemorySegment.NULL : p(dh0), p(dc0), p(work), p(gates), p(cs),
                 dhs == null ? MemorySegment.NULL : p(dhs), dhs != null ? MemorySegment.NULL : p(dhLast),
                 dcLast == null ? MemorySegment.NULL : p(dcLast), p(whT.storage()), t, n, h,
                 precision(whT.precision()));
