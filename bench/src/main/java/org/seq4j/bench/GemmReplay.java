@@ -89,8 +89,9 @@ final class GemmReplay implements AutoCloseable {
                         }
                     } else if (method.getName().equals("lstmSequenceBackward")) {
                         // (dA, dh0, dc0, work, gates, ..., whT): dh_{s-1} = dA_s Wh^T into work[0], or dh0 at s = 0
+                        // (none when dh0 is null: the layer multiplies it out in dh(), a gemmPacked of its own)
                         Tensor dA = (Tensor) args[0], dh0 = (Tensor) args[1], carry = ((Tensor) args[3]).get(0);
-                        for (int s = dA.dim(0) - 1; s >= 0; s--) {
+                        for (int s = dA.dim(0) - 1; s > 0 || (s == 0 && dh0 != null); s--) {
                             calls.add(new Call(GEMM_PACKED, new Object[] {s > 0 ? carry : dh0, dA.get(s), args[9], 0f}));
                         }
                     }

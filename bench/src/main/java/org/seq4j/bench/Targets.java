@@ -126,7 +126,10 @@ public final class Targets {
                 .append("|---|---|---:|---:|---|---:|---|\n");
         for (Target t : TARGETS) {
             List<Double> values = rounds.stream().map(t.measure()).filter(v -> v != null && !v.isNaN()).toList();
-            if (values.isEmpty()) {
+            if (values.isEmpty()) {   // said, not left out: a benchmark that failed must not pass unnoticed
+                sb.append(String.format(Locale.ROOT, "| %s | no result: a benchmark it needs failed or did not run "
+                        + "(see the run's log) |  | %s | %s |%n", t.what(), missed(t.issue5(), t.format()),
+                        missed(t.issue12(), t.format())));
                 continue;
             }
             double median = Report.median(values);
@@ -154,6 +157,10 @@ public final class Targets {
     }
 
     /** "bound | yes/no", or " | (stated)"-like blanks where the issue set no bound. */
+    private static String missed(Bound b, String format) {
+        return b == null ? " | " : b.text(format) + " | no result";
+    }
+
     private static String bound(Bound b, String format, double median) {
         return b == null ? " | " : b.text(format) + " | " + (b.met(median) ? "yes" : "no");
     }

@@ -11,6 +11,7 @@ import org.seq4j.backend.Backends;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeGRU;
+import org.seq4j.layers.TimeLSTM;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
@@ -43,6 +44,44 @@ class GemmReplayTest {
             };
         })) {
             return r.size();
+        }
+    }
+
+    /**
+     * A TimeLSTM from h_0 = 0, forward and backward over packed weights, dh() read or not, recorded and then replayed:
+     * the number of calls recorded.
+     */
+    private static int recordedLstm(Backend real, int t, boolean readDh) {
+        int d = 4, h = 6, n = 3;
+        try (GemmReplay r = GemmReplay.record(real, rec -> {
+            ParameterStore s = ParameterStore.builder(rec).declare("Wx", Init.normal(0.3), d, 4 * h)
+                    .declare("Wh", Init.normal(0.3), h, 4 * h).declare("b", Init.zeros(), 4 * h).build(1);
+            TimeLSTM lstm = new TimeLSTM(rec, s.get("Wx"), s.get("Wh"), s.get("b"), false);
+            Workspace ws = new Workspace(rec);
+            Tensor xs = ws.floats(t, n, d);
+            rec.fill(xs, 0.25f);
+            lstm.backward(lstm.forward(xs));   // dhs = hs, any gradient will do
+            if (readDh) {
+                lstm.dh();
+            }
+            return () -> {
+                lstm.close();
+                ws.close();
+                s.close();
+            };
+        })) {
+            r.replay();     // every recorded call runs again (a product recorded into a null output would throw)
+            return r.size();
+        }
+    }
+
+    @Test
+    void anLstmBackwardWithoutDh0RecordsTheProductsItMakesAndReplaysThem() {
+        try (Backend java = Backends.create("java")) {
+            assertEquals(2 * (7 - 4), recordedLstm(java, 7, false) - recordedLstm(java, 4, false),
+                    "3 more recurrent steps: 3 more products each way");
+            assertEquals(1, recordedLstm(java, 5, true) - recordedLstm(java, 5, false),
+                    "dh() read: the one product the backward left out");
         }
     }
 
