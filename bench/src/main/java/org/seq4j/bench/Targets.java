@@ -156,11 +156,12 @@ public final class Targets {
         return sb.append("<!-- END ").append(section).append(" -->\n").toString();
     }
 
-    /** "bound | yes/no", or " | (stated)"-like blanks where the issue set no bound. */
+    /** "bound | no result", or blanks where the issue set no bound. */
     private static String missed(Bound b, String format) {
         return b == null ? " | " : b.text(format) + " | no result";
     }
 
+    /** "bound | yes/no", or " | (stated)"-like blanks where the issue set no bound. */
     private static String bound(Bound b, String format, double median) {
         return b == null ? " | " : b.text(format) + " | " + (b.met(median) ? "yes" : "no");
     }

@@ -12,21 +12,24 @@ import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeGRU;
 import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
 class GemmReplayTest {
 
     /**
-     * The calls a TimeGRU forward and backward over packed weights record: the same but for 2 products a recurrent step
-     * each way.
+     * The calls recorded for a forward and a backward of a TimeLSTM (gates = 4) or TimeGRU (gates = 3) over packed
+     * weights from h_0 = 0, dh() read afterwards or not; the recording is then replayed, so a product recorded into
+     * a null output would throw.
      */
-    private static int recorded(Backend real, int t) {
+    private static int recorded(Backend real, int gates, int t, boolean readDh) {
         int d = 4, h = 6, n = 3;
         try (GemmReplay r = GemmReplay.record(real, rec -> {
-            ParameterStore s = ParameterStore.builder(rec).declare("Wx", Init.normal(0.3), d, 3 * h)
-                    .declare("Wh", Init.normal(0.3), h, 3 * h).declare("b", Init.zeros(), 3 * h).build(1);
-            TimeGRU gru = new TimeGRU(rec, s.get("Wx"), s.get("Wh"), s.get("b"), false);
+            ParameterStore s = ParameterStore.builder(rec).declare("Wx", Init.normal(0.3), d, gates * h)
+                    .declare("Wh", Init.normal(0.3), h, gates * h).declare("b", Init.zeros(), gates * h).build(1);
+            TimeRecurrent layer = gates == 4 ? new TimeLSTM(rec, s.get("Wx"), s.get("Wh"), s.get("b"), false)
+                    : new TimeGRU(rec, s.get("Wx"), s.get("Wh"), s.get("b"), false);
             Workspace ws = new Workspace(rec);
             float[] x = new float[t * n * d];
             Random random = new Random(2);
@@ -35,42 +38,17 @@ class GemmReplayTest {
             }
             Tensor xs = ws.floats(t, n, d);
             rec.copyIn(xs, x);
-            Tensor hs = gru.forward(xs);   // t - 1 >= 2 products at N = 3 pay for a pack: the sequence calls
-            gru.backward(hs);              // dhs = hs, any gradient will do
-            return () -> {
-                gru.close();
-                ws.close();
-                s.close();
-            };
-        })) {
-            return r.size();
-        }
-    }
-
-    /**
-     * A TimeLSTM from h_0 = 0, forward and backward over packed weights, dh() read or not, recorded and then replayed:
-     * the number of calls recorded.
-     */
-    private static int recordedLstm(Backend real, int t, boolean readDh) {
-        int d = 4, h = 6, n = 3;
-        try (GemmReplay r = GemmReplay.record(real, rec -> {
-            ParameterStore s = ParameterStore.builder(rec).declare("Wx", Init.normal(0.3), d, 4 * h)
-                    .declare("Wh", Init.normal(0.3), h, 4 * h).declare("b", Init.zeros(), 4 * h).build(1);
-            TimeLSTM lstm = new TimeLSTM(rec, s.get("Wx"), s.get("Wh"), s.get("b"), false);
-            Workspace ws = new Workspace(rec);
-            Tensor xs = ws.floats(t, n, d);
-            rec.fill(xs, 0.25f);
-            lstm.backward(lstm.forward(xs));   // dhs = hs, any gradient will do
+            layer.backward(layer.forward(xs));   // t - 1 >= 2 products at N = 3 pay for a pack; dhs = hs will do
             if (readDh) {
-                lstm.dh();
+                layer.dh();
             }
             return () -> {
-                lstm.close();
+                layer.close();
                 ws.close();
                 s.close();
             };
         })) {
-            r.replay();     // every recorded call runs again (a product recorded into a null output would throw)
+            r.replay();
             return r.size();
         }
     }
@@ -78,9 +56,9 @@ class GemmReplayTest {
     @Test
     void anLstmBackwardWithoutDh0RecordsTheProductsItMakesAndReplaysThem() {
         try (Backend java = Backends.create("java")) {
-            assertEquals(2 * (7 - 4), recordedLstm(java, 7, false) - recordedLstm(java, 4, false),
+            assertEquals(2 * (7 - 4), recorded(java, 4, 7, false) - recorded(java, 4, 4, false),
                     "3 more recurrent steps: 3 more products each way");
-            assertEquals(1, recordedLstm(java, 5, true) - recordedLstm(java, 5, false),
+            assertEquals(1, recorded(java, 4, 5, true) - recorded(java, 4, 5, false),
                     "dh() read: the one product the backward left out");
         }
     }
@@ -88,7 +66,7 @@ class GemmReplayTest {
     @Test
     void aGruSequenceForwardAndBackwardAreRecordedAsTwoProductsAStepEach() {
         try (Backend java = Backends.create("java")) {
-            assertEquals(4 * (7 - 4), recorded(java, 7) - recorded(java, 4),
+            assertEquals(4 * (7 - 4), recorded(java, 3, 7, false) - recorded(java, 3, 4, false),
                     "3 more recurrent steps: 3 more products into the z, r columns and 3 into the candidate columns, "
                     + "and 3 each out of them");
         }

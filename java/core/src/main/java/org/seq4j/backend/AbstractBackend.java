@@ -859,11 +859,9 @@ public abstract class AbstractBackend implements Backend {
         }
         if (t == 0 || n == 0 || h == 0) { // no steps: the gradients of h_0, c_0 are those arriving at them
             if (n > 0 && h > 0) {
-                if (dh0 == null) {
-                    // not wanted
-                } else if (dhs == null) {
+                if (dh0 != null && dhs == null) {
                     copyK(dh0, dhLast);
-                } else {
+                } else if (dh0 != null) {
                     fillK(dh0, 0f);
                 }
                 if (dcLast == null) {

@@ -40,8 +40,9 @@
 // parameter), so its backward makes T - 1 products instead of T.
 //
 // The weight gradients after the loop, dWh += Hprev^T dA and dWx += x^T dA (Hprev: the T*N rows of h_0 .. h_{T-1},
-// from h_1 on when h_0 was zero), are two gemm calls (TN, beta 1) over dA as the cell backward wrote it; the CPU backend runs them on its packed
-// product's blocks, reading dA without a pack, where that beats sgemm (OpenBlasBackend.gemmTnPays).
+// from h_1 on when h_0 was zero), are two gemm calls (TN, beta 1) over dA as the cell backward wrote it; the CPU
+// backend runs them on its packed product's blocks, reading dA without a pack, where that beats sgemm
+// (OpenBlasBackend.gemmTnPays).
 //
 // Inference weights (setInferencePrecision(BF16), opt-in): the per-step product h_prev Wh multiplies by a
 // bfloat16 copy of Wh (backend.pack/gemmPacked, float32 accumulation), packed by the first forward that needs it
