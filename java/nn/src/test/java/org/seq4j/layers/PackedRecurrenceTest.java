@@ -7,6 +7,7 @@ package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Map;
 import java.util.Random;
@@ -59,6 +60,23 @@ class PackedRecurrenceTest {
             }
         }
         assertArrayEquals(early, late);
+    }
+
+    @Test
+    void theGradientOfH0AfterCloseIsRefusedNotRead() {
+        // the product left to dh() would read freed tensors: a closed layer refuses it with an exception
+        Backend b = org.seq4j.testing.TestBackends.reference();
+        int t = 5, n = 3, h = RecurrentCalls.H;
+        TimeLSTM lstm;
+        try (ParameterStore store = RecurrentCalls.store(b, 4); Workspace ws = new Workspace(b)) {
+            lstm = new TimeLSTM(b, store.get("Wx"), store.get("Wh"), store.get("b"), false);
+            Random r = new Random(3);
+            lstm.forward(GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, t * n * RecurrentCalls.D), t, n,
+                    RecurrentCalls.D));
+            lstm.backward(GradientCheck.tensor(b, ws, GradientCheck.randn(r, 1, t * n * h), t, n, h));
+            lstm.close();
+        }
+        assertThrows(IllegalStateException.class, lstm::dh);
     }
 
     @Test
