@@ -28,6 +28,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #define API __attribute__((visibility("default")))
 #define INLINE static inline __attribute__((always_inline))
@@ -62,6 +65,8 @@ static const char *isa_note;   /* why it is not the best this CPU runs, or NULL 
 #define TARGET_V4 __attribute__((target("arch=x86-64-v4,prefer-vector-width=" SEQ4J_V4_WIDTH)))
 #define TARGET_V3 __attribute__((target("arch=x86-64-v3")))
 #define TARGET_V4_256 __attribute__((target("arch=x86-64-v4,prefer-vector-width=256")))
+#define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+#define AVX2 __attribute__((target("avx2,fma")))
 #define HOT_FN_(name, params, args, extra) HOT_FN_W(name, params, args, extra, TARGET_V4)
 #define HOT_FN_W(name, params, args, extra, target_v4)                                                       \
     INLINE void name##_body params;                                                                         \
@@ -519,7 +524,8 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  * Written once with GCC's vector extensions (PK_BLOCK, for each clone's native vector width); MR and NP are chosen
  * per clone to fit its register file (PK_PART). With one or two rows (inference, N = 1) blocks of more panels give
  * the FMA chains more independence (the product is then bound by reading B). Only the v4 clone beats OpenBLAS at
- * the recurrent shapes (seq4j_packed_preferred); the others are correct, and kept simple. Panels are the outer loop and row blocks
+ * the recurrent shapes on an AVX-512 CPU, and the v3 clone's blocks (by hand, v3_block) on an AVX2 one
+ * (seq4j_packed_preferred); the baseline and aarch64 blocks are correct, and kept simple. Panels are the outer loop and row blocks
  * the inner one, so a block of panels (k x 32 floats: 16 KiB for k = 128) stays in L1 while all rows pass over
  * it; parts of the pool are ranges of panels, fixed by the shapes and the thread count, so each thread reads
  * the same columns of B at every call. Each element of c sums its k products in order, one FMA each (fused
@@ -527,8 +533,12 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  * Measured (bench/c/packed_bench.c, 2 threads, Zen 4, a shared machine: rough): 128 x 512 x 128 in 80 us against
  * seq4j_sgemm's 115 us (OpenBLAS's Haswell kernels) or 186 us (Cooperlake); 128 x 128 x 512 from Wh^T 75 against
  * 113 / 120 us; one row, 1 x 2600 x 650: 45 us F32 and 24 us BF16 against seq4j_sgemv's 50-54 us. Packing Wh
- * (128 x 512) takes 9-14 us, Wh^T 30-40 us. The v3 clone took 190-290 us and the baseline 250-340 us at 128 x 512
- * x 128, slower than sgemm: hence seq4j_packed_preferred.
+ * (128 x 512) takes 9-14 us, Wh^T 30-40 us. The baseline clone took 250-340 us at 128 x 512 x 128, slower than
+ * sgemm: hence seq4j_packed_preferred. On an AVX2-only Zen 3 (2 threads, rough), the v3 blocks against OpenBLAS's
+ * Zen (Haswell) sgemm: 128 x 512 x 128 146 / 231 us, 128 x 128 x 512 from Wh^T 127 / 174, 64 x 2600 x 650 1.28 /
+ * 2.30 ms, 1 x 1024 x 256 10 / 14 us (BF16 7.7), 1 x 2600 x 650 55 / 66 us (BF16 40); seq4j_gemm_tn there lost
+ * (128 x 512 x 896 1.74 / 1.17 ms: dA's rows 2 KiB apart keep a block's slice of B out of L1), so only the v4
+ * clone uses it.
  * What is packed: Wh for a forward's h_{t-1} Wh, Wh^T for a backward's dA_t Wh^T (both reused T times). The weight
  * gradients dWh = Hprev^T dA and dWx = x^T dA (dA (T*N, 4H) used once or twice) run the same blocks without a pack
  * (seq4j_gemm_tn): a's strides swapped, and each row of a block's panels loaded from dA as stored, PANEL floats a
@@ -660,7 +670,8 @@ struct gemm_packed_args {
 
 /*
  * The block of the product, written once (PK_BLOCK) for vectors of L floats, L = 16, 8 and 4: each clone uses its
- * native width (a 64-byte vector type in the v3 or baseline clone is lowered through memory, ten times slower).
+ * native width (a 64-byte vector type in the baseline clone is lowered through memory, ten times slower); v3 has
+ * blocks of its own (v3_block).
  * c rows [0, mr), panels [q, q + np) (row stride ldc) = a rows [0, mr) (row stride lda) times those panels + beta c; mr and np are
  * constants after inlining, so the accumulators (mr x np x PANEL / L vectors) live in registers. Only columns < n
  * are written; with beta = 0, c is not read. BF16: one load of L words gives L columns of two rows, row 2i = word <<
@@ -783,13 +794,11 @@ struct gemm_packed_args {
 
 /* (name, lanes, most rows, most vectors a row): v4 8 rows x 2 panels and 2 rows x 4, and one row x 8 in a block of
  * its own (16w: its accumulators are 8 registers; in the 8 x 8 array of the other block they would stay in
- * memory); v3 6 x 1 and 2 x 2; baseline and aarch64 up to 6 x 1 and 2 x 2 */
+ * memory); baseline and aarch64 up to 6 x 1 and 2 x 2 (v3 has its own blocks, v3_block) */
 PK_TYPES(16)
-PK_TYPES(8)
 PK_TYPES(4)
 PK_BLOCK(16, 16, 8, 4)
 PK_BLOCK(16w, 16, 1, 8)
-PK_BLOCK(8, 8, 6, 4)
 PK_BLOCK(4, 4, 6, 8)
 
 /* one (rows, np) instance per case, rows <= mr_max and np <= np_max (constants: the rest is never compiled) */
@@ -811,11 +820,6 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
             PK_ROWS(16, 2) PK_ROWS(16, 3) PK_ROWS(16, 4) PK_ROWS(16, 6) PK_ROWS(16, 8)
             default: break;
         }
-    } else if (lanes == 8) {
-        switch (rows * 16 + np) {
-            PK_CASE(8, 1, 1) PK_CASE(8, 1, 2) PK_CASE(8, 2, 1) PK_CASE(8, 2, 2) PK_CASE(8, 4, 1) PK_CASE(8, 6, 1)
-            default: break;
-        }
     } else {
         switch (rows * 16 + np) {
             PK_CASE(4, 1, 1) PK_CASE(4, 1, 2) PK_CASE(4, 2, 1) PK_CASE(4, 2, 2) PK_CASE(4, 4, 1) PK_CASE(4, 6, 1)
@@ -823,6 +827,131 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
         }
     }
 }
+
+#ifdef SEQ4J_X86_CLONES
+/*
+ * The v3 clone's blocks, by hand in AVX2 + FMA. Compiled from PK_BLOCK into the one part function that holds every
+ * case, GCC kept the v3 accumulators on the stack (16 ymm registers; all 8 FMAs of a row of k waited on a store and
+ * a load): 2.4x OpenBLAS's time at W1's recurrent shape. Here each (rows, panels) case is a function of its own and
+ * its accumulators stay in registers. The same vectors in the same order as PK_BLOCK, each accumulator one FMA chain
+ * over kk from zero (or from its slice's saved sums), the same epilogue: the same bits as every other clone.
+ */
+#define V3_BLOCK_ARGS                                                                                        \
+    float *c, const float *a, const void *b, int64_t q, int64_t n, int64_t k, int64_t lda, int64_t ldb,     \
+        int64_t ldc, float beta, int bf16, int ta, int sb, int64_t k0, int64_t k1, float *sums, int64_t lds
+#define V3_BLOCK_PASS c, a, b, q, n, k, lda, ldb, ldc, beta, bf16, ta, sb, k0, k1, sums, lds
+
+AVX2_INLINE void v3_block(V3_BLOCK_ARGS, const int mr, const int np) {
+    enum { V = PANEL / 8, MAXS = 4 };
+    const int ns = np * V;                                      /* vectors of 8 columns in a row of the block */
+    const int64_t sr = ta ? 1 : lda, sk = ta ? lda : 1;         /* a (r, kk): a as stored, or transposed */
+    __m256 acc[6][MAXS];
+    _Pragma("GCC unroll 8")
+    for (int r = 0; r < mr; r++) {
+        _Pragma("GCC unroll 8")
+        for (int s = 0; s < ns; s++) {
+            acc[r][s] = sums != NULL && k0 > 0 ? _mm256_loadu_ps(sums + r * lds + s * 8) : _mm256_setzero_ps();
+        }
+    }
+    if (bf16) { /* a word holds rows 2i (low half) and 2i + 1 (high half) of its column */
+        const int64_t half = (k + 1) / 2;
+        const uint32_t *bw = (const uint32_t *) b + q * half * PANEL;
+        const __m256i high = _mm256_set1_epi32((int) 0xffff0000u);
+        for (int64_t i = k0 / 2; i < (k1 + 1) / 2; i++) {
+            __m256 b0[MAXS], b1[MAXS];
+            _Pragma("GCC unroll 8")
+            for (int s = 0; s < ns; s++) {
+                __m256i u = _mm256_loadu_si256((const __m256i *) (bw + ((s / V) * half + i) * PANEL + (s % V) * 8));
+                b0[s] = _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
+                b1[s] = _mm256_castsi256_ps(_mm256_and_si256(u, high));
+            }
+            int64_t kk = 2 * i;
+            _Pragma("GCC unroll 8")
+            for (int r = 0; r < mr; r++) {
+                __m256 a0 = _mm256_broadcast_ss(a + r * sr + kk * sk);
+                _Pragma("GCC unroll 8")
+                for (int s = 0; s < ns; s++) acc[r][s] = _mm256_fmadd_ps(a0, b0[s], acc[r][s]);
+                if (kk + 1 < k) { /* k odd: the last row has no partner (padding, never multiplied) */
+                    __m256 a1 = _mm256_broadcast_ss(a + r * sr + (kk + 1) * sk);
+                    _Pragma("GCC unroll 8")
+                    for (int s = 0; s < ns; s++) acc[r][s] = _mm256_fmadd_ps(a1, b1[s], acc[r][s]);
+                }
+            }
+        }
+    } else {
+        /* vector s of row kk at bf + kk bs + (s / V) ps + (s % V) 8: packed panels (bs = PANEL, ps = k PANEL) or
+         * B row-major (bs = ldb, ps = PANEL); the last panel of a row-major B loads only its columns below n */
+        const float *bf = (const float *) b + q * (sb ? PANEL : k * PANEL);
+        const int64_t bs = sb ? ldb : PANEL, ps = sb ? PANEL : k * PANEL;
+        int partial = sb && (q + np) * PANEL > n;
+        __m256i mask[MAXS];
+        _Pragma("GCC unroll 8")
+        for (int s = 0; s < ns; s++) {
+            int64_t left = n - q * PANEL - s * 8;
+            int have = left < 0 ? 0 : left < 8 ? (int) left : 8;
+            mask[s] = _mm256_cmpgt_epi32(_mm256_set1_epi32(have), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        }
+        for (int64_t kk = k0; kk < k1; kk++) {
+            __m256 bv[MAXS];
+            _Pragma("GCC unroll 8")
+            for (int s = 0; s < ns; s++) {
+                const float *src = bf + kk * bs + (s / V) * ps + (s % V) * 8;
+                bv[s] = partial ? _mm256_maskload_ps(src, mask[s]) : _mm256_loadu_ps(src);
+            }
+            _Pragma("GCC unroll 8")
+            for (int r = 0; r < mr; r++) {
+                __m256 ar = _mm256_broadcast_ss(a + r * sr + kk * sk);
+                _Pragma("GCC unroll 8")
+                for (int s = 0; s < ns; s++) acc[r][s] = _mm256_fmadd_ps(ar, bv[s], acc[r][s]);
+            }
+        }
+    }
+    if (sums != NULL && k1 < k) { /* more slices to come: keep the sums so far */
+        _Pragma("GCC unroll 8")
+        for (int r = 0; r < mr; r++) {
+            _Pragma("GCC unroll 8")
+            for (int s = 0; s < ns; s++) _mm256_storeu_ps(sums + r * lds + s * 8, acc[r][s]);
+        }
+        return;
+    }
+    _Pragma("GCC unroll 8")
+    for (int s = 0; s < ns; s++) {
+        int64_t col = (q + s / V) * PANEL + (s % V) * 8, cols = n - col < 8 ? n - col : 8;
+        _Pragma("GCC unroll 8")
+        for (int r = 0; r < mr; r++) {
+            float *cr = c + r * ldc + col;
+            __m256 v = acc[r][s];
+            if (cols == 8) {
+                if (beta != 0.0f) v += beta * _mm256_loadu_ps(cr);
+                _mm256_storeu_ps(cr, v);
+            } else {
+                float t[8];
+                _mm256_storeu_ps(t, v);
+                for (int64_t j = 0; j < cols; j++) cr[j] = beta != 0.0f ? t[j] + beta * cr[j] : t[j];
+            }
+        }
+    }
+}
+
+/* one function per case: rows x panels of 6 x 1, 4 x 1, 2 x 1, 1 x 1 (many rows) and 2 x 2, 1 x 2 (few) */
+#define V3_CASE(R, P)                                                                                        \
+    static AVX2 FMA_OPT __attribute__((noinline)) void v3_block_##R##x##P(V3_BLOCK_ARGS) {                   \
+        v3_block(V3_BLOCK_PASS, R, P);                                                                   \
+    }
+V3_CASE(6, 1) V3_CASE(4, 1) V3_CASE(2, 1) V3_CASE(1, 1) V3_CASE(2, 2) V3_CASE(1, 2)
+
+static void v3_dispatch(V3_BLOCK_ARGS, int rows, int np) {
+    switch (rows * 16 + np) {
+        case 6 * 16 + 1: v3_block_6x1(V3_BLOCK_PASS); break;
+        case 4 * 16 + 1: v3_block_4x1(V3_BLOCK_PASS); break;
+        case 2 * 16 + 1: v3_block_2x1(V3_BLOCK_PASS); break;
+        case 1 * 16 + 1: v3_block_1x1(V3_BLOCK_PASS); break;
+        case 2 * 16 + 2: v3_block_2x2(V3_BLOCK_PASS); break;
+        case 1 * 16 + 2: v3_block_1x2(V3_BLOCK_PASS); break;
+        default: break;
+    }
+}
+#endif
 
 /* seq4j_gemm_tn with more than SLICE_FROM rows of k sums them in slices of KC over chunks of c of at most MC rows and NC
  * columns (NC a multiple of every clone's panel block), see gemm_packed_panels */
@@ -890,6 +1019,13 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
                         int64_t left = r1 - r;
                         rows = left >= mr ? mr : left >= 4 ? 4 : left >= 2 ? 2 : 1;
                         float *tile = sums != NULL ? sums + (r - r0) * NC + (q - q0) * PANEL : NULL;
+#ifdef SEQ4J_X86_CLONES
+                        if (lanes == 8) {
+                            v3_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, n, k, lda, ldb, ldc, g->beta, bf16,
+                                        ta, sb, k0, k1, tile, NC, (int) rows, panels);
+                            continue;
+                        }
+#endif
                         packed_dispatch(g->c + r * ldc, g->a + r * row, g->b, q, (int) rows, panels, n, k, lda, ldb,
                                         ldc, g->beta, lanes, bf16, ta, sb, wide ? 2 : mr,
                                         m == 1 ? wide1_np : wide ? wide_np : np, k0, k1, tile, NC);
@@ -901,8 +1037,9 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
 }
 
 /* (lanes, rows, panels, wide panels, BF16's wide panels for one row) per clone: accumulators = rows x panels x 16 /
- * lanes registers, plus the row of B in registers and a broadcast: v4 16 + 2 + 1 of 32 zmm; v3 8 + 2 + 1 of 16 ymm (6
- * rows spill); baseline (no FMA: a product needs a temporary) 8 + 4 + 2 of 16 xmm; aarch64 24 + 4 + 1 of 32 q.
+ * lanes registers, plus the row of B in registers and a broadcast: v4 16 + 2 + 1 of 32 zmm; v3 (v3_block) 12 + 2 +
+ * 1 of 16 ymm (1 x 4 panels for one row was no faster than 1 x 2: 1 x 1024 x 256 and 1 x 2600 x 650 within the
+ * noise, either precision); baseline (no FMA: a product needs a temporary) 8 + 4 + 2 of 16 xmm; aarch64 24 + 4 + 1 of 32 q.
  * v4's BF16 product of one row (N = 1 inference) takes 8 panels: 8 independent FMA chains, where 4 (at a latency of 4)
  * allowed at most one FMA a cycle, and a load of 16 words feeds 2 FMAs. Measured (packed_bench one row, pool_ab W3;
  * Zen 4, a shared machine: rough): BF16 1 x 1024 x 256 5.8-6.2 us against 6.3 (1 thread), 1 x 2600 x 650 41-42
@@ -917,7 +1054,7 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
     }
 #ifdef SEQ4J_X86_CLONES
 static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, 8, 2, 4, 8)
-static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, 4, 1, 2, 2)
+static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, 6, 1, 2, 2)
 static FMA_OPT void gemm_packed_part_v1(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1, 1)
 static void gemm_packed_part(const void *p, int64_t b, int64_t e) {
     if (cpu_isa == ISA_AVX512) gemm_packed_part_v4(p, b, e);
@@ -932,7 +1069,7 @@ static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PAR
 
 API int seq4j_packed_preferred(void) {
 #ifdef SEQ4J_X86_CLONES
-    return cpu_isa == ISA_AVX512;
+    return cpu_isa == ISA_AVX512 ? 2 : cpu_isa == ISA_AVX2 ? 1 : 0;
 #else
     return 0;
 #endif
@@ -1259,9 +1396,6 @@ INLINE void lstm_row_backward(float *restrict df, float *restrict dg, float *res
  * clamped, NaN stays NaN (vmaxps and vminps return their second operand when either is NaN), and the
  * reciprocal of a value above 2^126 is 0, as the exact one rounds to within 1.2e-38 of it.
  */
-#include <immintrin.h>
-#define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
-#define AVX2 __attribute__((target("avx2,fma")))
 #define V1(c) _mm256_set1_ps(c)
 
 /* the end of exp(x) once x is clamped to [-87.3, 88.3] and n = round(x / ln 2) is known: r = x - n ln 2 (the first

@@ -290,7 +290,8 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     /**
      * Whether C = A^T B goes to seq4j_gemm_tn (the packed product's blocks reading B as stored) rather than sgemm:
-     * the layers' weight gradients h^T dA, (H, 4H) over k = T*N. Only on the AVX-512 kernels (nativePacked), and
+     * the layers' weight gradients h^T dA, (H, 4H) over k = T*N. Only on the AVX-512 kernels (seq4j_packed_preferred 2;
+     * the AVX2 clone's blocks took 1.3-1.5x sgemm's time at W1's two shapes, bench/RESULTS.md), and
      * only for m <= 512 rows and 64 <= n <= 2048 columns (H = 16 to 512), where its blocks beat OpenBLAS's sgemm TN.
      * bench/c/packed_bench.c, 2 threads, Zen 4, a shared machine (rough), tn against sgemm: 128 x 512 x 896 (W1's
      * encoder dWh) 658 against 1004 us, 128 x 512 x 512 303 / 401, 16 x 512 x 896 68 / 197, 128 x 64 x 512 39 / 67,
@@ -304,7 +305,7 @@ public final class OpenBlasBackend extends AbstractBackend {
      * x 2240 stays sgemm's (sliced, 47-91 against 38-77 ms).
      */
     private static boolean gemmTnPays(int m, int n) {
-        return m <= 512 && n >= 64 && n <= 2048 && nativePacked();
+        return m <= 512 && n >= 64 && n <= 2048 && NativePacked.GEMM_TN;
     }
 
     /** C (1, n) = alpha op(A) (1, k) op(B) (k, n) + beta C, as y = op(B)^T x with x = op(A)'s only row. */
@@ -368,8 +369,9 @@ public final class OpenBlasBackend extends AbstractBackend {
     }
 
     // ---- packed weights (native/cpu/seq4j_cpu.h: 16-column k-major panels; BF16 as pairs of rows) --------
-    // Only where the C library's packed product is the faster one (seq4j_packed_preferred: its AVX-512 clone);
-    // elsewhere the default layout of AbstractBackend (B row-major, products through sgemm). Fixed per process.
+    // Only where the C library's packed product is the faster one (seq4j_packed_preferred: its AVX-512 and AVX2
+    // clones); elsewhere the default layout of AbstractBackend (B row-major, products through sgemm). Fixed per
+    // process.
 
     private static boolean nativePacked() {
         return NativePacked.PREFERRED;
@@ -377,7 +379,9 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     /** Read on first use, after a constructor has loaded the library. */
     private static final class NativePacked {
-        static final boolean PREFERRED = seq4j_cpu_h.seq4j_packed_preferred() != 0;
+        static final int LEVEL = seq4j_cpu_h.seq4j_packed_preferred();
+        static final boolean PREFERRED = LEVEL >= 1;
+        static final boolean GEMM_TN = LEVEL >= 2;
 
         private NativePacked() {
         }
