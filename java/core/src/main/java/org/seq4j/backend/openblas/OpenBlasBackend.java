@@ -522,7 +522,7 @@ public final class OpenBlasBackend extends AbstractBackend {
         badIds("lstmSequenceForward", "ids", status, v, false);
     }
 
-    /** The GRU's recurrence as one C call where the packed products are ours (the AVX-512 clone), else the loop. */
+    /** The GRU's recurrence as one C call where the packed products are ours (AVX-512 and AVX2), else the loop. */
     @Override
     protected void gruSequenceForwardK(Tensor hs, Tensor gates, Tensor rhs, PackedMatrix zr, PackedMatrix hh,
                                        boolean fromZero, int t, int n, int h) {
