@@ -284,14 +284,22 @@ final class Limits {
                         ? dateInference(c, questions(p), whBytes) : null;
             };
             if (w != null) {
-                lines.add(new Line(r.benchmark().substring(0, 2).equals("W1") ? "W1 addition seq2seq step"
-                        : r.benchmark().startsWith("W2") ? "W2 LSTM fwd+bwd" : r.benchmark().startsWith("W3")
-                        ? "W3 LSTM inference N=1" : r.benchmark().startsWith("W4") ? "W4 attention seq2seq step"
-                        : "date model, batched inference", r, w));
+                lines.add(new Line(name(r.benchmark()), r, w));
             }
         }
         return lines;
     }
+
+    /** A workload's name in the table. */
+    private static String name(String benchmark) {
+        return benchmark.startsWith("W1") ? "W1 addition seq2seq step" : benchmark.startsWith("W2") ? "W2 LSTM fwd+bwd"
+                : benchmark.startsWith("W3") ? "W3 LSTM inference N=1" : benchmark.startsWith("W4")
+                ? "W4 attention seq2seq step" : "date model, batched inference";
+    }
+
+    /** The workloads that scripts/bench limits always runs (Report --limits): each gets a line, a result or not. */
+    static final List<String> SUITE = List.of("W1Seq2seqStepBench.step", "W2LstmStepBench.forwardBackward",
+            "W3LstmInferenceBench.encode", "W4AttentionStepBench.step");
 
     /** Questions a DateInferenceBench op answers: its batch parameter (n, N, batch), 1 if it has none. */
     static int questions(Map<String, String> p) {
@@ -303,8 +311,17 @@ final class Limits {
         return 1;
     }
 
-    /** The limits table in markdown (no section markers): the same run's references, one line per workload, notes. */
+    /** The limits table of whichever workloads ran (see the three-argument table). */
     static String table(List<Row> rows, Caches c) {
+        return table(rows, c, List.of());
+    }
+
+    /**
+     * The limits table in markdown (no section markers): the same run's references, one line per workload, notes.
+     * Each benchmark of expected (SUITE for scripts/bench limits) that has no seq4j row gets a line saying so: a
+     * workload whose benchmark failed is not left out unnoticed.
+     */
+    static String table(List<Row> rows, Caches c, List<String> expected) {
         StringBuilder sb = new StringBuilder();
         sb.append("\nLimits: each workload's FLOPs and bytes per operation (counted from its shapes by `Limits.java`), ")
                 .append("the time it could not beat at this run's sgemm rate and memory bandwidth, and its share of that ")
@@ -336,7 +353,8 @@ final class Limits {
                 .append(peers ? " PyTorch median (mean) |" : "").append("\n|---|---|---:|---:|---:|---|---|---:|")
                 .append(peak != null ? "---:|" : "").append(peers ? "---:|" : "").append('\n');
         Map.Entry<String, Double> best = bestSgemm(rows);
-        for (Line l : lines(rows, c)) {
+        List<Line> ran = lines(rows, c);
+        for (Line l : ran) {
             Work w = l.work();
             String size = w.gemmSize() != null && sgemm(rows, w.gemmSize()) != null ? w.gemmSize()
                     : best == null ? null : best.getKey();
@@ -368,6 +386,13 @@ final class Limits {
                         time(Report.millis(peer) * 1e-3)));
             }
             sb.append('\n');
+        }
+        for (String bench : expected) {
+            if (ran.stream().noneMatch(l -> l.row().benchmark().equals(bench))) {
+                sb.append("| ").append(name(bench)).append(" |  | no result: its benchmark failed or did not run (see ")
+                        .append("the run's log) | - | - | - | - | - |").append(peak != null ? " - |" : "")
+                        .append(peers ? " - |" : "").append('\n');
+            }
         }
         sb.append("\nThe model (`bench/src/main/java/org/seq4j/bench/Limits.java`): FLOPs are the GEMMs' 2mnk that must ")
                 .append("be done (a recurrent product from h_0 = 0 is not, nor an embedding's input product over N T rows ")

@@ -107,7 +107,7 @@ public final class Report {
             md = md.replace("<!-- END " + section + " -->", versus(rows, vsLabel, vsRows) + "<!-- END " + section + " -->");
         }
         if (limits) {
-            md = md.replace("<!-- END " + section + " -->", Limits.table(rows, Limits.Caches.ofThisMachine())
+            md = md.replace("<!-- END " + section + " -->", Limits.table(rows, Limits.Caches.ofThisMachine(), Limits.SUITE)
                     + "<!-- END " + section + " -->");
         }
         if (scalingPng != null) {

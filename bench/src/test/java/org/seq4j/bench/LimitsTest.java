@@ -194,4 +194,23 @@ class LimitsTest {
         assertTrue(md.contains("| PyTorch median (mean) |"), md);
         assertTrue(md.contains("| 100 ms (300 ms) |"), md);
     }
+
+    @Test
+    void aWorkloadOfTheSuiteWithoutAResultGetsALineSayingSo() {
+        List<Report.Row> rows = List.of(
+                row("GemmBench.gemm", Map.of("backend", "openblas", "mnk", "128x512x128"), 100, 100, "us/op"),
+                row("W1Seq2seqStepBench.step", Map.of("backend", "openblas"), 9, 6.8859375, "ms/op"),
+                row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "F32"), 300, 280, "us/op"),
+                // the reference and the peer of W2 ran; seq4j's W2 did not
+                row("W2LstmStepBench.forwardBackward", Map.of("backend", "java", "h", "650", "t", "35"), 9, 9, "s/op"),
+                row("PeerW2LstmStepBench.forwardBackward", Map.of("backend", "pytorch", "h", "650", "t", "35"), 400, 400,
+                        "ms/op"));
+        String md = Limits.table(rows, ZEN4, Limits.SUITE);
+        String missing = " |  | no result: its benchmark failed or did not run (see the run's log) | - | - | - | - | - | - |";
+        assertTrue(md.contains("| W2 LSTM fwd+bwd" + missing), md);
+        assertTrue(md.contains("| W4 attention seq2seq step" + missing), md);
+        assertEquals(1, md.lines().filter(l -> l.startsWith("| W1 ")).count(), md);
+        assertEquals(1, md.lines().filter(l -> l.startsWith("| W3 ")).count(), md);
+        assertFalse(Limits.table(rows, ZEN4).contains("no result"), "without a suite, only what ran");
+    }
 }
