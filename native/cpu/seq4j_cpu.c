@@ -940,6 +940,8 @@ AVX2_INLINE void v3_block(V3_BLOCK_ARGS, const int mr, const int np) {
     }
 V3_CASE(6, 1) V3_CASE(4, 1) V3_CASE(2, 1) V3_CASE(1, 1) V3_CASE(2, 2) V3_CASE(1, 2)
 
+/* rows and np as gemm_packed_panels with v3's PK_PART asks for them: 6, 4, 2 or 1 rows of one panel, or up to 2 rows
+ * of 2 panels (m <= 2); no other case reaches here */
 static void v3_dispatch(V3_BLOCK_ARGS, int rows, int np) {
     switch (rows * 16 + np) {
         case 6 * 16 + 1: v3_block_6x1(V3_BLOCK_PASS); break;
