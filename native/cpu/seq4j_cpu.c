@@ -830,10 +830,11 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
 
 #ifdef SEQ4J_X86_CLONES
 /*
- * The v3 clone's blocks, by hand in AVX2 + FMA. Compiled from PK_BLOCK into the one part function that holds every
- * case, GCC kept the v3 accumulators on the stack (16 ymm registers; all 8 FMAs of a row of k waited on a store and
- * a load): 2.4x OpenBLAS's time at W1's recurrent shape. Here each (rows, panels) case is a function of its own and
- * its accumulators stay in registers. The same vectors in the same order as PK_BLOCK, each accumulator one FMA chain
+ * The v3 clone's blocks, by hand in AVX2 + FMA. Compiled from PK_BLOCK, GCC kept the v3 accumulators on the stack
+ * (16 ymm registers; the FMAs of a row of k waited on stores and loads): 2.4x OpenBLAS's time at W1's recurrent
+ * shape. It still kept 7 of the 6 x 1 block's 12 there with PK_BLOCK instantiated as a function of its own per case
+ * (tried), so the block is written again here with intrinsics, one function per (rows, panels) case, and its
+ * accumulators stay in registers. The same vectors in the same order as PK_BLOCK, each accumulator one FMA chain
  * over kk from zero (or from its slice's saved sums), the same epilogue: the same bits as every other clone.
  */
 #define V3_BLOCK_ARGS                                                                                        \

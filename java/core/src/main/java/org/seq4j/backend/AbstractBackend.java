@@ -859,10 +859,12 @@ public abstract class AbstractBackend implements Backend {
         }
         if (t == 0 || n == 0 || h == 0) { // no steps: the gradients of h_0, c_0 are those arriving at them
             if (n > 0 && h > 0) {
-                if (dh0 != null && dhs == null) {
-                    copyK(dh0, dhLast);
-                } else if (dh0 != null) {
-                    fillK(dh0, 0f);
+                if (dh0 != null) {
+                    if (dhs == null) {
+                        copyK(dh0, dhLast);
+                    } else {
+                        fillK(dh0, 0f);
+                    }
                 }
                 if (dcLast == null) {
                     fillK(dc0, 0f);
