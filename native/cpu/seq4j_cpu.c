@@ -1769,11 +1769,23 @@ static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
     for (int64_t r = b; r < e; r++) memcpy(a->dc0 + r * h, dc_next + r * h, (size_t) h * sizeof(float));
 }
 
-/* rows per part: at least 8 (v4's block of rows) and on multiples of 8, so no part ends in a partial block. Up to
- * BALANCE parts a thread (parallel_for_balanced): a core that runs late leaves its last parts to the other, where
- * one part a thread made the other wait out the whole difference (bench/c/build_ab.c: W2's sequence calls 0.97-0.99x
- * the time, W1's pool-job kernels 0.98x, in either order of the two builds; the same bits) */
+/* rows per part: at least SEQ_ROWS, and on multiples of the clone's block of rows (seq_align), so that no part ends
+ * in a partial block: on multiples of 8 the v3 clone (6-row blocks) ran every 16-row part as 6 + 6 + 4, a quarter of
+ * W1's recurrent rows in 4 x 1 blocks (8 accumulators for 12: 18% slower a row, perf). Up to BALANCE parts a thread
+ * (parallel_for_balanced): a core that runs late leaves its last parts to the other, where one part a thread made
+ * the other wait out the whole difference (bench/c/build_ab.c: W2's sequence calls 0.97-0.99x the time, W1's
+ * pool-job kernels 0.98x, in either order of the two builds; the same bits) */
 #define SEQ_ROWS 8
+
+static int64_t seq_align(void) {
+#ifdef SEQ4J_X86_CLONES
+    return cpu_isa == ISA_AVX2 ? 6 : 8; /* PK_PART's rows: v4 8, v3 6, baseline 2 (8 is a multiple) */
+#elif defined(__aarch64__)
+    return 6;
+#else
+    return 8;
+#endif
+}
 API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n,
                                    int h, int skip_first, int precision, const float *table, const int32_t *ids, int v) {
     if (t <= 0 || n <= 0 || h <= 0 || seq4j_packed_floats(h, 4 * h, precision) < 0) return 0;
@@ -1793,7 +1805,7 @@ API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gat
     struct lstm_seq_args a = {.hs_out = hs, .cs_out = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
                               .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16, .table = table,
                               .ids = ids, .v = v, .bad = &bad};
-    parallel_for_balanced(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_forward_seq_part, &a);
+    parallel_for_balanced(threads, n, SEQ_ROWS, seq_align(), lstm_forward_seq_part, &a);
     return atomic_load(&bad);
 }
 
@@ -1824,7 +1836,7 @@ API void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0,
         memcpy(dc0, next, (size_t) nh * sizeof(float));
         return;
     }
-    parallel_for_balanced(threads, n, SEQ_ROWS, SEQ_ROWS, lstm_backward_seq_part, &a);
+    parallel_for_balanced(threads, n, SEQ_ROWS, seq_align(), lstm_backward_seq_part, &a);
 }
 
 /* ---- embedding ---------------------------------------------------------------------------------- */
@@ -2691,7 +2703,7 @@ API void seq4j_gru_backward_seq(int threads, float *dA, float *dh0, float *dhs, 
     struct gru_seq_args a = {.hs = (float *) hs, .gates = (float *) gates, .dA = dA, .dh0 = dh0, .dhs = dhs, .drh = drh,
                              .zr = zrt, .hh = hht, .t = t, .n = n, .hid = h,
                              .bf16 = precision == SEQ4J_PACKED_BF16};
-    parallel_for_balanced(threads, n, SEQ_ROWS, SEQ_ROWS, gru_backward_seq_part, &a);
+    parallel_for_balanced(threads, n, SEQ_ROWS, seq_align(), gru_backward_seq_part, &a);
 }
 
 API void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs, const void *zr, const void *hh, int t,
@@ -2712,6 +2724,6 @@ API void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs,
     }
     struct gru_seq_args a = {.hs = hs, .gates = gates, .rhs = rhs, .zr = zr, .hh = hh, .t = t, .n = n, .hid = h,
                              .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16};
-    parallel_for_balanced(threads, n, SEQ_ROWS, SEQ_ROWS, gru_forward_seq_part, &a);
+    parallel_for_balanced(threads, n, SEQ_ROWS, seq_align(), gru_forward_seq_part, &a);
 }
 /* ==== end of GRU cell ============================================================================= */
