@@ -479,9 +479,12 @@ API void seq4j_sgemm(int threads, int trans_a, int trans_b, int m, int n, int k,
                      const float *b, int ldb, float beta, float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
     struct gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, m >= n, alpha, beta, a, b, c};
-    /* a part should be at least ~1 MFLOP (tens of microseconds), or splitting costs more than it gains */
+    /* a part should be at least ~0.25 MFLOP: about 8 us at the 30 GFLOP/s OpenBLAS reaches on skinny products, where a
+     * spinning worker takes a part up in well under one. At 1 MFLOP W1's three output-layer products (512 x 13 x 128,
+     * 128 x 13 x 512 TN, 512 x 128 x 13 NT: 1.7 MFLOP each, ~50 us on one core) ran on one thread while the other
+     * waited; split, each took 0.52-0.56x the time (this AVX2 VM, C harness, medians of 400 calls) */
     double other = g.split_rows ? n : m;
-    int64_t grain = (int64_t) (1e6 / (2.0 * other * (k > 0 ? k : 1))) + 1;
+    int64_t grain = (int64_t) (2.5e5 / (2.0 * other * (k > 0 ? k : 1))) + 1;
     parallel_for(threads, g.split_rows ? m : n, grain, g.split_rows ? 4 : 16, gemm_part, &g);
 }
 
