@@ -3,7 +3,8 @@
  * bit. Each library is dlopen'ed with RTLD_LOCAL, so each has its own pool; the idle one's worker sleeps after its
  * spin. Cases:
  *   w1  the kernels of a W1 training step that run as long pool jobs: the LSTM sequence calls (encoder T = 7,
- *       decoder T = 4, N = 128, H = 128, forward and backward), the weight gradients h^T dA (seq4j_gemm_tn,
+ *       decoder T = 4, N = 128, H = 128, forward and backward; the forward's input projection from a folded
+ *       embedding table of V = 13 rows, as W1's), the weight gradients h^T dA (seq4j_gemm_tn,
  *       128x512x896 and 128x512x512), the four packs of the two Wh and Adam over 150,000 parameters;
  *   w2  W2's LSTM sequence calls, forward and backward (N = 64, H = 650, T = 35; its weight gradients are sgemm's);
  *   w4  W4's two weight gradients (seq4j_gemm_tn with beta 1: 256x1024x3712, the encoder's T N = 29 x 128 rows, and
@@ -24,7 +25,7 @@
 
 #include "timing.h"
 
-enum { STEPS = 10, MAX_ROUNDS = 64, THREADS = 2, N = 128, H = 128, G = 4 * H, TE = 7, TD = 4, PARAMS = 150000 };
+enum { STEPS = 10, MAX_ROUNDS = 64, THREADS = 2, N = 128, H = 128, G = 4 * H, TE = 7, TD = 4, PARAMS = 150000, V = 13 };
 enum { W4_H = 256, W4_G = 4 * W4_H, W4_KE = 29 * 128, W4_KD = 10 * 128 };
 
 struct lib {
@@ -45,7 +46,8 @@ struct seq {
     float *pre, *gates, *hs, *cs, *dA, *dhs, *dh0, *dc0, *work, *dW;
 };
 
-static float *wh[2], *whp[2], *whtp[2], *param, *m1, *v1, *grad;
+static float *wh[2], *whp[2], *whtp[2], *param, *m1, *v1, *grad, *table; /* table (V, 4H): W1's folded embedding */
+static int32_t *ids; /* (TE, N) ids into table (the decoder reads its first TD N) */
 static float *w4_h, *w4_dA, *w4_dW[2]; /* W4: hs (K, H) and dA (K, 4H) of the encoder (the decoder's are their first rows) */
 static int w2, w4;
 static struct seq enc, dec;
@@ -63,8 +65,12 @@ static void seq_alloc(struct seq *s, int t, int n, int h, unsigned *seed) {
 
 static void seq_pass(const struct lib *l, struct seq *s, int which) {
     int n = s->n, h = s->h;
-    memcpy(s->gates, s->pre, (size_t) s->t * n * 4 * h * sizeof(float));
-    l->fwd(THREADS, s->hs, s->cs, s->gates, whp[which], s->t, n, h, 1, 0, NULL, NULL, 0);
+    if (w2) {
+        memcpy(s->gates, s->pre, (size_t) s->t * n * 4 * h * sizeof(float));
+        l->fwd(THREADS, s->hs, s->cs, s->gates, whp[which], s->t, n, h, 1, 0, NULL, NULL, 0);
+    } else {
+        l->fwd(THREADS, s->hs, s->cs, s->gates, whp[which], s->t, n, h, 1, 0, table, ids, V);
+    }
     l->bwd(THREADS, s->dA, s->dh0, s->dc0, s->work, s->gates, s->cs, s->dhs, NULL, NULL, whtp[which], s->t, n, h, 0);
     /* dWh = hs^T dA over the steps with a product: (H, T N) x (T N, 4H), as TimeLSTM's gradient (W1 only) */
     if (!w2) l->tn(THREADS, s->dW, s->hs, s->dA, h, 4 * h, s->t * n, h, 4 * h, 4 * h, 0.0f);
@@ -197,6 +203,10 @@ int main(int argc, char **argv) {
         }
         param = urand(PARAMS, &seed, 1.0f), m1 = urand(PARAMS, &seed, 0.0f), v1 = urand(PARAMS, &seed, 0.0f);
         grad = urand(PARAMS, &seed, 1e-3f);
+        table = urand((size_t) V * G, &seed, 1.0f);
+        ids = malloc((size_t) TE * N * sizeof(int32_t));
+        if (!ids) return 2;
+        for (int i = 0; i < TE * N; i++) ids[i] = rand_r(&seed) % V;
     }
     int same = digest(&a) == digest(&b);
     static double ta[MAX_ROUNDS * STEPS], tb[MAX_ROUNDS * STEPS];
