@@ -246,11 +246,12 @@ static void cpu_relax(void) {
 #endif
 }
 
-/* part p of `parts` of [0, total), boundaries on multiples of align */
+/* part p of `parts` of [0, total), boundaries on multiples of align; where the blocks do not divide evenly the first
+ * parts take one more, so that parts are claimed largest first and a balanced job ends on its smallest */
 static void part_range(int64_t total, int64_t align, int parts, int p, int64_t *begin, int64_t *end) {
-    int64_t blocks = (total + align - 1) / align;
-    *begin = blocks * p / parts * align;
-    *end = p == parts - 1 ? total : blocks * (p + 1) / parts * align;
+    int64_t blocks = (total + align - 1) / align, q = blocks / parts, extra = blocks % parts;
+    *begin = (q * p + (p < extra ? p : extra)) * align;
+    *end = p == parts - 1 ? total : (q * (p + 1) + (p + 1 < extra ? p + 1 : extra)) * align;
     if (*begin > total) *begin = total;
     if (*end > total) *end = total;
 }
