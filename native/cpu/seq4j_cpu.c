@@ -1052,6 +1052,10 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
  * Zen 4, a shared machine: rough): BF16 1 x 1024 x 256 5.8-6.2 us against 6.3 (1 thread), 1 x 2600 x 650 41-42
  * against 45, W3's BF16 sequence 0.91-0.98x; F32 with 8 panels was no faster (1 x 2600 x 650 the same, 1 x 1024 x 256
  * and W3's sequence 1.01-1.08x: it reads twice the bytes per FMA and is bound by them), so it keeps 4 */
+/* rows of a block for many rows, per clone: also what the sequence kernels align their parts to (seq_align) */
+#define PK_MR_V4 8
+#define PK_MR_V3 6
+#define PK_MR_AARCH64 6
 #define PK_PART(lanes, mr, np, wide_np, wide1_bf16)                                                          \
     {                                                                                                        \
         const struct gemm_packed_args *g = p;                                                                \
@@ -1060,8 +1064,8 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
         else gemm_packed_panels(g, b, e, lanes, 0, 0, 0, mr, np, wide_np, wide_np);                          \
     }
 #ifdef SEQ4J_X86_CLONES
-static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, 8, 2, 4, 8)
-static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, 6, 1, 2, 2)
+static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, PK_MR_V4, 2, 4, 8)
+static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, PK_MR_V3, 1, 2, 2)
 static FMA_OPT void gemm_packed_part_v1(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1, 1)
 static void gemm_packed_part(const void *p, int64_t b, int64_t e) {
     if (cpu_isa == ISA_AVX512) gemm_packed_part_v4(p, b, e);
@@ -1069,7 +1073,7 @@ static void gemm_packed_part(const void *p, int64_t b, int64_t e) {
     else gemm_packed_part_v1(p, b, e);
 }
 #elif defined(__aarch64__)
-static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 6, 1, 2, 2)
+static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, PK_MR_AARCH64, 1, 2, 2)
 #else
 static FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1, 1)
 #endif
@@ -1783,13 +1787,14 @@ static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
 
 static int64_t seq_align(void) {
 #ifdef SEQ4J_X86_CLONES
-    return cpu_isa == ISA_AVX2 ? 6 : 8; /* PK_PART's rows: v4 8, v3 6, baseline 2 (8 is a multiple) */
+    return cpu_isa == ISA_AVX2 ? PK_MR_V3 : PK_MR_V4; /* the baseline's blocks of 2 rows divide 8 */
 #elif defined(__aarch64__)
-    return 6;
+    return PK_MR_AARCH64;
 #else
-    return 8;
+    return SEQ_ROWS; /* the generic PK_PART's blocks of 2 rows divide it */
 #endif
 }
+
 API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n,
                                    int h, int skip_first, int precision, const float *table, const int32_t *ids, int v) {
     if (t <= 0 || n <= 0 || h <= 0 || seq4j_packed_floats(h, 4 * h, precision) < 0) return 0;
