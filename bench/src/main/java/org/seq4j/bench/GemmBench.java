@@ -2,6 +2,9 @@
 // shapes of the LSTM workloads: h.Wh per step (N x 4H x H) and x.Wx for all steps at once (T*N x 4H x D).
 // GFLOP/s = 2 m n k / time; scripts/bench's report computes it from the mnk parameter. The pure-Java
 // reference is too slow to sweep; scripts/bench runs it at 256^3 and 128x512x128 (-p backend=java,openblas).
+// On the openblas backend gemm is OpenBLAS's sgemm, or a pack of B and seq4j's packed product where
+// OpenBlasBackend.packedGemmPays (AVX-512 kernels beside OpenBLAS's 256-bit ones); `-jvmArgsAppend
+// -Dseq4j.gemm=openblas` keeps sgemm.
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;

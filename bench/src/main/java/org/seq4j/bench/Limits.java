@@ -1,5 +1,5 @@
 // The roofline of each workload: its FLOPs and the bytes it must move per JMH operation, counted from its
-// shapes, against the same run's sgemm GFLOP/s and memory bandwidth (MemoryBandwidthBench): the time it
+// shapes, against the same run's gemm GFLOP/s and memory bandwidth (MemoryBandwidthBench): the time it
 // could not beat on this machine (the larger of the compute and the memory bound) and its share of it.
 // Report --limits writes the table (section "limits" of bench/RESULTS.md, scripts/bench limits).
 //
@@ -223,7 +223,10 @@ final class Limits {
         return bytes(r.params().get("buffer")) / seconds(r) / 1e9;
     }
 
-    /** The run's sgemm GFLOP/s at mnk: GemmBench on the openblas backend, else FfmGemmBench; null if neither ran. */
+    /**
+     * The run's gemm GFLOP/s at mnk: GemmBench on the openblas backend (OpenBLAS's sgemm, or the packed product where
+     * OpenBlasBackend.packedGemmPays), else FfmGemmBench (cblas_sgemm); null if neither ran.
+     */
     static Double sgemm(List<Row> rows, String mnk) {
         for (String bench : List.of("GemmBench.gemm", "FfmGemmBench.cblasSgemm")) {
             for (Row r : rows) {
@@ -324,14 +327,14 @@ final class Limits {
     static String table(List<Row> rows, Caches c, List<String> expected) {
         StringBuilder sb = new StringBuilder();
         sb.append("\nLimits: each workload's FLOPs and bytes per operation (counted from its shapes by `Limits.java`), ")
-                .append("the time it could not beat at this run's sgemm rate and memory bandwidth, and its share of that ")
+                .append("the time it could not beat at this run's gemm rate and memory bandwidth, and its share of that ")
                 .append("time (limit = the larger bound; 100% = at the limit). Times are medians of the JMH iterations.\n\n");
         sb.append("Same-run references: ");
         List<String> refs = new ArrayList<>();
         for (String mnk : List.of(W2_GEMM, RECURRENT_GEMM)) {
             Double g = sgemm(rows, mnk);
             if (g != null) {
-                refs.add(String.format(Locale.ROOT, "sgemm %s %.1f GFLOP/s", mnk, g));
+                refs.add(String.format(Locale.ROOT, "gemm %s %.1f GFLOP/s", mnk, g));
             }
         }
         for (Row r : rows) {
@@ -369,7 +372,7 @@ final class Limits {
                     w.questions() / t) : "");
             sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.2f | %s | %s | %s |", l.name(),
                     paramsOf(l.row()), time, w.flops() / 1e6, w.bytes() / 1e6,
-                    Double.isNaN(tc) ? "-" : String.format(Locale.ROOT, "%s at %.1f GFLOP/s (sgemm %s)", time(tc), gflops, size),
+                    Double.isNaN(tc) ? "-" : String.format(Locale.ROOT, "%s at %.1f GFLOP/s (gemm %s)", time(tc), gflops, size),
                     Double.isNaN(tm) ? "-" : String.format(Locale.ROOT, "%s at %.1f GB/s (%s, read %s)", time(tm), bw,
                             level, level.buffer),
                     Double.isNaN(limit) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * limit / t)));
@@ -406,9 +409,10 @@ final class Limits {
                 .append("per-step weights every step, the rest once. The bandwidth is the read figure at the cache level the ")
                 .append("working set fits (both L2s, half the shared L3, else DRAM): `MemoryBandwidthBench.read`, the openblas ")
                 .append("backend's 1-row gemm over the buffer viewed as (R, 1024), i.e. W3's sgemv split by columns over the ")
-                .append("2-thread pool (at 1MiB it is W3's own product). The compute bound uses sgemm at the ")
+                .append("2-thread pool (at 1MiB it is W3's own product). The compute bound uses the openblas backend's gemm ")
+                .append("(GemmBench: OpenBLAS's sgemm, or seq4j's packed product where OpenBlasBackend runs it there) at the ")
                 .append("workload's dominant GEMM shape where this run timed it (W1: its h.Wh 128x512x128; W2: its x.Wx), ")
-                .append("else the run's best sgemm. Bounds are lower bounds on time; a share above 100% means the model ")
+                .append("else the run's best gemm. Bounds are lower bounds on time; a share above 100% means the model ")
                 .append("counts more than the workload must move or the reference ran slower than the workload's kernels.")
                 .append(peak == null ? "" : " \"At the FMA peak\": the time the FLOPs alone take at the machine's peak "
                         + "(FmaPeakBench: independent FMA chains on registers, every core), and that time's share of the "

@@ -5,6 +5,7 @@
 // (transposed), N = 1 inference 1x1024x256 (W3) and 1x2600x650. product's variant: plain (gemm, which packs B
 // itself at every call, or sgemv for one row), F32 or BF16 (the opt-in inference copy) over the packed copy; pack
 // times one pack, what a pass pays once for its products. GFLOP/s = 2 m n k / time in the report.
+// Where OpenBlasBackend.packedGemmPays, plain gemm itself packs B into scratch at every call (GemmBench's note).
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;

@@ -134,11 +134,11 @@ class LimitsTest {
         // W1: compute 509,706,240 / 167.77216e9 = 3.038 ms (its own 128x512x128 sgemm, the median's 100 us);
         // memory 15,431,432 B / 167.77 GB/s = 92 us (L3); 3.038 / 6.886 = 44%
         assertTrue(md.contains("| W1 addition seq2seq step |  | 6.89 ms | 509.7 | 15.43 | 3.04 ms at 167.8 GFLOP/s "
-                + "(sgemm 128x512x128) | 92.0 us at 167.8 GB/s (L3, read 16MiB) | 44% |"), md);
+                + "(gemm 128x512x128) | 92.0 us at 167.8 GB/s (L3, read 16MiB) | 44% |"), md);
         // W3: memory 29,429,760 B / 209.7152 GB/s = 140.3 us (L2) over compute 15,630,336 / 167.77e9 = 93.2 us
         // (the run's best sgemm); 140.3 / 280.7 = 50%
         assertTrue(md.contains("| W3 LSTM inference N=1 | precision=F32 | 281 us | 15.6 | 29.43 | 93.2 us at 167.8 "
-                + "GFLOP/s (sgemm 128x512x128) | 140 us at 209.7 GB/s (L2, read 1MiB) | 50% |"), md);
+                + "GFLOP/s (gemm 128x512x128) | 140 us at 209.7 GB/s (L2, read 1MiB) | 50% |"), md);
         assertEquals(2, md.lines().filter(l -> l.startsWith("| W")).count(), "the java reference gets no line: " + md);
         assertFalse(md.contains("PyTorch"), "no peer column without peer rows");
         assertFalse(md.contains("date model"), "no batched-inference line without its benchmark");

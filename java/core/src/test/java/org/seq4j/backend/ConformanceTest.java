@@ -168,6 +168,9 @@ class ConformanceTest {
             }
             cases.add(new GemmCase(Transpose.NO, Transpose.YES, s[0], s[1], s[2], 3, -0.5f, 1f));
             cases.add(new GemmCase(Transpose.YES, Transpose.NO, s[0], s[1], s[2], 5, 2f, 0.25f));
+            // alpha 1 with strides and beta: the CPU backend's packed route for A op(B) (OpenBlasBackend.packedGemmPays)
+            cases.add(new GemmCase(Transpose.NO, Transpose.NO, s[0], s[1], s[2], 2, 1f, 0.5f));
+            cases.add(new GemmCase(Transpose.NO, Transpose.YES, s[0], s[1], s[2], 1, 1f, -1f));
         }
         return TestBackends.accelerated().flatMap(backend -> cases.stream().map(c -> Arguments.of(backend, Named.of(c.toString(), c))));
     }
@@ -194,8 +197,9 @@ class ConformanceTest {
     @EveryBackend
     void gemmWithBetaZeroIgnoresGarbageInC(String backend) {
         try (Both b = both(backend, 19)) {
-            // shapes that take the general path, the single-row path and the single-column path
-            int[][] mnk = {{5, 7, 3}, {1, 300, 64}, {300, 1, 64}};
+            // shapes that take the general path, the single-row path, the single-column path and (on AVX-512 with
+            // OpenBLAS's 256-bit kernels) the packed route and seq4j_gemm_tn
+            int[][] mnk = {{5, 7, 3}, {1, 300, 64}, {300, 1, 64}, {70, 100, 40}};
             for (int[] s : mnk) {
                 for (Transpose ta : Transpose.values()) {
                     for (Transpose tb : Transpose.values()) {
@@ -395,12 +399,13 @@ class ConformanceTest {
      * backend's AVX-512 kernels run as seq4j_gemm_tn where n >= 64 (OpenBlasBackend.gemmTnPays; sgemm on the other
      * clones and for narrower c): zero extents, k = 1, m, n and k no multiples of any row block or of the 16-column
      * panel (a partial last panel), few rows (the kernel's wide path), W1's dWh (128 x 512 x 896) and dWx with D = 16
-     * (16 x 512 x 896), and long k that the kernel sums in slices (k > 1024; a last slice shorter than the others).
+     * (16 x 512 x 896), long k that the kernel sums in slices (k > 1024; a last slice shorter than the others), and
+     * more than 512 rows (600 x 70 x 50: seq4j_gemm_tn's only where OpenBLAS runs 256-bit kernels, NativePacked.WIDE).
      */
     static Stream<Arguments> transposedACases() {
         int[][] mnk = {{0, 5, 3}, {3, 0, 5}, {3, 5, 0}, {1, 1, 1}, {7, 13, 1}, {7, 77, 1}, {2, 70, 3}, {13, 45, 17},
                 {13, 93, 17}, {37, 100, 65}, {9, 67, 2}, {17, 131, 130}, {16, 512, 896}, {128, 512, 896},
-                {3, 96, 1300}, {40, 130, 1100}};
+                {3, 96, 1300}, {40, 130, 1100}, {600, 70, 50}};
         return TestBackends.accelerated().flatMap(backend -> Stream.of(mnk).map(s -> Arguments.of(backend,
                 Named.of(s[0] + "x" + s[1] + "x" + s[2], s))));
     }

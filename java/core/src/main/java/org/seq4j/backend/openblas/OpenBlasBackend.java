@@ -16,6 +16,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.Locale;
 import org.seq4j.backend.AbstractBackend;
 import org.seq4j.backend.BackendConfig;
 import org.seq4j.backend.BackendUnavailableException;
@@ -283,6 +284,8 @@ public final class OpenBlasBackend extends AbstractBackend {
             gemvColumn(heap, transA, transB, m, k, alpha, a, lda, b, ldb, beta, c);
         } else if (transA.isTransposed() && !transB.isTransposed() && alpha == 1f && !heap && gemmTnPays(m, n)) {
             seq4j_cpu_h.seq4j_gemm_tn(threads, p(c), p(a), p(b), m, n, k, lda, ldb, ldc, beta);
+        } else if (!transA.isTransposed() && alpha == 1f && !heap && packedGemmPays(m, n, k)) {
+            gemmThroughPack(transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
         } else {
             sgemm(heap, trans(transA), trans(transB), m, n, k, alpha, p(a), lda, p(b), ldb, beta, p(c), ldc);
         }
@@ -302,10 +305,57 @@ public final class OpenBlasBackend extends AbstractBackend {
      * Past 1024 rows of k the kernel sums in slices (seq4j_cpu.c's SLICE_FROM): before that, W4's 256 x 1024 x 3712
      * took 22-23 ms against sgemm's 11-17, now 11.1-12.6 against 11.3-17.0 (Haswell kernels) and 11.3 against 12.9
      * (Cooperlake); 256 x 1024 x 1280 3.8 against 3.8-3.9 (Haswell) and 3.9 against 4.3 (Cooperlake). W2's 650 x 2600
-     * x 2240 stays sgemm's (sliced, 47-91 against 38-77 ms).
+     * x 2240 stays sgemm's (sliced, 47-91 against 38-77 ms), except where OpenBLAS runs 256-bit kernels beside
+     * seq4j's AVX-512 ones (NativePacked.WIDE, below): then every c of 64 columns or more, as on a Zen 5 EPYC (512-bit
+     * FMA units) the blocks took 46.3 ms at W2's 650 x 2600 x 2240 against Haswell sgemm's 72.0 (packed_bench);
+     * narrower ones stay sgemm's (512 x 59 x 1280, W4's output dW: 905 against 516 us).
      */
     private static boolean gemmTnPays(int m, int n) {
+        if (NativePacked.WIDE) {
+            return n >= 64;
+        }
         return m <= 512 && n >= 64 && n <= 2048 && NativePacked.GEMM_TN;
+    }
+
+    /**
+     * Whether C = A op(B) goes to the packed product (op(B) packed into this thread's scratch, then seq4j_gemm_packed)
+     * rather than sgemm: only where OpenBLAS runs 256-bit kernels on a CPU whose AVX-512 kernels seq4j runs
+     * (NativePacked.WIDE), for at least 32 rows (the pack, k x n floats, is then a small part of the 2 m n k FLOPs), 8
+     * columns and 8 sums, and a pack of at most PACK_LIMIT floats. On a Zen 5 EPYC (two 512-bit FMA pipes a core:
+     * AVX-512 doubles the FMA rate over the 256-bit vectors of OpenBLAS's Haswell kernels), bench/c/packed_bench.c, 2
+     * threads, OPENBLAS_CORETYPE=Haswell, packed product (its pack) against sgemm: W2's x Wx 2240 x 2600 x 650 35.9
+     * (0.26) against 71.7 ms, its dA Wx^T 2240 x 650 x 2600 37.4 (0.54) against 72.4 ms, 64 x 2600 x 650 1.04 (0.25)
+     * against 2.49 ms; W4's output layer 1280 x 59 x 512 241 against 451 us, 1280 x 512 x 59 from W^T 186 against 391
+     * us; W1's 512 x 13 x 128 14.5 against 20.1 us, 512 x 128 x 13 from W^T 11.0 against 13.2 us (those packs a few
+     * us); inside W1's step (Profile w1, 1000 steps, three runs each way) the two, pack included, took 26-29 and 15-21
+     * us against sgemm's 30-37 and 21-26. Where OpenBLAS runs its own AVX-512 kernels (Cooperlake, its choice on that
+     * CPU) the two are even (2240 x 2600 x 650: 36.3 against 37.7 ms), so sgemm keeps them there. On Zen 4 (512-bit
+     * FMAs as two 256-bit halves) the packed product ran at 90% of the FMA peak at 128 x 512 x 128 and OpenBLAS's
+     * Haswell sgemm at 85% at W2's size (earlier sessions, bench/RESULTS.md): about even, not measured side by side at
+     * these shapes.
+     */
+    private static boolean packedGemmPays(int m, int n, int k) {
+        return NativePacked.WIDE && m >= 32 && k >= 8 && n >= 8 && (long) k * n <= PACK_LIMIT;
+    }
+
+    /** Largest op(B) (in floats) that gemmThroughPack packs: 64 MiB of scratch per thread at most. */
+    private static final long PACK_LIMIT = 16L << 20;
+
+    /** Each thread's scratch for gemmThroughPack's panels, grown to the largest pack it has made (freed by the GC). */
+    private static final ThreadLocal<MemorySegment> PACK_SCRATCH = ThreadLocal.withInitial(() -> MemorySegment.NULL);
+
+    /** C = A op(B) + beta C with op(B) packed first: the recurrent products' blocks for a product used once. */
+    private void gemmThroughPack(Transpose transB, int m, int n, int k, Tensor a, int lda, Tensor b, int ldb,
+                                 float beta, Tensor c, int ldc) {
+        int f32 = seq4j_cpu_h.SEQ4J_PACKED_F32();
+        long bytes = seq4j_cpu_h.seq4j_packed_floats(k, n, f32) * Float.BYTES;
+        MemorySegment panels = PACK_SCRATCH.get();
+        if (panels.byteSize() < bytes) {
+            panels = Arena.ofAuto().allocate(bytes, 64);
+            PACK_SCRATCH.set(panels);
+        }
+        seq4j_cpu_h.seq4j_pack(threads, panels, p(b), trans(transB), k, n, ldb, f32);
+        seq4j_cpu_h.seq4j_gemm_packed(threads, p(c), p(a), panels, m, n, k, lda, ldc, beta, f32);
     }
 
     /** C (1, n) = alpha op(A) (1, k) op(B) (k, n) + beta C, as y = op(B)^T x with x = op(A)'s only row. */
@@ -382,6 +432,14 @@ public final class OpenBlasBackend extends AbstractBackend {
         static final int LEVEL = seq4j_cpu_h.seq4j_packed_preferred();
         static final boolean PREFERRED = LEVEL >= 1;
         static final boolean GEMM_TN = LEVEL >= 2;
+        /**
+         * The AVX-512 kernels run while OpenBLAS runs 256-bit ones (its core is none of its AVX-512 ones: for
+         * instance OPENBLAS_CORETYPE=Haswell, or an OpenBLAS built without them), unless -Dseq4j.gemm=openblas
+         * keeps every dense product on sgemm.
+         */
+        static final boolean WIDE = GEMM_TN && !"openblas".equals(System.getProperty("seq4j.gemm"))
+                && !OpenBlasLibrary.coreName().toLowerCase(Locale.ROOT)
+                        .matches(".*(skylakex|cooperlake|sapphirerapids).*");
 
         private NativePacked() {
         }
