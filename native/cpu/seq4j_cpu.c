@@ -961,8 +961,11 @@ static void v3_dispatch(V3_BLOCK_ARGS, int rows, int np) {
 #endif
 
 /* seq4j_gemm_tn with more than SLICE_FROM rows of k sums them in slices of KC over chunks of c of at most MC rows and NC
- * columns (NC a multiple of every clone's panel block), see gemm_packed_panels */
-#define SLICE_FROM 1024
+ * columns (NC a multiple of every clone's panel block), see gemm_packed_panels. From 512 rows (was 1024): W1's encoder
+ * dWh, 128 x 512 x 768 (dA 1.5 MB, past a Zen 5 core's 1 MiB L2), took 0.88x the time in its step (Profile w1, three
+ * alternating runs, 0.35-0.37 against 0.40-0.44 ms) and build_ab w1 0.980x / 0.96x (either order); at k = 512 (1 MB)
+ * slicing gained nothing (0.99-1.06x), so it stays one pass */
+#define SLICE_FROM 512
 #define KC 256
 #define MC 256
 #define NC 512

@@ -399,13 +399,14 @@ class ConformanceTest {
      * backend's AVX-512 kernels run as seq4j_gemm_tn where n >= 64 (OpenBlasBackend.gemmTnPays; sgemm on the other
      * clones and for narrower c): zero extents, k = 1, m, n and k no multiples of any row block or of the 16-column
      * panel (a partial last panel), few rows (the kernel's wide path), W1's dWh (128 x 512 x 896) and dWx with D = 16
-     * (16 x 512 x 896), long k that the kernel sums in slices (k > 1024; a last slice shorter than the others), and
+     * (16 x 512 x 896), long k that the kernel sums in slices (k > 512; a last slice shorter than the others, or of one
+     * row), and
      * more than 512 rows (600 x 70 x 50: seq4j_gemm_tn's only where OpenBLAS runs 256-bit kernels, NativePacked.WIDE).
      */
     static Stream<Arguments> transposedACases() {
         int[][] mnk = {{0, 5, 3}, {3, 0, 5}, {3, 5, 0}, {1, 1, 1}, {7, 13, 1}, {7, 77, 1}, {2, 70, 3}, {13, 45, 17},
                 {13, 93, 17}, {37, 100, 65}, {9, 67, 2}, {17, 131, 130}, {16, 512, 896}, {128, 512, 896},
-                {3, 96, 1300}, {40, 130, 1100}, {600, 70, 50}};
+                {3, 96, 1300}, {40, 130, 1100}, {5, 70, 513}, {600, 70, 50}};
         return TestBackends.accelerated().flatMap(backend -> Stream.of(mnk).map(s -> Arguments.of(backend,
                 Named.of(s[0] + "x" + s[1] + "x" + s[2], s))));
     }
