@@ -670,6 +670,7 @@ struct gemm_packed_args {
     int bf16;
     int64_t ldb; /* 0: b packed, a as stored; > 0 (seq4j_gemm_tn, F32): b (k, n) row-major with this row stride, a
                   * stored (k, m) and read transposed */
+    int ta;      /* with ldb 0 (seq4j_gemm_tn over its own pack of b, F32): a stored (k, m) and read transposed */
 };
 
 /*
@@ -1005,14 +1006,15 @@ static float *thread_sums(void) {
  * summed in one pass, the weight gradient of W4 (k = T N = 3712) streamed all of a (3.8 MB) from L3 again for every
  * panel block, at half the speed. Between slices a block's sums wait in the thread's scratch and its accumulators
  * resume from them: the same FMA chains in the same order as one pass, so the same bits (a row's sums never depend
- * on its block either). Over a packed b it did not pay (W2's backward product, k = 2600, 1.05-1.08x the time in
- * bench/c/build_ab.c), so there k is summed in one pass.
+ * on its block either). Over a packed b with a as stored it did not pay (W2's backward product, k = 2600, 1.05-1.08x
+ * the time in bench/c/build_ab.c; W1's 128 x 128 x 512 from Wh^T 1.2x in packed_bench), so there k is summed in one
+ * pass; over seq4j_gemm_tn's own pack (ta, a read transposed) it is sliced as over b as stored.
  */
 INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int64_t e, const int lanes,
                                const int bf16, const int ta, const int sb, const int mr, const int np,
                                const int wide_np, const int wide1_np) {
     int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldb = g->ldb, ldc = g->ldc, row = ta ? 1 : lda;
-    float *sums = sb && k > SLICE_FROM ? thread_sums() : NULL;
+    float *sums = (sb || ta) && k > SLICE_FROM ? thread_sums() : NULL; /* seq4j_gemm_tn, either way */
     int64_t kc = sums != NULL ? KC : k, mc = sums != NULL ? MC : m, nc = sums != NULL ? NC / PANEL : e - b;
     int wide = m <= 2; /* few rows: more panels at once, for independent FMA chains */
     int step = m == 1 ? wide1_np : wide ? wide_np : np;
@@ -1064,6 +1066,7 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
         const struct gemm_packed_args *g = p;                                                                \
         if (g->bf16) gemm_packed_panels(g, b, e, lanes, 1, 0, 0, mr, np, wide_np, wide1_bf16);               \
         else if (g->ldb) gemm_packed_panels(g, b, e, lanes, 0, 1, 1, mr, np, wide_np, wide_np);              \
+        else if (g->ta) gemm_packed_panels(g, b, e, lanes, 0, 1, 0, mr, np, wide_np, wide_np);               \
         else gemm_packed_panels(g, b, e, lanes, 0, 0, 0, mr, np, wide_np, wide_np);                          \
     }
 #ifdef SEQ4J_X86_CLONES
@@ -1105,7 +1108,7 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
         scale_rows(c, m, n, ldc, beta);
         return;
     }
-    struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, precision == SEQ4J_PACKED_BF16, 0};
+    struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, precision == SEQ4J_PACKED_BF16, 0, 0};
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     /* a part should be at least ~64K multiply-adds (a few microseconds), or waking a thread costs more */
     int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
@@ -1113,11 +1116,66 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
 }
 
 /* c (m, n) = a^T b + beta c with a stored (k, m) and b (k, n), both row-major as stored (row strides lda >= m, ldb
- * >= n): a weight gradient h^T dA read where the cell backward wrote dA, without a pack. The blocks of
+ * >= n): a weight gradient h^T dA read where the cell backward wrote dA, without a pack (but for many rows of c and a
+ * long k, TN_PACK_ROWS: then b is packed first, to the same bits). The blocks of
  * seq4j_gemm_packed with a's strides swapped (the broadcasts read a's column r at row kk), loading each row of a
  * block's panels from b's row kk instead of from packed panels: the same vectors, so the same sums in the same
  * order, bit for bit seq4j_gemm_packed over b packed and a transposed. The last, partial panel loads only the
  * columns below n. */
+/*
+ * seq4j_gemm_tn with at least TN_PACK_ROWS rows of c and more than SLICE_FROM rows of k first packs b into panels (in
+ * the calling thread's scratch, TN_PACK_MAX floats at most), then runs the same sliced blocks over the panels: read
+ * where the cell backward wrote it, each row of a block's panels is a new page of b (W2's dA rows are 10 KB apart),
+ * from the pack one run of lines. The blocks' loads are the same vectors, so the same bits. bench/c/packed_bench.c,
+ * 2 threads, Zen 5, pack included: W2's 650 x 2600 x 2240 22.4-22.6 against 29.7-33.3 ms, W4's 256 x 1024 x 3712
+ * 6.1-6.8 against 7.9-8.6 and 256 x 1024 x 1280 1.86-2.16 against 2.65-2.86 ms; build_ab w4 0.93x either order. For
+ * W1's 128 rows it gained nothing (128 x 512 x 768 and 896 within noise, build_ab w1 1.02x), hence the 256.
+ */
+#define TN_PACK_ROWS 256
+#define TN_PACK_MAX (INT64_C(1) << 24) /* 64 MiB */
+
+struct tn_scratch {
+    float *p;
+    int64_t floats;
+};
+static pthread_key_t tn_key;
+static int tn_key_ok;
+static pthread_once_t tn_once = PTHREAD_ONCE_INIT;
+
+static void tn_scratch_free(void *p) {
+    struct tn_scratch *t = p;
+    free(t->p);
+    free(t);
+}
+
+static void tn_key_create(void) {
+    tn_key_ok = pthread_key_create(&tn_key, tn_scratch_free) == 0;
+}
+
+/* The calling thread's scratch of at least floats floats (kept for its next product, freed when the thread ends), or
+ * NULL if memory is short (the product then reads b as stored, to the same bits) */
+static float *tn_scratch(int64_t floats) {
+    pthread_once(&tn_once, tn_key_create);
+    if (!tn_key_ok || floats > TN_PACK_MAX) return NULL;
+    struct tn_scratch *t = pthread_getspecific(tn_key);
+    if (t == NULL) {
+        t = calloc(1, sizeof *t);
+        if (t == NULL) return NULL;
+        if (pthread_setspecific(tn_key, t) != 0) {
+            free(t);
+            return NULL;
+        }
+    }
+    if (t->floats < floats) {
+        free(t->p);
+        t->floats = 0;
+        t->p = aligned_alloc(64, (size_t) floats * sizeof(float)); /* floats: a multiple of PANEL (16) */
+        if (t->p == NULL) return NULL;
+        t->floats = floats;
+    }
+    return t->p;
+}
+
 API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb,
                        int ldc, float beta) {
     if (m <= 0 || n <= 0 || k < 0) return;
@@ -1126,9 +1184,17 @@ API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, in
         scale_rows(c, m, n, ldc, beta);
         return;
     }
-    struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, 0, ldb};
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
+    float *packed = m >= TN_PACK_ROWS && k > SLICE_FROM ? tn_scratch(seq4j_packed_floats(k, n, SEQ4J_PACKED_F32)) : NULL;
+    if (packed != NULL) { /* b packed (TN_PACK_ROWS), then a read transposed over the panels */
+        struct pack_args pa = {packed, b, k, n, ldb, 0, 0};
+        parallel_for(threads, panels, 1 + 16384 / ((int64_t) k * PANEL), 1, pack_part, &pa);
+        struct gemm_packed_args g = {c, a, packed, m, n, k, lda, ldc, beta, 0, 0, 1};
+        parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
+        return;
+    }
+    struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, 0, ldb, 0};
     parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
 }
 
@@ -1734,7 +1800,7 @@ struct lstm_seq_args {
 /* rows [b, e) of c (m rows, ldc) = a (lda) times the packed (k, cols) + beta c */
 INLINE void packed_rows(float *c, const float *a, const void *w, int64_t b, int64_t e, int64_t cols, int64_t k,
                         float beta, int bf16) {
-    struct gemm_packed_args g = {c + b * cols, a + b * k, w, e - b, cols, k, k, cols, beta, bf16, 0};
+    struct gemm_packed_args g = {c + b * cols, a + b * k, w, e - b, cols, k, k, cols, beta, bf16, 0, 0};
     gemm_packed_part(&g, 0, (cols + PANEL - 1) / PANEL);
 }
 
@@ -2649,7 +2715,7 @@ API void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const 
 /* rows [b, e) of c (row stride ldc) = a (row stride lda) times the packed (k, cols) + beta c */
 INLINE void packed_rows_strided(float *c, int64_t ldc, const float *a, int64_t lda, const void *w, int64_t b,
                                 int64_t e, int64_t cols, int64_t k, float beta, int bf16) {
-    struct gemm_packed_args g = {c + b * ldc, a + b * lda, w, e - b, cols, k, lda, ldc, beta, bf16, 0};
+    struct gemm_packed_args g = {c + b * ldc, a + b * lda, w, e - b, cols, k, lda, ldc, beta, bf16, 0, 0};
     gemm_packed_part(&g, 0, (cols + PANEL - 1) / PANEL);
 }
 

@@ -334,7 +334,9 @@ static void gemm_packed(int threads) {
                        {2, 70, 3, 0}, {37, 100, 65, 0}, {3, 40, 11, 0}, {11, 49, 33, 0},
                        /* k past SLICE_FROM, which seq4j_gemm_tn sums in slices of KC: odd k, a last slice of 1 row,
                         * one and two rows (seq4j_gemm_packed sums these in one pass; BF16's lone last row) */
-                       {9, 40, 1025, 0}, {2, 70, 1281, 0}, {1, 77, 1100, 1}, {17, 33, 1300, 0}};
+                       {9, 40, 1025, 0}, {2, 70, 1281, 0}, {1, 77, 1100, 1}, {17, 33, 1300, 0},
+                       /* rows and k enough for seq4j_gemm_tn to pack w first (TN_PACK_ROWS, SLICE_FROM) */
+                       {260, 70, 600, 0}};
     const float gap = 12345.0f; /* the sentinel between the rows of a strided a, w or c */
     for (int s = 0; s < (int) (sizeof shapes / sizeof shapes[0]); s++) {
         for (int strided = 0; strided < 2; strided++) {
