@@ -974,10 +974,9 @@ static void v3_dispatch(V3_BLOCK_ARGS, int rows, int np) {
 /*
  * Per-thread scratch: a buffer of floats for each use, grown to the largest size the thread has asked for, kept for its
  * next call and freed when the thread ends; NULL if memory is short, and every caller then takes a path that needs
- * none, to the same bits. SCRATCH_SUMS: a chunk's partial sums (MC x NC floats), else k is summed in one pass;
- * SCRATCH_TN_PACK: seq4j_gemm_tn's pack of b, else b is read as stored.
+ * none, to the same bits. SCRATCH_SUMS: a chunk's partial sums (MC x NC floats, 1 MiB), else k is summed in one pass.
  */
-enum { SCRATCH_SUMS, SCRATCH_TN_PACK, SCRATCHES };
+enum { SCRATCH_SUMS, SCRATCHES };
 struct scratch {
     float *p;
     int64_t floats;
@@ -1146,15 +1145,50 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
  * columns below n. */
 /*
  * seq4j_gemm_tn with at least TN_PACK_ROWS rows of c and more than SLICE_FROM rows of k first packs b into panels (in
- * the calling thread's scratch, TN_PACK_MAX floats at most), then runs the same sliced blocks over the panels: read
- * where the cell backward wrote it, each row of a block's panels is a new page of b (W2's dA rows are 10 KB apart),
- * from the pack one run of lines. The blocks' loads are the same vectors, so the same bits. bench/c/packed_bench.c,
+ * a buffer kept for the process, TN_PACK_MAX floats at most; see tn_packed), then runs the same sliced blocks over the
+ * panels: read where the cell backward wrote it, each row of a block's panels is a new page of b (W2's dA rows are
+ * 10 KB apart), from the pack one run of lines. The blocks' loads are the same vectors, so the same bits. bench/c/packed_bench.c,
  * 2 threads, Zen 5, pack included: W2's 650 x 2600 x 2240 22.4-22.6 against 29.7-33.3 ms, W4's 256 x 1024 x 3712
  * 6.1-6.8 against 7.9-8.6 and 256 x 1024 x 1280 1.86-2.16 against 2.65-2.86 ms; build_ab w4 0.93x either order. For
  * W1's 128 rows it gained nothing (128 x 512 x 768 and 896 within noise, build_ab w1 1.02x), hence the 256.
  */
 #define TN_PACK_ROWS 256
 #define TN_PACK_MAX (INT64_C(1) << 24) /* 64 MiB */
+
+/* The buffer for seq4j_gemm_tn's packs: one for the process, grown to the largest pack and kept, used by one call at a
+ * time; a call that finds it in use packs into a buffer of its own, freed on return. So the memory kept for packs is
+ * one buffer however many threads call (a buffer a thread would keep up to 64 MiB for each thread of a server). */
+static pthread_mutex_t tn_pack_lock = PTHREAD_MUTEX_INITIALIZER;
+static float *tn_pack_buffer;
+static int64_t tn_pack_floats;
+
+/* seq4j_gemm_tn's product over its own pack of b (pack floats); 0 if no memory for it (nothing written) */
+static int tn_packed(int threads, const struct gemm_packed_args *g, const float *b, int64_t ldb, int64_t pack,
+                     int64_t panels, int64_t grain) {
+    float *own = NULL, *packed;
+    int shared = pthread_mutex_trylock(&tn_pack_lock) == 0;
+    if (shared) {
+        if (tn_pack_floats < pack) {
+            free(tn_pack_buffer);
+            tn_pack_floats = 0;
+            tn_pack_buffer = aligned_alloc(64, (size_t) pack * sizeof(float)); /* pack: whole panels of 16 floats */
+            if (tn_pack_buffer != NULL) tn_pack_floats = pack;
+        }
+        packed = tn_pack_buffer;
+    } else {
+        packed = own = aligned_alloc(64, (size_t) pack * sizeof(float));
+    }
+    if (packed != NULL) {
+        struct pack_args pa = {packed, b, g->k, g->n, ldb, 0, 0};
+        parallel_for(threads, panels, 1 + 16384 / (g->k * PANEL), 1, pack_part, &pa);
+        struct gemm_packed_args over = *g;
+        over.b = packed;
+        parallel_for(threads, panels, grain, 2, gemm_packed_part, &over);
+    }
+    if (shared) pthread_mutex_unlock(&tn_pack_lock);
+    free(own);
+    return packed != NULL;
+}
 
 API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb,
                        int ldc, float beta) {
@@ -1167,14 +1201,9 @@ API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, in
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
     int64_t pack = seq4j_packed_floats(k, n, SEQ4J_PACKED_F32);
-    float *packed = m >= TN_PACK_ROWS && k > SLICE_FROM && pack <= TN_PACK_MAX ? thread_scratch(SCRATCH_TN_PACK, pack)
-                                                                               : NULL;
-    if (packed != NULL) { /* b packed (TN_PACK_ROWS), then a read transposed over the panels */
-        struct pack_args pa = {packed, b, k, n, ldb, 0, 0};
-        parallel_for(threads, panels, 1 + 16384 / ((int64_t) k * PANEL), 1, pack_part, &pa);
-        struct gemm_packed_args g = {c, a, packed, m, n, k, lda, ldc, beta, 0, 0, 1};
-        parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
-        return;
+    if (m >= TN_PACK_ROWS && k > SLICE_FROM && pack <= TN_PACK_MAX) { /* b packed, a read transposed over the panels */
+        struct gemm_packed_args over = {c, a, NULL, m, n, k, lda, ldc, beta, 0, 0, 1};
+        if (tn_packed(threads, &over, b, ldb, pack, panels, grain)) return;
     }
     struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, 0, ldb, 0};
     parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);

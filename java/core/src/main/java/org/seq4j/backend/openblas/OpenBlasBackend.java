@@ -17,6 +17,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.Locale;
+import java.util.concurrent.locks.ReentrantLock;
 import org.seq4j.backend.AbstractBackend;
 import org.seq4j.backend.BackendConfig;
 import org.seq4j.backend.BackendUnavailableException;
@@ -318,7 +319,7 @@ public final class OpenBlasBackend extends AbstractBackend {
     }
 
     /**
-     * Whether C = A op(B) goes to the packed product (op(B) packed into this thread's scratch, then seq4j_gemm_packed)
+     * Whether C = A op(B) goes to the packed product (op(B) packed into scratch, then seq4j_gemm_packed)
      * rather than sgemm: only where OpenBLAS runs 256-bit kernels on a CPU whose AVX-512 kernels seq4j runs
      * (NativePacked.WIDE), for at least 32 rows (the pack, k x n floats, is then a small part of the 2 m n k FLOPs), 8
      * columns and 8 sums, and a pack of at most PACK_LIMIT floats. On a Zen 5 EPYC (two 512-bit FMA pipes a core:
@@ -338,22 +339,43 @@ public final class OpenBlasBackend extends AbstractBackend {
         return NativePacked.WIDE && m >= 32 && k >= 8 && n >= 8 && (long) k * n <= PACK_LIMIT;
     }
 
-    /** Largest op(B) (in floats) that gemmThroughPack packs: 64 MiB of scratch per thread at most. */
+    /** Largest op(B) (in floats) that gemmThroughPack packs: 64 MiB of scratch at most. */
     private static final long PACK_LIMIT = 16L << 20;
 
-    /** Each thread's scratch for gemmThroughPack's panels, grown to the largest pack it has made (freed by the GC). */
-    private static final ThreadLocal<MemorySegment> PACK_SCRATCH = ThreadLocal.withInitial(() -> MemorySegment.NULL);
+    /** Guards packScratch: one call at a time packs into it. */
+    private final ReentrantLock packLock = new ReentrantLock();
+    /** gemmThroughPack's panels, grown to the largest pack so far and kept (freed by the GC with the backend). */
+    private MemorySegment packScratch = MemorySegment.NULL;
 
-    /** C = A op(B) + beta C with op(B) packed first: the recurrent products' blocks for a product used once. */
+    /**
+     * C = A op(B) + beta C with op(B) packed first: the recurrent products' blocks for a product used once. The pack
+     * goes to this backend's scratch, or, where another thread holds it, to memory of the call's own, freed on
+     * return: the memory kept is one scratch a backend however many threads call (one a thread could keep 64 MiB for
+     * every thread of a server). The result does not depend on which.
+     */
     private void gemmThroughPack(Transpose transB, int m, int n, int k, Tensor a, int lda, Tensor b, int ldb,
                                  float beta, Tensor c, int ldc) {
         int f32 = seq4j_cpu_h.SEQ4J_PACKED_F32();
         long bytes = seq4j_cpu_h.seq4j_packed_floats(k, n, f32) * Float.BYTES;
-        MemorySegment panels = PACK_SCRATCH.get();
-        if (panels.byteSize() < bytes) {
-            panels = Arena.ofAuto().allocate(bytes, 64);
-            PACK_SCRATCH.set(panels);
+        if (packLock.tryLock()) {
+            try {
+                if (packScratch.byteSize() < bytes) {
+                    packScratch = MemorySegment.NULL;
+                    packScratch = Arena.ofAuto().allocate(bytes, 64);
+                }
+                packAndMultiply(packScratch, f32, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+            } finally {
+                packLock.unlock();
+            }
+            return;
         }
+        try (Arena call = Arena.ofConfined()) {
+            packAndMultiply(call.allocate(bytes, 64), f32, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    private void packAndMultiply(MemorySegment panels, int f32, Transpose transB, int m, int n, int k, Tensor a,
+                                 int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {
         seq4j_cpu_h.seq4j_pack(threads, panels, p(b), trans(transB), k, n, ldb, f32);
         seq4j_cpu_h.seq4j_gemm_packed(threads, p(c), p(a), panels, m, n, k, lda, ldc, beta, f32);
     }

@@ -1,0 +1,87 @@
+// The products that pack an operand first share one scratch buffer: OpenBlasBackend.gemmThroughPack's (one a
+// backend) and seq4j_gemm_tn's (one a process, seq4j_cpu.c's tn_packed). A call that finds it in use packs into
+// memory of its own. Threads calling at once on one backend must each get the result a lone call gets, bit for bit.
+// Where those routes do not run (no AVX-512 clone, or OpenBLAS's own AVX-512 kernels) the same calls are sgemm's, and
+// the test still holds them to one thread's bits. Six callers, 40 rounds: enough that a caller which took the shared
+// buffer without holding it (either side, tried as a mutation) gave another caller wrong elements.
+package org.seq4j.backend.openblas;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class SharedScratchTest {
+    private static final int CALLERS = 6, ROUNDS = 40;
+
+    /** One caller's products: A B (300 x 130 x 200, packed route), A B^T, and a^T b (260 x 70 x 600, TN's pack). */
+    private static float[] products(Backend b, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor a = tensor(b, arena, r, 300, 200), w = tensor(b, arena, r, 200, 130), wt = tensor(b, arena, r, 130, 200);
+            Tensor at = tensor(b, arena, r, 600, 260), dA = tensor(b, arena, r, 600, 70);
+            Tensor c1 = b.allocate(arena, DType.F32, 300, 130), c2 = b.allocate(arena, DType.F32, 300, 130);
+            Tensor c3 = b.allocate(arena, DType.F32, 260, 70);
+            b.matmul(Transpose.NO, Transpose.NO, 1f, a, w, 0f, c1);
+            b.matmul(Transpose.NO, Transpose.YES, 1f, a, wt, 0f, c2);
+            b.matmul(Transpose.YES, Transpose.NO, 1f, at, dA, 0f, c3);
+            float[] out = new float[(int) (c1.size() + c2.size() + c3.size())];
+            int at0 = 0;
+            for (Tensor c : new Tensor[] {c1, c2, c3}) {
+                float[] part = new float[(int) c.size()];
+                b.copyOut(part, c);
+                System.arraycopy(part, 0, out, at0, part.length);
+                at0 += part.length;
+            }
+            return out;
+        }
+    }
+
+    private static Tensor tensor(Backend b, Arena arena, SplittableRandom r, int rows, int cols) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) r.nextDouble(-1, 1);
+        }
+        Tensor t = b.allocate(arena, DType.F32, rows, cols);
+        b.copyIn(t, v);
+        return t;
+    }
+
+    @Test
+    void concurrentCallersGetALoneCallsBits() throws Exception {
+        TestBackends.get("openblas"); // skips if OpenBLAS is not available here
+        try (OpenBlasBackend b = new OpenBlasBackend(2)) {
+            List<float[]> alone = new ArrayList<>();
+            for (int i = 0; i < CALLERS; i++) {
+                alone.add(products(b, 100 + i));
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(CALLERS);
+            try {
+                List<Future<float[]>> got = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    for (int i = 0; i < CALLERS; i++) {
+                        long seed = 100 + i;
+                        got.add(pool.submit(() -> products(b, seed)));
+                    }
+                }
+                for (int j = 0; j < got.size(); j++) {
+                    assertArrayEquals(alone.get(j % CALLERS), got.get(j).get(),
+                            "caller " + j % CALLERS + " in round " + j / CALLERS + " against its lone call");
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+}
