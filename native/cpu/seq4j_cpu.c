@@ -1136,21 +1136,15 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
     parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
 }
 
-/* c (m, n) = a^T b + beta c with a stored (k, m) and b (k, n), both row-major as stored (row strides lda >= m, ldb
- * >= n): a weight gradient h^T dA read where the cell backward wrote dA, without a pack (but for many rows of c and a
- * long k, TN_PACK_ROWS: then b is packed first, to the same bits). The blocks of
- * seq4j_gemm_packed with a's strides swapped (the broadcasts read a's column r at row kk), loading each row of a
- * block's panels from b's row kk instead of from packed panels: the same vectors, so the same sums in the same
- * order, bit for bit seq4j_gemm_packed over b packed and a transposed. The last, partial panel loads only the
- * columns below n. */
 /*
  * seq4j_gemm_tn with at least TN_PACK_ROWS rows of c and more than SLICE_FROM rows of k first packs b into panels (in
  * a buffer kept for the process, TN_PACK_MAX floats at most; see tn_packed), then runs the same sliced blocks over the
  * panels: read where the cell backward wrote it, each row of a block's panels is a new page of b (W2's dA rows are
- * 10 KB apart), from the pack one run of lines. The blocks' loads are the same vectors, so the same bits. bench/c/packed_bench.c,
- * 2 threads, Zen 5, pack included: W2's 650 x 2600 x 2240 22.4-22.6 against 29.7-33.3 ms, W4's 256 x 1024 x 3712
- * 6.1-6.8 against 7.9-8.6 and 256 x 1024 x 1280 1.86-2.16 against 2.65-2.86 ms; build_ab w4 0.93x either order. For
- * W1's 128 rows it gained nothing (128 x 512 x 768 and 896 within noise, build_ab w1 1.02x), hence the 256.
+ * 10 KB apart), from the pack one run of lines. The blocks' loads are the same vectors, so the same bits.
+ * bench/c/packed_bench.c, 2 threads, Zen 5, pack included: W2's 650 x 2600 x 2240 22.4-22.6 against 29.7-33.3 ms,
+ * W4's 256 x 1024 x 3712 6.1-6.8 against 7.9-8.6 and 256 x 1024 x 1280 1.86-2.16 against 2.65-2.86 ms; build_ab w4
+ * 0.93x either order. For W1's 128 rows it gained nothing (128 x 512 x 768 and 896 within noise, build_ab w1 1.02x),
+ * hence the 256.
  */
 #define TN_PACK_ROWS 256
 #define TN_PACK_MAX (INT64_C(1) << 24) /* 64 MiB */
@@ -1190,6 +1184,13 @@ static int tn_packed(int threads, const struct gemm_packed_args *g, const float 
     return packed != NULL;
 }
 
+/* c (m, n) = a^T b + beta c with a stored (k, m) and b (k, n), both row-major as stored (row strides lda >= m, ldb
+ * >= n): a weight gradient h^T dA read where the cell backward wrote dA, without a pack (but for many rows of c and a
+ * long k, TN_PACK_ROWS: then b is packed first, to the same bits). The blocks of
+ * seq4j_gemm_packed with a's strides swapped (the broadcasts read a's column r at row kk), loading each row of a
+ * block's panels from b's row kk instead of from packed panels: the same vectors, so the same sums in the same
+ * order, bit for bit seq4j_gemm_packed over b packed and a transposed. The last, partial panel loads only the
+ * columns below n. */
 API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb,
                        int ldc, float beta) {
     if (m <= 0 || n <= 0 || k < 0) return;

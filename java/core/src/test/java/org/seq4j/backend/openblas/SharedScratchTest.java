@@ -29,7 +29,8 @@ class SharedScratchTest {
     private static float[] products(Backend b, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         try (Arena arena = Arena.ofConfined()) {
-            Tensor a = tensor(b, arena, r, 300, 200), w = tensor(b, arena, r, 200, 130), wt = tensor(b, arena, r, 130, 200);
+            Tensor a = tensor(b, arena, r, 300, 200), w = tensor(b, arena, r, 200, 130);
+            Tensor wt = tensor(b, arena, r, 130, 200);
             Tensor at = tensor(b, arena, r, 600, 260), dA = tensor(b, arena, r, 600, 70);
             Tensor c1 = b.allocate(arena, DType.F32, 300, 130), c2 = b.allocate(arena, DType.F32, 300, 130);
             Tensor c3 = b.allocate(arena, DType.F32, 260, 70);
