@@ -971,53 +971,32 @@ static void v3_dispatch(V3_BLOCK_ARGS, int rows, int np) {
 #define MC 256
 #define NC 512
 
-/*
- * Per-thread scratch: a buffer of floats for each use, grown to the largest size the thread has asked for, kept for its
- * next call and freed when the thread ends; NULL if memory is short, and every caller then takes a path that needs
- * none, to the same bits. SCRATCH_SUMS: a chunk's partial sums (MC x NC floats, 1 MiB), else k is summed in one pass.
- */
-enum { SCRATCH_SUMS, SCRATCHES };
-struct scratch {
-    float *p;
-    int64_t floats;
+/* The calling thread's scratch for a chunk's partial sums (MC x NC floats), kept for its next product and freed when
+ * the thread ends; NULL if memory is short (the product then sums k in one pass, to the same bits). */
+struct sums_buffer {
+    float p[MC * NC];
 };
-static pthread_key_t scratch_keys[SCRATCHES];
-static int scratch_keys_ok;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static pthread_key_t sums_key;
+static int sums_key_ok;
+static pthread_once_t sums_once = PTHREAD_ONCE_INIT;
 
-static void scratch_free(void *p) {
-    struct scratch *t = p;
-    free(t->p);
-    free(t);
+static void sums_key_create(void) {
+    sums_key_ok = pthread_key_create(&sums_key, free) == 0;
 }
 
-static void scratch_keys_create(void) {
-    int ok = 1;
-    for (int i = 0; i < SCRATCHES; i++) ok &= pthread_key_create(&scratch_keys[i], scratch_free) == 0;
-    scratch_keys_ok = ok;
-}
-
-/* floats: a multiple of 16 (aligned_alloc takes whole 64-byte lines) */
-static float *thread_scratch(int which, int64_t floats) {
-    pthread_once(&scratch_once, scratch_keys_create);
-    if (!scratch_keys_ok) return NULL;
-    struct scratch *t = pthread_getspecific(scratch_keys[which]);
-    if (t == NULL) {
-        t = calloc(1, sizeof *t);
-        if (t == NULL) return NULL;
-        if (pthread_setspecific(scratch_keys[which], t) != 0) {
-            free(t);
+static float *thread_sums(void) {
+    pthread_once(&sums_once, sums_key_create);
+    if (!sums_key_ok) return NULL;
+    struct sums_buffer *s = pthread_getspecific(sums_key);
+    if (s == NULL) {
+        s = aligned_alloc(64, sizeof *s);
+        if (s == NULL) return NULL;
+        if (pthread_setspecific(sums_key, s) != 0) {
+            free(s);
             return NULL;
         }
     }
-    if (t->floats < floats) {
-        free(t->p);
-        t->floats = 0;
-        t->p = aligned_alloc(64, (size_t) floats * sizeof(float));
-        if (t->p == NULL) return NULL;
-        t->floats = floats;
-    }
-    return t->p;
+    return s->p;
 }
 
 /*
@@ -1035,7 +1014,7 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
                                const int bf16, const int ta, const int sb, const int mr, const int np,
                                const int wide_np, const int wide1_np) {
     int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldb = g->ldb, ldc = g->ldc, row = ta ? 1 : lda;
-    float *sums = (sb || ta) && k > SLICE_FROM ? thread_scratch(SCRATCH_SUMS, MC * NC) : NULL; /* seq4j_gemm_tn */
+    float *sums = (sb || ta) && k > SLICE_FROM ? thread_sums() : NULL; /* seq4j_gemm_tn, b as stored or its own pack */
     int64_t kc = sums != NULL ? KC : k, mc = sums != NULL ? MC : m, nc = sums != NULL ? NC / PANEL : e - b;
     int wide = m <= 2; /* few rows: more panels at once, for independent FMA chains */
     int step = m == 1 ? wide1_np : wide ? wide_np : np;

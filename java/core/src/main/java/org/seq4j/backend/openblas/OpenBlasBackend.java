@@ -72,6 +72,7 @@ public final class OpenBlasBackend extends AbstractBackend {
             throw new IllegalArgumentException("threads must be 0 (one per core) or 1.." + max + ", got " + config.threads());
         }
         this.threads = Math.min(max, config.effectiveThreads());
+        gemmOnOpenBlasOnly(); // a misspelt -Dseq4j.gemm fails here, not silently
         try {
             CpuKernelsLibrary.load(); // first: on a platform without our kernels, its message names the platform
             this.location = OpenBlasLibrary.load(config);
@@ -449,6 +450,23 @@ public final class OpenBlasBackend extends AbstractBackend {
         return NativePacked.PREFERRED;
     }
 
+    /**
+     * Whether -Dseq4j.gemm=openblas keeps every dense product on sgemm; the default, or auto, lets packedGemmPays and
+     * gemmTnPays choose.
+     *
+     * @throws IllegalArgumentException for any other value
+     */
+    private static boolean gemmOnOpenBlasOnly() {
+        String v = System.getProperty("seq4j.gemm");
+        if (v == null || v.equals("auto")) {
+            return false;
+        }
+        if (v.equals("openblas")) {
+            return true;
+        }
+        throw new IllegalArgumentException("-Dseq4j.gemm must be auto or openblas, got '" + v + "'");
+    }
+
     /** Read on first use, after a constructor has loaded the library. */
     private static final class NativePacked {
         static final int LEVEL = seq4j_cpu_h.seq4j_packed_preferred();
@@ -459,7 +477,7 @@ public final class OpenBlasBackend extends AbstractBackend {
          * instance OPENBLAS_CORETYPE=Haswell, or an OpenBLAS built without them), unless -Dseq4j.gemm=openblas
          * keeps every dense product on sgemm.
          */
-        static final boolean WIDE = GEMM_TN && !"openblas".equals(System.getProperty("seq4j.gemm"))
+        static final boolean WIDE = GEMM_TN && !gemmOnOpenBlasOnly()
                 && !OpenBlasLibrary.coreName().toLowerCase(Locale.ROOT)
                         .matches(".*(skylakex|cooperlake|sapphirerapids).*");
 

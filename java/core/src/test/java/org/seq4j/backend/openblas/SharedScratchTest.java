@@ -7,6 +7,8 @@
 package org.seq4j.backend.openblas;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -82,6 +84,23 @@ class SharedScratchTest {
                 }
             } finally {
                 pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void aMisspeltGemmRoutingIsRefusedByTheConstructor() {
+        TestBackends.get("openblas"); // skips if OpenBLAS is not available here
+        String before = System.getProperty("seq4j.gemm");
+        System.setProperty("seq4j.gemm", "blas");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new OpenBlasBackend(1));
+            assertEquals("-Dseq4j.gemm must be auto or openblas, got 'blas'", e.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty("seq4j.gemm");
+            } else {
+                System.setProperty("seq4j.gemm", before);
             }
         }
     }
