@@ -345,6 +345,8 @@ _Static_assert(SEQ4J_MAX_THREADS * BALANCE <= JOB_MAX_PARTS, "the job word's par
  * part should be worth waking a thread for), boundaries on multiples of `align`, on at most `threads` threads;
  * returns when all are done. The split is a function of (total, grain, align, threads, per_thread) only.
  */
+static void run_in_pool(int team, int parts, int64_t total, int64_t align, part_fn fn, const void *args);
+
 static void run_job(int threads, int per_thread, int64_t total, int64_t grain, int64_t align, part_fn fn,
                     const void *args) {
     if (total <= 0) return;
@@ -370,6 +372,11 @@ static void run_job(int threads, int per_thread, int64_t total, int64_t grain, i
         }
         return;
     }
+    run_in_pool(team, parts, total, align, fn, args);
+}
+
+/* Runs the job in the pool, whose busy flag the caller holds (and this releases), and returns when all parts are done */
+static void run_in_pool(int team, int parts, int64_t total, int64_t align, part_fn fn, const void *args) {
     pool.fn = fn;
     pool.args = args;
     pool.total = total;
@@ -406,6 +413,28 @@ static void parallel_for(int threads, int64_t total, int64_t grain, int64_t alig
 static void parallel_for_balanced(int threads, int64_t total, int64_t grain, int64_t align, part_fn fn,
                                   const void *args) {
     run_job(threads, BALANCE, total, grain, align, fn, args);
+}
+
+/*
+ * Runs fn(args, p, p + 1) for the parts p = 0 .. team - 1 on team threads at once and returns 1, or returns 0 having run
+ * nothing when it cannot have them (the pool busy with another caller's job, or fewer than team - 1 workers): for jobs
+ * whose parts wait for each other (team_barrier), which one thread running the parts in turn would never finish. Each
+ * thread runs one part at a time, and a part waiting at a barrier holds its thread, so every part is claimed by a
+ * thread of its own before any can finish: the team cannot deadlock, only wait for a worker the system has not run yet.
+ */
+static int run_team(int team, part_fn fn, const void *args) {
+    if (team < 2 || team > SEQ4J_MAX_THREADS) return 0;
+    pthread_once(&pool_once, start_pool);
+    if (pool.workers < team - 1 || atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) return 0;
+    run_in_pool(team, team, team, 1, fn, args);
+    return 1;
+}
+
+/* Waits until every part of a team has arrived `round` times (counting from 1), having arrived itself: the parts' writes
+ * before their arrival are visible after it (release, acquire) */
+static void team_barrier(_Atomic int64_t *arrived, int team, int64_t round) {
+    atomic_fetch_add_explicit(arrived, 1, memory_order_release);
+    while (atomic_load_explicit(arrived, memory_order_acquire) < team * round) cpu_relax();
 }
 
 /* rows of w items each: a part should hold at least ~32K items (about 10 us of simple work) */
@@ -1786,6 +1815,8 @@ struct lstm_seq_args {
     const int32_t *ids;    /* (t, n) */
     int64_t v;
     _Atomic int64_t *bad;  /* the first bad id, as seq4j_embedding_forward reports it */
+    int team;              /* forward by units (lstm_forward_team_part): the parts, and their arrivals at each step's end */
+    _Atomic int64_t *arrived;
 };
 
 /* rows [b, e) of c (m rows, ldc) = a (lda) times the packed (k, cols) + beta c */
@@ -1805,6 +1836,58 @@ static void lstm_forward_seq_part(const void *p, int64_t b, int64_t e) {
         struct rows_args r = {.y = hs + n * h, .y2 = cs + n * h, .x = gs, .x2 = cs, .m = (int) n, .h = (int) h};
         lstm_forward_block(&r, b, e, 0, h);
     }
+}
+
+/*
+ * Too few rows for parts of rows (N = 1 inference): a team of threads splits every step by hidden units instead. Part p
+ * owns units [u0, u1) (on panel boundaries): it computes their gates, the four runs of columns g H + [u0, u1) of the
+ * step's product, and their cell, writing h and c of its units, then waits at the step's barrier for the other parts'
+ * units of h, which the next step's product reads whole. One job for the sequence and the cell on every thread, where
+ * the per-step loop ran two jobs a step, the cell on one thread; and each core reads the same panels of Wh at every
+ * step, kept in its own L2. Each column's sum is the same FMA chain whatever part computes it, so the result is bit for
+ * bit the per-step loop's. Ids are read (and checked) once by each part, for its own columns.
+ */
+static void lstm_forward_team_part(const void *p, int64_t part, int64_t end) {
+    (void) end;
+    const struct lstm_seq_args *a = p;
+    int64_t n = a->n, h = a->hid, g = 4 * h, u0, u1;
+    part_range(h, PANEL, a->team, (int) part, &u0, &u1);
+    for (int64_t s = 0; s < a->t; s++) {
+        float *gs = a->gates + s * n * g, *hs = a->hs_out + s * n * h, *cs = a->cs_out + s * n * h;
+        for (int64_t gate = 0; gate < 4; gate++) {
+            int64_t c0 = gate * h + u0, c1 = gate * h + u1;
+            if (a->table != NULL) {
+                for (int64_t r = 0; r < n; r++) {
+                    int32_t id = load_id(a->ids, s * n + r);
+                    float *y = gs + r * g + c0;
+                    if ((uint32_t) id >= (uint32_t) a->v) {
+                        report_bad_id(a->bad, s * n + r, id);
+                        memset(y, 0, (size_t) (c1 - c0) * sizeof(float));
+                    } else {
+                        memcpy(y, a->table + id * g + c0, (size_t) (c1 - c0) * sizeof(float));
+                    }
+                }
+            }
+            if (s > 0 || !a->skip_first) {
+                struct gemm_packed_args pr = {gs, hs, a->w, n, g, h, h, g, 1.0f, a->bf16, 0, 0};
+                gemm_packed_part(&pr, c0 / PANEL, c1 / PANEL);
+            }
+        }
+        struct rows_args r = {.y = hs + n * h, .y2 = cs + n * h, .x = gs, .x2 = cs, .m = (int) n, .h = (int) h};
+        lstm_forward_block(&r, 0, n, u0, u1);
+        if (s < a->t - 1) team_barrier(a->arrived, a->team, s + 1);
+    }
+}
+
+/* The team for lstm_forward_team_part, or 0 for the per-step loop: at least two threads, units on panel boundaries and
+ * at least a panel a part, and a step's product worth splitting (seq4j_gemm_packed's grain: ~64K multiply-adds a part) */
+static int lstm_forward_team(int threads, int64_t n, int64_t h) {
+    if (threads < 2 || h % PANEL != 0) return 0;
+    int64_t team = threads, panels = h / PANEL, per_part = 65536;
+    if (team > panels) team = panels;
+    if (team > seq4j_pool_workers() + 1) team = seq4j_pool_workers() + 1;
+    while (team >= 2 && n * 4 * h * h / team < per_part) team--;
+    return team >= 2 ? (int) team : 0;
 }
 
 static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
@@ -1859,8 +1942,13 @@ API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gat
                                    int h, int skip_first, int precision, const float *table, const int32_t *ids, int v) {
     if (t <= 0 || n <= 0 || h <= 0 || seq4j_packed_floats(h, 4 * h, precision) < 0) return 0;
     if (table != NULL && (ids == NULL || v < 0)) return 0; /* the Java side refused it */
-    _Atomic int64_t bad = 0;
-    if (n < 2 * SEQ_ROWS) { /* too few rows for two parts: the per-step calls, which split a step by columns */
+    _Atomic int64_t bad = 0, arrived = 0;
+    struct lstm_seq_args a = {.hs_out = hs, .cs_out = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
+                              .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16, .table = table,
+                              .ids = ids, .v = v, .bad = &bad, .team = lstm_forward_team(threads, n, h),
+                              .arrived = &arrived};
+    if (n < 2 * SEQ_ROWS && run_team(a.team, lstm_forward_team_part, &a)) return atomic_load(&bad);
+    if (n < 2 * SEQ_ROWS) { /* too few rows for two parts, and no team: the per-step calls */
         int64_t nh = (int64_t) n * h, ng = 4 * nh;
         for (int64_t s = 0; s < t; s++) {
             if (table != NULL) gather_rows(gates + s * ng, table, ids, s * n, 0, n, v, (size_t) (4 * h), &bad);
@@ -1871,9 +1959,6 @@ API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gat
         }
         return atomic_load(&bad);
     }
-    struct lstm_seq_args a = {.hs_out = hs, .cs_out = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
-                              .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16, .table = table,
-                              .ids = ids, .v = v, .bad = &bad};
     parallel_for_balanced(threads, n, SEQ_ROWS, seq_align(), lstm_forward_seq_part, &a);
     return atomic_load(&bad);
 }

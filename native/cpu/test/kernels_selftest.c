@@ -652,6 +652,8 @@ int main(void) {
         lstm_sequence(threads[t], 17, 37, 4, SEQ4J_PACKED_F32);
         lstm_sequence(threads[t], 24, 16, 3, SEQ4J_PACKED_F32);
         lstm_sequence(threads[t], 24, 37, 3, SEQ4J_PACKED_BF16);
+        lstm_sequence(threads[t], 1, 256, 4, SEQ4J_PACKED_F32);  /* few rows, split by units (a team) where threads */
+        lstm_sequence(threads[t], 2, 272, 3, SEQ4J_PACKED_BF16); /* 17 panels of units: parts of 9 and 8 */
         gru_sequence(threads[t], 5, 37, 3, SEQ4J_PACKED_F32);
         gru_sequence(threads[t], 17, 37, 4, SEQ4J_PACKED_F32);
         gru_sequence(threads[t], 24, 16, 3, SEQ4J_PACKED_F32);

@@ -124,12 +124,12 @@ class ThreadCountTest {
     }
 
     /**
-     * One LSTM sequence forward and backward (N = 37: row parts of 8 with a longer last one), and a forward with a table,
-     * on b: every output.
+     * One LSTM sequence forward and backward of n rows (37: row parts of 8 with a longer last one), and a forward with a
+     * table, on b: every output.
      */
-    private static float[] lstmSequence(Backend b, Arena arena) {
+    private static float[] lstmSequence(Backend b, Arena arena, int n, int h) {
         SplittableRandom r = new SplittableRandom(8);
-        int t = 5, n = 37, h = 29, g = 4 * h;
+        int t = 5, g = 4 * h;
         Tensor w = tensor(b, arena, values(r, h * g), h, g);
         b.scale(w, 0.1f);
         PackedMatrix wh = b.packedMatrix(arena, h, g, PackedMatrix.Precision.F32);
@@ -201,7 +201,17 @@ class ThreadCountTest {
      */
     @Test
     void lstmSequencesMatchOneThreadAndRunConcurrently() throws Exception {
-        sameBitsForAnyThreadsAndConcurrently(ThreadCountTest::lstmSequence);
+        sameBitsForAnyThreadsAndConcurrently((b, arena) -> lstmSequence(b, arena, 37, 29));
+    }
+
+    /**
+     * The same with two rows and H = 256 (N = 1 inference's kind): a forward of too few rows for parts of rows runs as a
+     * team splitting each step by hidden units where it can have the pool's threads, and step by step on one thread
+     * where it cannot (one thread, or another caller holding the pool): the same bits either way.
+     */
+    @Test
+    void fewRowLstmSequencesMatchOneThreadAndRunConcurrently() throws Exception {
+        sameBitsForAnyThreadsAndConcurrently((b, arena) -> lstmSequence(b, arena, 2, 256));
     }
 
     /** The same for the GRU sequence forward and backward (N = 37: row parts of 8 with a longer last one; H = 29). */
