@@ -219,7 +219,8 @@ struct sleeper {
 };
 
 static struct {
-    int workers;          /* set once by start_pool */
+    int workers;          /* set once by start_pool, as is cpus: the CPUs this process may run on */
+    int cpus;
     _Atomic uint64_t job; /* the current job's word; generation 0 = none yet */
     _Atomic int done;     /* parts of the current job finished */
     atomic_flag busy;     /* held by the caller whose job is in the pool */
@@ -329,6 +330,7 @@ static void start_pool(void) {
     }
     pthread_attr_destroy(&attr);
     pool.workers = started;
+    pool.cpus = cpus;
 }
 
 API int seq4j_pool_workers(void) {
@@ -375,7 +377,7 @@ static void run_job(int threads, int per_thread, int64_t total, int64_t grain, i
     run_in_pool(team, parts, total, align, fn, args);
 }
 
-/* Runs the job in the pool, whose busy flag the caller holds (and this releases), and returns when all parts are done */
+/* Runs the job in the pool, whose busy flag the caller holds (and this releases); returns when all parts are done */
 static void run_in_pool(int team, int parts, int64_t total, int64_t align, part_fn fn, const void *args) {
     pool.fn = fn;
     pool.args = args;
@@ -416,25 +418,31 @@ static void parallel_for_balanced(int threads, int64_t total, int64_t grain, int
 }
 
 /*
- * Runs fn(args, p, p + 1) for the parts p = 0 .. team - 1 on team threads at once and returns 1, or returns 0 having run
- * nothing when it cannot have them (the pool busy with another caller's job, or fewer than team - 1 workers): for jobs
- * whose parts wait for each other (team_barrier), which one thread running the parts in turn would never finish. Each
- * thread runs one part at a time, and a part waiting at a barrier holds its thread, so every part is claimed by a
- * thread of its own before any can finish: the team cannot deadlock, only wait for a worker the system has not run yet.
+ * Runs fn(args, p, p + 1) for the parts p = 0 .. team - 1 on team threads at once and returns 1, or returns 0 having
+ * run nothing when it cannot have them (the pool busy with another caller's job, fewer than team - 1 workers, or fewer
+ * CPUs than team): for jobs whose parts wait for each other (team_barrier), which one thread running the parts in turn
+ * would never finish. Each thread runs one part at a time, and a part waiting at a barrier holds its thread, so every
+ * part is claimed by a thread of its own before any can finish: the team cannot deadlock, only wait for a worker the
+ * system has not run yet (a CPU for each of them, so only for what preempts one).
  */
 static int run_team(int team, part_fn fn, const void *args) {
     if (team < 2 || team > SEQ4J_MAX_THREADS) return 0;
     pthread_once(&pool_once, start_pool);
-    if (pool.workers < team - 1 || atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) return 0;
+    if (pool.workers < team - 1 || team > pool.cpus) return 0;
+    if (atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) return 0;
     run_in_pool(team, team, team, 1, fn, args);
     return 1;
 }
 
-/* Waits until every part of a team has arrived `round` times (counting from 1), having arrived itself: the parts' writes
- * before their arrival are visible after it (release, acquire) */
+/* Waits until every part of a team has arrived `round` times (counting from 1), having arrived itself: the parts'
+ * writes before their arrival are visible after it (release, acquire) */
 static void team_barrier(_Atomic int64_t *arrived, int team, int64_t round) {
     atomic_fetch_add_explicit(arrived, 1, memory_order_release);
-    while (atomic_load_explicit(arrived, memory_order_acquire) < team * round) cpu_relax();
+    /* a part late by more than ~100 us (its thread preempted: more threads than cores) gets the core back */
+    for (int spins = 0; atomic_load_explicit(arrived, memory_order_acquire) < team * round; spins++) {
+        if (spins < 4096) cpu_relax();
+        else sched_yield();
+    }
 }
 
 /* rows of w items each: a part should hold at least ~32K items (about 10 us of simple work) */
@@ -1815,8 +1823,8 @@ struct lstm_seq_args {
     const int32_t *ids;    /* (t, n) */
     int64_t v;
     _Atomic int64_t *bad;  /* the first bad id, as seq4j_embedding_forward reports it */
-    int team;              /* forward by units (lstm_forward_team_part): the parts, and their arrivals at each step's end */
-    _Atomic int64_t *arrived;
+    int team;              /* forward by units (lstm_forward_team_part): the parts, */
+    _Atomic int64_t *arrived; /* and their arrivals at the ends of steps */
 };
 
 /* rows [b, e) of c (m rows, ldc) = a (lda) times the packed (k, cols) + beta c */
@@ -1880,12 +1888,13 @@ static void lstm_forward_team_part(const void *p, int64_t part, int64_t end) {
 }
 
 /* The team for lstm_forward_team_part, or 0 for the per-step loop: at least two threads, units on panel boundaries and
- * at least a panel a part, and a step's product worth splitting (seq4j_gemm_packed's grain: ~64K multiply-adds a part) */
+ * at least a panel a part, a step's product worth splitting (seq4j_gemm_packed's grain: ~64K multiply-adds a part) */
 static int lstm_forward_team(int threads, int64_t n, int64_t h) {
     if (threads < 2 || h % PANEL != 0) return 0;
     int64_t team = threads, panels = h / PANEL, per_part = 65536;
     if (team > panels) team = panels;
     if (team > seq4j_pool_workers() + 1) team = seq4j_pool_workers() + 1;
+    if (team > pool.cpus) team = pool.cpus; /* parts that wait for each other need a core each */
     while (team >= 2 && n * 4 * h * h / team < per_part) team--;
     return team >= 2 ? (int) team : 0;
 }
