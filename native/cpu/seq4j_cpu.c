@@ -626,6 +626,46 @@ INLINE void pack_panel_f32_padded(const struct pack_args *g, float *dst, int64_t
     }
 }
 
+#ifdef SEQ4J_X86_CLONES
+/*
+ * Rows [k0, k1) of the transposed F32 panel q, k1 - k0 a multiple of 16: each 16 x 16 tile (16 runs of 16 floats, one
+ * from each of the panel's 16 rows of w) transposed in registers and stored as 16 whole panel rows (1 KiB in a row).
+ * Element by element, each float went to its own place 64 bytes from the last: W1's Wh^T took 3x the time of Wh as
+ * stored. The standard three rounds of shuffles: within 128-bit lanes by pairs and quads, then across lanes.
+ */
+static __attribute__((target("avx512f"))) void pack_tiles_trans_avx512(float *panel, const float *w, int64_t ldw,
+                                                                        int64_t k0, int64_t k1) {
+    for (int64_t kk = k0; kk < k1; kk += 16) {
+        __m512 r[16], t[16];
+        for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(w + j * ldw + kk);
+        for (int j = 0; j < 16; j += 2) { /* pairs: (a0 b0 a1 b1 | ...), (a2 b2 a3 b3 | ...) */
+            t[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);
+            t[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);
+        }
+        for (int j = 0; j < 16; j += 4) { /* quads: column c of rows j .. j + 3 in one 128-bit lane */
+            r[j] = _mm512_shuffle_ps(t[j], t[j + 2], 0x44);
+            r[j + 1] = _mm512_shuffle_ps(t[j], t[j + 2], 0xEE);
+            r[j + 2] = _mm512_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+            r[j + 3] = _mm512_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
+        }
+        for (int j = 0; j < 4; j++) { /* lanes: quads of rows 0-3 and 4-7, 8-11 and 12-15, per column */
+            t[j] = _mm512_shuffle_f32x4(r[j], r[j + 4], 0x88);
+            t[j + 4] = _mm512_shuffle_f32x4(r[j], r[j + 4], 0xDD);
+            t[j + 8] = _mm512_shuffle_f32x4(r[j + 8], r[j + 12], 0x88);
+            t[j + 12] = _mm512_shuffle_f32x4(r[j + 8], r[j + 12], 0xDD);
+        }
+        for (int j = 0; j < 4; j++) {
+            r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+            r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xDD);
+            r[j + 4] = _mm512_shuffle_f32x4(t[j + 4], t[j + 12], 0x88);
+            r[j + 12] = _mm512_shuffle_f32x4(t[j + 4], t[j + 12], 0xDD);
+        }
+        /* after the quads r[4 g + m] held, in lane L, column 4 L + m of rows 4 g .. 4 g + 3: now r[c] is column c */
+        for (int j = 0; j < 16; j++) _mm512_storeu_ps(panel + (kk + j) * PANEL, r[j]);
+    }
+}
+#endif
+
 #define PACK_ROWS 64   /* rows of a transposed panel copied per tile: source and panel rows stay in L1 */
 #define PACK_PANELS 8  /* panels filled per pass over w's rows: 512 contiguous bytes read from each row */
 
@@ -645,7 +685,14 @@ INLINE void pack_panels_f32(const struct pack_args *g, int64_t b, int64_t e) {
         if (g->trans) {
             for (int64_t q = q0; q < q1; q++) {
                 float *panel = dst + q * k * PANEL;
-                for (int64_t k0 = 0; k0 < k; k0 += PACK_ROWS) {
+                int64_t from = 0;
+#ifdef SEQ4J_X86_CLONES
+                if (cpu_isa == ISA_AVX512 && PANEL == 16) {
+                    from = k / 16 * 16;
+                    pack_tiles_trans_avx512(panel, g->w + q * PANEL * ldw, ldw, 0, from);
+                }
+#endif
+                for (int64_t k0 = from; k0 < k; k0 += PACK_ROWS) {
                     int64_t k1 = k - k0 < PACK_ROWS ? k : k0 + PACK_ROWS;
                     for (int64_t j = 0; j < PANEL; j++) {
                         const float *src = g->w + (q * PANEL + j) * ldw;

@@ -264,10 +264,11 @@ static float bits_float(uint32_t bits) {
 }
 
 /* The packed layout itself (seq4j_cpu.h), element by element, with the bf16 edge cases: ties to even both ways,
- * NaN, infinities, the largest float (rounds to infinity), a denormal; 21 columns (a padded second panel), k odd. */
-static void pack_layout(int threads) {
-    enum { K = 5, N = 21, P = SEQ4J_PANEL };
-    float w[K * N];
+ * NaN, infinities, the largest float (rounds to infinity), a denormal; 21 columns (a padded second panel), k odd: 5,
+ * and 37 (the transposed full panel in two 16 x 16 tiles of the AVX-512 path and 5 rows past them). */
+static void pack_layout_k(int threads, int K) {
+    enum { N = 21, P = SEQ4J_PANEL };
+    float *w = malloc(sizeof(float) * K * N), *wt = malloc(sizeof(float) * K * N);
     for (int i = 0; i < K * N; i++) w[i] = uniform(-3, 3);
     uint32_t specials[] = {0x3f808000u, 0x3f818000u, 0x7fc00001u, 0xff800001u, 0x7f800000u, 0xff800000u,
                            0x7f7fffffu, 0x00000001u, 0x80000000u, 0x3f80ffffu};
@@ -278,10 +279,10 @@ static void pack_layout(int threads) {
         failures++;
         fprintf(stderr, "kernels_selftest: seq4j_packed_floats(%d, %d) = %lld, %lld\n", K, N, (long long) floats,
                 (long long) words);
+        free(w), free(wt);
         return;
     }
-    for (int trans = 0; trans < 2; trans++) {
-        float wt[K * N]; /* op(w) = w: stored transposed, (N, K) */
+    for (int trans = 0; trans < 2; trans++) { /* wt: op(w) = w stored transposed, (N, K) */
         for (int kk = 0; kk < K; kk++) {
             for (int j = 0; j < N; j++) wt[j * K + kk] = w[kk * N + j];
         }
@@ -312,6 +313,12 @@ static void pack_layout(int threads) {
         }
         free(f), free(h);
     }
+    free(w), free(wt);
+}
+
+static void pack_layout(int threads) {
+    pack_layout_k(threads, 5);
+    pack_layout_k(threads, 37);
 }
 
 /* c (m, n) = a (m, k) op(w) + beta c over the packed op(w), against a triple loop in double (over the bf16-rounded
