@@ -574,8 +574,8 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  * Measured (bench/c/packed_bench.c, 2 threads, Zen 4, a shared machine: rough): 128 x 512 x 128 in 80 us against
  * seq4j_sgemm's 115 us (OpenBLAS's Haswell kernels) or 186 us (Cooperlake); 128 x 128 x 512 from Wh^T 75 against
  * 113 / 120 us; one row, 1 x 2600 x 650: 45 us F32 and 24 us BF16 against seq4j_sgemv's 50-54 us. Packing Wh
- * (128 x 512) takes 9-14 us, Wh^T 30-40 us. The baseline clone took 250-340 us at 128 x 512 x 128, slower than
- * sgemm: hence seq4j_packed_preferred. On an AVX2-only Zen 3 (2 threads, rough), the v3 blocks against OpenBLAS's
+ * (128 x 512) takes 9-14 us, Wh^T 30-40 us (6 us on Zen 5 since pack_tiles_trans_avx512). The baseline clone took
+ * 250-340 us at 128 x 512 x 128, slower than sgemm: hence seq4j_packed_preferred. On an AVX2-only Zen 3 (2 threads, rough), the v3 blocks against OpenBLAS's
  * Zen (Haswell) sgemm: 128 x 512 x 128 146 / 231 us, 128 x 128 x 512 from Wh^T 127 / 174, 64 x 2600 x 650 1.28 /
  * 2.30 ms, 1 x 1024 x 256 10 / 14 us (BF16 7.7), 1 x 2600 x 650 55 / 66 us (BF16 40); seq4j_gemm_tn there lost
  * (128 x 512 x 896 1.74 / 1.17 ms: dA's rows 2 KiB apart keep a block's slice of B out of L1), so only the v4
