@@ -1184,6 +1184,18 @@ static void scale_rows(float *c, int m, int n, int ldc, float beta) {
     }
 }
 
+static int64_t seq_align(void);
+
+/* rows [b, e) of seq4j_gemm_packed's product, all its panels */
+static void gemm_packed_rows_part(const void *p, int64_t b, int64_t e) {
+    const struct gemm_packed_args *g = p;
+    struct gemm_packed_args rows = *g;
+    rows.c = g->c + b * g->ldc;
+    rows.a = g->a + b * g->lda;
+    rows.m = e - b;
+    gemm_packed_part(&rows, 0, (g->n + PANEL - 1) / PANEL);
+}
+
 API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda,
                            int ldc, float beta, int precision) {
     if (m <= 0 || n <= 0 || k < 0 || seq4j_packed_floats(k, n, precision) < 0) return;
@@ -1196,6 +1208,12 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     /* a part should be at least ~64K multiply-adds (a few microseconds), or waking a thread costs more */
     int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
+    if (panels < 2 * grain && threads > 1 && m >= 2 * seq_align()) {
+        /* too few panels for two parts (a narrow c: W1's output layer, 512 x 13 x 128, one panel on one thread): parts
+         * of rows, on the row blocks' boundaries. A row's sums are the same FMA chains whatever rows share its part */
+        parallel_for(threads, m, 1 + 65536 / (k * panels * PANEL), seq_align(), gemm_packed_rows_part, &g);
+        return;
+    }
     parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
 }
 

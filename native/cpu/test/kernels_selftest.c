@@ -343,7 +343,9 @@ static void gemm_packed(int threads) {
                         * one and two rows (seq4j_gemm_packed sums these in one pass; BF16's lone last row) */
                        {9, 40, 1025, 0}, {2, 70, 1281, 0}, {1, 77, 1100, 1}, {17, 33, 1300, 0},
                        /* rows and k enough for seq4j_gemm_tn to pack w first (TN_PACK_ROWS, SLICE_FROM) */
-                       {260, 70, 600, 0}};
+                       {260, 70, 600, 0},
+                       /* one panel of c, split by rows (W1's output layer; 200 rows: a part ends off the row blocks) */
+                       {512, 13, 128, 0}, {200, 9, 50, 1}};
     const float gap = 12345.0f; /* the sentinel between the rows of a strided a, w or c */
     for (int s = 0; s < (int) (sizeof shapes / sizeof shapes[0]); s++) {
         for (int strided = 0; strided < 2; strided++) {
