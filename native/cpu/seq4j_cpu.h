@@ -169,7 +169,8 @@ void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const floa
 
 /* The LSTM recurrence over t steps as one call, bit for bit the loop of seq4j_gemm_packed and the cell kernels above
  * (each part of the split runs whole rows through every step; up to 4 parts a thread, claimed as threads come
- * free). Forward: gates (t, n, 4h) holds x Wx + b on entry and
+ * free; below 16 rows a team of threads, one part each, splits every step by hidden units and meets at its end, or
+ * where it cannot have the pool's threads the per-step calls). Forward: gates (t, n, 4h) holds x Wx + b on entry and
  * the activated gates on return; for each step s, gates_s += hs_s wh (skipped at s = 0 when skip_first: h_0 = 0),
  * then the cell writes hs_{s+1}, cs_{s+1}; hs and cs are (t + 1, n, h) with h_0, c_0 first. wh: Wh (h, 4h) packed
  * by seq4j_pack in `precision`. With a table (v, 4h), gates is only written: each step's rows are first set to rows
@@ -184,7 +185,7 @@ int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, 
  * before it, and dc_last (n, h) at the last cell state (NULL: zero). Writes dh0 and dc0 (n, h), the gradients of
  * h_0 and c_0; dh0 NULL leaves out step 0's product (seq4j_gemm_packed of dA_0 and wht gives it later, the same
  * bits). wht: Wh^T (4h, h) packed in `precision`; work: 3 n h floats of scratch. No output overlaps another
- * argument (checked in Java). Both split by rows from 16 rows on; fewer rows make the per-step calls above. */
+ * argument (checked in Java). Split by rows from 16 rows on; fewer rows make the per-step calls above. */
 void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0, float *work, const float *gates,
                              const float *cs, const float *dhs, const float *dh_last, const float *dc_last,
                              const void *wht, int t, int n, int h, int precision);
