@@ -439,9 +439,13 @@ static int run_team(int team, part_fn fn, const void *args) {
 static void team_barrier(_Atomic int64_t *arrived, int team, int64_t round) {
     atomic_fetch_add_explicit(arrived, 1, memory_order_release);
     /* a part late by more than ~100 us (its thread preempted: more threads than cores) gets the core back */
-    for (int spins = 0; atomic_load_explicit(arrived, memory_order_acquire) < team * round; spins++) {
-        if (spins < 4096) cpu_relax();
-        else sched_yield();
+    for (int spins = 0; atomic_load_explicit(arrived, memory_order_acquire) < team * round;) {
+        if (spins < 4096) {
+            cpu_relax();
+            spins++;
+        } else {
+            sched_yield();
+        }
     }
 }
 
@@ -572,13 +576,13 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  * the same columns of B at every call. Each element of c sums its k products in order, one FMA each (fused
  * where the clone has FMA): the split and the blocking never change a result, only the clone may.
  * Measured (bench/c/packed_bench.c, 2 threads, Zen 4, a shared machine: rough): 128 x 512 x 128 in 80 us against
- * seq4j_sgemm's 115 us (OpenBLAS's Haswell kernels) or 186 us (Cooperlake); 128 x 128 x 512 from Wh^T 75 against
- * 113 / 120 us; one row, 1 x 2600 x 650: 45 us F32 and 24 us BF16 against seq4j_sgemv's 50-54 us. Packing Wh
- * (128 x 512) takes 9-14 us, Wh^T 30-40 us (6 us on Zen 5 since pack_tiles_trans_avx512). The baseline clone took
- * 250-340 us at 128 x 512 x 128, slower than sgemm: hence seq4j_packed_preferred. On an AVX2-only Zen 3 (2 threads, rough), the v3 blocks against OpenBLAS's
- * Zen (Haswell) sgemm: 128 x 512 x 128 146 / 231 us, 128 x 128 x 512 from Wh^T 127 / 174, 64 x 2600 x 650 1.28 /
- * 2.30 ms, 1 x 1024 x 256 10 / 14 us (BF16 7.7), 1 x 2600 x 650 55 / 66 us (BF16 40); seq4j_gemm_tn there lost
- * (128 x 512 x 896 1.74 / 1.17 ms: dA's rows 2 KiB apart keep a block's slice of B out of L1), so only the v4
+ * seq4j_sgemm's 115 us (OpenBLAS's Haswell kernels) or 186 us (Cooperlake); 128 x 128 x 512 from Wh^T 75 against 113 /
+ * 120 us; one row, 1 x 2600 x 650: 45 us F32 and 24 us BF16 against seq4j_sgemv's 50-54 us. Packing Wh (128 x 512)
+ * takes 9-14 us, Wh^T 30-40 us (6 us on Zen 5 since pack_tiles_trans_avx512). The baseline clone took 250-340 us at 128
+ * x 512 x 128, slower than sgemm: hence seq4j_packed_preferred. On an AVX2-only Zen 3 (2 threads, rough), the v3 blocks
+ * against OpenBLAS's Zen (Haswell) sgemm: 128 x 512 x 128 146 / 231 us, 128 x 128 x 512 from Wh^T 127 / 174, 64 x 2600
+ * x 650 1.28 / 2.30 ms, 1 x 1024 x 256 10 / 14 us (BF16 7.7), 1 x 2600 x 650 55 / 66 us (BF16 40); seq4j_gemm_tn there
+ * lost (128 x 512 x 896 1.74 / 1.17 ms: dA's rows 2 KiB apart keep a block's slice of B out of L1), so only the v4
  * clone uses it.
  * What is packed: Wh for a forward's h_{t-1} Wh, Wh^T for a backward's dA_t Wh^T (both reused T times). The weight
  * gradients dWh = Hprev^T dA and dWx = x^T dA (dA (T*N, 4H) used once or twice) run the same blocks without a pack
@@ -1956,11 +1960,12 @@ static void lstm_forward_team_part(const void *p, int64_t part, int64_t end) {
  * at least a panel a part, a step's product worth splitting (seq4j_gemm_packed's grain: ~64K multiply-adds a part) */
 static int lstm_forward_team(int threads, int64_t n, int64_t h) {
     if (threads < 2 || h % PANEL != 0) return 0;
-    int64_t team = threads, panels = h / PANEL, per_part = 65536;
+    int64_t team = threads, panels = h / PANEL;
     if (team > panels) team = panels;
     if (team > seq4j_pool_workers() + 1) team = seq4j_pool_workers() + 1;
     if (team > pool.cpus) team = pool.cpus; /* parts that wait for each other need a core each */
-    while (team >= 2 && n * 4 * h * h / team < per_part) team--;
+    double step = 4.0 * (double) n * (double) h * (double) h; /* multiply-adds (in double: no overflow) */
+    while (team >= 2 && step / (double) team < 65536.0) team--;
     return team >= 2 ? (int) team : 0;
 }
 
@@ -2019,8 +2024,8 @@ API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gat
     _Atomic int64_t bad = 0, arrived = 0;
     struct lstm_seq_args a = {.hs_out = hs, .cs_out = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
                               .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16, .table = table,
-                              .ids = ids, .v = v, .bad = &bad, .team = lstm_forward_team(threads, n, h),
-                              .arrived = &arrived};
+                              .ids = ids, .v = v, .bad = &bad, .arrived = &arrived};
+    a.team = n < 2 * SEQ_ROWS ? lstm_forward_team(threads, n, h) : 0;
     if (n < 2 * SEQ_ROWS && run_team(a.team, lstm_forward_team_part, &a)) return atomic_load(&bad);
     if (n < 2 * SEQ_ROWS) { /* too few rows for two parts, and no team: the per-step calls */
         int64_t nh = (int64_t) n * h, ng = 4 * nh;
