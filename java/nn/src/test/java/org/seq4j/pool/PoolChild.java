@@ -11,6 +11,8 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
+import org.seq4j.backend.Transpose;
 import org.seq4j.backend.openblas.OpenBlasBackend;
 import org.seq4j.layers.LSTM;
 import org.seq4j.layers.Parameter;
@@ -35,6 +37,7 @@ public final class PoolChild {
             case "repro" -> repro();
             case "zero" -> zero();
             case "badid" -> badId();
+            case "team" -> team();
             default -> throw new IllegalArgumentException("unknown mode " + mode);
         }
         System.exit(0); // the pool's workers are native daemon-like threads; say we are done
@@ -113,9 +116,15 @@ public final class PoolChild {
 
     /** Until the deadline: a new backend of `threads`, a few split kernels on it, checked; now and then `extra`. */
     private static void user(int threads, long deadline, AtomicLong created, AtomicBoolean failed, Runnable extra) {
+        user(threads, deadline, created, failed, extra, new AtomicBoolean());
+    }
+
+    /** The same, until the deadline or until `stop` is set. */
+    private static void user(int threads, long deadline, AtomicLong created, AtomicBoolean failed, Runnable extra,
+                             AtomicBoolean stop) {
         try (Arena arena = Arena.ofConfined()) {
             Tensor big = Tensor.allocateHost(arena, DType.F32, 300_000); // 2+ parts of elementwise work
-            for (int i = 0; System.nanoTime() < deadline; i++) { // on after a failure: a hang may follow
+            for (int i = 0; System.nanoTime() < deadline && !stop.get(); i++) { // on after a failure: a hang may follow
                 try (OpenBlasBackend b = new OpenBlasBackend(threads)) {
                     for (int k = 0; k < 5; k++) {
                         b.fill(big, k);
@@ -174,6 +183,95 @@ public final class PoolChild {
         }
         System.out.println("repro: ok, " + callers + " concurrent trainings x " + rounds
                 + " rounds bit-identical to training alone (" + alone.length + " values each)");
+    }
+
+    /**
+     * One LSTM forward of a single row (N = 1 inference, H = 256, 12 steps, its input from a table by ids) on b, which
+     * the C kernel runs as a team of threads meeting at every step where it can have the pool: hs and cs as raw bits.
+     */
+    static int[] fewRowForward(Backend b) {
+        int t = 12, n = 1, h = 256, g = 4 * h, v = 11;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        try (Arena arena = Arena.ofConfined()) {
+            float[] wv = new float[h * g], tv = new float[v * g];
+            for (int i = 0; i < wv.length; i++) {
+                wv[i] = (float) r.nextDouble(-0.06, 0.06);
+            }
+            for (int i = 0; i < tv.length; i++) {
+                tv[i] = (float) r.nextDouble(-1, 1);
+            }
+            int[] idv = new int[t * n];
+            for (int i = 0; i < idv.length; i++) {
+                idv[i] = r.nextInt(v);
+            }
+            Tensor w = b.allocate(arena, DType.F32, h, g), table = b.allocate(arena, DType.F32, v, g);
+            Tensor ids = b.allocate(arena, DType.I32, t, n);
+            b.copyIn(w, wv);
+            b.copyIn(table, tv);
+            b.copyIn(ids, idv);
+            PackedMatrix wh = b.packedMatrix(arena, h, g, PackedMatrix.Precision.F32);
+            b.pack(wh, Transpose.NO, w);
+            Tensor hs = b.allocate(arena, DType.F32, t + 1, n, h), cs = b.allocate(arena, DType.F32, t + 1, n, h);
+            Tensor gates = b.allocate(arena, DType.F32, t, n, g);
+            b.fill(hs, 0f);
+            b.fill(cs, 0f);
+            b.lstmSequenceForward(hs, cs, gates, wh, true, table, ids);
+            float[] out = new float[(int) (hs.size() + cs.size())];
+            float[] part = new float[(int) hs.size()];
+            b.copyOut(part, hs);
+            System.arraycopy(part, 0, out, 0, part.length);
+            b.copyOut(part, cs);
+            System.arraycopy(part, 0, out, part.length, part.length);
+            int[] bits = new int[out.length];
+            for (int i = 0; i < out.length; i++) {
+                bits[i] = Float.floatToRawIntBits(out[i]);
+            }
+            return bits;
+        }
+    }
+
+    /**
+     * The few-row forward's team (parts that wait for each other at every step) under contention: four Java threads
+     * calling it on 2-thread backends of their own, 150 times each, while a fifth creates, uses and closes backends;
+     * every result bit-identical to a lone call. A team that waited on a part no thread runs would hang here (the
+     * parent's timeout); one that raced a step would change bits.
+     */
+    static void team() throws Exception {
+        int[] alone;
+        try (OpenBlasBackend b = new OpenBlasBackend(2)) {
+            alone = fewRowForward(b);
+        }
+        int callers = 4, calls = 150;
+        AtomicBoolean failed = new AtomicBoolean(), done = new AtomicBoolean();
+        AtomicLong created = new AtomicLong();
+        Thread[] threads = new Thread[callers];
+        for (int c = 0; c < callers; c++) {
+            int id = c;
+            threads[c] = new Thread(() -> {
+                try (OpenBlasBackend b = new OpenBlasBackend(2)) {
+                    for (int k = 0; k < calls && !failed.get(); k++) {
+                        int i = Arrays.mismatch(alone, fewRowForward(b));
+                        if (i >= 0) {
+                            System.out.println("caller " + id + ", call " + k + ": element " + i + " differs");
+                            failed.set(true);
+                        }
+                    }
+                }
+            });
+            threads[c].start();
+        }
+        Thread churner = new Thread(() -> user(2, Long.MAX_VALUE, created, failed, null, done));
+        churner.start();
+        for (Thread t : threads) {
+            t.join();
+        }
+        done.set(true);
+        churner.join();
+        if (failed.get()) {
+            fail("the few-row forward gave other bits under contention");
+        }
+        System.out.println("team: ok, " + callers + " x " + calls + " few-row forwards bit-identical to a lone one while "
+                + created.get() + " backends came and went");
     }
 
     /** LSTM steps with N = 0 and H = 0 through the public layer and the kernels. */

@@ -51,6 +51,12 @@ class PoolTest {
         runChild("zero: ok", "zero");
     }
 
+    /** The few-row LSTM forward's team, whose parts wait for each other at every step, under contention. */
+    @Test
+    void fewRowForwardTeamsNeverHangAndKeepTheirBits() throws Exception {
+        runChild("team: ok", "team");
+    }
+
     /** Issue: ids changed after the Java check crashed the JVM in the scatter-add. */
     @Test
     void kernelsReportBadIdsInsteadOfFollowingThem() throws Exception {
