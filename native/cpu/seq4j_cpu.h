@@ -219,7 +219,8 @@ void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const floa
  * 3h and the two forward kernels): hs (t + 1, n, h), h_0 in hs[0] (read), h_1 .. h_t written; gates (t, n, 3h), the
  * input projections on entry, the activated gates (z, r, hhat) on return; rhs (t, n, h), r h_prev of every step,
  * written. zr: Wh[:, :2h] (h, 2h), hh: Whh (h, h), both packed by seq4j_pack in `precision`. skip_first: step 0 adds
- * no products (h_0 = 0). With n >= 16 the rows are split in parts, each run through every step by one thread. */
+ * no products (h_0 = 0). With n >= 16 the rows are split in parts, each run through every step by one thread; with
+ * fewer a team of threads may split every step by hidden units, meeting after the gates and after the cell. */
 void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs, const void *zr, const void *hh, int t,
                            int n, int h, int skip_first, int precision);
 

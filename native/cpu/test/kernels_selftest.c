@@ -667,6 +667,8 @@ int main(void) {
         gru_sequence(threads[t], 17, 37, 4, SEQ4J_PACKED_F32);
         gru_sequence(threads[t], 24, 16, 3, SEQ4J_PACKED_F32);
         gru_sequence(threads[t], 24, 37, 3, SEQ4J_PACKED_BF16);
+        gru_sequence(threads[t], 1, 256, 4, SEQ4J_PACKED_F32);  /* few rows, split by units (a team) where threads */
+        gru_sequence(threads[t], 2, 272, 3, SEQ4J_PACKED_BF16); /* 17 panels of units: parts of 9 and 8 */
         time_attention(threads[t], 5, 37, 6, 4);
         time_attention(threads[t], 1, 16, 3, 2);
         time_attention(threads[t], 37, 131, 9, 5); /* parts of at least 5 rows (row_grain): split with 3 threads */

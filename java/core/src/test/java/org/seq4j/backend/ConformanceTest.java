@@ -678,7 +678,8 @@ class ConformanceTest {
      * (N, H, T) for the whole-sequence LSTM calls: zero extents and no steps; one and three rows (the CPU backend's
      * per-step calls below 16 rows); 17 and 24 rows (split by rows in parts of 8, the last of 9), H = 37 (gate columns
      * ending in a partial panel), H = 16; W1's 128 x 128; one row at H = 256 and two at H = 272 (the CPU backend's
-     * forward by hidden units in a team of threads, 17 panels of units splitting 9 + 8).
+     * forwards by hidden units in a team of threads, 17 panels of units splitting 9 + 8; the GRU's BF16 one row stays
+     * on the per-step loop).
      */
     static final int[][] NHT = {{0, 5, 2}, {3, 0, 2}, {2, 5, 0}, {1, 5, 3}, {3, 37, 4}, {17, 37, 4}, {24, 16, 2},
             {128, 128, 3}, {1, 256, 4}, {2, 272, 3}};

@@ -217,12 +217,18 @@ class ThreadCountTest {
     /** The same for the GRU sequence forward and backward (N = 37: row parts of 8 with a longer last one; H = 29). */
     @Test
     void gruSequencesMatchOneThreadAndRunConcurrently() throws Exception {
-        sameBitsForAnyThreadsAndConcurrently(ThreadCountTest::gruSequence);
+        sameBitsForAnyThreadsAndConcurrently((b, arena) -> gruSequence(b, arena, 37, 29));
     }
 
-    private static float[] gruSequence(Backend b, Arena arena) {
+    /** The same with two rows and H = 256: the GRU forward's team (two barriers a step) where it can have the pool. */
+    @Test
+    void fewRowGruSequencesMatchOneThreadAndRunConcurrently() throws Exception {
+        sameBitsForAnyThreadsAndConcurrently((b, arena) -> gruSequence(b, arena, 2, 256));
+    }
+
+    private static float[] gruSequence(Backend b, Arena arena, int n, int h) {
         SplittableRandom r = new SplittableRandom(9);
-        int t = 5, n = 37, h = 29;
+        int t = 5;
         Tensor w = tensor(b, arena, values(r, h * 3 * h), h, 3 * h);
         b.scale(w, 0.1f);
         PackedMatrix zr = b.packedMatrix(arena, h, 2 * h, PackedMatrix.Precision.F32);
