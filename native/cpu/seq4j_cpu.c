@@ -1190,14 +1190,17 @@ static void scale_rows(float *c, int m, int n, int ldc, float beta) {
 
 static int64_t seq_align(void);
 
-/* rows [b, e) of seq4j_gemm_packed's product, all its panels */
+/* rows [b, e) of c (row stride ldc) = a (row stride lda) times the packed (k, cols) + beta c, all its panels */
+INLINE void packed_rows(float *c, int64_t ldc, const float *a, int64_t lda, const void *w, int64_t b, int64_t e,
+                        int64_t cols, int64_t k, float beta, int bf16) {
+    struct gemm_packed_args g = {c + b * ldc, a + b * lda, w, e - b, cols, k, lda, ldc, beta, bf16, 0, 0};
+    gemm_packed_part(&g, 0, (cols + PANEL - 1) / PANEL);
+}
+
+/* rows [b, e) of seq4j_gemm_packed's product */
 static void gemm_packed_rows_part(const void *p, int64_t b, int64_t e) {
     const struct gemm_packed_args *g = p;
-    struct gemm_packed_args rows = *g;
-    rows.c = g->c + b * g->ldc;
-    rows.a = g->a + b * g->lda;
-    rows.m = e - b;
-    gemm_packed_part(&rows, 0, (g->n + PANEL - 1) / PANEL);
+    packed_rows(g->c, g->ldc, g->a, g->lda, g->b, b, e, g->n, g->k, g->beta, g->bf16);
 }
 
 API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda,
@@ -1854,19 +1857,25 @@ static void report_bad_id(_Atomic int64_t *bad, int64_t position, int32_t id) {
     }
 }
 
-/* rows [b, e) of y (row stride d) = rows ids[first + r] of x (v, d); a row whose id is bad is zeroed and reported at
- * its position first + r */
-static void gather_rows(float *y, const float *x, const int32_t *ids, int64_t first, int64_t b, int64_t e, int64_t v,
-                        size_t d, _Atomic int64_t *bad) {
+/* columns [c0, c0 + w) of rows [b, e) of y (row stride d) = those of rows ids[first + r] of x (v, d); a row whose id
+ * is bad is zeroed there and reported at its position first + r */
+static void gather_columns(float *y, const float *x, const int32_t *ids, int64_t first, int64_t b, int64_t e,
+                           int64_t v, size_t d, size_t c0, size_t w, _Atomic int64_t *bad) {
     for (int64_t r = b; r < e; r++) {
         int32_t id = load_id(ids, first + r);
         if ((uint32_t) id >= (uint32_t) v) {
             report_bad_id(bad, first + r, id);
-            memset(y + r * d, 0, d * sizeof(float));
+            memset(y + r * d + c0, 0, w * sizeof(float));
         } else {
-            memcpy(y + r * d, x + (size_t) id * d, d * sizeof(float));
+            memcpy(y + r * d + c0, x + (size_t) id * d + c0, w * sizeof(float));
         }
     }
+}
+
+/* rows [b, e) of y (row stride d) = rows ids[first + r] of x (v, d), whole (gather_columns) */
+static void gather_rows(float *y, const float *x, const int32_t *ids, int64_t first, int64_t b, int64_t e, int64_t v,
+                        size_t d, _Atomic int64_t *bad) {
+    gather_columns(y, x, ids, first, b, e, v, d, 0, d, bad);
 }
 
 /* ---- the LSTM recurrence, whole sequences ------------------------------------------------------- */
@@ -1896,20 +1905,13 @@ struct lstm_seq_args {
     _Atomic int64_t *arrived; /* and their arrivals at the ends of steps */
 };
 
-/* rows [b, e) of c (m rows, ldc) = a (lda) times the packed (k, cols) + beta c */
-INLINE void packed_rows(float *c, const float *a, const void *w, int64_t b, int64_t e, int64_t cols, int64_t k,
-                        float beta, int bf16) {
-    struct gemm_packed_args g = {c + b * cols, a + b * k, w, e - b, cols, k, k, cols, beta, bf16, 0, 0};
-    gemm_packed_part(&g, 0, (cols + PANEL - 1) / PANEL);
-}
-
 static void lstm_forward_seq_part(const void *p, int64_t b, int64_t e) {
     const struct lstm_seq_args *a = p;
     int64_t n = a->n, h = a->hid, g = 4 * h;
     for (int64_t s = 0; s < a->t; s++) {
         float *gs = a->gates + s * n * g, *hs = a->hs_out + s * n * h, *cs = a->cs_out + s * n * h;
         if (a->table != NULL) gather_rows(gs, a->table, a->ids, s * n, b, e, a->v, (size_t) g, a->bad);
-        if (s > 0 || !a->skip_first) packed_rows(gs, hs, a->w, b, e, g, h, 1.0f, a->bf16);
+        if (s > 0 || !a->skip_first) packed_rows(gs, g, hs, h, a->w, b, e, g, h, 1.0f, a->bf16);
         struct rows_args r = {.y = hs + n * h, .y2 = cs + n * h, .x = gs, .x2 = cs, .m = (int) n, .h = (int) h};
         lstm_forward_block(&r, b, e, 0, h);
     }
@@ -1934,16 +1936,8 @@ static void lstm_forward_team_part(const void *p, int64_t part, int64_t end) {
         for (int64_t gate = 0; gate < 4; gate++) {
             int64_t c0 = gate * h + u0, c1 = gate * h + u1;
             if (a->table != NULL) {
-                for (int64_t r = 0; r < n; r++) {
-                    int32_t id = load_id(a->ids, s * n + r);
-                    float *y = gs + r * g + c0;
-                    if ((uint32_t) id >= (uint32_t) a->v) {
-                        report_bad_id(a->bad, s * n + r, id);
-                        memset(y, 0, (size_t) (c1 - c0) * sizeof(float));
-                    } else {
-                        memcpy(y, a->table + id * g + c0, (size_t) (c1 - c0) * sizeof(float));
-                    }
-                }
+                gather_columns(gs, a->table, a->ids, s * n, 0, n, a->v, (size_t) g, (size_t) c0, (size_t) (c1 - c0),
+                               a->bad);
             }
             if (s > 0 || !a->skip_first) {
                 struct gemm_packed_args pr = {gs, hs, a->w, n, g, h, h, g, 1.0f, a->bf16, 0, 0};
@@ -1965,8 +1959,9 @@ static void lstm_forward_team_part(const void *p, int64_t part, int64_t end) {
 static int forward_team(int threads, int64_t n, int64_t h, int gates, int barriers, int bf16) {
     if (threads < 2 || h % PANEL != 0) return 0;
     int64_t team = threads, panels = h / PANEL;
+    int helpers = seq4j_pool_workers(); /* starts the pool: pool.cpus is set after it */
     if (team > panels) team = panels;
-    if (team > seq4j_pool_workers() + 1) team = seq4j_pool_workers() + 1;
+    if (team > helpers + 1) team = helpers + 1;
     if (team > pool.cpus) team = pool.cpus; /* parts that wait for each other need a core each */
     double step = (double) gates * (double) n * (double) h * (double) h; /* multiply-adds (in double: no overflow) */
     double bytes = bf16 ? 2.0 : 4.0;
@@ -1996,7 +1991,7 @@ static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
         lstm_backward_block(&r, b, e, 0, h);
         /* dh_{t-1} = dA_t Wh^T: carried into step s - 1 (its rows of carry were read just above), or out as dh0
          * (none when dh0 is NULL) */
-        if (s > 0 || a->dh0 != NULL) packed_rows(s > 0 ? carry : a->dh0, dA, a->w, b, e, h, g, 0.0f, a->bf16);
+        if (s > 0 || a->dh0 != NULL) packed_rows(s > 0 ? carry : a->dh0, h, dA, g, a->w, b, e, h, g, 0.0f, a->bf16);
         float *t = dc_next;
         dc_next = dc_prev;
         dc_prev = t;
@@ -2030,9 +2025,9 @@ API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gat
     struct lstm_seq_args a = {.hs_out = hs, .cs_out = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
                               .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16, .table = table,
                               .ids = ids, .v = v, .bad = &bad, .arrived = &arrived};
-    a.team = n < 2 * SEQ_ROWS ? forward_team(threads, n, h, 4, 1, a.bf16) : 0;
-    if (n < 2 * SEQ_ROWS && run_team(a.team, lstm_forward_team_part, &a)) return atomic_load(&bad);
-    if (n < 2 * SEQ_ROWS) { /* too few rows for two parts, and no team: the per-step calls */
+    if (n < 2 * SEQ_ROWS) { /* too few rows for two parts: a team split by units, or the per-step calls */
+        a.team = forward_team(threads, n, h, 4, 1, a.bf16);
+        if (run_team(a.team, lstm_forward_team_part, &a)) return atomic_load(&bad);
         int64_t nh = (int64_t) n * h, ng = 4 * nh;
         for (int64_t s = 0; s < t; s++) {
             if (table != NULL) gather_rows(gates + s * ng, table, ids, s * n, 0, n, v, (size_t) (4 * h), &bad);
@@ -2872,13 +2867,6 @@ API void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const 
 /* ---- the GRU recurrence as one call (as seq4j_lstm_forward_seq: rows split in parts, each part's rows through every
  * step, no hand-off a step) ---- */
 
-/* rows [b, e) of c (row stride ldc) = a (row stride lda) times the packed (k, cols) + beta c */
-INLINE void packed_rows_strided(float *c, int64_t ldc, const float *a, int64_t lda, const void *w, int64_t b,
-                                int64_t e, int64_t cols, int64_t k, float beta, int bf16) {
-    struct gemm_packed_args g = {c + b * ldc, a + b * lda, w, e - b, cols, k, lda, ldc, beta, bf16, 0, 0};
-    gemm_packed_part(&g, 0, (cols + PANEL - 1) / PANEL);
-}
-
 struct gru_seq_args {
     float *hs, *gates, *rhs; /* hs (t + 1, n, h), gates (t, n, 3h), rhs (t, n, h); the backward only reads hs, gates */
     float *dA, *dh0, *dhs, *drh; /* backward: dA (t, n, 3h), dh0 (n, h), dhs (t, n, h) in and out, drh (n, h) work */
@@ -2895,10 +2883,10 @@ static void gru_forward_seq_part(const void *p, int64_t b, int64_t e) {
     for (int64_t s = 0; s < a->t; s++) {
         float *gs = a->gates + s * n * g, *hp = a->hs + s * nh, *rh = a->rhs + s * nh;
         int recurrent = s > 0 || !a->skip_first;
-        if (recurrent) packed_rows_strided(gs, g, hp, h, a->zr, b, e, 2 * h, h, 1.0f, a->bf16);
+        if (recurrent) packed_rows(gs, g, hp, h, a->zr, b, e, 2 * h, h, 1.0f, a->bf16);
         struct rows_args zr = {.y = rh, .x = gs, .x2 = hp, .m = (int) n, .h = (int) h};
         gru_gates_forward_block(&zr, b, e, 0, h);
-        if (recurrent) packed_rows_strided(gs + 2 * h, g, rh, h, a->hh, b, e, h, h, 1.0f, a->bf16);
+        if (recurrent) packed_rows(gs + 2 * h, g, rh, h, a->hh, b, e, h, h, 1.0f, a->bf16);
         struct rows_args cell = {.y = hp + nh, .x = gs, .x2 = hp, .m = (int) n, .h = (int) h};
         gru_cell_forward_block(&cell, b, e, 0, h);
     }
@@ -2947,11 +2935,11 @@ static void gru_backward_seq_part(const void *p, int64_t b, int64_t e) {
         const float *gs = a->gates + s * n * g, *hp = a->hs + s * nh;
         struct rows_args cell = {.y = dA, .x = gs, .x2 = hp, .x3 = dh_next, .m = (int) n, .h = (int) h};
         gru_cell_backward_block(&cell, b, e, 0, h);
-        packed_rows_strided(a->drh, h, dA + 2 * h, g, a->hh, b, e, h, h, 0.0f, a->bf16);
+        packed_rows(a->drh, h, dA + 2 * h, g, a->hh, b, e, h, h, 0.0f, a->bf16);
         struct rows_args zr = {.y = dA, .y2 = dh_prev, .x = gs, .x2 = hp, .x3 = dh_next, .x4 = a->drh, .m = (int) n,
                                .h = (int) h};
         gru_gates_backward_block(&zr, b, e, 0, h);
-        packed_rows_strided(dh_prev, h, dA, g, a->zr, b, e, h, 2 * h, 1.0f, a->bf16);
+        packed_rows(dh_prev, h, dA, g, a->zr, b, e, h, 2 * h, 1.0f, a->bf16);
     }
 }
 
@@ -2986,9 +2974,9 @@ API void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs,
     struct gru_seq_args a = {.hs = hs, .gates = gates, .rhs = rhs, .zr = zr, .hh = hh, .t = t, .n = n, .hid = h,
                              .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16,
                              .arrived = &arrived};
-    a.team = n < 2 * SEQ_ROWS ? forward_team(threads, n, h, 3, 2, a.bf16) : 0;
-    if (n < 2 * SEQ_ROWS && run_team(a.team, gru_forward_team_part, &a)) return;
-    if (n < 2 * SEQ_ROWS) { /* too few rows for two parts, and no team: the per-step calls */
+    if (n < 2 * SEQ_ROWS) { /* too few rows for two parts: a team split by units, or the per-step calls */
+        a.team = forward_team(threads, n, h, 3, 2, a.bf16);
+        if (run_team(a.team, gru_forward_team_part, &a)) return;
         int64_t nh = (int64_t) n * h, ng = 3 * nh;
         for (int64_t s = 0; s < t; s++) {
             float *gs = gates + s * ng, *hp = hs + s * nh, *rh = rhs + s * nh;
