@@ -5,7 +5,8 @@
  *   w1  the kernels of a W1 training step that run as long pool jobs: the LSTM sequence calls (encoder T = 7,
  *       decoder T = 4, N = 128, H = 128, forward and backward; the forward's input projection from a folded
  *       embedding table of V = 13 rows, as W1's), the weight gradients h^T dA (seq4j_gemm_tn,
- *       128x512x896 and 128x512x512), the four packs of the two Wh and Adam over 150,000 parameters;
+ *       128x512x896 and 128x512x512), the table's gradient (seq4j_embedding_backward: dA's T N rows into V = 13),
+ *       the four packs of the two Wh and Adam over 150,000 parameters;
  *   w2  W2's LSTM sequence calls, forward and backward (N = 64, H = 650, T = 35; its weight gradients are sgemm's);
  *   w4  W4's two weight gradients (seq4j_gemm_tn with beta 1: 256x1024x3712, the encoder's T N = 29 x 128 rows, and
  *       256x1024x1280, the decoder's 10 x 128).
@@ -38,12 +39,13 @@ struct lib {
     void (*pack)(int, void *, const float *, int, int, int, int, int);
     void (*adam)(int, float *, float *, float *, const float *, int64_t, float, float, float, float);
     int64_t (*packed_floats)(int, int, int);
+    int64_t (*scatter)(int, float *, const int32_t *, const float *, int, int, int);
 };
 
 /* one sequence's buffers (T steps of N rows, H hidden units) */
 struct seq {
     int t, n, h;
-    float *pre, *gates, *hs, *cs, *dA, *dhs, *dh0, *dc0, *work, *dW;
+    float *pre, *gates, *hs, *cs, *dA, *dhs, *dh0, *dc0, *work, *dW, *dTable;
 };
 
 static float *wh[2], *whp[2], *whtp[2], *param, *m1, *v1, *grad, *table; /* table (V, 4H): W1's folded embedding */
@@ -59,7 +61,7 @@ static void seq_alloc(struct seq *s, int t, int n, int h, unsigned *seed) {
     s->hs = urand((t + 1) * nh, seed, 1.0f), s->cs = urand((t + 1) * nh, seed, 1.0f);
     s->dhs = urand(t * nh, seed, 1.0f);
     s->dh0 = urand(nh, seed, 1.0f), s->dc0 = urand(nh, seed, 1.0f), s->work = urand(3 * nh, seed, 1.0f);
-    s->dW = urand((size_t) h * 4 * h, seed, 1.0f);
+    s->dW = urand((size_t) h * 4 * h, seed, 1.0f), s->dTable = urand((size_t) V * 4 * h, seed, 1.0f);
     memset(s->hs, 0, nh * sizeof(float));
 }
 
@@ -74,6 +76,8 @@ static void seq_pass(const struct lib *l, struct seq *s, int which) {
     l->bwd(THREADS, s->dA, s->dh0, s->dc0, s->work, s->gates, s->cs, s->dhs, NULL, NULL, whtp[which], s->t, n, h, 0);
     /* dWh = hs^T dA over the steps with a product: (H, T N) x (T N, 4H), as TimeLSTM's gradient (W1 only) */
     if (!w2) l->tn(THREADS, s->dW, s->hs, s->dA, h, 4 * h, s->t * n, h, 4 * h, 4 * h, 0.0f);
+    /* the folded table's gradient: dA's rows summed into the rows of their ids (W1 only) */
+    if (!w2) l->scatter(THREADS, s->dTable, ids, s->dA, s->t * n, V, 4 * h);
 }
 
 static void w4_grads(const struct lib *l) {
@@ -111,7 +115,8 @@ static void load(struct lib *l, const char *path) {
     *(void **) &l->pack = dlsym(h, "seq4j_pack");
     *(void **) &l->adam = dlsym(h, "seq4j_adam_update");
     *(void **) &l->packed_floats = dlsym(h, "seq4j_packed_floats");
-    if (!l->fwd || !l->bwd || !l->tn || !l->pack || !l->adam || !l->packed_floats) {
+    *(void **) &l->scatter = dlsym(h, "seq4j_embedding_backward");
+    if (!l->fwd || !l->bwd || !l->tn || !l->pack || !l->adam || !l->packed_floats || !l->scatter) {
         fprintf(stderr, "build_ab: %s lacks a kernel this harness calls\n", path);
         exit(2);
     }
@@ -145,6 +150,7 @@ static uint64_t digest(const struct lib *l) {
     }
     for (int i = 0; i < 2; i++) fill(wh[i], (size_t) H * G, &seed, 0.1f);
     fill(param, PARAMS, &seed, 1.0f);
+    fill(enc.dTable, (size_t) V * G, &seed, 1.0f), fill(dec.dTable, (size_t) V * G, &seed, 1.0f); /* summed into */
     memset(m1, 0, PARAMS * sizeof(float)), memset(v1, 0, PARAMS * sizeof(float));
     step(l);
     const struct seq *ss[2] = {&enc, &dec};
@@ -153,7 +159,7 @@ static uint64_t digest(const struct lib *l) {
         size_t nh = (size_t) s->n * s->h, ng = 4 * nh;
         h = hash(h, s->gates, s->t * ng), h = hash(h, s->hs, (s->t + 1) * nh), h = hash(h, s->cs, (s->t + 1) * nh);
         h = hash(h, s->dA, s->t * ng), h = hash(h, s->dh0, nh), h = hash(h, s->dc0, nh);
-        h = hash(h, s->dW, (size_t) s->h * 4 * s->h);
+        h = hash(h, s->dW, (size_t) s->h * 4 * s->h), h = hash(h, s->dTable, (size_t) V * 4 * s->h);
     }
     return hash(h, param, PARAMS);
 }

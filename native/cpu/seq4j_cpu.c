@@ -1060,7 +1060,8 @@ static void v3_dispatch(V3_BLOCK_ARGS, int rows, int np) {
 #define NC 512
 
 /* The calling thread's scratch for a chunk's partial sums (MC x NC floats), kept for its next product and freed when
- * the thread ends; NULL if memory is short (the product then sums k in one pass, to the same bits). */
+ * the thread ends; NULL if memory is short (the product then sums k in one pass, to the same bits). The embedding
+ * scatter-add sums its block of dW there too (a thread runs one part at a time, so the two never overlap). */
 struct sums_buffer {
     float p[MC * NC];
 };
@@ -2094,27 +2095,48 @@ API int64_t seq4j_embedding_forward(int threads, float *out, const float *W, con
  * EMBED_AHEAD further on are prefetched: dout streams from L3 or memory (W4's encoder scatter reads
  * 15 MB into 59 rows), and the prefetch hides that latency. Each element is still summed in row order,
  * so the bits do not change. In a C harness (3712 rows of 1024 into 59, two threads), blocks with the
- * prefetch took 0.71x the time of whole rows without it; the prefetch alone 0.80-0.83x. */
+ * prefetch took 0.71x the time of whole rows without it; the prefetch alone 0.80-0.83x.
+ *
+ * Where the block of every row of dW fits in EMBED_OWN floats and there are at least as many rows of dout as of
+ * dW, the block is summed in the thread's scratch: copied there, summed row by row, copied back (the same
+ * additions in the same order, so the same bits). Summed in place, the two threads' writes to neighbouring lines
+ * of the same few rows of dW cost each 6x its time alone (W1: 896 rows of 512 into 13, 94 us on two threads
+ * against 32 us on one, on Zen 5; a pthreads harness showed the same, so it is the cores' prefetchers and caches,
+ * not the pool); in scratch, 13.6 us a thread. */
 #define EMBED_BLOCK 256
 #define EMBED_AHEAD 2
+#define EMBED_OWN 16384
+_Static_assert(EMBED_OWN <= MC * NC, "the block fits the thread's scratch");
 HOT_PART_256(embedding_backward_part) {
     const struct rows_args *a = p;
     size_t d = (size_t) a->n;
-    for (int64_t jb = b; jb < e; jb += EMBED_BLOCK) {
-        int64_t je = jb + EMBED_BLOCK < e ? jb + EMBED_BLOCK : e;
+    float *own = a->v > 0 && a->m >= a->v ? thread_sums() : NULL;
+    int64_t width = own != NULL ? EMBED_OWN / a->v / ELEMENT_ALIGN * ELEMENT_ALIGN : 0;
+    if (width > EMBED_BLOCK) width = EMBED_BLOCK;
+    if (width < ELEMENT_ALIGN) own = NULL, width = EMBED_BLOCK;
+    for (int64_t jb = b; jb < e; jb += width) {
+        int64_t je = jb + width < e ? jb + width : e;
+        size_t w = (size_t) (je - jb), ld = own != NULL ? w : d;
+        float *y = own != NULL ? own : a->y + jb;
+        if (own != NULL) {
+            for (int i = 0; i < a->v; i++) memcpy(own + (size_t) i * w, a->y + (size_t) i * d + jb, w * sizeof(float));
+        }
         for (int r = 0; r < a->m; r++) {
             if (r + EMBED_AHEAD < a->m) {
                 const char *next = (const char *) (a->x + (size_t) (r + EMBED_AHEAD) * d + jb);
-                for (int64_t k = 0; k < (je - jb) * (int64_t) sizeof(float); k += 64) __builtin_prefetch(next + k);
+                for (size_t k = 0; k < w * sizeof(float); k += 64) __builtin_prefetch(next + k);
             }
             int32_t id = load_id(a->ids, r);
             if ((uint32_t) id >= (uint32_t) a->v) {
                 if (jb == b) report_bad_id(a->bad, r, id);
                 continue;
             }
-            float *row = a->y + (size_t) id * d;
-            const float *src = a->x + (size_t) r * d;
-            for (int64_t j = jb; j < je; j++) row[j] += src[j];
+            float *row = y + (size_t) id * ld;
+            const float *src = a->x + (size_t) r * d + jb;
+            for (size_t j = 0; j < w; j++) row[j] += src[j];
+        }
+        if (own != NULL) {
+            for (int i = 0; i < a->v; i++) memcpy(a->y + (size_t) i * d + jb, own + (size_t) i * w, w * sizeof(float));
         }
     }
 }
