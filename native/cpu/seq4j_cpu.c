@@ -1226,14 +1226,17 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
 }
 
 /*
- * seq4j_gemm_tn with at least TN_PACK_ROWS rows of c and more than SLICE_FROM rows of k first packs b into panels (in
+ * seq4j_gemm_tn with a partial last panel (n not a multiple of 16), or with at least TN_PACK_ROWS rows of c and more
+ * than SLICE_FROM rows of k, first packs b into panels (in
  * a buffer kept for the process, TN_PACK_MAX floats at most; see tn_packed), then runs the same sliced blocks over the
  * panels: read where the cell backward wrote it, each row of a block's panels is a new page of b (W2's dA rows are
  * 10 KB apart), from the pack one run of lines. The blocks' loads are the same vectors, so the same bits.
  * bench/c/packed_bench.c, 2 threads, Zen 5, pack included: W2's 650 x 2600 x 2240 22.4-22.6 against 29.7-33.3 ms,
  * W4's 256 x 1024 x 3712 6.1-6.8 against 7.9-8.6 and 256 x 1024 x 1280 1.86-2.16 against 2.65-2.86 ms; build_ab w4
  * 0.93x either order. For W1's 128 rows it gained nothing (128 x 512 x 768 and 896 within noise, build_ab w1 1.02x),
- * hence the 256.
+ * hence the 256. A partial panel read from b as stored loads a row's last columns with a copy of variable length (no
+ * vector reads past column n), which made W1's output-layer gradient 128 x 13 x 512 67 us on one thread; from the
+ * pack (its padding zeros) 14 us, the pack's 3 us included (Zen 5). Split by rows it gained nothing on two threads.
  */
 #define TN_PACK_ROWS 256
 #define TN_PACK_MAX (INT64_C(1) << 24) /* 64 MiB */
@@ -1291,7 +1294,8 @@ API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, in
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
     int64_t pack = seq4j_packed_floats(k, n, SEQ4J_PACKED_F32);
-    if (m >= TN_PACK_ROWS && k > SLICE_FROM && pack <= TN_PACK_MAX) { /* b packed, a read transposed over the panels */
+    /* b packed, a read transposed over the panels: for many rows and a long k, or where the last panel is partial */
+    if (((m >= TN_PACK_ROWS && k > SLICE_FROM) || n % PANEL != 0) && pack <= TN_PACK_MAX) {
         struct gemm_packed_args over = {c, a, NULL, m, n, k, lda, ldc, beta, 0, 0, 1};
         if (tn_packed(threads, &over, b, ldb, pack, panels, grain)) return;
     }

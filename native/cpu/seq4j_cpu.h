@@ -100,11 +100,13 @@ int64_t seq4j_packed_floats(int k, int n, int precision);
 void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n, int ldw, int precision);
 
 /* c (m, n) = a^T b + beta c, a stored (k, m) with row stride lda (>= m), b (k, n) row-major with row stride ldb (>= n)
- * (sgemm's TN, without packing b): seq4j_gemm_packed's blocks, bit for bit its result for a^T and b packed F32 (k = 0
- * gives c = beta c, not read when beta = 0; m or n = 0 computes nothing; smaller strides compute nothing: the Java
- * side refuses them). Split by panels across the pool. A k of more than 1024 rows is summed in slices that stay in
- * cache, to the same bits as one pass; each thread that runs a part of such a product keeps 512 KiB of scratch for the
- * partial sums until it ends. */
+ * (sgemm's TN): seq4j_gemm_packed's blocks, bit for bit its result for a^T and b packed F32 (k = 0 gives c = beta c,
+ * not read when beta = 0; m or n = 0 computes nothing; smaller strides compute nothing: the Java side refuses them).
+ * Split by panels across the pool. b is read as stored, or first packed (to the same bits) where n is not a multiple
+ * of 16 or c has 256 rows or more and k more than 512: into a buffer the process keeps, grown to the largest such
+ * pack up to 64 MiB (a call that finds it in use packs into its own). A k of more than 512 rows is summed in slices
+ * that stay in cache, to the same bits as one pass; each thread that runs a part of such a product keeps 512 KiB of
+ * scratch for the partial sums until it ends. */
 void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb,
                    int ldc, float beta);
 

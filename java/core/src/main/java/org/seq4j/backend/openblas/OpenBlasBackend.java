@@ -308,13 +308,18 @@ public final class OpenBlasBackend extends AbstractBackend {
      * 256 x 1024 x 3712 took 22-23 ms against sgemm's 11-17, now 11.1-12.6 against 11.3-17.0 (Haswell kernels) and 11.3 against 12.9
      * (Cooperlake); 256 x 1024 x 1280 3.8 against 3.8-3.9 (Haswell) and 3.9 against 4.3 (Cooperlake). W2's 650 x 2600
      * x 2240 stays sgemm's (sliced, 47-91 against 38-77 ms), except where OpenBLAS runs 256-bit kernels beside
-     * seq4j's AVX-512 ones (NativePacked.WIDE, below): then every c of 64 columns or more, as on a Zen 5 EPYC (512-bit
-     * FMA units) the blocks took 46.3 ms at W2's 650 x 2600 x 2240 against Haswell sgemm's 72.0 (packed_bench);
-     * narrower ones stay sgemm's (512 x 59 x 1280, W4's output dW: 905 against 516 us).
+     * seq4j's AVX-512 ones (NativePacked.WIDE, below): then every c, as on a Zen 5 EPYC (512-bit
+     * FMA units) the blocks took 46.3 ms at W2's 650 x 2600 x 2240 against Haswell sgemm's 72.0 (packed_bench).
+     * Narrower ones there too since the kernel packs b where its last panel is partial (a row's last columns had been
+     * copied one by one): packed_bench, Zen 5, 2 threads, gemm_tn against Haswell sgemm, W1's output dW 128 x 13 x 512
+     * 14.8 against 25.9 us, W4's 512 x 59 x 1280 235 against 557 us and 256 x 59 x 3712 364 against 812, 650 x 10 x
+     * 2240 332 against 394, 128 x 1 x 512 13.9 against 22.2, 16 x 4 x 896 5.4 against 6.7, 3 x 13 x 50 0.39 against
+     * 0.50 (before, 512 x 59 x 1280 took 905 against 516 us). On Zen 4 (not WIDE) narrow ones stay sgemm's: not
+     * measured there since.
      */
     private static boolean gemmTnPays(int m, int n) {
         if (NativePacked.WIDE) {
-            return n >= 64;
+            return true;
         }
         return m <= 512 && n >= 64 && n <= 2048 && NativePacked.GEMM_TN;
     }
