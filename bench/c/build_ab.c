@@ -37,7 +37,8 @@ struct lib {
                 const float *, const void *, int, int, int, int);
     void (*tn)(int, float *, const float *, const float *, int, int, int, int, int, int, float);
     void (*pack)(int, void *, const float *, int, int, int, int, int);
-    void (*adam)(int, float *, float *, float *, const float *, int64_t, float, float, float, float);
+    /* zero_grad came later: 0 here, which a build before it ignores */
+    void (*adam)(int, float *, float *, float *, float *, int64_t, float, float, float, float, int);
     int64_t (*packed_floats)(int, int, int);
     int64_t (*scatter)(int, float *, const int32_t *, const float *, int, int, int);
 };
@@ -100,7 +101,7 @@ static void step(const struct lib *l) {
     }
     seq_pass(l, &enc, 0);
     seq_pass(l, &dec, 1);
-    l->adam(THREADS, param, m1, v1, grad, PARAMS, 1e-3f, 0.9f, 0.999f, 1e-7f);
+    l->adam(THREADS, param, m1, v1, grad, PARAMS, 1e-3f, 0.9f, 0.999f, 1e-7f, 0);
 }
 
 static void load(struct lib *l, const char *path) {

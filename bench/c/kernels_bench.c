@@ -54,7 +54,7 @@ static void k_gru_cell_bwd(void) { seq4j_gru_cell_backward(1, a5, a1, a4, a7, N,
 static void k_gru_gates_bwd(void) { seq4j_gru_gates_backward(1, a5, a6, a1, a4, a7, a8, N, H); }
 static void k_xent_fwd(void) { seq4j_softmax_xent_forward(1, a2, &loss, a1, ids, XM, V); }
 static void k_xent_bwd(void) { seq4j_softmax_xent_backward(1, a3, a2, ids, 1.0f, XM, V); }
-static void k_adam(void) { seq4j_adam_update(1, a1, a2, a3, a4, P, 1e-3f, 0.9f, 0.999f, 1e-8f); }
+static void k_adam(void) { seq4j_adam_update(1, a1, a2, a3, a4, P, 1e-3f, 0.9f, 0.999f, 1e-8f, 0); }
 static void k_tanh(void) { seq4j_tanh_forward(1, a5, a4, P); }
 static void k_sigmoid_bwd(void) { seq4j_sigmoid_backward(1, a5, a4, a3, P); }
 static void k_emb_bwd(void) { seq4j_embedding_backward(1, a6, ids, a7, XM * 8, V, D); }

@@ -1307,7 +1307,7 @@ API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, in
 
 /* Arguments of the flat kernels: outputs y*, inputs x*, scalars s*; each kernel's comment says which. */
 struct ew_args {
-    float *y, *y2, *y3;
+    float *y, *y2, *y3, *y4;
     const float *x, *x2;
     int32_t *iy;
     float s0, s1, s2, s3;
@@ -2665,22 +2665,32 @@ API void seq4j_rmsprop_update(int threads, float *param, float *h, const float *
     parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, rmsprop_part, &a);
 }
 
-/* y2 = m, y3 = v, s0 = lr_t, s1 = beta1, s2 = beta2, s3 = eps */
-HOT_PART_256(adam_part) {
-    const struct ew_args *a = p;
+/* y = param, y2 = m, y3 = v, x = grad, s0 = lr_t, s1 = beta1, s2 = beta2, s3 = eps; y4 = grad where it is zeroed as it
+ * is read (zero: a constant after inlining, so each loop has no branch) */
+INLINE void adam_range(const struct ew_args *a, int64_t b, int64_t e, const int zero) {
     float lr_t = a->s0, beta1 = a->s1, beta2 = a->s2, eps = a->s3;
     for (int64_t i = b; i < e; i++) {
         float g = a->x[i];
         a->y2[i] += (1.0f - beta1) * (g - a->y2[i]);
         a->y3[i] += (1.0f - beta2) * (g * g - a->y3[i]);
         a->y[i] -= lr_t * a->y2[i] / (sqrtf(a->y3[i]) + eps);
+        if (zero) a->y4[i] = 0.0f;
     }
 }
 
-API void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n,
-                           float lr_t, float beta1,
-                           float beta2, float eps) {
-    struct ew_args a = {.y = param, .y2 = m, .y3 = v, .x = grad, .s0 = lr_t, .s1 = beta1, .s2 = beta2, .s3 = eps};
+HOT_PART_256(adam_part) {
+    const struct ew_args *a = p;
+    if (a->y4 != NULL) adam_range(a, b, e, 1);
+    else adam_range(a, b, e, 0);
+}
+
+/* Zeroing the gradients in the same pass saves the optimizer's fill after it: that fill found the 600 KB of W1's
+ * gradients gone from L2 (Adam streams 2.4 MB) and half of them in the other core's caches (Profile w1: 46-54 us a
+ * step, against 2.8 us over a cached buffer); here each line is written while Adam has it in L1. */
+API void seq4j_adam_update(int threads, float *param, float *m, float *v, float *grad, int64_t n, float lr_t,
+                           float beta1, float beta2, float eps, int zero_grad) {
+    struct ew_args a = {.y = param, .y2 = m, .y3 = v, .y4 = zero_grad ? grad : NULL, .x = grad, .s0 = lr_t,
+                        .s1 = beta1, .s2 = beta2, .s3 = eps};
     parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, adam_part, &a);
 }
 

@@ -294,8 +294,10 @@ void seq4j_momentum_update(int threads, float *param, float *v, const float *gra
 void seq4j_adagrad_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr, float eps);
 void seq4j_rmsprop_update(int threads, float *param, float *h, const float *grad, int64_t n, float lr,
                           float decay, float eps);
-void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n,
-                       float lr_t, float beta1, float beta2, float eps);
+/* The book's Adam with its bias correction in lr_t; with zero_grad != 0, grad = 0 in the same pass (grad must not
+ * overlap param, m or v: checked in Java) */
+void seq4j_adam_update(int threads, float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1,
+                       float beta2, float eps, int zero_grad);
 
 /* ---- reductions --------------------------------------------------------------------------------- */
 

@@ -167,23 +167,27 @@ static void embedding(int threads, int D, int M, int V) {
     free(W), free(out), free(dout), free(dW), free(dW0), free(ids);
 }
 
-/* Adam rounds exactly as the Java reference: the same float operations in the same order (no FMA: ISO C) */
-static void adam(int threads) {
+/* Adam rounds exactly as the Java reference: the same float operations in the same order (no FMA: ISO C); with
+ * zero_grad the same values, and every gradient 0 after */
+static void adam(int threads, int zero_grad) {
     enum { N = 100003 };
     float *p = values(N, -1, 1), *m = values(N, -0.1f, 0.1f), *v = values(N, 0, 0.01f), *g = values(N, -1, 1);
     float *p0 = malloc(sizeof(float) * N), *m0 = malloc(sizeof(float) * N), *v0 = malloc(sizeof(float) * N);
+    float *g0 = malloc(sizeof(float) * N);
     memcpy(p0, p, sizeof(float) * N), memcpy(m0, m, sizeof(float) * N), memcpy(v0, v, sizeof(float) * N);
+    memcpy(g0, g, sizeof(float) * N);
     float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
-    seq4j_adam_update(threads, p, m, v, g, N, lr, b1, b2, eps);
+    seq4j_adam_update(threads, p, m, v, g, N, lr, b1, b2, eps, zero_grad);
     for (int i = 0; i < N; i++) {
-        float mi = m0[i] + (1.0f - b1) * (g[i] - m0[i]);
-        float vi = v0[i] + (1.0f - b2) * (g[i] * g[i] - v0[i]);
+        float mi = m0[i] + (1.0f - b1) * (g0[i] - m0[i]);
+        float vi = v0[i] + (1.0f - b2) * (g0[i] * g0[i] - v0[i]);
         float pi = p0[i] - lr * mi / (sqrtf(vi) + eps);
         same("adam m", i, m[i], mi);
         same("adam v", i, v[i], vi);
         same("adam param", i, p[i], pi);
+        same(zero_grad ? "adam grad (zeroed)" : "adam grad (kept)", i, g[i], zero_grad ? 0.0f : g0[i]);
     }
-    free(p), free(m), free(v), free(g), free(p0), free(m0), free(v0);
+    free(p), free(m), free(v), free(g), free(p0), free(m0), free(v0), free(g0);
 }
 
 static void squares(int threads) {
@@ -654,7 +658,8 @@ int main(void) {
         embedding(threads[t], 19, 400, 13);
         embedding(threads[t], 600, 400, 13);
         embedding(threads[t], 19, 1200, 1100);
-        adam(threads[t]);
+        adam(threads[t], 0);
+        adam(threads[t], 1);
         squares(threads[t]);
         gemm(threads[t]);
         pack_layout(threads[t]);

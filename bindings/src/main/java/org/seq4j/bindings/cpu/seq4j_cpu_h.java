@@ -3517,7 +3517,8 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
             seq4j_cpu_h.C_FLOAT,
             seq4j_cpu_h.C_FLOAT,
             seq4j_cpu_h.C_FLOAT,
-            seq4j_cpu_h.C_FLOAT
+            seq4j_cpu_h.C_FLOAT,
+            seq4j_cpu_h.C_INT
         );
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("seq4j_adam_update");
@@ -3528,7 +3529,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
+     * void seq4j_adam_update(int threads, float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, int zero_grad)
      * }
      */
     public static FunctionDescriptor seq4j_adam_update$descriptor() {
@@ -3538,7 +3539,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
+     * void seq4j_adam_update(int threads, float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, int zero_grad)
      * }
      */
     public static MethodHandle seq4j_adam_update$handle() {
@@ -3548,7 +3549,7 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
+     * void seq4j_adam_update(int threads, float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, int zero_grad)
      * }
      */
     public static MemorySegment seq4j_adam_update$address() {
@@ -3557,16 +3558,16 @@ public class seq4j_cpu_h extends seq4j_cpu_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void seq4j_adam_update(int threads, float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps)
+     * void seq4j_adam_update(int threads, float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, int zero_grad)
      * }
      */
-    public static void seq4j_adam_update(int threads, MemorySegment param, MemorySegment m, MemorySegment v, MemorySegment grad, long n, float lr_t, float beta1, float beta2, float eps) {
+    public static void seq4j_adam_update(int threads, MemorySegment param, MemorySegment m, MemorySegment v, MemorySegment grad, long n, float lr_t, float beta1, float beta2, float eps, int zero_grad) {
         var mh$ = seq4j_adam_update.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_adam_update", threads, param, m, v, grad, n, lr_t, beta1, beta2, eps);
+                traceDowncall("seq4j_adam_update", threads, param, m, v, grad, n, lr_t, beta1, beta2, eps, zero_grad);
             }
-            mh$.invokeExact(threads, param, m, v, grad, n, lr_t, beta1, beta2, eps);
+            mh$.invokeExact(threads, param, m, v, grad, n, lr_t, beta1, beta2, eps, zero_grad);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -1593,18 +1593,40 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void adamUpdate(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
                                  float eps) {
+        adamUpdate(param, m, v, grad, lrT, beta1, beta2, eps, false);
+    }
+
+    @Override
+    public final void adamUpdate(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
+                                 float eps, boolean zeroGrad) {
         String op = "adamUpdate";
         boolean empty = optimizerState(op, param, "m", m, grad);
         f32(op, "v", v);
         sameSize(op, "param", param, "v", v);
+        if (zeroGrad) { // grad is written too: an overlap would zero what the update just wrote
+            noOverlap(op, "grad", grad, "param", param);
+            noOverlap(op, "grad", grad, "m", m);
+            noOverlap(op, "grad", grad, "v", v);
+        }
         if (empty) {
             return;
         }
-        adamUpdateK(param, m, v, grad, lrT, beta1, beta2, eps);
+        if (zeroGrad) {
+            adamUpdateZeroK(param, m, v, grad, lrT, beta1, beta2, eps);
+        } else {
+            adamUpdateK(param, m, v, grad, lrT, beta1, beta2, eps);
+        }
     }
 
     protected abstract void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1,
                                         float beta2, float eps);
+
+    /** adamUpdateK, then grad = 0 (checked: grad overlaps none of the others); a backend may fuse the two. */
+    protected void adamUpdateZeroK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
+                                   float eps) {
+        adamUpdateK(param, m, v, grad, lrT, beta1, beta2, eps);
+        fillK(grad, 0f);
+    }
 
     // ---- reductions ------------------------------------------------------------------------------------
 

@@ -935,6 +935,32 @@ public interface Backend extends AutoCloseable {
      */
     void adamUpdate(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2, float eps);
 
+    /**
+     * {@link #adamUpdate(Tensor, Tensor, Tensor, Tensor, float, float, float, float)}, then grad = 0 where zeroGrad:
+     * for an optimizer that clears the gradients once applied (Optimizer.step). A backend may do both in one pass
+     * over memory (the CPU backend's kernel does); by default, the update and then a fill. With zeroGrad, grad is
+     * written and must not overlap param, m or v.
+     *
+     * @param param    the parameters
+     * @param m        the first moment, same size
+     * @param v        the second moment, same size
+     * @param grad     the gradient; zero on return where zeroGrad
+     * @param lrT      the step's corrected learning rate
+     * @param beta1    the first moment's decay
+     * @param beta2    the second moment's decay
+     * @param eps      added to the root
+     * @param zeroGrad whether to zero grad as well
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit, or with zeroGrad grad overlaps
+     *                                  param, m or v (the message names the arguments)
+     */
+    default void adamUpdate(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
+                            float eps, boolean zeroGrad) {
+        adamUpdate(param, m, v, grad, lrT, beta1, beta2, eps);
+        if (zeroGrad) {
+            fill(grad, 0f);
+        }
+    }
+
     // ---- reductions ------------------------------------------------------------------------------------
 
     /**

@@ -67,6 +67,18 @@ class BadInputTest {
             Tensor x = b.allocate(arena, DType.F32, 4, 7), y = b.allocate(arena, DType.F32, 4, 8);
             assertMessage(IllegalArgumentException.class, () -> b.softmaxForward(y, x), "softmaxForward", "y", "(4, 8)",
                     "expected (4, 7)");
+            // Adam that zeroes grad writes it: grad must not share memory with param, m or v
+            Tensor flat = b.allocate(arena, DType.F32, 40), p = flat.flatSlice(0, 10), m = flat.flatSlice(10, 10);
+            Tensor v = flat.flatSlice(20, 10);
+            assertMessage(IllegalArgumentException.class, () -> b.adamUpdate(p, m, v, m, 1e-3f, 0.9f, 0.999f, 1e-7f,
+                    true), "adamUpdate", "grad and m overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.adamUpdate(p, m, v, flat.flatSlice(15, 10), 1e-3f,
+                    0.9f, 0.999f, 1e-7f, true), "adamUpdate", "grad and m overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.adamUpdate(p, m, v, flat.flatSlice(5, 10), 1e-3f,
+                    0.9f, 0.999f, 1e-7f, true), "adamUpdate", "grad and param overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.adamUpdate(p, m, v, flat.flatSlice(25, 10), 1e-3f,
+                    0.9f, 0.999f, 1e-7f, true), "adamUpdate", "grad and v overlap");
+            b.adamUpdate(p, m, v, flat.flatSlice(30, 10), 1e-3f, 0.9f, 0.999f, 1e-7f, true); // disjoint: accepted
             assertMessage(IllegalArgumentException.class, () -> b.axpy(1f, x, y), "axpy", "same number of elements");
             // the carried hidden gradient of the two-part backward: its shape, and never null (7 arguments for none)
             Tensor dA = b.allocate(arena, DType.F32, 3, 20), dcPrev = b.allocate(arena, DType.F32, 3, 5);

@@ -1271,6 +1271,18 @@ class ConformanceTest {
                 b.assertClose("adamUpdate m" + size, s1, 0, ONE_ROUNDING);
                 b.assertClose("adamUpdate v" + size, s2, 0, ONE_ROUNDING);
                 b.assertClose("adamUpdate param" + size, p, 1e-7, ONE_ROUNDING);
+                // the same update with the gradients zeroed in its pass: the same values, and grad exactly 0
+                b.ref.adamUpdate(p.r(), s1.r(), s2.r(), g.r(), 0.001f, 0.9f, 0.999f, 1e-7f, true);
+                b.dev.adamUpdate(p.d(), s1.d(), s2.d(), g.d(), 0.001f, 0.9f, 0.999f, 1e-7f, true);
+                b.assertClose("adamUpdate (zeroGrad) m" + size, s1, 0, ONE_ROUNDING);
+                b.assertClose("adamUpdate (zeroGrad) v" + size, s2, 0, ONE_ROUNDING);
+                b.assertClose("adamUpdate (zeroGrad) param" + size, p, 1e-7, ONE_ROUNDING);
+                b.assertExact("adamUpdate (zeroGrad) grad" + size, g);
+                float[] zeroed = new float[n];
+                b.dev.copyOut(zeroed, g.d());
+                for (int i = 0; i < n; i++) {
+                    assertEquals(0f, zeroed[i], "adamUpdate (zeroGrad) grad[" + i + "]" + size);
+                }
             }
         }
     }

@@ -355,6 +355,14 @@ public final class ParameterStore implements AutoCloseable {
     }
 
     /**
+     * Records what {@link #zeroGrads()} records, for gradients a kernel has already zeroed (an optimizer whose update
+     * clears each gradient as it applies it, as Adam's does): no gradients are pending, and no fill is needed.
+     */
+    public void gradsZeroed() {
+        gradsThread = null;
+    }
+
+    /**
      * Called by a model's backward before it adds to grads, and by an optimizer's step before it applies them:
      * gradients that another thread added and nobody applied yet would silently mix two threads' batches, so
      * they are an IllegalStateException naming that thread. One thread at a time, as for the model itself.

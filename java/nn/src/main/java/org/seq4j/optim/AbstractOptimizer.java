@@ -63,7 +63,11 @@ public abstract class AbstractOptimizer implements Optimizer {
             } finally {
                 params.valuesWritten();   // copies derived from the values (bf16 inference weights) are stale now
             }
-            params.zeroGrads();
+            if (updateZeroesGrads()) {
+                params.gradsZeroed();
+            } else {
+                params.zeroGrads();
+            }
         } finally {
             guard.exit();
         }
@@ -71,6 +75,16 @@ public abstract class AbstractOptimizer implements Optimizer {
 
     /** One kernel call over params.values() and params.grads(). */
     protected abstract void update(ParameterStore params);
+
+    /**
+     * Whether {@link #update} leaves every gradient zero (its kernel clears them as it applies them), so that step
+     * skips its fill over the gradients; false unless a subclass says so.
+     *
+     * @return false here
+     */
+    protected boolean updateZeroesGrads() {
+        return false;
+    }
 
     /** {@code count} zero-filled state buffers shaped like the flat parameter buffer, made on first use. */
     protected final Tensor[] state(ParameterStore params, int count) {

@@ -57,6 +57,12 @@ public final class Adam extends AbstractOptimizer {
         Tensor[] mv = state(p, 2);
         iteration++;
         double lrT = learningRate() * Math.sqrt(1.0 - Math.pow(beta2, iteration)) / (1.0 - Math.pow(beta1, iteration));
-        p.backend().adamUpdate(p.values(), mv[0], mv[1], p.grads(), (float) lrT, beta1, beta2, EPS);
+        p.backend().adamUpdate(p.values(), mv[0], mv[1], p.grads(), (float) lrT, beta1, beta2, EPS, true);
+    }
+
+    /** The update zeroes the gradients in its pass (Backend.adamUpdate with zeroGrad): step needs no fill after it. */
+    @Override
+    protected boolean updateZeroesGrads() {
+        return true;
     }
 }

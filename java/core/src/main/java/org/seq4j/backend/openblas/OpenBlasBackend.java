@@ -812,7 +812,14 @@ public final class OpenBlasBackend extends AbstractBackend {
     @Override
     protected void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
                                float eps) {
-        seq4j_cpu_h.seq4j_adam_update(threads, p(param), p(m), p(v), p(grad), param.size(), lrT, beta1, beta2, eps);
+        seq4j_cpu_h.seq4j_adam_update(threads, p(param), p(m), p(v), p(grad), param.size(), lrT, beta1, beta2, eps, 0);
+    }
+
+    @Override
+    protected void adamUpdateZeroK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
+                                   float eps) {
+        // one pass: each gradient zeroed while the update has it in L1 (the fill after it re-fetched them)
+        seq4j_cpu_h.seq4j_adam_update(threads, p(param), p(m), p(v), p(grad), param.size(), lrT, beta1, beta2, eps, 1);
     }
 
     // ---- reductions ------------------------------------------------------------------------------------
