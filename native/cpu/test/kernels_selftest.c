@@ -436,6 +436,45 @@ static void gemm_chunks(int threads) {
 }
 
 /*
+ * seq4j_gemm_tn reading b as stored with a partial last panel: it packs b first wherever the pack fits its 64 MiB
+ * (seq4j_cpu.c's TN_PACK_MAX), so only a longer k takes this path, which loads a row's last columns alone. k = 524,300
+ * over 17 columns (two panels, the second of one column) packs to just over 64 MiB: c (2 x 17) must be the bits of
+ * seq4j_gemm_packed over the same b packed, and within a float sum's worst rounding of a double sum; beta 0.5 over c.
+ */
+static void gemm_tn_unpacked(int threads) {
+    enum { M = 2, N = 17, K = 524300 };
+    if (seq4j_packed_floats(K, N, SEQ4J_PACKED_F32) <= (INT64_C(1) << 24)) {
+        fprintf(stderr, "kernels_selftest: gemm_tn_unpacked: the pack of %d x %d fits 64 MiB; raise K\n", K, N);
+        failures++;
+        return;
+    }
+    float *at = values((size_t) K * M, -1, 1), *w = values((size_t) K * N, -1, 1), *a = malloc(sizeof(float) * K * M);
+    float c[M * N], want[M * N], c0[M * N];
+    for (int p = 0; p < K; p++) {
+        for (int i = 0; i < M; i++) a[(size_t) i * K + p] = at[(size_t) p * M + i];
+    }
+    for (int i = 0; i < M * N; i++) c[i] = want[i] = c0[i] = uniform(-1, 1);
+    void *b = malloc(sizeof(float) * seq4j_packed_floats(K, N, SEQ4J_PACKED_F32));
+    if (!a || !b) exit(2);
+    seq4j_pack(threads, b, w, NO_TRANS, K, N, N, SEQ4J_PACKED_F32);
+    seq4j_gemm_packed(threads, want, a, b, M, N, K, K, N, 0.5f, SEQ4J_PACKED_F32);
+    seq4j_gemm_tn(threads, c, at, w, M, N, K, M, N, N, 0.5f);
+    for (int i = 0; i < M * N; i++) {
+        same("gemm_tn unpacked", i, c[i], want[i]);
+        /* a float sum of K products errs by at most K eps times its largest partial sum (eps = 2^-24): about 16 here,
+         * where a lost column (the path's risk) is off by the sum itself, a few hundred */
+        double sum = 0, largest = 0;
+        for (int p = 0; p < K; p++) {
+            sum += (double) at[(size_t) p * M + i / N] * w[(size_t) p * N + i % N];
+            largest = fabs(sum) > largest ? fabs(sum) : largest;
+        }
+        sum += 0.5 * c0[i];
+        near("gemm_tn unpacked (double sum)", i, c[i], sum, (K + 2) * 0x1p-24 * (largest + 1) / (1.0 + fabs(sum)));
+    }
+    free(at), free(w), free(a), free(b);
+}
+
+/*
  * seq4j_lstm_forward_seq / seq4j_lstm_backward_seq bit for bit against the per-step loop of seq4j_gemm_packed and the
  * cell kernels (checked above against references): few rows (the per-step calls), rows split in parts of 8 with a
  * part of 9 and a gate width ending in a partial panel (h = 37), F32 and BF16 weights; from h_0 = 0 (first product
@@ -665,6 +704,7 @@ int main(void) {
         pack_layout(threads[t]);
         gemm_packed(threads[t]);
         if (threads[t] == 1) gemm_chunks(1); /* one part holds all of c: both kinds of chunk boundary */
+        gemm_tn_unpacked(threads[t]);
         lstm_sequence(threads[t], 5, 37, 3, SEQ4J_PACKED_F32);
         lstm_sequence(threads[t], 17, 37, 4, SEQ4J_PACKED_F32);
         lstm_sequence(threads[t], 24, 16, 3, SEQ4J_PACKED_F32);
