@@ -2101,8 +2101,8 @@ API int64_t seq4j_embedding_forward(int threads, float *out, const float *W, con
  * so the bits do not change. In a C harness (3712 rows of 1024 into 59, two threads), blocks with the
  * prefetch took 0.71x the time of whole rows without it; the prefetch alone 0.80-0.83x.
  *
- * Where the block of every row of dW fits in EMBED_OWN floats and there are at least as many rows of dout as of
- * dW, the block is summed in the thread's scratch: copied there, summed row by row, copied back (the same
+ * Where the job has parts of columns, the block of every row of dW fits in EMBED_OWN floats and there are at least
+ * as many rows of dout as of dW, the block is summed in the thread's scratch: copied there, summed row by row, copied back (the same
  * additions in the same order, so the same bits). Summed in place, the two threads' writes to neighbouring lines
  * of the same few rows of dW cost each 6x its time alone (W1: 896 rows of 512 into 13, 94 us on two threads
  * against 32 us on one, on Zen 5; a pthreads harness showed the same, so it is the cores' prefetchers and caches,
@@ -2114,7 +2114,9 @@ _Static_assert(EMBED_OWN <= MC * NC, "the block fits the thread's scratch");
 HOT_PART_256(embedding_backward_part) {
     const struct rows_args *a = p;
     size_t d = (size_t) a->n;
-    float *own = a->v > 0 && a->m >= a->v ? thread_sums() : NULL;
+    /* a part that holds every column has dW to itself: in place, and no scratch kept by a thread that never shares */
+    int shared = b > 0 || e < a->n;
+    float *own = shared && a->v > 0 && a->m >= a->v ? thread_sums() : NULL;
     int64_t width = own != NULL ? EMBED_OWN / a->v / ELEMENT_ALIGN * ELEMENT_ALIGN : 0;
     if (width > EMBED_BLOCK) width = EMBED_BLOCK;
     if (width < ELEMENT_ALIGN) own = NULL, width = EMBED_BLOCK;

@@ -240,8 +240,8 @@ void seq4j_gru_backward_seq(int threads, float *dA, float *dh0, float *dhs, floa
 /* out (m, d) = W[ids]; W (v, d); ids (m) in [0, v): a row with a bad id is zeroed and reported */
 int64_t seq4j_embedding_forward(int threads, float *out, const float *W, const int32_t *ids, int m, int v, int d);
 /* dW (v, d) += scatter of dout (m, d) into rows ids (m); duplicates summed in the order of the ids; bad ids skipped and
- * reported. Split by columns; with m >= v a thread sums its columns of dW in its scratch (the 512 KiB seq4j_gemm_tn's
- * slices use, kept until the thread ends), to the same bits. */
+ * reported. Split by columns; where it is split and m >= v, each thread sums its columns of dW in its scratch (the
+ * 512 KiB seq4j_gemm_tn's slices use, kept until the thread ends), to the same bits. */
 int64_t seq4j_embedding_backward(int threads, float *dW, const int32_t *ids, const float *dout, int m, int v, int d);
 
 /* ---- losses ------------------------------------------------------------------------------------- */
