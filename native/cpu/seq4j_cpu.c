@@ -1198,10 +1198,27 @@ INLINE void packed_rows(float *c, int64_t ldc, const float *a, int64_t lda, cons
     gemm_packed_part(&g, 0, (cols + PANEL - 1) / PANEL);
 }
 
-/* rows [b, e) of seq4j_gemm_packed's product */
+/* rows [b, e) of a product, all its panels (a read transposed, as seq4j_gemm_tn's, starts at column b) */
 static void gemm_packed_rows_part(const void *p, int64_t b, int64_t e) {
     const struct gemm_packed_args *g = p;
-    packed_rows(g->c, g->ldc, g->a, g->lda, g->b, b, e, g->n, g->k, g->beta, g->bf16);
+    struct gemm_packed_args rows = *g;
+    rows.c = g->c + b * g->ldc, rows.a = g->a + (g->ldb || g->ta ? b : b * g->lda), rows.m = e - b;
+    gemm_packed_part(&rows, 0, (g->n + PANEL - 1) / PANEL);
+}
+
+/*
+ * The product's parts: runs of panels, a part at least ~64K multiply-adds (a few microseconds; waking a thread costs
+ * more); or where c has too few panels for two such parts (a narrow c: W1's output layer, 512 x 13 x 128, and its
+ * weight gradient 128 x 13 x 512, one panel on one thread), runs of rows on the row blocks' boundaries. A row's sums
+ * are the same FMA chains whatever rows or panels share its part, so the split changes the speed, not the bits.
+ */
+static void run_product(int threads, const struct gemm_packed_args *g) {
+    int64_t panels = (g->n + PANEL - 1) / PANEL, grain = 1 + 65536 / (g->m * g->k * PANEL);
+    if (panels < 2 * grain && threads > 1 && g->m >= 2 * seq_align()) {
+        parallel_for(threads, g->m, 1 + 65536 / (g->k * panels * PANEL), seq_align(), gemm_packed_rows_part, g);
+    } else {
+        parallel_for(threads, panels, grain, 2, gemm_packed_part, g);
+    }
 }
 
 API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda,
@@ -1213,16 +1230,7 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
         return;
     }
     struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, precision == SEQ4J_PACKED_BF16, 0, 0};
-    int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
-    /* a part should be at least ~64K multiply-adds (a few microseconds), or waking a thread costs more */
-    int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
-    if (panels < 2 * grain && threads > 1 && m >= 2 * seq_align()) {
-        /* too few panels for two parts (a narrow c: W1's output layer, 512 x 13 x 128, one panel on one thread): parts
-         * of rows, on the row blocks' boundaries. A row's sums are the same FMA chains whatever rows share its part */
-        parallel_for(threads, m, 1 + 65536 / (k * panels * PANEL), seq_align(), gemm_packed_rows_part, &g);
-        return;
-    }
-    parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
+    run_product(threads, &g);
 }
 
 /*
@@ -1236,7 +1244,9 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
  * 0.93x either order. For W1's 128 rows it gained nothing (128 x 512 x 768 and 896 within noise, build_ab w1 1.02x),
  * hence the 256. A partial panel read from b as stored loads a row's last columns with a copy of variable length (no
  * vector reads past column n), which made W1's output-layer gradient 128 x 13 x 512 67 us on one thread; from the
- * pack (its padding zeros) 14 us, the pack's 3 us included (Zen 5). Split by rows it gained nothing on two threads.
+ * pack (its padding zeros) 14 us, the pack's 3 us included (Zen 5). A c of one panel is split by rows (run_product):
+ * for W1's 128 rows that gained nothing (15.1 against 14.8 us), but 1024 x 13 x 512 took 97 against 172 us and 4096 x
+ * 13 x 256 179 against 348 (packed_bench, 2 threads; sgemm 183 and 374).
  */
 #define TN_PACK_ROWS 256
 #define TN_PACK_MAX (INT64_C(1) << 24) /* 64 MiB */
@@ -1250,7 +1260,7 @@ static int64_t tn_pack_floats;
 
 /* seq4j_gemm_tn's product over its own pack of b (pack floats); 0 if no memory for it (nothing written) */
 static int tn_packed(int threads, const struct gemm_packed_args *g, const float *b, int64_t ldb, int64_t pack,
-                     int64_t panels, int64_t grain) {
+                     int64_t panels) {
     float *own = NULL, *packed;
     int shared = pthread_mutex_trylock(&tn_pack_lock) == 0;
     if (shared) {
@@ -1269,7 +1279,7 @@ static int tn_packed(int threads, const struct gemm_packed_args *g, const float 
         parallel_for(threads, panels, 1 + 16384 / (g->k * PANEL), 1, pack_part, &pa);
         struct gemm_packed_args over = *g;
         over.b = packed;
-        parallel_for(threads, panels, grain, 2, gemm_packed_part, &over);
+        run_product(threads, &over);
     }
     if (shared) pthread_mutex_unlock(&tn_pack_lock);
     free(own);
@@ -1292,15 +1302,14 @@ API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, in
         return;
     }
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
-    int64_t grain = 1 + 65536 / ((int64_t) m * k * PANEL);
     int64_t pack = seq4j_packed_floats(k, n, SEQ4J_PACKED_F32);
     /* b packed, a read transposed over the panels: for many rows and a long k, or where the last panel is partial */
     if (((m >= TN_PACK_ROWS && k > SLICE_FROM) || n % PANEL != 0) && pack <= TN_PACK_MAX) {
         struct gemm_packed_args over = {c, a, NULL, m, n, k, lda, ldc, beta, 0, 0, 1};
-        if (tn_packed(threads, &over, b, ldb, pack, panels, grain)) return;
+        if (tn_packed(threads, &over, b, ldb, pack, panels)) return;
     }
     struct gemm_packed_args g = {c, a, b, m, n, k, lda, ldc, beta, 0, ldb, 0};
-    parallel_for(threads, panels, grain, 2, gemm_packed_part, &g);
+    run_product(threads, &g);
 }
 
 /* ---- elementwise -------------------------------------------------------------------------------- */

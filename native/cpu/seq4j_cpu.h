@@ -102,7 +102,7 @@ void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n,
 /* c (m, n) = a^T b + beta c, a stored (k, m) with row stride lda (>= m), b (k, n) row-major with row stride ldb (>= n)
  * (sgemm's TN): seq4j_gemm_packed's blocks, bit for bit its result for a^T and b packed F32 (k = 0 gives c = beta c,
  * not read when beta = 0; m or n = 0 computes nothing; smaller strides compute nothing: the Java side refuses them).
- * Split by panels across the pool. b is read as stored, or first packed (to the same bits) where n is not a multiple
+ * Split by panels across the pool, or by rows where c has too few panels. b is read as stored, or first packed (to the same bits) where n is not a multiple
  * of 16 or c has 256 rows or more and k more than 512: into a buffer the process keeps, grown to the largest such
  * pack up to 64 MiB (a call that finds it in use packs into its own). A k of more than 512 rows is summed in slices
  * that stay in cache, to the same bits as one pass; each thread that runs a part of such a product keeps 512 KiB of
@@ -120,7 +120,7 @@ int seq4j_packed_preferred(void);
 /* c (m, n) = a (m, k) B + beta c, B packed by seq4j_pack with the same (k, n, precision); a and c row-major with
  * row strides lda (>= max(1, k)) and ldc (>= n; smaller ones compute nothing: the Java side refuses them); with
  * beta = 0, c is not read. Split by panels across the pool (parts fixed by m, n, k and threads), so each thread reads the same
- * columns of B at every call. */
+ * columns of B at every call; by rows where c has too few panels for two parts. */
 void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b, int m, int n, int k, int lda, int ldc,
                        float beta, int precision);
 

@@ -402,12 +402,13 @@ class ConformanceTest {
      * (16 x 512 x 896), long k that the kernel sums in slices (k > 512; a last slice shorter than the others, or of one
      * row), and
      * more than 512 rows (600 x 70 x 50: seq4j_gemm_tn's only where OpenBLAS runs 256-bit kernels, NativePacked.WIDE),
-     * and 260 x 70 x 600, whose b the kernel packs first (seq4j_cpu.c's TN_PACK_ROWS).
+     * and 260 x 70 x 600, whose b the kernel packs first (seq4j_cpu.c's TN_PACK_ROWS), and 300 x 13 x 200, one partial
+     * panel of c, which the kernel packs and splits by rows.
      */
     static Stream<Arguments> transposedACases() {
         int[][] mnk = {{0, 5, 3}, {3, 0, 5}, {3, 5, 0}, {1, 1, 1}, {7, 13, 1}, {7, 77, 1}, {2, 70, 3}, {13, 45, 17},
                 {13, 93, 17}, {37, 100, 65}, {9, 67, 2}, {17, 131, 130}, {16, 512, 896}, {128, 512, 896},
-                {3, 96, 1300}, {40, 130, 1100}, {5, 70, 513}, {600, 70, 50}, {260, 70, 600}};
+                {3, 96, 1300}, {40, 130, 1100}, {5, 70, 513}, {600, 70, 50}, {260, 70, 600}, {300, 13, 200}};
         return TestBackends.accelerated().flatMap(backend -> Stream.of(mnk).map(s -> Arguments.of(backend,
                 Named.of(s[0] + "x" + s[1] + "x" + s[2], s))));
     }
