@@ -397,10 +397,10 @@ class ConformanceTest {
     /**
      * Shapes of a weight gradient h^T dA, gemm(YES, NO) with alpha 1 (m = H or D rows of c, k = T*N), which the CPU
      * backend's AVX-512 kernels run as seq4j_gemm_tn (OpenBlasBackend.gemmTnPays: every c where OpenBLAS runs 256-bit
-     * kernels, NativePacked.WIDE, else n >= 64; sgemm on the other clones): zero extents, k = 1, m, n and k no multiples of any row block or of the 16-column
-     * panel (a partial last panel), few rows (the kernel's wide path), W1's dWh (128 x 512 x 896) and dWx with D = 16
-     * (16 x 512 x 896), long k that the kernel sums in slices (k > 512; a last slice shorter than the others, or of one
-     * row), and
+     * kernels, NativePacked.WIDE, else n >= 64; sgemm on the other clones): zero extents, k = 1, m, n and k no
+     * multiples of any row block or of the 16-column panel (a partial last panel), few rows (the kernel's wide path),
+     * W1's dWh (128 x 512 x 896) and dWx with D = 16 (16 x 512 x 896), long k that the kernel sums in slices (k > 512;
+     * a last slice shorter than the others, or of one row), and
      * more than 512 rows (600 x 70 x 50: seq4j_gemm_tn's only where OpenBLAS runs 256-bit kernels, NativePacked.WIDE),
      * and 260 x 70 x 600, whose b the kernel packs first (seq4j_cpu.c's TN_PACK_ROWS), and 300 x 13 x 200, one partial
      * panel of c, which the kernel packs and splits by rows.
