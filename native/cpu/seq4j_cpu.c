@@ -1191,19 +1191,19 @@ static void scale_rows(float *c, int m, int n, int ldc, float beta) {
 
 static int64_t seq_align(void);
 
-/* rows [b, e) of c (row stride ldc) = a (row stride lda) times the packed (k, cols) + beta c, all its panels */
-INLINE void packed_rows(float *c, int64_t ldc, const float *a, int64_t lda, const void *w, int64_t b, int64_t e,
-                        int64_t cols, int64_t k, float beta, int bf16) {
-    struct gemm_packed_args g = {c + b * ldc, a + b * lda, w, e - b, cols, k, lda, ldc, beta, bf16, 0, 0};
-    gemm_packed_part(&g, 0, (cols + PANEL - 1) / PANEL);
-}
-
 /* rows [b, e) of a product, all its panels (a read transposed, as seq4j_gemm_tn's, starts at column b) */
 static void gemm_packed_rows_part(const void *p, int64_t b, int64_t e) {
     const struct gemm_packed_args *g = p;
     struct gemm_packed_args rows = *g;
     rows.c = g->c + b * g->ldc, rows.a = g->a + (g->ldb || g->ta ? b : b * g->lda), rows.m = e - b;
     gemm_packed_part(&rows, 0, (g->n + PANEL - 1) / PANEL);
+}
+
+/* rows [b, e) of c (row stride ldc) = a (row stride lda) times the packed (k, cols) + beta c, all its panels */
+INLINE void packed_rows(float *c, int64_t ldc, const float *a, int64_t lda, const void *w, int64_t b, int64_t e,
+                        int64_t cols, int64_t k, float beta, int bf16) {
+    struct gemm_packed_args g = {c, a, w, e, cols, k, lda, ldc, beta, bf16, 0, 0};
+    gemm_packed_rows_part(&g, b, e);
 }
 
 /*
@@ -2676,12 +2676,12 @@ API void seq4j_rmsprop_update(int threads, float *param, float *h, const float *
     parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, rmsprop_part, &a);
 }
 
-/* y = param, y2 = m, y3 = v, x = grad, s0 = lr_t, s1 = beta1, s2 = beta2, s3 = eps; y4 = grad where it is zeroed as it
- * is read (zero: a constant after inlining, so each loop has no branch) */
+/* y = param, y2 = m, y3 = v, y4 = grad, s0 = lr_t, s1 = beta1, s2 = beta2, s3 = eps; i0: grad zeroed as it is read
+ * (zero: a constant after inlining, so each loop has no branch) */
 INLINE void adam_range(const struct ew_args *a, int64_t b, int64_t e, const int zero) {
     float lr_t = a->s0, beta1 = a->s1, beta2 = a->s2, eps = a->s3;
     for (int64_t i = b; i < e; i++) {
-        float g = a->x[i];
+        float g = a->y4[i];
         a->y2[i] += (1.0f - beta1) * (g - a->y2[i]);
         a->y3[i] += (1.0f - beta2) * (g * g - a->y3[i]);
         a->y[i] -= lr_t * a->y2[i] / (sqrtf(a->y3[i]) + eps);
@@ -2691,7 +2691,7 @@ INLINE void adam_range(const struct ew_args *a, int64_t b, int64_t e, const int 
 
 HOT_PART_256(adam_part) {
     const struct ew_args *a = p;
-    if (a->y4 != NULL) adam_range(a, b, e, 1);
+    if (a->i0) adam_range(a, b, e, 1);
     else adam_range(a, b, e, 0);
 }
 
@@ -2700,8 +2700,8 @@ HOT_PART_256(adam_part) {
  * step, against 2.8 us over a cached buffer); here each line is written while Adam has it in L1. */
 API void seq4j_adam_update(int threads, float *param, float *m, float *v, float *grad, int64_t n, float lr_t,
                            float beta1, float beta2, float eps, int zero_grad) {
-    struct ew_args a = {.y = param, .y2 = m, .y3 = v, .y4 = zero_grad ? grad : NULL, .x = grad, .s0 = lr_t,
-                        .s1 = beta1, .s2 = beta2, .s3 = eps};
+    struct ew_args a = {.y = param, .y2 = m, .y3 = v, .y4 = grad, .s0 = lr_t, .s1 = beta1, .s2 = beta2, .s3 = eps,
+                        .i0 = zero_grad != 0};
     parallel_for(threads, n, ELEMENT_GRAIN, ELEMENT_ALIGN, adam_part, &a);
 }
 
