@@ -1582,10 +1582,10 @@ INLINE void lstm_row_backward(float *restrict df, float *restrict dg, float *res
 
 #ifdef SEQ4J_X86_CLONES
 /*
- * The forward row loop again, by hand in AVX2 + FMA, 8 units at a time, used where the CPU has both. It runs
- * the same exp polynomial as s4_expf, but the five divisions of an element (the reciprocals in sigmoid and
- * tanh, which GCC can only compile to vdivps: about half of the loop's time) become vrcpps and one Newton
- * step, r' = r + r (1 - d r): about 2 ulp instead of 0.5, well inside the transcendental
+ * The forward row loop again, by hand in AVX2 + FMA, 8 units a vector (CELL_VECTORS of them a round), used where
+ * the CPU has both. It runs the same exp polynomial as s4_expf, but the five divisions of an element (the
+ * reciprocals in sigmoid and tanh, which GCC can only compile to vdivps: about half of the loop's time) become
+ * vrcpps and one Newton step, r' = r + r (1 - d r): about 2 ulp instead of 0.5, well inside the transcendental
  * tolerance of the conformance tests. Out-of-range inputs behave as in the scalar loop: exp's argument is
  * clamped, NaN stays NaN (vmaxps and vminps return their second operand when either is NaN), and the
  * reciprocal of a value above 2^126 is 0, as the exact one rounds to within 1.2e-38 of it.
@@ -1648,9 +1648,39 @@ AVX2_INLINE __m256 v_tanh(__m256 x) {
 #define LD(p) _mm256_loadu_ps((p) + j)
 #define ST(p, v) _mm256_storeu_ps((p) + j, (v))
 
+/* CELL_VECTORS vectors of units a round (the AVX-512 loop's too): each unit's result is the same chain of operations,
+ * so the same bits as one vector a round; the rounds' independent chains fill the FP pipes that one vector's exp, wait
+ * and reciprocal leave idle. Measured (bench/c/lstm_cell_ab.c, Zen 5, 6 rounds) against one vector a round: AVX-512
+ * 128 x 128 0.84x the time on 1 thread and 0.83x on 2, 64 x 650 0.76x and 0.88x, 1 x 256 0.82x; AVX2 (SEQ4J_CPU_ISA)
+ * 0.81x, 0.84x, 0.84x, 0.85x, 0.81x. Two vectors gained about half of that, eight (32 registers of gates alone)
+ * lost 1.1-1.35x against four */
+#define CELL_VECTORS 4
+
 static AVX2 void lstm_row_forward_avx2(float *f, float *g, float *i, float *o, float *hn, float *cn,
                                        const float *cp, int h) {
+    enum { U = CELL_VECTORS };
     int j = 0;
+    for (; j + 8 * U <= h; j += 8 * U) {
+        __m256 fu[U], gu[U], iu[U], ou[U];
+        _Pragma("GCC unroll 8")
+        for (int u = 0; u < U; u++) {
+            fu[u] = v_sigmoid(_mm256_loadu_ps(f + j + 8 * u));
+            gu[u] = v_tanh(_mm256_loadu_ps(g + j + 8 * u));
+            iu[u] = v_sigmoid(_mm256_loadu_ps(i + j + 8 * u));
+            ou[u] = v_sigmoid(_mm256_loadu_ps(o + j + 8 * u));
+        }
+        _Pragma("GCC unroll 8")
+        for (int u = 0; u < U; u++) {
+            int ju = j + 8 * u;
+            _mm256_storeu_ps(f + ju, fu[u]);
+            _mm256_storeu_ps(g + ju, gu[u]);
+            _mm256_storeu_ps(i + ju, iu[u]);
+            _mm256_storeu_ps(o + ju, ou[u]);
+            __m256 c = _mm256_fmadd_ps(fu[u], _mm256_loadu_ps(cp + ju), _mm256_mul_ps(gu[u], iu[u]));
+            _mm256_storeu_ps(cn + ju, c);
+            _mm256_storeu_ps(hn + ju, _mm256_mul_ps(ou[u], v_tanh(c)));
+        }
+    }
     for (; j + 8 <= h; j += 8) {
         __m256 fj = v_sigmoid(LD(f)), gj = v_tanh(LD(g)), ij = v_sigmoid(LD(i)), oj = v_sigmoid(LD(o));
         ST(f, fj);
@@ -1668,8 +1698,8 @@ static AVX2 void lstm_row_forward_avx2(float *f, float *g, float *i, float *o, f
 #undef ST
 
 /*
- * The same loop in AVX-512, 16 units at a time, the tail under a mask (no scalar remainder). vrcp14ps is
- * accurate to 2^-14 where vrcpps is to 2^-12, so after the same Newton step the reciprocal is within about
+ * The same loop in AVX-512, 16 units a vector, the last rounds one vector each, the tail under a mask (no scalar
+ * remainder). vrcp14ps is accurate to 2^-14 where vrcpps is to 2^-12, so after the same Newton step the reciprocal is within about
  * 1 ulp. exp takes its table form (w_exp_tail): 4 multiply-adds fewer per exp, five exps an element, which makes
  * the loop about 1.25x faster on Zen 4 (bench/c/lstm_cell_ab.c, N x H = 128 x 128, 64 x 650, 1 x 256). Measured
  * against float64 (bench/c/lstm_cell_ulp.c: 5M units, gates up to +-100, results below 1e-30 left out): sigmoid
@@ -1742,7 +1772,30 @@ AVX512_INLINE __m512 w_tanh(__m512 x) {
 
 static AVX512 void lstm_row_forward_avx512(float *f, float *g, float *i, float *o, float *hn, float *cn,
                                            const float *cp, int h) {
-    for (int j = 0; j < h; j += 16) {
+    enum { U = CELL_VECTORS };
+    int j = 0;
+    for (; j + 16 * U <= h; j += 16 * U) {
+        __m512 fu[U], gu[U], iu[U], ou[U];
+        _Pragma("GCC unroll 8")
+        for (int u = 0; u < U; u++) {
+            fu[u] = w_sigmoid(_mm512_loadu_ps(f + j + 16 * u));
+            gu[u] = w_tanh(_mm512_loadu_ps(g + j + 16 * u));
+            iu[u] = w_sigmoid(_mm512_loadu_ps(i + j + 16 * u));
+            ou[u] = w_sigmoid(_mm512_loadu_ps(o + j + 16 * u));
+        }
+        _Pragma("GCC unroll 8")
+        for (int u = 0; u < U; u++) {
+            int ju = j + 16 * u;
+            _mm512_storeu_ps(f + ju, fu[u]);
+            _mm512_storeu_ps(g + ju, gu[u]);
+            _mm512_storeu_ps(i + ju, iu[u]);
+            _mm512_storeu_ps(o + ju, ou[u]);
+            __m512 c = _mm512_fmadd_ps(fu[u], _mm512_loadu_ps(cp + ju), _mm512_mul_ps(gu[u], iu[u]));
+            _mm512_storeu_ps(cn + ju, c);
+            _mm512_storeu_ps(hn + ju, _mm512_mul_ps(ou[u], w_tanh(c)));
+        }
+    }
+    for (; j < h; j += 16) {
         __mmask16 m = h - j >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (h - j)) - 1);
         __m512 fj = w_sigmoid(LD(f)), gj = w_tanh(LD(g)), ij = w_sigmoid(LD(i)), oj = w_sigmoid(LD(o));
         ST(f, fj);
