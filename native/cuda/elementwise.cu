@@ -4,7 +4,7 @@
  *
  * One thread per element in a grid-stride loop; every access is coalesced (neighbouring threads touch
  * neighbouring addresses). The optimizers are one fused kernel each, so an Adam step over a flat
- * parameter buffer reads param, m, v, grad once and writes param, m, v once.
+ * parameter buffer reads param, m, v, grad once and writes param, m, v once (and grad, zeroed, where asked).
  */
 #include "common.cuh"
 
@@ -186,12 +186,14 @@ __global__ void rmsprop_kernel(float *__restrict__ param, float *__restrict__ h,
     }
 }
 
-/* the book's Adam, bias correction folded into lr_t by the caller */
+/* the book's Adam, bias correction folded into lr_t by the caller; with zero_grad, each gradient is zeroed once read
+ * (one pass over grad instead of the update's and a fill's) */
 __global__ void adam_kernel(float *__restrict__ param, float *__restrict__ m, float *__restrict__ v,
-                            const float *__restrict__ grad, int64_t n, float lr_t, float beta1, float beta2,
-                            float eps) {
+                            float *__restrict__ grad, int64_t n, float lr_t, float beta1, float beta2, float eps,
+                            int zero_grad) {
     for (int64_t i = global_index(); i < n; i += grid_stride()) {
         float g = grad[i];
+        if (zero_grad) grad[i] = 0.0f;
         float mi = m[i] + (1.0f - beta1) * (g - m[i]);
         float vi = v[i] + (1.0f - beta2) * (g * g - v[i]);
         m[i] = mi;
@@ -308,7 +310,7 @@ API int seq4j_cuda_rmsprop_update(float *param, float *h, const float *grad, int
     LAUNCH_1D(n, rmsprop_kernel, stream, param, h, grad, n, lr, decay, eps);
 }
 
-API int seq4j_cuda_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t,
-                               float beta1, float beta2, float eps, void *stream) {
-    LAUNCH_1D(n, adam_kernel, stream, param, m, v, grad, n, lr_t, beta1, beta2, eps);
+API int seq4j_cuda_adam_update(float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1,
+                               float beta2, float eps, int zero_grad, void *stream) {
+    LAUNCH_1D(n, adam_kernel, stream, param, m, v, grad, n, lr_t, beta1, beta2, eps, zero_grad);
 }

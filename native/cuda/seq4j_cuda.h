@@ -175,8 +175,10 @@ int seq4j_cuda_adagrad_update(float *param, float *h, const float *grad, int64_t
                               void *stream);
 int seq4j_cuda_rmsprop_update(float *param, float *h, const float *grad, int64_t n, float lr, float decay, float eps,
                               void *stream);
-int seq4j_cuda_adam_update(float *param, float *m, float *v, const float *grad, int64_t n,
-                           float lr_t, float beta1, float beta2, float eps, void *stream);
+/* The book's Adam with its bias correction in lr_t; with zero_grad != 0, grad = 0 in the same pass (grad must not
+ * overlap param, m or v: checked in Java) */
+int seq4j_cuda_adam_update(float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1,
+                           float beta2, float eps, int zero_grad, void *stream);
 
 /* ---- reductions --------------------------------------------------------------------------------- */
 

@@ -2571,6 +2571,7 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
             seq4j_cuda_h.C_FLOAT,
             seq4j_cuda_h.C_FLOAT,
             seq4j_cuda_h.C_FLOAT,
+            seq4j_cuda_h.C_INT,
             seq4j_cuda_h.C_POINTER
         );
 
@@ -2582,7 +2583,7 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int seq4j_cuda_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, void *stream)
+     * int seq4j_cuda_adam_update(float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, int zero_grad, void *stream)
      * }
      */
     public static FunctionDescriptor seq4j_cuda_adam_update$descriptor() {
@@ -2592,7 +2593,7 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int seq4j_cuda_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, void *stream)
+     * int seq4j_cuda_adam_update(float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, int zero_grad, void *stream)
      * }
      */
     public static MethodHandle seq4j_cuda_adam_update$handle() {
@@ -2602,7 +2603,7 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int seq4j_cuda_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, void *stream)
+     * int seq4j_cuda_adam_update(float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, int zero_grad, void *stream)
      * }
      */
     public static MemorySegment seq4j_cuda_adam_update$address() {
@@ -2611,16 +2612,16 @@ public class seq4j_cuda_h extends seq4j_cuda_h$shared {
 
     /**
      * {@snippet lang=c :
-     * int seq4j_cuda_adam_update(float *param, float *m, float *v, const float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, void *stream)
+     * int seq4j_cuda_adam_update(float *param, float *m, float *v, float *grad, int64_t n, float lr_t, float beta1, float beta2, float eps, int zero_grad, void *stream)
      * }
      */
-    public static int seq4j_cuda_adam_update(MemorySegment param, MemorySegment m, MemorySegment v, MemorySegment grad, long n, float lr_t, float beta1, float beta2, float eps, MemorySegment stream) {
+    public static int seq4j_cuda_adam_update(MemorySegment param, MemorySegment m, MemorySegment v, MemorySegment grad, long n, float lr_t, float beta1, float beta2, float eps, int zero_grad, MemorySegment stream) {
         var mh$ = seq4j_cuda_adam_update.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("seq4j_cuda_adam_update", param, m, v, grad, n, lr_t, beta1, beta2, eps, stream);
+                traceDowncall("seq4j_cuda_adam_update", param, m, v, grad, n, lr_t, beta1, beta2, eps, zero_grad, stream);
             }
-            return (int)mh$.invokeExact(param, m, v, grad, n, lr_t, beta1, beta2, eps, stream);
+            return (int)mh$.invokeExact(param, m, v, grad, n, lr_t, beta1, beta2, eps, zero_grad, stream);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -824,7 +824,15 @@ public final class CudaBackend extends AbstractBackend {
     protected synchronized void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
                                float eps) {
         launched(seq4j_cuda_adam_update(param.segment(), m.segment(), v.segment(), grad.segment(), param.size(), lrT,
-                beta1, beta2, eps, stream()), "seq4j_cuda_adam_update");
+                beta1, beta2, eps, 0, stream()), "seq4j_cuda_adam_update");
+    }
+
+    @Override
+    protected synchronized void adamUpdateZeroK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1,
+                                                float beta2, float eps) {
+        // one kernel: each gradient zeroed once read, where the update and a fill read and wrote grad in two launches
+        launched(seq4j_cuda_adam_update(param.segment(), m.segment(), v.segment(), grad.segment(), param.size(), lrT,
+                beta1, beta2, eps, 1, stream()), "seq4j_cuda_adam_update");
     }
 
     // ---- reductions ------------------------------------------------------------------------------------

@@ -118,7 +118,8 @@ class CudaKernelsLibraryTest {
             seq4j_cuda_h.seq4j_cuda_momentum_update(p, p, p, 0, 0.1f, 0.9f, p),
             seq4j_cuda_h.seq4j_cuda_adagrad_update(p, p, p, 0, 0.1f, 1e-7f, p),
             seq4j_cuda_h.seq4j_cuda_rmsprop_update(p, p, p, 0, 0.1f, 0.99f, 1e-7f, p),
-            seq4j_cuda_h.seq4j_cuda_adam_update(p, p, p, p, 0, 0.001f, 0.9f, 0.999f, 1e-8f, p),
+            seq4j_cuda_h.seq4j_cuda_adam_update(p, p, p, p, 0, 0.001f, 0.9f, 0.999f, 1e-8f, 0, p),
+            seq4j_cuda_h.seq4j_cuda_adam_update(p, p, p, p, 0, 0.001f, 0.9f, 0.999f, 1e-8f, 1, p),
             seq4j_cuda_h.seq4j_cuda_argmax_rows(p, p, 0, 13, p),
             seq4j_cuda_h.seq4j_cuda_argmax_rows(p, p, 13, 0, p),
         };
