@@ -220,6 +220,7 @@ public final class Report {
                 String w = o.get("workload").getAsString();
                 double ms = o.get("median_ms").getAsDouble();
                 Double ours = rows.stream().filter(r -> r.benchmark().startsWith(w) && !r.benchmark().endsWith("gemmsOnly")
+                                && !r.benchmark().endsWith("restOnly")
                                 && "openblas".equals(r.params().get("backend")) && defaultSizes(r))
                         .map(Report::millis).findFirst().orElse(null);
                 sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %s | %s |%n", w, o.get("sizes"), ms,
@@ -341,6 +342,11 @@ public final class Report {
                 all.stream().filter(o -> o.benchmark().equals(gemmsOnly) && o.params().equals(r.params()))
                         .findFirst()
                         .ifPresent(o -> parts.add(String.format(Locale.ROOT, "%.2fx its GEMMs alone", millis(r) / millis(o))));
+                // and against its other kernels replayed alone (W1): the two added, over the GEMMs, the least it can be
+                String restOnly = r.benchmark().replace(".step", ".restOnly");
+                all.stream().filter(o -> o.benchmark().equals(restOnly) && o.params().equals(r.params()))
+                        .findFirst()
+                        .ifPresent(o -> parts.add(String.format(Locale.ROOT, "its other kernels alone %s ms", fmt(millis(o)))));
             }
         }
         if ("pytorch".equals(backend) && !Double.isNaN(r.median())) {

@@ -59,6 +59,12 @@ public final class Targets {
                     }, null, null, "%.2fx"),
             new Target("W1 step / its GEMMs alone", r -> ratio(r, "W1Seq2seqStepBench.step", "W1Seq2seqStepBench.gemmsOnly"),
                     Bound.atMost(1.3), Bound.atMost(1.15), "%.2fx"),
+            new Target("W1 (its GEMMs alone + its other kernels alone) / its GEMMs alone: the least step / GEMMs "
+                    + "today's kernels allow", r -> {
+                        Row gemms = find(r, "W1Seq2seqStepBench.gemmsOnly"), rest = find(r, "W1Seq2seqStepBench.restOnly");
+                        return gemms == null || rest == null ? null
+                                : (medianMillis(gemms) + medianMillis(rest)) / medianMillis(gemms);
+                    }, null, null, "%.2fx"),
             new Target("W1 allocation per step, bytes (-prof gc, gc.alloc.rate.norm)", r -> {
                 Row w1 = find(r, "W1Seq2seqStepBench.step");
                 return w1 == null || Double.isNaN(w1.allocBytesPerOp()) ? null : w1.allocBytesPerOp();

@@ -1,8 +1,10 @@
 // GemmReplay records the products a whole-sequence call runs inside itself (no backend call of their own), so that
-// "the step's GEMMs alone" keeps the recurrent products when a layer moves to a sequence call.
+// "the step's GEMMs alone" keeps the recurrent products when a layer moves to a sequence call; and an LSTM sequence
+// call's other work (a cell a step) for "the rest alone".
 package org.seq4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -24,8 +26,15 @@ class GemmReplayTest {
      * a null output would throw.
      */
     private static int recorded(Backend real, int gates, int t, boolean readDh) {
+        try (GemmReplay r = recording(real, gates, t, readDh)) {
+            r.replay();
+            return r.size();
+        }
+    }
+
+    private static GemmReplay recording(Backend real, int gates, int t, boolean readDh) {
         int d = 4, h = 6, n = 3;
-        try (GemmReplay r = GemmReplay.record(real, rec -> {
+        return GemmReplay.record(real, rec -> {
             ParameterStore s = ParameterStore.builder(rec).declare("Wx", Init.normal(0.3), d, gates * h)
                     .declare("Wh", Init.normal(0.3), h, gates * h).declare("b", Init.zeros(), gates * h).build(1);
             TimeRecurrent layer = gates == 4 ? new TimeLSTM(rec, s.get("Wx"), s.get("Wh"), s.get("b"), false)
@@ -47,10 +56,7 @@ class GemmReplayTest {
                 ws.close();
                 s.close();
             };
-        })) {
-            r.replay();
-            return r.size();
-        }
+        });
     }
 
     @Test
@@ -60,6 +66,28 @@ class GemmReplayTest {
                     "3 more recurrent steps: 3 more products each way");
             assertEquals(1, recorded(java, 4, 5, true) - recorded(java, 4, 5, false),
                     "dh() read: the one product the backward left out");
+        }
+    }
+
+    @Test
+    void anLstmSequenceCallsRestIsACellAStepEachWayAndReplays() {
+        try (Backend java = Backends.create("java")) {
+            int[] rest = new int[2];
+            for (int i = 0; i < 2; i++) {
+                try (GemmReplay r = recording(java, 4, i == 0 ? 4 : 7, false)) {
+                    r.replayRest();   // a call recorded into a closed or wrong tensor would throw here
+                    rest[i] = r.restSize();
+                }
+            }
+            assertEquals(2 * (7 - 4), rest[1] - rest[0], "3 more steps: 3 more cell forwards and 3 more cell backwards");
+        }
+    }
+
+    @Test
+    void theRestOfAGruStepIsRefused() {
+        try (Backend java = Backends.create("java"); GemmReplay r = recording(java, 3, 4, false)) {
+            assertEquals(-1, r.restSize());
+            assertThrows(IllegalStateException.class, r::replayRest, "its sequence calls are not split");
         }
     }
 
