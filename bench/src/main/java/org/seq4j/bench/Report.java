@@ -250,6 +250,10 @@ public final class Report {
             lines.append("- seq4j C clone that ran: ").append(facts.get("seq4j C clone")).append('\n');
         }
         lines.append("- environment: ").append(facts.get("environment")).append('\n');
+        if (facts.containsKey("core-to-core")) { // where the cores sit: one shared last-level cache or not (CoreLatency)
+            lines.append("- core-to-core latency: ").append(facts.get("core-to-core"))
+                    .append(" (two threads passing a cache line, CoreLatency; on the Zen 5 VM ~60 ns on one CCD, ~230 on two)\n");
+        }
         int at = md.indexOf("- OpenBLAS: ");
         int end = md.indexOf('\n', at) + 1;
         return md.substring(0, end) + lines + md.substring(end);

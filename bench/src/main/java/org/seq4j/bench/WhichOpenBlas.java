@@ -3,6 +3,7 @@
 package org.seq4j.bench;
 
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.seq4j.backend.openblas.CpuKernelsLibrary;
 import org.seq4j.backend.openblas.OpenBlasBackend;
@@ -47,6 +48,11 @@ public final class WhichOpenBlas {
             f.put("seq4j C clone", CpuKernelsLibrary.info());
         } catch (RuntimeException | LinkageError e) {
             f.put("OpenBLAS core", "not loaded: " + e.getMessage());
+        }
+        try {
+            f.put("core-to-core", String.format(Locale.ROOT, "%.0f ns one way", CoreLatency.oneWayNanos()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         StringBuilder env = new StringBuilder();
         for (String name : ENV) {

@@ -39,6 +39,10 @@ class ReportTest {
                 + "- environment: OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=(unset), SEQ4J_CPU_ISA=avx2\n"
                 + "\n| table |\n", out);
         assertFalse(Report.withRuntime(md, null, facts).contains("variant"), "no variant line by default");
+        assertFalse(out.contains("core-to-core"), "no latency line without the fact");
+        facts.put("core-to-core", "61 ns one way");
+        assertTrue(Report.withRuntime(md, null, facts).contains("\n- core-to-core latency: 61 ns one way ("),
+                "the latency line after the environment's");
     }
 
     @Test
