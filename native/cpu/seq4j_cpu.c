@@ -266,18 +266,18 @@ static int claim_part(int p, uint32_t gen) {
 }
 
 /*
- * Thread `me` of the job whose word was `w` (the caller is 0, worker i is i): runs what it can claim of its own
- * share of the parts, [me parts / team, (me + 1) parts / team), in order, then of the other threads' shares, each
- * from its end. Where the threads keep up with each other each runs its own share, so the rows (or columns) a thread
- * wrote in one job are the ones it reads in the next job split the same way: on a CPU whose cores do not share a
- * last-level cache (a Zen 4/5 EPYC's CCDs, the two vCPUs of a VM placed on two of them) a line the other core wrote
- * costs several times a line of its own. A thread that falls behind leaves the end of its share to the others. Measured on
- * the 2-vCPU Zen 5 VM in a phase where its vCPUs sat on different CCDs (one-way core-to-core latency ~230 ns, a 0.75
- * MB read of the other core's lines 31-47 us against 7-9 us of its own), bench/c/build_ab.c w1: 0.939-0.963x and
- * 0.943-0.955x the time (either order, seven runs) against parts claimed first come, first served from the job's word,
- * JMH's W1 step 0.85x and 0.96x; with both vCPUs on one CCD (~60 ns) 0.99x / 1.01x. The same parts, so the same bits.
- * (A word a share on a cache line of its own, the owner claiming from its front and thieves from its back, measured
- * the same: build_ab w1 0.999x / 1.010x, W1 step 1.016x / 1.006x.)
+ * Thread `me` of the job whose word was `w` (the caller is 0, worker i is i): runs what it can claim of its own share
+ * of the parts, [me parts / team, (me + 1) parts / team), in order, then of the other threads' shares, each from its
+ * end. Where the threads keep up with each other each runs its own share, so the rows (or columns) a thread wrote in
+ * one job are the ones it reads in the next job split the same way: on a CPU whose cores do not share a last-level
+ * cache (a Zen 4/5 EPYC's CCDs, the two vCPUs of a VM placed on two of them) a line the other core wrote costs several
+ * times a line of its own. A thread that falls behind leaves the end of its share to the others. Measured on the 2-vCPU
+ * Zen 5 VM in a phase where its vCPUs sat on different CCDs (one-way core-to-core latency ~230 ns, a 0.75 MB read of
+ * the other core's lines 31-47 us against 7-9 us of its own), bench/c/build_ab.c w1: 0.939-0.963x and 0.943-0.955x the
+ * time (either order, seven runs) against parts claimed first come, first served from the job's word, JMH's W1 step
+ * 0.85x and 0.96x; with both vCPUs on one CCD (~60 ns) 0.99x / 1.01x. The same parts, so the same bits. (A word a share
+ * on a cache line of its own, the owner claiming from its front and thieves from its back, measured the same: build_ab
+ * w1 0.999x / 1.010x, W1 step 1.016x / 1.006x.)
  */
 static void run_parts(uint64_t w, int me) {
     uint32_t gen = JOB_GEN(w);
