@@ -3,7 +3,8 @@
 // on it moved between ~60 ns (both vCPUs on one CCD, sharing its L3) and ~230 ns (on two CCDs), and with it every
 // multi-threaded figure (bench/RESULTS.md, seventeenth pass: the same W1 kernels 1.5 or 2.5 ms), so scripts/bench
 // records it beside each section. The threads are not pinned: on a machine of more than two cores they run where the
-// OS puts them.
+// OS puts them. With one CPU, or when the two threads do not both run within two seconds (a loaded machine), there is
+// no figure (NaN) rather than a wait.
 //   java -cp bench/target/benchmarks.jar org.seq4j.bench.CoreLatency
 package org.seq4j.bench;
 
@@ -13,40 +14,59 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 public final class CoreLatency {
     private static final int TRIPS = 100_000, BATCHES = 5;
+    private static final long BUDGET_NANOS = 2_000_000_000L;
+    private static final int STOP = -1;
 
     private CoreLatency() {
     }
 
-    /** Half the median round trip of a counter between two threads, in nanoseconds. */
+    /** Half the median round trip of a counter between two threads, in nanoseconds; NaN where it cannot be had. */
     static double oneWayNanos() throws InterruptedException {
-        AtomicInteger ball = new AtomicInteger();
-        int total = TRIPS * BATCHES;
+        if (Runtime.getRuntime().availableProcessors() < 2) {
+            return Double.NaN; // two spinning threads on one CPU would hand over once per time slice
+        }
+        AtomicInteger ball = new AtomicInteger(); // odd: this thread's serve; even: the other's return; STOP: done
         Thread other = Thread.ofPlatform().daemon().start(() -> {
-            for (int i = 0; i < total; i++) {
-                while (ball.get() != 2 * i + 1) {
+            for (int seen = 0; ; ) {
+                int v;
+                while ((v = ball.get()) == seen) {
                     Thread.onSpinWait();
                 }
-                ball.set(2 * i + 2);
+                if (v == STOP) {
+                    return;
+                }
+                seen = v + 1;
+                ball.set(seen);
             }
         });
         double[] oneWay = new double[BATCHES];
-        for (int b = 0; b < BATCHES; b++) {
-            long t0 = System.nanoTime();
-            for (int i = b * TRIPS; i < (b + 1) * TRIPS; i++) {
-                ball.set(2 * i + 1);
-                while (ball.get() != 2 * i + 2) {
-                    Thread.onSpinWait();
+        long deadline = System.nanoTime() + BUDGET_NANOS;
+        try {
+            for (int b = 0; b < BATCHES; b++) {
+                long t0 = System.nanoTime();
+                for (int i = b * TRIPS; i < (b + 1) * TRIPS; i++) {
+                    ball.set(2 * i + 1);
+                    for (int spins = 0; ball.get() != 2 * i + 2; spins++) {
+                        Thread.onSpinWait();
+                        if ((spins & 1023) == 1023 && System.nanoTime() > deadline) {
+                            return Double.NaN;
+                        }
+                    }
                 }
+                oneWay[b] = (System.nanoTime() - t0) / (2.0 * TRIPS);
             }
-            oneWay[b] = (System.nanoTime() - t0) / (2.0 * TRIPS);
+        } finally {
+            ball.set(STOP);
+            other.join();
         }
-        other.join();
         Arrays.sort(oneWay);
         return oneWay[BATCHES / 2];
     }
 
     public static void main(String[] args) throws InterruptedException {
-        System.out.printf(Locale.ROOT, "core-to-core: %.0f ns one way (half the median round trip of %d, two threads)%n",
-                oneWayNanos(), TRIPS);
+        double ns = oneWayNanos();
+        System.out.println(Double.isNaN(ns) ? "core-to-core: n/a (one CPU, or the two threads did not both run)"
+                : String.format(Locale.ROOT, "core-to-core: %.0f ns one way (half the median round trip of %d, two "
+                        + "threads)", ns, TRIPS));
     }
 }

@@ -50,7 +50,9 @@ public final class WhichOpenBlas {
             f.put("OpenBLAS core", "not loaded: " + e.getMessage());
         }
         try {
-            f.put("core-to-core", String.format(Locale.ROOT, "%.0f ns one way", CoreLatency.oneWayNanos()));
+            double ns = CoreLatency.oneWayNanos();
+            f.put("core-to-core", Double.isNaN(ns) ? "n/a (one CPU, or the two threads did not both run)"
+                    : String.format(Locale.ROOT, "%.0f ns one way", ns));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
