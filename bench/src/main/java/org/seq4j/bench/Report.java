@@ -251,8 +251,11 @@ public final class Report {
         }
         lines.append("- environment: ").append(facts.get("environment")).append('\n');
         if (facts.containsKey("core-to-core")) { // where the cores sit: one shared last-level cache or not (CoreLatency)
-            lines.append("- core-to-core latency: ").append(facts.get("core-to-core"))
-                    .append(" (two threads passing a cache line, CoreLatency; on the Zen 5 VM ~60 ns on one CCD, ~230 on two)\n");
+            lines.append("- core-to-core latency: ").append(facts.get("core-to-core"));
+            if (facts.containsKey("core-to-core at the start")) {
+                lines.append(" at the end of the run, ").append(facts.get("core-to-core at the start")).append(" at its start");
+            }
+            lines.append(" (two threads passing a cache line, CoreLatency; on the Zen 5 VM ~60 ns on one CCD, ~230 on two)\n");
         }
         int at = md.indexOf("- OpenBLAS: ");
         int end = md.indexOf('\n', at) + 1;

@@ -53,6 +53,10 @@ public final class WhichOpenBlas {
             double ns = CoreLatency.oneWayNanos();
             f.put("core-to-core", Double.isNaN(ns) ? "n/a (one CPU, or the two threads did not both run)"
                     : String.format(Locale.ROOT, "%.0f ns one way", ns));
+            String start = System.getenv("SEQ4J_BENCH_CORE_LATENCY_START"); // scripts/bench's, as its run began
+            if (start != null && !start.isBlank()) {
+                f.put("core-to-core at the start", start.strip());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

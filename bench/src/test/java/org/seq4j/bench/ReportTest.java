@@ -43,6 +43,10 @@ class ReportTest {
         facts.put("core-to-core", "61 ns one way");
         assertTrue(Report.withRuntime(md, null, facts).contains("\n- core-to-core latency: 61 ns one way ("),
                 "the latency line after the environment's");
+        facts.put("core-to-core at the start", "229 ns one way (half the median round trip of 100000, two threads)");
+        assertTrue(Report.withRuntime(md, null, facts).contains("- core-to-core latency: 61 ns one way at the end of the "
+                + "run, 229 ns one way (half the median round trip of 100000, two threads) at its start ("),
+                "both ends of the run where scripts/bench measured its start");
     }
 
     @Test
