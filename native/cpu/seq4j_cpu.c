@@ -1670,9 +1670,6 @@ AVX2_INLINE __m256 v_tanh(__m256 x) {
     return _mm256_blendv_ps(large, small, _mm256_cmp_ps(ax, V1(0.625f), _CMP_LT_OQ));
 }
 
-#define LD(p) _mm256_loadu_ps((p) + j)
-#define ST(p, v) _mm256_storeu_ps((p) + j, (v))
-
 /* CELL_VECTORS vectors of units a round (the AVX-512 loop's too): each unit's result is the same chain of operations,
  * so the same bits as one vector a round; the rounds' independent chains fill the FP pipes that one vector's exp, wait
  * and reciprocal leave idle. Measured (bench/c/lstm_cell_ab.c, Zen 5, 6 rounds) against one vector a round: AVX-512
@@ -1681,46 +1678,38 @@ AVX2_INLINE __m256 v_tanh(__m256 x) {
  * lost 1.1-1.35x against four */
 #define CELL_VECTORS 4
 
+/* n vectors of units from unit j (n a constant where this is inlined) */
+AVX2_INLINE void lstm_round_avx2(float *f, float *g, float *i, float *o, float *hn, float *cn, const float *cp, int j,
+                                 const int n) {
+    __m256 fu[CELL_VECTORS], gu[CELL_VECTORS], iu[CELL_VECTORS], ou[CELL_VECTORS];
+    _Pragma("GCC unroll 8")
+    for (int u = 0; u < n; u++) {
+        fu[u] = v_sigmoid(_mm256_loadu_ps(f + j + 8 * u));
+        gu[u] = v_tanh(_mm256_loadu_ps(g + j + 8 * u));
+        iu[u] = v_sigmoid(_mm256_loadu_ps(i + j + 8 * u));
+        ou[u] = v_sigmoid(_mm256_loadu_ps(o + j + 8 * u));
+    }
+    _Pragma("GCC unroll 8")
+    for (int u = 0; u < n; u++) {
+        int ju = j + 8 * u;
+        _mm256_storeu_ps(f + ju, fu[u]);
+        _mm256_storeu_ps(g + ju, gu[u]);
+        _mm256_storeu_ps(i + ju, iu[u]);
+        _mm256_storeu_ps(o + ju, ou[u]);
+        __m256 c = _mm256_fmadd_ps(fu[u], _mm256_loadu_ps(cp + ju), _mm256_mul_ps(gu[u], iu[u]));
+        _mm256_storeu_ps(cn + ju, c);
+        _mm256_storeu_ps(hn + ju, _mm256_mul_ps(ou[u], v_tanh(c)));
+    }
+}
+
 static AVX2 void lstm_row_forward_avx2(float *f, float *g, float *i, float *o, float *hn, float *cn,
                                        const float *cp, int h) {
-    enum { U = CELL_VECTORS };
     int j = 0;
-    for (; j + 8 * U <= h; j += 8 * U) {
-        __m256 fu[U], gu[U], iu[U], ou[U];
-        _Pragma("GCC unroll 8")
-        for (int u = 0; u < U; u++) {
-            fu[u] = v_sigmoid(_mm256_loadu_ps(f + j + 8 * u));
-            gu[u] = v_tanh(_mm256_loadu_ps(g + j + 8 * u));
-            iu[u] = v_sigmoid(_mm256_loadu_ps(i + j + 8 * u));
-            ou[u] = v_sigmoid(_mm256_loadu_ps(o + j + 8 * u));
-        }
-        _Pragma("GCC unroll 8")
-        for (int u = 0; u < U; u++) {
-            int ju = j + 8 * u;
-            _mm256_storeu_ps(f + ju, fu[u]);
-            _mm256_storeu_ps(g + ju, gu[u]);
-            _mm256_storeu_ps(i + ju, iu[u]);
-            _mm256_storeu_ps(o + ju, ou[u]);
-            __m256 c = _mm256_fmadd_ps(fu[u], _mm256_loadu_ps(cp + ju), _mm256_mul_ps(gu[u], iu[u]));
-            _mm256_storeu_ps(cn + ju, c);
-            _mm256_storeu_ps(hn + ju, _mm256_mul_ps(ou[u], v_tanh(c)));
-        }
-    }
-    for (; j + 8 <= h; j += 8) {
-        __m256 fj = v_sigmoid(LD(f)), gj = v_tanh(LD(g)), ij = v_sigmoid(LD(i)), oj = v_sigmoid(LD(o));
-        ST(f, fj);
-        ST(g, gj);
-        ST(i, ij);
-        ST(o, oj);
-        __m256 c = _mm256_fmadd_ps(fj, LD(cp), _mm256_mul_ps(gj, ij));
-        ST(cn, c);
-        ST(hn, _mm256_mul_ps(oj, v_tanh(c)));
-    }
+    for (; j + 8 * CELL_VECTORS <= h; j += 8 * CELL_VECTORS) lstm_round_avx2(f, g, i, o, hn, cn, cp, j, CELL_VECTORS);
+    for (; j + 8 <= h; j += 8) lstm_round_avx2(f, g, i, o, hn, cn, cp, j, 1);
     if (j < h) lstm_row_forward(f + j, g + j, i + j, o + j, hn + j, cn + j, cp + j, h - j);
 }
 
-#undef LD
-#undef ST
 
 /*
  * The same loop in AVX-512, 16 units a vector, the last rounds one vector each, the tail under a mask (no scalar
@@ -1792,49 +1781,48 @@ AVX512_INLINE __m512 w_tanh(__m512 x) {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, W1(0.625f), _CMP_LT_OQ), large, small);
 }
 
-#define LD(p) _mm512_maskz_loadu_ps(m, (p) + j)
-#define ST(p, v) _mm512_mask_storeu_ps((p) + j, m, (v))
+/* n vectors of units from unit j (n a constant where this is inlined); a partial last vector (n = 1) under mask m,
+ * whole vectors unmasked (masked, the rounds of four took 1.03-1.06x the time) */
+#define W_LD(p, d) (n == 1 ? _mm512_maskz_loadu_ps(m, (p) + (d)) : _mm512_loadu_ps((p) + (d)))
+#define W_ST(p, d, v) (n == 1 ? _mm512_mask_storeu_ps((p) + (d), m, (v)) : _mm512_storeu_ps((p) + (d), (v)))
+AVX512_INLINE void lstm_round_avx512(float *f, float *g, float *i, float *o, float *hn, float *cn, const float *cp,
+                                     int j, const int n, __mmask16 m) {
+    __m512 fu[CELL_VECTORS], gu[CELL_VECTORS], iu[CELL_VECTORS], ou[CELL_VECTORS];
+    _Pragma("GCC unroll 8")
+    for (int u = 0; u < n; u++) {
+        int ju = j + 16 * u;
+        fu[u] = w_sigmoid(W_LD(f, ju));
+        gu[u] = w_tanh(W_LD(g, ju));
+        iu[u] = w_sigmoid(W_LD(i, ju));
+        ou[u] = w_sigmoid(W_LD(o, ju));
+    }
+    _Pragma("GCC unroll 8")
+    for (int u = 0; u < n; u++) {
+        int ju = j + 16 * u;
+        W_ST(f, ju, fu[u]);
+        W_ST(g, ju, gu[u]);
+        W_ST(i, ju, iu[u]);
+        W_ST(o, ju, ou[u]);
+        __m512 c = _mm512_fmadd_ps(fu[u], W_LD(cp, ju), _mm512_mul_ps(gu[u], iu[u]));
+        W_ST(cn, ju, c);
+        W_ST(hn, ju, _mm512_mul_ps(ou[u], w_tanh(c)));
+    }
+}
+#undef W_LD
+#undef W_ST
 
 static AVX512 void lstm_row_forward_avx512(float *f, float *g, float *i, float *o, float *hn, float *cn,
                                            const float *cp, int h) {
-    enum { U = CELL_VECTORS };
     int j = 0;
-    for (; j + 16 * U <= h; j += 16 * U) {
-        __m512 fu[U], gu[U], iu[U], ou[U];
-        _Pragma("GCC unroll 8")
-        for (int u = 0; u < U; u++) {
-            fu[u] = w_sigmoid(_mm512_loadu_ps(f + j + 16 * u));
-            gu[u] = w_tanh(_mm512_loadu_ps(g + j + 16 * u));
-            iu[u] = w_sigmoid(_mm512_loadu_ps(i + j + 16 * u));
-            ou[u] = w_sigmoid(_mm512_loadu_ps(o + j + 16 * u));
-        }
-        _Pragma("GCC unroll 8")
-        for (int u = 0; u < U; u++) {
-            int ju = j + 16 * u;
-            _mm512_storeu_ps(f + ju, fu[u]);
-            _mm512_storeu_ps(g + ju, gu[u]);
-            _mm512_storeu_ps(i + ju, iu[u]);
-            _mm512_storeu_ps(o + ju, ou[u]);
-            __m512 c = _mm512_fmadd_ps(fu[u], _mm512_loadu_ps(cp + ju), _mm512_mul_ps(gu[u], iu[u]));
-            _mm512_storeu_ps(cn + ju, c);
-            _mm512_storeu_ps(hn + ju, _mm512_mul_ps(ou[u], w_tanh(c)));
-        }
+    for (; j + 16 * CELL_VECTORS <= h; j += 16 * CELL_VECTORS) {
+        lstm_round_avx512(f, g, i, o, hn, cn, cp, j, CELL_VECTORS, (__mmask16) 0xFFFF);
     }
     for (; j < h; j += 16) {
         __mmask16 m = h - j >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (h - j)) - 1);
-        __m512 fj = w_sigmoid(LD(f)), gj = w_tanh(LD(g)), ij = w_sigmoid(LD(i)), oj = w_sigmoid(LD(o));
-        ST(f, fj);
-        ST(g, gj);
-        ST(i, ij);
-        ST(o, oj);
-        __m512 c = _mm512_fmadd_ps(fj, LD(cp), _mm512_mul_ps(gj, ij));
-        ST(cn, c);
-        ST(hn, _mm512_mul_ps(oj, w_tanh(c)));
+        lstm_round_avx512(f, g, i, o, hn, cn, cp, j, 1, m);
     }
 }
 
-#undef LD
-#undef ST
 #else
 #define lstm_row_forward_avx512 lstm_row_forward /* never called: cpu_isa is ISA_BASELINE */
 #define lstm_row_forward_avx2 lstm_row_forward /* never called: cpu_isa is ISA_BASELINE */
