@@ -203,7 +203,8 @@ typedef void (*part_fn)(const void *args, int64_t begin, int64_t end);
  * job's generation times two (unclaimed) before the job word is published, and claimed by a CAS to that plus one:
  * a worker that lags behind with an older job's word expects an older generation, which no claim word holds once
  * that job finished (all its parts were claimed), so it can never claim a part of a newer job with the older job's
- * arguments; and while a thread holds a part the job cannot finish, so the arguments it reads stay put. */
+ * arguments; and while a thread holds a part the job cannot finish, so the arguments it reads stay put.
+ * (cpu/test/pool_lag.c holds a worker on a finished job's word on purpose and checks exactly that.) */
 #define JOB_MAX_PARTS 4095
 _Static_assert(SEQ4J_MAX_THREADS <= 0xff, "the job word's team holds a thread count");
 #define JOB(gen, team, parts) (((uint64_t) (gen) << 32) | ((uint64_t) (team) << 24) | (uint64_t) (parts))
@@ -301,6 +302,15 @@ static void run_parts(uint64_t w, int me) {
  * two keeps one worker busy however many cores it has; the rest sleep instead of spinning against the callers. After its
  * last part a worker spins for SPIN_NS, then sleeps on its own futex word until a caller wakes it by name.
  */
+#ifdef SEQ4J_POOL_HOOKS
+/* For cpu/test/pool_lag.c only (the library is built without it): called by worker `id` between reading a new job's
+ * word w and running its parts, where a worker preempted at that point would lag behind the caller. */
+static void (*pool_hook_lag)(int id, uint64_t w);
+#define POOL_HOOK_LAG(id, w) (pool_hook_lag != NULL ? pool_hook_lag(id, w) : (void) 0)
+#else
+#define POOL_HOOK_LAG(id, w) ((void) 0)
+#endif
+
 static void *worker_main(void *arg) {
     int id = (int) (intptr_t) arg;
     struct sleeper *me = &pool.sleepers[id];
@@ -311,6 +321,7 @@ static void *worker_main(void *arg) {
         if (JOB_GEN(w) != seen) {
             seen = JOB_GEN(w);
             if (JOB_TEAM(w) > id) {
+                POOL_HOOK_LAG(id, w);
                 run_parts(w, id);
                 spin_start = now_ns();
             }
