@@ -64,6 +64,10 @@ final class Cli {
 
     /** The checkpoint that --checkpoint (a run folder or a .npz) and --weights name, and says which it is. */
     static Saved checkpoint(Path checkpoint, Checkpoint.Pick pick, PrintWriter o) throws IOException {
+        if (pick != null && Files.isRegularFile(checkpoint)) {
+            throw new BadInputException("--weights picks best.npz or model.npz in a run folder; " + checkpoint
+                    + " is one checkpoint already (drop --weights, or give its folder)");
+        }
         Path file = Checkpoint.file(checkpoint, pick);
         Properties meta = Checkpoint.meta(file);
         Saved s = new Saved(file, meta, ModelSpec.load(meta, file));

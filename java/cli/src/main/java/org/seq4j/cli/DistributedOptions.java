@@ -19,11 +19,16 @@ final class DistributedOptions {
             description = "end this rank when an MPI collective blocks longer, e.g. because another rank died (default ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
+    /** Refuses a timeout below one second, before anything is started or written. */
+    void check() {
+        if (timeoutSeconds < 1) {
+            throw new BadInputException("--mpi-timeout must be at least 1 second, got " + timeoutSeconds);
+        }
+    }
+
     /** Starts MPI when asked or launched by mpirun, else the single-process communicator. */
     Communicator open() {
-        if (timeoutSeconds < 1) {
-            throw new IllegalArgumentException("--mpi-timeout must be at least 1 second, got " + timeoutSeconds);
-        }
+        check();
         return Distributed.open(mode, Duration.ofSeconds(timeoutSeconds));
     }
 

@@ -5,6 +5,7 @@ package org.seq4j.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
@@ -78,8 +79,11 @@ final class EvalCommand implements Callable<Integer> {
             throw new BadInputException("a waves model is evaluated on its generated sine waves; --data is not used");
         }
         if (ms.task() == ModelSpec.Task.LM || ms.task() == ModelSpec.Task.WAVES) {
-            if (spec.commandLine().getParseResult().hasMatchedOption("--limit")) {
-                throw new BadInputException("--limit is for addition and date models");
+            for (String option : List.of("--limit", "--beam")) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                    throw new BadInputException(option + " is for addition and date models; a " + ms.task().lower()
+                            + " model is evaluated by its " + (ms.task() == ModelSpec.Task.LM ? "perplexity" : "loss"));
+                }
             }
             if (weightsPrecision != PackedMatrix.Precision.F32) {
                 throw new BadInputException("--weights-precision " + Cli.lower(weightsPrecision) + " is for the answers "

@@ -95,7 +95,7 @@ final class GenerateCommand implements Callable<Integer> {
         ModelSpec ms = saved.spec();
         switch (ms.task()) {
             case ADDITION, DATE -> {
-                for (String option : List.of("--start", "--length", "--sample", "--seed")) {
+                for (String option : List.of("--start", "--length", "--sample", "--seed", "--length-penalty", "--end")) {
                     if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
                         throw new BadInputException(option + " is for language models; a " + ms.task().lower()
                                 + " model answers the questions given");

@@ -107,7 +107,9 @@ public final class Main {
         boolean bad = e instanceof BadInputException || e instanceof IOException || e instanceof UncheckedIOException
                 || e instanceof NonFiniteLossException || e instanceof BackendUnavailableException
                 || e instanceof CommandLine.ParameterException
-                || e instanceof org.seq4j.dist.ConfigurationMismatchException; // ranks started with different input
+                // MPI missing when asked for, ranks started with different input, an MPI call that failed (a rank
+                // died): the user's setup, not a bug in seq4j
+                || e instanceof org.seq4j.dist.DistributedException;
         return bad ? BAD_INPUT : INTERNAL_ERROR;
     }
 

@@ -226,6 +226,11 @@ final class TrainCommand implements Callable<Integer> {
         if (bidirectional && !kind.equals("attention")) {
             throw new BadInputException("--bidirectional needs --model attention, got '" + kind + "'");
         }
+        if (bidirectional && hidden != null && hidden % 2 != 0) {
+            throw new BadInputException("--bidirectional gives each direction half of --hidden, so it must be even, got "
+                    + hidden);
+        }
+        distributedOptions.check();
         positive("--epochs", epochs);
         positive("--batch", batch);
         positive("--hidden", hidden);

@@ -90,6 +90,9 @@ class BeamCommandLineTest {
                 "notaword");
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("--end") && unknown.err().contains("notaword"), unknown.err());
+        Result evalBeam = seq4j("eval", "--checkpoint", lm.toString(), "--backend", "java", "--beam", "2");
+        assertEquals(2, evalBeam.code(), evalBeam.out() + evalBeam.err());
+        assertTrue(evalBeam.err().contains("--beam is for addition and date models"), evalBeam.err());
     }
 
     @Test

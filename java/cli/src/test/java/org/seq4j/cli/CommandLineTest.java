@@ -252,6 +252,9 @@ class CommandLineTest {
         cases.put(List.of("waves", "--lines", "100"), "train waves does not use --lines");
         cases.put(List.of("lm", "--model", "rnnlm", "--dropout", "0.3"), "--dropout is for --model better");
         cases.put(List.of("lm", "--model", "better", "--wordvec", "8", "--hidden", "16"), "must equal --hidden");
+        cases.put(List.of("addition", "--mpi-timeout", "0"), "--mpi-timeout must be at least 1 second, got 0");
+        cases.put(List.of("addition", "--model", "attention", "--bidirectional", "--hidden", "15"),
+                "--bidirectional gives each direction half of --hidden, so it must be even, got 15");
         for (var c : cases.entrySet()) {
             List<String> args = new ArrayList<>(List.of("train"));
             args.addAll(c.getKey());
@@ -272,6 +275,14 @@ class CommandLineTest {
         assertTrue(badInput(seq4j("eval", "--checkpoint", run.toString(), "--backend", "java", "--limit", "-1"))
                 .contains("--limit"));
         assertTrue(badInput(seq4j("eval", "--checkpoint", run.toString(), "--weights", "worst")).contains("worst"));
+        // options that would be ignored: refused, naming the option
+        assertTrue(badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "--beam", "2",
+                "--end", "x", "1+1")).contains("--end is for language models"));
+        assertTrue(badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "--beam", "2",
+                "--length-penalty", "0.5", "1+1")).contains("--length-penalty is for language models"));
+        e = badInput(seq4j("eval", "--checkpoint", run.resolve("model.npz").toString(), "--weights", "last",
+                "--backend", "java"));
+        assertTrue(e.contains("--weights picks best.npz or model.npz in a run folder") && e.contains("model.npz"), e);
     }
 
     @Test
@@ -393,6 +404,8 @@ class CommandLineTest {
         assertEquals(2, Main.exitCode(new java.io.UncheckedIOException(new IOException("disk"))));
         assertEquals(1, Main.exitCode(new NullPointerException()));
         assertEquals(1, Main.exitCode(new IllegalArgumentException("a library check that the CLI should have made")));
+        // MPI missing when --distributed mpi asked for it, or an MPI call that failed: the setup, not a bug
+        assertEquals(2, Main.exitCode(new org.seq4j.dist.DistributedException("no Open MPI library")));
     }
 
     // ---- the backend as seq4j selects it, in fresh JVMs (a JVM loads OpenBLAS once) --------------------

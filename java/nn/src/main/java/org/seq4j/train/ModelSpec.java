@@ -32,7 +32,7 @@ import org.seq4j.models.WaveSeq2seq;
  * @param seed    the initial weights' seed
  * @param bidirectional whether the attention model's encoder reads the question in both directions
  * @param cell    the recurrent cell (Cell.LSTM in checkpoints that do not name one); another than Cell.LSTM only
- *                where {@link #hasCellChoice(Task, String)} and not bidirectional
+ *                where {@link #hasCellChoice(Task, String)} (a bidirectional attention encoder may be GRU too)
  */
 public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidden, float dropout, boolean reverse,
                         long seed, boolean bidirectional, Cell cell) {
