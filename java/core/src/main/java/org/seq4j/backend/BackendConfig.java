@@ -21,7 +21,11 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
 
     /** Library key of OpenBLAS (-Dseq4j.openblas, SEQ4J_OPENBLAS). */
     public static final String OPENBLAS = "openblas";
-    /** Library key of the CUDA libraries' folder (SEQ4J_CUDA_LIBS). */
+    /**
+     * Library key of the folder that holds the CUDA runtime and cuBLAS: the cuda backend loads them from there or
+     * not at all. Not read from the environment: SEQ4J_CUDA_LIBS and -Dseq4j.cuda.libs are searched first by the
+     * cuda backend itself, which then falls back to the usual places (and a machine without a GPU to openblas).
+     */
     public static final String CUDA = "cuda";
 
     /**

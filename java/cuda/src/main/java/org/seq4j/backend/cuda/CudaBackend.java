@@ -35,8 +35,10 @@ import static org.seq4j.bindings.cuda.seq4j_cuda_h.*;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.seq4j.backend.AbstractBackend;
@@ -107,8 +109,18 @@ public final class CudaBackend extends AbstractBackend {
      * driver, a GPU, the CUDA runtime, cuBLAS or the seq4j kernels are missing.
      */
     public CudaBackend(int device) {
+        this(device, Optional.empty());
+    }
+
+    /**
+     * A backend on GPU {@code device} whose CUDA runtime and cuBLAS come from {@code libraries} where it names a
+     * folder (BackendConfig's {@code "cuda"} library), else from the usual search (SEQ4J_CUDA_LIBS, the loader's
+     * path, the CUDA toolkit, pip's wheels). Throws BackendUnavailableException as {@link #CudaBackend(int)} does,
+     * and where the folder lacks them or this JVM loaded them from elsewhere.
+     */
+    public CudaBackend(int device, Optional<Path> libraries) {
         this.deviceIndex = device;
-        this.libraries = CudaLibraries.load();   // throws, with the reason, before anything is allocated
+        this.libraries = CudaLibraries.load(libraries); // throws, with the reason, before anything is allocated
         this.arena = Arena.ofShared();
         this.alpha = arena.allocate(JAVA_FLOAT);
         this.beta = arena.allocate(JAVA_FLOAT);

@@ -33,6 +33,6 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public Backend create(BackendConfig config) {
-        return new CudaBackend(config.device());
+        return new CudaBackend(config.device(), config.library(BackendConfig.CUDA));
     }
 }

@@ -76,6 +76,7 @@ public final class CudaLibraries {
 
     private static Location loaded;
     private static BackendUnavailableException failed;
+    private static Optional<Path> failedFor; /* the folder the failed load was asked to search first */
 
     private CudaLibraries() {
     }
@@ -85,23 +86,60 @@ public final class CudaLibraries {
      * failure again (the libraries on a machine do not change while it runs).
      */
     public static synchronized Location load() {
-        if (failed != null) {
+        return load(Optional.empty());
+    }
+
+    /**
+     * As {@link #load()}, with the CUDA runtime and cuBLAS taken from {@code folder} where one is given
+     * ({@code BackendConfig}'s {@code "cuda"} library): they must be there, and where this JVM already loaded
+     * them from another folder the call throws rather than use those.
+     *
+     * @param folder the folder that holds libcudart, libcublasLt and libcublas, or empty for the usual search
+     * @return the libraries loaded
+     * @throws BackendUnavailableException naming what is missing where, or where the loaded ones came from
+     */
+    public static synchronized Location load(Optional<Path> folder) {
+        if (loaded != null) {
+            folder.ifPresent(f -> requireFrom(loaded, f, "were already loaded from "));
+            return loaded;
+        }
+        if (failed != null && failedFor.equals(folder)) {
             throw new BackendUnavailableException(failed.getMessage(), failed);
         }
-        if (loaded == null) {
-            try {
-                Location where = locate(defaultProbe());
-                NativeLibraries.load(where.cudart(), "the CUDA runtime");
-                NativeLibraries.load(where.cublasLt(), "cuBLASLt");
-                NativeLibraries.load(where.cublas(), "cuBLAS");
-                NativeLibraries.load(where.kernels(), "the seq4j CUDA kernels");
-                loaded = where;
-            } catch (BackendUnavailableException e) {
-                failed = e;
-                throw e;
+        try {
+            Probe probe = folder.map(f -> searchingFirst(defaultProbe(), f)).orElseGet(CudaLibraries::defaultProbe);
+            Location where = locate(probe);
+            folder.ifPresent(f -> requireFrom(where, f, "are not there but in "));
+            NativeLibraries.load(where.cudart(), "the CUDA runtime");
+            NativeLibraries.load(where.cublasLt(), "cuBLASLt");
+            NativeLibraries.load(where.cublas(), "cuBLAS");
+            NativeLibraries.load(where.kernels(), "the seq4j CUDA kernels");
+            loaded = where;
+            return where;
+        } catch (BackendUnavailableException e) {
+            failed = e;
+            failedFor = folder;
+            throw e;
+        }
+    }
+
+    /** The probe with {@code folder} searched first, as {@code -Dseq4j.cuda.libs} would have it. */
+    static Probe searchingFirst(Probe probe, Path folder) {
+        Function<String, String> props = name -> name.equals("seq4j.cuda.libs") ? folder.toString()
+                : probe.properties().apply(name);
+        return new Probe(probe.env(), props, probe.driver(), probe.kernels(), probe.systemFolders(), probe.cudaFolders(),
+                probe.pythonPrefixes(), probe.pythonSitePackages());
+    }
+
+    /** Throws unless the runtime and both cuBLAS libraries of {@code where} lie in {@code folder}. */
+    static void requireFrom(Location where, Path folder, String instead) {
+        Path f = folder.toAbsolutePath().normalize();
+        for (Path lib : List.of(where.cudart(), where.cublasLt(), where.cublas())) {
+            if (!f.equals(lib.toAbsolutePath().normalize().getParent())) {
+                throw new BackendUnavailableException("the CUDA libraries configured in " + folder + " " + instead
+                        + lib.getParent() + " (" + lib.getFileName() + ")");
             }
         }
-        return loaded;
     }
 
     /**

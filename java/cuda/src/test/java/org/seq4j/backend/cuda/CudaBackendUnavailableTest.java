@@ -35,6 +35,17 @@ class CudaBackendUnavailableTest {
     }
 
     @Test
+    void aConfiguredLibraryFolderIsSearchedAndNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) {
+        // BackendConfig's "cuda" library reaches the backend (it was once documented and never read)
+        var config = new org.seq4j.backend.BackendConfig(0, 0, java.util.Map.of(org.seq4j.backend.BackendConfig.CUDA,
+                folder));
+        var e = assertThrows(BackendUnavailableException.class, () -> new CudaBackendProvider().create(config));
+        assertTrue(e.getMessage().contains(folder.toString()), "the folder searched is named: " + e.getMessage());
+        var selected = assertThrows(BackendUnavailableException.class, () -> Backends.select(config));
+        assertTrue(selected.getMessage().contains("configured with the library " + folder), selected.getMessage());
+    }
+
+    @Test
     void askingAgainGivesTheSameReasonWithoutSearchingAgain() {
         String first = assertThrows(BackendUnavailableException.class, CudaBackend::new).getMessage();
         String second = assertThrows(BackendUnavailableException.class, () -> Backends.create("cuda")).getMessage();

@@ -86,6 +86,30 @@ class CudaLibrariesTest {
     }
 
     @Test
+    void aConfiguredFolderIsSearchedFirstAndMustHoldTheLibraries() throws IOException {
+        // BackendConfig's "cuda" library: searched before the environment's folders, as -Dseq4j.cuda.libs is
+        Path configured = folderWith("configured", "libcudart.so.13", "libcublasLt.so.13", "libcublas.so.13");
+        Path other = folderWith("other", "libcudart.so.13", "libcublasLt.so.13", "libcublas.so.13");
+        env.put("SEQ4J_CUDA_LIBS", other.toString());
+        props.put("seq4j.cuda.libs", other.toString());
+        CudaLibraries.Probe p = CudaLibraries.searchingFirst(probe(Optional.empty(), kernels(13), null, List.of()),
+                configured);
+        CudaLibraries.Location where = CudaLibraries.locate(p);
+        assertEquals(configured.resolve("libcudart.so.13"), where.cudart());
+        CudaLibraries.requireFrom(where, configured, "are not there but in ");
+        // a folder that lacks them: the search finds them elsewhere (here the loader's path), and the check names
+        // both places
+        env.put("LD_LIBRARY_PATH", other.toString());
+        Path lacking = folderWith("lacking", "libcudart.so.13");
+        CudaLibraries.Location found = CudaLibraries.locate(CudaLibraries.searchingFirst(
+                probe(Optional.empty(), kernels(13), null, List.of()), lacking));
+        var e = assertThrows(BackendUnavailableException.class,
+                () -> CudaLibraries.requireFrom(found, lacking, "are not there but in "));
+        assertTrue(e.getMessage().contains(lacking.toString()) && e.getMessage().contains(other.toString())
+                && e.getMessage().contains("libcublasLt.so.13"), e.getMessage());
+    }
+
+    @Test
     void thePropertyOverridesTheEnvironmentAndMayNameFiles() throws IOException {
         Path a = folderWith("a", "libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13");
         Path b = folderWith("b", "libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13");
