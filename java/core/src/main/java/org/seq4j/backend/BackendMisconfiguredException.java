@@ -1,9 +1,9 @@
-// Thrown when a library path set explicitly (-Dseq4j.openblas, SEQ4J_OPENBLAS) names something that does
-// not load. Unlike a plain BackendUnavailableException it ends backend selection with an error: what was
+// Thrown when a setting given explicitly does not work: a library path (-Dseq4j.openblas, SEQ4J_OPENBLAS) that
+// does not load, a -Dseq4j.gemm that is neither auto nor openblas. Unlike a plain BackendUnavailableException it ends backend selection with an error: what was
 // asked for explicitly must not be replaced by a quieter, slower fallback.
 package org.seq4j.backend;
 
-/** A library path set explicitly does not load: backend selection stops with this error instead of falling back. */
+/** A setting given explicitly does not work: backend selection stops with this error instead of falling back. */
 public final class BackendMisconfiguredException extends BackendUnavailableException {
     /**
      * An exception with its message.

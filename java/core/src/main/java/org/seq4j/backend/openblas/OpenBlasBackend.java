@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
 import org.seq4j.backend.AbstractBackend;
 import org.seq4j.backend.BackendConfig;
+import org.seq4j.backend.BackendMisconfiguredException;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
@@ -470,7 +471,7 @@ public final class OpenBlasBackend extends AbstractBackend {
         if (v.equals("openblas")) {
             return true;
         }
-        throw new IllegalArgumentException("-Dseq4j.gemm must be auto or openblas, got '" + v + "'");
+        throw new BackendMisconfiguredException("-Dseq4j.gemm must be auto or openblas, got '" + v + "'");
     }
 
     /** Read on first use, after a constructor has loaded the library. */

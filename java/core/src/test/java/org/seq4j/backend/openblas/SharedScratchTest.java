@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.BackendMisconfiguredException;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -94,8 +95,12 @@ class SharedScratchTest {
         String before = System.getProperty("seq4j.gemm");
         System.setProperty("seq4j.gemm", "blas");
         try {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new OpenBlasBackend(1));
+            // an explicit setting: selection ends with it (no fallback), the CLI exits 2, seq4j info shows it
+            var e = assertThrows(BackendMisconfiguredException.class, () -> new OpenBlasBackend(1));
             assertEquals("-Dseq4j.gemm must be auto or openblas, got 'blas'", e.getMessage());
+            assertEquals("-Dseq4j.gemm must be auto or openblas, got 'blas'",
+                    new OpenBlasBackendProvider().probe().detail());
+            assertThrows(BackendMisconfiguredException.class, () -> org.seq4j.backend.Backends.create("openblas"));
         } finally {
             if (before == null) {
                 System.clearProperty("seq4j.gemm");
