@@ -22,6 +22,10 @@ final class BackendOptions {
         if (backend != null && !Backends.names().contains(backend.toLowerCase(java.util.Locale.ROOT))) {
             throw new BadInputException("unknown backend '" + backend + "'; choose " + String.join(", ", Backends.names()));
         }
+        if (threads != null && backend != null && !backend.equalsIgnoreCase("openblas")) {
+            throw new BadInputException("--threads sets the openblas backend's CPU threads; --backend " + backend
+                    + " does not use it");
+        }
     }
 
     /** Opens the backend and says which one it is. */

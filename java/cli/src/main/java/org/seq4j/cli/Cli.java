@@ -43,6 +43,10 @@ final class Cli {
             return Checkpoint.requireInt(meta, key, min, file);
         }
 
+        int requireInt(String key, int min, int max) throws CheckpointException {
+            return Checkpoint.requireInt(meta, key, min, max, file);
+        }
+
         CharVocabulary characters() throws CheckpointException {
             try {
                 return CharVocabulary.of(require("vocabulary"));
@@ -83,6 +87,16 @@ final class Cli {
                 + (metric != null && shown != null ? ", " + metric + " " + shown : "") + ")");
         o.flush();
         return s;
+    }
+
+    /** The widest beam --beam takes: K hypotheses a question, each a row of every decoding step. */
+    static final int MAX_BEAM = 4096;
+
+    /** Refuses a --beam below 1 or above MAX_BEAM (null: not given). */
+    static void checkBeam(Integer beam) {
+        if (beam != null && (beam < 1 || beam > MAX_BEAM)) {
+            throw new BadInputException("--beam must be from 1 to " + MAX_BEAM + " hypotheses, got " + beam);
+        }
     }
 
     /** A precision as the command line spells it: f32, bf16. */

@@ -70,9 +70,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         backendOptions.check();
         PrintWriter o = spec.commandLine().getOut();
-        if (beam != null && beam < 1) {
-            throw new BadInputException("--beam must be >= 1, got " + beam);
-        }
+        Cli.checkBeam(beam);
         Cli.Saved saved = Cli.checkpoint(dir, pick, o);
         ModelSpec ms = saved.spec();
         if (ms.task() == ModelSpec.Task.WAVES && data != null) {

@@ -29,6 +29,8 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Answer questions with a saved addition/date model, e.g. generate --checkpoint DIR \"77+85\",",
                 "or continue a text with a saved language model: --start \"the\" --length 30 [--sample --seed S]."})
 final class GenerateCommand implements Callable<Integer> {
+    /** The longest question or answer (characters) and the most words a language model continues by. */
+    static final int MAX_LENGTH = 1 << 16;
     @Spec
     CommandSpec spec;
 
@@ -46,7 +48,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Parameters(paramLabel = "QUESTION", arity = "0..*", description = "questions for an addition or date model")
     List<String> questions = List.of();
 
-    @Option(names = "--start", description = "lm: the words to start from")
+    @Option(names = "--start", description = "lm: the words to start from (default: the vocabulary's first word)")
     String start;
 
     @Option(names = "--length", defaultValue = "30", description = "lm: words to generate (default ${DEFAULT-VALUE})")
@@ -79,9 +81,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         backendOptions.check();
         PrintWriter o = spec.commandLine().getOut();
-        if (beam != null && beam < 1) {
-            throw new BadInputException("--beam must be >= 1, got " + beam);
-        }
+        Cli.checkBeam(beam);
         if (!(lengthPenalty >= 0) || Double.isInfinite(lengthPenalty)) {
             throw new BadInputException("--length-penalty must be a finite number >= 0, got " + lengthPenalty);
         }
@@ -124,11 +124,19 @@ final class GenerateCommand implements Callable<Integer> {
                     throw new BadInputException("a language model continues a text: give it with --start \"...\", "
                             + "not as questions");
                 }
-                if (length < 1) {
-                    throw new BadInputException("--length must be at least 1, got " + length);
+                if (length < 1 || length > MAX_LENGTH) {
+                    throw new BadInputException("--length must be from 1 to " + MAX_LENGTH + " words, got " + length);
                 }
                 WordVocabulary vocab = saved.words();
-                String[] words = (start == null || start.isBlank() ? vocab.word(0) : start.strip()).split("\\s+");
+                if (start != null && start.isBlank()) {
+                    throw new BadInputException("--start is blank; give the words to start from, or leave it out to "
+                            + "start from the vocabulary's first word (" + DataFileException.quote(vocab.word(0)) + ")");
+                }
+                if (!sample && spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
+                    throw new BadInputException("--seed is the seed of --sample; without --sample the words are the "
+                            + "likeliest, with no randomness");
+                }
+                String[] words = (start == null ? vocab.word(0) : start.strip()).split("\\s+");
                 int[] prompt = new int[words.length];
                 for (int i = 0; i < words.length; i++) {
                     prompt[i] = vocab.idOf(words[i]);
@@ -180,8 +188,10 @@ final class GenerateCommand implements Callable<Integer> {
             throw new BadInputException("give the questions to answer, e.g. \"77+85\"");
         }
         CharVocabulary vocab = saved.characters();
-        int width = saved.requireInt("question_width", 1);
-        int answer = saved.requireInt("answer_length", 2);
+        // at most MAX_LENGTH characters each way: a training set's lines are far shorter, and an edited checkpoint
+        // must not make generation decode for hours or fill the heap
+        int width = saved.requireInt("question_width", 1, MAX_LENGTH);
+        int answer = saved.requireInt("answer_length", 2, MAX_LENGTH);
         int startId = saved.requireInt("start_id", 0);
         if (startId >= vocab.size()) {
             throw new CheckpointException(saved.file(), "its start_id " + startId + " is outside its vocabulary of "
@@ -190,8 +200,12 @@ final class GenerateCommand implements Callable<Integer> {
         int[][] xs = new int[questions.size()][];
         for (int i = 0; i < xs.length; i++) {
             String q = questions.get(i);
-            if (q.isEmpty()) {
+            if (q.isBlank()) {
                 throw new BadInputException("question " + (i + 1) + " is empty; give questions like \"77+85\"");
+            }
+            if (q.indexOf('_') >= 0) {
+                throw new BadInputException("question " + DataFileException.quote(q) + ": '_' starts the answer in "
+                        + "the data files; give the question alone, like \"77+85\"");
             }
             int[] cps = q.codePoints().toArray();
             for (int j = 0; j < cps.length; j++) {

@@ -70,6 +70,15 @@ public final class Main {
         try {
             return commandLine(out, err, verbose)
                     .execute(java.util.Arrays.stream(args).filter(a -> !a.equals("--verbose")).toArray(String[]::new));
+        } catch (OutOfMemoryError e) {
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            err.println("seq4j: out of memory (" + e.getMessage() + ") with a heap of at most "
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB: give a smaller input, or more heap with "
+                    + "SEQ4J_JAVA_OPTS=-Xmx<size>" + (verbose ? "" : " (--verbose shows where)"));
+            err.flush();
+            return INTERNAL_ERROR;
         } finally {
             seq4j.removeHandler(warnings);
             seq4j.setUseParentHandlers(parents);

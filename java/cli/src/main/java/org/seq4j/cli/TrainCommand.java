@@ -87,6 +87,9 @@ final class TrainCommand implements Callable<Integer> {
             + "appendix GRU); addition, date and lm rnnlm/better")
     String cellName;
 
+    /** The most lines --lines generates (the book's sets have 50,000). */
+    static final int MAX_LINES = 10_000_000;
+
     /** The parsed --cell, set by check(). */
     private Cell cell = Cell.LSTM;
 
@@ -231,6 +234,10 @@ final class TrainCommand implements Callable<Integer> {
                     + hidden);
         }
         distributedOptions.check();
+        if (distributedOptions.mode == org.seq4j.dist.Distributed.Mode.NONE
+                && spec.commandLine().getParseResult().hasMatchedOption("--mpi-timeout")) {
+            throw new BadInputException("--mpi-timeout is for data-parallel training; --distributed none trains alone");
+        }
         positive("--epochs", epochs);
         positive("--batch", batch);
         positive("--hidden", hidden);
@@ -245,8 +252,9 @@ final class TrainCommand implements Callable<Integer> {
         if (dropout != null && !(dropout >= 0 && dropout < 1)) {
             throw new BadInputException("--dropout must be a ratio in [0, 1), got " + dropout);
         }
-        if (lines < 10) {
-            throw new BadInputException("--lines must be at least 10 (the last tenth is the test set), got " + lines);
+        if (lines < 10 || lines > MAX_LINES) {
+            throw new BadInputException("--lines must be from 10 (the last tenth is the test set) to " + MAX_LINES
+                    + ", got " + lines);
         }
         if (evalLimit < 0) {
             throw new BadInputException("--eval-limit must be >= 0 (0: all), got " + evalLimit);
@@ -288,6 +296,15 @@ final class TrainCommand implements Callable<Integer> {
         backendOptions.check();
     }
 
+    /** The model of the options' sizes: one too large for the backend is the options' fault. */
+    private static Model create(ModelSpec ms, Backend backend) {
+        try {
+            return ms.create(backend);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("the model's sizes do not fit: " + e.getMessage() + " (see --hidden, --wordvec)");
+        }
+    }
+
     /** " gru" after the model's name in titles when it is not the default LSTM, else nothing. */
     private String cellSuffix() {
         return cell == Cell.LSTM ? "" : " " + cell.lower();
@@ -313,7 +330,11 @@ final class TrainCommand implements Callable<Integer> {
         if (file == null) {
             ToySet set = task == Task.ADDITION ? ToySet.ADDITION : ToySet.DATE;
             file = run.resolve(set.fileName());
-            set.write(file, lines, seed);
+            try {
+                set.write(file, lines, seed);
+            } catch (IllegalArgumentException e) { // more lines than the set has distinct questions
+                throw new BadInputException("--lines " + lines + ": " + e.getMessage());
+            }
             if (!comm.isRoot()) {
                 file.toFile().deleteOnExit(); // registered after its folder, so deleted before it
             }
@@ -348,7 +369,7 @@ final class TrainCommand implements Callable<Integer> {
         meta.setProperty("answer_length", Integer.toString(trainSet.answerLength()));
         meta.setProperty("start_id", Integer.toString(trainSet.t()[0][0]));
 
-        try (Seq2seqModel m = (Seq2seqModel) ms.create(backend); Optimizer opt = optimizer("adam", 0.001f);
+        try (Seq2seqModel m = (Seq2seqModel) create(ms, backend); Optimizer opt = optimizer("adam", 0.001f);
              Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History(task.lower() + " " + kind + cellSuffix(), "test accuracy");
@@ -424,7 +445,7 @@ final class TrainCommand implements Callable<Integer> {
             steps = window;
         }
         Properties meta = meta(ms, null);
-        try (RegressionModel m = (RegressionModel) ms.create(backend);
+        try (RegressionModel m = (RegressionModel) create(ms, backend);
              Optimizer opt = optimizer(predictor ? "sgd" : "adam", predictor ? 0.08f : 0.01f);
              Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
@@ -517,7 +538,7 @@ final class TrainCommand implements Callable<Integer> {
             AtomicOutput.write(run.resolve("vocabulary.txt"), out -> out.write(
                     (String.join("\n", corpus.vocabulary().words()) + "\n").getBytes(StandardCharsets.UTF_8)));
         }
-        try (LanguageModel m = (LanguageModel) ms.create(backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
+        try (LanguageModel m = (LanguageModel) create(ms, backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
              RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad).distribute(comm);
              Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);

@@ -90,6 +90,15 @@ class BeamCommandLineTest {
                 "notaword");
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("--end") && unknown.err().contains("notaword"), unknown.err());
+        Result blank = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--start", " ");
+        assertEquals(2, blank.code(), blank.out() + blank.err());
+        assertTrue(blank.err().contains("--start is blank"), blank.err());
+        Result seedAlone = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--seed", "5");
+        assertEquals(2, seedAlone.code(), seedAlone.out() + seedAlone.err());
+        assertTrue(seedAlone.err().contains("--seed is the seed of --sample"), seedAlone.err());
+        Result tooLong = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "2147483647");
+        assertEquals(2, tooLong.code(), tooLong.out() + tooLong.err());
+        assertTrue(tooLong.err().contains("--length must be from 1 to 65536 words"), tooLong.err());
         Result evalBeam = seq4j("eval", "--checkpoint", lm.toString(), "--backend", "java", "--beam", "2");
         assertEquals(2, evalBeam.code(), evalBeam.out() + evalBeam.err());
         assertTrue(evalBeam.err().contains("--beam is for addition and date models"), evalBeam.err());

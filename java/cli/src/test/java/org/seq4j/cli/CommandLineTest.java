@@ -244,7 +244,16 @@ class CommandLineTest {
         cases.put(List.of("addition", "--clip", "NaN"), "--clip must be a number >= 0");
         cases.put(List.of("addition", "--lr", "0"), "--lr must be a positive number");
         cases.put(List.of("addition", "--batch", "0"), "--batch must be at least 1");
-        cases.put(List.of("addition", "--lines", "3"), "--lines must be at least 10");
+        cases.put(List.of("addition", "--lines", "3"), "--lines must be from 10");
+        cases.put(List.of("date", "--lines", "20000000"), "--lines must be from 10 (the last tenth is the test set) to "
+                + "10000000, got 20000000");
+        cases.put(List.of("addition", "--backend", "java", "--lines", "600000"),
+                "--lines 600000: the addition set has at most 500500");
+        cases.put(List.of("addition", "--backend", "java", "--hidden", "2147483647"), "the model's sizes do not fit");
+        cases.put(List.of("addition", "--backend", "java", "--threads", "2"),
+                "--threads sets the openblas backend's CPU threads; --backend java does not use it");
+        cases.put(List.of("addition", "--distributed", "none", "--mpi-timeout", "5"),
+                "--mpi-timeout is for data-parallel training");
         cases.put(List.of("addition", "--optimizer", "lion"), "unknown optimizer 'lion'");
         cases.put(List.of("addition", "--threads", "0"), "--threads must be at least 1");
         cases.put(List.of("addition", "--backend", "tpu"), "unknown backend 'tpu'");
@@ -275,6 +284,31 @@ class CommandLineTest {
         assertTrue(badInput(seq4j("eval", "--checkpoint", run.toString(), "--backend", "java", "--limit", "-1"))
                 .contains("--limit"));
         assertTrue(badInput(seq4j("eval", "--checkpoint", run.toString(), "--weights", "worst")).contains("worst"));
+        // a question left blank or carrying the answer marker
+        assertTrue(badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "   "))
+                .contains("question 1 is empty"));
+        assertTrue(badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "1+2_"))
+                .contains("'_' starts the answer"));
+        assertTrue(badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "--beam", "100000",
+                "1+2")).contains("--beam must be from 1 to 4096 hypotheses, got 100000"));
+        // a data file whose questions are empty
+        Path empty = Files.writeString(dir.resolve("empty-questions.txt"), "_315 \n".repeat(20));
+        assertTrue(badInput(seq4j("train", "addition", "--backend", "java", "--data", empty.toString(), "--out",
+                out.toString())).contains("line 1"), "names the line");
+        assertFalse(Files.exists(out));
+        // an edited checkpoint whose answers would be two billion characters long: refused, not decoded for hours
+        Path edited = Files.createDirectories(dir.resolve("edited"));
+        Properties meta = Checkpoint.meta(run);
+        meta.setProperty("answer_length", "2000000000");
+        withDescription(Checkpoint.file(run, null), meta, edited.resolve("model.npz"));
+        e = badInput(seq4j("generate", "--checkpoint", edited.toString(), "--backend", "java", "1+2"));
+        assertTrue(e.contains("answer_length=2000000000") && e.contains("from 2 to 65536"), e);
+        // one whose hidden size makes parameters no memory holds: the checkpoint's fault, not an internal error
+        meta = Checkpoint.meta(run);
+        meta.setProperty("hidden", "1000000000");
+        withDescription(Checkpoint.file(run, null), meta, edited.resolve("model.npz"));
+        e = badInput(seq4j("eval", "--checkpoint", edited.toString(), "--backend", "java"));
+        assertTrue(e.contains("its description makes no model"), e);
         // options that would be ignored: refused, naming the option
         assertTrue(badInput(seq4j("generate", "--checkpoint", run.toString(), "--backend", "java", "--beam", "2",
                 "--end", "x", "1+1")).contains("--end is for language models"));
@@ -283,6 +317,22 @@ class CommandLineTest {
         e = badInput(seq4j("eval", "--checkpoint", run.resolve("model.npz").toString(), "--weights", "last",
                 "--backend", "java"));
         assertTrue(e.contains("--weights picks best.npz or model.npz in a run folder") && e.contains("model.npz"), e);
+    }
+
+    /** A copy of the checkpoint {@code from} at {@code to} whose description is {@code meta}. */
+    private static void withDescription(Path from, Properties meta, Path to) throws IOException {
+        try (var in = new java.util.zip.ZipFile(from.toFile());
+             var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(to))) {
+            for (var entry : java.util.Collections.list(in.entries())) {
+                out.putNextEntry(new java.util.zip.ZipEntry(entry.getName()));
+                if (entry.getName().equals(Checkpoint.META)) {
+                    meta.store(out, null);
+                } else {
+                    in.getInputStream(entry).transferTo(out);
+                }
+                out.closeEntry();
+            }
+        }
     }
 
     @Test

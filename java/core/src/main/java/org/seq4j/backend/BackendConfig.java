@@ -65,9 +65,13 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
 
     /** {@link #fromEnvironment()} over the given property and environment lookups (for tests). */
     static BackendConfig fromEnvironment(Function<String, String> properties, Function<String, String> environment) {
-        int threads = number("seq4j.threads / SEQ4J_THREADS",
+        int threads = number("-Dseq4j.threads / SEQ4J_THREADS",
                 firstSet(properties.apply("seq4j.threads"), environment.apply("SEQ4J_THREADS")), 0);
-        int device = number("seq4j.cuda.device", properties.apply("seq4j.cuda.device"), 0);
+        if (threads < 0) {
+            throw new IllegalArgumentException("-Dseq4j.threads / SEQ4J_THREADS must be 0 (one per core) or more, got "
+                    + threads);
+        }
+        int device = number("-Dseq4j.cuda.device", properties.apply("seq4j.cuda.device"), 0);
         String openblas = firstSet(properties.apply("seq4j.openblas"), environment.apply("SEQ4J_OPENBLAS"));
         return new BackendConfig(threads, device, openblas == null ? Map.of() : Map.of(OPENBLAS, Path.of(openblas)));
     }

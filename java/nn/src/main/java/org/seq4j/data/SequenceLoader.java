@@ -215,6 +215,10 @@ public final class SequenceLoader {
                 throw new DataFileException(file, number, "no '_' between question and answer in "
                         + DataFileException.quote(text));
             }
+            if (us == 0) {
+                throw new DataFileException(file, number, "the question before '_' is empty in "
+                        + DataFileException.quote(text) + "; expected lines like \"16+75  _91  \"");
+            }
             Line line = new Line(text.substring(0, us), text.substring(us), number);
             int q = line.question().codePointCount(0, us);
             int a = line.answer().codePointCount(0, line.answer().length());

@@ -248,16 +248,31 @@ public final class Checkpoint {
      * @throws CheckpointException naming the file and the key if it is missing, not a number or below min
      */
     public static int requireInt(Properties p, String key, int min, Path file) throws CheckpointException {
+        return requireInt(p, key, min, Integer.MAX_VALUE, file);
+    }
+
+    /**
+     * A required whole number from {@code min} to {@code max} in the description of {@code file}.
+     *
+     * @param p    the description
+     * @param key  the property
+     * @param min  the smallest allowed value
+     * @param max  the largest allowed value
+     * @param file the checkpoint, for the message
+     * @return its value
+     * @throws CheckpointException naming the file and the key if it is missing, not a number or out of range
+     */
+    public static int requireInt(Properties p, String key, int min, int max, Path file) throws CheckpointException {
         String v = require(p, key, file);
         try {
             int n = Integer.parseInt(v.trim());
-            if (n >= min) {
+            if (n >= min && n <= max) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new CheckpointException(file, "its " + META + " has " + key + "=" + v + "; expected a whole number >= "
-                + min);
+        throw new CheckpointException(file, "its " + META + " has " + key + "=" + v + "; expected a whole number "
+                + (max == Integer.MAX_VALUE ? ">= " + min : "from " + min + " to " + max));
     }
 }

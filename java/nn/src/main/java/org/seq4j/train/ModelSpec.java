@@ -162,10 +162,16 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
      * @param backend where the model lives
      * @param checkpoint a .npz file or a run folder
      * @return the model with the saved parameters; close it
-     * @throws IOException if the checkpoint cannot be read or does not fit this spec
+     * @throws IOException if the checkpoint cannot be read or does not fit this spec (a CheckpointException where
+     *         its sizes make no model, e.g. a hidden size whose parameters would not fit in memory)
      */
     public Model restore(Backend backend, Path checkpoint) throws IOException {
-        Model m = create(backend);
+        Model m;
+        try {
+            m = create(backend);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(checkpoint, "its description makes no model: " + e.getMessage(), e);
+        }
         try {
             Checkpoint.load(checkpoint, m);
         } catch (IOException | RuntimeException e) {

@@ -141,7 +141,9 @@ public final class OpenBlasLibrary {
                            Function<List<String>, Path> artifact) {
         List<String> skipped = new ArrayList<>();
         String explicit = properties.apply("seq4j.openblas");
-        String explicitWhere = "-Dseq4j.openblas";
+        // load() passes the configuration's path as this property, whichever of -Dseq4j.openblas, SEQ4J_OPENBLAS
+        // or BackendConfig.OPENBLAS named it
+        String explicitWhere = "the OpenBLAS configured (-Dseq4j.openblas, SEQ4J_OPENBLAS or BackendConfig)";
         if (explicit == null || explicit.isBlank()) {
             explicit = env.get("SEQ4J_OPENBLAS");
             explicitWhere = "SEQ4J_OPENBLAS";
