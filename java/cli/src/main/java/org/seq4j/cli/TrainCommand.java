@@ -184,6 +184,9 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter o = comm.isRoot() ? spec.commandLine().getOut() : DistributedOptions.quiet();
         // rank 0 writes the run folder; the other ranks work in a private temporary one that nothing reads
         try (RunFolder run = RunFolder.open(comm.isRoot() ? dir : privateFolder())) {
+            if (comm.isRoot()) {
+                sayWhatItReplaces(dir, o);
+            }
             if (!run.removedStaleFiles().isEmpty()) {
                 o.printf("run folder %s: removed %d temporary files of an interrupted run%n", dir,
                         run.removedStaleFiles().size());
@@ -234,6 +237,9 @@ final class TrainCommand implements Callable<Integer> {
                     + hidden);
         }
         distributedOptions.check();
+        if (out != null && out.toString().isBlank()) {
+            throw new BadInputException("--out is empty; give the run folder to write (default runs/<task>-<model>-<time>)");
+        }
         if (distributedOptions.mode == org.seq4j.dist.Distributed.Mode.NONE
                 && spec.commandLine().getParseResult().hasMatchedOption("--mpi-timeout")) {
             throw new BadInputException("--mpi-timeout is for data-parallel training; --distributed none trains alone");
@@ -294,6 +300,22 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         backendOptions.check();
+    }
+
+    /** Says so when the run folder already holds a run, whose checkpoints this one will replace. */
+    private static void sayWhatItReplaces(Path dir, PrintWriter o) {
+        Path held = dir.resolve(Checkpoint.WEIGHTS);
+        if (!Files.exists(held)) {
+            return;
+        }
+        String what;
+        try {
+            Properties m = Checkpoint.meta(held);
+            what = m.getProperty("task", "?") + " " + m.getProperty("model", "?") + ", epoch " + m.getProperty("epoch", "?");
+        } catch (IOException | RuntimeException e) {
+            what = "unreadable";
+        }
+        o.printf("run folder %s: holds a run already (%s); its checkpoints will be replaced%n", dir, what);
     }
 
     /** The model of the options' sizes: one too large for the backend is the options' fault. */

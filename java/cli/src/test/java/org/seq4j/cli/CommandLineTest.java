@@ -153,6 +153,13 @@ class CommandLineTest {
             assertEquals(List.of(), left);
         }
         assertEquals("mine", Files.readString(again.resolve("notes.txt")));
+        // a second run into the same folder says what it replaces (it was silent)
+        Result second = seq4j("train", "waves", "--backend", "java", "--epochs", "1", "--hidden", "4", "--out",
+                again.toString());
+        assertEquals(0, second.code(), second.out() + second.err());
+        assertTrue(second.out().contains("holds a run already (waves seq2seq, epoch 1); its checkpoints will be replaced"),
+                second.out());
+        assertTrue(badInput(seq4j("train", "waves", "--backend", "java", "--out", "")).contains("--out is empty"));
     }
 
     @Test
