@@ -8,6 +8,10 @@ import static org.seq4j.cli.CliRuns.seq4j;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -90,18 +94,20 @@ class BeamCommandLineTest {
                 "notaword");
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("--end") && unknown.err().contains("notaword"), unknown.err());
-        Result blank = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--start", " ");
-        assertEquals(2, blank.code(), blank.out() + blank.err());
-        assertTrue(blank.err().contains("--start is blank"), blank.err());
-        Result seedAlone = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--seed", "5");
-        assertEquals(2, seedAlone.code(), seedAlone.out() + seedAlone.err());
-        assertTrue(seedAlone.err().contains("--seed is the seed of --sample"), seedAlone.err());
-        Result tooLong = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "2147483647");
-        assertEquals(2, tooLong.code(), tooLong.out() + tooLong.err());
-        assertTrue(tooLong.err().contains("--length must be from 1 to 65536 words"), tooLong.err());
-        Result evalBeam = seq4j("eval", "--checkpoint", lm.toString(), "--backend", "java", "--beam", "2");
-        assertEquals(2, evalBeam.code(), evalBeam.out() + evalBeam.err());
-        assertTrue(evalBeam.err().contains("--beam is for addition and date models"), evalBeam.err());
+        // options a language model would ignore, or could not honour: one line, exit 2
+        String c = lm.toString();
+        Map<List<String>, String> refused = new LinkedHashMap<>();
+        refused.put(List.of("generate", "--checkpoint", c, "--start", " "), "--start is blank");
+        refused.put(List.of("generate", "--checkpoint", c, "--seed", "5"), "--seed is the seed of --sample");
+        refused.put(List.of("generate", "--checkpoint", c, "--length", "2147483647"), "--length must be from 1 to 65536 words");
+        refused.put(List.of("eval", "--checkpoint", c, "--beam", "2"), "--beam is for addition and date models");
+        for (var e : refused.entrySet()) {
+            List<String> args = new ArrayList<>(e.getKey());
+            args.addAll(List.of("--backend", "java"));
+            Result bad = seq4j(args.toArray(String[]::new));
+            assertEquals(2, bad.code(), e.getKey() + ": " + bad.out() + bad.err());
+            assertTrue(bad.err().contains(e.getValue()), e.getKey() + ": " + bad.err());
+        }
     }
 
     @Test
