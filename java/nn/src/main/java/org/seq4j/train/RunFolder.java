@@ -2,7 +2,8 @@
 // so an unwritable place fails at once with the reason, and deletes the temporary files (".*.tmp") that a
 // killed earlier run left behind. Until keep() is called (after the first checkpoint), close() undoes the
 // run: it deletes the files this run added, and the folder itself if this run created it, so a command
-// that fails early leaves nothing behind.
+// that fails early leaves nothing behind; nor does one interrupted early (Ctrl-C, SIGTERM): until then a
+// shutdown hook undoes it as close() would.
 package org.seq4j.train;
 
 import java.io.IOException;
@@ -23,7 +24,8 @@ import java.util.stream.Stream;
 
 /**
  * The folder a training run writes into. open() creates it, writes a probe file and deletes stale temporary
- * files; until keep() is called, close() undoes the run (the files it added, and the folder if it created it).
+ * files; until keep() is called, close() undoes the run (the files it added, and the folder if it created it), and
+ * so does the JVM's shutdown (an interrupted run) until keep() or close().
  */
 public final class RunFolder implements AutoCloseable {
     // AtomicOutput's ".<name>.<random>.tmp", the chart's ".chart.<random>.tmp(.png)", and the chart temp
@@ -35,6 +37,7 @@ public final class RunFolder implements AutoCloseable {
     private final Path existing; // the deepest folder on the way to dir that existed before open()
     private final Set<Path> before;
     private final List<Path> removed;
+    private final Thread undoAtExit = new Thread(this::undoAtExit, "seq4j run folder cleanup");
     private boolean kept;
 
     private RunFolder(Path dir, boolean created, Path existing, Set<Path> before, List<Path> removed) {
@@ -43,6 +46,25 @@ public final class RunFolder implements AutoCloseable {
         this.existing = existing;
         this.before = before;
         this.removed = removed;
+        Runtime.getRuntime().addShutdownHook(undoAtExit);
+    }
+
+    /** The JVM is shutting down before keep() or close(): undo the run as close() would. */
+    private void undoAtExit() {
+        try {
+            undo();
+        } catch (IOException | RuntimeException e) {
+            // the JVM is exiting: nothing to report to
+        }
+    }
+
+    /** Removes the shutdown hook unless the JVM is already running it. */
+    private void dropHook() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(undoAtExit);
+        } catch (IllegalStateException e) {
+            // shutdown under way: the hook runs (or ran) undo, which is synchronized with keep() and close()
+        }
     }
 
     /**
@@ -121,13 +143,19 @@ public final class RunFolder implements AutoCloseable {
     }
 
     /** The run has written something worth keeping (its first checkpoint): close() no longer deletes anything. */
-    public void keep() {
+    public synchronized void keep() {
         kept = true;
+        dropHook();
     }
 
     /** Unless kept: deletes the files this run added, and the folder (with its new parents) if this run created it. */
     @Override
     public void close() throws IOException {
+        dropHook();
+        undo();
+    }
+
+    private synchronized void undo() throws IOException {
         if (kept) {
             return;
         }

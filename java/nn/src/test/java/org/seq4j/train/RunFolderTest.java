@@ -89,4 +89,46 @@ class RunFolderTest {
             assertTrue(e.getMessage().startsWith(prefix) && e.getMessage().length() > prefix.length() + 3, e.getMessage());
         }
     }
+
+    /**
+     * A run interrupted before its first checkpoint (SIGTERM, as Ctrl-C or a killed job): the JVM's shutdown undoes it
+     * as close() would, so the folder it created is gone; one interrupted after keep() stays.
+     */
+    @Test
+    void anInterruptedRunIsUndoneUntilKept() throws Exception {
+        for (boolean kept : new boolean[] {false, true}) {
+            Path run = dir.resolve(kept ? "kept" : "interrupted"), ready = dir.resolve(run.getFileName() + ".ready");
+            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("java.class.path"), Interrupted.class.getName(), run.toString(),
+                    Boolean.toString(kept), ready.toString());
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(
+                    ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (!Files.exists(ready)) {
+                    assertTrue(p.isAlive() && System.nanoTime() < deadline, "the child never got ready");
+                    Thread.sleep(20);
+                }
+                p.destroy(); // SIGTERM: shutdown hooks run
+                assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the child did not end on SIGTERM");
+            } finally {
+                p.destroyForcibly();
+            }
+            assertEquals(kept, Files.exists(run.resolve("addition.txt")), kept ? "a kept run stays" : "undone");
+            assertEquals(kept, Files.exists(run), kept ? "its folder stays" : "the folder it created is removed");
+        }
+    }
+
+    /** The child of anInterruptedRunIsUndoneUntilKept: opens a run folder, writes a file, waits to be killed. */
+    public static final class Interrupted {
+        public static void main(String[] args) throws Exception {
+            RunFolder run = RunFolder.open(Path.of(args[0]));
+            Files.writeString(run.resolve("addition.txt"), "1+1  _2 \n");
+            if (Boolean.parseBoolean(args[1])) {
+                run.keep();
+            }
+            Files.writeString(Path.of(args[2]), "ready");
+            Thread.sleep(600_000);
+        }
+    }
 }
