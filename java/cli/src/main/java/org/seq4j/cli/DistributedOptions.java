@@ -26,6 +26,14 @@ final class DistributedOptions {
         }
     }
 
+    /** As check(), and refuses a --mpi-timeout given (timeoutGiven) with --distributed none, where it would do nothing. */
+    void check(boolean timeoutGiven) {
+        check();
+        if (timeoutGiven && mode == Distributed.Mode.NONE) {
+            throw new BadInputException("--mpi-timeout is for data-parallel training; --distributed none trains alone");
+        }
+    }
+
     /** Starts MPI when asked or launched by mpirun, else the single-process communicator. */
     Communicator open() {
         check();

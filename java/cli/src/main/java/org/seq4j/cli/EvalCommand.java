@@ -79,8 +79,8 @@ final class EvalCommand implements Callable<Integer> {
         if (ms.task() == ModelSpec.Task.LM || ms.task() == ModelSpec.Task.WAVES) {
             for (String option : List.of("--limit", "--beam")) {
                 if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
-                    throw new BadInputException(option + " is for addition and date models; a " + ms.task().lower()
-                            + " model is evaluated by its " + (ms.task() == ModelSpec.Task.LM ? "perplexity" : "loss"));
+                    throw new BadInputException(option + " is for addition and date models; " + ms.task().lower()
+                            + " models are evaluated by their " + (ms.task() == ModelSpec.Task.LM ? "perplexity" : "loss"));
                 }
             }
             if (weightsPrecision != PackedMatrix.Precision.F32) {

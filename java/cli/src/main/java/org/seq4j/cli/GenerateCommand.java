@@ -31,6 +31,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class GenerateCommand implements Callable<Integer> {
     /** The longest question or answer (characters) and the most words a language model continues by. */
     static final int MAX_LENGTH = 1 << 16;
+
     @Spec
     CommandSpec spec;
 
@@ -97,8 +98,8 @@ final class GenerateCommand implements Callable<Integer> {
             case ADDITION, DATE -> {
                 for (String option : List.of("--start", "--length", "--sample", "--seed", "--length-penalty", "--end")) {
                     if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
-                        throw new BadInputException(option + " is for language models; a " + ms.task().lower()
-                                + " model answers the questions given");
+                        throw new BadInputException(option + " is for language models; " + ms.task().lower()
+                                + " models answer the questions given");
                     }
                 }
                 Questions q = questions(saved, ms);

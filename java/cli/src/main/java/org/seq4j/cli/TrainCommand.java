@@ -236,13 +236,9 @@ final class TrainCommand implements Callable<Integer> {
             throw new BadInputException("--bidirectional gives each direction half of --hidden, so it must be even, got "
                     + hidden);
         }
-        distributedOptions.check();
+        distributedOptions.check(spec.commandLine().getParseResult().hasMatchedOption("--mpi-timeout"));
         if (out != null && out.toString().isBlank()) {
             throw new BadInputException("--out is empty; give the run folder to write (default runs/<task>-<model>-<time>)");
-        }
-        if (distributedOptions.mode == org.seq4j.dist.Distributed.Mode.NONE
-                && spec.commandLine().getParseResult().hasMatchedOption("--mpi-timeout")) {
-            throw new BadInputException("--mpi-timeout is for data-parallel training; --distributed none trains alone");
         }
         positive("--epochs", epochs);
         positive("--batch", batch);
