@@ -119,6 +119,7 @@ public final class CudaBackend extends AbstractBackend {
      * and where the folder lacks them or this JVM loaded them from elsewhere.
      */
     public CudaBackend(int device, Optional<Path> libraries) {
+        java.util.Objects.requireNonNull(libraries, "CudaBackend: libraries is null (Optional.empty() for the usual search)");
         this.deviceIndex = device;
         this.libraries = CudaLibraries.load(libraries); // throws, with the reason, before anything is allocated
         this.arena = Arena.ofShared();
