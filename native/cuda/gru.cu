@@ -7,7 +7,7 @@
  * h Wh[:, :2h]; gates kernel (z, r, r h); cuBLAS GEMM (r h) Whh; cell kernel (hhat, h_next). Backward: cell
  * backward (dA_z, dA_h); GEMM drh = dA_h Whh^T; gates backward (dA_r, dh_prev +=); GEMM dh_prev += dA_zr Wh_zr^T.
  * One thread per (row, unit) of (n, h); rows of gates are [z | r | hhat], each h wide. The maths matches
- * seq4j_cpu.c's GRU section and JavaBackend, the reference.
+ * native/cpu/gru.c and JavaBackend, the reference.
  */
 #include "common.cuh"
 

@@ -328,7 +328,7 @@ static void pack_layout(int threads) {
 /* c (m, n) = a (m, k) op(w) + beta c over the packed op(w), against a triple loop in double (over the bf16-rounded
  * weights for BF16). Shapes: one row (over every width of a one-row block of panels), rows not a multiple of any
  * clone's row block, columns not a multiple of the panel, k = 1, odd and even k, k long enough for seq4j_gemm_tn to
- * sum in slices (seq4j_cpu.c's SLICE_FROM and KC), transposed packs; beta 0 over a c
+ * sum in slices (gemm.c's SLICE_FROM and KC), transposed packs; beta 0 over a c
  * full of NaN (which must not be read) and 0.5.
  * Every shape runs contiguous and again with row strides lda, ldc, ldw larger than the widths (a column block of a
  * wider matrix, as TimeGRU's gates): values in the gaps of a and w must not count, and a sentinel in the gaps of
@@ -414,7 +414,7 @@ static void gemm_packed(int threads) {
 }
 
 /*
- * seq4j_gemm_tn with a long k over a large c: summed in slices over chunks of c (seq4j_cpu.c's MC x NC, 256 x 512),
+ * seq4j_gemm_tn with a long k over a large c: summed in slices over chunks of c (gemm.c's MC x NC, 256 x 512),
  * which must give each element the bits it gets where no chunk is needed. c (257 x 520, k = 1030: 5 slices, a second
  * row chunk of one row and a second column chunk of one partial panel with 1 thread) in one call, against the same
  * product in tiles of 64 rows and 256 or 264 columns (over column blocks of b), each its own call within one chunk.
@@ -437,7 +437,7 @@ static void gemm_chunks(int threads) {
 
 /*
  * seq4j_gemm_tn reading b as stored with a partial last panel: it packs b first wherever the pack fits its 64 MiB
- * (seq4j_cpu.c's TN_PACK_MAX), so only a longer k takes this path, which loads a row's last columns alone. k = 524,300
+ * (gemm.c's TN_PACK_MAX), so only a longer k takes this path, which loads a row's last columns alone. k = 524,300
  * over 17 columns (two panels, the second of one column) packs to just over 64 MiB: c (2 x 17) must be the bits of
  * seq4j_gemm_packed over the same b packed, and within a float sum's worst rounding of a double sum; beta 0.5 over c.
  */

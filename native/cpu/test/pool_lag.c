@@ -1,7 +1,7 @@
 /*
  * pool_lag.c - the pool's claim words against a worker that lags a whole job behind, made to happen rather than
- * hoped for (pool_stress's 6000 jobs a caller almost never hit the window). The library's source is compiled in with
- * SEQ4J_POOL_HOOKS, whose hook lets this test hold worker 1 after it read job A's word and before it claimed any of
+ * hoped for (pool_stress's 6000 jobs a caller almost never hit the window). The pool's source (pool.c) is compiled in
+ * with SEQ4J_POOL_HOOKS, whose hook lets this test hold worker 1 after it read job A's word and before it claimed any of
  * A's parts, as a preemption at that point would. The caller then runs all of A itself, publishes job B (another
  * range, split into more parts) and, from inside B's first part, lets the worker go on with A's stale word. The
  * worker must claim nothing of B under A's split: every element of A and of B is run exactly once, B by its own
@@ -13,7 +13,7 @@
  * Build and run: make -C native check
  */
 #define _GNU_SOURCE
-#include "../seq4j_cpu.c"
+#include "../pool.c"
 
 enum { A_TOTAL = 1000, B_TOTAL = 4096, B_PARTS = 2 * BALANCE, ROUNDS = 3, X_FLOATS = 1 << 18 };
 
@@ -22,6 +22,10 @@ static _Atomic int held, released, back; /* worker 1 held; let go; seen again, a
 static _Atomic int runs_a[A_TOTAL], runs_b[B_TOTAL];
 static _Atomic int parts_b;
 static float x[X_FLOATS]; /* for ordinary two-part fills afterwards */
+
+static void fill_x(const void *value, int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) x[i] = *(const float *) value;
+}
 
 static void fail(const char *what) {
     fprintf(stderr, "pool_lag: %s\n", what);
@@ -100,7 +104,8 @@ int main(void) {
         if (atomic_load(&parts_b) != B_PARTS) fail("job B did not run as its own eight parts");
         atomic_store(&held_gen, 0); /* no more holding: the rest of the round runs as usual */
         for (int it = 0; it < 100; it++) {
-            seq4j_fill_f32(2, x, X_FLOATS, (float) it);
+            float value = (float) it;
+            parallel_for(2, X_FLOATS, 1, 16, fill_x, &value);
             for (int i = 0; i < X_FLOATS; i++) {
                 if (x[i] != (float) it) fail("an ordinary job after the lag left an element unwritten");
             }

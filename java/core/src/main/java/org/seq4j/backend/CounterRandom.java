@@ -1,7 +1,7 @@
 // A counter-based uniform random number: u(seed, i) in [0, 1), a pure function of its arguments, so
 // Java, C and CUDA kernels draw identical dropout masks without sharing generator state.
 // SplitMix64 (Steele, Lea, Flood 2014) of seed + (i + 1) * golden gamma; the top 24 bits make the float.
-// native/cpu/seq4j_cpu.c and native/cuda/*.cu implement the same function; the conformance suite checks it.
+// native/cpu/elementwise.c and native/cuda/*.cu implement the same function; the conformance suite checks it.
 package org.seq4j.backend;
 
 /** The counter-based uniform random numbers that dropout masks are drawn from, identical in Java, C and CUDA. */

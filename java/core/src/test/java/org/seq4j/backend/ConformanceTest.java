@@ -402,7 +402,7 @@ class ConformanceTest {
      * W1's dWh (128 x 512 x 896) and dWx with D = 16 (16 x 512 x 896), long k that the kernel sums in slices (k > 512;
      * a last slice shorter than the others, or of one row), and
      * more than 512 rows (600 x 70 x 50: seq4j_gemm_tn's only where OpenBLAS runs 256-bit kernels, NativePacked.WIDE),
-     * and 260 x 70 x 600, whose b the kernel packs first (seq4j_cpu.c's TN_PACK_ROWS), and 300 x 13 x 200, one partial
+     * and 260 x 70 x 600, whose b the kernel packs first (native/cpu/gemm.c's TN_PACK_ROWS), and 300 x 13 x 200, one partial
      * panel of c, which the kernel packs and splits by rows.
      */
     static Stream<Arguments> transposedACases() {

@@ -305,7 +305,7 @@ public final class OpenBlasBackend extends AbstractBackend {
      * builds) the two dWh took 1.6-2.6 ms against 2.9-3.1 for the pack of dA + the packed product. Outside it sgemm
      * wins: W2's 650 x 2600 x 2240 125 against 39 ms (rows of 10 KB: a new page per row of a and of B), and a
      * narrow c, whose one partial panel loads column by column: W1's output dW, 128 x 13 x 512, 86 against 47 us.
-     * Past 1024 rows of k (512 since) the kernel sums in slices (seq4j_cpu.c's SLICE_FROM): before that, W4's
+     * Past 1024 rows of k (512 since) the kernel sums in slices (native/cpu/gemm.c's SLICE_FROM): before that, W4's
      * 256 x 1024 x 3712 took 22-23 ms against sgemm's 11-17, now 11.1-12.6 against 11.3-17.0 (Haswell kernels) and 11.3 against 12.9
      * (Cooperlake); 256 x 1024 x 1280 3.8 against 3.8-3.9 (Haswell) and 3.9 against 4.3 (Cooperlake). W2's 650 x 2600
      * x 2240 stays sgemm's (sliced, 47-91 against 38-77 ms), except where OpenBLAS runs 256-bit kernels beside

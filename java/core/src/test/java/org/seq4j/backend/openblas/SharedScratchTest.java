@@ -1,5 +1,5 @@
 // The products that pack an operand first share one scratch buffer: OpenBlasBackend.gemmThroughPack's (one a
-// backend) and seq4j_gemm_tn's (one a process, seq4j_cpu.c's tn_packed). A call that finds it in use packs into
+// backend) and seq4j_gemm_tn's (one a process, native/cpu/gemm.c's tn_packed). A call that finds it in use packs into
 // memory of its own. Threads calling at once on one backend must each get the result a lone call gets, bit for bit.
 // Where those routes do not run (no AVX-512 clone, or OpenBLAS's own AVX-512 kernels) the same calls are sgemm's, and
 // the test still holds them to one thread's bits. Six callers, 40 rounds: enough that a caller which took the shared
