@@ -208,8 +208,8 @@ INLINE void packed_rows(float *c, int64_t ldc, const float *a, int64_t lda, cons
 #define SEQ_ROWS 8
 int64_t seq_align(void);
 
-/* a cell kernel's parts: runs of rows, or of units when there are few rows (lstm.c) */
-void lstm_parallel(int threads, const struct rows_args *a, int64_t grain, part_fn rows, part_fn units);
+/* a cell kernel over n rows of h units (lstm.c): in parts of rows, or of units when there are few rows */
+void cell_parallel(int threads, int64_t n, int64_t h, int64_t grain, part_fn rows, part_fn units, const void *args);
 /* the team for a few-row forward split by units, or 0 for the per-step loop (lstm.c) */
 int forward_team(int threads, int64_t n, int64_t h, int gates, int barriers, int bf16);
 

@@ -18,8 +18,7 @@
  *   drh = dA_h Whh^T (a GEMM between the two kernels)
  *   dr = drh h_prev                             -> dA_r = dr r (1 - r)
  *   dh_prev += dh (1 - z) + drh r, then += dA[:, :2h] Wh[:, :2h]^T (a GEMM).
- * Rows split over threads as for the LSTM cell (lstm_parallel: rows, or units when there are few rows).
- * Arguments in rows_args: y = rh / h_next / dA, y2 = dh_prev, x = gates, x2 = h_prev, x3 = dh_next, x4 = drh.
+ * Rows split over threads as for the LSTM cell (cell_parallel: rows, or units when there are few rows).
  * Every loop is auto-vectorised (restrict, no branches) in each clone; the transcendental ones are HOT_FMA_FN, and
  * the two forward loops also have hand-written AVX2 and AVX-512 versions (below), as the LSTM cell forward does.
  */
@@ -103,113 +102,124 @@ static AVX2 void gru_row_cell_forward_avx2(float *hh, float *hn, const float *z,
 #define gru_row_cell_forward_avx2 gru_row_cell_forward
 #endif
 
+/* the four kernels' arguments, named as in the maths above, for n rows of h units (gates (n, 3h), the rest (n, h)):
+ *   gates forward:  rh out; gates in (z and r written over with their activations), h_prev in
+ *   cell forward:   h_next out; gates in (hhat written over with its activation), h_prev in
+ *   cell backward:  dA's z and h blocks out; gates, h_prev, dh_next in
+ *   gates backward: dA's r block and dh_prev (+=) out; gates, h_prev, dh_next, drh in */
+struct gru_args {
+    float *rh, *h_next, *dA, *dh_prev;
+    const float *gates, *h_prev, *dh_next, *drh;
+    int n, h;
+};
+
 /* rows [r0, r1), units [j0, j1) of each kernel; the forward's hand loop only in the AVX2 clone (see above) */
-HOT_FMA_FN(gru_gates_forward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
+HOT_FMA_FN(gru_gates_forward_block, (const struct gru_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
     int w = (int) (j1 - j0);
     enum isa isa = cpu_isa;
     for (int64_t r = r0; r < r1; r++) {
-        float *g = (float *) a->x + r * 3 * h + j0;
+        float *g = (float *) a->gates + r * 3 * h + j0;
         size_t k = r * h + j0;
         if (isa == ISA_AVX2) {
-            gru_row_gates_forward_avx2(g, g + h, a->y + k, a->x2 + k, w);
+            gru_row_gates_forward_avx2(g, g + h, a->rh + k, a->h_prev + k, w);
         } else {
-            gru_row_gates_forward(g, g + h, a->y + k, a->x2 + k, w);
+            gru_row_gates_forward(g, g + h, a->rh + k, a->h_prev + k, w);
         }
     }
 }
 
-HOT_FMA_FN(gru_cell_forward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
+HOT_FMA_FN(gru_cell_forward_block, (const struct gru_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
     int w = (int) (j1 - j0);
     enum isa isa = cpu_isa;
     for (int64_t r = r0; r < r1; r++) {
-        float *g = (float *) a->x + r * 3 * h + j0;
+        float *g = (float *) a->gates + r * 3 * h + j0;
         size_t k = r * h + j0;
         if (isa == ISA_AVX2) {
-            gru_row_cell_forward_avx2(g + 2 * h, a->y + k, g, a->x2 + k, w);
+            gru_row_cell_forward_avx2(g + 2 * h, a->h_next + k, g, a->h_prev + k, w);
         } else {
-            gru_row_cell_forward(g + 2 * h, a->y + k, g, a->x2 + k, w);
+            gru_row_cell_forward(g + 2 * h, a->h_next + k, g, a->h_prev + k, w);
         }
     }
 }
 
 /* no transcendental function in the backward: no FMA, rounding as the Java reference does; bound by its loads and
  * stores, so 256-bit vectors in the v4 clone as well (HOT_FN_256: measured faster, see there) */
-HOT_FN_256(gru_cell_backward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
+HOT_FN_256(gru_cell_backward_block, (const struct gru_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
     for (int64_t r = r0; r < r1; r++) {
-        const float *g = a->x + r * 3 * h + j0;
-        float *d = a->y + r * 3 * h + j0;
+        const float *g = a->gates + r * 3 * h + j0;
+        float *d = a->dA + r * 3 * h + j0;
         size_t k = r * h + j0;
-        gru_row_cell_backward(d, d + 2 * h, g, g + 2 * h, a->x2 + k, a->x3 + k, (int) (j1 - j0));
+        gru_row_cell_backward(d, d + 2 * h, g, g + 2 * h, a->h_prev + k, a->dh_next + k, (int) (j1 - j0));
     }
 }
 
-HOT_FN_256(gru_gates_backward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
+HOT_FN_256(gru_gates_backward_block, (const struct gru_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
     for (int64_t r = r0; r < r1; r++) {
-        const float *g = a->x + r * 3 * h + j0;
-        float *d = a->y + r * 3 * h + j0;
+        const float *g = a->gates + r * 3 * h + j0;
+        float *d = a->dA + r * 3 * h + j0;
         size_t k = r * h + j0;
-        gru_row_gates_backward(d + h, a->y2 + k, g, g + h, a->x2 + k, a->x3 + k, a->x4 + k, (int) (j1 - j0));
+        gru_row_gates_backward(d + h, a->dh_prev + k, g, g + h, a->h_prev + k, a->dh_next + k, a->drh + k, (int) (j1 - j0));
     }
 }
 
 static void gru_gates_forward_rows(const void *p, int64_t b, int64_t e) {
-    gru_gates_forward_block(p, b, e, 0, ((const struct rows_args *) p)->h);
+    gru_gates_forward_block(p, b, e, 0, ((const struct gru_args *) p)->h);
 }
 
 static void gru_gates_forward_units(const void *p, int64_t b, int64_t e) {
-    gru_gates_forward_block(p, 0, ((const struct rows_args *) p)->m, b, e);
+    gru_gates_forward_block(p, 0, ((const struct gru_args *) p)->n, b, e);
 }
 
 static void gru_cell_forward_rows(const void *p, int64_t b, int64_t e) {
-    gru_cell_forward_block(p, b, e, 0, ((const struct rows_args *) p)->h);
+    gru_cell_forward_block(p, b, e, 0, ((const struct gru_args *) p)->h);
 }
 
 static void gru_cell_forward_units(const void *p, int64_t b, int64_t e) {
-    gru_cell_forward_block(p, 0, ((const struct rows_args *) p)->m, b, e);
+    gru_cell_forward_block(p, 0, ((const struct gru_args *) p)->n, b, e);
 }
 
 static void gru_cell_backward_rows(const void *p, int64_t b, int64_t e) {
-    gru_cell_backward_block(p, b, e, 0, ((const struct rows_args *) p)->h);
+    gru_cell_backward_block(p, b, e, 0, ((const struct gru_args *) p)->h);
 }
 
 static void gru_cell_backward_units(const void *p, int64_t b, int64_t e) {
-    gru_cell_backward_block(p, 0, ((const struct rows_args *) p)->m, b, e);
+    gru_cell_backward_block(p, 0, ((const struct gru_args *) p)->n, b, e);
 }
 
 static void gru_gates_backward_rows(const void *p, int64_t b, int64_t e) {
-    gru_gates_backward_block(p, b, e, 0, ((const struct rows_args *) p)->h);
+    gru_gates_backward_block(p, b, e, 0, ((const struct gru_args *) p)->h);
 }
 
 static void gru_gates_backward_units(const void *p, int64_t b, int64_t e) {
-    gru_gates_backward_block(p, 0, ((const struct rows_args *) p)->m, b, e);
+    gru_gates_backward_block(p, 0, ((const struct gru_args *) p)->n, b, e);
 }
 
 /* grains as for the LSTM cell, scaled by the work an element: two exps (gates), one (cell), none (backward) */
 API void seq4j_gru_gates_forward(int threads, float *rh, float *gates, const float *h_prev, int n, int h) {
-    struct rows_args a = {.y = rh, .x = gates, .x2 = h_prev, .m = n, .h = h};
-    lstm_parallel(threads, &a, 256, gru_gates_forward_rows, gru_gates_forward_units);
+    struct gru_args a = {.rh = rh, .gates = gates, .h_prev = h_prev, .n = n, .h = h};
+    cell_parallel(threads, n, h, 256, gru_gates_forward_rows, gru_gates_forward_units, &a);
 }
 
 API void seq4j_gru_cell_forward(int threads, float *h_next, float *gates, const float *h_prev, int n, int h) {
-    struct rows_args a = {.y = h_next, .x = gates, .x2 = h_prev, .m = n, .h = h};
-    lstm_parallel(threads, &a, 512, gru_cell_forward_rows, gru_cell_forward_units);
+    struct gru_args a = {.h_next = h_next, .gates = gates, .h_prev = h_prev, .n = n, .h = h};
+    cell_parallel(threads, n, h, 512, gru_cell_forward_rows, gru_cell_forward_units, &a);
 }
 
 API void seq4j_gru_cell_backward(int threads, float *dA, const float *gates, const float *h_prev,
                                  const float *dh_next, int n, int h) {
-    struct rows_args a = {.y = dA, .x = gates, .x2 = h_prev, .x3 = dh_next, .m = n, .h = h};
-    lstm_parallel(threads, &a, 512, gru_cell_backward_rows, gru_cell_backward_units);
+    struct gru_args a = {.dA = dA, .gates = gates, .h_prev = h_prev, .dh_next = dh_next, .n = n, .h = h};
+    cell_parallel(threads, n, h, 512, gru_cell_backward_rows, gru_cell_backward_units, &a);
 }
 
 API void seq4j_gru_gates_backward(int threads, float *dA, float *dh_prev, const float *gates, const float *h_prev,
                                   const float *dh_next, const float *drh, int n, int h) {
-    struct rows_args a = {.y = dA, .y2 = dh_prev, .x = gates, .x2 = h_prev, .x3 = dh_next, .x4 = drh, .m = n,
-                          .h = h};
-    lstm_parallel(threads, &a, 512, gru_gates_backward_rows, gru_gates_backward_units);
+    struct gru_args a = {.dA = dA, .dh_prev = dh_prev, .gates = gates, .h_prev = h_prev, .dh_next = dh_next, .drh = drh,
+                         .n = n, .h = h};
+    cell_parallel(threads, n, h, 512, gru_gates_backward_rows, gru_gates_backward_units, &a);
 }
 
 /* ---- the GRU recurrence as one call (as seq4j_lstm_forward_seq: rows split in parts, each part's rows through every
@@ -232,10 +242,10 @@ static void gru_forward_seq_part(const void *p, int64_t b, int64_t e) {
         float *gs = a->gates + s * n * g, *hp = a->hs + s * nh, *rh = a->rhs + s * nh;
         int recurrent = s > 0 || !a->skip_first;
         if (recurrent) packed_rows(gs, g, hp, h, a->zr, b, e, 2 * h, h, 1.0f, a->bf16);
-        struct rows_args zr = {.y = rh, .x = gs, .x2 = hp, .m = (int) n, .h = (int) h};
+        struct gru_args zr = {.rh = rh, .gates = gs, .h_prev = hp, .n = (int) n, .h = (int) h};
         gru_gates_forward_block(&zr, b, e, 0, h);
         if (recurrent) packed_rows(gs + 2 * h, g, rh, h, a->hh, b, e, h, h, 1.0f, a->bf16);
-        struct rows_args cell = {.y = hp + nh, .x = gs, .x2 = hp, .m = (int) n, .h = (int) h};
+        struct gru_args cell = {.h_next = hp + nh, .gates = gs, .h_prev = hp, .n = (int) n, .h = (int) h};
         gru_cell_forward_block(&cell, b, e, 0, h);
     }
 }
@@ -259,14 +269,14 @@ static void gru_forward_team_part(const void *p, int64_t part, int64_t end) {
             gemm_packed_part(&zr, u0 / PANEL, u1 / PANEL);
             gemm_packed_part(&zr, (h + u0) / PANEL, (h + u1) / PANEL);
         }
-        struct rows_args gates = {.y = rh, .x = gs, .x2 = hp, .m = (int) n, .h = (int) h};
+        struct gru_args gates = {.rh = rh, .gates = gs, .h_prev = hp, .n = (int) n, .h = (int) h};
         gru_gates_forward_block(&gates, 0, n, u0, u1);
         if (recurrent) {
             team_barrier(a->arrived, a->team, ++round);
             struct gemm_packed_args hh = {gs + 2 * h, rh, a->hh, n, h, h, h, g, 1.0f, a->bf16, 0, 0};
             gemm_packed_part(&hh, u0 / PANEL, u1 / PANEL);
         }
-        struct rows_args cell = {.y = hp + nh, .x = gs, .x2 = hp, .m = (int) n, .h = (int) h};
+        struct gru_args cell = {.h_next = hp + nh, .gates = gs, .h_prev = hp, .n = (int) n, .h = (int) h};
         gru_cell_forward_block(&cell, 0, n, u0, u1);
         if (s < a->t - 1) team_barrier(a->arrived, a->team, ++round);
     }
@@ -281,11 +291,11 @@ static void gru_backward_seq_part(const void *p, int64_t b, int64_t e) {
     for (int64_t s = a->t - 1; s >= 0; s--) {
         float *dA = a->dA + s * n * g, *dh_next = a->dhs + s * nh, *dh_prev = s > 0 ? dh_next - nh : a->dh0;
         const float *gs = a->gates + s * n * g, *hp = a->hs + s * nh;
-        struct rows_args cell = {.y = dA, .x = gs, .x2 = hp, .x3 = dh_next, .m = (int) n, .h = (int) h};
+        struct gru_args cell = {.dA = dA, .gates = gs, .h_prev = hp, .dh_next = dh_next, .n = (int) n, .h = (int) h};
         gru_cell_backward_block(&cell, b, e, 0, h);
         packed_rows(a->drh, h, dA + 2 * h, g, a->hh, b, e, h, h, 0.0f, a->bf16);
-        struct rows_args zr = {.y = dA, .y2 = dh_prev, .x = gs, .x2 = hp, .x3 = dh_next, .x4 = a->drh, .m = (int) n,
-                               .h = (int) h};
+        struct gru_args zr = {.dA = dA, .dh_prev = dh_prev, .gates = gs, .h_prev = hp, .dh_next = dh_next,
+                              .drh = a->drh, .n = (int) n, .h = (int) h};
         gru_gates_backward_block(&zr, b, e, 0, h);
         packed_rows(dh_prev, h, dA, g, a->zr, b, e, h, 2 * h, 1.0f, a->bf16);
     }

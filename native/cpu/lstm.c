@@ -211,23 +211,36 @@ static AVX512 void lstm_row_forward_avx512(float *f, float *g, float *i, float *
 #define lstm_row_forward_avx2 lstm_row_forward /* never called: cpu_isa is ISA_BASELINE */
 #endif
 
-/* the arguments of both cell kernels, rows_args: y = h_next / dA, y2 = c_next / dc_prev, x = gates, x2 = c_prev /
- * c_next, x3 = c_prev, x4 = dh_next, x5 = dc_next, x6 = dh_carry (or NULL), m = n (rows) */
+/* the cell forward's arguments, each (n, h) but the gates (n, 4h): h_next and c_next out; the gates f, g, i, o in, as
+ * pre-activations, written over with their activations; c_prev in */
+struct lstm_forward_args {
+    float *h_next, *c_next, *gates;
+    const float *c_prev;
+    int n, h;
+};
+
+/* the cell backward's arguments, each (n, h) but the gates (n, 4h): dA (n, 4h) and dc_prev out; the forward's activated
+ * gates, c_next, c_prev, dh_next (plus dh_carry, or NULL) and dc_next in */
+struct lstm_backward_args {
+    float *dA, *dc_prev;
+    const float *gates, *c_next, *c_prev, *dh_next, *dh_carry, *dc_next;
+    int n, h;
+};
 
 /* rows [r0, r1), hidden units [j0, j1) of the forward; the gates are written over with the activations */
-HOT_FMA_FN(lstm_forward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
+HOT_FMA_FN(lstm_forward_block, (const struct lstm_forward_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
     int w = (int) (j1 - j0);
     enum isa isa = cpu_isa;
     for (int64_t r = r0; r < r1; r++) {
-        float *f = (float *) a->x + r * 4 * h + j0;
+        float *f = a->gates + r * 4 * h + j0;
         size_t k = r * h + j0;
         if (isa == ISA_AVX512) {
-            lstm_row_forward_avx512(f, f + h, f + 2 * h, f + 3 * h, a->y + k, a->y2 + k, a->x2 + k, w);
+            lstm_row_forward_avx512(f, f + h, f + 2 * h, f + 3 * h, a->h_next + k, a->c_next + k, a->c_prev + k, w);
         } else if (isa == ISA_AVX2) {
-            lstm_row_forward_avx2(f, f + h, f + 2 * h, f + 3 * h, a->y + k, a->y2 + k, a->x2 + k, w);
+            lstm_row_forward_avx2(f, f + h, f + 2 * h, f + 3 * h, a->h_next + k, a->c_next + k, a->c_prev + k, w);
         } else {
-            lstm_row_forward(f, f + h, f + 2 * h, f + 3 * h, a->y + k, a->y2 + k, a->x2 + k, w);
+            lstm_row_forward(f, f + h, f + 2 * h, f + 3 * h, a->h_next + k, a->c_next + k, a->c_prev + k, w);
         }
     }
 }
@@ -237,36 +250,37 @@ HOT_FMA_FN(lstm_forward_block, (const struct rows_args *a, int64_t r0, int64_t r
  * 86-100 us after 16 MB and 64 MB of other traffic (the ~900 KB it touches then comes partly or wholly from DRAM);
  * a hand AVX-512 loop (masked tail, the forward's tanh) measured 0.96-1.0x, and prefetching the next rows 1, 2
  * or 4 ahead no gain, so neither is here */
-HOT_FMA_FN(lstm_backward_block, (const struct rows_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
+HOT_FMA_FN(lstm_backward_block, (const struct lstm_backward_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
     for (int64_t r = r0; r < r1; r++) {
-        const float *f = a->x + r * 4 * h + j0;
-        float *d = a->y + r * 4 * h + j0;
+        const float *f = a->gates + r * 4 * h + j0;
+        float *d = a->dA + r * 4 * h + j0;
         size_t k = r * h + j0;
-        if (a->x6 != NULL) { /* two loops, each vectorised: without and with a carried dh */
-            lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->y2 + k, f, f + h, f + 2 * h, f + 3 * h, a->x2 + k,
-                              a->x3 + k, a->x4 + k, a->x6 + k, a->x5 + k, (int) (j1 - j0), 1);
+        if (a->dh_carry != NULL) { /* two loops, each vectorised: without and with a carried dh */
+            lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->dc_prev + k, f, f + h, f + 2 * h, f + 3 * h,
+                              a->c_next + k, a->c_prev + k, a->dh_next + k, a->dh_carry + k, a->dc_next + k,
+                              (int) (j1 - j0), 1);
         } else {
-            lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->y2 + k, f, f + h, f + 2 * h, f + 3 * h, a->x2 + k,
-                              a->x3 + k, a->x4 + k, NULL, a->x5 + k, (int) (j1 - j0), 0);
+            lstm_row_backward(d, d + h, d + 2 * h, d + 3 * h, a->dc_prev + k, f, f + h, f + 2 * h, f + 3 * h,
+                              a->c_next + k, a->c_prev + k, a->dh_next + k, NULL, a->dc_next + k, (int) (j1 - j0), 0);
         }
     }
 }
 
 static void lstm_forward_rows(const void *p, int64_t b, int64_t e) {
-    lstm_forward_block(p, b, e, 0, ((const struct rows_args *) p)->h);
+    lstm_forward_block(p, b, e, 0, ((const struct lstm_forward_args *) p)->h);
 }
 
 static void lstm_forward_units(const void *p, int64_t b, int64_t e) {
-    lstm_forward_block(p, 0, ((const struct rows_args *) p)->m, b, e);
+    lstm_forward_block(p, 0, ((const struct lstm_forward_args *) p)->n, b, e);
 }
 
 static void lstm_backward_rows(const void *p, int64_t b, int64_t e) {
-    lstm_backward_block(p, b, e, 0, ((const struct rows_args *) p)->h);
+    lstm_backward_block(p, b, e, 0, ((const struct lstm_backward_args *) p)->h);
 }
 
 static void lstm_backward_units(const void *p, int64_t b, int64_t e) {
-    lstm_backward_block(p, 0, ((const struct rows_args *) p)->m, b, e);
+    lstm_backward_block(p, 0, ((const struct lstm_backward_args *) p)->n, b, e);
 }
 
 /*
@@ -275,30 +289,29 @@ static void lstm_backward_units(const void *p, int64_t b, int64_t e) {
  * the AVX-512 table exp; the backward, bound by memory, about 1 to 2 ns from cache). Rows are split where there are enough of them; a few rows
  * (inference with N = 1, where the cell is a tenth of a step) are split by hidden units.
  */
-void lstm_parallel(int threads, const struct rows_args *a, int64_t grain, part_fn rows, part_fn units) {
-    int64_t n = a->m, h = a->h;
+void cell_parallel(int threads, int64_t n, int64_t h, int64_t grain, part_fn rows, part_fn units, const void *args) {
     if (n <= 0 || h <= 0) return; /* nothing to compute (and no division by zero below) */
     if (n >= 2 * (int64_t) threads) {
-        parallel_for(threads, n, 1 + grain / h, 1, rows, a);
+        parallel_for(threads, n, 1 + grain / h, 1, rows, args);
     } else {
-        parallel_for(threads, h, grain / n, ELEMENT_ALIGN, units, a);
+        parallel_for(threads, h, grain / n, ELEMENT_ALIGN, units, args);
     }
 }
 
 API void seq4j_lstm_cell_forward(int threads, float *h_next, float *c_next, float *gates, const float *c_prev,
                                  int n, int h) {
-    struct rows_args a = {.y = h_next, .y2 = c_next, .x = gates, .x2 = c_prev, .m = n, .h = h};
+    struct lstm_forward_args a = {.h_next = h_next, .c_next = c_next, .gates = gates, .c_prev = c_prev, .n = n, .h = h};
     /* 1024, not 128: split over threads, 1 x 256 took 2.1 us against 0.8 us on one thread (bench/c/cell_grain_bench.c,
      * 2 cores); parts now hold >= 1024 elements (~3.5 us), so N = 1 inference (H < 2048) stays on one thread */
-    lstm_parallel(threads, &a, 1024, lstm_forward_rows, lstm_forward_units);
+    cell_parallel(threads, n, h, 1024, lstm_forward_rows, lstm_forward_units, &a);
 }
 
 API void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const float *gates, const float *c_next,
                                   const float *c_prev, const float *dh_next, const float *dh_carry,
                                   const float *dc_next, int n, int h) {
-    struct rows_args a = {.y = dA, .y2 = dc_prev, .x = gates, .x2 = c_next, .x3 = c_prev, .x4 = dh_next,
-                          .x5 = dc_next, .x6 = dh_carry, .m = n, .h = h};
-    lstm_parallel(threads, &a, 256, lstm_backward_rows, lstm_backward_units);
+    struct lstm_backward_args a = {.dA = dA, .dc_prev = dc_prev, .gates = gates, .c_next = c_next, .c_prev = c_prev,
+                                   .dh_next = dh_next, .dh_carry = dh_carry, .dc_next = dc_next, .n = n, .h = h};
+    cell_parallel(threads, n, h, 256, lstm_backward_rows, lstm_backward_units, &a);
 }
 
 /* ---- the LSTM recurrence, whole sequences ------------------------------------------------------- */
@@ -335,7 +348,8 @@ static void lstm_forward_seq_part(const void *p, int64_t b, int64_t e) {
         float *gs = a->gates + s * n * g, *hs = a->hs_out + s * n * h, *cs = a->cs_out + s * n * h;
         if (a->table != NULL) gather_rows(gs, a->table, a->ids, s * n, b, e, a->v, (size_t) g, a->bad);
         if (s > 0 || !a->skip_first) packed_rows(gs, g, hs, h, a->w, b, e, g, h, 1.0f, a->bf16);
-        struct rows_args r = {.y = hs + n * h, .y2 = cs + n * h, .x = gs, .x2 = cs, .m = (int) n, .h = (int) h};
+        struct lstm_forward_args r = {.h_next = hs + n * h, .c_next = cs + n * h, .gates = gs, .c_prev = cs, .n = (int) n,
+                                      .h = (int) h};
         lstm_forward_block(&r, b, e, 0, h);
     }
 }
@@ -367,7 +381,8 @@ static void lstm_forward_team_part(const void *p, int64_t part, int64_t end) {
                 gemm_packed_part(&pr, c0 / PANEL, c1 / PANEL);
             }
         }
-        struct rows_args r = {.y = hs + n * h, .y2 = cs + n * h, .x = gs, .x2 = cs, .m = (int) n, .h = (int) h};
+        struct lstm_forward_args r = {.h_next = hs + n * h, .c_next = cs + n * h, .gates = gs, .c_prev = cs, .n = (int) n,
+                                      .h = (int) h};
         lstm_forward_block(&r, 0, n, u0, u1);
         if (s < a->t - 1) team_barrier(a->arrived, a->team, s + 1);
     }
@@ -408,9 +423,9 @@ static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
         const float *dh_next = a->dhs != NULL ? a->dhs + s * nh : s == a->t - 1 ? a->dh_last : carry;
         const float *dh_carry = s < a->t - 1 && a->dhs != NULL ? carry : NULL;
         float *dA = a->gates + s * g * n;
-        struct rows_args r = {.y = dA, .y2 = dc_prev, .x = a->saved + s * g * n, .x2 = a->cs + (s + 1) * nh,
-                              .x3 = a->cs + s * nh, .x4 = dh_next, .x5 = dc_next, .x6 = dh_carry, .m = (int) n,
-                              .h = (int) h};
+        struct lstm_backward_args r = {.dA = dA, .dc_prev = dc_prev, .gates = a->saved + s * g * n,
+                                       .c_next = a->cs + (s + 1) * nh, .c_prev = a->cs + s * nh, .dh_next = dh_next,
+                                       .dh_carry = dh_carry, .dc_next = dc_next, .n = (int) n, .h = (int) h};
         lstm_backward_block(&r, b, e, 0, h);
         /* dh_{t-1} = dA_t Wh^T: carried into step s - 1 (its rows of carry were read just above), or out as dh0
          * (none when dh0 is NULL) */
