@@ -6,11 +6,9 @@ package org.seq4j.models;
 import java.util.Random;
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
-import org.seq4j.backend.Confinement;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
-import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -18,7 +16,7 @@ import org.seq4j.tensor.Tensor;
  * to scores (T, N, V), TimeSoftmaxWithLoss, and generation on a separate copy of the network over the same
  * parameters.
  */
-public abstract class AbstractRnnlm implements LanguageModel {
+public abstract class AbstractRnnlm extends AbstractModel implements LanguageModel {
 
     /** The layers from ids (T, N) to scores (T, N, V), as the shared code drives them. */
     interface Network extends AutoCloseable {
@@ -40,48 +38,22 @@ public abstract class AbstractRnnlm implements LanguageModel {
         void close();
     }
 
-    protected final Backend backend;
-    protected final ParameterStore store;
     private final int V;
     private final Function<ParameterStore, Network> newNetwork;
     protected final Network net;
     private final TimeSoftmaxWithLoss softmax;
-    private final Workspace ws;
-    private final Workspace genWs;
     private Network genNet;
     private PackedMatrix.Precision inferencePrecision = PackedMatrix.Precision.F32;   // of genNet
     private BeamState beamState;
     private int sizedN = -1, sizedT = -1;
     private Tensor xsT, tsT;      // (T, N)
-    private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
-    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
-    // built once: forward and backward run every step and must not allocate
-    private final String forwardOp = getClass().getSimpleName() + ".forward";
-    private final String backwardOp = getClass().getSimpleName() + ".backward";
 
     protected AbstractRnnlm(Backend backend, int V, ParameterStore store, Function<ParameterStore, Network> newNetwork) {
-        this.backend = backend;
+        super(backend, store);
         this.V = V;
-        this.store = store;
         this.newNetwork = newNetwork;
         this.net = newNetwork.apply(store);
         this.softmax = new TimeSoftmaxWithLoss(backend);
-        this.ws = new Workspace(backend);
-        this.genWs = new Workspace(backend);
-    }
-
-    private String op(String method) {
-        return getClass().getSimpleName() + "." + method;
-    }
-
-    @Override
-    public Backend backend() {
-        return backend;
-    }
-
-    @Override
-    public ParameterStore store() {
-        return store;
     }
 
     @Override
@@ -91,17 +63,7 @@ public abstract class AbstractRnnlm implements LanguageModel {
 
     /** Mean cross-entropy of the next-word scores for xs (N, T) against ts (N, T) (-1 ignored). */
     @Override
-    public float forward(Tensor xs, Tensor ts) {
-        guard.enter("forward");
-        try {
-            return forwardHeld(xs, ts);
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private float forwardHeld(Tensor xs, Tensor ts) {
-        String op = forwardOp;
+    protected float forwardHeld(String op, Tensor xs, Tensor ts) {
         Inputs.ids(op, "xs", xs, -1, 1, V);
         Inputs.ids(op, "ts", ts, xs.dim(0), 1, V);
         if (ts.dim(1) != xs.dim(1)) {
@@ -130,45 +92,22 @@ public abstract class AbstractRnnlm implements LanguageModel {
         } catch (IndexOutOfBoundsException e) {
             throw Inputs.outOfVocabulary(op, "ts", ts, V, e);
         }
-        forwardThread = Thread.currentThread();
         return backend.item(loss, 0);
     }
 
     @Override
-    public void backward() {
-        guard.enter("backward");
-        try {
-            backwardHeld();
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private void backwardHeld() {
-        Inputs.forwardRanHere(backwardOp, forwardThread);
-        store.claimGrads(backwardOp);
+    protected void backwardHeld() {
         net.backward(softmax.backward(1f));
-        forwardThread = null;
     }
 
     @Override
     public void resetState() {
-        guard.enter("resetState");
-        try {
-            net.resetState();
-        } finally {
-            guard.exit();
-        }
+        held("resetState", net::resetState);
     }
 
     @Override
     public void setTraining(boolean training) {
-        guard.enter("setTraining");
-        try {
-            net.setTraining(training);
-        } finally {
-            guard.exit();
-        }
+        held("setTraining", () -> net.setTraining(training));
     }
 
     /** The skip mask after checking prompts, length and skip ids. */
@@ -223,13 +162,10 @@ public abstract class AbstractRnnlm implements LanguageModel {
     @Override
     public void setInferencePrecision(PackedMatrix.Precision precision) {
         java.util.Objects.requireNonNull(precision, "precision");
-        guard.enter("setInferencePrecision");
-        try {
+        held("setInferencePrecision", () -> {
             generationNetwork().setInferencePrecision(precision);
             inferencePrecision = precision;
-        } finally {
-            guard.exit();
-        }
+        });
     }
 
     @Override
@@ -239,12 +175,7 @@ public abstract class AbstractRnnlm implements LanguageModel {
 
     @Override
     public int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
-        guard.enter("generate");
-        try {
-            return generateHeld(prompts, length, sampling, seed, skipIds);
-        } finally {
-            guard.exit();
-        }
+        return held("generate", () -> generateHeld(prompts, length, sampling, seed, skipIds));
     }
 
     private int[][] generateHeld(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
@@ -285,12 +216,7 @@ public abstract class AbstractRnnlm implements LanguageModel {
     @Override
     public Beam.Result beamSearch(int[][] prompts, int length, int beam, double lengthPenalty, int endId,
                                   int... skipIds) {
-        guard.enter("beamSearch");
-        try {
-            return beamSearchHeld(prompts, length, beam, lengthPenalty, endId, skipIds);
-        } finally {
-            guard.exit();
-        }
+        return held("beamSearch", () -> beamSearchHeld(prompts, length, beam, lengthPenalty, endId, skipIds));
     }
 
     private Beam.Result beamSearchHeld(int[][] prompts, int length, int beam, double lengthPenalty, int endId,
@@ -368,18 +294,7 @@ public abstract class AbstractRnnlm implements LanguageModel {
     }
 
     @Override
-    public void close() {
-        if (!guard.enterClose()) {
-            return;
-        }
-        try {
-            closeHeld();
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private void closeHeld() {
+    protected void closeLayers() {
         net.close();
         if (genNet != null) {
             genNet.close();
@@ -388,8 +303,5 @@ public abstract class AbstractRnnlm implements LanguageModel {
             beamState.close();
         }
         softmax.close();
-        ws.close();
-        genWs.close();
-        store.close();
     }
 }

@@ -5,11 +5,9 @@ package org.seq4j.models;
 
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
-import org.seq4j.backend.Confinement;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
-import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -17,17 +15,13 @@ import org.seq4j.tensor.Tensor;
  * time-major inside, encoder, decoder, TimeSoftmaxWithLoss, and greedy generation on a separate encoder/decoder
  * pair over the same parameters.
  */
-public abstract class AbstractSeq2seq implements Seq2seqModel {
-    protected final Backend backend;
-    protected final ParameterStore store;
+public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqModel {
     private final int V;
     private final Function<ParameterStore, SequenceEncoder> newEncoder;
     private final Function<ParameterStore, SequenceDecoder> newDecoder;
     protected final SequenceEncoder encoder;
     protected final SequenceDecoder decoder;
     private final TimeSoftmaxWithLoss softmax;
-    private final Workspace ws;
-    private final Workspace genWs;
     private SequenceEncoder genEncoder;
     private SequenceDecoder genDecoder;
     private PackedMatrix.Precision inferencePrecision = PackedMatrix.Precision.F32;   // of genEncoder, genDecoder
@@ -37,39 +31,17 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
     private Tensor tsT;       // (T_out + 1, N) answers, time-major
     private Tensor decXs;     // (T_out, N) = tsT[0 .. T_out): the decoder's inputs
     private Tensor decTs;     // (T_out, N) = tsT[1 .. T_out]: its targets
-    private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
-    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
-    // built once: forward and backward run every step and must not allocate
-    private final String forwardOp = getClass().getSimpleName() + ".forward";
-    private final String backwardOp = getClass().getSimpleName() + ".backward";
 
     protected AbstractSeq2seq(Backend backend, int V, ParameterStore store,
                               Function<ParameterStore, SequenceEncoder> newEncoder,
                               Function<ParameterStore, SequenceDecoder> newDecoder) {
-        this.backend = backend;
+        super(backend, store);
         this.V = V;
-        this.store = store;
         this.newEncoder = newEncoder;
         this.newDecoder = newDecoder;
         this.encoder = newEncoder.apply(store);
         this.decoder = newDecoder.apply(store);
         this.softmax = new TimeSoftmaxWithLoss(backend);
-        this.ws = new Workspace(backend);
-        this.genWs = new Workspace(backend);
-    }
-
-    private String op(String method) {
-        return getClass().getSimpleName() + "." + method;
-    }
-
-    @Override
-    public Backend backend() {
-        return backend;
-    }
-
-    @Override
-    public ParameterStore store() {
-        return store;
     }
 
     @Override
@@ -82,17 +54,7 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
      * cross-entropy of the decoder's scores for ts[:, 1:] given ts[:, :-1] (labels -1 are ignored).
      */
     @Override
-    public float forward(Tensor xs, Tensor ts) {
-        guard.enter("forward");
-        try {
-            return forwardHeld(xs, ts);
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private float forwardHeld(Tensor xs, Tensor ts) {
-        String op = forwardOp;
+    protected float forwardHeld(String op, Tensor xs, Tensor ts) {
         Inputs.ids(op, "xs", xs, -1, 1, V);
         Inputs.ids(op, "ts", ts, xs.dim(0), 2, V);
         int n = xs.dim(0), tin = xs.dim(1), tout = ts.dim(1) - 1;
@@ -122,43 +84,27 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
         } catch (IndexOutOfBoundsException e) {
             throw Inputs.outOfVocabulary(op, "ts", ts, V, e);
         }
-        forwardThread = Thread.currentThread();
         return backend.item(loss, 0);
     }
 
     @Override
-    public void backward() {
-        guard.enter("backward");
-        try {
-            backwardHeld();
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private void backwardHeld() {
-        Inputs.forwardRanHere(backwardOp, forwardThread);
-        store.claimGrads(backwardOp);
+    protected void backwardHeld() {
         Tensor dscore = softmax.backward(1f);
         Tensor dEncoding = decoder.backward(dscore);
         encoder.backward(dEncoding);
-        forwardThread = null;
     }
 
     /** Sets the precision on the generation encoder/decoder only; the training pair always multiplies in float32. */
     @Override
     public void setInferencePrecision(PackedMatrix.Precision precision) {
         java.util.Objects.requireNonNull(precision, "precision");
-        guard.enter("setInferencePrecision");
-        try {
+        held("setInferencePrecision", () -> {
             inferencePrecision = precision;
             if (genEncoder != null) {
                 genEncoder.setInferencePrecision(precision);
                 genDecoder.setInferencePrecision(precision);
             }
-        } finally {
-            guard.exit();
-        }
+        });
     }
 
     @Override
@@ -168,13 +114,10 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
 
     @Override
     public int[][] generate(Tensor xs, int startId, int length) {
-        guard.enter("generate");
-        try {
+        return held("generate", () -> {
             Tensor encoding = encodeForGeneration(op("generate"), xs, startId);
             return Greedy.toBatchMajor(backend, genDecoder.generate(encoding, startId, length));
-        } finally {
-            guard.exit();
-        }
+        });
     }
 
     /**
@@ -183,12 +126,7 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
      */
     @Override
     public Beam.Result beamSearch(Tensor xs, int startId, int length, int beam) {
-        guard.enter("beamSearch");
-        try {
-            return beamSearchHeld(xs, startId, length, beam);
-        } finally {
-            guard.exit();
-        }
+        return held("beamSearch", () -> beamSearchHeld(xs, startId, length, beam));
     }
 
     private Beam.Result beamSearchHeld(Tensor xs, int startId, int length, int beam) {
@@ -229,18 +167,7 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
     }
 
     @Override
-    public void close() {
-        if (!guard.enterClose()) {
-            return;
-        }
-        try {
-            closeHeld();
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private void closeHeld() {
+    protected void closeLayers() {
         encoder.close();
         decoder.close();
         softmax.close();
@@ -248,8 +175,5 @@ public abstract class AbstractSeq2seq implements Seq2seqModel {
             genEncoder.close();
             genDecoder.close();
         }
-        ws.close();
-        genWs.close();
-        store.close();
     }
 }

@@ -6,13 +6,11 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
-import org.seq4j.backend.Confinement;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
 import org.seq4j.layers.TimeLSTM;
 import org.seq4j.layers.TimeMSE;
-import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -22,21 +20,15 @@ import org.seq4j.tensor.Tensor;
  * Prediction slides the window over its own outputs. Parameters: lstm.Wx (F, 4H), lstm.Wh (H, 4H),
  * lstm.b (4H,), affine.W (H, F), affine.b (F,).
  */
-public final class WavePredictor implements RegressionModel {
-    private final Backend backend;
-    private final ParameterStore store;
+public final class WavePredictor extends AbstractModel implements RegressionModel {
     private final int F;
     private final TimeLSTM lstm;
     private final TimeAffine affine;
     private final TimeMSE mse;
     private TimeLSTM genLstm;
     private TimeAffine genAffine;
-    private final Workspace ws;
-    private final Workspace genWs;
     private int sizedN = -1, sizedT = -1;
     private Tensor xsT;     // (T, N, F)
-    private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
-    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
 
     /**
      * A model with new weights.
@@ -51,20 +43,17 @@ public final class WavePredictor implements RegressionModel {
         if (F < 1 || H < 1) {
             throw new IllegalArgumentException("WavePredictor needs F and H >= 1, got F=" + F + ", H=" + H);
         }
-        this.backend = backend;
-        this.F = F;
-        this.store = ParameterStore.builder(backend)
+        super(backend, ParameterStore.builder(backend)
                 .declare("lstm.Wx", Init.scaledNormal(F), F, 4 * H)
                 .declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
                 .declare("lstm.b", Init.zeros(), 4 * H)
                 .declare("affine.W", Init.scaledNormal(H), H, F)
                 .declare("affine.b", Init.zeros(), F)
-                .build(seed);
+                .build(seed));
+        this.F = F;
         this.lstm = newLstm();
         this.affine = newAffine();
         this.mse = new TimeMSE(backend, TimeMSE.Steps.LAST);
-        this.ws = new Workspace(backend);
-        this.genWs = new Workspace(backend);
     }
 
     private TimeLSTM newLstm() {
@@ -73,16 +62,6 @@ public final class WavePredictor implements RegressionModel {
 
     private TimeAffine newAffine() {
         return new TimeAffine(backend, store.get("affine.W"), store.get("affine.b"));
-    }
-
-    @Override
-    public Backend backend() {
-        return backend;
-    }
-
-    @Override
-    public ParameterStore store() {
-        return store;
     }
 
     @Override
@@ -97,20 +76,11 @@ public final class WavePredictor implements RegressionModel {
 
     /** Loss for windows xs (N, T, F) and ts (N, F), the value after each window. */
     @Override
-    public float forward(Tensor xs, Tensor ts) {
-        guard.enter("forward");
-        try {
-            return forwardHeld(xs, ts);
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private float forwardHeld(Tensor xs, Tensor ts) {
-        Inputs.values("WavePredictor.forward", "xs", xs, -1, -1, F);
+    protected float forwardHeld(String op, Tensor xs, Tensor ts) {
+        Inputs.values(op, "xs", xs, -1, -1, F);
         int n = xs.dim(0), t = xs.dim(1);
         if (ts == null || ts.rank() != 2 || ts.dtype() != DType.F32 || ts.dim(0) != n || ts.dim(1) != F) {
-            throw new IllegalArgumentException("WavePredictor.forward: ts must be (N=" + n + ", F=" + F
+            throw new IllegalArgumentException(op + ": ts must be (N=" + n + ", F=" + F
                     + ") float32, the value after each window, got " + ts);
         }
         if (n != sizedN || t != sizedT) {
@@ -121,36 +91,18 @@ public final class WavePredictor implements RegressionModel {
         }
         backend.swapAxes01(xsT, xs);
         Tensor ys = affine.forward(lstm.forward(xsT));
-        forwardThread = Thread.currentThread();
         return backend.item(mse.forward(ys, ts), 0);
     }
 
     @Override
-    public void backward() {
-        guard.enter("backward");
-        try {
-            backwardHeld();
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private void backwardHeld() {
-        Inputs.forwardRanHere("WavePredictor.backward", forwardThread);
-        store.claimGrads("WavePredictor.backward");
+    protected void backwardHeld() {
         lstm.backward(affine.backward(mse.backward(1f)));
-        forwardThread = null;
     }
 
     /** The next {@code length} values after each window xs (N, T, F), each predicted from the window so far. */
     @Override
     public float[][] predict(Tensor xs, int length) {
-        guard.enter("predict");
-        try {
-            return predictHeld(xs, length);
-        } finally {
-            guard.exit();
-        }
+        return held("predict", () -> predictHeld(xs, length));
     }
 
     private float[][] predictHeld(Tensor xs, int length) {
@@ -184,18 +136,7 @@ public final class WavePredictor implements RegressionModel {
     }
 
     @Override
-    public void close() {
-        if (!guard.enterClose()) {
-            return;
-        }
-        try {
-            closeHeld();
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private void closeHeld() {
+    protected void closeLayers() {
         lstm.close();
         affine.close();
         mse.close();
@@ -203,8 +144,5 @@ public final class WavePredictor implements RegressionModel {
             genLstm.close();
             genAffine.close();
         }
-        ws.close();
-        genWs.close();
-        store.close();
     }
 }

@@ -8,13 +8,11 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
-import org.seq4j.backend.Confinement;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
 import org.seq4j.layers.TimeLSTM;
 import org.seq4j.layers.TimeMSE;
-import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -23,23 +21,17 @@ import org.seq4j.tensor.Tensor;
  * maps each decoder state to F_out values; loss TimeMSE over every step. Inference feeds the decoder its own
  * outputs.
  */
-public final class WaveSeq2seq implements RegressionModel {
-    private final Backend backend;
-    private final ParameterStore store;
+public final class WaveSeq2seq extends AbstractModel implements RegressionModel {
     private final int fin, fout, H;
     private final Layers train;
     private Layers gen;
     private final TimeMSE mse;
-    private final Workspace ws;
-    private final Workspace genWs;
 
     private int sizedN = -1, sizedTin = -1, sizedTout = -1;
     private Tensor xsT;              // (T_in, N, F_in)
     private Tensor tsT;              // (T_out, N, F_out)
     private Tensor decIn;            // (T_out, N, F_out): 0, t_0, .., t_{T_out - 2}
     private Tensor decIn0, decInRest, tsHead;   // decIn[0], decIn[1 ..], tsT[0 .. T_out - 1)
-    private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
-    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
 
     /** The encoder LSTM, the decoder LSTM and the affine over one set of parameters. */
     private record Layers(TimeLSTM encoder, TimeLSTM decoder, TimeAffine affine) implements AutoCloseable {
@@ -73,34 +65,21 @@ public final class WaveSeq2seq implements RegressionModel {
             throw new IllegalArgumentException("WaveSeq2seq needs inputSize, outputSize and H >= 1, got " + inputSize
                     + ", " + outputSize + ", " + H);
         }
-        this.backend = backend;
+        super(backend, ParameterStore.builder(backend)
+                .declare("encoder.lstm.Wx", Init.scaledNormal(inputSize), inputSize, 4 * H)
+                .declare("encoder.lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("encoder.lstm.b", Init.zeros(), 4 * H)
+                .declare("decoder.lstm.Wx", Init.scaledNormal(outputSize), outputSize, 4 * H)
+                .declare("decoder.lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("decoder.lstm.b", Init.zeros(), 4 * H)
+                .declare("decoder.affine.W", Init.scaledNormal(H), H, outputSize)
+                .declare("decoder.affine.b", Init.zeros(), outputSize)
+                .build(seed));
         this.fin = inputSize;
         this.fout = outputSize;
         this.H = H;
-        this.store = ParameterStore.builder(backend)
-                .declare("encoder.lstm.Wx", Init.scaledNormal(fin), fin, 4 * H)
-                .declare("encoder.lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("encoder.lstm.b", Init.zeros(), 4 * H)
-                .declare("decoder.lstm.Wx", Init.scaledNormal(fout), fout, 4 * H)
-                .declare("decoder.lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("decoder.lstm.b", Init.zeros(), 4 * H)
-                .declare("decoder.affine.W", Init.scaledNormal(H), H, fout)
-                .declare("decoder.affine.b", Init.zeros(), fout)
-                .build(seed);
         this.train = new Layers(backend, store);
         this.mse = new TimeMSE(backend, TimeMSE.Steps.ALL);
-        this.ws = new Workspace(backend);
-        this.genWs = new Workspace(backend);
-    }
-
-    @Override
-    public Backend backend() {
-        return backend;
-    }
-
-    @Override
-    public ParameterStore store() {
-        return store;
     }
 
     @Override
@@ -115,18 +94,9 @@ public final class WaveSeq2seq implements RegressionModel {
 
     /** Loss for xs (N, T_in, F_in) and targets ts (N, T_out, F_out), teacher-forced. */
     @Override
-    public float forward(Tensor xs, Tensor ts) {
-        guard.enter("forward");
-        try {
-            return forwardHeld(xs, ts);
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private float forwardHeld(Tensor xs, Tensor ts) {
-        Inputs.values("WaveSeq2seq.forward", "xs", xs, -1, -1, fin);
-        Inputs.values("WaveSeq2seq.forward", "ts", ts, xs.dim(0), -1, fout);
+    protected float forwardHeld(String op, Tensor xs, Tensor ts) {
+        Inputs.values(op, "xs", xs, -1, -1, fin);
+        Inputs.values(op, "ts", ts, xs.dim(0), -1, fout);
         int n = xs.dim(0), tin = xs.dim(1), tout = ts.dim(1);
         if (n != sizedN || tin != sizedTin || tout != sizedTout) {
             ws.reset();
@@ -149,39 +119,21 @@ public final class WaveSeq2seq implements RegressionModel {
         train.encoder().forward(xsT);
         train.decoder().setState(train.encoder().h(), train.encoder().c());
         Tensor ys = train.affine().forward(train.decoder().forward(decIn));
-        forwardThread = Thread.currentThread();
         return backend.item(mse.forward(ys, tsT), 0);
     }
 
     @Override
-    public void backward() {
-        guard.enter("backward");
-        try {
-            backwardHeld();
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private void backwardHeld() {
-        Inputs.forwardRanHere("WaveSeq2seq.backward", forwardThread);
-        store.claimGrads("WaveSeq2seq.backward");
+    protected void backwardHeld() {
         Tensor dhs = train.affine().backward(mse.backward(1f));
         train.decoder().backward(dhs);
         // the decoder started from the encoder's (h_T, c_T): both gradients flow into the encoder's last step,
         // the only one whose output has a gradient
         train.encoder().backwardLast(train.decoder().dh(), train.decoder().dc());
-        forwardThread = null;
     }
 
     @Override
     public float[][] predict(Tensor xs, int length) {
-        guard.enter("predict");
-        try {
-            return predictHeld(xs, length);
-        } finally {
-            guard.exit();
-        }
+        return held("predict", () -> predictHeld(xs, length));
     }
 
     private float[][] predictHeld(Tensor xs, int length) {
@@ -209,25 +161,11 @@ public final class WaveSeq2seq implements RegressionModel {
     }
 
     @Override
-    public void close() {
-        if (!guard.enterClose()) {
-            return;
-        }
-        try {
-            closeHeld();
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private void closeHeld() {
+    protected void closeLayers() {
         train.close();
         if (gen != null) {
             gen.close();
         }
         mse.close();
-        ws.close();
-        genWs.close();
-        store.close();
     }
 }

@@ -1,0 +1,162 @@
+// What every model of this package shares, whatever it computes: the backend and the parameter store it was built
+// over, its two workspaces (training, and the inference paths' own), one thread at a time inside (Confinement),
+// the training step's protocol (backward only after a forward on the same thread, gradients claimed from the
+// store) and a close that releases everything once. Subclasses write the maths: the loss, its backward, and the
+// layers they close.
+package org.seq4j.models;
+
+import java.util.function.Supplier;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Confinement;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.Tensor;
+
+/**
+ * The base of seq4j's models (AbstractRnnlm, AbstractSeq2seq, WavePredictor, WaveSeq2seq): it holds the backend,
+ * the parameter store and two workspaces, confines the model to one thread at a time (see {@link Model}), and
+ * runs the training step's protocol around the subclass's maths:
+ * <ul>
+ * <li>{@link #forward} claims the model, runs {@link #forwardHeld} and remembers the thread it ran on;</li>
+ * <li>{@link #backward} claims the model, refuses to run without a forward on the same thread, claims the store's
+ * gradients for this thread, runs {@link #backwardHeld} (which adds every parameter's gradient), and forgets
+ * the forward;</li>
+ * <li>{@link #close} releases the subclass's layers ({@link #closeLayers}), the workspaces and the store, once.</li>
+ * </ul>
+ * Every other public operation of a subclass runs its body through {@link #held(String, Supplier)}.
+ */
+public abstract class AbstractModel implements Model {
+    protected final Backend backend;
+    protected final ParameterStore store;
+    /** The training activations, sized by forward for its (N, T). */
+    protected final Workspace ws;
+    /** The inference paths' activations (generate, predict, beam search): they never resize the training ones. */
+    protected final Workspace genWs;
+    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
+    // built once: forward and backward run every step and must not allocate
+    private final String forwardOp = getClass().getSimpleName() + ".forward";
+    private final String backwardOp = getClass().getSimpleName() + ".backward";
+    private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
+
+    /**
+     * A model over {@code store}, which it owns from now on (close closes it).
+     *
+     * @param backend where the parameters and activations live
+     * @param store   the model's parameters
+     */
+    protected AbstractModel(Backend backend, ParameterStore store) {
+        this.backend = backend;
+        this.store = store;
+        this.ws = new Workspace(backend);
+        this.genWs = new Workspace(backend);
+    }
+
+    @Override
+    public final Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public final ParameterStore store() {
+        return store;
+    }
+
+    @Override
+    public final float forward(Tensor xs, Tensor ts) {
+        guard.enter("forward");
+        try {
+            float loss = forwardHeld(forwardOp, xs, ts);
+            forwardThread = Thread.currentThread();
+            return loss;
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /**
+     * The loss of one batch, with the model held by the calling thread.
+     *
+     * @param op what messages about bad input name, e.g. "Seq2seq.forward"
+     * @param xs the inputs, batch-major
+     * @param ts the targets, batch-major
+     * @return the mean loss of the batch
+     */
+    protected abstract float forwardHeld(String op, Tensor xs, Tensor ts);
+
+    @Override
+    public final void backward() {
+        guard.enter("backward");
+        try {
+            Inputs.forwardRanHere(backwardOp, forwardThread);
+            store.claimGrads(backwardOp);
+            backwardHeld();
+            forwardThread = null;
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** Adds the gradient of the last forward's loss to every parameter's gradient (the model held, the step checked). */
+    protected abstract void backwardHeld();
+
+    /**
+     * Runs {@code body} with the model held by the calling thread for operation {@code method}.
+     *
+     * @param method the operation, as messages name it ("generate")
+     * @param body   the operation's work
+     * @param <T>    what it returns
+     * @return what body returns
+     * @throws IllegalStateException if another thread is inside the model, or it is closed
+     */
+    protected final <T> T held(String method, Supplier<T> body) {
+        guard.enter(method);
+        try {
+            return body.get();
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /**
+     * {@link #held(String, Supplier)} for an operation that returns nothing.
+     *
+     * @param method the operation, as messages name it
+     * @param body   the operation's work
+     */
+    protected final void held(String method, Runnable body) {
+        guard.enter(method);
+        try {
+            body.run();
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /**
+     * The name messages give an operation of this model: "BetterRnnlm.beamSearch".
+     *
+     * @param method the operation
+     * @return the class's simple name, a dot and the operation
+     */
+    protected final String op(String method) {
+        return getClass().getSimpleName() + "." + method;
+    }
+
+    @Override
+    public final void close() {
+        if (!guard.enterClose()) {
+            return;
+        }
+        try {
+            closeLayers();
+            ws.close();
+            genWs.close();
+            store.close();
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** Closes the subclass's layers (training and inference copies) and anything else it allocated. */
+    protected abstract void closeLayers();
+}
