@@ -1,7 +1,7 @@
 /*
  * cell_grain_bench.c - the LSTM and GRU cell forwards at N = 1, H = 256 (W3's step) on one thread and on two,
  * alone and between single-threaded h . Wh products of W3's size (1 x 256 . 256 x 1024, a plain C loop standing
- * in for the sgemm), to see whether splitting 256 units over two threads pays (it decides lstm_parallel's grain).
+ * in for the sgemm), to see whether splitting 256 units over two threads pays (it decides cell_parallel's grain).
  *
  * Method: 0.2 s warm-up, then 7 windows of 0.2 s; the score is the median mean time per iteration. Output:
  *   <case> threads=<t> us_per_iter=<median>

@@ -1,6 +1,6 @@
 /*
- * attention.c - the attention layer: its weights (softmax of the scores), the weighted sum, both fused as a time
- * attention step, forward and backward.
+ * attention.c - the attention layer: its weights (softmax of the scores) and the weighted sum, forward and backward,
+ * per decoder step, and TimeAttention, both over all of a sequence's decoder steps in one call.
  */
 #include "common.h"
 #include "vmath.h"

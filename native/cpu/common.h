@@ -132,7 +132,7 @@ struct ew_args {
 /* Arguments of the row-wise kernels: outputs y*, inputs x*, ids, scalar s0, dimensions; each says which. */
 struct rows_args {
     float *y, *y2;
-    const float *x, *x2, *x3, *x4, *x5, *x6;
+    const float *x, *x2, *x3, *x4, *x5;
     const int32_t *ids;
     _Atomic int64_t *bad; /* where kernels that index with ids report the first bad one */
     float s0;

@@ -1,6 +1,6 @@
 /*
- * embedding.c - ids read once and checked at use, gathers of rows by id, and the embedding forward and its
- * scatter-add backward.
+ * embedding.c - the first bad id reported (ids are read once and checked at use: load_id and the rules in common.h),
+ * gathers of rows by id, and the embedding forward and its scatter-add backward.
  */
 #include "common.h"
 
@@ -15,7 +15,7 @@ void report_bad_id(_Atomic int64_t *bad, int64_t position, int32_t id) {
 /* columns [c0, c0 + w) of rows [b, e) of y (row stride d) = those of rows ids[first + r] of x (v, d); a row whose id
  * is bad is zeroed there and reported at its position first + r */
 void gather_columns(float *y, const float *x, const int32_t *ids, int64_t first, int64_t b, int64_t e,
-                           int64_t v, size_t d, size_t c0, size_t w, _Atomic int64_t *bad) {
+                    int64_t v, size_t d, size_t c0, size_t w, _Atomic int64_t *bad) {
     for (int64_t r = b; r < e; r++) {
         int32_t id = load_id(ids, first + r);
         if ((uint32_t) id >= (uint32_t) v) {
@@ -29,7 +29,7 @@ void gather_columns(float *y, const float *x, const int32_t *ids, int64_t first,
 
 /* rows [b, e) of y (row stride d) = rows ids[first + r] of x (v, d), whole (gather_columns) */
 void gather_rows(float *y, const float *x, const int32_t *ids, int64_t first, int64_t b, int64_t e, int64_t v,
-                        size_t d, _Atomic int64_t *bad) {
+                 size_t d, _Atomic int64_t *bad) {
     gather_columns(y, x, ids, first, b, e, v, d, 0, d, bad);
 }
 

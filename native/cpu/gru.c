@@ -20,7 +20,7 @@
  *   dh_prev += dh (1 - z) + drh r, then += dA[:, :2h] Wh[:, :2h]^T (a GEMM).
  * Rows split over threads as for the LSTM cell (cell_parallel: rows, or units when there are few rows).
  * Every loop is auto-vectorised (restrict, no branches) in each clone; the transcendental ones are HOT_FMA_FN, and
- * the two forward loops also have hand-written AVX2 and AVX-512 versions (below), as the LSTM cell forward does.
+ * the two forward loops also have hand-written AVX2 versions for the AVX2 clone (below), as the LSTM cell forward does.
  */
 
 /* One row of each kernel. restrict on the parameters (as in lstm_row_forward) lets GCC vectorise without
@@ -64,7 +64,7 @@ INLINE void gru_row_gates_backward(float *restrict dr, float *restrict dhp, cons
 
 #ifdef SEQ4J_X86_CLONES
 /* The two forward row loops again by hand in AVX2 + FMA, 8 units at a time, for the AVX2 clone: the same
- * v_sigmoid / v_tanh as the LSTM cell's hand loop (reciprocals by vrcpps and one Newton step instead of vdivps,
+ * v_sigmoid / v_tanh (vmath.h) as the LSTM cell's hand loop (reciprocals by vrcpps and one Newton step instead of vdivps,
  * about 2 ulp; NaN stays NaN, out-of-range inputs clamp as in the scalar loop). The AVX-512 clone runs GCC's
  * 512-bit vectorisation of the scalar loop instead, with exact divisions: in bench/c/clones.sh (one thread,
  * 64x512, a fresh copy of the gates counted in each call, median of 3 rounds) it took 30.3 us (gates) and 27.8
@@ -145,7 +145,7 @@ HOT_FMA_FN(gru_cell_forward_block, (const struct gru_args *a, int64_t r0, int64_
 }
 
 /* no transcendental function in the backward: no FMA, rounding as the Java reference does; bound by its loads and
- * stores, so 256-bit vectors in the v4 clone as well (HOT_FN_256: measured faster, see there) */
+ * stores, so 256-bit vectors in the v4 clone as well (HOT_FN_256: measured faster, see HOT_PART_256 in common.h) */
 HOT_FN_256(gru_cell_backward_block, (const struct gru_args *a, int64_t r0, int64_t r1, int64_t j0, int64_t j1), (a, r0, r1, j0, j1)) {
     size_t h = (size_t) a->h;
     for (int64_t r = r0; r < r1; r++) {

@@ -1,6 +1,8 @@
 /*
  * lstm.c - the LSTM: the fused cell forward and backward (one pass over a row's four gates), and whole sequences in
- * one call (the recurrent products and the cells of every step, rows split over the pool).
+ * one call (the recurrent products and the cells of every step, rows split over the pool). Also what the GRU (gru.c)
+ * shares with it: how a cell kernel splits (cell_parallel), the team of a few-row forward (forward_team) and the
+ * sequences' part alignment (seq_align).
  */
 #include "common.h"
 #include "vmath.h"
@@ -49,9 +51,9 @@ INLINE void lstm_row_backward(float *restrict df, float *restrict dg, float *res
  * the CPU has both. It runs the same exp polynomial as s4_expf, but the five divisions of an element (the
  * reciprocals in sigmoid and tanh, which GCC can only compile to vdivps: about half of the loop's time) become
  * vrcpps and one Newton step, r' = r + r (1 - d r): about 2 ulp instead of 0.5, well inside the transcendental
- * tolerance of the conformance tests. Out-of-range inputs behave as in the scalar loop: exp's argument is
- * clamped, NaN stays NaN (vmaxps and vminps return their second operand when either is NaN), and the
- * reciprocal of a value above 2^126 is 0, as the exact one rounds to within 1.2e-38 of it.
+ * tolerance of the conformance tests. Out-of-range inputs behave as in the scalar loop (the vector functions, in
+ * vmath.h): exp's argument is clamped, NaN stays NaN (vmaxps and vminps return their second operand when either is
+ * NaN), and the reciprocal of a value above 2^126 is 0, as the exact one rounds to within 1.2e-38 of it.
  */
 /* CELL_VECTORS vectors of units a round (the AVX-512 loop's too): each unit's result is the same chain of operations,
  * so the same bits as one vector a round; the rounds' independent chains fill the FP pipes that one vector's exp, wait
@@ -92,7 +94,6 @@ static AVX2 void lstm_row_forward_avx2(float *f, float *g, float *i, float *o, f
     for (; j + 8 <= h; j += 8) lstm_round_avx2(f, g, i, o, hn, cn, cp, j, 1);
     if (j < h) lstm_row_forward(f + j, g + j, i + j, o + j, hn + j, cn + j, cp + j, h - j);
 }
-
 
 /*
  * The same loop in AVX-512, 16 units a vector, the last rounds one vector each, the tail under a mask (no scalar
@@ -436,7 +437,6 @@ static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
     }
     for (int64_t r = b; r < e; r++) memcpy(a->dc0 + r * h, dc_next + r * h, (size_t) h * sizeof(float));
 }
-
 
 int64_t seq_align(void) {
 #ifdef SEQ4J_X86_CLONES

@@ -281,7 +281,7 @@ void parallel_for(int threads, int64_t total, int64_t grain, int64_t align, part
  * products and cells, elementwise updates): the split changes the speed, not the bits.
  */
 void parallel_for_balanced(int threads, int64_t total, int64_t grain, int64_t align, part_fn fn,
-                                  const void *args) {
+                           const void *args) {
     run_job(threads, BALANCE, total, grain, align, fn, args);
 }
 

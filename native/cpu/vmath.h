@@ -1,7 +1,7 @@
 /*
  * vmath.h - the transcendental functions of the kernels, branch-free so that GCC vectorises them (libm's expf does not
- * vectorise without -ffast-math): exp, sigmoid and tanh on floats, a row's softmax, and the same functions by hand in
- * AVX2 + FMA vectors for the cells' hand-written loops (lstm.c, gru.c).
+ * vectorise without -ffast-math): exp, sigmoid and tanh on floats, a row's softmax, and exp, sigmoid and tanh by hand
+ * in AVX2 + FMA vectors for the cells' hand-written loops (lstm.c, gru.c).
  */
 #ifndef SEQ4J_CPU_VMATH_H
 #define SEQ4J_CPU_VMATH_H

@@ -414,7 +414,7 @@ static void gemm_packed(int threads) {
 }
 
 /*
- * seq4j_gemm_tn with a long k over a large c: summed in slices over chunks of c (gemm.c's MC x NC, 256 x 512),
+ * seq4j_gemm_tn with a long k over a large c: summed in slices over chunks of c (common.h's MC x NC, 256 x 512),
  * which must give each element the bits it gets where no chunk is needed. c (257 x 520, k = 1030: 5 slices, a second
  * row chunk of one row and a second column chunk of one partial panel with 1 thread) in one call, against the same
  * product in tiles of 64 rows and 256 or 264 columns (over column blocks of b), each its own call within one chunk.
