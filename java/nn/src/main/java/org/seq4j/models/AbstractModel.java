@@ -17,16 +17,21 @@ import org.seq4j.tensor.Tensor;
  * the parameter store and two workspaces, confines the model to one thread at a time (see {@link Model}), and
  * runs the training step's protocol around the subclass's maths:
  * <ul>
- * <li>{@link #forward} claims the model, runs {@link #forwardHeld} and remembers the thread it ran on;</li>
+ * <li>{@link #forward} claims the model, forgets any earlier forward, runs {@link #forwardHeld} and, when that
+ * returns, remembers the thread it ran on (a forward that throws leaves none: its activations are half written);</li>
  * <li>{@link #backward} claims the model, refuses to run without a forward on the same thread, claims the store's
- * gradients for this thread, runs {@link #backwardHeld} (which adds every parameter's gradient), and forgets
- * the forward;</li>
+ * gradients for this thread, forgets the forward (one backward per forward, even one that throws: its gradients
+ * are half added) and runs {@link #backwardHeld}, which adds every parameter's gradient;</li>
  * <li>{@link #close} releases the subclass's layers ({@link #closeLayers}), the workspaces and the store, once.</li>
  * </ul>
- * Every other public operation of a subclass runs its body through {@link #held(String, Supplier)}.
+ * A subclass's other public operations that use or change the model run their body through
+ * {@link #held(String, Supplier)}; plain accessors (sizes, the store, the last forward's attention weights) do not.
+ * forward, backward and close are final: the protocol is the base's, the maths the subclass's.
  */
 public abstract class AbstractModel implements Model {
+    /** Where the parameters and activations live; every kernel runs here. */
     protected final Backend backend;
+    /** The model's parameters and their gradients (closed by close). */
     protected final ParameterStore store;
     /** The training activations, sized by forward for its (N, T). */
     protected final Workspace ws;
@@ -65,6 +70,7 @@ public abstract class AbstractModel implements Model {
     public final float forward(Tensor xs, Tensor ts) {
         guard.enter("forward");
         try {
+            forwardThread = null;
             float loss = forwardHeld(forwardOp, xs, ts);
             forwardThread = Thread.currentThread();
             return loss;
@@ -89,8 +95,8 @@ public abstract class AbstractModel implements Model {
         try {
             Inputs.forwardRanHere(backwardOp, forwardThread);
             store.claimGrads(backwardOp);
-            backwardHeld();
             forwardThread = null;
+            backwardHeld();
         } finally {
             guard.exit();
         }

@@ -40,6 +40,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
 
     private final int V;
     private final Function<ParameterStore, Network> newNetwork;
+    /** The training network (generation runs on a copy of its own over the same parameters). */
     protected final Network net;
     private final TimeSoftmaxWithLoss softmax;
     private Network genNet;
@@ -48,6 +49,14 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
     private int sizedN = -1, sizedT = -1;
     private Tensor xsT, tsT;      // (T, N)
 
+    /**
+     * A language model over {@code store}.
+     *
+     * @param backend    where the parameters and activations live
+     * @param V          the vocabulary size
+     * @param store      the parameters, owned by the model from now on
+     * @param newNetwork makes a network over the store: the training one now, the generation one on first use
+     */
     protected AbstractRnnlm(Backend backend, int V, ParameterStore store, Function<ParameterStore, Network> newNetwork) {
         super(backend, store);
         this.V = V;

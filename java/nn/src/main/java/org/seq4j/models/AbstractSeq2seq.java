@@ -19,7 +19,9 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
     private final int V;
     private final Function<ParameterStore, SequenceEncoder> newEncoder;
     private final Function<ParameterStore, SequenceDecoder> newDecoder;
+    /** The training encoder (generation runs on a pair of its own over the same parameters). */
     protected final SequenceEncoder encoder;
+    /** The training decoder. */
     protected final SequenceDecoder decoder;
     private final TimeSoftmaxWithLoss softmax;
     private SequenceEncoder genEncoder;
@@ -32,6 +34,15 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
     private Tensor decXs;     // (T_out, N) = tsT[0 .. T_out): the decoder's inputs
     private Tensor decTs;     // (T_out, N) = tsT[1 .. T_out]: its targets
 
+    /**
+     * A seq2seq model over {@code store}.
+     *
+     * @param backend    where the parameters and activations live
+     * @param V          the vocabulary size
+     * @param store      the parameters, owned by the model from now on
+     * @param newEncoder makes an encoder over the store: the training one now, the generation one on first use
+     * @param newDecoder the same for the decoder
+     */
     protected AbstractSeq2seq(Backend backend, int V, ParameterStore store,
                               Function<ParameterStore, SequenceEncoder> newEncoder,
                               Function<ParameterStore, SequenceDecoder> newDecoder) {

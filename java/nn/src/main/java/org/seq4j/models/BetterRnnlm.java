@@ -83,7 +83,7 @@ public final class BetterRnnlm extends AbstractRnnlm {
      * @param seed the masks' seed
      */
     public void setDropoutSeed(long seed) {
-        ((Net) net).seedDropout(seed);
+        held("setDropoutSeed", () -> ((Net) net).seedDropout(seed));
     }
 
     private static final class Net implements Network {

@@ -17,8 +17,11 @@ import org.seq4j.tensor.Tensor;
  * Parameters: embed.W (V, D), lstm.Wx (D, 4H), lstm.Wh (H, 4H), lstm.b (4H,), under a prefix.
  */
 public class Encoder implements SequenceEncoder {
+    /** Where the layers run. */
     protected final Backend backend;
+    /** The word vectors. */
     protected final TimeEmbedding embed;
+    /** The recurrent layer (LSTM or GRU), stateless. */
     protected final TimeRecurrent lstm;
 
     /**

@@ -20,6 +20,12 @@ public abstract class AbstractOptimizer implements Optimizer {
     private final Confinement guard = new Confinement(getClass().getSimpleName());
     private final String stepOp = getClass().getSimpleName() + ".step";   // built once: step must not allocate
 
+    /**
+     * An optimizer with learning rate {@code lr}.
+     *
+     * @param lr the learning rate, finite and >= 0
+     * @throws IllegalArgumentException otherwise
+     */
     protected AbstractOptimizer(float lr) {
         this.lr = checkedRate(lr);
     }
@@ -73,7 +79,11 @@ public abstract class AbstractOptimizer implements Optimizer {
         }
     }
 
-    /** One kernel call over params.values() and params.grads(). */
+    /**
+     * One kernel call over params.values() and params.grads().
+     *
+     * @param params the parameters to update
+     */
     protected abstract void update(ParameterStore params);
 
     /**
@@ -86,7 +96,13 @@ public abstract class AbstractOptimizer implements Optimizer {
         return false;
     }
 
-    /** {@code count} zero-filled state buffers shaped like the flat parameter buffer, made on first use. */
+    /**
+     * {@code count} zero-filled state buffers shaped like the flat parameter buffer, made on first use.
+     *
+     * @param params the parameters the state follows
+     * @param count  how many buffers (Adam: 2, momentum: 1)
+     * @return the buffers, the same ones at every call
+     */
     protected final Tensor[] state(ParameterStore params, int count) {
         if (state == null) {
             arena = Arena.ofShared();

@@ -1,7 +1,7 @@
 // A model written outside seq4j's packages on AbstractModel, as a user would: one TimeAffine and TimeMSE over
 // (N, T, F) windows. Checks that the base gives such a model the protocol the book's models have (the loss and
-// its gradients as computed by hand, backward refused before a forward or on another thread, close once) with
-// nothing but the three methods the subclass writes.
+// the gradients of W and b as computed by hand, backward refused before a forward, after a forward that threw, on
+// another thread and a second time, close once) with nothing but the three methods the subclass writes.
 package org.seq4j.extension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -71,9 +71,9 @@ class CustomModelTest {
             x[i] = (i % 5) - 2f;
             t[i] = (i % 3) * 0.5f;
         }
-        // by hand: y = x W + b per (n, s); loss 0.5 sum (y - t)^2 / N; db = sum (y - t) / N
+        // by hand: y = x W + b per (n, s); loss 0.5 sum (y - t)^2 / N; db = sum (y - t) / N, dW = sum x^T (y - t) / N
         double loss = 0;
-        double[] db = new double[F];
+        double[] db = new double[F], dW = new double[F * F];
         for (int r = 0; r < N * T; r++) {
             for (int j = 0; j < F; j++) {
                 double y = b[j];
@@ -83,6 +83,9 @@ class CustomModelTest {
                 double d = y - t[r * F + j];
                 loss += 0.5 * d * d / N;
                 db[j] += d / N;
+                for (int k = 0; k < F; k++) {
+                    dW[k * F + j] += x[r * F + k] * d / N;
+                }
             }
         }
         AffineRegression model = new AffineRegression(backend);
@@ -90,6 +93,7 @@ class CustomModelTest {
             model.store().copyIn("W", w);
             model.store().copyIn("b", b);
             Tensor xs = backend.allocate(arena, DType.F32, N, T, F), ts = backend.allocate(arena, DType.F32, N, T, F);
+            Tensor wrong = backend.allocate(arena, DType.F32, N, T + 1, F);
             backend.copyIn(xs, x);
             backend.copyIn(ts, t);
 
@@ -110,10 +114,19 @@ class CustomModelTest {
             assertTrue(other.get() instanceof IllegalStateException && other.get().getMessage().contains("follows a forward"),
                     "backward on another thread: " + other.get());
 
+            // a forward that throws leaves no forward to follow: its activations are half written
+            assertThrows(IllegalArgumentException.class, () -> model.forward(xs, wrong));
+            IllegalStateException afterBad = assertThrows(IllegalStateException.class, model::backward);
+            assertTrue(afterBad.getMessage().contains("before forward"), afterBad.getMessage());
+
+            assertEquals(loss, model.forward(xs, ts), 1e-5 * Math.max(1, Math.abs(loss)));
             model.backward();
-            float[] gotDb = model.store().copyOutGrad("b");
+            float[] gotDb = model.store().copyOutGrad("b"), gotDw = model.store().copyOutGrad("W");
             for (int j = 0; j < F; j++) {
                 assertEquals(db[j], gotDb[j], 1e-5, "db[" + j + "]");
+            }
+            for (int i = 0; i < F * F; i++) {
+                assertEquals(dW[i], gotDw[i], 1e-5, "dW[" + i + "]");
             }
             IllegalStateException twice = assertThrows(IllegalStateException.class, model::backward);
             assertTrue(twice.getMessage().contains("before forward"), twice.getMessage());

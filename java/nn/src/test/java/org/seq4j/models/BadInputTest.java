@@ -86,6 +86,23 @@ class BadInputTest {
         }
     }
 
+    /**
+     * A forward that throws after a good one leaves nothing for backward to follow (it would read activations the
+     * failed forward half overwrote), and a backward is one per forward: a second one is refused.
+     */
+    @Test
+    void backwardFollowsOnlyAForwardThatReturned() {
+        try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
+            Tensor xs = ids(N, 5), ts = ids(N, 4);
+            model.forward(xs, ts);
+            assertThrows(IllegalArgumentException.class, () -> model.forward(xs, ids(N + 1, 4)));
+            assertMessage(assertThrows(IllegalStateException.class, model::backward), "Seq2seq.backward before forward");
+            model.forward(xs, ts);
+            model.backward();
+            assertMessage(assertThrows(IllegalStateException.class, model::backward), "before forward");
+        }
+    }
+
     @Test
     void languageModelRejectsMismatchedTargets() {
         try (Rnnlm model = new Rnnlm(backend, V, D, H, 1)) {
