@@ -36,6 +36,7 @@ public final class AttentionWeight implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hs, Tensor h) {
+        this.hs = null;   // none until this forward returns
         if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
             throw new IllegalArgumentException("AttentionWeight.forward needs hs (T, N, H) and h (N, H), got " + hs
                     + " and " + h);

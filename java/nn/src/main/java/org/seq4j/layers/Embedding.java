@@ -38,6 +38,7 @@ public final class Embedding implements AutoCloseable {
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(Tensor ids) {
+        this.ids = null;   // none until this forward returns
         if (ids.rank() != 1 || ids.dtype() != DType.I32) {
             throw new IllegalArgumentException("Embedding.forward needs ids (N,) int32, got " + ids);
         }

@@ -63,6 +63,7 @@ public final class GRU implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes differ from the above
      */
     public Tensor forward(Tensor x, Tensor hPrev) {
+        this.x = null;   // none until this forward returns
         if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
             throw new IllegalArgumentException("GRU.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H + "), got "
                     + x + ", " + hPrev);

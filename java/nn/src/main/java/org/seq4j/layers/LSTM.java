@@ -57,6 +57,7 @@ public final class LSTM implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor x, Tensor hPrev, Tensor cPrev) {
+        this.x = null;   // none until this forward returns
         if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H) || !Shapes.is2(cPrev, x.dim(0), H)) {
             throw new IllegalArgumentException("LSTM.forward needs x (N, D=" + D + "), h_prev and c_prev (N, H=" + H
                     + "), got " + x + ", " + hPrev + ", " + cPrev);

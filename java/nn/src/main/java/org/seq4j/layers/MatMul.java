@@ -38,6 +38,7 @@ public final class MatMul implements AutoCloseable {
      * @throws IllegalArgumentException if x is not (N, D)
      */
     public Tensor forward(Tensor x) {
+        this.x = null;   // none until this forward returns
         int d = W.dim(0), h = W.dim(1);
         if (x.rank() != 2 || x.dim(1) != d) {
             throw new IllegalArgumentException("MatMul.forward needs x (N, D=" + d + "), got " + x);

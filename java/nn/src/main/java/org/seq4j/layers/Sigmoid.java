@@ -8,6 +8,7 @@ import org.seq4j.tensor.Tensor;
 public final class Sigmoid implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
+    private boolean forwardDone;   // the last forward returned: backward may follow it
     private Tensor out, dx;
 
     /**
@@ -27,12 +28,14 @@ public final class Sigmoid implements AutoCloseable {
      * @return y, x's shape, the layer's buffer, valid until its next forward
      */
     public Tensor forward(Tensor x) {
+        forwardDone = false;
         if (!Shapes.same(out, x)) {
             ws.reset();
             out = ws.floats(x.shape());
             dx = ws.floats(x.shape());
         }
         backend.sigmoidForward(out, x);
+        forwardDone = true;
         return out;
     }
 
@@ -44,7 +47,7 @@ public final class Sigmoid implements AutoCloseable {
      * @throws IllegalStateException if no forward ran
      */
     public Tensor backward(Tensor dout) {
-        if (out == null) {
+        if (!forwardDone) {
             throw new IllegalStateException("Sigmoid.backward before forward");
         }
         backend.sigmoidBackward(dx, out, dout);

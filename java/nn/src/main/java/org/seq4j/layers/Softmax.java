@@ -8,6 +8,7 @@ import org.seq4j.tensor.Tensor;
 public final class Softmax implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
+    private boolean forwardDone;   // the last forward returned: backward may follow it
     private Tensor out, dx;      // (N, V)
 
     /**
@@ -28,6 +29,7 @@ public final class Softmax implements AutoCloseable {
      * @throws IllegalArgumentException if x is not 2-D
      */
     public Tensor forward(Tensor x) {
+        forwardDone = false;
         if (x.rank() != 2) {
             throw new IllegalArgumentException("Softmax.forward needs x (N, V), got " + x);
         }
@@ -37,6 +39,7 @@ public final class Softmax implements AutoCloseable {
             dx = ws.floats(x.dim(0), x.dim(1));
         }
         backend.softmaxForward(out, x);
+        forwardDone = true;
         return out;
     }
 
@@ -48,7 +51,7 @@ public final class Softmax implements AutoCloseable {
      * @throws IllegalStateException if no forward ran
      */
     public Tensor backward(Tensor dout) {
-        if (out == null) {
+        if (!forwardDone) {
             throw new IllegalStateException("Softmax.backward before forward");
         }
         backend.softmaxBackward(dx, out, dout);

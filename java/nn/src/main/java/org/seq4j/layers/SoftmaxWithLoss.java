@@ -37,6 +37,7 @@ public final class SoftmaxWithLoss implements AutoCloseable {
      * @throws IndexOutOfBoundsException if a label is outside [0, V) and not -1
      */
     public Tensor forward(Tensor x, Tensor t) {
+        this.labels = null;   // none until this forward returns
         if (x.rank() != 2 || t.rank() != 1 || t.dtype() != DType.I32 || t.dim(0) != x.dim(0)) {
             throw new IllegalArgumentException("SoftmaxWithLoss.forward needs x (N, V) and t (N,) int32 labels, got "
                     + x + " and " + t);

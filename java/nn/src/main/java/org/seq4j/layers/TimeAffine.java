@@ -80,6 +80,7 @@ public final class TimeAffine implements AutoCloseable {
      * @throws IllegalArgumentException if x is not (T, N, D)
      */
     public Tensor forward(Tensor x) {
+        this.x = null;   // none until this forward returns
         if (x.rank() != 3 || x.dim(2) != D) {
             throw new IllegalArgumentException("TimeAffine.forward needs x (T, N, D=" + D + "), got " + x);
         }

@@ -39,6 +39,7 @@ public final class TimeAttention implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hsEnc, Tensor hsDec) {
+        this.hsEnc = null;   // none until this forward returns
         if (hsEnc.rank() != 3 || hsDec.rank() != 3 || hsEnc.dim(1) != hsDec.dim(1) || hsEnc.dim(2) != hsDec.dim(2)) {
             throw new IllegalArgumentException("TimeAttention.forward needs hsEnc (T_enc, N, H) and hsDec (T_dec, N, H), got "
                     + hsEnc + " and " + hsDec);

@@ -141,6 +141,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
      * @throws IllegalArgumentException if xs is not (T, N, D)
      */
     public Tensor forward(Tensor xs) {
+        this.forwardDone = false;   // none until this forward returns
         if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
             throw new IllegalArgumentException("TimeBiRecurrent.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
         }

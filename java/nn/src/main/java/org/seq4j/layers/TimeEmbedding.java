@@ -55,6 +55,7 @@ public final class TimeEmbedding implements AutoCloseable {
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(Tensor ids) {
+        this.ids = null;   // none until this forward returns
         if (ids.rank() != 2 || ids.dtype() != DType.I32) {
             throw new IllegalArgumentException("TimeEmbedding.forward needs ids (T, N) int32, got " + ids);
         }

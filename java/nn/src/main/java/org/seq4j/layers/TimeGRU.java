@@ -217,6 +217,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public Tensor forward(Tensor xs) {
+        this.forwardDone = false;   // none until this forward returns
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeGRU.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
@@ -232,6 +233,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
+        this.forwardDone = false;   // none until this forward returns
         Parameter E = embed.W();
         if (E.dim(1) != D) {
             throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)

@@ -264,6 +264,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IllegalStateException if a carried state has another batch size N
      */
     public Tensor forward(Tensor xs) {
+        this.forwardDone = false;   // none until this forward returns
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
@@ -290,6 +291,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
+        this.forwardDone = false;   // none until this forward returns
         Parameter E = embed.W();
         if (E.dim(1) != D) {
             throw new IllegalArgumentException("TimeLSTM.forward: the embedding's vectors have " + E.dim(1)

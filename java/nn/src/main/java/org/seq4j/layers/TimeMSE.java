@@ -60,6 +60,7 @@ public final class TimeMSE implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor ys, Tensor ts) {
+        this.ys = null;   // none until this forward returns
         if (ys.rank() != 3) {
             throw new IllegalArgumentException("TimeMSE.forward needs ys (T, N, F), got " + ys);
         }
@@ -75,10 +76,11 @@ public final class TimeMSE implements AutoCloseable {
             loss = ws.floats(1);
             dys = ws.floats(t, n, f);
         }
-        this.ys = steps == Steps.ALL ? ys : lastStep.row(ys, t - 1);
-        this.ts = ts;
+        Tensor scored = steps == Steps.ALL ? ys : lastStep.row(ys, t - 1);
         this.scale = 0.5f / n;
-        backend.mseForward(loss, this.ys, ts, scale);
+        backend.mseForward(loss, scored, ts, scale);
+        this.ys = scored;   // only now: a forward refused above leaves none for backward
+        this.ts = ts;
         return loss;
     }
 

@@ -100,6 +100,7 @@ public final class TimeRNN implements AutoCloseable {
      * @throws IllegalStateException if a carried state has another batch size N
      */
     public Tensor forward(Tensor xs) {
+        this.x = null;   // none until this forward returns
         if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
             throw new IllegalArgumentException("TimeRNN.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
         }

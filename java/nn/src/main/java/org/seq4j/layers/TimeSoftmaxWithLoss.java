@@ -44,6 +44,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
      * @throws IndexOutOfBoundsException if a label is outside [0, V) and not -1
      */
     public Tensor forward(Tensor xs, Tensor ts) {
+        this.labels = null;   // none until this forward returns
         if (xs.rank() != 3) {
             throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs xs (T, N, V), got " + xs);
         }
@@ -61,8 +62,9 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
             sizedN = n;
             sizedV = v;
         }
-        labels = tsView.vector(ts);
-        backend.softmaxCrossEntropyForward(probs2, loss, xsView.matrix(xs, t * n, v), labels);
+        Tensor flat = tsView.vector(ts);
+        backend.softmaxCrossEntropyForward(probs2, loss, xsView.matrix(xs, t * n, v), flat);
+        labels = flat;   // only now: a bad label above leaves no forward for backward
         return loss;
     }
 

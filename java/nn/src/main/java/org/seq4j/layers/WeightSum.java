@@ -32,6 +32,7 @@ public final class WeightSum implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hs, Tensor a) {
+        this.hs = null;   // none until this forward returns
         if (hs.rank() != 3 || !Shapes.is2(a, hs.dim(1), hs.dim(0))) {
             throw new IllegalArgumentException("WeightSum.forward needs hs (T, N, H) and a (N, T), got " + hs + " and "
                     + a);

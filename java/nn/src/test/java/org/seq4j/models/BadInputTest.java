@@ -87,15 +87,22 @@ class BadInputTest {
     }
 
     /**
-     * A forward that throws after a good one leaves nothing for backward to follow (it would read activations the
-     * failed forward half overwrote), and a backward is one per forward: a second one is refused.
+     * A forward that throws after a good one leaves nothing for backward to follow, and a backward is one per forward:
+     * a second one is refused. The failing forward here gets as far as the encoder (new questions) and stops at the
+     * decoder's first input, an id outside the vocabulary: a backward then would have sent the earlier forward's
+     * decoder gradient into the encoder's new activations, a wrong gradient without an error.
      */
     @Test
     void backwardFollowsOnlyAForwardThatReturned() {
         try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
             Tensor xs = ids(N, 5), ts = ids(N, 4);
             model.forward(xs, ts);
-            assertThrows(IllegalArgumentException.class, () -> model.forward(xs, ids(N + 1, 4)));
+            int[] badStart = new int[N * 4];
+            badStart[0] = V;   // row 0's first decoder input
+            Tensor otherXs = ids(N, 5), badTs = ModelTesting.ids(backend, arena, badStart, N, 4);
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.forward(otherXs, badTs)),
+                    "ts", "outside the vocabulary");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.forward(xs, ids(N + 1, 4))), "N=3");
             assertMessage(assertThrows(IllegalStateException.class, model::backward), "Seq2seq.backward before forward");
             model.forward(xs, ts);
             model.backward();
