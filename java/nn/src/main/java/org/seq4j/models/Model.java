@@ -75,7 +75,14 @@ public interface Model extends AutoCloseable {
      */
     float forward(Tensor xs, Tensor ts);
 
-    /** Adds the gradient of the last forward's loss to every parameter's gradient. */
+    /**
+     * Adds the gradient of the last forward's loss to every parameter's gradient. One backward per forward, on the
+     * forward's thread, and only after a forward that returned: a forward that threw (bad ids, wrong shapes) leaves
+     * nothing to follow, since it may have written some of the activations.
+     *
+     * @throws IllegalStateException if no forward returned on this thread since the last backward, if another
+     *                               thread's gradients are pending in the store, or if the model is in use or closed
+     */
     void backward();
 
     /**
