@@ -13,7 +13,6 @@ import org.seq4j.dist.Communicator;
 import org.seq4j.dist.DataParallel;
 import org.seq4j.dist.Shard;
 import org.seq4j.models.LanguageModel;
-import org.seq4j.optim.ClipGrads;
 import org.seq4j.optim.NonFiniteLossException;
 import org.seq4j.optim.Optimizer;
 import org.seq4j.tensor.DType;
@@ -121,13 +120,7 @@ public final class RnnlmTrainer implements AutoCloseable {
             }
             model.backend().copyIn(xs, xBuffer);
             model.backend().copyIn(ts, tBuffer);
-            float loss = model.forward(xs, ts);
-            model.backward();
-            loss = NonFiniteLossException.requireFinite(DataParallel.reduce(comm, model.store(), shard, loss), steps + 1);
-            if (maxGrad > 0) {
-                ClipGrads.clip(model.store(), maxGrad);
-            }
-            optimizer.step(model.store());
+            float loss = Trainer.step(model, optimizer, comm, shard, maxGrad, xs, ts, steps + 1);
             steps++;
             total += loss;
             listener.onStep(epoch, it + 1, loss);

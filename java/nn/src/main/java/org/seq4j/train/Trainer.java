@@ -138,11 +138,14 @@ public final class Trainer implements AutoCloseable {
                     + " training examples");
         }
         if (sized != data || sizedBatch != batchSize) {
-            shard = Shard.of(batchSize, comm.rank(), comm.size());
+            // all of it recorded together, once every call that may fail has returned: a refused configuration
+            // (another rank's) leaves the previous one whole, not its shard with the new batch's tensors
+            Shard newShard = Shard.of(batchSize, comm.rank(), comm.size());
             comm.agree("training configuration (batch, examples, seed, optimizer, clipping)", "batch " + batchSize
                     + ", examples " + data.size() + ", seed " + seed + ", " + optimizer.getClass().getSimpleName()
                     + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
-            Tensor[] t = data.allocate(model.backend(), arena, shard.rows());
+            Tensor[] t = data.allocate(model.backend(), arena, newShard.rows());
+            shard = newShard;
             xs = t[0];
             ts = t[1];
             sized = data;
@@ -154,18 +157,43 @@ public final class Trainer implements AutoCloseable {
         double total = 0;
         for (int i = 0; i < iters; i++) {
             data.fill(model.backend(), order, i * batchSize + shard.from(), xs, ts);
-            float loss = model.forward(xs, ts);
-            model.backward();
-            loss = NonFiniteLossException.requireFinite(DataParallel.reduce(comm, model.store(), shard, loss), steps + 1);
-            if (maxGrad > 0) {
-                ClipGrads.clip(model.store(), maxGrad);
-            }
-            optimizer.step(model.store());
+            float loss = step(model, optimizer, comm, shard, maxGrad, xs, ts, steps + 1);
             steps++;
             total += loss;
             listener.onStep(epoch, i + 1, loss);
         }
         return (float) (total / iters);
+    }
+
+    /**
+     * One training step over the batch in xs, ts: forward, backward, the gradients (and the loss) summed over the
+     * ranks, the clip, the optimizer's step. A step that throws after its backward (a non-finite loss, a failed
+     * all-reduce, clip or update) drops the gradients it added: kept, the next step would apply them with its own
+     * (a retry after a NonFiniteLossException would write the diverged batch's NaN into every weight). Gradients
+     * another thread holds are not this step's to drop (its backward refused them).
+     *
+     * @return the loss, averaged over the ranks
+     */
+    static float step(Model model, Optimizer optimizer, Communicator comm, Shard shard, float maxGrad, Tensor xs,
+                      Tensor ts, long number) {
+        float loss = model.forward(xs, ts);
+        try {
+            model.backward();
+            loss = NonFiniteLossException.requireFinite(DataParallel.reduce(comm, model.store(), shard, loss), number);
+            if (maxGrad > 0) {
+                ClipGrads.clip(model.store(), maxGrad);
+            }
+            optimizer.step(model.store());
+            return loss;
+        } catch (RuntimeException | Error e) {
+            try {
+                model.store().claimGrads("Trainer step " + number);   // throws when another thread's are pending
+                model.store().zeroGrads();
+            } catch (RuntimeException second) {
+                e.addSuppressed(second);
+            }
+            throw e;
+        }
     }
 
     @Override

@@ -160,4 +160,33 @@ class TrainerTest {
             assertTrue(e.getMessage().contains("at step 1"), e.getMessage());
         }
     }
+
+    /**
+     * A step that fails after its backward (here a NaN loss) drops its gradients: kept, they would be applied with
+     * the next step's, and a retry at a smaller learning rate would write the diverged batch's NaN into every weight.
+     */
+    @Test
+    void aFailedStepLeavesNoGradientsForTheNext(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("addition.txt");
+        ToySet.ADDITION.write(file, 300, 8);
+        SequenceDataset ds = SequenceLoader.load(file);
+        Backend b = TestBackends.reference();
+        try (PeekySeq2seq m = new PeekySeq2seq(b, ds.vocabulary().size(), 4, 8, 3); Adam adam = new Adam(0.01f);
+             Trainer t = new Trainer(m, adam, 5f, 1)) {
+            float[] bias = m.store().copyOut("decoder.affine.b");
+            float[] nanBias = bias.clone();
+            nanBias[0] = Float.NaN;
+            m.store().copyIn("decoder.affine.b", nanBias);
+            assertThrows(NonFiniteLossException.class, () -> t.fitEpoch(1, Batches.of(ds.train()), 30, QUIET));
+            for (float g : m.store().grads().toFloatArray()) {
+                assertEquals(0f, g, "every gradient dropped after the failed step");
+            }
+            m.store().copyIn("decoder.affine.b", bias);   // the cause mended, training goes on
+            float loss = t.fitEpoch(1, Batches.of(ds.train()), 30, QUIET);
+            assertTrue(Float.isFinite(loss), "loss " + loss);
+            for (float w : m.store().values().toFloatArray()) {
+                assertTrue(Float.isFinite(w), "a weight became " + w);
+            }
+        }
+    }
 }
