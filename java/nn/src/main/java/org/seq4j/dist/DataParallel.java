@@ -45,8 +45,11 @@ public final class DataParallel {
             layout.append(' ').append(p.name()).append(java.util.Arrays.toString(p.value().shape()));
         }
         comm.agree("model (class, parameter names and shapes)", layout.toString());
-        comm.broadcast(store.backend(), store.values());
-        store.valuesWritten();
+        try {
+            comm.broadcast(store.backend(), store.values());
+        } finally {
+            store.valuesWritten();   // even a failed broadcast may have written some: kept copies are made again
+        }
     }
 
     /**

@@ -69,8 +69,8 @@ final class FoldedInput implements AutoCloseable {
             return table;
         }
         int v = E.dim(0);
+        tableE = null;   // until the table below is whole: a product that throws leaves no table to reuse
         if (table == null || table.dim(0) != v) {
-            tableE = null;
             ws.reset();
             table = ws.floats(v, g);
             scatter = ws.floats(v, g);

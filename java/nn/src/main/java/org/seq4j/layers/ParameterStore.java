@@ -278,8 +278,11 @@ public final class ParameterStore implements AutoCloseable {
             throw new IllegalArgumentException("parameter " + p + " has " + p.size() + " elements but " + data.length
                     + " values were given");
         }
-        backend.copyIn(p.value(), data);
-        version.advance();
+        try {
+            backend.copyIn(p.value(), data);
+        } finally {
+            version.advance();   // even a failed copy may have written some: kept copies are made again
+        }
     }
 
     /**

@@ -63,7 +63,9 @@ public final class SoftmaxWithLoss implements AutoCloseable {
         if (labels == null) {
             throw new IllegalStateException("SoftmaxWithLoss.backward before forward");
         }
-        backend.softmaxCrossEntropyBackward(probs, probs, labels, dout);
+        Tensor t = labels;
+        labels = null;   // once per forward: the probabilities become dx below
+        backend.softmaxCrossEntropyBackward(probs, probs, t, dout);
         return probs;
     }
 

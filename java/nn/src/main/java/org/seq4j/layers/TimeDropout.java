@@ -21,6 +21,7 @@ public final class TimeDropout implements AutoCloseable {
     private long seed;
     private boolean training = true;
     private boolean lastWasTraining;
+    private boolean forwardDone;   // the last forward returned: backward may follow it
     private Tensor mask, out, dx;   // shaped like xs
 
     /**
@@ -84,8 +85,10 @@ public final class TimeDropout implements AutoCloseable {
      * @return the result, xs's shape: the layer's buffer, valid until its next forward, or xs itself
      */
     public Tensor forward(Tensor xs) {
+        forwardDone = false;
         lastWasTraining = training;
         if (!training) {
+            forwardDone = true;
             return xs;
         }
         if (!Shapes.same(mask, xs)) {
@@ -95,8 +98,9 @@ public final class TimeDropout implements AutoCloseable {
             dx = ws.floats(xs.shape());
         }
         backend.dropoutMask(mask, ratio, seed);
-        seed += SEED_STEP;
         backend.mul(out, xs, mask);
+        seed += SEED_STEP;   // once the mask is used: a refused forward draws the same mask again
+        forwardDone = true;
         return out;
     }
 
@@ -108,6 +112,9 @@ public final class TimeDropout implements AutoCloseable {
      * @throws IllegalStateException if no forward ran
      */
     public Tensor backward(Tensor dout) {
+        if (!forwardDone) {
+            throw new IllegalStateException("TimeDropout.backward before forward");
+        }
         if (!lastWasTraining) {
             return dout;
         }

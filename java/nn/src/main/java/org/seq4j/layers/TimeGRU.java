@@ -217,7 +217,8 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public Tensor forward(Tensor xs) {
-        this.forwardDone = false;   // none until this forward returns
+        this.forwardDone = false;   // none until this forward returns (nor a backward of it)
+        this.backwardDone = false;
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeGRU.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
@@ -233,7 +234,8 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
-        this.forwardDone = false;   // none until this forward returns
+        this.forwardDone = false;   // none until this forward returns (nor a backward of it)
+        this.backwardDone = false;
         Parameter E = embed.W();
         if (E.dim(1) != D) {
             throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)
@@ -403,6 +405,7 @@ public final class TimeGRU implements TimeRecurrent {
         if (!forwardDone) {
             throw new IllegalStateException("TimeGRU.backward before forward");
         }
+        backwardDone = false;   // until this backward returns: dh() reads what it writes
         if (forwardPacked) {
             throw new IllegalStateException("TimeGRU.backward after a forward with " + inference.precision() + " inference "
                     + "weights; training needs float32 forwards: setInferencePrecision(F32) first");

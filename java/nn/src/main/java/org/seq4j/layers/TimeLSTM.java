@@ -264,7 +264,8 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IllegalStateException if a carried state has another batch size N
      */
     public Tensor forward(Tensor xs) {
-        this.forwardDone = false;   // none until this forward returns
+        this.forwardDone = false;   // none until this forward returns (nor a backward of it)
+        this.backwardDone = false;
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
@@ -291,7 +292,8 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
-        this.forwardDone = false;   // none until this forward returns
+        this.forwardDone = false;   // none until this forward returns (nor a backward of it)
+        this.backwardDone = false;
         Parameter E = embed.W();
         if (E.dim(1) != D) {
             throw new IllegalArgumentException("TimeLSTM.forward: the embedding's vectors have " + E.dim(1)
@@ -539,6 +541,7 @@ public final class TimeLSTM implements TimeRecurrent {
         if (!forwardDone) {
             throw new IllegalStateException("TimeLSTM.backward before forward");
         }
+        backwardDone = false;   // until this backward returns: dh() and dc() read what it writes
         dh0Pending = false;
         if (forwardPacked) {
             throw new IllegalStateException("TimeLSTM.backward after a forward with " + inference.precision() + " inference "

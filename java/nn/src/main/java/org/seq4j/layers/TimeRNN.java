@@ -100,7 +100,8 @@ public final class TimeRNN implements AutoCloseable {
      * @throws IllegalStateException if a carried state has another batch size N
      */
     public Tensor forward(Tensor xs) {
-        this.x = null;   // none until this forward returns
+        this.x = null;   // none until this forward returns (nor a backward of it)
+        this.backwardDone = false;
         if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
             throw new IllegalArgumentException("TimeRNN.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
         }
@@ -156,6 +157,7 @@ public final class TimeRNN implements AutoCloseable {
         if (x == null) {
             throw new IllegalStateException("TimeRNN.backward before forward");
         }
+        backwardDone = false;   // until this backward returns: dh() reads what it writes
         int t = sizedT, n = sizedN, m = t * n;
         if (dhs.size() != (long) m * H) {
             throw new IllegalArgumentException("TimeRNN.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H + "), got "

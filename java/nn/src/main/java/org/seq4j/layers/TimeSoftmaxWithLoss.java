@@ -80,7 +80,9 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
         if (labels == null) {
             throw new IllegalStateException("TimeSoftmaxWithLoss.backward before forward");
         }
-        backend.softmaxCrossEntropyBackward(probs2, probs2, labels, dout);
+        Tensor flat = labels;
+        labels = null;   // once per forward: the probabilities become dxs below
+        backend.softmaxCrossEntropyBackward(probs2, probs2, flat, dout);
         return probs;
     }
 

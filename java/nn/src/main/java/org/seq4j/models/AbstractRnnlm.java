@@ -70,7 +70,11 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         return V;
     }
 
-    /** Mean cross-entropy of the next-word scores for xs (N, T) against ts (N, T) (-1 ignored). */
+    /**
+     * Mean cross-entropy of the next-word scores for xs (N, T) against ts (N, T) (-1 ignored). A forward that throws
+     * once the network has run (an id outside the vocabulary in ts, or one a kernel found in xs) resets the carried
+     * state: it may have moved past the refused batch, by how much depending on the backend.
+     */
     @Override
     protected float forwardHeld(String op, Tensor xs, Tensor ts) {
         Inputs.ids(op, "xs", xs, -1, 1, V);
@@ -89,19 +93,28 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         }
         backend.swapAxes01(xsT, xs);
         backend.swapAxes01(tsT, ts);
-        Tensor score;
         try {
-            score = net.predict(xsT);
-        } catch (IndexOutOfBoundsException e) {
-            throw Inputs.outOfVocabulary(op, "xs", xs, V, e);
+            Tensor score;
+            try {
+                score = net.predict(xsT);
+            } catch (IndexOutOfBoundsException e) {
+                throw Inputs.outOfVocabulary(op, "xs", xs, V, e);
+            }
+            Tensor loss;
+            try {
+                loss = softmax.forward(score, tsT);
+            } catch (IndexOutOfBoundsException e) {
+                throw Inputs.outOfVocabulary(op, "ts", ts, V, e);
+            }
+            return backend.item(loss, 0);
+        } catch (RuntimeException e) {
+            try {
+                net.resetState();
+            } catch (RuntimeException second) {
+                e.addSuppressed(second);
+            }
+            throw e;
         }
-        Tensor loss;
-        try {
-            loss = softmax.forward(score, tsT);
-        } catch (IndexOutOfBoundsException e) {
-            throw Inputs.outOfVocabulary(op, "ts", ts, V, e);
-        }
-        return backend.item(loss, 0);
     }
 
     @Override

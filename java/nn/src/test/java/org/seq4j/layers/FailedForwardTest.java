@@ -99,6 +99,16 @@ class FailedForwardTest {
                     () -> lstm.backward(dhs));
             check("TimeGRU", () -> gru.forward(xs), IllegalArgumentException.class, () -> gru.forward(wide),
                     () -> gru.backward(dhs));
+            // the initial state's gradients belong to the backward of the forward before: a failed forward ends them
+            assertThrows(IllegalArgumentException.class, () -> lstm.forward(wide));
+            assertThrows(IllegalStateException.class, lstm::dh, "TimeLSTM.dh after a failed forward");
+            assertThrows(IllegalArgumentException.class, () -> gru.forward(wide));
+            assertThrows(IllegalStateException.class, gru::dh, "TimeGRU.dh after a failed forward");
+            // and a backward that is refused (wrong dhs) leaves no dh of an earlier backward
+            lstm.forward(xs);
+            lstm.backward(dhs);
+            assertThrows(IllegalArgumentException.class, () -> lstm.backward(floats(T, N, H + 1)));
+            assertThrows(IllegalStateException.class, lstm::dh, "TimeLSTM.dh after a refused backward");
         }
     }
 
@@ -124,6 +134,19 @@ class FailedForwardTest {
             Tensor scores = floats(T, N, V);
             check("TimeSoftmaxWithLoss", () -> loss.forward(scores, ids(-1, T, N)), IndexOutOfBoundsException.class,
                     () -> loss.forward(scores, ids(V, T, N)), () -> loss.backward(1f));
+            // one backward per forward: the first turns the probabilities into the gradient
+            IllegalStateException twice = assertThrows(IllegalStateException.class, () -> loss.backward(1f));
+            assertTrue(twice.getMessage().contains("before forward"), twice.getMessage());
+        }
+    }
+
+    @Test
+    void dropout() {
+        try (TimeDropout drop = new TimeDropout(backend, 0.5f, 3)) {
+            IllegalStateException none = assertThrows(IllegalStateException.class, () -> drop.backward(floats(T, N, D)));
+            assertTrue(none.getMessage().contains("TimeDropout.backward before forward"), none.getMessage());
+            check("TimeDropout", () -> drop.forward(floats(T, N, D)), IllegalArgumentException.class,
+                    () -> drop.forward(ws.ints(T, N, D)), () -> drop.backward(floats(T, N, D)));
         }
     }
 }

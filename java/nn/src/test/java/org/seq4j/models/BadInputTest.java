@@ -110,6 +110,25 @@ class BadInputTest {
         }
     }
 
+    /**
+     * A stateful language model whose forward throws after its network ran (an id outside the vocabulary in ts)
+     * starts the next batch from a reset state, as after resetState(), not from wherever the refused batch left it.
+     */
+    @Test
+    void aRefusedBatchResetsTheCarriedState() {
+        Tensor x1 = ids(N, 5), t1 = ids(N, 5), x2 = ids(N, 5), x3 = ids(N, 5), t3 = ids(N, 5);
+        int[] bad = new int[N * 5];
+        bad[N * 5 - 1] = V;   // the last target of the last row
+        Tensor badTs = ModelTesting.ids(backend, arena, bad, N, 5);
+        try (Rnnlm refused = new Rnnlm(backend, V, D, H, 1); Rnnlm reset = new Rnnlm(backend, V, D, H, 1)) {
+            refused.forward(x1, t1);
+            assertThrows(IllegalArgumentException.class, () -> refused.forward(x2, badTs));
+            reset.forward(x1, t1);
+            reset.resetState();
+            assertEquals(reset.forward(x3, t3), refused.forward(x3, t3), "the next batch after a refused one");
+        }
+    }
+
     @Test
     void languageModelRejectsMismatchedTargets() {
         try (Rnnlm model = new Rnnlm(backend, V, D, H, 1)) {
