@@ -19,7 +19,8 @@ import org.seq4j.tensor.Tensor;
  * <ul>
  * <li>{@link #forward} claims the model, forgets any earlier forward, runs {@link #forwardHeld} and, when that
  * returns, remembers the thread it ran on (a forward that throws leaves none: its activations are half written);</li>
- * <li>{@link #backward} claims the model, refuses to run without a forward on the same thread, claims the store's
+ * <li>{@link #backward} claims the model, refuses to run without a forward on the same thread or after the weights
+ * changed since that forward (ParameterStore.version: an optimizer step, a load), claims the store's
  * gradients for this thread, forgets the forward (one backward per forward, even one that throws: its gradients
  * are half added) and runs {@link #backwardHeld}, which adds every parameter's gradient;</li>
  * <li>{@link #close} releases the subclass's layers ({@link #closeLayers}), the workspaces and the store, once.</li>
@@ -42,6 +43,7 @@ public abstract class AbstractModel implements Model {
     private final String forwardOp = getClass().getSimpleName() + ".forward";
     private final String backwardOp = getClass().getSimpleName() + ".backward";
     private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
+    private long forwardVersion;    // the weights' write counter when that forward returned
 
     /**
      * A model over {@code store}, which it owns from now on (close closes it).
@@ -72,6 +74,7 @@ public abstract class AbstractModel implements Model {
         try {
             forwardThread = null;
             float loss = forwardHeld(forwardOp, xs, ts);
+            forwardVersion = store.version().get();
             forwardThread = Thread.currentThread();
             return loss;
         } finally {
@@ -94,6 +97,10 @@ public abstract class AbstractModel implements Model {
         guard.enter("backward");
         try {
             Inputs.forwardRanHere(backwardOp, forwardThread);
+            if (store.version().get() != forwardVersion) {
+                throw new IllegalStateException(backwardOp + " after the weights changed since its forward (an optimizer"
+                        + " step, copyIn, a checkpoint load): its activations hold the old weights' values; forward again");
+            }
             store.claimGrads(backwardOp);
             forwardThread = null;
             backwardHeld();

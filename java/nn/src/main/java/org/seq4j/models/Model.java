@@ -80,8 +80,9 @@ public interface Model extends AutoCloseable {
      * forward's thread, and only after a forward that returned: a forward that threw (bad ids, wrong shapes) leaves
      * nothing to follow, since it may have written some of the activations.
      *
-     * @throws IllegalStateException if no forward returned on this thread since the last backward, if another
-     *                               thread's gradients are pending in the store, or if the model is in use or closed
+     * @throws IllegalStateException if no forward returned on this thread since the last backward, if the weights
+     *                               were written since that forward, if another thread's gradients are pending in
+     *                               the store, or if the model is in use or closed
      */
     void backward();
 

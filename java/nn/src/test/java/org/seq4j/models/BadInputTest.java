@@ -129,6 +129,20 @@ class BadInputTest {
         }
     }
 
+    /** Weights written between a forward and its backward (a load, a step) make that backward refuse: forward again. */
+    @Test
+    void backwardRefusesWeightsChangedSinceItsForward() {
+        try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
+            Tensor xs = ids(N, 5), ts = ids(N, 4);
+            model.forward(xs, ts);
+            model.store().copyIn("decoder.affine.b", new float[V]);
+            assertMessage(assertThrows(IllegalStateException.class, model::backward), "Seq2seq.backward",
+                    "weights changed since its forward");
+            model.forward(xs, ts);
+            model.backward();
+        }
+    }
+
     @Test
     void languageModelRejectsMismatchedTargets() {
         try (Rnnlm model = new Rnnlm(backend, V, D, H, 1)) {
