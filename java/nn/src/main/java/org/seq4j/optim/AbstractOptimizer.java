@@ -105,11 +105,19 @@ public abstract class AbstractOptimizer implements Optimizer {
      */
     protected final Tensor[] state(ParameterStore params, int count) {
         if (state == null) {
-            arena = Arena.ofShared();
-            state = new Tensor[count];
-            for (int i = 0; i < count; i++) {
-                state[i] = params.backend().allocate(arena, DType.F32, Math.toIntExact(params.values().size()));
+            // kept only whole: an allocation that fails (device memory) leaves no half-made state for the next step
+            Arena a = Arena.ofShared();
+            Tensor[] s = new Tensor[count];
+            try {
+                for (int i = 0; i < count; i++) {
+                    s[i] = params.backend().allocate(a, DType.F32, Math.toIntExact(params.values().size()));
+                }
+            } catch (RuntimeException | Error e) {
+                a.close();
+                throw e;
             }
+            arena = a;
+            state = s;
         }
         return state;
     }

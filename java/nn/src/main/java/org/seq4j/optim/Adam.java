@@ -55,9 +55,10 @@ public final class Adam extends AbstractOptimizer {
     @Override
     protected void update(ParameterStore p) {
         Tensor[] mv = state(p, 2);
-        iteration++;
-        double lrT = learningRate() * Math.sqrt(1.0 - Math.pow(beta2, iteration)) / (1.0 - Math.pow(beta1, iteration));
+        long t = iteration + 1;   // counted once the update ran: a refused one leaves the bias correction where it was
+        double lrT = learningRate() * Math.sqrt(1.0 - Math.pow(beta2, t)) / (1.0 - Math.pow(beta1, t));
         p.backend().adamUpdate(p.values(), mv[0], mv[1], p.grads(), (float) lrT, beta1, beta2, EPS, true);
+        iteration = t;
     }
 
     /** The update zeroes the gradients in its pass (Backend.adamUpdate with zeroGrad): step needs no fill after it. */

@@ -3,6 +3,7 @@
 package org.seq4j.optim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Random;
 import java.util.function.Supplier;
@@ -108,5 +109,19 @@ class OptimizerTest {
                 p[i] -= lrT * m[i] / (Math.sqrt(v[i]) + 1e-7);
             }
         });
+    }
+
+    /** A refused update leaves Adam's step count, and so its next bias correction, where it was. */
+    @Test
+    void aRefusedAdamStepCountsNothing() {
+        Backend backend = TestBackends.reference();
+        ParameterStore store = ParameterStore.builder(backend).declare("w", Init.normal(1), 4).build(1);
+        try (Adam adam = new Adam(0.1f)) {
+            adam.step(store);
+            assertEquals(1, adam.iteration());
+            store.close();
+            assertThrows(IllegalStateException.class, () -> adam.step(store));
+            assertEquals(1, adam.iteration(), "the refused step is not counted");
+        }
     }
 }
