@@ -92,8 +92,12 @@ public final class TimeAttention implements AutoCloseable {
      * Attention weights of the last forward: row [t, n] is step t's distribution over the encoder steps.
      *
      * @return (T_dec, N, T_enc)
+     * @throws IllegalStateException if no forward returned (none ran, or the last one threw)
      */
     public Tensor attentionWeights() {
+        if (hsEnc == null) {
+            throw new IllegalStateException("TimeAttention.attentionWeights before forward (or after one that threw)");
+        }
         return weights;
     }
 

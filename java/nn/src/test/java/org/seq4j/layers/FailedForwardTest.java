@@ -141,6 +141,18 @@ class FailedForwardTest {
     }
 
     @Test
+    void timeAttention() {
+        try (TimeAttention attention = new TimeAttention(backend)) {
+            Tensor enc = floats(T, N, H), dec = floats(T + 1, N, H);
+            check("TimeAttention", () -> attention.forward(enc, dec), IllegalArgumentException.class,
+                    () -> attention.forward(enc, floats(T + 1, N, H + 1)), () -> attention.backward(floats(T + 1, N, H)));
+            assertThrows(IllegalArgumentException.class, () -> attention.forward(enc, floats(T + 1, N + 1, H)));
+            IllegalStateException e = assertThrows(IllegalStateException.class, attention::attentionWeights);
+            assertTrue(e.getMessage().contains("before forward"), e.getMessage());
+        }
+    }
+
+    @Test
     void dropout() {
         try (TimeDropout drop = new TimeDropout(backend, 0.5f, 3)) {
             IllegalStateException none = assertThrows(IllegalStateException.class, () -> drop.backward(floats(T, N, D)));
