@@ -288,7 +288,8 @@ public final class TimeGRU implements TimeRecurrent {
             backend.copy(hT[0], inLastStep ? hT[t] : hState);
             h0Zero = false;
         }
-        inLastStep = false;
+        // inLastStep stays as it is until the recurrence has run (as in TimeLSTM): a call that throws before it
+        // leaves the state in hT[t], where the next forward takes it from
         // the BF16 inference blocks if asked for, else the F32 blocks packed for this pass where that pays, else none
         PackedMatrix[] copy = inference.current();
         boolean inferenceCopy = copy != null;
@@ -316,6 +317,7 @@ public final class TimeGRU implements TimeRecurrent {
                 backend.gruCellForward(hT[s + 1], gatesT[s], hT[s]);
             }
         }
+        inLastStep = false;
         if (stateful) {
             sizeState(n);
             inLastStep = true;   // the state is hT[t]; copied out only if the workspace is resized
