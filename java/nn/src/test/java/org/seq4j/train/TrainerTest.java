@@ -143,14 +143,18 @@ class TrainerTest {
         }
     }
 
-    @Test
-    void aNaNLossStopsTrainingAndNamesTheStep(@TempDir Path dir) throws IOException {
+    /** 300 addition questions (seed 8), for the tests of a failing step. */
+    private static SequenceDataset smallAddition(Path dir) throws IOException {
         Path file = dir.resolve("addition.txt");
         ToySet.ADDITION.write(file, 300, 8);
-        SequenceDataset ds = SequenceLoader.load(file);
-        Backend b = TestBackends.reference();
-        try (PeekySeq2seq m = new PeekySeq2seq(b, ds.vocabulary().size(), 4, 8, 3); Adam adam = new Adam(0.01f);
-             Trainer t = new Trainer(m, adam, 5f, 1)) {
+        return SequenceLoader.load(file);
+    }
+
+    @Test
+    void aNaNLossStopsTrainingAndNamesTheStep(@TempDir Path dir) throws IOException {
+        SequenceDataset ds = smallAddition(dir);
+        try (PeekySeq2seq m = new PeekySeq2seq(TestBackends.reference(), ds.vocabulary().size(), 4, 8, 3);
+             Adam adam = new Adam(0.01f); Trainer t = new Trainer(m, adam, 5f, 1)) {
             float[] w = m.store().copyOut("encoder.embed.W");
             Arrays.fill(w, Float.NaN);
             m.store().copyIn("encoder.embed.W", w);
@@ -167,12 +171,9 @@ class TrainerTest {
      */
     @Test
     void aFailedStepLeavesNoGradientsForTheNext(@TempDir Path dir) throws IOException {
-        Path file = dir.resolve("addition.txt");
-        ToySet.ADDITION.write(file, 300, 8);
-        SequenceDataset ds = SequenceLoader.load(file);
-        Backend b = TestBackends.reference();
-        try (PeekySeq2seq m = new PeekySeq2seq(b, ds.vocabulary().size(), 4, 8, 3); Adam adam = new Adam(0.01f);
-             Trainer t = new Trainer(m, adam, 5f, 1)) {
+        SequenceDataset ds = smallAddition(dir);
+        try (PeekySeq2seq m = new PeekySeq2seq(TestBackends.reference(), ds.vocabulary().size(), 4, 8, 3);
+             Adam adam = new Adam(0.01f); Trainer t = new Trainer(m, adam, 5f, 1)) {
             float[] bias = m.store().copyOut("decoder.affine.b");
             float[] nanBias = bias.clone();
             nanBias[0] = Float.NaN;
