@@ -57,7 +57,7 @@ public final class SoftmaxWithLoss implements AutoCloseable {
      *
      * @param dout the loss's gradient (1 for the loss itself)
      * @return dx (N, V), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if there is no forward to follow: none ran, the last one threw, or its backward ran
      */
     public Tensor backward(float dout) {
         if (labels == null) {

@@ -433,9 +433,10 @@ public final class TimeGRU implements TimeRecurrent {
         // Wh[:, :2H]^T (2H, H) and Whh^T (H, H) packed for this pass where that pays: t products each
         boolean packed = KeptPack.packs(t, n);
         if (packed) {
-            if (zrTPacked == null) {
-                zrTPacked = packWs.packed(2 * H, H, PackedMatrix.Precision.F32);
+            if (zrTPacked == null || hhTPacked == null) {   // both or neither: a failed second allocation retries
+                PackedMatrix zrT = packWs.packed(2 * H, H, PackedMatrix.Precision.F32);
                 hhTPacked = packWs.packed(H, H, PackedMatrix.Precision.F32);
+                zrTPacked = zrT;
             }
             backend.pack(zrTPacked, Transpose.YES, Wh.value(), g);
             backend.pack(hhTPacked, Transpose.YES, Whh, g);

@@ -74,7 +74,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
      *
      * @param dout the loss's gradient (1 for the loss itself)
      * @return dxs (T, N, V), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if there is no forward to follow: none ran, the last one threw, or its backward ran
      */
     public Tensor backward(float dout) {
         if (labels == null) {

@@ -72,8 +72,9 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
 
     /**
      * Mean cross-entropy of the next-word scores for xs (N, T) against ts (N, T) (-1 ignored). A forward that throws
-     * once the network has run (an id outside the vocabulary in ts, or one a kernel found in xs) resets the carried
-     * state: it may have moved past the refused batch, by how much depending on the backend.
+     * over an id outside the vocabulary (in xs, found by a kernel, or in ts, found after the network ran) resets the
+     * carried state: it may have moved past the refused batch, by how much depending on the backend. A refusal before
+     * the network runs (a carried state of another batch size: resetState() or setState first) keeps it.
      */
     @Override
     protected float forwardHeld(String op, Tensor xs, Tensor ts) {
@@ -93,28 +94,27 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         }
         backend.swapAxes01(xsT, xs);
         backend.swapAxes01(tsT, ts);
+        Tensor score;
         try {
-            Tensor score;
-            try {
-                score = net.predict(xsT);
-            } catch (IndexOutOfBoundsException e) {
-                throw Inputs.outOfVocabulary(op, "xs", xs, V, e);
-            }
-            Tensor loss;
-            try {
-                loss = softmax.forward(score, tsT);
-            } catch (IndexOutOfBoundsException e) {
-                throw Inputs.outOfVocabulary(op, "ts", ts, V, e);
-            }
-            return backend.item(loss, 0);
-        } catch (RuntimeException e) {
-            try {
-                net.resetState();
-            } catch (RuntimeException second) {
-                e.addSuppressed(second);
-            }
-            throw e;
+            score = net.predict(xsT);
+        } catch (IndexOutOfBoundsException e) {
+            throw resetAfter(Inputs.outOfVocabulary(op, "xs", xs, V, e));
         }
+        try {
+            return backend.item(softmax.forward(score, tsT), 0);   // item: where a GPU reports a bad id
+        } catch (IndexOutOfBoundsException e) {
+            throw resetAfter(Inputs.outOfVocabulary(op, "ts", ts, V, e));
+        }
+    }
+
+    /** Resets the carried state after a forward refused once its network ran; returns the refusal to throw. */
+    private RuntimeException resetAfter(RuntimeException refusal) {
+        try {
+            net.resetState();
+        } catch (RuntimeException second) {
+            refusal.addSuppressed(second);
+        }
+        return refusal;
     }
 
     @Override

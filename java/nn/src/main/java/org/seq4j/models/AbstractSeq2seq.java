@@ -161,11 +161,22 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         if (startId < 0 || startId >= V) {
             throw new IllegalArgumentException(op + ": start id " + startId + " is outside the vocabulary [0, V=" + V + ")");
         }
-        if (genEncoder == null) {
-            genEncoder = newEncoder.apply(store);
-            genDecoder = newDecoder.apply(store);
-            genEncoder.setInferencePrecision(inferencePrecision);
-            genDecoder.setInferencePrecision(inferencePrecision);
+        if (genEncoder == null) {   // the pair is kept only whole: a half-made one would fail every later call
+            SequenceEncoder e = newEncoder.apply(store);
+            SequenceDecoder d = null;
+            try {
+                d = newDecoder.apply(store);
+                e.setInferencePrecision(inferencePrecision);
+                d.setInferencePrecision(inferencePrecision);
+            } catch (RuntimeException | Error failure) {
+                e.close();
+                if (d != null) {
+                    d.close();
+                }
+                throw failure;
+            }
+            genEncoder = e;
+            genDecoder = d;
         }
         genWs.reset();
         Tensor x = genWs.ints(xs.dim(1), xs.dim(0));

@@ -161,9 +161,10 @@ public final class AttentionDecoder implements SequenceDecoder {
     }
 
     /**
-     * Attention weights of the last forward or generation step.
+     * Attention weights of this decoder's last forward.
      *
      * @return (T_dec, N, T_enc)
+     * @throws IllegalStateException before a forward returned (none ran, or the last one threw)
      */
     public Tensor attentionWeights() {
         return attention.attentionWeights();

@@ -105,6 +105,7 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      * them: row [t, n] is decoder step t's distribution over the encoder steps.
      *
      * @return (T_dec, N, T_enc)
+     * @throws IllegalStateException before a forward returned (none ran, or the last one threw)
      */
     public Tensor attentionWeights() {
         return ((AttentionDecoder) decoder).attentionWeights();

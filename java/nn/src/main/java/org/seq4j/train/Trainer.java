@@ -189,7 +189,7 @@ public final class Trainer implements AutoCloseable {
             try {
                 model.store().claimGrads("Trainer step " + number);   // throws when another thread's are pending
                 model.store().zeroGrads();
-            } catch (RuntimeException second) {
+            } catch (Throwable second) {
                 e.addSuppressed(second);
             }
             throw e;

@@ -1,7 +1,8 @@
 // A model written outside seq4j's packages on AbstractModel, as a user would: one TimeAffine and TimeMSE over
 // (N, T, F) windows. Checks that the base gives such a model the protocol the book's models have (the loss and
 // the gradients of W and b as computed by hand, backward refused before a forward, after a forward that threw, on
-// another thread and a second time, close once) with nothing but the three methods the subclass writes.
+// another thread, a second time and after a backward that threw part-way, close once) with nothing but the three
+// methods the subclass writes.
 package org.seq4j.extension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,6 +30,7 @@ class CustomModelTest {
         private final TimeAffine affine;
         private final TimeMSE mse;
         int closed;   // closeLayers calls
+        boolean failBackward;   // backwardHeld throws after adding the gradients, as a backend failure would
 
         AffineRegression(Backend backend) {
             super(backend, ParameterStore.builder(backend)
@@ -52,6 +54,9 @@ class CustomModelTest {
         @Override
         protected void backwardHeld() {
             affine.backward(mse.backward(1f));
+            if (failBackward) {
+                throw new IllegalStateException("a backend failure after the gradients were added");
+            }
         }
 
         @Override
@@ -117,7 +122,7 @@ class CustomModelTest {
             // a forward that throws leaves no forward to follow: its activations are half written
             assertThrows(IllegalArgumentException.class, () -> model.forward(xs, wrong));
             IllegalStateException afterBad = assertThrows(IllegalStateException.class, model::backward);
-            assertTrue(afterBad.getMessage().contains("before forward"), afterBad.getMessage());
+            assertTrue(afterBad.getMessage().contains("AffineRegression.backward before forward"), afterBad.getMessage());
 
             assertEquals(loss, model.forward(xs, ts), 1e-5 * Math.max(1, Math.abs(loss)));
             model.backward();
@@ -130,6 +135,14 @@ class CustomModelTest {
             }
             IllegalStateException twice = assertThrows(IllegalStateException.class, model::backward);
             assertTrue(twice.getMessage().contains("before forward"), twice.getMessage());
+
+            // a backward that throws part-way has used its forward: a retry would add the gradients a second time
+            model.forward(xs, ts);
+            model.failBackward = true;
+            assertThrows(IllegalStateException.class, model::backward);
+            model.failBackward = false;
+            IllegalStateException retry = assertThrows(IllegalStateException.class, model::backward);
+            assertTrue(retry.getMessage().contains("AffineRegression.backward before forward"), retry.getMessage());
         } finally {
             model.close();
         }
