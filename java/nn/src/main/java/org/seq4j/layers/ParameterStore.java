@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
 import org.seq4j.tensor.DType;
@@ -39,7 +40,9 @@ public final class ParameterStore implements AutoCloseable {
     private final Map<String, Parameter> byName;
     private final long parameterCount;
     private final Parameter.Version version = new Parameter.Version();   // shared by every parameter: writes to values
-    private Thread gradsThread;    // whose backward added to grads since they were last zeroed; null: nobody
+    // whose backward added to grads since they were last zeroed; null: nobody. Claimed by compare-and-set: a model's
+    // backward and an optimizer's step (each confined, but to different objects) on two threads cannot both win
+    private final AtomicReference<Thread> gradsThread = new AtomicReference<>();
 
     /**
      * Starts the declarations of a store.
@@ -354,7 +357,7 @@ public final class ParameterStore implements AutoCloseable {
     /** grads = 0, one fill over the flat buffer. */
     public void zeroGrads() {
         backend.fill(grads, 0f);
-        gradsThread = null;
+        gradsThread.set(null);
     }
 
     /**
@@ -362,7 +365,7 @@ public final class ParameterStore implements AutoCloseable {
      * clears each gradient as it applies it, as Adam's does): no gradients are pending, and no fill is needed.
      */
     public void gradsZeroed() {
-        gradsThread = null;
+        gradsThread.set(null);
     }
 
     /**
@@ -375,13 +378,17 @@ public final class ParameterStore implements AutoCloseable {
      */
     public void claimGrads(String op) {
         Thread me = Thread.currentThread();
-        Thread other = gradsThread;
-        if (other != null && other != me) {
-            throw new IllegalStateException(op + " on " + Confinement.describe(me) + ": the gradients hold what "
-                    + Confinement.describe(other) + " added and nobody applied yet; a model and its optimizer serve"
-                    + " one thread at a time (step or zeroGrads before handing them over)");
+        Thread other;
+        while ((other = gradsThread.get()) != me) {
+            if (other != null) {
+                throw new IllegalStateException(op + " on " + Confinement.describe(me) + ": the gradients hold what "
+                        + Confinement.describe(other) + " added and nobody applied yet; a model and its optimizer serve"
+                        + " one thread at a time (step or zeroGrads before handing them over)");
+            }
+            if (gradsThread.compareAndSet(null, me)) {
+                return;
+            }
         }
-        gradsThread = me;
     }
 
     /**
