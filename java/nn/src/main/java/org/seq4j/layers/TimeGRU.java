@@ -433,7 +433,7 @@ public final class TimeGRU implements TimeRecurrent {
         // Wh[:, :2H]^T (2H, H) and Whh^T (H, H) packed for this pass where that pays: t products each
         boolean packed = KeptPack.packs(t, n);
         if (packed) {
-            if (zrTPacked == null || hhTPacked == null) {   // both or neither: a failed second allocation retries
+            if (zrTPacked == null) {   // set last: a failed second allocation leaves it null, and the next one retries
                 PackedMatrix zrT = packWs.packed(2 * H, H, PackedMatrix.Precision.F32);
                 hhTPacked = packWs.packed(H, H, PackedMatrix.Precision.F32);
                 zrTPacked = zrT;

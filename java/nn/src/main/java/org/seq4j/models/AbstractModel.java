@@ -50,10 +50,11 @@ public abstract class AbstractModel implements Model {
      *
      * @param backend where the parameters and activations live
      * @param store   the model's parameters
+     * @throws NullPointerException naming a null argument
      */
     protected AbstractModel(Backend backend, ParameterStore store) {
-        this.backend = backend;
-        this.store = store;
+        this.backend = java.util.Objects.requireNonNull(backend, "backend");
+        this.store = java.util.Objects.requireNonNull(store, "store");
         this.ws = new Workspace(backend);
         this.genWs = new Workspace(backend);
     }
