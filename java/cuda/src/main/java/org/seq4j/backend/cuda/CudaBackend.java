@@ -17,7 +17,10 @@
 //   and note it, with the first offender, in a device error record. The next synchronising call (item,
 //   copyOut, synchronize) reads that record and throws an IndexOutOfBoundsException worded as the host
 //   check's ("embeddingForward: ids[2] = 13 is outside [0, 13) ..."), for each operation that met one;
-//   their results since the last synchronisation are wrong and should be discarded.
+//   their results since the last synchronisation are wrong and should be discarded. With several threads, the
+//   error is thrown to the thread whose call found it and, at its own next synchronising call, to every other
+//   thread that queued that kernel since the record was last read (PendingIdChecks): never to nobody. A thread
+//   that reads results another thread queued should let that thread synchronise first, as with any GPU work.
 // - Safe to share, as Backend promises: every kernel call holds the backend's lock while it sets its host
 //   scalars, stages copies and queues work on the one stream, so calls from several threads run one after
 //   another in some order, each exactly as it would alone. Any thread may use it (a model built on one
@@ -40,7 +43,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import org.seq4j.backend.AbstractBackend;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.Transpose;
@@ -92,11 +94,12 @@ public final class CudaBackend extends AbstractBackend {
     private long scratchBytes;
 
     /**
-     * Per id-checking kernel k (bit k of SEQ4J_CUDA_ERR_*), the public operations that queued it since the error word
-     * was last read: the error message names them; none anywhere, and a synchronising call skips the error word.
+     * Per thread, the id-checking kernels (bit k of SEQ4J_CUDA_ERR_*) queued since the error record was last read,
+     * and by which public operations: the error message names them, an error found by one thread's synchronising
+     * call is owed to the others that queued that kernel; none queued anywhere, and a synchronising call skips
+     * reading the record.
      */
-    private final List<Set<String>> pendingIdCallers = ID_CHECKS.stream().map(c -> (Set<String>) new TreeSet<String>())
-            .toList();
+    private final PendingIdChecks pendingIds = new PendingIdChecks(ID_CHECKS.size(), ID_OPERATIONS);
     private boolean closed;
 
     /** The GPU named by -Dseq4j.cuda.device (default 0). */
@@ -479,7 +482,7 @@ public final class CudaBackend extends AbstractBackend {
     /** Ids on the device are checked by the kernels themselves; remember which ones to ask about. */
     @Override
     protected synchronized void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
-        pendingIdCallers.get(Integer.numberOfTrailingZeros(idCheckBit(op, name))).add(op);
+        pendingIds.queued(Thread.currentThread(), Integer.numberOfTrailingZeros(idCheckBit(op, name)), op);
     }
 
     /** The SEQ4J_CUDA_ERR_* bit of the kernel that checks op's ids (every one of ID_OPERATIONS has one). */
@@ -499,14 +502,14 @@ public final class CudaBackend extends AbstractBackend {
         return ID_OPERATIONS;
     }
 
-    /** Waits for the stream; if id-indexing kernels ran since the last look, reads the error record too. */
+    /**
+     * Waits for the stream; if id-checking kernels ran since the last look, reads the error record too, and throws
+     * what it reports (PendingIdChecks says to whom), with any error found for this thread by another's call.
+     */
     private void synchronizeAndCheckIds() {
-        boolean pending = false;
-        for (int k = 0; k < pendingIdCallers.size(); k++) {
-            pending |= !pendingIdCallers.get(k).isEmpty();
-        }
-        MemorySegment record = pending ? slots.asSlice(ERRORS_AT, errorBytes) : null;
-        if (pending) {
+        boolean read = pendingIds.anyQueued();
+        MemorySegment record = read ? slots.asSlice(ERRORS_AT, errorBytes) : null;
+        if (read) {
             check(cudart_h.cudaMemcpyAsync(record, MemorySegment.ofAddress(errorWord), errorBytes,
                     cudart_h.cudaMemcpyDeviceToHost(), stream), "cudaMemcpyAsync(error record)");
         }
@@ -514,17 +517,16 @@ public final class CudaBackend extends AbstractBackend {
         hostWaits++;
         Cuda.checkSynchronize(st, "cudaStreamSynchronize", syncEveryLaunch);
         ring.drained();
-        if (!pending) {
-            return;
-        }
-        // the message (and its arrays) only when a kernel reported an id: no allocation on a step's every sync
-        String message = record.get(JAVA_INT, 0) != 0 ? idErrorMessage(record.toArray(JAVA_INT), pendingIdCallers) : null;
-        for (int k = 0; k < pendingIdCallers.size(); k++) {
-            pendingIdCallers.get(k).clear();
-        }
-        if (message != null) {
+        int errorBits = read ? record.get(JAVA_INT, 0) : 0;
+        if (errorBits != 0) {
             check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, errorBytes, stream),
                     "cudaMemsetAsync(error record)");
+        }
+        // the message (its arrays, the lambda) only when there is an error: no allocation on a step's every sync
+        String message = errorBits == 0 ? pendingIds.settle(Thread.currentThread(), 0, null)
+                : pendingIds.settle(Thread.currentThread(), errorBits,
+                        callers -> idErrorMessage(record.toArray(JAVA_INT), callers));
+        if (message != null) {
             throw new IndexOutOfBoundsException(message);
         }
     }

@@ -1,12 +1,13 @@
 // What only the CUDA backend does, on a GPU: device-side id checks reported at the next synchronisation
 // (or by the call itself with -Dseq4j.cuda.sync=true), the memory pool's steady state, cap and leak check,
 // host copies from heap and native memory through the staging ring without waits, use from another
-// thread, deterministic reductions, and cuBLAS's k = 0 edge. Skipped, with the reason, where the backend does not load (no GPU). The kernels'
+// thread, a bad id reported to both threads of two, deterministic reductions, and cuBLAS's k = 0 edge. Skipped, with the reason, where the backend does not load (no GPU). The kernels'
 // numbers are checked against the reference by the shared conformance suite, which includes cuda.
 package org.seq4j.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
@@ -104,6 +108,42 @@ class CudaBackendGpuTest {
             var e = assertThrows(IndexOutOfBoundsException.class, () -> cuda.item(loss, 0));
             assertTrue(e.getMessage().contains("softmaxCrossEntropyForward: labels[1] = 13 is outside [0, 13)"),
                     e.getMessage());
+        }
+    }
+
+    /**
+     * Two threads on one backend: a bad label queued by one and found by the other's synchronising call reaches
+     * both. It used to reach only the finder, and the thread whose loss it was read a wrong loss without a word.
+     */
+    @Test
+    void aBadIdFoundByAnotherThreadIsStillReportedToTheThreadThatQueuedIt() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            int m = 4, v = 13;
+            Tensor logits = floats(arena, uniform(m * v), m, v), probs = cuda.allocate(arena, DType.F32, m, v);
+            Tensor loss = cuda.allocate(arena, DType.F32, 1), bad = ints(arena, new int[] {3, 13, 0, 1}, m);
+            CountDownLatch queued = new CountDownLatch(1), found = new CountDownLatch(1);
+            FutureTask<IndexOutOfBoundsException> trainer = new FutureTask<>(() -> {
+                cuda.softmaxCrossEntropyForward(probs, loss, logits, bad);
+                queued.countDown();
+                found.await();
+                try {
+                    cuda.item(loss, 0);
+                    return null;
+                } catch (IndexOutOfBoundsException e) {
+                    return e;
+                }
+            });
+            new Thread(trainer, "trainer").start();
+            queued.await();
+            var e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);   // this thread finds it
+            assertTrue(e.getMessage().contains("softmaxCrossEntropyForward (thread \"trainer\"): labels[1] = 13"),
+                    e.getMessage());
+            found.countDown();
+            IndexOutOfBoundsException toTrainer = trainer.get(60, TimeUnit.SECONDS);
+            assertNotNull(toTrainer, "the trainer read its loss over a bad label without an error");
+            assertTrue(toTrainer.getMessage().contains("labels[1] = 13 is outside [0, 13)")
+                    && toTrainer.getMessage().contains("Found by a synchronising call of thread"), toTrainer.getMessage());
+            cuda.synchronize();   // told once to each
         }
     }
 
