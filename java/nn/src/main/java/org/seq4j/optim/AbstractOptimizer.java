@@ -1,5 +1,5 @@
 // State handling shared by the optimizers: state buffers shaped like the flat parameter buffer, allocated
-// zero-filled on the first step and bound to that store; one thread at a time, and nothing after close.
+// zero-filled on the first step and bound to that store once it succeeds; one thread at a time, nothing after close.
 package org.seq4j.optim;
 
 import java.lang.foreign.Arena;
@@ -14,7 +14,7 @@ import org.seq4j.tensor.Tensor;
  */
 public abstract class AbstractOptimizer implements Optimizer {
     private float lr;
-    private ParameterStore bound;
+    private ParameterStore bound;   // the store of the first step that succeeded; the state follows it
     private Arena arena;
     private Tensor[] state;
     private final Confinement guard = new Confinement(getClass().getSimpleName());
@@ -57,15 +57,20 @@ public abstract class AbstractOptimizer implements Optimizer {
     public final void step(ParameterStore params) {
         guard.enter("step");   // after close this throws: the state is gone, and starting over would be silent
         try {
-            if (bound == null) {
-                bound = params;
-            } else if (bound != params) {
+            if (bound != null && bound != params) {
                 throw new IllegalArgumentException(getClass().getSimpleName() + " holds state for " + bound
                         + " and cannot step " + params + "; use one optimizer per model");
             }
             params.claimGrads(stepOp);
+            boolean first = bound == null;
             try {
                 update(params);
+                bound = params;
+            } catch (RuntimeException | Error e) {
+                if (first) {   // a refused first step binds no store and keeps no state made for it
+                    dropState();
+                }
+                throw e;
             } finally {
                 params.valuesWritten();   // copies derived from the values (bf16 inference weights) are stale now
             }
@@ -128,13 +133,17 @@ public abstract class AbstractOptimizer implements Optimizer {
             return;
         }
         try {
-            if (arena != null) {
-                arena.close();
-                arena = null;
-                state = null;
-            }
+            dropState();
         } finally {
             guard.exit();
+        }
+    }
+
+    private void dropState() {
+        if (arena != null) {
+            arena.close();
+            arena = null;
+            state = null;
         }
     }
 }

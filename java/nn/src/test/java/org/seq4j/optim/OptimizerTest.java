@@ -4,6 +4,7 @@ package org.seq4j.optim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import java.util.function.Supplier;
@@ -122,6 +123,26 @@ class OptimizerTest {
             store.close();
             assertThrows(IllegalStateException.class, () -> adam.step(store));
             assertEquals(1, adam.iteration(), "the refused step is not counted");
+        }
+    }
+
+    /**
+     * An optimizer is bound to a store by the state it keeps for it, so a first step that was refused binds nothing:
+     * it used to bind the store it refused (here a closed one) and then refuse every other.
+     */
+    @Test
+    void aRefusedFirstStepBindsNoStore() {
+        Backend backend = TestBackends.reference();
+        ParameterStore closed = ParameterStore.builder(backend).declare("w", Init.normal(1), 4).build(1);
+        closed.close();
+        try (Adam adam = new Adam(0.1f);
+             ParameterStore store = ParameterStore.builder(backend).declare("w", Init.normal(1), 4).build(2);
+             ParameterStore other = ParameterStore.builder(backend).declare("w", Init.normal(1), 4).build(3)) {
+            assertThrows(IllegalStateException.class, () -> adam.step(closed));
+            adam.step(store);
+            assertEquals(1, adam.iteration());
+            var e = assertThrows(IllegalArgumentException.class, () -> adam.step(other));
+            assertTrue(e.getMessage().contains("one optimizer per model"), e.getMessage());
         }
     }
 }
