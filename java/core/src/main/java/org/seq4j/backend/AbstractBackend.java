@@ -173,17 +173,17 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void scaleK(Tensor x, float alpha);
 
     @Override
-    public final void axpy(float alpha, Tensor x, Tensor y) {
-        f32("axpy", "x", x);
-        f32("axpy", "y", y);
-        sameSize("axpy", "y", y, "x", x);
+    public final void addScaled(Tensor y, Tensor x, float alpha) {
+        f32("addScaled", "y", y);
+        f32("addScaled", "x", x);
+        sameSize("addScaled", "y", y, "x", x);
         if (y.size() == 0) {
             return;
         }
-        axpyK(alpha, x, y);
+        addScaledK(y, x, alpha);
     }
 
-    protected abstract void axpyK(float alpha, Tensor x, Tensor y);
+    protected abstract void addScaledK(Tensor y, Tensor x, float alpha);
 
     @Override
     public final void mul(Tensor out, Tensor a, Tensor b) {

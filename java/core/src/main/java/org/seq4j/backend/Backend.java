@@ -182,14 +182,29 @@ public interface Backend extends AutoCloseable {
     void scale(Tensor x, float alpha);
 
     /**
-     * y += alpha * x, any shapes of equal size.
+     * y += alpha * x, any shapes of equal size (BLAS's axpy, its output first like every operation here).
+     *
+     * @param y     float32, accumulated
+     * @param x     float32, same size
+     * @param alpha the factor
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     */
+    void addScaled(Tensor y, Tensor x, float alpha);
+
+    /**
+     * y += alpha * x: {@link #addScaled(Tensor, Tensor, float) addScaled(y, x, alpha)} under BLAS's name and
+     * argument order, which put the output last, against every other operation here.
      *
      * @param alpha the factor
      * @param x     float32
      * @param y     float32, accumulated
-     * @throws IllegalArgumentException if a shape, dtype or device does not fit (the message names the argument)
+     * @throws IllegalArgumentException as addScaled
+     * @deprecated use {@link #addScaled(Tensor, Tensor, float)}, output first
      */
-    void axpy(float alpha, Tensor x, Tensor y);
+    @Deprecated(since = "0.1.0", forRemoval = true)
+    default void axpy(float alpha, Tensor x, Tensor y) {
+        addScaled(y, x, alpha);
+    }
 
     /**
      * out = a * b element-wise; out may alias a or b.

@@ -118,7 +118,7 @@ public final class JavaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void axpyK(float alpha, Tensor x, Tensor y) {
+    protected void addScaledK(Tensor y, Tensor x, float alpha) {
         for (long i = 0; i < y.size(); i++) {
             set(y, i, get(y, i) + alpha * get(x, i));
         }

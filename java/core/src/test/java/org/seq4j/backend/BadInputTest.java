@@ -79,7 +79,10 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class, () -> b.adamUpdate(p, m, v, flat.flatSlice(25, 10), 1e-3f,
                     0.9f, 0.999f, 1e-7f, true), "adamUpdate", "grad and v overlap");
             b.adamUpdate(p, m, v, flat.flatSlice(30, 10), 1e-3f, 0.9f, 0.999f, 1e-7f, true); // disjoint: accepted
-            assertMessage(IllegalArgumentException.class, () -> b.axpy(1f, x, y), "axpy", "same number of elements");
+            assertMessage(IllegalArgumentException.class, () -> b.addScaled(y, x, 1f), "addScaled",
+                    "same number of elements");
+            assertMessage(IllegalArgumentException.class, () -> deprecatedAxpy(b, x, y), "addScaled",
+                    "same number of elements");   // the old name runs the same checks
             // the carried hidden gradient of the two-part backward: its shape, and never null (7 arguments for none)
             Tensor dA = b.allocate(arena, DType.F32, 3, 20), dcPrev = b.allocate(arena, DType.F32, 3, 5);
             assertMessage(IllegalArgumentException.class,
@@ -581,5 +584,10 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class, () -> b.copy(flat.flatSlice(1, 3), flat.flatSlice(0, 3)),
                     "copy", "dst and src overlap");
         }
+    }
+
+    @SuppressWarnings("removal")
+    private static void deprecatedAxpy(Backend b, Tensor x, Tensor y) {
+        b.axpy(1f, x, y);
     }
 }

@@ -6,7 +6,7 @@
 //  - EXACT: data movement (copy, fill, gather, concat, transposes) and the counter-based dropout mask
 //    must match bit for bit; so must argmax.
 //  - ONE_ROUNDING: kernels that round once or twice per element in the same order as the reference
-//    (scale, axpy, mul, bias, optimizer updates): 4 ulp (rtol 2^-21) and no atol, so any wrong index or
+//    (scale, addScaled, mul, bias, optimizer updates): 4 ulp (rtol 2^-21) and no atol, so any wrong index or
 //    formula fails. This also means kernels must not contract a*b+c into one FMA where the sum can cancel
 //    (the C build uses -std=c11, which implies -ffp-contract=off; the CUDA build uses --fmad=false).
 //  - TRANSCENDENTAL: exp, sigmoid, tanh through the C kernels' polynomial (about 1-2 ulp each) against
@@ -101,9 +101,9 @@ class ConformanceTest {
                 b.ref.scale(x.r(), 0.37f);
                 b.dev.scale(x.d(), 0.37f);
                 b.assertClose("scale n=" + n, x, 0, ONE_ROUNDING);
-                b.ref.axpy(-1.7f, x.r(), y.r());
-                b.dev.axpy(-1.7f, x.d(), y.d());
-                b.assertClose("axpy n=" + n, y, 0, ONE_ROUNDING);
+                b.ref.addScaled(y.r(), x.r(), -1.7f);
+                b.dev.addScaled(y.d(), x.d(), -1.7f);
+                b.assertClose("addScaled n=" + n, y, 0, ONE_ROUNDING);
                 b.ref.mul(z.r(), x.r(), y.r());
                 b.dev.mul(z.d(), x.d(), y.d());
                 b.assertClose("mul n=" + n, z, 0, ONE_ROUNDING);

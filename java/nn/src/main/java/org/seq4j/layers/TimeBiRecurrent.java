@@ -181,7 +181,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
         backend.copy(dxs, dxF);
         Tensor dxBr = backwardLayer.backward(dBr3);
         backend.embeddingForward(dxB2, dxBr2.matrix(dxBr, m, D), rev);
-        backend.axpy(1f, dxB2, dxs2);                                                 // dxs = dxF + dxB
+        backend.addScaled(dxs2, dxB2, 1f);                                                 // dxs = dxF + dxB
         return dxs;
     }
 

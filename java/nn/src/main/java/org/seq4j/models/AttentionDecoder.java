@@ -147,9 +147,9 @@ public final class AttentionDecoder implements SequenceDecoder {
         Tensor dout = affine.backward(dscore);
         backend.splitColumns(dc, ddec, affineDx.matrix(dout, m, 2 * H));
         Tensor dencHs = attention.backward(dc3);
-        backend.axpy(1f, dDecFromAttention.matrix(attention.dhsDec(), m, H), ddec);   // ddec_hs0 + ddec_hs1
+        backend.addScaled(ddec, dDecFromAttention.matrix(attention.dhsDec(), m, H), 1f);   // ddec_hs0 + ddec_hs1
         lstm.backward(embed, ddec3);
-        backend.axpy(1f, lstm.dh(), dencLast.row(dencHs, dencHs.dim(0) - 1));
+        backend.addScaled(dencLast.row(dencHs, dencHs.dim(0) - 1), lstm.dh(), 1f);
         return dencHs;
     }
 

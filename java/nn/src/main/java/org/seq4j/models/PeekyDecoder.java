@@ -170,7 +170,7 @@ public final class PeekyDecoder implements SequenceDecoder {
         Tensor dx = lstm.backward(dlstm3);
         backend.splitColumns(dhs1, dembed, lstmDx.matrix(dx, m, H + D));
         embed.backward(dembed3);
-        backend.axpy(1f, dhs1, dhs0);                                   // dhs = dhs0 + dhs1
+        backend.addScaled(dhs0, dhs1, 1f);                                   // dhs = dhs0 + dhs1
         backend.copy(dh, lstm.dh());
         backend.sumRows(dhVec, dhs0TN, 1f);                             // dh += sum over T of dhs
         return dh;

@@ -249,7 +249,7 @@ public final class OpenBlasBackend extends AbstractBackend {
     }
 
     @Override
-    protected void axpyK(float alpha, Tensor x, Tensor y) {
+    protected void addScaledK(Tensor y, Tensor x, float alpha) {
         seq4j_cpu_h.seq4j_axpy(threads, p(y), p(x), y.size(), alpha);
     }
 

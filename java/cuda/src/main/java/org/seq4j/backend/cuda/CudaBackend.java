@@ -592,8 +592,8 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected synchronized void axpyK(float a, Tensor x, Tensor y) {
-        launched(seq4j_cuda_axpy(y.segment(), x.segment(), y.size(), a, stream()), "seq4j_cuda_axpy");
+    protected synchronized void addScaledK(Tensor y, Tensor x, float alpha) {
+        launched(seq4j_cuda_axpy(y.segment(), x.segment(), y.size(), alpha, stream()), "seq4j_cuda_axpy");
     }
 
     @Override
