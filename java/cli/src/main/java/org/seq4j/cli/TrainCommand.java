@@ -543,7 +543,8 @@ final class TrainCommand implements Callable<Integer> {
         int n = or(batch, simple ? 10 : 20), time = or(timeSize, simple ? 5 : 35);
         int validBatch = Math.max(comm.size(), Math.min(10, n)); // every rank needs a stream of its own
         int validTime = Math.min(time, Math.max(1, (validIds.length - 1) / validBatch));
-        if ((trainIds.length - 1) / (n * time) < 1 || (validIds.length - 1) / (validBatch * validTime) < 1) {
+        // products in long: as ints, --batch 65536 --time-size 65536 is 0, and the division by it an internal error
+        if ((trainIds.length - 1L) / ((long) n * time) < 1 || (validIds.length - 1L) / ((long) validBatch * validTime) < 1) {
             throw new BadInputException(file + " has " + corpus.size() + " words (" + trainIds.length + " train / "
                     + validIds.length + " valid): too few for one batch of " + n + " streams of " + time
                     + " steps (see --batch, --time-size), or for the validation tail");

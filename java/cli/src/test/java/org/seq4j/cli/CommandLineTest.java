@@ -269,6 +269,9 @@ class CommandLineTest {
         cases.put(List.of("lm", "--model", "rnnlm", "--dropout", "0.3"), "--dropout is for --model better");
         cases.put(List.of("lm", "--model", "better", "--wordvec", "8", "--hidden", "16"), "must equal --hidden");
         cases.put(List.of("addition", "--mpi-timeout", "0"), "--mpi-timeout must be at least 1 second, got 0");
+        // N * T of 2^32 wrapped to 0 as an int: "internal error: ArithmeticException: / by zero", exit code 1
+        cases.put(List.of("lm", "--backend", "java", "--batch", "65536", "--time-size", "65536"),
+                "too few for one batch of 65536 streams of 65536 steps");
         cases.put(List.of("addition", "--model", "attention", "--bidirectional", "--hidden", "15"),
                 "--bidirectional gives each direction half of --hidden, so it must be even, got 15");
         for (var c : cases.entrySet()) {
