@@ -1,7 +1,8 @@
 // Checkpoints: a saved model comes back identical; its description travels inside the .npz (one file, one
 // rename: parameters and description cannot disagree) and numpy reads it; older runs with a separate
 // model.properties still load; a file of another model, a corrupt file, a missing array or a bad
-// description is a clear error; and a save that fails half-way leaves the previous checkpoint intact.
+// description is a clear error (never a description read as another model, nor an internal error); and a
+// save that fails half-way leaves the previous checkpoint intact.
 package org.seq4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -22,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.seq4j.backend.Backend;
 import org.seq4j.io.Npz;
 import org.seq4j.layers.Parameter;
@@ -148,6 +151,46 @@ class CheckpointTest {
         p.remove("task");
         e = assertThrows(CheckpointException.class, () -> ModelSpec.load(p, file));
         assertTrue(e.getMessage().contains("'task'"), e.getMessage());
+    }
+
+    /**
+     * Descriptions that name no model of seq4j: each a CheckpointException naming the file and the key. Before, a
+     * reverse or bidirectional that was not true/false (or a missing reverse) was read as false, so a reversed
+     * model answered unreversed questions without a word; and bidirectional=true with a model other than
+     * attention escaped as an IllegalArgumentException, which the command line reports as an internal error.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', nullValues = "null", value = {
+            "reverse       | yes   | its model.properties has reverse=yes; expected true or false",
+            "reverse       | 1     | its model.properties has reverse=1; expected true or false",
+            "reverse       | null  | its model.properties has no 'reverse'",
+            "bidirectional | ture  | its model.properties has bidirectional=ture; expected true or false",
+            "bidirectional | true  | its model.properties describes no model: only the attention model has a "
+                    + "bidirectional encoder, not 'baseline'"})
+    void aDescriptionOfNoModelIsACheckpointError(String key, String value, String message) {
+        Path file = Path.of("runs", "x", Checkpoint.WEIGHTS);
+        Properties p = meta();
+        if (value == null) {
+            p.remove(key);
+        } else {
+            p.setProperty(key, value);
+        }
+        CheckpointException e = assertThrows(CheckpointException.class, () -> ModelSpec.load(p, file));
+        assertEquals(file + ": " + message, e.getMessage());
+    }
+
+    @Test
+    void booleansOfADescriptionReadInAnyCaseAndReverseIsOptionalWhereItMeansNothing() throws CheckpointException {
+        Path file = Path.of(Checkpoint.WEIGHTS);
+        Properties p = meta();
+        p.setProperty("reverse", "TRUE");
+        assertTrue(ModelSpec.load(p, file).reverse());
+        Properties lm = new Properties();
+        new ModelSpec(ModelSpec.Task.LM, "rnnlm", 20, 5, 6, 0f, false, 1).store(lm);
+        lm.remove("reverse");
+        lm.remove("bidirectional"); // runs from before --bidirectional
+        ModelSpec spec = ModelSpec.load(lm, file);
+        assertTrue(!spec.reverse() && !spec.bidirectional(), spec.toString());
     }
 
     @Test
