@@ -205,6 +205,40 @@ class CheckpointTest {
         }
     }
 
+    /**
+     * A run folder whose model.npz is a folder: before, the folder was taken for a run folder in turn and the
+     * message named ".../model.npz/model.npz", a path nobody gave. A .npz with two descriptions: before, one of
+     * them (the zip library's choice) was read without a word; now neither is.
+     */
+    @Test
+    void aFolderInPlaceOfTheNpzAndTwoDescriptionsAreErrorsNamingTheFile(@TempDir Path dir) throws IOException {
+        Path run = Files.createDirectories(dir.resolve("run").resolve(Checkpoint.WEIGHTS)).getParent();
+        CheckpointException folder = assertThrows(CheckpointException.class, () -> Checkpoint.file(run, null));
+        assertEquals(run.resolve(Checkpoint.WEIGHTS) + ": is a folder; expected the .npz file that seq4j train writes",
+                folder.getMessage());
+        Path file = dir.resolve("two.npz");
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1);
+             var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            Checkpoint.write(dir.resolve("one.npz"), m, meta());
+            try (ZipFile in = new ZipFile(dir.resolve("one.npz").toFile())) {
+                for (var entry : java.util.Collections.list(in.entries())) {
+                    out.putNextEntry(new java.util.zip.ZipEntry(entry.getName()));
+                    in.getInputStream(entry).transferTo(out);
+                    out.closeEntry();
+                }
+            }
+            // ZipOutputStream refuses a duplicate name: write "model.propertiez" and rename it in the bytes below
+            out.putNextEntry(new java.util.zip.ZipEntry("model.propertiez"));
+            out.write("task=addition\nmodel=peeky\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.closeEntry();
+        }
+        Files.writeString(file, Files.readString(file, StandardCharsets.ISO_8859_1).replace("model.propertiez",
+                Checkpoint.META), StandardCharsets.ISO_8859_1);
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.meta(file));
+        assertEquals(file + ", array 'model.properties': the archive holds two entries named model.properties",
+                e.getMessage());
+    }
+
     @Test
     void aCorruptFileIsAClearError(@TempDir Path dir) throws IOException {
         try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
