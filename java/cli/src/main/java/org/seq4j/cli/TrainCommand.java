@@ -9,7 +9,6 @@ package org.seq4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -31,7 +30,6 @@ import org.seq4j.data.WaveSets;
 import org.seq4j.data.WordCorpus;
 import org.seq4j.dist.Communicator;
 import org.seq4j.dist.ConfigurationMismatchException;
-import org.seq4j.io.AtomicOutput;
 import org.seq4j.layers.Cell;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.models.Model;
@@ -554,8 +552,7 @@ final class TrainCommand implements Callable<Integer> {
         agree(ms, epochCount, java.util.Arrays.hashCode(corpus.ids()));
         Properties meta = meta(ms, file);
         if (comm.isRoot()) {
-            AtomicOutput.write(run.resolve("vocabulary.txt"), out -> out.write(
-                    (String.join("\n", corpus.vocabulary().words()) + "\n").getBytes(StandardCharsets.UTF_8)));
+            corpus.vocabulary().write(run.resolve("vocabulary.txt"));
         }
         try (LanguageModel m = (LanguageModel) create(ms, backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
              RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad).distribute(comm);
