@@ -47,22 +47,30 @@ final class Cli {
             return Checkpoint.requireInt(meta, key, min, max, file);
         }
 
+        /** A seq2seq model's characters, one per id of its vocab V: more would feed ids the model has no row for. */
         CharVocabulary characters() throws CheckpointException {
+            CharVocabulary v;
             try {
-                return CharVocabulary.of(require("vocabulary"));
+                v = CharVocabulary.of(require("vocabulary"));
             } catch (IllegalArgumentException e) {
                 throw new CheckpointException(file, "its vocabulary is not one: " + e.getMessage(), e);
             }
+            if (v.size() != spec.vocab()) {
+                throw new CheckpointException(file, "its vocabulary has " + v.size() + " characters but vocab="
+                        + spec.vocab() + "; they must agree");
+            }
+            return v;
         }
 
-        /** A language model's vocabulary.txt, beside the checkpoint. */
+        /** A language model's vocabulary.txt, beside the checkpoint: one word a line, one per id of its vocab V. */
         WordVocabulary words() throws IOException {
             Path f = file.toAbsolutePath().resolveSibling("vocabulary.txt");
-            try {
-                return WordVocabulary.of(Files.readAllLines(f, StandardCharsets.UTF_8));
-            } catch (IllegalArgumentException e) {
-                throw new CheckpointException(f, "not a vocabulary: " + e.getMessage(), e);
+            WordVocabulary v = WordVocabulary.read(f);
+            if (v.size() != spec.vocab()) {
+                throw new CheckpointException(f, "has " + v.size() + " words but the model beside it (" + file
+                        + ") has vocab=" + spec.vocab() + "; they must agree");
             }
+            return v;
         }
     }
 

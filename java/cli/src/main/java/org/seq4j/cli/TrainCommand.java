@@ -9,7 +9,6 @@ package org.seq4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -31,7 +30,6 @@ import org.seq4j.data.WaveSets;
 import org.seq4j.data.WordCorpus;
 import org.seq4j.dist.Communicator;
 import org.seq4j.dist.ConfigurationMismatchException;
-import org.seq4j.io.AtomicOutput;
 import org.seq4j.layers.Cell;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.models.Model;
@@ -543,7 +541,8 @@ final class TrainCommand implements Callable<Integer> {
         int n = or(batch, simple ? 10 : 20), time = or(timeSize, simple ? 5 : 35);
         int validBatch = Math.max(comm.size(), Math.min(10, n)); // every rank needs a stream of its own
         int validTime = Math.min(time, Math.max(1, (validIds.length - 1) / validBatch));
-        if ((trainIds.length - 1) / (n * time) < 1 || (validIds.length - 1) / (validBatch * validTime) < 1) {
+        // products in long: as ints, --batch 65536 --time-size 65536 is 0, and the division by it an internal error
+        if ((trainIds.length - 1L) / ((long) n * time) < 1 || (validIds.length - 1L) / ((long) validBatch * validTime) < 1) {
             throw new BadInputException(file + " has " + corpus.size() + " words (" + trainIds.length + " train / "
                     + validIds.length + " valid): too few for one batch of " + n + " streams of " + time
                     + " steps (see --batch, --time-size), or for the validation tail");
@@ -553,8 +552,7 @@ final class TrainCommand implements Callable<Integer> {
         agree(ms, epochCount, java.util.Arrays.hashCode(corpus.ids()));
         Properties meta = meta(ms, file);
         if (comm.isRoot()) {
-            AtomicOutput.write(run.resolve("vocabulary.txt"), out -> out.write(
-                    (String.join("\n", corpus.vocabulary().words()) + "\n").getBytes(StandardCharsets.UTF_8)));
+            corpus.vocabulary().write(run.resolve("vocabulary.txt"));
         }
         try (LanguageModel m = (LanguageModel) create(ms, backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
              RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad).distribute(comm);

@@ -269,6 +269,9 @@ class CommandLineTest {
         cases.put(List.of("lm", "--model", "rnnlm", "--dropout", "0.3"), "--dropout is for --model better");
         cases.put(List.of("lm", "--model", "better", "--wordvec", "8", "--hidden", "16"), "must equal --hidden");
         cases.put(List.of("addition", "--mpi-timeout", "0"), "--mpi-timeout must be at least 1 second, got 0");
+        // N * T of 2^32 wrapped to 0 as an int: "internal error: ArithmeticException: / by zero", exit code 1
+        cases.put(List.of("lm", "--backend", "java", "--batch", "65536", "--time-size", "65536"),
+                "too few for one batch of 65536 streams of 65536 steps");
         cases.put(List.of("addition", "--model", "attention", "--bidirectional", "--hidden", "15"),
                 "--bidirectional gives each direction half of --hidden, so it must be even, got 15");
         for (var c : cases.entrySet()) {
@@ -324,6 +327,53 @@ class CommandLineTest {
         e = badInput(seq4j("eval", "--checkpoint", run.resolve("model.npz").toString(), "--weights", "last",
                 "--backend", "java"));
         assertTrue(e.contains("--weights picks best.npz or model.npz in a run folder") && e.contains("model.npz"), e);
+    }
+
+    /**
+     * A vocabulary that disagrees with the model's vocab V, or a vocabulary.txt that is not one word a line: the
+     * checkpoint's fault, one line, exit code 2. Before: a seq2seq vocabulary with a character more than V fed id V
+     * to the embedding ("internal error", exit 1), one with a character fewer could decode an id it lacks; a
+     * vocabulary.txt with an empty line shifted every later id (another perplexity, exit code 0), one of bad UTF-8
+     * was "seq4j: Input length = 1", one that is a folder "seq4j: Is a directory".
+     */
+    @Test
+    void aVocabularyThatDisagreesWithTheModelIsTheCheckpointsFault() throws IOException {
+        Properties meta = Checkpoint.meta(run);
+        String chars = meta.getProperty("vocabulary"), v = meta.getProperty("vocab");
+        Path edited = Files.createDirectories(dir.resolve("vocabulary-edited"));
+        for (String wrong : List.of(chars + "x", chars.substring(1))) {
+            meta.setProperty("vocabulary", wrong);
+            withDescription(Checkpoint.file(run, null), meta, edited.resolve("model.npz"));
+            String e = badInput(seq4j("generate", "--checkpoint", edited.toString(), "--backend", "java", "1+1"));
+            assertEquals("seq4j: " + edited.resolve("model.npz") + ": its vocabulary has " + wrong.length()
+                    + " characters but vocab=" + v + "; they must agree", e);
+        }
+
+        Path lm = dir.resolve("lm");
+        Result r = seq4j("train", "lm", "--model", "simple", "--backend", "java", "--epochs", "1", "--hidden", "4",
+                "--wordvec", "4", "--out", lm.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        Path words = lm.resolve("vocabulary.txt");
+        List<String> good = Files.readAllLines(words);
+        String size = Checkpoint.meta(lm).getProperty("vocab");
+        Map<String, byte[]> bad = new LinkedHashMap<>();
+        bad.put(", line 2: an empty line; expected one word a line", (good.get(0) + "\n\n" + String.join("\n",
+                good.subList(1, good.size())) + "\n").getBytes(StandardCharsets.UTF_8));
+        bad.put(": has " + (good.size() + 1) + " words but the model beside it (" + lm.resolve("best.npz")
+                + ") has vocab=" + size + "; they must agree", (String.join("\n", good) + "\nzzz\n")
+                .getBytes(StandardCharsets.UTF_8));
+        bad.put(", line 1: not valid UTF-8: byte 0xFF at byte 1 of the line", new byte[] {(byte) 0xFF, '\n'});
+        for (var c : bad.entrySet()) {
+            Files.write(words, c.getValue());
+            for (String command : List.of("eval", "generate")) {
+                String e = badInput(seq4j(command, "--checkpoint", lm.toString(), "--backend", "java"));
+                assertEquals("seq4j: " + words.toAbsolutePath() + c.getKey(), e, command);
+            }
+        }
+        Files.delete(words);
+        Files.createDirectory(words);
+        assertEquals("seq4j: " + words.toAbsolutePath() + ": is a folder; expected a text file",
+                badInput(seq4j("eval", "--checkpoint", lm.toString(), "--backend", "java")));
     }
 
     /** A copy of the checkpoint {@code from} at {@code to} whose description is {@code meta}. */

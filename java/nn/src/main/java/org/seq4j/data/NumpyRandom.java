@@ -121,10 +121,12 @@ public final class NumpyRandom {
     /**
      * np.random.permutation(n): 0..n-1 shuffled.
      *
-     * @param n the length
+     * @param n the length, at least 0
      * @return a new permutation
+     * @throws IllegalArgumentException if n is negative
      */
     public int[] permutation(int n) {
+        requireLength("permutation", n);
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {
             p[i] = i;
@@ -161,14 +163,22 @@ public final class NumpyRandom {
     /**
      * np.random.randn(n).
      *
-     * @param n how many values
+     * @param n how many values, at least 0
      * @return n standard normal values
+     * @throws IllegalArgumentException if n is negative
      */
     public double[] randn(int n) {
+        requireLength("randn", n);
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {
             v[i] = standardNormal();
         }
         return v;
+    }
+
+    private static void requireLength(String method, int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException(method + ": n must be >= 0, got " + n);
+        }
     }
 }

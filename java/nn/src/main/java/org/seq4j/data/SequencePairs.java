@@ -100,14 +100,19 @@ public record SequencePairs(int[][] x, int[][] t) {
      *
      * @param rows the rows
      * @return their concatenation
-     * @throws IllegalArgumentException if the rows differ in length
+     * @throws IllegalArgumentException if the rows differ in length, or hold more ids than a Java array
      */
     public static int[] flatten(int[][] rows) {
         if (rows.length == 0) {
             return new int[0];
         }
         int w = rows[0].length;
-        int[] out = new int[rows.length * w];
+        long total = (long) rows.length * w; // exact: rows may share one array, so the total need not be in memory
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(rows.length + " rows of " + w + " ids are " + total + " ids; at most "
+                    + (Integer.MAX_VALUE - 8) + " fit a Java array");
+        }
+        int[] out = new int[(int) total];
         for (int i = 0; i < rows.length; i++) {
             if (rows[i].length != w) {
                 throw new IllegalArgumentException("row " + i + " has " + rows[i].length + " ids, row 0 has " + w);

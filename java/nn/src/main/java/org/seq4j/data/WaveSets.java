@@ -72,10 +72,12 @@ public final class WaveSets {
      * @param noise  the noise's standard deviation
      * @param seed   numpy's seed for the noise
      * @return the set
-     * @throws IllegalArgumentException if there is not at least one window
+     * @throws IllegalArgumentException if there is not at least one window, the windows hold more values than a
+     *         Java array, or the noise is negative or not finite
      */
     public static SineToCosine sineToCosine(int points, int window, double noise, long seed) {
         int n = checkSizes(points, window, points - window, "points - window");
+        int values = checkCount("sineToCosine", n, window, noise);
         double[] x = linspace(-2 * Math.PI, 2 * Math.PI, points);
         double[] sin = new double[points];
         double[] cos = new double[points];
@@ -84,9 +86,9 @@ public final class WaveSets {
             sin[i] = Math.sin(x[i]) + (noise == 0 ? 0 : noise * random.standardNormal());
             cos[i] = Math.cos(x[i]);
         }
-        float[] ex = new float[n * window]; // (N, T, 1)
-        float[] dx = new float[n * window]; // (N, T, 1)
-        float[] dy = new float[n * window]; // (N, T, 1)
+        float[] ex = new float[values]; // (N, T, 1)
+        float[] dx = new float[values]; // (N, T, 1)
+        float[] dy = new float[values]; // (N, T, 1)
         for (int i = 0; i < n; i++) {
             for (int t = 0; t < window; t++) {
                 ex[i * window + t] = (float) sin[i + t];
@@ -117,18 +119,20 @@ public final class WaveSets {
      * @param noise  the noise's standard deviation
      * @param seed   numpy's seed for the noise
      * @return the set
-     * @throws IllegalArgumentException if there is not at least one window
+     * @throws IllegalArgumentException if there is not at least one window, the windows hold more values than a
+     *         Java array, or the noise is negative or not finite
      */
     public static NoisySine noisySine(int points, int window, double noise, long seed) {
         int n = checkSizes(points, window, points - 1 - window, "points - 1 - window");
+        int values = checkCount("noisySine", n, window, noise);
         double[] x = linspace(-2 * Math.PI, 2 * Math.PI, points);
         double[] randn = new NumpyRandom(seed).randn(points);
         float[] wave = new float[points];
         for (int i = 0; i < points; i++) {
             wave[i] = (float) (Math.sin(x[i]) + noise * randn[i]);
         }
-        float[] inputs = new float[n * window]; // (N, T, 1)
-        float[] steps = new float[n * window]; // (N, T, 1)
+        float[] inputs = new float[values]; // (N, T, 1)
+        float[] steps = new float[values]; // (N, T, 1)
         float[] next = new float[n]; // (N, 1)
         for (int i = 0; i < n; i++) {
             for (int t = 0; t < window; t++) {
@@ -160,6 +164,19 @@ public final class WaveSets {
                     + points + ", window = " + window);
         }
         return n;
+    }
+
+    /** N windows of T steps as one array: N * T exactly, which must fit a Java array; and a noise to draw with. */
+    private static int checkCount(String set, int n, int window, double noise) {
+        if (!(noise >= 0) || Double.isInfinite(noise)) {
+            throw new IllegalArgumentException("noise must be a standard deviation >= 0 (finite), got " + noise);
+        }
+        long values = (long) n * window; // both < 2^31: exact in a long
+        if (values > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(set + ": " + n + " windows of " + window + " steps are " + values
+                    + " values; at most " + (Integer.MAX_VALUE - 8) + " fit a Java array");
+        }
+        return (int) values;
     }
 
     private static float[] toFloats(double[] v) {

@@ -118,7 +118,7 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
     }
 
     /** Python's str.split() whitespace, near enough: Java whitespace plus no-break spaces. */
-    private static boolean isSpace(char c) {
+    static boolean isSpace(char c) {
         return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 }

@@ -1,7 +1,11 @@
 // A word vocabulary: ids 0..size-1 in first-seen order, as the book's dataset/ptb.py builds
-// word_to_id / id_to_word. Immutable.
+// word_to_id / id_to_word. Immutable. Its file (a language model's vocabulary.txt) is one word a line, in id
+// order, UTF-8, read strictly: an empty line or a stray space would shift every id after it.
 package org.seq4j.data;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +43,61 @@ public final class WordVocabulary {
      */
     public static WordVocabulary of(List<String> words) {
         return new WordVocabulary(words);
+    }
+
+    /**
+     * Reads a vocabulary file: one word a line in id order, UTF-8, lines ending in \n or \r\n (the last may
+     * have none), as {@link #write(Path)} writes it.
+     *
+     * @param file the file
+     * @return the vocabulary
+     * @throws DataFileException naming the line of bad UTF-8, an empty line, a word holding whitespace or a word
+     *         listed twice, or the file if it is empty or a folder
+     * @throws IOException if it cannot be read
+     */
+    public static WordVocabulary read(Path file) throws IOException {
+        byte[] bytes = TextLines.readAll(file);
+        if (bytes.length == 0) {
+            throw new DataFileException(file, 0, "the file is empty; expected one word a line");
+        }
+        List<String> words = new ArrayList<>();
+        Map<String, Integer> lines = new HashMap<>();
+        TextLines.forEach(file, bytes, (raw, number, newlineFollows) -> {
+            String word = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
+            if (word.isEmpty()) {
+                throw new DataFileException(file, number, "an empty line; expected one word a line");
+            }
+            if (word.chars().anyMatch(c -> WordCorpus.isSpace((char) c))) {
+                throw new DataFileException(file, number, DataFileException.quote(word)
+                        + " holds a space; expected one word a line");
+            }
+            Integer first = lines.putIfAbsent(word, number);
+            if (first != null) {
+                throw new DataFileException(file, number, "word " + DataFileException.quote(word)
+                        + " is listed twice (line " + first + ")");
+            }
+            words.add(word);
+        });
+        return new WordVocabulary(words);
+    }
+
+    /**
+     * Writes the vocabulary file that {@link #read(Path)} reads, atomically: one word a line, '\n' after each.
+     *
+     * @param file the file; its folder must exist
+     * @throws IllegalStateException if a word is empty or holds whitespace (it would not read back as one word)
+     * @throws IOException if it cannot be written (a previous file there stays as it was)
+     */
+    public void write(Path file) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (String w : words) {
+            if (w.isEmpty() || w.chars().anyMatch(c -> WordCorpus.isSpace((char) c))) {
+                throw new IllegalStateException("word " + DataFileException.quote(w) + " would not read back as "
+                        + "one word a line");
+            }
+            sb.append(w).append('\n');
+        }
+        org.seq4j.io.AtomicOutput.write(file, out -> out.write(sb.toString().getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Collects words in first-seen order and gives each occurrence its id. */

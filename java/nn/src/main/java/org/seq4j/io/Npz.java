@@ -55,4 +55,20 @@ public final class Npz {
     public static NpzFile load(Path file) throws IOException {
         return NpzFile.read(file);
     }
+
+    /**
+     * The bytes of an entry that is not an array, such as a checkpoint's description (NpzWriter.addEntry writes
+     * one), reading at most {@code maxBytes + 1} of it whatever its listed size.
+     *
+     * @param file     the .npz file
+     * @param name     the entry's full name in the archive
+     * @param maxBytes the most bytes the entry may hold
+     * @return its bytes, or null if the archive has no such entry
+     * @throws NpzFormatException if the file is not a zip archive seq4j reads, holds two entries of that name, or
+     *         the entry is corrupt or holds more than maxBytes
+     * @throws IOException if it cannot be read
+     */
+    public static byte[] entry(Path file, String name, int maxBytes) throws IOException {
+        return NpzFile.entry(file, name, maxBytes);
+    }
 }

@@ -68,13 +68,72 @@ public final class NpzFile {
         return new NpzFile(file, arrays);
     }
 
+    /**
+     * The bytes of the entry {@code name} that is not an array (a checkpoint's description, say), or null if the
+     * archive has none; see Npz.entry.
+     */
+    static byte[] entry(Path file, String name, int maxBytes) throws IOException {
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "no such .npz file");
+        }
+        try (ZipFile zip = openZip(file)) {
+            ZipEntry found = null;
+            for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
+                ZipEntry entry = entries.nextElement();
+                if (entry.getName().equals(name)) {
+                    if (found != null) { // which one a reader takes is up to its zip library
+                        throw new NpzFormatException(file, name, "the archive holds two entries named " + name);
+                    }
+                    found = entry;
+                }
+            }
+            if (found == null) {
+                return null;
+            }
+            try (InputStream in = zip.getInputStream(found)) {
+                byte[] bytes = in.readNBytes(maxBytes + 1); // the listed size may lie: read at most one byte more
+                if (bytes.length > maxBytes) {
+                    throw new NpzFormatException(file, name, "the entry holds more than the " + maxBytes
+                            + " bytes read of it");
+                }
+                return bytes;
+            } catch (ZipException e) {
+                throw new NpzFormatException(file, name, "the entry is corrupt or truncated (" + e.getMessage() + ")", e);
+            }
+        }
+    }
+
     private static ZipFile openZip(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new NpzFormatException(file, null, "is a folder; expected a .npz file");
+        }
         try {
             return new ZipFile(file.toFile());
         } catch (ZipException e) {
-            throw new NpzFormatException(file, null, "not a .npz file: not a zip archive, or a truncated one ("
-                    + e.getMessage() + ")", e);
+            String m = String.valueOf(e.getMessage());
+            // java.util.zip reads methods 0 and 8 only, and says so when it opens the archive ("invalid CEN header
+            // (bad compression method: 12)"): a zip archive, but not one that is "corrupt"
+            java.util.regex.Matcher method = java.util.regex.Pattern.compile("compression method: (\\d+)").matcher(m);
+            if (method.find()) {
+                throw new NpzFormatException(file, null, "an entry uses compression method " + method.group(1)
+                        + methodName(Integer.parseInt(method.group(1))) + "; seq4j reads stored and deflated entries "
+                        + "(np.savez, np.savez_compressed)", e);
+            }
+            throw new NpzFormatException(file, null, "not a .npz file: not a zip archive, or a truncated one (" + m
+                    + ")", e);
         }
+    }
+
+    /** The name of a zip compression method, for messages: " (bzip2)", or nothing for one seldom seen. */
+    private static String methodName(int method) {
+        return switch (method) {
+            case 9 -> " (deflate64)";
+            case 12 -> " (bzip2)";
+            case 14 -> " (LZMA)";
+            case 93 -> " (zstd)";
+            case 95 -> " (xz)";
+            default -> "";
+        };
     }
 
     /** At most this many bytes are read past a format error to see whether the entry's checksum fails too. */

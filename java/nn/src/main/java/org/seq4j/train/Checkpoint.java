@@ -19,9 +19,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
-import java.util.zip.ZipFile;
 import org.seq4j.io.Npz;
 import org.seq4j.io.NpzFile;
 import org.seq4j.io.NpzFormatException;
@@ -132,6 +129,9 @@ public final class Checkpoint {
             throw new NoSuchFileException(file.toString(), null, "no checkpoint here (seq4j train writes " + WEIGHTS
                     + " and " + BEST + " into its run folder)");
         }
+        if (Files.isDirectory(file)) { // read as a run folder in turn, it would be reported as .../model.npz/model.npz
+            throw new CheckpointException(file, "is a folder; expected the .npz file that seq4j train writes");
+        }
         return file;
     }
 
@@ -167,27 +167,7 @@ public final class Checkpoint {
     }
 
     private static byte[] embeddedMeta(Path file) throws IOException {
-        try (ZipFile zip = new ZipFile(file.toFile())) {
-            ZipEntry entry = zip.getEntry(META);
-            if (entry == null) {
-                return null;
-            }
-            if (entry.getSize() > MAX_META_BYTES) {
-                throw new CheckpointException(file, "its " + META + " entry has " + entry.getSize()
-                        + " bytes; a seq4j description has at most " + MAX_META_BYTES);
-            }
-            try (InputStream in = zip.getInputStream(entry)) {
-                byte[] bytes = in.readNBytes(MAX_META_BYTES + 1);
-                if (bytes.length > MAX_META_BYTES) {
-                    throw new CheckpointException(file, "its " + META + " entry is larger than " + MAX_META_BYTES
-                            + " bytes");
-                }
-                return bytes;
-            }
-        } catch (ZipException e) {
-            throw new NpzFormatException(file, null, "not a .npz file: not a zip archive, or a truncated one ("
-                    + e.getMessage() + ")", e);
-        }
+        return Npz.entry(file, META, MAX_META_BYTES); // two descriptions in one archive are an error, not a pick
     }
 
     /**

@@ -272,8 +272,31 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             throw new CheckpointException(file, "its " + Checkpoint.META + " has cell=" + cellName + ", which model "
                     + kind + " of task " + task.lower() + " does not have");
         }
-        boolean bidirectional = Boolean.parseBoolean(p.getProperty("bidirectional", "false"));
-        return new ModelSpec(task, kind, vocab, wordvec, hidden, dropout, Boolean.parseBoolean(p.getProperty("reverse")),
-                seed, bidirectional, cell);
+        boolean bidirectional = bool(p, "bidirectional", false, file); // absent before --bidirectional existed
+        // the order the model reads questions in: written by every seq4j, and decisive for addition and date
+        boolean reverse = task == Task.ADDITION || task == Task.DATE ? bool(p, "reverse", null, file)
+                : bool(p, "reverse", false, file);
+        try {
+            return new ModelSpec(task, kind, vocab, wordvec, hidden, dropout, reverse, seed, bidirectional, cell);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file, "its " + Checkpoint.META + " describes no model: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A true/false property (in any case), or {@code absent} where it is missing (null: required). Anything else
+     * is an error: read as false, reverse=yes would feed a reversed model unreversed questions.
+     */
+    private static boolean bool(Properties p, String key, Boolean absent, Path file) throws CheckpointException {
+        String v = absent == null ? Checkpoint.require(p, key, file) : p.getProperty(key);
+        if (v == null) {
+            return absent;
+        }
+        return switch (v.strip().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new CheckpointException(file, "its " + Checkpoint.META + " has " + key + "=" + v
+                    + "; expected true or false");
+        };
     }
 }

@@ -78,7 +78,7 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @param time     steps per batch T (truncated BPTT)
      * @param listener progress hooks, not null (an empty Listener for none)
      * @return the epoch's perplexity, exp(mean loss)
-     * @throws IllegalArgumentException if the corpus is too short for one batch
+     * @throws IllegalArgumentException if batch or time is below 1, or the corpus is too short for one batch
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
      * @throws IllegalStateException if another thread holds the trainer, or it is closed
      */
@@ -93,11 +93,7 @@ public final class RnnlmTrainer implements AutoCloseable {
 
     private double fitEpochHeld(int epoch, int[] corpus, int batch, int time, Trainer.Listener listener) {
         int dataSize = corpus.length - 1;
-        int iters = dataSize / (batch * time);
-        if (iters == 0) {
-            throw new IllegalArgumentException("the corpus has " + corpus.length + " words, too few for one batch of "
-                    + batch + " streams of " + time + " steps");
-        }
+        int iters = iterations(corpus, batch, time);
         Shard shard = Shard.of(batch, comm.rank(), comm.size());
         comm.agree("training configuration (corpus, batch, time, optimizer, clipping)", "words " + corpus.length
                 + ", batch " + batch + ", time " + time + ", " + optimizer.getClass().getSimpleName() + " lr "
@@ -112,7 +108,7 @@ public final class RnnlmTrainer implements AutoCloseable {
         for (int it = 0; it < iters; it++) {
             for (int t = 0; t < time; t++) {
                 for (int i = 0; i < shard.rows(); i++) {
-                    int at = ((shard.from() + i) * jump + timeIdx) % dataSize;
+                    int at = (int) (((long) (shard.from() + i) * jump + timeIdx) % dataSize); // < 2 * size: long
                     xBuffer[i * time + t] = corpus[at];
                     tBuffer[i * time + t] = corpus[at + 1];
                 }
@@ -137,7 +133,7 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @param batch  parallel streams N
      * @param time   steps per batch T
      * @return the perplexity, exp(mean loss)
-     * @throws IllegalArgumentException if the corpus is too short for one batch
+     * @throws IllegalArgumentException if batch or time is below 1, or the corpus is too short for one batch
      */
     public double evalPerplexity(int[] corpus, int batch, int time) {
         guard.enter("evalPerplexity");
@@ -150,11 +146,7 @@ public final class RnnlmTrainer implements AutoCloseable {
 
     private double evalPerplexityHeld(int[] corpus, int batch, int time) {
         int size = corpus.length;
-        int iters = (size - 1) / (batch * time);
-        if (iters == 0) {
-            throw new IllegalArgumentException("the corpus has " + size + " words, too few for one batch of " + batch
-                    + " streams of " + time + " steps");
-        }
+        int iters = iterations(corpus, batch, time);
         Shard shard = Shard.of(batch, comm.rank(), comm.size());
         allocate(shard.rows(), time);
         int jump = (size - 1) / batch;
@@ -164,10 +156,10 @@ public final class RnnlmTrainer implements AutoCloseable {
         try {
             for (int it = 0; it < iters; it++) {
                 for (int i = 0; i < shard.rows(); i++) {
-                    int offset = it * time + (shard.from() + i) * jump;
+                    long offset = (long) it * time + (long) (shard.from() + i) * jump; // < 2 * size: long
                     for (int t = 0; t < time; t++) {
-                        xBuffer[i * time + t] = corpus[(offset + t) % size];
-                        tBuffer[i * time + t] = corpus[(offset + t + 1) % size];
+                        xBuffer[i * time + t] = corpus[(int) ((offset + t) % size)];
+                        tBuffer[i * time + t] = corpus[(int) ((offset + t + 1) % size)];
                     }
                 }
                 model.backend().copyIn(xs, xBuffer);
@@ -187,6 +179,22 @@ public final class RnnlmTrainer implements AutoCloseable {
             model.setTraining(true);
         }
         return Math.exp(total / iters);
+    }
+
+    /**
+     * The batches of N streams of T steps in corpus[:-1]: (size - 1) / (N * T), the product taken in long (as an
+     * int, 65536 * 65536 is 0); an N or T below 1, or a corpus too short for one batch, is an error.
+     */
+    private static int iterations(int[] corpus, int batch, int time) {
+        if (batch < 1 || time < 1) {
+            throw new IllegalArgumentException("batch " + batch + " and time " + time + ": both must be at least 1");
+        }
+        long iters = (corpus.length - 1L) / ((long) batch * time);
+        if (iters == 0) {
+            throw new IllegalArgumentException("the corpus has " + corpus.length + " words, too few for one batch of "
+                    + batch + " streams of " + time + " steps");
+        }
+        return (int) iters; // at most corpus.length
     }
 
     private void allocate(int batch, int time) {

@@ -93,4 +93,14 @@ class NumpyRandomTest {
         assertTrue(e.getMessage().contains("2^32"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new NumpyRandom(1L << 32));
     }
+
+    /** A negative length: IllegalArgumentException naming it (a NegativeArraySizeException escaped before). */
+    @Test
+    void negativeLengthsAreRejected() {
+        NumpyRandom r = new NumpyRandom(1);
+        assertEquals("permutation: n must be >= 0, got -1",
+                assertThrows(IllegalArgumentException.class, () -> r.permutation(-1)).getMessage());
+        assertEquals("randn: n must be >= 0, got -2",
+                assertThrows(IllegalArgumentException.class, () -> r.randn(-2)).getMessage());
+    }
 }

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +113,21 @@ class SequenceLoaderTest {
                 assertEquals(p.x()[i][j], flat[i * 7 + j], "x[" + i + "][" + j + "]");
             }
         }
+    }
+
+    /**
+     * Rows whose total is beyond an int: one row of 65,536 ids held 65,536 times costs 256 KiB, and 2^32 ids wrapped
+     * to 0, so flatten allocated nothing and escaped with an ArrayIndexOutOfBoundsException from arraycopy.
+     */
+    @Test
+    void flatteningMoreIdsThanAnArrayHoldsIsRefused() {
+        int[][] rows = new int[1 << 16][];
+        Arrays.fill(rows, new int[1 << 16]);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SequencePairs.flatten(rows));
+        assertEquals("65536 rows of 65536 ids are 4294967296 ids; at most 2147483639 fit a Java array", e.getMessage());
+        IllegalArgumentException ragged = assertThrows(IllegalArgumentException.class,
+                () -> SequencePairs.flatten(new int[][] {{1, 2}, {3}}));
+        assertEquals("row 1 has 1 ids, row 0 has 2", ragged.getMessage());
     }
 
     // ---- bad input -------------------------------------------------------------------------------------

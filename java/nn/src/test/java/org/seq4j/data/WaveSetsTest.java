@@ -1,5 +1,5 @@
 // The wave sets against the seed documents' numpy code (values printed by numpy 2.4 here) and their
-// window structure.
+// window structure; sizes whose arrays a Java array cannot hold, and noise that is no standard deviation, refused.
 package org.seq4j.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class WaveSetsTest {
     // values are float32 copies of float64 numpy results: rounding to float32 costs up to 6e-8 relative,
@@ -90,5 +92,31 @@ class WaveSetsTest {
         assertThrows(IllegalArgumentException.class, () -> WaveSets.noisySine(11, 10, 0.05, 1));
         assertThrows(IllegalArgumentException.class, () -> WaveSets.noisySine(101, 0, 0.05, 1));
         assertThrows(IllegalArgumentException.class, () -> new HostFloats(new int[] {2, 3}, new float[5]));
+    }
+
+    /**
+     * Windows x steps beyond an int, and noise that is no standard deviation: IllegalArgumentException. Before,
+     * n * window wrapped: 100,000 points in windows of 40,000 (60,000 x 40,000 values) threw a
+     * NegativeArraySizeException; a NaN noise made every input NaN without a word.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "sine   | 100000 | 40000 | 0   | sineToCosine: 60000 windows of 40000 steps are 2400000000 values; "
+                    + "at most 2147483639 fit a Java array",
+            "noisy  | 100000 | 40000 | 0   | noisySine: 59999 windows of 40000 steps are 2399960000 values; "
+                    + "at most 2147483639 fit a Java array",
+            "sine   | 100    | 24    | NaN | noise must be a standard deviation >= 0 (finite), got NaN",
+            "noisy  | 101    | 10    | -1  | noise must be a standard deviation >= 0 (finite), got -1.0",
+            "noisy  | 101    | 10    | Infinity | noise must be a standard deviation >= 0 (finite), got Infinity"})
+    void sizesBeyondAnArrayAndNoiseThatIsNoDeviationAreRefused(String set, int points, int window, double noise,
+                                                              String message) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+            if (set.equals("sine")) {
+                WaveSets.sineToCosine(points, window, noise, 1);
+            } else {
+                WaveSets.noisySine(points, window, noise, 1);
+            }
+        });
+        assertEquals(message, e.getMessage());
     }
 }

@@ -1,4 +1,5 @@
-// WordCorpus (the book's ptb.py semantics), WordVocabulary and the TinyCorpus generator.
+// WordCorpus (the book's ptb.py semantics), WordVocabulary (and its file: one word a line) and the TinyCorpus
+// generator.
 package org.seq4j.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -14,6 +15,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class WordCorpusTest {
     @TempDir
@@ -80,6 +83,45 @@ class WordCorpusTest {
         Path valid = write("valid.txt", "the " + "z".repeat(100_000) + "\n");
         DataFileException e = assertThrows(DataFileException.class, () -> WordCorpus.load(valid, train.vocabulary()));
         assertTrue(e.getMessage().length() < 300 && e.getMessage().contains("100000 characters"), e.getMessage());
+    }
+
+    @Test
+    void aVocabularyFileRoundTripsWithEitherLineEnd() throws IOException {
+        WordVocabulary v = WordVocabulary.of(List.of("the", "caf\u00e9", "<eos>"));
+        Path file = dir.resolve("vocabulary.txt");
+        v.write(file);
+        assertEquals("the\ncaf\u00e9\n<eos>\n", Files.readString(file, StandardCharsets.UTF_8));
+        assertEquals(v, WordVocabulary.read(file));
+        assertEquals(v, WordVocabulary.read(write("crlf.txt", "the\r\ncaf\u00e9\r\n<eos>")), "CRLF, no last line end");
+    }
+
+    /**
+     * A vocabulary file that is not one word a line: a DataFileException naming the line. Before (the command
+     * line read it with Files.readAllLines), an empty line or one of two words became a word, shifting every id
+     * after it, so eval printed another perplexity and generate other words, with exit code 0; bad UTF-8 was
+     * "seq4j: Input length = 1", naming no file.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "'a\\n\\nb\\n'     | line 2: an empty line; expected one word a line",
+            "'a\\nb c\\n'      | line 2: \"b c\" holds a space; expected one word a line",
+            "'a\\n b\\n'       | line 2: \" b\" holds a space; expected one word a line",
+            "'a\\nb\\na\\n'    | line 3: word \"a\" is listed twice (line 1)",
+            "''              | the file is empty; expected one word a line"})
+    void aVocabularyFileThatIsNotOneWordALineIsRefused(String text, String message) throws IOException {
+        Path file = write("v.txt", text.translateEscapes());
+        DataFileException e = assertThrows(DataFileException.class, () -> WordVocabulary.read(file));
+        assertEquals(file + (message.startsWith("line") ? ", " : ": ") + message, e.getMessage());
+    }
+
+    @Test
+    void aVocabularyFileOfBadUtf8OrAFolderIsNamed() throws IOException {
+        Path bad = dir.resolve("bad.txt");
+        Files.write(bad, new byte[] {'a', '\n', 'b', (byte) 0xFF, '\n'});
+        DataFileException e = assertThrows(DataFileException.class, () -> WordVocabulary.read(bad));
+        assertEquals(bad + ", line 2: not valid UTF-8: byte 0xFF at byte 2 of the line", e.getMessage());
+        e = assertThrows(DataFileException.class, () -> WordVocabulary.read(dir));
+        assertEquals(dir + ": is a folder; expected a text file", e.getMessage());
     }
 
     @Test

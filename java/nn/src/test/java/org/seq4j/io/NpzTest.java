@@ -483,6 +483,63 @@ class NpzTest {
                 && lines.get(2).contains("bytes of Java heap"), r.toString());
     }
 
+    /** {@code zip} with the compression method of its every entry set to {@code method} (local and central headers). */
+    private static byte[] withMethod(byte[] zip, int method) {
+        ByteBuffer b = ByteBuffer.wrap(zip.clone()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i + 4 <= zip.length; i++) {
+            int sig = b.getInt(i);
+            if (sig == 0x04034b50) { // local file header: method at +8
+                b.putShort(i + 8, (short) method);
+            } else if (sig == 0x02014b50) { // central directory header: method at +10
+                b.putShort(i + 10, (short) method);
+            }
+        }
+        return b.array();
+    }
+
+    /**
+     * Paths that are no .npz seq4j reads, each an NpzFormatException saying what it is: a folder (before, a bare
+     * FileNotFoundException "... (Is a directory)"), and an archive whose entries are compressed with bzip2 or
+     * LZMA (methods 12 and 14, which Python's zipfile writes and java.util.zip does not read; before, "not a zip
+     * archive, or a truncated one").
+     */
+    @Test
+    void aFolderOrAnArchiveOfAnotherCompressionIsNamedAsSuch() throws IOException {
+        Path folder = Files.createDirectories(dir.resolve("weights.npz"));
+        assertBad(folder, null, "is a folder; expected a .npz file");
+        Path stored = dir.resolve("stored.npz");
+        Npz.save(stored, sampleArrays());
+        for (int method : new int[] {12, 14}) {
+            Path other = Files.write(dir.resolve("method" + method + ".npz"), withMethod(Files.readAllBytes(stored), method));
+            assertBad(other, null, "compression method " + method,
+                    "seq4j reads stored and deflated entries (np.savez, np.savez_compressed)");
+        }
+    }
+
+    /**
+     * Npz.entry reads a non-array entry, such as a checkpoint's description, as bytes: absent is null; two entries
+     * of that name (which one numpy or seq4j would read is a matter of zip library) or one over the limit are errors
+     * naming the entry.
+     */
+    @Test
+    void aNonArrayEntryIsReadOnceAndBounded() throws IOException {
+        SequencedMap<String, byte[]> m = new LinkedHashMap<>();
+        m.put("W.npy", npy(1, dict("<f4", false, "(2,)"), new byte[8]));
+        m.put("notes.txt", "first".getBytes(StandardCharsets.UTF_8));
+        Path one = zipOf("one.npz", m);
+        assertArrayEquals("first".getBytes(StandardCharsets.UTF_8), Npz.entry(one, "notes.txt", 5));
+        assertEquals(null, Npz.entry(one, "other.txt", 100));
+        NpzFormatException big = assertThrows(NpzFormatException.class, () -> Npz.entry(one, "notes.txt", 4));
+        assertMessage(big, one, "notes.txt", "more than the 4 bytes");
+        // a second "notes.txt": the same archive with a copy of the entry under a name of the same length, renamed
+        byte[] twice = Files.readAllBytes(zipOf("twice.npz", new LinkedHashMap<>(java.util.Map.of(
+                "notes.txt", "first".getBytes(StandardCharsets.UTF_8), "notes.txu", "other".getBytes(StandardCharsets.UTF_8)))));
+        String text = new String(twice, StandardCharsets.ISO_8859_1).replace("notes.txu", "notes.txt");
+        Path dup = Files.write(dir.resolve("dup.npz"), text.getBytes(StandardCharsets.ISO_8859_1));
+        NpzFormatException e = assertThrows(NpzFormatException.class, () -> Npz.entry(dup, "notes.txt", 100));
+        assertMessage(e, dup, "notes.txt", "two entries named notes.txt");
+    }
+
     @Test
     void missingFile() {
         assertThrows(java.nio.file.NoSuchFileException.class, () -> Npz.load(dir.resolve("nope.npz")));

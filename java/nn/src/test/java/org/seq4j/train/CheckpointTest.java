@@ -1,7 +1,8 @@
 // Checkpoints: a saved model comes back identical; its description travels inside the .npz (one file, one
 // rename: parameters and description cannot disagree) and numpy reads it; older runs with a separate
 // model.properties still load; a file of another model, a corrupt file, a missing array or a bad
-// description is a clear error; and a save that fails half-way leaves the previous checkpoint intact.
+// description is a clear error (never a description read as another model, nor an internal error); and a
+// save that fails half-way leaves the previous checkpoint intact.
 package org.seq4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -22,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.seq4j.backend.Backend;
 import org.seq4j.io.Npz;
 import org.seq4j.layers.Parameter;
@@ -150,6 +153,46 @@ class CheckpointTest {
         assertTrue(e.getMessage().contains("'task'"), e.getMessage());
     }
 
+    /**
+     * Descriptions that name no model of seq4j: each a CheckpointException naming the file and the key. Before, a
+     * reverse or bidirectional that was not true/false (or a missing reverse) was read as false, so a reversed
+     * model answered unreversed questions without a word; and bidirectional=true with a model other than
+     * attention escaped as an IllegalArgumentException, which the command line reports as an internal error.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', nullValues = "null", value = {
+            "reverse       | yes   | its model.properties has reverse=yes; expected true or false",
+            "reverse       | 1     | its model.properties has reverse=1; expected true or false",
+            "reverse       | null  | its model.properties has no 'reverse'",
+            "bidirectional | ture  | its model.properties has bidirectional=ture; expected true or false",
+            "bidirectional | true  | its model.properties describes no model: only the attention model has a "
+                    + "bidirectional encoder, not 'baseline'"})
+    void aDescriptionOfNoModelIsACheckpointError(String key, String value, String message) {
+        Path file = Path.of("runs", "x", Checkpoint.WEIGHTS);
+        Properties p = meta();
+        if (value == null) {
+            p.remove(key);
+        } else {
+            p.setProperty(key, value);
+        }
+        CheckpointException e = assertThrows(CheckpointException.class, () -> ModelSpec.load(p, file));
+        assertEquals(file + ": " + message, e.getMessage());
+    }
+
+    @Test
+    void booleansOfADescriptionReadInAnyCaseAndReverseIsOptionalWhereItMeansNothing() throws CheckpointException {
+        Path file = Path.of(Checkpoint.WEIGHTS);
+        Properties p = meta();
+        p.setProperty("reverse", "TRUE");
+        assertTrue(ModelSpec.load(p, file).reverse());
+        Properties lm = new Properties();
+        new ModelSpec(ModelSpec.Task.LM, "rnnlm", 20, 5, 6, 0f, false, 1).store(lm);
+        lm.remove("reverse");
+        lm.remove("bidirectional"); // runs from before --bidirectional
+        ModelSpec spec = ModelSpec.load(lm, file);
+        assertTrue(!spec.reverse() && !spec.bidirectional(), spec.toString());
+    }
+
     @Test
     void anotherModelsCheckpointIsRejectedByName(@TempDir Path dir) throws IOException {
         try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1); AttentionSeq2seq other = new AttentionSeq2seq(b, 13, 4, 8, 1);
@@ -160,6 +203,40 @@ class CheckpointTest {
             e = assertThrows(IOException.class, () -> Checkpoint.load(dir, bigger));
             assertTrue(e.getMessage().contains("encoder.lstm.Wx") && e.getMessage().contains("(4, 36)"), e.getMessage());
         }
+    }
+
+    /**
+     * A run folder whose model.npz is a folder: before, the folder was taken for a run folder in turn and the
+     * message named ".../model.npz/model.npz", a path nobody gave. A .npz with two descriptions: before, one of
+     * them (the zip library's choice) was read without a word; now neither is.
+     */
+    @Test
+    void aFolderInPlaceOfTheNpzAndTwoDescriptionsAreErrorsNamingTheFile(@TempDir Path dir) throws IOException {
+        Path run = Files.createDirectories(dir.resolve("run").resolve(Checkpoint.WEIGHTS)).getParent();
+        CheckpointException folder = assertThrows(CheckpointException.class, () -> Checkpoint.file(run, null));
+        assertEquals(run.resolve(Checkpoint.WEIGHTS) + ": is a folder; expected the .npz file that seq4j train writes",
+                folder.getMessage());
+        Path file = dir.resolve("two.npz");
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1);
+             var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            Checkpoint.write(dir.resolve("one.npz"), m, meta());
+            try (ZipFile in = new ZipFile(dir.resolve("one.npz").toFile())) {
+                for (var entry : java.util.Collections.list(in.entries())) {
+                    out.putNextEntry(new java.util.zip.ZipEntry(entry.getName()));
+                    in.getInputStream(entry).transferTo(out);
+                    out.closeEntry();
+                }
+            }
+            // ZipOutputStream refuses a duplicate name: write "model.propertiez" and rename it in the bytes below
+            out.putNextEntry(new java.util.zip.ZipEntry("model.propertiez"));
+            out.write("task=addition\nmodel=peeky\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.closeEntry();
+        }
+        Files.writeString(file, Files.readString(file, StandardCharsets.ISO_8859_1).replace("model.propertiez",
+                Checkpoint.META), StandardCharsets.ISO_8859_1);
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.meta(file));
+        assertEquals(file + ", array 'model.properties': the archive holds two entries named model.properties",
+                e.getMessage());
     }
 
     @Test

@@ -1,5 +1,6 @@
 // The training loops: the book's Trainer on a small addition set, RnnlmTrainer on a small corpus, the
-// accuracy of greedy answers, and a NaN loss stopping training at the step it appeared.
+// accuracy of greedy answers, a NaN loss stopping training at the step it appeared, and batch shapes that
+// cannot fit the corpus refused with one message.
 package org.seq4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,6 +13,8 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.seq4j.backend.Backend;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.SequenceDataset;
@@ -140,6 +143,29 @@ class TrainerTest {
             assertTrue(before > 0.7 * v, "untrained perplexity " + before + " with V = " + v);
             assertTrue(after < 0.5 * before && after < 15, "perplexity went from " + before + " to " + after
                     + " (train " + trainPpl + ")");
+        }
+    }
+
+    /**
+     * A batch of N streams of T steps that does not fit the corpus is an IllegalArgumentException saying so, for
+     * training and evaluation alike. N * T beyond an int used to wrap: 65536 * 65536 is 0, and the division by it
+     * escaped as an ArithmeticException ("/ by zero"); a zero N or T did the same.
+     */
+    @ParameterizedTest
+    @CsvSource({"0, 5", "10, 0", "-1, 5", "65536, 65536", "4, 1073741824", "2147483647, 2147483647"})
+    void batchShapesThatDoNotFitTheCorpusAreRefused(int batch, int time) {
+        int[] corpus = new int[200];
+        try (Rnnlm m = new Rnnlm(TestBackends.reference(), 5, 4, 4, 1); SGD sgd = new SGD(1f);
+             RnnlmTrainer t = new RnnlmTrainer(m, sgd, 0f)) {
+            for (var call : List.<org.junit.jupiter.api.function.Executable>of(
+                    () -> t.fitEpoch(1, corpus, batch, time, QUIET), () -> t.evalPerplexity(corpus, batch, time))) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+                String expected = batch < 1 || time < 1
+                        ? "batch " + batch + " and time " + time + ": both must be at least 1"
+                        : "the corpus has 200 words, too few for one batch of " + batch + " streams of " + time
+                                + " steps";
+                assertEquals(expected, e.getMessage());
+            }
         }
     }
 
