@@ -12,13 +12,26 @@ package org.seq4j.data;
  */
 public record SequencePairs(int[][] x, int[][] t) {
     /**
-     * Checks that there are as many answers as questions.
+     * Checks that there are as many answers as questions, and every question (answer) as long as the first.
      *
-     * @throws IllegalArgumentException if the counts differ
+     * @throws IllegalArgumentException if the counts differ, or a row is missing or of another length (a longer
+     *                                  one would be cut short without a word when batched)
      */
     public SequencePairs {
         if (x.length != t.length) {
             throw new IllegalArgumentException(x.length + " questions but " + t.length + " answers");
+        }
+        rectangular(x, "question");
+        rectangular(t, "answer");
+    }
+
+    private static void rectangular(int[][] rows, String what) {
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] == null || rows[i].length != rows[0].length) {
+                throw new IllegalArgumentException(what + " " + i + " has " + (rows[i] == null ? "no array"
+                        : rows[i].length + " ids") + "; every " + what + " must have as many as the first ("
+                        + (rows[0] == null ? "none" : rows[0].length) + ")");
+            }
         }
     }
 

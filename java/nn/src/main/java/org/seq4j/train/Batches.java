@@ -41,8 +41,33 @@ public interface Batches {
      * @param from    the first position in order
      * @param xs      the inputs, from allocate
      * @param ts      the targets, from allocate
+     * @throws IndexOutOfBoundsException if the positions run past order, or an index in them is not an example's
      */
     void fill(Backend backend, int[] order, int from, Tensor xs, Tensor ts);
+
+    /**
+     * order[from + i] for i in [0, n), each checked: an index outside [0, size) would read another example's row
+     * (the float rows are one flat array) or fail inside a copy with an unhelpful message.
+     *
+     * @param order a permutation of the example indices
+     * @param from  the first position
+     * @param n     how many
+     * @param size  the number of examples
+     * @param i     which of them
+     * @return the example index
+     */
+    private static int example(int[] order, int from, int n, int size, int i) {
+        if (i == 0 && (from < 0 || from > order.length - n)) {
+            throw new IndexOutOfBoundsException("a batch of " + n + " from position " + from + " runs past the order's "
+                    + order.length + " positions");
+        }
+        int e = order[from + i];
+        if (e < 0 || e >= size) {
+            throw new IndexOutOfBoundsException("order[" + (from + i) + "] = " + e + " is no example: expected [0, "
+                    + size + ")");
+        }
+        return e;
+    }
 
     /**
      * Token-id pairs: questions (N, T_in) and answers (N, T_out + 1) whose first id is the start id.
@@ -73,7 +98,7 @@ public interface Batches {
                     tBuffer = new int[n * tt];
                 }
                 for (int i = 0; i < n; i++) {
-                    int e = order[from + i];
+                    int e = example(order, from, n, pairs.size(), i);
                     System.arraycopy(pairs.x()[e], 0, xBuffer, i * tx, tx);
                     System.arraycopy(pairs.t()[e], 0, tBuffer, i * tt, tt);
                 }
@@ -89,14 +114,19 @@ public interface Batches {
      * @param inputs  (N, ...) float32
      * @param targets (N, ...) float32
      * @return the batches
-     * @throws IllegalArgumentException if the example counts differ
+     * @throws IllegalArgumentException if either has no first dimension, the example counts differ, or an example
+     *                                  holds 2^31 values or more
      */
     static Batches of(HostFloats inputs, HostFloats targets) {
+        if (inputs.shape().length == 0 || targets.shape().length == 0) {
+            throw new IllegalArgumentException("inputs and targets need a first dimension of examples, got shapes "
+                    + Tensor.shapeString(inputs.shape()) + " and " + Tensor.shapeString(targets.shape()));
+        }
         if (inputs.dim(0) != targets.dim(0)) {
             throw new IllegalArgumentException("inputs have " + inputs.dim(0) + " examples but targets have "
                     + targets.dim(0));
         }
-        int xRow = inputs.data().length / inputs.dim(0), tRow = targets.data().length / targets.dim(0);
+        int xRow = rowSize(inputs, "inputs"), tRow = rowSize(targets, "targets");
         return new Batches() {
             private float[] xBuffer, tBuffer;
 
@@ -121,7 +151,7 @@ public interface Batches {
                     tBuffer = new float[n * tRow];
                 }
                 for (int i = 0; i < n; i++) {
-                    int e = order[from + i];
+                    int e = example(order, from, n, inputs.dim(0), i);
                     System.arraycopy(inputs.data(), e * xRow, xBuffer, i * xRow, xRow);
                     System.arraycopy(targets.data(), e * tRow, tBuffer, i * tRow, tRow);
                 }
@@ -129,5 +159,19 @@ public interface Batches {
                 backend.copyIn(ts, tBuffer);
             }
         };
+    }
+
+    /** Values of one example: the product of the dimensions after the first (the array's length / N fails at N = 0). */
+    private static int rowSize(HostFloats a, String name) {
+        long n = 1;
+        int[] shape = a.shape();
+        for (int d = 1; d < shape.length; d++) {
+            n = Math.min(n * shape[d], Integer.MAX_VALUE + 1L);   // n < 2^32 and d < 2^31 before each product
+        }
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name + " of shape " + Tensor.shapeString(shape) + " have examples of "
+                    + "2^31 values or more");
+        }
+        return (int) n;
     }
 }

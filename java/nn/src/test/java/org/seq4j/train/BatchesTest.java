@@ -1,0 +1,80 @@
+// Batches over user data: ragged sequence rows, float arrays without a first dimension or with no examples, and
+// an order that points outside the examples are refused with one line, where they used to fail inside a copy
+// (ArrayIndexOutOfBounds, / by zero), or, for a question longer than the first, were cut short without a word.
+package org.seq4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
+import org.seq4j.data.HostFloats;
+import org.seq4j.data.SequencePairs;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class BatchesTest {
+    final Backend backend = TestBackends.reference();
+
+    private static void assertMessage(Exception e, String... parts) {
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "'" + e.getMessage() + "' lacks '" + p + "'");
+        }
+    }
+
+    @Test
+    void raggedOrMissingSequenceRowsAreRefused() {
+        var longer = assertThrows(IllegalArgumentException.class, () -> new SequencePairs(
+                new int[][] {{1, 2}, {3, 4, 5}}, new int[][] {{0, 1}, {0, 2}}));
+        assertMessage(longer, "question 1 has 3 ids", "as many as the first (2)");
+        var missing = assertThrows(IllegalArgumentException.class, () -> new SequencePairs(
+                new int[][] {{1, 2}, {3, 4}}, new int[][] {{0, 1}, null}));
+        assertMessage(missing, "answer 1 has no array");
+        assertEquals(0, new SequencePairs(new int[0][], new int[0][]).size(), "no pairs is fine");
+    }
+
+    @Test
+    void floatArraysNeedAFirstDimensionAndMayHaveNoExamples() {
+        HostFloats scalar = new HostFloats(new int[0], new float[1]), rows = new HostFloats(new int[] {1, 3}, new float[3]);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> Batches.of(scalar, rows)),
+                "need a first dimension of examples", "shapes () and (1, 3)");
+        Batches none = Batches.of(new HostFloats(new int[] {0, 4}, new float[0]), new HostFloats(new int[] {0, 1},
+                new float[0]));
+        assertEquals(0, none.size(), "no examples: a size of 0, not a division by zero");
+    }
+
+    @Test
+    void anOrderOutsideTheExamplesIsRefused() {
+        SequencePairs pairs = new SequencePairs(new int[][] {{1, 2}, {3, 4}, {5, 6}}, new int[][] {{0, 1}, {0, 2},
+                {0, 3}});
+        HostFloats in = new HostFloats(new int[] {3, 2}, new float[] {1, 2, 3, 4, 5, 6});
+        HostFloats out = new HostFloats(new int[] {3, 1}, new float[] {7, 8, 9});
+        for (Batches b : new Batches[] {Batches.of(pairs), Batches.of(in, out)}) {
+            try (Arena arena = Arena.ofConfined()) {
+                Tensor[] xt = b.allocate(backend, arena, 2);
+                assertMessage(assertThrows(IndexOutOfBoundsException.class,
+                        () -> b.fill(backend, new int[] {0, 3, 1}, 0, xt[0], xt[1])), "order[1] = 3 is no example",
+                        "[0, 3)");
+                assertMessage(assertThrows(IndexOutOfBoundsException.class,
+                        () -> b.fill(backend, new int[] {0, -1}, 0, xt[0], xt[1])), "order[1] = -1");
+                assertMessage(assertThrows(IndexOutOfBoundsException.class,
+                        () -> b.fill(backend, new int[] {0, 1, 2}, 2, xt[0], xt[1])), "a batch of 2 from position 2",
+                        "3 positions");
+                b.fill(backend, new int[] {2, 0, 1}, 1, xt[0], xt[1]);   // examples 0 and 1
+                if (xt[0].dtype() == DType.F32) {
+                    float[] x = new float[4];
+                    backend.copyOut(x, xt[0]);
+                    assertArrayEquals(new float[] {1, 2, 3, 4}, x);
+                } else {
+                    int[] ids = new int[4];
+                    backend.copyOut(ids, xt[0]);
+                    assertArrayEquals(new int[] {1, 2, 3, 4}, ids);
+                }
+            }
+        }
+    }
+}
