@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.BackendConfig;
 import org.seq4j.backend.Backends;
+import org.seq4j.backend.openblas.OpenBlasBackend;
 import picocli.CommandLine.Option;
 
 final class BackendOptions {
@@ -16,8 +17,9 @@ final class BackendOptions {
 
     /** Checks the options without opening anything (a command calls it before it writes anything). */
     void check() {
-        if (threads != null && threads < 1) {
-            throw new BadInputException("--threads must be at least 1, got " + threads);
+        if (threads != null && (threads < 1 || threads > OpenBlasBackend.maxThreads())) {
+            throw new BadInputException("--threads must be at least 1 and at most " + OpenBlasBackend.maxThreads()
+                    + ", got " + threads);
         }
         if (backend != null && !Backends.names().contains(backend.toLowerCase(java.util.Locale.ROOT))) {
             throw new BadInputException("unknown backend '" + backend + "'; choose " + String.join(", ", Backends.names()));

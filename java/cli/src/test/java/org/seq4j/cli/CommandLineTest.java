@@ -262,7 +262,8 @@ class CommandLineTest {
         cases.put(List.of("addition", "--distributed", "none", "--mpi-timeout", "5"),
                 "--mpi-timeout is for data-parallel training");
         cases.put(List.of("addition", "--optimizer", "lion"), "unknown optimizer 'lion'");
-        cases.put(List.of("addition", "--threads", "0"), "--threads must be at least 1");
+        cases.put(List.of("addition", "--threads", "0"), "--threads must be at least 1 and at most 64, got 0");
+        cases.put(List.of("addition", "--threads", "100000"), "--threads must be at least 1 and at most 64, got 100000");
         cases.put(List.of("addition", "--backend", "tpu"), "unknown backend 'tpu'");
         cases.put(List.of("waves", "--data", data.toString()), "train waves does not use --data");
         cases.put(List.of("waves", "--lines", "100"), "train waves does not use --lines");

@@ -60,6 +60,16 @@ public final class OpenBlasBackend extends AbstractBackend {
     }
 
     /**
+     * The most threads a backend may have (the C kernels' pool is sized for them), for callers that check a count
+     * before they construct one.
+     *
+     * @return SEQ4J_MAX_THREADS of the C kernels (64)
+     */
+    public static int maxThreads() {
+        return seq4j_cpu_h.SEQ4J_MAX_THREADS();
+    }
+
+    /**
      * Loads OpenBLAS (the configured path, else the system's, else the Maven artifact's) and the C kernels, with
      * {@code config.threads()} as this backend's thread count (0: one per core, at most SEQ4J_MAX_THREADS).
      *
@@ -68,7 +78,7 @@ public final class OpenBlasBackend extends AbstractBackend {
      * @throws IllegalArgumentException if the thread count is above the native limit
      */
     public OpenBlasBackend(BackendConfig config) {
-        int max = seq4j_cpu_h.SEQ4J_MAX_THREADS();
+        int max = maxThreads();
         if (config.threads() > max) {
             throw new IllegalArgumentException("threads must be 0 (one per core) or 1.." + max + ", got " + config.threads());
         }
