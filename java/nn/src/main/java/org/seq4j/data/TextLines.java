@@ -47,7 +47,9 @@ final class TextLines {
         CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        int start = 0;
+        // a UTF-8 byte order mark (Windows editors write one) is no character of the first line
+        int start = bytes.length >= 3 && bytes[0] == (byte) 0xEF && bytes[1] == (byte) 0xBB && bytes[2] == (byte) 0xBF
+                ? 3 : 0;
         int number = 0;
         while (start < bytes.length) {
             int end = start;

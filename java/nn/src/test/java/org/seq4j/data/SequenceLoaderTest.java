@@ -90,13 +90,16 @@ class SequenceLoaderTest {
         assertEquals(TEN.get(2).substring(0, 7), text(a.vocabulary(), a.train().x()[0]));
     }
 
+    /** Windows line ends, no final newline, and a UTF-8 byte order mark (which used to become the first question's first character). */
     @Test
-    void crlfAndMissingFinalNewlineAreAccepted() throws IOException {
+    void crlfMissingFinalNewlineAndByteOrderMarkAreAccepted() throws IOException {
         Path crlf = write("crlf.txt", String.join("\r\n", TEN) + "\r\n");
         Path noEnd = write("noend.txt", String.join("\n", TEN));
+        Path bom = write("bom.txt", "\uFEFF" + String.join("\n", TEN) + "\n");
         Path lf = writeLines("lf.txt", TEN);
         SequencePairs want = SequenceLoader.load(lf).train();
-        for (Path f : List.of(crlf, noEnd)) {
+        assertEquals(SequenceLoader.load(lf).vocabulary().chars(), SequenceLoader.load(bom).vocabulary().chars());
+        for (Path f : List.of(crlf, noEnd, bom)) {
             SequencePairs got = SequenceLoader.load(f).train();
             assertArrayEquals(want.flatX(), got.flatX(), f.toString());
             assertArrayEquals(want.flatT(), got.flatT(), f.toString());
