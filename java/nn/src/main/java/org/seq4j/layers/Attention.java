@@ -45,12 +45,13 @@ public final class Attention implements AutoCloseable {
         }
         if (!Shapes.same(dhs, hs)) {
             int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+            dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
             a = ws.floats(n, t);
             c = ws.floats(n, hd);
-            dhs = ws.floats(t, n, hd);
             da = ws.floats(n, t);
             dh = ws.floats(n, hd);
+            dhs = ws.floats(t, n, hd);
         }
         backend.attentionWeightForward(a, hs, h);
         backend.weightSumForward(c, hs, a);

@@ -43,10 +43,11 @@ public final class AttentionWeight implements AutoCloseable {
         }
         if (!Shapes.same(dhs, hs)) {
             int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+            dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
             a = ws.floats(n, t);
-            dhs = ws.floats(t, n, hd);
             dh = ws.floats(n, hd);
+            dhs = ws.floats(t, n, hd);
         }
         backend.attentionWeightForward(a, hs, h);
         this.hs = hs;

@@ -44,6 +44,7 @@ public final class Embedding implements AutoCloseable {
         }
         int n = ids.dim(0);
         if (n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             out = ws.floats(n, W.dim(1));
             sizedN = n;

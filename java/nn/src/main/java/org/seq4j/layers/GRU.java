@@ -70,6 +70,7 @@ public final class GRU implements AutoCloseable {
         }
         int n = x.dim(0), g = 3 * H;
         if (n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             gates = ws.floats(n, g);
             gatesH = TimeGRU.candidateColumns(gates, H);

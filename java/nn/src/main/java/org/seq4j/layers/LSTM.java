@@ -64,6 +64,7 @@ public final class LSTM implements AutoCloseable {
         }
         int n = x.dim(0);
         if (n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             gates = ws.floats(n, 4 * H);
             hNext = ws.floats(n, H);

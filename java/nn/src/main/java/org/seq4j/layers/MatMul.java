@@ -45,6 +45,7 @@ public final class MatMul implements AutoCloseable {
         }
         int n = x.dim(0);
         if (n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             out = ws.floats(n, h);
             dx = ws.floats(n, d);

@@ -56,6 +56,7 @@ public final class RNN implements AutoCloseable {
         }
         int n = x.dim(0);
         if (n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             hNext = ws.floats(n, H);
             dt = ws.floats(n, H);

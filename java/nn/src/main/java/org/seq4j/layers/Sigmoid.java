@@ -30,9 +30,10 @@ public final class Sigmoid implements AutoCloseable {
     public Tensor forward(Tensor x) {
         forwardDone = false;
         if (!Shapes.same(out, x)) {
+            out = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
-            out = ws.floats(x.shape());
             dx = ws.floats(x.shape());
+            out = ws.floats(x.shape());
         }
         backend.sigmoidForward(out, x);
         forwardDone = true;

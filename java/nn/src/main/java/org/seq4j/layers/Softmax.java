@@ -34,9 +34,10 @@ public final class Softmax implements AutoCloseable {
             throw new IllegalArgumentException("Softmax.forward needs x (N, V), got " + x);
         }
         if (!Shapes.same(out, x)) {
+            out = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
-            out = ws.floats(x.dim(0), x.dim(1));
             dx = ws.floats(x.dim(0), x.dim(1));
+            out = ws.floats(x.dim(0), x.dim(1));
         }
         backend.softmaxForward(out, x);
         forwardDone = true;

@@ -43,9 +43,10 @@ public final class SoftmaxWithLoss implements AutoCloseable {
                     + x + " and " + t);
         }
         if (!Shapes.same(probs, x)) {
+            probs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
-            probs = ws.floats(x.dim(0), x.dim(1));
             loss = ws.floats(1);
+            probs = ws.floats(x.dim(0), x.dim(1));
         }
         backend.softmaxCrossEntropyForward(probs, loss, x, t);
         labels = t;

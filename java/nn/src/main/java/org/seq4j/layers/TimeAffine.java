@@ -86,6 +86,7 @@ public final class TimeAffine implements AutoCloseable {
         }
         int t = x.dim(0), n = x.dim(1);
         if (t != sizedT || n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             out = ws.floats(t, n, V);
             out2 = out.view(t * n, V);

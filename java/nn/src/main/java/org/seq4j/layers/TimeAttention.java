@@ -46,6 +46,7 @@ public final class TimeAttention implements AutoCloseable {
         }
         int tEnc = hsEnc.dim(0), tDec = hsDec.dim(0), n = hsDec.dim(1), h = hsDec.dim(2);
         if (tEnc != sizedTenc || tDec != sizedTdec || n != sizedN || h != sizedH) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             weights = ws.floats(tDec, n, tEnc);
             out = ws.floats(tDec, n, h);

@@ -105,6 +105,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
     }
 
     private void resize(int t, int n) {
+        sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
         int m = Math.multiplyExact(t, n);
         int[] ids = new int[m];

@@ -92,10 +92,11 @@ public final class TimeDropout implements AutoCloseable {
             return xs;
         }
         if (!Shapes.same(mask, xs)) {
+            mask = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
-            mask = ws.floats(xs.shape());
             out = ws.floats(xs.shape());
             dx = ws.floats(xs.shape());
+            mask = ws.floats(xs.shape());
         }
         backend.dropoutMask(mask, ratio, seed);
         backend.mul(out, xs, mask);

@@ -61,6 +61,7 @@ public final class TimeEmbedding implements AutoCloseable {
         }
         int t = ids.dim(0), n = ids.dim(1);
         if (t != sizedT || n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             out = ws.floats(t, n, W.dim(1));
             out2 = out.view(t * n, W.dim(1));

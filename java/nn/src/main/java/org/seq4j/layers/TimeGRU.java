@@ -165,6 +165,7 @@ public final class TimeGRU implements TimeRecurrent {
     }
 
     private void resize(int t, int n) {
+        sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
         int g = 3 * H;
         gates = ws.floats(t, n, g);
@@ -209,6 +210,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     private void sizeState(int n) {
         if (n != stateN) {
+            stateN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             stateWs.reset();
             hState = stateWs.floats(n, H);
             stateN = n;
@@ -468,9 +470,11 @@ public final class TimeGRU implements TimeRecurrent {
         if (h.rank() != 2 || h.dim(1) != H) {
             throw new IllegalArgumentException("TimeGRU.setState needs h (N, H=" + H + "), got " + h);
         }
+        // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
+        // closed buffers of the old N
+        resetState();
         sizeState(h.dim(0));
         backend.copy(hState, h);
-        inLastStep = false;
         hasH = true;
     }
 

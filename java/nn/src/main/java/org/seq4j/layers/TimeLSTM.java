@@ -208,6 +208,7 @@ public final class TimeLSTM implements TimeRecurrent {
     }
 
     private void resize(int t, int n) {
+        sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
         gates = ws.floats(t, n, 4 * H);
         gates2 = gates.view(t * n, 4 * H);
@@ -248,6 +249,7 @@ public final class TimeLSTM implements TimeRecurrent {
 
     private void sizeState(int n) {
         if (n != stateN) {
+            stateN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             stateWs.reset();
             hState = stateWs.floats(n, H);
             cState = stateWs.floats(n, H);
@@ -618,9 +620,11 @@ public final class TimeLSTM implements TimeRecurrent {
             throw new IllegalArgumentException("TimeLSTM.setState needs h (N, H=" + H + ") and c (N, H) or null, got h "
                     + h + ", c " + c);
         }
+        // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
+        // closed buffers of the old N
+        resetState();
         sizeState(h.dim(0));
         backend.copy(hState, h);
-        inLastStep = false;
         hasH = true;
         if (c != null) {
             backend.copy(cState, c);

@@ -72,6 +72,7 @@ public final class TimeMSE implements AutoCloseable {
                     + " for ys " + ys + ", got " + ts);
         }
         if (!Shapes.same(dys, ys)) {
+            dys = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
             loss = ws.floats(1);
             dys = ws.floats(t, n, f);

@@ -65,6 +65,7 @@ public final class TimeRNN implements AutoCloseable {
     }
 
     private void resize(int t, int n) {
+        sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
         pre = ws.floats(t, n, H);
         pre2 = pre.view(t * n, H);
@@ -139,6 +140,7 @@ public final class TimeRNN implements AutoCloseable {
 
     private void sizeState(int n) {
         if (n != stateN) {
+            stateN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             stateWs.reset();
             hState = stateWs.floats(n, H);
             stateN = n;
@@ -195,6 +197,9 @@ public final class TimeRNN implements AutoCloseable {
         if (h.rank() != 2 || h.dim(1) != H) {
             throw new IllegalArgumentException("TimeRNN.setState needs h (N, H=" + H + "), got " + h);
         }
+        // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
+        // closed buffers of the old N
+        resetState();
         sizeState(h.dim(0));
         backend.copy(hState, h);
         hasH = true;

@@ -54,6 +54,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
                     + ") int32 labels for xs " + xs + ", got " + ts);
         }
         if (t != sizedT || n != sizedN || v != sizedV) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             probs = ws.floats(t, n, v);
             probs2 = probs.view(t * n, v);

@@ -39,10 +39,11 @@ public final class WeightSum implements AutoCloseable {
         }
         if (!Shapes.same(dhs, hs)) {
             int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+            dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
             c = ws.floats(n, hd);
-            dhs = ws.floats(t, n, hd);
             da = ws.floats(n, t);
+            dhs = ws.floats(t, n, hd);
         }
         backend.weightSumForward(c, hs, a);
         this.hs = hs;
