@@ -12,6 +12,7 @@ import org.seq4j.tensor.Tensor;
 public final class Attention implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("Attention");   // forward, then one backward
     private Tensor a;            // (N, T) attention weights
     private Tensor c;            // (N, H) context
     private Tensor dhs;          // (T, N, H)
@@ -38,7 +39,7 @@ public final class Attention implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hs, Tensor h) {
-        this.hs = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
             throw new IllegalArgumentException("Attention.forward needs hs (T, N, H) and h (N, H), got " + hs + " and "
                     + h);
@@ -57,6 +58,7 @@ public final class Attention implements AutoCloseable {
         backend.weightSumForward(c, hs, a);
         this.hs = hs;
         this.h = h;
+        calls.forwardReturned();
         return c;
     }
 
@@ -65,12 +67,10 @@ public final class Attention implements AutoCloseable {
      *
      * @param dc (N, H)
      * @return dhs (T, N, H), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dc) {
-        if (hs == null) {
-            throw new IllegalStateException("Attention.backward before forward");
-        }
+        calls.backwardStarts();
         backend.fill(dhs, 0f);
         backend.weightSumBackward(dhs, da, hs, a, dc);
         backend.attentionWeightBackward(dhs, dh, a, hs, h, da);

@@ -12,6 +12,7 @@ import org.seq4j.tensor.Tensor;
 public final class AttentionWeight implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("AttentionWeight");   // forward, then one backward
     private Tensor a;            // (N, T)
     private Tensor dhs;          // (T, N, H)
     private Tensor dh;           // (N, H)
@@ -36,7 +37,7 @@ public final class AttentionWeight implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hs, Tensor h) {
-        this.hs = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
             throw new IllegalArgumentException("AttentionWeight.forward needs hs (T, N, H) and h (N, H), got " + hs
                     + " and " + h);
@@ -52,6 +53,7 @@ public final class AttentionWeight implements AutoCloseable {
         backend.attentionWeightForward(a, hs, h);
         this.hs = hs;
         this.h = h;
+        calls.forwardReturned();
         return a;
     }
 
@@ -60,12 +62,10 @@ public final class AttentionWeight implements AutoCloseable {
      *
      * @param da (N, T)
      * @return dhs (T, N, H), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor da) {
-        if (hs == null) {
-            throw new IllegalStateException("AttentionWeight.backward before forward");
-        }
+        calls.backwardStarts();
         backend.fill(dhs, 0f);
         backend.attentionWeightBackward(dhs, dh, a, hs, h, da);
         return dhs;

@@ -11,6 +11,7 @@ public final class RNN implements AutoCloseable {
     private final Parameter Wx, Wh, b;   // (D, H), (H, H), (H,)
     private final int D, H;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("RNN");   // forward, then one backward
     private int sizedN = -1;
     private Tensor hNext;                // (N, H)
     private Tensor dt;                   // (N, H) gradient of the pre-activation
@@ -49,7 +50,7 @@ public final class RNN implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor x, Tensor hPrev) {
-        this.x = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
             throw new IllegalArgumentException("RNN.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H + "), got "
                     + x + " and " + hPrev);
@@ -70,6 +71,7 @@ public final class RNN implements AutoCloseable {
         backend.tanhForward(hNext, hNext);
         this.x = x;
         this.hPrev = hPrev;
+        calls.forwardReturned();
         return hNext;
     }
 
@@ -78,12 +80,10 @@ public final class RNN implements AutoCloseable {
      *
      * @param dhNext (N, H)
      * @return dx (N, D), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dhNext) {
-        if (x == null) {
-            throw new IllegalStateException("RNN.backward before forward");
-        }
+        calls.backwardStarts();
         backend.tanhBackward(dt, hNext, dhNext);          // dt = dh_next * (1 - h_next^2)
         backend.sumRows(b.grad(), dt, 1f);
         backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dt, 1f, Wh.grad());

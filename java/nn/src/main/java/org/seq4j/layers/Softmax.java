@@ -8,7 +8,7 @@ import org.seq4j.tensor.Tensor;
 public final class Softmax implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
-    private boolean forwardDone;   // the last forward returned: backward may follow it
+    private final CallOrder calls = new CallOrder("Softmax");   // forward, then one backward
     private Tensor out, dx;      // (N, V)
 
     /**
@@ -29,7 +29,7 @@ public final class Softmax implements AutoCloseable {
      * @throws IllegalArgumentException if x is not 2-D
      */
     public Tensor forward(Tensor x) {
-        forwardDone = false;
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (x.rank() != 2) {
             throw new IllegalArgumentException("Softmax.forward needs x (N, V), got " + x);
         }
@@ -40,7 +40,7 @@ public final class Softmax implements AutoCloseable {
             out = ws.floats(x.dim(0), x.dim(1));
         }
         backend.softmaxForward(out, x);
-        forwardDone = true;
+        calls.forwardReturned();
         return out;
     }
 
@@ -49,12 +49,10 @@ public final class Softmax implements AutoCloseable {
      *
      * @param dout (N, V)
      * @return dx (N, V), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
-        if (!forwardDone) {
-            throw new IllegalStateException("Softmax.backward before forward");
-        }
+        calls.backwardStarts();
         backend.softmaxBackward(dx, out, dout);
         return dx;
     }

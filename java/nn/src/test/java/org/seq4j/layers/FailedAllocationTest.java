@@ -12,13 +12,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.seq4j.layers.LayerFixture.D;
+import static org.seq4j.layers.LayerFixture.N;
 import static org.seq4j.testing.TestBackends.values;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.function.BiFunction;
-import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -26,94 +26,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
-import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
-import org.seq4j.testing.TestBackends;
 
 class FailedAllocationTest {
-    static final int V = 7, V2 = 5, D = 3, H = 4;
-    // sizes A and B: T, N and T*N all differ, and T*N > V, so that forward(embed, ids) folds at both
-    static final int[] T = {3, 4}, N = {3, 2};
-
-    /** The parameters, and inputs of both sizes, on the plain reference backend: what every layer under test reads. */
-    static final class Ctx implements AutoCloseable {
-        final Backend backend = TestBackends.reference();
-        final Workspace ws = new Workspace(backend);
-        final Random rng = new Random(17);
-        final ParameterStore store = ParameterStore.builder(backend)
-                .declare("embed.W", Init.normal(1), V, D).declare("embed2.W", Init.normal(1), V2, D)
-                .declare("affine.W", Init.scaledNormal(D), D, V).declare("affine.b", Init.normal(0.3), V)
-                .declare("rnn.Wx", Init.scaledNormal(D), D, H).declare("rnn.Wh", Init.scaledNormal(H), H, H)
-                .declare("rnn.b", Init.normal(0.3), H)
-                .declare("lstm.Wx", Init.scaledNormal(D), D, 4 * H).declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("lstm.b", Init.normal(0.3), 4 * H)
-                .declare("lstmB.Wx", Init.scaledNormal(D), D, 4 * H).declare("lstmB.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("lstmB.b", Init.normal(0.3), 4 * H)
-                .declare("gru.Wx", Init.scaledNormal(D), D, 3 * H).declare("gru.Wh", Init.scaledNormal(H), H, 3 * H)
-                .declare("gru.b", Init.normal(0.3), 3 * H)
-                .declare("gruB.Wx", Init.scaledNormal(D), D, 3 * H).declare("gruB.Wh", Init.scaledNormal(H), H, 3 * H)
-                .declare("gruB.b", Init.normal(0.3), 3 * H)
-                .build(23);
-        final Tensor[] x2 = floats(s -> new int[] {N[s], D});           // (N, D)
-        final Tensor[] h2 = floats(s -> new int[] {N[s], H});           // (N, H)
-        final Tensor[] c2 = floats(s -> new int[] {N[s], H});
-        final Tensor[] dH2 = floats(s -> new int[] {N[s], H});
-        final Tensor[] dD2 = floats(s -> new int[] {N[s], D});
-        final Tensor[] dV2 = floats(s -> new int[] {N[s], V});
-        final Tensor[] a2 = floats(s -> new int[] {N[s], T[s]});        // (N, T) attention weights
-        final Tensor[] xs3 = floats(s -> new int[] {T[s], N[s], D});    // (T, N, D)
-        final Tensor[] ts3 = floats(s -> new int[] {T[s], N[s], D});
-        final Tensor[] hs3 = floats(s -> new int[] {T[s], N[s], H});
-        final Tensor[] dH3 = floats(s -> new int[] {T[s], N[s], H});
-        final Tensor[] dD3 = floats(s -> new int[] {T[s], N[s], D});
-        final Tensor[] dV3 = floats(s -> new int[] {T[s], N[s], V});
-        final Tensor[] d2H3 = floats(s -> new int[] {T[s], N[s], 2 * H});
-        final Tensor[] dec3 = floats(s -> new int[] {T[s] + 1, N[s], H});   // decoder states, T_dec = T_enc + 1
-        final Tensor[] dDec3 = floats(s -> new int[] {T[s] + 1, N[s], H});
-        final Tensor[] ids1 = ids(s -> new int[] {N[s]}, -1);
-        final Tensor[] ids2 = ids(s -> new int[] {T[s], N[s]}, -1);      // in [0, V2): valid in both vocabularies
-        final Tensor[] labels1 = ids(s -> new int[] {N[s]}, 0);          // the first one ignored (-1)
-        final Tensor[] labels2 = ids(s -> new int[] {T[s], N[s]}, 0);
-
-        Parameter p(String name) {
-            return store.get(name);
-        }
-
-        private Tensor[] floats(IntFunction<int[]> shape) {
-            Tensor[] t = new Tensor[2];
-            for (int s = 0; s < 2; s++) {
-                t[s] = GradientCheck.tensor(backend, ws, GradientCheck.randn(rng, 1, size(shape.apply(s))), shape.apply(s));
-            }
-            return t;
-        }
-
-        private Tensor[] ids(IntFunction<int[]> shape, int ignored) {
-            Tensor[] t = new Tensor[2];
-            for (int s = 0; s < 2; s++) {
-                int[] v = new int[size(shape.apply(s))];
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = i == ignored ? -1 : rng.nextInt(V2);
-                }
-                t[s] = GradientCheck.ints(backend, ws, v, shape.apply(s));
-            }
-            return t;
-        }
-
-        private static int size(int[] shape) {
-            int n = 1;
-            for (int d : shape) {
-                n *= d;
-            }
-            return n;
-        }
-
-        @Override
-        public void close() {
-            store.close();
-            ws.close();
-        }
-    }
-
     /** Collects a copy of each tensor a step hands out. */
     interface Out {
         void add(Tensor t);
@@ -139,27 +54,27 @@ class FailedAllocationTest {
     }
 
     /** Builds the layers of a case on a backend (the plain one, or one whose allocations fail). */
-    interface Case extends BiFunction<Backend, Ctx, Subject> {
+    interface Case extends BiFunction<Backend, LayerFixture, Subject> {
     }
 
     static Named<Case> of(String name, Case c) {
         return Named.of(name, c);
     }
 
-    static TimeLSTM lstm(Backend b, Ctx c, boolean stateful) {
+    static TimeLSTM lstm(Backend b, LayerFixture c, boolean stateful) {
         return new TimeLSTM(b, c.p("lstm.Wx"), c.p("lstm.Wh"), c.p("lstm.b"), stateful);
     }
 
-    static TimeGRU gru(Backend b, Ctx c, boolean stateful) {
+    static TimeGRU gru(Backend b, LayerFixture c, boolean stateful) {
         return new TimeGRU(b, c.p("gru.Wx"), c.p("gru.Wh"), c.p("gru.b"), stateful);
     }
 
-    static TimeRNN rnn(Backend b, Ctx c, boolean stateful) {
+    static TimeRNN rnn(Backend b, LayerFixture c, boolean stateful) {
         return new TimeRNN(b, c.p("rnn.Wx"), c.p("rnn.Wh"), c.p("rnn.b"), stateful);
     }
 
     /** forward(embed, ids) over two embeddings, V = 7 at size A and V = 5 at size B: the folded table is resized. */
-    static Subject folded(Backend b, Ctx c, TimeRecurrent r) {
+    static Subject folded(Backend b, LayerFixture c, TimeRecurrent r) {
         TimeEmbedding[] e = {new TimeEmbedding(b, c.p("embed.W")), new TimeEmbedding(b, c.p("embed2.W"))};
         return new Subject((s, out) -> {
             out.add(r.forward(e[s], c.ids2[s]));
@@ -378,7 +293,7 @@ class FailedAllocationTest {
                 of("TimeBiRecurrent GRU", (b, c) -> bi(b, c, Cell.GRU)));
     }
 
-    static Subject bi(Backend b, Ctx c, Cell cell) {
+    static Subject bi(Backend b, LayerFixture c, Cell cell) {
         String f = cell.lower(), r = cell.lower() + "B";
         TimeBiRecurrent l = new TimeBiRecurrent(b, cell, c.p(f + ".Wx"), c.p(f + ".Wh"), c.p(f + ".b"),
                 c.p(r + ".Wx"), c.p(r + ".Wh"), c.p(r + ".b"));
@@ -389,7 +304,7 @@ class FailedAllocationTest {
     }
 
     /** One step at size s from the weights as they are: what it hands out, then the parameter gradients. */
-    private static List<float[]> step(Ctx c, Subject subject, int s) {
+    private static List<float[]> step(LayerFixture c, Subject subject, int s) {
         // every step takes a first step's path: packed Wh and the folded table made anew, as a fresh layer makes them
         c.store.valuesWritten();
         c.store.zeroGrads();
@@ -410,7 +325,7 @@ class FailedAllocationTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void aFailedAllocationLeavesTheLayerAsAFreshOne(Case make) {
-        try (Ctx c = new Ctx()) {
+        try (LayerFixture c = new LayerFixture()) {
             List<List<float[]>> fresh = new ArrayList<>();
             for (int s = 0; s < 2; s++) {
                 try (Subject f = make.apply(c.backend, c)) {
@@ -458,7 +373,7 @@ class FailedAllocationTest {
     /** A stateful layer's carried state survives a forward whose resize failed: the next forward continues from it. */
     @Test
     void aCarriedStateSurvivesAFailedResize() {
-        try (Ctx c = new Ctx()) {
+        try (LayerFixture c = new LayerFixture()) {
             FailingAllocations failing = new FailingAllocations(c.backend);
             // N stays, T changes: the workspace is resized, the carried state kept (in the state's own buffers)
             Tensor a = c.xs3[0], b = GradientCheck.tensor(c.backend, c.ws, GradientCheck.randn(c.rng, 1, 5 * N[0] * D),
@@ -499,7 +414,7 @@ class FailedAllocationTest {
      */
     @Test
     void aFailedSetStateLeavesNoState() {
-        try (Ctx c = new Ctx()) {
+        try (LayerFixture c = new LayerFixture()) {
             FailingAllocations failing = new FailingAllocations(c.backend);
             Tensor xs = c.xs3[0];
             for (String kind : new String[] {"TimeLSTM", "TimeGRU", "TimeRNN"}) {
