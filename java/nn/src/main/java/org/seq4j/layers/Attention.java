@@ -74,15 +74,18 @@ public final class Attention implements AutoCloseable {
         backend.fill(dhs, 0f);
         backend.weightSumBackward(dhs, da, hs, a, dc);
         backend.attentionWeightBackward(dhs, dh, a, hs, h, da);
+        calls.backwardReturned();
         return dhs;
     }
 
     /**
-     * The gradient w.r.t. h of the last backward.
+     * The gradient w.r.t. h of the last forward's backward.
      *
      * @return dh (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dh() {
+        calls.requireBackward("dh");
         return dh;
     }
 
@@ -90,8 +93,10 @@ public final class Attention implements AutoCloseable {
      * The attention weights a (N, T) of the last forward.
      *
      * @return a (N, T), rows summing to 1
+     * @throws IllegalStateException if no forward returned (none ran, or the last one threw)
      */
     public Tensor attentionWeight() {
+        calls.requireForward("attentionWeight");
         return a;
     }
 

@@ -68,15 +68,18 @@ public final class AttentionWeight implements AutoCloseable {
         calls.backwardStarts();
         backend.fill(dhs, 0f);
         backend.attentionWeightBackward(dhs, dh, a, hs, h, da);
+        calls.backwardReturned();
         return dhs;
     }
 
     /**
-     * The gradient w.r.t. h of the last backward.
+     * The gradient w.r.t. h of the last forward's backward.
      *
      * @return dh (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dh() {
+        calls.requireBackward("dh");
         return dh;
     }
 

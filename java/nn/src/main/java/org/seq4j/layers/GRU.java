@@ -120,15 +120,18 @@ public final class GRU implements AutoCloseable {
         backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dA, 1f, Wx.grad());
         backend.sumRows(b.grad(), dA, 1f);
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wx.value(), 0f, dx);
+        calls.backwardReturned();
         return dx;
     }
 
     /**
-     * The gradient w.r.t. h_prev of the last backward.
+     * The gradient w.r.t. h_prev of the last forward's backward.
      *
      * @return dh_prev (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dhPrev() {
+        calls.requireBackward("dhPrev");
         return dhPrev;
     }
 

@@ -91,8 +91,10 @@ public final class LSTM implements AutoCloseable {
      * The cell state of the last forward.
      *
      * @return c_next (N, H)
+     * @throws IllegalStateException if no forward returned (none ran, or the last one threw)
      */
     public Tensor cNext() {
+        calls.requireForward("cNext");
         return cNext;
     }
 
@@ -113,24 +115,29 @@ public final class LSTM implements AutoCloseable {
         backend.sumRows(b.grad(), dA, 1f);
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wx.value(), 0f, dx);
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wh.value(), 0f, dhPrev);
+        calls.backwardReturned();
         return dx;
     }
 
     /**
-     * The gradient w.r.t. h_prev of the last backward.
+     * The gradient w.r.t. h_prev of the last forward's backward.
      *
      * @return dh_prev (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dhPrev() {
+        calls.requireBackward("dhPrev");
         return dhPrev;
     }
 
     /**
-     * The gradient w.r.t. c_prev of the last backward.
+     * The gradient w.r.t. c_prev of the last forward's backward.
      *
      * @return dc_prev (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dcPrev() {
+        calls.requireBackward("dcPrev");
         return dcPrev;
     }
 

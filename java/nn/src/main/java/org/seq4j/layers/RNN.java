@@ -90,15 +90,18 @@ public final class RNN implements AutoCloseable {
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dt, Wh.value(), 0f, dhPrev);
         backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dt, 1f, Wx.grad());
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dt, Wx.value(), 0f, dx);
+        calls.backwardReturned();
         return dx;
     }
 
     /**
-     * The gradient w.r.t. h_prev of the last backward.
+     * The gradient w.r.t. h_prev of the last forward's backward.
      *
      * @return dh_prev (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dhPrev() {
+        calls.requireBackward("dhPrev");
         return dhPrev;
     }
 

@@ -77,15 +77,18 @@ public final class TimeAttention implements AutoCloseable {
         calls.backwardStarts();
         // every step's WeightSum and AttentionWeight gradients accumulate into dhsEnc
         backend.timeAttentionBackward(dhsEnc, dhsDec, work, weights, hsEnc, hsDec, dout);
+        calls.backwardReturned();
         return dhsEnc;
     }
 
     /**
-     * The gradient w.r.t. hsDec of the last backward.
+     * The gradient w.r.t. hsDec of the last forward's backward.
      *
      * @return dhsDec (T_dec, N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dhsDec() {
+        calls.requireBackward("dhsDec");
         return dhsDec;
     }
 

@@ -86,11 +86,18 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
     }
 
     /**
-     * The softmax probabilities of the last forward (until backward overwrites them).
+     * The softmax probabilities of the last forward, until its backward turns them into dxs (backward's result, in
+     * the same buffer); refused from then on, and before a forward returned, rather than handing out the gradient.
      *
      * @return (T, N, V)
+     * @throws IllegalStateException if no forward returned, or a backward of it has started
      */
     public Tensor probs() {
+        calls.requireForward("probs");
+        if (!calls.backwardOpen()) {
+            throw new IllegalStateException("TimeSoftmaxWithLoss.probs after backward: it turned the last forward's"
+                    + " probabilities into the gradient dxs (its result); run forward again for them");
+        }
         return probs;
     }
 

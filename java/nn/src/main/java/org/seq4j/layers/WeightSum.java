@@ -64,15 +64,18 @@ public final class WeightSum implements AutoCloseable {
         calls.backwardStarts();
         backend.fill(dhs, 0f);
         backend.weightSumBackward(dhs, da, hs, a, dc);
+        calls.backwardReturned();
         return dhs;
     }
 
     /**
-     * The gradient w.r.t. a of the last backward.
+     * The gradient w.r.t. a of the last forward's backward.
      *
      * @return da (N, T)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor da() {
+        calls.requireBackward("da");
         return da;
     }
 
