@@ -12,6 +12,7 @@ import org.seq4j.tensor.Tensor;
 public final class Attention implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("Attention");   // forward, then one backward
     private Tensor a;            // (N, T) attention weights
     private Tensor c;            // (N, H) context
     private Tensor dhs;          // (T, N, H)
@@ -38,24 +39,26 @@ public final class Attention implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hs, Tensor h) {
-        this.hs = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
             throw new IllegalArgumentException("Attention.forward needs hs (T, N, H) and h (N, H), got " + hs + " and "
                     + h);
         }
         if (!Shapes.same(dhs, hs)) {
             int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+            dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
             a = ws.floats(n, t);
             c = ws.floats(n, hd);
-            dhs = ws.floats(t, n, hd);
             da = ws.floats(n, t);
             dh = ws.floats(n, hd);
+            dhs = ws.floats(t, n, hd);
         }
         backend.attentionWeightForward(a, hs, h);
         backend.weightSumForward(c, hs, a);
         this.hs = hs;
         this.h = h;
+        calls.forwardReturned();
         return c;
     }
 
@@ -64,24 +67,25 @@ public final class Attention implements AutoCloseable {
      *
      * @param dc (N, H)
      * @return dhs (T, N, H), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dc) {
-        if (hs == null) {
-            throw new IllegalStateException("Attention.backward before forward");
-        }
+        calls.backwardStarts();
         backend.fill(dhs, 0f);
         backend.weightSumBackward(dhs, da, hs, a, dc);
         backend.attentionWeightBackward(dhs, dh, a, hs, h, da);
+        calls.backwardReturned();
         return dhs;
     }
 
     /**
-     * The gradient w.r.t. h of the last backward.
+     * The gradient w.r.t. h of the last forward's backward.
      *
      * @return dh (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dh() {
+        calls.requireBackward("dh");
         return dh;
     }
 
@@ -89,8 +93,10 @@ public final class Attention implements AutoCloseable {
      * The attention weights a (N, T) of the last forward.
      *
      * @return a (N, T), rows summing to 1
+     * @throws IllegalStateException if no forward returned (none ran, or the last one threw)
      */
     public Tensor attentionWeight() {
+        calls.requireForward("attentionWeight");
         return a;
     }
 

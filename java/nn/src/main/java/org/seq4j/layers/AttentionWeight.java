@@ -12,6 +12,7 @@ import org.seq4j.tensor.Tensor;
 public final class AttentionWeight implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("AttentionWeight");   // forward, then one backward
     private Tensor a;            // (N, T)
     private Tensor dhs;          // (T, N, H)
     private Tensor dh;           // (N, H)
@@ -36,21 +37,23 @@ public final class AttentionWeight implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hs, Tensor h) {
-        this.hs = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
             throw new IllegalArgumentException("AttentionWeight.forward needs hs (T, N, H) and h (N, H), got " + hs
                     + " and " + h);
         }
         if (!Shapes.same(dhs, hs)) {
             int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+            dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
             a = ws.floats(n, t);
-            dhs = ws.floats(t, n, hd);
             dh = ws.floats(n, hd);
+            dhs = ws.floats(t, n, hd);
         }
         backend.attentionWeightForward(a, hs, h);
         this.hs = hs;
         this.h = h;
+        calls.forwardReturned();
         return a;
     }
 
@@ -59,23 +62,24 @@ public final class AttentionWeight implements AutoCloseable {
      *
      * @param da (N, T)
      * @return dhs (T, N, H), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor da) {
-        if (hs == null) {
-            throw new IllegalStateException("AttentionWeight.backward before forward");
-        }
+        calls.backwardStarts();
         backend.fill(dhs, 0f);
         backend.attentionWeightBackward(dhs, dh, a, hs, h, da);
+        calls.backwardReturned();
         return dhs;
     }
 
     /**
-     * The gradient w.r.t. h of the last backward.
+     * The gradient w.r.t. h of the last forward's backward.
      *
      * @return dh (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dh() {
+        calls.requireBackward("dh");
         return dh;
     }
 

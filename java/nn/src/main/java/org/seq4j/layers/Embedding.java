@@ -10,6 +10,7 @@ public final class Embedding implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;   // (V, D)
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("Embedding");   // forward, then one backward
     private int sizedN = -1;
     private Tensor out;          // (N, D)
     private Tensor ids;          // (N,) the last forward's ids
@@ -38,18 +39,20 @@ public final class Embedding implements AutoCloseable {
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(Tensor ids) {
-        this.ids = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (ids.rank() != 1 || ids.dtype() != DType.I32) {
             throw new IllegalArgumentException("Embedding.forward needs ids (N,) int32, got " + ids);
         }
         int n = ids.dim(0);
         if (n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             out = ws.floats(n, W.dim(1));
             sizedN = n;
         }
         backend.embeddingForward(out, W.value(), ids);
         this.ids = ids;
+        calls.forwardReturned();
         return out;
     }
 
@@ -57,12 +60,10 @@ public final class Embedding implements AutoCloseable {
      * dW += scatter of dout (N, D) into rows ids.
      *
      * @param dout (N, D)
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public void backward(Tensor dout) {
-        if (ids == null) {
-            throw new IllegalStateException("Embedding.backward before forward");
-        }
+        calls.backwardStarts();
         backend.embeddingBackward(W.grad(), ids, dout);
     }
 

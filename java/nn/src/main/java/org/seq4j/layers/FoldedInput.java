@@ -71,9 +71,10 @@ final class FoldedInput implements AutoCloseable {
         int v = E.dim(0);
         tableE = null;   // until the table below is whole: a product that throws leaves no table to reuse
         if (table == null || table.dim(0) != v) {
+            table = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
-            table = ws.floats(v, g);
             scatter = ws.floats(v, g);
+            table = ws.floats(v, g);
         }
         backend.matmul(Transpose.NO, Transpose.NO, 1f, E.value(), Wx.value(), 0f, table);
         backend.addBias(table, b.value());

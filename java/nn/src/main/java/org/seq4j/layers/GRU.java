@@ -19,6 +19,7 @@ public final class GRU implements AutoCloseable {
     private final Tensor Whh, dWhh;      // Wh[:, 2H:] and its gradient, flat views read with row stride 3H
     private final int D, H;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("GRU");   // forward, then one backward
     private int sizedN = -1;
     private Tensor gates, gatesH;        // (N, 3H) pre-activations, then [z | r | hhat]; its candidate columns
     private Tensor rh;                   // (N, H) r * h_prev
@@ -63,13 +64,14 @@ public final class GRU implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes differ from the above
      */
     public Tensor forward(Tensor x, Tensor hPrev) {
-        this.x = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
             throw new IllegalArgumentException("GRU.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H + "), got "
                     + x + ", " + hPrev);
         }
         int n = x.dim(0), g = 3 * H;
         if (n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             gates = ws.floats(n, g);
             gatesH = TimeGRU.candidateColumns(gates, H);
@@ -90,6 +92,7 @@ public final class GRU implements AutoCloseable {
         backend.gruCellForward(hNext, gates, hPrev);
         this.x = x;
         this.hPrev = hPrev;
+        calls.forwardReturned();
         return hNext;
     }
 
@@ -98,13 +101,11 @@ public final class GRU implements AutoCloseable {
      *
      * @param dhNext (N, H), N that of the last forward
      * @return dx (N, D), the layer's buffer
-     * @throws IllegalStateException before forward
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      * @throws IllegalArgumentException if dh_next is not (N, H)
      */
     public Tensor backward(Tensor dhNext) {
-        if (x == null) {
-            throw new IllegalStateException("GRU.backward before forward");
-        }
+        calls.backwardStarts();
         if (!Shapes.is2(dhNext, sizedN, H)) {
             throw new IllegalArgumentException("GRU.backward needs dh_next (N=" + sizedN + ", H=" + H + "), got " + dhNext);
         }
@@ -119,15 +120,18 @@ public final class GRU implements AutoCloseable {
         backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dA, 1f, Wx.grad());
         backend.sumRows(b.grad(), dA, 1f);
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wx.value(), 0f, dx);
+        calls.backwardReturned();
         return dx;
     }
 
     /**
-     * The gradient w.r.t. h_prev of the last backward.
+     * The gradient w.r.t. h_prev of the last forward's backward.
      *
      * @return dh_prev (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dhPrev() {
+        calls.requireBackward("dhPrev");
         return dhPrev;
     }
 

@@ -79,11 +79,19 @@ final class KeptPack implements AutoCloseable {
     PackedMatrix[] current() {
         long version = source.version().get();
         if (packed == null) {
-            arena = Arena.ofShared();   // shared: a model may be handed to another thread
-            packed = new PackedMatrix[blocks.length];
-            for (int i = 0; i < blocks.length; i++) {
-                packed[i] = backend.packedMatrix(arena, rows, blocks[i].cols(), precision);
+            // kept only whole: an allocation that throws leaves no half-made blocks (a null one) for the next call
+            Arena a = Arena.ofShared();   // shared: a model may be handed to another thread
+            PackedMatrix[] p = new PackedMatrix[blocks.length];
+            try {
+                for (int i = 0; i < blocks.length; i++) {
+                    p[i] = backend.packedMatrix(a, rows, blocks[i].cols(), precision);
+                }
+            } catch (RuntimeException | Error e) {
+                a.close();
+                throw e;
             }
+            arena = a;
+            packed = p;
         } else if (packedVersion == version) {
             return packed;
         }

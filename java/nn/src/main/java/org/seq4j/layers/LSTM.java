@@ -16,6 +16,7 @@ public final class LSTM implements AutoCloseable {
     private final Parameter Wx, Wh, b;   // (D, 4H), (H, 4H), (4H,)
     private final int D, H;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("LSTM");   // forward, then one backward
     private int sizedN = -1;
     private Tensor gates;                // (N, 4H) pre-activations, then activated gates
     private Tensor hNext, cNext;         // (N, H)
@@ -57,13 +58,14 @@ public final class LSTM implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor x, Tensor hPrev, Tensor cPrev) {
-        this.x = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H) || !Shapes.is2(cPrev, x.dim(0), H)) {
             throw new IllegalArgumentException("LSTM.forward needs x (N, D=" + D + "), h_prev and c_prev (N, H=" + H
                     + "), got " + x + ", " + hPrev + ", " + cPrev);
         }
         int n = x.dim(0);
         if (n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             gates = ws.floats(n, 4 * H);
             hNext = ws.floats(n, H);
@@ -81,6 +83,7 @@ public final class LSTM implements AutoCloseable {
         this.x = x;
         this.hPrev = hPrev;
         this.cPrev = cPrev;
+        calls.forwardReturned();
         return hNext;
     }
 
@@ -88,8 +91,10 @@ public final class LSTM implements AutoCloseable {
      * The cell state of the last forward.
      *
      * @return c_next (N, H)
+     * @throws IllegalStateException if no forward returned (none ran, or the last one threw)
      */
     public Tensor cNext() {
+        calls.requireForward("cNext");
         return cNext;
     }
 
@@ -100,36 +105,39 @@ public final class LSTM implements AutoCloseable {
      * @param dhNext (N, H)
      * @param dcNext (N, H)
      * @return dx (N, D), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dhNext, Tensor dcNext) {
-        if (x == null) {
-            throw new IllegalStateException("LSTM.backward before forward");
-        }
+        calls.backwardStarts();
         backend.lstmCellBackward(dA, dcPrev, gates, cNext, cPrev, dhNext, dcNext);
         backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dA, 1f, Wh.grad());
         backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dA, 1f, Wx.grad());
         backend.sumRows(b.grad(), dA, 1f);
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wx.value(), 0f, dx);
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wh.value(), 0f, dhPrev);
+        calls.backwardReturned();
         return dx;
     }
 
     /**
-     * The gradient w.r.t. h_prev of the last backward.
+     * The gradient w.r.t. h_prev of the last forward's backward.
      *
      * @return dh_prev (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dhPrev() {
+        calls.requireBackward("dhPrev");
         return dhPrev;
     }
 
     /**
-     * The gradient w.r.t. c_prev of the last backward.
+     * The gradient w.r.t. c_prev of the last forward's backward.
      *
      * @return dc_prev (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dcPrev() {
+        calls.requireBackward("dcPrev");
         return dcPrev;
     }
 

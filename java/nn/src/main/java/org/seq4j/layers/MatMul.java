@@ -10,6 +10,7 @@ public final class MatMul implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;   // (D, H)
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("MatMul");   // forward, then one backward
     private int sizedN = -1;
     private Tensor out, dx;      // (N, H), (N, D)
     private Tensor x;            // (N, D) the last forward's input
@@ -38,13 +39,14 @@ public final class MatMul implements AutoCloseable {
      * @throws IllegalArgumentException if x is not (N, D)
      */
     public Tensor forward(Tensor x) {
-        this.x = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         int d = W.dim(0), h = W.dim(1);
         if (x.rank() != 2 || x.dim(1) != d) {
             throw new IllegalArgumentException("MatMul.forward needs x (N, D=" + d + "), got " + x);
         }
         int n = x.dim(0);
         if (n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             out = ws.floats(n, h);
             dx = ws.floats(n, d);
@@ -52,6 +54,7 @@ public final class MatMul implements AutoCloseable {
         }
         backend.matmul(Transpose.NO, Transpose.NO, 1f, x, W.value(), 0f, out);
         this.x = x;
+        calls.forwardReturned();
         return out;
     }
 
@@ -60,12 +63,10 @@ public final class MatMul implements AutoCloseable {
      *
      * @param dout (N, H)
      * @return dx (N, D), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
-        if (x == null) {
-            throw new IllegalStateException("MatMul.backward before forward");
-        }
+        calls.backwardStarts();
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dout, W.value(), 0f, dx);
         backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dout, 1f, W.grad());
         return dx;

@@ -11,6 +11,7 @@ public final class RNN implements AutoCloseable {
     private final Parameter Wx, Wh, b;   // (D, H), (H, H), (H,)
     private final int D, H;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("RNN");   // forward, then one backward
     private int sizedN = -1;
     private Tensor hNext;                // (N, H)
     private Tensor dt;                   // (N, H) gradient of the pre-activation
@@ -49,13 +50,14 @@ public final class RNN implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor x, Tensor hPrev) {
-        this.x = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
             throw new IllegalArgumentException("RNN.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H + "), got "
                     + x + " and " + hPrev);
         }
         int n = x.dim(0);
         if (n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             hNext = ws.floats(n, H);
             dt = ws.floats(n, H);
@@ -69,6 +71,7 @@ public final class RNN implements AutoCloseable {
         backend.tanhForward(hNext, hNext);
         this.x = x;
         this.hPrev = hPrev;
+        calls.forwardReturned();
         return hNext;
     }
 
@@ -77,27 +80,28 @@ public final class RNN implements AutoCloseable {
      *
      * @param dhNext (N, H)
      * @return dx (N, D), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dhNext) {
-        if (x == null) {
-            throw new IllegalStateException("RNN.backward before forward");
-        }
+        calls.backwardStarts();
         backend.tanhBackward(dt, hNext, dhNext);          // dt = dh_next * (1 - h_next^2)
         backend.sumRows(b.grad(), dt, 1f);
         backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dt, 1f, Wh.grad());
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dt, Wh.value(), 0f, dhPrev);
         backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dt, 1f, Wx.grad());
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dt, Wx.value(), 0f, dx);
+        calls.backwardReturned();
         return dx;
     }
 
     /**
-     * The gradient w.r.t. h_prev of the last backward.
+     * The gradient w.r.t. h_prev of the last forward's backward.
      *
      * @return dh_prev (N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dhPrev() {
+        calls.requireBackward("dhPrev");
         return dhPrev;
     }
 

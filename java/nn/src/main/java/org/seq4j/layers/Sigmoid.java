@@ -8,7 +8,7 @@ import org.seq4j.tensor.Tensor;
 public final class Sigmoid implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
-    private boolean forwardDone;   // the last forward returned: backward may follow it
+    private final CallOrder calls = new CallOrder("Sigmoid");   // forward, then one backward
     private Tensor out, dx;
 
     /**
@@ -28,14 +28,15 @@ public final class Sigmoid implements AutoCloseable {
      * @return y, x's shape, the layer's buffer, valid until its next forward
      */
     public Tensor forward(Tensor x) {
-        forwardDone = false;
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (!Shapes.same(out, x)) {
+            out = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
-            out = ws.floats(x.shape());
             dx = ws.floats(x.shape());
+            out = ws.floats(x.shape());
         }
         backend.sigmoidForward(out, x);
-        forwardDone = true;
+        calls.forwardReturned();
         return out;
     }
 
@@ -44,12 +45,10 @@ public final class Sigmoid implements AutoCloseable {
      *
      * @param dout y's shape
      * @return dx, the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
-        if (!forwardDone) {
-            throw new IllegalStateException("Sigmoid.backward before forward");
-        }
+        calls.backwardStarts();
         backend.sigmoidBackward(dx, out, dout);
         return dx;
     }

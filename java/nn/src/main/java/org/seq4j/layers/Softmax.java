@@ -8,7 +8,7 @@ import org.seq4j.tensor.Tensor;
 public final class Softmax implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
-    private boolean forwardDone;   // the last forward returned: backward may follow it
+    private final CallOrder calls = new CallOrder("Softmax");   // forward, then one backward
     private Tensor out, dx;      // (N, V)
 
     /**
@@ -29,17 +29,18 @@ public final class Softmax implements AutoCloseable {
      * @throws IllegalArgumentException if x is not 2-D
      */
     public Tensor forward(Tensor x) {
-        forwardDone = false;
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (x.rank() != 2) {
             throw new IllegalArgumentException("Softmax.forward needs x (N, V), got " + x);
         }
         if (!Shapes.same(out, x)) {
+            out = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
-            out = ws.floats(x.dim(0), x.dim(1));
             dx = ws.floats(x.dim(0), x.dim(1));
+            out = ws.floats(x.dim(0), x.dim(1));
         }
         backend.softmaxForward(out, x);
-        forwardDone = true;
+        calls.forwardReturned();
         return out;
     }
 
@@ -48,12 +49,10 @@ public final class Softmax implements AutoCloseable {
      *
      * @param dout (N, V)
      * @return dx (N, V), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
-        if (!forwardDone) {
-            throw new IllegalStateException("Softmax.backward before forward");
-        }
+        calls.backwardStarts();
         backend.softmaxBackward(dx, out, dout);
         return dx;
     }

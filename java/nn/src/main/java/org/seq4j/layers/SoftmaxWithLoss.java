@@ -13,6 +13,7 @@ import org.seq4j.tensor.Tensor;
 public final class SoftmaxWithLoss implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("SoftmaxWithLoss");   // forward, then one backward
     private Tensor probs;        // (N, V); backward overwrites it with dx
     private Tensor loss;         // (1,)
     private Tensor labels;       // (N,) the last forward's labels
@@ -37,18 +38,20 @@ public final class SoftmaxWithLoss implements AutoCloseable {
      * @throws IndexOutOfBoundsException if a label is outside [0, V) and not -1
      */
     public Tensor forward(Tensor x, Tensor t) {
-        this.labels = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (x.rank() != 2 || t.rank() != 1 || t.dtype() != DType.I32 || t.dim(0) != x.dim(0)) {
             throw new IllegalArgumentException("SoftmaxWithLoss.forward needs x (N, V) and t (N,) int32 labels, got "
                     + x + " and " + t);
         }
         if (!Shapes.same(probs, x)) {
+            probs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
-            probs = ws.floats(x.dim(0), x.dim(1));
             loss = ws.floats(1);
+            probs = ws.floats(x.dim(0), x.dim(1));
         }
         backend.softmaxCrossEntropyForward(probs, loss, x, t);
         labels = t;
+        calls.forwardReturned();
         return loss;
     }
 
@@ -57,15 +60,11 @@ public final class SoftmaxWithLoss implements AutoCloseable {
      *
      * @param dout the loss's gradient (1 for the loss itself)
      * @return dx (N, V), the layer's buffer
-     * @throws IllegalStateException if there is no forward to follow: none ran, the last one threw, or its backward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(float dout) {
-        if (labels == null) {
-            throw new IllegalStateException("SoftmaxWithLoss.backward before forward");
-        }
-        Tensor t = labels;
-        labels = null;   // once per forward: the probabilities become dx below
-        backend.softmaxCrossEntropyBackward(probs, probs, t, dout);
+        calls.backwardStarts();   // once per forward: the probabilities become dx below
+        backend.softmaxCrossEntropyBackward(probs, probs, labels, dout);
         return probs;
     }
 

@@ -21,6 +21,7 @@ public final class TimeAffine implements AutoCloseable {
     private final boolean transposedW;
     private final int D, V;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("TimeAffine");   // forward, then one backward
     private final ViewCache doutView = new ViewCache();
     private final KeptPack packedW;     // W (D, V) packed, for forwards of at most PACKED_ROWS rows; null if transposedW
 
@@ -80,12 +81,13 @@ public final class TimeAffine implements AutoCloseable {
      * @throws IllegalArgumentException if x is not (T, N, D)
      */
     public Tensor forward(Tensor x) {
-        this.x = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (x.rank() != 3 || x.dim(2) != D) {
             throw new IllegalArgumentException("TimeAffine.forward needs x (T, N, D=" + D + "), got " + x);
         }
         int t = x.dim(0), n = x.dim(1);
         if (t != sizedT || n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             out = ws.floats(t, n, V);
             out2 = out.view(t * n, V);
@@ -103,6 +105,7 @@ public final class TimeAffine implements AutoCloseable {
         }
         backend.addBias(out2, b.value());
         this.x = x;
+        calls.forwardReturned();
         return out;
     }
 
@@ -111,12 +114,10 @@ public final class TimeAffine implements AutoCloseable {
      *
      * @param dout (T, N, V)
      * @return dx (T, N, D), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
-        if (x == null) {
-            throw new IllegalStateException("TimeAffine.backward before forward");
-        }
+        calls.backwardStarts();
         int m = sizedT * sizedN;
         Tensor dout2 = doutView.matrix(dout, m, V);
         if (transposedW) {

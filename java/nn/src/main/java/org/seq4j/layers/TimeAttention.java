@@ -12,6 +12,7 @@ import org.seq4j.tensor.Tensor;
 public final class TimeAttention implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("TimeAttention");   // forward, then one backward
     private int sizedTenc = -1, sizedTdec = -1, sizedN = -1, sizedH = -1;
     private Tensor weights;      // (T_dec, N, T_enc) attention weights of every step
     private Tensor out;          // (T_dec, N, H) contexts
@@ -39,13 +40,14 @@ public final class TimeAttention implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hsEnc, Tensor hsDec) {
-        this.hsEnc = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (hsEnc.rank() != 3 || hsDec.rank() != 3 || hsEnc.dim(1) != hsDec.dim(1) || hsEnc.dim(2) != hsDec.dim(2)) {
             throw new IllegalArgumentException("TimeAttention.forward needs hsEnc (T_enc, N, H) and hsDec (T_dec, N, H), got "
                     + hsEnc + " and " + hsDec);
         }
         int tEnc = hsEnc.dim(0), tDec = hsDec.dim(0), n = hsDec.dim(1), h = hsDec.dim(2);
         if (tEnc != sizedTenc || tDec != sizedTdec || n != sizedN || h != sizedH) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             weights = ws.floats(tDec, n, tEnc);
             out = ws.floats(tDec, n, h);
@@ -60,6 +62,7 @@ public final class TimeAttention implements AutoCloseable {
         backend.timeAttentionForward(weights, out, hsEnc, hsDec);
         this.hsEnc = hsEnc;
         this.hsDec = hsDec;
+        calls.forwardReturned();
         return out;
     }
 
@@ -68,23 +71,24 @@ public final class TimeAttention implements AutoCloseable {
      *
      * @param dout (T_dec, N, H)
      * @return dhsEnc (T_enc, N, H), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
-        if (hsEnc == null) {
-            throw new IllegalStateException("TimeAttention.backward before forward");
-        }
+        calls.backwardStarts();
         // every step's WeightSum and AttentionWeight gradients accumulate into dhsEnc
         backend.timeAttentionBackward(dhsEnc, dhsDec, work, weights, hsEnc, hsDec, dout);
+        calls.backwardReturned();
         return dhsEnc;
     }
 
     /**
-     * The gradient w.r.t. hsDec of the last backward.
+     * The gradient w.r.t. hsDec of the last forward's backward.
      *
      * @return dhsDec (T_dec, N, H)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dhsDec() {
+        calls.requireBackward("dhsDec");
         return dhsDec;
     }
 
@@ -95,9 +99,7 @@ public final class TimeAttention implements AutoCloseable {
      * @throws IllegalStateException if no forward returned (none ran, or the last one threw)
      */
     public Tensor attentionWeights() {
-        if (hsEnc == null) {
-            throw new IllegalStateException("TimeAttention.attentionWeights before forward (or after one that threw)");
-        }
+        calls.requireForward("attentionWeights");
         return weights;
     }
 

@@ -27,6 +27,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
     private final TimeRecurrent backwardLayer;
     private final int D, H;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("TimeBiRecurrent");   // forward, then one backward
     private final ViewCache xs2 = new ViewCache();        // the caller's xs (T, N, D) as (T*N, D)
     private final ViewCache hsF2 = new ViewCache();       // forward hs (T, N, H) as (T*N, H)
     private final ViewCache hsBr2 = new ViewCache();      // backward hs, in its own (reversed) order, as (T*N, H)
@@ -42,7 +43,6 @@ public final class TimeBiRecurrent implements AutoCloseable {
     private Tensor dF, dF3, dB, dBr, dBr3;   // (T*N, H) the halves of dhs (dF also as (T, N, H)); dB reversed; (T, N, H)
     private Tensor dxB2;                  // (T*N, D) the backward direction's dx in the sequence's order
     private Tensor dxs, dxs2;             // (T, N, D) what backward returns; (T*N, D)
-    private boolean forwardDone;
 
     /**
      * A layer of the given cell over the given parameters (held, not copied): the forward direction (forward_lstm
@@ -105,6 +105,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
     }
 
     private void resize(int t, int n) {
+        sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
         int m = Math.multiplyExact(t, n);
         int[] ids = new int[m];
@@ -141,7 +142,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
      * @throws IllegalArgumentException if xs is not (T, N, D)
      */
     public Tensor forward(Tensor xs) {
-        this.forwardDone = false;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
             throw new IllegalArgumentException("TimeBiRecurrent.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
         }
@@ -154,7 +155,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
         Tensor hsBr = backwardLayer.forward(xsRev);
         backend.embeddingForward(hsB2, hsBr2.matrix(hsBr, m, H), rev);               // back in the sequence's order
         backend.concatColumns(out2, hsF2.matrix(hsF, m, H), hsB2);
-        forwardDone = true;
+        calls.forwardReturned();
         return out;
     }
 
@@ -164,12 +165,10 @@ public final class TimeBiRecurrent implements AutoCloseable {
      * @param dhs (T, N, 2H) of the last forward's T and N
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalArgumentException if dhs does not have the last forward's size
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dhs) {
-        if (!forwardDone) {
-            throw new IllegalStateException("TimeBiRecurrent.backward before forward");
-        }
+        calls.backwardStarts();
         int m = sizedT * sizedN;
         if (dhs.size() != (long) m * 2 * H) {
             throw new IllegalArgumentException("TimeBiRecurrent.backward needs dhs (T=" + sizedT + ", N=" + sizedN + ", 2H="

@@ -18,10 +18,10 @@ public final class TimeDropout implements AutoCloseable {
     private final Backend backend;
     private final float ratio;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("TimeDropout");   // forward, then one backward
     private long seed;
     private boolean training = true;
     private boolean lastWasTraining;
-    private boolean forwardDone;   // the last forward returned: backward may follow it
     private Tensor mask, out, dx;   // shaped like xs
 
     /**
@@ -85,22 +85,23 @@ public final class TimeDropout implements AutoCloseable {
      * @return the result, xs's shape: the layer's buffer, valid until its next forward, or xs itself
      */
     public Tensor forward(Tensor xs) {
-        forwardDone = false;
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         lastWasTraining = training;
         if (!training) {
-            forwardDone = true;
+            calls.forwardReturned();
             return xs;
         }
         if (!Shapes.same(mask, xs)) {
+            mask = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
-            mask = ws.floats(xs.shape());
             out = ws.floats(xs.shape());
             dx = ws.floats(xs.shape());
+            mask = ws.floats(xs.shape());
         }
         backend.dropoutMask(mask, ratio, seed);
         backend.mul(out, xs, mask);
         seed += SEED_STEP;   // once the mask is used: a refused forward draws the same mask again
-        forwardDone = true;
+        calls.forwardReturned();
         return out;
     }
 
@@ -109,12 +110,10 @@ public final class TimeDropout implements AutoCloseable {
      *
      * @param dout the forward output's shape
      * @return dxs
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
-        if (!forwardDone) {
-            throw new IllegalStateException("TimeDropout.backward before forward");
-        }
+        calls.backwardStarts();
         if (!lastWasTraining) {
             return dout;
         }

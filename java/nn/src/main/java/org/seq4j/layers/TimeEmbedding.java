@@ -14,6 +14,7 @@ public final class TimeEmbedding implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;     // (V, D)
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("TimeEmbedding");   // forward, then one backward
     private final ViewCache doutView = new ViewCache();
 
     private int sizedT = -1, sizedN = -1;
@@ -55,12 +56,13 @@ public final class TimeEmbedding implements AutoCloseable {
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(Tensor ids) {
-        this.ids = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (ids.rank() != 2 || ids.dtype() != DType.I32) {
             throw new IllegalArgumentException("TimeEmbedding.forward needs ids (T, N) int32, got " + ids);
         }
         int t = ids.dim(0), n = ids.dim(1);
         if (t != sizedT || n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             out = ws.floats(t, n, W.dim(1));
             out2 = out.view(t * n, W.dim(1));
@@ -69,6 +71,7 @@ public final class TimeEmbedding implements AutoCloseable {
         }
         backend.embeddingForward(out2, W.value(), ids);
         this.ids = ids;
+        calls.forwardReturned();
         return out;
     }
 
@@ -76,12 +79,10 @@ public final class TimeEmbedding implements AutoCloseable {
      * dW += scatter-add of dout (T, N, D) into the rows of the last forward's ids.
      *
      * @param dout (T, N, D)
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public void backward(Tensor dout) {
-        if (ids == null) {
-            throw new IllegalStateException("TimeEmbedding.backward before forward");
-        }
+        calls.backwardStarts();
         backend.embeddingBackward(W.grad(), ids, doutView.matrix(dout, sizedT * sizedN, W.dim(1)));
     }
 

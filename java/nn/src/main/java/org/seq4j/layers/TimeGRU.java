@@ -74,7 +74,7 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor dh0;                 // (N, H) gradient w.r.t. h0
     private Tensor[] gatesT, gatesHT, hT, rhT, dAT, dAHT, dhsT;   // per-step views, made once per size
     private Tensor x;                   // (T, N, D) the last forward's input; null when folded
-    private boolean forwardDone, backwardDone;
+    private final CallOrder calls = new CallOrder("TimeGRU");   // forward, then one backward
 
     // the folded input projection (forward(embed, ids) where the table of E Wx + b pays: FoldedInput)
     private final FoldedInput folded;   // the table (V, 3H) E Wx + b, kept while E, Wx and b are unchanged
@@ -165,6 +165,7 @@ public final class TimeGRU implements TimeRecurrent {
     }
 
     private void resize(int t, int n) {
+        sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
         int g = 3 * H;
         gates = ws.floats(t, n, g);
@@ -209,6 +210,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     private void sizeState(int n) {
         if (n != stateN) {
+            stateN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             stateWs.reset();
             hState = stateWs.floats(n, H);
             stateN = n;
@@ -217,8 +219,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public Tensor forward(Tensor xs) {
-        this.forwardDone = false;   // none until this forward returns (nor a backward of it)
-        this.backwardDone = false;
+        calls.forwardStarts();   // nothing to follow or read until this forward returns
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeGRU.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
@@ -234,8 +235,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
-        this.forwardDone = false;   // none until this forward returns (nor a backward of it)
-        this.backwardDone = false;
+        calls.forwardStarts();   // nothing to follow or read until this forward returns
         Parameter E = embed.W();
         if (E.dim(1) != D) {
             throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)
@@ -323,8 +323,7 @@ public final class TimeGRU implements TimeRecurrent {
             inLastStep = true;   // the state is hT[t]; copied out only if the workspace is resized
             hasH = true;
         }
-        this.forwardDone = true;
-        this.backwardDone = false;
+        calls.forwardReturned();
         this.forwardPacked = inferenceCopy;
         return hs;
     }
@@ -347,7 +346,7 @@ public final class TimeGRU implements TimeRecurrent {
         recurrentWeightGradients(t, n);
         backend.sumRows(b.grad(), dA2, 1f);
         backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);
-        backwardDone = true;
+        calls.backwardReturned();
         return dxs;
     }
 
@@ -379,7 +378,7 @@ public final class TimeGRU implements TimeRecurrent {
         backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), S, 1f, Wx.grad());
         backend.sumRows(b.grad(), S, 1f);
         backend.matmul(Transpose.NO, Transpose.YES, 1f, S, Wx.value(), 1f, E.grad());
-        backwardDone = true;
+        calls.backwardReturned();
     }
 
     /**
@@ -404,10 +403,7 @@ public final class TimeGRU implements TimeRecurrent {
      * (T, N, H), or, when dhs is null, dhLast (N, H) at the last step and zero at the others.
      */
     private void backpropagateSteps(Tensor dhs, Tensor dhLast) {
-        if (!forwardDone) {
-            throw new IllegalStateException("TimeGRU.backward before forward");
-        }
-        backwardDone = false;   // until this backward returns: dh() reads what it writes
+        calls.backwardStarts();   // dh() reads what it writes: refused until this backward returns
         if (forwardPacked) {
             throw new IllegalStateException("TimeGRU.backward after a forward with " + inference.precision() + " inference "
                     + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
@@ -468,9 +464,11 @@ public final class TimeGRU implements TimeRecurrent {
         if (h.rank() != 2 || h.dim(1) != H) {
             throw new IllegalArgumentException("TimeGRU.setState needs h (N, H=" + H + "), got " + h);
         }
+        // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
+        // closed buffers of the old N
+        resetState();
         sizeState(h.dim(0));
         backend.copy(hState, h);
-        inLastStep = false;
         hasH = true;
     }
 
@@ -482,28 +480,20 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public Tensor h() {
-        requireForward();
+        calls.requireForward("h");
         return hT[sizedT];
     }
 
     @Override
     public Tensor hs() {
-        requireForward();
+        calls.requireForward("hs");
         return hs;
     }
 
     @Override
     public Tensor dh() {
-        if (!backwardDone) {
-            throw new IllegalStateException("TimeGRU has not run backward since its last forward");
-        }
+        calls.requireBackward("dh");
         return dh0;
-    }
-
-    private void requireForward() {
-        if (!forwardDone) {
-            throw new IllegalStateException("TimeGRU has not run forward yet");
-        }
     }
 
     @Override

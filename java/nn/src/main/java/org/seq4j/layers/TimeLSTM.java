@@ -103,7 +103,7 @@ public final class TimeLSTM implements TimeRecurrent {
     private Tensor dc0;                 // whichever buffer holds the gradient w.r.t. c0 after backward
     private Tensor[] gatesT, hT, cT, dAT;   // per-step views, made once per size
     private Tensor x;                   // (T, N, D) the last forward's input (the caller's); null when folded
-    private boolean forwardDone, backwardDone;
+    private final CallOrder calls = new CallOrder("TimeLSTM");   // forward, then one backward
 
     // the folded input projection (forward(embed, ids) where the table of E Wx + b pays: FoldedInput)
     private final FoldedInput folded;   // the table (V, 4H) E Wx + b, kept while E, Wx and b are unchanged
@@ -208,6 +208,7 @@ public final class TimeLSTM implements TimeRecurrent {
     }
 
     private void resize(int t, int n) {
+        sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
         gates = ws.floats(t, n, 4 * H);
         gates2 = gates.view(t * n, 4 * H);
@@ -248,6 +249,7 @@ public final class TimeLSTM implements TimeRecurrent {
 
     private void sizeState(int n) {
         if (n != stateN) {
+            stateN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             stateWs.reset();
             hState = stateWs.floats(n, H);
             cState = stateWs.floats(n, H);
@@ -264,8 +266,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IllegalStateException if a carried state has another batch size N
      */
     public Tensor forward(Tensor xs) {
-        this.forwardDone = false;   // none until this forward returns (nor a backward of it)
-        this.backwardDone = false;
+        calls.forwardStarts();   // nothing to follow or read until this forward returns
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
@@ -292,8 +293,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
-        this.forwardDone = false;   // none until this forward returns (nor a backward of it)
-        this.backwardDone = false;
+        calls.forwardStarts();   // nothing to follow or read until this forward returns
         Parameter E = embed.W();
         if (E.dim(1) != D) {
             throw new IllegalArgumentException("TimeLSTM.forward: the embedding's vectors have " + E.dim(1)
@@ -399,8 +399,7 @@ public final class TimeLSTM implements TimeRecurrent {
             hasH = true;
             hasC = true;
         }
-        this.forwardDone = true;
-        this.backwardDone = false;
+        calls.forwardReturned();
         this.forwardPacked = inferenceCopy;
         return hs;
     }
@@ -410,7 +409,7 @@ public final class TimeLSTM implements TimeRecurrent {
      *
      * @param dhs (T, N, H)
      * @return dxs (T, N, D), the layer's buffer
-     * @throws IllegalStateException if no forward ran, or it took token ids
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or it took token ids
      */
     public Tensor backward(Tensor dhs) {
         return backward(dhs, null);
@@ -425,7 +424,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param dcLast (N, H), or null
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalArgumentException if the shapes do not fit
-     * @throws IllegalStateException if no forward ran, or it took token ids
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or it took token ids
      */
     public Tensor backward(Tensor dhs, Tensor dcLast) {
         if (foldedEmbed != null) {
@@ -443,7 +442,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param dcLast (N, H), or null
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalArgumentException if the shapes do not fit
-     * @throws IllegalStateException if no forward ran, or it took token ids
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or it took token ids
      */
     public Tensor backwardLast(Tensor dhLast, Tensor dcLast) {
         if (foldedEmbed != null) {
@@ -462,7 +461,7 @@ public final class TimeLSTM implements TimeRecurrent {
         accumulateWhGrad(t, n);
         backend.sumRows(b.grad(), dA2, 1f);
         backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);
-        backwardDone = true;
+        calls.backwardReturned();
         return dxs;
     }
 
@@ -472,7 +471,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param embed the embedding the forward used
      * @param dhs   (T, N, H)
      * @throws IllegalArgumentException if embed is another embedding or dhs does not fit
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public void backward(TimeEmbedding embed, Tensor dhs) {
         backward(embed, dhs, null);
@@ -485,7 +484,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param dhs    (T, N, H)
      * @param dcLast (N, H), or null
      * @throws IllegalArgumentException if embed is another embedding or a shape does not fit
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public void backward(TimeEmbedding embed, Tensor dhs, Tensor dcLast) {
         backwardThrough(embed, dhs, null, dcLast);
@@ -516,7 +515,7 @@ public final class TimeLSTM implements TimeRecurrent {
         backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), S, 1f, Wx.grad());
         backend.sumRows(b.grad(), S, 1f);
         backend.matmul(Transpose.NO, Transpose.YES, 1f, S, Wx.value(), 1f, E.grad());
-        backwardDone = true;
+        calls.backwardReturned();
     }
 
     /**
@@ -538,10 +537,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * are dhs (T, N, H), or, when dhs is null, dhLast (N, H) at the last step and zero at the others.
      */
     private void backpropagateSteps(Tensor dhs, Tensor dhLast, Tensor dcLast) {
-        if (!forwardDone) {
-            throw new IllegalStateException("TimeLSTM.backward before forward");
-        }
-        backwardDone = false;   // until this backward returns: dh() and dc() read what it writes
+        calls.backwardStarts();   // dh() and dc() read what it writes: refused until this backward returns
         dh0Pending = false;
         if (forwardPacked) {
             throw new IllegalStateException("TimeLSTM.backward after a forward with " + inference.precision() + " inference "
@@ -618,9 +614,11 @@ public final class TimeLSTM implements TimeRecurrent {
             throw new IllegalArgumentException("TimeLSTM.setState needs h (N, H=" + H + ") and c (N, H) or null, got h "
                     + h + ", c " + c);
         }
+        // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
+        // closed buffers of the old N
+        resetState();
         sizeState(h.dim(0));
         backend.copy(hState, h);
-        inLastStep = false;
         hasH = true;
         if (c != null) {
             backend.copy(cState, c);
@@ -651,10 +649,10 @@ public final class TimeLSTM implements TimeRecurrent {
      * layer it is also where the next forward starts from; change that with {@link #setState}).
      *
      * @return h_T (N, H)
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned
      */
     public Tensor h() {
-        requireForward();
+        calls.requireForward("h");
         return hT[sizedT];
     }
 
@@ -662,10 +660,10 @@ public final class TimeLSTM implements TimeRecurrent {
      * The last forward's final cell state, a view into this layer's buffer, read-only like {@link #h()}.
      *
      * @return c_T (N, H)
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned
      */
     public Tensor c() {
-        requireForward();
+        calls.requireForward("c");
         return cT[sizedT];
     }
 
@@ -673,10 +671,10 @@ public final class TimeLSTM implements TimeRecurrent {
      * The hidden states of the last forward.
      *
      * @return hs (T, N, H)
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned
      */
     public Tensor hs() {
-        requireForward();
+        calls.requireForward("hs");
         return hs;
     }
 
@@ -684,10 +682,10 @@ public final class TimeLSTM implements TimeRecurrent {
      * Gradient w.r.t. the initial h0, after backward (the book's dh).
      *
      * @return dh (N, H)
-     * @throws IllegalStateException if no backward ran since the last forward
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dh() {
-        requireBackward();
+        calls.requireBackward("dh");
         if (dh0Pending) {
             // the product the sequence call left out, bit for bit (whTPacked holds Wh as the backward read it, even
             // if the optimizer has moved Wh since; dA is unchanged until the next forward)
@@ -701,23 +699,11 @@ public final class TimeLSTM implements TimeRecurrent {
      * Gradient w.r.t. the initial c0, after backward.
      *
      * @return dc (N, H)
-     * @throws IllegalStateException if no backward ran since the last forward
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dc() {
-        requireBackward();
+        calls.requireBackward("dc");
         return dc0;
-    }
-
-    private void requireForward() {
-        if (!forwardDone) {
-            throw new IllegalStateException("TimeLSTM has not run forward yet");
-        }
-    }
-
-    private void requireBackward() {
-        if (!backwardDone) {
-            throw new IllegalStateException("TimeLSTM has not run backward since its last forward");
-        }
     }
 
     @Override

@@ -23,6 +23,7 @@ public final class TimeMSE implements AutoCloseable {
     private final Backend backend;
     private final Steps steps;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("TimeMSE");   // forward, then one backward
     private final ViewCache lastStep = new ViewCache();
     private final ViewCache dysLast = new ViewCache();
     private Tensor loss;       // (1,)
@@ -60,7 +61,7 @@ public final class TimeMSE implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor ys, Tensor ts) {
-        this.ys = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (ys.rank() != 3) {
             throw new IllegalArgumentException("TimeMSE.forward needs ys (T, N, F), got " + ys);
         }
@@ -72,6 +73,7 @@ public final class TimeMSE implements AutoCloseable {
                     + " for ys " + ys + ", got " + ts);
         }
         if (!Shapes.same(dys, ys)) {
+            dys = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
             loss = ws.floats(1);
             dys = ws.floats(t, n, f);
@@ -79,8 +81,9 @@ public final class TimeMSE implements AutoCloseable {
         Tensor scored = steps == Steps.ALL ? ys : lastStep.row(ys, t - 1);
         this.scale = 0.5f / n;
         backend.mseForward(loss, scored, ts, scale);
-        this.ys = scored;   // only now: a forward refused above leaves none for backward
+        this.ys = scored;
         this.ts = ts;
+        calls.forwardReturned();
         return loss;
     }
 
@@ -89,12 +92,10 @@ public final class TimeMSE implements AutoCloseable {
      *
      * @param dout the loss's gradient (1 for the loss itself)
      * @return dys (T, N, F), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(float dout) {
-        if (ys == null) {
-            throw new IllegalStateException("TimeMSE.backward before forward");
-        }
+        calls.backwardStarts();
         if (steps == Steps.ALL) {
             backend.mseBackward(dys, ys, ts, scale * dout);
         } else {

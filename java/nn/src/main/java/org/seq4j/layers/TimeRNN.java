@@ -35,7 +35,7 @@ public final class TimeRNN implements AutoCloseable {
     private Tensor dh0;           // (N, H)
     private Tensor[] preT, hT, dTT, dhsT;
     private Tensor x;
-    private boolean backwardDone;
+    private final CallOrder calls = new CallOrder("TimeRNN");   // forward, then one backward
 
     /**
      * A layer over the given parameters (held, not copied).
@@ -65,6 +65,7 @@ public final class TimeRNN implements AutoCloseable {
     }
 
     private void resize(int t, int n) {
+        sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
         pre = ws.floats(t, n, H);
         pre2 = pre.view(t * n, H);
@@ -100,8 +101,7 @@ public final class TimeRNN implements AutoCloseable {
      * @throws IllegalStateException if a carried state has another batch size N
      */
     public Tensor forward(Tensor xs) {
-        this.x = null;   // none until this forward returns (nor a backward of it)
-        this.backwardDone = false;
+        calls.forwardStarts();   // nothing to follow or read until this forward returns
         if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
             throw new IllegalArgumentException("TimeRNN.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
         }
@@ -133,12 +133,13 @@ public final class TimeRNN implements AutoCloseable {
             hasH = true;
         }
         this.x = xs;
-        this.backwardDone = false;
+        calls.forwardReturned();
         return hs;
     }
 
     private void sizeState(int n) {
         if (n != stateN) {
+            stateN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             stateWs.reset();
             hState = stateWs.floats(n, H);
             stateN = n;
@@ -151,13 +152,10 @@ public final class TimeRNN implements AutoCloseable {
      * @param dhs (T, N, H)
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalArgumentException if dhs does not fit
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dhs) {
-        if (x == null) {
-            throw new IllegalStateException("TimeRNN.backward before forward");
-        }
-        backwardDone = false;   // until this backward returns: dh() reads what it writes
+        calls.backwardStarts();   // dh() is refused until this backward returns: it reads what it writes
         int t = sizedT, n = sizedN, m = t * n;
         if (dhs.size() != (long) m * H) {
             throw new IllegalArgumentException("TimeRNN.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H + "), got "
@@ -177,7 +175,7 @@ public final class TimeRNN implements AutoCloseable {
         backend.gemm(Transpose.YES, Transpose.NO, H, H, m, 1f, hAll, H, dT, H, 1f, Wh.grad(), H);
         backend.sumRows(b.grad(), dT2, 1f);
         backend.gemm(Transpose.NO, Transpose.YES, m, D, H, 1f, dT, H, Wx.value(), H, 0f, dxs, D);
-        backwardDone = true;
+        calls.backwardReturned();
         return dxs;
     }
 
@@ -195,6 +193,9 @@ public final class TimeRNN implements AutoCloseable {
         if (h.rank() != 2 || h.dim(1) != H) {
             throw new IllegalArgumentException("TimeRNN.setState needs h (N, H=" + H + "), got " + h);
         }
+        // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
+        // closed buffers of the old N
+        resetState();
         sizeState(h.dim(0));
         backend.copy(hState, h);
         hasH = true;
@@ -209,12 +210,10 @@ public final class TimeRNN implements AutoCloseable {
      * The last forward's final hidden state.
      *
      * @return h (N, H)
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned
      */
     public Tensor h() {
-        if (x == null) {
-            throw new IllegalStateException("TimeRNN has not run forward yet");
-        }
+        calls.requireForward("h");
         return hT[sizedT];
     }
 
@@ -222,12 +221,10 @@ public final class TimeRNN implements AutoCloseable {
      * Gradient w.r.t. h0 after backward (the book's dh).
      *
      * @return dh (N, H)
-     * @throws IllegalStateException if no backward ran since the last forward
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor dh() {
-        if (!backwardDone) {
-            throw new IllegalStateException("TimeRNN has not run backward since its last forward");
-        }
+        calls.requireBackward("dh");
         return dh0;
     }
 

@@ -59,7 +59,8 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      *
      * @param dhs (T, N, H), T and N those of the last forward
      * @return dxs (T, N, D), the layer's buffer
-     * @throws IllegalStateException before forward, or after forward(embed, ids) that folded the embedding
+     * @throws IllegalStateException before a forward returned, after a backward of it, or after forward(embed, ids)
+     *         that folded the embedding
      */
     Tensor backward(Tensor dhs);
 
@@ -69,7 +70,7 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      *
      * @param embed the embedding of the last forward
      * @param dhs   (T, N, H), T and N those of the last forward
-     * @throws IllegalStateException before forward
+     * @throws IllegalStateException before a forward returned, or after a backward of it
      * @throws IllegalArgumentException if the last forward folded another embedding
      */
     void backward(TimeEmbedding embed, Tensor dhs);
@@ -81,7 +82,7 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      *
      * @param embed  the embedding of the last forward
      * @param dhLast (N, H), the gradient w.r.t. the last hidden state h_T
-     * @throws IllegalStateException before forward
+     * @throws IllegalStateException before a forward returned, or after a backward of it
      * @throws IllegalArgumentException if dhLast is not (N, H) or the last forward folded another embedding
      */
     void backwardLast(TimeEmbedding embed, Tensor dhLast);
@@ -135,7 +136,7 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      * The gradient w.r.t. the initial h0 of the last backward.
      *
      * @return dh0 (N, H)
-     * @throws IllegalStateException if no backward ran since the last forward
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     Tensor dh();
 

@@ -16,6 +16,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
 
     private final Backend backend;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("TimeSoftmaxWithLoss");   // forward, then one backward
     private final ViewCache xsView = new ViewCache();
     private final ViewCache tsView = new ViewCache();
 
@@ -44,7 +45,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
      * @throws IndexOutOfBoundsException if a label is outside [0, V) and not -1
      */
     public Tensor forward(Tensor xs, Tensor ts) {
-        this.labels = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (xs.rank() != 3) {
             throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs xs (T, N, V), got " + xs);
         }
@@ -54,6 +55,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
                     + ") int32 labels for xs " + xs + ", got " + ts);
         }
         if (t != sizedT || n != sizedN || v != sizedV) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             probs = ws.floats(t, n, v);
             probs2 = probs.view(t * n, v);
@@ -64,7 +66,8 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
         }
         Tensor flat = tsView.vector(ts);
         backend.softmaxCrossEntropyForward(probs2, loss, xsView.matrix(xs, t * n, v), flat);
-        labels = flat;   // only now: a bad label above leaves no forward for backward
+        labels = flat;
+        calls.forwardReturned();   // only now: a bad label above leaves no forward for backward
         return loss;
     }
 
@@ -74,24 +77,27 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
      *
      * @param dout the loss's gradient (1 for the loss itself)
      * @return dxs (T, N, V), the layer's buffer
-     * @throws IllegalStateException if there is no forward to follow: none ran, the last one threw, or its backward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(float dout) {
-        if (labels == null) {
-            throw new IllegalStateException("TimeSoftmaxWithLoss.backward before forward");
-        }
-        Tensor flat = labels;
-        labels = null;   // once per forward: the probabilities become dxs below
-        backend.softmaxCrossEntropyBackward(probs2, probs2, flat, dout);
+        calls.backwardStarts();   // once per forward: the probabilities become dxs below
+        backend.softmaxCrossEntropyBackward(probs2, probs2, labels, dout);
         return probs;
     }
 
     /**
-     * The softmax probabilities of the last forward (until backward overwrites them).
+     * The softmax probabilities of the last forward, until its backward turns them into dxs (backward's result, in
+     * the same buffer); refused from then on, and before a forward returned, rather than handing out the gradient.
      *
      * @return (T, N, V)
+     * @throws IllegalStateException if no forward returned, or a backward of it has started
      */
     public Tensor probs() {
+        calls.requireForward("probs");
+        if (!calls.backwardOpen()) {
+            throw new IllegalStateException("TimeSoftmaxWithLoss.probs after backward: it turned the last forward's"
+                    + " probabilities into the gradient dxs (its result); run forward again for them");
+        }
         return probs;
     }
 

@@ -8,6 +8,7 @@ import org.seq4j.tensor.Tensor;
 public final class WeightSum implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
+    private final CallOrder calls = new CallOrder("WeightSum");   // forward, then one backward
     private Tensor c;            // (N, H)
     private Tensor dhs;          // (T, N, H)
     private Tensor da;           // (N, T)
@@ -32,21 +33,23 @@ public final class WeightSum implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hs, Tensor a) {
-        this.hs = null;   // none until this forward returns
+        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         if (hs.rank() != 3 || !Shapes.is2(a, hs.dim(1), hs.dim(0))) {
             throw new IllegalArgumentException("WeightSum.forward needs hs (T, N, H) and a (N, T), got " + hs + " and "
                     + a);
         }
         if (!Shapes.same(dhs, hs)) {
             int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+            dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
             ws.reset();
             c = ws.floats(n, hd);
-            dhs = ws.floats(t, n, hd);
             da = ws.floats(n, t);
+            dhs = ws.floats(t, n, hd);
         }
         backend.weightSumForward(c, hs, a);
         this.hs = hs;
         this.a = a;
+        calls.forwardReturned();
         return c;
     }
 
@@ -55,23 +58,24 @@ public final class WeightSum implements AutoCloseable {
      *
      * @param dc (N, H)
      * @return dhs (T, N, H), the layer's buffer
-     * @throws IllegalStateException if no forward ran
+     * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dc) {
-        if (hs == null) {
-            throw new IllegalStateException("WeightSum.backward before forward");
-        }
+        calls.backwardStarts();
         backend.fill(dhs, 0f);
         backend.weightSumBackward(dhs, da, hs, a, dc);
+        calls.backwardReturned();
         return dhs;
     }
 
     /**
-     * The gradient w.r.t. a of the last backward.
+     * The gradient w.r.t. a of the last forward's backward.
      *
      * @return da (N, T)
+     * @throws IllegalStateException if no backward of the last forward returned
      */
     public Tensor da() {
+        calls.requireBackward("da");
         return da;
     }
 

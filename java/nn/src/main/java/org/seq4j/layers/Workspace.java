@@ -25,7 +25,12 @@ public final class Workspace implements AutoCloseable {
         this.backend = backend;
     }
 
-    /** Releases everything allocated so far; tensors from before become invalid (their arena is closed). */
+    /**
+     * Releases everything allocated so far; tensors from before become invalid (their arena is closed). A layer that
+     * keys its buffers on a size forgets the key before this call and records it only once its last allocation
+     * returned: an allocation that throws (OutOfMemoryError from the arena, or anything else) must not leave the old
+     * key over buffers of a closed arena, or of the new size, for the next call at the old size to use.
+     */
     public void reset() {
         if (arena != null) {
             arena.close();

@@ -86,6 +86,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         }
         int n = xs.dim(0), t = xs.dim(1);
         if (n != sizedN || t != sizedT) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             xsT = ws.ints(t, n);
             tsT = ws.ints(t, n);

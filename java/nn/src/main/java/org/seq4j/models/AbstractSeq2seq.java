@@ -70,6 +70,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         Inputs.ids(op, "ts", ts, xs.dim(0), 2, V);
         int n = xs.dim(0), tin = xs.dim(1), tout = ts.dim(1) - 1;
         if (n != sizedN || tin != sizedTin || tout != sizedTout) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             xsT = ws.ints(tin, n);
             tsT = ws.ints(tout + 1, n);

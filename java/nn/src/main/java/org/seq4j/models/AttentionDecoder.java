@@ -124,6 +124,7 @@ public final class AttentionDecoder implements SequenceDecoder {
     private Tensor scores(Tensor xs, Tensor encHs) {
         int t = xs.dim(0), n = xs.dim(1);
         if (t != sizedT || n != sizedN) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             cat = ws.floats(t, n, 2 * H);
             cat2 = cat.view(t * n, 2 * H);

@@ -119,6 +119,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     }
 
     private void resize(int t, int n) {
+        sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
         hsRep = ws.floats(t, n, H);
         hsRep2 = hsRep.view(t * n, H);

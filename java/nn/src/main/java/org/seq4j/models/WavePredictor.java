@@ -84,6 +84,7 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
                     + ") float32, the value after each window, got " + ts);
         }
         if (n != sizedN || t != sizedT) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             xsT = ws.floats(t, n, F);
             sizedN = n;

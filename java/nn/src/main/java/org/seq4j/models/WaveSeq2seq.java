@@ -99,6 +99,7 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
         Inputs.values(op, "ts", ts, xs.dim(0), -1, fout);
         int n = xs.dim(0), tin = xs.dim(1), tout = ts.dim(1);
         if (n != sizedN || tin != sizedTin || tout != sizedTout) {
+            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             xsT = ws.floats(tin, n, fin);
             tsT = ws.floats(tout, n, fout);

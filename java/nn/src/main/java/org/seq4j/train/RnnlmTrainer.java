@@ -199,10 +199,16 @@ public final class RnnlmTrainer implements AutoCloseable {
 
     private void allocate(int batch, int time) {
         if (xs == null || xs.dim(0) != batch || xs.dim(1) != time) {
-            xs = model.backend().allocate(arena, DType.I32, batch, time);
-            ts = model.backend().allocate(arena, DType.I32, batch, time);
-            xBuffer = new int[batch * time];
-            tBuffer = new int[batch * time];
+            // all made before any is kept, xs (the key) last: an allocation that throws (out of memory) leaves the
+            // old set whole, not xs of the new size over the old ts and buffers
+            Tensor x = model.backend().allocate(arena, DType.I32, batch, time);
+            Tensor t = model.backend().allocate(arena, DType.I32, batch, time);
+            int[] xb = new int[batch * time];
+            int[] tb = new int[batch * time];
+            ts = t;
+            xBuffer = xb;
+            tBuffer = tb;
+            xs = x;
         }
     }
 

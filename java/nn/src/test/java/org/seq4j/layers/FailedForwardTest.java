@@ -104,11 +104,14 @@ class FailedForwardTest {
             assertThrows(IllegalStateException.class, lstm::dh, "TimeLSTM.dh after a failed forward");
             assertThrows(IllegalArgumentException.class, () -> gru.forward(wide));
             assertThrows(IllegalStateException.class, gru::dh, "TimeGRU.dh after a failed forward");
-            // and a backward that is refused (wrong dhs) leaves no dh of an earlier backward
+            // a backward refused for its dhs leaves no dh (the earlier backward's ended with the forward after it),
+            // and it used its forward up: a backward after it is refused too
             lstm.forward(xs);
             lstm.backward(dhs);
+            lstm.forward(xs);
             assertThrows(IllegalArgumentException.class, () -> lstm.backward(floats(T, N, H + 1)));
             assertThrows(IllegalStateException.class, lstm::dh, "TimeLSTM.dh after a refused backward");
+            assertThrows(IllegalStateException.class, () -> lstm.backward(dhs), "a backward after a refused one");
         }
     }
 
@@ -136,7 +139,8 @@ class FailedForwardTest {
                     () -> loss.forward(scores, ids(V, T, N)), () -> loss.backward(1f));
             // one backward per forward: the first turns the probabilities into the gradient
             IllegalStateException twice = assertThrows(IllegalStateException.class, () -> loss.backward(1f));
-            assertTrue(twice.getMessage().contains("before forward"), twice.getMessage());
+            assertTrue(twice.getMessage().contains("TimeSoftmaxWithLoss.backward: already ran for this forward"),
+                    twice.getMessage());
         }
     }
 
