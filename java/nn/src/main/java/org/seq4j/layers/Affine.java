@@ -14,7 +14,7 @@ public final class Affine implements AutoCloseable {
     private final Parameter W;   // (D, H)
     private final Parameter b;   // (H,)
     private final Workspace ws;
-    private final CallOrder calls = new CallOrder("Affine");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
     private int sizedN = -1;
     private Tensor out, dx;      // (N, H), (N, D)
     private Tensor x;            // (N, D) the last forward's input
@@ -35,6 +35,7 @@ public final class Affine implements AutoCloseable {
         this.W = W;
         this.b = b;
         this.ws = new Workspace(backend);
+        this.calls = new CallOrder("Affine", W, b);
     }
 
     /**
@@ -70,7 +71,8 @@ public final class Affine implements AutoCloseable {
      *
      * @param dout (N, H)
      * @return dx (N, D), the layer's buffer
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public Tensor backward(Tensor dout) {
         calls.backwardStarts();

@@ -1,18 +1,45 @@
 // The order a layer's calls must come in, kept by the layer and checked at every call: a backward follows a forward
 // that returned, once (a second one would add the parameter gradients again: silently doubled); what a forward or a
 // backward hands out besides its result (an LSTM cell's c_next, the gradient w.r.t. an input other than the first)
-// is read only while it is that call's: after the call returned and before a later forward started. Booleans only,
-// and a message built only when refusing: the hot path allocates nothing.
+// is read only while it is that call's: after the call returned and before a later forward started. And a backward
+// follows only a forward over the weights as they still are: the write counters (Parameter.Version) of the layer's
+// parameters are read when its forward returns and compared when its backward starts, so a backward after an
+// optimizer step, a copyIn or a load (which would mix the forward's activations with the new weights: a silently
+// inconsistent gradient) is refused, as the models refuse it. Booleans, the counters' distinct objects (found once,
+// in the constructor) and their counts in an array made once; a message built only when refusing: the hot path
+// allocates nothing.
 package org.seq4j.layers;
 
 final class CallOrder {
     private final String layer;     // the layer's name in messages, "TimeLSTM"
+    private final Parameter.Version[] versions;   // the distinct write counters of the layer's parameters
+    private final long[] counts;    // their counts when the last forward returned
+    private Parameter.Version input;   // the counter of another layer's parameter the last forward read, or null
+    private long inputCount;        // its count then
     private boolean forwardDone;    // the last forward returned
     private boolean backwardOpen;   // ... and no backward of it has started
     private boolean backwardDone;   // a backward of the last forward returned
 
-    CallOrder(String layer) {
+    /**
+     * The calls of a layer over {@code parameters} (none for a layer without): their write counters, one per store
+     * (parameters built on their own each have one), are checked by every backward.
+     */
+    CallOrder(String layer, Parameter... parameters) {
         this.layer = layer;
+        Parameter.Version[] distinct = new Parameter.Version[parameters.length];
+        int k = 0;
+        for (Parameter p : parameters) {
+            Parameter.Version v = p.version();
+            boolean seen = false;
+            for (int i = 0; i < k && !seen; i++) {
+                seen = distinct[i] == v;
+            }
+            if (!seen) {
+                distinct[k++] = v;
+            }
+        }
+        this.versions = java.util.Arrays.copyOf(distinct, k);
+        this.counts = new long[k];
     }
 
     /** A forward starts: nothing of the last one may be followed or read until this one returns. */
@@ -22,24 +49,60 @@ final class CallOrder {
         backwardDone = false;
     }
 
-    /** The forward returned: its outputs may be read, and one backward may follow. */
+    /**
+     * The forward returned: its outputs may be read, and one backward may follow, while the weights keep the versions
+     * read here.
+     */
     void forwardReturned() {
+        forwardReturned(null);
+    }
+
+    /**
+     * As forwardReturned(), for a forward that also read {@code other}, a parameter of another layer (the embedding's
+     * E that TimeLSTM and TimeGRU fold into their input projection), whose backward this layer's backward computes.
+     *
+     * @param other that parameter, or null for none
+     */
+    void forwardReturned(Parameter other) {
+        for (int i = 0; i < versions.length; i++) {
+            counts[i] = versions[i].get();
+        }
+        input = other == null ? null : other.version();
+        inputCount = other == null ? 0 : input.get();
         forwardDone = true;
         backwardOpen = true;
     }
 
     /**
-     * A backward starts: refused before a forward returned or after a backward of it started (even one that threw,
-     * which may have added part of its gradients); otherwise it uses the forward up.
+     * A backward starts: refused before a forward returned, after a backward of it started (even one that threw,
+     * which may have added part of its gradients), or when a parameter the forward read was written since it
+     * returned; otherwise it uses the forward up.
      */
     void backwardStarts() {
+        backwardAllowed();
+        backwardOpen = false;
+    }
+
+    /**
+     * Refuses what {@link #backwardStarts()} refuses, without using the forward up: for a layer whose backward calls
+     * another layer's after adding its own gradients (TimeLSTM.backward(embed, dhs)), so that a refusal comes before
+     * either adds anything.
+     */
+    void backwardAllowed() {
         if (!forwardDone) {
             throw new IllegalStateException(layer + ".backward before forward");
         }
         if (!backwardOpen) {
             throw new IllegalStateException(layer + ".backward: already ran for this forward; run forward again");
         }
-        backwardOpen = false;
+        boolean written = input != null && input.get() != inputCount;
+        for (int i = 0; i < versions.length && !written; i++) {
+            written = versions[i].get() != counts[i];
+        }
+        if (written) {
+            throw new IllegalStateException(layer + ".backward: its weights were written since its forward (an "
+                    + "optimizer step, copyIn or a load); run forward again");
+        }
     }
 
     /** The backward returned: its outputs may be read until the next forward starts. */

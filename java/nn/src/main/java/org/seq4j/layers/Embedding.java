@@ -10,7 +10,7 @@ public final class Embedding implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;   // (V, D)
     private final Workspace ws;
-    private final CallOrder calls = new CallOrder("Embedding");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
     private int sizedN = -1;
     private Tensor out;          // (N, D)
     private Tensor ids;          // (N,) the last forward's ids
@@ -29,6 +29,7 @@ public final class Embedding implements AutoCloseable {
         this.backend = backend;
         this.W = W;
         this.ws = new Workspace(backend);
+        this.calls = new CallOrder("Embedding", W);
     }
 
     /**
@@ -60,7 +61,8 @@ public final class Embedding implements AutoCloseable {
      * dW += scatter of dout (N, D) into rows ids.
      *
      * @param dout (N, D)
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public void backward(Tensor dout) {
         calls.backwardStarts();

@@ -19,7 +19,7 @@ public final class GRU implements AutoCloseable {
     private final Tensor Whh, dWhh;      // Wh[:, 2H:] and its gradient, flat views read with row stride 3H
     private final int D, H;
     private final Workspace ws;
-    private final CallOrder calls = new CallOrder("GRU");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
     private int sizedN = -1;
     private Tensor gates, gatesH;        // (N, 3H) pre-activations, then [z | r | hhat]; its candidate columns
     private Tensor rh;                   // (N, H) r * h_prev
@@ -53,6 +53,7 @@ public final class GRU implements AutoCloseable {
         this.Whh = TimeGRU.candidateColumns(Wh.value(), H);
         this.dWhh = TimeGRU.candidateColumns(Wh.grad(), H);
         this.ws = new Workspace(backend);
+        this.calls = new CallOrder("GRU", Wx, Wh, b);
     }
 
     /**
@@ -101,7 +102,8 @@ public final class GRU implements AutoCloseable {
      *
      * @param dhNext (N, H), N that of the last forward
      * @return dx (N, D), the layer's buffer
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      * @throws IllegalArgumentException if dh_next is not (N, H)
      */
     public Tensor backward(Tensor dhNext) {

@@ -16,7 +16,7 @@ public final class LSTM implements AutoCloseable {
     private final Parameter Wx, Wh, b;   // (D, 4H), (H, 4H), (4H,)
     private final int D, H;
     private final Workspace ws;
-    private final CallOrder calls = new CallOrder("LSTM");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
     private int sizedN = -1;
     private Tensor gates;                // (N, 4H) pre-activations, then activated gates
     private Tensor hNext, cNext;         // (N, H)
@@ -46,6 +46,7 @@ public final class LSTM implements AutoCloseable {
         this.Wh = Wh;
         this.b = b;
         this.ws = new Workspace(backend);
+        this.calls = new CallOrder("LSTM", Wx, Wh, b);
     }
 
     /**
@@ -105,7 +106,8 @@ public final class LSTM implements AutoCloseable {
      * @param dhNext (N, H)
      * @param dcNext (N, H)
      * @return dx (N, D), the layer's buffer
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public Tensor backward(Tensor dhNext, Tensor dcNext) {
         calls.backwardStarts();

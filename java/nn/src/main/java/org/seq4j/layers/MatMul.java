@@ -10,7 +10,7 @@ public final class MatMul implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;   // (D, H)
     private final Workspace ws;
-    private final CallOrder calls = new CallOrder("MatMul");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
     private int sizedN = -1;
     private Tensor out, dx;      // (N, H), (N, D)
     private Tensor x;            // (N, D) the last forward's input
@@ -29,6 +29,7 @@ public final class MatMul implements AutoCloseable {
         this.backend = backend;
         this.W = W;
         this.ws = new Workspace(backend);
+        this.calls = new CallOrder("MatMul", W);
     }
 
     /**
@@ -63,7 +64,8 @@ public final class MatMul implements AutoCloseable {
      *
      * @param dout (N, H)
      * @return dx (N, D), the layer's buffer
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public Tensor backward(Tensor dout) {
         calls.backwardStarts();

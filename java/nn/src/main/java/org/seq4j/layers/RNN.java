@@ -11,7 +11,7 @@ public final class RNN implements AutoCloseable {
     private final Parameter Wx, Wh, b;   // (D, H), (H, H), (H,)
     private final int D, H;
     private final Workspace ws;
-    private final CallOrder calls = new CallOrder("RNN");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
     private int sizedN = -1;
     private Tensor hNext;                // (N, H)
     private Tensor dt;                   // (N, H) gradient of the pre-activation
@@ -39,6 +39,7 @@ public final class RNN implements AutoCloseable {
         this.Wh = Wh;
         this.b = b;
         this.ws = new Workspace(backend);
+        this.calls = new CallOrder("RNN", Wx, Wh, b);
     }
 
     /**
@@ -80,7 +81,8 @@ public final class RNN implements AutoCloseable {
      *
      * @param dhNext (N, H)
      * @return dx (N, D), the layer's buffer
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public Tensor backward(Tensor dhNext) {
         calls.backwardStarts();

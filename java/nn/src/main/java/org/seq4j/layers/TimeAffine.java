@@ -21,7 +21,7 @@ public final class TimeAffine implements AutoCloseable {
     private final boolean transposedW;
     private final int D, V;
     private final Workspace ws;
-    private final CallOrder calls = new CallOrder("TimeAffine");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
     private final ViewCache doutView = new ViewCache();
     private final KeptPack packedW;     // W (D, V) packed, for forwards of at most PACKED_ROWS rows; null if transposedW
 
@@ -69,6 +69,7 @@ public final class TimeAffine implements AutoCloseable {
         this.b = b;
         this.transposedW = transposedW;
         this.ws = new Workspace(backend);
+        this.calls = new CallOrder("TimeAffine", W, b);
         this.packedW = transposedW ? null
                 : new KeptPack(backend, W, D, PackedMatrix.Precision.F32, new KeptPack.Block(W.value(), V, V));
     }
@@ -114,7 +115,8 @@ public final class TimeAffine implements AutoCloseable {
      *
      * @param dout (T, N, V)
      * @return dx (T, N, D), the layer's buffer
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public Tensor backward(Tensor dout) {
         calls.backwardStarts();

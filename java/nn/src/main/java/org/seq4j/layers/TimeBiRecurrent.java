@@ -27,7 +27,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
     private final TimeRecurrent backwardLayer;
     private final int D, H;
     private final Workspace ws;
-    private final CallOrder calls = new CallOrder("TimeBiRecurrent");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
     private final ViewCache xs2 = new ViewCache();        // the caller's xs (T, N, D) as (T*N, D)
     private final ViewCache hsF2 = new ViewCache();       // forward hs (T, N, H) as (T*N, H)
     private final ViewCache hsBr2 = new ViewCache();      // backward hs, in its own (reversed) order, as (T*N, H)
@@ -75,6 +75,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
         this.D = forwardLayer.inputSize();
         this.H = forwardLayer.hiddenSize();
         this.ws = new Workspace(backend);
+        this.calls = new CallOrder("TimeBiRecurrent", Wx1, Wh1, b1, Wx2, Wh2, b2);
     }
 
     /**
@@ -165,7 +166,8 @@ public final class TimeBiRecurrent implements AutoCloseable {
      * @param dhs (T, N, 2H) of the last forward's T and N
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalArgumentException if dhs does not have the last forward's size
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public Tensor backward(Tensor dhs) {
         calls.backwardStarts();

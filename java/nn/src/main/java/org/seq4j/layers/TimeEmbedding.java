@@ -14,7 +14,7 @@ public final class TimeEmbedding implements AutoCloseable {
     private final Backend backend;
     private final Parameter W;     // (V, D)
     private final Workspace ws;
-    private final CallOrder calls = new CallOrder("TimeEmbedding");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
     private final ViewCache doutView = new ViewCache();
 
     private int sizedT = -1, sizedN = -1;
@@ -36,6 +36,7 @@ public final class TimeEmbedding implements AutoCloseable {
         this.backend = backend;
         this.W = W;
         this.ws = new Workspace(backend);
+        this.calls = new CallOrder("TimeEmbedding", W);
     }
 
     /**
@@ -79,11 +80,17 @@ public final class TimeEmbedding implements AutoCloseable {
      * dW += scatter-add of dout (T, N, D) into the rows of the last forward's ids.
      *
      * @param dout (T, N, D)
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public void backward(Tensor dout) {
         calls.backwardStarts();
         backend.embeddingBackward(W.grad(), ids, doutView.matrix(dout, sizedT * sizedN, W.dim(1)));
+    }
+
+    /** Refuses what backward would refuse, without running it (see CallOrder.backwardAllowed). */
+    void backwardAllowed() {
+        calls.backwardAllowed();
     }
 
     @Override

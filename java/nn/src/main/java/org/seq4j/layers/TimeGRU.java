@@ -74,7 +74,7 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor dh0;                 // (N, H) gradient w.r.t. h0
     private Tensor[] gatesT, gatesHT, hT, rhT, dAT, dAHT, dhsT;   // per-step views, made once per size
     private Tensor x;                   // (T, N, D) the last forward's input; null when folded
-    private final CallOrder calls = new CallOrder("TimeGRU");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
 
     // the folded input projection (forward(embed, ids) where the table of E Wx + b pays: FoldedInput)
     private final FoldedInput folded;   // the table (V, 3H) E Wx + b, kept while E, Wx and b are unchanged
@@ -116,6 +116,7 @@ public final class TimeGRU implements TimeRecurrent {
         this.stateful = stateful;
         this.ws = new Workspace(backend);
         this.stateWs = new Workspace(backend);
+        this.calls = new CallOrder("TimeGRU", Wx, Wh, b);
         this.folded = new FoldedInput(backend, Wx, b);
         this.packWs = new Workspace(backend);
         // Wh's column blocks, row stride 3H
@@ -230,7 +231,7 @@ public final class TimeGRU implements TimeRecurrent {
         backend.addBias(gates2, b.value());
         this.x = xs;
         this.foldedEmbed = null;
-        return recur(t, n);
+        return recur(t, n, null);
     }
 
     @Override
@@ -254,7 +255,7 @@ public final class TimeGRU implements TimeRecurrent {
         this.x = null;
         this.foldedEmbed = embed;
         this.foldedIds = ids;
-        return recur(t, n);
+        return recur(t, n, E);
     }
 
     private void prepare(int t, int n) {
@@ -274,8 +275,11 @@ public final class TimeGRU implements TimeRecurrent {
         }
     }
 
-    /** The recurrence over the pre-activations already in gates: hs (T, N, H). */
-    private Tensor recur(int t, int n) {
+    /**
+     * The recurrence over the pre-activations already in gates: hs (T, N, H). E is the embedding's weights of a folded
+     * forward (null otherwise): the backward computes their gradient, so it checks them too.
+     */
+    private Tensor recur(int t, int n, Parameter E) {
         int g = 3 * H;
         // h0: the carried state (the last forward's final step, or hState), else zeros filled once per workspace
         boolean fromZero = !(stateful && hasH);
@@ -323,7 +327,7 @@ public final class TimeGRU implements TimeRecurrent {
             inLastStep = true;   // the state is hT[t]; copied out only if the workspace is resized
             hasH = true;
         }
-        calls.forwardReturned();
+        calls.forwardReturned(E);
         this.forwardPacked = inferenceCopy;
         return hs;
     }
@@ -363,6 +367,10 @@ public final class TimeGRU implements TimeRecurrent {
     /** backward(embed, dhs) where dhs != null, else with dhs zero but for dhLast at the last step. */
     private void backwardThrough(TimeEmbedding embed, Tensor dhs, Tensor dhLast) {
         if (foldedEmbed == null) {
+            // as in TimeLSTM: what would refuse this layer's backward or the embedding's refuses both, before either
+            // adds anything
+            calls.backwardAllowed();
+            embed.backwardAllowed();
             embed.backward(backwardUnfolded(dhs, dhLast));
             return;
         }

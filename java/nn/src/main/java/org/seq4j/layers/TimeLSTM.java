@@ -103,7 +103,7 @@ public final class TimeLSTM implements TimeRecurrent {
     private Tensor dc0;                 // whichever buffer holds the gradient w.r.t. c0 after backward
     private Tensor[] gatesT, hT, cT, dAT;   // per-step views, made once per size
     private Tensor x;                   // (T, N, D) the last forward's input (the caller's); null when folded
-    private final CallOrder calls = new CallOrder("TimeLSTM");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
 
     // the folded input projection (forward(embed, ids) where the table of E Wx + b pays: FoldedInput)
     private final FoldedInput folded;   // the table (V, 4H) E Wx + b, kept while E, Wx and b are unchanged
@@ -143,6 +143,7 @@ public final class TimeLSTM implements TimeRecurrent {
         this.stateful = stateful;
         this.ws = new Workspace(backend);
         this.stateWs = new Workspace(backend);
+        this.calls = new CallOrder("TimeLSTM", Wx, Wh, b);
         this.folded = new FoldedInput(backend, Wx, b);
         this.packWs = new Workspace(backend);
         KeptPack.Block whBlock = new KeptPack.Block(Wh.value(), 4 * H, 4 * H);
@@ -277,7 +278,7 @@ public final class TimeLSTM implements TimeRecurrent {
         backend.addBias(gates2, b.value());
         this.x = xs;
         this.foldedEmbed = null;
-        return recur(t, n, null, null);
+        return recur(t, n, null, null, null);
     }
 
     /**
@@ -307,7 +308,7 @@ public final class TimeLSTM implements TimeRecurrent {
             return forward(embed.forward(ids));
         }
         prepare(t, n);
-        Tensor out = recur(t, n, folded.table(E), ids);   // a bad id throws before anything below is set
+        Tensor out = recur(t, n, folded.table(E), ids, E);   // a bad id throws before anything below is set
         this.S = folded.scatter();
         this.x = null;
         this.foldedEmbed = embed;
@@ -341,9 +342,11 @@ public final class TimeLSTM implements TimeRecurrent {
 
     /**
      * The recurrence: hs (T, N, H) from the pre-activations already in gates, or (table non-null) from rows ids of the
-     * folded table, looked up into gates as the recurrence goes where Wh is packed, else all first.
+     * folded table, looked up into gates as the recurrence goes where Wh is packed, else all first. E is the
+     * embedding's weights the table was made of (null without a table): the backward computes their gradient, so it
+     * checks them too.
      */
-    private Tensor recur(int t, int n, Tensor table, Tensor ids) {
+    private Tensor recur(int t, int n, Tensor table, Tensor ids, Parameter E) {
         int g = 4 * H;
         // h0, c0: the carried state (from the last forward's final step, or from hState, cState), else zeros,
         // filled once per workspace (nothing else writes hT[0], cT[0])
@@ -399,7 +402,7 @@ public final class TimeLSTM implements TimeRecurrent {
             hasH = true;
             hasC = true;
         }
-        calls.forwardReturned();
+        calls.forwardReturned(E);
         this.forwardPacked = inferenceCopy;
         return hs;
     }
@@ -409,7 +412,8 @@ public final class TimeLSTM implements TimeRecurrent {
      *
      * @param dhs (T, N, H)
      * @return dxs (T, N, D), the layer's buffer
-     * @throws IllegalStateException if no forward returned, a backward of it already ran, or it took token ids
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, the weights were written
+     *         since it, or it took token ids
      */
     public Tensor backward(Tensor dhs) {
         return backward(dhs, null);
@@ -424,7 +428,8 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param dcLast (N, H), or null
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalArgumentException if the shapes do not fit
-     * @throws IllegalStateException if no forward returned, a backward of it already ran, or it took token ids
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, the weights were written
+     *         since it, or it took token ids
      */
     public Tensor backward(Tensor dhs, Tensor dcLast) {
         if (foldedEmbed != null) {
@@ -442,7 +447,8 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param dcLast (N, H), or null
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalArgumentException if the shapes do not fit
-     * @throws IllegalStateException if no forward returned, a backward of it already ran, or it took token ids
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, the weights were written
+     *         since it, or it took token ids
      */
     public Tensor backwardLast(Tensor dhLast, Tensor dcLast) {
         if (foldedEmbed != null) {
@@ -471,7 +477,8 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param embed the embedding the forward used
      * @param dhs   (T, N, H)
      * @throws IllegalArgumentException if embed is another embedding or dhs does not fit
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public void backward(TimeEmbedding embed, Tensor dhs) {
         backward(embed, dhs, null);
@@ -484,7 +491,8 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param dhs    (T, N, H)
      * @param dcLast (N, H), or null
      * @throws IllegalArgumentException if embed is another embedding or a shape does not fit
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public void backward(TimeEmbedding embed, Tensor dhs, Tensor dcLast) {
         backwardThrough(embed, dhs, null, dcLast);
@@ -498,6 +506,10 @@ public final class TimeLSTM implements TimeRecurrent {
     /** backward(embed, dhs, dcLast) where dhs != null, else with dhs zero but for dhLast at the last step. */
     private void backwardThrough(TimeEmbedding embed, Tensor dhs, Tensor dhLast, Tensor dcLast) {
         if (foldedEmbed == null) {
+            // the embedding's backward runs after this layer's adds its gradients: whatever would refuse either is
+            // refused before both (this layer's refusals first), so that a refused backward adds nothing
+            calls.backwardAllowed();
+            embed.backwardAllowed();
             embed.backward(backwardUnfolded(dhs, dhLast, dcLast));
             return;
         }

@@ -35,7 +35,7 @@ public final class TimeRNN implements AutoCloseable {
     private Tensor dh0;           // (N, H)
     private Tensor[] preT, hT, dTT, dhsT;
     private Tensor x;
-    private final CallOrder calls = new CallOrder("TimeRNN");   // forward, then one backward
+    private final CallOrder calls;   // forward, then one backward over unchanged weights
 
     /**
      * A layer over the given parameters (held, not copied).
@@ -62,6 +62,7 @@ public final class TimeRNN implements AutoCloseable {
         this.stateful = stateful;
         this.ws = new Workspace(backend);
         this.stateWs = new Workspace(backend);
+        this.calls = new CallOrder("TimeRNN", Wx, Wh, b);
     }
 
     private void resize(int t, int n) {
@@ -152,7 +153,8 @@ public final class TimeRNN implements AutoCloseable {
      * @param dhs (T, N, H)
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalArgumentException if dhs does not fit
-     * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
+     *         since it
      */
     public Tensor backward(Tensor dhs) {
         calls.backwardStarts();   // dh() is refused until this backward returns: it reads what it writes

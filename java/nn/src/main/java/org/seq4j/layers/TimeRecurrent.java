@@ -59,8 +59,8 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      *
      * @param dhs (T, N, H), T and N those of the last forward
      * @return dxs (T, N, D), the layer's buffer
-     * @throws IllegalStateException before a forward returned, after a backward of it, or after forward(embed, ids)
-     *         that folded the embedding
+     * @throws IllegalStateException before a forward returned, after a backward of it, after a write to the weights
+     *         since it, or after forward(embed, ids) that folded the embedding
      */
     Tensor backward(Tensor dhs);
 
@@ -70,7 +70,8 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      *
      * @param embed the embedding of the last forward
      * @param dhs   (T, N, H), T and N those of the last forward
-     * @throws IllegalStateException before a forward returned, or after a backward of it
+     * @throws IllegalStateException before a forward returned, after a backward of it, or after a write to the
+     *         weights (the embedding's included) since it
      * @throws IllegalArgumentException if the last forward folded another embedding
      */
     void backward(TimeEmbedding embed, Tensor dhs);
@@ -82,7 +83,8 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      *
      * @param embed  the embedding of the last forward
      * @param dhLast (N, H), the gradient w.r.t. the last hidden state h_T
-     * @throws IllegalStateException before a forward returned, or after a backward of it
+     * @throws IllegalStateException before a forward returned, after a backward of it, or after a write to the
+     *         weights (the embedding's included) since it
      * @throws IllegalArgumentException if dhLast is not (N, H) or the last forward folded another embedding
      */
     void backwardLast(TimeEmbedding embed, Tensor dhLast);
