@@ -58,4 +58,31 @@ public final class FailingAllocations {
     public boolean fired() {
         return fired;
     }
+
+    /**
+     * Runs {@code step} with the allocation {@code k} allocations from now refused, and checks that the refusal
+     * surfaced as the step's OutOfMemoryError.
+     *
+     * @param k    which allocation of the step fails (0: its first)
+     * @param step the work, throwing the refusal
+     * @param what the case, for the assertion's message
+     * @return false when the step made fewer than k + 1 allocations (nothing was refused: every one has failed once)
+     */
+    public boolean refuseDuring(int k, Runnable step, String what) {
+        OutOfMemoryError thrown = null;
+        arm(k);
+        try {
+            step.run();
+        } catch (OutOfMemoryError e) {
+            thrown = e;
+        } finally {
+            disarm();
+        }
+        if (!fired) {
+            return false;
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(thrown != null && MESSAGE.equals(thrown.getMessage()),
+                what + ": the refused allocation should surface as the step's OutOfMemoryError, got " + thrown);
+        return true;
+    }
 }
