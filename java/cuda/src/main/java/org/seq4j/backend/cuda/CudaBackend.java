@@ -298,14 +298,28 @@ public final class CudaBackend extends AbstractBackend {
 
     /** The stream, after making the device current on this thread: every queued call passes through here. */
     private MemorySegment stream() {
+        openUnderLock();
         useDevice(deviceIndex);
         return stream;
     }
 
     /** The cuBLAS handle, after making the device current on this thread. */
     private MemorySegment blas() {
+        openUnderLock();
         useDevice(deviceIndex);
         return cublas;
+    }
+
+    /**
+     * AbstractBackend checks that the backend is open before a kernel's lock is taken: a close() on another thread
+     * in between would leave this call a released stream (the legacy default stream), no cuBLAS handle and no error
+     * record (its kernels would write a bad id's report to address 0). Checked again here, under the lock closeK
+     * takes too. Every kernel, copy and wait reaches its stream or handle through these two.
+     */
+    private void openUnderLock() {
+        if (closed) {
+            throw new IllegalStateException("backend cuda is closed (by another thread, while this call waited for it)");
+        }
     }
 
     /** Checks a kernel's launch status (the entry point read it right after its launches). */
@@ -709,28 +723,28 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void gruGatesForwardK(Tensor rh, Tensor gates, Tensor hPrev, int n, int h) {
-        check(seq4j_cuda_gru_gates_forward(rh.segment(), gates.segment(), hPrev.segment(), n, h, stream),
+    protected synchronized void gruGatesForwardK(Tensor rh, Tensor gates, Tensor hPrev, int n, int h) {
+        launched(seq4j_cuda_gru_gates_forward(rh.segment(), gates.segment(), hPrev.segment(), n, h, stream()),
                 "seq4j_cuda_gru_gates_forward");
     }
 
     @Override
-    protected void gruCellForwardK(Tensor hNext, Tensor gates, Tensor hPrev, int n, int h) {
-        check(seq4j_cuda_gru_cell_forward(hNext.segment(), gates.segment(), hPrev.segment(), n, h, stream),
+    protected synchronized void gruCellForwardK(Tensor hNext, Tensor gates, Tensor hPrev, int n, int h) {
+        launched(seq4j_cuda_gru_cell_forward(hNext.segment(), gates.segment(), hPrev.segment(), n, h, stream()),
                 "seq4j_cuda_gru_cell_forward");
     }
 
     @Override
-    protected void gruCellBackwardK(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext, int n, int h) {
-        check(seq4j_cuda_gru_cell_backward(dA.segment(), gates.segment(), hPrev.segment(), dhNext.segment(), n, h,
-                stream), "seq4j_cuda_gru_cell_backward");
+    protected synchronized void gruCellBackwardK(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext, int n, int h) {
+        launched(seq4j_cuda_gru_cell_backward(dA.segment(), gates.segment(), hPrev.segment(), dhNext.segment(), n, h,
+                stream()), "seq4j_cuda_gru_cell_backward");
     }
 
     @Override
-    protected void gruGatesBackwardK(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext,
+    protected synchronized void gruGatesBackwardK(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext,
                                      Tensor drh, int n, int h) {
-        check(seq4j_cuda_gru_gates_backward(dA.segment(), dhPrev.segment(), gates.segment(), hPrev.segment(),
-                dhNext.segment(), drh.segment(), n, h, stream), "seq4j_cuda_gru_gates_backward");
+        launched(seq4j_cuda_gru_gates_backward(dA.segment(), dhPrev.segment(), gates.segment(), hPrev.segment(),
+                dhNext.segment(), drh.segment(), n, h, stream()), "seq4j_cuda_gru_gates_backward");
     }
 
     // ---- embedding -------------------------------------------------------------------------------------
