@@ -82,7 +82,7 @@ public final class NpzFile {
                 ZipEntry entry = entries.nextElement();
                 if (entry.getName().equals(name)) {
                     if (found != null) { // which one a reader takes is up to its zip library
-                        throw new NpzFormatException(file, name, "the archive holds two entries named " + name);
+                        throw new NpzFormatException(file, null, "the archive holds two entries named " + name);
                     }
                     found = entry;
                 }
@@ -93,12 +93,13 @@ public final class NpzFile {
             try (InputStream in = zip.getInputStream(found)) {
                 byte[] bytes = in.readNBytes(maxBytes + 1); // the listed size may lie: read at most one byte more
                 if (bytes.length > maxBytes) {
-                    throw new NpzFormatException(file, name, "the entry holds more than the " + maxBytes
+                    throw new NpzFormatException(file, null, "its entry " + name + " holds more than the " + maxBytes
                             + " bytes read of it");
                 }
                 return bytes;
             } catch (ZipException e) {
-                throw new NpzFormatException(file, name, "the entry is corrupt or truncated (" + e.getMessage() + ")", e);
+                throw new NpzFormatException(file, null, "its entry " + name + " is corrupt or truncated (" + e.getMessage()
+                        + ")", e);
             }
         }
     }

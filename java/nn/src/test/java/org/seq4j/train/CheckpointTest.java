@@ -235,7 +235,7 @@ class CheckpointTest {
         Files.writeString(file, Files.readString(file, StandardCharsets.ISO_8859_1).replace("model.propertiez",
                 Checkpoint.META), StandardCharsets.ISO_8859_1);
         IOException e = assertThrows(IOException.class, () -> Checkpoint.meta(file));
-        assertEquals(file + ", array 'model.properties': the archive holds two entries named model.properties",
+        assertEquals(file + ": the archive holds two entries named model.properties",
                 e.getMessage());
     }
 
