@@ -218,6 +218,9 @@ public final class CudaBackend extends AbstractBackend {
             public boolean isDone(long event) {
                 int st = cudart_h.cudaEventQuery(MemorySegment.ofAddress(event));
                 if (st == cudart_h.cudaErrorNotReady()) {
+                    // "not ready" is also left as the thread's last error: clear it, or the next launch status
+                    // read on this thread (cudaGetLastError) reports it as that kernel's failure
+                    cudart_h.cudaGetLastError();
                     return false;
                 }
                 check(st, "cudaEventQuery");

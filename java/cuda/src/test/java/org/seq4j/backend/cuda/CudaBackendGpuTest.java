@@ -315,6 +315,38 @@ class CudaBackendGpuTest {
         }
     }
 
+    /**
+     * A copyIn that finds the staging ring's previous transfer still running asks cudaEventQuery, whose "not ready"
+     * stays behind as the thread's last error. The GRU entry points read their launch status without clearing it
+     * first, and a GRU step right after such copies failed with cudaErrorNotReady.
+     */
+    @Test
+    void aGruStepRightAfterCopiesStillInFlightIsNotBlamedForTheirStatus() {
+        try (Arena arena = Arena.ofConfined()) {
+            int big = 8 << 20, n = 3, h = 5;   // 32 MiB each: the first is still on its way when the second is staged
+            Tensor x = cuda.allocate(arena, DType.F32, big), y = cuda.allocate(arena, DType.F32, big);
+            Tensor rh = cuda.allocate(arena, DType.F32, n, h), gates = floats(arena, uniform(n * 3 * h), n, 3 * h);
+            Tensor hPrev = floats(arena, uniform(n * h), n, h), hNext = cuda.allocate(arena, DType.F32, n, h);
+            Tensor dA = cuda.allocate(arena, DType.F32, n, 3 * h), dhPrev = cuda.allocate(arena, DType.F32, n, h);
+            float[] data = new float[big];
+            for (int round = 0; round < 3; round++) {
+                cuda.copyIn(x, data);
+                cuda.copyIn(y, data);
+                cuda.gruGatesForward(rh, gates, hPrev);
+                cuda.copyIn(x, data);
+                cuda.copyIn(y, data);
+                cuda.gruCellForward(hNext, gates, hPrev);
+                cuda.copyIn(x, data);
+                cuda.copyIn(y, data);
+                cuda.gruCellBackward(dA, gates, hPrev, hNext);
+                cuda.copyIn(x, data);
+                cuda.copyIn(y, data);
+                cuda.gruGatesBackward(dA, dhPrev, gates, hPrev, hNext, rh);
+                cuda.synchronize();
+            }
+        }
+    }
+
     @Test
     void gemmWithAnEmptyInnerDimensionScalesC() {
         try (Arena arena = Arena.ofConfined()) {
