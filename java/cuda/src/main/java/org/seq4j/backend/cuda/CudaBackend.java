@@ -478,8 +478,14 @@ public final class CudaBackend extends AbstractBackend {
         synchronizeAndCheckIds();
     }
 
-    /** Device scratch of at least {@code bytes} for the reductions; one user at a time, in stream order. */
+    /**
+     * Device scratch of at least {@code bytes} for the reductions; one user at a time, in stream order. Makes the
+     * backend's device current first (through stream()), as allocateK does: a kernel's arguments are evaluated before
+     * its own stream() argument, and on a thread whose first call this is, cudaMalloc would otherwise allocate the
+     * scratch on that thread's current device (0), not on the backend's.
+     */
     private MemorySegment scratch(long bytes) {
+        stream();
         if (scratchBytes < bytes) {
             if (scratch != 0) {
                 pool.release(scratch, scratchBytes);   // stream order keeps queued users of the old block safe

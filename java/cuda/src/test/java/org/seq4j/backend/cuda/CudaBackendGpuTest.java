@@ -347,6 +347,30 @@ class CudaBackendGpuTest {
         }
     }
 
+    /**
+     * The reductions' scratch was allocated before the call made the backend's device current: on a thread whose first
+     * call was a loss or a sum of squares, cudaMalloc put it on device 0 while the kernel ran on the backend's device.
+     * Needs two GPUs (skipped, saying so, on one).
+     */
+    @Test
+    void aThreadWhoseFirstCallNeedsScratchAllocatesItOnTheBackendsDevice() throws Exception {
+        java.lang.foreign.MemorySegment count = Arena.ofAuto().allocate(ValueLayout.JAVA_INT);
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                org.seq4j.bindings.cudart.cudart_h.cudaGetDeviceCount(count) == 0 && count.get(ValueLayout.JAVA_INT, 0) >= 2,
+                "needs a second GPU (device 1)");
+        try (CudaBackend second = new CudaBackend(1); Arena arena = Arena.ofShared()) {
+            Tensor x = second.allocate(arena, DType.F32, 1000), out = second.allocate(arena, DType.F32, 1);
+            second.fill(x, 2f);
+            second.synchronize();
+            FutureTask<Float> first = new FutureTask<>(() -> {   // a new thread: device 0 is its current device
+                second.sumOfSquares(out, x);
+                return second.item(out, 0);
+            });
+            new Thread(first, "first-call").start();
+            assertEquals(4000f, first.get(60, TimeUnit.SECONDS), 0f);
+        }
+    }
+
     @Test
     void gemmWithAnEmptyInnerDimensionScalesC() {
         try (Arena arena = Arena.ofConfined()) {
