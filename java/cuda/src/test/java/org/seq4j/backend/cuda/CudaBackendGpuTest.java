@@ -112,6 +112,29 @@ class CudaBackendGpuTest {
     }
 
     /**
+     * With V = 0 every label but -1 is out of range, as on the host, where it throws. AbstractBackend returned before
+     * the kernel, so on the GPU such labels went unreported (the kernels handle V = 0 and check them, as the
+     * embeddings' kernels do for D = 0).
+     */
+    @Test
+    void aCrossEntropyOverNoColumnsStillChecksItsLabels() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor logits = cuda.allocate(arena, DType.F32, 2, 0), probs = cuda.allocate(arena, DType.F32, 2, 0);
+            Tensor loss = floats(arena, new float[] {7f}, 1);
+            cuda.softmaxCrossEntropyForward(probs, loss, logits, ints(arena, new int[] {-1, -1}, 2));
+            assertEquals(0f, cuda.item(loss, 0), 0f, "no counted row: loss 0");
+            cuda.softmaxCrossEntropyForward(probs, loss, logits, ints(arena, new int[] {-1, 0}, 2));
+            var e = assertThrows(IndexOutOfBoundsException.class, () -> cuda.item(loss, 0));
+            assertTrue(e.getMessage().contains("softmaxCrossEntropyForward: labels[1] = 0 is outside [0, 0)"),
+                    e.getMessage());
+            cuda.softmaxCrossEntropyBackward(probs, logits, ints(arena, new int[] {3, -1}, 2), 1f);
+            e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+            assertTrue(e.getMessage().contains("softmaxCrossEntropyBackward: labels[0] = 3 is outside [0, 0)"),
+                    e.getMessage());
+        }
+    }
+
+    /**
      * Two threads on one backend: a bad label queued by one and found by the other's synchronising call reaches
      * both. It used to reach only the finder, and the thread whose loss it was read a wrong loss without a word.
      */
