@@ -748,6 +748,7 @@ public abstract class AbstractBackend implements Backend {
                     + ", expected (V, 4H) with H = " + h + " (wh is " + wh + ")");
         }
         shape2(op, "ids", ids, t, n);
+        rows(op, "ids", ids);   // the gather takes T N rows as an int
         apart(op, "gates", gates, "table", table, "ids", ids);
         apart(op, "hs", hs, "table", table, "ids", ids);
         apart(op, "cs", cs, "table", table, "ids", ids);
