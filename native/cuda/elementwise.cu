@@ -83,7 +83,7 @@ constexpr int SUM_ROWS_Y = 16;
 
 __global__ void sum_rows_kernel(float *__restrict__ out, const float *__restrict__ x, float beta, int m, int n) {
     __shared__ double partial[SUM_ROWS_Y][33];
-    int j = blockIdx.x * 32 + threadIdx.x;
+    int64_t j = static_cast<int64_t>(blockIdx.x) * 32 + threadIdx.x;  // n near 2^31: no int wrap past the end
     double acc = 0.0;
     if (j < n) {
         for (int r = threadIdx.y; r < m; r += SUM_ROWS_Y) acc += x[static_cast<int64_t>(r) * n + j];
@@ -261,7 +261,7 @@ API int seq4j_cuda_add_bias(float *y, const float *b, int m, int n, void *stream
 API int seq4j_cuda_sum_rows(float *out, const float *x, float beta, int m, int n, void *stream) {
     if (n <= 0) return 0;
     // m == 0 still runs: out = beta * out
-    dim3 block(32, SUM_ROWS_Y), grid((n + 31) / 32);
+    dim3 block(32, SUM_ROWS_Y), grid(static_cast<unsigned>((static_cast<int64_t>(n) + 31) / 32));
     clear_stale_error();
     sum_rows_kernel<<<grid, block, 0, as_stream(stream)>>>(out, x, beta, m, n);
     return launch_status();

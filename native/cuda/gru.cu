@@ -79,6 +79,7 @@ __global__ void gru_gates_backward_kernel(float *__restrict__ dA, float *__restr
 API int seq4j_cuda_gru_gates_forward(float *rh, float *gates, const float *h_prev, int n, int h, void *stream) {
     int64_t total = static_cast<int64_t>(n) * h;
     if (total <= 0) return 0;
+    clear_stale_error();
     gru_gates_forward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(rh, gates, h_prev, n, h);
     return launch_status();
 }
@@ -86,6 +87,7 @@ API int seq4j_cuda_gru_gates_forward(float *rh, float *gates, const float *h_pre
 API int seq4j_cuda_gru_cell_forward(float *h_next, float *gates, const float *h_prev, int n, int h, void *stream) {
     int64_t total = static_cast<int64_t>(n) * h;
     if (total <= 0) return 0;
+    clear_stale_error();
     gru_cell_forward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(h_next, gates, h_prev, n, h);
     return launch_status();
 }
@@ -94,6 +96,7 @@ API int seq4j_cuda_gru_cell_backward(float *dA, const float *gates, const float 
                                      int h, void *stream) {
     int64_t total = static_cast<int64_t>(n) * h;
     if (total <= 0) return 0;
+    clear_stale_error();
     gru_cell_backward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(dA, gates, h_prev, dh_next, n, h);
     return launch_status();
 }
@@ -102,6 +105,7 @@ API int seq4j_cuda_gru_gates_backward(float *dA, float *dh_prev, const float *ga
                                       const float *dh_next, const float *drh, int n, int h, void *stream) {
     int64_t total = static_cast<int64_t>(n) * h;
     if (total <= 0) return 0;
+    clear_stale_error();
     gru_gates_backward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(dA, dh_prev, gates, h_prev,
                                                                                     dh_next, drh, n, h);
     return launch_status();

@@ -121,16 +121,23 @@ __global__ void xent_backward_kernel(float *dlogits, int32_t *__restrict__ error
 
 /* ---- argmax ------------------------------------------------------------------------------------- */
 
-/* ids[r] = the index of the largest value of row r, the smallest such index on ties. (A row holding NaN
- * gets some index of that row; the reference's answer there depends on its scan order.) */
+/* ids[r] = the index of the largest value of row r, the smallest such index on ties. NaN as the reference's scan
+ * (best = 0; best = j where x[j] > x[best]) has it: a NaN at 0 is the answer (nothing compares greater), a NaN
+ * elsewhere never wins. So a row starting with NaN answers 0, and other rows the first maximum of their non-NaN
+ * values. */
 __global__ void argmax_rows_kernel(int32_t *__restrict__ ids, const float *__restrict__ x, int v) {
     __shared__ float shared_value[32];
     __shared__ int shared_index[32];
     int64_t row = static_cast<int64_t>(blockIdx.x) * v;
+    if (isnan(x[row])) {  // the whole block takes this branch (before any barrier)
+        if (threadIdx.x == 0) ids[blockIdx.x] = 0;
+        return;
+    }
     float best = -INFINITY;
     int best_j = v;  // beyond every real index, so any real element wins over it
     for (int j = threadIdx.x; j < v; j += blockDim.x) {
         float xj = x[row + j];
+        if (isnan(xj)) continue;  // never the answer once x[0] is a number
         if (xj > best || best_j == v) {  // ascending j within a thread: strict > keeps the first
             best = xj;
             best_j = j;
@@ -162,7 +169,7 @@ __global__ void argmax_rows_kernel(int32_t *__restrict__ ids, const float *__res
                 best_j = oj;
             }
         }
-        // a row of NaNs only: no comparison ever wins; answer 0 like the reference loop
+        // x[0] is a number, so some element was taken: best_j < v
         if (lane == 0) ids[blockIdx.x] = best_j < v ? best_j : 0;
     }
 }

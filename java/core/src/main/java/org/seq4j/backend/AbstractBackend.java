@@ -5,8 +5,9 @@
 // Zero extents are decided here too, the same for every backend (Backend's conventions): a kernel whose
 // outputs are all empty returns before its K method; an output that is a sum over an empty extent is
 // written as 0 through fillK (or scaleK). So K methods see non-empty outputs only, and the only zero
-// extents that reach them are gemm's and gemmPacked's k (C = beta C), attentionWeightForward's hd (a = 1/T)
-// and one of the two widths of concatColumns and splitColumns.
+// extents that reach them are gemm's and gemmPacked's k (C = beta C), attentionWeightForward's hd (a = 1/T),
+// one of the two widths of concatColumns and splitColumns, and, where ids or labels live on a device (which
+// checks them in the kernel), the embeddings' d and the softmax cross-entropy's v.
 package org.seq4j.backend;
 
 import java.lang.foreign.Arena;
@@ -747,6 +748,7 @@ public abstract class AbstractBackend implements Backend {
                     + ", expected (V, 4H) with H = " + h + " (wh is " + wh + ")");
         }
         shape2(op, "ids", ids, t, n);
+        rows(op, "ids", ids);   // the gather takes T N rows as an int
         apart(op, "gates", gates, "table", table, "ids", ids);
         apart(op, "hs", hs, "table", table, "ids", ids);
         apart(op, "cs", cs, "table", table, "ids", ids);
@@ -1248,7 +1250,9 @@ public abstract class AbstractBackend implements Backend {
         shape1(op, "loss", loss, 1);
         shape1(op, "labels", labels, m);
         idsInRange(op, "labels", labels, v, true);
-        if (m == 0 || v == 0) { // no rows, or rows of nothing whose labels are all -1: no counted row, loss 0
+        // no rows, or rows of nothing whose labels are all -1: no counted row, loss 0; with v = 0, device labels (not
+        // checkable here) still go to the kernel, which checks them, so misuse is reported as on the host
+        if (m == 0 || (v == 0 && labels.device().isHost())) {
             fillK(loss, 0f);
             return;
         }
@@ -1269,7 +1273,7 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dlogits", dlogits, m, v);
         shape1(op, "labels", labels, m);
         idsInRange(op, "labels", labels, v, true);
-        if (m == 0 || v == 0) {
+        if (m == 0 || (v == 0 && labels.device().isHost())) { // v = 0 on a device: see softmaxCrossEntropyForward
             return;
         }
         softmaxCrossEntropyBackwardK(dlogits, probs, labels, dloss, m, v);

@@ -1318,6 +1318,35 @@ class ConformanceTest {
             b.dev.copyOut(got, ids.d());
             assertEquals(1, got[0], "argmax of {0, 2, 2, 1}");
             assertEquals(0, got[1], "argmax of {5, 5, 5, 5}");
+            // NaN as the reference's scan has it: a NaN at 0 is the answer, a NaN elsewhere never wins (the CUDA
+            // kernel once answered whichever NaN some thread met first); rows longer than a warp too
+            float nan = Float.NaN, inf = Float.POSITIVE_INFINITY;
+            int v = 100;
+            float[] rows = new float[6 * v];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = (i * 37 % 101) / 101f;
+            }
+            rows[0] = nan;                                        // row 0: NaN first, a larger number later
+            rows[v + 3] = nan;                                    // row 1: NaN before the maximum
+            rows[v + 70] = 2f;
+            rows[2 * v + 70] = 2f;                                // row 2: NaN after the maximum
+            rows[2 * v + 90] = nan;
+            for (int j = 1; j < v; j++) {
+                rows[3 * v + j] = nan;                            // row 3: a number, then NaNs only
+                rows[4 * v + j] = j % 2 == 0 ? nan : -inf;        // row 4: -inf and NaN after a number
+            }
+            rows[3 * v] = -5f;
+            rows[4 * v] = -inf;
+            java.util.Arrays.fill(rows, 5 * v, 6 * v, nan);       // row 5: NaN only
+            Pair xn = b.f32(rows, 6, v), idsn = b.zeros(DType.I32, 6);
+            b.ref.argmaxRows(idsn.r(), xn.r());
+            b.dev.argmaxRows(idsn.d(), xn.d());
+            b.assertExact("argmaxRows with NaN", idsn);
+            rows[v + 99] = inf;                                   // +inf wins over a NaN before it
+            xn = b.f32(rows, 6, v);
+            b.ref.argmaxRows(idsn.r(), xn.r());
+            b.dev.argmaxRows(idsn.d(), xn.d());
+            b.assertExact("argmaxRows with NaN and +inf", idsn);
         }
     }
 }

@@ -218,6 +218,9 @@ public final class CudaBackend extends AbstractBackend {
             public boolean isDone(long event) {
                 int st = cudart_h.cudaEventQuery(MemorySegment.ofAddress(event));
                 if (st == cudart_h.cudaErrorNotReady()) {
+                    // "not ready" is also left as the thread's last error: clear it, or the next launch status
+                    // read on this thread (cudaGetLastError) reports it as that kernel's failure
+                    cudart_h.cudaGetLastError();
                     return false;
                 }
                 check(st, "cudaEventQuery");
@@ -475,8 +478,14 @@ public final class CudaBackend extends AbstractBackend {
         synchronizeAndCheckIds();
     }
 
-    /** Device scratch of at least {@code bytes} for the reductions; one user at a time, in stream order. */
+    /**
+     * Device scratch of at least {@code bytes} for the reductions; one user at a time, in stream order. Makes the
+     * backend's device current first (through stream()), as allocateK does: a kernel's arguments are evaluated before
+     * its own stream() argument, and on a thread whose first call this is, cudaMalloc would otherwise allocate the
+     * scratch on that thread's current device (0), not on the backend's.
+     */
     private MemorySegment scratch(long bytes) {
+        stream();
         if (scratchBytes < bytes) {
             if (scratch != 0) {
                 pool.release(scratch, scratchBytes);   // stream order keeps queued users of the old block safe
@@ -493,10 +502,21 @@ public final class CudaBackend extends AbstractBackend {
 
     // ---- device-side id checks ---------------------------------------------------------------------------
 
-    /** Ids on the device are checked by the kernels themselves; remember which ones to ask about. */
+    /**
+     * Ids on the device are checked by the kernels themselves; remember which ones to ask about. AbstractBackend calls
+     * this before the kernel method, in a separate hold of the lock: the kernel is marked queued by the kernel method
+     * itself (idCheckQueued, under the lock it launches under), so that no other thread's synchronising call can
+     * settle it before it runs (see PendingIdChecks.announce).
+     */
     @Override
     protected synchronized void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
-        pendingIds.queued(Thread.currentThread(), Integer.numberOfTrailingZeros(idCheckBit(op, name)), op);
+        idCheckBit(op, name);   // throws for an operation without a device-side check
+        pendingIds.announce(Thread.currentThread(), op);
+    }
+
+    /** Marks the id-checking kernel with error bit {@code bit}, about to be queued by op, as queued (under the lock). */
+    private void idCheckQueued(int bit, String op) {
+        pendingIds.launching(Thread.currentThread(), Integer.numberOfTrailingZeros(bit), op);
     }
 
     /** The SEQ4J_CUDA_ERR_* bit of the kernel that checks op's ids (every one of ID_OPERATIONS has one). */
@@ -751,12 +771,14 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
+        idCheckQueued(SEQ4J_CUDA_ERR_EMBEDDING_FORWARD(), "embeddingForward");
         launched(seq4j_cuda_embedding_forward(out.segment(), MemorySegment.ofAddress(errorWord), W.segment(),
                 ids.segment(), m, v, d, stream()), "seq4j_cuda_embedding_forward");
     }
 
     @Override
     protected synchronized void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
+        idCheckQueued(SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD(), "embeddingBackward");
         launched(seq4j_cuda_embedding_backward(dW.segment(), MemorySegment.ofAddress(errorWord), ids.segment(),
                 dout.segment(), m, v, d, stream()), "seq4j_cuda_embedding_backward");
     }
@@ -766,6 +788,7 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected synchronized void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels, int m, int v) {
         MemorySegment rowLoss = scratch((long) m * Float.BYTES);
+        idCheckQueued(SEQ4J_CUDA_ERR_XENT_FORWARD(), "softmaxCrossEntropyForward");
         launched(seq4j_cuda_softmax_xent_forward(probs.segment(), loss.segment(), MemorySegment.ofAddress(errorWord),
                 rowLoss, logits.segment(), labels.segment(), m, v, stream()), "seq4j_cuda_softmax_xent_forward");
     }
@@ -774,6 +797,7 @@ public final class CudaBackend extends AbstractBackend {
     protected synchronized void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m,
                                                 int v) {
         MemorySegment count = scratch(Integer.BYTES);
+        idCheckQueued(SEQ4J_CUDA_ERR_XENT_BACKWARD(), "softmaxCrossEntropyBackward");
         launched(seq4j_cuda_softmax_xent_backward(dlogits.segment(), MemorySegment.ofAddress(errorWord), count,
                 probs.segment(), labels.segment(), dloss, m, v, stream()), "seq4j_cuda_softmax_xent_backward");
     }

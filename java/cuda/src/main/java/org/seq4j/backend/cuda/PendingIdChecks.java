@@ -31,6 +31,7 @@ final class PendingIdChecks {
         final int[] ops;   // per kernel k, bit j: operations.get(j) queued it
         boolean queued;
         String owed;
+        String announced;   // the operation whose kernel this thread is about to queue (see announce)
 
         Pending(Thread thread, int kernels) {
             this.thread = thread;
@@ -56,15 +57,45 @@ final class PendingIdChecks {
         if (kernel < 0 || kernel >= kernels || j < 0) {
             throw new IllegalArgumentException("no id check of kernel " + kernel + " by " + op + " is known");
         }
+        Pending p = pending(thread);
+        p.ops[kernel] |= 1 << j;
+        p.queued = true;
+        anyQueued = true;
+    }
+
+    /**
+     * Notes that thread is about to queue, for operation op, a kernel with a check: AbstractBackend checks the ids
+     * (checkDeviceIds) and only then calls the kernel, each under the backend's lock but not under one hold of it. The
+     * kernel counts as queued only from {@link #launching}, called under the lock that queues it: had the check marked
+     * it queued, another thread's synchronising call in between would read the record before the kernel ran, settle,
+     * and forget it; the kernel's bad id would then go unread (and be blamed later on whoever next queued that kernel).
+     */
+    void announce(Thread thread, String op) {
+        if (!operations.contains(op)) {
+            throw new IllegalArgumentException("no id check by " + op + " is known");
+        }
+        pending(thread).announced = op;
+    }
+
+    /**
+     * Notes that thread is queueing kernel k now, for the operation it announced last (its public call: e.g.
+     * lstmSequenceForward gathers with the embedding kernel), or for {@code op} where it announced none.
+     */
+    void launching(Thread thread, int kernel, String op) {
+        Pending p = pending(thread);
+        String announced = p.announced;
+        p.announced = null;
+        queued(thread, kernel, announced != null ? announced : op);
+    }
+
+    private Pending pending(Thread thread) {
         Pending p = byThread.get(thread);
         if (p == null) {
             p = new Pending(thread, kernels);
             byThread.put(thread, p);
             all.add(p);
         }
-        p.ops[kernel] |= 1 << j;
-        p.queued = true;
-        anyQueued = true;
+        return p;
     }
 
     /** Whether a kernel with a check was queued since the record was last read: only then is it worth reading. */

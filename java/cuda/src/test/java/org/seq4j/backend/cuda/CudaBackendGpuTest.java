@@ -112,6 +112,29 @@ class CudaBackendGpuTest {
     }
 
     /**
+     * With V = 0 every label but -1 is out of range, as on the host, where it throws. AbstractBackend returned before
+     * the kernel, so on the GPU such labels went unreported (the kernels handle V = 0 and check them, as the
+     * embeddings' kernels do for D = 0).
+     */
+    @Test
+    void aCrossEntropyOverNoColumnsStillChecksItsLabels() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor logits = cuda.allocate(arena, DType.F32, 2, 0), probs = cuda.allocate(arena, DType.F32, 2, 0);
+            Tensor loss = floats(arena, new float[] {7f}, 1);
+            cuda.softmaxCrossEntropyForward(probs, loss, logits, ints(arena, new int[] {-1, -1}, 2));
+            assertEquals(0f, cuda.item(loss, 0), 0f, "no counted row: loss 0");
+            cuda.softmaxCrossEntropyForward(probs, loss, logits, ints(arena, new int[] {-1, 0}, 2));
+            var e = assertThrows(IndexOutOfBoundsException.class, () -> cuda.item(loss, 0));
+            assertTrue(e.getMessage().contains("softmaxCrossEntropyForward: labels[1] = 0 is outside [0, 0)"),
+                    e.getMessage());
+            cuda.softmaxCrossEntropyBackward(probs, logits, ints(arena, new int[] {3, -1}, 2), 1f);
+            e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+            assertTrue(e.getMessage().contains("softmaxCrossEntropyBackward: labels[0] = 3 is outside [0, 0)"),
+                    e.getMessage());
+        }
+    }
+
+    /**
      * Two threads on one backend: a bad label queued by one and found by the other's synchronising call reaches
      * both. It used to reach only the finder, and the thread whose loss it was read a wrong loss without a word.
      */
@@ -312,6 +335,62 @@ class CudaBackendGpuTest {
                 cuda.softmaxCrossEntropyForward(probs, out, x, l);
                 assertEquals(Float.floatToIntBits(c1), Float.floatToIntBits(cuda.item(out, 0)), "loss run " + run);
             }
+        }
+    }
+
+    /**
+     * A copyIn that finds the staging ring's previous transfer still running asks cudaEventQuery, whose "not ready"
+     * stays behind as the thread's last error. The GRU entry points read their launch status without clearing it
+     * first, and a GRU step right after such copies failed with cudaErrorNotReady.
+     */
+    @Test
+    void aGruStepRightAfterCopiesStillInFlightIsNotBlamedForTheirStatus() {
+        try (Arena arena = Arena.ofConfined()) {
+            int big = 8 << 20, n = 3, h = 5;   // 32 MiB each: the first is still on its way when the second is staged
+            Tensor x = cuda.allocate(arena, DType.F32, big), y = cuda.allocate(arena, DType.F32, big);
+            Tensor rh = cuda.allocate(arena, DType.F32, n, h), gates = floats(arena, uniform(n * 3 * h), n, 3 * h);
+            Tensor hPrev = floats(arena, uniform(n * h), n, h), hNext = cuda.allocate(arena, DType.F32, n, h);
+            Tensor dA = cuda.allocate(arena, DType.F32, n, 3 * h), dhPrev = cuda.allocate(arena, DType.F32, n, h);
+            float[] data = new float[big];
+            for (int round = 0; round < 3; round++) {
+                cuda.copyIn(x, data);
+                cuda.copyIn(y, data);
+                cuda.gruGatesForward(rh, gates, hPrev);
+                cuda.copyIn(x, data);
+                cuda.copyIn(y, data);
+                cuda.gruCellForward(hNext, gates, hPrev);
+                cuda.copyIn(x, data);
+                cuda.copyIn(y, data);
+                cuda.gruCellBackward(dA, gates, hPrev, hNext);
+                cuda.copyIn(x, data);
+                cuda.copyIn(y, data);
+                cuda.gruGatesBackward(dA, dhPrev, gates, hPrev, hNext, rh);
+                cuda.synchronize();
+            }
+        }
+    }
+
+    /**
+     * The reductions' scratch was allocated before the call made the backend's device current: on a thread whose first
+     * call was a loss or a sum of squares, cudaMalloc put it on device 0 while the kernel ran on the backend's device.
+     * Needs two GPUs (skipped, saying so, on one).
+     */
+    @Test
+    void aThreadWhoseFirstCallNeedsScratchAllocatesItOnTheBackendsDevice() throws Exception {
+        java.lang.foreign.MemorySegment count = Arena.ofAuto().allocate(ValueLayout.JAVA_INT);
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                org.seq4j.bindings.cudart.cudart_h.cudaGetDeviceCount(count) == 0 && count.get(ValueLayout.JAVA_INT, 0) >= 2,
+                "needs a second GPU (device 1)");
+        try (CudaBackend second = new CudaBackend(1); Arena arena = Arena.ofShared()) {
+            Tensor x = second.allocate(arena, DType.F32, 1000), out = second.allocate(arena, DType.F32, 1);
+            second.fill(x, 2f);
+            second.synchronize();
+            FutureTask<Float> first = new FutureTask<>(() -> {   // a new thread: device 0 is its current device
+                second.sumOfSquares(out, x);
+                return second.item(out, 0);
+            });
+            new Thread(first, "first-call").start();
+            assertEquals(4000f, first.get(60, TimeUnit.SECONDS), 0f);
         }
     }
 

@@ -132,6 +132,42 @@ class CudaKernelsLibraryTest {
                 "sum_of_squares launches its finishing kernel for n = 0 (it writes 0), which fails without a driver");
     }
 
+    /**
+     * Every launch in native/cuda/*.cu comes after a clear_stale_error() in the same function (or macro): the status
+     * read right after it (cudaGetLastError) is then the launch's own, not an error that an earlier runtime call left
+     * on the thread. The four GRU entry points once lacked it, so a GRU step right after a copyIn whose staging ring
+     * had asked cudaEventQuery (which leaves "not ready" behind) failed with cudaErrorNotReady. Read from the
+     * sources: no GPU needed.
+     */
+    @Test
+    void everyLaunchClearsTheStaleErrorFirst() throws IOException {
+        List<String> unguarded = new ArrayList<>();
+        int launches = 0;
+        try (var files = Files.list(HEADER.getParent())) {
+            for (Path f : files.filter(x -> x.toString().endsWith(".cu")).sorted().toList()) {
+                List<String> lines = Files.readAllLines(f);
+                boolean cleared = false;
+                for (int i = 0; i < lines.size(); i++) {
+                    String line = lines.get(i);
+                    if (line.matches("^[A-Za-z_#].*\\(.*")) {   // a function, kernel or macro starts at column 0
+                        cleared = false;
+                    }
+                    if (line.contains("clear_stale_error()")) {
+                        cleared = true;
+                    }
+                    if (line.contains("<<<")) {
+                        launches++;
+                        if (!cleared) {
+                            unguarded.add(f.getFileName() + ":" + (i + 1) + ": " + line.strip());
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(launches >= 20, "found only " + launches + " launches: the scan no longer sees them");
+        assertEquals(List.of(), unguarded, "launches with no clear_stale_error() before them in their function");
+    }
+
     @Test
     void theBuiltLibraryExportsEveryFunctionAndRunsWithoutAGpu() throws IOException {
         loadWithoutADriver();

@@ -109,6 +109,31 @@ class PendingIdChecksTest {
         }
     }
 
+    /**
+     * AbstractBackend checks the ids (announce) and calls the kernel (launching) in two holds of the backend's lock. A
+     * synchronising call of another thread in between reads the record before the kernel has run: the kernel must
+     * still count as queued afterwards, or its bad id is never read. It used to be marked queued at the check, and
+     * that settle forgot it.
+     */
+    @Test
+    void aSynchronisationBetweenTheCheckAndTheLaunchDoesNotForgetTheKernel() {
+        Thread a = alive("trainer-a"), b = Thread.currentThread();
+        try {
+            checks.announce(a, "lstmSequenceForward");
+            assertFalse(checks.anyQueued(), "announced, not yet queued: nothing on the device to read");
+            assertNull(checks.settle(b, 0, null), "b synchronises before a's kernel is queued");
+            checks.launching(a, EMBED_FORWARD, "embeddingForward");   // under the lock that queues it
+            assertTrue(checks.anyQueued(), "a's kernel is queued: the next synchronising call must read the record");
+            String toA = checks.settle(a, 1 << EMBED_FORWARD, message);
+            assertEquals("bad id in [[lstmSequenceForward], [], [], []]", toA, "named after the announced call");
+            checks.launching(a, EMBED_FORWARD, "embeddingForward");   // nothing announced: the kernel's own operation
+            assertEquals("bad id in [[embeddingForward], [], [], []]", checks.settle(a, 1 << EMBED_FORWARD, message));
+            assertThrows(IllegalArgumentException.class, () -> checks.announce(a, "gemm"));
+        } finally {
+            a.interrupt();
+        }
+    }
+
     @Test
     void threadsThatEndedAreForgotten() throws InterruptedException {
         Thread done = new Thread(() -> checks.queued(Thread.currentThread(), EMBED_FORWARD, "embeddingForward"), "done");
