@@ -1708,6 +1708,10 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException(op + ": " + name + " " + t + " is on " + t.device() + " but the "
                     + name() + " backend works on " + device() + "; copy it there first");
         }
+        if (t.owner() != null && t.owner() != this) {   // another GPU backend's stream orders its writes
+            throw new IllegalArgumentException(op + ": " + name + " " + t + " was allocated by another " + name()
+                    + " backend, whose own stream orders its writes; use it with that backend, or copy it through the host");
+        }
         if (!t.isAlive()) {
             throw new IllegalStateException(op + ": " + name + " " + t + " belongs to an arena that is already closed");
         }

@@ -34,8 +34,14 @@ public final class Tensor {
     private final int[] shape;
     private final long size;
     private final MemorySegment segment;
+    private final Object owner;   // what orders writes to this memory (a GPU backend, its stream), or null
 
     private Tensor(DType dtype, Device device, int[] shape, MemorySegment segment) {
+        this(dtype, device, shape, segment, null);
+    }
+
+    private Tensor(DType dtype, Device device, int[] shape, MemorySegment segment, Object owner) {
+        this.owner = owner;
         this.dtype = dtype;
         this.device = device;
         this.shape = shape;
@@ -356,7 +362,7 @@ public final class Tensor {
             throw new IllegalArgumentException("cannot view a tensor of shape " + shapeString(shape) + " ("
                     + size + " elements) as " + shapeString(s) + " (" + sizeOf(s) + " elements)");
         }
-        return new Tensor(dtype, device, s, segment);
+        return new Tensor(dtype, device, s, segment, owner);
     }
 
     /**
@@ -375,7 +381,7 @@ public final class Tensor {
         int[] s = shape.clone();
         s[0] = to - from;
         long rowBytes = rowElements() * dtype.byteSize();
-        return new Tensor(dtype, device, s, segment.asSlice(from * rowBytes, (to - from) * rowBytes));
+        return new Tensor(dtype, device, s, segment.asSlice(from * rowBytes, (to - from) * rowBytes), owner);
     }
 
     /**
@@ -391,7 +397,7 @@ public final class Tensor {
         }
         int[] s = Arrays.copyOfRange(shape, 1, shape.length);
         long rowBytes = rowElements() * dtype.byteSize();
-        return new Tensor(dtype, device, s, segment.asSlice(i * rowBytes, rowBytes));
+        return new Tensor(dtype, device, s, segment.asSlice(i * rowBytes, rowBytes), owner);
     }
 
     /**
@@ -409,7 +415,35 @@ public final class Tensor {
                     + size + " elements");
         }
         return new Tensor(dtype, device, new int[] {count},
-                segment.asSlice(offset * dtype.byteSize(), (long) count * dtype.byteSize()));
+                segment.asSlice(offset * dtype.byteSize(), (long) count * dtype.byteSize()), owner);
+    }
+
+    /**
+     * This tensor marked as memory whose writes {@code owner} orders, for a backend's allocate: a GPU backend queues
+     * its kernels on a stream of its own, so another backend's kernels would not wait for writes still queued there.
+     * Backends refuse a tensor owned by another (AbstractBackend's checks); views keep the owner. Tensors from
+     * {@code wrap} or {@code allocateHost} have none.
+     *
+     * @param owner the backend that allocated the memory
+     * @return a tensor over the same memory, owned by {@code owner}
+     * @throws IllegalStateException if the tensor already has another owner
+     */
+    public Tensor ownedBy(Object owner) {
+        java.util.Objects.requireNonNull(owner, "owner");
+        if (this.owner != null && this.owner != owner) {
+            throw new IllegalStateException("tensor " + this + " is owned already");
+        }
+        return new Tensor(dtype, device, shape, segment, owner);
+    }
+
+    /**
+     * What orders writes to this memory: the backend that allocated it where that backend keeps its own order (a
+     * GPU's stream), else null.
+     *
+     * @return the owner, or null
+     */
+    public Object owner() {
+        return owner;
     }
 
     /** Elements per row along the first dimension (shape[0] > 0 when a row is asked for). */

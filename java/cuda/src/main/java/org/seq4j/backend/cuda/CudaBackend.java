@@ -397,14 +397,14 @@ public final class CudaBackend extends AbstractBackend {
     protected synchronized Tensor allocateK(Arena owner, DType dtype, int[] shape) {
         long bytes = Tensor.byteSizeOf(dtype, shape); // exact (AbstractBackend.allocate checked it fits a long)
         if (bytes == 0) {
-            return Tensor.wrap(MemorySegment.NULL.reinterpret(0, owner, null), dtype, Device.CUDA, shape);
+            return Tensor.wrap(MemorySegment.NULL.reinterpret(0, owner, null), dtype, Device.CUDA, shape).ownedBy(this);
         }
         MemorySegment onStream = stream();   // the device current before the pool allocates on it
         long p = pool.acquire(bytes);
         DevicePool pool = this.pool;
         MemorySegment device = MemorySegment.ofAddress(p).reinterpret(bytes, owner, s -> pool.release(p, bytes));
         check(cudart_h.cudaMemsetAsync(device, 0, bytes, onStream), "cudaMemsetAsync");
-        return Tensor.wrap(device, dtype, Device.CUDA, shape);
+        return Tensor.wrap(device, dtype, Device.CUDA, shape).ownedBy(this);   // this stream orders its writes
     }
 
     @Override

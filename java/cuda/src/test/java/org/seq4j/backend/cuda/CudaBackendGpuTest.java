@@ -170,6 +170,18 @@ class CudaBackendGpuTest {
         }
     }
 
+    /** A tensor of one CudaBackend (its stream orders the writes) is refused by another: a race across streams. */
+    @Test
+    void anotherCudaBackendsTensorIsRefused() {
+        try (CudaBackend other = new CudaBackend(); Arena arena = Arena.ofShared()) {
+            Tensor mine = cuda.allocate(arena, DType.F32, 4);
+            assertEquals(cuda, mine.owner());
+            var e = assertThrows(IllegalArgumentException.class, () -> other.fill(mine.get(1), 1f));
+            assertTrue(e.getMessage().contains("was allocated by another cuda backend"), e.getMessage());
+            other.fill(other.allocate(arena, DType.F32, 4), 1f);   // its own are fine
+        }
+    }
+
     @Test
     void aTrainingStepThatKeepsItsShapesAllocatesNothingAfterTheFirst() {
         long before = 0;
