@@ -942,7 +942,12 @@ public final class CudaBackend extends AbstractBackend {
             stream = MemorySegment.NULL;
         }
         if (ring != null) {
-            ring.close();   // after the stream's last wait (close) or before any transfer (a failed open)
+            try {
+                ring.close();   // after the stream's last wait (close) or before any transfer (a failed open)
+            } catch (CudaException e) {
+                // its cudaFreeHost fails after a sticky fault, which the call that met it reported: nothing can be
+                // freed then, but the rest (the result slots, the host arena) must still be released
+            }
             ring = null;
         }
         if (!slots.equals(MemorySegment.NULL)) {
