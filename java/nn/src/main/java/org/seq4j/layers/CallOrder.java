@@ -110,11 +110,6 @@ final class CallOrder {
         backwardDone = true;
     }
 
-    /** Whether the last forward returned (its outputs are the layer's to hand out). */
-    boolean forwardDone() {
-        return forwardDone;
-    }
-
     /** Whether the last forward returned and no backward of it has started. */
     boolean backwardOpen() {
         return backwardOpen;

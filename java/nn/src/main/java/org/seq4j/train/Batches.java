@@ -46,27 +46,23 @@ public interface Batches {
     void fill(Backend backend, int[] order, int from, Tensor xs, Tensor ts);
 
     /**
-     * order[from + i] for i in [0, n), each checked: an index outside [0, size) would read another example's row
-     * (the float rows are one flat array) or fail inside a copy with an unhelpful message.
-     *
-     * @param order a permutation of the example indices
-     * @param from  the first position
-     * @param n     how many
-     * @param size  the number of examples
-     * @param i     which of them
-     * @return the example index
+     * order[at], checked: an index outside [0, size) would read another example's row (the float rows are one flat
+     * array) or fail inside a copy with an unhelpful message.
      */
-    private static int example(int[] order, int from, int n, int size, int i) {
-        if (i == 0 && (from < 0 || from > order.length - n)) {
+    private static int example(int[] order, int at, int size) {
+        int e = order[at];
+        if (e < 0 || e >= size) {
+            throw new IndexOutOfBoundsException("order[" + at + "] = " + e + " is no example: expected [0, " + size + ")");
+        }
+        return e;
+    }
+
+    /** Refuses a batch of n positions from {@code from} that runs past the order. */
+    private static void checkPositions(int[] order, int from, int n) {
+        if (from < 0 || from > order.length - n) {
             throw new IndexOutOfBoundsException("a batch of " + n + " from position " + from + " runs past the order's "
                     + order.length + " positions");
         }
-        int e = order[from + i];
-        if (e < 0 || e >= size) {
-            throw new IndexOutOfBoundsException("order[" + (from + i) + "] = " + e + " is no example: expected [0, "
-                    + size + ")");
-        }
-        return e;
     }
 
     /**
@@ -97,8 +93,9 @@ public interface Batches {
                     xBuffer = new int[n * tx];
                     tBuffer = new int[n * tt];
                 }
+                checkPositions(order, from, n);
                 for (int i = 0; i < n; i++) {
-                    int e = example(order, from, n, pairs.size(), i);
+                    int e = example(order, from + i, pairs.size());
                     System.arraycopy(pairs.x()[e], 0, xBuffer, i * tx, tx);
                     System.arraycopy(pairs.t()[e], 0, tBuffer, i * tt, tt);
                 }
@@ -150,8 +147,9 @@ public interface Batches {
                     xBuffer = new float[n * xRow];
                     tBuffer = new float[n * tRow];
                 }
+                checkPositions(order, from, n);
                 for (int i = 0; i < n; i++) {
-                    int e = example(order, from, n, inputs.dim(0), i);
+                    int e = example(order, from + i, inputs.dim(0));
                     System.arraycopy(inputs.data(), e * xRow, xBuffer, i * xRow, xRow);
                     System.arraycopy(targets.data(), e * tRow, tBuffer, i * tRow, tRow);
                 }
