@@ -61,8 +61,9 @@ public final class CudaBackend extends AbstractBackend {
     private static final long STAGING_START = 1 << 20;
     private static final long STAGING_MAX = Long.getLong("seq4j.cuda.stagingBytes", 64L << 20);
 
-    /** The device each platform thread has made current through a CudaBackend (-1: none yet). */
-    private static final ThreadLocal<int[]> CURRENT_DEVICE = ThreadLocal.withInitial(() -> new int[] {-1});
+    /** Each thread's int for cudaGetDevice to write into (freed with the thread's ThreadLocal). */
+    private static final ThreadLocal<MemorySegment> DEVICE_OUT =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(JAVA_INT));
 
     private final int deviceIndex;
     /** -Dseq4j.cuda.sync=true (read at construction): wait after every kernel and cuBLAS call, to pin a fault to its op. */
@@ -185,9 +186,7 @@ public final class CudaBackend extends AbstractBackend {
             public void free(long pointer) {
                 // may run from an arena's close on another thread, or after the context is gone (JVM exit):
                 // the status is ignored, there is nothing left to free then
-                if (cudart_h.cudaSetDevice(deviceIndex) == 0) {
-                    CURRENT_DEVICE.get()[0] = deviceIndex;
-                }
+                cudart_h.cudaSetDevice(deviceIndex);
                 cudart_h.cudaFree(MemorySegment.ofAddress(pointer));
             }
         }, cacheCap);
@@ -284,18 +283,16 @@ public final class CudaBackend extends AbstractBackend {
     // ---- the device on the calling thread, launch statuses ---------------------------------------------
 
     /**
-     * Makes {@code device} current on the calling thread, where a CudaBackend did not already (cudaSetDevice
-     * is per thread; a virtual thread may run on a different carrier at every call, so it always sets it).
+     * Makes {@code device} current on the calling thread where it is not. The thread's device is asked of the runtime
+     * at every call, not remembered: other CUDA code on the same thread (another library, the application) may have
+     * set another one since, and this backend's allocations and launches would then go to that device. A virtual
+     * thread asks too, as it may run on a different carrier at every call. The device stays current afterwards (as
+     * after cudaSetDevice).
      */
     static void useDevice(int device) {
-        if (Thread.currentThread().isVirtual()) {
+        MemorySegment out = DEVICE_OUT.get();
+        if (cudart_h.cudaGetDevice(out) != 0 || out.get(JAVA_INT, 0) != device) {
             check(cudart_h.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
-            return;
-        }
-        int[] current = CURRENT_DEVICE.get();
-        if (current[0] != device) {
-            check(cudart_h.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
-            current[0] = device;
         }
     }
 

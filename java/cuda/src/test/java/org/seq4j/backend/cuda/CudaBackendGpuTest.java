@@ -406,6 +406,30 @@ class CudaBackendGpuTest {
         }
     }
 
+    /**
+     * Other CUDA code on the thread (another library, the application) sets another device between two calls: the
+     * backend used to remember the device it had made current and skip cudaSetDevice, so its next allocation went to
+     * the other device and its kernel, on its own device's stream, read memory it cannot reach. Needs two GPUs
+     * (skipped, saying so, on one).
+     */
+    @Test
+    void anotherDeviceSetOnTheThreadBetweenCallsIsNotUsed() {
+        java.lang.foreign.MemorySegment count = Arena.ofAuto().allocate(ValueLayout.JAVA_INT);
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                org.seq4j.bindings.cudart.cudart_h.cudaGetDeviceCount(count) == 0 && count.get(ValueLayout.JAVA_INT, 0) >= 2,
+                "needs a second GPU (device 1)");
+        try (CudaBackend second = new CudaBackend(1); Arena arena = Arena.ofShared()) {
+            Tensor x = second.allocate(arena, DType.F32, 1000);
+            second.fill(x, 2f);
+            second.synchronize();
+            assertEquals(0, org.seq4j.bindings.cudart.cudart_h.cudaSetDevice(0));   // what the other code does
+            Tensor y = second.allocate(arena, DType.F32, 1000), out = second.allocate(arena, DType.F32, 1);
+            second.copy(y, x);
+            second.sumOfSquares(out, y);
+            assertEquals(4000f, second.item(out, 0), 0f);
+        }
+    }
+
     @Test
     void gemmWithAnEmptyInnerDimensionScalesC() {
         try (Arena arena = Arena.ofConfined()) {
