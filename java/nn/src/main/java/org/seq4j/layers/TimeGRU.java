@@ -221,6 +221,7 @@ public final class TimeGRU implements TimeRecurrent {
     @Override
     public Tensor forward(Tensor xs) {
         calls.forwardStarts();   // nothing to follow or read until this forward returns
+        this.foldedEmbed = null;   // set again by a folded forward that returns
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeGRU.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
@@ -230,13 +231,13 @@ public final class TimeGRU implements TimeRecurrent {
         backend.gemm(Transpose.NO, Transpose.NO, t * n, g, D, 1f, xs, D, Wx.value(), g, 0f, gates, g);
         backend.addBias(gates2, b.value());
         this.x = xs;
-        this.foldedEmbed = null;
         return recur(t, n, null);
     }
 
     @Override
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
         calls.forwardStarts();   // nothing to follow or read until this forward returns
+        this.foldedEmbed = null;   // set again by a folded forward that returns
         Parameter E = embed.W();
         if (E.dim(1) != D) {
             throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)
@@ -253,9 +254,10 @@ public final class TimeGRU implements TimeRecurrent {
         backend.embeddingForward(gates2, folded.table(E), ids);
         this.S = folded.scatter();
         this.x = null;
-        this.foldedEmbed = embed;
         this.foldedIds = ids;
-        return recur(t, n, E);
+        Tensor out = recur(t, n, E);
+        this.foldedEmbed = embed;
+        return out;
     }
 
     private void prepare(int t, int n) {

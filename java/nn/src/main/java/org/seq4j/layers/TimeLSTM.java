@@ -268,6 +268,7 @@ public final class TimeLSTM implements TimeRecurrent {
      */
     public Tensor forward(Tensor xs) {
         calls.forwardStarts();   // nothing to follow or read until this forward returns
+        this.foldedEmbed = null;   // set again by a folded forward that returns
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
@@ -277,7 +278,6 @@ public final class TimeLSTM implements TimeRecurrent {
         backend.gemm(Transpose.NO, Transpose.NO, t * n, 4 * H, D, 1f, xs, D, Wx.value(), 4 * H, 0f, gates, 4 * H);
         backend.addBias(gates2, b.value());
         this.x = xs;
-        this.foldedEmbed = null;
         return recur(t, n, null, null, null);
     }
 
@@ -295,6 +295,7 @@ public final class TimeLSTM implements TimeRecurrent {
      */
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
         calls.forwardStarts();   // nothing to follow or read until this forward returns
+        this.foldedEmbed = null;   // set again by a folded forward that returns
         Parameter E = embed.W();
         if (E.dim(1) != D) {
             throw new IllegalArgumentException("TimeLSTM.forward: the embedding's vectors have " + E.dim(1)

@@ -90,6 +90,29 @@ class FailedForwardTest {
         }
     }
 
+    /**
+     * A forward of token ids folded into the embedding, then a forward of vectors that throws: backward(dhs) said "the
+     * last forward took token ids" (the folded one's mark outlived the failed forward) where no forward had returned.
+     */
+    @Test
+    void recurrentLayersFoldedThenAFailedForwardOfVectors() {
+        try (TimeEmbedding embed = new TimeEmbedding(backend, store.get("embed.W"));
+             TimeLSTM lstm = new TimeLSTM(backend, store.get("lstm.Wx"), store.get("lstm.Wh"), store.get("lstm.b"), false);
+             TimeGRU gru = new TimeGRU(backend, store.get("gru.Wx"), store.get("gru.Wh"), store.get("gru.b"), false)) {
+            int t = V + 1;   // more tokens than the vocabulary has rows: the input projection is folded
+            Tensor ids = ids(-1, t, N), wide = floats(t, N, D + 1), dhs = floats(t, N, H);
+            for (TimeRecurrent r : new TimeRecurrent[] {lstm, gru}) {
+                String layer = r.getClass().getSimpleName();
+                r.forward(embed, ids);
+                assertThrows(IllegalArgumentException.class, () -> r.forward(wide), layer);
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> r.backward(dhs), layer);
+                assertTrue(e.getMessage().contains(layer + ".backward before forward"), e.getMessage());
+                e = assertThrows(IllegalStateException.class, () -> r.backward(embed, dhs), layer);
+                assertTrue(e.getMessage().contains(layer + ".backward before forward"), e.getMessage());
+            }
+        }
+    }
+
     @Test
     void recurrentLayersOverAWrongShape() {
         try (TimeLSTM lstm = new TimeLSTM(backend, store.get("lstm.Wx"), store.get("lstm.Wh"), store.get("lstm.b"), false);
