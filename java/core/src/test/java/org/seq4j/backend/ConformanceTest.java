@@ -220,6 +220,43 @@ class ConformanceTest {
         }
     }
 
+    /** alpha = 0: C = beta C, and neither factor is read (as BLAS says), so NaN in A or B does not reach C. */
+    @EveryBackend
+    void gemmWithAlphaZeroReadsNeitherFactor(String backend) {
+        try (Both b = both(backend, 20)) {
+            int[][] mnk = {{5, 7, 3}, {1, 300, 64}, {300, 1, 64}, {70, 100, 40}};
+            for (int[] s : mnk) {
+                int m = s[0], n = s[1], k = s[2];
+                for (boolean nanInA : new boolean[] {true, false}) {
+                    float[] nan = new float[Math.max(m, n) * k];
+                    java.util.Arrays.fill(nan, Float.NaN);
+                    Pair a = nanInA ? b.f32(java.util.Arrays.copyOf(nan, m * k), m * k) : b.uniformPair(-1, 1, m * k);
+                    Pair bm = nanInA ? b.uniformPair(-1, 1, k * n) : b.f32(java.util.Arrays.copyOf(nan, k * n), k * n);
+                    for (Transpose ta : Transpose.values()) {
+                        for (Transpose tb : Transpose.values()) {
+                            Pair c = b.uniformPair(-1, 1, m * n);
+                            int lda = ta.isTransposed() ? m : k, ldb = tb.isTransposed() ? k : n;
+                            b.ref.gemm(ta, tb, m, n, k, 0f, a.r(), lda, bm.r(), ldb, 0.5f, c.r(), n);
+                            b.dev.gemm(ta, tb, m, n, k, 0f, a.d(), lda, bm.d(), ldb, 0.5f, c.d(), n);
+                            b.assertClose("gemm alpha=0, NaN in " + (nanInA ? "A" : "B") + ", m=" + m + " n=" + n
+                                    + " k=" + k + " " + ta + tb, c, 0, 0);
+                        }
+                    }
+                }
+            }
+            // the batched form, two products over one A full of NaN (stride 0)
+            int m = 9, n = 10, k = 12;
+            float[] nan = new float[m * k];
+            java.util.Arrays.fill(nan, Float.NaN);
+            Pair a = b.f32(nan, m * k), bm = b.uniformPair(-1, 1, 2 * k * n), c = b.uniformPair(-1, 1, 2 * m * n);
+            b.ref.gemmStridedBatched(Transpose.NO, Transpose.NO, m, n, k, 0f, a.r(), k, 0, bm.r(), n, (long) k * n,
+                    0.5f, c.r(), n, (long) m * n, 2);
+            b.dev.gemmStridedBatched(Transpose.NO, Transpose.NO, m, n, k, 0f, a.d(), k, 0, bm.d(), n, (long) k * n,
+                    0.5f, c.d(), n, (long) m * n, 2);
+            b.assertClose("gemmStridedBatched alpha=0, NaN in A", c, 0, 0);
+        }
+    }
+
     @EveryBackend
     void matmulWithEmptyInnerDimensionScalesC(String backend) {
         try (Both b = both(backend, 18)) {
