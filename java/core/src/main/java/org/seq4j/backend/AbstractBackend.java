@@ -1007,6 +1007,7 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "gates", gates, n, gruColumns(op, h));
         shape2(op, "hPrev", hPrev, n, h);
         apart(op, "rh", rh, "gates", gates, "hPrev", hPrev);
+        noOverlap(op, "gates", gates, "hPrev", hPrev); // gates are written too (the C kernel's restrict)
         if (n == 0 || h == 0) {
             return;
         }
@@ -1026,6 +1027,7 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "gates", gates, n, gruColumns(op, h));
         shape2(op, "hPrev", hPrev, n, h);
         apart(op, "hNext", hNext, "gates", gates, "hPrev", hPrev);
+        noOverlap(op, "gates", gates, "hPrev", hPrev); // gates are written too (the C kernel's restrict)
         if (n == 0 || h == 0) {
             return;
         }
@@ -1051,6 +1053,7 @@ public abstract class AbstractBackend implements Backend {
         shape3(op, "hs", hs, sequenceSteps(op, t), n, h);
         shape3(op, "rhs", rhs, t, n, h);
         apart(op, "hs", hs, "gates", gates, "rhs", rhs);
+        noOverlap(op, "gates", gates, "rhs", rhs);
         apartFromBlocks(op, "hs", hs, "zr", zr, "hh", hh);
         apartFromBlocks(op, "gates", gates, "zr", zr, "hh", hh);
         apartFromBlocks(op, "rhs", rhs, "zr", zr, "hh", hh);
@@ -1086,6 +1089,8 @@ public abstract class AbstractBackend implements Backend {
         apart(op, "dA", dA, "dh0", dh0, "dhs", dhs);
         apart(op, "dA", dA, "drh", drh, "gates", gates);
         apart(op, "dh0", dh0, "drh", drh, "gates", gates);
+        noOverlap(op, "dh0", dh0, "dhs", dhs);
+        noOverlap(op, "drh", drh, "gates", gates);
         apart(op, "dhs", dhs, "drh", drh, "hs", hs);
         noOverlap(op, "dA", dA, "hs", hs);
         noOverlap(op, "dh0", dh0, "hs", hs);

@@ -534,8 +534,8 @@ public interface Backend extends AutoCloseable {
      * @param rh    (N, H), written: r * hPrev
      * @param gates (N, 3H), columns [0, 2H) read and overwritten with sigmoid(z), sigmoid(r)
      * @param hPrev (N, H)
-     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or rh
-     *         overlaps gates or hPrev
+     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or two of rh,
+     *         gates and hPrev overlap
      */
     void gruGatesForward(Tensor rh, Tensor gates, Tensor hPrev);
 
@@ -548,8 +548,8 @@ public interface Backend extends AutoCloseable {
      * @param hNext (N, H), written
      * @param gates (N, 3H), columns [2H, 3H) read and overwritten with hhat
      * @param hPrev (N, H)
-     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or hNext
-     *         overlaps gates or hPrev
+     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or two of
+     *         hNext, gates and hPrev overlap
      */
     void gruCellForward(Tensor hNext, Tensor gates, Tensor hPrev);
 

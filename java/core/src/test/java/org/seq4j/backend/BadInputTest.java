@@ -229,6 +229,27 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class,
                     () -> b.gruSequenceBackward(gates, dh0, dhs, drh, gates, hs, zrT, hh),
                     "gruSequenceBackward", "overlap");
+            // pairs that used to pass and give wrong numbers: rhs over the last step of gates, dh0 over a step of
+            // dhs, drh over gates, and a cell's hPrev over the gates it activates in place
+            Tensor gatesAndMore = b.allocate(arena, DType.F32, t * n * 3 * h + t * n * h);
+            Tensor gatesUnder = gatesAndMore.flatSlice(0, t * n * 3 * h).view(t, n, 3 * h);
+            Tensor rhsOver = gatesAndMore.flatSlice((long) t * n * 3 * h - n * h, t * n * h).view(t, n, h);
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceForward(hs, gatesUnder, rhsOver, zr, hh, true), "gruSequenceForward",
+                    "gates and rhs overlap");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceBackward(dA, dhs.get(t - 1), dhs, drh, gates, hs, zrT, hh),
+                    "gruSequenceBackward", "dh0 and dhs overlap");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceBackward(dA, dh0, dhs, gates.get(0).view(n * 3 * h).flatSlice(0, n * h)
+                            .view(n, h), gates, hs, zrT, hh), "gruSequenceBackward", "drh and gates overlap");
+            Tensor step = gates.get(0), hPrevInStep = step.view(n * 3 * h).flatSlice(h, n * h).view(n, h);
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruGatesForward(b.allocate(arena, DType.F32, n, h), step, hPrevInStep), "gruGatesForward",
+                    "gates and hPrev overlap");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruCellForward(b.allocate(arena, DType.F32, n, h), step, hPrevInStep), "gruCellForward",
+                    "gates and hPrev overlap");
         }
         // live everything else, but one tensor or block of a closed arena: refused before any kernel reads it
         try (Arena live = Arena.ofConfined()) {
