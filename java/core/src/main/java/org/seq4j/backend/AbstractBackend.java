@@ -290,8 +290,7 @@ public abstract class AbstractBackend implements Backend {
         if (m == 0 || n == 0) {
             return;
         }
-        // alpha = 0 reads neither A nor B, as BLAS does (a NaN there does not reach C): the sum over k = 0, C = beta C
-        gemmK(transA, transB, m, n, alpha == 0f ? 0 : k, alpha, a, lda, b, ldb, beta, c, ldc);
+        gemmK(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     /** Called with m, n > 0; k may be 0 (then C = beta * C). */
@@ -323,8 +322,8 @@ public abstract class AbstractBackend implements Backend {
         if (m == 0 || n == 0 || batch == 0) {
             return;
         }
-        gemmStridedBatchedK(transA, transB, m, n, alpha == 0f ? 0 : k, alpha, a, lda, strideA, b, ldb, strideB, beta,
-                c, ldc, strideC, batch); // alpha = 0: C = beta C, as gemm
+        gemmStridedBatchedK(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC,
+                batch);
     }
 
     protected abstract void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k,

@@ -251,9 +251,8 @@ public interface Backend extends AutoCloseable {
      * C = alpha * op(A) * op(B) + beta * C, all row-major, like cblas_sgemm with CblasRowMajor.
      * op(A) is (m, k), op(B) is (k, n), C is (m, n). lda, ldb, ldc are the row strides in elements of the
      * matrices as stored; each tensor is read as a flat buffer that must hold the whole strided matrix.
-     * With beta = 0, C is not read (it may hold NaN); with alpha = 0, neither are A and B (C = beta C), as in BLAS.
-     * Host tensors may lie on the Java heap on the java and openblas backends (see
-     * {@link Tensor#wrap(float[], int...)}).
+     * With beta = 0, C is not read (it may hold NaN). Host tensors may lie on the Java heap on the java and
+     * openblas backends (see {@link Tensor#wrap(float[], int...)}).
      *
      * @param transA whether A is used transposed
      * @param transB whether B is used transposed

@@ -220,49 +220,6 @@ class ConformanceTest {
         }
     }
 
-    /**
-     * alpha = 0 reads neither A nor B, as BLAS does: a NaN there leaves C = beta C. The reference multiplied them in
-     * (0 * NaN = NaN in the first row), openblas did not.
-     */
-    @EveryBackend
-    void gemmWithAlphaZeroIgnoresNaNInAAndB(String backend) {
-        try (Both b = both(backend, 20)) {
-            int[][] mnk = {{5, 7, 3}, {1, 300, 64}, {300, 1, 64}, {70, 100, 40}};
-            for (int[] s : mnk) {
-                int m = s[0], n = s[1], k = s[2];
-                float[] nanA = new float[m * k], nanB = new float[k * n];
-                java.util.Arrays.fill(nanA, Float.NaN);
-                java.util.Arrays.fill(nanB, Float.NaN);
-                Pair a = b.f32(nanA, m * k), bm = b.f32(nanB, k * n);
-                for (Transpose ta : Transpose.values()) {
-                    for (Transpose tb : Transpose.values()) {
-                        Pair c = b.uniformPair(-1, 1, m * n);
-                        float[] expected = b.refValues(c.r());
-                        for (int i = 0; i < expected.length; i++) {
-                            expected[i] *= 0.5f;
-                        }
-                        int lda = ta.isTransposed() ? m : k, ldb = tb.isTransposed() ? k : n;
-                        b.ref.gemm(ta, tb, m, n, k, 0f, a.r(), lda, bm.r(), ldb, 0.5f, c.r(), n);
-                        b.dev.gemm(ta, tb, m, n, k, 0f, a.d(), lda, bm.d(), ldb, 0.5f, c.d(), n);
-                        b.assertClose("gemm alpha=0 over NaN, m=" + m + " n=" + n + " k=" + k + " " + ta + tb,
-                                expected, b.refValues(c.r()), 0, 0);
-                        b.assertClose("gemm alpha=0 over NaN, m=" + m + " n=" + n + " k=" + k + " " + ta + tb,
-                                expected, b.devValues(c.d()), 0, 0);
-                    }
-                }
-                Pair c = b.uniformPair(-1, 1, 2 * m * n);
-                float[] expected = b.refValues(c.r());
-                java.util.Arrays.fill(expected, 0f);
-                b.ref.gemmStridedBatched(Transpose.NO, Transpose.NO, m, n, k, 0f, a.r(), k, 0, bm.r(), n, 0, 0f, c.r(),
-                        n, (long) m * n, 2);
-                b.dev.gemmStridedBatched(Transpose.NO, Transpose.NO, m, n, k, 0f, a.d(), k, 0, bm.d(), n, 0, 0f, c.d(),
-                        n, (long) m * n, 2);
-                b.assertClose("gemmStridedBatched alpha=0 beta=0 over NaN", expected, b.refValues(c.r()), 0, 0);
-                b.assertClose("gemmStridedBatched alpha=0 beta=0 over NaN", expected, b.devValues(c.d()), 0, 0);
-            }
-        }
-    }
-
     @EveryBackend
     void matmulWithEmptyInnerDimensionScalesC(String backend) {
         try (Both b = both(backend, 18)) {
