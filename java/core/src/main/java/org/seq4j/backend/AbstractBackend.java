@@ -178,6 +178,7 @@ public abstract class AbstractBackend implements Backend {
         f32("addScaled", "y", y);
         f32("addScaled", "x", x);
         sameSize("addScaled", "y", y, "x", x);
+        inPlaceOrApart("addScaled", "y", y, "x", x);
         if (y.size() == 0) {
             return;
         }
@@ -193,6 +194,8 @@ public abstract class AbstractBackend implements Backend {
         f32("mul", "b", b);
         sameSize("mul", "out", out, "a", a);
         sameSize("mul", "out", out, "b", b);
+        inPlaceOrApart("mul", "out", out, "a", a);
+        inPlaceOrApart("mul", "out", out, "b", b);
         if (out.size() == 0) {
             return;
         }
@@ -261,6 +264,7 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dout", dout, m, sumOfColumns(op, da.dim(1), db.dim(1)));
         noOverlap(op, "da", da, "dout", dout);
         noOverlap(op, "db", db, "dout", dout);
+        noOverlap(op, "da", da, "db", db);
         if (dout.size() == 0) {
             return;
         }
@@ -548,6 +552,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "y", y);
         f32(op, "b", b);
         shape1(op, "b", b, y.dim(1));
+        noOverlap(op, "y", y, "b", b);
         if (y.size() == 0) {
             return;
         }
@@ -629,6 +634,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "x", x);
         f32(op, "y", y);
         shape2(op, "y", y, x.dim(0), x.dim(1));
+        inPlaceOrApart(op, "y", y, "x", x);
         if (x.size() == 0) {
             return;
         }
@@ -646,6 +652,8 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "dx", dx);
         shape2(op, "dy", dy, y.dim(0), y.dim(1));
         shape2(op, "dx", dx, y.dim(0), y.dim(1));
+        inPlaceOrApart(op, "dx", dx, "dy", dy);
+        inPlaceOrApart(op, "dx", dx, "y", y);
         if (y.size() == 0) {
             return;
         }
@@ -668,6 +676,11 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "cNext", cNext, n, h);
         shape2(op, "gates", gates, n, gateColumns(op, h));
         shape2(op, "cPrev", cPrev, n, h);
+        // the C kernels promise the compiler (restrict) that these four never share memory
+        apart(op, "hNext", hNext, "cNext", cNext, "gates", gates);
+        noOverlap(op, "hNext", hNext, "cPrev", cPrev);
+        apart(op, "cNext", cNext, "gates", gates, "cPrev", cPrev);
+        noOverlap(op, "gates", gates, "cPrev", cPrev);
         if (n == 0 || h == 0) { // no rows or no units: every output is empty
             return;
         }
@@ -709,6 +722,12 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "dcNext", dcNext, n, h);
         noOverlap(op, "dcPrev", dcPrev, "dcNext", dcNext);
         noOverlap(op, "dA", dA, "gates", gates);
+        // the outputs share no memory with each other or any input (the C kernels' restrict)
+        apart(op, "dA", dA, "dcPrev", dcPrev, "cNext", cNext);
+        apart(op, "dA", dA, "cPrev", cPrev, "dhNext", dhNext);
+        noOverlap(op, "dA", dA, "dcNext", dcNext);
+        apart(op, "dcPrev", dcPrev, "gates", gates, "cNext", cNext);
+        apart(op, "dcPrev", dcPrev, "cPrev", cPrev, "dhNext", dhNext);
         if (dhCarry != null) {
             shape2(op, "dhCarry", dhCarry, n, h);
             noOverlap(op, "dA", dA, "dhCarry", dhCarry);
@@ -988,6 +1007,7 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "gates", gates, n, gruColumns(op, h));
         shape2(op, "hPrev", hPrev, n, h);
         apart(op, "rh", rh, "gates", gates, "hPrev", hPrev);
+        noOverlap(op, "gates", gates, "hPrev", hPrev); // gates are written too (the C kernel's restrict)
         if (n == 0 || h == 0) {
             return;
         }
@@ -1007,6 +1027,7 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "gates", gates, n, gruColumns(op, h));
         shape2(op, "hPrev", hPrev, n, h);
         apart(op, "hNext", hNext, "gates", gates, "hPrev", hPrev);
+        noOverlap(op, "gates", gates, "hPrev", hPrev); // gates are written too (the C kernel's restrict)
         if (n == 0 || h == 0) {
             return;
         }
@@ -1032,6 +1053,7 @@ public abstract class AbstractBackend implements Backend {
         shape3(op, "hs", hs, sequenceSteps(op, t), n, h);
         shape3(op, "rhs", rhs, t, n, h);
         apart(op, "hs", hs, "gates", gates, "rhs", rhs);
+        noOverlap(op, "gates", gates, "rhs", rhs);
         apartFromBlocks(op, "hs", hs, "zr", zr, "hh", hh);
         apartFromBlocks(op, "gates", gates, "zr", zr, "hh", hh);
         apartFromBlocks(op, "rhs", rhs, "zr", zr, "hh", hh);
@@ -1067,6 +1089,8 @@ public abstract class AbstractBackend implements Backend {
         apart(op, "dA", dA, "dh0", dh0, "dhs", dhs);
         apart(op, "dA", dA, "drh", drh, "gates", gates);
         apart(op, "dh0", dh0, "drh", drh, "gates", gates);
+        noOverlap(op, "dh0", dh0, "dhs", dhs);
+        noOverlap(op, "drh", drh, "gates", gates);
         apart(op, "dhs", dhs, "drh", drh, "hs", hs);
         noOverlap(op, "dA", dA, "hs", hs);
         noOverlap(op, "dh0", dh0, "hs", hs);
@@ -1205,6 +1229,7 @@ public abstract class AbstractBackend implements Backend {
         int v = W.dim(0), d = W.dim(1);
         int m = rows(op, "ids", ids);
         shape2(op, "out", out, m, d);
+        apart(op, "out", out, "W", W, "ids", ids);
         idsInRange(op, "ids", ids, v, false);
         // with d = 0 nothing is read or written, but device ids (not checkable here) still go to the kernel,
         // which checks them on the device, so misuse is reported as with d > 0 and as on the host
@@ -1227,7 +1252,7 @@ public abstract class AbstractBackend implements Backend {
         int m = rows(op, "ids", ids);
         shape2(op, "dout", dout, m, d);
         idsInRange(op, "ids", ids, v, false);
-        noOverlap(op, "dW", dW, "dout", dout);
+        apart(op, "dW", dW, "dout", dout, "ids", ids);
         if (m == 0 || (d == 0 && ids.device().isHost())) { // d = 0 on a device: see embeddingForward
             return;
         }
@@ -1250,6 +1275,10 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "probs", probs, m, v);
         shape1(op, "loss", loss, 1);
         shape1(op, "labels", labels, m);
+        inPlaceOrApart(op, "probs", probs, "logits", logits);
+        noOverlap(op, "probs", probs, "labels", labels);
+        apart(op, "loss", loss, "probs", probs, "logits", logits);
+        noOverlap(op, "loss", loss, "labels", labels);
         idsInRange(op, "labels", labels, v, true);
         // no rows, or rows of nothing whose labels are all -1: no counted row, loss 0; with v = 0, device labels (not
         // checkable here) still go to the kernel, which checks them, so misuse is reported as on the host
@@ -1273,6 +1302,8 @@ public abstract class AbstractBackend implements Backend {
         int m = probs.dim(0), v = probs.dim(1);
         shape2(op, "dlogits", dlogits, m, v);
         shape1(op, "labels", labels, m);
+        inPlaceOrApart(op, "dlogits", dlogits, "probs", probs);
+        noOverlap(op, "dlogits", dlogits, "labels", labels);
         idsInRange(op, "labels", labels, v, true);
         if (m == 0 || (v == 0 && labels.device().isHost())) { // v = 0 on a device: see softmaxCrossEntropyForward
             return;
@@ -1291,6 +1322,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "t", t);
         shape1(op, "loss", loss, 1);
         sameSize(op, "y", y, "t", t);
+        apart(op, "loss", loss, "y", y, "t", t);
         if (y.size() == 0) { // a sum over nothing
             fillK(loss, 0f);
             return;
@@ -1308,6 +1340,8 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "t", t);
         sameSize(op, "y", y, "t", t);
         sameSize(op, "dy", dy, "y", y);
+        inPlaceOrApart(op, "dy", dy, "y", y);
+        inPlaceOrApart(op, "dy", dy, "t", t);
         if (y.size() == 0) {
             return;
         }
@@ -1556,6 +1590,7 @@ public abstract class AbstractBackend implements Backend {
         f32("sgdUpdate", "param", param);
         f32("sgdUpdate", "grad", grad);
         sameSize("sgdUpdate", "param", param, "grad", grad);
+        noOverlap("sgdUpdate", "param", param, "grad", grad);
         if (param.size() == 0) {
             return;
         }
@@ -1608,11 +1643,8 @@ public abstract class AbstractBackend implements Backend {
         boolean empty = optimizerState(op, param, "m", m, grad);
         f32(op, "v", v);
         sameSize(op, "param", param, "v", v);
-        if (zeroGrad) { // grad is written too: an overlap would zero what the update just wrote
-            noOverlap(op, "grad", grad, "param", param);
-            noOverlap(op, "grad", grad, "m", m);
-            noOverlap(op, "grad", grad, "v", v);
-        }
+        noOverlap(op, "grad", grad, "v", v); // with zeroGrad an overlap would zero what the update just wrote
+        apart(op, "v", v, "param", param, "m", m);
         if (empty) {
             return;
         }
@@ -1640,6 +1672,7 @@ public abstract class AbstractBackend implements Backend {
         f32("sumOfSquares", "out", out);
         f32("sumOfSquares", "x", x);
         shape1("sumOfSquares", "out", out, 1);
+        noOverlap("sumOfSquares", "out", out, "x", x);
         if (x.size() == 0) {
             fillK(out, 0f);
             return;
@@ -1656,6 +1689,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "x", x);
         i32(op, "ids", ids);
         shape1(op, "ids", ids, x.dim(0));
+        noOverlap(op, "ids", ids, "x", x);
         if (x.dim(1) == 0) {
             throw new IllegalArgumentException(op + ": x " + x + " has no columns to take the largest of");
         }
@@ -1811,6 +1845,7 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "y", y);
         f32(op, "x", x);
         sameSize(op, "y", y, "x", x);
+        inPlaceOrApart(op, "y", y, "x", x);
         return y.size() == 0;
     }
 
@@ -1821,6 +1856,8 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "dy", dy);
         sameSize(op, "dx", dx, "y", y);
         sameSize(op, "dy", dy, "y", y);
+        inPlaceOrApart(op, "dx", dx, "dy", dy);
+        inPlaceOrApart(op, "dx", dx, "y", y);
         return dx.size() == 0;
     }
 
@@ -1831,6 +1868,9 @@ public abstract class AbstractBackend implements Backend {
         f32(op, "grad", grad);
         sameSize(op, "param", param, stateName, state);
         sameSize(op, "param", param, "grad", grad);
+        // param and the state are written and grad is read after them: no two may share memory
+        apart(op, "grad", grad, "param", param, stateName, state);
+        noOverlap(op, "param", param, stateName, state);
         return param.size() == 0;
     }
 
@@ -1910,9 +1950,30 @@ public abstract class AbstractBackend implements Backend {
     }
 
     private static void noOverlap(String op, String nameA, Tensor a, String nameB, Tensor b) {
+        if (overlap(a, b)) {
+            throw new IllegalArgumentException(op + ": " + nameA + " and " + nameB + " overlap in memory; "
+                    + nameA + " must be a separate buffer");
+        }
+    }
+
+    /**
+     * An elementwise output that may be its input itself (in place: each element is read before it is written) but
+     * not part of it: an output shifted against its input would read elements the kernel has already written.
+     */
+    private static void inPlaceOrApart(String op, String nameOut, Tensor out, String nameIn, Tensor in) {
+        boolean same = out.segment().heapBase().equals(in.segment().heapBase())
+                && out.segment().address() == in.segment().address() && out.byteSize() == in.byteSize();
+        if (!same && overlap(out, in)) {
+            throw new IllegalArgumentException(op + ": " + nameOut + " and " + nameIn + " overlap in memory without "
+                    + "being the same elements; " + nameOut + " must be " + nameIn + " itself (in place) or a separate "
+                    + "buffer");
+        }
+    }
+
+    private static boolean overlap(Tensor a, Tensor b) {
         // heap segments (float[], int[]) have addresses relative to their array: different arrays never overlap
         if (!a.segment().heapBase().equals(b.segment().heapBase())) {
-            return;
+            return false;
         }
         // [a0, a0 + |a|) and [b0, b0 + |b|) intersect: compared through the unsigned distance from the lower start,
         // so that no end address is summed (a sum near the top of the address space would wrap)
@@ -1920,10 +1981,7 @@ public abstract class AbstractBackend implements Backend {
         boolean overlap = Long.compareUnsigned(a0, b0) <= 0
                 ? Long.compareUnsigned(b0 - a0, a.byteSize()) < 0
                 : Long.compareUnsigned(a0 - b0, b.byteSize()) < 0;
-        if (a.byteSize() > 0 && b.byteSize() > 0 && overlap) {
-            throw new IllegalArgumentException(op + ": " + nameA + " and " + nameB + " overlap in memory; "
-                    + nameA + " must be a separate buffer");
-        }
+        return a.byteSize() > 0 && b.byteSize() > 0 && overlap;
     }
 
     /**

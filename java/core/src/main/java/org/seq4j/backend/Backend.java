@@ -533,8 +533,8 @@ public interface Backend extends AutoCloseable {
      * @param rh    (N, H), written: r * hPrev
      * @param gates (N, 3H), columns [0, 2H) read and overwritten with sigmoid(z), sigmoid(r)
      * @param hPrev (N, H)
-     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or rh
-     *         overlaps gates or hPrev
+     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or two of rh,
+     *         gates and hPrev overlap
      */
     void gruGatesForward(Tensor rh, Tensor gates, Tensor hPrev);
 
@@ -547,8 +547,8 @@ public interface Backend extends AutoCloseable {
      * @param hNext (N, H), written
      * @param gates (N, 3H), columns [2H, 3H) read and overwritten with hhat
      * @param hPrev (N, H)
-     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or hNext
-     *         overlaps gates or hPrev
+     * @throws IllegalArgumentException if a shape differs from the above, a tensor is not float32, or two of
+     *         hNext, gates and hPrev overlap
      */
     void gruCellForward(Tensor hNext, Tensor gates, Tensor hPrev);
 
@@ -953,8 +953,8 @@ public interface Backend extends AutoCloseable {
     /**
      * {@link #adamUpdate(Tensor, Tensor, Tensor, Tensor, float, float, float, float)}, then grad = 0 where zeroGrad:
      * for an optimizer that clears the gradients once applied (Optimizer.step). A backend may do both in one pass
-     * over memory (the CPU backend's kernel does); by default, the update and then a fill. With zeroGrad, grad is
-     * written and must not overlap param, m or v.
+     * over memory (the CPU backend's kernel does); by default, the update and then a fill. No two of param, m, v
+     * and grad may share memory (each is written, or read after one is).
      *
      * @param param    the parameters
      * @param m        the first moment, same size
@@ -965,8 +965,8 @@ public interface Backend extends AutoCloseable {
      * @param beta2    the second moment's decay
      * @param eps      added to the root
      * @param zeroGrad whether to zero grad as well
-     * @throws IllegalArgumentException if a shape, dtype or device does not fit, or with zeroGrad grad overlaps
-     *                                  param, m or v (the message names the arguments)
+     * @throws IllegalArgumentException if a shape, dtype or device does not fit, or two of param, m, v and grad
+     *                                  overlap (the message names the arguments)
      */
     default void adamUpdate(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
                             float eps, boolean zeroGrad) {

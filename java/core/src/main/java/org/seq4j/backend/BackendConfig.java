@@ -72,6 +72,9 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
                     + threads);
         }
         int device = number("-Dseq4j.cuda.device", properties.apply("seq4j.cuda.device"), 0);
+        if (device < 0) {
+            throw new IllegalArgumentException("-Dseq4j.cuda.device must be 0 (the first GPU) or more, got " + device);
+        }
         String openblas = firstSet(properties.apply("seq4j.openblas"), environment.apply("SEQ4J_OPENBLAS"));
         return new BackendConfig(threads, device, openblas == null ? Map.of() : Map.of(OPENBLAS, Path.of(openblas)));
     }

@@ -63,7 +63,8 @@ public final class Tensor {
      * IllegalArgumentException naming the op.
      *
      * @param segment the memory, of exactly {@code byteSizeOf(dtype, shape)} bytes (slice a larger one first),
-     *                aligned to the element size, writable; for {@link Device#CUDA} a device pointer
+     *                aligned to the element size (on the heap: an array of 4- or 8-byte elements), writable; for
+     *                {@link Device#CUDA} a device pointer
      * @param dtype   the element type
      * @param device  where the memory lives
      * @param shape   the dimensions, each {@code >= 0}, row-major
@@ -73,9 +74,12 @@ public final class Tensor {
      */
     public static Tensor wrap(MemorySegment segment, DType dtype, Device device, int... shape) {
         int[] s = checkedShape(shape);
-        if (segment.address() % dtype.byteSize() != 0) {
+        // maxByteAlignment, not the address: heap memory is only as aligned as its array's elements, so a byte[] or
+        // char[] at offset 0 is refused too (the Java backend could not read floats from it; native code would)
+        if (segment.maxByteAlignment() < dtype.byteSize()) {
             throw new IllegalArgumentException("segment address " + segment.address() + " is not aligned to "
-                    + dtype.byteSize() + " bytes");
+                    + dtype.byteSize() + " bytes" + (segment.isNative() ? "" : " (heap memory is aligned as its array's"
+                    + " elements: wrap a float[] or int[])"));
         }
         if (segment.isReadOnly()) {
             throw new IllegalArgumentException("segment " + segment + " is read-only, but kernels may write to a "

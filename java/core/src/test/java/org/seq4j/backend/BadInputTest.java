@@ -229,6 +229,27 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class,
                     () -> b.gruSequenceBackward(gates, dh0, dhs, drh, gates, hs, zrT, hh),
                     "gruSequenceBackward", "overlap");
+            // pairs that used to pass and give wrong numbers: rhs over the last step of gates, dh0 over a step of
+            // dhs, drh over gates, and a cell's hPrev over the gates it activates in place
+            Tensor gatesAndMore = b.allocate(arena, DType.F32, t * n * 3 * h + t * n * h);
+            Tensor gatesUnder = gatesAndMore.flatSlice(0, t * n * 3 * h).view(t, n, 3 * h);
+            Tensor rhsOver = gatesAndMore.flatSlice((long) t * n * 3 * h - n * h, t * n * h).view(t, n, h);
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceForward(hs, gatesUnder, rhsOver, zr, hh, true), "gruSequenceForward",
+                    "gates and rhs overlap");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceBackward(dA, dhs.get(t - 1), dhs, drh, gates, hs, zrT, hh),
+                    "gruSequenceBackward", "dh0 and dhs overlap");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruSequenceBackward(dA, dh0, dhs, gates.get(0).view(n * 3 * h).flatSlice(0, n * h)
+                            .view(n, h), gates, hs, zrT, hh), "gruSequenceBackward", "drh and gates overlap");
+            Tensor step = gates.get(0), hPrevInStep = step.view(n * 3 * h).flatSlice(h, n * h).view(n, h);
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruGatesForward(b.allocate(arena, DType.F32, n, h), step, hPrevInStep), "gruGatesForward",
+                    "gates and hPrev overlap");
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gruCellForward(b.allocate(arena, DType.F32, n, h), step, hPrevInStep), "gruCellForward",
+                    "gates and hPrev overlap");
         }
         // live everything else, but one tensor or block of a closed arena: refused before any kernel reads it
         try (Arena live = Arena.ofConfined()) {
@@ -583,6 +604,76 @@ class BadInputTest {
             Tensor flat = x.view(6);
             assertMessage(IllegalArgumentException.class, () -> b.copy(flat.flatSlice(1, 3), flat.flatSlice(0, 3)),
                     "copy", "dst and src overlap");
+        }
+    }
+
+    /**
+     * Overlapping outputs and inputs that kernels used to take and compute wrongly (each read elements the kernel had
+     * already written): refused like gemm's, while an elementwise output may still be its input itself.
+     */
+    @EveryBackend
+    void partlyOverlappingArgumentsAreRefused(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor flat = b.allocate(arena, DType.F32, 64);
+            Tensor x = flat.flatSlice(0, 16), shifted = flat.flatSlice(1, 16);
+            assertMessage(IllegalArgumentException.class, () -> b.mul(shifted, x, x), "mul",
+                    "out and a overlap in memory without being the same elements");
+            assertMessage(IllegalArgumentException.class, () -> b.tanhForward(shifted, x), "tanhForward", "y and x");
+            assertMessage(IllegalArgumentException.class, () -> b.sigmoidBackward(shifted, x, x), "sigmoidBackward",
+                    "dx and dy");
+            assertMessage(IllegalArgumentException.class, () -> b.addScaled(shifted, x, 1f), "addScaled", "y and x");
+            assertMessage(IllegalArgumentException.class, () -> b.softmaxForward(flat.flatSlice(4, 16).view(2, 8),
+                    x.view(2, 8)), "softmaxForward", "y and x");
+            b.tanhForward(x, x); // in place is still allowed
+            b.mul(x, x, x);
+
+            Tensor y = flat.view(8, 8);
+            assertMessage(IllegalArgumentException.class, () -> b.addBias(y, y.get(2)), "addBias", "y and b overlap");
+            Tensor w = b.allocate(arena, DType.F32, 10, 8), ids = b.allocate(arena, DType.I32, 4);
+            assertMessage(IllegalArgumentException.class, () -> b.embeddingForward(w.slice(0, 4), w, ids),
+                    "embeddingForward", "out and W overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.splitColumns(y.slice(0, 2).view(4, 4),
+                    flat.flatSlice(8, 16).view(4, 4), b.allocate(arena, DType.F32, 4, 8)), "splitColumns",
+                    "da and db overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.sumOfSquares(x.flatSlice(0, 1), x), "sumOfSquares",
+                    "out and x overlap");
+
+            // the LSTM cell's C kernels assume (restrict) that no two arguments share memory
+            Tensor cells = b.allocate(arena, DType.F32, 3, 2, 5), gates = b.allocate(arena, DType.F32, 2, 20);
+            Tensor hc = cells.view(6, 5);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmCellForward(hc.slice(0, 2), hc.slice(1, 3),
+                    gates, cells.get(2)), "lstmCellForward", "hNext and cNext overlap");
+            Tensor dA = b.allocate(arena, DType.F32, 2, 20);
+            assertMessage(IllegalArgumentException.class, () -> b.lstmCellBackward(dA, cells.get(0), gates,
+                    cells.get(1), cells.get(2), dA.view(8, 5).slice(0, 2), cells.get(2)), "lstmCellBackward",
+                    "dA and dhNext overlap");
+
+            // optimizers: param and its state are written, grad read after them
+            Tensor p = flat.flatSlice(0, 10), state = flat.flatSlice(5, 10), g = flat.flatSlice(40, 10);
+            assertMessage(IllegalArgumentException.class, () -> b.sgdUpdate(p, flat.flatSlice(1, 10), 0.1f),
+                    "sgdUpdate", "param and grad overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.momentumUpdate(p, state, g, 0.1f, 0.9f),
+                    "momentumUpdate", "param and v overlap");
+            assertMessage(IllegalArgumentException.class, () -> b.adamUpdate(p, flat.flatSlice(20, 10), state, g,
+                    1e-3f, 0.9f, 0.999f, 1e-7f), "adamUpdate", "v and param overlap");
+        }
+    }
+
+    /** An output partly over its input gave wrong numbers before it was refused; in place it gives the right ones. */
+    @EveryBackend
+    void inPlaceElementwiseGivesTheSeparateBuffersResult(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            float[] values = new float[16];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (i % 5) - 2.5f;
+            }
+            Tensor x = b.allocate(arena, DType.F32, 16), apart = b.allocate(arena, DType.F32, 16);
+            b.copyIn(x, values);
+            b.tanhForward(apart, x);
+            b.tanhForward(x, x);
+            assertArrayEquals(TestBackends.values(b, apart), TestBackends.values(b, x));
         }
     }
 

@@ -176,6 +176,10 @@ class HeapMemoryTest {
         assertMessage(() -> Tensor.wrap(bytes, DType.F32, 5), "24 remaining bytes", "20 bytes");
         assertMessage(() -> Tensor.wrap(bytes.position(1).slice().order(ByteOrder.nativeOrder()).limit(20),
                 DType.F32, 5), "not aligned");
+        // a byte[] is only byte-aligned whatever its offset: the Java backend could not read floats from it
+        assertMessage(() -> Tensor.wrap(MemorySegment.ofArray(new byte[24]), DType.F32, Device.CPU, 6),
+                "not aligned to 4 bytes", "wrap a float[] or int[]");
+        assertEquals(6, Tensor.wrap(MemorySegment.ofArray(new long[3]), DType.F32, Device.CPU, 6).size());
         assertMessage(() -> Tensor.wrap(MemorySegment.ofArray(new float[6]).asReadOnly(), DType.F32, Device.CPU, 6),
                 "read-only");
         // the views share the caller's memory: a write through the tensor is a write to the array

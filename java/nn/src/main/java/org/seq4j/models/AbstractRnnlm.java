@@ -252,7 +252,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         }
         boolean[] skip = checkGenerate(op, prompts, length, skipIds);
         Beam.Options options = new Beam.Options(beam, endId, lengthPenalty, skip);
-        int n = prompts.length, p = prompts[0].length, m = Math.multiplyExact(n, beam);
+        int n = prompts.length, p = prompts[0].length, m = Beam.rows(op, n, beam);
         if (beamState == null) {
             beamState = new BeamState(backend);
         }

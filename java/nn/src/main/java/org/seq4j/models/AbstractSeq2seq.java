@@ -148,7 +148,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
             throw new IllegalArgumentException(op + ": needs length >= 1, got " + length);
         }
         Tensor encoding = encodeForGeneration(op, xs, startId);
-        int n = xs.dim(0), m = Math.multiplyExact(n, beam);
+        int n = xs.dim(0), m = Beam.rows(op, n, beam);
         Tensor encodingK = beam == 1 ? encoding : Beam.repeat(backend, genWs, encoding, beam);
         Beam.Steps steps = genDecoder.steps(encodingK);
         Tensor start = genWs.ints(1, m);

@@ -121,6 +121,16 @@ public final class Beam {
         }
     }
 
+    /** M = N * K, the rows every step of the search runs: N questions or prompts times the beam width K. */
+    static int rows(String op, int n, int beam) {
+        long m = (long) n * beam;
+        if (m > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": N = " + n + " questions times the beam width K = " + beam
+                    + " is " + m + " hypotheses, more than the " + Integer.MAX_VALUE + " rows a batch can have");
+        }
+        return (int) m;
+    }
+
     /**
      * Copies an encoding (..., N, C) K times per row: out (..., N*K, C) with out[..., n*K + k, :] = in[..., n, :],
      * by one row gather (the embedding kernel) with the table in[...] seen as (P*N, C). The result lives in ws.

@@ -331,6 +331,14 @@ class BeamSearchTest {
             assertThrows(IllegalArgumentException.class, () -> lm.beamSearch(new int[][] {{1}}, 3, 2, -0.5, -1));
             assertThrows(IllegalArgumentException.class, () -> lm.beamSearch(new int[][] {{1}}, 3, 2, 0, V));
             assertThrows(IllegalArgumentException.class, () -> lm.beamSearch(new int[][] {{1}}, 3, -1, 0, -1));
+            // N * K rows past an int: a message naming both, not ArithmeticException("integer overflow")
+            e = assertThrows(IllegalArgumentException.class, () -> model.beamSearch(xs, START, LENGTH,
+                    Integer.MAX_VALUE));
+            assertTrue(e.getMessage().contains("N = 2 questions times the beam width K = " + Integer.MAX_VALUE),
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> lm.beamSearch(new int[][] {{1}, {2}}, 3,
+                    Integer.MAX_VALUE, 0, -1));
+            assertTrue(e.getMessage().contains("rows a batch can have"), e.getMessage());
         }
     }
 }
