@@ -1,0 +1,95 @@
+// ClipGrads on every backend: the book's rule (scale by maxNorm / (norm + 1e-6) where that is below 1), including
+// finite gradients whose sum of squares passes float's range, which used to come out as an infinite norm and a
+// scale by 0 (every gradient zeroed, the step silently lost).
+package org.seq4j.optim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.testing.TestBackends;
+
+class ClipGradsTest {
+    static Stream<Named<String>> backends() {
+        return TestBackends.all();
+    }
+
+    /** Clips {@code g} to norm 5 on {@code backend}; returns the gradients after, and checks the norm returned. */
+    private static float[] clip(String backend, float[] g, double expectedNorm) {
+        Backend b = TestBackends.get(backend);
+        try (ParameterStore store = ParameterStore.builder(b).declare("w", Init.zeros(), g.length).build(1)) {
+            b.copyIn(store.get("w").grad(), g);
+            float norm = ClipGrads.clip(store, 5f);
+            assertEquals(expectedNorm, norm, Math.abs(expectedNorm) * 1e-6, "the norm before clipping");
+            return store.copyOutGrad("w");
+        }
+    }
+
+    private static double norm(float[] g) {
+        double sum = 0;
+        for (float x : g) {
+            sum += (double) x * x;
+        }
+        return Math.sqrt(sum);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void gradientsAboveTheNormAreScaledToIt(String backend) {
+        float[] g = {3f, -4f, 12f, 0f, 1e-3f};
+        check(backend, g);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void gradientsBelowTheNormAreLeftAsTheyAre(String backend) {
+        float[] g = {0.3f, -0.4f, 1.2f};
+        float[] after = clip(backend, g, norm(g));
+        for (int i = 0; i < g.length; i++) {
+            assertEquals(g[i], after[i], 0f, "element " + i);
+        }
+    }
+
+    /** Squares up to 1e41 and 1e76: float's sum overflows, the norm (4e20, 1e38) does not. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void finiteGradientsWhoseSquaresPassFloatsRangeAreClippedNotZeroed(String backend) {
+        check(backend, new float[] {1e20f, -2e20f, 3e20f, 0f, 1e-3f, 7f});
+        check(backend, new float[] {1e38f, -3e37f, 1f});
+    }
+
+    private static void check(String backend, float[] g) {
+        double n = norm(g);
+        float[] after = clip(backend, g, n);
+        double rate = 5 / (n + 1e-6);
+        for (int i = 0; i < g.length; i++) {
+            assertEquals(g[i] * rate, after[i], Math.abs(g[i] * rate) * 1e-6 + 1e-30, "element " + i);
+        }
+        assertEquals(5.0, norm(after), 5e-6, "the norm after clipping");
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void anInfiniteGradientZeroesThemAllAsTheBookDoes(String backend) {
+        float[] after = clip(backend, new float[] {Float.POSITIVE_INFINITY, 1f, -2f}, Double.POSITIVE_INFINITY);
+        assertEquals(Float.NaN, after[0], "Inf * 0");
+        assertEquals(0f, after[1], 0f);
+        assertEquals(-0f, after[2], 0f);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void aMaxNormThatIsNotPositiveIsRefused(String backend) {
+        Backend b = TestBackends.get(backend);
+        try (ParameterStore store = ParameterStore.builder(b).declare("w", Init.zeros(), 2).build(1)) {
+            assertThrows(IllegalArgumentException.class, () -> ClipGrads.clip(store, 0f));
+            assertThrows(IllegalArgumentException.class, () -> ClipGrads.clip(store, Float.NaN));
+        }
+    }
+}
