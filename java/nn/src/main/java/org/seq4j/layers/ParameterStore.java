@@ -80,7 +80,7 @@ public final class ParameterStore implements AutoCloseable {
          * @param init  how its values start
          * @param shape its dimensions
          * @return this builder
-         * @throws IllegalArgumentException if the name is empty or taken, or the shape empty or holds a 0
+         * @throws IllegalArgumentException if the name is empty or taken, init is null, or the shape empty or holds a 0
          */
         public Builder declare(String name, Init init, int... shape) {
             if (name == null || name.isBlank()) {
@@ -89,7 +89,11 @@ public final class ParameterStore implements AutoCloseable {
             if (names.containsKey(name)) {
                 throw new IllegalArgumentException("parameter " + name + " is declared twice");
             }
-            if (shape.length == 0) {
+            if (init == null) {
+                throw new IllegalArgumentException("parameter " + name + " needs an Init (Init.zeros(), Init.normal(...)"
+                        + ", ...), got null");
+            }
+            if (shape == null || shape.length == 0) {
                 throw new IllegalArgumentException("parameter " + name + " needs a shape");
             }
             for (int d : shape) {

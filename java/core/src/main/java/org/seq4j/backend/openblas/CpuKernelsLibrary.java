@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.seq4j.backend.BackendMisconfiguredException;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.NativeLibraries;
 import org.seq4j.bindings.cpu.seq4j_cpu_h;
@@ -32,6 +33,7 @@ public final class CpuKernelsLibrary {
      */
     public static synchronized Path load() {
         if (loaded == null) {
+            poolWorkersSetting(System.getenv("SEQ4J_POOL_WORKERS"));
             Path p;
             String explicit = System.getProperty("seq4j.native.cpu");
             if (explicit != null && !explicit.isBlank()) {
@@ -52,6 +54,31 @@ public final class CpuKernelsLibrary {
             loaded = p;
         }
         return loaded;
+    }
+
+    /**
+     * Refuses a SEQ4J_POOL_WORKERS that is not a whole number of workers the pool can start (0 to SEQ4J_MAX_THREADS - 1):
+     * the C side reads it with atoi when the pool starts, where "abc" or "2x" would start no worker or the wrong count
+     * without a word.
+     *
+     * @param value the variable's value, or null where it is not set
+     * @throws BackendMisconfiguredException naming the variable and what it takes
+     */
+    static void poolWorkersSetting(String value) {
+        if (value == null || value.isEmpty()) {
+            return;
+        }
+        int most = seq4j_cpu_h.SEQ4J_MAX_THREADS() - 1;
+        int workers;
+        try {
+            workers = Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            workers = -1;
+        }
+        if (workers < 0 || workers > most) {
+            throw new BackendMisconfiguredException("SEQ4J_POOL_WORKERS=" + value + ": expected the number of worker"
+                    + " threads of the C kernels' pool, 0.." + most + " (unset: one per core beyond the caller's)");
+        }
     }
 
     private static String shipped(ClassLoader cl) {

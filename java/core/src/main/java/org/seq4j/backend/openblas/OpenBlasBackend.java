@@ -80,7 +80,8 @@ public final class OpenBlasBackend extends AbstractBackend {
     public OpenBlasBackend(BackendConfig config) {
         int max = maxThreads();
         if (config.threads() > max) {
-            throw new IllegalArgumentException("threads must be 0 (one per core) or 1.." + max + ", got " + config.threads());
+            throw new IllegalArgumentException("threads (-Dseq4j.threads, SEQ4J_THREADS or BackendConfig) must be 0 (one"
+                    + " per core) or 1.." + max + ", got " + config.threads());
         }
         this.threads = Math.min(max, config.effectiveThreads());
         gemmOnOpenBlasOnly(); // a misspelt -Dseq4j.gemm fails here, not silently
