@@ -988,7 +988,10 @@ public interface Backend extends AutoCloseable {
     void sumOfSquares(Tensor out, Tensor x);
 
     /**
-     * ids (M,) int32 = index of the largest value in each row of x (M, V); the first one on ties.
+     * ids (M,) int32 = index of the largest value in each row of x (M, V); the first one on ties. A row is scanned
+     * left to right keeping the first value that no later one is greater than, so NaN (greater than nothing, and
+     * nothing greater than it) wins in column 0 and is passed over elsewhere, on every backend (numpy's argmax takes
+     * the first NaN instead).
      *
      * @param ids (M,) int32
      * @param x   (M, V)
