@@ -30,6 +30,10 @@ public final class MpiCommunicator implements Communicator {
 
     private static final MemorySegment IN_PLACE = MemorySegment.ofAddress(1); // mpi.h: #define MPI_IN_PLACE ((void *) 1)
 
+    // MPI starts once per process: a second communicator would call MPI after the first one's MPI_Finalize, and
+    // Open MPI answers any call after MPI_Finalize by aborting the process
+    private static MpiCommunicator open;
+
     private final MpiLibrary mpi;
     private final Watchdog watchdog;
     private final int rank, size;
@@ -40,6 +44,11 @@ public final class MpiCommunicator implements Communicator {
         this.watchdog = new Watchdog(timeout);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment flag = arena.allocate(ValueLayout.JAVA_INT);
+            check(mpi_h.MPI_Finalized(flag), "MPI_Finalized");
+            if (flag.get(ValueLayout.JAVA_INT, 0) != 0) {
+                throw new DistributedException("MPI was already finalized in this process (an MpiCommunicator was "
+                        + "closed), and MPI starts only once per process: open one communicator and close it when training ends");
+            }
             check(mpi_h.MPI_Initialized(flag), "MPI_Initialized");
             if (flag.get(ValueLayout.JAVA_INT, 0) == 0) {
                 MemorySegment provided = arena.allocate(ValueLayout.JAVA_INT);
@@ -69,13 +78,19 @@ public final class MpiCommunicator implements Communicator {
      *
      * @param timeout positive
      * @return this process's rank of MPI_COMM_WORLD
-     * @throws DistributedException when libmpi does not load or MPI does not start
+     * @throws DistributedException when libmpi does not load or MPI does not start, or was finalized already
+     * @throws IllegalStateException when a communicator of this process is still open (MPI starts once per process)
      */
-    public static MpiCommunicator init(Duration timeout) {
+    public static synchronized MpiCommunicator init(Duration timeout) {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("the MPI timeout must be positive, got " + timeout);
         }
-        return new MpiCommunicator(MpiLibrary.load(), timeout);
+        if (open != null) {
+            throw new IllegalStateException("MPI is already started in this process (" + open.describe() + "), and it "
+                    + "starts only once per process: use that communicator, not a second one");
+        }
+        open = new MpiCommunicator(MpiLibrary.load(), timeout);
+        return open;
     }
 
     @Override
@@ -183,6 +198,9 @@ public final class MpiCommunicator implements Communicator {
         } finally {
             closed = true;
             watchdog.stop();
+            synchronized (MpiCommunicator.class) {
+                open = null;
+            }
         }
     }
 

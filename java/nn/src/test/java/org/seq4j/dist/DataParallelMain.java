@@ -2,9 +2,10 @@
 // training of a small Seq2seq or AttentionSeq2seq on seeded random token pairs (or of an Rnnlm by truncated
 // BPTT on a random corpus, 7 streams split 3 + 4), then each rank writes its parameters, the epoch loss and
 // the split evaluation. Also the failure drills: a rank that is killed, a
-// rank that stalls (the watchdog must end the other), a rank built with another model (configuration check).
+// rank that stalls (the watchdog must end the other), a rank built with another model (configuration check),
+// a second start of MPI in one process (refused with one line, not Open MPI's abort).
 //   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
-//   MODE: train | kill | stall | mismatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
+//   MODE: train | kill | stall | mismatch | reopen;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
 package org.seq4j.dist;
 
 import java.io.DataOutputStream;
@@ -41,6 +42,10 @@ public final class DataParallelMain {
         String mode = args[0], kind = args[1], optimizer = args[2];
         Path out = Path.of(args[3]);
         Duration timeout = Duration.ofSeconds(args.length > 4 ? Long.parseLong(args[4]) : 60);
+        if (mode.equals("reopen")) {
+            reopen(timeout);
+            return;
+        }
         try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout);
              Backend backend = Backends.create("openblas")) {
             int rank = comm.rank();
@@ -79,6 +84,24 @@ public final class DataParallelMain {
             System.err.println("seq4j: " + e.getMessage());
             System.exit(2);
         }
+    }
+
+    /** MPI started while it is open, then after it was closed: each refused with one line, the process alive. */
+    private static void reopen(Duration timeout) {
+        try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout)) {
+            try {
+                Distributed.open(Distributed.Mode.MPI, timeout).close();
+            } catch (IllegalStateException e) {
+                System.out.println("while open: " + e.getMessage());
+            }
+            comm.barrier(); // the first one still works
+        }
+        try {
+            Distributed.open(Distributed.Mode.MPI, timeout).close();
+        } catch (DistributedException e) {
+            System.out.println("after close: " + e.getMessage());
+        }
+        System.out.println("alive");
     }
 
     /** OUT.rankR: the epoch's loss (perplexity for rnnlm), the evaluation (correct answers, or perplexity), parameters. */

@@ -202,4 +202,16 @@ class DataParallelTest {
         }
         assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
     }
+
+    @Test
+    void mpiStartedTwiceInOneProcessIsRefusedWithOneLine() throws Exception {
+        // Open MPI aborts a process that calls MPI after MPI_Finalize: a second communicator must be refused before
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "reopen", "seq2seq", "adam", dir.resolve("out").toString(), "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        assertEquals(2, count(r.output(), "while open: MPI is already started in this process (MPI rank "), r.output());
+        assertEquals(2, count(r.output(), "after close: MPI was already finalized in this process"), r.output());
+        assertEquals(2, count(r.output(), "alive"), r.output());
+    }
 }
