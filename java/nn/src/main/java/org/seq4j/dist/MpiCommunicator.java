@@ -15,6 +15,7 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.function.IntSupplier;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.Confinement;
 import org.seq4j.bindings.mpi.mpi_h;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -36,6 +37,9 @@ public final class MpiCommunicator implements Communicator {
 
     private final MpiLibrary mpi;
     private final Watchdog watchdog;
+    // MPI_THREAD_SERIALIZED: calls from two threads at once are undefined (seen: MPI_ERR_TRUNCATE, collectives
+    // paired across threads, a hang), so a second thread arriving during a call is refused
+    private final Confinement guard = new Confinement("MpiCommunicator");
     private final int rank, size;
     private boolean closed;
 
@@ -205,17 +209,27 @@ public final class MpiCommunicator implements Communicator {
     }
 
     private void collective(String what, IntSupplier call) {
-        if (closed && !what.equals("MPI_Finalize")) {
-            throw new IllegalStateException(what + ": this communicator is closed (MPI_Finalize was called)");
-        }
-        watchdog.enter(what);
-        int rc;
+        guard.enter(what);
         try {
-            rc = call.getAsInt();
+            if (closed && !what.equals("MPI_Finalize")) {
+                throw new IllegalStateException(what + ": this communicator is closed (MPI_Finalize was called)");
+            }
+            watchdog.enter(what);
+            int rc;
+            try {
+                rc = call.getAsInt();
+            } finally {
+                watchdog.leave();
+            }
+            check(rc, what);
         } finally {
-            watchdog.leave();
+            guard.exit();
         }
-        check(rc, what);
+    }
+
+    /** The call this communicator is inside now, or null (for tests that need a call in progress). */
+    String inside() {
+        return watchdog.deadline == 0 ? null : watchdog.current;
     }
 
     private void check(int rc, String what) {

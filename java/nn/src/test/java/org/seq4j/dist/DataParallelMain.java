@@ -3,9 +3,10 @@
 // BPTT on a random corpus, 7 streams split 3 + 4), then each rank writes its parameters, the epoch loss and
 // the split evaluation. Also the failure drills: a rank that is killed, a
 // rank that stalls (the watchdog must end the other), a rank built with another model (configuration check),
-// a second start of MPI in one process (refused with one line, not Open MPI's abort).
+// a second start of MPI in one process (refused with one line, not Open MPI's abort), a second thread calling
+// while the first is inside a collective (refused, not two collectives in flight).
 //   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
-//   MODE: train | kill | stall | mismatch | reopen;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
+//   MODE: train | kill | stall | mismatch | reopen | threads;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
 package org.seq4j.dist;
 
 import java.io.DataOutputStream;
@@ -44,6 +45,10 @@ public final class DataParallelMain {
         Duration timeout = Duration.ofSeconds(args.length > 4 ? Long.parseLong(args[4]) : 60);
         if (mode.equals("reopen")) {
             reopen(timeout);
+            return;
+        }
+        if (mode.equals("threads")) {
+            twoThreads(timeout, Path.of(out + ".go"));
             return;
         }
         try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout);
@@ -102,6 +107,53 @@ public final class DataParallelMain {
             System.out.println("after close: " + e.getMessage());
         }
         System.out.println("alive");
+    }
+
+    /**
+     * Rank 0: thread "first" enters a barrier, which cannot return before rank 1 joins; meanwhile the main thread
+     * calls an all-reduce, which must be refused. Only then does rank 0 create {@code go}, and rank 1 join.
+     */
+    private static void twoThreads(Duration timeout, Path go) throws IOException {
+        try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout)) {
+            if (comm.rank() == 0) {
+                Thread first = Thread.ofPlatform().name("first").start(comm::barrier);
+                while (((MpiCommunicator) comm).inside() == null) {
+                    Thread.onSpinWait();
+                }
+                try {
+                    comm.allReduceSum(new double[] {1});
+                    System.out.println("a second thread entered MPI");
+                } catch (IllegalStateException e) {
+                    System.out.println("refused: " + e.getMessage());
+                }
+                Files.createFile(go);
+                join(first);
+            } else {
+                while (!Files.exists(go)) {
+                    sleep(10);
+                }
+                comm.barrier();
+            }
+            double[] one = {1};
+            comm.allReduceSum(one); // the communicator still works, from either thread
+            System.out.println("rank " + comm.rank() + " sum " + one[0]);
+        }
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** OUT.rankR: the epoch's loss (perplexity for rnnlm), the evaluation (correct answers, or perplexity), parameters. */

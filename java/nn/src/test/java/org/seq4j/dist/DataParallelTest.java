@@ -214,4 +214,18 @@ class DataParallelTest {
         assertEquals(2, count(r.output(), "after close: MPI was already finalized in this process"), r.output());
         assertEquals(2, count(r.output(), "alive"), r.output());
     }
+
+    @Test
+    void aSecondThreadCallingDuringACollectiveIsRefused() throws Exception {
+        // MPI runs SERIALIZED: two calls in flight at once paired the ranks' collectives wrongly (MPI_ERR_TRUNCATE,
+        // or a hang until the watchdog); the second thread must get an IllegalStateException naming the first
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "threads", "seq2seq", "adam", dir.resolve("out").toString(), "10"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        String refused = line(r.output(), "refused: ");
+        assertTrue(refused.contains("MpiCommunicator.MPI_Allreduce of 1 doubles: in use by thread \"first\""), refused);
+        assertEquals(1, count(r.output(), "rank 0 sum 2.0"), r.output());
+        assertEquals(1, count(r.output(), "rank 1 sum 2.0"), r.output());
+    }
 }
