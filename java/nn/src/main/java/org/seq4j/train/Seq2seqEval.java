@@ -114,10 +114,13 @@ public final class Seq2seqEval {
      * @param comm     the ranks that share the questions
      * @return the accuracy over all ranks' questions, and this rank's first samples (on rank 0, the first
      *         questions of the split)
-     * @throws IllegalArgumentException if beam is negative
+     * @throws IllegalArgumentException if batch is below 1 or beam is negative
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam, Communicator comm) {
+        if (batch < 1) { // 0 never advanced the loop below: the evaluation never ended
+            throw new IllegalArgumentException("questions per generate call (batch) must be >= 1, got " + batch);
+        }
         if (beam < 0) {
             throw new IllegalArgumentException("the beam width K must be >= 1 (or 0 for greedy), got " + beam);
         }
