@@ -134,6 +134,8 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @param time   steps per batch T
      * @return the perplexity, exp(mean loss)
      * @throws IllegalArgumentException if batch or time is below 1, or the corpus is too short for one batch
+     * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' corpus lengths, batches or
+     *         times differ
      */
     public double evalPerplexity(int[] corpus, int batch, int time) {
         guard.enter("evalPerplexity");
@@ -148,6 +150,8 @@ public final class RnnlmTrainer implements AutoCloseable {
         int size = corpus.length;
         int iters = iterations(corpus, batch, time);
         Shard shard = Shard.of(batch, comm.rank(), comm.size());
+        // ranks with other sizes would sum different numbers of batches and divide by their own count
+        comm.agree("validation (corpus, batch, time)", "words " + size + ", batch " + batch + ", time " + time);
         allocate(shard.rows(), time);
         int jump = (size - 1) / batch;
         model.setTraining(false);

@@ -115,6 +115,8 @@ public final class Seq2seqEval {
      * @return the accuracy over all ranks' questions, and this rank's first samples (on rank 0, the first
      *         questions of the split)
      * @throws IllegalArgumentException if batch is below 1 or beam is negative
+     * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' question counts, answer
+     *         lengths or beams differ
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam, Communicator comm) {
@@ -126,6 +128,9 @@ public final class Seq2seqEval {
         }
         int total = limit > 0 ? Math.min(limit, test.size()) : test.size();
         int length = test.answerLength() - 1;
+        // ranks that split different question counts would sum overlapping or missing shares into a wrong total
+        comm.agree("evaluation (questions, answer length, beam)", "questions " + total + ", answer length " + length
+                + ", beam " + beam);
         // rank r answers questions [r*total/R, (r+1)*total/R); with fewer questions than ranks, rank 0 answers all
         Shard share = total >= comm.size() ? Shard.of(total, comm.rank(), comm.size())
                 : new Shard(0, comm.isRoot() ? total : 0, total);

@@ -4,9 +4,10 @@
 // the split evaluation. Also the failure drills: a rank that is killed, a
 // rank that stalls (the watchdog must end the other), a rank built with another model (configuration check),
 // a second start of MPI in one process (refused with one line, not Open MPI's abort), a second thread calling
-// while the first is inside a collective (refused, not two collectives in flight).
+// while the first is inside a collective (refused, not two collectives in flight), a rank that evaluates on
+// another number of questions or words (configuration check, not a wrong total).
 //   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
-//   MODE: train | kill | stall | mismatch | reopen | threads;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
+//   MODE: train | kill | stall | mismatch | reopen | threads | evalmismatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
 package org.seq4j.dist;
 
 import java.io.DataOutputStream;
@@ -55,13 +56,15 @@ public final class DataParallelMain {
              Backend backend = Backends.create("openblas")) {
             int rank = comm.rank();
             int hidden = mode.equals("mismatch") && rank == 1 ? H + 1 : H;
+            boolean otherEval = mode.equals("evalmismatch") && rank == 1;
             if (kind.equals("rnnlm")) {
                 try (Rnnlm model = new Rnnlm(backend, LM_V, D, hidden, SEED + rank); Optimizer opt = optimizer(optimizer);
                      RnnlmTrainer trainer = new RnnlmTrainer(model, opt, CLIP).distribute(comm)) {
                     float ppl = (float) trainer.fitEpoch(1, corpus(STEPS * LM_BATCH * LM_TIME + 1, 1), LM_BATCH, LM_TIME,
                             new Trainer.Listener() {
                             });
-                    float valid = (float) trainer.evalPerplexity(corpus(3 * LM_BATCH * LM_TIME + 1, 2), LM_BATCH, LM_TIME);
+                    float valid = (float) trainer.evalPerplexity(corpus((otherEval ? 4 : 3) * LM_BATCH * LM_TIME + 1, 2),
+                            LM_BATCH, LM_TIME);
                     write(out, rank, ppl, valid, model.store().values().toFloatArray());
                 }
                 return;
@@ -82,7 +85,8 @@ public final class DataParallelMain {
                         }
                     }
                 });
-                Seq2seqEval.Result r = Seq2seqEval.evaluate(model, pairs(TEST, 2), vocabulary(), false, 0, 7, 0, 0, comm);
+                Seq2seqEval.Result r = Seq2seqEval.evaluate(model, pairs(TEST, 2), vocabulary(), false,
+                        otherEval ? TEST - 15 : 0, 7, 0, 0, comm);
                 write(out, rank, loss, r.correct(), model.store().values().toFloatArray());
             }
         } catch (ConfigurationMismatchException e) {

@@ -228,4 +228,21 @@ class DataParallelTest {
         assertEquals(1, count(r.output(), "rank 0 sum 2.0"), r.output());
         assertEquals(1, count(r.output(), "rank 1 sum 2.0"), r.output());
     }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"seq2seq, 'evaluation (questions, answer length, beam)'", "rnnlm, 'validation (corpus, batch, time)'"})
+    void ranksThatEvaluateOnOtherSizesAllEndWithOneLine(String kind, String what) throws Exception {
+        // rank 1 evaluates 30 of the 45 questions (seq2seq), or 4 batches of words instead of 3 (rnnlm): the split
+        // and the sum would count overlapping or missing shares, and each rank would report its own wrong figure
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "evalmismatch", kind, "sgd", prefix.toString(), "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(2, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the " + what + " (this is rank " + rank),
+                    r.output());
+        }
+        assertFalse(Files.exists(Path.of(prefix + ".rank0")), "rank 0 wrote a result");
+    }
 }
