@@ -137,13 +137,15 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("a batch of " + batchSize + " is larger than the " + data.size()
                     + " training examples");
         }
+        Shard newShard = Shard.of(batchSize, comm.rank(), comm.size());
+        // every epoch, not only when this rank re-sizes: whether a rank passes the same Batches object again is its
+        // own business, and a check made by one rank alone was paired with another's gradient all-reduce
+        comm.agree("training configuration (batch, examples, seed, optimizer, clipping)", "batch " + batchSize
+                + ", examples " + data.size() + ", seed " + seed + ", " + optimizer.getClass().getSimpleName()
+                + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
         if (sized != data || sizedBatch != batchSize) {
             // all of it recorded together, once every call that may fail has returned: a refused configuration
             // (another rank's) leaves the previous one whole, not its shard with the new batch's tensors
-            Shard newShard = Shard.of(batchSize, comm.rank(), comm.size());
-            comm.agree("training configuration (batch, examples, seed, optimizer, clipping)", "batch " + batchSize
-                    + ", examples " + data.size() + ", seed " + seed + ", " + optimizer.getClass().getSimpleName()
-                    + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
             Tensor[] t = data.allocate(model.backend(), arena, newShard.rows());
             shard = newShard;
             xs = t[0];

@@ -5,9 +5,10 @@
 // rank that stalls (the watchdog must end the other), a rank built with another model (configuration check),
 // a second start of MPI in one process (refused with one line, not Open MPI's abort), a second thread calling
 // while the first is inside a collective (refused, not two collectives in flight), a rank that evaluates on
-// another number of questions or words (configuration check, not a wrong total).
+// another number of questions or words (configuration check, not a wrong total), ranks that pass the same data
+// in other Batches objects (the same collectives all the same).
 //   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
-//   MODE: train | kill | stall | mismatch | reopen | threads | evalmismatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
+//   MODE: train | kill | stall | mismatch | reopen | threads | evalmismatch | rewrap;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
 package org.seq4j.dist;
 
 import java.io.DataOutputStream;
@@ -73,7 +74,8 @@ public final class DataParallelMain {
             try (Seq2seqModel model = model(kind, backend, hidden, SEED + rank);
                  Optimizer opt = optimizer(optimizer); Trainer trainer = new Trainer(model, opt, CLIP, SEED)) {
                 trainer.distribute(comm);
-                float loss = trainer.fitEpoch(1, Batches.of(pairs(STEPS * BATCH, 1)), BATCH, new Trainer.Listener() {
+                Batches first = Batches.of(pairs(STEPS * BATCH, 1));
+                float loss = trainer.fitEpoch(1, first, BATCH, new Trainer.Listener() {
                     @Override
                     public void onStep(int epoch, int step, float l) {
                         if (step == 2 && rank == 1) {
@@ -85,6 +87,11 @@ public final class DataParallelMain {
                         }
                     }
                 });
+                if (mode.equals("rewrap")) { // a second epoch: rank 0 passes the same Batches again, rank 1 a new one
+                    Batches again = rank == 0 ? first : Batches.of(pairs(STEPS * BATCH, 1));
+                    loss = trainer.fitEpoch(2, again, BATCH, new Trainer.Listener() {
+                    });
+                }
                 Seq2seqEval.Result r = Seq2seqEval.evaluate(model, pairs(TEST, 2), vocabulary(), false,
                         otherEval ? TEST - 15 : 0, 7, 0, 0, comm);
                 write(out, rank, loss, r.correct(), model.store().values().toFloatArray());

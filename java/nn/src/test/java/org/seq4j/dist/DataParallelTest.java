@@ -245,4 +245,31 @@ class DataParallelTest {
         }
         assertFalse(Files.exists(Path.of(prefix + ".rank0")), "rank 0 wrote a result");
     }
+
+    @Test
+    void ranksThatPassTheSameDataInOtherObjectsMakeTheSameCollectives() throws Exception {
+        // epoch 2: rank 0 passes the same Batches again, rank 1 an equal new one. Only rank 1 re-sized and checked the
+        // configuration (an all-reduce of 2 longs), paired with rank 0's gradient all-reduce: MPI_ERR_TRUNCATE on one
+        // rank, the other reduced a gradient with a hash in it and waited for the watchdog
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "rewrap", "seq2seq", "sgd", prefix.toString(), "20"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        RankResult r0 = read(Path.of(prefix + ".rank0")), r1 = read(Path.of(prefix + ".rank1"));
+        assertArrayEquals(r0.values(), r1.values(), "the two ranks' parameters differ");
+
+        // two epochs of the same steps in this process with the whole batch
+        Backend backend = TestBackends.get("openblas");
+        try (Seq2seqModel m = DataParallelMain.model("seq2seq", backend, DataParallelMain.H, DataParallelMain.SEED);
+             Optimizer opt = DataParallelMain.optimizer("sgd");
+             Trainer t = new Trainer(m, opt, DataParallelMain.CLIP, DataParallelMain.SEED)) {
+            Batches data = Batches.of(DataParallelMain.pairs(DataParallelMain.STEPS * DataParallelMain.BATCH, 1));
+            for (int epoch = 1; epoch <= 2; epoch++) {
+                t.fitEpoch(epoch, data, DataParallelMain.BATCH, new Trainer.Listener() {
+                });
+            }
+            assertClose("two epochs", m.store().values().toFloatArray(), r0.values());
+        }
+    }
 }
