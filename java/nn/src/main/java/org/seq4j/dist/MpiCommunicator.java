@@ -29,6 +29,7 @@ public final class MpiCommunicator implements Communicator {
     /** Exit code of a process that the watchdog ends. */
     public static final int WATCHDOG_EXIT = 3;
 
+    private static final Duration MAX_TIMEOUT = Duration.ofNanos(Long.MAX_VALUE);
     private static final MemorySegment IN_PLACE = MemorySegment.ofAddress(1); // mpi.h: #define MPI_IN_PLACE ((void *) 1)
 
     // MPI starts once per process: a second communicator would call MPI after the first one's MPI_Finalize, and
@@ -80,7 +81,7 @@ public final class MpiCommunicator implements Communicator {
      * Initialises MPI (once per process) and returns MPI_COMM_WORLD. {@code timeout}: how long any collective,
      * MPI_Init included, may block before the watchdog ends this process.
      *
-     * @param timeout positive
+     * @param timeout positive, at most 2^63 - 1 ns (292 years)
      * @return this process's rank of MPI_COMM_WORLD
      * @throws DistributedException when libmpi does not load or MPI does not start, or was finalized already
      * @throws IllegalStateException when a communicator of this process is still open (MPI starts once per process)
@@ -88,6 +89,10 @@ public final class MpiCommunicator implements Communicator {
     public static synchronized MpiCommunicator init(Duration timeout) {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("the MPI timeout must be positive, got " + timeout);
+        }
+        if (timeout.compareTo(MAX_TIMEOUT) > 0) { // the watchdog counts in nanoseconds: toNanos() would overflow
+            throw new IllegalArgumentException("the MPI timeout must be at most " + MAX_TIMEOUT.toDays()
+                    + " days (2^63 - 1 ns), got " + timeout);
         }
         if (open != null) {
             throw new IllegalStateException("MPI is already started in this process (" + open.describe() + "), and it "
