@@ -197,19 +197,24 @@ public final class MpiCommunicator implements Communicator {
     /** A barrier, so no rank finalizes while another still sends, then MPI_Finalize. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
+        guard.enter("close"); // refused while another thread is inside a collective, whose watchdog must stay
         try {
-            barrier();
-            closed = true;
-            collective("MPI_Finalize", mpi_h::MPI_Finalize);
-        } finally {
-            closed = true;
-            watchdog.stop();
-            synchronized (MpiCommunicator.class) {
-                open = null;
+            if (closed) {
+                return;
             }
+            try {
+                barrier();
+                closed = true;
+                collective("MPI_Finalize", mpi_h::MPI_Finalize);
+            } finally {
+                closed = true;
+                watchdog.stop();
+                synchronized (MpiCommunicator.class) {
+                    open = null;
+                }
+            }
+        } finally {
+            guard.exit();
         }
     }
 

@@ -122,7 +122,8 @@ public final class DataParallelMain {
 
     /**
      * Rank 0: thread "first" enters a barrier, which cannot return before rank 1 joins; meanwhile the main thread
-     * calls an all-reduce, which must be refused. Only then does rank 0 create {@code go}, and rank 1 join.
+     * calls an all-reduce and close, both of which must be refused. Only then does rank 0 create {@code go}, and
+     * rank 1 join.
      */
     private static void twoThreads(Duration timeout, Path go) throws IOException {
         try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout)) {
@@ -136,6 +137,12 @@ public final class DataParallelMain {
                     System.out.println("a second thread entered MPI");
                 } catch (IllegalStateException e) {
                     System.out.println("refused: " + e.getMessage());
+                }
+                try {
+                    comm.close();
+                    System.out.println("a second thread closed it");
+                } catch (IllegalStateException e) {
+                    System.out.println("close refused: " + e.getMessage());
                 }
                 Files.createFile(go);
                 join(first);

@@ -225,6 +225,9 @@ class DataParallelTest {
         assertEquals(0, r.exit(), r.output());
         String refused = line(r.output(), "refused: ");
         assertTrue(refused.contains("MpiCommunicator.MPI_Allreduce of 1 doubles: in use by thread \"first\""), refused);
+        // a close from the second thread neither finalizes nor stops the watchdog of the first one's barrier
+        String closeRefused = line(r.output(), "close refused: ");
+        assertTrue(closeRefused.contains("MpiCommunicator.close: in use by thread \"first\""), closeRefused);
         assertEquals(1, count(r.output(), "rank 0 sum 2.0"), r.output());
         assertEquals(1, count(r.output(), "rank 1 sum 2.0"), r.output());
     }
