@@ -191,6 +191,10 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void abort(int exitCode) {
+        if (closed) { // Open MPI answers MPI_Abort after MPI_Finalize with its own abort, exit code 1
+            throw new IllegalStateException("MPI_Abort: this communicator is closed (MPI_Finalize was called); "
+                    + "end the process itself (System.exit)");
+        }
         mpi_h.MPI_Abort(mpi.commWorld, exitCode);
     }
 

@@ -102,15 +102,21 @@ public final class DataParallelMain {
         }
     }
 
-    /** MPI started while it is open, then after it was closed: each refused with one line, the process alive. */
+    /** MPI started while it is open, aborted and started after it was closed: each refused with one line, the process alive. */
     private static void reopen(Duration timeout) {
-        try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout)) {
+        Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout);
+        try (comm) {
             try {
                 Distributed.open(Distributed.Mode.MPI, timeout).close();
             } catch (IllegalStateException e) {
                 System.out.println("while open: " + e.getMessage());
             }
             comm.barrier(); // the first one still works
+        }
+        try {
+            comm.abort(5);
+        } catch (IllegalStateException e) {
+            System.out.println("abort after close: " + e.getMessage());
         }
         try {
             Distributed.open(Distributed.Mode.MPI, timeout).close();

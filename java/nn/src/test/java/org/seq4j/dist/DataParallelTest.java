@@ -211,6 +211,7 @@ class DataParallelTest {
         MpiRuns.Run r = run(cmd);
         assertEquals(0, r.exit(), r.output());
         assertEquals(2, count(r.output(), "while open: MPI is already started in this process (MPI rank "), r.output());
+        assertEquals(2, count(r.output(), "abort after close: MPI_Abort: this communicator is closed"), r.output());
         assertEquals(2, count(r.output(), "after close: MPI was already finalized in this process"), r.output());
         assertEquals(2, count(r.output(), "alive"), r.output());
     }
