@@ -1,6 +1,7 @@
 // MPI_COMM_WORLD of Open MPI through the jextract bindings: MPI_Init_thread (SERIALIZED), errors returned
 // instead of fatal (MPI_ERRORS_RETURN, turned into DistributedException), the collectives in place, and
-// MPI_Finalize on close.
+// MPI_Finalize on close. One per process (MPI starts once), used by one thread at a time (a second thread
+// arriving during a call is refused).
 //
 // A rank that dies must never leave the others blocked for ever. Open MPI's mpirun usually notices a rank that
 // exits without MPI_Finalize and kills the job; where it does not (a rank that hangs, a network that drops
