@@ -121,7 +121,7 @@ public final class MpiCommunicator implements Communicator {
     @Override
     public void allReduceSum(Backend backend, Tensor x) {
         requireFloat(x, "allReduceSum");
-        int count = Math.toIntExact(x.size());
+        int count = count(x, "allReduceSum");
         if (x.device().isHost()) {
             collective("MPI_Allreduce of " + count + " floats", () -> mpi_h.MPI_Allreduce(IN_PLACE, x.segment(), count,
                     mpi.floatType, mpi.opSum, mpi.commWorld));
@@ -160,7 +160,7 @@ public final class MpiCommunicator implements Communicator {
     @Override
     public void broadcast(Backend backend, Tensor x) {
         requireFloat(x, "broadcast");
-        int count = Math.toIntExact(x.size());
+        int count = count(x, "broadcast");
         if (x.device().isHost()) {
             collective("MPI_Bcast of " + count + " floats", () -> mpi_h.MPI_Bcast(x.segment(), count, mpi.floatType, 0,
                     mpi.commWorld));
@@ -259,6 +259,15 @@ public final class MpiCommunicator implements Communicator {
             MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
             return mpi_h.MPI_Error_string(rc, text, length) == mpi_h.MPI_SUCCESS() ? text.getString(0) : "unknown error";
         }
+    }
+
+    /** MPI's counts are C ints; every rank refuses alike (their sizes agree) before MPI sees the tensor. */
+    private static int count(Tensor x, String what) {
+        if (x.size() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(what + ": " + x.size() + " floats, more than an MPI count holds ("
+                    + Integer.MAX_VALUE + "); split the tensor");
+        }
+        return (int) x.size();
     }
 
     private static void requireFloat(Tensor x, String what) {

@@ -6,14 +6,15 @@
 // a second start of MPI in one process (refused with one line, not Open MPI's abort), a second thread calling
 // while the first is inside a collective (refused, not two collectives in flight), a rank that evaluates on
 // another number of questions or words (configuration check, not a wrong total), ranks that pass the same data
-// in other Batches objects (the same collectives all the same).
+// in other Batches objects (the same collectives all the same), a tensor of more floats than an MPI count holds.
 //   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
-//   MODE: train | kill | stall | mismatch | reopen | threads | evalmismatch | rewrap;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
+//   MODE: train | kill | stall | mismatch | reopen | threads | evalmismatch | rewrap | bigcount;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
 package org.seq4j.dist;
 
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import org.seq4j.models.Seq2seqModel;
 import org.seq4j.optim.Adam;
 import org.seq4j.optim.Optimizer;
 import org.seq4j.optim.SGD;
+import org.seq4j.tensor.Tensor;
 import org.seq4j.train.Batches;
 import org.seq4j.train.RnnlmTrainer;
 import org.seq4j.train.Seq2seqEval;
@@ -47,6 +49,10 @@ public final class DataParallelMain {
         Duration timeout = Duration.ofSeconds(args.length > 4 ? Long.parseLong(args[4]) : 60);
         if (mode.equals("reopen")) {
             reopen(timeout);
+            return;
+        }
+        if (mode.equals("bigcount")) {
+            bigCount(timeout);
             return;
         }
         if (mode.equals("threads")) {
@@ -124,6 +130,23 @@ public final class DataParallelMain {
             System.out.println("after close: " + e.getMessage());
         }
         System.out.println("alive");
+    }
+
+    /** 2^32 floats (never touched: the count is refused first) all-reduced and broadcast. */
+    private static void bigCount(Duration timeout) {
+        Tensor huge = Tensor.wrapHost(MemorySegment.ofAddress(64).reinterpret(4L << 32), 65536, 65536);
+        try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout)) {
+            try {
+                comm.allReduceSum(null, huge);
+            } catch (IllegalArgumentException e) {
+                System.out.println("refused: " + e.getMessage());
+            }
+            try {
+                comm.broadcast(null, huge);
+            } catch (IllegalArgumentException e) {
+                System.out.println("refused: " + e.getMessage());
+            }
+        }
     }
 
     /**

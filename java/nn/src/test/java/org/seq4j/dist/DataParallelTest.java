@@ -276,4 +276,17 @@ class DataParallelTest {
             assertClose("two epochs", m.store().values().toFloatArray(), r0.values());
         }
     }
+
+    @Test
+    void aTensorOfMoreFloatsThanAnMpiCountIsRefusedWithOneLine() throws Exception {
+        // MPI counts are C ints: 2^32 floats threw ArithmeticException("integer overflow")
+        List<String> cmd = mpirun(1);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "bigcount", "seq2seq", "adam", dir.resolve("out").toString(), "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        for (String what : new String[] {"allReduceSum", "broadcast"}) {
+            assertEquals(1, count(r.output(), "refused: " + what + ": 4294967296 floats, more than an MPI count holds "
+                    + "(2147483647); split the tensor"), r.output());
+        }
+    }
 }
