@@ -6,9 +6,10 @@
 // a second start of MPI in one process (refused with one line, not Open MPI's abort), a second thread calling
 // while the first is inside a collective (refused, not two collectives in flight), a rank that evaluates on
 // another number of questions or words (configuration check, not a wrong total), ranks that pass the same data
-// in other Batches objects (the same collectives all the same), a tensor of more floats than an MPI count holds.
+// in other Batches objects (the same collectives all the same), a tensor of more floats than an MPI count holds,
+// a rank whose batch cannot be split (configuration check, not a rank that throws alone).
 //   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
-//   MODE: train | kill | stall | mismatch | reopen | threads | evalmismatch | rewrap | bigcount;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
+//   MODE: train | kill | stall | mismatch | reopen | threads | evalmismatch | rewrap | bigcount | badbatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
 package org.seq4j.dist;
 
 import java.io.DataOutputStream;
@@ -64,10 +65,11 @@ public final class DataParallelMain {
             int rank = comm.rank();
             int hidden = mode.equals("mismatch") && rank == 1 ? H + 1 : H;
             boolean otherEval = mode.equals("evalmismatch") && rank == 1;
+            boolean badBatch = mode.equals("badbatch") && rank == 1;
             if (kind.equals("rnnlm")) {
                 try (Rnnlm model = new Rnnlm(backend, LM_V, D, hidden, SEED + rank); Optimizer opt = optimizer(optimizer);
                      RnnlmTrainer trainer = new RnnlmTrainer(model, opt, CLIP).distribute(comm)) {
-                    float ppl = (float) trainer.fitEpoch(1, corpus(STEPS * LM_BATCH * LM_TIME + 1, 1), LM_BATCH, LM_TIME,
+                    float ppl = (float) trainer.fitEpoch(1, corpus(STEPS * LM_BATCH * LM_TIME + 1, 1), badBatch ? 1 : LM_BATCH, LM_TIME,
                             new Trainer.Listener() {
                             });
                     float valid = (float) trainer.evalPerplexity(corpus((otherEval ? 4 : 3) * LM_BATCH * LM_TIME + 1, 2),
@@ -81,7 +83,7 @@ public final class DataParallelMain {
                  Optimizer opt = optimizer(optimizer); Trainer trainer = new Trainer(model, opt, CLIP, SEED)) {
                 trainer.distribute(comm);
                 Batches first = Batches.of(pairs(STEPS * BATCH, 1));
-                float loss = trainer.fitEpoch(1, first, BATCH, new Trainer.Listener() {
+                float loss = trainer.fitEpoch(1, first, badBatch ? 1 : BATCH, new Trainer.Listener() {
                     @Override
                     public void onStep(int epoch, int step, float l) {
                         if (step == 2 && rank == 1) {

@@ -234,7 +234,7 @@ class DataParallelTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"seq2seq, 'evaluation (questions, answer length, beam)'", "rnnlm, 'validation (corpus, batch, time)'"})
+    @CsvSource({"seq2seq, 'evaluation (questions, answer length, batch, beam)'", "rnnlm, 'validation (corpus, batch, time)'"})
     void ranksThatEvaluateOnOtherSizesAllEndWithOneLine(String kind, String what) throws Exception {
         // rank 1 evaluates 30 of the 45 questions (seq2seq), or 4 batches of words instead of 3 (rnnlm): the split
         // and the sum would count overlapping or missing shares, and each rank would report its own wrong figure
@@ -288,5 +288,23 @@ class DataParallelTest {
             assertEquals(1, count(r.output(), "refused: " + what + ": 4294967296 floats, more than an MPI count holds "
                     + "(2147483647); split the tensor"), r.output());
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"seq2seq, 'training configuration (batch, examples, seed, optimizer, clipping)'",
+            "rnnlm, 'training configuration (corpus, batch, time, optimizer, clipping)'"})
+    void aRankWhoseBatchCannotBeSplitEndsWithTheOthers(String kind, String what) throws Exception {
+        // rank 1 trains with a batch of 1, which 2 ranks cannot split: it threw alone, before the configuration check
+        // in which rank 0 then waited for the watchdog
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "badbatch", kind, "sgd", prefix.toString(), "15"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(2, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the " + what + " (this is rank " + rank),
+                    r.output());
+        }
+        assertFalse(r.output().contains("did not return within"), r.output());
     }
 }
