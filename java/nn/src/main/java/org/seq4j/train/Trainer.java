@@ -143,10 +143,10 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("a batch of " + batchSize + " is larger than the " + data.size()
                     + " training examples");
         }
-        Shard newShard = Shard.of(batchSize, comm.rank(), comm.size());
         if (sized != data || sizedBatch != batchSize) {
             // all of it recorded together, once every call that may fail has returned: a refused configuration
             // (another rank's) leaves the previous one whole, not its shard with the new batch's tensors
+            Shard newShard = Shard.of(batchSize, comm.rank(), comm.size());
             Tensor[] t = data.allocate(model.backend(), arena, newShard.rows());
             shard = newShard;
             xs = t[0];
