@@ -1,7 +1,7 @@
 // Synchronous data parallelism over a Communicator, in three calls that a trainer makes:
 //   replicate   once before training: every rank checks that it holds the same model (names, shapes) and
 //               takes rank 0's weights (one broadcast of the flat value buffer);
-//   agree       when the batch size or data change: every rank checks batch, data size, seed, optimizer;
+//   agree       every epoch (Trainer.fitEpoch): every rank checks batch, data size, seed, optimizer;
 //   reduce      every step, after backward and before clipping: the rank's mean-loss gradient is weighted by
 //               rows_r / N, then ONE in-place all-reduce (sum) of the flat gradient buffer gives every rank
 //               the gradient of the mean loss over the whole global batch of N rows; the loss is reduced the

@@ -1,6 +1,7 @@
 // MPI_COMM_WORLD of Open MPI through the jextract bindings: MPI_Init_thread (SERIALIZED), errors returned
 // instead of fatal (MPI_ERRORS_RETURN, turned into DistributedException), the collectives in place, and
-// MPI_Finalize on close.
+// MPI_Finalize on close. One per process (MPI starts once), used by one thread at a time (a second thread
+// arriving during a call is refused).
 //
 // A rank that dies must never leave the others blocked for ever. Open MPI's mpirun usually notices a rank that
 // exits without MPI_Finalize and kills the job; where it does not (a rank that hangs, a network that drops
@@ -15,6 +16,7 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.function.IntSupplier;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.Confinement;
 import org.seq4j.bindings.mpi.mpi_h;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -28,10 +30,18 @@ public final class MpiCommunicator implements Communicator {
     /** Exit code of a process that the watchdog ends. */
     public static final int WATCHDOG_EXIT = 3;
 
+    private static final Duration MAX_TIMEOUT = Duration.ofNanos(Long.MAX_VALUE);
     private static final MemorySegment IN_PLACE = MemorySegment.ofAddress(1); // mpi.h: #define MPI_IN_PLACE ((void *) 1)
+
+    // MPI starts once per process: a second communicator would call MPI after the first one's MPI_Finalize, and
+    // Open MPI answers any call after MPI_Finalize by aborting the process
+    private static MpiCommunicator open;
 
     private final MpiLibrary mpi;
     private final Watchdog watchdog;
+    // MPI_THREAD_SERIALIZED: calls from two threads at once are undefined (seen: MPI_ERR_TRUNCATE, collectives
+    // paired across threads, a hang), so a second thread arriving during a call is refused
+    private final Confinement guard = new Confinement("MpiCommunicator");
     private final int rank, size;
     private boolean closed;
 
@@ -40,6 +50,11 @@ public final class MpiCommunicator implements Communicator {
         this.watchdog = new Watchdog(timeout);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment flag = arena.allocate(ValueLayout.JAVA_INT);
+            check(mpi_h.MPI_Finalized(flag), "MPI_Finalized");
+            if (flag.get(ValueLayout.JAVA_INT, 0) != 0) {
+                throw new DistributedException("MPI was already finalized in this process (an MpiCommunicator was "
+                        + "closed), and MPI starts only once per process: open one communicator and close it when training ends");
+            }
             check(mpi_h.MPI_Initialized(flag), "MPI_Initialized");
             if (flag.get(ValueLayout.JAVA_INT, 0) == 0) {
                 MemorySegment provided = arena.allocate(ValueLayout.JAVA_INT);
@@ -67,15 +82,25 @@ public final class MpiCommunicator implements Communicator {
      * Initialises MPI (once per process) and returns MPI_COMM_WORLD. {@code timeout}: how long any collective,
      * MPI_Init included, may block before the watchdog ends this process.
      *
-     * @param timeout positive
+     * @param timeout positive, at most 2^63 - 1 ns (292 years)
      * @return this process's rank of MPI_COMM_WORLD
-     * @throws DistributedException when libmpi does not load or MPI does not start
+     * @throws DistributedException when libmpi does not load or MPI does not start, or was finalized already
+     * @throws IllegalStateException when a communicator of this process is still open (MPI starts once per process)
      */
-    public static MpiCommunicator init(Duration timeout) {
+    public static synchronized MpiCommunicator init(Duration timeout) {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("the MPI timeout must be positive, got " + timeout);
         }
-        return new MpiCommunicator(MpiLibrary.load(), timeout);
+        if (timeout.compareTo(MAX_TIMEOUT) > 0) { // the watchdog counts in nanoseconds: toNanos() would overflow
+            throw new IllegalArgumentException("the MPI timeout must be at most " + MAX_TIMEOUT.toDays()
+                    + " days (2^63 - 1 ns), got " + timeout);
+        }
+        if (open != null) {
+            throw new IllegalStateException("MPI is already started in this process (" + open.describe() + "), and it "
+                    + "starts only once per process: use that communicator, not a second one");
+        }
+        open = new MpiCommunicator(MpiLibrary.load(), timeout);
+        return open;
     }
 
     @Override
@@ -96,7 +121,7 @@ public final class MpiCommunicator implements Communicator {
     @Override
     public void allReduceSum(Backend backend, Tensor x) {
         requireFloat(x, "allReduceSum");
-        int count = Math.toIntExact(x.size());
+        int count = count(x, "allReduceSum");
         if (x.device().isHost()) {
             collective("MPI_Allreduce of " + count + " floats", () -> mpi_h.MPI_Allreduce(IN_PLACE, x.segment(), count,
                     mpi.floatType, mpi.opSum, mpi.commWorld));
@@ -135,7 +160,7 @@ public final class MpiCommunicator implements Communicator {
     @Override
     public void broadcast(Backend backend, Tensor x) {
         requireFloat(x, "broadcast");
-        int count = Math.toIntExact(x.size());
+        int count = count(x, "broadcast");
         if (x.device().isHost()) {
             collective("MPI_Bcast of " + count + " floats", () -> mpi_h.MPI_Bcast(x.segment(), count, mpi.floatType, 0,
                     mpi.commWorld));
@@ -167,37 +192,59 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void abort(int exitCode) {
+        if (closed) { // Open MPI answers MPI_Abort after MPI_Finalize with its own abort, exit code 1
+            throw new IllegalStateException("MPI_Abort: this communicator is closed (MPI_Finalize was called); "
+                    + "end the process itself (System.exit)");
+        }
         mpi_h.MPI_Abort(mpi.commWorld, exitCode);
     }
 
     /** A barrier, so no rank finalizes while another still sends, then MPI_Finalize. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
+        guard.enter("close"); // refused while another thread is inside a collective, whose watchdog must stay
         try {
-            barrier();
-            closed = true;
-            collective("MPI_Finalize", mpi_h::MPI_Finalize);
+            if (closed) {
+                return;
+            }
+            try {
+                barrier();
+                closed = true;
+                collective("MPI_Finalize", mpi_h::MPI_Finalize);
+            } finally {
+                closed = true;
+                watchdog.stop();
+                synchronized (MpiCommunicator.class) {
+                    open = null;
+                }
+            }
         } finally {
-            closed = true;
-            watchdog.stop();
+            guard.exit();
         }
     }
 
     private void collective(String what, IntSupplier call) {
-        if (closed && !what.equals("MPI_Finalize")) {
-            throw new IllegalStateException(what + ": this communicator is closed (MPI_Finalize was called)");
-        }
-        watchdog.enter(what);
-        int rc;
+        guard.enter(what);
         try {
-            rc = call.getAsInt();
+            if (closed && !what.equals("MPI_Finalize")) {
+                throw new IllegalStateException(what + ": this communicator is closed (MPI_Finalize was called)");
+            }
+            watchdog.enter(what);
+            int rc;
+            try {
+                rc = call.getAsInt();
+            } finally {
+                watchdog.leave();
+            }
+            check(rc, what);
         } finally {
-            watchdog.leave();
+            guard.exit();
         }
-        check(rc, what);
+    }
+
+    /** The call this communicator is inside now, or null (for tests that need a call in progress). */
+    String inside() {
+        return watchdog.deadline == 0 ? null : watchdog.current;
     }
 
     private void check(int rc, String what) {
@@ -212,6 +259,15 @@ public final class MpiCommunicator implements Communicator {
             MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
             return mpi_h.MPI_Error_string(rc, text, length) == mpi_h.MPI_SUCCESS() ? text.getString(0) : "unknown error";
         }
+    }
+
+    /** MPI's counts are C ints; every rank refuses alike (their sizes agree) before MPI sees the tensor. */
+    private static int count(Tensor x, String what) {
+        if (x.size() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(what + ": " + x.size() + " floats, more than an MPI count holds ("
+                    + Integer.MAX_VALUE + "); split the tensor");
+        }
+        return (int) x.size();
     }
 
     private static void requireFloat(Tensor x, String what) {

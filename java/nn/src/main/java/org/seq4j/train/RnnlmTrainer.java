@@ -92,12 +92,13 @@ public final class RnnlmTrainer implements AutoCloseable {
     }
 
     private double fitEpochHeld(int epoch, int[] corpus, int batch, int time, Trainer.Listener listener) {
-        int dataSize = corpus.length - 1;
-        int iters = iterations(corpus, batch, time);
-        Shard shard = Shard.of(batch, comm.rank(), comm.size());
+        // first: a rank that refused its own batch or corpus alone would leave the others waiting in this collective
         comm.agree("training configuration (corpus, batch, time, optimizer, clipping)", "words " + corpus.length
                 + ", batch " + batch + ", time " + time + ", " + optimizer.getClass().getSimpleName() + " lr "
                 + optimizer.learningRate() + ", clip " + maxGrad);
+        int dataSize = corpus.length - 1;
+        int iters = iterations(corpus, batch, time);
+        Shard shard = Shard.of(batch, comm.rank(), comm.size());
         allocate(shard.rows(), time);
         int jump = dataSize / batch;
         int timeIdx = 0;
@@ -134,6 +135,8 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @param time   steps per batch T
      * @return the perplexity, exp(mean loss)
      * @throws IllegalArgumentException if batch or time is below 1, or the corpus is too short for one batch
+     * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' corpus lengths, batches or
+     *         times differ
      */
     public double evalPerplexity(int[] corpus, int batch, int time) {
         guard.enter("evalPerplexity");
@@ -146,6 +149,9 @@ public final class RnnlmTrainer implements AutoCloseable {
 
     private double evalPerplexityHeld(int[] corpus, int batch, int time) {
         int size = corpus.length;
+        // ranks with other sizes would sum different numbers of batches and divide by their own count; first, as
+        // in fitEpoch, so that no rank refuses its arguments alone
+        comm.agree("validation (corpus, batch, time)", "words " + size + ", batch " + batch + ", time " + time);
         int iters = iterations(corpus, batch, time);
         Shard shard = Shard.of(batch, comm.rank(), comm.size());
         allocate(shard.rows(), time);

@@ -114,15 +114,24 @@ public final class Seq2seqEval {
      * @param comm     the ranks that share the questions
      * @return the accuracy over all ranks' questions, and this rank's first samples (on rank 0, the first
      *         questions of the split)
-     * @throws IllegalArgumentException if beam is negative
+     * @throws IllegalArgumentException if batch is below 1 or beam is negative
+     * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' question counts, answer
+     *         lengths, batches or beams differ
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam, Communicator comm) {
+        int total = limit > 0 ? Math.min(limit, test.size()) : test.size();
+        int length = test.answerLength() - 1;
+        // ranks that split different question counts would sum overlapping or missing shares into a wrong total;
+        // checked first, so that no rank refuses its batch or beam alone while the others wait for it
+        comm.agree("evaluation (questions, answer length, batch, beam)", "questions " + total + ", answer length "
+                + length + ", batch " + batch + ", beam " + beam);
+        if (batch < 1) { // 0 never advanced the loop below: the evaluation never ended
+            throw new IllegalArgumentException("questions per generate call (batch) must be >= 1, got " + batch);
+        }
         if (beam < 0) {
             throw new IllegalArgumentException("the beam width K must be >= 1 (or 0 for greedy), got " + beam);
         }
-        int total = limit > 0 ? Math.min(limit, test.size()) : test.size();
-        int length = test.answerLength() - 1;
         // rank r answers questions [r*total/R, (r+1)*total/R); with fewer questions than ranks, rank 0 answers all
         Shard share = total >= comm.size() ? Shard.of(total, comm.rank(), comm.size())
                 : new Shard(0, comm.isRoot() ? total : 0, total);

@@ -129,6 +129,12 @@ public final class Trainer implements AutoCloseable {
     }
 
     private float fitEpochHeld(int epoch, Batches data, int batchSize, Listener listener) {
+        // every epoch, not only when this rank re-sizes: whether a rank passes the same Batches object again is its
+        // own business, and a check made by one rank alone was paired with another's gradient all-reduce. And
+        // first: a rank that refused its own batch size alone would leave the others waiting in this collective
+        comm.agree("training configuration (batch, examples, seed, optimizer, clipping)", "batch " + batchSize
+                + ", examples " + data.size() + ", seed " + seed + ", " + optimizer.getClass().getSimpleName()
+                + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
@@ -141,9 +147,6 @@ public final class Trainer implements AutoCloseable {
             // all of it recorded together, once every call that may fail has returned: a refused configuration
             // (another rank's) leaves the previous one whole, not its shard with the new batch's tensors
             Shard newShard = Shard.of(batchSize, comm.rank(), comm.size());
-            comm.agree("training configuration (batch, examples, seed, optimizer, clipping)", "batch " + batchSize
-                    + ", examples " + data.size() + ", seed " + seed + ", " + optimizer.getClass().getSimpleName()
-                    + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
             Tensor[] t = data.allocate(model.backend(), arena, newShard.rows());
             shard = newShard;
             xs = t[0];

@@ -2,14 +2,20 @@
 // training of a small Seq2seq or AttentionSeq2seq on seeded random token pairs (or of an Rnnlm by truncated
 // BPTT on a random corpus, 7 streams split 3 + 4), then each rank writes its parameters, the epoch loss and
 // the split evaluation. Also the failure drills: a rank that is killed, a
-// rank that stalls (the watchdog must end the other), a rank built with another model (configuration check).
+// rank that stalls (the watchdog must end the other), a rank built with another model (configuration check),
+// a second start of MPI in one process (refused with one line, not Open MPI's abort), a second thread calling
+// while the first is inside a collective (refused, not two collectives in flight), a rank that evaluates on
+// another number of questions or words (configuration check, not a wrong total), ranks that pass the same data
+// in other Batches objects (the same collectives all the same), a tensor of more floats than an MPI count holds,
+// a rank whose batch cannot be split (configuration check, not a rank that throws alone).
 //   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
-//   MODE: train | kill | stall | mismatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
+//   MODE: train | kill | stall | mismatch | reopen | threads | evalmismatch | rewrap | bigcount | badbatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
 package org.seq4j.dist;
 
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +31,7 @@ import org.seq4j.models.Seq2seqModel;
 import org.seq4j.optim.Adam;
 import org.seq4j.optim.Optimizer;
 import org.seq4j.optim.SGD;
+import org.seq4j.tensor.Tensor;
 import org.seq4j.train.Batches;
 import org.seq4j.train.RnnlmTrainer;
 import org.seq4j.train.Seq2seqEval;
@@ -41,17 +48,32 @@ public final class DataParallelMain {
         String mode = args[0], kind = args[1], optimizer = args[2];
         Path out = Path.of(args[3]);
         Duration timeout = Duration.ofSeconds(args.length > 4 ? Long.parseLong(args[4]) : 60);
+        if (mode.equals("reopen")) {
+            reopen(timeout);
+            return;
+        }
+        if (mode.equals("bigcount")) {
+            bigCount(timeout);
+            return;
+        }
+        if (mode.equals("threads")) {
+            twoThreads(timeout, Path.of(out + ".go"));
+            return;
+        }
         try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout);
              Backend backend = Backends.create("openblas")) {
             int rank = comm.rank();
             int hidden = mode.equals("mismatch") && rank == 1 ? H + 1 : H;
+            boolean otherEval = mode.equals("evalmismatch") && rank == 1;
+            boolean badBatch = mode.equals("badbatch") && rank == 1;
             if (kind.equals("rnnlm")) {
                 try (Rnnlm model = new Rnnlm(backend, LM_V, D, hidden, SEED + rank); Optimizer opt = optimizer(optimizer);
                      RnnlmTrainer trainer = new RnnlmTrainer(model, opt, CLIP).distribute(comm)) {
-                    float ppl = (float) trainer.fitEpoch(1, corpus(STEPS * LM_BATCH * LM_TIME + 1, 1), LM_BATCH, LM_TIME,
+                    float ppl = (float) trainer.fitEpoch(1, corpus(STEPS * LM_BATCH * LM_TIME + 1, 1), badBatch ? 1 : LM_BATCH, LM_TIME,
                             new Trainer.Listener() {
                             });
-                    float valid = (float) trainer.evalPerplexity(corpus(3 * LM_BATCH * LM_TIME + 1, 2), LM_BATCH, LM_TIME);
+                    float valid = (float) trainer.evalPerplexity(corpus((otherEval ? 4 : 3) * LM_BATCH * LM_TIME + 1, 2),
+                            LM_BATCH, LM_TIME);
                     write(out, rank, ppl, valid, model.store().values().toFloatArray());
                 }
                 return;
@@ -60,7 +82,8 @@ public final class DataParallelMain {
             try (Seq2seqModel model = model(kind, backend, hidden, SEED + rank);
                  Optimizer opt = optimizer(optimizer); Trainer trainer = new Trainer(model, opt, CLIP, SEED)) {
                 trainer.distribute(comm);
-                float loss = trainer.fitEpoch(1, Batches.of(pairs(STEPS * BATCH, 1)), BATCH, new Trainer.Listener() {
+                Batches first = Batches.of(pairs(STEPS * BATCH, 1));
+                float loss = trainer.fitEpoch(1, first, badBatch ? 1 : BATCH, new Trainer.Listener() {
                     @Override
                     public void onStep(int epoch, int step, float l) {
                         if (step == 2 && rank == 1) {
@@ -72,12 +95,113 @@ public final class DataParallelMain {
                         }
                     }
                 });
-                Seq2seqEval.Result r = Seq2seqEval.evaluate(model, pairs(TEST, 2), vocabulary(), false, 0, 7, 0, 0, comm);
+                if (mode.equals("rewrap")) { // a second epoch: rank 0 passes the same Batches again, rank 1 a new one
+                    Batches again = rank == 0 ? first : Batches.of(pairs(STEPS * BATCH, 1));
+                    loss = trainer.fitEpoch(2, again, BATCH, new Trainer.Listener() {
+                    });
+                }
+                Seq2seqEval.Result r = Seq2seqEval.evaluate(model, pairs(TEST, 2), vocabulary(), false,
+                        otherEval ? TEST - 15 : 0, 7, 0, 0, comm);
                 write(out, rank, loss, r.correct(), model.store().values().toFloatArray());
             }
         } catch (ConfigurationMismatchException e) {
             System.err.println("seq4j: " + e.getMessage());
             System.exit(2);
+        }
+    }
+
+    /** MPI started while it is open, aborted and started after it was closed: each refused with one line, the process alive. */
+    private static void reopen(Duration timeout) {
+        Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout);
+        try (comm) {
+            try {
+                Distributed.open(Distributed.Mode.MPI, timeout).close();
+            } catch (IllegalStateException e) {
+                System.out.println("while open: " + e.getMessage());
+            }
+            comm.barrier(); // the first one still works
+        }
+        try {
+            comm.abort(5);
+        } catch (IllegalStateException e) {
+            System.out.println("abort after close: " + e.getMessage());
+        }
+        try {
+            Distributed.open(Distributed.Mode.MPI, timeout).close();
+        } catch (DistributedException e) {
+            System.out.println("after close: " + e.getMessage());
+        }
+        System.out.println("alive");
+    }
+
+    /** 2^32 floats (never touched: the count is refused first) all-reduced and broadcast. */
+    private static void bigCount(Duration timeout) {
+        Tensor huge = Tensor.wrapHost(MemorySegment.ofAddress(64).reinterpret(4L << 32), 65536, 65536);
+        try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout)) {
+            try {
+                comm.allReduceSum(null, huge);
+            } catch (IllegalArgumentException e) {
+                System.out.println("refused: " + e.getMessage());
+            }
+            try {
+                comm.broadcast(null, huge);
+            } catch (IllegalArgumentException e) {
+                System.out.println("refused: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Rank 0: thread "first" enters a barrier, which cannot return before rank 1 joins; meanwhile the main thread
+     * calls an all-reduce and close, both of which must be refused. Only then does rank 0 create {@code go}, and
+     * rank 1 join.
+     */
+    private static void twoThreads(Duration timeout, Path go) throws IOException {
+        try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout)) {
+            if (comm.rank() == 0) {
+                Thread first = Thread.ofPlatform().name("first").start(comm::barrier);
+                while (((MpiCommunicator) comm).inside() == null) {
+                    Thread.onSpinWait();
+                }
+                try {
+                    comm.allReduceSum(new double[] {1});
+                    System.out.println("a second thread entered MPI");
+                } catch (IllegalStateException e) {
+                    System.out.println("refused: " + e.getMessage());
+                }
+                try {
+                    comm.close();
+                    System.out.println("a second thread closed it");
+                } catch (IllegalStateException e) {
+                    System.out.println("close refused: " + e.getMessage());
+                }
+                Files.createFile(go);
+                join(first);
+            } else {
+                while (!Files.exists(go)) {
+                    sleep(10);
+                }
+                comm.barrier();
+            }
+            double[] one = {1};
+            comm.allReduceSum(one); // the communicator still works, from either thread
+            System.out.println("rank " + comm.rank() + " sum " + one[0]);
+        }
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -202,4 +202,109 @@ class DataParallelTest {
         }
         assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
     }
+
+    @Test
+    void mpiStartedTwiceInOneProcessIsRefusedWithOneLine() throws Exception {
+        // Open MPI aborts a process that calls MPI after MPI_Finalize: a second communicator must be refused before
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "reopen", "seq2seq", "adam", dir.resolve("out").toString(), "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        assertEquals(2, count(r.output(), "while open: MPI is already started in this process (MPI rank "), r.output());
+        assertEquals(2, count(r.output(), "abort after close: MPI_Abort: this communicator is closed"), r.output());
+        assertEquals(2, count(r.output(), "after close: MPI was already finalized in this process"), r.output());
+        assertEquals(2, count(r.output(), "alive"), r.output());
+    }
+
+    @Test
+    void aSecondThreadCallingDuringACollectiveIsRefused() throws Exception {
+        // MPI runs SERIALIZED: two calls in flight at once paired the ranks' collectives wrongly (MPI_ERR_TRUNCATE,
+        // or a hang until the watchdog); the second thread must get an IllegalStateException naming the first
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "threads", "seq2seq", "adam", dir.resolve("out").toString(), "10"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        String refused = line(r.output(), "refused: ");
+        assertTrue(refused.contains("MpiCommunicator.MPI_Allreduce of 1 doubles: in use by thread \"first\""), refused);
+        // a close from the second thread neither finalizes nor stops the watchdog of the first one's barrier
+        String closeRefused = line(r.output(), "close refused: ");
+        assertTrue(closeRefused.contains("MpiCommunicator.close: in use by thread \"first\""), closeRefused);
+        assertEquals(1, count(r.output(), "rank 0 sum 2.0"), r.output());
+        assertEquals(1, count(r.output(), "rank 1 sum 2.0"), r.output());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"seq2seq, 'evaluation (questions, answer length, batch, beam)'", "rnnlm, 'validation (corpus, batch, time)'"})
+    void ranksThatEvaluateOnOtherSizesAllEndWithOneLine(String kind, String what) throws Exception {
+        // rank 1 evaluates 30 of the 45 questions (seq2seq), or 4 batches of words instead of 3 (rnnlm): the split
+        // and the sum would count overlapping or missing shares, and each rank would report its own wrong figure
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "evalmismatch", kind, "sgd", prefix.toString(), "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(2, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the " + what + " (this is rank " + rank),
+                    r.output());
+        }
+        assertFalse(Files.exists(Path.of(prefix + ".rank0")), "rank 0 wrote a result");
+    }
+
+    @Test
+    void ranksThatPassTheSameDataInOtherObjectsMakeTheSameCollectives() throws Exception {
+        // epoch 2: rank 0 passes the same Batches again, rank 1 an equal new one. Only rank 1 re-sized and checked the
+        // configuration (an all-reduce of 2 longs), paired with rank 0's gradient all-reduce: MPI_ERR_TRUNCATE on one
+        // rank, the other reduced a gradient with a hash in it and waited for the watchdog
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "rewrap", "seq2seq", "sgd", prefix.toString(), "20"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        RankResult r0 = read(Path.of(prefix + ".rank0")), r1 = read(Path.of(prefix + ".rank1"));
+        assertArrayEquals(r0.values(), r1.values(), "the two ranks' parameters differ");
+
+        // two epochs of the same steps in this process with the whole batch
+        Backend backend = TestBackends.get("openblas");
+        try (Seq2seqModel m = DataParallelMain.model("seq2seq", backend, DataParallelMain.H, DataParallelMain.SEED);
+             Optimizer opt = DataParallelMain.optimizer("sgd");
+             Trainer t = new Trainer(m, opt, DataParallelMain.CLIP, DataParallelMain.SEED)) {
+            Batches data = Batches.of(DataParallelMain.pairs(DataParallelMain.STEPS * DataParallelMain.BATCH, 1));
+            for (int epoch = 1; epoch <= 2; epoch++) {
+                t.fitEpoch(epoch, data, DataParallelMain.BATCH, new Trainer.Listener() {
+                });
+            }
+            assertClose("two epochs", m.store().values().toFloatArray(), r0.values());
+        }
+    }
+
+    @Test
+    void aTensorOfMoreFloatsThanAnMpiCountIsRefusedWithOneLine() throws Exception {
+        // MPI counts are C ints: 2^32 floats threw ArithmeticException("integer overflow")
+        List<String> cmd = mpirun(1);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "bigcount", "seq2seq", "adam", dir.resolve("out").toString(), "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        for (String what : new String[] {"allReduceSum", "broadcast"}) {
+            assertEquals(1, count(r.output(), "refused: " + what + ": 4294967296 floats, more than an MPI count holds "
+                    + "(2147483647); split the tensor"), r.output());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"seq2seq, 'training configuration (batch, examples, seed, optimizer, clipping)'",
+            "rnnlm, 'training configuration (corpus, batch, time, optimizer, clipping)'"})
+    void aRankWhoseBatchCannotBeSplitEndsWithTheOthers(String kind, String what) throws Exception {
+        // rank 1 trains with a batch of 1, which 2 ranks cannot split: it threw alone, before the configuration check
+        // in which rank 0 then waited for the watchdog
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "badbatch", kind, "sgd", prefix.toString(), "15"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(2, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the " + what + " (this is rank " + rank),
+                    r.output());
+        }
+        assertFalse(r.output().contains("did not return within"), r.output());
+    }
 }

@@ -81,6 +81,16 @@ class DistributedUnitTest {
     }
 
     @Test
+    void anMpiTimeoutOutsideTheWatchdogsRangeIsRefusedBeforeMpiStarts() {
+        // above 2^63 - 1 ns the watchdog's Duration.toNanos() threw ArithmeticException("long overflow")
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MpiCommunicator.init(Duration.ofDays(200_000)));
+        assertEquals("the MPI timeout must be at most 106751 days (2^63 - 1 ns), got PT4800000H", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> MpiCommunicator.init(Duration.ZERO));
+        assertEquals("the MPI timeout must be positive, got PT0S", e.getMessage());
+    }
+
+    @Test
     void hashesDifferForDifferentConfigurations() {
         assertEquals(Hashes.sha256Long("batch 128"), Hashes.sha256Long("batch 128"));
         assertFalse(Hashes.sha256Long("batch 128") == Hashes.sha256Long("batch 129"));

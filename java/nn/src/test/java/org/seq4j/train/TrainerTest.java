@@ -72,6 +72,9 @@ class TrainerTest {
 
             @Override
             public int[][] generate(int[][] xs, int startId, int length) {
+                if (xs.length == 0) {
+                    throw new AssertionError("generate of no questions: an evaluation that does not advance");
+                }
                 int[][] out = new int[xs.length][];
                 for (int i = 0; i < xs.length; i++) {
                     out[i] = answers[xs[i][0]]; // question i starts with id i
@@ -123,6 +126,18 @@ class TrainerTest {
         r = Seq2seqEval.evaluate(answering(oneWrong), test, v, true, 2, 2, 3);
         assertEquals(2, r.total(), "the limit");
         assertEquals("1+0", r.samples().get(0).question(), "a reversed question is shown as written");
+    }
+
+    @Test
+    void anEvaluationBatchBelowOneIsRefused() {
+        CharVocabulary v = CharVocabulary.of("012+_ ");
+        SequencePairs test = new SequencePairs(new int[][] {v.encode("0+1")}, new int[][] {v.encode("_1 ")});
+        Seq2seqModel m = answering(new int[][] {v.encode("1 ")});
+        for (int batch : new int[] {0, -3}) { // 0 used to loop for ever on empty batches, -3 to fail in copyOfRange
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Seq2seqEval.evaluate(m, test, v, false, 0, batch, 3));
+            assertEquals("questions per generate call (batch) must be >= 1, got " + batch, e.getMessage());
+        }
     }
 
     @Test
