@@ -155,7 +155,7 @@ final class TrainCommand implements Callable<Integer> {
                 train(task, kind);
             } catch (ConfigurationMismatchException | NonFiniteLossException e) {
                 throw e; // every rank throws it at the same step: they end together (close finalizes MPI)
-            } catch (Exception e) {
+            } catch (Exception | Error e) { // an Error too (OutOfMemoryError): close()'s barrier would meet no one
                 if (c.size() > 1) { // only this rank knows: end the others now instead of at their watchdog
                     System.err.println("seq4j: rank " + c.rank() + " of " + c.size() + ": " + e.getMessage()
                             + "; ending every rank");

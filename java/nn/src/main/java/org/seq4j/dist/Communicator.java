@@ -88,8 +88,8 @@ public interface Communicator extends AutoCloseable {
 
     /**
      * Checks that every rank passes the same {@code configuration} text (model spec, sizes, seed, data size),
-     * by one all-reduce of (hash, -hash) under min. On a mismatch every rank throws the same one-line
-     * {@link ConfigurationMismatchException}, so all of them end instead of deadlocking in a later collective of
+     * by one all-reduce of (hash, ~hash) under min (~ reverses the order of longs: the second is ~ the largest hash).
+     * On a mismatch every rank throws the same one-line {@link ConfigurationMismatchException}, so all of them end instead of deadlocking in a later collective of
      * another size. Free with one rank.
      *
      * @param what what is compared, for the message, e.g. "model (class, parameter names and shapes)"
@@ -101,12 +101,12 @@ public interface Communicator extends AutoCloseable {
             return;
         }
         long hash = Hashes.sha256Long(configuration);
-        long[] minMax = {hash, -hash};
+        long[] minMax = {hash, ~hash};   // not -hash: -Long.MIN_VALUE is itself, and that rank would agree with anything
         allReduceMin(minMax);
-        if (minMax[0] != hash || -minMax[1] != hash) {
+        if (minMax[0] != hash || ~minMax[1] != hash) {
             throw new ConfigurationMismatchException("the " + size() + " ranks do not agree on the " + what + " (this is rank "
                     + rank() + ", hash " + Long.toHexString(hash) + "; hashes over ranks range from "
-                    + Long.toHexString(minMax[0]) + " to " + Long.toHexString(-minMax[1])
+                    + Long.toHexString(minMax[0]) + " to " + Long.toHexString(~minMax[1])
                     + "): start every rank with the same arguments and the same data");
         }
     }
