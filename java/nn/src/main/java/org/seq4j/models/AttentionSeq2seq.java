@@ -105,10 +105,11 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      * them: row [t, n] is decoder step t's distribution over the encoder steps.
      *
      * @return (T_dec, N, T_enc)
-     * @throws IllegalStateException before a forward returned (none ran, or the last one threw)
+     * @throws IllegalStateException before a forward returned (none ran, or the last one threw), when the model is
+     *         closed, or while another thread is inside it
      */
     public Tensor attentionWeights() {
-        return ((AttentionDecoder) decoder).attentionWeights();
+        return held("attentionWeights", () -> ((AttentionDecoder) decoder).attentionWeights());
     }
 
     private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell,

@@ -237,4 +237,16 @@ class BadInputTest {
         model.close();
         assertMessage(assertThrows(IllegalStateException.class, () -> model.forward(xs, ts)), "already closed");
     }
+
+    /** attentionWeights went past the model's guard: after close it handed out the closed layer's buffer. */
+    @Test
+    void aClosedAttentionModelHasNoAttentionWeights() {
+        AttentionSeq2seq model = new AttentionSeq2seq(backend, V, D, H, 1);
+        Tensor xs = ids(N, 5), ts = ids(N, 4);
+        model.forward(xs, ts);
+        model.attentionWeights();
+        model.close();
+        assertMessage(assertThrows(IllegalStateException.class, model::attentionWeights),
+                "AttentionSeq2seq.attentionWeights: this AttentionSeq2seq is already closed");
+    }
 }
