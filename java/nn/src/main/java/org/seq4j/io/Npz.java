@@ -1,5 +1,7 @@
 // NumPy .npz checkpoints: save named arrays to a file (atomically) and load them back. The files
 // exchange with numpy: np.load reads what save writes, and load reads np.savez and np.savez_compressed.
+// A text entry (a checkpoint's description) is read with text, as seq4j writes it (a raw entry) or as
+// numpy writes it back after np.savez(f, **dict(np.load(g))) (one string in a .npy).
 package org.seq4j.io;
 
 import java.io.IOException;
