@@ -228,7 +228,7 @@ final class Npy {
             throw new NpzFormatException(file, array, (dict.get("descr") instanceof String s ? "dtype " + abbreviate(s)
                     + " is not text" : "the .npy header has no string 'descr'") + "; " + TEXT_FORMS);
         }
-        String descr = m.group();
+        String descr = abbreviate(m.group()); // for messages: a hostile header may give a million digits
         boolean unicode = m.group(1).equals("<U");
         long n = m.group(2).length() > 12 ? Long.MAX_VALUE : Long.parseLong(m.group(2));
         if (!(dict.get("fortran_order") instanceof Boolean)) { // either order lays out one item the same
@@ -246,8 +246,8 @@ final class Npy {
                     + " strings; " + TEXT_FORMS + " (shape ())");
         }
         if (n > maxChars) {
-            throw new NpzFormatException(file, array, "dtype " + descr + " is a string of " + m.group(2)
-                    + " characters; seq4j reads at most " + maxChars);
+            throw new NpzFormatException(file, array, "dtype " + descr + " is a string of "
+                    + abbreviate(m.group(2)) + " characters; seq4j reads at most " + maxChars);
         }
         long itemBytes = n * (unicode ? 4 : 1); // n <= maxChars, an int: no overflow
         if (itemBytes > Integer.MAX_VALUE - 8) {
