@@ -147,7 +147,7 @@ class InteropExamplesTest {
             z = np.load(sys.argv[1])                       # a seq4j checkpoint .npz
             Wx = z["lstm.Wx"]                               # float32, shape (D, 4H), gates f, g, i, o
             print(Wx.dtype, Wx.shape)
-            print(z["model.properties"].decode("latin-1").splitlines()[-1])
+            print(bytes(z["model.properties"]).decode("latin-1").splitlines()[-1])
 
             def torch_lstm(W):     # seq4j (in, 4H), gates f, g, i, o -> PyTorch (4H, in), gates i, f, g, o
                 f, g, i, o = np.split(W, 4, axis=-1)
@@ -171,6 +171,48 @@ class InteropExamplesTest {
             np.savez(sys.argv[1], **{"affine.W": W, "affine.b": np.zeros(3, np.float32)})
             """;
     // ---- end ----
+
+    // ---- as in INTEROP.md: numpy edits a checkpoint ----
+    static final String NUMPY_EDITS = """
+            import sys, numpy as np
+            d = dict(np.load(sys.argv[1]))                 # every array, and model.properties as bytes
+            d["lstm.b"] = np.zeros_like(d["lstm.b"])        # edit a weight
+            np.savez(sys.argv[2], **d)                     # or np.savez_compressed
+            """;
+    // ---- end ----
+
+    /**
+     * numpy's round trip of a checkpoint, load, edit, save: np.savez stores the description np.load gave as bytes
+     * back as a 0-d bytes array, and seq4j loads the file as the checkpoint it is, with the edit. The guide's
+     * NUMPY_READS reads the description of both files (bytes(...) of either form).
+     */
+    @Test
+    void numpyEditsACheckpoint(@TempDir Path dir) throws Exception {
+        Backend backend = TestBackends.reference();
+        Path file = dir.resolve("lm.npz");
+        Path edited = dir.resolve("edited.npz");
+        Properties about = new Properties();
+        about.setProperty("model", "rnnlm");
+        try (Rnnlm model = new Rnnlm(backend, 10, 4, 5, 1984)) {
+            Checkpoint.write(file, model, about);
+        }
+        python(NUMPY_EDITS, file.toString(), edited.toString());
+        String read = python("import sys, numpy as np; print(np.load(sys.argv[1])['model.properties'].dtype)",
+                edited.toString());
+        assertTrue(read.startsWith("|S"), "numpy stored the description as a bytes array: " + read);
+        for (Path f : List.of(file, edited)) {
+            String out = python(NUMPY_READS, f.toString());
+            assertTrue(out.contains("model=rnnlm") && out.contains("torch layout ok"), out);
+        }
+        assertEquals(about, Checkpoint.meta(edited));
+        try (Rnnlm saved = new Rnnlm(backend, 10, 4, 5, 1984); Rnnlm again = new Rnnlm(backend, 10, 4, 5, 7)) {
+            Checkpoint.load(edited, again);
+            for (var p : saved.parameters()) {
+                float[] want = p.name().equals("lstm.b") ? new float[20] : saved.store().copyOut(p.name());
+                assertArrayEquals(want, again.store().copyOut(p.name()), p.name());
+            }
+        }
+    }
 
     @Test
     void checkpointsAndNpzExchangeWithNumpy(@TempDir Path dir) throws Exception {
@@ -244,7 +286,7 @@ class InteropExamplesTest {
                 current.add(line);
             }
         }
-        assertEquals(8, regions.size(), "examples marked in this file");
+        assertEquals(9, regions.size(), "examples marked in this file");
         for (List<String> region : regions) {
             List<String> lines = region.getFirst().contains("\"\"\"") ? region.subList(1, region.size() - 1) : region;
             int indent = lines.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length())

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.IntBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -17,6 +18,8 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.seq4j.tensor.Tensor;
 
 final class Npy {
@@ -118,6 +121,43 @@ final class Npy {
      * entry (-1 if unknown), which must agree with the header before any data is read.
      */
     static NpyArray read(InputStream in, long declaredSize, Path file, String array) throws IOException {
+        Header h = readHeader(in, file, array);
+        Map<String, Object> dict = h.dict();
+        String header = h.text();
+        Descr descr = descr(dict.get("descr"), file, array);
+        if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
+            throw new NpzFormatException(file, array, "the .npy header has no boolean 'fortran_order': "
+                    + abbreviate(header.strip()));
+        }
+        if (fortran) {
+            throw new NpzFormatException(file, array, "fortran_order is True; seq4j reads C order only "
+                    + "(save numpy.ascontiguousarray(a) instead)");
+        }
+        int[] shape = shape(dict.get("shape"), header, file, array);
+        if (dict.size() != 3) {
+            throw new NpzFormatException(file, array, "the .npy header has keys " + abbreviate(dict.keySet().toString())
+                    + "; expected exactly descr, fortran_order and shape");
+        }
+        // count < 2^31 (checked by shape), so neither product below can overflow; exact all the same
+        int count = (int) Tensor.sizeOf(shape);
+        long dataBytes = Math.multiplyExact((long) count, descr.itemSize);
+        long dataStart = h.dataStart();
+        if (declaredSize >= 0 && declaredSize != Math.addExact(dataStart, dataBytes)) {
+            throw sizeMismatch(file, array, shape, descr, dataBytes, Long.toString(declaredSize - dataStart));
+        }
+        requireHeap(Math.multiplyExact((long) count, 4), shape, file, array);
+        return switch (descr) {
+            case F4, F8 -> NpyArray.of(readFloats(in, descr, count, shape, file, array), shape);
+            case I4, I8 -> NpyArray.of(readInts(in, descr, count, shape, file, array), shape);
+        };
+    }
+
+    /** A parsed .npy header: its dict, its text (for messages), and where the data starts in the entry. */
+    private record Header(Map<String, Object> dict, String text, long dataStart) {
+    }
+
+    /** Reads the magic, version and header of a .npy entry, leaving {@code in} at the first data byte. */
+    private static Header readHeader(InputStream in, Path file, String array) throws IOException {
         byte[] start = in.readNBytes(MAGIC.length + 4);
         if (start.length < MAGIC.length + 4 || !startsWithMagic(start)) {
             throw new NpzFormatException(file, array, "not a .npy array (no \\x93NUMPY magic at its start)");
@@ -161,32 +201,94 @@ final class Npy {
             throw new NpzFormatException(file, array, "the .npy header does not parse (" + e.getMessage() + "): "
                     + abbreviate(header.strip()));
         }
-        Descr descr = descr(dict.get("descr"), file, array);
-        if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
+        return new Header(dict, header, prefix + headerLength);
+    }
+
+    // ---- reading text: one string, as np.savez stores a bytes or str value -------------------------------
+
+    /** The dtypes of a text entry: numpy's bytes (|S, n bytes an item) and str (<U, n UTF-32LE code points). */
+    private static final Pattern TEXT_DESCR = Pattern.compile("(\\|S|<U)(\\d+)");
+    private static final String TEXT_FORMS = "text is read from a bytes (|S) or str (<U) array of one element, as "
+            + "np.savez writes a bytes or str value";
+
+    /**
+     * Reads one .npy entry holding a single string, as np.savez writes a bytes value (dtype {@code |S<n>}) or a str
+     * ({@code <U<n>}): shape () or any shape of one element. A {@code |S} item is n bytes, read as Latin-1 (one
+     * character a byte, as Java's Properties reads a file); a {@code <U} item is n code points, 4 little-endian bytes
+     * each. Trailing NULs are padding and dropped, as numpy drops them. n may be at most {@code maxChars}, and the
+     * entry must hold exactly the header and that one item: any other dtype, shape or size is an NpzFormatException
+     * naming {@code array}, before the item is read.
+     */
+    static String readText(InputStream in, long declaredSize, int maxChars, Path file, String array)
+            throws IOException {
+        Header h = readHeader(in, file, array);
+        Map<String, Object> dict = h.dict();
+        Matcher m = dict.get("descr") instanceof String s ? TEXT_DESCR.matcher(s) : null;
+        if (m == null || !m.matches()) {
+            throw new NpzFormatException(file, array, (dict.get("descr") instanceof String s ? "dtype " + abbreviate(s)
+                    + " is not text" : "the .npy header has no string 'descr'") + "; " + TEXT_FORMS);
+        }
+        String descr = abbreviate(m.group()); // for messages: a hostile header may give a million digits
+        boolean unicode = m.group(1).equals("<U");
+        long n = m.group(2).length() > 12 ? Long.MAX_VALUE : Long.parseLong(m.group(2));
+        if (!(dict.get("fortran_order") instanceof Boolean)) { // either order lays out one item the same
             throw new NpzFormatException(file, array, "the .npy header has no boolean 'fortran_order': "
-                    + abbreviate(header.strip()));
+                    + abbreviate(h.text().strip()));
         }
-        if (fortran) {
-            throw new NpzFormatException(file, array, "fortran_order is True; seq4j reads C order only "
-                    + "(save numpy.ascontiguousarray(a) instead)");
-        }
-        int[] shape = shape(dict.get("shape"), header, file, array);
+        int[] shape = shape(dict.get("shape"), h.text(), file, array);
         if (dict.size() != 3) {
             throw new NpzFormatException(file, array, "the .npy header has keys " + abbreviate(dict.keySet().toString())
                     + "; expected exactly descr, fortran_order and shape");
         }
-        // count < 2^31 (checked by shape), so neither product below can overflow; exact all the same
-        int count = (int) Tensor.sizeOf(shape);
-        long dataBytes = Math.multiplyExact((long) count, descr.itemSize);
-        long dataStart = prefix + headerLength;
-        if (declaredSize >= 0 && declaredSize != Math.addExact(dataStart, dataBytes)) {
-            throw sizeMismatch(file, array, shape, descr, dataBytes, Long.toString(declaredSize - dataStart));
+        long count = Tensor.sizeOf(shape);
+        if (count != 1) {
+            throw new NpzFormatException(file, array, "shape " + Tensor.shapeString(shape) + " holds " + count
+                    + " strings; " + TEXT_FORMS + " (shape ())");
         }
-        requireHeap(Math.multiplyExact((long) count, 4), shape, file, array);
-        return switch (descr) {
-            case F4, F8 -> NpyArray.of(readFloats(in, descr, count, shape, file, array), shape);
-            case I4, I8 -> NpyArray.of(readInts(in, descr, count, shape, file, array), shape);
-        };
+        if (n > maxChars) {
+            throw new NpzFormatException(file, array, "dtype " + descr + " is a string of "
+                    + abbreviate(m.group(2)) + " characters; seq4j reads at most " + maxChars);
+        }
+        long itemBytes = n * (unicode ? 4 : 1); // n <= maxChars, an int: no overflow
+        if (itemBytes > Integer.MAX_VALUE - 8) {
+            throw new NpzFormatException(file, array, "dtype " + descr + " needs " + itemBytes + " bytes, more than "
+                    + "a Java array holds");
+        }
+        if (declaredSize >= 0 && declaredSize != h.dataStart() + itemBytes) {
+            throw new NpzFormatException(file, array, "data size does not match the dtype: one " + descr
+                    + " needs " + itemBytes + " bytes but the entry holds " + (declaredSize - h.dataStart()));
+        }
+        byte[] item = in.readNBytes((int) itemBytes);
+        if (item.length < itemBytes) {
+            throw new NpzFormatException(file, array, "data size does not match the dtype: one " + descr
+                    + " needs " + itemBytes + " bytes but the entry holds " + item.length);
+        }
+        if (in.read() != -1) {
+            throw new NpzFormatException(file, array, "data size does not match the dtype: one " + descr
+                    + " needs " + itemBytes + " bytes but the entry goes on past them");
+        }
+        if (!unicode) {
+            int end = item.length;
+            while (end > 0 && item[end - 1] == 0) {
+                end--;
+            }
+            return new String(item, 0, end, StandardCharsets.ISO_8859_1);
+        }
+        IntBuffer points = ByteBuffer.wrap(item).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+        int end = points.limit();
+        while (end > 0 && points.get(end - 1) == 0) {
+            end--;
+        }
+        StringBuilder text = new StringBuilder(end);
+        for (int i = 0; i < end; i++) {
+            int c = points.get(i);
+            if (!Character.isValidCodePoint(c)) {
+                throw new NpzFormatException(file, array, "character " + i + " of the " + descr + " string is 0x"
+                        + Integer.toHexString(c) + ", not a Unicode code point");
+            }
+            text.appendCodePoint(c);
+        }
+        return text.toString();
     }
 
     /** The values of a float array, narrowed from float64 where the file holds those. */

@@ -1,11 +1,14 @@
 // NumPy .npz checkpoints: save named arrays to a file (atomically) and load them back. The files
 // exchange with numpy: np.load reads what save writes, and load reads np.savez and np.savez_compressed.
+// A text entry (a checkpoint's description) is read with text, as seq4j writes it (a raw entry) or as
+// numpy writes it back after np.savez(f, **dict(np.load(g))) (one string in a .npy).
 package org.seq4j.io;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.SequencedMap;
+import java.util.Set;
 
 /**
  * NumPy .npz files: save named arrays (atomically) and load them back. np.load reads what save writes; load reads
@@ -53,7 +56,21 @@ public final class Npz {
      * @throws IOException if it cannot be read
      */
     public static NpzFile load(Path file) throws IOException {
-        return NpzFile.read(file);
+        return NpzFile.read(file, Set.of());
+    }
+
+    /**
+     * Reads every array of a .npz file but those named in {@code except}, whose entries are not read: a text
+     * entry that numpy wrote as an array (a checkpoint's description after np.savez, read with text), say.
+     *
+     * @param file   the .npz file
+     * @param except names (as np.load keys them, without ".npy") to leave unread and out of the result
+     * @return its other arrays, in file order
+     * @throws NpzFormatException if the file is not a valid .npz or another entry is not a supported array
+     * @throws IOException if it cannot be read
+     */
+    public static NpzFile load(Path file, Set<String> except) throws IOException {
+        return NpzFile.read(file, Set.copyOf(except));
     }
 
     /**
@@ -70,5 +87,27 @@ public final class Npz {
      */
     public static byte[] entry(Path file, String name, int maxBytes) throws IOException {
         return NpzFile.entry(file, name, maxBytes);
+    }
+
+    /**
+     * The text np.load gives as {@code name}, in either of the forms it takes: the raw entry {@code name} (as
+     * NpzWriter.addEntry writes it; np.load gives its bytes), or, once numpy has saved the archive again
+     * ({@code np.savez(f, **dict(np.load(g)))}), the entry {@code name.npy} holding one string: a bytes array (dtype
+     * {@code |S<n>}) or a str array ({@code <U<n>}, as np.savez writes a str value), of shape () or one element.
+     * A raw entry's bytes and a bytes array's are read as Latin-1, one character a byte (as Java's Properties reads
+     * a file); a str array's as its code points; trailing NULs of an array's item are padding, dropped as numpy
+     * drops them. Any other array under {@code name.npy} is an error, and so are both forms in one archive.
+     *
+     * @param file     the .npz file
+     * @param name     the text's name: the raw entry's full name, the array's without ".npy"
+     * @param maxChars the most characters the text may have (a raw entry or {@code |S} item: bytes; a {@code <U}
+     *                 item: 4 bytes each)
+     * @return the text, or null if the archive holds neither entry
+     * @throws NpzFormatException if the file is not a zip archive seq4j reads, holds both forms or two entries of
+     *         one name, the entry is corrupt or holds more than maxChars, or the array is not one string
+     * @throws IOException if it cannot be read
+     */
+    public static String text(Path file, String name, int maxChars) throws IOException {
+        return NpzFile.text(file, name, maxChars);
     }
 }

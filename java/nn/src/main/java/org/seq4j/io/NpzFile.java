@@ -5,6 +5,7 @@ package org.seq4j.io;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.SequencedMap;
+import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
 import java.util.zip.ZipEntry;
@@ -45,7 +47,7 @@ public final class NpzFile {
         return new NpzFile(file, new LinkedHashMap<>(arrays));
     }
 
-    static NpzFile read(Path file) throws IOException {
+    static NpzFile read(Path file, Set<String> except) throws IOException {
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString(), null, "no such .npz file");
         }
@@ -59,10 +61,13 @@ public final class NpzFile {
                     continue;
                 }
                 String name = entry.getName().substring(0, entry.getName().length() - 4);
+                if (except.contains(name)) {
+                    continue;
+                }
                 if (arrays.containsKey(name)) {
                     throw new NpzFormatException(file, name, "the archive holds two entries named " + entry.getName());
                 }
-                arrays.put(name, readEntry(zip, entry, file, name));
+                arrays.put(name, readEntry(zip, entry, file, name, in -> Npy.read(in, entry.getSize(), file, name)));
             }
         }
         return new NpzFile(file, arrays);
@@ -77,30 +82,62 @@ public final class NpzFile {
             throw new NoSuchFileException(file.toString(), null, "no such .npz file");
         }
         try (ZipFile zip = openZip(file)) {
-            ZipEntry found = null;
-            for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
-                ZipEntry entry = entries.nextElement();
-                if (entry.getName().equals(name)) {
-                    if (found != null) { // which one a reader takes is up to its zip library
-                        throw new NpzFormatException(file, null, "the archive holds two entries named " + name);
-                    }
-                    found = entry;
+            ZipEntry found = only(zip, name, file);
+            return found == null ? null : rawEntry(zip, found, file, maxBytes);
+        }
+    }
+
+    /**
+     * The text stored under {@code name}, either as the raw entry {@code name} or as numpy's one-string array
+     * {@code name.npy}, or null if the archive has neither; see Npz.text.
+     */
+    static String text(Path file, String name, int maxChars) throws IOException {
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "no such .npz file");
+        }
+        try (ZipFile zip = openZip(file)) {
+            ZipEntry raw = only(zip, name, file);
+            ZipEntry npy = only(zip, name + ".npy", file);
+            if (raw != null && npy != null) { // np.load keys both as name: which one is meant is anyone's guess
+                throw new NpzFormatException(file, null, "the archive holds both " + name + " and " + name
+                        + ".npy, which np.load both gives as '" + name + "': which one is meant?");
+            }
+            if (raw != null) {
+                return new String(rawEntry(zip, raw, file, maxChars), StandardCharsets.ISO_8859_1);
+            }
+            return npy == null ? null
+                    : readEntry(zip, npy, file, name, in -> Npy.readText(in, npy.getSize(), maxChars, file, name));
+        }
+    }
+
+    /** The one entry of the archive named {@code name}, or null; two of that name are an error. */
+    private static ZipEntry only(ZipFile zip, String name, Path file) throws NpzFormatException {
+        ZipEntry found = null;
+        for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
+            ZipEntry entry = entries.nextElement();
+            if (entry.getName().equals(name)) {
+                if (found != null) { // which one a reader takes is up to its zip library
+                    throw new NpzFormatException(file, null, "the archive holds two entries named " + name);
                 }
+                found = entry;
             }
-            if (found == null) {
-                return null;
+        }
+        return found;
+    }
+
+    /** The bytes of an entry that is not a .npy array: at most {@code maxBytes}, whatever size it lists. */
+    private static byte[] rawEntry(ZipFile zip, ZipEntry entry, Path file, int maxBytes) throws IOException {
+        String name = entry.getName();
+        try (InputStream in = zip.getInputStream(entry)) {
+            byte[] bytes = in.readNBytes(maxBytes + 1); // the listed size may lie: read at most one byte more
+            if (bytes.length > maxBytes) {
+                throw new NpzFormatException(file, null, "its entry " + name + " holds more than the " + maxBytes
+                        + " bytes read of it");
             }
-            try (InputStream in = zip.getInputStream(found)) {
-                byte[] bytes = in.readNBytes(maxBytes + 1); // the listed size may lie: read at most one byte more
-                if (bytes.length > maxBytes) {
-                    throw new NpzFormatException(file, null, "its entry " + name + " holds more than the " + maxBytes
-                            + " bytes read of it");
-                }
-                return bytes;
-            } catch (ZipException e) {
-                throw new NpzFormatException(file, null, "its entry " + name + " is corrupt or truncated (" + e.getMessage()
-                        + ")", e);
-            }
+            return bytes;
+        } catch (ZipException e) {
+            throw new NpzFormatException(file, null, "its entry " + name + " is corrupt or truncated (" + e.getMessage()
+                    + ")", e);
         }
     }
 
@@ -140,16 +177,22 @@ public final class NpzFile {
     /** At most this many bytes are read past a format error to see whether the entry's checksum fails too. */
     private static final long CHECK_LIMIT = 64L << 20;
 
+    /** Decodes a .npy entry from its stream (Npy.read, Npy.readText). */
+    private interface Decoder<T> {
+        T decode(InputStream in) throws IOException;
+    }
+
     /**
-     * Decodes one entry as it inflates, reading no more than its .npy header declares (see Npy.read), so a small
+     * Decodes one .npy entry as it inflates, reading no more than its header declares (see Npy.read), so a small
      * archive that inflates to gigabytes is an error naming the entry, not an OutOfMemoryError.
      */
-    private static NpyArray readEntry(ZipFile zip, ZipEntry entry, Path file, String name) throws IOException {
+    private static <T> T readEntry(ZipFile zip, ZipEntry entry, Path file, String name, Decoder<T> decoder)
+            throws IOException {
         CRC32 crc = new CRC32();
         try (InputStream in = new CheckedInputStream(zip.getInputStream(entry), crc)) {
-            NpyArray array;
+            T array;
             try {
-                array = Npy.read(in, entry.getSize(), file, name);
+                array = decoder.decode(in);
             } catch (NpzFormatException e) {
                 // a flipped bit can look like any format error: where the checksum fails too, that is the news
                 if (entry.getCrc() >= 0 && readsToEnd(in, CHECK_LIMIT) && crc.getValue() != entry.getCrc()) {

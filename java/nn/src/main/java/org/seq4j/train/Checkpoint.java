@@ -3,13 +3,16 @@
 // epoch...). One file is written to a temporary name and renamed, so parameters and description change
 // together and an interrupted save leaves the previous checkpoint as it was. A run folder holds model.npz
 // (the last epoch) and best.npz (the best epoch so far); runs of older seq4j versions kept the description
-// in a file model.properties beside model.npz, which is still read.
+// in a file model.properties beside model.npz, which is still read. numpy's own round trip,
+// np.savez(f, **dict(np.load(g))), stores the description back as model.properties.npy, a 0-d bytes array:
+// that is read as the same checkpoint.
 package org.seq4j.train;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -37,7 +40,10 @@ public final class Checkpoint {
     public static final String WEIGHTS = "model.npz";
     /** The best epoch's checkpoint in a run folder (by the run's evaluation metric). */
     public static final String BEST = "best.npz";
-    /** The description: an entry of each .npz (np.load(f)["model.properties"] gives its bytes). */
+    /**
+     * The description: an entry of each .npz (np.load(f)["model.properties"] gives its bytes, or, once numpy has
+     * saved the file again, a 0-d bytes array; bytes(...) of either is the text).
+     */
     public static final String META = "model.properties";
     // a description is a few hundred bytes; more is not a seq4j checkpoint
     private static final int MAX_META_BYTES = 1 << 20;
@@ -141,6 +147,7 @@ public final class Checkpoint {
      * @param checkpoint a .npz file or a run folder
      * @return the properties
      * @throws CheckpointException if it has no description or a malformed one
+     * @throws NpzFormatException if the description is in no form seq4j reads, or in two (see Npz.text)
      * @throws IOException if the file is missing or unreadable
      */
     public static Properties meta(Path checkpoint) throws IOException {
@@ -148,17 +155,17 @@ public final class Checkpoint {
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString(), null, "no checkpoint here");
         }
-        byte[] bytes = embeddedMeta(file);
-        if (bytes == null) {
+        String text = embeddedMeta(file);
+        if (text == null) {
             Path beside = file.toAbsolutePath().resolveSibling(META); // a run of an older seq4j
             if (!Files.isRegularFile(beside)) {
                 throw new CheckpointException(file, "holds no " + META + " entry and has no " + META
                         + " beside it: not a checkpoint of seq4j train");
             }
-            bytes = Files.readAllBytes(beside);
+            text = new String(Files.readAllBytes(beside), StandardCharsets.ISO_8859_1);
         }
         Properties p = new Properties();
-        try (InputStream in = new ByteArrayInputStream(bytes)) {
+        try (Reader in = new StringReader(text)) { // Latin-1 text read as chars: as Properties reads a byte stream
             p.load(in);
         } catch (IllegalArgumentException e) { // a malformed backslash-u escape
             throw new CheckpointException(file, "its " + META + " is malformed (" + e.getMessage() + ")", e);
@@ -166,13 +173,21 @@ public final class Checkpoint {
         return p;
     }
 
-    private static byte[] embeddedMeta(Path file) throws IOException {
-        return Npz.entry(file, META, MAX_META_BYTES); // two descriptions in one archive are an error, not a pick
+    /**
+     * The description inside {@code file}, or null if it holds none: the raw entry model.properties as seq4j
+     * writes it, or model.properties.npy as numpy writes it back (np.savez(f, **dict(np.load(g))) stores the
+     * bytes np.load gave as a 0-d {@code |S} array; a str value is stored as {@code <U}). See Npz.text: any other
+     * form, or two descriptions in one archive, is an error, not a pick.
+     */
+    private static String embeddedMeta(Path file) throws IOException {
+        return Npz.text(file, META, MAX_META_BYTES);
     }
 
     /**
      * Loads a checkpoint (a .npz file, or a run folder's model.npz) into the model: every parameter must be
-     * there with its exact shape, and the file must hold no other array; values must be finite.
+     * there with its exact shape, and the file must hold no other array; values must be finite. A description it
+     * holds is not read here (see meta), but must be one: as model.properties, or as numpy saves it back,
+     * model.properties.npy holding one string.
      *
      * @param checkpoint a .npz file or a run folder
      * @param model      the model to overwrite, built with the checkpoint's sizes
@@ -180,7 +195,9 @@ public final class Checkpoint {
      * @throws IOException if the file cannot be read
      */
     public static void load(Path checkpoint, Model model) throws IOException {
-        NpzFile file = Npz.load(Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint);
+        Path path = Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint;
+        embeddedMeta(path); // a description numpy saved back is not an array of the model, but must be one
+        NpzFile file = Npz.load(path, Set.of(META));
         Map<String, float[]> values = new LinkedHashMap<>();
         for (Parameter p : model.parameters()) {
             if (!file.contains(p.name())) {

@@ -540,6 +540,110 @@ class NpzTest {
         assertMessage(e, dup, null, "two entries named notes.txt");
     }
 
+    // ---- text: the raw entry, or one string as numpy saves it back --------------------------------------
+
+    /** An archive holding the array W and the entry {@code name} with {@code bytes}. */
+    private Path withText(String fileName, String name, byte[] bytes) throws IOException {
+        SequencedMap<String, byte[]> m = new LinkedHashMap<>();
+        m.put("W.npy", npy(1, dict("<f4", false, "(2,)"), new byte[8]));
+        m.put(name, bytes);
+        return zipOf(fileName, m);
+    }
+
+    /** The item of a {@code <U} array: each code point of {@code s} in 4 little-endian bytes. */
+    private static byte[] utf32(String s) {
+        int[] points = s.codePoints().toArray();
+        return le(4 * points.length, b -> b.asIntBuffer().put(points));
+    }
+
+    private static byte[] latin1(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Npz.text reads a text in either form np.load gives it: the raw entry, or, once numpy has saved the archive
+     * again, one string in "name.npy": bytes ({@code |S}: Latin-1, numpy's NUL padding at the end dropped as numpy
+     * drops it, a NUL inside kept) or str ({@code <U}: code points, 4 bytes each, the limit counting characters),
+     * of shape () or one element. Npz.load still refuses such an array, unless told to leave it out.
+     */
+    @Test
+    void textIsTheRawEntryOrOneStringAsNumpySavesItBack() throws IOException {
+        assertEquals("a=\u00e9\n", Npz.text(withText("raw.npz", "notes", latin1("a=\u00e9\n")), "notes", 4));
+        assertEquals(null, Npz.text(withText("none.npz", "other", latin1("x")), "notes", 4));
+        assertEquals("a=\u00e9\n", Npz.text(withText("s.npz", "notes.npy", npy(1, dict("|S4", false, "()"),
+                latin1("a=\u00e9\n"))), "notes", 4));
+        for (String shape : List.of("(1,)", "(1, 1)")) {
+            assertEquals("abc", Npz.text(withText("one.npz", "notes.npy", npy(1, dict("|S3", false, shape),
+                    latin1("abc"))), "notes", 3), shape);
+        }
+        assertEquals("a\0b", Npz.text(withText("padded.npz", "notes.npy", npy(1, dict("|S6", false, "()"),
+                latin1("a\0b\0\0\0"))), "notes", 6));
+        assertEquals("", Npz.text(withText("empty.npz", "notes.npy", npy(1, dict("|S1", false, "()"), new byte[1])),
+                "notes", 1));
+        String wide = "k=\u00e9\u4e2d\ud83d\ude00\n"; // 6 code points, two outside Latin-1, one outside the BMP
+        assertEquals(wide, Npz.text(withText("u.npz", "notes.npy", npy(1, dict("<U6", false, "()"), utf32(wide))),
+                "notes", 6));
+        assertEquals("ab", Npz.text(withText("upadded.npz", "notes.npy", npy(1, dict("<U3", false, "(1,)"),
+                utf32("ab\0"))), "notes", 3));
+        // ordinary arrays stay strict: a string array is not one, unless left out by name
+        Path s = withText("strict.npz", "notes.npy", npy(1, dict("|S3", false, "()"), latin1("abc")));
+        assertBad(s, "notes", "dtype |S3 is not supported");
+        assertEquals(List.of("W"), Npz.load(s, java.util.Set.of("notes")).names());
+    }
+
+    private void assertBadText(Path file, String array, int maxChars, String message) {
+        NpzFormatException e = assertThrows(NpzFormatException.class, () -> Npz.text(file, "notes", maxChars));
+        assertMessage(e, file, array, message);
+        assertEquals(file + (array == null ? "" : ", array '" + array + "'") + ": " + message, e.getMessage());
+    }
+
+    /**
+     * Any other array under "name.npy" is one error line naming the file and the entry, read no further than its
+     * header: another dtype (big-endian str too), no string or more than one, data of another size than the dtype
+     * needs, a str item that is no code point, more characters than the limit; and so are both forms in one archive
+     * (np.load gives each as "name") and two entries of one name.
+     */
+    @Test
+    void textInAnyOtherFormIsOneErrorNamingIt() throws IOException {
+        String forms = " is not text; text is read from a bytes (|S) or str (<U) array of one element, as np.savez "
+                + "writes a bytes or str value";
+        assertBadText(withText("f4.npz", "notes.npy", npy(1, dict("<f4", false, "()"), new byte[4])), "notes", 9,
+                "dtype <f4" + forms);
+        assertBadText(withText("bigU.npz", "notes.npy", npy(1, dict(">U1", false, "()"), new byte[4])), "notes", 9,
+                "dtype >U1" + forms);
+        assertBadText(withText("none.npz", "notes.npy", npy(1, dict("|S1", false, "(0,)"), new byte[0])), "notes", 9,
+                "shape (0,) holds 0 strings; text is read from a bytes (|S) or str (<U) array of one element, as "
+                        + "np.savez writes a bytes or str value (shape ())");
+        assertBadText(withText("two.npz", "notes.npy", npy(1, dict("|S1", false, "(2,)"), latin1("ab"))), "notes", 9,
+                "shape (2,) holds 2 strings; text is read from a bytes (|S) or str (<U) array of one element, as "
+                        + "np.savez writes a bytes or str value (shape ())");
+        assertBadText(withText("short.npz", "notes.npy", npy(1, dict("|S5", false, "()"), latin1("abcd"))), "notes", 9,
+                "data size does not match the dtype: one |S5 needs 5 bytes but the entry holds 4");
+        assertBadText(withText("long.npz", "notes.npy", npy(1, dict("<U1", false, "()"), new byte[5])), "notes", 9,
+                "data size does not match the dtype: one <U1 needs 4 bytes but the entry holds 5");
+        assertBadText(withText("point.npz", "notes.npy", npy(1, dict("<U2", false, "()"), le(8, b -> b.putInt(65)
+                .putInt(0x110000)))), "notes", 9, "character 1 of the <U2 string is 0x110000, not a Unicode code point");
+        assertBadText(withText("over.npz", "notes.npy", npy(1, dict("<U3", false, "()"), utf32("abc"))), "notes", 2,
+                "dtype <U3 is a string of 3 characters; seq4j reads at most 2");
+        assertBadText(withText("huge.npz", "notes.npy", npy(1, dict("|S99999999999999", false, "()"), new byte[0])),
+                "notes", 9, "dtype |S99999999999999 is a string of 99999999999999 characters; seq4j reads at most 9");
+        assertBadText(withText("rawover.npz", "notes", latin1("abc")), null, 2,
+                "its entry notes holds more than the 2 bytes read of it");
+        SequencedMap<String, byte[]> m = new LinkedHashMap<>();
+        m.put("notes", latin1("abc"));
+        m.put("notes.npy", npy(1, dict("|S3", false, "()"), latin1("abc")));
+        assertBadText(zipOf("both.npz", m), null, 9, "the archive holds both notes and notes.npy, which np.load both "
+                + "gives as 'notes': which one is meant?");
+        // a second "notes.npy": the archive with a copy under a name of the same length, renamed in its bytes
+        m.clear();
+        m.put("notes.npy", npy(1, dict("|S3", false, "()"), latin1("abc")));
+        m.put("notes.npz", npy(1, dict("|S3", false, "()"), latin1("xyz")));
+        String twice = new String(Files.readAllBytes(zipOf("twice.npz", m)), StandardCharsets.ISO_8859_1)
+                .replace("notes.npz", "notes.npy");
+        Path dup = Files.write(dir.resolve("dup.npz"), twice.getBytes(StandardCharsets.ISO_8859_1));
+        assertBadText(dup, null, 9, "the archive holds two entries named notes.npy");
+    }
+
     @Test
     void missingFile() {
         assertThrows(java.nio.file.NoSuchFileException.class, () -> Npz.load(dir.resolve("nope.npz")));

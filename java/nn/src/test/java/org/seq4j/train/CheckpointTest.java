@@ -18,7 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
@@ -237,6 +239,209 @@ class CheckpointTest {
         IOException e = assertThrows(IOException.class, () -> Checkpoint.meta(file));
         assertEquals(file + ": the archive holds two entries named model.properties",
                 e.getMessage());
+    }
+
+    // ---- the description as numpy saves it back: np.savez(f, **dict(np.load(g))) ----------------------------
+
+    /** A version 1.0 .npy entry (header padded to 64 bytes as numpy pads it) holding {@code data}. */
+    private static byte[] npy(String descr, String shape, byte[] data) {
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        int used = 10 + dict.length() + 1;
+        String header = dict + " ".repeat((64 - used % 64) % 64) + "\n";
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + header.length() + data.length)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length());
+        return b.put(header.getBytes(StandardCharsets.ISO_8859_1)).put(data).array();
+    }
+
+    /**
+     * A copy of the checkpoint {@code from} whose entries are those of {@code from} except {@code drop}, followed by
+     * {@code add} (name to bytes), stored as np.savez stores them.
+     */
+    private static Path rewritten(Path from, Path to, Set<String> drop, Map<String, byte[]> add) throws IOException {
+        try (ZipFile in = new ZipFile(from.toFile());
+             var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(to))) {
+            for (var entry : java.util.Collections.list(in.entries())) {
+                if (!drop.contains(entry.getName())) {
+                    out.putNextEntry(new java.util.zip.ZipEntry(entry.getName()));
+                    in.getInputStream(entry).transferTo(out);
+                    out.closeEntry();
+                }
+            }
+            for (var e : add.entrySet()) {
+                out.putNextEntry(new java.util.zip.ZipEntry(e.getKey()));
+                out.write(e.getValue());
+                out.closeEntry();
+            }
+        }
+        return to;
+    }
+
+    /** The description of {@code file} as seq4j wrote it: the bytes of its raw entry model.properties. */
+    private static byte[] rawDescription(Path file) throws IOException {
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            return zip.getInputStream(zip.getEntry(Checkpoint.META)).readAllBytes();
+        }
+    }
+
+    /** The checkpoint {@code file} with its description replaced by model.properties.npy holding {@code npy}. */
+    private static Path withNpyDescription(Path file, Path to, byte[] npy) throws IOException {
+        return rewritten(file, to, Set.of(Checkpoint.META), Map.of(Checkpoint.META + ".npy", npy));
+    }
+
+    private static int[] bits(float[] v) {
+        int[] b = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            b[i] = Float.floatToRawIntBits(v[i]);
+        }
+        return b;
+    }
+
+    /** {@code loaded}'s parameters are {@code saved}'s, bit for bit. */
+    private static void assertSameParameters(Model saved, Model loaded) {
+        for (Parameter p : saved.parameters()) {
+            assertArrayEquals(bits(saved.store().copyOut(p.name())), bits(loaded.store().copyOut(p.name())), p.name());
+        }
+    }
+
+    /**
+     * What np.savez writes back for the description np.load gave as bytes, written here byte for byte: a 0-d |S
+     * array (also with numpy's NUL padding, of shape (1,), or as a str array of the text's code points). Each is
+     * the description seq4j wrote, and the file is the model it was. Before, Checkpoint.meta found "no
+     * model.properties entry" and Checkpoint.load refused the dtype |S as an array's.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {"|S; ()", "|S; (1,)", "|S padded; ()", "<U; ()"})
+    void aDescriptionNumpySavedBackAsOneStringIsTheSameCheckpoint(String form, String shape, @TempDir Path dir)
+            throws IOException {
+        Path file = dir.resolve("seq4j.npz");
+        try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1)) {
+            Properties p = meta();
+            p.setProperty("vocabulary", "0123456789+ _\u00e9\u4e2d"); // escaped: the description is ASCII
+            Checkpoint.write(file, saved, p);
+            byte[] text = rawDescription(file);
+            byte[] npy = switch (form) {
+                case "|S" -> npy("|S" + text.length, shape, text);
+                case "|S padded" -> npy("|S" + (text.length + 3), shape, java.util.Arrays.copyOf(text, text.length + 3));
+                default -> { // <U: 4 little-endian bytes a character
+                    java.nio.ByteBuffer u = java.nio.ByteBuffer.allocate(4 * text.length)
+                            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    for (byte c : text) {
+                        u.putInt(c & 0xFF);
+                    }
+                    yield npy("<U" + text.length, shape, u.array());
+                }
+            };
+            Path back = withNpyDescription(file, dir.resolve("back.npz"), npy);
+            assertEquals(Checkpoint.meta(file), Checkpoint.meta(back));
+            assertEquals(p.getProperty("vocabulary"), Checkpoint.meta(back).getProperty("vocabulary"));
+            try (Model restored = ModelSpec.load(Checkpoint.meta(back), back).restore(b, back)) {
+                assertSameParameters(saved, restored);
+            }
+        }
+    }
+
+    /**
+     * A description numpy saved back in any other form is one error line naming the file and what is wrong, from
+     * meta and load alike: another dtype, more than one string, the raw entry and the array both (which one np.load
+     * gives is up to the order of the entries), and more than the 1 MiB a description may have (exactly 1 MiB with
+     * numpy's NUL padding is read). Before, meta said the file held no description and load read the array as an
+     * extra array of the model, or refused its dtype as an array's.
+     */
+    @Test
+    void aDescriptionSavedBackInAnyOtherFormIsOneClearError(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("seq4j.npz");
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
+            Checkpoint.write(file, m, meta());
+            byte[] text = rawDescription(file);
+            String array = ", array '" + Checkpoint.META + "': ";
+            Path floats = withNpyDescription(file, dir.resolve("floats.npz"), npy("<f4", "()", new byte[4]));
+            assertRefused(floats, m, floats + array + "dtype <f4 is not text; text is read from a bytes (|S) or str (<U) "
+                    + "array of one element, as np.savez writes a bytes or str value");
+            Path two = withNpyDescription(file, dir.resolve("two.npz"), npy("|S" + text.length, "(2,)",
+                    java.util.Arrays.copyOf(text, 2 * text.length)));
+            assertRefused(two, m, two + array + "shape (2,) holds 2 strings; text is read from a bytes (|S) or str (<U) "
+                    + "array of one element, as np.savez writes a bytes or str value (shape ())");
+            Path both = rewritten(file, dir.resolve("both.npz"), Set.of(), Map.of(Checkpoint.META + ".npy",
+                    npy("|S" + text.length, "()", text)));
+            assertRefused(both, m, both + ": the archive holds both model.properties and model.properties.npy, which "
+                    + "np.load both gives as 'model.properties': which one is meant?");
+            byte[] mib = java.util.Arrays.copyOf(text, 1 << 20);     // NUL-padded to exactly the limit: read
+            Path limit = withNpyDescription(file, dir.resolve("limit.npz"), npy("|S" + (1 << 20), "()", mib));
+            assertEquals(Checkpoint.meta(file), Checkpoint.meta(limit));
+            Checkpoint.load(limit, m);
+            byte[] over = java.util.Arrays.copyOf(text, (1 << 20) + 1);
+            Path big = withNpyDescription(file, dir.resolve("big.npz"), npy("|S" + over.length, "()", over));
+            assertRefused(big, m, big + array + "dtype |S1048577 is a string of 1048577 characters; seq4j reads at "
+                    + "most 1048576");
+        }
+    }
+
+    private static void assertRefused(Path file, Model model, String message) {
+        IOException meta = assertThrows(IOException.class, () -> Checkpoint.meta(file));
+        assertEquals(message, meta.getMessage());
+        IOException load = assertThrows(IOException.class, () -> Checkpoint.load(file, model));
+        assertEquals(message, load.getMessage());
+    }
+
+    /** Runs a Python script with python3; skips the test, with the reason, where numpy is not installed. */
+    private static String python(String script, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("python3", "-c", script));
+        cmd.addAll(List.of(args));
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            assumeTrue(false, "python3 is not installed: " + e.getMessage());
+            throw e;
+        }
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("python3 did not finish in 60 s");
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assumeTrue(!out.contains("No module named 'numpy'"), "numpy is not installed for python3");
+        assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+
+    /**
+     * numpy's own round trip of a checkpoint, load and save again, with np.savez and np.savez_compressed: numpy
+     * stores the description it read as bytes as a 0-d |S array, and the file is the checkpoint it was (every
+     * parameter bit for bit, the same description). Likewise with the description edited as a str (a <U array) or
+     * a weight edited in numpy. Before, Checkpoint.meta said the file held no description.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+            "savez            | np.savez(sys.argv[2], **d)",
+            "savez_compressed | np.savez_compressed(sys.argv[2], **d)",
+            "str              | d['model.properties'] = bytes(d['model.properties']).decode('latin-1'); "
+                    + "np.savez(sys.argv[2], **d)",
+            "edited           | d['encoder.lstm.b'] = d['encoder.lstm.b'] * 2; np.savez(sys.argv[2], **d)"})
+    void numpysRoundTripOfACheckpointIsTheSameCheckpoint(String how, String save, @TempDir Path dir) throws Exception {
+        Path file = dir.resolve("seq4j.npz");
+        Path back = dir.resolve("numpy.npz");
+        try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1)) {
+            Checkpoint.write(file, saved, meta());
+            String out = python("import sys, numpy as np\nd = dict(np.load(sys.argv[1]))\n" + save + "\n"
+                    + "z = np.load(sys.argv[2]); v = z['model.properties']\nprint(v.dtype, v.shape)",
+                    file.toString(), back.toString());
+            assertTrue(out.contains(how.equals("str") ? "<U" : "|S"), "numpy saved the description as an array: " + out);
+            try (ZipFile zip = new ZipFile(back.toFile())) {
+                assertNotNull(zip.getEntry(Checkpoint.META + ".npy"), "numpy's form, not seq4j's");
+            }
+            assertEquals(Checkpoint.meta(file), Checkpoint.meta(back));
+            if (how.equals("edited")) {
+                float[] b2 = saved.store().copyOut("encoder.lstm.b");
+                for (int i = 0; i < b2.length; i++) {
+                    b2[i] *= 2; // exact in float32, as in numpy
+                }
+                saved.store().copyIn("encoder.lstm.b", b2);
+            }
+            try (Model restored = ModelSpec.load(Checkpoint.meta(back), back).restore(b, back)) {
+                assertSameParameters(saved, restored);
+            }
+        }
     }
 
     @Test
