@@ -9,7 +9,7 @@
 
 INLINE float dot(const float *a, const float *b, int n) {
     float lanes[8] = {0};
-    int j = 0;
+    int64_t j = 0; /* 64-bit: j + 8 would pass INT_MAX for n above 2^31 - 9 */
     for (; j + 8 <= n; j += 8) {
         for (int k = 0; k < 8; k++) lanes[k] += a[j + k] * b[j + k];
     }
@@ -30,7 +30,7 @@ typedef float dot_f8u __attribute__((vector_size(32), aligned(4), may_alias));
 INLINE void dot4(float *out, const float *a, size_t stride, const float *b, int n) {
     dot_f8 l0 = {0}, l1 = {0}, l2 = {0}, l3 = {0};
     const float *a0 = a, *a1 = a + stride, *a2 = a + 2 * stride, *a3 = a + 3 * stride;
-    int j = 0;
+    int64_t j = 0; /* as dot's */
     for (; j + 8 <= n; j += 8) {
         dot_f8 bj = dot_load8(b + j);
         l0 += dot_load8(a0 + j) * bj;
@@ -41,7 +41,7 @@ INLINE void dot4(float *out, const float *a, size_t stride, const float *b, int 
     dot_f8 lanes[4] = {l0, l1, l2, l3};
     for (int i = 0; i < 4; i++) {
         float sum = 0.0f;
-        for (int r = j; r < n; r++) sum += a[i * stride + r] * b[r];
+        for (int64_t r = j; r < n; r++) sum += a[i * stride + r] * b[r];
         for (int k = 0; k < 8; k++) sum += lanes[i][k];
         out[i] = sum;
     }
@@ -49,7 +49,7 @@ INLINE void dot4(float *out, const float *a, size_t stride, const float *b, int 
 
 /* out[s] = hs_s . v for s < t, hs_s = hs + s * stride: four at a time, then one by one (the same bits either way) */
 INLINE void dots(float *out, const float *hs, size_t stride, const float *v, int t, int hd) {
-    int s = 0;
+    int64_t s = 0; /* 64-bit: s + 4 would pass INT_MAX for t above 2^31 - 5 */
     for (; s + 4 <= t; s += 4) dot4(out + s, hs + s * stride, stride, v, hd);
     for (; s < t; s++) out[s] = dot(hs + s * stride, v, hd);
 }

@@ -83,7 +83,7 @@ HOT_PART_256(embedding_backward_part) {
         if (own != NULL) {
             for (int i = 0; i < a->v; i++) memcpy(own + (size_t) i * w, a->y + (size_t) i * d + jb, w * sizeof(float));
         }
-        for (int r = 0; r < a->m; r++) {
+        for (int64_t r = 0; r < a->m; r++) { /* 64-bit: r + EMBED_AHEAD would pass INT_MAX for m near it */
             if (r + EMBED_AHEAD < a->m) {
                 const char *next = (const char *) (a->x + (size_t) (r + EMBED_AHEAD) * d + jb);
                 for (size_t k = 0; k < w * sizeof(float); k += 64) __builtin_prefetch(next + k);

@@ -14,7 +14,7 @@ namespace {
 
 constexpr int kAttentionThreads = 256;  // 8 warps per batch row
 
-__device__ __forceinline__ int64_t hs_row(int s, int r, int n, int hd) {
+__device__ __forceinline__ int64_t hs_row(int64_t s, int r, int n, int hd) {
     return (static_cast<int64_t>(s) * n + r) * hd;
 }
 
@@ -26,21 +26,21 @@ __global__ void attention_weight_forward_kernel(float *__restrict__ a, const flo
     int r = blockIdx.x, lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     const float *hr = h + static_cast<int64_t>(r) * hd;
     float *ar = a + static_cast<int64_t>(r) * t;
-    for (int s = warp; s < t; s += warps) {
+    for (int64_t s = warp; s < t; s += warps) {
         const float *hss = hs + hs_row(s, r, n, hd);
         float dot = 0.0f;
-        for (int j = lane; j < hd; j += 32) dot += hss[j] * hr[j];
+        for (int64_t j = lane; j < hd; j += 32) dot += hss[j] * hr[j];
         dot = warp_sum(dot);
         if (lane == 0) ar[s] = dot;
     }
     __syncthreads();
     float max = -INFINITY;
-    for (int s = threadIdx.x; s < t; s += blockDim.x) max = fmaxf(max, ar[s]);
+    for (int64_t s = threadIdx.x; s < t; s += blockDim.x) max = fmaxf(max, ar[s]);
     max = block_max(max, shared);
     float sum = 0.0f;
-    for (int s = threadIdx.x; s < t; s += blockDim.x) sum += expf(ar[s] - max);
+    for (int64_t s = threadIdx.x; s < t; s += blockDim.x) sum += expf(ar[s] - max);
     float inv = 1.0f / block_sum(sum, shared);
-    for (int s = threadIdx.x; s < t; s += blockDim.x) ar[s] = expf(ar[s] - max) * inv;
+    for (int64_t s = threadIdx.x; s < t; s += blockDim.x) ar[s] = expf(ar[s] - max) * inv;
 }
 
 /* forward: score[s] = hs[s] . h, a = softmax(score). Backward through the softmax:
@@ -55,11 +55,11 @@ __global__ void attention_weight_backward_kernel(float *__restrict__ dhs, float 
     int r = blockIdx.x;
     const float *ar = a + static_cast<int64_t>(r) * t, *dar = da + static_cast<int64_t>(r) * t;
     float dot = 0.0f;
-    for (int s = threadIdx.x; s < t; s += blockDim.x) dot += ar[s] * dar[s];
+    for (int64_t s = threadIdx.x; s < t; s += blockDim.x) dot += ar[s] * dar[s];
     dot = block_sum(dot, shared);
     const float *hr = h + static_cast<int64_t>(r) * hd;
     float *dhr = dh + static_cast<int64_t>(r) * hd;
-    for (int j = threadIdx.x; j < hd; j += blockDim.x) {
+    for (int64_t j = threadIdx.x; j < hd; j += blockDim.x) {
         float hj = hr[j], acc = 0.0f;
         for (int s = 0; s < t; s++) {
             float ds = ar[s] * (dar[s] - dot);  // a and da are t floats per row: cached after the first column
@@ -76,7 +76,7 @@ __global__ void weight_sum_forward_kernel(float *__restrict__ c, const float *__
                                           const float *__restrict__ a, int t, int n, int hd) {
     int r = blockIdx.x;
     const float *ar = a + static_cast<int64_t>(r) * t;
-    for (int j = threadIdx.x; j < hd; j += blockDim.x) {
+    for (int64_t j = threadIdx.x; j < hd; j += blockDim.x) {
         float acc = 0.0f;
         for (int s = 0; s < t; s++) acc += ar[s] * hs[hs_row(s, r, n, hd) + j];
         c[static_cast<int64_t>(r) * hd + j] = acc;
@@ -90,11 +90,11 @@ __global__ void weight_sum_backward_kernel(float *__restrict__ dhs, float *__res
                                            const float *__restrict__ dc, int t, int n, int hd) {
     int r = blockIdx.x, lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     const float *dcr = dc + static_cast<int64_t>(r) * hd;
-    for (int s = warp; s < t; s += warps) {
+    for (int64_t s = warp; s < t; s += warps) {
         int64_t base = hs_row(s, r, n, hd);
         float w = a[static_cast<int64_t>(r) * t + s];
         float dot = 0.0f;
-        for (int j = lane; j < hd; j += 32) {
+        for (int64_t j = lane; j < hd; j += 32) {
             float dcj = dcr[j];
             dhs[base + j] += w * dcj;
             dot += hs[base + j] * dcj;

@@ -86,7 +86,7 @@ __global__ void sum_rows_kernel(float *__restrict__ out, const float *__restrict
     int64_t j = static_cast<int64_t>(blockIdx.x) * 32 + threadIdx.x;  // n near 2^31: no int wrap past the end
     double acc = 0.0;
     if (j < n) {
-        for (int r = threadIdx.y; r < m; r += SUM_ROWS_Y) acc += x[static_cast<int64_t>(r) * n + j];
+        for (int64_t r = threadIdx.y; r < m; r += SUM_ROWS_Y) acc += x[r * n + j];  // r + 16 past INT_MAX: 64-bit
     }
     partial[threadIdx.y][threadIdx.x] = acc;
     __syncthreads();

@@ -23,12 +23,12 @@ __global__ void softmax_forward_kernel(float *y, const float *x, int v) {
     const float *xr = x + row;
     float *yr = y + row;
     float max = -INFINITY;
-    for (int j = threadIdx.x; j < v; j += blockDim.x) max = fmaxf(max, xr[j]);
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) max = fmaxf(max, xr[j]);
     max = block_max(max, shared);
     float sum = 0.0f;
-    for (int j = threadIdx.x; j < v; j += blockDim.x) sum += expf(xr[j] - max);
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) sum += expf(xr[j] - max);
     float inv = 1.0f / block_sum(sum, shared);
-    for (int j = threadIdx.x; j < v; j += blockDim.x) yr[j] = expf(xr[j] - max) * inv;
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) yr[j] = expf(xr[j] - max) * inv;
 }
 
 /* dx (m, v) = y * (dy - sum(y * dy)); dx may alias dy */
@@ -36,9 +36,9 @@ __global__ void softmax_backward_kernel(float *dx, const float *y, const float *
     __shared__ float shared[32];
     int64_t row = static_cast<int64_t>(blockIdx.x) * v;
     float dot = 0.0f;
-    for (int j = threadIdx.x; j < v; j += blockDim.x) dot += y[row + j] * dy[row + j];
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) dot += y[row + j] * dy[row + j];
     dot = block_sum(dot, shared);
-    for (int j = threadIdx.x; j < v; j += blockDim.x) dx[row + j] = y[row + j] * (dy[row + j] - dot);
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) dx[row + j] = y[row + j] * (dy[row + j] - dot);
 }
 
 /* ---- softmax + cross-entropy -------------------------------------------------------------------- */
@@ -60,13 +60,13 @@ __global__ void xent_rows_kernel(float *probs, float *__restrict__ row_loss, int
     float x_label = valid ? xr[label] : 0.0f;  // every thread reads it: one cached load, no broadcast needed
 
     float max = -INFINITY;
-    for (int j = threadIdx.x; j < v; j += blockDim.x) max = fmaxf(max, xr[j]);
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) max = fmaxf(max, xr[j]);
     max = block_max(max, shared);
     float sum = 0.0f;
-    for (int j = threadIdx.x; j < v; j += blockDim.x) sum += expf(xr[j] - max);
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) sum += expf(xr[j] - max);
     sum = block_sum(sum, shared);  // ends with a barrier: every thread has read x_label and max
     float inv = 1.0f / sum;
-    for (int j = threadIdx.x; j < v; j += blockDim.x) probs[row + j] = expf(xr[j] - max) * inv;
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) probs[row + j] = expf(xr[j] - max) * inv;
 
     if (threadIdx.x == 0) {
         row_loss[r] = valid ? logf(sum) - (x_label - max) : 0.0f;
@@ -81,7 +81,7 @@ __global__ void __launch_bounds__(1024) xent_finish_kernel(float *__restrict__ l
     __shared__ int shared_count[32];
     double total = 0.0;
     int count = 0;
-    for (int r = threadIdx.x; r < m; r += blockDim.x) {
+    for (int64_t r = threadIdx.x; r < m; r += blockDim.x) {
         total += row_loss[r];
         count += label_in_range(labels[r], v);
     }
@@ -95,7 +95,7 @@ __global__ void __launch_bounds__(1024) count_labels_kernel(int32_t *__restrict_
                                                           const int32_t *__restrict__ labels, int m, int v) {
     __shared__ int shared[32];
     int c = 0;
-    for (int r = threadIdx.x; r < m; r += blockDim.x) c += label_in_range(labels[r], v);
+    for (int64_t r = threadIdx.x; r < m; r += blockDim.x) c += label_in_range(labels[r], v);
     c = block_sum(c, shared);
     if (threadIdx.x == 0) count[0] = c;
 }
@@ -108,13 +108,13 @@ __global__ void xent_backward_kernel(float *dlogits, int32_t *__restrict__ error
     int64_t row = static_cast<int64_t>(r) * v;
     int32_t label = labels[r];
     if (!label_in_range(label, v)) {
-        for (int j = threadIdx.x; j < v; j += blockDim.x) dlogits[row + j] = 0.0f;
+        for (int64_t j = threadIdx.x; j < v; j += blockDim.x) dlogits[row + j] = 0.0f;
         if (threadIdx.x == 0 && label != -1) report_bad_id(errors, SEQ4J_CUDA_ERR_XENT_BACKWARD, label, r, v);
         return;
     }
     int c = count[0];
     float scale = dloss / static_cast<float>(c > 0 ? c : 1);
-    for (int j = threadIdx.x; j < v; j += blockDim.x) {
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) {
         dlogits[row + j] = (probs[row + j] - (j == label ? 1.0f : 0.0f)) * scale;
     }
 }
@@ -135,12 +135,12 @@ __global__ void argmax_rows_kernel(int32_t *__restrict__ ids, const float *__res
     }
     float best = -INFINITY;
     int best_j = v;  // beyond every real index, so any real element wins over it
-    for (int j = threadIdx.x; j < v; j += blockDim.x) {
+    for (int64_t j = threadIdx.x; j < v; j += blockDim.x) {
         float xj = x[row + j];
         if (isnan(xj)) continue;  // never the answer once x[0] is a number
         if (xj > best || best_j == v) {  // ascending j within a thread: strict > keeps the first
             best = xj;
-            best_j = j;
+            best_j = static_cast<int>(j);  // j < v: an int
         }
     }
     // combine (value, index) pairs: larger value wins, then the smaller index
