@@ -429,14 +429,23 @@ public abstract class AbstractBackend implements Backend {
             }
         }
         if (dst.precision() == PackedMatrix.Precision.BF16) {
-            float[] host = new float[Math.toIntExact(s.size())];
-            copyOutK(MemorySegment.ofArray(host), s);
-            for (int i = 0; i < host.length; i++) {
-                host[i] = PackedMatrix.roundToBf16(host[i]);
+            // rounded on the host a slice at a time: no float[] of the whole matrix (which could pass 2^31 - 1)
+            float[] host = new float[(int) Math.min(s.size(), BF16_SLICE)];
+            for (long at = 0; at < s.size(); at += host.length) {
+                int count = (int) Math.min(host.length, s.size() - at);
+                Tensor slice = s.flatSlice(at, count);
+                MemorySegment h = MemorySegment.ofArray(host).asSlice(0, (long) count * Float.BYTES);
+                copyOutK(h, slice);
+                for (int i = 0; i < count; i++) {
+                    host[i] = PackedMatrix.roundToBf16(host[i]);
+                }
+                copyInK(slice, h);
             }
-            copyInK(s, MemorySegment.ofArray(host));
         }
     }
+
+    /** Floats of a packed matrix the default BF16 pack rounds at a time (64 KiB). */
+    private static final int BF16_SLICE = 1 << 14;
 
     /** s (k, n) row-major = op(w), w in host memory at row stride ldw: rows copied in bulk, or w^T element-wise. */
     private static void copyStrided(Tensor s, Transpose trans, Tensor w, int ldw, int k, int n) {
