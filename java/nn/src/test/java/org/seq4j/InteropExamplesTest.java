@@ -15,7 +15,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +23,6 @@ import java.util.List;
 import java.util.Properties;
 import java.util.SequencedMap;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.backend.Backend;
@@ -33,6 +31,7 @@ import org.seq4j.backend.Transpose;
 import org.seq4j.io.Npz;
 import org.seq4j.io.NpzFile;
 import org.seq4j.io.NpyArray;
+import org.seq4j.io.Numpy;
 import org.seq4j.models.Rnnlm;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -196,12 +195,12 @@ class InteropExamplesTest {
         try (Rnnlm model = new Rnnlm(backend, 10, 4, 5, 1984)) {
             Checkpoint.write(file, model, about);
         }
-        python(NUMPY_EDITS, file.toString(), edited.toString());
-        String read = python("import sys, numpy as np; print(np.load(sys.argv[1])['model.properties'].dtype)",
+        Numpy.run(NUMPY_EDITS, file.toString(), edited.toString());
+        String read = Numpy.run("import sys, numpy as np; print(np.load(sys.argv[1])['model.properties'].dtype)",
                 edited.toString());
         assertTrue(read.startsWith("|S"), "numpy stored the description as a bytes array: " + read);
         for (Path f : List.of(file, edited)) {
-            String out = python(NUMPY_READS, f.toString());
+            String out = Numpy.run(NUMPY_READS, f.toString());
             assertTrue(out.contains("model=rnnlm") && out.contains("torch layout ok"), out);
         }
         assertEquals(about, Checkpoint.meta(edited));
@@ -247,17 +246,17 @@ class InteropExamplesTest {
         assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, Npz.load(plain).floats("W", 2, 3));
 
         // python3 with numpy, where it is installed
-        String out = python(NUMPY_READS, file.toString());
+        String out = Numpy.run(NUMPY_READS, file.toString());
         assertTrue(out.contains("float32 (4, 20)") && out.contains("model=rnnlm") && out.contains("torch layout ok"),
                 out);
-        python(NUMPY_WRITES, fromNumpy.toString());
+        Numpy.run(NUMPY_WRITES, fromNumpy.toString());
         float[] W;
         // ---- as in INTEROP.md: load what numpy wrote ----
         NpzFile npz = Npz.load(fromNumpy);
         W = npz.floats("affine.W", 2, 3);              // the shape must be (2, 3), else NpzFormatException
         // ---- end ----
         assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5}, W);
-        String check = python("import sys, numpy as np; z = np.load(sys.argv[1]); print(z['W'].dtype, z['W'].shape,"
+        String check = Numpy.run("import sys, numpy as np; z = np.load(sys.argv[1]); print(z['W'].dtype, z['W'].shape,"
                 + " z['W'].tolist(), z['ids'].dtype, z['ids'].tolist())", plain.toString());
         assertTrue(check.contains("float32 (2, 3) [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] int32 [7, 8, 9]"), check);
     }
@@ -294,27 +293,6 @@ class InteropExamplesTest {
             String text = String.join("\n", lines.stream().map(l -> l.isBlank() ? "" : l.substring(indent)).toList());
             assertTrue(doc.contains(text), "docs/INTEROP.md lacks this example, or shows it changed:\n" + text);
         }
-    }
-
-    /** Runs a Python script with python3 and returns its output; skips the test where numpy is not installed. */
-    private static String python(String script, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("python3", "-c", script));
-        cmd.addAll(List.of(args));
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            assumeTrue(false, "python3 is not installed: " + e.getMessage());
-            throw e;
-        }
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("python3 did not finish in 60 s");
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assumeTrue(!out.contains("No module named 'numpy'"), "numpy is not installed for python3");
-        assertEquals(0, p.exitValue(), out);
-        return out;
     }
 
     private static float[] floats(SplittableRandom r, int n) {

@@ -5,47 +5,17 @@ package org.seq4j.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.SequencedMap;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class NpzNumpyInteropTest {
     @TempDir
     Path dir;
-
-    record Result(int exitCode, String output) {
-    }
-
-    private static Result python(String script, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new java.util.ArrayList<>(List.of("python3", "-c", script));
-        cmd.addAll(List.of(args));
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            return new Result(-1, "cannot start python3: " + e.getMessage());
-        }
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return new Result(-2, "python3 did not finish in 60 s");
-        }
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-    }
-
-    @BeforeAll
-    static void needsNumpy() throws Exception {
-        Result r = python("import numpy");
-        assumeTrue(r.exitCode() == 0, "python3 with numpy is not available here: " + r.output().strip());
-    }
 
     @Test
     void numpyLoadsWhatWeWrite() throws Exception {
@@ -73,8 +43,7 @@ class NpzNumpyInteropTest {
                         same = b.getvalue() == raw.read(k + '.npy')
                         print(k, a.shape, a.dtype.str, same, [float(x) if a.dtype.kind == 'f' else int(x) for x in a.ravel()])
                     """;
-            Result r = python(script, file.toString());
-            assertEquals(0, r.exitCode(), r.output());
+            String out = Numpy.run(script, file.toString());
             StringBuilder want = new StringBuilder();
             want.append("encoder.lstm.Wx (2, 3, 4) <f4 True [");
             for (int i = 0; i < w.length; i++) {
@@ -85,7 +54,7 @@ class NpzNumpyInteropTest {
             want.append("ids (3,) <i4 True [5, -1, 2147483647]\n");
             want.append("loss () <f4 True [").append(pyFloat((double) Float.MIN_VALUE)).append("]\n");
             want.append("empty (0, 2) <f4 True []\n");
-            assertEquals(want.toString(), r.output(), "numpy's view of " + file);
+            assertEquals(want.toString(), out, "numpy's view of " + file);
         }
     }
 
@@ -119,8 +88,7 @@ class NpzNumpyInteropTest {
                 np.savez(sys.argv[1], **arrays)
                 np.savez_compressed(sys.argv[2], **arrays)
                 """;
-        Result r = python(script, plain.toString(), compressed.toString());
-        assertEquals(0, r.exitCode(), r.output());
+        Numpy.run(script, plain.toString(), compressed.toString());
         for (Path file : List.of(plain, compressed)) {
             NpzFile f = Npz.load(file);
             assertEquals(List.of("W", "ids", "x", "s"), f.names(), file.toString());

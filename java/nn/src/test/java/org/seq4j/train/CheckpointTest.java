@@ -29,6 +29,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.seq4j.backend.Backend;
 import org.seq4j.io.Npz;
+import org.seq4j.io.Numpy;
 import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.models.AttentionSeq2seq;
@@ -384,27 +385,6 @@ class CheckpointTest {
         assertEquals(message, load.getMessage());
     }
 
-    /** Runs a Python script with python3; skips the test, with the reason, where numpy is not installed. */
-    private static String python(String script, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("python3", "-c", script));
-        cmd.addAll(List.of(args));
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            assumeTrue(false, "python3 is not installed: " + e.getMessage());
-            throw e;
-        }
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("python3 did not finish in 60 s");
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assumeTrue(!out.contains("No module named 'numpy'"), "numpy is not installed for python3");
-        assertEquals(0, p.exitValue(), out);
-        return out;
-    }
-
     /**
      * numpy's own round trip of a checkpoint, load and save again, with np.savez and np.savez_compressed: numpy
      * stores the description it read as bytes as a 0-d |S array, and the file is the checkpoint it was (every
@@ -423,7 +403,7 @@ class CheckpointTest {
         Path back = dir.resolve("numpy.npz");
         try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1)) {
             Checkpoint.write(file, saved, meta());
-            String out = python("import sys, numpy as np\nd = dict(np.load(sys.argv[1]))\n" + save + "\n"
+            String out = Numpy.run("import sys, numpy as np\nd = dict(np.load(sys.argv[1]))\n" + save + "\n"
                     + "z = np.load(sys.argv[2]); v = z['model.properties']\nprint(v.dtype, v.shape)",
                     file.toString(), back.toString());
             assertTrue(out.contains(how.equals("str") ? "<U" : "|S"), "numpy saved the description as an array: " + out);
