@@ -45,6 +45,8 @@ public final class TimeAttention implements AutoCloseable {
             throw new IllegalArgumentException("TimeAttention.forward needs hsEnc (T_enc, N, H) and hsDec (T_dec, N, H), got "
                     + hsEnc + " and " + hsDec);
         }
+        ws.refuseOwn("TimeAttention.forward", "hsEnc", hsEnc);
+        ws.refuseOwn("TimeAttention.forward", "hsDec", hsDec);
         int tEnc = hsEnc.dim(0), tDec = hsDec.dim(0), n = hsDec.dim(1), h = hsDec.dim(2);
         if (tEnc != sizedTenc || tDec != sizedTdec || n != sizedN || h != sizedH) {
             sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)

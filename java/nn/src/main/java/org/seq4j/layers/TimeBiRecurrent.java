@@ -147,6 +147,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
         if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
             throw new IllegalArgumentException("TimeBiRecurrent.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
         }
+        ws.refuseOwn("TimeBiRecurrent.forward", "xs", xs);
         int t = xs.dim(0), n = xs.dim(1), m = t * n;
         if (t != sizedT || n != sizedN) {
             resize(t, n);

@@ -225,6 +225,7 @@ public final class TimeGRU implements TimeRecurrent {
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeGRU.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
+        ws.refuseOwn("TimeGRU.forward", "xs", xs);
         int t = xs.dim(0), n = xs.dim(1), g = 3 * H;
         prepare(t, n);
         // A = x Wx + b for all steps at once: (T*N, D) (D, 3H)

@@ -272,6 +272,7 @@ public final class TimeLSTM implements TimeRecurrent {
         if (xs.rank() != 3 || xs.dim(2) != D) {
             throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
         }
+        ws.refuseOwn("TimeLSTM.forward", "xs", xs);
         int t = xs.dim(0), n = xs.dim(1);
         prepare(t, n);
         // A = x Wx + b for all steps at once: (T*N, D) (D, 4H)

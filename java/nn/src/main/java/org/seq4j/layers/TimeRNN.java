@@ -106,6 +106,7 @@ public final class TimeRNN implements AutoCloseable {
         if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
             throw new IllegalArgumentException("TimeRNN.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
         }
+        ws.refuseOwn("TimeRNN.forward", "xs", xs);
         int t = xs.dim(0), n = xs.dim(1);
         if (stateful && hasH && n != stateN) {
             throw new IllegalStateException("TimeRNN holds a state for N=" + stateN + " but the input has N=" + n

@@ -70,6 +70,33 @@ public final class Workspace implements AutoCloseable {
         return backend.packedMatrix(arena(), rows, cols, precision);
     }
 
+    /**
+     * Whether {@code t} lies in this workspace's memory: a buffer it handed out since the last reset, or a view of one.
+     *
+     * @param t any tensor
+     * @return true if t's memory is this workspace's
+     */
+    public boolean holds(Tensor t) {
+        return arena != null && t.segment().scope().equals(arena.scope());
+    }
+
+    /**
+     * Refuses a forward's input that lies in the layer's own buffers (its last forward's output, say): the forward
+     * overwrites them while its backward still reads the input, which would then see the new values.
+     *
+     * @param op   the call, for the message ("TimeLSTM.forward")
+     * @param name the input's name
+     * @param t    the input
+     * @throws IllegalArgumentException if t lies in this workspace
+     */
+    void refuseOwn(String op, String name, Tensor t) {
+        if (holds(t)) {
+            throw new IllegalArgumentException(op + ": " + name + " lies in this layer's own buffers (an output of its "
+                    + "last forward?), which this forward overwrites while its backward still reads " + name
+                    + "; pass a copy");
+        }
+    }
+
     private Arena arena() {
         if (arena == null) {
             // shared, not confined: a model may be built on one thread and trained on another
