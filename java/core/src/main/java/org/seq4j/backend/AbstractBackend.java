@@ -961,8 +961,10 @@ public abstract class AbstractBackend implements Backend {
             ThreadLocal.withInitial(WeakHashMap::new);
 
     /**
-     * Per step s of GRU gates (T, N, 3H), the flat view from column 2H of row 0 on (the candidate columns at row
-     * stride 3H), cached as {@link #steps} caches its views.
+     * Per step s of GRU gates (T, N, 3H), the view from column 2H of row 0 on (the candidate columns at row stride
+     * 3H), cached as {@link #steps} caches its views. The step (N, 3H) is seen as (3N, H) rows of H and the view is
+     * its rows 2 .. 3N-1: the (3N - 2) H elements a product with ldc = 3H writes, held in a 2-D shape (a flat view of
+     * that many elements would need an int count, which wraps from N 3H - 2H > 2^31 - 1 on).
      */
     private static Tensor[] candidates(Tensor gates, int h) {
         Map<Tensor, Tensor[]> cache = CANDIDATE_VIEWS.get();
@@ -970,8 +972,13 @@ public abstract class AbstractBackend implements Backend {
         if (views == null || views.length != gates.dim(0) || (views.length > 0 && !views[0].isAlive())) {
             Tensor[] steps = steps(gates);
             views = new Tensor[steps.length];
+            int n = gates.dim(1);
+            if (3L * n > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("GRU sequence of N = " + n + " rows: the step-by-step loop sees a"
+                        + " step as 3N rows of H, and 3N must be at most " + Integer.MAX_VALUE + "; split the batch");
+            }
             for (int s = 0; s < views.length; s++) {
-                views[s] = steps[s].flatSlice(2L * h, (int) (steps[s].size() - 2L * h));
+                views[s] = steps[s].view(3 * n, h).slice(2, 3 * n);
             }
             cache.put(gates, views);
         }
