@@ -87,6 +87,20 @@ class BadInputTest {
     }
 
     /**
+     * Greedy generation brings its (length, N) ids back to the host in one int[]: length * N above what an array
+     * holds is refused before the decoder allocates (as an int product it wrapped to a negative or short array, after
+     * the decoder had filled gigabytes). Not run without the check: that would allocate 8 GiB and loop 2^30 steps.
+     */
+    @Test
+    void generationTooLongForOneHostArrayIsRefusedUpFront() {
+        try (AttentionSeq2seq model = new AttentionSeq2seq(backend, V, D, H, 1)) {
+            int length = Integer.MAX_VALUE / 2 + 1;
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.generate(ids(N, 5), 0, length)),
+                    "length " + length, "N = " + N, ((long) length * N) + " ids");
+        }
+    }
+
+    /**
      * A forward that throws after a good one leaves nothing for backward to follow, and a backward is one per forward:
      * a second one is refused. The failing forward here gets as far as the encoder (new questions) and stops at the
      * decoder's first input, an id outside the vocabulary: a backward then would have sent the earlier forward's
