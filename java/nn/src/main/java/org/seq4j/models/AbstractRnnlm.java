@@ -207,7 +207,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         int p = prompts[0].length;
         int[] cur = new int[n];
         Tensor ids = genWs.ints(1, n);
-        float[] scores = new float[n * V];
+        float[] scores = new float[HostArrays.length(op("generate"), "scores (N x V)", n, V)];
         Random rng = new Random(seed);
         int[][] out = new int[n][length];
         Tensor score = null;

@@ -181,7 +181,7 @@ public final class Beam {
                     + v + ")");
         }
         int cap = opt.endId() >= 0 ? 2 * k : k;          // room for up to K end ids above the K-th survivor
-        float[] scores = new float[Math.multiplyExact(m, v)];
+        float[] scores = new float[HostArrays.length("beam search", "a step's scores (N x K x V)", n, k, v)];
         double[] beamLogP = new double[m];
         double[] nextLogP = new double[m];
         int[][] parent = new int[length][m];

@@ -20,7 +20,7 @@ final class Greedy {
         if (length < 1) {
             throw new IllegalArgumentException("generate needs length >= 1, got " + length);
         }
-        requireHostArray(length, n);
+        HostArrays.length("generate", "ids (length x N)", length, n); // before the decoder allocates them
         Tensor sampled = ws.ints(length, n);   // (length, N)
         Tensor cur = ws.ints(1, n);            // (1, N)
         backend.fill(cur, startId);
@@ -33,24 +33,10 @@ final class Greedy {
         return sampled;
     }
 
-    /**
-     * length * n, the ids of a generation as they come back to the host in one int[]; more than an array holds is
-     * refused before anything is allocated (as an int product it wrapped: a negative size, or a short array).
-     */
-    private static int requireHostArray(int length, int n) {
-        long ids = (long) length * n;
-        if (ids > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("generate: length " + length + " for N = " + n + " sequences is " + ids
-                    + " ids, more than the " + Integer.MAX_VALUE + " one int[] holds; generate fewer sequences or steps"
-                    + " at a time");
-        }
-        return (int) ids;
-    }
-
     /** ids (length, N) time-major on the device, as int[N][length] on the host. */
     static int[][] toBatchMajor(Backend backend, Tensor ids) {
         int length = ids.dim(0), n = ids.dim(1);
-        int[] flat = new int[requireHostArray(length, n)];
+        int[] flat = new int[HostArrays.length("generate", "ids (length x N)", length, n)];
         backend.copyOut(flat, ids);
         int[][] out = new int[n][length];
         for (int s = 0; s < length; s++) {

@@ -56,7 +56,7 @@ public interface RegressionModel extends Model {
                     + xs[0].length);
         }
         int t = xs[0].length / f;
-        float[] flat = new float[n * t * f];
+        float[] flat = new float[HostArrays.length("predict", "inputs (N x T x F)", n, t, f)];
         for (int i = 0; i < n; i++) {
             if (xs[i].length != t * f) {
                 throw new IllegalArgumentException("predict: row " + i + " has " + xs[i].length + " values, row 0 has "

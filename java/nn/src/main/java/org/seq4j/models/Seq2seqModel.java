@@ -110,7 +110,7 @@ public interface Seq2seqModel extends Model {
     private Tensor onDevice(Arena arena, String op, int[][] xs) {
         int n = xs.length;
         int t = xs[0].length;
-        int[] flat = new int[Math.multiplyExact(n, t)];
+        int[] flat = new int[HostArrays.length(op, "questions (N x T)", n, t)];
         for (int i = 0; i < n; i++) {
             if (xs[i].length != t) {
                 throw new IllegalArgumentException(op + ": question " + i + " has " + xs[i].length

@@ -116,6 +116,7 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
             genAffine = newAffine();
         }
         int n = xs.dim(0), t = xs.dim(1);
+        Regression.requireOutputs(length, n, F); // before the device does the work
         genWs.reset();
         Tensor cur = genWs.floats(t, n, F);     // two windows, (T, N, F) each: the next one is built from the
         Tensor next = genWs.floats(t, n, F);    // current one shifted by a step, never copied onto itself

@@ -146,6 +146,7 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
             gen = new Layers(backend, store);
         }
         int n = xs.dim(0), tin = xs.dim(1);
+        Regression.requireOutputs(length, n, fout); // before the device does the work
         genWs.reset();
         Tensor x = genWs.floats(tin, n, fin);
         Tensor in = genWs.floats(1, n, fout);            // the decoder's input: 0, then its own last output

@@ -96,7 +96,7 @@ class BadInputTest {
         try (AttentionSeq2seq model = new AttentionSeq2seq(backend, V, D, H, 1)) {
             int length = Integer.MAX_VALUE / 2 + 1;
             assertMessage(assertThrows(IllegalArgumentException.class, () -> model.generate(ids(N, 5), 0, length)),
-                    "length " + length, "N = " + N, ((long) length * N) + " ids");
+                    "generate: ids (length x N) = " + length + " x " + N, "one Java array");
         }
     }
 
@@ -185,6 +185,13 @@ class BadInputTest {
             Tensor xs2 = ModelTesting.floats(backend, arena, new float[N * 6 * 2], N, 6, 2);
             assertMessage(assertThrows(IllegalArgumentException.class, () -> s2s.forward(xs2, ts3)),
                     "WaveSeq2seq.forward", "xs", "F=1");
+            // outputs that one float[] cannot hold are refused before the device allocates them (not run without the
+            // check: 12 GiB and 2^30 steps)
+            int length = Integer.MAX_VALUE / 2 + 1;
+            for (RegressionModel m : new RegressionModel[] {model, s2s}) {
+                assertMessage(assertThrows(IllegalArgumentException.class, () -> m.predict(xs, length)),
+                        "predict: outputs (length x N x F) = " + length + " x " + N + " x 1", "one Java array");
+            }
         }
     }
 

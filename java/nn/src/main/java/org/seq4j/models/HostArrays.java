@@ -1,0 +1,34 @@
+// The Java arrays that a model's inputs and results pass through on the host: their lengths as exact products,
+// refused by name when one array cannot hold them (an int product wraps to a negative or a short length, which
+// then fails far from its cause, or after the device has done all the work).
+package org.seq4j.models;
+
+final class HostArrays {
+    private HostArrays() {
+    }
+
+    /**
+     * The product of {@code factors} as an array length.
+     *
+     * @param op      the public operation, for the message
+     * @param what    what the array holds, naming the factors in order, e.g. {@code "ids (length x N)"}
+     * @param factors the non-negative extents
+     * @return their product
+     * @throws IllegalArgumentException if the product exceeds {@link Integer#MAX_VALUE}
+     */
+    static int length(String op, String what, int... factors) {
+        long n = 1;
+        for (int f : factors) {
+            n *= f;                        // both at most 2^31 - 1 here: no long overflow
+            if (n > Integer.MAX_VALUE) {
+                StringBuilder product = new StringBuilder();
+                for (int g : factors) {
+                    product.append(product.isEmpty() ? "" : " x ").append(g);
+                }
+                throw new IllegalArgumentException(op + ": " + what + " = " + product + " is more than the "
+                        + Integer.MAX_VALUE + " elements one Java array holds; ask for fewer at a time");
+            }
+        }
+        return (int) n;
+    }
+}
