@@ -97,6 +97,18 @@ public interface Communicator extends AutoCloseable {
      * @throws ConfigurationMismatchException on every rank when any two ranks differ
      */
     default void agree(String what, String configuration) {
+        agree(what, configuration, "start every rank with the same arguments and the same data");
+    }
+
+    /**
+     * {@link #agree(String, String)} with the advice its message ends with.
+     *
+     * @param what what is compared, for the message
+     * @param configuration the text that must be equal on every rank
+     * @param remedy what to do about a mismatch, the message's end
+     * @throws ConfigurationMismatchException on every rank when any two ranks differ
+     */
+    default void agree(String what, String configuration, String remedy) {
         if (size() == 1) {
             return;
         }
@@ -106,8 +118,7 @@ public interface Communicator extends AutoCloseable {
         if (minMax[0] != hash || ~minMax[1] != hash) {
             throw new ConfigurationMismatchException("the " + size() + " ranks do not agree on the " + what + " (this is rank "
                     + rank() + ", hash " + Long.toHexString(hash) + "; hashes over ranks range from "
-                    + Long.toHexString(minMax[0]) + " to " + Long.toHexString(~minMax[1])
-                    + "): start every rank with the same arguments and the same data");
+                    + Long.toHexString(minMax[0]) + " to " + Long.toHexString(~minMax[1]) + "): " + remedy);
         }
     }
 

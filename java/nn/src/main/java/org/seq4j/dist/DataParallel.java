@@ -1,7 +1,8 @@
 // Synchronous data parallelism over a Communicator, in three calls that a trainer makes:
 //   replicate   once before training: every rank checks that it holds the same model (names, shapes) and
 //               takes rank 0's weights (one broadcast of the flat value buffer);
-//   agree       every epoch (Trainer.fitEpoch): every rank checks batch, data size, seed, optimizer;
+//   agree       every epoch (Trainer.fitEpoch): every rank checks batch, data size, seed, optimizer; and at its
+//               end that the replicas still hold the same weights (agreeOnWeights);
 //   reduce      every step, after backward and before clipping: the rank's mean-loss gradient is weighted by
 //               rows_r / N, then ONE in-place all-reduce (sum) of the flat gradient buffer gives every rank
 //               the gradient of the mean loss over the whole global batch of N rows; the loss is reduced the
@@ -15,9 +16,16 @@
 // the split weights rows, not positions.
 package org.seq4j.dist;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.seq4j.backend.Backend;
 import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.models.Model;
+import org.seq4j.tensor.Tensor;
 
 /**
  * Synchronous data parallelism over a {@link Communicator}: {@link #replicate} once before training,
@@ -50,6 +58,51 @@ public final class DataParallel {
         } finally {
             store.valuesWritten();   // even a failed broadcast may have written some: kept copies are made again
         }
+    }
+
+    /**
+     * Checks that every rank's replica holds the same weights, bit for bit (a SHA-256 of their bits, agreed as
+     * {@link Communicator#agree} agrees a configuration). The all-reduce hands every rank the same gradients, so the
+     * replicas stay equal only while every rank updates them with the same arithmetic: ranks on different backends,
+     * CPU clones (AVX-512 on one node, AVX2 on another) or thread counts round differently and drift apart, each
+     * training on weights the others do not have. The trainers call it at the end of every epoch; with one rank it
+     * returns at once.
+     *
+     * @param comm the ranks
+     * @param store this rank's parameters
+     * @param when when, for the message, e.g. "after epoch 3"
+     * @throws ConfigurationMismatchException on every rank when any two replicas differ
+     */
+    public static void agreeOnWeights(Communicator comm, ParameterStore store, String when) {
+        if (comm.size() == 1) {
+            return;
+        }
+        comm.agree("replicas' weights " + when + " (their bits)", digest(store.backend(), store.values()),
+                "run every rank on the same backend, CPU type and thread count, whose updates round alike");
+    }
+
+    /** SHA-256 of a float tensor's bits in element order, read a chunk of 1M floats at a time. */
+    private static String digest(Backend backend, Tensor values) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+        long size = values.size();
+        int chunk = (int) Math.max(1, Math.min(size, 1 << 20));
+        float[] host = new float[chunk];
+        ByteBuffer bytes = ByteBuffer.allocate(4 * chunk).order(ByteOrder.LITTLE_ENDIAN);
+        for (long at = 0; at < size; at += chunk) {
+            int count = (int) Math.min(chunk, size - at);
+            float[] dst = count == chunk ? host : new float[count];
+            backend.copyOut(dst, values.flatSlice(at, count));
+            bytes.clear();
+            bytes.asFloatBuffer().put(dst);
+            bytes.limit(4 * count);
+            sha.update(bytes);
+        }
+        return HexFormat.of().formatHex(sha.digest());
     }
 
     /**

@@ -122,6 +122,7 @@ public final class RnnlmTrainer implements AutoCloseable {
             total += loss;
             listener.onStep(epoch, it + 1, loss);
         }
+        DataParallel.agreeOnWeights(comm, model.store(), "after epoch " + epoch);
         return Math.exp(total / iters);
     }
 

@@ -165,6 +165,7 @@ public final class Trainer implements AutoCloseable {
             total += loss;
             listener.onStep(epoch, i + 1, loss);
         }
+        DataParallel.agreeOnWeights(comm, model.store(), "after epoch " + epoch);
         return (float) (total / iters);
     }
 

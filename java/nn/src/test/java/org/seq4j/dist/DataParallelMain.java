@@ -89,6 +89,11 @@ public final class DataParallelMain {
                         if (step == 2 && rank == 1) {
                             if (mode.equals("kill")) {
                                 kill9(ProcessHandle.current().pid());
+                            } else if (mode.equals("drift")) { // what a rank whose updates round otherwise would do
+                                String name = model.store().parameters().get(0).name();
+                                float[] w = model.store().copyOut(name);
+                                w[0] = Math.nextUp(w[0]);
+                                model.store().copyIn(name, w);
                             } else if (mode.equals("stall")) {
                                 sleepForever();
                             }

@@ -203,6 +203,28 @@ class DataParallelTest {
         assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
     }
 
+    /**
+     * Replicas that drift apart (a rank whose updates round otherwise: another backend's clip norm or fused
+     * multiply-adds, as CUDA beside a CPU would) train on weights the others do not have. Here rank 1's first weight
+     * moves by one ulp after step 2, and the epoch's end, which compares the replicas' bits, ends every rank with the
+     * same line. (The CPU backends' updates are the same bits: rank 1 on the Java reference, with every step clipped,
+     * stayed equal to rank 0 on openblas; the training tests above pass the same check.)
+     */
+    @Test
+    void ranksWhoseReplicasDriftApartAllEndWithOneLine() throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "drift", "seq2seq", "adam", prefix.toString(), "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(2, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the replicas' weights after epoch 1 (their "
+                    + "bits) (this is rank " + rank), r.output());
+        }
+        assertTrue(r.output().contains("run every rank on the same backend, CPU type and thread count"), r.output());
+        assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
+    }
+
     @Test
     void mpiStartedTwiceInOneProcessIsRefusedWithOneLine() throws Exception {
         // Open MPI aborts a process that calls MPI after MPI_Finalize: a second communicator must be refused before
