@@ -1,7 +1,8 @@
 /**
  * seq4j core: {@link org.seq4j.tensor.Tensor}, the {@link org.seq4j.backend.Backend} kernel set and its SPI
  * ({@link org.seq4j.backend.BackendProvider}, found with ServiceLoader), the pure-Java reference backend and
- * the OpenBLAS backend with seq4j's C kernels. Needs {@code --enable-native-access=org.seq4j.core}.
+ * the OpenBLAS backend with seq4j's C kernels. Needs {@code --enable-native-access=org.seq4j.bindings,org.seq4j.core}
+ * (the generated bindings make the downcalls).
  */
 module org.seq4j.core {
     requires org.seq4j.bindings;

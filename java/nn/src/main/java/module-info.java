@@ -1,7 +1,8 @@
 /**
  * seq4j nn: the book's layers and models (RNN language models, seq2seq, peeky and attention seq2seq, wave
  * regression), optimizers, gradient clipping, trainers, the book's data sets, {@code .npz} I/O and data-parallel
- * training over MPI ({@code org.seq4j.dist}), on any backend.
+ * training over MPI ({@code org.seq4j.dist}), on any backend. {@code org.seq4j.dist} calls Open MPI from this
+ * module, so MPI training also needs {@code --enable-native-access=org.seq4j.nn} (besides core's).
  */
 module org.seq4j.nn {
     requires transitive org.seq4j.core;
