@@ -1,8 +1,15 @@
-// The library example of README.md, compiled and run, so that the documented API stays true.
+// The library example of README.md, compiled and run, and compared with the README's text, so that the documented
+// API stays true.
 package org.seq4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
@@ -23,9 +30,6 @@ class ReadmeExampleTest {
         int[] questions = r.ints(128 * 7, 0, 13).toArray();
         int[] answers = r.ints(128 * 5, 0, 13).toArray();
         int startId = 6;
-        int[][] guesses;
-        Beam.Result best;
-        float loss;
         // ---- as in README.md ----
         try (Backend backend = Backends.select();                       // cuda > openblas > java, logged
              AttentionSeq2seq model = new AttentionSeq2seq(backend, 13, 16, 128, 1984);
@@ -35,19 +39,45 @@ class ReadmeExampleTest {
             Tensor ts = backend.allocate(arena, DType.I32, 128, 5);     // (N, T_out + 1) answers, start id first
             backend.copyIn(xs, questions);                              // int[] of N * T_in ids
             backend.copyIn(ts, answers);
-            loss = model.forward(xs, ts);                               // mean cross-entropy
+            float loss = model.forward(xs, ts);                         // mean cross-entropy
             model.backward();                                           // gradients into one flat buffer
             ClipGrads.clip(model.store(), 5f);
             adam.step(model.store());                                   // one kernel for all parameters
-            guesses = model.generate(xs, startId, 4);                   // greedy, all N at once
-            best = model.beamSearch(xs, startId, 4, 3);                 // beam search, K = 3 per question
+            int[][] guesses = model.generate(xs, startId, 4);           // greedy, all N at once
+            Beam.Result best = model.beamSearch(xs, startId, 4, 3);     // beam search, K = 3 per question
+            // ---- end ----
+            assertTrue(Math.abs(loss - Math.log(13)) < 0.1, "an untrained model's loss is about ln V: " + loss);
+            assertEquals(128, guesses.length);
+            assertEquals(4, guesses[0].length);
+            assertEquals(128, best.sequences().length);
+            assertEquals(3, best.sequences()[0].length, "K = 3 hypotheses per question");
+            assertTrue(best.logProbs()[0][0] >= best.logProbs()[0][2], "best first");
         }
-        // ---- end of the README's example ----
-        assertTrue(Math.abs(loss - Math.log(13)) < 0.1, "an untrained model's loss is about ln V: " + loss);
-        assertEquals(128, guesses.length);
-        assertEquals(4, guesses[0].length);
-        assertEquals(128, best.sequences().length);
-        assertEquals(3, best.sequences()[0].length, "K = 3 hypotheses per question");
-        assertTrue(best.logProbs()[0][0] >= best.logProbs()[0][2], "best first");
+    }
+
+    /** The lines marked above are README.md's example as it stands there (its closing brace aside). */
+    @Test
+    void theReadmeShowsExactlyThisExample() throws IOException {
+        Path source = Path.of("src/test/java/org/seq4j/ReadmeExampleTest.java");
+        Path readme = Path.of("../../README.md");
+        assumeTrue(Files.isRegularFile(source) && Files.isRegularFile(readme),
+                "run from java/nn in a checkout: the test source and README.md are not at " + source.toAbsolutePath()
+                        + " and " + readme.toAbsolutePath());
+        List<String> lines = Files.readAllLines(source);
+        int from = -1, to = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains("// ---- as in " + "README.md")) {
+                from = i + 1;
+            } else if (lines.get(i).contains("// ---- " + "end ----")) {
+                to = i;
+            }
+        }
+        assertTrue(from > 0 && to > from, "the example's markers in " + source);
+        List<String> region = lines.subList(from, to);
+        int indent = region.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length())
+                .min().orElse(0);
+        String text = String.join("\n", region.stream().map(l -> l.isBlank() ? "" : l.substring(indent)).toList());
+        assertTrue(Files.readString(readme).contains("```java\n" + text + "\n}\n```"),
+                "README.md lacks this example, or shows it changed:\n" + text);
     }
 }
