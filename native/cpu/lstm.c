@@ -136,8 +136,10 @@ AVX512_INLINE __m512 w_exp_nonneg(__m512 x) {
     return w_exp_tail(t, _mm512_fnmadd_ps(_mm512_sub_ps(t, W1(786432.0f)), W1(0.693359375f), x));
 }
 
+/* exp(-x) for the sigmoid: x >= -89 lets exp(89) overflow to +Inf (vscalefps), so that sigmoid(x) is 0 below -88.72
+ * as in the scalar loop (s4_expf), not the 4.5e-39 that 1 / exp(88.3) left (0.45 of a cell state of 1e38 kept) */
 AVX512_INLINE __m512 w_exp_neg(__m512 x) {
-    x = _mm512_max_ps(W1(-88.3f), _mm512_min_ps(W1(87.3f), x));
+    x = _mm512_max_ps(W1(-89.0f), _mm512_min_ps(W1(87.3f), x));
     __m512 t = _mm512_fmadd_ps(x, W1(-1.44269504088896341f), W1(786432.0f));
     return w_exp_tail(t, _mm512_fnmsub_ps(_mm512_sub_ps(t, W1(786432.0f)), W1(0.693359375f), x));
 }
@@ -147,8 +149,13 @@ AVX512_INLINE __m512 w_rcp(__m512 d) {
     return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, W1(1.0f)), r);
 }
 
+/* 1 / (1 + exp(-x)), where 1 + exp(-x) may be +Inf: vrcp14ps gives 0 for it, and the Newton step's 1 - d r (Inf 0 =
+ * NaN) is replaced by 1 through vminps (which returns its second operand when either is NaN), so r stays 0; a NaN x
+ * gives a NaN r, which the step keeps */
 AVX512_INLINE __m512 w_sigmoid(__m512 x) {
-    return w_rcp(_mm512_add_ps(W1(1.0f), w_exp_neg(x)));
+    __m512 d = _mm512_add_ps(W1(1.0f), w_exp_neg(x));
+    __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_fmadd_ps(r, _mm512_min_ps(_mm512_fnmadd_ps(d, r, W1(1.0f)), W1(1.0f)), r);
 }
 
 AVX512_INLINE __m512 w_tanh(__m512 x) {

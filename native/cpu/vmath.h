@@ -15,11 +15,17 @@ INLINE float bits_to_float(int32_t i) {
     return u.f;
 }
 
-/* exp(x) with about 1 ulp of error (Cephes' expf polynomial, Cody-Waite range reduction), branch-free.
- * x is clamped to [-87.3, 88.3] so that 2^n stays a normal float; NaN passes through as NaN. */
+/* exp(x) with about 1 ulp of error (Cephes' expf polynomial, Cody-Waite range reduction), branch-free; NaN passes
+ * through as NaN. x is clamped to [-88, 88.7], where n = round(x / ln 2) runs from -127 to 128, and the exponent
+ * field n + 127 of 2^n from 0, which encodes +0, to 255, which encodes +Inf: so exp underflows to 0 below -87.68
+ * (where the exact value is subnormal) and overflows to +Inf above 88.37 (where it passes FLT_MAX at 88.72). A clamp
+ * inside the normal range instead left a floor of 1.2e-38 (softmax gave a logit of -Inf, or 1000 below the row's
+ * maximum, that probability, which an attention weight times an encoder state of 1e38 made 1.2) and a ceiling that
+ * made sigmoid(-1e4) 4.5e-39 (a forget gate that kept 0.45 of a cell state of 1e38); now both are 0, as in the
+ * reference. The clamps cost what they did. */
 INLINE float s4_expf(float x) {
-    x = x < -87.3f ? -87.3f : x;
-    x = x > 88.3f ? 88.3f : x;
+    x = x < -88.0f ? -88.0f : x;
+    x = x > 88.7f ? 88.7f : x;
     /* n = round(x / ln 2) by the 1.5 * 2^23 trick, which needs no SSE4.1 round instruction */
     float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693359375f;

@@ -1092,6 +1092,107 @@ class ConformanceTest {
         }
     }
 
+    /** Pre-activations whose exact sigmoid, or softmax weight, is below half float's smallest subnormal (x <= -105). */
+    static final float[] FAR_BELOW = {Float.NEGATIVE_INFINITY, -Float.MAX_VALUE, -1e38f, -1e4f, -200f, -110f};
+
+    /**
+     * A gate saturated far below exp's range (FAR_BELOW) is exactly 0 in the reference, and must be 0 here: the native
+     * exp once stopped at exp(88.3), so that sigmoid(-1e4) was 4.5e-39, and a forget gate of -1e4 kept 0.45 of a cell
+     * state of 1e38 (c = 0.74 where the reference has g i = 0.29); the GRU's reset gate the same of h_prev. Units 0..15
+     * run in the vector loops, 16 and 17 in their tails. Tolerance: TRANSCENDENTAL on c, h and r h, whose exact values
+     * here are g i, o tanh(g i) and 0; bit for bit on the sigmoid of each FAR_BELOW value, +0 on both sides (1 / (1 +
+     * Inf)). Between -104 and -88.4 the reference keeps sigmoid's exact subnormal value, which float's exp cannot reach
+     * (numpy's float32 gives 0 there too): that band is left out.
+     */
+    @EveryBackend
+    void gatesSaturatedFarBelowExpsRange(String backend) {
+        try (Both b = both(backend, 36)) {
+            float[] x = new float[37];
+            for (int k = 0; k < x.length; k++) {
+                x[k] = FAR_BELOW[k % FAR_BELOW.length];
+            }
+            Pair xs = b.f32(x, x.length), ys = b.zeros(DType.F32, x.length);
+            b.ref.sigmoidForward(ys.r(), xs.r());
+            b.dev.sigmoidForward(ys.d(), xs.d());
+            b.assertExact("sigmoidForward far below exp's range", ys);
+
+            int n = 2, h = 18;
+            float[] huge = {1e38f, -1e38f, Float.MAX_VALUE, -Float.MAX_VALUE, 3e37f};
+            float[] gates = new float[n * 4 * h], cPrev = new float[n * h];
+            java.util.Arrays.fill(gates, 0.5f);
+            for (int k = 0; k < n * h; k++) {
+                gates[k / h * 4 * h + k % h] = FAR_BELOW[k % FAR_BELOW.length]; // f of unit k % h in row k / h
+                cPrev[k] = huge[k % huge.length];
+            }
+            Pair g = b.f32(gates, n, 4 * h), c = b.f32(cPrev, n, h);
+            Pair hNext = b.zeros(DType.F32, n, h), cNext = b.zeros(DType.F32, n, h);
+            b.ref.lstmCellForward(hNext.r(), cNext.r(), g.r(), c.r());
+            b.dev.lstmCellForward(hNext.d(), cNext.d(), g.d(), c.d());
+            b.assertClose("lstmCellForward c with a forget gate far below exp's range", cNext, T_ATOL, T_RTOL);
+            b.assertClose("lstmCellForward h with a forget gate far below exp's range", hNext, T_ATOL, T_RTOL);
+
+            float[] gru = new float[n * 3 * h];
+            java.util.Arrays.fill(gru, 0.5f);
+            for (int k = 0; k < n * h; k++) {
+                gru[k / h * 3 * h + h + k % h] = FAR_BELOW[k % FAR_BELOW.length]; // r of unit k % h in row k / h
+            }
+            Pair gg = b.f32(gru, n, 3 * h), hp = b.f32(cPrev, n, h), rh = b.zeros(DType.F32, n, h);
+            b.ref.gruGatesForward(rh.r(), gg.r(), hp.r());
+            b.dev.gruGatesForward(rh.d(), gg.d(), hp.d());
+            b.assertClose("gruGatesForward r h with a reset gate far below exp's range", rh, T_ATOL, T_RTOL);
+        }
+    }
+
+    /**
+     * Softmax weights of scores far below the row's maximum (-Inf, a mask; or 1000 and more below) are exactly 0 in the
+     * reference and must be 0 here: the native exp once stopped at exp(-87.3) = 1.2e-38, which an attention weight
+     * times an encoder state of 3e38 turned into 1.8 of context. Tolerance: TRANSCENDENTAL for the weights of the
+     * scores near the maximum and for the context (exactly (1 + 2) / 2 here), 0 for those the reference has at 0.
+     */
+    @EveryBackend
+    void softmaxWeightsFarBelowTheMaximum(String backend) {
+        try (Both b = both(backend, 37)) {
+            float inf = Float.POSITIVE_INFINITY;
+            float[] rows = {0f, -inf, 1f, -1e38f, -200f, 1e38f, -Float.MAX_VALUE, 1e38f, 3e38f, -inf, 1e-30f, 3e38f};
+            Pair x = b.f32(rows, 3, 4), y = b.zeros(DType.F32, 3, 4), loss = b.zeros(DType.F32, 1);
+            b.ref.softmaxForward(y.r(), x.r());
+            b.dev.softmaxForward(y.d(), x.d());
+            assertZerosWhereTheReferenceHasThem(b, "softmaxForward", y);
+            Pair labels = b.i32(new int[] {2, 0, 3}, 3);
+            b.ref.softmaxCrossEntropyForward(y.r(), loss.r(), x.r(), labels.r());
+            b.dev.softmaxCrossEntropyForward(y.d(), loss.d(), x.d(), labels.d());
+            assertZerosWhereTheReferenceHasThem(b, "softmaxCrossEntropyForward probs", y);
+            b.assertClose("softmaxCrossEntropyForward loss", loss, T_ATOL, T_RTOL);
+
+            // one row, H = 1 (each score one product, exact in float): scores -1e-35, -3000, -2e-35, -1000
+            float[] states = {1f, 3e38f, 2f, 1e38f};
+            Pair hs = b.f32(states, 4, 1, 1), dec = b.f32(new float[] {-1e-35f}, 1, 1);
+            Pair a = b.zeros(DType.F32, 1, 4), ctx = b.zeros(DType.F32, 1, 1);
+            b.ref.attentionWeightForward(a.r(), hs.r(), dec.r());
+            b.dev.attentionWeightForward(a.d(), hs.d(), dec.d());
+            assertZerosWhereTheReferenceHasThem(b, "attentionWeightForward", a);
+            b.ref.weightSumForward(ctx.r(), hs.r(), a.r());
+            b.dev.weightSumForward(ctx.d(), hs.d(), a.d());
+            b.assertClose("weightSumForward over states of 3e38 with weights of 0", ctx, T_ATOL, T_RTOL);
+            Pair ta = b.zeros(DType.F32, 1, 1, 4), tc = b.zeros(DType.F32, 1, 1, 1);
+            Pair decs = b.f32(new float[] {-1e-35f}, 1, 1, 1);
+            b.ref.timeAttentionForward(ta.r(), tc.r(), hs.r(), decs.r());
+            b.dev.timeAttentionForward(ta.d(), tc.d(), hs.d(), decs.d());
+            assertZerosWhereTheReferenceHasThem(b, "timeAttentionForward a", ta);
+            b.assertClose("timeAttentionForward c over states of 3e38 with weights of 0", tc, T_ATOL, T_RTOL);
+        }
+    }
+
+    private static void assertZerosWhereTheReferenceHasThem(Both b, String what, Pair p) {
+        float[] r = b.refValues(p.r()), d = b.devValues(p.d());
+        for (int k = 0; k < r.length; k++) {
+            if (r[k] == 0f) {
+                assertEquals(0f, d[k], 0f, what + ": element " + k + " is " + d[k] + ", expected 0 as the reference");
+            }
+        }
+        b.assertClose(what, r, d, T_ATOL, T_RTOL);
+    }
+
     // ---- embedding -------------------------------------------------------------------------------------
 
     @EveryBackend

@@ -35,9 +35,11 @@ public final class ClipGrads {
             params.scaleGrads(DOWN);
             double scaled = params.gradNorm();
             if (Double.isFinite(scaled)) {
-                // the gradients are now g 2^-64: the factor that gives g maxNorm / (|g| + 1e-6) is that rate times 2^64
+                // the gradients are now g 2^-64: the factor that gives g min(1, maxNorm / (|g| + 1e-6)) is that rate
+                // times 2^64 (a rate of 1 or more leaves them as they were, as the book does: a maxNorm above the
+                // norm, which a norm beyond float's range can be below, must not scale them up)
                 double trueNorm = scaled / DOWN;
-                params.scaleGrads((float) (maxNorm / (trueNorm + 1e-6) / DOWN));
+                params.scaleGrads((float) (Math.min(1.0, maxNorm / (trueNorm + 1e-6)) / DOWN));
                 return (float) trueNorm;
             }
         }

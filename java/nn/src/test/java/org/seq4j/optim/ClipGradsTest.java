@@ -64,6 +64,27 @@ class ClipGradsTest {
         check(backend, new float[] {1e38f, -3e37f, 1f});
     }
 
+    /**
+     * A norm beyond float's range (3.7e20: squares up to 9e40) but below maxNorm (1e30): the book's rate is above 1 and
+     * nothing is clipped. The gradients were scaled by 2^-64 to measure the norm and must come back exactly (each is
+     * above 2^-62), not scaled up by the rate (2.7e9 times, before min(1, rate)).
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void aNormBeyondFloatsRangeBelowMaxNormLeavesThemAsTheyAre(String backend) {
+        float[] g = {1e20f, -2e20f, 3e20f, 1e-3f, 7f};
+        Backend b = TestBackends.get(backend);
+        try (ParameterStore store = ParameterStore.builder(b).declare("w", Init.zeros(), g.length).build(1)) {
+            b.copyIn(store.get("w").grad(), g);
+            float norm = ClipGrads.clip(store, 1e30f);
+            assertEquals(norm(g), norm, norm(g) * 1e-6, "the norm before clipping");
+            float[] after = store.copyOutGrad("w");
+            for (int i = 0; i < g.length; i++) {
+                assertEquals(g[i], after[i], 0f, "element " + i + " with maxNorm 1e30 above the norm");
+            }
+        }
+    }
+
     private static void check(String backend, float[] g) {
         double n = norm(g);
         float[] after = clip(backend, g, n);
