@@ -7,6 +7,8 @@
  * reads its four gate pre-activations and c_prev and writes everything backward needs, so the step costs
  * one pass over (N, 4H) instead of the eight elementwise passes of an unfused implementation.
  */
+#include <cub/device/device_radix_sort.cuh>
+
 #include "common.cuh"
 
 using namespace seq4j;
@@ -86,18 +88,41 @@ __global__ void embedding_forward_kernel(float *__restrict__ out, int32_t *__res
 /* dW[ids[r], j] += dout[r, j]. Rows of dW may repeat (the same word twice in a batch), so the adds are
  * atomic: exact sums, in an order that varies between runs. An id outside [0, v) adds nothing and sets
  * the error bit. */
-__global__ void embedding_backward_kernel(float *__restrict__ dW, int32_t *__restrict__ errors,
-                                          const int32_t *__restrict__ ids, const float *__restrict__ dout, int m,
-                                          int v, int d) {
+/* The scatter-add dW[ids[r]] += dout[r] is deterministic, and sums each id's rows in row order as the CPU
+ * backends and the Java reference do (the same bits): the rows are sorted by id with CUB's stable radix sort, and
+ * one thread per (run of equal ids, column) adds that run's rows one after another. (atomicAdd, the one-kernel
+ * way, added them in whatever order the threads came, so that two identical training runs differed.)
+ *
+ * First the keys: an id in [0, v) is its own key; any other is reported (once per row, as the gather does) and
+ * becomes v, whose run is skipped, so that the sort needs only the bits of [0, v] and no bad id splits a run. */
+__global__ void embedding_keys_kernel(int32_t *__restrict__ keys, int32_t *__restrict__ rows, int32_t *__restrict__ errors,
+                                      const int32_t *__restrict__ ids, int m, int v) {
+    for (int64_t r = global_index(); r < m; r += grid_stride()) {
+        int32_t id = ids[r];
+        if (id < 0 || id >= v) {
+            report_bad_id(errors, SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD, id, r, v);
+            id = v;
+        }
+        keys[r] = id;
+        rows[r] = static_cast<int32_t>(r);
+    }
+}
+
+/* Thread e = (p, j) of (m, d) over the sorted keys: the thread at the start of a run of equal keys adds the run's
+ * rows of dout, in row order (the sort is stable), to its column j of dW[key]; the others return. Neighbouring
+ * threads take neighbouring columns, so each row of dout is read in whole lines. */
+__global__ void embedding_runs_kernel(float *__restrict__ dW, const int32_t *__restrict__ keys,
+                                      const int32_t *__restrict__ rows, const float *__restrict__ dout, int m, int v,
+                                      int d) {
     int64_t total = static_cast<int64_t>(m) * d;
     for (int64_t e = global_index(); e < total; e += grid_stride()) {
-        int64_t r = e / d, j = e % d;
-        int32_t id = ids[r];
-        if (id >= 0 && id < v) {
-            atomicAdd(dW + static_cast<int64_t>(id) * d + j, dout[e]);
-        } else if (j == 0) {
-            report_bad_id(errors, SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD, id, r, v);
-        }
+        int64_t p = e / d, j = e % d;
+        int32_t id = keys[p];
+        if (id == v || (p > 0 && keys[p - 1] == id)) continue;
+        float *out = dW + static_cast<int64_t>(id) * d + j;
+        float acc = *out;
+        for (int64_t q = p; q < m && keys[q] == id; q++) acc += dout[static_cast<int64_t>(rows[q]) * d + j];
+        *out = acc;
     }
 }
 
@@ -152,10 +177,37 @@ API int seq4j_cuda_embedding_forward(float *out, int32_t *errors, const float *W
 
 API int seq4j_cuda_embedding_backward(float *dW, int32_t *errors, const int32_t *ids, const float *dout, int m, int v,
                                       int d, void *stream) {
-    int64_t total = static_cast<int64_t>(m) * d;
     if (m <= 0) return 0;
-    if (d <= 0) return check_ids_only(errors, ids, m, v, SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD, as_stream(stream));
+    cudaStream_t s = as_stream(stream);
+    if (d <= 0) return check_ids_only(errors, ids, m, v, SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD, s);
     clear_stale_error();
-    embedding_backward_kernel<<<blocks_for(total), kThreads, 0, as_stream(stream)>>>(dW, errors, ids, dout, m, v, d);
-    return launch_status();
+    int bits = 1;  // the keys run over [0, v]
+    while (bits < 31 && (int64_t{1} << bits) <= v) bits++;
+    // keys, sorted keys, rows, sorted rows (m int32 each, 256-byte aligned), then CUB's temporary storage: one
+    // stream-ordered allocation from the device's default pool, freed in stream order after the last kernel
+    size_t part = (static_cast<size_t>(m) * sizeof(int32_t) + 255) & ~static_cast<size_t>(255);
+    size_t sortBytes = 0;
+    cudaError_t st = cub::DeviceRadixSort::SortPairs(nullptr, sortBytes, static_cast<const int32_t *>(nullptr),
+                                                     static_cast<int32_t *>(nullptr), static_cast<const int32_t *>(nullptr),
+                                                     static_cast<int32_t *>(nullptr), m, 0, bits, s);
+    if (st != cudaSuccess) return static_cast<int>(st);
+    char *buf = nullptr;
+    st = cudaMallocAsync(reinterpret_cast<void **>(&buf), 4 * part + sortBytes, s);
+    if (st != cudaSuccess) return static_cast<int>(st);
+    int32_t *keys = reinterpret_cast<int32_t *>(buf), *sortedKeys = reinterpret_cast<int32_t *>(buf + part);
+    int32_t *rows = reinterpret_cast<int32_t *>(buf + 2 * part), *sortedRows = reinterpret_cast<int32_t *>(buf + 3 * part);
+    int status = 0;
+    embedding_keys_kernel<<<blocks_for(m), kThreads, 0, s>>>(keys, rows, errors, ids, m, v);
+    status = launch_status();
+    if (status == 0) {
+        status = static_cast<int>(cub::DeviceRadixSort::SortPairs(buf + 4 * part, sortBytes, keys, sortedKeys, rows,
+                                                                   sortedRows, m, 0, bits, s));
+    }
+    if (status == 0) {
+        int64_t total = static_cast<int64_t>(m) * d;
+        embedding_runs_kernel<<<blocks_for(total), kThreads, 0, s>>>(dW, sortedKeys, sortedRows, dout, m, v, d);
+        status = launch_status();
+    }
+    cudaError_t freed = cudaFreeAsync(buf, s);
+    return status != 0 ? status : static_cast<int>(freed);
 }

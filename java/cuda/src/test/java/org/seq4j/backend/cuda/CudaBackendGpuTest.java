@@ -1,7 +1,7 @@
 // What only the CUDA backend does, on a GPU: device-side id checks reported at the next synchronisation
 // (or by the call itself with -Dseq4j.cuda.sync=true), the memory pool's steady state, cap and leak check,
 // host copies from heap and native memory through the staging ring without waits, use from another
-// thread, a bad id reported to both threads of two, deterministic reductions, and cuBLAS's k = 0 edge. Skipped, with the reason, where the backend does not load (no GPU). The kernels'
+// thread, a bad id reported to both threads of two, deterministic reductions and scatter-add, and cuBLAS's k = 0 edge. Skipped, with the reason, where the backend does not load (no GPU). The kernels'
 // numbers are checked against the reference by the shared conformance suite, which includes cuda.
 package org.seq4j.backend.cuda;
 
@@ -341,7 +341,25 @@ class CudaBackendGpuTest {
             float s1 = cuda.item(out, 0);
             cuda.softmaxCrossEntropyForward(probs, out, x, l);
             float c1 = cuda.item(out, 0);
+            // the scatter-add of W1's folded table (896 rows into 13): a stable sort by id, not atomics, so the same bits
+            int rows = 896, vocab = 13, d = 16;
+            int[] ids = new int[rows];
+            for (int i = 0; i < rows; i++) {
+                ids[i] = random.nextInt(vocab);
+            }
+            Tensor idT = ints(arena, ids, rows), dout = floats(arena, uniform(rows * d), rows, d);
+            Tensor dW = cuda.allocate(arena, DType.F32, vocab, d);
+            cuda.embeddingBackward(dW, idT, dout);
+            float[] first = new float[vocab * d], again = new float[vocab * d];
+            cuda.copyOut(first, dW);
             for (int run = 0; run < 3; run++) {
+                cuda.fill(dW, 0f);
+                cuda.embeddingBackward(dW, idT, dout);
+                cuda.copyOut(again, dW);
+                for (int k = 0; k < first.length; k++) {
+                    assertEquals(Float.floatToIntBits(first[k]), Float.floatToIntBits(again[k]),
+                            "embeddingBackward run " + run + ", element " + k);
+                }
                 cuda.sumOfSquares(out, x);
                 assertEquals(Float.floatToIntBits(s1), Float.floatToIntBits(cuda.item(out, 0)), "sumOfSquares run " + run);
                 cuda.softmaxCrossEntropyForward(probs, out, x, l);
