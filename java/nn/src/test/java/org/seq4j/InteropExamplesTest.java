@@ -6,7 +6,6 @@ package org.seq4j;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -17,7 +16,6 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Properties;
@@ -267,30 +265,12 @@ class InteropExamplesTest {
      */
     @Test
     void theGuideShowsExactlyTheseExamples() throws IOException {
-        Path source = Path.of("src/test/java/org/seq4j/InteropExamplesTest.java");
         Path guide = Path.of("../../docs/INTEROP.md");
-        assumeTrue(Files.isRegularFile(source) && Files.isRegularFile(guide),
-                "run from java/nn in a checkout: the test source and docs/INTEROP.md are not at " + source.toAbsolutePath()
-                        + " and " + guide.toAbsolutePath());
+        List<String> examples = DocExamples.marked(Path.of("src/test/java/org/seq4j/InteropExamplesTest.java"), guide,
+                "INTEROP.md");
+        assertEquals(9, examples.size(), "examples marked in this file");
         String doc = Files.readString(guide);
-        List<List<String>> regions = new ArrayList<>();
-        List<String> current = null;
-        for (String line : Files.readAllLines(source)) {
-            if (line.contains("// ---- as in " + "INTEROP.md")) {
-                current = new ArrayList<>();
-            } else if (line.contains("// ---- " + "end ----") && current != null) {
-                regions.add(current);
-                current = null;
-            } else if (current != null) {
-                current.add(line);
-            }
-        }
-        assertEquals(9, regions.size(), "examples marked in this file");
-        for (List<String> region : regions) {
-            List<String> lines = region.getFirst().contains("\"\"\"") ? region.subList(1, region.size() - 1) : region;
-            int indent = lines.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length())
-                    .min().orElse(0);
-            String text = String.join("\n", lines.stream().map(l -> l.isBlank() ? "" : l.substring(indent)).toList());
+        for (String text : examples) {
             assertTrue(doc.contains(text), "docs/INTEROP.md lacks this example, or shows it changed:\n" + text);
         }
     }

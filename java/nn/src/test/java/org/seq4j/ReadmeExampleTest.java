@@ -4,7 +4,6 @@ package org.seq4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -58,26 +57,11 @@ class ReadmeExampleTest {
     /** The lines marked above are README.md's example as it stands there (its closing brace aside). */
     @Test
     void theReadmeShowsExactlyThisExample() throws IOException {
-        Path source = Path.of("src/test/java/org/seq4j/ReadmeExampleTest.java");
         Path readme = Path.of("../../README.md");
-        assumeTrue(Files.isRegularFile(source) && Files.isRegularFile(readme),
-                "run from java/nn in a checkout: the test source and README.md are not at " + source.toAbsolutePath()
-                        + " and " + readme.toAbsolutePath());
-        List<String> lines = Files.readAllLines(source);
-        int from = -1, to = -1;
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).contains("// ---- as in " + "README.md")) {
-                from = i + 1;
-            } else if (lines.get(i).contains("// ---- " + "end ----")) {
-                to = i;
-            }
-        }
-        assertTrue(from > 0 && to > from, "the example's markers in " + source);
-        List<String> region = lines.subList(from, to);
-        int indent = region.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length())
-                .min().orElse(0);
-        String text = String.join("\n", region.stream().map(l -> l.isBlank() ? "" : l.substring(indent)).toList());
-        assertTrue(Files.readString(readme).contains("```java\n" + text + "\n}\n```"),
-                "README.md lacks this example, or shows it changed:\n" + text);
+        List<String> examples = DocExamples.marked(Path.of("src/test/java/org/seq4j/ReadmeExampleTest.java"), readme,
+                "README.md");
+        assertEquals(1, examples.size(), "examples marked in this file");
+        assertTrue(Files.readString(readme).contains("```java\n" + examples.getFirst() + "\n}\n```"),
+                "README.md lacks this example, or shows it changed:\n" + examples.getFirst());
     }
 }
