@@ -85,9 +85,6 @@ __global__ void embedding_forward_kernel(float *__restrict__ out, int32_t *__res
     }
 }
 
-/* dW[ids[r], j] += dout[r, j]. Rows of dW may repeat (the same word twice in a batch), so the adds are
- * atomic: exact sums, in an order that varies between runs. An id outside [0, v) adds nothing and sets
- * the error bit. */
 /* The scatter-add dW[ids[r]] += dout[r] is deterministic, and sums each id's rows in row order as the CPU
  * backends and the Java reference do (the same bits): the rows are sorted by id with CUB's stable radix sort, and
  * one thread per (run of equal ids, column) adds that run's rows one after another. (atomicAdd, the one-kernel
@@ -110,7 +107,11 @@ __global__ void embedding_keys_kernel(int32_t *__restrict__ keys, int32_t *__res
 
 /* Thread e = (p, j) of (m, d) over the sorted keys: the thread at the start of a run of equal keys adds the run's
  * rows of dout, in row order (the sort is stable), to its column j of dW[key]; the others return. Neighbouring
- * threads take neighbouring columns, so each row of dout is read in whole lines. */
+ * threads take neighbouring columns, so each row of dout is read in whole lines. The run's end is found first (a
+ * binary search of the sorted keys: keys[q] == id exactly for q in [p, end)), so that the adding loop has a known
+ * trip count and its loads of rows and dout go out several at a time ahead of the adds, which stay one after
+ * another in row order: the same bits as a loop that tests keys[q] before each add, which waited for one load
+ * after another (a run of m rows, every id equal, took m memory latencies per column). */
 __global__ void embedding_runs_kernel(float *__restrict__ dW, const int32_t *__restrict__ keys,
                                       const int32_t *__restrict__ rows, const float *__restrict__ dout, int m, int v,
                                       int d) {
@@ -119,9 +120,19 @@ __global__ void embedding_runs_kernel(float *__restrict__ dW, const int32_t *__r
         int64_t p = e / d, j = e % d;
         int32_t id = keys[p];
         if (id == v || (p > 0 && keys[p - 1] == id)) continue;
+        int64_t lo = p + 1, hi = m;  // the end of the run is in [p + 1, m]
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (keys[mid] == id) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
         float *out = dW + static_cast<int64_t>(id) * d + j;
         float acc = *out;
-        for (int64_t q = p; q < m && keys[q] == id; q++) acc += dout[static_cast<int64_t>(rows[q]) * d + j];
+#pragma unroll 8
+        for (int64_t q = p; q < lo; q++) acc += dout[static_cast<int64_t>(rows[q]) * d + j];
         *out = acc;
     }
 }
@@ -180,11 +191,14 @@ API int seq4j_cuda_embedding_backward(float *dW, int32_t *errors, const int32_t 
     if (m <= 0) return 0;
     cudaStream_t s = as_stream(stream);
     if (d <= 0) return check_ids_only(errors, ids, m, v, SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD, s);
-    clear_stale_error();
+    clear_stale_error();  // before CUB's size query too: nothing an earlier call left may be taken for its status
     int bits = 1;  // the keys run over [0, v]
     while (bits < 31 && (int64_t{1} << bits) <= v) bits++;
     // keys, sorted keys, rows, sorted rows (m int32 each, 256-byte aligned), then CUB's temporary storage: one
-    // stream-ordered allocation from the device's default pool, freed in stream order after the last kernel
+    // stream-ordered allocation from the device's default pool, freed in stream order after the last kernel (on a
+    // device without stream-ordered pools, cudaMalloc, and cudaFree, which waits for the device, at the end). No
+    // early return between the allocation and its free. Out of memory here is cudaErrorMemoryAllocation before
+    // anything is queued: the Java side frees its own pool's cache and calls again.
     size_t part = (static_cast<size_t>(m) * sizeof(int32_t) + 255) & ~static_cast<size_t>(255);
     size_t sortBytes = 0;
     cudaError_t st = cub::DeviceRadixSort::SortPairs(nullptr, sortBytes, static_cast<const int32_t *>(nullptr),
@@ -192,7 +206,13 @@ API int seq4j_cuda_embedding_backward(float *dW, int32_t *errors, const int32_t 
                                                      static_cast<int32_t *>(nullptr), m, 0, bits, s);
     if (st != cudaSuccess) return static_cast<int>(st);
     char *buf = nullptr;
+    bool pooled = true;
     st = cudaMallocAsync(reinterpret_cast<void **>(&buf), 4 * part + sortBytes, s);
+    if (st == cudaErrorNotSupported) {
+        clear_stale_error();
+        pooled = false;
+        st = cudaMalloc(reinterpret_cast<void **>(&buf), 4 * part + sortBytes);
+    }
     if (st != cudaSuccess) return static_cast<int>(st);
     int32_t *keys = reinterpret_cast<int32_t *>(buf), *sortedKeys = reinterpret_cast<int32_t *>(buf + part);
     int32_t *rows = reinterpret_cast<int32_t *>(buf + 2 * part), *sortedRows = reinterpret_cast<int32_t *>(buf + 3 * part);
@@ -208,6 +228,6 @@ API int seq4j_cuda_embedding_backward(float *dW, int32_t *errors, const int32_t 
         embedding_runs_kernel<<<blocks_for(total), kThreads, 0, s>>>(dW, sortedKeys, sortedRows, dout, m, v, d);
         status = launch_status();
     }
-    cudaError_t freed = cudaFreeAsync(buf, s);
+    cudaError_t freed = pooled ? cudaFreeAsync(buf, s) : cudaFree(buf);
     return status != 0 ? status : static_cast<int>(freed);
 }

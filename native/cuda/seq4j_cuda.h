@@ -122,8 +122,10 @@ int seq4j_cuda_gru_gates_backward(float *dA, float *dh_prev, const float *gates,
 /* out (m, d) = W[ids]; W (v, d); ids (m); errors (SEQ4J_CUDA_ERROR_INTS), as in every kernel below that takes it */
 int seq4j_cuda_embedding_forward(float *out, int32_t *errors, const float *W, const int32_t *ids, int m, int v,
                                  int d, void *stream);
-/* dW (v, d) += scatter of dout (m, d) into rows ids (m); duplicates summed with atomicAdd, so the order of
- * the additions into one row, and the last bits of that row, vary from run to run */
+/* dW (v, d) += scatter of dout (m, d) into rows ids (m); each id's rows added one after another in row order
+ * from dW's value (a stable sort by id, then one thread per id and column), as the reference does: the same bits
+ * on every run and backend. Takes 16 m bytes and CUB's sort storage from CUDA's stream-ordered pool for the call
+ * (cudaErrorMemoryAllocation, returned before anything is queued, when there is none to be had). */
 int seq4j_cuda_embedding_backward(float *dW, int32_t *errors, const int32_t *ids, const float *dout, int m, int v,
                                   int d, void *stream);
 

@@ -1214,6 +1214,18 @@ class ConformanceTest {
                 // per-thread columns, CUDA's stable sort by id): the reference's bits, so the same run twice is too
                 b.assertExact("embeddingBackward V=" + v + " D=" + d + " M=" + m, dW);
             }
+            // ids over the whole table (17 key bits for V = 70000) and every id equal (V = 1: one run of every row), in
+            // numbers past one tile of CUDA's radix sort (a few thousand keys; larger sorts take its multi-pass path),
+            // and rows of 70001 columns, whose run's threads span many blocks; still exact
+            int[][] wide = {{70000, 3, 100003}, {1, 2, 100003}, {1, 1, 5}, {4, 70001, 6}};
+            for (int[] s : wide) {
+                int v = s[0], d = s[1], m = s[2];
+                Pair ids = b.i32(b.ints(m, 0, v), m);
+                Pair dout = b.uniformPair(-1, 1, m, d), dW = b.uniformPair(-1, 1, v, d);
+                b.ref.embeddingBackward(dW.r(), ids.r(), dout.r());
+                b.dev.embeddingBackward(dW.d(), ids.d(), dout.d());
+                b.assertExact("embeddingBackward over all ids V=" + v + " D=" + d + " M=" + m, dW);
+            }
         }
     }
 

@@ -62,8 +62,8 @@ public final class TestBackends {
      * Asserts that two runs that should give the same floats did: bit for bit on the host backends, whose kernels fix
      * the order of every sum whatever the shape; within 1e-5 of the largest |expected| element on a device backend,
      * where cuBLAS picks its GEMM kernel, and with it the order of a dot product's terms, by the product's shape (a
-     * folded table of V rows against T*N rows of the plain path, a chunk of steps against the whole sequence), and
-     * the scatter-add of the embedding backward sums with atomicAdd in an order that changes from run to run. A
+     * folded table of V rows against T*N rows of the plain path, a chunk of steps against the whole sequence). (The
+     * embedding backward's scatter-add no longer adds in a varying order: it has the reference's bits everywhere.) A
      * float32 sum of k terms in another order moves by at most about k * 6e-8 of the terms' magnitude, and these tests
      * sum at most a few dozen terms into one element: well under 1e-5.
      */

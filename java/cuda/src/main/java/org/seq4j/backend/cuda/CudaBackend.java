@@ -776,8 +776,16 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected synchronized void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
         idCheckQueued(SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD(), "embeddingBackward");
-        launched(seq4j_cuda_embedding_backward(dW.segment(), MemorySegment.ofAddress(errorWord), ids.segment(),
-                dout.segment(), m, v, d, stream()), "seq4j_cuda_embedding_backward");
+        MemorySegment errors = MemorySegment.ofAddress(errorWord);
+        int st = seq4j_cuda_embedding_backward(dW.segment(), errors, ids.segment(), dout.segment(), m, v, d, stream());
+        if (st == cudart_h.cudaErrorMemoryAllocation()) {
+            // its sort buffers come from CUDA's stream-ordered pool, not from ours, whose cache may hold what it needs:
+            // nothing was queued, so free the cache (as the pool does for its own allocations) and call once more
+            cudart_h.cudaGetLastError();
+            pool.trim();
+            st = seq4j_cuda_embedding_backward(dW.segment(), errors, ids.segment(), dout.segment(), m, v, d, stream());
+        }
+        launched(st, "seq4j_cuda_embedding_backward");
     }
 
     // ---- losses ----------------------------------------------------------------------------------------

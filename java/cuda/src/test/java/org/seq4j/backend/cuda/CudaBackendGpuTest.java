@@ -82,6 +82,90 @@ class CudaBackendGpuTest {
         }
     }
 
+    /**
+     * Bad ids (negative, v and past it, the int extremes) among good ones, in a sort of one tile and of many: the error
+     * is reported, and dW is the reference's bits for the good rows (each id's rows added in row order from dW's value,
+     * which the Java loop below does as JavaBackend does) with nothing of a bad row anywhere. The scatter keys a bad id
+     * as v and sorts it past every run: a wrong key, or a run boundary that a bad id split or joined, shows here.
+     */
+    @Test
+    void anEmbeddingGradientDropsBadIdsAndKeepsTheReferencesBitsForTheOthers() {
+        try (Arena arena = Arena.ofConfined()) {
+            int v = 7, d = 5;
+            int[] bad = {-1, v, Integer.MAX_VALUE, Integer.MIN_VALUE, v + 1, -1000};
+            for (int m : new int[] {11, 50003}) {
+                int[] ids = new int[m];
+                for (int i = 0; i < m; i++) {
+                    ids[i] = random.nextInt(v);
+                }
+                int[] at = {1, 2, 4, 6, m / 2, m - 1};
+                for (int k = 0; k < at.length; k++) {
+                    ids[at[k]] = bad[k];
+                }
+                float[] w0 = uniform(v * d), g = uniform(m * d), want = w0.clone();
+                for (int r = 0; r < m; r++) {
+                    if (ids[r] >= 0 && ids[r] < v) {
+                        for (int j = 0; j < d; j++) {
+                            want[ids[r] * d + j] += g[r * d + j];
+                        }
+                    }
+                }
+                Tensor dW = floats(arena, w0, v, d);
+                cuda.embeddingBackward(dW, ints(arena, ids, m), floats(arena, g, m, d));
+                var e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+                assertTrue(e.getMessage().contains("embeddingBackward: ids[") && e.getMessage().contains("is outside [0, 7)"),
+                        e.getMessage());
+                float[] got = new float[v * d];
+                cuda.copyOut(got, dW);
+                for (int k = 0; k < got.length; k++) {
+                    assertEquals(Float.floatToIntBits(want[k]), Float.floatToIntBits(got[k]),
+                            "M=" + m + ": dW element " + k + " is " + got[k] + ", the reference's " + want[k]);
+                }
+            }
+        }
+    }
+
+    /**
+     * A table of more than 2^30 rows (the scatter's sort then needs all 31 bits of a non-negative key) with D = 2, so
+     * that its last rows start past 2^31 floats: the gather and the scatter must index in 64 bits. 8.6 GB on the device;
+     * skipped where less than twice that is free. Row v - 1 gets three rows of dout, added in row order.
+     */
+    @Test
+    void anEmbeddingOfMoreThan2To30RowsIndexesPast2To31Floats() {
+        int v = (1 << 30) + 3, d = 2;
+        long bytes = (long) v * d * Float.BYTES;
+        try (Arena arena = Arena.ofConfined()) {
+            cuda.synchronize();   // the backend's device current on this thread, for the query
+            MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG), total = arena.allocate(ValueLayout.JAVA_LONG);
+            assertEquals(0, org.seq4j.bindings.cudart.cudart_h.cudaMemGetInfo(free, total));
+            org.junit.jupiter.api.Assumptions.assumeTrue(free.get(ValueLayout.JAVA_LONG, 0) > 2 * bytes,
+                    "needs " + 2 * bytes + " bytes of free device memory, " + free.get(ValueLayout.JAVA_LONG, 0) + " free");
+            Tensor W = cuda.allocate(arena, DType.F32, v, d);   // zeros
+            int[] ids = {v - 1, 0, v - 1, v - 2, 1 << 30, v - 1};
+            float[] g = {1.5f, -2f, 3f, 4f, 1e-8f, 6f, 7f, 8f, 9f, 10f, 11f, 12f};
+            cuda.embeddingBackward(W, ints(arena, ids, ids.length), floats(arena, g, ids.length, d));
+            float[][] rows = {{(0f + 1.5f + 1e-8f) + 11f, (0f - 2f + 6f) + 12f}, {3f, 4f}, {7f, 8f}, {9f, 10f}};
+            long[] at = {v - 1, 0, v - 2, 1 << 30};
+            for (int k = 0; k < at.length; k++) {
+                for (int j = 0; j < d; j++) {
+                    assertEquals(rows[k][j], cuda.item(W, at[k] * d + j), 0f, "dW[" + at[k] + ", " + j + "]");
+                }
+            }
+            assertEquals(0f, cuda.item(W, (long) (v - 3) * d + 1), 0f, "a row no id names");
+            Tensor out = cuda.allocate(arena, DType.F32, ids.length, d);
+            cuda.embeddingForward(out, W, ints(arena, ids, ids.length));
+            float[] got = new float[ids.length * d];
+            cuda.copyOut(got, out);
+            for (int r = 0; r < ids.length; r++) {
+                for (int j = 0; j < d; j++) {
+                    assertEquals(cuda.item(W, (long) ids[r] * d + j), got[r * d + j], 0f, "gathered row " + r + ", " + j);
+                }
+            }
+        } finally {
+            cuda.trimMemory();   // not 8.6 GB of cache for the tests after this one
+        }
+    }
+
     @Test
     void anEmbeddingWithoutColumnsStillChecksItsIds() {
         try (Arena arena = Arena.ofConfined()) {
