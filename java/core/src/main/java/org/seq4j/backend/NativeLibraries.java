@@ -100,14 +100,17 @@ public final class NativeLibraries {
         } catch (IOException e) {
             // a read-only or full home folder: a private temporary folder, deleted when the JVM exits
             try {
+                // deleteOnExit deletes in the reverse order of the calls: the files, then their folder, then its
+                // parent (registered the other way round, both folders were still full when their turn came, and
+                // every run left them behind)
                 Path tmp = Files.createTempDirectory("seq4j-" + leaf + "-");
                 tmp.toFile().deleteOnExit();
-                Path inTmp = extractInto(tmp.resolve(leaf), urls, names, key);
+                Path inTmp = tmp.resolve(leaf);
+                inTmp.toFile().deleteOnExit();
                 for (String name : names) {
                     inTmp.resolve(name).toFile().deleteOnExit();
                 }
-                inTmp.toFile().deleteOnExit();
-                return inTmp;
+                return extractInto(inTmp, urls, names, key);
             } catch (IOException e2) {
                 e2.addSuppressed(e);
                 throw new UncheckedIOException("cannot extract native libraries into " + target

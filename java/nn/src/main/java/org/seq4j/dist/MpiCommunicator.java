@@ -73,6 +73,9 @@ public final class MpiCommunicator implements Communicator {
             this.size = out.get(ValueLayout.JAVA_INT, 0);
             check(mpi_h.MPI_Comm_rank(mpi.commWorld, out), "MPI_Comm_rank");
             this.rank = out.get(ValueLayout.JAVA_INT, 0);
+        } catch (RuntimeException | Error e) {
+            watchdog.stop(); // no communicator is made to close it: each refused start left a watchdog thread running
+            throw e;
         }
         watchdog.rank = rank;
         watchdog.size = size;

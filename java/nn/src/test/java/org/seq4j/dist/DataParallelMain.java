@@ -115,7 +115,10 @@ public final class DataParallelMain {
         }
     }
 
-    /** MPI started while it is open, aborted and started after it was closed: each refused with one line, the process alive. */
+    /**
+     * MPI started while it is open, aborted and started (five times) after it was closed: each refused with one line, the
+     * process alive, and no watchdog thread left running by the refused starts.
+     */
     private static void reopen(Duration timeout) {
         Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout);
         try (comm) {
@@ -131,12 +134,32 @@ public final class DataParallelMain {
         } catch (IllegalStateException e) {
             System.out.println("abort after close: " + e.getMessage());
         }
-        try {
-            Distributed.open(Distributed.Mode.MPI, timeout).close();
-        } catch (DistributedException e) {
-            System.out.println("after close: " + e.getMessage());
+        for (int i = 0; i < 5; i++) { // as a server that retries would
+            try {
+                Distributed.open(Distributed.Mode.MPI, timeout).close();
+            } catch (DistributedException e) {
+                if (i == 0) {
+                    System.out.println("after close: " + e.getMessage());
+                }
+            }
         }
+        System.out.println("watchdogs running: " + watchdogsRunning());
         System.out.println("alive");
+    }
+
+    /** The MPI watchdog threads still running once those that were stopped have ended (waiting at most 2 s for each). */
+    private static long watchdogsRunning() {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("seq4j-mpi-watchdog")) {
+                try {
+                    t.join(2_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("seq4j-mpi-watchdog")).count();
     }
 
     /** 2^32 floats (never touched: the count is refused first) all-reduced and broadcast. */

@@ -235,6 +235,8 @@ class DataParallelTest {
         assertEquals(2, count(r.output(), "while open: MPI is already started in this process (MPI rank "), r.output());
         assertEquals(2, count(r.output(), "abort after close: MPI_Abort: this communicator is closed"), r.output());
         assertEquals(2, count(r.output(), "after close: MPI was already finalized in this process"), r.output());
+        // each refused start used to leave its watchdog thread running, for good: five a rank here
+        assertEquals(2, count(r.output(), "watchdogs running: 0"), r.output());
         assertEquals(2, count(r.output(), "alive"), r.output());
     }
 

@@ -483,6 +483,43 @@ class NpzTest {
                 && lines.get(2).contains("bytes of Java heap"), r.toString());
     }
 
+    @Test
+    void aClosedWriterRefusesMoreWithOneLine() throws IOException {
+        Path file = dir.resolve("closed.npz");
+        NpzWriter w = NpzWriter.create(file);
+        w.close();
+        w.close(); // twice: nothing
+        NpyArray a = new NpyArray.F32(new int[] {1}, new float[] {1f});
+        // an add used to go to the closed file's buffer without a word
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> w.add("x", a));
+        assertEquals("the NpzWriter of " + file + " is closed", e.getMessage());
+        assertThrows(IllegalStateException.class, () -> w.addEntry("meta", new byte[1]));
+        assertThrows(IllegalStateException.class, w::commit);
+        assertFalse(Files.exists(file));
+    }
+
+    /**
+     * Each NpzWriter's ZipOutputStream makes a Deflater (zlib's state, about 80 KB of native memory, even for stored
+     * entries) that only ZipOutputStream.close or the garbage collector freed; NpzWriter closed the file under it, not
+     * it. A server that saves checkpoints while its heap stays quiet so grew by about 80 KB a save (measured: 1,000
+     * saves, 83 MB). Here in a child JVM without a collector (Epsilon, heap touched up front, so the heap's own pages do
+     * not count): 500 saves, half committed and half abandoned, after a warm-up. Leaking, they grow the resident memory
+     * by about 40 MB; freed, by under 2 MB (measured: 1.7 MB for 1,000, the JIT's code). The bound, 16 MB, sits between.
+     */
+    @Test
+    void savesFreeTheirNativeMemoryWithoutTheGarbageCollector() throws Exception {
+        ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(120), List.of("-XX:+UnlockExperimentalVMOptions",
+                "-XX:+UseEpsilonGC", "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch"), SaveNpzMany.class.getName(),
+                dir.resolve("saved.npz").toString(), "500");
+        assertEquals(0, r.exitCode(), r.toString());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("500 saves: resident memory grew (-?\\d+) KB")
+                .matcher(r.out());
+        assertTrue(m.find(), r.toString());
+        long grewKb = Long.parseLong(m.group(1));
+        assertTrue(grewKb < 16 << 10, "500 saves grew the resident memory by " + grewKb + " KB; under 16 MB expected"
+                + " (each save's Deflater must be freed by close, not left to the garbage collector)");
+    }
+
     /** {@code zip} with the compression method of its every entry set to {@code method} (local and central headers). */
     private static byte[] withMethod(byte[] zip, int method) {
         ByteBuffer b = ByteBuffer.wrap(zip.clone()).order(ByteOrder.LITTLE_ENDIAN);

@@ -361,10 +361,14 @@ public final class OpenBlasBackend extends AbstractBackend {
     /** Largest op(B) (in floats) that gemmThroughPack packs: 64 MiB of scratch at most. */
     private static final long PACK_LIMIT = 16L << 20;
 
-    /** Guards packScratch: one call at a time packs into it. */
+    /** Guards packScratch and its arena: one call at a time packs into it; close waits for that call. */
     private final ReentrantLock packLock = new ReentrantLock();
-    /** gemmThroughPack's panels, grown to the largest pack so far and kept (freed by the GC with the backend). */
+    /**
+     * gemmThroughPack's panels, grown to the largest pack so far and kept until close (up to 64 MiB; left to the
+     * garbage collector, a closed backend held them for as long as anything referred to it).
+     */
     private MemorySegment packScratch = MemorySegment.NULL;
+    private Arena packArena;
 
     /**
      * C = A op(B) + beta C with op(B) packed first: the recurrent products' blocks for a product used once. The pack
@@ -379,8 +383,9 @@ public final class OpenBlasBackend extends AbstractBackend {
         if (packLock.tryLock()) {
             try {
                 if (packScratch.byteSize() < bytes) {
-                    packScratch = MemorySegment.NULL;
-                    packScratch = Arena.ofAuto().allocate(bytes, 64);
+                    freePackScratch();
+                    packArena = Arena.ofShared();
+                    packScratch = packArena.allocate(bytes, 64);
                 }
                 packAndMultiply(packScratch, f32, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
             } finally {
@@ -390,6 +395,41 @@ public final class OpenBlasBackend extends AbstractBackend {
         }
         try (Arena call = Arena.ofConfined()) {
             packAndMultiply(call.allocate(bytes, 64), f32, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    /** Frees the pack scratch; packLock held. */
+    private void freePackScratch() {
+        packScratch = MemorySegment.NULL;
+        if (packArena != null) {
+            Arena a = packArena;
+            packArena = null;
+            a.close();
+        }
+    }
+
+    /** Frees the pack scratch, once a product that packs into it on another thread has returned. */
+    @Override
+    protected void closeK() {
+        packLock.lock();
+        try {
+            freePackScratch();
+        } finally {
+            packLock.unlock();
+        }
+    }
+
+    /**
+     * The pack scratch as it is now (for tests: its scope is dead once close has freed it).
+     *
+     * @return the scratch, or MemorySegment.NULL before any product packed
+     */
+    MemorySegment packScratch() {
+        packLock.lock();
+        try {
+            return packScratch;
+        } finally {
+            packLock.unlock();
         }
     }
 
