@@ -88,6 +88,9 @@ final class TrainCommand implements Callable<Integer> {
     /** The most lines --lines generates (the book's sets have 50,000). */
     static final int MAX_LINES = 10_000_000;
 
+    /** The largest --seed: numpy's seeds are 32-bit unsigned numbers. */
+    static final long MAX_SEED = 0xFFFF_FFFFL;
+
     /** The parsed --cell, set by check(). */
     private Cell cell = Cell.LSTM;
 
@@ -125,7 +128,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--time-size", description = "truncated BPTT length (lm; default 35)")
     Integer timeSize;
 
-    @Option(names = "--seed", defaultValue = "1984", description = "seed of the weights, the shuffles and generated data (default ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "1984", description = "seed of the weights, the shuffles and generated data, 0 to 4294967295 (default ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--data", paramLabel = "FILE", description = "addition/date: a file in the book's format; lm: a text file (default: generated, seeded)")
@@ -255,6 +258,11 @@ final class TrainCommand implements Callable<Integer> {
         if (lines < 10 || lines > MAX_LINES) {
             throw new BadInputException("--lines must be from 10 (the last tenth is the test set) to " + MAX_LINES
                     + ", got " + lines);
+        }
+        // the shuffles and generated sets draw from numpy's MT19937, whose seed is a 32-bit unsigned number: outside
+        // that range train addition/date/waves ended in "internal error: IllegalArgumentException", exit code 1
+        if (seed < 0 || seed > MAX_SEED) {
+            throw new BadInputException("--seed must be from 0 to " + MAX_SEED + " (numpy's seeds), got " + seed);
         }
         if (evalLimit < 0) {
             throw new BadInputException("--eval-limit must be >= 0 (0: all), got " + evalLimit);

@@ -270,6 +270,12 @@ class CommandLineTest {
         cases.put(List.of("lm", "--model", "rnnlm", "--dropout", "0.3"), "--dropout is for --model better");
         cases.put(List.of("lm", "--model", "better", "--wordvec", "8", "--hidden", "16"), "must equal --hidden");
         cases.put(List.of("addition", "--mpi-timeout", "0"), "--mpi-timeout must be at least 1 second, got 0");
+        // numpy's seeds are 32-bit unsigned: these were "internal error: IllegalArgumentException", exit code 1
+        cases.put(List.of("addition", "--backend", "java", "--seed", "-1"),
+                "--seed must be from 0 to 4294967295 (numpy's seeds), got -1");
+        cases.put(List.of("waves", "--backend", "java", "--seed", "4294967296"),
+                "--seed must be from 0 to 4294967295 (numpy's seeds), got 4294967296");
+        cases.put(List.of("lm", "--backend", "java", "--seed", "-5"), "--seed must be from 0 to 4294967295");
         // N * T of 2^32 wrapped to 0 as an int: "internal error: ArithmeticException: / by zero", exit code 1
         cases.put(List.of("lm", "--backend", "java", "--batch", "65536", "--time-size", "65536"),
                 "too few for one batch of 65536 streams of 65536 steps");
@@ -429,6 +435,18 @@ class CommandLineTest {
             e = badInput(r);
             assertTrue(e.matches("seq4j: cannot (create|write) run folder " + target + ": \\S.*"), e);
             assertFalse(r.out().contains("epoch"), "nothing was trained: " + r.out());
+        }
+    }
+
+    /** Every command answers --help: info answered "Unknown option: '--help' (see seq4j info --help)", exit code 2. */
+    @Test
+    void everyCommandHasHelp() {
+        for (String command : List.of("train", "eval", "generate", "info")) {
+            for (String help : List.of("--help", "-h")) {
+                Result r = seq4j(command, help);
+                assertEquals(0, r.code(), command + " " + help + ": " + r.err());
+                assertTrue(r.out().startsWith("Usage: seq4j " + command), r.out());
+            }
         }
     }
 
