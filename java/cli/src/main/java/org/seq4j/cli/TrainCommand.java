@@ -355,7 +355,8 @@ final class TrainCommand implements Callable<Integer> {
             ToySet set = task == Task.ADDITION ? ToySet.ADDITION : ToySet.DATE;
             file = run.resolve(set.fileName());
             try {
-                set.write(file, lines, seed);
+                Path generated = file;
+                writing(file, () -> set.write(generated, lines, seed));
             } catch (IllegalArgumentException e) { // more lines than the set has distinct questions
                 throw new BadInputException("--lines " + lines + ": " + e.getMessage());
             }
@@ -513,9 +514,10 @@ final class TrainCommand implements Callable<Integer> {
                     Math.sqrt(se / predicted.length), predictor ? "clean sine" : "cosine");
             Path png = run.resolve("prediction.png");
             if (comm.isRoot()) {
-                Charts.orWarn(() -> Charts.writeSeries(png, predictor ? "noisy sine predictor: autoregressive prediction"
+                writing(png, () -> Charts.orWarn(() -> Charts.writeSeries(png,
+                        predictor ? "noisy sine predictor: autoregressive prediction"
                                 : "sine -> cosine: decoder output for the first window", "step", "value", x,
-                        List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p)));
+                        List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p))));
             }
             o.printf("best eval loss %.6f (epoch %d): checkpoint %s; last epoch (the prediction's): %s; chart %s, "
                     + "prediction %s%n", best, bestEpoch, run.resolve(Checkpoint.BEST), run.resolve(Checkpoint.WEIGHTS),
@@ -529,7 +531,8 @@ final class TrainCommand implements Callable<Integer> {
         Path file = data;
         if (file == null) {
             file = run.resolve("corpus.txt");
-            TinyCorpus.write(file, 3000, seed);
+            Path generated = file;
+            writing(file, () -> TinyCorpus.write(generated, 3000, seed));
             if (!comm.isRoot()) {
                 file.toFile().deleteOnExit();
             }
@@ -560,7 +563,7 @@ final class TrainCommand implements Callable<Integer> {
         agree(ms, epochCount, java.util.Arrays.hashCode(corpus.ids()));
         Properties meta = meta(ms, file);
         if (comm.isRoot()) {
-            corpus.vocabulary().write(run.resolve("vocabulary.txt"));
+            writing(run.resolve("vocabulary.txt"), () -> corpus.vocabulary().write(run.resolve("vocabulary.txt")));
         }
         try (LanguageModel m = (LanguageModel) create(ms, backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
              RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad).distribute(comm);
@@ -653,13 +656,42 @@ final class TrainCommand implements Callable<Integer> {
         meta.setProperty("epoch", Integer.toString(epoch));
         meta.setProperty("metric", history.metricName());
         meta.setProperty("metric_value", Double.toString(metric));
-        Checkpoint.write(run.resolve(Checkpoint.WEIGHTS), m, meta);
+        writing(run.resolve(Checkpoint.WEIGHTS), () -> Checkpoint.write(run.resolve(Checkpoint.WEIGHTS), m, meta));
         if (best) {
-            Checkpoint.write(run.resolve(Checkpoint.BEST), m, meta);
+            writing(run.resolve(Checkpoint.BEST), () -> Checkpoint.write(run.resolve(Checkpoint.BEST), m, meta));
         }
-        history.writeCsv(run.resolve("metrics.csv"));
-        Charts.orWarn(() -> Charts.write(history, run.resolve("chart.png")));
+        writing(run.resolve("metrics.csv"), () -> history.writeCsv(run.resolve("metrics.csv")));
+        writing(run.resolve("chart.png"), () -> Charts.orWarn(() -> Charts.write(history, run.resolve("chart.png"))));
         run.keep();
+    }
+
+    /** Writes a file of the run folder. */
+    @FunctionalInterface
+    interface FileWrite {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code write}, the writing of {@code file}; an I/O error that does not name the file is given its name and
+     * the system's reason. A full disk said only "seq4j: No space left on device", and while drawing the chart
+     * "seq4j: I/O error writing PNG file!" (ImageIO's message; the reason was its cause).
+     */
+    static void writing(Path file, FileWrite write) throws IOException {
+        try {
+            write.run();
+        } catch (IOException e) {
+            String m = e.getMessage();
+            if (m != null && m.contains(file.getFileName().toString())) {
+                throw e; // it names the file already (a folder in the way, an atomic rename refused)
+            }
+            IOException reason = e;
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof IOException io) {
+                    reason = io; // the deepest: ImageIO's IIOException wraps the system's
+                }
+            }
+            throw new IOException("cannot write " + file + ": " + RunFolder.reason(reason), e);
+        }
     }
 
     private static int or(Integer v, int fallback) {

@@ -450,6 +450,33 @@ class CommandLineTest {
         }
     }
 
+    /**
+     * A file of the run folder that cannot be written is named with the system's reason. A full disk (tried on a
+     * 64 KiB tmpfs) said "seq4j: No space left on device" for a checkpoint and "seq4j: I/O error writing PNG file!"
+     * for the chart: ImageIO's message, the reason being its cause.
+     */
+    @Test
+    void aFileOfTheRunFolderThatCannotBeWrittenIsNamed() {
+        Path chart = dir.resolve("full").resolve("chart.png");
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> TrainCommand.writing(chart,
+                () -> {
+                    throw new javax.imageio.IIOException("I/O error writing PNG file!",
+                            new IOException("No space left on device"));
+                }));
+        assertEquals("cannot write " + chart + ": No space left on device", e.getMessage());
+        Path npz = dir.resolve("full").resolve("model.npz");
+        e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> TrainCommand.writing(npz, () -> {
+            throw new IOException("No space left on device");
+        }));
+        assertEquals("cannot write " + npz + ": No space left on device", e.getMessage());
+        // one that names the file already is left as it is
+        IOException named = new IOException("cannot write " + npz + ": it is a folder");
+        assertEquals(named, org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> TrainCommand.writing(npz, () -> {
+                    throw named;
+                })));
+    }
+
     @Test
     void aDivergingRunStopsAtTheStepItDivergedAndLeavesNoRunFolder() {
         // a learning rate near the float maximum overflows the weights after two steps: the loss becomes infinite
