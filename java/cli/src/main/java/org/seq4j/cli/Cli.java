@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Properties;
 import org.seq4j.data.CharVocabulary;
+import org.seq4j.data.SequenceDataset;
+import org.seq4j.data.SequencePairs;
 import org.seq4j.data.WordVocabulary;
 import org.seq4j.models.Model;
 import org.seq4j.tensor.Tensor;
@@ -95,6 +97,61 @@ final class Cli {
                 + (metric != null && shown != null ? ", " + metric + " " + shown : "") + ")");
         o.flush();
         return s;
+    }
+
+    /** The description's key of the training data's fingerprint (see fingerprint). */
+    static final String DATA_FINGERPRINT = "data_fingerprint";
+
+    /**
+     * A fingerprint of a data set as the model read it: the ids of a seq2seq set's rows (train then test, as shuffled,
+     * questions as written) or of a corpus's words; the first 16 hex digits of their SHA-256. Line ends, a byte
+     * order mark and spacing between words do not change it; any change of content does.
+     */
+    static String fingerprint(int[]... arrays) {
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 << 10);
+        for (int[] a : arrays) {
+            b.putInt(a.length);
+            for (int v : a) {
+                if (b.remaining() < 4) {
+                    sha.update(b.flip());
+                    b.clear();
+                }
+                b.putInt(v);
+            }
+            sha.update(b.flip());
+            b.clear();
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest(), 0, 8);
+    }
+
+    /** The fingerprint of a seq2seq data set: its train rows, then its test rows, questions then answers. */
+    static String fingerprint(SequenceDataset ds) {
+        java.util.List<int[]> rows = new java.util.ArrayList<>();
+        for (SequencePairs p : java.util.List.of(ds.train(), ds.test())) {
+            rows.addAll(java.util.Arrays.asList(p.x()));
+            rows.addAll(java.util.Arrays.asList(p.t()));
+        }
+        return fingerprint(rows.toArray(int[][]::new));
+    }
+
+    /**
+     * Refuses to evaluate on the training data's held-out part when the file at its path is no longer what the model
+     * was trained on (edited, regenerated, replaced): its "test split" would be other questions, some of them
+     * trained on, and the score printed as if held out. A checkpoint of an older version carries no fingerprint.
+     */
+    static void checkTrainingData(Saved saved, Path file, String fingerprint) {
+        String trained = saved.meta().getProperty(DATA_FINGERPRINT);
+        if (trained != null && !trained.strip().equals(fingerprint)) {
+            throw new BadInputException(file + " is no longer the data " + saved.file() + " was trained on (it has "
+                    + "changed since), so its held-out part is not the one held out in training; to evaluate on the "
+                    + "file as it is now, name it with --data");
+        }
     }
 
     /** The widest beam --beam takes: K hypotheses a question, each a row of every decoding step. */

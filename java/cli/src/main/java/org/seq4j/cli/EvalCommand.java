@@ -94,6 +94,9 @@ final class EvalCommand implements Callable<Integer> {
                     CharVocabulary vocab = saved.characters();
                     Path file = data != null ? data : Path.of(saved.require("data"));
                     SequenceDataset ds = SequenceLoader.load(file, SequenceLoader.Options.book().withVocabulary(vocab));
+                    if (data == null) {
+                        Cli.checkTrainingData(saved, file, Cli.fingerprint(ds));
+                    }
                     SequencePairs test = ms.reverse() ? ds.test().withReversedQuestions() : ds.test();
                     if (test.size() == 0) {
                         throw new BadInputException(file + " has no test questions (the last tenth of its lines)");
@@ -124,6 +127,7 @@ final class EvalCommand implements Callable<Integer> {
                     Path file = data != null ? data : Path.of(saved.require("data"));
                     int[] ids = WordCorpus.load(file, vocab).ids();
                     if (data == null) { // the training run's held-out tail
+                        Cli.checkTrainingData(saved, file, Cli.fingerprint(ids));
                         ids = Arrays.copyOfRange(ids, ids.length - ids.length / 10, ids.length);
                     }
                     int batch = 10, time = Math.min(35, Math.max(1, (ids.length - 1) / batch));

@@ -390,6 +390,7 @@ final class TrainCommand implements Callable<Integer> {
                 testSet.t(), vocab.chars()}));
         Properties meta = meta(ms, file);
         meta.setProperty("vocabulary", vocab.chars());
+        meta.setProperty(Cli.DATA_FINGERPRINT, Cli.fingerprint(ds));
         meta.setProperty("question_width", Integer.toString(trainSet.questionLength()));
         meta.setProperty("answer_length", Integer.toString(trainSet.answerLength()));
         meta.setProperty("start_id", Integer.toString(trainSet.t()[0][0]));
@@ -562,6 +563,7 @@ final class TrainCommand implements Callable<Integer> {
         float maxGrad = or(clip, simple ? 0f : 0.25f);
         agree(ms, epochCount, java.util.Arrays.hashCode(corpus.ids()));
         Properties meta = meta(ms, file);
+        meta.setProperty(Cli.DATA_FINGERPRINT, Cli.fingerprint(corpus.ids()));
         if (comm.isRoot()) {
             writing(run.resolve("vocabulary.txt"), () -> corpus.vocabulary().write(run.resolve("vocabulary.txt")));
         }

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -475,6 +476,36 @@ class CommandLineTest {
                 () -> TrainCommand.writing(npz, () -> {
                     throw named;
                 })));
+    }
+
+    /**
+     * eval without --data reads the training file's held-out part again: a file edited or regenerated since is
+     * refused, not scored (it was: its last tenth scored as if held out, questions trained on among them). Line ends
+     * do not count; with --data the file is evaluated as it is.
+     */
+    @Test
+    void evalRefusesATrainingFileThatChangedSinceTraining(@TempDir Path tmp) throws IOException {
+        Path s2s = CliRuns.tinyAttentionRun(tmp);
+        Path file = tmp.resolve("addition.txt");
+        String text = Files.readString(file);
+        Files.writeString(file, text.replace("\n", "\r\n"));
+        assertEquals(0, seq4j("eval", "--checkpoint", s2s.toString(), "--backend", "java").code());
+        List<String> lines = new ArrayList<>(text.lines().toList());
+        Collections.swap(lines, 0, lines.size() - 1); // a held-out question now in the training part, and back
+        Files.write(file, lines);
+        String e = badInput(seq4j("eval", "--checkpoint", s2s.toString(), "--backend", "java"));
+        assertTrue(e.contains(file.toString()) && e.contains("is no longer the data") && e.contains("--data"), e);
+        assertEquals(0, seq4j("eval", "--checkpoint", s2s.toString(), "--backend", "java", "--data", file.toString())
+                .code());
+
+        Path lm = tmp.resolve("lm");
+        Result r = seq4j("train", "lm", "--model", "simple", "--backend", "java", "--epochs", "1", "--hidden", "4",
+                "--wordvec", "4", "--out", lm.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals(0, seq4j("eval", "--checkpoint", lm.toString(), "--backend", "java").code());
+        Files.writeString(lm.resolve("corpus.txt"), "the\n", java.nio.file.StandardOpenOption.APPEND);
+        e = badInput(seq4j("eval", "--checkpoint", lm.toString(), "--backend", "java"));
+        assertTrue(e.contains("corpus.txt is no longer the data"), e);
     }
 
     @Test
