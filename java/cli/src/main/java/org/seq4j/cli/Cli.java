@@ -5,10 +5,17 @@ package org.seq4j.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import org.seq4j.data.CharVocabulary;
@@ -108,13 +115,13 @@ final class Cli {
      * order mark and spacing between words do not change it; any change of content does.
      */
     static String fingerprint(int[]... arrays) {
-        java.security.MessageDigest sha;
+        MessageDigest sha;
         try {
-            sha = java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 << 10);
+        ByteBuffer b = ByteBuffer.allocate(4 << 10);
         for (int[] a : arrays) {
             b.putInt(a.length);
             for (int v : a) {
@@ -127,15 +134,15 @@ final class Cli {
             sha.update(b.flip());
             b.clear();
         }
-        return java.util.HexFormat.of().formatHex(sha.digest(), 0, 8);
+        return HexFormat.of().formatHex(sha.digest(), 0, 8);
     }
 
     /** The fingerprint of a seq2seq data set: its train rows, then its test rows, questions then answers. */
     static String fingerprint(SequenceDataset ds) {
-        java.util.List<int[]> rows = new java.util.ArrayList<>();
-        for (SequencePairs p : java.util.List.of(ds.train(), ds.test())) {
-            rows.addAll(java.util.Arrays.asList(p.x()));
-            rows.addAll(java.util.Arrays.asList(p.t()));
+        List<int[]> rows = new ArrayList<>();
+        for (SequencePairs p : List.of(ds.train(), ds.test())) {
+            rows.addAll(Arrays.asList(p.x()));
+            rows.addAll(Arrays.asList(p.t()));
         }
         return fingerprint(rows.toArray(int[][]::new));
     }
