@@ -16,16 +16,9 @@
 // the split weights rows, not positions.
 package org.seq4j.dist;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import org.seq4j.backend.Backend;
 import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.models.Model;
-import org.seq4j.tensor.Tensor;
 
 /**
  * Synchronous data parallelism over a {@link Communicator}: {@link #replicate} once before training,
@@ -77,32 +70,8 @@ public final class DataParallel {
         if (comm.size() == 1) {
             return;
         }
-        comm.agree("replicas' weights " + when + " (their bits)", digest(store.backend(), store.values()),
+        comm.agree("replicas' weights " + when + " (their bits)", Hashes.sha256Hex(store.backend(), store.values()),
                 "run every rank on the same backend, CPU type and thread count, whose updates round alike");
-    }
-
-    /** SHA-256 of a float tensor's bits in element order, read a chunk of 1M floats at a time. */
-    private static String digest(Backend backend, Tensor values) {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
-        }
-        long size = values.size();
-        int chunk = (int) Math.max(1, Math.min(size, 1 << 20));
-        float[] host = new float[chunk];
-        ByteBuffer bytes = ByteBuffer.allocate(4 * chunk).order(ByteOrder.LITTLE_ENDIAN);
-        for (long at = 0; at < size; at += chunk) {
-            int count = (int) Math.min(chunk, size - at);
-            float[] dst = count == chunk ? host : new float[count];
-            backend.copyOut(dst, values.flatSlice(at, count));
-            bytes.clear();
-            bytes.asFloatBuffer().put(dst);
-            bytes.limit(4 * count);
-            sha.update(bytes);
-        }
-        return HexFormat.of().formatHex(sha.digest());
     }
 
     /**
