@@ -191,15 +191,8 @@ class DataParallelTest {
 
     @Test
     void ranksWithDifferentModelsAllEndWithOneLine() throws Exception {
-        Path prefix = dir.resolve("out");
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "mismatch", "seq2seq", "adam", prefix.toString(), "30"));
-        MpiRuns.Run r = run(cmd);
-        assertEquals(2, r.exit(), r.output());
-        for (int rank = 0; rank < 2; rank++) {
-            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the model (class, parameter names and "
-                    + "shapes) (this is rank " + rank), r.output());
-        }
+        MpiRuns.Run r = everyRankDisagreesOn("mismatch", "seq2seq", "adam", "30",
+                "the model (class, parameter names and shapes)");
         assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
     }
 
@@ -212,15 +205,8 @@ class DataParallelTest {
      */
     @Test
     void ranksWhoseReplicasDriftApartAllEndWithOneLine() throws Exception {
-        Path prefix = dir.resolve("out");
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "drift", "seq2seq", "adam", prefix.toString(), "30"));
-        MpiRuns.Run r = run(cmd);
-        assertEquals(2, r.exit(), r.output());
-        for (int rank = 0; rank < 2; rank++) {
-            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the replicas' weights after epoch 1 (their "
-                    + "bits) (this is rank " + rank), r.output());
-        }
+        MpiRuns.Run r = everyRankDisagreesOn("drift", "seq2seq", "adam", "30",
+                "the replicas' weights after epoch 1 (their bits)");
         assertTrue(r.output().contains("run every rank on the same backend, CPU type and thread count"), r.output());
         assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
     }
@@ -262,16 +248,8 @@ class DataParallelTest {
     void ranksThatEvaluateOnOtherSizesAllEndWithOneLine(String kind, String what) throws Exception {
         // rank 1 evaluates 30 of the 45 questions (seq2seq), or 4 batches of words instead of 3 (rnnlm): the split
         // and the sum would count overlapping or missing shares, and each rank would report its own wrong figure
-        Path prefix = dir.resolve("out");
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "evalmismatch", kind, "sgd", prefix.toString(), "30"));
-        MpiRuns.Run r = run(cmd);
-        assertEquals(2, r.exit(), r.output());
-        for (int rank = 0; rank < 2; rank++) {
-            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the " + what + " (this is rank " + rank),
-                    r.output());
-        }
-        assertFalse(Files.exists(Path.of(prefix + ".rank0")), "rank 0 wrote a result");
+        everyRankDisagreesOn("evalmismatch", kind, "sgd", "30", "the " + what);
+        assertFalse(Files.exists(Path.of(dir.resolve("out") + ".rank0")), "rank 0 wrote a result");
     }
 
     @Test
@@ -320,15 +298,25 @@ class DataParallelTest {
     void aRankWhoseBatchCannotBeSplitEndsWithTheOthers(String kind, String what) throws Exception {
         // rank 1 trains with a batch of 1, which 2 ranks cannot split: it threw alone, before the configuration check
         // in which rank 0 then waited for the watchdog
-        Path prefix = dir.resolve("out");
+        MpiRuns.Run r = everyRankDisagreesOn("badbatch", kind, "sgd", "15", "the " + what);
+        assertFalse(r.output().contains("did not return within"), r.output());
+    }
+
+    /**
+     * Runs DataParallelMain's {@code mode} on 2 ranks (results to dir/out.rankN), which must end with exit code 2 and
+     * every rank's line that the ranks do not agree on {@code what}.
+     */
+    private MpiRuns.Run everyRankDisagreesOn(String mode, String kind, String optimizer, String timeoutSeconds,
+                                             String what) throws Exception {
         List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "badbatch", kind, "sgd", prefix.toString(), "15"));
+        cmd.addAll(List.of(DataParallelMain.class.getName(), mode, kind, optimizer, dir.resolve("out").toString(),
+                timeoutSeconds));
         MpiRuns.Run r = run(cmd);
         assertEquals(2, r.exit(), r.output());
         for (int rank = 0; rank < 2; rank++) {
-            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on the " + what + " (this is rank " + rank),
+            assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on " + what + " (this is rank " + rank),
                     r.output());
         }
-        assertFalse(r.output().contains("did not return within"), r.output());
+        return r;
     }
 }
