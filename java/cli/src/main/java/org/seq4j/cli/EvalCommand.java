@@ -138,6 +138,13 @@ final class EvalCommand implements Callable<Integer> {
                     try (RnnlmTrainer t = new RnnlmTrainer((LanguageModel) m, new SGD(0f), 0f)) {
                         o.printf("lm %s on %s: perplexity %.2f%n", ms.kind(), file, t.evalPerplexity(ids, batch, time));
                     }
+                    int unk = vocab.idOf(WordVocabulary.UNK);
+                    if (unk >= 0) { // a text of other words scores as a run of <unk>: say how much of it was
+                        long unks = Arrays.stream(ids).filter(id -> id == unk).count();
+                        o.printf("words read as %s: %d of %d (%.2f%%: the text's own and those outside the model's "
+                                + "%d words)%n", WordVocabulary.UNK, unks, ids.length, 100.0 * unks / ids.length,
+                                vocab.size());
+                    }
                 }
             }
         }

@@ -509,6 +509,24 @@ class CommandLineTest {
     }
 
     @Test
+    void evalOfALanguageModelOnOtherTextSaysHowMuchOfItWasUnk() throws IOException {
+        // every word outside the vocabulary is read as <unk>: a perplexity alone hid that the text was mostly other
+        // words (the model then predicts <unk> well and scores low); the count says it
+        Path text = dir.resolve("unk-train.txt");
+        Files.writeString(text, "the cat sat on <unk> mat\n".repeat(200));
+        Path lm = dir.resolve("lm-unk");
+        Result r = seq4j("train", "lm", "--model", "simple", "--backend", "java", "--epochs", "1", "--hidden", "4",
+                "--wordvec", "4", "--data", text.toString(), "--out", lm.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        Path other = dir.resolve("unk-other.txt");
+        Files.writeString(other, "zebras sat on mat\n".repeat(200)); // zebras: 200 of 1000 words, <eos> included
+        Result eval = seq4j("eval", "--checkpoint", lm.toString(), "--backend", "java", "--data", other.toString());
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().contains("words read as <unk>: 200 of 1000 (20.00%: the text's own and those outside the"
+                + " model's 7 words)"), eval.out());
+    }
+
+    @Test
     void aDivergingRunStopsAtTheStepItDivergedAndLeavesNoRunFolder() {
         // a learning rate near the float maximum overflows the weights after two steps: the loss becomes infinite
         Path out = dir.resolve("nan");
