@@ -409,6 +409,56 @@ class ThreadConfinementTest {
         }
     }
 
+    /**
+     * Virtual threads, more than there are carriers, each training a model of its own on one shared openblas backend
+     * and on one backend of its own at the same time: no deadlock between the native pool and the carriers (a
+     * downcall pins its carrier; the pool's callers never wait for another Java thread), and every loss is bit for
+     * bit the one the same steps give alone.
+     */
+    @Test
+    void manyVirtualThreadsOnSharedAndOwnBackendsGetTheNumbersTheyGetAlone() throws Exception {
+        Backend shared = TestBackends.get("openblas");
+        Random rng = new Random(11);
+        int n = 64, steps = 2, hidden = 32, threads = 3 * Runtime.getRuntime().availableProcessors() + 2;
+        try (Arena arena = Arena.ofShared()) {
+            Tensor xs = ids(shared, arena, rng, n, T_IN), ts = ids(shared, arena, rng, n, T_OUT + 1);
+            float[] alone = train(shared, hidden, xs, ts, steps);
+            float[][] got = new float[threads][];
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CountDownLatch go = new CountDownLatch(1);
+            try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int r = 0; r < threads; r++) {
+                    int me = r;
+                    executor.submit(() -> {
+                        try {
+                            go.await(WAIT_S, TimeUnit.SECONDS);
+                            if (me % 2 == 0) {
+                                got[me] = train(shared, hidden, xs, ts, steps);
+                            } else {
+                                try (Backend own = Backends.create("openblas")) {
+                                    got[me] = train(own, hidden, xs, ts, steps);
+                                }
+                            }
+                        } catch (Throwable e) {
+                            failure.compareAndSet(null, e);
+                        }
+                        return null;
+                    });
+                }
+                go.countDown();
+                executor.shutdown();
+                assertTrue(executor.awaitTermination(4 * WAIT_S, TimeUnit.SECONDS), "virtual threads hang");
+            }
+            assertNull(failure.get(), () -> "a thread failed: " + failure.get());
+            for (int r = 0; r < threads; r++) {
+                for (int s = 0; s < steps; s++) {
+                    assertEquals(Float.floatToIntBits(alone[s]), Float.floatToIntBits(got[r][s]),
+                            "virtual thread " + r + ", step " + s + ": " + got[r][s] + ", alone " + alone[s]);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.seq4j.testing.TestBackends#all")
     void aClosedBackendFailsEveryCallAndItsModelsNextForward(String name) throws Exception {

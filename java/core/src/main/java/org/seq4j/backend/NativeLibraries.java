@@ -12,18 +12,21 @@ import java.net.JarURLConnection;
 import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import java.util.regex.Pattern;
 
 /**
  * Loads native libraries for the FFM bindings, extracting those packed in jars into a per-user cache once per
@@ -77,7 +80,12 @@ public final class NativeLibraries {
      * returns it. A resource inside a jar is identified by the CRC-32 and size that the jar's directory
      * already records (free, even for a 37 MB OpenBLAS); a loose file on the class path by a SHA-256 of its
      * bytes. So a rebuilt or upgraded library never reuses a stale copy. The folder is filled under a
-     * temporary name and renamed into place, so a crash never leaves a half-written library behind.
+     * temporary name and renamed into place, so a crash never leaves a half-written library behind; where another
+     * process renamed the same folder into place first, theirs is used. Each use refreshes the folder's modification
+     * time (at most hourly), and a folder missing a file is extracted again. Creating a new folder prunes the
+     * cache: seq4j's own folders ({@code openblas-}, {@code seq4j-cpu-}, {@code seq4j-cuda-} and 16 hex digits) that
+     * no load touched for {@code -Dseq4j.cache.keepDays} days (30; 0 keeps all), and temporary ones a day old;
+     * nothing else in the cache folder is touched.
      *
      * @param loader the class loader that holds the resources
      * @param folder the resource folder, ending in {@code /}
@@ -181,10 +189,22 @@ public final class NativeLibraries {
 
     private static Path extractInto(Path target, List<URL> urls, List<String> names, String key) throws IOException {
         if (Files.isDirectory(target)) {
-            return target;
+            if (claimExisting(target, names)) {
+                return target;
+            }
+            if (Files.isDirectory(target)) { // a file is missing (deleted by hand, or by a pruner that crashed)
+                Path aside = target.resolveSibling(key + "-tmp-broken" + Long.toUnsignedString(System.nanoTime(), 36));
+                try {
+                    Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+                    deleteTree(aside);
+                } catch (IOException e) {
+                    // another process moved it first, or cannot: the move below says which
+                }
+            }
         }
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempDirectory(target.getParent(), key + "-tmp-");
+        boolean created = false;
         try {
             for (int i = 0; i < names.size(); i++) {
                 try (InputStream in = open(urls.get(i))) {
@@ -193,16 +213,147 @@ public final class NativeLibraries {
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-                // another process extracted the same libraries first: use theirs
-                if (!Files.isDirectory(target)) {
+                created = true;
+            } catch (IOException e) {
+                // another process extracted the same libraries first (rename(2) onto their full folder fails with
+                // EEXIST or ENOTEMPTY, which Java reports as FileAlreadyExistsException or a plain
+                // FileSystemException): use theirs
+                if (!claimExisting(target, names)) {
                     throw e;
                 }
             }
         } finally {
             deleteTree(tmp);
         }
+        if (created) {
+            prune(target.getParent(), target, Instant.now());
+        }
         return target;
+    }
+
+    // ---- pruning -----------------------------------------------------------------------------------------------
+
+    /** The keys of seq4j's cache folders: only folders named after one of them are ever pruned. */
+    static final List<String> KEYS = List.of("openblas", "seq4j-cpu", "seq4j-cuda");
+    /** An extracted folder: KEY-<16 hex digits> (see extract). */
+    private static final Pattern EXTRACTED = Pattern.compile("(" + String.join("|", KEYS) + ")-[0-9a-f]{16}");
+    /** A folder being filled, set aside or deleted: KEY-tmp-<anything>. */
+    private static final Pattern TEMPORARY = Pattern.compile("(" + String.join("|", KEYS) + ")-tmp-[0-9a-z]+");
+    /** A temporary folder this old was left by a process that died (extraction takes seconds). */
+    static final Duration TEMPORARY_AGE = Duration.ofDays(1);
+    /** Folders are touched at most this often (a load refreshes a folder older than this). */
+    static final Duration TOUCH_AGE = Duration.ofHours(1);
+
+    /**
+     * How long an extracted folder that no load has touched is kept: {@code -Dseq4j.cache.keepDays} (default 30;
+     * 0 or less keeps every folder forever).
+     */
+    static Duration keepAge() {
+        String s = System.getProperty("seq4j.cache.keepDays");
+        long days = 30;
+        if (s != null && !s.isBlank()) {
+            try {
+                days = Long.parseLong(s.strip());
+            } catch (NumberFormatException e) {
+                throw new BackendMisconfiguredException("-Dseq4j.cache.keepDays=" + s
+                        + ": expected a whole number of days (0 or less: never prune the cache)");
+            }
+        }
+        return days <= 0 ? null : Duration.ofDays(days);
+    }
+
+    /**
+     * Claims an extracted folder for use: refreshes its modification time (the pruner's clock, at most once per
+     * TOUCH_AGE) and checks that every file is there. False when it is gone (a pruner took it meanwhile) or
+     * incomplete. A folder that cannot be touched (a read-only cache) is used as it is.
+     */
+    private static boolean claimExisting(Path folder, List<String> names) {
+        try {
+            FileTime now = FileTime.from(Instant.now());
+            FileTime last = Files.getLastModifiedTime(folder);
+            if (last.toInstant().isBefore(now.toInstant().minus(TOUCH_AGE))) {
+                Files.setLastModifiedTime(folder, now);
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            // read-only: nobody can prune it either
+        }
+        for (String name : names) {
+            if (!Files.isRegularFile(folder.resolve(name))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Deletes the cache folders of seq4j's own naming (see KEYS) next to {@code keep} that no load has touched for
+     * keepAge(), and temporary ones older than TEMPORARY_AGE: called after a new folder was extracted, so that every
+     * upgrade does not leave its libraries behind forever. Anything else in the cache root is left alone. A folder is
+     * first renamed to a temporary name, then its age is read again: a process that touched it meanwhile (it is
+     * about to load it) gets it back. A process that has the libraries loaded already keeps them: the files stay
+     * mapped until it exits. Never throws: pruning is housekeeping.
+     *
+     * @param root the cache root
+     * @param keep the folder just extracted (never pruned)
+     * @param now  the time to measure ages from
+     */
+    static void prune(Path root, Path keep, Instant now) {
+        Duration keepAge;
+        try {
+            keepAge = keepAge();
+        } catch (RuntimeException e) {
+            return;
+        }
+        if (keepAge == null) {
+            return;
+        }
+        List<Path> folders;
+        try (var list = Files.list(root)) {
+            folders = list.toList();
+        } catch (IOException | UncheckedIOException e) {
+            return;
+        }
+        for (Path f : folders) {
+            String name = f.getFileName().toString();
+            try {
+                if (f.equals(keep) || Files.isSymbolicLink(f) || !Files.isDirectory(f)) {
+                    continue;
+                }
+                if (TEMPORARY.matcher(name).matches()) {
+                    if (olderThan(f, now, TEMPORARY_AGE) && onlyFiles(f)) {
+                        deleteTree(f);
+                    }
+                } else if (EXTRACTED.matcher(name).matches() && olderThan(f, now, keepAge) && onlyFiles(f)) {
+                    String key = name.substring(0, name.length() - 17);
+                    Path aside = root.resolve(key + "-tmp-prune" + Long.toUnsignedString(System.nanoTime(), 36));
+                    Files.move(f, aside, StandardCopyOption.ATOMIC_MOVE);
+                    if (olderThan(aside, now, keepAge)) {
+                        deleteTree(aside);
+                    } else { // touched between the two reads: someone is about to load it
+                        try {
+                            Files.move(aside, f, StandardCopyOption.ATOMIC_MOVE);
+                        } catch (IOException e) {
+                            deleteTree(aside); // extracted again meanwhile: that copy serves
+                        }
+                    }
+                }
+            } catch (IOException | UncheckedIOException | SecurityException e) {
+                // in use elsewhere, not ours to delete, or gone already: leave it
+            }
+        }
+    }
+
+    private static boolean olderThan(Path f, Instant now, Duration age) throws IOException {
+        return Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(now.minus(age));
+    }
+
+    /** Whether a folder holds only regular files, as seq4j's do (a folder with anything else is not ours). */
+    private static boolean onlyFiles(Path f) throws IOException {
+        try (var list = Files.list(f)) {
+            return list.allMatch(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS));
+        }
     }
 
     private static InputStream open(URL url) throws IOException {

@@ -4,10 +4,10 @@
 package org.seq4j.io;
 
 import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -37,16 +37,16 @@ public final class AtomicOutput implements AutoCloseable {
 
     private final Path target;
     private final Path temp;
-    private final FileChannel channel;
+    private final FileOutputStream file;
     private final OutputStream buffered;
     private final OutputStream stream;
     private boolean done;
 
-    private AtomicOutput(Path target, Path temp, FileChannel channel) {
+    private AtomicOutput(Path target, Path temp, FileOutputStream file) {
         this.target = target;
         this.temp = temp;
-        this.channel = channel;
-        this.buffered = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+        this.file = file;
+        this.buffered = new BufferedOutputStream(file, 1 << 16);
         // callers may close what they wrap around stream() (a ZipOutputStream closes its sink): that must
         // not close the channel before commit() has flushed and synced it
         this.stream = new FilterOutputStream(buffered) {
@@ -79,20 +79,27 @@ public final class AtomicOutput implements AutoCloseable {
             throw new IOException("cannot write " + target + ": it is a folder");
         }
         // not Files.createTempFile: its files are owner-only (0600), and the rename would carry that over to
-        // the checkpoint; FileChannel.open applies the usual umask, as writing the file directly would
+        // the checkpoint; Files.createFile applies the usual umask, as writing the file directly would. Written
+        // through a FileOutputStream and synced with its FileDescriptor, not a FileChannel: a FileChannel is
+        // interruptible, so a thread with an interrupt pending (a cancelled task saving its model on the way out)
+        // got ClosedByInterruptException and could save nothing
         for (int attempt = 0;; attempt++) {
             Path temp = folder.resolve("." + absolute.getFileName() + "."
                     + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
-            FileChannel channel;
             try {
-                channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                Files.createFile(temp);
             } catch (FileAlreadyExistsException e) {
                 if (attempt < 10) {
                     continue;
                 }
                 throw e;
             }
-            return new AtomicOutput(absolute, temp, channel);
+            try {
+                return new AtomicOutput(absolute, temp, new FileOutputStream(temp.toFile()));
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(temp);
+                throw e;
+            }
         }
     }
 
@@ -138,7 +145,7 @@ public final class AtomicOutput implements AutoCloseable {
             throw new IllegalStateException("output for " + target + " is already committed or closed");
         }
         buffered.flush();
-        channel.force(true);
+        file.getFD().sync();
         buffered.close();
         try {
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -171,10 +178,17 @@ public final class AtomicOutput implements AutoCloseable {
     // and synced; where the platform refuses, the rename has still happened and only durability across a
     // power cut is weaker, so that refusal is not an error.
     private static void syncFolder(Path folder) {
+        // a FileChannel is the only way to sync a folder, and it is interruptible: with an interrupt pending it
+        // would close at once and the sync be skipped. The interrupt is set aside for this short call, and kept.
+        boolean interrupted = Thread.interrupted();
         try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
             dir.force(true);
         } catch (IOException | UnsupportedOperationException e) {
             // not supported for folders on this platform
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -80,6 +80,31 @@ class NpzTest {
         assertSameArrays(arrays, Npz.load(file));
     }
 
+    /**
+     * A thread with an interrupt pending (a cancelled task that saves its model on the way out) can still save, and
+     * keeps its interrupt: the file used to be written through an interruptible FileChannel, which closed at the
+     * first write with ClosedByInterruptException.
+     */
+    @Test
+    void aThreadWithAnInterruptPendingCanSaveAndKeepsTheInterrupt() throws IOException {
+        Path a = dir.resolve("a.npz");
+        Path b = dir.resolve("b.npz");
+        Npz.save(a, sampleArrays());
+        Thread.currentThread().interrupt();
+        try {
+            Npz.save(b, sampleArrays());
+            AtomicOutput.write(dir.resolve("c.txt"), out -> out.write(new byte[] {'o', 'k'}));
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is the caller's to handle");
+        } finally {
+            Thread.interrupted();
+        }
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        assertEquals("ok", Files.readString(dir.resolve("c.txt")));
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(), left.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList());
+        }
+    }
+
     @Test
     void sameArraysGiveSameBytes() throws IOException {
         Path a = dir.resolve("a.npz");
