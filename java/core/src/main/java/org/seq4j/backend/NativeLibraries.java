@@ -293,7 +293,7 @@ public final class NativeLibraries {
      * upgrade does not leave its libraries behind forever. Anything else in the cache root is left alone. A folder is
      * first renamed to a temporary name, then its age is read again: a process that touched it meanwhile (it is
      * about to load it) gets it back. A process that has the libraries loaded already keeps them: the files stay
-     * mapped until it exits. Never throws: pruning is housekeeping.
+     * mapped until it exits. Never throws: pruning is housekeeping (a bad keepDays is one WARNING).
      *
      * @param root the cache root
      * @param keep the folder just extracted (never pruned)
@@ -303,7 +303,9 @@ public final class NativeLibraries {
         Duration keepAge;
         try {
             keepAge = keepAge();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException e) { // a bad setting: say so, and prune nothing (housekeeping never fails a load)
+            System.getLogger(NativeLibraries.class.getName()).log(System.Logger.Level.WARNING,
+                    "not pruning the native library cache: {0}", e.getMessage());
             return;
         }
         if (keepAge == null) {

@@ -158,6 +158,18 @@ public class NativeCacheTest {
     }
 
     @Test
+    void aBadKeepDaysIsOneWarningAndTheLibrariesStillLoad() throws Exception {
+        TestBackends.get("openblas");
+        Path empty = Files.createDirectories(dir.resolve("bad-keep-days"));
+        ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(120),
+                List.of("-Dseq4j.cache=" + empty, "-Dseq4j.cache.keepDays=thirty"), NativeCacheTest.class.getName());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.out().contains("loaded: "), r.toString());
+        assertTrue(r.err().contains("WARNING: not pruning the native library cache: -Dseq4j.cache.keepDays=thirty: "
+                + "expected a whole number of days (0 or less: never prune the cache)"), r.toString());
+    }
+
+    @Test
     void twoJvmsExtractingIntoAnEmptyCacheAtOnceBothLoad() throws Exception {
         TestBackends.get("openblas");
         Path shared = Files.createDirectories(dir.resolve("shared"));
