@@ -939,26 +939,28 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * The views t.get(0 .. dim(0)-1) of a tensor that the default sequence loops walk, made once per tensor and thread:
-     * a layer passes the same buffers at every training step, which so makes no views (a step allocates nothing).
-     * Weak keys: a cached tensor that its owner dropped is forgotten, and with it its views.
+     * The views t.get(0 .. dim(0)-1) of a tensor that the default sequence loops walk, made once per tensor and
+     * backend: a layer passes the same buffers at every training step, which so makes no views (a step allocates
+     * nothing). Weak keys: a cached tensor that its owner dropped is forgotten, and with it its views. Held by the
+     * backend, not by the calling thread: a static ThreadLocal kept, from every pooled thread that had run a loop,
+     * seq4j's Tensors and so a dropped copy of seq4j's classes (an application server's undeployed app) alive.
      */
-    private static Tensor[] steps(Tensor t) {
-        Map<Tensor, Tensor[]> cache = STEP_VIEWS.get();
-        Tensor[] views = cache.get(t);
-        if (views == null || views.length != t.dim(0) || (views.length > 0 && !views[0].isAlive())) {
-            views = new Tensor[t.dim(0)];
-            for (int s = 0; s < views.length; s++) {
-                views[s] = t.get(s);
+    private Tensor[] steps(Tensor t) {
+        synchronized (stepViews) { // a lock a sequence call, not a step
+            Tensor[] views = stepViews.get(t);
+            if (views == null || views.length != t.dim(0) || (views.length > 0 && !views[0].isAlive())) {
+                views = new Tensor[t.dim(0)];
+                for (int s = 0; s < views.length; s++) {
+                    views[s] = t.get(s);
+                }
+                stepViews.put(t, views);
             }
-            cache.put(t, views);
+            return views;
         }
-        return views;
     }
 
-    private static final ThreadLocal<Map<Tensor, Tensor[]>> STEP_VIEWS = ThreadLocal.withInitial(WeakHashMap::new);
-    private static final ThreadLocal<Map<Tensor, Tensor[]>> CANDIDATE_VIEWS =
-            ThreadLocal.withInitial(WeakHashMap::new);
+    private final Map<Tensor, Tensor[]> stepViews = new WeakHashMap<>();
+    private final Map<Tensor, Tensor[]> candidateViews = new WeakHashMap<>();
 
     /**
      * Per step s of GRU gates (T, N, 3H), the view from column 2H of row 0 on (the candidate columns at row stride
@@ -966,23 +968,24 @@ public abstract class AbstractBackend implements Backend {
      * its rows 2 .. 3N-1: the (3N - 2) H elements a product with ldc = 3H writes, held in a 2-D shape (a flat view of
      * that many elements would need an int count, which wraps from N 3H - 2H > 2^31 - 1 on).
      */
-    private static Tensor[] candidates(Tensor gates, int h) {
-        Map<Tensor, Tensor[]> cache = CANDIDATE_VIEWS.get();
-        Tensor[] views = cache.get(gates);
-        if (views == null || views.length != gates.dim(0) || (views.length > 0 && !views[0].isAlive())) {
-            Tensor[] steps = steps(gates);
-            views = new Tensor[steps.length];
-            int n = gates.dim(1);
-            if (3L * n > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("GRU sequence of N = " + n + " rows: the step-by-step loop sees a"
-                        + " step as 3N rows of H, and 3N must be at most " + Integer.MAX_VALUE + "; split the batch");
+    private Tensor[] candidates(Tensor gates, int h) {
+        Tensor[] steps = steps(gates);
+        synchronized (candidateViews) {
+            Tensor[] views = candidateViews.get(gates);
+            if (views == null || views.length != gates.dim(0) || (views.length > 0 && !views[0].isAlive())) {
+                views = new Tensor[steps.length];
+                int n = gates.dim(1);
+                if (3L * n > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("GRU sequence of N = " + n + " rows: the step-by-step loop sees"
+                            + " a step as 3N rows of H, and 3N must be at most " + Integer.MAX_VALUE + "; split the batch");
+                }
+                for (int s = 0; s < views.length; s++) {
+                    views[s] = steps[s].view(3 * n, h).slice(2, 3 * n);
+                }
+                candidateViews.put(gates, views);
             }
-            for (int s = 0; s < views.length; s++) {
-                views[s] = steps[s].view(3 * n, h).slice(2, 3 * n);
-            }
-            cache.put(gates, views);
+            return views;
         }
-        return views;
     }
 
     /** lstmSequenceBackward's output {@code out} shares no memory with an input. */
