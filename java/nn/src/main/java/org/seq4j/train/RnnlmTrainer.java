@@ -81,6 +81,8 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @throws IllegalArgumentException if batch or time is below 1, or the corpus is too short for one batch
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
      * @throws IllegalStateException if another thread holds the trainer, or it is closed
+     * @throws java.util.concurrent.CancellationException if the thread is interrupted (checked between steps, its
+     *         interrupt kept; not in data-parallel training): the model holds the weights of the steps taken
      */
     public double fitEpoch(int epoch, int[] corpus, int batch, int time, Trainer.Listener listener) {
         guard.enter("fitEpoch");
@@ -107,6 +109,7 @@ public final class RnnlmTrainer implements AutoCloseable {
         listener.onEpochStart(epoch, iters);
         double total = 0;
         for (int it = 0; it < iters; it++) {
+            Trainer.stopIfInterrupted(comm, epoch, it + 1, steps);
             for (int t = 0; t < time; t++) {
                 for (int i = 0; i < shard.rows(); i++) {
                     int at = (int) (((long) (shard.from() + i) * jump + timeIdx) % dataSize); // < 2 * size: long

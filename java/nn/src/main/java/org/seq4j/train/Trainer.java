@@ -2,7 +2,8 @@
 // batch dropped, and per step forward, backward, gradient clipping by global norm, optimizer update.
 // It drives any Model through Batches (seq2seq token pairs, wave regressions). The batch tensors are
 // allocated once and refilled, so a step allocates nothing big. A NaN or infinite loss stops training
-// with an exception that names the step.
+// with an exception that names the step; so does an interrupt of the training thread, between two steps
+// (single process only: data-parallel ranks must take every step together).
 //
 // Data parallel (distribute): every rank shuffles with the same seed, takes its shard of each global batch,
 // and one all-reduce between backward and clipping makes every rank's gradient the global batch's
@@ -10,6 +11,7 @@
 package org.seq4j.train;
 
 import java.lang.foreign.Arena;
+import java.util.concurrent.CancellationException;
 import org.seq4j.backend.Confinement;
 import org.seq4j.data.NumpyRandom;
 import org.seq4j.dist.Communicator;
@@ -118,6 +120,8 @@ public final class Trainer implements AutoCloseable {
      * @throws IllegalArgumentException if batchSize is below 1 or above the set's size
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
      * @throws IllegalStateException if another thread holds the trainer, or it is closed
+     * @throws java.util.concurrent.CancellationException if the thread is interrupted (checked between steps, its
+     *         interrupt kept; not in data-parallel training): the model holds the weights of the steps taken
      */
     public float fitEpoch(int epoch, Batches data, int batchSize, Listener listener) {
         guard.enter("fitEpoch");
@@ -159,6 +163,7 @@ public final class Trainer implements AutoCloseable {
         listener.onEpochStart(epoch, iters);
         double total = 0;
         for (int i = 0; i < iters; i++) {
+            stopIfInterrupted(comm, epoch, i + 1, steps);
             data.fill(model.backend(), order, i * batchSize + shard.from(), xs, ts);
             float loss = step(model, optimizer, comm, shard, maxGrad, xs, ts, steps + 1);
             steps++;
@@ -167,6 +172,22 @@ public final class Trainer implements AutoCloseable {
         }
         DataParallel.agreeOnWeights(comm, model.store(), "after epoch " + epoch);
         return (float) (total / iters);
+    }
+
+    /**
+     * Between two steps of a single-process fit: a thread with an interrupt pending (a cancelled task, a shutdown of
+     * its executor) stops there, its interrupt kept, rather than training to the epoch's end. Not in data-parallel
+     * training, where every rank must take every step (a rank that left alone would leave the others waiting in
+     * the next all-reduce): there an interrupt is the caller's to act on between epochs.
+     *
+     * @param step  the step about to run, from 1 within the epoch
+     * @param taken the steps taken so far over all epochs
+     */
+    static void stopIfInterrupted(Communicator comm, int epoch, int step, long taken) {
+        if (comm.size() == 1 && Thread.currentThread().isInterrupted()) {
+            throw new CancellationException("training interrupted: epoch " + epoch + " stopped before its step " + step
+                    + "; the model holds the weights of the " + taken + " steps taken");
+        }
     }
 
     /**

@@ -184,6 +184,52 @@ class TrainerTest {
         }
     }
 
+    /** A listener that interrupts the fitting thread after the given step of the epoch. */
+    private static Trainer.Listener interruptingAfter(int step) {
+        return new Trainer.Listener() {
+            @Override
+            public void onStep(int epoch, int s, float loss) {
+                if (s == step) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+    }
+
+    /**
+     * A cancelled task (Future.cancel(true), an executor's shutdownNow) interrupts its thread: fitEpoch stops before
+     * the next step with the interrupt kept, instead of training on to the epoch's end; the trainer then goes on.
+     */
+    @Test
+    void anInterruptStopsAnEpochBeforeItsNextStep(@TempDir Path dir) throws IOException {
+        SequenceDataset ds = smallAddition(dir);
+        Batches train = Batches.of(ds.train());
+        try (PeekySeq2seq m = new PeekySeq2seq(TestBackends.reference(), ds.vocabulary().size(), 4, 8, 3);
+             Adam adam = new Adam(0.01f); Trainer t = new Trainer(m, adam, 5f, 1)) {
+            var e = assertThrows(java.util.concurrent.CancellationException.class,
+                    () -> t.fitEpoch(1, train, 30, interruptingAfter(3)));
+            assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
+            assertEquals("training interrupted: epoch 1 stopped before its step 4; the model holds the weights of the "
+                    + "3 steps taken", e.getMessage());
+            assertEquals(3, t.steps());
+            t.fitEpoch(2, train, 30, QUIET);
+            assertEquals(3 + train.size() / 30, t.steps(), "the next epoch runs whole");
+        }
+        Path file = dir.resolve("corpus.txt");
+        TinyCorpus.write(file, 200, 5);
+        WordCorpus words = WordCorpus.load(file);
+        int[] corpus = words.ids();
+        try (Rnnlm m = new Rnnlm(TestBackends.reference(), words.vocabulary().size(), 4, 4, 1); SGD sgd = new SGD(1f);
+             RnnlmTrainer t = new RnnlmTrainer(m, sgd, 0f)) {
+            var e = assertThrows(java.util.concurrent.CancellationException.class,
+                    () -> t.fitEpoch(1, corpus, 5, 5, interruptingAfter(2)));
+            assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
+            assertEquals("training interrupted: epoch 1 stopped before its step 3; the model holds the weights of the "
+                    + "2 steps taken", e.getMessage());
+            t.fitEpoch(2, corpus, 5, 5, QUIET);
+        }
+    }
+
     /** 300 addition questions (seed 8), for the tests of a failing step. */
     private static SequenceDataset smallAddition(Path dir) throws IOException {
         Path file = dir.resolve("addition.txt");
