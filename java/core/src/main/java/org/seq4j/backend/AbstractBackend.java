@@ -43,6 +43,9 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final Tensor allocate(Arena arena, DType dtype, int... shape) {
         open("allocate");
+        nonNull("allocate", "arena", arena);
+        nonNull("allocate", "dtype", dtype);
+        nonNull("allocate", "shape", shape);
         for (int d : shape) {
             if (d < 0) {
                 throw new IllegalArgumentException("allocate: negative dimension in shape " + Tensor.shapeString(shape));
@@ -80,6 +83,7 @@ public abstract class AbstractBackend implements Backend {
     public final void copyIn(Tensor dst, float[] src) {
         live("copyIn", "dst", dst);
         dtype("copyIn", "dst", dst, DType.F32);
+        nonNull("copyIn", "src", src);
         length("copyIn", dst, src.length);
         copyInK(dst, MemorySegment.ofArray(src));
     }
@@ -88,6 +92,7 @@ public abstract class AbstractBackend implements Backend {
     public final void copyIn(Tensor dst, int[] src) {
         live("copyIn", "dst", dst);
         dtype("copyIn", "dst", dst, DType.I32);
+        nonNull("copyIn", "src", src);
         length("copyIn", dst, src.length);
         copyInK(dst, MemorySegment.ofArray(src));
     }
@@ -95,6 +100,7 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void copyIn(Tensor dst, MemorySegment src) {
         live("copyIn", "dst", dst);
+        hostSegment("copyIn", "src", src, false);
         if (src.byteSize() != dst.byteSize()) {
             throw new IllegalArgumentException("copyIn: source has " + src.byteSize() + " bytes but dst " + dst
                     + " has " + dst.byteSize());
@@ -109,6 +115,7 @@ public abstract class AbstractBackend implements Backend {
     public final void copyOut(float[] dst, Tensor src) {
         live("copyOut", "src", src);
         dtype("copyOut", "src", src, DType.F32);
+        nonNull("copyOut", "dst", dst);
         length("copyOut", src, dst.length);
         copyOutK(MemorySegment.ofArray(dst), src);
     }
@@ -117,6 +124,7 @@ public abstract class AbstractBackend implements Backend {
     public final void copyOut(int[] dst, Tensor src) {
         live("copyOut", "src", src);
         dtype("copyOut", "src", src, DType.I32);
+        nonNull("copyOut", "dst", dst);
         length("copyOut", src, dst.length);
         copyOutK(MemorySegment.ofArray(dst), src);
     }
@@ -124,6 +132,7 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void copyOut(MemorySegment dst, Tensor src) {
         live("copyOut", "src", src);
+        hostSegment("copyOut", "dst", dst, true);
         if (dst.byteSize() != src.byteSize()) {
             throw new IllegalArgumentException("copyOut: destination has " + dst.byteSize() + " bytes but src " + src
                     + " has " + src.byteSize());
@@ -151,8 +160,10 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void fill(Tensor x, float value) {
         live("fill", "x", x);
-        if (x.dtype() == DType.I32 && value != (int) value) {
-            throw new IllegalArgumentException("fill: value " + value + " is not an integer but x is int32");
+        // value != (int) value alone lets 2^31 through: (int) clamps it to 2^31 - 1, which converts back to 2^31f
+        if (x.dtype() == DType.I32 && (value != (int) value || value >= 0x1p31f)) {
+            throw new IllegalArgumentException("fill: value " + value + " is not an int32 (an integer in ["
+                    + Integer.MIN_VALUE + ", " + Integer.MAX_VALUE + "]) but x is int32");
         }
         if (x.size() == 0) {
             return;
@@ -279,6 +290,7 @@ public abstract class AbstractBackend implements Backend {
     public final void gemm(Transpose transA, Transpose transB, int m, int n, int k,
                            float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {
         String op = "gemm";
+        transposes(op, transA, transB);
         gemmDims(op, m, n, k);
         f32(op, "a", a);
         f32(op, "b", b);
@@ -303,6 +315,7 @@ public abstract class AbstractBackend implements Backend {
                                          float alpha, Tensor a, int lda, long strideA, Tensor b, int ldb, long strideB,
                                          float beta, Tensor c, int ldc, long strideC, int batch) {
         String op = "gemmStridedBatched";
+        transposes(op, transA, transB);
         gemmDims(op, m, n, k);
         if (batch < 0 || strideA < 0 || strideB < 0 || strideC < 0) {
             throw new IllegalArgumentException(op + ": batch and strides must be >= 0, got batch " + batch
@@ -368,6 +381,7 @@ public abstract class AbstractBackend implements Backend {
     public final void pack(PackedMatrix dst, Transpose trans, Tensor w) {
         String op = "pack";
         packedOwned(op, dst);
+        nonNull(op, "trans", trans);
         f32(op, "w", w);
         int k = dst.rows(), n = dst.cols();
         if (trans.isTransposed()) {
@@ -382,6 +396,7 @@ public abstract class AbstractBackend implements Backend {
     public final void pack(PackedMatrix dst, Transpose trans, Tensor w, int ldw) {
         String op = "pack";
         packedOwned(op, dst);
+        nonNull(op, "trans", trans);
         f32(op, "w", w);
         int k = dst.rows(), n = dst.cols();
         if (trans.isTransposed()) {
@@ -548,6 +563,7 @@ public abstract class AbstractBackend implements Backend {
                     + " backend, not this " + name() + " backend; pack the weights with this one");
         }
         live(op, "packed storage", p.storage());
+        dtype(op, "packed storage", p.storage(), DType.F32);
         if (p.storage().size() != packedSize(p.rows(), p.cols(), p.precision())) {
             throw new IllegalArgumentException(op + ": " + p + " has " + p.storage().size() + " elements of storage, "
                     + name() + " lays it out in exactly " + packedSize(p.rows(), p.cols(), p.precision()));
@@ -1801,6 +1817,34 @@ public abstract class AbstractBackend implements Backend {
         dtype(op, name, t, DType.I32);
     }
 
+    /** A null argument is a NullPointerException naming the method and the argument (its message built only then). */
+    private static void nonNull(String op, String name, Object o) {
+        if (o == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
+    }
+
+    private static void transposes(String op, Transpose transA, Transpose transB) {
+        nonNull(op, "transA", transA);
+        nonNull(op, "transB", transB);
+    }
+
+    /**
+     * The caller's host memory of copyIn or copyOut: not null, still alive (a device backend would hand a freed
+     * address to its copy engine) and, when written, writable (a device's copy would write through a read-only
+     * mapping unchecked).
+     */
+    private static void hostSegment(String op, String name, MemorySegment s, boolean written) {
+        nonNull(op, name, s);
+        if (!s.scope().isAlive()) {
+            throw new IllegalStateException(op + ": " + name + " " + s + " belongs to an arena that is already closed");
+        }
+        if (written && s.isReadOnly()) {
+            throw new IllegalArgumentException(op + ": " + name + " " + s + " is read-only; copy out into writable"
+                    + " memory");
+        }
+    }
+
     private static void dtype(String op, String name, Tensor t, DType expected) {
         if (t.dtype() != expected) {
             throw new IllegalArgumentException(op + ": " + name + " must be " + expected + " but is " + t.dtype());
@@ -1808,6 +1852,7 @@ public abstract class AbstractBackend implements Backend {
     }
 
     private static void rank2(String op, String name, Tensor t) {
+        nonNull(op, name, t);
         if (t.rank() != 2) {
             throw new IllegalArgumentException(op + ": " + name + " must be 2-D but has shape "
                     + Tensor.shapeString(t.shape()));
@@ -1815,6 +1860,7 @@ public abstract class AbstractBackend implements Backend {
     }
 
     private static void rank3(String op, String name, Tensor t) {
+        nonNull(op, name, t);
         if (t.rank() != 3) {
             throw new IllegalArgumentException(op + ": " + name + " must be 3-D (T, N, H) but has shape "
                     + Tensor.shapeString(t.shape()));

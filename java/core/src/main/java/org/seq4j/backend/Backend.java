@@ -46,7 +46,9 @@ import org.seq4j.tensor.Tensor;
  * <p>Errors: every method checks its arguments before any kernel runs. A wrong shape, dtype or device, a
  * tensor on the Java heap given to a kernel that cannot read it, or overlapping memory where separate buffers
  * are needed, is an IllegalArgumentException whose message names the method and the argument; a closed backend
- * or a tensor whose arena is closed is an IllegalStateException; a null tensor a NullPointerException. Shapes
+ * or a tensor whose arena is closed is an IllegalStateException; a null argument (a tensor, an array, a segment, a
+ * Transpose, an arena) a NullPointerException naming the method and the argument, except where a parameter says
+ * it may be null. Shapes
  * below use the book's letters: N batch, T time steps, D input features, H hidden size, V vocabulary, M rows.
  */
 public interface Backend extends AutoCloseable {
@@ -119,6 +121,7 @@ public interface Backend extends AutoCloseable {
      * @param dst the destination
      * @param src host memory of exactly {@code dst.byteSize()} bytes
      * @throws IllegalArgumentException if the byte sizes differ
+     * @throws IllegalStateException    if src's arena is closed
      */
     void copyIn(Tensor dst, MemorySegment src);
 
@@ -143,9 +146,10 @@ public interface Backend extends AutoCloseable {
     /**
      * Copies a tensor on this device out into host memory (native or heap).
      *
-     * @param dst host memory of exactly {@code src.byteSize()} bytes
+     * @param dst host memory of exactly {@code src.byteSize()} bytes, writable
      * @param src the source
-     * @throws IllegalArgumentException if the byte sizes differ
+     * @throws IllegalArgumentException if the byte sizes differ or dst is read-only
+     * @throws IllegalStateException    if dst's arena is closed
      */
     void copyOut(MemorySegment dst, Tensor src);
 
@@ -169,7 +173,8 @@ public interface Backend extends AutoCloseable {
      *
      * @param x     the tensor to fill
      * @param value the value
-     * @throws IllegalArgumentException if x is int32 and value is not an integer
+     * @throws IllegalArgumentException if x is int32 and value is not an int32 value (an integer in
+     *                                  {@code [-2^31, 2^31 - 1]}; 2^31 itself is refused, not clamped)
      */
     void fill(Tensor x, float value);
 
@@ -388,6 +393,11 @@ public interface Backend extends AutoCloseable {
      * @throws IllegalArgumentException if a tensor is not 2-D or the shapes do not agree
      */
     default void matmul(Transpose transA, Transpose transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        java.util.Objects.requireNonNull(transA, "matmul: transA is null");
+        java.util.Objects.requireNonNull(transB, "matmul: transB is null");
+        java.util.Objects.requireNonNull(a, "matmul: a is null");
+        java.util.Objects.requireNonNull(b, "matmul: b is null");
+        java.util.Objects.requireNonNull(c, "matmul: c is null");
         if (a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {
             throw new IllegalArgumentException("matmul needs 2-D tensors, got a " + a + ", b " + b + ", c " + c);
         }

@@ -32,6 +32,7 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
      * Checks and freezes the settings.
      *
      * @throws IllegalArgumentException if threads or device is negative
+     * @throws NullPointerException     if libraries, or one of its keys or paths, is null
      */
     public BackendConfig {
         if (threads < 0) {
@@ -40,6 +41,12 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
         if (device < 0) {
             throw new IllegalArgumentException("device must be 0 or more, got " + device);
         }
+        java.util.Objects.requireNonNull(libraries, "BackendConfig: libraries is null (Map.of() for none)");
+        libraries.forEach((key, path) -> {
+            if (key == null || path == null) { // Map.copyOf's own NPE names neither
+                throw new NullPointerException("BackendConfig: library " + key + " -> " + path + " has a null key or path");
+            }
+        });
         libraries = Map.copyOf(libraries);
     }
 
@@ -108,6 +115,7 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
      * @return the path, or empty
      */
     public Optional<Path> library(String key) {
+        java.util.Objects.requireNonNull(key, "BackendConfig.library: key is null");
         return Optional.ofNullable(libraries.get(key));
     }
 

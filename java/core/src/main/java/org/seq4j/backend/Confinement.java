@@ -65,8 +65,21 @@ public final class Confinement {
         return true;
     }
 
-    /** Releases one entry of the calling thread, which must hold the object. */
+    /**
+     * Releases one entry of the calling thread, which must hold the object.
+     *
+     * @throws IllegalStateException if the calling thread does not hold it (an exit without its enter, or from
+     *                               another thread, would otherwise release the holder's claim and let a second
+     *                               thread in)
+     */
     public void exit() {
+        // opaque: the calling thread sees its own last write, so this is "me" exactly while it holds the object
+        Thread h = holder.getOpaque();
+        if (h != Thread.currentThread()) {
+            throw new IllegalStateException(what + ": exit() from " + describe(Thread.currentThread()) + ", which does"
+                    + " not hold it (" + (h == null ? "nobody does" : "held by " + describe(h)) + "); call exit() once"
+                    + " per enter() or enterClose() that returned true, on the same thread");
+        }
         if (--depth == 0) {
             holder.setRelease(null);
         }

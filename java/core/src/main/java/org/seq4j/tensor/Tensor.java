@@ -16,6 +16,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Threads: a Tensor is an immutable view (dtype, shape, segment) of memory owned by an {@link Arena}, so the
@@ -71,8 +72,12 @@ public final class Tensor {
      * @return a tensor over {@code segment}
      * @throws IllegalArgumentException if a dimension is negative, the byte size differs, the address is misaligned
      *                                  or the segment is read-only (native kernels would write to it unchecked)
+     * @throws NullPointerException     if an argument is null, naming it
      */
     public static Tensor wrap(MemorySegment segment, DType dtype, Device device, int... shape) {
+        Objects.requireNonNull(segment, "wrap: segment is null");
+        Objects.requireNonNull(dtype, "wrap: dtype is null");
+        Objects.requireNonNull(device, "wrap: device is null");
         int[] s = checkedShape(shape);
         // maxByteAlignment, not the address: heap memory is only as aligned as its array's elements, so a byte[] or
         // char[] at offset 0 is refused too (the Java backend could not read floats from it; native code would)
@@ -112,6 +117,7 @@ public final class Tensor {
      * @throws IllegalArgumentException if the length differs from the shape's element count
      */
     public static Tensor wrap(float[] values, int... shape) {
+        Objects.requireNonNull(values, "wrap: values is null");
         exactLength("float[]", values.length, shape);
         return wrap(MemorySegment.ofArray(values), DType.F32, Device.CPU, shape);
     }
@@ -126,6 +132,7 @@ public final class Tensor {
      * @throws IllegalArgumentException if the length differs from the shape's element count
      */
     public static Tensor wrap(int[] values, int... shape) {
+        Objects.requireNonNull(values, "wrap: values is null");
         exactLength("int[]", values.length, shape);
         return wrap(MemorySegment.ofArray(values), DType.I32, Device.CPU, shape);
     }
@@ -144,6 +151,7 @@ public final class Tensor {
      *                                  order, or its remaining count differs from the shape's element count
      */
     public static Tensor wrap(FloatBuffer buffer, int... shape) {
+        Objects.requireNonNull(buffer, "wrap: buffer is null");
         checkBuffer("FloatBuffer", buffer, buffer.order(), buffer.remaining(), shape);
         return wrap(MemorySegment.ofBuffer(buffer), DType.F32, Device.CPU, shape);
     }
@@ -159,6 +167,7 @@ public final class Tensor {
      *                                  order, or its remaining count differs from the shape's element count
      */
     public static Tensor wrap(IntBuffer buffer, int... shape) {
+        Objects.requireNonNull(buffer, "wrap: buffer is null");
         checkBuffer("IntBuffer", buffer, buffer.order(), buffer.remaining(), shape);
         return wrap(MemorySegment.ofBuffer(buffer), DType.I32, Device.CPU, shape);
     }
@@ -176,6 +185,8 @@ public final class Tensor {
      *                                  its remaining byte count differs from the tensor's byte size
      */
     public static Tensor wrap(ByteBuffer buffer, DType dtype, int... shape) {
+        Objects.requireNonNull(buffer, "wrap: buffer is null");
+        Objects.requireNonNull(dtype, "wrap: dtype is null");
         if (!buffer.isDirect()) {
             throw new IllegalArgumentException("wrap(ByteBuffer): the buffer must be direct"
                     + " (ByteBuffer.allocateDirect); for heap memory wrap a float[] or int[] instead");
@@ -225,6 +236,8 @@ public final class Tensor {
      * @throws IllegalArgumentException if a dimension is negative or the byte size overflows a long
      */
     public static Tensor allocateHost(Arena arena, DType dtype, int... shape) {
+        Objects.requireNonNull(arena, "allocateHost: arena is null");
+        Objects.requireNonNull(dtype, "allocateHost: dtype is null");
         int[] s = checkedShape(shape);
         return new Tensor(dtype, Device.CPU, s, arena.allocate(byteSizeOf(dtype, s), 64));
     }
@@ -294,6 +307,10 @@ public final class Tensor {
      * @throws ArrayIndexOutOfBoundsException if {@code i} is outside {@code [-rank, rank)}
      */
     public int dim(int i) {
+        if (i < -shape.length || i >= shape.length) { // shape[rank + i] alone named index -1 for dim(-rank - 1)
+            throw new ArrayIndexOutOfBoundsException("dim(" + i + ") of a tensor of shape " + shapeString(shape)
+                    + ": the dimension must be in [" + -shape.length + ", " + shape.length + ")");
+        }
         return shape[i < 0 ? shape.length + i : i];
     }
 
@@ -433,7 +450,7 @@ public final class Tensor {
      * @throws IllegalStateException if the tensor already has another owner
      */
     public Tensor ownedBy(Object owner) {
-        java.util.Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(owner, "ownedBy: owner is null");
         if (this.owner != null && this.owner != owner) {
             throw new IllegalStateException("tensor " + this + " is owned already");
         }
@@ -466,6 +483,7 @@ public final class Tensor {
      */
     public void copyFrom(float[] values) {
         requireHost("copyFrom(float[])");
+        Objects.requireNonNull(values, "copyFrom(float[]): values is null");
         requireType(DType.F32, "copyFrom(float[])");
         requireLength(values.length);
         MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
@@ -480,6 +498,7 @@ public final class Tensor {
      */
     public void copyFrom(int[] values) {
         requireHost("copyFrom(int[])");
+        Objects.requireNonNull(values, "copyFrom(int[]): values is null");
         requireType(DType.I32, "copyFrom(int[])");
         requireLength(values.length);
         MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_INT, 0, values.length);
@@ -523,6 +542,7 @@ public final class Tensor {
     public float getFloat(long i) {
         requireHost("getFloat");
         requireType(DType.F32, "getFloat");
+        requireIndex("getFloat", i);
         return segment.getAtIndex(ValueLayout.JAVA_FLOAT, i);
     }
 
@@ -538,6 +558,7 @@ public final class Tensor {
     public void setFloat(long i, float v) {
         requireHost("setFloat");
         requireType(DType.F32, "setFloat");
+        requireIndex("setFloat", i);
         segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
     }
 
@@ -553,6 +574,7 @@ public final class Tensor {
     public int getInt(long i) {
         requireHost("getInt");
         requireType(DType.I32, "getInt");
+        requireIndex("getInt", i);
         return segment.getAtIndex(ValueLayout.JAVA_INT, i);
     }
 
@@ -568,6 +590,7 @@ public final class Tensor {
     public void setInt(long i, int v) {
         requireHost("setInt");
         requireType(DType.I32, "setInt");
+        requireIndex("setInt", i);
         segment.setAtIndex(ValueLayout.JAVA_INT, i, v);
     }
 
@@ -581,6 +604,12 @@ public final class Tensor {
     private void requireType(DType expected, String what) {
         if (dtype != expected) {
             throw new IllegalArgumentException(what + " needs a " + expected + " tensor, but this one is " + dtype);
+        }
+    }
+
+    private void requireIndex(String what, long i) {
+        if (i < 0 || i >= size) { // FFM's own message names a byte offset into a segment, not the index
+            throw new IndexOutOfBoundsException(what + ": index " + i + " is outside [0, " + size + ") of " + this);
         }
     }
 
@@ -611,6 +640,7 @@ public final class Tensor {
     }
 
     private static int[] checkedShape(int[] shape) {
+        Objects.requireNonNull(shape, "shape is null");
         for (int d : shape) {
             if (d < 0) {
                 throw new IllegalArgumentException("negative dimension in shape " + shapeString(shape));

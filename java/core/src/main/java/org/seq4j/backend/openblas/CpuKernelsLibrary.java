@@ -20,7 +20,7 @@ public final class CpuKernelsLibrary {
     static final String FOLDER = "org/seq4j/native/" + NativeLibraries.platform() + "/";
     static final String NAME = "libseq4j_cpu.so";
 
-    private static Path loaded;
+    private static volatile Path loaded;
 
     private CpuKernelsLibrary() {
     }
@@ -95,8 +95,13 @@ public final class CpuKernelsLibrary {
      * Version, compiler and the instruction set the kernels dispatched to on this CPU.
      *
      * @return {@code seq4j_cpu_info()}
+     * @throws IllegalStateException if the C kernels are not loaded yet (see {@link #load()})
      */
     public static String info() {
+        if (loaded == null) { // the binding's class initialiser would fail, and keep failing after a load
+            throw new IllegalStateException("CpuKernelsLibrary.info(): the seq4j C kernels are not loaded yet; create an"
+                    + " OpenBlasBackend or call CpuKernelsLibrary.load() first");
+        }
         MemorySegment s = seq4j_cpu_h.seq4j_cpu_info();
         return s.reinterpret(512).getString(0);
     }

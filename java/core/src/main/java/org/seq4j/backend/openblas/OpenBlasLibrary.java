@@ -62,7 +62,19 @@ public final class OpenBlasLibrary {
             "/usr/lib/x86_64-linux-gnu/openblas-pthread",
             "/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu/openblas-pthread");
 
-    private static Location loaded;
+    private static volatile Location loaded;
+
+    /**
+     * The library's own functions before load() would fail in their bindings' class initialisers: an
+     * ExceptionInInitializerError, then a NoClassDefFoundError from that function for the rest of the JVM's life,
+     * even after a backend has loaded the library (its description() calls config() and coreName()).
+     */
+    private static void requireLoaded(String what) {
+        if (loaded == null) {
+            throw new IllegalStateException("OpenBlasLibrary." + what + ": OpenBLAS is not loaded yet; create an "
+                    + "OpenBlasBackend or call OpenBlasLibrary.load() first");
+        }
+    }
 
     private OpenBlasLibrary() {
     }
@@ -195,8 +207,10 @@ public final class OpenBlasLibrary {
      * OpenBLAS's own description of its build (version, DYNAMIC_ARCH, threading, the core it detected).
      *
      * @return {@code openblas_get_config()}, or "?"
+     * @throws IllegalStateException if OpenBLAS is not loaded yet (see {@link #load()})
      */
     public static String config() {
+        requireLoaded("config()");
         MemorySegment s = cblas_h.openblas_get_config();
         return s.equals(MemorySegment.NULL) ? "?" : s.reinterpret(4096).getString(0).trim();
     }
@@ -205,8 +219,10 @@ public final class OpenBlasLibrary {
      * The CPU core type OpenBLAS chose its kernels for, e.g. {@code Haswell}.
      *
      * @return {@code openblas_get_corename()}, or "?"
+     * @throws IllegalStateException if OpenBLAS is not loaded yet (see {@link #load()})
      */
     public static String coreName() {
+        requireLoaded("coreName()");
         MemorySegment s = cblas_h.openblas_get_corename();
         return s.equals(MemorySegment.NULL) ? "?" : s.reinterpret(256).getString(0).trim();
     }
@@ -215,8 +231,10 @@ public final class OpenBlasLibrary {
      * OpenBLAS's own thread count (seq4j keeps it at 1: its pool splits the work instead).
      *
      * @return {@code openblas_get_num_threads()}
+     * @throws IllegalStateException if OpenBLAS is not loaded yet (see {@link #load()})
      */
     public static int threads() {
+        requireLoaded("threads()");
         return cblas_h.openblas_get_num_threads();
     }
 
@@ -225,11 +243,13 @@ public final class OpenBlasLibrary {
      *
      * @param n the count, at least 1
      * @throws IllegalArgumentException if n is below 1
+     * @throws IllegalStateException    if OpenBLAS is not loaded yet (see {@link #load()})
      */
     public static void setThreads(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("OpenBLAS threads must be >= 1, got " + n);
         }
+        requireLoaded("setThreads(" + n + ")");
         cblas_h.openblas_set_num_threads(n);
     }
 }

@@ -1,0 +1,259 @@
+// Misuse of public methods that BadInputTest does not reach, found by going through every public method of the
+// exported packages: each is now a clear exception naming the method and the argument, where it was a silently
+// clamped value, a NullPointerException naming a helper's local, an FFM message about byte offsets, a guard that a
+// stray exit() opened, or an ExceptionInInitializerError that broke the OpenBLAS backend for the JVM's lifetime.
+package org.seq4j.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.backend.openblas.CpuKernelsLibrary;
+import org.seq4j.backend.openblas.OpenBlasBackend;
+import org.seq4j.backend.openblas.OpenBlasLibrary;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Device;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.ChildJvm;
+import org.seq4j.testing.TestBackends;
+
+class PublicApiMisuseTest {
+
+    @Target(ElementType.METHOD)
+    @Retention(RetentionPolicy.RUNTIME)
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    @interface EveryBackend {
+    }
+
+    @TempDir
+    Path dir;
+
+    private static <T extends Throwable> void assertMessage(Class<T> type, Executable call, String... parts) {
+        T e = assertThrows(type, call);
+        for (String p : parts) {
+            assertTrue(String.valueOf(e.getMessage()).contains(p),
+                    () -> "message '" + e.getMessage() + "' should mention '" + p + "'");
+        }
+    }
+
+    /** 2^31 passed the integer check ((int) clamps it to 2^31 - 1, which converts back to 2^31f) and filled 2^31 - 1. */
+    @EveryBackend
+    void fillOfAnInt32TensorRefusesWhatAnIntCannotHold(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor ids = b.allocate(arena, DType.I32, 3);
+            assertMessage(IllegalArgumentException.class, () -> b.fill(ids, 0x1p31f), "fill: value",
+                    "not an int32");
+            assertMessage(IllegalArgumentException.class, () -> b.fill(ids, Float.POSITIVE_INFINITY), "fill");
+            assertMessage(IllegalArgumentException.class, () -> b.fill(ids, Float.NaN), "fill");
+            int[] out = new int[3];
+            b.copyOut(out, ids);
+            assertArrayEquals(new int[3], out, "no value was written");
+            b.fill(ids, -0x1p31f);   // Integer.MIN_VALUE is a float exactly
+            b.copyOut(out, ids);
+            assertArrayEquals(new int[] {Integer.MIN_VALUE, Integer.MIN_VALUE, Integer.MIN_VALUE}, out);
+            b.fill(ids, 2147483520f); // the largest float below 2^31
+            b.copyOut(out, ids);
+            assertEquals(2147483520, out[0]);
+        }
+    }
+
+    /** Each null is named by the method and the argument (rank checks ran before the null check and named "t"). */
+    @EveryBackend
+    void nullArgumentsAreNamed(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor x = b.allocate(arena, DType.F32, 2, 3), c = b.allocate(arena, DType.F32, 2, 2);
+            Tensor hs = b.allocate(arena, DType.F32, 2, 2, 3);
+            assertMessage(NullPointerException.class, () -> b.allocate(null, DType.F32, 2), "allocate: arena is null");
+            assertMessage(NullPointerException.class, () -> b.allocate(arena, null, 2), "allocate: dtype is null");
+            assertMessage(NullPointerException.class, () -> b.allocate(arena, DType.F32, (int[]) null),
+                    "allocate: shape is null");
+            assertMessage(NullPointerException.class, () -> b.copyIn(x, (float[]) null), "copyIn: src is null");
+            assertMessage(NullPointerException.class, () -> b.copyIn(x, (MemorySegment) null), "copyIn: src is null");
+            assertMessage(NullPointerException.class, () -> b.copyOut((int[]) null, b.allocate(arena, DType.I32, 1)),
+                    "copyOut: dst is null");
+            assertMessage(NullPointerException.class, () -> b.addBias(null, x.get(0)), "addBias: y is null");
+            assertMessage(NullPointerException.class, () -> b.softmaxForward(x, null), "softmaxForward: x is null");
+            assertMessage(NullPointerException.class, () -> b.weightSumForward(c, null, c), "weightSumForward: hs is null");
+            assertMessage(NullPointerException.class, () -> b.timeAttentionForward(hs, hs, null, hs),
+                    "timeAttentionForward: hsEnc is null");
+            assertMessage(NullPointerException.class, () -> b.gemm(null, Transpose.NO, 2, 2, 3, 1f, x, 3, x, 3, 0f, c, 2),
+                    "gemm: transA is null");
+            assertMessage(NullPointerException.class, () -> b.gemmStridedBatched(Transpose.NO, null, 2, 2, 3, 1f, x, 3,
+                    0, x, 3, 0, 0f, c, 2, 0, 1), "gemmStridedBatched: transB is null");
+            assertMessage(NullPointerException.class, () -> b.matmul(Transpose.NO, Transpose.YES, 1f, null, x, 0f, c),
+                    "matmul: a is null");
+            PackedMatrix p = b.packedMatrix(arena, 2, 3, PackedMatrix.Precision.F32);
+            assertMessage(NullPointerException.class, () -> b.pack(p, null, x), "pack: trans is null");
+            assertMessage(NullPointerException.class, () -> b.pack(p, null, x, 3), "pack: trans is null");
+        }
+    }
+
+    /**
+     * copyIn's and copyOut's host segments: a closed one (whose address a device backend would hand to its copy
+     * engine) and a read-only destination are refused by the check, naming the method, not by whatever the copy hits.
+     */
+    @EveryBackend
+    void hostSegmentsOfCopiesAreChecked(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor x = b.allocate(arena, DType.F32, 4);
+            MemorySegment gone;
+            try (Arena other = Arena.ofConfined()) {
+                gone = other.allocate(16, 4);
+            }
+            assertMessage(IllegalStateException.class, () -> b.copyIn(x, gone), "copyIn: src", "already closed");
+            assertMessage(IllegalStateException.class, () -> b.copyOut(gone, x), "copyOut: dst", "already closed");
+            MemorySegment readOnly = arena.allocate(16, 4).asReadOnly();
+            assertMessage(IllegalArgumentException.class, () -> b.copyOut(readOnly, x), "copyOut: dst", "read-only");
+            b.copyIn(x, readOnly);   // a read-only source is fine
+        }
+    }
+
+    /** A packed matrix made with the public constructor over int32 storage: refused, not read as floats. */
+    @EveryBackend
+    void packedStorageMustBeFloat32(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            PackedMatrix real = b.packedMatrix(arena, 2, 2, PackedMatrix.Precision.F32);
+            Tensor ints = b.allocate(arena, DType.I32, real.storage().shape());
+            PackedMatrix p = new PackedMatrix(b, 2, 2, PackedMatrix.Precision.F32, ints);
+            assertMessage(IllegalArgumentException.class, () -> b.pack(p, Transpose.NO, b.allocate(arena, DType.F32, 2, 2)),
+                    "pack", "packed storage must be F32 but is I32");
+        }
+    }
+
+    @Test
+    void tensorMisuseIsNamed() {
+        try (Arena arena = Arena.ofConfined()) {
+            // a null device was taken and failed later, in copyFrom or toFloatArray, as "this.device" is null
+            assertMessage(NullPointerException.class, () -> Tensor.wrap(arena.allocate(8, 4), DType.F32, null, 2),
+                    "wrap: device is null");
+            assertMessage(NullPointerException.class, () -> Tensor.wrap(arena.allocate(8, 4), null, Device.CPU, 2),
+                    "wrap: dtype is null");
+            assertMessage(NullPointerException.class, () -> Tensor.wrap((float[]) null, 2), "wrap: values is null");
+            assertMessage(NullPointerException.class, () -> Tensor.allocateHost(null, DType.F32, 2),
+                    "allocateHost: arena is null");
+            Tensor x = Tensor.allocateHost(arena, DType.F32, 2, 3);
+            assertMessage(NullPointerException.class, () -> x.copyFrom((float[]) null), "copyFrom(float[]): values is null");
+            // dim(-3) of a rank-2 tensor said "Index -1 out of bounds for length 2"
+            assertMessage(ArrayIndexOutOfBoundsException.class, () -> x.dim(-3), "dim(-3)", "(2, 3)", "[-2, 2)");
+            assertMessage(ArrayIndexOutOfBoundsException.class, () -> x.dim(2), "dim(2)");
+            assertEquals(3, x.dim(-1));
+            assertEquals(2, x.dim(-2));
+            // element access named a byte offset ("new offset = 24") rather than the index
+            assertMessage(IndexOutOfBoundsException.class, () -> x.getFloat(6), "getFloat: index 6", "[0, 6)");
+            assertMessage(IndexOutOfBoundsException.class, () -> x.setFloat(-1, 0f), "setFloat: index -1");
+            Tensor ids = Tensor.allocateHost(arena, DType.I32, 2);
+            assertMessage(IndexOutOfBoundsException.class, () -> ids.getInt(2), "getInt: index 2", "[0, 2)");
+            assertMessage(IndexOutOfBoundsException.class, () -> ids.setInt(Long.MIN_VALUE, 1), "setInt: index");
+        }
+    }
+
+    @Test
+    void backendConfigNullsAreNamed() {
+        assertMessage(NullPointerException.class, () -> new BackendConfig(0, 0, null), "libraries is null");
+        Map<String, Path> withNull = new HashMap<>();
+        withNull.put("openblas", null);
+        assertMessage(NullPointerException.class, () -> new BackendConfig(0, 0, withNull), "openblas -> null");
+        assertMessage(NullPointerException.class, () -> BackendConfig.defaults().library(null), "key is null");
+    }
+
+    /**
+     * exit() from a thread that does not hold the guard decremented the holder's count and released its claim, so a
+     * second thread got in while the first was still inside.
+     */
+    @Test
+    void confinementExitFromAThreadThatDoesNotHoldItIsRefused() throws Exception {
+        Confinement guard = new Confinement("Thing");
+        assertMessage(IllegalStateException.class, guard::exit, "Thing: exit()", "nobody does");
+        guard.enter("forward");
+        AtomicReference<Throwable> stray = new AtomicReference<>();
+        Thread other = new Thread(() -> {
+            try {
+                guard.exit();
+            } catch (Throwable e) {
+                stray.set(e);
+            }
+        }, "stray");
+        other.start();
+        other.join();
+        assertTrue(stray.get() instanceof IllegalStateException && stray.get().getMessage().contains("held by"),
+                String.valueOf(stray.get()));
+        AtomicReference<Throwable> second = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                guard.enter("forward");
+            } catch (Throwable e) {
+                second.set(e);
+            }
+        }, "second");
+        t.start();
+        t.join();
+        assertTrue(second.get() instanceof IllegalStateException && second.get().getMessage().contains("in use by"),
+                "the holder still holds it: " + second.get());
+        guard.exit();
+        guard.enter("forward");   // released properly: usable again
+        guard.exit();
+    }
+
+    /**
+     * OpenBlasLibrary.coreName() (or config(), threads(), CpuKernelsLibrary.info()) before anything loaded the library
+     * threw ExceptionInInitializerError, and every OpenBlasBackend.description() of that JVM then failed with
+     * NoClassDefFoundError. In a fresh JVM, where nothing has loaded OpenBLAS yet.
+     */
+    @Test
+    void openBlasInfoBeforeLoadingIsAClearErrorThatBreaksNothing() throws Exception {
+        ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(60), List.of(), BeforeLoad.class.getName());
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().contains("coreName: IllegalStateException: OpenBlasLibrary.coreName(): OpenBLAS is not"
+                + " loaded yet"), r::toString);
+        assertTrue(r.out().contains("info: IllegalStateException: CpuKernelsLibrary.info(): the seq4j C kernels are"
+                + " not loaded yet"), r::toString);
+        assertTrue(r.out().contains("description: ok"), r::toString);
+    }
+
+    /** The child of the test above: prints what each call threw, then whether a backend still describes itself. */
+    public static final class BeforeLoad {
+        public static void main(String[] args) {
+            report("coreName", () -> OpenBlasLibrary.coreName());
+            report("config", () -> OpenBlasLibrary.config());
+            report("threads", () -> OpenBlasLibrary.threads());
+            report("info", () -> CpuKernelsLibrary.info());
+            try (OpenBlasBackend b = new OpenBlasBackend(1)) {
+                System.out.println("description: " + (b.description().contains(OpenBlasLibrary.coreName()) ? "ok" : "?"));
+                System.out.println("info after load: " + CpuKernelsLibrary.info());
+            } catch (BackendUnavailableException e) {
+                System.out.println("description: ok (openblas not available here: " + e.getMessage() + ")");
+            }
+        }
+
+        private static void report(String what, java.util.concurrent.Callable<?> call) {
+            try {
+                System.out.println(what + ": returned " + call.call());
+            } catch (Throwable e) {
+                System.out.println(what + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+        }
+    }
+}
