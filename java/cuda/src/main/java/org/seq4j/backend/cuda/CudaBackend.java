@@ -57,17 +57,15 @@ public final class CudaBackend extends AbstractBackend {
     /** Bytes of the largest cudaDeviceProp of any CUDA version, with room to spare; only its name (first) is read. */
     private static final long DEVICE_PROP_BYTES = 8192;
 
-    /** The pinned staging ring starts at 1 MiB and grows up to -Dseq4j.cuda.stagingBytes (default 64 MiB). */
-    private static final long STAGING_START = 1 << 20;
-    private static final long STAGING_MAX = Long.getLong("seq4j.cuda.stagingBytes", 64L << 20);
-
     /** Each thread's int for cudaGetDevice to write into (freed with the thread's ThreadLocal). */
     private static final ThreadLocal<MemorySegment> DEVICE_OUT =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(JAVA_INT));
 
     private final int deviceIndex;
-    /** -Dseq4j.cuda.sync=true (read at construction): wait after every kernel and cuBLAS call, to pin a fault to its op. */
-    private final boolean syncEveryLaunch = Boolean.getBoolean("seq4j.cuda.sync");
+    /** The -Dseq4j.cuda.* options, read and checked at construction. */
+    private final CudaOptions options = CudaOptions.fromProperties();
+    /** -Dseq4j.cuda.sync=true: wait after every kernel and cuBLAS call, to pin a fault to its op. */
+    private final boolean syncEveryLaunch = options.sync();
     private final CudaLibraries.Location libraries;
     private final Arena arena;   // host-side holders, freed on close
     private MemorySegment stream = MemorySegment.NULL;
@@ -103,9 +101,13 @@ public final class CudaBackend extends AbstractBackend {
     private final PendingIdChecks pendingIds = new PendingIdChecks(ID_CHECKS.size(), ID_OPERATIONS);
     private boolean closed;
 
-    /** The GPU named by -Dseq4j.cuda.device (default 0). */
+    /**
+     * The GPU named by -Dseq4j.cuda.device (default 0).
+     *
+     * @throws BackendMisconfiguredException if a -Dseq4j.cuda.* option is not a value it takes (README, CUDA options)
+     */
     public CudaBackend() {
-        this(Integer.getInteger("seq4j.cuda.device", 0));
+        this(CudaOptions.fromProperties().device());
     }
 
     /**
@@ -162,14 +164,14 @@ public final class CudaBackend extends AbstractBackend {
         checkBlas(cublas_h.cublasCreate_v2(outPointer), "cublasCreate_v2");
         cublas = outPointer.get(ADDRESS, 0);
         checkBlas(cublas_h.cublasSetStream_v2(cublas, stream), "cublasSetStream_v2");
-        boolean tf32 = Boolean.getBoolean("seq4j.cuda.tf32");
+        boolean tf32 = options.tf32();
         checkBlas(cublas_h.cublasSetMathMode(cublas,
                 tf32 ? cublas_h.CUBLAS_TF32_TENSOR_OP_MATH() : cublas_h.CUBLAS_DEFAULT_MATH()), "cublasSetMathMode");
 
         MemorySegment free = arena.allocate(JAVA_LONG), total = arena.allocate(JAVA_LONG);
         check(cudart_h.cudaMemGetInfo(free, total), "cudaMemGetInfo");
         // the pool keeps at most a quarter of the GPU's memory in unused blocks (-Dseq4j.cuda.poolCacheBytes)
-        long cacheCap = Long.getLong("seq4j.cuda.poolCacheBytes", total.get(JAVA_LONG, 0) / 4);
+        long cacheCap = options.poolCacheBytes() >= 0 ? options.poolCacheBytes() : total.get(JAVA_LONG, 0) / 4;
         pool = new DevicePool(new DevicePool.Allocator() {
             @Override
             public long malloc(long bytes) {
@@ -236,7 +238,7 @@ public final class CudaBackend extends AbstractBackend {
             public void destroyEvent(long event) {
                 cudart_h.cudaEventDestroy(MemorySegment.ofAddress(event));
             }
-        }, STAGING_START, Math.max(STAGING_MAX, STAGING_START));
+        }, CudaOptions.STAGING_START, options.stagingBytes());
         errorWord = pool.acquire(errorBytes);
         check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, errorBytes, stream), "cudaMemsetAsync");
         slots = pinned(ERRORS_AT + errorBytes);
