@@ -132,8 +132,8 @@ public interface Batches {
      * @param inputs  (N, ...) float32
      * @param targets (N, ...) float32
      * @return the batches
-     * @throws IllegalArgumentException if either has no first dimension, the example counts differ, or an example
-     *                                  holds 2^31 values or more
+     * @throws IllegalArgumentException if either has no first dimension, the example counts differ, an example
+     *                                  holds 2^31 values or more, or a value is NaN or infinite
      */
     static Batches of(HostFloats inputs, HostFloats targets) {
         if (inputs.shape().length == 0 || targets.shape().length == 0) {
@@ -145,6 +145,8 @@ public interface Batches {
                     + targets.dim(0));
         }
         int xRow = rowSize(inputs, "inputs"), tRow = rowSize(targets, "targets");
+        requireFinite(inputs, xRow, "inputs");
+        requireFinite(targets, tRow, "targets");
         return new Batches() {
             private float[] xBuffer, tBuffer;
 
@@ -178,6 +180,20 @@ public interface Batches {
                 backend.copyIn(ts, tBuffer);
             }
         };
+    }
+
+    /**
+     * Refuses a NaN or infinite value up front, naming its example: trained on, it made the first batch that drew
+     * that example end in a NonFiniteLossException that looked like a diverged run (lower the learning rate?).
+     */
+    private static void requireFinite(HostFloats a, int row, String name) {
+        float[] data = a.data();
+        for (int i = 0; i < data.length; i++) {
+            if (!Float.isFinite(data[i])) {
+                throw new IllegalArgumentException(name + " " + Tensor.shapeString(a.shape()) + " hold " + data[i]
+                        + " in example " + i / row + " (flat index " + i + "); expected finite values");
+            }
+        }
     }
 
     /** Values of one example: the product of the dimensions after the first (the array's length / N fails at N = 0). */

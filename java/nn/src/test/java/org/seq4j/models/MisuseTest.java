@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
+import org.seq4j.data.HostFloats;
 import org.seq4j.data.SequencePairs;
 import org.seq4j.optim.Momentum;
 import org.seq4j.optim.RMSprop;
@@ -173,5 +174,35 @@ class MisuseTest {
                     "question 0 has 6 ids", "5 per row");
             batches.fill(backend, order, 2, xt[0], xt[1]);
         }
+    }
+
+    /** No sequences gave no outputs whatever the length: a bad length passed unnoticed. */
+    @Test
+    void predictOfNoSequencesStillChecksTheLength() {
+        try (WavePredictor model = new WavePredictor(backend, 1, H, 1)) {
+            assertEquals(0, model.predict(new float[0][], 3).length);
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.predict(new float[0][], 0)),
+                    "predict", "length >= 1", "0");
+        }
+    }
+
+    /**
+     * A NaN among the training examples surfaced only as a NonFiniteLossException at the first batch that drew it,
+     * which reads as a diverged run; Batches.of names the example now.
+     */
+    @Test
+    void batchesOfFloatsRefuseNonFiniteValues() {
+        float[] x = new float[4 * 3];
+        x[7] = Float.NaN;
+        HostFloats inputs = new HostFloats(new int[] {4, 3, 1}, x);
+        HostFloats targets = new HostFloats(new int[] {4, 1}, new float[4]);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> Batches.of(inputs, targets)),
+                "inputs (4, 3, 1)", "NaN", "example 2", "finite");
+        float[] t = new float[4];
+        t[3] = Float.NEGATIVE_INFINITY;
+        assertMessage(assertThrows(IllegalArgumentException.class,
+                () -> Batches.of(new HostFloats(new int[] {4, 3, 1}, new float[12]), new HostFloats(new int[] {4, 1}, t))),
+                "targets (4, 1)", "-Infinity", "example 3");
+        assertEquals(4, Batches.of(new HostFloats(new int[] {4, 3, 1}, new float[12]), targets).size());
     }
 }
