@@ -307,8 +307,8 @@ public final class ParameterStore implements AutoCloseable {
 
     /**
      * Overwrites every parameter from {@code data}. The names must match exactly and every array must have
-     * its parameter's size; otherwise nothing is written and the exception lists what is missing, unexpected
-     * or of the wrong size.
+     * its parameter's size (a null array is of the wrong size); otherwise nothing is written and the exception lists
+     * what is missing, unexpected or of the wrong size.
      *
      * @param data every parameter's values by name
      * @throws IllegalArgumentException if the names or sizes do not match
@@ -321,7 +321,9 @@ public final class ParameterStore implements AutoCloseable {
         List<String> wrongSize = new ArrayList<>();
         for (Parameter p : parameters) {
             float[] a = data.get(p.name());
-            if (a != null && a.length != p.size()) {
+            if (a == null && data.containsKey(p.name())) {   // was written to after the parameters before it: an NPE
+                wrongSize.add(p + " needs " + p.size() + " values, got null");
+            } else if (a != null && a.length != p.size()) {
                 wrongSize.add(p + " needs " + p.size() + " values, got " + a.length);
             }
         }

@@ -142,11 +142,17 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         }
         int p = prompts[0].length;
         boolean[] skip = new boolean[V];
+        int skipped = 0;
         for (int id : skipIds) {
             if (id < 0 || id >= V) {
                 throw new IllegalArgumentException(op + ": skip id " + id + " is outside the vocabulary [0, V=" + V + ")");
             }
+            skipped += skip[id] ? 0 : 1;
             skip[id] = true;
+        }
+        if (skipped == V) {   // beam search would return dead hypotheses made of id 0, a skipped id
+            throw new IllegalArgumentException(op + ": every id of the vocabulary (V=" + V + ") is skipped; at least one"
+                    + " must be left to generate");
         }
         for (int i = 0; i < n; i++) {
             if (prompts[i].length != p) {
@@ -198,6 +204,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
 
     @Override
     public int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
+        // null fell through the ARGMAX test in pick and sampled
+        java.util.Objects.requireNonNull(sampling, () -> op("generate") + ": sampling is null; expected ARGMAX or SAMPLE");
         return held("generate", () -> generateHeld(prompts, length, sampling, seed, skipIds));
     }
 
@@ -221,7 +229,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         for (int s = 0; s < length; s++) {
             backend.copyOut(scores, score);
             for (int i = 0; i < n; i++) {
-                cur[i] = pick(scores, i * V, V, skip, sampling, rng);
+                cur[i] = pick(scores, i * V, V, skip, sampling, rng, i);
                 out[i][s] = cur[i];
             }
             if (s + 1 < length) {
@@ -252,7 +260,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         }
         boolean[] skip = checkGenerate(op, prompts, length, skipIds);
         Beam.Options options = new Beam.Options(beam, endId, lengthPenalty, skip);
-        int n = prompts.length, p = prompts[0].length, m = Beam.rows(op, n, beam);
+        int n = prompts.length, p = prompts[0].length, m = Beam.rows(op, n, beam, V);
         if (beamState == null) {
             beamState = new BeamState(backend);
         }
@@ -281,18 +289,32 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         }, options);
     }
 
-    /** The next id from one row of scores: the largest, or a draw from the softmax, never a skipped id. */
-    private static int pick(float[] scores, int offset, int v, boolean[] skip, Sampling sampling, Random rng) {
+    /**
+     * The next id from row {@code row} of scores: the largest, or a draw from the softmax, never a skipped id. A NaN
+     * score (weights that are not finite), or an infinite one when sampling, is an IllegalStateException: argmax
+     * passed over NaN, and a draw whose softmax sum is NaN fell through to the last id, every time.
+     */
+    private static int pick(float[] scores, int offset, int v, boolean[] skip, Sampling sampling, Random rng, int row) {
         double max = Double.NEGATIVE_INFINITY;
         int best = -1;
         for (int j = 0; j < v; j++) {
-            if (!skip[j] && scores[offset + j] > max) {
-                max = scores[offset + j];
+            if (skip[j]) {
+                continue;
+            }
+            float f = scores[offset + j];
+            if (Float.isNaN(f) || (sampling == Sampling.SAMPLE && f == Float.POSITIVE_INFINITY)) {
+                throw new IllegalStateException("generate: the scores of prompt " + row + " hold " + f + " (id " + j
+                        + "): the model's weights are not finite (a diverged training run, or such values written"
+                        + " with copyIn); expected finite scores");
+            }
+            if (f > max) {
+                max = f;
                 best = j;
             }
         }
-        if (best < 0) {
-            throw new IllegalArgumentException("generate: every id is skipped");
+        if (best < 0) {   // checkGenerate leaves at least one id: every score left is -infinity
+            throw new IllegalStateException("generate: every score of prompt " + row + " that is not skipped is"
+                    + " -Infinity: the model's weights are not finite; expected finite scores");
         }
         if (sampling == Sampling.ARGMAX) {
             return best;

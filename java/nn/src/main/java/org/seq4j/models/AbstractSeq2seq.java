@@ -147,8 +147,9 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         if (length < 1) {
             throw new IllegalArgumentException(op + ": needs length >= 1, got " + length);
         }
+        Inputs.ids(op, "xs", xs, -1, 1, V);
+        int n = xs.dim(0), m = Beam.rows(op, n, beam, V);   // before the encoder runs and its output is repeated K times
         Tensor encoding = encodeForGeneration(op, xs, startId);
-        int n = xs.dim(0), m = Beam.rows(op, n, beam);
         Tensor encodingK = beam == 1 ? encoding : Beam.repeat(backend, genWs, encoding, beam);
         Beam.Steps steps = genDecoder.steps(encodingK);
         Tensor start = genWs.ints(1, m);

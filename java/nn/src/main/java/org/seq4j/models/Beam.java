@@ -121,13 +121,18 @@ public final class Beam {
         }
     }
 
-    /** M = N * K, the rows every step of the search runs: N questions or prompts times the beam width K. */
-    static int rows(String op, int n, int beam) {
+    /**
+     * M = N * K, the rows every step of the search runs: N questions or prompts times the beam width K. Checked before
+     * anything runs, with the scores a step copies to the host (N x K x V floats in one array): past that, the search
+     * ended in an OutOfMemoryError ("Requested array size exceeds VM limit") after the encoding was repeated K times.
+     */
+    static int rows(String op, int n, int beam, int v) {
         long m = (long) n * beam;
         if (m > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(op + ": N = " + n + " questions times the beam width K = " + beam
                     + " is " + m + " hypotheses, more than the " + Integer.MAX_VALUE + " rows a batch can have");
         }
+        HostArrays.length(op, "a step's scores (N x K x V)", n, beam, v);
         return (int) m;
     }
 

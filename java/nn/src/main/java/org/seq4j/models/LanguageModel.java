@@ -44,7 +44,10 @@ public interface LanguageModel extends Model {
      * @param seed     the sampling's seed
      * @param skipIds  ids never generated
      * @return int[N][length], prompts excluded
-     * @throws IllegalArgumentException if the prompts are empty or differ in length, or an id is outside [0, V)
+     * @throws IllegalArgumentException if the prompts are empty or differ in length, an id is outside [0, V), or
+     *                                  every id is skipped
+     * @throws NullPointerException if sampling is null
+     * @throws IllegalStateException if the scores hold NaN (or, sampling, +infinity): weights that are not finite
      */
     int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds);
 

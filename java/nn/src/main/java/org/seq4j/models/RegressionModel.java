@@ -49,6 +49,9 @@ public interface RegressionModel extends Model {
     default float[][] predict(float[][] xs, int length) {
         int n = xs.length, f = inputSize();
         if (n == 0) {
+            if (length < 1) {   // no sequences make no outputs, but a bad length passed unnoticed until some came
+                throw new IllegalArgumentException("predict needs length >= 1, got " + length);
+            }
             return new float[0][];
         }
         if (xs[0].length == 0 || xs[0].length % f != 0) {

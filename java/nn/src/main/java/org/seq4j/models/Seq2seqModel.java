@@ -64,6 +64,7 @@ public interface Seq2seqModel extends Model {
      */
     default int[][] generate(int[][] xs, int startId, int length) {
         if (xs.length == 0) {
+            checkEmpty("generate", startId, length);
             return new int[0][];
         }
         try (Arena arena = Arena.ofConfined()) {
@@ -85,6 +86,7 @@ public interface Seq2seqModel extends Model {
     default Beam.Result beamSearch(int[][] xs, int startId, int length, int beam) {
         if (xs.length == 0) {
             Beam.requireBeam("beamSearch", beam);
+            checkEmpty("beamSearch", startId, length);
             return new Beam.Result(new int[0][][], new double[0][], new double[0][]);
         }
         try (Arena arena = Arena.ofConfined()) {
@@ -105,6 +107,20 @@ public interface Seq2seqModel extends Model {
      */
     default int[][] generate(int[][] xs, int startId, int length, int beam) {
         return beamSearch(xs, startId, length, beam).best();
+    }
+
+    /**
+     * No questions make no answers, but the start id and the length are checked as for some: they were accepted
+     * whatever they were, so a caller's bad arguments passed unnoticed until a batch was not empty.
+     */
+    private void checkEmpty(String op, int startId, int length) {
+        if (length < 1) {
+            throw new IllegalArgumentException(op + ": needs length >= 1, got " + length);
+        }
+        if (startId < 0 || startId >= vocabSize()) {
+            throw new IllegalArgumentException(op + ": start id " + startId + " is outside the vocabulary [0, V="
+                    + vocabSize() + ")");
+        }
     }
 
     private Tensor onDevice(Arena arena, String op, int[][] xs) {

@@ -12,10 +12,15 @@ public final class Momentum extends AbstractOptimizer {
      * A Momentum optimizer; the book's defaults are lr 0.01, momentum 0.9.
      *
      * @param lr the learning rate, finite and >= 0 (else IllegalArgumentException)
-     * @param momentum the velocity's decay (the book: 0.9)
+     * @param momentum the velocity's decay (the book: 0.9), in [0, 1)
+     * @throws IllegalArgumentException if momentum is outside [0, 1) (NaN made every parameter NaN at the first step,
+     *                                  1 and above a velocity that never decays or grows without bound)
      */
     public Momentum(float lr, float momentum) {
         super(lr);
+        if (!(momentum >= 0f && momentum < 1f)) {
+            throw new IllegalArgumentException("Momentum needs a momentum in [0, 1) (the book: 0.9), got " + momentum);
+        }
         this.momentum = momentum;
     }
 

@@ -13,10 +13,15 @@ public final class RMSprop extends AbstractOptimizer {
      * An RMSprop optimizer; the book's defaults are lr 0.01, decay rate 0.99.
      *
      * @param lr the learning rate, finite and >= 0 (else IllegalArgumentException)
-     * @param decayRate the running mean's decay (the book: 0.99)
+     * @param decayRate the running mean's decay (the book: 0.99), in [0, 1)
+     * @throws IllegalArgumentException if decayRate is outside [0, 1) (NaN made every parameter NaN at the first step;
+     *                                  1 keeps the mean of squares at 0, so every step divides by the epsilon alone)
      */
     public RMSprop(float lr, float decayRate) {
         super(lr);
+        if (!(decayRate >= 0f && decayRate < 1f)) {
+            throw new IllegalArgumentException("RMSprop needs a decay rate in [0, 1) (the book: 0.99), got " + decayRate);
+        }
         this.decayRate = decayRate;
     }
 

@@ -57,6 +57,21 @@ public interface Batches {
         return e;
     }
 
+    /**
+     * rows[e], which must still have {@code width} ids: SequencePairs holds its arrays, not copies, and checks them only
+     * when made, so a row replaced since (between epochs, say) was cut short without a word when longer, and failed
+     * inside System.arraycopy when shorter. The width is the batch tensors' (allocated from row 0 as it was then).
+     */
+    private static int[] row(int[][] rows, int e, int width, String what) {
+        int[] r = rows[e];
+        if (r == null || r.length != width) {
+            throw new IllegalStateException(what + " " + e + " has " + (r == null ? "no array" : r.length + " ids")
+                    + " but the batch tensors hold " + width + " per row (the SequencePairs changed after Batches.of,"
+                    + " or the tensors are not from its allocate; make new pairs and a new Batches instead)");
+        }
+        return r;
+    }
+
     /** Refuses a batch of n positions from {@code from} that runs past the order. */
     private static void checkPositions(int[] order, int from, int n) {
         if (from < 0 || from > order.length - n) {
@@ -88,16 +103,22 @@ public interface Batches {
 
             @Override
             public void fill(Backend backend, int[] order, int from, Tensor xs, Tensor ts) {
-                int n = xs.dim(0), tx = pairs.questionLength(), tt = pairs.answerLength();
-                if (xBuffer == null || xBuffer.length != n * tx) { // batches of another size (e.g. evaluation) may interleave
+                if (xs.rank() != 2 || ts.rank() != 2 || ts.dim(0) != xs.dim(0)) {
+                    throw new IllegalArgumentException("fill needs xs (N, T_in) and ts (N, T_out + 1) from allocate, got "
+                            + xs + " and " + ts);
+                }
+                // the widths the tensors were allocated with: row 0 may have been replaced since, like any other
+                int n = xs.dim(0), tx = xs.dim(1), tt = ts.dim(1);
+                // batches of another size (e.g. evaluation) may interleave
+                if (xBuffer == null || xBuffer.length != n * tx || tBuffer.length != n * tt) {
                     xBuffer = new int[n * tx];
                     tBuffer = new int[n * tt];
                 }
                 checkPositions(order, from, n);
                 for (int i = 0; i < n; i++) {
                     int e = example(order, from + i, pairs.size());
-                    System.arraycopy(pairs.x()[e], 0, xBuffer, i * tx, tx);
-                    System.arraycopy(pairs.t()[e], 0, tBuffer, i * tt, tt);
+                    System.arraycopy(row(pairs.x(), e, tx, "question"), 0, xBuffer, i * tx, tx);
+                    System.arraycopy(row(pairs.t(), e, tt, "answer"), 0, tBuffer, i * tt, tt);
                 }
                 backend.copyIn(xs, xBuffer);
                 backend.copyIn(ts, tBuffer);
@@ -111,8 +132,8 @@ public interface Batches {
      * @param inputs  (N, ...) float32
      * @param targets (N, ...) float32
      * @return the batches
-     * @throws IllegalArgumentException if either has no first dimension, the example counts differ, or an example
-     *                                  holds 2^31 values or more
+     * @throws IllegalArgumentException if either has no first dimension, the example counts differ, an example
+     *                                  holds 2^31 values or more, or a value is NaN or infinite
      */
     static Batches of(HostFloats inputs, HostFloats targets) {
         if (inputs.shape().length == 0 || targets.shape().length == 0) {
@@ -124,6 +145,8 @@ public interface Batches {
                     + targets.dim(0));
         }
         int xRow = rowSize(inputs, "inputs"), tRow = rowSize(targets, "targets");
+        requireFinite(inputs, xRow, "inputs");
+        requireFinite(targets, tRow, "targets");
         return new Batches() {
             private float[] xBuffer, tBuffer;
 
@@ -157,6 +180,20 @@ public interface Batches {
                 backend.copyIn(ts, tBuffer);
             }
         };
+    }
+
+    /**
+     * Refuses a NaN or infinite value up front, naming its example: trained on, it made the first batch that drew
+     * that example end in a NonFiniteLossException that looked like a diverged run (lower the learning rate?).
+     */
+    private static void requireFinite(HostFloats a, int row, String name) {
+        float[] data = a.data();
+        for (int i = 0; i < data.length; i++) {
+            if (!Float.isFinite(data[i])) {
+                throw new IllegalArgumentException(name + " " + Tensor.shapeString(a.shape()) + " hold " + data[i]
+                        + " in example " + i / row + " (flat index " + i + "); expected finite values");
+            }
+        }
     }
 
     /** Values of one example: the product of the dimensions after the first (the array's length / N fails at N = 0). */

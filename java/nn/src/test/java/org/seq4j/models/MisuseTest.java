@@ -1,0 +1,208 @@
+// An embedder's misuse of the public API, each a silent wrong result or an unclear failure before: it now gets one
+// clear exception that says what was wrong and what was expected.
+package org.seq4j.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
+import org.seq4j.data.HostFloats;
+import org.seq4j.data.SequencePairs;
+import org.seq4j.optim.Momentum;
+import org.seq4j.optim.RMSprop;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+import org.seq4j.train.Batches;
+
+class MisuseTest {
+    static final int V = 13, D = 4, H = 4;
+    final Backend backend = TestBackends.reference();
+
+    private static void assertMessage(Throwable e, String... parts) {
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "message should mention '" + p + "': " + e.getMessage());
+        }
+    }
+
+    /** A null Sampling failed pick's ARGMAX test and sampled: a seeded draw where the caller had asked for nothing. */
+    @Test
+    void generateRefusesANullSampling() {
+        try (Rnnlm lm = new Rnnlm(backend, V, D, H, 1)) {
+            assertMessage(assertThrows(NullPointerException.class, () -> lm.generate(new int[][] {{1}}, 3, null, 1)),
+                    "Rnnlm.generate", "sampling is null", "ARGMAX or SAMPLE");
+        }
+    }
+
+    /**
+     * Every id skipped: generate refused at its first pick, but beam search returned dead hypotheses made of id 0 (a
+     * skipped id) with log-probability -infinity. Both refuse it up front now.
+     */
+    @Test
+    void everyIdSkippedIsRefusedByBeamSearchToo() {
+        int[] all = new int[V];
+        for (int i = 0; i < V; i++) {
+            all[i] = i;
+        }
+        try (Rnnlm lm = new Rnnlm(backend, V, D, H, 1)) {
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> lm.beamSearch(new int[][] {{1}}, 3, 2, 0, -1, all)), "Rnnlm.beamSearch", "every id", "V=13");
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 1, all)), "every id");
+            int[] allButOne = Arrays.copyOf(all, V - 1);
+            assertEquals(V - 1, lm.generate(new int[][] {{1}}, 2, LanguageModel.Sampling.SAMPLE, 1, allButOne)[0][0]);
+        }
+    }
+
+    /**
+     * Scores holding NaN (weights that are not finite): sampling summed a NaN softmax and fell through to the last
+     * id, every time, and argmax said "every id is skipped" when none was.
+     */
+    @Test
+    void nonFiniteScoresAreReportedNotSampled() {
+        try (Rnnlm lm = new Rnnlm(backend, V, D, H, 1)) {
+            float[] b = new float[V];
+            Arrays.fill(b, Float.NaN);
+            b[2] = 1f;
+            lm.store().copyIn("affine.b", b);
+            assertMessage(assertThrows(IllegalStateException.class,
+                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.SAMPLE, 1)),
+                    "generate", "prompt 0", "NaN", "not finite");
+            assertMessage(assertThrows(IllegalStateException.class,
+                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 1)), "NaN", "not finite");
+            b[0] = Float.POSITIVE_INFINITY;
+            Arrays.fill(b, 1, V, 0f);
+            lm.store().copyIn("affine.b", b);
+            assertMessage(assertThrows(IllegalStateException.class,
+                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.SAMPLE, 1)), "Infinity", "not finite");
+            assertEquals(0, lm.generate(new int[][] {{1}}, 1, LanguageModel.Sampling.ARGMAX, 1)[0][0],
+                    "argmax of +infinity is still well defined");
+        }
+    }
+
+    /**
+     * A beam whose step scores (N x K x V floats) cannot be one Java array is refused before the encoder runs: it
+     * ended in an OutOfMemoryError (Requested array size exceeds VM limit) after the encoding had been repeated.
+     */
+    @Test
+    void aBeamTooWideForTheHostScoresIsRefusedUpFront() {
+        try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> model.beamSearch(new int[][] {{1, 2}}, 0, 3, Integer.MAX_VALUE)), "Seq2seq.beamSearch",
+                    "N x K x V", "one Java array");
+        }
+    }
+
+    /** No questions gave no answers whatever the start id and length: the bad arguments passed unnoticed. */
+    @Test
+    void noQuestionsStillCheckTheStartIdAndLength() {
+        try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
+            assertEquals(0, model.generate(new int[0][], 0, 3).length);
+            assertEquals(0, model.beamSearch(new int[0][], 0, 3, 2).sequences().length);
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.generate(new int[0][], 0, -1)),
+                    "generate", "length >= 1", "-1");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.generate(new int[0][], V, 3)),
+                    "generate", "start id 13", "V=13");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.beamSearch(new int[0][], -2, 3, 2)),
+                    "beamSearch", "start id -2");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.generate(new int[0][], 0, 0, 2)),
+                    "beamSearch", "length >= 1");
+        }
+    }
+
+    /**
+     * copyInAll with a null array for one name: the parameters before it were overwritten, then a
+     * NullPointerException; "nothing is written" unless everything fits.
+     */
+    @Test
+    void copyInAllWithANullArrayWritesNothing() {
+        try (Rnnlm lm = new Rnnlm(backend, V, D, H, 1)) {
+            Map<String, float[]> before = lm.store().copyOutAll();
+            Map<String, float[]> zeros = new LinkedHashMap<>();
+            before.forEach((name, values) -> zeros.put(name, new float[values.length]));
+            zeros.put("affine.b", null);   // the last parameter
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> lm.store().copyInAll(zeros)),
+                    "affine.b (13,) needs 13 values, got null");
+            assertArrayEquals(before.get("embed.W"), lm.store().copyOut("embed.W"), "embed.W was overwritten");
+        }
+    }
+
+    /** A NaN decay made every parameter NaN at the first step; 1 or more never decays. */
+    @Test
+    void momentumAndRmspropRefuseDecaysOutsideZeroToOne() {
+        for (float bad : new float[] {Float.NaN, -0.1f, 1f, 1.5f, Float.POSITIVE_INFINITY}) {
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> new Momentum(0.01f, bad)),
+                    "Momentum", "[0, 1)", String.valueOf(bad));
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> new RMSprop(0.01f, bad)),
+                    "RMSprop", "[0, 1)", String.valueOf(bad));
+        }
+        new Momentum(0.01f, 0f).close();
+        new RMSprop(0.01f, 0.99f).close();
+    }
+
+    /**
+     * SequencePairs holds its row arrays: a row replaced after Batches.of (between epochs) by a longer one was cut
+     * to the old width without a word, and a shorter one failed inside System.arraycopy.
+     */
+    @Test
+    void batchesRefuseRowsChangedSinceTheyWereMade() {
+        int[][] x = new int[4][5], t = new int[4][3];
+        Batches batches = Batches.of(new SequencePairs(x, t));
+        int[] order = {0, 1, 2, 3};
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor[] xt = batches.allocate(backend, arena, 2);
+            batches.fill(backend, order, 2, xt[0], xt[1]);
+            x[3] = new int[7];
+            assertMessage(assertThrows(IllegalStateException.class, () -> batches.fill(backend, order, 2, xt[0], xt[1])),
+                    "question 3 has 7 ids", "5 per row", "changed after Batches.of");
+            x[3] = new int[5];
+            t[2] = new int[2];
+            assertMessage(assertThrows(IllegalStateException.class, () -> batches.fill(backend, order, 2, xt[0], xt[1])),
+                    "answer 2 has 2 ids", "3 per row");
+            t[2] = null;
+            assertMessage(assertThrows(IllegalStateException.class, () -> batches.fill(backend, order, 2, xt[0], xt[1])),
+                    "answer 2 has no array");
+            t[2] = new int[3];
+            x[0] = new int[6];   // row 0 gave the widths: the tensors keep them
+            assertMessage(assertThrows(IllegalStateException.class, () -> batches.fill(backend, order, 0, xt[0], xt[1])),
+                    "question 0 has 6 ids", "5 per row");
+            batches.fill(backend, order, 2, xt[0], xt[1]);
+        }
+    }
+
+    /** No sequences gave no outputs whatever the length: a bad length passed unnoticed. */
+    @Test
+    void predictOfNoSequencesStillChecksTheLength() {
+        try (WavePredictor model = new WavePredictor(backend, 1, H, 1)) {
+            assertEquals(0, model.predict(new float[0][], 3).length);
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> model.predict(new float[0][], 0)),
+                    "predict", "length >= 1", "0");
+        }
+    }
+
+    /**
+     * A NaN among the training examples surfaced only as a NonFiniteLossException at the first batch that drew it,
+     * which reads as a diverged run; Batches.of names the example now.
+     */
+    @Test
+    void batchesOfFloatsRefuseNonFiniteValues() {
+        float[] x = new float[4 * 3];
+        x[7] = Float.NaN;
+        HostFloats inputs = new HostFloats(new int[] {4, 3, 1}, x);
+        HostFloats targets = new HostFloats(new int[] {4, 1}, new float[4]);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> Batches.of(inputs, targets)),
+                "inputs (4, 3, 1)", "NaN", "example 2", "finite");
+        float[] t = new float[4];
+        t[3] = Float.NEGATIVE_INFINITY;
+        assertMessage(assertThrows(IllegalArgumentException.class,
+                () -> Batches.of(new HostFloats(new int[] {4, 3, 1}, new float[12]), new HostFloats(new int[] {4, 1}, t))),
+                "targets (4, 1)", "-Infinity", "example 3");
+        assertEquals(4, Batches.of(new HostFloats(new int[] {4, 3, 1}, new float[12]), targets).size());
+    }
+}
