@@ -63,7 +63,8 @@ public final class Seq2seqEval {
 
     /**
      * Answers the first {@code limit} questions of {@code test} (all if {@code limit <= 0}), batch by batch. An
-     * answer counts when every generated id equals the truth's, the start id excluded (the book's eval_seq2seq).
+     * answer counts when every generated id equals the truth's, the start id excluded (the book's eval_seq2seq). Each
+     * question is decoded from its own answer's first id (a batch holds consecutive questions whose answers start alike).
      *
      * @param model    the trained model
      * @param test     the questions and answers
@@ -137,10 +138,16 @@ public final class Seq2seqEval {
                 : new Shard(0, comm.isRoot() ? total : 0, total);
         int correct = 0;
         List<Sample> shown = new ArrayList<>();
-        for (int from = share.from(); from < share.from() + share.rows(); from += batch) {
-            int to = Math.min(share.from() + share.rows(), from + batch);
-            int[][] questions = Arrays.copyOfRange(test.x(), from, to);
+        for (int from = share.from(), end = share.from() + share.rows(); from < end; ) {
+            // a batch of answers that all start with the same id (each question decodes from its own answer's first
+            // id, as the book's eval_seq2seq does: a batch that took the first row's for all decoded the others
+            // from a wrong start when a data set's answers begin differently)
             int startId = test.t()[from][0];
+            int to = from + 1;
+            while (to < Math.min(end, from + batch) && test.t()[to][0] == startId) {
+                to++;
+            }
+            int[][] questions = Arrays.copyOfRange(test.x(), from, to);
             int[][] guesses = beam == 0 ? model.generate(questions, startId, length)
                     : model.generate(questions, startId, length, beam);
             for (int i = 0; i < guesses.length; i++) {
@@ -155,6 +162,7 @@ public final class Seq2seqEval {
                             vocab.decode(truth), vocab.decode(guesses[i])));
                 }
             }
+            from = to;
         }
         if (comm.size() > 1) {
             double[] sum = {correct};

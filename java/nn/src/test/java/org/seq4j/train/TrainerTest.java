@@ -59,6 +59,14 @@ class TrainerTest {
 
     /** A stand-in model whose answers are fixed, to test the accuracy bookkeeping alone. */
     private static Seq2seqModel answering(int[][] answers) {
+        return answering(answers, null);
+    }
+
+    /**
+     * As above; where {@code starts} is given, question q is answered right only when decoded from start id
+     * starts[q] (else with its answer reversed, a wrong one).
+     */
+    private static Seq2seqModel answering(int[][] answers, int[] starts) {
         return new Seq2seqModel() {
             @Override
             public int vocabSize() {
@@ -78,6 +86,12 @@ class TrainerTest {
                 int[][] out = new int[xs.length][];
                 for (int i = 0; i < xs.length; i++) {
                     out[i] = answers[xs[i][0]]; // question i starts with id i
+                    if (starts != null && starts[xs[i][0]] != startId) {
+                        out[i] = new int[out[i].length];
+                        for (int j = 0; j < out[i].length; j++) {
+                            out[i][j] = answers[xs[i][0]][out[i].length - 1 - j];
+                        }
+                    }
                 }
                 return out;
             }
@@ -126,6 +140,21 @@ class TrainerTest {
         r = Seq2seqEval.evaluate(answering(oneWrong), test, v, true, 2, 2, 3);
         assertEquals(2, r.total(), "the limit");
         assertEquals("1+0", r.samples().get(0).question(), "a reversed question is shown as written");
+    }
+
+    @Test
+    void eachQuestionIsDecodedFromItsOwnAnswersStartId() {
+        // answers that begin with different ids: a batch decoded all from its first row's start id (silently wrong)
+        CharVocabulary v = CharVocabulary.of("012+_= ");
+        int[][] x = {v.encode("0+1"), v.encode("1+1"), v.encode("2+2")};
+        int[][] t = {v.encode("_1 "), v.encode("=2 "), v.encode("=12")};
+        int[][] answers = {v.encode("1 "), v.encode("2 "), v.encode("12")};
+        int[] starts = {v.encode("_")[0], v.encode("=")[0], v.encode("=")[0]};
+        for (int batch : new int[] {1, 2, 3, 500}) {
+            Seq2seqEval.Result r = Seq2seqEval.evaluate(answering(answers, starts), new SequencePairs(x, t), v, false, 0,
+                    batch, 3);
+            assertEquals(3, r.correct(), "batch " + batch);
+        }
     }
 
     @Test
