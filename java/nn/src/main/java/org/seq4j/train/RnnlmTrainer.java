@@ -8,6 +8,7 @@
 package org.seq4j.train;
 
 import java.lang.foreign.Arena;
+import java.util.Objects;
 import org.seq4j.backend.Confinement;
 import org.seq4j.dist.Communicator;
 import org.seq4j.dist.DataParallel;
@@ -39,11 +40,12 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @param model     the language model
      * @param optimizer steps the model's store
      * @param maxGrad   clip gradients to this global norm before each update; 0 = off
+     * @throws IllegalArgumentException if maxGrad is negative, NaN or infinite
      */
     public RnnlmTrainer(LanguageModel model, Optimizer optimizer, float maxGrad) {
-        this.model = model;
-        this.optimizer = optimizer;
-        this.maxGrad = maxGrad;
+        this.model = Objects.requireNonNull(model, "RnnlmTrainer: model is null");
+        this.optimizer = Objects.requireNonNull(optimizer, "RnnlmTrainer: optimizer is null");
+        this.maxGrad = Trainer.checkMaxGrad("RnnlmTrainer", maxGrad);
     }
 
     /**

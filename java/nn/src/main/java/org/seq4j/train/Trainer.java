@@ -11,6 +11,7 @@
 package org.seq4j.train;
 
 import java.lang.foreign.Arena;
+import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import org.seq4j.backend.Confinement;
 import org.seq4j.data.NumpyRandom;
@@ -75,13 +76,26 @@ public final class Trainer implements AutoCloseable {
      * @param maxGrad   clip gradients to this global norm before each update (the book's max_grad); 0 = off
      * @param seed      the shuffle's seed: with NumpyRandom, epoch k's order is numpy's k-th
      *                  np.random.permutation after np.random.seed(seed), as the book's Trainer draws it
+     * @throws IllegalArgumentException if maxGrad is negative, NaN or infinite
      */
     public Trainer(Model model, Optimizer optimizer, float maxGrad, long seed) {
-        this.model = model;
-        this.optimizer = optimizer;
-        this.maxGrad = maxGrad;
+        this.model = Objects.requireNonNull(model, "Trainer: model is null");
+        this.optimizer = Objects.requireNonNull(optimizer, "Trainer: optimizer is null");
+        this.maxGrad = checkMaxGrad("Trainer", maxGrad);
         this.random = new NumpyRandom(seed);
         this.seed = seed;
+    }
+
+    /**
+     * The clip norm a trainer takes: finite and 0 (off) or more. A NaN or negative one turned clipping off without a
+     * word ({@code maxGrad > 0} was the only test), an infinite one clipped nothing either.
+     */
+    static float checkMaxGrad(String who, float maxGrad) {
+        if (!(maxGrad >= 0) || Float.isInfinite(maxGrad)) {
+            throw new IllegalArgumentException(who + ": maxGrad must be a finite number >= 0 (0: no clipping), got "
+                    + maxGrad);
+        }
+        return maxGrad;
     }
 
     /**

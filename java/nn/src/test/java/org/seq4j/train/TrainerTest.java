@@ -158,6 +158,23 @@ class TrainerTest {
     }
 
     @Test
+    void aClipNormThatIsNotAFiniteNumberAtLeastZeroIsRefused() {
+        // NaN or a negative norm silently turned clipping off (the only test was maxGrad > 0)
+        try (Rnnlm m = new Rnnlm(TestBackends.reference(), 5, 4, 4, 1); SGD sgd = new SGD(1f)) {
+            for (float bad : new float[] {Float.NaN, -1f, Float.POSITIVE_INFINITY}) {
+                var e = assertThrows(IllegalArgumentException.class, () -> new Trainer(m, sgd, bad, 1).close());
+                assertEquals("Trainer: maxGrad must be a finite number >= 0 (0: no clipping), got " + bad,
+                        e.getMessage());
+                e = assertThrows(IllegalArgumentException.class, () -> new RnnlmTrainer(m, sgd, bad).close());
+                assertEquals("RnnlmTrainer: maxGrad must be a finite number >= 0 (0: no clipping), got " + bad,
+                        e.getMessage());
+            }
+            new Trainer(m, sgd, 0f, 1).close();
+            new RnnlmTrainer(m, sgd, 0f).close();
+        }
+    }
+
+    @Test
     void anEvaluationBatchBelowOneIsRefused() {
         CharVocabulary v = CharVocabulary.of("012+_ ");
         SequencePairs test = new SequencePairs(new int[][] {v.encode("0+1")}, new int[][] {v.encode("_1 ")});
