@@ -12,7 +12,8 @@
 // Ties. Candidates with equal totals are ordered by their raw score, then by hypothesis, then by token id.
 // Since the total is a non-decreasing function of the raw score within one row, K = 1 picks exactly the
 // first largest raw score, which is what greedy's argmax picks: K = 1 is bit-identical to greedy decoding.
-// NaN candidates are never chosen; a hypothesis with no candidate left is dead (log-probability -inf).
+// Scores of a live hypothesis that hold NaN or +Infinity (weights that are not finite) are an IllegalStateException,
+// as in greedy generation; a hypothesis with no candidate left (every id skipped) is dead (log-probability -inf).
 //
 // Layout: hypothesis k of question n is row n*K + k of every decoder tensor; the decoder's state of row j
 // continues row parents[j] after each step, and parents never leave their question's K rows, so anything
@@ -214,6 +215,15 @@ public final class Beam {
                 int base = q * k;
                 for (int b = 0; b < k; b++) {
                     lse[b] = logSumExp(scores, (base + b) * v, v);
+                    if (beamLogP[base + b] != Double.NEGATIVE_INFINITY
+                            && (Double.isNaN(lse[b]) || lse[b] == Double.POSITIVE_INFINITY)) {
+                        // a live hypothesis' scores hold NaN or +Infinity: ranking them would only make dead
+                        // hypotheses (id 0, -Infinity) look like an answer, as greedy's argmax once did
+                        throw new IllegalStateException("beam search: at step " + (s + 1) + " the scores of question "
+                                + q + ", hypothesis " + b + " hold " + (Double.isNaN(lse[b]) ? "NaN" : "Infinity")
+                                + ": the model's weights are not finite (a diverged training run, or such values"
+                                + " written with copyIn); expected finite scores");
+                    }
                 }
                 // the cap best candidates over this question's live hypotheses, best first
                 int count = 0;

@@ -87,6 +87,27 @@ class MisuseTest {
     }
 
     /**
+     * Beam search over scores holding NaN or +Infinity: it skipped the NaN candidates and returned dead hypotheses
+     * (id 0, log-probability -Infinity) as an answer; now it says the weights are not finite, as generate does.
+     */
+    @Test
+    void beamSearchOverNonFiniteScoresSaysSo() {
+        try (Rnnlm lm = new Rnnlm(backend, V, D, H, 1); Seq2seq s2s = new Seq2seq(backend, V, D, H, 1)) {
+            float[] b = new float[V];
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+                b[3] = bad;
+                lm.store().copyIn("affine.b", b);
+                assertMessage(assertThrows(IllegalStateException.class,
+                        () -> lm.beamSearch(new int[][] {{1}}, 3, 2, 0, -1)), "beam search", "step 1", "question 0",
+                        bad > 0 ? "Infinity" : "NaN", "not finite");
+                s2s.store().copyIn("decoder.affine.b", b);
+                assertMessage(assertThrows(IllegalStateException.class,
+                        () -> s2s.beamSearch(new int[][] {{1, 2}}, 0, 3, 2)), "beam search", "question 0", "not finite");
+            }
+        }
+    }
+
+    /**
      * A beam whose step scores (N x K x V floats) cannot be one Java array is refused before the encoder runs: it
      * ended in an OutOfMemoryError (Requested array size exceeds VM limit) after the encoding had been repeated.
      */
