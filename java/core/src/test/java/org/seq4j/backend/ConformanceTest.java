@@ -1398,6 +1398,38 @@ class ConformanceTest {
         }
     }
 
+    /**
+     * Every optimizer update of param p with gradient g and state s1, s2 (each update in turn, over the state the last
+     * left), compared with the reference; Adam once more zeroing g in its pass (the same values, and g exactly 0).
+     * SizeSweepTest runs the same checks over its sizes.
+     */
+    static void checkUpdates(Both b, Pair p, Pair g, Pair s1, Pair s2, String size) {
+        b.ref.sgdUpdate(p.r(), g.r(), 0.1f);
+        b.dev.sgdUpdate(p.d(), g.d(), 0.1f);
+        b.assertClose("sgdUpdate" + size, p, 0, ONE_ROUNDING);
+        b.ref.momentumUpdate(p.r(), s1.r(), g.r(), 0.1f, 0.9f);
+        b.dev.momentumUpdate(p.d(), s1.d(), g.d(), 0.1f, 0.9f);
+        b.assertClose("momentumUpdate v" + size, s1, 0, ONE_ROUNDING);
+        b.assertClose("momentumUpdate param" + size, p, 0, ONE_ROUNDING);
+        b.ref.adagradUpdate(p.r(), s2.r(), g.r(), 0.01f, 1e-7f);
+        b.dev.adagradUpdate(p.d(), s2.d(), g.d(), 0.01f, 1e-7f);
+        b.assertClose("adagradUpdate" + size, p, 1e-7, ONE_ROUNDING);
+        b.ref.rmspropUpdate(p.r(), s2.r(), g.r(), 0.01f, 0.99f, 1e-7f);
+        b.dev.rmspropUpdate(p.d(), s2.d(), g.d(), 0.01f, 0.99f, 1e-7f);
+        b.assertClose("rmspropUpdate" + size, p, 1e-7, ONE_ROUNDING);
+        b.ref.adamUpdate(p.r(), s1.r(), s2.r(), g.r(), 0.001f, 0.9f, 0.999f, 1e-7f);
+        b.dev.adamUpdate(p.d(), s1.d(), s2.d(), g.d(), 0.001f, 0.9f, 0.999f, 1e-7f);
+        b.assertClose("adamUpdate m" + size, s1, 0, ONE_ROUNDING);
+        b.assertClose("adamUpdate v" + size, s2, 0, ONE_ROUNDING);
+        b.assertClose("adamUpdate param" + size, p, 1e-7, ONE_ROUNDING);
+        b.ref.adamUpdate(p.r(), s1.r(), s2.r(), g.r(), 0.001f, 0.9f, 0.999f, 1e-7f, true);
+        b.dev.adamUpdate(p.d(), s1.d(), s2.d(), g.d(), 0.001f, 0.9f, 0.999f, 1e-7f, true);
+        b.assertClose("adamUpdate (zeroGrad) m" + size, s1, 0, ONE_ROUNDING);
+        b.assertClose("adamUpdate (zeroGrad) v" + size, s2, 0, ONE_ROUNDING);
+        b.assertClose("adamUpdate (zeroGrad) param" + size, p, 1e-7, ONE_ROUNDING);
+        b.assertExact("adamUpdate (zeroGrad) grad" + size, g);
+    }
+
     @EveryBackend
     void optimizerUpdates(String backend) {
         try (Both b = both(backend, 16)) {
@@ -1405,31 +1437,7 @@ class ConformanceTest {
                 Pair p = b.uniformPair(-1, 1, n), g = b.uniformPair(-1, 1, n);
                 Pair s1 = b.uniformPair(0, 1, n), s2 = b.uniformPair(0, 1, n);
                 String size = " n=" + n;
-                b.ref.sgdUpdate(p.r(), g.r(), 0.1f);
-                b.dev.sgdUpdate(p.d(), g.d(), 0.1f);
-                b.assertClose("sgdUpdate" + size, p, 0, ONE_ROUNDING);
-                b.ref.momentumUpdate(p.r(), s1.r(), g.r(), 0.1f, 0.9f);
-                b.dev.momentumUpdate(p.d(), s1.d(), g.d(), 0.1f, 0.9f);
-                b.assertClose("momentumUpdate v" + size, s1, 0, ONE_ROUNDING);
-                b.assertClose("momentumUpdate param" + size, p, 0, ONE_ROUNDING);
-                b.ref.adagradUpdate(p.r(), s2.r(), g.r(), 0.01f, 1e-7f);
-                b.dev.adagradUpdate(p.d(), s2.d(), g.d(), 0.01f, 1e-7f);
-                b.assertClose("adagradUpdate" + size, p, 1e-7, ONE_ROUNDING);
-                b.ref.rmspropUpdate(p.r(), s2.r(), g.r(), 0.01f, 0.99f, 1e-7f);
-                b.dev.rmspropUpdate(p.d(), s2.d(), g.d(), 0.01f, 0.99f, 1e-7f);
-                b.assertClose("rmspropUpdate" + size, p, 1e-7, ONE_ROUNDING);
-                b.ref.adamUpdate(p.r(), s1.r(), s2.r(), g.r(), 0.001f, 0.9f, 0.999f, 1e-7f);
-                b.dev.adamUpdate(p.d(), s1.d(), s2.d(), g.d(), 0.001f, 0.9f, 0.999f, 1e-7f);
-                b.assertClose("adamUpdate m" + size, s1, 0, ONE_ROUNDING);
-                b.assertClose("adamUpdate v" + size, s2, 0, ONE_ROUNDING);
-                b.assertClose("adamUpdate param" + size, p, 1e-7, ONE_ROUNDING);
-                // the same update with the gradients zeroed in its pass: the same values, and grad exactly 0
-                b.ref.adamUpdate(p.r(), s1.r(), s2.r(), g.r(), 0.001f, 0.9f, 0.999f, 1e-7f, true);
-                b.dev.adamUpdate(p.d(), s1.d(), s2.d(), g.d(), 0.001f, 0.9f, 0.999f, 1e-7f, true);
-                b.assertClose("adamUpdate (zeroGrad) m" + size, s1, 0, ONE_ROUNDING);
-                b.assertClose("adamUpdate (zeroGrad) v" + size, s2, 0, ONE_ROUNDING);
-                b.assertClose("adamUpdate (zeroGrad) param" + size, p, 1e-7, ONE_ROUNDING);
-                b.assertExact("adamUpdate (zeroGrad) grad" + size, g);
+                checkUpdates(b, p, g, s1, s2, size);
                 float[] zeroed = new float[n];
                 b.dev.copyOut(zeroed, g.d());
                 for (int i = 0; i < n; i++) {

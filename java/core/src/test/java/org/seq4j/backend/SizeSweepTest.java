@@ -143,30 +143,7 @@ class SizeSweepTest {
 
                 Pair p = g.uniform("param", -1, 1, n), gr = g.uniform("grad", -1, 1, n);
                 Pair s1 = g.uniform("m", 0, 1, n), s2 = g.uniform("v", 0, 1, n);
-                b.ref.sgdUpdate(p.r(), gr.r(), 0.1f);
-                b.dev.sgdUpdate(p.d(), gr.d(), 0.1f);
-                b.assertClose("sgdUpdate" + s, p, 0, ONE_ROUNDING);
-                b.ref.momentumUpdate(p.r(), s1.r(), gr.r(), 0.1f, 0.9f);
-                b.dev.momentumUpdate(p.d(), s1.d(), gr.d(), 0.1f, 0.9f);
-                b.assertClose("momentumUpdate v" + s, s1, 0, ONE_ROUNDING);
-                b.assertClose("momentumUpdate param" + s, p, 0, ONE_ROUNDING);
-                b.ref.adagradUpdate(p.r(), s2.r(), gr.r(), 0.01f, 1e-7f);
-                b.dev.adagradUpdate(p.d(), s2.d(), gr.d(), 0.01f, 1e-7f);
-                b.assertClose("adagradUpdate" + s, p, 1e-7, ONE_ROUNDING);
-                b.ref.rmspropUpdate(p.r(), s2.r(), gr.r(), 0.01f, 0.99f, 1e-7f);
-                b.dev.rmspropUpdate(p.d(), s2.d(), gr.d(), 0.01f, 0.99f, 1e-7f);
-                b.assertClose("rmspropUpdate" + s, p, 1e-7, ONE_ROUNDING);
-                b.ref.adamUpdate(p.r(), s1.r(), s2.r(), gr.r(), 0.001f, 0.9f, 0.999f, 1e-7f);
-                b.dev.adamUpdate(p.d(), s1.d(), s2.d(), gr.d(), 0.001f, 0.9f, 0.999f, 1e-7f);
-                b.assertClose("adamUpdate m" + s, s1, 0, ONE_ROUNDING);
-                b.assertClose("adamUpdate v" + s, s2, 0, ONE_ROUNDING);
-                b.assertClose("adamUpdate param" + s, p, 1e-7, ONE_ROUNDING);
-                b.ref.adamUpdate(p.r(), s1.r(), s2.r(), gr.r(), 0.001f, 0.9f, 0.999f, 1e-7f, true);
-                b.dev.adamUpdate(p.d(), s1.d(), s2.d(), gr.d(), 0.001f, 0.9f, 0.999f, 1e-7f, true);
-                b.assertClose("adamUpdate (zeroGrad) m" + s, s1, 0, ONE_ROUNDING);
-                b.assertClose("adamUpdate (zeroGrad) v" + s, s2, 0, ONE_ROUNDING);
-                b.assertClose("adamUpdate (zeroGrad) param" + s, p, 1e-7, ONE_ROUNDING);
-                b.assertExact("adamUpdate (zeroGrad) grad" + s, gr);
+                ConformanceTest.checkUpdates(b, p, gr, s1, s2, s);
                 g.check("flat kernels" + s);
             }
         }
