@@ -16,6 +16,7 @@
 // the split weights rows, not positions.
 package org.seq4j.dist;
 
+import java.util.concurrent.CancellationException;
 import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.models.Model;
@@ -85,7 +86,28 @@ public final class DataParallel {
      * @return the mean loss over the global batch, the same on every rank
      */
     public static float reduce(Communicator comm, ParameterStore store, Shard shard, float loss) {
+        return reduce(comm, store, shard, loss, false);
+    }
+
+    /**
+     * {@link #reduce(Communicator, ParameterStore, Shard, float)}, and whether this rank asks to stop (its thread was
+     * interrupted): the request travels in the loss's all-reduce, so every rank learns of it in the same step, and
+     * where any rank asked, every rank throws after the reduction, before its update: the replicas stay equal and
+     * stop together, where a rank that left alone would leave the others waiting in the next collective.
+     *
+     * @param comm  the ranks
+     * @param store this rank's parameters; their gradients (of this rank's mean loss) are replaced in place
+     * @param shard this rank's rows of the global batch of N rows
+     * @param loss  this rank's mean loss over its rows
+     * @param stop  whether this rank asks every rank to stop at this step
+     * @return the mean loss over the global batch, the same on every rank
+     * @throws CancellationException on every rank when any rank asked to stop, naming how many did
+     */
+    public static float reduce(Communicator comm, ParameterStore store, Shard shard, float loss, boolean stop) {
         if (comm.size() == 1) {
+            if (stop) {
+                throw new CancellationException("stopped on request (1 of 1 ranks)");
+            }
             return loss;
         }
         float weight = shard.weight();
@@ -93,8 +115,12 @@ public final class DataParallel {
             store.scaleGrads(weight);
         }
         comm.allReduceSum(store.backend(), store.grads());
-        double[] total = {(double) loss * shard.rows() / shard.batch()};
+        double[] total = {(double) loss * shard.rows() / shard.batch(), stop ? 1 : 0};
         comm.allReduceSum(total);
+        if (total[1] > 0) {
+            throw new CancellationException("stopped on request (" + Math.round(total[1]) + " of " + comm.size()
+                    + " ranks)");
+        }
         return (float) total[0];
     }
 }

@@ -84,7 +84,8 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
      * @throws IllegalStateException if another thread holds the trainer, or it is closed
      * @throws java.util.concurrent.CancellationException if the thread is interrupted (checked between steps, its
-     *         interrupt kept; not in data-parallel training): the model holds the weights of the steps taken
+     *         interrupt kept; in data-parallel training on every rank at the step where any rank was): the model
+     *         holds the weights of the steps taken
      */
     public double fitEpoch(int epoch, int[] corpus, int batch, int time, Trainer.Listener listener) {
         guard.enter("fitEpoch");

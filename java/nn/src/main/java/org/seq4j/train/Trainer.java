@@ -2,8 +2,8 @@
 // batch dropped, and per step forward, backward, gradient clipping by global norm, optimizer update.
 // It drives any Model through Batches (seq2seq token pairs, wave regressions). The batch tensors are
 // allocated once and refilled, so a step allocates nothing big. A NaN or infinite loss stops training
-// with an exception that names the step; so does an interrupt of the training thread, between two steps
-// (single process only: data-parallel ranks must take every step together).
+// with an exception that names the step; so does an interrupt of the training thread, between two steps (in
+// data-parallel training every rank at the step where any rank was interrupted).
 //
 // Data parallel (distribute): every rank shuffles with the same seed, takes its shard of each global batch,
 // and one all-reduce between backward and clipping makes every rank's gradient the global batch's
@@ -135,7 +135,8 @@ public final class Trainer implements AutoCloseable {
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
      * @throws IllegalStateException if another thread holds the trainer, or it is closed
      * @throws java.util.concurrent.CancellationException if the thread is interrupted (checked between steps, its
-     *         interrupt kept; not in data-parallel training): the model holds the weights of the steps taken
+     *         interrupt kept; in data-parallel training on every rank at the step where any rank was): the model
+     *         holds the weights of the steps taken
      */
     public float fitEpoch(int epoch, Batches data, int batchSize, Listener listener) {
         guard.enter("fitEpoch");
@@ -190,9 +191,9 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * Between two steps of a single-process fit: a thread with an interrupt pending (a cancelled task, a shutdown of
-     * its executor) stops there, its interrupt kept, rather than training to the epoch's end. Not in data-parallel
-     * training, where every rank must take every step (a rank that left alone would leave the others waiting in
-     * the next all-reduce): there an interrupt is the caller's to act on between epochs.
+     * its executor) stops there, its interrupt kept, rather than training to the epoch's end. In data-parallel
+     * training a rank may not leave alone (the others would wait for it in the next all-reduce): there the request
+     * travels with the step's loss (see step) and every rank stops at the same step.
      *
      * @param step  the step about to run, from 1 within the epoch
      * @param taken the steps taken so far over all epochs
@@ -218,7 +219,11 @@ public final class Trainer implements AutoCloseable {
         float loss = model.forward(xs, ts);
         try {
             model.backward();
-            loss = NonFiniteLossException.requireFinite(DataParallel.reduce(comm, model.store(), shard, loss), number);
+            // data parallel: an interrupted rank asks every rank to stop in the loss's all-reduce (alone, the check
+            // before the step does it)
+            boolean stop = comm.size() > 1 && Thread.currentThread().isInterrupted();
+            loss = NonFiniteLossException.requireFinite(DataParallel.reduce(comm, model.store(), shard, loss, stop),
+                    number);
             if (maxGrad > 0) {
                 ClipGrads.clip(model.store(), maxGrad);
             }
@@ -230,6 +235,13 @@ public final class Trainer implements AutoCloseable {
                 model.store().zeroGrads();
             } catch (Throwable second) {
                 e.addSuppressed(second);
+            }
+            if (e instanceof CancellationException && comm.size() > 1) {
+                CancellationException c = new CancellationException("training interrupted: every rank stopped at step "
+                        + number + ", before its update (" + e.getMessage() + "); the model holds the weights of the "
+                        + (number - 1) + " steps taken");
+                c.initCause(e);
+                throw c;
             }
             throw e;
         }

@@ -7,9 +7,10 @@
 // while the first is inside a collective (refused, not two collectives in flight), a rank that evaluates on
 // another number of questions or words (configuration check, not a wrong total), ranks that pass the same data
 // in other Batches objects (the same collectives all the same), a tensor of more floats than an MPI count holds,
-// a rank whose batch cannot be split (configuration check, not a rank that throws alone).
+// a rank whose batch cannot be split (configuration check, not a rank that throws alone), a rank whose thread is
+// interrupted (every rank stops at the same step).
 //   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
-//   MODE: train | kill | stall | mismatch | reopen | threads | evalmismatch | rewrap | bigcount | badbatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
+//   MODE: train | kill | stall | mismatch | drift | interrupt | reopen | threads | evalmismatch | rewrap | bigcount | badbatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
 package org.seq4j.dist;
 
 import java.io.DataOutputStream;
@@ -83,7 +84,7 @@ public final class DataParallelMain {
                  Optimizer opt = optimizer(optimizer); Trainer trainer = new Trainer(model, opt, CLIP, SEED)) {
                 trainer.distribute(comm);
                 Batches first = Batches.of(pairs(STEPS * BATCH, 1));
-                float loss = trainer.fitEpoch(1, first, badBatch ? 1 : BATCH, new Trainer.Listener() {
+                Trainer.Listener listener = new Trainer.Listener() {
                     @Override
                     public void onStep(int epoch, int step, float l) {
                         if (step == 2 && rank == 1) {
@@ -96,10 +97,21 @@ public final class DataParallelMain {
                                 model.store().copyIn(name, w);
                             } else if (mode.equals("stall")) {
                                 sleepForever();
+                            } else if (mode.equals("interrupt")) { // a cancelled task on this rank alone
+                                Thread.currentThread().interrupt();
                             }
                         }
                     }
-                });
+                };
+                float loss;
+                try {
+                    loss = trainer.fitEpoch(1, first, badBatch ? 1 : BATCH, listener);
+                } catch (java.util.concurrent.CancellationException e) {
+                    System.out.println("rank " + rank + " stopped: " + e.getMessage() + "; interrupted: "
+                            + Thread.interrupted());
+                    write(out, rank, Float.NaN, trainer.steps(), model.store().values().toFloatArray());
+                    return;
+                }
                 if (mode.equals("rewrap")) { // a second epoch: rank 0 passes the same Batches again, rank 1 a new one
                     Batches again = rank == 0 ? first : Batches.of(pairs(STEPS * BATCH, 1));
                     loss = trainer.fitEpoch(2, again, BATCH, new Trainer.Listener() {

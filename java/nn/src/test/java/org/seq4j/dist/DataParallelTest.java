@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.seq4j.mpitest.MpiRuns.count;
@@ -209,6 +210,45 @@ class DataParallelTest {
                 "the replicas' weights after epoch 1 (their bits)");
         assertTrue(r.output().contains("run every rank on the same backend, CPU type and thread count"), r.output());
         assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
+    }
+
+    /**
+     * A rank whose thread is interrupted (a cancelled task) after step 2: alone it would have left the other waiting in
+     * the next all-reduce; the request travels with step 3's loss and both ranks stop there, before its update, with
+     * equal weights: those of two steps, as one process whose thread is interrupted after step 2 has them.
+     */
+    @Test
+    void anInterruptedRankStopsEveryRankAtTheSameStep() throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "interrupt", "seq2seq", "adam", prefix.toString(), "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(r.output().contains("rank " + rank + " stopped: training interrupted: every rank stopped at step 3,"
+                    + " before its update (stopped on request (1 of 2 ranks)); the model holds the weights of the 2 steps"
+                    + " taken; interrupted: " + (rank == 1)), r.output());
+        }
+        RankResult r0 = read(Path.of(prefix + ".rank0")), r1 = read(Path.of(prefix + ".rank1"));
+        assertArrayEquals(r0.values(), r1.values(), "the two ranks' parameters differ");
+        assertEquals(2f, r0.eval(), "steps taken");
+        Backend backend = TestBackends.get("openblas");
+        try (Seq2seqModel m = DataParallelMain.model("seq2seq", backend, DataParallelMain.H, DataParallelMain.SEED);
+             Optimizer opt = DataParallelMain.optimizer("adam");
+             Trainer t = new Trainer(m, opt, DataParallelMain.CLIP, DataParallelMain.SEED)) {
+            assertThrows(java.util.concurrent.CancellationException.class, () -> t.fitEpoch(1,
+                    Batches.of(DataParallelMain.pairs(DataParallelMain.STEPS * DataParallelMain.BATCH, 1)),
+                    DataParallelMain.BATCH, new Trainer.Listener() {
+                        @Override
+                        public void onStep(int epoch, int step, float loss) {
+                            if (step == 2) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    }));
+            assertTrue(Thread.interrupted());
+            assertClose("two steps", m.store().values().toFloatArray(), r0.values());
+        }
     }
 
     @Test
