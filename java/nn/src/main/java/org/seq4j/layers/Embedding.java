@@ -37,6 +37,7 @@ public final class Embedding implements AutoCloseable {
      *
      * @param ids (N,) int32 in [0, V), kept for backward
      * @return out (N, D), the layer's buffer, valid until its next forward
+     * @throws IllegalArgumentException if ids is not (N,) int32
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(Tensor ids) {

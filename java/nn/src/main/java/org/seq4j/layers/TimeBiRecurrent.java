@@ -31,7 +31,6 @@ public final class TimeBiRecurrent implements AutoCloseable {
     private final ViewCache xs2 = new ViewCache();        // the caller's xs (T, N, D) as (T*N, D)
     private final ViewCache hsF2 = new ViewCache();       // forward hs (T, N, H) as (T*N, H)
     private final ViewCache hsBr2 = new ViewCache();      // backward hs, in its own (reversed) order, as (T*N, H)
-    private final ViewCache dxF2 = new ViewCache();       // (T*N, D)
     private final ViewCache dxBr2 = new ViewCache();      // (T*N, D)
     private final ViewCache dhs2 = new ViewCache();       // the caller's dhs (T, N, 2H) as (T*N, 2H)
 

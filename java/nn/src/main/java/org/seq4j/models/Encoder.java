@@ -28,7 +28,7 @@ public class Encoder implements SequenceEncoder {
      * Declares this part's parameters under {@code prefix}, initialised as in the book.
      *
      * @param b      the store's builder
-     * @param prefix the names' prefix, e.g. {@code "decoder."}
+     * @param prefix the names' prefix, e.g. {@code "encoder."}
      * @param V      vocabulary size
      * @param D      word vector size
      * @param H      hidden size
@@ -42,7 +42,7 @@ public class Encoder implements SequenceEncoder {
      * recurrent weights as {@code prefix + "lstm.*"} (4H columns) or {@code prefix + "gru.*"} (3H columns).
      *
      * @param b      the store's builder
-     * @param prefix the names' prefix, e.g. {@code "decoder."}
+     * @param prefix the names' prefix, e.g. {@code "encoder."}
      * @param cell   the recurrent cell
      * @param V      vocabulary size
      * @param D      word vector size

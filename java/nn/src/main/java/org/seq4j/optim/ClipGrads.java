@@ -25,6 +25,7 @@ public final class ClipGrads {
      * @param params  the model's parameters; their gradients are scaled in place
      * @param maxNorm the largest global L2 norm allowed
      * @return the global norm before clipping (infinite where it is beyond float's range)
+     * @throws IllegalArgumentException if maxNorm is not above 0 (0, negative or NaN)
      */
     public static float clip(ParameterStore params, float maxNorm) {
         if (!(maxNorm > 0f)) {

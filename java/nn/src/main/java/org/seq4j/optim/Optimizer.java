@@ -1,6 +1,6 @@
 // The book's optimizers over a model's flat parameter buffer: one kernel call updates every parameter from
-// its gradient, then one fill zeroes the gradients (the end of the gradient contract: forward writes,
-// backward accumulates, the optimizer step applies and zeroes).
+// its gradient, then one fill zeroes the gradients (Adam's kernel zeroes them in its own pass instead); the end
+// of the gradient contract: forward writes, backward accumulates, the optimizer step applies and zeroes.
 package org.seq4j.optim;
 
 import org.seq4j.layers.ParameterStore;
@@ -19,7 +19,9 @@ public interface Optimizer extends AutoCloseable {
      * moments) allocate it on the first step, on the store's backend, and serve that one store only.
      *
      * @param params the model's parameters and gradients
-     * @throws IllegalStateException if closed, held by another thread, or given a different store than before
+     * @throws IllegalStateException    if closed, held by another thread, or another thread's gradients are pending
+     *                                  in the store
+     * @throws IllegalArgumentException if given a different store than the first step that succeeded
      */
     void step(ParameterStore params);
 
