@@ -27,11 +27,14 @@ import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
 import org.seq4j.layers.TimeEmbedding;
 import org.seq4j.layers.TimeLSTM;
+import org.seq4j.layers.TimeMSE;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
 import org.seq4j.layers.Workspace;
 import org.seq4j.models.AbstractModel;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.optim.AbstractOptimizer;
+import org.seq4j.data.HostFloats;
+import org.seq4j.train.Batches;
 import org.seq4j.train.Checkpoint;
 import org.seq4j.train.RnnlmTrainer;
 import org.seq4j.train.Trainer;
@@ -370,6 +373,77 @@ class CustomLayerTest {
                 sgd.step(a.store());
                 assertThrows(IllegalArgumentException.class, () -> sgd.step(b.store()));
             }
+        }
+    }
+
+    /** A regression of one's own for Trainer: (N, T, F) windows -> TimeHighway -> TimeAffine -> TimeMSE over every step. */
+    static final class HighwayRegression extends AbstractModel {
+        private final TimeHighway highway;
+        private final TimeAffine affine;
+        private final TimeMSE mse = new TimeMSE(backend, TimeMSE.Steps.ALL);
+        private int sizedN = -1, sizedT = -1;
+        private Tensor x, t;
+
+        HighwayRegression(Backend backend, int F, long seed) {
+            super(backend, TimeHighway.declare(ParameterStore.builder(backend), "highway", F)
+                    .declare("affine.W", Init.scaledNormal(F), F, F)
+                    .declare("affine.b", Init.zeros(), F)
+                    .build(seed));
+            highway = new TimeHighway(backend, store, "highway");
+            affine = new TimeAffine(backend, store.get("affine.W"), store.get("affine.b"));
+        }
+
+        @Override
+        protected float forwardHeld(String op, Tensor xs, Tensor ts) {
+            int n = xs.dim(0), steps = xs.dim(1), f = xs.dim(2);
+            if (n != sizedN || steps != sizedT) {
+                sizedN = -1;
+                ws.reset();
+                x = ws.floats(steps, n, f);
+                t = ws.floats(steps, n, f);
+                sizedN = n;
+                sizedT = steps;
+            }
+            backend.swapAxes01(x, xs);
+            backend.swapAxes01(t, ts);
+            return backend.item(mse.forward(affine.forward(highway.forward(x)), t), 0);
+        }
+
+        @Override
+        protected void backwardHeld() {
+            highway.backward(affine.backward(mse.backward(1f)));
+        }
+
+        @Override
+        protected void closeLayers() {
+            highway.close();
+            affine.close();
+            mse.close();
+        }
+    }
+
+    @Test
+    void trainerFitsARegressionOfOnesOwn() {
+        int examples = 64, T = 3, F = 2;
+        float[] in = new float[examples * T * F], out = new float[in.length];
+        Random rng = new Random(5);
+        for (int i = 0; i < in.length; i += F) {
+            in[i] = (float) rng.nextGaussian();
+            in[i + 1] = (float) rng.nextGaussian();
+            out[i] = 0.5f * in[i] - in[i + 1];        // a linear map the model can learn
+            out[i + 1] = 0.25f * in[i + 1] + 0.1f;
+        }
+        Batches data = Batches.of(new HostFloats(new int[] {examples, T, F}, in),
+                new HostFloats(new int[] {examples, T, F}, out));
+        try (Backend backend = Backends.create("java");
+             HighwayRegression model = new HighwayRegression(backend, F, 11);
+             Trainer trainer = new Trainer(model, new DecayedSgd(0.1f, 0f), 5f, 1)) {
+            float first = trainer.fitEpoch(1, data, 8, new Trainer.Listener() { });
+            float last = first;
+            for (int epoch = 2; epoch <= 20; epoch++) {
+                last = trainer.fitEpoch(epoch, data, 8, new Trainer.Listener() { });
+            }
+            assertTrue(last < 0.2f * first, "loss " + first + " -> " + last);
         }
     }
 }
