@@ -15,6 +15,10 @@ import org.seq4j.tensor.Tensor;
  * What SimpleRnnlm, Rnnlm and BetterRnnlm share: batch-major ids in, time-major inside, a network from embedding
  * to scores (T, N, V), TimeSoftmaxWithLoss, and generation on a separate copy of the network over the same
  * parameters.
+ *
+ * <p>Only this package's models can extend it: the network its constructor takes, {@code AbstractRnnlm.Network},
+ * is package-private (its beam-search state is too). A language model of your own extends {@link AbstractModel}
+ * and implements {@link LanguageModel} itself (vocabSize, resetState, generate); RnnlmTrainer trains it like these.
  */
 public abstract class AbstractRnnlm extends AbstractModel implements LanguageModel {
 
