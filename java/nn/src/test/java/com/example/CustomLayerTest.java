@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Backends;
 import org.seq4j.backend.Transpose;
+import org.seq4j.layers.CallOrder;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
@@ -57,15 +58,13 @@ class CustomLayerTest {
         private Tensor h, g, diff, y, dh, dg, dx;   // (M, D) each, M = T * N
         private Tensor x;                             // the last forward's input, (M, D) view
         private int T, N;
-        private boolean backwardOpen;
-        private long forwardVersion;
+        private final CallOrder calls;                // forward, then one backward, over unchanged weights
 
         static ParameterStore.Builder declare(ParameterStore.Builder b, String prefix, int D) {
             return b.declare(prefix + ".Wh", Init.scaledNormal(D), D, D)
                     .declare(prefix + ".bh", Init.zeros(), D)
                     .declare(prefix + ".Wg", Init.scaledNormal(D), D, D)
-                    // a gate that starts mostly shut (bias -1) would want Init.constant(-1); Init is sealed
-                    .declare(prefix + ".bg", Init.zeros(), D);
+                    .declare(prefix + ".bg", Init.constant(-1f), D);   // the gate starts mostly shut
         }
 
         TimeHighway(Backend backend, ParameterStore store, String prefix) {
@@ -76,10 +75,11 @@ class CustomLayerTest {
             this.bg = store.get(prefix + ".bg");
             this.D = Wh.dim(0);
             this.ws = new Workspace(backend);
+            this.calls = new CallOrder("TimeHighway", Wh, bh, Wg, bg);
         }
 
         Tensor forward(Tensor xs) {
-            backwardOpen = false;
+            calls.forwardStarts();
             if (xs.rank() != 3 || xs.dim(2) != D) {
                 throw new IllegalArgumentException("TimeHighway.forward needs x (T, N, D=" + D + "), got " + xs);
             }
@@ -112,19 +112,12 @@ class CustomLayerTest {
             backend.addScaled(diff, x, -1f);           // h - x
             backend.mul(y, g, diff);
             backend.addScaled(y, x, 1f);               // x + g (h - x)
-            forwardVersion = Wh.version().get();       // one counter for the whole store
-            backwardOpen = true;
+            calls.forwardReturned();
             return y.view(T, N, D);
         }
 
         Tensor backward(Tensor dys) {
-            if (!backwardOpen) {
-                throw new IllegalStateException("TimeHighway.backward needs a forward that returned, once");
-            }
-            if (Wh.version().get() != forwardVersion) {
-                throw new IllegalStateException("TimeHighway.backward: weights written since its forward");
-            }
-            backwardOpen = false;
+            calls.backwardStarts();
             Tensor dy = dys.view(sizedM, D);
             backend.mul(dh, dy, g);                    // dL/dh = dy g
             backend.tanhBackward(dh, h, dh);           // through tanh: dA
@@ -139,6 +132,7 @@ class CustomLayerTest {
             backend.sumRows(bh.grad(), dh, 1f);
             backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dg, 1f, Wg.grad());
             backend.sumRows(bg.grad(), dg, 1f);
+            calls.backwardReturned();
             return dx.view(T, N, D);
         }
 
@@ -182,7 +176,11 @@ class CustomLayerTest {
             layer.forward(x);
             float[] dx = new float[xv.length];
             backend.copyOut(dx, layer.backward(dy));
-            assertThrows(IllegalStateException.class, () -> layer.backward(dy));
+            assertEquals("TimeHighway.backward: already ran for this forward; run forward again",
+                    assertThrows(IllegalStateException.class, () -> layer.backward(dy)).getMessage());
+            try (ParameterStore fresh = TimeHighway.declare(ParameterStore.builder(backend), "fresh", D).build(1)) {
+                assertArrayEquals(new float[] {-1f, -1f, -1f, -1f}, fresh.copyOut("fresh.bg"), "Init.constant(-1)");
+            }
 
             double eps = 1e-2;
             for (Parameter p : store.parameters()) {
@@ -217,7 +215,9 @@ class CustomLayerTest {
             // a weight written after the forward (here: the checks' own copyIn) makes the backward refuse
             layer.forward(x);
             store.copyIn("hw.bh", new float[D]);
-            assertThrows(IllegalStateException.class, () -> layer.backward(dy));
+            assertEquals("TimeHighway.backward: its weights were written since its forward (an optimizer step, copyIn or"
+                    + " a load); run forward again", assertThrows(IllegalStateException.class,
+                    () -> layer.backward(dy)).getMessage());
         }
     }
 

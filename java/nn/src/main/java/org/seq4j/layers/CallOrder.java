@@ -10,7 +10,14 @@
 // allocates nothing.
 package org.seq4j.layers;
 
-final class CallOrder {
+/**
+ * The order of a layer's calls, checked at every call as seq4j's own layers check theirs: a backward follows a forward
+ * that returned, once, over the weights as that forward saw them; an output of a call is read only while it is that
+ * call's. A layer of one's own holds one, calls {@link #forwardStarts()} / {@link #forwardReturned()} around its
+ * forward and {@link #backwardStarts()} / {@link #backwardReturned()} around its backward, and gets the same
+ * IllegalStateExceptions, naming it, as the built-in layers. Not thread-safe: a layer serves one thread at a time.
+ */
+public final class CallOrder {
     private final String layer;     // the layer's name in messages, "TimeLSTM"
     private final Parameter.Version[] versions;   // the distinct write counters of the layer's parameters
     private final long[] counts;    // their counts when the last forward returned
@@ -23,8 +30,11 @@ final class CallOrder {
     /**
      * The calls of a layer over {@code parameters} (none for a layer without): their write counters, one per store
      * (parameters built on their own each have one), are checked by every backward.
+     *
+     * @param layer      the layer's name in messages, e.g. "TimeHighway"
+     * @param parameters the layer's parameters
      */
-    CallOrder(String layer, Parameter... parameters) {
+    public CallOrder(String layer, Parameter... parameters) {
         this.layer = layer;
         Parameter.Version[] distinct = new Parameter.Version[parameters.length];
         int k = 0;
@@ -43,7 +53,7 @@ final class CallOrder {
     }
 
     /** A forward starts: nothing of the last one may be followed or read until this one returns. */
-    void forwardStarts() {
+    public void forwardStarts() {
         forwardDone = false;
         backwardOpen = false;
         backwardDone = false;
@@ -53,7 +63,7 @@ final class CallOrder {
      * The forward returned: its outputs may be read, and one backward may follow, while the weights keep the versions
      * read here.
      */
-    void forwardReturned() {
+    public void forwardReturned() {
         forwardReturned(null);
     }
 
@@ -63,7 +73,7 @@ final class CallOrder {
      *
      * @param other that parameter, or null for none
      */
-    void forwardReturned(Parameter other) {
+    public void forwardReturned(Parameter other) {
         for (int i = 0; i < versions.length; i++) {
             counts[i] = versions[i].get();
         }
@@ -77,8 +87,10 @@ final class CallOrder {
      * A backward starts: refused before a forward returned, after a backward of it started (even one that threw,
      * which may have added part of its gradients), or when a parameter the forward read was written since it
      * returned; otherwise it uses the forward up.
+     *
+     * @throws IllegalStateException naming the layer, in those cases
      */
-    void backwardStarts() {
+    public void backwardStarts() {
         backwardAllowed();
         backwardOpen = false;
     }
@@ -87,8 +99,10 @@ final class CallOrder {
      * Refuses what {@link #backwardStarts()} refuses, without using the forward up: for a layer whose backward calls
      * another layer's after adding its own gradients (TimeLSTM.backward(embed, dhs)), so that a refusal comes before
      * either adds anything.
+     *
+     * @throws IllegalStateException naming the layer, as backwardStarts()
      */
-    void backwardAllowed() {
+    public void backwardAllowed() {
         if (!forwardDone) {
             throw new IllegalStateException(layer + ".backward before forward");
         }
@@ -106,25 +120,39 @@ final class CallOrder {
     }
 
     /** The backward returned: its outputs may be read until the next forward starts. */
-    void backwardReturned() {
+    public void backwardReturned() {
         backwardDone = true;
     }
 
-    /** Whether the last forward returned and no backward of it has started. */
-    boolean backwardOpen() {
+    /**
+     * Whether the last forward returned and no backward of it has started.
+     *
+     * @return that
+     */
+    public boolean backwardOpen() {
         return backwardOpen;
     }
 
-    /** Refuses {@code accessor}, an output of the forward, unless the last forward returned. */
-    void requireForward(String accessor) {
+    /**
+     * Refuses {@code accessor}, an output of the forward, unless the last forward returned.
+     *
+     * @param accessor the accessor's name in the message
+     * @throws IllegalStateException unless the last forward returned
+     */
+    public void requireForward(String accessor) {
         if (!forwardDone) {
             throw new IllegalStateException(layer + "." + accessor + " before forward (or after one that threw): it is"
                     + " an output of the last forward, so one must have returned");
         }
     }
 
-    /** Refuses {@code accessor}, an output of the backward, unless a backward of the last forward returned. */
-    void requireBackward(String accessor) {
+    /**
+     * Refuses {@code accessor}, an output of the backward, unless a backward of the last forward returned.
+     *
+     * @param accessor the accessor's name in the message
+     * @throws IllegalStateException unless a backward of the last forward returned
+     */
+    public void requireBackward(String accessor) {
         if (!backwardDone) {
             throw new IllegalStateException(layer + "." + accessor + " before backward: it is an output of a backward"
                     + " of the last forward, and none has returned since that forward started");

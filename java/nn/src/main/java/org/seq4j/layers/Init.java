@@ -33,12 +33,41 @@ public sealed interface Init {
     }
 
     /**
+     * Every value the same (a layer normalisation's gain of 1, a gate's bias of -1).
+     *
+     * @param value the value, finite
+     */
+    record Constant(float value) implements Init {
+        /**
+         * Checks value.
+         *
+         * @throws IllegalArgumentException if value is NaN or infinite
+         */
+        public Constant {
+            if (!Float.isFinite(value)) {
+                throw new IllegalArgumentException("Constant init needs a finite value, got " + value);
+            }
+        }
+    }
+
+    /**
      * All zeros (the book's biases).
      *
      * @return the initializer
      */
     static Init zeros() {
         return new Zeros();
+    }
+
+    /**
+     * Every value {@code value}.
+     *
+     * @param value the value, finite
+     * @return the initializer
+     * @throws IllegalArgumentException if value is NaN or infinite
+     */
+    static Init constant(float value) {
+        return new Constant(value);
     }
 
     /**
@@ -77,6 +106,7 @@ public sealed interface Init {
     default void fill(float[] out, int offset, int count, Random rng) {
         switch (this) {
             case Zeros z -> java.util.Arrays.fill(out, offset, offset + count, 0f);
+            case Constant c -> java.util.Arrays.fill(out, offset, offset + count, c.value());
             case Normal n -> {
                 for (int i = 0; i < count; i++) {
                     out[offset + i] = (float) (rng.nextGaussian() * n.std());
