@@ -1,8 +1,8 @@
 // seq4j extended from outside its packages, with nothing but its exported API, as a user would: a layer of one's own
 // (a time-distributed highway layer with its parameters in a ParameterStore, forward and backward on Backend
 // kernels, checked against central differences), a language model of one's own (TimeEmbedding, TimeLSTM, the
-// highway layer, TimeAffine, TimeSoftmaxWithLoss) that RnnlmTrainer trains, Checkpoint saves and loads, and an
-// optimizer of one's own (SGD with decoupled weight decay) on AbstractOptimizer. It keeps compiling only while that
+// highway layer, TimeAffine, TimeSoftmaxWithLoss) that RnnlmTrainer trains, Checkpoint saves and loads, the same kind
+// of model as a network on AbstractRnnlm (generation and beam search from the base), and an optimizer of one's own (SGD with decoupled weight decay) on AbstractOptimizer. It keeps compiling only while that
 // API still allows all of this; what it had to work around is said where it does.
 package com.example;
 
@@ -20,27 +20,32 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Backends;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
+import org.seq4j.data.HostFloats;
 import org.seq4j.layers.CallOrder;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
 import org.seq4j.layers.TimeEmbedding;
+import org.seq4j.layers.TimeGRU;
 import org.seq4j.layers.TimeLSTM;
 import org.seq4j.layers.TimeMSE;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
 import org.seq4j.layers.Workspace;
 import org.seq4j.models.AbstractModel;
+import org.seq4j.models.AbstractRnnlm;
+import org.seq4j.models.Beam;
+import org.seq4j.models.BeamState;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.optim.AbstractOptimizer;
-import org.seq4j.data.HostFloats;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
 import org.seq4j.train.Batches;
 import org.seq4j.train.Checkpoint;
 import org.seq4j.train.RnnlmTrainer;
 import org.seq4j.train.Trainer;
-import org.seq4j.tensor.DType;
-import org.seq4j.tensor.Tensor;
 
 class CustomLayerTest {
 
@@ -419,6 +424,103 @@ class CustomLayerTest {
             highway.close();
             affine.close();
             mse.close();
+        }
+    }
+
+    /**
+     * The same kind of model on AbstractRnnlm: only its network is written (ids -> embedding -> stateful GRU ->
+     * highway -> scores); the loss, the training, generation and beam search come from the base.
+     */
+    static final class HighwayRnnlm extends AbstractRnnlm {
+        HighwayRnnlm(Backend backend, int V, int D, int H, long seed) {
+            super(backend, V, TimeHighway.declare(ParameterStore.builder(backend)
+                    .declare("embed.W", Init.normal(0.01), V, D)
+                    .declare("gru.Wx", Init.scaledNormal(D), D, 3 * H)
+                    .declare("gru.Wh", Init.scaledNormal(H), H, 3 * H)
+                    .declare("gru.b", Init.zeros(), 3 * H), "highway", H)
+                    .declare("affine.W", Init.scaledNormal(H), H, V)
+                    .declare("affine.b", Init.zeros(), V)
+                    .build(seed), store -> new Net(backend, store));
+        }
+
+        private static final class Net implements AbstractRnnlm.Network {
+            private final TimeEmbedding embed;
+            private final TimeGRU gru;
+            private final TimeHighway highway;
+            private final TimeAffine affine;
+
+            Net(Backend backend, ParameterStore s) {
+                embed = new TimeEmbedding(backend, s.get("embed.W"));
+                gru = new TimeGRU(backend, s.get("gru.Wx"), s.get("gru.Wh"), s.get("gru.b"), true);
+                highway = new TimeHighway(backend, s, "highway");
+                affine = new TimeAffine(backend, s.get("affine.W"), s.get("affine.b"));
+            }
+
+            @Override
+            public Tensor predict(Tensor xs) {
+                return affine.forward(highway.forward(gru.forward(embed.forward(xs))));
+            }
+
+            @Override
+            public void backward(Tensor dscore) {
+                embed.backward(gru.backward(highway.backward(affine.backward(dscore))));
+            }
+
+            @Override
+            public void resetState() {
+                gru.resetState();
+            }
+
+            @Override
+            public void reorderState(BeamState state, Tensor parents) {
+                state.reorder(gru, parents);
+            }
+
+            @Override
+            public void setTraining(boolean training) {
+            }
+
+            @Override
+            public void setInferencePrecision(PackedMatrix.Precision precision) {
+                gru.setInferencePrecision(precision);
+            }
+
+            @Override
+            public void close() {
+                embed.close();
+                gru.close();
+                highway.close();
+                affine.close();
+            }
+        }
+    }
+
+    @Test
+    void aLanguageModelOnAbstractRnnlmGetsTrainingGenerationAndBeamSearch() {
+        int V = 8, D = 6, H = 8;
+        int[] corpus = new int[401];
+        for (int i = 0; i < corpus.length; i++) {
+            corpus[i] = (i * 3 + i / 7) % V;
+        }
+        try (Backend backend = Backends.create("openblas");
+             HighwayRnnlm model = new HighwayRnnlm(backend, V, D, H, 1984);
+             RnnlmTrainer trainer = new RnnlmTrainer(model, new DecayedSgd(1f, 0f), 0.25f)) {
+            double first = trainer.fitEpoch(1, corpus, 4, 5, new Trainer.Listener() { }), last = first;
+            for (int epoch = 2; epoch <= 8; epoch++) {
+                last = trainer.fitEpoch(epoch, corpus, 4, 5, new Trainer.Listener() { });
+            }
+            assertTrue(last < 0.8 * first, "perplexity " + first + " -> " + last);
+            int[][] prompts = {{0, 3}, {5, 1}};
+            int[][] greedy = model.generate(prompts, 6, LanguageModel.Sampling.ARGMAX, 1);
+            Beam.Result one = model.beamSearch(prompts, 6, 1, 0, -1);
+            for (int q = 0; q < prompts.length; q++) {
+                // K = 1 is greedy decoding, bit for bit (Beam's ties rule), through the network's reorderState
+                assertArrayEquals(greedy[q], one.best()[q], "prompt " + q);
+            }
+            Beam.Result three = model.beamSearch(prompts, 6, 3, 0, -1);
+            for (int q = 0; q < prompts.length; q++) {
+                assertEquals(6, three.best()[q].length);
+            }
         }
     }
 

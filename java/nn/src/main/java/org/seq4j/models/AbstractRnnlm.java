@@ -8,36 +8,68 @@ import java.util.function.Function;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.ParameterStore;
+import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
 import org.seq4j.tensor.Tensor;
 
 /**
  * What SimpleRnnlm, Rnnlm and BetterRnnlm share: batch-major ids in, time-major inside, a network from embedding
- * to scores (T, N, V), TimeSoftmaxWithLoss, and generation on a separate copy of the network over the same
- * parameters.
+ * to scores (T, N, V), TimeSoftmaxWithLoss, and generation (greedy, sampled, beam search) on a separate copy of the
+ * network over the same parameters.
  *
- * <p>Only this package's models can extend it: the network its constructor takes, {@code AbstractRnnlm.Network},
- * is package-private (its beam-search state is too). A language model of your own extends {@link AbstractModel}
- * and implements {@link LanguageModel} itself (vocabSize, resetState, generate); RnnlmTrainer trains it like these.
+ * <p>A language model of your own extends it with a {@link Network} of its layers (see Rnnlm's, and HighwayRnnlm in
+ * the tests' {@code com.example.CustomLayerTest}), and gets the loss, training, generation and beam search.
  */
 public abstract class AbstractRnnlm extends AbstractModel implements LanguageModel {
 
-    /** The layers from ids (T, N) to scores (T, N, V), as the shared code drives them. */
-    interface Network extends AutoCloseable {
+    /**
+     * The layers from ids (T, N) to scores (T, N, V), as the shared code drives them. The model makes two over its
+     * store: one it trains, and one it generates with (its own state and workspaces, dropout off), on first use.
+     */
+    public interface Network extends AutoCloseable {
+        /**
+         * The forward pass.
+         *
+         * @param xs ids (T, N) int32, time-major
+         * @return the next-word scores (T, N, V), valid until the next call
+         */
         Tensor predict(Tensor xs);
 
+        /**
+         * The backward pass of the last predict, adding every parameter's gradient into the store.
+         *
+         * @param dscore the gradient of the loss w.r.t. the scores, (T, N, V)
+         */
         void backward(Tensor dscore);
 
+        /** Forgets the carried state of the stateful layers (the next predict starts from zeros). */
         void resetState();
 
-        /** Row j of every carried state becomes row parents[j] (M,) of the last forward's (beam search). */
+        /**
+         * Beam search: row j of every carried state becomes row parents[j] of the last forward's.
+         *
+         * @param state   the reordering helper; {@link BeamState#reorder(TimeRecurrent, Tensor)} for each stateful
+         *                recurrent layer
+         * @param parents (M,) int32 row indices
+         */
         void reorderState(BeamState state, Tensor parents);
 
+        /**
+         * Training or inference mode (dropout on or off).
+         *
+         * @param training whether training
+         */
         void setTraining(boolean training);
 
-        /** The precision of the recurrent layers' Wh; UnsupportedOperationException for BF16 without any. */
+        /**
+         * The precision of the recurrent layers' Wh for inference.
+         *
+         * @param precision F32 or BF16
+         * @throws UnsupportedOperationException for BF16 in a network without recurrent layers
+         */
         void setInferencePrecision(PackedMatrix.Precision precision);
 
+        /** Closes the layers. */
         @Override
         void close();
     }

@@ -12,7 +12,12 @@ import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 
-final class BeamState implements AutoCloseable {
+/**
+ * Reorders the carried state of recurrent layers between beam-search steps (see
+ * {@link AbstractRnnlm.Network#reorderState}): row j of h (and an LSTM's c) becomes a copy of row parents[j]. Made
+ * by the model; a network calls one of its reorder methods for each stateful layer.
+ */
+public final class BeamState implements AutoCloseable {
     private final Backend backend;
     private final Workspace ws;
     private final Map<Integer, Tensor[]> scratch = new HashMap<>();   // H -> {(M, H), (M, H)}
@@ -32,16 +37,26 @@ final class BeamState implements AutoCloseable {
         return scratch.computeIfAbsent(h, k -> new Tensor[] {ws.floats(m, k), ws.floats(m, k)});
     }
 
-    /** The stateful lstm continues from h[parents], c[parents] (parents (M,) int32) of its last forward. */
-    void reorder(TimeLSTM lstm, Tensor parents) {
+    /**
+     * The stateful lstm continues from h[parents], c[parents] of its last forward.
+     *
+     * @param lstm    a stateful TimeLSTM
+     * @param parents (M,) int32 row indices
+     */
+    public void reorder(TimeLSTM lstm, Tensor parents) {
         Tensor[] s = scratch(parents.dim(0), lstm.hiddenSize());
         backend.embeddingForward(s[0], lstm.h(), parents);
         backend.embeddingForward(s[1], lstm.c(), parents);
         lstm.setState(s[0], s[1]);
     }
 
-    /** The stateful recurrent layer (an LSTM: h and c; a GRU: h) continues from its state at rows parents. */
-    void reorder(TimeRecurrent layer, Tensor parents) {
+    /**
+     * The stateful recurrent layer (an LSTM: h and c; a GRU: h) continues from its state at rows parents.
+     *
+     * @param layer   a stateful TimeLSTM or TimeGRU
+     * @param parents (M,) int32 row indices
+     */
+    public void reorder(TimeRecurrent layer, Tensor parents) {
         switch (layer) {
             case TimeLSTM lstm -> reorder(lstm, parents);
             case TimeGRU gru -> {
@@ -52,14 +67,20 @@ final class BeamState implements AutoCloseable {
         }
     }
 
-    /** The stateful rnn continues from h[parents] of its last forward. */
-    void reorder(TimeRNN rnn, Tensor parents) {
+    /**
+     * The stateful rnn continues from h[parents] of its last forward.
+     *
+     * @param rnn     a stateful TimeRNN
+     * @param parents (M,) int32 row indices
+     */
+    public void reorder(TimeRNN rnn, Tensor parents) {
         Tensor h = rnn.h();
         Tensor[] s = scratch(parents.dim(0), h.dim(1));
         backend.embeddingForward(s[0], h, parents);
         rnn.setState(s[0]);
     }
 
+    /** Frees the scratch rows. */
     @Override
     public void close() {
         ws.close();
