@@ -142,9 +142,11 @@ struct rows_args {
 /* ---- ids (embedding.c) --------------------------------------------------------------------------- */
 /*
  * Ids and labels live in memory that Java code may change between AbstractBackend's check and the kernel,
- * so every kernel reads each id exactly once (an atomic load: the compiler may not read it again after the
- * check), checks it, and skips it if it is out of range; the first bad one (lowest position) is kept in the
- * call's status, SEQ4J_BAD_ID(position, id), whichever part found it.
+ * so every use of an id reads it once (an atomic load: the compiler may not read it again after the check),
+ * checks that value, and skips the use if it is out of range. A kernel may use an id more than once (the
+ * embedding scatter-add once per block of columns, the LSTM team once per part): each use reads, checks and
+ * reports on its own, so a bad value is never skipped without a report. The first bad one (lowest position) is
+ * kept in the call's status, SEQ4J_BAD_ID(position, id), whichever part found it.
  */
 INLINE int32_t load_id(const int32_t *ids, int64_t i) {
     return __atomic_load_n(ids + i, __ATOMIC_RELAXED);

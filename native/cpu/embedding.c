@@ -88,9 +88,9 @@ HOT_PART_256(embedding_backward_part) {
                 const char *next = (const char *) (a->x + (size_t) (r + EMBED_AHEAD) * d + jb);
                 for (size_t k = 0; k < w * sizeof(float); k += 64) __builtin_prefetch(next + k);
             }
-            int32_t id = load_id(a->ids, r);
+            int32_t id = load_id(a->ids, r); /* read again for each block: another thread may have changed it */
             if ((uint32_t) id >= (uint32_t) a->v) {
-                if (jb == b) report_bad_id(a->bad, r, id);
+                report_bad_id(a->bad, r, id); /* from every block that skips it, not just the part's first */
                 continue;
             }
             float *row = y + (size_t) id * ld;
