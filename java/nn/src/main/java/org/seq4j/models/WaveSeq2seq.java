@@ -22,7 +22,7 @@ import org.seq4j.tensor.Tensor;
  * outputs.
  */
 public final class WaveSeq2seq extends AbstractModel implements RegressionModel {
-    private final int fin, fout, H;
+    private final int fin, fout;
     private final Layers train;
     private Layers gen;
     private final TimeMSE mse;
@@ -77,7 +77,6 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
                 .build(seed));
         this.fin = inputSize;
         this.fout = outputSize;
-        this.H = H;
         this.train = new Layers(backend, store);
         this.mse = new TimeMSE(backend, TimeMSE.Steps.ALL);
     }
