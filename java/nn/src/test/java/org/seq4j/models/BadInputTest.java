@@ -205,6 +205,17 @@ class BadInputTest {
     }
 
     @Test
+    void waveModelsRefuseAHiddenSizeWhoseGateColumnsOverflowAnInt() {
+        // 4 * H wrapped: H = 2^29 + 1 was refused for a shape with -2147483644 columns, H = 2^30 + 1 for one of 4
+        for (int h : new int[] {(1 << 29) + 1, (1 << 30) + 1}) {
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> new WavePredictor(backend, 1, h, 1)),
+                    "H = " + h, "gate columns");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> new WaveSeq2seq(backend, 1, 1, h, 1)),
+                    "H = " + h, "gate columns");
+        }
+    }
+
+    @Test
     void regressionModelsRejectWrongShapes() {
         try (WavePredictor model = new WavePredictor(backend, 1, H, 1);
              WaveSeq2seq s2s = new WaveSeq2seq(backend, 1, 1, H, 1)) {
