@@ -10,9 +10,9 @@ import org.seq4j.tensor.Tensor;
 /**
  * When to fold, and the table. Projecting through the table costs V rows of E Wx once, the plain path T*N rows
  * per forward, so the table pays when V < T*N (every forward of training computes it anew, the weights having
- * moved) or when the weights stay unchanged over forwards of V tokens in all (inference: an encoder run question
- * after question; rent until the rent paid reaches the price, then buy). While E, Wx and b keep the versions the
- * table was computed at, a forward only gathers its rows.
+ * moved) or when the weights stay unchanged over forwards of more than V tokens in all (inference: an encoder run
+ * question after question; rent until the rent paid passes the price, then buy). While E, Wx and b keep the versions
+ * the table was computed at, a forward only gathers its rows.
  */
 final class FoldedInput implements AutoCloseable {
     private final Backend backend;

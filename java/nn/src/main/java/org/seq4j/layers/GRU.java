@@ -1,6 +1,6 @@
 // The book's appendix GRU cell, one step, gates sliced z, r, h in Wx (D, 3H), Wh (H, 3H), b (3H,):
 // z = sigmoid(x Wxz + h Whz + bz), r = sigmoid(x Wxr + h Whr + br), hhat = tanh(x Wxh + (r h) Whh + bh),
-// h_next = (1 - z) h + z hhat. Two GEMMs and two fused kernels each way (see TimeGRU, the fast way to run
+// h_next = (1 - z) h + z hhat. Two recurrent GEMMs and two fused kernels each way (see TimeGRU, the fast way to run
 // many steps, and Backend for the kernels).
 package org.seq4j.layers;
 

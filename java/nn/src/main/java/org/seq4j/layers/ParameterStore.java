@@ -80,7 +80,8 @@ public final class ParameterStore implements AutoCloseable {
          * @param init  how its values start
          * @param shape its dimensions
          * @return this builder
-         * @throws IllegalArgumentException if the name is empty or taken, init is null, or the shape empty or holds a 0
+         * @throws IllegalArgumentException if the name is null, blank or taken, init is null, or the shape is empty or
+         *         holds a dimension below 1
          */
         public Builder declare(String name, Init init, int... shape) {
             if (name == null || name.isBlank()) {
@@ -166,7 +167,7 @@ public final class ParameterStore implements AutoCloseable {
             backend.copyIn(values, init);
             this.parameters = Collections.unmodifiableList(list);
             this.byName = Collections.unmodifiableMap(map);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {   // an OutOfMemoryError from an allocation too: nothing stays open
             arena.close();
             throw e;
         }

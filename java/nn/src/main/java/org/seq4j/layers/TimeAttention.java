@@ -74,6 +74,7 @@ public final class TimeAttention implements AutoCloseable {
      * @param dout (T_dec, N, H)
      * @return dhsEnc (T_enc, N, H), the layer's buffer
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
+     * @throws IllegalArgumentException if dout is not (T_dec, N, H) float32
      */
     public Tensor backward(Tensor dout) {
         calls.backwardStarts();

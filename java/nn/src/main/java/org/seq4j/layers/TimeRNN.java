@@ -9,7 +9,8 @@ import org.seq4j.tensor.Tensor;
 
 /**
  * The book's TimeRNN over a time-major sequence xs (T, N, D) to hs (T, N, H): one GEMM x Wx + b for all
- * steps, then per step one GEMM h_prev Wh and one tanh. Stateful: each forward starts from the previous one's last h.
+ * steps, then per step one GEMM h_prev Wh and one tanh. A stateful layer starts each forward from the previous one's
+ * last h, another from zeros.
  */
 public final class TimeRNN implements AutoCloseable {
     private final Backend backend;

@@ -60,7 +60,8 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      * @param dhs (T, N, H), T and N those of the last forward
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalStateException before a forward returned, after a backward of it, after a write to the weights
-     *         since it, or after forward(embed, ids) that folded the embedding
+     *         since it, after forward(embed, ids) that folded the embedding, or after a BF16 forward
+     * @throws IllegalArgumentException if dhs does not hold T * N * H values
      */
     Tensor backward(Tensor dhs);
 
@@ -70,9 +71,10 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      *
      * @param embed the embedding of the last forward
      * @param dhs   (T, N, H), T and N those of the last forward
-     * @throws IllegalStateException before a forward returned, after a backward of it, or after a write to the
-     *         weights (the embedding's included) since it
-     * @throws IllegalArgumentException if the last forward folded another embedding
+     * @throws IllegalStateException before a forward returned, after a backward of it, after a write to the
+     *         weights (the embedding's included) since it, or after a BF16 forward
+     * @throws IllegalArgumentException if the last forward folded another embedding, or dhs does not hold T * N * H
+     *         values
      */
     void backward(TimeEmbedding embed, Tensor dhs);
 
@@ -83,8 +85,8 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      *
      * @param embed  the embedding of the last forward
      * @param dhLast (N, H), the gradient w.r.t. the last hidden state h_T
-     * @throws IllegalStateException before a forward returned, after a backward of it, or after a write to the
-     *         weights (the embedding's included) since it
+     * @throws IllegalStateException before a forward returned, after a backward of it, after a write to the
+     *         weights (the embedding's included) since it, or after a BF16 forward
      * @throws IllegalArgumentException if dhLast is not (N, H) or the last forward folded another embedding
      */
     void backwardLast(TimeEmbedding embed, Tensor dhLast);

@@ -50,15 +50,19 @@ public final class BetterRnnlm extends AbstractRnnlm {
      * @param dropoutRatio the drop probability of the three dropout layers, in [0, 1)
      * @param cell         the recurrent cell of both layers
      * @param seed         the initial weights' and dropout masks' seed
-     * @throws IllegalArgumentException if a size is not positive or D differs from H
+     * @throws IllegalArgumentException if a size is not positive, D differs from H, or the ratio is outside [0, 1)
      */
     public BetterRnnlm(Backend backend, int V, int D, int H, float dropoutRatio, Cell cell, long seed) {
-        super(backend, V, declare(backend, V, D, H, cell).build(seed),
+        super(backend, V, declare(backend, V, D, H, dropoutRatio, cell).build(seed),
                 s -> new Net(backend, s, cell, dropoutRatio, seed));
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell) {
+    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, float dropoutRatio, Cell cell) {
         Inputs.requireSizes(V, D, H);
+        // checked here, before the store is built: TimeDropout's own check comes after it, which left it open
+        if (!(dropoutRatio >= 0f && dropoutRatio < 1f)) {
+            throw new IllegalArgumentException("BetterRnnlm dropout ratio must be in [0, 1), got " + dropoutRatio);
+        }
         if (D != H) {
             throw new IllegalArgumentException("BetterRnnlm ties the output weights to embed.W, so the word vector size D ("
                     + D + ") must equal the hidden size H (" + H + ")");

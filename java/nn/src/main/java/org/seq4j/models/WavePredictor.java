@@ -6,6 +6,7 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
@@ -37,16 +38,17 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
      * @param F       values per step (1 for a wave)
      * @param H       hidden size
      * @param seed    the initial weights' seed
-     * @throws IllegalArgumentException if a size is below 1
+     * @throws IllegalArgumentException if a size is below 1, or 4H does not fit an int
      */
     public WavePredictor(Backend backend, int F, int H, long seed) {
         if (F < 1 || H < 1) {
             throw new IllegalArgumentException("WavePredictor needs F and H >= 1, got F=" + F + ", H=" + H);
         }
+        int g = Cell.LSTM.columns(H);   // 4H, refused where it overflows an int (it wrapped into a wrong shape)
         super(backend, ParameterStore.builder(backend)
-                .declare("lstm.Wx", Init.scaledNormal(F), F, 4 * H)
-                .declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("lstm.b", Init.zeros(), 4 * H)
+                .declare("lstm.Wx", Init.scaledNormal(F), F, g)
+                .declare("lstm.Wh", Init.scaledNormal(H), H, g)
+                .declare("lstm.b", Init.zeros(), g)
                 .declare("affine.W", Init.scaledNormal(H), H, F)
                 .declare("affine.b", Init.zeros(), F)
                 .build(seed));

@@ -8,6 +8,7 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeAffine;
@@ -22,7 +23,7 @@ import org.seq4j.tensor.Tensor;
  * outputs.
  */
 public final class WaveSeq2seq extends AbstractModel implements RegressionModel {
-    private final int fin, fout, H;
+    private final int fin, fout;
     private final Layers train;
     private Layers gen;
     private final TimeMSE mse;
@@ -58,26 +59,26 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
      * @param outputSize F_out (1 for a cosine)
      * @param H          hidden size
      * @param seed       the initial weights' seed
-     * @throws IllegalArgumentException if a size is below 1
+     * @throws IllegalArgumentException if a size is below 1, or 4H does not fit an int
      */
     public WaveSeq2seq(Backend backend, int inputSize, int outputSize, int H, long seed) {
         if (inputSize < 1 || outputSize < 1 || H < 1) {
             throw new IllegalArgumentException("WaveSeq2seq needs inputSize, outputSize and H >= 1, got " + inputSize
                     + ", " + outputSize + ", " + H);
         }
+        int g = Cell.LSTM.columns(H);   // 4H, refused where it overflows an int (it wrapped into a wrong shape)
         super(backend, ParameterStore.builder(backend)
-                .declare("encoder.lstm.Wx", Init.scaledNormal(inputSize), inputSize, 4 * H)
-                .declare("encoder.lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("encoder.lstm.b", Init.zeros(), 4 * H)
-                .declare("decoder.lstm.Wx", Init.scaledNormal(outputSize), outputSize, 4 * H)
-                .declare("decoder.lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                .declare("decoder.lstm.b", Init.zeros(), 4 * H)
+                .declare("encoder.lstm.Wx", Init.scaledNormal(inputSize), inputSize, g)
+                .declare("encoder.lstm.Wh", Init.scaledNormal(H), H, g)
+                .declare("encoder.lstm.b", Init.zeros(), g)
+                .declare("decoder.lstm.Wx", Init.scaledNormal(outputSize), outputSize, g)
+                .declare("decoder.lstm.Wh", Init.scaledNormal(H), H, g)
+                .declare("decoder.lstm.b", Init.zeros(), g)
                 .declare("decoder.affine.W", Init.scaledNormal(H), H, outputSize)
                 .declare("decoder.affine.b", Init.zeros(), outputSize)
                 .build(seed));
         this.fin = inputSize;
         this.fout = outputSize;
-        this.H = H;
         this.train = new Layers(backend, store);
         this.mse = new TimeMSE(backend, TimeMSE.Steps.ALL);
     }

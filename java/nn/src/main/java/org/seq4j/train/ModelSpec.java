@@ -206,7 +206,8 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
     }
 
     /**
-     * Writes this spec as properties (task, model, vocab, wordvec, hidden, dropout, reverse, seed).
+     * Writes this spec as properties (task, model, vocab, wordvec, hidden, dropout, reverse, seed, bidirectional,
+     * cell).
      *
      * @param p the description to write into
      */

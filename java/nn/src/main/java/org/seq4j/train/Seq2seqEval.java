@@ -74,6 +74,7 @@ public final class Seq2seqEval {
      * @param batch    questions per generate call
      * @param samples  how many samples to keep for display
      * @return the accuracy and samples
+     * @throws IllegalArgumentException if batch is below 1
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples) {
@@ -93,7 +94,7 @@ public final class Seq2seqEval {
      * @param samples  how many samples to keep for display
      * @param beam     K, hypotheses per question, or 0 for greedy
      * @return the accuracy and samples
-     * @throws IllegalArgumentException if beam is negative
+     * @throws IllegalArgumentException if batch is below 1 or beam is negative
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam) {
@@ -144,7 +145,7 @@ public final class Seq2seqEval {
             // from a wrong start when a data set's answers begin differently)
             int startId = test.t()[from][0];
             int to = from + 1;
-            while (to < Math.min(end, from + batch) && test.t()[to][0] == startId) {
+            while (to < end && to - from < batch && test.t()[to][0] == startId) {   // from + batch may overflow
                 to++;
             }
             int[][] questions = Arrays.copyOfRange(test.x(), from, to);

@@ -1,12 +1,20 @@
 // ParameterStore.Builder.declare refuses what cannot become a parameter with one line naming the parameter, before
 // anything is allocated: a missing name or Init (a null Init used to surface later as a NullPointerException with no
-// message), a name declared twice, an empty shape or a dimension below 1.
+// message), a name declared twice, an empty shape or a dimension below 1. A build that fails (with an Error too, as an
+// allocation's OutOfMemoryError) closes the memory it had allocated.
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.lang.foreign.Arena;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.seq4j.backend.Backend;
 import org.seq4j.testing.TestBackends;
 
 class ParameterStoreBuilderTest {
@@ -26,6 +34,34 @@ class ParameterStoreBuilderTest {
                 refused(() -> b.declare("v", Init.zeros(), 2, 0)));
         try (ParameterStore store = b.build(1)) {   // the refusals left the builder as it was
             assertEquals(2, store.get("w").value().size());
+        }
+    }
+
+    @Test
+    void aBuildThatFailsWithAnErrorClosesWhatItAllocated() {
+        // build caught only RuntimeException: an OutOfMemoryError allocating the gradients left the values' arena open
+        List<Arena> arenas = new ArrayList<>();
+        int[] allocations = {0};
+        Backend real = TestBackends.reference();
+        Backend failing = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("allocate")) {
+                        arenas.add((Arena) args[0]);
+                        if (allocations[0]++ == 1) {   // the second: the gradients
+                            throw new OutOfMemoryError("refused by the test");
+                        }
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ParameterStore.Builder b = ParameterStore.builder(failing).declare("w", Init.zeros(), 2);
+        assertThrows(OutOfMemoryError.class, () -> b.build(1));
+        assertFalse(arenas.isEmpty());
+        for (Arena a : arenas) {
+            assertFalse(a.scope().isAlive(), "the store's arena is closed after the failed build");
         }
     }
 }

@@ -4,16 +4,22 @@
 package org.seq4j.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.optim.Adam;
@@ -172,6 +178,41 @@ class BadInputTest {
     void betterRnnlmNeedsDEqualToHForWeightTying() {
         assertMessage(assertThrows(IllegalArgumentException.class, () -> new BetterRnnlm(backend, V, 4, 6, 0.5f, 1)),
                 "D (4)", "H (6)");
+    }
+
+    @Test
+    void betterRnnlmRefusesADropoutRatioOutsideZeroToOneBeforeAllocatingItsParameters() {
+        // the ratio was checked by TimeDropout only after the store was built: the refused model's store stayed open
+        List<Arena> arenas = new ArrayList<>();
+        Backend recording = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("allocate")) {
+                        arenas.add((Arena) args[0]);
+                    }
+                    try {
+                        return method.invoke(backend, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        for (float bad : new float[] {1f, -0.5f, Float.NaN}) {
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> new BetterRnnlm(recording, V, H, H, bad, Cell.GRU, 1)), "ratio", "[0, 1)", "" + bad);
+        }
+        for (Arena a : arenas) {
+            assertFalse(a.scope().isAlive(), "memory of a refused BetterRnnlm is released");
+        }
+    }
+
+    @Test
+    void waveModelsRefuseAHiddenSizeWhoseGateColumnsOverflowAnInt() {
+        // 4 * H wrapped: H = 2^29 + 1 was refused for a shape with -2147483644 columns, H = 2^30 + 1 for one of 4
+        for (int h : new int[] {(1 << 29) + 1, (1 << 30) + 1}) {
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> new WavePredictor(backend, 1, h, 1)),
+                    "H = " + h, "gate columns");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> new WaveSeq2seq(backend, 1, 1, h, 1)),
+                    "H = " + h, "gate columns");
+        }
     }
 
     @Test

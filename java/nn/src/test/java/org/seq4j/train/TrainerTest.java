@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -67,6 +68,11 @@ class TrainerTest {
      * starts[q] (else with its answer reversed, a wrong one).
      */
     private static Seq2seqModel answering(int[][] answers, int[] starts) {
+        return answering(answers, starts, new ArrayList<>());
+    }
+
+    /** As above, adding the number of questions of every generate call to {@code batches}. */
+    private static Seq2seqModel answering(int[][] answers, int[] starts, List<Integer> batches) {
         return new Seq2seqModel() {
             @Override
             public int vocabSize() {
@@ -83,6 +89,7 @@ class TrainerTest {
                 if (xs.length == 0) {
                     throw new AssertionError("generate of no questions: an evaluation that does not advance");
                 }
+                batches.add(xs.length);
                 int[][] out = new int[xs.length][];
                 for (int i = 0; i < xs.length; i++) {
                     out[i] = answers[xs[i][0]]; // question i starts with id i
@@ -154,6 +161,23 @@ class TrainerTest {
             Seq2seqEval.Result r = Seq2seqEval.evaluate(answering(answers, starts), new SequencePairs(x, t), v, false, 0,
                     batch, 3);
             assertEquals(3, r.correct(), "batch " + batch);
+        }
+    }
+
+    @Test
+    void aBatchAsLargeAsAnIntKeepsQuestionsWithOneStartIdTogether() {
+        // from + batch overflowed once from > 0: every batch after the first held one question
+        CharVocabulary v = CharVocabulary.of("012+_= ");
+        int[][] x = {v.encode("0+1"), v.encode("1+1"), v.encode("2+2")};
+        int[][] t = {v.encode("_1 "), v.encode("=2 "), v.encode("=12")};
+        int[][] answers = {v.encode("1 "), v.encode("2 "), v.encode("12")};
+        int[] starts = {v.encode("_")[0], v.encode("=")[0], v.encode("=")[0]};
+        for (int batch : new int[] {Integer.MAX_VALUE, 2}) {
+            List<Integer> batches = new ArrayList<>();
+            Seq2seqEval.Result r = Seq2seqEval.evaluate(answering(answers, starts, batches), new SequencePairs(x, t), v,
+                    false, 0, batch, 3);
+            assertEquals(3, r.correct(), "batch " + batch);
+            assertEquals(List.of(1, 2), batches, "questions per generate call, batch " + batch);
         }
     }
 
