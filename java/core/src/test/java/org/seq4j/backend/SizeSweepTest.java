@@ -24,6 +24,7 @@ import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.Both;
 import org.seq4j.testing.Both.Pair;
+import org.seq4j.testing.Outputs;
 import org.seq4j.testing.TestBackends;
 
 class SizeSweepTest {
@@ -42,7 +43,7 @@ class SizeSweepTest {
     static final int GUARD = 19;
 
     /** Outputs on the device side inside guard bands; check() asserts the bands are untouched. */
-    static final class Guarded {
+    static final class Guarded implements Outputs {
         final Both b;
         final List<Tensor> full = new ArrayList<>();
         final List<String> names = new ArrayList<>();
@@ -52,7 +53,8 @@ class SizeSweepTest {
         }
 
         /** A pair with the given values: the reference's plain, the device's a view inside guard bands. */
-        Pair f32(String name, float[] host, int... shape) {
+        @Override
+        public Pair f32(String name, float[] host, int... shape) {
             Tensor r = b.ref.allocate(b.arena(), DType.F32, shape);
             b.ref.copyIn(r, host);
             Tensor all = b.dev.allocate(b.arena(), DType.F32, host.length + 2 * GUARD);
@@ -65,15 +67,18 @@ class SizeSweepTest {
             return new Pair(r, all.flatSlice(GUARD, host.length).view(shape));
         }
 
-        Pair uniform(String name, double lo, double hi, int... shape) {
+        @Override
+        public Pair uniform(String name, double lo, double hi, int... shape) {
             return f32(name, b.uniform(Math.toIntExact(Tensor.sizeOf(shape)), lo, hi), shape);
         }
 
-        Pair zeros(String name, int... shape) {
+        @Override
+        public Pair zeros(String name, int... shape) {
             return f32(name, new float[Math.toIntExact(Tensor.sizeOf(shape))], shape);
         }
 
-        void check(String what) {
+        @Override
+        public void check(String what) {
             for (int t = 0; t < full.size(); t++) {
                 float[] v = new float[Math.toIntExact(full.get(t).size())];
                 b.dev.copyOut(v, full.get(t));
