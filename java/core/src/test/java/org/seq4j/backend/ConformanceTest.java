@@ -35,6 +35,7 @@ import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.Both;
 import org.seq4j.testing.Both.Pair;
+import org.seq4j.testing.Outputs;
 import org.seq4j.testing.TestBackends;
 
 class ConformanceTest {
@@ -97,21 +98,29 @@ class ConformanceTest {
     void scaleAxpyMul(String backend) {
         try (Both b = both(backend, 3)) {
             for (int n : SIZES) {
-                Pair x = b.uniformPair(-2, 2, n), y = b.uniformPair(-2, 2, n), z = b.zeros(DType.F32, n);
-                b.ref.scale(x.r(), 0.37f);
-                b.dev.scale(x.d(), 0.37f);
-                b.assertClose("scale n=" + n, x, 0, ONE_ROUNDING);
-                b.ref.addScaled(y.r(), x.r(), -1.7f);
-                b.dev.addScaled(y.d(), x.d(), -1.7f);
-                b.assertClose("addScaled n=" + n, y, 0, ONE_ROUNDING);
-                b.ref.mul(z.r(), x.r(), y.r());
-                b.dev.mul(z.d(), x.d(), y.d());
-                b.assertClose("mul n=" + n, z, 0, ONE_ROUNDING);
+                Pair[] xyz = scaleAxpyMulCase(b, Outputs.plain(b), n);
+                Pair x = xyz[0], y = xyz[1];
                 b.ref.mul(x.r(), x.r(), y.r());
                 b.dev.mul(x.d(), x.d(), y.d());
                 b.assertClose("mul in place n=" + n, x, 0, ONE_ROUNDING);
             }
         }
+    }
+
+    /** scale, addScaled and mul over n elements; returns {x, y, z} (SizeSweepTest goes on with them). */
+    static Pair[] scaleAxpyMulCase(Both b, Outputs o, int n) {
+        String size = " n=" + n;
+        Pair x = o.uniform("x", -2, 2, n), y = o.uniform("y", -2, 2, n), z = o.zeros("z", n);
+        b.ref.scale(x.r(), 0.37f);
+        b.dev.scale(x.d(), 0.37f);
+        b.assertClose("scale" + size, x, 0, ONE_ROUNDING);
+        b.ref.addScaled(y.r(), x.r(), -1.7f);
+        b.dev.addScaled(y.d(), x.d(), -1.7f);
+        b.assertClose("addScaled" + size, y, 0, ONE_ROUNDING);
+        b.ref.mul(z.r(), x.r(), y.r());
+        b.dev.mul(z.d(), x.d(), y.d());
+        b.assertClose("mul" + size, z, 0, ONE_ROUNDING);
+        return new Pair[] {x, y, z};
     }
 
     @EveryBackend
@@ -604,20 +613,25 @@ class ConformanceTest {
     void addBiasAndSumRows(String backend) {
         try (Both b = both(backend, 7)) {
             for (int[] rc : ROWS) {
-                int m = rc[0], n = rc[1];
-                Pair y = b.uniformPair(-1, 1, m, n), bias = b.uniformPair(-1, 1, n), out = b.uniformPair(-1, 1, n);
-                b.ref.addBias(y.r(), bias.r());
-                b.dev.addBias(y.d(), bias.d());
-                b.assertClose("addBias " + m + "x" + n, y, 0, ONE_ROUNDING);
-                // both sides sum in double: only the final rounding differs
-                b.ref.sumRows(out.r(), y.r(), 1f);
-                b.dev.sumRows(out.d(), y.d(), 1f);
-                b.assertClose("sumRows beta=1 " + m + "x" + n, out, 1e-6, 1e-6);
-                b.ref.sumRows(out.r(), y.r(), 0f);
-                b.dev.sumRows(out.d(), y.d(), 0f);
-                b.assertClose("sumRows beta=0 " + m + "x" + n, out, 1e-6, 1e-6);
+                Outputs o = Outputs.plain(b);
+                addBiasSumRowsCase(b, o, o.uniform("y", -1, 1, rc[0], rc[1]), rc[0], rc[1]);
             }
         }
+    }
+
+    /** addBias of a bias of n into y (m, n), then sumRows of y with beta 1 and 0; SizeSweepTest runs it too. */
+    static void addBiasSumRowsCase(Both b, Outputs o, Pair y, int m, int n) {
+        Pair bias = o.uniform("bias", -1, 1, n), out = o.uniform("out", -1, 1, n);
+        b.ref.addBias(y.r(), bias.r());
+        b.dev.addBias(y.d(), bias.d());
+        b.assertClose("addBias " + m + "x" + n, y, 0, ONE_ROUNDING);
+        // both sides sum in double: only the final rounding differs
+        b.ref.sumRows(out.r(), y.r(), 1f);
+        b.dev.sumRows(out.d(), y.d(), 1f);
+        b.assertClose("sumRows beta=1 " + m + "x" + n, out, 1e-6, 1e-6);
+        b.ref.sumRows(out.r(), y.r(), 0f);
+        b.dev.sumRows(out.d(), y.d(), 0f);
+        b.assertClose("sumRows beta=0 " + m + "x" + n, out, 1e-6, 1e-6);
     }
 
     // ---- activations -----------------------------------------------------------------------------------
@@ -656,18 +670,23 @@ class ConformanceTest {
     void softmax(String backend) {
         try (Both b = both(backend, 9)) {
             for (int[] rc : ROWS) {
-                int m = rc[0], v = rc[1];
-                Pair x = b.uniformPair(-20, 20, m, v), y = b.zeros(DType.F32, m, v), dy = b.uniformPair(-1, 1, m, v);
-                Pair dx = b.zeros(DType.F32, m, v);
-                b.ref.softmaxForward(y.r(), x.r());
-                b.dev.softmaxForward(y.d(), x.d());
-                // a row sum of v exps in float: a relative error of about sqrt(v) u on each probability
-                b.assertClose("softmaxForward " + m + "x" + v, y, T_ATOL, T_RTOL);
-                b.ref.softmaxBackward(dx.r(), y.r(), dy.r());
-                b.dev.softmaxBackward(dx.d(), y.d(), dy.d());
-                b.assertClose("softmaxBackward " + m + "x" + v, dx, T_ATOL, T_RTOL);
+                softmaxCase(b, Outputs.plain(b), rc[0], rc[1]);
             }
         }
+    }
+
+    /** softmaxForward and softmaxBackward over (m, v); returns {x, y, dy, dx} (SizeSweepTest goes on with them). */
+    static Pair[] softmaxCase(Both b, Outputs o, int m, int v) {
+        Pair x = o.uniform("x", -20, 20, m, v), y = o.zeros("y", m, v), dy = o.uniform("dy", -1, 1, m, v);
+        Pair dx = o.zeros("dx", m, v);
+        b.ref.softmaxForward(y.r(), x.r());
+        b.dev.softmaxForward(y.d(), x.d());
+        // a row sum of v exps in float: a relative error of about sqrt(v) u on each probability
+        b.assertClose("softmaxForward " + m + "x" + v, y, T_ATOL, T_RTOL);
+        b.ref.softmaxBackward(dx.r(), y.r(), dy.r());
+        b.dev.softmaxBackward(dx.d(), y.d(), dy.d());
+        b.assertClose("softmaxBackward " + m + "x" + v, dx, T_ATOL, T_RTOL);
+        return new Pair[] {x, y, dy, dx};
     }
 
     // ---- recurrent cells -------------------------------------------------------------------------------
@@ -681,35 +700,40 @@ class ConformanceTest {
     void lstmCell(String backend) {
         try (Both b = both(backend, 10)) {
             for (int[] s : NH) {
-                int n = s[0], h = s[1];
-                Pair gates = b.uniformPair(-4, 4, n, 4 * h), cPrev = b.uniformPair(-2, 2, n, h);
-                Pair hNext = b.zeros(DType.F32, n, h), cNext = b.zeros(DType.F32, n, h);
-                b.ref.lstmCellForward(hNext.r(), cNext.r(), gates.r(), cPrev.r());
-                b.dev.lstmCellForward(hNext.d(), cNext.d(), gates.d(), cPrev.d());
-                String shape = " N=" + n + " H=" + h;
-                b.assertClose("lstmCellForward gates" + shape, gates, T_ATOL, T_RTOL);
-                b.assertClose("lstmCellForward c" + shape, cNext, T_ATOL, T_RTOL);
-                b.assertClose("lstmCellForward h" + shape, hNext, T_ATOL, T_RTOL);
-
-                Pair dh = b.uniformPair(-1, 1, n, h), dc = b.uniformPair(-1, 1, n, h);
-                Pair dA = b.zeros(DType.F32, n, 4 * h), dcPrev = b.zeros(DType.F32, n, h);
-                // backward from the reference's saved gates and cell on both sides, so that only the
-                // backward kernel is compared here
-                b.dev.copyIn(gates.d(), b.refValues(gates.r()));
-                b.dev.copyIn(cNext.d(), b.refValues(cNext.r()));
-                b.ref.lstmCellBackward(dA.r(), dcPrev.r(), gates.r(), cNext.r(), cPrev.r(), dh.r(), dc.r());
-                b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), dc.d());
-                b.assertClose("lstmCellBackward dA" + shape, dA, T_ATOL, T_RTOL);
-                b.assertClose("lstmCellBackward dcPrev" + shape, dcPrev, T_ATOL, T_RTOL);
-
-                // the same with the hidden gradient in two parts, dh + carry, summed in the kernel
-                Pair carry = b.uniformPair(-1, 1, n, h);
-                b.ref.lstmCellBackward(dA.r(), dcPrev.r(), gates.r(), cNext.r(), cPrev.r(), dh.r(), carry.r(), dc.r());
-                b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), carry.d(), dc.d());
-                b.assertClose("lstmCellBackward (carry) dA" + shape, dA, T_ATOL, T_RTOL);
-                b.assertClose("lstmCellBackward (carry) dcPrev" + shape, dcPrev, T_ATOL, T_RTOL);
+                lstmCellCase(b, Outputs.plain(b), s[0], s[1]);
             }
         }
+    }
+
+    /** lstmCellForward and both lstmCellBackward forms at (n, h); SizeSweepTest runs it over its sizes. */
+    static void lstmCellCase(Both b, Outputs o, int n, int h) {
+        Pair gates = o.uniform("gates", -4, 4, n, 4 * h), cPrev = o.uniform("cPrev", -2, 2, n, h);
+        Pair hNext = o.zeros("hNext", n, h), cNext = o.zeros("cNext", n, h);
+        b.ref.lstmCellForward(hNext.r(), cNext.r(), gates.r(), cPrev.r());
+        b.dev.lstmCellForward(hNext.d(), cNext.d(), gates.d(), cPrev.d());
+        String shape = " N=" + n + " H=" + h;
+        b.assertClose("lstmCellForward gates" + shape, gates, T_ATOL, T_RTOL);
+        b.assertClose("lstmCellForward c" + shape, cNext, T_ATOL, T_RTOL);
+        b.assertClose("lstmCellForward h" + shape, hNext, T_ATOL, T_RTOL);
+
+        Pair dh = o.uniform("dh", -1, 1, n, h), dc = o.uniform("dc", -1, 1, n, h);
+        Pair dA = o.zeros("dA", n, 4 * h), dcPrev = o.zeros("dcPrev", n, h);
+        // backward from the reference's saved gates and cell on both sides, so that only the
+        // backward kernel is compared here
+        b.dev.copyIn(gates.d(), b.refValues(gates.r()));
+        b.dev.copyIn(cNext.d(), b.refValues(cNext.r()));
+        b.ref.lstmCellBackward(dA.r(), dcPrev.r(), gates.r(), cNext.r(), cPrev.r(), dh.r(), dc.r());
+        b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), dc.d());
+        b.assertClose("lstmCellBackward dA" + shape, dA, T_ATOL, T_RTOL);
+        b.assertClose("lstmCellBackward dcPrev" + shape, dcPrev, T_ATOL, T_RTOL);
+
+        // the same with the hidden gradient in two parts, dh + carry, summed in the kernel
+        Pair carry = o.uniform("carry", -1, 1, n, h);
+        b.ref.lstmCellBackward(dA.r(), dcPrev.r(), gates.r(), cNext.r(), cPrev.r(), dh.r(), carry.r(), dc.r());
+        b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), carry.d(), dc.d());
+        b.assertClose("lstmCellBackward (carry) dA" + shape, dA, T_ATOL, T_RTOL);
+        b.assertClose("lstmCellBackward (carry) dcPrev" + shape, dcPrev, T_ATOL, T_RTOL);
+        o.check("lstmCell" + shape);
     }
 
     /**
@@ -737,7 +761,8 @@ class ConformanceTest {
             for (int[] s : NHT) {
                 for (PackedMatrix.Precision precision : PackedMatrix.Precision.values()) {
                     for (boolean fromZero : new boolean[] {true, false}) {
-                        lstmSequenceCase(b, s[0], s[1], s[2], precision, fromZero);
+                        lstmSequenceCase(b, Outputs.plain(b), s[0], s[1], s[2], precision, fromZero, false,
+                                new int[] {0, 1, 2, 3}, true, 0, true);
                     }
                 }
             }
@@ -784,84 +809,100 @@ class ConformanceTest {
             for (int[] s : NHT) {
                 for (PackedMatrix.Precision precision : PackedMatrix.Precision.values()) {
                     for (boolean fromZero : new boolean[] {true, false}) {
-                        gruSequenceCase(b, s[0], s[1], s[2], precision, fromZero);
+                        gruSequenceCase(b, Outputs.plain(b), s[0], s[1], s[2], precision, fromZero, 0, true);
                     }
                 }
             }
         }
     }
 
-    private static void gruSequenceCase(Both b, int n, int h, int t, PackedMatrix.Precision precision,
-                                        boolean fromZero) {
+    /** w packed as op(w), a (k, n) right factor, on both sides: {the reference's, the device's}. */
+    static PackedMatrix[] packBoth(Both b, Pair w, int k, int n, PackedMatrix.Precision precision, Transpose trans) {
+        PackedMatrix r = b.ref.packedMatrix(b.arena(), k, n, precision);
+        PackedMatrix d = b.dev.packedMatrix(b.arena(), k, n, precision);
+        b.ref.pack(r, trans, w.r());
+        b.dev.pack(d, trans, w.d());
+        return new PackedMatrix[] {r, d};
+    }
+
+    /** An output that the call must write, not accumulate into: zeros, or with garbage > 0 uniform in +-garbage. */
+    private static Pair written(Outputs o, String name, double garbage, int... shape) {
+        return garbage == 0 ? o.zeros(name, shape) : o.uniform(name, -garbage, garbage, shape);
+    }
+
+    /**
+     * gruSequenceForward and gruSequenceBackward at (n, h, t); the outputs the calls only write start at garbage
+     * (see written); with loops, also bit for bit the device's own per-step loops. SizeSweepTest runs it over its
+     * sizes without the loops, its outputs between guard bands.
+     */
+    static void gruSequenceCase(Both b, Outputs o, int n, int h, int t, PackedMatrix.Precision precision,
+                                boolean fromZero, double garbage, boolean loops) {
         String shape = " N=" + n + " H=" + h + " T=" + t + " " + precision + (fromZero ? " from zero" : " from a state");
         double atol = Math.max(1, t) * T_ATOL, rtol = Math.max(1, t) * T_RTOL, scale = 1 / Math.sqrt(Math.max(1, h));
         Pair wz = b.uniformPair(-scale, scale, h, 2 * h), wc = b.uniformPair(-scale, scale, h, h);
-        PackedMatrix zr = b.ref.packedMatrix(b.arena(), h, 2 * h, precision);
-        PackedMatrix zd = b.dev.packedMatrix(b.arena(), h, 2 * h, precision);
-        PackedMatrix hr = b.ref.packedMatrix(b.arena(), h, h, precision);
-        PackedMatrix hd = b.dev.packedMatrix(b.arena(), h, h, precision);
-        b.ref.pack(zr, Transpose.NO, wz.r());
-        b.dev.pack(zd, Transpose.NO, wz.d());
-        b.ref.pack(hr, Transpose.NO, wc.r());
-        b.dev.pack(hd, Transpose.NO, wc.d());
+        PackedMatrix[] z = packBoth(b, wz, h, 2 * h, precision, Transpose.NO);
+        PackedMatrix[] c = packBoth(b, wc, h, h, precision, Transpose.NO);
+        PackedMatrix zr = z[0], zd = z[1], hr = c[0], hd = c[1];
         float[] hs0 = b.uniform((t + 1) * n * h, -1, 1);
         if (fromZero) {
             java.util.Arrays.fill(hs0, 0, n * h, 0f);
         }
         float[] pre = b.uniform(t * n * 3 * h, -2, 2);
-        Pair hs = b.f32(hs0, t + 1, n, h), gates = b.f32(pre, t, n, 3 * h), rhs = b.zeros(DType.F32, t, n, h);
+        Pair hs = o.f32("hs", hs0, t + 1, n, h), gates = o.f32("gates", pre, t, n, 3 * h);
+        Pair rhs = written(o, "rhs", garbage, t, n, h);
         b.ref.gruSequenceForward(hs.r(), gates.r(), rhs.r(), zr, hr, fromZero);
         b.dev.gruSequenceForward(hs.d(), gates.d(), rhs.d(), zd, hd, fromZero);
         b.assertClose("gruSequenceForward hs" + shape, hs, atol, rtol);
         b.assertClose("gruSequenceForward gates" + shape, gates, atol, rtol);
         b.assertClose("gruSequenceForward rhs" + shape, rhs, atol, rtol);
+        o.check("gruSequenceForward" + shape);
         if (t == 0 || n == 0 || h == 0) {
             return;
         }
-        // the per-step loop on the device, from the same inputs: the same bits
-        Pair hl = b.f32(hs0, t + 1, n, h), gl = b.f32(pre, t, n, 3 * h), rl = b.zeros(DType.F32, t, n, h);
-        for (int s = 0; s < t; s++) {
-            Tensor g = gl.d().get(s), hPrev = hl.d().get(s), rh = rl.d().get(s);
-            if (s > 0 || !fromZero) {
-                b.dev.gemmPacked(n, g, 3 * h, hPrev, h, zd, 1f);
+        if (loops) {
+            // the per-step loop on the device, from the same inputs: the same bits
+            Pair hl = b.f32(hs0, t + 1, n, h), gl = b.f32(pre, t, n, 3 * h), rl = b.zeros(DType.F32, t, n, h);
+            for (int s = 0; s < t; s++) {
+                Tensor g = gl.d().get(s), hPrev = hl.d().get(s), rh = rl.d().get(s);
+                if (s > 0 || !fromZero) {
+                    b.dev.gemmPacked(n, g, 3 * h, hPrev, h, zd, 1f);
+                }
+                b.dev.gruGatesForward(rh, g, hPrev);
+                if (s > 0 || !fromZero) {
+                    b.dev.gemmPacked(n, g.flatSlice(2L * h, n * 3 * h - 2 * h), 3 * h, rh, h, hd, 1f);
+                }
+                b.dev.gruCellForward(hl.d().get(s + 1), g, hPrev);
             }
-            b.dev.gruGatesForward(rh, g, hPrev);
-            if (s > 0 || !fromZero) {
-                b.dev.gemmPacked(n, g.flatSlice(2L * h, n * 3 * h - 2 * h), 3 * h, rh, h, hd, 1f);
-            }
-            b.dev.gruCellForward(hl.d().get(s + 1), g, hPrev);
+            sameBits("gruSequenceForward hs against the loop" + shape, b.devValues(hl.d()), b.devValues(hs.d()));
+            sameBits("gruSequenceForward gates against the loop" + shape, b.devValues(gl.d()), b.devValues(gates.d()));
+            sameBits("gruSequenceForward rhs against the loop" + shape, b.devValues(rl.d()), b.devValues(rhs.d()));
         }
-        sameBits("gruSequenceForward hs against the loop" + shape, b.devValues(hl.d()), b.devValues(hs.d()));
-        sameBits("gruSequenceForward gates against the loop" + shape, b.devValues(gl.d()), b.devValues(gates.d()));
-        sameBits("gruSequenceForward rhs against the loop" + shape, b.devValues(rl.d()), b.devValues(rhs.d()));
-        gruSequenceBackwardCase(b, n, h, t, precision, wz, wc, gates, hs, shape, atol, rtol);
+        gruSequenceBackwardCase(b, o, n, h, t, precision, wz, wc, gates, hs, shape, atol, rtol, garbage, loops);
     }
 
     /**
      * gruSequenceBackward from the reference's saved gates and states on both sides (so that only the backward is
-     * compared): the reference's within the same tolerance, and bit for bit the device's own per-step loop.
+     * compared): the reference's within the same tolerance, and with loops bit for bit the device's own per-step loop.
      */
-    private static void gruSequenceBackwardCase(Both b, int n, int h, int t, PackedMatrix.Precision precision, Pair wz,
-                                                Pair wc, Pair gates, Pair hs, String shape, double atol, double rtol) {
-        PackedMatrix zr = b.ref.packedMatrix(b.arena(), 2 * h, h, precision);
-        PackedMatrix zd = b.dev.packedMatrix(b.arena(), 2 * h, h, precision);
-        PackedMatrix hr = b.ref.packedMatrix(b.arena(), h, h, precision);
-        PackedMatrix hd = b.dev.packedMatrix(b.arena(), h, h, precision);
-        b.ref.pack(zr, Transpose.YES, wz.r());
-        b.dev.pack(zd, Transpose.YES, wz.d());
-        b.ref.pack(hr, Transpose.YES, wc.r());
-        b.dev.pack(hd, Transpose.YES, wc.d());
+    private static void gruSequenceBackwardCase(Both b, Outputs o, int n, int h, int t, PackedMatrix.Precision precision,
+                                                Pair wz, Pair wc, Pair gates, Pair hs, String shape, double atol,
+                                                double rtol, double garbage, boolean loops) {
+        PackedMatrix[] z = packBoth(b, wz, 2 * h, h, precision, Transpose.YES);
+        PackedMatrix[] c = packBoth(b, wc, h, h, precision, Transpose.YES);
+        PackedMatrix zr = z[0], zd = z[1], hr = c[0], hd = c[1];
         b.dev.copyIn(gates.d(), b.refValues(gates.r()));
         b.dev.copyIn(hs.d(), b.refValues(hs.r()));
         float[] out = b.uniform(t * n * h, -1, 1);
-        Pair dA = b.zeros(DType.F32, t, n, 3 * h), dh0 = b.f32(b.uniform(n * h, -5, 5), n, h);
-        Pair dhs = b.f32(out, t, n, h), drh = b.zeros(DType.F32, n, h);
+        Pair dA = written(o, "dA", garbage, t, n, 3 * h), dh0 = o.f32("dh0", b.uniform(n * h, -5, 5), n, h);
+        Pair dhs = o.f32("dhs", out, t, n, h), drh = written(o, "drh", garbage, n, h);
         b.ref.gruSequenceBackward(dA.r(), dh0.r(), dhs.r(), drh.r(), gates.r(), hs.r(), zr, hr);
         b.dev.gruSequenceBackward(dA.d(), dh0.d(), dhs.d(), drh.d(), gates.d(), hs.d(), zd, hd);
         b.assertClose("gruSequenceBackward dA" + shape, dA, atol, rtol);
         b.assertClose("gruSequenceBackward dh0" + shape, dh0, atol, rtol);
         b.assertClose("gruSequenceBackward dhs" + shape, dhs, atol, rtol);
-        if (t == 0 || n == 0 || h == 0) {
+        o.check("gruSequenceBackward" + shape);
+        assertEquals(n * h, dh0.d().size());
+        if (!loops || t == 0 || n == 0 || h == 0) {
             return;
         }
         // the per-step loop on the device: the same bits (dh0 starts as garbage in the call above: it is written)
@@ -879,59 +920,79 @@ class ConformanceTest {
         sameBits("gruSequenceBackward dhs against the loop" + shape, b.devValues(ls.d()), b.devValues(dhs.d()));
     }
 
-    private static void lstmSequenceCase(Both b, int n, int h, int t, PackedMatrix.Precision precision,
-                                         boolean fromZero) {
+    /**
+     * lstmSequenceForward and lstmSequenceBackward at (n, h, t): the forward with a table (ids (T, N) into 7 rows) or
+     * without, the backward once for each mode (bit 0: with dhs, else dhLast only; bit 1: with dcLast), with dh0 or
+     * without; the outputs the backward only writes start at garbage (see written). With loops, also bit for bit the
+     * device's own per-step loops and lstmSequenceGatheredCase. SizeSweepTest runs it over its sizes without the
+     * loops, its outputs between guard bands.
+     */
+    static void lstmSequenceCase(Both b, Outputs o, int n, int h, int t, PackedMatrix.Precision precision,
+                                 boolean fromZero, boolean table, int[] modes, boolean withDh0, double garbage,
+                                 boolean loops) {
         String shape = " N=" + n + " H=" + h + " T=" + t + " " + precision + (fromZero ? " from zero" : " from a state");
         double atol = Math.max(1, t) * T_ATOL, rtol = Math.max(1, t) * T_RTOL, scale = 1 / Math.sqrt(Math.max(1, h));
         Pair w = b.uniformPair(-scale, scale, h, 4 * h);
-        PackedMatrix wr = b.ref.packedMatrix(b.arena(), h, 4 * h, precision);
-        PackedMatrix wd = b.dev.packedMatrix(b.arena(), h, 4 * h, precision);
-        PackedMatrix tr = b.ref.packedMatrix(b.arena(), 4 * h, h, precision);
-        PackedMatrix td = b.dev.packedMatrix(b.arena(), 4 * h, h, precision);
-        b.ref.pack(wr, Transpose.NO, w.r());
-        b.dev.pack(wd, Transpose.NO, w.d());
-        b.ref.pack(tr, Transpose.YES, w.r());
-        b.dev.pack(td, Transpose.YES, w.d());
+        PackedMatrix[] f = packBoth(b, w, h, 4 * h, precision, Transpose.NO);
+        PackedMatrix[] bt = packBoth(b, w, 4 * h, h, precision, Transpose.YES);
+        PackedMatrix wr = f[0], wd = f[1], tr = bt[0], td = bt[1];
         float[] hs0 = b.uniform((t + 1) * n * h, -1, 1), cs0 = b.uniform((t + 1) * n * h, -1, 1);
         if (fromZero) {
             java.util.Arrays.fill(hs0, 0, n * h, 0f);
         }
         float[] pre = b.uniform(t * n * 4 * h, -2, 2);
-        Pair hs = b.f32(hs0, t + 1, n, h), cs = b.f32(cs0, t + 1, n, h), gates = b.f32(pre, t, n, 4 * h);
-        b.ref.lstmSequenceForward(hs.r(), cs.r(), gates.r(), wr, fromZero);
-        b.dev.lstmSequenceForward(hs.d(), cs.d(), gates.d(), wd, fromZero);
+        Pair hs = o.f32("hs", hs0, t + 1, n, h), cs = o.f32("cs", cs0, t + 1, n, h);
+        Pair gates = o.f32("gates", pre, t, n, 4 * h);
+        if (table) {
+            Pair tab = b.uniformPair(-2, 2, 7, 4 * h), ids = b.i32(b.ints(t * n, 0, 7), t, n);
+            b.ref.lstmSequenceForward(hs.r(), cs.r(), gates.r(), wr, fromZero, tab.r(), ids.r());
+            b.dev.lstmSequenceForward(hs.d(), cs.d(), gates.d(), wd, fromZero, tab.d(), ids.d());
+            shape += " with a table";
+        } else {
+            b.ref.lstmSequenceForward(hs.r(), cs.r(), gates.r(), wr, fromZero);
+            b.dev.lstmSequenceForward(hs.d(), cs.d(), gates.d(), wd, fromZero);
+        }
         b.assertClose("lstmSequenceForward hs" + shape, hs, atol, rtol);
         b.assertClose("lstmSequenceForward cs" + shape, cs, atol, rtol);
         b.assertClose("lstmSequenceForward gates" + shape, gates, atol, rtol);
-        // the per-step loop on the device, from the same inputs: the same bits
-        Pair hl = b.f32(hs0, t + 1, n, h), cl = b.f32(cs0, t + 1, n, h), gl = b.f32(pre, t, n, 4 * h);
-        for (int s = 0; s < t; s++) {
-            if (s > 0 || !fromZero) {
-                b.dev.gemmPacked(gl.d().get(s), hl.d().get(s), wd, 1f);
+        o.check("lstmSequenceForward" + shape);
+        if (loops) {
+            // the per-step loop on the device, from the same inputs: the same bits
+            Pair hl = b.f32(hs0, t + 1, n, h), cl = b.f32(cs0, t + 1, n, h), gl = b.f32(pre, t, n, 4 * h);
+            for (int s = 0; s < t; s++) {
+                if (s > 0 || !fromZero) {
+                    b.dev.gemmPacked(gl.d().get(s), hl.d().get(s), wd, 1f);
+                }
+                b.dev.lstmCellForward(hl.d().get(s + 1), cl.d().get(s + 1), gl.d().get(s), cl.d().get(s));
             }
-            b.dev.lstmCellForward(hl.d().get(s + 1), cl.d().get(s + 1), gl.d().get(s), cl.d().get(s));
+            sameBits("lstmSequenceForward hs against the loop" + shape, b.devValues(hl.d()), b.devValues(hs.d()));
+            sameBits("lstmSequenceForward cs against the loop" + shape, b.devValues(cl.d()), b.devValues(cs.d()));
+            sameBits("lstmSequenceForward gates against the loop" + shape, b.devValues(gl.d()), b.devValues(gates.d()));
+            lstmSequenceGatheredCase(b, n, h, t, wr, wd, fromZero, hs0, cs0, shape, atol, rtol);
         }
-        sameBits("lstmSequenceForward hs against the loop" + shape, b.devValues(hl.d()), b.devValues(hs.d()));
-        sameBits("lstmSequenceForward cs against the loop" + shape, b.devValues(cl.d()), b.devValues(cs.d()));
-        sameBits("lstmSequenceForward gates against the loop" + shape, b.devValues(gl.d()), b.devValues(gates.d()));
-        lstmSequenceGatheredCase(b, n, h, t, wr, wd, fromZero, hs0, cs0, shape, atol, rtol);
 
         // backward from the reference's saved gates and cells on both sides, so that only the backward is compared
         b.dev.copyIn(gates.d(), b.refValues(gates.r()));
         b.dev.copyIn(cs.d(), b.refValues(cs.r()));
         Pair dhs = b.uniformPair(-1, 1, t, n, h), dhLast = b.uniformPair(-1, 1, n, h), dcLast = b.uniformPair(-1, 1, n, h);
-        for (int mode = 0; mode < 4; mode++) {
+        for (int mode : modes) {
             boolean withDhs = (mode & 1) != 0, withDc = (mode & 2) != 0;
-            String what = shape + (withDhs ? " dhs" : " dhLast") + (withDc ? " dcLast" : "");
-            Pair dA = b.zeros(DType.F32, t, n, 4 * h), dh0 = b.zeros(DType.F32, n, h), dc0 = b.zeros(DType.F32, n, h);
-            Pair work = b.zeros(DType.F32, 3, n, h);
-            b.ref.lstmSequenceBackward(dA.r(), dh0.r(), dc0.r(), work.r(), gates.r(), cs.r(), withDhs ? dhs.r() : null,
-                    dhLast.r(), withDc ? dcLast.r() : null, tr);
-            b.dev.lstmSequenceBackward(dA.d(), dh0.d(), dc0.d(), work.d(), gates.d(), cs.d(), withDhs ? dhs.d() : null,
-                    dhLast.d(), withDc ? dcLast.d() : null, td);
+            String what = shape + (withDhs ? " dhs" : " dhLast") + (withDc ? " dcLast" : "") + (withDh0 ? "" : " no dh0");
+            Pair dA = written(o, "dA", garbage, t, n, 4 * h), dh0 = written(o, "dh0", garbage, n, h);
+            Pair dc0 = written(o, "dc0", garbage, n, h), work = written(o, "work", garbage, 3, n, h);
+            b.ref.lstmSequenceBackward(dA.r(), withDh0 ? dh0.r() : null, dc0.r(), work.r(), gates.r(), cs.r(),
+                    withDhs ? dhs.r() : null, dhLast.r(), withDc ? dcLast.r() : null, tr);
+            b.dev.lstmSequenceBackward(dA.d(), withDh0 ? dh0.d() : null, dc0.d(), work.d(), gates.d(), cs.d(),
+                    withDhs ? dhs.d() : null, dhLast.d(), withDc ? dcLast.d() : null, td);
             b.assertClose("lstmSequenceBackward dA" + what, dA, atol, rtol);
-            b.assertClose("lstmSequenceBackward dh0" + what, dh0, atol, rtol);
+            if (withDh0) {
+                b.assertClose("lstmSequenceBackward dh0" + what, dh0, atol, rtol);
+            }
             b.assertClose("lstmSequenceBackward dc0" + what, dc0, atol, rtol);
+            o.check("lstmSequenceBackward" + what);
+            if (!loops) {
+                continue;
+            }
             if (t == 0 || n == 0 || h == 0) {
                 Pair dc02 = b.zeros(DType.F32, n, h);
                 b.dev.lstmSequenceBackward(dA.d(), null, dc02.d(), work.d(), gates.d(), cs.d(), withDhs ? dhs.d() : null,
@@ -1030,35 +1091,40 @@ class ConformanceTest {
     void gruCell(String backend) {
         try (Both b = both(backend, 12)) {
             for (int[] s : NH) {
-                int n = s[0], h = s[1];
-                String shape = " N=" + n + " H=" + h;
-                Pair gates = b.uniformPair(-4, 4, n, 3 * h), hPrev = b.uniformPair(-1, 1, n, h);
-                Pair rh = b.zeros(DType.F32, n, h), hNext = b.zeros(DType.F32, n, h);
-                b.ref.gruGatesForward(rh.r(), gates.r(), hPrev.r());
-                b.dev.gruGatesForward(rh.d(), gates.d(), hPrev.d());
-                b.assertClose("gruGatesForward gates" + shape, gates, T_ATOL, T_RTOL);
-                b.assertClose("gruGatesForward rh" + shape, rh, T_ATOL, T_RTOL);
-
-                b.dev.copyIn(gates.d(), b.refValues(gates.r()));
-                b.ref.gruCellForward(hNext.r(), gates.r(), hPrev.r());
-                b.dev.gruCellForward(hNext.d(), gates.d(), hPrev.d());
-                b.assertClose("gruCellForward gates" + shape, gates, T_ATOL, T_RTOL);
-                b.assertClose("gruCellForward h" + shape, hNext, T_ATOL, T_RTOL);
-
-                // backward from the reference's activated gates; dA starts random so that a kernel writing
-                // columns that are not its own is seen; dhPrev starts random because it accumulates
-                b.dev.copyIn(gates.d(), b.refValues(gates.r()));
-                Pair dh = b.uniformPair(-1, 1, n, h), drh = b.uniformPair(-1, 1, n, h);
-                Pair dA = b.uniformPair(-3, 3, n, 3 * h), dhPrev = b.uniformPair(-1, 1, n, h);
-                b.ref.gruCellBackward(dA.r(), gates.r(), hPrev.r(), dh.r());
-                b.dev.gruCellBackward(dA.d(), gates.d(), hPrev.d(), dh.d());
-                b.assertClose("gruCellBackward dA" + shape, dA, 0, ONE_ROUNDING);
-                b.ref.gruGatesBackward(dA.r(), dhPrev.r(), gates.r(), hPrev.r(), dh.r(), drh.r());
-                b.dev.gruGatesBackward(dA.d(), dhPrev.d(), gates.d(), hPrev.d(), dh.d(), drh.d());
-                b.assertClose("gruGatesBackward dA" + shape, dA, 0, ONE_ROUNDING);
-                b.assertClose("gruGatesBackward dhPrev" + shape, dhPrev, 0, ONE_ROUNDING);
+                gruCellCase(b, Outputs.plain(b), s[0], s[1]);
             }
         }
+    }
+
+    /** The four GRU cell kernels at (n, h); SizeSweepTest runs it over its sizes. */
+    static void gruCellCase(Both b, Outputs o, int n, int h) {
+        String shape = " N=" + n + " H=" + h;
+        Pair gates = o.uniform("gates", -4, 4, n, 3 * h), hPrev = o.uniform("hPrev", -1, 1, n, h);
+        Pair rh = o.zeros("rh", n, h), hNext = o.zeros("hNext", n, h);
+        b.ref.gruGatesForward(rh.r(), gates.r(), hPrev.r());
+        b.dev.gruGatesForward(rh.d(), gates.d(), hPrev.d());
+        b.assertClose("gruGatesForward gates" + shape, gates, T_ATOL, T_RTOL);
+        b.assertClose("gruGatesForward rh" + shape, rh, T_ATOL, T_RTOL);
+
+        b.dev.copyIn(gates.d(), b.refValues(gates.r()));
+        b.ref.gruCellForward(hNext.r(), gates.r(), hPrev.r());
+        b.dev.gruCellForward(hNext.d(), gates.d(), hPrev.d());
+        b.assertClose("gruCellForward gates" + shape, gates, T_ATOL, T_RTOL);
+        b.assertClose("gruCellForward h" + shape, hNext, T_ATOL, T_RTOL);
+
+        // backward from the reference's activated gates; dA starts random so that a kernel writing
+        // columns that are not its own is seen; dhPrev starts random because it accumulates
+        b.dev.copyIn(gates.d(), b.refValues(gates.r()));
+        Pair dh = o.uniform("dh", -1, 1, n, h), drh = o.uniform("drh", -1, 1, n, h);
+        Pair dA = o.uniform("dA", -3, 3, n, 3 * h), dhPrev = o.uniform("dhPrev", -1, 1, n, h);
+        b.ref.gruCellBackward(dA.r(), gates.r(), hPrev.r(), dh.r());
+        b.dev.gruCellBackward(dA.d(), gates.d(), hPrev.d(), dh.d());
+        b.assertClose("gruCellBackward dA" + shape, dA, 0, ONE_ROUNDING);
+        b.ref.gruGatesBackward(dA.r(), dhPrev.r(), gates.r(), hPrev.r(), dh.r(), drh.r());
+        b.dev.gruGatesBackward(dA.d(), dhPrev.d(), gates.d(), hPrev.d(), dh.d(), drh.d());
+        b.assertClose("gruGatesBackward dA" + shape, dA, 0, ONE_ROUNDING);
+        b.assertClose("gruGatesBackward dhPrev" + shape, dhPrev, 0, ONE_ROUNDING);
+        o.check("gruCell" + shape);
     }
 
     /** A NaN pre-activation reaches h of its unit; saturated gates (+-Inf, huge) agree with the reference. */
@@ -1200,19 +1266,8 @@ class ConformanceTest {
         try (Both b = both(backend, 11)) {
             int[][] vdm = {{1, 1, 0}, {13, 0, 7}, {1, 1, 1}, {13, 16, 7}, {13, 16, 128 * 4}, {10000, 65, 2240}};
             for (int[] s : vdm) {
-                int v = s[0], d = s[1], m = s[2];
-                Pair w = b.uniformPair(-1, 1, v, d), out = b.zeros(DType.F32, m, d);
                 // few distinct ids, so duplicates are many: scatter-add must sum them
-                Pair ids = b.i32(b.ints(m, 0, Math.min(v, 5)), m);
-                b.ref.embeddingForward(out.r(), w.r(), ids.r());
-                b.dev.embeddingForward(out.d(), w.d(), ids.d());
-                b.assertExact("embeddingForward V=" + v + " D=" + d + " M=" + m, out);
-                Pair dout = b.uniformPair(-1, 1, m, d), dW = b.uniformPair(-1, 1, v, d);
-                b.ref.embeddingBackward(dW.r(), ids.r(), dout.r());
-                b.dev.embeddingBackward(dW.d(), ids.d(), dout.d());
-                // up to m rows summed into one in float, on every backend in row order from dW's value (the CPU's
-                // per-thread columns, CUDA's stable sort by id): the reference's bits, so the same run twice is too
-                b.assertExact("embeddingBackward V=" + v + " D=" + d + " M=" + m, dW);
+                embeddingCase(b, Outputs.plain(b), s[0], s[1], s[2], Math.min(s[0], 5));
             }
             // ids over the whole table (17 key bits for V = 70000) and every id equal (V = 1: one run of every row), in
             // numbers past one tile of CUDA's radix sort (a few thousand keys; larger sorts take its multi-pass path),
@@ -1221,12 +1276,32 @@ class ConformanceTest {
             for (int[] s : wide) {
                 int v = s[0], d = s[1], m = s[2];
                 Pair ids = b.i32(b.ints(m, 0, v), m);
-                Pair dout = b.uniformPair(-1, 1, m, d), dW = b.uniformPair(-1, 1, v, d);
-                b.ref.embeddingBackward(dW.r(), ids.r(), dout.r());
-                b.dev.embeddingBackward(dW.d(), ids.d(), dout.d());
-                b.assertExact("embeddingBackward over all ids V=" + v + " D=" + d + " M=" + m, dW);
+                embeddingBackwardCase(b, Outputs.plain(b), ids, v, d, m,
+                        "embeddingBackward over all ids V=" + v + " D=" + d + " M=" + m);
             }
         }
+    }
+
+    /** embeddingForward and embeddingBackward of a (v, d) table at m ids in [0, ids); SizeSweepTest runs it too. */
+    static void embeddingCase(Both b, Outputs o, int v, int d, int m, int ids) {
+        String shape = " V=" + v + " D=" + d + " M=" + m;
+        Pair w = o.uniform("W", -1, 1, v, d), out = o.zeros("out", m, d);
+        Pair id = b.i32(b.ints(m, 0, ids), m);
+        b.ref.embeddingForward(out.r(), w.r(), id.r());
+        b.dev.embeddingForward(out.d(), w.d(), id.d());
+        b.assertExact("embeddingForward" + shape, out);
+        embeddingBackwardCase(b, o, id, v, d, m, "embeddingBackward" + shape);
+    }
+
+    /** embeddingBackward of m rows (m, d) into a (v, d) dW at ids; what names the case. */
+    static void embeddingBackwardCase(Both b, Outputs o, Pair ids, int v, int d, int m, String what) {
+        Pair dout = o.uniform("dout", -1, 1, m, d), dW = o.uniform("dW", -1, 1, v, d);
+        b.ref.embeddingBackward(dW.r(), ids.r(), dout.r());
+        b.dev.embeddingBackward(dW.d(), ids.d(), dout.d());
+        // up to m rows summed into one in float, on every backend in row order from dW's value (the CPU's
+        // per-thread columns, CUDA's stable sort by id): the reference's bits, so the same run twice is too
+        b.assertExact(what, dW);
+        o.check(what);
     }
 
     // ---- losses ----------------------------------------------------------------------------------------

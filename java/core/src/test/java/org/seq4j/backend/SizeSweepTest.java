@@ -7,7 +7,6 @@
 // The pom runs this class on the AVX-512 (default), AVX2 and baseline clones (conformance-avx2, conformance-baseline).
 package org.seq4j.backend;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.seq4j.backend.ConformanceTest.ONE_ROUNDING;
 import static org.seq4j.backend.ConformanceTest.T_ATOL;
 import static org.seq4j.backend.ConformanceTest.T_RTOL;
@@ -106,16 +105,8 @@ class SizeSweepTest {
             for (int n : FLAT) {
                 Guarded g = new Guarded(b);
                 String s = " n=" + n;
-                Pair x = g.uniform("x", -2, 2, n), y = g.uniform("y", -2, 2, n), z = g.zeros("z", n);
-                b.ref.scale(x.r(), 0.37f);
-                b.dev.scale(x.d(), 0.37f);
-                b.assertClose("scale" + s, x, 0, ONE_ROUNDING);
-                b.ref.addScaled(y.r(), x.r(), -1.7f);
-                b.dev.addScaled(y.d(), x.d(), -1.7f);
-                b.assertClose("addScaled" + s, y, 0, ONE_ROUNDING);
-                b.ref.mul(z.r(), x.r(), y.r());
-                b.dev.mul(z.d(), x.d(), y.d());
-                b.assertClose("mul" + s, z, 0, ONE_ROUNDING);
+                Pair[] xyz = ConformanceTest.scaleAxpyMulCase(b, g, n);
+                Pair x = xyz[0], y = xyz[1], z = xyz[2];
                 Pair w = g.uniform("w", -30, 30, n), act = g.zeros("act", n), dx = g.zeros("dx", n);
                 b.ref.sigmoidForward(act.r(), w.r());
                 b.dev.sigmoidForward(act.d(), w.d());
@@ -168,14 +159,8 @@ class SizeSweepTest {
                 {
                     Guarded g = new Guarded(b);
                     String s = " " + m + "x" + v;
-                    Pair x = g.uniform("x", -20, 20, m, v), y = g.zeros("y", m, v), dy = g.uniform("dy", -1, 1, m, v);
-                    Pair dx = g.zeros("dx", m, v);
-                    b.ref.softmaxForward(y.r(), x.r());
-                    b.dev.softmaxForward(y.d(), x.d());
-                    b.assertClose("softmaxForward" + s, y, T_ATOL, T_RTOL);
-                    b.ref.softmaxBackward(dx.r(), y.r(), dy.r());
-                    b.dev.softmaxBackward(dx.d(), y.d(), dy.d());
-                    b.assertClose("softmaxBackward" + s, dx, T_ATOL, T_RTOL);
+                    Pair[] xydx = ConformanceTest.softmaxCase(b, g, m, v);
+                    Pair x = xydx[0], y = xydx[1], dy = xydx[2], dx = xydx[3];
 
                     int[] labels = b.ints(m, 0, v);
                     for (int i = 1; i < m; i += 3) {
@@ -190,16 +175,7 @@ class SizeSweepTest {
                     b.dev.softmaxCrossEntropyBackward(dx.d(), y.d(), lab.d(), 0.7f);
                     b.assertClose("softmaxCrossEntropyBackward" + s, dx, T_ATOL, T_RTOL);
 
-                    Pair bias = g.uniform("bias", -1, 1, v), out = g.uniform("out", -1, 1, v);
-                    b.ref.addBias(dy.r(), bias.r());
-                    b.dev.addBias(dy.d(), bias.d());
-                    b.assertClose("addBias" + s, dy, 0, ONE_ROUNDING);
-                    b.ref.sumRows(out.r(), dy.r(), 1f);
-                    b.dev.sumRows(out.d(), dy.d(), 1f);
-                    b.assertClose("sumRows beta=1" + s, out, 1e-6, 1e-6);
-                    b.ref.sumRows(out.r(), dy.r(), 0f);
-                    b.dev.sumRows(out.d(), dy.d(), 0f);
-                    b.assertClose("sumRows beta=0" + s, out, 1e-6, 1e-6);
+                    ConformanceTest.addBiasSumRowsCase(b, g, dy, m, v);
 
                     Pair ids = b.zeros(DType.I32, m);
                     b.ref.argmaxRows(ids.r(), x.r());
@@ -239,52 +215,9 @@ class SizeSweepTest {
                     .mapToObj(h -> new int[] {n, h})), Stream.of(new int[] {1, 1025}, new int[] {1, 1040},
                     new int[] {1, 2049}, new int[] {2, 1031})).toList()) {
                 int n = nh[0], h = nh[1];
-                {
-                    Guarded g = new Guarded(b);
-                    String s = " N=" + n + " H=" + h;
-                    Pair gates = g.uniform("gates", -4, 4, n, 4 * h), cPrev = g.uniform("cPrev", -2, 2, n, h);
-                    Pair hNext = g.zeros("hNext", n, h), cNext = g.zeros("cNext", n, h);
-                    b.ref.lstmCellForward(hNext.r(), cNext.r(), gates.r(), cPrev.r());
-                    b.dev.lstmCellForward(hNext.d(), cNext.d(), gates.d(), cPrev.d());
-                    b.assertClose("lstmCellForward gates" + s, gates, T_ATOL, T_RTOL);
-                    b.assertClose("lstmCellForward c" + s, cNext, T_ATOL, T_RTOL);
-                    b.assertClose("lstmCellForward h" + s, hNext, T_ATOL, T_RTOL);
-                    b.dev.copyIn(gates.d(), b.refValues(gates.r()));
-                    b.dev.copyIn(cNext.d(), b.refValues(cNext.r()));
-                    Pair dh = g.uniform("dh", -1, 1, n, h), dc = g.uniform("dc", -1, 1, n, h);
-                    Pair carry = g.uniform("carry", -1, 1, n, h);
-                    Pair dA = g.zeros("dA", n, 4 * h), dcPrev = g.zeros("dcPrev", n, h);
-                    b.ref.lstmCellBackward(dA.r(), dcPrev.r(), gates.r(), cNext.r(), cPrev.r(), dh.r(), dc.r());
-                    b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), dc.d());
-                    b.assertClose("lstmCellBackward dA" + s, dA, T_ATOL, T_RTOL);
-                    b.assertClose("lstmCellBackward dcPrev" + s, dcPrev, T_ATOL, T_RTOL);
-                    b.ref.lstmCellBackward(dA.r(), dcPrev.r(), gates.r(), cNext.r(), cPrev.r(), dh.r(), carry.r(), dc.r());
-                    b.dev.lstmCellBackward(dA.d(), dcPrev.d(), gates.d(), cNext.d(), cPrev.d(), dh.d(), carry.d(), dc.d());
-                    b.assertClose("lstmCellBackward (carry) dA" + s, dA, T_ATOL, T_RTOL);
-                    b.assertClose("lstmCellBackward (carry) dcPrev" + s, dcPrev, T_ATOL, T_RTOL);
-
-                    Pair gg = g.uniform("gruGates", -4, 4, n, 3 * h), hPrev = g.uniform("hPrev", -1, 1, n, h);
-                    Pair rh = g.zeros("rh", n, h);
-                    b.ref.gruGatesForward(rh.r(), gg.r(), hPrev.r());
-                    b.dev.gruGatesForward(rh.d(), gg.d(), hPrev.d());
-                    b.assertClose("gruGatesForward gates" + s, gg, T_ATOL, T_RTOL);
-                    b.assertClose("gruGatesForward rh" + s, rh, T_ATOL, T_RTOL);
-                    b.dev.copyIn(gg.d(), b.refValues(gg.r()));
-                    b.ref.gruCellForward(hNext.r(), gg.r(), hPrev.r());
-                    b.dev.gruCellForward(hNext.d(), gg.d(), hPrev.d());
-                    b.assertClose("gruCellForward gates" + s, gg, T_ATOL, T_RTOL);
-                    b.assertClose("gruCellForward h" + s, hNext, T_ATOL, T_RTOL);
-                    b.dev.copyIn(gg.d(), b.refValues(gg.r()));
-                    Pair gA = g.uniform("gru dA", -3, 3, n, 3 * h), dhPrev = g.uniform("dhPrev", -1, 1, n, h);
-                    b.ref.gruCellBackward(gA.r(), gg.r(), hPrev.r(), dh.r());
-                    b.dev.gruCellBackward(gA.d(), gg.d(), hPrev.d(), dh.d());
-                    b.assertClose("gruCellBackward dA" + s, gA, 0, ONE_ROUNDING);
-                    b.ref.gruGatesBackward(gA.r(), dhPrev.r(), gg.r(), hPrev.r(), dh.r(), carry.r());
-                    b.dev.gruGatesBackward(gA.d(), dhPrev.d(), gg.d(), hPrev.d(), dh.d(), carry.d());
-                    b.assertClose("gruGatesBackward dA" + s, gA, 0, ONE_ROUNDING);
-                    b.assertClose("gruGatesBackward dhPrev" + s, dhPrev, 0, ONE_ROUNDING);
-                    g.check("cells" + s);
-                }
+                Guarded g = new Guarded(b);
+                ConformanceTest.lstmCellCase(b, g, n, h);
+                ConformanceTest.gruCellCase(b, g, n, h);
             }
         }
     }
@@ -298,18 +231,7 @@ class SizeSweepTest {
             for (int d : INNER) {
                 for (int m : new int[] {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100}) {
                     int v = 1 + (d + m) % 11;
-                    Guarded g = new Guarded(b);
-                    String s = " V=" + v + " D=" + d + " M=" + m;
-                    Pair w = g.uniform("W", -1, 1, v, d), out = g.zeros("out", m, d);
-                    Pair ids = b.i32(b.ints(m, 0, v), m);
-                    b.ref.embeddingForward(out.r(), w.r(), ids.r());
-                    b.dev.embeddingForward(out.d(), w.d(), ids.d());
-                    b.assertExact("embeddingForward" + s, out);
-                    Pair dout = g.uniform("dout", -1, 1, m, d), dW = g.uniform("dW", -1, 1, v, d);
-                    b.ref.embeddingBackward(dW.r(), ids.r(), dout.r());
-                    b.dev.embeddingBackward(dW.d(), ids.d(), dout.d());
-                    b.assertExact("embeddingBackward" + s, dW);
-                    g.check("embedding" + s);
+                    ConformanceTest.embeddingCase(b, new Guarded(b), v, d, m, v);
                 }
             }
             // the scatter-add's column parts summed in a thread's scratch (m >= v, blocks of 16384 / v columns, none
@@ -318,14 +240,9 @@ class SizeSweepTest {
                     {17, 1000, 300}, {64, 257, 4096}};
             for (int[] s3 : vdm) {
                 int v = s3[0], d = s3[1], m = s3[2];
-                Guarded g = new Guarded(b);
-                String s = " V=" + v + " D=" + d + " M=" + m;
                 Pair ids = b.i32(b.ints(m, 0, v), m);
-                Pair dout = g.uniform("dout", -1, 1, m, d), dW = g.uniform("dW", -1, 1, v, d);
-                b.ref.embeddingBackward(dW.r(), ids.r(), dout.r());
-                b.dev.embeddingBackward(dW.d(), ids.d(), dout.d());
-                b.assertExact("embeddingBackward" + s, dW);
-                g.check("embedding" + s);
+                ConformanceTest.embeddingBackwardCase(b, new Guarded(b), ids, v, d, m,
+                        "embeddingBackward V=" + v + " D=" + d + " M=" + m);
             }
         }
     }
@@ -438,11 +355,11 @@ class SizeSweepTest {
         }
     }
 
-    private static void gemmCase(Both b, Transpose ta, Transpose tb, int m, int n, int k, int pad, float alpha, float beta) {
-        int aRows = ta.isTransposed() ? k : m, aCols = ta.isTransposed() ? m : k;
-        int bRows = tb.isTransposed() ? n : k, bCols = tb.isTransposed() ? k : n;
-        int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
-        float[] ah = b.uniform(aRows * lda, -1, 1), bh = b.uniform(bRows * ldb, -1, 1), c0 = b.uniform(m * ldc, -1, 1);
+    /**
+     * c's starting values for a product into (m, ldc) c with beta: c0's, with the sentinel in the gaps between c's rows
+     * (columns n..ldc), and where beta is 0 NaN, which must not be read; c0 becomes what the bound compares to (0 there).
+     */
+    private static float[] startOf(float[] c0, int ldc, int n, float beta) {
         float[] start = c0.clone();
         for (int i = 0; i < c0.length; i++) {
             if (i % ldc >= n) {
@@ -452,6 +369,22 @@ class SizeSweepTest {
                 c0[i] = 0;
             }
         }
+        return start;
+    }
+
+    /** Element ci of c, in a gap between c's rows, still holds the sentinel. */
+    private static void assertGap(String what, float[] got, int ci) {
+        if (Float.floatToRawIntBits(got[ci]) != Float.floatToRawIntBits(SENTINEL)) {
+            throw new AssertionError(what + ": element " + ci + " between c's rows changed to " + got[ci]);
+        }
+    }
+
+    private static void gemmCase(Both b, Transpose ta, Transpose tb, int m, int n, int k, int pad, float alpha, float beta) {
+        int aRows = ta.isTransposed() ? k : m, aCols = ta.isTransposed() ? m : k;
+        int bRows = tb.isTransposed() ? n : k, bCols = tb.isTransposed() ? k : n;
+        int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
+        float[] ah = b.uniform(aRows * lda, -1, 1), bh = b.uniform(bRows * ldb, -1, 1), c0 = b.uniform(m * ldc, -1, 1);
+        float[] start = startOf(c0, ldc, n, beta);
         Guarded g = new Guarded(b);
         Pair a = b.f32(ah, ah.length), bm = b.f32(bh, bh.length), c = g.f32("c", start, start.length);
         b.ref.gemm(ta, tb, m, n, k, alpha, a.r(), lda, bm.r(), ldb, beta, c.r(), ldc);
@@ -463,9 +396,7 @@ class SizeSweepTest {
             for (int j = 0; j < ldc; j++) {
                 int ci = i * ldc + j;
                 if (j >= n) {
-                    if (Float.floatToRawIntBits(got[ci]) != Float.floatToRawIntBits(SENTINEL)) {
-                        throw new AssertionError(what + ": element " + ci + " between c's rows changed to " + got[ci]);
-                    }
+                    assertGap(what, got, ci);
                     continue;
                 }
                 double sum = 0;
@@ -529,15 +460,7 @@ class SizeSweepTest {
             }
         }
         for (float beta : new float[] {0f, 0.5f}) {
-            float[] c0 = b.uniform(m * ldc, -1, 1), start = c0.clone();
-            for (int i = 0; i < c0.length; i++) {
-                if (i % ldc >= n) {
-                    c0[i] = start[i] = SENTINEL;
-                } else if (beta == 0) {
-                    start[i] = Float.NaN;
-                    c0[i] = 0;
-                }
-            }
+            float[] c0 = b.uniform(m * ldc, -1, 1), start = startOf(c0, ldc, n, beta);
             Guarded g = new Guarded(b);
             Pair c = g.f32("c", start, start.length);
             Tensor ar = a.r().flatSlice(0, (m - 1) * lda + k), ad = a.d().flatSlice(0, (m - 1) * lda + k);
@@ -550,9 +473,7 @@ class SizeSweepTest {
                 for (int j = 0; j < ldc; j++) {
                     int ci = i * ldc + j;
                     if (j >= n) {
-                        if (Float.floatToRawIntBits(got[ci]) != Float.floatToRawIntBits(SENTINEL)) {
-                            throw new AssertionError(what + ": element " + ci + " between c's rows changed to " + got[ci]);
-                        }
+                        assertGap(what, got, ci);
                         continue;
                     }
                     double sum = beta * (double) c0[ci], abs = 0;
@@ -593,135 +514,37 @@ class SizeSweepTest {
         return out.toArray(new int[0][]);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("org.seq4j.testing.TestBackends#accelerated")
-    void lstmSequence(String backend) {
-        try (Both b = both(backend, 108)) {
+    /** One whole-sequence case; i counts the cases from 1. */
+    interface SequenceCase {
+        void run(Both b, int n, int h, int t, PackedMatrix.Precision precision, boolean fromZero, int i);
+    }
+
+    /** c over sequenceShapes(), T = 1..5 and the precisions in turn, from h_0 = 0 every third case. */
+    private static void sequences(String backend, long seed, SequenceCase c) {
+        try (Both b = both(backend, seed)) {
             int i = 0;
             for (int[] s : sequenceShapes()) {
                 int n = s[0], h = s[1], t = 1 + i % 5;
                 PackedMatrix.Precision precision = PackedMatrix.Precision.values()[(i / 5) % 2];
                 boolean fromZero = i % 3 == 0;
                 i++;
-                lstmCase(b, n, h, t, precision, fromZero, i);
+                c.run(b, n, h, t, precision, fromZero, i);
             }
         }
     }
 
-    private static void lstmCase(Both b, int n, int h, int t, PackedMatrix.Precision precision, boolean fromZero,
-                                 int i) {
-        String shape = " N=" + n + " H=" + h + " T=" + t + " " + precision + (fromZero ? " from zero" : " from a state");
-        double atol = t * T_ATOL, rtol = t * T_RTOL, scale = 1 / Math.sqrt(h);
-        Pair w = b.uniformPair(-scale, scale, h, 4 * h);
-        PackedMatrix wr = b.ref.packedMatrix(b.arena(), h, 4 * h, precision);
-        PackedMatrix wd = b.dev.packedMatrix(b.arena(), h, 4 * h, precision);
-        PackedMatrix tr = b.ref.packedMatrix(b.arena(), 4 * h, h, precision);
-        PackedMatrix td = b.dev.packedMatrix(b.arena(), 4 * h, h, precision);
-        b.ref.pack(wr, Transpose.NO, w.r());
-        b.dev.pack(wd, Transpose.NO, w.d());
-        b.ref.pack(tr, Transpose.YES, w.r());
-        b.dev.pack(td, Transpose.YES, w.d());
-        float[] hs0 = b.uniform((t + 1) * n * h, -1, 1), cs0 = b.uniform((t + 1) * n * h, -1, 1);
-        if (fromZero) {
-            Arrays.fill(hs0, 0, n * h, 0f);
-        }
-        Guarded g = new Guarded(b);
-        Pair hs = g.f32("hs", hs0, t + 1, n, h), cs = g.f32("cs", cs0, t + 1, n, h);
-        Pair gates = g.uniform("gates", -2, 2, t, n, 4 * h);
-        boolean table = i % 2 == 1;
-        if (table) {
-            Pair tab = b.uniformPair(-2, 2, 7, 4 * h), ids = b.i32(b.ints(t * n, 0, 7), t, n);
-            b.ref.lstmSequenceForward(hs.r(), cs.r(), gates.r(), wr, fromZero, tab.r(), ids.r());
-            b.dev.lstmSequenceForward(hs.d(), cs.d(), gates.d(), wd, fromZero, tab.d(), ids.d());
-            shape += " with a table";
-        } else {
-            b.ref.lstmSequenceForward(hs.r(), cs.r(), gates.r(), wr, fromZero);
-            b.dev.lstmSequenceForward(hs.d(), cs.d(), gates.d(), wd, fromZero);
-        }
-        b.assertClose("lstmSequenceForward hs" + shape, hs, atol, rtol);
-        b.assertClose("lstmSequenceForward cs" + shape, cs, atol, rtol);
-        b.assertClose("lstmSequenceForward gates" + shape, gates, atol, rtol);
-        g.check("lstmSequenceForward" + shape);
-
-        b.dev.copyIn(gates.d(), b.refValues(gates.r()));
-        b.dev.copyIn(cs.d(), b.refValues(cs.r()));
-        int mode = i % 4;
-        boolean withDhs = (mode & 1) != 0, withDc = (mode & 2) != 0, withDh0 = i % 5 != 4;
-        String what = shape + (withDhs ? " dhs" : " dhLast") + (withDc ? " dcLast" : "") + (withDh0 ? "" : " no dh0");
-        Pair dhs = b.uniformPair(-1, 1, t, n, h), dhLast = b.uniformPair(-1, 1, n, h), dcLast = b.uniformPair(-1, 1, n, h);
-        Pair dA = g.uniform("dA", -9, 9, t, n, 4 * h), dh0 = g.uniform("dh0", -9, 9, n, h);
-        Pair dc0 = g.uniform("dc0", -9, 9, n, h), work = g.uniform("work", -9, 9, 3, n, h);
-        b.ref.lstmSequenceBackward(dA.r(), withDh0 ? dh0.r() : null, dc0.r(), work.r(), gates.r(), cs.r(),
-                withDhs ? dhs.r() : null, dhLast.r(), withDc ? dcLast.r() : null, tr);
-        b.dev.lstmSequenceBackward(dA.d(), withDh0 ? dh0.d() : null, dc0.d(), work.d(), gates.d(), cs.d(),
-                withDhs ? dhs.d() : null, dhLast.d(), withDc ? dcLast.d() : null, td);
-        b.assertClose("lstmSequenceBackward dA" + what, dA, atol, rtol);
-        if (withDh0) {
-            b.assertClose("lstmSequenceBackward dh0" + what, dh0, atol, rtol);
-        }
-        b.assertClose("lstmSequenceBackward dc0" + what, dc0, atol, rtol);
-        g.check("lstmSequenceBackward" + what);
+    /** With a table every other case, the backward in one of its four modes, without dh0 every fifth. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#accelerated")
+    void lstmSequence(String backend) {
+        sequences(backend, 108, (b, n, h, t, precision, fromZero, i) -> ConformanceTest.lstmSequenceCase(b,
+                new Guarded(b), n, h, t, precision, fromZero, i % 2 == 1, new int[] {i % 4}, i % 5 != 4, 9, false));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.seq4j.testing.TestBackends#accelerated")
     void gruSequence(String backend) {
-        try (Both b = both(backend, 109)) {
-            int i = 0;
-            for (int[] s : sequenceShapes()) {
-                int n = s[0], h = s[1], t = 1 + i % 5;
-                PackedMatrix.Precision precision = PackedMatrix.Precision.values()[(i / 5) % 2];
-                boolean fromZero = i % 3 == 0;
-                i++;
-                gruCase(b, n, h, t, precision, fromZero);
-            }
-        }
-    }
-
-    private static void gruCase(Both b, int n, int h, int t, PackedMatrix.Precision precision, boolean fromZero) {
-        String shape = " N=" + n + " H=" + h + " T=" + t + " " + precision + (fromZero ? " from zero" : " from a state");
-        double atol = t * T_ATOL, rtol = t * T_RTOL, scale = 1 / Math.sqrt(h);
-        Pair wz = b.uniformPair(-scale, scale, h, 2 * h), wc = b.uniformPair(-scale, scale, h, h);
-        PackedMatrix zr = b.ref.packedMatrix(b.arena(), h, 2 * h, precision);
-        PackedMatrix zd = b.dev.packedMatrix(b.arena(), h, 2 * h, precision);
-        PackedMatrix hr = b.ref.packedMatrix(b.arena(), h, h, precision);
-        PackedMatrix hd = b.dev.packedMatrix(b.arena(), h, h, precision);
-        b.ref.pack(zr, Transpose.NO, wz.r());
-        b.dev.pack(zd, Transpose.NO, wz.d());
-        b.ref.pack(hr, Transpose.NO, wc.r());
-        b.dev.pack(hd, Transpose.NO, wc.d());
-        float[] hs0 = b.uniform((t + 1) * n * h, -1, 1);
-        if (fromZero) {
-            Arrays.fill(hs0, 0, n * h, 0f);
-        }
-        Guarded g = new Guarded(b);
-        Pair hs = g.f32("hs", hs0, t + 1, n, h), gates = g.uniform("gates", -2, 2, t, n, 3 * h);
-        Pair rhs = g.uniform("rhs", -9, 9, t, n, h);
-        b.ref.gruSequenceForward(hs.r(), gates.r(), rhs.r(), zr, hr, fromZero);
-        b.dev.gruSequenceForward(hs.d(), gates.d(), rhs.d(), zd, hd, fromZero);
-        b.assertClose("gruSequenceForward hs" + shape, hs, atol, rtol);
-        b.assertClose("gruSequenceForward gates" + shape, gates, atol, rtol);
-        b.assertClose("gruSequenceForward rhs" + shape, rhs, atol, rtol);
-        g.check("gruSequenceForward" + shape);
-
-        PackedMatrix zrT = b.ref.packedMatrix(b.arena(), 2 * h, h, precision);
-        PackedMatrix zdT = b.dev.packedMatrix(b.arena(), 2 * h, h, precision);
-        PackedMatrix hrT = b.ref.packedMatrix(b.arena(), h, h, precision);
-        PackedMatrix hdT = b.dev.packedMatrix(b.arena(), h, h, precision);
-        b.ref.pack(zrT, Transpose.YES, wz.r());
-        b.dev.pack(zdT, Transpose.YES, wz.d());
-        b.ref.pack(hrT, Transpose.YES, wc.r());
-        b.dev.pack(hdT, Transpose.YES, wc.d());
-        b.dev.copyIn(gates.d(), b.refValues(gates.r()));
-        b.dev.copyIn(hs.d(), b.refValues(hs.r()));
-        Pair dA = g.uniform("dA", -9, 9, t, n, 3 * h), dh0 = g.uniform("dh0", -5, 5, n, h);
-        Pair dhs = g.uniform("dhs", -1, 1, t, n, h), drh = g.uniform("drh", -9, 9, n, h);
-        b.ref.gruSequenceBackward(dA.r(), dh0.r(), dhs.r(), drh.r(), gates.r(), hs.r(), zrT, hrT);
-        b.dev.gruSequenceBackward(dA.d(), dh0.d(), dhs.d(), drh.d(), gates.d(), hs.d(), zdT, hdT);
-        b.assertClose("gruSequenceBackward dA" + shape, dA, atol, rtol);
-        b.assertClose("gruSequenceBackward dh0" + shape, dh0, atol, rtol);
-        b.assertClose("gruSequenceBackward dhs" + shape, dhs, atol, rtol);
-        g.check("gruSequenceBackward" + shape);
-        assertEquals(n * h, dh0.d().size());
+        sequences(backend, 109, (b, n, h, t, precision, fromZero, i) -> ConformanceTest.gruSequenceCase(b,
+                new Guarded(b), n, h, t, precision, fromZero, 9, false));
     }
 }
