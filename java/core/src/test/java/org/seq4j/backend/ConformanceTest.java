@@ -1290,6 +1290,7 @@ class ConformanceTest {
         b.ref.embeddingForward(out.r(), w.r(), id.r());
         b.dev.embeddingForward(out.d(), w.d(), id.d());
         b.assertExact("embeddingForward" + shape, out);
+        o.check("embeddingForward" + shape);
         embeddingBackwardCase(b, o, id, v, d, m, "embeddingBackward" + shape);
     }
 
