@@ -78,7 +78,7 @@ public final class History {
     }
 
     /**
-     * Writes {@code epoch,train_loss,METRIC,seconds} rows to {@code file} atomically.
+     * Writes {@code epoch,train_loss,METRIC,seconds} rows to {@code file} atomically, each line ended by LF.
      *
      * @param file the CSV file; its folder must exist
      * @throws IOException if it cannot be written
@@ -86,7 +86,7 @@ public final class History {
     public void writeCsv(Path file) throws IOException {
         StringBuilder sb = new StringBuilder("epoch,train_loss," + metricName.replace(' ', '_') + ",seconds\n");
         for (Epoch e : epochs) {
-            sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.3f%n", e.epoch(), e.trainLoss(), e.metric(), e.seconds()));
+            sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.3f\n", e.epoch(), e.trainLoss(), e.metric(), e.seconds()));
         }
         AtomicOutput.write(file, out -> out.write(sb.toString().getBytes(StandardCharsets.UTF_8)));
     }
