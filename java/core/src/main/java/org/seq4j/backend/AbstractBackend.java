@@ -975,8 +975,8 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    private final Map<Tensor, Tensor[]> stepViews = new WeakHashMap<>();
-    private final Map<Tensor, Tensor[]> candidateViews = new WeakHashMap<>();
+    private final Map<Tensor, Tensor[]> stepViews = new WeakHashMap<>();        // guarded by itself
+    private final Map<Tensor, Tensor[]> candidateViews = new WeakHashMap<>();   // guarded by stepViews
 
     /**
      * Per step s of GRU gates (T, N, 3H), the view from column 2H of row 0 on (the candidate columns at row stride
@@ -985,10 +985,10 @@ public abstract class AbstractBackend implements Backend {
      * that many elements would need an int count, which wraps from N 3H - 2H > 2^31 - 1 on).
      */
     private Tensor[] candidates(Tensor gates, int h) {
-        Tensor[] steps = steps(gates);
-        synchronized (candidateViews) {
+        synchronized (stepViews) { // the one lock of both caches (steps below takes it again)
             Tensor[] views = candidateViews.get(gates);
             if (views == null || views.length != gates.dim(0) || (views.length > 0 && !views[0].isAlive())) {
+                Tensor[] steps = steps(gates);
                 views = new Tensor[steps.length];
                 int n = gates.dim(1);
                 if (3L * n > Integer.MAX_VALUE) {
