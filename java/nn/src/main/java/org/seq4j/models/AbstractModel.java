@@ -173,4 +173,21 @@ public abstract class AbstractModel implements Model {
 
     /** Closes the subclass's layers (training and inference copies) and anything else it allocated. */
     protected abstract void closeLayers();
+
+    /**
+     * For a subclass constructor that failed after this one returned (a layer factory that threw): closes what this
+     * one holds, the store the model was given to own included, since no caller gets a model to close; a failure of
+     * the closing is added to {@code failure} as suppressed. The constructor then throws failure.
+     *
+     * @param failure what the construction failed with
+     */
+    protected final void abandon(Throwable failure) {
+        for (AutoCloseable c : new AutoCloseable[] {ws, genWs, store}) {
+            try {
+                c.close();
+            } catch (Throwable second) {
+                failure.addSuppressed(second);
+            }
+        }
+    }
 }

@@ -97,7 +97,12 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         super(backend, store);
         this.V = V;
         this.newNetwork = newNetwork;
-        this.net = newNetwork.apply(store);
+        try {
+            this.net = newNetwork.apply(store);
+        } catch (RuntimeException | Error e) {   // the store is the model's: no one else can close it now
+            abandon(e);
+            throw e;
+        }
         this.softmax = new TimeSoftmaxWithLoss(backend);
     }
 

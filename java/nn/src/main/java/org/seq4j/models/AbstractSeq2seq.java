@@ -50,8 +50,22 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         this.V = V;
         this.newEncoder = newEncoder;
         this.newDecoder = newDecoder;
-        this.encoder = newEncoder.apply(store);
-        this.decoder = newDecoder.apply(store);
+        SequenceEncoder enc = null;
+        try {
+            enc = newEncoder.apply(store);
+            this.decoder = newDecoder.apply(store);
+        } catch (RuntimeException | Error e) {   // the store is the model's: no one else can close it now
+            if (enc != null) {
+                try {
+                    enc.close();
+                } catch (RuntimeException | Error second) {
+                    e.addSuppressed(second);
+                }
+            }
+            abandon(e);
+            throw e;
+        }
+        this.encoder = enc;
         this.softmax = new TimeSoftmaxWithLoss(backend);
     }
 

@@ -59,7 +59,7 @@ public final class BetterRnnlm extends AbstractRnnlm {
 
     private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, float dropoutRatio, Cell cell) {
         Inputs.requireSizes(V, D, H);
-        // checked here, before the store is built: TimeDropout's own check comes after it, which left it open
+        // checked before the store is built: no parameters are allocated for a refused ratio (TimeDropout checks too)
         if (!(dropoutRatio >= 0f && dropoutRatio < 1f)) {
             throw new IllegalArgumentException("BetterRnnlm dropout ratio must be in [0, 1), got " + dropoutRatio);
         }

@@ -226,4 +226,37 @@ class MisuseTest {
                 "targets (4, 1)", "-Infinity", "example 3");
         assertEquals(4, Batches.of(new HostFloats(new int[] {4, 3, 1}, new float[12]), targets).size());
     }
+
+    /**
+     * A model whose layer factory throws in its constructor (a network of one's own refusing its arguments) closes the
+     * store it was given to own: no caller gets a model to close, and the store's memory stayed allocated.
+     */
+    @Test
+    void aModelWhoseLayersFailToBuildClosesItsStore() {
+        org.seq4j.layers.ParameterStore lmStore = org.seq4j.layers.ParameterStore.builder(backend)
+                .declare("w", org.seq4j.layers.Init.zeros(), 2).build(1);
+        assertMessage(assertThrows(IllegalStateException.class, () -> new AbstractRnnlm(backend, V, lmStore, s -> {
+            throw new IllegalStateException("network refused");
+        }) {
+        }), "network refused");
+        assertTrue(!lmStore.values().isAlive(), "the language model's store is closed");
+
+        boolean[] encoderClosed = {false};
+        SequenceEncoder encoder = (SequenceEncoder) java.lang.reflect.Proxy.newProxyInstance(
+                SequenceEncoder.class.getClassLoader(), new Class<?>[] {SequenceEncoder.class}, (proxy, m, args) -> {
+                    if (m.getName().equals("close")) {
+                        encoderClosed[0] = true;
+                    }
+                    return null;
+                });
+        org.seq4j.layers.ParameterStore s2sStore = org.seq4j.layers.ParameterStore.builder(backend)
+                .declare("w", org.seq4j.layers.Init.zeros(), 2).build(1);
+        assertMessage(assertThrows(IllegalStateException.class, () -> new AbstractSeq2seq(backend, V, s2sStore,
+                s -> encoder, s -> {
+                    throw new IllegalStateException("decoder refused");
+                }) {
+        }), "decoder refused");
+        assertTrue(!s2sStore.values().isAlive(), "the seq2seq model's store is closed");
+        assertTrue(encoderClosed[0], "the encoder built before the decoder failed is closed");
+    }
 }
