@@ -1,9 +1,10 @@
 // seq4j extended from outside its packages, with nothing but its exported API, as a user would: a layer of one's own
 // (a time-distributed highway layer with its parameters in a ParameterStore, forward and backward on Backend
-// kernels, checked against central differences), a language model of one's own (TimeEmbedding, TimeLSTM, the
-// highway layer, TimeAffine, TimeSoftmaxWithLoss) that RnnlmTrainer trains, Checkpoint saves and loads, the same kind
-// of model as a network on AbstractRnnlm (generation and beam search from the base), and an optimizer of one's own (SGD with decoupled weight decay) on AbstractOptimizer. It keeps compiling only while that
-// API still allows all of this; what it had to work around is said where it does.
+// kernels, checked against central differences), a language model of one's own on AbstractRnnlm (TimeEmbedding, a
+// stateful TimeGRU, the highway layer, TimeAffine) that RnnlmTrainer trains, Checkpoint saves and loads, and that
+// generates and beam-searches through the base, a regression model on AbstractModel that Trainer fits, and an
+// optimizer of one's own (SGD with decoupled weight decay) on AbstractOptimizer. It keeps compiling only while that
+// API still allows all of this.
 package com.example;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -226,90 +227,6 @@ class CustomLayerTest {
         }
     }
 
-    /**
-     * A language model of one's own: ids -> TimeEmbedding -> TimeLSTM (stateful) -> TimeHighway -> TimeAffine ->
-     * TimeSoftmaxWithLoss. It cannot extend AbstractRnnlm (its constructor takes AbstractRnnlm.Network, a
-     * package-private interface), so it extends AbstractModel and implements LanguageModel itself, without
-     * generation.
-     */
-    static final class HighwayLm extends AbstractModel implements LanguageModel {
-        private final int V;
-        private final TimeEmbedding embed;
-        private final TimeLSTM lstm;
-        private final TimeHighway highway;
-        private final TimeAffine affine;
-        private final TimeSoftmaxWithLoss loss;
-        private int sizedN = -1, sizedT = -1;
-        private Tensor xsT, tsT;
-
-        HighwayLm(Backend backend, int V, int D, int H, long seed) {
-            super(backend, TimeHighway.declare(ParameterStore.builder(backend)
-                    .declare("embed.W", Init.normal(0.01), V, D)
-                    .declare("lstm.Wx", Init.scaledNormal(D), D, 4 * H)
-                    .declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
-                    .declare("lstm.b", Init.zeros(), 4 * H), "highway", H)
-                    .declare("affine.W", Init.scaledNormal(H), H, V)
-                    .declare("affine.b", Init.zeros(), V)
-                    .build(seed));
-            this.V = V;
-            embed = new TimeEmbedding(backend, store.get("embed.W"));
-            lstm = new TimeLSTM(backend, store.get("lstm.Wx"), store.get("lstm.Wh"), store.get("lstm.b"), true);
-            highway = new TimeHighway(backend, store, "highway");
-            affine = new TimeAffine(backend, store.get("affine.W"), store.get("affine.b"));
-            loss = new TimeSoftmaxWithLoss(backend);
-        }
-
-        @Override
-        protected float forwardHeld(String op, Tensor xs, Tensor ts) {
-            if (xs.rank() != 2 || xs.dtype() != DType.I32 || ts.rank() != 2 || ts.dim(0) != xs.dim(0)
-                    || ts.dim(1) != xs.dim(1)) {
-                throw new IllegalArgumentException(op + " needs xs and ts (N, T) int32, got " + xs + " and " + ts);
-            }
-            int n = xs.dim(0), t = xs.dim(1);
-            if (n != sizedN || t != sizedT) {
-                sizedN = -1;
-                ws.reset();
-                xsT = ws.ints(t, n);
-                tsT = ws.ints(t, n);
-                sizedN = n;
-                sizedT = t;
-            }
-            backend.swapAxes01(xsT, xs);
-            backend.swapAxes01(tsT, ts);
-            Tensor score = affine.forward(highway.forward(lstm.forward(embed.forward(xsT))));
-            return backend.item(loss.forward(score, tsT), 0);
-        }
-
-        @Override
-        protected void backwardHeld() {
-            embed.backward(lstm.backward(highway.backward(affine.backward(loss.backward(1f)))));
-        }
-
-        @Override
-        protected void closeLayers() {
-            embed.close();
-            lstm.close();
-            highway.close();
-            affine.close();
-            loss.close();
-        }
-
-        @Override
-        public int vocabSize() {
-            return V;
-        }
-
-        @Override
-        public void resetState() {
-            held("resetState", lstm::resetState);
-        }
-
-        @Override
-        public int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
-            throw new UnsupportedOperationException("HighwayLm does not generate");
-        }
-    }
-
     /** SGD with decoupled weight decay: w -= lr * (grad + decay * w), from two Backend kernels over the flat store. */
     static final class DecayedSgd extends AbstractOptimizer {
         private final float decay;
@@ -336,7 +253,7 @@ class CustomLayerTest {
         Path file = dir.resolve("highway.npz");
         try (Backend backend = Backends.create("java")) {
             double first, last;
-            try (HighwayLm model = new HighwayLm(backend, V, D, H, 1984);
+            try (HighwayRnnlm model = new HighwayRnnlm(backend, V, D, H, 1984);
                  RnnlmTrainer trainer = new RnnlmTrainer(model, new DecayedSgd(1f, 1e-4f), 0.25f)) {
                 first = trainer.fitEpoch(1, corpus, 4, 5, new Trainer.Listener() { });
                 last = first;
@@ -351,7 +268,7 @@ class CustomLayerTest {
                 Checkpoint.write(file, model, about);
                 assertEquals("highway-lm", Checkpoint.meta(file).getProperty("model"));
 
-                try (HighwayLm again = new HighwayLm(backend, V, D, H, 7);
+                try (HighwayRnnlm again = new HighwayRnnlm(backend, V, D, H, 7);
                      Arena arena = Arena.ofConfined()) {
                     Checkpoint.load(file, again);
                     for (Parameter p : model.parameters()) {
@@ -367,14 +284,14 @@ class CustomLayerTest {
             }
             assertTrue(Files.size(file) > 0);
             // a checkpoint of this model is refused by another, naming what differs
-            try (HighwayLm other = new HighwayLm(backend, V + 1, D, H, 1)) {
+            try (HighwayRnnlm other = new HighwayRnnlm(backend, V + 1, D, H, 1)) {
                 Exception e = assertThrows(Exception.class, () -> Checkpoint.load(file, other));
                 assertTrue(e.getMessage().contains("embed.W"), e.getMessage());
             }
             // the optimizer of one's own refuses a second store, as the book's do
             try (DecayedSgd sgd = new DecayedSgd(0.1f, 0f);
-                 HighwayLm a = new HighwayLm(backend, V, D, H, 1);
-                 HighwayLm b = new HighwayLm(backend, V, D, H, 2)) {
+                 HighwayRnnlm a = new HighwayRnnlm(backend, V, D, H, 1);
+                 HighwayRnnlm b = new HighwayRnnlm(backend, V, D, H, 2)) {
                 sgd.step(a.store());
                 assertThrows(IllegalArgumentException.class, () -> sgd.step(b.store()));
             }
@@ -428,7 +345,7 @@ class CustomLayerTest {
     }
 
     /**
-     * The same kind of model on AbstractRnnlm: only its network is written (ids -> embedding -> stateful GRU ->
+     * A language model of one's own on AbstractRnnlm: only its network is written (ids -> embedding -> stateful GRU ->
      * highway -> scores); the loss, the training, generation and beam search come from the base.
      */
     static final class HighwayRnnlm extends AbstractRnnlm {
