@@ -53,7 +53,7 @@ class CustomLayerTest {
     /**
      * y = x + g * (h - x) at every step, with h = tanh(x Wh + bh) and the gate g = sigmoid(x Wg + bg); x, y (T, N, D).
      * Its parameters are declared by {@link #declare} under a prefix. The order of calls (forward, then one backward
-     * over unchanged weights) is checked here by hand: seq4j's own layers use CallOrder, which is package-private.
+     * over unchanged weights) is checked by a CallOrder, as seq4j's own layers check theirs.
      */
     static final class TimeHighway implements AutoCloseable {
         private final Backend backend;
