@@ -33,12 +33,18 @@ public final class CallOrder {
      *
      * @param layer      the layer's name in messages, e.g. "TimeHighway"
      * @param parameters the layer's parameters
+     * @throws NullPointerException naming a null layer name or parameter
      */
     public CallOrder(String layer, Parameter... parameters) {
-        this.layer = layer;
+        this.layer = java.util.Objects.requireNonNull(layer, "CallOrder: layer is null");
+        java.util.Objects.requireNonNull(parameters, "CallOrder: parameters is null");
         Parameter.Version[] distinct = new Parameter.Version[parameters.length];
         int k = 0;
-        for (Parameter p : parameters) {
+        for (int at = 0; at < parameters.length; at++) {
+            Parameter p = parameters[at];
+            if (p == null) {
+                throw new NullPointerException("CallOrder(" + layer + "): parameter " + at + " is null");
+            }
             Parameter.Version v = p.version();
             boolean seen = false;
             for (int i = 0; i < k && !seen; i++) {

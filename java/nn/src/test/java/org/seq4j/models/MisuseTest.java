@@ -259,4 +259,16 @@ class MisuseTest {
         assertTrue(!s2sStore.values().isAlive(), "the seq2seq model's store is closed");
         assertTrue(encoderClosed[0], "the encoder built before the decoder failed is closed");
     }
+
+    @Test
+    void aCallOrderOfNullsSaysWhichIsNull() {
+        Tensor t = Tensor.wrap(new float[2], 2), g = Tensor.wrap(new float[2], 2);
+        org.seq4j.layers.Parameter w = new org.seq4j.layers.Parameter("w", t, g);
+        assertMessage(assertThrows(NullPointerException.class, () -> new org.seq4j.layers.CallOrder(null, w)),
+                "layer is null");
+        assertMessage(assertThrows(NullPointerException.class, () -> new org.seq4j.layers.CallOrder("L", w, null)),
+                "CallOrder(L): parameter 1 is null");
+        var calls = new org.seq4j.layers.CallOrder("L", w);
+        assertMessage(assertThrows(IllegalStateException.class, calls::backwardStarts), "L.backward before forward");
+    }
 }
