@@ -89,8 +89,7 @@ public final class CudaBackend extends AbstractBackend {
     private long errorWord;
     private final long errorBytes = (long) SEQ4J_CUDA_ERROR_INTS() * Integer.BYTES;
     private static final long ERRORS_AT = 16;
-    private long scratch;
-    private long scratchBytes;
+    private ScratchBlock scratch;
 
     /**
      * Per thread, the id-checking kernels (bit k of SEQ4J_CUDA_ERR_*) queued since the error record was last read,
@@ -239,6 +238,7 @@ public final class CudaBackend extends AbstractBackend {
                 cudart_h.cudaEventDestroy(MemorySegment.ofAddress(event));
             }
         }, CudaOptions.STAGING_START, options.stagingBytes());
+        scratch = new ScratchBlock(pool);
         errorWord = pool.acquire(errorBytes);
         check(cudart_h.cudaMemsetAsync(MemorySegment.ofAddress(errorWord), 0, errorBytes, stream), "cudaMemsetAsync");
         slots = pinned(ERRORS_AT + errorBytes);
@@ -485,14 +485,7 @@ public final class CudaBackend extends AbstractBackend {
      */
     private MemorySegment scratch(long bytes) {
         stream();
-        if (scratchBytes < bytes) {
-            if (scratch != 0) {
-                pool.release(scratch, scratchBytes);   // stream order keeps queued users of the old block safe
-            }
-            scratchBytes = DevicePool.roundUp(Math.max(bytes, 2 * scratchBytes));
-            scratch = pool.acquire(scratchBytes);
-        }
-        return MemorySegment.ofAddress(scratch);
+        return MemorySegment.ofAddress(scratch.at(bytes));
     }
 
     private long reduceScratchBytes() {
@@ -934,9 +927,8 @@ public final class CudaBackend extends AbstractBackend {
             cublas = MemorySegment.NULL;
         }
         if (pool != null) {
-            if (scratch != 0) {
-                pool.release(scratch, scratchBytes);
-                scratch = 0;
+            if (scratch != null) {
+                scratch.release();
             }
             if (errorWord != 0) {
                 pool.release(errorWord, errorBytes);
