@@ -101,17 +101,34 @@ __device__ inline float block_max(float x, float *shared) {
 
 __device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-/* Records an out-of-range id or label in the error record of seq4j_cuda.h: the kernel's bit, and the first
- * offender's value, position and bound (the first thread to claim the slot writes them). */
+/* Records an out-of-range id or label in the error record of seq4j_cuda.h: the kernel's bit, and of all the offenders
+ * met since the record was zeroed, the one at the lowest position (on a tie, between two launches, the earlier one),
+ * with its value and bound, as the CPU's report_bad_id keeps the lowest position: the same report on every run. (The
+ * first thread to claim the slot used to write it, so that which of several bad ids was named depended on the order
+ * the threads ran in.)
+ *
+ * The slot's first int is a claim word, (key << 1) | busy with key = INT_MAX - position (>= 1: a smaller position
+ * has a larger key; 0, the zeroed record, is below every key). An offender with a larger key than the word's takes
+ * the word with busy set, writes value, position and bound, and clears busy; one that finds the word busy with a
+ * smaller key waits for it (sm_70 and later schedule the threads of a warp independently, so the holder runs on). So
+ * the three fields are always one offender's, the best one's once the kernel ends. Only offenders come here. */
 __device__ inline void report_bad_id(int32_t *errors, int bit, int32_t value, int64_t position, int bound) {
     atomicOr(errors, bit);
     int k = __ffs(bit) - 1;  // bit 1 << k
     int32_t *slot = errors + 1 + 4 * k;
-    if (atomicCAS(slot, 0, 1) == 0) {
-        slot[1] = value;
-        slot[2] = static_cast<int32_t>(position);
-        slot[3] = bound;
+    unsigned *claim = reinterpret_cast<unsigned *>(slot);
+    unsigned key = 0x7FFFFFFFu - static_cast<unsigned>(position);  // position < m <= INT_MAX
+    for (;;) {
+        unsigned seen = atomicAdd(claim, 0u);
+        if ((seen >> 1) >= key) return;  // a lower (or the same, earlier) position holds the slot
+        if ((seen & 1u) != 0) continue; // a higher position is writing its fields: wait, then take over
+        if (atomicCAS(claim, seen, (key << 1) | 1u) == seen) break;
     }
+    atomicExch(slot + 1, value);
+    atomicExch(slot + 2, static_cast<int32_t>(position));
+    atomicExch(slot + 3, bound);
+    __threadfence();
+    atomicExch(claim, key << 1);
 }
 
 }  // namespace seq4j

@@ -41,8 +41,9 @@ const char *seq4j_cuda_info(void);
 
 /* The device error record, int32_t errors[SEQ4J_CUDA_ERROR_INTS], zeroed by the caller. errors[0] holds
  * the bits below: which kernels met an id or label outside its range (and skipped it). For the kernel
- * with bit 1 << k, errors[1 + 4k] .. errors[4 + 4k] = {1 once claimed, the first such value seen, its
- * position in ids or labels, the bound it broke}, so that the error message can name them. */
+ * with bit 1 << k, errors[1 + 4k] .. errors[4 + 4k] = {a claim word (nonzero once claimed; internal), the value
+ * at the lowest such position met since the record was zeroed, that position in ids or labels, the bound it
+ * broke}, so that the error message can name them: the same one on every run, as the CPU's lowest position. */
 #define SEQ4J_CUDA_ERR_EMBEDDING_FORWARD 1
 #define SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD 2
 #define SEQ4J_CUDA_ERR_XENT_FORWARD 4

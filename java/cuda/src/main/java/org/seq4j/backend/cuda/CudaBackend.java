@@ -14,9 +14,10 @@
 //   no transposed copies. FP32 math by default; -Dseq4j.cuda.tf32=true lets cuBLAS use TF32 tensor cores.
 // - Ids and labels live on the device, where AbstractBackend cannot read them cheaply. The kernels that
 //   index with them skip an id outside its range (writing a zero row, adding nothing, or ignoring the row)
-//   and note it, with the first offender, in a device error record. The next synchronising call (item,
-//   copyOut, synchronize) reads that record and throws an IndexOutOfBoundsException worded as the host
-//   check's ("embeddingForward: ids[2] = 13 is outside [0, 13) ..."), for each operation that met one;
+//   and note it, with the offender at the lowest position (the same one every run), in a device error record.
+//   The next synchronising call (item, copyOut, synchronize) reads that record and throws an
+//   IndexOutOfBoundsException worded as the host check's ("embeddingForward: ids[2] = 13 is outside
+//   [0, 13) ..."), for each operation that met one;
 //   their results since the last synchronisation are wrong and should be discarded. With several threads, the
 //   error is thrown to the thread whose call found it and, at its own next synchronising call, to every other
 //   thread that queued that kernel since the record was last read (PendingIdChecks): never to nobody. A thread

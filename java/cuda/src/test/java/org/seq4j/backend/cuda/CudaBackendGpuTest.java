@@ -196,6 +196,54 @@ class CudaBackendGpuTest {
     }
 
     /**
+     * Of many bad ids in one launch (thousands of threads and blocks racing to report one), the lowest position is
+     * named, every run, as the CPU names it; and of two launches before one synchronisation, the lower position of the
+     * two. The first thread to claim the record used to write it, so that the id named changed from run to run.
+     */
+    @Test
+    void ofManyBadIdsTheLowestPositionIsReportedEveryRun() {
+        try (Arena arena = Arena.ofConfined()) {
+            int m = 1 << 18, v = 7, d = 4;
+            int[] ids = new int[m];
+            for (int r = 0; r < m; r++) {
+                ids[r] = r < 1000 ? r % v : v + (m - r);   // every id from position 1000 on is bad, each different
+            }
+            int[] labels = ids.clone();
+            labels[3] = -1;                                   // the ignore label is not an error
+            Tensor W = floats(arena, uniform(v * d), v, d), out = cuda.allocate(arena, DType.F32, m, d);
+            Tensor idsT = ints(arena, ids, m), dout = floats(arena, uniform(m * d), m, d);
+            Tensor dW = cuda.allocate(arena, DType.F32, v, d);
+            Tensor logits = floats(arena, uniform(m * v), m, v), probs = cuda.allocate(arena, DType.F32, m, v);
+            Tensor loss = cuda.allocate(arena, DType.F32, 1), labelsT = ints(arena, labels, m);
+            Tensor dlogits = cuda.allocate(arena, DType.F32, m, v);
+            String bad = "[1000] = " + (v + m - 1000) + " is outside [0, 7)";
+            for (int run = 0; run < 5; run++) {
+                cuda.embeddingForward(out, W, idsT);
+                var e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+                assertTrue(e.getMessage().contains("embeddingForward: ids" + bad), "run " + run + ": " + e.getMessage());
+                cuda.embeddingBackward(dW, idsT, dout);
+                e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+                assertTrue(e.getMessage().contains("embeddingBackward: ids" + bad), "run " + run + ": " + e.getMessage());
+                cuda.softmaxCrossEntropyForward(probs, loss, logits, labelsT);
+                e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+                assertTrue(e.getMessage().contains("softmaxCrossEntropyForward: labels" + bad),
+                        "run " + run + ": " + e.getMessage());
+                cuda.softmaxCrossEntropyBackward(dlogits, probs, labelsT, 1f);
+                e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+                assertTrue(e.getMessage().contains("softmaxCrossEntropyBackward: labels" + bad),
+                        "run " + run + ": " + e.getMessage());
+            }
+            // two launches, then one look: the later launch's lower position wins, with its own value and bound
+            int[] few = {0, 1, 2, 3, 4, 9, 6, 0};   // position 5 is bad, below the first launch's 1000
+            Tensor fewT = ints(arena, few, 8), outFew = cuda.allocate(arena, DType.F32, 8, d);
+            cuda.embeddingForward(out, W, idsT);
+            cuda.embeddingForward(outFew, W, fewT);
+            var e = assertThrows(IndexOutOfBoundsException.class, cuda::synchronize);
+            assertTrue(e.getMessage().contains("embeddingForward: ids[5] = 9 is outside [0, 7)"), e.getMessage());
+        }
+    }
+
+    /**
      * With V = 0 every label but -1 is out of range, as on the host, where it throws. AbstractBackend returned before
      * the kernel, so on the GPU such labels went unreported (the kernels handle V = 0 and check them, as the
      * embeddings' kernels do for D = 0).
