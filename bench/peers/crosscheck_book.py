@@ -16,7 +16,10 @@ import argparse
 import os
 import sys
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:
+    sys.exit("crosscheck_book.py: numpy is not installed for this python3 ({}); pip install numpy".format(sys.executable))
 
 # book gate k (f, g, i, o) is PyTorch's gate block TORCH_BLOCK[k] (i, f, g, o)
 TORCH_BLOCK = (1, 2, 0, 3)

@@ -25,7 +25,10 @@ import statistics
 import sys
 import time
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:
+    sys.exit("numpy_book.py: numpy is not installed for this python3 ({}); pip install numpy".format(sys.executable))
 
 # warm-up and measured repeats per workload: about a second or more of measuring each on 2 cores
 DEFAULT_REPEATS = {"W1": (20, 100), "W2": (2, 10), "W3": (50, 500), "W4": (2, 15)}

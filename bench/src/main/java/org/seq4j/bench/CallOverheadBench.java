@@ -2,7 +2,9 @@
 // (AbstractBackend's checks, then the FFM downcall, then 16 multiplications), the bare generated
 // downcall without the checks, the same downcall linked with Linker.Option.critical (no thread-state
 // transition; legal for short kernels that never call back into Java), and the 16 multiplications as a
-// Java loop for scale.
+// Java loop for scale. Every variant scales by -1, not 1: C2 folds x * 1f to x and may then drop the store of a value
+// just loaded from the same address, which would leave the Java loop timing no work (the sign flips every call; the
+// values stay bounded and exact).
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -54,29 +56,29 @@ public class CallOverheadBench {
         raw = x.segment();
     }
 
-    /** Backend.scale(x, 1): checks + downcall + kernel. */
+    /** Backend.scale(x, -1): checks + downcall + kernel. */
     @Benchmark
     public void backendScale16() {
-        b.scale(x, 1f);
+        b.scale(x, -1f);
     }
 
     /** The generated binding alone: downcall + kernel. */
     @Benchmark
     public void downcallScale16() {
-        seq4j_cpu_h.seq4j_scale(1, raw, 16, 1f);
+        seq4j_cpu_h.seq4j_scale(1, raw, 16, -1f);
     }
 
     /** The same downcall as a critical one. */
     @Benchmark
     public void criticalDowncallScale16() throws Throwable {
-        Critical.SCALE.invokeExact(1, raw, 16L, 1f);
+        Critical.SCALE.invokeExact(1, raw, 16L, -1f);
     }
 
     /** The 16 multiplications in Java, for comparison. */
     @Benchmark
     public void javaLoopScale16() {
         for (long i = 0; i < 16; i++) {
-            raw.setAtIndex(ValueLayout.JAVA_FLOAT, i, raw.getAtIndex(ValueLayout.JAVA_FLOAT, i) * 1f);
+            raw.setAtIndex(ValueLayout.JAVA_FLOAT, i, raw.getAtIndex(ValueLayout.JAVA_FLOAT, i) * -1f);
         }
     }
 
