@@ -183,7 +183,10 @@ final class Cli {
         return right ? (utf8 ? "\u2611" : "O") : (utf8 ? "\u2612" : "X");
     }
 
-    /** The model's loss on every example of the set at once, with dropout off; the gradients are untouched. */
+    /**
+     * The model's loss on every example of the set at once, with dropout off; the gradients are untouched and the
+     * model is left in the mode it was in (isTraining), also when the forward throws.
+     */
     static double regressionLoss(Model m, Batches set) {
         int[] order = new int[set.size()];
         for (int i = 0; i < order.length; i++) {
@@ -192,11 +195,12 @@ final class Cli {
         try (Arena arena = Arena.ofConfined()) {
             Tensor[] t = set.allocate(m.backend(), arena, set.size());
             set.fill(m.backend(), order, 0, t[0], t[1]);
+            boolean wasTraining = m.isTraining();
             m.setTraining(false);
             try {
                 return m.forward(t[0], t[1]);
             } finally {
-                m.setTraining(true);
+                m.setTraining(wasTraining);
             }
         }
     }

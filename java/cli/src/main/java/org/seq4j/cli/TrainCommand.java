@@ -183,6 +183,7 @@ final class TrainCommand implements Callable<Integer> {
                 java.time.Instant.ofEpochMilli(started), java.time.ZoneId.systemDefault())
                 .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         PrintWriter o = comm.isRoot() ? spec.commandLine().getOut() : DistributedOptions.quiet();
+        refuseAnotherTasksRun(dir, task);
         // rank 0 writes the run folder; the other ranks work in a private temporary one that nothing reads
         try (RunFolder run = RunFolder.open(comm.isRoot() ? dir : privateFolder())) {
             if (comm.isRoot()) {
@@ -302,6 +303,47 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         backendOptions.check();
+    }
+
+    /**
+     * Refuses, before anything is written, a run folder that holds a run of another task: this run would replace the
+     * checkpoints, metrics and chart, and leave that run's own files (its generated data, a language model's
+     * corpus.txt and vocabulary.txt, the waves' prediction.png) mixed with its own. A run of the same task (any model)
+     * is replaced, as sayWhatItReplaces says; other files are left alone. Rank 0 decides, and every rank stops.
+     */
+    private void refuseAnotherTasksRun(Path dir, Task task) {
+        String refusal = comm.isRoot() ? anotherTasksRun(dir, task) : null;
+        long[] refused = {refusal != null ? 1 : 0};
+        if (comm.size() > 1) {
+            comm.broadcast(refused);
+        }
+        if (refusal != null) {
+            throw new BadInputException(refusal);
+        }
+        if (refused[0] != 0) {
+            throw new BadInputException("rank 0 refused the run folder " + dir + " (its message says why)");
+        }
+    }
+
+    /** Why dir cannot take a run of task, or null when it can: it holds a readable run of another task. */
+    private static String anotherTasksRun(Path dir, Task task) {
+        Path held = dir.resolve(Checkpoint.WEIGHTS);
+        if (!Files.exists(held)) {
+            return null;
+        }
+        Properties m;
+        try {
+            m = Checkpoint.meta(held);
+        } catch (IOException | RuntimeException e) {
+            return null;   // unreadable: sayWhatItReplaces says so, and this run replaces it
+        }
+        String heldTask = m.getProperty("task");
+        if (heldTask == null || heldTask.equals(task.lower())) {
+            return null;
+        }
+        return "run folder " + dir + " holds a run of another task (" + heldTask + " " + m.getProperty("model", "?")
+                + ", epoch " + m.getProperty("epoch", "?") + "), whose files would stay mixed with this "
+                + task.lower() + " run's; give another --out, or delete that run first";
     }
 
     /** Says so when the run folder already holds a run, whose checkpoints this one will replace. */

@@ -4,6 +4,7 @@
 // asked for and does not load is an error, and a fall back to the java backend a WARNING line.
 package org.seq4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -161,6 +162,32 @@ class CommandLineTest {
         assertTrue(second.out().contains("holds a run already (waves seq2seq, epoch 1); its checkpoints will be replaced"),
                 second.out());
         assertTrue(badInput(seq4j("train", "waves", "--backend", "java", "--out", "")).contains("--out is empty"));
+    }
+
+    /**
+     * A run folder holding another task's run: train replaced its checkpoints, metrics and chart and left its own
+     * files (here the waves' prediction.png; a language model's corpus.txt and vocabulary.txt) mixed with the new
+     * run's. It is refused now, in one line, before anything is written.
+     */
+    @Test
+    void trainingIntoAFolderOfAnotherTasksRunIsRefused() throws IOException {
+        Path waves = dir.resolve("waves-run");
+        Result first = seq4j("train", "waves", "--backend", "java", "--epochs", "1", "--hidden", "4", "--out",
+                waves.toString());
+        assertEquals(0, first.code(), first.out() + first.err());
+        List<String> before;
+        try (var files = Files.list(waves)) {
+            before = files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+        byte[] weights = Files.readAllBytes(waves.resolve("model.npz"));
+        String line = badInput(seq4j("train", "lm", "--model", "simple", "--backend", "java", "--epochs", "1",
+                "--hidden", "4", "--wordvec", "4", "--out", waves.toString()));
+        assertTrue(line.contains("holds a run of another task (waves seq2seq, epoch 1)")
+                && line.contains("give another --out"), line);
+        try (var files = Files.list(waves)) {
+            assertEquals(before, files.map(f -> f.getFileName().toString()).sorted().toList(), "files after the refusal");
+        }
+        assertArrayEquals(weights, Files.readAllBytes(waves.resolve("model.npz")), "the waves run's model.npz");
     }
 
     @Test

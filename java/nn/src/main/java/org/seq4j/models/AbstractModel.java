@@ -27,7 +27,8 @@ import org.seq4j.tensor.Tensor;
  * </ul>
  * A subclass's other public operations that use or change the model run their body through
  * {@link #held(String, Supplier)}; plain accessors (sizes, the store, the last forward's attention weights) do not.
- * forward, backward and close are final: the protocol is the base's, the maths the subclass's.
+ * forward, backward, close, setTraining and isTraining are final: the protocol is the base's, the maths the
+ * subclass's ({@link #setTrainingHeld} switches its layers' mode).
  */
 public abstract class AbstractModel implements Model {
     /** Where the parameters and activations live; every kernel runs here. */
@@ -44,6 +45,7 @@ public abstract class AbstractModel implements Model {
     private final String backwardOp = getClass().getSimpleName() + ".backward";
     private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
     private long forwardVersion;    // the weights' write counter when that forward returned
+    private boolean training = true;   // the mode set last by setTraining
 
     /**
      * A model over {@code store}, which it owns from now on (close closes it).
@@ -112,6 +114,41 @@ public abstract class AbstractModel implements Model {
 
     /** Adds the gradient of the last forward's loss to every parameter's gradient (the model held, the step checked). */
     protected abstract void backwardHeld();
+
+    /**
+     * Sets the mode, held like the other operations: {@link #setTrainingHeld} switches the layers (dropout), then
+     * {@link #isTraining} reports the new mode. A mode that setTrainingHeld refused (it threw) is not recorded.
+     *
+     * @param training true for training (dropout on), false for evaluation
+     * @throws IllegalStateException if another thread is inside the model, or it is closed
+     */
+    @Override
+    public final void setTraining(boolean training) {
+        held("setTraining", () -> {
+            setTrainingHeld(training);
+            this.training = training;
+        });
+    }
+
+    /**
+     * The mode set last by {@link #setTraining}, true until setTraining(false), for every model of this base, with
+     * dropout or without.
+     *
+     * @return true in training mode, false in evaluation mode
+     */
+    @Override
+    public final boolean isTraining() {
+        return training;
+    }
+
+    /**
+     * Switches the subclass's layers to {@code training} (dropout on or off), with the model held; nothing by
+     * default, for models without dropout.
+     *
+     * @param training the new mode
+     */
+    protected void setTrainingHeld(boolean training) {
+    }
 
     /**
      * Runs {@code body} with the model held by the calling thread for operation {@code method}.

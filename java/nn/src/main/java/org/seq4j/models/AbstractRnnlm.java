@@ -170,8 +170,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
     }
 
     @Override
-    public void setTraining(boolean training) {
-        held("setTraining", () -> net.setTraining(training));
+    protected void setTrainingHeld(boolean training) {
+        net.setTraining(training);
     }
 
     /** The skip mask after checking prompts, length and skip ids. */

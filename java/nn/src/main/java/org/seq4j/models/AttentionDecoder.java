@@ -30,6 +30,7 @@ public final class AttentionDecoder implements SequenceDecoder {
     private final TimeAttention attention;
     private final TimeAffine affine;
     private final int H;
+    private final int H2;   // 2H, the width of [c ; dec h], checked once
     private final Workspace ws;
     private final Workspace genWs;
     private final BeamState beamState;
@@ -72,11 +73,12 @@ public final class AttentionDecoder implements SequenceDecoder {
     public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
         String rnn = prefix + cell.lower();
         int g = cell.columns(H);
+        int cat = Inputs.concatColumns("AttentionDecoder's " + prefix + "affine.W", "H", H, "H", H);   // [c ; dec h]
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
                 .declare(rnn + ".Wx", Init.scaledNormal(D), D, g)
                 .declare(rnn + ".Wh", Init.scaledNormal(H), H, g)
                 .declare(rnn + ".b", Init.zeros(), g)
-                .declare(prefix + "affine.W", Init.scaledNormal(2 * H), 2 * H, V)
+                .declare(prefix + "affine.W", Init.scaledNormal(cat), cat, V)
                 .declare(prefix + "affine.b", Init.zeros(), V);
     }
 
@@ -109,6 +111,7 @@ public final class AttentionDecoder implements SequenceDecoder {
         this.attention = new TimeAttention(backend);
         this.affine = new TimeAffine(backend, store.get(prefix + "affine.W"), store.get(prefix + "affine.b"));
         this.H = lstm.hiddenSize();
+        this.H2 = Inputs.concatColumns("AttentionDecoder's " + prefix + "affine.W", "H", H, "H", H);
         this.ws = new Workspace(backend);
         this.genWs = new Workspace(backend);
         this.beamState = new BeamState(backend);
@@ -126,8 +129,8 @@ public final class AttentionDecoder implements SequenceDecoder {
         if (t != sizedT || n != sizedN) {
             sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
-            cat = ws.floats(t, n, 2 * H);
-            cat2 = cat.view(t * n, 2 * H);
+            cat = ws.floats(t, n, H2);
+            cat2 = cat.view(t * n, H2);
             dc = ws.floats(t * n, H);
             dc3 = dc.view(t, n, H);
             ddec = ws.floats(t * n, H);
@@ -146,7 +149,7 @@ public final class AttentionDecoder implements SequenceDecoder {
     public Tensor backward(Tensor dscore) {
         int m = sizedT * sizedN;
         Tensor dout = affine.backward(dscore);
-        backend.splitColumns(dc, ddec, affineDx.matrix(dout, m, 2 * H));
+        backend.splitColumns(dc, ddec, affineDx.matrix(dout, m, H2));
         Tensor dencHs = attention.backward(dc3);
         backend.addScaled(ddec, dDecFromAttention.matrix(attention.dhsDec(), m, H), 1f);   // ddec_hs0 + ddec_hs1
         lstm.backward(embed, ddec3);

@@ -26,6 +26,19 @@ final class Inputs {
         }
     }
 
+    /**
+     * The columns of a concatenation [a ; b] (a + b), exactly: as an int the sum of two large sizes wraps negative
+     * and surfaced as an odd "fan-in must be >= 1, got -2147483645".
+     */
+    static int concatColumns(String what, String aName, int a, String bName, int b) {
+        try {
+            return Math.addExact(a, b);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(what + " has " + aName + " + " + bName + " = " + a + " + " + b + " = "
+                    + ((long) a + b) + " columns; expected " + aName + " + " + bName + " <= " + Integer.MAX_VALUE);
+        }
+    }
+
     /** The sizes of a language or seq2seq model: vocabulary V, word vectors D, hidden state H, all >= 1. */
     static void requireSizes(int V, int D, int H) {
         if (V < 1 || D < 1 || H < 1) {

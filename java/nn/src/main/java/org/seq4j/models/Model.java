@@ -95,6 +95,18 @@ public interface Model extends AutoCloseable {
     }
 
     /**
+     * The mode set last by {@link #setTraining}: true until setTraining(false). Evaluation helpers (such as
+     * RnnlmTrainer.evalPerplexity) read it to put the caller's mode back when they are done. The models of this
+     * package (every AbstractModel) report the mode last set, whether or not they have dropout; this default, for a
+     * model that ignores setTraining, says true. A model that implements setTraining implements this too.
+     *
+     * @return true in training mode, false in evaluation mode
+     */
+    default boolean isTraining() {
+        return true;
+    }
+
+    /**
      * The precision of the recurrent weights (Wh of every LSTM and GRU layer) in this model's inference paths:
      * generate and beamSearch of the seq2seq models and the language models (so also Seq2seqEval). F32, the
      * default, gives the same numbers as before there was a choice. BF16 (opt-in) multiplies by a bfloat16 copy

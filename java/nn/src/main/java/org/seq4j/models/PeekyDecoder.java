@@ -30,6 +30,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     private final TimeRecurrent lstm;
     private final TimeAffine affine;
     private final int D, H;
+    private final int HD, H2;   // H + D and 2H, the widths of the two concatenations, checked once
     private final Workspace ws;
     private final Workspace genWs;
     private final BeamState beamState;
@@ -76,11 +77,13 @@ public final class PeekyDecoder implements SequenceDecoder {
     public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
         String rnn = prefix + cell.lower();
         int g = cell.columns(H);
+        int in = Inputs.concatColumns("PeekyDecoder's " + rnn + ".Wx", "H", H, "D", D);       // [h ; embedding]
+        int cat = Inputs.concatColumns("PeekyDecoder's " + prefix + "affine.W", "H", H, "H", H);   // [h ; lstm out]
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)
-                .declare(rnn + ".Wx", Init.scaledNormal(H + D), H + D, g)
+                .declare(rnn + ".Wx", Init.scaledNormal(in), in, g)
                 .declare(rnn + ".Wh", Init.scaledNormal(H), H, g)
                 .declare(rnn + ".b", Init.zeros(), g)
-                .declare(prefix + "affine.W", Init.scaledNormal(2 * H), 2 * H, V)
+                .declare(prefix + "affine.W", Init.scaledNormal(cat), cat, V)
                 .declare(prefix + "affine.b", Init.zeros(), V);
     }
 
@@ -113,6 +116,8 @@ public final class PeekyDecoder implements SequenceDecoder {
         this.affine = new TimeAffine(backend, store.get(prefix + "affine.W"), store.get(prefix + "affine.b"));
         this.D = store.get(prefix + "embed.W").dim(1);
         this.H = lstm.hiddenSize();
+        this.HD = Inputs.concatColumns("PeekyDecoder's " + prefix + cell.lower() + ".Wx", "H", H, "D", D);
+        this.H2 = Inputs.concatColumns("PeekyDecoder's " + prefix + "affine.W", "H", H, "H", H);
         this.ws = new Workspace(backend);
         this.genWs = new Workspace(backend);
         this.beamState = new BeamState(backend);
@@ -124,10 +129,10 @@ public final class PeekyDecoder implements SequenceDecoder {
         hsRep = ws.floats(t, n, H);
         hsRep2 = hsRep.view(t * n, H);
         hsRepTN = hsRep.view(t, n * H);
-        lstmIn = ws.floats(t, n, H + D);
-        lstmIn2 = lstmIn.view(t * n, H + D);
-        affineIn = ws.floats(t, n, 2 * H);
-        affineIn2 = affineIn.view(t * n, 2 * H);
+        lstmIn = ws.floats(t, n, HD);
+        lstmIn2 = lstmIn.view(t * n, HD);
+        affineIn = ws.floats(t, n, H2);
+        affineIn2 = affineIn.view(t * n, H2);
         dhs0 = ws.floats(t * n, H);
         dhs0TN = dhs0.view(t, n * H);
         dlstm = ws.floats(t * n, H);
@@ -167,9 +172,9 @@ public final class PeekyDecoder implements SequenceDecoder {
     public Tensor backward(Tensor dscore) {
         int m = sizedT * sizedN;
         Tensor dout = affine.backward(dscore);
-        backend.splitColumns(dhs0, dlstm, affineDx.matrix(dout, m, 2 * H));
+        backend.splitColumns(dhs0, dlstm, affineDx.matrix(dout, m, H2));
         Tensor dx = lstm.backward(dlstm3);
-        backend.splitColumns(dhs1, dembed, lstmDx.matrix(dx, m, H + D));
+        backend.splitColumns(dhs1, dembed, lstmDx.matrix(dx, m, HD));
         embed.backward(dembed3);
         backend.addScaled(dhs0, dhs1, 1f);                                   // dhs = dhs0 + dhs1
         backend.copy(dh, lstm.dh());

@@ -134,7 +134,8 @@ public final class RnnlmTrainer implements AutoCloseable {
 
     /**
      * The book's eval_perplexity: dropout off, state reset, then (size - 1) / (batch * time) batches whose
-     * streams start at offsets iters * time + i * jump. Leaves the model in training mode with its state reset.
+     * streams start at offsets iters * time + i * jump. Leaves the model in the mode it found it in (isTraining),
+     * also when it throws, with its state reset.
      * Data parallel: the streams are split as in training and the losses summed over ranks (a collective).
      *
      * @param corpus word ids in [0, V)
@@ -163,10 +164,11 @@ public final class RnnlmTrainer implements AutoCloseable {
         Shard shard = Shard.of(batch, comm.rank(), comm.size());
         allocate(shard.rows(), time);
         int jump = (size - 1) / batch;
-        model.setTraining(false);
-        model.resetState();
+        boolean wasTraining = model.isTraining();
+        model.setTraining(false);   // when this throws nothing changed; from here on the finally puts the mode back
         double total = 0;
         try {
+            model.resetState();
             for (int it = 0; it < iters; it++) {
                 for (int i = 0; i < shard.rows(); i++) {
                     long offset = (long) it * time + (long) (shard.from() + i) * jump; // < 2 * size: long
@@ -189,7 +191,7 @@ public final class RnnlmTrainer implements AutoCloseable {
             }
         } finally {
             model.resetState();
-            model.setTraining(true);
+            model.setTraining(wasTraining);
         }
         return Math.exp(total / iters);
     }

@@ -215,6 +215,24 @@ class BadInputTest {
         }
     }
 
+    /**
+     * The peeky decoder's LSTM reads [h ; embedding], H + D columns: for a large D the int sum wrapped, and the
+     * model was refused with "fan-in must be >= 1, got -2147483645". Now the message names both sizes and their sum,
+     * before anything is allocated.
+     */
+    @Test
+    void peekyRefusesAnInputWidthHPlusDThatOverflowsAnInt() {
+        int d = Integer.MAX_VALUE - 1;
+        for (Cell cell : Cell.values()) {
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> new PeekySeq2seq(backend, V, d, H, cell, 1)),
+                    "PeekyDecoder", "decoder." + cell.lower() + ".Wx", "H + D = 5 + " + d + " = " + (5L + d),
+                    "<= " + Integer.MAX_VALUE);
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> PeekyDecoder.declare(ParameterStore.builder(backend), "p.", cell, V, d, H)), "p." + cell.lower()
+                    + ".Wx", "H + D");
+        }
+    }
+
     @Test
     void regressionModelsRejectWrongShapes() {
         try (WavePredictor model = new WavePredictor(backend, 1, H, 1);

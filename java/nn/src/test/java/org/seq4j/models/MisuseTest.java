@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
 import org.seq4j.data.HostFloats;
 import org.seq4j.data.SequencePairs;
+import org.seq4j.layers.Parameter;
 import org.seq4j.optim.Momentum;
 import org.seq4j.optim.RMSprop;
 import org.seq4j.tensor.Tensor;
@@ -103,6 +104,44 @@ class MisuseTest {
                 s2s.store().copyIn("decoder.affine.b", b);
                 assertMessage(assertThrows(IllegalStateException.class,
                         () -> s2s.beamSearch(new int[][] {{1, 2}}, 0, 3, 2)), "beam search", "question 0", "not finite");
+            }
+        }
+    }
+
+    /**
+     * Greedy generate of the seq2seq models over weights that are not finite: argmax took NaN in column 0 or passed
+     * over it, and the answers were ids made of nothing (all-NaN weights answered id 0 every step). It now says the
+     * weights are not finite, as the language models' generate and beam search do.
+     */
+    @Test
+    void seq2seqGreedyOverNonFiniteWeightsSaysSo() {
+        try (Seq2seq plain = new Seq2seq(backend, V, D, H, 1); PeekySeq2seq peeky = new PeekySeq2seq(backend, V, D, H, 1);
+             AttentionSeq2seq attention = new AttentionSeq2seq(backend, V, D, H, 1)) {
+            for (AbstractSeq2seq model : new AbstractSeq2seq[] {plain, peeky, attention}) {
+                String name = model.getClass().getSimpleName();
+                float[] b = new float[V];
+                b[3] = Float.NaN;   // one score NaN, not in column 0: argmax passed over it
+                model.store().copyIn("decoder.affine.b", b);
+                assertMessage(assertThrows(IllegalStateException.class,
+                        () -> model.generate(new int[][] {{1, 2}, {2, 1}}, 0, 3), name + " with a NaN bias"),
+                        "generate", "step 1", "question 0", "NaN", "id 3", "not finite");
+                b[3] = Float.POSITIVE_INFINITY;
+                model.store().copyIn("decoder.affine.b", b);
+                assertMessage(assertThrows(IllegalStateException.class,
+                        () -> model.generate(new int[][] {{1, 2}}, 0, 3), name + " with an infinite bias"),
+                        "Infinity", "not finite");
+                b[3] = 1e30f;   // finite scores whose squares overflow float: read back, found finite, answered
+                model.store().copyIn("decoder.affine.b", b);
+                assertEquals(3, model.generate(new int[][] {{1, 2}}, 0, 1)[0][0],
+                        name + ": a finite score of 1e30 must be generated, not refused");
+                for (Parameter p : model.parameters()) {   // every weight NaN: argmax answered id 0 every step
+                    float[] nan = new float[Math.toIntExact(p.value().size())];
+                    Arrays.fill(nan, Float.NaN);
+                    model.store().copyIn(p.name(), nan);
+                }
+                assertMessage(assertThrows(IllegalStateException.class,
+                        () -> model.generate(new int[][] {{1, 2}}, 0, 3), name + " with NaN weights"),
+                        "NaN", "not finite");
             }
         }
     }

@@ -25,6 +25,7 @@ import org.seq4j.data.TinyCorpus;
 import org.seq4j.data.ToySet;
 import org.seq4j.data.WordCorpus;
 import org.seq4j.layers.ParameterStore;
+import org.seq4j.models.BetterRnnlm;
 import org.seq4j.models.PeekySeq2seq;
 import org.seq4j.models.Rnnlm;
 import org.seq4j.models.Seq2seqModel;
@@ -228,6 +229,37 @@ class TrainerTest {
             assertTrue(before > 0.7 * v, "untrained perplexity " + before + " with V = " + v);
             assertTrue(after < 0.5 * before && after < 15, "perplexity went from " + before + " to " + after
                     + " (train " + trainPpl + ")");
+        }
+    }
+
+    /**
+     * evalPerplexity switched dropout off and always left the model in training mode: a caller that had put it in
+     * evaluation mode (to generate, say) found dropout on again. It now puts back the mode it found, also when it
+     * throws; and isTraining reports the mode, for models with dropout and without.
+     */
+    @Test
+    void evalPerplexityPutsBackTheCallersMode() {
+        int[] corpus = new int[201];
+        for (int i = 0; i < corpus.length; i++) {
+            corpus[i] = i % 5;
+        }
+        try (BetterRnnlm m = new BetterRnnlm(TestBackends.reference(), 5, 4, 4, 0.5f, 1); SGD sgd = new SGD(1f);
+             RnnlmTrainer t = new RnnlmTrainer(m, sgd, 0f);
+             PeekySeq2seq noDropout = new PeekySeq2seq(TestBackends.reference(), 5, 4, 4, 1)) {
+            assertTrue(m.isTraining(), "a new model is in training mode");
+            for (boolean mode : new boolean[] {false, true}) {
+                m.setTraining(mode);
+                t.evalPerplexity(corpus, 4, 5);
+                assertEquals(mode, m.isTraining(), "isTraining after evalPerplexity of a model set to " + mode);
+            }
+            m.setTraining(false);
+            float[] nan = new float[Math.toIntExact(m.parameter("affine.b").value().size())];
+            Arrays.fill(nan, Float.NaN);
+            m.store().copyIn("affine.b", nan);
+            assertThrows(NonFiniteLossException.class, () -> t.evalPerplexity(corpus, 4, 5));
+            assertEquals(false, m.isTraining(), "isTraining after an evalPerplexity that threw, of a model set to false");
+            noDropout.setTraining(false);
+            assertEquals(false, noDropout.isTraining(), "a model without dropout reports the mode set too");
         }
     }
 
