@@ -31,8 +31,9 @@ public interface Seq2seqModel extends Model {
      * @param length  how many ids to generate
      * @return int[N][length], the start id excluded
      * @throws IllegalArgumentException if the shapes do not fit or an id is outside [0, V)
-     * @throws IllegalStateException    (the models of this package) if a step's scores hold NaN or an infinity: the
-     *                                  model's weights are not finite
+     * @throws IllegalStateException    (the models of this package) if a step's scores hold NaN or an infinity (or
+     *                                  values past ~1e19, whose squares' sum overflows): the model's weights are not
+     *                                  finite
      */
     int[][] generate(Tensor xs, int startId, int length);
 
