@@ -190,6 +190,71 @@ static void adam(int threads, int zero_grad) {
     free(p), free(m), free(v), free(g), free(p0), free(m0), free(v0), free(g0);
 }
 
+/* The calling thread's floating-point control word (MXCSR on x86-64 less its sticky exception flags, bits 0-5, which
+ * any arithmetic sets; FPCR on AArch64), which the optimizers change for their parts only (subnormals flushed) and must
+ * put back */
+static uint64_t fp_control(void) {
+    uint64_t c = 0;
+#if defined(__x86_64__)
+    unsigned csr;
+    __asm__ volatile("stmxcsr %0" : "=m"(csr));
+    c = csr & ~0x3Fu;
+#elif defined(__aarch64__)
+    __asm__ volatile("mrs %0, fpcr" : "=r"(c));
+#endif
+    return c;
+}
+
+/* the control word as main started, before any kernel ran */
+static uint64_t initial_control;
+
+/* A float result of this thread's arithmetic that is subnormal unless flushing leaked out of a kernel */
+static volatile float tiny = 1.0e-38f;
+
+/* Every optimizer with its state (and the gradient) subnormal: the state comes out 0, not a subnormal that would cost
+ * Intel cores an assist an operation at every later step (common.h, FLUSHED); normal state next to it rounds as the
+ * reference; and the calling thread's control word and its own subnormal arithmetic are as they were. */
+static void optimizers_flush(int threads) {
+    enum { N = 4099 };
+    float *p = values(N, -1, 1), *s1 = malloc(sizeof(float) * N), *s2 = malloc(sizeof(float) * N);
+    float *g = malloc(sizeof(float) * N);
+    for (int k = 0; k < 4; k++) {
+        for (int i = 0; i < N; i++) {
+            int sub = i % 2 == 0;  /* even elements subnormal, odd ones normal */
+            s1[i] = sub ? 3e-39f : 0.25f;
+            s2[i] = sub ? 5e-39f : 0.5f;
+            g[i] = sub ? 0.0f : 0.5f;
+        }
+        const char *what = k == 0 ? "adam" : k == 1 ? "momentum" : k == 2 ? "rmsprop" : "adagrad";
+        if (k == 0) seq4j_adam_update(threads, p, s1, s2, g, N, 1e-3f, 0.9f, 0.999f, 1e-7f, 0);
+        else if (k == 1) seq4j_momentum_update(threads, p, s1, g, N, 0.1f, 0.9f);
+        else if (k == 2) seq4j_rmsprop_update(threads, p, s2, g, N, 0.01f, 0.99f, 1e-7f);
+        else seq4j_adagrad_update(threads, p, s2, g, N, 0.01f, 1e-7f);
+        for (int i = 0; i < N; i += 2) {
+            if (k <= 1) same(what, i, s1[i], 0.0f);
+            if (k != 1) same(what, i, s2[i], 0.0f);
+        }
+        float want1 = k == 0 ? 0.25f + (1.0f - 0.9f) * (0.5f - 0.25f) : 0.9f * 0.25f - 0.1f * 0.5f;
+        float want2 = k == 0 ? 0.5f + (1.0f - 0.999f) * (0.5f * 0.5f - 0.5f)
+                    : k == 2 ? 0.99f * 0.5f + (1.0f - 0.99f) * 0.5f * 0.5f : 0.5f + 0.5f * 0.5f;
+        for (int i = 1; i < N; i += 2) {
+            if (k <= 1) same(what, i, s1[i], want1);
+            if (k != 1) same(what, i, s2[i], want2);
+        }
+    }
+    uint64_t after = fp_control();
+    if (after != initial_control) {
+        failures++;
+        fprintf(stderr, "kernels_selftest: the optimizers left the caller's control word %#llx, expected %#llx\n",
+                (unsigned long long) after, (unsigned long long) initial_control);
+    }
+    if (!(tiny / 2 > 0.0f)) {
+        failures++;
+        fprintf(stderr, "kernels_selftest: the caller's subnormal 1e-38 / 2 is 0 after the optimizers (flushing leaked)\n");
+    }
+    free(p), free(s1), free(s2), free(g);
+}
+
 static void squares(int threads) {
     enum { N = 300007 };
     float *x = values(N, -3, 3), out = -1;
@@ -686,6 +751,7 @@ static void gru_sequence(int threads, int n, int h, int t, int precision) {
 }
 
 int main(void) {
+    initial_control = fp_control();
     seq4j_set_blas((void *) ref_sgemm, NULL);
     int threads[] = {1, 3};
     for (int t = 0; t < 2; t++) {
@@ -699,6 +765,7 @@ int main(void) {
         embedding(threads[t], 19, 1200, 1100);
         adam(threads[t], 0);
         adam(threads[t], 1);
+        optimizers_flush(threads[t]);
         squares(threads[t]);
         gemm(threads[t]);
         pack_layout(threads[t]);
