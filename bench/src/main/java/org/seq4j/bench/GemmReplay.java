@@ -13,12 +13,17 @@
 // or a lstmCellBackward a step between the same ping-pong buffers. Replayed thousands of times, two calls change so
 // that the values stay as a step leaves them: Adam's zeroGrad is replayed false (zeroed gradients, never written again
 // by the products the rest leaves out, would drive m into subnormals, slow on every CPU; the update then writes 600 KB
-// less than the step's) and the clip's scale by 1 (the same pass, without shrinking the gradients step after step). So
+// less than the step's), the clip's scale by 1 (the same pass, without shrinking the gradients step after step), and
+// addBias with a zero bias of the same shape (the same pass): its y is a product's output (the folded tables E Wx + b,
+// the logits), which the step rewrites before adding b but the rest alone does not, so the recorded bias was added once
+// more a replay: the gathered gates grew by about 1 a replay, past +-44 within the warm-up, and the cells then ran on
+// saturated gates only (on AVX-512 also through a subnormal reciprocal, 3x slower a call, since fixed). So
 // the rest alone is a floor of what a step spends outside its products, each kernel with its data as warm as a loop
 // of the same kernels leaves it. Not for the GRU's sequence calls (their backward accumulates into dhs: replayed, its
 // values would grow without bound): replayRest refuses a recording that has them.
 package org.seq4j.bench;
 
+import java.lang.foreign.Arena;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -66,12 +71,14 @@ final class GemmReplay implements AutoCloseable {
     private final List<Call> calls;
     private final List<Call> rest;     // null: the recording has calls replayRest cannot split
     private final AutoCloseable keepAlive;
+    private final Arena zeroBiases;    // the zero biases the rest's addBias calls add (see the top)
 
-    private GemmReplay(Backend real, List<Call> calls, List<Call> rest, AutoCloseable keepAlive) {
+    private GemmReplay(Backend real, List<Call> calls, List<Call> rest, AutoCloseable keepAlive, Arena zeroBiases) {
         this.real = real;
         this.calls = calls;
         this.rest = rest;
         this.keepAlive = keepAlive;
+        this.zeroBiases = zeroBiases;
     }
 
     /**
@@ -93,10 +100,16 @@ final class GemmReplay implements AutoCloseable {
         List<Call> rest = new ArrayList<>();
         boolean[] restSplits = {true};
         boolean[] on = {step == null};
+        Arena zeroBiases = Arena.ofShared();
+        Function<Tensor, Tensor> zeroLike = b -> {
+            Tensor z = real.allocate(zeroBiases, b.dtype(), b.shape());
+            real.fill(z, 0f);
+            return z;
+        };
         Backend recording = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
                 new Class<?>[] {Backend.class}, (proxy, method, args) -> {
                     if (on[0]) {
-                        note(method, args, calls, rest, restSplits);
+                        note(method, args, calls, rest, restSplits, zeroLike);
                     }
                     try {
                         return method.invoke(real, args);
@@ -109,7 +122,7 @@ final class GemmReplay implements AutoCloseable {
             on[0] = true;
             step.accept(owner);
         }
-        return new GemmReplay(real, calls, restSplits[0] ? rest : null, owner);
+        return new GemmReplay(real, calls, restSplits[0] ? rest : null, owner, zeroBiases);
     }
 
     /**
@@ -117,7 +130,8 @@ final class GemmReplay implements AutoCloseable {
      * (LSTM) as the rest of it in {@code rest}; any other kernel in {@code rest}. A GRU sequence call clears
      * {@code restSplits[0]} (see the top).
      */
-    private static void note(Method method, Object[] args, List<Call> calls, List<Call> rest, boolean[] restSplits) {
+    private static void note(Method method, Object[] args, List<Call> calls, List<Call> rest, boolean[] restSplits,
+                             Function<Tensor, Tensor> zeroLike) {
         if (PRODUCTS.contains(method.getName())) {
             calls.add(new Call(method, args.clone()));
         } else if (method.getName().equals("lstmSequenceForward")) {
@@ -161,17 +175,19 @@ final class GemmReplay implements AutoCloseable {
             }
             restOfBackward(rest, args);
         } else if (!NOT_KERNELS.contains(method.getName())) {
-            rest.add(restCall(method, args));
+            rest.add(restCall(method, args, zeroLike));
         }
     }
 
-    /** A call of the rest as recorded, but Adam without zeroing and the clip's scale by 1 (see the top). */
-    private static Call restCall(Method method, Object[] args) {
+    /** A call of the rest as recorded, but Adam without zeroing, the clip's scale by 1 and a zero bias (see the top). */
+    private static Call restCall(Method method, Object[] args, Function<Tensor, Tensor> zeroLike) {
         Object[] a = args == null ? new Object[0] : args.clone();
         if (method.getName().equals("adamUpdate") && a.length == 9) {
             a[8] = false;
         } else if (method.getName().equals("scale")) {
             a[1] = 1f;
+        } else if (method.getName().equals("addBias")) {
+            a[1] = zeroLike.apply((Tensor) a[1]);
         }
         return new Call(method, a);
     }
@@ -251,6 +267,8 @@ final class GemmReplay implements AutoCloseable {
             keepAlive.close();
         } catch (Exception e) {
             throw new IllegalStateException(e);
+        } finally {
+            zeroBiases.close();
         }
     }
 }

@@ -3,19 +3,23 @@
 // call's other work (a cell a step) for "the rest alone".
 package org.seq4j.bench;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.lang.foreign.Arena;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Backends;
+import org.seq4j.backend.Transpose;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeGRU;
 import org.seq4j.layers.TimeLSTM;
 import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 class GemmReplayTest {
@@ -66,6 +70,29 @@ class GemmReplayTest {
                     "3 more recurrent steps: 3 more products each way");
             assertEquals(1, recorded(java, 4, 5, true) - recorded(java, 4, 5, false),
                     "dh() read: the one product the backward left out");
+        }
+    }
+
+    @Test
+    void theRestLeavesABiasedProductAsTheStepLeftIt() {
+        // y = a b + bias, as a folded table or the logits are made: the rest alone replays addBias without the product
+        // that rewrites y, so adding the bias again would grow y by it every replay
+        try (Backend java = Backends.create("java"); Arena arena = Arena.ofConfined()) {
+            Tensor a = Tensor.ofFloats(arena, new float[] {1, 2, 3, 4}, 2, 2);
+            Tensor b = Tensor.ofFloats(arena, new float[] {1, 0, 0, 1}, 2, 2);
+            Tensor bias = Tensor.ofFloats(arena, new float[] {10, -20}, 2);
+            Tensor y = Tensor.allocateHost(arena, DType.F32, 2, 2);
+            try (GemmReplay r = GemmReplay.record(java, rec -> {
+                rec.matmul(Transpose.NO, Transpose.NO, 1f, a, b, 0f, y);
+                rec.addBias(y, bias);
+                return () -> { };
+            })) {
+                assertEquals(1, r.restSize(), "addBias is the rest");
+                r.replayRest();
+                r.replayRest();
+                assertArrayEquals(new float[] {11, -18, 13, -16}, y.toFloatArray(), "y as the step left it");
+                assertArrayEquals(new float[] {10, -20}, bias.toFloatArray(), "the bias untouched");
+            }
         }
     }
 
