@@ -1,7 +1,9 @@
 // One LSTM cell step's elementwise work, forward and backward: Backend.lstmCellForward (four gate
 // activations, the cell and the hidden state in one pass) and lstmCellBackward (dA and dc_prev in one
 // pass), without the GEMMs. Shapes N x H: the addition seq2seq (128 x 128), BetterRnnlm (20 x 650,
-// 64 x 650) and one-question inference (1 x 256).
+// 64 x 650) and one-question inference (1 x 256). Pre-activations uniform in [-range, range]: 3, as in training, and 50,
+// where tanh's argument passes 43.7 (saturated gates): on a Xeon the AVX-512 tanh's reciprocal was subnormal there, a
+// microcode assist a unit (bench/RESULTS.md, twenty-fourth pass).
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -37,6 +39,10 @@ public class LstmCellBench {
     @Param({"128x128", "20x650", "64x650", "1x256"})
     public String nh;
 
+    /** the pre-activations' range */
+    @Param({"3", "50"})
+    public float range;
+
     private Backend b;
     private Arena arena;
     private Tensor gates, pre, cPrev, hNext, cNext, dh, dc, dA, dcPrev;
@@ -48,7 +54,7 @@ public class LstmCellBench {
         int[] d = Fixtures.dims(nh);
         int n = d[0], h = d[1];
         Fixtures f = new Fixtures(b, arena, 7);
-        pre = f.uniform(-3, 3, n, 4 * h);
+        pre = f.uniform(-range, range, n, 4 * h);
         gates = f.zeros(n, 4 * h);
         cPrev = f.uniform(-1, 1, n, h);
         hNext = f.zeros(n, h);
