@@ -92,15 +92,17 @@ extern enum isa cpu_isa; /* the clone that runs: set once, at load (choose_isa, 
 
 /* ---- subnormals flushed to zero, for one part of a kernel ----------------------------------------------
  * The optimizers' state decays geometrically where a parameter's gradient stays 0 (an embedding row of a word absent
- * from the batches: Adam's m by 0.9 a step, v by 0.999), and passes through the subnormal range (below FLT_MIN,
- * 1.18e-38) on its way to 0: v for some 16,000 steps. On Intel cores every operation with a subnormal input or result
- * is a microcode assist of ~100+ cycles: Adam over W1's 150,576 parameters took 3.1 ms with its state subnormal
- * against 59 us (a Xeon with AVX-512, bench/RESULTS.md, twenty-fourth pass). So the optimizers' parts run with
- * subnormals flushed to zero (MXCSR's FTZ and DAZ bits on x86-64; FPCR.FZ on AArch64, which flushes inputs and results
- * alike), set as a part starts and put back as it ends, on the caller's thread as on the pool's: Java code on the
- * calling thread never runs with them set. The results are the reference's to the bit wherever no value is subnormal;
- * a subnormal input or result becomes 0 (a difference below FLT_MIN in m, v or h, and far below an ulp of any
- * parameter that is not itself subnormal). */
+ * from the batches: Adam's m by 0.9 a step, v by 0.999; momentum's v, RMSprop's h) into the subnormal range (below
+ * FLT_MIN, 1.18e-38), and rounding to nearest it never leaves it: once what a step takes off is below half the
+ * smallest subnormal, the value stops (Adam's m at 4 x 2^-149, its v at 500 x 2^-149, momentum's v at 4 x 2^-149,
+ * RMSprop's h at 50 x 2^-149). On Intel cores every operation with a subnormal input or result is a microcode assist
+ * of ~100+ cycles: Adam over W1's 150,576 parameters took 1.57-1.60 ms with its state subnormal against 37 us (JMH
+ * AdamStateBench, a Xeon with AVX-512, bench/RESULTS.md, twenty-fourth pass), at every step. So the optimizers' parts
+ * run with subnormals flushed to zero (MXCSR's FTZ and DAZ bits on x86-64; FPCR.FZ on AArch64, which flushes inputs
+ * and results alike), set as a part starts and put back as it ends, on the caller's thread as on the pool's: Java code
+ * on the calling thread never runs with them set. The results are the reference's to the bit wherever no value is
+ * subnormal; a subnormal input or result becomes 0 (a difference below FLT_MIN in m, v or h, and far below an ulp of
+ * any parameter that is not itself subnormal). */
 INLINE uint64_t flush_subnormals_begin(void) {
     uint64_t saved = 0;
 #if defined(__x86_64__)

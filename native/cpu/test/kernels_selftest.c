@@ -213,9 +213,12 @@ static volatile float tiny = 1.0e-38f;
 
 /* Every optimizer with its state (and the gradient) subnormal: the state comes out 0, not a subnormal that would cost
  * Intel cores an assist an operation at every later step (common.h, FLUSHED); normal state next to it rounds as the
- * reference; and the calling thread's control word and its own subnormal arithmetic are as they were. */
+ * reference; and the calling thread's control word and its own subnormal arithmetic are as they were. N spans several
+ * parts of each update (ELEMENT_GRAIN 32768 elements, 2 or 4 of them for SGD and momentum, common.h), so that with
+ * 3 threads the pool's threads run some of them: their parts flush too, and afterwards a kernel on the pool keeps its
+ * subnormals (a pool thread left flushing would zero the halves below). */
 static void optimizers_flush(int threads) {
-    enum { N = 4099 };
+    enum { N = 3 * 4 * 32768 + 4099 };
     float *p = values(N, -1, 1), *s1 = malloc(sizeof(float) * N), *s2 = malloc(sizeof(float) * N);
     float *g = malloc(sizeof(float) * N);
     for (int k = 0; k < 4; k++) {
@@ -242,6 +245,10 @@ static void optimizers_flush(int threads) {
             if (k != 1) same(what, i, s2[i], want2);
         }
     }
+    for (int i = 0; i < N; i++) s1[i] = 0x1p-130f;   /* subnormal, halved exactly */
+    seq4j_scale(threads, s1, N, 0.5f);
+    for (int i = 0; i < N; i++) same("scale of a subnormal after the optimizers (flushing leaked into a pool thread)",
+                                     i, s1[i], 0x1p-131f);
     uint64_t after = fp_control();
     if (after != initial_control) {
         failures++;

@@ -1,9 +1,10 @@
 // Adam's update over W1's 150,576 parameters with its state (m, v) normal or subnormal. A parameter whose gradient
 // stays 0 (an embedding row of a word absent from the batches) has its m decay by beta1 and its v by beta2 a step,
-// through the subnormals (below 1.18e-38) on their way to 0: v for some 16,000 steps. On Intel cores every operation
-// with a subnormal input or result is a microcode assist; the CPU kernels flush subnormals in the optimizers' parts
-// (native/cpu/common.h), so "subnormal" should take what "normal" does. The state is restored before each call (not
-// timed): a flushing kernel would otherwise leave it 0 after the first.
+// into the subnormals (below 1.18e-38), where, rounding to nearest, the decay stalls and they stay (m at 4 x 2^-149,
+// v at 500 x 2^-149): every later step meets them. On Intel cores every operation with a subnormal input or result is
+// a microcode assist; the CPU kernels flush subnormals in the optimizers' parts (native/cpu/common.h), so "subnormal"
+// should take what "normal" does. The state is restored before each call (not timed): a flushing kernel would
+// otherwise leave it 0 after the first.
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;

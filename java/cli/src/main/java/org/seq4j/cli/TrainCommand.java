@@ -159,6 +159,10 @@ final class TrainCommand implements Callable<Integer> {
             } catch (ConfigurationMismatchException | NonFiniteLossException e) {
                 throw e; // every rank throws it at the same step: they end together (close finalizes MPI)
             } catch (Exception | Error e) { // an Error too (OutOfMemoryError): close()'s barrier would meet no one
+                if (e instanceof BadInputException b && b.isOnEveryRank()) {
+                    throw e; // every rank throws it at the same point, as above: no abort, which could end rank 0
+                             // before it printed why
+                }
                 if (c.size() > 1) { // only this rank knows: end the others now instead of at their watchdog
                     System.err.println("seq4j: rank " + c.rank() + " of " + c.size() + ": " + e.getMessage()
                             + "; ending every rank");
@@ -309,7 +313,9 @@ final class TrainCommand implements Callable<Integer> {
      * Refuses, before anything is written, a run folder that holds a run of another task: this run would replace the
      * checkpoints, metrics and chart, and leave that run's own files (its generated data, a language model's
      * corpus.txt and vocabulary.txt, the waves' prediction.png) mixed with its own. A run of the same task (any model)
-     * is replaced, as sayWhatItReplaces says; other files are left alone. Rank 0 decides, and every rank stops.
+     * is replaced, as sayWhatItReplaces says; other files are left alone. Rank 0 decides and tells the others in a
+     * broadcast; then every rank throws at once and they end together (BadInputException.onEveryRank: no MPI_Abort,
+     * which could end rank 0 before it printed why).
      */
     private void refuseAnotherTasksRun(Path dir, Task task) {
         String refusal = comm.isRoot() ? anotherTasksRun(dir, task) : null;
@@ -318,10 +324,10 @@ final class TrainCommand implements Callable<Integer> {
             comm.broadcast(refused);
         }
         if (refusal != null) {
-            throw new BadInputException(refusal);
+            throw BadInputException.onEveryRank(refusal);
         }
         if (refused[0] != 0) {
-            throw new BadInputException("rank 0 refused the run folder " + dir + " (its message says why)");
+            throw BadInputException.onEveryRank("rank 0 refused the run folder " + dir + " (its message says why)");
         }
     }
 

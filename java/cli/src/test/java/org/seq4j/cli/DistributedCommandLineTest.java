@@ -66,6 +66,33 @@ class DistributedCommandLineTest {
                 line(r.output(), "epoch 1/1: loss").replaceAll(", [0-9.]+ s$", ""));
     }
 
+    /**
+     * A run folder of another task's run under mpirun: every rank learns of rank 0's refusal in a broadcast, so they
+     * end together with exit code 2, rank 0 naming the run it found. They used to end the job with MPI_Abort ("ending
+     * every rank"), as for a failure only one rank knows of, and a rank's abort could end rank 0 before it printed why.
+     */
+    @Test
+    void aRunFolderOfAnotherTaskIsRefusedByEveryRankWithoutAnAbort() throws Exception {
+        Path waves = dir.resolve("waves-run");
+        java.io.StringWriter first = new java.io.StringWriter();
+        int exit = Main.run(new java.io.PrintWriter(first, true), new java.io.PrintWriter(java.io.Writer.nullWriter()),
+                "train", "waves", "--backend", "java", "--epochs", "1", "--hidden", "4", "--distributed", "none",
+                "--out", waves.toString());
+        assertEquals(0, exit, first.toString());
+        byte[] weights = Files.readAllBytes(waves.resolve("model.npz"));
+        List<String> cmd = mpirun(2);
+        cmd.addAll(cliTrain(waves, 16));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(2, r.exit(), r.output());
+        assertEquals(1, count(r.output(), "seq4j: run folder " + waves + " holds a run of another task (waves"),
+                r.output());
+        assertEquals(1, count(r.output(), "seq4j: rank 0 refused the run folder " + waves), r.output());
+        assertFalse(r.output().contains("ending every rank"), "an MPI_Abort instead of a common end:\n" + r.output());
+        assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
+        assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(waves.resolve("model.npz"))),
+                "the waves run's model.npz changed");
+    }
+
     @Test
     void ranksStartedWithDifferentArgumentsEndWithOneLineEach() throws Exception {
         // one mpirun, two programs (MPMD): rank 0 with H = 16, rank 1 with H = 17; the command line's check comes

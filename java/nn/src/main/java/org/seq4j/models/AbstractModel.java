@@ -45,7 +45,8 @@ public abstract class AbstractModel implements Model {
     private final String backwardOp = getClass().getSimpleName() + ".backward";
     private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
     private long forwardVersion;    // the weights' write counter when that forward returned
-    private boolean training = true;   // the mode set last by setTraining
+    // the mode set last by setTraining; volatile: isTraining reads it without holding the model, maybe on another thread
+    private volatile boolean training = true;
 
     /**
      * A model over {@code store}, which it owns from now on (close closes it).

@@ -1,8 +1,8 @@
 // Greedy decoding shared by the seq2seq decoders: feed the start id, take the argmax of the scores, feed
 // it back, for a fixed number of steps, all N sequences at once and without leaving the device. Each step also sums
 // its scores' squares into a slot of its own, read back once at the end: finite exactly when no score is NaN or
-// infinite and none is so large that the sum overflows (|score| past ~1e19 / sqrt(N V)). A read a step would stop a
-// GPU's queue at every step.
+// infinite and the sum does not overflow a float (one |score| past ~1.8e19 makes it overflow, N V equal ones past
+// ~1.8e19 / sqrt(N V)). A read a step would stop a GPU's queue at every step.
 package org.seq4j.models;
 
 import java.util.function.UnaryOperator;
@@ -17,9 +17,10 @@ final class Greedy {
     /**
      * Returns ids (length, N) int32 allocated in {@code ws}. {@code step} maps one step of ids (1, N) to scores
      * (1, N, V) and carries the decoder's state from call to call. Scores holding NaN or an infinity (weights that
-     * are not finite), or so large that their squares' sum overflows a float, are an IllegalStateException naming
-     * the first such step, as the language models' generate and beam search refuse non-finite scores: argmax
-     * passes over NaN (or takes it in column 0) and answered with some id.
+     * are not finite), or so large that their squares' sum overflows a float (weights far too large), are an
+     * IllegalStateException naming the first such step and which of the two it is, as the language models' generate
+     * and beam search refuse non-finite scores: argmax passes over NaN (or takes it in column 0) and answered with
+     * some id.
      */
     static Tensor decode(Backend backend, Workspace ws, int n, int startId, int length,
                          UnaryOperator<Tensor> step) {
@@ -41,11 +42,17 @@ final class Greedy {
         float[] sums = new float[length];
         backend.copyOut(sums, squares);
         for (int s = 0; s < length; s++) {
-            if (!Float.isFinite(sums[s])) {
-                throw new IllegalStateException("generate: at step " + (s + 1) + " the scores hold NaN or an infinity"
-                        + " (their sum of squares is " + sums[s] + "), or values too large to sum (past ~1e19): the"
-                        + " model's weights are not finite (a diverged training run, or such values written with"
-                        + " copyIn); expected finite scores");
+            if (Float.isNaN(sums[s])) {   // only a NaN score makes the sum of squares NaN
+                throw new IllegalStateException("generate: at step " + (s + 1) + " the scores hold NaN (their sum of"
+                        + " squares is NaN): the model's weights are not finite (a diverged training run, or such"
+                        + " values written with copyIn); expected finite scores");
+            }
+            if (Float.isInfinite(sums[s])) {   // an infinite score, or finite ones whose squares' sum overflows
+                throw new IllegalStateException("generate: at step " + (s + 1) + " the scores hold an infinity, or"
+                        + " values so large that their sum of squares overflows a float (their sum of squares is "
+                        + sums[s] + "; one score past ~1.8e19 does): the model's weights are not finite or far too"
+                        + " large (a diverged training run, or such values written with copyIn); expected finite"
+                        + " scores below that");
             }
         }
         return sampled;

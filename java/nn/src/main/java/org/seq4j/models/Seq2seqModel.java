@@ -32,8 +32,8 @@ public interface Seq2seqModel extends Model {
      * @return int[N][length], the start id excluded
      * @throws IllegalArgumentException if the shapes do not fit or an id is outside [0, V)
      * @throws IllegalStateException    (the models of this package) if a step's scores hold NaN or an infinity (or
-     *                                  values past ~1e19, whose squares' sum overflows): the model's weights are not
-     *                                  finite
+     *                                  values so large that their squares' sum overflows a float, one past ~1.8e19
+     *                                  does): the model's weights are not finite, or far too large
      */
     int[][] generate(Tensor xs, int startId, int length);
 

@@ -134,6 +134,12 @@ class MisuseTest {
                 model.store().copyIn("decoder.affine.b", b);
                 assertEquals(3, model.generate(new int[][] {{1, 2}}, 0, 1)[0][0],
                         name + ": a finite score of 1e15 must be generated, not refused");
+                b[3] = 1e20f;   // finite, but its square overflows the sum: refused, without calling the weights NaN
+                model.store().copyIn("decoder.affine.b", b);
+                String tooLarge = assertThrows(IllegalStateException.class,
+                        () -> model.generate(new int[][] {{1, 2}}, 0, 3), name + " with a bias of 1e20").getMessage();
+                assertTrue(tooLarge.contains("step 1") && tooLarge.contains("overflows")
+                        && tooLarge.contains("not finite or far too large") && !tooLarge.contains("NaN"), tooLarge);
                 for (Parameter p : model.parameters()) {   // every weight NaN: argmax answered id 0 every step
                     float[] nan = new float[Math.toIntExact(p.value().size())];
                     Arrays.fill(nan, Float.NaN);
