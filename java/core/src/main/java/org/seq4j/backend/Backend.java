@@ -902,7 +902,8 @@ public interface Backend extends AutoCloseable {
     // and on Intel cores every operation on a subnormal is a microcode assist (Adam over 150,576 parameters 1.6 ms
     // instead of 37 us, at every step). Such state then differs from the reference's by less than Float.MIN_NORMAL
     // (ConformanceTest.optimizerStateThroughTheSubnormals), and so may a value computed from a subnormal gradient or
-    // parameter; the calling thread's own arithmetic keeps its subnormals.
+    // parameter; the calling thread's own arithmetic keeps its subnormals. With eps = 0 a flushed v or h makes the
+    // step divide by 0 where the reference divides by a tiny root: give eps > 0 (every optimizer of seq4j-nn does).
 
     /**
      * param -= lr * grad.
