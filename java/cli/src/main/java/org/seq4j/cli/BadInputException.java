@@ -2,35 +2,23 @@
 // ends the command with its one-line message and exit code 2.
 package org.seq4j.cli;
 
-final class BadInputException extends RuntimeException {
-    private final boolean onEveryRank;
-
+class BadInputException extends RuntimeException {
     BadInputException(String message) {
-        this(message, null, false);
+        super(message);
     }
 
     BadInputException(String message, Throwable cause) {
-        this(message, cause, false);
-    }
-
-    private BadInputException(String message, Throwable cause, boolean onEveryRank) {
         super(message, cause);
-        this.onEveryRank = onEveryRank;
     }
 
     /**
      * Bad input that every rank of an MPI job found at the same point (rank 0 decided, then told them all in a
-     * collective): the ranks end together, through MPI_Finalize, instead of one of them ending the job with MPI_Abort.
-     *
-     * @param message the one-line message
-     * @return the exception
+     * collective): caught with the other exceptions every rank throws together, so the ranks end through MPI_Finalize
+     * instead of one of them ending the job with MPI_Abort.
      */
-    static BadInputException onEveryRank(String message) {
-        return new BadInputException(message, null, true);
-    }
-
-    /** Whether every rank throws it at the same point ({@link #onEveryRank}). */
-    boolean isOnEveryRank() {
-        return onEveryRank;
+    static final class OnEveryRank extends BadInputException {
+        OnEveryRank(String message) {
+            super(message);
+        }
     }
 }

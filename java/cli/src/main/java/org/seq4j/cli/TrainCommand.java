@@ -156,13 +156,10 @@ final class TrainCommand implements Callable<Integer> {
             comm = c;
             try {
                 train(task, kind);
-            } catch (ConfigurationMismatchException | NonFiniteLossException e) {
-                throw e; // every rank throws it at the same step: they end together (close finalizes MPI)
+            } catch (ConfigurationMismatchException | NonFiniteLossException | BadInputException.OnEveryRank e) {
+                throw e; // every rank throws it at the same point: they end together (close finalizes MPI); an
+                         // abort could end rank 0 before it printed why
             } catch (Exception | Error e) { // an Error too (OutOfMemoryError): close()'s barrier would meet no one
-                if (e instanceof BadInputException b && b.isOnEveryRank()) {
-                    throw e; // every rank throws it at the same point, as above: no abort, which could end rank 0
-                             // before it printed why
-                }
                 if (c.size() > 1) { // only this rank knows: end the others now instead of at their watchdog
                     System.err.println("seq4j: rank " + c.rank() + " of " + c.size() + ": " + e.getMessage()
                             + "; ending every rank");
@@ -314,7 +311,7 @@ final class TrainCommand implements Callable<Integer> {
      * checkpoints, metrics and chart, and leave that run's own files (its generated data, a language model's
      * corpus.txt and vocabulary.txt, the waves' prediction.png) mixed with its own. A run of the same task (any model)
      * is replaced, as sayWhatItReplaces says; other files are left alone. Rank 0 decides and tells the others in a
-     * broadcast; then every rank throws at once and they end together (BadInputException.onEveryRank: no MPI_Abort,
+     * broadcast; then every rank throws at once and they end together (BadInputException.OnEveryRank: no MPI_Abort,
      * which could end rank 0 before it printed why).
      */
     private void refuseAnotherTasksRun(Path dir, Task task) {
@@ -324,10 +321,10 @@ final class TrainCommand implements Callable<Integer> {
             comm.broadcast(refused);
         }
         if (refusal != null) {
-            throw BadInputException.onEveryRank(refusal);
+            throw new BadInputException.OnEveryRank(refusal);
         }
         if (refused[0] != 0) {
-            throw BadInputException.onEveryRank("rank 0 refused the run folder " + dir + " (its message says why)");
+            throw new BadInputException.OnEveryRank("rank 0 refused the run folder " + dir + " (its message says why)");
         }
     }
 
