@@ -8,6 +8,7 @@
  *       128x512x896 and 128x512x512), the table's gradient (seq4j_embedding_backward: dA's T N rows into V = 13),
  *       the four packs of the two Wh and Adam over 150,000 parameters;
  *   w2  W2's LSTM sequence calls, forward and backward (N = 64, H = 650, T = 35; its weight gradients are sgemm's);
+ *   seq:N:H:T  the same two calls at any shape (w2 is seq:64:650:35; W4's encoder seq:128:256:29);
  *   w4  W4's two weight gradients (seq4j_gemm_tn with beta 1: 256x1024x3712, the encoder's T N = 29 x 128 rows, and
  *       256x1024x1280, the decoder's 10 x 128).
  * Method: per round, A's STEPS timed runs then B's (B first in odd rounds), each after one untimed run; the score is
@@ -15,7 +16,7 @@
  * Output: <case> a_us=<median> b_us=<median> b/a=<ratio> (p10 a / b, p90 a / b) bits=same|DIFFER
  *
  * Build: gcc -O2 -I native/cpu -o build_ab bench/c/build_ab.c -ldl
- * Run:   ./build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w2|w4] [rounds]
+ * Run:   ./build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w2|w4|seq:N:H:T] [rounds]
  */
 #define _DEFAULT_SOURCE
 #include <dlfcn.h>
@@ -176,13 +177,22 @@ static void timed(const struct lib *l, double *out) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w2|w4] [rounds]\n");
+        fprintf(stderr, "usage: build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w2|w4|seq:N:H:T] [rounds]\n");
         return 2;
     }
     const char *name = argc > 3 ? argv[3] : "w1";
+    int seq_n = 64, seq_h = 650, seq_t = 35; /* w2's */
+    char end;
     w2 = strcmp(name, "w2") == 0, w4 = strcmp(name, "w4") == 0;
-    if (!w2 && !w4 && strcmp(name, "w1") != 0) {
-        fprintf(stderr, "build_ab: case %s: expected w1, w2 or w4\n", name);
+    if (strncmp(name, "seq:", 4) == 0) {
+        if (sscanf(name + 4, "%d:%d:%d%c", &seq_n, &seq_h, &seq_t, &end) != 3 || seq_n < 1 || seq_h < 1 || seq_t < 1
+            || (double) seq_t * seq_n * seq_h > 1e8) {
+            fprintf(stderr, "build_ab: case %s: expected seq:N:H:T, positive, T N H at most 1e8\n", name);
+            return 2;
+        }
+        w2 = 1;
+    } else if (!w2 && !w4 && strcmp(name, "w1") != 0) {
+        fprintf(stderr, "build_ab: case %s: expected w1, w2, w4 or seq:N:H:T\n", name);
         return 2;
     }
     int rounds = argc > 4 ? atoi(argv[4]) : 21;
@@ -194,7 +204,7 @@ int main(int argc, char **argv) {
         w4_h = urand((size_t) W4_KE * W4_H, &seed, 1.0f), w4_dA = urand((size_t) W4_KE * W4_G, &seed, 1e-2f);
         for (int i = 0; i < 2; i++) w4_dW[i] = urand((size_t) W4_H * W4_G, &seed, 1.0f);
     } else if (w2) {
-        enum { W2_N = 64, W2_H = 650, W2_T = 35 };
+        const int W2_N = seq_n, W2_H = seq_h, W2_T = seq_t;
         seq_alloc(&enc, W2_T, W2_N, W2_H, &seed);
         size_t packed = (size_t) a.packed_floats(W2_H, 4 * W2_H, 0);
         wh[0] = urand((size_t) W2_H * 4 * W2_H, &seed, 0.05f);

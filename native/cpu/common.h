@@ -150,6 +150,8 @@ int run_team(int team, part_fn fn, const void *args);
 void team_barrier(_Atomic int64_t *arrived, int team, int64_t round);
 /* the CPUs this process may run on, as the pool counted them when it started (this starts it) */
 int pool_cpus(void);
+/* a core's L2 cache in bytes, as the C library reports it; 1 MiB where it cannot tell */
+int64_t l2_bytes(void);
 
 /* parts per thread of a balanced job (parallel_for_balanced) */
 #define BALANCE 4
@@ -222,8 +224,14 @@ struct gemm_packed_args {
     int ta;      /* with ldb 0 (seq4j_gemm_tn over its own pack of b, F32): a stored (k, m) and read transposed */
 };
 
-/* rows of a block for many rows, per clone: also what the sequence kernels align their parts to (seq_align) */
-#define PK_MR_V4 8
+/* rows of a block for many rows, per clone: also what the sequence kernels align their parts to (seq_align), but for
+ * v4. v4's blocks are 12 rows x 2 panels (24 accumulators of its 32 registers), then 8, 4, 2, 1 for what is left: each
+ * row of a panel block read from L1 or L2 feeds 12 rows' FMAs instead of 8. Measured on the Intel Xeon (SPR-class)
+ * VM, bench/c/build_ab.c against 8-row blocks (both with one sequence part a thread, seq_parallel), the same bits:
+ * W1's pool-job kernels 0.959x the time, W2's sequence calls 0.894x, W4's weight gradients 0.949x, W4's encoder
+ * sequence (seq:128:256:29) 0.975x; packed_bench 128 x 512 x 512 through seq4j_gemm_tn 226-262 against 259-305 us */
+#define PK_MR_V4 12
+#define PK_ALIGN_V4 8 /* v4's part alignment: a multiple of 8 rows ends in a block of 12, 8 or 4 rows (never 2 or 1) */
 #define PK_MR_V3 6
 #define PK_MR_AARCH64 6
 
@@ -248,12 +256,14 @@ INLINE void packed_rows(float *c, int64_t ldc, const float *a, int64_t lda, cons
 
 /* rows per part: at least SEQ_ROWS, and on multiples of the clone's block of rows (seq_align), so that no part ends
  * in a partial block: on multiples of 8 the v3 clone (6-row blocks) ran every 16-row part as 6 + 6 + 4, a quarter of
- * W1's recurrent rows in 4 x 1 blocks (8 accumulators for 12: 18% slower a row, perf). Up to BALANCE parts a thread
- * (parallel_for_balanced): a core that runs late leaves its last parts to the other, where one part a thread made
- * the other wait out the whole difference (bench/c/build_ab.c: W2's sequence calls 0.97-0.99x the time, W1's
- * pool-job kernels 0.98x, in either order of the two builds; the same bits) */
+ * W1's recurrent rows in 4 x 1 blocks (8 accumulators for 12: 18% slower a row, perf). v4 aligns to 8 (PK_ALIGN_V4):
+ * aligned to its 12-row blocks, W1's 128 rows split unevenly (1.02x the time, build_ab w1). Parts a thread: see
+ * seq_parallel */
 #define SEQ_ROWS 8
 int64_t seq_align(void);
+/* Runs a sequence call's part function over its n rows (lstm.c): BALANCE parts a thread, or one where the packed
+ * weights that every part reads whole at every step (weight_bytes) are more than half a core's L2 */
+void seq_parallel(int threads, int64_t n, int64_t weight_bytes, part_fn fn, const void *args);
 
 /* a cell kernel over n rows of h units (lstm.c): in parts of rows, or of units when there are few rows */
 void cell_parallel(int threads, int64_t n, int64_t h, int64_t grain, part_fn rows, part_fn units, const void *args);

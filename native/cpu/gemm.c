@@ -397,12 +397,12 @@ API void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, in
         }                                                                                                           \
     }
 
-/* (name, lanes, most rows, most vectors a row): v4 8 rows x 2 panels and 2 rows x 4, and one row x 8 in a block of
- * its own (16w: its accumulators are 8 registers; in the 8 x 8 array of the other block they would stay in
+/* (name, lanes, most rows, most vectors a row): v4 12 rows x 2 panels (PK_MR_V4) and 2 rows x 4, and one row x 8 in a
+ * block of its own (16w: its accumulators are 8 registers; in the 12 x 8 array of the other block they would stay in
  * memory); baseline and aarch64 up to 6 x 1 and 2 x 2 (v3 has its own blocks, v3_block) */
 PK_TYPES(16)
 PK_TYPES(4)
-PK_BLOCK(16, 16, 8, 4)
+PK_BLOCK(16, 16, 12, 4)
 PK_BLOCK(16w, 16, 1, 8)
 PK_BLOCK(4, 4, 6, 8)
 
@@ -423,6 +423,7 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
             PK_CASE(16w, 1, 1) PK_CASE(16w, 1, 2) PK_CASE(16w, 1, 3) PK_CASE(16w, 1, 4)
             PK_CASE(16w, 1, 5) PK_CASE(16w, 1, 6) PK_CASE(16w, 1, 7) PK_CASE(16w, 1, 8)
             PK_ROWS(16, 2) PK_ROWS(16, 3) PK_ROWS(16, 4) PK_ROWS(16, 6) PK_ROWS(16, 8)
+            PK_CASE(16, 12, 1) PK_CASE(16, 12, 2) /* many rows: 2 panels (PK_PART), 1 for a last odd panel */
             default: break;
         }
     } else {
@@ -626,9 +627,10 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
                 for (int64_t q = q0; q < q1; q += step) {
                     int panels = (int) (q1 - q < step ? q1 - q : step);
                     for (int64_t r = r0, rows = 0; r < r1; r += rows) {
-                        /* mr rows, then what is left in blocks of 4, 2, 1 (fewer instances of packed_block) */
+                        /* mr rows, then what is left in blocks of 8 (below v4's 12), 4, 2, 1 (fewer instances of
+                         * packed_block) */
                         int64_t left = r1 - r;
-                        rows = left >= mr ? mr : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+                        rows = left >= mr ? mr : left >= 8 && mr > 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
                         float *tile = sums != NULL ? sums + (r - r0) * NC + (q - q0) * PANEL : NULL;
 #ifdef SEQ4J_X86_CLONES
                         if (lanes == 8) {
@@ -648,7 +650,7 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
 }
 
 /* (lanes, rows, panels, wide panels, BF16's wide panels for one row) per clone: accumulators = rows x panels x 16 /
- * lanes registers, plus the row of B in registers and a broadcast: v4 16 + 2 + 1 of 32 zmm; v3 (v3_block) 12 + 2 +
+ * lanes registers, plus the row of B in registers and a broadcast: v4 24 + 2 + 1 of 32 zmm; v3 (v3_block) 12 + 2 +
  * 1 of 16 ymm (1 x 4 panels for one row was no faster than 1 x 2: 1 x 1024 x 256 and 1 x 2600 x 650 within the
  * noise, either precision); baseline (no FMA: a product needs a temporary) 8 + 4 + 2 of 16 xmm; aarch64 24 + 4 + 1 of 32 q.
  * v4's BF16 product of one row (N = 1 inference) takes 8 panels: 8 independent FMA chains, where 4 (at a latency of 4)

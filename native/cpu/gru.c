@@ -321,7 +321,8 @@ API void seq4j_gru_backward_seq(int threads, float *dA, float *dh0, float *dhs, 
     struct gru_seq_args a = {.hs = (float *) hs, .gates = (float *) gates, .dA = dA, .dh0 = dh0, .dhs = dhs, .drh = drh,
                              .zr = zrt, .hh = hht, .t = t, .n = n, .hid = h,
                              .bf16 = precision == SEQ4J_PACKED_BF16};
-    parallel_for_balanced(threads, n, SEQ_ROWS, seq_align(), gru_backward_seq_part, &a);
+    seq_parallel(threads, n, 4 * (seq4j_packed_floats(2 * h, h, precision) + seq4j_packed_floats(h, h, precision)),
+                 gru_backward_seq_part, &a);
 }
 
 API void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs, const void *zr, const void *hh, int t,
@@ -346,6 +347,7 @@ API void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs,
         }
         return;
     }
-    parallel_for_balanced(threads, n, SEQ_ROWS, seq_align(), gru_forward_seq_part, &a);
+    seq_parallel(threads, n, 4 * (seq4j_packed_floats(h, 2 * h, precision) + seq4j_packed_floats(h, h, precision)),
+                 gru_forward_seq_part, &a);
 }
 /* ==== end of GRU cell ============================================================================= */

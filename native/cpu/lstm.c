@@ -452,12 +452,26 @@ static void lstm_backward_seq_part(const void *p, int64_t b, int64_t e) {
 
 int64_t seq_align(void) {
 #ifdef SEQ4J_X86_CLONES
-    return cpu_isa == ISA_AVX2 ? PK_MR_V3 : PK_MR_V4; /* the baseline's blocks of 2 rows divide 8 */
+    return cpu_isa == ISA_AVX2 ? PK_MR_V3 : PK_ALIGN_V4; /* the baseline's blocks of 2 rows divide 8 */
 #elif defined(__aarch64__)
     return PK_MR_AARCH64;
 #else
     return SEQ_ROWS; /* the generic PK_PART's blocks of 2 rows divide it */
 #endif
+}
+
+/*
+ * Parts of rows: BALANCE a thread (parallel_for_balanced: a core that runs late leaves its last parts to the other;
+ * bench/c/build_ab.c on Zen 5: W2's sequence calls 0.97-0.99x the time of one part a thread, W1's pool-job kernels
+ * 0.98x), but one a thread where the packed weights are more than half a core's L2. Every part reads all of them at
+ * every step, and once they no longer stay in L2 each part streams them from L3 again: on the Intel Xeon VM (2 MiB
+ * L2, build_ab seq:N:H:T, one part a thread against BALANCE, the same bits) H = 650 (W2, 6.8 MB of Wh) 0.73-0.77x the
+ * time, H = 448 (3.2 MB) 0.72x, H = 352 (2 MB) 0.90x, but H = 256 (1 MB) 1.02x and W1's H = 128 1.01x. The split
+ * never changes a row's sums, only the speed.
+ */
+void seq_parallel(int threads, int64_t n, int64_t weight_bytes, part_fn fn, const void *args) {
+    if (weight_bytes > l2_bytes() / 2) parallel_for(threads, n, SEQ_ROWS, seq_align(), fn, args);
+    else parallel_for_balanced(threads, n, SEQ_ROWS, seq_align(), fn, args);
 }
 
 API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gates, const void *wh, int t, int n,
@@ -481,7 +495,7 @@ API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gat
         }
         return atomic_load(&bad);
     }
-    parallel_for_balanced(threads, n, SEQ_ROWS, seq_align(), lstm_forward_seq_part, &a);
+    seq_parallel(threads, n, 4 * seq4j_packed_floats(h, 4 * h, precision), lstm_forward_seq_part, &a);
     return atomic_load(&bad);
 }
 
@@ -512,6 +526,6 @@ API void seq4j_lstm_backward_seq(int threads, float *dA, float *dh0, float *dc0,
         memcpy(dc0, next, (size_t) nh * sizeof(float));
         return;
     }
-    parallel_for_balanced(threads, n, SEQ_ROWS, seq_align(), lstm_backward_seq_part, &a);
+    seq_parallel(threads, n, 4 * seq4j_packed_floats(4 * h, h, precision), lstm_backward_seq_part, &a);
 }
 
