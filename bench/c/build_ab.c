@@ -9,6 +9,7 @@
  *       the four packs of the two Wh and Adam over 150,000 parameters;
  *   w2  W2's LSTM sequence calls, forward and backward (N = 64, H = 650, T = 35; its weight gradients are sgemm's);
  *   seq:N:H:T  the same two calls at any shape (w2 is seq:64:650:35; W4's encoder seq:128:256:29);
+ *   gru:N:H:T  the GRU's sequence calls, forward and backward, at that shape (W1's GRU encoder gru:128:128:7);
  *   w4  W4's two weight gradients (seq4j_gemm_tn with beta 1: 256x1024x3712, the encoder's T N = 29 x 128 rows, and
  *       256x1024x1280, the decoder's 10 x 128).
  * Method: per round, A's STEPS timed runs then B's (B first in odd rounds), each after one untimed run; the score is
@@ -42,7 +43,17 @@ struct lib {
     void (*adam)(int, float *, float *, float *, float *, int64_t, float, float, float, float, int);
     int64_t (*packed_floats)(int, int, int);
     int64_t (*scatter)(int, float *, const int32_t *, const float *, int, int, int);
+    void (*gru_fwd)(int, float *, float *, float *, const void *, const void *, int, int, int, int, int);
+    void (*gru_bwd)(int, float *, float *, float *, float *, const float *, const float *, const void *, const void *,
+                    int, int, int, int);
 };
+
+/* the gru case: one sequence's buffers and Wh's four packs (zr, hh, and their transposes) */
+static struct {
+    int on, t, n, h;
+    float *pre, *gates, *hs, *rhs, *dA, *dh0, *dhs0, *dhs, *drh;
+    void *zr, *hh, *zrt, *hht;
+} gru;
 
 /* one sequence's buffers (T steps of N rows, H hidden units) */
 struct seq {
@@ -87,7 +98,19 @@ static void w4_grads(const struct lib *l) {
     l->tn(THREADS, w4_dW[1], w4_h, w4_dA, W4_H, W4_G, W4_KD, W4_H, W4_G, W4_G, 1.0f);
 }
 
+static void gru_pass(const struct lib *l) {
+    size_t nh = (size_t) gru.n * gru.h;
+    memcpy(gru.gates, gru.pre, gru.t * 3 * nh * sizeof(float));
+    l->gru_fwd(THREADS, gru.hs, gru.gates, gru.rhs, gru.zr, gru.hh, gru.t, gru.n, gru.h, 1, 0);
+    memcpy(gru.dhs, gru.dhs0, gru.t * nh * sizeof(float)); /* the backward overwrites dhs */
+    l->gru_bwd(THREADS, gru.dA, gru.dh0, gru.dhs, gru.drh, gru.gates, gru.hs, gru.zrt, gru.hht, gru.t, gru.n, gru.h, 0);
+}
+
 static void step(const struct lib *l) {
+    if (gru.on) {
+        gru_pass(l);
+        return;
+    }
     if (w4) {
         w4_grads(l);
         return;
@@ -118,7 +141,10 @@ static void load(struct lib *l, const char *path) {
     *(void **) &l->adam = dlsym(h, "seq4j_adam_update");
     *(void **) &l->packed_floats = dlsym(h, "seq4j_packed_floats");
     *(void **) &l->scatter = dlsym(h, "seq4j_embedding_backward");
-    if (!l->fwd || !l->bwd || !l->tn || !l->pack || !l->adam || !l->packed_floats || !l->scatter) {
+    *(void **) &l->gru_fwd = dlsym(h, "seq4j_gru_forward_seq");
+    *(void **) &l->gru_bwd = dlsym(h, "seq4j_gru_backward_seq");
+    if (!l->fwd || !l->bwd || !l->tn || !l->pack || !l->adam || !l->packed_floats || !l->scatter || !l->gru_fwd
+        || !l->gru_bwd) {
         fprintf(stderr, "build_ab: %s lacks a kernel this harness calls\n", path);
         exit(2);
     }
@@ -138,6 +164,12 @@ static void fill(float *x, size_t n, unsigned *seed, float scale) {
 static uint64_t digest(const struct lib *l) {
     unsigned seed = 11;
     uint64_t h = 1469598103934665603u;
+    if (gru.on) {
+        step(l);
+        size_t nh = (size_t) gru.n * gru.h;
+        h = hash(h, gru.gates, gru.t * 3 * nh), h = hash(h, gru.hs, (gru.t + 1) * nh), h = hash(h, gru.rhs, gru.t * nh);
+        return hash(hash(hash(h, gru.dA, gru.t * 3 * nh), gru.dh0, nh), gru.dhs, gru.t * nh);
+    }
     if (w4) {
         for (int i = 0; i < 2; i++) fill(w4_dW[i], (size_t) W4_H * W4_G, &seed, 1.0f);
         step(l);
@@ -191,8 +223,15 @@ int main(int argc, char **argv) {
             return 2;
         }
         w2 = 1;
+    } else if (strncmp(name, "gru:", 4) == 0) {
+        if (sscanf(name + 4, "%d:%d:%d%c", &seq_n, &seq_h, &seq_t, &end) != 3 || seq_n < 1 || seq_h < 1 || seq_t < 1
+            || (double) seq_t * seq_n * seq_h > 1e8) {
+            fprintf(stderr, "build_ab: case %s: expected gru:N:H:T, positive, T N H at most 1e8\n", name);
+            return 2;
+        }
+        gru.on = 1;
     } else if (!w2 && !w4 && strcmp(name, "w1") != 0) {
-        fprintf(stderr, "build_ab: case %s: expected w1, w2, w4 or seq:N:H:T\n", name);
+        fprintf(stderr, "build_ab: case %s: expected w1, w2, w4, seq:N:H:T or gru:N:H:T\n", name);
         return 2;
     }
     int rounds = argc > 4 ? atoi(argv[4]) : 21;
@@ -200,7 +239,24 @@ int main(int argc, char **argv) {
     struct lib a, b;
     load(&a, argv[1]), load(&b, argv[2]);
     unsigned seed = 7;
-    if (w4) {
+    if (gru.on) {
+        int t = seq_t, n = seq_n, h = seq_h;
+        size_t nh = (size_t) n * h;
+        gru.t = t, gru.n = n, gru.h = h;
+        gru.pre = urand(t * 3 * nh, &seed, 1.0f), gru.gates = urand(t * 3 * nh, &seed, 1.0f);
+        gru.hs = urand((t + 1) * nh, &seed, 1.0f), gru.rhs = urand(t * nh, &seed, 1.0f);
+        gru.dA = urand(t * 3 * nh, &seed, 1.0f), gru.dh0 = urand(nh, &seed, 1.0f), gru.drh = urand(nh, &seed, 1.0f);
+        gru.dhs0 = urand(t * nh, &seed, 1.0f), gru.dhs = urand(t * nh, &seed, 1.0f);
+        memset(gru.hs, 0, nh * sizeof(float));
+        float *w = urand((size_t) h * 3 * h, &seed, 0.05f); /* Wh (h, 3h): zr its first 2h columns, hh the last h */
+        gru.zr = aligned_alloc(64, (size_t) a.packed_floats(h, 2 * h, 0) * sizeof(float));
+        gru.hh = aligned_alloc(64, (size_t) a.packed_floats(h, h, 0) * sizeof(float));
+        gru.zrt = aligned_alloc(64, (size_t) a.packed_floats(2 * h, h, 0) * sizeof(float));
+        gru.hht = aligned_alloc(64, (size_t) a.packed_floats(h, h, 0) * sizeof(float));
+        if (!gru.zr || !gru.hh || !gru.zrt || !gru.hht) return 2;
+        a.pack(THREADS, gru.zr, w, 111, h, 2 * h, 3 * h, 0), a.pack(THREADS, gru.hh, w + 2 * h, 111, h, h, 3 * h, 0);
+        a.pack(THREADS, gru.zrt, w, 112, 2 * h, h, 3 * h, 0), a.pack(THREADS, gru.hht, w + 2 * h, 112, h, h, 3 * h, 0);
+    } else if (w4) {
         w4_h = urand((size_t) W4_KE * W4_H, &seed, 1.0f), w4_dA = urand((size_t) W4_KE * W4_G, &seed, 1e-2f);
         for (int i = 0; i < 2; i++) w4_dW[i] = urand((size_t) W4_H * W4_G, &seed, 1.0f);
     } else if (w2) {

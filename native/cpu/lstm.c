@@ -466,8 +466,9 @@ int64_t seq_align(void) {
  * 0.98x), but one a thread where the packed weights are more than half a core's L2. Every part reads all of them at
  * every step, and once they no longer stay in L2 each part streams them from L3 again: on the Intel Xeon VM (2 MiB
  * L2, build_ab seq:N:H:T, one part a thread against BALANCE, the same bits) H = 650 (W2, 6.8 MB of Wh) 0.73-0.77x the
- * time, H = 448 (3.2 MB) 0.72x, H = 352 (2 MB) 0.90x, but H = 256 (1 MB) 1.02x and W1's H = 128 1.01x. The split
- * never changes a row's sums, only the speed.
+ * time, H = 448 (3.2 MB) 0.72x, H = 352 (2 MB) 0.90x, but H = 256 (1 MB) 1.02x and W1's H = 128 1.01x. The GRU's sequences split by the
+ * same rule over their two packed blocks (build_ab gru:N:H:T, with the 12-row blocks: H = 650 0.67x the time, H = 256
+ * 1.00x, W1's 128 0.97x). The split never changes a row's sums, only the speed.
  */
 void seq_parallel(int threads, int64_t n, int64_t weight_bytes, part_fn fn, const void *args) {
     if (weight_bytes > l2_bytes() / 2) parallel_for(threads, n, SEQ_ROWS, seq_align(), fn, args);
