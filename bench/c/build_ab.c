@@ -17,7 +17,7 @@
  * Output: <case> a_us=<median> b_us=<median> b/a=<ratio> (p10 a / b, p90 a / b) bits=same|DIFFER
  *
  * Build: gcc -O2 -I native/cpu -o build_ab bench/c/build_ab.c -ldl
- * Run:   ./build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w2|w4|seq:N:H:T] [rounds]
+ * Run:   ./build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w2|w4|seq:N:H:T|gru:N:H:T] [rounds]
  */
 #define _DEFAULT_SOURCE
 #include <dlfcn.h>
@@ -209,7 +209,7 @@ static void timed(const struct lib *l, double *out) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w2|w4|seq:N:H:T] [rounds]\n");
+        fprintf(stderr, "usage: build_ab A/libseq4j_cpu.so B/libseq4j_cpu.so [w1|w2|w4|seq:N:H:T|gru:N:H:T] [rounds]\n");
         return 2;
     }
     const char *name = argc > 3 ? argv[3] : "w1";

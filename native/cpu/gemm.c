@@ -397,12 +397,13 @@ API void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, in
         }                                                                                                           \
     }
 
-/* (name, lanes, most rows, most vectors a row): v4 12 rows x 2 panels (PK_MR_V4) and 2 rows x 4, and one row x 8 in a
- * block of its own (16w: its accumulators are 8 registers; in the 12 x 8 array of the other block they would stay in
- * memory); baseline and aarch64 up to 6 x 1 and 2 x 2 (v3 has its own blocks, v3_block) */
+/* (name, lanes, most rows, most vectors a row): v4 12 rows x 2 panels (PK_MR_V4), 2 rows x 4 (16n) and one row x 8
+ * (16w) in blocks of their own, each array no larger than its largest case (16w's 8 registers in a 12 x 8 array would
+ * stay in memory: GCC's SRA); baseline and aarch64 up to 6 x 1 and 2 x 2 (v3 has its own blocks, v3_block) */
 PK_TYPES(16)
 PK_TYPES(4)
-PK_BLOCK(16, 16, 12, 4)
+PK_BLOCK(16, 16, 12, 2)
+PK_BLOCK(16n, 16, 2, 4)
 PK_BLOCK(16w, 16, 1, 8)
 PK_BLOCK(4, 4, 6, 8)
 
@@ -422,8 +423,9 @@ INLINE void packed_dispatch(float *c, const float *a, const void *b, int64_t q, 
         switch (rows * 16 + np) {
             PK_CASE(16w, 1, 1) PK_CASE(16w, 1, 2) PK_CASE(16w, 1, 3) PK_CASE(16w, 1, 4)
             PK_CASE(16w, 1, 5) PK_CASE(16w, 1, 6) PK_CASE(16w, 1, 7) PK_CASE(16w, 1, 8)
-            PK_ROWS(16, 2) PK_ROWS(16, 3) PK_ROWS(16, 4) PK_ROWS(16, 6) PK_ROWS(16, 8)
-            PK_CASE(16, 12, 1) PK_CASE(16, 12, 2) /* many rows: 2 panels (PK_PART), 1 for a last odd panel */
+            PK_ROWS(16n, 2) /* two rows: up to 4 panels (m = 2), or a block of many rows' last two */
+            /* many rows (12, then 8 and 4 left): 2 panels (PK_PART), 1 for a last odd panel; 3 and 6 never reach v4 */
+            PK_CASE(16, 4, 1) PK_CASE(16, 4, 2) PK_CASE(16, 8, 1) PK_CASE(16, 8, 2) PK_CASE(16, 12, 1) PK_CASE(16, 12, 2)
             default: break;
         }
     } else {
@@ -710,7 +712,7 @@ void gemm_packed_rows_part(const void *p, int64_t b, int64_t e) {
 /*
  * The product's parts: runs of panels, a part at least ~64K multiply-adds (a few microseconds; waking a thread costs
  * more); or where c has too few panels for two such parts (a narrow c: W1's output layer, 512 x 13 x 128, and its
- * weight gradient 128 x 13 x 512, one panel on one thread), runs of rows on the row blocks' boundaries. A row's sums
+ * weight gradient 128 x 13 x 512, one panel on one thread), runs of rows on multiples of seq_align(). A row's sums
  * are the same FMA chains whatever rows or panels share its part, so the split changes the speed, not the bits.
  */
 static void run_product(int threads, const struct gemm_packed_args *g) {

@@ -468,7 +468,9 @@ int64_t seq_align(void) {
  * L2, build_ab seq:N:H:T, one part a thread against BALANCE, the same bits) H = 650 (W2, 6.8 MB of Wh) 0.73-0.77x the
  * time, H = 448 (3.2 MB) 0.72x, H = 352 (2 MB) 0.90x, but H = 256 (1 MB) 1.02x and W1's H = 128 1.01x. The GRU's sequences split by the
  * same rule over their two packed blocks (build_ab gru:N:H:T, with the 12-row blocks: H = 650 0.67x the time, H = 256
- * 1.00x, W1's 128 0.97x). The split never changes a row's sums, only the speed.
+ * 1.00x, W1's 128 0.97x). Not yet measured on a Zen 4 or 5 (1 MiB L2): there W2 and H = 256 (W4, the date model)
+ * take one part a thread, where BALANCE had measured 0.97-0.99x for W2 (above). The split never changes a row's sums,
+ * only the speed.
  */
 void seq_parallel(int threads, int64_t n, int64_t weight_bytes, part_fn fn, const void *args) {
     if (weight_bytes > l2_bytes() / 2) parallel_for(threads, n, SEQ_ROWS, seq_align(), fn, args);

@@ -171,7 +171,7 @@ void seq4j_lstm_cell_backward(int threads, float *dA, float *dc_prev, const floa
 
 /* The LSTM recurrence over t steps as one call, bit for bit the loop of seq4j_gemm_packed and the cell kernels above
  * (each part of the split runs whole rows through every step; up to 4 parts a thread, claimed as threads come
- * free; below 16 rows a team of threads, one part each, splits every step by hidden units and meets at its end, or
+ * free, or one a thread where the packed Wh is more than half a core's L2; below 16 rows a team of threads, one part each, splits every step by hidden units and meets at its end, or
  * where it cannot have the pool's threads the per-step calls). Forward: gates (t, n, 4h) holds x Wx + b on entry and
  * the activated gates on return; for each step s, gates_s += hs_s wh (skipped at s = 0 when skip_first: h_0 = 0),
  * then the cell writes hs_{s+1}, cs_{s+1}; hs and cs are (t + 1, n, h) with h_0, c_0 first. wh: Wh (h, 4h) packed

@@ -785,15 +785,16 @@ int main(void) {
         lstm_sequence(threads[t], 24, 37, 3, SEQ4J_PACKED_BF16);
         lstm_sequence(threads[t], 1, 256, 4, SEQ4J_PACKED_F32);  /* few rows, split by units (a team) where threads */
         lstm_sequence(threads[t], 2, 272, 3, SEQ4J_PACKED_BF16); /* 17 panels of units: parts of 9 and 8 */
-        /* 4.3 MB of packed Wh, past half of any L2 up to 8 MiB: one part a thread (seq_parallel), 16 + 12 rows */
-        lstm_sequence(threads[t], 28, 520, 2, SEQ4J_PACKED_F32);
+        /* 4.3 MB of packed Wh, past half of any L2 up to 8 MiB: one part a thread (seq_parallel; 3 threads: 24 + 24 +
+         * 16 rows, where BALANCE parts would be 8 parts of 8) */
+        lstm_sequence(threads[t], 64, 520, 2, SEQ4J_PACKED_F32);
         gru_sequence(threads[t], 5, 37, 3, SEQ4J_PACKED_F32);
         gru_sequence(threads[t], 17, 37, 4, SEQ4J_PACKED_F32);
         gru_sequence(threads[t], 24, 16, 3, SEQ4J_PACKED_F32);
         gru_sequence(threads[t], 24, 37, 3, SEQ4J_PACKED_BF16);
         gru_sequence(threads[t], 1, 256, 4, SEQ4J_PACKED_F32);  /* few rows, split by units (a team) where threads */
         gru_sequence(threads[t], 2, 272, 3, SEQ4J_PACKED_BF16); /* 17 panels of units: parts of 9 and 8 */
-        gru_sequence(threads[t], 28, 600, 2, SEQ4J_PACKED_F32); /* 4.3 MB of packed weights: one part a thread */
+        gru_sequence(threads[t], 64, 600, 2, SEQ4J_PACKED_F32); /* 4.3 MB of packed weights: one part a thread */
         time_attention(threads[t], 5, 37, 6, 4);
         time_attention(threads[t], 1, 16, 3, 2);
         time_attention(threads[t], 37, 131, 9, 5); /* parts of at least 5 rows (row_grain): split with 3 threads */
