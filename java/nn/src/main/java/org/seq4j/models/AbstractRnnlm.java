@@ -332,8 +332,9 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
 
     /**
      * The next id from row {@code row} of scores: the largest, or a draw from the softmax, never a skipped id. A NaN
-     * score (weights that are not finite), or an infinite one when sampling, is an IllegalStateException: argmax
-     * passed over NaN, and a draw whose softmax sum is NaN fell through to the last id, every time.
+     * or +Infinity score (weights that are not finite, or products that overflowed) is an IllegalStateException, as
+     * in the seq2seq models' greedy decode and in beam search: argmax passed over NaN, a draw whose softmax sum is NaN
+     * fell through to the last id, every time, and argmax took an overflowed score as the answer.
      */
     private static int pick(float[] scores, int offset, int v, boolean[] skip, Sampling sampling, Random rng, int row) {
         double max = Double.NEGATIVE_INFINITY;
@@ -343,7 +344,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
                 continue;
             }
             float f = scores[offset + j];
-            if (Float.isNaN(f) || (sampling == Sampling.SAMPLE && f == Float.POSITIVE_INFINITY)) {
+            if (Float.isNaN(f) || f == Float.POSITIVE_INFINITY) {
                 throw new IllegalStateException("generate: the scores of prompt " + row + " hold " + f + " (id " + j
                         + "): the model's weights are not finite (a diverged training run, or such values written"
                         + " with copyIn); expected finite scores");

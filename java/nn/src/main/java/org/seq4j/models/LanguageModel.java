@@ -47,7 +47,7 @@ public interface LanguageModel extends Model {
      * @throws IllegalArgumentException if the prompts are empty or differ in length, an id is outside [0, V), or
      *                                  every id is skipped
      * @throws NullPointerException if sampling is null
-     * @throws IllegalStateException if the scores hold NaN (or, sampling, +infinity): weights that are not finite
+     * @throws IllegalStateException if the scores hold NaN or +infinity: weights that are not finite
      */
     int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds);
 
