@@ -295,6 +295,11 @@ API void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, in
  * inference, bound by reading the panels from L2): prefetched there too, JMH W3 (F32) took 133 / 135 against 125 / 122
  * us; without, 127 / 124 against 130 / 122 */
 #define PK_AHEAD 32
+/* The same for B row-major (seq4j_gemm_tn over dA as stored): each row of a block's panels a new line (W1's dA rows
+ * are 2 KiB apart), asked for this many rows early. build_ab W1 0.968-0.970x (4 rows 0.981x, 16 0.983x), JMH W1 step
+ * 2.61 / 2.44 -> 2.46 / 2.33 ms; packed_bench 128 x 512 x 768 0.97x, 16 x 512 x 896 0.89-0.91x, 128 x 512 x 512
+ * within its noise (0.99-1.09x) */
+#define PK_AHEAD_SB 8
 #define PK_TYPES(L)                                                                                                  \
     typedef float pk_f##L __attribute__((vector_size((L) * 4)));                                                    \
     typedef uint32_t pk_u##L __attribute__((vector_size((L) * 4)));
@@ -361,13 +366,14 @@ API void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, in
                     }                                                                                               \
                 }                                                                                                   \
             }                                                                                                       \
-        } else if (!sb) { /* packed panels, each row of a panel asked for PK_AHEAD rows early (see there) */          \
+        } else if (!sb) { /* packed panels, each row of a panel asked for PK_AHEAD rows early (see there) */         \
             const float *bf = (const float *) b + q * k * PANEL;                                                    \
-            PK_F32_LOOP(L, MAXS, memcpy(&bv[s], bf + ((s / V) * k + kk) * PANEL + (s % V) * (L), sizeof bv[s]);          \
-                        if (mr >= 4 && s % V == 0) __builtin_prefetch(bf + ((s / V) * k + kk + PK_AHEAD) * PANEL)) \
+            PK_F32_LOOP(L, MAXS, memcpy(&bv[s], bf + ((s / V) * k + kk) * PANEL + (s % V) * (L), sizeof bv[s]);      \
+                        if (mr >= 4 && s % V == 0) __builtin_prefetch(bf + ((s / V) * k + kk + PK_AHEAD) * PANEL))   \
         } else if ((q + np) * PANEL <= n) { /* B row-major: vector s of row kk at column q PANEL + s L */            \
             const float *bf = (const float *) b + q * PANEL;                                                        \
-            PK_F32_LOOP(L, MAXS, memcpy(&bv[s], bf + kk * ldb + s * (L), sizeof bv[s]))                                   \
+            PK_F32_LOOP(L, MAXS, memcpy(&bv[s], bf + kk * ldb + s * (L), sizeof bv[s]);                              \
+                        if (mr >= 4) __builtin_prefetch(bf + (kk + PK_AHEAD_SB) * ldb + s * (L)))                    \
         } else { /* the last panel is partial: columns >= n are zeros, never read (as the pack's padding) */       \
             const float *bf = (const float *) b + q * PANEL;                                                        \
             int64_t have[MAXS]; /* columns of vector s below n: 0 to L */                                           \
