@@ -61,68 +61,77 @@ public final class DataParallelMain {
             twoThreads(timeout, Path.of(out + ".go"));
             return;
         }
+        boolean mismatch = false;
         try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout);
              Backend backend = Backends.create("openblas")) {
-            int rank = comm.rank();
-            int hidden = mode.equals("mismatch") && rank == 1 ? H + 1 : H;
-            boolean otherEval = mode.equals("evalmismatch") && rank == 1;
-            boolean badBatch = mode.equals("badbatch") && rank == 1;
-            if (kind.equals("rnnlm")) {
-                try (Rnnlm model = new Rnnlm(backend, LM_V, D, hidden, SEED + rank); Optimizer opt = optimizer(optimizer);
-                     RnnlmTrainer trainer = new RnnlmTrainer(model, opt, CLIP).distribute(comm)) {
-                    float ppl = (float) trainer.fitEpoch(1, corpus(STEPS * LM_BATCH * LM_TIME + 1, 1), badBatch ? 1 : LM_BATCH, LM_TIME,
-                            new Trainer.Listener() {
-                            });
-                    float valid = (float) trainer.evalPerplexity(corpus((otherEval ? 4 : 3) * LM_BATCH * LM_TIME + 1, 2),
-                            LM_BATCH, LM_TIME);
-                    write(out, rank, ppl, valid, model.store().values().toFloatArray());
-                }
-                return;
-            }
-            // every rank but 0 starts from other weights: the broadcast must replace them
-            try (Seq2seqModel model = model(kind, backend, hidden, SEED + rank);
-                 Optimizer opt = optimizer(optimizer); Trainer trainer = new Trainer(model, opt, CLIP, SEED)) {
-                trainer.distribute(comm);
-                Batches first = Batches.of(pairs(STEPS * BATCH, 1));
-                Trainer.Listener listener = new Trainer.Listener() {
-                    @Override
-                    public void onStep(int epoch, int step, float l) {
-                        if (step == 2 && rank == 1) {
-                            if (mode.equals("kill")) {
-                                kill9(ProcessHandle.current().pid());
-                            } else if (mode.equals("drift")) { // what a rank whose updates round otherwise would do
-                                String name = model.store().parameters().get(0).name();
-                                float[] w = model.store().copyOut(name);
-                                w[0] = Math.nextUp(w[0]);
-                                model.store().copyIn(name, w);
-                            } else if (mode.equals("stall")) {
-                                sleepForever();
-                            } else if (mode.equals("interrupt")) { // a cancelled task on this rank alone
-                                Thread.currentThread().interrupt();
-                            }
-                        }
+            try {
+                int rank = comm.rank();
+                int hidden = mode.equals("mismatch") && rank == 1 ? H + 1 : H;
+                boolean otherEval = mode.equals("evalmismatch") && rank == 1;
+                boolean badBatch = mode.equals("badbatch") && rank == 1;
+                if (kind.equals("rnnlm")) {
+                    try (Rnnlm model = new Rnnlm(backend, LM_V, D, hidden, SEED + rank); Optimizer opt = optimizer(optimizer);
+                         RnnlmTrainer trainer = new RnnlmTrainer(model, opt, CLIP).distribute(comm)) {
+                        float ppl = (float) trainer.fitEpoch(1, corpus(STEPS * LM_BATCH * LM_TIME + 1, 1), badBatch ? 1 : LM_BATCH, LM_TIME,
+                                new Trainer.Listener() {
+                                });
+                        float valid = (float) trainer.evalPerplexity(corpus((otherEval ? 4 : 3) * LM_BATCH * LM_TIME + 1, 2),
+                                LM_BATCH, LM_TIME);
+                        write(out, rank, ppl, valid, model.store().values().toFloatArray());
                     }
-                };
-                float loss;
-                try {
-                    loss = trainer.fitEpoch(1, first, badBatch ? 1 : BATCH, listener);
-                } catch (java.util.concurrent.CancellationException e) {
-                    System.out.println("rank " + rank + " stopped: " + e.getMessage() + "; interrupted: "
-                            + Thread.interrupted());
-                    write(out, rank, Float.NaN, trainer.steps(), model.store().values().toFloatArray());
                     return;
                 }
-                if (mode.equals("rewrap")) { // a second epoch: rank 0 passes the same Batches again, rank 1 a new one
-                    Batches again = rank == 0 ? first : Batches.of(pairs(STEPS * BATCH, 1));
-                    loss = trainer.fitEpoch(2, again, BATCH, new Trainer.Listener() {
-                    });
+                // every rank but 0 starts from other weights: the broadcast must replace them
+                try (Seq2seqModel model = model(kind, backend, hidden, SEED + rank);
+                     Optimizer opt = optimizer(optimizer); Trainer trainer = new Trainer(model, opt, CLIP, SEED)) {
+                    trainer.distribute(comm);
+                    Batches first = Batches.of(pairs(STEPS * BATCH, 1));
+                    Trainer.Listener listener = new Trainer.Listener() {
+                        @Override
+                        public void onStep(int epoch, int step, float l) {
+                            if (step == 2 && rank == 1) {
+                                if (mode.equals("kill")) {
+                                    kill9(ProcessHandle.current().pid());
+                                } else if (mode.equals("drift")) { // what a rank whose updates round otherwise would do
+                                    String name = model.store().parameters().get(0).name();
+                                    float[] w = model.store().copyOut(name);
+                                    w[0] = Math.nextUp(w[0]);
+                                    model.store().copyIn(name, w);
+                                } else if (mode.equals("stall")) {
+                                    sleepForever();
+                                } else if (mode.equals("interrupt")) { // a cancelled task on this rank alone
+                                    Thread.currentThread().interrupt();
+                                }
+                            }
+                        }
+                    };
+                    float loss;
+                    try {
+                        loss = trainer.fitEpoch(1, first, badBatch ? 1 : BATCH, listener);
+                    } catch (java.util.concurrent.CancellationException e) {
+                        System.out.println("rank " + rank + " stopped: " + e.getMessage() + "; interrupted: "
+                                + Thread.interrupted());
+                        write(out, rank, Float.NaN, trainer.steps(), model.store().values().toFloatArray());
+                        return;
+                    }
+                    if (mode.equals("rewrap")) { // a second epoch: rank 0 passes the same Batches again, rank 1 a new one
+                        Batches again = rank == 0 ? first : Batches.of(pairs(STEPS * BATCH, 1));
+                        loss = trainer.fitEpoch(2, again, BATCH, new Trainer.Listener() {
+                        });
+                    }
+                    Seq2seqEval.Result r = Seq2seqEval.evaluate(model, pairs(TEST, 2), vocabulary(), false,
+                            otherEval ? TEST - 15 : 0, 7, 0, 0, comm);
+                    write(out, rank, loss, r.correct(), model.store().values().toFloatArray());
                 }
-                Seq2seqEval.Result r = Seq2seqEval.evaluate(model, pairs(TEST, 2), vocabulary(), false,
-                        otherEval ? TEST - 15 : 0, 7, 0, 0, comm);
-                write(out, rank, loss, r.correct(), model.store().values().toFloatArray());
+            } catch (ConfigurationMismatchException e) {
+                // said before the communicator closes, whose barrier then holds every rank until all have said it:
+                // said after MPI_Finalize, a rank that exited first (code 2) had mpirun end the others before they did
+                System.err.println("seq4j: " + e.getMessage());
+                System.err.flush();
+                mismatch = true;
             }
-        } catch (ConfigurationMismatchException e) {
-            System.err.println("seq4j: " + e.getMessage());
+        }
+        if (mismatch) {
             System.exit(2);
         }
     }
