@@ -97,6 +97,9 @@ public final class Main {
             return BAD_INPUT;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (e instanceof Said said) { // its line is out already
+                return said.exitCode;
+            }
             PrintWriter w = err;
             int code = exitCode(e);
             if (verbose) {
@@ -120,6 +123,26 @@ public final class Main {
                 // died): the user's setup, not a bug in seq4j
                 || e instanceof org.seq4j.dist.DistributedException;
         return bad ? BAD_INPUT : INTERNAL_ERROR;
+    }
+
+    /**
+     * A failure whose line a command has already written (as the handler would write it: {@link #say}); the handler
+     * only returns its exit code.
+     */
+    static final class Said extends RuntimeException {
+        final int exitCode;
+
+        private Said(Throwable cause, int exitCode) {
+            super(cause.getMessage(), cause, false, false);
+            this.exitCode = exitCode;
+        }
+    }
+
+    /** Writes e's line to err now, as the execution handler would (no stack trace), and returns what to throw. */
+    static Said say(PrintWriter err, Throwable e) {
+        err.println("seq4j: " + describe(e));
+        err.flush();
+        return new Said(e, exitCode(e));
     }
 
     private static String describe(Throwable e) {
