@@ -100,16 +100,13 @@ public final class Main {
             if (e instanceof Said said) { // its line is out already
                 return said.exitCode;
             }
-            PrintWriter w = err;
-            int code = exitCode(e);
             if (verbose) {
-                e.printStackTrace(w);
+                e.printStackTrace(err);
             } else {
-                w.println("seq4j: " + (code == INTERNAL_ERROR ? "internal error: " + e.getClass().getSimpleName() + ": "
-                        : "") + describe(e) + (code == INTERNAL_ERROR ? " (--verbose shows where)" : ""));
+                err.println(line(e));
             }
-            w.flush();
-            return code;
+            err.flush();
+            return exitCode(e);
         });
         return cli;
     }
@@ -140,9 +137,16 @@ public final class Main {
 
     /** Writes e's line to err now, as the execution handler would (no stack trace), and returns what to throw. */
     static Said say(PrintWriter err, Throwable e) {
-        err.println("seq4j: " + describe(e));
+        err.println(line(e));
         err.flush();
         return new Said(e, exitCode(e));
+    }
+
+    /** The one line a failure ends a command with: what was wrong, or for a bug its class and where to look. */
+    private static String line(Throwable e) {
+        boolean bug = exitCode(e) == INTERNAL_ERROR;
+        return "seq4j: " + (bug ? "internal error: " + e.getClass().getSimpleName() + ": " : "") + describe(e)
+                + (bug ? " (--verbose shows where)" : "");
     }
 
     private static String describe(Throwable e) {

@@ -647,10 +647,10 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     /**
      * One C call for the whole sequence (seq4j_lstm_forward_seq): from 16 rows on, the rows are split into parts (up
-     * to 4 a thread, taken as threads come free; one a thread where the packed Wh passes half a core's L2) and each part runs its rows through every step, with no hand-off
-     * between steps; fewer rows (N = 1 inference) are split by hidden units in a team of threads that meets at the end
-     * of every step (or, where another caller holds the pool, run step by step). Over the C library's packed layout
-     * only; else the default loop.
+     * to 4 a thread, taken as threads come free; one a thread where the packed Wh passes half a core's L2) and each
+     * part runs its rows through every step, with no hand-off between steps; fewer rows (N = 1 inference) are split
+     * by hidden units in a team of threads that meets at the end of every step (or, where another caller holds the
+     * pool, run step by step). Over the C library's packed layout only; else the default loop.
      */
     @Override
     protected void lstmSequenceForwardK(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero, int t,
