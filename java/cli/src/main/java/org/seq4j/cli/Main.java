@@ -28,6 +28,9 @@ public final class Main {
     /** Exit code of an internal error: a bug, or the machine failing (out of memory). */
     public static final int INTERNAL_ERROR = 1;
 
+    /** --verbose: failures end with their stack trace instead of one line (set by commandLine). */
+    private boolean verbose;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -88,7 +91,9 @@ public final class Main {
 
     /** The command line, its errors handled: one line (the stack trace with --verbose) and exit code 2 or 1. */
     static CommandLine commandLine(PrintWriter out, PrintWriter err, boolean verbose) {
-        CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).setOut(out).setErr(err);
+        Main main = new Main();
+        main.verbose = verbose;
+        CommandLine cli = new CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true).setOut(out).setErr(err);
         // a usage error: picocli's message and a pointer to --help, on one line (not the whole usage text)
         cli.setParameterExceptionHandler((e, args) -> {
             String command = e.getCommandLine().getCommandSpec().qualifiedName();
@@ -100,12 +105,7 @@ public final class Main {
             if (e instanceof Said said) { // its line is out already
                 return said.exitCode;
             }
-            if (verbose) {
-                e.printStackTrace(err);
-            } else {
-                err.println(line(e));
-            }
-            err.flush();
+            report(err, e, verbose);
             return exitCode(e);
         });
         return cli;
@@ -135,11 +135,24 @@ public final class Main {
         }
     }
 
-    /** Writes e's line to err now, as the execution handler would (no stack trace), and returns what to throw. */
-    static Said say(PrintWriter err, Throwable e) {
-        err.println(line(e));
-        err.flush();
+    /**
+     * Writes e's line (its stack trace with --verbose) to the command's err now, as the execution handler would, and
+     * returns what to throw.
+     */
+    static Said say(CommandLine.Model.CommandSpec command, Throwable e) {
+        boolean verbose = command.root().userObject() instanceof Main m && m.verbose;
+        report(command.commandLine().getErr(), e, verbose);
         return new Said(e, exitCode(e));
+    }
+
+    /** How a command's failure ends: its one line, or with --verbose its stack trace. */
+    private static void report(PrintWriter err, Throwable e, boolean verbose) {
+        if (verbose) {
+            e.printStackTrace(err);
+        } else {
+            err.println(line(e));
+        }
+        err.flush();
     }
 
     /** The one line a failure ends a command with: what was wrong, or for a bug its class and where to look. */

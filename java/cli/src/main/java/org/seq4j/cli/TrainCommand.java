@@ -160,7 +160,7 @@ final class TrainCommand implements Callable<Integer> {
                 // every rank throws it at the same point: they end together (close finalizes MPI); an abort could end
                 // rank 0 before it printed why. Said before close, whose barrier then holds every rank until all have
                 // said it: said after MPI_Finalize, a rank that exited first had mpirun end the others before they did
-                throw c.size() > 1 ? Main.say(spec.commandLine().getErr(), e) : e;
+                throw c.size() > 1 ? Main.say(spec, e) : e;
             } catch (Exception | Error e) { // an Error too (OutOfMemoryError): close()'s barrier would meet no one
                 if (c.size() > 1) { // only this rank knows: end the others now instead of at their watchdog
                     System.err.println("seq4j: rank " + c.rank() + " of " + c.size() + ": " + e.getMessage()

@@ -93,22 +93,45 @@ class DistributedCommandLineTest {
                 "the waves run's model.npz changed");
     }
 
-    @Test
-    void ranksStartedWithDifferentArgumentsEndWithOneLineEach() throws Exception {
-        // one mpirun, two programs (MPMD): rank 0 with H = 16, rank 1 with H = 17; the command line's check comes
-        // first, before the trainer's check of the model's layout
+    /**
+     * One mpirun, two programs (MPMD): rank 0 with H = 16, rank 1 with H = 17, each with the extra arguments; the
+     * command line's check comes first, before the trainer's check of the model's layout.
+     */
+    static MpiRuns.Run mismatchedRanks(Path dir, String... extra) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(MpiRuns.mpirun.toString(), "--allow-run-as-root", "--oversubscribe", "-np", "1"));
         cmd.addAll(java());
         cmd.addAll(cliTrain(dir.resolve("a"), 16));
+        cmd.addAll(List.of(extra));
         cmd.addAll(List.of(":", "-np", "1"));
         cmd.addAll(java());
         cmd.addAll(cliTrain(dir.resolve("b"), 17));
-        MpiRuns.Run r = run(cmd);
+        cmd.addAll(List.of(extra));
+        return run(cmd);
+    }
+
+    @Test
+    void ranksStartedWithDifferentArgumentsEndWithOneLineEach() throws Exception {
+        MpiRuns.Run r = mismatchedRanks(dir);
         assertEquals(2, r.exit(), r.output());
         for (int rank = 0; rank < 2; rank++) {
             assertEquals(1, count(r.output(), "seq4j: the 2 ranks do not agree on the model, epochs and data ("
                     + "--model, sizes, --seed, --reverse, --epochs, --eval-limit, the data) (this is rank " + rank), r.output());
         }
         assertFalse(r.output().contains("\tat "), "a stack trace instead of one line:\n" + r.output());
+    }
+
+    /** With --verbose that every-rank failure ends with each rank's stack trace, as any other failure does. */
+    @Test
+    void ranksStartedWithDifferentArgumentsShowTheirStackTracesWithVerbose() throws Exception {
+        MpiRuns.Run r = mismatchedRanks(dir, "--verbose");
+        assertEquals(2, r.exit(), r.output());
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(r.output().contains("ConfigurationMismatchException: the 2 ranks do not agree on the model, "
+                    + "epochs and data"), r.output());
+            assertTrue(r.output().contains("(this is rank " + rank), r.output());
+        }
+        assertTrue(count(r.output(), "\tat org.seq4j.cli.TrainCommand.call") >= 2,
+                "each rank's stack trace:\n" + r.output());
+        assertFalse(r.output().contains("ending every rank"), "an MPI_Abort instead of a common end:\n" + r.output());
     }
 }
