@@ -17,6 +17,8 @@ final class Progress implements Trainer.Listener, AutoCloseable {
     private int steps;
     private double sum;
     private int count;
+    // where training is, for a line on interrupt (read by a shutdown hook's thread)
+    private volatile int epochNow, stepNow, stepsNow;
 
     Progress(PrintStream err, int epochs) {
         this.err = err;
@@ -28,6 +30,9 @@ final class Progress implements Trainer.Listener, AutoCloseable {
     public void onEpochStart(int epoch, int steps) {
         close();
         this.steps = steps;
+        stepsNow = steps;
+        stepNow = 0;
+        epochNow = epoch;
         sum = 0;
         count = 0;
         if (terminal) {
@@ -39,6 +44,7 @@ final class Progress implements Trainer.Listener, AutoCloseable {
 
     @Override
     public void onStep(int epoch, int step, float loss) {
+        stepNow = step;
         sum += loss;
         count++;
         if (bar != null) {
@@ -47,6 +53,12 @@ final class Progress implements Trainer.Listener, AutoCloseable {
         } else if (step % Math.max(1, steps / 4) == 0 || step == steps) {
             err.printf("epoch %d/%d: step %d/%d, loss %.4f%n", epoch, epochs, step, steps, sum / count);
         }
+    }
+
+    /** Where training is: "epoch 2/10, step 174/351", or null before the first epoch started. */
+    String where() {
+        int e = epochNow;
+        return e == 0 ? null : String.format("epoch %d/%d, step %d/%d", e, epochs, stepNow, stepsNow);
     }
 
     @Override

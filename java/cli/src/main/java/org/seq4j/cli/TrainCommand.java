@@ -74,6 +74,8 @@ final class TrainCommand implements Callable<Integer> {
     DistributedOptions distributedOptions;
 
     private Communicator comm = Communicator.single();
+    private volatile Progress progressNow;   // the running epoch's, for InterruptNotice
+    private volatile int savedEpoch;         // the last epoch whose checkpoint is written (0: none yet)
 
     @Parameters(index = "0", paramLabel = "TASK", description = "addition | date | waves | lm")
     String taskName;
@@ -188,7 +190,8 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter o = comm.isRoot() ? spec.commandLine().getOut() : DistributedOptions.quiet();
         refuseAnotherTasksRun(dir, task);
         // rank 0 writes the run folder; the other ranks work in a private temporary one that nothing reads
-        try (RunFolder run = RunFolder.open(comm.isRoot() ? dir : privateFolder())) {
+        try (RunFolder run = RunFolder.open(comm.isRoot() ? dir : privateFolder());
+             InterruptNotice notice = comm.isRoot() ? new InterruptNotice(dir) : null) {
             if (comm.isRoot()) {
                 sayWhatItReplaces(dir, o);
             }
@@ -211,7 +214,41 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Rank 0's progress bar; the other ranks draw none. */
     private Progress progress(int epochs) {
-        return new Progress(comm.isRoot() ? System.err : DistributedOptions.quietStream(), epochs);
+        Progress p = new Progress(comm.isRoot() ? System.err : DistributedOptions.quietStream(), epochs);
+        progressNow = p;
+        return p;
+    }
+
+    /**
+     * While rank 0 trains, a JVM shutdown (Ctrl-C, SIGTERM) ends with one line on err: where training stopped and what
+     * the run folder keeps (the checkpoints of the last saved epoch; before the first, RunFolder's own hook removes
+     * what the run wrote). An interrupted run used to end without a word.
+     */
+    private final class InterruptNotice implements AutoCloseable {
+        private final Thread hook;
+
+        InterruptNotice(Path dir) {
+            PrintWriter err = spec.commandLine().getErr();
+            hook = new Thread(() -> {
+                Progress p = progressNow;
+                String where = p != null ? p.where() : null;
+                int saved = savedEpoch;
+                err.println("seq4j: interrupted" + (where != null ? " in " + where : "") + (saved > 0
+                        ? "; " + dir + " keeps the checkpoints of epoch " + saved
+                        : ", before the first checkpoint: the files this run wrote in " + dir + " are removed"));
+                err.flush();
+            }, "seq4j interrupt notice");
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+
+        @Override
+        public void close() {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook runs
+            }
+        }
     }
 
     /** A non-root rank's run folder: private, temporary, deleted at exit; nothing reads what it holds. */
@@ -712,6 +749,7 @@ final class TrainCommand implements Callable<Integer> {
         writing(run.resolve("metrics.csv"), () -> history.writeCsv(run.resolve("metrics.csv")));
         writing(run.resolve("chart.png"), () -> Charts.orWarn(() -> Charts.write(history, run.resolve("chart.png"))));
         run.keep();
+        savedEpoch = epoch;
     }
 
     /** Writes a file of the run folder. */

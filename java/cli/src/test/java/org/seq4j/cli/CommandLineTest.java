@@ -659,6 +659,53 @@ class CommandLineTest {
         return new Result(p.exitValue(), Files.readString(stdout), Files.readString(stderr));
     }
 
+    /**
+     * An interrupted run (SIGTERM, as Ctrl-C or a killed job) ends with one line on stderr saying where it stopped and
+     * what its folder keeps: before the first checkpoint the folder is removed, after it the checkpoints stay. It used to
+     * end without a word. The addition model at its full size (epochs of about 2 s here): the signal comes at the first
+     * quarter of epoch 1, or once epoch 2 started (epoch 1's checkpoint written).
+     */
+    @Test
+    void anInterruptedRunSaysWhereItStoppedAndWhatItsFolderKeeps() throws Exception {
+        for (boolean afterCheckpoint : new boolean[] {false, true}) {
+            Path run = dir.resolve(afterCheckpoint ? "interrupted-kept" : "interrupted-removed");
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName(), "train", "addition", "--model", "peeky", "--epochs", "100", "--out",
+                    run.toString()));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().put("CUDA_VISIBLE_DEVICES", "");
+            Path stderr = Files.createTempFile(dir, "err", ".txt");
+            Process p = pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(stderr.toFile()).start();
+            try {
+                String wait = afterCheckpoint ? "epoch 2/100: step" : "epoch 1/100: step";
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+                while (!Files.readString(stderr).contains(wait)) {
+                    assertTrue(p.isAlive(), "the run ended before '" + wait + "':\n" + Files.readString(stderr));
+                    assertTrue(System.nanoTime() < deadline, "no '" + wait + "' in 180 s:\n" + Files.readString(stderr));
+                    Thread.sleep(20);
+                }
+                p.destroy(); // SIGTERM: the shutdown hooks run
+                assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the run did not end on SIGTERM");
+            } finally {
+                p.destroyForcibly();
+            }
+            String err = Files.readString(stderr);
+            List<String> said = err.lines().filter(l -> l.startsWith("seq4j: interrupted")).toList();
+            assertEquals(1, said.size(), err);
+            if (afterCheckpoint) {
+                assertTrue(said.get(0).matches("seq4j: interrupted in epoch \\d+/100, step \\d+/351; "
+                        + Pattern.quote(run.toString()) + " keeps the checkpoints of epoch \\d+"), said.get(0));
+                assertTrue(Files.isRegularFile(run.resolve(Checkpoint.WEIGHTS)), "the checkpoint stays");
+            } else {
+                assertTrue(said.get(0).matches("seq4j: interrupted in epoch 1/100, step \\d+/351, before the first "
+                        + "checkpoint: the files this run wrote in " + Pattern.quote(run.toString()) + " are removed"),
+                        said.get(0));
+                assertFalse(Files.exists(run), "the run folder is removed");
+            }
+        }
+    }
+
     @Test
     void anExplicitOpenBlasThatDoesNotLoadIsAnErrorNotASlowFallback() throws Exception {
         // a text file; a library that is not OpenBLAS; an ELF header and nothing after it (dlopen's own error,
