@@ -146,8 +146,22 @@ void parallel_for(int threads, int64_t total, int64_t grain, int64_t align, part
 void parallel_for_balanced(int threads, int64_t total, int64_t grain, int64_t align, part_fn fn, const void *args);
 /* fn(args, p, p + 1) for p = 0 .. team - 1 on team threads at once; 0 (nothing run) when the pool cannot */
 int run_team(int team, part_fn fn, const void *args);
-/* waits until every part of a team has arrived `round` times */
-void team_barrier(_Atomic int64_t *arrived, int team, int64_t round);
+/* waits until every part of a team has arrived `round` times; says whether the part goes on as before (TEAM_ON),
+ * alone with every unit (TEAM_ALONE: it waited too long for a late part) or not at all (TEAM_LEAVE) */
+enum { TEAM_ON, TEAM_ALONE, TEAM_LEAVE };
+struct team_sync {
+    _Atomic int64_t arrived;     /* arrivals at barriers so far, and TEAM_SOLO once a late part ended the team */
+    _Atomic int64_t alone_round; /* the highest round at which a part tried to end it (before setting TEAM_SOLO) */
+};
+int team_barrier(struct team_sync *sync, int team, int64_t round);
+/* whether a team ended by a late part lately (see team_barrier): few-row kernels then run on one thread */
+int pool_contended(void);
+/* how many teams a late part ended since the process started (for tests) */
+int64_t pool_team_solos(void);
+#ifdef SEQ4J_POOL_HOOKS
+extern void (*pool_hook_barrier)(int64_t round, int after);
+void pool_hook_forget_contention(void);
+#endif
 /* the CPUs this process may run on, as the pool counted them when it started (this starts it) */
 int pool_cpus(void);
 /* a core's L2 cache in bytes, as the C library reports it; 1 MiB where it cannot tell */

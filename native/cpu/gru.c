@@ -232,7 +232,7 @@ struct gru_seq_args {
     int64_t t, n, hid;
     int skip_first, bf16;
     int team;                /* forward by units (gru_forward_team_part): the parts, */
-    _Atomic int64_t *arrived; /* and their arrivals at each barrier */
+    struct team_sync *sync;  /* and their arrivals at each barrier */
 };
 
 static void gru_forward_seq_part(const void *p, int64_t b, int64_t e) {
@@ -254,8 +254,16 @@ static void gru_forward_seq_part(const void *p, int64_t b, int64_t e) {
  * The GRU forward of too few rows for parts of rows, as lstm_forward_team_part: part p owns units [u0, u1) of
  * every step. Its z and r columns of h Wh[:, :2h] and their gates kernel (r h of its units), a barrier (the next
  * product reads all of r h), its columns of (r h) Whh and its cell (h of its units), a barrier (the next step reads
- * all of h). The same FMA chains and kernels per element as the per-step loop: the same bits.
+ * all of h). The same FMA chains and kernels per element as the per-step loop: the same bits. A part that waited too
+ * long for a late one at either barrier goes on alone with every unit (team_barrier), from the work after it.
  */
+/* A team's barrier: 1 when this part is to leave; after a late part ended the team, [u0, u1) becomes every unit */
+static int gru_team_wait(const struct gru_seq_args *a, int64_t round, int64_t *u0, int64_t *u1) {
+    int go = team_barrier(a->sync, a->team, round);
+    if (go == TEAM_ALONE) *u0 = 0, *u1 = a->hid;
+    return go == TEAM_LEAVE;
+}
+
 static void gru_forward_team_part(const void *p, int64_t part, int64_t end) {
     (void) end;
     const struct gru_seq_args *a = p;
@@ -272,13 +280,13 @@ static void gru_forward_team_part(const void *p, int64_t part, int64_t end) {
         struct gru_args gates = {.rh = rh, .gates = gs, .h_prev = hp, .n = (int) n, .h = (int) h};
         gru_gates_forward_block(&gates, 0, n, u0, u1);
         if (recurrent) {
-            team_barrier(a->arrived, a->team, ++round);
+            if (u1 - u0 < h && gru_team_wait(a, ++round, &u0, &u1)) return;
             struct gemm_packed_args hh = {gs + 2 * h, rh, a->hh, n, h, h, h, g, 1.0f, a->bf16, 0, 0};
             gemm_packed_part(&hh, u0 / PANEL, u1 / PANEL);
         }
         struct gru_args cell = {.h_next = hp + nh, .gates = gs, .h_prev = hp, .n = (int) n, .h = (int) h};
         gru_cell_forward_block(&cell, 0, n, u0, u1);
-        if (s < a->t - 1) team_barrier(a->arrived, a->team, ++round);
+        if (s < a->t - 1 && u1 - u0 < h && gru_team_wait(a, ++round, &u0, &u1)) return;
     }
 }
 
@@ -329,11 +337,12 @@ API void seq4j_gru_forward_seq(int threads, float *hs, float *gates, float *rhs,
                                int n, int h, int skip_first, int precision) {
     if (t <= 0 || n <= 0 || h <= 0) return;
     if (seq4j_packed_floats(h, 2 * h, precision) < 0 || seq4j_packed_floats(h, h, precision) < 0) return;
-    _Atomic int64_t arrived = 0;
+    struct team_sync sync = {0, 0};
     struct gru_seq_args a = {.hs = hs, .gates = gates, .rhs = rhs, .zr = zr, .hh = hh, .t = t, .n = n, .hid = h,
                              .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16,
-                             .arrived = &arrived};
+                             .sync = &sync};
     if (n < 2 * SEQ_ROWS) { /* too few rows for two parts: a team split by units, or the per-step calls */
+        if (pool_contended()) threads = 1; /* a team ended by a late part lately: the caller's thread alone */
         a.team = forward_team(threads, n, h, 3, 2, a.bf16);
         if (run_team(a.team, gru_forward_team_part, &a)) return;
         int64_t nh = (int64_t) n * h, ng = 3 * nh;

@@ -351,7 +351,7 @@ struct lstm_seq_args {
     int64_t v;
     _Atomic int64_t *bad;  /* the first bad id, as seq4j_embedding_forward reports it */
     int team;              /* forward by units (lstm_forward_team_part): the parts, */
-    _Atomic int64_t *arrived; /* and their arrivals at the ends of steps */
+    struct team_sync *sync; /* and their arrivals at the ends of steps */
 };
 
 static void lstm_forward_seq_part(const void *p, int64_t b, int64_t e) {
@@ -374,7 +374,8 @@ static void lstm_forward_seq_part(const void *p, int64_t b, int64_t e) {
  * units of h, which the next step's product reads whole. One job for the sequence and the cell on every thread, where
  * the per-step loop ran two jobs a step, the cell on one thread; and each core reads the same panels of Wh at every
  * step, kept in its own L2. Each column's sum is the same FMA chain whatever part computes it, so the result is bit for
- * bit the per-step loop's. Ids are read (and checked) once by each part, for its own columns.
+ * bit the per-step loop's. Ids are read (and checked) once by each part, for its own columns. A part that waited too
+ * long for a late one at a barrier (its thread preempted) goes on with every unit alone (team_barrier).
  */
 static void lstm_forward_team_part(const void *p, int64_t part, int64_t end) {
     (void) end;
@@ -397,7 +398,11 @@ static void lstm_forward_team_part(const void *p, int64_t part, int64_t end) {
         struct lstm_forward_args r = {.h_next = hs + n * h, .c_next = cs + n * h, .gates = gs, .c_prev = cs, .n = (int) n,
                                       .h = (int) h};
         lstm_forward_block(&r, 0, n, u0, u1);
-        if (s < a->t - 1) team_barrier(a->arrived, a->team, s + 1);
+        if (s < a->t - 1 && u1 - u0 < h) { /* a team still */
+            int go = team_barrier(a->sync, a->team, s + 1);
+            if (go == TEAM_LEAVE) return;
+            if (go == TEAM_ALONE) u0 = 0, u1 = h; /* the late part's units too, from the next step on */
+        }
     }
 }
 
@@ -481,11 +486,13 @@ API int64_t seq4j_lstm_forward_seq(int threads, float *hs, float *cs, float *gat
                                    int h, int skip_first, int precision, const float *table, const int32_t *ids, int v) {
     if (t <= 0 || n <= 0 || h <= 0 || seq4j_packed_floats(h, 4 * h, precision) < 0) return 0;
     if (table != NULL && (ids == NULL || v < 0)) return 0; /* the Java side refused it */
-    _Atomic int64_t bad = 0, arrived = 0;
+    _Atomic int64_t bad = 0;
+    struct team_sync sync = {0, 0};
     struct lstm_seq_args a = {.hs_out = hs, .cs_out = cs, .gates = gates, .w = wh, .t = t, .n = n, .hid = h,
                               .skip_first = skip_first != 0, .bf16 = precision == SEQ4J_PACKED_BF16, .table = table,
-                              .ids = ids, .v = v, .bad = &bad, .arrived = &arrived};
+                              .ids = ids, .v = v, .bad = &bad, .sync = &sync};
     if (n < 2 * SEQ_ROWS) { /* too few rows for two parts: a team split by units, or the per-step calls */
+        if (pool_contended()) threads = 1; /* a team ended by a late part lately: the caller's thread alone */
         a.team = forward_team(threads, n, h, 4, 1, a.bf16);
         if (run_team(a.team, lstm_forward_team_part, &a)) return atomic_load(&bad);
         int64_t nh = (int64_t) n * h, ng = 4 * nh;

@@ -281,7 +281,11 @@ static void run_in_pool(int team, int parts, int64_t total, int64_t align, part_
         }
     }
     run_parts(w, 0);
-    while (atomic_load_explicit(&pool.done, memory_order_acquire) < parts) cpu_relax();
+    /* a part still held by a preempted worker: after ~4096 spins give the core away, which it may be waiting for */
+    for (int spins = 0; atomic_load_explicit(&pool.done, memory_order_acquire) < parts; spins++) {
+        if (spins < 4096) cpu_relax();
+        else sched_yield();
+    }
     atomic_flag_clear_explicit(&pool.busy, memory_order_release);
 }
 
@@ -318,18 +322,124 @@ int run_team(int team, part_fn fn, const void *args) {
     return 1;
 }
 
-/* Waits until every part of a team has arrived `round` times (counting from 1), having arrived itself: the parts'
- * writes before their arrival are visible after it (release, acquire) */
-void team_barrier(_Atomic int64_t *arrived, int team, int64_t round) {
-    atomic_fetch_add_explicit(arrived, 1, memory_order_release);
-    /* a part late by more than ~100 us (its thread preempted: more threads than cores) gets the core back */
-    for (int spins = 0; atomic_load_explicit(arrived, memory_order_acquire) < team * round;) {
-        if (spins < 4096) {
-            cpu_relax();
-            spins++;
-        } else {
-            sched_yield();
+/*
+ * A team's parts wait for each other at every step, so a team is only as fast as its slowest thread: where the system
+ * runs something else on the team's cores (another process, the JVM's garbage collector or compiler threads, a busy
+ * neighbour VM), each thread it preempts holds the others at the next barrier until it runs again, milliseconds at a
+ * time. Measured (2-vCPU Intel VM, one busy-looping process beside it, Profile w3, 3000 encodes): W3's encode took
+ * 0.44-2.1 ms a call with its team of two against 0.23-0.46 ms on one thread, and 0.14 ms with the team on a quiet
+ * machine. With the rule below, JMH's W3 beside that process: 235-241 us (error 15-17) against 461-462 us (error
+ * 420-546); bench/c/team_contention.c there: mean 430-499 us against 647-741, p90 450-480 against 2100-2150 (the median
+ * 422-446 against 234-240: the calls that a team would have run unhindered now run on one thread); quiet, JMH 137-140
+ * against 134 us, team_contention the same within noise. So a part that has waited TEAM_LATE_NS at a barrier after the first (where a worker may still be waking up:
+ * 100-200 us on that VM, with nothing else running), soon after another such wait (late_again), ends the team: it goes
+ * on alone with every unit once the late part has arrived (its step is needed), the late part leaves on arrival, and
+ * for a back-off (team_ended) the few-row kernels run on their caller's thread alone (pool_contended) instead of
+ * forming teams. A step of a team takes a few microseconds; the first team after the back-off forms again, so a
+ * machine that has gone quiet gets its teams back. The same units, kernels and sums either way: the same bits.
+ */
+#ifndef TEAM_LATE_NS /* bench/c/team_contention.c may be built with others */
+#define TEAM_LATE_NS 500000
+#endif
+#define TEAM_QUIET_NS 100000000
+#define TEAM_BACKOFF_MIN_NS 20000000
+#define TEAM_BACKOFF_MAX_NS 1000000000
+#define TEAM_SOLO ((int64_t) 1 << 62) /* in the arrivals word: the team has ended, one part goes on alone */
+
+static _Atomic int64_t contended_until; /* now_ns() before which few-row kernels do not form teams */
+static _Atomic int64_t team_solos;      /* teams ended by a late part, since the process started */
+static _Atomic int64_t last_late_ns, backoff_ns;
+
+/* A part has waited TEAM_LATE_NS at time t: whether to end the team. One such wait now and then (a JVM on two cores: the
+ * JIT compiler, the collector, JMH's own threads preempt a part for 0.6-4 ms one to two times a second) is best waited
+ * out with the team; ending it, and backing off, cost more than the wait (JMH's W3 0.215-0.223 ms against 0.126-0.127
+ * when every such wait ended the team for 20 ms or more). So only a wait that comes less than TEAM_QUIET_NS after the
+ * last one (and its back-off) ends the team: the contention goes on. */
+static int late_again(int64_t t) {
+    int64_t last = atomic_exchange(&last_late_ns, t), b = atomic_load(&backoff_ns);
+    if (last != 0 && t - last <= b + TEAM_QUIET_NS) return 1;
+    atomic_store(&backoff_ns, 0); /* after a quiet spell the back-offs start over */
+    return 0;
+}
+
+/* This part ended the team at time t: no teams for TEAM_BACKOFF_MIN_NS, doubled at each end that follows as closely,
+ * up to a second. Racing ends may lose an update: only the length of a back-off changes. */
+static void team_ended(int64_t t) {
+    int64_t b = atomic_load(&backoff_ns);
+    b = b == 0 ? TEAM_BACKOFF_MIN_NS : 2 * b < TEAM_BACKOFF_MAX_NS ? 2 * b : TEAM_BACKOFF_MAX_NS;
+    atomic_store(&backoff_ns, b);
+    atomic_fetch_add(&team_solos, 1);
+    atomic_store_explicit(&contended_until, t + b, memory_order_relaxed);
+}
+
+int pool_contended(void) {
+    return now_ns() < atomic_load_explicit(&contended_until, memory_order_relaxed);
+}
+
+int64_t pool_team_solos(void) {
+    return atomic_load(&team_solos);
+}
+
+#ifdef SEQ4J_POOL_HOOKS
+/* For cpu/test/team_late.c only: forgets the back-off and its history, as after a long quiet spell */
+void pool_hook_forget_contention(void) {
+    atomic_store(&contended_until, 0), atomic_store(&last_late_ns, 0), atomic_store(&backoff_ns, 0);
+}
+
+/* For cpu/test/team_late.c only: called by a part at a barrier of round `round` just before it arrives (after = 0)
+ * and just after (after = 1), where a preemption would make it a late arrival or a late waiter */
+void (*pool_hook_barrier)(int64_t round, int after);
+#define POOL_HOOK_BARRIER(round, after) (pool_hook_barrier != NULL ? pool_hook_barrier(round, after) : (void) 0)
+#else
+#define POOL_HOOK_BARRIER(round, after) ((void) 0)
+#endif
+
+/* Arrives at round `round` (counting from 1) and waits until every part of the team has: the parts' writes before
+ * their arrival are visible after it (release, acquire). TEAM_ON: go on with your units. TEAM_ALONE: the team ended
+ * (this part waited TEAM_LATE_NS for another): go on with every unit, without barriers. TEAM_LEAVE: the team ended and
+ * another part goes on alone: return without writing anything more. A waiting part ends the team by setting TEAM_SOLO
+ * in the arrivals word with a compare-and-swap against the count it saw, which fails if anyone arrived meanwhile; every
+ * part that arrives later finds it in its own arrival. It ends the team at its round, which the others may not have
+ * seen complete yet (a part preempted while waiting at the round before): alone_round tells them apart, so such a part
+ * still does its units of that step and leaves at its next arrival, which the part going on alone waits for. */
+int team_barrier(struct team_sync *sync, int team, int64_t round) {
+    POOL_HOOK_BARRIER(round, 0);
+    int64_t target = (int64_t) team * round;
+    int64_t w = atomic_fetch_add_explicit(&sync->arrived, 1, memory_order_acq_rel) + 1;
+    if (w & TEAM_SOLO) return TEAM_LEAVE; /* ended at this round: no part passes it before all have arrived */
+    POOL_HOOK_BARRIER(round, 1);
+    int mine = 0, noted = 0;
+    int64_t since = 0;
+    for (int64_t spins = 0;; spins++) {
+        w = atomic_load_explicit(&sync->arrived, memory_order_acquire);
+        if ((w & TEAM_SOLO) && !mine && atomic_load_explicit(&sync->alone_round, memory_order_relaxed) == round) {
+            return TEAM_LEAVE; /* another part waiting at this round ended the team */
         }
+        if ((w & ~TEAM_SOLO) >= target) return mine ? TEAM_ALONE : TEAM_ON;
+        if (spins < 256) {
+            cpu_relax();
+            continue;
+        }
+        int64_t t = now_ns();
+        if (since == 0) since = t;
+        if (!noted && !(w & TEAM_SOLO) && t - since > TEAM_LATE_NS && round > 1) {
+            noted = 1; /* a wait counts once */
+            if (late_again(t)) {
+                /* alone_round only grows: a part still waiting at the round before (whose round has completed, unseen)
+                 * may try too, and must not overwrite this round; published by the CAS below */
+                int64_t r = atomic_load_explicit(&sync->alone_round, memory_order_relaxed);
+                while (r < round && !atomic_compare_exchange_weak_explicit(&sync->alone_round, &r, round,
+                                                                           memory_order_relaxed, memory_order_relaxed)) {
+                }
+                if (atomic_compare_exchange_strong_explicit(&sync->arrived, &w, w | TEAM_SOLO, memory_order_acq_rel,
+                                                            memory_order_acquire)) {
+                    mine = 1;
+                    team_ended(t);
+                }
+            }
+        }
+        if (spins < 4096) cpu_relax();
+        else sched_yield(); /* the late part may need this core */
     }
 }
 
