@@ -161,6 +161,9 @@ int64_t pool_team_solos(void);
 #ifdef SEQ4J_POOL_HOOKS
 extern void (*pool_hook_barrier)(int64_t round, int after);
 void pool_hook_forget_contention(void);
+int64_t pool_hook_backoff_ns(void);
+int64_t pool_hook_long_waits(void);
+int pool_hook_late_at(int64_t t, int64_t *until);
 #endif
 /* the CPUs this process may run on, as the pool counted them when it started (this starts it) */
 int pool_cpus(void);

@@ -349,6 +349,7 @@ int run_team(int team, part_fn fn, const void *args) {
 static _Atomic int64_t contended_until; /* now_ns() before which few-row kernels do not form teams */
 static _Atomic int64_t team_solos;      /* teams ended by a late part, since the process started */
 static _Atomic int64_t last_late_ns, backoff_ns;
+static _Atomic int64_t long_waits; /* waits of TEAM_LATE_NS at a barrier after the first, since the process started */
 
 /* A part has waited TEAM_LATE_NS at time t: whether to end the team. One such wait now and then (a JVM on two cores: the
  * JIT compiler, the collector, JMH's own threads preempt a part for 0.6-4 ms one to two times a second) is best waited
@@ -384,6 +385,25 @@ int64_t pool_team_solos(void) {
 /* For cpu/test/team_late.c only: forgets the back-off and its history, as after a long quiet spell */
 void pool_hook_forget_contention(void) {
     atomic_store(&contended_until, 0), atomic_store(&last_late_ns, 0), atomic_store(&backoff_ns, 0);
+}
+
+/* For cpu/test/team_late.c only: the waits of TEAM_LATE_NS so far (another process preempting a part adds to them) */
+int64_t pool_hook_long_waits(void) {
+    return atomic_load(&long_waits);
+}
+
+/* For cpu/test/team_late.c only: the length of the last back-off */
+int64_t pool_hook_backoff_ns(void) {
+    return atomic_load(&backoff_ns);
+}
+
+/* For cpu/test/team_late.c only: a long wait noted at time t (any clock), as team_barrier notes one; whether it ended
+ * the team; and the end of the back-off it set */
+int pool_hook_late_at(int64_t t, int64_t *until) {
+    int ends = late_again(t);
+    if (ends) team_ended(t);
+    *until = atomic_load(&contended_until);
+    return ends;
 }
 
 /* For cpu/test/team_late.c only: called by a part at a barrier of round `round` just before it arrives (after = 0)
@@ -424,6 +444,7 @@ int team_barrier(struct team_sync *sync, int team, int64_t round) {
         if (since == 0) since = t;
         if (!noted && !(w & TEAM_SOLO) && t - since > TEAM_LATE_NS && round > 1) {
             noted = 1; /* a wait counts once */
+            atomic_fetch_add_explicit(&long_waits, 1, memory_order_relaxed);
             if (late_again(t)) {
                 /* alone_round only grows: a part still waiting at the round before (whose round has completed, unseen)
                  * may try too, and must not overwrite this round; published by the CAS below */
