@@ -34,7 +34,7 @@ public final class Affine implements AutoCloseable {
         this.backend = backend;
         this.W = W;
         this.b = b;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("Affine", W, b);
     }
 

@@ -27,7 +27,7 @@ public final class Attention implements AutoCloseable {
      */
     public Attention(Backend backend) {
         this.backend = backend;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /**

@@ -25,7 +25,7 @@ public final class AttentionWeight implements AutoCloseable {
      */
     public AttentionWeight(Backend backend) {
         this.backend = backend;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /**

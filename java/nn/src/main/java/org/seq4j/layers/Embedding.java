@@ -28,7 +28,7 @@ public final class Embedding implements AutoCloseable {
         }
         this.backend = backend;
         this.W = W;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("Embedding", W);
     }
 

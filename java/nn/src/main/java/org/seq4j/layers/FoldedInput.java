@@ -33,7 +33,7 @@ final class FoldedInput implements AutoCloseable {
         this.Wx = Wx;
         this.b = b;
         this.g = Wx.dim(1);
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /** Whether the table holds E Wx + b for E, Wx and b as they are now. */

@@ -52,7 +52,7 @@ public final class GRU implements AutoCloseable {
         this.b = b;
         this.Whh = TimeGRU.candidateColumns(Wh.value(), H);
         this.dWhh = TimeGRU.candidateColumns(Wh.grad(), H);
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("GRU", Wx, Wh, b);
     }
 

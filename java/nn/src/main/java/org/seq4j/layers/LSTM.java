@@ -45,7 +45,7 @@ public final class LSTM implements AutoCloseable {
         this.Wx = Wx;
         this.Wh = Wh;
         this.b = b;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("LSTM", Wx, Wh, b);
     }
 

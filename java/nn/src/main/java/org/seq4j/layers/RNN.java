@@ -38,7 +38,7 @@ public final class RNN implements AutoCloseable {
         this.Wx = Wx;
         this.Wh = Wh;
         this.b = b;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("RNN", Wx, Wh, b);
     }
 

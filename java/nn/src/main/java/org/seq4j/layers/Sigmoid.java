@@ -18,7 +18,7 @@ public final class Sigmoid implements AutoCloseable {
      */
     public Sigmoid(Backend backend) {
         this.backend = backend;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /**

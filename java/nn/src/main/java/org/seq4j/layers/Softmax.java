@@ -18,7 +18,7 @@ public final class Softmax implements AutoCloseable {
      */
     public Softmax(Backend backend) {
         this.backend = backend;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /**

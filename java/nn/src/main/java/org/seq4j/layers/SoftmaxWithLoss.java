@@ -25,7 +25,7 @@ public final class SoftmaxWithLoss implements AutoCloseable {
      */
     public SoftmaxWithLoss(Backend backend) {
         this.backend = backend;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /**

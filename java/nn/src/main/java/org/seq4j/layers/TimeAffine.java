@@ -68,7 +68,7 @@ public final class TimeAffine implements AutoCloseable {
         this.W = W;
         this.b = b;
         this.transposedW = transposedW;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("TimeAffine", W, b);
         this.packedW = transposedW ? null
                 : new KeptPack(backend, W, D, PackedMatrix.Precision.F32, new KeptPack.Block(W.value(), V, V));

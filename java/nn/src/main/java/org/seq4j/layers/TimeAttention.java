@@ -28,7 +28,7 @@ public final class TimeAttention implements AutoCloseable {
      */
     public TimeAttention(Backend backend) {
         this.backend = backend;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /**

@@ -73,7 +73,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
         }
         this.D = forwardLayer.inputSize();
         this.H = forwardLayer.hiddenSize();
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("TimeBiRecurrent", Wx1, Wh1, b1, Wx2, Wh2, b2);
     }
 

@@ -39,7 +39,7 @@ public final class TimeDropout implements AutoCloseable {
         this.backend = backend;
         this.ratio = ratio;
         this.seed = seed;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /**

@@ -35,7 +35,7 @@ public final class TimeEmbedding implements AutoCloseable {
         }
         this.backend = backend;
         this.W = W;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("TimeEmbedding", W);
     }
 

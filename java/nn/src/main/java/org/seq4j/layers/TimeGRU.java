@@ -114,11 +114,11 @@ public final class TimeGRU implements TimeRecurrent {
         this.Whh = candidateColumns(Wh.value(), H);
         this.dWhh = candidateColumns(Wh.grad(), H);
         this.stateful = stateful;
-        this.ws = new Workspace(backend);
-        this.stateWs = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
+        this.stateWs = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("TimeGRU", Wx, Wh, b);
         this.folded = new FoldedInput(backend, Wx, b);
-        this.packWs = new Workspace(backend);
+        this.packWs = new Workspace(backend, getClass().getSimpleName());
         // Wh's column blocks, row stride 3H
         KeptPack.Block[] blocks = {new KeptPack.Block(Wh.value(), 2 * H, 3 * H), new KeptPack.Block(Whh, H, 3 * H)};
         this.whPacked = new KeptPack(backend, Wh, H, PackedMatrix.Precision.F32, blocks);

@@ -141,11 +141,11 @@ public final class TimeLSTM implements TimeRecurrent {
         this.Wh = Wh;
         this.b = b;
         this.stateful = stateful;
-        this.ws = new Workspace(backend);
-        this.stateWs = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
+        this.stateWs = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("TimeLSTM", Wx, Wh, b);
         this.folded = new FoldedInput(backend, Wx, b);
-        this.packWs = new Workspace(backend);
+        this.packWs = new Workspace(backend, getClass().getSimpleName());
         KeptPack.Block whBlock = new KeptPack.Block(Wh.value(), 4 * H, 4 * H);
         this.whPacked = new KeptPack(backend, Wh, H, PackedMatrix.Precision.F32, whBlock);
         this.inference = new InferenceWeights(backend, Wh, H, whBlock);

@@ -40,7 +40,7 @@ public final class TimeMSE implements AutoCloseable {
     public TimeMSE(Backend backend, Steps steps) {
         this.backend = backend;
         this.steps = steps;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /**

@@ -61,8 +61,8 @@ public final class TimeRNN implements AutoCloseable {
         this.Wh = Wh;
         this.b = b;
         this.stateful = stateful;
-        this.ws = new Workspace(backend);
-        this.stateWs = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
+        this.stateWs = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("TimeRNN", Wx, Wh, b);
     }
 

@@ -32,7 +32,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
      */
     public TimeSoftmaxWithLoss(Backend backend) {
         this.backend = backend;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /**

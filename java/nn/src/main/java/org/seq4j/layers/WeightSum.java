@@ -21,7 +21,7 @@ public final class WeightSum implements AutoCloseable {
      */
     public WeightSum(Backend backend) {
         this.backend = backend;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     /**

@@ -14,7 +14,9 @@ import org.seq4j.tensor.Tensor;
  */
 public final class Workspace implements AutoCloseable {
     private final Backend backend;
+    private final String owner;
     private Arena arena;
+    private boolean closed;
 
     /**
      * An empty workspace.
@@ -22,7 +24,18 @@ public final class Workspace implements AutoCloseable {
      * @param backend allocates the tensors
      */
     public Workspace(Backend backend) {
+        this(backend, "Workspace");
+    }
+
+    /**
+     * An empty workspace of a named owner, whose name a use after close() gives ("this TimeLSTM is already closed").
+     *
+     * @param backend allocates the tensors
+     * @param owner   what it belongs to: the layer's or model's class name
+     */
+    public Workspace(Backend backend, String owner) {
         this.backend = backend;
+        this.owner = java.util.Objects.requireNonNull(owner, "owner");
     }
 
     /**
@@ -32,6 +45,7 @@ public final class Workspace implements AutoCloseable {
      * key over buffers of a closed arena, or of the new size, for the next call at the old size to use.
      */
     public void reset() {
+        refuseClosed();
         if (arena != null) {
             arena.close();
             arena = null;
@@ -97,7 +111,18 @@ public final class Workspace implements AutoCloseable {
         }
     }
 
+    /**
+     * Refuses a use after close(): a layer used after it was closed would otherwise allocate a new arena that nothing
+     * closes (at a new size), or hand out buffers of the closed one.
+     */
+    private void refuseClosed() {
+        if (closed) {
+            throw new IllegalStateException(owner + ": this " + owner + " is already closed");
+        }
+    }
+
     private Arena arena() {
+        refuseClosed();
         if (arena == null) {
             // shared, not confined: a model may be built on one thread and trained on another
             arena = Arena.ofShared();
@@ -105,8 +130,12 @@ public final class Workspace implements AutoCloseable {
         return arena;
     }
 
+    /** Releases everything allocated; any later use throws IllegalStateException. Closing again does nothing. */
     @Override
     public void close() {
-        reset();
+        if (!closed) {
+            reset();
+            closed = true;
+        }
     }
 }

@@ -58,8 +58,8 @@ public abstract class AbstractModel implements Model {
     protected AbstractModel(Backend backend, ParameterStore store) {
         this.backend = java.util.Objects.requireNonNull(backend, "backend");
         this.store = java.util.Objects.requireNonNull(store, "store");
-        this.ws = new Workspace(backend);
-        this.genWs = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
+        this.genWs = new Workspace(backend, getClass().getSimpleName());
     }
 
     @Override

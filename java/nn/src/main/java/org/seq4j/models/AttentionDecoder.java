@@ -112,8 +112,8 @@ public final class AttentionDecoder implements SequenceDecoder {
         this.affine = new TimeAffine(backend, store.get(prefix + "affine.W"), store.get(prefix + "affine.b"));
         this.H = lstm.hiddenSize();
         this.H2 = Inputs.concatColumns("AttentionDecoder's " + prefix + "affine.W", "H", H, "H", H);
-        this.ws = new Workspace(backend);
-        this.genWs = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
+        this.genWs = new Workspace(backend, getClass().getSimpleName());
         this.beamState = new BeamState(backend);
     }
 

@@ -25,7 +25,7 @@ public final class BeamState implements AutoCloseable {
 
     BeamState(Backend backend) {
         this.backend = backend;
-        this.ws = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
     private Tensor[] scratch(int m, int h) {

@@ -90,7 +90,7 @@ public final class Decoder implements SequenceDecoder {
         this.lstm = cell.time(backend, store.get(prefix + cell.lower() + ".Wx"),
                 store.get(prefix + cell.lower() + ".Wh"), store.get(prefix + cell.lower() + ".b"), true);
         this.affine = new TimeAffine(backend, store.get(prefix + "affine.W"), store.get(prefix + "affine.b"));
-        this.genWs = new Workspace(backend);
+        this.genWs = new Workspace(backend, getClass().getSimpleName());
         this.beamState = new BeamState(backend);
     }
 

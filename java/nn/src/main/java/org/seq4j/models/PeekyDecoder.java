@@ -118,8 +118,8 @@ public final class PeekyDecoder implements SequenceDecoder {
         this.H = lstm.hiddenSize();
         this.HD = Inputs.concatColumns("PeekyDecoder's " + prefix + cell.lower() + ".Wx", "H", H, "D", D);
         this.H2 = Inputs.concatColumns("PeekyDecoder's " + prefix + "affine.W", "H", H, "H", H);
-        this.ws = new Workspace(backend);
-        this.genWs = new Workspace(backend);
+        this.ws = new Workspace(backend, getClass().getSimpleName());
+        this.genWs = new Workspace(backend, getClass().getSimpleName());
         this.beamState = new BeamState(backend);
     }
 
