@@ -336,10 +336,18 @@ public abstract class AbstractBackend implements Backend {
         if (m == 0 || n == 0 || batch == 0) {
             return;
         }
-        gemmStridedBatchedK(transA, transB, m, n, alpha == 0f ? 0 : k, alpha, a, lda, strideA, b, ldb, strideB, beta,
-                c, ldc, strideC, batch);   // alpha = 0: as gemm
+        // alpha = 0: as gemm. With no inner extent A and B are empty: like gemm's lda and ldb, their strides were not
+        // checked against the tensors (matrixFits: an empty matrix fits anywhere), so the kernels get strides 0 and
+        // never offset into A or B (openblas sliced A at i * strideA, past its end, after scaling matrix 0 of C)
+        int kk = alpha == 0f ? 0 : k;
+        gemmStridedBatchedK(transA, transB, m, n, kk, alpha, a, lda, kk == 0 ? 0 : strideA, b, ldb,
+                kk == 0 ? 0 : strideB, beta, c, ldc, strideC, batch);
     }
 
+    /**
+     * Called with m, n, batch > 0 and every matrix checked to lie inside its tensor; k may be 0 (then C = beta C for
+     * every matrix), and then strideA and strideB are 0.
+     */
     protected abstract void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k,
                                                 float alpha, Tensor a, int lda, long strideA, Tensor b, int ldb,
                                                 long strideB, float beta, Tensor c, int ldc, long strideC, int batch);

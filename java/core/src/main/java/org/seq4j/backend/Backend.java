@@ -286,7 +286,8 @@ public interface Backend extends AutoCloseable {
      * @param transB  whether each B is used transposed
      * @param m       rows of op(A) and C
      * @param n       columns of op(B) and C
-     * @param k       columns of op(A), rows of op(B)
+     * @param k       columns of op(A), rows of op(B); 0 gives C = beta C for every matrix, and A and B, then
+     *                empty, are not read: as gemm's lda and ldb, strideA and strideB need not keep them inside a and b
      * @param alpha   the products' factor
      * @param a       float32 holding the batch of A
      * @param lda     row stride of each A

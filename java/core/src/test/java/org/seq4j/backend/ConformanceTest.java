@@ -18,6 +18,7 @@
 //    float rounding in a length-k dot product, with 4x margin), computed from the data.
 package org.seq4j.backend;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -274,6 +275,32 @@ class ConformanceTest {
             b.ref.matmul(Transpose.NO, Transpose.NO, 1f, a.r(), bm.r(), 0.5f, c.r());
             b.dev.matmul(Transpose.NO, Transpose.NO, 1f, a.d(), bm.d(), 0.5f, c.d());
             b.assertClose("matmul k=0", c, 0, ONE_ROUNDING);
+        }
+    }
+
+    /**
+     * k = 0 in a batch: A and B are empty and never read, so (as gemm takes any lda with k = 0) strides that point
+     * past the end of A and B are accepted and every C becomes beta C. The openblas backend sliced A at i * strideA
+     * and failed with FFM's raw out-of-bound error after scaling matrix 0 of C, where the java backend gave beta C.
+     */
+    @EveryBackend
+    void gemmStridedBatchedWithEmptyInnerDimensionScalesEveryC(String backend) {
+        try (Both b = both(backend, 21)) {
+            float[] c0 = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+            for (Transpose ta : Transpose.values()) {
+                for (Transpose tb : Transpose.values()) {
+                    Pair a = b.uniformPair(-1, 1, 1), bm = b.uniformPair(-1, 1, 1), c = b.f32(c0, 3, 2, 2);
+                    // m = n = 2, k = 0, batch 3: A at stride 1000 and B at stride 7 in one-element tensors
+                    b.ref.gemmStridedBatched(ta, tb, 2, 2, 0, 1f, a.r(), 2, 1000, bm.r(), 2, 7, 0.5f, c.r(), 2, 4, 3);
+                    b.dev.gemmStridedBatched(ta, tb, 2, 2, 0, 1f, a.d(), 2, 1000, bm.d(), 2, 7, 0.5f, c.d(), 2, 4, 3);
+                    b.assertExact("gemmStridedBatched k=0, strides past A and B, " + ta + tb, c);
+                    float[] half = new float[c0.length];
+                    for (int i = 0; i < half.length; i++) {
+                        half[i] = 0.5f * c0[i];
+                    }
+                    assertArrayEquals(half, b.devValues(c.d()), "C = beta C, " + ta + tb);
+                }
+            }
         }
     }
 
