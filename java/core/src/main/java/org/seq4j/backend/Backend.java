@@ -45,10 +45,10 @@ import org.seq4j.tensor.Tensor;
  *
  * <p>Errors: every method checks its arguments before any kernel runs. A wrong shape, dtype or device, a
  * tensor on the Java heap given to a kernel that cannot read it, or overlapping memory where separate buffers
- * are needed, is an IllegalArgumentException whose message names the method and the argument; a closed backend
- * or a tensor whose arena is closed is an IllegalStateException; a null argument (a tensor, an array, a segment, a
- * Transpose, an arena) a NullPointerException naming the method and the argument, except where a parameter says
- * it may be null. Shapes
+ * are needed, is an IllegalArgumentException whose message names the method and the argument; a closed backend,
+ * or a tensor or segment whose arena is closed or confined to another thread, is an IllegalStateException; a null
+ * argument (a tensor, an array, a segment, a Transpose, an arena) a NullPointerException naming the method and the
+ * argument, except where a parameter says it may be null. Shapes
  * below use the book's letters: N batch, T time steps, D input features, H hidden size, V vocabulary, M rows.
  */
 public interface Backend extends AutoCloseable {

@@ -22,7 +22,8 @@ import java.util.Objects;
  * Threads: a Tensor is an immutable view (dtype, shape, segment) of memory owned by an {@link Arena}, so the
  * Tensor object itself may be passed between threads freely; its memory follows its Arena's rules. Memory
  * of a confined arena ({@code Arena.ofConfined()}) may be read and written only by the thread that made
- * the arena, and FFM throws WrongThreadException on any other. Memory of a shared arena
+ * the arena, and FFM throws WrongThreadException on any other (a Backend method given such a tensor throws
+ * IllegalStateException saying so before any kernel runs). Memory of a shared arena
  * ({@code Arena.ofShared()}, {@code Arena.global()}, {@code Arena.ofAuto()}) may be touched from any thread,
  * but nothing orders concurrent writes, or a write and a read, of the same elements: that is the caller's
  * to prevent (a model's own workspaces are guarded by the model, see {@code Model}). Once the arena is

@@ -20,7 +20,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -127,6 +130,63 @@ class PublicApiMisuseTest {
             MemorySegment readOnly = arena.allocate(16, 4).asReadOnly();
             assertMessage(IllegalArgumentException.class, () -> b.copyOut(readOnly, x), "copyOut: dst", "read-only");
             b.copyIn(x, readOnly);   // a read-only source is fine
+        }
+    }
+
+    /**
+     * Memory confined to another thread (a tensor, or a copy's host segment, of that thread's Arena.ofConfined()):
+     * refused by the check, naming the method and the argument, before anything is written. It passed the check (which
+     * asked only whether the arena was alive) and failed in the kernel with FFM's bare WrongThreadException, after the
+     * java backend had already written probs.
+     */
+    @EveryBackend
+    void memoryConfinedToAnotherThreadIsRefusedBeforeAnythingIsWritten(String name) throws Exception {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined(); OtherThreadsArena other = new OtherThreadsArena()) {
+            Tensor foreign = other.call(a -> b.allocate(a, DType.F32, 1));
+            Tensor foreignIds = other.call(a -> b.allocate(a, DType.I32, 2));
+            Tensor foreignPair = other.call(a -> b.allocate(a, DType.F32, 2));
+            MemorySegment foreignSegment = other.call(a -> a.allocate(8, 4));
+            Tensor logits = b.allocate(arena, DType.F32, 2, 3), probs = b.allocate(arena, DType.F32, 2, 3);
+            Tensor loss = b.allocate(arena, DType.F32, 1), labels = b.allocate(arena, DType.I32, 2);
+            b.fill(logits, 1f);
+            b.fill(probs, 7f);
+            b.fill(loss, 7f);
+            assertMessage(IllegalStateException.class, () -> b.softmaxCrossEntropyForward(probs, foreign, logits, labels),
+                    "softmaxCrossEntropyForward: loss", "confined to another thread");
+            assertMessage(IllegalStateException.class, () -> b.softmaxCrossEntropyForward(probs, loss, logits, foreignIds),
+                    "softmaxCrossEntropyForward: labels", "confined to another thread");
+            assertArrayEquals(new float[] {7, 7, 7, 7, 7, 7}, TestBackends.values(b, probs), "probs untouched");
+            assertArrayEquals(new float[] {7}, TestBackends.values(b, loss), "loss untouched");
+            Tensor x = b.allocate(arena, DType.F32, 2);
+            b.fill(x, 5f);
+            assertMessage(IllegalStateException.class, () -> b.copyOut(foreignSegment, x), "copyOut: dst",
+                    "confined to another thread");
+            assertMessage(IllegalStateException.class, () -> b.copyIn(x, foreignSegment), "copyIn: src",
+                    "confined to another thread");
+            assertMessage(IllegalStateException.class, () -> b.copy(x, foreignPair), "copy: src",
+                    "confined to another thread");
+            assertArrayEquals(new float[] {5, 5}, TestBackends.values(b, x), "x untouched");
+        }
+    }
+
+    /** A confined arena made, and closed, by a thread of its own; call runs a function of it on that thread. */
+    private static final class OtherThreadsArena implements AutoCloseable {
+        private final ExecutorService owner = Executors.newSingleThreadExecutor();
+        final Arena arena;
+
+        OtherThreadsArena() throws Exception {
+            arena = owner.submit(Arena::ofConfined).get();
+        }
+
+        <T> T call(Function<Arena, T> f) throws Exception {
+            return owner.submit(() -> f.apply(arena)).get();
+        }
+
+        @Override
+        public void close() throws Exception {
+            owner.submit(arena::close).get();
+            owner.shutdown();
         }
     }
 
