@@ -43,7 +43,7 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final Tensor allocate(Arena arena, DType dtype, int... shape) {
         open("allocate");
-        nonNull("allocate", "arena", arena);
+        arenaOpen("allocate", arena);
         nonNull("allocate", "dtype", dtype);
         nonNull("allocate", "shape", shape);
         for (int d : shape) {
@@ -56,7 +56,11 @@ public abstract class AbstractBackend implements Backend {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("allocate: " + e.getMessage(), e);
         }
-        return allocateK(arena, dtype, shape);
+        try {
+            return allocateK(arena, dtype, shape);
+        } catch (WrongThreadException e) {   // the arena's own check, before it allocated anything
+            throw confinedArena("allocate", e);
+        }
     }
 
     protected abstract Tensor allocateK(Arena arena, DType dtype, int[] shape);
@@ -355,12 +359,22 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final PackedMatrix packedMatrix(Arena arena, int rows, int cols, PackedMatrix.Precision precision) {
         open("packedMatrix");
-        Objects.requireNonNull(arena, "packedMatrix: arena is null");
+        arenaOpen("packedMatrix", arena);
         Objects.requireNonNull(precision, "packedMatrix: precision is null");
         if (rows < 0 || cols < 0) {
             throw new IllegalArgumentException("packedMatrix: negative shape (" + rows + ", " + cols + ")");
         }
-        PackedMatrix p = packedMatrixK(arena, rows, cols, precision);
+        PackedMatrix p;
+        try {
+            p = packedMatrixK(arena, rows, cols, precision);
+        } catch (WrongThreadException e) {
+            throw confinedArena("packedMatrix", e);
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof WrongThreadException w) {   // allocate's, for the storage
+                throw confinedArena("packedMatrix", w);
+            }
+            throw e;
+        }
         if (p.owner() != this || p.rows() != rows || p.cols() != cols || p.precision() != precision
                 || p.storage().size() != packedSize(rows, cols, precision)) {
             throw new IllegalStateException("packedMatrix: " + name() + " made " + p + " for (" + rows + ", " + cols
@@ -1825,6 +1839,23 @@ public abstract class AbstractBackend implements Backend {
     private static IllegalStateException confined(String op, String what) {
         return new IllegalStateException(op + ": " + what + " is confined to another thread (its arena is another"
                 + " thread's Arena.ofConfined()); call from that thread, or use a shared arena");
+    }
+
+    /**
+     * The arena of allocate or packedMatrix: not null, and not closed. (One confined to another thread is found by the
+     * allocation itself, see {@link #confinedArena}: an Arena tells its owner only through a segment it allocated.)
+     */
+    private static void arenaOpen(String op, Arena arena) {
+        nonNull(op, "arena", arena);
+        if (!arena.scope().isAlive()) {
+            throw new IllegalStateException(op + ": the arena is already closed");
+        }
+    }
+
+    /** What allocate and packedMatrix throw for an arena whose allocation threw WrongThreadException. */
+    private static IllegalStateException confinedArena(String op, WrongThreadException e) {
+        return new IllegalStateException(op + ": the arena is confined to another thread (another thread's"
+                + " Arena.ofConfined()); allocate from that thread, or use a shared arena", e);
     }
 
     private void f32(String op, String name, Tensor t) {

@@ -84,7 +84,8 @@ public interface Backend extends AutoCloseable {
      * @param shape the dimensions, each {@code >= 0}
      * @return the new tensor
      * @throws IllegalArgumentException if a dimension is negative or the byte size overflows a long
-     * @throws IllegalStateException    if the backend is closed
+     * @throws IllegalStateException    if the backend or the arena is closed, or the arena is confined to another
+     *                                  thread
      */
     Tensor allocate(Arena arena, DType dtype, int... shape);
 
@@ -316,6 +317,8 @@ public interface Backend extends AutoCloseable {
      * @param precision how the weights are kept (BF16 changes results: opt-in only)
      * @return an unfilled packed matrix owned by this backend
      * @throws IllegalArgumentException if a dimension is negative or the storage's size overflows
+     * @throws IllegalStateException    if the backend or the arena is closed, or the arena is confined to another
+     *                                  thread
      */
     PackedMatrix packedMatrix(Arena arena, int rows, int cols, PackedMatrix.Precision precision);
 

@@ -170,6 +170,32 @@ class PublicApiMisuseTest {
         }
     }
 
+    /**
+     * allocate and packedMatrix into an arena that cannot take the memory (closed, or confined to another thread):
+     * one line naming the method and the arena, where FFM's bare "Already closed" or WrongThreadException came out.
+     */
+    @EveryBackend
+    void allocatingInAnArenaThatCannotTakeItIsNamed(String name) throws Exception {
+        Backend b = TestBackends.get(name);
+        Arena closed = Arena.ofConfined();
+        closed.close();
+        assertMessage(IllegalStateException.class, () -> b.allocate(closed, DType.F32, 4),
+                "allocate: the arena is already closed");
+        assertMessage(IllegalStateException.class, () -> b.allocate(closed, DType.F32, 0),
+                "allocate: the arena is already closed");
+        assertMessage(IllegalStateException.class, () -> b.packedMatrix(closed, 4, 4, PackedMatrix.Precision.F32),
+                "packedMatrix: the arena is already closed");
+        try (OtherThreadsArena other = new OtherThreadsArena()) {
+            assertMessage(IllegalStateException.class, () -> b.allocate(other.arena, DType.F32, 4),
+                    "allocate: the arena is confined to another thread");
+            assertMessage(IllegalStateException.class, () -> b.allocate(other.arena, DType.I32, 0),
+                    "allocate: the arena is confined to another thread");
+            assertMessage(IllegalStateException.class, () -> b.packedMatrix(other.arena, 4, 4,
+                    PackedMatrix.Precision.BF16), "packedMatrix: the arena is confined to another thread");
+            assertEquals(4, other.call(a -> b.allocate(a, DType.F32, 4)).size(), "its own thread still allocates");
+        }
+    }
+
     /** A confined arena made, and closed, by a thread of its own; call runs a function of it on that thread. */
     private static final class OtherThreadsArena implements AutoCloseable {
         private final ExecutorService owner = Executors.newSingleThreadExecutor();

@@ -396,8 +396,11 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected synchronized Tensor allocateK(Arena owner, DType dtype, int[] shape) {
         long bytes = Tensor.byteSizeOf(dtype, shape); // exact (AbstractBackend.allocate checked it fits a long)
+        // first: the arena's own check (another thread's confined arena throws WrongThreadException, which allocate
+        // reports), before the pool hands out a block that nothing would release
+        MemorySegment empty = MemorySegment.NULL.reinterpret(0, owner, null);
         if (bytes == 0) {
-            return Tensor.wrap(MemorySegment.NULL.reinterpret(0, owner, null), dtype, Device.CUDA, shape).ownedBy(this);
+            return Tensor.wrap(empty, dtype, Device.CUDA, shape).ownedBy(this);
         }
         MemorySegment onStream = stream();   // the device current before the pool allocates on it
         long p = pool.acquire(bytes);
