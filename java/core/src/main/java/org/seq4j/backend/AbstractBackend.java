@@ -2121,11 +2121,19 @@ public abstract class AbstractBackend implements Backend {
         for (long i = 0; i < size; i++) {
             int id = s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i);
             if ((id < 0 || id >= bound) && !(allowIgnore && id == -1)) {
-                throw new IndexOutOfBoundsException(op + ": " + name + "[" + i + "] = " + id + " is outside [0, "
-                        + bound + ")" + (allowIgnore ? " and is not the ignore label -1" : "")
-                        + (name.equals("labels") ? " (the vocabulary size)" : " (the number of rows of the table)"));
+                throw badId(op, name, i, id, bound, allowIgnore);
             }
         }
+    }
+
+    /**
+     * The exception for name[i] = id outside [0, bound) (and not the ignore label -1 where allowIgnore): the check's,
+     * and a host kernel's that reads the id again and finds it changed since (by another thread), as Backend says.
+     */
+    static IndexOutOfBoundsException badId(String op, String name, long i, int id, int bound, boolean allowIgnore) {
+        return new IndexOutOfBoundsException(op + ": " + name + "[" + i + "] = " + id + " is outside [0, "
+                + bound + ")" + (allowIgnore ? " and is not the ignore label -1" : "")
+                + (name.equals("labels") ? " (the vocabulary size)" : " (the number of rows of the table)"));
     }
 
     /**

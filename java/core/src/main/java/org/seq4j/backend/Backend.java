@@ -9,9 +9,9 @@
 //   the optimizer step zeroes them. An output may alias an input only where the comment says so.
 // - Arguments are checked once, in AbstractBackend (shapes, dtypes, devices, live memory, index
 //   ranges); implementations never re-check shapes. Ids and labels outside their range are an exception
-//   before any native code runs (host tensors) or are skipped and reported by the device (CUDA); native
-//   kernels check each id again where they use it (memory may change after the check), never follow a
-//   bad one, and report it as the same IndexOutOfBoundsException.
+//   before any native code runs (host tensors) or are skipped and reported by the device (CUDA); the
+//   kernels (native and Java) check each id again where they use it (memory may change after the check),
+//   never follow a bad one, and report it as the same IndexOutOfBoundsException.
 // - Zero extents, the same on every backend (decided in AbstractBackend): any extent may be 0. A kernel
 //   whose outputs are all empty does nothing. An output that is a sum over an empty extent is 0: sumRows
 //   with no rows gives beta * out, weightSumForward with T = 0 gives c = 0, attentionWeightBackward with

@@ -58,6 +58,21 @@ public final class JavaBackend extends AbstractBackend {
         return t.segment().getAtIndex(JAVA_INT, i);
     }
 
+    /**
+     * ids[r], read once and checked where the kernel uses it: AbstractBackend checked every id before the kernel, but
+     * another thread may have changed one since, and a kernel never follows a bad one (Backend's contract). The
+     * caller uses the returned value only, never reads ids[r] again.
+     *
+     * @throws IndexOutOfBoundsException the check's, for an id outside [0, bound) that is not an allowed -1
+     */
+    private static int id(String op, String name, Tensor ids, long r, int bound, boolean allowIgnore) {
+        int id = getInt(ids, r);
+        if ((id < 0 || id >= bound) && !(allowIgnore && id == -1)) {
+            throw AbstractBackend.badId(op, name, r, id, bound, allowIgnore);
+        }
+        return id;
+    }
+
     private static float sigmoid(float x) {
         return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
@@ -432,8 +447,21 @@ public final class JavaBackend extends AbstractBackend {
 
     @Override
     protected void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
+        lookUp("embeddingForward", out, W, ids, m, v, d);
+    }
+
+    /** The look-up of the lstm's ids, as embeddingForward's, but a bad id named by this op. */
+    @Override
+    protected void lstmSequenceForwardK(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero,
+                                        Tensor table, Tensor ids, int t, int n, int h, int v) {
+        lookUp("lstmSequenceForward", gates, table, ids, t * n, v, 4 * h);
+        lstmSequenceForwardK(hs, cs, gates, wh, fromZero, t, n, h);
+    }
+
+    /** out row r = W row ids[r]; each id read once, and checked where it is used (see id). */
+    private static void lookUp(String op, Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
         for (int r = 0; r < m; r++) {
-            int id = getInt(ids, r);
+            int id = id(op, "ids", ids, r, v, false);
             for (int j = 0; j < d; j++) {
                 set(out, (long) r * d + j, get(W, (long) id * d + j));
             }
@@ -443,7 +471,7 @@ public final class JavaBackend extends AbstractBackend {
     @Override
     protected void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
         for (int r = 0; r < m; r++) {
-            int id = getInt(ids, r);
+            int id = id("embeddingBackward", "ids", ids, r, v, false);
             for (int j = 0; j < d; j++) {
                 long k = (long) id * d + j;
                 set(dW, k, get(dW, k) + get(dout, (long) r * d + j));
@@ -467,7 +495,7 @@ public final class JavaBackend extends AbstractBackend {
             for (int j = 0; j < v; j++) {
                 sum += Math.exp(get(logits, row + j) - max);
             }
-            int label = getInt(labels, r);
+            int label = id("softmaxCrossEntropyForward", "labels", labels, r, v, true);
             if (label != -1) {
                 // -log softmax(x)[label] = log(sum exp(x - max)) - (x[label] - max), exact even when p underflows
                 total += Math.log(sum) - (get(logits, row + label) - max);
@@ -485,14 +513,14 @@ public final class JavaBackend extends AbstractBackend {
                                                 int v) {
         int count = 0;
         for (int r = 0; r < m; r++) {
-            if (getInt(labels, r) != -1) {
+            if (getInt(labels, r) != -1) {   // a label changed since only changes the scale (as the C kernel)
                 count++;
             }
         }
         float scale = dloss / Math.max(count, 1);
         for (int r = 0; r < m; r++) {
             long row = (long) r * v;
-            int label = getInt(labels, r);
+            int label = id("softmaxCrossEntropyBackward", "labels", labels, r, v, true);
             for (int j = 0; j < v; j++) {
                 float g = label == -1 ? 0f : (get(probs, row + j) - (j == label ? 1f : 0f)) * scale;
                 set(dlogits, row + j, g);
