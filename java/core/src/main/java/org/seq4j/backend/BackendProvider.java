@@ -76,6 +76,7 @@ public interface BackendProvider {
      * @param config threads, device and library paths
      * @return the backend, open; close it when done
      * @throws BackendUnavailableException with the reason when it cannot load here
+     * @throws NullPointerException        if config is null ("BackendProvider.create: config is null")
      */
     Backend create(BackendConfig config);
 }

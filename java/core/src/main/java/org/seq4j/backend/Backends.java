@@ -64,8 +64,10 @@ public final class Backends {
      * @param name the backend's name, any case
      * @return its provider
      * @throws IllegalArgumentException for a name no provider on the class or module path has
+     * @throws NullPointerException     if name is null
      */
     public static BackendProvider provider(String name) {
+        nonNull("provider", "name", name);
         String key = name.trim().toLowerCase(Locale.ROOT);
         for (BackendProvider p : providers()) {
             if (p.name().equals(key)) {
@@ -83,8 +85,10 @@ public final class Backends {
      * @return the backend, open; close it when done
      * @throws BackendUnavailableException with the reason if it cannot load here
      * @throws IllegalArgumentException for a name no provider on the class or module path has
+     * @throws NullPointerException     if name is null
      */
     public static Backend create(String name) {
+        nonNull("create", "name", name);
         return create(name, BackendConfig.fromEnvironment());
     }
 
@@ -96,8 +100,11 @@ public final class Backends {
      * @return the backend, open; close it when done
      * @throws BackendUnavailableException with the reason if it cannot load here
      * @throws IllegalArgumentException for a name no provider on the class or module path has
+     * @throws NullPointerException     if name or config is null
      */
     public static Backend create(String name, BackendConfig config) {
+        nonNull("create", "name", name);
+        nonNull("create", "config", config);   // before the name is looked up: the same for every backend
         return provider(name).create(config);
     }
 
@@ -122,6 +129,7 @@ public final class Backends {
      * @throws BackendUnavailableException if a forced backend, or a native library configured by path, cannot load
      */
     public static Backend select(BackendConfig config) {
+        nonNull("select", "config", config);
         String forced = System.getProperty("seq4j.backend", System.getenv("SEQ4J_BACKEND"));
         if (forced != null && !forced.isBlank()) {
             Backend b = create(forced.trim(), config);
@@ -140,6 +148,7 @@ public final class Backends {
      * @throws BackendUnavailableException listing why each native backend could not load
      */
     public static Backend requireNative(BackendConfig config) {
+        nonNull("requireNative", "config", config);
         return choose(config, true);
     }
 
@@ -151,6 +160,13 @@ public final class Backends {
      */
     public static Backend requireNative() {
         return requireNative(BackendConfig.fromEnvironment());
+    }
+
+    /** A null argument: a NullPointerException naming the method and the argument, not the JDK's about a local. */
+    private static void nonNull(String method, String name, Object o) {
+        if (o == null) {
+            throw new NullPointerException("Backends." + method + ": " + name + " is null");
+        }
     }
 
     private static Backend choose(BackendConfig config, boolean nativeOnly) {

@@ -24,6 +24,9 @@ public final class JavaBackendProvider implements BackendProvider {
 
     @Override
     public Backend create(BackendConfig config) {
+        if (config == null) {   // unused here, but null is refused the same on every backend
+            throw new NullPointerException("BackendProvider.create: config is null");
+        }
         return new JavaBackend();
     }
 }

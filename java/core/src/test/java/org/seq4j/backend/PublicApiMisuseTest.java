@@ -196,6 +196,25 @@ class PublicApiMisuseTest {
         }
     }
 
+    /** Nulls given to the factories: named, the same whichever backend is asked for (create("java", null) was taken). */
+    @Test
+    void nullNamesAndConfigsOfTheFactoriesAreNamed() {
+        assertMessage(NullPointerException.class, () -> Backends.create(null), "Backends.create: name is null");
+        assertMessage(NullPointerException.class, () -> Backends.create(null, BackendConfig.defaults()),
+                "Backends.create: name is null");
+        assertMessage(NullPointerException.class, () -> Backends.provider(null), "Backends.provider: name is null");
+        assertMessage(NullPointerException.class, () -> Backends.select(null), "Backends.select: config is null");
+        assertMessage(NullPointerException.class, () -> Backends.requireNative(null),
+                "Backends.requireNative: config is null");
+        for (String backend : List.of("java", "openblas", "cuda", "no-such-backend")) {
+            assertMessage(NullPointerException.class, () -> Backends.create(backend, null),
+                    "Backends.create: config is null");
+        }
+        for (BackendProvider p : Backends.providers()) {
+            assertMessage(NullPointerException.class, () -> p.create(null), "BackendProvider.create: config is null");
+        }
+    }
+
     /** A confined arena made, and closed, by a thread of its own; call runs a function of it on that thread. */
     private static final class OtherThreadsArena implements AutoCloseable {
         private final ExecutorService owner = Executors.newSingleThreadExecutor();

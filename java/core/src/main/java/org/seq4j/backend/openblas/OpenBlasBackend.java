@@ -78,6 +78,7 @@ public final class OpenBlasBackend extends AbstractBackend {
      * @throws IllegalArgumentException if the thread count is above the native limit
      */
     public OpenBlasBackend(BackendConfig config) {
+        java.util.Objects.requireNonNull(config, "OpenBlasBackend: config is null");
         int max = maxThreads();
         if (config.threads() > max) {
             throw new IllegalArgumentException("threads (-Dseq4j.threads, SEQ4J_THREADS or BackendConfig) must be 0 (one"

@@ -38,6 +38,9 @@ public final class OpenBlasBackendProvider implements BackendProvider {
 
     @Override
     public Backend create(BackendConfig config) {
+        if (config == null) {   // the same line on every backend
+            throw new NullPointerException("BackendProvider.create: config is null");
+        }
         return new OpenBlasBackend(config);
     }
 }

@@ -33,6 +33,9 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public Backend create(BackendConfig config) {
+        if (config == null) {   // the same line on every backend
+            throw new NullPointerException("BackendProvider.create: config is null");
+        }
         return new CudaBackend(config.device(), config.library(BackendConfig.CUDA));
     }
 }
