@@ -341,16 +341,31 @@ public final class NpzFile {
      */
     public NpyArray requireFinite(String name) throws NpzFormatException {
         NpyArray a = get(name);
+        String problem = nonFinite(a);
+        if (problem != null) {
+            throw new NpzFormatException(file, name, problem);
+        }
+        return a;
+    }
+
+    /**
+     * What {@link #requireFinite} says of an array holding NaN or an infinity, for a writer to refuse what a reader
+     * would (Checkpoint.write: a file saved that load refuses replaced a good one).
+     *
+     * @param a an array
+     * @return the problem, naming the first such value and its index; null if every value is finite (or a is int32)
+     */
+    public static String nonFinite(NpyArray a) {
         if (a instanceof NpyArray.F32 f) {
             float[] v = f.data();
             for (int i = 0; i < v.length; i++) {
                 if (!Float.isFinite(v[i])) {
-                    throw new NpzFormatException(file, name, "value " + v[i] + " at flat index " + i + " (of shape "
-                            + Tensor.shapeString(f.shape()) + ") is not finite");
+                    return "value " + v[i] + " at flat index " + i + " (of shape " + Tensor.shapeString(f.shape())
+                            + ") is not finite";
                 }
             }
         }
-        return a;
+        return null;
     }
 
     /**

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -83,6 +84,8 @@ public final class Checkpoint {
      * @param dir   the run folder
      * @param model the model whose parameters are saved
      * @param meta  the description, stored as the entry model.properties
+     * @throws NpzFormatException if a weight is NaN or infinite, with the message {@link #load} would give (nothing is
+     *                            written; a previous checkpoint there stays as it was)
      * @throws IOException if the file cannot be written (a previous checkpoint there stays as it was)
      */
     public static void save(Path dir, Model model, Properties meta) throws IOException {
@@ -96,15 +99,35 @@ public final class Checkpoint {
      * @param file  the .npz file
      * @param model the model whose parameters are saved
      * @param meta  the description, stored as the entry model.properties
+     * @throws NpzFormatException if a weight is NaN or infinite, with the message {@link #load} would give (nothing is
+     *                            written; a previous checkpoint there stays as it was)
      * @throws IOException if the file cannot be written (a previous checkpoint there stays as it was)
      */
     public static void write(Path file, Model model, Properties meta) throws IOException {
         Map<String, float[]> values = model.store().copyOutAll();
+        // checked before the file is opened: a diverged model's NaN were written, over the good checkpoint, into a
+        // file that load then refused
+        List<Parameter> params = model.parameters();
+        NpyArray[] arrays = new NpyArray[params.size()];
+        for (int i = 0; i < arrays.length; i++) {
+            Parameter p = params.get(i);
+            float[] v = values.get(p.name());
+            if (v == null) {   // not the store's: NpyArray.of below refuses it, as it always did
+                continue;
+            }
+            arrays[i] = NpyArray.of(v, p.value().shape());
+            String problem = NpzFile.nonFinite(arrays[i]);
+            if (problem != null) {
+                throw new NpzFormatException(file, p.name(), problem + "; not written, as load refuses it (the file"
+                        + " there is left as it was)");
+            }
+        }
         ByteArrayOutputStream description = new ByteArrayOutputStream();
         meta.store(description, "seq4j checkpoint: the model's description; its parameters are the arrays of this .npz");
         try (NpzWriter w = NpzWriter.create(file)) {
-            for (Parameter p : model.parameters()) {
-                w.add(p.name(), NpyArray.of(values.get(p.name()), p.value().shape()));
+            for (int i = 0; i < arrays.length; i++) {
+                Parameter p = params.get(i);
+                w.add(p.name(), arrays[i] != null ? arrays[i] : NpyArray.of(values.get(p.name()), p.value().shape()));
             }
             w.addEntry(META, description.toByteArray());
             w.commit();

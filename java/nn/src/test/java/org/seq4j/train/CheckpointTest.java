@@ -29,6 +29,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.seq4j.backend.Backend;
 import org.seq4j.io.Npz;
+import org.seq4j.io.NpzFormatException;
+import org.seq4j.io.NpzWriter;
+import org.seq4j.io.NpyArray;
 import org.seq4j.io.Numpy;
 import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
@@ -486,5 +489,41 @@ class CheckpointTest {
             public void close() {
             }
         };
+    }
+
+    /**
+     * Weights that are not finite: save wrote them, replacing a good model.npz by one that load refuses. save refuses
+     * them now with load's message, before anything is written, and the good file stays.
+     */
+    @Test
+    void saveRefusesWhatLoadWouldRefuseAndKeepsTheGoodFile(@TempDir Path dir) throws IOException {
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1); Seq2seq loaded = new Seq2seq(b, 13, 4, 8, 2)) {
+            Checkpoint.save(dir, m, meta());
+            Path npz = dir.resolve(Checkpoint.WEIGHTS);
+            byte[] good = Files.readAllBytes(npz);
+            float[] bias = m.store().copyOut("decoder.affine.b");
+            bias[3] = Float.NaN;
+            m.store().copyIn("decoder.affine.b", bias);
+            NpzFormatException saved = assertThrows(NpzFormatException.class, () -> Checkpoint.save(dir, m, meta()));
+            assertArrayEquals(good, Files.readAllBytes(npz), "the good checkpoint was replaced");
+            Path other = dir.resolve("other.npz");
+            NpzFormatException wrote = assertThrows(NpzFormatException.class, () -> Checkpoint.write(other, m, meta()));
+            assertTrue(!Files.exists(other), "write left a file");
+            // what load says of such a file, written here without the check
+            try (NpzWriter w = NpzWriter.create(other)) {
+                for (Parameter p : m.parameters()) {
+                    w.add(p.name(), NpyArray.of(m.store().copyOut(p.name()), p.value().shape()));
+                }
+                w.commit();
+            }
+            NpzFormatException load = assertThrows(NpzFormatException.class, () -> Checkpoint.load(other, loaded));
+            assertTrue(load.getMessage().contains("array 'decoder.affine.b': value NaN at flat index 3 (of shape (13,))"
+                    + " is not finite"), load.getMessage());
+            assertTrue(saved.getMessage().startsWith(load.getMessage().replace(other.toString(), npz.toString())),
+                    "save: " + saved.getMessage() + "\nload: " + load.getMessage());
+            assertTrue(wrote.getMessage().startsWith(load.getMessage()), wrote.getMessage());
+            assertEquals("decoder.affine.b", saved.array());
+            Checkpoint.load(dir, loaded);   // the good one
+        }
     }
 }
