@@ -1,6 +1,7 @@
 // Allocation-free shape comparisons for the layers' hot paths (Tensor.shape() and hasShape(int...) allocate).
 package org.seq4j.layers;
 
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 final class Shapes {
@@ -17,6 +18,23 @@ final class Shapes {
             }
         }
         return true;
+    }
+
+    /**
+     * A state that setState will copy, checked before the layer drops the state it carries: not null, float32, in memory
+     * still alive. The copy found an int32 one ("copy: dst is F32 but src is I32") after the carried state was gone.
+     */
+    static void requireState(String op, String name, Tensor t) {
+        if (t == null) {
+            throw new NullPointerException(op + ": " + name + " is null; expected (N, H) float32");
+        }
+        if (t.dtype() != DType.F32) {
+            throw new IllegalArgumentException(op + ": " + name + " must be float32 (N, H), got " + t.dtype() + " " + t);
+        }
+        if (!t.isAlive()) {
+            throw new IllegalStateException(op + ": " + name + " " + t + " belongs to an arena that is already closed;"
+                    + " expected a live (N, H) float32 tensor");
+        }
     }
 
     static boolean is2(Tensor t, int d0, int d1) {

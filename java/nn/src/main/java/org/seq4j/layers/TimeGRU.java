@@ -472,6 +472,7 @@ public final class TimeGRU implements TimeRecurrent {
         if (!stateful) {
             throw new IllegalStateException("setState on a TimeGRU that is not stateful would be ignored by forward");
         }
+        Shapes.requireState("TimeGRU.setState", "h", h);   // before the carried state is dropped below
         if (h.rank() != 2 || h.dim(1) != H) {
             throw new IllegalArgumentException("TimeGRU.setState needs h (N, H=" + H + "), got " + h);
         }

@@ -617,12 +617,17 @@ public final class TimeLSTM implements TimeRecurrent {
      *
      * @param h (N, H), copied
      * @param c (N, H), copied, or null
-     * @throws IllegalStateException if the layer is not stateful
-     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IllegalStateException if the layer is not stateful, or h or c lives in a closed arena
+     * @throws IllegalArgumentException if the shapes do not fit or h or c is not float32
+     * @throws NullPointerException if h is null
      */
     public void setState(Tensor h, Tensor c) {
         if (!stateful) {
             throw new IllegalStateException("setState on a TimeLSTM that is not stateful would be ignored by forward");
+        }
+        Shapes.requireState("TimeLSTM.setState", "h", h);   // before the carried state is dropped below
+        if (c != null) {
+            Shapes.requireState("TimeLSTM.setState", "c", c);
         }
         if (h.rank() != 2 || h.dim(1) != H || (c != null && (c.rank() != 2 || c.dim(0) != h.dim(0) || c.dim(1) != H))) {
             throw new IllegalArgumentException("TimeLSTM.setState needs h (N, H=" + H + ") and c (N, H) or null, got h "
@@ -644,8 +649,9 @@ public final class TimeLSTM implements TimeRecurrent {
      * setState(h, null): start the next forward from h and c = 0.
      *
      * @param h (N, H), copied
-     * @throws IllegalStateException if the layer is not stateful
-     * @throws IllegalArgumentException if h is not (N, H)
+     * @throws IllegalStateException if the layer is not stateful, or h lives in a closed arena
+     * @throws IllegalArgumentException if h is not (N, H) float32
+     * @throws NullPointerException if h is null
      */
     public void setState(Tensor h) {
         setState(h, null);

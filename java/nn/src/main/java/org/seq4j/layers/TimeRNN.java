@@ -187,13 +187,15 @@ public final class TimeRNN implements AutoCloseable {
      * The state to start the next forward from (stateful only).
      *
      * @param h (N, H), copied
-     * @throws IllegalStateException if the layer is not stateful
-     * @throws IllegalArgumentException if h is not (N, H)
+     * @throws IllegalStateException if the layer is not stateful, or h lives in a closed arena
+     * @throws IllegalArgumentException if h is not (N, H) float32
+     * @throws NullPointerException if h is null
      */
     public void setState(Tensor h) {
         if (!stateful) {
             throw new IllegalStateException("setState on a TimeRNN that is not stateful would be ignored by forward");
         }
+        Shapes.requireState("TimeRNN.setState", "h", h);   // before the carried state is dropped below
         if (h.rank() != 2 || h.dim(1) != H) {
             throw new IllegalArgumentException("TimeRNN.setState needs h (N, H=" + H + "), got " + h);
         }

@@ -95,8 +95,9 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      * The hidden state h (N, H) to start the next forward from (stateful only; an LSTM's c starts at 0).
      *
      * @param h (N, H), copied
-     * @throws IllegalStateException if the layer is not stateful
-     * @throws IllegalArgumentException if h is not (N, H)
+     * @throws IllegalStateException if the layer is not stateful, or h lives in a closed arena
+     * @throws IllegalArgumentException if h is not (N, H) float32
+     * @throws NullPointerException if h is null
      */
     void setState(Tensor h);
 

@@ -30,7 +30,9 @@ class StatefulLayersTest {
                 .declare("lstm.Wx", Init.scaledNormal(D), D, 4 * H).declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
                 .declare("lstm.b", Init.normal(0.1), 4 * H)
                 .declare("rnn.Wx", Init.scaledNormal(D), D, H).declare("rnn.Wh", Init.scaledNormal(H), H, H)
-                .declare("rnn.b", Init.normal(0.1), H).build(4);
+                .declare("rnn.b", Init.normal(0.1), H)
+                .declare("gru.Wx", Init.scaledNormal(D), D, 3 * H).declare("gru.Wh", Init.scaledNormal(H), H, 3 * H)
+                .declare("gru.b", Init.normal(0.1), 3 * H).build(4);
         xs = GradientCheck.randn(new Random(8), 1, T * N * D);
     }
 
@@ -113,6 +115,54 @@ class StatefulLayersTest {
             e = assertThrows(IllegalArgumentException.class, () -> affine.forward(ws.floats(2, N, H + 1)));
             assertTrue(e.getMessage().contains("D=4"), e.getMessage());
             assertThrows(IllegalStateException.class, () -> layer.backward(ws.floats(2, N, H)), "backward before forward");
+        }
+    }
+
+    /**
+     * setState with an int32 h of the right shape, or one whose memory was freed: refused by the copy ("copy: dst is
+     * F32 but src is I32") after the carried state had been dropped. Checked first now, naming setState and h; the
+     * state set before stays.
+     */
+    @Test
+    void aRefusedSetStateKeepsTheStateSetBefore() {
+        try (TimeLSTM lstm = lstm(true);
+             TimeGRU gru = new TimeGRU(backend, store.get("gru.Wx"), store.get("gru.Wh"), store.get("gru.b"), true);
+             TimeRNN rnn = new TimeRNN(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
+             Workspace freed = new Workspace(backend)) {
+            Tensor h = GradientCheck.tensor(backend, ws, GradientCheck.randn(new Random(9), 1, N * H), N, H);
+            Tensor ints = ws.ints(N, H);
+            Tensor closed = freed.floats(N, H);
+            freed.reset();
+            // TimeRNN is no TimeRecurrent: each layer as its name, setState and forward
+            record Layer(String name, java.util.function.Consumer<Tensor> setState,
+                         java.util.function.UnaryOperator<Tensor> forward) {
+            }
+            Layer[] layers = {new Layer("TimeLSTM", lstm::setState, lstm::forward),
+                new Layer("TimeGRU", gru::setState, gru::forward), new Layer("TimeRNN", rnn::setState, rnn::forward)};
+            for (Layer layer : layers) {
+                String name = layer.name();
+                layer.setState().accept(h);
+                IllegalArgumentException dtype = assertThrows(IllegalArgumentException.class,
+                        () -> layer.setState().accept(ints));
+                assertTrue(dtype.getMessage().startsWith(name + ".setState: h must be float32"), dtype.getMessage());
+                assertTrue(dtype.getMessage().contains("I32"), dtype.getMessage());
+                IllegalStateException dead = assertThrows(IllegalStateException.class,
+                        () -> layer.setState().accept(closed));
+                assertTrue(dead.getMessage().startsWith(name + ".setState: h ") && dead.getMessage().contains("closed"),
+                        dead.getMessage());
+                NullPointerException none = assertThrows(NullPointerException.class,
+                        () -> layer.setState().accept(null));
+                assertTrue(none.getMessage().startsWith(name + ".setState: h is null"), none.getMessage());
+                float[] after = layer.forward().apply(steps(0, 2)).toFloatArray();
+                layer.setState().accept(h);
+                assertArrayEquals(layer.forward().apply(steps(0, 2)).toFloatArray(), after,
+                        name + ": a refused setState dropped the state set before it");
+            }
+            lstm.setState(h);
+            assertThrows(IllegalArgumentException.class, () -> lstm.setState(h, ints));
+            float[] after = lstm.forward(steps(0, 2)).toFloatArray();
+            lstm.setState(h);
+            assertArrayEquals(lstm.forward(steps(0, 2)).toFloatArray(), after, "a refused c dropped the state");
         }
     }
 }
