@@ -12,6 +12,7 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.optim.NonFiniteGradientException;
 import org.seq4j.optim.NonFiniteLossException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -114,7 +115,8 @@ public final class Main {
     /** 2 for bad input (the user can fix it), 1 for anything else (a bug to report). */
     static int exitCode(Throwable e) {
         boolean bad = e instanceof BadInputException || e instanceof IOException || e instanceof UncheckedIOException
-                || e instanceof NonFiniteLossException || e instanceof BackendUnavailableException
+                || e instanceof NonFiniteLossException || e instanceof NonFiniteGradientException
+                || e instanceof BackendUnavailableException
                 || e instanceof CommandLine.ParameterException
                 // MPI missing when asked for, ranks started with different input, an MPI call that failed (a rank
                 // died): the user's setup, not a bug in seq4j

@@ -38,6 +38,7 @@ import org.seq4j.models.Seq2seqModel;
 import org.seq4j.optim.AdaGrad;
 import org.seq4j.optim.Adam;
 import org.seq4j.optim.Momentum;
+import org.seq4j.optim.NonFiniteGradientException;
 import org.seq4j.optim.NonFiniteLossException;
 import org.seq4j.optim.Optimizer;
 import org.seq4j.optim.RMSprop;
@@ -158,7 +159,8 @@ final class TrainCommand implements Callable<Integer> {
             comm = c;
             try {
                 train(task, kind);
-            } catch (ConfigurationMismatchException | NonFiniteLossException | BadInputException.OnEveryRank e) {
+            } catch (ConfigurationMismatchException | NonFiniteLossException | NonFiniteGradientException
+                     | BadInputException.OnEveryRank e) {   // the clip sees the gradients every rank summed
                 // every rank throws it at the same point: they end together (close finalizes MPI); an abort could end
                 // rank 0 before it printed why. Said before close, whose barrier then holds every rank until all have
                 // said it: said after MPI_Finalize, a rank that exited first had mpirun end the others before they did

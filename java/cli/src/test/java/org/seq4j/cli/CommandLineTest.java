@@ -635,6 +635,9 @@ class CommandLineTest {
         assertEquals(1, Main.exitCode(new IllegalArgumentException("a library check that the CLI should have made")));
         // MPI missing when --distributed mpi asked for it, or an MPI call that failed: the setup, not a bug
         assertEquals(2, Main.exitCode(new org.seq4j.dist.DistributedException("no Open MPI library")));
+        // diverged training, or inputs that hold an infinity: as a non-finite loss, the run's input, not a bug
+        assertEquals(2, Main.exitCode(new org.seq4j.optim.NonFiniteLossException(Float.NaN, 3)));
+        assertEquals(2, Main.exitCode(new org.seq4j.optim.NonFiniteGradientException("clip", "lstm.Wx", "NaN")));
     }
 
     // ---- the backend as seq4j selects it, in fresh JVMs (a JVM loads OpenBLAS once) --------------------

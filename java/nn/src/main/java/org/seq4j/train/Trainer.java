@@ -133,6 +133,7 @@ public final class Trainer implements AutoCloseable {
      * @return the mean training loss of its steps
      * @throws IllegalArgumentException if batchSize is below 1 or above the set's size
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
+     * @throws org.seq4j.optim.NonFiniteGradientException if gradients to clip (maxGrad above 0) are NaN or infinite
      * @throws IllegalStateException if another thread holds the trainer, or it is closed
      * @throws java.util.concurrent.CancellationException if the thread is interrupted (checked between steps, its
      *         interrupt kept; in data-parallel training on every rank at the step where any rank was): the model

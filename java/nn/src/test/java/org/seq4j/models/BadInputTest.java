@@ -329,4 +329,29 @@ class BadInputTest {
         assertMessage(assertThrows(IllegalStateException.class, model::attentionWeights),
                 "AttentionSeq2seq.attentionWeights: this AttentionSeq2seq is already closed");
     }
+
+    /**
+     * An input holding +Infinity: the gates saturate and the loss is finite, but the gradients are NaN; clipping
+     * measured a NaN norm and did nothing, and the optimizer's step made the weights NaN. The clip refuses it now,
+     * before anything is written.
+     */
+    @Test
+    void anInfiniteInputsNaNGradientsAreRefusedByTheClipBeforeAnyStep() {
+        try (WavePredictor model = new WavePredictor(backend, 1, H, 1)) {
+            Tensor xs = ModelTesting.floats(backend, arena,
+                    new float[] {0.1f, 0.2f, Float.POSITIVE_INFINITY, 0.3f, 0, 0, 0, 0, 0, 0, 0, 0}, N, 4, 1);
+            Tensor ts = ModelTesting.floats(backend, arena, new float[] {0.5f, 0.5f, 0.5f}, N, 1);
+            model.forward(xs, ts);
+            model.backward();
+            String name = model.parameters().get(0).name();
+            float[] weights = model.store().copyOut(name);
+            float[] grads = model.store().copyOutGrad(name);
+            org.seq4j.optim.NonFiniteGradientException e = assertThrows(
+                    org.seq4j.optim.NonFiniteGradientException.class,
+                    () -> org.seq4j.optim.ClipGrads.clip(model.store(), 5f));
+            assertMessage(e, "clip: the gradient of ", "not finite", "nothing was updated");
+            assertTrue(java.util.Arrays.equals(grads, model.store().copyOutGrad(name)), "gradients changed");
+            assertTrue(java.util.Arrays.equals(weights, model.store().copyOut(name)), "weights changed");
+        }
+    }
 }

@@ -1,0 +1,33 @@
+// Thrown where gradients are measured for clipping and one of them is NaN or infinite, naming the parameter, instead
+// of letting the optimizer's step write NaN into the weights. The sibling of NonFiniteLossException: a loss can stay
+// finite while its gradients are not (an input holding an infinity saturates the gates).
+package org.seq4j.optim;
+
+/** Gradients that hold NaN or an infinity; the message names the parameter, the value and what to check. */
+public final class NonFiniteGradientException extends ArithmeticException {
+    /** The parameter whose gradient holds the value, or null when none was found on the host (see the message). */
+    private final String parameter;
+
+    /**
+     * An exception naming the parameter.
+     *
+     * @param op        the operation that measured the gradients, for the message
+     * @param parameter the parameter whose gradient is not finite, or null if unknown
+     * @param problem   what was found, e.g. "NaN at flat index 3 of (4, 16)"
+     */
+    public NonFiniteGradientException(String op, String parameter, String problem) {
+        super(op + ": the gradient" + (parameter == null ? "s" : " of " + parameter) + " hold" + (parameter == null
+                ? "" : "s") + " " + problem + ", which is not finite; nothing was updated (training diverged or the"
+                + " inputs hold NaN or infinity: check them, or try a smaller learning rate)");
+        this.parameter = parameter;
+    }
+
+    /**
+     * The parameter whose gradient is not finite.
+     *
+     * @return its name, or null if unknown
+     */
+    public String parameter() {
+        return parameter;
+    }
+}
