@@ -132,6 +132,7 @@ public final class Trainer implements AutoCloseable {
      * @param listener  progress hooks, not null (an empty Listener for none)
      * @return the mean training loss of its steps
      * @throws IllegalArgumentException if batchSize is below 1 or above the set's size
+     * @throws NullPointerException if data or listener is null (before anything changes: the shuffle is not drawn)
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
      * @throws org.seq4j.optim.NonFiniteGradientException if gradients to clip (maxGrad above 0) are NaN or infinite
      * @throws IllegalStateException if another thread holds the trainer, or it is closed
@@ -149,6 +150,10 @@ public final class Trainer implements AutoCloseable {
     }
 
     private float fitEpochHeld(int epoch, Batches data, int batchSize, Listener listener) {
+        // before anything changes: a null listener was found at onEpochStart, after the epoch's shuffle was drawn and
+        // training mode set, so the next call ran over another order than a fresh trainer's
+        Objects.requireNonNull(data, "fitEpoch: data is null; expected the training set's Batches");
+        Objects.requireNonNull(listener, "fitEpoch: listener is null; expected a Listener (an empty one for none)");
         // every epoch, not only when this rank re-sizes: whether a rank passes the same Batches object again is its
         // own business, and a check made by one rank alone was paired with another's gradient all-reduce. And
         // first: a rank that refused its own batch size alone would leave the others waiting in this collective

@@ -379,4 +379,41 @@ class TrainerTest {
             }
         }
     }
+
+    /**
+     * fitEpoch refused for a null listener had already drawn its shuffle and set training mode: the next epoch ran
+     * over another order than a fresh trainer's. Its arguments are checked first now, with messages naming them.
+     */
+    @Test
+    void aRefusedFitEpochChangesNothing() {
+        int v = 13;
+        int[][] x = new int[8][3], t = new int[8][3];
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < 8; i++) {
+            for (int j = 0; j < 3; j++) {
+                x[i][j] = r.nextInt(v);
+                t[i][j] = r.nextInt(v);
+            }
+        }
+        Batches data = Batches.of(new SequencePairs(x, t));
+        Backend b = TestBackends.reference();
+        float refusedThenRun, fresh;
+        try (org.seq4j.models.Seq2seq m = new org.seq4j.models.Seq2seq(b, v, 4, 4, 1); Adam adam = new Adam(0.01f);
+             Trainer tr = new Trainer(m, adam, 5f, 7)) {
+            m.setTraining(false);
+            NullPointerException e = assertThrows(NullPointerException.class, () -> tr.fitEpoch(1, data, 2, null));
+            assertEquals("fitEpoch: listener is null; expected a Listener (an empty one for none)", e.getMessage());
+            e = assertThrows(NullPointerException.class, () -> tr.fitEpoch(1, null, 2, QUIET));
+            assertEquals("fitEpoch: data is null; expected the training set's Batches", e.getMessage());
+            assertTrue(!m.isTraining(), "a refused fitEpoch set training mode");
+            refusedThenRun = tr.fitEpoch(1, data, 2, QUIET);
+            refusedThenRun += tr.fitEpoch(2, data, 2, QUIET);
+        }
+        try (org.seq4j.models.Seq2seq m = new org.seq4j.models.Seq2seq(b, v, 4, 4, 1); Adam adam = new Adam(0.01f);
+             Trainer tr = new Trainer(m, adam, 5f, 7)) {
+            fresh = tr.fitEpoch(1, data, 2, QUIET);
+            fresh += tr.fitEpoch(2, data, 2, QUIET);
+        }
+        assertEquals(fresh, refusedThenRun, 0f, "the refused calls changed the trainer's shuffle");
+    }
 }
