@@ -174,7 +174,10 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         net.setTraining(training);
     }
 
-    /** The skip mask after checking prompts, length and skip ids. */
+    /**
+     * The skip mask after checking prompts, length and skip ids. Nothing of the model changes here: a refused call
+     * leaves it as it was; {@link #startGeneration} follows once every check has passed.
+     */
     private boolean[] checkGenerate(String op, int[][] prompts, int length, int... skipIds) {
         int n = prompts.length;
         if (n == 0 || prompts[0].length == 0 || length < 1) {
@@ -207,9 +210,13 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
                 }
             }
         }
+        return skip;
+    }
+
+    /** After every check of a generate or beam search: the generation network reset, its workspace empty. */
+    private void startGeneration() {
         generationNetwork().resetState();
         genWs.reset();
-        return skip;
     }
 
     /** The network generate and beamSearch run on (dropout off, the inference precision), made on first use. */
@@ -251,12 +258,17 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
     }
 
     private int[][] generateHeld(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds) {
-        boolean[] skip = checkGenerate(op("generate"), prompts, length, skipIds);
+        String op = op("generate");
+        boolean[] skip = checkGenerate(op, prompts, length, skipIds);
         int n = prompts.length;
         int p = prompts[0].length;
+        // int[N][length] unchecked was an OutOfMemoryError ("Requested array size exceeds VM limit") for a length near
+        // Integer.MAX_VALUE: refused with the product, before the network runs
+        HostArrays.length(op, "ids (N x length)", n, length);
+        float[] scores = new float[HostArrays.length(op, "scores (N x V)", n, V)];
+        startGeneration();
         int[] cur = new int[n];
         Tensor ids = genWs.ints(1, n);
-        float[] scores = new float[HostArrays.length(op("generate"), "scores (N x V)", n, V)];
         Random rng = new Random(seed);
         int[][] out = new int[n][length];
         Tensor score = null;
@@ -302,6 +314,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         boolean[] skip = checkGenerate(op, prompts, length, skipIds);
         Beam.Options options = new Beam.Options(beam, endId, lengthPenalty, skip);
         int n = prompts.length, p = prompts[0].length, m = Beam.rows(op, n, beam, V);
+        Beam.requireRoom(op, length, n, beam);
+        startGeneration();
         if (beamState == null) {
             beamState = new BeamState(backend);
         }

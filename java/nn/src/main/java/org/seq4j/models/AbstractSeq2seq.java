@@ -163,6 +163,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         }
         Inputs.ids(op, "xs", xs, -1, 1, V);
         int n = xs.dim(0), m = Beam.rows(op, n, beam, V);   // before the encoder runs and its output is repeated K times
+        Beam.requireRoom(op, length, n, beam);
         Tensor encoding = encodeForGeneration(op, xs, startId);
         Tensor encodingK = beam == 1 ? encoding : Beam.repeat(backend, genWs, encoding, beam);
         Beam.Steps steps = genDecoder.steps(encodingK);

@@ -138,6 +138,15 @@ public final class Beam {
     }
 
     /**
+     * The ids every step of the search keeps for its backtracking (two int[length][N*K] arrays, N x K ids a step), as
+     * one Java array could hold them: checked before anything runs. A length near Integer.MAX_VALUE ended in an
+     * OutOfMemoryError ("Requested array size exceeds VM limit"), in the seq2seq models after the encoder had run.
+     */
+    static void requireRoom(String op, int length, int n, int beam) {
+        HostArrays.length(op, "the hypotheses' ids (length x N x K)", length, n, beam);
+    }
+
+    /**
      * Copies an encoding (..., N, C) K times per row: out (..., N*K, C) with out[..., n*K + k, :] = in[..., n, :],
      * by one row gather (the embedding kernel) with the table in[...] seen as (P*N, C). The result lives in ws.
      */
@@ -186,6 +195,7 @@ public final class Beam {
             throw new IllegalArgumentException("beam search: end id " + opt.endId() + " is outside the vocabulary [0, V="
                     + v + ")");
         }
+        requireRoom("beam search", length, n, k);
         int cap = opt.endId() >= 0 ? 2 * k : k;          // room for up to K end ids above the K-th survivor
         float[] scores = new float[HostArrays.length("beam search", "a step's scores (N x K x V)", n, k, v)];
         double[] beamLogP = new double[m];

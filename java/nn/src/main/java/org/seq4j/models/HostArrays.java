@@ -4,6 +4,13 @@
 package org.seq4j.models;
 
 final class HostArrays {
+    /**
+     * The most elements one Java array may have here: HotSpot refuses lengths a few below Integer.MAX_VALUE ("Requested
+     * array size exceeds VM limit", an OutOfMemoryError however much memory is free), as the JDK's own growth code
+     * assumes (its soft maximum is Integer.MAX_VALUE - 8).
+     */
+    static final int MAX_LENGTH = Integer.MAX_VALUE - 8;
+
     private HostArrays() {
     }
 
@@ -14,19 +21,19 @@ final class HostArrays {
      * @param what    what the array holds, naming the factors in order, e.g. {@code "ids (length x N)"}
      * @param factors the non-negative extents
      * @return their product
-     * @throws IllegalArgumentException if the product exceeds {@link Integer#MAX_VALUE}
+     * @throws IllegalArgumentException if the product exceeds {@link #MAX_LENGTH}
      */
     static int length(String op, String what, int... factors) {
         long n = 1;
         for (int f : factors) {
             n *= f;                        // both at most 2^31 - 1 here: no long overflow
-            if (n > Integer.MAX_VALUE) {
+            if (n > MAX_LENGTH) {
                 StringBuilder product = new StringBuilder();
                 for (int g : factors) {
                     product.append(product.isEmpty() ? "" : " x ").append(g);
                 }
                 throw new IllegalArgumentException(op + ": " + what + " = " + product + " is more than the "
-                        + Integer.MAX_VALUE + " elements one Java array holds; ask for fewer at a time");
+                        + MAX_LENGTH + " elements one Java array holds; ask for fewer at a time");
             }
         }
         return (int) n;

@@ -44,8 +44,8 @@ public interface LanguageModel extends Model {
      * @param seed     the sampling's seed
      * @param skipIds  ids never generated
      * @return int[N][length], prompts excluded
-     * @throws IllegalArgumentException if the prompts are empty or differ in length, an id is outside [0, V), or
-     *                                  every id is skipped
+     * @throws IllegalArgumentException if the prompts are empty or differ in length, an id is outside [0, V),
+     *                                  every id is skipped, or N x length ids are more than one Java array holds
      * @throws NullPointerException if sampling is null
      * @throws IllegalStateException if the scores hold NaN or +infinity: weights that are not finite
      */
@@ -66,7 +66,8 @@ public interface LanguageModel extends Model {
      * @param endId         the id that finishes a hypothesis, or -1
      * @param skipIds       ids never emitted
      * @return the K best continuations per prompt, with log-probabilities and scores
-     * @throws IllegalArgumentException if an argument is out of range
+     * @throws IllegalArgumentException if an argument is out of range, or length x N x K ids are more than one
+     *                                  Java array holds
      * @throws UnsupportedOperationException if this implementation has no beam search
      */
     default Beam.Result beamSearch(int[][] prompts, int length, int beam, double lengthPenalty, int endId,

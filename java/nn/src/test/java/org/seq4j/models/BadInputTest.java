@@ -331,6 +331,34 @@ class BadInputTest {
     }
 
     /**
+     * Lengths no Java array can hold (the JVM's largest is a few elements below Integer.MAX_VALUE): the language
+     * models' generate allocated int[N][length] and beam search int[length][N*K] twice, unchecked, and the seq2seq
+     * beam search did that after its encoder ran; each ended in an OutOfMemoryError ("Requested array size exceeds
+     * VM limit"). Refused up front now, naming the product.
+     */
+    @Test
+    void generationLengthsNoArrayCanHoldAreRefusedUpFront() {
+        int max = Integer.MAX_VALUE;
+        try (Rnnlm lm = new Rnnlm(backend, V, D, H, 1); Seq2seq s2s = new Seq2seq(backend, V, D, H, 1)) {
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> lm.generate(new int[][] {{1}}, max, LanguageModel.Sampling.ARGMAX, 1)),
+                    "Rnnlm.generate", "ids (N x length) = 1 x " + max, "one Java array");
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> lm.beamSearch(new int[][] {{1}}, max, 2, 0, -1)),
+                    "Rnnlm.beamSearch", "(length x N x K) = " + max + " x 1 x 2", "one Java array");
+            for (int k : new int[] {1, 2}) {
+                assertMessage(assertThrows(IllegalArgumentException.class,
+                        () -> s2s.beamSearch(new int[][] {{1, 2}}, 0, max, k)),
+                        "Seq2seq.beamSearch", "(length x N x K) = " + max + " x 1 x " + k, "one Java array");
+            }
+        }
+        // the largest length an int[] can have, and one more
+        assertEquals(max - 8, HostArrays.length("op", "what", max - 8));
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> HostArrays.length("op", "what", max - 7)),
+                "op: what = " + (max - 7), "more than the " + (max - 8) + " elements one Java array holds");
+    }
+
+    /**
      * An input holding +Infinity: the gates saturate and the loss is finite, but the gradients are NaN; clipping
      * measured a NaN norm and did nothing, and the optimizer's step made the weights NaN. The clip refuses it now,
      * before anything is written.
