@@ -315,6 +315,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         Beam.Options options = new Beam.Options(beam, endId, lengthPenalty, skip);
         int n = prompts.length, p = prompts[0].length, m = Beam.rows(op, n, beam, V);
         Beam.requireRoom(op, length, n, beam);
+        Beam.requireSequences(op, options, length, V);
         startGeneration();
         if (beamState == null) {
             beamState = new BeamState(backend);

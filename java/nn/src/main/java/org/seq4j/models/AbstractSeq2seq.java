@@ -164,12 +164,14 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         Inputs.ids(op, "xs", xs, -1, 1, V);
         int n = xs.dim(0), m = Beam.rows(op, n, beam, V);   // before the encoder runs and its output is repeated K times
         Beam.requireRoom(op, length, n, beam);
+        Beam.Options options = Beam.Options.of(beam);
+        Beam.requireSequences(op, options, length, V);
         Tensor encoding = encodeForGeneration(op, xs, startId);
         Tensor encodingK = beam == 1 ? encoding : Beam.repeat(backend, genWs, encoding, beam);
         Beam.Steps steps = genDecoder.steps(encodingK);
         Tensor start = genWs.ints(1, m);
         backend.fill(start, startId);
-        return Beam.search(backend, genWs, n, length, steps.step(start), steps, Beam.Options.of(beam));
+        return Beam.search(backend, genWs, n, length, steps.step(start), steps, options);
     }
 
     /** Checks xs and the start id, then runs the generation encoder over xs (N, T_in): its encoding. */

@@ -147,6 +147,51 @@ public final class Beam {
     }
 
     /**
+     * Refuses a beam wider than the sequences there are to rank: the slots no candidate fills stay dead hypotheses
+     * (id 0, log-probability -Infinity), and came back as answers. Each step has c = V minus the skipped ids
+     * candidates per hypothesis; a search that never fills its K slots is exhaustive, so it returns dead ones exactly
+     * when K exceeds the number of sequences: c^length without an end id; with one (not skipped), those it ends
+     * after s ids, (c-1)^(s-1) for s = 1..length, plus the (c-1)^length of full length that never emit it.
+     */
+    static void requireSequences(String op, Options opt, int length, int v) {
+        int skipped = 0;
+        if (opt.skip() != null) {
+            for (int t = 0; t < Math.min(v, opt.skip().length); t++) {
+                skipped += opt.skip()[t] ? 1 : 0;
+            }
+        }
+        int c = v - skipped;
+        boolean ends = opt.endId() >= 0 && opt.endId() < v && (opt.skip() == null || !opt.skip()[opt.endId()]);
+        long k = opt.beam();
+        long sequences;   // exact while below K; once it reaches K it stops counting
+        if (!ends) {
+            sequences = Math.max(c, 0);
+            for (int s = 1; c > 1 && s < length && sequences < k; s++) {
+                sequences *= c;
+            }
+        } else if (c <= 2) {   // w = c - 1 ids go on. w = 0: only [end]; w = 1: one ending at each step, one never
+            sequences = c <= 1 ? 1 : length + 1L;
+        } else {
+            long w = c - 1, total = 0, power = 1;   // power = w^(s-1), at most K
+            int s = 1;
+            for (; s <= length && total < k; s++) {
+                total += power;
+                power = Math.min(power * w, k);
+            }
+            sequences = total < k ? total + power : total;   // total < k: s ran past length, power = w^length
+        }
+        if (k > sequences) {
+            String which = ends ? " sequences of at most " + length + (length == 1 ? " id" : " ids")
+                    + " (those the end id " + opt.endId() + " ends, and those of full length)"
+                    : " sequences of " + length + (length == 1 ? " id" : " ids");
+            throw new IllegalArgumentException(op + ": the beam width K = " + k + " is more than the " + sequences
+                    + which + " there are to rank, from " + c + " candidates a step (V = " + v + " ids, " + skipped
+                    + " skipped); expected K <= " + sequences + " (the hypotheses left over would come back dead, of"
+                    + " log-probability -Infinity)");
+        }
+    }
+
+    /**
      * Copies an encoding (..., N, C) K times per row: out (..., N*K, C) with out[..., n*K + k, :] = in[..., n, :],
      * by one row gather (the embedding kernel) with the table in[...] seen as (P*N, C). The result lives in ws.
      */
@@ -196,6 +241,7 @@ public final class Beam {
                     + v + ")");
         }
         requireRoom("beam search", length, n, k);
+        requireSequences("beam search", opt, length, v);
         int cap = opt.endId() >= 0 ? 2 * k : k;          // room for up to K end ids above the K-th survivor
         float[] scores = new float[HostArrays.length("beam search", "a step's scores (N x K x V)", n, k, v)];
         double[] beamLogP = new double[m];

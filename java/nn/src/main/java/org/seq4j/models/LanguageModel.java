@@ -66,8 +66,9 @@ public interface LanguageModel extends Model {
      * @param endId         the id that finishes a hypothesis, or -1
      * @param skipIds       ids never emitted
      * @return the K best continuations per prompt, with log-probabilities and scores
-     * @throws IllegalArgumentException if an argument is out of range, or length x N x K ids are more than one
-     *                                  Java array holds
+     * @throws IllegalArgumentException if an argument is out of range, length x N x K ids are more than one Java
+     *                                  array holds, or K is more than the sequences there are to rank (with no end
+     *                                  id (V - skipped)^length; K up to V minus the skipped ids always fits)
      * @throws UnsupportedOperationException if this implementation has no beam search
      */
     default Beam.Result beamSearch(int[][] prompts, int length, int beam, double lengthPenalty, int endId,

@@ -49,8 +49,8 @@ public interface Seq2seqModel extends Model {
      * @param length  ids per answer, the start id excluded
      * @param beam    K, hypotheses kept per question (at least 1)
      * @return the K best answers per question with their log-probabilities
-     * @throws IllegalArgumentException if K or length is below 1, an id is outside [0, V), or length x N x K ids
-     *                                  are more than one Java array holds
+     * @throws IllegalArgumentException if K or length is below 1, an id is outside [0, V), length x N x K ids are
+     *                                  more than one Java array holds, or K is more than the V^length answers there are
      * @throws UnsupportedOperationException if this implementation has no beam search
      */
     default Beam.Result beamSearch(Tensor xs, int startId, int length, int beam) {

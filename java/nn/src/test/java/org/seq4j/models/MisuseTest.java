@@ -318,4 +318,35 @@ class MisuseTest {
         var calls = new org.seq4j.layers.CallOrder("L", w);
         assertMessage(assertThrows(IllegalStateException.class, calls::backwardStarts), "L.backward before forward");
     }
+
+    /**
+     * A beam wider than the sequences there are to rank: the hypotheses it cannot fill came back as answers made of
+     * id 0 (a skipped id here) with log-probability -Infinity. Refused up front, naming K and what there is; a beam of
+     * every sequence, or wider than V over more than one step, is still an exhaustive search.
+     */
+    @Test
+    void aBeamWiderThanTheSequencesThereAreIsRefused() {
+        try (Rnnlm lm = new Rnnlm(backend, V, D, H, 1); Seq2seq s2s = new Seq2seq(backend, V, D, H, 1)) {
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> lm.beamSearch(new int[][] {{1}}, 1, V, 0, -1, 0)), "Rnnlm.beamSearch", "K = 13",
+                    "12 candidates", "1 skipped", "expected K <= 12");
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> s2s.beamSearch(new int[][] {{1, 2}}, 0, 1, V + 3)), "Seq2seq.beamSearch", "K = 16",
+                    "13 candidates", "expected K <= 13");
+            // with an end id: 1 + 12 + 144 sequences of at most 2 ids (ended by id 2, or 2 ids without it)
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> lm.beamSearch(new int[][] {{1}}, 2, 158, 0, 2)), "K = 158", "157", "expected K <= 157");
+            for (Beam.Result r : new Beam.Result[] {lm.beamSearch(new int[][] {{1}}, 1, V - 1, 0, -1, 0),
+                    lm.beamSearch(new int[][] {{1}}, 2, 157, 0, 2), lm.beamSearch(new int[][] {{1}}, 2, V * V, 0, -1),
+                    s2s.beamSearch(new int[][] {{1, 2}}, 0, 1, V), s2s.beamSearch(new int[][] {{1, 2}}, 0, 2, V + 3)}) {
+                for (int k = 0; k < r.logProbs()[0].length; k++) {
+                    assertTrue(Double.isFinite(r.logProbs()[0][k]), "hypothesis " + k + " "
+                            + Arrays.toString(r.sequences()[0][k]) + " has log-probability " + r.logProbs()[0][k]);
+                }
+            }
+            for (int[] seq : lm.beamSearch(new int[][] {{1}}, 1, V - 1, 0, -1, 0).sequences()[0]) {
+                assertTrue(seq[0] != 0, "skipped id 0 answered: " + Arrays.toString(seq));
+            }
+        }
+    }
 }
