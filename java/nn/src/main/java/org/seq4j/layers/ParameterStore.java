@@ -279,9 +279,13 @@ public final class ParameterStore implements AutoCloseable {
      * @param name the parameter
      * @param data exactly its size, row-major
      * @throws IllegalArgumentException if there is no such parameter or the length differs
+     * @throws NullPointerException if data is null (the message names the parameter)
      */
     public void copyIn(String name, float[] data) {
         Parameter p = get(name);
+        if (data == null) {   // said only: Cannot read the array length because "data" is null
+            throw new NullPointerException("copyIn(" + name + "): data is null; expected its " + p.size() + " values");
+        }
         if (data.length != p.size()) {
             throw new IllegalArgumentException("parameter " + p + " has " + p.size() + " elements but " + data.length
                     + " values were given");

@@ -179,7 +179,18 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
      * leaves it as it was; {@link #startGeneration} follows once every check has passed.
      */
     private boolean[] checkGenerate(String op, int[][] prompts, int length, int... skipIds) {
+        if (prompts == null) {
+            throw new NullPointerException(op + ": prompts is null; expected N prompts of one length");
+        }
+        if (skipIds == null) {
+            throw new NullPointerException(op + ": skipIds is null; expected the ids never to generate, or none");
+        }
         int n = prompts.length;
+        for (int i = 0; i < n; i++) {
+            if (prompts[i] == null) {
+                throw new NullPointerException(op + ": prompt " + i + " is null; expected its ids");
+            }
+        }
         if (n == 0 || prompts[0].length == 0 || length < 1) {
             throw new IllegalArgumentException(op + ": needs at least one prompt of at least one id and length >= 1, got "
                     + n + " prompts and length " + length);

@@ -46,7 +46,7 @@ public interface LanguageModel extends Model {
      * @return int[N][length], prompts excluded
      * @throws IllegalArgumentException if the prompts are empty or differ in length, an id is outside [0, V),
      *                                  every id is skipped, or N x length ids are more than one Java array holds
-     * @throws NullPointerException if sampling is null
+     * @throws NullPointerException if sampling, prompts, a prompt or skipIds is null (the message says which)
      * @throws IllegalStateException if the scores hold NaN or +infinity: weights that are not finite
      */
     int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds);
@@ -69,6 +69,7 @@ public interface LanguageModel extends Model {
      * @throws IllegalArgumentException if an argument is out of range, length x N x K ids are more than one Java
      *                                  array holds, or K is more than the sequences there are to rank (with no end
      *                                  id (V - skipped)^length; K up to V minus the skipped ids always fits)
+     * @throws NullPointerException if prompts, a prompt or skipIds is null (the message says which)
      * @throws UnsupportedOperationException if this implementation has no beam search
      */
     default Beam.Result beamSearch(int[][] prompts, int length, int beam, double lengthPenalty, int endId,

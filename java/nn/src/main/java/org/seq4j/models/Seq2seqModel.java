@@ -65,9 +65,10 @@ public interface Seq2seqModel extends Model {
      * @param length  how many ids to generate
      * @return int[N][length]
      * @throws IllegalArgumentException if the questions differ in length or an id is outside [0, V)
+     * @throws NullPointerException if xs or a question is null (the message says which)
      */
     default int[][] generate(int[][] xs, int startId, int length) {
-        if (xs.length == 0) {
+        if (questions("generate", xs) == 0) {
             checkEmpty("generate", startId, length);
             return new int[0][];
         }
@@ -86,9 +87,10 @@ public interface Seq2seqModel extends Model {
      * @return the K best answers per question with their log-probabilities
      * @throws IllegalArgumentException if the questions differ in length, K or length is below 1, or an id is
      *                                  outside [0, V)
+     * @throws NullPointerException if xs or a question is null (the message says which)
      */
     default Beam.Result beamSearch(int[][] xs, int startId, int length, int beam) {
-        if (xs.length == 0) {
+        if (questions("beamSearch", xs) == 0) {
             Beam.requireBeam("beamSearch", beam);
             checkEmpty("beamSearch", startId, length);
             return new Beam.Result(new int[0][][], new double[0][], new double[0][]);
@@ -125,6 +127,19 @@ public interface Seq2seqModel extends Model {
             throw new IllegalArgumentException(op + ": start id " + startId + " is outside the vocabulary [0, V="
                     + vocabSize() + ")");
         }
+    }
+
+    /** N, after checking that xs and each of its questions are there (a helpful NullPointerException said only "xs"). */
+    private static int questions(String op, int[][] xs) {
+        if (xs == null) {
+            throw new NullPointerException(op + ": xs is null; expected N questions of one length");
+        }
+        for (int i = 0; i < xs.length; i++) {
+            if (xs[i] == null) {
+                throw new NullPointerException(op + ": question " + i + " is null; expected its ids");
+            }
+        }
+        return xs.length;
     }
 
     private Tensor onDevice(Arena arena, String op, int[][] xs) {

@@ -349,4 +349,29 @@ class MisuseTest {
             }
         }
     }
+
+    /** Null arrays and null elements said only what the JVM's helpful NullPointerException says. */
+    @Test
+    void nullArraysAndElementsSayWhichIsNull() {
+        try (Rnnlm lm = new Rnnlm(backend, V, D, H, 1); Seq2seq s2s = new Seq2seq(backend, V, D, H, 1)) {
+            assertMessage(assertThrows(NullPointerException.class, () -> lm.store().copyIn("affine.b", null)),
+                    "copyIn", "affine.b", "data is null");
+            assertMessage(assertThrows(NullPointerException.class,
+                    () -> lm.generate(new int[][] {{1}, null}, 3, LanguageModel.Sampling.ARGMAX, 1)),
+                    "Rnnlm.generate", "prompt 1 is null");
+            assertMessage(assertThrows(NullPointerException.class,
+                    () -> lm.generate(null, 3, LanguageModel.Sampling.ARGMAX, 1)), "Rnnlm.generate", "prompts is null");
+            assertMessage(assertThrows(NullPointerException.class,
+                    () -> lm.beamSearch(new int[][] {null, {1}}, 3, 2, 0, -1)), "Rnnlm.beamSearch", "prompt 0 is null");
+            assertMessage(assertThrows(NullPointerException.class,
+                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 1, (int[]) null)),
+                    "Rnnlm.generate", "skipIds is null");
+            assertMessage(assertThrows(NullPointerException.class, () -> s2s.generate(new int[][] {{1}, null}, 0, 3)),
+                    "generate", "question 1 is null");
+            assertMessage(assertThrows(NullPointerException.class, () -> s2s.beamSearch(new int[][] {null}, 0, 3, 2)),
+                    "beamSearch", "question 0 is null");
+            assertMessage(assertThrows(NullPointerException.class, () -> s2s.generate((int[][]) null, 0, 3)),
+                    "generate", "xs is null");
+        }
+    }
 }
