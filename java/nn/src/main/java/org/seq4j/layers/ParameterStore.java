@@ -253,6 +253,7 @@ public final class ParameterStore implements AutoCloseable {
      * @throws IllegalArgumentException if there is no such parameter
      */
     public float[] copyOut(String name) {
+        open("ParameterStore.copyOut");
         Parameter p = get(name);
         float[] out = new float[(int) p.size()];
         backend.copyOut(out, p.value());
@@ -267,6 +268,7 @@ public final class ParameterStore implements AutoCloseable {
      * @throws IllegalArgumentException if there is no such parameter
      */
     public float[] copyOutGrad(String name) {
+        open("ParameterStore.copyOutGrad");
         Parameter p = get(name);
         float[] out = new float[(int) p.size()];
         backend.copyOut(out, p.grad());
@@ -282,6 +284,7 @@ public final class ParameterStore implements AutoCloseable {
      * @throws NullPointerException if data is null (the message names the parameter)
      */
     public void copyIn(String name, float[] data) {
+        open("ParameterStore.copyIn");
         Parameter p = get(name);
         if (data == null) {   // said only: Cannot read the array length because "data" is null
             throw new NullPointerException("copyIn(" + name + "): data is null; expected its " + p.size() + " values");
@@ -303,6 +306,7 @@ public final class ParameterStore implements AutoCloseable {
      * @return a new map of new arrays
      */
     public Map<String, float[]> copyOutAll() {
+        open("ParameterStore.copyOutAll");
         Map<String, float[]> out = new LinkedHashMap<>();
         for (Parameter p : parameters) {
             out.put(p.name(), copyOut(p.name()));
@@ -319,6 +323,7 @@ public final class ParameterStore implements AutoCloseable {
      * @throws IllegalArgumentException if the names or sizes do not match
      */
     public void copyInAll(Map<String, float[]> data) {
+        open("ParameterStore.copyInAll");
         TreeSet<String> missing = new TreeSet<>(byName.keySet());
         missing.removeAll(data.keySet());
         TreeSet<String> unexpected = new TreeSet<>(data.keySet());
@@ -367,6 +372,7 @@ public final class ParameterStore implements AutoCloseable {
 
     /** grads = 0, one fill over the flat buffer. */
     public void zeroGrads() {
+        open("ParameterStore.zeroGrads");
         backend.fill(grads, 0f);
         gradsThread.set(null);
     }
@@ -385,9 +391,10 @@ public final class ParameterStore implements AutoCloseable {
      * they are an IllegalStateException naming that thread. One thread at a time, as for the model itself.
      *
      * @param op the operation, for the message
-     * @throws IllegalStateException if another thread's gradients are pending
+     * @throws IllegalStateException if another thread's gradients are pending, or the store is closed
      */
     public void claimGrads(String op) {
+        open(op);
         Thread me = Thread.currentThread();
         Thread other;
         while ((other = gradsThread.get()) != me) {
@@ -408,6 +415,7 @@ public final class ParameterStore implements AutoCloseable {
      * @return sqrt(sum of every gradient element squared)
      */
     public float gradNorm() {
+        open("ParameterStore.gradNorm");
         backend.sumOfSquares(scratch, grads);
         return (float) Math.sqrt(backend.item(scratch, 0));
     }
@@ -418,6 +426,7 @@ public final class ParameterStore implements AutoCloseable {
      * @param rate the factor
      */
     public void scaleGrads(float rate) {
+        open("ParameterStore.scaleGrads");
         backend.scale(grads, rate);
     }
 
@@ -425,6 +434,17 @@ public final class ParameterStore implements AutoCloseable {
     public void close() {
         if (arena.scope().isAlive()) {
             arena.close();
+        }
+    }
+
+    /**
+     * Refuses a use after close() in one line naming the call (a checkpoint of a closed model, an optimizer step over
+     * its store): the buffers' arena is closed, and the first kernel to touch one said so in its own argument names.
+     */
+    private void open(String op) {
+        if (!arena.scope().isAlive()) {
+            throw new IllegalStateException(op + ": this ParameterStore is already closed (so is the model it belongs "
+                    + "to, if any)");
         }
     }
 

@@ -32,6 +32,30 @@ class MisuseTest {
         }
     }
 
+    /**
+     * A closed model's checkpoint, or an optimizer step over its store: one line naming the store's call. They went on to
+     * a kernel, which refused the closed buffers in its own words ("copyIn: dst Tensor(13, 4) F32 on CPU belongs to an
+     * arena that is already closed"); nothing is written either way.
+     */
+    @Test
+    void aClosedModelsStoreIsRefusedNamingIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path good = dir.resolve("good.npz"), none = dir.resolve("none.npz");
+        Seq2seq model = new Seq2seq(backend, V, D, H, 1);
+        org.seq4j.train.Checkpoint.write(good, model, new java.util.Properties());
+        model.close();
+        assertMessage(assertThrows(IllegalStateException.class, () -> org.seq4j.train.Checkpoint.write(none, model,
+                new java.util.Properties())), "ParameterStore.copyOut", "already closed");
+        assertTrue(!java.nio.file.Files.exists(none), "a file was written");
+        assertMessage(assertThrows(IllegalStateException.class, () -> org.seq4j.train.Checkpoint.load(good, model)),
+                "ParameterStore.copyInAll", "already closed");
+        try (org.seq4j.optim.Adam adam = new org.seq4j.optim.Adam(0.001f)) {
+            assertMessage(assertThrows(IllegalStateException.class, () -> adam.step(model.store())),
+                    "Adam.step", "this ParameterStore is already closed");
+        }
+        assertMessage(assertThrows(IllegalStateException.class, () -> model.store().copyIn("decoder.affine.b",
+                new float[V])), "ParameterStore.copyIn", "already closed");
+    }
+
     /** A null Sampling failed pick's ARGMAX test and sampled: a seeded draw where the caller had asked for nothing. */
     @Test
     void generateRefusesANullSampling() {
