@@ -56,6 +56,33 @@ class MisuseTest {
                 new float[V])), "ParameterStore.copyIn", "already closed");
     }
 
+    /**
+     * A model's input whose arena is closed, or confined to another thread, is refused naming the model's call and the
+     * input; the first kernel refused it in its own words ("swapAxes01: in Tensor(3, 5) ...").
+     */
+    @Test
+    void anInputOfAClosedOrAnotherThreadsArenaIsRefusedNamingIt() throws Exception {
+        try (Seq2seq model = new Seq2seq(backend, V, D, H, 1); Arena shared = Arena.ofShared()) {
+            Tensor ts = backend.allocate(shared, org.seq4j.tensor.DType.I32, 3, 5);
+            Arena closed = Arena.ofShared();
+            Tensor xs = backend.allocate(closed, org.seq4j.tensor.DType.I32, 3, 5);
+            closed.close();
+            assertMessage(assertThrows(IllegalStateException.class, () -> model.forward(xs, ts)), "Seq2seq.forward: xs",
+                    "already closed");
+            Tensor[] foreign = new Tensor[1];
+            Arena[] owner = new Arena[1];
+            Thread t = Thread.ofPlatform().start(() -> {
+                owner[0] = Arena.ofConfined();
+                foreign[0] = backend.allocate(owner[0], org.seq4j.tensor.DType.I32, 3, 5);
+            });
+            t.join();
+            assertMessage(assertThrows(IllegalStateException.class, () -> model.forward(foreign[0], ts)),
+                    "Seq2seq.forward: xs", "confined to another thread");
+            assertMessage(assertThrows(IllegalStateException.class, () -> model.generate(foreign[0], 0, 3)),
+                    "Seq2seq.generate: xs", "confined to another thread");
+        }
+    }
+
     /** A null Sampling failed pick's ARGMAX test and sampled: a seeded draw where the caller had asked for nothing. */
     @Test
     void generateRefusesANullSampling() {
