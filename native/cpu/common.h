@@ -154,6 +154,8 @@ struct team_sync {
     _Atomic int64_t alone_round; /* the highest round at which a part tried to end it (before setting TEAM_SOLO) */
 };
 int team_barrier(struct team_sync *sync, int team, int64_t round);
+/* team_barrier for a part owning units [u0, u1) of h: 1 to leave; on TEAM_ALONE [u0, u1) becomes [0, h) */
+int team_wait(struct team_sync *sync, int team, int64_t round, int64_t h, int64_t *u0, int64_t *u1);
 /* whether a team ended by a late part lately (see team_barrier): few-row kernels then run on one thread */
 int pool_contended(void);
 /* how many teams a late part ended since the process started (for tests) */

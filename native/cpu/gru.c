@@ -257,13 +257,6 @@ static void gru_forward_seq_part(const void *p, int64_t b, int64_t e) {
  * all of h). The same FMA chains and kernels per element as the per-step loop: the same bits. A part that waited too
  * long for a late one at either barrier goes on alone with every unit (team_barrier), from the work after it.
  */
-/* A team's barrier: 1 when this part is to leave; after a late part ended the team, [u0, u1) becomes every unit */
-static int gru_team_wait(const struct gru_seq_args *a, int64_t round, int64_t *u0, int64_t *u1) {
-    int go = team_barrier(a->sync, a->team, round);
-    if (go == TEAM_ALONE) *u0 = 0, *u1 = a->hid;
-    return go == TEAM_LEAVE;
-}
-
 static void gru_forward_team_part(const void *p, int64_t part, int64_t end) {
     (void) end;
     const struct gru_seq_args *a = p;
@@ -280,13 +273,13 @@ static void gru_forward_team_part(const void *p, int64_t part, int64_t end) {
         struct gru_args gates = {.rh = rh, .gates = gs, .h_prev = hp, .n = (int) n, .h = (int) h};
         gru_gates_forward_block(&gates, 0, n, u0, u1);
         if (recurrent) {
-            if (u1 - u0 < h && gru_team_wait(a, ++round, &u0, &u1)) return;
+            if (u1 - u0 < h && team_wait(a->sync, a->team, ++round, h, &u0, &u1)) return;
             struct gemm_packed_args hh = {gs + 2 * h, rh, a->hh, n, h, h, h, g, 1.0f, a->bf16, 0, 0};
             gemm_packed_part(&hh, u0 / PANEL, u1 / PANEL);
         }
         struct gru_args cell = {.h_next = hp + nh, .gates = gs, .h_prev = hp, .n = (int) n, .h = (int) h};
         gru_cell_forward_block(&cell, 0, n, u0, u1);
-        if (s < a->t - 1 && u1 - u0 < h && gru_team_wait(a, ++round, &u0, &u1)) return;
+        if (s < a->t - 1 && u1 - u0 < h && team_wait(a->sync, a->team, ++round, h, &u0, &u1)) return;
     }
 }
 

@@ -398,11 +398,7 @@ static void lstm_forward_team_part(const void *p, int64_t part, int64_t end) {
         struct lstm_forward_args r = {.h_next = hs + n * h, .c_next = cs + n * h, .gates = gs, .c_prev = cs, .n = (int) n,
                                       .h = (int) h};
         lstm_forward_block(&r, 0, n, u0, u1);
-        if (s < a->t - 1 && u1 - u0 < h) { /* a team still */
-            int go = team_barrier(a->sync, a->team, s + 1);
-            if (go == TEAM_LEAVE) return;
-            if (go == TEAM_ALONE) u0 = 0, u1 = h; /* the late part's units too, from the next step on */
-        }
+        if (s < a->t - 1 && u1 - u0 < h && team_wait(a->sync, a->team, s + 1, h, &u0, &u1)) return;
     }
 }
 

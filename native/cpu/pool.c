@@ -78,6 +78,13 @@ static void cpu_relax(void) {
 #endif
 }
 
+/* The wait of a spinning loop's spins-th turn: a pause, and past 4096 turns the core given away, which
+ * the thread waited for may need (more threads than cores: another process, a preempted worker) */
+static void spin_or_yield(int64_t spins) {
+    if (spins < 4096) cpu_relax();
+    else sched_yield();
+}
+
 /* part p of `parts` of [0, total), boundaries on multiples of align; where the blocks do not divide evenly the first
  * parts take one more, so that parts are claimed largest first and a balanced job ends on its smallest */
 void part_range(int64_t total, int64_t align, int parts, int p, int64_t *begin, int64_t *end) {
@@ -281,11 +288,8 @@ static void run_in_pool(int team, int parts, int64_t total, int64_t align, part_
         }
     }
     run_parts(w, 0);
-    /* a part still held by a preempted worker: after ~4096 spins give the core away, which it may be waiting for */
-    for (int spins = 0; atomic_load_explicit(&pool.done, memory_order_acquire) < parts; spins++) {
-        if (spins < 4096) cpu_relax();
-        else sched_yield();
-    }
+    /* a part still held by a preempted worker: after a while give the core away, which it may be waiting for */
+    for (int64_t spins = 0; atomic_load_explicit(&pool.done, memory_order_acquire) < parts; spins++) spin_or_yield(spins);
     atomic_flag_clear_explicit(&pool.busy, memory_order_release);
 }
 
@@ -331,11 +335,11 @@ int run_team(int team, part_fn fn, const void *args) {
  * machine. With the rule below, JMH's W3 beside that process: 235-241 us (error 15-17) against 461-462 us (error
  * 420-546); bench/c/team_contention.c there: mean 430-499 us against 647-741, p90 450-480 against 2100-2150 (the median
  * 422-446 against 234-240: the calls that a team would have run unhindered now run on one thread); quiet, JMH 137-140
- * against 134 us, team_contention the same within noise. So a part that has waited TEAM_LATE_NS at a barrier after the first (where a worker may still be waking up:
- * 100-200 us on that VM, with nothing else running), soon after another such wait (late_again), ends the team: it goes
- * on alone with every unit once the late part has arrived (its step is needed), the late part leaves on arrival, and
- * for a back-off (team_ended) the few-row kernels run on their caller's thread alone (pool_contended) instead of
- * forming teams. A step of a team takes a few microseconds; the first team after the back-off forms again, so a
+ * against 134 us, team_contention the same within noise. So a part that has waited TEAM_LATE_NS at a barrier after
+ * the first (where a worker may still be waking up: 100-200 us on that VM, with nothing else running), soon after
+ * another such wait (late_again), ends the team: it goes on alone with every unit once the late part has arrived (its
+ * step is needed), the late part leaves on arrival, and for a back-off (team_ended) the few-row kernels run on their
+ * caller's thread alone (pool_contended) instead of forming teams. A step of a team takes a few microseconds; the first team after the back-off forms again, so a
  * machine that has gone quiet gets its teams back. The same units, kernels and sums either way: the same bits.
  */
 #ifndef TEAM_LATE_NS /* bench/c/team_contention.c may be built with others */
@@ -414,6 +418,14 @@ void (*pool_hook_barrier)(int64_t round, int after);
 #define POOL_HOOK_BARRIER(round, after) ((void) 0)
 #endif
 
+/* A team part's barrier at round `round`, for a kernel whose part owns units [u0, u1) of h: 1 when the part is to leave;
+ * after a late part ended the team, [u0, u1) becomes every unit, and the caller calls no more barriers (u1 - u0 = h) */
+int team_wait(struct team_sync *sync, int team, int64_t round, int64_t h, int64_t *u0, int64_t *u1) {
+    int go = team_barrier(sync, team, round);
+    if (go == TEAM_ALONE) *u0 = 0, *u1 = h;
+    return go == TEAM_LEAVE;
+}
+
 /* Arrives at round `round` (counting from 1) and waits until every part of the team has: the parts' writes before
  * their arrival are visible after it (release, acquire). TEAM_ON: go on with your units. TEAM_ALONE: the team ended
  * (this part waited TEAM_LATE_NS for another): go on with every unit, without barriers. TEAM_LEAVE: the team ended and
@@ -459,8 +471,7 @@ int team_barrier(struct team_sync *sync, int team, int64_t round) {
                 }
             }
         }
-        if (spins < 4096) cpu_relax();
-        else sched_yield(); /* the late part may need this core */
+        spin_or_yield(spins); /* the late part may need this core */
     }
 }
 

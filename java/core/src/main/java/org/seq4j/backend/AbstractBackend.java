@@ -1804,12 +1804,7 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException(op + ": " + name + " " + t + " was allocated by another " + name()
                     + " backend, whose own stream orders its writes; use it with that backend, or copy it through the host");
         }
-        if (!t.isAlive()) {
-            throw new IllegalStateException(op + ": " + name + " " + t + " belongs to an arena that is already closed");
-        }
-        if (!t.segment().isAccessibleBy(Thread.currentThread())) {   // else FFM's bare WrongThreadException, mid-kernel
-            throw confined(op, name + " " + t);
-        }
+        t.requireUsable(op, name);   // else FFM's bare WrongThreadException, mid-kernel
         if (!t.segment().isNative() && !acceptsHeap(op)) {
             throw new IllegalArgumentException(op + ": " + name + " " + t + " lies on the Java heap (a float[],"
                     + " int[] or heap buffer), which the " + name() + " backend's " + op + " cannot read; copy it into"
@@ -1830,15 +1825,6 @@ public abstract class AbstractBackend implements Backend {
      */
     protected boolean acceptsHeap(String op) {
         return false;
-    }
-
-    /**
-     * Memory of a confined arena of another thread (which FFM lets no other thread touch): an IllegalStateException, as
-     * a closed arena's, naming the method and the argument.
-     */
-    private static IllegalStateException confined(String op, String what) {
-        return new IllegalStateException(op + ": " + what + " is confined to another thread (its arena is another"
-                + " thread's Arena.ofConfined()); call from that thread, or use a shared arena");
     }
 
     /**
@@ -1887,12 +1873,7 @@ public abstract class AbstractBackend implements Backend {
      */
     private static void hostSegment(String op, String name, MemorySegment s, boolean written) {
         nonNull(op, name, s);
-        if (!s.scope().isAlive()) {
-            throw new IllegalStateException(op + ": " + name + " " + s + " belongs to an arena that is already closed");
-        }
-        if (!s.isAccessibleBy(Thread.currentThread())) {
-            throw confined(op, name + " " + s);
-        }
+        Tensor.requireUsable(op, name + " " + s, s);
         if (written && s.isReadOnly()) {
             throw new IllegalArgumentException(op + ": " + name + " " + s + " is read-only; copy out into writable"
                     + " memory");

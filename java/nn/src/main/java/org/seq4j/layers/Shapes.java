@@ -22,7 +22,8 @@ final class Shapes {
 
     /**
      * A state that setState will copy, checked before the layer drops the state it carries: not null, float32, in memory
-     * still alive. The copy found an int32 one ("copy: dst is F32 but src is I32") after the carried state was gone.
+     * this thread can use. The copy found an int32 one ("copy: dst is F32 but src is I32") after the carried state was
+     * gone.
      */
     static void requireState(String op, String name, Tensor t) {
         if (t == null) {
@@ -31,10 +32,7 @@ final class Shapes {
         if (t.dtype() != DType.F32) {
             throw new IllegalArgumentException(op + ": " + name + " must be float32 (N, H), got " + t.dtype() + " " + t);
         }
-        if (!t.isAlive()) {
-            throw new IllegalStateException(op + ": " + name + " " + t + " belongs to an arena that is already closed;"
-                    + " expected a live (N, H) float32 tensor");
-        }
+        t.requireUsable(op, name);
     }
 
     static boolean is2(Tensor t, int d0, int d1) {

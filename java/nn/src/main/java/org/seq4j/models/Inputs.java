@@ -52,7 +52,7 @@ final class Inputs {
         if (t == null) {
             throw new NullPointerException(op + ": " + name + " is null");
         }
-        readable(op, name, t);
+        t.requireUsable(op, name);   // else the first kernel refused it in its own argument names
         if (t.rank() != 2 || t.dtype() != DType.I32 || t.dim(0) < 1 || t.dim(1) < minT || (n >= 0 && t.dim(0) != n)) {
             throw new IllegalArgumentException(op + ": " + name + " must be batch-major (N, T) int32 token ids in [0, V="
                     + V + ")" + (n >= 0 ? " with N=" + n : " with N >= 1") + " and T >= " + minT + ", got " + t);
@@ -64,25 +64,11 @@ final class Inputs {
         if (t == null) {
             throw new NullPointerException(op + ": " + name + " is null");
         }
-        readable(op, name, t);
+        t.requireUsable(op, name);   // else the first kernel refused it in its own argument names
         if (t.rank() != 3 || t.dtype() != DType.F32 || t.dim(0) < 1 || t.dim(1) < 1 || t.dim(2) != f
                 || (n >= 0 && t.dim(0) != n) || (steps >= 0 && t.dim(1) != steps)) {
             throw new IllegalArgumentException(op + ": " + name + " must be batch-major (N" + (n >= 0 ? "=" + n : "")
                     + ", T" + (steps >= 0 ? "=" + steps : "") + ", F=" + f + ") float32, got " + t);
-        }
-    }
-
-    /**
-     * t's memory is open and this thread's to read: else the first kernel refused it in its own argument names
-     * ("swapAxes01: in Tensor(3, 5) ... belongs to an arena that is already closed"), not the model's.
-     */
-    private static void readable(String op, String name, Tensor t) {
-        if (!t.isAlive()) {
-            throw new IllegalStateException(op + ": " + name + " " + t + " belongs to an arena that is already closed");
-        }
-        if (!t.segment().isAccessibleBy(Thread.currentThread())) {
-            throw new IllegalStateException(op + ": " + name + " " + t + " is confined to another thread (its arena is "
-                    + "another thread's Arena.ofConfined()); call from that thread, or use a shared arena");
         }
     }
 
