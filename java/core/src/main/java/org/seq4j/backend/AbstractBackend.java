@@ -1873,7 +1873,7 @@ public abstract class AbstractBackend implements Backend {
      */
     private static void hostSegment(String op, String name, MemorySegment s, boolean written) {
         nonNull(op, name, s);
-        Tensor.requireUsable(op, name + " " + s, s);
+        Tensor.requireUsable(op, name, s, s);
         if (written && s.isReadOnly()) {
             throw new IllegalArgumentException(op + ": " + name + " " + s + " is read-only; copy out into writable"
                     + " memory");

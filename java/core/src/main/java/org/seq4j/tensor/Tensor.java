@@ -363,33 +363,35 @@ public final class Tensor {
 
     /**
      * Refuses this tensor's memory where the calling thread cannot use it (see {@link #requireUsable(String, String,
-     * MemorySegment)}), naming the call and the argument.
+     * Object, MemorySegment)}), naming the call and the argument.
      *
      * @param op   the call, for the message ("Seq2seq.forward")
      * @param name the argument's name
      * @throws IllegalStateException if its arena is closed, or confined to another thread
      */
     public void requireUsable(String op, String name) {
-        requireUsable(op, name + " " + this, segment);
+        requireUsable(op, name, this, segment);
     }
 
     /**
      * Refuses memory the calling thread cannot use, in one line naming the call and the argument, before anything
      * touches it: FFM would throw IllegalStateException("Already closed") or WrongThreadException from wherever it is
-     * first read, which names neither.
+     * first read, which names neither. Allocates nothing unless it throws (the kernels' argument checks call it).
      *
-     * @param op   the call, for the message
-     * @param what the argument as the message names it (its name and the memory)
-     * @param s    the memory
+     * @param op    the call, for the message
+     * @param name  the argument's name
+     * @param shown what the message shows of it (the tensor, or the segment)
+     * @param s     the memory
      * @throws IllegalStateException if its arena is closed, or confined to another thread
      */
-    public static void requireUsable(String op, String what, MemorySegment s) {
+    public static void requireUsable(String op, String name, Object shown, MemorySegment s) {
         if (!s.scope().isAlive()) {
-            throw new IllegalStateException(op + ": " + what + " belongs to an arena that is already closed");
+            throw new IllegalStateException(op + ": " + name + " " + shown + " belongs to an arena that is already"
+                    + " closed");
         }
         if (!s.isAccessibleBy(Thread.currentThread())) {
-            throw new IllegalStateException(op + ": " + what + " is confined to another thread (its arena is another"
-                    + " thread's Arena.ofConfined()); call from that thread, or use a shared arena");
+            throw new IllegalStateException(op + ": " + name + " " + shown + " is confined to another thread (its arena"
+                    + " is another thread's Arena.ofConfined()); call from that thread, or use a shared arena");
         }
     }
 
