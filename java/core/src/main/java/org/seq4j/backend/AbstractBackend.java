@@ -58,8 +58,8 @@ public abstract class AbstractBackend implements Backend {
         }
         try {
             return allocateK(arena, dtype, shape);
-        } catch (WrongThreadException e) {   // the arena's own check, before it allocated anything
-            throw confinedArena("allocate", e);
+        } catch (IllegalStateException | WrongThreadException e) {   // the arena's own check, before it allocated
+            throw arenaRefused("allocate", arena, e);
         }
     }
 
@@ -367,13 +367,8 @@ public abstract class AbstractBackend implements Backend {
         PackedMatrix p;
         try {
             p = packedMatrixK(arena, rows, cols, precision);
-        } catch (WrongThreadException e) {
-            throw confinedArena("packedMatrix", e);
-        } catch (IllegalStateException e) {
-            if (e.getCause() instanceof WrongThreadException w) {   // allocate's, for the storage
-                throw confinedArena("packedMatrix", w);
-            }
-            throw e;
+        } catch (IllegalStateException | WrongThreadException e) {   // the arena's, or allocate's for the storage
+            throw arenaRefused("packedMatrix", arena, e);
         }
         if (p.owner() != this || p.rows() != rows || p.cols() != cols || p.precision() != precision
                 || p.storage().size() != packedSize(rows, cols, precision)) {
@@ -1829,7 +1824,7 @@ public abstract class AbstractBackend implements Backend {
 
     /**
      * The arena of allocate or packedMatrix: not null, and not closed. (One confined to another thread is found by the
-     * allocation itself, see {@link #confinedArena}: an Arena tells its owner only through a segment it allocated.)
+     * allocation itself, see {@link #arenaRefused}: an Arena tells its owner only through a segment it allocated.)
      */
     private static void arenaOpen(String op, Arena arena) {
         nonNull(op, "arena", arena);
@@ -1838,10 +1833,23 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** What allocate and packedMatrix throw for an arena whose allocation threw WrongThreadException. */
-    private static IllegalStateException confinedArena(String op, WrongThreadException e) {
-        return new IllegalStateException(op + ": the arena is confined to another thread (another thread's"
-                + " Arena.ofConfined()); allocate from that thread, or use a shared arena", e);
+    /**
+     * What allocate and packedMatrix throw when the allocation refused the arena: confined to another thread
+     * (WrongThreadException, or the IllegalStateException that Tensor.allocateHost or a nested allocate made of it), or
+     * closed by another thread since arenaOpen; one line naming the method and the arena, the refusal as the cause. Any
+     * other exception as it came.
+     */
+    private static RuntimeException arenaRefused(String op, Arena arena, RuntimeException e) {
+        if (!arena.scope().isAlive()) {
+            return new IllegalStateException(op + ": the arena is already closed", e);
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof WrongThreadException) {
+                return new IllegalStateException(op + ": the arena is confined to another thread (another thread's"
+                        + " Arena.ofConfined()); allocate from that thread, or use a shared arena", e);
+            }
+        }
+        return e;
     }
 
     private void f32(String op, String name, Tensor t) {

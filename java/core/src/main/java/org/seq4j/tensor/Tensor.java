@@ -230,30 +230,71 @@ public final class Tensor {
     /**
      * Allocates a zero-filled host tensor in {@code arena}, 64-byte aligned.
      *
-     * @param arena where the memory lives (closing it frees the tensor)
+     * @param arena where the memory lives (closing it frees the tensor); open, and this thread's if confined
      * @param dtype the element type
      * @param shape the dimensions, each {@code >= 0}
      * @return a new CPU tensor of zeros
      * @throws IllegalArgumentException if a dimension is negative or the byte size overflows a long
+     * @throws IllegalStateException    if the arena is closed, or confined to another thread
      */
     public static Tensor allocateHost(Arena arena, DType dtype, int... shape) {
-        Objects.requireNonNull(arena, "allocateHost: arena is null");
-        Objects.requireNonNull(dtype, "allocateHost: dtype is null");
+        return allocateHost("Tensor.allocateHost", arena, dtype, shape);
+    }
+
+    /**
+     * allocateHost for the factory {@code op}. The arena is not asked first: it allocates or refuses, and only a
+     * refusal is looked at (an Arena tells its owner thread only by refusing), so nothing is added to the allocation.
+     */
+    private static Tensor allocateHost(String op, Arena arena, DType dtype, int[] shape) {
+        if (arena == null) {
+            throw new NullPointerException(op + ": arena is null");
+        }
+        if (dtype == null) {
+            throw new NullPointerException(op + ": dtype is null");
+        }
         int[] s = checkedShape(shape);
-        return new Tensor(dtype, Device.CPU, s, arena.allocate(byteSizeOf(dtype, s), 64));
+        long bytes = byteSizeOf(dtype, s);
+        MemorySegment memory;
+        try {
+            memory = arena.allocate(bytes, 64);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw arenaRefused(op, arena, e);
+        }
+        return new Tensor(dtype, Device.CPU, s, memory);
+    }
+
+    /**
+     * What a factory throws when {@code arena} refused to allocate: FFM's bare "Already closed" or WrongThreadException
+     * ("Attempted access outside owning thread") in one line naming the call and the arena, FFM's exception as the
+     * cause; any other refusal as it came.
+     */
+    private static RuntimeException arenaRefused(String op, Arena arena, RuntimeException e) {
+        if (!arena.scope().isAlive()) {   // first: a closed arena of another thread refuses as another thread's
+            return new IllegalStateException(op + ": the arena is already closed", e);
+        }
+        if (e instanceof WrongThreadException) {
+            return new IllegalStateException(op + ": the arena is confined to another thread (another thread's"
+                    + " Arena.ofConfined()); allocate from that thread, or use a shared arena", e);
+        }
+        return e;
     }
 
     /**
      * A host float32 tensor holding a copy of {@code values}.
      *
-     * @param arena  where the memory lives
+     * @param arena  where the memory lives; open, and this thread's if confined
      * @param values the elements, row-major; exactly the shape's element count
      * @param shape  the dimensions
      * @return a new CPU float32 tensor
      * @throws IllegalArgumentException if the length does not match the shape
+     * @throws IllegalStateException    if the arena is closed, or confined to another thread
      */
     public static Tensor ofFloats(Arena arena, float[] values, int... shape) {
-        Tensor t = allocateHost(arena, DType.F32, shape);
+        if (values == null) {
+            throw new NullPointerException("Tensor.ofFloats: values is null");
+        }
+        int[] s = valuesShape("Tensor.ofFloats", values.length, shape);
+        Tensor t = allocateHost("Tensor.ofFloats", arena, DType.F32, s);
         t.copyFrom(values);
         return t;
     }
@@ -261,16 +302,32 @@ public final class Tensor {
     /**
      * A host int32 tensor holding a copy of {@code values}.
      *
-     * @param arena  where the memory lives
+     * @param arena  where the memory lives; open, and this thread's if confined
      * @param values the elements, row-major; exactly the shape's element count
      * @param shape  the dimensions
      * @return a new CPU int32 tensor
      * @throws IllegalArgumentException if the length does not match the shape
+     * @throws IllegalStateException    if the arena is closed, or confined to another thread
      */
     public static Tensor ofInts(Arena arena, int[] values, int... shape) {
-        Tensor t = allocateHost(arena, DType.I32, shape);
+        if (values == null) {
+            throw new NullPointerException("Tensor.ofInts: values is null");
+        }
+        int[] s = valuesShape("Tensor.ofInts", values.length, shape);
+        Tensor t = allocateHost("Tensor.ofInts", arena, DType.I32, s);
         t.copyFrom(values);
         return t;
+    }
+
+    /** The shape of ofFloats' or ofInts' values, checked against their count before anything is allocated. */
+    private static int[] valuesShape(String op, int length, int[] shape) {
+        int[] s = checkedShape(shape);
+        long size = sizeOf(s);
+        if (length != size) {
+            throw new IllegalArgumentException(op + ": " + length + " values do not match shape " + shapeString(s)
+                    + " (" + size + " elements)");
+        }
+        return s;
     }
 
     /**

@@ -275,6 +275,48 @@ class PublicApiMisuseTest {
         }
     }
 
+    /**
+     * Tensor's factories into an arena that cannot take the memory (closed, or confined to another thread): one
+     * IllegalStateException naming the factory and the arena, as the backends' allocate, where FFM's bare "Already
+     * closed" or WrongThreadException ("Attempted access outside owning thread") came out.
+     */
+    @Test
+    void tensorFactoriesIntoAnArenaThatCannotTakeItAreNamed() throws Exception {
+        Arena closed = Arena.ofConfined();
+        closed.close();
+        assertMessage(IllegalStateException.class, () -> Tensor.allocateHost(closed, DType.F32, 4),
+                "Tensor.allocateHost: the arena is already closed");
+        assertMessage(IllegalStateException.class, () -> Tensor.allocateHost(closed, DType.I32, 0),
+                "Tensor.allocateHost: the arena is already closed");
+        assertMessage(IllegalStateException.class, () -> Tensor.ofFloats(closed, new float[] {1, 2}, 2),
+                "Tensor.ofFloats: the arena is already closed");
+        assertMessage(IllegalStateException.class, () -> Tensor.ofInts(closed, new int[] {1, 2}, 2),
+                "Tensor.ofInts: the arena is already closed");
+        try (OtherThreadsArena other = new OtherThreadsArena()) {
+            assertMessage(IllegalStateException.class, () -> Tensor.allocateHost(other.arena, DType.F32, 4),
+                    "Tensor.allocateHost: the arena is confined to another thread", "use a shared arena");
+            assertMessage(IllegalStateException.class, () -> Tensor.allocateHost(other.arena, DType.F32, 0),
+                    "Tensor.allocateHost: the arena is confined to another thread");
+            var e = assertThrows(IllegalStateException.class, () -> Tensor.ofFloats(other.arena, new float[] {1, 2}, 2));
+            assertTrue(e.getMessage().startsWith("Tensor.ofFloats: the arena is confined to another thread"),
+                    e.getMessage());
+            assertTrue(e.getCause() instanceof WrongThreadException, "FFM's exception is kept as the cause");
+            assertMessage(IllegalStateException.class, () -> Tensor.ofInts(other.arena, new int[] {1, 2}, 2),
+                    "Tensor.ofInts: the arena is confined to another thread");
+            assertArrayEquals(new float[] {1, 2}, other.call(a -> Tensor.ofFloats(a, new float[] {1, 2}, 2)
+                    .toFloatArray()), "its own thread still allocates");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            // checked before anything is allocated, naming the factory (it was copyFrom's message, after allocating)
+            assertMessage(NullPointerException.class, () -> Tensor.ofFloats(arena, null, 2), "Tensor.ofFloats: values is null");
+            assertMessage(NullPointerException.class, () -> Tensor.ofInts(arena, null, 2), "Tensor.ofInts: values is null");
+            assertMessage(IllegalArgumentException.class, () -> Tensor.ofFloats(arena, new float[3], 2),
+                    "Tensor.ofFloats: 3 values do not match shape (2,)");
+            assertMessage(IllegalArgumentException.class, () -> Tensor.ofInts(arena, new int[1], 2, 2),
+                    "Tensor.ofInts: 1 values do not match shape (2, 2)");
+        }
+    }
+
     @Test
     void backendConfigNullsAreNamed() {
         assertMessage(NullPointerException.class, () -> new BackendConfig(0, 0, null), "libraries is null");
