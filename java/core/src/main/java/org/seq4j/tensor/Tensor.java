@@ -22,13 +22,13 @@ import java.util.Objects;
  * Threads: a Tensor is an immutable view (dtype, shape, segment) of memory owned by an {@link Arena}, so the
  * Tensor object itself may be passed between threads freely; its memory follows its Arena's rules. Memory
  * of a confined arena ({@code Arena.ofConfined()}) may be read and written only by the thread that made
- * the arena, and FFM throws WrongThreadException on any other (a Backend method given such a tensor throws
- * IllegalStateException saying so before any kernel runs). Memory of a shared arena
- * ({@code Arena.ofShared()}, {@code Arena.global()}, {@code Arena.ofAuto()}) may be touched from any thread,
- * but nothing orders concurrent writes, or a write and a read, of the same elements: that is the caller's
- * to prevent (a model's own workspaces are guarded by the model, see {@code Model}). Once the arena is
- * closed, the memory is gone: any access to the segment throws IllegalStateException, and every Backend
- * method given the tensor throws IllegalStateException saying so before any kernel runs.
+ * the arena: on any other, this class's accessors (getFloat, copyFrom, ...) and every Backend method given such a
+ * tensor throw IllegalStateException saying so (FFM's own access, through {@link #segment()}, WrongThreadException).
+ * Memory of a shared arena ({@code Arena.ofShared()}, {@code Arena.global()}, {@code Arena.ofAuto()}) may be touched
+ * from any thread, but nothing orders concurrent writes, or a write and a read, of the same elements: that is the
+ * caller's to prevent (a model's own workspaces are guarded by the model, see {@code Model}). Once the arena is
+ * closed, the memory is gone: any access to the segment throws IllegalStateException, the accessors' and every
+ * Backend method's saying so (a Backend's before any kernel runs).
  */
 public final class Tensor {
     private final DType dtype;
@@ -442,14 +442,22 @@ public final class Tensor {
      * @throws IllegalStateException if its arena is closed, or confined to another thread
      */
     public static void requireUsable(String op, String name, Object shown, MemorySegment s) {
+        String why = whyUnusable(s);
+        if (why != null) {
+            throw new IllegalStateException(op + ": " + name + " " + shown + why);
+        }
+    }
+
+    /** Why the calling thread cannot use {@code s}, as the end of a message, or null if it can (allocates nothing). */
+    private static String whyUnusable(MemorySegment s) {
         if (!s.scope().isAlive()) {
-            throw new IllegalStateException(op + ": " + name + " " + shown + " belongs to an arena that is already"
-                    + " closed");
+            return " belongs to an arena that is already closed";
         }
         if (!s.isAccessibleBy(Thread.currentThread())) {
-            throw new IllegalStateException(op + ": " + name + " " + shown + " is confined to another thread (its arena"
-                    + " is another thread's Arena.ofConfined()); call from that thread, or use a shared arena");
+            return " is confined to another thread (its arena is another thread's Arena.ofConfined()); call from that"
+                    + " thread, or use a shared arena";
         }
+        return null;
     }
 
     /**
@@ -570,7 +578,8 @@ public final class Tensor {
      * Copies {@code values} into this host float32 tensor.
      *
      * @param values exactly {@link #size()} elements, row-major
-     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalStateException    if the tensor is not on the host, or its arena is closed or confined to another
+     *                                  thread
      * @throws IllegalArgumentException if it is not float32 or the length differs
      */
     public void copyFrom(float[] values) {
@@ -578,14 +587,19 @@ public final class Tensor {
         Objects.requireNonNull(values, "copyFrom(float[]): values is null");
         requireType(DType.F32, "copyFrom(float[])");
         requireLength(values.length);
-        MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
+        try {
+            MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused("Tensor.copyFrom(float[])", e);
+        }
     }
 
     /**
      * Copies {@code values} into this host int32 tensor.
      *
      * @param values exactly {@link #size()} elements, row-major
-     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalStateException    if the tensor is not on the host, or its arena is closed or confined to another
+     *                                  thread
      * @throws IllegalArgumentException if it is not int32 or the length differs
      */
     public void copyFrom(int[] values) {
@@ -593,33 +607,47 @@ public final class Tensor {
         Objects.requireNonNull(values, "copyFrom(int[]): values is null");
         requireType(DType.I32, "copyFrom(int[])");
         requireLength(values.length);
-        MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_INT, 0, values.length);
+        try {
+            MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_INT, 0, values.length);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused("Tensor.copyFrom(int[])", e);
+        }
     }
 
     /**
      * A copy of this host float32 tensor's elements.
      *
      * @return a new array, row-major
-     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalStateException    if the tensor is not on the host, or its arena is closed or confined to another
+     *                                  thread
      * @throws IllegalArgumentException if it is not float32
      */
     public float[] toFloatArray() {
         requireHost("toFloatArray()");
         requireType(DType.F32, "toFloatArray()");
-        return segment.toArray(ValueLayout.JAVA_FLOAT);
+        try {
+            return segment.toArray(ValueLayout.JAVA_FLOAT);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused("Tensor.toFloatArray()", e);
+        }
     }
 
     /**
      * A copy of this host int32 tensor's elements.
      *
      * @return a new array, row-major
-     * @throws IllegalStateException    if the tensor is not on the host
+     * @throws IllegalStateException    if the tensor is not on the host, or its arena is closed or confined to another
+     *                                  thread
      * @throws IllegalArgumentException if it is not int32
      */
     public int[] toIntArray() {
         requireHost("toIntArray()");
         requireType(DType.I32, "toIntArray()");
-        return segment.toArray(ValueLayout.JAVA_INT);
+        try {
+            return segment.toArray(ValueLayout.JAVA_INT);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused("Tensor.toIntArray()", e);
+        }
     }
 
     /**
@@ -627,7 +655,8 @@ public final class Tensor {
      *
      * @param i the flat, row-major index
      * @return the element
-     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalStateException     if the tensor is not on the host, or its arena is closed or confined to another
+     *                                   thread
      * @throws IllegalArgumentException  if it is not float32
      * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
      */
@@ -635,7 +664,11 @@ public final class Tensor {
         requireHost("getFloat");
         requireType(DType.F32, "getFloat");
         requireIndex("getFloat", i);
-        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        try {
+            return segment.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused("Tensor.getFloat", e);
+        }
     }
 
     /**
@@ -643,7 +676,8 @@ public final class Tensor {
      *
      * @param i the flat, row-major index
      * @param v the value
-     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalStateException     if the tensor is not on the host, or its arena is closed or confined to another
+     *                                   thread
      * @throws IllegalArgumentException  if it is not float32
      * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
      */
@@ -651,7 +685,11 @@ public final class Tensor {
         requireHost("setFloat");
         requireType(DType.F32, "setFloat");
         requireIndex("setFloat", i);
-        segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+        try {
+            segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused("Tensor.setFloat", e);
+        }
     }
 
     /**
@@ -659,7 +697,8 @@ public final class Tensor {
      *
      * @param i the flat, row-major index
      * @return the element
-     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalStateException     if the tensor is not on the host, or its arena is closed or confined to another
+     *                                   thread
      * @throws IllegalArgumentException  if it is not int32
      * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
      */
@@ -667,7 +706,11 @@ public final class Tensor {
         requireHost("getInt");
         requireType(DType.I32, "getInt");
         requireIndex("getInt", i);
-        return segment.getAtIndex(ValueLayout.JAVA_INT, i);
+        try {
+            return segment.getAtIndex(ValueLayout.JAVA_INT, i);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused("Tensor.getInt", e);
+        }
     }
 
     /**
@@ -675,7 +718,8 @@ public final class Tensor {
      *
      * @param i the flat, row-major index
      * @param v the value
-     * @throws IllegalStateException     if the tensor is not on the host
+     * @throws IllegalStateException     if the tensor is not on the host, or its arena is closed or confined to another
+     *                                   thread
      * @throws IllegalArgumentException  if it is not int32
      * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, size())}
      */
@@ -683,7 +727,22 @@ public final class Tensor {
         requireHost("setInt");
         requireType(DType.I32, "setInt");
         requireIndex("setInt", i);
-        segment.setAtIndex(ValueLayout.JAVA_INT, i, v);
+        try {
+            segment.setAtIndex(ValueLayout.JAVA_INT, i, v);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused("Tensor.setInt", e);
+        }
+    }
+
+    /**
+     * What an accessor throws when FFM refused this tensor's memory: one line naming the accessor, this tensor and why
+     * (requireUsable's words), FFM's exception as the cause; any other refusal as it came. The accessors ask FFM's own
+     * check rather than requireUsable first: FFM checks every access anyway, so the success path does no more than it
+     * did, and a shared arena that another thread closes between a check and the access is named too.
+     */
+    private RuntimeException refused(String op, RuntimeException e) {
+        String why = whyUnusable(segment);
+        return why == null ? e : new IllegalStateException(op + ": this " + this + why, e);
     }
 
     private void requireHost(String what) {

@@ -317,6 +317,57 @@ class PublicApiMisuseTest {
         }
     }
 
+    /**
+     * Tensor's element accessors on memory the calling thread cannot use (its arena closed, or another thread's
+     * confined one), views included: an IllegalStateException naming the accessor and the tensor, FFM's exception as
+     * the cause, where its bare "Already closed" or WrongThreadException came out; nothing is written.
+     */
+    @Test
+    void tensorAccessorsOnMemoryTheThreadCannotUseAreNamed() throws Exception {
+        Tensor x, ids;
+        try (Arena arena = Arena.ofConfined()) {
+            x = Tensor.allocateHost(arena, DType.F32, 2, 3);
+            ids = Tensor.allocateHost(arena, DType.I32, 2);
+        }
+        for (Map.Entry<String, Executable> call : accessors(x, ids).entrySet()) {
+            var e = assertThrows(IllegalStateException.class, call.getValue(), call.getKey());
+            assertTrue(e.getMessage().startsWith("Tensor." + call.getKey() + ": this Tensor(")
+                    && e.getMessage().contains("belongs to an arena that is already closed"), e.getMessage());
+            assertTrue(e.getCause() instanceof IllegalStateException, call.getKey() + ": FFM's exception is the cause");
+        }
+        assertMessage(IllegalStateException.class, () -> x.get(1).getFloat(0),
+                "Tensor.getFloat: this Tensor(3,) F32 on CPU belongs to an arena that is already closed");
+        try (OtherThreadsArena other = new OtherThreadsArena()) {
+            float[] values = {1, 2, 3, 4, 5, 6};
+            Tensor fx = other.call(a -> Tensor.ofFloats(a, values, 2, 3));
+            Tensor fids = other.call(a -> Tensor.ofInts(a, new int[] {7, 8}, 2));
+            for (Map.Entry<String, Executable> call : accessors(fx, fids).entrySet()) {
+                var e = assertThrows(IllegalStateException.class, call.getValue(), call.getKey());
+                assertTrue(e.getMessage().startsWith("Tensor." + call.getKey() + ": this Tensor(")
+                        && e.getMessage().contains("is confined to another thread"), e.getMessage());
+                assertTrue(e.getCause() instanceof WrongThreadException, call.getKey() + ": FFM's exception is the cause");
+            }
+            assertMessage(IllegalStateException.class, () -> fx.flatSlice(2, 3).setFloat(0, 9f),
+                    "Tensor.setFloat: this Tensor(3,) F32 on CPU is confined to another thread");
+            assertArrayEquals(values, other.call(a -> fx.toFloatArray()), "nothing written");
+            assertArrayEquals(new int[] {7, 8}, other.call(a -> fids.toIntArray()), "nothing written");
+        }
+    }
+
+    /** Every element accessor of a float32 (2, 3) tensor x and an int32 (2,) tensor ids, by the name it reports. */
+    private static Map<String, Executable> accessors(Tensor x, Tensor ids) {
+        Map<String, Executable> calls = new java.util.LinkedHashMap<>();
+        calls.put("copyFrom(float[])", () -> x.copyFrom(new float[6]));
+        calls.put("copyFrom(int[])", () -> ids.copyFrom(new int[2]));
+        calls.put("toFloatArray()", x::toFloatArray);
+        calls.put("toIntArray()", ids::toIntArray);
+        calls.put("getFloat", () -> x.getFloat(5));
+        calls.put("setFloat", () -> x.setFloat(5, 9f));
+        calls.put("getInt", () -> ids.getInt(1));
+        calls.put("setInt", () -> ids.setInt(1, 9));
+        return calls;
+    }
+
     @Test
     void backendConfigNullsAreNamed() {
         assertMessage(NullPointerException.class, () -> new BackendConfig(0, 0, null), "libraries is null");
