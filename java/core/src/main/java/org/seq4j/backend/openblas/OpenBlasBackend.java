@@ -362,7 +362,7 @@ public final class OpenBlasBackend extends AbstractBackend {
     /** Largest op(B) (in floats) that gemmThroughPack packs: 64 MiB of scratch at most. */
     private static final long PACK_LIMIT = 16L << 20;
 
-    /** Guards packScratch and its arena: one call at a time packs into it; close waits for that call. */
+    /** Guards packScratch, its arena and packClosed: one call at a time packs into it; close waits for that call. */
     private final ReentrantLock packLock = new ReentrantLock();
     /**
      * gemmThroughPack's panels, grown to the largest pack so far and kept until close (up to 64 MiB; left to the
@@ -370,29 +370,38 @@ public final class OpenBlasBackend extends AbstractBackend {
      */
     private MemorySegment packScratch = MemorySegment.NULL;
     private Arena packArena;
+    /**
+     * Set by closeK, packLock held. A product that passed its open check before close may reach the pack after closeK
+     * freed the scratch: it then packs into memory of its own, as a call that finds the scratch in use does (a scratch
+     * it made would outlive the backend, nothing left to free it). Read with packLock held, so it costs nothing more.
+     */
+    private boolean packClosed;
 
     /**
      * C = A op(B) + beta C with op(B) packed first: the recurrent products' blocks for a product used once. The pack
-     * goes to this backend's scratch, or, where another thread holds it, to memory of the call's own, freed on
-     * return: the memory kept is one scratch a backend however many threads call (one a thread could keep 64 MiB for
-     * every thread of a server). The result does not depend on which.
+     * goes to this backend's scratch, or, where another thread holds it or close has freed it, to memory of the call's
+     * own, freed on return: the memory kept is one scratch a backend however many threads call (one a thread could
+     * keep 64 MiB for every thread of a server), and none once closed. The result does not depend on which.
+     * Package-private for tests: the pack and its product are correct on every clone, wherever gemmK sends products.
      */
-    private void gemmThroughPack(Transpose transB, int m, int n, int k, Tensor a, int lda, Tensor b, int ldb,
-                                 float beta, Tensor c, int ldc) {
+    void gemmThroughPack(Transpose transB, int m, int n, int k, Tensor a, int lda, Tensor b, int ldb, float beta,
+                         Tensor c, int ldc) {
         int f32 = seq4j_cpu_h.SEQ4J_PACKED_F32();
         long bytes = seq4j_cpu_h.seq4j_packed_floats(k, n, f32) * Float.BYTES;
         if (packLock.tryLock()) {
             try {
-                if (packScratch.byteSize() < bytes) {
-                    freePackScratch();
-                    packArena = Arena.ofShared();
-                    packScratch = packArena.allocate(bytes, 64);
+                if (!packClosed) {
+                    if (packScratch.byteSize() < bytes) {
+                        freePackScratch();
+                        packArena = Arena.ofShared();
+                        packScratch = packArena.allocate(bytes, 64);
+                    }
+                    packAndMultiply(packScratch, f32, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+                    return;
                 }
-                packAndMultiply(packScratch, f32, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
             } finally {
                 packLock.unlock();
             }
-            return;
         }
         try (Arena call = Arena.ofConfined()) {
             packAndMultiply(call.allocate(bytes, 64), f32, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
@@ -409,11 +418,15 @@ public final class OpenBlasBackend extends AbstractBackend {
         }
     }
 
-    /** Frees the pack scratch, once a product that packs into it on another thread has returned. */
+    /**
+     * Frees the pack scratch, once a product that packs into it on another thread has returned; a product still to
+     * reach it packs into memory of its own (packClosed), so it is freed exactly once.
+     */
     @Override
     protected void closeK() {
         packLock.lock();
         try {
+            packClosed = true;
             freePackScratch();
         } finally {
             packLock.unlock();
