@@ -73,12 +73,17 @@ public final class Tensor {
      * @return a tensor over {@code segment}
      * @throws IllegalArgumentException if a dimension is negative, the byte size differs, the address is misaligned
      *                                  or the segment is read-only (native kernels would write to it unchecked)
+     * @throws IllegalStateException    if the segment's arena is already closed (memory of another thread's confined
+     *                                  arena is wrapped: that thread may use the tensor)
      * @throws NullPointerException     if an argument is null, naming it
      */
     public static Tensor wrap(MemorySegment segment, DType dtype, Device device, int... shape) {
         Objects.requireNonNull(segment, "wrap: segment is null");
         Objects.requireNonNull(dtype, "wrap: dtype is null");
         Objects.requireNonNull(device, "wrap: device is null");
+        if (!segment.scope().isAlive()) {   // its memory is gone: every later use would fail, far from here
+            throw new IllegalStateException("Tensor.wrap: the segment's arena is already closed");
+        }
         int[] s = checkedShape(shape);
         // maxByteAlignment, not the address: heap memory is only as aligned as its array's elements, so a byte[] or
         // char[] at offset 0 is refused too (the Java backend could not read floats from it; native code would)

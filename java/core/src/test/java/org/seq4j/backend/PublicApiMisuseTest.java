@@ -292,6 +292,14 @@ class PublicApiMisuseTest {
                 "Tensor.ofFloats: the arena is already closed");
         assertMessage(IllegalStateException.class, () -> Tensor.ofInts(closed, new int[] {1, 2}, 2),
                 "Tensor.ofInts: the arena is already closed");
+        // wrapping freed memory was taken: the tensor failed at its first use, far from the wrap
+        Arena gone = Arena.ofConfined();
+        MemorySegment freed = gone.allocate(8, 4);
+        gone.close();
+        assertMessage(IllegalStateException.class, () -> Tensor.wrap(freed, DType.F32, Device.CPU, 2),
+                "Tensor.wrap: the segment's arena is already closed");
+        assertMessage(IllegalStateException.class, () -> Tensor.wrapHost(freed, 2),
+                "Tensor.wrap: the segment's arena is already closed");
         try (OtherThreadsArena other = new OtherThreadsArena()) {
             assertMessage(IllegalStateException.class, () -> Tensor.allocateHost(other.arena, DType.F32, 4),
                     "Tensor.allocateHost: the arena is confined to another thread", "use a shared arena");
