@@ -453,7 +453,7 @@ public abstract class AbstractBackend implements Backend {
             // a strided w in device memory: row i of s (1, n) = 1 * op(w)'s row i, a batch of k rank-1 products with
             // the scalar 1 (exact: x * 1 = x), which a device's batched gemm runs in one call without allocating;
             // op(w)'s row i is row i of w (a row vector at i * ldw) or column i of a transposed w (at i, ldw apart)
-            Tensor one = unit();
+            Tensor one = unit("pack");
             if (trans.isTransposed()) {
                 gemmStridedBatchedK(Transpose.NO, Transpose.YES, 1, n, 1, 1f, one, 1, 0, w, ldw, 1, 0f, s, n, n, k);
             } else {
@@ -495,13 +495,18 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The scalar 1 as a (1,) tensor of this backend, allocated by the first strided device pack; freed by close. */
-    private Tensor unit() {
+    /**
+     * The scalar 1 as a (1,) tensor of this backend, allocated by the first strided device pack; freed by close. A pack
+     * that passed its open check before close() ran is refused here rather than allocate an arena close() has already
+     * looked for (nothing would free it): close() sets closed under this lock and reads unitArena after it.
+     */
+    private Tensor unit(String op) {
         Tensor u = unit;
         if (u != null) {
             return u;
         }
         synchronized (this) {
+            open(op);
             if (unit == null) {
                 unitArena = Arena.ofShared();
                 Tensor t = allocateK(unitArena, DType.F32, new int[] {1});
