@@ -85,6 +85,7 @@ public final class AttentionWeight implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
     }
 }

@@ -5,17 +5,22 @@
 // follows only a forward over the weights as they still are: the write counters (Parameter.Version) of the layer's
 // parameters are read when its forward returns and compared when its backward starts, so a backward after an
 // optimizer step, a copyIn or a load (which would mix the forward's activations with the new weights: a silently
-// inconsistent gradient) is refused, as the models refuse it. Booleans, the counters' distinct objects (found once,
-// in the constructor) and their counts in an array made once; a message built only when refusing: the hot path
-// allocates nothing.
+// inconsistent gradient) is refused, as the models refuse it. After the layer's close() every call is refused naming
+// it ("TimeLSTM.forward: this TimeLSTM is already closed"), at any size: at the size it last ran at, its buffers are
+// those of the closed arena, which the first kernel refused in its own argument names, and a call that reached no
+// kernel (TimeDropout's forward in evaluation mode, an accessor handing out a closed buffer) went through. Booleans,
+// the counters' distinct objects (found once, in the constructor) and their counts in an array made once; a message
+// built only when refusing: the hot path allocates nothing.
 package org.seq4j.layers;
 
 /**
  * The order of a layer's calls, checked at every call as seq4j's own layers check theirs: a backward follows a forward
  * that returned, once, over the weights as that forward saw them; an output of a call is read only while it is that
- * call's. A layer of one's own holds one, calls {@link #forwardStarts()} / {@link #forwardReturned()} around its
- * forward and {@link #backwardStarts()} / {@link #backwardReturned()} around its backward, and gets the same
- * IllegalStateExceptions, naming it, as the built-in layers. Not thread-safe: a layer serves one thread at a time.
+ * call's; nothing runs after the layer's close(). A layer of one's own holds one, calls {@link #forwardStarts()} /
+ * {@link #forwardReturned()} around its forward and {@link #backwardStarts()} / {@link #backwardReturned()} around its
+ * backward, {@link #requireOpen(String)} first in its other calls, and {@link #close()} in its close(), and gets the
+ * same IllegalStateExceptions, naming it, as the built-in layers. Not thread-safe: a layer serves one thread at a
+ * time.
  */
 public final class CallOrder {
     private final String layer;     // the layer's name in messages, "TimeLSTM"
@@ -26,6 +31,7 @@ public final class CallOrder {
     private boolean forwardDone;    // the last forward returned
     private boolean backwardOpen;   // ... and no backward of it has started
     private boolean backwardDone;   // a backward of the last forward returned
+    private boolean closed;         // the layer's close() ran: every call is refused
 
     /**
      * The calls of a layer over {@code parameters} (none for a layer without): their write counters, one per store
@@ -58,8 +64,13 @@ public final class CallOrder {
         this.counts = new long[k];
     }
 
-    /** A forward starts: nothing of the last one may be followed or read until this one returns. */
+    /**
+     * A forward starts: nothing of the last one may be followed or read until this one returns.
+     *
+     * @throws IllegalStateException naming the layer, if it is closed
+     */
     public void forwardStarts() {
+        requireOpen("forward");
         forwardDone = false;
         backwardOpen = false;
         backwardDone = false;
@@ -92,7 +103,7 @@ public final class CallOrder {
     /**
      * A backward starts: refused before a forward returned, after a backward of it started (even one that threw,
      * which may have added part of its gradients), or when a parameter the forward read was written since it
-     * returned; otherwise it uses the forward up.
+     * returned, or after the layer's close(); otherwise it uses the forward up.
      *
      * @throws IllegalStateException naming the layer, in those cases
      */
@@ -109,6 +120,7 @@ public final class CallOrder {
      * @throws IllegalStateException naming the layer, as backwardStarts()
      */
     public void backwardAllowed() {
+        requireOpen("backward");
         if (!forwardDone) {
             throw new IllegalStateException(layer + ".backward before forward");
         }
@@ -140,12 +152,13 @@ public final class CallOrder {
     }
 
     /**
-     * Refuses {@code accessor}, an output of the forward, unless the last forward returned.
+     * Refuses {@code accessor}, an output of the forward, unless the last forward returned (and the layer is open).
      *
      * @param accessor the accessor's name in the message
-     * @throws IllegalStateException unless the last forward returned
+     * @throws IllegalStateException unless the last forward returned, or if the layer is closed
      */
     public void requireForward(String accessor) {
+        requireOpen(accessor);
         if (!forwardDone) {
             throw new IllegalStateException(layer + "." + accessor + " before forward (or after one that threw): it is"
                     + " an output of the last forward, so one must have returned");
@@ -153,15 +166,42 @@ public final class CallOrder {
     }
 
     /**
-     * Refuses {@code accessor}, an output of the backward, unless a backward of the last forward returned.
+     * Refuses {@code accessor}, an output of the backward, unless a backward of the last forward returned (and the
+     * layer is open).
      *
      * @param accessor the accessor's name in the message
-     * @throws IllegalStateException unless a backward of the last forward returned
+     * @throws IllegalStateException unless a backward of the last forward returned, or if the layer is closed
      */
     public void requireBackward(String accessor) {
+        requireOpen(accessor);
         if (!backwardDone) {
             throw new IllegalStateException(layer + "." + accessor + " before backward: it is an output of a backward"
                     + " of the last forward, and none has returned since that forward started");
         }
+    }
+
+    /**
+     * Refuses {@code call} after the layer's close(): for the calls that change what its next forward does (setState,
+     * resetState, setTraining, ...) and for checks a call makes before its forwardStarts() or backwardStarts(). Plain
+     * accessors of the layer's configuration (its sizes, its parameters) need none.
+     *
+     * @param call the call's name in the message, e.g. "setState"
+     * @throws IllegalStateException "TimeLSTM.setState: this TimeLSTM is already closed", if it is closed
+     */
+    public void requireOpen(String call) {
+        if (closed) {
+            throw new IllegalStateException(layer + "." + call + ": this " + layer + " is already closed");
+        }
+    }
+
+    /**
+     * The layer is closed: every later call that checks this order is refused, naming the layer and the call; nothing
+     * of the last forward or backward may be followed or read. Closing again does nothing.
+     */
+    public void close() {
+        closed = true;
+        forwardDone = false;
+        backwardOpen = false;
+        backwardDone = false;
     }
 }

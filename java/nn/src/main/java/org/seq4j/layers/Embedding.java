@@ -72,6 +72,7 @@ public final class Embedding implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
     }
 }

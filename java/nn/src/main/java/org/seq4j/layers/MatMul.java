@@ -76,6 +76,7 @@ public final class MatMul implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
     }
 }

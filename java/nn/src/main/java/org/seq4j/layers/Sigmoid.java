@@ -55,6 +55,7 @@ public final class Sigmoid implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
     }
 }

@@ -70,6 +70,7 @@ public final class SoftmaxWithLoss implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
     }
 }

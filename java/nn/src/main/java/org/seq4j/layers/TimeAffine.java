@@ -136,6 +136,7 @@ public final class TimeAffine implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
         if (packedW != null) {
             packedW.close();

@@ -108,6 +108,7 @@ public final class TimeAttention implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
     }
 }

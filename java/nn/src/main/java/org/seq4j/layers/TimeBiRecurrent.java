@@ -211,12 +211,14 @@ public final class TimeBiRecurrent implements AutoCloseable {
      * @param precision F32 (the default) or BF16
      */
     public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+        calls.requireOpen("setInferencePrecision");   // in this layer's name, not its directions'
         forwardLayer.setInferencePrecision(precision);
         backwardLayer.setInferencePrecision(precision);
     }
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         forwardLayer.close();
         backwardLayer.close();
         ws.close();

@@ -48,6 +48,7 @@ public final class TimeDropout implements AutoCloseable {
      * @param training the mode
      */
     public void setTraining(boolean training) {
+        calls.requireOpen("setTraining");
         this.training = training;
     }
 
@@ -66,6 +67,7 @@ public final class TimeDropout implements AutoCloseable {
      * @param seed the next mask's seed
      */
     public void setSeed(long seed) {
+        calls.requireOpen("setSeed");
         this.seed = seed;
     }
 
@@ -123,6 +125,7 @@ public final class TimeDropout implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
     }
 }

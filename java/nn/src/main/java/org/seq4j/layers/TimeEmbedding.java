@@ -95,6 +95,7 @@ public final class TimeEmbedding implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
     }
 }

@@ -157,6 +157,7 @@ public final class TimeGRU implements TimeRecurrent {
      */
     @Override
     public void setInferencePrecision(PackedMatrix.Precision precision) {
+        calls.requireOpen("setInferencePrecision");
         inference.setPrecision(precision);
     }
 
@@ -337,6 +338,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public Tensor backward(Tensor dhs) {
+        calls.requireOpen("backward");   // closed first: the check below comes before CallOrder's
         if (foldedEmbed != null) {
             throw new IllegalStateException("TimeGRU.backward(dhs): the last forward took token ids through an "
                     + "embedding; use backward(embed, dhs)");
@@ -369,6 +371,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     /** backward(embed, dhs) where dhs != null, else with dhs zero but for dhLast at the last step. */
     private void backwardThrough(TimeEmbedding embed, Tensor dhs, Tensor dhLast) {
+        calls.requireOpen("backward");   // closed first: the embedding is checked before CallOrder's checks
         if (foldedEmbed == null) {
             // as in TimeLSTM: what would refuse this layer's backward or the embedding's refuses both, before either
             // adds anything
@@ -469,6 +472,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public void setState(Tensor h) {
+        calls.requireOpen("setState");
         if (!stateful) {
             throw new IllegalStateException("setState on a TimeGRU that is not stateful would be ignored by forward");
         }
@@ -486,6 +490,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public void resetState() {
+        calls.requireOpen("resetState");
         hasH = false;
         inLastStep = false;
     }
@@ -510,6 +515,7 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
         stateWs.close();
         folded.close();

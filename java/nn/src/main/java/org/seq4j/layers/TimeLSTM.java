@@ -190,6 +190,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param precision F32 or BF16
      */
     public void setInferencePrecision(PackedMatrix.Precision precision) {
+        calls.requireOpen("setInferencePrecision");
         inference.setPrecision(precision);
     }
 
@@ -434,6 +435,7 @@ public final class TimeLSTM implements TimeRecurrent {
      *         since it, or it took token ids
      */
     public Tensor backward(Tensor dhs, Tensor dcLast) {
+        calls.requireOpen("backward");   // closed first: the check below comes before CallOrder's
         if (foldedEmbed != null) {
             throw new IllegalStateException("TimeLSTM.backward(dhs): the last forward took token ids through an "
                     + "embedding; use backward(embed, dhs)");
@@ -453,6 +455,7 @@ public final class TimeLSTM implements TimeRecurrent {
      *         since it, or it took token ids
      */
     public Tensor backwardLast(Tensor dhLast, Tensor dcLast) {
+        calls.requireOpen("backward");   // closed first, as in backward(dhs, dcLast)
         if (foldedEmbed != null) {
             throw new IllegalStateException("TimeLSTM.backwardLast(dh, dc): the last forward took token ids through "
                     + "an embedding; use backwardLast(embed, dh)");
@@ -507,6 +510,7 @@ public final class TimeLSTM implements TimeRecurrent {
 
     /** backward(embed, dhs, dcLast) where dhs != null, else with dhs zero but for dhLast at the last step. */
     private void backwardThrough(TimeEmbedding embed, Tensor dhs, Tensor dhLast, Tensor dcLast) {
+        calls.requireOpen("backward");   // closed first: the embedding is checked before CallOrder's checks
         if (foldedEmbed == null) {
             // the embedding's backward runs after this layer's adds its gradients: whatever would refuse either is
             // refused before both (this layer's refusals first), so that a refused backward adds nothing
@@ -622,6 +626,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws NullPointerException if h is null
      */
     public void setState(Tensor h, Tensor c) {
+        calls.requireOpen("setState");
         if (!stateful) {
             throw new IllegalStateException("setState on a TimeLSTM that is not stateful would be ignored by forward");
         }
@@ -659,6 +664,7 @@ public final class TimeLSTM implements TimeRecurrent {
 
     /** Forgets the carried state: the next forward starts from h = c = 0. */
     public void resetState() {
+        calls.requireOpen("resetState");
         hasH = false;
         hasC = false;
         inLastStep = false;
@@ -728,6 +734,7 @@ public final class TimeLSTM implements TimeRecurrent {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
         stateWs.close();
         folded.close();

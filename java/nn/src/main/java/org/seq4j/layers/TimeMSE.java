@@ -107,6 +107,7 @@ public final class TimeMSE implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
     }
 }

@@ -192,6 +192,7 @@ public final class TimeRNN implements AutoCloseable {
      * @throws NullPointerException if h is null
      */
     public void setState(Tensor h) {
+        calls.requireOpen("setState");
         if (!stateful) {
             throw new IllegalStateException("setState on a TimeRNN that is not stateful would be ignored by forward");
         }
@@ -209,6 +210,7 @@ public final class TimeRNN implements AutoCloseable {
 
     /** Forgets the carried state: the next forward starts from zeros. */
     public void resetState() {
+        calls.requireOpen("resetState");
         hasH = false;
     }
 
@@ -236,6 +238,7 @@ public final class TimeRNN implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
         stateWs.close();
     }

@@ -8,7 +8,9 @@ import org.seq4j.tensor.Tensor;
 
 /**
  * What the models need of a recurrent layer over a time-major sequence, so that a model built with Cell.LSTM or
- * Cell.GRU runs the same code. Only h travels between layers; an LSTM's c starts at 0.
+ * Cell.GRU runs the same code. Only h travels between layers; an LSTM's c starts at 0. After close() every call but
+ * the accessors of its configuration (inputSize, hiddenSize, isStateful, inferencePrecision) throws
+ * IllegalStateException naming the layer and the call.
  */
 public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, TimeGRU {
 

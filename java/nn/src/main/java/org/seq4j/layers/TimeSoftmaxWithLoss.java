@@ -103,6 +103,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
 
     @Override
     public void close() {
+        calls.close();   // every later call is refused, naming this layer
         ws.close();
     }
 }
