@@ -8,6 +8,7 @@ package org.seq4j.models;
 import java.util.function.Supplier;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
@@ -140,6 +141,19 @@ public abstract class AbstractModel implements Model {
     @Override
     public final boolean isTraining() {
         return training;
+    }
+
+    /**
+     * Model's default (F32 only: this model has no LSTM or GRU inference path), held like the other operations, so
+     * that a closed model refuses it as it refuses them; the models with such a path override it.
+     *
+     * @param precision F32
+     * @throws UnsupportedOperationException for BF16
+     * @throws IllegalStateException if another thread is inside the model, or it is closed
+     */
+    @Override
+    public void setInferencePrecision(PackedMatrix.Precision precision) {
+        held("setInferencePrecision", () -> Model.super.setInferencePrecision(precision));
     }
 
     /**

@@ -1,0 +1,85 @@
+// A model used after close() is refused in its own words, at the size it last ran at: every operation of every model
+// (SteadyStateAllocationTest's cases) throws IllegalStateException "<Model>.<operation>: this <Model> is already
+// closed", naming neither a layer nor a kernel; closing again does nothing. The layers' own refusal (ClosedLayerTest)
+// is behind it.
+package org.seq4j.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class ClosedModelTest {
+
+    private static Tensor input(Backend backend, Arena arena, Random rng, SteadyStateAllocationTest.Case c,
+                                int[] shape) {
+        int size = 1;
+        for (int d : shape) {
+            size *= d;
+        }
+        if (c.ids()) {
+            int[] ids = new int[size];
+            for (int i = 0; i < size; i++) {
+                ids[i] = rng.nextInt(c.vocab());
+            }
+            return ModelTesting.ids(backend, arena, ids, shape[0], shape[1]);
+        }
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = (float) rng.nextGaussian();
+        }
+        return ModelTesting.floats(backend, arena, v, shape);
+    }
+
+    /** The operation throws IllegalStateException "model.operation: this model is already closed". */
+    private static void refused(String model, String operation, Executable run) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, run,
+                model + "." + operation + " after close");
+        assertEquals(model + "." + operation + ": this " + model + " is already closed", e.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.models.SteadyStateAllocationTest#cases")
+    void everyOperationOfAClosedModelIsRefusedNamingIt(SteadyStateAllocationTest.Case c) {
+        Backend backend = TestBackends.reference();
+        Random rng = new Random(3);
+        try (Arena arena = Arena.ofConfined()) {
+            Model model = c.model().apply(backend);
+            String name = model.getClass().getSimpleName();
+            Tensor xs = input(backend, arena, rng, c, c.xsShape());
+            Tensor ts = input(backend, arena, rng, c, c.tsShape());
+            model.forward(xs, ts);
+            model.backward();
+            model.forward(xs, ts);   // its backward is open when the model closes
+            model.close();
+            refused(name, "backward", model::backward);
+            refused(name, "forward", () -> model.forward(xs, ts));
+            refused(name, "setTraining", () -> model.setTraining(false));
+            refused(name, "setInferencePrecision", () -> model.setInferencePrecision(PackedMatrix.Precision.F32));
+            switch (model) {
+                case LanguageModel lm -> {
+                    refused(name, "resetState", lm::resetState);
+                    refused(name, "generate",
+                            () -> lm.generate(new int[][] {{1}}, 2, LanguageModel.Sampling.ARGMAX, 1));
+                    refused(name, "beamSearch", () -> lm.beamSearch(new int[][] {{1}}, 2, 2, 0, -1));
+                }
+                case Seq2seqModel s2s -> {
+                    refused(name, "generate", () -> s2s.generate(xs, 1, 2));
+                    refused(name, "beamSearch", () -> s2s.beamSearch(xs, 1, 2, 2));
+                }
+                case RegressionModel r -> refused(name, "predict", () -> r.predict(xs, 2));
+                default -> throw new AssertionError("a model of no known kind: " + name);
+            }
+            model.close();   // closing again does nothing
+            refused(name, "forward", () -> model.forward(xs, ts));
+        }
+    }
+}
