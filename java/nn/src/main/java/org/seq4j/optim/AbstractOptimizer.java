@@ -1,5 +1,8 @@
 // State handling shared by the optimizers: state buffers shaped like the flat parameter buffer, allocated
 // zero-filled on the first step and bound to that store once it succeeds; one thread at a time, nothing after close.
+// And the gradients' check, before every update: one reduction over them (ClipGrads.measure), which refuses NaN or an
+// infinity before anything is written, clipping or not (with clipping off a step wrote NaN into the weights, and after
+// the last step of training the model was left NaN), and which clipAndStep's clip shares.
 package org.seq4j.optim;
 
 import java.lang.foreign.Arena;
@@ -18,7 +21,9 @@ public abstract class AbstractOptimizer implements Optimizer {
     private Arena arena;
     private Tensor[] state;
     private final Confinement guard = new Confinement(getClass().getSimpleName());
-    private final String stepOp = getClass().getSimpleName() + ".step";   // built once: step must not allocate
+    // built once: step must not allocate
+    private final String stepOp = getClass().getSimpleName() + ".step";
+    private final String clipAndStepOp = getClass().getSimpleName() + ".clipAndStep";
 
     /**
      * An optimizer with learning rate {@code lr}.
@@ -57,31 +62,64 @@ public abstract class AbstractOptimizer implements Optimizer {
     public final void step(ParameterStore params) {
         guard.enter("step");   // after close this throws: the state is gone, and starting over would be silent
         try {
-            if (bound != null && bound != params) {
-                throw new IllegalArgumentException(getClass().getSimpleName() + " holds state for " + bound
-                        + " and cannot step " + params + "; use one optimizer per model");
-            }
-            params.claimGrads(stepOp);
-            boolean first = bound == null;
-            try {
-                update(params);
-                bound = params;
-            } catch (RuntimeException | Error e) {
-                if (first) {   // a refused first step binds no store and keeps no state made for it
-                    dropState();
-                }
-                throw e;
-            } finally {
-                params.valuesWritten();   // copies derived from the values (bf16 inference weights) are stale now
-            }
-            if (updateZeroesGrads()) {
-                params.gradsZeroed();
-            } else {
-                params.zeroGrads();
-            }
+            stepHeld(params, stepOp, 0f);
         } finally {
             guard.exit();
         }
+    }
+
+    /**
+     * ClipGrads.clip(params, maxNorm), then step(params), with one reduction over the gradients for both: the norm
+     * that the clip scales by is the one that the step's check found finite.
+     *
+     * @param params  the model's parameters and gradients
+     * @param maxNorm the largest global L2 norm of the gradients allowed, above 0
+     * @return the global norm before clipping
+     * @throws NonFiniteGradientException if a gradient is NaN or infinite, naming the parameter: nothing is scaled or
+     *                                  written
+     */
+    @Override
+    public final float clipAndStep(ParameterStore params, float maxNorm) {
+        ClipGrads.requireMaxNorm(clipAndStepOp, maxNorm);
+        guard.enter("clipAndStep");
+        try {
+            return stepHeld(params, clipAndStepOp, maxNorm);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** The step, held: the checks, the clip where maxNorm is above 0, the update. Returns the norm before clipping. */
+    private float stepHeld(ParameterStore params, String op, float maxNorm) {
+        if (bound != null && bound != params) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " holds state for " + bound
+                    + " and cannot step " + params + "; use one optimizer per model");
+        }
+        params.claimGrads(op);
+        // NaN or an infinity is refused here, before anything is written: the weights, the state and the gradients
+        // stay as they were
+        double norm = ClipGrads.measure(params, op);
+        if (maxNorm > 0f) {
+            ClipGrads.scale(params, maxNorm, norm);
+        }
+        boolean first = bound == null;
+        try {
+            update(params);
+            bound = params;
+        } catch (RuntimeException | Error e) {
+            if (first) {   // a refused first step binds no store and keeps no state made for it
+                dropState();
+            }
+            throw e;
+        } finally {
+            params.valuesWritten();   // copies derived from the values (bf16 inference weights) are stale now
+        }
+        if (updateZeroesGrads()) {
+            params.gradsZeroed();
+        } else {
+            params.zeroGrads();
+        }
+        return (float) norm;
     }
 
     /**

@@ -2,6 +2,8 @@
 // flat gradient buffer gives the norm; if max_norm / (norm + 1e-6) < 1, one scale kernel shrinks them all.
 // A norm that is not finite is looked into on the host: a gradient that is NaN or infinite is refused (the step would
 // write NaN into the weights), finite ones whose squares overflow a float are measured there in double.
+// The measurement (measure) is also every optimizer step's check (AbstractOptimizer), clipping or not; its clipAndStep
+// measures once for both, where ClipGrads.clip then step measure twice.
 package org.seq4j.optim;
 
 import org.seq4j.layers.Parameter;
@@ -26,6 +28,10 @@ public final class ClipGrads {
      * parameter, the gradients left as they were. The book scales them all by 0 (NaN where one is infinite) or, for a
      * NaN norm, does nothing; either way the optimizer's next step wrote NaN into the weights without a word.
      *
+     * <p>
+     * Followed by an optimizer step, which measures the gradients again for its own check, this reduces over them
+     * twice; {@link Optimizer#clipAndStep} clips and steps with one measurement.
+     *
      * @param params  the model's parameters; their gradients are scaled in place
      * @param maxNorm the largest global L2 norm allowed
      * @return the global norm before clipping
@@ -33,18 +39,38 @@ public final class ClipGrads {
      * @throws NonFiniteGradientException if a gradient is NaN or infinite (nothing is scaled)
      */
     public static float clip(ParameterStore params, float maxNorm) {
+        requireMaxNorm("clip", maxNorm);
+        double norm = measure(params, "clip");
+        scale(params, maxNorm, norm);
+        return (float) norm;
+    }
+
+    /** Refuses a max norm that is not above 0 (0, negative or NaN), naming {@code op}. */
+    static void requireMaxNorm(String op, float maxNorm) {
         if (!(maxNorm > 0f)) {
-            throw new IllegalArgumentException("clip: max norm must be > 0, got " + maxNorm);
+            throw new IllegalArgumentException(op + ": max norm must be > 0, got " + maxNorm);
         }
+    }
+
+    /**
+     * The global L2 norm of the gradients: one reduction on the device; only when that is not finite, the gradients on
+     * the host (hostNorm), which refuses NaN or an infinity naming the parameter. A finite result means every gradient
+     * is finite (a NaN or infinite one makes the sum of squares NaN or infinite).
+     *
+     * @param op the call, for the message ("clip", "Adam.step")
+     * @throws NonFiniteGradientException if a gradient is NaN or infinite (nothing is written)
+     */
+    static double measure(ParameterStore params, String op) {
         double norm = params.gradNorm();
-        if (!Double.isFinite(norm)) {
-            norm = hostNorm(params);   // throws if a gradient is not finite
-        }
+        return Double.isFinite(norm) ? norm : hostNorm(params, op);
+    }
+
+    /** The book's rule: scales every gradient by maxNorm / (norm + 1e-6) where that is below 1. */
+    static void scale(ParameterStore params, float maxNorm, double norm) {
         double rate = maxNorm / (norm + 1e-6);
         if (rate < 1) {
             params.scaleGrads((float) rate);
         }
-        return (float) norm;
     }
 
     /**
@@ -53,20 +79,20 @@ public final class ClipGrads {
      *
      * @throws NonFiniteGradientException naming the first parameter whose gradient holds NaN or an infinity
      */
-    private static double hostNorm(ParameterStore params) {
+    private static double hostNorm(ParameterStore params, String op) {
         double sum = 0;
         for (Parameter p : params.parameters()) {
             float[] g = params.copyOutGrad(p.name());
             for (int i = 0; i < g.length; i++) {
                 if (!Float.isFinite(g[i])) {
-                    throw new NonFiniteGradientException("clip", p.name(), g[i] + " at flat index " + i + " of "
+                    throw new NonFiniteGradientException(op, p.name(), g[i] + " at flat index " + i + " of "
                             + Tensor.shapeString(p.value().shape()));
                 }
                 sum += (double) g[i] * g[i];
             }
         }
         if (!Double.isFinite(sum)) {   // not reachable with finite floats (each square below 1.2e77), but said if so
-            throw new NonFiniteGradientException("clip", null, "a sum of squares of " + sum);
+            throw new NonFiniteGradientException(op, null, "a sum of squares of " + sum);
         }
         return Math.sqrt(sum);
     }

@@ -1,6 +1,7 @@
-// Thrown where gradients are measured for clipping and one of them is NaN or infinite, naming the parameter, instead
-// of letting the optimizer's step write NaN into the weights. The sibling of NonFiniteLossException: a loss can stay
-// finite while its gradients are not (an input holding an infinity saturates the gates).
+// Thrown where gradients are measured (every optimizer step, clipped or not, and ClipGrads.clip) and one of them is NaN
+// or infinite, naming the parameter, instead of letting the optimizer's step write NaN into the weights. The sibling of
+// NonFiniteLossException: a loss can stay finite while its gradients are not (an input holding an infinity saturates
+// the gates).
 package org.seq4j.optim;
 
 /** Gradients that hold NaN or an infinity; the message names the parameter, the value and what to check. */
@@ -11,7 +12,7 @@ public final class NonFiniteGradientException extends ArithmeticException {
     /**
      * An exception naming the parameter.
      *
-     * @param op        the operation that measured the gradients, for the message
+     * @param op        the operation that measured the gradients, for the message ("Adam.step", "clip")
      * @param parameter the parameter whose gradient is not finite, or null if unknown
      * @param problem   what was found, e.g. "NaN at flat index 3 of (4, 16)"
      */

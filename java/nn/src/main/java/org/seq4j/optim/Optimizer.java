@@ -16,14 +16,37 @@ public interface Optimizer extends AutoCloseable {
 
     /**
      * Updates store.values() from store.grads() and zeroes the gradients. Optimizers with state (velocity,
-     * moments) allocate it on the first step, on the store's backend, and serve that one store only.
+     * moments) allocate it on the first step, on the store's backend, and serve that one store only. Gradients that
+     * are NaN or infinite are refused before anything is written (the optimizers of this package, AbstractOptimizer's,
+     * check with one reduction over the gradients; an implementation of one's own should refuse them too).
      *
      * @param params the model's parameters and gradients
      * @throws IllegalStateException    if closed, held by another thread, or another thread's gradients are pending
      *                                  in the store
      * @throws IllegalArgumentException if given a different store than the first step that succeeded
+     * @throws NonFiniteGradientException if a gradient is NaN or infinite, naming the parameter: the weights, the
+     *                                  state and the gradients stay as they were
      */
     void step(ParameterStore params);
+
+    /**
+     * {@link ClipGrads#clip}(params, maxNorm), then {@link #step}(params): the training step of the book's trainers
+     * with a max_grad. The optimizers of this package measure the gradients once for both, the clip's norm being the
+     * step's check; this default, for an implementation of one's own, calls the two.
+     *
+     * @param params  the model's parameters and gradients
+     * @param maxNorm the largest global L2 norm of the gradients allowed, above 0
+     * @return the global norm before clipping
+     * @throws IllegalArgumentException if maxNorm is not above 0 (0, negative or NaN), or as step
+     * @throws IllegalStateException    as step
+     * @throws NonFiniteGradientException if a gradient is NaN or infinite, naming the parameter: nothing is scaled or
+     *                                  written
+     */
+    default float clipAndStep(ParameterStore params, float maxNorm) {
+        float norm = ClipGrads.clip(params, maxNorm);
+        step(params);
+        return norm;
+    }
 
     /**
      * The current learning rate.

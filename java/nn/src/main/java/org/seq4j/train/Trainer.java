@@ -19,7 +19,6 @@ import org.seq4j.dist.Communicator;
 import org.seq4j.dist.DataParallel;
 import org.seq4j.dist.Shard;
 import org.seq4j.models.Model;
-import org.seq4j.optim.ClipGrads;
 import org.seq4j.optim.NonFiniteLossException;
 import org.seq4j.optim.Optimizer;
 import org.seq4j.tensor.Tensor;
@@ -134,7 +133,8 @@ public final class Trainer implements AutoCloseable {
      * @throws IllegalArgumentException if batchSize is below 1 or above the set's size
      * @throws NullPointerException if data or listener is null (before anything changes: the shuffle is not drawn)
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
-     * @throws org.seq4j.optim.NonFiniteGradientException if gradients to clip (maxGrad above 0) are NaN or infinite
+     * @throws org.seq4j.optim.NonFiniteGradientException if gradients are NaN or infinite (refused by the optimizer's
+     *         step, clipping or not, before it writes anything)
      * @throws IllegalStateException if another thread holds the trainer, or it is closed
      * @throws java.util.concurrent.CancellationException if the thread is interrupted (checked between steps, its
      *         interrupt kept; in data-parallel training on every rank at the step where any rank was): the model
@@ -230,10 +230,13 @@ public final class Trainer implements AutoCloseable {
             boolean stop = comm.size() > 1 && Thread.currentThread().isInterrupted();
             loss = NonFiniteLossException.requireFinite(DataParallel.reduce(comm, model.store(), shard, loss, stop),
                     number);
+            // the step refuses gradients that are NaN or infinite before it writes anything; clipping shares the one
+            // reduction over them that this check takes
             if (maxGrad > 0) {
-                ClipGrads.clip(model.store(), maxGrad);
+                optimizer.clipAndStep(model.store(), maxGrad);
+            } else {
+                optimizer.step(model.store());
             }
-            optimizer.step(model.store());
             return loss;
         } catch (RuntimeException | Error e) {
             try {

@@ -1,8 +1,10 @@
 // The training loops: the book's Trainer on a small addition set, RnnlmTrainer on a small corpus, the
-// accuracy of greedy answers, a NaN loss stopping training at the step it appeared, and batch shapes that
+// accuracy of greedy answers, a NaN loss stopping training at the step it appeared, NaN gradients refused before the
+// update with clipping off as with it on (one reduction over the gradients a step either way), and batch shapes that
 // cannot fit the corpus refused with one message.
 package org.seq4j.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,8 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.seq4j.backend.Backend;
 import org.seq4j.data.CharVocabulary;
+import org.seq4j.data.HostFloats;
 import org.seq4j.data.SequenceDataset;
 import org.seq4j.data.SequenceLoader;
 import org.seq4j.data.SequencePairs;
@@ -26,10 +30,13 @@ import org.seq4j.data.ToySet;
 import org.seq4j.data.WordCorpus;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.models.BetterRnnlm;
+import org.seq4j.models.Model;
 import org.seq4j.models.PeekySeq2seq;
 import org.seq4j.models.Rnnlm;
 import org.seq4j.models.Seq2seqModel;
+import org.seq4j.models.WavePredictor;
 import org.seq4j.optim.Adam;
+import org.seq4j.optim.NonFiniteGradientException;
 import org.seq4j.optim.NonFiniteLossException;
 import org.seq4j.optim.SGD;
 import org.seq4j.tensor.Tensor;
@@ -415,5 +422,113 @@ class TrainerTest {
             fresh += tr.fitEpoch(2, data, 2, QUIET);
         }
         assertEquals(fresh, refusedThenRun, 0f, "the refused calls changed the trainer's shuffle");
+    }
+
+    /** A WavePredictor whose backward leaves NaN in one gradient element while the loss stays finite. */
+    private static Model nanGradient(WavePredictor real, String name) {
+        return new Model() {
+            @Override
+            public Backend backend() {
+                return real.backend();
+            }
+
+            @Override
+            public ParameterStore store() {
+                return real.store();
+            }
+
+            @Override
+            public float forward(Tensor xs, Tensor ts) {
+                return real.forward(xs, ts);
+            }
+
+            @Override
+            public void backward() {
+                real.backward();
+                float[] g = real.store().copyOutGrad(name);
+                g[1] = Float.NaN;
+                real.backend().copyIn(real.parameter(name).grad(), g);
+            }
+
+            @Override
+            public void close() {
+                real.close();
+            }
+        };
+    }
+
+    /** Eight windows (8, 5, 1) and the value after each (8, 1), seeded. */
+    private static Batches waves() {
+        java.util.Random r = new java.util.Random(4);
+        float[] xs = new float[8 * 5], ts = new float[8];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < ts.length; i++) {
+            ts[i] = (float) r.nextGaussian();
+        }
+        return Batches.of(new HostFloats(new int[] {8, 5, 1}, xs), new HostFloats(new int[] {8, 1}, ts));
+    }
+
+    /**
+     * Gradients that are NaN while the loss is finite (as an input holding an infinity gives): the optimizer's step
+     * refuses them with clipping off as with it on, naming the parameter, before it writes anything; the weights stay
+     * bit for bit as they were and the step's gradients are dropped. With clipping off the step wrote NaN into the
+     * weights; the next step's loss said so, but after the last step of training the model was left NaN.
+     */
+    @ParameterizedTest(name = "maxGrad {0}")
+    @ValueSource(floats = {0f, 5f})
+    void gradientsThatAreNotFiniteAreRefusedBeforeTheUpdateClippedOrNot(float maxGrad) {
+        WavePredictor real = new WavePredictor(TestBackends.reference(), 1, 4, 1);
+        String name = real.parameters().get(0).name();
+        try (Model m = nanGradient(real, name); Adam adam = new Adam(0.01f);
+             Trainer t = new Trainer(m, adam, maxGrad, 1)) {
+            int[] weights = bits(m.store().values().toFloatArray());
+            NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class,
+                    () -> t.fitEpoch(1, waves(), 4, QUIET));
+            assertEquals(name, e.parameter());
+            assertTrue(e.getMessage().startsWith("Adam." + (maxGrad > 0 ? "clipAndStep" : "step") + ": the gradient of "
+                    + name + " holds NaN at flat index 1 "), e.getMessage());
+            assertArrayEquals(weights, bits(m.store().values().toFloatArray()), "the weights changed");
+            for (float g : m.store().grads().toFloatArray()) {
+                assertEquals(0f, g, "every gradient dropped after the refused step");
+            }
+        }
+    }
+
+    private static int[] bits(float[] x) {
+        int[] b = new int[x.length];
+        for (int i = 0; i < x.length; i++) {
+            b[i] = Float.floatToRawIntBits(x[i]);
+        }
+        return b;
+    }
+
+    /**
+     * A training step measures the gradients once, clipped or not (the one reduction the check needs, which the clip
+     * shares): with a max norm, the CLI's default, it does not pay twice.
+     */
+    @ParameterizedTest(name = "maxGrad {0}")
+    @ValueSource(floats = {0f, 5f})
+    void aTrainingStepReducesOverTheGradientsOnce(float maxGrad) {
+        java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        Backend real = TestBackends.reference();
+        Backend b = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("sumOfSquares")) {
+                        count.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (WavePredictor m = new WavePredictor(b, 1, 4, 1); Adam adam = new Adam(0.01f);
+             Trainer t = new Trainer(m, adam, maxGrad, 1)) {
+            t.fitEpoch(1, waves(), 4, QUIET);
+            assertEquals(2, t.steps());
+            assertEquals(2, count.get(), "reductions over the gradients in two steps");
+        }
     }
 }

@@ -1,0 +1,182 @@
+// Every optimizer, on every backend, refuses gradients that are NaN or infinite before its step writes anything, with
+// clipping or without: NonFiniteGradientException naming the parameter, the weights bit for bit as they were, the
+// gradients as they were, and the optimizer's state untouched (its next step matches that of a twin that never saw the
+// refused one). Before, only ClipGrads refused them: without clipping the step wrote NaN into the weights, and after
+// the last step of training an in-memory model was left NaN. And the check costs one reduction over the gradients per
+// step, shared with the clip: clipAndStep measures them once, as ClipGrads.clip alone does.
+package org.seq4j.optim;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Init;
+import org.seq4j.layers.Parameter;
+import org.seq4j.layers.ParameterStore;
+import org.seq4j.testing.TestBackends;
+
+class NonFiniteStepTest {
+    static final float MAX_NORM = 5f;
+
+    static Stream<Named<Supplier<Optimizer>>> optimizers() {
+        return Stream.of(Named.of("SGD", () -> new SGD(0.1f)), Named.of("Momentum", () -> new Momentum(0.1f, 0.9f)),
+                Named.of("AdaGrad", () -> new AdaGrad(0.1f)), Named.of("RMSprop", () -> new RMSprop(0.1f, 0.99f)),
+                Named.of("Adam", () -> new Adam(0.1f)));
+    }
+
+    /** Every backend here times every optimizer. */
+    static Stream<Arguments> cases() {
+        return TestBackends.all().flatMap(b -> optimizers().map(o -> Arguments.of(b, o)));
+    }
+
+    /** v (2,) and w (3,), the same values for the same seed. */
+    private static ParameterStore store(Backend b) {
+        return ParameterStore.builder(b).declare("v", Init.normal(1), 2).declare("w", Init.normal(1), 3).build(7);
+    }
+
+    /** Seeded finite gradients into every parameter, then a step (clipped or not). */
+    private static void goodStep(ParameterStore store, Optimizer opt, long seed, boolean clip) {
+        Random r = new Random(seed);
+        for (Parameter p : store.parameters()) {
+            float[] g = new float[(int) p.size()];
+            for (int i = 0; i < g.length; i++) {
+                g[i] = (float) (4 * r.nextGaussian());
+            }
+            store.backend().copyIn(p.grad(), g);
+        }
+        if (clip) {
+            opt.clipAndStep(store, MAX_NORM);
+        } else {
+            opt.step(store);
+        }
+    }
+
+    private static int[] bits(float[] x) {
+        int[] b = new int[x.length];
+        for (int i = 0; i < x.length; i++) {
+            b[i] = Float.floatToRawIntBits(x[i]);
+        }
+        return b;
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void gradientsThatAreNotFiniteAreRefusedBeforeTheStepWritesAnything(String backend, Supplier<Optimizer> make) {
+        Backend b = TestBackends.get(backend);
+        float[][] cases = {{Float.POSITIVE_INFINITY, 1f, -2f}, {1f, Float.NaN, -2f},
+            {1e20f, Float.NEGATIVE_INFINITY, 3f}, {1e20f, 2e20f, Float.NaN}};
+        for (boolean clip : new boolean[] {false, true}) {
+            for (float[] g : cases) {
+                try (ParameterStore store = store(b); ParameterStore twin = store(b); Optimizer opt = make.get();
+                     Optimizer twinOpt = make.get()) {
+                    String what = (clip ? "clipAndStep " : "step ") + java.util.Arrays.toString(g);
+                    goodStep(store, opt, 1, clip);   // so that the optimizers with state hold some
+                    goodStep(twin, twinOpt, 1, clip);
+                    int[] values = bits(store.values().toFloatArray());
+                    b.copyIn(store.get("v").grad(), new float[] {0.5f, -0.5f});
+                    b.copyIn(store.get("w").grad(), g);
+                    int[] grads = bits(store.grads().toFloatArray());
+                    NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class,
+                            () -> {
+                                if (clip) {
+                                    opt.clipAndStep(store, MAX_NORM);
+                                } else {
+                                    opt.step(store);
+                                }
+                            }, what + " should be refused");
+                    String op = opt.getClass().getSimpleName() + (clip ? ".clipAndStep" : ".step");
+                    assertEquals("w", e.parameter(), what);
+                    assertTrue(e.getMessage().startsWith(op + ": the gradient of w holds "), e.getMessage());
+                    assertTrue(e.getMessage().contains("nothing was updated"), e.getMessage());
+                    assertArrayEquals(values, bits(store.values().toFloatArray()), what + ": the weights changed");
+                    assertArrayEquals(grads, bits(store.grads().toFloatArray()), what + ": the gradients changed");
+                    // the refused step left the optimizer's state (moments, velocity, step count) alone
+                    store.zeroGrads();
+                    goodStep(store, opt, 2, clip);
+                    goodStep(twin, twinOpt, 2, clip);
+                    assertArrayEquals(bits(twin.values().toFloatArray()), bits(store.values().toFloatArray()),
+                            what + ": the next step differs from a twin's that never saw the refused one");
+                }
+            }
+        }
+    }
+
+    /** The reference backend, counting its sumOfSquares calls (the reduction over the gradients) into count. */
+    private static Backend counting(AtomicInteger count) {
+        Backend real = TestBackends.reference();
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("sumOfSquares")) {
+                        count.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /**
+     * One reduction over the gradients per step: step's check, or clipAndStep's clip and check together (the CLI's
+     * path, and Trainer's with a max norm); ClipGrads.clip followed by step measures twice. clipAndStep updates the
+     * weights bit for bit as ClipGrads.clip then step do.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("optimizers")
+    void aStepMeasuresTheGradientsOnceClippedOrNot(Supplier<Optimizer> make) {
+        AtomicInteger count = new AtomicInteger();
+        Backend b = counting(count);
+        try (ParameterStore store = store(b); ParameterStore twin = store(b); Optimizer opt = make.get();
+             Optimizer twinOpt = make.get()) {
+            for (int step = 1; step <= 3; step++) {
+                count.set(0);
+                goodStep(store, opt, step, false);
+                assertEquals(1, count.get(), "step " + step + ": reductions over the gradients in step");
+                count.set(0);
+                goodStep(store, opt, 10 + step, true);
+                assertEquals(1, count.get(), "step " + step + ": reductions over the gradients in clipAndStep");
+                goodStep(twin, twinOpt, step, false);
+                Random r = new Random(10 + step);
+                for (Parameter p : twin.parameters()) {
+                    float[] g = new float[(int) p.size()];
+                    for (int i = 0; i < g.length; i++) {
+                        g[i] = (float) (4 * r.nextGaussian());
+                    }
+                    b.copyIn(p.grad(), g);
+                }
+                count.set(0);
+                ClipGrads.clip(twin, MAX_NORM);
+                twinOpt.step(twin);
+                assertEquals(2, count.get(), "ClipGrads.clip then step");
+                assertArrayEquals(bits(twin.values().toFloatArray()), bits(store.values().toFloatArray()),
+                        "step " + step + ": clipAndStep against ClipGrads.clip then step");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("optimizers")
+    void aMaxNormThatIsNotPositiveIsRefused(Supplier<Optimizer> make) {
+        try (ParameterStore store = store(TestBackends.reference()); Optimizer opt = make.get()) {
+            for (float bad : new float[] {0f, -1f, Float.NaN}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> opt.clipAndStep(store, bad));
+                assertEquals(opt.getClass().getSimpleName() + ".clipAndStep: max norm must be > 0, got " + bad,
+                        e.getMessage());
+            }
+        }
+    }
+}
