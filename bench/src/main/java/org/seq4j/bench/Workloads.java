@@ -14,7 +14,6 @@ import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeLSTM;
 import org.seq4j.models.Seq2seqModel;
 import org.seq4j.optim.Adam;
-import org.seq4j.optim.ClipGrads;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -39,8 +38,7 @@ final class Workloads {
     static float trainStep(Seq2seqModel model, Adam adam, Tensor xs, Tensor ts, float maxGrad) {
         float loss = model.forward(xs, ts);
         model.backward();
-        ClipGrads.clip(model.store(), maxGrad);
-        adam.step(model.store());
+        adam.clipAndStep(model.store(), maxGrad);   // one reduction over the gradients: the clip's and the check's
         return loss;
     }
 

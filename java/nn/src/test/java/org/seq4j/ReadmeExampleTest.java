@@ -18,7 +18,6 @@ import org.seq4j.backend.Backends;
 import org.seq4j.models.AttentionSeq2seq;
 import org.seq4j.models.Beam;
 import org.seq4j.optim.Adam;
-import org.seq4j.optim.ClipGrads;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -40,8 +39,7 @@ class ReadmeExampleTest {
             backend.copyIn(ts, answers);
             float loss = model.forward(xs, ts);                         // mean cross-entropy
             model.backward();                                           // gradients into one flat buffer
-            ClipGrads.clip(model.store(), 5f);
-            adam.step(model.store());                                   // one kernel for all parameters
+            adam.clipAndStep(model.store(), 5f);                        // clip to norm 5, one kernel for all parameters
             int[][] guesses = model.generate(xs, startId, 4);           // greedy, all N at once
             Beam.Result best = model.beamSearch(xs, startId, 4, 3);     // beam search, K = 3 per question
             // ---- end ----

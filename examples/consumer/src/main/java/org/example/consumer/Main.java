@@ -10,7 +10,6 @@ import org.seq4j.backend.Backends;
 import org.seq4j.backend.Transpose;
 import org.seq4j.models.AttentionSeq2seq;
 import org.seq4j.optim.Adam;
-import org.seq4j.optim.ClipGrads;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -36,8 +35,7 @@ public final class Main {
                     first = last;
                 }
                 model.backward();
-                ClipGrads.clip(model.store(), 5f);
-                adam.step(model.store());
+                adam.clipAndStep(model.store(), 5f);
             }
             System.out.printf("loss: %.4f -> %.4f%n", first, last);
             if (!(last < first)) {

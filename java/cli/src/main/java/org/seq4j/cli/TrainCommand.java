@@ -160,7 +160,7 @@ final class TrainCommand implements Callable<Integer> {
             try {
                 train(task, kind);
             } catch (ConfigurationMismatchException | NonFiniteLossException | NonFiniteGradientException
-                     | BadInputException.OnEveryRank e) {   // the clip sees the gradients every rank summed
+                     | BadInputException.OnEveryRank e) {   // the step's check sees the gradients every rank summed
                 // every rank throws it at the same point: they end together (close finalizes MPI); an abort could end
                 // rank 0 before it printed why. Said before close, whose barrier then holds every rank until all have
                 // said it: said after MPI_Finalize, a rank that exited first had mpirun end the others before they did
