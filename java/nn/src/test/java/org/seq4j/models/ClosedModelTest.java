@@ -19,26 +19,6 @@ import org.seq4j.testing.TestBackends;
 
 class ClosedModelTest {
 
-    private static Tensor input(Backend backend, Arena arena, Random rng, SteadyStateAllocationTest.Case c,
-                                int[] shape) {
-        int size = 1;
-        for (int d : shape) {
-            size *= d;
-        }
-        if (c.ids()) {
-            int[] ids = new int[size];
-            for (int i = 0; i < size; i++) {
-                ids[i] = rng.nextInt(c.vocab());
-            }
-            return ModelTesting.ids(backend, arena, ids, shape[0], shape[1]);
-        }
-        float[] v = new float[size];
-        for (int i = 0; i < size; i++) {
-            v[i] = (float) rng.nextGaussian();
-        }
-        return ModelTesting.floats(backend, arena, v, shape);
-    }
-
     /** The operation throws IllegalStateException "model.operation: this model is already closed". */
     private static void refused(String model, String operation, Executable run) {
         IllegalStateException e = assertThrows(IllegalStateException.class, run,
@@ -54,8 +34,8 @@ class ClosedModelTest {
         try (Arena arena = Arena.ofConfined()) {
             Model model = c.model().apply(backend);
             String name = model.getClass().getSimpleName();
-            Tensor xs = input(backend, arena, rng, c, c.xsShape());
-            Tensor ts = input(backend, arena, rng, c, c.tsShape());
+            Tensor xs = SteadyStateAllocationTest.input(backend, arena, rng, c, c.xsShape());
+            Tensor ts = SteadyStateAllocationTest.input(backend, arena, rng, c, c.tsShape());
             model.forward(xs, ts);
             model.backward();
             model.forward(xs, ts);   // its backward is open when the model closes

@@ -61,7 +61,8 @@ class SteadyStateAllocationTest {
                         new int[] {4, 1}, 0)));
     }
 
-    private static Tensor input(Backend backend, Arena arena, Random rng, Case c, int[] shape) {
+    /** Random ids below the case's vocabulary, or Gaussian floats, of {@code shape}: a model's input (ClosedModelTest's too). */
+    static Tensor input(Backend backend, Arena arena, Random rng, Case c, int[] shape) {
         int size = 1;
         for (int d : shape) {
             size *= d;
