@@ -411,6 +411,40 @@ class CommandLineTest {
                 badInput(seq4j("eval", "--checkpoint", lm.toString(), "--backend", "java")));
     }
 
+    /**
+     * A FIFO or a device given as a data file or a checkpoint: one line naming it, exit code 2. Before: a FIFO blocked
+     * in open(2) for ever (train --data, eval --data and generate --checkpoint hung), and /dev/zero, whose size is 0,
+     * was read until the heap was gone ("out of memory", exit code 1).
+     */
+    @Test
+    void aFifoOrADeviceIsRefusedInOneLineNotWaitedOn() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        Process mk;
+        try {
+            mk = new ProcessBuilder("mkfifo", fifo.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            assumeTrue(false, "no mkfifo command here (" + e.getMessage() + "): FIFOs are not tested");
+            return;
+        }
+        assertTrue(mk.waitFor(10, TimeUnit.SECONDS) && mk.exitValue() == 0, "mkfifo " + fifo);
+        String text = "seq4j: " + fifo + ": is not a regular file (a FIFO, socket or device); expected a text file";
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            assertEquals(text, badInput(seq4j("train", "addition", "--backend", "java", "--epochs", "1", "--data",
+                    fifo.toString(), "--out", dir.resolve("fifo-run").toString())));
+            assertEquals(text, badInput(seq4j("eval", "--checkpoint", run.toString(), "--backend", "java", "--data",
+                    fifo.toString())));
+            assertEquals("seq4j: " + fifo + ": is not a regular file (a FIFO, socket or device); expected a run folder"
+                    + " of seq4j train, or a .npz in one",
+                    badInput(seq4j("generate", "--checkpoint", fifo.toString(), "--backend", "java", "1+2")));
+        }, "blocked on the FIFO");
+        Path zero = Path.of("/dev/zero");
+        assumeTrue(Files.exists(zero), "no /dev/zero here");
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
+                assertEquals("seq4j: /dev/zero: is not a regular file (a FIFO, socket or device); expected a text file",
+                        badInput(seq4j("train", "addition", "--backend", "java", "--epochs", "1", "--data",
+                                zero.toString(), "--out", dir.resolve("zero-run").toString()))), "read /dev/zero");
+    }
+
     /** A copy of the checkpoint {@code from} at {@code to} whose description is {@code meta}. */
     private static void withDescription(Path from, Properties meta, Path to) throws IOException {
         try (var in = new java.util.zip.ZipFile(from.toFile());

@@ -14,6 +14,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import org.seq4j.io.RegularFile;
 
 final class TextLines {
     /** Receives each line without its '\n' (a '\r' before it is kept), its 1-based number, and whether a '\n' ended it. */
@@ -25,10 +26,14 @@ final class TextLines {
     private TextLines() {
     }
 
-    /** The bytes of a data file; a folder, a file too large or one that cannot be read is an error naming it. */
+    /**
+     * The bytes of a data file; a folder, a FIFO or device (see RegularFile), a file too large or one that cannot be
+     * read is an error naming it.
+     */
     static byte[] readAll(Path file) throws IOException {
-        if (Files.isDirectory(file)) {
-            throw new DataFileException(file, 0, "is a folder; expected a text file");
+        String refused = RegularFile.refusal(file, "a text file");
+        if (refused != null) {
+            throw new DataFileException(file, 0, refused);
         }
         try {
             if (Files.size(file) > Integer.MAX_VALUE - 16) {

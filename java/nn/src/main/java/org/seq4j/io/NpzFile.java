@@ -142,8 +142,9 @@ public final class NpzFile {
     }
 
     private static ZipFile openZip(Path file) throws IOException {
-        if (Files.isDirectory(file)) {
-            throw new NpzFormatException(file, null, "is a folder; expected a .npz file");
+        String refused = RegularFile.refusal(file, "a .npz file"); // a FIFO would block the open below for ever
+        if (refused != null) {
+            throw new NpzFormatException(file, null, refused);
         }
         try {
             return new ZipFile(file.toFile());

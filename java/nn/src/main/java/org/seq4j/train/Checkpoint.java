@@ -28,6 +28,7 @@ import org.seq4j.io.NpzFile;
 import org.seq4j.io.NpzFormatException;
 import org.seq4j.io.NpzWriter;
 import org.seq4j.io.NpyArray;
+import org.seq4j.io.RegularFile;
 import org.seq4j.layers.Parameter;
 import org.seq4j.models.Model;
 
@@ -142,6 +143,7 @@ public final class Checkpoint {
      * @param pick       BEST, LAST, or null for the best there is
      * @return the .npz file
      * @throws java.nio.file.NoSuchFileException if there is no such checkpoint
+     * @throws CheckpointException if the .npz is a folder, a FIFO, a socket or a device
      * @throws IOException if the folder cannot be read
      */
     public static Path file(Path checkpoint, Pick pick) throws IOException {
@@ -149,6 +151,10 @@ public final class Checkpoint {
             if (!Files.exists(checkpoint)) {
                 throw new NoSuchFileException(checkpoint.toString(), null, "no such checkpoint (a run folder of seq4j "
                         + "train, or a .npz in one)");
+            }
+            String refused = RegularFile.refusal(checkpoint, "a run folder of seq4j train, or a .npz in one");
+            if (refused != null) { // a FIFO: reading it would block for ever
+                throw new CheckpointException(checkpoint, refused);
             }
             return checkpoint;
         }
@@ -158,8 +164,10 @@ public final class Checkpoint {
             throw new NoSuchFileException(file.toString(), null, "no checkpoint here (seq4j train writes " + WEIGHTS
                     + " and " + BEST + " into its run folder)");
         }
-        if (Files.isDirectory(file)) { // read as a run folder in turn, it would be reported as .../model.npz/model.npz
-            throw new CheckpointException(file, "is a folder; expected the .npz file that seq4j train writes");
+        // a folder, read as a run folder in turn, would be reported as .../model.npz/model.npz; a FIFO would block
+        String refused = RegularFile.refusal(file, "the .npz file that seq4j train writes");
+        if (refused != null) {
+            throw new CheckpointException(file, refused);
         }
         return file;
     }
@@ -170,7 +178,8 @@ public final class Checkpoint {
      * @param checkpoint a .npz file or a run folder
      * @return the properties
      * @throws CheckpointException if it has no description or a malformed one
-     * @throws NpzFormatException if the description is in no form seq4j reads, or in two (see Npz.text)
+     * @throws NpzFormatException if the description is in no form seq4j reads, or in two (see Npz.text), or the file
+     *         is not a regular file (a FIFO, say)
      * @throws IOException if the file is missing or unreadable
      */
     public static Properties meta(Path checkpoint) throws IOException {

@@ -1,0 +1,32 @@
+// The one check made before a user's path is opened for reading (a data file, a vocabulary, a .npz): it must
+// be a regular file. A FIFO blocks open(2) until a writer comes, forever if none does; a device such as
+// /dev/zero has size 0, so a size cap passes, and reads without end.
+package org.seq4j.io;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The check made before a path is opened for reading: a folder, a FIFO, a socket or a device is refused in one
+ * line, before the open that would block (a FIFO waits for a writer) or read without end (/dev/zero).
+ */
+public final class RegularFile {
+    private RegularFile() {
+    }
+
+    /**
+     * Why {@code file} cannot be read as a file, or null when it can be opened: a regular file (links followed),
+     * or a path that does not exist or cannot be looked at, which the open then reports in its own words.
+     *
+     * @param file     the path about to be opened
+     * @param expected what it should be, for the message ("a text file", "a .npz file")
+     * @return e.g. "is not a regular file (a FIFO, socket or device); expected a text file", or null
+     */
+    public static String refusal(Path file, String expected) {
+        if (Files.isRegularFile(file) || !Files.exists(file)) {
+            return null;
+        }
+        return (Files.isDirectory(file) ? "is a folder" : "is not a regular file (a FIFO, socket or device)")
+                + "; expected " + expected;
+    }
+}
