@@ -3,6 +3,7 @@
 package org.seq4j.data;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -23,6 +24,9 @@ final class TextLines {
         void line(String text, int number, boolean newlineFollows) throws DataFileException;
     }
 
+    /** The most bytes a data file may have: one Java array's worth, less the JVM's array header slack. */
+    private static final int MAX_BYTES = Integer.MAX_VALUE - 16;
+
     private TextLines() {
     }
 
@@ -36,10 +40,18 @@ final class TextLines {
             throw new DataFileException(file, 0, refused);
         }
         try {
-            if (Files.size(file) > Integer.MAX_VALUE - 16) {
-                throw new DataFileException(file, 0, "has " + Files.size(file) + " bytes; at most 2 GiB can be read");
+            long size = Files.size(file);
+            if (size > MAX_BYTES) {
+                throw new DataFileException(file, 0, "has " + size + " bytes; at most 2 GiB can be read");
             }
-            return Files.readAllBytes(file);
+            // at most one byte past the limit, whatever the size said (a file growing as it is read): never without end
+            try (InputStream in = Files.newInputStream(file)) {
+                byte[] bytes = in.readNBytes(MAX_BYTES + 1);
+                if (bytes.length > MAX_BYTES) {
+                    throw new DataFileException(file, 0, "has more than " + MAX_BYTES + " bytes; at most 2 GiB can be read");
+                }
+                return bytes;
+            }
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(file.toString(), null, "no such data file");
         } catch (FileSystemException e) {

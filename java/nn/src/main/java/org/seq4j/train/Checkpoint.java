@@ -10,6 +10,7 @@ package org.seq4j.train;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Reader;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
@@ -194,7 +195,15 @@ public final class Checkpoint {
                 throw new CheckpointException(file, "holds no " + META + " entry and has no " + META
                         + " beside it: not a checkpoint of seq4j train");
             }
-            text = new String(Files.readAllBytes(beside), StandardCharsets.ISO_8859_1);
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(beside)) { // capped as the embedded description is
+                bytes = in.readNBytes(MAX_META_BYTES + 1);
+            }
+            if (bytes.length > MAX_META_BYTES) {
+                throw new CheckpointException(beside, "holds more than the " + MAX_META_BYTES + " bytes read of it; a "
+                        + "checkpoint's description is a few hundred bytes");
+            }
+            text = new String(bytes, StandardCharsets.ISO_8859_1);
         }
         Properties p = new Properties();
         try (Reader in = new StringReader(text)) { // Latin-1 text read as chars: as Properties reads a byte stream

@@ -128,6 +128,29 @@ class CheckpointTest {
         }
     }
 
+    /**
+     * The description beside an older run's .npz is read up to the 1 MiB an embedded one may hold, and no further:
+     * it was read whole, whatever its size (a multi-gigabyte file until the heap ran out).
+     */
+    @Test
+    void aDescriptionBesideTheNpzIsCappedAsAnEmbeddedOneIs(@TempDir Path dir) throws IOException {
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
+            Checkpoint.save(dir, m, meta());
+            Npz.save(dir.resolve(Checkpoint.WEIGHTS), new java.util.LinkedHashMap<>(
+                    Npz.load(dir.resolve(Checkpoint.WEIGHTS)).arrays()));
+            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+            meta().store(text, null);
+            byte[] limit = java.util.Arrays.copyOf(text.toByteArray(), 1 << 20);   // padded with empty lines to 1 MiB
+            java.util.Arrays.fill(limit, text.size(), limit.length, (byte) '\n');
+            Files.write(dir.resolve(Checkpoint.META), limit);
+            assertEquals("baseline", Checkpoint.meta(dir).getProperty("model"), "exactly 1 MiB is read");
+            Files.write(dir.resolve(Checkpoint.META), java.util.Arrays.copyOf(limit, limit.length + 1));
+            CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.meta(dir));
+            assertEquals(dir.resolve(Checkpoint.META).toAbsolutePath() + ": holds more than the 1048576 bytes read of"
+                    + " it; a checkpoint's description is a few hundred bytes", e.getMessage());
+        }
+    }
+
     @Test
     void aFolderChoosesBestOrLastAndAFileIsItself(@TempDir Path dir) throws IOException {
         try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
