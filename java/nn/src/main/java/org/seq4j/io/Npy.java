@@ -121,6 +121,30 @@ final class Npy {
      * entry (-1 if unknown), which must agree with the header before any data is read.
      */
     static NpyArray read(InputStream in, long declaredSize, Path file, String array) throws IOException {
+        ArrayHeader h = arrayHeader(in, declaredSize, file, array);
+        int[] shape = h.shape();
+        int count = (int) Tensor.sizeOf(shape);
+        requireHeap(Math.multiplyExact((long) count, 4), shape, file, array);
+        return switch (h.descr()) {
+            case F4, F8 -> NpyArray.of(readFloats(in, h.descr(), count, shape, file, array), shape);
+            case I4, I8 -> NpyArray.of(readInts(in, h.descr(), count, shape, file, array), shape);
+        };
+    }
+
+    /**
+     * The shape of one .npy array from its header alone, checked as {@link #read} checks it (dtype, C order, the
+     * archive's size of the entry against the shape); no data is read.
+     */
+    static int[] readShape(InputStream in, long declaredSize, Path file, String array) throws IOException {
+        return arrayHeader(in, declaredSize, file, array).shape();
+    }
+
+    /** The header of a numeric array: its element type and shape; {@code in} is left at the first data byte. */
+    private record ArrayHeader(Descr descr, int[] shape) {
+    }
+
+    private static ArrayHeader arrayHeader(InputStream in, long declaredSize, Path file, String array)
+            throws IOException {
         Header h = readHeader(in, file, array);
         Map<String, Object> dict = h.dict();
         String header = h.text();
@@ -139,17 +163,12 @@ final class Npy {
                     + "; expected exactly descr, fortran_order and shape");
         }
         // count < 2^31 (checked by shape), so neither product below can overflow; exact all the same
-        int count = (int) Tensor.sizeOf(shape);
-        long dataBytes = Math.multiplyExact((long) count, descr.itemSize);
+        long dataBytes = Math.multiplyExact(Tensor.sizeOf(shape), descr.itemSize);
         long dataStart = h.dataStart();
         if (declaredSize >= 0 && declaredSize != Math.addExact(dataStart, dataBytes)) {
             throw sizeMismatch(file, array, shape, descr, dataBytes, Long.toString(declaredSize - dataStart));
         }
-        requireHeap(Math.multiplyExact((long) count, 4), shape, file, array);
-        return switch (descr) {
-            case F4, F8 -> NpyArray.of(readFloats(in, descr, count, shape, file, array), shape);
-            case I4, I8 -> NpyArray.of(readInts(in, descr, count, shape, file, array), shape);
-        };
+        return new ArrayHeader(descr, shape);
     }
 
     /** A parsed .npy header: its dict, its text (for messages), and where the data starts in the entry. */

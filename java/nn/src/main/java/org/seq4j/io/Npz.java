@@ -74,6 +74,22 @@ public final class Npz {
     }
 
     /**
+     * The shapes of a .npz file's arrays, from their headers alone: no array data is read or allocated, so a caller
+     * can check that a file fits what it expects (a checkpoint's parameters, say) before it allocates for it. Each
+     * header gets {@link #load}'s checks (a supported dtype, C order, a size in the archive that agrees with the
+     * shape); the data and its checksum are left to load.
+     *
+     * @param file   the .npz file
+     * @param except names (as np.load keys them, without ".npy") to leave out, as in {@link #load(Path, Set)}
+     * @return each array's shape by name, in file order
+     * @throws NpzFormatException if the file is not a valid .npz or a header is not one of a supported array
+     * @throws IOException if it cannot be read
+     */
+    public static SequencedMap<String, int[]> shapes(Path file, Set<String> except) throws IOException {
+        return NpzFile.shapes(file, Set.copyOf(except));
+    }
+
+    /**
      * The bytes of an entry that is not an array, such as a checkpoint's description (NpzWriter.addEntry writes
      * one), reading at most {@code maxBytes + 1} of it whatever its listed size.
      *

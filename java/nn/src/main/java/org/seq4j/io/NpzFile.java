@@ -53,24 +53,58 @@ public final class NpzFile {
         }
         SequencedMap<String, NpyArray> arrays = new LinkedHashMap<>();
         try (ZipFile zip = openZip(file)) {
-            Enumeration<? extends ZipEntry> entries = zip.entries();
-            while (entries.hasMoreElements()) {
-                ZipEntry entry = entries.nextElement();
-                // np.load keys an entry "x.npy" as "x"; other entries are not arrays and are not read
-                if (entry.isDirectory() || !entry.getName().endsWith(".npy")) {
-                    continue;
-                }
-                String name = entry.getName().substring(0, entry.getName().length() - 4);
-                if (except.contains(name)) {
-                    continue;
-                }
-                if (arrays.containsKey(name)) {
-                    throw new NpzFormatException(file, name, "the archive holds two entries named " + entry.getName());
-                }
+            for (var e : arrayEntries(zip, file, except).entrySet()) {
+                String name = e.getKey();
+                ZipEntry entry = e.getValue();
                 arrays.put(name, readEntry(zip, entry, file, name, in -> Npy.read(in, entry.getSize(), file, name)));
             }
         }
         return new NpzFile(file, arrays);
+    }
+
+    /** The shapes of the arrays, from their headers alone; see Npz.shapes. */
+    static SequencedMap<String, int[]> shapes(Path file, Set<String> except) throws IOException {
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "no such .npz file");
+        }
+        SequencedMap<String, int[]> shapes = new LinkedHashMap<>();
+        try (ZipFile zip = openZip(file)) {
+            for (var e : arrayEntries(zip, file, except).entrySet()) {
+                String name = e.getKey();
+                ZipEntry entry = e.getValue();
+                try (InputStream in = zip.getInputStream(entry)) {
+                    shapes.put(name, Npy.readShape(in, entry.getSize(), file, name));
+                } catch (NpzFormatException ex) {
+                    throw ex;
+                } catch (IOException ex) {
+                    throw new NpzFormatException(file, name, "the entry is corrupt or truncated (" + ex + ")", ex);
+                }
+            }
+        }
+        return shapes;
+    }
+
+    /** The archive's .npy entries but those in {@code except}, keyed as np.load keys them ("x.npy" as "x"). */
+    private static SequencedMap<String, ZipEntry> arrayEntries(ZipFile zip, Path file, Set<String> except)
+            throws NpzFormatException {
+        SequencedMap<String, ZipEntry> found = new LinkedHashMap<>();
+        Enumeration<? extends ZipEntry> entries = zip.entries();
+        while (entries.hasMoreElements()) {
+            ZipEntry entry = entries.nextElement();
+            // np.load keys an entry "x.npy" as "x"; other entries are not arrays and are not read
+            if (entry.isDirectory() || !entry.getName().endsWith(".npy")) {
+                continue;
+            }
+            String name = entry.getName().substring(0, entry.getName().length() - 4);
+            if (except.contains(name)) {
+                continue;
+            }
+            if (found.containsKey(name)) {
+                throw new NpzFormatException(file, name, "the archive holds two entries named " + entry.getName());
+            }
+            found.put(name, entry);
+        }
+        return found;
     }
 
     /**

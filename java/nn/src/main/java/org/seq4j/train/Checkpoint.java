@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.SequencedMap;
 import java.util.Set;
 import java.util.TreeSet;
 import org.seq4j.io.Npz;
@@ -226,9 +227,9 @@ public final class Checkpoint {
 
     /**
      * Loads a checkpoint (a .npz file, or a run folder's model.npz) into the model: every parameter must be
-     * there with its exact shape, and the file must hold no other array; values must be finite. A description it
-     * holds is not read here (see meta), but must be one: as model.properties, or as numpy saves it back,
-     * model.properties.npy holding one string.
+     * there with its exact shape, and the file must hold no other array (checked from the arrays' headers before any
+     * data is read: see requireShapes); values must be finite. A description it holds is not read here (see meta),
+     * but must be one: as model.properties, or as numpy saves it back, model.properties.npy holding one string.
      *
      * @param checkpoint a .npz file or a run folder
      * @param model      the model to overwrite, built with the checkpoint's sizes
@@ -238,24 +239,56 @@ public final class Checkpoint {
     public static void load(Path checkpoint, Model model) throws IOException {
         Path path = Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint;
         embeddedMeta(path); // a description numpy saved back is not an array of the model, but must be one
+        SequencedMap<String, int[]> shapes = new LinkedHashMap<>();
+        for (Parameter p : model.parameters()) {
+            shapes.put(p.name(), p.value().shape());
+        }
+        // names and shapes from the headers first: a file of another model is refused before its data is read
+        requireShapes(path, shapes, null);
         NpzFile file = Npz.load(path, Set.of(META));
         Map<String, float[]> values = new LinkedHashMap<>();
         for (Parameter p : model.parameters()) {
-            if (!file.contains(p.name())) {
-                throw new NpzFormatException(file.file(), p.name(), "the model needs " + p.name() + " "
-                        + org.seq4j.tensor.Tensor.shapeString(p.value().shape()) + " but the file has only "
-                        + file.names());
-            }
             file.requireFinite(p.name());
-            values.put(p.name(), file.floats(p.name(), p.value().shape()));
-        }
-        Set<String> extra = new TreeSet<>(file.names());
-        extra.removeAll(values.keySet());
-        if (!extra.isEmpty()) {
-            throw new NpzFormatException(file.file(), extra.iterator().next(), "the file holds arrays this model does "
-                    + "not have: " + extra + " (a checkpoint of another model?)");
+            values.put(p.name(), file.floats(p.name(), p.value().shape())); // and float32 or float64, not integers
         }
         model.store().copyInAll(values);
+    }
+
+    /**
+     * Checks the arrays of a checkpoint against the parameters a model has, from the arrays' headers alone (see
+     * Npz.shapes): every parameter there with its shape, and no other array. Nothing is read or allocated for the
+     * data, so a file that does not fit is refused before a model is built for it (ModelSpec.restore).
+     *
+     * @param checkpoint a .npz file or a run folder
+     * @param expected   each parameter's shape by name, in the model's order
+     * @param whose      where the expected shapes come from, for the message ("its model.properties implies
+     *                   (...)"), or null for the model's own
+     * @throws NpzFormatException naming the file and the first parameter that is missing or misshapen, or an array
+     *         the model does not have
+     * @throws IOException if the file cannot be read
+     */
+    static void requireShapes(Path checkpoint, SequencedMap<String, int[]> expected, String whose)
+            throws IOException {
+        Path path = Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint;
+        SequencedMap<String, int[]> found = Npz.shapes(path, Set.of(META));
+        for (var e : expected.entrySet()) {
+            int[] has = found.get(e.getKey());
+            String shape = org.seq4j.tensor.Tensor.shapeString(e.getValue());
+            if (has == null) {
+                throw new NpzFormatException(path, e.getKey(), "the model needs " + e.getKey() + " " + shape
+                        + " but the file has only " + found.keySet());
+            }
+            if (!java.util.Arrays.equals(has, e.getValue())) {
+                throw new NpzFormatException(path, e.getKey(), "shape " + org.seq4j.tensor.Tensor.shapeString(has)
+                        + " does not match the " + (whose == null ? "expected " + shape : shape + " " + whose));
+            }
+        }
+        Set<String> extra = new TreeSet<>(found.keySet());
+        extra.removeAll(expected.keySet());
+        if (!extra.isEmpty()) {
+            throw new NpzFormatException(path, extra.iterator().next(), "the file holds arrays this model does "
+                    + "not have: " + extra + " (a checkpoint of another model?)");
+        }
     }
 
     /**

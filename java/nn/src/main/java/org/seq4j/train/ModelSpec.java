@@ -4,8 +4,10 @@ package org.seq4j.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.SequencedMap;
 import org.seq4j.backend.Backend;
 import org.seq4j.layers.Cell;
 import org.seq4j.models.AttentionSeq2seq;
@@ -163,9 +165,22 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
      * @param checkpoint a .npz file or a run folder
      * @return the model with the saved parameters; close it
      * @throws IOException if the checkpoint cannot be read or does not fit this spec (a CheckpointException where
-     *         its sizes make no model, e.g. a hidden size whose parameters would not fit in memory)
+     *         its sizes make no model, e.g. a hidden size whose parameters would not fit in memory; an
+     *         NpzFormatException naming the parameter where the arrays' names or shapes differ from this spec's,
+     *         found from their headers before the model is built)
      */
     public Model restore(Backend backend, Path checkpoint) throws IOException {
+        SequencedMap<String, int[]> shapes;
+        try {
+            shapes = parameterShapes();
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(checkpoint, "its description makes no model: " + e.getMessage(), e);
+        }
+        // from the arrays' headers, before the model is built: a description edited to hidden=16000 built a 16 GB
+        // model (or ran out of heap doing so) and only then found that the arrays do not fit it
+        Checkpoint.requireShapes(checkpoint, shapes, "its " + Checkpoint.META + " implies (" + task.lower() + " "
+                + kind + ": vocab=" + vocab + ", wordvec=" + wordvec + ", hidden=" + hidden + ", cell=" + cell.lower()
+                + (bidirectional ? ", bidirectional" : "") + ")");
         Model m;
         try {
             m = create(backend);
@@ -180,6 +195,95 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         }
         m.setTraining(false);
         return m;
+    }
+
+    /**
+     * The parameters {@link #create} declares, by name in its order, with their shapes, worked out without building
+     * the model: what restore compares a checkpoint's arrays with before it allocates anything. A copy of the models'
+     * declarations (Encoder.declare, Rnnlm's, ...), which ModelSpecShapesTest holds to what create builds for every
+     * task, kind and cell. Sizes a model refuses (BetterRnnlm with D != H, an odd H for a bidirectional encoder) are
+     * not checked here: create refuses them in the model's words.
+     *
+     * @throws IllegalArgumentException if a dimension overflows an int
+     */
+    SequencedMap<String, int[]> parameterShapes() {
+        int V = vocab, D = wordvec, H = hidden;
+        SequencedMap<String, int[]> p = new LinkedHashMap<>();
+        switch (task) {
+            case ADDITION, DATE -> {
+                if (kind.equals("attention") && bidirectional) {   // AttentionBiEncoder: H/2 units a direction
+                    int h = H / 2, g = cell.columns(h);
+                    p.put("encoder.embed.W", new int[] {V, D});
+                    for (String dir : new String[] {"forward_", "backward_"}) {
+                        recurrent(p, "encoder." + cell.lower() + "." + dir + cell.lower(), D, h, g);
+                    }
+                } else {                                            // Encoder
+                    p.put("encoder.embed.W", new int[] {V, D});
+                    recurrent(p, "encoder." + cell.lower(), D, H, cell.columns(H));
+                }
+                int g = cell.columns(H);
+                p.put("decoder.embed.W", new int[] {V, D});
+                switch (kind) {
+                    case "baseline", "reverse" -> {                 // Decoder
+                        recurrent(p, "decoder." + cell.lower(), D, H, g);
+                        p.put("decoder.affine.W", new int[] {H, V});
+                    }
+                    case "peeky" -> {                               // PeekyDecoder: [h ; embedding] in, [h ; out] out
+                        recurrent(p, "decoder." + cell.lower(), sum(H, D), H, g);
+                        p.put("decoder.affine.W", new int[] {sum(H, H), V});
+                    }
+                    default -> {                                    // AttentionDecoder: [context ; out] out
+                        recurrent(p, "decoder." + cell.lower(), D, H, g);
+                        p.put("decoder.affine.W", new int[] {sum(H, H), V});
+                    }
+                }
+                p.put("decoder.affine.b", new int[] {V});
+            }
+            case WAVES -> {                                         // one value a step in, one out
+                int g = Cell.LSTM.columns(H);
+                String prefix = kind.equals("predictor") ? "" : "encoder.";
+                recurrent(p, prefix + "lstm", 1, H, g);
+                if (!kind.equals("predictor")) {
+                    prefix = "decoder.";
+                    recurrent(p, prefix + "lstm", 1, H, g);
+                }
+                p.put(prefix + "affine.W", new int[] {H, 1});
+                p.put(prefix + "affine.b", new int[] {1});
+            }
+            case LM -> {
+                p.put("embed.W", new int[] {V, D});
+                switch (kind) {
+                    case "simple" -> recurrent(p, "rnn", D, H, H);
+                    case "better" -> {                              // two layers; affine.W is embed.W, tied
+                        recurrent(p, cell.lower() + "1", D, H, cell.columns(H));
+                        recurrent(p, cell.lower() + "2", H, H, cell.columns(H));
+                    }
+                    default -> recurrent(p, cell.lower(), D, H, cell.columns(H));
+                }
+                if (!kind.equals("better")) {
+                    p.put("affine.W", new int[] {H, V});
+                }
+                p.put("affine.b", new int[] {V});
+            }
+        }
+        return p;
+    }
+
+    /** A recurrent layer's Wx (in, g), Wh (h, g) and b (g,) under {@code name}. */
+    private static void recurrent(SequencedMap<String, int[]> p, String name, int in, int h, int g) {
+        p.put(name + ".Wx", new int[] {in, g});
+        p.put(name + ".Wh", new int[] {h, g});
+        p.put(name + ".b", new int[] {g});
+    }
+
+    /** a + b columns, exactly (as the models' Inputs.concatColumns). */
+    private static int sum(int a, int b) {
+        try {
+            return Math.addExact(a, b);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(a + " + " + b + " = " + ((long) a + b) + " columns; expected at most "
+                    + Integer.MAX_VALUE);
+        }
     }
 
     /**

@@ -356,6 +356,40 @@ class NpzTest {
         assertBad(file, "W", "CRC");
     }
 
+    /**
+     * Npz.shapes reads the headers and nothing more: the shapes load gives, in file order, from a file whose data
+     * fails its checksum too; a header load refuses, shapes refuses in the same words.
+     */
+    @ParameterizedTest
+    @EnumSource(NpzWriter.Compression.class)
+    void shapesComeFromTheHeadersAlone(NpzWriter.Compression compression) throws IOException {
+        Path file = dir.resolve("shapes.npz");
+        Npz.save(file, sampleArrays(), compression);
+        SequencedMap<String, int[]> shapes = Npz.shapes(file, java.util.Set.of("b"));
+        NpzFile all = Npz.load(file);
+        assertEquals(all.names().stream().filter(n -> !n.equals("b")).toList(), List.copyOf(shapes.keySet()));
+        shapes.forEach((name, shape) -> assertArrayEquals(all.arrays().get(name).shape(), shape, name));
+
+        Path flipped = dir.resolve("flipped.npz");
+        SequencedMap<String, NpyArray> one = new LinkedHashMap<>();
+        one.put("W", NpyArray.of(new float[64], 8, 8));
+        Npz.save(flipped, one);
+        byte[] bytes = Files.readAllBytes(flipped);
+        int npy = 0;
+        while (bytes[npy] != (byte) 0x93 || bytes[npy + 1] != 'N') {   // the entry's .npy magic (stored: as written)
+            npy++;
+        }
+        int data = npy + 10 + (bytes[npy + 8] & 0xFF | (bytes[npy + 9] & 0xFF) << 8);   // version 1.0 header length
+        bytes[data + 5] ^= 0x40;
+        Files.write(flipped, bytes);
+        assertArrayEquals(new int[] {8, 8}, Npz.shapes(flipped, java.util.Set.of()).get("W"), "no data was read");
+        assertBad(flipped, "W", "CRC");
+
+        Path bad = oneEntry("h3s.npz", npy(1, "{'descr': '<f4', 'fortran_order': False}", new byte[8]));
+        assertEquals(assertBad(bad, "W", "shape").getMessage(),
+                assertThrows(NpzFormatException.class, () -> Npz.shapes(bad, java.util.Set.of())).getMessage());
+    }
+
     @Test
     void headerThatDoesNotParse() throws IOException {
         assertBad(oneEntry("h1.npz", npy(1, "{'descr': '<f4', 'fortran_order': Flase, 'shape': (2,), }", new byte[8])),
