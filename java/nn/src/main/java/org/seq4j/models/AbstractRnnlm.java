@@ -10,6 +10,7 @@ import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
+import org.seq4j.tensor.JavaHeap;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -276,7 +277,15 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         // int[N][length] unchecked was an OutOfMemoryError ("Requested array size exceeds VM limit") for a length near
         // Integer.MAX_VALUE: refused with the product, before the network runs
         HostArrays.length(op, "ids (N x length)", n, length);
-        float[] scores = new float[HostArrays.length(op, "scores (N x V)", n, V)];
+        int scoresLength = HostArrays.length(op, "scores (N x V)", n, V);
+        // the answers and a step's scores against the heap, before the network runs: length 1.5e9 with -Xmx2g was an
+        // OutOfMemoryError out of this call
+        long bytes = HostArrays.rowsBytes(n, length) + JavaHeap.arrayBytes(scoresLength, 4);
+        if (!JavaHeap.fits(bytes)) {
+            throw JavaHeap.refusal(op, "length " + length + ": the ids int[N=" + n + "][length=" + length
+                    + "] and a step's scores float[N x V=" + V + "]", bytes);
+        }
+        float[] scores = new float[scoresLength];
         startGeneration();
         int[] cur = new int[n];
         Tensor ids = genWs.ints(1, n);
@@ -284,6 +293,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         int[][] out = new int[n][length];
         Tensor score = null;
         for (int s = 0; s < p; s++) {
+            Interrupts.check(op, "prompt id", s, p);
             for (int i = 0; i < n; i++) {
                 cur[i] = prompts[i][s];
             }
@@ -291,6 +301,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             score = genNet.predict(ids);
         }
         for (int s = 0; s < length; s++) {
+            Interrupts.check(op, "step", s, length);
             backend.copyOut(scores, score);
             for (int i = 0; i < n; i++) {
                 cur[i] = pick(scores, i * V, V, skip, sampling, rng, i);
@@ -325,7 +336,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         boolean[] skip = checkGenerate(op, prompts, length, skipIds);
         Beam.Options options = new Beam.Options(beam, endId, lengthPenalty, skip);
         int n = prompts.length, p = prompts[0].length, m = Beam.rows(op, n, beam, V);
-        Beam.requireRoom(op, length, n, beam);
+        Beam.requireRoom(op, length, n, beam, V);
         Beam.requireSequences(op, options, length, V);
         startGeneration();
         if (beamState == null) {
@@ -335,6 +346,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         int[] cur = new int[m];
         Tensor score = null;
         for (int s = 0; s < p; s++) {
+            Interrupts.check(op, "prompt id", s, p);
             for (int j = 0; j < m; j++) {
                 cur[j] = prompts[j / beam][s];
             }
@@ -343,7 +355,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         }
         Network net = genNet;
         BeamState state = beamState;
-        return Beam.search(backend, genWs, n, length, score, new Beam.Steps() {
+        return Beam.search(op, backend, genWs, n, length, score, new Beam.Steps() {
             @Override
             public Tensor step(Tensor next) {
                 return net.predict(next);

@@ -141,7 +141,10 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
     @Override
     public int[][] generate(Tensor xs, int startId, int length) {
         return held("generate", () -> {
-            Tensor encoding = encodeForGeneration(op("generate"), xs, startId);
+            String op = op("generate");
+            Inputs.ids(op, "xs", xs, -1, 1, V);
+            Greedy.check(op, xs.dim(0), length);   // before the encoder runs: the length, the result's heap
+            Tensor encoding = encodeForGeneration(op, xs, startId);
             return Greedy.toBatchMajor(backend, genDecoder.generate(encoding, startId, length));
         });
     }
@@ -163,7 +166,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         }
         Inputs.ids(op, "xs", xs, -1, 1, V);
         int n = xs.dim(0), m = Beam.rows(op, n, beam, V);   // before the encoder runs and its output is repeated K times
-        Beam.requireRoom(op, length, n, beam);
+        Beam.requireRoom(op, length, n, beam, V);
         Beam.Options options = Beam.Options.of(beam);
         Beam.requireSequences(op, options, length, V);
         Tensor encoding = encodeForGeneration(op, xs, startId);
@@ -171,7 +174,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         Beam.Steps steps = genDecoder.steps(encodingK);
         Tensor start = genWs.ints(1, m);
         backend.fill(start, startId);
-        return Beam.search(backend, genWs, n, length, steps.step(start), steps, options);
+        return Beam.search(op, backend, genWs, n, length, steps.step(start), steps, options);
     }
 
     /** Checks xs and the start id, then runs the generation encoder over xs (N, T_in): its encoding. */

@@ -161,7 +161,8 @@ public final class AttentionDecoder implements SequenceDecoder {
     public Tensor generate(Tensor encHs, int startId, int length) {
         lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
         genWs.reset();
-        return Greedy.decode(backend, genWs, encHs.dim(1), startId, length, ids -> scores(ids, encHs));
+        return Greedy.decode("AttentionDecoder.generate", backend, genWs, encHs.dim(1), startId, length,
+                ids -> scores(ids, encHs));
     }
 
     /**

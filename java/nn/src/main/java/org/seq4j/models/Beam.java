@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.seq4j.backend.Backend;
 import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.JavaHeap;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -139,11 +140,20 @@ public final class Beam {
 
     /**
      * The ids every step of the search keeps for its backtracking (two int[length][N*K] arrays, N x K ids a step), as
-     * one Java array could hold them: checked before anything runs. A length near Integer.MAX_VALUE ended in an
-     * OutOfMemoryError ("Requested array size exceeds VM limit"), in the seq2seq models after the encoder had run.
+     * one Java array could hold them, and what the search allocates on the heap (those two, a step's scores, the K
+     * sequences of every question) against what is free: checked before anything runs. A length near
+     * Integer.MAX_VALUE ended in an OutOfMemoryError ("Requested array size exceeds VM limit"), in the seq2seq models
+     * after the encoder had run, and a length past the heap in an OutOfMemoryError out of the call.
      */
-    static void requireRoom(String op, int length, int n, int beam) {
+    static void requireRoom(String op, int length, int n, int beam, int v) {
         HostArrays.length(op, "the hypotheses' ids (length x N x K)", length, n, beam);
+        long m = (long) n * beam;   // length x m fits an int now, m x v was checked by rows: the sums below are exact
+        long bytes = 2 * HostArrays.rowsBytes(length, m) + JavaHeap.arrayBytes(JavaHeap.multiply(m, v), 4)
+                + HostArrays.rowsBytes(m, length);
+        if (!JavaHeap.fits(bytes)) {
+            throw JavaHeap.refusal(op, "length " + length + ": the hypotheses' ids (two int[length][N x K=" + m
+                    + "]), a step's scores float[N x K x V=" + v + "] and the sequences found", bytes);
+        }
     }
 
     /**
@@ -218,13 +228,14 @@ public final class Beam {
     }
 
     /**
-     * Runs the search for N questions. {@code first} holds the scores (1, M, V) of the first generated token
+     * Runs the search for N questions ({@code op}, the public call, names it in messages). {@code first} holds the scores (1, M, V) of the first generated token
      * (the decoder has already read the start id or the prompt, for all M = N*K rows); each later step feeds
      * the chosen ids through {@code steps}. Returns the K best sequences of at most {@code length} ids each.
      */
-    static Result search(Backend backend, Workspace ws, int n, int length, Tensor first, Steps steps, Options opt) {
+    static Result search(String op, Backend backend, Workspace ws, int n, int length, Tensor first, Steps steps,
+                         Options opt) {
         if (length < 1) {
-            throw new IllegalArgumentException("generate needs length >= 1, got " + length);
+            throw new IllegalArgumentException(op + ": needs length >= 1, got " + length);
         }
         int k = opt.beam();
         int m = Math.multiplyExact(n, k);
@@ -240,7 +251,7 @@ public final class Beam {
             throw new IllegalArgumentException("beam search: end id " + opt.endId() + " is outside the vocabulary [0, V="
                     + v + ")");
         }
-        requireRoom("beam search", length, n, k);
+        requireRoom(op, length, n, k, v);
         requireSequences("beam search", opt, length, v);
         int cap = opt.endId() >= 0 ? 2 * k : k;          // room for up to K end ids above the K-th survivor
         float[] scores = new float[HostArrays.length("beam search", "a step's scores (N x K x V)", n, k, v)];
@@ -266,6 +277,7 @@ public final class Beam {
         int[] candTok = new int[cap];
         Tensor score = first;
         for (int s = 0; s < length; s++) {
+            Interrupts.check(op, "step", s, length);
             backend.copyOut(scores, score);
             for (int q = 0; q < n; q++) {
                 int base = q * k;

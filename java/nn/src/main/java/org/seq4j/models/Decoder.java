@@ -113,7 +113,7 @@ public final class Decoder implements SequenceDecoder {
     public Tensor generate(Tensor h, int startId, int length) {
         lstm.setState(h);
         genWs.reset();
-        return Greedy.decode(backend, genWs, h.dim(0), startId, length,
+        return Greedy.decode("Decoder.generate", backend, genWs, h.dim(0), startId, length,
                 ids -> affine.forward(lstm.forward(embed, ids)));
     }
 

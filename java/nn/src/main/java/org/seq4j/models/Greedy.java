@@ -8,6 +8,7 @@ package org.seq4j.models;
 import java.util.function.UnaryOperator;
 import org.seq4j.backend.Backend;
 import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.JavaHeap;
 import org.seq4j.tensor.Tensor;
 
 final class Greedy {
@@ -22,17 +23,15 @@ final class Greedy {
      * and beam search refuse non-finite scores: argmax passes over NaN (or takes it in column 0) and answered with
      * some id.
      */
-    static Tensor decode(Backend backend, Workspace ws, int n, int startId, int length,
+    static Tensor decode(String op, Backend backend, Workspace ws, int n, int startId, int length,
                          UnaryOperator<Tensor> step) {
-        if (length < 1) {
-            throw new IllegalArgumentException("generate needs length >= 1, got " + length);
-        }
-        HostArrays.length("generate", "ids (length x N)", length, n); // before the decoder allocates them
+        check(op, n, length);   // before the decoder allocates the ids
         Tensor sampled = ws.ints(length, n);   // (length, N)
         Tensor cur = ws.ints(1, n);            // (1, N)
         Tensor squares = ws.floats(length);    // (length,) each step's sum of its scores squared
         backend.fill(cur, startId);
         for (int s = 0; s < length; s++) {
+            Interrupts.check(op, "step", s, length);
             Tensor score = step.apply(cur);                       // (1, N, V)
             backend.sumOfSquares(squares.slice(s, s + 1), score);
             Tensor row = sampled.slice(s, s + 1);                 // (1, N)
@@ -43,12 +42,12 @@ final class Greedy {
         backend.copyOut(sums, squares);
         for (int s = 0; s < length; s++) {
             if (Float.isNaN(sums[s])) {   // only a NaN score makes the sum of squares NaN
-                throw new IllegalStateException("generate: at step " + (s + 1) + " the scores hold NaN (their sum of"
+                throw new IllegalStateException(op + ": at step " + (s + 1) + " the scores hold NaN (their sum of"
                         + " squares is NaN): the model's weights are not finite (a diverged training run, or such"
                         + " values written with copyIn); expected finite scores");
             }
             if (Float.isInfinite(sums[s])) {   // an infinite score, or finite ones whose squares' sum overflows
-                throw new IllegalStateException("generate: at step " + (s + 1) + " the scores hold an infinity, or"
+                throw new IllegalStateException(op + ": at step " + (s + 1) + " the scores hold an infinity, or"
                         + " values so large that their sum of squares overflows a float (their sum of squares is "
                         + sums[s] + "; one score past ~1.8e19 does): the model's weights are not finite or far too"
                         + " large (a diverged training run, or such values written with copyIn); expected finite"
@@ -56,6 +55,27 @@ final class Greedy {
             }
         }
         return sampled;
+    }
+
+    /**
+     * Checks a greedy generate of {@code length} ids for N rows before any work: length >= 1, the ids (length x N) as
+     * one Java array, and the host arrays that generate allocates (the ids copied out, as int[N][length], and a float
+     * a step for the scores' check) against the heap. A length past the heap ran for minutes (1.5e9 steps: about 15)
+     * and then failed allocating its result.
+     *
+     * @param op the public call, for messages
+     */
+    static void check(String op, int n, int length) {
+        if (length < 1) {
+            throw new IllegalArgumentException(op + ": needs length >= 1, got " + length);
+        }
+        HostArrays.length(op, "ids (length x N)", length, n);
+        long bytes = JavaHeap.arrayBytes((long) length * n, 4) + HostArrays.rowsBytes(n, length)
+                + JavaHeap.arrayBytes(length, 4);
+        if (!JavaHeap.fits(bytes)) {
+            throw JavaHeap.refusal(op, "length " + length + ": the ids int[length x N=" + n + "] copied out, again as"
+                    + " int[N][length], and a float a step", bytes);
+        }
     }
 
     /** ids (length, N) time-major on the device, as int[N][length] on the host. */

@@ -1,7 +1,10 @@
 // The Java arrays that a model's inputs and results pass through on the host: their lengths as exact products,
 // refused by name when one array cannot hold them (an int product wraps to a negative or a short length, which
-// then fails far from its cause, or after the device has done all the work).
+// then fails far from its cause, or after the device has done all the work), and their bytes, for a check against the
+// heap (JavaHeap) before the work.
 package org.seq4j.models;
+
+import org.seq4j.tensor.JavaHeap;
 
 final class HostArrays {
     /**
@@ -37,5 +40,18 @@ final class HostArrays {
             }
         }
         return (int) n;
+    }
+
+    /**
+     * The bytes of an int[rows][cols] (or float): the outer array of references and its rows, saturated at
+     * Long.MAX_VALUE.
+     *
+     * @param rows the outer length
+     * @param cols each row's length
+     * @return the bytes, for JavaHeap.fits
+     */
+    static long rowsBytes(long rows, long cols) {
+        long sum = JavaHeap.arrayBytes(rows, 4) + JavaHeap.multiply(rows, JavaHeap.arrayBytes(cols, 4));
+        return sum < 0 ? Long.MAX_VALUE : sum;
     }
 }

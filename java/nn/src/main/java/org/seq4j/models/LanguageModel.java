@@ -45,9 +45,12 @@ public interface LanguageModel extends Model {
      * @param skipIds  ids never generated
      * @return int[N][length], prompts excluded
      * @throws IllegalArgumentException if the prompts are empty or differ in length, an id is outside [0, V),
-     *                                  every id is skipped, or N x length ids are more than one Java array holds
+     *                                  every id is skipped, N x length ids are more than one Java array holds, or
+     *                                  the result is more than the Java heap has free (checked before any work)
      * @throws NullPointerException if sampling, prompts, a prompt or skipIds is null (the message says which)
      * @throws IllegalStateException if the scores hold NaN or +infinity: weights that are not finite
+     * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,
+     *                                  looked at once a step; its interrupt is kept and the model stays usable
      */
     int[][] generate(int[][] prompts, int length, Sampling sampling, long seed, int... skipIds);
 
@@ -68,9 +71,12 @@ public interface LanguageModel extends Model {
      * @return the K best continuations per prompt, with log-probabilities and scores
      * @throws IllegalArgumentException if an argument is out of range, length x N x K ids are more than one Java
      *                                  array holds, or K is more than the sequences there are to rank (with no end
-     *                                  id (V - skipped)^length; K up to V minus the skipped ids always fits)
+     *                                  id (V - skipped)^length; K up to V minus the skipped ids always fits), or
+     *                                  the search's arrays are more than the Java heap has free
      * @throws NullPointerException if prompts, a prompt or skipIds is null (the message says which)
      * @throws UnsupportedOperationException if this implementation has no beam search
+     * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,
+     *                                  looked at once a step; its interrupt is kept and the model stays usable
      */
     default Beam.Result beamSearch(int[][] prompts, int length, int beam, double lengthPenalty, int endId,
                                    int... skipIds) {

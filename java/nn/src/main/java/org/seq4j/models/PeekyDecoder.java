@@ -186,7 +186,8 @@ public final class PeekyDecoder implements SequenceDecoder {
     public Tensor generate(Tensor h, int startId, int length) {
         lstm.setState(h);
         genWs.reset();
-        return Greedy.decode(backend, genWs, h.dim(0), startId, length, ids -> scores(ids, h));
+        return Greedy.decode("PeekyDecoder.generate", backend, genWs, h.dim(0), startId, length,
+                ids -> scores(ids, h));
     }
 
     /** The encoding's rows are the hypotheses; it is constant per question, so only the LSTM state is reordered. */

@@ -30,10 +30,14 @@ public interface Seq2seqModel extends Model {
      * @param startId the id each answer starts from
      * @param length  how many ids to generate
      * @return int[N][length], the start id excluded
-     * @throws IllegalArgumentException if the shapes do not fit or an id is outside [0, V)
+     * @throws IllegalArgumentException if the shapes do not fit, an id is outside [0, V), length is below 1, or the
+     *                                  result is more than the Java heap has free (checked before any work)
      * @throws IllegalStateException    (the models of this package) if a step's scores hold NaN or an infinity (or
      *                                  values so large that their squares' sum overflows a float, one past ~1.8e19
      *                                  does): the model's weights are not finite, or far too large
+     * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,
+     *                                  looked at once a step (the message names the decoder's generate); its interrupt
+     *                                  is kept and the model stays usable
      */
     int[][] generate(Tensor xs, int startId, int length);
 
@@ -50,8 +54,11 @@ public interface Seq2seqModel extends Model {
      * @param beam    K, hypotheses kept per question (at least 1)
      * @return the K best answers per question with their log-probabilities
      * @throws IllegalArgumentException if K or length is below 1, an id is outside [0, V), length x N x K ids are
-     *                                  more than one Java array holds, or K is more than the V^length answers there are
+     *                                  more than one Java array holds, K is more than the V^length answers there are,
+     *                                  or the search's arrays are more than the Java heap has free
      * @throws UnsupportedOperationException if this implementation has no beam search
+     * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,
+     *                                  looked at once a step; its interrupt is kept and the model stays usable
      */
     default Beam.Result beamSearch(Tensor xs, int startId, int length, int beam) {
         throw new UnsupportedOperationException(getClass().getName() + " does not implement beam search");

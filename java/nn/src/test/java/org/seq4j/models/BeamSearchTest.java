@@ -286,12 +286,12 @@ class BeamSearchTest {
         Backend backend = TestBackends.reference();
         try (Arena arena = Arena.ofConfined(); Workspace ws = new Workspace(backend)) {
             Scripted greedy = new Scripted(backend, arena, 1);
-            Beam.Result g = Beam.search(backend, ws, 1, 2, greedy.start(), greedy, Beam.Options.of(1));
+            Beam.Result g = Beam.search("test", backend, ws, 1, 2, greedy.start(), greedy, Beam.Options.of(1));
             assertArrayEquals(new int[] {0, 0}, g.sequences()[0][0], "greedy follows the first step's best id");
             assertEquals(Math.log(0.5 * 0.34), g.logProbs()[0][0], 1e-6);
 
             Scripted two = new Scripted(backend, arena, 2);
-            Beam.Result b = Beam.search(backend, ws, 1, 2, two.start(), two, Beam.Options.of(2));
+            Beam.Result b = Beam.search("test", backend, ws, 1, 2, two.start(), two, Beam.Options.of(2));
             assertArrayEquals(new int[] {1, 0}, b.sequences()[0][0], "beam K=2 keeps 1 and finds 1, 0");
             assertEquals(Math.log(0.4 * 0.9), b.logProbs()[0][0], 1e-6);
             assertArrayEquals(new int[] {0, 0}, b.sequences()[0][1]);
@@ -310,7 +310,8 @@ class BeamSearchTest {
             double[] logP = {Math.log(0.4), Math.log(0.5 * 0.33), Math.log(0.5 * 0.34 * 0.34)};
             for (int a = 0; a < alphas.length; a++) {
                 Scripted s = new Scripted(backend, arena, 2);
-                Beam.Result r = Beam.search(backend, ws, 1, 3, s.start(), s, new Beam.Options(2, 1, alphas[a], null));
+                Beam.Result r = Beam.search("test", backend, ws, 1, 3, s.start(), s,
+                        new Beam.Options(2, 1, alphas[a], null));
                 // alpha 0: -0.92 > -1.80 > -2.85; alpha 1: -1.80/2 = -0.90 > -0.92/1; alpha 2: -2.85/9 = -0.32 wins
                 assertArrayEquals(winners[a], r.sequences()[0][0], "alpha " + alphas[a]);
                 assertEquals(logP[a], r.logProbs()[0][0], 1e-6);
