@@ -18,6 +18,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * if (!guard.enterClose()) return;   // closing twice is a no-op
  * try { ... } finally { guard.exit(); }
  * </pre>
+ *
+ * Another object that must be used only with this one (a model's parameter store) shares its guard and enters it
+ * with {@link #enterFrom}, under its own operation's name.
  */
 public final class Confinement {
     private final String what;
@@ -41,11 +44,37 @@ public final class Confinement {
      * @throws IllegalStateException when another thread holds it (naming that thread) or when it is closed
      */
     public void enter(String op) {
-        claim(op);
+        claim(op, false);
         if (closed) {
             exit();
             throw new IllegalStateException(what + "." + op + ": this " + what + " is already closed");
         }
+    }
+
+    /**
+     * Claims the object for the calling thread on behalf of {@code caller}, another object's operation that uses it
+     * (re-entrant): a model's parameter store ("ParameterStore.copyInAll"), an optimizer's step over that store
+     * ("Adam.step"). Messages start with the caller, then name what is held: 'ParameterStore.copyInAll: in use by
+     * thread "A" (id 31), which holds the Rnnlm, called from thread "B" (id 32); ...'.
+     *
+     * @param caller the operation, class and method, as messages name it
+     * @throws IllegalStateException when another thread holds it (naming that thread) or when it is closed
+     */
+    public void enterFrom(String caller) {
+        claim(caller, true);
+        if (closed) {
+            exit();
+            throw new IllegalStateException(caller + ": this " + what + " is already closed");
+        }
+    }
+
+    /**
+     * Whether the calling thread holds the object (for a close that the holder's own close calls, inside its claim).
+     *
+     * @return true while the calling thread is inside an operation of the object
+     */
+    public boolean heldByCurrentThread() {
+        return holder.getOpaque() == Thread.currentThread();   // as in exit: the holder sees its own last write
     }
 
     /**
@@ -56,7 +85,7 @@ public final class Confinement {
      * @throws IllegalStateException when another thread holds it
      */
     public boolean enterClose() {
-        claim("close");
+        claim("close", false);
         if (closed) {
             exit();
             return false;
@@ -94,7 +123,7 @@ public final class Confinement {
         return closed;
     }
 
-    private void claim(String op) {
+    private void claim(String op, boolean caller) {
         Thread me = Thread.currentThread();
         while (!holder.compareAndSet(null, me)) {
             Thread other = holder.get();
@@ -103,7 +132,7 @@ public final class Confinement {
                 return;
             }
             if (other != null) {
-                throw inUse(op, other);
+                throw caller ? inUseFrom(op, other) : inUse(op, other);
             }
             // released between the two reads: try again
         }
@@ -113,6 +142,12 @@ public final class Confinement {
     private IllegalStateException inUse(String op, Thread other) {
         return new IllegalStateException(what + "." + op + ": in use by " + describe(other) + ", called from "
                 + describe(Thread.currentThread()) + "; a " + what
+                + " serves one thread at a time (hand it over between calls, never during one)");
+    }
+
+    private IllegalStateException inUseFrom(String caller, Thread other) {
+        return new IllegalStateException(caller + ": in use by " + describe(other) + ", which holds the " + what
+                + ", called from " + describe(Thread.currentThread()) + "; a " + what
                 + " serves one thread at a time (hand it over between calls, never during one)");
     }
 

@@ -26,6 +26,13 @@ import org.seq4j.tensor.Tensor;
  * All parameters of a model in one contiguous value tensor and one contiguous gradient tensor on the model's
  * backend, sliced into named views, so an optimizer updates everything with one kernel call. Each parameter starts
  * on a 64-byte boundary; the padding is zero in both buffers and stays zero.
+ *
+ * <p>Threads: one thread at a time, with its model. Every operation on the buffers (copyIn, copyInAll, copyOut,
+ * copyOutGrad, copyOutAll, zeroGrads, scaleGrads, gradNorm, valuesWritten, close) and every optimizer's step
+ * ({@link #claim}) claims the model's guard (shared by {@link #confineWith}; a store of no model has its own): a
+ * thread that calls while another is inside the model (a generate, a forward, a step) gets an IllegalStateException
+ * naming that thread, where a write in the middle of a generate made answers of neither the old weights nor the
+ * new. The model's own operations, and an optimizer's, call them from inside their claim (re-entrant).
  */
 public final class ParameterStore implements AutoCloseable {
     /** Alignment of each parameter inside the flat buffers, in floats (64 bytes). */
@@ -43,6 +50,9 @@ public final class ParameterStore implements AutoCloseable {
     // whose backward added to grads since they were last zeroed; null: nobody. Claimed by compare-and-set: a model's
     // backward and an optimizer's step (each confined, but to different objects) on two threads cannot both win
     private final AtomicReference<Thread> gradsThread = new AtomicReference<>();
+    private final Confinement ownGuard = new Confinement("ParameterStore");   // while it belongs to no model
+    // one thread at a time, with the model it belongs to (confineWith): every operation on the buffers claims it
+    private volatile Confinement guard = ownGuard;
 
     /**
      * Starts the declarations of a store.
@@ -253,11 +263,15 @@ public final class ParameterStore implements AutoCloseable {
      * @throws IllegalArgumentException if there is no such parameter
      */
     public float[] copyOut(String name) {
-        open("ParameterStore.copyOut");
-        Parameter p = get(name);
-        float[] out = new float[(int) p.size()];
-        backend.copyOut(out, p.value());
-        return out;
+        Confinement g = enter("ParameterStore.copyOut");
+        try {
+            Parameter p = get(name);
+            float[] out = new float[(int) p.size()];
+            backend.copyOut(out, p.value());
+            return out;
+        } finally {
+            g.exit();
+        }
     }
 
     /**
@@ -268,11 +282,15 @@ public final class ParameterStore implements AutoCloseable {
      * @throws IllegalArgumentException if there is no such parameter
      */
     public float[] copyOutGrad(String name) {
-        open("ParameterStore.copyOutGrad");
-        Parameter p = get(name);
-        float[] out = new float[(int) p.size()];
-        backend.copyOut(out, p.grad());
-        return out;
+        Confinement g = enter("ParameterStore.copyOutGrad");
+        try {
+            Parameter p = get(name);
+            float[] out = new float[(int) p.size()];
+            backend.copyOut(out, p.grad());
+            return out;
+        } finally {
+            g.exit();
+        }
     }
 
     /**
@@ -284,19 +302,24 @@ public final class ParameterStore implements AutoCloseable {
      * @throws NullPointerException if data is null (the message names the parameter)
      */
     public void copyIn(String name, float[] data) {
-        open("ParameterStore.copyIn");
-        Parameter p = get(name);
-        if (data == null) {   // said only: Cannot read the array length because "data" is null
-            throw new NullPointerException("copyIn(" + name + "): data is null; expected its " + p.size() + " values");
-        }
-        if (data.length != p.size()) {
-            throw new IllegalArgumentException("parameter " + p + " has " + p.size() + " elements but " + data.length
-                    + " values were given");
-        }
+        Confinement g = enter("ParameterStore.copyIn");
         try {
-            backend.copyIn(p.value(), data);
+            Parameter p = get(name);
+            if (data == null) {   // said only: Cannot read the array length because "data" is null
+                throw new NullPointerException("copyIn(" + name + "): data is null; expected its " + p.size()
+                        + " values");
+            }
+            if (data.length != p.size()) {
+                throw new IllegalArgumentException("parameter " + p + " has " + p.size() + " elements but "
+                        + data.length + " values were given");
+            }
+            try {
+                backend.copyIn(p.value(), data);
+            } finally {
+                version.advance();   // even a failed copy may have written some: kept copies are made again
+            }
         } finally {
-            version.advance();   // even a failed copy may have written some: kept copies are made again
+            g.exit();
         }
     }
 
@@ -306,12 +329,16 @@ public final class ParameterStore implements AutoCloseable {
      * @return a new map of new arrays
      */
     public Map<String, float[]> copyOutAll() {
-        open("ParameterStore.copyOutAll");
-        Map<String, float[]> out = new LinkedHashMap<>();
-        for (Parameter p : parameters) {
-            out.put(p.name(), copyOut(p.name()));
+        Confinement g = enter("ParameterStore.copyOutAll");   // held across: one version of every parameter
+        try {
+            Map<String, float[]> out = new LinkedHashMap<>();
+            for (Parameter p : parameters) {
+                out.put(p.name(), copyOut(p.name()));
+            }
+            return out;
+        } finally {
+            g.exit();
         }
-        return out;
     }
 
     /**
@@ -323,7 +350,15 @@ public final class ParameterStore implements AutoCloseable {
      * @throws IllegalArgumentException if the names or sizes do not match
      */
     public void copyInAll(Map<String, float[]> data) {
-        open("ParameterStore.copyInAll");
+        Confinement g = enter("ParameterStore.copyInAll");
+        try {
+            copyInAllHeld(data);
+        } finally {
+            g.exit();
+        }
+    }
+
+    private void copyInAllHeld(Map<String, float[]> data) {
         TreeSet<String> missing = new TreeSet<>(byName.keySet());
         missing.removeAll(data.keySet());
         TreeSet<String> unexpected = new TreeSet<>(data.keySet());
@@ -365,16 +400,26 @@ public final class ParameterStore implements AutoCloseable {
      * {@link #values()} or a parameter's value any other way must call it afterwards.
      */
     public void valuesWritten() {
-        version.advance();
+        Confinement g = guard;
+        g.enterFrom("ParameterStore.valuesWritten");
+        try {
+            version.advance();
+        } finally {
+            g.exit();
+        }
     }
 
     // ---- whole-buffer operations ------------------------------------------------------------------------
 
     /** grads = 0, one fill over the flat buffer. */
     public void zeroGrads() {
-        open("ParameterStore.zeroGrads");
-        backend.fill(grads, 0f);
-        gradsThread.set(null);
+        Confinement g = enter("ParameterStore.zeroGrads");
+        try {
+            backend.fill(grads, 0f);
+            gradsThread.set(null);
+        } finally {
+            g.exit();
+        }
     }
 
     /**
@@ -382,7 +427,13 @@ public final class ParameterStore implements AutoCloseable {
      * clears each gradient as it applies it, as Adam's does): no gradients are pending, and no fill is needed.
      */
     public void gradsZeroed() {
-        gradsThread.set(null);
+        Confinement g = guard;
+        g.enterFrom("ParameterStore.gradsZeroed");
+        try {
+            gradsThread.set(null);
+        } finally {
+            g.exit();
+        }
     }
 
     /**
@@ -394,18 +445,73 @@ public final class ParameterStore implements AutoCloseable {
      * @throws IllegalStateException if another thread's gradients are pending, or the store is closed
      */
     public void claimGrads(String op) {
-        open(op);
-        Thread me = Thread.currentThread();
-        Thread other;
-        while ((other = gradsThread.get()) != me) {
-            if (other != null) {
-                throw new IllegalStateException(op + " on " + Confinement.describe(me) + ": the gradients hold what "
-                        + Confinement.describe(other) + " added and nobody applied yet; a model and its optimizer serve"
-                        + " one thread at a time (step or zeroGrads before handing them over)");
+        Confinement g = enter(op);
+        try {
+            Thread me = Thread.currentThread();
+            Thread other;
+            while ((other = gradsThread.get()) != me) {
+                if (other != null) {
+                    throw new IllegalStateException(op + " on " + Confinement.describe(me) + ": the gradients hold what "
+                            + Confinement.describe(other) + " added and nobody applied yet; a model and its optimizer"
+                            + " serve one thread at a time (step or zeroGrads before handing them over)");
+                }
+                if (gradsThread.compareAndSet(null, me)) {
+                    return;
+                }
             }
-            if (gradsThread.compareAndSet(null, me)) {
-                return;
+        } finally {
+            g.exit();
+        }
+    }
+
+    /**
+     * Claims the store, and the model it belongs to, for the calling thread until {@link #release()}: for code that
+     * writes {@link #values()} or {@link #grads()} itself, across several calls (an optimizer's step, from its check
+     * to its update and the zeroing; data-parallel training's all-reduce). Re-entrant; allocates nothing unless it
+     * throws.
+     *
+     * <pre>
+     * store.claim("Adam.step");
+     * try { ... } finally { store.release(); }
+     * </pre>
+     *
+     * @param caller the operation, as messages name it ("Adam.step")
+     * @throws IllegalStateException if another thread is inside the model or the store ('Adam.step: in use by thread
+     *                               "A" (id 31), which holds the Rnnlm, ...'), or the store is closed
+     */
+    public void claim(String caller) {
+        enter(caller);
+    }
+
+    /**
+     * Releases one {@link #claim} of the calling thread.
+     *
+     * @throws IllegalStateException if the calling thread holds no claim
+     */
+    public void release() {
+        guard.exit();
+    }
+
+    /**
+     * Makes the store share {@code modelGuard}, the guard of the model that owns it: from then on its operations and
+     * the optimizers' steps claim the model, and a model's operations may call them from inside their own claim. Called
+     * once, by the model's constructor (AbstractModel's; a model of your own that does not extend it calls it too).
+     *
+     * @param modelGuard the model's guard
+     * @throws IllegalStateException if the store already belongs to a model (a store serves one), or another thread is
+     *                               using it
+     */
+    public void confineWith(Confinement modelGuard) {
+        java.util.Objects.requireNonNull(modelGuard, "ParameterStore.confineWith: modelGuard is null");
+        ownGuard.enterFrom("ParameterStore.confineWith");
+        try {
+            if (guard != ownGuard) {
+                throw new IllegalStateException("ParameterStore.confineWith: this store already belongs to a model"
+                        + " (it shares that model's guard); a store serves one model: build one for each");
             }
+            guard = modelGuard;
+        } finally {
+            ownGuard.exit();
         }
     }
 
@@ -415,9 +521,13 @@ public final class ParameterStore implements AutoCloseable {
      * @return sqrt(sum of every gradient element squared)
      */
     public float gradNorm() {
-        open("ParameterStore.gradNorm");
-        backend.sumOfSquares(scratch, grads);
-        return (float) Math.sqrt(backend.item(scratch, 0));
+        Confinement g = enter("ParameterStore.gradNorm");
+        try {
+            backend.sumOfSquares(scratch, grads);
+            return (float) Math.sqrt(backend.item(scratch, 0));
+        } finally {
+            g.exit();
+        }
     }
 
     /**
@@ -426,15 +536,57 @@ public final class ParameterStore implements AutoCloseable {
      * @param rate the factor
      */
     public void scaleGrads(float rate) {
-        open("ParameterStore.scaleGrads");
-        backend.scale(grads, rate);
+        Confinement g = enter("ParameterStore.scaleGrads");
+        try {
+            backend.scale(grads, rate);
+        } finally {
+            g.exit();
+        }
     }
 
+    /**
+     * Frees the buffers (closing twice does nothing). The model's close calls it; called on its own while another
+     * thread is inside the model, it is refused like the other operations.
+     *
+     * @throws IllegalStateException if another thread is inside the model or the store
+     */
     @Override
     public void close() {
+        Confinement g = guard;
+        if (g.heldByCurrentThread()) {   // inside its model's close (or another operation of this thread)
+            closeArena();
+            return;
+        }
+        if (!arena.scope().isAlive()) {
+            return;
+        }
+        g.enterFrom("ParameterStore.close");
+        try {
+            closeArena();
+        } finally {
+            g.exit();
+        }
+    }
+
+    private void closeArena() {
         if (arena.scope().isAlive()) {
             arena.close();
         }
+    }
+
+    /**
+     * Claims the guard for {@code op} after the closed check (whose message it keeps), and checks again once held: a
+     * close on another thread between the two is seen here rather than by the first kernel. Returns the guard to exit.
+     */
+    private Confinement enter(String op) {
+        open(op);
+        Confinement g = guard;
+        g.enterFrom(op);
+        if (!arena.scope().isAlive()) {
+            g.exit();
+            open(op);
+        }
+        return g;
     }
 
     /**

@@ -55,10 +55,12 @@ public abstract class AbstractModel implements Model {
      * @param backend where the parameters and activations live
      * @param store   the model's parameters
      * @throws NullPointerException naming a null argument
+     * @throws IllegalStateException if the store already belongs to another model
      */
     protected AbstractModel(Backend backend, ParameterStore store) {
         this.backend = java.util.Objects.requireNonNull(backend, "backend");
         this.store = java.util.Objects.requireNonNull(store, "store");
+        store.confineWith(guard);   // its writes (copyIn, a checkpoint load, an optimizer's step) claim this model
         this.ws = new Workspace(backend, getClass().getSimpleName());
         this.genWs = new Workspace(backend, getClass().getSimpleName());
     }

@@ -24,7 +24,11 @@ import org.seq4j.tensor.Tensor;
  * wrong number. A training step spans calls, so two more checks hold it together: backward must run on the
  * thread whose forward it follows, and gradients added by one thread's backward must be applied (optimizer
  * step) or zeroed before another thread adds to them or steps. Accessors (backend, store, parameters) do
- * not claim the model. Models built over one shared Backend on separate threads are independent and fine.
+ * not claim the model, but the store's operations on its buffers do (copyIn, copyInAll, copyOut, copyOutAll,
+ * zeroGrads, scaleGrads, gradNorm, close: so Checkpoint.load too), and so does an optimizer's step over it, each in
+ * its own name ('ParameterStore.copyInAll: in use by thread "A" (id 31), which holds the Rnnlm, ...'); they may be
+ * called from inside the model's own operations on the same thread. Models built over one shared Backend on
+ * separate threads are independent and fine.
  * After close every operation throws IllegalStateException; closing again does nothing.
  */
 public interface Model extends AutoCloseable {

@@ -89,12 +89,26 @@ public abstract class AbstractOptimizer implements Optimizer {
         }
     }
 
-    /** The step, held: the checks, the clip where maxNorm is above 0, the update. Returns the norm before clipping. */
+    /**
+     * The step, held: the checks, the clip where maxNorm is above 0, the update. Returns the norm before clipping. The
+     * store, and the model it belongs to, is claimed from the check to the zeroing: a copyIn, a checkpoint load or a
+     * generate on another thread meanwhile is refused (and refuses this step), where it read or wrote weights half
+     * updated.
+     */
     private float stepHeld(ParameterStore params, String op, float maxNorm) {
         if (bound != null && bound != params) {
             throw new IllegalArgumentException(getClass().getSimpleName() + " holds state for " + bound
                     + " and cannot step " + params + "; use one optimizer per model");
         }
+        params.claim(op);
+        try {
+            return stepClaimed(params, op, maxNorm);
+        } finally {
+            params.release();
+        }
+    }
+
+    private float stepClaimed(ParameterStore params, String op, float maxNorm) {
         params.claimGrads(op);
         // NaN or an infinity is refused here, before anything is written: the weights, the state and the gradients
         // stay as they were

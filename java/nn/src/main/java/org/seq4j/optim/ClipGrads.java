@@ -40,9 +40,14 @@ public final class ClipGrads {
      */
     public static float clip(ParameterStore params, float maxNorm) {
         requireMaxNorm("clip", maxNorm);
-        double norm = measure(params, "clip");
-        scale(params, maxNorm, norm);
-        return (float) norm;
+        params.claim("ClipGrads.clip");   // the norm and the scaling by it, with no other thread's write between
+        try {
+            double norm = measure(params, "clip");
+            scale(params, maxNorm, norm);
+            return (float) norm;
+        } finally {
+            params.release();
+        }
     }
 
     /** Refuses a max norm that is not above 0 (0, negative or NaN), naming {@code op}. */
