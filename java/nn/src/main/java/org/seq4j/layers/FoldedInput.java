@@ -76,12 +76,15 @@ final class FoldedInput implements AutoCloseable {
             scatter = ws.floats(v, g);
             table = ws.floats(v, g);
         }
+        // the versions before the product, as KeptPack reads its one: a write during the product (a version moved
+        // since) leaves the table stale for the next call, where read after, it marked a mix of old and new current
+        long ev = E.version().get(), wxv = Wx.version().get(), bv = b.version().get();
         backend.matmul(Transpose.NO, Transpose.NO, 1f, E.value(), Wx.value(), 0f, table);
         backend.addBias(table, b.value());
         tableE = E;
-        tableEv = E.version().get();
-        tableWxv = Wx.version().get();
-        tableBv = b.version().get();
+        tableEv = ev;
+        tableWxv = wxv;
+        tableBv = bv;
         return table;
     }
 

@@ -3,7 +3,8 @@
 // with its own or a shared version) is seen by the next forward; outputs and the backward's gradients agree with the
 // plain path forward(embed.forward(ids)) up to float summation order, also with T = 1, N = 1, ids at the
 // vocabulary's edges and steps of many rows; a bad id (at the last step too) or ids of the wrong type throw before any
-// step ran, leaving a carried state alone. TimeLSTM and TimeGRU, every backend.
+// step ran, leaving a carried state alone; a write during the table's product leaves it stale. TimeLSTM and TimeGRU,
+// every backend.
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -345,6 +347,51 @@ class FoldedInputTest {
                 net.forward(ids);
                 assertEquals("{embeddingForward=1, gemm=1}", counts.toString(), cell
                         + ": after a write the count starts again");
+            }
+        }
+    }
+    /** The reference backend, running {@code hook} (once, then clearing it) right after a matmul returns. */
+    private static Backend afterMatmul(AtomicReference<Runnable> hook) {
+        Backend real = TestBackends.reference();
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    Runnable h = method.getName().equals("matmul") ? hook.getAndSet(null) : null;
+                    if (h != null) {
+                        h.run();
+                    }
+                    return result;
+                });
+    }
+
+    /**
+     * A write to Wx that lands while the table's product runs (here: right after it, before the table is marked) leaves
+     * the table stale: the next forwards see Wx's new values. The table's versions were read after the product, so
+     * the write's version was marked current and every later forward gathered the old product.
+     */
+    @Test
+    void aWriteDuringTheTablesProductLeavesTheTableStale() {
+        for (Cell cell : Cell.values()) {
+            AtomicReference<Runnable> hook = new AtomicReference<>();
+            try (Net net = Net.of(afterMatmul(hook), cell, 3); Net other = Net.of(TestBackends.reference(), cell, 5)) {
+                Tensor ids = net.ids(7);
+                net.forward(ids);
+                net.forward(ids);   // 10 + 10 tokens: the third forward builds the table (V = 23)
+                float[] newWx = other.store().copyOut("Wx");
+                hook.set(() -> net.store().copyIn("Wx", newWx));
+                net.forward(ids);
+                assertEquals(null, hook.get(), cell + ": the third forward should have built the table");
+                try (Net ref = net.copy(cell)) {   // the values as they are now, Wx the new one
+                    float[] expected = ref.plain(ids);
+                    for (int i = 4; i <= 6; i++) {
+                        assertClose(expected, net.forward(ids), cell + ", forward " + i + " after the write");
+                    }
+                }
             }
         }
     }
