@@ -334,6 +334,10 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
                     + ") (use -1 for none)");
         }
         boolean[] skip = checkGenerate(op, prompts, length, skipIds);
+        if (endId >= 0 && skip[endId]) {   // no hypothesis could end: it ran the full length as if endId were -1
+            throw new IllegalArgumentException(op + ": end id " + endId + " is also in skipIds, which are never"
+                    + " emitted, so no hypothesis could end with it; expected an end id outside skipIds, or -1 for none");
+        }
         Beam.Options options = new Beam.Options(beam, endId, lengthPenalty, skip);
         int n = prompts.length, p = prompts[0].length, m = Beam.rows(op, n, beam, V);
         Beam.requireRoom(op, length, n, beam, V);

@@ -16,6 +16,9 @@ import org.seq4j.tensor.Tensor;
  * pair over the same parameters.
  */
 public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqModel {
+    /** What a -1 in ts may be: the doc of forward said "labels -1 are ignored", but only the last column's are. */
+    private static final String LABELS_NOTE = "; a label of -1 is ignored only in the last column ts[:, -1]: the"
+            + " columns before it are also the decoder's inputs (ts[:, :-1]), ids in [0, V)";
     private final int V;
     private final Function<ParameterStore, SequenceEncoder> newEncoder;
     private final Function<ParameterStore, SequenceDecoder> newDecoder;
@@ -76,7 +79,8 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
 
     /**
      * Loss for xs (N, T_in) int32 and ts (N, T_out + 1) int32 whose first column is the start id: the mean
-     * cross-entropy of the decoder's scores for ts[:, 1:] given ts[:, :-1] (labels -1 are ignored).
+     * cross-entropy of the decoder's scores for ts[:, 1:] given ts[:, :-1]. A label of -1 is ignored where it is only a
+     * label, in the last column ts[:, -1]; the columns before it are also the decoder's inputs, ids in [0, V).
      */
     @Override
     protected float forwardHeld(String op, Tensor xs, Tensor ts) {
@@ -108,7 +112,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
             score = decoder.forward(decXs, encoding);
             loss = softmax.forward(score, decTs);
         } catch (IndexOutOfBoundsException e) {
-            throw Inputs.outOfVocabulary(op, "ts", ts, V, e);
+            throw Inputs.outOfVocabulary(op, "ts", ts, V, e, LABELS_NOTE);
         }
         return backend.item(loss, 0);
     }

@@ -75,8 +75,14 @@ final class Inputs {
     /** An id outside the vocabulary, reported by a kernel, re-thrown saying which input and which vocabulary. */
     static IllegalArgumentException outOfVocabulary(String op, String name, Tensor batchMajor, int V,
                                                     IndexOutOfBoundsException e) {
+        return outOfVocabulary(op, name, batchMajor, V, e, "");
+    }
+
+    /** {@link #outOfVocabulary(String, String, Tensor, int, IndexOutOfBoundsException)} with {@code note} after it. */
+    static IllegalArgumentException outOfVocabulary(String op, String name, Tensor batchMajor, int V,
+                                                    IndexOutOfBoundsException e, String note) {
         return new IllegalArgumentException(op + ": " + name + " " + Tensor.shapeString(batchMajor.shape())
                 + " holds a token id outside the vocabulary [0, V=" + V + "); the kernel said: " + e.getMessage()
-                + " (its index counts time-major, t * N + n)", e);
+                + " (its index counts time-major, t * N + n)" + note, e);
     }
 }

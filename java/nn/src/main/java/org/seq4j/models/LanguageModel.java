@@ -69,10 +69,10 @@ public interface LanguageModel extends Model {
      * @param endId         the id that finishes a hypothesis, or -1
      * @param skipIds       ids never emitted
      * @return the K best continuations per prompt, with log-probabilities and scores
-     * @throws IllegalArgumentException if an argument is out of range, length x N x K ids are more than one Java
-     *                                  array holds, or K is more than the sequences there are to rank (with no end
-     *                                  id (V - skipped)^length; K up to V minus the skipped ids always fits), or
-     *                                  the search's arrays are more than the Java heap has free
+     * @throws IllegalArgumentException if an argument is out of range, the end id is also a skip id, length x N x K
+     *                                  ids are more than one Java array holds, or K is more than the sequences there
+     *                                  are to rank (with no end id (V - skipped)^length; K up to V minus the skipped
+     *                                  ids always fits), or the search's arrays are more than the Java heap has free
      * @throws NullPointerException if prompts, a prompt or skipIds is null (the message says which)
      * @throws UnsupportedOperationException if this implementation has no beam search
      * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,

@@ -2,7 +2,8 @@
 // drives without knowing which.
 //
 // forward(xs, ts): xs (N, T_in) int32 questions; ts (N, T_out + 1) int32 answers that start with the start
-// id (the book's "_"). The decoder reads ts[:, :-1] and is scored on ts[:, 1:] (label -1 is ignored).
+// id (the book's "_"). The decoder reads ts[:, :-1] and is scored on ts[:, 1:]; a label of -1 is ignored in the last
+// column only (the others are also the decoder's inputs).
 package org.seq4j.models;
 
 import java.lang.foreign.Arena;
@@ -12,7 +13,8 @@ import org.seq4j.tensor.Tensor;
 /**
  * A sequence-to-sequence model over token ids (Seq2seq, PeekySeq2seq, AttentionSeq2seq). {@code forward(xs, ts)}:
  * xs (N, T_in) int32 questions; ts (N, T_out + 1) int32 answers that start with the start id; the decoder reads
- * ts[:, :-1] and is scored on ts[:, 1:] (label -1 is ignored).
+ * ts[:, :-1] and is scored on ts[:, 1:]. A label of -1 is ignored where it is only a label, in the last column
+ * ts[:, -1]; every other column is also the decoder's input there, ids in [0, V) (a -1 is refused, naming ts).
  */
 public interface Seq2seqModel extends Model {
 

@@ -55,6 +55,37 @@ class BadInputTest {
         return ModelTesting.randomIds(backend, arena, rng, n, t, V);
     }
 
+    /**
+     * Seq2seq's ts: a label of -1 is ignored in the last column (the loss is that of the answers one shorter), and
+     * refused in the columns before it, which are also the decoder's inputs, with a message that says so (the doc said
+     * "label -1 is ignored", the refusal only "outside the vocabulary").
+     */
+    @Test
+    void seq2seqIgnoresLabelMinusOneOnlyInTheLastColumnAndSaysSo() {
+        try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
+            Tensor xs = ids(2, 3);
+            float shorter = model.forward(xs, ModelTesting.ids(backend, arena, new int[] {1, 2, 3, 4, 5, 6}, 2, 3));
+            float ignored = model.forward(xs, ModelTesting.ids(backend, arena, new int[] {1, 2, 3, -1, 4, 5, 6, -1},
+                    2, 4));
+            assertEquals(shorter, ignored, 1e-6f, "a -1 in the last column is ignored");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.forward(xs,
+                    ModelTesting.ids(backend, arena, new int[] {1, 2, -1, 3, 4, 5, 6, 7}, 2, 4)));
+            assertMessage(e, "Seq2seq.forward: ts (2, 4) holds a token id outside the vocabulary",
+                    "-1 is ignored only in the last column ts[:, -1]", "decoder's inputs");
+        }
+    }
+
+    /** An end id that is also skipped could never end a hypothesis: refused as contradictory, not run as "no end". */
+    @Test
+    void languageModelBeamSearchRefusesAnEndIdItAlsoSkips() {
+        try (Rnnlm model = new Rnnlm(backend, V, D, H, 1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> model.beamSearch(new int[][] {{1}}, 3, 2, 0, 4, 2, 4));
+            assertMessage(e, "Rnnlm.beamSearch: end id 4 is also in skipIds", "-1 for none");
+            assertEquals(2, model.beamSearch(new int[][] {{1}}, 3, 2, 0, 4, 2).sequences()[0].length);
+        }
+    }
+
     @Test
     void seq2seqRejectsWrongShapesNamingNTV() {
         try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
