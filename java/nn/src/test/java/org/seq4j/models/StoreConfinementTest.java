@@ -43,8 +43,8 @@ class StoreConfinementTest {
 
     @Test
     void storeOperationsOfAnotherThreadAreRefusedWhileTheModelGenerates() throws Exception {
-        try (Arena arena = Arena.ofShared(); Rnnlm m = new Rnnlm(backend, V, D, H, 1);
-             Rnnlm other = new Rnnlm(backend, V, D, H, 2); Adam adam = new Adam(0.01f)) {
+        try (Rnnlm m = new Rnnlm(backend, V, D, H, 1); Rnnlm other = new Rnnlm(backend, V, D, H, 2);
+             Adam adam = new Adam(0.01f)) {
             int[][] prompts = {{1}, {2}, {3}};
             int[][] mine = m.generate(prompts, 8, Sampling.ARGMAX, 1);
             Map<String, float[]> w0 = m.store().copyOutAll(), w1 = other.store().copyOutAll();
