@@ -7,6 +7,7 @@
 module org.seq4j.nn {
     requires transitive org.seq4j.core;
     requires org.seq4j.bindings;
+    requires java.management;   // JavaHeap: the heap's use after its last collection
 
     exports org.seq4j.io;
     exports org.seq4j.data;

@@ -10,7 +10,6 @@ import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.layers.TimeSoftmaxWithLoss;
-import org.seq4j.tensor.JavaHeap;
 import org.seq4j.tensor.Tensor;
 
 /**

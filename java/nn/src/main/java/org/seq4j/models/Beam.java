@@ -25,7 +25,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.seq4j.backend.Backend;
 import org.seq4j.layers.Workspace;
-import org.seq4j.tensor.JavaHeap;
 import org.seq4j.tensor.Tensor;
 
 /**

@@ -8,7 +8,6 @@ package org.seq4j.models;
 import java.util.function.UnaryOperator;
 import org.seq4j.backend.Backend;
 import org.seq4j.layers.Workspace;
-import org.seq4j.tensor.JavaHeap;
 import org.seq4j.tensor.Tensor;
 
 final class Greedy {

@@ -4,7 +4,6 @@
 // heap (JavaHeap) before the work.
 package org.seq4j.models;
 
-import org.seq4j.tensor.JavaHeap;
 
 final class HostArrays {
     /**

@@ -1,25 +1,49 @@
 // How much of the Java heap host arrays may still take: a check before a public call allocates its results (or starts
 // work whose results it must then allocate), so that a request the heap cannot hold is one IllegalArgumentException
 // with the numbers, instead of an OutOfMemoryError out of the call, or minutes of work before one.
-package org.seq4j.tensor;
+package org.seq4j.models;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 
 /**
- * The Java heap as a budget for host arrays. The estimate of what is free counts garbage not yet collected as used,
- * so it is on the low side: a request close to the limit may be refused where a collection would have made room
- * (the message says how much it needs and how much there was; ask for less or raise -Xmx).
+ * The Java heap as a budget for the host arrays of generation and beam search (package-private: a helper of these
+ * models, not API). What is free is the maximum less what is in use; where that says no, the use left after the last
+ * collection is taken instead, so that garbage not yet collected does not refuse a request a collection would make
+ * room for. That estimate errs on the generous side (live data may have grown since): a request it lets through that
+ * the heap still cannot hold ends in an OutOfMemoryError, as before the check; one it refuses could not be held.
  */
-public final class JavaHeap {
+final class JavaHeap {
     private JavaHeap() {
     }
 
     /**
-     * About how many bytes of heap are free now: the maximum less what is in use (garbage not yet collected included).
+     * About how many bytes of heap are free: the maximum less what is in use now, garbage included.
      *
      * @return the bytes, at most Runtime.maxMemory()
      */
-    public static long available() {
+    static long available() {
         Runtime rt = Runtime.getRuntime();
         return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
+    /**
+     * The maximum less the heap pools' use after their last collection (java.lang.management; an allocation or two
+     * of its own), or available() where no pool reports one.
+     */
+    static long availableAfterCollection() {
+        long live = 0;
+        boolean known = false;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage after = pool.getType() == MemoryType.HEAP && pool.isValid() ? pool.getCollectionUsage() : null;
+            if (after != null) {
+                live += after.getUsed();
+                known = true;
+            }
+        }
+        return known ? Math.max(available(), Runtime.getRuntime().maxMemory() - live) : available();
     }
 
     /**
@@ -31,7 +55,7 @@ public final class JavaHeap {
      * @param elementBytes bytes per element (4 for int, float and compressed references, 8 for double)
      * @return the bytes
      */
-    public static long arrayBytes(long length, int elementBytes) {
+    static long arrayBytes(long length, int elementBytes) {
         long data = multiply(length, elementBytes);
         return data > Long.MAX_VALUE - 24 ? Long.MAX_VALUE : (16 + data + 7) & ~7L;
     }
@@ -43,20 +67,21 @@ public final class JavaHeap {
      * @param b >= 0
      * @return the product, saturated
      */
-    public static long multiply(long a, long b) {
+    static long multiply(long a, long b) {
         long hi = Math.multiplyHigh(a, b);
         long lo = a * b;
         return hi != 0 || lo < 0 ? Long.MAX_VALUE : lo;
     }
 
     /**
-     * Whether {@code bytes} of heap are free now (see {@link #available()}).
+     * Whether {@code bytes} of heap are free: now, or once the garbage of the last collection's kind is collected (see
+     * the class comment). The second look, through java.lang.management, is taken only where the first says no.
      *
      * @param bytes what a request needs
      * @return true if they fit
      */
-    public static boolean fits(long bytes) {
-        return bytes <= available();
+    static boolean fits(long bytes) {
+        return bytes <= available() || bytes <= availableAfterCollection();
     }
 
     /**
@@ -68,9 +93,10 @@ public final class JavaHeap {
      * @param bytes the bytes it needs
      * @return an IllegalArgumentException naming op, what, the bytes needed and the bytes free, to throw
      */
-    public static IllegalArgumentException refusal(String op, String what, long bytes) {
+    static IllegalArgumentException refusal(String op, String what, long bytes) {
         return new IllegalArgumentException(op + ": " + what + " need about " + bytes + " bytes of Java heap, but"
-                + " only about " + available() + " of its maximum " + Runtime.getRuntime().maxMemory() + " are free;"
+                + " only about " + availableAfterCollection() + " of its maximum " + Runtime.getRuntime().maxMemory()
+                + " are free;"
                 + " ask for less at a time, or give the JVM more heap (-Xmx)");
     }
 }
