@@ -161,20 +161,24 @@ public final class ParameterStore implements AutoCloseable {
             this.grads = backend.allocate(arena, DType.F32, Math.max(1, (int) total));
             this.scratch = backend.allocate(arena, DType.F32, 1);
 
-            float[] init = new float[(int) values.size()];
+            // one parameter's initial values on the heap at a time (the padding stays allocate's zeros): an array of
+            // the whole buffer (up to 8 GiB) took the heap of the largest models twice over, and a restore, which
+            // overwrites them, paid it too
             Random rng = new Random(seed);
             List<Parameter> list = new ArrayList<>(specs.size());
             Map<String, Parameter> map = new LinkedHashMap<>();
             for (int i = 0; i < specs.size(); i++) {
                 Spec s = specs.get(i);
                 int size = (int) s.size();
-                s.init().fill(init, (int) offsets[i], size, rng);
-                Parameter p = new Parameter(s.name(), values.flatSlice(offsets[i], size).view(s.shape()),
-                        grads.flatSlice(offsets[i], size).view(s.shape()), version);
+                Tensor value = values.flatSlice(offsets[i], size);
+                float[] init = new float[size];
+                s.init().fill(init, 0, size, rng);
+                backend.copyIn(value, init);
+                Parameter p = new Parameter(s.name(), value.view(s.shape()), grads.flatSlice(offsets[i], size)
+                        .view(s.shape()), version);
                 list.add(p);
                 map.put(s.name(), p);
             }
-            backend.copyIn(values, init);
             this.parameters = Collections.unmodifiableList(list);
             this.byName = Collections.unmodifiableMap(map);
         } catch (RuntimeException | Error e) {   // an OutOfMemoryError from an allocation too: nothing stays open
