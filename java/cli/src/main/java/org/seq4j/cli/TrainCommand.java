@@ -30,6 +30,7 @@ import org.seq4j.data.WaveSets;
 import org.seq4j.data.WordCorpus;
 import org.seq4j.dist.Communicator;
 import org.seq4j.dist.ConfigurationMismatchException;
+import org.seq4j.io.RegularFile;
 import org.seq4j.layers.Cell;
 import org.seq4j.models.LanguageModel;
 import org.seq4j.models.Model;
@@ -343,6 +344,10 @@ final class TrainCommand implements Callable<Integer> {
                             + wordvec + ") must equal --hidden (" + hidden + ")");
                 }
             }
+        }
+        String refused = data == null ? null : RegularFile.refusal(data, "a text file");
+        if (refused != null) {   // before the backend opens (and prints its line), as the other options' checks
+            throw new BadInputException(data + ": " + refused);
         }
         backendOptions.check();
     }

@@ -452,10 +452,14 @@ class CommandLineTest {
         }, "blocked on the FIFO");
         Path zero = Path.of("/dev/zero");
         assumeTrue(Files.exists(zero), "no /dev/zero here");
-        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
-                assertEquals("seq4j: /dev/zero: is not a regular file (a FIFO, socket or device); expected a text file",
-                        badInput(seq4j("train", "addition", "--backend", "java", "--epochs", "1", "--data",
-                                zero.toString(), "--out", dir.resolve("zero-run").toString()))), "read /dev/zero");
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            Result r = seq4j("train", "addition", "--backend", "java", "--epochs", "1", "--data", zero.toString(),
+                    "--out", dir.resolve("zero-run").toString());
+            assertEquals("seq4j: /dev/zero: is not a regular file (a FIFO, socket or device); expected a text file",
+                    badInput(r));
+            // refused with the options, before the backend opened and said so
+            assertEquals("", r.out(), "nothing printed before the refusal");
+        }, "read /dev/zero");
     }
 
     /** A copy of the checkpoint {@code from} at {@code to} whose description is {@code meta}. */
