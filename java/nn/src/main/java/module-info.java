@@ -9,6 +9,7 @@ module org.seq4j.nn {
     requires org.seq4j.bindings;
     requires java.management;   // JavaHeap: the heap's use after its last collection
 
+    // org.seq4j.internal (JavaHeap) is not exported: helpers its packages share, not API
     exports org.seq4j.io;
     exports org.seq4j.data;
     exports org.seq4j.dist;

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.seq4j.internal.JavaHeap;
 import org.seq4j.tensor.Tensor;
 
 final class Npy {

@@ -7,6 +7,7 @@ import java.util.Random;
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
+import org.seq4j.internal.JavaHeap;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeRecurrent;
 import org.seq4j.layers.TimeSoftmaxWithLoss;

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.seq4j.backend.Backend;
+import org.seq4j.internal.JavaHeap;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 

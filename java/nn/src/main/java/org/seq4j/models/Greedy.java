@@ -7,6 +7,7 @@ package org.seq4j.models;
 
 import java.util.function.UnaryOperator;
 import org.seq4j.backend.Backend;
+import org.seq4j.internal.JavaHeap;
 import org.seq4j.layers.Workspace;
 import org.seq4j.tensor.Tensor;
 

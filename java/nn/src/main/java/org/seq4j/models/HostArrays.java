@@ -4,6 +4,7 @@
 // heap (JavaHeap) before the work.
 package org.seq4j.models;
 
+import org.seq4j.internal.JavaHeap;
 
 final class HostArrays {
     /**

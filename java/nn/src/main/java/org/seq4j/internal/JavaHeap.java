@@ -1,7 +1,7 @@
 // How much of the Java heap host arrays may still take: a check before a public call allocates its results (or starts
 // work whose results it must then allocate), so that a request the heap cannot hold is one IllegalArgumentException
 // with the numbers, instead of an OutOfMemoryError out of the call, or minutes of work before one.
-package org.seq4j.models;
+package org.seq4j.internal;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -9,13 +9,13 @@ import java.lang.management.MemoryType;
 import java.lang.management.MemoryUsage;
 
 /**
- * The Java heap as a budget for the host arrays of generation and beam search (package-private: a helper of these
- * models, not API). What is free is the maximum less what is in use; where that says no, the use left after the last
+ * The Java heap as a budget for host arrays: generation's and beam search's results, an .npz array's values (in a
+ * package the module does not export: a helper of seq4j-nn, not API). What is free is the maximum less what is in use; where that says no, the use left after the last
  * collection is taken instead, so that garbage not yet collected does not refuse a request a collection would make
  * room for. That estimate errs on the generous side (live data may have grown since): a request it lets through that
  * the heap still cannot hold ends in an OutOfMemoryError, as before the check; one it refuses could not be held.
  */
-final class JavaHeap {
+public final class JavaHeap {
     private JavaHeap() {
     }
 
@@ -24,7 +24,7 @@ final class JavaHeap {
      *
      * @return the bytes, at most Runtime.maxMemory()
      */
-    static long available() {
+    public static long available() {
         Runtime rt = Runtime.getRuntime();
         return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     }
@@ -33,7 +33,7 @@ final class JavaHeap {
      * The maximum less the heap pools' use after their last collection (java.lang.management; an allocation or two
      * of its own), or available() where no pool reports one.
      */
-    static long availableAfterCollection() {
+    public static long availableAfterCollection() {
         long live = 0;
         boolean known = false;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
@@ -55,7 +55,7 @@ final class JavaHeap {
      * @param elementBytes bytes per element (4 for int, float and compressed references, 8 for double)
      * @return the bytes
      */
-    static long arrayBytes(long length, int elementBytes) {
+    public static long arrayBytes(long length, int elementBytes) {
         long data = multiply(length, elementBytes);
         return data > Long.MAX_VALUE - 24 ? Long.MAX_VALUE : (16 + data + 7) & ~7L;
     }
@@ -67,7 +67,7 @@ final class JavaHeap {
      * @param b >= 0
      * @return the product, saturated
      */
-    static long multiply(long a, long b) {
+    public static long multiply(long a, long b) {
         long hi = Math.multiplyHigh(a, b);
         long lo = a * b;
         return hi != 0 || lo < 0 ? Long.MAX_VALUE : lo;
@@ -80,7 +80,7 @@ final class JavaHeap {
      * @param bytes what a request needs
      * @return true if they fit
      */
-    static boolean fits(long bytes) {
+    public static boolean fits(long bytes) {
         return bytes <= available() || bytes <= availableAfterCollection();
     }
 
@@ -93,7 +93,7 @@ final class JavaHeap {
      * @param bytes the bytes it needs
      * @return an IllegalArgumentException naming op, what, the bytes needed and the bytes free, to throw
      */
-    static IllegalArgumentException refusal(String op, String what, long bytes) {
+    public static IllegalArgumentException refusal(String op, String what, long bytes) {
         return new IllegalArgumentException(op + ": " + what + " need about " + bytes + " bytes of Java heap, but"
                 + " only about " + availableAfterCollection() + " of its maximum " + Runtime.getRuntime().maxMemory()
                 + " are free;"
