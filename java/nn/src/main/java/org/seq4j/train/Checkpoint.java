@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -33,6 +34,7 @@ import org.seq4j.io.NpyArray;
 import org.seq4j.io.RegularFile;
 import org.seq4j.layers.Parameter;
 import org.seq4j.models.Model;
+import org.seq4j.tensor.Tensor;
 
 /**
  * A saved model: one .npz file holding every parameter under the book's name (readable by numpy.load) and, as
@@ -273,13 +275,13 @@ public final class Checkpoint {
         SequencedMap<String, int[]> found = Npz.shapes(path, Set.of(META));
         for (var e : expected.entrySet()) {
             int[] has = found.get(e.getKey());
-            String shape = org.seq4j.tensor.Tensor.shapeString(e.getValue());
+            String shape = Tensor.shapeString(e.getValue());
             if (has == null) {
                 throw new NpzFormatException(path, e.getKey(), "the model needs " + e.getKey() + " " + shape
                         + " but the file has only " + found.keySet());
             }
-            if (!java.util.Arrays.equals(has, e.getValue())) {
-                throw new NpzFormatException(path, e.getKey(), "shape " + org.seq4j.tensor.Tensor.shapeString(has)
+            if (!Arrays.equals(has, e.getValue())) {
+                throw new NpzFormatException(path, e.getKey(), "shape " + Tensor.shapeString(has)
                         + " does not match the " + (whose == null ? "expected " + shape : shape + " " + whose));
             }
         }
