@@ -56,7 +56,7 @@ public final class Npz {
      * @throws IOException if it cannot be read
      */
     public static NpzFile load(Path file) throws IOException {
-        return NpzFile.read(file, Set.of());
+        return NpzFile.read(nonNull("Npz.load", "file", file), Set.of());
     }
 
     /**
@@ -70,7 +70,7 @@ public final class Npz {
      * @throws IOException if it cannot be read
      */
     public static NpzFile load(Path file, Set<String> except) throws IOException {
-        return NpzFile.read(file, Set.copyOf(except));
+        return NpzFile.read(nonNull("Npz.load", "file", file), Set.copyOf(nonNull("Npz.load", "except", except)));
     }
 
     /**
@@ -86,7 +86,7 @@ public final class Npz {
      * @throws IOException if it cannot be read
      */
     public static SequencedMap<String, int[]> shapes(Path file, Set<String> except) throws IOException {
-        return NpzFile.shapes(file, Set.copyOf(except));
+        return NpzFile.shapes(nonNull("Npz.shapes", "file", file), Set.copyOf(nonNull("Npz.shapes", "except", except)));
     }
 
     /**
@@ -102,7 +102,7 @@ public final class Npz {
      * @throws IOException if it cannot be read
      */
     public static byte[] entry(Path file, String name, int maxBytes) throws IOException {
-        return NpzFile.entry(file, name, maxBytes);
+        return NpzFile.entry(nonNull("Npz.entry", "file", file), nonNull("Npz.entry", "name", name), maxBytes);
     }
 
     /**
@@ -124,6 +124,14 @@ public final class Npz {
      * @throws IOException if it cannot be read
      */
     public static String text(Path file, String name, int maxChars) throws IOException {
-        return NpzFile.text(file, name, maxChars);
+        return NpzFile.text(nonNull("Npz.text", "file", file), nonNull("Npz.text", "name", name), maxChars);
+    }
+
+    /** {@code value}, or a NullPointerException naming the call and the argument ("Npz.load: file is null"). */
+    private static <T> T nonNull(String op, String name, T value) {
+        if (value == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
+        return value;
     }
 }

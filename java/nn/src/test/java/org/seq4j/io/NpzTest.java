@@ -85,6 +85,23 @@ class NpzTest {
      * keeps its interrupt: the file used to be written through an interruptible FileChannel, which closed at the
      * first write with ClosedByInterruptException.
      */
+    /** A null argument of a reader is named with the call (it was the JDK's "Cannot invoke ... because "path" is null"). */
+    @Test
+    void nullArgumentsOfTheReadersAreNamed() {
+        Path p = dir.resolve("x.npz");
+        assertEquals("Npz.load: file is null", assertThrows(NullPointerException.class, () -> Npz.load(null)).getMessage());
+        assertEquals("Npz.load: except is null",
+                assertThrows(NullPointerException.class, () -> Npz.load(p, null)).getMessage());
+        assertEquals("Npz.shapes: file is null",
+                assertThrows(NullPointerException.class, () -> Npz.shapes(null, java.util.Set.of())).getMessage());
+        assertEquals("Npz.shapes: except is null",
+                assertThrows(NullPointerException.class, () -> Npz.shapes(p, null)).getMessage());
+        assertEquals("Npz.entry: name is null",
+                assertThrows(NullPointerException.class, () -> Npz.entry(p, null, 1)).getMessage());
+        assertEquals("Npz.text: file is null",
+                assertThrows(NullPointerException.class, () -> Npz.text(null, "a", 1)).getMessage());
+    }
+
     @Test
     void aThreadWithAnInterruptPendingCanSaveAndKeepsTheInterrupt() throws IOException {
         Path a = dir.resolve("a.npz");
