@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.SequencedMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 import org.seq4j.backend.Backend;
@@ -117,6 +118,20 @@ public final class ParameterStore implements AutoCloseable {
             specs.add(s);
             names.put(name, s);
             return this;
+        }
+
+        /**
+         * The parameters declared so far, by name in declaration order, with their shapes (copies): what
+         * {@link #build} would allocate, known with nothing allocated.
+         *
+         * @return a new map, name to shape
+         */
+        public SequencedMap<String, int[]> shapes() {
+            SequencedMap<String, int[]> shapes = new LinkedHashMap<>();
+            for (Spec s : specs) {
+                shapes.put(s.name(), s.shape().clone());
+            }
+            return shapes;
         }
 
         /**

@@ -84,7 +84,7 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      * @throws IllegalArgumentException if a size is not positive, or H is odd with bidirectional
      */
     public AttentionSeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed, boolean bidirectional) {
-        super(backend, V, declare(backend, V, D, H, cell, bidirectional).build(seed),
+        super(backend, V, declare(ParameterStore.builder(backend), V, D, H, cell, bidirectional).build(seed),
                 bidirectional ? s -> new AttentionBiEncoder(backend, s, "encoder.", cell)
                         : s -> new AttentionEncoder(backend, s, "encoder.", cell),
                 s -> new AttentionDecoder(backend, s, "decoder.", cell));
@@ -112,10 +112,25 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
         return held("attentionWeights", () -> ((AttentionDecoder) decoder).attentionWeights());
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell,
-                                                  boolean bidirectional) {
+    /**
+     * Declares this model's parameters on {@code b}, named, shaped and initialised as the constructor's:
+     * {@code b.build(seed)} makes the store {@code new AttentionSeq2seq(...)} holds with the same seed, and
+     * {@link ParameterStore.Builder#shapes()} gives their names and shapes with nothing allocated (what a
+     * checkpoint's arrays are compared with before a model is built).
+     *
+     * @param b the store's builder
+     * @param V vocabulary size
+     * @param D word vector size
+     * @param H hidden size
+     * @param cell the recurrent cell
+     * @param bidirectional whether the encoder is an {@link AttentionBiEncoder}
+     * @return b
+     * @throws IllegalArgumentException if a size is not positive, H is odd with bidirectional, or a column count
+     *         (the gates' 4H or 3H, the affine's 2H) does not fit an int
+     */
+    public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell,
+                                                 boolean bidirectional) {
         Inputs.requireSizes(V, D, H);
-        ParameterStore.Builder b = ParameterStore.builder(backend);
         if (bidirectional) {
             if (H % 2 != 0) {
                 throw new IllegalArgumentException("a bidirectional AttentionSeq2seq needs an even hidden size H (each "

@@ -53,24 +53,38 @@ public final class BetterRnnlm extends AbstractRnnlm {
      * @throws IllegalArgumentException if a size is not positive, D differs from H, or the ratio is outside [0, 1)
      */
     public BetterRnnlm(Backend backend, int V, int D, int H, float dropoutRatio, Cell cell, long seed) {
-        super(backend, V, declare(backend, V, D, H, dropoutRatio, cell).build(seed),
-                s -> new Net(backend, s, cell, dropoutRatio, seed));
-    }
-
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, float dropoutRatio, Cell cell) {
-        Inputs.requireSizes(V, D, H);
         // checked before the store is built: no parameters are allocated for a refused ratio (TimeDropout checks too)
         if (!(dropoutRatio >= 0f && dropoutRatio < 1f)) {
             throw new IllegalArgumentException("BetterRnnlm dropout ratio must be in [0, 1), got " + dropoutRatio);
         }
+        super(backend, V, declare(ParameterStore.builder(backend), V, D, H, cell).build(seed),
+                s -> new Net(backend, s, cell, dropoutRatio, seed));
+    }
+
+    /**
+     * Declares this model's parameters on {@code b}, named, shaped and initialised as the constructor's:
+     * {@code b.build(seed)} makes the store {@code new BetterRnnlm(...)} holds with the same seed, and
+     * {@link ParameterStore.Builder#shapes()} gives their names and shapes with nothing allocated (what a
+     * checkpoint's arrays are compared with before a model is built).
+     *
+     * @param b the store's builder
+     * @param V vocabulary size
+     * @param D word vector size, equal to H (tied weights)
+     * @param H hidden size
+     * @param cell the recurrent cell
+     * @return b
+     * @throws IllegalArgumentException if a size is not positive, D differs from H, or the gate columns do not fit an
+     *         int
+     */
+    public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
+        Inputs.requireSizes(V, D, H);
         if (D != H) {
             throw new IllegalArgumentException("BetterRnnlm ties the output weights to embed.W, so the word vector size D ("
                     + D + ") must equal the hidden size H (" + H + ")");
         }
         String rnn = cell.lower();
         int g = cell.columns(H);
-        return ParameterStore.builder(backend)
-                .declare("embed.W", Init.normal(0.01), V, D)
+        return b.declare("embed.W", Init.normal(0.01), V, D)
                 .declare(rnn + "1.Wx", Init.scaledNormal(D), D, g)
                 .declare(rnn + "1.Wh", Init.scaledNormal(H), H, g)
                 .declare(rnn + "1.b", Init.zeros(), g)

@@ -39,14 +39,28 @@ public final class PeekySeq2seq extends AbstractSeq2seq {
      * @throws IllegalArgumentException if a size is not positive
      */
     public PeekySeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed) {
-        super(backend, V, declare(backend, V, D, H, cell).build(seed),
+        super(backend, V, declare(ParameterStore.builder(backend), V, D, H, cell).build(seed),
                 s -> new Encoder(backend, s, "encoder.", cell),
                 s -> new PeekyDecoder(backend, s, "decoder.", cell));
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell) {
+    /**
+     * Declares this model's parameters on {@code b}, named, shaped and initialised as the constructor's:
+     * {@code b.build(seed)} makes the store {@code new PeekySeq2seq(...)} holds with the same seed, and
+     * {@link ParameterStore.Builder#shapes()} gives their names and shapes with nothing allocated (what a
+     * checkpoint's arrays are compared with before a model is built).
+     *
+     * @param b the store's builder
+     * @param V vocabulary size
+     * @param D word vector size
+     * @param H hidden size
+     * @param cell the recurrent cell
+     * @return b
+     * @throws IllegalArgumentException if a size is not positive, or a column count (the gates' 4H or 3H, H + D, 2H)
+     *         does not fit an int
+     */
+    public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
         Inputs.requireSizes(V, D, H);
-        ParameterStore.Builder b = ParameterStore.builder(backend);
         Encoder.declare(b, "encoder.", cell, V, D, H);
         PeekyDecoder.declare(b, "decoder.", cell, V, D, H);
         return b;

@@ -45,15 +45,29 @@ public final class Rnnlm extends AbstractRnnlm {
      * @throws IllegalArgumentException if a size is not positive
      */
     public Rnnlm(Backend backend, int V, int D, int H, Cell cell, long seed) {
-        super(backend, V, declare(backend, V, D, H, cell).build(seed), s -> new Net(backend, s, cell));
+        super(backend, V, declare(ParameterStore.builder(backend), V, D, H, cell).build(seed),
+                s -> new Net(backend, s, cell));
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H, Cell cell) {
+    /**
+     * Declares this model's parameters on {@code b}, named, shaped and initialised as the constructor's:
+     * {@code b.build(seed)} makes the store {@code new Rnnlm(...)} holds with the same seed, and
+     * {@link ParameterStore.Builder#shapes()} gives their names and shapes with nothing allocated (what a
+     * checkpoint's arrays are compared with before a model is built).
+     *
+     * @param b the store's builder
+     * @param V vocabulary size
+     * @param D word vector size
+     * @param H hidden size
+     * @param cell the recurrent cell
+     * @return b
+     * @throws IllegalArgumentException if a size is not positive, or the gate columns do not fit an int
+     */
+    public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
         Inputs.requireSizes(V, D, H);
         String rnn = cell.lower();
         int g = cell.columns(H);
-        return ParameterStore.builder(backend)
-                .declare("embed.W", Init.normal(0.01), V, D)
+        return b.declare("embed.W", Init.normal(0.01), V, D)
                 .declare(rnn + ".Wx", Init.scaledNormal(D), D, g)
                 .declare(rnn + ".Wh", Init.scaledNormal(H), H, g)
                 .declare(rnn + ".b", Init.zeros(), g)

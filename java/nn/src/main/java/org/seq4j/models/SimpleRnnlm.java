@@ -27,13 +27,25 @@ public final class SimpleRnnlm extends AbstractRnnlm {
      * @throws IllegalArgumentException if a size is below 1
      */
     public SimpleRnnlm(Backend backend, int V, int D, int H, long seed) {
-        super(backend, V, declare(backend, V, D, H).build(seed), s -> new Net(backend, s));
+        super(backend, V, declare(ParameterStore.builder(backend), V, D, H).build(seed), s -> new Net(backend, s));
     }
 
-    private static ParameterStore.Builder declare(Backend backend, int V, int D, int H) {
+    /**
+     * Declares this model's parameters on {@code b}, named, shaped and initialised as the constructor's:
+     * {@code b.build(seed)} makes the store {@code new SimpleRnnlm(...)} holds with the same seed, and
+     * {@link ParameterStore.Builder#shapes()} gives their names and shapes with nothing allocated (what a
+     * checkpoint's arrays are compared with before a model is built).
+     *
+     * @param b the store's builder
+     * @param V vocabulary size
+     * @param D word vector size
+     * @param H hidden size
+     * @return b
+     * @throws IllegalArgumentException if a size is not positive
+     */
+    public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H) {
         Inputs.requireSizes(V, D, H);
-        return ParameterStore.builder(backend)
-                .declare("embed.W", Init.normal(0.01), V, D)
+        return b.declare("embed.W", Init.normal(0.01), V, D)
                 .declare("rnn.Wx", Init.scaledNormal(D), D, H)
                 .declare("rnn.Wh", Init.scaledNormal(H), H, H)
                 .declare("rnn.b", Init.zeros(), H)

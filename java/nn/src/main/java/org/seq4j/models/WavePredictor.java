@@ -41,17 +41,7 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
      * @throws IllegalArgumentException if a size is below 1, or 4H does not fit an int
      */
     public WavePredictor(Backend backend, int F, int H, long seed) {
-        if (F < 1 || H < 1) {
-            throw new IllegalArgumentException("WavePredictor needs F and H >= 1, got F=" + F + ", H=" + H);
-        }
-        int g = Cell.LSTM.columns(H);   // 4H, refused where it overflows an int (it wrapped into a wrong shape)
-        super(backend, ParameterStore.builder(backend)
-                .declare("lstm.Wx", Init.scaledNormal(F), F, g)
-                .declare("lstm.Wh", Init.scaledNormal(H), H, g)
-                .declare("lstm.b", Init.zeros(), g)
-                .declare("affine.W", Init.scaledNormal(H), H, F)
-                .declare("affine.b", Init.zeros(), F)
-                .build(seed));
+        super(backend, declare(ParameterStore.builder(backend), F, H).build(seed));
         this.F = F;
         this.lstm = newLstm();
         this.affine = newAffine();
@@ -64,6 +54,30 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
 
     private TimeAffine newAffine() {
         return new TimeAffine(backend, store.get("affine.W"), store.get("affine.b"));
+    }
+
+    /**
+     * Declares this model's parameters on {@code b}, named, shaped and initialised as the constructor's:
+     * {@code b.build(seed)} makes the store {@code new WavePredictor(...)} holds with the same seed, and
+     * {@link ParameterStore.Builder#shapes()} gives their names and shapes with nothing allocated (what a
+     * checkpoint's arrays are compared with before a model is built).
+     *
+     * @param b the store's builder
+     * @param F values per step
+     * @param H hidden size
+     * @return b
+     * @throws IllegalArgumentException if a size is below 1, or 4H does not fit an int
+     */
+    public static ParameterStore.Builder declare(ParameterStore.Builder b, int F, int H) {
+        if (F < 1 || H < 1) {
+            throw new IllegalArgumentException("WavePredictor needs F and H >= 1, got F=" + F + ", H=" + H);
+        }
+        int g = Cell.LSTM.columns(H);   // 4H, refused where it overflows an int (it wrapped into a wrong shape)
+        return b.declare("lstm.Wx", Init.scaledNormal(F), F, g)
+                .declare("lstm.Wh", Init.scaledNormal(H), H, g)
+                .declare("lstm.b", Init.zeros(), g)
+                .declare("affine.W", Init.scaledNormal(H), H, F)
+                .declare("affine.b", Init.zeros(), F);
     }
 
     @Override

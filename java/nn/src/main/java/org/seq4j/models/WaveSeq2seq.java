@@ -62,25 +62,40 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
      * @throws IllegalArgumentException if a size is below 1, or 4H does not fit an int
      */
     public WaveSeq2seq(Backend backend, int inputSize, int outputSize, int H, long seed) {
+        super(backend, declare(ParameterStore.builder(backend), inputSize, outputSize, H).build(seed));
+        this.fin = inputSize;
+        this.fout = outputSize;
+        this.train = new Layers(backend, store);
+        this.mse = new TimeMSE(backend, TimeMSE.Steps.ALL);
+    }
+
+    /**
+     * Declares this model's parameters on {@code b}, named, shaped and initialised as the constructor's:
+     * {@code b.build(seed)} makes the store {@code new WaveSeq2seq(...)} holds with the same seed, and
+     * {@link ParameterStore.Builder#shapes()} gives their names and shapes with nothing allocated (what a
+     * checkpoint's arrays are compared with before a model is built).
+     *
+     * @param b the store's builder
+     * @param inputSize F_in
+     * @param outputSize F_out
+     * @param H hidden size
+     * @return b
+     * @throws IllegalArgumentException if a size is below 1, or 4H does not fit an int
+     */
+    public static ParameterStore.Builder declare(ParameterStore.Builder b, int inputSize, int outputSize, int H) {
         if (inputSize < 1 || outputSize < 1 || H < 1) {
             throw new IllegalArgumentException("WaveSeq2seq needs inputSize, outputSize and H >= 1, got " + inputSize
                     + ", " + outputSize + ", " + H);
         }
         int g = Cell.LSTM.columns(H);   // 4H, refused where it overflows an int (it wrapped into a wrong shape)
-        super(backend, ParameterStore.builder(backend)
-                .declare("encoder.lstm.Wx", Init.scaledNormal(inputSize), inputSize, g)
+        return b.declare("encoder.lstm.Wx", Init.scaledNormal(inputSize), inputSize, g)
                 .declare("encoder.lstm.Wh", Init.scaledNormal(H), H, g)
                 .declare("encoder.lstm.b", Init.zeros(), g)
                 .declare("decoder.lstm.Wx", Init.scaledNormal(outputSize), outputSize, g)
                 .declare("decoder.lstm.Wh", Init.scaledNormal(H), H, g)
                 .declare("decoder.lstm.b", Init.zeros(), g)
                 .declare("decoder.affine.W", Init.scaledNormal(H), H, outputSize)
-                .declare("decoder.affine.b", Init.zeros(), outputSize)
-                .build(seed));
-        this.fin = inputSize;
-        this.fout = outputSize;
-        this.train = new Layers(backend, store);
-        this.mse = new TimeMSE(backend, TimeMSE.Steps.ALL);
+                .declare("decoder.affine.b", Init.zeros(), outputSize);
     }
 
     @Override

@@ -4,12 +4,12 @@ package org.seq4j.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.SequencedMap;
 import org.seq4j.backend.Backend;
 import org.seq4j.layers.Cell;
+import org.seq4j.layers.ParameterStore;
 import org.seq4j.models.AttentionSeq2seq;
 import org.seq4j.models.BetterRnnlm;
 import org.seq4j.models.Model;
@@ -172,7 +172,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
     public Model restore(Backend backend, Path checkpoint) throws IOException {
         SequencedMap<String, int[]> shapes;
         try {
-            shapes = parameterShapes();
+            shapes = parameterShapes(backend);
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(checkpoint, "its description makes no model: " + e.getMessage(), e);
         }
@@ -198,92 +198,32 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
     }
 
     /**
-     * The parameters {@link #create} declares, by name in its order, with their shapes, worked out without building
-     * the model: what restore compares a checkpoint's arrays with before it allocates anything. A copy of the models'
-     * declarations (Encoder.declare, Rnnlm's, ...), which ModelSpecShapesTest holds to what create builds for every
-     * task, kind and cell. Sizes a model refuses (BetterRnnlm with D != H, an odd H for a bidirectional encoder) are
-     * not checked here: create refuses them in the model's words.
+     * The parameters {@link #create} declares, by name in its order, with their shapes, from the models' own
+     * declarations (Seq2seq.declare, ...) with nothing allocated: what restore compares a checkpoint's arrays with
+     * before it builds the model.
      *
-     * @throws IllegalArgumentException if a dimension overflows an int
+     * @param backend the backend the model would live on (nothing is allocated on it)
+     * @return name to shape
+     * @throws IllegalArgumentException if the sizes make no model (the model's own words: a dimension past an int,
+     *         BetterRnnlm's D != H, an odd H for a bidirectional encoder)
      */
-    SequencedMap<String, int[]> parameterShapes() {
-        int V = vocab, D = wordvec, H = hidden;
-        SequencedMap<String, int[]> p = new LinkedHashMap<>();
-        switch (task) {
-            case ADDITION, DATE -> {
-                if (kind.equals("attention") && bidirectional) {   // AttentionBiEncoder: H/2 units a direction
-                    int h = H / 2, g = cell.columns(h);
-                    p.put("encoder.embed.W", new int[] {V, D});
-                    for (String dir : new String[] {"forward_", "backward_"}) {
-                        recurrent(p, "encoder." + cell.lower() + "." + dir + cell.lower(), D, h, g);
-                    }
-                } else {                                            // Encoder
-                    p.put("encoder.embed.W", new int[] {V, D});
-                    recurrent(p, "encoder." + cell.lower(), D, H, cell.columns(H));
-                }
-                int g = cell.columns(H);
-                p.put("decoder.embed.W", new int[] {V, D});
-                switch (kind) {
-                    case "baseline", "reverse" -> {                 // Decoder
-                        recurrent(p, "decoder." + cell.lower(), D, H, g);
-                        p.put("decoder.affine.W", new int[] {H, V});
-                    }
-                    case "peeky" -> {                               // PeekyDecoder: [h ; embedding] in, [h ; out] out
-                        recurrent(p, "decoder." + cell.lower(), sum(H, D), H, g);
-                        p.put("decoder.affine.W", new int[] {sum(H, H), V});
-                    }
-                    default -> {                                    // AttentionDecoder: [context ; out] out
-                        recurrent(p, "decoder." + cell.lower(), D, H, g);
-                        p.put("decoder.affine.W", new int[] {sum(H, H), V});
-                    }
-                }
-                p.put("decoder.affine.b", new int[] {V});
-            }
-            case WAVES -> {                                         // one value a step in, one out
-                int g = Cell.LSTM.columns(H);
-                String prefix = kind.equals("predictor") ? "" : "encoder.";
-                recurrent(p, prefix + "lstm", 1, H, g);
-                if (!kind.equals("predictor")) {
-                    prefix = "decoder.";
-                    recurrent(p, prefix + "lstm", 1, H, g);
-                }
-                p.put(prefix + "affine.W", new int[] {H, 1});
-                p.put(prefix + "affine.b", new int[] {1});
-            }
-            case LM -> {
-                p.put("embed.W", new int[] {V, D});
-                switch (kind) {
-                    case "simple" -> recurrent(p, "rnn", D, H, H);
-                    case "better" -> {                              // two layers; affine.W is embed.W, tied
-                        recurrent(p, cell.lower() + "1", D, H, cell.columns(H));
-                        recurrent(p, cell.lower() + "2", H, H, cell.columns(H));
-                    }
-                    default -> recurrent(p, cell.lower(), D, H, cell.columns(H));
-                }
-                if (!kind.equals("better")) {
-                    p.put("affine.W", new int[] {H, V});
-                }
-                p.put("affine.b", new int[] {V});
-            }
-        }
-        return p;
-    }
-
-    /** A recurrent layer's Wx (in, g), Wh (h, g) and b (g,) under {@code name}. */
-    private static void recurrent(SequencedMap<String, int[]> p, String name, int in, int h, int g) {
-        p.put(name + ".Wx", new int[] {in, g});
-        p.put(name + ".Wh", new int[] {h, g});
-        p.put(name + ".b", new int[] {g});
-    }
-
-    /** a + b columns, exactly (as the models' Inputs.concatColumns). */
-    private static int sum(int a, int b) {
-        try {
-            return Math.addExact(a, b);
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException(a + " + " + b + " = " + ((long) a + b) + " columns; expected at most "
-                    + Integer.MAX_VALUE);
-        }
+    SequencedMap<String, int[]> parameterShapes(Backend backend) {
+        ParameterStore.Builder b = ParameterStore.builder(backend);
+        ParameterStore.Builder declared = switch (task) {
+            case ADDITION, DATE -> switch (kind) {
+                case "baseline", "reverse" -> Seq2seq.declare(b, vocab, wordvec, hidden, cell);
+                case "peeky" -> PeekySeq2seq.declare(b, vocab, wordvec, hidden, cell);
+                default -> AttentionSeq2seq.declare(b, vocab, wordvec, hidden, cell, bidirectional);
+            };
+            case WAVES -> kind.equals("predictor") ? WavePredictor.declare(b, 1, hidden)
+                    : WaveSeq2seq.declare(b, 1, 1, hidden);
+            case LM -> switch (kind) {
+                case "simple" -> SimpleRnnlm.declare(b, vocab, wordvec, hidden);
+                case "better" -> BetterRnnlm.declare(b, vocab, wordvec, hidden, cell);
+                default -> Rnnlm.declare(b, vocab, wordvec, hidden, cell);
+            };
+        };
+        return declared.shapes();
     }
 
     /**

@@ -1,9 +1,11 @@
 // ParameterStore.Builder.declare refuses what cannot become a parameter with one line naming the parameter, before
 // anything is allocated: a missing name or Init (a null Init used to surface later as a NullPointerException with no
 // message), a name declared twice, an empty shape or a dimension below 1. A build that fails (with an Error too, as an
-// allocation's OutOfMemoryError) closes the memory it had allocated.
+// allocation's OutOfMemoryError) closes the memory it had allocated. shapes() tells what a build would allocate, in
+// order, with nothing allocated and nothing it hands out able to change the declarations.
 package org.seq4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,6 +15,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SequencedMap;
 import org.junit.jupiter.api.Test;
 import org.seq4j.backend.Backend;
 import org.seq4j.testing.TestBackends;
@@ -34,6 +37,34 @@ class ParameterStoreBuilderTest {
                 refused(() -> b.declare("v", Init.zeros(), 2, 0)));
         try (ParameterStore store = b.build(1)) {   // the refusals left the builder as it was
             assertEquals(2, store.get("w").value().size());
+        }
+    }
+
+    @Test
+    void shapesAreTheDeclarationsInOrderAndCopies() {
+        List<String> calls = new ArrayList<>();
+        Backend real = TestBackends.reference();
+        Backend watched = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+                    calls.add(method.getName());
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ParameterStore.Builder b = ParameterStore.builder(watched)
+                .declare("z", Init.zeros(), 3, 4).declare("a", Init.zeros(), 5);
+        SequencedMap<String, int[]> shapes = b.shapes();
+        assertEquals(List.of("z", "a"), List.copyOf(shapes.keySet()), "declaration order, not the names' order");
+        assertArrayEquals(new int[] {3, 4}, shapes.get("z"));
+        assertArrayEquals(new int[] {5}, shapes.get("a"));
+        assertEquals(List.of(), calls, "nothing asked of the backend");
+        shapes.get("z")[0] = 99;
+        shapes.remove("a");
+        try (ParameterStore store = b.build(1)) {
+            assertArrayEquals(new int[] {3, 4}, store.get("z").value().shape(), "a changed copy changes nothing");
+            assertEquals(List.of("z", "a"), store.parameters().stream().map(Parameter::name).toList());
         }
     }
 

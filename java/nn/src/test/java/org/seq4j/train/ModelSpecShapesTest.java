@@ -1,8 +1,8 @@
 // A checkpoint's arrays are checked against the parameters its description implies before the model is built:
-// parameterShapes (a copy of the models' declarations) is what create builds for every task, kind and cell, and
-// a description edited to a hidden size its arrays do not have is refused naming the parameter and both shapes,
-// with nothing allocated. Before, restore built the described model first (hidden=16000: about 16 GB, 18 to 40 s,
-// or "out of memory ... more heap") and only then compared the arrays.
+// parameterShapes (the models' own declarations, with nothing allocated) is what create builds for every task, kind
+// and cell, and a description edited to a hidden size its arrays do not have is refused naming the parameter and
+// both shapes, with nothing allocated. Before, restore built the described model first (hidden=16000: about 16 GB,
+// 18 to 40 s, or "out of memory ... more heap") and only then compared the arrays.
 package org.seq4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -57,7 +57,7 @@ class ModelSpecShapesTest {
     @ParameterizedTest
     @MethodSource("everySpec")
     void parameterShapesAreWhatCreateBuilds(ModelSpec spec) {
-        SequencedMap<String, int[]> shapes = spec.parameterShapes();
+        SequencedMap<String, int[]> shapes = spec.parameterShapes(b);
         try (Model m = spec.create(b)) {
             List<Parameter> built = m.parameters();
             assertEquals(built.stream().map(Parameter::name).toList(), List.copyOf(shapes.keySet()), "names, in order");
