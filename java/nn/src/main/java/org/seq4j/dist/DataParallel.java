@@ -3,10 +3,15 @@
 //               takes rank 0's weights (one broadcast of the flat value buffer);
 //   agree       every epoch (Trainer.fitEpoch): every rank checks batch, data size, seed, optimizer; and at its
 //               end that the replicas still hold the same weights (agreeOnWeights);
-//   reduce      every step, after backward and before clipping: the rank's mean-loss gradient is weighted by
-//               rows_r / N, then ONE in-place all-reduce (sum) of the flat gradient buffer gives every rank
-//               the gradient of the mean loss over the whole global batch of N rows; the loss is reduced the
-//               same way (one more all-reduce of one double).
+//   reduce      every step, after backward and before clipping: the loss is reduced first (one all-reduce of
+//               a few doubles, which also carries every rank's stop request and whether it could claim its
+//               parameters), then the rank's mean-loss gradient is weighted by rows_r / N and ONE in-place
+//               all-reduce (sum) of the flat gradient buffer gives every rank the gradient of the mean loss
+//               over the whole global batch of N rows.
+// Both collectives that write the store (replicate's broadcast, reduce's all-reduce) hold its claim, the model's
+// guard, while they write: another thread of the rank inside the model (a checkpoint load, a generation, an
+// optimizer step) is refused on every rank at once, before anything is written; a rank that refused alone would
+// leave the others waiting in the collective.
 // Clipping and the optimizer then run on every rank on identical gradients, so the replicas stay identical
 // and R ranks with N/R rows each follow one process with N rows, up to float summation order.
 // With one rank every call returns at once and changes nothing.
@@ -36,22 +41,59 @@ public final class DataParallel {
      * @param comm the ranks
      * @param model this rank's replica
      * @throws ConfigurationMismatchException when the ranks hold different models
+     * @throws IllegalStateException on every rank when another thread of any rank is inside its model, or a rank's
+     *         model is closed (nothing is written)
      */
     public static void replicate(Communicator comm, Model model) {
         if (comm.size() == 1) {
             return;
         }
         ParameterStore store = model.store();
-        StringBuilder layout = new StringBuilder(model.getClass().getName());
-        for (Parameter p : store.parameters()) {
-            layout.append(' ').append(p.name()).append(java.util.Arrays.toString(p.value().shape()));
-        }
-        comm.agree("model (class, parameter names and shapes)", layout.toString());
+        String refused = claim(store, "DataParallel.replicate");
         try {
-            comm.broadcast(store.backend(), store.values());
+            double[] refusals = {refused == null ? 0 : 1};
+            comm.allReduceSum(refusals);
+            requireClaimed(comm, refused, refusals[0], "DataParallel.replicate", "before any weight was copied");
+            StringBuilder layout = new StringBuilder(model.getClass().getName());
+            for (Parameter p : store.parameters()) {
+                layout.append(' ').append(p.name()).append(java.util.Arrays.toString(p.value().shape()));
+            }
+            comm.agree("model (class, parameter names and shapes)", layout.toString());
+            try {
+                comm.broadcast(store.backend(), store.values());
+            } finally {
+                store.valuesWritten();   // even a failed broadcast may have written some: kept copies are made again
+            }
         } finally {
-            store.valuesWritten();   // even a failed broadcast may have written some: kept copies are made again
+            if (refused == null) {
+                store.release();
+            }
         }
+    }
+
+    /** Claims the store for a collective that writes it: null when claimed, else why not (another thread, closed). */
+    private static String claim(ParameterStore store, String op) {
+        try {
+            store.claim(op);
+            return null;
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * Throws on every rank when any could not claim its store ({@code refusals}, summed over the ranks, counts them):
+     * the collective's writes are skipped everywhere, where a rank that threw alone would leave the others waiting.
+     */
+    private static void requireClaimed(Communicator comm, String refused, double refusals, String op, String when) {
+        if (refusals == 0) {
+            return;
+        }
+        String ranks = Math.round(refusals) + " of " + comm.size() + " ranks";
+        throw new IllegalStateException(refused != null
+                ? refused + " (rank " + comm.rank() + "; " + ranks + " refused, and every rank stopped " + when + ")"
+                : op + " on rank " + comm.rank() + ": the model of " + ranks + " was in use by another thread or "
+                        + "closed, and every rank stopped " + when);
     }
 
     /**
@@ -92,8 +134,9 @@ public final class DataParallel {
     /**
      * {@link #reduce(Communicator, ParameterStore, Shard, float)}, and whether this rank asks to stop (its thread was
      * interrupted): the request travels in the loss's all-reduce, so every rank learns of it in the same step, and
-     * where any rank asked, every rank throws after the reduction, before its update: the replicas stay equal and
-     * stop together, where a rank that left alone would leave the others waiting in the next collective.
+     * where any rank asked, every rank throws before the gradients are summed and before its update: the replicas
+     * stay equal and stop together, where a rank that left alone would leave the others waiting in the next
+     * collective.
      *
      * @param comm  the ranks
      * @param store this rank's parameters; their gradients (of this rank's mean loss) are replaced in place
@@ -102,6 +145,8 @@ public final class DataParallel {
      * @param stop  whether this rank asks every rank to stop at this step
      * @return the mean loss over the global batch, the same on every rank
      * @throws CancellationException on every rank when any rank asked to stop, naming how many did
+     * @throws IllegalStateException on every rank when another thread of any rank is inside its model, or a rank's
+     *         store is closed (no gradient is summed)
      */
     public static float reduce(Communicator comm, ParameterStore store, Shard shard, float loss, boolean stop) {
         if (comm.size() == 1) {
@@ -110,17 +155,26 @@ public final class DataParallel {
             }
             return loss;
         }
-        float weight = shard.weight();
-        if (weight != 1f) {
-            store.scaleGrads(weight);
+        String refused = claim(store, "DataParallel.reduce");
+        try {
+            // first the few doubles: every rank learns of a stop or a refusal before any gradient moves
+            double[] total = {(double) loss * shard.rows() / shard.batch(), stop ? 1 : 0, refused == null ? 0 : 1};
+            comm.allReduceSum(total);
+            requireClaimed(comm, refused, total[2], "DataParallel.reduce", "before its gradients were summed");
+            if (total[1] > 0) {
+                throw new CancellationException("stopped on request (" + Math.round(total[1]) + " of " + comm.size()
+                        + " ranks)");
+            }
+            float weight = shard.weight();
+            if (weight != 1f) {
+                store.scaleGrads(weight);
+            }
+            comm.allReduceSum(store.backend(), store.grads());
+            return (float) total[0];
+        } finally {
+            if (refused == null) {
+                store.release();
+            }
         }
-        comm.allReduceSum(store.backend(), store.grads());
-        double[] total = {(double) loss * shard.rows() / shard.batch(), stop ? 1 : 0};
-        comm.allReduceSum(total);
-        if (total[1] > 0) {
-            throw new CancellationException("stopped on request (" + Math.round(total[1]) + " of " + comm.size()
-                    + " ranks)");
-        }
-        return (float) total[0];
     }
 }
