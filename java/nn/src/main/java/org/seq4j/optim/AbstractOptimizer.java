@@ -2,7 +2,8 @@
 // zero-filled on the first step and bound to that store once it succeeds; one thread at a time, nothing after close.
 // And the gradients' check, before every update: one reduction over them (ClipGrads.measure), which refuses NaN or an
 // infinity before anything is written, clipping or not (with clipping off a step wrote NaN into the weights, and after
-// the last step of training the model was left NaN), and which clipAndStep's clip shares.
+// the last step of training the model was left NaN), and which clipAndStep's clip shares; for the optimizers that keep
+// squared gradients, also finite gradients whose squares overflow a float (Adam's v went Inf, then NaN).
 package org.seq4j.optim;
 
 import java.lang.foreign.Arena;
@@ -113,6 +114,9 @@ public abstract class AbstractOptimizer implements Optimizer {
         // NaN or an infinity is refused here, before anything is written: the weights, the state and the gradients
         // stay as they were
         double norm = ClipGrads.measure(params, op);
+        if (squaresGradients()) {   // before the clip scales them: a refusal leaves the gradients as they were too
+            ClipGrads.requireSquaresFit(params, op, norm, maxNorm > 0f ? ClipGrads.rate(maxNorm, norm) : 1f);
+        }
         if (maxNorm > 0f) {
             ClipGrads.scale(params, maxNorm, norm);
         }
@@ -142,6 +146,18 @@ public abstract class AbstractOptimizer implements Optimizer {
      * @param params the parameters to update
      */
     protected abstract void update(ParameterStore params);
+
+    /**
+     * Whether {@link #update} keeps the square of each gradient in float state (Adam's v, AdaGrad's and RMSprop's h):
+     * then step refuses a finite gradient whose square is infinite in float (above about 1.8e19, after the clip where
+     * it clips), with a {@link NonFiniteGradientException}, where the state would turn infinite and the weight stop
+     * moving (Adam's NaN the step after). False here.
+     *
+     * @return false here
+     */
+    protected boolean squaresGradients() {
+        return false;
+    }
 
     /**
      * Whether {@link #update} leaves every gradient zero (its kernel clears them as it applies them), so that step

@@ -21,4 +21,10 @@ public final class AdaGrad extends AbstractOptimizer {
     protected void update(ParameterStore p) {
         p.backend().adagradUpdate(p.values(), state(p, 1)[0], p.grads(), learningRate(), EPS);
     }
+
+    /** h keeps squared gradients: a gradient whose square is infinite in float is refused (AbstractOptimizer). */
+    @Override
+    protected boolean squaresGradients() {
+        return true;
+    }
 }

@@ -66,4 +66,10 @@ public final class Adam extends AbstractOptimizer {
     protected boolean updateZeroesGrads() {
         return true;
     }
+
+    /** v keeps squared gradients: a gradient whose square is infinite in float is refused (AbstractOptimizer). */
+    @Override
+    protected boolean squaresGradients() {
+        return true;
+    }
 }

@@ -72,9 +72,42 @@ public final class ClipGrads {
 
     /** The book's rule: scales every gradient by maxNorm / (norm + 1e-6) where that is below 1. */
     static void scale(ParameterStore params, float maxNorm, double norm) {
+        float rate = rate(maxNorm, norm);
+        if (rate != 1f) {
+            params.scaleGrads(rate);
+        }
+    }
+
+    /** The factor scale applies: maxNorm / (norm + 1e-6) where that is below 1, else 1 (no scaling). */
+    static float rate(float maxNorm, double norm) {
         double rate = maxNorm / (norm + 1e-6);
-        if (rate < 1) {
-            params.scaleGrads((float) rate);
+        return rate < 1 ? (float) rate : 1f;
+    }
+
+    /** Below this a float's square is finite (sqrt(Float.MAX_VALUE) = 1.8446743e19): the squares check's bound. */
+    private static final double SQUARE_BOUND = 1.8e19;
+
+    /**
+     * Refuses gradients that, scaled by {@code rate} as the clip scales them (1 when it does not), hold a value whose
+     * square is infinite in float, for an optimizer that keeps squared gradients (Adam's v, AdaGrad's and RMSprop's h):
+     * its state would turn infinite, so that weight stops moving, and Adam's v turns NaN the step after (Inf - Inf).
+     * Only a norm of at least ~1.8e19 can hold such a value, so only then are the gradients read on the host.
+     *
+     * @throws NonFiniteGradientException naming the first such parameter and value (nothing is written)
+     */
+    static void requireSquaresFit(ParameterStore params, String op, double norm, float rate) {
+        if (!(norm * rate >= SQUARE_BOUND)) {
+            return;
+        }
+        for (Parameter p : params.parameters()) {
+            float[] g = params.copyOutGrad(p.name());
+            for (int i = 0; i < g.length; i++) {
+                float scaled = rate == 1f ? g[i] : g[i] * rate;   // what the clip's scaleGrads writes
+                if (Float.isInfinite(scaled * scaled)) {
+                    throw NonFiniteGradientException.squareOverflows(op, p.name(), scaled + " at flat index " + i
+                            + " of " + Tensor.shapeString(p.value().shape()) + (rate == 1f ? "" : " once clipped"));
+                }
+            }
         }
     }
 

@@ -17,10 +17,29 @@ public final class NonFiniteGradientException extends ArithmeticException {
      * @param problem   what was found, e.g. "NaN at flat index 3 of (4, 16)"
      */
     public NonFiniteGradientException(String op, String parameter, String problem) {
-        super(op + ": the gradient" + (parameter == null ? "s" : " of " + parameter) + " hold" + (parameter == null
+        this(op + ": the gradient" + (parameter == null ? "s" : " of " + parameter) + " hold" + (parameter == null
                 ? "" : "s") + " " + problem + ", which is not finite; nothing was updated (training diverged or the"
-                + " inputs hold NaN or infinity: check them, or try a smaller learning rate)");
+                + " inputs hold NaN or infinity: check them, or try a smaller learning rate)", parameter);
+    }
+
+    private NonFiniteGradientException(String message, String parameter) {
+        super(message);
         this.parameter = parameter;
+    }
+
+    /**
+     * A finite gradient whose square is infinite in float, refused by an optimizer that keeps squared gradients.
+     *
+     * @param op        the step, for the message ("Adam.step")
+     * @param parameter the parameter whose gradient holds the value
+     * @param problem   what was found, e.g. "3.0E19 at flat index 0 of (4, 16)"
+     * @return the exception
+     */
+    static NonFiniteGradientException squareOverflows(String op, String parameter, String problem) {
+        return new NonFiniteGradientException(op + ": the gradient of " + parameter + " holds " + problem + ", whose"
+                + " square is infinite in float: the optimizer keeps squared gradients, which would turn infinite (the"
+                + " weight would stop moving, Adam's state turn NaN a step later); nothing was updated (clip the"
+                + " gradients: clipAndStep or ClipGrads.clip, or try a smaller learning rate)", parameter);
     }
 
     /**

@@ -29,4 +29,10 @@ public final class RMSprop extends AbstractOptimizer {
     protected void update(ParameterStore p) {
         p.backend().rmspropUpdate(p.values(), state(p, 1)[0], p.grads(), learningRate(), decayRate, EPS);
     }
+
+    /** h keeps squared gradients: a gradient whose square is infinite in float is refused (AbstractOptimizer). */
+    @Override
+    protected boolean squaresGradients() {
+        return true;
+    }
 }

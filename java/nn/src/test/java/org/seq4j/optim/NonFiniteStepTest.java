@@ -3,7 +3,8 @@
 // gradients as they were, and the optimizer's state untouched (its next step matches that of a twin that never saw the
 // refused one). Before, only ClipGrads refused them: without clipping the step wrote NaN into the weights, and after
 // the last step of training an in-memory model was left NaN. And the check costs one reduction over the gradients per
-// step, shared with the clip: clipAndStep measures them once, as ClipGrads.clip alone does.
+// step, shared with the clip: clipAndStep measures them once, as ClipGrads.clip alone does. Adam, AdaGrad and RMSprop,
+// which keep squared gradients, also refuse a finite gradient whose square is infinite in float.
 package org.seq4j.optim;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -109,6 +110,66 @@ class NonFiniteStepTest {
                     assertArrayEquals(bits(twin.values().toFloatArray()), bits(store.values().toFloatArray()),
                             what + ": the next step differs from a twin's that never saw the refused one");
                 }
+            }
+        }
+    }
+
+    /**
+     * A finite gradient whose square is infinite in float (above ~1.845e19): Adam wrote v = Inf and left the weight
+     * where it was, and its next step wrote v = Inf - Inf = NaN and a NaN weight (an audit's find; AdaGrad's and
+     * RMSprop's h turned infinite and froze the weight for good). The optimizers that keep squared gradients refuse it
+     * as a non-finite one, nothing written; the others take it; clipped, it is small and every optimizer takes it.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void aGradientWhoseSquareOverflowsIsRefusedWhereTheOptimizerSquaresIt(String backend, Supplier<Optimizer> make) {
+        Backend b = TestBackends.get(backend);
+        for (float big : new float[] {1.85e19f, 3e19f, -1e30f, Float.MAX_VALUE}) {
+            try (ParameterStore store = store(b); ParameterStore twin = store(b); Optimizer opt = make.get();
+                 Optimizer twinOpt = make.get()) {
+                goodStep(store, opt, 1, false);
+                goodStep(twin, twinOpt, 1, false);
+                int[] values = bits(store.values().toFloatArray());
+                b.copyIn(store.get("v").grad(), new float[] {0.5f, -0.5f});
+                b.copyIn(store.get("w").grad(), new float[] {1f, big, 2f});
+                int[] grads = bits(store.grads().toFloatArray());
+                boolean squares = opt instanceof Adam || opt instanceof AdaGrad || opt instanceof RMSprop;
+                if (squares) {
+                    NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class, () -> opt.step(store),
+                            big + " should be refused");
+                    assertEquals("w", e.parameter());
+                    String op = opt.getClass().getSimpleName() + ".step";
+                    assertTrue(e.getMessage().startsWith(op + ": the gradient of w holds " + big + " at flat index 1 of"
+                            + " (3,), whose square is infinite in float"), e.getMessage());
+                    assertArrayEquals(values, bits(store.values().toFloatArray()), big + ": the weights changed");
+                    assertArrayEquals(grads, bits(store.grads().toFloatArray()), big + ": the gradients changed");
+                    store.zeroGrads();
+                    goodStep(store, opt, 2, false);   // the state is as a twin's that never saw the refused step
+                    goodStep(twin, twinOpt, 2, false);
+                    assertArrayEquals(bits(twin.values().toFloatArray()), bits(store.values().toFloatArray()), big
+                            + ": the next step differs from a twin's");
+                } else {
+                    opt.step(store);   // SGD and Momentum square nothing: a huge step, but the maths the book's
+                }
+                // clipped first, the same gradient is small: taken by every optimizer, and the weights stay finite
+                b.copyIn(twin.get("v").grad(), new float[] {0.5f, -0.5f});
+                b.copyIn(twin.get("w").grad(), new float[] {1f, big, 2f});
+                twinOpt.clipAndStep(twin, MAX_NORM);
+                for (float x : twin.values().toFloatArray()) {
+                    assertTrue(Float.isFinite(x), big + " clipped: " + x);
+                }
+            }
+        }
+        // the largest gradient whose square fits (1.8446743e19^2 = 3.4028234e38 rounds to MAX_VALUE) is taken
+        try (ParameterStore store = store(b); Optimizer opt = make.get()) {
+            float edge = (float) Math.sqrt(Float.MAX_VALUE);
+            while (Float.isInfinite(edge * edge)) {
+                edge = Math.nextDown(edge);
+            }
+            b.copyIn(store.get("w").grad(), new float[] {1f, edge, 2f});
+            opt.step(store);
+            for (float x : store.values().toFloatArray()) {
+                assertTrue(Float.isFinite(x), "a gradient of " + edge + ": " + x);
             }
         }
     }
