@@ -216,7 +216,7 @@ INLINE float counter_uniform(uint64_t seed, uint64_t i) {
 HOT_PART(dropout_mask_part) {
     const struct ew_args *a = p;
     float keep = 1.0f / (1.0f - a->s0);
-    for (int64_t i = b; i < e; i++) a->y[i] = counter_uniform(a->u0, (uint64_t) i) > a->s0 ? keep : 0.0f;
+    for (int64_t i = b; i < e; i++) a->y[i] = counter_uniform(a->u0, (uint64_t) i) >= a->s0 ? keep : 0.0f;
 }
 
 API void seq4j_dropout_mask(int threads, float *mask, int64_t n, float ratio, uint64_t seed) {

@@ -285,7 +285,7 @@ void seq4j_time_attention_backward(int threads, float *dhs, float *ddec, float *
 
 /* ---- dropout ------------------------------------------------------------------------------------ */
 
-/* mask (n) = u(seed, i) > ratio ? 1 / (1 - ratio) : 0, with u the SplitMix64 counter uniform of
+/* mask (n) = u(seed, i) >= ratio ? 1 / (1 - ratio) : 0, with u the SplitMix64 counter uniform of
  * org.seq4j.backend.CounterRandom (bit-identical on every backend). */
 void seq4j_dropout_mask(int threads, float *mask, int64_t n, float ratio, uint64_t seed);
 

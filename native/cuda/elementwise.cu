@@ -147,7 +147,7 @@ __global__ void dropout_mask_kernel(float *mask, int64_t n, float ratio, uint64_
     // 1 / (1 - ratio) rounded as Java's float division rounds it (IEEE round-to-nearest)
     float keep = __fdiv_rn(1.0f, 1.0f - ratio);
     for (int64_t i = global_index(); i < n; i += grid_stride()) {
-        mask[i] = counter_uniform(seed, static_cast<uint64_t>(i)) > ratio ? keep : 0.0f;
+        mask[i] = counter_uniform(seed, static_cast<uint64_t>(i)) >= ratio ? keep : 0.0f;
     }
 }
 

@@ -165,7 +165,7 @@ int seq4j_cuda_weight_sum_backward(float *dhs, float *da, const float *hs, const
 
 /* ---- dropout ------------------------------------------------------------------------------------ */
 
-/* mask (n) = u(seed, i) > ratio ? 1 / (1 - ratio) : 0, with u the SplitMix64 counter uniform of
+/* mask (n) = u(seed, i) >= ratio ? 1 / (1 - ratio) : 0, with u the SplitMix64 counter uniform of
  * org.seq4j.backend.CounterRandom (bit-identical on every backend). */
 int seq4j_cuda_dropout_mask(float *mask, int64_t n, float ratio, uint64_t seed, void *stream);
 

@@ -889,8 +889,11 @@ public interface Backend extends AutoCloseable {
     // ---- dropout ---------------------------------------------------------------------------------------
 
     /**
-     * mask[i] = 1 / (1 - ratio) where u(seed, i) > ratio, else 0; u is a counter-based uniform in [0, 1)
-     * (SplitMix64 of seed and i), so every backend draws the identical mask for the same seed.
+     * mask[i] = 1 / (1 - ratio) where u(seed, i) >= ratio, else 0; u is a counter-based uniform in [0, 1)
+     * (SplitMix64 of seed and i), so every backend draws the identical mask for the same seed. u is a multiple of
+     * 2^-24 (0 among them), so an element is kept with probability exactly 1 - ratio where ratio is such a multiple,
+     * and ratio 0 keeps every element (the book's {@code rand > ratio} draws from doubles, where u = 0 is rare
+     * enough; with 24 bits it is not: {@code > 0} dropped one element in 2^24).
      *
      * @param mask  float32, any shape
      * @param ratio the drop probability, in [0, 1)

@@ -630,7 +630,7 @@ public final class JavaBackend extends AbstractBackend {
     protected void dropoutMaskK(Tensor mask, float ratio, long seed) {
         float keep = 1f / (1f - ratio);
         for (long i = 0; i < mask.size(); i++) {
-            set(mask, i, CounterRandom.uniform(seed, i) > ratio ? keep : 0f);
+            set(mask, i, CounterRandom.uniform(seed, i) >= ratio ? keep : 0f);
         }
     }
 
