@@ -7,6 +7,15 @@
 
 /* ---- attention (hs time-major (t, n, hd); parts are ranges of the batch index n) ------------------ */
 
+/* The dot in double, where the float sum is not finite: products or partial sums past float's range (states above
+ * ~1e19) can make +Inf + -Inf = NaN of a score that is finite, as the reference (which sums in double) finds it. Inputs
+ * holding NaN or an infinity come out NaN or infinite here too. Off the hot path: one test a dot. */
+__attribute__((noinline, cold)) static float dot_wide(const float *a, const float *b, int n) {
+    double sum = 0.0;
+    for (int64_t j = 0; j < n; j++) sum += (double) a[j] * b[j];
+    return (float) sum;
+}
+
 INLINE float dot(const float *a, const float *b, int n) {
     float lanes[8] = {0};
     int64_t j = 0; /* 64-bit: j + 8 would pass INT_MAX for n above 2^31 - 9 */
@@ -16,7 +25,7 @@ INLINE float dot(const float *a, const float *b, int n) {
     float sum = 0.0f;
     for (; j < n; j++) sum += a[j] * b[j];
     for (int k = 0; k < 8; k++) sum += lanes[k];
-    return sum;
+    return isfinite(sum) ? sum : dot_wide(a, b, n);
 }
 
 /* out[i] = dot(a + i * stride, b, n) for i < 4, bit for bit: the four sums' chains interleaved, each in dot's order
@@ -43,7 +52,7 @@ INLINE void dot4(float *out, const float *a, size_t stride, const float *b, int 
         float sum = 0.0f;
         for (int64_t r = j; r < n; r++) sum += a[i * stride + r] * b[r];
         for (int k = 0; k < 8; k++) sum += lanes[i][k];
-        out[i] = sum;
+        out[i] = isfinite(sum) ? sum : dot_wide(a + i * stride, b, n);
     }
 }
 

@@ -18,6 +18,14 @@ __device__ __forceinline__ int64_t hs_row(int64_t s, int r, int n, int hd) {
     return (static_cast<int64_t>(s) * n + r) * hd;
 }
 
+/* The dot in double, for a warp's float sum that is not finite: products or partial sums past float's range (states
+ * above ~1e19) can make +Inf + -Inf = NaN of a finite score, as the reference (summing in double) finds it. */
+__device__ __noinline__ float dot_wide(const float *a, const float *b, int64_t n) {
+    double sum = 0.0;
+    for (int64_t j = 0; j < n; j++) sum += static_cast<double>(a[j]) * b[j];
+    return static_cast<float>(sum);
+}
+
 /* a[r, :] = softmax over s of hs[s, r, :] . h[r, :]. The scores go straight into a (global memory: no
  * limit on t); the barrier inside block_max makes them visible to the whole block before the softmax. */
 __global__ void attention_weight_forward_kernel(float *__restrict__ a, const float *__restrict__ hs,
@@ -31,7 +39,7 @@ __global__ void attention_weight_forward_kernel(float *__restrict__ a, const flo
         float dot = 0.0f;
         for (int64_t j = lane; j < hd; j += 32) dot += hss[j] * hr[j];
         dot = warp_sum(dot);
-        if (lane == 0) ar[s] = dot;
+        if (lane == 0) ar[s] = isfinite(dot) ? dot : dot_wide(hss, hr, hd);
     }
     __syncthreads();
     float max = -INFINITY;
@@ -100,7 +108,7 @@ __global__ void weight_sum_backward_kernel(float *__restrict__ dhs, float *__res
             dot += hs[base + j] * dcj;
         }
         dot = warp_sum(dot);
-        if (lane == 0) da[static_cast<int64_t>(r) * t + s] = dot;
+        if (lane == 0) da[static_cast<int64_t>(r) * t + s] = isfinite(dot) ? dot : dot_wide(hs + base, dcr, hd);
     }
 }
 

@@ -1277,6 +1277,40 @@ class ConformanceTest {
         }
     }
 
+    /**
+     * Scores that are finite though their float products or partial sums are not: states of +-1e20 whose products
+     * cancel (1e40 - 1e40 = 0, plus the small parts). The reference sums in double; the native dot summed in float,
+     * +Inf + -Inf, and gave NaN weights and contexts (an audit's find). T = 5 runs four scores together and one alone,
+     * H = 18 the vector loop and its tail. Tolerance: T_ATOL / T_RTOL as the other attention cases; the weights here are
+     * softmaxes of the small parts, exactly.
+     */
+    @EveryBackend
+    void attentionScoresFiniteThoughTheirFloatProductsOverflow(String backend) {
+        try (Both b = both(backend, 38)) {
+            int t = 5, n = 2, h = 18;
+            float[] states = new float[t * n * h], dec = new float[n * h];
+            for (int k = 0; k < dec.length; k++) {
+                dec[k] = k % h < 16 ? (k % 2 == 0 ? 1e20f : -1e20f) : 0.5f;   // the tail: small products only
+            }
+            for (int k = 0; k < states.length; k++) {
+                int j = k % h, s = k / (n * h);
+                states[k] = j < 16 ? 1e20f : 0.25f * (s + 1);   // +1e40 and -1e40 products in pairs, cancelling
+            }
+            Pair hs = b.f32(states, t, n, h), d = b.f32(dec, n, h), a = b.zeros(DType.F32, n, t);
+            b.ref.attentionWeightForward(a.r(), hs.r(), d.r());
+            b.dev.attentionWeightForward(a.d(), hs.d(), d.d());
+            for (float w : b.refValues(a.r())) {
+                assertTrue(Float.isFinite(w) && w > 0f, "the reference's weights are finite: " + w);
+            }
+            b.assertClose("attentionWeightForward with cancelling products past float's range", a, T_ATOL, T_RTOL);
+            Pair ta = b.zeros(DType.F32, 1, n, t), tc = b.zeros(DType.F32, 1, n, h), decs = b.f32(dec, 1, n, h);
+            b.ref.timeAttentionForward(ta.r(), tc.r(), hs.r(), decs.r());
+            b.dev.timeAttentionForward(ta.d(), tc.d(), hs.d(), decs.d());
+            b.assertClose("timeAttentionForward a with cancelling products past float's range", ta, T_ATOL, T_RTOL);
+            b.assertClose("timeAttentionForward c with cancelling products past float's range", tc, T_ATOL, T_RTOL);
+        }
+    }
+
     private static void assertZerosWhereTheReferenceHasThem(Both b, String what, Pair p) {
         float[] r = b.refValues(p.r()), d = b.devValues(p.d());
         for (int k = 0; k < r.length; k++) {
@@ -1498,6 +1532,34 @@ class ConformanceTest {
                 b.ref.dropoutMask(mask.r(), 0f, -7L);
                 b.dev.dropoutMask(mask.d(), 0f, -7L);
                 b.assertExact("dropoutMask ratio 0 n=" + n, mask);
+            }
+        }
+    }
+
+    /**
+     * A draw equal to the ratio keeps its element: u is a multiple of 2^-24, 0 included, so with {@code u > ratio}
+     * (the book's test, on 53-bit doubles) ratio 0 dropped one element in 2^24 (seed 2296's element 356 here) and every
+     * ratio kept a little less than 1 - ratio.
+     */
+    @EveryBackend
+    void dropoutKeepsADrawEqualToTheRatioSoRatioZeroKeepsAll(String backend) {
+        long seed = 2296;
+        int zeroAt = 356;
+        assertEquals(0f, CounterRandom.uniform(seed, zeroAt), "the premise: this draw is exactly 0");
+        float ratio = CounterRandom.uniform(seed, 7);   // a ratio that draw 7 equals
+        try (Both b = both(backend, 15)) {
+            Pair mask = b.zeros(DType.F32, zeroAt + 1);
+            for (Backend x : new Backend[] {b.ref, b.dev}) {
+                String name = x == b.ref ? "reference" : backend;
+                x.dropoutMask(x == b.ref ? mask.r() : mask.d(), 0f, seed);
+                float[] m = x == b.ref ? b.refValues(mask.r()) : b.devValues(mask.d());
+                assertEquals(1f, m[zeroAt], name + ": ratio 0 keeps the element whose draw is 0");
+                for (float v : m) {
+                    assertEquals(1f, v, name + ": ratio 0 keeps every element");
+                }
+                x.dropoutMask(x == b.ref ? mask.r() : mask.d(), ratio, seed);
+                m = x == b.ref ? b.refValues(mask.r()) : b.devValues(mask.d());
+                assertEquals(1f / (1f - ratio), m[7], name + ": a draw equal to the ratio " + ratio + " is kept");
             }
         }
     }
