@@ -204,13 +204,14 @@ public final class CharVocabulary {
     }
 
     /**
-     * A character for error messages: 'x' (U+0078).
+     * A character for error messages: 'x' (U+0078), or only (U+000D) for one that does not print (the rule of
+     * DataFileException.quote).
      *
      * @param codePoint the character
      * @return the description
      */
     public static String describe(int codePoint) {
-        return (Character.isISOControl(codePoint) ? "" : "'" + Character.toString(codePoint) + "' ")
+        return (DataFileException.prints(codePoint) ? "'" + Character.toString(codePoint) + "' " : "")
                 + String.format("(U+%04X)", codePoint);
     }
 

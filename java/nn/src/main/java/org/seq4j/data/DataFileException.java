@@ -40,11 +40,14 @@ public final class DataFileException extends IOException {
     }
 
     /**
-     * Text quoted for a message, cut to about 80 characters: a line of a data file may be megabytes long, and an
-     * error message is one line.
+     * Text quoted for a message, on one line and cut to about 80 characters: a line of a data file may be megabytes
+     * long, and an error message is one line. A character that does not print (see {@link #prints(int)}) is written
+     * as an escape, so that a carriage return cannot send the terminal's cursor back over the message and a
+     * zero-width or direction-changing one cannot hide: \r, \n, \t, \0, else a backslash, u and the code point's
+     * hex between braces (U+200B as backslash-u{200B}); a backslash itself is doubled.
      *
      * @param text the text
-     * @return it between double quotes, cut with "..." where long
+     * @return it between double quotes, escaped, cut with "..." where long
      */
     public static String quote(String text) {
         return quote(text, '"');
@@ -59,11 +62,56 @@ public final class DataFileException extends IOException {
      */
     public static String quote(String text, char mark) {
         final int keep = 60;
-        if (text.length() <= 80) {
-            return mark + text + mark;
+        final int most = 80;
+        StringBuilder out = new StringBuilder(Math.min(text.length(), most) + 2).append(mark);
+        int kept = 1; // out's length after the last whole character (never half an escape or a surrogate pair) <= keep
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            i += Character.charCount(cp);
+            appendEscaped(out, cp);
+            if (out.length() - 1 > most) {
+                out.setLength(kept);
+                return out.append("...").append(mark).append(" (").append(text.codePointCount(0, text.length()))
+                        .append(" characters)").toString();
+            }
+            if (out.length() - 1 <= keep) {
+                kept = out.length();
+            }
         }
-        int end = Character.isHighSurrogate(text.charAt(keep - 1)) ? keep - 1 : keep; // never half a character
-        return mark + text.substring(0, end) + "..." + mark + " (" + text.codePointCount(0, text.length()) + " characters)";
+        return out.append(mark).toString();
+    }
+
+    /**
+     * Whether a character shows as itself on a terminal: not a control character (C0, C1, DEL), a format character
+     * (zero-width, direction marks and overrides, the byte order mark), a line or paragraph separator, a lone
+     * surrogate or an unassigned code point. The one rule for quote and CharVocabulary.describe.
+     *
+     * @param codePoint the character
+     * @return true if it prints
+     */
+    static boolean prints(int codePoint) {
+        return switch (Character.getType(codePoint)) {
+            case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,
+                    Character.SURROGATE, Character.UNASSIGNED -> false;
+            default -> true;
+        };
+    }
+
+    private static void appendEscaped(StringBuilder out, int cp) {
+        switch (cp) {
+            case '\\' -> out.append("\\\\"); // so that "\\r" in the text reads apart from an escaped carriage return
+            case '\r' -> out.append("\\r");
+            case '\n' -> out.append("\\n");
+            case '\t' -> out.append("\\t");
+            case 0 -> out.append("\\0");
+            default -> {
+                if (prints(cp)) {
+                    out.appendCodePoint(cp);
+                } else {
+                    out.append(String.format("\\u{%04X}", cp));
+                }
+            }
+        }
     }
 
     /**

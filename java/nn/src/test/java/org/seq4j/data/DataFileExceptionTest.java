@@ -1,0 +1,64 @@
+// DataFileException.quote and CharVocabulary.describe: text from a data file or a command line, quoted in a
+// one-line message, shows no character that moves the terminal's cursor or does not print.
+package org.seq4j.data;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class DataFileExceptionTest {
+    /**
+     * Before, quote put the characters in as they were: a carriage return in a quoted question sent the cursor back
+     * and the rest of the message overwrote its start, and a zero-width space or a right-to-left override hid.
+     */
+    @Test
+    void quoteEscapesWhatDoesNotPrint() {
+        assertEquals("\"2+3\\r    _5\"", DataFileException.quote("2+3\r    _5"));
+        assertEquals("\"a\\nb\\tc\\0d\"", DataFileException.quote("a\nb\tc\0d"));
+        // C0 and DEL, C1 (NEL, CSI), format (zero-width space, right-to-left override, byte order mark), a line
+        // separator, a lone surrogate
+        assertEquals("'bell\\u{0007} del\\u{007F}'", DataFileException.quote("bell\u0007 del\u007F", '\''));
+        assertEquals("\"nel\\u{0085} csi\\u{009B}\"", DataFileException.quote("nel\u0085 csi\u009B"));
+        assertEquals("\"zw\\u{200B}sp rlo\\u{202E} bom\\u{FEFF}\"",
+                DataFileException.quote("zw\u200Bsp rlo\u202E bom\uFEFF"));
+        assertEquals("\"ls\\u{2028} lone \\u{D800}\"", DataFileException.quote("ls\u2028 lone \uD800"));
+        // a backslash is doubled, so that the two characters \r in the text do not read as a carriage return
+        assertEquals("\"back\\\\r\"", DataFileException.quote("back\\r"));
+        // what prints is as it was
+        assertEquals("\"caf\u00E9 \u6F22 \uD83D\uDE00 _91 \"",
+                DataFileException.quote("caf\u00E9 \u6F22 \uD83D\uDE00 _91 "));
+    }
+
+    @Test
+    void aQuoteOfManyEscapesIsCutToAboutEightyCharactersBetweenEscapes() {
+        String cr = "\r".repeat(1_000);
+        // 30 escapes of 2 characters fill the 60 kept
+        assertEquals('"' + "\\r".repeat(30) + "...\" (1000 characters)", DataFileException.quote(cr));
+        // an 8-character escape is never cut in half: 7 of them (56) are kept, the 8th would pass 60
+        String zw = "\u200B".repeat(100);
+        assertEquals('"' + "\\u{200B}".repeat(7) + "...\" (100 characters)", DataFileException.quote(zw));
+        // 10 of them are 80 characters: short enough to be quoted whole
+        assertEquals('"' + "\\u{200B}".repeat(10) + '"', DataFileException.quote("\u200B".repeat(10)));
+        // plain text as before: whole up to 80 characters, else 60 of them, never half a surrogate pair
+        assertEquals('"' + "7".repeat(80) + '"', DataFileException.quote("7".repeat(80)));
+        assertEquals('"' + "7".repeat(60) + "...\" (81 characters)", DataFileException.quote("7".repeat(81)));
+        assertEquals('"' + "7".repeat(59) + "...\" (81 characters)",
+                DataFileException.quote("7".repeat(59) + "\uD83D\uDE00".repeat(22)));
+    }
+
+    @Test
+    void describeAndQuoteShareOneRule() {
+        assertEquals("'x' (U+0078)", CharVocabulary.describe('x'));
+        assertEquals("(U+000D)", CharVocabulary.describe('\r'));
+        // format characters were described with the character itself, which does not show (or reverses the line)
+        assertEquals("(U+200B)", CharVocabulary.describe(0x200B));
+        assertEquals("(U+202E)", CharVocabulary.describe(0x202E));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CharVocabulary.of("ab\r").encode("a\rz"));
+        assertEquals("character 'z' (U+007A) at position 2 of \"a\\rz\" is not in the vocabulary of 3 characters",
+                e.getMessage());
+        assertTrue(e.getMessage().chars().allMatch(c -> c >= ' ' && c < 0x7F), e.getMessage());
+    }
+}
