@@ -5,7 +5,8 @@
 //   - the rows are shuffled as np.random.seed(1984); np.random.shuffle(arange(N)) does;
 //   - the last N // 10 rows are the test split;
 //   - optionally each whole padded question is reversed (the book's x[:, ::-1]).
-// Unlike the book it checks its input: UTF-8, a '_' on every line, equal lengths, known characters.
+// Unlike the book it checks its input: UTF-8, \n or \r\n line ends, a '_' on every line, equal lengths, known
+// characters.
 package org.seq4j.data;
 
 import java.io.IOException;
@@ -208,8 +209,7 @@ public final class SequenceLoader {
         }
         List<Line> lines = new ArrayList<>();
         int[] lengths = {-1, -1}; // question, answer: those of line 1
-        TextLines.forEach(file, bytes, (raw, number, newlineFollows) -> {
-            String text = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
+        TextLines.forEach(file, bytes, (text, number, newlineFollows) -> {
             int us = text.indexOf('_');
             if (us < 0) {
                 throw new DataFileException(file, number, "no '_' between question and answer in "

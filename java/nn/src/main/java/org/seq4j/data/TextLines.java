@@ -1,5 +1,6 @@
 // Splits a text file's bytes into lines and decodes each as strict UTF-8, so that bad bytes are an error
-// naming the line and the byte, not a silent U+FFFD.
+// naming the line and the byte, not a silent U+FFFD. Lines end in \n or \r\n; any other carriage return is an
+// error naming its line, since old Mac line ends (\r alone) would otherwise make the whole file one line.
 package org.seq4j.data;
 
 import java.io.IOException;
@@ -18,7 +19,7 @@ import java.nio.file.Path;
 import org.seq4j.io.RegularFile;
 
 final class TextLines {
-    /** Receives each line without its '\n' (a '\r' before it is kept), its 1-based number, and whether a '\n' ended it. */
+    /** Receives each line without its line end (\n or \r\n), its 1-based number, and whether a line end followed it. */
     @FunctionalInterface
     interface Sink {
         void line(String text, int number, boolean newlineFollows) throws DataFileException;
@@ -74,9 +75,21 @@ final class TextLines {
                 end++;
             }
             number++;
-            sink.line(decode(utf8, bytes, start, end, file, number), number, end < bytes.length);
+            boolean crlf = end < bytes.length && end > start && bytes[end - 1] == '\r';
+            String line = decode(utf8, bytes, start, crlf ? end - 1 : end, file, number);
+            int cr = line.indexOf('\r');
+            if (cr >= 0) {
+                throw new DataFileException(file, number, "a carriage return at column " + column(line, cr)
+                        + " not followed by a line feed (old Mac line ends?); expected \\n or \\r\\n line ends");
+            }
+            sink.line(line, number, end < bytes.length);
             start = end + 1;
         }
+    }
+
+    /** The 1-based column, in characters (code points), of the char at {@code index}. */
+    private static int column(String line, int index) {
+        return line.codePointCount(0, index) + 1;
     }
 
     private static String decode(CharsetDecoder utf8, byte[] bytes, int from, int to, Path file, int number)

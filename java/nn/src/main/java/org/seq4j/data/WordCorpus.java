@@ -1,7 +1,8 @@
 // A word-level text corpus for language models, read as the book's dataset/ptb.py reads PTB: every
 // line end becomes the word "<eos>", the text is split on whitespace, and each word becomes its id in
 // first-seen order. A validation or test file is read with the training file's vocabulary; a word it
-// lacks becomes "<unk>" if the vocabulary has that word, and is an error otherwise.
+// lacks becomes "<unk>" if the vocabulary has that word, and is an error otherwise. Lines end in \n or \r\n: a
+// carriage return alone is an error, not a space between words (old Mac line ends lost every "<eos>").
 package org.seq4j.data;
 
 import java.io.IOException;
@@ -29,9 +30,10 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
     /**
      * Reads {@code file} and builds its vocabulary (like ptb.load_data('train')).
      *
-     * @param file a UTF-8 text file
+     * @param file a UTF-8 text file, lines ending in \n or \r\n
      * @return the corpus
-     * @throws DataFileException naming the line if the file is not valid UTF-8 or holds no words
+     * @throws DataFileException naming the line of bad UTF-8 or of a carriage return not before a line feed, or the
+     *         file if it holds no words
      * @throws IOException if it cannot be read
      */
     public static WordCorpus load(Path file) throws IOException {
@@ -45,7 +47,8 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
      * @param file       a UTF-8 text file
      * @param vocabulary the words allowed
      * @return the corpus
-     * @throws DataFileException naming the line of an unknown word, bad UTF-8, or a file without words
+     * @throws DataFileException naming the line of an unknown word, bad UTF-8 or a carriage return not before a
+     *         line feed, or a file without words
      * @throws IOException if it cannot be read
      */
     public static WordCorpus load(Path file, WordVocabulary vocabulary) throws IOException {

@@ -51,8 +51,8 @@ public final class WordVocabulary {
      *
      * @param file the file
      * @return the vocabulary
-     * @throws DataFileException naming the line of bad UTF-8, an empty line, a word holding whitespace or a word
-     *         listed twice, or the file if it is empty or a folder
+     * @throws DataFileException naming the line of bad UTF-8, a carriage return not before a line feed, an empty
+     *         line, a word holding whitespace or a word listed twice, or the file if it is empty or a folder
      * @throws IOException if it cannot be read
      */
     public static WordVocabulary read(Path file) throws IOException {
@@ -62,8 +62,7 @@ public final class WordVocabulary {
         }
         List<String> words = new ArrayList<>();
         Map<String, Integer> lines = new HashMap<>();
-        TextLines.forEach(file, bytes, (raw, number, newlineFollows) -> {
-            String word = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
+        TextLines.forEach(file, bytes, (word, number, newlineFollows) -> {
             if (word.isEmpty()) {
                 throw new DataFileException(file, number, "an empty line; expected one word a line");
             }

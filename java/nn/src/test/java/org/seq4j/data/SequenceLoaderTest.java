@@ -176,6 +176,24 @@ class SequenceLoaderTest {
         assertBad(writeLines("raga.txt", a), 8, "answer", "4 characters", "5");
     }
 
+    /**
+     * Old Mac line ends (a carriage return alone): before, the whole file was one line, so the loader returned one
+     * pair with a 2,600-character answer and '\r' as a vocabulary character (and the command line blamed the batch
+     * size). A carriage return inside a line, or last in the file, is refused the same way.
+     */
+    @Test
+    void aCarriageReturnNotBeforeALineFeedIsRefused() throws IOException {
+        String expected = " not followed by a line feed (old Mac line ends?); expected \\n or \\r\\n line ends";
+        Path mac = write("mac.txt", (TEN.get(0) + "\r").repeat(200));
+        DataFileException e = assertBad(mac, 1);
+        assertEquals(mac + ", line 1: a carriage return at column 13" + expected, e.getMessage());
+        e = assertBad(write("inside.txt", TEN.get(0) + "\n16+75\r _91  \n"), 2);
+        assertEquals(dir.resolve("inside.txt") + ", line 2: a carriage return at column 6" + expected, e.getMessage());
+        assertBad(write("last.txt", String.join("\n", TEN) + "\r"), 10, "column 13" + expected);
+        // the columns count characters, not bytes or UTF-16 units
+        assertBad(write("wide.txt", "\u00e9\uD83D\uDE00+1\r_2\n"), 1, "column 5" + expected);
+    }
+
     @Test
     void nonUtf8Bytes() throws IOException {
         Path file = dir.resolve("latin1.txt");

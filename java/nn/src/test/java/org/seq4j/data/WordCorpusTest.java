@@ -44,6 +44,21 @@ class WordCorpusTest {
         assertEquals("a b <eos> c", c.vocabulary().decode(c.ids()));
     }
 
+    /** Old Mac line ends: before, "the cat sat\rthe dog ran\r" was six words and no &lt;eos&gt;. */
+    @Test
+    void aCarriageReturnNotBeforeALineFeedIsRefused() throws IOException {
+        Path mac = write("mac.txt", "the cat sat\rthe dog ran\r");
+        DataFileException e = assertThrows(DataFileException.class, () -> WordCorpus.load(mac));
+        assertEquals(mac + ", line 1: a carriage return at column 12 not followed by a line feed (old Mac line ends?);"
+                + " expected \\n or \\r\\n line ends", e.getMessage());
+        assertEquals(1, e.line());
+        WordCorpus train = WordCorpus.load(write("train.txt", "the cat\n"));
+        Path valid = write("valid.txt", "the cat\r\nthe\rcat\r\n");
+        e = assertThrows(DataFileException.class, () -> WordCorpus.load(valid, train.vocabulary()));
+        assertEquals(2, e.line());
+        assertTrue(e.getMessage().contains("line 2: a carriage return at column 4 not followed"), e.getMessage());
+    }
+
     @Test
     void fixedVocabularyMapsUnknownWordsToUnk() throws IOException {
         WordCorpus train = WordCorpus.load(write("train.txt", "the <unk> cat\nthe dog\n"));
@@ -107,6 +122,11 @@ class WordCorpusTest {
             "'a\\nb c\\n'      | line 2: \"b c\" holds a space; expected one word a line",
             "'a\\n b\\n'       | line 2: \" b\" holds a space; expected one word a line",
             "'a\\nb\\na\\n'    | line 3: word \"a\" is listed twice (line 1)",
+            // a lone carriage return was refused as "holds a space": now as every text file refuses it
+            "'a\\rb\\n'       | line 1: a carriage return at column 2 not followed by a line feed (old Mac line ends?);"
+                    + " expected \\n or \\r\\n line ends",
+            "'a\\nb\\r'       | line 2: a carriage return at column 2 not followed by a line feed (old Mac line ends?);"
+                    + " expected \\n or \\r\\n line ends",
             "''              | the file is empty; expected one word a line"})
     void aVocabularyFileThatIsNotOneWordALineIsRefused(String text, String message) throws IOException {
         Path file = write("v.txt", text.translateEscapes());
