@@ -1,6 +1,7 @@
 // Splits a text file's bytes into lines and decodes each as strict UTF-8, so that bad bytes are an error
 // naming the line and the byte, not a silent U+FFFD. Lines end in \n or \r\n; any other carriage return is an
-// error naming its line, since old Mac line ends (\r alone) would otherwise make the whole file one line.
+// error naming its line, since old Mac line ends (\r alone) would otherwise make the whole file one line. A NUL
+// is an error too: it is no text character, and UTF-16 is full of them.
 package org.seq4j.data;
 
 import java.io.IOException;
@@ -92,14 +93,22 @@ final class TextLines {
         return line.codePointCount(0, index) + 1;
     }
 
+    /**
+     * Bytes [from, to) as strict UTF-8. A NUL is refused too: UTF-8 text has none, and UTF-16 without a byte order mark
+     * (every other byte NUL for Latin text) or a binary file would otherwise decode to words like "t\0h\0e\0". Of a
+     * NUL and bad UTF-8 the first in the line is named, so UTF-16 with its mark (0xFF 0xFE) stays bad UTF-8.
+     */
     private static String decode(CharsetDecoder utf8, byte[] bytes, int from, int to, Path file, int number)
             throws DataFileException {
-        boolean ascii = true;
-        for (int i = from; i < to && ascii; i++) {
-            ascii = bytes[i] >= 0;
+        int i = from;
+        while (i < to && bytes[i] > 0) { // neither NUL nor part of a multi-byte character
+            i++;
         }
-        if (ascii) {
+        if (i == to) {
             return new String(bytes, from, to - from, StandardCharsets.US_ASCII); // the common case, and fast
+        }
+        if (bytes[i] == 0) {
+            throw nul(file, number, i - from + 1); // all before it ASCII: one character a byte
         }
         ByteBuffer in = ByteBuffer.wrap(bytes, from, to - from);
         CharBuffer out = CharBuffer.allocate(to - from);
@@ -110,9 +119,25 @@ final class TextLines {
         }
         if (r.isError()) {
             int at = Math.min(in.position(), to - 1);
+            for (int j = i; j < at; j++) {
+                if (bytes[j] == 0) { // the bytes before the bad one are whole characters
+                    String before = new String(bytes, from, j - from, StandardCharsets.UTF_8);
+                    throw nul(file, number, column(before, before.length()));
+                }
+            }
             throw new DataFileException(file, number, String.format(
                     "not valid UTF-8: byte 0x%02X at byte %d of the line", bytes[at] & 0xFF, at - from + 1));
         }
-        return out.flip().toString();
+        String line = out.flip().toString();
+        int zero = line.indexOf('\0');
+        if (zero >= 0) {
+            throw nul(file, number, column(line, zero));
+        }
+        return line;
+    }
+
+    private static DataFileException nul(Path file, int number, int column) {
+        return new DataFileException(file, number, "a NUL byte at column " + column
+                + " (UTF-16 or a binary file?); expected UTF-8 text");
     }
 }

@@ -194,6 +194,35 @@ class SequenceLoaderTest {
         assertBad(write("wide.txt", "\u00e9\uD83D\uDE00+1\r_2\n"), 1, "column 5" + expected);
     }
 
+    /**
+     * NUL bytes: before, '\0' was a vocabulary character, so UTF-16 without a byte order mark (every other byte NUL)
+     * loaded. UTF-16 with its mark stays bad UTF-8 (0xFF first); of a NUL and bad UTF-8 the first is named.
+     */
+    @Test
+    void aNulByteIsRefused() throws IOException {
+        String expected = " (UTF-16 or a binary file?); expected UTF-8 text";
+        Path nul = write("nul.txt", TEN.get(0) + "\n16+75\0 _91  \n");
+        assertEquals(nul + ", line 2: a NUL byte at column 6" + expected, assertBad(nul, 2).getMessage());
+        String text = String.join("\n", TEN) + "\n";
+        Path le = dir.resolve("utf16le.txt");
+        Files.write(le, text.getBytes(StandardCharsets.UTF_16LE));
+        assertEquals(le + ", line 1: a NUL byte at column 2" + expected, assertBad(le, 1).getMessage());
+        Path be = dir.resolve("utf16be.txt");
+        Files.write(be, text.getBytes(StandardCharsets.UTF_16BE));
+        assertBad(be, 1, "a NUL byte at column 1" + expected);
+        Path marked = dir.resolve("utf16.txt");
+        Files.write(marked, ("\uFEFF" + text).getBytes(StandardCharsets.UTF_16LE));
+        assertBad(marked, 1, "not valid UTF-8: byte 0xFF at byte 1 of the line");
+        // after other characters (columns count characters), and before or after bad UTF-8
+        assertBad(write("wide.txt", "\u00e9\uD83D\uDE00+1\0_2\n"), 1, "a NUL byte at column 5" + expected);
+        Path nulFirst = dir.resolve("nulfirst.txt");
+        Files.write(nulFirst, new byte[] {(byte) 0xC3, (byte) 0xA9, 0, (byte) 0xFF, '_', '\n'});
+        assertBad(nulFirst, 1, "a NUL byte at column 2" + expected);
+        Path badFirst = dir.resolve("badfirst.txt");
+        Files.write(badFirst, new byte[] {'1', (byte) 0xFF, 0, '_', '\n'});
+        assertBad(badFirst, 1, "not valid UTF-8: byte 0xFF at byte 2 of the line");
+    }
+
     @Test
     void nonUtf8Bytes() throws IOException {
         Path file = dir.resolve("latin1.txt");

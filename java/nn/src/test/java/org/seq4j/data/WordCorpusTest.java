@@ -59,6 +59,23 @@ class WordCorpusTest {
         assertTrue(e.getMessage().contains("line 2: a carriage return at column 4 not followed"), e.getMessage());
     }
 
+    /**
+     * NUL bytes: before, UTF-16 without a byte order mark loaded as words like "t\0h\0e\0", and "the\0cat" as one
+     * word.
+     */
+    @Test
+    void aNulByteIsRefused() throws IOException {
+        Path utf16 = dir.resolve("utf16.txt");
+        Files.write(utf16, "the cat sat\nthe dog ran\n".getBytes(StandardCharsets.UTF_16LE));
+        DataFileException e = assertThrows(DataFileException.class, () -> WordCorpus.load(utf16));
+        assertEquals(utf16 + ", line 1: a NUL byte at column 2 (UTF-16 or a binary file?); expected UTF-8 text",
+                e.getMessage());
+        Path nul = write("nul.txt", "the cat\nthe\0cat\n");
+        e = assertThrows(DataFileException.class, () -> WordCorpus.load(nul));
+        assertEquals(nul + ", line 2: a NUL byte at column 4 (UTF-16 or a binary file?); expected UTF-8 text",
+                e.getMessage());
+    }
+
     @Test
     void fixedVocabularyMapsUnknownWordsToUnk() throws IOException {
         WordCorpus train = WordCorpus.load(write("train.txt", "the <unk> cat\nthe dog\n"));
@@ -127,6 +144,7 @@ class WordCorpusTest {
                     + " expected \\n or \\r\\n line ends",
             "'a\\nb\\r'       | line 2: a carriage return at column 2 not followed by a line feed (old Mac line ends?);"
                     + " expected \\n or \\r\\n line ends",
+            "'a\\nb\\0\\n'      | line 2: a NUL byte at column 2 (UTF-16 or a binary file?); expected UTF-8 text",
             "''              | the file is empty; expected one word a line"})
     void aVocabularyFileThatIsNotOneWordALineIsRefused(String text, String message) throws IOException {
         Path file = write("v.txt", text.translateEscapes());
