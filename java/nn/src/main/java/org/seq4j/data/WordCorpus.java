@@ -120,8 +120,12 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
         }
     }
 
-    /** Python's str.split() whitespace, near enough: Java whitespace plus no-break spaces. */
+    /**
+     * Python's str.split() whitespace (str.isspace), exactly: Java's whitespace (controls \t..\r and \x1c..\x1f, the
+     * space separators but the no-break ones, the line and paragraph separators), the no-break spaces (isSpaceChar),
+     * and NEL (U+0085), which Python splits on as a line break and Java counts as neither.
+     */
     static boolean isSpace(char c) {
-        return Character.isWhitespace(c) || Character.isSpaceChar(c);
+        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
     }
 }

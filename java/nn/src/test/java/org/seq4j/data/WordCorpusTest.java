@@ -45,6 +45,19 @@ class WordCorpusTest {
     }
 
     /** Old Mac line ends: before, "the cat sat\rthe dog ran\r" was six words and no &lt;eos&gt;. */
+    /**
+     * Every character Python's str.split() splits on (str.isspace, listed here from Python 3.11: in 0..0xFFFF those and
+     * no others) splits words here, and no other: NEL (U+0085) was read as part of a word.
+     */
+    @Test
+    void wordsSplitOnPythonsWhitespaceExactly() {
+        String python = "\t\n\u000b\f\r\u001c\u001d\u001e\u001f \u0085\u00a0\u1680\u2000\u2001\u2002\u2003"
+                + "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+        for (char c = 0; c < 0xFFFF; c++) {
+            assertEquals(python.indexOf(c) >= 0, WordCorpus.isSpace(c), String.format("U+%04X", (int) c));
+        }
+    }
+
     @Test
     void aCarriageReturnNotBeforeALineFeedIsRefused() throws IOException {
         Path mac = write("mac.txt", "the cat sat\rthe dog ran\r");
