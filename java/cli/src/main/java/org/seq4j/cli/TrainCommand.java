@@ -225,7 +225,7 @@ final class TrainCommand implements Callable<Integer> {
     /**
      * While rank 0 trains, a JVM shutdown (Ctrl-C, SIGTERM) ends with one line on err: where training stopped and what
      * the run folder keeps (the checkpoints of the last saved epoch; before the first, RunFolder's own hook removes
-     * what the run wrote). An interrupted run used to end without a word.
+     * what the run wrote and puts back what it replaced). An interrupted run used to end without a word.
      */
     private final class InterruptNotice implements AutoCloseable {
         private final Thread hook;
@@ -238,7 +238,8 @@ final class TrainCommand implements Callable<Integer> {
                 int saved = savedEpoch;
                 err.println("seq4j: interrupted" + (where != null ? " in " + where : "") + (saved > 0
                         ? "; " + dir + " keeps the checkpoints of epoch " + saved
-                        : ", before the first checkpoint: the files this run wrote in " + dir + " are removed"));
+                        : ", before the first checkpoint: the files this run wrote in " + dir + " are removed, and any "
+                        + "it replaced put back"));
                 err.flush();
             }, "seq4j interrupt notice");
             Runtime.getRuntime().addShutdownHook(hook);
@@ -446,8 +447,7 @@ final class TrainCommand implements Callable<Integer> {
             ToySet set = task == Task.ADDITION ? ToySet.ADDITION : ToySet.DATE;
             file = run.resolve(set.fileName());
             try {
-                Path generated = file;
-                writing(file, () -> set.write(generated, lines, seed));
+                writing(run, set.fileName(), f -> set.write(f, lines, seed));
             } catch (IllegalArgumentException e) { // more lines than the set has distinct questions
                 throw new BadInputException("--lines " + lines + ": " + e.getMessage());
             }
@@ -606,7 +606,7 @@ final class TrainCommand implements Callable<Integer> {
                     Math.sqrt(se / predicted.length), predictor ? "clean sine" : "cosine");
             Path png = run.resolve("prediction.png");
             if (comm.isRoot()) {
-                writing(png, () -> Charts.orWarn(() -> Charts.writeSeries(png,
+                writing(run, "prediction.png", f -> Charts.orWarn(() -> Charts.writeSeries(f,
                         predictor ? "noisy sine predictor: autoregressive prediction"
                                 : "sine -> cosine: decoder output for the first window", "step", "value", x,
                         List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p))));
@@ -623,8 +623,7 @@ final class TrainCommand implements Callable<Integer> {
         Path file = data;
         if (file == null) {
             file = run.resolve("corpus.txt");
-            Path generated = file;
-            writing(file, () -> TinyCorpus.write(generated, 3000, seed));
+            writing(run, "corpus.txt", f -> TinyCorpus.write(f, 3000, seed));
             if (!comm.isRoot()) {
                 file.toFile().deleteOnExit();
             }
@@ -656,7 +655,7 @@ final class TrainCommand implements Callable<Integer> {
         Properties meta = meta(ms, file);
         meta.setProperty(Cli.DATA_FINGERPRINT, Cli.fingerprint(corpus.ids()));
         if (comm.isRoot()) {
-            writing(run.resolve("vocabulary.txt"), () -> corpus.vocabulary().write(run.resolve("vocabulary.txt")));
+            writing(run, "vocabulary.txt", f -> corpus.vocabulary().write(f));
         }
         try (LanguageModel m = (LanguageModel) create(ms, backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
              RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad).distribute(comm);
@@ -749,12 +748,12 @@ final class TrainCommand implements Callable<Integer> {
         meta.setProperty("epoch", Integer.toString(epoch));
         meta.setProperty("metric", history.metricName());
         meta.setProperty("metric_value", Double.toString(metric));
-        writing(run.resolve(Checkpoint.WEIGHTS), () -> Checkpoint.write(run.resolve(Checkpoint.WEIGHTS), m, meta));
+        writing(run, Checkpoint.WEIGHTS, f -> Checkpoint.write(f, m, meta));
         if (best) {
-            writing(run.resolve(Checkpoint.BEST), () -> Checkpoint.write(run.resolve(Checkpoint.BEST), m, meta));
+            writing(run, Checkpoint.BEST, f -> Checkpoint.write(f, m, meta));
         }
-        writing(run.resolve("metrics.csv"), () -> history.writeCsv(run.resolve("metrics.csv")));
-        writing(run.resolve("chart.png"), () -> Charts.orWarn(() -> Charts.write(history, run.resolve("chart.png"))));
+        writing(run, "metrics.csv", history::writeCsv);
+        writing(run, "chart.png", f -> Charts.orWarn(() -> Charts.write(history, f)));
         run.keep();
         savedEpoch = epoch;
     }
@@ -763,6 +762,11 @@ final class TrainCommand implements Callable<Integer> {
     @FunctionalInterface
     interface FileWrite {
         void run() throws IOException;
+    }
+
+    /** Writes the file {@code name} of the run folder (see RunFolder.write), its I/O errors named as below. */
+    static void writing(RunFolder run, String name, RunFolder.Write write) throws IOException {
+        writing(run.resolve(name), () -> run.write(name, write));
     }
 
     /**

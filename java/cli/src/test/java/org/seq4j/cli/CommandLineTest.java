@@ -616,6 +616,40 @@ class CommandLineTest {
         assertFalse(Files.exists(out), "no checkpoint was written: the run folder is removed");
     }
 
+    /**
+     * A language-model run into the folder of an earlier one that fails before its first checkpoint (here it
+     * diverges) leaves that folder as it was. It deleted only the files it added: its vocabulary.txt, of another text
+     * (the same words first seen in another order), stayed beside the earlier run's checkpoints, and generate read
+     * the two together without a word.
+     */
+    @Test
+    void aRunThatFailsBeforeItsFirstCheckpointLeavesTheEarlierRunInItsFolderAsItWas(@TempDir Path tmp)
+            throws IOException {
+        Path lm = tmp.resolve("lm");
+        Result first = seq4j("train", "lm", "--model", "simple", "--backend", "java", "--epochs", "1", "--hidden", "4",
+                "--wordvec", "4", "--out", lm.toString());
+        assertEquals(0, first.code(), first.out() + first.err());
+        Map<String, byte[]> before = new java.util.TreeMap<>();
+        try (var files = Files.list(lm)) {
+            for (Path f : files.toList()) {
+                before.put(f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        List<String> lines = new ArrayList<>(Files.readAllLines(lm.resolve("corpus.txt")));
+        Collections.reverse(lines);
+        Path other = Files.write(tmp.resolve("other.txt"), lines);
+        String e = badInput(seq4j("train", "lm", "--model", "simple", "--backend", "java", "--epochs", "1", "--hidden",
+                "4", "--wordvec", "4", "--optimizer", "sgd", "--lr", "3e38", "--clip", "0", "--data", other.toString(),
+                "--out", lm.toString()));
+        assertTrue(e.contains("diverged"), e);
+        try (var files = Files.list(lm)) {
+            assertEquals(before.keySet(), files.map(f -> f.getFileName().toString()).collect(Collectors.toSet()));
+        }
+        for (var f : before.entrySet()) {
+            assertArrayEquals(f.getValue(), Files.readAllBytes(lm.resolve(f.getKey())), f.getKey() + " as it was");
+        }
+    }
+
     @Test
     void aGruRunIsEvaluatedAndAnsweredWithItsGru() throws IOException {
         // --cell gru: the description records it, and eval / generate rebuild the GRU model from it
@@ -753,7 +787,8 @@ class CommandLineTest {
                 assertTrue(Files.isRegularFile(run.resolve(Checkpoint.WEIGHTS)), "the checkpoint stays");
             } else {
                 assertTrue(said.get(0).matches("seq4j: interrupted in epoch 1/100, step \\d+/351, before the first "
-                        + "checkpoint: the files this run wrote in " + Pattern.quote(run.toString()) + " are removed"),
+                        + "checkpoint: the files this run wrote in " + Pattern.quote(run.toString()) + " are removed, "
+                        + "and any it replaced put back"),
                         said.get(0));
                 assertFalse(Files.exists(run), "the run folder is removed");
             }

@@ -1,9 +1,10 @@
 // The folder a training run writes into. open() creates it and writes a probe file before any training,
 // so an unwritable place fails at once with the reason, and deletes the temporary files (".*.tmp") that a
-// killed earlier run left behind. Until keep() is called (after the first checkpoint), close() undoes the
-// run: it deletes the files this run added, and the folder itself if this run created it, so a command
-// that fails early leaves nothing behind; nor does one interrupted early (Ctrl-C, SIGTERM): until then a
-// shutdown hook undoes it as close() would.
+// killed earlier run left behind. The run writes its files through write(). Until keep() is called (after
+// the first checkpoint), close() undoes the run: it deletes the files this run added, puts back the files it
+// replaced (kept aside on their first write), and removes the folder itself if this run created it, so a
+// command that fails early leaves the folder as it found it; nor does one interrupted early (Ctrl-C,
+// SIGTERM): until then a shutdown hook undoes it as close() would.
 package org.seq4j.train;
 
 import java.io.IOException;
@@ -12,11 +13,15 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
@@ -24,10 +29,24 @@ import java.util.stream.Stream;
 
 /**
  * The folder a training run writes into. open() creates it, writes a probe file and deletes stale temporary
- * files; until keep() is called, close() undoes the run (the files it added, and the folder if it created it), and
- * so does the JVM's shutdown (an interrupted run) until keep() or close().
+ * files; the run writes its files with {@link #write}. Until keep() is called, close() undoes the run (deletes the
+ * files it added, puts back those it replaced, removes the folder if it created it), and so does the JVM's shutdown
+ * (an interrupted run) until keep() or close().
  */
 public final class RunFolder implements AutoCloseable {
+    /** Writes one file of the run folder. */
+    @FunctionalInterface
+    public interface Write {
+        /**
+         * Writes {@code file}, replacing it by a rename (AtomicOutput) where it exists: a file rewritten in place
+         * would change the copy kept aside to put back (see {@link RunFolder#write}).
+         *
+         * @param file the file
+         * @throws IOException if it cannot be written
+         */
+        void to(Path file) throws IOException;
+    }
+
     // AtomicOutput's ".<name>.<random>.tmp", the chart's ".chart.<random>.tmp(.png)", and the chart temp
     // files of older versions (".chart<digits>(.png)")
     private static final Pattern STALE = Pattern.compile("\\..+\\.tmp(\\.png)?|\\.chart\\d+(\\.png)?");
@@ -37,8 +56,11 @@ public final class RunFolder implements AutoCloseable {
     private final Path existing; // the deepest folder on the way to dir that existed before open()
     private final Set<Path> before;
     private final List<Path> removed;
+    // a file of the run folder that this run replaced -> its earlier content, kept aside until keep() or undo()
+    private final Map<Path, Path> keptAside = new LinkedHashMap<>();
     private final Thread undoAtExit = new Thread(this::undoAtExit, "seq4j run folder cleanup");
     private boolean kept;
+    private boolean undone;
 
     private RunFolder(Path dir, boolean created, Path existing, Set<Path> before, List<Path> removed) {
         this.dir = dir;
@@ -142,13 +164,75 @@ public final class RunFolder implements AutoCloseable {
         return removed;
     }
 
-    /** The run has written something worth keeping (its first checkpoint): close() no longer deletes anything. */
+    /**
+     * Writes the file {@code name} of the folder. Until keep(), a file of that name that was there before open() is
+     * first kept aside (a hard link; a copy where the file system has none), once, for undo to put back: a run that
+     * failed or was interrupted before its first checkpoint left its own vocabulary.txt (or data, or a model.npz
+     * newer than best.npz) beside the checkpoints of the run that was there, and generate read them together. Writes
+     * and undo take turns: a write that comes after the JVM's shutdown undid the run is refused, so none lands on
+     * what undo put back.
+     *
+     * @param name  the file name
+     * @param write writes it, replacing an existing file by a rename (as AtomicOutput does)
+     * @throws IOException if the file cannot be kept aside or written, or the run was undone already
+     * @throws IllegalStateException if {@code write} rewrote a file kept aside in place (the copy to put back
+     *         changed with it)
+     */
+    public synchronized void write(String name, Write write) throws IOException {
+        Path file = dir.resolve(name);
+        if (undone) {
+            throw new IOException("cannot write " + file + ": the run was undone (closed before its first "
+                    + "checkpoint, or the JVM is shutting down)");
+        }
+        if (!kept && before.contains(file) && !keptAside.containsKey(file)
+                && Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            keptAside.put(file, keepAside(file));
+        }
+        write.to(file);
+        Path aside = keptAside.get(file);
+        if (aside != null && Files.exists(file) && Files.isSameFile(aside, file)) {
+            throw new IllegalStateException(file + " was rewritten in place, so the copy of it kept aside ("
+                    + aside + ") changed too; write it to a temporary file and rename it (AtomicOutput)");
+        }
+    }
+
+    /** A hard link to {@code file} (a copy where the file system has no links) under a name open() removes. */
+    private static Path keepAside(Path file) throws IOException {
+        Path aside = file.resolveSibling("." + file.getFileName() + "."
+                + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".kept.tmp");
+        try {
+            return Files.createLink(aside, file);
+        } catch (UnsupportedOperationException | IOException e) {
+            try {
+                return Files.copy(file, aside, StandardCopyOption.COPY_ATTRIBUTES);
+            } catch (IOException copy) {
+                throw new IOException("cannot keep " + file + " aside before replacing it (to put it back if this run "
+                        + "fails): " + reason(copy), copy);
+            }
+        }
+    }
+
+    /**
+     * The run has written something worth keeping (its first checkpoint): close() no longer deletes or puts back
+     * anything, and the files kept aside are deleted.
+     */
     public synchronized void keep() {
         kept = true;
         dropHook();
+        for (Path aside : keptAside.values()) {
+            try {
+                Files.deleteIfExists(aside);
+            } catch (IOException e) {
+                // a ".tmp" name: the next open() of the folder removes it
+            }
+        }
+        keptAside.clear();
     }
 
-    /** Unless kept: deletes the files this run added, and the folder (with its new parents) if this run created it. */
+    /**
+     * Unless kept: puts back the files this run replaced, deletes those it added, and the folder (with its new parents)
+     * if this run created it.
+     */
     @Override
     public void close() throws IOException {
         dropHook();
@@ -160,12 +244,30 @@ public final class RunFolder implements AutoCloseable {
             return;
         }
         kept = true;
+        undone = true;
+        IOException failed = null;
+        for (var it = keptAside.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            try {
+                Files.move(e.getValue(), e.getKey(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                it.remove();
+            } catch (IOException x) { // put back the others; this one's copy stays, for the user (or the next open())
+                if (failed == null) {
+                    failed = new IOException("cannot put back " + e.getKey() + " as it was before this run (it is "
+                            + "kept in " + e.getValue() + "): " + reason(x), x);
+                }
+            }
+        }
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(f -> !before.contains(f) && Files.isRegularFile(f)).toList()) {
+            for (Path f : files.filter(f -> !before.contains(f) && !keptAside.containsValue(f) && Files.isRegularFile(f))
+                    .toList()) {
                 Files.deleteIfExists(f);
             }
         } catch (NoSuchFileException e) {
             return;
+        }
+        if (failed != null) {
+            throw failed;
         }
         if (created) {
             try (Stream<Path> left = Files.list(dir)) {

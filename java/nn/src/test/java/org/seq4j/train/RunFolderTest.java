@@ -1,5 +1,6 @@
 // RunFolder: a killed run's temporary files are removed when the folder is opened again; a place that
-// cannot be written fails at open() with the reason; and a run closed before keep() leaves nothing behind.
+// cannot be written fails at open() with the reason; and a run closed or interrupted before keep() leaves
+// nothing behind and puts back the files it replaced.
 package org.seq4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,6 +18,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.io.AtomicOutput;
 
 class RunFolderTest {
     @TempDir
@@ -69,6 +72,47 @@ class RunFolderTest {
         assertEquals(Set.of("notes.txt", "model.npz"), names(existing), "kept: a run with a checkpoint stays");
     }
 
+    /** Writes {@code text} to {@code file} as the run's writers do: a temporary file renamed over it. */
+    private static void replace(Path file, String text) throws IOException {
+        AtomicOutput.write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * A run into the folder of an earlier run that fails before its first checkpoint: the files it replaced are put
+     * back as they were. Only the files it added were deleted: its vocabulary.txt stayed beside the earlier run's
+     * checkpoints, and generate read the two together (other words for the same ids).
+     */
+    @Test
+    void closingBeforeKeepPutsBackTheFilesTheRunReplaced() throws IOException {
+        Path run = Files.createDirectories(dir.resolve("earlier-run"));
+        Files.writeString(run.resolve("vocabulary.txt"), "the\ncat\n");
+        Files.writeString(run.resolve("best.npz"), "the earlier run's checkpoint");
+        try (RunFolder f = RunFolder.open(run)) {
+            f.write("vocabulary.txt", file -> replace(file, "cat\nthe\n"));
+            f.write("vocabulary.txt", file -> replace(file, "cat\nthe\ndog\n")); // kept aside once: the earlier one
+            f.write("metrics.csv", file -> replace(file, "epoch"));
+            assertEquals("cat\nthe\ndog\n", Files.readString(run.resolve("vocabulary.txt")), "written");
+        }
+        assertEquals("the\ncat\n", Files.readString(run.resolve("vocabulary.txt")), "put back");
+        assertEquals("the earlier run's checkpoint", Files.readString(run.resolve("best.npz")));
+        assertEquals(Set.of("vocabulary.txt", "best.npz"), names(run), "nothing added stays, nothing kept aside");
+
+        try (RunFolder f = RunFolder.open(run)) {
+            f.write("vocabulary.txt", file -> replace(file, "a\nb\n"));
+            f.write("best.npz", file -> replace(file, "this run's checkpoint"));
+            f.keep();
+        }
+        assertEquals("a\nb\n", Files.readString(run.resolve("vocabulary.txt")), "kept: the run's own");
+        assertEquals(Set.of("vocabulary.txt", "best.npz"), names(run), "the copies kept aside are gone");
+
+        // a writer that rewrites in place would change the copy to put back as well: refused, not silently lost
+        try (RunFolder f = RunFolder.open(run)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> f.write("best.npz", file -> Files.writeString(file, "in place")));
+            assertTrue(e.getMessage().contains("rewritten in place"), e.getMessage());
+        }
+    }
+
     @Test
     void aFileInTheWayIsNamedWithTheReason() throws IOException {
         Path file = Files.writeString(dir.resolve("taken"), "a file");
@@ -92,30 +136,41 @@ class RunFolderTest {
 
     /**
      * A run interrupted before its first checkpoint (SIGTERM, as Ctrl-C or a killed job): the JVM's shutdown undoes it
-     * as close() would, so the folder it created is gone; one interrupted after keep() stays.
+     * as close() would, so the folder it created is gone, and in a folder that held a run the file it replaced is put
+     * back; one interrupted after keep() stays.
      */
     @Test
     void anInterruptedRunIsUndoneUntilKept() throws Exception {
+        Path earlier = Files.createDirectories(dir.resolve("earlier"));
+        Files.writeString(earlier.resolve("addition.txt"), "the earlier run's");
         for (boolean kept : new boolean[] {false, true}) {
             Path run = dir.resolve(kept ? "kept" : "interrupted"), ready = dir.resolve(run.getFileName() + ".ready");
-            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                    System.getProperty("java.class.path"), Interrupted.class.getName(), run.toString(),
-                    Boolean.toString(kept), ready.toString());
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(
-                    ProcessBuilder.Redirect.DISCARD).start();
-            try {
-                long deadline = System.nanoTime() + 60_000_000_000L;
-                while (!Files.exists(ready)) {
-                    assertTrue(p.isAlive() && System.nanoTime() < deadline, "the child never got ready");
-                    Thread.sleep(20);
-                }
-                p.destroy(); // SIGTERM: shutdown hooks run
-                assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the child did not end on SIGTERM");
-            } finally {
-                p.destroyForcibly();
-            }
+            interruptInChild(run, kept, ready);
             assertEquals(kept, Files.exists(run.resolve("addition.txt")), kept ? "a kept run stays" : "undone");
             assertEquals(kept, Files.exists(run), kept ? "its folder stays" : "the folder it created is removed");
+        }
+        interruptInChild(earlier, false, dir.resolve("earlier.ready"));
+        assertEquals("the earlier run's", Files.readString(earlier.resolve("addition.txt")), "put back");
+        assertEquals(Set.of("addition.txt"), names(earlier));
+    }
+
+    /** Runs Interrupted on {@code run} in a child JVM and ends it with SIGTERM once it is ready. */
+    private static void interruptInChild(Path run, boolean kept, Path ready) throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), Interrupted.class.getName(), run.toString(),
+                Boolean.toString(kept), ready.toString());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(
+                ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!Files.exists(ready)) {
+                assertTrue(p.isAlive() && System.nanoTime() < deadline, "the child never got ready");
+                Thread.sleep(20);
+            }
+            p.destroy(); // SIGTERM: shutdown hooks run
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the child did not end on SIGTERM");
+        } finally {
+            p.destroyForcibly();
         }
     }
 
@@ -123,7 +178,7 @@ class RunFolderTest {
     public static final class Interrupted {
         public static void main(String[] args) throws Exception {
             RunFolder run = RunFolder.open(Path.of(args[0]));
-            Files.writeString(run.resolve("addition.txt"), "1+1  _2 \n");
+            run.write("addition.txt", file -> replace(file, "1+1  _2 \n"));
             if (Boolean.parseBoolean(args[1])) {
                 run.keep();
             }
