@@ -71,13 +71,28 @@ final class Cli {
             return v;
         }
 
-        /** A language model's vocabulary.txt, beside the checkpoint: one word a line, one per id of its vocab V. */
+        /**
+         * A language model's vocabulary.txt, beside the checkpoint: one word a line, one per id of its vocab V, and
+         * the very words it was trained with where the checkpoint records their fingerprint (older ones do not).
+         */
         WordVocabulary words() throws IOException {
             Path f = file.toAbsolutePath().resolveSibling("vocabulary.txt");
+            if (!Files.exists(f)) {
+                throw new CheckpointException(file, "a language model's checkpoint needs the vocabulary.txt of its run "
+                        + "folder beside it (its words, one a line in id order); there is no " + f);
+            }
             WordVocabulary v = WordVocabulary.read(f);
             if (v.size() != spec.vocab()) {
                 throw new CheckpointException(f, "has " + v.size() + " words but the model beside it (" + file
                         + ") has vocab=" + spec.vocab() + "; they must agree");
+            }
+            // as many words, in another order (a later run into the folder, on another text): every id another word
+            String trained = meta.getProperty(VOCABULARY_FINGERPRINT);
+            String found = fingerprint(v);
+            if (trained != null && !trained.strip().equals(found)) {
+                throw new CheckpointException(f, "is not the vocabulary " + file + " was trained with (its words' "
+                        + "fingerprint is " + found + ", the checkpoint's " + trained.strip() + "); use the "
+                        + "vocabulary.txt of that checkpoint's own run");
             }
             return v;
         }
@@ -109,18 +124,16 @@ final class Cli {
     /** The description's key of the training data's fingerprint (see fingerprint). */
     static final String DATA_FINGERPRINT = "data_fingerprint";
 
+    /** A language model's description's key of its vocabulary.txt's fingerprint (see fingerprint(WordVocabulary)). */
+    static final String VOCABULARY_FINGERPRINT = "vocabulary_fingerprint";
+
     /**
      * A fingerprint of a data set as the model read it: the ids of a seq2seq set's rows (train then test, as shuffled,
      * questions as written) or of a corpus's words; the first 16 hex digits of their SHA-256. Line ends, a byte
      * order mark and spacing between words do not change it; any change of content does.
      */
     static String fingerprint(int[]... arrays) {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        MessageDigest sha = sha256();
         ByteBuffer b = ByteBuffer.allocate(4 << 10);
         for (int[] a : arrays) {
             b.putInt(a.length);
@@ -135,6 +148,26 @@ final class Cli {
             b.clear();
         }
         return HexFormat.of().formatHex(sha.digest(), 0, 8);
+    }
+
+    /**
+     * A fingerprint of a word vocabulary: the first 16 hex digits of the SHA-256 of its words in id order, each
+     * followed by '\n', in UTF-8 (vocabulary.txt as WordVocabulary.write writes it).
+     */
+    static String fingerprint(WordVocabulary v) {
+        MessageDigest sha = sha256();
+        for (String w : v.words()) {
+            sha.update((w + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        return HexFormat.of().formatHex(sha.digest(), 0, 8);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /** The fingerprint of a seq2seq data set: its train rows, then its test rows, questions then answers. */

@@ -654,6 +654,9 @@ final class TrainCommand implements Callable<Integer> {
         agree(ms, epochCount, java.util.Arrays.hashCode(corpus.ids()));
         Properties meta = meta(ms, file);
         meta.setProperty(Cli.DATA_FINGERPRINT, Cli.fingerprint(corpus.ids()));
+        // the checkpoints name the vocabulary.txt they were trained with: a file of another run is refused by eval and
+        // generate instead of read as this model's words
+        meta.setProperty(Cli.VOCABULARY_FINGERPRINT, Cli.fingerprint(corpus.vocabulary()));
         if (comm.isRoot()) {
             writing(run, "vocabulary.txt", f -> corpus.vocabulary().write(f));
         }

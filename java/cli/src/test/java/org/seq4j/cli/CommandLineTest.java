@@ -425,6 +425,50 @@ class CommandLineTest {
     }
 
     /**
+     * A language model's vocabulary.txt of as many words in another order (another run's, on another text) is
+     * refused by its fingerprint in the checkpoint, naming both files; it was read as the model's words, every id
+     * another word. A checkpoint of an older version, without the fingerprint, is read as before; one without its
+     * vocabulary.txt says that it needs it.
+     */
+    @Test
+    void aLanguageModelsVocabularyOfAnotherRunIsRefusedByItsFingerprint(@TempDir Path tmp) throws IOException {
+        Path lm = tmp.resolve("lm");
+        Result r = seq4j("train", "lm", "--model", "simple", "--backend", "java", "--epochs", "1", "--hidden", "4",
+                "--wordvec", "4", "--out", lm.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        Path words = lm.resolve("vocabulary.txt");
+        List<String> good = Files.readAllLines(words);
+        List<String> swapped = new ArrayList<>(good);
+        Collections.swap(swapped, 0, 1);
+        Files.write(words, swapped);
+        // eval on --data: without it, the training text's fingerprint refuses the ids the swapped words give it
+        for (List<String> command : List.of(List.of("eval", "--data", lm.resolve("corpus.txt").toString()),
+                List.of("generate", "--start", good.get(1)))) {
+            List<String> args = new ArrayList<>(command);
+            args.addAll(List.of("--checkpoint", lm.toString(), "--backend", "java"));
+            String e = badInput(seq4j(args.toArray(String[]::new)));
+            assertTrue(e.startsWith("seq4j: " + words.toAbsolutePath() + ": is not the vocabulary "
+                    + lm.resolve("best.npz") + " was trained with (its words' fingerprint is ") && e.contains(
+                    "use the vocabulary.txt of that checkpoint's own run"), e);
+        }
+        // a checkpoint of an older version has no fingerprint: only the word count is checked, as before
+        Path old = Files.createDirectories(tmp.resolve("old"));
+        Properties meta = Checkpoint.meta(lm.resolve("best.npz"));
+        meta.remove(Cli.VOCABULARY_FINGERPRINT);
+        withDescription(lm.resolve("best.npz"), meta, old.resolve("best.npz"));
+        Files.write(old.resolve("vocabulary.txt"), swapped);
+        Result eval = seq4j("eval", "--checkpoint", old.toString(), "--backend", "java", "--data",
+                lm.resolve("corpus.txt").toString());
+        assertEquals(0, eval.code(), eval.err());
+
+        Files.delete(old.resolve("vocabulary.txt"));
+        String e = badInput(seq4j("generate", "--checkpoint", old.resolve("best.npz").toString(), "--backend", "java"));
+        assertEquals("seq4j: " + old.resolve("best.npz") + ": a language model's checkpoint needs the vocabulary.txt of "
+                + "its run folder beside it (its words, one a line in id order); there is no "
+                + old.resolve("vocabulary.txt").toAbsolutePath(), e);
+    }
+
+    /**
      * A FIFO or a device given as a data file or a checkpoint: one line naming it, exit code 2. Before: a FIFO blocked
      * in open(2) for ever (train --data, eval --data and generate --checkpoint hung), and /dev/zero, whose size is 0,
      * was read until the heap was gone ("out of memory", exit code 1).
