@@ -2,6 +2,7 @@
 // or loss and free-running error (waves), on the data it was trained on or another file.
 package org.seq4j.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -88,26 +89,20 @@ final class EvalCommand implements Callable<Integer> {
                         + "of addition and date models; " + ms.task().lower() + " models are evaluated in float32");
             }
         }
+        // the data is read and held to the model's description before the backend opens and the model loads
+        boolean seq2seq = ms.task() == ModelSpec.Task.ADDITION || ms.task() == ModelSpec.Task.DATE;
+        Questions questions = seq2seq ? questions(saved, ms) : null;
+        Text text = ms.task() == ModelSpec.Task.LM ? text(saved) : null;
         try (Backend backend = backendOptions.open(o); Model m = ms.restore(backend, saved.file())) {
             switch (ms.task()) {
                 case ADDITION, DATE -> {
-                    CharVocabulary vocab = saved.characters();
-                    Path file = data != null ? data : Path.of(saved.require("data"));
-                    SequenceDataset ds = SequenceLoader.load(file, SequenceLoader.Options.book().withVocabulary(vocab));
-                    if (data == null) {
-                        Cli.checkTrainingData(saved, file, Cli.fingerprint(ds));
-                    }
-                    SequencePairs test = ms.reverse() ? ds.test().withReversedQuestions() : ds.test();
-                    if (test.size() == 0) {
-                        throw new BadInputException(file + " has no test questions (the last tenth of its lines)");
-                    }
                     m.setInferencePrecision(weightsPrecision);
                     long t0 = System.nanoTime();
-                    Seq2seqEval.Result r = Seq2seqEval.evaluate((Seq2seqModel) m, test, vocab, ms.reverse(), limit, 500, 5,
-                            beam == null ? 0 : beam);
+                    Seq2seqEval.Result r = Seq2seqEval.evaluate((Seq2seqModel) m, questions.test(),
+                            questions.vocabulary(), ms.reverse(), limit, 500, 5, beam == null ? 0 : beam);
                     double msPerQuestion = (System.nanoTime() - t0) / 1e6 / Math.max(1, r.total());
-                    o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), ms.kind(), file,
-                            100 * r.accuracy(), r.correct(), r.total());
+                    o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), ms.kind(),
+                            questions.file(), 100 * r.accuracy(), r.correct(), r.total());
                     o.printf("decoding: %s, %s recurrent weights, %.3f ms per question (batches of 500)%n",
                             beam == null ? "greedy" : "beam search K=" + beam, Cli.lower(weightsPrecision), msPerQuestion);
                     for (Seq2seqEval.Sample s : r.samples()) {
@@ -123,21 +118,12 @@ final class EvalCommand implements Callable<Integer> {
                             Cli.regressionLoss(m, set), set.size());
                 }
                 case LM -> {
-                    WordVocabulary vocab = saved.words();
-                    Path file = data != null ? data : Path.of(saved.require("data"));
-                    int[] ids = WordCorpus.load(file, vocab).ids();
-                    if (data == null) { // the training run's held-out tail
-                        Cli.checkTrainingData(saved, file, Cli.fingerprint(ids));
-                        ids = Arrays.copyOfRange(ids, ids.length - ids.length / 10, ids.length);
-                    }
-                    int batch = 10, time = Math.min(35, Math.max(1, (ids.length - 1) / batch));
-                    if ((ids.length - 1) / (batch * time) < 1) {
-                        throw new BadInputException(file + ": " + ids.length + " words to evaluate on, too few for one "
-                                + "batch of " + batch + " streams");
-                    }
+                    int[] ids = text.ids();
                     try (RnnlmTrainer t = new RnnlmTrainer((LanguageModel) m, new SGD(0f), 0f)) {
-                        o.printf("lm %s on %s: perplexity %.2f%n", ms.kind(), file, t.evalPerplexity(ids, batch, time));
+                        o.printf("lm %s on %s: perplexity %.2f%n", ms.kind(), text.file(),
+                                t.evalPerplexity(ids, LM_BATCH, lmTime(ids)));
                     }
+                    WordVocabulary vocab = text.vocabulary();
                     int unk = vocab.idOf(WordVocabulary.UNK);
                     if (unk >= 0) { // a text of other words scores as a run of <unk>: say how much of it was
                         long unks = Arrays.stream(ids).filter(id -> id == unk).count();
@@ -149,5 +135,83 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The test questions of an addition or date model, as it reads them, and the file they come from. */
+    private record Questions(Path file, SequencePairs test, CharVocabulary vocabulary) {
+    }
+
+    /** The words a language model is evaluated on, and the file they come from. */
+    private record Text(Path file, int[] ids, WordVocabulary vocabulary) {
+    }
+
+    /** The streams a language model is evaluated in. */
+    private static final int LM_BATCH = 10;
+
+    /** The steps of each stream: up to 35, fewer for a short text. */
+    private static int lmTime(int[] ids) {
+        return Math.min(35, Math.max(1, (ids.length - 1) / LM_BATCH));
+    }
+
+    /**
+     * The test split of --data (or of the training file), held to the checkpoint's description: answers of its
+     * answer_length, questions of at most its question_width, padded with spaces on the right as generate pads
+     * them (where the model knows a space); then reversed if the model reads them so. Other widths were scored without a word:
+     * questions one wider fell from 99% to 78%, answers cut to one digit scored 100%.
+     */
+    private Questions questions(Cli.Saved saved, ModelSpec ms) throws IOException {
+        CharVocabulary vocab = saved.characters();
+        int width = saved.requireInt("question_width", 1, GenerateCommand.MAX_LENGTH);
+        int answer = saved.requireInt("answer_length", 2, GenerateCommand.MAX_LENGTH);
+        Path file = data != null ? data : Path.of(saved.require("data"));
+        SequenceDataset ds = SequenceLoader.load(file, SequenceLoader.Options.book().withVocabulary(vocab));
+        if (data == null) {
+            Cli.checkTrainingData(saved, file, Cli.fingerprint(ds));
+        }
+        SequencePairs test = ds.test();
+        if (test.size() == 0) {
+            throw new BadInputException(file + " has no test questions (the last tenth of its lines)");
+        }
+        if (test.answerLength() < 2) { // as train refuses them; the evaluation ended in an internal error
+            throw new BadInputException(file + ": the answers are empty; expected characters after the '_'");
+        }
+        if (test.answerLength() != answer) {
+            throw new BadInputException(file + ": its answers have " + test.answerLength() + " characters ('_' "
+                    + "included) but " + saved.file() + " was trained on answers of " + answer + "; expected " + answer);
+        }
+        if (test.questionLength() > width) {
+            throw new BadInputException(file + ": its questions have " + test.questionLength() + " characters but "
+                    + saved.file() + " was trained on questions of " + width + "; expected at most " + width);
+        }
+        int space = vocab.idOf(' ');
+        if (test.questionLength() < width && space < 0) {
+            throw new BadInputException(file + ": its questions have " + test.questionLength() + " characters but "
+                    + saved.file() + " knows no padding and reads questions of exactly " + width);
+        }
+        if (test.questionLength() < width) { // as generate pads a shorter question: on the right, before reversing
+            int[][] x = new int[test.size()][];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = Arrays.copyOf(test.x()[i], width);
+                Arrays.fill(x[i], test.questionLength(), width, space);
+            }
+            test = new SequencePairs(x, test.t());
+        }
+        return new Questions(file, ms.reverse() ? test.withReversedQuestions() : test, vocab);
+    }
+
+    /** The text a language model is evaluated on: --data, or the held-out tail of its training text. */
+    private Text text(Cli.Saved saved) throws IOException {
+        WordVocabulary vocab = saved.words();
+        Path file = data != null ? data : Path.of(saved.require("data"));
+        int[] ids = WordCorpus.load(file, vocab).ids();
+        if (data == null) { // the training run's held-out tail
+            Cli.checkTrainingData(saved, file, Cli.fingerprint(ids));
+            ids = Arrays.copyOfRange(ids, ids.length - ids.length / 10, ids.length);
+        }
+        if ((ids.length - 1) / (LM_BATCH * lmTime(ids)) < 1) {
+            throw new BadInputException(file + ": " + ids.length + " words to evaluate on, too few for one "
+                    + "batch of " + LM_BATCH + " streams");
+        }
+        return new Text(file, ids, vocab);
     }
 }

@@ -74,7 +74,7 @@ public final class Seq2seqEval {
      * @param batch    questions per generate call
      * @param samples  how many samples to keep for display
      * @return the accuracy and samples
-     * @throws IllegalArgumentException if batch is below 1
+     * @throws IllegalArgumentException if batch is below 1, or the answers hold no id after the start id
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples) {
@@ -94,7 +94,8 @@ public final class Seq2seqEval {
      * @param samples  how many samples to keep for display
      * @param beam     K, hypotheses per question, or 0 for greedy
      * @return the accuracy and samples
-     * @throws IllegalArgumentException if batch is below 1 or beam is negative
+     * @throws IllegalArgumentException if batch is below 1, beam is negative, or the answers hold no id after the
+     *         start id
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam) {
@@ -116,7 +117,8 @@ public final class Seq2seqEval {
      * @param comm     the ranks that share the questions
      * @return the accuracy over all ranks' questions, and this rank's first samples (on rank 0, the first
      *         questions of the split)
-     * @throws IllegalArgumentException if batch is below 1 or beam is negative
+     * @throws IllegalArgumentException if batch is below 1, beam is negative, or the answers hold no id after the
+     *         start id
      * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' question counts, answer
      *         lengths, batches or beams differ
      */
@@ -133,6 +135,10 @@ public final class Seq2seqEval {
         }
         if (beam < 0) {
             throw new IllegalArgumentException("the beam width K must be >= 1 (or 0 for greedy), got " + beam);
+        }
+        if (total > 0 && length < 1) { // the model's generate said only "needs length >= 1, got 0"
+            throw new IllegalArgumentException("the answers hold " + test.answerLength() + " id(s): the start id and "
+                    + "nothing after it; expected at least one id to generate after the start");
         }
         // rank r answers questions [r*total/R, (r+1)*total/R); with fewer questions than ranks, rank 0 answers all
         Shard share = total >= comm.size() ? Shard.of(total, comm.rank(), comm.size())

@@ -219,6 +219,19 @@ class TrainerTest {
     }
 
     @Test
+    void answersWithNothingAfterTheStartIdAreRefused() {
+        // a data file of lines like "310+5  _": each model's generate refused length 0 in its own words ("needs
+        // length >= 1, got 0"), which eval reported as an internal error
+        CharVocabulary v = CharVocabulary.of("012+_ ");
+        SequencePairs test = new SequencePairs(new int[][] {v.encode("0+1")}, new int[][] {v.encode("_")});
+        Seq2seqModel m = answering(new int[][] {v.encode("1 ")});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Seq2seqEval.evaluate(m, test, v, false, 0, 500, 3));
+        assertEquals("the answers hold 1 id(s): the start id and nothing after it; expected at least one id to "
+                + "generate after the start", e.getMessage());
+    }
+
+    @Test
     void rnnlmTrainerLowersPerplexityOnASmallCorpus(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("corpus.txt");
         TinyCorpus.write(file, 400, 5);
