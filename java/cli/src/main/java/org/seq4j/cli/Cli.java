@@ -56,6 +56,21 @@ final class Cli {
             return Checkpoint.requireInt(meta, key, min, max, file);
         }
 
+        /**
+         * Whether the model's training questions held spaces other than the padding on their right (see
+         * {@link Cli#innerSpace}), or null where the checkpoint does not say (an older version's).
+         */
+        Boolean questionInnerSpaces() throws CheckpointException {
+            String v = meta.getProperty(QUESTION_INNER_SPACES);
+            return switch (v == null ? null : v.strip().toLowerCase(Locale.ROOT)) {
+                case null -> null;
+                case "true" -> true;
+                case "false" -> false;
+                default -> throw new CheckpointException(file, "its " + Checkpoint.META + " has " + QUESTION_INNER_SPACES
+                        + "=" + v + "; expected true or false");
+            };
+        }
+
         /** A seq2seq model's characters, one per id of its vocab V: more would feed ids the model has no row for. */
         CharVocabulary characters() throws CheckpointException {
             CharVocabulary v;
@@ -192,6 +207,62 @@ final class Cli {
                     + "changed since), so its held-out part is not the one held out in training; to evaluate on the "
                     + "file as it is now, name it with --data");
         }
+    }
+
+    /** The description's key of whether the training questions held spaces other than the padding on their right. */
+    static final String QUESTION_INNER_SPACES = "question_inner_spaces";
+
+    /**
+     * Where a question (code points, or ids) holds a space other than the padding on its right: 0 for one it
+     * starts with, else the 1-based position of the first space that a character follows; -1 for none. Training
+     * questions are left-aligned and padded on the right; date questions hold inner spaces ("september 27, 1994"),
+     * addition's do not.
+     */
+    static int innerSpace(int[] question, int space) {
+        int last = question.length - 1;
+        while (last >= 0 && question[last] == space) {
+            last--;
+        }
+        if (last < 0 && question.length > 0) {
+            return 0; // all spaces: none of it is a question padded on the right
+        }
+        for (int i = 0; i < last; i++) {
+            if (question[i] == space) {
+                return i == 0 ? 0 : i + 1;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether any of the questions (ids) holds a space other than the padding on its right (see innerSpace). */
+    static boolean anyInnerSpace(int space, int[][]... questions) {
+        for (int[][] rows : questions) {
+            for (int[] q : rows) {
+                if (innerSpace(q, space) >= 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Why a model would misread a question (code points or ids, as written: unpadded, unreversed), or null: a leading
+     * space, as its training questions start with their first character, or a space between its characters where
+     * the training questions had none (innerSpaces false; null, an older checkpoint, does not say). The model read
+     * " 2+6" as 78 and "2 + 6" as 32.
+     */
+    static String spaceProblem(int[] question, int space, Boolean innerSpaces) {
+        int at = innerSpace(question, space);
+        if (at == 0) {
+            return "starts with a space; the model reads questions from their first character, padded with spaces on "
+                    + "the right, as it was trained";
+        }
+        if (at > 0 && Boolean.FALSE.equals(innerSpaces)) {
+            return "holds a space at position " + at + "; the questions this model was trained on hold none but the "
+                    + "padding on their right";
+        }
+        return null;
     }
 
     /** The widest beam --beam takes: K hypotheses a question, each a row of every decoding step. */

@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.data.CharVocabulary;
+import org.seq4j.data.DataFileException;
 import org.seq4j.data.SequenceDataset;
 import org.seq4j.data.SequenceLoader;
 import org.seq4j.data.SequencePairs;
@@ -156,7 +157,8 @@ final class EvalCommand implements Callable<Integer> {
     /**
      * The test split of --data (or of the training file), held to the checkpoint's description: answers of its
      * answer_length, questions of at most its question_width, padded with spaces on the right as generate pads
-     * them (where the model knows a space); then reversed if the model reads them so. Other widths were scored without a word:
+     * them (where the model knows a space), and, from --data, no question with a space the model never saw in that
+     * place (Cli.spaceProblem); then reversed if the model reads them so. Other widths were scored without a word:
      * questions one wider fell from 99% to 78%, answers cut to one digit scored 100%.
      */
     private Questions questions(Cli.Saved saved, ModelSpec ms) throws IOException {
@@ -187,6 +189,16 @@ final class EvalCommand implements Callable<Integer> {
         if (test.questionLength() < width && space < 0) {
             throw new BadInputException(file + ": its questions have " + test.questionLength() + " characters but "
                     + saved.file() + " knows no padding and reads questions of exactly " + width);
+        }
+        if (data != null) { // the training file is, by its fingerprint, what the model was trained on
+            Boolean innerSpaces = saved.questionInnerSpaces();
+            for (int[] q : test.x()) {
+                String problem = Cli.spaceProblem(q, space, innerSpaces);
+                if (problem != null) {
+                    throw new BadInputException(file + ": question " + DataFileException.quote(vocab.decode(q)) + " "
+                            + problem);
+                }
+            }
         }
         if (test.questionLength() < width) { // as generate pads a shorter question: on the right, before reversing
             int[][] x = new int[test.size()][];

@@ -183,7 +183,10 @@ final class GenerateCommand implements Callable<Integer> {
     private record Questions(int[][] ids, int startId, int answerLength, CharVocabulary vocabulary) {
     }
 
-    /** Checks each question as typed (errors point into it), then pads and reverses it as in training. */
+    /**
+     * Checks each question as typed (errors point into it; a leading space, or an inner one where the training
+     * questions had none, is refused: see Cli.spaceProblem), then pads and reverses it as in training.
+     */
     private Questions questions(Cli.Saved saved, ModelSpec ms) throws CheckpointException {
         if (questions.isEmpty()) {
             throw new BadInputException("give the questions to answer, e.g. \"77+85\"");
@@ -198,6 +201,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new CheckpointException(saved.file(), "its start_id " + startId + " is outside its vocabulary of "
                     + vocab.size());
         }
+        Boolean innerSpaces = saved.questionInnerSpaces();
         int[][] xs = new int[questions.size()][];
         for (int i = 0; i < xs.length; i++) {
             String q = questions.get(i);
@@ -215,6 +219,10 @@ final class GenerateCommand implements Callable<Integer> {
                             + CharVocabulary.describe(cps[j]) + " at position " + (j + 1) + " is not in the vocabulary"
                             + " of this model (" + DataFileException.quote(vocab.chars()) + ")");
                 }
+            }
+            String spaces = Cli.spaceProblem(cps, ' ', innerSpaces);
+            if (spaces != null) {
+                throw new BadInputException("question " + DataFileException.quote(q) + " " + spaces);
             }
             if (cps.length > width) {
                 throw new BadInputException("question " + DataFileException.quote(q) + " has " + cps.length

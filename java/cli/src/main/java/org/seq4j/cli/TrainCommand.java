@@ -485,6 +485,9 @@ final class TrainCommand implements Callable<Integer> {
         meta.setProperty("question_width", Integer.toString(trainSet.questionLength()));
         meta.setProperty("answer_length", Integer.toString(trainSet.answerLength()));
         meta.setProperty("start_id", Integer.toString(trainSet.t()[0][0]));
+        // generate and eval --data refuse questions with spaces between their characters where these had none
+        meta.setProperty(Cli.QUESTION_INNER_SPACES, Boolean.toString(Cli.anyInnerSpace(vocab.idOf(' '), ds.train().x(),
+                ds.test().x())));
 
         try (Seq2seqModel m = (Seq2seqModel) create(ms, backend); Optimizer opt = optimizer("adam", 0.001f);
              Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {

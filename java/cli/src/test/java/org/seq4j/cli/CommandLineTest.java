@@ -507,7 +507,7 @@ class CommandLineTest {
     }
 
     /** A copy of the checkpoint {@code from} at {@code to} whose description is {@code meta}. */
-    private static void withDescription(Path from, Properties meta, Path to) throws IOException {
+    static void withDescription(Path from, Properties meta, Path to) throws IOException {
         try (var in = new java.util.zip.ZipFile(from.toFile());
              var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(to))) {
             for (var entry : java.util.Collections.list(in.entries())) {

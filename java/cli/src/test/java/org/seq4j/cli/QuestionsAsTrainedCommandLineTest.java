@@ -1,5 +1,6 @@
-// eval --data holds questions to what the model was trained on: answers of its length, questions of at most its
-// width (narrower ones padded on the right, as in training). Each used to be scored without a word.
+// eval --data and generate hold questions to what the model was trained on: answers of its length, questions of
+// at most its width (narrower ones padded on the right, as in training), no leading space, and no space between
+// characters where its training questions had none. Each used to be answered, and scored, without a word.
 package org.seq4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,6 +12,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Properties;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,6 +41,14 @@ class QuestionsAsTrainedCommandLineTest {
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertFalse(r.out().contains("backend:"), "refused before the backend opened: " + r.out());
         return r.err().strip();
+    }
+
+    /** A data file of the training lines whose question has at most 6 characters, each line edited. */
+    private static Path narrow(String name, UnaryOperator<String> question) throws IOException {
+        List<String> edited = lines.stream().filter(l -> l.substring(0, 7).stripTrailing().length() <= 6)
+                .map(l -> question.apply(l.substring(0, 7).stripTrailing()) + l.substring(7)).toList();
+        assertTrue(edited.size() > 100, "questions of 6 characters or fewer: " + edited.size());
+        return Files.write(dir.resolve(name), edited);
     }
 
     private static Result eval(Path file) {
@@ -97,4 +108,56 @@ class QuestionsAsTrainedCommandLineTest {
         assertEquals(answered.get(1), answered.get(0), "questions of 6 characters as the same ones of 7");
     }
 
+    /**
+     * Questions with a leading space, or a space between characters where the training questions had none: the model
+     * answered " 2+6" with 78 and "2 + 6" with 32.
+     */
+    @Test
+    void aQuestionWithASpaceTheModelNeverSawThereIsRefused() throws IOException {
+        assertEquals("false", Checkpoint.meta(best).getProperty(Cli.QUESTION_INNER_SPACES), "addition: none");
+        String leading = " starts with a space; the model reads questions from their first character, padded with "
+                + "spaces on the right, as it was trained";
+        String inner = "; the questions this model was trained on hold none but the padding on their right";
+        assertEquals("seq4j: question \" 2+6\"" + leading, refused(generate(run, " 2+6")));
+        assertEquals("seq4j: question \"2 + 6\" holds a space at position 2" + inner, refused(generate(run, "2 + 6")));
+        Result padded = generate(run, "2+6  ");
+        assertEquals(0, padded.code(), padded.err());
+
+        Path leadingData = narrow("leading.txt", q -> " " + q + " ".repeat(6 - q.length()));
+        String e = refused(eval(leadingData));
+        assertTrue(e.startsWith("seq4j: " + leadingData + ": question \" ") && e.endsWith(leading), e);
+        Path innerData = narrow("inner.txt", q -> q.replace("+", " +") + " ".repeat(6 - q.length()));
+        e = refused(eval(innerData));
+        assertTrue(e.startsWith("seq4j: " + innerData + ": question \"") && e.contains(" holds a space at position ")
+                && e.endsWith(inner), e);
+
+        // a checkpoint of an older version does not say: only the leading space is refused
+        Path old = Files.createDirectories(dir.resolve("old"));
+        Properties meta = Checkpoint.meta(best);
+        meta.remove(Cli.QUESTION_INNER_SPACES);
+        CommandLineTest.withDescription(best, meta, old.resolve(Checkpoint.BEST));
+        Result spaced = generate(old, "2 + 6");
+        assertEquals(0, spaced.code(), spaced.err());
+        assertTrue(refused(generate(old, " 2+6")).endsWith(leading));
+    }
+
+    /** Date questions hold spaces ("september 27, 1994"): the checkpoint says so, and generate takes them. */
+    @Test
+    void dateQuestionsMayHoldSpaces() throws IOException {
+        Path date = dir.resolve("date");
+        Result r = seq4j("train", "date", "--backend", "java", "--lines", "200", "--epochs", "1", "--batch", "32",
+                "--hidden", "8", "--wordvec", "4", "--out", date.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals("true", Checkpoint.meta(date.resolve(Checkpoint.BEST)).getProperty(Cli.QUESTION_INNER_SPACES));
+        String question = Files.readAllLines(date.resolve("date.txt")).stream().map(l -> l.substring(0, l.indexOf('_'))
+                .stripTrailing()).filter(q -> q.contains(" ")).findFirst().orElseThrow();
+        Result answered = generate(date, question);
+        assertEquals(0, answered.code(), answered.err());
+        assertTrue(answered.out().contains(question + " -> "), answered.out());
+        assertTrue(refused(generate(date, " " + question)).contains("starts with a space"));
+    }
+
+    private static Result generate(Path checkpoint, String question) {
+        return seq4j("generate", "--checkpoint", checkpoint.toString(), "--backend", "java", question);
+    }
 }
