@@ -34,6 +34,17 @@ final class Cli {
     private Cli() {
     }
 
+    /**
+     * Refuses a path option given empty (or blank), before anything else is done: Path.of("") is the working folder,
+     * which --data "" reported as "seq4j: : is a folder; expected a text file", and only after eval had opened the
+     * backend and loaded the model.
+     */
+    static void requireNotEmpty(String option, Path value, String expected) {
+        if (value != null && value.toString().isBlank()) {
+            throw new BadInputException(option + " is empty; give " + expected);
+        }
+    }
+
     static Task task(String name) {
         try {
             return Task.valueOf(name.toUpperCase(Locale.ROOT));

@@ -67,6 +67,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Cli.requireNotEmpty("--checkpoint", dir, "a run folder of seq4j train, or a .npz in one");
+        Cli.requireNotEmpty("--data", data, "the file to evaluate on (or leave --data out for the training data's "
+                + "held-out part)");
         if (limit < 0) {
             throw new BadInputException("--limit must be >= 0 (0: all), got " + limit);
         }

@@ -80,6 +80,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Cli.requireNotEmpty("--checkpoint", dir, "a run folder of seq4j train, or a .npz in one");
         backendOptions.check();
         PrintWriter o = spec.commandLine().getOut();
         Cli.checkBeam(beam);

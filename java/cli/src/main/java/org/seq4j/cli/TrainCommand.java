@@ -149,6 +149,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Cli.requireNotEmpty("--data", data, "the data file (or leave --data out to train on a generated set)");
+        Cli.requireNotEmpty("--out", out, "the run folder to write (default runs/<task>-<model>-<time>)");
         Task task = Cli.task(taskName);
         String kind = model != null ? model.toLowerCase(Locale.ROOT) : task.kinds()[0];
         if (!Arrays.asList(task.kinds()).contains(kind)) {
@@ -283,9 +285,6 @@ final class TrainCommand implements Callable<Integer> {
                     + hidden);
         }
         distributedOptions.check(spec.commandLine().getParseResult().hasMatchedOption("--mpi-timeout"));
-        if (out != null && out.toString().isBlank()) {
-            throw new BadInputException("--out is empty; give the run folder to write (default runs/<task>-<model>-<time>)");
-        }
         positive("--epochs", epochs);
         positive("--batch", batch);
         positive("--hidden", hidden);

@@ -522,6 +522,36 @@ class CommandLineTest {
         }
     }
 
+    /**
+     * A path option given as "" names itself, before anything else is read or opened. --data "" was the working
+     * folder: "seq4j: : is a folder; expected a text file", said by eval after it had opened the backend and loaded
+     * the model; --checkpoint "" looked for best.npz in the working folder.
+     */
+    @Test
+    void anEmptyPathOptionIsNamedBeforeAnythingElse() {
+        Map<List<String>, String> cases = new LinkedHashMap<>();
+        cases.put(List.of("train", "addition", "--data", ""), "seq4j: --data is empty; give the data file (or leave "
+                + "--data out to train on a generated set)");
+        cases.put(List.of("train", "lm", "--data", " ", "--out", dir.resolve("never").toString()),
+                "seq4j: --data is empty; give the data file (or leave --data out to train on a generated set)");
+        cases.put(List.of("train", "waves", "--out", ""), "seq4j: --out is empty; give the run folder to write (default "
+                + "runs/<task>-<model>-<time>)");
+        cases.put(List.of("eval", "--checkpoint", run.toString(), "--data", ""), "seq4j: --data is empty; give the file "
+                + "to evaluate on (or leave --data out for the training data's held-out part)");
+        cases.put(List.of("eval", "--checkpoint", ""), "seq4j: --checkpoint is empty; give a run folder of seq4j "
+                + "train, or a .npz in one");
+        cases.put(List.of("generate", "--checkpoint", "", "1+1"), "seq4j: --checkpoint is empty; give a run folder of "
+                + "seq4j train, or a .npz in one");
+        for (var c : cases.entrySet()) {
+            List<String> args = new ArrayList<>(c.getKey());
+            args.addAll(List.of("--backend", "java"));
+            Result r = seq4j(args.toArray(String[]::new));
+            assertEquals(c.getValue(), badInput(r), c.getKey().toString());
+            assertEquals("", r.out(), c.getKey() + ": nothing read or opened before (no checkpoint, no backend line)");
+        }
+        assertFalse(Files.exists(dir.resolve("never")));
+    }
+
     @Test
     void messagesQuoteLittleAndPointAtWhatTheUserTyped() throws IOException {
         // a line of a million characters without '_' is quoted in about 80
