@@ -387,7 +387,7 @@ final class TrainCommand implements Callable<Integer> {
             return null;   // unreadable: sayWhatItReplaces says so, and this run replaces it
         }
         String heldTask = m.getProperty("task");
-        if (heldTask == null || heldTask.equals(task.lower())) {
+        if (heldTask == null || heldTask.strip().equalsIgnoreCase(task.lower())) { // as ModelSpec.load reads it
             return null;
         }
         return "run folder " + dir + " holds a run of another task (" + heldTask + " " + m.getProperty("model", "?")

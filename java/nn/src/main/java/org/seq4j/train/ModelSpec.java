@@ -277,7 +277,8 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
      * @throws CheckpointException naming the file and the property if one is missing or invalid
      */
     public static ModelSpec load(Properties p, Path file) throws CheckpointException {
-        String taskName = Checkpoint.require(p, "task", file);
+        // names stripped as numbers are: "task=addition " was refused with the space invisible in the message
+        String taskName = Checkpoint.require(p, "task", file).strip();
         Task task;
         try {
             task = Task.valueOf(taskName.toUpperCase(Locale.ROOT));
@@ -285,7 +286,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             throw new CheckpointException(file, "its " + Checkpoint.META + " has task=" + taskName
                     + "; expected addition, date, waves or lm");
         }
-        String kind = Checkpoint.require(p, "model", file);
+        String kind = Checkpoint.require(p, "model", file).strip();
         if (!java.util.Arrays.asList(task.kinds()).contains(kind)) {
             throw new CheckpointException(file, "its " + Checkpoint.META + " has model=" + kind + ", which task "
                     + task.lower() + " does not have (" + String.join(", ", task.kinds()) + ")");
@@ -305,7 +306,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
             throw new CheckpointException(file, "its " + Checkpoint.META + " has dropout=" + dropout
                     + "; expected a ratio in [0, 1)");
         }
-        String cellName = p.getProperty("cell", "lstm");   // checkpoints from before the GRU have no cell: lstm
+        String cellName = p.getProperty("cell", "lstm").strip(); // checkpoints from before the GRU have no cell: lstm
         Cell cell;
         try {
             cell = Cell.of(cellName);

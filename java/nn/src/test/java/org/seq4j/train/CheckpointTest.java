@@ -222,6 +222,21 @@ class CheckpointTest {
         assertTrue(!spec.reverse() && !spec.bidirectional(), spec.toString());
     }
 
+    /**
+     * Names in a description are read stripped, as numbers are: "task=addition " was refused as "its
+     * model.properties has task=addition ; expected addition, date, waves or lm", the space invisible.
+     */
+    @Test
+    void namesOfADescriptionAreReadStrippedAsNumbersAre() throws CheckpointException {
+        Path file = Path.of(Checkpoint.WEIGHTS);
+        Properties p = meta();
+        ModelSpec clean = ModelSpec.load(p, file);
+        p.setProperty("task", "addition ");
+        p.setProperty("model", "baseline\t");
+        p.setProperty("cell", "lstm  ");
+        assertEquals(clean, ModelSpec.load(p, file));
+    }
+
     @Test
     void anotherModelsCheckpointIsRejectedByName(@TempDir Path dir) throws IOException {
         try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1); AttentionSeq2seq other = new AttentionSeq2seq(b, 13, 4, 8, 1);
