@@ -181,7 +181,7 @@ public final class Checkpoint {
      *
      * @param checkpoint a .npz file or a run folder
      * @return the properties
-     * @throws CheckpointException if it has no description or a malformed one
+     * @throws CheckpointException if it has no description, a malformed one, or one that gives a key twice
      * @throws NpzFormatException if the description is in no form seq4j reads, or in two (see Npz.text), or the file
      *         is not a regular file (a FIFO, say)
      * @throws IOException if the file is missing or unreadable
@@ -208,12 +208,29 @@ public final class Checkpoint {
             }
             text = new String(bytes, StandardCharsets.ISO_8859_1);
         }
-        Properties p = new Properties();
+        // a key given twice (reverse=true, then reverse=false) took the last without a word: refused, as no seq4j
+        // writes one (load calls put once a key; the copy returned is a plain Properties that setProperty may change)
+        String[] twice = {null};
+        Properties read = new Properties() {
+            @Override
+            public synchronized Object put(Object key, Object value) {
+                if (twice[0] == null && containsKey(key)) {
+                    twice[0] = key.toString();
+                }
+                return super.put(key, value);
+            }
+        };
         try (Reader in = new StringReader(text)) { // Latin-1 text read as chars: as Properties reads a byte stream
-            p.load(in);
+            read.load(in);
         } catch (IllegalArgumentException e) { // a malformed backslash-u escape
             throw new CheckpointException(file, "its " + META + " is malformed (" + e.getMessage() + ")", e);
         }
+        if (twice[0] != null) {
+            throw new CheckpointException(file, "its " + META + " gives '" + twice[0] + "' twice; expected each key "
+                    + "once");
+        }
+        Properties p = new Properties();
+        p.putAll(read);
         return p;
     }
 

@@ -237,6 +237,32 @@ class CheckpointTest {
         assertEquals(clean, ModelSpec.load(p, file));
     }
 
+    /**
+     * A description that gives a key twice (reverse=true, then reverse=false, as an edit appended) is refused naming
+     * the key and the file: Properties took the last without a word, and a reversed model answered unreversed
+     * questions.
+     */
+    @Test
+    void aDescriptionThatGivesAKeyTwiceIsRefused(@TempDir Path dir) throws IOException {
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
+            Checkpoint.save(dir, m, meta());
+            Npz.save(dir.resolve(Checkpoint.WEIGHTS), new java.util.LinkedHashMap<>(
+                    Npz.load(dir.resolve(Checkpoint.WEIGHTS)).arrays()));
+            Properties reversed = meta();
+            reversed.setProperty("reverse", "true");
+            java.io.StringWriter text = new java.io.StringWriter();
+            reversed.store(text, null);
+            Files.writeString(dir.resolve(Checkpoint.META), text + "reverse=false\n", StandardCharsets.ISO_8859_1);
+            CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.meta(dir));
+            assertEquals(dir.resolve(Checkpoint.WEIGHTS) + ": its model.properties gives 'reverse' twice; expected "
+                    + "each key once", e.getMessage());
+            Files.writeString(dir.resolve(Checkpoint.META), text.toString(), StandardCharsets.ISO_8859_1);
+            Properties once = Checkpoint.meta(dir);
+            assertEquals("true", once.getProperty("reverse"));
+            once.setProperty("reverse", "false"); // what it returns is a description like any other
+        }
+    }
+
     @Test
     void anotherModelsCheckpointIsRejectedByName(@TempDir Path dir) throws IOException {
         try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1); AttentionSeq2seq other = new AttentionSeq2seq(b, 13, 4, 8, 1);
