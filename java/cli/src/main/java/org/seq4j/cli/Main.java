@@ -1,7 +1,8 @@
 // The seq4j command line: seq4j info | train | eval | generate. Run it through scripts/seq4j, which
 // finds JDK 25, builds if needed and passes --enable-native-access.
 // Exit codes: 0 done; 2 bad input or usage (a bad option, a malformed data file, a corrupt checkpoint, a
-// folder that cannot be written, a backend that cannot load, a diverging loss); 1 an internal error.
+// folder that cannot be written, a backend that cannot load, a diverging loss); 1 an internal error; 130 or
+// 143 interrupted by SIGINT (Ctrl-C) or SIGTERM: the JVM's own 128 + signal, after the shutdown hooks ran.
 package org.seq4j.cli;
 
 import java.io.IOException;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Command;
 @Command(name = "seq4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Sequence models (RNN, LSTM, seq2seq, attention) from \"Deep Learning from Scratch 2\", "
                 + "on OpenBLAS, CUDA or the pure-Java reference.", "Add --verbose to any command for stack traces.",
-                "Exit codes: 0 done, 2 bad input or usage, 1 internal error."},
+                "Exit codes: 0 done, 2 bad input or usage, 1 internal error, 130 interrupted (Ctrl-C, SIGINT), "
+                        + "143 terminated (SIGTERM)."},
         subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, InfoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

@@ -594,6 +594,11 @@ class CommandLineTest {
     /** Every command answers --help: info answered "Unknown option: '--help' (see seq4j info --help)", exit code 2. */
     @Test
     void everyCommandHasHelp() {
+        // the exit codes an interrupted run ends with (see anInterruptedRunSaysWhereItStoppedAndWhatItsFolderKeeps)
+        Result top = seq4j("--help");
+        assertEquals(0, top.code(), top.err());
+        assertTrue(top.out().replaceAll("\\s+", " ").contains("1 internal error, 130 interrupted (Ctrl-C, SIGINT), 143 "
+                + "terminated (SIGTERM)"), top.out()); // as picocli wraps it
         for (String command : List.of("train", "eval", "generate", "info")) {
             for (String help : List.of("--help", "-h")) {
                 Result r = seq4j(command, help);
@@ -849,6 +854,7 @@ class CommandLineTest {
                 }
                 p.destroy(); // SIGTERM: the shutdown hooks run
                 assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the run did not end on SIGTERM");
+                assertEquals(143, p.exitValue(), "128 + SIGTERM, as seq4j --help says");
             } finally {
                 p.destroyForcibly();
             }
