@@ -51,9 +51,7 @@ public class AdamStateBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        if (!state.equals("normal") && !state.equals("subnormal")) {
-            throw new IllegalArgumentException("state must be normal or subnormal, got '" + state + "'");
-        }
+        Params.choice("state", state, "normal", "subnormal");
         b = Backends.create(backend);
         arena = Arena.ofShared();
         Fixtures f = new Fixtures(b, arena, 31);

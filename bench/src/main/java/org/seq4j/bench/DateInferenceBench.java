@@ -40,11 +40,11 @@ public class DateInferenceBench {
 
     /** Questions answered per generate call. */
     @Param({"1", "64"})
-    public int n;
+    public String n;
 
     /** How the recurrent weights are multiplied: F32 (the default) or BF16. */
     @Param({"F32", "BF16"})
-    public PackedMatrix.Precision precision;
+    public String precision;
 
     static final int V = 59, D = 16, H = 256, T_IN = 29, T_OUT = 10, START = 0;
 
@@ -52,6 +52,7 @@ public class DateInferenceBench {
     private Arena arena;
     private AttentionSeq2seq model;
     private Tensor xs;
+    private int questions;
 
     /** Questions answered in this iteration: reported by JMH as a rate, questions per second. */
     @State(Scope.Thread)
@@ -67,18 +68,20 @@ public class DateInferenceBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        questions = Params.positive("n", n);
+        PackedMatrix.Precision inference = Params.choice("precision", precision, PackedMatrix.Precision.class);
         b = Backends.create(backend);
         arena = Arena.ofShared();
-        xs = Workloads.ids(b, arena, new SplittableRandom(Workloads.SEED), V, n, T_IN);   // (N, T_in) batch-major
+        xs = Workloads.ids(b, arena, new SplittableRandom(Workloads.SEED), V, questions, T_IN);   // (N, T_in) batch-major
         model = new AttentionSeq2seq(b, V, D, H, Workloads.SEED);
-        model.setInferencePrecision(precision);
+        model.setInferencePrecision(inference);
         model.generate(xs, START, T_OUT);   // sizes the generation workspaces, packs the weights for BF16
     }
 
     @Benchmark
     public int[][] generate(Questions counter) {
         int[][] answers = model.generate(xs, START, T_OUT);   // read back to the host: synchronised
-        counter.questions += n;
+        counter.questions += questions;
         return answers;
     }
 

@@ -43,7 +43,7 @@ public class FfmGemmBench {
     public void setUp() {
         OpenBlasLibrary.load();
         OpenBlasLibrary.setThreads(Runtime.getRuntime().availableProcessors()); // as the C harness runs it
-        int[] d = Fixtures.dims(mnk);
+        int[] d = Params.dims("mnk", mnk, "MxNxK");
         m = d[0];
         n = d[1];
         k = d[2];

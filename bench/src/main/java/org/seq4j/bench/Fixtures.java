@@ -43,14 +43,4 @@ final class Fixtures {
     Tensor zeros(int... shape) {
         return backend.allocate(arena, DType.F32, shape);
     }
-
-    /** "128x512x64" -> {128, 512, 64}. */
-    static int[] dims(String spec) {
-        String[] parts = spec.split("x");
-        int[] d = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            d[i] = Integer.parseInt(parts[i]);
-        }
-        return d;
-    }
 }

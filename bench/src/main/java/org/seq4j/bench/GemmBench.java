@@ -52,7 +52,7 @@ public class GemmBench {
     public void setUp() {
         b = Backends.create(backend);
         arena = Arena.ofShared();
-        int[] d = Fixtures.dims(mnk);
+        int[] d = Params.dims("mnk", mnk, "MxNxK");
         m = d[0];
         n = d[1];
         k = d[2];

@@ -45,7 +45,7 @@ public class GruCellBench {
     public void setUp() {
         b = Backends.create(backend);
         arena = Arena.ofShared();
-        int[] d = Fixtures.dims(nh);
+        int[] d = Params.dims("nh", nh, "NxH");
         int n = d[0], h = d[1];
         Fixtures f = new Fixtures(b, arena, 7);
         pre = f.uniform(-3, 3, n, 3 * h);

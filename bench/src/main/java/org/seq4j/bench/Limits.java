@@ -232,7 +232,8 @@ final class Limits {
             for (Row r : rows) {
                 if (r.benchmark().equals(bench) && mnk.equals(r.params().get("mnk"))
                         && !"java".equals(r.params().get("backend")) && !"cuda".equals(r.params().get("backend"))) {
-                    return 2.0 * Fixtures.dims(mnk)[0] * Fixtures.dims(mnk)[1] * Fixtures.dims(mnk)[2] / seconds(r) / 1e9;
+                    int[] d = Params.dims("mnk", mnk, "MxNxK");
+                    return 2.0 * d[0] * d[1] * d[2] / seconds(r) / 1e9;
                 }
             }
         }

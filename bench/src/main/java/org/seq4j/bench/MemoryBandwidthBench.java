@@ -57,9 +57,13 @@ public class MemoryBandwidthBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        long bytes = Params.bytes("buffer", buffer);
+        if (bytes < 2L * COLS * Float.BYTES) { // two rows at least: the copy works on halves
+            throw Params.bad("buffer", buffer, "at least 8KiB (two rows of " + COLS + " floats)");
+        }
         b = Backends.create("openblas");
         arena = Arena.ofShared();
-        rows = Math.toIntExact(Limits.bytes(buffer) / ((long) COLS * Float.BYTES));
+        rows = Math.toIntExact(bytes / ((long) COLS * Float.BYTES));
         a = b.allocate(arena, DType.F32, rows, COLS);
         x = b.allocate(arena, DType.F32, 1, rows);
         y = b.allocate(arena, DType.F32, 1, COLS);

@@ -48,7 +48,7 @@ public class PackedGemmBench {
             b = Backends.create(backend);
             arena = Arena.ofShared();
             trans = mnk.endsWith("T") ? Transpose.YES : Transpose.NO;
-            int[] d = Fixtures.dims(mnk.replace("T", ""));
+            int[] d = Params.dims("mnk", mnk, "MxNxK[T]");
             m = d[0];
             n = d[1];
             k = d[2];
@@ -89,7 +89,7 @@ public class PackedGemmBench {
         @Setup(Level.Trial)
         public void setUp() {
             make(backend, mnk);
-            if (!variant.equals("plain")) {
+            if (!Params.choice("variant", variant, "plain", "F32", "BF16").equals("plain")) {
                 packed = packed(PackedMatrix.Precision.valueOf(variant));
             }
         }
@@ -105,14 +105,14 @@ public class PackedGemmBench {
         public String mnk;
 
         @Param({"F32", "BF16"})
-        public PackedMatrix.Precision precision;
+        public String precision;
 
         PackedMatrix packed;
 
         @Setup(Level.Trial)
         public void setUp() {
             make(backend, mnk);
-            packed = packed(precision);
+            packed = packed(Params.choice("precision", precision, PackedMatrix.Precision.class));
         }
     }
 

@@ -149,7 +149,7 @@ public final class Profile {
         for (var e : rows) {
             String rate = "";
             if (e.getKey().startsWith("gemm ")) {
-                int[] d = Fixtures.dims(e.getKey().substring(5, e.getKey().lastIndexOf(' ')));
+                int[] d = Params.dims("gemm", e.getKey().substring(5, e.getKey().lastIndexOf(' ')), "MxNxK");
                 rate = String.format(Locale.ROOT, "  %6.1f GFLOP/s", 2.0 * d[0] * d[1] * d[2] * e.getValue().calls
                         / (e.getValue().nanos * 1e-9) / 1e9);
             }

@@ -326,7 +326,7 @@ public final class Report {
             // a W2 step against the largest sgemm timed in the same run (its x.Wx-sized GEMM), as the peak
             if (r.benchmark().contains("W2LstmStepBench")) {
                 all.stream().filter(o -> o.benchmark().startsWith("FfmGemmBench"))
-                        .max(Comparator.comparingDouble(o -> Fixtures.dims(o.params().get("mnk"))[0]))
+                        .max(Comparator.comparingDouble(o -> Params.dims("mnk", o.params().get("mnk"), "MxNxK")[0]))
                         .ifPresent(o -> parts.add(String.format(Locale.ROOT, "%.0f%% of sgemm's %.1f GFLOP/s at %s in this run",
                                 100 * g / gflops(o), gflops(o), o.params().get("mnk"))));
             }
@@ -378,7 +378,7 @@ public final class Report {
         double flops;
         if ((r.benchmark().startsWith("GemmBench") || r.benchmark().startsWith("FfmGemmBench")
                 || r.benchmark().startsWith("PackedGemmBench.product")) && r.params().containsKey("mnk")) {
-            int[] d = Fixtures.dims(r.params().get("mnk").replace("T", ""));
+            int[] d = Params.dims("mnk", r.params().get("mnk").replace("T", ""), "MxNxK");
             flops = 2.0 * d[0] * d[1] * d[2];
         } else if (r.benchmark().startsWith("FmaPeakBench")) { // a throughput: ops/s of FLOPS_PER_OP each, all cores
             return FmaPeakBench.FLOPS_PER_OP / Limits.secondsOfScore(r) / 1e9;

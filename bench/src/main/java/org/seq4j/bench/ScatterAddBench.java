@@ -44,7 +44,7 @@ public class ScatterAddBench {
     public void setUp() {
         b = Backends.create(backend);
         arena = Arena.ofShared();
-        int[] d = Fixtures.dims(vdm);
+        int[] d = Params.dims("vdm", vdm, "VxDxM");
         Fixtures f = new Fixtures(b, arena, 11);
         dW = f.zeros(d[0], d[1]);
         ids = f.ids(d[0], d[2]);

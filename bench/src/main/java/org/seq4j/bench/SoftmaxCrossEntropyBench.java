@@ -43,7 +43,7 @@ public class SoftmaxCrossEntropyBench {
     public void setUp() {
         b = Backends.create(backend);
         arena = Arena.ofShared();
-        int[] d = Fixtures.dims(mv);
+        int[] d = Params.dims("mv", mv, "MxV");
         Fixtures f = new Fixtures(b, arena, 13);
         logits = f.uniform(-5, 5, d[0], d[1]);
         probs = f.zeros(d[0], d[1]);

@@ -36,10 +36,10 @@ public class W2LstmStepBench {
     public String backend;
 
     @Param({"650"})
-    public int h;
+    public String h;
 
     @Param({"35"})
-    public int t;
+    public String t;
 
     public static final int N = 64;
 
@@ -51,13 +51,14 @@ public class W2LstmStepBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        int hidden = Params.positive("h", h), steps = Params.positive("t", t);
         b = Backends.create(backend);
         arena = Arena.ofShared();
         Fixtures f = new Fixtures(b, arena, Workloads.SEED);
-        params = Workloads.lstmParameters(b, h, h);
+        params = Workloads.lstmParameters(b, hidden, hidden);
         lstm = Workloads.lstm(b, params, false);
-        xs = f.uniform(-1, 1, t, N, h);     // (T, N, D) time-major
-        dhs = f.uniform(-1, 1, t, N, h);    // (T, N, H) the loss gradient arriving at hs
+        xs = f.uniform(-1, 1, steps, N, hidden);     // (T, N, D) time-major
+        dhs = f.uniform(-1, 1, steps, N, hidden);    // (T, N, H) the loss gradient arriving at hs
     }
 
     @Benchmark

@@ -44,7 +44,7 @@ public class W3LstmInferenceBench {
 
     /** How the recurrent weights are multiplied: F32 (the default, as trained) or BF16 (inference opt-in). */
     @Param({"F32", "BF16"})
-    public PackedMatrix.Precision precision;
+    public String precision;
 
     static final int V = 59, D = 16, H = 256, T = 29;
 
@@ -57,6 +57,7 @@ public class W3LstmInferenceBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        PackedMatrix.Precision inference = Params.choice("precision", precision, PackedMatrix.Precision.class);
         b = Backends.create(backend);
         arena = Arena.ofShared();
         params = ParameterStore.builder(b)
@@ -68,7 +69,7 @@ public class W3LstmInferenceBench {
         embed = new TimeEmbedding(b, params.get("embed.W"));
         lstm = Workloads.lstm(b, params, false);
         ids = Workloads.ids(b, arena, new SplittableRandom(Workloads.SEED), V, T, 1); // (T, N=1) time-major
-        lstm.setInferencePrecision(precision);
+        lstm.setInferencePrecision(inference);
         for (int i = 0; i < 3; i++) {   // packs Wh, then (the third, 87 tokens > V) makes the table E Wx + b
             lstm.forward(embed, ids);
         }

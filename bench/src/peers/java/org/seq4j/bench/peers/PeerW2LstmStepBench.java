@@ -28,6 +28,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.seq4j.bench.Params;
 
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,11 +45,11 @@ public class PeerW2LstmStepBench {
 
     /** Hidden size H (and input width D = H); the sweep: 128, 256, 512, 650, 1024. */
     @Param({"650"})
-    public int h;
+    public String h;
 
     /** Time steps T; the sweep: 8, 35, 128. */
     @Param({"35"})
-    public int t;
+    public String t;
 
     private NDManager manager;
     private ParameterStore store;
@@ -58,11 +59,12 @@ public class PeerW2LstmStepBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        int hidden = Params.positive("h", h), steps = Params.positive("t", t);
         manager = PeerOps.newManager();
         store = new ParameterStore(manager, false);
         var random = new SplittableRandom(PeerOps.SEED);
-        lstm = PeerOps.lstm(manager, random, h, h, false);
-        xs = PeerOps.uniform(manager, random, -1, 1, N, t, h);
+        lstm = PeerOps.lstm(manager, random, hidden, hidden, false);
+        xs = PeerOps.uniform(manager, random, -1, 1, N, steps, hidden);
         xs.setRequiresGradient(true);
         PeerOps.params("", lstm).forEach(p -> trainable.add(p.value()));
         trainable.add(xs);
