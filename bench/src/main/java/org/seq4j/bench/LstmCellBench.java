@@ -41,7 +41,7 @@ public class LstmCellBench {
 
     /** the pre-activations' range */
     @Param({"3", "50"})
-    public float range;
+    public String range;
 
     private Backend b;
     private Arena arena;
@@ -49,12 +49,13 @@ public class LstmCellBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        double r = Params.positiveNumber("range", range);
         b = Backends.create(backend);
         arena = Arena.ofShared();
         int[] d = Params.dims("nh", nh, "NxH");
         int n = d[0], h = d[1];
         Fixtures f = new Fixtures(b, arena, 7);
-        pre = f.uniform(-range, range, n, 4 * h);
+        pre = f.uniform(-r, r, n, 4 * h);
         gates = f.zeros(n, 4 * h);
         cPrev = f.uniform(-1, 1, n, h);
         hNext = f.zeros(n, h);

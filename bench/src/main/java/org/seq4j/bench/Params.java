@@ -44,6 +44,20 @@ public final class Params {
         return v;
     }
 
+    /** A finite number above 0 (e.g. 3 or 0.5). */
+    public static double positiveNumber(String name, String value) {
+        double v;
+        try {
+            v = Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw bad(name, value, "a number above 0");
+        }
+        if (!(v > 0) || Double.isInfinite(v) || !value.matches("[0-9.eE+-]+")) {
+            throw bad(name, value, "a number above 0");
+        }
+        return v;
+    }
+
     /** One of an enum's constants, by its name. */
     public static <E extends Enum<E>> E choice(String name, String value, Class<E> type) {
         for (E e : type.getEnumConstants()) {

@@ -53,6 +53,10 @@ class ParamsTest {
         for (String v : new String[] {"0", "-3", "abc", "6.5", ""}) {
             assertEquals("bad -p h=" + v + ": expected a whole number of at least 1", refusal(() -> Params.positive("h", v)));
         }
+        assertEquals(0.5, Params.positiveNumber("range", "0.5"));
+        for (String v : new String[] {"0", "-3", "abc", "NaN", "Infinity", "3f", ""}) {
+            assertEquals("bad -p range=" + v + ": expected a number above 0", refusal(() -> Params.positiveNumber("range", v)));
+        }
         assertEquals(16L << 20, Params.bytes("buffer", "16MiB"));
         assertEquals(512, Params.bytes("buffer", "512"));
         for (String v : new String[] {"12XB", "0MiB", "MiB", "1.5MiB"}) {
