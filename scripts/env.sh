@@ -35,5 +35,14 @@ if ! command -v mvn >/dev/null 2>&1; then
   echo "seq4j: Apache Maven (mvn) is not on PATH; install it (Debian: apt-get install maven)." >&2
   exit 1
 fi
+# Maven builds the native kernels with make (native/Makefile), which runs gcc, or the compiler that CC names
+if ! command -v make >/dev/null 2>&1; then
+  echo "seq4j: make is not on PATH; install it (Debian: apt-get install make)." >&2
+  exit 1
+fi
+if [ -z "${CC:-}" ] && ! command -v gcc >/dev/null 2>&1; then
+  echo "seq4j: gcc is not on PATH; install it (Debian: apt-get install gcc)." >&2
+  exit 1
+fi
 SEQ4J_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export SEQ4J_ROOT
