@@ -46,6 +46,7 @@ public final class ParameterStore implements AutoCloseable {
     private final Tensor scratch;  // (1,) for the gradient norm
     private final List<Parameter> parameters;
     private final Map<String, Parameter> byName;
+    private final Map<String, Long> offsets;   // each parameter's first float in the flat buffers
     private final long parameterCount;
     private final Parameter.Version version = new Parameter.Version();   // shared by every parameter: writes to values
     // whose backward added to grads since they were last zeroed; null: nobody. Claimed by compare-and-set: a model's
@@ -182,6 +183,7 @@ public final class ParameterStore implements AutoCloseable {
             Random rng = new Random(seed);
             List<Parameter> list = new ArrayList<>(specs.size());
             Map<String, Parameter> map = new LinkedHashMap<>();
+            Map<String, Long> starts = new LinkedHashMap<>();
             for (int i = 0; i < specs.size(); i++) {
                 Spec s = specs.get(i);
                 int size = (int) s.size();
@@ -193,9 +195,11 @@ public final class ParameterStore implements AutoCloseable {
                         .view(s.shape()), version);
                 list.add(p);
                 map.put(s.name(), p);
+                starts.put(s.name(), offsets[i]);
             }
             this.parameters = Collections.unmodifiableList(list);
             this.byName = Collections.unmodifiableMap(map);
+            this.offsets = Collections.unmodifiableMap(starts);
         } catch (RuntimeException | Error e) {   // an OutOfMemoryError from an allocation too: nothing stays open
             arena.close();
             throw e;
@@ -261,6 +265,24 @@ public final class ParameterStore implements AutoCloseable {
      */
     public Tensor grads() {
         return grads;
+    }
+
+    /**
+     * The part of {@code flat}, a buffer laid out like {@link #values()} (an optimizer's state), that holds parameter
+     * {@code name}: a view shaped like it, no copy.
+     *
+     * @param flat a float32 tensor of {@link #values()}'s size
+     * @param name the parameter
+     * @return the view
+     * @throws IllegalArgumentException if there is no such parameter, or flat is not laid out like values()
+     */
+    public Tensor part(Tensor flat, String name) {
+        Parameter p = get(name);
+        if (flat.dtype() != DType.F32 || flat.size() != values.size()) {
+            throw new IllegalArgumentException("part: the buffer must be float32 of " + values.size()
+                    + " elements, laid out like values(); got " + flat.dtype() + " " + Tensor.shapeString(flat.shape()));
+        }
+        return flat.flatSlice(offsets.get(name), (int) p.size()).view(p.shape());
     }
 
     /**

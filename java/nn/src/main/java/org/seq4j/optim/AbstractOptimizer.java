@@ -115,7 +115,9 @@ public abstract class AbstractOptimizer implements Optimizer {
         // stay as they were
         double norm = ClipGrads.measure(params, op);
         if (squaresGradients()) {   // before the clip scales them: a refusal leaves the gradients as they were too
-            ClipGrads.requireSquaresFit(params, op, norm, maxNorm > 0f ? ClipGrads.rate(maxNorm, norm) : 1f);
+            float rate = maxNorm > 0f ? ClipGrads.rate(maxNorm, norm) : 1f;
+            ClipGrads.requireSquaresFit(params, op, norm, rate);
+            requireStateFits(params, op, norm, rate);
         }
         if (maxNorm > 0f) {
             ClipGrads.scale(params, maxNorm, norm);
@@ -124,6 +126,7 @@ public abstract class AbstractOptimizer implements Optimizer {
         try {
             update(params);
             bound = params;
+            updated();
         } catch (RuntimeException | Error e) {
             if (first) {   // a refused first step binds no store and keeps no state made for it
                 dropState();
@@ -157,6 +160,31 @@ public abstract class AbstractOptimizer implements Optimizer {
      */
     protected boolean squaresGradients() {
         return false;
+    }
+
+    /**
+     * For an optimizer that squares gradients, after they passed {@link ClipGrads#requireSquaresFit} and before the
+     * clip scales them: refuses a step that would make its state overflow a float (AdaGrad's accumulating h). Nothing
+     * here; package-private, as is {@link #updated}.
+     *
+     * @param norm the gradients' global L2 norm before the clip
+     * @param rate the factor the clip will scale them by (1 when it does not)
+     * @throws NonFiniteGradientException if the state would turn infinite (nothing is written)
+     */
+    void requireStateFits(ParameterStore params, String op, double norm, float rate) {
+    }
+
+    /** After an update that succeeded. Nothing here. */
+    void updated() {
+    }
+
+    /**
+     * The state buffers made so far, without making them.
+     *
+     * @return the buffers, or null before the first update
+     */
+    final Tensor[] existingState() {
+        return state;
     }
 
     /**

@@ -43,6 +43,21 @@ public final class NonFiniteGradientException extends ArithmeticException {
     }
 
     /**
+     * A step that would make an optimizer's accumulated squares (AdaGrad's h) infinite in float.
+     *
+     * @param op        the step, for the message ("AdaGrad.step")
+     * @param parameter the parameter whose state would overflow
+     * @param problem   what was found, e.g. "h = 3.0E38 and a gradient of 2.0E18 at flat index 0 of (4, 16)"
+     * @return the exception
+     */
+    static NonFiniteGradientException stateOverflows(String op, String parameter, String problem) {
+        return new NonFiniteGradientException(op + ": the sum of squared gradients kept for " + parameter + " would pass"
+                + " float's range with " + problem + " (it would turn infinite and the weight stop moving); nothing was"
+                + " updated (clip the gradients: clipAndStep or ClipGrads.clip, or try a smaller learning rate)",
+                parameter);
+    }
+
+    /**
      * The parameter whose gradient is not finite.
      *
      * @return its name, or null if unknown

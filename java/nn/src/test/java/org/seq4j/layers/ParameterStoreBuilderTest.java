@@ -40,6 +40,24 @@ class ParameterStoreBuilderTest {
         }
     }
 
+    /** part gives each parameter's piece of a buffer laid out like values() (an optimizer's state), as its own view. */
+    @Test
+    void partIsTheParametersPieceOfABufferLaidOutLikeTheValues() {
+        Backend b = TestBackends.reference();
+        try (ParameterStore store = ParameterStore.builder(b).declare("z", Init.normal(1), 3, 5)
+                .declare("a", Init.normal(1), 7).build(3)) {
+            // the values themselves are such a buffer: each part is the parameter, padding skipped
+            for (Parameter p : store.parameters()) {
+                assertArrayEquals(p.shape(), store.part(store.values(), p.name()).shape());
+                assertArrayEquals(store.copyOut(p.name()), store.part(store.values(), p.name()).toFloatArray());
+            }
+            assertEquals("no parameter named 'q'; this model has [z, a]",
+                    refused(() -> store.part(store.values(), "q")));
+            assertEquals("part: the buffer must be float32 of " + store.values().size() + " elements, laid out like"
+                    + " values(); got F32 (7,)", refused(() -> store.part(store.get("a").value(), "a")));
+        }
+    }
+
     @Test
     void shapesAreTheDeclarationsInOrderAndCopies() {
         List<String> calls = new ArrayList<>();

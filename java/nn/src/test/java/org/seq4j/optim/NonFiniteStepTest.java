@@ -174,6 +174,68 @@ class NonFiniteStepTest {
         }
     }
 
+    /**
+     * AdaGrad's h only grows: gradients of 1e18 (each square finite) made it infinite after some 340 steps, and from then
+     * on the weight stopped moving (grad / sqrt(Inf) = 0) without a word. The step that would make it infinite is
+     * refused, nothing written; every step before it moved the weight.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void adaGradRefusesTheStepWhoseAccumulatedSquaresWouldOverflow(String backend) {
+        Backend b = TestBackends.get(backend);
+        try (ParameterStore store = store(b); Optimizer opt = new AdaGrad(0.1f)) {
+            float[] grad = {1f, 1e18f, 2f};
+            int steps = 0;
+            NonFiniteGradientException refused = null;
+            while (refused == null && steps < 1000) {
+                b.copyIn(store.get("v").grad(), new float[] {0.5f, -0.5f});
+                b.copyIn(store.get("w").grad(), grad);
+                float before = store.copyOut("w")[1];
+                int[] values = bits(store.values().toFloatArray());
+                try {
+                    opt.step(store);
+                    steps++;
+                    assertTrue(store.copyOut("w")[1] < before, "step " + steps + " did not move w[1] from " + before);
+                } catch (NonFiniteGradientException e) {
+                    refused = e;
+                    assertArrayEquals(values, bits(store.values().toFloatArray()), "the refused step wrote weights");
+                }
+            }
+            assertTrue(refused != null, "no step refused in " + steps);
+            // 1e36 a step: the 340th sum is 3.40e38, the largest float
+            assertTrue(steps >= 330 && steps <= 341, "refused after " + steps + " steps");
+            assertEquals("w", refused.parameter());
+            assertTrue(refused.getMessage().startsWith("AdaGrad.step: the sum of squared gradients kept for w would pass"
+                    + " float's range with h = "), refused.getMessage());
+            assertTrue(refused.getMessage().contains("and a gradient of 1.0E18 at flat index 1 of (3,)"),
+                    refused.getMessage());
+        }
+    }
+
+    /**
+     * Gradients just under the overflow's reach are taken: the check on the host refuses only a sum that is infinite in
+     * float, and the bound kept between checks lets ordinary training (clipped norms) never read h at all.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void adaGradTakesLargeGradientsWhoseSumsStayFinite(String backend) {
+        Backend b = TestBackends.get(backend);
+        try (ParameterStore store = store(b); Optimizer opt = new AdaGrad(0.1f)) {
+            // 1e19^2 = 1e38 a step: h is 3e38 after three steps, finite; the fourth would pass 3.4e38
+            for (int step = 1; step <= 4; step++) {
+                b.copyIn(store.get("w").grad(), new float[] {1f, 1e19f, 2f});
+                if (step < 4) {
+                    opt.step(store);
+                } else {
+                    assertThrows(NonFiniteGradientException.class, () -> opt.step(store), "step 4");
+                }
+            }
+            for (float x : store.values().toFloatArray()) {
+                assertTrue(Float.isFinite(x), "" + x);
+            }
+        }
+    }
+
     /** The reference backend, counting its sumOfSquares calls (the reduction over the gradients) into count. */
     private static Backend counting(AtomicInteger count) {
         Backend real = TestBackends.reference();
