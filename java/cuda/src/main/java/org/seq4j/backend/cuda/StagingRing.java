@@ -176,6 +176,11 @@ final class StagingRing implements AutoCloseable {
             buffer = MemorySegment.NULL;
             grows++;
         }
+        // forgotten before the larger one is asked for: a failed allocation (cudaMallocHost out of pinned memory)
+        // leaves no buffer and no capacity, so the next reserve grows again, where it sliced the NULL segment (an
+        // IndexOutOfBoundsException from asSlice at every later copy) with the old capacity still set
+        capacity = 0;
+        head = 0;
         buffer = host.allocatePinned(next);
         capacity = next;
     }

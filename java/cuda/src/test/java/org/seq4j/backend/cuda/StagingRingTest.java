@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class StagingRingTest {
 
     /** Events are numbered in the order they are recorded; the device has finished everything up to done. */
-    static final class FakeHost implements StagingRing.Host {
+    static class FakeHost implements StagingRing.Host {
         final Arena arena = Arena.ofAuto();
         final Set<Long> liveBuffers = new HashSet<>();
         final Set<Long> liveEvents = new HashSet<>();
@@ -151,5 +151,34 @@ class StagingRingTest {
         assertThrows(IllegalArgumentException.class, () -> new StagingRing(new FakeHost(), 4096, 1024));
         ring.queued();
         ring.close();
+    }
+
+    @Test
+    void aGrowthWhosePinnedAllocationFailsLeavesARingThatGrowsAgain() {
+        FakeHost host = new FakeHost() {
+            boolean failNext;
+
+            @Override
+            public MemorySegment allocatePinned(long bytes) {
+                if (failNext) {
+                    failNext = false;
+                    throw new CudaException("cudaMallocHost(" + bytes + " bytes)", 2, "cudaErrorMemoryAllocation",
+                            "out of memory");
+                }
+                failNext = bytes == 4096;   // the first buffer is allocated; the growth after it fails once
+                return super.allocatePinned(bytes);
+            }
+        };
+        StagingRing ring = new StagingRing(host, 4096, 1 << 16);
+        ring.reserve(1000);
+        ring.queued();
+        assertThrows(CudaException.class, () -> ring.reserve(8192));
+        // a slice the old capacity held: before, asSlice of the NULL buffer threw IndexOutOfBoundsException here
+        MemorySegment slice = ring.reserve(1000);
+        assertEquals(1000, slice.byteSize());
+        ring.queued();
+        ring.drained();
+        ring.close();
+        assertTrue(host.liveBuffers.isEmpty(), "a pinned buffer was not freed");
     }
 }
