@@ -508,11 +508,19 @@ public abstract class AbstractBackend implements Backend {
         synchronized (this) {
             open(op);
             if (unit == null) {
-                unitArena = Arena.ofShared();
-                Tensor t = allocateK(unitArena, DType.F32, new int[] {1});
-                fillK(t, 1f);
-                synchronize(); // a device fills on a stream: done before any other thread's stream reads it
-                unit = t;
+                Arena a = Arena.ofShared();
+                try {
+                    Tensor t = allocateK(a, DType.F32, new int[] {1});
+                    fillK(t, 1f);
+                    synchronize(); // a device fills on a stream: done before any other thread's stream reads it
+                    unitArena = a;
+                    unit = t;
+                } catch (RuntimeException | Error e) {
+                    // a failed fill or synchronisation (an id error owed to this thread, a device fault): the next
+                    // pack tries again with a new arena, so this one is closed here, else its block stayed in use
+                    a.close();
+                    throw e;
+                }
             }
             return unit;
         }
@@ -821,7 +829,15 @@ public abstract class AbstractBackend implements Backend {
         apart(op, "cs", cs, "table", table, "ids", ids);
         int v = table.dim(0);
         idsInRange(op, "ids", ids, v, false);
-        if (t == 0 || n == 0 || h == 0) {
+        if (t == 0 || n == 0) {
+            return;
+        }
+        if (h == 0) {
+            // nothing to gather or run, but device ids (not checkable here) still go to the gather, which checks
+            // them with d = 0, so misuse is reported as on the host (as embeddingForward does)
+            if (!ids.device().isHost()) {
+                embeddingForwardK(gates, table, ids, t * n, v, 0);
+            }
             return;
         }
         lstmSequenceForwardK(hs, cs, gates, wh, fromZero, table, ids, t, n, h, v);

@@ -187,9 +187,17 @@ public final class CudaBackend extends AbstractBackend {
             @Override
             public void free(long pointer) {
                 // may run from an arena's close on another thread, or after the context is gone (JVM exit):
-                // the status is ignored, there is nothing left to free then
+                // the status is ignored, there is nothing left to free then. The closing thread's own device is
+                // put back afterwards: an application thread working on another GPU that closes an arena of this
+                // backend's tensors would otherwise go on, unknowingly, on this backend's device
+                MemorySegment was = DEVICE_OUT.get();
+                boolean known = cudart_h.cudaGetDevice(was) == 0;
+                int previous = was.get(JAVA_INT, 0);
                 cudart_h.cudaSetDevice(deviceIndex);
                 cudart_h.cudaFree(MemorySegment.ofAddress(pointer));
+                if (known && previous != deviceIndex) {
+                    cudart_h.cudaSetDevice(previous);
+                }
             }
         }, cacheCap);
         ring = new StagingRing(new StagingRing.Host() {
@@ -405,7 +413,13 @@ public final class CudaBackend extends AbstractBackend {
         MemorySegment onStream = stream();   // the device current before the pool allocates on it
         long p = pool.acquire(bytes);
         DevicePool pool = this.pool;
-        MemorySegment device = MemorySegment.ofAddress(p).reinterpret(bytes, owner, s -> pool.release(p, bytes));
+        MemorySegment device;
+        try {
+            device = MemorySegment.ofAddress(p).reinterpret(bytes, owner, s -> pool.release(p, bytes));
+        } catch (RuntimeException e) {   // the arena closed by another thread since the check above: nothing owns p
+            pool.release(p, bytes);
+            throw e;
+        }
         check(cudart_h.cudaMemsetAsync(device, 0, bytes, onStream), "cudaMemsetAsync");
         return Tensor.wrap(device, dtype, Device.CUDA, shape).ownedBy(this);   // this stream orders its writes
     }
@@ -427,7 +441,7 @@ public final class CudaBackend extends AbstractBackend {
             long n = Math.min(bytes - done, ring.maxSlice());
             MemorySegment slice = ring.reserve(n);
             MemorySegment.copy(src, done, slice, 0, n);
-            queueThroughRing(cudart_h.cudaMemcpyAsync(MemorySegment.ofAddress(dst.segment().address() + done), slice,
+            queueThroughRing(cudart_h.cudaMemcpyAsync(dst.segment().asSlice(done, n), slice,
                     n, cudart_h.cudaMemcpyHostToDevice(), s), "cudaMemcpyAsync(host to device)");
             done += n;
         }
@@ -449,7 +463,7 @@ public final class CudaBackend extends AbstractBackend {
         for (long done = 0; done < bytes; ) {
             long n = Math.min(bytes - done, ring.maxSlice());
             MemorySegment slice = ring.reserve(n);
-            queueThroughRing(cudart_h.cudaMemcpyAsync(slice, MemorySegment.ofAddress(src.segment().address() + done),
+            queueThroughRing(cudart_h.cudaMemcpyAsync(slice, src.segment().asSlice(done, n),
                     n, cudart_h.cudaMemcpyDeviceToHost(), s), "cudaMemcpyAsync(device to host)");
             synchronizeAndCheckIds();
             MemorySegment.copy(slice, 0, dst, done, n);
@@ -468,7 +482,9 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized float itemK(Tensor x, long index) {
-        MemorySegment element = MemorySegment.ofAddress(x.segment().address() + index * Float.BYTES);
+        // a slice, not ofAddress: the downcall then holds the tensor's arena open (FFM refuses it once closed by
+        // another thread), where a bare address read whatever block the pool had handed out since
+        MemorySegment element = x.segment().asSlice(index * Float.BYTES, Float.BYTES);
         check(cudart_h.cudaMemcpyAsync(slots, element, Float.BYTES, cudart_h.cudaMemcpyDeviceToHost(), stream()),
                 "cudaMemcpyAsync(device to host)");
         synchronizeAndCheckIds();
