@@ -24,6 +24,84 @@ import org.seq4j.tensor.Tensor;
  * The base of every backend: each public method checks its arguments (shapes, dtypes, devices, live memory,
  * heap memory, overlap, index ranges, gemm extents) and decides zero extents, then calls the protected kernel of
  * the same name with a K suffix, which implementations override and which never re-checks.
+ *
+ * <h2>Writing a backend</h2>
+ *
+ * <ol>
+ * <li>Extend this class; {@link JavaBackend}, one plain loop per kernel, is the reference to read. Implement
+ *     {@link #name()}, {@link #device()}, {@link #description()}, {@link #synchronize()} and every abstract
+ *     {@code *K} method. The other protected methods have working defaults built from the abstract ones: override
+ *     {@link #packedMatrixK}, {@link #packedSize}, {@link #packK} and {@link #gemmPackedK} together for a packed
+ *     layout of one's own; the sequence kernels ({@code lstmSequenceForwardK}, {@link #lstmSequenceBackwardK},
+ *     {@link #gruSequenceForwardK}, {@link #gruSequenceBackwardK}, {@link #timeAttentionForwardK},
+ *     {@link #timeAttentionBackwardK}) to run a recurrence without a call per step; {@link #adamUpdateZeroK} to fuse
+ *     the update with zeroing the gradient; {@link #acceptsHeap} to take tensors over Java heap memory;
+ *     {@link #checkDeviceIds} where tensors live off the host (required there); {@link #closeK} to release what the
+ *     backend holds. The public methods are final: the checks are the same for every backend.</li>
+ * <li>Write a {@link BackendProvider}: a public class with a public no-argument constructor, cheap to construct
+ *     (native libraries are loaded in {@code probe()} and {@code create}), giving a lower-case name, a rank (lower is
+ *     tried first: cuda 0, openblas 10, java 100), a probe that says why the backend cannot run here, and
+ *     {@code create(BackendConfig)}.</li>
+ * <li>Register the provider both ways: {@code provides org.seq4j.backend.BackendProvider with ...} in the module's
+ *     {@code module-info.java} (the module path), and a line naming the class in
+ *     {@code META-INF/services/org.seq4j.backend.BackendProvider} (the class path, where the tests run).
+ *     {@link Backends}, {@code -Dseq4j.backend} and the command line then find it by its name.</li>
+ * <li>Run the conformance suite against the reference. {@code ConformanceTest} (seq4j-core's tests, published as its
+ *     test jar) runs every kernel, on seeded data and odd shapes, zero extents included, on each backend that
+ *     {@code Backends.names()} finds except {@code java}, and compares it with {@link JavaBackend}: its parameters
+ *     come from {@code org.seq4j.testing.TestBackends#accelerated}, and a backend that does not load here is skipped
+ *     with its probe's reason. The tolerances are stated per kind of kernel there: data movement, the embeddings, the
+ *     dropout mask and argmax must match bit for bit. A backend in a module of its own joins the suite as
+ *     {@code java/cuda/pom.xml} does: a test dependency on {@code org.seq4j:seq4j-core} of type {@code test-jar},
+ *     that artifact in surefire's {@code dependenciesToScan}, and the system property {@code seq4j.test.backends} set
+ *     to the backend's name, so that only it is compared with the reference. The same scan runs core's other
+ *     backend suites on it: BadInputTest, PublicApiMisuseTest, HeapMemoryTest and IdsChangedAfterTheCheckTest (every
+ *     backend; the last skips those whose ids live on a device) and SizeSweepTest (guard bands around every output,
+ *     every backend but java).</li>
+ * </ol>
+ *
+ * <h2>What a K method may rely on</h2>
+ *
+ * <ul>
+ * <li>The backend is open, and every tensor argument is not null (except where a parameter says it may be), is on
+ *     {@link #device()}, is owned by no other backend ({@link Tensor#owner()} is null or this one), and has memory
+ *     that is alive and accessible from the calling thread: native memory, unless {@link #acceptsHeap} said yes for
+ *     the public method. Closing while another thread is inside a call is the caller's error ({@link Backend}).</li>
+ * <li>The dtypes, shapes and int extents that each K method states; every strided matrix lies inside its
+ *     tensor.</li>
+ * <li>Overlap: an output shares no memory with any other argument, except where its K method says it may be an
+ *     input itself (the same elements: in place). Inputs may overlap one another.</li>
+ * <li>Zero extents are decided before: a call whose outputs are all empty does not reach its K method, and an output
+ *     that is a sum over an empty extent is written 0 (or {@code beta * out}) through {@link #fillK} or
+ *     {@link #scaleK}. So K methods see outputs with elements, and the only zero extents that reach them are those
+ *     their documentation names: gemm's and gemmPacked's k (C = beta C), the attention weights' hd (a = 1 / T), one
+ *     of the two widths of concatColumns and splitColumns, and, where ids or labels live on a device (which checks
+ *     them in the kernel), the embeddings' d and the softmax cross-entropy's v. copyInK and copyOutK are called for
+ *     empty tensors too.</li>
+ * <li>Ids and labels in host memory were checked in range; those in device memory were handed to
+ *     {@link #checkDeviceIds} instead.</li>
+ * </ul>
+ *
+ * <h2>What a K method must guarantee</h2>
+ *
+ * <ul>
+ * <li>Tensors are flat row-major buffers: take the extents from the int arguments, not from the tensors' shapes
+ *     (the defaults pass views and flat slices whose shapes differ, such as a (3N - 2, H) view of a GRU step's
+ *     candidate columns). Write every element of each output the K method writes (=), add into those it accumulates
+ *     (+=), and touch nothing else.</li>
+ * <li>No checks again, and no exception about the arguments (beyond the few refusals documented here, such as the
+ *     arena's in allocateK): a K method throws only for what the public method cannot see, such as an id or label
+ *     that another thread changed after the check (read each id once where it is used, never follow a bad one, and
+ *     throw the IndexOutOfBoundsException that the check would have; a device kernel skips it and the backend reports
+ *     it at its next synchronising call), a device fault, or memory exhausted.</li>
+ * <li>Threads: a backend is shared between threads ({@link Backend}), so K methods run at the same time on other
+ *     tensors. Keep no state of a call in fields, or hold a lock (CudaBackend locks around its one stream). A result
+ *     depends on the arguments and the backend's configuration only, never on timing or on other threads: runs repeat
+ *     to the bit.</li>
+ * <li>Results agree with {@link JavaBackend} within ConformanceTest's tolerances, and a fused kernel (the sequence
+ *     and time-attention kernels) gives the same bits as the loop of this backend's own step kernels that its default
+ *     runs.</li>
+ * </ul>
  */
 public abstract class AbstractBackend implements Backend {
 
@@ -63,6 +141,20 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
+    /**
+     * Allocates a zero-filled tensor of {@code shape} on {@link #device()}, its memory released by {@code arena}, for
+     * {@link #allocate}. Checked: the backend is open, arena and dtype are not null, the arena is not closed, every
+     * dimension is at least 0 and the byte size fits a long; zero-size shapes are not filtered and must give an empty
+     * tensor. A refusal by the arena itself (confined to another thread, or closed since the check) must come out as
+     * the IllegalStateException or WrongThreadException the arena threw, before anything is allocated: the public
+     * method rewords it. A backend whose kernels run in an order of its own (a device stream) marks its tensors with
+     * {@link Tensor#ownedBy}, so that other backends refuse them.
+     *
+     * @param arena the caller's arena, open; the memory's lifetime
+     * @param dtype the element type
+     * @param shape the dimensions, each at least 0; may be the caller's array: copy it to keep it
+     * @return a new zero-filled tensor on this backend's device
+     */
     protected abstract Tensor allocateK(Arena arena, DType dtype, int[] shape);
 
     @Override
@@ -81,6 +173,14 @@ public abstract class AbstractBackend implements Backend {
         copyK(dst, src);
     }
 
+    /**
+     * dst = src element for element, the bits as they are (NaN payloads kept), for {@link #copy}; the defaults use it
+     * too ({@link #packK}, {@link #lstmSequenceBackwardK}). Checked: equal element counts (the shapes may differ: copy
+     * the flat buffers), one dtype (F32 or I32), no overlap, and at least one element.
+     *
+     * @param dst the destination
+     * @param src the source, as many elements of the same dtype
+     */
     protected abstract void copyK(Tensor dst, Tensor src);
 
     @Override
@@ -112,7 +212,16 @@ public abstract class AbstractBackend implements Backend {
         copyInK(dst, src);
     }
 
-    /** Copies {@code src.byteSize()} bytes of host memory (heap or native) into dst. */
+    /**
+     * Copies {@code src.byteSize()} bytes of host memory (heap or native) into dst, for the three {@code copyIn}
+     * methods. Checked: dst is live (the array forms also checked its dtype), src is alive, accessible from this thread
+     * and exactly {@code dst.byteSize()} bytes. Not filtered for zero: empty tensors reach this method. src may be heap
+     * memory on every backend, whatever {@link #acceptsHeap} says (the array forms wrap the caller's array), and the
+     * caller may reuse it once this returns: a device that copies asynchronously stages it first.
+     *
+     * @param dst the destination on this backend's device
+     * @param src host memory of exactly {@code dst.byteSize()} bytes
+     */
     protected abstract void copyInK(Tensor dst, MemorySegment src);
 
     @Override
@@ -144,6 +253,16 @@ public abstract class AbstractBackend implements Backend {
         copyOutK(dst, src);
     }
 
+    /**
+     * Copies src's {@code byteSize()} bytes out into host memory (heap or native), for the three {@code copyOut}
+     * methods; they are there when this returns (a device waits for its queued work first, and reports what its kernels
+     * found, such as bad ids). Checked: src is live (the array forms also checked its dtype), dst is alive, writable,
+     * accessible from this thread and exactly {@code src.byteSize()} bytes. Not filtered for zero: empty tensors reach
+     * this method. dst may be heap memory on every backend.
+     *
+     * @param dst host memory of exactly {@code src.byteSize()} bytes, writable
+     * @param src the source on this backend's device
+     */
     protected abstract void copyOutK(MemorySegment dst, Tensor src);
 
     @Override
@@ -157,6 +276,14 @@ public abstract class AbstractBackend implements Backend {
         return itemK(x, index);
     }
 
+    /**
+     * Element {@code index} (flat, row-major) of a float32 tensor, read to the host, for {@link #item}: a
+     * synchronisation point on a device. Checked: x is live and F32, and {@code 0 <= index < x.size()}.
+     *
+     * @param x     a float32 tensor
+     * @param index the flat index, inside x
+     * @return the element
+     */
     protected abstract float itemK(Tensor x, long index);
 
     // ---- elementwise -----------------------------------------------------------------------------------
@@ -175,6 +302,14 @@ public abstract class AbstractBackend implements Backend {
         fillK(x, value);
     }
 
+    /**
+     * x[i] = value for every element, for {@link #fill}: F32 elements get value, I32 elements {@code (int) value}. This
+     * class also writes through it the outputs that are sums over nothing, and the defaults their zeroed buffers.
+     * Checked: x is live and not empty; where x is I32, value is an exact int32.
+     *
+     * @param x     the tensor to fill, F32 or I32
+     * @param value the value
+     */
     protected abstract void fillK(Tensor x, float value);
 
     @Override
@@ -186,6 +321,13 @@ public abstract class AbstractBackend implements Backend {
         scaleK(x, alpha);
     }
 
+    /**
+     * x *= alpha, for {@link #scale}, and for {@link #sumRows} over no rows with {@code beta != 0}. x is read even
+     * where alpha is 0 (the reference multiplies: 0 times NaN is NaN). Checked: x is F32 and not empty.
+     *
+     * @param x     F32, scaled in place
+     * @param alpha the factor
+     */
     protected abstract void scaleK(Tensor x, float alpha);
 
     @Override
@@ -200,6 +342,15 @@ public abstract class AbstractBackend implements Backend {
         addScaledK(y, x, alpha);
     }
 
+    /**
+     * y += alpha * x element for element, for {@link #addScaled}. Checked: both F32 with the same element count
+     * (shapes may differ), y is x itself (the same elements: in place) or shares no memory with it, at least one
+     * element.
+     *
+     * @param y     F32, accumulated
+     * @param x     F32, as many elements
+     * @param alpha the factor
+     */
     protected abstract void addScaledK(Tensor y, Tensor x, float alpha);
 
     @Override
@@ -217,6 +368,14 @@ public abstract class AbstractBackend implements Backend {
         mulK(out, a, b);
     }
 
+    /**
+     * out = a * b element for element, for {@link #mul}. Checked: all F32 with the same element count; out is a or b
+     * itself (in place) or shares no memory with it; a and b may overlap (both only read); at least one element.
+     *
+     * @param out F32, written
+     * @param a   F32
+     * @param b   F32
+     */
     protected abstract void mulK(Tensor out, Tensor a, Tensor b);
 
     @Override
@@ -243,7 +402,17 @@ public abstract class AbstractBackend implements Backend {
         swapAxes01K(out, in, n, t, f);
     }
 
-    /** out (t, n, f) = in (n, t, f). */
+    /**
+     * out (t, n, f) = in (n, t, f) with the first two axes swapped, element bits copied (any 4-byte dtype), for
+     * {@link #swapAxes01}; the default {@link #packK} also transposes a dense weight matrix with it (f = 1, tensors of
+     * any shape holding the elements). Checked: one dtype, the sizes, out apart from in; n, t and f are all at least 1.
+     *
+     * @param out (t, n, f), written
+     * @param in  (n, t, f)
+     * @param n   in's first extent
+     * @param t   in's second extent
+     * @param f   the trailing extent, 1 for rank-2 tensors
+     */
     protected abstract void swapAxes01K(Tensor out, Tensor in, int n, int t, int f);
 
     @Override
@@ -264,6 +433,18 @@ public abstract class AbstractBackend implements Backend {
         concatColumnsK(out, a, b, m, a.dim(1), b.dim(1));
     }
 
+    /**
+     * out (m, f1 + f2) = [a | b], row by row, for {@link #concatColumns}. Checked: all F32, a (m, f1), b (m, f2), out
+     * (m, f1 + f2) with f1 + f2 inside an int, out apart from a and b; m and f1 + f2 are at least 1, but one of f1 and
+     * f2 may be 0 (that input is then empty and not read).
+     *
+     * @param out (m, f1 + f2), written
+     * @param a   (m, f1)
+     * @param b   (m, f2)
+     * @param m   the rows, at least 1
+     * @param f1  a's columns, at least 0
+     * @param f2  b's columns, at least 0
+     */
     protected abstract void concatColumnsK(Tensor out, Tensor a, Tensor b, int m, int f1, int f2);
 
     @Override
@@ -286,6 +467,18 @@ public abstract class AbstractBackend implements Backend {
         splitColumnsK(da, db, dout, m, da.dim(1), db.dim(1));
     }
 
+    /**
+     * da (m, f1) = dout[:, :f1] and db (m, f2) = dout[:, f1:], for {@link #splitColumns}. Checked: all F32 in those
+     * shapes, da, db and dout pairwise apart; m and f1 + f2 are at least 1, but one of f1 and f2 may be 0
+     * (that output is then empty).
+     *
+     * @param da   (m, f1), written
+     * @param db   (m, f2), written
+     * @param dout (m, f1 + f2)
+     * @param m    the rows, at least 1
+     * @param f1   da's columns, at least 0
+     * @param f2   db's columns, at least 0
+     */
     protected abstract void splitColumnsK(Tensor da, Tensor db, Tensor dout, int m, int f1, int f2);
 
     // ---- BLAS ------------------------------------------------------------------------------------------
@@ -310,7 +503,29 @@ public abstract class AbstractBackend implements Backend {
         gemmK(transA, transB, m, n, alpha == 0f ? 0 : k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
-    /** Called with m, n > 0; k may be 0 (then C = beta * C). */
+    /**
+     * C = alpha op(A) op(B) + beta C, row-major, for {@link #gemm} (the maths and strides are described there) and the
+     * default {@link #gemmPackedK}. Checked: all F32; m and n are at least 1; each matrix as stored lies inside its
+     * tensor, with {@code ld >= max(1, its stored columns)}, so that no element outside a tensor is addressed; c shares
+     * no memory with a or b (a and b may overlap). k may be 0, and is passed as 0 where alpha is 0 as well: then
+     * neither factor may be read (a NaN in them must not reach C) and C = beta C. Where beta is 0, C must be written
+     * without being read (it may hold NaN). Only the m rows of n elements of C are written, never the elements between
+     * rows.
+     *
+     * @param transA whether A is used transposed
+     * @param transB whether B is used transposed
+     * @param m      rows of op(A) and C, at least 1
+     * @param n      columns of op(B) and C, at least 1
+     * @param k      the inner extent, at least 0
+     * @param alpha  the product's factor
+     * @param a      F32 holding A: (m, k), or (k, m) when transposed, at row stride lda
+     * @param lda    A's row stride in elements
+     * @param b      F32 holding B: (k, n), or (n, k) when transposed, at row stride ldb
+     * @param ldb    B's row stride in elements
+     * @param beta   C's factor
+     * @param c      F32 holding C (m, n) at row stride ldc
+     * @param ldc    C's row stride in elements
+     */
     protected abstract void gemmK(Transpose transA, Transpose transB, int m, int n, int k,
                                   float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc);
 
@@ -349,8 +564,30 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * Called with m, n, batch > 0 and every matrix checked to lie inside its tensor; k may be 0 (then C = beta C for
-     * every matrix), and then strideA and strideB are 0.
+     * {@link #gemmK} over batch matrices, matrix p of A, B and C starting p strideA, p strideB and p strideC elements
+     * into its tensor, for {@link #gemmStridedBatched}; the default {@link #packK} also uses it for a strided weight
+     * matrix in device memory. Checked: as gemmK for every matrix of the batch (each lies inside its tensor), batch at
+     * least 1, strides at least 0 (0 reuses one A or B), the C matrices share no memory with one another (strideC spans
+     * a whole C where batch is above 1) nor with a or b. k may be 0 (also passed as 0 where alpha is 0): then C = beta
+     * C for every matrix, A and B are not read, and strideA and strideB are 0.
+     *
+     * @param transA  whether each A is used transposed
+     * @param transB  whether each B is used transposed
+     * @param m       rows of op(A) and C, at least 1
+     * @param n       columns of op(B) and C, at least 1
+     * @param k       the inner extent, at least 0
+     * @param alpha   the products' factor
+     * @param a       F32 holding the batch of A
+     * @param lda     row stride of each A
+     * @param strideA elements from one A to the next
+     * @param b       F32 holding the batch of B
+     * @param ldb     row stride of each B
+     * @param strideB elements from one B to the next
+     * @param beta    C's factor
+     * @param c       F32 holding the batch of C
+     * @param ldc     row stride of each C
+     * @param strideC elements from one C to the next
+     * @param batch   the number of products, at least 1
      */
     protected abstract void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k,
                                                 float alpha, Tensor a, int lda, long strideA, Tensor b, int ldb,
@@ -379,8 +616,19 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * Allocates an unfilled packed matrix whose storage holds exactly {@link #packedSize} float32 elements. The
-     * default layout is B itself, row-major (for BF16: each float rounded to bfloat16, still stored as a float).
+     * Allocates an unfilled packed matrix whose storage holds exactly {@link #packedSize} float32 elements, for
+     * {@link #packedMatrix}. The default layout is B itself, row-major (for BF16: each float rounded to bfloat16, still
+     * stored as a float); override it with {@link #packedSize}, {@link #packK} and {@link #gemmPackedK} for a layout of
+     * one's own. Checked: the backend and the arena are open, precision is not null, rows and cols are at least 0
+     * (either may be 0). The public method checks the result (owned by this backend, these rows, cols and precision,
+     * storage of packedSize elements) and throws IllegalStateException, as for a backend bug, where it differs; a
+     * refusal by the arena must come out as in {@link #allocateK}.
+     *
+     * @param arena     the caller's arena, open; owns the storage
+     * @param rows      K, at least 0
+     * @param cols      N, at least 0
+     * @param precision F32 or BF16
+     * @return an unfilled packed matrix owned by this backend
      */
     protected PackedMatrix packedMatrixK(Arena arena, int rows, int cols, PackedMatrix.Precision precision) {
         return new PackedMatrix(this, rows, cols, precision, allocate(arena, DType.F32, rows, cols));
@@ -388,7 +636,13 @@ public abstract class AbstractBackend implements Backend {
 
     /**
      * How many float32 elements this backend's packed layout of a (rows, cols) matrix takes; checked against the
-     * storage before every pack and product, so that a kernel never reads past it.
+     * storage before every pack and product, so that a kernel never reads past it. A pure function of its arguments
+     * that agrees with {@link #packedMatrixK}; the default is {@code rows * cols}.
+     *
+     * @param rows      K, at least 0
+     * @param cols      N, at least 0
+     * @param precision F32 or BF16
+     * @return the storage's element count
      */
     protected long packedSize(int rows, int cols, PackedMatrix.Precision precision) {
         return (long) rows * cols;
@@ -433,9 +687,18 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * Fills dst from op(w) (k, n > 0), w row-major with row stride ldw (checked: it lies inside w). The default
-     * copies (or transposes) w into the row-major storage and, for BF16, rounds every element to bfloat16 on the
-     * host.
+     * Fills dst from op(w), for both {@code pack} methods: K = dst.rows() rows and N = dst.cols() columns, w row-major
+     * with row stride ldw. Checked: dst is this backend's, its storage live, F32 and of exactly {@link #packedSize}
+     * elements; w is live and F32, and op(w) as stored ((K, N), or (N, K) when transposed) lies inside it at stride ldw
+     * (for the three-argument pack, w is exactly that shape and ldw its row length); dst's storage shares no memory
+     * with w; K and N are at least 1. The public method marks dst packed afterwards. A pack is a snapshot: later writes
+     * to w must not show through dst. The default copies (or transposes) w into the row-major storage and, for BF16,
+     * rounds every element to bfloat16 on the host.
+     *
+     * @param dst   the packed matrix to fill
+     * @param trans whether w is used transposed
+     * @param w     the weights, F32
+     * @param ldw   w's row stride in elements
      */
     protected void packK(PackedMatrix dst, Transpose trans, Tensor w, int ldw) {
         // the default packedMatrixK's storage is already (rows, cols): no view (an allocation in every training step)
@@ -567,8 +830,20 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * c (m, n) = a (m, k) B + beta c with m, n > 0 (k may be 0: c = beta c, not read when beta = 0), a and c
-     * row-major with row strides lda and ldc (checked: inside a and c). The default: gemm over the row-major storage.
+     * c (m, n) = a (m, k) B + beta c, B packed (k = b.rows(), n = b.cols()), for both {@code gemmPacked} methods and
+     * the default sequence kernels (which pass row strides 3H or 4H and views of each step). Checked: b is this
+     * backend's, packed, its storage of {@link #packedSize} elements; a and c are F32 and lie inside their tensors at
+     * row strides lda and ldc, {@code lda >= max(1, k)} and {@code ldc >= n}; c shares no memory with a or b's storage;
+     * m and n are at least 1, k at least 0 (then c = beta c). Where beta is 0, c is not read; the elements of c between
+     * its rows are neither read nor written. The default: gemmK over the row-major storage.
+     *
+     * @param m    the rows of a and c, at least 1
+     * @param c    F32 holding (m, n) at row stride ldc
+     * @param ldc  c's row stride in elements
+     * @param a    F32 holding (m, k) at row stride lda
+     * @param lda  a's row stride in elements
+     * @param b    the packed (k, n) matrix
+     * @param beta c's factor
      */
     protected void gemmPackedK(int m, Tensor c, int ldc, Tensor a, int lda, PackedMatrix b, float beta) {
         int k = b.rows(), n = b.cols();
@@ -614,6 +889,15 @@ public abstract class AbstractBackend implements Backend {
         addBiasK(y, b, y.dim(0), y.dim(1));
     }
 
+    /**
+     * y (m, n) += b (n,) added to every row, for {@link #addBias}. Checked: y is 2-D (m, n) and F32, b is F32 of shape
+     * (n,), the two share no memory; m and n are at least 1.
+     *
+     * @param y (m, n), accumulated
+     * @param b (n,)
+     * @param m y's rows
+     * @param n y's columns
+     */
     protected abstract void addBiasK(Tensor y, Tensor b, int m, int n);
 
     @Override
@@ -638,6 +922,18 @@ public abstract class AbstractBackend implements Backend {
         sumRowsK(out, x, beta, x.dim(0), x.dim(1));
     }
 
+    /**
+     * out (n,) = beta * out + the sum of the m rows of x (m, n), for {@link #sumRows}; where beta is 0, out is written
+     * without being read. The reference sums each column in double, rows in order. Checked: x is 2-D and F32, out is
+     * F32 of shape (n,) and shares no memory with x; m and n are at least 1 (with no rows, this class has already
+     * written {@code beta * out}).
+     *
+     * @param out  (n,), written or accumulated by beta
+     * @param x    (m, n)
+     * @param beta out's factor
+     * @param m    x's rows
+     * @param n    x's columns
+     */
     protected abstract void sumRowsK(Tensor out, Tensor x, float beta, int m, int n);
 
     // ---- activations -----------------------------------------------------------------------------------
@@ -650,6 +946,13 @@ public abstract class AbstractBackend implements Backend {
         sigmoidForwardK(y, x);
     }
 
+    /**
+     * y = 1 / (1 + exp(-x)) element for element, for {@link #sigmoidForward}. Checked: y and x F32 with the same
+     * element count (shapes may differ), y is x itself (in place) or shares no memory with it, at least one element.
+     *
+     * @param y F32, written
+     * @param x F32
+     */
     protected abstract void sigmoidForwardK(Tensor y, Tensor x);
 
     @Override
@@ -660,6 +963,14 @@ public abstract class AbstractBackend implements Backend {
         sigmoidBackwardK(dx, y, dy);
     }
 
+    /**
+     * dx = dy * y * (1 - y) element for element, for {@link #sigmoidBackward}. Checked: all F32 with the same element
+     * count; dx is dy or y itself (in place) or shares no memory with it; y and dy may overlap; at least one element.
+     *
+     * @param dx F32, written
+     * @param y  the forward's output
+     * @param dy the incoming gradient
+     */
     protected abstract void sigmoidBackwardK(Tensor dx, Tensor y, Tensor dy);
 
     @Override
@@ -670,6 +981,13 @@ public abstract class AbstractBackend implements Backend {
         tanhForwardK(y, x);
     }
 
+    /**
+     * y = tanh(x) element for element, for {@link #tanhForward}. Checked: y and x F32 with the same element count
+     * (shapes may differ), y is x itself (in place) or shares no memory with it, at least one element.
+     *
+     * @param y F32, written
+     * @param x F32
+     */
     protected abstract void tanhForwardK(Tensor y, Tensor x);
 
     @Override
@@ -680,6 +998,14 @@ public abstract class AbstractBackend implements Backend {
         tanhBackwardK(dx, y, dy);
     }
 
+    /**
+     * dx = dy * (1 - y * y) element for element, for {@link #tanhBackward}. Checked: all F32 with the same element
+     * count; dx is dy or y itself (in place) or shares no memory with it; y and dy may overlap; at least one element.
+     *
+     * @param dx F32, written
+     * @param y  the forward's output
+     * @param dy the incoming gradient
+     */
     protected abstract void tanhBackwardK(Tensor dx, Tensor y, Tensor dy);
 
     @Override
@@ -696,6 +1022,16 @@ public abstract class AbstractBackend implements Backend {
         softmaxForwardK(y, x, x.dim(0), x.dim(1));
     }
 
+    /**
+     * y (m, v) = the softmax of each row of x (m, v), for {@link #softmaxForward} (the reference subtracts the row's
+     * maximum and sums in double). Checked: x 2-D and F32, y F32 of the same shape and x itself (in place) or apart
+     * from it; m and v are at least 1.
+     *
+     * @param y (m, v), written
+     * @param x (m, v)
+     * @param m the rows
+     * @param v the columns
+     */
     protected abstract void softmaxForwardK(Tensor y, Tensor x, int m, int v);
 
     @Override
@@ -715,6 +1051,16 @@ public abstract class AbstractBackend implements Backend {
         softmaxBackwardK(dx, y, dy, y.dim(0), y.dim(1));
     }
 
+    /**
+     * dx (m, v) = y * (dy - the row's sum of y * dy), for {@link #softmaxBackward}. Checked: all F32 of shape (m, v);
+     * dx is dy or y itself (in place) or shares no memory with it; m and v are at least 1.
+     *
+     * @param dx (m, v), written
+     * @param y  (m, v), the forward's output
+     * @param dy (m, v), the incoming gradient
+     * @param m  the rows
+     * @param v  the columns
+     */
     protected abstract void softmaxBackwardK(Tensor dx, Tensor y, Tensor dy, int m, int v);
 
     // ---- recurrent cells -------------------------------------------------------------------------------
@@ -742,6 +1088,20 @@ public abstract class AbstractBackend implements Backend {
         lstmCellForwardK(hNext, cNext, gates, cPrev, n, h);
     }
 
+    /**
+     * One LSTM step after its products, for {@link #lstmCellForward} and the default {@link #lstmSequenceForwardK}: the
+     * pre-activations in gates (n, 4H), sliced f, g, i, o, are overwritten with sigmoid(f), tanh(g), sigmoid(i),
+     * sigmoid(o); cNext = f * cPrev + g * i and hNext = o * tanh(cNext) are written. Checked: all F32, hNext, cNext and
+     * cPrev (n, h), gates (n, 4h) with 4h inside an int, the four pairwise apart (the C kernels promise their compiler
+     * so); n and h are at least 1.
+     *
+     * @param hNext (n, h), written
+     * @param cNext (n, h), written
+     * @param gates (n, 4h), read and overwritten with the activated gates
+     * @param cPrev (n, h)
+     * @param n     the rows
+     * @param h     the hidden size H
+     */
     protected abstract void lstmCellForwardK(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev, int n, int h);
 
     @Override
@@ -794,7 +1154,25 @@ public abstract class AbstractBackend implements Backend {
         lstmCellBackwardK(dA, dcPrev, gates, cNext, cPrev, dhNext, dhCarry, dcNext, n, h);
     }
 
-    /** dh = dhNext + dhCarry, or dhNext where dhCarry is null */
+    /**
+     * The LSTM step's backward, for both {@code lstmCellBackward} methods and the default
+     * {@link #lstmSequenceBackwardK}: with dh = dhNext + dhCarry (or dhNext where dhCarry is null) and ds = dcNext + dh
+     * o (1 - tanh(cNext)^2), writes dcPrev = ds * f and dA (n, 4H), the gradient of the pre-activations sliced f, g, i,
+     * o (each through its activation's derivative, from the activated gates). Checked: all F32 in the shapes below; dA
+     * and dcPrev share no memory with each other or any input (dhCarry included); inputs may overlap one another; n and
+     * h are at least 1.
+     *
+     * @param dA      (n, 4h), written
+     * @param dcPrev  (n, h), written
+     * @param gates   (n, 4h), the activated gates of the forward
+     * @param cNext   (n, h)
+     * @param cPrev   (n, h)
+     * @param dhNext  (n, h), the hidden gradient (its first part where dhCarry is given)
+     * @param dhCarry (n, h), the part carried back from the next step, or null for none
+     * @param dcNext  (n, h)
+     * @param n       the rows
+     * @param h       the hidden size H
+     */
     protected abstract void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                                               Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h);
 
@@ -866,8 +1244,26 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * The recurrence from looked-up pre-activations, with t, n, h > 0 and the ids checked. The default: every id's row
-     * of table into gates (embeddingForwardK over all T N rows), then lstmSequenceForwardK.
+     * The recurrence from looked-up pre-activations, for
+     * {@link #lstmSequenceForward(Tensor, Tensor, Tensor, PackedMatrix, boolean, Tensor, Tensor)}: row r of gates[s] is
+     * row ids[s, r] of table before step s, then as the other lstmSequenceForwardK. Checked: as there, and table
+     * (v, 4h) F32, ids (t, n) I32 with t n inside an int, the outputs apart from table and ids; every id in [0, v)
+     * where ids are on the host (else {@link #checkDeviceIds} was called instead, and v may be 0). An implementation
+     * reads each id once where it uses it and never follows a bad one (another thread may have changed it since the
+     * check): the host throws the check's IndexOutOfBoundsException, a device skips it and reports it. The default:
+     * {@link #embeddingForwardK} over all t n rows into gates, then the other lstmSequenceForwardK.
+     *
+     * @param hs       (t+1, n, h): h_0 read, h_1 .. h_T written
+     * @param cs       (t+1, n, h): c_0 read, c_1 .. c_T written
+     * @param gates    (t, n, 4h), written: the activated gates
+     * @param wh       Wh (h, 4h), packed by this backend
+     * @param fromZero whether step 0 adds no product (h_0 is zero)
+     * @param table    (v, 4h), the folded input projection
+     * @param ids      (t, n) I32
+     * @param t        the steps, at least 1
+     * @param n        the rows, at least 1
+     * @param h        the hidden size, at least 1
+     * @param v        table's rows
      */
     protected void lstmSequenceForwardK(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero,
                                         Tensor table, Tensor ids, int t, int n, int h, int v) {
@@ -876,8 +1272,22 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * The recurrence with t, n, h > 0. The default: the loop of gemmPackedK (beta 1) and lstmCellForwardK, step by
-     * step, over views of each step.
+     * The LSTM recurrence over t steps, for
+     * {@link #lstmSequenceForward(Tensor, Tensor, Tensor, PackedMatrix, boolean)}: gates[s] += hs[s] Wh
+     * (not at step 0 where fromZero), then the cell writes hs[s+1], cs[s+1] and activates gates[s]. Checked: wh is this
+     * backend's and packed, (h, 4h); all F32, gates (t, n, 4h), hs and cs (t+1, n, h); hs, cs and gates pairwise apart
+     * and apart from wh's storage; t, n and h are at least 1. An override must give the same bits as this default does
+     * on this backend (the loop of its own {@link #gemmPackedK}, beta 1, and {@link #lstmCellForwardK}); the default
+     * walks views of each step.
+     *
+     * @param hs       (t+1, n, h): h_0 read, h_1 .. h_T written
+     * @param cs       (t+1, n, h): c_0 read, c_1 .. c_T written
+     * @param gates    (t, n, 4h): x Wx + b of every step on entry, the activated gates on return
+     * @param wh       Wh (h, 4h), packed by this backend
+     * @param fromZero whether step 0 adds no product (h_0 is zero)
+     * @param t        the steps
+     * @param n        the rows
+     * @param h        the hidden size H
      */
     protected void lstmSequenceForwardK(Tensor hs, Tensor cs, Tensor gates, PackedMatrix wh, boolean fromZero, int t,
                                         int n, int h) {
@@ -963,9 +1373,26 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * The backward recurrence with t, n, h > 0. The default: the loop of lstmCellBackwardK and gemmPackedK (beta 0),
-     * step by step, work holding the carried dh and two cell-state gradients in turn; no product at step 0 when dh0
-     * is null.
+     * The LSTM backward over t steps, for {@link #lstmSequenceBackward} (the recurrence is described there). Checked:
+     * whT is this backend's and packed, (4h, h); all F32 in the shapes below; dhs, or else dhLast, is given; the
+     * outputs (dA, dh0, dc0, work) share no memory with one another or any input; t, n and h are at least 1 (with no
+     * steps, this class has written dh0 and dc0 itself). An override must give the same bits as this default does on
+     * this backend: the loop of {@link #lstmCellBackwardK} and {@link #gemmPackedK} (beta 0), work holding the carried
+     * dh and two cell-state gradients in turn, no product at step 0 where dh0 is null.
+     *
+     * @param dA     (t, n, 4h), written
+     * @param dh0    (n, h), written; or null: not computed
+     * @param dc0    (n, h), written
+     * @param work   (3, n, h), scratch
+     * @param gates  (t, n, 4h), the forward's activated gates
+     * @param cs     (t+1, n, h), the forward's cell states
+     * @param dhs    (t, n, h), the output gradients; or null: dhLast at the last step, zero before
+     * @param dhLast (n, h), used where dhs is null
+     * @param dcLast (n, h), the gradient arriving at c_T; or null for zero
+     * @param whT    Wh^T (4h, h), packed by this backend
+     * @param t      the steps
+     * @param n      the rows
+     * @param h      the hidden size H
      */
     protected void lstmSequenceBackwardK(Tensor dA, Tensor dh0, Tensor dc0, Tensor work, Tensor gates, Tensor cs,
                                          Tensor dhs, Tensor dhLast, Tensor dcLast, PackedMatrix whT, int t, int n,
@@ -1087,6 +1514,18 @@ public abstract class AbstractBackend implements Backend {
         gruGatesForwardK(rh, gates, hPrev, n, h);
     }
 
+    /**
+     * The GRU step's gates, for {@link #gruGatesForward} and the default {@link #gruSequenceForwardK}: columns [0, 2H)
+     * of gates (the pre-activations of z and r) are overwritten with their sigmoids, rh = r * hPrev is written, and
+     * columns [2H, 3H) are not touched. Checked: all F32, rh and hPrev (n, h), gates (n, 3h) with 3h inside an int, the
+     * three pairwise apart; n and h are at least 1. The default sequence passes per-step views.
+     *
+     * @param rh    (n, h), written
+     * @param gates (n, 3h), columns [0, 2h) read and overwritten
+     * @param hPrev (n, h)
+     * @param n     the rows
+     * @param h     the hidden size H
+     */
     protected abstract void gruGatesForwardK(Tensor rh, Tensor gates, Tensor hPrev, int n, int h);
 
     @Override
@@ -1107,6 +1546,18 @@ public abstract class AbstractBackend implements Backend {
         gruCellForwardK(hNext, gates, hPrev, n, h);
     }
 
+    /**
+     * The GRU step's candidate and new state, for {@link #gruCellForward} and the default {@link #gruSequenceForwardK}:
+     * columns [2H, 3H) of gates are overwritten with hhat = their tanh, and hNext = (1 - z) * hPrev + z * hhat is
+     * written (z from columns [0, H), already activated). Checked: all F32, hNext and hPrev (n, h), gates (n, 3h), the
+     * three pairwise apart; n and h are at least 1.
+     *
+     * @param hNext (n, h), written
+     * @param gates (n, 3h), columns [2h, 3h) read and overwritten
+     * @param hPrev (n, h)
+     * @param n     the rows
+     * @param h     the hidden size H
+     */
     protected abstract void gruCellForwardK(Tensor hNext, Tensor gates, Tensor hPrev, int n, int h);
 
     @Override
@@ -1201,8 +1652,24 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * The backward with t, n, h > 0. The default: dh0 = 0, then the loop of the two GRU backward kernels and
-     * gemmPackedK (row stride 3H), step by step, over views of each step.
+     * The GRU backward over t steps, for {@link #gruSequenceBackward} (the loop is described there). Checked: zrT
+     * (2h, h) and hhT (h, h) are this backend's, packed, in one precision; all F32 in the shapes below; dA, dh0, dhs
+     * and drh share no memory with one another, with gates or hs, or with the packed storages; t, n and h are at least
+     * 1 (with no steps, this class has written dh0 = 0). An override must give the same bits as this default does on
+     * this backend: dh0 = 0, then the loop of the two GRU backward kernels and {@link #gemmPackedK} (row stride 3H)
+     * over views of each step; like the forward's default, it refuses an n whose 3n exceeds an int.
+     *
+     * @param dA    (t, n, 3h), written
+     * @param dh0   (n, h), written
+     * @param dhs   (t, n, h): each step's output gradient on entry, the whole gradient of h_{s+1} on return
+     * @param drh   (n, h), work
+     * @param gates (t, n, 3h), the forward's activated gates
+     * @param hs    (t+1, n, h), the forward's states
+     * @param zrT   Wh[:, :2H]^T (2h, h), packed
+     * @param hhT   Whh^T (h, h), packed
+     * @param t     the steps
+     * @param n     the rows
+     * @param h     the hidden size H
      */
     protected void gruSequenceBackwardK(Tensor dA, Tensor dh0, Tensor dhs, Tensor drh, Tensor gates, Tensor hs,
                                         PackedMatrix zrT, PackedMatrix hhT, int t, int n, int h) {
@@ -1218,8 +1685,22 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * The recurrence with t, n, h > 0. The default: the loop of gemmPackedK (beta 1, row stride 3H) and the two GRU
-     * kernels, step by step, over views of each step.
+     * The GRU recurrence over t steps, for {@link #gruSequenceForward} (the loop is described there). Checked: zr
+     * (h, 2h) and hh (h, h) are this backend's, packed, in one precision; all F32, gates (t, n, 3h), hs (t+1, n, h),
+     * rhs (t, n, h), pairwise apart and apart from the packed storages; t, n and h are at least 1. An override must
+     * give the same bits as this default does on this backend: the loop of {@link #gemmPackedK} (beta 1, row stride 3H)
+     * and the two GRU kernels over views of each step, without the products at step 0 where fromZero. The default
+     * refuses (IllegalArgumentException) an n whose 3n exceeds an int, which its step views need.
+     *
+     * @param hs       (t+1, n, h): h_0 read, h_1 .. h_T written
+     * @param gates    (t, n, 3h): x Wx + b on entry, the activated gates on return
+     * @param rhs      (t, n, h), written: r * h_prev of every step
+     * @param zr       Wh[:, :2H] (h, 2h), packed
+     * @param hh       Whh (h, h), packed
+     * @param fromZero whether step 0 adds no products (h_0 is zero)
+     * @param t        the steps
+     * @param n        the rows
+     * @param h        the hidden size H
      */
     protected void gruSequenceForwardK(Tensor hs, Tensor gates, Tensor rhs, PackedMatrix zr, PackedMatrix hh,
                                        boolean fromZero, int t, int n, int h) {
@@ -1257,6 +1738,19 @@ public abstract class AbstractBackend implements Backend {
         gruCellBackwardK(dA, gates, hPrev, dhNext, n, h);
     }
 
+    /**
+     * The backward of the GRU candidate and update gate, for {@link #gruCellBackward} and the default
+     * {@link #gruSequenceBackwardK}: dA[:, 0:H] = dhNext (hhat - hPrev) z (1 - z) and dA[:, 2H:3H] = dhNext z
+     * (1 - hhat^2) are written; dA's columns [H, 2H) are not touched. Checked: all F32, dA and gates (n, 3h), hPrev and
+     * dhNext (n, h); dA shares no memory with any input; n and h are at least 1.
+     *
+     * @param dA     (n, 3h), columns [0, h) and [2h, 3h) written
+     * @param gates  (n, 3h), the forward's activated gates
+     * @param hPrev  (n, h)
+     * @param dhNext (n, h)
+     * @param n      the rows
+     * @param h      the hidden size H
+     */
     protected abstract void gruCellBackwardK(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext, int n, int h);
 
     @Override
@@ -1287,6 +1781,21 @@ public abstract class AbstractBackend implements Backend {
         gruGatesBackwardK(dA, dhPrev, gates, hPrev, dhNext, drh, n, h);
     }
 
+    /**
+     * The backward of the GRU gates once drh is known, for {@link #gruGatesBackward} and the default
+     * {@link #gruSequenceBackwardK}: dA[:, H:2H] = drh hPrev r (1 - r) is written, dhPrev += dhNext (1 - z) + drh r
+     * accumulates; dA's other columns are not touched. Checked: all F32, dA and gates (n, 3h), the others (n, h); dA
+     * and dhPrev share no memory with each other or any input; n and h are at least 1.
+     *
+     * @param dA     (n, 3h), columns [h, 2h) written
+     * @param dhPrev (n, h), accumulated
+     * @param gates  (n, 3h), the forward's activated gates
+     * @param hPrev  (n, h)
+     * @param dhNext (n, h)
+     * @param drh    (n, h), the gradient w.r.t. r * hPrev
+     * @param n      the rows
+     * @param h      the hidden size H
+     */
     protected abstract void gruGatesBackwardK(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext,
                                               Tensor drh, int n, int h);
 
@@ -1312,6 +1821,24 @@ public abstract class AbstractBackend implements Backend {
         embeddingForwardK(out, W, ids, m, v, d);
     }
 
+    /**
+     * Row r of out = row ids[r] of W, for r below m, for {@link #embeddingForward} and the gathered
+     * lstmSequenceForward (its default {@link #lstmSequenceForwardK}, and with d = 0 where H is 0 and the ids are on a
+     * device). Checked: W (v, d) 2-D and F32, ids I32 of m elements (any shape), out F32 (m, d)
+     * and apart from W and ids; every id in [0, v) where ids are on the host (else {@link #checkDeviceIds} was called
+     * instead); m is at least 1; d is at least 1 on the host but may be 0 where ids are on a device (nothing is copied,
+     * the ids are still checked). The implementation reads each id once where it uses it and never follows a bad one
+     * (another thread may have changed it since the check): the host throws the check's IndexOutOfBoundsException (the
+     * outputs are then unspecified), a device skips it and reports it at its next synchronising call. Must match the
+     * reference bit for bit.
+     *
+     * @param out (m, d), written
+     * @param W   (v, d), the table
+     * @param ids m ids, I32
+     * @param m   the ids' count
+     * @param v   the table's rows
+     * @param d   the table's columns
+     */
     protected abstract void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d);
 
     @Override
@@ -1332,6 +1859,19 @@ public abstract class AbstractBackend implements Backend {
         embeddingBackwardK(dW, ids, dout, m, v, d);
     }
 
+    /**
+     * Row ids[r] of dW += row r of dout, for every r below m, for {@link #embeddingBackward}: duplicate ids are summed,
+     * in increasing r onto dW's value, as the reference adds (the conformance suite compares bit for bit). Checked and
+     * required as for {@link #embeddingForwardK}: dW (v, d), dout (m, d), dW apart from dout and ids, ids in [0, v) on
+     * the host, d = 0 only where ids are on a device; a bad id found here is never followed.
+     *
+     * @param dW   (v, d), accumulated
+     * @param ids  m ids, I32
+     * @param dout (m, d)
+     * @param m    the ids' count
+     * @param v    dW's rows
+     * @param d    dW's columns
+     */
     protected abstract void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d);
 
     // ---- losses ----------------------------------------------------------------------------------------
@@ -1362,6 +1902,22 @@ public abstract class AbstractBackend implements Backend {
         softmaxCrossEntropyForwardK(probs, loss, logits, labels, m, v);
     }
 
+    /**
+     * probs = the softmax of each row of logits, and loss[0] = the mean over the rows whose label is not -1 of -log
+     * probs[r, labels[r]], divided by max(count, 1), for {@link #softmaxCrossEntropyForward}; loss is written even
+     * where every label is -1 (0). The reference takes the log-sum-exp in double, exact where a probability underflows.
+     * Checked: logits 2-D (m, v) F32, probs F32 (m, v) and logits itself or apart from it, loss F32 (1,) apart from the
+     * others, labels I32 (m,), probs apart from labels; every label in [0, v) or -1 where labels are on the host (else
+     * {@link #checkDeviceIds}); m is at least 1, v too on the host (on a device v may be 0: probs is then empty, loss
+     * 0, and the labels still checked). A label is read once where used, as the embeddings' ids.
+     *
+     * @param probs  (m, v), written
+     * @param loss   (1,), written
+     * @param logits (m, v)
+     * @param labels (m,) I32
+     * @param m      the rows
+     * @param v      the classes
+     */
     protected abstract void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels,
                                                         int m, int v);
 
@@ -1384,6 +1940,19 @@ public abstract class AbstractBackend implements Backend {
         softmaxCrossEntropyBackwardK(dlogits, probs, labels, dloss, m, v);
     }
 
+    /**
+     * dlogits = (probs - onehot(labels)) * dloss / max(count, 1), count the rows whose label is not -1, and 0 on the
+     * rows whose label is -1, for {@link #softmaxCrossEntropyBackward}. Checked: probs 2-D (m, v) F32, dlogits F32
+     * (m, v) and probs itself or apart from it, labels I32 (m,) apart from dlogits; labels, m and v as in
+     * {@link #softmaxCrossEntropyForwardK}, and read once where used.
+     *
+     * @param dlogits (m, v), written
+     * @param probs   (m, v), the forward's
+     * @param labels  (m,) I32
+     * @param dloss   the loss's incoming gradient
+     * @param m       the rows
+     * @param v       the classes
+     */
     protected abstract void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss,
                                                          int m, int v);
 
@@ -1403,6 +1972,16 @@ public abstract class AbstractBackend implements Backend {
         mseForwardK(loss, y, t, scale);
     }
 
+    /**
+     * loss[0] = scale * the sum of (y - t)^2 over every element (the reference sums in double), for
+     * {@link #mseForward}. Checked: all F32, loss (1,) apart from y and t, y and t with the same element count
+     * (shapes may differ) and at least one element.
+     *
+     * @param loss  (1,), written
+     * @param y     the prediction
+     * @param t     the target
+     * @param scale the factor
+     */
     protected abstract void mseForwardK(Tensor loss, Tensor y, Tensor t, float scale);
 
     @Override
@@ -1421,6 +2000,15 @@ public abstract class AbstractBackend implements Backend {
         mseBackwardK(dy, y, t, scale);
     }
 
+    /**
+     * dy = 2 * scale * (y - t) element for element, for {@link #mseBackward}. Checked: all F32 with the same element
+     * count; dy is y or t itself (in place) or shares no memory with it; at least one element.
+     *
+     * @param dy    written
+     * @param y     the prediction
+     * @param t     the target
+     * @param scale the forward's factor
+     */
     protected abstract void mseBackwardK(Tensor dy, Tensor y, Tensor t, float scale);
 
     // ---- attention -------------------------------------------------------------------------------------
@@ -1442,6 +2030,18 @@ public abstract class AbstractBackend implements Backend {
         attentionWeightForwardK(a, hs, h, t, n, hd);
     }
 
+    /**
+     * a[r, s] = the softmax over s of hs[s, r, :] . h[r, :], for {@link #attentionWeightForward} and the default
+     * {@link #timeAttentionForwardK}. Checked: hs 3-D (t, n, hd) time-major, h (n, hd), a (n, t), all F32, a apart from
+     * hs and h; t and n are at least 1, hd may be 0 (every score 0: a = 1 / t).
+     *
+     * @param a  (n, t), written
+     * @param hs (t, n, hd)
+     * @param h  (n, hd)
+     * @param t  the encoder steps
+     * @param n  the rows
+     * @param hd the hidden size
+     */
     protected abstract void attentionWeightForwardK(Tensor a, Tensor hs, Tensor h, int t, int n, int hd);
 
     @Override
@@ -1476,6 +2076,22 @@ public abstract class AbstractBackend implements Backend {
         attentionWeightBackwardK(dhs, dh, a, hs, h, da, t, n, hd);
     }
 
+    /**
+     * The backward of attentionWeightForwardK, for {@link #attentionWeightBackward} and the default
+     * {@link #timeAttentionBackwardK}: with ds = a * (da - sum_s a * da), dhs[s, r, :] += ds[r, s] h[r, :] accumulates
+     * and dh[r, :] = sum_s ds[r, s] hs[s, r, :] is written. Checked: all F32 in the shapes below; dhs and dh share no
+     * memory with each other or any input; t, n and hd are at least 1 (with no steps, this class has written dh = 0).
+     *
+     * @param dhs (t, n, hd), accumulated
+     * @param dh  (n, hd), written
+     * @param a   (n, t), the forward's weights
+     * @param hs  (t, n, hd)
+     * @param h   (n, hd)
+     * @param da  (n, t), the incoming gradient
+     * @param t   the encoder steps
+     * @param n   the rows
+     * @param hd  the hidden size
+     */
     protected abstract void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da,
                                                      int t, int n, int hd);
 
@@ -1500,6 +2116,18 @@ public abstract class AbstractBackend implements Backend {
         weightSumForwardK(c, hs, a, t, n, hd);
     }
 
+    /**
+     * c[r, :] = sum_s a[r, s] hs[s, r, :], for {@link #weightSumForward} and the default
+     * {@link #timeAttentionForwardK}. Checked: hs 3-D (t, n, hd), a (n, t), c (n, hd), all F32, c apart from hs and a;
+     * t, n and hd are at least 1 (with no steps, this class has written c = 0).
+     *
+     * @param c  (n, hd), written
+     * @param hs (t, n, hd)
+     * @param a  (n, t)
+     * @param t  the encoder steps
+     * @param n  the rows
+     * @param hd the hidden size
+     */
     protected abstract void weightSumForwardK(Tensor c, Tensor hs, Tensor a, int t, int n, int hd);
 
     @Override
@@ -1531,6 +2159,21 @@ public abstract class AbstractBackend implements Backend {
         weightSumBackwardK(dhs, da, hs, a, dc, t, n, hd);
     }
 
+    /**
+     * The backward of weightSumForwardK, for {@link #weightSumBackward} and the default
+     * {@link #timeAttentionBackwardK}: dhs[s, r, :] += a[r, s] dc[r, :] accumulates and da[r, s] = hs[s, r, :] .
+     * dc[r, :] is written. Checked: all F32 in the shapes below; dhs and da share no memory with each other or any
+     * input; t, n and hd are at least 1 (with hd = 0, this class has written da = 0).
+     *
+     * @param dhs (t, n, hd), accumulated
+     * @param da  (n, t), written
+     * @param hs  (t, n, hd)
+     * @param a   (n, t)
+     * @param dc  (n, hd), the incoming gradient
+     * @param t   the encoder steps
+     * @param n   the rows
+     * @param hd  the hidden size
+     */
     protected abstract void weightSumBackwardK(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc,
                                                int t, int n, int hd);
 
@@ -1560,8 +2203,20 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * The forward with T_enc, T_dec, N > 0 (H may be 0: a = 1 / T_enc). The default: the loop of
-     * attentionWeightForwardK and weightSumForwardK over views of each decoder step.
+     * Attention over every decoder step, for {@link #timeAttentionForward}. Checked: hsEnc (tEnc, n, hd) and hsDec
+     * (tDec, n, hd), a (tDec, n, tEnc), c (tDec, n, hd), all F32; a and c share no memory with each other or either
+     * input; tEnc, tDec and n are at least 1, hd may be 0 (a = 1 / tEnc, c empty). An override must give the same bits
+     * as this default does on this backend: the loop of {@link #attentionWeightForwardK} and {@link #weightSumForwardK}
+     * (the latter only where hd is at least 1) over views of each decoder step.
+     *
+     * @param a     (tDec, n, tEnc), written
+     * @param c     (tDec, n, hd), written
+     * @param hsEnc (tEnc, n, hd)
+     * @param hsDec (tDec, n, hd)
+     * @param tEnc  the encoder steps
+     * @param tDec  the decoder steps
+     * @param n     the rows
+     * @param hd    the hidden size
      */
     protected void timeAttentionForwardK(Tensor a, Tensor c, Tensor hsEnc, Tensor hsDec, int tEnc, int tDec, int n,
                                          int hd) {
@@ -1612,8 +2267,23 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * The backward with every extent > 0. The default: dhsEnc = 0, then the loop of weightSumBackwardK and
-     * attentionWeightBackwardK over views of each decoder step, work holding da.
+     * The backward of attention over every decoder step, for {@link #timeAttentionBackward}. Checked: the shapes below,
+     * all F32; the outputs (dhsEnc, dhsDec, work) share no memory with one another or any input; every extent is at
+     * least 1 (this class has handled the others). An override must give the same bits as this default does on this
+     * backend: dhsEnc = 0, then the loop of {@link #weightSumBackwardK} and {@link #attentionWeightBackwardK} over
+     * views of each decoder step, work holding da.
+     *
+     * @param dhsEnc (tEnc, n, hd), written
+     * @param dhsDec (tDec, n, hd), written
+     * @param work   (n, tEnc), scratch
+     * @param a      (tDec, n, tEnc), the forward's weights
+     * @param hsEnc  (tEnc, n, hd)
+     * @param hsDec  (tDec, n, hd)
+     * @param dc     (tDec, n, hd), the contexts' gradient
+     * @param tEnc   the encoder steps
+     * @param tDec   the decoder steps
+     * @param n      the rows
+     * @param hd     the hidden size
      */
     protected void timeAttentionBackwardK(Tensor dhsEnc, Tensor dhsDec, Tensor work, Tensor a, Tensor hsEnc,
                                           Tensor hsDec, Tensor dc, int tEnc, int tDec, int n, int hd) {
@@ -1654,6 +2324,15 @@ public abstract class AbstractBackend implements Backend {
         dropoutMaskK(mask, ratio, seed);
     }
 
+    /**
+     * mask[i] = 1 / (1 - ratio) (in float) where {@link CounterRandom#uniform}(seed, i) is at least ratio, else 0, i
+     * the flat index, for {@link #dropoutMask}. Must match the reference bit for bit: every backend draws the same mask
+     * for a seed. Checked: mask is F32 with at least one element, ratio is in [0, 1).
+     *
+     * @param mask  F32, written
+     * @param ratio the drop probability
+     * @param seed  the stream
+     */
     protected abstract void dropoutMaskK(Tensor mask, float ratio, long seed);
 
     // ---- optimizers ------------------------------------------------------------------------------------
@@ -1670,6 +2349,14 @@ public abstract class AbstractBackend implements Backend {
         sgdUpdateK(param, grad, lr);
     }
 
+    /**
+     * param -= lr * grad element for element, for {@link #sgdUpdate}. Checked: both F32 with the same element count, no
+     * overlap, at least one element.
+     *
+     * @param param the parameters, updated
+     * @param grad  the gradient
+     * @param lr    the learning rate
+     */
     protected abstract void sgdUpdateK(Tensor param, Tensor grad, float lr);
 
     @Override
@@ -1681,6 +2368,16 @@ public abstract class AbstractBackend implements Backend {
         momentumUpdateK(param, v, grad, lr, momentum);
     }
 
+    /**
+     * v = momentum * v - lr * grad, then param += v, for {@link #momentumUpdate}. Checked: all F32 with the same
+     * element count, pairwise apart, at least one element. May flush subnormals to zero (Backend's optimizer section).
+     *
+     * @param param    the parameters, updated
+     * @param v        the velocity, updated
+     * @param grad     the gradient
+     * @param lr       the learning rate
+     * @param momentum the velocity's decay
+     */
     protected abstract void momentumUpdateK(Tensor param, Tensor v, Tensor grad, float lr, float momentum);
 
     @Override
@@ -1691,6 +2388,17 @@ public abstract class AbstractBackend implements Backend {
         adagradUpdateK(param, h, grad, lr, eps);
     }
 
+    /**
+     * h += grad^2, then param -= lr * grad / (sqrt(h) + eps), in float, for {@link #adagradUpdate}. Checked: all F32
+     * with the same element count, pairwise apart, at least one element. May flush subnormals to zero
+     * (Backend's optimizer section).
+     *
+     * @param param the parameters, updated
+     * @param h     the sum of squared gradients, updated
+     * @param grad  the gradient
+     * @param lr    the learning rate
+     * @param eps   added to the root
+     */
     protected abstract void adagradUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float eps);
 
     @Override
@@ -1701,6 +2409,18 @@ public abstract class AbstractBackend implements Backend {
         rmspropUpdateK(param, h, grad, lr, decay, eps);
     }
 
+    /**
+     * h = decay * h + (1 - decay) * grad^2, then param -= lr * grad / (sqrt(h) + eps), in float, for
+     * {@link #rmspropUpdate}. Checked: all F32 with the same element count, pairwise apart, at least one element. May
+     * flush subnormals to zero (Backend's optimizer section).
+     *
+     * @param param the parameters, updated
+     * @param h     the running mean of squared gradients, updated
+     * @param grad  the gradient
+     * @param lr    the learning rate
+     * @param decay the mean's decay
+     * @param eps   added to the root
+     */
     protected abstract void rmspropUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps);
 
     @Override
@@ -1728,10 +2448,39 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
+    /**
+     * m += (1 - beta1) (grad - m), v += (1 - beta2) (grad^2 - v), then param -= lrT * m / (sqrt(v) + eps), in float,
+     * for {@link #adamUpdate(Tensor, Tensor, Tensor, Tensor, float, float, float, float)}. Checked: all F32 with the
+     * same element count, param, m, v and grad pairwise apart, at least one element. May flush subnormals to zero
+     * (Backend's optimizer section).
+     *
+     * @param param the parameters, updated
+     * @param m     the first moment, updated
+     * @param v     the second moment, updated
+     * @param grad  the gradient
+     * @param lrT   the step's bias-corrected learning rate
+     * @param beta1 the first moment's decay
+     * @param beta2 the second moment's decay
+     * @param eps   added to the root
+     */
     protected abstract void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1,
                                         float beta2, float eps);
 
-    /** adamUpdateK, then grad = 0 (checked: grad overlaps none of the others); a backend may fuse the two. */
+    /**
+     * {@link #adamUpdateK}, then grad = 0, for
+     * {@link #adamUpdate(Tensor, Tensor, Tensor, Tensor, float, float, float, float, boolean)} with zeroGrad. Checked
+     * as adamUpdateK (grad overlaps none of the others). A backend may fuse the two into one pass over memory; the
+     * default runs the update and then {@link #fillK}.
+     *
+     * @param param the parameters, updated
+     * @param m     the first moment, updated
+     * @param v     the second moment, updated
+     * @param grad  the gradient, zero on return
+     * @param lrT   the step's bias-corrected learning rate
+     * @param beta1 the first moment's decay
+     * @param beta2 the second moment's decay
+     * @param eps   added to the root
+     */
     protected void adamUpdateZeroK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
                                    float eps) {
         adamUpdateK(param, m, v, grad, lrT, beta1, beta2, eps);
@@ -1753,6 +2502,13 @@ public abstract class AbstractBackend implements Backend {
         sumOfSquaresK(out, x);
     }
 
+    /**
+     * out[0] = the sum of x^2 over every element (the reference sums in double), for {@link #sumOfSquares}. Checked:
+     * out F32 (1,) apart from x, x F32 with at least one element.
+     *
+     * @param out (1,), written
+     * @param x   F32, any shape
+     */
     protected abstract void sumOfSquaresK(Tensor out, Tensor x);
 
     @Override
@@ -1772,6 +2528,17 @@ public abstract class AbstractBackend implements Backend {
         argmaxRowsK(ids, x, x.dim(0), x.dim(1));
     }
 
+    /**
+     * ids[r] = the column of the largest value in row r of x (m, v), for {@link #argmaxRows}: the row scanned left to
+     * right, a column replacing the best so far only where strictly greater, so the first of equal values wins, and NaN
+     * wins in column 0 and is passed over elsewhere. Must match the reference exactly. Checked: x 2-D and F32, ids I32
+     * (m,) apart from x; m and v are at least 1.
+     *
+     * @param ids (m,) I32, written
+     * @param x   (m, v)
+     * @param m   the rows
+     * @param v   the columns
+     */
     protected abstract void argmaxRowsK(Tensor ids, Tensor x, int m, int v);
 
     // ---- lifetime --------------------------------------------------------------------------------------
@@ -1794,7 +2561,12 @@ public abstract class AbstractBackend implements Backend {
         closeK();
     }
 
-    /** Releases what the implementation holds; runs once, after the backend is marked closed. */
+    /**
+     * Releases what the implementation holds (native handles, streams, pools); the default holds nothing. Runs once, on
+     * the thread that called {@link #close()}, after the backend is marked closed (every later public call throws) and
+     * after the memory of the scalar the default {@link #packK} may have allocated is freed. Other threads are not
+     * inside a call: {@link Backend} leaves that to the caller.
+     */
     protected void closeK() {
     }
 
@@ -1806,7 +2578,19 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The backend is open, the tensor is on this backend's device and its memory is still alive. */
+    /**
+     * The check every public method makes of a tensor argument, for a subclass's own methods: the backend is open, the
+     * tensor is not null, is on this backend's device, is owned by no other backend, its memory is alive and accessible
+     * from this thread, and it is native memory unless {@link #acceptsHeap}(op) says otherwise.
+     *
+     * @param op   the public method's name, for messages (and acceptsHeap)
+     * @param name the argument's name, for messages
+     * @param t    the tensor
+     * @throws IllegalStateException    if the backend is closed, or t's arena is closed or confined to another thread
+     * @throws NullPointerException     if t is null
+     * @throws IllegalArgumentException if t is on another device, owned by another backend, or on the heap where op's
+     *                                  kernel cannot read it
+     */
     protected final void live(String op, String name, Tensor t) {
         open(op);
         if (t == null) {
@@ -2154,8 +2938,19 @@ public abstract class AbstractBackend implements Backend {
             "lstmSequenceForward", "softmaxCrossEntropyForward", "softmaxCrossEntropyBackward");
 
     /**
-     * Hook for backends whose id tensors live off the host. The default refuses: a backend on another
-     * device must say how it guards its kernels.
+     * Hook for backends whose id tensors live off the host, called by the public methods of {@link #ID_OPERATIONS}
+     * instead of the host's range check (which would read device memory), before the K method, and also where no K
+     * method follows (no ids, or a zero extent). It may not read the ids: it arranges that the kernel checks them,
+     * skipping every id outside [0, bound) (and not the ignored -1 where allowIgnore) and reporting it as the
+     * IndexOutOfBoundsException the host check throws, at the latest at the next synchronising call
+     * (copyOut, item, synchronize). The default refuses with IllegalStateException: a backend on another device must
+     * say how it guards its kernels.
+     *
+     * @param op          the public method, one of ID_OPERATIONS
+     * @param name        the argument's name (ids or labels)
+     * @param ids         the I32 ids, in device memory
+     * @param bound       the exclusive upper bound (rows of the table, or classes)
+     * @param allowIgnore whether -1 (an ignored label) is allowed
      */
     protected void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
         throw new IllegalStateException(op + ": " + name + " lives on " + ids.device() + " and " + name()
