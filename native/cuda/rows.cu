@@ -48,8 +48,10 @@ __device__ __forceinline__ bool label_in_range(int32_t label, int v) { return la
 /* First pass, one block per row: probs = softmax(logits) and row_loss[r] = -log probs[label] computed as
  * log(sum exp(x - max)) - (x[label] - max), exact even where probs[label] underflows to 0. Ignored rows
  * (label -1, or out of range: flagged) get row_loss 0. x[label] is read before the barrier that precedes
- * any write, because probs may alias logits. */
-__global__ void xent_rows_kernel(float *probs, float *__restrict__ row_loss, int32_t *__restrict__ errors,
+ * any write, because probs may alias logits. The row loss is the difference of the float log and the float
+ * x[label] - max taken in double and kept in double, as the CPU kernel and the Java reference do: rounding it to
+ * float first (8 bytes a row saved on a scratch of m rows) made the mean differ from theirs in its last bits. */
+__global__ void xent_rows_kernel(float *probs, double *__restrict__ row_loss, int32_t *__restrict__ errors,
                                  const float *logits, const int32_t *__restrict__ labels, int v) {
     __shared__ float shared[32];
     int r = blockIdx.x;
@@ -69,13 +71,13 @@ __global__ void xent_rows_kernel(float *probs, float *__restrict__ row_loss, int
     for (int64_t j = threadIdx.x; j < v; j += blockDim.x) probs[row + j] = expf(xr[j] - max) * inv;
 
     if (threadIdx.x == 0) {
-        row_loss[r] = valid ? logf(sum) - (x_label - max) : 0.0f;
+        row_loss[r] = valid ? static_cast<double>(logf(sum)) - static_cast<double>(x_label - max) : 0.0;
         if (!valid && label != -1) report_bad_id(errors, SEQ4J_CUDA_ERR_XENT_FORWARD, label, r, v);
     }
 }
 
 /* Second pass, one block: loss = sum(row_loss) / max(count, 1), summed in double in a fixed order. */
-__global__ void __launch_bounds__(1024) xent_finish_kernel(float *__restrict__ loss, const float *__restrict__ row_loss,
+__global__ void __launch_bounds__(1024) xent_finish_kernel(float *__restrict__ loss, const double *__restrict__ row_loss,
                                                          const int32_t *__restrict__ labels, int m, int v) {
     __shared__ double shared_sum[32];
     __shared__ int shared_count[32];
@@ -234,7 +236,7 @@ API int seq4j_cuda_softmax_backward(float *dx, const float *y, const float *dy, 
     return launch_status();
 }
 
-API int seq4j_cuda_softmax_xent_forward(float *probs, float *loss, int32_t *errors, float *scratch,
+API int seq4j_cuda_softmax_xent_forward(float *probs, float *loss, int32_t *errors, double *scratch,
                                         const float *logits, const int32_t *labels, int m, int v, void *stream) {
     cudaStream_t s = as_stream(stream);
     // v == 0 still runs the row pass: every label is then out of range, so every row is ignored (and flagged)

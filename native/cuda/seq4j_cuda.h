@@ -134,9 +134,9 @@ int seq4j_cuda_embedding_backward(float *dW, int32_t *errors, const int32_t *ids
 
 /* probs (m, v) = softmax(logits (m, v)), one block per row; loss (1) = mean over the rows whose label is
  * in [0, v) of -log p[label]; rows labelled -1 are ignored, other labels outside [0, v) are ignored and
- * flagged in errors. scratch holds m floats (each row's loss; deterministic second pass). probs may alias
- * logits. */
-int seq4j_cuda_softmax_xent_forward(float *probs, float *loss, int32_t *errors, float *scratch, const float *logits,
+ * flagged in errors. scratch holds m doubles (each row's loss, in double as the CPU's; deterministic second pass).
+ * probs may alias logits. */
+int seq4j_cuda_softmax_xent_forward(float *probs, float *loss, int32_t *errors, double *scratch, const float *logits,
                                     const int32_t *labels, int m, int v, void *stream);
 /* dlogits (m, v) = (probs - onehot) * dloss / count, 0 on ignored rows; may alias probs. count is the number
  * of labels in [0, v), counted by a first one-block pass into scratch (1 int). */

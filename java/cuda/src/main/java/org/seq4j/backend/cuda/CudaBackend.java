@@ -807,7 +807,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels, int m, int v) {
-        MemorySegment rowLoss = scratch((long) m * Float.BYTES);
+        MemorySegment rowLoss = scratch((long) m * Double.BYTES);   // each row's loss in double, as the CPU's
         idCheckQueued(SEQ4J_CUDA_ERR_XENT_FORWARD(), "softmaxCrossEntropyForward");
         launched(seq4j_cuda_softmax_xent_forward(probs.segment(), loss.segment(), MemorySegment.ofAddress(errorWord),
                 rowLoss, logits.segment(), labels.segment(), m, v, stream()), "seq4j_cuda_softmax_xent_forward");
