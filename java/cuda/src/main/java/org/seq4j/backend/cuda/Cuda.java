@@ -19,23 +19,27 @@ final class Cuda {
 
     /**
      * Throws unless a kernel's launch {@code status} is cudaSuccess. A sticky status (a kernel faulted while
-     * running) is an EARLIER kernel's fault that this launch only reported: the message says so.
+     * running) is an EARLIER kernel's fault that this launch only reported: the message says so. {@code more} is
+     * appended to the description (the backend's word that the context is now dead, or "").
      */
-    static void checkLaunch(int status, String function) {
+    static void checkLaunch(int status, String function, String more) {
         if (status != 0) {
             throw isStickyFault(status)
                     ? new CudaException(function + ": reported at its launch, but the fault is an earlier kernel's",
-                            status, errorName(status), errorString(status) + "; " + PIN_HINT)
-                    : new CudaException(function, status, errorName(status), errorString(status));
+                            status, errorName(status), errorString(status) + "; " + PIN_HINT + more)
+                    : new CudaException(function, status, errorName(status), errorString(status) + more);
         }
     }
 
-    /** Throws unless a synchronisation's {@code status} is cudaSuccess, saying how to find a faulting kernel. */
-    static void checkSynchronize(int status, String function, boolean syncEveryLaunch) {
+    /**
+     * Throws unless a synchronisation's {@code status} is cudaSuccess, saying how to find a faulting kernel;
+     * {@code more} appended to the description.
+     */
+    static void checkSynchronize(int status, String function, boolean syncEveryLaunch, String more) {
         if (status != 0) {
             throw new CudaException(function, status, errorName(status), errorString(status)
                     + (isStickyFault(status) && !syncEveryLaunch
-                            ? "; a kernel queued since the last synchronisation faulted: " + PIN_HINT : ""));
+                            ? "; a kernel queued since the last synchronisation faulted: " + PIN_HINT : "") + more);
         }
     }
 

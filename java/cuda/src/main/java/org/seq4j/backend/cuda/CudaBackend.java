@@ -3,13 +3,18 @@
 //
 // - Memory: tensors are device allocations from a caching pool (DevicePool) tied to the caller's Arena;
 //   their MemorySegment holds the device address and is never dereferenced on the host. New tensors are
-//   zero-filled on the stream.
+//   zero-filled on the stream. Out of device memory is an OutOfMemoryError, as layers and models expect of any
+//   allocation (they stay whole): the pool's, once it freed its cache and tried again, and embeddingBackward's,
+//   whose sort buffers come from CUDA's own pool, after the same retry. Other failed calls are CudaException.
 // - Order: every kernel, cuBLAS call, fill and device copy is queued on the backend's one stream and
 //   returns at once. copyIn does not wait either: it copies the caller's data into a pinned staging ring
 //   (StagingRing) and queues the transfer from there, so the caller may reuse its memory at once. copyOut,
 //   item and synchronize() wait for the stream: a training step waits once, to read its loss. Kernel faults
 //   surface at those points as CudaException; -Dseq4j.cuda.sync=true waits after every kernel instead, so
-//   that a fault is reported by the operation that caused it (slow: for debugging).
+//   that a fault is reported by the operation that caused it (slow: for debugging). Such a fault (a sticky
+//   error: an illegal address, a failed launch, a device-side assert) kills the CUDA context: the call that meets
+//   it throws CudaException saying so, and every later call IllegalStateException naming the fault and where it was
+//   first seen (ContextHealth), instead of blaming itself; close() still releases what it can.
 // - Row-major on column-major cuBLAS: C^T = op(B)^T op(A)^T, the operands swapped (see ColumnMajorGemm),
 //   no transposed copies. FP32 math by default; -Dseq4j.cuda.tf32=true lets cuBLAS use TF32 tensor cores.
 // - Ids and labels live on the device, where AbstractBackend cannot read them cheaply. The kernels that
@@ -33,8 +38,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static org.seq4j.backend.cuda.Cuda.check;
-import static org.seq4j.backend.cuda.Cuda.checkBlas;
 import static org.seq4j.bindings.cuda.seq4j_cuda_h.*;
 
 import java.lang.foreign.Arena;
@@ -99,7 +102,8 @@ public final class CudaBackend extends AbstractBackend {
      * reading the record.
      */
     private final PendingIdChecks pendingIds = new PendingIdChecks(ID_CHECKS.size(), ID_OPERATIONS);
-    private boolean closed;
+    /** Closed, or the CUDA context dead after a kernel's fault: every call that queues or waits asks it first. */
+    private final ContextHealth health = new ContextHealth("cuda", Cuda::isStickyFault, Cuda::errorName);
 
     /**
      * The GPU named by -Dseq4j.cuda.device (default 0).
@@ -277,6 +281,7 @@ public final class CudaBackend extends AbstractBackend {
 
     /** Returns the pool's cached blocks to the device (e.g. before another library needs the memory). */
     public synchronized void trimMemory() {
+        health.require("trimMemory: backend cuda is closed");
         synchronize();
         pool.trim();
     }
@@ -301,23 +306,34 @@ public final class CudaBackend extends AbstractBackend {
      * after cudaSetDevice).
      */
     static void useDevice(int device) {
+        Cuda.check(makeCurrent(device), "cudaSetDevice(" + device + ")");
+    }
+
+    /** useDevice's work: 0 where {@code device} is current or was made so, else cudaSetDevice's status. */
+    private static int makeCurrent(int device) {
         MemorySegment out = DEVICE_OUT.get();
         if (cudart_h.cudaGetDevice(out) != 0 || out.get(JAVA_INT, 0) != device) {
-            check(cudart_h.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+            return cudart_h.cudaSetDevice(device);
         }
+        return 0;
+    }
+
+    /** useDevice(deviceIndex), its failure checked as every other status of the open backend (a fault latched). */
+    private void useOurDevice() {
+        check(makeCurrent(deviceIndex), "cudaSetDevice(" + deviceIndex + ")");
     }
 
     /** The stream, after making the device current on this thread: every queued call passes through here. */
     private MemorySegment stream() {
         openUnderLock();
-        useDevice(deviceIndex);
+        useOurDevice();
         return stream;
     }
 
     /** The cuBLAS handle, after making the device current on this thread. */
     private MemorySegment blas() {
         openUnderLock();
-        useDevice(deviceIndex);
+        useOurDevice();
         return cublas;
     }
 
@@ -325,17 +341,55 @@ public final class CudaBackend extends AbstractBackend {
      * AbstractBackend checks that the backend is open before a kernel's lock is taken: a close() on another thread
      * in between would leave this call a released stream (the legacy default stream), no cuBLAS handle and no error
      * record (its kernels would write a bad id's report to address 0). Checked again here, under the lock closeK
-     * takes too. Every kernel, copy and wait reaches its stream or handle through these two.
+     * takes too. Every kernel, copy and wait reaches its stream or handle through these two. Also refuses every call
+     * once a kernel's fault killed the CUDA context (ContextHealth).
      */
     private void openUnderLock() {
-        if (closed) {
-            throw new IllegalStateException("backend cuda is closed (by another thread, while this call waited for it)");
+        health.require("backend cuda is closed (by another thread, while this call waited for it)");
+    }
+
+    // ---- statuses: every failure of the open backend passes through these, which latch a sticky fault --------------
+
+    /** "" or, where {@code status} is a sticky fault (now latched), what the exception adds: the context is dead. */
+    private String latch(int status, String function) {
+        return health.observe(status, function) ? ContextHealth.firstSeenSuffix() : "";
+    }
+
+    /** Throws unless {@code status} (a cudaError_t) is cudaSuccess, as Cuda.check, latching a sticky fault. */
+    private void check(int status, String function) {
+        if (status != 0) {
+            throw new CudaException(function, status, Cuda.errorName(status),
+                    Cuda.errorString(status) + latch(status, function));
         }
+    }
+
+    /**
+     * Throws unless {@code status} (a cublasStatus_t) is success. cuBLAS answers a dead context with a status of its own
+     * (CUBLAS_STATUS_EXECUTION_FAILED), blaming this call for an earlier kernel's fault: so on failure the stream is
+     * asked (a wait, on this failure path only) and a sticky fault is reported, and latched, as what it is.
+     */
+    private void checkBlas(int status, String function) {
+        if (status == cublas_h.CUBLAS_STATUS_SUCCESS()) {
+            return;
+        }
+        int context = stream.equals(MemorySegment.NULL) ? 0 : cudart_h.cudaStreamSynchronize(stream);
+        if (context != 0 && Cuda.isStickyFault(context)) {
+            throw new CudaException(function + ": failed with " + Cuda.string(cublas_h.cublasGetStatusName(status),
+                    "cuBLAS status " + status) + " because the CUDA context had faulted", context,
+                    Cuda.errorName(context), Cuda.errorString(context) + "; a kernel queued earlier faulted, not this"
+                            + " call" + latch(context, function));
+        }
+        if (context != 0) {
+            cudart_h.cudaGetLastError();   // not the context's death: leave no stale status for the next launch
+        }
+        Cuda.checkBlas(status, function);
     }
 
     /** Checks a kernel's launch status (the entry point read it right after its launches). */
     private void launched(int status, String function) {
-        Cuda.checkLaunch(status, function);
+        if (status != 0) {
+            Cuda.checkLaunch(status, function, latch(status, function));
+        }
         if (syncEveryLaunch) {
             waitForLaunch(function);
         }
@@ -355,7 +409,7 @@ public final class CudaBackend extends AbstractBackend {
         hostWaits++;
         if (st != 0) {
             throw new CudaException(function + " (waited for right after its launch: -Dseq4j.cuda.sync=true)", st,
-                    Cuda.errorName(st), Cuda.errorString(st));
+                    Cuda.errorName(st), Cuda.errorString(st) + latch(st, function));
         }
         ring.drained();
         synchronizeAndCheckIds();
@@ -493,6 +547,9 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     public synchronized void synchronize() {
+        // asked here, under the lock close takes too: a closed backend is closed, whoever closed it (the "another
+        // thread" of openUnderLock is only true of the calls AbstractBackend checked before taking the lock)
+        health.require("synchronize: backend cuda is closed");
         stream();
         synchronizeAndCheckIds();
     }
@@ -561,7 +618,9 @@ public final class CudaBackend extends AbstractBackend {
         }
         int st = cudart_h.cudaStreamSynchronize(stream);
         hostWaits++;
-        Cuda.checkSynchronize(st, "cudaStreamSynchronize", syncEveryLaunch);
+        if (st != 0) {
+            Cuda.checkSynchronize(st, "cudaStreamSynchronize", syncEveryLaunch, latch(st, "cudaStreamSynchronize"));
+        }
         ring.drained();
         int errorBits = read ? record.get(JAVA_INT, 0) : 0;
         if (errorBits != 0) {
@@ -799,8 +858,23 @@ public final class CudaBackend extends AbstractBackend {
             cudart_h.cudaGetLastError();
             pool.trim();
             st = seq4j_cuda_embedding_backward(dW.segment(), errors, ids.segment(), dout.segment(), m, v, d, stream());
+            if (st == cudart_h.cudaErrorMemoryAllocation()) {
+                cudart_h.cudaGetLastError();
+                throw embeddingOutOfMemory(m, pool.stats().bytesInUse());
+            }
         }
         launched(st, "seq4j_cuda_embedding_backward");
+    }
+
+    /**
+     * embeddingBackward's sort buffers not to be had even after the pool's cache was freed: an OutOfMemoryError, as
+     * the pool throws for every other device allocation (layers and models count on that type to stay whole), not
+     * the CudaException of a failed call.
+     */
+    static OutOfMemoryError embeddingOutOfMemory(int m, long bytesInUse) {
+        return new OutOfMemoryError("embeddingBackward: CUDA device memory exhausted: the sorted scatter-add of " + m
+                + " rows needs 16 * " + m + " bytes and CUB's sort storage from CUDA's stream-ordered pool, with "
+                + bytesInUse + " bytes in use by live tensors (the backend's pool cache was freed first)");
     }
 
     // ---- losses ----------------------------------------------------------------------------------------
@@ -926,13 +1000,14 @@ public final class CudaBackend extends AbstractBackend {
     /** Waits for queued work, then frees the handle, the stream, the pool's cache and pinned memory. */
     @Override
     protected synchronized void closeK() {
-        if (closed) {
+        if (health.closed()) {
             return;
         }
-        closed = true;
+        health.close();
         try {
             if (!stream.equals(MemorySegment.NULL)) {
-                useDevice(deviceIndex);
+                // statuses ignored: after a kernel's fault the wait fails at once, and what can be freed still is
+                makeCurrent(deviceIndex);
                 cudart_h.cudaStreamSynchronize(stream);
             }
         } finally {

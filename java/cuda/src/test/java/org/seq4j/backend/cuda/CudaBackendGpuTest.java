@@ -594,4 +594,15 @@ class CudaBackendGpuTest {
             }
         }
     }
+
+    /** synchronize or trimMemory after close() on the same thread: closed, said plainly (no "another thread"). */
+    @Test
+    void aCallAfterCloseOnTheSameThreadSaysItIsClosed() {
+        CudaBackend own = new CudaBackend();
+        own.close();
+        assertEquals("synchronize: backend cuda is closed",
+                assertThrows(IllegalStateException.class, own::synchronize).getMessage());
+        assertEquals("trimMemory: backend cuda is closed",
+                assertThrows(IllegalStateException.class, own::trimMemory).getMessage());
+    }
 }
