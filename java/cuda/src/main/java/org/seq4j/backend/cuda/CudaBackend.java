@@ -15,6 +15,9 @@
 //   error: an illegal address, a failed launch, a device-side assert) kills the CUDA context: the call that meets
 //   it throws CudaException saying so, and every later call IllegalStateException naming the fault and where it was
 //   first seen (ContextHealth), instead of blaming itself; close() still releases what it can.
+// - Memory the backend did not allocate (a CUDA tensor from Tensor.wrap, a host segment of copyIn or copyOut) is
+//   asked of the runtime once per call (DevicePointers) and refused, with an IllegalArgumentException, where using it
+//   would fault on the GPU (host memory tagged CUDA) or crash the host (a device address read as host memory).
 // - Row-major on column-major cuBLAS: C^T = op(B)^T op(A)^T, the operands swapped (see ColumnMajorGemm),
 //   no transposed copies. FP32 math by default; -Dseq4j.cuda.tf32=true lets cuBLAS use TF32 tensor cores.
 // - Ids and labels live on the device, where AbstractBackend cannot read them cheaply. The kernels that
@@ -82,6 +85,9 @@ public final class CudaBackend extends AbstractBackend {
     private final MemorySegment beta;
     private final MemorySegment outPointer;
     private final MemorySegment outInt;
+    /** Out-parameters of the pointer queries (DevicePointers) of memory the backend did not allocate. */
+    private final MemorySegment pointerAttributes;
+    private final MemorySegment pointerRange;
 
     // pinned host memory: result slots (item at 0, the error record at ERRORS_AT) and the staging ring for copies
     private MemorySegment slots = MemorySegment.NULL;
@@ -137,6 +143,8 @@ public final class CudaBackend extends AbstractBackend {
         this.beta = arena.allocate(JAVA_FLOAT);
         this.outPointer = arena.allocate(ADDRESS);
         this.outInt = arena.allocate(JAVA_INT);
+        this.pointerAttributes = arena.allocate(DevicePointers.ATTRIBUTES_BYTES, 8);
+        this.pointerRange = arena.allocate(2 * Long.BYTES, 8);
         try {
             open();
         } catch (RuntimeException e) {
@@ -455,6 +463,66 @@ public final class CudaBackend extends AbstractBackend {
 
     // ---- memory ----------------------------------------------------------------------------------------
 
+    /**
+     * Refuses, with an IllegalArgumentException naming op and the tensor, a CUDA tensor that this backend did not
+     * allocate (Tensor.wrap of memory from elsewhere: AbstractBackend already refused another backend's) unless it is
+     * GPU memory this backend's kernels may use (DevicePointers.deviceProblem): host memory tagged CUDA would be an
+     * illegal address on the device, which kills the CUDA context. Tensors from allocate, and their views, cost one
+     * comparison each (the varargs array does not escape); a wrapped one costs a runtime and a driver query per call.
+     * {@code names} are the tensors' argument names, separated by spaces; a null tensor (an optional one) is skipped.
+     */
+    private void onDevice(String op, String names, Tensor... tensors) {
+        for (int i = 0; i < tensors.length; i++) {
+            Tensor t = tensors[i];
+            if (t != null && t.owner() != this && t.byteSize() > 0) {
+                wrappedOnDevice(op, names.split(" ")[i], t);
+            }
+        }
+    }
+
+    private void wrappedOnDevice(String op, String name, Tensor t) {
+        stream();   // open, and the device current: the runtime answers for the calling thread's context
+        long address = t.segment().address();
+        DevicePointers.Attributes a = pointerAttributes(address, op);
+        boolean onGpu = a.status() == 0 && (a.type() == DevicePointers.DEVICE || a.type() == DevicePointers.MANAGED);
+        DevicePointers.Range range = onGpu ? DevicePointers.range(pointerRange, address).orElse(null) : null;
+        String why = DevicePointers.deviceProblem(a, range, address, t.byteSize(), deviceIndex, Cuda::errorName);
+        if (why != null) {
+            throw new IllegalArgumentException(op + ": " + name + " " + t + " " + why);
+        }
+    }
+
+    /**
+     * cudaPointerGetAttributes of {@code address}. A failure that is not the context's death (an address the runtime
+     * does not know) is cleared from the thread's last error and returned, for the caller to judge; a sticky one
+     * throws (and is latched) as every other status.
+     */
+    private DevicePointers.Attributes pointerAttributes(long address, String op) {
+        DevicePointers.Attributes a = DevicePointers.attributes(pointerAttributes, address);
+        if (a.status() != 0) {
+            if (Cuda.isStickyFault(a.status())) {
+                check(a.status(), "cudaPointerGetAttributes (" + op + ")");
+            }
+            cudart_h.cudaGetLastError();
+        }
+        return a;
+    }
+
+    /**
+     * Refuses a host segment of copyIn or copyOut that is device memory (e.g. another CUDA tensor's segment()): the
+     * copy would read or write a device address on the host, a SIGSEGV. Costs one runtime query per call with a native
+     * segment (the caller's; a Java array, copyIn(float[]) and the like, needs none).
+     */
+    private void hostMemory(String op, String name, MemorySegment s) {
+        if (!s.isNative() || s.byteSize() == 0) {
+            return;
+        }
+        String why = DevicePointers.hostProblem(pointerAttributes(s.address(), op), op);
+        if (why != null) {
+            throw new IllegalArgumentException(op + ": " + name + " " + s + " " + why);
+        }
+    }
+
     @Override
     protected synchronized Tensor allocateK(Arena owner, DType dtype, int[] shape) {
         long bytes = Tensor.byteSizeOf(dtype, shape); // exact (AbstractBackend.allocate checked it fits a long)
@@ -480,6 +548,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void copyK(Tensor dst, Tensor src) {
+        onDevice("copy", "dst src", dst, src);
         if (src.byteSize() > 0) {
             check(cudart_h.cudaMemcpyAsync(dst.segment(), src.segment(), src.byteSize(),
                     cudart_h.cudaMemcpyDeviceToDevice(), stream()), "cudaMemcpyAsync(device to device)");
@@ -488,8 +557,10 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void copyInK(Tensor dst, MemorySegment src) {
+        onDevice("copyIn", "dst", dst);
         long bytes = src.byteSize();
         MemorySegment s = stream();
+        hostMemory("copyIn", "src", src);
         // through the pinned ring, in slices: no wait for the device, and the caller may reuse src at once
         for (long done = 0; done < bytes; ) {
             long n = Math.min(bytes - done, ring.maxSlice());
@@ -503,8 +574,10 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void copyOutK(MemorySegment dst, Tensor src) {
+        onDevice("copyOut", "src", src);
         long bytes = src.byteSize();
         MemorySegment s = stream();
+        hostMemory("copyOut", "dst", dst);
         if (dst.isNative() || bytes == 0) {
             if (bytes > 0) {
                 check(cudart_h.cudaMemcpyAsync(dst, src.segment(), bytes, cudart_h.cudaMemcpyDeviceToHost(), s),
@@ -536,6 +609,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized float itemK(Tensor x, long index) {
+        onDevice("item", "x", x);
         // a slice, not ofAddress: the downcall then holds the tensor's arena open (FFM refuses it once closed by
         // another thread), where a bare address read whatever block the pool had handed out since
         MemorySegment element = x.segment().asSlice(index * Float.BYTES, Float.BYTES);
@@ -680,6 +754,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void fillK(Tensor x, float value) {
+        onDevice("fill", "x", x);
         if (Float.floatToRawIntBits(value) == 0) {   // 0.0f and int 0 are all-zero bytes: a memset
             if (x.byteSize() > 0) {
                 check(cudart_h.cudaMemsetAsync(x.segment(), 0, x.byteSize(), stream()), "cudaMemsetAsync");
@@ -693,32 +768,38 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void scaleK(Tensor x, float a) {
+        onDevice("scale", "x", x);
         launched(seq4j_cuda_scale(x.segment(), x.size(), a, stream()), "seq4j_cuda_scale");
     }
 
     @Override
     protected synchronized void addScaledK(Tensor y, Tensor x, float alpha) {
+        onDevice("addScaled", "y x", y, x);
         launched(seq4j_cuda_axpy(y.segment(), x.segment(), y.size(), alpha, stream()), "seq4j_cuda_axpy");
     }
 
     @Override
     protected synchronized void mulK(Tensor out, Tensor a, Tensor b) {
+        onDevice("mul", "out a b", out, a, b);
         launched(seq4j_cuda_mul(out.segment(), a.segment(), b.segment(), out.size(), stream()), "seq4j_cuda_mul");
     }
 
     @Override
     protected synchronized void swapAxes01K(Tensor out, Tensor in, int n, int t, int f) {
+        onDevice("swapAxes01", "out in", out, in);
         launched(seq4j_cuda_swap_axes01(out.segment(), in.segment(), n, t, f, stream()), "seq4j_cuda_swap_axes01");
     }
 
     @Override
     protected synchronized void concatColumnsK(Tensor out, Tensor a, Tensor b, int m, int f1, int f2) {
+        onDevice("concatColumns", "out a b", out, a, b);
         launched(seq4j_cuda_concat_columns(out.segment(), a.segment(), b.segment(), m, f1, f2, stream()),
                 "seq4j_cuda_concat_columns");
     }
 
     @Override
     protected synchronized void splitColumnsK(Tensor da, Tensor db, Tensor dout, int m, int f1, int f2) {
+        onDevice("splitColumns", "da db dout", da, db, dout);
         launched(seq4j_cuda_split_columns(da.segment(), db.segment(), dout.segment(), m, f1, f2, stream()),
                 "seq4j_cuda_split_columns");
     }
@@ -728,6 +809,7 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected synchronized void gemmK(Transpose transA, Transpose transB, int m, int n, int k,
                          float alphaValue, Tensor a, int lda, Tensor b, int ldb, float betaValue, Tensor c, int ldc) {
+        onDevice("gemm", "a b c", a, b, c);
         ColumnMajorGemm g = ColumnMajorGemm.of(transA, transB, m, n, k, lda, ldb, ldc);
         alpha.set(JAVA_FLOAT, 0, alphaValue);
         beta.set(JAVA_FLOAT, 0, betaValue);
@@ -740,6 +822,7 @@ public final class CudaBackend extends AbstractBackend {
     protected synchronized void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k,
                                        float alphaValue, Tensor a, int lda, long strideA, Tensor b, int ldb,
                                        long strideB, float betaValue, Tensor c, int ldc, long strideC, int batch) {
+        onDevice("gemmStridedBatched", "a b c", a, b, c);
         ColumnMajorGemm g = ColumnMajorGemm.of(transA, transB, m, n, k, lda, ldb, ldc);
         alpha.set(JAVA_FLOAT, 0, alphaValue);
         beta.set(JAVA_FLOAT, 0, betaValue);
@@ -754,11 +837,13 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void addBiasK(Tensor y, Tensor b, int m, int n) {
+        onDevice("addBias", "y b", y, b);
         launched(seq4j_cuda_add_bias(y.segment(), b.segment(), m, n, stream()), "seq4j_cuda_add_bias");
     }
 
     @Override
     protected synchronized void sumRowsK(Tensor out, Tensor x, float betaValue, int m, int n) {
+        onDevice("sumRows", "out x", out, x);
         launched(seq4j_cuda_sum_rows(out.segment(), x.segment(), betaValue, m, n, stream()), "seq4j_cuda_sum_rows");
     }
 
@@ -766,33 +851,39 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void sigmoidForwardK(Tensor y, Tensor x) {
+        onDevice("sigmoidForward", "y x", y, x);
         launched(seq4j_cuda_sigmoid_forward(y.segment(), x.segment(), y.size(), stream()), "seq4j_cuda_sigmoid_forward");
     }
 
     @Override
     protected synchronized void sigmoidBackwardK(Tensor dx, Tensor y, Tensor dy) {
+        onDevice("sigmoidBackward", "dx y dy", dx, y, dy);
         launched(seq4j_cuda_sigmoid_backward(dx.segment(), y.segment(), dy.segment(), dx.size(), stream()),
                 "seq4j_cuda_sigmoid_backward");
     }
 
     @Override
     protected synchronized void tanhForwardK(Tensor y, Tensor x) {
+        onDevice("tanhForward", "y x", y, x);
         launched(seq4j_cuda_tanh_forward(y.segment(), x.segment(), y.size(), stream()), "seq4j_cuda_tanh_forward");
     }
 
     @Override
     protected synchronized void tanhBackwardK(Tensor dx, Tensor y, Tensor dy) {
+        onDevice("tanhBackward", "dx y dy", dx, y, dy);
         launched(seq4j_cuda_tanh_backward(dx.segment(), y.segment(), dy.segment(), dx.size(), stream()),
                 "seq4j_cuda_tanh_backward");
     }
 
     @Override
     protected synchronized void softmaxForwardK(Tensor y, Tensor x, int m, int v) {
+        onDevice("softmaxForward", "y x", y, x);
         launched(seq4j_cuda_softmax_forward(y.segment(), x.segment(), m, v, stream()), "seq4j_cuda_softmax_forward");
     }
 
     @Override
     protected synchronized void softmaxBackwardK(Tensor dx, Tensor y, Tensor dy, int m, int v) {
+        onDevice("softmaxBackward", "dx y dy", dx, y, dy);
         launched(seq4j_cuda_softmax_backward(dx.segment(), y.segment(), dy.segment(), m, v, stream()),
                 "seq4j_cuda_softmax_backward");
     }
@@ -801,6 +892,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void lstmCellForwardK(Tensor hNext, Tensor cNext, Tensor gates, Tensor cPrev, int n, int h) {
+        onDevice("lstmCellForward", "hNext cNext gates cPrev", hNext, cNext, gates, cPrev);
         launched(seq4j_cuda_lstm_cell_forward(hNext.segment(), cNext.segment(), gates.segment(), cPrev.segment(), n, h,
                 stream()), "seq4j_cuda_lstm_cell_forward");
     }
@@ -808,6 +900,8 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected synchronized void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev,
                                      Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h) {
+        onDevice("lstmCellBackward", "dA dcPrev gates cNext cPrev dhNext dhCarry dcNext", dA, dcPrev, gates, cNext,
+                cPrev, dhNext, dhCarry, dcNext);
         launched(seq4j_cuda_lstm_cell_backward(dA.segment(), dcPrev.segment(), gates.segment(), cNext.segment(),
                 cPrev.segment(), dhNext.segment(), dhCarry == null ? MemorySegment.NULL : dhCarry.segment(),
                 dcNext.segment(), n, h, stream()), "seq4j_cuda_lstm_cell_backward");
@@ -815,18 +909,21 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void gruGatesForwardK(Tensor rh, Tensor gates, Tensor hPrev, int n, int h) {
+        onDevice("gruGatesForward", "rh gates hPrev", rh, gates, hPrev);
         launched(seq4j_cuda_gru_gates_forward(rh.segment(), gates.segment(), hPrev.segment(), n, h, stream()),
                 "seq4j_cuda_gru_gates_forward");
     }
 
     @Override
     protected synchronized void gruCellForwardK(Tensor hNext, Tensor gates, Tensor hPrev, int n, int h) {
+        onDevice("gruCellForward", "hNext gates hPrev", hNext, gates, hPrev);
         launched(seq4j_cuda_gru_cell_forward(hNext.segment(), gates.segment(), hPrev.segment(), n, h, stream()),
                 "seq4j_cuda_gru_cell_forward");
     }
 
     @Override
     protected synchronized void gruCellBackwardK(Tensor dA, Tensor gates, Tensor hPrev, Tensor dhNext, int n, int h) {
+        onDevice("gruCellBackward", "dA gates hPrev dhNext", dA, gates, hPrev, dhNext);
         launched(seq4j_cuda_gru_cell_backward(dA.segment(), gates.segment(), hPrev.segment(), dhNext.segment(), n, h,
                 stream()), "seq4j_cuda_gru_cell_backward");
     }
@@ -834,6 +931,7 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected synchronized void gruGatesBackwardK(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext,
                                      Tensor drh, int n, int h) {
+        onDevice("gruGatesBackward", "dA dhPrev gates hPrev dhNext drh", dA, dhPrev, gates, hPrev, dhNext, drh);
         launched(seq4j_cuda_gru_gates_backward(dA.segment(), dhPrev.segment(), gates.segment(), hPrev.segment(),
                 dhNext.segment(), drh.segment(), n, h, stream()), "seq4j_cuda_gru_gates_backward");
     }
@@ -842,6 +940,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void embeddingForwardK(Tensor out, Tensor W, Tensor ids, int m, int v, int d) {
+        onDevice("embeddingForward", "out W ids", out, W, ids);
         idCheckQueued(SEQ4J_CUDA_ERR_EMBEDDING_FORWARD(), "embeddingForward");
         launched(seq4j_cuda_embedding_forward(out.segment(), MemorySegment.ofAddress(errorWord), W.segment(),
                 ids.segment(), m, v, d, stream()), "seq4j_cuda_embedding_forward");
@@ -849,6 +948,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void embeddingBackwardK(Tensor dW, Tensor ids, Tensor dout, int m, int v, int d) {
+        onDevice("embeddingBackward", "dW ids dout", dW, ids, dout);
         idCheckQueued(SEQ4J_CUDA_ERR_EMBEDDING_BACKWARD(), "embeddingBackward");
         MemorySegment errors = MemorySegment.ofAddress(errorWord);
         int st = seq4j_cuda_embedding_backward(dW.segment(), errors, ids.segment(), dout.segment(), m, v, d, stream());
@@ -881,6 +981,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void softmaxCrossEntropyForwardK(Tensor probs, Tensor loss, Tensor logits, Tensor labels, int m, int v) {
+        onDevice("softmaxCrossEntropyForward", "probs loss logits labels", probs, loss, logits, labels);
         MemorySegment rowLoss = scratch((long) m * Double.BYTES);   // each row's loss in double, as the CPU's
         idCheckQueued(SEQ4J_CUDA_ERR_XENT_FORWARD(), "softmaxCrossEntropyForward");
         launched(seq4j_cuda_softmax_xent_forward(probs.segment(), loss.segment(), MemorySegment.ofAddress(errorWord),
@@ -890,6 +991,7 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected synchronized void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m,
                                                 int v) {
+        onDevice("softmaxCrossEntropyBackward", "dlogits probs labels", dlogits, probs, labels);
         MemorySegment count = scratch(Integer.BYTES);
         idCheckQueued(SEQ4J_CUDA_ERR_XENT_BACKWARD(), "softmaxCrossEntropyBackward");
         launched(seq4j_cuda_softmax_xent_backward(dlogits.segment(), MemorySegment.ofAddress(errorWord), count,
@@ -898,12 +1000,14 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void mseForwardK(Tensor loss, Tensor y, Tensor t, float scaleValue) {
+        onDevice("mseForward", "loss y t", loss, y, t);
         launched(seq4j_cuda_mse_forward(loss.segment(), scratch(reduceScratchBytes()), y.segment(), t.segment(), y.size(),
                 scaleValue, stream()), "seq4j_cuda_mse_forward");
     }
 
     @Override
     protected synchronized void mseBackwardK(Tensor dy, Tensor y, Tensor t, float scaleValue) {
+        onDevice("mseBackward", "dy y t", dy, y, t);
         launched(seq4j_cuda_mse_backward(dy.segment(), y.segment(), t.segment(), y.size(), scaleValue, stream()),
                 "seq4j_cuda_mse_backward");
     }
@@ -912,6 +1016,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void attentionWeightForwardK(Tensor a, Tensor hs, Tensor h, int t, int n, int hd) {
+        onDevice("attentionWeightForward", "a hs h", a, hs, h);
         launched(seq4j_cuda_attention_weight_forward(a.segment(), hs.segment(), h.segment(), t, n, hd, stream()),
                 "seq4j_cuda_attention_weight_forward");
     }
@@ -919,18 +1024,21 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected synchronized void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da,
                                             int t, int n, int hd) {
+        onDevice("attentionWeightBackward", "dhs dh a hs h da", dhs, dh, a, hs, h, da);
         launched(seq4j_cuda_attention_weight_backward(dhs.segment(), dh.segment(), a.segment(), hs.segment(),
                 h.segment(), da.segment(), t, n, hd, stream()), "seq4j_cuda_attention_weight_backward");
     }
 
     @Override
     protected synchronized void weightSumForwardK(Tensor c, Tensor hs, Tensor a, int t, int n, int hd) {
+        onDevice("weightSumForward", "c hs a", c, hs, a);
         launched(seq4j_cuda_weight_sum_forward(c.segment(), hs.segment(), a.segment(), t, n, hd, stream()),
                 "seq4j_cuda_weight_sum_forward");
     }
 
     @Override
     protected synchronized void weightSumBackwardK(Tensor dhs, Tensor da, Tensor hs, Tensor a, Tensor dc, int t, int n, int hd) {
+        onDevice("weightSumBackward", "dhs da hs a dc", dhs, da, hs, a, dc);
         launched(seq4j_cuda_weight_sum_backward(dhs.segment(), da.segment(), hs.segment(), a.segment(), dc.segment(), t,
                 n, hd, stream()), "seq4j_cuda_weight_sum_backward");
     }
@@ -939,6 +1047,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void dropoutMaskK(Tensor mask, float ratio, long seed) {
+        onDevice("dropoutMask", "mask", mask);
         launched(seq4j_cuda_dropout_mask(mask.segment(), mask.size(), ratio, seed, stream()), "seq4j_cuda_dropout_mask");
     }
 
@@ -946,23 +1055,27 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void sgdUpdateK(Tensor param, Tensor grad, float lr) {
+        onDevice("sgdUpdate", "param grad", param, grad);
         launched(seq4j_cuda_sgd_update(param.segment(), grad.segment(), param.size(), lr, stream()), "seq4j_cuda_sgd_update");
     }
 
     @Override
     protected synchronized void momentumUpdateK(Tensor param, Tensor v, Tensor grad, float lr, float momentum) {
+        onDevice("momentumUpdate", "param v grad", param, v, grad);
         launched(seq4j_cuda_momentum_update(param.segment(), v.segment(), grad.segment(), param.size(), lr, momentum,
                 stream()), "seq4j_cuda_momentum_update");
     }
 
     @Override
     protected synchronized void adagradUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float eps) {
+        onDevice("adagradUpdate", "param h grad", param, h, grad);
         launched(seq4j_cuda_adagrad_update(param.segment(), h.segment(), grad.segment(), param.size(), lr, eps, stream()),
                 "seq4j_cuda_adagrad_update");
     }
 
     @Override
     protected synchronized void rmspropUpdateK(Tensor param, Tensor h, Tensor grad, float lr, float decay, float eps) {
+        onDevice("rmspropUpdate", "param h grad", param, h, grad);
         launched(seq4j_cuda_rmsprop_update(param.segment(), h.segment(), grad.segment(), param.size(), lr, decay, eps,
                 stream()), "seq4j_cuda_rmsprop_update");
     }
@@ -970,6 +1083,7 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected synchronized void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
                                float eps) {
+        onDevice("adamUpdate", "param m v grad", param, m, v, grad);
         launched(seq4j_cuda_adam_update(param.segment(), m.segment(), v.segment(), grad.segment(), param.size(), lrT,
                 beta1, beta2, eps, 0, stream()), "seq4j_cuda_adam_update");
     }
@@ -977,6 +1091,7 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected synchronized void adamUpdateZeroK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1,
                                                 float beta2, float eps) {
+        onDevice("adamUpdate", "param m v grad", param, m, v, grad);
         // one kernel: each gradient zeroed once read, where the update and a fill read and wrote grad in two launches
         launched(seq4j_cuda_adam_update(param.segment(), m.segment(), v.segment(), grad.segment(), param.size(), lrT,
                 beta1, beta2, eps, 1, stream()), "seq4j_cuda_adam_update");
@@ -986,12 +1101,14 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected synchronized void sumOfSquaresK(Tensor out, Tensor x) {
+        onDevice("sumOfSquares", "out x", out, x);
         launched(seq4j_cuda_sum_of_squares(out.segment(), scratch(reduceScratchBytes()), x.segment(), x.size(), stream()),
                 "seq4j_cuda_sum_of_squares");
     }
 
     @Override
     protected synchronized void argmaxRowsK(Tensor ids, Tensor x, int m, int v) {
+        onDevice("argmaxRows", "ids x", ids, x);
         launched(seq4j_cuda_argmax_rows(ids.segment(), x.segment(), m, v, stream()), "seq4j_cuda_argmax_rows");
     }
 

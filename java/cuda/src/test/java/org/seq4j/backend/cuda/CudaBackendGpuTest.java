@@ -595,6 +595,64 @@ class CudaBackendGpuTest {
         }
     }
 
+    /**
+     * Host memory tagged CUDA (Tensor.wrap of an Arena's segment, owner null) is refused by the call, naming it, before
+     * any kernel runs: its kernels used to touch host memory on the device, cudaErrorIllegalAddress, the context dead.
+     * Device memory of this backend wrapped the same way works, and the backend stays usable throughout.
+     */
+    @Test
+    void hostMemoryWrappedAsACudaTensorIsRefusedAndDeviceMemoryWrappedIsNot() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor host = Tensor.wrap(arena.allocate(16 * Float.BYTES, 4), DType.F32,
+                    org.seq4j.tensor.Device.CUDA, 16);
+            var e = assertThrows(IllegalArgumentException.class, () -> cuda.fill(host, 1f));
+            assertTrue(e.getMessage().startsWith("fill: x Tensor(16,) F32 on CUDA at 0x")
+                    && e.getMessage().contains("is host memory"), e.getMessage());
+            Tensor out = cuda.allocate(arena, DType.F32, 16);
+            e = assertThrows(IllegalArgumentException.class, () -> cuda.addScaled(out, host, 2f));
+            assertTrue(e.getMessage().startsWith("addScaled: x "), e.getMessage());
+
+            Tensor owned = floats(arena, uniform(16), 16);
+            Tensor wrapped = Tensor.wrap(owned.segment(), DType.F32, org.seq4j.tensor.Device.CUDA, 16);
+            cuda.fill(wrapped, 3f);
+            float[] got = new float[16];
+            cuda.copyOut(got, owned);
+            assertEquals(3f, got[15], 0f);
+            // past the end of its allocation (a pool block of 512 bytes, wrapped as 64 MiB): refused where the driver gives
+            // the extent; item reads only element 0, inside it, so no fault either way
+            Tensor past = Tensor.wrap(MemorySegment.ofAddress(owned.segment().address()).reinterpret(64L << 20),
+                    DType.F32, org.seq4j.tensor.Device.CUDA, 16 << 20);
+            try {
+                assertEquals(3f, cuda.item(past, 0), 0f);
+            } catch (IllegalArgumentException x) {
+                assertTrue(x.getMessage().contains("runs past its device allocation"), x.getMessage());
+            }
+            cuda.synchronize();   // no fault: the context is fine
+        }
+    }
+
+    /**
+     * A CUDA tensor's segment given to copyIn or copyOut as host memory (an attempted device-to-device copy) is
+     * refused: the host read (copyIn's staging copy) a device address, a SIGSEGV.
+     */
+    @Test
+    void aDeviceSegmentIsNoHostMemoryForCopies() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor a = floats(arena, uniform(8), 8), b = cuda.allocate(arena, DType.F32, 8);
+            var e = assertThrows(IllegalArgumentException.class, () -> cuda.copyIn(b, a.segment()));
+            assertTrue(e.getMessage().startsWith("copyIn: src ") && e.getMessage().contains("copy(dst, src)"),
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> cuda.copyOut(b.segment(), a));
+            assertTrue(e.getMessage().startsWith("copyOut: dst ") && e.getMessage().contains("cannot write"),
+                    e.getMessage());
+            MemorySegment host = arena.allocate(8 * Float.BYTES, 4);   // host memory still goes
+            cuda.copyOut(host, a);
+            cuda.copyIn(b, host);
+            cuda.copy(b, a);
+            cuda.synchronize();
+        }
+    }
+
     /** synchronize or trimMemory after close() on the same thread: closed, said plainly (no "another thread"). */
     @Test
     void aCallAfterCloseOnTheSameThreadSaysItIsClosed() {
