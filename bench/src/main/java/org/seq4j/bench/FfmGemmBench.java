@@ -1,7 +1,8 @@
 // The same cblas_sgemm call that bench/c/sgemm_bench.c makes from C, made from Java through the generated
 // FFM binding: OpenBLAS with its own threads (one per core), row-major, no seq4j code in between. Against
 // the C harness this isolates what the FFM downcall costs; GemmBench measures the backend's path
-// (seq4j's pool splitting C, OpenBLAS single-threaded inside).
+// (seq4j's pool splitting C, OpenBLAS single-threaded inside). OpenBlasLibrary.setThreads is internal to seq4j-core
+// (not exported: it changes every backend's OpenBLAS); the benches run on the class path, where it is reachable.
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -22,7 +23,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.seq4j.backend.openblas.OpenBlasLibrary;
+import org.seq4j.backend.internal.OpenBlasLibrary;
 import org.seq4j.bindings.cblas.cblas_h;
 
 @State(Scope.Thread)

@@ -1,13 +1,14 @@
 // Which OpenBLAS and which seq4j C clone this JVM loads, with the environment that chose them: the library's
 // path for the C harness, the core name for scripts/bench's labels, and all of it for Report's section headers.
+// The loaders are internal to seq4j-core (not exported); the benches run on the class path, where they are reachable.
 package org.seq4j.bench;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.seq4j.backend.openblas.CpuKernelsLibrary;
+import org.seq4j.backend.internal.CpuKernelsLibrary;
+import org.seq4j.backend.internal.OpenBlasLibrary;
 import org.seq4j.backend.openblas.OpenBlasBackend;
-import org.seq4j.backend.openblas.OpenBlasLibrary;
 
 /**
  * {@code java -cp benchmarks.jar org.seq4j.bench.WhichOpenBlas [--core | --info]}: with no argument the path of

@@ -4,8 +4,9 @@
 // native/cpu/elementwise.c and native/cuda/*.cu implement the same function; the conformance suite checks it.
 package org.seq4j.backend;
 
+// Package-private: the Java reference's dropout draws from it; the C and CUDA kernels have their own copy.
 /** The counter-based uniform random numbers that dropout masks are drawn from, identical in Java, C and CUDA. */
-public final class CounterRandom {
+final class CounterRandom {
     private CounterRandom() {
     }
 
@@ -16,7 +17,7 @@ public final class CounterRandom {
      * @param i    the element index
      * @return a uniform number in [0, 1), a multiple of 2^-24
      */
-    public static float uniform(long seed, long i) {
+    static float uniform(long seed, long i) {
         long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

@@ -16,6 +16,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
 import org.seq4j.backend.AbstractBackend;
@@ -24,6 +26,8 @@ import org.seq4j.backend.BackendMisconfiguredException;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
+import org.seq4j.backend.internal.CpuKernelsLibrary;
+import org.seq4j.backend.internal.OpenBlasLibrary;
 import org.seq4j.bindings.cblas.cblas_h;
 import org.seq4j.bindings.cpu.seq4j_cpu_h;
 import org.seq4j.tensor.DType;
@@ -38,7 +42,27 @@ import org.seq4j.tensor.Tensor;
  * tensors with an IllegalArgumentException that names the op.
  */
 public final class OpenBlasBackend extends AbstractBackend {
-    private final OpenBlasLibrary.Location location;
+    /** Where the loaded OpenBLAS came from. */
+    public enum Source {
+        /** The path given by {@code -Dseq4j.openblas} or {@code SEQ4J_OPENBLAS}. */
+        EXPLICIT,
+        /** The system's {@code libopenblas.so.0} (LD_LIBRARY_PATH, then the usual library folders). */
+        SYSTEM,
+        /** The binary of the Maven artifact {@code org.bytedeco:openblas}, extracted into the cache. */
+        MAVEN_ARTIFACT
+    }
+
+    /**
+     * The OpenBLAS this JVM loaded (once, for every OpenBLAS backend), as {@link #location()} reports it.
+     *
+     * @param path    the file loaded
+     * @param source  where it came from
+     * @param skipped the candidates passed over, each with why
+     */
+    public record Location(Path path, Source source, List<String> skipped) {
+    }
+
+    private final Location location;
     private final int threads;
 
     /** Loads OpenBLAS and the C kernels as the environment says (-Dseq4j.threads, -Dseq4j.openblas, ...). */
@@ -127,7 +151,7 @@ public final class OpenBlasBackend extends AbstractBackend {
      *
      * @return the location
      */
-    public OpenBlasLibrary.Location location() {
+    public Location location() {
         return location;
     }
 

@@ -9,7 +9,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.seq4j.backend.NativeLibraries;
+import org.seq4j.backend.internal.CpuKernelsLibrary;
+import org.seq4j.backend.internal.NativeLibraries;
 import org.seq4j.testing.TestBackends;
 
 class CpuCloneTest {

@@ -45,20 +45,6 @@ class ThreadCountTest {
         return t;
     }
 
-    /** SEQ4J_POOL_WORKERS, read by the C pool with atoi: what atoi would misread is refused before the library loads. */
-    @Test
-    void poolWorkersSettingsThePoolCannotStartAreRefused() {
-        for (String bad : new String[] {"abc", "2x", "-1", "64", "1e3"}) {
-            var e = org.junit.jupiter.api.Assertions.assertThrows(org.seq4j.backend.BackendMisconfiguredException.class,
-                    () -> CpuKernelsLibrary.poolWorkersSetting(bad), bad);
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("SEQ4J_POOL_WORKERS=" + bad + ": "),
-                    e.getMessage());
-        }
-        for (String good : new String[] {null, "", "0", "1", " 3", "63"}) {
-            CpuKernelsLibrary.poolWorkersSetting(good);
-        }
-    }
-
     @Test
     void aThreadCountAboveTheNativeLimitNamesWhereItIsSet() {
         TestBackends.get("openblas"); // skips if OpenBLAS is not available here

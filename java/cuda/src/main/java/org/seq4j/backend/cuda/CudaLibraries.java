@@ -30,7 +30,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.seq4j.backend.BackendUnavailableException;
-import org.seq4j.backend.NativeLibraries;
+import org.seq4j.backend.internal.NativeLibraries;
 
 public final class CudaLibraries {
 

@@ -1,6 +1,6 @@
 // The OpenBLAS load order (explicit path, system library, Maven artifact) as a pure decision, and the
 // real thing in fresh JVMs: the artifact fallback and an explicit -Dseq4j.openblas both load and multiply.
-package org.seq4j.backend.openblas;
+package org.seq4j.backend.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.backend.openblas.OpenBlasBackend;
 import org.seq4j.testing.LoadOpenBlas;
 import org.seq4j.testing.TestBackends;
 
@@ -29,7 +30,7 @@ class OpenBlasLibraryTest {
         Path lib = Files.createFile(dir.resolve("libopenblas.so.0"));
         var where = OpenBlasLibrary.locate(Map.of("seq4j.openblas", lib.toString())::get,
                 Map.of("SEQ4J_OPENBLAS", "/elsewhere", "LD_LIBRARY_PATH", dir.toString()), files -> NO_ARTIFACT_CALLED);
-        assertEquals(OpenBlasLibrary.Source.EXPLICIT, where.source());
+        assertEquals(OpenBlasBackend.Source.EXPLICIT, where.source());
         assertEquals(lib, where.path());
     }
 
@@ -37,7 +38,7 @@ class OpenBlasLibraryTest {
     void environmentVariableIsTheSecondWayToBeExplicit(@TempDir Path dir) throws IOException {
         Path lib = Files.createFile(dir.resolve("my-openblas.so"));
         var where = OpenBlasLibrary.locate(k -> null, Map.of("SEQ4J_OPENBLAS", lib.toString()), files -> NO_ARTIFACT_CALLED);
-        assertEquals(OpenBlasLibrary.Source.EXPLICIT, where.source());
+        assertEquals(OpenBlasBackend.Source.EXPLICIT, where.source());
     }
 
     @Test
@@ -52,7 +53,7 @@ class OpenBlasLibraryTest {
     void systemLibraryOnTheLoaderPathComesSecond(@TempDir Path dir) throws IOException {
         Path lib = Files.createFile(dir.resolve("libopenblas.so.0"));
         var where = OpenBlasLibrary.locate(k -> null, Map.of("LD_LIBRARY_PATH", "/no/such/dir:" + dir), files -> NO_ARTIFACT_CALLED);
-        assertEquals(OpenBlasLibrary.Source.SYSTEM, where.source());
+        assertEquals(OpenBlasBackend.Source.SYSTEM, where.source());
         assertEquals(lib, where.path());
         assertEquals(1, where.skipped().size(), "the explicit path was passed over, with a reason");
     }
@@ -67,7 +68,7 @@ class OpenBlasLibraryTest {
             asked.add(files);
             return Path.of("/cache/openblas-x");
         });
-        assertEquals(OpenBlasLibrary.Source.MAVEN_ARTIFACT, where.source());
+        assertEquals(OpenBlasBackend.Source.MAVEN_ARTIFACT, where.source());
         assertEquals(Path.of("/cache/openblas-x/libopenblas.so.0"), where.path());
         assertEquals(List.of(OpenBlasLibrary.ARTIFACT_FILES), asked, "the artifact's libraries, libgfortran included");
         assertEquals(2, where.skipped().size());

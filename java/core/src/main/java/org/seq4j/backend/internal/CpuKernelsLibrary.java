@@ -1,7 +1,7 @@
 // Loads libseq4j_cpu.so, the C kernels of native/cpu, which seq4j-core's build packs into the jar
 // under org/seq4j/native/<platform>/ (linux-x86_64, linux-aarch64). -Dseq4j.native.cpu=/path/libseq4j_cpu.so overrides that (for
 // working on the kernels without rebuilding the jar).
-package org.seq4j.backend.openblas;
+package org.seq4j.backend.internal;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.seq4j.backend.BackendMisconfiguredException;
 import org.seq4j.backend.BackendUnavailableException;
-import org.seq4j.backend.NativeLibraries;
 import org.seq4j.bindings.cpu.seq4j_cpu_h;
 
 /**

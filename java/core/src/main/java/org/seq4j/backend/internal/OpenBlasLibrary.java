@@ -6,7 +6,7 @@
 //      not a dependency of seq4j-core: there the system's OpenBLAS is the usual one), extracted once into
 //      the cache folder with the libgfortran/libquadmath/libgcc_s it finds by RUNPATH $ORIGIN.
 // So a machine with only a JDK and Maven has a working OpenBLAS, no root needed.
-package org.seq4j.backend.openblas;
+package org.seq4j.backend.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,35 +20,17 @@ import java.util.function.Function;
 import org.seq4j.backend.BackendConfig;
 import org.seq4j.backend.BackendMisconfiguredException;
 import org.seq4j.backend.BackendUnavailableException;
-import org.seq4j.backend.NativeLibraries;
+import org.seq4j.backend.openblas.OpenBlasBackend.Location;
+import org.seq4j.backend.openblas.OpenBlasBackend.Source;
 import org.seq4j.bindings.cblas.cblas_h;
 
 /**
  * Finds and loads OpenBLAS once per JVM: an explicit path ({@code -Dseq4j.openblas}, {@code SEQ4J_OPENBLAS}),
  * else the system's {@code libopenblas.so.0}, else the binary inside the Maven artifact
- * {@code org.bytedeco:openblas}, extracted into the cache folder.
+ * {@code org.bytedeco:openblas}, extracted into the cache folder. Internal to seq4j (exported to its own modules
+ * only): {@link #setThreads} changes a process-wide setting that every OpenBLAS backend relies on.
  */
 public final class OpenBlasLibrary {
-
-    /** Where the loaded library came from. */
-    public enum Source {
-        /** The path given by {@code -Dseq4j.openblas} or {@code SEQ4J_OPENBLAS}. */
-        EXPLICIT,
-        /** The system's {@code libopenblas.so.0} (LD_LIBRARY_PATH, then the usual library folders). */
-        SYSTEM,
-        /** The binary of the Maven artifact {@code org.bytedeco:openblas}, extracted into the cache. */
-        MAVEN_ARTIFACT
-    }
-
-    /**
-     * The library chosen.
-     *
-     * @param path    the file loaded
-     * @param source  where it came from
-     * @param skipped the candidates passed over, each with why
-     */
-    public record Location(Path path, Source source, List<String> skipped) {
-    }
 
     static final String SONAME = "libopenblas.so.0";
     /** The bundled binary's folder: seq4j-core depends on the linux-x86_64 jar only; on linux-aarch64 the

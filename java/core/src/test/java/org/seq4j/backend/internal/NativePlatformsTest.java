@@ -1,6 +1,6 @@
 // The platforms seq4j-core's jar carries C kernels for: linux-aarch64 beside this machine's linux-x86_64 when
 // the build machine has Debian's cross compiler (native/Makefile's cpu-aarch64), checked by the ELF header.
-package org.seq4j.backend.openblas;
+package org.seq4j.backend.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -13,7 +13,6 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import org.seq4j.backend.NativeLibraries;
 
 class NativePlatformsTest {
     private static final int EM_X86_64 = 62, EM_AARCH64 = 183;

@@ -1,4 +1,4 @@
-package org.seq4j.backend;
+package org.seq4j.backend.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

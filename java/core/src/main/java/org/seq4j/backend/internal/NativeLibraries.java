@@ -2,7 +2,7 @@
 // generated bindings, which look symbols up through the class loader, find them), and extraction of
 // libraries packed in jars into a per-user cache folder (or a temporary one), once per content.
 // Works in any class loader: a second copy of seq4j in a sibling loader gets its own link to the file.
-package org.seq4j.backend;
+package org.seq4j.backend.internal;
 
 import java.io.File;
 import java.io.IOException;
@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.regex.Pattern;
+import org.seq4j.backend.BackendMisconfiguredException;
+import org.seq4j.backend.BackendUnavailableException;
 
 /**
  * Loads native libraries for the FFM bindings, extracting those packed in jars into a per-user cache once per

@@ -2,7 +2,7 @@
 // every upgrade used to leave its predecessors there forever (208 MB seen). Now a load touches the folder it uses,
 // and extracting a new folder prunes seq4j's own folders that no load touched for -Dseq4j.cache.keepDays (30), and
 // leftovers of extractions that died. Also: two JVMs extracting into an empty cache at once both load.
-package org.seq4j.backend;
+package org.seq4j.backend.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -23,6 +23,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.backend.Backend;
+import org.seq4j.backend.Backends;
 import org.seq4j.testing.ChildJvm;
 import org.seq4j.testing.TestBackends;
 
