@@ -14,7 +14,7 @@ module org.seq4j.core {
     // the native library loaders: public for seq4j's own modules only. Exported to all, any module would load any
     // shared library under the native access granted to org.seq4j.core, and could change OpenBLAS's thread count
     // under every backend.
-    exports org.seq4j.backend.internal to org.seq4j.cuda;
+    exports org.seq4j.backend.internal to org.seq4j.cuda, org.seq4j.nn;
 
     uses org.seq4j.backend.BackendProvider;
 

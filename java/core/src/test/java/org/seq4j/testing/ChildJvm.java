@@ -33,8 +33,25 @@ public final class ChildJvm {
      */
     public static Result run(Path scratch, Duration limit, List<String> jvmOptions, String mainClass, String... args)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path")));
+        return run(scratch, limit, true, jvmOptions, mainClass, args);
+    }
+
+    /**
+     * {@link #run(Path, Duration, List, String, String...)} without {@code --enable-native-access} (for tests of a
+     * JVM that denies seq4j native access).
+     */
+    public static Result runWithoutNativeAccess(Path scratch, Duration limit, List<String> jvmOptions, String mainClass,
+            String... args) throws IOException, InterruptedException {
+        return run(scratch, limit, false, jvmOptions, mainClass, args);
+    }
+
+    private static Result run(Path scratch, Duration limit, boolean nativeAccess, List<String> jvmOptions,
+            String mainClass, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        if (nativeAccess) {
+            cmd.add("--enable-native-access=ALL-UNNAMED");
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
         cmd.addAll(jvmOptions);
         cmd.add(mainClass);
         cmd.addAll(List.of(args));

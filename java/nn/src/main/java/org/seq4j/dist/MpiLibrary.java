@@ -13,6 +13,10 @@
 // Where from, in order: -Dseq4j.mpi / SEQ4J_MPI (a path to libmpi.so*, an error if it does not load), then
 // libmpi.so.40 / libmpi.so in $LD_LIBRARY_PATH, $OPAL_PREFIX/lib, and the usual system folders (Debian's
 // /usr/lib/x86_64-linux-gnu, Fedora's /usr/lib64/openmpi/lib, /usr/local/lib, /opt/openmpi/lib).
+//
+// A JVM that denies native access (--illegal-native-access=deny without --enable-native-access for org.seq4j.nn
+// and the bindings) refuses the first restricted call: made before the search, so that the reason is the same
+// whether or not a libmpi is installed, and remembered, as the bindings' class cannot be initialised twice.
 package org.seq4j.dist;
 
 import java.lang.foreign.Arena;
@@ -28,6 +32,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.backend.internal.NativeAccess;
 import org.seq4j.bindings.mpi.mpi_h;
 
 /**
@@ -41,7 +47,12 @@ public final class MpiLibrary {
     private static final List<String> FOLDERS = List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib64/openmpi/lib",
             "/usr/lib64", "/usr/lib", "/usr/local/lib", "/opt/openmpi/lib");
 
+    /** The modules that make MPI's downcalls, as --enable-native-access takes them. */
+    private static final String MODULES = NativeAccess.CORE_MODULES + ",org.seq4j.nn";
+
     private static MpiLibrary loaded;
+    /** Why this JVM cannot call MPI, once it refused native access; every later load() says the same. */
+    private static String denied;
 
     private final Path path;
     private final String source;
@@ -75,11 +86,24 @@ public final class MpiLibrary {
      * The loaded library, loading it on first use.
      *
      * @return the one library of this process
-     * @throws DistributedException naming each candidate tried, when none loads
+     * @throws DistributedException naming each candidate tried, when none loads, or the {@code --enable-native-access}
+     *                              to add, when the JVM denies native access
      */
     public static synchronized MpiLibrary load() {
         if (loaded == null) {
-            loaded = find(System.getProperty("seq4j.mpi", System.getenv("SEQ4J_MPI")));
+            if (denied != null) {
+                throw new DistributedException(denied);
+            }
+            try {
+                NativeAccess.initialise(MODULES, mpi_h.class);
+                loaded = find(System.getProperty("seq4j.mpi", System.getenv("SEQ4J_MPI")));
+            } catch (BackendUnavailableException e) { // the bindings' module was refused
+                denied = "cannot call Open MPI: " + e.getMessage();
+                throw new DistributedException(denied, e);
+            } catch (IllegalCallerException e) { // this module was refused (dlopen's downcall handle, System.load)
+                denied = "cannot call Open MPI: " + NativeAccess.denied(MpiLibrary.class.getModule(), MODULES);
+                throw new DistributedException(denied, e);
+            }
         }
         return loaded;
     }
@@ -118,9 +142,10 @@ public final class MpiLibrary {
 
     /** {@code explicit}: the configured path, or null to search. */
     static MpiLibrary find(String explicit) {
+        Dl dl = Dl.create(); // the first restricted call of this module: before the search, whatever it finds
         if (explicit != null && !explicit.isBlank()) {
             Path p = Path.of(explicit.trim());
-            String why = open(p);
+            String why = open(dl, p);
             if (why != null) {
                 throw new DistributedException("the MPI library named by -Dseq4j.mpi / SEQ4J_MPI does not load: " + why);
             }
@@ -149,7 +174,7 @@ public final class MpiLibrary {
                 if (!Files.isRegularFile(p)) {
                     continue;
                 }
-                String why = open(p);
+                String why = open(dl, p);
                 if (why == null) {
                     return new MpiLibrary(p, "found in " + folder);
                 }
@@ -161,18 +186,24 @@ public final class MpiLibrary {
                 + "; install Open MPI (Debian: apt-get install openmpi-bin libopenmpi-dev) or set SEQ4J_MPI");
     }
 
+    /** libc's dlopen and dlerror. */
+    private record Dl(MethodHandle dlopen, MethodHandle dlerror) {
+        static Dl create() {
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup libc = linker.defaultLookup();
+            return new Dl(linker.downcallHandle(libc.findOrThrow("dlopen"),
+                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT)),
+                    linker.downcallHandle(libc.findOrThrow("dlerror"), FunctionDescriptor.of(ValueLayout.ADDRESS)));
+        }
+    }
+
     /** dlopen(path, RTLD_NOW | RTLD_GLOBAL), then System.load; null when it loaded, else the reason. */
-    private static String open(Path p) {
-        Linker linker = Linker.nativeLinker();
-        SymbolLookup libc = linker.defaultLookup();
-        MethodHandle dlopen = linker.downcallHandle(libc.findOrThrow("dlopen"),
-                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-        MethodHandle dlerror = linker.downcallHandle(libc.findOrThrow("dlerror"), FunctionDescriptor.of(ValueLayout.ADDRESS));
+    private static String open(Dl dl, Path p) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment handle = (MemorySegment) dlopen.invokeExact(arena.allocateFrom(p.toAbsolutePath().toString()),
+            MemorySegment handle = (MemorySegment) dl.dlopen().invokeExact(arena.allocateFrom(p.toAbsolutePath().toString()),
                     RTLD_NOW | RTLD_GLOBAL);
             if (handle.equals(MemorySegment.NULL)) {
-                MemorySegment err = (MemorySegment) dlerror.invokeExact();
+                MemorySegment err = (MemorySegment) dl.dlerror().invokeExact();
                 return err.equals(MemorySegment.NULL) ? "dlopen failed" : err.reinterpret(4096).getString(0);
             }
         } catch (Throwable t) {

@@ -1,5 +1,5 @@
 // The parts of org.seq4j.dist that need no MPI: how a batch is split across ranks, when a process joins MPI,
-// the single-process communicator, and a configured MPI library that does not load.
+// the single-process communicator, a configured MPI library that does not load, and a JVM that denies native access.
 package org.seq4j.dist;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,9 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.backend.Backends;
+import org.seq4j.bindings.mpi.mpi_h;
+import org.seq4j.mpitest.MpiProbe;
+import org.seq4j.testing.ChildJvm;
 
 class DistributedUnitTest {
 
@@ -78,6 +86,38 @@ class DistributedUnitTest {
                 () -> MpiLibrary.find("/nonexistent/libmpi.so.40"));
         assertTrue(e.getMessage().contains("-Dseq4j.mpi / SEQ4J_MPI does not load")
                 && e.getMessage().contains("/nonexistent/libmpi.so.40"), e.getMessage());
+    }
+
+    /**
+     * --illegal-native-access=deny without --enable-native-access: MpiLibrary.probe() and Distributed.open(MPI) threw a
+     * raw IllegalCallerException. Now probe() reports MPI unavailable and open() throws DistributedException, each
+     * naming the flag, on the class path and on the module path, the second time as the first; with or without an
+     * Open MPI installed (the refused call comes before the search).
+     */
+    @Test
+    void deniedNativeAccessNamesTheFlag(@TempDir Path dir) throws Exception {
+        ChildJvm.Result cp = ChildJvm.runWithoutNativeAccess(dir, Duration.ofSeconds(120),
+                List.of("--illegal-native-access=deny"), MpiProbe.class.getName());
+        assertDeniedNamesTheFlag(cp, "--enable-native-access=ALL-UNNAMED");
+        String modules = String.join(File.pathSeparator, location(mpi_h.class), location(Backends.class),
+                location(MpiLibrary.class));
+        ChildJvm.Result mp = ChildJvm.runWithoutNativeAccess(dir, Duration.ofSeconds(120), List.of(
+                "--illegal-native-access=deny", "-p", modules, "--add-modules", "org.seq4j.nn",
+                "-cp", location(MpiProbe.class)), MpiProbe.class.getName()); // a later -cp replaces ChildJvm's own
+        assertDeniedNamesTheFlag(mp, "--enable-native-access=org.seq4j.bindings,org.seq4j.core,org.seq4j.nn");
+    }
+
+    private static void assertDeniedNamesTheFlag(ChildJvm.Result r, String flag) {
+        assertEquals(0, r.exitCode(), r.toString());
+        for (String call : List.of("probe: false: ", "open failed: " + DistributedException.class.getName() + ": ",
+                "probe again: false: ")) {
+            String line = r.out().lines().filter(l -> l.startsWith(call)).findFirst().orElse("(no line " + call + ")");
+            assertTrue(line.contains("native access is denied to ") && line.contains(flag), line + "\n" + r);
+        }
+    }
+
+    private static String location(Class<?> c) throws Exception {
+        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
     }
 
     @Test

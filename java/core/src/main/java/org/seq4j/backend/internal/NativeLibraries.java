@@ -373,12 +373,16 @@ public final class NativeLibraries {
      *
      * @param library the library file
      * @param what    what it is, for the message (e.g. "OpenBLAS")
-     * @throws BackendUnavailableException with the linker's reason if it does not load
+     * @throws BackendUnavailableException with the linker's reason if it does not load, or the flag to add if the JVM
+     *                                     denies org.seq4j.core native access
      */
     public static void load(Path library, String what) {
         Path absolute = library.toAbsolutePath();
         try {
             System.load(absolute.toString());
+        } catch (IllegalCallerException e) { // System.load is a restricted method since JDK 24
+            throw new BackendUnavailableException("cannot load " + what + ": "
+                    + NativeAccess.denied(NativeLibraries.class.getModule(), NativeAccess.CORE_MODULES), e);
         } catch (UnsatisfiedLinkError e) {
             if (e.getMessage() == null || !e.getMessage().contains("another classloader")) {
                 // the JDK's message and dlerror's both start with the path: name it once

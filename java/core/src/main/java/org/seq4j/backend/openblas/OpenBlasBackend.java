@@ -27,6 +27,7 @@ import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
 import org.seq4j.backend.internal.CpuKernelsLibrary;
+import org.seq4j.backend.internal.NativeAccess;
 import org.seq4j.backend.internal.OpenBlasLibrary;
 import org.seq4j.bindings.cblas.cblas_h;
 import org.seq4j.bindings.cpu.seq4j_cpu_h;
@@ -88,8 +89,10 @@ public final class OpenBlasBackend extends AbstractBackend {
      * before they construct one.
      *
      * @return SEQ4J_MAX_THREADS of the C kernels (64)
+     * @throws BackendUnavailableException naming the flag to add, if the JVM denies seq4j native access
      */
     public static int maxThreads() {
+        NativeAccess.initialise(NativeAccess.CORE_MODULES, seq4j_cpu_h.class);
         return seq4j_cpu_h.SEQ4J_MAX_THREADS();
     }
 
@@ -103,6 +106,8 @@ public final class OpenBlasBackend extends AbstractBackend {
      */
     public OpenBlasBackend(BackendConfig config) {
         java.util.Objects.requireNonNull(config, "OpenBlasBackend: config is null");
+        // before any other use of the bindings: a JVM that denies them native access gets the flag to add
+        NativeAccess.initialise(NativeAccess.CORE_MODULES, seq4j_cpu_h.class, cblas_h.class);
         int max = maxThreads();
         if (config.threads() > max) {
             throw new IllegalArgumentException("threads (-Dseq4j.threads, SEQ4J_THREADS or BackendConfig) must be 0 (one"
