@@ -84,12 +84,15 @@ public final class Backends {
      * @param name the backend's name: java, openblas, cuda
      * @return the backend, open; close it when done
      * @throws BackendUnavailableException with the reason if it cannot load here
-     * @throws IllegalArgumentException for a name no provider on the class or module path has
+     * @throws IllegalArgumentException for a name no provider on the class or module path has, or a setting it uses
+     *                                  that is not a number where a number is expected (see
+     *                                  {@link BackendConfig#fromEnvironment()}; the java backend uses none)
      * @throws NullPointerException     if name is null
      */
     public static Backend create(String name) {
         nonNull("create", "name", name);
-        return create(name, BackendConfig.fromEnvironment());
+        BackendProvider p = provider(name);
+        return p.create(environmentFor(p));
     }
 
     /**
@@ -114,9 +117,12 @@ public final class Backends {
      *
      * @return the backend, open; close it when done
      * @throws BackendUnavailableException if a forced backend, or a native library configured by path, cannot load
+     * @throws IllegalArgumentException    if {@code -Dseq4j.backend} / {@code SEQ4J_BACKEND} names no backend found
+     *                                     here, or a setting of {@link BackendConfig#fromEnvironment()} that the
+     *                                     backend uses is not a number where a number is expected
      */
     public static Backend select() {
-        return select(BackendConfig.fromEnvironment());
+        return select(null, false);
     }
 
     /**
@@ -127,39 +133,100 @@ public final class Backends {
      * @param config threads, device and library paths
      * @return the backend, open; close it when done
      * @throws BackendUnavailableException if a forced backend, or a native library configured by path, cannot load
+     * @throws IllegalArgumentException    if {@code -Dseq4j.backend} / {@code SEQ4J_BACKEND} names no backend found
+     *                                     here
      */
     public static Backend select(BackendConfig config) {
         nonNull("select", "config", config);
-        String forced = System.getProperty("seq4j.backend", System.getenv("SEQ4J_BACKEND"));
-        if (forced != null && !forced.isBlank()) {
-            Backend b = create(forced.trim(), config);
-            LOG.log(Level.INFO, "seq4j: using backend {0} (forced): {1}", b.name(), b.description());
-            return b;
-        }
-        return choose(config, false);
+        return select(config, false);
     }
 
     /**
      * The best native (non-Java) backend that loads, for programs that would rather fail than run on the slow
-     * reference.
+     * reference. A native backend forced by {@code -Dseq4j.backend} or {@code SEQ4J_BACKEND} is the one taken (an
+     * error if it cannot load), as {@link #select(BackendConfig)} takes it; forcing {@code java} is refused.
      *
      * @param config threads, device and library paths
      * @return the backend, open; close it when done
-     * @throws BackendUnavailableException listing why each native backend could not load
+     * @throws BackendUnavailableException   listing why each native backend could not load, or why the forced one
+     *                                       could not
+     * @throws BackendMisconfiguredException if {@code -Dseq4j.backend} / {@code SEQ4J_BACKEND} forces {@code java}
+     * @throws IllegalArgumentException      if {@code -Dseq4j.backend} / {@code SEQ4J_BACKEND} names no backend
+     *                                       found here
      */
     public static Backend requireNative(BackendConfig config) {
         nonNull("requireNative", "config", config);
-        return choose(config, true);
+        return select(config, true);
     }
 
     /**
      * {@link #requireNative(BackendConfig)} configured from the environment.
      *
      * @return the backend, open; close it when done
-     * @throws BackendUnavailableException listing why each native backend could not load
+     * @throws BackendUnavailableException   listing why each native backend could not load, or why the forced one
+     *                                       could not
+     * @throws BackendMisconfiguredException if {@code -Dseq4j.backend} / {@code SEQ4J_BACKEND} forces {@code java}
+     * @throws IllegalArgumentException      if {@code -Dseq4j.backend} / {@code SEQ4J_BACKEND} names no backend
+     *                                       found here, or a setting of {@link BackendConfig#fromEnvironment()} is
+     *                                       not a number where a number is expected
      */
     public static Backend requireNative() {
-        return requireNative(BackendConfig.fromEnvironment());
+        return select(null, true);
+    }
+
+    /**
+     * select() and requireNative(): the forced backend, else the best that loads (a native one for requireNative).
+     * A null config is read from the environment for each backend tried (see environmentFor).
+     */
+    private static Backend select(BackendConfig config, boolean nativeOnly) {
+        Forced forced = forced();
+        if (forced == null) {
+            return choose(config, nativeOnly);
+        }
+        BackendProvider p;
+        try {
+            p = provider(forced.name());
+        } catch (IllegalArgumentException e) { // name where the name came from: the caller passed none
+            throw new IllegalArgumentException(forced + ": " + e.getMessage(), e);
+        }
+        if (nativeOnly && p instanceof JavaBackendProvider) {
+            throw new BackendMisconfiguredException("Backends.requireNative: " + forced + " forces the java reference "
+                    + "backend, which requireNative() refuses; unset it, or call Backends.select()");
+        }
+        Backend b = p.create(config != null ? config : environmentFor(p));
+        LOG.log(Level.INFO, "seq4j: using backend {0} (forced by {1}): {2}", b.name(), forced, b.description());
+        return b;
+    }
+
+    /**
+     * A backend forced by a setting.
+     *
+     * @param setting {@code -Dseq4j.backend} or {@code SEQ4J_BACKEND}
+     * @param name    its value, trimmed
+     */
+    private record Forced(String setting, String name) {
+        @Override
+        public String toString() {
+            return setting + "=" + name;
+        }
+    }
+
+    /** -Dseq4j.backend, else SEQ4J_BACKEND; null when neither is set. */
+    private static Forced forced() {
+        String property = System.getProperty("seq4j.backend");
+        if (property != null && !property.isBlank()) {
+            return new Forced("-Dseq4j.backend", property.trim());
+        }
+        String variable = System.getenv("SEQ4J_BACKEND");
+        return variable != null && !variable.isBlank() ? new Forced("SEQ4J_BACKEND", variable.trim()) : null;
+    }
+
+    /**
+     * The configuration from the environment for p's backend. The Java reference uses none of it (no threads, device
+     * or library), so a -Dseq4j.threads that is no number does not stop it.
+     */
+    private static BackendConfig environmentFor(BackendProvider p) {
+        return p instanceof JavaBackendProvider ? BackendConfig.defaults() : BackendConfig.fromEnvironment();
     }
 
     /** A null argument: a NullPointerException naming the method and the argument, not the JDK's about a local. */
@@ -169,12 +236,14 @@ public final class Backends {
         }
     }
 
-    private static Backend choose(BackendConfig config, boolean nativeOnly) {
+    /** The best backend that loads (a native one if nativeOnly); a null config is read per backend, as environmentFor. */
+    private static Backend choose(BackendConfig given, boolean nativeOnly) {
         List<String> reasons = new ArrayList<>();
         for (BackendProvider p : providers()) {
             if (nativeOnly && p.name().equals("java")) {
                 continue;
             }
+            BackendConfig config = given != null ? given : environmentFor(p);
             try {
                 Backend b = p.create(config);
                 if (p.name().equals("java") && !reasons.isEmpty()) {

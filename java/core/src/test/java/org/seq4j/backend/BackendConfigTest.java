@@ -1,4 +1,6 @@
-// BackendConfig.fromEnvironment: a bad setting is an error that names the property it came from.
+// BackendConfig.fromEnvironment: a bad setting is an error that names the property it came from. Backends' own
+// setting too (-Dseq4j.backend), which requireNative() used to ignore without a word; and a bad setting that a backend
+// does not use (the java backend uses no thread count) does not stop that backend.
 package org.seq4j.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
+import org.seq4j.testing.TestBackends;
 
 class BackendConfigTest {
 
@@ -29,5 +33,64 @@ class BackendConfigTest {
         assertTrue(e.getMessage().contains("-Dseq4j.cuda.device") && e.getMessage().contains("got -1"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> from(Map.of("seq4j.threads", "-2")));
         assertTrue(e.getMessage().contains("-Dseq4j.threads"), e.getMessage());
+    }
+
+    /** Runs call with the system property key set to value, and the property as it was afterwards. */
+    private static <T> T with(String key, String value, Callable<T> call) throws Exception {
+        String before = System.getProperty(key);
+        System.setProperty(key, value);
+        try {
+            return call.call();
+        } finally {
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
+    }
+
+    private static String name(Backend b) {
+        try (b) {
+            return b.name();
+        }
+    }
+
+    /** It said "unknown backend 'nope'; known here: ...", which does not say where the name came from. */
+    @Test
+    void anUnknownForcedBackendNamesTheSetting() throws Exception {
+        for (Callable<Backend> call : java.util.List.<Callable<Backend>>of(Backends::select, Backends::requireNative,
+                () -> Backends.select(BackendConfig.defaults()))) {
+            var e = assertThrows(IllegalArgumentException.class, () -> with("seq4j.backend", " nope ", call));
+            assertTrue(e.getMessage().startsWith("-Dseq4j.backend=nope: unknown backend 'nope'; known here: "),
+                    e.getMessage());
+        }
+    }
+
+    /** requireNative() took the best native backend whatever -Dseq4j.backend said; forcing java is now refused. */
+    @Test
+    void requireNativeRefusesAForcedJavaBackend() throws Exception {
+        var e = assertThrows(BackendMisconfiguredException.class,
+                () -> with("seq4j.backend", "java", Backends::requireNative));
+        assertEquals("Backends.requireNative: -Dseq4j.backend=java forces the java reference backend, which "
+                + "requireNative() refuses; unset it, or call Backends.select()", e.getMessage());
+    }
+
+    @Test
+    void requireNativeTakesAForcedNativeBackend() throws Exception {
+        TestBackends.get("openblas");
+        assertEquals("openblas", with("seq4j.backend", "openblas", () -> name(Backends.requireNative())));
+    }
+
+    /** -Dseq4j.threads=abc made create("java") fail, a backend that uses no threads. */
+    @Test
+    void aThreadCountThatIsNoNumberStopsOnlyTheBackendsThatUseIt() throws Exception {
+        assertEquals("java", with("seq4j.threads", "abc", () -> name(Backends.create("java"))));
+        assertEquals("java", with("seq4j.threads", "abc",
+                () -> with("seq4j.backend", "java", () -> name(Backends.select()))));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> with("seq4j.threads", "abc", () -> name(Backends.create("openblas"))));
+        assertTrue(e.getMessage().contains("-Dseq4j.threads / SEQ4J_THREADS must be a whole number, got 'abc'"),
+                e.getMessage());
     }
 }

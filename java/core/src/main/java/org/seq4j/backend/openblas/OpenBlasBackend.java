@@ -81,7 +81,17 @@ public final class OpenBlasBackend extends AbstractBackend {
      * @throws IllegalArgumentException if the thread count is negative or above the native limit
      */
     public OpenBlasBackend(int threads) {
-        this(BackendConfig.fromEnvironment().withThreads(threads));
+        this(argument(threads));
+    }
+
+    /** The environment's configuration with the constructor's thread count, checked as the argument it is. */
+    private static BackendConfig argument(int threads) {
+        int max = maxThreads();
+        if (threads < 0 || threads > max) {
+            throw new IllegalArgumentException("new OpenBlasBackend(threads): threads must be 0 (one per core) or 1.."
+                    + max + ", got " + threads);
+        }
+        return BackendConfig.fromEnvironment().withThreads(threads);
     }
 
     /**

@@ -45,12 +45,19 @@ class ThreadCountTest {
         return t;
     }
 
+    /** The constructor's argument is named as such (it blamed -Dseq4j.threads, SEQ4J_THREADS or BackendConfig). */
     @Test
     void aThreadCountAboveTheNativeLimitNamesWhereItIsSet() {
         TestBackends.get("openblas"); // skips if OpenBLAS is not available here
-        int over = OpenBlasBackend.maxThreads() + 1;
+        int max = OpenBlasBackend.maxThreads();
+        for (int bad : new int[] {max + 1, 100_000, -1}) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new OpenBlasBackend(bad));
+            assertEquals("new OpenBlasBackend(threads): threads must be 0 (one per core) or 1.." + max + ", got " + bad,
+                    e.getMessage());
+        }
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> new OpenBlasBackend(over));
+                () -> new OpenBlasBackend(org.seq4j.backend.BackendConfig.defaults().withThreads(max + 1)));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("-Dseq4j.threads"), e.getMessage());
     }
 
