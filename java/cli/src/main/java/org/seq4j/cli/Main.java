@@ -46,8 +46,8 @@ public final class Main {
     /** Runs the command line with its output and errors going to the given writers. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
-        // backend selection logs through java.util.logging: INFO is for --verbose; a WARNING (a fall back
-        // to the slow java backend, say) is one line on err
+        // backend selection logs through java.util.logging: the backend chosen (FINE, System.Logger's DEBUG) and
+        // those skipped (INFO) are for --verbose; a WARNING (a fall back to the slow java backend, say) is one line on err
         Logger seq4j = Logger.getLogger("org.seq4j");
         Level level = seq4j.getLevel();
         boolean parents = seq4j.getUseParentHandlers();
@@ -70,7 +70,7 @@ public final class Main {
             public void close() {
             }
         };
-        seq4j.setLevel(verbose ? Level.INFO : Level.WARNING);
+        seq4j.setLevel(verbose ? Level.FINE : Level.WARNING);
         seq4j.setUseParentHandlers(false);
         seq4j.addHandler(warnings);
         try {

@@ -917,6 +917,17 @@ class CommandLineTest {
                 && info.out().contains("selected  none, an error: "), info.out());
     }
 
+    /** The backend chosen is logged at DEBUG (JUL's FINE) since the library stopped printing it at INFO: --verbose shows it. */
+    @Test
+    void verboseShowsTheBackendChosen() {
+        Result quiet = seq4j("info");
+        assertEquals(0, quiet.code(), quiet.out() + quiet.err());
+        assertFalse(quiet.err().contains("using backend"), quiet.err());
+        Result verbose = seq4j("info", "--verbose");
+        assertEquals(0, verbose.code(), verbose.out() + verbose.err());
+        assertTrue(verbose.err().lines().anyMatch(l -> l.startsWith("seq4j: FINE: using backend ")), verbose.err());
+    }
+
     @Test
     void anAutomaticFallbackToJavaIsOneWarningLineWithTheReason() throws Exception {
         // without the OpenBLAS jar (and no system OpenBLAS) the openblas backend cannot load

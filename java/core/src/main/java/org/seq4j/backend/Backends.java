@@ -1,7 +1,8 @@
 // Finds and creates backends through the BackendProvider services on the class or module path. select()
 // tries them best first (cuda, openblas, java) and logs why each one it passes over was skipped;
 // -Dseq4j.backend=NAME (or SEQ4J_BACKEND) forces one, and a backend asked for by name, or a native library
-// configured by path, that cannot load is an error, never a quiet fallback.
+// configured by path, that cannot load is an error, never a quiet fallback. The backend chosen is logged at DEBUG
+// only: a library's success is no news on an application's stderr (the CLI's --verbose shows it).
 package org.seq4j.backend;
 
 import java.lang.System.Logger.Level;
@@ -128,7 +129,7 @@ public final class Backends {
     /**
      * The backend forced by {@code -Dseq4j.backend} or {@code SEQ4J_BACKEND} if set (an error if it cannot load),
      * else the best one that loads. Passing over an optional accelerator is logged at INFO; falling back to the
-     * Java reference because the CPU backend did not load is a WARNING with the reason.
+     * Java reference because the CPU backend did not load is a WARNING with the reason; the backend chosen, at DEBUG.
      *
      * @param config threads, device and library paths
      * @return the backend, open; close it when done
@@ -194,7 +195,7 @@ public final class Backends {
                     + "backend, which requireNative() refuses; unset it, or call Backends.select()");
         }
         Backend b = p.create(config != null ? config : environmentFor(p));
-        LOG.log(Level.INFO, "seq4j: using backend {0} (forced by {1}): {2}", b.name(), forced, b.description());
+        LOG.log(Level.DEBUG, "seq4j: using backend {0} (forced by {1}): {2}", b.name(), forced, b.description());
         return b;
     }
 
@@ -249,7 +250,7 @@ public final class Backends {
                 if (p.name().equals("java") && !reasons.isEmpty()) {
                     LOG.log(Level.WARNING, "falling back to the slow java reference backend: {0} (seq4j info says more)", String.join("; ", reasons));
                 }
-                LOG.log(Level.INFO, "seq4j: using backend {0}: {1}", b.name(), b.description());
+                LOG.log(Level.DEBUG, "seq4j: using backend {0}: {1}", b.name(), b.description());
                 return b;
             } catch (BackendMisconfiguredException e) {
                 throw e; // an explicit setting that does not work is an error, not a reason to fall back
