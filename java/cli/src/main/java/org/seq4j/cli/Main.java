@@ -47,7 +47,8 @@ public final class Main {
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
         // backend selection logs through java.util.logging: the backend chosen (FINE, System.Logger's DEBUG) and
-        // those skipped (INFO) are for --verbose; a WARNING (a fall back to the slow java backend, say) is one line on err
+        // those skipped (INFO) are for --verbose; a WARNING (a fall back to the slow java backend, say) is one line
+        // on err
         Logger seq4j = Logger.getLogger("org.seq4j");
         Level level = seq4j.getLevel();
         boolean parents = seq4j.getUseParentHandlers();

@@ -917,7 +917,7 @@ class CommandLineTest {
                 && info.out().contains("selected  none, an error: "), info.out());
     }
 
-    /** The backend chosen is logged at DEBUG (JUL's FINE) since the library stopped printing it at INFO: --verbose shows it. */
+    /** The backend chosen is logged at DEBUG (JUL's FINE), no longer INFO: --verbose still shows it. */
     @Test
     void verboseShowsTheBackendChosen() {
         Result quiet = seq4j("info");

@@ -237,7 +237,7 @@ public final class Backends {
         }
     }
 
-    /** The best backend that loads (a native one if nativeOnly); a null config is read per backend, as environmentFor. */
+    /** The best backend that loads (a native one if nativeOnly); a null config is read per backend (environmentFor). */
     private static Backend choose(BackendConfig given, boolean nativeOnly) {
         List<String> reasons = new ArrayList<>();
         for (BackendProvider p : providers()) {

@@ -1,5 +1,5 @@
-// What org.seq4j.core's module descriptor gives every module: NativeLibraries.load(Path, String), public in the exported
-// org.seq4j.backend, let a module the application never granted native access load any shared library under
+// What org.seq4j.core's module descriptor gives every module: NativeLibraries.load(Path, String), public in the
+// exported org.seq4j.backend, let a module the application never granted native access load any shared library under
 // org.seq4j.core's grant, and OpenBlasLibrary.setThreads changed the OpenBLAS thread count under every backend (a
 // 1000^2 matmul 33 times slower on 2 cores). The loaders now live in a package exported to seq4j's own modules only.
 package org.seq4j.backend;

@@ -113,10 +113,12 @@ public class NativeLoadingTest {
                 modulePath(false, "--illegal-native-access=deny"), BackendChoices.class.getName());
         assertDeniedNamesTheFlag(r, "--enable-native-access=org.seq4j.bindings,org.seq4j.core");
         ChildJvm.Result half = ChildJvm.runWithoutNativeAccess(dir, Duration.ofSeconds(120), modulePath(false,
-                "--illegal-native-access=deny", "--enable-native-access=org.seq4j.bindings"), BackendChoices.class.getName());
+                "--illegal-native-access=deny", "--enable-native-access=org.seq4j.bindings"),
+                BackendChoices.class.getName());
         assertTrue(half.out().contains("native access is denied to module org.seq4j.core"), half.toString());
         assertTrue(half.out().contains("openblas again failed: " + BackendUnavailableException.class.getName()
-                + ": cannot load the seq4j C kernels: native access is denied to module org.seq4j.core"), half.toString());
+                + ": cannot load the seq4j C kernels: native access is denied to module org.seq4j.core"),
+                half.toString());
         assertTrue(half.out().contains("select: java"), half.toString());
     }
 
@@ -135,13 +137,13 @@ public class NativeLoadingTest {
 
     private static void assertDeniedNamesTheFlag(ChildJvm.Result r, String flag) {
         assertEquals(0, r.exitCode(), r.toString());
-        assertFalse(r.toString().contains("ExceptionInInitializerError") || r.toString().contains("NoClassDefFoundError"),
-                r.toString());
+        assertFalse(r.toString().contains("ExceptionInInitializerError")
+                || r.toString().contains("NoClassDefFoundError"), r.toString());
         assertTrue(r.out().contains("probe openblas: false: native access is denied to "), r.toString());
         assertTrue(r.out().contains("select: java"), "select() falls back, as for a missing library: " + r);
-        for (String call : List.of("probe openblas: false", "strict failed: " + BackendUnavailableException.class.getName(),
-                "openblas failed: " + BackendUnavailableException.class.getName(), "openblas again failed: ",
-                "maxThreads failed: ")) {
+        String unavailable = BackendUnavailableException.class.getName();
+        for (String call : List.of("probe openblas: false", "strict failed: " + unavailable,
+                "openblas failed: " + unavailable, "openblas again failed: ", "maxThreads failed: ")) {
             String line = r.out().lines().filter(l -> l.startsWith(call)).findFirst().orElse("(no line " + call + ")");
             assertTrue(line.contains(flag), line + "\n" + r);
         }

@@ -13,7 +13,8 @@ class CpuKernelsLibraryTest {
     @Test
     void poolWorkersSettingsThePoolCannotStartAreRefused() {
         for (String bad : new String[] {"abc", "2x", "-1", "64", "1e3"}) {
-            var e = assertThrows(BackendMisconfiguredException.class, () -> CpuKernelsLibrary.poolWorkersSetting(bad), bad);
+            var e = assertThrows(BackendMisconfiguredException.class,
+                    () -> CpuKernelsLibrary.poolWorkersSetting(bad), bad);
             assertTrue(e.getMessage().startsWith("SEQ4J_POOL_WORKERS=" + bad + ": "), e.getMessage());
         }
         for (String good : new String[] {null, "", "0", "1", " 3", "63"}) {
