@@ -284,7 +284,12 @@ public final class Backends {
     public static List<Status> probe() {
         List<Status> out = new ArrayList<>();
         for (BackendProvider p : providers()) {
-            BackendProvider.Probe r = p.probe();
+            BackendProvider.Probe r;
+            try {
+                r = p.probe();
+            } catch (RuntimeException | LinkageError e) {   // one provider's failure is its status, not everyone's
+                r = BackendProvider.Probe.unavailable("its probe failed: " + e);
+            }
             out.add(new Status(p.name(), r.available(), r.detail()));
         }
         return out;

@@ -12,6 +12,8 @@ import java.lang.module.ModuleDescriptor;
 import java.lang.module.ModuleFinder;
 import java.lang.reflect.Executable;
 import java.lang.reflect.Modifier;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,7 +62,15 @@ class ExportedApiTest {
         ModuleDescriptor core = core();
         Set<String> open = new java.util.HashSet<>();
         core.exports().stream().filter(e -> !e.isQualified()).forEach(e -> open.add(e.source()));
-        Path root = Path.of(Backends.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path where = Path.of(Backends.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        // core's classes folder in its own build; its jar where another module reruns this suite (java/cuda)
+        try (FileSystem jar = Files.isDirectory(where) ? null : FileSystems.newFileSystem(where)) {
+            assertEquals(List.of(), leaks(open, jar == null ? where : jar.getPath("/")));
+        }
+    }
+
+    /** Each public or protected member of the public classes of {@code open} that names a type outside them. */
+    private static List<String> leaks(Set<String> open, Path root) throws Exception {
         List<String> leaks = new ArrayList<>();
         for (String pkg : open) {
             try (Stream<Path> files = Files.list(root.resolve(pkg.replace('.', '/')))) {
@@ -92,7 +102,7 @@ class ExportedApiTest {
                 }
             }
         }
-        assertEquals(List.of(), leaks);
+        return leaks;
     }
 
     /** Public, and so are the classes it is nested in. */

@@ -97,7 +97,7 @@ public final class CudaBackend extends AbstractBackend {
 
     // device memory owned by the backend: the id error record and scratch for the reductions
     private long errorWord;
-    private final long errorBytes = (long) SEQ4J_CUDA_ERROR_INTS() * Integer.BYTES;
+    private final long errorBytes;   // set once the libraries are loaded: the bindings' first use
     private static final long ERRORS_AT = 16;
     private ScratchBlock scratch;
 
@@ -138,6 +138,7 @@ public final class CudaBackend extends AbstractBackend {
         java.util.Objects.requireNonNull(libraries, "CudaBackend: libraries is null (Optional.empty() for the usual search)");
         this.deviceIndex = device;
         this.libraries = CudaLibraries.load(libraries); // throws, with the reason, before anything is allocated
+        this.errorBytes = (long) SEQ4J_CUDA_ERROR_INTS() * Integer.BYTES;
         this.arena = Arena.ofShared();
         this.alpha = arena.allocate(JAVA_FLOAT);
         this.beta = arena.allocate(JAVA_FLOAT);

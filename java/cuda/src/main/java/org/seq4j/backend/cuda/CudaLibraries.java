@@ -30,7 +30,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.backend.internal.NativeAccess;
 import org.seq4j.backend.internal.NativeLibraries;
+import org.seq4j.bindings.cublas.cublas_h;
+import org.seq4j.bindings.cuda.seq4j_cuda_h;
+import org.seq4j.bindings.cudart.cudart_h;
 
 public final class CudaLibraries {
 
@@ -77,6 +81,8 @@ public final class CudaLibraries {
     private static Location loaded;
     private static BackendUnavailableException failed;
     private static Optional<Path> failedFor; /* the folder the failed load was asked to search first */
+    /** The modules that make the cuda backend's downcalls, as {@code --enable-native-access} takes them. */
+    static final String MODULES = NativeAccess.CORE_MODULES + ",org.seq4j.cuda";
 
     private CudaLibraries() {
     }
@@ -114,8 +120,14 @@ public final class CudaLibraries {
             NativeLibraries.load(where.cublasLt(), "cuBLASLt");
             NativeLibraries.load(where.cublas(), "cuBLAS");
             NativeLibraries.load(where.kernels(), "the seq4j CUDA kernels");
+            // the bindings' static initialisers make restricted calls too: a JVM that denies them gets the flag
+            NativeAccess.initialise(MODULES, cudart_h.class, cublas_h.class, seq4j_cuda_h.class);
             loaded = where;
             return where;
+        } catch (IllegalCallerException e) {   // the driver's lookup above, under --illegal-native-access=deny
+            failed = new BackendUnavailableException(NativeAccess.denied(CudaLibraries.class.getModule(), MODULES), e);
+            failedFor = folder;
+            throw failed;
         } catch (BackendUnavailableException e) {
             failed = e;
             failedFor = folder;
