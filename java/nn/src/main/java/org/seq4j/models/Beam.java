@@ -12,8 +12,11 @@
 // Ties. Candidates with equal totals are ordered by their raw score, then by hypothesis, then by token id.
 // Since the total is a non-decreasing function of the raw score within one row, K = 1 picks exactly the
 // first largest raw score, which is what greedy's argmax picks: K = 1 is bit-identical to greedy decoding.
-// Scores of a live hypothesis that hold NaN or +Infinity (weights that are not finite) are an IllegalStateException,
-// as in greedy generation; a hypothesis with no candidate left (every id skipped) is dead (log-probability -inf).
+// Scores of a live hypothesis that hold NaN or +Infinity, or that are -Infinity for every id it may emit (weights that
+// are not finite), are an IllegalStateException, as in greedy generation: ranked, they only filled the K slots with
+// dead hypotheses (id 0, log-probability -Infinity) that came back as answers. Any finite scores are ranked (the
+// log-softmax is computed in double and cannot overflow); an id whose score is -Infinity is a candidate of
+// log-probability -Infinity.
 //
 // Layout: hypothesis k of question n is row n*K + k of every decoder tensor; the decoder's state of row j
 // continues row parents[j] after each step, and parents never leave their question's K rows, so anything
@@ -287,7 +290,7 @@ public final class Beam {
                             && (Double.isNaN(lse[b]) || lse[b] == Double.POSITIVE_INFINITY)) {
                         // a live hypothesis' scores hold NaN or +Infinity: ranking them would only make dead
                         // hypotheses (id 0, -Infinity) look like an answer, as greedy's argmax once did
-                        throw new IllegalStateException("beam search: at step " + (s + 1) + " the scores of question "
+                        throw new IllegalStateException(op + ": at step " + (s + 1) + " the scores of question "
                                 + q + ", hypothesis " + b + " hold " + (Double.isNaN(lse[b]) ? "NaN" : "Infinity")
                                 + ": the model's weights are not finite (a diverged training run, or such values"
                                 + " written with copyIn); expected finite scores");
@@ -301,11 +304,13 @@ public final class Beam {
                         continue;
                     }
                     int row = (base + b) * v;
+                    boolean any = false;   // a candidate of finite log-probability: an id whose score is not -Infinity
                     for (int t = 0; t < v; t++) {
                         if (opt.skip() != null && opt.skip()[t]) {
                             continue;
                         }
                         float raw = scores[row + t];
+                        any |= raw != Float.NEGATIVE_INFINITY;
                         double total = prev + ((double) raw - lse[b]);
                         if (Double.isNaN(total)) {
                             continue;
@@ -325,6 +330,16 @@ public final class Beam {
                         candRaw[at] = raw;
                         candHyp[at] = b;
                         candTok[at] = t;
+                    }
+                    if (!any) {
+                        // every id it may emit has probability 0 (all -Infinity: log-softmax is NaN, or -Infinity where
+                        // only skipped ids are finite): it would fill the slots with dead hypotheses (id 0, -Infinity)
+                        // that came back as answers, where greedy generate refuses the same scores
+                        throw new IllegalStateException(op + ": at step " + (s + 1) + " the scores of question " + q
+                                + ", hypothesis " + b + " are -Infinity for every id" + (opt.skip() != null
+                                ? " that is not skipped" : "") + ", so no id can follow it: the model's weights are not"
+                                + " finite (a diverged training run, or such values written with copyIn); expected"
+                                + " finite scores");
                     }
                 }
                 // walk them: end ids finish a hypothesis, the others fill the K slots

@@ -1,8 +1,11 @@
 // Greedy decoding shared by the seq2seq decoders: feed the start id, take the argmax of the scores, feed
-// it back, for a fixed number of steps, all N sequences at once and without leaving the device. Each step also sums
-// its scores' squares into a slot of its own, read back once at the end: finite exactly when no score is NaN or
-// infinite and the sum does not overflow a float (one |score| past ~1.8e19 makes it overflow, N V equal ones past
-// ~1.8e19 / sqrt(N V)). A read a step would stop a GPU's queue at every step.
+// it back, for a fixed number of steps, all N sequences at once and without leaving the device. Each step also checks
+// its scores, summed into a slot of its own and read back once at the end (a read a step would stop a GPU's queue at
+// every step): the sum of squares of their softmax, row by row. A row's softmax is NaN exactly when the row holds NaN
+// or +Infinity, or is -Infinity for every id, the scores beam search refuses too; for any finite scores it is finite
+// (each probability is at most 1, so the sum is at most N), whatever their size and the batch's. The sum of squares
+// of the scores themselves, checked before, overflowed a float for finite scores: 1e18 each in a batch of 200 was
+// refused where the same question alone, and beam search with K = 1, were answered.
 package org.seq4j.models;
 
 import java.util.function.UnaryOperator;
@@ -17,41 +20,40 @@ final class Greedy {
 
     /**
      * Returns ids (length, N) int32 allocated in {@code ws}. {@code step} maps one step of ids (1, N) to scores
-     * (1, N, V) and carries the decoder's state from call to call. Scores holding NaN or an infinity (weights that
-     * are not finite), or so large that their squares' sum overflows a float (weights far too large), are an
-     * IllegalStateException naming the first such step and which of the two it is, as the language models' generate
-     * and beam search refuse non-finite scores: argmax passes over NaN (or takes it in column 0) and answered with
-     * some id.
+     * (1, N, V) and carries the decoder's state from call to call. Scores of a question that hold NaN or +Infinity,
+     * or that are -Infinity for every id (weights that are not finite), are an IllegalStateException naming the
+     * first such step, as the language models' generate and beam search refuse them: argmax passes over NaN (or
+     * takes it in column 0) and answered with some id. Finite scores are answered, however large.
      */
     static Tensor decode(String op, Backend backend, Workspace ws, int n, int startId, int length,
                          UnaryOperator<Tensor> step) {
         check(op, n, length);   // before the decoder allocates the ids
         Tensor sampled = ws.ints(length, n);   // (length, N)
         Tensor cur = ws.ints(1, n);            // (1, N)
-        Tensor squares = ws.floats(length);    // (length,) each step's sum of its scores squared
+        Tensor squares = ws.floats(length);    // (length,) each step's sum of squares of its scores' softmax
+        Tensor probs = null;                   // (N, V) the softmax, allocated at the first step, when V is known
         backend.fill(cur, startId);
         for (int s = 0; s < length; s++) {
             Interrupts.check(op, "step", s, length);
             Tensor score = step.apply(cur);                       // (1, N, V)
-            backend.sumOfSquares(squares.slice(s, s + 1), score);
+            Tensor rows = score.view(n, score.dim(2));
+            if (probs == null) {
+                probs = ws.floats(n, score.dim(2));
+            }
+            backend.softmaxForward(probs, rows);
+            backend.sumOfSquares(squares.slice(s, s + 1), probs);
             Tensor row = sampled.slice(s, s + 1);                 // (1, N)
-            backend.argmaxRows(row.view(n), score.view(n, score.dim(2)));
+            backend.argmaxRows(row.view(n), rows);
             cur = row;
         }
         float[] sums = new float[length];
         backend.copyOut(sums, squares);
         for (int s = 0; s < length; s++) {
-            if (Float.isNaN(sums[s])) {   // only a NaN score makes the sum of squares NaN
-                throw new IllegalStateException(op + ": at step " + (s + 1) + " the scores hold NaN (their sum of"
-                        + " squares is NaN): the model's weights are not finite (a diverged training run, or such"
-                        + " values written with copyIn); expected finite scores");
-            }
-            if (Float.isInfinite(sums[s])) {   // an infinite score, or finite ones whose squares' sum overflows
-                throw new IllegalStateException(op + ": at step " + (s + 1) + " the scores hold an infinity, or"
-                        + " values so large that their sum of squares overflows a float (their sum of squares is "
-                        + sums[s] + "; one score past ~1.8e19 does): the model's weights are not finite or far too"
-                        + " large (a diverged training run, or such values written with copyIn); expected finite"
-                        + " scores below that");
+            if (!Float.isFinite(sums[s])) {   // NaN: some row's softmax is NaN (the sum is at most N otherwise)
+                throw new IllegalStateException(op + ": at step " + (s + 1) + " the scores of some question hold NaN"
+                        + " or +Infinity, or are -Infinity for every id (their softmax is NaN): the model's weights are"
+                        + " not finite (a diverged training run, or such values written with copyIn); expected finite"
+                        + " scores");
             }
         }
         return sampled;

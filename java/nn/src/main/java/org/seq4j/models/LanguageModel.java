@@ -48,7 +48,8 @@ public interface LanguageModel extends Model {
      *                                  every id is skipped, N x length ids are more than one Java array holds, or
      *                                  the result is more than the Java heap has free (checked before any work)
      * @throws NullPointerException if sampling, prompts, a prompt or skipIds is null (the message says which)
-     * @throws IllegalStateException if the scores hold NaN or +infinity: weights that are not finite
+     * @throws IllegalStateException if the scores hold NaN or +Infinity, or are -Infinity for every id not skipped:
+     *                                  weights that are not finite
      * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,
      *                                  looked at once a step; its interrupt is kept and the model stays usable
      */
@@ -74,6 +75,9 @@ public interface LanguageModel extends Model {
      *                                  are to rank (with no end id (V - skipped)^length; K up to V minus the skipped
      *                                  ids always fits), or the search's arrays are more than the Java heap has free
      * @throws NullPointerException if prompts, a prompt or skipIds is null (the message says which)
+     * @throws IllegalStateException (the models of this package) if the scores of a live hypothesis hold NaN or
+     *                                  +Infinity, or are -Infinity for every id not skipped: the model's weights are
+     *                                  not finite (the scores generate refuses)
      * @throws UnsupportedOperationException if this implementation has no beam search
      * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,
      *                                  looked at once a step; its interrupt is kept and the model stays usable

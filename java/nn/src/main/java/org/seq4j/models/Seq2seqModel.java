@@ -34,9 +34,9 @@ public interface Seq2seqModel extends Model {
      * @return int[N][length], the start id excluded
      * @throws IllegalArgumentException if the shapes do not fit, an id is outside [0, V), length is below 1, or the
      *                                  result is more than the Java heap has free (checked before any work)
-     * @throws IllegalStateException    (the models of this package) if a step's scores hold NaN or an infinity (or
-     *                                  values so large that their squares' sum overflows a float, one past ~1.8e19
-     *                                  does): the model's weights are not finite, or far too large
+     * @throws IllegalStateException    (the models of this package) if a step's scores of a question hold NaN or
+     *                                  +Infinity, or are -Infinity for every id: the model's weights are not finite
+     *                                  (finite scores are answered, however large, as beam search answers them)
      * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,
      *                                  looked at once a step (the message names the decoder's generate); its interrupt
      *                                  is kept and the model stays usable
@@ -58,6 +58,9 @@ public interface Seq2seqModel extends Model {
      * @throws IllegalArgumentException if K or length is below 1, an id is outside [0, V), length x N x K ids are
      *                                  more than one Java array holds, K is more than the V^length answers there are,
      *                                  or the search's arrays are more than the Java heap has free
+     * @throws IllegalStateException    (the models of this package) if the scores of a live hypothesis hold NaN or
+     *                                  +Infinity, or are -Infinity for every id: the model's weights are not finite
+     *                                  (the scores generate refuses)
      * @throws UnsupportedOperationException if this implementation has no beam search
      * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,
      *                                  looked at once a step; its interrupt is kept and the model stays usable

@@ -142,7 +142,9 @@ class MisuseTest {
 
     /**
      * Beam search over scores holding NaN or +Infinity: it skipped the NaN candidates and returned dead hypotheses
-     * (id 0, log-probability -Infinity) as an answer; now it says the weights are not finite, as generate does.
+     * (id 0, log-probability -Infinity) as an answer; now it says the weights are not finite, as generate does. So
+     * over scores that are -Infinity for every id it may emit (all of them, or all but skipped ones), which it
+     * answered with dead hypotheses where generate refused them.
      */
     @Test
     void beamSearchOverNonFiniteScoresSaysSo() {
@@ -152,12 +154,58 @@ class MisuseTest {
                 b[3] = bad;
                 lm.store().copyIn("affine.b", b);
                 assertMessage(assertThrows(IllegalStateException.class,
-                        () -> lm.beamSearch(new int[][] {{1}}, 3, 2, 0, -1)), "beam search", "step 1", "question 0",
+                        () -> lm.beamSearch(new int[][] {{1}}, 3, 2, 0, -1)), "Rnnlm.beamSearch", "step 1", "question 0",
                         bad > 0 ? "Infinity" : "NaN", "not finite");
                 s2s.store().copyIn("decoder.affine.b", b);
                 assertMessage(assertThrows(IllegalStateException.class,
-                        () -> s2s.beamSearch(new int[][] {{1, 2}}, 0, 3, 2)), "beam search", "question 0", "not finite");
+                        () -> s2s.beamSearch(new int[][] {{1, 2}}, 0, 3, 2)), "Seq2seq.beamSearch", "question 0", "not finite");
             }
+            Arrays.fill(b, Float.NEGATIVE_INFINITY);
+            lm.store().copyIn("affine.b", b);
+            s2s.store().copyIn("decoder.affine.b", b);
+            for (int k : new int[] {1, 2}) {
+                assertMessage(assertThrows(IllegalStateException.class,
+                        () -> lm.beamSearch(new int[][] {{1}}, 3, k, 0, -1)), "Rnnlm.beamSearch", "step 1", "question 0",
+                        "-Infinity for every id", "not finite");
+                assertMessage(assertThrows(IllegalStateException.class,
+                        () -> s2s.beamSearch(new int[][] {{1, 2}}, 0, 3, k)), "Seq2seq.beamSearch", "step 1",
+                        "-Infinity for every id", "not finite");
+            }
+            assertThrows(IllegalStateException.class, () -> s2s.generate(new int[][] {{1, 2}}, 0, 3), "as greedy does");
+            assertThrows(IllegalStateException.class,
+                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 0), "as generate does");
+            b[4] = 1f;   // the one finite score is a skipped id's: no id left to emit
+            lm.store().copyIn("affine.b", b);
+            assertMessage(assertThrows(IllegalStateException.class,
+                    () -> lm.beamSearch(new int[][] {{1}}, 3, 2, 0, -1, 4)), "Rnnlm.beamSearch",
+                    "-Infinity for every id that is not skipped", "not finite");
+            assertThrows(IllegalStateException.class,
+                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 0, 4), "as generate does");
+        }
+    }
+
+    /**
+     * Greedy's check of the scores summed their squares over the whole batch into a float: finite scores of 1e18
+     * overflowed it in a batch of 200 (refused, saying one score past ~1.8e19 does) while the same question alone was
+     * answered, and so was beam search with K = 1. Whether a question is answered no longer depends on its batch.
+     */
+    @Test
+    void greedyAnswersFiniteScoresWhateverTheBatch() {
+        try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
+            float[] b = new float[V];
+            for (int v = 0; v < V; v++) {
+                b[v] = 1e18f * (v + 1) / V;   // finite, a softmax well defined; 200 x 13 squares pass float's range
+            }
+            model.store().copyIn("decoder.affine.b", b);
+            int[][] xs = new int[200][];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = new int[] {i % V, (i / V) % V};
+            }
+            int[][] batch = model.generate(xs, 0, 2);
+            for (int i = 0; i < xs.length; i += 37) {
+                assertArrayEquals(model.generate(new int[][] {xs[i]}, 0, 2)[0], batch[i], "question " + i + " alone");
+            }
+            assertArrayEquals(model.beamSearch(xs, 0, 2, 1).best(), batch, "beam search K = 1 as greedy");
         }
     }
 
@@ -187,12 +235,18 @@ class MisuseTest {
                 model.store().copyIn("decoder.affine.b", b);
                 assertEquals(3, model.generate(new int[][] {{1, 2}}, 0, 1)[0][0],
                         name + ": a finite score of 1e15 must be generated, not refused");
-                b[3] = 1e20f;   // finite, but its square overflows the sum: refused, without calling the weights NaN
+                b[3] = 1e20f;   // finite, its square past float's range: answered as beam search answers it
                 model.store().copyIn("decoder.affine.b", b);
-                String tooLarge = assertThrows(IllegalStateException.class,
-                        () -> model.generate(new int[][] {{1, 2}}, 0, 3), name + " with a bias of 1e20").getMessage();
-                assertTrue(tooLarge.contains("step 1") && tooLarge.contains("overflows")
-                        && tooLarge.contains("not finite or far too large") && !tooLarge.contains("NaN"), tooLarge);
+                assertEquals(3, model.generate(new int[][] {{1, 2}}, 0, 1)[0][0],
+                        name + ": a finite score of 1e20 must be generated, not refused");
+                assertArrayEquals(model.beamSearch(new int[][] {{1, 2}}, 0, 3, 1).best(),
+                        model.generate(new int[][] {{1, 2}}, 0, 3), name + ": beam search K = 1 answers as greedy");
+                b[3] = 0;
+                Arrays.fill(b, Float.NEGATIVE_INFINITY);   // probability 0 for every id: no answer to give
+                model.store().copyIn("decoder.affine.b", b);
+                assertMessage(assertThrows(IllegalStateException.class,
+                        () -> model.generate(new int[][] {{1, 2}}, 0, 3), name + " with a bias of -Infinity"),
+                        "generate", "step 1", "-Infinity for every id", "not finite");
                 for (Parameter p : model.parameters()) {   // every weight NaN: argmax answered id 0 every step
                     float[] nan = new float[Math.toIntExact(p.value().size())];
                     Arrays.fill(nan, Float.NaN);
