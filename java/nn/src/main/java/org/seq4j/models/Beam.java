@@ -9,6 +9,13 @@
 // ones are finally ranked by sum / length^alpha (GNMT's length penalty in its plain form; alpha = 0, the
 // default, is no penalty). Without an end id every hypothesis has the same length and alpha changes nothing.
 //
+// What it finds. Beam search keeps the K likeliest prefixes at each step and drops the others for good, so it is not
+// exact search: a wider beam is not guaranteed to find an answer at least as likely as a narrower one's, nor K >= 2 one
+// at least as likely as greedy's (K = 1). Greedy's prefix can be pruned at a later step by K others whose continuations
+// all turn out less likely; the generation audit (2026-12-03) found such questions on small seq2seq models with
+// random weights (a reference search built on teacher forcing alone pruned the same way, so it is beam search's, not
+// this code's). Only K large enough to keep every prefix (V^(length-1)) is exhaustive.
+//
 // Ties. Candidates with equal totals are ordered by their raw score, then by hypothesis, then by token id.
 // Since the total is a non-decreasing function of the raw score within one row, K = 1 picks exactly the
 // first largest raw score, which is what greedy's argmax picks: K = 1 is bit-identical to greedy decoding.
@@ -34,7 +41,9 @@ import org.seq4j.tensor.Tensor;
 /**
  * Beam search over any decoder that can take one step for M = N*K rows (N questions times K hypotheses):
  * hypotheses are ranked by their summed log-probabilities, finished ones by sum / length^alpha; K = 1 is
- * bit-identical to greedy decoding. Hypothesis k of question n is row n*K + k.
+ * bit-identical to greedy decoding, and refuses the scores greedy refuses. Hypothesis k of question n is row n*K + k.
+ * It prunes: the best answer of K &gt;= 2 is not guaranteed to be at least as likely as greedy's (K = 1), since
+ * greedy's prefix may be dropped at a later step; only a beam that keeps every prefix is exhaustive.
  */
 public final class Beam {
     private Beam() {
