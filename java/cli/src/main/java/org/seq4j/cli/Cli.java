@@ -286,6 +286,25 @@ final class Cli {
         }
     }
 
+    /**
+     * A model's beam search over the user's --beam (and --length): its IllegalArgumentException says the options ask
+     * for what cannot be given, a K more than the answers there are to rank, or a search whose arrays the Java heap
+     * cannot hold, all found before the search runs. That is bad input (one line, exit code 2, as --beam 0 is), not an
+     * internal error; the line starts with the options.
+     *
+     * @param options the options as the user gave them, e.g. "--beam 20"
+     * @param search  the model's call
+     * @param <T>     what it returns
+     * @return what search returns
+     */
+    static <T> T beamSearch(String options, java.util.function.Supplier<T> search) {
+        try {
+            return search.get();
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(options + ": " + e.getMessage(), e);
+        }
+    }
+
     /** A precision as the command line spells it: f32, bf16. */
     static String lower(org.seq4j.backend.PackedMatrix.Precision precision) {
         return precision.name().toLowerCase(java.util.Locale.ROOT);

@@ -102,8 +102,10 @@ final class EvalCommand implements Callable<Integer> {
                 case ADDITION, DATE -> {
                     m.setInferencePrecision(weightsPrecision);
                     long t0 = System.nanoTime();
-                    Seq2seqEval.Result r = Seq2seqEval.evaluate((Seq2seqModel) m, questions.test(),
-                            questions.vocabulary(), ms.reverse(), limit, 500, 5, beam == null ? 0 : beam);
+                    java.util.function.Supplier<Seq2seqEval.Result> evaluate = () -> Seq2seqEval.evaluate(
+                            (Seq2seqModel) m, questions.test(), questions.vocabulary(), ms.reverse(), limit, 500, 5,
+                            beam == null ? 0 : beam);
+                    Seq2seqEval.Result r = beam == null ? evaluate.get() : Cli.beamSearch("--beam " + beam, evaluate);
                     double msPerQuestion = (System.nanoTime() - t0) / 1e6 / Math.max(1, r.total());
                     o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), ms.kind(),
                             questions.file(), 100 * r.accuracy(), r.correct(), r.total());

@@ -62,7 +62,9 @@ final class GenerateCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--beam", paramLabel = "K", description = "beam search with K hypotheses (1 = greedy); prints each "
-            + "answer's summed log-probability")
+            + "answer's summed log-probability. Time and memory grow with K x --length: each step runs K rows and "
+            + "copies their scores to the host (lm: --length 65536 with K 4096 holds about 3 GB of ids and runs for "
+            + "tens of minutes; a search the Java heap cannot hold is refused before it starts)")
     Integer beam;
 
     @Option(names = "--length-penalty", paramLabel = "A", defaultValue = "0",
@@ -108,7 +110,8 @@ final class GenerateCommand implements Callable<Integer> {
                     Seq2seqModel s2s = (Seq2seqModel) m;
                     s2s.setInferencePrecision(weightsPrecision);
                     if (beam != null) {
-                        Beam.Result r = s2s.beamSearch(q.ids(), q.startId(), q.answerLength() - 1, beam);
+                        Beam.Result r = Cli.beamSearch("--beam " + beam,
+                                () -> s2s.beamSearch(q.ids(), q.startId(), q.answerLength() - 1, beam));
                         for (int i = 0; i < q.ids().length; i++) {
                             o.printf("%s -> %s  (log p %.4f)%n", questions.get(i),
                                     q.vocabulary().decode(r.sequences()[i][0]).strip(), r.logProbs()[i][0]);
@@ -164,7 +167,9 @@ final class GenerateCommand implements Callable<Integer> {
                                 + ms.kind() + " language model has no LSTM or GRU weights to keep in it", e);
                     }
                     if (beam != null) {
-                        Beam.Result r = lm.beamSearch(new int[][] {prompt}, length, beam, lengthPenalty, endId);
+                        int end = endId;
+                        Beam.Result r = Cli.beamSearch("--beam " + beam + " --length " + length,
+                                () -> lm.beamSearch(new int[][] {prompt}, length, beam, lengthPenalty, end));
                         o.printf("%s %s%n", String.join(" ", words), vocab.decode(r.sequences()[0][0]));
                         o.printf("(log p %.4f, score %.4f)%n", r.logProbs()[0][0], r.scores()[0][0]);
                     } else {

@@ -1,5 +1,7 @@
 // The command line's beam search and bidirectional options, end to end on a tiny run: generate --beam K and
-// eval --beam K read a checkpoint (K = 1 answers as greedy does); bad values end in one line and exit code 2.
+// eval --beam K read a checkpoint (K = 1 answers as greedy does); bad values end in one line and exit code 2, also
+// those only the model can judge: a K more than the answers there are, a search the Java heap cannot hold (they ended
+// in "internal error: IllegalArgumentException" and exit code 1).
 package org.seq4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,15 +9,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.seq4j.cli.CliRuns.seq4j;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.cli.CliRuns.Result;
+import org.seq4j.testing.ChildJvm;
 
 class BeamCommandLineTest {
     @TempDir
@@ -123,5 +129,74 @@ class BeamCommandLineTest {
             assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
             assertTrue(r.err().contains("--beam") || r.err().contains("--length-penalty"), r.err());
         }
+    }
+
+    /**
+     * A beam wider than the answers there are to rank (single-digit sums: one id to generate from 11; a language model
+     * of 12 words continued by one) is refused by the model before it searches; the command line said "internal
+     * error: IllegalArgumentException" and exit code 1 for what --beam 0 gets as bad input.
+     */
+    @Test
+    void aBeamWiderThanTheAnswersIsBadInput() throws IOException {
+        Random r = new Random(1);
+        List<String> sums = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            int a = r.nextInt(5), b = r.nextInt(5);
+            sums.add(a + "+" + b + "_" + (a + b));   // answers of one character after '_'
+        }
+        Path data = Files.write(dir.resolve("single-digit.txt"), sums);
+        Path add = dir.resolve("single-digit");
+        Result t = seq4j("train", "addition", "--backend", "java", "--epochs", "1", "--hidden", "16", "--wordvec", "8",
+                "--data", data.toString(), "--out", add.toString());
+        assertEquals(0, t.code(), t.out() + t.err());
+        Path lm = tinyLanguageModel("lm-12-words");
+        for (String[] args : new String[][] {
+                {"generate", "--checkpoint", add.toString(), "--backend", "java", "--beam", "20", "1+2"},
+                {"eval", "--checkpoint", add.toString(), "--backend", "java", "--beam", "12"},
+                {"generate", "--checkpoint", lm.toString(), "--backend", "java", "--start", "the cat", "--length", "1",
+                        "--beam", "100"}}) {
+            Result bad = seq4j(args);
+            assertEquals(2, bad.code(), String.join(" ", args) + ": " + bad.out() + bad.err());
+            assertEquals(1, bad.err().strip().lines().count(), "one line: " + bad.err());
+            assertTrue(bad.err().startsWith("seq4j: --beam ") && bad.err().contains("is more than the")
+                    && !bad.err().contains("internal error"), bad.err());
+        }
+        Result fits = seq4j("generate", "--checkpoint", add.toString(), "--backend", "java", "--beam", "11", "1+2");
+        assertEquals(0, fits.code(), "K = 11, all the answers there are: " + fits.err());
+    }
+
+    /**
+     * A beam search whose arrays the Java heap cannot hold (--length 65536 and K 4096, both within the command line's
+     * limits: about 3 GB of ids) is refused before it runs, as bad input; run in a JVM of 256 MB of heap.
+     */
+    @Test
+    void aBeamSearchPastTheHeapIsBadInput() throws Exception {
+        Path lm = tinyLanguageModel("lm-heap");
+        ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(120), List.of("-Xmx256m"), Main.class.getName(),
+                "generate", "--checkpoint", lm.toString(), "--backend", "java", "--start", "the", "--length", "65536",
+                "--beam", "4096");
+        assertEquals(2, r.exitCode(), r.toString());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r);
+        assertTrue(r.err().startsWith("seq4j: --beam 4096 --length 65536: ") && r.err().contains("Java heap")
+                && !r.err().contains("internal error"), r.toString());
+    }
+
+    /** A language model of 12 words (11 and <eos>), one epoch on the java backend, into dir/name. */
+    private static Path tinyLanguageModel(String name) throws IOException {
+        String[] words = "the cat sat on a mat and dog ran far away".split(" ");
+        Random r = new Random(2);
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 600; i++) {
+            for (int w = 0; w < 8; w++) {
+                text.append(words[r.nextInt(words.length)]).append(' ');
+            }
+            text.append("<eos>\n");
+        }
+        Path corpus = Files.writeString(dir.resolve(name + ".txt"), text);
+        Path lm = dir.resolve(name);
+        Result t = seq4j("train", "lm", "--backend", "java", "--epochs", "1", "--hidden", "16", "--wordvec", "16",
+                "--time-size", "5", "--batch", "5", "--data", corpus.toString(), "--out", lm.toString());
+        assertEquals(0, t.code(), t.out() + t.err());
+        return lm;
     }
 }
