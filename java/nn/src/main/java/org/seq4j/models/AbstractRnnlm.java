@@ -3,7 +3,6 @@
 // over the same parameters (its own state and workspaces, dropout off).
 package org.seq4j.models;
 
-import java.util.Random;
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
@@ -289,7 +288,6 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         startGeneration();
         int[] cur = new int[n];
         Tensor ids = genWs.ints(1, n);
-        Random rng = new Random(seed);
         int[][] out = new int[n][length];
         Tensor score = null;
         for (int s = 0; s < p; s++) {
@@ -304,7 +302,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             Interrupts.check(op, "step", s, length);
             backend.copyOut(scores, score);
             for (int i = 0; i < n; i++) {
-                cur[i] = pick(scores, i * V, V, skip, sampling, rng, i);
+                double u = sampling == Sampling.SAMPLE ? draw(seed, i, s) : 0;
+                cur[i] = pick(scores, i * V, V, skip, sampling, u, i);
                 out[i][s] = cur[i];
             }
             if (s + 1 < length) {
@@ -372,13 +371,35 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         }, options);
     }
 
+    /** SplitMix64's increment (the golden ratio's odd 64-bit fraction). */
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+
     /**
-     * The next id from row {@code row} of scores: the largest, or a draw from the softmax, never a skipped id. A NaN
+     * The uniform number in [0, 1) (53 bits) that draws word {@code step} of prompt {@code row} under {@code seed}:
+     * output step + 1 of a SplitMix64 stream whose start mixes seed and row. A pure function of the three, so a
+     * prompt's sampled words depend on its ids, the seed and its row alone; one java.util.Random drawn in turn by
+     * every row made them depend on the other prompts of the batch.
+     */
+    static double draw(long seed, int row, int step) {
+        long stream = mix64(mix64(seed) + (row + 1L) * GOLDEN);
+        return (mix64(stream + (step + 1L) * GOLDEN) >>> 11) * 0x1.0p-53;
+    }
+
+    /** SplitMix64's finaliser (Stafford's variant 13): a bijection of 64 bits that mixes every bit into every other. */
+    private static long mix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /**
+     * The next id from row {@code row} of scores: the largest, or for SAMPLE the id where {@code u} (uniform in
+     * [0, 1)) falls in the softmax over the ids not skipped (renormalised over them), never a skipped id. A NaN
      * or +Infinity score (weights that are not finite, or products that overflowed) is an IllegalStateException, as
      * in the seq2seq models' greedy decode and in beam search: argmax passed over NaN, a draw whose softmax sum is NaN
      * fell through to the last id, every time, and argmax took an overflowed score as the answer.
      */
-    private static int pick(float[] scores, int offset, int v, boolean[] skip, Sampling sampling, Random rng, int row) {
+    private static int pick(float[] scores, int offset, int v, boolean[] skip, Sampling sampling, double u, int row) {
         double max = Double.NEGATIVE_INFINITY;
         int best = -1;
         for (int j = 0; j < v; j++) {
@@ -407,7 +428,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         for (int j = 0; j < v; j++) {
             sum += skip[j] ? 0 : Math.exp(scores[offset + j] - max);
         }
-        double u = rng.nextDouble() * sum;
+        u *= sum;
         int last = best;
         for (int j = 0; j < v; j++) {
             if (skip[j]) {

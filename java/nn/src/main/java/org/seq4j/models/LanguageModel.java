@@ -33,17 +33,21 @@ public interface LanguageModel extends Model {
 
     /**
      * Continues N prompts at once: prompts[n] (all of one length {@code >= 1}) are fed word by word, then
-     * {@code length} new
-     * words are generated, each from the scores after the previous one. Ids in {@code skipIds} are never
-     * generated (the book's skip_ids). Runs on a separate copy of the layers from a zero state, with dropout off,
-     * so the training state is untouched.
+     * {@code length} new words are generated, each from the scores after the previous one, and returned without the
+     * prompt (the book's RnnlmGen.generate returns its start id and sample_size - 1 new words). Ids in
+     * {@code skipIds} are never generated: ARGMAX takes the largest score of the other ids, SAMPLE draws from the
+     * softmax renormalised over the other ids, and the state moves one step a word. (The book's skip_ids differ: a
+     * skipped draw is drawn again after feeding the same word once more, which moves the recurrent state an extra
+     * step.) Runs on a separate copy of the layers from a zero state, with dropout off, so the training state is
+     * untouched.
      *
      * @param prompts  N prompts of ids in [0, V), all of one length {@code >= 1}
      * @param length   how many words to generate per prompt
      * @param sampling greedy or sampled
-     * @param seed     the sampling's seed
+     * @param seed     the sampling's seed: prompt n draws from its own stream, a function of (seed, n), so its words
+     *                 depend on its ids, the seed and n, never on the other prompts of the batch
      * @param skipIds  ids never generated
-     * @return int[N][length], prompts excluded
+     * @return int[N][length], the new words only, prompts excluded
      * @throws IllegalArgumentException if the prompts are empty or differ in length, an id is outside [0, V),
      *                                  every id is skipped, N x length ids are more than one Java array holds, or
      *                                  the result is more than the Java heap has free (checked before any work)
@@ -93,7 +97,7 @@ public interface LanguageModel extends Model {
      * @param startId  the first id
      * @param length   how many words to generate
      * @param sampling greedy or sampled
-     * @param seed     the sampling's seed
+     * @param seed     the sampling's seed (the stream of prompt 0 of generate(int[][], ...))
      * @param skipIds  ids never generated
      * @return length ids, the start excluded
      * @throws IllegalArgumentException if an id is outside [0, V)

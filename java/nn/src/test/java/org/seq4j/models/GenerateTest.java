@@ -1,6 +1,8 @@
 // Generation: greedy seq2seq decoding equals the argmax of the teacher-forced scores of its own answer,
 // batched generation equals one question at a time, and language-model generation is greedy (or seeded
-// sampling) and never produces a skipped id. Java backend, scrambled parameters so outputs vary.
+// sampling) and never produces a skipped id. Sampling draws from the softmax (renormalised over the ids not skipped),
+// and a prompt's sampled words do not depend on the other prompts of its batch (one Random drawn in turn by every row
+// made them). Java backend, scrambled parameters so outputs vary.
 package org.seq4j.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -162,6 +164,69 @@ class GenerateTest {
             assertArrayEquals(a, b, "the same seed gives the same sample");
             for (int id : a) {
                 assertTrue(id != 0 && id != 3 && id >= 0 && id < V, "sampled id " + id + " is skipped or out of range");
+            }
+        }
+    }
+
+    /**
+     * A prompt's sampled words depend on the seed, its ids and its row only: alone or followed by other prompts, row 0
+     * gets the same words, and so does row 1 whatever row 0 holds. With one Random for the batch, row 0's second word
+     * was drawn after row 1's first.
+     */
+    @Test
+    void sampledWordsDoNotDependOnTheOtherPrompts() {
+        Backend backend = TestBackends.reference();
+        try (Rnnlm model = new Rnnlm(backend, V, D, H, 3)) {
+            ModelTesting.scramble(model, new Random(47), 0.5);
+            int[][] alone = model.generate(new int[][] {{1}}, 8, LanguageModel.Sampling.SAMPLE, 5);
+            assertArrayEquals(alone, model.generate(new int[][] {{1}}, 8, LanguageModel.Sampling.SAMPLE, 5), "seeded");
+            int[][] two = model.generate(new int[][] {{1}, {2}}, 8, LanguageModel.Sampling.SAMPLE, 5);
+            assertArrayEquals(alone[0], two[0], "prompt {1} alone and before {2}, seed 5");
+            int[][] other = model.generate(new int[][] {{7}, {2}, {4}}, 8, LanguageModel.Sampling.SAMPLE, 5);
+            assertArrayEquals(two[1], other[1], "prompt {2} in row 1 after {1} and after {7}");
+        }
+    }
+
+    /**
+     * The first sampled word's frequencies over 20,000 rows of one prompt follow the softmax of the scores (a chi-square
+     * test, 8 degrees of freedom, bound 40: p below 1e-5 by chance), and with skip ids the softmax renormalised over the
+     * others. The probabilities are the teacher-forced ones of each one-word continuation.
+     */
+    @Test
+    void sampledWordsFollowTheSoftmax() {
+        Backend backend = TestBackends.reference();
+        try (Arena arena = Arena.ofConfined(); Rnnlm model = new Rnnlm(backend, V, D, H, 3)) {
+            ModelTesting.scramble(model, new Random(34), 0.7);
+            model.setTraining(false);
+            Tensor xs = backend.allocate(arena, DType.I32, 1, 1);
+            backend.copyIn(xs, new int[] {1});
+            float[] scores = model.net.predict(xs).toFloatArray();
+            model.resetState();
+            int[][] prompts = new int[20_000][];
+            java.util.Arrays.fill(prompts, new int[] {1});
+            for (int[] skip : new int[][] {{}, {0, 1, 2}}) {
+                double[] p = new double[V];
+                double sum = 0;
+                for (int v = 0; v < V; v++) {
+                    final int id = v;
+                    p[v] = java.util.Arrays.stream(skip).anyMatch(k -> k == id) ? 0 : Math.exp(scores[v]);
+                    sum += p[v];
+                }
+                int[] count = new int[V];
+                for (int[] o : model.generate(prompts, 1, LanguageModel.Sampling.SAMPLE, 99, skip)) {
+                    count[o[0]]++;
+                }
+                double chi2 = 0;
+                for (int v = 0; v < V; v++) {
+                    double expected = prompts.length * p[v] / sum;
+                    if (expected == 0) {
+                        assertEquals(0, count[v], "skipped id " + v + " drawn");
+                        continue;
+                    }
+                    chi2 += (count[v] - expected) * (count[v] - expected) / expected;
+                }
+                assertTrue(chi2 < 40, "skip " + java.util.Arrays.toString(skip) + ": chi^2 = " + chi2 + ", counts "
+                        + java.util.Arrays.toString(count));
             }
         }
     }
