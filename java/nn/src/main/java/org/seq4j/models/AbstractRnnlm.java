@@ -134,8 +134,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             sizedN = n;
             sizedT = t;
         }
-        backend.swapAxes01(xsT, xs);
-        backend.swapAxes01(tsT, ts);
+        Inputs.timeMajor(backend, xsT, xs);
+        Inputs.timeMajor(backend, tsT, ts);
         Tensor score;
         try {
             score = net.predict(xsT);

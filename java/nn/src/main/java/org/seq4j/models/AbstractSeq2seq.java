@@ -98,8 +98,8 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
             sizedTin = tin;
             sizedTout = tout;
         }
-        backend.swapAxes01(xsT, xs);
-        backend.swapAxes01(tsT, ts);
+        Inputs.timeMajor(backend, xsT, xs);
+        Inputs.timeMajor(backend, tsT, ts);
         Tensor encoding;
         try {
             encoding = encoder.forward(xsT);
@@ -206,7 +206,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         }
         genWs.reset();
         Tensor x = genWs.ints(xs.dim(1), xs.dim(0));
-        backend.swapAxes01(x, xs);
+        Inputs.timeMajor(backend, x, xs);
         try {
             return genEncoder.forward(x);
         } catch (IndexOutOfBoundsException e) {

@@ -2,6 +2,8 @@
 // Token ids' ranges are checked by the backend's kernels; models add which input and which vocabulary.
 package org.seq4j.models;
 
+import java.lang.foreign.ValueLayout;
+import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -56,6 +58,42 @@ final class Inputs {
         if (t.rank() != 2 || t.dtype() != DType.I32 || t.dim(0) < 1 || t.dim(1) < minT || (n >= 0 && t.dim(0) != n)) {
             throw new IllegalArgumentException(op + ": " + name + " must be batch-major (N, T) int32 token ids in [0, V="
                     + V + ")" + (n >= 0 ? " with N=" + n : " with N >= 1") + " and T >= " + minT + ", got " + t);
+        }
+    }
+
+    /**
+     * dst (T, N, ...) = the caller's batch-major src (N, T, ...), int32 or float32, in the model's workspace. A src on
+     * the host that the backend's kernels cannot read (Java heap memory, {@code Tensor.wrap(int[], ...)}, on a native
+     * backend; host memory on a GPU backend) is transposed on the host and copied in, so the models take such inputs
+     * on every backend (they are copied into the workspace anyway); the swap kernel refused them in its own words
+     * ("swapAxes01: in ... lies on the Java heap"). A src on another device is left to the kernel's refusal: its
+     * memory cannot be read from here.
+     */
+    static void timeMajor(Backend backend, Tensor dst, Tensor src) {
+        boolean unreadable = !src.segment().isNative() || !backend.device().isHost();
+        if (!src.device().isHost() || !unreadable) {
+            backend.swapAxes01(dst, src);
+            return;
+        }
+        int n = src.dim(0), t = src.dim(1);
+        int inner = Math.toIntExact(src.size() / Math.max(1, (long) n * t));
+        int size = Math.toIntExact(src.size());
+        if (src.dtype() == DType.I32) {
+            int[] in = src.segment().toArray(ValueLayout.JAVA_INT), out = new int[size];
+            for (int i = 0; i < n; i++) {
+                for (int s = 0; s < t; s++) {
+                    System.arraycopy(in, (i * t + s) * inner, out, (s * n + i) * inner, inner);
+                }
+            }
+            backend.copyIn(dst, out);
+        } else {
+            float[] in = src.segment().toArray(ValueLayout.JAVA_FLOAT), out = new float[size];
+            for (int i = 0; i < n; i++) {
+                for (int s = 0; s < t; s++) {
+                    System.arraycopy(in, (i * t + s) * inner, out, (s * n + i) * inner, inner);
+                }
+            }
+            backend.copyIn(dst, out);
         }
     }
 

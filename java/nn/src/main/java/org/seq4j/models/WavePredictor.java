@@ -106,7 +106,7 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
             sizedN = n;
             sizedT = t;
         }
-        backend.swapAxes01(xsT, xs);
+        Inputs.timeMajor(backend, xsT, xs);
         Tensor ys = affine.forward(lstm.forward(xsT));
         return backend.item(mse.forward(ys, ts), 0);
     }
@@ -137,7 +137,7 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
         Tensor cur = genWs.floats(t, n, F);     // two windows, (T, N, F) each: the next one is built from the
         Tensor next = genWs.floats(t, n, F);    // current one shifted by a step, never copied onto itself
         Tensor out = genWs.floats(length, n, F);
-        backend.swapAxes01(cur, xs);
+        Inputs.timeMajor(backend, cur, xs);
         for (int s = 0; s < length; s++) {
             Tensor ys = genAffine.forward(genLstm.forward(cur));
             Tensor y = ys.get(t - 1);                                  // (N, F)

@@ -127,8 +127,8 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
             sizedTin = tin;
             sizedTout = tout;
         }
-        backend.swapAxes01(xsT, xs);
-        backend.swapAxes01(tsT, ts);
+        Inputs.timeMajor(backend, xsT, xs);
+        Inputs.timeMajor(backend, tsT, ts);
         backend.fill(decIn0, 0f);
         if (decInRest != null) {
             backend.copy(decInRest, tsHead);
@@ -167,7 +167,7 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
         Tensor x = genWs.floats(tin, n, fin);
         Tensor in = genWs.floats(1, n, fout);            // the decoder's input: 0, then its own last output
         Tensor out = genWs.floats(length, n, fout);
-        backend.swapAxes01(x, xs);
+        Inputs.timeMajor(backend, x, xs);
         gen.encoder().forward(x);
         gen.decoder().setState(gen.encoder().h(), gen.encoder().c());
         for (int s = 0; s < length; s++) {
