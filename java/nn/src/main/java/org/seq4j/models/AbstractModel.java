@@ -5,12 +5,14 @@
 // layers they close.
 package org.seq4j.models;
 
+import java.lang.foreign.Arena;
 import java.util.function.Supplier;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.Workspace;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -26,6 +28,10 @@ import org.seq4j.tensor.Tensor;
  * are half added) and runs {@link #backwardHeld}, which adds every parameter's gradient;</li>
  * <li>{@link #close} releases the subclass's layers ({@link #closeLayers}), the workspaces and the store, once.</li>
  * </ul>
+ * A second backward of one forward is refused as the layers refuse it ("X.backward: already ran for this forward; run
+ * forward again"), a backward after a forward that threw as "X.backward before forward". Every operation (forward,
+ * backward, those run through held) first checks that the backend is open, and says in the model's words when it is
+ * not ("Seq2seq.generate: its backend openblas is closed ..."): close a model before its backend.
  * A subclass's other public operations that use or change the model run their body through
  * {@link #held(String, Supplier)}; plain accessors (sizes, the store, the last forward's attention weights) do not.
  * forward, backward, close, setTraining and isTraining are final: the protocol is the base's, the maths the
@@ -41,10 +47,13 @@ public abstract class AbstractModel implements Model {
     /** The inference paths' activations (generate, predict, beam search): they never resize the training ones. */
     protected final Workspace genWs;
     private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
+    private final Arena probeArena;   // holds probe, closed by close
+    private final Tensor probe;       // empty: requireOpenBackend's kernel call, which only checks the backend is open
     // built once: forward and backward run every step and must not allocate
     private final String forwardOp = getClass().getSimpleName() + ".forward";
     private final String backwardOp = getClass().getSimpleName() + ".backward";
     private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
+    private boolean backwardTaken;  // a backward took the last forward (null forwardThread: "already ran", not "before")
     private long forwardVersion;    // the weights' write counter when that forward returned
     // the mode set last by setTraining; volatile: isTraining reads it without holding the model, maybe on another thread
     private volatile boolean training = true;
@@ -63,6 +72,13 @@ public abstract class AbstractModel implements Model {
         store.confineWith(guard);   // its writes (copyIn, a checkpoint load, an optimizer's step) claim this model
         this.ws = new Workspace(backend, getClass().getSimpleName());
         this.genWs = new Workspace(backend, getClass().getSimpleName());
+        this.probeArena = Arena.ofShared();   // any thread may use the model, one at a time
+        try {
+            this.probe = backend.allocate(probeArena, DType.F32, 0);
+        } catch (RuntimeException | Error e) {   // the store is the model's: no one else can close it now
+            abandon(e);
+            throw e;
+        }
     }
 
     @Override
@@ -79,7 +95,9 @@ public abstract class AbstractModel implements Model {
     public final float forward(Tensor xs, Tensor ts) {
         guard.enter("forward");
         try {
+            requireOpenBackend("forward");
             forwardThread = null;
+            backwardTaken = false;
             float loss = forwardHeld(forwardOp, xs, ts);
             forwardVersion = store.version().get();
             forwardThread = Thread.currentThread();
@@ -103,6 +121,10 @@ public abstract class AbstractModel implements Model {
     public final void backward() {
         guard.enter("backward");
         try {
+            requireOpenBackend("backward");
+            if (forwardThread == null && backwardTaken) {   // as the layers say it (CallOrder)
+                throw new IllegalStateException(backwardOp + ": already ran for this forward; run forward again");
+            }
             Inputs.forwardRanHere(backwardOp, forwardThread);
             if (store.version().get() != forwardVersion) {
                 throw new IllegalStateException(backwardOp + " after the weights changed since its forward (an optimizer"
@@ -110,6 +132,7 @@ public abstract class AbstractModel implements Model {
             }
             store.claimGrads(backwardOp);
             forwardThread = null;
+            backwardTaken = true;
             backwardHeld();
         } finally {
             guard.exit();
@@ -179,6 +202,7 @@ public abstract class AbstractModel implements Model {
     protected final <T> T held(String method, Supplier<T> body) {
         guard.enter(method);
         try {
+            requireOpenBackend(method);
             return body.get();
         } finally {
             guard.exit();
@@ -194,9 +218,24 @@ public abstract class AbstractModel implements Model {
     protected final void held(String method, Runnable body) {
         guard.enter(method);
         try {
+            requireOpenBackend(method);
             body.run();
         } finally {
             guard.exit();
+        }
+    }
+
+    /**
+     * Refuses an operation of this model whose backend was closed, in the model's words: the first allocation or
+     * kernel refused it in its own ("allocate: backend openblas is closed"). The probe is a kernel call on an empty
+     * tensor, which the backend checks (open, its own tensor) and then does nothing with.
+     */
+    private void requireOpenBackend(String method) {
+        try {
+            backend.fill(probe, 0f);
+        } catch (IllegalStateException e) {   // the message is built only here: a training step allocates nothing
+            throw new IllegalStateException(op(method) + ": its backend " + backend.name() + " is closed (" + e.getMessage()
+                    + "); expected the backend open while the model is used: close the model first", e);
         }
     }
 
@@ -220,6 +259,7 @@ public abstract class AbstractModel implements Model {
             ws.close();
             genWs.close();
             store.close();
+            probeArena.close();
         } finally {
             guard.exit();
         }
@@ -236,7 +276,7 @@ public abstract class AbstractModel implements Model {
      * @param failure what the construction failed with
      */
     protected final void abandon(Throwable failure) {
-        for (AutoCloseable c : new AutoCloseable[] {ws, genWs, store}) {
+        for (AutoCloseable c : new AutoCloseable[] {ws, genWs, store, probeArena}) {
             try {
                 c.close();
             } catch (Throwable second) {

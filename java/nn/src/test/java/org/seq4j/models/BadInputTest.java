@@ -157,7 +157,9 @@ class BadInputTest {
             assertMessage(assertThrows(IllegalStateException.class, model::backward), "Seq2seq.backward before forward");
             model.forward(xs, ts);
             model.backward();
-            assertMessage(assertThrows(IllegalStateException.class, model::backward), "before forward");
+            // as a layer says it: "before forward" denied the forward that ran
+            assertMessage(assertThrows(IllegalStateException.class, model::backward),
+                    "Seq2seq.backward: already ran for this forward; run forward again");
         }
     }
 

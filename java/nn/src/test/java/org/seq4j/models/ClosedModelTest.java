@@ -1,11 +1,14 @@
 // A model used after close() is refused in its own words, at the size it last ran at: every operation of every model
 // (SteadyStateAllocationTest's cases) throws IllegalStateException "<Model>.<operation>: this <Model> is already
 // closed", naming neither a layer nor a kernel; closing again does nothing. The layers' own refusal (ClosedLayerTest)
-// is behind it.
+// is behind it. A model whose backend was closed under it is refused in its own words too, "<Model>.<operation>: its
+// backend java is closed ...", not the words of the first allocation or kernel it reached ("allocate: backend
+// openblas is closed"), and the model still closes.
 package org.seq4j.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.util.Random;
@@ -13,6 +16,7 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.Backends;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.TestBackends;
@@ -61,5 +65,38 @@ class ClosedModelTest {
             model.close();   // closing again does nothing
             refused(name, "forward", () -> model.forward(xs, ts));
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.models.SteadyStateAllocationTest#cases")
+    void everyOperationOnAClosedBackendIsRefusedNamingIt(SteadyStateAllocationTest.Case c) {
+        Backend backend = Backends.create("java");   // its own, to close: not the tests' shared one
+        Random rng = new Random(4);
+        try (Arena arena = Arena.ofConfined(); Model model = c.model().apply(backend)) {
+            String name = model.getClass().getSimpleName();
+            Tensor xs = SteadyStateAllocationTest.input(backend, arena, rng, c, c.xsShape());
+            Tensor ts = SteadyStateAllocationTest.input(backend, arena, rng, c, c.tsShape());
+            model.forward(xs, ts);
+            backend.close();
+            java.util.function.BiConsumer<String, Executable> refused = (operation, run) -> {
+                String m = assertThrows(IllegalStateException.class, run, name + "." + operation).getMessage();
+                assertTrue(m.startsWith(name + "." + operation + ": its backend java is closed"), m);
+            };
+            refused.accept("backward", model::backward);
+            refused.accept("forward", () -> model.forward(xs, ts));
+            switch (model) {
+                case LanguageModel lm -> {
+                    refused.accept("generate",
+                            () -> lm.generate(new int[][] {{1}}, 2, LanguageModel.Sampling.ARGMAX, 1));
+                    refused.accept("beamSearch", () -> lm.beamSearch(new int[][] {{1}}, 2, 2, 0, -1));
+                }
+                case Seq2seqModel s2s -> {
+                    refused.accept("generate", () -> s2s.generate(xs, 1, 2));
+                    refused.accept("beamSearch", () -> s2s.beamSearch(xs, 1, 2, 2));
+                }
+                case RegressionModel r -> refused.accept("predict", () -> r.predict(xs, 2));
+                default -> throw new AssertionError("a model of no known kind: " + name);
+            }
+        }   // the model closes after its backend
     }
 }
