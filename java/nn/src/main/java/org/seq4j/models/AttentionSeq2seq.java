@@ -84,7 +84,8 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      * @throws IllegalArgumentException if a size is not positive, or H is odd with bidirectional
      */
     public AttentionSeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed, boolean bidirectional) {
-        super(backend, V, declare(ParameterStore.builder(backend), V, D, H, cell, bidirectional).build(seed),
+        super(backend, V, declare(Inputs.storeBuilder("AttentionSeq2seq", backend, cell), V, D, H, cell, bidirectional)
+                        .build(seed),
                 bidirectional ? s -> new AttentionBiEncoder(backend, s, "encoder.", cell)
                         : s -> new AttentionEncoder(backend, s, "encoder.", cell),
                 s -> new AttentionDecoder(backend, s, "decoder.", cell));

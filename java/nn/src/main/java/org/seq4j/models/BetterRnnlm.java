@@ -57,7 +57,7 @@ public final class BetterRnnlm extends AbstractRnnlm {
         if (!(dropoutRatio >= 0f && dropoutRatio < 1f)) {
             throw new IllegalArgumentException("BetterRnnlm dropout ratio must be in [0, 1), got " + dropoutRatio);
         }
-        super(backend, V, declare(ParameterStore.builder(backend), V, D, H, cell).build(seed),
+        super(backend, V, declare(Inputs.storeBuilder("BetterRnnlm", backend, cell), V, D, H, cell).build(seed),
                 s -> new Net(backend, s, cell, dropoutRatio, seed));
     }
 

@@ -5,6 +5,8 @@ package org.seq4j.models;
 import java.lang.foreign.ValueLayout;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
+import org.seq4j.layers.Cell;
+import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -39,6 +41,24 @@ final class Inputs {
             throw new IllegalArgumentException(what + " has " + aName + " + " + bName + " = " + a + " + " + b + " = "
                     + ((long) a + b) + " columns; expected " + aName + " + " + bName + " <= " + Integer.MAX_VALUE);
         }
+    }
+
+    /**
+     * The builder of a model's parameter store, for its constructor, which builds it before anything else: a null
+     * backend surfaced as the JDK's NullPointerException about a local inside the builder, a null cell as one about
+     * Cell.lower(); both now name the model and the argument, as AbstractModel promises.
+     */
+    static ParameterStore.Builder storeBuilder(String model, Backend backend) {
+        java.util.Objects.requireNonNull(backend, () -> model + ": backend is null; expected the Backend the model"
+                + " runs on");
+        return ParameterStore.builder(backend);
+    }
+
+    /** {@link #storeBuilder(String, Backend)} for a model with a recurrent cell, checked too. */
+    static ParameterStore.Builder storeBuilder(String model, Backend backend, Cell cell) {
+        ParameterStore.Builder b = storeBuilder(model, backend);
+        java.util.Objects.requireNonNull(cell, () -> model + ": cell is null; expected Cell.LSTM or Cell.GRU");
+        return b;
     }
 
     /** The sizes of a language or seq2seq model: vocabulary V, word vectors D, hidden state H, all >= 1. */

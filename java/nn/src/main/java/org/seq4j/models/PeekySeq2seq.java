@@ -39,7 +39,7 @@ public final class PeekySeq2seq extends AbstractSeq2seq {
      * @throws IllegalArgumentException if a size is not positive
      */
     public PeekySeq2seq(Backend backend, int V, int D, int H, Cell cell, long seed) {
-        super(backend, V, declare(ParameterStore.builder(backend), V, D, H, cell).build(seed),
+        super(backend, V, declare(Inputs.storeBuilder("PeekySeq2seq", backend, cell), V, D, H, cell).build(seed),
                 s -> new Encoder(backend, s, "encoder.", cell),
                 s -> new PeekyDecoder(backend, s, "decoder.", cell));
     }

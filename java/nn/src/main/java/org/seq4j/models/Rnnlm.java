@@ -45,7 +45,7 @@ public final class Rnnlm extends AbstractRnnlm {
      * @throws IllegalArgumentException if a size is not positive
      */
     public Rnnlm(Backend backend, int V, int D, int H, Cell cell, long seed) {
-        super(backend, V, declare(ParameterStore.builder(backend), V, D, H, cell).build(seed),
+        super(backend, V, declare(Inputs.storeBuilder("Rnnlm", backend, cell), V, D, H, cell).build(seed),
                 s -> new Net(backend, s, cell));
     }
 

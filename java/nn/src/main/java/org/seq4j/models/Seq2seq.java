@@ -41,7 +41,7 @@ public final class Seq2seq extends AbstractSeq2seq {
      * @throws IllegalArgumentException if a size is not positive
      */
     public Seq2seq(Backend backend, int V, int D, int H, Cell cell, long seed) {
-        super(backend, V, declare(ParameterStore.builder(backend), V, D, H, cell).build(seed),
+        super(backend, V, declare(Inputs.storeBuilder("Seq2seq", backend, cell), V, D, H, cell).build(seed),
                 s -> new Encoder(backend, s, "encoder.", cell),
                 s -> new Decoder(backend, s, "decoder.", cell));
     }

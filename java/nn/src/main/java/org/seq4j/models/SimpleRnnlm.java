@@ -27,7 +27,7 @@ public final class SimpleRnnlm extends AbstractRnnlm {
      * @throws IllegalArgumentException if a size is below 1
      */
     public SimpleRnnlm(Backend backend, int V, int D, int H, long seed) {
-        super(backend, V, declare(ParameterStore.builder(backend), V, D, H).build(seed), s -> new Net(backend, s));
+        super(backend, V, declare(Inputs.storeBuilder("SimpleRnnlm", backend), V, D, H).build(seed), s -> new Net(backend, s));
     }
 
     /**

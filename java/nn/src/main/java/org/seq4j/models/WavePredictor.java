@@ -41,7 +41,7 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
      * @throws IllegalArgumentException if a size is below 1, or 4H does not fit an int
      */
     public WavePredictor(Backend backend, int F, int H, long seed) {
-        super(backend, declare(ParameterStore.builder(backend), F, H).build(seed));
+        super(backend, declare(Inputs.storeBuilder("WavePredictor", backend), F, H).build(seed));
         this.F = F;
         this.lstm = newLstm();
         this.affine = newAffine();

@@ -62,7 +62,7 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
      * @throws IllegalArgumentException if a size is below 1, or 4H does not fit an int
      */
     public WaveSeq2seq(Backend backend, int inputSize, int outputSize, int H, long seed) {
-        super(backend, declare(ParameterStore.builder(backend), inputSize, outputSize, H).build(seed));
+        super(backend, declare(Inputs.storeBuilder("WaveSeq2seq", backend), inputSize, outputSize, H).build(seed));
         this.fin = inputSize;
         this.fout = outputSize;
         this.train = new Layers(backend, store);

@@ -479,4 +479,36 @@ class MisuseTest {
                     "generate", "xs is null");
         }
     }
+
+    /**
+     * A null backend or cell given to a model's constructor: the JDK's NullPointerException about a local inside the
+     * store's builder ("Cannot invoke ...Backend.allocate(...) because \"backend\" is null") or about Cell.lower(),
+     * where AbstractModel promises one naming the argument. Every model now names itself and the argument.
+     */
+    @Test
+    void nullConstructorArgumentsAreNamed() {
+        Map<String, org.junit.jupiter.api.function.Executable> nullBackend = new LinkedHashMap<>();
+        nullBackend.put("Seq2seq", () -> new Seq2seq(null, V, D, H, 1));
+        nullBackend.put("PeekySeq2seq", () -> new PeekySeq2seq(null, V, D, H, 1));
+        nullBackend.put("AttentionSeq2seq", () -> new AttentionSeq2seq(null, V, D, H, 1));
+        nullBackend.put("SimpleRnnlm", () -> new SimpleRnnlm(null, V, D, H, 1));
+        nullBackend.put("Rnnlm", () -> new Rnnlm(null, V, D, H, 1));
+        nullBackend.put("BetterRnnlm", () -> new BetterRnnlm(null, V, H, H, 0.5f, 1));
+        nullBackend.put("WavePredictor", () -> new WavePredictor(null, 1, H, 1));
+        nullBackend.put("WaveSeq2seq", () -> new WaveSeq2seq(null, 1, 1, H, 1));
+        for (var e : nullBackend.entrySet()) {
+            assertMessage(assertThrows(NullPointerException.class, e.getValue(), e.getKey()),
+                    e.getKey() + ": backend is null");
+        }
+        Map<String, org.junit.jupiter.api.function.Executable> nullCell = new LinkedHashMap<>();
+        nullCell.put("Seq2seq", () -> new Seq2seq(backend, V, D, H, null, 1));
+        nullCell.put("PeekySeq2seq", () -> new PeekySeq2seq(backend, V, D, H, null, 1));
+        nullCell.put("AttentionSeq2seq", () -> new AttentionSeq2seq(backend, V, D, H, null, 1, true));
+        nullCell.put("Rnnlm", () -> new Rnnlm(backend, V, D, H, null, 1));
+        nullCell.put("BetterRnnlm", () -> new BetterRnnlm(backend, V, H, H, 0.5f, null, 1));
+        for (var e : nullCell.entrySet()) {
+            assertMessage(assertThrows(NullPointerException.class, e.getValue(), e.getKey()),
+                    e.getKey() + ": cell is null");
+        }
+    }
 }
