@@ -70,13 +70,32 @@ public final class Beam {
     /**
      * What a beam search found: for question n, sequences[n][k] best first (k &lt; K), their summed log-probabilities
      * logProbs[n][k] and the ranking scores[n][k] = logProbs / length^alpha. A sequence is shorter than the
-     * requested length only when it ended with the end id (which it includes).
+     * requested length only when it ended with the end id (which it includes). Equality, the hash and toString go by
+     * the arrays' contents (a record's own went by their identities: two searches with the same answers were not
+     * equal, and toString printed "[[[I@1b6d3586"); doubles compare as {@link Double#equals} does.
      *
      * @param sequences int[N][K][], the token ids of each hypothesis, best first
      * @param logProbs  double[N][K], each hypothesis' summed log-probability (natural log)
      * @param scores    double[N][K], each hypothesis' ranking score, descending
      */
     public record Result(int[][][] sequences, double[][] logProbs, double[][] scores) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Result r && Arrays.deepEquals(sequences, r.sequences)
+                    && Arrays.deepEquals(logProbs, r.logProbs) && Arrays.deepEquals(scores, r.scores);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * Arrays.deepHashCode(sequences) + Arrays.deepHashCode(logProbs))
+                    + Arrays.deepHashCode(scores);
+        }
+
+        @Override
+        public String toString() {
+            return "Result[sequences=" + Arrays.deepToString(sequences) + ", logProbs=" + Arrays.deepToString(logProbs)
+                    + ", scores=" + Arrays.deepToString(scores) + "]";
+        }
         /**
          * The best sequence of every question.
          *

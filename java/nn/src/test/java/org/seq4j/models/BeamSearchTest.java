@@ -1,7 +1,8 @@
 // Beam search: K = 1 is bit-identical to greedy on every backend (seq2seq models and language models); with
 // K large enough to keep every prefix it is exhaustive search, so its sequences and summed log-probabilities
 // equal those computed by teacher forcing; on a scripted decoder where greedy's first choice leads to a less
-// likely sequence, K = 2 finds the better one; end ids and the length penalty rank as documented.
+// likely sequence, K = 2 finds the better one; end ids and the length penalty rank as documented. A Result compares,
+// hashes and prints by its contents (a record of arrays went by their identities).
 package org.seq4j.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -340,6 +341,22 @@ class BeamSearchTest {
             e = assertThrows(IllegalArgumentException.class, () -> lm.beamSearch(new int[][] {{1}, {2}}, 3,
                     Integer.MAX_VALUE, 0, -1));
             assertTrue(e.getMessage().contains("rows a batch can have"), e.getMessage());
+        }
+    }
+
+    @Test
+    void resultsCompareAndPrintByContent() {
+        Backend backend = TestBackends.reference();
+        try (Seq2seqModel model = new Seq2seq(backend, V, D, H, 1)) {
+            ModelTesting.scramble(model, new Random(27), 1.0);
+            int[][] xs = randomQuestions(new Random(28), 2);
+            Beam.Result a = model.beamSearch(xs, START, 3, 2), b = model.beamSearch(xs, START, 3, 2);
+            assertEquals(a, b, "two searches of the same questions");
+            assertEquals(a.hashCode(), b.hashCode());
+            assertTrue(!a.equals(model.beamSearch(xs, START, 2, 2)), "a search of another length");
+            String s = a.toString();
+            assertTrue(s.startsWith("Result[sequences=[[" + Arrays.toString(a.sequences()[0][0]))
+                    && s.contains("logProbs=[[" + a.logProbs()[0][0]) && !s.contains("[[I@"), s);
         }
     }
 }
