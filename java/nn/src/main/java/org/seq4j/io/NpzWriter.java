@@ -94,7 +94,7 @@ public final class NpzWriter implements AutoCloseable {
      * @param name  the array's name
      * @param array the array
      * @return this
-     * @throws IllegalArgumentException if the name is empty or already added
+     * @throws IllegalArgumentException if the name is empty, holds '/', '\', ".." or NUL, or is already added
      * @throws IllegalStateException if the writer is closed
      * @throws IOException if writing fails
      */
@@ -102,6 +102,7 @@ public final class NpzWriter implements AutoCloseable {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("array name must not be empty (writing " + file + ")");
         }
+        requireFileName("NpzWriter.add", "array name", name);
         if (!names.add(name)) {
             throw new IllegalArgumentException("array '" + name + "' is added twice to " + file);
         }
@@ -116,7 +117,8 @@ public final class NpzWriter implements AutoCloseable {
      * @param entryName the entry's name
      * @param bytes     its content
      * @return this
-     * @throws IllegalArgumentException if the name ends in ".npy", is empty or already added
+     * @throws IllegalArgumentException if the name ends in ".npy", is empty, holds '/', '\', ".." or NUL, or is
+     *                                  already added
      * @throws IllegalStateException if the writer is closed
      * @throws IOException if writing fails
      */
@@ -125,11 +127,29 @@ public final class NpzWriter implements AutoCloseable {
             throw new IllegalArgumentException("entry name must be non-empty and not end in .npy, got '" + entryName
                     + "' (writing " + file + ")");
         }
+        requireFileName("NpzWriter.addEntry", "entry name", entryName);
         if (!names.add(entryName)) {
             throw new IllegalArgumentException("entry '" + entryName + "' is added twice to " + file);
         }
         put(entryName, bytes);
         return this;
+    }
+
+    /**
+     * Refuses a name that a tool extracting the .npz may take as a path: '/' or '\' (a folder, or an absolute path),
+     * ".." (a folder above), NUL (a name cut short). np.load keys such names as they are, so the .npz itself would be
+     * valid, but a user who unzips a checkpoint to look at it could have files written outside the folder they chose
+     * (careful extractors strip ".." and leading slashes; not all do). The book's names ("encoder.lstm.Wx") and
+     * seq4j's own pass.
+     */
+    private void requireFileName(String op, String what, String name) {
+        String bad = name.indexOf('/') >= 0 ? "'/'" : name.indexOf('\\') >= 0 ? "'\\'"
+                : name.contains("..") ? "\"..\"" : name.indexOf('\0') >= 0 ? "NUL" : null;
+        if (bad != null) {
+            throw new IllegalArgumentException(op + ": " + what + " \"" + name.replace("\0", "\\0") + "\" holds "
+                    + bad + ", which a tool unzipping the .npz may take as a path; expected a name without '/', '\\',"
+                    + " \"..\" or NUL (writing " + file + ")");
+        }
     }
 
     // np.load keys "x.npy" as "x" and any other entry by its name, so one name set covers both kinds

@@ -1,5 +1,6 @@
 // Tests for the .npz writer and reader: round trips, numpy's exact header bytes, the atomic write, and
-// a clear NpzFormatException (naming file and array) for each kind of corrupt or unexpected input.
+// a clear NpzFormatException (naming file and array) for each kind of corrupt or unexpected input. The writer refuses
+// names a tool unzipping the .npz may take as a path ("../x", "a/b"); the reader keys them as numpy does.
 package org.seq4j.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -761,5 +762,38 @@ class NpzTest {
     void missingFile() {
         assertThrows(java.nio.file.NoSuchFileException.class, () -> Npz.load(dir.resolve("nope.npz")));
         assertFalse(Files.exists(dir.resolve("nope.npz")));
+    }
+
+    /**
+     * Names with '/', '\\', ".." or NUL became zip entries ("../x.npy") that an extracting tool may write outside the
+     * folder it was given; save refuses them in one line naming the name, and writes nothing. The book's names pass.
+     */
+    @Test
+    void namesThatUnzipAsPathsAreRefused() throws IOException {
+        Path file = dir.resolve("names.npz");
+        for (String name : new String[] {"../x", "a/b", "/etc/x", "a\\b", "..", "a..b", "x\0y"}) {
+            SequencedMap<String, NpyArray> arrays = new LinkedHashMap<>();
+            arrays.put("encoder.lstm.Wx", NpyArray.of(new float[] {1f}, 1));
+            arrays.put(name, NpyArray.of(new float[] {2f}, 1));
+            String m = assertThrows(IllegalArgumentException.class, () -> Npz.save(file, arrays), name).getMessage();
+            assertTrue(m.startsWith("NpzWriter.add: array name \"" + name.replace("\0", "\\0") + "\" holds ")
+                    && m.contains("(writing " + file + ")") && m.lines().count() == 1, m);
+            assertFalse(Files.exists(file), name + ": nothing written");
+            try (NpzWriter w = NpzWriter.create(file)) {
+                assertThrows(IllegalArgumentException.class, () -> w.addEntry(name, new byte[1]), name);
+            }
+        }
+        SequencedMap<String, NpyArray> book = sampleArrays();
+        book.put("decoder.affine.b", NpyArray.of(new float[] {3f}, 1));
+        Npz.save(file, book);
+        assertSameArrays(book, Npz.load(file));
+        // numpy writes such names (np.savez(f, **{"a/b": x})); read, they are only keys, never paths
+        Path numpy = dir.resolve("numpy.npz");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(numpy))) {
+            zip.putNextEntry(new ZipEntry("a/b.npy"));
+            zip.write(Npy.encode(NpyArray.of(new float[] {4f}, 1)));
+            zip.closeEntry();
+        }
+        assertEquals(List.of("a/b"), Npz.load(numpy).names());
     }
 }
