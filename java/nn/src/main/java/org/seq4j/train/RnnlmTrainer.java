@@ -39,7 +39,8 @@ public final class RnnlmTrainer implements AutoCloseable {
      *
      * @param model     the language model
      * @param optimizer steps the model's store
-     * @param maxGrad   clip gradients to this global norm before each update; 0 = off
+     * @param maxGrad   clip gradients to this global norm before each update; 0 = no clipping (ClipGrads.clip
+     *                  and Optimizer.clipAndStep refuse a max norm of 0: this trainer then calls step alone)
      * @throws IllegalArgumentException if maxGrad is negative, NaN or infinite
      */
     public RnnlmTrainer(LanguageModel model, Optimizer optimizer, float maxGrad) {

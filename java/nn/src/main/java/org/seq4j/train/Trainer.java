@@ -72,7 +72,9 @@ public final class Trainer implements AutoCloseable {
      *
      * @param model     the model
      * @param optimizer steps the model's store
-     * @param maxGrad   clip gradients to this global norm before each update (the book's max_grad); 0 = off
+     * @param maxGrad   clip gradients to this global norm before each update (the book's max_grad); 0 = no
+     *                  clipping, as the book's Trainer takes max_grad=None (ClipGrads.clip and
+     *                  Optimizer.clipAndStep refuse a max norm of 0: this trainer then calls step alone)
      * @param seed      the shuffle's seed: with NumpyRandom, epoch k's order is numpy's k-th
      *                  np.random.permutation after np.random.seed(seed), as the book's Trainer draws it
      * @throws IllegalArgumentException if maxGrad is negative, NaN or infinite
