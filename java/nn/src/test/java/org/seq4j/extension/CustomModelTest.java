@@ -134,7 +134,8 @@ class CustomModelTest {
                 assertEquals(dW[i], gotDw[i], 1e-5, "dW[" + i + "]");
             }
             IllegalStateException twice = assertThrows(IllegalStateException.class, model::backward);
-            assertTrue(twice.getMessage().contains("before forward"), twice.getMessage());
+            assertTrue(twice.getMessage().contains("AffineRegression.backward: already ran for this forward; run forward"
+                    + " again"), twice.getMessage());
 
             // a backward that throws part-way has used its forward: a retry would add the gradients a second time
             model.forward(xs, ts);
@@ -142,7 +143,9 @@ class CustomModelTest {
             assertThrows(IllegalStateException.class, model::backward);
             model.failBackward = false;
             IllegalStateException retry = assertThrows(IllegalStateException.class, model::backward);
-            assertTrue(retry.getMessage().contains("AffineRegression.backward before forward"), retry.getMessage());
+            // as a layer says it: its one backward ran, though it threw
+            assertTrue(retry.getMessage().contains("AffineRegression.backward: already ran for this forward"),
+                    retry.getMessage());
         } finally {
             model.close();
         }
