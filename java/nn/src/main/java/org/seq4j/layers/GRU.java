@@ -104,12 +104,12 @@ public final class GRU implements AutoCloseable {
      * @return dx (N, D), the layer's buffer
      * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
      *         since it
-     * @throws IllegalArgumentException if dh_next is not (N, H)
+     * @throws IllegalArgumentException if dh_next is not the forward output's (N, H)
      */
     public Tensor backward(Tensor dhNext) {
         calls.backwardStarts();
         if (!Shapes.is2(dhNext, sizedN, H)) {
-            throw new IllegalArgumentException("GRU.backward needs dh_next (N=" + sizedN + ", H=" + H + "), got " + dhNext);
+            throw Shapes.gradientShape("GRU.backward", "dhNext", dhNext, "the forward's output (N, H)", sizedN, H);
         }
         int n = sizedN, g = 3 * H;
         backend.gruCellBackward(dA, gates, hPrev, dhNext);

@@ -62,13 +62,18 @@ public final class MatMul implements AutoCloseable {
     /**
      * dx (N, D) = dout W^T; dW += x^T dout.
      *
-     * @param dout (N, H)
+     * @param dout (N, H), the shape of the forward's output
      * @return dx (N, D), the layer's buffer
+     * @throws IllegalArgumentException if dout is not the forward output's (N, H)
      * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
      *         since it
      */
     public Tensor backward(Tensor dout) {
         calls.backwardStarts();
+        // matmul refuses another shape too, but in its own terms ("op(a) is (7, 2)"): say which call and what it needs
+        if (!Shapes.is2(dout, sizedN, W.dim(1))) {
+            throw Shapes.gradientShape("MatMul.backward", "dout", dout, "the forward's output (N, H)", sizedN, W.dim(1));
+        }
         backend.matmul(Transpose.NO, Transpose.YES, 1f, dout, W.value(), 0f, dx);
         backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dout, 1f, W.grad());
         return dx;

@@ -79,13 +79,18 @@ public final class RNN implements AutoCloseable {
     /**
      * dx (N, D) for dh_next (N, H); dhPrev() holds dh_prev; Wx, Wh, b gradients accumulate.
      *
-     * @param dhNext (N, H)
+     * @param dhNext (N, H), the shape of the forward's output
      * @return dx (N, D), the layer's buffer
+     * @throws IllegalArgumentException if dhNext is not the forward output's (N, H)
      * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
      *         since it
      */
     public Tensor backward(Tensor dhNext) {
         calls.backwardStarts();
+        // tanhBackward takes any shape of N*H values: an (H, N) dhNext would be read as (N, H)
+        if (!Shapes.is2(dhNext, sizedN, H)) {
+            throw Shapes.gradientShape("RNN.backward", "dhNext", dhNext, "the forward's output (N, H)", sizedN, H);
+        }
         backend.tanhBackward(dt, hNext, dhNext);          // dt = dh_next * (1 - h_next^2)
         backend.sumRows(b.grad(), dt, 1f);
         backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dt, 1f, Wh.grad());

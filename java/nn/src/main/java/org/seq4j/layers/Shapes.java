@@ -35,6 +35,24 @@ final class Shapes {
         t.requireUsable(op, name);
     }
 
+    /**
+     * The refusal of a backward given a gradient of another shape than its forward's output. The kernels take element
+     * counts, so a gradient of the same size but another layout (a batch-major (N, T, .) one after a time-major forward)
+     * would be read as the forward's layout and give wrong weight gradients without an error; each backward compares
+     * the whole shape first. Built only when refusing.
+     *
+     * @param op       the call, "TimeAffine.backward"
+     * @param name     the gradient's name, "dout"
+     * @param got      the gradient given
+     * @param what     what it is the gradient of, "the forward's output (T, N, V)"
+     * @param expected the expected shape
+     * @return the exception to throw
+     */
+    static IllegalArgumentException gradientShape(String op, String name, Tensor got, String what, int... expected) {
+        return new IllegalArgumentException(op + ": " + name + " has shape " + Tensor.shapeString(got.shape())
+                + ", expected " + Tensor.shapeString(expected) + ", the shape of " + what);
+    }
+
     static boolean is2(Tensor t, int d0, int d1) {
         return t.rank() == 2 && t.dim(0) == d0 && t.dim(1) == d1;
     }

@@ -45,10 +45,15 @@ public final class Sigmoid implements AutoCloseable {
      *
      * @param dout y's shape
      * @return dx, the layer's buffer
+     * @throws IllegalArgumentException if dout does not have y's shape (another shape of the same size is refused too)
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
         calls.backwardStarts();
+        // sigmoidBackward takes any shape of the same size: an (H, N) dout would be read as (N, H)
+        if (!Shapes.same(dout, out)) {
+            throw Shapes.gradientShape("Sigmoid.backward", "dout", dout, "the forward's output", out.shape());
+        }
         backend.sigmoidBackward(dx, out, dout);
         return dx;
     }

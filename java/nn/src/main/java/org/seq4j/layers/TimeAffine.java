@@ -113,13 +113,20 @@ public final class TimeAffine implements AutoCloseable {
     /**
      * dx (T, N, D) = dout W^T; dW += x^T dout; db += sum of dout's rows.
      *
-     * @param dout (T, N, V)
+     * @param dout (T, N, V), the shape of the forward's output
      * @return dx (T, N, D), the layer's buffer
+     * @throws IllegalArgumentException if dout is not the forward output's (T, N, V)
      * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
      *         since it
      */
     public Tensor backward(Tensor dout) {
         calls.backwardStarts();
+        // the GEMMs below take element counts: an (N, T, V) dout would be read as (T, N, V), its rows paired with the
+        // wrong rows of x in dW
+        if (!Shapes.is3(dout, sizedT, sizedN, V)) {
+            throw Shapes.gradientShape("TimeAffine.backward", "dout", dout, "the forward's output (T, N, V)", sizedT,
+                    sizedN, V);
+        }
         int m = sizedT * sizedN;
         Tensor dout2 = doutView.matrix(dout, m, V);
         if (transposedW) {

@@ -163,18 +163,18 @@ public final class TimeBiRecurrent implements AutoCloseable {
     /**
      * dxs (T, N, D) for dhs (T, N, 2H); both directions' parameter gradients accumulate.
      *
-     * @param dhs (T, N, 2H) of the last forward's T and N
+     * @param dhs (T, N, 2H), the shape of the last forward's output
      * @return dxs (T, N, D), the layer's buffer
-     * @throws IllegalArgumentException if dhs does not have the last forward's size
+     * @throws IllegalArgumentException if dhs is not the forward output's (T, N, 2H)
      * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
      *         since it
      */
     public Tensor backward(Tensor dhs) {
         calls.backwardStarts();
         int m = sizedT * sizedN;
-        if (dhs.size() != (long) m * 2 * H) {
-            throw new IllegalArgumentException("TimeBiRecurrent.backward needs dhs (T=" + sizedT + ", N=" + sizedN + ", 2H="
-                    + 2 * H + "), got " + dhs);
+        if (!Shapes.is3(dhs, sizedT, sizedN, 2 * H)) {
+            throw Shapes.gradientShape("TimeBiRecurrent.backward", "dhs", dhs, "the forward's output (T, N, 2H)", sizedT,
+                    sizedN, 2 * H);
         }
         backend.splitColumns(dF, dB, dhs2.matrix(dhs, m, 2 * H));
         backend.embeddingForward(dBr, dB, rev);                                       // into the backward layer's order

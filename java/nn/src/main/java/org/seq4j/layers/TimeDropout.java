@@ -23,6 +23,7 @@ public final class TimeDropout implements AutoCloseable {
     private boolean training = true;
     private boolean lastWasTraining;
     private Tensor mask, out, dx;   // shaped like xs
+    private Tensor xs;              // the last forward's input (the caller's): its shape is the one backward takes
 
     /**
      * A dropout layer, in training mode.
@@ -89,6 +90,7 @@ public final class TimeDropout implements AutoCloseable {
     public Tensor forward(Tensor xs) {
         calls.forwardStarts();   // nothing for a backward to follow until this forward returns
         lastWasTraining = training;
+        this.xs = xs;
         if (!training) {
             calls.forwardReturned();
             return xs;
@@ -112,10 +114,16 @@ public final class TimeDropout implements AutoCloseable {
      *
      * @param dout the forward output's shape
      * @return dxs
+     * @throws IllegalArgumentException if dout does not have the forward output's shape (another shape of the same
+     *         size is refused too: the mask would be applied to the wrong elements)
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
         calls.backwardStarts();
+        // mul takes any shape of the same size: an (N, T, D) dout would be masked by the (T, N, D) mask's elements
+        if (!Shapes.same(dout, xs)) {
+            throw Shapes.gradientShape("TimeDropout.backward", "dout", dout, "the forward's output", xs.shape());
+        }
         if (!lastWasTraining) {
             return dout;
         }

@@ -79,12 +79,18 @@ public final class TimeEmbedding implements AutoCloseable {
     /**
      * dW += scatter-add of dout (T, N, D) into the rows of the last forward's ids.
      *
-     * @param dout (T, N, D)
+     * @param dout (T, N, D), the shape of the forward's output
+     * @throws IllegalArgumentException if dout is not the forward output's (T, N, D)
      * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
      *         since it
      */
     public void backward(Tensor dout) {
         calls.backwardStarts();
+        // the view below takes any shape of T*N*D values: an (N, T, D) dout would be scattered into the wrong ids' rows
+        if (!Shapes.is3(dout, sizedT, sizedN, W.dim(1))) {
+            throw Shapes.gradientShape("TimeEmbedding.backward", "dout", dout, "the forward's output (T, N, D)", sizedT,
+                    sizedN, W.dim(1));
+        }
         backend.embeddingBackward(W.grad(), ids, doutView.matrix(dout, sizedT * sizedN, W.dim(1)));
     }
 

@@ -424,15 +424,14 @@ public final class TimeGRU implements TimeRecurrent {
         }
         int t = sizedT, n = sizedN, g = 3 * H;
         if (dhs != null) {
-            if (dhs.size() != (long) t * n * H) {
-                throw new IllegalArgumentException("TimeGRU.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
-                        + "), got " + dhs);
+            if (!Shapes.is3(dhs, t, n, H)) {
+                throw Shapes.gradientShape("TimeGRU.backward", "dhs", dhs, "the forward's output (T, N, H)", t, n, H);
             }
             backend.copy(dhsWork, dhs);
         } else {
-            if (dhLast.rank() != 2 || dhLast.dim(0) != n || dhLast.dim(1) != H) {
-                throw new IllegalArgumentException("TimeGRU.backwardLast needs dhLast (N=" + n + ", H=" + H + "), got "
-                        + dhLast);
+            if (!Shapes.is2(dhLast, n, H)) {
+                throw Shapes.gradientShape("TimeGRU.backwardLast", "dhLast", dhLast, "the last hidden state (N, H)", n,
+                        H);
             }
             // the steps before the last start from 0 (each step's backward adds into the one before it)
             if (dhsHead != null) {

@@ -413,8 +413,9 @@ public final class TimeLSTM implements TimeRecurrent {
     /**
      * dxs (T, N, D) for dhs (T, N, H); Wx, Wh, b gradients accumulate. No gradient arrives at the last c.
      *
-     * @param dhs (T, N, H)
+     * @param dhs (T, N, H), the shape of the forward's output
      * @return dxs (T, N, D), the layer's buffer
+     * @throws IllegalArgumentException if dhs is not the forward output's (T, N, H)
      * @throws IllegalStateException if no forward returned, a backward of it already ran, the weights were written
      *         since it, or it took token ids
      */
@@ -427,10 +428,10 @@ public final class TimeLSTM implements TimeRecurrent {
      * for none; a seq2seq whose decoder starts from the encoder's (h, c) passes the decoder's dc here).
      * Afterwards dh() and dc() hold the gradients w.r.t. the initial h0 and c0.
      *
-     * @param dhs    (T, N, H)
+     * @param dhs    (T, N, H), the shape of the forward's output
      * @param dcLast (N, H), or null
      * @return dxs (T, N, D), the layer's buffer
-     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IllegalArgumentException if dhs is not the forward output's (T, N, H) or dcLast not (N, H)
      * @throws IllegalStateException if no forward returned, a backward of it already ran, the weights were written
      *         since it, or it took token ids
      */
@@ -481,7 +482,7 @@ public final class TimeLSTM implements TimeRecurrent {
      *
      * @param embed the embedding the forward used
      * @param dhs   (T, N, H)
-     * @throws IllegalArgumentException if embed is another embedding or dhs does not fit
+     * @throws IllegalArgumentException if embed is another embedding or dhs is not the forward output's (T, N, H)
      * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
      *         since it
      */
@@ -495,7 +496,8 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param embed  the embedding the forward used
      * @param dhs    (T, N, H)
      * @param dcLast (N, H), or null
-     * @throws IllegalArgumentException if embed is another embedding or a shape does not fit
+     * @throws IllegalArgumentException if embed is another embedding, dhs is not the forward output's (T, N, H) or
+     *         dcLast not (N, H)
      * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
      *         since it
      */
@@ -563,13 +565,15 @@ public final class TimeLSTM implements TimeRecurrent {
         }
         int t = sizedT, n = sizedN, g = 4 * H;
         if (dhs != null) {
-            if (dhs.size() != (long) t * n * H) {
-                throw new IllegalArgumentException("TimeLSTM.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H
-                        + "), got " + dhs);
+            if (!Shapes.is3(dhs, t, n, H)) {
+                throw Shapes.gradientShape("TimeLSTM.backward", "dhs", dhs, "the forward's output (T, N, H)", t, n, H);
             }
-        } else if (dhLast.rank() != 2 || dhLast.dim(0) != n || dhLast.dim(1) != H) {
-            throw new IllegalArgumentException("TimeLSTM.backwardLast needs dhLast (N=" + n + ", H=" + H + "), got "
-                    + dhLast);
+        } else if (!Shapes.is2(dhLast, n, H)) {
+            throw Shapes.gradientShape("TimeLSTM.backwardLast", "dhLast", dhLast, "the last hidden state (N, H)", n, H);
+        }
+        if (dcLast != null && !Shapes.is2(dcLast, n, H)) {
+            // copied below, which would take any shape of N*H values
+            throw Shapes.gradientShape("TimeLSTM.backward", "dcLast", dcLast, "the last cell state (N, H)", n, H);
         }
         if (KeptPack.packs(t, n)) {
             if (whTPacked == null) {

@@ -154,16 +154,15 @@ public final class TimeRNN implements AutoCloseable {
      *
      * @param dhs (T, N, H)
      * @return dxs (T, N, D), the layer's buffer
-     * @throws IllegalArgumentException if dhs does not fit
+     * @throws IllegalArgumentException if dhs is not the forward output's (T, N, H)
      * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
      *         since it
      */
     public Tensor backward(Tensor dhs) {
         calls.backwardStarts();   // dh() is refused until this backward returns: it reads what it writes
         int t = sizedT, n = sizedN, m = t * n;
-        if (dhs.size() != (long) m * H) {
-            throw new IllegalArgumentException("TimeRNN.backward needs dhs (T=" + t + ", N=" + n + ", H=" + H + "), got "
-                    + dhs);
+        if (!Shapes.is3(dhs, t, n, H)) {
+            throw Shapes.gradientShape("TimeRNN.backward", "dhs", dhs, "the forward's output (T, N, H)", t, n, H);
         }
         backend.copy(dhsWork, dhs);
         for (int s = t - 1; s >= 0; s--) {

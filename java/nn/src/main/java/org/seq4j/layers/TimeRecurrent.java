@@ -59,11 +59,12 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
     /**
      * dxs (T, N, D) for dhs (T, N, H); the weight gradients accumulate; dh() holds the gradient w.r.t. h0.
      *
-     * @param dhs (T, N, H), T and N those of the last forward
+     * @param dhs (T, N, H), the shape of the last forward's output
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalStateException before a forward returned, after a backward of it, after a write to the weights
      *         since it, after forward(embed, ids) that folded the embedding, or after a BF16 forward
-     * @throws IllegalArgumentException if dhs does not hold T * N * H values
+     * @throws IllegalArgumentException if dhs is not (T, N, H), the shape of the last forward's output: another shape
+     *         of the same size (a batch-major (N, T, H) one) is refused, not read as time-major
      */
     Tensor backward(Tensor dhs);
 
@@ -72,11 +73,11 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      * gradient w.r.t. h0.
      *
      * @param embed the embedding of the last forward
-     * @param dhs   (T, N, H), T and N those of the last forward
+     * @param dhs   (T, N, H), the shape of the last forward's output
      * @throws IllegalStateException before a forward returned, after a backward of it, after a write to the
      *         weights (the embedding's included) since it, or after a BF16 forward
-     * @throws IllegalArgumentException if the last forward folded another embedding, or dhs does not hold T * N * H
-     *         values
+     * @throws IllegalArgumentException if the last forward folded another embedding, or dhs is not (T, N, H), the shape
+     *         of the last forward's output
      */
     void backward(TimeEmbedding embed, Tensor dhs);
 
