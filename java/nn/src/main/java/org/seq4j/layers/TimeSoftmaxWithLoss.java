@@ -1,5 +1,6 @@
 // The book's TimeSoftmaxWithLoss: softmax and cross-entropy over all T*N rows in one kernel, averaged over
-// the rows whose label is not -1 (the ignore label).
+// the rows whose label is not -1 (the ignore label). Where every label is -1 the count is taken as 1: loss 0 and
+// gradient 0, where the book's -np.sum(ls) / mask.sum() gives 0/0 = nan.
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
@@ -9,6 +10,11 @@ import org.seq4j.tensor.Tensor;
 /**
  * The book's TimeSoftmaxWithLoss: softmax and cross-entropy over all T*N rows in one kernel, averaged over the
  * rows whose label is not -1 (the ignore label).
+ *
+ * <p>Unlike the book, a batch whose labels are all -1 gives loss 0 and a zero gradient: the book's
+ * {@code -np.sum(ls) / mask.sum()} is 0/0 there, nan, and its gradient nan too; here the count of labelled rows is
+ * taken as at least 1. Such a batch (a chunk of padding only) then adds nothing to the weights' gradients, rather than
+ * turning them all to nan; but its loss of 0 lowers an average of losses taken over batches that counts it.
  */
 public final class TimeSoftmaxWithLoss implements AutoCloseable {
     /** Label value whose rows count neither in the loss nor in the gradient. */
@@ -36,7 +42,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
     }
 
     /**
-     * loss (1,) = mean over rows with a label of -log softmax(xs)[label].
+     * loss (1,) = mean over rows with a label of -log softmax(xs)[label]; 0 if every label is -1 (the book: nan).
      *
      * @param xs (T, N, V) scores
      * @param ts (T, N) int32 labels in [0, V) or -1
@@ -72,8 +78,8 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
     }
 
     /**
-     * dxs (T, N, V) = (softmax - onehot) * dout / count, 0 on ignored rows. Written over the probabilities
-     * of the forward pass; call once per forward.
+     * dxs (T, N, V) = (softmax - onehot) * dout / count, 0 on ignored rows (so all 0 if every label is -1; the book:
+     * nan). Written over the probabilities of the forward pass; call once per forward.
      *
      * @param dout the loss's gradient (1 for the loss itself)
      * @return dxs (T, N, V), the layer's buffer

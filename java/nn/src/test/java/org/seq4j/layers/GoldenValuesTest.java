@@ -5,6 +5,7 @@
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.AfterEach;
@@ -175,6 +176,23 @@ class GoldenValuesTest {
                     0.0246265016f, 0.110368329f, 0.0332423004f, 0.0817628685f, 0.0246265016f, -0.139631671f,
                     0.0332423004f, 0.139006134f, -0.208132159f, 0.0126103508f, 0.0565156745f, 0f, 0f, 0f, 0f};
             assertClose("dxs", dx, layer.backward(1f));
+        }
+    }
+
+    /**
+     * Every label -1: the book's -np.sum(ls) / mask.sum() is 0/0 = nan (and so is its gradient); seq4j takes the count
+     * as 1, so loss 0 and gradient 0, as TimeSoftmaxWithLoss documents. A label below -1 is not another ignore label.
+     */
+    @Test
+    void timeSoftmaxWithLossWithEveryLabelIgnored() {
+        int T = 2, N = 3, V = 4;
+        try (TimeSoftmaxWithLoss layer = new TimeSoftmaxWithLoss(backend)) {
+            Tensor xs = t(pat(T * N * V, 0.3f, 5, 9, 4), T, N, V);
+            Tensor ts = GradientCheck.ints(backend, ws, new int[] {-1, -1, -1, -1, -1, -1}, T, N);
+            assertEquals(0f, backend.item(layer.forward(xs, ts), 0), "loss of a batch whose labels are all -1");
+            assertClose("dxs of a batch whose labels are all -1", new float[T * N * V], layer.backward(1f));
+            Tensor below = GradientCheck.ints(backend, ws, new int[] {-2, -1, -1, -1, -1, -1}, T, N);
+            assertThrows(IndexOutOfBoundsException.class, () -> layer.forward(xs, below), "label -2");
         }
     }
 
