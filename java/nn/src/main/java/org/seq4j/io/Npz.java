@@ -12,7 +12,11 @@ import java.util.Set;
 
 /**
  * NumPy .npz files: save named arrays (atomically) and load them back. np.load reads what save writes; load reads
- * np.savez and np.savez_compressed files (float32, int32; float64 and int64 narrowed with a range check).
+ * np.savez and np.savez_compressed files of little-endian, C-order float32 and int32 arrays, and float64 and int64
+ * ones narrowed: float64 values rounded to the nearest float32 (tiny ones to a subnormal or a signed 0, NaN and the
+ * infinities kept; a finite value beyond float32's range is an error), int64 values outside int32 an error. Other
+ * dtypes (float16, bool, other integers, strings, objects, structured, big-endian) and Fortran order are refused;
+ * docs/INTEROP.md lists the messages and the numpy fix for each.
  */
 public final class Npz {
     private Npz() {
