@@ -68,6 +68,14 @@ final class Cli {
         }
 
         /**
+         * A whole number of at least {@code min} in the description, or {@code absent} where it has none (a checkpoint
+         * of a version that did not record it).
+         */
+        int optionalInt(String key, int min, int absent) throws CheckpointException {
+            return meta.getProperty(key) == null ? absent : requireInt(key, min);
+        }
+
+        /**
          * Whether the model's training questions held spaces other than the padding on their right (see
          * {@link Cli#innerSpace}), or null where the checkpoint does not say (an older version's).
          */
@@ -219,6 +227,12 @@ final class Cli {
                     + "file as it is now, name it with --data");
         }
     }
+
+    /** A language model's description's key of the streams its run validated with (eval validates with as many). */
+    static final String VALID_BATCH = "valid_batch";
+
+    /** A language model's description's key of the steps of each stream its run validated with. */
+    static final String VALID_TIME = "valid_time";
 
     /** The description's key of whether the training questions held spaces other than the padding on their right. */
     static final String QUESTION_INNER_SPACES = "question_inner_spaces";

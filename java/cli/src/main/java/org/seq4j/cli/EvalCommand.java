@@ -126,8 +126,8 @@ final class EvalCommand implements Callable<Integer> {
                 case LM -> {
                     int[] ids = text.ids();
                     try (RnnlmTrainer t = new RnnlmTrainer((LanguageModel) m, new SGD(0f), 0f)) {
-                        o.printf("lm %s on %s: perplexity %.2f%n", ms.kind(), text.file(),
-                                t.evalPerplexity(ids, LM_BATCH, lmTime(ids)));
+                        o.printf("lm %s on %s: perplexity %.2f (%d streams of %d steps)%n", ms.kind(), text.file(),
+                                t.evalPerplexity(ids, text.batch(), text.time()), text.batch(), text.time());
                     }
                     WordVocabulary vocab = text.vocabulary();
                     int unk = vocab.idOf(WordVocabulary.UNK);
@@ -147,16 +147,8 @@ final class EvalCommand implements Callable<Integer> {
     private record Questions(Path file, SequencePairs test, CharVocabulary vocabulary) {
     }
 
-    /** The words a language model is evaluated on, and the file they come from. */
-    private record Text(Path file, int[] ids, WordVocabulary vocabulary) {
-    }
-
-    /** The streams a language model is evaluated in. */
-    private static final int LM_BATCH = 10;
-
-    /** The steps of each stream: up to 35, fewer for a short text. */
-    private static int lmTime(int[] ids) {
-        return Math.min(35, Math.max(1, (ids.length - 1) / LM_BATCH));
+    /** The words a language model is evaluated on, the file they come from, and the streams and steps to read them in. */
+    private record Text(Path file, int[] ids, WordVocabulary vocabulary, int batch, int time) {
     }
 
     /**
@@ -225,10 +217,16 @@ final class EvalCommand implements Callable<Integer> {
             Cli.checkTrainingData(saved, file, Cli.fingerprint(ids));
             ids = Arrays.copyOfRange(ids, ids.length - ids.length / 10, ids.length);
         }
-        if ((ids.length - 1) / (LM_BATCH * lmTime(ids)) < 1) {
+        // the streams and steps the run validated with, so that the held-out tail scores the perplexity the run
+        // recorded (eval's fixed 10 streams of up to 35 steps scored another figure for any other --batch or
+        // --time-size, the simple model's defaults among them); a checkpoint from before they were recorded: 10
+        // streams of up to 35 steps, as eval read every language model then
+        int batch = saved.optionalInt(Cli.VALID_BATCH, 1, 10);
+        int time = Math.min(saved.optionalInt(Cli.VALID_TIME, 1, 35), Math.max(1, (ids.length - 1) / batch));
+        if ((ids.length - 1L) / ((long) batch * time) < 1) {
             throw new BadInputException(file + ": " + ids.length + " words to evaluate on, too few for one "
-                    + "batch of " + LM_BATCH + " streams");
+                    + "batch of " + batch + " streams");
         }
-        return new Text(file, ids, vocab);
+        return new Text(file, ids, vocab, batch, time);
     }
 }

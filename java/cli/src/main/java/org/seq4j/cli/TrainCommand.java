@@ -656,6 +656,9 @@ final class TrainCommand implements Callable<Integer> {
         agree(ms, epochCount, java.util.Arrays.hashCode(corpus.ids()));
         Properties meta = meta(ms, file);
         meta.setProperty(Cli.DATA_FINGERPRINT, Cli.fingerprint(corpus.ids()));
+        // eval validates with the same streams and steps, and so reproduces the valid perplexity recorded here
+        meta.setProperty(Cli.VALID_BATCH, Integer.toString(validBatch));
+        meta.setProperty(Cli.VALID_TIME, Integer.toString(validTime));
         // the checkpoints name the vocabulary.txt they were trained with: a file of another run is refused by eval and
         // generate instead of read as this model's words
         meta.setProperty(Cli.VOCABULARY_FINGERPRINT, Cli.fingerprint(corpus.vocabulary()));

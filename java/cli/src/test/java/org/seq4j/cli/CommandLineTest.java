@@ -1,6 +1,7 @@
 // The command line end to end, small: train writes checkpoints (last and best, each with its description
-// inside), metrics and a chart that decode; eval and generate read them; bad input ends in one line naming
-// the problem, exit code 2 and nothing left behind; an internal error exits with 1; a backend that was
+// inside), metrics and a chart that decode; eval and generate read them, eval printing the figure the run recorded
+// (a language model's valid perplexity too, read in the run's own streams and steps); bad input ends in one line
+// naming the problem, exit code 2 and nothing left behind; an internal error exits with 1; a backend that was
 // asked for and does not load is an error, and a fall back to the java backend a WARNING line.
 package org.seq4j.cli;
 
@@ -681,6 +682,39 @@ class CommandLineTest {
         assertEquals(0, eval.code(), eval.err());
         assertTrue(eval.out().contains("words read as <unk>: 200 of 1000 (20.00%: the text's own and those outside the"
                 + " model's 7 words)"), eval.out());
+    }
+
+    /**
+     * eval of a language model's held-out tail prints the valid perplexity its run recorded. The run validated with
+     * min(10, --batch) streams of its --time-size steps and eval with 10 streams of up to 35, so any other --batch or
+     * --time-size printed another figure for the same words. A checkpoint that does not record them (an older
+     * version's) is still evaluated, with 10 streams of up to 35 steps as before.
+     */
+    @Test
+    void evalOfALanguageModelPrintsTheValidPerplexityItsRunRecorded(@TempDir Path tmp) throws IOException {
+        Path lm = tmp.resolve("lm");
+        Result r = seq4j("train", "lm", "--model", "rnnlm", "--backend", "java", "--epochs", "1", "--batch", "4",
+                "--time-size", "10", "--hidden", "8", "--wordvec", "8", "--out", lm.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        List<String> csv = Files.readAllLines(lm.resolve("metrics.csv"));
+        assertEquals("epoch,train_loss,valid_perplexity,seconds", csv.get(0));
+        String recorded = String.format("%.2f", Double.parseDouble(csv.get(1).split(",")[2]));
+        Result eval = seq4j("eval", "--checkpoint", lm.toString(), "--backend", "java");
+        assertEquals(0, eval.code(), eval.err());
+        Matcher m = Pattern.compile(": perplexity ([0-9]+\\.[0-9]+)").matcher(eval.out());
+        assertTrue(m.find(), eval.out());
+        assertEquals(recorded, m.group(1), "metrics.csv's valid perplexity against eval's\n" + eval.out());
+        assertTrue(eval.out().contains(m.group() + " (4 streams of 10 steps)\n"), eval.out());
+
+        Properties meta = Checkpoint.meta(lm.resolve("best.npz"));
+        assertEquals(List.of("4", "10"), List.of(meta.getProperty("valid_batch"), meta.getProperty("valid_time")));
+        meta.remove("valid_batch");
+        meta.remove("valid_time");
+        Path old = lm.resolve("older.npz"); // beside vocabulary.txt, which eval reads
+        withDescription(lm.resolve("best.npz"), meta, old);
+        Result older = seq4j("eval", "--checkpoint", old.toString(), "--backend", "java");
+        assertEquals(0, older.code(), older.err());
+        assertTrue(older.out().contains(" (10 streams of 35 steps)\n"), older.out());
     }
 
     @Test
