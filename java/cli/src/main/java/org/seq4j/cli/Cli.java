@@ -332,6 +332,14 @@ final class Cli {
     }
 
     /**
+     * The name of a waves run's evaluation metric (metrics.csv's column, the chart, train's and eval's lines), which is
+     * the models' loss, seed 004's scale: 0.5 x the squared errors summed over the scored steps, divided by the N
+     * windows. It was named "MSE loss (eval)", but it is half the mean squared error for the predictor (one step
+     * scored) and 12 times it for seq2seq (24 steps).
+     */
+    static final String WAVES_LOSS = "eval loss (0.5 SSE/N)";
+
+    /**
      * The model's loss on every example of the set at once, with dropout off; the gradients are untouched and the
      * model is left in the mode it was in (isTraining), also when the forward throws.
      */

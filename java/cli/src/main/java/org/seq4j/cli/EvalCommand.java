@@ -12,6 +12,7 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.DataFileException;
+import org.seq4j.data.HostFloats;
 import org.seq4j.data.SequenceDataset;
 import org.seq4j.data.SequenceLoader;
 import org.seq4j.data.SequencePairs;
@@ -117,11 +118,15 @@ final class EvalCommand implements Callable<Integer> {
                     }
                 }
                 case WAVES -> {
-                    Batches set = ms.kind().equals("predictor")
-                            ? Batches.of(WaveSets.noisySine().inputs(), WaveSets.noisySine().targets())
-                            : Batches.of(WaveSets.sineToCosine().encoderInput(), WaveSets.sineToCosine().target());
-                    o.printf("waves %s: loss %.6f (0.5 * squared error / N over %d windows)%n", ms.kind(),
-                            Cli.regressionLoss(m, set), set.size());
+                    boolean predictor = ms.kind().equals("predictor");
+                    HostFloats inputs = predictor ? WaveSets.noisySine().inputs() : WaveSets.sineToCosine().encoderInput();
+                    HostFloats targets = predictor ? WaveSets.noisySine().targets() : WaveSets.sineToCosine().target();
+                    Batches set = Batches.of(inputs, targets);
+                    double loss = Cli.regressionLoss(m, set);
+                    // the loss is 0.5 x the squared errors summed / N windows: the mean over the target values beside it
+                    o.printf("waves %s: %s %.6f over %d windows (mean squared error %.6g over their %d target values)%n",
+                            ms.kind(), Cli.WAVES_LOSS, loss, set.size(), 2 * loss * set.size() / targets.data().length,
+                            targets.data().length);
                 }
                 case LM -> {
                     int[] ids = text.ids();

@@ -568,7 +568,7 @@ final class TrainCommand implements Callable<Integer> {
              Optimizer opt = optimizer(predictor ? "sgd" : "adam", predictor ? 0.08f : 0.01f);
              Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
-            History history = new History("waves " + kind, "MSE loss (eval)");
+            History history = new History("waves " + kind, Cli.WAVES_LOSS);
             double best = Double.POSITIVE_INFINITY;
             int bestEpoch = 0;
             for (int e = 1; e <= epochCount; e++) {
@@ -578,7 +578,8 @@ final class TrainCommand implements Callable<Integer> {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double eval = Cli.regressionLoss(m, set);
                 if (e == 1 || e == epochCount || e % Math.max(1, epochCount / 10) == 0) {
-                    o.printf("epoch %d/%d: train loss %.6f, eval loss %.6f, %.2f s%n", e, epochCount, loss, eval, seconds);
+                    o.printf("epoch %d/%d: train loss %.6f, %s %.6f, %.2f s%n", e, epochCount, loss, Cli.WAVES_LOSS, eval,
+                            seconds);
                 }
                 boolean better = bestEpoch == 0 || eval < best; // epoch 1 even if NaN: best.npz always exists
                 if (better) {
@@ -613,8 +614,8 @@ final class TrainCommand implements Callable<Integer> {
                                 : "sine -> cosine: decoder output for the first window", "step", "value", x,
                         List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p))));
             }
-            o.printf("best eval loss %.6f (epoch %d): checkpoint %s; last epoch (the prediction's): %s; chart %s, "
-                    + "prediction %s%n", best, bestEpoch, run.resolve(Checkpoint.BEST), run.resolve(Checkpoint.WEIGHTS),
+            o.printf("best %s %.6f (epoch %d): checkpoint %s; last epoch (the prediction's): %s; chart %s, "
+                    + "prediction %s%n", Cli.WAVES_LOSS, best, bestEpoch, run.resolve(Checkpoint.BEST), run.resolve(Checkpoint.WEIGHTS),
                     run.resolve("chart.png"), png);
         }
     }

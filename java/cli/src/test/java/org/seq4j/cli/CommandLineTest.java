@@ -124,18 +124,37 @@ class CommandLineTest {
         assertTrue(last.out().contains("test accuracy " + lastAccuracy), lastAccuracy + " in " + last.out());
     }
 
+    /**
+     * The per-epoch evaluation runs the whole set as one batch between training epochs of batch 10. Its figure is the
+     * models' loss, 0.5 x the squared errors summed over the scored steps / N windows, and is named so in metrics.csv,
+     * train's lines and eval's: as "MSE loss (eval)" it read as the mean squared error, which is twice it for the
+     * predictor (one step scored) and a twelfth of it for seq2seq (24 steps); eval prints that mean beside it.
+     */
     @Test
     void wavesTrainForSeveralEpochsAndPlotThePrediction() throws IOException {
-        // the per-epoch evaluation runs the whole set as one batch between training epochs of batch 10
         for (String model : List.of("seq2seq", "predictor")) {
             Path out = dir.resolve("waves-" + model);
             Result r = seq4j("train", "waves", "--model", model, "--backend", "java", "--epochs", "3", "--hidden", "8",
                     "--out", out.toString());
             assertEquals(0, r.code(), r.out() + r.err());
             assertTrue(r.out().contains("epoch 3/3:") && r.out().contains("free-running prediction"), r.out());
-            assertTrue(r.out().contains("best eval loss") && Files.exists(out.resolve("best.npz")), r.out());
-            assertEquals(4, Files.readAllLines(out.resolve("metrics.csv")).size(), "a header and three epochs");
+            assertTrue(r.out().contains(", eval loss (0.5 SSE/N) ") && r.out().contains("best eval loss (0.5 SSE/N) ")
+                    && Files.exists(out.resolve("best.npz")), r.out());
+            List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
+            assertEquals(List.of("epoch,train_loss,eval_loss_(0.5_SSE/N),seconds", 4), List.of(csv.get(0), csv.size()),
+                    "a header and three epochs");
             assertTrue(!Charts.drawable() || ImageIO.read(out.resolve("prediction.png").toFile()).getWidth() > 0, model);
+
+            Result eval = seq4j("eval", "--checkpoint", out.toString(), "--weights", "last", "--backend", "java");
+            assertEquals(0, eval.code(), eval.err());
+            Matcher m = Pattern.compile("waves " + model + ": eval loss \\(0\\.5 SSE/N\\) ([0-9.]+) over (\\d+) "
+                    + "windows \\(mean squared error (\\S+) over their (\\d+) target values\\)\n").matcher(eval.out());
+            assertTrue(m.find(), eval.out());
+            assertEquals(csv.get(3).split(",")[2], m.group(1), "metrics.csv's last epoch against eval's");
+            int steps = model.equals("seq2seq") ? 24 : 1;
+            assertEquals(Integer.parseInt(m.group(2)) * steps, Integer.parseInt(m.group(4)), eval.out());
+            double loss = Double.parseDouble(m.group(1)), mse = Double.parseDouble(m.group(3));
+            assertEquals(2 * loss / steps, mse, 1e-6 + 1e-5 * mse, eval.out()); // loss printed to 6 decimals
         }
     }
 

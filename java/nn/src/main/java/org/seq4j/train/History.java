@@ -1,5 +1,5 @@
-// Per-epoch metrics of a training run: training loss and the evaluation metric (accuracy, perplexity or
-// MSE), written as CSV atomically after every epoch. The command line draws them (seq4j-cli's Charts).
+// Per-epoch metrics of a training run: training loss and the evaluation metric (accuracy, perplexity or a
+// regression loss), written as CSV atomically after every epoch. The command line draws them (seq4j-cli's Charts).
 package org.seq4j.train;
 
 import java.io.IOException;
@@ -11,8 +11,8 @@ import java.util.Locale;
 import org.seq4j.io.AtomicOutput;
 
 /**
- * Per-epoch metrics of a training run: training loss and the evaluation metric (accuracy, perplexity or MSE),
- * written as CSV atomically after every epoch.
+ * Per-epoch metrics of a training run: training loss and the evaluation metric (accuracy, perplexity or a
+ * regression loss), written as CSV atomically after every epoch.
  */
 public final class History {
     /**
