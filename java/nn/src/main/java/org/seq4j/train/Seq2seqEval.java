@@ -51,7 +51,8 @@ public final class Seq2seqEval {
         /**
          * The fraction answered exactly.
          *
-         * @return correct / total, 0 for no questions
+         * @return correct / total, 0 for no questions (evaluate refuses an empty test split: its results count at
+         *         least one)
          */
         public double accuracy() {
             return total == 0 ? 0 : (double) correct / total;
@@ -74,7 +75,8 @@ public final class Seq2seqEval {
      * @param batch    questions per generate call
      * @param samples  how many samples to keep for display
      * @return the accuracy and samples
-     * @throws IllegalArgumentException if batch is below 1, or the answers hold no id after the start id
+     * @throws IllegalArgumentException if batch is below 1, the test split holds no questions, or the answers hold no
+     *         id after the start id
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples) {
@@ -94,8 +96,8 @@ public final class Seq2seqEval {
      * @param samples  how many samples to keep for display
      * @param beam     K, hypotheses per question, or 0 for greedy
      * @return the accuracy and samples
-     * @throws IllegalArgumentException if batch is below 1, beam is negative, or the answers hold no id after the
-     *         start id
+     * @throws IllegalArgumentException if batch is below 1, beam is negative, the test split holds no questions, or
+     *         the answers hold no id after the start id
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam) {
@@ -117,8 +119,8 @@ public final class Seq2seqEval {
      * @param comm     the ranks that share the questions
      * @return the accuracy over all ranks' questions, and this rank's first samples (on rank 0, the first
      *         questions of the split)
-     * @throws IllegalArgumentException if batch is below 1, beam is negative, or the answers hold no id after the
-     *         start id
+     * @throws IllegalArgumentException if batch is below 1, beam is negative, the test split holds no questions, or
+     *         the answers hold no id after the start id
      * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' question counts, answer
      *         lengths, batches or beams differ
      */
@@ -136,7 +138,11 @@ public final class Seq2seqEval {
         if (beam < 0) {
             throw new IllegalArgumentException("the beam width K must be >= 1 (or 0 for greedy), got " + beam);
         }
-        if (total > 0 && length < 1) { // the model's generate said only "needs length >= 1, got 0"
+        if (total == 0) { // 0 of 0 gave an accuracy of 0.0, which reads as a model that answered every question wrong
+            throw new IllegalArgumentException("Seq2seqEval.evaluate: the test split holds no questions, so there is "
+                    + "no accuracy to give");
+        }
+        if (length < 1) { // the model's generate said only "needs length >= 1, got 0"
             throw new IllegalArgumentException("the answers hold " + test.answerLength() + " id(s): the start id and "
                     + "nothing after it; expected at least one id to generate after the start");
         }

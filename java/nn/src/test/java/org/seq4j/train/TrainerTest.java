@@ -1,7 +1,7 @@
 // The training loops: the book's Trainer on a small addition set, RnnlmTrainer on a small corpus, the
 // accuracy of greedy answers, a NaN loss stopping training at the step it appeared, NaN gradients refused before the
 // update with clipping off as with it on (one reduction over the gradients a step either way), and batch shapes that
-// cannot fit the corpus refused with one message.
+// cannot fit the corpus refused with one message, as is an accuracy over an empty test split.
 package org.seq4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -229,6 +229,23 @@ class TrainerTest {
                 () -> Seq2seqEval.evaluate(m, test, v, false, 0, 500, 3));
         assertEquals("the answers hold 1 id(s): the start id and nothing after it; expected at least one id to "
                 + "generate after the start", e.getMessage());
+    }
+
+    @Test
+    void anEmptyTestSplitIsRefusedNotScoredZero(@TempDir Path dir) throws IOException {
+        // a data file of fewer than 10 lines loads with no test questions (n // 10 = 0, as the book splits it); its
+        // evaluation returned 0 of 0 and accuracy() 0.0, which reads as a model that answered every question wrong
+        Path file = dir.resolve("addition.txt");
+        ToySet.ADDITION.write(file, 9, 1);
+        SequenceDataset ds = SequenceLoader.load(file);
+        assertEquals(0, ds.test().size());
+        Seq2seqModel m = answering(new int[0][]);
+        for (int limit : new int[] {0, 5}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Seq2seqEval.evaluate(m, ds.test(), ds.vocabulary(), false, limit, 500, 3));
+            assertEquals("Seq2seqEval.evaluate: the test split holds no questions, so there is no accuracy to give",
+                    e.getMessage());
+        }
     }
 
     @Test
