@@ -75,8 +75,12 @@ public final class Trainer implements AutoCloseable {
      * @param maxGrad   clip gradients to this global norm before each update (the book's max_grad); 0 = no
      *                  clipping, as the book's Trainer takes max_grad=None (ClipGrads.clip and
      *                  Optimizer.clipAndStep refuse a max norm of 0: this trainer then calls step alone)
-     * @param seed      the shuffle's seed: with NumpyRandom, epoch k's order is numpy's k-th
-     *                  np.random.permutation after np.random.seed(seed), as the book's Trainer draws it
+     * @param seed      the shuffle's seed: with NumpyRandom, epoch k takes the rows as given, reordered by numpy's
+     *                  k-th np.random.permutation after np.random.seed(seed). That is the book's order where it
+     *                  calls Trainer.fit(max_epoch=1) once an epoch on the same arrays (ch07 train_seq2seq.py, ch08
+     *                  train.py); inside one fit(max_epoch=k) the book reorders the rows it reordered the epoch
+     *                  before (x = x[idx]), so its epoch 2 takes rows idx1[idx2], which this trainer does not
+     *                  reproduce
      * @throws IllegalArgumentException if maxGrad is negative, NaN or infinite
      */
     public Trainer(Model model, Optimizer optimizer, float maxGrad, long seed) {

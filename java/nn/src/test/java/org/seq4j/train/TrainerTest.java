@@ -487,6 +487,74 @@ class TrainerTest {
         };
     }
 
+    /**
+     * Epoch k takes the rows as given, reordered by numpy's k-th permutation after np.random.seed(seed): the book's
+     * order where it calls Trainer.fit(max_epoch=1) once an epoch (ch07, ch08), as the seed's javadoc says. Inside one
+     * fit(max_epoch=k) the book reorders the rows it reordered the epoch before, so its epoch 2 takes rows
+     * idx1[idx2]; the javadoc claimed the book's order without that qualification.
+     */
+    @Test
+    void eachEpochReordersTheRowsAsGivenByTheNextPermutationOfTheSeed() {
+        int n = 12;
+        float[] xs = new float[n * 2], ts = new float[n];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = i / 2; // row i's window holds i, i
+        }
+        Batches rows = Batches.of(new HostFloats(new int[] {n, 2, 1}, xs), new HostFloats(new int[] {n, 1}, ts));
+        List<int[]> seen = new ArrayList<>();
+        WavePredictor real = new WavePredictor(TestBackends.reference(), 1, 4, 1);
+        try (Model m = recordingRows(real, seen); SGD sgd = new SGD(0.01f); Trainer t = new Trainer(m, sgd, 0f, 7)) {
+            t.fitEpoch(1, rows, n, QUIET);
+            t.fitEpoch(2, rows, n, QUIET);
+        }
+        org.seq4j.data.NumpyRandom numpy = new org.seq4j.data.NumpyRandom(7);
+        int[] idx1 = numpy.permutation(n), idx2 = numpy.permutation(n);
+        assertArrayEquals(idx1, seen.get(0), "epoch 1's rows");
+        assertArrayEquals(idx2, seen.get(1), "epoch 2's rows");
+        int[] within = new int[n];
+        for (int i = 0; i < n; i++) {
+            within[i] = idx1[idx2[i]];
+        }
+        assertTrue(!Arrays.equals(within, idx2), "the book's epoch 2 inside one fit(max_epoch=2) is another order");
+    }
+
+    /** A WavePredictor that adds the rows of each forward's batch (the first value of each window) to seen. */
+    private static Model recordingRows(WavePredictor real, List<int[]> seen) {
+        return new Model() {
+            @Override
+            public Backend backend() {
+                return real.backend();
+            }
+
+            @Override
+            public ParameterStore store() {
+                return real.store();
+            }
+
+            @Override
+            public float forward(Tensor xs, Tensor ts) {
+                float[] x = new float[Math.toIntExact(xs.size())];
+                real.backend().copyOut(x, xs);
+                int[] rows = new int[xs.dim(0)];
+                for (int i = 0; i < rows.length; i++) {
+                    rows[i] = (int) x[i * (x.length / rows.length)];
+                }
+                seen.add(rows);
+                return real.forward(xs, ts);
+            }
+
+            @Override
+            public void backward() {
+                real.backward();
+            }
+
+            @Override
+            public void close() {
+                real.close();
+            }
+        };
+    }
+
     /** Eight windows (8, 5, 1) and the value after each (8, 1), seeded. */
     private static Batches waves() {
         java.util.Random r = new java.util.Random(4);
