@@ -72,8 +72,10 @@ public final class RnnlmTrainer implements AutoCloseable {
     }
 
     /**
-     * One epoch over corpus (xs = corpus[:-1], ts = corpus[1:]): (size - 1) / (batch * time) batches, the state
-     * reset at the start, as the book's fit(max_epoch=1) does.
+     * One epoch over corpus (xs = corpus[:-1], ts = corpus[1:]): (size - 1) / (batch * time) batches, the state and
+     * the streams' positions (time_idx) reset at the start, as train_better_rnnlm.py trains: one fit(max_epoch=1) an
+     * epoch, the state reset after each validation. train_rnnlm.py's one fit(max_epoch=4), and chapter 5's
+     * fit(max_epoch=100), carry both from one epoch into the next, which these epochs do not.
      *
      * @param epoch    the epoch number, for the listener
      * @param corpus   word ids in [0, V)
