@@ -119,12 +119,14 @@ final class EvalCommand implements Callable<Integer> {
                 }
                 case WAVES -> {
                     boolean predictor = ms.kind().equals("predictor");
-                    HostFloats inputs = predictor ? WaveSets.noisySine().inputs() : WaveSets.sineToCosine().encoderInput();
+                    HostFloats inputs = predictor ? WaveSets.noisySine().inputs()
+                            : WaveSets.sineToCosine().encoderInput();
                     HostFloats targets = predictor ? WaveSets.noisySine().targets() : WaveSets.sineToCosine().target();
                     Batches set = Batches.of(inputs, targets);
                     double loss = Cli.regressionLoss(m, set);
-                    // the loss is 0.5 x the squared errors summed / N windows: the mean over the target values beside it
-                    o.printf("waves %s: %s %.6f over %d windows (mean squared error %.6g over their %d target values)%n",
+                    // the loss is 0.5 x the squared errors summed / N windows; their mean over the targets beside it
+                    o.printf("waves %s: %s %.6f over %d windows (mean squared error %.6g over their %d target "
+                            + "values)%n",
                             ms.kind(), Cli.WAVES_LOSS, loss, set.size(), 2 * loss * set.size() / targets.data().length,
                             targets.data().length);
                 }
@@ -152,7 +154,7 @@ final class EvalCommand implements Callable<Integer> {
     private record Questions(Path file, SequencePairs test, CharVocabulary vocabulary) {
     }
 
-    /** The words a language model is evaluated on, the file they come from, and the streams and steps to read them in. */
+    /** The words a language model is evaluated on, the file they come from, and the streams and steps to read them. */
     private record Text(Path file, int[] ids, WordVocabulary vocabulary, int batch, int time) {
     }
 

@@ -578,8 +578,8 @@ final class TrainCommand implements Callable<Integer> {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double eval = Cli.regressionLoss(m, set);
                 if (e == 1 || e == epochCount || e % Math.max(1, epochCount / 10) == 0) {
-                    o.printf("epoch %d/%d: train loss %.6f, %s %.6f, %.2f s%n", e, epochCount, loss, Cli.WAVES_LOSS, eval,
-                            seconds);
+                    o.printf("epoch %d/%d: train loss %.6f, %s %.6f, %.2f s%n", e, epochCount, loss, Cli.WAVES_LOSS,
+                            eval, seconds);
                 }
                 boolean better = bestEpoch == 0 || eval < best; // epoch 1 even if NaN: best.npz always exists
                 if (better) {
@@ -615,8 +615,8 @@ final class TrainCommand implements Callable<Integer> {
                         List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p))));
             }
             o.printf("best %s %.6f (epoch %d): checkpoint %s; last epoch (the prediction's): %s; chart %s, "
-                    + "prediction %s%n", Cli.WAVES_LOSS, best, bestEpoch, run.resolve(Checkpoint.BEST), run.resolve(Checkpoint.WEIGHTS),
-                    run.resolve("chart.png"), png);
+                    + "prediction %s%n", Cli.WAVES_LOSS, best, bestEpoch, run.resolve(Checkpoint.BEST),
+                    run.resolve(Checkpoint.WEIGHTS), run.resolve("chart.png"), png);
         }
     }
 
