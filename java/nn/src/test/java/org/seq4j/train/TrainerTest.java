@@ -454,35 +454,49 @@ class TrainerTest {
         assertEquals(fresh, refusedThenRun, 0f, "the refused calls changed the trainer's shuffle");
     }
 
+    /** A Model over {@code real} that the tests change one call of: backend, store, forward, backward, close pass on. */
+    private static class Wrapped implements Model {
+        final WavePredictor real;
+
+        Wrapped(WavePredictor real) {
+            this.real = real;
+        }
+
+        @Override
+        public Backend backend() {
+            return real.backend();
+        }
+
+        @Override
+        public ParameterStore store() {
+            return real.store();
+        }
+
+        @Override
+        public float forward(Tensor xs, Tensor ts) {
+            return real.forward(xs, ts);
+        }
+
+        @Override
+        public void backward() {
+            real.backward();
+        }
+
+        @Override
+        public void close() {
+            real.close();
+        }
+    }
+
     /** A WavePredictor whose backward leaves NaN in one gradient element while the loss stays finite. */
     private static Model nanGradient(WavePredictor real, String name) {
-        return new Model() {
-            @Override
-            public Backend backend() {
-                return real.backend();
-            }
-
-            @Override
-            public ParameterStore store() {
-                return real.store();
-            }
-
-            @Override
-            public float forward(Tensor xs, Tensor ts) {
-                return real.forward(xs, ts);
-            }
-
+        return new Wrapped(real) {
             @Override
             public void backward() {
                 real.backward();
                 float[] g = real.store().copyOutGrad(name);
                 g[1] = Float.NaN;
                 real.backend().copyIn(real.parameter(name).grad(), g);
-            }
-
-            @Override
-            public void close() {
-                real.close();
             }
         };
     }
@@ -520,17 +534,7 @@ class TrainerTest {
 
     /** A WavePredictor that adds the rows of each forward's batch (the first value of each window) to seen. */
     private static Model recordingRows(WavePredictor real, List<int[]> seen) {
-        return new Model() {
-            @Override
-            public Backend backend() {
-                return real.backend();
-            }
-
-            @Override
-            public ParameterStore store() {
-                return real.store();
-            }
-
+        return new Wrapped(real) {
             @Override
             public float forward(Tensor xs, Tensor ts) {
                 float[] x = new float[Math.toIntExact(xs.size())];
@@ -541,16 +545,6 @@ class TrainerTest {
                 }
                 seen.add(rows);
                 return real.forward(xs, ts);
-            }
-
-            @Override
-            public void backward() {
-                real.backward();
-            }
-
-            @Override
-            public void close() {
-                real.close();
             }
         };
     }
