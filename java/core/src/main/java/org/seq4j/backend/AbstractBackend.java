@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.WeakHashMap;
+import org.seq4j.backend.internal.DeviceMemory;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -2690,6 +2691,12 @@ public abstract class AbstractBackend implements Backend {
         if (written && s.isReadOnly()) {
             throw new IllegalArgumentException(op + ": " + name + " " + s + " is read-only; copy out into writable"
                     + " memory");
+        }
+        // a device tensor's segment() holds a device address: the host would read or write it (a SIGSEGV)
+        if (s.isNative() && s.byteSize() > 0 && DeviceMemory.overlaps(s.address(), s.byteSize())) {
+            throw new IllegalArgumentException(op + ": " + name + " " + s + " is device memory (a GPU tensor's"
+                    + " segment()?), which the host cannot " + (written ? "write" : "read") + "; copy through the"
+                    + " device backend (its copyOut into host memory, or copy between its tensors)");
         }
     }
 

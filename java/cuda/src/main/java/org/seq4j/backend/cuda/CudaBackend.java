@@ -53,6 +53,7 @@ import java.util.Set;
 import org.seq4j.backend.AbstractBackend;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.Transpose;
+import org.seq4j.backend.internal.DeviceMemory;
 import org.seq4j.bindings.cublas.cublas_h;
 import org.seq4j.bindings.cudart.cudart_h;
 import org.seq4j.tensor.DType;
@@ -194,7 +195,9 @@ public final class CudaBackend extends AbstractBackend {
                     return 0;
                 }
                 check(st, "cudaMalloc(" + bytes + " bytes)");
-                return outPointer.get(ADDRESS, 0).address();
+                long p = outPointer.get(ADDRESS, 0).address();
+                DeviceMemory.add(p, bytes);   // host copies refuse it as host memory (AbstractBackend.hostSegment)
+                return p;
             }
 
             @Override
@@ -206,6 +209,7 @@ public final class CudaBackend extends AbstractBackend {
                 MemorySegment was = DEVICE_OUT.get();
                 boolean known = cudart_h.cudaGetDevice(was) == 0;
                 int previous = was.get(JAVA_INT, 0);
+                DeviceMemory.remove(pointer);
                 cudart_h.cudaSetDevice(deviceIndex);
                 cudart_h.cudaFree(MemorySegment.ofAddress(pointer));
                 if (known && previous != deviceIndex) {
