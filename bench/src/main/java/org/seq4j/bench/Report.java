@@ -320,7 +320,7 @@ public final class Report {
 
     private static String derived(Row r, List<Row> all) {
         List<String> parts = new ArrayList<>();
-        Double g = gflops(r);
+        Double g = gflops(r.withMedianScore());   // on the median, as every ratio here (the mean can carry a tail)
         if (g != null) {
             parts.add(String.format(Locale.ROOT, "%.1f GFLOP/s", g));
             // a W2 step against the largest sgemm timed in the same run (its x.Wx-sized GEMM), as the peak
@@ -328,7 +328,8 @@ public final class Report {
                 all.stream().filter(o -> o.benchmark().startsWith("FfmGemmBench"))
                         .max(Comparator.comparingDouble(o -> Params.dims("mnk", o.params().get("mnk"), "MxNxK")[0]))
                         .ifPresent(o -> parts.add(String.format(Locale.ROOT, "%.0f%% of sgemm's %.1f GFLOP/s at %s in this run",
-                                100 * g / gflops(o), gflops(o), o.params().get("mnk"))));
+                                100 * g / gflops(o.withMedianScore()), gflops(o.withMedianScore()),
+                                o.params().get("mnk"))));
             }
         }
         String backend = r.params().get("backend");

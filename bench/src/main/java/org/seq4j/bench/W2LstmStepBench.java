@@ -1,6 +1,7 @@
 // W2: one LSTM layer, forward and backward, at the book's BetterRnnlm size (N=64, T=35, D=H=650), and the
 // scaling sweep: -p h=128,256,512,650,1024 -p t=8,35,128 (D = H). FLOPs per step, GEMMs only:
-// 3 x 2 TN 4H (D+H) (Workloads.lstmStepFlops); scripts/bench reports GFLOP/s from it.
+// 3 x 2 N 4H (T D + (T-1) H), the first recurrent product skipped from h_0 = 0 (Workloads.lstmStepFlops); scripts/bench
+// reports GFLOP/s from it.
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;

@@ -55,8 +55,13 @@ final class Workloads {
         return new TimeLSTM(b, p.get("lstm.Wx"), p.get("lstm.Wh"), p.get("lstm.b"), stateful);
     }
 
-    /** FLOPs of one W2 step (GEMMs only): forward x Wx and h Wh, backward dWx, dWh, dx, dh: 3 x 2 TN 4H (D+H). */
+    /**
+     * FLOPs of one W2 step (GEMMs only): forward x Wx and h Wh, backward dWx, dWh, dx, dh, the recurrent products
+     * from the second step (h_0 = 0: TimeLSTM skips the first, and its dWh and dh terms are zero): 3 x 2 N 4H (T D +
+     * (T - 1) H), Limits.lstmForwardFlops three times. Until 2026-12-03 this counted T recurrent products, which
+     * put every W2 GFLOP/s (and W2 / sgemm) 1.45% high at T = 35.
+     */
     static double lstmStepFlops(int t, int n, int d, int h) {
-        return 3.0 * 2.0 * t * n * 4.0 * h * (d + h);
+        return 3.0 * Limits.lstmForwardFlops(n, t, d, h, true);
     }
 }

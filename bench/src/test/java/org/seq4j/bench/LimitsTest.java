@@ -45,7 +45,7 @@ class LimitsTest {
         // By hand, N=64, T=35, D=H=650 (4H = 2600):
         //   x.Wx for all steps 2 * 2240 * 2600 * 650 = 7,571,200,000
         //   h.Wh, 34 products  2 * 64 * 34 * 2600 * 650 = 7,354,880,000
-        //   x3 (forward, dW, dX) = 44,778,240,000 (Workloads.lstmStepFlops counts all 35: 45,427,200,000)
+        //   x3 (forward, dW, dX) = 44,778,240,000 (Workloads.lstmStepFlops the same)
         // Parameters (650 + 650 + 1) * 2600 = 3,382,600; saved 2240 * (650 + 3900) = 10,192,000;
         //   dhs + dxs 2 * 2240 * 650 = 2,912,000.
         // Bytes 4 * (4 * 3,382,600 + 2 * 10,192,000 + 2,912,000) = 4 * 36,826,400 = 147,305,600.

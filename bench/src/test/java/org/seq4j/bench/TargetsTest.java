@@ -23,9 +23,9 @@ class TargetsTest {
         List<Report.Row> r = new ArrayList<>(List.of(
                 row("W1Seq2seqStepBench.step", ob, 2 * w1, w1, "ms/op", 25),
                 row("W1Seq2seqStepBench.gemmsOnly", ob, 2.8, 2.8, "ms/op", Double.NaN),
-                // 7,571,200,000 FLOP in 50 ms (151.4 GFLOP/s); W2's 45,427,200,000 in 315 ms (144.2): 0.95
+                // 7,571,200,000 FLOP in 50 ms (151.4 GFLOP/s); W2's 44,778,240,000 in 310 ms (144.4): 0.95
                 row("FfmGemmBench.cblasSgemm", Map.of("mnk", "2240x2600x650"), 60_000, 50_000, "us/op", Double.NaN),
-                row("W2LstmStepBench.forwardBackward", Map.of("backend", "openblas", "h", "650", "t", "35"), 400, 315,
+                row("W2LstmStepBench.forwardBackward", Map.of("backend", "openblas", "h", "650", "t", "35"), 400, 310,
                         "ms/op", Double.NaN),
                 row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "F32"), 400, 400, "us/op",
                         Double.NaN),
@@ -50,7 +50,8 @@ class TargetsTest {
                 md);
         assertTrue(md.contains("| W1 allocation per step, bytes (-prof gc, gc.alloc.rate.norm) | 25, 25, 25 | 25 | <= 1024 | "
                 + "yes | <= 1024 | yes |"), md);
-        // 45,427,200,000 / 0.315 s = 144.2 GFLOP/s against 151.4: 0.95, at least 0.95 (issue 12 only)
+        // 44,778,240,000 / 0.310 s = 144.4 GFLOP/s against 151.4: 0.95, at least 0.95 (issue 12 only); the step's first
+        // recurrent product (from h_0 = 0) is not counted: with it, 45,427,200,000, W2 read 1.45% faster than it ran
         assertTrue(md.contains("| W2 GFLOP/s / sgemm's GFLOP/s at its x.Wx size (2240x2600x650), same round | 0.95, 0.95, 0.95 "
                 + "| 0.95 |  |  | >= 0.95 | yes |"), md);
         // W3 float 400 / 1000 us: within issue 5's 0.5, not issue 12's 0.3; the bf16 row is stated, no bound
