@@ -2,7 +2,7 @@
 // Token ids' ranges are checked by the backend's kernels; models add which input and which vocabulary.
 package org.seq4j.models;
 
-import java.lang.foreign.ValueLayout;
+import java.lang.foreign.MemorySegment;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
 import org.seq4j.layers.Cell;
@@ -96,25 +96,14 @@ final class Inputs {
             return;
         }
         int n = src.dim(0), t = src.dim(1);
-        int inner = Math.toIntExact(src.size() / Math.max(1, (long) n * t));
-        int size = Math.toIntExact(src.size());
-        if (src.dtype() == DType.I32) {
-            int[] in = src.segment().toArray(ValueLayout.JAVA_INT), out = new int[size];
-            for (int i = 0; i < n; i++) {
-                for (int s = 0; s < t; s++) {
-                    System.arraycopy(in, (i * t + s) * inner, out, (s * n + i) * inner, inner);
-                }
+        long entry = src.byteSize() / Math.max(1, (long) n * t);   // bytes of one (row, step): int32 or float32 alike
+        MemorySegment out = MemorySegment.ofArray(new int[Math.toIntExact(src.size())]);
+        for (int i = 0; i < n; i++) {
+            for (int s = 0; s < t; s++) {
+                MemorySegment.copy(src.segment(), (i * (long) t + s) * entry, out, (s * (long) n + i) * entry, entry);
             }
-            backend.copyIn(dst, out);
-        } else {
-            float[] in = src.segment().toArray(ValueLayout.JAVA_FLOAT), out = new float[size];
-            for (int i = 0; i < n; i++) {
-                for (int s = 0; s < t; s++) {
-                    System.arraycopy(in, (i * t + s) * inner, out, (s * n + i) * inner, inner);
-                }
-            }
-            backend.copyIn(dst, out);
         }
+        backend.copyIn(dst, out);
     }
 
     /** t must be (N, T, F) float32 with the given F (and N == n, T == steps unless those are < 0). */
