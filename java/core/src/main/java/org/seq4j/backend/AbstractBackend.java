@@ -2544,6 +2544,11 @@ public abstract class AbstractBackend implements Backend {
 
     // ---- lifetime --------------------------------------------------------------------------------------
 
+    @Override
+    public final boolean isOpen() {
+        return !closed;
+    }
+
     /**
      * Closes the backend once: later kernel calls and allocations throw IllegalStateException, and closing
      * again does nothing. Work already inside a kernel on another thread is the caller's to finish first.

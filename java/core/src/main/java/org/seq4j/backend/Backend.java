@@ -1025,6 +1025,15 @@ public interface Backend extends AutoCloseable {
     void argmaxRows(Tensor ids, Tensor x);
 
     /**
+     * Whether the backend is open: false from the moment {@link #close} begins, after which every method that touches
+     * tensors or allocates throws IllegalStateException. For code that holds a backend it did not open (a model) and
+     * wants to refuse in its own words.
+     *
+     * @return true until close
+     */
+    boolean isOpen();
+
+    /**
      * Releases what the backend holds (handles, streams, pools); afterwards every other method that touches
      * tensors or allocates throws IllegalStateException, and closing again does nothing. Tensors it allocated
      * die with their arenas.

@@ -5,14 +5,12 @@
 // layers they close.
 package org.seq4j.models;
 
-import java.lang.foreign.Arena;
 import java.util.function.Supplier;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.Workspace;
-import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -47,8 +45,6 @@ public abstract class AbstractModel implements Model {
     /** The inference paths' activations (generate, predict, beam search): they never resize the training ones. */
     protected final Workspace genWs;
     private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
-    private final Arena probeArena;   // holds probe, closed by close
-    private final Tensor probe;       // empty: requireOpenBackend's kernel call, which only checks the backend is open
     // built once: forward and backward run every step and must not allocate
     private final String forwardOp = getClass().getSimpleName() + ".forward";
     private final String backwardOp = getClass().getSimpleName() + ".backward";
@@ -72,13 +68,6 @@ public abstract class AbstractModel implements Model {
         store.confineWith(guard);   // its writes (copyIn, a checkpoint load, an optimizer's step) claim this model
         this.ws = new Workspace(backend, getClass().getSimpleName());
         this.genWs = new Workspace(backend, getClass().getSimpleName());
-        this.probeArena = Arena.ofShared();   // any thread may use the model, one at a time
-        try {
-            this.probe = backend.allocate(probeArena, DType.F32, 0);
-        } catch (RuntimeException | Error e) {   // the store is the model's: no one else can close it now
-            abandon(e);
-            throw e;
-        }
     }
 
     @Override
@@ -227,15 +216,12 @@ public abstract class AbstractModel implements Model {
 
     /**
      * Refuses an operation of this model whose backend was closed, in the model's words: the first allocation or
-     * kernel refused it in its own ("allocate: backend openblas is closed"). The probe is a kernel call on an empty
-     * tensor, which the backend checks (open, its own tensor) and then does nothing with.
+     * kernel refused it in its own ("allocate: backend openblas is closed").
      */
     private void requireOpenBackend(String method) {
-        try {
-            backend.fill(probe, 0f);
-        } catch (IllegalStateException e) {   // the message is built only here: a training step allocates nothing
-            throw new IllegalStateException(op(method) + ": its backend " + backend.name() + " is closed (" + e.getMessage()
-                    + "); expected the backend open while the model is used: close the model first", e);
+        if (!backend.isOpen()) {
+            throw new IllegalStateException(op(method) + ": its backend " + backend.name() + " is closed; expected the"
+                    + " backend open while the model is used: close the model first");
         }
     }
 
@@ -259,7 +245,6 @@ public abstract class AbstractModel implements Model {
             ws.close();
             genWs.close();
             store.close();
-            probeArena.close();
         } finally {
             guard.exit();
         }
@@ -276,7 +261,7 @@ public abstract class AbstractModel implements Model {
      * @param failure what the construction failed with
      */
     protected final void abandon(Throwable failure) {
-        for (AutoCloseable c : new AutoCloseable[] {ws, genWs, store, probeArena}) {
+        for (AutoCloseable c : new AutoCloseable[] {ws, genWs, store}) {
             try {
                 c.close();
             } catch (Throwable second) {
