@@ -96,6 +96,7 @@ public final class Beam {
             return "Result[sequences=" + Arrays.deepToString(sequences) + ", logProbs=" + Arrays.deepToString(logProbs)
                     + ", scores=" + Arrays.deepToString(scores) + "]";
         }
+
         /**
          * The best sequence of every question.
          *
