@@ -81,9 +81,7 @@ public final class Main {
             if (verbose) {
                 e.printStackTrace(err);
             }
-            err.println("seq4j: out of memory (" + e.getMessage() + ") with a heap of at most "
-                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB: give a smaller input, or more heap with "
-                    + "SEQ4J_JAVA_OPTS=-Xmx<size>" + (verbose ? "" : " (--verbose shows where)"));
+            err.println(outOfMemory(e, Runtime.getRuntime().maxMemory()) + (verbose ? "" : " (--verbose shows where)"));
             err.flush();
             return INTERNAL_ERROR;
         } finally {
@@ -91,6 +89,25 @@ public final class Main {
             seq4j.setUseParentHandlers(parents);
             seq4j.setLevel(level);
         }
+    }
+
+    /**
+     * The line for an OutOfMemoryError, by the memory that ran out: the Java heap (more -Xmx helps), the GPU's
+     * (seq4j-cuda's "CUDA device memory exhausted"), or the machine's outside the heap, where seq4j's tensors live
+     * (FFM's "Unable to allocate N bytes": more heap would leave less of it, so the line does not suggest it).
+     */
+    static String outOfMemory(OutOfMemoryError e, long maxHeapBytes) {
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        if (m.startsWith("CUDA device memory exhausted") || m.contains(": CUDA device memory exhausted")) {
+            return "seq4j: out of GPU memory (" + m + "): give a smaller input or batch, or another device with "
+                    + "-Dseq4j.cuda.device";
+        }
+        if (m.startsWith("Unable to allocate") || m.startsWith("Cannot reserve")) {
+            return "seq4j: out of native memory (" + m + "): the machine's memory outside the Java heap, where "
+                    + "tensors live, ran out: give a smaller input or batch, or a smaller -Xmx in SEQ4J_JAVA_OPTS";
+        }
+        return "seq4j: out of memory (" + (m.isEmpty() ? e.getClass().getName() : m) + ") with a heap of at most "
+                + (maxHeapBytes >> 20) + " MiB: give a smaller input, or more heap with SEQ4J_JAVA_OPTS=-Xmx<size>";
     }
 
     /** The command line, its errors handled: one line (the stack trace with --verbose) and exit code 2 or 1. */
