@@ -70,6 +70,20 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
         return fromEnvironment(System::getProperty, System::getenv);
     }
 
+    /**
+     * The configuration the environment asks for, with the given thread count in place of {@code -Dseq4j.threads}
+     * and {@code SEQ4J_THREADS}, which are not read: a caller that names its count is not stopped by a malformed one
+     * there ({@code new OpenBlasBackend(4)} under {@code -Dseq4j.threads=abc}).
+     *
+     * @param threads the count, 0 for one per core
+     * @return the configuration
+     * @throws IllegalArgumentException if threads is negative, or another setting is not a number where a number is
+     *                                  expected
+     */
+    public static BackendConfig fromEnvironment(int threads) {
+        return fromEnvironment(threads, System::getProperty, System::getenv);
+    }
+
     /** {@link #fromEnvironment()} over the given property and environment lookups (for tests). */
     static BackendConfig fromEnvironment(Function<String, String> properties, Function<String, String> environment) {
         int threads = number("-Dseq4j.threads / SEQ4J_THREADS",
@@ -78,6 +92,12 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
             throw new IllegalArgumentException("-Dseq4j.threads / SEQ4J_THREADS must be 0 (one per core) or more, got "
                     + threads);
         }
+        return fromEnvironment(threads, properties, environment);
+    }
+
+    /** {@link #fromEnvironment(int)} over the given lookups: every setting but the thread count. */
+    static BackendConfig fromEnvironment(int threads, Function<String, String> properties,
+                                         Function<String, String> environment) {
         int device = number("-Dseq4j.cuda.device", properties.apply("seq4j.cuda.device"), 0);
         if (device < 0) {
             throw new IllegalArgumentException("-Dseq4j.cuda.device must be 0 (the first GPU) or more, got " + device);

@@ -93,4 +93,19 @@ class BackendConfigTest {
         assertTrue(e.getMessage().contains("-Dseq4j.threads / SEQ4J_THREADS must be a whole number, got 'abc'"),
                 e.getMessage());
     }
+
+    /** new OpenBlasBackend(4) read -Dseq4j.threads too, and failed on 'abc' although its argument replaces it. */
+    @Test
+    void anExplicitThreadCountDoesNotReadTheThreadSetting() throws Exception {
+        BackendConfig c = BackendConfig.fromEnvironment(3, Map.of("seq4j.threads", "abc", "seq4j.cuda.device", "1")::get,
+                name -> null);
+        assertEquals(new BackendConfig(3, 1, Map.of()), c);
+        assertThrows(IllegalArgumentException.class, () -> BackendConfig.fromEnvironment(-1));
+        TestBackends.get("openblas"); // skips if OpenBLAS is not available here
+        assertEquals(2, with("seq4j.threads", "abc", () -> {
+            try (var b = new org.seq4j.backend.openblas.OpenBlasBackend(2)) {
+                return b.threads();
+            }
+        }));
+    }
 }

@@ -91,7 +91,7 @@ public final class OpenBlasBackend extends AbstractBackend {
             throw new IllegalArgumentException("new OpenBlasBackend(threads): threads must be 0 (one per core) or 1.."
                     + max + ", got " + threads);
         }
-        return BackendConfig.fromEnvironment().withThreads(threads);
+        return BackendConfig.fromEnvironment(threads); // the argument's count: -Dseq4j.threads is not read
     }
 
     /**
