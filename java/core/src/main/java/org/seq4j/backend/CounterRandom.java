@@ -4,6 +4,8 @@
 // native/cpu/elementwise.c and native/cuda/*.cu implement the same function; the conformance suite checks it.
 package org.seq4j.backend;
 
+import org.seq4j.backend.internal.SplitMix64;
+
 // Package-private: the Java reference's dropout draws from it; the C and CUDA kernels have their own copy.
 /** The counter-based uniform random numbers that dropout masks are drawn from, identical in Java, C and CUDA. */
 final class CounterRandom {
@@ -18,10 +20,6 @@ final class CounterRandom {
      * @return a uniform number in [0, 1), a multiple of 2^-24
      */
     static float uniform(long seed, long i) {
-        long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        z = z ^ (z >>> 31);
-        return (z >>> 40) * 0x1.0p-24f;
+        return (SplitMix64.mix(seed + (i + 1) * SplitMix64.GOLDEN) >>> 40) * 0x1.0p-24f;
     }
 }

@@ -6,6 +6,7 @@ package org.seq4j.models;
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
+import org.seq4j.backend.internal.SplitMix64;
 import org.seq4j.internal.JavaHeap;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.layers.TimeRecurrent;
@@ -371,9 +372,6 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         }, options);
     }
 
-    /** SplitMix64's increment (the golden ratio's odd 64-bit fraction). */
-    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
-
     /**
      * The uniform number in [0, 1) (53 bits) that draws word {@code step} of prompt {@code row} under {@code seed}:
      * output step + 1 of a SplitMix64 stream whose start mixes seed and row. A pure function of the three, so a
@@ -381,15 +379,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
      * every row made them depend on the other prompts of the batch.
      */
     static double draw(long seed, int row, int step) {
-        long stream = mix64(mix64(seed) + (row + 1L) * GOLDEN);
-        return (mix64(stream + (step + 1L) * GOLDEN) >>> 11) * 0x1.0p-53;
-    }
-
-    /** SplitMix64's finaliser (Stafford's variant 13): a bijection of 64 bits that mixes every bit into every other. */
-    private static long mix64(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        long stream = SplitMix64.mix(SplitMix64.mix(seed) + (row + 1L) * SplitMix64.GOLDEN);
+        return (SplitMix64.mix(stream + (step + 1L) * SplitMix64.GOLDEN) >>> 11) * 0x1.0p-53;
     }
 
     /**
