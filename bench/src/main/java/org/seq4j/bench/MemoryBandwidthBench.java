@@ -1,11 +1,18 @@
 // Memory bandwidth as the workloads see it: the openblas backend's own kernels on its 2-thread pool, over a
 // buffer far larger than the L3 (DRAM), one that fits the shared L3, and one that fits the two cores' L2s.
-// Derived figure (Report): GB/s = the buffer's bytes / time per op (Limits.bandwidthBytes).
-//   read  x (1, R) . A (R, 1024) through Backend.gemm: with one row it is seq4j_sgemv, which splits the 1024
-//         columns over the pool's threads, each running OpenBLAS's single-threaded sgemv_t over its 512
-//         columns of every row: exactly how W3 reads Wh (256 x 1024) at every step, and at buffer=1MiB it *is*
-//         W3's product (512 KiB per thread, read again at every call: the L2-resident figure W3's limit needs).
-//         2 FLOPs per 4 bytes read: bound by memory at every level.
+// Derived figure (Report): GB/s = the buffer's bytes / time per op (Limits.bandwidth).
+//   readPacked  x (1, R) . A (R, 1024) through Backend.gemmPacked over A packed once in setUp (F32 panels): the
+//         packed product that the recurrences run over a packed Wh (TimeLSTM's h.Wh at N = 1: W3's 256 x 1024 at
+//         every step, the date model's encoder and decoder), its panels split over the pool's threads. At 1MiB (256 x
+//         1024: W3's Wh itself) the panels stay in the L2s between calls: the L2-resident figure W3's limit needs. 2
+//         FLOPs per 4 bytes read: bound by memory at every level. Limits takes its read bandwidth from here where this
+//         ran. Each op is a backend call of its own, where W3's 29 steps share one (lstmSequenceForward): at 1MiB the
+//         call's fixed cost (the downcall, waking the pool) is in the figure, a few us against W3's per-step share.
+//   read  the same product through Backend.gemm on A as stored: with one row it is seq4j_sgemv, which splits the 1024
+//         columns over the pool's threads, each running OpenBLAS's single-threaded sgemv_t over its 512 columns of
+//         every row. Slower than the packed product: W3's packed step over its 1 MiB Wh ran in less time than this
+//         took for 1MiB (bench/RESULTS.md, limits: W3 and the date model at 129-171% of a "limit" set by it), so it
+//         bounds nothing the packed product does; kept as the plain (unpacked) path's figure and for older runs.
 //   copy  out (R, 1024) = [a | b] (R, 512 each) through Backend.concatColumns (seq4j_concat_columns, rows split
 //         over the pool): half the buffer read, half written, the kernel the attention decoder copies with.
 //         Written lines are read first (write-allocate) unless the CPU streams them: the bytes counted are
@@ -32,6 +39,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Backends;
+import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -53,6 +61,7 @@ public class MemoryBandwidthBench {
     private Backend b;
     private Arena arena;
     private Tensor a, x, y, left, right, out;
+    private PackedMatrix packed;   // a packed (F32 panels), readPacked's operand
     private int rows;
 
     @Setup(Level.Trial)
@@ -76,11 +85,21 @@ public class MemoryBandwidthBench {
         b.fill(left, 1f);
         b.fill(right, 2f);
         b.fill(out, 0f);
+        // packed once, as a layer packs its Wh (512MiB: a 512 MiB copy next to a, made before any timing)
+        packed = b.packedMatrix(arena, rows, COLS, PackedMatrix.Precision.F32);
+        b.pack(packed, Transpose.NO, a);
     }
 
     @Benchmark
     public Tensor read() {
         b.gemm(Transpose.NO, Transpose.NO, 1, COLS, rows, 1f, x, rows, a, COLS, 0f, y, COLS);
+        b.synchronize();
+        return y;
+    }
+
+    @Benchmark
+    public Tensor readPacked() {
+        b.gemmPacked(y, x, packed, 0f);
         b.synchronize();
         return y;
     }
