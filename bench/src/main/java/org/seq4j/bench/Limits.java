@@ -17,14 +17,15 @@
 //   Inference: the recurrent Wh read at every step that multiplies by it, per-step weights (the decoder's
 //   Wx, affine) at every step, others once; attention reads hs twice a step.
 // - Which bandwidth: the working set (weights, optimizer state and gradients, saved values) against the
-//   caches: within both cores' L2 -> MemoryBandwidthBench at 1MiB, within half the L3 (it is shared with
-//   the host's other guests) -> 16MiB, else DRAM -> 512MiB. The read figure bounds them (MemoryBandwidthBench.read).
+//   caches: within the cores' distinct L2s together -> MemoryBandwidthBench at 1MiB, within half the L3 (it is
+//   shared with the host's other guests) -> 16MiB, else DRAM -> 512MiB. The read figure bounds them (MemoryBandwidthBench.read).
 package org.seq4j.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,26 +47,68 @@ final class Limits {
         }
     }
 
-    /** Both cores' L2 together and the (shared) L3, in bytes. */
+    /** The cores' distinct L2s together and the (shared) L3, in bytes. */
     record Caches(long l2Total, long l3) {
-        /** This machine's, from /sys (cpu0's L2 times the processors; cpu0's L3); 1 MiB and 32 MiB if unreadable. */
+        /** This machine's, from /sys (see of). */
         static Caches ofThisMachine() {
-            long l2 = 1L << 20, l3 = 32L << 20;
-            for (int i = 0; i < 8; i++) {
-                Path dir = Path.of("/sys/devices/system/cpu/cpu0/cache/index" + i);
-                try {
-                    int level = Integer.parseInt(Files.readString(dir.resolve("level")).trim());
-                    long size = bytes(Files.readString(dir.resolve("size")).trim());
-                    if (level == 2) {
-                        l2 = size;
-                    } else if (level == 3) {
-                        l3 = size;
+            return of(Path.of("/sys/devices/system/cpu"), Runtime.getRuntime().availableProcessors());
+        }
+
+        /**
+         * The caches that a sysfs tree at root (as /sys/devices/system/cpu) describes. L2: the sizes of the online
+         * CPUs' L2s summed, each L2 once however many CPUs share it, told apart by its shared_cpu_list (SMT siblings
+         * share one L2: counting cpu0's once per processor doubled it there). L3: the first online CPU's, the one
+         * L3 a thread's data can be counted on to sit in (a VM's vCPUs can move between CCDs during a run).
+         * Where no L2 is readable, 1 MiB for each of the processors; where no L3 is, 32 MiB.
+         */
+        static Caches of(Path root, int processors) {
+            Map<String, Long> l2s = new LinkedHashMap<>(); // shared_cpu_list -> size, one entry an L2
+            long l3 = -1;
+            for (int cpu : onlineCpus(root)) {
+                for (int i = 0; i < 16; i++) {
+                    Path dir = root.resolve("cpu" + cpu + "/cache/index" + i);
+                    if (!Files.isDirectory(dir)) {
+                        break;
                     }
-                } catch (IOException | RuntimeException e) {
-                    break;
+                    try {
+                        int level = Integer.parseInt(Files.readString(dir.resolve("level")).trim());
+                        if (level == 2) {
+                            long size = bytes(Files.readString(dir.resolve("size")).trim());
+                            l2s.putIfAbsent(Files.readString(dir.resolve("shared_cpu_list")).trim(), size);
+                        } else if (level == 3 && l3 < 0) {
+                            l3 = bytes(Files.readString(dir.resolve("size")).trim());
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        // an unreadable index: the others may still say
+                    }
                 }
             }
-            return new Caches(l2 * Runtime.getRuntime().availableProcessors(), l3);
+            long l2 = l2s.values().stream().mapToLong(Long::longValue).sum();
+            return new Caches(l2 > 0 ? l2 : (1L << 20) * processors, l3 > 0 ? l3 : 32L << 20);
+        }
+
+        /** The online CPUs under root: its "online" list ("0-1", "0,2-5"), else every cpuN directory. */
+        private static List<Integer> onlineCpus(Path root) {
+            List<Integer> cpus = new ArrayList<>();
+            try {
+                for (String part : Files.readString(root.resolve("online")).trim().split(",")) {
+                    String[] range = part.split("-");
+                    int from = Integer.parseInt(range[0].trim()), to = Integer.parseInt(range[range.length - 1].trim());
+                    for (int cpu = from; cpu <= to; cpu++) {
+                        cpus.add(cpu);
+                    }
+                }
+                return cpus;
+            } catch (IOException | RuntimeException e) {
+                cpus.clear();
+            }
+            try (var dirs = Files.list(root)) {
+                dirs.map(d -> d.getFileName().toString()).filter(n -> n.matches("cpu\\d+"))
+                        .map(n -> Integer.parseInt(n.substring(3))).sorted().forEach(cpus::add);
+            } catch (IOException | RuntimeException e) {
+                // no tree: no CPUs, the defaults
+            }
+            return cpus;
         }
 
         Level level(double workingSet) {
@@ -350,7 +393,8 @@ final class Limits {
             refs.add(String.format(Locale.ROOT, "FMA peak %.1f GFLOP/s (FmaPeakBench, every core)", peak));
         }
         sb.append(refs.isEmpty() ? "(none ran)" : String.join("; ", refs)).append(String.format(Locale.ROOT,
-                " (caches: L2 %d KiB both cores together, L3 %d MiB).%n%n", c.l2Total() >> 10, c.l3() >> 20));
+                " (caches: L2 %d KiB, the cores' distinct L2s together, L3 %d MiB).%n%n", c.l2Total() >> 10,
+                c.l3() >> 20));
         boolean peers = rows.stream().anyMatch(r -> "pytorch".equals(r.params().get("backend")));
         sb.append("| workload | parameters | time (median) | MFLOP/op | MB/op | compute bound | memory bound | % of limit |")
                 .append(peak != null ? " at the FMA peak |" : "")

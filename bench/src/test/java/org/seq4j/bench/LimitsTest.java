@@ -7,10 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LimitsTest {
 
@@ -212,5 +216,39 @@ class LimitsTest {
         assertEquals(1, md.lines().filter(l -> l.startsWith("| W1 ")).count(), md);
         assertEquals(1, md.lines().filter(l -> l.startsWith("| W3 ")).count(), md);
         assertFalse(Limits.table(rows, ZEN4).contains("no result"), "without a suite, only what ran");
+    }
+
+    /** A cache index of a fake sysfs tree: level, size, shared_cpu_list. */
+    private static void index(Path root, int cpu, int i, int level, String size, String shared) throws IOException {
+        Path dir = Files.createDirectories(root.resolve("cpu" + cpu + "/cache/index" + i));
+        Files.writeString(dir.resolve("level"), level + "\n");
+        Files.writeString(dir.resolve("size"), size + "\n");
+        Files.writeString(dir.resolve("shared_cpu_list"), shared + "\n");
+    }
+
+    @Test
+    void anL2SharedBySmtSiblingsCountsOnce(@TempDir Path dir) throws IOException {
+        // two CPUs on one core: one 2 MiB L2 (not 4); L3 32 MiB
+        Path shared = dir.resolve("shared");
+        Files.createDirectories(shared);
+        Files.writeString(shared.resolve("online"), "0-1\n");
+        for (int cpu = 0; cpu < 2; cpu++) {
+            index(shared, cpu, 0, 1, "48K", String.valueOf(cpu));
+            index(shared, cpu, 1, 2, "2048K", "0-1");
+            index(shared, cpu, 2, 3, "32768K", "0-1");
+        }
+        assertEquals(new Limits.Caches(2L << 20, 32L << 20), Limits.Caches.of(shared, 2));
+        // two cores: two L2s; a third CPU that is offline (not in "online") does not count
+        Path separate = dir.resolve("separate");
+        Files.createDirectories(separate);
+        Files.writeString(separate.resolve("online"), "0-1\n");
+        for (int cpu = 0; cpu < 3; cpu++) {
+            index(separate, cpu, 0, 1, "48K", String.valueOf(cpu));
+            index(separate, cpu, 1, 2, "2048K", String.valueOf(cpu));
+            index(separate, cpu, 2, 3, "32768K", "0-2");
+        }
+        assertEquals(new Limits.Caches(4L << 20, 32L << 20), Limits.Caches.of(separate, 3));
+        // nothing readable: 1 MiB a processor, 32 MiB
+        assertEquals(new Limits.Caches(2L << 20, 32L << 20), Limits.Caches.of(dir.resolve("none"), 2));
     }
 }
