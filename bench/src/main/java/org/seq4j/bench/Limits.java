@@ -14,11 +14,20 @@
 //   zeroGrads); each value the forward saves for the backward (an LSTM's input, its 4H gates, c and h per
 //   row and step; the affine's input and probabilities; attention weights) written once and read once;
 //   attention reads hs twice a decoder step forward and twice backward; W2's dhs read and dxs written once.
-//   Inference: the recurrent Wh read at every step that multiplies by it, per-step weights (the decoder's
-//   Wx, affine) at every step, others once; attention reads hs twice a step.
+//   Inference: the recurrent Wh read at every step that multiplies by it, per-step weights (the affine) at every
+//   step, others once; attention reads hs twice a step. An inference LSTM fed by an embedding runs folded
+//   (FoldedInput, TimeLSTM): the table E Wx + b (V, 4H) is made once, outside the timing (W3LstmInferenceBench's
+//   setUp; DateInferenceBench's warm-up for both the encoder and the decoder, whose one-token forwards pass V
+//   tokens over unchanged weights within the first few calls), and a step gathers N of its rows (at most V
+//   distinct) of 4H floats: no input product, and those rows read instead of Wx and b.
 // - Which bandwidth: the working set (weights, optimizer state and gradients, saved values) against the
 //   caches: within the cores' distinct L2s together -> MemoryBandwidthBench at 1MiB, within half the L3 (it is
-//   shared with the host's other guests) -> 16MiB, else DRAM -> 512MiB. The read figure bounds them (MemoryBandwidthBench.read).
+//   shared with the host's other guests) -> 16MiB, else DRAM -> 512MiB. The read figure bounds them:
+//   MemoryBandwidthBench.readPacked (seq4j's packed one-row product, what the recurrences run over a packed Wh)
+//   where the run has it, else MemoryBandwidthBench.read (OpenBLAS's sgemv, slower: older runs).
+// - Which gemm rate: W1's 128x512x128 (its h.Wh) from PackedGemmBench.product, variant F32, where the run has it:
+//   W1's recurrent products run over the Wh packed once a pass (gemmPacked), not OpenBLAS's sgemm, which packs
+//   both operands at every call; else GemmBench at the workload's dominant shape; else the run's best sgemm.
 package org.seq4j.bench;
 
 import java.io.IOException;
@@ -133,7 +142,25 @@ final class Limits {
 
     /** FLOPs of an LSTM layer over t steps of n rows, inputs of d: x.Wx at once, then t (t-1 from h_0 = 0) h.Wh. */
     static double lstmForwardFlops(int n, int t, int d, int h, boolean fromZero) {
-        return 2.0 * n * t * 4 * h * d + 2.0 * n * (fromZero ? t - 1 : t) * 4 * h * h;
+        return 2.0 * n * t * 4 * h * d + recurrentFlops(n, t, h, fromZero);
+    }
+
+    /** FLOPs of an LSTM layer's recurrent products alone: t (t-1 from h_0 = 0) h.Wh of n rows. */
+    static double recurrentFlops(int n, int t, int h, boolean fromZero) {
+        return 2.0 * n * (fromZero ? t - 1 : t) * 4 * h * h;
+    }
+
+    /**
+     * Bytes an inference forward of t steps over n rows reads of its folded table (V rows of 4H floats, made
+     * outside the timing): n rows gathered a step, at most v of them distinct.
+     */
+    static double foldedRowsRead(int n, int t, int v, int h) {
+        return (double) t * Math.min(n, v) * 4 * h * 4;
+    }
+
+    /** Bytes of the folded table such a forward touches: the rows of its n t tokens, at most all v. */
+    static double foldedRowsTouched(int n, int t, int v, int h) {
+        return Math.min((double) n * t, v) * 4 * h * 4;
     }
 
     /**
@@ -175,13 +202,17 @@ final class Limits {
                 h == 650 && t == 35 ? W2_GEMM : null);
     }
 
-    /** W3: embedding + LSTM (V=59, D=16, H=256), N=1, 29 steps from h_0 = 0; Wh of whBytes per element. */
+    /**
+     * W3: embedding + LSTM (V=59, D=16, H=256), N=1, 29 steps from h_0 = 0; Wh of whBytes per element. Folded
+     * (W3LstmInferenceBench's setUp makes the table E Wx + b): the 28 products h.Wh, no input product; Wh read at each
+     * of them, a row of the table gathered a step.
+     */
     static Work w3(Caches c, int whBytes) {
-        int d = 16, h = 256, t = 29;
-        double wh = (double) h * 4 * h * whBytes, once = 4.0 * (d + 1) * 4 * h; // Wx and b: x.Wx for all steps at once
-        double flops = lstmForwardFlops(1, t, d, h, true);
-        double bytes = (t - 1) * wh + once;
-        return new Work(flops, bytes, wh + once, null, 0);
+        int v = 59, h = 256, t = 29;
+        double wh = (double) h * 4 * h * whBytes;
+        double flops = recurrentFlops(1, t, h, true);
+        double bytes = (t - 1) * wh + foldedRowsRead(1, t, v, h);
+        return new Work(flops, bytes, wh + foldedRowsTouched(1, t, v, h), null, 0);
     }
 
     /** W4: the ch8 attention seq2seq training step at the date set's sizes: V=59, D=16, H=256, N=128, 29 in, 10 out. */
@@ -200,16 +231,20 @@ final class Limits {
     /**
      * The date model answering n questions at once (DateInferenceBench): encode 29 characters, then the book's
      * greedy generate for 10 (decoder LSTM, attention over the 29 hs, affine 2H -> V=59, argmax); both LSTMs'
-     * Wh of whBytes per element, the rest float.
+     * Wh of whBytes per element, the rest float. Both LSTMs run folded once warm (the encoder's forwards, and the
+     * decoder's one-token forwards, pass V tokens over unchanged weights within the first calls: FoldedInput), so
+     * neither does an input product, and each gathers its table's rows (n a step, at most V distinct) instead of
+     * reading Wx and b; the embeddings are not read at all.
      */
     static Work dateInference(Caches c, int n, int whBytes) {
-        int v = 59, d = 16, h = 256, tIn = 29, tOut = 10;
-        double flops = lstmForwardFlops(n, tIn, d, h, true) + lstmForwardFlops(n, tOut, d, h, false)
+        int v = 59, h = 256, tIn = 29, tOut = 10;
+        double flops = recurrentFlops(n, tIn, h, true) + recurrentFlops(n, tOut, h, false)
                 + tOut * (2.0 * 2 * n * tIn * h + 2.0 * n * 2 * h * v);
-        double wh = (double) h * 4 * h * whBytes, wxb = 4.0 * (d + 1) * 4 * h, affine = 4.0 * (2 * h + 1) * v;
+        double wh = (double) h * 4 * h * whBytes, affine = 4.0 * (2 * h + 1) * v;
         double hs = 4.0 * n * tIn * h;
-        double bytes = (tIn - 1 + tOut) * wh + (1 + tOut) * wxb + tOut * affine + 2 * tOut * hs;
-        double workingSet = 2 * (wh + wxb) + affine + 2 * 4.0 * v * d + hs;
+        double bytes = (tIn - 1 + tOut) * wh + foldedRowsRead(n, tIn, v, h) + foldedRowsRead(n, tOut, v, h)
+                + tOut * affine + 2 * tOut * hs;
+        double workingSet = 2 * wh + foldedRowsTouched(n, tIn, v, h) + foldedRowsTouched(n, tOut, v, h) + affine + hs;
         return new Work(flops, bytes, workingSet, null, n);
     }
 
@@ -283,6 +318,35 @@ final class Limits {
         return null;
     }
 
+    /**
+     * The GFLOP/s of seq4j's packed product at mnk (PackedGemmBench.product, variant F32: gemmPacked over B packed
+     * once, as the recurrences run it); null if the run did not time it.
+     */
+    static Double packedGemm(List<Row> rows, String mnk) {
+        for (Row r : rows) {
+            if (r.benchmark().equals("PackedGemmBench.product") && mnk.equals(r.params().get("mnk"))
+                    && "F32".equals(r.params().get("variant")) && SEQ4J.test(r)) {
+                int[] d = Params.dims("mnk", mnk, "MxNxK");
+                return 2.0 * d[0] * d[1] * d[2] / seconds(r) / 1e9;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The compute reference at mnk, named as the table shows it, and its GFLOP/s: at RECURRENT_GEMM (W1's h.Wh) the
+     * packed product where the run timed it (packedGemm: what W1's recurrent products run), else sgemm; null if
+     * neither ran.
+     */
+    static Map.Entry<String, Double> gemmRate(List<Row> rows, String mnk) {
+        Double packed = mnk.equals(RECURRENT_GEMM) ? packedGemm(rows, mnk) : null;
+        if (packed != null) {
+            return Map.entry("packed " + mnk, packed);
+        }
+        Double g = sgemm(rows, mnk);
+        return g == null ? null : Map.entry("gemm " + mnk, g);
+    }
+
     /** The best sgemm GFLOP/s of the run, and its size. */
     private static Map.Entry<String, Double> bestSgemm(List<Row> rows) {
         Map.Entry<String, Double> best = null;
@@ -303,10 +367,21 @@ final class Limits {
                 .map(r -> FmaPeakBench.FLOPS_PER_OP / seconds(r) / 1e9).orElse(null);
     }
 
-    private static Double readBandwidth(List<Row> rows, Level level) {
-        return rows.stream().filter(r -> r.benchmark().equals("MemoryBandwidthBench.read")
-                        && level.buffer.equals(r.params().get("buffer")))
-                .findFirst().map(Limits::bandwidth).orElse(null);
+    /**
+     * The read figure at a level, named by its method, and its GB/s: MemoryBandwidthBench.readPacked (the packed
+     * one-row product the recurrences run) where the run has it, else read (OpenBLAS's sgemv: runs before
+     * readPacked); null if neither ran at the level's buffer.
+     */
+    static Map.Entry<String, Double> readBandwidth(List<Row> rows, Level level) {
+        for (String method : List.of("readPacked", "read")) {
+            for (Row r : rows) {
+                if (r.benchmark().equals("MemoryBandwidthBench." + method)
+                        && level.buffer.equals(r.params().get("buffer"))) {
+                    return Map.entry(method, bandwidth(r));
+                }
+            }
+        }
+        return null;
     }
 
     private static final Predicate<Row> SEQ4J = r -> !"java".equals(r.params().get("backend"))
@@ -381,6 +456,11 @@ final class Limits {
                 refs.add(String.format(Locale.ROOT, "gemm %s %.1f GFLOP/s", mnk, g));
             }
         }
+        Double packed = packedGemm(rows, RECURRENT_GEMM);
+        if (packed != null) {
+            refs.add(String.format(Locale.ROOT, "packed %s %.1f GFLOP/s (PackedGemmBench.product, F32)", RECURRENT_GEMM,
+                    packed));
+        }
         for (Row r : rows) {
             Double bw = bandwidth(r);
             if (bw != null) {
@@ -404,11 +484,14 @@ final class Limits {
         List<Line> ran = lines(rows, c);
         for (Line l : ran) {
             Work w = l.work();
-            String size = w.gemmSize() != null && sgemm(rows, w.gemmSize()) != null ? w.gemmSize()
-                    : best == null ? null : best.getKey();
-            Double gflops = size == null ? null : sgemm(rows, size);
+            Map.Entry<String, Double> rate = w.gemmSize() == null ? null : gemmRate(rows, w.gemmSize());
+            if (rate == null && best != null) {
+                rate = Map.entry("gemm " + best.getKey(), best.getValue());
+            }
+            Double gflops = rate == null ? null : rate.getValue();
             Level level = c.level(w.workingSet());
-            Double bw = readBandwidth(rows, level);
+            Map.Entry<String, Double> read = readBandwidth(rows, level);
+            Double bw = read == null ? null : read.getValue();
             double t = seconds(l.row());
             double tc = gflops == null ? Double.NaN : w.flops() / (gflops * 1e9);
             double tm = bw == null ? Double.NaN : w.bytes() / (bw * 1e9);
@@ -417,9 +500,10 @@ final class Limits {
                     w.questions() / t) : "");
             sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.2f | %s | %s | %s |", l.name(),
                     paramsOf(l.row()), time, w.flops() / 1e6, w.bytes() / 1e6,
-                    Double.isNaN(tc) ? "-" : String.format(Locale.ROOT, "%s at %.1f GFLOP/s (gemm %s)", time(tc), gflops, size),
-                    Double.isNaN(tm) ? "-" : String.format(Locale.ROOT, "%s at %.1f GB/s (%s, read %s)", time(tm), bw,
-                            level, level.buffer),
+                    Double.isNaN(tc) ? "-" : String.format(Locale.ROOT, "%s at %.1f GFLOP/s (%s)", time(tc), gflops,
+                            rate.getKey()),
+                    Double.isNaN(tm) ? "-" : String.format(Locale.ROOT, "%s at %.1f GB/s (%s, %s %s)", time(tm), bw,
+                            level, read.getKey(), level.buffer),
                     Double.isNaN(limit) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * limit / t)));
             if (peak != null) { // the FLOPs alone at the FMA peak: no step can be faster, whatever its kernels
                 double tp = w.flops() / (peak * 1e9);
@@ -443,19 +527,29 @@ final class Limits {
             }
         }
         sb.append("\nThe model (`bench/src/main/java/org/seq4j/bench/Limits.java`): FLOPs are the GEMMs' 2mnk that must ")
-                .append("be done (a recurrent product from h_0 = 0 is not, nor an embedding's input product over N T rows ")
-                .append("where its V-row folded table replaces it, as in W1's and W4's training steps), three times each ")
-                .append("in training (forward, dW, dX), ")
-                .append("plus attention's batched products; elementwise work (cells, softmax, Adam) is not counted (under 3% ")
-                .append("of the GEMMs' FLOPs here). Bytes: in training each parameter 10 x 4 B with Adam (forward reads W; ")
-                .append("backward reads W, writes dW; Adam reads W, m, v, dW, writes W, m, v), 4 x 4 B without (W2), every ")
-                .append("value saved for the backward written once and read once, attention's hs read 4 times a decoder ")
-                .append("step; in inference the recurrent Wh read at every step it multiplies (bf16: 2 B an element), ")
-                .append("per-step weights every step, the rest once. The bandwidth is the read figure at the cache level the ")
-                .append("working set fits (both L2s, half the shared L3, else DRAM): `MemoryBandwidthBench.read`, the openblas ")
-                .append("backend's 1-row gemm over the buffer viewed as (R, 1024), i.e. W3's sgemv split by columns over the ")
-                .append("2-thread pool (at 1MiB it is W3's own product). The compute bound uses the openblas backend's gemm ")
-                .append("(GemmBench: OpenBLAS's sgemm, or seq4j's packed product where OpenBlasBackend runs it there) at the ")
+                .append("be done (a recurrent product from h_0 = 0 is not, nor an embedding's input product over N T ")
+                .append("rows where its V-row folded table replaces it: in W1's and W4's training steps the table's V ")
+                .append("rows instead, once a step, and in inference (W3, the date model's encoder and decoder) none ")
+                .append("at all, the table being made once, outside the timing, and a step gathering its rows), three ")
+                .append("times each in training (forward, dW, dX), plus attention's batched products; elementwise ")
+                .append("work (cells, softmax, Adam) is not counted (under 3% of the GEMMs' FLOPs here). Bytes: in ")
+                .append("training each parameter 10 x 4 B with Adam (forward reads W; backward reads W, writes dW; ")
+                .append("Adam reads W, m, v, dW, writes W, m, v), 4 x 4 B without (W2), every value saved for the ")
+                .append("backward written once and read once, attention's hs read 4 times a decoder step; in ")
+                .append("inference the recurrent Wh read at every step it multiplies (bf16: 2 B an element), the ")
+                .append("folded table's rows gathered instead of Wx and b (N a step, at most V distinct, 4H floats ")
+                .append("each), per-step weights every step, the rest once. The bandwidth is the read figure at the ")
+                .append("cache level the working set fits (the cores' distinct L2s together, half the shared L3, else ")
+                .append("DRAM), named in the memory bound's cell: `MemoryBandwidthBench.readPacked`, seq4j's packed ")
+                .append("product (gemmPacked) of one row by the buffer packed once as (R, 1024), the kernel the ")
+                .append("recurrences run over a packed Wh (W3's at every step), where the run has it; else (older ")
+                .append("runs) `MemoryBandwidthBench.read`, the openblas backend's 1-row gemm over the buffer as ")
+                .append("stored (OpenBLAS's sgemv split by columns over the 2-thread pool), which W3's packed steps ")
+                .append("outran: no bound for them. The compute bound uses, for W1, seq4j's packed product at its ")
+                .append("h.Wh 128x512x128 (PackedGemmBench.product, F32; the cell says \"packed\") where the run ")
+                .append("timed it: W1's recurrent products run over Wh packed once a pass, where OpenBLAS's sgemm ")
+                .append("packs both operands at every call; otherwise the openblas backend's gemm (GemmBench: ")
+                .append("OpenBLAS's sgemm, or seq4j's packed product where OpenBlasBackend runs it there) at the ")
                 .append("workload's dominant GEMM shape where this run timed it (W1: its h.Wh 128x512x128; W2: its x.Wx), ")
                 .append("else the run's best gemm. Bounds are lower bounds on time; a share above 100% means the model ")
                 .append("counts more than the workload must move or the reference ran slower than the workload's kernels.")

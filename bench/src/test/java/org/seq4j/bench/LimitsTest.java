@@ -64,27 +64,31 @@ class LimitsTest {
     }
 
     @Test
-    void w3ReadsWhAtEveryStepButTheFirstAndHalvesItInBf16() {
-        // By hand: x.Wx 2 * 29 * 1024 * 16 = 950,272; 28 products 2 * 256 * 1024 = 28 * 524,288 = 14,680,064;
-        // FLOPs 15,630,336. Bytes: Wh 28 * 1 MiB = 29,360,128, Wx and b once 4 * 17 * 1024 = 69,632 ->
-        // 29,429,760; in bf16 28 * 512 KiB + 69,632 = 14,749,696. Working set 1,118,208 (within the L2s).
+    void w3ReadsWhAtEveryStepButTheFirstAndHalvesItInBf16AndGathersItsFoldedInput() {
+        // By hand: 28 products 2 * 256 * 1024 = 28 * 524,288 = 14,680,064 FLOPs; no x.Wx (2 * 29 * 1024 * 16 =
+        // 950,272 unfolded): the table E Wx + b is made in setUp, and an encode gathers a row of it a step.
+        // Bytes: Wh 28 * 1 MiB = 29,360,128, 29 rows of 4H floats 29 * 4,096 = 118,784 (not Wx and b, 69,632)
+        // -> 29,478,912; in bf16 28 * 512 KiB + 118,784 = 14,798,848. Working set 1,167,360 (within the L2s).
         Limits.Work f32 = Limits.w3(ZEN4, 4), bf16 = Limits.w3(ZEN4, 2);
-        assertEquals(15_630_336.0, f32.flops());
-        assertEquals(29_429_760.0, f32.bytes());
-        assertEquals(14_749_696.0, bf16.bytes());
+        assertEquals(14_680_064.0, f32.flops());
+        assertEquals(29_478_912.0, f32.bytes());
+        assertEquals(14_798_848.0, bf16.bytes());
+        assertEquals(1_167_360.0, f32.workingSet());
         assertEquals(Limits.Level.L2, ZEN4.level(f32.workingSet()));
     }
 
     @Test
     void dateInferenceScalesItsFlopsWithTheBatchButNotItsWeightReads() {
-        // By hand, per question: encoder 15,630,336 (as W3); decoder 10 steps of x.Wx 32,768 + h.Wh 524,288
-        // + attention 2 * 2 * 29 * 256 = 29,696 + affine 2 * 512 * 59 = 60,416 -> 10 * 647,168 = 6,471,680;
-        // total 22,102,016.
+        // By hand, per question, both LSTMs folded (no x.Wx: 950,272 in the encoder, 10 * 32,768 in the decoder
+        // unfolded): encoder 14,680,064 (as W3); decoder 10 steps of h.Wh 524,288 + attention 2 * 2 * 29 * 256 =
+        // 29,696 + affine 2 * 512 * 59 = 60,416 -> 10 * 614,400 = 6,144,000; total 20,824,064.
         Limits.Work one = Limits.dateInference(ZEN4, 1, 4), many = Limits.dateInference(ZEN4, 64, 4);
-        assertEquals(22_102_016.0, one.flops());
-        assertEquals(64 * 22_102_016.0, many.flops());
-        // the weights are read once per step whatever the batch: only hs's reads grow (2 a step, 29 * 256 * 4 B)
-        assertEquals(63 * 2 * 10 * 29 * 256 * 4.0, many.bytes() - one.bytes());
+        assertEquals(20_824_064.0, one.flops());
+        assertEquals(64 * 20_824_064.0, many.flops());
+        // the weights are read once per step whatever the batch: only hs's reads grow (2 a step, 29 * 256 * 4 B), and
+        // the folded tables' rows gathered, a row a question a step but at most V = 59 distinct (4,096 B each): 58
+        // more a step over the 39 steps (29 encoder, 10 decoder)
+        assertEquals(63 * 2 * 10 * 29 * 256 * 4.0 + 39 * 58 * 4096.0, many.bytes() - one.bytes());
         assertEquals(64, many.questions());
         assertEquals(64, Limits.questions(Map.of("n", "64")));
         assertEquals(1, Limits.questions(Map.of()));
@@ -139,13 +143,14 @@ class LimitsTest {
         // memory 15,431,432 B / 167.77 GB/s = 92 us (L3); 3.038 / 6.886 = 44%
         assertTrue(md.contains("| W1 addition seq2seq step |  | 6.89 ms | 509.7 | 15.43 | 3.04 ms at 167.8 GFLOP/s "
                 + "(gemm 128x512x128) | 92.0 us at 167.8 GB/s (L3, read 16MiB) | 44% |"), md);
-        // W3: memory 29,429,760 B / 209.7152 GB/s = 140.3 us (L2) over compute 15,630,336 / 167.77e9 = 93.2 us
-        // (the run's best sgemm); 140.3 / 280.7 = 50%
-        assertTrue(md.contains("| W3 LSTM inference N=1 | precision=F32 | 281 us | 15.6 | 29.43 | 93.2 us at 167.8 "
-                + "GFLOP/s (gemm 128x512x128) | 140 us at 209.7 GB/s (L2, read 1MiB) | 50% |"), md);
+        // W3: memory 29,478,912 B / 209.7152 GB/s = 140.6 us (L2) over compute 14,680,064 / 167.77e9 = 87.5 us
+        // (the run's best sgemm); 140.6 / 280.7 = 50%
+        assertTrue(md.contains("| W3 LSTM inference N=1 | precision=F32 | 281 us | 14.7 | 29.48 | 87.5 us at 167.8 "
+                + "GFLOP/s (gemm 128x512x128) | 141 us at 209.7 GB/s (L2, read 1MiB) | 50% |"), md);
         assertEquals(2, md.lines().filter(l -> l.startsWith("| W")).count(), "the java reference gets no line: " + md);
         assertFalse(md.contains("PyTorch"), "no peer column without peer rows");
-        assertFalse(md.contains("date model"), "no batched-inference line without its benchmark");
+        assertTrue(md.lines().noneMatch(l -> l.startsWith("| date model")), "no batched-inference line without its "
+                + "benchmark");
         assertFalse(md.contains("FMA peak"), "no FMA-peak reference or column without FmaPeakBench");
     }
 
@@ -189,12 +194,13 @@ class LimitsTest {
                 row("W4AttentionStepBench.step", Map.of("backend", "openblas"), 80, 80, "ms/op"),
                 row("PeerW4AttentionStepBench.step", Map.of("backend", "pytorch"), 300, 100, "ms/op"));
         String md = Limits.table(rows, ZEN4);
-        assertTrue(md.contains("| date model, batched inference | n=64 | 2.00 ms (32000 questions/s) | 1414.5 |"), md);
-        // BF16, by hand: Wh 2 B: 38 reads (28 encoder, 10 decoder) * 524,288 = 19,922,944; Wx and b 11 times
-        // 69,632 = 765,952; affine (512 + 1) * 59 * 4 = 121,068 ten times = 1,210,680; hs 29 * 256 * 4 twice a step
-        // = 593,920; total 22,493,496
-        assertTrue(md.contains("| date model, batched inference | n=1, precision=BF16 | 2.00 ms (500 questions/s) | 22.1 "
-                + "| 22.49 |"), md);
+        // 64 * 20,824,064 FLOPs
+        assertTrue(md.contains("| date model, batched inference | n=64 | 2.00 ms (32000 questions/s) | 1332.7 |"), md);
+        // BF16, by hand: Wh 2 B: 38 reads (28 encoder, 10 decoder) * 524,288 = 19,922,944; the folded tables' rows
+        // gathered, one a step, 39 * 4,096 = 159,744 (not Wx and b 11 times, 765,952); affine (512 + 1) * 59 * 4 =
+        // 121,068 ten times = 1,210,680; hs 29 * 256 * 4 twice a step = 593,920; total 21,887,288
+        assertTrue(md.contains("| date model, batched inference | n=1, precision=BF16 | 2.00 ms (500 questions/s) "
+                + "| 20.8 | 21.89 |"), md);
         assertTrue(md.contains("| PyTorch median (mean) |"), md);
         assertTrue(md.contains("| 100 ms (300 ms) |"), md);
     }
@@ -216,6 +222,49 @@ class LimitsTest {
         assertEquals(1, md.lines().filter(l -> l.startsWith("| W1 ")).count(), md);
         assertEquals(1, md.lines().filter(l -> l.startsWith("| W3 ")).count(), md);
         assertFalse(Limits.table(rows, ZEN4).contains("no result"), "without a suite, only what ran");
+    }
+
+    @Test
+    void theMemoryBoundReadsThePackedProductWhereItRanAndSaysSo() {
+        List<Report.Row> rows = new java.util.ArrayList<>(List.of(
+                row("GemmBench.gemm", Map.of("backend", "openblas", "mnk", "128x512x128"), 100, 100, "us/op"),
+                // 1 MiB: read (sgemv) in 8 us, 131.07 GB/s; readPacked in 4 us, 262.144 GB/s
+                row("MemoryBandwidthBench.read", Map.of("buffer", "1MiB"), 8, 8, "us/op"),
+                row("MemoryBandwidthBench.readPacked", Map.of("buffer", "1MiB"), 4, 4, "us/op"),
+                row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "F32"), 300, 280.6640625,
+                        "us/op")));
+        String md = Limits.table(rows, ZEN4);
+        // 29,478,912 B / 262.144 GB/s = 112.5 us, 112.5 / 280.7 = 40% (at read's 131.07: 225 us, 80%)
+        assertTrue(md.contains("| 112 us at 262.1 GB/s (L2, readPacked 1MiB) | 40% |"), md);
+        assertTrue(md.contains("read 1MiB 131.1 GB/s; readPacked 1MiB 262.1 GB/s"), "both among the references: " + md);
+        // an older run, read alone: read's figure, named
+        rows.remove(2);
+        assertTrue(Limits.table(rows, ZEN4).contains("| 225 us at 131.1 GB/s (L2, read 1MiB) | 80% |"),
+                Limits.table(rows, ZEN4));
+    }
+
+    @Test
+    void w1sComputeBoundIsThePackedProductWhereItRan() {
+        List<Report.Row> rows = List.of(
+                // OpenBLAS's sgemm at 128x512x128: 16,777,216 FLOPs in 100 us, 167.77 GFLOP/s
+                row("GemmBench.gemm", Map.of("backend", "openblas", "mnk", "128x512x128"), 100, 100, "us/op"),
+                // the packed product: F32 in 80 us, 209.7 GFLOP/s; the other variants and shapes are not W1's reference
+                row("PackedGemmBench.product", ordered("backend", "openblas", "mnk", "128x512x128", "variant", "plain"),
+                        200, 200, "us/op"),
+                row("PackedGemmBench.product", ordered("backend", "openblas", "mnk", "128x512x128", "variant", "BF16"),
+                        40, 40, "us/op"),
+                row("PackedGemmBench.product", ordered("backend", "openblas", "mnk", "128x128x512T", "variant", "F32"),
+                        50, 50, "us/op"),
+                row("PackedGemmBench.product", ordered("backend", "openblas", "mnk", "128x512x128", "variant", "F32"),
+                        90, 80, "us/op"),
+                row("W1Seq2seqStepBench.step", Map.of("backend", "openblas"), 9, 6.8859375, "ms/op"));
+        assertEquals(209.7152, Limits.packedGemm(rows, "128x512x128"), 1e-9);
+        String md = Limits.table(rows, ZEN4);
+        // 509,706,240 / 209.7152e9 = 2.430 ms, 2.430 / 6.886 = 35% (at sgemm's rate 3.04 ms, 44%)
+        assertTrue(md.contains("| W1 addition seq2seq step |  | 6.89 ms | 509.7 | 15.43 | 2.43 ms at 209.7 GFLOP/s "
+                + "(packed 128x512x128) | - | 35% |"), md);
+        assertTrue(md.contains("packed 128x512x128 209.7 GFLOP/s (PackedGemmBench.product, F32)"), md);
+        assertTrue(md.contains("gemm 128x512x128 167.8 GFLOP/s"), "sgemm's figure is still a reference: " + md);
     }
 
     /** A cache index of a fake sysfs tree: level, size, shared_cpu_list. */
