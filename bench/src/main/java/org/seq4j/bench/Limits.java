@@ -556,6 +556,8 @@ final class Limits {
                 .append(peak == null ? "" : " \"At the FMA peak\": the time the FLOPs alone take at the machine's peak "
                         + "(FmaPeakBench: independent FMA chains on registers, every core), and that time's share of the "
                         + "workload's: the floor no kernel can go under (cells, softmax, Adam and memory come on top).")
+                .append(peers && ran.stream().anyMatch(l -> l.row().benchmark().startsWith("W3"))
+                        ? " " + Report.W3_PEER_NOTE : "")
                 .append('\n');
         return sb.toString();
     }

@@ -39,6 +39,18 @@ import org.seq4j.backend.Backends;
 public final class Report {
 
     /**
+     * What a W3 ratio to PyTorch compares (W3LstmInferenceBench's header): under each table that sets W3 against its
+     * peer (here, Limits, Targets).
+     */
+    static final String W3_PEER_NOTE = "W3 against PyTorch: seq4j's folded table E Wx + b and its packed Wh are "
+            + "made in the benchmark's setUp, outside the timing, while PyTorch's encode does the embedding and x.Wx "
+            + "at every call.";
+
+    /** Under a table with B/op figures: what -prof gc sees. */
+    static final String ALLOC_NOTE = "B/op allocated is `-prof gc`'s figure (gc.alloc.rate.norm), taken on seq4j's "
+            + "side only: PyTorch allocates natively, off the Java heap, where -prof gc does not see.";
+
+    /**
      * One JMH result: benchmark method, its parameters, score (JMH's mean of the iterations) with error and unit,
      * and the median of the iterations (scorePercentiles 50.0; NaN where the JSON has none).
      */
@@ -177,6 +189,16 @@ public final class Report {
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, "| %s | %s | %s ± %s | %s | %s |%n", r.benchmark(), paramString(r.params()),
                     fmt(r.score()), fmt(r.error()), r.unit(), derived(r, rows)));
+        }
+        List<String> notes = new ArrayList<>();
+        if (rows.stream().anyMatch(r -> !Double.isNaN(r.allocBytesPerOp()))) {
+            notes.add(ALLOC_NOTE);
+        }
+        if (rows.stream().anyMatch(r -> r.benchmark().startsWith("PeerW3"))) {
+            notes.add(W3_PEER_NOTE);
+        }
+        if (!notes.isEmpty()) {
+            sb.append('\n').append(String.join(" ", notes)).append('\n');
         }
         if (!cLines.isEmpty()) {
             sb.append("\nOpenBLAS sgemm called from C (bench/c/sgemm_bench.c, the same library file, OpenBLAS's own threads) ")

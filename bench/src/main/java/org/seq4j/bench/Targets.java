@@ -144,6 +144,7 @@ public final class Targets {
             sb.append(String.format(Locale.ROOT, "| %s | %s | " + t.format() + " | %s | %s |%n", t.what(), each, median,
                     bound(t.issue5(), t.format(), median), bound(t.issue12(), t.format(), median)));
         }
+        sb.append('\n').append(Report.W3_PEER_NOTE).append('\n');
         sb.append("\n| benchmark | ms per op (FmaPeakBench: GFLOP/s), round by round: median of the iterations (mean) |\n|---|---|\n");
         for (Row first : rounds.get(0)) {
             if ("java".equals(first.params().get("backend"))) {

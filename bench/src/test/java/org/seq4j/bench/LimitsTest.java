@@ -203,6 +203,7 @@ class LimitsTest {
                 + "| 20.8 | 21.89 |"), md);
         assertTrue(md.contains("| PyTorch median (mean) |"), md);
         assertTrue(md.contains("| 100 ms (300 ms) |"), md);
+        assertFalse(md.contains(Report.W3_PEER_NOTE), "W3's note only where W3 is set against its peer");
     }
 
     @Test

@@ -125,4 +125,27 @@ class ReportTest {
         // 16 MiB in 100 us: 167.8 GB/s
         assertTrue(md.contains("| MemoryBandwidthBench.copy | buffer=16MiB | 100.0 ± 0.500 | us/op | 167.8 GB/s |"), md);
     }
+
+    @Test
+    void tablesWithAllocationsSayWhatProfGcSeesAndW3AgainstItsPeerWhatIsTimed(@TempDir Path dir) throws IOException {
+        Path json = dir.resolve("r.json");
+        Files.writeString(json, "[" + result("W3LstmInferenceBench.encode", "\"backend\": \"openblas\"", 300, 280,
+                "us/op")
+                + ",\n" + result("MemoryBandwidthBench.read", "\"buffer\": \"1MiB\"", 5.0, 4.0, "us/op") + "]");
+        List<Report.Row> plain = Report.read(json);
+        String md = Report.render("s", "c", plain, List.of(), List.of());
+        assertFalse(md.contains("-prof gc"), "no B/op, no note: " + md);
+        assertFalse(md.contains(Report.W3_PEER_NOTE), "no peer, no note: " + md);
+        // the same with -prof gc's figure on seq4j's rows and W3's peer in the run
+        List<Report.Row> rows = new java.util.ArrayList<>(plain.stream().map(r -> new Report.Row(r.benchmark(),
+                r.params(), r.score(), r.error(), r.unit(), r.jdk(), 12, r.median())).toList());
+        rows.add(new Report.Row("PeerW3LstmInferenceBench.encode", Map.of("backend", "pytorch"), 700, 1, "us/op", "25",
+                Double.NaN, 650));
+        md = Report.render("s", "c", rows, List.of(), List.of());
+        assertTrue(md.contains("| us/op | 262.1 GB/s, 12 B/op allocated |"), md);
+        assertTrue(md.contains("\n" + Report.ALLOC_NOTE + " " + Report.W3_PEER_NOTE + "\n"), md);
+        assertTrue(Report.ALLOC_NOTE.contains("seq4j's side only") && Report.ALLOC_NOTE.contains("off the Java heap"));
+        assertTrue(Report.W3_PEER_NOTE.contains("outside the timing")
+                && Report.W3_PEER_NOTE.contains("x.Wx at every call"));
+    }
 }

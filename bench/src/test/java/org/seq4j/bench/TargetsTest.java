@@ -59,6 +59,8 @@ class TargetsTest {
                 md);
         assertTrue(md.contains("| W3 encode with bf16 Wh / PyTorch's encode (float) | 0.25x, 0.25x, 0.25x | 0.25x |  |  |  |  |"),
                 md);
+        // what a W3 ratio compares: seq4j's table and packed Wh made outside the timing, PyTorch's x.Wx every call
+        assertTrue(md.contains("|\n\n" + Report.W3_PEER_NOTE + "\n\n| benchmark |"), md);
         // W1's 509,706,240 FLOPs at 302.0 GFLOP/s take 1.688 ms: 0.14 of PyTorch's 12 ms, in every round
         assertTrue(md.contains("| W1's FLOPs at the FMA peak (FmaPeakBench) / PyTorch's step: the lowest W1 / PyTorch this "
                 + "machine allows | 0.14x, 0.14x, 0.14x | 0.14x |  |  |  |  |"), md);
