@@ -238,6 +238,10 @@ class LimitsTest {
         // 29,478,912 B / 262.144 GB/s = 112.5 us, 112.5 / 280.7 = 40% (at read's 131.07: 225 us, 80%)
         assertTrue(md.contains("| 112 us at 262.1 GB/s (L2, readPacked 1MiB) | 40% |"), md);
         assertTrue(md.contains("read 1MiB 131.1 GB/s; readPacked 1MiB 262.1 GB/s"), "both among the references: " + md);
+        // readPacked slower than read (16 us: 65.5 GB/s): the faster, read, bounds it
+        rows.set(2, row("MemoryBandwidthBench.readPacked", Map.of("buffer", "1MiB"), 16, 16, "us/op"));
+        assertTrue(Limits.table(rows, ZEN4).contains("| 225 us at 131.1 GB/s (L2, read 1MiB) | 80% |"),
+                Limits.table(rows, ZEN4));
         // an older run, read alone: read's figure, named
         rows.remove(2);
         assertTrue(Limits.table(rows, ZEN4).contains("| 225 us at 131.1 GB/s (L2, read 1MiB) | 80% |"),
@@ -266,6 +270,11 @@ class LimitsTest {
                 + "(packed 128x512x128) | - | 35% |"), md);
         assertTrue(md.contains("packed 128x512x128 209.7 GFLOP/s (PackedGemmBench.product, F32)"), md);
         assertTrue(md.contains("gemm 128x512x128 167.8 GFLOP/s"), "sgemm's figure is still a reference: " + md);
+        // sgemm faster than the packed product (50 us: 335.5 GFLOP/s): the faster bounds it
+        List<Report.Row> faster = new java.util.ArrayList<>(rows);
+        faster.set(0, row("GemmBench.gemm", Map.of("backend", "openblas", "mnk", "128x512x128"), 50, 50, "us/op"));
+        assertEquals("gemm 128x512x128", Limits.gemmRate(faster, "128x512x128").getKey());
+        assertTrue(Limits.table(faster, ZEN4).contains("at 335.5 GFLOP/s (gemm 128x512x128)"), Limits.table(faster, ZEN4));
     }
 
     /** A cache index of a fake sysfs tree: level, size, shared_cpu_list. */
