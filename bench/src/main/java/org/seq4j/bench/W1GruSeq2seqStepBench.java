@@ -3,6 +3,10 @@
 // N=128): forward, backward, global-norm clip 5.0, Adam. gemmsOnly replays just the GEMM calls of that
 // same step (recorded once, same tensors), so step / gemmsOnly says how much the rest (gates, softmax,
 // embedding, clip, Adam) costs on top of the matrix products.
+//
+// Every iteration trains from the same state: restore (@Setup(Level.Iteration)) puts the model's initial parameter
+// values back and replaces Adam with a new one, as in W1Seq2seqStepBench (see there why). gemmsOnly replays the
+// twin's tensors, which restore leaves alone.
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -43,6 +47,7 @@ public class W1GruSeq2seqStepBench {
     private Seq2seq model;
     private Adam adam;
     private Tensor xs, ts;
+    private Tensor initial;   // the model's parameter values as built: restore puts them back
     private GemmReplay gemms;
 
     @Setup(Level.Trial)
@@ -53,7 +58,7 @@ public class W1GruSeq2seqStepBench {
         xs = Workloads.ids(b, arena, r, 13, 128, 7);
         ts = Workloads.ids(b, arena, r, 13, 128, 5);
         model = new Seq2seq(b, 13, 16, 128, Cell.GRU, Workloads.SEED);
-        adam = new Adam(0.001f);
+        initial = Workloads.snapshot(b, arena, model.store());
         gemms = GemmReplay.record(b, rec -> {
             Seq2seq twin = new Seq2seq(rec, 13, 16, 128, Cell.GRU, Workloads.SEED);
             try (Adam a = new Adam(0.001f)) {
@@ -61,6 +66,16 @@ public class W1GruSeq2seqStepBench {
             }
             return twin;
         });
+    }
+
+    /** The model's parameters back to their initial values and a new Adam: each iteration trains from the start. */
+    @Setup(Level.Iteration)
+    public void restore() {
+        Workloads.restore(b, model.store(), initial);
+        if (adam != null) {
+            adam.close();
+        }
+        adam = new Adam(Workloads.LR);
     }
 
     @Benchmark
@@ -73,11 +88,18 @@ public class W1GruSeq2seqStepBench {
         gemms.replay();
     }
 
+    /** The trained model, for StepBenchStateTest. */
+    Seq2seq model() {
+        return model;
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
         gemms.close();
+        if (adam != null) {
+            adam.close();
+        }
         model.close();
-        adam.close();
         arena.close();
         b.close();
     }

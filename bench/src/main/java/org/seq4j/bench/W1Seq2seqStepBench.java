@@ -5,6 +5,15 @@
 // the cells, the gathers and scatters, the loss, the clip, Adam), so (gemmsOnly + restOnly) / gemmsOnly is the least
 // step / gemmsOnly these kernels allow, each with its data as warm as a loop of the same kernels leaves it, and
 // step - gemmsOnly - restOnly what running them together costs on top (their data colder, the other core's lines).
+//
+// Every iteration trains from the same state: restore (@Setup(Level.Iteration)) puts the model's initial parameter
+// values back (copied from a snapshot; the model, its buffers and packs stay) and replaces Adam with a new one (t = 0,
+// m and v zero, made by its first step as DJL's Adam makes its own). Before, step trained the one batch ~8,000 times
+// through warm-up and measurement and PyTorch's peer ~2,500, so the two were timed at different points of training
+// (loss near 0, tiny gradients, maybe subnormals on one side only); the peer now starts each iteration anew too
+// (PeerW1Seq2seqStepBench). Within an iteration the faster side still trains further. gemmsOnly and restOnly replay
+// the twin's tensors, which restore leaves alone: the recording stays live (GemmReplay keeps their values as a step
+// leaves them, see its top).
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -44,6 +53,7 @@ public class W1Seq2seqStepBench {
     private Seq2seq model;
     private Adam adam;
     private Tensor xs, ts;
+    private Tensor initial;   // the model's parameter values as built: restore puts them back
     private GemmReplay gemms;
 
     @Setup(Level.Trial)
@@ -54,7 +64,7 @@ public class W1Seq2seqStepBench {
         xs = Workloads.ids(b, arena, r, 13, 128, 7);
         ts = Workloads.ids(b, arena, r, 13, 128, 5);
         model = new Seq2seq(b, 13, 16, 128, Workloads.SEED);
-        adam = new Adam(0.001f);
+        initial = Workloads.snapshot(b, arena, model.store());
         gemms = GemmReplay.record(b, rec -> {
             Twin twin = new Twin(new Seq2seq(rec, 13, 16, 128, Workloads.SEED), new Adam(0.001f));
             Workloads.trainStep(twin.model(), twin.adam(), xs, ts, 5f); // what a first step allocates: not recorded
@@ -69,6 +79,16 @@ public class W1Seq2seqStepBench {
             adam.close();
             model.close();
         }
+    }
+
+    /** The model's parameters back to their initial values and a new Adam: each iteration trains from the start. */
+    @Setup(Level.Iteration)
+    public void restore() {
+        Workloads.restore(b, model.store(), initial);
+        if (adam != null) {
+            adam.close();
+        }
+        adam = new Adam(Workloads.LR);
     }
 
     @Benchmark
@@ -86,11 +106,18 @@ public class W1Seq2seqStepBench {
         gemms.replayRest();
     }
 
+    /** The trained model, for StepBenchStateTest. */
+    Seq2seq model() {
+        return model;
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
         gemms.close();
+        if (adam != null) {
+            adam.close();
+        }
         model.close();
-        adam.close();
         arena.close();
         b.close();
     }

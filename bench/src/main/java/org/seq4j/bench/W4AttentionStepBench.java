@@ -1,6 +1,11 @@
 // W4: one training step of the book's chapter 8 attention seq2seq at the date set's sizes (V=59, T=29 in /
 // 10 out, D=16, H=256, N=128): forward, backward, global-norm clip 5.0, Adam. gemmsOnly replays that
 // step's matrix products alone, as in W1.
+//
+// Every iteration trains from the same state: restore (@Setup(Level.Iteration)) puts the model's initial parameter
+// values back and replaces Adam with a new one, as in W1Seq2seqStepBench (see there why); the peer,
+// PeerW4AttentionStepBench, builds its model and Adam anew each iteration. gemmsOnly replays the twin's tensors, which
+// restore leaves alone.
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -43,6 +48,7 @@ public class W4AttentionStepBench {
     private AttentionSeq2seq model;
     private Adam adam;
     private Tensor xs, ts;
+    private Tensor initial;   // the model's parameter values as built: restore puts them back
     private GemmReplay gemms;
 
     @Setup(Level.Trial)
@@ -53,7 +59,7 @@ public class W4AttentionStepBench {
         xs = Workloads.ids(b, arena, r, V, N, T_IN);
         ts = Workloads.ids(b, arena, r, V, N, T_OUT + 1);
         model = new AttentionSeq2seq(b, V, D, H, Workloads.SEED);
-        adam = new Adam(0.001f);
+        initial = Workloads.snapshot(b, arena, model.store());
         gemms = GemmReplay.record(b, rec -> {
             AttentionSeq2seq twin = new AttentionSeq2seq(rec, V, D, H, Workloads.SEED);
             try (Adam a = new Adam(0.001f)) {
@@ -61,6 +67,16 @@ public class W4AttentionStepBench {
             }
             return twin;
         });
+    }
+
+    /** The model's parameters back to their initial values and a new Adam: each iteration trains from the start. */
+    @Setup(Level.Iteration)
+    public void restore() {
+        Workloads.restore(b, model.store(), initial);
+        if (adam != null) {
+            adam.close();
+        }
+        adam = new Adam(Workloads.LR);
     }
 
     @Benchmark
@@ -73,11 +89,18 @@ public class W4AttentionStepBench {
         gemms.replay();
     }
 
+    /** The trained model, for StepBenchStateTest. */
+    AttentionSeq2seq model() {
+        return model;
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
         gemms.close();
+        if (adam != null) {
+            adam.close();
+        }
         model.close();
-        adam.close();
         arena.close();
         b.close();
     }

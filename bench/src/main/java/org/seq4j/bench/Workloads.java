@@ -4,6 +4,8 @@
 //   W2 one LSTM layer forward + backward: N=64, T=35, D=H=650 (and the scaling sweep over H and T)
 //   W3 LSTM inference: embedding (V=59, D=16) + LSTM (H=256) over T=29 steps for N=1
 //   W4 attention seq2seq training step, date-set sizes: V=59, T=29 in / 10 out, D=16, H=256, N=128
+// The training workloads (W1, W1 GRU, W4) start every JMH iteration from the same state: snapshot() keeps the model's
+// initial parameter values, restore() puts them back (see W1Seq2seqStepBench.restore).
 package org.seq4j.bench;
 
 import java.lang.foreign.Arena;
@@ -19,6 +21,8 @@ import org.seq4j.tensor.Tensor;
 
 final class Workloads {
     static final long SEED = 1984;
+    /** The book's learning rate, the workloads' Adam's (the peers' PeerOps.bookAdam too). */
+    static final float LR = 0.001f;
 
     private Workloads() {
     }
@@ -40,6 +44,27 @@ final class Workloads {
         model.backward();
         adam.clipAndStep(model.store(), maxGrad);   // one reduction over the gradients: the clip's and the check's
         return loss;
+    }
+
+    /** A copy of {@code store}'s flat parameter values, on its backend in {@code arena}: what restore puts back. */
+    static Tensor snapshot(Backend b, Arena arena, ParameterStore store) {
+        Tensor initial = b.allocate(arena, DType.F32, Math.toIntExact(store.values().size()));
+        b.copy(initial, store.values());
+        b.synchronize();
+        return initial;
+    }
+
+    /**
+     * Puts {@code initial} (from {@link #snapshot}) back into {@code store}'s values, in place: the model keeps its
+     * tensors, buffers and packs, so its next step does no first-step work. The gradients are zeroed (Adam's update
+     * left them zero already; this makes it so whatever ran last), and valuesWritten marks copies made from the old
+     * values stale, as the store asks of a write that does not go through it.
+     */
+    static void restore(Backend b, ParameterStore store, Tensor initial) {
+        b.copy(store.values(), initial);
+        store.valuesWritten();
+        store.zeroGrads();
+        b.synchronize();
     }
 
     /** Wx (D, 4H), Wh (H, 4H), b (4H,) named lstm.*, initialised like the book. */
