@@ -65,20 +65,12 @@ public class W1Seq2seqStepBench {
         ts = Workloads.ids(b, arena, r, 13, 128, 5);
         model = new Seq2seq(b, 13, 16, 128, Workloads.SEED);
         initial = Workloads.snapshot(b, arena, model.store());
+        // the recorded step's model and optimizer (restOnly replays Adam's update over its m and v)
         gemms = GemmReplay.record(b, rec -> {
-            Twin twin = new Twin(new Seq2seq(rec, 13, 16, 128, Workloads.SEED), new Adam(0.001f));
+            var twin = new Workloads.Twin<>(new Seq2seq(rec, 13, 16, 128, Workloads.SEED), new Adam(Workloads.LR));
             Workloads.trainStep(twin.model(), twin.adam(), xs, ts, 5f); // what a first step allocates: not recorded
             return twin;
         }, twin -> Workloads.trainStep(twin.model(), twin.adam(), xs, ts, 5f));
-    }
-
-    /** The recorded step's model and optimizer (restOnly replays Adam's update over its m and v). */
-    private record Twin(Seq2seq model, Adam adam) implements AutoCloseable {
-        @Override
-        public void close() {
-            adam.close();
-            model.close();
-        }
     }
 
     /** The model's parameters back to their initial values and a new Adam: each iteration trains from the start. */
@@ -109,6 +101,11 @@ public class W1Seq2seqStepBench {
     /** The trained model, for StepBenchStateTest. */
     Seq2seq model() {
         return model;
+    }
+
+    /** The recording gemmsOnly replays, for StepBenchStateTest. */
+    GemmReplay gemms() {
+        return gemms;
     }
 
     @TearDown(Level.Trial)

@@ -67,6 +67,21 @@ final class Workloads {
         b.synchronize();
     }
 
+    /**
+     * A model and its Adam, closed together (Adam first): the twin whose second step GemmReplay records (two-phase)
+     * and whose tensors, the model's and Adam's m and v, the recording replays until it is closed.
+     */
+    record Twin<M extends Seq2seqModel>(M model, Adam adam) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                adam.close();
+            } finally {
+                model.close();
+            }
+        }
+    }
+
     /** Wx (D, 4H), Wh (H, 4H), b (4H,) named lstm.*, initialised like the book. */
     static ParameterStore lstmParameters(Backend b, int d, int h) {
         return ParameterStore.builder(b)
