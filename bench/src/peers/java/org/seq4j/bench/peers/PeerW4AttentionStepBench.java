@@ -1,9 +1,12 @@
 // W4 on the peer: one training step of the book's AttentionSeq2seq on the date set's sizes (V=59, D=16, H=256,
 // N=128, Tenc=29, Tdec=10; forward + backward + clip by global norm 5.0 + Adam) on PyTorch 2.7.1 CPU through
 // DJL, 2 threads. Pairs with seq4j's W4AttentionStepBench.step (same method name, backend=pytorch).
+// Every iteration trains from the same state: restore builds the model and its Adam anew from the seed, the old
+// ones closed, as in PeerW1Seq2seqStepBench (see there why).
 package org.seq4j.bench.peers;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -34,15 +37,30 @@ public class PeerW4AttentionStepBench {
     @Param({"pytorch"})
     public String backend;
 
-    private PeerAttentionSeq2seq model;
+    private NDManager batch; // holds xs and ts for the whole trial
     private NDArray xs, ts; // (N, Tenc), (N, Tdec + 1)
+    private PeerAttentionSeq2seq model; // built anew each iteration (restore)
 
     @Setup(Level.Trial)
     public void setUp() {
-        model = new PeerAttentionSeq2seq(V, D, H, PeerOps.SEED);
+        batch = PeerOps.newManager();
         var random = new SplittableRandom(PeerOps.SEED + 1);
-        xs = PeerOps.ids(model.manager(), random, V, N, T_ENC);
-        ts = PeerOps.ids(model.manager(), random, V, N, T_DEC + 1);
+        xs = PeerOps.ids(batch, random, V, N, T_ENC);
+        ts = PeerOps.ids(batch, random, V, N, T_DEC + 1);
+    }
+
+    /** The model and its Adam built anew from the seed, the old ones closed: each iteration trains from the start. */
+    @Setup(Level.Iteration)
+    public void restore() {
+        if (model != null) {
+            model.close();
+        }
+        model = new PeerAttentionSeq2seq(V, D, H, PeerOps.SEED);
+    }
+
+    /** The model the steps train, for PeerBenchStateTest. */
+    PeerModel model() {
+        return model;
     }
 
     @Benchmark
@@ -52,6 +70,9 @@ public class PeerW4AttentionStepBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        model.close();
+        if (model != null) {
+            model.close();
+        }
+        batch.close();
     }
 }

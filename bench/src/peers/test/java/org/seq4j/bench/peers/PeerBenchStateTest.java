@@ -1,0 +1,63 @@
+// The peers' training benchmarks start every JMH iteration from the same state, as seq4j's do (StepBenchStateTest):
+// after their iteration setup (restore) the steps repeat the first iteration's losses bit for bit, the old model (and
+// its Adam's state, in its manager) is closed. Runs only under -Ppeers (it loads PyTorch).
+package org.seq4j.bench.peers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+class PeerBenchStateTest {
+    private static final int STEPS = 4;
+
+    /**
+     * Two iterations' setups with STEPS steps after each and STEPS more between (training on without a restore): the
+     * second iteration's losses against the first's, and the first iteration's model closed by the second's setup.
+     */
+    private static void everyIterationStartsAnew(Runnable restore, Supplier<Float> step, Supplier<PeerModel> model) {
+        restore.run();
+        PeerModel first = model.get();
+        float[] losses = steps(step);
+        float[] on = steps(step);
+        assertTrue(on[STEPS - 1] < losses[0], "training on lowers the loss (the restore has something to undo): "
+                + losses[0] + " then " + on[STEPS - 1]);
+        restore.run();
+        assertFalse(first.manager().isOpen(), "the first iteration's model (and its Adam's m and v) left open");
+        assertArrayEquals(losses, steps(step), "the second iteration's losses, bit for bit");
+    }
+
+    private static float[] steps(Supplier<Float> step) {
+        float[] losses = new float[STEPS];
+        for (int i = 0; i < STEPS; i++) {
+            losses[i] = step.get();
+        }
+        return losses;
+    }
+
+    @Test
+    void w1() {
+        var w = new PeerW1Seq2seqStepBench();
+        w.setUp();
+        try {
+            everyIterationStartsAnew(w::restore, w::step, w::model);
+        } finally {
+            w.tearDown();
+        }
+        assertFalse(w.model().manager().isOpen(), "the last model left open by the trial's teardown");
+    }
+
+    @Test
+    void w4() {
+        var w = new PeerW4AttentionStepBench();
+        w.setUp();
+        try {
+            everyIterationStartsAnew(w::restore, w::step, w::model);
+        } finally {
+            w.tearDown();
+        }
+        assertFalse(w.model().manager().isOpen(), "the last model left open by the trial's teardown");
+    }
+}
