@@ -1,12 +1,20 @@
 // W3 on the peer: LSTM inference for one date-format question, Embedding(59, 16) -> LSTM(16 -> 256) over T=29
 // steps for N=1, forward only with autograd off (the attention model's encoder answering one question; the
 // decoder's greedy steps are not included). PyTorch 2.7.1 CPU through DJL, 2 threads.
+//
+// Autograd off is made explicit: noGrad (@Setup(Level.Iteration), run by the benchmark thread itself) calls DJL's
+// JniUtils.setGradMode(false), PyTorch's torch.set_grad_enabled(False), for that thread. PyTorch keeps the mode per
+// thread and starts every thread with it on; DJL turns it off only on the thread that loads the engine (PtEngine
+// .newInstance), and a GradientCollector turns it on and back to what it found. Until now encode relied on JMH's
+// worker being that thread: on any other, the embedding and the LSTM's weights requiring gradients, every forward
+// would have recorded an autograd graph (and kept its saved tensors until the step's manager closed).
 package org.seq4j.bench.peers;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.recurrent.LSTM;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -55,8 +63,17 @@ public class PeerW3LstmInferenceBench {
     }
 
     /**
-     * DJL's engine starts with autograd off and nothing here turns it on, so no graph is recorded; PyTorch's
-     * CPU ops are synchronous, so the hidden states are computed when forward returns.
+     * Autograd off on the thread that runs this iteration (see the top): forward records no graph. Again every
+     * iteration, so a JMH worker other than the one that ran the last is covered too.
+     */
+    @Setup(Level.Iteration)
+    public void noGrad() {
+        JniUtils.setGradMode(false);
+    }
+
+    /**
+     * Autograd is off (noGrad), so no graph is recorded; PyTorch's CPU ops are synchronous, so the hidden states are
+     * computed when forward returns.
      */
     @Benchmark
     public void encode(Blackhole bh) {

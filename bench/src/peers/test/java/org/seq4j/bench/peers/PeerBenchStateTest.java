@@ -1,12 +1,18 @@
 // The peers' training benchmarks start every JMH iteration from the same state, as seq4j's do (StepBenchStateTest):
 // after their iteration setup (restore) the steps repeat the first iteration's losses bit for bit, the old model (and
-// its Adam's state, in its manager) is closed. Runs only under -Ppeers (it loads PyTorch).
+// its Adam's state, in its manager) is closed; and W3's iteration setup turns autograd off on the thread that will
+// run the benchmark, where PyTorch starts it on. Runs only under -Ppeers (it loads PyTorch).
 package org.seq4j.bench.peers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -59,5 +65,28 @@ class PeerBenchStateTest {
             w.tearDown();
         }
         assertFalse(w.model().manager().isOpen(), "the last model left open by the trial's teardown");
+    }
+
+    @Test
+    void w3TurnsAutogradOffOnTheBenchmarksThread() throws InterruptedException, ExecutionException {
+        PeerOps.newManager().close();   // the engine loaded here, on another thread than the benchmark's
+        ExecutorService worker = Executors.newSingleThreadExecutor();
+        try {
+            boolean[] mode = CompletableFuture.supplyAsync(() -> {
+                boolean before = JniUtils.isGradMode();
+                var w = new PeerW3LstmInferenceBench();
+                w.setUp();
+                try {
+                    w.noGrad();
+                    return new boolean[] {before, JniUtils.isGradMode()};
+                } finally {
+                    w.tearDown();
+                }
+            }, worker).get();
+            assertTrue(mode[0], "PyTorch starts a new thread with autograd on (what noGrad is there for)");
+            assertFalse(mode[1], "autograd still on after W3's iteration setup");
+        } finally {
+            worker.shutdown();
+        }
     }
 }
