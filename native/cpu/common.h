@@ -261,6 +261,16 @@ float *thread_sums(void);
 
 /* panels [b, e) of a product (struct gemm_packed_args), in the clone that runs */
 void gemm_packed_part(const void *p, int64_t b, int64_t e);
+/* runs of panels [ranges[i][0], ranges[i][1]) of one product: gemm_packed_part on each, or on AMX at once */
+void gemm_packed_ranges(const struct gemm_packed_args *g, const int64_t (*ranges)[2], int count);
+#ifdef SEQ4J_X86_CLONES
+/* amx.c: whether BF16 products run on AMX here (asked once), panels [b, e) of a BF16 product there, and what
+ * seq4j_cpu_info says of it (NULL: nothing) */
+int amx_bf16_ready(void);
+int amx_bf16_part(const struct gemm_packed_args *g, int64_t b, int64_t e); /* 0: not run (no buffer) */
+int amx_bf16_ranges(const struct gemm_packed_args *g, const int64_t (*ranges)[2], int count);
+const char *amx_note(void);
+#endif
 /* rows [b, e) of a product, all its panels */
 void gemm_packed_rows_part(const void *p, int64_t b, int64_t e);
 

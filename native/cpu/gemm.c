@@ -690,7 +690,11 @@ static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int6
 static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, PK_MR_V3, 1, 2, 2)
 static FMA_OPT void gemm_packed_part_v1(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1, 1)
 void gemm_packed_part(const void *p, int64_t b, int64_t e) {
-    if (cpu_isa == ISA_AVX512) gemm_packed_part_v4(p, b, e);
+    if (cpu_isa == ISA_AVX512) { /* BF16 products (always a as stored, b packed: PK_PART) on AMX where it runs */
+        if (!(((const struct gemm_packed_args *) p)->bf16 && amx_bf16_ready() && amx_bf16_part(p, b, e))) {
+            gemm_packed_part_v4(p, b, e);
+        }
+    }
     else if (cpu_isa == ISA_AVX2) gemm_packed_part_v3(p, b, e);
     else gemm_packed_part_v1(p, b, e);
 }
@@ -699,6 +703,13 @@ FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, PK
 #else
 FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1, 1)
 #endif
+
+void gemm_packed_ranges(const struct gemm_packed_args *g, const int64_t (*ranges)[2], int count) {
+#ifdef SEQ4J_X86_CLONES
+    if (cpu_isa == ISA_AVX512 && g->bf16 && amx_bf16_ready() && amx_bf16_ranges(g, ranges, count)) return;
+#endif
+    for (int i = 0; i < count; i++) gemm_packed_part(g, ranges[i][0], ranges[i][1]);
+}
 
 API int seq4j_packed_preferred(void) {
 #ifdef SEQ4J_X86_CLONES

@@ -71,8 +71,14 @@ API const char *seq4j_cpu_info(void) {
 #else
         const char *kernels = "generic";
 #endif
-        snprintf(info, sizeof info, "seq4j_cpu 0.1 (gcc " __VERSION__ "), kernels: %s%s", kernels,
-                 isa_note != NULL ? isa_note : "");
+#ifdef SEQ4J_X86_CLONES
+        const char *amx = amx_note();
+#else
+        const char *amx = NULL;
+#endif
+        snprintf(info, sizeof info, "seq4j_cpu 0.1 (gcc " __VERSION__ "), kernels: %s%s%s%s", kernels,
+                 isa_note != NULL ? isa_note : "", amx != NULL && amx[0] != ';' ? "; BF16 products on AMX " : "",
+                 amx != NULL ? amx : "");
         done = 1;
     }
     return info;

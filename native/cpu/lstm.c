@@ -384,16 +384,18 @@ static void lstm_forward_team_part(const void *p, int64_t part, int64_t end) {
     part_range(h, PANEL, a->team, (int) part, &u0, &u1);
     for (int64_t s = 0; s < a->t; s++) {
         float *gs = a->gates + s * n * g, *hs = a->hs_out + s * n * h, *cs = a->cs_out + s * n * h;
+        int64_t ranges[4][2]; /* the part's units in each gate: panels of the product */
         for (int64_t gate = 0; gate < 4; gate++) {
             int64_t c0 = gate * h + u0, c1 = gate * h + u1;
             if (a->table != NULL) {
                 gather_columns(gs, a->table, a->ids, s * n, 0, n, a->v, (size_t) g, (size_t) c0, (size_t) (c1 - c0),
                                a->bad);
             }
-            if (s > 0 || !a->skip_first) {
-                struct gemm_packed_args pr = {gs, hs, a->w, n, g, h, h, g, 1.0f, a->bf16, 0, 0};
-                gemm_packed_part(&pr, c0 / PANEL, c1 / PANEL);
-            }
+            ranges[gate][0] = c0 / PANEL, ranges[gate][1] = c1 / PANEL;
+        }
+        if (s > 0 || !a->skip_first) { /* after every gather: the product adds to the rows they wrote */
+            struct gemm_packed_args pr = {gs, hs, a->w, n, g, h, h, g, 1.0f, a->bf16, 0, 0};
+            gemm_packed_ranges(&pr, (const int64_t (*)[2]) ranges, 4);
         }
         struct lstm_forward_args r = {.h_next = hs + n * h, .c_next = cs + n * h, .gates = gs, .c_prev = cs, .n = (int) n,
                                       .h = (int) h};
