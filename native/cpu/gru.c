@@ -267,8 +267,8 @@ static void gru_forward_team_part(const void *p, int64_t part, int64_t end) {
         int recurrent = s > 0 || !a->skip_first;
         if (recurrent) {
             struct gemm_packed_args zr = {gs, hp, a->zr, n, 2 * h, h, h, g, 1.0f, a->bf16, 0, 0};
-            gemm_packed_part(&zr, u0 / PANEL, u1 / PANEL);
-            gemm_packed_part(&zr, (h + u0) / PANEL, (h + u1) / PANEL);
+            const int64_t ranges[2][2] = {{u0 / PANEL, u1 / PANEL}, {(h + u0) / PANEL, (h + u1) / PANEL}}; /* z, r */
+            gemm_packed_ranges(&zr, ranges, 2);
         }
         struct gru_args gates = {.rh = rh, .gates = gs, .h_prev = hp, .n = (int) n, .h = (int) h};
         gru_gates_forward_block(&gates, 0, n, u0, u1);
