@@ -71,11 +71,7 @@ public class W1GruSeq2seqStepBench {
     /** The model's parameters back to their initial values and a new Adam: each iteration trains from the start. */
     @Setup(Level.Iteration)
     public void restore() {
-        Workloads.restore(b, model.store(), initial);
-        if (adam != null) {
-            adam.close();
-        }
-        adam = new Adam(Workloads.LR);
+        adam = Workloads.restore(b, model.store(), initial, adam);
     }
 
     @Benchmark

@@ -68,6 +68,18 @@ final class Workloads {
     }
 
     /**
+     * restore, and a new Adam for the old (closed; null before the first iteration): Adam has no reset, and a new
+     * one starts at t = 0 with m and v zero, made by its first step.
+     */
+    static Adam restore(Backend b, ParameterStore store, Tensor initial, Adam old) {
+        restore(b, store, initial);
+        if (old != null) {
+            old.close();
+        }
+        return new Adam(LR);
+    }
+
+    /**
      * A model and its Adam, closed together (Adam first): the twin whose second step GemmReplay records (two-phase)
      * and whose tensors, the model's and Adam's m and v, the recording replays until it is closed.
      */
