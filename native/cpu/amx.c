@@ -40,7 +40,7 @@ static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
 static void amx_init(void) {
     const char *want = getenv("SEQ4J_CPU_AMX");
     if (want != NULL && strcmp(want, "0") == 0) {
-        amx_why_off = "off (SEQ4J_CPU_AMX=0)";
+        amx_why_off = "; BF16 products on AMX off (SEQ4J_CPU_AMX=0)";
         return;
     }
     unsigned a, b, c, d;
@@ -50,11 +50,11 @@ static void amx_init(void) {
     unsigned xlo, xhi;
     __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0)); /* OSXSAVE: AVX-512's check (choose_isa) implies it */
     if ((xlo & (3u << 17)) != (3u << 17)) {
-        amx_why_off = "off (the OS does not enable the tile state)";
+        amx_why_off = "; BF16 products on AMX off (the OS does not enable the tile state)";
         return;
     }
     if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0) {
-        amx_why_off = "off (the kernel refused the tile state: ARCH_REQ_XCOMP_PERM)";
+        amx_why_off = "; BF16 products on AMX off (the kernel refused the tile state: ARCH_REQ_XCOMP_PERM)";
         return;
     }
     amx_on = 1;
@@ -67,7 +67,7 @@ int amx_bf16_ready(void) {
 
 const char *amx_note(void) {
     pthread_once(&amx_once, amx_init);
-    return amx_on ? "; BF16 products on AMX" : amx_why_off != NULL ? amx_why_off : NULL;
+    return amx_on ? "; BF16 products on AMX" : amx_why_off;
 }
 
 /* the 64-byte tile configuration (palette 1) */
@@ -113,43 +113,9 @@ __attribute__((target("arch=x86-64-v4"))) static void a_tile(uint16_t (*dst)[KT]
     }
 }
 
-/* the calling thread's buffer of A tiles (3 RT rows of KT bf16 per KT of k), grown to the largest k so far; NULL if
- * it cannot be had (the caller then runs the FMA blocks) */
-static pthread_key_t tiles_key;
-static int tiles_key_ok;
-static pthread_once_t tiles_once = PTHREAD_ONCE_INIT;
-struct tiles_buffer {
-    int64_t chunks;
-    uint16_t (*p)[3 * RT][KT];
-};
-static void tiles_free(void *v) {
-    struct tiles_buffer *t = v;
-    free(t->p);
-    free(t);
-}
-static void tiles_key_create(void) {
-    tiles_key_ok = pthread_key_create(&tiles_key, tiles_free) == 0;
-}
+/* the calling thread's A tiles for k of `chunks` KT (thread_scratch); NULL if memory is short */
 static uint16_t (*a_tiles(int64_t chunks))[3 * RT][KT] {
-    pthread_once(&tiles_once, tiles_key_create);
-    if (!tiles_key_ok) return NULL;
-    struct tiles_buffer *t = pthread_getspecific(tiles_key);
-    if (t == NULL) {
-        t = calloc(1, sizeof *t);
-        if (t == NULL) return NULL;
-        if (pthread_setspecific(tiles_key, t) != 0) {
-            free(t);
-            return NULL;
-        }
-    }
-    if (t->chunks < chunks) {
-        size_t bytes = (size_t) chunks * sizeof *t->p; /* k < 2^31: under 2^27 chunks of 960 B */
-        void *p = aligned_alloc(64, bytes);
-        if (p == NULL) return NULL;
-        free(t->p);
-        t->p = p, t->chunks = chunks;
-    }
-    return t->p;
+    return thread_scratch(SCRATCH_AMX_TILES, (size_t) chunks * sizeof(uint16_t[3 * RT][KT])); /* < 2^27 x 960 B */
 }
 
 /*
@@ -163,6 +129,7 @@ static uint16_t (*a_tiles(int64_t chunks))[3 * RT][KT] {
 __attribute__((target("arch=x86-64-v4,amx-tile,amx-bf16"))) int amx_bf16_ranges(const struct gemm_packed_args *g,
                                                                                const int64_t (*ranges)[2], int count) {
     int64_t m = g->m, k = g->k, full = k / KT * KT, tail = k - full, pairs = (k + 1) / 2, tail_pairs = (tail + 1) / 2;
+    if (m <= 0 || k <= 0) return 0; /* nothing to multiply: the FMA blocks' own handling */
     int group = (int) (m < RT ? m : RT);
     uint16_t (*at)[3 * RT][KT] = a_tiles((k + KT - 1) / KT);
     if (at == NULL) return 0;
@@ -231,9 +198,5 @@ __attribute__((target("arch=x86-64-v4,amx-tile,amx-bf16"))) int amx_bf16_ranges(
     }
     _tile_release();
     return 1;
-}
-int amx_bf16_part(const struct gemm_packed_args *g, int64_t b, int64_t e) {
-    const int64_t range[1][2] = {{b, e}};
-    return amx_bf16_ranges(g, range, 1);
 }
 #endif

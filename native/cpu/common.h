@@ -254,21 +254,26 @@ struct gemm_packed_args {
 #define PK_MR_V3 6
 #define PK_MR_AARCH64 6
 
-/* the calling thread's scratch of MC x NC floats for partial sums (gemm.c), or NULL if memory is short */
+/* the calling thread's scratch buffers (gemm.c): one per use, kept for the thread's next call and freed when it ends;
+ * at least `bytes`, 64-byte aligned, contents not kept when it grows; NULL if memory is short */
+enum scratch { SCRATCH_SUMS, SCRATCH_AMX_TILES, SCRATCHES };
+void *thread_scratch(enum scratch which, size_t bytes);
+/* the calling thread's scratch of MC x NC floats for partial sums, or NULL if memory is short */
 #define MC 256
 #define NC 512
-float *thread_sums(void);
+INLINE float *thread_sums(void) {
+    return thread_scratch(SCRATCH_SUMS, (size_t) MC * NC * sizeof(float));
+}
 
 /* panels [b, e) of a product (struct gemm_packed_args), in the clone that runs */
 void gemm_packed_part(const void *p, int64_t b, int64_t e);
 /* runs of panels [ranges[i][0], ranges[i][1]) of one product: gemm_packed_part on each, or on AMX at once */
 void gemm_packed_ranges(const struct gemm_packed_args *g, const int64_t (*ranges)[2], int count);
 #ifdef SEQ4J_X86_CLONES
-/* amx.c: whether BF16 products run on AMX here (asked once), panels [b, e) of a BF16 product there, and what
+/* amx.c: whether BF16 products run on AMX here (asked once), runs of panels of a BF16 product there, and what
  * seq4j_cpu_info says of it (NULL: nothing) */
 int amx_bf16_ready(void);
-int amx_bf16_part(const struct gemm_packed_args *g, int64_t b, int64_t e); /* 0: not run (no buffer) */
-int amx_bf16_ranges(const struct gemm_packed_args *g, const int64_t (*ranges)[2], int count);
+int amx_bf16_ranges(const struct gemm_packed_args *g, const int64_t (*ranges)[2], int count); /* 0: not run */
 const char *amx_note(void);
 #endif
 /* rows [b, e) of a product, all its panels */

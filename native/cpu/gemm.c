@@ -589,33 +589,46 @@ static void v3_dispatch(V3_BLOCK_ARGS, int rows, int np) {
 #define SLICE_FROM 512
 #define KC 256
 
-/* The calling thread's scratch for a chunk's partial sums (MC x NC floats), kept for its next product and freed when
- * the thread ends; NULL if memory is short (the product then sums k in one pass, to the same bits). The embedding
- * scatter-add sums its block of dW there too (a thread runs one part at a time, so the two never overlap). */
-struct sums_buffer {
-    float p[MC * NC];
+/* The calling thread's scratch buffers (thread_scratch, common.h): a chunk's partial sums (SCRATCH_SUMS: the embedding
+ * scatter-add sums its block of dW there too; a thread runs one part at a time, so the two never overlap) and the A
+ * tiles of a BF16 product on AMX (amx.c). One key for all; each buffer grows to the largest asked so far. */
+struct scratch_set {
+    void *p[SCRATCHES];
+    size_t bytes[SCRATCHES];
 };
-static pthread_key_t sums_key;
-static int sums_key_ok;
-static pthread_once_t sums_once = PTHREAD_ONCE_INIT;
+static pthread_key_t scratch_key;
+static int scratch_key_ok;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
-static void sums_key_create(void) {
-    sums_key_ok = pthread_key_create(&sums_key, free) == 0;
+static void scratch_free(void *v) {
+    struct scratch_set *s = v;
+    for (int i = 0; i < SCRATCHES; i++) free(s->p[i]);
+    free(s);
 }
 
-float *thread_sums(void) {
-    pthread_once(&sums_once, sums_key_create);
-    if (!sums_key_ok) return NULL;
-    struct sums_buffer *s = pthread_getspecific(sums_key);
+static void scratch_key_create(void) {
+    scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
+
+void *thread_scratch(enum scratch which, size_t bytes) {
+    pthread_once(&scratch_once, scratch_key_create);
+    if (!scratch_key_ok) return NULL;
+    struct scratch_set *s = pthread_getspecific(scratch_key);
     if (s == NULL) {
-        s = aligned_alloc(64, sizeof *s);
+        s = calloc(1, sizeof *s);
         if (s == NULL) return NULL;
-        if (pthread_setspecific(sums_key, s) != 0) {
+        if (pthread_setspecific(scratch_key, s) != 0) {
             free(s);
             return NULL;
         }
     }
-    return s->p;
+    if (s->bytes[which] < bytes) {
+        void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (p == NULL) return NULL;
+        free(s->p[which]);
+        s->p[which] = p, s->bytes[which] = bytes;
+    }
+    return s->p[which];
 }
 
 /*
@@ -689,12 +702,16 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
 static TARGET_V4 FMA_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, PK_MR_V4, 2, 4, 8)
 static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, PK_MR_V3, 1, 2, 2)
 static FMA_OPT void gemm_packed_part_v1(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1, 1)
+/* whether runs of panels of a BF16 product (always a as stored, b packed: PK_PART) ran on AMX (amx.c); 0: the
+ * clone's blocks are to run them */
+static int on_amx(const struct gemm_packed_args *g, const int64_t (*ranges)[2], int count) {
+    return cpu_isa == ISA_AVX512 && g->bf16 && amx_bf16_ready() && amx_bf16_ranges(g, ranges, count);
+}
+
 void gemm_packed_part(const void *p, int64_t b, int64_t e) {
-    if (cpu_isa == ISA_AVX512) { /* BF16 products (always a as stored, b packed: PK_PART) on AMX where it runs */
-        if (!(((const struct gemm_packed_args *) p)->bf16 && amx_bf16_ready() && amx_bf16_part(p, b, e))) {
-            gemm_packed_part_v4(p, b, e);
-        }
-    }
+    const int64_t range[1][2] = {{b, e}};
+    if (on_amx(p, range, 1)) return;
+    if (cpu_isa == ISA_AVX512) gemm_packed_part_v4(p, b, e);
     else if (cpu_isa == ISA_AVX2) gemm_packed_part_v3(p, b, e);
     else gemm_packed_part_v1(p, b, e);
 }
@@ -706,7 +723,7 @@ FMA_OPT void gemm_packed_part(const void *p, int64_t b, int64_t e) PK_PART(4, 2,
 
 void gemm_packed_ranges(const struct gemm_packed_args *g, const int64_t (*ranges)[2], int count) {
 #ifdef SEQ4J_X86_CLONES
-    if (cpu_isa == ISA_AVX512 && g->bf16 && amx_bf16_ready() && amx_bf16_ranges(g, ranges, count)) return;
+    if (on_amx(g, ranges, count)) return;
 #endif
     for (int i = 0; i < count; i++) gemm_packed_part(g, ranges[i][0], ranges[i][1]);
 }

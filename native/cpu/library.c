@@ -76,9 +76,8 @@ API const char *seq4j_cpu_info(void) {
 #else
         const char *amx = NULL;
 #endif
-        snprintf(info, sizeof info, "seq4j_cpu 0.1 (gcc " __VERSION__ "), kernels: %s%s%s%s", kernels,
-                 isa_note != NULL ? isa_note : "", amx != NULL && amx[0] != ';' ? "; BF16 products on AMX " : "",
-                 amx != NULL ? amx : "");
+        snprintf(info, sizeof info, "seq4j_cpu 0.1 (gcc " __VERSION__ "), kernels: %s%s%s", kernels,
+                 isa_note != NULL ? isa_note : "", amx != NULL ? amx : "");
         done = 1;
     }
     return info;
