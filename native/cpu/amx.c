@@ -38,14 +38,14 @@ static const char *amx_why_off; /* why not, for seq4j_cpu_info; NULL while on or
 static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
 
 static void amx_init(void) {
+    unsigned a, b, c, d;
+    if (cpu_isa != ISA_AVX512 || !__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 22)) || !(d & (1u << 24))) {
+        return; /* no AMX-BF16 and AMX-TILE here, or a clone below AVX-512 forced: nothing to say, asked or not */
+    }
     const char *want = getenv("SEQ4J_CPU_AMX");
     if (want != NULL && strcmp(want, "0") == 0) {
         amx_why_off = "; BF16 products on AMX off (SEQ4J_CPU_AMX=0)";
         return;
-    }
-    unsigned a, b, c, d;
-    if (cpu_isa != ISA_AVX512 || !__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 22)) || !(d & (1u << 24))) {
-        return; /* no AMX-BF16 and AMX-TILE here, or a clone below AVX-512 forced: nothing to say */
     }
     unsigned xlo, xhi;
     __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0)); /* OSXSAVE: AVX-512's check (choose_isa) implies it */
