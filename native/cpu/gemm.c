@@ -106,8 +106,8 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  * x 512 x 128, slower than sgemm: hence seq4j_packed_preferred. On an AVX2-only Zen 3 (2 threads, rough), the v3 blocks
  * against OpenBLAS's Zen (Haswell) sgemm: 128 x 512 x 128 146 / 231 us, 128 x 128 x 512 from Wh^T 127 / 174, 64 x 2600
  * x 650 1.28 / 2.30 ms, 1 x 1024 x 256 10 / 14 us (BF16 7.7), 1 x 2600 x 650 55 / 66 us (BF16 40); seq4j_gemm_tn there
- * lost (128 x 512 x 896 1.74 / 1.17 ms: dA's rows 2 KiB apart keep a block's slice of B out of L1), so only the v4
- * clone uses it.
+ * lost as it read dA (128 x 512 x 896 1.74 / 1.17 ms: dA's rows 2 KiB apart keep a block's slice of B out of L1); it
+ * packs dA first there now (TN_PACK_ROWS_V3): 0.82-0.91x sgemm's time alone at W1's shapes, even inside its step.
  * What is packed: Wh for a forward's h_{t-1} Wh, Wh^T for a backward's dA_t Wh^T (both reused T times). The weight
  * gradients dWh = Hprev^T dA and dWx = x^T dA (dA (T*N, 4H) used once or twice) run the same blocks without a pack
  * (seq4j_gemm_tn): a's strides swapped, and each row of a block's panels loaded from dA as stored, PANEL floats a
@@ -730,7 +730,7 @@ void gemm_packed_ranges(const struct gemm_packed_args *g, const int64_t (*ranges
 
 API int seq4j_packed_preferred(void) {
 #ifdef SEQ4J_X86_CLONES
-    return cpu_isa == ISA_AVX512 ? 2 : cpu_isa == ISA_AVX2 ? 1 : 0;
+    return cpu_isa == ISA_AVX512 ? 3 : cpu_isa == ISA_AVX2 ? 2 : 0;
 #else
     return 0;
 #endif
@@ -797,6 +797,13 @@ API void seq4j_gemm_packed(int threads, float *c, const float *a, const void *b,
  * 13 x 256 179 against 348 (packed_bench, 2 threads; sgemm 183 and 374).
  */
 #define TN_PACK_ROWS 256
+/* The v3 clone packs b from 32 rows of c on: reading dA as stored, rows 2 KiB apart kept a block's slice of b out of
+ * L1 (128 x 512 x 896 1.74 against sgemm's 1.17 ms, twelfth pass). Packed first, on an AVX2-only Zen 3 (packed_bench,
+ * 2 threads, two runs, us, as stored / packed first / OpenBLAS Zen sgemm TN): 128 x 512 x 896 1045-1066 / 755-948 /
+ * 826-1145, 128 x 512 x 768 812-893 / 626-652 / 766-837, 128 x 512 x 640 687-695 / 536-604 / 604-722, 64 x 512 x 896
+ * 457-567 / 429-440 / 506-702, 32 x 512 x 896 254-321 / 237-242 / 348-390; 16 x 512 x 896 105-112 / 134-145 /
+ * 225-253: below 32 rows the pack costs more than it saves */
+#define TN_PACK_ROWS_V3 32
 #define TN_PACK_MAX (INT64_C(1) << 24) /* 64 MiB */
 
 /* The buffer for seq4j_gemm_tn's packs: one for the process, grown to the largest pack and kept, used by one call at a
@@ -852,7 +859,8 @@ API void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, in
     int64_t panels = ((int64_t) n + PANEL - 1) / PANEL;
     int64_t pack = seq4j_packed_floats(k, n, SEQ4J_PACKED_F32);
     /* b packed, a read transposed over the panels: for many rows and a long k, or where the last panel is partial */
-    if (((m >= TN_PACK_ROWS && k > SLICE_FROM) || n % PANEL != 0) && pack <= TN_PACK_MAX) {
+    if (((m >= TN_PACK_ROWS && k > SLICE_FROM) || n % PANEL != 0 || (cpu_isa == ISA_AVX2 && m >= TN_PACK_ROWS_V3))
+        && pack <= TN_PACK_MAX) {
         struct gemm_packed_args over = {c, a, NULL, m, n, k, lda, ldc, beta, 0, 0, 1};
         if (tn_packed(threads, &over, b, ldb, pack, panels)) return;
     }

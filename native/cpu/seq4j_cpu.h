@@ -110,11 +110,12 @@ void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n,
 void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb,
                    int ldc, float beta);
 
-/* Which of the packed kernels beat OpenBLAS on this CPU, so that a backend uses them: 2 for the x86-64-v4 clone
- * (seq4j_gemm_packed at a recurrent layer's shapes, and seq4j_gemm_tn for the weight gradients), 1 for v3 (AVX2 +
- * FMA: seq4j_gemm_packed; seq4j_gemm_tn measured 1.3-1.5 times sgemm's time there), 0 for baseline x86-64 and
- * aarch64 (not measured): a backend then keeps B row-major and calls seq4j_sgemm. Figures in bench/RESULTS.md
- * (bench/c/packed_bench.c). The kernels are correct on every clone either way. */
+/* Which of the packed kernels beat OpenBLAS on this CPU, so that a backend uses them: 3 for the x86-64-v4 clone
+ * (seq4j_gemm_packed at a recurrent layer's shapes, seq4j_gemm_tn for the weight gradients, and both on any product
+ * where OpenBLAS runs 256-bit kernels beside them), 2 for v3 (AVX2 + FMA: seq4j_gemm_packed, and seq4j_gemm_tn where c is
+ * narrow or has few rows: OpenBlasBackend.gemmTnPays gives the figures), 0 for baseline x86-64 and aarch64 (not measured): a backend then keeps B row-major and calls
+ * seq4j_sgemm. Figures in bench/RESULTS.md (bench/c/packed_bench.c). The kernels are correct on every clone either
+ * way. */
 int seq4j_packed_preferred(void);
 
 /* c (m, n) = a (m, k) B + beta c, B packed by seq4j_pack with the same (k, n, precision); a and c row-major with

@@ -420,6 +420,8 @@ static void gemm_packed(int threads) {
                        {9, 40, 1025, 0}, {2, 70, 1281, 0}, {1, 77, 1100, 1}, {17, 33, 1300, 0},
                        /* rows and k enough for seq4j_gemm_tn to pack w first (TN_PACK_ROWS, SLICE_FROM) */
                        {260, 70, 600, 0},
+                       /* whole panels, from 32 rows: the v3 clone's seq4j_gemm_tn packs w first (TN_PACK_ROWS_V3) */
+                       {48, 64, 90, 0}, {33, 32, 700, 0},
                        /* one panel of c, split by rows (W1's output layer; 200 rows: a part ends off the row blocks) */
                        {512, 13, 128, 0}, {200, 9, 50, 1}};
     const float gap = 12345.0f; /* the sentinel between the rows of a strided a, w or c */

@@ -347,9 +347,17 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     /**
      * Whether C = A^T B goes to seq4j_gemm_tn (the packed product's blocks reading B as stored) rather than sgemm:
-     * the layers' weight gradients h^T dA, (H, 4H) over k = T*N. Only on the AVX-512 kernels (seq4j_packed_preferred 2;
-     * the AVX2 clone's blocks took 1.3-1.5x sgemm's time at W1's two shapes, bench/RESULTS.md), and
+     * the layers' weight gradients h^T dA, (H, 4H) over k = T*N. On the AVX-512 kernels (seq4j_packed_preferred 3)
      * only for m <= 512 rows and 64 <= n <= 2048 columns (H = 16 to 512), where its blocks beat OpenBLAS's sgemm TN.
+     * On the AVX2 ones (2) for a narrow c whose last panel is partial (8 or more columns, no multiple of 16: the
+     * output layers' dW, b packed first), or one of fewer than 32 rows and 64 to 2048 columns (b read as stored). On
+     * an AVX2-only Zen 3 (packed_bench, 2 threads, two runs, against OpenBLAS's Zen sgemm TN): 128 x 13 x 512 21-35
+     * against 32-49 us (W1's output dW; inside W1's step, Profile w1, five alternating runs: median 0.59x), 512 x 59
+     * x 1280 644-924 against 721-989 us, 256 x 59 x 3712 0.92-1.05 against 1.16-1.18 ms, 16 x 512 x 896 151-189
+     * against 295-451 us; but 16 x 4 x 896 17-29 against 9-11 us. Whole panels from 32 rows, which it packs first
+     * there, beat sgemm alone (128 x 512 x 768 626-652 against 766-837 us) but not inside W1's step (its two dWh,
+     * five alternating runs: median 0.995x), and lose past W1's size (256 x 1024 x 1280 5.3-6.3 against 4.4-5.2 ms):
+     * sgemm keeps them.
      * bench/c/packed_bench.c, 2 threads, Zen 4, a shared machine (rough), tn against sgemm: 128 x 512 x 896 (W1's
      * encoder dWh) 658 against 1004 us, 128 x 512 x 512 303 / 401, 16 x 512 x 896 68 / 197, 128 x 64 x 512 39 / 67,
      * 256 x 1024 x 896 2.40 / 2.61 ms, 512 x 2048 x 896 18.9 / 21.8 ms; in W1's step (Profile w1, alternating
@@ -374,7 +382,13 @@ public final class OpenBlasBackend extends AbstractBackend {
         if (NativePacked.WIDE) {
             return true;
         }
-        return m <= 512 && n >= 64 && n <= 2048 && NativePacked.GEMM_TN;
+        if (!NativePacked.GEMM_TN) {
+            return false;
+        }
+        if (NativePacked.LEVEL == 2) {
+            return n % 16 != 0 && n >= 8 || m < 32 && n >= 64 && n <= 2048;
+        }
+        return m <= 512 && n >= 64 && n <= 2048;
     }
 
     /**
@@ -580,15 +594,17 @@ public final class OpenBlasBackend extends AbstractBackend {
 
     /** Read on first use, after a constructor has loaded the library. */
     private static final class NativePacked {
+        /** 3: the AVX-512 clone, 2: the AVX2 one, 0: neither (native/cpu/seq4j_cpu.h). */
         static final int LEVEL = seq4j_cpu_h.seq4j_packed_preferred();
-        static final boolean PREFERRED = LEVEL >= 1;
-        static final boolean GEMM_TN = LEVEL >= 2;
+        static final boolean PREFERRED = LEVEL >= 2;
+        /** seq4j_gemm_tn at the shapes gemmTnPays names, unless -Dseq4j.gemm=openblas keeps them on sgemm. */
+        static final boolean GEMM_TN = LEVEL >= 2 && !gemmOnOpenBlasOnly();
         /**
          * The AVX-512 kernels run while OpenBLAS runs 256-bit ones (its core is none of its AVX-512 ones: for
          * instance OPENBLAS_CORETYPE=Haswell, or an OpenBLAS built without them), unless -Dseq4j.gemm=openblas
          * keeps every dense product on sgemm.
          */
-        static final boolean WIDE = GEMM_TN && !gemmOnOpenBlasOnly()
+        static final boolean WIDE = LEVEL >= 3 && GEMM_TN
                 && !OpenBlasLibrary.coreName().toLowerCase(Locale.ROOT)
                         .matches(".*(skylakex|cooperlake|sapphirerapids).*");
 
