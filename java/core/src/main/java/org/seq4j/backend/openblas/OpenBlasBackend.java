@@ -349,7 +349,7 @@ public final class OpenBlasBackend extends AbstractBackend {
      * Whether C = A^T B goes to seq4j_gemm_tn (the packed product's blocks reading B as stored) rather than sgemm:
      * the layers' weight gradients h^T dA, (H, 4H) over k = T*N. On the AVX-512 kernels (seq4j_packed_preferred 3)
      * only for m <= 512 rows and 64 <= n <= 2048 columns (H = 16 to 512), where its blocks beat OpenBLAS's sgemm TN.
-     * On the AVX2 ones (2) for a narrow c whose last panel is partial (8 or more columns, no multiple of 16: the
+     * On the AVX2 ones (2) for a narrow c whose last panel is partial (8 to 63 columns, no multiple of 16: the
      * output layers' dW, b packed first), or one of fewer than 32 rows and 64 to 2048 columns (b read as stored). On
      * an AVX2-only Zen 3 (packed_bench, 2 threads, two runs, against OpenBLAS's Zen sgemm TN): 128 x 13 x 512 21-35
      * against 32-49 us (W1's output dW; inside W1's step, Profile w1, five alternating runs: median 0.59x), 512 x 59
@@ -357,7 +357,8 @@ public final class OpenBlasBackend extends AbstractBackend {
      * against 295-451 us; but 16 x 4 x 896 17-29 against 9-11 us. Whole panels from 32 rows, which it packs first
      * there, beat sgemm alone (128 x 512 x 768 626-652 against 766-837 us) but not inside W1's step (its two dWh,
      * five alternating runs: median 0.995x), and lose past W1's size (256 x 1024 x 1280 5.3-6.3 against 4.4-5.2 ms):
-     * sgemm keeps them.
+     * sgemm keeps them, and W2's 650 x 2600 x 2240, whose last panel is partial too (routed to it by mistake for a
+     * day, W2 fell from 0.95-0.98 of sgemm's rate to 0.76: targets-zen3-31).
      * bench/c/packed_bench.c, 2 threads, Zen 4, a shared machine (rough), tn against sgemm: 128 x 512 x 896 (W1's
      * encoder dWh) 658 against 1004 us, 128 x 512 x 512 303 / 401, 16 x 512 x 896 68 / 197, 128 x 64 x 512 39 / 67,
      * 256 x 1024 x 896 2.40 / 2.61 ms, 512 x 2048 x 896 18.9 / 21.8 ms; in W1's step (Profile w1, alternating
@@ -386,7 +387,7 @@ public final class OpenBlasBackend extends AbstractBackend {
             return false;
         }
         if (NativePacked.LEVEL == 2) {
-            return n % 16 != 0 && n >= 8 || m < 32 && n >= 64 && n <= 2048;
+            return n >= 8 && n < 64 && n % 16 != 0 || m < 32 && n >= 64 && n <= 2048;
         }
         return m <= 512 && n >= 64 && n <= 2048;
     }
