@@ -380,16 +380,22 @@ public final class OpenBlasBackend extends AbstractBackend {
      * measured there since.
      */
     private static boolean gemmTnPays(int m, int n) {
-        if (NativePacked.WIDE) {
+        return gemmTnPays(NativePacked.GEMM_TN ? NativePacked.LEVEL : 0, NativePacked.WIDE, m, n);
+    }
+
+    /**
+     * The rule of {@link #gemmTnPays(int, int)} for a level of seq4j_packed_preferred (0 where -Dseq4j.gemm=openblas
+     * keeps the products on sgemm) and NativePacked.WIDE; package-private for its test.
+     */
+    static boolean gemmTnPays(int level, boolean wide, int m, int n) {
+        if (wide) {
             return true;
         }
-        if (!NativePacked.GEMM_TN) {
-            return false;
-        }
-        if (NativePacked.LEVEL == 2) {
-            return n >= 8 && n < 64 && n % 16 != 0 || m < 32 && n >= 64 && n <= 2048;
-        }
-        return m <= 512 && n >= 64 && n <= 2048;
+        return switch (level) {
+            case 2 -> n >= 8 && n < 64 && n % 16 != 0 || m < 32 && n >= 64 && n <= 2048;
+            case 3 -> m <= 512 && n >= 64 && n <= 2048;
+            default -> false;
+        };
     }
 
     /**
