@@ -107,7 +107,8 @@ API void seq4j_sgemv(int threads, int trans, int rows, int cols, float alpha, co
  * against OpenBLAS's Zen (Haswell) sgemm: 128 x 512 x 128 146 / 231 us, 128 x 128 x 512 from Wh^T 127 / 174, 64 x 2600
  * x 650 1.28 / 2.30 ms, 1 x 1024 x 256 10 / 14 us (BF16 7.7), 1 x 2600 x 650 55 / 66 us (BF16 40); seq4j_gemm_tn there
  * lost as it read dA (128 x 512 x 896 1.74 / 1.17 ms: dA's rows 2 KiB apart keep a block's slice of B out of L1); it
- * packs dA first there now (TN_PACK_ROWS_V3): 0.82-0.91x sgemm's time alone at W1's shapes, even inside its step.
+ * packs dA first there now (TN_PACK_ROWS_V3): 0.82-0.91x sgemm's time alone at W1's shapes, about even with it
+ * inside W1's step.
  * What is packed: Wh for a forward's h_{t-1} Wh, Wh^T for a backward's dA_t Wh^T (both reused T times). The weight
  * gradients dWh = Hprev^T dA and dWx = x^T dA (dA (T*N, 4H) used once or twice) run the same blocks without a pack
  * (seq4j_gemm_tn): a's strides swapped, and each row of a block's panels loaded from dA as stored, PANEL floats a

@@ -102,20 +102,20 @@ void seq4j_pack(int threads, void *dst, const float *w, int trans, int k, int n,
 /* c (m, n) = a^T b + beta c, a stored (k, m) with row stride lda (>= m), b (k, n) row-major with row stride ldb (>= n)
  * (sgemm's TN): seq4j_gemm_packed's blocks, bit for bit its result for a^T and b packed F32 (k = 0 gives c = beta c,
  * not read when beta = 0; m or n = 0 computes nothing; smaller strides compute nothing: the Java side refuses them).
- * Split by panels across the pool, or by rows where c has too few panels. b is read as stored, or first packed (to the same bits) where n is not a multiple
- * of 16 or c has 256 rows or more and k more than 512: into a buffer the process keeps, grown to the largest such
- * pack up to 64 MiB (a call that finds it in use packs into its own). A k of more than 512 rows is summed in slices
- * that stay in cache, to the same bits as one pass; each thread that runs a part of such a product keeps 512 KiB of
- * scratch for the partial sums until it ends. */
+ * Split by panels across the pool, or by rows where c has too few panels. b is read as stored, or first packed (to the
+ * same bits) where n is not a multiple of 16, c has 256 rows or more and k more than 512, or (the v3 clone) c has 32
+ * rows or more: into a buffer the process keeps, grown to the largest such pack up to 64 MiB (a call that finds it in
+ * use packs into its own). A k of more than 512 rows is summed in slices that stay in cache, to the same bits as one
+ * pass; each thread that runs a part of such a product keeps 512 KiB of scratch for the partial sums until it ends. */
 void seq4j_gemm_tn(int threads, float *c, const float *a, const float *b, int m, int n, int k, int lda, int ldb,
                    int ldc, float beta);
 
 /* Which of the packed kernels beat OpenBLAS on this CPU, so that a backend uses them: 3 for the x86-64-v4 clone
  * (seq4j_gemm_packed at a recurrent layer's shapes, seq4j_gemm_tn for the weight gradients, and both on any product
- * where OpenBLAS runs 256-bit kernels beside them), 2 for v3 (AVX2 + FMA: seq4j_gemm_packed, and seq4j_gemm_tn where c is
- * narrow or has few rows: OpenBlasBackend.gemmTnPays gives the figures), 0 for baseline x86-64 and aarch64 (not measured): a backend then keeps B row-major and calls
- * seq4j_sgemm. Figures in bench/RESULTS.md (bench/c/packed_bench.c). The kernels are correct on every clone either
- * way. */
+ * where OpenBLAS runs 256-bit kernels beside them), 2 for v3 (AVX2 + FMA: seq4j_gemm_packed, and seq4j_gemm_tn where
+ * c is narrow or has few rows: OpenBlasBackend.gemmTnPays gives the figures), 0 for baseline x86-64 and aarch64 (not
+ * measured): a backend then keeps B row-major and calls seq4j_sgemm. Figures in bench/RESULTS.md
+ * (bench/c/packed_bench.c). The kernels are correct on every clone either way. */
 int seq4j_packed_preferred(void);
 
 /* c (m, n) = a (m, k) B + beta c, B packed by seq4j_pack with the same (k, n, precision); a and c row-major with

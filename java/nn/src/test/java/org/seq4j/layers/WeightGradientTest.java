@@ -1,6 +1,7 @@
 // TimeLSTM's and TimeGRU's weight gradients (dWx, dWh; GRU: dWh's gate blocks and dWhh over dA's strided candidate
-// columns), which the CPU backend computes on its AVX-512 and AVX2 kernels with seq4j_gemm_tn (OpenBlasBackend.gemmTnPays),
-// against the reference: with an input xs, and folded into an embedding, over passes that accumulate.
+// columns), which the CPU backend computes on its AVX-512 and AVX2 kernels with seq4j_gemm_tn
+// (OpenBlasBackend.gemmTnPays), against the reference: with an input xs, and folded into an embedding, over passes that
+// accumulate.
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
