@@ -8,11 +8,15 @@ import org.seq4j.backend.Transpose;
 import org.seq4j.tensor.Tensor;
 
 /**
- * When to fold, and the table. Projecting through the table costs V rows of E Wx once, the plain path T*N rows
- * per forward, so the table pays when V < T*N (every forward of training computes it anew, the weights having
- * moved) or when the weights stay unchanged over forwards of more than V tokens in all (inference: an encoder run
- * question after question; rent until the rent paid passes the price, then buy). While E, Wx and b keep the versions
- * the table was computed at, a forward only gathers its rows.
+ * When to fold, and the table. Projecting through the table costs V rows of E Wx, the plain path T*N rows per
+ * forward. Whether a forward folds is a rule of its shape alone ({@link #folds}): where the vocabulary has fewer rows
+ * than the forward has tokens (cheaper outright: training computes the table anew at every step, the weights having
+ * moved), or where E is small (V*D at most {@link #SMALL}: the date model's 59 x 16, the addition model's 13 x 16),
+ * whose table costs little to make once and then serves every later forward over unchanged weights with a gather
+ * (inference: questions one at a time, a decoder a token at a time). The two paths add in different orders, so a
+ * rule that also counted the tokens of earlier forwards (rent to buy, until 2026-12-03) made a model's later answers
+ * differ in the last bits from its first; by shape, the same input gives the same bits at every call. While E, Wx and
+ * b keep the versions the table was computed at, a forward only gathers its rows.
  */
 final class FoldedInput implements AutoCloseable {
     private final Backend backend;
@@ -24,9 +28,6 @@ final class FoldedInput implements AutoCloseable {
     private Tensor scatter;       // (V, G) the backward's dA summed per token id
     private Parameter tableE;     // the E the table holds E Wx + b of, null while it holds nothing
     private long tableEv, tableWxv, tableBv;
-    private Parameter seenE;      // the weights of the forwards (E, versions) since they last changed ...
-    private long seenEv, seenWxv, seenBv;
-    private long rows;            // ... and the tokens those forwards projected
 
     FoldedInput(Backend backend, Parameter Wx, Parameter b) {
         this.backend = backend;
@@ -43,24 +44,21 @@ final class FoldedInput implements AutoCloseable {
     }
 
     /**
-     * Whether a forward of {@code tokens} ids looked up in E should go through the table (then table(E) gives it);
-     * counts the tokens towards the table's price otherwise.
+     * The most entries V*D of E whose forwards always fold, however few tokens they have. The table then costs at most
+     * SMALL * G multiply-adds to make (4 M at the date model's G = 1024, tens of microseconds), which a forward over
+     * weights that moved (training with V >= T*N) pays every time, with the backward's products over V rows instead
+     * of T*N; a forward over kept weights only gathers.
      */
-    boolean pays(Parameter E, long tokens) {
-        if (current(E)) {
-            return true;
-        }
-        long ev = E.version().get(), wxv = Wx.version().get(), bv = b.version().get();
-        if (seenE == E && seenEv == ev && seenWxv == wxv && seenBv == bv) {
-            rows = Math.addExact(rows, tokens);
-        } else {
-            seenE = E;
-            seenEv = ev;
-            seenWxv = wxv;
-            seenBv = bv;
-            rows = tokens;
-        }
-        return E.dim(0) < rows;
+    static final long SMALL = 4096;
+
+    /**
+     * Whether a forward of {@code tokens} ids looked up in E goes through the table (then {@link #table} gives it):
+     * fewer vocabulary rows than tokens, or a small E (see {@link #SMALL}). A rule of the shapes alone, never of
+     * the forwards before: the same forward gives the same bits at every call.
+     */
+    static boolean folds(Parameter E, long tokens) {
+        long v = E.dim(0);
+        return v < tokens || v * E.dim(1) <= SMALL;
     }
 
     /** The table (V, G) E Wx + b for E as it is now, computed first if it holds anything else. */

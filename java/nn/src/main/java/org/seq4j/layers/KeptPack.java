@@ -1,7 +1,18 @@
 // Column blocks of a parameter packed in one precision (Backend.pack) and kept: packed by the first current() and
 // again only when the parameter's version moved since (an optimizer step, a load), so a product never multiplies by
 // stale weights. The recurrent layers' F32 Wh (packed once per training step, once for all of inference) and the
-// opt-in bf16 inference copy (InferenceWeights) are both one of these. pays() says when packing is worth it.
+// opt-in bf16 inference copy (InferenceWeights) are both one of these; packs() is the backward's rule for Wh^T.
+//
+// Which product a pass makes depends on the pass alone, never on the calls before it: the packed product and the
+// backend's plain gemm add in different orders on the CPU clones whose packed product is seq4j's own (AVX2, AVX-512),
+// and a rule that counted earlier forwards (rent to buy, until 2026-12-03: pack once the products over unchanged
+// weights would have paid for it) made a model's first answers differ in the last bits from its later answers to the
+// same question. Every forward pass with a product now multiplies by the pack (its layer's rule of rows aside:
+// TimeAffine packs for forwards of at most 128 rows), made by the first pass over the weights as they are: the same
+// bits on every call. What that costs: a pack per version for a layer whose weights change after a single
+// pass (TimeAffine's forwards of at most 128 rows in training, a recurrent layer trained on one row of fewer than eight
+// steps), about one product's time at several rows, where OpenBLAS's sgemm packs the same weights inside the call
+// anyway, and three at one row; and the kept copy's memory from the first such pass on.
 package org.seq4j.layers;
 
 import java.lang.foreign.Arena;
@@ -30,8 +41,6 @@ final class KeptPack implements AutoCloseable {
     private Arena arena;
     private PackedMatrix[] packed;      // one per block, or null before the first current()
     private long packedVersion;
-    private long seenVersion = -1;      // the version of the forwards since the parameter last changed ...
-    private long rent;                  // ... and the products they made without a pack
 
     /** {@code blocks} of {@code source} (all {@code rows} rows), packed in {@code precision} by the first current(). */
     KeptPack(Backend backend, Parameter source, int rows, PackedMatrix.Precision precision, Block... blocks) {
@@ -43,33 +52,13 @@ final class KeptPack implements AutoCloseable {
     }
 
     /**
-     * Whether a pass of {@code products} products over {@code n} rows should multiply by the packed blocks
-     * ({@link #current()}); counts the products towards the pack's price otherwise. Free while the blocks hold the
-     * parameter as it is now. Else rent to buy, as {@link FoldedInput}: the products made since the parameter last
-     * changed, this pass's included, against what a pack costs ({@link #packs}). Training moves the weights at every
-     * step, so only a pass's own products count there; generation, one step a forward over unchanged weights, packs
-     * once the steps so far would have paid for it, and every later step reads the kept pack.
-     */
-    boolean pays(int products, int n) {
-        long version = source.version().get();
-        if (packed != null && packedVersion == version) {
-            return true;
-        }
-        if (seenVersion == version) {
-            rent = Math.addExact(rent, products);
-        } else {
-            seenVersion = version;
-            rent = products;
-        }
-        return products > 0 && packs(rent, n);
-    }
-
-    /**
-     * Whether {@code products} recurrent products over {@code n} rows pay for packing the weights first. Several
-     * rows: packing costs about one pass over Wh and saves the backend's re-packing at every product, so two
-     * products pay. One row (N = 1 inference): the backend packs nothing for a matrix-vector product, but the packed
-     * one reads Wh in the order it is stored in, twice as fast (bench/c/packed_bench.c, 1 x 1024 x 256 on the AVX-512
-     * clone: 6.2 against 12.2 us) while a pack costs about three such products (35 us), so from eight products on.
+     * Whether a backward's {@code products} products over {@code n} rows pay for packing the transposed weights
+     * first (the backward's pack is not kept: the weights move right after it). Several rows: packing costs about
+     * one pass over Wh and saves the backend's re-packing at every product, so two products pay. One row: the
+     * backend packs nothing for a matrix-vector product, but the packed one reads Wh in the order it is stored in,
+     * twice as fast (bench/c/packed_bench.c, 1 x 1024 x 256 on the AVX-512 clone: 6.2 against 12.2 us) while a pack
+     * costs about three such products (35 us), so from eight products on. A rule of the pass's shape alone: the same
+     * backward gives the same bits at every call.
      */
     static boolean packs(long products, int n) {
         return n >= 2 ? products >= 2 : products >= 8;

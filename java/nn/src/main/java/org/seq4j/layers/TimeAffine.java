@@ -1,8 +1,9 @@
 // The book's TimeAffine: one GEMM over all T*N rows, out = x W + b. With transposedW the weight is
 // stored (V, D) and used as W^T, which is how BetterRnnlm ties the output layer to the embedding.
-// Generation calls it with a few rows at a time over unchanged weights (a decoder step): there W (not transposed) is
-// packed once the calls would have paid for it (KeptPack.pays, as the recurrent layers' Wh) and kept, so that the
-// backend does not re-pack it inside every small sgemm.
+// Generation calls it with a few rows at a time over unchanged weights (a decoder step): every forward of at most
+// PACKED_ROWS rows multiplies by W (not transposed) packed by the first of them and kept (KeptPack, as the recurrent
+// layers' Wh), so the backend does not re-pack it inside every small sgemm, and a forward gives the same bits whatever
+// forwards came before it.
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
@@ -99,7 +100,7 @@ public final class TimeAffine implements AutoCloseable {
         int m = t * n;
         if (transposedW) {
             backend.gemm(Transpose.NO, Transpose.YES, m, V, D, 1f, x, D, W.value(), D, 0f, out, V);
-        } else if (m <= PACKED_ROWS && packedW.pays(1, m)) {
+        } else if (m <= PACKED_ROWS) {
             backend.gemmPacked(m, out, V, x, D, packedW.current()[0], 0f);
         } else {
             backend.gemm(Transpose.NO, Transpose.NO, m, V, D, 1f, x, D, W.value(), V, 0f, out, V);

@@ -11,11 +11,11 @@
 // dWx, dWh[:, :2H] (over h_prev of every step), dWhh (over r*h of every step), and db.
 //
 // h0 sits in front of hs in one (T+1, N, H) buffer, so h_prev of every step is the contiguous slice [0, T).
-// Fed by an embedding with fewer rows V than tokens T*N (or over unchanged weights, FoldedInput), the input
+// Fed by an embedding with fewer rows V than tokens T*N (or a small one, FoldedInput.folds), the input
 // projection is folded into the embedding exactly as in TimeLSTM (see there). Stateful (truncated BPTT, decoders):
 // the next forward starts from the last h.
 //
-// Packed weights, as in TimeLSTM (same rule, KeptPack.pays): a forward that pays packs Wh[:, :2H] (H, 2H) and
+// Packed weights, as in TimeLSTM (same rule): a forward with a recurrent product packs Wh[:, :2H] (H, 2H) and
 // Whh (H, H) once (F32, straight from Wh's column blocks with row stride 3H; kept until Wh.version() moves), a
 // backward packs their transposes (2H, H) and (H, H); every recurrent product is then a strided gemmPacked into (or
 // out of) the gate columns of the step (ldc or lda 3H): the same products up to the order of float additions.
@@ -32,8 +32,8 @@ import org.seq4j.tensor.Tensor;
 
 /**
  * The book's appendix TimeGRU over a time-major sequence xs (T, N, D) to hs (T, N, H): one GEMM x Wx + b over all
- * T*N rows, then per step the products h_prev Wh[:, :2H] and (r h_prev) Whh (by Wh's blocks packed once per pass
- * where that pays) and two fused kernels
+ * T*N rows, then per step the products h_prev Wh[:, :2H] and (r h_prev) Whh (by Wh's blocks, kept packed while
+ * Wh is unchanged) and two fused kernels
  * ({@code gruGatesForward}, {@code gruCellForward}); gates sliced z, r, hhat. The reset gate multiplies h_prev
  * before Whh, as in the book. Stateful layers (truncated BPTT, decoders) start each forward from the last h.
  */
@@ -76,7 +76,7 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor x;                   // (T, N, D) the last forward's input; null when folded
     private final CallOrder calls;   // forward, then one backward over unchanged weights
 
-    // the folded input projection (forward(embed, ids) where the table of E Wx + b pays: FoldedInput)
+    // the folded input projection (forward(embed, ids) where FoldedInput.folds: the table of E Wx + b)
     private final FoldedInput folded;   // the table (V, 3H) E Wx + b, kept while E, Wx and b are unchanged
     private Tensor S;                   // (V, 3H) dA scattered by token id (folded.scatter())
     private TimeEmbedding foldedEmbed;
@@ -147,7 +147,7 @@ public final class TimeGRU implements TimeRecurrent {
     }
 
     /**
-     * How forward multiplies by Wh. F32 (the default): by Wh itself (its blocks packed per pass where that pays),
+     * How forward multiplies by Wh. F32 (the default): by Wh itself (its blocks kept packed while it is unchanged),
      * the path training uses. BF16: by a copy of Wh rounded to bfloat16 with float32 accumulation, for inference
      * only. As in {@link TimeLSTM#setInferencePrecision}: the copy is taken by the first forward that needs it and
      * again by the first forward after Wh's {@link Parameter#version()} moved, so it is never stale; a backward
@@ -249,7 +249,7 @@ public final class TimeGRU implements TimeRecurrent {
             throw new IllegalArgumentException("TimeGRU.forward needs ids (T, N), got " + ids);
         }
         int t = ids.dim(0), n = ids.dim(1);
-        if (!folded.pays(E, (long) t * n)) {
+        if (!FoldedInput.folds(E, (long) t * n)) {
             return forward(embed.forward(ids));
         }
         prepare(t, n);
@@ -298,11 +298,12 @@ public final class TimeGRU implements TimeRecurrent {
         }
         // inLastStep stays as it is until the recurrence has run (as in TimeLSTM): a call that throws before it
         // leaves the state in hT[t], where the next forward takes it from
-        // the BF16 inference blocks if asked for, else the F32 blocks packed for this pass where that pays, else none
+        // the BF16 inference blocks if asked for, else the F32 blocks kept packed (whenever the pass has a product:
+        // never by what ran before, KeptPack), else none
         PackedMatrix[] copy = inference.current();
         boolean inferenceCopy = copy != null;
         PackedMatrix zr = inferenceCopy ? copy[0] : null, hh = inferenceCopy ? copy[1] : null;
-        if (!inferenceCopy && whPacked.pays(fromZero ? t - 1 : t, n)) {
+        if (!inferenceCopy && (fromZero ? t - 1 : t) > 0) {
             PackedMatrix[] f32 = whPacked.current();   // packed again only if Wh changed
             zr = f32[0];
             hh = f32[1];

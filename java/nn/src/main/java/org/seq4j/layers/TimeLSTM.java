@@ -20,16 +20,16 @@
 // did not pay (0.66 against 0.33-0.51 ms a step, from Java), and it would sum S's rows in another order. Gathering
 // each step's rows from Java before its product did not pay either (W1's encoder forward 630-670 us either way).
 // The table is kept while E, Wx and b keep their versions
-// (FoldedInput), and also used with V >= T*N once forwards over unchanged weights have projected V tokens in all
-// (inference: an encoder run question after question then only gathers rows of it).
+// (FoldedInput), and also used with V >= T*N where E is small (V*D <= 4096: the date model's encoder and decoder
+// steps, which over kept weights then only gather rows of it), by the forward's shape alone (FoldedInput.folds).
 //
 // The recurrent products use Wh packed once per pass (Backend.pack, F32: the same products up to the order of float
 // additions): the forward packs Wh for its h_{t-1} Wh (kept, and packed again only when Wh.version() moved), the
 // backward packs Wh^T for its dA_t Wh^T, so the backend does not re-pack the same weights at every step (OpenBLAS's
-// sgemm does: a third of a 128 x 512 x 128 product). Only where it pays (KeptPack.pays): two or more products on
-// several rows, eight or more on one row (N = 1 inference, where the packed product reads Wh in storage order),
-// counting the products of earlier forwards over the same weights (generation: one step a forward); otherwise the
-// plain gemm, step by step.
+// sgemm does: a third of a 128 x 512 x 128 product). Every forward with a recurrent product multiplies by the kept
+// pack (generation, a step a forward, packs once for all its steps), whatever forwards came before, so the same
+// weights and input give the same bits at every call (KeptPack); the backward packs Wh^T where its pass pays
+// (KeptPack.packs: two or more products on several rows, eight or more on one), else the plain gemm, step by step.
 //
 // Over a packed Wh each pass is one backend call, lstmSequenceForward / lstmSequenceBackward: bit for bit the loop
 // of gemmPacked and the cell kernels, which the CPU backend runs as one job split by rows (each thread takes its rows
@@ -105,7 +105,7 @@ public final class TimeLSTM implements TimeRecurrent {
     private Tensor x;                   // (T, N, D) the last forward's input (the caller's); null when folded
     private final CallOrder calls;   // forward, then one backward over unchanged weights
 
-    // the folded input projection (forward(embed, ids) where the table of E Wx + b pays: FoldedInput)
+    // the folded input projection (forward(embed, ids) where FoldedInput.folds: the table of E Wx + b)
     private final FoldedInput folded;   // the table (V, 4H) E Wx + b, kept while E, Wx and b are unchanged
     private Tensor S;                   // (V, 4H) dA scattered by token id (folded.scatter())
     private TimeEmbedding foldedEmbed;  // the last forward's embedding when folded, else null
@@ -285,9 +285,9 @@ public final class TimeLSTM implements TimeRecurrent {
 
     /**
      * hs (T, N, H) for token ids (T, N) looked up in {@code embed}: the same as forward(embed.forward(ids)) up to
-     * the order of float additions, with the input projection folded into the embedding where that pays (the
-     * vocabulary has fewer rows than there are tokens, or the weights stayed unchanged over forwards of as many
-     * tokens as it has rows: see FoldedInput). Pair it with backward(embed, dhs).
+     * the order of float additions, with the input projection folded into the embedding where the vocabulary has
+     * fewer rows than there are tokens or E is small (a rule of the shapes alone: see FoldedInput). Pair it with
+     * backward(embed, dhs).
      *
      * @param embed the embedding, whose vectors have width D
      * @param ids   (T, N) int32 in [0, V)
@@ -307,7 +307,7 @@ public final class TimeLSTM implements TimeRecurrent {
             throw new IllegalArgumentException("TimeLSTM.forward needs ids (T, N), got " + ids);
         }
         int t = ids.dim(0), n = ids.dim(1);
-        if (!folded.pays(E, (long) t * n)) {
+        if (!FoldedInput.folds(E, (long) t * n)) {
             return forward(embed.forward(ids));
         }
         prepare(t, n);
@@ -373,10 +373,11 @@ public final class TimeLSTM implements TimeRecurrent {
         // inLastStep stays as it is until the recurrence has run: a call refused (a bad id) leaves the state in
         // hT[t], cT[t] untouched, and the next forward takes it from there
 
-        // the BF16 inference copy if one was asked for, else Wh packed for this pass where that pays, else none
+        // the BF16 inference copy if one was asked for, else Wh kept packed (whenever the pass has a product: never by
+        // what ran before, KeptPack), else none
         PackedMatrix packed = packedWh();
         boolean inferenceCopy = packed != null;
-        if (!inferenceCopy && whPacked.pays(fromZero ? t - 1 : t, n)) {
+        if (!inferenceCopy && (fromZero ? t - 1 : t) > 0) {
             packed = whPacked.current()[0];   // packed again only if Wh changed (inference: kept)
         }
         if (packed != null && table != null) {

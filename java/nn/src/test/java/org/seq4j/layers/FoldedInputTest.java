@@ -1,5 +1,7 @@
-// The kept table E Wx + b of forward(embed, ids) (FoldedInput) with more vocabulary rows V than tokens T*N: built
-// once forwards over unchanged weights projected V tokens, then only gathered from; every write to E, Wx or b (each
+// The kept table E Wx + b of forward(embed, ids) (FoldedInput) with more vocabulary rows V than tokens T*N: for a
+// small E (V x D <= FoldedInput.SMALL) built by the first forward, then only gathered from, and for a large one used
+// only by forwards of more tokens than V, whatever forwards came before (a rule of the shape: the same forward gives
+// the same bits at every call); every write to E, Wx or b (each
 // with its own or a shared version) is seen by the next forward; outputs and the backward's gradients agree with the
 // plain path forward(embed.forward(ids)) up to float summation order, also with T = 1, N = 1, ids at the
 // vocabulary's edges and steps of many rows; a bad id (at the last step too) or ids of the wrong type throw before any
@@ -7,6 +9,7 @@
 // every backend.
 package org.seq4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,7 +35,7 @@ import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.TestBackends;
 
 class FoldedInputTest {
-    /** T*N = 10 tokens a forward, V = 23 rows: the third forward over unchanged weights builds the table. */
+    /** T*N = 10 tokens a forward, V = 23 rows of D = 5 (a small E): the first forward builds the table. */
     static final int V = 23, D = 5, H = 24, T = 10, N = 1;
 
     static Stream<Arguments> cases() {
@@ -153,7 +156,7 @@ class FoldedInputTest {
         try (Net ref = net.copy(cell)) {
             float[] expected = ref.plain(ids);
             float[] last = null;
-            for (int i = 1; i <= 4; i++) {   // forwards 1, 2 plain; 3 builds the table; 4 gathers from it
+            for (int i = 1; i <= 3; i++) {   // forward 1 builds the table; 2 and 3 gather from it
                 last = net.forward(ids);
                 assertClose(expected, last, after + ", forward " + i);
             }
@@ -195,7 +198,7 @@ class FoldedInputTest {
             Tensor dhs = GradientCheck.tensor(backend, net.ws(), GradientCheck.randn(new Random(9), 1, T * N * H),
                     T, N, H);
             for (int i = 0; i < 3; i++) {
-                net.forward(ids);   // the third builds the table: V = 23 > T*N = 10
+                net.forward(ids);   // the first builds the table (a small E, V = 23 > T*N = 10), the last gathers
             }
             net.layer().backward(net.embed(), dhs);
             ref.plain(ids);
@@ -324,12 +327,12 @@ class FoldedInputTest {
     }
 
     @Test
-    void theTableIsBuiltOnceUnchangedWeightsProjectedVTokensAndThenOnlyGathered() {
+    void aSmallEmbeddingsTableIsBuiltByTheFirstForwardAndThenOnlyGathered() {
         for (Cell cell : Cell.values()) {
             Map<String, Integer> counts = new TreeMap<>();
             try (Net net = Net.of(counting(counts), cell, 3)) {
                 Tensor ids = net.ids(7);
-                String[] calls = new String[5];
+                String[] calls = new String[4];
                 for (int i = 0; i < calls.length; i++) {
                     counts.clear();
                     net.forward(ids);
@@ -339,17 +342,45 @@ class FoldedInputTest {
                 // the LSTM gathers the table's rows inside its sequence call, the GRU first
                 String gather = cell == Cell.LSTM ? "lstmSequenceForward(table)=1" : "embeddingForward=1";
                 String table = gather + ", matmul=1";
-                assertEquals("[{embeddingForward=1, gemm=1}, {embeddingForward=1, gemm=1}, {" + table + "}, {" + gather
-                        + "}, {" + gather + "}]", java.util.Arrays.toString(calls), cell
-                        + ": plain twice (10 + 10 tokens <= V = 23), then the table once, then gathers only");
+                assertEquals("[{" + table + "}, {" + gather + "}, {" + gather + "}, {" + gather + "}]",
+                        java.util.Arrays.toString(calls), cell + ": the table once (V x D = 115), then gathers only");
                 net.store().valuesWritten();
                 counts.clear();
                 net.forward(ids);
-                assertEquals("{embeddingForward=1, gemm=1}", counts.toString(), cell
-                        + ": after a write the count starts again");
+                assertEquals("{" + table + "}", counts.toString(), cell + ": a write makes the next forward fold anew");
             }
         }
     }
+
+    /**
+     * A large E (1000 x 5, past FoldedInput.SMALL) folds only a forward of more tokens than it has rows; a forward of
+     * fewer takes the plain path every time, also right after a forward that made the table, so that it gives the
+     * same bits as before that forward.
+     */
+    @Test
+    void aLargeEmbeddingFoldsOnlyForwardsOfMoreTokensThanRows() {
+        int v = 1000;
+        for (Cell cell : Cell.values()) {
+            Map<String, Integer> counts = new TreeMap<>();
+            try (Net net = Net.of(counting(counts), cell, 3, v, false)) {
+                Tensor few = net.ids(7, T, N), many = net.ids(8, T, 101);   // 10 and 1010 tokens
+                String plain = "{embeddingForward=1, gemm=1}";
+                float[] first = net.forward(few);
+                for (int i = 0; i < 3; i++) {
+                    counts.clear();
+                    net.forward(few);
+                    assertEquals(plain, counts.toString(), cell + ": 10 tokens of 1000 rows, forward " + (i + 2));
+                }
+                counts.clear();
+                net.forward(many);
+                assertEquals(1, counts.getOrDefault("matmul", 0), cell + ": 1010 tokens fold, making the table: " + counts);
+                counts.clear();
+                assertArrayEquals(first, net.forward(few), cell + ": 10 tokens after the table was made");
+                assertEquals(plain, counts.toString(), cell + ": 10 tokens after the table was made take the plain path");
+            }
+        }
+    }
+
     /** The reference backend, running {@code hook} (once, then clearing it) right after a matmul returns. */
     private static Backend afterMatmul(AtomicReference<Runnable> hook) {
         Backend real = TestBackends.reference();
@@ -380,15 +411,13 @@ class FoldedInputTest {
             AtomicReference<Runnable> hook = new AtomicReference<>();
             try (Net net = Net.of(afterMatmul(hook), cell, 3); Net other = Net.of(TestBackends.reference(), cell, 5)) {
                 Tensor ids = net.ids(7);
-                net.forward(ids);
-                net.forward(ids);   // 10 + 10 tokens: the third forward builds the table (V = 23)
                 float[] newWx = other.store().copyOut("Wx");
                 hook.set(() -> net.store().copyIn("Wx", newWx));
-                net.forward(ids);
-                assertEquals(null, hook.get(), cell + ": the third forward should have built the table");
+                net.forward(ids);   // a small E (V = 23 rows of D = 5): the first forward builds the table
+                assertEquals(null, hook.get(), cell + ": the first forward should have built the table");
                 try (Net ref = net.copy(cell)) {   // the values as they are now, Wx the new one
                     float[] expected = ref.plain(ids);
-                    for (int i = 4; i <= 6; i++) {
+                    for (int i = 2; i <= 4; i++) {
                         assertClose(expected, net.forward(ids), cell + ", forward " + i + " after the write");
                     }
                 }

@@ -1,6 +1,6 @@
-// When TimeGRU packs its recurrent blocks: Wh[:, :2H] and Whh once per forward, their transposes once per backward,
-// by TimeLSTM.packs' rule on the number of steps with products (two or more over several rows, eight or more over
-// one row); a packed pass is one call, gruSequenceForward or gruSequenceBackward, whose products are strided products
+// When TimeGRU packs its recurrent blocks: Wh[:, :2H] and Whh for every forward with a recurrent product (kept while
+// Wh is unchanged), their transposes once per backward by KeptPack.packs' rule on the number of steps with products
+// (two or more over several rows, eight or more over one row); a packed pass is one call, gruSequenceForward or gruSequenceBackward, whose products are strided products
 // into or out of the gate columns. And the BF16
 // inference blocks: packed by the first forward, not again until Wh changes. Counted through a proxy over the
 // reference backend; that the packed products give the same values is GruGradientTest's,
@@ -38,14 +38,14 @@ class PackedGruRecurrenceTest {
     }
 
     @Test
-    void keepsThePlainGemmForFewProducts() {
-        // N = 1: packed from eight steps on (T = 9 from zero: 8 forward, 9 backward)
-        assertEquals("forward: {gemm=9}, backward: {gemm=14}", run(5, 1, false));
-        assertEquals("forward: {gemm=1, gruSequenceForward=1, pack=2}, backward: {gemm=4, gruSequenceBackward=1, "
-                + "pack=2}", run(9, 1, false));
-        assertEquals("forward: {gemm=15}, backward: {gemm=4, gruSequenceBackward=1, pack=2}", run(8, 1, false));
-        // T = 1 from a state (a decoder's step): one step each way, not worth a pack
-        assertEquals("forward: {gemm=3}, backward: {gemm=6}", run(1, 4, true));
+    void packsEveryForwardWithAProductButTheBackwardOnlyWhereItPays() {
+        String forward = "forward: {gemm=1, gruSequenceForward=1, pack=2}";
+        // N = 1: the backward packs from eight steps on (T = 9 from zero: 9 backward steps)
+        assertEquals(forward + ", backward: {gemm=14}", run(5, 1, false));
+        assertEquals(forward + ", backward: {gemm=4, gruSequenceBackward=1, pack=2}", run(9, 1, false));
+        assertEquals(forward + ", backward: {gemm=4, gruSequenceBackward=1, pack=2}", run(8, 1, false));
+        // T = 1 from a state (a decoder's step): one step each way; the forward's multiplies by the kept blocks
+        assertEquals(forward + ", backward: {gemm=6}", run(1, 4, true));
         // from zero: no forward product, and no products for dWh (their rows of h and r h are h_0 = 0's)
         assertEquals("forward: {gemm=1}, backward: {gemm=4}", run(1, 4, false));
     }

@@ -1,6 +1,7 @@
-// When TimeLSTM packs Wh: once per forward and Wh^T once per backward, for passes of two or more recurrent
-// products over more than one row, or of eight or more over one row, and then runs each pass's loop as one
-// lstmSequenceForward / lstmSequenceBackward over the packed matrix; fewer products keep the plain gemm per step.
+// When TimeLSTM packs Wh: for every forward with a recurrent product (kept while Wh is unchanged: whatever came
+// before, the same forward takes the same path), and Wh^T once per backward of two or more recurrent products over
+// more than one row, or of eight or more over one row; each packed pass's loop is one lstmSequenceForward /
+// lstmSequenceBackward over the packed matrix, and a backward of fewer products keeps the plain gemm per step.
 // Counted through a proxy over the reference backend, which forwards every call; that the packed products give
 // the same training step is TrainingStepEquivalenceTest's and the gradient checks' business.
 package org.seq4j.layers;
@@ -80,14 +81,14 @@ class PackedRecurrenceTest {
     }
 
     @Test
-    void keepsThePlainGemmForFewProducts() {
-        // N = 1: matrix-vector products, packed from eight on (T = 9 from zero: 8 forward, 9 backward products)
-        assertEquals("forward: {gemm=5}, backward: {gemm=8}", run(5, 1, false));
-        assertEquals("forward: {gemm=1, lstmSequenceForward=1, pack=1}, backward: {gemm=3, lstmSequenceBackward=1, "
-                + "pack=1}", run(9, 1, false));
-        assertEquals("forward: {gemm=8}, backward: {gemm=3, lstmSequenceBackward=1, pack=1}", run(8, 1, false));
-        // T = 1 from a state (a decoder's step): one product each way, not worth a pack
-        assertEquals("forward: {gemm=2}, backward: {gemm=4}", run(1, 4, true));
+    void packsEveryForwardWithAProductButTheBackwardOnlyWhereItPays() {
+        String forward = "forward: {gemm=1, lstmSequenceForward=1, pack=1}";
+        // N = 1: the backward's matrix-vector products are packed from eight on (T = 9 from zero: 9 backward products)
+        assertEquals(forward + ", backward: {gemm=8}", run(5, 1, false));
+        assertEquals(forward + ", backward: {gemm=3, lstmSequenceBackward=1, pack=1}", run(9, 1, false));
+        assertEquals(forward + ", backward: {gemm=3, lstmSequenceBackward=1, pack=1}", run(8, 1, false));
+        // T = 1 from a state (a decoder's step): one product each way; the forward's multiplies by the kept pack
+        assertEquals(forward + ", backward: {gemm=4}", run(1, 4, true));
         // from zero: no forward product, and no dWh product (its one row of h is h_0 = 0)
         assertEquals("forward: {gemm=1}, backward: {gemm=3}", run(1, 4, false));
     }
