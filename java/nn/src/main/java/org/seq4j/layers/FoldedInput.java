@@ -45,7 +45,7 @@ final class FoldedInput implements AutoCloseable {
 
     /**
      * The most entries V*D of E whose forwards always fold, however few tokens they have. The table then costs at most
-     * SMALL * G multiply-adds to make (4 M at the date model's G = 1024, tens of microseconds), which a forward over
+     * SMALL * G multiply-adds to make (4 M at the date model's G = 1024), which a forward over
      * weights that moved (training with V >= T*N) pays every time, with the backward's products over V rows instead
      * of T*N; a forward over kept weights only gathers.
      */
