@@ -70,17 +70,19 @@ class RepeatedCallsTest {
     void seq2seqModelsAnswerTheSameQuestionWithTheSameBits(String backendName, Cell cell, int v) {
         Backend backend = TestBackends.get(backendName);
         try (Seq2seq plain = new Seq2seq(backend, v, D, H, cell, 1); PeekySeq2seq peeky = new PeekySeq2seq(backend, v, D,
-                H, cell, 2); AttentionSeq2seq attention = new AttentionSeq2seq(backend, v, D, H, cell, 3)) {
-            for (Seq2seqModel model : new Seq2seqModel[] {plain, peeky, attention}) {
+                H, cell, 2); AttentionSeq2seq attention = new AttentionSeq2seq(backend, v, D, H, cell, 3);
+             AttentionSeq2seq bidirectional = new AttentionSeq2seq(backend, v, D, H, cell, 4, true)) {
+            for (Seq2seqModel model : new Seq2seqModel[] {plain, peeky, attention, bidirectional}) {
                 ModelTesting.scramble(model, new Random(4), 0.5);
-                Random rng = new Random(5);
+                Random rng = new Random(5);   // the same questions for every model
                 // one question, three, and 40 (T*N = 280 tokens: more than V rows, so even the large E folds)
                 List<Supplier<String>> asks = new ArrayList<>();
                 for (int n : new int[] {1, 3, 40}) {
                     int[][] q = questions(rng, n, T, v);
                     asks.add(() -> java.util.Arrays.deepToString(model.beamSearch(q, 0, LENGTH, BEAM).scores()));
                 }
-                assertRepeatable(model.getClass().getSimpleName() + " beamSearch's scores", asks);
+                assertRepeatable(model.getClass().getSimpleName() + (model == bidirectional ? " (bidirectional)" : "")
+                        + " beamSearch's scores", asks);
             }
         }
     }
