@@ -186,6 +186,31 @@ class PackedWeightsVersionTest {
         }
     }
 
+    /**
+     * A forward of no rows (T = 0 or N = 0) now goes to the packed product too (every forward of at most PACKED_ROWS
+     * rows does): an empty output of the right shape, and a backward that leaves the gradients as they were.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void affineForwardsOfNoRowsGiveEmptyOutputs(String backendName) {
+        Backend backend = TestBackends.get(backendName);
+        int d = 4, v = 6;
+        for (int[] tn : new int[][] {{0, 3}, {2, 0}}) {
+            try (ParameterStore s = ParameterStore.builder(backend).declare("W", Init.normal(0.5), d, v)
+                    .declare("b", Init.normal(0.1), v).build(3);
+                 TimeAffine affine = new TimeAffine(backend, s.get("W"), s.get("b")); Workspace ws = new Workspace(backend)) {
+                String what = "T=" + tn[0] + ", N=" + tn[1];
+                Tensor out = affine.forward(ws.floats(tn[0], tn[1], d));
+                assertArrayEquals(new int[] {tn[0], tn[1], v}, out.shape(), what + ": the output's shape");
+                float[] dW = s.copyOutGrad("W"), db = s.copyOutGrad("b");
+                Tensor dx = affine.backward(ws.floats(tn[0], tn[1], v));
+                assertArrayEquals(new int[] {tn[0], tn[1], d}, dx.shape(), what + ": dx's shape");
+                assertArrayEquals(dW, s.copyOutGrad("W"), what + ": dW unchanged");
+                assertArrayEquals(db, s.copyOutGrad("b"), what + ": db unchanged");
+            }
+        }
+    }
+
     private static double maxDiff(float[] a, float[] b) {
         double m = 0;
         for (int i = 0; i < a.length; i++) {
