@@ -701,13 +701,13 @@ INLINE void gemm_packed_panels(const struct gemm_packed_args *g, int64_t b, int6
     }
 #ifdef SEQ4J_X86_CLONES
 /* v4's blocks, all instances of PK_PART's paths inlined into one function, took GCC 12 about 3 of the library's 3.2 min
- * at -O3 on a 2-core Zen 3 (-ftime-report: 88 s in RTL PRE, 32 s in load CSE after reload); without those two passes
- * it compiles in about a third of the time (gemm.c alone on Zen 5: 50 s before, 18 s after) to the same FMAs and loads
- * (only scalar address arithmetic differs). Zen 5,
- * AVX-512 (2026-12-03): packed_bench's W1, W2 and one-row shapes even within the noise (B/A 0.98-1.03, normalised by
- * the same run's sgemm); JMH W1 step 0.99x, W3 encode F32 0.95x, BF16 0.97x the time (medians of 3 alternating rounds) */
-#define PK_V4_OPT __attribute__((optimize("fp-contract=fast", "no-gcse", "no-gcse-after-reload")))
-static TARGET_V4 PK_V4_OPT void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, PK_MR_V4, 2, 4, 8)
+ * at -O3 on a 2-core Zen 3 (-ftime-report: 88 s in RTL PRE, 32 s in load CSE after reload). Without those two passes
+ * gemm.c compiles in about a third of the time (Zen 5: 50 s before, 18 s after) to the same FMAs and loads; only scalar
+ * address arithmetic differs. Zen 5, AVX-512 (2026-12-03): packed_bench's W1, W2 and one-row shapes even within the
+ * noise (0.98-1.03x, normalised by the same run's sgemm); JMH W1 step 0.99x, W3 encode F32 0.95x, BF16 0.97x the time
+ * (medians of 3 alternating rounds). GCC adds this attribute's options to FMA_OPT's. */
+#define NO_GCSE __attribute__((optimize("no-gcse", "no-gcse-after-reload")))
+static TARGET_V4 FMA_OPT NO_GCSE void gemm_packed_part_v4(const void *p, int64_t b, int64_t e) PK_PART(16, PK_MR_V4, 2, 4, 8)
 static TARGET_V3 FMA_OPT void gemm_packed_part_v3(const void *p, int64_t b, int64_t e) PK_PART(8, PK_MR_V3, 1, 2, 2)
 static FMA_OPT void gemm_packed_part_v1(const void *p, int64_t b, int64_t e) PK_PART(4, 2, 1, 1, 1)
 /* whether runs of panels of a BF16 product (always a as stored, b packed: PK_PART) ran on AMX (amx.c); 0: the
