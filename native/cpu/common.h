@@ -165,7 +165,8 @@ extern void (*pool_hook_barrier)(int64_t round, int after);
 void pool_hook_forget_contention(void);
 int64_t pool_hook_backoff_ns(void);
 int64_t pool_hook_long_waits(void);
-int pool_hook_late_at(int64_t t, int64_t *until);
+int pool_hook_late_at(int64_t t, int64_t length, int64_t *until);
+int64_t pool_hook_debt_ns(int64_t t);
 #endif
 /* the CPUs this process may run on, as the pool counted them when it started (this starts it) */
 int pool_cpus(void);

@@ -336,15 +336,23 @@ int run_team(int team, part_fn fn, const void *args) {
  * 420-546); bench/c/team_contention.c there: mean 430-499 us against 647-741, p90 450-480 against 2100-2150 (the median
  * 422-446 against 234-240: the calls that a team would have run unhindered now run on one thread); quiet, JMH 137-140
  * against 134 us, team_contention the same within noise. So a part that has waited TEAM_LATE_NS at a barrier after
- * the first (where a worker may still be waking up: 100-200 us on that VM, with nothing else running), soon after
- * another such wait (late_again), ends the team: it goes on alone with every unit once the late part has arrived (its
- * step is needed), the late part leaves on arrival, and for a back-off (team_ended) the few-row kernels run on their
- * caller's thread alone (pool_contended) instead of forming teams. A step of a team takes a few microseconds; the first team after the back-off forms again, so a
- * machine that has gone quiet gets its teams back. The same units, kernels and sums either way: the same bits.
+ * the first (where a worker may still be waking up: 100-200 us on that VM, with nothing else running), when such waits
+ * have lately cost the team more than a share of its time (late_again), ends the team: it goes on alone with every
+ * unit once the late part has arrived (its step is needed), the late part leaves on arrival, and for a back-off
+ * (team_ended) the few-row kernels run on their caller's thread alone (pool_contended) instead of forming teams. A
+ * step of a team takes a few microseconds; the first team after the back-off forms again, so a machine that has gone
+ * quiet gets its teams back. The same units, kernels and sums either way: the same bits.
  */
 #ifndef TEAM_LATE_NS /* bench/c/team_contention.c may be built with others */
 #define TEAM_LATE_NS 500000
 #endif
+#ifndef TEAM_DEBT_NS
+#define TEAM_DEBT_NS 8000000
+#endif
+#ifndef TEAM_DRAIN
+#define TEAM_DRAIN 10
+#endif
+#define TEAM_DEBT_MAX_NS 1000000000
 #define TEAM_QUIET_NS 100000000
 #define TEAM_BACKOFF_MIN_NS 20000000
 #define TEAM_BACKOFF_MAX_NS 1000000000
@@ -352,25 +360,50 @@ int run_team(int team, part_fn fn, const void *args) {
 
 static _Atomic int64_t contended_until; /* now_ns() before which few-row kernels do not form teams */
 static _Atomic int64_t team_solos;      /* teams ended by a late part, since the process started */
-static _Atomic int64_t last_late_ns, backoff_ns;
+static _Atomic int64_t last_end_ns, backoff_ns;
+static _Atomic int64_t debt_ns, debt_at_ns; /* the long waits' debt (see late_again), as it stood at debt_at_ns */
 static _Atomic int64_t long_waits; /* waits of TEAM_LATE_NS at a barrier after the first, since the process started */
 
-/* A part has waited TEAM_LATE_NS at time t: whether to end the team. One such wait now and then (a JVM on two cores: the
- * JIT compiler, the collector, JMH's own threads preempt a part for 0.6-4 ms one to two times a second) is best waited
- * out with the team; ending it, and backing off, cost more than the wait (JMH's W3 0.215-0.223 ms against 0.126-0.127
- * when every such wait ended the team for 20 ms or more). So only a wait that comes less than TEAM_QUIET_NS after the
- * last one (and its back-off) ends the team: the contention goes on. */
-static int late_again(int64_t t) {
-    int64_t last = atomic_exchange(&last_late_ns, t), b = atomic_load(&backoff_ns);
-    if (last != 0 && t - last <= b + TEAM_QUIET_NS) return 1;
-    atomic_store(&backoff_ns, 0); /* after a quiet spell the back-offs start over */
-    return 0;
+/* The debt at time t: what it was at debt_at_ns, less a TEAM_DRAIN-th of the time since */
+static int64_t debt_at(int64_t t) {
+    int64_t d = atomic_load_explicit(&debt_ns, memory_order_relaxed);
+    int64_t at = atomic_load_explicit(&debt_at_ns, memory_order_relaxed);
+    if (t > at) d -= (t - at) / TEAM_DRAIN;
+    return d > 0 ? d : 0;
 }
 
-/* This part ended the team at time t: no teams for TEAM_BACKOFF_MIN_NS, doubled at each end that follows as closely,
- * up to a second. Racing ends may lose an update: only the length of a back-off changes. */
+/* A part's long wait of `length` is over at time t: its length goes into the debt, which holds at most a second
+ * (drained in ten). Racing updates may lose one: a wait the rule does not count. */
+static void waited(int64_t t, int64_t length) {
+    int64_t d = debt_at(t) + length;
+    atomic_store_explicit(&debt_ns, d < TEAM_DEBT_MAX_NS ? d : TEAM_DEBT_MAX_NS, memory_order_relaxed);
+    atomic_store_explicit(&debt_at_ns, t, memory_order_relaxed);
+}
+
+/* A part has waited TEAM_LATE_NS at time t: whether to end the team. Long waits come even on a quiet machine: the JVM's
+ * own threads (JIT compiler, collector, JMH's) preempt a part for 0.6-4 ms one to two times a second, and a VM's host
+ * deschedules its vCPUs (on the Zen 5 VM a C loop alone saw ~5 waits of 0.5 ms or more a second, a JVM running W3 ~12,
+ * ~3 of them 2-8 ms). Such waits are best waited out with the team; ending it, and backing off, costs more (JMH's W3
+ * 0.215-0.223 ms against 0.126-0.127 when every such wait ended the team for 20 ms or more; on the Zen 5 VM, W3 in
+ * float 1.64x the time when it never forms a team, its 1 MiB Wh then read from L3). Beside a busy process the waits
+ * come ~75 times a second, 2-8 ms each (the scheduler's slices): a third of the time. So the rule weighs the time the
+ * team loses: every long wait adds its whole length to a debt that drains at a TEAM_DRAIN-th of the time passing (a
+ * team may lose that share of its time to waits and go on), and a wait ends the team once the debt with the wait so
+ * far is over TEAM_DEBT_NS. A quiet machine's waits (~2.5% of the time) leave the debt near zero but for bursts; a
+ * busy core's fill it within a few waits. The rule before counted waits, two within 100 ms ending the team: on the
+ * Zen 5 VM it ended 18-42 teams in every ~9 s JMH run of W3 with nothing else running, this one 3-13, and W3 in float
+ * took 0.51-0.98x the time (median 0.65x, six alternating runs), with a busy process beside it 0.78-1.34x (median
+ * 0.99x, eleven; bench/RESULTS.md, "Thirty-fourth session"). */
+static int late_again(int64_t t) {
+    return debt_at(t) + TEAM_LATE_NS > TEAM_DEBT_NS;
+}
+
+/* This part ended the team at time t: no teams for TEAM_BACKOFF_MIN_NS, doubled at each end that follows the last one's
+ * back-off within TEAM_QUIET_NS, up to a second; after a longer spell it starts over. Racing ends may lose an update:
+ * only the length of a back-off changes. */
 static void team_ended(int64_t t) {
-    int64_t b = atomic_load(&backoff_ns);
+    int64_t last = atomic_exchange(&last_end_ns, t), b = atomic_load(&backoff_ns);
+    if (last == 0 || t - last > b + TEAM_QUIET_NS) b = 0;
     b = b == 0 ? TEAM_BACKOFF_MIN_NS : 2 * b < TEAM_BACKOFF_MAX_NS ? 2 * b : TEAM_BACKOFF_MAX_NS;
     atomic_store(&backoff_ns, b);
     atomic_fetch_add(&team_solos, 1);
@@ -388,7 +421,8 @@ int64_t pool_team_solos(void) {
 #ifdef SEQ4J_POOL_HOOKS
 /* For cpu/test/team_late.c only: forgets the back-off and its history, as after a long quiet spell */
 void pool_hook_forget_contention(void) {
-    atomic_store(&contended_until, 0), atomic_store(&last_late_ns, 0), atomic_store(&backoff_ns, 0);
+    atomic_store(&contended_until, 0), atomic_store(&last_end_ns, 0), atomic_store(&backoff_ns, 0);
+    atomic_store(&debt_ns, 0), atomic_store(&debt_at_ns, 0);
 }
 
 /* For cpu/test/team_late.c only: the waits of TEAM_LATE_NS so far (another process preempting a part adds to them) */
@@ -401,13 +435,20 @@ int64_t pool_hook_backoff_ns(void) {
     return atomic_load(&backoff_ns);
 }
 
-/* For cpu/test/team_late.c only: a long wait noted at time t (any clock), as team_barrier notes one; whether it ended
- * the team; and the end of the back-off it set */
-int pool_hook_late_at(int64_t t, int64_t *until) {
+/* For cpu/test/team_late.c only: a wait of `length` that reached TEAM_LATE_NS at time t (any clock), as team_barrier
+ * notes one: whether it ended the team, and the end of the back-off it set; its length goes into the debt when it is
+ * over, at t + length - TEAM_LATE_NS */
+int pool_hook_late_at(int64_t t, int64_t length, int64_t *until) {
     int ends = late_again(t);
     if (ends) team_ended(t);
+    waited(t + length - TEAM_LATE_NS, length);
     *until = atomic_load(&contended_until);
     return ends;
+}
+
+/* For cpu/test/team_late.c only: the debt at time t */
+int64_t pool_hook_debt_ns(int64_t t) {
+    return debt_at(t);
 }
 
 /* For cpu/test/team_late.c only: called by a part at a barrier of round `round` just before it arrives (after = 0)
@@ -447,7 +488,13 @@ int team_barrier(struct team_sync *sync, int team, int64_t round) {
         if ((w & TEAM_SOLO) && !mine && atomic_load_explicit(&sync->alone_round, memory_order_relaxed) == round) {
             return TEAM_LEAVE; /* another part waiting at this round ended the team */
         }
-        if ((w & ~TEAM_SOLO) >= target) return mine ? TEAM_ALONE : TEAM_ON;
+        if ((w & ~TEAM_SOLO) >= target) {
+            if (noted) {
+                int64_t t = now_ns();
+                waited(t, t - since);
+            }
+            return mine ? TEAM_ALONE : TEAM_ON;
+        }
         if (spins < 256) {
             cpu_relax();
             continue;

@@ -6,10 +6,11 @@
  * just after (a late waiter, which the other part passes, to end the team at the next barrier: the held part must still
  * do its units of the step it was released into, then leave; an earlier version of the barrier let it leave at once,
  * and the other part waited for it forever). A first long wait in a while is waited out (the team goes on); one that
- * follows it soon ends the team. The result must be bit for bit the per-step loop's on one thread. Teams ended in a
- * row bring a back-off, during which the same call must form no team (no barrier reached) and give the same bits; once
- * it is over, a team forms again. Cases: the LSTM (one barrier a step) F32 and BF16, the GRU (two: held at the step's
- * middle one and at its last one) F32; the held part being the worker, then the caller.
+ * follows it soon ends the team (the first one's 20 ms are a debt of long waits the rule does not forgive so soon). The
+ * result must be bit for bit the per-step loop's on one thread. Teams ended in a row bring a back-off, during which the
+ * same call must form no team (no barrier reached) and give the same bits; once it is over, a team forms again. Cases:
+ * the LSTM (one barrier a step) F32 and BF16, the GRU (two: held at the step's middle one and at its last one) F32;
+ * the held part being the worker, then the caller. The rule itself is checked on a made-up clock (back_off_rule).
  *
  * Build and run: make -C native check
  */
@@ -132,22 +133,29 @@ static void late_case(const struct run *r, const float *want_hs, const float *wa
     check(0, what);
 }
 
-/* The back-off's rule on a made-up clock (ms): a first long wait ends nothing; one within 100 ms of the last (and its
- * back-off) ends the team with 20 ms of back-off, doubling while they follow each other, up to a second; after a quiet
- * spell it starts over. */
+/* The rule on a made-up clock (ms), TEAM_DEBT_NS 8 ms and TEAM_DRAIN 10 as built: each long wait, noted at `at` once it
+ * is TEAM_LATE_NS long, adds its `length` to a debt that drains at a tenth of the time passing; a wait ends the team
+ * when the debt with its first 0.5 ms is over 8 ms. An end brings 20 ms of back-off, doubling while ends follow the
+ * last back-off within 100 ms, up to a second; after a longer spell it starts over. Waits spaced as a quiet machine's
+ * end nothing, those of a busy core soon do, and the debt drains during a long back-off. */
 static void back_off_rule(void) {
     static const struct {
-        int64_t at, ends, backoff;
-    } waits[] = {{1000, 0, 0}, {1150, 0, 0},   {1200, 1, 20}, {1230, 1, 40},   {1300, 1, 80},  {1400, 1, 160},
-                 {1600, 1, 320}, {2000, 1, 640}, {2700, 1, 1000}, {3700, 1, 1000}, {4900, 0, 0}, {4950, 1, 20}};
+        int64_t at, length, ends, backoff;
+    } waits[] = {{1000, 3, 0, 0},   {1100, 3, 0, 0},   {1110, 5, 0, 0},   {1120, 5, 0, 0},    {1130, 5, 1, 20},
+                 {1160, 5, 1, 40},  {1210, 5, 1, 80},  {1300, 5, 1, 160}, {1500, 1, 0, 160},  {3000, 20, 0, 160},
+                 {3030, 1, 1, 20},  {3060, 5, 1, 40},  {3110, 30, 1, 80}, {3200, 30, 1, 160}, {3400, 30, 1, 320},
+                 {3800, 30, 1, 640}, {4500, 5, 0, 640}, {4510, 5, 0, 640}, {4520, 5, 1, 1000}, {6000, 20, 0, 1000},
+                 {6030, 1, 1, 20}};
     pool_hook_forget_contention();
     for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
         int64_t until, t = waits[i].at * 1000000;
-        int ends = pool_hook_late_at(t, &until);
-        char what[160];
-        snprintf(what, sizeof what, "the back-off rule: a long wait at %lld ms: %d ends, back-off %lld ms (expected %lld, "
-                 "%lld)", (long long) waits[i].at, ends, (long long) (pool_hook_backoff_ns() / 1000000),
-                 (long long) waits[i].ends, (long long) waits[i].backoff);
+        int64_t debt = pool_hook_debt_ns(t);
+        int ends = pool_hook_late_at(t, waits[i].length * 1000000, &until);
+        char what[200];
+        snprintf(what, sizeof what, "the back-off rule: a %lld ms wait at %lld ms (debt %.2f ms): %d ends, back-off "
+                 "%lld ms (expected %lld, %lld)", (long long) waits[i].length, (long long) waits[i].at,
+                 (double) debt / 1e6, ends, (long long) (pool_hook_backoff_ns() / 1000000), (long long) waits[i].ends,
+                 (long long) waits[i].backoff);
         check(ends == waits[i].ends && pool_hook_backoff_ns() == waits[i].backoff * 1000000
               && (!ends || until == t + waits[i].backoff * 1000000), what);
     }
