@@ -759,11 +759,31 @@ static void gru_sequence(int threads, int n, int h, int t, int precision) {
     free(w), free(pre), free(state), free(zr), free(hh), free(zrt), free(hht), free(out);
 }
 
-int main(void) {
+/* kernels_selftest [THREADS...]: every check with each thread count given (default 1 and 3; 1 to SEQ4J_MAX_THREADS) */
+int main(int argc, char **argv) {
     initial_control = fp_control();
     seq4j_set_blas((void *) ref_sgemm, NULL);
-    int threads[] = {1, 3};
-    for (int t = 0; t < 2; t++) {
+    int threads[8] = {1, 3}, counts = argc > 1 ? argc - 1 : 2;
+    if (counts > 8) {
+        fprintf(stderr, "kernels_selftest: at most 8 thread counts, got %d\n", counts);
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        char *end;
+        long v = strtol(argv[i], &end, 10);
+        if (*argv[i] == '\0' || *end != '\0' || v < 1 || v > SEQ4J_MAX_THREADS) {
+            fprintf(stderr, "kernels_selftest: a thread count from 1 to %d expected, got '%s'\n", SEQ4J_MAX_THREADS,
+                    argv[i]);
+            return 2;
+        }
+        threads[i - 1] = (int) v;
+    }
+    char with[64] = "";
+    for (int t = 0; t < counts; t++) {
+        snprintf(with + strlen(with), sizeof with - strlen(with), "%s%d", t == 0 ? "" : t == counts - 1 ? " and " : ", ",
+                 threads[t]);
+    }
+    for (int t = 0; t < counts; t++) {
         lstm(threads[t], 3, 37);
         lstm(threads[t], 1, 200);
         xent(threads[t]);
@@ -805,7 +825,7 @@ int main(void) {
         fprintf(stderr, "kernels_selftest: %d failures (%s)\n", failures, seq4j_cpu_info());
         return 1;
     }
-    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed, gemm_tn, LSTM and GRU sequences, TimeAttention right with 1 and 3 threads (%s)\n",
-           seq4j_cpu_info());
+    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed, gemm_tn, LSTM and GRU sequences, TimeAttention right with %s thread%s (%s)\n",
+           with, counts == 1 && threads[0] == 1 ? "" : "s", seq4j_cpu_info());
     return 0;
 }
