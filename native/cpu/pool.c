@@ -337,7 +337,7 @@ int run_team(int team, part_fn fn, const void *args) {
  * 422-446 against 234-240: the calls that a team would have run unhindered now run on one thread); quiet, JMH 137-140
  * against 134 us, team_contention the same within noise. So a part that has waited TEAM_LATE_NS at a barrier after
  * the first (where a worker may still be waking up: 100-200 us on that VM, with nothing else running), when such waits
- * have lately cost the team more than a share of its time (late_again), ends the team: it goes on alone with every
+ * have lately cost the team more than a quarter of its time (late_again), ends the team: it goes on alone with every
  * unit once the late part has arrived (its step is needed), the late part leaves on arrival, and for a back-off
  * (team_ended) the few-row kernels run on their caller's thread alone (pool_contended) instead of forming teams. A
  * step of a team takes a few microseconds; the first team after the back-off forms again, so a machine that has gone
@@ -350,7 +350,7 @@ int run_team(int team, part_fn fn, const void *args) {
 #define TEAM_DEBT_NS 8000000
 #endif
 #ifndef TEAM_DRAIN
-#define TEAM_DRAIN 10
+#define TEAM_DRAIN 4
 #endif
 #define TEAM_DEBT_MAX_NS 1000000000
 #define TEAM_QUIET_NS 100000000
@@ -373,7 +373,7 @@ static int64_t debt_at(int64_t t) {
 }
 
 /* A part's long wait of `length` is over at time t: its length goes into the debt, which holds at most a second
- * (drained in ten). Racing updates may lose one: a wait the rule does not count. */
+ * (drained in four). Racing updates may lose one: a wait the rule does not count. */
 static void waited(int64_t t, int64_t length) {
     int64_t d = debt_at(t) + length;
     atomic_store_explicit(&debt_ns, d < TEAM_DEBT_MAX_NS ? d : TEAM_DEBT_MAX_NS, memory_order_relaxed);
@@ -385,15 +385,20 @@ static void waited(int64_t t, int64_t length) {
  * deschedules its vCPUs (on the Zen 5 VM a C loop alone saw ~5 waits of 0.5 ms or more a second, a JVM running W3 ~12,
  * ~3 of them 2-8 ms). Such waits are best waited out with the team; ending it, and backing off, costs more (JMH's W3
  * 0.215-0.223 ms against 0.126-0.127 when every such wait ended the team for 20 ms or more; on the Zen 5 VM, W3 in
- * float 1.64x the time when it never forms a team, its 1 MiB Wh then read from L3). Beside a busy process the waits
- * come ~75 times a second, 2-8 ms each (the scheduler's slices): a third of the time. So the rule weighs the time the
- * team loses: every long wait adds its whole length to a debt that drains at a TEAM_DRAIN-th of the time passing (a
- * team may lose that share of its time to waits and go on), and a wait ends the team once the debt with the wait so
- * far is over TEAM_DEBT_NS. A quiet machine's waits (~2.5% of the time) leave the debt near zero but for bursts; a
- * busy core's fill it within a few waits. The rule before counted waits, two within 100 ms ending the team: on the
- * Zen 5 VM it ended 18-42 teams in every ~9 s JMH run of W3 with nothing else running, this one 3-13, and W3 in float
- * took 0.51-0.98x the time (median 0.65x, six alternating runs), with a busy process beside it 0.78-1.34x (median
- * 0.99x, eleven; bench/RESULTS.md, "Thirty-fourth session"). */
+ * float 1.64x the time when it never forms a team, its 1 MiB Wh then read from L3). So does other work that takes the
+ * cores now and then: beside two threads each busy 3 ms in ~30, a team that never ends ran W3's C loop at a mean
+ * 242-262 us, one on a single thread at 321-365. Beside a busy process the waits come ~75 times a second, 2-8 ms each
+ * (the scheduler's slices), a third of the time, and there a team that never ends takes twice the time of one that
+ * backs off (W3 on an Intel VM; the C loop's mean here). So the rule weighs the time the team loses: every long wait
+ * adds its whole length to a debt that drains at a TEAM_DRAIN-th of the time passing (a team may lose that share of its
+ * time to long waits and go on), and a wait ends the team once the debt with the wait so far is over TEAM_DEBT_NS. A
+ * quiet machine's waits (~2.5% of the time) and intermittent work leave the debt near zero; a busy core's fill it
+ * within a few waits. Measured on the Zen 5 VM (bench/RESULTS.md, "Thirty-fourth session"): the rule before, two waits
+ * within 100 ms ending the team, ended 18-42 teams in every ~9 s JMH run of W3 with nothing else running, this one
+ * 1-13, and W3 in float took 0.51-0.98x the time (median 0.65x, six alternating runs, with a tenth's drain; a quarter's
+ * then ran as fast, 0.79-1.19x); beside the intermittent threads above a quarter's drain took 0.52-0.65x the time of a
+ * tenth's (BF16 0.76-0.86x), which ended 32-54 teams a run; beside a busy process JMH's W3 ran alike with all three
+ * (the C loop's mean 1.08-1.12x a tenth's with a quarter's). */
 static int late_again(int64_t t) {
     return debt_at(t) + TEAM_LATE_NS > TEAM_DEBT_NS;
 }

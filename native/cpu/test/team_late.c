@@ -133,19 +133,19 @@ static void late_case(const struct run *r, const float *want_hs, const float *wa
     check(0, what);
 }
 
-/* The rule on a made-up clock (ms), TEAM_DEBT_NS 8 ms and TEAM_DRAIN 10 as built: each long wait, noted at `at` once it
- * is TEAM_LATE_NS long, adds its `length` to a debt that drains at a tenth of the time passing; a wait ends the team
+/* The rule on a made-up clock (ms), TEAM_DEBT_NS 8 ms and TEAM_DRAIN 4 as built: each long wait, noted at `at` once it
+ * is TEAM_LATE_NS long, adds its `length` to a debt that drains at a quarter of the time passing; a wait ends the team
  * when the debt with its first 0.5 ms is over 8 ms. An end brings 20 ms of back-off, doubling while ends follow the
- * last back-off within 100 ms, up to a second; after a longer spell it starts over. Waits spaced as a quiet machine's
- * end nothing, those of a busy core soon do, and the debt drains during a long back-off. */
+ * last back-off within 100 ms, up to a second; after a longer spell it starts over. Waits of 3 ms every 20 ms (15% of
+ * the time) end nothing; 5 ms every 10 ms (half of it) end the team at the fourth; long waits right after each
+ * back-off double it up to the cap; the debt drains during a quiet spell. */
 static void back_off_rule(void) {
     static const struct {
         int64_t at, length, ends, backoff;
-    } waits[] = {{1000, 3, 0, 0},   {1100, 3, 0, 0},   {1110, 5, 0, 0},   {1120, 5, 0, 0},    {1130, 5, 1, 20},
-                 {1160, 5, 1, 40},  {1210, 5, 1, 80},  {1300, 5, 1, 160}, {1500, 1, 0, 160},  {3000, 20, 0, 160},
-                 {3030, 1, 1, 20},  {3060, 5, 1, 40},  {3110, 30, 1, 80}, {3200, 30, 1, 160}, {3400, 30, 1, 320},
-                 {3800, 30, 1, 640}, {4500, 5, 0, 640}, {4510, 5, 0, 640}, {4520, 5, 1, 1000}, {6000, 20, 0, 1000},
-                 {6030, 1, 1, 20}};
+    } waits[] = {{1000, 3, 0, 0},      {1020, 3, 0, 0},     {1040, 3, 0, 0},     {1060, 3, 0, 0},    {1070, 5, 0, 0},
+                 {1080, 5, 0, 0},      {1090, 5, 0, 0},     {1100, 5, 1, 20},    {1121, 30, 1, 40},  {1170, 30, 1, 80},
+                 {1260, 30, 1, 160},   {1430, 100, 1, 320}, {1760, 200, 1, 640}, {2410, 300, 1, 1000},
+                 {3420, 5, 1, 1000},   {4500, 5, 0, 1000},  {6000, 20, 0, 1000}, {6030, 1, 1, 20}};
     pool_hook_forget_contention();
     for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
         int64_t until, t = waits[i].at * 1000000;
