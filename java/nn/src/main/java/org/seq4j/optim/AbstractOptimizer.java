@@ -3,11 +3,17 @@
 // And the gradients' check, before every update: one reduction over them (ClipGrads.measure), which refuses NaN or an
 // infinity before anything is written, clipping or not (with clipping off a step wrote NaN into the weights, and after
 // the last step of training the model was left NaN), and which clipAndStep's clip shares; for the optimizers that keep
-// squared gradients, also finite gradients whose squares overflow a float (Adam's v went Inf, then NaN).
+// squared gradients, also finite gradients whose squares overflow a float (Adam's v went Inf, then NaN). And the
+// update's own reach: a learning rate near float's range (RMSprop at 1e38 moves a weight by ten times that) wrote
+// infinite weights and returned as if it had stepped. Each built-in optimizer bounds how far its update may move a
+// weight, and how large a product it forms on the way, from the gradients' norm and a few scalars kept across steps
+// (reach); only a reach of 1e30 or more, a rate no training uses, has the update replayed on host copies in double
+// first (requireMovesFit), refusing before anything is written.
 package org.seq4j.optim;
 
 import java.lang.foreign.Arena;
 import org.seq4j.backend.Confinement;
+import org.seq4j.layers.Parameter;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -114,10 +120,13 @@ public abstract class AbstractOptimizer implements Optimizer {
         // NaN or an infinity is refused here, before anything is written: the weights, the state and the gradients
         // stay as they were
         double norm = ClipGrads.measure(params, op);
+        float rate = maxNorm > 0f ? ClipGrads.rate(maxNorm, norm) : 1f;
         if (squaresGradients()) {   // before the clip scales them: a refusal leaves the gradients as they were too
-            float rate = maxNorm > 0f ? ClipGrads.rate(maxNorm, norm) : 1f;
             ClipGrads.requireSquaresFit(params, op, norm, rate);
             requireStateFits(params, op, norm, rate);
+        }
+        if (!(reach(norm * rate) < SAFE_REACH)) {   // a rate near float's range: the update is replayed on the host
+            requireMovesFit(params, op, rate);
         }
         if (maxNorm > 0f) {
             ClipGrads.scale(params, maxNorm, norm);
@@ -176,6 +185,105 @@ public abstract class AbstractOptimizer implements Optimizer {
 
     /** After an update that succeeded. Nothing here. */
     void updated() {
+    }
+
+    /**
+     * Below this, no move of a weight and no product on the way can leave float's range: a finite weight (at most
+     * Float.MAX_VALUE, whose ulp is 2^104) moved by less than half that ulp (2^103, about 1.01e31) stays finite, with
+     * a tenth of it to spare for the kernels' own rounding and the norm's.
+     */
+    static final double SAFE_REACH = 1e30;
+
+    /** A float sum or product rounds up by at most (1 + 2^-24) a rounding: bounds kept in double grow by this. */
+    static final double ROUNDING = 1 + 0x1p-22;
+
+    /**
+     * What requireMovesFit lets an update write or form: half of float's range, far past the double replay's rounding
+     * and the kernels' differences from it (a fused multiply-add or not, the order of a product and a division).
+     */
+    static final double HOST_LIMIT = Float.MAX_VALUE / 2.0;
+
+    /**
+     * For the built-in optimizers: an upper bound on how far this step's update may move any weight and on every
+     * product it forms on the way (lr * grad, ...), from the largest gradient it will apply (at most the global norm,
+     * after the clip) and what the optimizer keeps of its state's size; cheap, on the host, every step. It may also
+     * note what the step makes of those bounds (kept even if the step is then refused: a bound only needs to hold).
+     * 0 here (a subclass of another package is not checked).
+     *
+     * @param gradMax the largest gradient the update applies, at most
+     * @return the bound; SAFE_REACH or more has the update replayed by requireMovesFit first
+     */
+    double reach(double gradMax) {
+        return 0;
+    }
+
+    /**
+     * For the built-in optimizers whose reach passed SAFE_REACH: the update replayed on host copies in double, each
+     * parameter by {@link #replay}, refusing a step that would write a weight or form a product past HOST_LIMIT before
+     * anything is written.
+     *
+     * @param rate the factor the clip will scale the gradients by (1 when it does not)
+     * @throws NonFiniteGradientException naming the first weight the update would move out of float's range
+     */
+    final void requireMovesFit(ParameterStore params, String op, float rate) {
+        Tensor[] kept = existingState();   // none before the first step: the state is zero
+        int count = stateCount();
+        for (Parameter p : params.parameters()) {
+            float[] w = params.copyOut(p.name());
+            float[] g = params.copyOutGrad(p.name());
+            if (rate != 1f) {
+                for (int i = 0; i < g.length; i++) {
+                    g[i] *= rate;   // what the clip's scaleGrads writes
+                }
+            }
+            float[][] s = new float[count][w.length];
+            for (int k = 0; kept != null && k < count; k++) {
+                params.backend().copyOut(s[k], params.part(kept[k], p.name()));
+            }
+            for (int i = 0; i < w.length; i++) {
+                double[] moved = replay(w[i], g[i], s, i);   // {the new weight, the largest product on the way}
+                if (!(Math.abs(moved[0]) <= HOST_LIMIT && Math.abs(moved[1]) <= HOST_LIMIT)) {
+                    double worst = Math.abs(moved[0]) >= Math.abs(moved[1]) ? moved[0] : moved[1];
+                    throw NonFiniteGradientException.updateOverflows(op, p.name(), w[i], worst, i, p.shape(),
+                            learningRate());
+                }
+            }
+        }
+    }
+
+    /**
+     * For requireMovesFit: how many state buffers the update reads (Adam 2, AdaGrad, RMSprop and Momentum 1). 0 here.
+     *
+     * @return the count
+     */
+    int stateCount() {
+        return 0;
+    }
+
+    /**
+     * For requireMovesFit: one element's update in double, as the kernels compute it in float (where they flush a
+     * subnormal to zero, the replay takes the smaller value: a root under Float.MIN_NORMAL as 0).
+     *
+     * @param w     the weight
+     * @param g     its gradient, as the clip leaves it
+     * @param state the parameter's part of each state buffer
+     * @param i     the element
+     * @return {the new weight, the largest product formed on the way}
+     */
+    double[] replay(float w, float g, float[][] state, int i) {
+        return new double[] {w, 0};
+    }
+
+    /**
+     * The denominator an adaptive update divides by, as small as the kernels may make it: sqrt(h) + eps, with an h
+     * that float flushes to zero taken as zero.
+     *
+     * @param h   the new sum or mean of squares, in double
+     * @param eps the epsilon added to the root
+     * @return the denominator
+     */
+    static double root(double h, float eps) {
+        return (h < Float.MIN_NORMAL ? 0 : Math.sqrt(h)) + eps;
     }
 
     /**

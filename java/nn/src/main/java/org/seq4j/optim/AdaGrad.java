@@ -17,8 +17,6 @@ public final class AdaGrad extends AbstractOptimizer {
     // past this bound h is read and checked on the host: a factor of 4 below float's range covers the norm's own
     // rounding (a float reduction) many times over
     private static final double CHECK_ABOVE = Float.MAX_VALUE / 4.0;
-    // h + g^2 in float rounds up by at most (1 + 2^-24)^2 over the exact sum: the bound grows by more at every step
-    private static final double ROUNDING = 1 + 0x1p-22;
 
     private double hBound;     // at least every element of h (0 before the first step)
     private double nextBound;  // what hBound becomes once the step under way has updated h
@@ -58,6 +56,23 @@ public final class AdaGrad extends AbstractOptimizer {
     @Override
     void updated() {
         hBound = nextBound;
+    }
+
+    /** lr * grad, divided by sqrt(h) + eps: at most lr times the largest gradient over eps. */
+    @Override
+    double reach(double gradMax) {
+        return learningRate() * gradMax / EPS * ROUNDING;
+    }
+
+    @Override
+    int stateCount() {
+        return 1;
+    }
+
+    @Override
+    double[] replay(float w, float g, float[][] state, int i) {
+        double product = (double) learningRate() * g;
+        return new double[] {w - product / root(state[0][i] + (double) g * g, EPS), product};
     }
 
     /**

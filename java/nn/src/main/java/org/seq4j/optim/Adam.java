@@ -16,6 +16,7 @@ public final class Adam extends AbstractOptimizer {
     public static final float EPS = 1e-7f;
     private final float beta1, beta2;
     private long iteration;
+    private double mBound;   // at least every |m| (0 before the first step): m is a running mean of the gradients
 
     /**
      * Adam with the book's defaults: beta1 0.9, beta2 0.999 (the book's lr is 0.001).
@@ -56,9 +57,37 @@ public final class Adam extends AbstractOptimizer {
     protected void update(ParameterStore p) {
         Tensor[] mv = state(p, 2);
         long t = iteration + 1;   // counted once the update ran: a refused one leaves the bias correction where it was
-        double lrT = learningRate() * Math.sqrt(1.0 - Math.pow(beta2, t)) / (1.0 - Math.pow(beta1, t));
-        p.backend().adamUpdate(p.values(), mv[0], mv[1], p.grads(), (float) lrT, beta1, beta2, EPS, true);
+        p.backend().adamUpdate(p.values(), mv[0], mv[1], p.grads(), stepSize(), beta1, beta2, EPS, true);
         iteration = t;
+    }
+
+    /** lr_t of the step under way (computed in double, once a step). */
+    private float stepSize() {
+        long t = iteration + 1;
+        return (float) (learningRate() * Math.sqrt(1.0 - Math.pow(beta2, t)) / (1.0 - Math.pow(beta1, t)));
+    }
+
+    /**
+     * lr_t * m, divided by sqrt(v) + eps: at most lr_t times the largest |m| over eps, and m, a running mean of the
+     * gradients, stays within the largest gradient it has taken in.
+     */
+    @Override
+    double reach(double gradMax) {
+        mBound = Math.max(mBound, gradMax * ROUNDING);
+        return stepSize() * mBound / EPS;
+    }
+
+    @Override
+    int stateCount() {
+        return 2;
+    }
+
+    @Override
+    double[] replay(float w, float g, float[][] state, int i) {
+        double m = state[0][i] + (1.0 - beta1) * (g - (double) state[0][i]);
+        double v = state[1][i] + (1.0 - beta2) * (g * (double) g - state[1][i]);
+        double product = stepSize() * m;
+        return new double[] {w - product / root(v, EPS), product};
     }
 
     /** The update zeroes the gradients in its pass (Backend.adamUpdate with zeroGrad): step needs no fill after it. */

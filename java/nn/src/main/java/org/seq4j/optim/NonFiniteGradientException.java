@@ -4,7 +4,10 @@
 // the gates).
 package org.seq4j.optim;
 
-/** Gradients that hold NaN or an infinity; the message names the parameter, the value and what to check. */
+/**
+ * Gradients that hold NaN or an infinity, or a step they would make overflow (an optimizer's squares, or a weight moved
+ * past float's range); the message names the parameter, the value and what to check.
+ */
 public final class NonFiniteGradientException extends ArithmeticException {
     /** The parameter whose gradient holds the value, or null when none was found on the host (see the message). */
     private final String parameter;
@@ -55,6 +58,27 @@ public final class NonFiniteGradientException extends ArithmeticException {
                 + " float's range with " + problem + " (it would turn infinite and the weight stop moving); nothing was"
                 + " updated (clip the gradients: clipAndStep or ClipGrads.clip, or try a smaller learning rate)",
                 parameter);
+    }
+
+    /**
+     * A step whose update would move a weight out of float's range (a learning rate near it: RMSprop moves a weight by
+     * up to lr / sqrt(1 - decay) a step, ten times lr at the book's decay).
+     *
+     * @param op        the step, for the message ("RMSprop.step")
+     * @param parameter the parameter whose weight would overflow
+     * @param weight    the weight before the step
+     * @param next      what the step would make of it, in double, or its product on the way where that is larger
+     * @param index     the flat index in the parameter
+     * @param shape     the parameter's shape
+     * @param lr        the learning rate
+     * @return the exception
+     */
+    static NonFiniteGradientException updateOverflows(String op, String parameter, float weight, double next, int index,
+                                                      int[] shape, float lr) {
+        return new NonFiniteGradientException(op + ": the update would take " + parameter + " at flat index " + index
+                + " of " + org.seq4j.tensor.Tensor.shapeString(shape) + " from " + weight + " past half of float's range"
+                + " (to about " + String.format(java.util.Locale.ROOT, "%.3g", next) + "; learning rate " + lr
+                + "); nothing was updated (try a smaller learning rate)", parameter);
     }
 
     /**

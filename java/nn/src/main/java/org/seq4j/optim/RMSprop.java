@@ -35,4 +35,25 @@ public final class RMSprop extends AbstractOptimizer {
     protected boolean squaresGradients() {
         return true;
     }
+
+    /**
+     * lr * grad, divided by sqrt(h) + eps: at most lr times the largest gradient over eps (at the first step h is
+     * (1 - decay) grad^2 and the move lr / sqrt(1 - decay): ten times lr at the book's decay).
+     */
+    @Override
+    double reach(double gradMax) {
+        return learningRate() * gradMax / EPS * ROUNDING;
+    }
+
+    @Override
+    int stateCount() {
+        return 1;
+    }
+
+    @Override
+    double[] replay(float w, float g, float[][] state, int i) {
+        double h = decayRate * (double) state[0][i] + (1.0 - decayRate) * g * (double) g;
+        double product = (double) learningRate() * g;
+        return new double[] {w - product / root(h, EPS), product};
+    }
 }

@@ -19,4 +19,16 @@ public final class SGD extends AbstractOptimizer {
     protected void update(ParameterStore p) {
         p.backend().sgdUpdate(p.values(), p.grads(), learningRate());
     }
+
+    /** lr * grad: the move and its one product. */
+    @Override
+    double reach(double gradMax) {
+        return learningRate() * gradMax * ROUNDING;
+    }
+
+    @Override
+    double[] replay(float w, float g, float[][] state, int i) {
+        double product = (double) learningRate() * g;
+        return new double[] {w - product, product};
+    }
 }

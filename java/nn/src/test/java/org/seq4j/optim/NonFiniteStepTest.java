@@ -4,7 +4,8 @@
 // refused one). Before, only ClipGrads refused them: without clipping the step wrote NaN into the weights, and after
 // the last step of training an in-memory model was left NaN. And the check costs one reduction over the gradients per
 // step, shared with the clip: clipAndStep measures them once, as ClipGrads.clip alone does. Adam, AdaGrad and RMSprop,
-// which keep squared gradients, also refuse a finite gradient whose square is infinite in float.
+// which keep squared gradients, also refuse a finite gradient whose square is infinite in float. And every optimizer
+// refuses a step whose update would take a weight out of float's range (a learning rate near it), nothing written.
 package org.seq4j.optim;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -236,12 +237,15 @@ class NonFiniteStepTest {
         }
     }
 
-    /** The reference backend, counting its sumOfSquares calls (the reduction over the gradients) into count. */
-    private static Backend counting(AtomicInteger count) {
+    /**
+     * The reference backend, counting its calls of {@code counted} into count: sumOfSquares (the reduction over the
+     * gradients), copyOut (host copies, which the replay of a step reads through).
+     */
+    private static Backend counting(String counted, AtomicInteger count) {
         Backend real = TestBackends.reference();
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, args) -> {
-                    if (method.getName().equals("sumOfSquares")) {
+                    if (method.getName().equals(counted)) {
                         count.incrementAndGet();
                     }
                     try {
@@ -261,7 +265,7 @@ class NonFiniteStepTest {
     @MethodSource("optimizers")
     void aStepMeasuresTheGradientsOnceClippedOrNot(Supplier<Optimizer> make) {
         AtomicInteger count = new AtomicInteger();
-        Backend b = counting(count);
+        Backend b = counting("sumOfSquares", count);
         try (ParameterStore store = store(b); ParameterStore twin = store(b); Optimizer opt = make.get();
              Optimizer twinOpt = make.get()) {
             for (int step = 1; step <= 3; step++) {
@@ -286,6 +290,108 @@ class NonFiniteStepTest {
                 assertEquals(2, count.get(), "ClipGrads.clip then step");
                 assertArrayEquals(bits(twin.values().toFloatArray()), bits(store.values().toFloatArray()),
                         "step " + step + ": clipAndStep against ClipGrads.clip then step");
+            }
+        }
+    }
+
+    /** The optimizer {@code make} would make, at learning rate lr (its other settings the book's). */
+    private static Optimizer withRate(Supplier<Optimizer> make, float lr) {
+        return switch (make.get()) {
+            case SGD o -> new SGD(lr);
+            case Momentum o -> new Momentum(lr, 0.9f);
+            case AdaGrad o -> new AdaGrad(lr);
+            case RMSprop o -> new RMSprop(lr, 0.99f);
+            case Adam o -> new Adam(lr);
+            default -> throw new AssertionError(make.get());
+        };
+    }
+
+    /**
+     * A learning rate near float's range with finite gradients: RMSprop at 1e38 wrote infinite weights into 461 of a
+     * model's 714 and returned as if it had stepped (a red-team probe's find; its first move is lr / sqrt(1 - decay),
+     * ten times lr). Every optimizer refuses the step whose update would take a weight past half of float's range,
+     * naming it, before anything is written, clipped or not; its state is as a twin's that never saw the step.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void anUpdateThatWouldLeaveFloatsRangeIsRefusedBeforeItWrites(String backend, Supplier<Optimizer> make) {
+        Backend b = TestBackends.get(backend);
+        for (boolean clip : new boolean[] {false, true}) {
+            try (ParameterStore store = store(b); ParameterStore twin = store(b);
+                 Optimizer opt = withRate(make, Float.MAX_VALUE); Optimizer twinOpt = withRate(make, Float.MAX_VALUE)) {
+                b.copyIn(store.get("v").grad(), new float[] {0f, 0f});   // v does not move: w is the one named
+                b.copyIn(store.get("w").grad(), new float[] {1f, 10f, 2f});
+                int[] values = bits(store.values().toFloatArray());
+                int[] grads = bits(store.grads().toFloatArray());
+                String op = opt.getClass().getSimpleName() + (clip ? ".clipAndStep" : ".step");
+                NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class, () -> {
+                    if (clip) {
+                        opt.clipAndStep(store, MAX_NORM);
+                    } else {
+                        opt.step(store);
+                    }
+                }, op + " at lr " + Float.MAX_VALUE);
+                assertEquals("w", e.parameter(), e.getMessage());
+                assertTrue(e.getMessage().startsWith(op + ": the update would take w at flat index "), e.getMessage());
+                assertTrue(e.getMessage().contains("past half of float's range"), e.getMessage());
+                assertTrue(e.getMessage().contains("nothing was updated (try a smaller learning rate)"), e.getMessage());
+                assertArrayEquals(values, bits(store.values().toFloatArray()), op + ": the weights changed");
+                assertArrayEquals(grads, bits(store.grads().toFloatArray()), op + ": the gradients changed");
+                // at an ordinary rate again, the next step is a twin's that never saw the refused one
+                opt.setLearningRate(0.1f);
+                twinOpt.setLearningRate(0.1f);
+                store.zeroGrads();
+                goodStep(store, opt, 2, clip);
+                goodStep(twin, twinOpt, 2, clip);
+                assertArrayEquals(bits(twin.values().toFloatArray()), bits(store.values().toFloatArray()),
+                        op + ": the next step differs from a twin's");
+            }
+        }
+    }
+
+    /**
+     * A large rate whose moves stay finite is the user's to take: the check replays those steps on the host (their
+     * reach passes 1e30) and lets them through, the weights finite and moved, as the kernels compute them.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void aLargeRateWhoseMovesStayFiniteIsTaken(String backend, Supplier<Optimizer> make) {
+        Backend b = TestBackends.get(backend);
+        try (ParameterStore store = store(b); Optimizer opt = withRate(make, 1e36f)) {
+            for (int step = 1; step <= 3; step++) {
+                float[] before = store.values().toFloatArray();
+                goodStep(store, opt, step, true);
+                float[] after = store.values().toFloatArray();
+                for (int i = 0; i < after.length; i++) {
+                    assertTrue(Float.isFinite(after[i]), "step " + step + ": " + after[i] + " at " + i);
+                }
+                assertTrue(!java.util.Arrays.equals(before, after), "step " + step + " did not move the weights");
+            }
+        }
+    }
+
+    /**
+     * The check costs ordinary training nothing but a few operations on the host: at the book's rates no step reads a
+     * value back (the bound from the norm the step measures anyway stays far below 1e30); at a rate near float's range
+     * the same step is replayed on host copies first.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("optimizers")
+    void onlyARateNearFloatsRangeHasTheUpdateReplayedOnTheHost(Supplier<Optimizer> make) {
+        AtomicInteger copies = new AtomicInteger();
+        Backend b = counting("copyOut", copies);
+        for (boolean clip : new boolean[] {false, true}) {
+            try (ParameterStore store = store(b); Optimizer opt = make.get(); Optimizer huge = withRate(make, 1e36f)) {
+                for (int step = 1; step <= 5; step++) {
+                    copies.set(0);
+                    goodStep(store, opt, step, clip);
+                    assertEquals(0, copies.get(), "step " + step + " at lr 0.1 read values back");
+                }
+                copies.set(0);
+                try (ParameterStore other = store(b)) {
+                    goodStep(other, huge, 1, clip);
+                    assertTrue(copies.get() > 0, "a step at lr 1e36 was not replayed on the host");
+                }
             }
         }
     }
