@@ -36,8 +36,8 @@ public final class LSTM implements AutoCloseable {
     public LSTM(Backend backend, Parameter Wx, Parameter Wh, Parameter b) {
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);
-        if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || Wx.dim(1) != 4 * H || Wh.dim(1) != 4 * H
-                || b.value().rank() != 1 || b.dim(0) != 4 * H) {
+        if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || (long) Wx.dim(1) != 4L * H || (long) Wh.dim(1) != 4L * H
+                || b.value().rank() != 1 || (long) b.dim(0) != 4L * H) {   // in long: 4H wraps in int past 2^29
             throw new IllegalArgumentException("LSTM needs Wx (D, 4H), Wh (H, 4H), b (4H,), got " + Wx + ", " + Wh
                     + ", " + b);
         }

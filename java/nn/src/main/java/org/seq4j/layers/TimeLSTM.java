@@ -132,7 +132,8 @@ public final class TimeLSTM implements TimeRecurrent {
         }
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);
-        if (Wh.dim(1) != 4 * H || Wx.dim(1) != 4 * H || b.dim(0) != 4 * H) {
+        // in long: 4H wraps in int past 2^29
+        if ((long) Wh.dim(1) != 4L * H || (long) Wx.dim(1) != 4L * H || (long) b.dim(0) != 4L * H) {
             throw new IllegalArgumentException("TimeLSTM needs Wx (D, 4H), Wh (H, 4H), b (4H,) with one H, got " + Wx
                     + ", " + Wh + ", " + b);
         }

@@ -76,8 +76,8 @@ public final class NonFiniteGradientException extends ArithmeticException {
     static NonFiniteGradientException updateOverflows(String op, String parameter, float weight, double next, int index,
                                                       int[] shape, float lr) {
         return new NonFiniteGradientException(op + ": the update would take " + parameter + " at flat index " + index
-                + " of " + org.seq4j.tensor.Tensor.shapeString(shape) + " from " + weight + " past half of float's range"
-                + " (to about " + String.format(java.util.Locale.ROOT, "%.3g", next) + "; learning rate " + lr
+                + " of " + org.seq4j.tensor.Tensor.shapeString(shape) + " from " + weight
+                + " past half of float's range (to about " + String.format(java.util.Locale.ROOT, "%.3g", next) + "; learning rate " + lr
                 + "); nothing was updated (try a smaller learning rate)", parameter);
     }
 

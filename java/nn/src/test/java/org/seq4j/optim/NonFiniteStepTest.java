@@ -334,7 +334,8 @@ class NonFiniteStepTest {
                 assertEquals("w", e.parameter(), e.getMessage());
                 assertTrue(e.getMessage().startsWith(op + ": the update would take w at flat index "), e.getMessage());
                 assertTrue(e.getMessage().contains("past half of float's range"), e.getMessage());
-                assertTrue(e.getMessage().contains("nothing was updated (try a smaller learning rate)"), e.getMessage());
+                assertTrue(e.getMessage().contains("nothing was updated (try a smaller learning rate)"),
+                        e.getMessage());
                 assertArrayEquals(values, bits(store.values().toFloatArray()), op + ": the weights changed");
                 assertArrayEquals(grads, bits(store.grads().toFloatArray()), op + ": the gradients changed");
                 // at an ordinary rate again, the next step is a twin's that never saw the refused one
