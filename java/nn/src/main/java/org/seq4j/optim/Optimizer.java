@@ -18,14 +18,16 @@ public interface Optimizer extends AutoCloseable {
      * Updates store.values() from store.grads() and zeroes the gradients. Optimizers with state (velocity,
      * moments) allocate it on the first step, on the store's backend, and serve that one store only. Gradients that
      * are NaN or infinite are refused before anything is written (the optimizers of this package, AbstractOptimizer's,
-     * check with one reduction over the gradients; an implementation of one's own should refuse them too).
+     * check with one reduction over the gradients; an implementation of one's own should refuse them too), and so
+     * is a step whose update would take a weight out of float's range (a learning rate near it).
      *
      * @param params the model's parameters and gradients
      * @throws IllegalStateException    if closed, held by another thread, or another thread's gradients are pending
      *                                  in the store
      * @throws IllegalArgumentException if given a different store than the first step that succeeded
-     * @throws NonFiniteGradientException if a gradient is NaN or infinite, naming the parameter: the weights, the
-     *                                  state and the gradients stay as they were
+     * @throws NonFiniteGradientException if a gradient is NaN or infinite, or the update would take a weight out of
+     *                                  float's range, naming the parameter: the weights, the state and the gradients
+     *                                  stay as they were
      */
     void step(ParameterStore params);
 
