@@ -16,6 +16,8 @@
 //    per term magnitude; stated with each test.
 //  - GEMM: per element, 4 sqrt(k) u |alpha| sum_l |a_il b_lj| + u |beta c_ij| (the random-walk size of
 //    float rounding in a length-k dot product, with 4x margin), computed from the data.
+// The data stay inside float's range on the way: a sum whose terms pass it is Inf or NaN in the native kernels (float
+// accumulators) and may be finite in the reference (double), a difference the README states rather than a failure.
 package org.seq4j.backend;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
