@@ -737,20 +737,22 @@ class CommandLineTest {
     }
 
     @Test
-    void aDivergingRunStopsAtTheStepItDivergedAndLeavesNoRunFolder() {
-        // a learning rate near the float maximum overflows the weights after two steps: the loss becomes infinite
+    void aRunWhoseRateWouldTakeTheWeightsPastFloatsRangeStopsAndLeavesNoRunFolder() {
+        // a learning rate near the float maximum: the first step moves the weights to ~1e38, and the second, which
+        // would take them past float's range (it did, and the loss became infinite a step later), is refused
         Path out = dir.resolve("nan");
         Result r = seq4j("train", "addition", "--model", "baseline", "--backend", "java", "--epochs", "1", "--batch",
                 "32", "--hidden", "8", "--wordvec", "4", "--optimizer", "sgd", "--lr", "3e38", "--clip", "0",
                 "--data", data.toString(), "--out", out.toString());
         String e = badInput(r);
-        assertTrue(e.contains("at step") && e.contains("diverged"), e);
+        assertTrue(e.startsWith("seq4j: SGD.step: the update would take ") && e.contains("past half of float's range")
+                && e.contains("nothing was updated (try a smaller learning rate)"), e);
         assertFalse(Files.exists(out), "no checkpoint was written: the run folder is removed");
     }
 
     /**
-     * A language-model run into the folder of an earlier one that fails before its first checkpoint (here it
-     * diverges) leaves that folder as it was. It deleted only the files it added: its vocabulary.txt, of another text
+     * A language-model run into the folder of an earlier one that fails before its first checkpoint (here its
+     * learning rate would take the weights past float's range) leaves that folder as it was. It deleted only the files it added: its vocabulary.txt, of another text
      * (the same words first seen in another order), stayed beside the earlier run's checkpoints, and generate read
      * the two together without a word.
      */
@@ -773,7 +775,7 @@ class CommandLineTest {
         String e = badInput(seq4j("train", "lm", "--model", "simple", "--backend", "java", "--epochs", "1", "--hidden",
                 "4", "--wordvec", "4", "--optimizer", "sgd", "--lr", "3e38", "--clip", "0", "--data", other.toString(),
                 "--out", lm.toString()));
-        assertTrue(e.contains("diverged"), e);
+        assertTrue(e.contains("SGD.step: the update would take ") && e.contains("nothing was updated"), e);
         try (var files = Files.list(lm)) {
             assertEquals(before.keySet(), files.map(f -> f.getFileName().toString()).collect(Collectors.toSet()));
         }
