@@ -563,6 +563,11 @@ final class TrainCommand implements Callable<Integer> {
             }
             steps = window;
         }
+        if (set.size() < n) {   // as for the other tasks, before any model is made (Trainer would throw it as a bug)
+            throw new BadInputException("a batch of " + n + " (--batch) is larger than the " + set.size() + " training"
+                    + " examples of the " + (predictor ? "noisy sine" : "sine-to-cosine") + " set; use at most "
+                    + set.size());
+        }
         Properties meta = meta(ms, null);
         try (RegressionModel m = (RegressionModel) create(ms, backend);
              Optimizer opt = optimizer(predictor ? "sgd" : "adam", predictor ? 0.08f : 0.01f);

@@ -184,6 +184,18 @@ class CommandLineTest {
         assertTrue(badInput(seq4j("train", "waves", "--backend", "java", "--out", "")).contains("--out is empty"));
     }
 
+    /** A batch larger than a wave set ended as an "internal error" (exit 1) from Trainer; now bad input, as elsewhere. */
+    @Test
+    void aWaveBatchLargerThanItsSetIsBadInput() {
+        for (String model : new String[] {"seq2seq", "predictor"}) {
+            String e = badInput(seq4j("train", "waves", "--model", model, "--backend", "java", "--batch", "100000",
+                    "--epochs", "1", "--out", dir.resolve("waves-batch-" + model).toString()));
+            assertTrue(e.startsWith("seq4j: a batch of 100000 (--batch) is larger than the ") && e.contains("use at most"),
+                    e);
+            assertFalse(Files.exists(dir.resolve("waves-batch-" + model)), "no run folder is left");
+        }
+    }
+
     /**
      * A run folder holding another task's run: train replaced its checkpoints, metrics and chart and left its own
      * files (here the waves' prediction.png; a language model's corpus.txt and vocabulary.txt) mixed with the new

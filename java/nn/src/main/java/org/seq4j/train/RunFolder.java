@@ -4,11 +4,17 @@
 // the first checkpoint), close() undoes the run: it deletes the files this run added, puts back the files it
 // replaced (kept aside on their first write), and removes the folder itself if this run created it, so a
 // command that fails early leaves the folder as it found it; nor does one interrupted early (Ctrl-C,
-// SIGTERM): until then a shutdown hook undoes it as close() would.
+// SIGTERM): until then a shutdown hook undoes it as close() would. One run at a time: open() locks the folder
+// (.seq4j-run.lock, deleted again at close) before it touches anything, so a second run into it is refused with one
+// line instead of mixing its files with the first one's (two runs into one folder both said they had finished, the
+// best.npz one of them named being the other's, and the second's open() deleted the first's temporary files).
 package org.seq4j.train;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -18,6 +24,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,6 +57,8 @@ public final class RunFolder implements AutoCloseable {
     // AtomicOutput's ".<name>.<random>.tmp", the chart's ".chart.<random>.tmp(.png)", and the chart temp
     // files of older versions (".chart<digits>(.png)")
     private static final Pattern STALE = Pattern.compile("\\..+\\.tmp(\\.png)?|\\.chart\\d+(\\.png)?");
+    /** The file whose lock a run holds while the folder is open. */
+    public static final String LOCK = ".seq4j-run.lock";
 
     private final Path dir;
     private final boolean created;
@@ -58,12 +67,17 @@ public final class RunFolder implements AutoCloseable {
     private final List<Path> removed;
     // a file of the run folder that this run replaced -> its earlier content, kept aside until keep() or undo()
     private final Map<Path, Path> keptAside = new LinkedHashMap<>();
+    // a symbolic link of the run folder that this run replaced by a file -> the link's target, made again by undo()
+    private final Map<Path, Path> linksReplaced = new LinkedHashMap<>();
+    private FileChannel lock;   // holds the folder's lock until close() (null after)
     private final Thread undoAtExit = new Thread(this::undoAtExit, "seq4j run folder cleanup");
     private boolean kept;
     private boolean undone;
 
-    private RunFolder(Path dir, boolean created, Path existing, Set<Path> before, List<Path> removed) {
+    private RunFolder(Path dir, boolean created, Path existing, Set<Path> before, List<Path> removed,
+                      FileChannel lock) {
         this.dir = dir;
+        this.lock = lock;
         this.created = created;
         this.existing = existing;
         this.before = before;
@@ -77,7 +91,57 @@ public final class RunFolder implements AutoCloseable {
             undo();
         } catch (IOException | RuntimeException e) {
             // the JVM is exiting: nothing to report to
+        } finally {
+            unlock();
         }
+    }
+
+    /**
+     * Locks {@code dir} for one run: its lock file, made if need be, locked without waiting.
+     *
+     * @throws IOException naming the folder if another run holds it
+     */
+    private static FileChannel lock(Path dir) throws IOException {
+        Path file = dir.resolve(LOCK);
+        while (true) {
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock held;
+            try {
+                held = ch.tryLock();
+            } catch (OverlappingFileLockException e) {   // this JVM holds it: another RunFolder of the same folder
+                held = null;
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+            if (held == null) {
+                ch.close();
+                throw new IOException("run folder " + dir + " is in use by another training run (it holds " + file
+                        + "); wait for that run to end, or write this one to another folder");
+            }
+            if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                return ch;
+            }
+            ch.close();   // the run that held it deleted it before letting go: lock the folder's new one
+        }
+    }
+
+    /** Deletes the lock file, then lets go of its lock (in that order: a run waiting on it then finds it gone). */
+    private synchronized void unlock() {
+        if (lock == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(dir.resolve(LOCK));
+        } catch (IOException e) {
+            // left behind unlocked: the next run locks it
+        }
+        try {
+            lock.close();
+        } catch (IOException e) {
+            // the process's end lets go of it
+        }
+        lock = null;
     }
 
     /** Removes the shutdown hook unless the JVM is already running it. */
@@ -121,19 +185,25 @@ public final class RunFolder implements AutoCloseable {
             }
             throw new IOException("cannot write run folder " + dir + ": " + reason(e), e);
         }
+        FileChannel lock = lock(dir);   // before the stale files go: another run's temporary files are not stale
         List<Path> removed;
         Set<Path> before = new HashSet<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            removed = files.filter(f -> STALE.matcher(f.getFileName().toString()).matches() && Files.isRegularFile(f))
-                    .toList();
+        try {
+            try (Stream<Path> files = Files.list(dir)) {
+                removed = files.filter(f -> STALE.matcher(f.getFileName().toString()).matches()
+                        && Files.isRegularFile(f)).toList();
+            }
+            for (Path f : removed) {
+                Files.deleteIfExists(f);
+            }
+            try (Stream<Path> files = Files.list(dir)) {
+                files.forEach(before::add);
+            }
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
         }
-        for (Path f : removed) {
-            Files.deleteIfExists(f);
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            files.forEach(before::add);
-        }
-        return new RunFolder(dir, created, existing, before, removed);
+        return new RunFolder(dir, created, existing, before, removed, lock);
     }
 
     /**
@@ -184,9 +254,12 @@ public final class RunFolder implements AutoCloseable {
             throw new IOException("cannot write " + file + ": the run was undone (closed before its first "
                     + "checkpoint, or the JVM is shutting down)");
         }
-        if (!kept && before.contains(file) && !keptAside.containsKey(file)
-                && Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            keptAside.put(file, keepAside(file));
+        if (!kept && before.contains(file) && !keptAside.containsKey(file) && !linksReplaced.containsKey(file)) {
+            if (Files.isSymbolicLink(file)) {   // the write replaces the link, not its target: undo makes it again
+                linksReplaced.put(file, Files.readSymbolicLink(file));
+            } else if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                keptAside.put(file, keepAside(file));
+            }
         }
         write.to(file);
         Path aside = keptAside.get(file);
@@ -217,8 +290,7 @@ public final class RunFolder implements AutoCloseable {
      * anything, and the files kept aside are deleted.
      */
     public synchronized void keep() {
-        kept = true;
-        dropHook();
+        kept = true;   // the shutdown hook stays, to let go of the lock: its undo does nothing now
         for (Path aside : keptAside.values()) {
             try {
                 Files.deleteIfExists(aside);
@@ -227,6 +299,7 @@ public final class RunFolder implements AutoCloseable {
             }
         }
         keptAside.clear();
+        linksReplaced.clear();
     }
 
     /**
@@ -236,7 +309,11 @@ public final class RunFolder implements AutoCloseable {
     @Override
     public void close() throws IOException {
         dropHook();
-        undo();
+        try {
+            undo();
+        } finally {
+            unlock();
+        }
     }
 
     private synchronized void undo() throws IOException {
@@ -258,6 +335,17 @@ public final class RunFolder implements AutoCloseable {
                 }
             }
         }
+        for (var e : linksReplaced.entrySet()) {
+            try {
+                Files.deleteIfExists(e.getKey());
+                Files.createSymbolicLink(e.getKey(), e.getValue());
+            } catch (IOException x) {
+                if (failed == null) {
+                    failed = new IOException("cannot put back the link " + e.getKey() + " -> " + e.getValue() + " as it"
+                            + " was before this run: " + reason(x), x);
+                }
+            }
+        }
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(f -> !before.contains(f) && !keptAside.containsValue(f) && Files.isRegularFile(f))
                     .toList()) {
@@ -270,6 +358,7 @@ public final class RunFolder implements AutoCloseable {
             throw failed;
         }
         if (created) {
+            unlock();   // its lock file goes with the folder
             try (Stream<Path> left = Files.list(dir)) {
                 if (left.findAny().isPresent()) {
                     return; // someone else put something there

@@ -45,8 +45,61 @@ class RunFolderTest {
         }
         try (RunFolder f = RunFolder.open(run)) {
             assertEquals(stale.size(), f.removedStaleFiles().size());
-            assertEquals(Set.copyOf(kept), names(run));
+            assertEquals(union(kept, RunFolder.LOCK), names(run), "the stale files gone, the run's lock there");
             f.keep();
+        }
+        assertEquals(Set.copyOf(kept), names(run), "the lock gone with the run");
+    }
+
+    private static Set<String> union(List<String> names, String name) {
+        Set<String> all = new java.util.HashSet<>(names);
+        all.add(name);
+        return all;
+    }
+
+    /**
+     * A symbolic link in the folder (model.npz pointing at another run's) that a run replaces by a file before its
+     * first checkpoint is made again by undo: it stayed a regular file, the interrupted run's model, though the message
+     * said every file the run replaced was put back (a red-team find). The link's target is never written.
+     */
+    @Test
+    void aLinkTheRunReplacedIsMadeAgainByUndo() throws IOException {
+        Path run = Files.createDirectories(dir.resolve("linked"));
+        Path target = Files.writeString(dir.resolve("elsewhere.npz"), "another run's model");
+        Path link = Files.createSymbolicLink(run.resolve("model.npz"), target);
+        try (RunFolder f = RunFolder.open(run)) {
+            f.write("model.npz", file -> replace(file, "this run's model"));
+            assertFalse(Files.isSymbolicLink(link));
+        }
+        assertTrue(Files.isSymbolicLink(link), "the link is back");
+        assertEquals(target, Files.readSymbolicLink(link));
+        assertEquals("another run's model", Files.readString(target), "its target untouched");
+        assertEquals(Set.of("model.npz"), names(run));
+    }
+
+    /**
+     * Two runs into one folder mixed their files, and both said they had finished: the first one's "best.npz" was the
+     * second's model (a red-team find), and the second's open() deleted the first's temporary files as stale. A second
+     * open while one run holds the folder is refused with one line, before it touches anything; once the first is
+     * closed the folder opens again.
+     */
+    @Test
+    void aSecondRunIntoAFolderInUseIsRefusedBeforeItTouchesAnything() throws IOException {
+        Path run = dir.resolve("busy");
+        try (RunFolder first = RunFolder.open(run)) {
+            Path live = run.resolve(".model.npz.3k2j9x.tmp");   // the first run's file being written
+            Files.writeString(live, "half a checkpoint");
+            IOException e = assertThrows(IOException.class, () -> RunFolder.open(run));
+            assertEquals("run folder " + run + " is in use by another training run (it holds "
+                    + run.resolve(RunFolder.LOCK) + "); wait for that run to end, or write this one to another folder",
+                    e.getMessage());
+            assertTrue(Files.exists(live), "the second open deleted the first run's temporary file");
+            first.write("metrics.csv", file -> replace(file, "epoch"));
+            first.keep();
+        }
+        assertFalse(Files.exists(run.resolve(RunFolder.LOCK)), "the lock file is deleted at close");
+        try (RunFolder again = RunFolder.open(run)) {
+            assertTrue(Files.exists(run.resolve(RunFolder.LOCK)));
         }
     }
 
@@ -145,17 +198,32 @@ class RunFolderTest {
         Files.writeString(earlier.resolve("addition.txt"), "the earlier run's");
         for (boolean kept : new boolean[] {false, true}) {
             Path run = dir.resolve(kept ? "kept" : "interrupted"), ready = dir.resolve(run.getFileName() + ".ready");
-            interruptInChild(run, kept, ready);
+            interruptInChild(run, kept, ready, () -> {
+                // the child holds the folder: another process's run into it is refused
+                IOException e = assertThrows(IOException.class, () -> RunFolder.open(run));
+                assertTrue(e.getMessage().contains("is in use by another training run"), e.getMessage());
+            });
             assertEquals(kept, Files.exists(run.resolve("addition.txt")), kept ? "a kept run stays" : "undone");
+            if (kept) {
+                assertEquals(Set.of("addition.txt"), names(run), "its lock file is gone at the JVM's end");
+            }
             assertEquals(kept, Files.exists(run), kept ? "its folder stays" : "the folder it created is removed");
         }
-        interruptInChild(earlier, false, dir.resolve("earlier.ready"));
+        interruptInChild(earlier, false, dir.resolve("earlier.ready"), () -> { });
         assertEquals("the earlier run's", Files.readString(earlier.resolve("addition.txt")), "put back");
         assertEquals(Set.of("addition.txt"), names(earlier));
     }
 
-    /** Runs Interrupted on {@code run} in a child JVM and ends it with SIGTERM once it is ready. */
-    private static void interruptInChild(Path run, boolean kept, Path ready) throws Exception {
+    /** What a test checks while the child holds its run folder. */
+    private interface WhileHeld {
+        void check() throws Exception;
+    }
+
+    /**
+     * Runs Interrupted on {@code run} in a child JVM, once it is ready runs {@code whileHeld}, and ends it with
+     * SIGTERM.
+     */
+    private static void interruptInChild(Path run, boolean kept, Path ready, WhileHeld whileHeld) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), Interrupted.class.getName(), run.toString(),
                 Boolean.toString(kept), ready.toString());
@@ -167,6 +235,7 @@ class RunFolderTest {
                 assertTrue(p.isAlive() && System.nanoTime() < deadline, "the child never got ready");
                 Thread.sleep(20);
             }
+            whileHeld.check();
             p.destroy(); // SIGTERM: shutdown hooks run
             assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the child did not end on SIGTERM");
         } finally {
