@@ -207,6 +207,10 @@ final class GenerateCommand implements Callable<Integer> {
             throw new CheckpointException(saved.file(), "its start_id " + startId + " is outside its vocabulary of "
                     + vocab.size());
         }
+        if (vocab.codePointOf(startId) != '_') {   // an edited one answered every question otherwise, differently
+            throw new CheckpointException(saved.file(), "its start_id " + startId + " is '" + vocab.charOf(startId)
+                    + "', not the '_' that starts every answer of the book's sets (as training writes it)");
+        }
         Boolean innerSpaces = saved.questionInnerSpaces();
         int[][] xs = new int[questions.size()][];
         for (int i = 0; i < xs.length; i++) {

@@ -384,6 +384,12 @@ class CommandLineTest {
         withDescription(Checkpoint.file(run, null), meta, edited.resolve("model.npz"));
         e = badInput(seq4j("generate", "--checkpoint", edited.toString(), "--backend", "java", "1+2"));
         assertTrue(e.contains("answer_length=2000000000") && e.contains("from 2 to 65536"), e);
+        // one whose start_id names another character than '_': every answer changed without a word (a red-team find)
+        meta = Checkpoint.meta(run);
+        meta.setProperty("start_id", meta.getProperty("start_id").equals("1") ? "2" : "1");
+        withDescription(Checkpoint.file(run, null), meta, edited.resolve("model.npz"));
+        e = badInput(seq4j("generate", "--checkpoint", edited.toString(), "--backend", "java", "1+2"));
+        assertTrue(e.contains("its start_id ") && e.contains(", not the '_' that starts every answer"), e);
         // one whose hidden size makes parameters no memory holds: the checkpoint's fault, not an internal error
         meta = Checkpoint.meta(run);
         meta.setProperty("hidden", "1000000000");
