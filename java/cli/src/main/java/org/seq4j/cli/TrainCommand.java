@@ -78,6 +78,7 @@ final class TrainCommand implements Callable<Integer> {
     private Communicator comm = Communicator.single();
     private volatile Progress progressNow;   // the running epoch's, for InterruptNotice
     private volatile int savedEpoch;         // the last epoch whose checkpoint is written (0: none yet)
+    private volatile int writingEpoch;       // the epoch whose files save() writes now (0: none)
 
     @Parameters(index = "0", paramLabel = "TASK", description = "addition | date | waves | lm")
     String taskName;
@@ -229,6 +230,25 @@ final class TrainCommand implements Callable<Integer> {
      * the run folder keeps (the checkpoints of the last saved epoch; before the first, RunFolder's own hook removes
      * what the run wrote and puts back what it replaced). An interrupted run used to end without a word.
      */
+    /**
+     * The line an interrupted run ends with: where it stopped and what its folder keeps.
+     *
+     * @param where   the progress ("epoch 2/25, step 10/351"), or null
+     * @param dir     the run folder
+     * @param saved   the last epoch whose files are all written (0: none)
+     * @param writing the epoch whose files were being written (0: none; saved or below: none now)
+     * @return the line
+     */
+    static String interrupted(String where, Path dir, int saved, int writing) {
+        // interrupted within save(): some of that epoch's files are written, the others are the last epoch's
+        String mixed = writing > saved ? " (some may be epoch " + writing + "'s, whose files were being written; each"
+                + " .npz names its epoch)" : "";
+        return "seq4j: interrupted" + (where != null ? " in " + where : "") + (saved > 0
+                ? "; " + dir + " keeps the checkpoints of epoch " + saved + mixed
+                : ", before the first checkpoint: the files this run wrote in " + dir + " are removed, and any it"
+                + " replaced put back");
+    }
+
     private final class InterruptNotice implements AutoCloseable {
         private final Thread hook;
 
@@ -237,11 +257,7 @@ final class TrainCommand implements Callable<Integer> {
             hook = new Thread(() -> {
                 Progress p = progressNow;
                 String where = p != null ? p.where() : null;
-                int saved = savedEpoch;
-                err.println("seq4j: interrupted" + (where != null ? " in " + where : "") + (saved > 0
-                        ? "; " + dir + " keeps the checkpoints of epoch " + saved
-                        : ", before the first checkpoint: the files this run wrote in " + dir + " are removed, and any "
-                        + "it replaced put back"));
+                err.println(interrupted(where, dir, savedEpoch, writingEpoch));
                 err.flush();
             }, "seq4j interrupt notice");
             Runtime.getRuntime().addShutdownHook(hook);
@@ -759,6 +775,7 @@ final class TrainCommand implements Callable<Integer> {
         if (!comm.isRoot()) {
             return;
         }
+        writingEpoch = epoch;
         meta.setProperty("epoch", Integer.toString(epoch));
         meta.setProperty("metric", history.metricName());
         meta.setProperty("metric_value", Double.toString(metric));

@@ -900,6 +900,22 @@ class CommandLineTest {
     }
 
     /**
+     * Interrupted while an epoch's files were written (model.npz of epoch 2 beside best.npz and metrics of epoch 1), the
+     * line said the folder kept epoch 1's checkpoints (a red-team find); it says some may be epoch 2's now.
+     */
+    @Test
+    void anInterruptWhileAnEpochIsSavedSaysItsFilesMayBeMixed() {
+        Path d = Path.of("runs", "x");
+        assertEquals("seq4j: interrupted in epoch 2/3, step 351/351; " + d + " keeps the checkpoints of epoch 1 (some may"
+                + " be epoch 2's, whose files were being written; each .npz names its epoch)",
+                TrainCommand.interrupted("epoch 2/3, step 351/351", d, 1, 2));
+        assertEquals("seq4j: interrupted in epoch 3/3, step 5/351; " + d + " keeps the checkpoints of epoch 2",
+                TrainCommand.interrupted("epoch 3/3, step 5/351", d, 2, 2));
+        assertTrue(TrainCommand.interrupted(null, d, 0, 1).endsWith(", before the first checkpoint: the files this run"
+                + " wrote in " + d + " are removed, and any it replaced put back"));
+    }
+
+    /**
      * An interrupted run (SIGTERM, as Ctrl-C or a killed job) ends with one line on stderr saying where it stopped and
      * what its folder keeps: before the first checkpoint the folder is removed, after it the checkpoints stay. It used to
      * end without a word. The addition model at its full size (epochs of about 2 s here): the signal comes at the first
