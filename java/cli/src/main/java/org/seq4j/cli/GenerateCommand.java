@@ -3,6 +3,8 @@
 package org.seq4j.cli;
 
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -34,6 +36,8 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    private boolean unshowableSaid;   // the warning of shown(), once a command
 
     @Mixin
     BackendOptions backendOptions;
@@ -170,12 +174,12 @@ final class GenerateCommand implements Callable<Integer> {
                         int end = endId;
                         Beam.Result r = Cli.beamSearch("--beam " + beam + " --length " + length,
                                 () -> lm.beamSearch(new int[][] {prompt}, length, beam, lengthPenalty, end));
-                        o.printf("%s %s%n", String.join(" ", words), vocab.decode(r.sequences()[0][0]));
+                        o.printf("%s%n", shown(String.join(" ", words) + " " + vocab.decode(r.sequences()[0][0])));
                         o.printf("(log p %.4f, score %.4f)%n", r.logProbs()[0][0], r.scores()[0][0]);
                     } else {
                         int[] out = lm.generate(new int[][] {prompt}, length, sample
                                 ? LanguageModel.Sampling.SAMPLE : LanguageModel.Sampling.ARGMAX, seed)[0];
-                        o.printf("%s %s%n", String.join(" ", words), vocab.decode(out));
+                        o.printf("%s%n", shown(String.join(" ", words) + " " + vocab.decode(out)));
                     }
                 }
             }
@@ -193,6 +197,23 @@ final class GenerateCommand implements Callable<Integer> {
      * Checks each question as typed (errors point into it; a leading space, or an inner one where the training
      * questions had none, is refused: see Cli.spaceProblem), then pads and reverses it as in training.
      */
+    /**
+     * {@code text}, with one line on stderr the first time the terminal's encoding (stdout.encoding) cannot show it:
+     * Java prints what it cannot encode as '?', and a language model's words of other scripts came out as "? e? e?"
+     * without a word (a red-team find, LC_ALL=C).
+     */
+    private String shown(String text) {
+        Charset out = Charset.forName(System.getProperty("stdout.encoding", "UTF-8"), StandardCharsets.UTF_8);
+        if (!unshowableSaid && !out.newEncoder().canEncode(text)) {
+            unshowableSaid = true;
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("seq4j: this terminal's encoding (" + out + ") cannot show some of these words, which print as"
+                    + " '?'; a UTF-8 locale shows them (e.g. LC_ALL=C.UTF-8)");
+            err.flush();
+        }
+        return text;
+    }
+
     private Questions questions(Cli.Saved saved, ModelSpec ms) throws CheckpointException {
         if (questions.isEmpty()) {
             throw new BadInputException("give the questions to answer, e.g. \"77+85\"");

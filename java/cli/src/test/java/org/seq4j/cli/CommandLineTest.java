@@ -900,6 +900,38 @@ class CommandLineTest {
     }
 
     /**
+     * A language model's words that the terminal's encoding cannot show (LC_ALL=C: US-ASCII) printed as '?' with nothing
+     * said (a red-team find); generate now says so once on stderr, and prints the line as before. A UTF-8 terminal
+     * shows them and hears nothing.
+     */
+    @Test
+    void wordsTheTerminalCannotShowAreSaidOnce() throws IOException {
+        Path text = Files.writeString(dir.resolve("cafe.txt"), "the café is naïve and the cat is not\n".repeat(40));
+        Path lm = dir.resolve("lm-cafe");
+        Result trained = seq4j("train", "lm", "--model", "simple", "--backend", "java", "--epochs", "1", "--hidden",
+                "4", "--wordvec", "4", "--data", text.toString(), "--out", lm.toString());
+        assertEquals(0, trained.code(), trained.out() + trained.err());
+        String before = System.getProperty("stdout.encoding");
+        try {
+            for (String encoding : new String[] {"US-ASCII", "UTF-8"}) {
+                System.setProperty("stdout.encoding", encoding);
+                Result r = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--start", "café",
+                        "--length", "3");
+                assertEquals(0, r.code(), r.out() + r.err());
+                assertTrue(r.out().lines().anyMatch(l -> l.startsWith("café ")), r.out());
+                long said = r.err().lines().filter(l -> l.contains("cannot show some of these words")).count();
+                assertEquals(encoding.equals("UTF-8") ? 0 : 1, said, encoding + ": " + r.err());
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty("stdout.encoding");
+            } else {
+                System.setProperty("stdout.encoding", before);
+            }
+        }
+    }
+
+    /**
      * Interrupted while an epoch's files were written (model.npz of epoch 2 beside best.npz and metrics of epoch 1), the
      * line said the folder kept epoch 1's checkpoints (a red-team find); it says some may be epoch 2's now.
      */
