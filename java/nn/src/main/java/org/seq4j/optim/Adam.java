@@ -17,6 +17,7 @@ public final class Adam extends AbstractOptimizer {
     private final float beta1, beta2;
     private long iteration;
     private double mBound;   // at least every |m| (0 before the first step): m is a running mean of the gradients
+    private float lrT;       // the step under way's lr_t: set by reach, which every step calls before update
 
     /**
      * Adam with the book's defaults: beta1 0.9, beta2 0.999 (the book's lr is 0.001).
@@ -57,14 +58,8 @@ public final class Adam extends AbstractOptimizer {
     protected void update(ParameterStore p) {
         Tensor[] mv = state(p, 2);
         long t = iteration + 1;   // counted once the update ran: a refused one leaves the bias correction where it was
-        p.backend().adamUpdate(p.values(), mv[0], mv[1], p.grads(), stepSize(), beta1, beta2, EPS, true);
+        p.backend().adamUpdate(p.values(), mv[0], mv[1], p.grads(), lrT, beta1, beta2, EPS, true);
         iteration = t;
-    }
-
-    /** lr_t of the step under way (computed in double, once a step). */
-    private float stepSize() {
-        long t = iteration + 1;
-        return (float) (learningRate() * Math.sqrt(1.0 - Math.pow(beta2, t)) / (1.0 - Math.pow(beta1, t)));
     }
 
     /**
@@ -73,8 +68,10 @@ public final class Adam extends AbstractOptimizer {
      */
     @Override
     double reach(double gradMax) {
+        long t = iteration + 1;   // lr_t in double, once a step; update and replay use it
+        lrT = (float) (learningRate() * Math.sqrt(1.0 - Math.pow(beta2, t)) / (1.0 - Math.pow(beta1, t)));
         mBound = Math.max(mBound, gradMax * ROUNDING);
-        return stepSize() * mBound / EPS;
+        return lrT * mBound / EPS;
     }
 
     @Override
@@ -86,7 +83,7 @@ public final class Adam extends AbstractOptimizer {
     double[] replay(float w, float g, float[][] state, int i) {
         double m = state[0][i] + (1.0 - beta1) * (g - (double) state[0][i]);
         double v = state[1][i] + (1.0 - beta2) * (g * (double) g - state[1][i]);
-        double product = stepSize() * m;
+        double product = (double) lrT * m;
         return new double[] {w - product / root(v, EPS), product};
     }
 
