@@ -126,11 +126,16 @@ public final class RunFolder implements AutoCloseable {
         }
     }
 
-    /** Deletes the lock file, then lets go of its lock (in that order: a run waiting on it then finds it gone). */
+    /** Lets go of the folder's lock, once. */
     private synchronized void unlock() {
-        if (lock == null) {
-            return;
+        if (lock != null) {
+            release(dir, lock);
+            lock = null;
         }
+    }
+
+    /** Deletes the lock file, then lets go of its lock (in that order: a run waiting on it then finds it gone). */
+    private static void release(Path dir, FileChannel lock) {
         try {
             Files.deleteIfExists(dir.resolve(LOCK));
         } catch (IOException e) {
@@ -141,7 +146,6 @@ public final class RunFolder implements AutoCloseable {
         } catch (IOException e) {
             // the process's end lets go of it
         }
-        lock = null;
     }
 
     /** Removes the shutdown hook unless the JVM is already running it. */
@@ -200,7 +204,7 @@ public final class RunFolder implements AutoCloseable {
                 files.forEach(before::add);
             }
         } catch (IOException | RuntimeException e) {
-            lock.close();
+            release(dir, lock);
             throw e;
         }
         return new RunFolder(dir, created, existing, before, removed, lock);
