@@ -46,6 +46,12 @@ public final class Main {
     /** Runs the command line with its output and errors going to the given writers. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        String undecoded = undecoded(args, System.getProperty("sun.jnu.encoding", "UTF-8"));
+        if (undecoded != null) {
+            err.println("seq4j: " + undecoded);
+            err.flush();
+            return BAD_INPUT;
+        }
         // backend selection logs through java.util.logging: the backend chosen (FINE, System.Logger's DEBUG) and
         // those skipped (INFO) are for --verbose; a WARNING (a fall back to the slow java backend, say) is one line
         // on err
@@ -89,6 +95,23 @@ public final class Main {
             seq4j.setUseParentHandlers(parents);
             seq4j.setLevel(level);
         }
+    }
+
+    /**
+     * Why the command line cannot be read as given, or null: the JVM decodes its arguments in the locale's encoding
+     * (sun.jnu.encoding) and turns each byte it cannot decode into U+FFFD. In LC_ALL=C a --start word or a question in
+     * another script arrived as '??' and was refused as a word the model does not know; a file name so decoded names
+     * no file. Nothing can be done with such an argument, so it is refused first, naming the encoding.
+     */
+    static String undecoded(String[] args, String encoding) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].indexOf('\uFFFD') >= 0) {
+                return "argument " + (i + 1) + " (" + args[i].replace('\uFFFD', '?') + ") has bytes that this locale's "
+                        + "encoding, " + encoding + ", cannot decode (shown as '?'); run seq4j in a UTF-8 locale, e.g. "
+                        + "LC_ALL=C.UTF-8";
+            }
+        }
+        return null;
     }
 
     /**
