@@ -208,12 +208,12 @@ final class TrainCommand implements Callable<Integer> {
             if (comm.size() > 1) {
                 o.printf("distributed: data-parallel, %s; rank 0 prints and writes%n", comm.describe());
             }
-            try (Backend backend = backendOptions.open(o)) {
-                switch (task) {
-                    case ADDITION, DATE -> trainSequences(task, kind, backend, run, o);
-                    case WAVES -> trainWaves(kind, backend, run, o);
-                    case LM -> trainLanguageModel(kind, backend, run, o);
-                }
+            // each opens the backend (which prints its line) once its data is read: a data file's error came after
+            // the backend's line, as if training had begun
+            switch (task) {
+                case ADDITION, DATE -> trainSequences(task, kind, run, o);
+                case WAVES -> trainWaves(kind, run, o);
+                case LM -> trainLanguageModel(kind, run, o);
             }
         }
     }
@@ -240,13 +240,17 @@ final class TrainCommand implements Callable<Integer> {
      * @return the line
      */
     static String interrupted(String where, Path dir, int saved, int writing) {
-        // interrupted within save(): some of that epoch's files are written, the others are the last epoch's
+        return "seq4j: interrupted" + (where != null ? " in " + where : "") + keeps(dir, saved, writing);
+    }
+
+    /** What the run folder keeps when a run ends early (interrupted, or failing to save): the tail of its line. */
+    static String keeps(Path dir, int saved, int writing) {
+        // ended within save(): some of that epoch's files are written, the others are the last epoch's
         String mixed = writing > saved ? " (some may be epoch " + writing + "'s, whose files were being written; each"
                 + " .npz names its epoch)" : "";
-        return "seq4j: interrupted" + (where != null ? " in " + where : "") + (saved > 0
-                ? "; " + dir + " keeps the checkpoints of epoch " + saved + mixed
+        return saved > 0 ? "; " + dir + " keeps the checkpoints of epoch " + saved + mixed
                 : ", before the first checkpoint: the files this run wrote in " + dir + " are removed, and any it"
-                + " replaced put back");
+                + " replaced put back";
     }
 
     private final class InterruptNotice implements AutoCloseable {
@@ -455,7 +459,7 @@ final class TrainCommand implements Callable<Integer> {
 
     // ---- addition, date ----------------------------------------------------------------------------
 
-    private void trainSequences(Task task, String kind, Backend backend, RunFolder run, PrintWriter o) throws IOException {
+    private void trainSequences(Task task, String kind, RunFolder run, PrintWriter o) throws IOException {
         boolean rev = reverse != null ? reverse : ModelSpec.reversedByDefault(kind);
         Path file = data;
         if (file == null) {
@@ -504,7 +508,8 @@ final class TrainCommand implements Callable<Integer> {
         meta.setProperty(Cli.QUESTION_INNER_SPACES, Boolean.toString(Cli.anyInnerSpace(vocab.idOf(' '), ds.train().x(),
                 ds.test().x())));
 
-        try (Seq2seqModel m = (Seq2seqModel) create(ms, backend); Optimizer opt = optimizer("adam", 0.001f);
+        try (Backend backend = backendOptions.open(o); Seq2seqModel m = (Seq2seqModel) create(ms, backend);
+             Optimizer opt = optimizer("adam", 0.001f);
              Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
             History history = new History(task.lower() + " " + kind + cellSuffix(), "test accuracy");
@@ -540,7 +545,7 @@ final class TrainCommand implements Callable<Integer> {
 
     // ---- waves -------------------------------------------------------------------------------------
 
-    private void trainWaves(String kind, Backend backend, RunFolder run, PrintWriter o) throws IOException {
+    private void trainWaves(String kind, RunFolder run, PrintWriter o) throws IOException {
         boolean predictor = kind.equals("predictor");
         // seed 004: LSTM(45), SGD, batch 10, 301 epochs; seed 002: LSTM(75), Adam, batch 10, 35 epochs.
         // Seed 004 uses lr 0.008 but its backward leaves out the 1/N of its loss, so its steps are N = 10 times
@@ -585,7 +590,7 @@ final class TrainCommand implements Callable<Integer> {
                     + set.size());
         }
         Properties meta = meta(ms, null);
-        try (RegressionModel m = (RegressionModel) create(ms, backend);
+        try (Backend backend = backendOptions.open(o); RegressionModel m = (RegressionModel) create(ms, backend);
              Optimizer opt = optimizer(predictor ? "sgd" : "adam", predictor ? 0.08f : 0.01f);
              Trainer trainer = new Trainer(m, opt, maxGrad, seed).distribute(comm); Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
@@ -643,7 +648,7 @@ final class TrainCommand implements Callable<Integer> {
 
     // ---- language models ---------------------------------------------------------------------------
 
-    private void trainLanguageModel(String kind, Backend backend, RunFolder run, PrintWriter o) throws IOException {
+    private void trainLanguageModel(String kind, RunFolder run, PrintWriter o) throws IOException {
         Path file = data;
         if (file == null) {
             file = run.resolve("corpus.txt");
@@ -687,7 +692,8 @@ final class TrainCommand implements Callable<Integer> {
         if (comm.isRoot()) {
             writing(run, "vocabulary.txt", f -> corpus.vocabulary().write(f));
         }
-        try (LanguageModel m = (LanguageModel) create(ms, backend); Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
+        try (Backend backend = backendOptions.open(o); LanguageModel m = (LanguageModel) create(ms, backend);
+             Optimizer opt = optimizer("sgd", simple ? 0.1f : 20f);
              RnnlmTrainer trainer = new RnnlmTrainer(m, opt, maxGrad).distribute(comm);
              Progress progress = progress(epochCount)) {
             describe(o, ms, m, n, epochCount, opt, maxGrad);
@@ -779,12 +785,14 @@ final class TrainCommand implements Callable<Integer> {
         meta.setProperty("epoch", Integer.toString(epoch));
         meta.setProperty("metric", history.metricName());
         meta.setProperty("metric_value", Double.toString(metric));
-        writing(run, Checkpoint.WEIGHTS, f -> Checkpoint.write(f, m, meta));
-        if (best) {
-            writing(run, Checkpoint.BEST, f -> Checkpoint.write(f, m, meta));
-        }
-        writing(run, "metrics.csv", history::writeCsv);
-        writing(run, "chart.png", f -> Charts.orWarn(() -> Charts.write(history, f)));
+        saving(run.path(), savedEpoch, epoch, () -> {
+            writing(run, Checkpoint.WEIGHTS, f -> Checkpoint.write(f, m, meta));
+            if (best) {
+                writing(run, Checkpoint.BEST, f -> Checkpoint.write(f, m, meta));
+            }
+            writing(run, "metrics.csv", history::writeCsv);
+            writing(run, "chart.png", f -> Charts.orWarn(() -> Charts.write(history, f)));
+        });
         run.keep();
         savedEpoch = epoch;
     }
@@ -793,6 +801,19 @@ final class TrainCommand implements Callable<Integer> {
     @FunctionalInterface
     interface FileWrite {
         void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code write}, the writing of epoch {@code epoch}'s files into {@code dir}; an I/O error's line then says what
+     * the folder keeps, as an interrupt's does. A full disk at chart.png stopped the run with "cannot write chart.png"
+     * and no word on which epoch's checkpoints were left.
+     */
+    static void saving(Path dir, int saved, int epoch, FileWrite write) throws IOException {
+        try {
+            write.run();
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + keeps(dir, saved, epoch), e);
+        }
     }
 
     /** Writes the file {@code name} of the run folder (see RunFolder.write), its I/O errors named as below. */

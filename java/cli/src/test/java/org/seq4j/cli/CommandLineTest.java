@@ -674,6 +674,31 @@ class CommandLineTest {
     }
 
     /**
+     * A file of an epoch that cannot be written ends the run with a line that says what its folder keeps (a red-team
+     * find: a full disk at chart.png said which file, not which epoch's checkpoints were left). End to end: a folder
+     * named chart.png in the way at the first save, where the run's files are removed.
+     */
+    @Test
+    void aSaveThatFailsSaysWhatTheFolderKeeps() throws IOException {
+        Path d = dir.resolve("full-at-4");
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> TrainCommand.saving(d, 3,
+                4, () -> {
+                    throw new IOException("cannot write " + d.resolve("chart.png") + ": No space left on device");
+                }));
+        assertEquals("cannot write " + d.resolve("chart.png") + ": No space left on device; " + d + " keeps the "
+                + "checkpoints of epoch 3 (some may be epoch 4's, whose files were being written; each .npz names its "
+                + "epoch)", e.getMessage());
+        Path run = dir.resolve("chart-in-the-way");
+        Files.createDirectories(run.resolve("chart.png").resolve("x"));
+        Result r = seq4j("train", "waves", "--backend", "java", "--epochs", "2", "--hidden", "4", "--out", run.toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().strip().endsWith(", before the first checkpoint: the files this run wrote in " + run
+                + " are removed, and any it replaced put back"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertFalse(Files.exists(run.resolve(Checkpoint.WEIGHTS)), "epoch 1's model.npz removed with the run");
+    }
+
+    /**
      * eval without --data reads the training file's held-out part again: a file edited or regenerated since is
      * refused, not scored (it was: its last tenth scored as if held out, questions trained on among them). Line ends
      * do not count; with --data the file is evaluated as it is.
@@ -881,6 +906,12 @@ class CommandLineTest {
 
     /** Runs Main in a fresh JVM without a GPU; returns its exit code, stdout and stderr. */
     private static Result fresh(List<String> jvmOptions, String classPath, String... args) throws Exception {
+        return fresh(Map.of(), jvmOptions, classPath, args);
+    }
+
+    /** As above, with these environment variables set in the child. */
+    private static Result fresh(Map<String, String> env, List<String> jvmOptions, String classPath, String... args)
+            throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", classPath));
         cmd.addAll(jvmOptions);
@@ -890,6 +921,7 @@ class CommandLineTest {
         pb.environment().put("CUDA_VISIBLE_DEVICES", ""); // cuda unavailable, so selection reaches openblas
         pb.environment().remove("SEQ4J_OPENBLAS");
         pb.environment().remove("SEQ4J_BACKEND");
+        pb.environment().putAll(env);
         Path stdout = Files.createTempFile(dir, "out", ".txt"), stderr = Files.createTempFile(dir, "err", ".txt");
         Process p = pb.redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
@@ -929,6 +961,26 @@ class CommandLineTest {
                 System.setProperty("stdout.encoding", before);
             }
         }
+    }
+
+    /**
+     * In LC_ALL=C the JVM decodes a non-ASCII argument's bytes as U+FFFD each: a --start word in another script arrived
+     * as '??' and was refused as a word the model does not know (a red-team find). The command line is now refused
+     * first, naming the argument and the locale's encoding; the same words in a UTF-8 locale get past that check (here
+     * to the checkpoint that does not exist).
+     */
+    @Test
+    void argumentsTheLocaleCannotDecodeAreRefusedFirst() throws Exception {
+        String[] args = {"generate", "--checkpoint", dir.resolve("none").toString(), "--start", "日本"};
+        Result c = fresh(Map.of("LC_ALL", "C"), List.of(), System.getProperty("java.class.path"), args);
+        assertEquals(2, c.code(), c.out() + c.err());
+        assertEquals("seq4j: argument 5 (??????) has bytes that this locale's encoding, ANSI_X3.4-1968, cannot decode "
+                + "(shown as '?'); run seq4j in a UTF-8 locale, e.g. LC_ALL=C.UTF-8", c.err().strip());
+        assertEquals("", c.out());
+        Result u = fresh(Map.of("LC_ALL", "C.UTF-8"), List.of(), System.getProperty("java.class.path"), args);
+        assertEquals(2, u.code(), u.out() + u.err());
+        assertFalse(u.err().contains("cannot decode"), u.err());
+        assertTrue(u.err().contains("none"), u.err());
     }
 
     /**
