@@ -85,65 +85,77 @@ class CustomLayerTest {
         }
 
         Tensor forward(Tensor xs) {
-            calls.forwardStarts();
-            if (xs.rank() != 3 || xs.dim(2) != D) {
-                throw new IllegalArgumentException("TimeHighway.forward needs x (T, N, D=" + D + "), got " + xs);
+            calls.enter("forward");   // one thread at a time, released however the call ends
+            try {
+                calls.forwardStarts();
+                if (xs.rank() != 3 || xs.dim(2) != D) {
+                    throw new IllegalArgumentException("TimeHighway.forward needs x (T, N, D=" + D + "), got " + xs);
+                }
+                if (ws.holds(xs)) {
+                    throw new IllegalArgumentException("TimeHighway.forward: x lies in this layer's own buffers; "
+                            + "pass a copy");
+                }
+                T = xs.dim(0);
+                N = xs.dim(1);
+                int m = T * N;
+                if (m != sizedM) {
+                    sizedM = -1;
+                    ws.reset();
+                    h = ws.floats(m, D);
+                    g = ws.floats(m, D);
+                    diff = ws.floats(m, D);
+                    y = ws.floats(m, D);
+                    dh = ws.floats(m, D);
+                    dg = ws.floats(m, D);
+                    dx = ws.floats(m, D);
+                    sizedM = m;
+                }
+                x = xs.view(m, D);
+                backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wh.value(), 0f, h);
+                backend.addBias(h, bh.value());
+                backend.tanhForward(h, h);
+                backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wg.value(), 0f, g);
+                backend.addBias(g, bg.value());
+                backend.sigmoidForward(g, g);
+                backend.copy(diff, h);
+                backend.addScaled(diff, x, -1f);           // h - x
+                backend.mul(y, g, diff);
+                backend.addScaled(y, x, 1f);               // x + g (h - x)
+                calls.forwardReturned();
+                return y.view(T, N, D);
+            } finally {
+                calls.exit();
             }
-            if (ws.holds(xs)) {
-                throw new IllegalArgumentException("TimeHighway.forward: x lies in this layer's own buffers; pass a copy");
-            }
-            T = xs.dim(0);
-            N = xs.dim(1);
-            int m = T * N;
-            if (m != sizedM) {
-                sizedM = -1;
-                ws.reset();
-                h = ws.floats(m, D);
-                g = ws.floats(m, D);
-                diff = ws.floats(m, D);
-                y = ws.floats(m, D);
-                dh = ws.floats(m, D);
-                dg = ws.floats(m, D);
-                dx = ws.floats(m, D);
-                sizedM = m;
-            }
-            x = xs.view(m, D);
-            backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wh.value(), 0f, h);
-            backend.addBias(h, bh.value());
-            backend.tanhForward(h, h);
-            backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wg.value(), 0f, g);
-            backend.addBias(g, bg.value());
-            backend.sigmoidForward(g, g);
-            backend.copy(diff, h);
-            backend.addScaled(diff, x, -1f);           // h - x
-            backend.mul(y, g, diff);
-            backend.addScaled(y, x, 1f);               // x + g (h - x)
-            calls.forwardReturned();
-            return y.view(T, N, D);
         }
 
         Tensor backward(Tensor dys) {
-            calls.backwardStarts();
-            Tensor dy = dys.view(sizedM, D);
-            backend.mul(dh, dy, g);                    // dL/dh = dy g
-            backend.tanhBackward(dh, h, dh);           // through tanh: dA
-            backend.mul(dg, dy, diff);                 // dL/dg = dy (h - x)
-            backend.sigmoidBackward(dg, g, dg);        // through sigmoid: dB
-            backend.copy(dx, dy);
-            backend.mul(diff, dy, g);                  // diff is free now: dy g
-            backend.addScaled(dx, diff, -1f);          // dy (1 - g)
-            backend.matmul(Transpose.NO, Transpose.YES, 1f, dh, Wh.value(), 1f, dx);
-            backend.matmul(Transpose.NO, Transpose.YES, 1f, dg, Wg.value(), 1f, dx);
-            backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dh, 1f, Wh.grad());
-            backend.sumRows(bh.grad(), dh, 1f);
-            backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dg, 1f, Wg.grad());
-            backend.sumRows(bg.grad(), dg, 1f);
-            calls.backwardReturned();
-            return dx.view(T, N, D);
+            calls.enter("backward");   // one thread at a time, released however the call ends
+            try {
+                calls.backwardStarts();
+                Tensor dy = dys.view(sizedM, D);
+                backend.mul(dh, dy, g);                    // dL/dh = dy g
+                backend.tanhBackward(dh, h, dh);           // through tanh: dA
+                backend.mul(dg, dy, diff);                 // dL/dg = dy (h - x)
+                backend.sigmoidBackward(dg, g, dg);        // through sigmoid: dB
+                backend.copy(dx, dy);
+                backend.mul(diff, dy, g);                  // diff is free now: dy g
+                backend.addScaled(dx, diff, -1f);          // dy (1 - g)
+                backend.matmul(Transpose.NO, Transpose.YES, 1f, dh, Wh.value(), 1f, dx);
+                backend.matmul(Transpose.NO, Transpose.YES, 1f, dg, Wg.value(), 1f, dx);
+                backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dh, 1f, Wh.grad());
+                backend.sumRows(bh.grad(), dh, 1f);
+                backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dg, 1f, Wg.grad());
+                backend.sumRows(bg.grad(), dg, 1f);
+                calls.backwardReturned();
+                return dx.view(T, N, D);
+            } finally {
+                calls.exit();
+            }
         }
 
         @Override
         public void close() {
+            calls.close();   // every later call is refused, naming this layer
             ws.close();
         }
     }

@@ -37,24 +37,29 @@ public final class AttentionWeight implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hs, Tensor h) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
-            throw new IllegalArgumentException("AttentionWeight.forward needs hs (T, N, H) and h (N, H), got " + hs
-                    + " and " + h);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
+                throw new IllegalArgumentException("AttentionWeight.forward needs hs (T, N, H) and h (N, H), got " + hs
+                        + " and " + h);
+            }
+            if (!Shapes.same(dhs, hs)) {
+                int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+                dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
+                ws.reset();
+                a = ws.floats(n, t);
+                dh = ws.floats(n, hd);
+                dhs = ws.floats(t, n, hd);
+            }
+            backend.attentionWeightForward(a, hs, h);
+            this.hs = hs;
+            this.h = h;
+            calls.forwardReturned();
+            return a;
+        } finally {
+            calls.exit();
         }
-        if (!Shapes.same(dhs, hs)) {
-            int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
-            dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
-            ws.reset();
-            a = ws.floats(n, t);
-            dh = ws.floats(n, hd);
-            dhs = ws.floats(t, n, hd);
-        }
-        backend.attentionWeightForward(a, hs, h);
-        this.hs = hs;
-        this.h = h;
-        calls.forwardReturned();
-        return a;
     }
 
     /**
@@ -65,11 +70,16 @@ public final class AttentionWeight implements AutoCloseable {
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor da) {
-        calls.backwardStarts();
-        backend.fill(dhs, 0f);
-        backend.attentionWeightBackward(dhs, dh, a, hs, h, da);
-        calls.backwardReturned();
-        return dhs;
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            backend.fill(dhs, 0f);
+            backend.attentionWeightBackward(dhs, dh, a, hs, h, da);
+            calls.backwardReturned();
+            return dhs;
+        } finally {
+            calls.exit();
+        }
     }
 
     /**

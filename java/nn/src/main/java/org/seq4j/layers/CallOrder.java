@@ -13,14 +13,31 @@
 // built only when refusing: the hot path allocates nothing.
 package org.seq4j.layers;
 
+import org.seq4j.backend.Confinement;
+
 /**
  * The order of a layer's calls, checked at every call as seq4j's own layers check theirs: a backward follows a forward
  * that returned, once, over the weights as that forward saw them; an output of a call is read only while it is that
  * call's; nothing runs after the layer's close(). A layer of one's own holds one, calls {@link #forwardStarts()} /
  * {@link #forwardReturned()} around its forward and {@link #backwardStarts()} / {@link #backwardReturned()} around its
  * backward, {@link #requireOpen(String)} first in its other calls, and {@link #close()} in its close(), and gets the
- * same IllegalStateExceptions, naming it, as the built-in layers. Not thread-safe: a layer serves one thread at a
- * time.
+ * same IllegalStateExceptions, naming it, as the built-in layers.
+ *
+ * <p>A layer serves one thread at a time, checked as models check it ({@link Confinement}): each of its calls that
+ * runs kernels or changes its state is wrapped in {@link #enter(String)} / {@link #exit()}, and a second thread arriving
+ * while one is inside gets an IllegalStateException naming both, where two threads' forwards into one layer's buffers
+ * gave wrong outputs with no word. A layer may be handed to another thread between calls.
+ * <pre>
+ * calls.enter("forward");
+ * try {
+ *     calls.forwardStarts();
+ *     ...
+ *     calls.forwardReturned();
+ *     return out;
+ * } finally {
+ *     calls.exit();
+ * }
+ * </pre>
  */
 public final class CallOrder {
     private final String layer;     // the layer's name in messages, "TimeLSTM"
@@ -32,6 +49,7 @@ public final class CallOrder {
     private boolean backwardOpen;   // ... and no backward of it has started
     private boolean backwardDone;   // a backward of the last forward returned
     private boolean closed;         // the layer's close() ran: every call is refused
+    private final Confinement guard;   // the thread inside one of the layer's calls
 
     /**
      * The calls of a layer over {@code parameters} (none for a layer without): their write counters, one per store
@@ -43,6 +61,7 @@ public final class CallOrder {
      */
     public CallOrder(String layer, Parameter... parameters) {
         this.layer = java.util.Objects.requireNonNull(layer, "CallOrder: layer is null");
+        this.guard = new Confinement(layer);
         java.util.Objects.requireNonNull(parameters, "CallOrder: parameters is null");
         Parameter.Version[] distinct = new Parameter.Version[parameters.length];
         int k = 0;
@@ -62,6 +81,28 @@ public final class CallOrder {
         }
         this.versions = java.util.Arrays.copyOf(distinct, k);
         this.counts = new long[k];
+    }
+
+    /**
+     * Claims the layer for the calling thread for {@code call}, until the matching {@link #exit()} (re-entrant: a call
+     * of the layer calling another of its own).
+     *
+     * @param call the call's name in messages, e.g. "forward"
+     * @throws IllegalStateException naming the layer, the call and both threads, if another thread is inside one of
+     *         the layer's calls; or "TimeLSTM.forward: this TimeLSTM is already closed" after its close()
+     */
+    public void enter(String call) {
+        guard.enter(call);
+    }
+
+    /**
+     * Releases the claim of the matching {@link #enter(String)}; in a finally block, so that a call that throws
+     * releases it too.
+     *
+     * @throws IllegalStateException if the calling thread does not hold the layer
+     */
+    public void exit() {
+        guard.exit();
     }
 
     /**
@@ -197,11 +238,20 @@ public final class CallOrder {
     /**
      * The layer is closed: every later call that checks this order is refused, naming the layer and the call; nothing
      * of the last forward or backward may be followed or read. Closing again does nothing.
+     *
+     * @throws IllegalStateException if another thread is inside one of the layer's calls (the layer stays open)
      */
     public void close() {
-        closed = true;
-        forwardDone = false;
-        backwardOpen = false;
-        backwardDone = false;
+        if (!guard.enterClose()) {   // refused while another thread is inside a call: its buffers would close under it
+            return;
+        }
+        try {
+            closed = true;
+            forwardDone = false;
+            backwardOpen = false;
+            backwardDone = false;
+        } finally {
+            guard.exit();
+        }
     }
 }

@@ -41,21 +41,26 @@ public final class Embedding implements AutoCloseable {
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(Tensor ids) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (ids.rank() != 1 || ids.dtype() != DType.I32) {
-            throw new IllegalArgumentException("Embedding.forward needs ids (N,) int32, got " + ids);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (ids.rank() != 1 || ids.dtype() != DType.I32) {
+                throw new IllegalArgumentException("Embedding.forward needs ids (N,) int32, got " + ids);
+            }
+            int n = ids.dim(0);
+            if (n != sizedN) {
+                sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
+                ws.reset();
+                out = ws.floats(n, W.dim(1));
+                sizedN = n;
+            }
+            backend.embeddingForward(out, W.value(), ids);
+            this.ids = ids;
+            calls.forwardReturned();
+            return out;
+        } finally {
+            calls.exit();
         }
-        int n = ids.dim(0);
-        if (n != sizedN) {
-            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
-            ws.reset();
-            out = ws.floats(n, W.dim(1));
-            sizedN = n;
-        }
-        backend.embeddingForward(out, W.value(), ids);
-        this.ids = ids;
-        calls.forwardReturned();
-        return out;
     }
 
     /**
@@ -66,8 +71,13 @@ public final class Embedding implements AutoCloseable {
      *         since it
      */
     public void backward(Tensor dout) {
-        calls.backwardStarts();
-        backend.embeddingBackward(W.grad(), ids, dout);
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            backend.embeddingBackward(W.grad(), ids, dout);
+        } finally {
+            calls.exit();
+        }
     }
 
     @Override

@@ -65,36 +65,42 @@ public final class GRU implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes differ from the above
      */
     public Tensor forward(Tensor x, Tensor hPrev) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
-            throw new IllegalArgumentException("GRU.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H + "), got "
-                    + x + ", " + hPrev);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
+                throw new IllegalArgumentException("GRU.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H
+                        + "), got "
+                        + x + ", " + hPrev);
+            }
+            int n = x.dim(0), g = 3 * H;
+            if (n != sizedN) {
+                sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
+                ws.reset();
+                gates = ws.floats(n, g);
+                gatesH = TimeGRU.candidateColumns(gates, H);
+                rh = ws.floats(n, H);
+                hNext = ws.floats(n, H);
+                dA = ws.floats(n, g);
+                dAh = TimeGRU.candidateColumns(dA, H);
+                drh = ws.floats(n, H);
+                dx = ws.floats(n, D);
+                dhPrev = ws.floats(n, H);
+                sizedN = n;
+            }
+            backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wx.value(), 0f, gates);
+            backend.addBias(gates, b.value());
+            backend.gemm(Transpose.NO, Transpose.NO, n, 2 * H, H, 1f, hPrev, H, Wh.value(), g, 1f, gates, g);
+            backend.gruGatesForward(rh, gates, hPrev);
+            backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, rh, H, Whh, g, 1f, gatesH, g);
+            backend.gruCellForward(hNext, gates, hPrev);
+            this.x = x;
+            this.hPrev = hPrev;
+            calls.forwardReturned();
+            return hNext;
+        } finally {
+            calls.exit();
         }
-        int n = x.dim(0), g = 3 * H;
-        if (n != sizedN) {
-            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
-            ws.reset();
-            gates = ws.floats(n, g);
-            gatesH = TimeGRU.candidateColumns(gates, H);
-            rh = ws.floats(n, H);
-            hNext = ws.floats(n, H);
-            dA = ws.floats(n, g);
-            dAh = TimeGRU.candidateColumns(dA, H);
-            drh = ws.floats(n, H);
-            dx = ws.floats(n, D);
-            dhPrev = ws.floats(n, H);
-            sizedN = n;
-        }
-        backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wx.value(), 0f, gates);
-        backend.addBias(gates, b.value());
-        backend.gemm(Transpose.NO, Transpose.NO, n, 2 * H, H, 1f, hPrev, H, Wh.value(), g, 1f, gates, g);
-        backend.gruGatesForward(rh, gates, hPrev);
-        backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, rh, H, Whh, g, 1f, gatesH, g);
-        backend.gruCellForward(hNext, gates, hPrev);
-        this.x = x;
-        this.hPrev = hPrev;
-        calls.forwardReturned();
-        return hNext;
     }
 
     /**
@@ -107,23 +113,28 @@ public final class GRU implements AutoCloseable {
      * @throws IllegalArgumentException if dh_next is not the forward output's (N, H)
      */
     public Tensor backward(Tensor dhNext) {
-        calls.backwardStarts();
-        if (!Shapes.is2(dhNext, sizedN, H)) {
-            throw Shapes.gradientShape("GRU.backward", "dhNext", dhNext, "the forward's output (N, H)", sizedN, H);
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            if (!Shapes.is2(dhNext, sizedN, H)) {
+                throw Shapes.gradientShape("GRU.backward", "dhNext", dhNext, "the forward's output (N, H)", sizedN, H);
+            }
+            int n = sizedN, g = 3 * H;
+            backend.gruCellBackward(dA, gates, hPrev, dhNext);
+            backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dAh, g, Whh, g, 0f, drh, H);
+            backend.fill(dhPrev, 0f);
+            backend.gruGatesBackward(dA, dhPrev, gates, hPrev, dhNext, drh);
+            backend.gemm(Transpose.NO, Transpose.YES, n, H, 2 * H, 1f, dA, g, Wh.value(), g, 1f, dhPrev, H);
+            backend.gemm(Transpose.YES, Transpose.NO, H, 2 * H, n, 1f, hPrev, H, dA, g, 1f, Wh.grad(), g);
+            backend.gemm(Transpose.YES, Transpose.NO, H, H, n, 1f, rh, H, dAh, g, 1f, dWhh, g);
+            backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dA, 1f, Wx.grad());
+            backend.sumRows(b.grad(), dA, 1f);
+            backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wx.value(), 0f, dx);
+            calls.backwardReturned();
+            return dx;
+        } finally {
+            calls.exit();
         }
-        int n = sizedN, g = 3 * H;
-        backend.gruCellBackward(dA, gates, hPrev, dhNext);
-        backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dAh, g, Whh, g, 0f, drh, H);
-        backend.fill(dhPrev, 0f);
-        backend.gruGatesBackward(dA, dhPrev, gates, hPrev, dhNext, drh);
-        backend.gemm(Transpose.NO, Transpose.YES, n, H, 2 * H, 1f, dA, g, Wh.value(), g, 1f, dhPrev, H);
-        backend.gemm(Transpose.YES, Transpose.NO, H, 2 * H, n, 1f, hPrev, H, dA, g, 1f, Wh.grad(), g);
-        backend.gemm(Transpose.YES, Transpose.NO, H, H, n, 1f, rh, H, dAh, g, 1f, dWhh, g);
-        backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dA, 1f, Wx.grad());
-        backend.sumRows(b.grad(), dA, 1f);
-        backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wx.value(), 0f, dx);
-        calls.backwardReturned();
-        return dx;
     }
 
     /**

@@ -59,33 +59,38 @@ public final class LSTM implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor x, Tensor hPrev, Tensor cPrev) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H) || !Shapes.is2(cPrev, x.dim(0), H)) {
-            throw new IllegalArgumentException("LSTM.forward needs x (N, D=" + D + "), h_prev and c_prev (N, H=" + H
-                    + "), got " + x + ", " + hPrev + ", " + cPrev);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H) || !Shapes.is2(cPrev, x.dim(0), H)) {
+                throw new IllegalArgumentException("LSTM.forward needs x (N, D=" + D + "), h_prev and c_prev (N, H=" + H
+                        + "), got " + x + ", " + hPrev + ", " + cPrev);
+            }
+            int n = x.dim(0);
+            if (n != sizedN) {
+                sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
+                ws.reset();
+                gates = ws.floats(n, 4 * H);
+                hNext = ws.floats(n, H);
+                cNext = ws.floats(n, H);
+                dA = ws.floats(n, 4 * H);
+                dx = ws.floats(n, D);
+                dhPrev = ws.floats(n, H);
+                dcPrev = ws.floats(n, H);
+                sizedN = n;
+            }
+            backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wx.value(), 0f, gates);
+            backend.matmul(Transpose.NO, Transpose.NO, 1f, hPrev, Wh.value(), 1f, gates);
+            backend.addBias(gates, b.value());
+            backend.lstmCellForward(hNext, cNext, gates, cPrev);
+            this.x = x;
+            this.hPrev = hPrev;
+            this.cPrev = cPrev;
+            calls.forwardReturned();
+            return hNext;
+        } finally {
+            calls.exit();
         }
-        int n = x.dim(0);
-        if (n != sizedN) {
-            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
-            ws.reset();
-            gates = ws.floats(n, 4 * H);
-            hNext = ws.floats(n, H);
-            cNext = ws.floats(n, H);
-            dA = ws.floats(n, 4 * H);
-            dx = ws.floats(n, D);
-            dhPrev = ws.floats(n, H);
-            dcPrev = ws.floats(n, H);
-            sizedN = n;
-        }
-        backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wx.value(), 0f, gates);
-        backend.matmul(Transpose.NO, Transpose.NO, 1f, hPrev, Wh.value(), 1f, gates);
-        backend.addBias(gates, b.value());
-        backend.lstmCellForward(hNext, cNext, gates, cPrev);
-        this.x = x;
-        this.hPrev = hPrev;
-        this.cPrev = cPrev;
-        calls.forwardReturned();
-        return hNext;
     }
 
     /**
@@ -110,15 +115,20 @@ public final class LSTM implements AutoCloseable {
      *         since it
      */
     public Tensor backward(Tensor dhNext, Tensor dcNext) {
-        calls.backwardStarts();
-        backend.lstmCellBackward(dA, dcPrev, gates, cNext, cPrev, dhNext, dcNext);
-        backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dA, 1f, Wh.grad());
-        backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dA, 1f, Wx.grad());
-        backend.sumRows(b.grad(), dA, 1f);
-        backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wx.value(), 0f, dx);
-        backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wh.value(), 0f, dhPrev);
-        calls.backwardReturned();
-        return dx;
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            backend.lstmCellBackward(dA, dcPrev, gates, cNext, cPrev, dhNext, dcNext);
+            backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dA, 1f, Wh.grad());
+            backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dA, 1f, Wx.grad());
+            backend.sumRows(b.grad(), dA, 1f);
+            backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wx.value(), 0f, dx);
+            backend.matmul(Transpose.NO, Transpose.YES, 1f, dA, Wh.value(), 0f, dhPrev);
+            calls.backwardReturned();
+            return dx;
+        } finally {
+            calls.exit();
+        }
     }
 
     /**

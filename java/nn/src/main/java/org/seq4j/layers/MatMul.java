@@ -40,23 +40,28 @@ public final class MatMul implements AutoCloseable {
      * @throws IllegalArgumentException if x is not (N, D)
      */
     public Tensor forward(Tensor x) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        int d = W.dim(0), h = W.dim(1);
-        if (x.rank() != 2 || x.dim(1) != d) {
-            throw new IllegalArgumentException("MatMul.forward needs x (N, D=" + d + "), got " + x);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            int d = W.dim(0), h = W.dim(1);
+            if (x.rank() != 2 || x.dim(1) != d) {
+                throw new IllegalArgumentException("MatMul.forward needs x (N, D=" + d + "), got " + x);
+            }
+            int n = x.dim(0);
+            if (n != sizedN) {
+                sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
+                ws.reset();
+                out = ws.floats(n, h);
+                dx = ws.floats(n, d);
+                sizedN = n;
+            }
+            backend.matmul(Transpose.NO, Transpose.NO, 1f, x, W.value(), 0f, out);
+            this.x = x;
+            calls.forwardReturned();
+            return out;
+        } finally {
+            calls.exit();
         }
-        int n = x.dim(0);
-        if (n != sizedN) {
-            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
-            ws.reset();
-            out = ws.floats(n, h);
-            dx = ws.floats(n, d);
-            sizedN = n;
-        }
-        backend.matmul(Transpose.NO, Transpose.NO, 1f, x, W.value(), 0f, out);
-        this.x = x;
-        calls.forwardReturned();
-        return out;
     }
 
     /**
@@ -69,14 +74,21 @@ public final class MatMul implements AutoCloseable {
      *         since it
      */
     public Tensor backward(Tensor dout) {
-        calls.backwardStarts();
-        // matmul refuses another shape too, but in its own terms ("op(a) is (7, 2)"): say which call and what it needs
-        if (!Shapes.is2(dout, sizedN, W.dim(1))) {
-            throw Shapes.gradientShape("MatMul.backward", "dout", dout, "the forward's output (N, H)", sizedN, W.dim(1));
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            // matmul refuses another shape too, but in its own terms ("op(a) is (7, 2)"): say which call and what it
+            // needs
+            if (!Shapes.is2(dout, sizedN, W.dim(1))) {
+                throw Shapes.gradientShape("MatMul.backward", "dout", dout, "the forward's output (N, H)", sizedN,
+                        W.dim(1));
+            }
+            backend.matmul(Transpose.NO, Transpose.YES, 1f, dout, W.value(), 0f, dx);
+            backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dout, 1f, W.grad());
+            return dx;
+        } finally {
+            calls.exit();
         }
-        backend.matmul(Transpose.NO, Transpose.YES, 1f, dout, W.value(), 0f, dx);
-        backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dout, 1f, W.grad());
-        return dx;
     }
 
     @Override

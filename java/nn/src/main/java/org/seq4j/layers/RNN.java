@@ -51,29 +51,35 @@ public final class RNN implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor x, Tensor hPrev) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
-            throw new IllegalArgumentException("RNN.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H + "), got "
-                    + x + " and " + hPrev);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
+                throw new IllegalArgumentException("RNN.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H
+                        + "), got "
+                        + x + " and " + hPrev);
+            }
+            int n = x.dim(0);
+            if (n != sizedN) {
+                sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
+                ws.reset();
+                hNext = ws.floats(n, H);
+                dt = ws.floats(n, H);
+                dx = ws.floats(n, D);
+                dhPrev = ws.floats(n, H);
+                sizedN = n;
+            }
+            backend.matmul(Transpose.NO, Transpose.NO, 1f, hPrev, Wh.value(), 0f, hNext);
+            backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wx.value(), 1f, hNext);
+            backend.addBias(hNext, b.value());
+            backend.tanhForward(hNext, hNext);
+            this.x = x;
+            this.hPrev = hPrev;
+            calls.forwardReturned();
+            return hNext;
+        } finally {
+            calls.exit();
         }
-        int n = x.dim(0);
-        if (n != sizedN) {
-            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
-            ws.reset();
-            hNext = ws.floats(n, H);
-            dt = ws.floats(n, H);
-            dx = ws.floats(n, D);
-            dhPrev = ws.floats(n, H);
-            sizedN = n;
-        }
-        backend.matmul(Transpose.NO, Transpose.NO, 1f, hPrev, Wh.value(), 0f, hNext);
-        backend.matmul(Transpose.NO, Transpose.NO, 1f, x, Wx.value(), 1f, hNext);
-        backend.addBias(hNext, b.value());
-        backend.tanhForward(hNext, hNext);
-        this.x = x;
-        this.hPrev = hPrev;
-        calls.forwardReturned();
-        return hNext;
     }
 
     /**
@@ -86,19 +92,24 @@ public final class RNN implements AutoCloseable {
      *         since it
      */
     public Tensor backward(Tensor dhNext) {
-        calls.backwardStarts();
-        // tanhBackward takes any shape of N*H values: an (H, N) dhNext would be read as (N, H)
-        if (!Shapes.is2(dhNext, sizedN, H)) {
-            throw Shapes.gradientShape("RNN.backward", "dhNext", dhNext, "the forward's output (N, H)", sizedN, H);
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            // tanhBackward takes any shape of N*H values: an (H, N) dhNext would be read as (N, H)
+            if (!Shapes.is2(dhNext, sizedN, H)) {
+                throw Shapes.gradientShape("RNN.backward", "dhNext", dhNext, "the forward's output (N, H)", sizedN, H);
+            }
+            backend.tanhBackward(dt, hNext, dhNext);          // dt = dh_next * (1 - h_next^2)
+            backend.sumRows(b.grad(), dt, 1f);
+            backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dt, 1f, Wh.grad());
+            backend.matmul(Transpose.NO, Transpose.YES, 1f, dt, Wh.value(), 0f, dhPrev);
+            backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dt, 1f, Wx.grad());
+            backend.matmul(Transpose.NO, Transpose.YES, 1f, dt, Wx.value(), 0f, dx);
+            calls.backwardReturned();
+            return dx;
+        } finally {
+            calls.exit();
         }
-        backend.tanhBackward(dt, hNext, dhNext);          // dt = dh_next * (1 - h_next^2)
-        backend.sumRows(b.grad(), dt, 1f);
-        backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dt, 1f, Wh.grad());
-        backend.matmul(Transpose.NO, Transpose.YES, 1f, dt, Wh.value(), 0f, dhPrev);
-        backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dt, 1f, Wx.grad());
-        backend.matmul(Transpose.NO, Transpose.YES, 1f, dt, Wx.value(), 0f, dx);
-        calls.backwardReturned();
-        return dx;
     }
 
     /**

@@ -28,16 +28,21 @@ public final class Sigmoid implements AutoCloseable {
      * @return y, x's shape, the layer's buffer, valid until its next forward
      */
     public Tensor forward(Tensor x) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (!Shapes.same(out, x)) {
-            out = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
-            ws.reset();
-            dx = ws.floats(x.shape());
-            out = ws.floats(x.shape());
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (!Shapes.same(out, x)) {
+                out = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
+                ws.reset();
+                dx = ws.floats(x.shape());
+                out = ws.floats(x.shape());
+            }
+            backend.sigmoidForward(out, x);
+            calls.forwardReturned();
+            return out;
+        } finally {
+            calls.exit();
         }
-        backend.sigmoidForward(out, x);
-        calls.forwardReturned();
-        return out;
     }
 
     /**
@@ -49,13 +54,18 @@ public final class Sigmoid implements AutoCloseable {
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
-        calls.backwardStarts();
-        // sigmoidBackward takes any shape of the same size: an (H, N) dout would be read as (N, H)
-        if (!Shapes.same(dout, out)) {
-            throw Shapes.gradientShape("Sigmoid.backward", "dout", dout, "the forward's output", out.shape());
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            // sigmoidBackward takes any shape of the same size: an (H, N) dout would be read as (N, H)
+            if (!Shapes.same(dout, out)) {
+                throw Shapes.gradientShape("Sigmoid.backward", "dout", dout, "the forward's output", out.shape());
+            }
+            backend.sigmoidBackward(dx, out, dout);
+            return dx;
+        } finally {
+            calls.exit();
         }
-        backend.sigmoidBackward(dx, out, dout);
-        return dx;
     }
 
     @Override

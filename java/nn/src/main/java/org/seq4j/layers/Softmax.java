@@ -29,19 +29,24 @@ public final class Softmax implements AutoCloseable {
      * @throws IllegalArgumentException if x is not 2-D
      */
     public Tensor forward(Tensor x) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (x.rank() != 2) {
-            throw new IllegalArgumentException("Softmax.forward needs x (N, V), got " + x);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (x.rank() != 2) {
+                throw new IllegalArgumentException("Softmax.forward needs x (N, V), got " + x);
+            }
+            if (!Shapes.same(out, x)) {
+                out = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
+                ws.reset();
+                dx = ws.floats(x.dim(0), x.dim(1));
+                out = ws.floats(x.dim(0), x.dim(1));
+            }
+            backend.softmaxForward(out, x);
+            calls.forwardReturned();
+            return out;
+        } finally {
+            calls.exit();
         }
-        if (!Shapes.same(out, x)) {
-            out = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
-            ws.reset();
-            dx = ws.floats(x.dim(0), x.dim(1));
-            out = ws.floats(x.dim(0), x.dim(1));
-        }
-        backend.softmaxForward(out, x);
-        calls.forwardReturned();
-        return out;
     }
 
     /**
@@ -52,9 +57,14 @@ public final class Softmax implements AutoCloseable {
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
-        calls.backwardStarts();
-        backend.softmaxBackward(dx, out, dout);
-        return dx;
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            backend.softmaxBackward(dx, out, dout);
+            return dx;
+        } finally {
+            calls.exit();
+        }
     }
 
     @Override

@@ -38,21 +38,27 @@ public final class SoftmaxWithLoss implements AutoCloseable {
      * @throws IndexOutOfBoundsException if a label is outside [0, V) and not -1
      */
     public Tensor forward(Tensor x, Tensor t) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (x.rank() != 2 || t.rank() != 1 || t.dtype() != DType.I32 || t.dim(0) != x.dim(0)) {
-            throw new IllegalArgumentException("SoftmaxWithLoss.forward needs x (N, V) and t (N,) int32 labels, got "
-                    + x + " and " + t);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (x.rank() != 2 || t.rank() != 1 || t.dtype() != DType.I32 || t.dim(0) != x.dim(0)) {
+                throw new IllegalArgumentException("SoftmaxWithLoss.forward needs x (N, V) and t (N,) int32 "
+                        + "labels, got "
+                        + x + " and " + t);
+            }
+            if (!Shapes.same(probs, x)) {
+                probs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
+                ws.reset();
+                loss = ws.floats(1);
+                probs = ws.floats(x.dim(0), x.dim(1));
+            }
+            backend.softmaxCrossEntropyForward(probs, loss, x, t);
+            labels = t;
+            calls.forwardReturned();
+            return loss;
+        } finally {
+            calls.exit();
         }
-        if (!Shapes.same(probs, x)) {
-            probs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
-            ws.reset();
-            loss = ws.floats(1);
-            probs = ws.floats(x.dim(0), x.dim(1));
-        }
-        backend.softmaxCrossEntropyForward(probs, loss, x, t);
-        labels = t;
-        calls.forwardReturned();
-        return loss;
     }
 
     /**
@@ -63,9 +69,14 @@ public final class SoftmaxWithLoss implements AutoCloseable {
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(float dout) {
-        calls.backwardStarts();   // once per forward: the probabilities become dx below
-        backend.softmaxCrossEntropyBackward(probs, probs, labels, dout);
-        return probs;
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();   // once per forward: the probabilities become dx below
+            backend.softmaxCrossEntropyBackward(probs, probs, labels, dout);
+            return probs;
+        } finally {
+            calls.exit();
+        }
     }
 
     @Override

@@ -83,32 +83,37 @@ public final class TimeAffine implements AutoCloseable {
      * @throws IllegalArgumentException if x is not (T, N, D)
      */
     public Tensor forward(Tensor x) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (x.rank() != 3 || x.dim(2) != D) {
-            throw new IllegalArgumentException("TimeAffine.forward needs x (T, N, D=" + D + "), got " + x);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (x.rank() != 3 || x.dim(2) != D) {
+                throw new IllegalArgumentException("TimeAffine.forward needs x (T, N, D=" + D + "), got " + x);
+            }
+            int t = x.dim(0), n = x.dim(1);
+            if (t != sizedT || n != sizedN) {
+                sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
+                ws.reset();
+                out = ws.floats(t, n, V);
+                out2 = out.view(t * n, V);
+                dx = ws.floats(t, n, D);
+                sizedT = t;
+                sizedN = n;
+            }
+            int m = t * n;
+            if (transposedW) {
+                backend.gemm(Transpose.NO, Transpose.YES, m, V, D, 1f, x, D, W.value(), D, 0f, out, V);
+            } else if (m <= PACKED_ROWS) {
+                backend.gemmPacked(m, out, V, x, D, packedW.current()[0], 0f);
+            } else {
+                backend.gemm(Transpose.NO, Transpose.NO, m, V, D, 1f, x, D, W.value(), V, 0f, out, V);
+            }
+            backend.addBias(out2, b.value());
+            this.x = x;
+            calls.forwardReturned();
+            return out;
+        } finally {
+            calls.exit();
         }
-        int t = x.dim(0), n = x.dim(1);
-        if (t != sizedT || n != sizedN) {
-            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
-            ws.reset();
-            out = ws.floats(t, n, V);
-            out2 = out.view(t * n, V);
-            dx = ws.floats(t, n, D);
-            sizedT = t;
-            sizedN = n;
-        }
-        int m = t * n;
-        if (transposedW) {
-            backend.gemm(Transpose.NO, Transpose.YES, m, V, D, 1f, x, D, W.value(), D, 0f, out, V);
-        } else if (m <= PACKED_ROWS) {
-            backend.gemmPacked(m, out, V, x, D, packedW.current()[0], 0f);
-        } else {
-            backend.gemm(Transpose.NO, Transpose.NO, m, V, D, 1f, x, D, W.value(), V, 0f, out, V);
-        }
-        backend.addBias(out2, b.value());
-        this.x = x;
-        calls.forwardReturned();
-        return out;
     }
 
     /**
@@ -121,25 +126,32 @@ public final class TimeAffine implements AutoCloseable {
      *         since it
      */
     public Tensor backward(Tensor dout) {
-        calls.backwardStarts();
-        // the GEMMs below take element counts: an (N, T, V) dout would be read as (T, N, V), its rows paired with the
-        // wrong rows of x in dW
-        if (!Shapes.is3(dout, sizedT, sizedN, V)) {
-            throw Shapes.gradientShape("TimeAffine.backward", "dout", dout, "the forward's output (T, N, V)", sizedT,
-                    sizedN, V);
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            // the GEMMs below take element counts: an (N, T, V) dout would be read as (T, N, V), its rows paired with
+            // the
+            // wrong rows of x in dW
+            if (!Shapes.is3(dout, sizedT, sizedN, V)) {
+                throw Shapes.gradientShape("TimeAffine.backward", "dout", dout, "the forward's output (T, N, V)",
+                        sizedT,
+                        sizedN, V);
+            }
+            int m = sizedT * sizedN;
+            Tensor dout2 = doutView.matrix(dout, m, V);
+            if (transposedW) {
+                // out = x W^T with W (V, D): dx = dout W, dW (V, D) += dout^T x
+                backend.gemm(Transpose.NO, Transpose.NO, m, D, V, 1f, dout, V, W.value(), D, 0f, dx, D);
+                backend.gemm(Transpose.YES, Transpose.NO, V, D, m, 1f, dout, V, x, D, 1f, W.grad(), D);
+            } else {
+                backend.gemm(Transpose.NO, Transpose.YES, m, D, V, 1f, dout, V, W.value(), V, 0f, dx, D);
+                backend.gemm(Transpose.YES, Transpose.NO, D, V, m, 1f, x, D, dout, V, 1f, W.grad(), V);
+            }
+            backend.sumRows(b.grad(), dout2, 1f);
+            return dx;
+        } finally {
+            calls.exit();
         }
-        int m = sizedT * sizedN;
-        Tensor dout2 = doutView.matrix(dout, m, V);
-        if (transposedW) {
-            // out = x W^T with W (V, D): dx = dout W, dW (V, D) += dout^T x
-            backend.gemm(Transpose.NO, Transpose.NO, m, D, V, 1f, dout, V, W.value(), D, 0f, dx, D);
-            backend.gemm(Transpose.YES, Transpose.NO, V, D, m, 1f, dout, V, x, D, 1f, W.grad(), D);
-        } else {
-            backend.gemm(Transpose.NO, Transpose.YES, m, D, V, 1f, dout, V, W.value(), V, 0f, dx, D);
-            backend.gemm(Transpose.YES, Transpose.NO, D, V, m, 1f, x, D, dout, V, 1f, W.grad(), V);
-        }
-        backend.sumRows(b.grad(), dout2, 1f);
-        return dx;
     }
 
     @Override

@@ -40,32 +40,39 @@ public final class TimeAttention implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hsEnc, Tensor hsDec) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (hsEnc.rank() != 3 || hsDec.rank() != 3 || hsEnc.dim(1) != hsDec.dim(1) || hsEnc.dim(2) != hsDec.dim(2)) {
-            throw new IllegalArgumentException("TimeAttention.forward needs hsEnc (T_enc, N, H) and hsDec (T_dec, N, H), got "
-                    + hsEnc + " and " + hsDec);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (hsEnc.rank() != 3 || hsDec.rank() != 3 || hsEnc.dim(1) != hsDec.dim(1)
+                    || hsEnc.dim(2) != hsDec.dim(2)) {
+                throw new IllegalArgumentException("TimeAttention.forward needs hsEnc (T_enc, N, H) and hsDec "
+                        + "(T_dec, N, H), got "
+                        + hsEnc + " and " + hsDec);
+            }
+            ws.refuseOwn("TimeAttention.forward", "hsEnc", hsEnc);
+            ws.refuseOwn("TimeAttention.forward", "hsDec", hsDec);
+            int tEnc = hsEnc.dim(0), tDec = hsDec.dim(0), n = hsDec.dim(1), h = hsDec.dim(2);
+            if (tEnc != sizedTenc || tDec != sizedTdec || n != sizedN || h != sizedH) {
+                sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
+                ws.reset();
+                weights = ws.floats(tDec, n, tEnc);
+                out = ws.floats(tDec, n, h);
+                dhsEnc = ws.floats(tEnc, n, h);
+                dhsDec = ws.floats(tDec, n, h);
+                work = ws.floats(n, tEnc);
+                sizedTenc = tEnc;
+                sizedTdec = tDec;
+                sizedN = n;
+                sizedH = h;
+            }
+            backend.timeAttentionForward(weights, out, hsEnc, hsDec);
+            this.hsEnc = hsEnc;
+            this.hsDec = hsDec;
+            calls.forwardReturned();
+            return out;
+        } finally {
+            calls.exit();
         }
-        ws.refuseOwn("TimeAttention.forward", "hsEnc", hsEnc);
-        ws.refuseOwn("TimeAttention.forward", "hsDec", hsDec);
-        int tEnc = hsEnc.dim(0), tDec = hsDec.dim(0), n = hsDec.dim(1), h = hsDec.dim(2);
-        if (tEnc != sizedTenc || tDec != sizedTdec || n != sizedN || h != sizedH) {
-            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
-            ws.reset();
-            weights = ws.floats(tDec, n, tEnc);
-            out = ws.floats(tDec, n, h);
-            dhsEnc = ws.floats(tEnc, n, h);
-            dhsDec = ws.floats(tDec, n, h);
-            work = ws.floats(n, tEnc);
-            sizedTenc = tEnc;
-            sizedTdec = tDec;
-            sizedN = n;
-            sizedH = h;
-        }
-        backend.timeAttentionForward(weights, out, hsEnc, hsDec);
-        this.hsEnc = hsEnc;
-        this.hsDec = hsDec;
-        calls.forwardReturned();
-        return out;
     }
 
     /**
@@ -77,11 +84,16 @@ public final class TimeAttention implements AutoCloseable {
      * @throws IllegalArgumentException if dout is not (T_dec, N, H) float32
      */
     public Tensor backward(Tensor dout) {
-        calls.backwardStarts();
-        // every step's WeightSum and AttentionWeight gradients accumulate into dhsEnc
-        backend.timeAttentionBackward(dhsEnc, dhsDec, work, weights, hsEnc, hsDec, dout);
-        calls.backwardReturned();
-        return dhsEnc;
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            // every step's WeightSum and AttentionWeight gradients accumulate into dhsEnc
+            backend.timeAttentionBackward(dhsEnc, dhsDec, work, weights, hsEnc, hsDec, dout);
+            calls.backwardReturned();
+            return dhsEnc;
+        } finally {
+            calls.exit();
+        }
     }
 
     /**

@@ -142,22 +142,28 @@ public final class TimeBiRecurrent implements AutoCloseable {
      * @throws IllegalArgumentException if xs is not (T, N, D)
      */
     public Tensor forward(Tensor xs) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
-            throw new IllegalArgumentException("TimeBiRecurrent.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
+                throw new IllegalArgumentException("TimeBiRecurrent.forward needs xs (T >= 1, N >= 1, D=" + D
+                        + "), got " + xs);
+            }
+            ws.refuseOwn("TimeBiRecurrent.forward", "xs", xs);
+            int t = xs.dim(0), n = xs.dim(1), m = t * n;
+            if (t != sizedT || n != sizedN) {
+                resize(t, n);
+            }
+            Tensor hsF = forwardLayer.forward(xs);
+            backend.embeddingForward(xsRev2, xs2.matrix(xs, m, D), rev);                 // x reversed along T
+            Tensor hsBr = backwardLayer.forward(xsRev);
+            backend.embeddingForward(hsB2, hsBr2.matrix(hsBr, m, H), rev);               // back in the sequence's order
+            backend.concatColumns(out2, hsF2.matrix(hsF, m, H), hsB2);
+            calls.forwardReturned();
+            return out;
+        } finally {
+            calls.exit();
         }
-        ws.refuseOwn("TimeBiRecurrent.forward", "xs", xs);
-        int t = xs.dim(0), n = xs.dim(1), m = t * n;
-        if (t != sizedT || n != sizedN) {
-            resize(t, n);
-        }
-        Tensor hsF = forwardLayer.forward(xs);
-        backend.embeddingForward(xsRev2, xs2.matrix(xs, m, D), rev);                 // x reversed along T
-        Tensor hsBr = backwardLayer.forward(xsRev);
-        backend.embeddingForward(hsB2, hsBr2.matrix(hsBr, m, H), rev);               // back in the sequence's order
-        backend.concatColumns(out2, hsF2.matrix(hsF, m, H), hsB2);
-        calls.forwardReturned();
-        return out;
     }
 
     /**
@@ -170,20 +176,27 @@ public final class TimeBiRecurrent implements AutoCloseable {
      *         since it
      */
     public Tensor backward(Tensor dhs) {
-        calls.backwardStarts();
-        int m = sizedT * sizedN;
-        if (!Shapes.is3(dhs, sizedT, sizedN, 2 * H)) {
-            throw Shapes.gradientShape("TimeBiRecurrent.backward", "dhs", dhs, "the forward's output (T, N, 2H)", sizedT,
-                    sizedN, 2 * H);
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            int m = sizedT * sizedN;
+            if (!Shapes.is3(dhs, sizedT, sizedN, 2 * H)) {
+                throw Shapes.gradientShape("TimeBiRecurrent.backward", "dhs", dhs, "the forward's output (T, N, 2H)",
+                        sizedT,
+                        sizedN, 2 * H);
+            }
+            backend.splitColumns(dF, dB, dhs2.matrix(dhs, m, 2 * H));
+            // into the backward layer's order
+            backend.embeddingForward(dBr, dB, rev);
+            Tensor dxF = forwardLayer.backward(dF3);
+            backend.copy(dxs, dxF);
+            Tensor dxBr = backwardLayer.backward(dBr3);
+            backend.embeddingForward(dxB2, dxBr2.matrix(dxBr, m, D), rev);
+            backend.addScaled(dxs2, dxB2, 1f);                                                 // dxs = dxF + dxB
+            return dxs;
+        } finally {
+            calls.exit();
         }
-        backend.splitColumns(dF, dB, dhs2.matrix(dhs, m, 2 * H));
-        backend.embeddingForward(dBr, dB, rev);                                       // into the backward layer's order
-        Tensor dxF = forwardLayer.backward(dF3);
-        backend.copy(dxs, dxF);
-        Tensor dxBr = backwardLayer.backward(dBr3);
-        backend.embeddingForward(dxB2, dxBr2.matrix(dxBr, m, D), rev);
-        backend.addScaled(dxs2, dxB2, 1f);                                                 // dxs = dxF + dxB
-        return dxs;
     }
 
     /**
@@ -211,9 +224,14 @@ public final class TimeBiRecurrent implements AutoCloseable {
      * @param precision F32 (the default) or BF16
      */
     public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
-        calls.requireOpen("setInferencePrecision");   // in this layer's name, not its directions'
-        forwardLayer.setInferencePrecision(precision);
-        backwardLayer.setInferencePrecision(precision);
+        calls.enter("setInferencePrecision");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("setInferencePrecision");   // in this layer's name, not its directions'
+            forwardLayer.setInferencePrecision(precision);
+            backwardLayer.setInferencePrecision(precision);
+        } finally {
+            calls.exit();
+        }
     }
 
     @Override

@@ -49,8 +49,13 @@ public final class TimeDropout implements AutoCloseable {
      * @param training the mode
      */
     public void setTraining(boolean training) {
-        calls.requireOpen("setTraining");
-        this.training = training;
+        calls.enter("setTraining");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("setTraining");
+            this.training = training;
+        } finally {
+            calls.exit();
+        }
     }
 
     /**
@@ -68,8 +73,13 @@ public final class TimeDropout implements AutoCloseable {
      * @param seed the next mask's seed
      */
     public void setSeed(long seed) {
-        calls.requireOpen("setSeed");
-        this.seed = seed;
+        calls.enter("setSeed");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("setSeed");
+            this.seed = seed;
+        } finally {
+            calls.exit();
+        }
     }
 
     /**
@@ -88,25 +98,30 @@ public final class TimeDropout implements AutoCloseable {
      * @return the result, xs's shape: the layer's buffer, valid until its next forward, or xs itself
      */
     public Tensor forward(Tensor xs) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        lastWasTraining = training;
-        this.xs = xs;
-        if (!training) {
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            lastWasTraining = training;
+            this.xs = xs;
+            if (!training) {
+                calls.forwardReturned();
+                return xs;
+            }
+            if (!Shapes.same(mask, xs)) {
+                mask = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
+                ws.reset();
+                out = ws.floats(xs.shape());
+                dx = ws.floats(xs.shape());
+                mask = ws.floats(xs.shape());
+            }
+            backend.dropoutMask(mask, ratio, seed);
+            backend.mul(out, xs, mask);
+            seed += SEED_STEP;   // once the mask is used: a refused forward draws the same mask again
             calls.forwardReturned();
-            return xs;
+            return out;
+        } finally {
+            calls.exit();
         }
-        if (!Shapes.same(mask, xs)) {
-            mask = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
-            ws.reset();
-            out = ws.floats(xs.shape());
-            dx = ws.floats(xs.shape());
-            mask = ws.floats(xs.shape());
-        }
-        backend.dropoutMask(mask, ratio, seed);
-        backend.mul(out, xs, mask);
-        seed += SEED_STEP;   // once the mask is used: a refused forward draws the same mask again
-        calls.forwardReturned();
-        return out;
     }
 
     /**
@@ -119,16 +134,21 @@ public final class TimeDropout implements AutoCloseable {
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dout) {
-        calls.backwardStarts();
-        // mul takes any shape of the same size: an (N, T, D) dout would be masked by the (T, N, D) mask's elements
-        if (!Shapes.same(dout, xs)) {
-            throw Shapes.gradientShape("TimeDropout.backward", "dout", dout, "the forward's output", xs.shape());
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            // mul takes any shape of the same size: an (N, T, D) dout would be masked by the (T, N, D) mask's elements
+            if (!Shapes.same(dout, xs)) {
+                throw Shapes.gradientShape("TimeDropout.backward", "dout", dout, "the forward's output", xs.shape());
+            }
+            if (!lastWasTraining) {
+                return dout;
+            }
+            backend.mul(dx, dout, mask);
+            return dx;
+        } finally {
+            calls.exit();
         }
-        if (!lastWasTraining) {
-            return dout;
-        }
-        backend.mul(dx, dout, mask);
-        return dx;
     }
 
     @Override

@@ -57,23 +57,28 @@ public final class TimeEmbedding implements AutoCloseable {
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(Tensor ids) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (ids.rank() != 2 || ids.dtype() != DType.I32) {
-            throw new IllegalArgumentException("TimeEmbedding.forward needs ids (T, N) int32, got " + ids);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (ids.rank() != 2 || ids.dtype() != DType.I32) {
+                throw new IllegalArgumentException("TimeEmbedding.forward needs ids (T, N) int32, got " + ids);
+            }
+            int t = ids.dim(0), n = ids.dim(1);
+            if (t != sizedT || n != sizedN) {
+                sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
+                ws.reset();
+                out = ws.floats(t, n, W.dim(1));
+                out2 = out.view(t * n, W.dim(1));
+                sizedT = t;
+                sizedN = n;
+            }
+            backend.embeddingForward(out2, W.value(), ids);
+            this.ids = ids;
+            calls.forwardReturned();
+            return out;
+        } finally {
+            calls.exit();
         }
-        int t = ids.dim(0), n = ids.dim(1);
-        if (t != sizedT || n != sizedN) {
-            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
-            ws.reset();
-            out = ws.floats(t, n, W.dim(1));
-            out2 = out.view(t * n, W.dim(1));
-            sizedT = t;
-            sizedN = n;
-        }
-        backend.embeddingForward(out2, W.value(), ids);
-        this.ids = ids;
-        calls.forwardReturned();
-        return out;
     }
 
     /**
@@ -85,13 +90,20 @@ public final class TimeEmbedding implements AutoCloseable {
      *         since it
      */
     public void backward(Tensor dout) {
-        calls.backwardStarts();
-        // the view below takes any shape of T*N*D values: an (N, T, D) dout would be scattered into the wrong ids' rows
-        if (!Shapes.is3(dout, sizedT, sizedN, W.dim(1))) {
-            throw Shapes.gradientShape("TimeEmbedding.backward", "dout", dout, "the forward's output (T, N, D)", sizedT,
-                    sizedN, W.dim(1));
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            // the view below takes any shape of T*N*D values: an (N, T, D) dout would be scattered into the wrong ids'
+            // rows
+            if (!Shapes.is3(dout, sizedT, sizedN, W.dim(1))) {
+                throw Shapes.gradientShape("TimeEmbedding.backward", "dout", dout, "the forward's output (T, N, D)",
+                        sizedT,
+                        sizedN, W.dim(1));
+            }
+            backend.embeddingBackward(W.grad(), ids, doutView.matrix(dout, sizedT * sizedN, W.dim(1)));
+        } finally {
+            calls.exit();
         }
-        backend.embeddingBackward(W.grad(), ids, doutView.matrix(dout, sizedT * sizedN, W.dim(1)));
     }
 
     /** Refuses what backward would refuse, without running it (see CallOrder.backwardAllowed). */

@@ -157,8 +157,13 @@ public final class TimeGRU implements TimeRecurrent {
      */
     @Override
     public void setInferencePrecision(PackedMatrix.Precision precision) {
-        calls.requireOpen("setInferencePrecision");
-        inference.setPrecision(precision);
+        calls.enter("setInferencePrecision");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("setInferencePrecision");
+            inference.setPrecision(precision);
+        } finally {
+            calls.exit();
+        }
     }
 
     @Override
@@ -221,45 +226,55 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public Tensor forward(Tensor xs) {
-        calls.forwardStarts();   // nothing to follow or read until this forward returns
-        this.foldedEmbed = null;   // set again by a folded forward that returns
-        if (xs.rank() != 3 || xs.dim(2) != D) {
-            throw new IllegalArgumentException("TimeGRU.forward needs xs (T, N, D=" + D + "), got " + xs);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing to follow or read until this forward returns
+            this.foldedEmbed = null;   // set again by a folded forward that returns
+            if (xs.rank() != 3 || xs.dim(2) != D) {
+                throw new IllegalArgumentException("TimeGRU.forward needs xs (T, N, D=" + D + "), got " + xs);
+            }
+            ws.refuseOwn("TimeGRU.forward", "xs", xs);
+            int t = xs.dim(0), n = xs.dim(1), g = 3 * H;
+            prepare(t, n);
+            // A = x Wx + b for all steps at once: (T*N, D) (D, 3H)
+            backend.gemm(Transpose.NO, Transpose.NO, t * n, g, D, 1f, xs, D, Wx.value(), g, 0f, gates, g);
+            backend.addBias(gates2, b.value());
+            this.x = xs;
+            return recur(t, n, null);
+        } finally {
+            calls.exit();
         }
-        ws.refuseOwn("TimeGRU.forward", "xs", xs);
-        int t = xs.dim(0), n = xs.dim(1), g = 3 * H;
-        prepare(t, n);
-        // A = x Wx + b for all steps at once: (T*N, D) (D, 3H)
-        backend.gemm(Transpose.NO, Transpose.NO, t * n, g, D, 1f, xs, D, Wx.value(), g, 0f, gates, g);
-        backend.addBias(gates2, b.value());
-        this.x = xs;
-        return recur(t, n, null);
     }
 
     @Override
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
-        calls.forwardStarts();   // nothing to follow or read until this forward returns
-        this.foldedEmbed = null;   // set again by a folded forward that returns
-        Parameter E = embed.W();
-        if (E.dim(1) != D) {
-            throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)
-                    + " features but this GRU takes D=" + D);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing to follow or read until this forward returns
+            this.foldedEmbed = null;   // set again by a folded forward that returns
+            Parameter E = embed.W();
+            if (E.dim(1) != D) {
+                throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)
+                        + " features but this GRU takes D=" + D);
+            }
+            if (ids.rank() != 2) {
+                throw new IllegalArgumentException("TimeGRU.forward needs ids (T, N), got " + ids);
+            }
+            int t = ids.dim(0), n = ids.dim(1);
+            if (!FoldedInput.folds(E, (long) t * n)) {
+                return forward(embed.forward(ids));
+            }
+            prepare(t, n);
+            backend.embeddingForward(gates2, folded.table(E), ids);
+            this.S = folded.scatter();
+            this.x = null;
+            this.foldedIds = ids;
+            Tensor out = recur(t, n, E);
+            this.foldedEmbed = embed;
+            return out;
+        } finally {
+            calls.exit();
         }
-        if (ids.rank() != 2) {
-            throw new IllegalArgumentException("TimeGRU.forward needs ids (T, N), got " + ids);
-        }
-        int t = ids.dim(0), n = ids.dim(1);
-        if (!FoldedInput.folds(E, (long) t * n)) {
-            return forward(embed.forward(ids));
-        }
-        prepare(t, n);
-        backend.embeddingForward(gates2, folded.table(E), ids);
-        this.S = folded.scatter();
-        this.x = null;
-        this.foldedIds = ids;
-        Tensor out = recur(t, n, E);
-        this.foldedEmbed = embed;
-        return out;
     }
 
     private void prepare(int t, int n) {
@@ -339,12 +354,17 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public Tensor backward(Tensor dhs) {
-        calls.requireOpen("backward");   // closed first: the check below comes before CallOrder's
-        if (foldedEmbed != null) {
-            throw new IllegalStateException("TimeGRU.backward(dhs): the last forward took token ids through an "
-                    + "embedding; use backward(embed, dhs)");
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("backward");   // closed first: the check below comes before CallOrder's
+            if (foldedEmbed != null) {
+                throw new IllegalStateException("TimeGRU.backward(dhs): the last forward took token ids through an "
+                        + "embedding; use backward(embed, dhs)");
+            }
+            return backwardUnfolded(dhs, null);
+        } finally {
+            calls.exit();
         }
-        return backwardUnfolded(dhs, null);
     }
 
     /** backward(dhs) where dhs != null, else with dhs zero but for dhLast at the last step. */
@@ -372,28 +392,35 @@ public final class TimeGRU implements TimeRecurrent {
 
     /** backward(embed, dhs) where dhs != null, else with dhs zero but for dhLast at the last step. */
     private void backwardThrough(TimeEmbedding embed, Tensor dhs, Tensor dhLast) {
-        calls.requireOpen("backward");   // closed first: the embedding is checked before CallOrder's checks
-        if (foldedEmbed == null) {
-            // as in TimeLSTM: what would refuse this layer's backward or the embedding's refuses both, before either
-            // adds anything
-            calls.backwardAllowed();
-            embed.backwardAllowed();
-            embed.backward(backwardUnfolded(dhs, dhLast));
-            return;
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("backward");   // closed first: the embedding is checked before CallOrder's checks
+            if (foldedEmbed == null) {
+                // as in TimeLSTM: what would refuse this layer's backward or the embedding's refuses both, before
+                // either
+                // adds anything
+                calls.backwardAllowed();
+                embed.backwardAllowed();
+                embed.backward(backwardUnfolded(dhs, dhLast));
+                return;
+            }
+            if (foldedEmbed != embed) {
+                throw new IllegalArgumentException("TimeGRU.backward(embed, dhs) with another embedding than "
+                        + "the forward's");
+            }
+            backpropagateSteps(dhs, dhLast);
+            recurrentWeightGradients(sizedT, sizedN);
+            // as in TimeLSTM: S (V, 3H) = dA's rows summed per token id; dWx = E^T S, db = sum of S, dE = S Wx^T
+            Parameter E = embed.W();
+            backend.fill(S, 0f);
+            backend.embeddingBackward(S, foldedIds, dA2);
+            backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), S, 1f, Wx.grad());
+            backend.sumRows(b.grad(), S, 1f);
+            backend.matmul(Transpose.NO, Transpose.YES, 1f, S, Wx.value(), 1f, E.grad());
+            calls.backwardReturned();
+        } finally {
+            calls.exit();
         }
-        if (foldedEmbed != embed) {
-            throw new IllegalArgumentException("TimeGRU.backward(embed, dhs) with another embedding than the forward's");
-        }
-        backpropagateSteps(dhs, dhLast);
-        recurrentWeightGradients(sizedT, sizedN);
-        // as in TimeLSTM: S (V, 3H) = dA's rows summed per token id; dWx = E^T S, db = sum of S, dE = S Wx^T
-        Parameter E = embed.W();
-        backend.fill(S, 0f);
-        backend.embeddingBackward(S, foldedIds, dA2);
-        backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), S, 1f, Wx.grad());
-        backend.sumRows(b.grad(), S, 1f);
-        backend.matmul(Transpose.NO, Transpose.YES, 1f, S, Wx.value(), 1f, E.grad());
-        calls.backwardReturned();
     }
 
     /**
@@ -472,27 +499,38 @@ public final class TimeGRU implements TimeRecurrent {
 
     @Override
     public void setState(Tensor h) {
-        calls.requireOpen("setState");
-        if (!stateful) {
-            throw new IllegalStateException("setState on a TimeGRU that is not stateful would be ignored by forward");
+        calls.enter("setState");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("setState");
+            if (!stateful) {
+                throw new IllegalStateException("setState on a TimeGRU that is not stateful would be ignored by "
+                        + "forward");
+            }
+            Shapes.requireState("TimeGRU.setState", "h", h);   // before the carried state is dropped below
+            if (h.rank() != 2 || h.dim(1) != H) {
+                throw new IllegalArgumentException("TimeGRU.setState needs h (N, H=" + H + "), got " + h);
+            }
+            // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
+            // closed buffers of the old N
+            resetState();
+            sizeState(h.dim(0));
+            backend.copy(hState, h);
+            hasH = true;
+        } finally {
+            calls.exit();
         }
-        Shapes.requireState("TimeGRU.setState", "h", h);   // before the carried state is dropped below
-        if (h.rank() != 2 || h.dim(1) != H) {
-            throw new IllegalArgumentException("TimeGRU.setState needs h (N, H=" + H + "), got " + h);
-        }
-        // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
-        // closed buffers of the old N
-        resetState();
-        sizeState(h.dim(0));
-        backend.copy(hState, h);
-        hasH = true;
     }
 
     @Override
     public void resetState() {
-        calls.requireOpen("resetState");
-        hasH = false;
-        inLastStep = false;
+        calls.enter("resetState");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("resetState");
+            hasH = false;
+            inLastStep = false;
+        } finally {
+            calls.exit();
+        }
     }
 
     @Override

@@ -191,8 +191,13 @@ public final class TimeLSTM implements TimeRecurrent {
      * @param precision F32 or BF16
      */
     public void setInferencePrecision(PackedMatrix.Precision precision) {
-        calls.requireOpen("setInferencePrecision");
-        inference.setPrecision(precision);
+        calls.enter("setInferencePrecision");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("setInferencePrecision");
+            inference.setPrecision(precision);
+        } finally {
+            calls.exit();
+        }
     }
 
     /**
@@ -269,19 +274,24 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IllegalStateException if a carried state has another batch size N
      */
     public Tensor forward(Tensor xs) {
-        calls.forwardStarts();   // nothing to follow or read until this forward returns
-        this.foldedEmbed = null;   // set again by a folded forward that returns
-        if (xs.rank() != 3 || xs.dim(2) != D) {
-            throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing to follow or read until this forward returns
+            this.foldedEmbed = null;   // set again by a folded forward that returns
+            if (xs.rank() != 3 || xs.dim(2) != D) {
+                throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
+            }
+            ws.refuseOwn("TimeLSTM.forward", "xs", xs);
+            int t = xs.dim(0), n = xs.dim(1);
+            prepare(t, n);
+            // A = x Wx + b for all steps at once: (T*N, D) (D, 4H)
+            backend.gemm(Transpose.NO, Transpose.NO, t * n, 4 * H, D, 1f, xs, D, Wx.value(), 4 * H, 0f, gates, 4 * H);
+            backend.addBias(gates2, b.value());
+            this.x = xs;
+            return recur(t, n, null, null, null);
+        } finally {
+            calls.exit();
         }
-        ws.refuseOwn("TimeLSTM.forward", "xs", xs);
-        int t = xs.dim(0), n = xs.dim(1);
-        prepare(t, n);
-        // A = x Wx + b for all steps at once: (T*N, D) (D, 4H)
-        backend.gemm(Transpose.NO, Transpose.NO, t * n, 4 * H, D, 1f, xs, D, Wx.value(), 4 * H, 0f, gates, 4 * H);
-        backend.addBias(gates2, b.value());
-        this.x = xs;
-        return recur(t, n, null, null, null);
     }
 
     /**
@@ -297,27 +307,32 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IndexOutOfBoundsException if an id is outside [0, V)
      */
     public Tensor forward(TimeEmbedding embed, Tensor ids) {
-        calls.forwardStarts();   // nothing to follow or read until this forward returns
-        this.foldedEmbed = null;   // set again by a folded forward that returns
-        Parameter E = embed.W();
-        if (E.dim(1) != D) {
-            throw new IllegalArgumentException("TimeLSTM.forward: the embedding's vectors have " + E.dim(1)
-                    + " features but this LSTM takes D=" + D);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing to follow or read until this forward returns
+            this.foldedEmbed = null;   // set again by a folded forward that returns
+            Parameter E = embed.W();
+            if (E.dim(1) != D) {
+                throw new IllegalArgumentException("TimeLSTM.forward: the embedding's vectors have " + E.dim(1)
+                        + " features but this LSTM takes D=" + D);
+            }
+            if (ids.rank() != 2) {
+                throw new IllegalArgumentException("TimeLSTM.forward needs ids (T, N), got " + ids);
+            }
+            int t = ids.dim(0), n = ids.dim(1);
+            if (!FoldedInput.folds(E, (long) t * n)) {
+                return forward(embed.forward(ids));
+            }
+            prepare(t, n);
+            Tensor out = recur(t, n, folded.table(E), ids, E);   // a bad id throws before anything below is set
+            this.S = folded.scatter();
+            this.x = null;
+            this.foldedEmbed = embed;
+            this.foldedIds = ids;
+            return out;
+        } finally {
+            calls.exit();
         }
-        if (ids.rank() != 2) {
-            throw new IllegalArgumentException("TimeLSTM.forward needs ids (T, N), got " + ids);
-        }
-        int t = ids.dim(0), n = ids.dim(1);
-        if (!FoldedInput.folds(E, (long) t * n)) {
-            return forward(embed.forward(ids));
-        }
-        prepare(t, n);
-        Tensor out = recur(t, n, folded.table(E), ids, E);   // a bad id throws before anything below is set
-        this.S = folded.scatter();
-        this.x = null;
-        this.foldedEmbed = embed;
-        this.foldedIds = ids;
-        return out;
     }
 
     /** Sizes the workspace for (T, N) and checks that a carried state fits. */
@@ -438,12 +453,17 @@ public final class TimeLSTM implements TimeRecurrent {
      *         since it, or it took token ids
      */
     public Tensor backward(Tensor dhs, Tensor dcLast) {
-        calls.requireOpen("backward");   // closed first: the check below comes before CallOrder's
-        if (foldedEmbed != null) {
-            throw new IllegalStateException("TimeLSTM.backward(dhs): the last forward took token ids through an "
-                    + "embedding; use backward(embed, dhs)");
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("backward");   // closed first: the check below comes before CallOrder's
+            if (foldedEmbed != null) {
+                throw new IllegalStateException("TimeLSTM.backward(dhs): the last forward took token ids through an "
+                        + "embedding; use backward(embed, dhs)");
+            }
+            return backwardUnfolded(dhs, null, dcLast);
+        } finally {
+            calls.exit();
         }
-        return backwardUnfolded(dhs, null, dcLast);
     }
 
     /**
@@ -458,12 +478,17 @@ public final class TimeLSTM implements TimeRecurrent {
      *         since it, or it took token ids
      */
     public Tensor backwardLast(Tensor dhLast, Tensor dcLast) {
-        calls.requireOpen("backward");   // closed first, as in backward(dhs, dcLast)
-        if (foldedEmbed != null) {
-            throw new IllegalStateException("TimeLSTM.backwardLast(dh, dc): the last forward took token ids through "
-                    + "an embedding; use backwardLast(embed, dh)");
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("backward");   // closed first, as in backward(dhs, dcLast)
+            if (foldedEmbed != null) {
+                throw new IllegalStateException("TimeLSTM.backwardLast(dh, dc): the last forward took token ids "
+                        + "through an embedding; use backwardLast(embed, dh)");
+            }
+            return backwardUnfolded(null, java.util.Objects.requireNonNull(dhLast, "dhLast"), dcLast);
+        } finally {
+            calls.exit();
         }
-        return backwardUnfolded(null, java.util.Objects.requireNonNull(dhLast, "dhLast"), dcLast);
     }
 
     /** backward(dhs, dcLast) where dhs != null, else with dhs zero but for dhLast at the last step. */
@@ -514,30 +539,36 @@ public final class TimeLSTM implements TimeRecurrent {
 
     /** backward(embed, dhs, dcLast) where dhs != null, else with dhs zero but for dhLast at the last step. */
     private void backwardThrough(TimeEmbedding embed, Tensor dhs, Tensor dhLast, Tensor dcLast) {
-        calls.requireOpen("backward");   // closed first: the embedding is checked before CallOrder's checks
-        if (foldedEmbed == null) {
-            // the embedding's backward runs after this layer's adds its gradients: whatever would refuse either is
-            // refused before both (this layer's refusals first), so that a refused backward adds nothing
-            calls.backwardAllowed();
-            embed.backwardAllowed();
-            embed.backward(backwardUnfolded(dhs, dhLast, dcLast));
-            return;
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("backward");   // closed first: the embedding is checked before CallOrder's checks
+            if (foldedEmbed == null) {
+                // the embedding's backward runs after this layer's adds its gradients: whatever would refuse either is
+                // refused before both (this layer's refusals first), so that a refused backward adds nothing
+                calls.backwardAllowed();
+                embed.backwardAllowed();
+                embed.backward(backwardUnfolded(dhs, dhLast, dcLast));
+                return;
+            }
+            if (foldedEmbed != embed) {
+                throw new IllegalArgumentException("TimeLSTM.backward(embed, dhs) with another embedding than "
+                        + "the forward's");
+            }
+            backpropagateSteps(dhs, dhLast, dcLast);
+            Parameter E = embed.W();
+            // dWh += Hprev^T dA as in backwardUnfolded (dWx comes from S below)
+            accumulateWhGrad(sizedT, sizedN);
+            // S (V, 4H) = the rows of dA summed per token id; then x = E[ids] gives dWx = x^T dA = E^T S,
+            // db = sum of dA's rows = sum of S's rows, and dE = scatter of dA Wx^T = S Wx^T
+            backend.fill(S, 0f);
+            backend.embeddingBackward(S, foldedIds, dA2);
+            backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), S, 1f, Wx.grad());
+            backend.sumRows(b.grad(), S, 1f);
+            backend.matmul(Transpose.NO, Transpose.YES, 1f, S, Wx.value(), 1f, E.grad());
+            calls.backwardReturned();
+        } finally {
+            calls.exit();
         }
-        if (foldedEmbed != embed) {
-            throw new IllegalArgumentException("TimeLSTM.backward(embed, dhs) with another embedding than the forward's");
-        }
-        backpropagateSteps(dhs, dhLast, dcLast);
-        Parameter E = embed.W();
-        // dWh += Hprev^T dA as in backwardUnfolded (dWx comes from S below)
-        accumulateWhGrad(sizedT, sizedN);
-        // S (V, 4H) = the rows of dA summed per token id; then x = E[ids] gives dWx = x^T dA = E^T S,
-        // db = sum of dA's rows = sum of S's rows, and dE = scatter of dA Wx^T = S Wx^T
-        backend.fill(S, 0f);
-        backend.embeddingBackward(S, foldedIds, dA2);
-        backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), S, 1f, Wx.grad());
-        backend.sumRows(b.grad(), S, 1f);
-        backend.matmul(Transpose.NO, Transpose.YES, 1f, S, Wx.value(), 1f, E.grad());
-        calls.backwardReturned();
     }
 
     /**
@@ -632,28 +663,36 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws NullPointerException if h is null
      */
     public void setState(Tensor h, Tensor c) {
-        calls.requireOpen("setState");
-        if (!stateful) {
-            throw new IllegalStateException("setState on a TimeLSTM that is not stateful would be ignored by forward");
+        calls.enter("setState");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("setState");
+            if (!stateful) {
+                throw new IllegalStateException("setState on a TimeLSTM that is not stateful would be ignored "
+                        + "by forward");
+            }
+            Shapes.requireState("TimeLSTM.setState", "h", h);   // before the carried state is dropped below
+            if (c != null) {
+                Shapes.requireState("TimeLSTM.setState", "c", c);
+            }
+            if (h.rank() != 2 || h.dim(1) != H || (c != null && (c.rank() != 2 || c.dim(0) != h.dim(0)
+                    || c.dim(1) != H))) {
+                throw new IllegalArgumentException("TimeLSTM.setState needs h (N, H=" + H
+                        + ") and c (N, H) or null, got h "
+                        + h + ", c " + c);
+            }
+            // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
+            // closed buffers of the old N
+            resetState();
+            sizeState(h.dim(0));
+            backend.copy(hState, h);
+            hasH = true;
+            if (c != null) {
+                backend.copy(cState, c);
+            }
+            hasC = c != null;
+        } finally {
+            calls.exit();
         }
-        Shapes.requireState("TimeLSTM.setState", "h", h);   // before the carried state is dropped below
-        if (c != null) {
-            Shapes.requireState("TimeLSTM.setState", "c", c);
-        }
-        if (h.rank() != 2 || h.dim(1) != H || (c != null && (c.rank() != 2 || c.dim(0) != h.dim(0) || c.dim(1) != H))) {
-            throw new IllegalArgumentException("TimeLSTM.setState needs h (N, H=" + H + ") and c (N, H) or null, got h "
-                    + h + ", c " + c);
-        }
-        // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
-        // closed buffers of the old N
-        resetState();
-        sizeState(h.dim(0));
-        backend.copy(hState, h);
-        hasH = true;
-        if (c != null) {
-            backend.copy(cState, c);
-        }
-        hasC = c != null;
     }
 
     /**
@@ -670,10 +709,15 @@ public final class TimeLSTM implements TimeRecurrent {
 
     /** Forgets the carried state: the next forward starts from h = c = 0. */
     public void resetState() {
-        calls.requireOpen("resetState");
-        hasH = false;
-        hasC = false;
-        inLastStep = false;
+        calls.enter("resetState");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("resetState");
+            hasH = false;
+            hasC = false;
+            inLastStep = false;
+        } finally {
+            calls.exit();
+        }
     }
 
     /**

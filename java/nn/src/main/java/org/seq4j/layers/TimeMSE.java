@@ -61,30 +61,36 @@ public final class TimeMSE implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor ys, Tensor ts) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (ys.rank() != 3) {
-            throw new IllegalArgumentException("TimeMSE.forward needs ys (T, N, F), got " + ys);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (ys.rank() != 3) {
+                throw new IllegalArgumentException("TimeMSE.forward needs ys (T, N, F), got " + ys);
+            }
+            int t = ys.dim(0), n = ys.dim(1), f = ys.dim(2);
+            boolean ok = steps == Steps.ALL ? Shapes.same(ys, ts) : Shapes.is2(ts, n, f);
+            if (!ok) {
+                throw new IllegalArgumentException("TimeMSE.forward (" + steps + " steps) needs targets "
+                        + (steps == Steps.ALL ? "(T=" + t + ", N=" + n + ", F=" + f + ")" : "(N=" + n + ", F=" + f
+                                + ")")
+                        + " for ys " + ys + ", got " + ts);
+            }
+            if (!Shapes.same(dys, ys)) {
+                dys = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
+                ws.reset();
+                loss = ws.floats(1);
+                dys = ws.floats(t, n, f);
+            }
+            Tensor scored = steps == Steps.ALL ? ys : lastStep.row(ys, t - 1);
+            this.scale = 0.5f / n;
+            backend.mseForward(loss, scored, ts, scale);
+            this.ys = scored;
+            this.ts = ts;
+            calls.forwardReturned();
+            return loss;
+        } finally {
+            calls.exit();
         }
-        int t = ys.dim(0), n = ys.dim(1), f = ys.dim(2);
-        boolean ok = steps == Steps.ALL ? Shapes.same(ys, ts) : Shapes.is2(ts, n, f);
-        if (!ok) {
-            throw new IllegalArgumentException("TimeMSE.forward (" + steps + " steps) needs targets "
-                    + (steps == Steps.ALL ? "(T=" + t + ", N=" + n + ", F=" + f + ")" : "(N=" + n + ", F=" + f + ")")
-                    + " for ys " + ys + ", got " + ts);
-        }
-        if (!Shapes.same(dys, ys)) {
-            dys = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
-            ws.reset();
-            loss = ws.floats(1);
-            dys = ws.floats(t, n, f);
-        }
-        Tensor scored = steps == Steps.ALL ? ys : lastStep.row(ys, t - 1);
-        this.scale = 0.5f / n;
-        backend.mseForward(loss, scored, ts, scale);
-        this.ys = scored;
-        this.ts = ts;
-        calls.forwardReturned();
-        return loss;
     }
 
     /**
@@ -95,14 +101,19 @@ public final class TimeMSE implements AutoCloseable {
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(float dout) {
-        calls.backwardStarts();
-        if (steps == Steps.ALL) {
-            backend.mseBackward(dys, ys, ts, scale * dout);
-        } else {
-            backend.fill(dys, 0f);
-            backend.mseBackward(dysLast.row(dys, dys.dim(0) - 1), ys, ts, scale * dout);
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            if (steps == Steps.ALL) {
+                backend.mseBackward(dys, ys, ts, scale * dout);
+            } else {
+                backend.fill(dys, 0f);
+                backend.mseBackward(dysLast.row(dys, dys.dim(0) - 1), ys, ts, scale * dout);
+            }
+            return dys;
+        } finally {
+            calls.exit();
         }
-        return dys;
     }
 
     @Override

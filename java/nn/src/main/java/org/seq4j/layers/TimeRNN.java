@@ -103,41 +103,46 @@ public final class TimeRNN implements AutoCloseable {
      * @throws IllegalStateException if a carried state has another batch size N
      */
     public Tensor forward(Tensor xs) {
-        calls.forwardStarts();   // nothing to follow or read until this forward returns
-        if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
-            throw new IllegalArgumentException("TimeRNN.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
-        }
-        ws.refuseOwn("TimeRNN.forward", "xs", xs);
-        int t = xs.dim(0), n = xs.dim(1);
-        if (stateful && hasH && n != stateN) {
-            throw new IllegalStateException("TimeRNN holds a state for N=" + stateN + " but the input has N=" + n
-                    + "; call resetState() or setState(...) first");
-        }
-        if (t != sizedT || n != sizedN) {
-            resize(t, n);
-        }
-        backend.gemm(Transpose.NO, Transpose.NO, t * n, H, D, 1f, xs, D, Wx.value(), H, 0f, pre, H);
-        backend.addBias(pre2, b.value());
-        boolean fromZero = !(stateful && hasH);
-        if (fromZero) {
-            backend.fill(hT[0], 0f);
-        } else {
-            backend.copy(hT[0], hState);
-        }
-        for (int s = 0; s < t; s++) {
-            if (s > 0 || !fromZero) { // h_0 = 0 adds nothing to the first step
-                backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, hT[s], H, Wh.value(), H, 1f, preT[s], H);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing to follow or read until this forward returns
+            if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
+                throw new IllegalArgumentException("TimeRNN.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
             }
-            backend.tanhForward(hT[s + 1], preT[s]);
+            ws.refuseOwn("TimeRNN.forward", "xs", xs);
+            int t = xs.dim(0), n = xs.dim(1);
+            if (stateful && hasH && n != stateN) {
+                throw new IllegalStateException("TimeRNN holds a state for N=" + stateN + " but the input has N=" + n
+                        + "; call resetState() or setState(...) first");
+            }
+            if (t != sizedT || n != sizedN) {
+                resize(t, n);
+            }
+            backend.gemm(Transpose.NO, Transpose.NO, t * n, H, D, 1f, xs, D, Wx.value(), H, 0f, pre, H);
+            backend.addBias(pre2, b.value());
+            boolean fromZero = !(stateful && hasH);
+            if (fromZero) {
+                backend.fill(hT[0], 0f);
+            } else {
+                backend.copy(hT[0], hState);
+            }
+            for (int s = 0; s < t; s++) {
+                if (s > 0 || !fromZero) { // h_0 = 0 adds nothing to the first step
+                    backend.gemm(Transpose.NO, Transpose.NO, n, H, H, 1f, hT[s], H, Wh.value(), H, 1f, preT[s], H);
+                }
+                backend.tanhForward(hT[s + 1], preT[s]);
+            }
+            if (stateful) {
+                sizeState(n);
+                backend.copy(hState, hT[t]);
+                hasH = true;
+            }
+            this.x = xs;
+            calls.forwardReturned();
+            return hs;
+        } finally {
+            calls.exit();
         }
-        if (stateful) {
-            sizeState(n);
-            backend.copy(hState, hT[t]);
-            hasH = true;
-        }
-        this.x = xs;
-        calls.forwardReturned();
-        return hs;
     }
 
     private void sizeState(int n) {
@@ -159,27 +164,33 @@ public final class TimeRNN implements AutoCloseable {
      *         since it
      */
     public Tensor backward(Tensor dhs) {
-        calls.backwardStarts();   // dh() is refused until this backward returns: it reads what it writes
-        int t = sizedT, n = sizedN, m = t * n;
-        if (!Shapes.is3(dhs, t, n, H)) {
-            throw Shapes.gradientShape("TimeRNN.backward", "dhs", dhs, "the forward's output (T, N, H)", t, n, H);
-        }
-        backend.copy(dhsWork, dhs);
-        for (int s = t - 1; s >= 0; s--) {
-            // forward: h_t = tanh(pre_t), so dpre_t = dh_t * (1 - h_t^2); dh_{t-1} += dpre_t Wh^T
-            backend.tanhBackward(dTT[s], hT[s + 1], dhsT[s]);
-            if (s > 0) {
-                backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dTT[s], H, Wh.value(), H, 1f, dhsT[s - 1], H);
-            } else {
-                backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dTT[s], H, Wh.value(), H, 0f, dh0, H);
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();   // dh() is refused until this backward returns: it reads what it writes
+            int t = sizedT, n = sizedN, m = t * n;
+            if (!Shapes.is3(dhs, t, n, H)) {
+                throw Shapes.gradientShape("TimeRNN.backward", "dhs", dhs, "the forward's output (T, N, H)", t, n, H);
             }
+            backend.copy(dhsWork, dhs);
+            for (int s = t - 1; s >= 0; s--) {
+                // forward: h_t = tanh(pre_t), so dpre_t = dh_t * (1 - h_t^2); dh_{t-1} += dpre_t Wh^T
+                backend.tanhBackward(dTT[s], hT[s + 1], dhsT[s]);
+                if (s > 0) {
+                    backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dTT[s], H, Wh.value(), H, 1f, dhsT[s - 1],
+                            H);
+                } else {
+                    backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dTT[s], H, Wh.value(), H, 0f, dh0, H);
+                }
+            }
+            backend.gemm(Transpose.YES, Transpose.NO, D, H, m, 1f, x, D, dT, H, 1f, Wx.grad(), H);
+            backend.gemm(Transpose.YES, Transpose.NO, H, H, m, 1f, hAll, H, dT, H, 1f, Wh.grad(), H);
+            backend.sumRows(b.grad(), dT2, 1f);
+            backend.gemm(Transpose.NO, Transpose.YES, m, D, H, 1f, dT, H, Wx.value(), H, 0f, dxs, D);
+            calls.backwardReturned();
+            return dxs;
+        } finally {
+            calls.exit();
         }
-        backend.gemm(Transpose.YES, Transpose.NO, D, H, m, 1f, x, D, dT, H, 1f, Wx.grad(), H);
-        backend.gemm(Transpose.YES, Transpose.NO, H, H, m, 1f, hAll, H, dT, H, 1f, Wh.grad(), H);
-        backend.sumRows(b.grad(), dT2, 1f);
-        backend.gemm(Transpose.NO, Transpose.YES, m, D, H, 1f, dT, H, Wx.value(), H, 0f, dxs, D);
-        calls.backwardReturned();
-        return dxs;
     }
 
     /**
@@ -191,26 +202,37 @@ public final class TimeRNN implements AutoCloseable {
      * @throws NullPointerException if h is null
      */
     public void setState(Tensor h) {
-        calls.requireOpen("setState");
-        if (!stateful) {
-            throw new IllegalStateException("setState on a TimeRNN that is not stateful would be ignored by forward");
+        calls.enter("setState");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("setState");
+            if (!stateful) {
+                throw new IllegalStateException("setState on a TimeRNN that is not stateful would be ignored by "
+                        + "forward");
+            }
+            Shapes.requireState("TimeRNN.setState", "h", h);   // before the carried state is dropped below
+            if (h.rank() != 2 || h.dim(1) != H) {
+                throw new IllegalArgumentException("TimeRNN.setState needs h (N, H=" + H + "), got " + h);
+            }
+            // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
+            // closed buffers of the old N
+            resetState();
+            sizeState(h.dim(0));
+            backend.copy(hState, h);
+            hasH = true;
+        } finally {
+            calls.exit();
         }
-        Shapes.requireState("TimeRNN.setState", "h", h);   // before the carried state is dropped below
-        if (h.rank() != 2 || h.dim(1) != H) {
-            throw new IllegalArgumentException("TimeRNN.setState needs h (N, H=" + H + "), got " + h);
-        }
-        // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
-        // closed buffers of the old N
-        resetState();
-        sizeState(h.dim(0));
-        backend.copy(hState, h);
-        hasH = true;
     }
 
     /** Forgets the carried state: the next forward starts from zeros. */
     public void resetState() {
-        calls.requireOpen("resetState");
-        hasH = false;
+        calls.enter("resetState");   // one thread at a time: a second one inside is refused
+        try {
+            calls.requireOpen("resetState");
+            hasH = false;
+        } finally {
+            calls.exit();
+        }
     }
 
     /**

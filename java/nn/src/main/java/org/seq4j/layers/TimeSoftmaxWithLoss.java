@@ -51,30 +51,35 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
      * @throws IndexOutOfBoundsException if a label is outside [0, V) and not -1
      */
     public Tensor forward(Tensor xs, Tensor ts) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (xs.rank() != 3) {
-            throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs xs (T, N, V), got " + xs);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (xs.rank() != 3) {
+                throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs xs (T, N, V), got " + xs);
+            }
+            int t = xs.dim(0), n = xs.dim(1), v = xs.dim(2);
+            if (ts.rank() != 2 || ts.dtype() != DType.I32 || ts.dim(0) != t || ts.dim(1) != n) {
+                throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs ts (T=" + t + ", N=" + n
+                        + ") int32 labels for xs " + xs + ", got " + ts);
+            }
+            if (t != sizedT || n != sizedN || v != sizedV) {
+                sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
+                ws.reset();
+                probs = ws.floats(t, n, v);
+                probs2 = probs.view(t * n, v);
+                loss = ws.floats(1);
+                sizedT = t;
+                sizedN = n;
+                sizedV = v;
+            }
+            Tensor flat = tsView.vector(ts);
+            backend.softmaxCrossEntropyForward(probs2, loss, xsView.matrix(xs, t * n, v), flat);
+            labels = flat;
+            calls.forwardReturned();   // only now: a bad label above leaves no forward for backward
+            return loss;
+        } finally {
+            calls.exit();
         }
-        int t = xs.dim(0), n = xs.dim(1), v = xs.dim(2);
-        if (ts.rank() != 2 || ts.dtype() != DType.I32 || ts.dim(0) != t || ts.dim(1) != n) {
-            throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs ts (T=" + t + ", N=" + n
-                    + ") int32 labels for xs " + xs + ", got " + ts);
-        }
-        if (t != sizedT || n != sizedN || v != sizedV) {
-            sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
-            ws.reset();
-            probs = ws.floats(t, n, v);
-            probs2 = probs.view(t * n, v);
-            loss = ws.floats(1);
-            sizedT = t;
-            sizedN = n;
-            sizedV = v;
-        }
-        Tensor flat = tsView.vector(ts);
-        backend.softmaxCrossEntropyForward(probs2, loss, xsView.matrix(xs, t * n, v), flat);
-        labels = flat;
-        calls.forwardReturned();   // only now: a bad label above leaves no forward for backward
-        return loss;
     }
 
     /**
@@ -86,9 +91,14 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(float dout) {
-        calls.backwardStarts();   // once per forward: the probabilities become dxs below
-        backend.softmaxCrossEntropyBackward(probs2, probs2, labels, dout);
-        return probs;
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();   // once per forward: the probabilities become dxs below
+            backend.softmaxCrossEntropyBackward(probs2, probs2, labels, dout);
+            return probs;
+        } finally {
+            calls.exit();
+        }
     }
 
     /**

@@ -33,24 +33,30 @@ public final class WeightSum implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Tensor forward(Tensor hs, Tensor a) {
-        calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-        if (hs.rank() != 3 || !Shapes.is2(a, hs.dim(1), hs.dim(0))) {
-            throw new IllegalArgumentException("WeightSum.forward needs hs (T, N, H) and a (N, T), got " + hs + " and "
-                    + a);
+        calls.enter("forward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            if (hs.rank() != 3 || !Shapes.is2(a, hs.dim(1), hs.dim(0))) {
+                throw new IllegalArgumentException("WeightSum.forward needs hs (T, N, H) and a (N, T), got " + hs
+                        + " and "
+                        + a);
+            }
+            if (!Shapes.same(dhs, hs)) {
+                int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
+                dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
+                ws.reset();
+                c = ws.floats(n, hd);
+                da = ws.floats(n, t);
+                dhs = ws.floats(t, n, hd);
+            }
+            backend.weightSumForward(c, hs, a);
+            this.hs = hs;
+            this.a = a;
+            calls.forwardReturned();
+            return c;
+        } finally {
+            calls.exit();
         }
-        if (!Shapes.same(dhs, hs)) {
-            int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
-            dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
-            ws.reset();
-            c = ws.floats(n, hd);
-            da = ws.floats(n, t);
-            dhs = ws.floats(t, n, hd);
-        }
-        backend.weightSumForward(c, hs, a);
-        this.hs = hs;
-        this.a = a;
-        calls.forwardReturned();
-        return c;
     }
 
     /**
@@ -61,11 +67,16 @@ public final class WeightSum implements AutoCloseable {
      * @throws IllegalStateException if no forward returned, or a backward of it already ran
      */
     public Tensor backward(Tensor dc) {
-        calls.backwardStarts();
-        backend.fill(dhs, 0f);
-        backend.weightSumBackward(dhs, da, hs, a, dc);
-        calls.backwardReturned();
-        return dhs;
+        calls.enter("backward");   // one thread at a time: a second one inside is refused
+        try {
+            calls.backwardStarts();
+            backend.fill(dhs, 0f);
+            backend.weightSumBackward(dhs, da, hs, a, dc);
+            calls.backwardReturned();
+            return dhs;
+        } finally {
+            calls.exit();
+        }
     }
 
     /**
