@@ -232,6 +232,10 @@ public final class RnnlmTrainer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (guard.heldByCurrentThread()) {   // from a Listener of this thread's fitEpoch: it went on over freed buffers
+            throw new IllegalStateException("RnnlmTrainer.close: called inside this RnnlmTrainer's fitEpoch (from a "
+                    + "Listener); close it after fitEpoch returns, or throw from the Listener to stop the epoch");
+        }
         if (!guard.enterClose()) {
             return;
         }

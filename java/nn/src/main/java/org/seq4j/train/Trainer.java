@@ -264,6 +264,10 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (guard.heldByCurrentThread()) {   // from a Listener of this thread's fitEpoch: it went on over freed buffers
+            throw new IllegalStateException("Trainer.close: called inside this Trainer's fitEpoch (from a "
+                    + "Listener); close it after fitEpoch returns, or throw from the Listener to stop the epoch");
+        }
         if (!guard.enterClose()) {
             return;
         }
