@@ -278,6 +278,67 @@ class ThreadConfinementTest {
         }
     }
 
+    /**
+     * A trainer closed by its own Listener, inside fitEpoch: the epoch went on over the freed buffers and failed in a
+     * kernel's words ("copyIn: dst ... belongs to an arena that is already closed"; a red-team find). The close is now
+     * refused in the trainer's words, the listener's exception ends the epoch, and the trainer stays usable.
+     */
+    @Test
+    void aTrainerClosedFromItsOwnListenerIsRefusedAndStaysUsable() {
+        Backend b = TestBackends.reference();
+        int[][] q = new int[8][T_IN], a = new int[8][T_OUT + 1];
+        Batches data = Batches.of(new SequencePairs(q, a));
+        try (Seq2seq model = new Seq2seq(b, V, D, H, 15); Adam adam = new Adam(0.01f);
+             Trainer trainer = new Trainer(model, adam, 5f, 1)) {
+            var e = assertThrows(IllegalStateException.class, () -> trainer.fitEpoch(1, data, 4, new Trainer.Listener() {
+                @Override
+                public void onStep(int epoch, int step, float loss) {
+                    trainer.close();
+                }
+            }));
+            assertEquals("Trainer.close: called inside this Trainer's fitEpoch (from a Listener); close it after fitEpoch "
+                    + "returns, or throw from the Listener to stop the epoch", e.getMessage());
+            assertEquals(1, trainer.steps());
+            trainer.fitEpoch(2, data, 4, new Trainer.Listener() {
+            });
+            assertEquals(3, trainer.steps());
+        }
+        try (org.seq4j.models.Rnnlm lm = new org.seq4j.models.Rnnlm(b, V, D, H, 3); SGD sgd = new SGD(0.1f);
+             org.seq4j.train.RnnlmTrainer trainer = new org.seq4j.train.RnnlmTrainer(lm, sgd, 0f)) {
+            int[] corpus = new int[40];
+            for (int i = 0; i < corpus.length; i++) {
+                corpus[i] = i % V;
+            }
+            var e = assertThrows(IllegalStateException.class, () -> trainer.fitEpoch(1, corpus, 2, 4,
+                    new Trainer.Listener() {
+                        @Override
+                        public void onStep(int epoch, int step, float loss) {
+                            trainer.close();
+                        }
+                    }));
+            assertTrue(e.getMessage().startsWith("RnnlmTrainer.close: called inside this RnnlmTrainer's fitEpoch"),
+                    e.getMessage());
+            assertTrue(Double.isFinite(trainer.fitEpoch(2, corpus, 2, 4, new Trainer.Listener() {
+            })), "usable after");
+        }
+    }
+
+    /**
+     * A model's store closed on its own: the model went on and failed at its next call in a kernel's words about a
+     * closed arena (a red-team find). Refused now, naming the model as the one to close; the model keeps working and
+     * its close closes the store.
+     */
+    @Test
+    void aModelsStoreIsClosedByTheModelNotOnItsOwn() {
+        try (Seq2seq model = new Seq2seq(TestBackends.reference(), V, D, H, 15)) {
+            var e = assertThrows(IllegalStateException.class, () -> model.store().close());
+            assertEquals("ParameterStore.close: this store belongs to a model; close the model, which closes its store",
+                    e.getMessage());
+            int[][] ids = model.generate(new int[][] {{1, 2, 3, 4, 5}}, 0, 3);
+            assertEquals(3, ids[0].length, "the model still answers");
+        }
+    }
+
     @Test
     void aTrainerBusyOnOneThreadRefusesAnotherAndClosesTwiceQuietly() throws Exception {
         Backend b = TestBackends.reference();

@@ -536,7 +536,9 @@ public final class ParameterStore implements AutoCloseable {
     /**
      * Makes the store share {@code modelGuard}, the guard of the model that owns it: from then on its operations and
      * the optimizers' steps claim the model, and a model's operations may call them from inside their own claim. Called
-     * once, by the model's constructor (AbstractModel's; a model of your own that does not extend it calls it too).
+     * once, by the model's constructor (AbstractModel's; a model of your own that does not extend it calls it too, and
+     * closes the store from inside its guard's claim, {@code enterClose()} ... {@code exit()}: the store refuses a close
+     * from outside it).
      *
      * @param modelGuard the model's guard
      * @throws IllegalStateException if the store already belongs to a model (a store serves one), or another thread is
@@ -586,10 +588,12 @@ public final class ParameterStore implements AutoCloseable {
     }
 
     /**
-     * Frees the buffers (closing twice does nothing). The model's close calls it; called on its own while another
-     * thread is inside the model, it is refused like the other operations.
+     * Frees the buffers (closing twice does nothing). A model's store is closed by the model's close: closed on its
+     * own it is refused (the model went on, its next call failing in a kernel's words about a closed arena), and while
+     * another thread is inside the model it is refused like the other operations.
      *
-     * @throws IllegalStateException if another thread is inside the model or the store
+     * @throws IllegalStateException if the store belongs to a model and this is not the model's close, or another
+     *                               thread is inside the model or the store
      */
     @Override
     public void close() {
@@ -603,6 +607,10 @@ public final class ParameterStore implements AutoCloseable {
         }
         g.enterFrom("ParameterStore.close");
         try {
+            if (g != ownGuard) {
+                throw new IllegalStateException("ParameterStore.close: this store belongs to a model; close the model, "
+                        + "which closes its store");
+            }
             closeArena();
         } finally {
             g.exit();

@@ -110,14 +110,21 @@ class StoreConfinementTest {
     @Test
     void aStoreServesOneModel() {
         ParameterStore s = ParameterStore.builder(backend).declare("W", Init.zeros(), 2, 2).build(1);
+        org.seq4j.backend.Confinement mine = new org.seq4j.backend.Confinement("Mine");
         try (Rnnlm m = new Rnnlm(backend, V, D, H, 1)) {
-            s.confineWith(new org.seq4j.backend.Confinement("Mine"));
+            s.confineWith(mine);
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> m.store().confineWith(new org.seq4j.backend.Confinement("Other")));
             assertTrue(e.getMessage().startsWith("ParameterStore.confineWith: this store already belongs to a model"),
                     e.getMessage());
         } finally {
-            s.close();
+            assertThrows(IllegalStateException.class, s::close, "closed on its own, not by its model");
+            assertTrue(mine.enterClose());   // the model's close, which closes its store inside its claim
+            try {
+                s.close();
+            } finally {
+                mine.exit();
+            }
         }
     }
 }
