@@ -2607,8 +2607,9 @@ public abstract class AbstractBackend implements Backend {
                     + name() + " backend works on " + device() + "; copy it there first");
         }
         if (t.owner() != null && t.owner() != this) {   // another GPU backend's stream orders its writes
-            throw new IllegalArgumentException(op + ": " + name + " " + t + " was allocated by another " + name()
-                    + " backend, whose own stream orders its writes; use it with that backend, or copy it through the host");
+            throw new IllegalArgumentException(op + ": " + name + " " + t + " is owned by " + ownerName(t.owner())
+                    + ", not this " + name() + " backend, and its owner orders its writes (a GPU backend's stream); use"
+                    + " it with its owner, or copy it through the host");
         }
         t.requireUsable(op, name);   // else FFM's bare WrongThreadException, mid-kernel
         if (!t.segment().isNative() && !acceptsHeap(op)) {
@@ -2617,6 +2618,11 @@ public abstract class AbstractBackend implements Backend {
                     + " a tensor from allocate() (copyIn, copy) or wrap native memory (an Arena segment, a direct"
                     + " buffer)");
         }
+    }
+
+    /** How a tensor's owner is named in messages: a backend by its name, anything else (Tensor.ownedBy) by its class. */
+    private static String ownerName(Object owner) {
+        return owner instanceof Backend b ? "another " + b.name() + " backend" : "a " + owner.getClass().getName();
     }
 
     /**

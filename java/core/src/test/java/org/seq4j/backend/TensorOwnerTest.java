@@ -27,8 +27,13 @@ class TensorOwnerTest {
                 a.fill(v, 1f);   // its owner takes it
                 var e = assertThrows(IllegalArgumentException.class, () -> b.fill(v, 2f));
                 assertTrue(e.getMessage().startsWith("fill: x ") && e.getMessage().contains(
-                        "was allocated by another java backend, whose own stream orders its writes"), e.getMessage());
+                        "is owned by another java backend, not this java backend, and its owner orders its writes"),
+                        e.getMessage());
             }
+            // an owner that is no backend is named by its class (it was called "another java backend")
+            var other = assertThrows(IllegalArgumentException.class, () -> a.fill(plain.ownedBy("me"), 2f));
+            assertTrue(other.getMessage().contains("is owned by a java.lang.String, not this java backend"),
+                    other.getMessage());
             b.fill(plain, 3f);   // the same memory without the mark: nothing to check
             assertSame(a, t.ownedBy(a).owner(), "marking again by the same owner is allowed");
             assertThrows(IllegalStateException.class, () -> t.ownedBy(b));

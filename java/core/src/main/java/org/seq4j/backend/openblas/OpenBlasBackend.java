@@ -37,7 +37,11 @@ import org.seq4j.tensor.Tensor;
 
 /**
  * The CPU backend: gemm through OpenBLAS, every other kernel through seq4j's C kernels, on host memory.
- * Results depend only on the shapes and this backend's thread count. Tensors over Java heap memory are taken by
+ * The same call gives the same bits every time, whatever other threads do: results depend only on the call's
+ * arguments and this backend's thread count, not on the data's values or timing. Not only on the shapes, though: gemm
+ * picks its kernel by the shapes, the transposes, whether alpha is 1 and whether an operand lies on the Java heap (heap
+ * tensors always go to OpenBLAS's sgemm), so the same product of heap and of native tensors may differ in the last
+ * bits (within the conformance tolerance). Tensors over Java heap memory are taken by
  * gemm, gemmStridedBatched, matmul and the copies; gemm reaches them through critical downcalls, which hold off the
  * garbage collector while they run, so use native memory for large or repeated products. Other kernels refuse heap
  * tensors with an IllegalArgumentException that names the op.
