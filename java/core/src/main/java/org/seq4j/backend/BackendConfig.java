@@ -61,10 +61,12 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
 
     /**
      * The configuration the environment asks for: {@code -Dseq4j.threads} or {@code SEQ4J_THREADS},
-     * {@code -Dseq4j.cuda.device}, {@code -Dseq4j.openblas} or {@code SEQ4J_OPENBLAS}.
+     * {@code -Dseq4j.cuda.device}, {@code -Dseq4j.openblas} or {@code SEQ4J_OPENBLAS}. A device setting that is no GPU
+     * index ({@code 1x}, {@code -1}) reads as 0 here and is refused by the cuda backend, the one that uses it
+     * (BackendMisconfiguredException from its constructor), so that it stops no other backend.
      *
      * @return the configuration
-     * @throws IllegalArgumentException if one of them is not a number where a number is expected
+     * @throws IllegalArgumentException if the thread count is not a number of 0 or more
      */
     public static BackendConfig fromEnvironment() {
         return fromEnvironment(System::getProperty, System::getenv);
@@ -98,10 +100,9 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
     /** {@link #fromEnvironment(int)} over the given lookups: every setting but the thread count. */
     static BackendConfig fromEnvironment(int threads, Function<String, String> properties,
                                          Function<String, String> environment) {
-        int device = number("-Dseq4j.cuda.device", properties.apply("seq4j.cuda.device"), 0);
-        if (device < 0) {
-            throw new IllegalArgumentException("-Dseq4j.cuda.device must be 0 (the first GPU) or more, got " + device);
-        }
+        // the GPU index: the cuda backend reads the property again and refuses a value it does not take in its own
+        // words (BackendMisconfiguredException, CudaOptions); here such a value stopped openblas and java as well
+        int device = gpuIndex(properties.apply("seq4j.cuda.device"));
         String openblas = firstSet(properties.apply("seq4j.openblas"), environment.apply("SEQ4J_OPENBLAS"));
         return new BackendConfig(threads, device, openblas == null ? Map.of() : Map.of(OPENBLAS, Path.of(openblas)));
     }
@@ -153,6 +154,15 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
             return a.trim();
         }
         return b != null && !b.isBlank() ? b.trim() : null;
+    }
+
+    /** -Dseq4j.cuda.device as a GPU index, or 0 (the default) for a value that is none. */
+    private static int gpuIndex(String value) {
+        try {
+            return value == null ? 0 : Math.max(0, Integer.parseInt(value.trim()));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private static int number(String what, String value, int dflt) {
