@@ -237,6 +237,10 @@ public final class NativeLibraries {
 
     /** The keys of seq4j's cache folders: only folders named after one of them are ever pruned. */
     static final List<String> KEYS = List.of("openblas", "seq4j-cpu", "seq4j-cuda");
+
+    /** Whether a bad -Dseq4j.cache.keepDays has been warned of: each extraction prunes, the warning comes once. */
+    private static final java.util.concurrent.atomic.AtomicBoolean keepDaysWarned =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /** An extracted folder: KEY-<16 hex digits> (see extract). */
     private static final Pattern EXTRACTED = Pattern.compile("(" + String.join("|", KEYS) + ")-[0-9a-f]{16}");
     /** A folder being filled, set aside or deleted: KEY-tmp-<anything>. */
@@ -306,8 +310,10 @@ public final class NativeLibraries {
         try {
             keepAge = keepAge();
         } catch (RuntimeException e) { // a bad setting: say so, and prune nothing (housekeeping never fails a load)
-            System.getLogger(NativeLibraries.class.getName()).log(System.Logger.Level.WARNING,
-                    "not pruning the native library cache: {0}", e.getMessage());
+            if (!keepDaysWarned.getAndSet(true)) {   // once a JVM, not once for each library extracted
+                System.getLogger(NativeLibraries.class.getName()).log(System.Logger.Level.WARNING,
+                        "not pruning the native library cache: {0}", e.getMessage());
+            }
             return;
         }
         if (keepAge == null) {
