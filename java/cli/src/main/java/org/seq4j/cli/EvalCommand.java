@@ -50,7 +50,8 @@ final class EvalCommand implements Callable<Integer> {
             + "wrote one) | last")
     Checkpoint.Pick pick;
 
-    @Option(names = "--data", paramLabel = "FILE", description = "evaluate on this file's test split (default: the training data's)")
+    @Option(names = "--data", paramLabel = "FILE", description = "evaluate on this file: addition and date its test "
+            + "split (the last tenth), lm the whole text (default: the training data's held-out part)")
     Path data;
 
     @Option(names = "--limit", defaultValue = "0", description = "evaluate the first N test questions only (0: all)")

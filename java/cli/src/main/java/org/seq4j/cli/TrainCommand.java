@@ -106,7 +106,8 @@ final class TrainCommand implements Callable<Integer> {
             + "(two directions of H/2 units, concatenated)")
     boolean bidirectional;
 
-    @Option(names = "--epochs", description = "epochs (addition 25, date 10, waves 35/301, lm 4)")
+    @Option(names = "--epochs", description = "epochs (addition 25, date 10, waves seq2seq 35 / predictor 301, lm rnnlm 4 / "
+            + "better 40 / simple 100)")
     Integer epochs;
 
     @Option(names = "--batch", description = "batch size N")
