@@ -261,11 +261,18 @@ public abstract class AbstractModel implements Model {
      * @param failure what the construction failed with
      */
     protected final void abandon(Throwable failure) {
-        for (AutoCloseable c : new AutoCloseable[] {ws, genWs, store}) {
-            try {
-                c.close();
-            } catch (Throwable second) {
-                failure.addSuppressed(second);
+        boolean held = guard.enterClose();   // as close(): the store closes only inside its model's claim
+        try {
+            for (AutoCloseable c : new AutoCloseable[] {ws, genWs, store}) {
+                try {
+                    c.close();
+                } catch (Throwable second) {
+                    failure.addSuppressed(second);
+                }
+            }
+        } finally {
+            if (held) {
+                guard.exit();
             }
         }
     }
