@@ -464,13 +464,14 @@ public final class Beam {
             }
             // stable: among equal scores the earlier (finished first, then beam order) wins
             Finished[] sorted = all.toArray(Finished[]::new);
-            double[] rank = new double[sorted.length];
+            double[] rank = new double[sorted.length], magnitude = new double[sorted.length];
             Integer[] order = new Integer[sorted.length];
             for (int i = 0; i < sorted.length; i++) {
                 rank[i] = penalised(sorted[i], alpha);
+                magnitude[i] = logMagnitude(sorted[i], alpha);
                 order[i] = i;
             }
-            Arrays.sort(order, (a, b) -> Double.compare(rank[b], rank[a]));
+            Arrays.sort(order, (a, b) -> Double.compare(magnitude[a], magnitude[b]));
             for (int b = 0; b < k; b++) {
                 Finished f = sorted[order[b]];
                 sequences[q][b] = f.sequence();
@@ -483,5 +484,19 @@ public final class Beam {
 
     private static double penalised(Finished f, double alpha) {
         return alpha == 0 ? f.logProb() : f.logProb() / Math.pow(f.sequence().length, alpha);
+    }
+
+    /**
+     * The order of penalised(f, alpha), in log space: log(-logP) - alpha log(length), smaller is better (the score
+     * -exp of it is nearer 0). Ranking by the score itself failed for large alpha: length^alpha overflowed and every
+     * score of a length became -0.0, the ties then broken by beam order, not by log-probability (alpha 700 at length 3
+     * put a hypothesis of log-probability -4.13 before one of -3.39 of the same length).
+     */
+    private static double logMagnitude(Finished f, double alpha) {
+        double logP = f.logProb();
+        if (logP == 0) {
+            return Double.NEGATIVE_INFINITY;   // probability 1: score 0, the best there is
+        }
+        return Math.log(-logP) - (alpha == 0 ? 0 : alpha * Math.log(f.sequence().length));
     }
 }
