@@ -89,8 +89,9 @@ public final class Checkpoint {
      * @param dir   the run folder
      * @param model the model whose parameters are saved
      * @param meta  the description, stored as the entry model.properties
-     * @throws NpzFormatException if a weight is NaN or infinite, with the message {@link #load} would give (nothing is
-     *                            written; a previous checkpoint there stays as it was)
+     * @throws NpzFormatException if a weight is NaN or infinite, with the message {@link #load} would give, the
+     *                            description is more than the 1 MiB load reads, or a parameter is named
+     *                            model.properties (nothing is written; a previous checkpoint there stays as it was)
      * @throws IOException if the file cannot be written (a previous checkpoint there stays as it was)
      */
     public static void save(Path dir, Model model, Properties meta) throws IOException {
@@ -116,6 +117,10 @@ public final class Checkpoint {
         NpyArray[] arrays = new NpyArray[params.size()];
         for (int i = 0; i < arrays.length; i++) {
             Parameter p = params.get(i);
+            if (p.name().equals(META)) {   // said "entry 'model.properties' is added twice" after opening the file
+                throw new NpzFormatException(file, META, "that name is the description's entry, so no parameter can "
+                        + "have it; not written (the file there is left as it was)");
+            }
             float[] v = values.get(p.name());
             if (v == null) {   // not the store's: NpyArray.of below refuses it, as it always did
                 continue;
@@ -129,6 +134,11 @@ public final class Checkpoint {
         }
         ByteArrayOutputStream description = new ByteArrayOutputStream();
         meta.store(description, "seq4j checkpoint: the model's description; its parameters are the arrays of this .npz");
+        if (description.size() > MAX_META_BYTES) {   // load reads no more: it was written over a good checkpoint
+            throw new NpzFormatException(file, null, "its description (" + META + ") would be " + description.size()
+                    + " bytes, more than the " + MAX_META_BYTES + " load reads; not written (the file there is left as it"
+                    + " was)");
+        }
         try (NpzWriter w = NpzWriter.create(file)) {
             for (int i = 0; i < arrays.length; i++) {
                 Parameter p = params.get(i);

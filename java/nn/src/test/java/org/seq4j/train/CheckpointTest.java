@@ -590,4 +590,24 @@ class CheckpointTest {
             Checkpoint.load(dir, loaded);   // the good one
         }
     }
+
+    /**
+     * A description of more than the 1 MiB load reads was written over a good checkpoint, in a file that load then
+     * refused (a red-team find); refused now before the file is opened, and the good one stays.
+     */
+    @Test
+    void aDescriptionLoadWouldNotReadIsNotWritten(@TempDir Path dir) throws IOException {
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1); Seq2seq loaded = new Seq2seq(b, 13, 4, 8, 2)) {
+            Checkpoint.save(dir, m, meta());
+            Path npz = dir.resolve(Checkpoint.WEIGHTS);
+            byte[] good = Files.readAllBytes(npz);
+            java.util.Properties big = meta();
+            big.setProperty("note", "x".repeat(1 << 20));
+            NpzFormatException e = assertThrows(NpzFormatException.class, () -> Checkpoint.save(dir, m, big));
+            assertTrue(e.getMessage().startsWith(npz + ": its description (model.properties) would be ")
+                    && e.getMessage().contains("more than the 1048576 load reads; not written"), e.getMessage());
+            assertArrayEquals(good, Files.readAllBytes(npz), "the good checkpoint was replaced");
+            Checkpoint.load(dir, loaded);
+        }
+    }
 }
