@@ -174,6 +174,10 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
     }
 
     private static int[] checkShape(int[] shape, int length) {
+        if (shape.length > Npy.MAX_RANK) {   // saved, then refused by load and by numpy alike
+            throw new IllegalArgumentException("shape " + Tensor.shapeString(shape) + " has " + shape.length
+                    + " dimensions; numpy allows at most " + Npy.MAX_RANK);
+        }
         for (int d : shape) {
             if (d < 0) {
                 throw new IllegalArgumentException("negative dimension in shape " + Tensor.shapeString(shape));
