@@ -194,8 +194,11 @@ public final class CharVocabulary {
      * @param to   one past the last index
      * @return the text
      * @throws IllegalArgumentException if an id is outside [0, size)
+     * @throws IndexOutOfBoundsException if [from, to) is not a range of ids (naming both)
      */
     public String decode(int[] ids, int from, int to) {
+        // a reversed range threw a bare NegativeArraySizeException, one past the end the array's own message
+        java.util.Objects.checkFromToIndex(from, to, ids.length);
         StringBuilder sb = new StringBuilder(to - from);
         for (int i = from; i < to; i++) {
             sb.appendCodePoint(codePointOf(ids[i]));

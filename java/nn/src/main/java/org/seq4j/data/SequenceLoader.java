@@ -204,8 +204,8 @@ public final class SequenceLoader {
      */
     public static List<Line> readLines(Path file) throws IOException {
         byte[] bytes = TextLines.readAll(file);
-        if (bytes.length == 0) {
-            throw new DataFileException(file, 0, "the file is empty; expected lines like \"16+75  _91  \"");
+        if (TextLines.holdsNothing(bytes)) {
+            throw new DataFileException(file, 0, "the file is empty (or holds only a byte order mark); expected lines like \"16+75  _91  \"");
         }
         List<Line> lines = new ArrayList<>();
         int[] lengths = {-1, -1}; // question, answer: those of line 1

@@ -62,6 +62,15 @@ final class TextLines {
         }
     }
 
+    /**
+     * Whether a file's bytes hold no line: none at all, or only the UTF-8 byte order mark that forEach skips (such a
+     * file loaded as a data set of no questions and a vocabulary of no words, where an empty one is refused).
+     */
+    static boolean holdsNothing(byte[] bytes) {
+        return bytes.length == 0 || bytes.length == 3 && bytes[0] == (byte) 0xEF && bytes[1] == (byte) 0xBB
+                && bytes[2] == (byte) 0xBF;
+    }
+
     static void forEach(Path file, byte[] bytes, Sink sink) throws DataFileException {
         CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)

@@ -57,8 +57,8 @@ public final class WordVocabulary {
      */
     public static WordVocabulary read(Path file) throws IOException {
         byte[] bytes = TextLines.readAll(file);
-        if (bytes.length == 0) {
-            throw new DataFileException(file, 0, "the file is empty; expected one word a line");
+        if (TextLines.holdsNothing(bytes)) {
+            throw new DataFileException(file, 0, "the file is empty (or holds only a byte order mark); expected one word a line");
         }
         List<String> words = new ArrayList<>();
         Map<String, Integer> lines = new HashMap<>();
@@ -84,15 +84,28 @@ public final class WordVocabulary {
      * Writes the vocabulary file that {@link #read(Path)} reads, atomically: one word a line, '\n' after each.
      *
      * @param file the file; its folder must exist
-     * @throws IllegalStateException if a word is empty or holds whitespace (it would not read back as one word)
+     * A first word that starts with U+FEFF is written after a byte order mark, which read skips, so that it reads back
+     * whole.
+     *
+     * @throws IllegalStateException if a word is empty, holds whitespace or a NUL character, or is not valid Unicode
+     *                               (a lone surrogate): it would not read back as it is (nothing is written)
      * @throws IOException if it cannot be written (a previous file there stays as it was)
      */
     public void write(Path file) throws IOException {
         StringBuilder sb = new StringBuilder();
+        if (!words.isEmpty() && words.get(0).startsWith("\uFEFF")) {   // read takes a leading U+FEFF for a BOM
+            sb.append('\uFEFF');
+        }
+        java.nio.charset.CharsetEncoder utf8 = StandardCharsets.UTF_8.newEncoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
         for (String w : words) {
-            if (w.isEmpty() || w.chars().anyMatch(c -> WordCorpus.isSpace((char) c))) {
-                throw new IllegalStateException("word " + DataFileException.quote(w) + " would not read back as "
-                        + "one word a line");
+            String problem = w.isEmpty() || w.chars().anyMatch(c -> WordCorpus.isSpace((char) c)) ? "is not one word"
+                    : w.indexOf('\0') >= 0 ? "holds a NUL character, which read refuses"
+                    : !utf8.canEncode(w) ? "is not valid Unicode (a lone surrogate), which UTF-8 cannot hold" : null;
+            if (problem != null) {   // a lone surrogate was written as '?', a NUL written and then refused by read
+                throw new IllegalStateException("word " + DataFileException.quote(w) + " " + problem + "; it would not "
+                        + "read back as one word a line");
             }
             sb.append(w).append('\n');
         }

@@ -153,9 +153,23 @@ class SequenceLoaderTest {
         }
     }
 
+    /** A range that is no range of the ids threw a bare NegativeArraySizeException (reversed) or the array's own. */
+    @Test
+    void decodeNamesARangeThatIsNoRangeOfTheIds() {
+        CharVocabulary v = CharVocabulary.of("ab");
+        assertEquals("ba", v.decode(new int[] {0, 1, 0}, 1, 3));
+        for (int[] range : new int[][] {{2, 1}, {0, 4}, {-1, 1}}) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                    () -> v.decode(new int[] {0, 1, 0}, range[0], range[1]));
+            assertTrue(e.getMessage().contains("Range [" + range[0] + ", " + range[1] + ")"), e.getMessage());
+        }
+    }
+
     @Test
     void emptyFile() throws IOException {
         assertBad(write("empty.txt", ""), 0, "empty");
+        // only a byte order mark: it loaded as a data set of no questions and a vocabulary of none
+        assertBad(write("bom.txt", "\uFEFF"), 0, "empty (or holds only a byte order mark)");
     }
 
     @Test
