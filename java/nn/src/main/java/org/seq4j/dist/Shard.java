@@ -10,10 +10,24 @@ package org.seq4j.dist;
  * disjoint, cover the batch and differ by at most one row.
  *
  * @param from the first row of this rank
- * @param rows how many rows this rank takes, at least 1
+ * @param rows how many rows this rank takes (at least 1 from {@link #of})
  * @param batch N, the rows of the global batch
  */
 public record Shard(int from, int rows, int batch) {
+
+    /**
+     * A share of rows [from, from + rows) of a batch of {@code batch} rows (see {@link #of} for a rank's); a rank that
+     * takes no rows has a share of none, weight 0.
+     *
+     * @throws IllegalArgumentException unless batch &gt;= 1, from &gt;= 0, rows &gt;= 0 and from + rows &lt;= batch (a
+     *                                  batch of 0 rows gave the weight Infinity)
+     */
+    public Shard {
+        if (batch < 1 || from < 0 || rows < 0 || (long) from + rows > batch) {
+            throw new IllegalArgumentException("Shard: rows [" + from + ", " + ((long) from + rows) + ") are not a "
+                    + "share of a batch of " + batch + " rows (at least 1)");
+        }
+    }
 
     /**
      * Rank {@code rank} of {@code size}'s share of a batch of {@code batch} rows; every rank gets at least one.

@@ -50,6 +50,12 @@ class DistributedUnitTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Shard.of(3, 0, 4));
         assertTrue(e.getMessage().contains("a batch of 3 cannot be split across 4 ranks"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Shard.of(8, 4, 4));
+        // the public constructor is checked too: new Shard(0, 4, 0) had the weight Infinity
+        for (int[] bad : new int[][] {{0, 4, 0}, {-1, 2, 4}, {0, -1, 4}, {3, 2, 4}, {Integer.MAX_VALUE, 1, 4}}) {
+            e = assertThrows(IllegalArgumentException.class, () -> new Shard(bad[0], bad[1], bad[2]));
+            assertTrue(e.getMessage().startsWith("Shard: rows ["), e.getMessage());
+        }
+        assertEquals(0f, new Shard(0, 0, 4).weight(), "a rank that takes no rows");
     }
 
     @Test
