@@ -47,8 +47,12 @@ public final class Distributed {
      * @param timeout how long a collective may block before the watchdog ends the process (MPI only)
      * @return the communicator; close it when training ends
      * @throws DistributedException when MPI was chosen and does not load or start
+     * @throws NullPointerException naming a null mode, or a null timeout (needed by MPI, checked for every mode)
      */
     public static Communicator open(Mode mode, Duration timeout) {
+        java.util.Objects.requireNonNull(mode, "Distributed.open: mode is null; expected NONE, MPI or AUTO");
+        java.util.Objects.requireNonNull(timeout, "Distributed.open: timeout is null; expected how long a collective "
+                + "may block, e.g. Duration.ofMinutes(10)");
         return switch (mode) {
             case NONE -> Communicator.single();
             case MPI -> MpiCommunicator.init(timeout);

@@ -58,6 +58,15 @@ class DistributedUnitTest {
         assertEquals(0f, new Shard(0, 0, 4).weight(), "a rank that takes no rows");
     }
 
+    /** Null arguments of open were the JDK's bare NullPointerExceptions. */
+    @Test
+    void openNamesANullArgument() {
+        var e = assertThrows(NullPointerException.class, () -> Distributed.open(null, java.time.Duration.ofMinutes(1)));
+        assertTrue(e.getMessage().startsWith("Distributed.open: mode is null"), e.getMessage());
+        e = assertThrows(NullPointerException.class, () -> Distributed.open(Distributed.Mode.NONE, null));
+        assertTrue(e.getMessage().startsWith("Distributed.open: timeout is null"), e.getMessage());
+    }
+
     @Test
     void onlyAnMpiLauncherMakesAutoJoinMpi() {
         assertFalse(Distributed.launchedByMpi(Map.of("PATH", "/usr/bin")));
