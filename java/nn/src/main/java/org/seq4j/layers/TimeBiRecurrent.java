@@ -226,7 +226,6 @@ public final class TimeBiRecurrent implements AutoCloseable {
     public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
         calls.enter("setInferencePrecision");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("setInferencePrecision");   // in this layer's name, not its directions'
             forwardLayer.setInferencePrecision(precision);
             backwardLayer.setInferencePrecision(precision);
         } finally {

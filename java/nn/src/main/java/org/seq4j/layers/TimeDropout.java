@@ -51,7 +51,6 @@ public final class TimeDropout implements AutoCloseable {
     public void setTraining(boolean training) {
         calls.enter("setTraining");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("setTraining");
             this.training = training;
         } finally {
             calls.exit();
@@ -75,7 +74,6 @@ public final class TimeDropout implements AutoCloseable {
     public void setSeed(long seed) {
         calls.enter("setSeed");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("setSeed");
             this.seed = seed;
         } finally {
             calls.exit();

@@ -159,7 +159,6 @@ public final class TimeGRU implements TimeRecurrent {
     public void setInferencePrecision(PackedMatrix.Precision precision) {
         calls.enter("setInferencePrecision");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("setInferencePrecision");
             inference.setPrecision(precision);
         } finally {
             calls.exit();
@@ -356,7 +355,6 @@ public final class TimeGRU implements TimeRecurrent {
     public Tensor backward(Tensor dhs) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("backward");   // closed first: the check below comes before CallOrder's
             if (foldedEmbed != null) {
                 throw new IllegalStateException("TimeGRU.backward(dhs): the last forward took token ids through an "
                         + "embedding; use backward(embed, dhs)");
@@ -394,7 +392,6 @@ public final class TimeGRU implements TimeRecurrent {
     private void backwardThrough(TimeEmbedding embed, Tensor dhs, Tensor dhLast) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("backward");   // closed first: the embedding is checked before CallOrder's checks
             if (foldedEmbed == null) {
                 // as in TimeLSTM: what would refuse this layer's backward or the embedding's refuses both, before
                 // either
@@ -501,7 +498,6 @@ public final class TimeGRU implements TimeRecurrent {
     public void setState(Tensor h) {
         calls.enter("setState");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("setState");
             if (!stateful) {
                 throw new IllegalStateException("setState on a TimeGRU that is not stateful would be ignored by "
                         + "forward");
@@ -525,7 +521,6 @@ public final class TimeGRU implements TimeRecurrent {
     public void resetState() {
         calls.enter("resetState");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("resetState");
             hasH = false;
             inLastStep = false;
         } finally {

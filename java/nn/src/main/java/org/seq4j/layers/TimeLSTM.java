@@ -193,7 +193,6 @@ public final class TimeLSTM implements TimeRecurrent {
     public void setInferencePrecision(PackedMatrix.Precision precision) {
         calls.enter("setInferencePrecision");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("setInferencePrecision");
             inference.setPrecision(precision);
         } finally {
             calls.exit();
@@ -455,7 +454,6 @@ public final class TimeLSTM implements TimeRecurrent {
     public Tensor backward(Tensor dhs, Tensor dcLast) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("backward");   // closed first: the check below comes before CallOrder's
             if (foldedEmbed != null) {
                 throw new IllegalStateException("TimeLSTM.backward(dhs): the last forward took token ids through an "
                         + "embedding; use backward(embed, dhs)");
@@ -480,7 +478,6 @@ public final class TimeLSTM implements TimeRecurrent {
     public Tensor backwardLast(Tensor dhLast, Tensor dcLast) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("backward");   // closed first, as in backward(dhs, dcLast)
             if (foldedEmbed != null) {
                 throw new IllegalStateException("TimeLSTM.backwardLast(dh, dc): the last forward took token ids "
                         + "through an embedding; use backwardLast(embed, dh)");
@@ -541,7 +538,6 @@ public final class TimeLSTM implements TimeRecurrent {
     private void backwardThrough(TimeEmbedding embed, Tensor dhs, Tensor dhLast, Tensor dcLast) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("backward");   // closed first: the embedding is checked before CallOrder's checks
             if (foldedEmbed == null) {
                 // the embedding's backward runs after this layer's adds its gradients: whatever would refuse either is
                 // refused before both (this layer's refusals first), so that a refused backward adds nothing
@@ -665,7 +661,6 @@ public final class TimeLSTM implements TimeRecurrent {
     public void setState(Tensor h, Tensor c) {
         calls.enter("setState");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("setState");
             if (!stateful) {
                 throw new IllegalStateException("setState on a TimeLSTM that is not stateful would be ignored "
                         + "by forward");
@@ -711,7 +706,6 @@ public final class TimeLSTM implements TimeRecurrent {
     public void resetState() {
         calls.enter("resetState");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("resetState");
             hasH = false;
             hasC = false;
             inLastStep = false;

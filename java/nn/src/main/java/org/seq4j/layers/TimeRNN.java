@@ -204,7 +204,6 @@ public final class TimeRNN implements AutoCloseable {
     public void setState(Tensor h) {
         calls.enter("setState");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("setState");
             if (!stateful) {
                 throw new IllegalStateException("setState on a TimeRNN that is not stateful would be ignored by "
                         + "forward");
@@ -228,7 +227,6 @@ public final class TimeRNN implements AutoCloseable {
     public void resetState() {
         calls.enter("resetState");   // one thread at a time: a second one inside is refused
         try {
-            calls.requireOpen("resetState");
             hasH = false;
         } finally {
             calls.exit();
