@@ -503,6 +503,31 @@ class CheckpointTest {
         }
     }
 
+    /**
+     * A flipped digit in an array's .npy header shape: the declared size no longer fits the entry, a format error, which
+     * load and restore's header pre-check (Npz.shapes) both check against the entry's CRC-32 and call corrupt, not a
+     * checkpoint of another model.
+     */
+    @Test
+    void aCorruptShapeInAHeaderIsSaidToBeCorruption(@TempDir Path dir) throws IOException {
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
+            Checkpoint.save(dir, m, meta());
+            Path npz = dir.resolve(Checkpoint.WEIGHTS);
+            byte[] bytes = Files.readAllBytes(npz);
+            String text = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+            int at = text.indexOf("'shape': (13,)");   // the output layer's bias (13,): stored, so found as written
+            assertTrue(at > 0, "a (13,) header");
+            bytes[at + "'shape': (1".length()] = '2';
+            Files.write(npz, bytes);
+            NpzFormatException e = assertThrows(NpzFormatException.class, () -> Checkpoint.load(dir, m));
+            assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+            // restore checks the headers' shapes before it builds a model: there the digit read as another model's
+            ModelSpec spec = ModelSpec.load(meta(), npz);
+            e = assertThrows(NpzFormatException.class, () -> spec.restore(b, dir).close());
+            assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+        }
+    }
+
     @Test
     void aSaveThatFailsHalfWayLeavesThePreviousCheckpoint(@TempDir Path dir) throws IOException {
         try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
