@@ -21,6 +21,7 @@ public final class TimeEmbedding implements AutoCloseable {
     private Tensor out;            // (T, N, D)
     private Tensor out2;           // (T*N, D) the same memory
     private Tensor ids;            // (T, N) int32, the last forward's input (the caller's tensor)
+    private long forwards;         // forwards started: which one a recurrent layer ran (backwardOf)
 
     /**
      * A layer over the given parameters (held, not copied).
@@ -60,6 +61,7 @@ public final class TimeEmbedding implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            forwards++;
             if (ids.rank() != 2 || ids.dtype() != DType.I32) {
                 throw new IllegalArgumentException("TimeEmbedding.forward needs ids (T, N) int32, got " + ids);
             }
@@ -97,8 +99,7 @@ public final class TimeEmbedding implements AutoCloseable {
             // rows
             if (!Shapes.is3(dout, sizedT, sizedN, W.dim(1))) {
                 throw Shapes.gradientShape("TimeEmbedding.backward", "dout", dout, "the forward's output (T, N, D)",
-                        sizedT,
-                        sizedN, W.dim(1));
+                        sizedT, sizedN, W.dim(1));
             }
             backend.embeddingBackward(W.grad(), ids, doutView.matrix(dout, sizedT * sizedN, W.dim(1)));
         } finally {
@@ -109,6 +110,44 @@ public final class TimeEmbedding implements AutoCloseable {
     /** Refuses what backward would refuse, without running it (see CallOrder.backwardAllowed). */
     void backwardAllowed() {
         calls.backwardAllowed();
+    }
+
+    /** How many forwards this embedding has started: a recurrent layer notes it after the forward it ran. */
+    long forwards() {
+        return forwards;
+    }
+
+    /**
+     * Refuses what {@link #backwardOf} would refuse: a closed embedding; and, where {@code forward} is still its last
+     * forward, what backward would refuse.
+     */
+    void backwardAllowedOf(long forward) {
+        if (forward == forwards) {
+            calls.backwardAllowed();
+        } else {
+            calls.requireOpen("backward");
+        }
+    }
+
+    /**
+     * dW += scatter-add of dout (T, N, D) into the rows of {@code ids}: the backward of the forward numbered
+     * {@code forward} (see forwards()), which a recurrent layer ran through this embedding
+     * (TimeLSTM.forward(embed, ids)), by that forward's ids whatever forwards this embedding ran since. An embedding
+     * shared by an encoder and a decoder had its gradient scattered into the decoder's ids: backward reads the last
+     * forward's. Where {@code forward} is still the last forward, its backward is used up, as backward(dout) would.
+     */
+    void backwardOf(long forward, Tensor ids, Tensor dout) {
+        calls.enter("backward");
+        try {
+            if (forward == forwards) {
+                calls.backwardStarts();
+            } else {
+                calls.requireOpen("backward");
+            }
+            backend.embeddingBackward(W.grad(), ids, doutView.matrix(dout, ids.dim(0) * ids.dim(1), W.dim(1)));
+        } finally {
+            calls.exit();
+        }
     }
 
     @Override

@@ -80,6 +80,9 @@ public final class TimeGRU implements TimeRecurrent {
     private final FoldedInput folded;   // the table (V, 3H) E Wx + b, kept while E, Wx and b are unchanged
     private Tensor S;                   // (V, 3H) dA scattered by token id (folded.scatter())
     private TimeEmbedding foldedEmbed;
+    private TimeEmbedding viaEmbed;    // the embedding an unfolded forward(embed, ids) ran, else null
+    private long viaForward;           // that embedding's forward count then (TimeEmbedding.forwards)
+    private Tensor viaIds;             // its ids (T, N): the backward scatters by these
     private Tensor foldedIds;           // (T, N)
 
     // inference weights (setInferencePrecision): Wh[:, :2H] (H, 2H) and Whh (H, H) in the inference precision
@@ -229,6 +232,7 @@ public final class TimeGRU implements TimeRecurrent {
         try {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
+            this.viaEmbed = null;      // set again by an unfolded forward(embed, ids) that returns
             if (xs.rank() != 3 || xs.dim(2) != D) {
                 throw new IllegalArgumentException("TimeGRU.forward needs xs (T, N, D=" + D + "), got " + xs);
             }
@@ -251,6 +255,7 @@ public final class TimeGRU implements TimeRecurrent {
         try {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
+            this.viaEmbed = null;      // set again by an unfolded forward(embed, ids) that returns
             Parameter E = embed.W();
             if (E.dim(1) != D) {
                 throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)
@@ -261,7 +266,14 @@ public final class TimeGRU implements TimeRecurrent {
             }
             int t = ids.dim(0), n = ids.dim(1);
             if (!FoldedInput.folds(E, (long) t * n)) {
-                return forward(embed.forward(ids));
+                Tensor out = forward(embed.forward(ids));
+                // its backward scatters by these ids, whatever forwards the embedding runs since (one shared with a
+                // decoder), and is refused after a write to E, as the folded forward's is
+                this.viaEmbed = embed;
+                this.viaForward = embed.forwards();
+                this.viaIds = ids;
+                calls.forwardReturned(E);
+                return out;
             }
             prepare(t, n);
             backend.embeddingForward(gates2, folded.table(E), ids);
@@ -394,11 +406,20 @@ public final class TimeGRU implements TimeRecurrent {
         try {
             if (foldedEmbed == null) {
                 // as in TimeLSTM: what would refuse this layer's backward or the embedding's refuses both, before
-                // either
-                // adds anything
+                // either adds anything
                 calls.backwardAllowed();
-                embed.backwardAllowed();
-                embed.backward(backwardUnfolded(dhs, dhLast));
+                if (viaEmbed == null) {   // after forward(xs): the embedding's own backward, of its last forward
+                    embed.backwardAllowed();
+                    embed.backward(backwardUnfolded(dhs, dhLast));
+                    return;
+                }
+                if (viaEmbed != embed) {   // it added to another embedding's rows without a word; folded, refused
+                    throw new IllegalArgumentException("TimeGRU.backward(embed, dhs) with another embedding than the "
+                            + "forward's");
+                }
+                // by this forward's ids, though the embedding ran another forward since (one shared with a decoder)
+                embed.backwardAllowedOf(viaForward);
+                embed.backwardOf(viaForward, viaIds, backwardUnfolded(dhs, dhLast));
                 return;
             }
             if (foldedEmbed != embed) {
