@@ -90,9 +90,10 @@ public final class Affine implements AutoCloseable {
                 throw Shapes.gradientShape("Affine.backward", "dout", dout, "the forward's output (N, H)", sizedN,
                         W.dim(1));
             }
+            // db first: sumRows refuses a heap dout, which the products take; after them it left dW added, db not
+            backend.sumRows(b.grad(), dout, 1f);
             backend.matmul(Transpose.NO, Transpose.YES, 1f, dout, W.value(), 0f, dx);
             backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dout, 1f, W.grad());
-            backend.sumRows(b.grad(), dout, 1f);
             return dx;
         } finally {
             calls.exit();

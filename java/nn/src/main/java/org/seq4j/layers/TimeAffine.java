@@ -130,15 +130,15 @@ public final class TimeAffine implements AutoCloseable {
         try {
             calls.backwardStarts();
             // the GEMMs below take element counts: an (N, T, V) dout would be read as (T, N, V), its rows paired with
-            // the
-            // wrong rows of x in dW
+            // the wrong rows of x in dW
             if (!Shapes.is3(dout, sizedT, sizedN, V)) {
                 throw Shapes.gradientShape("TimeAffine.backward", "dout", dout, "the forward's output (T, N, V)",
-                        sizedT,
-                        sizedN, V);
+                        sizedT, sizedN, V);
             }
             int m = sizedT * sizedN;
             Tensor dout2 = doutView.matrix(dout, m, V);
+            // db first: sumRows refuses a heap dout, which the GEMMs take; after them it left dW added, db not
+            backend.sumRows(b.grad(), dout2, 1f);
             if (transposedW) {
                 // out = x W^T with W (V, D): dx = dout W, dW (V, D) += dout^T x
                 backend.gemm(Transpose.NO, Transpose.NO, m, D, V, 1f, dout, V, W.value(), D, 0f, dx, D);
@@ -147,7 +147,6 @@ public final class TimeAffine implements AutoCloseable {
                 backend.gemm(Transpose.NO, Transpose.YES, m, D, V, 1f, dout, V, W.value(), V, 0f, dx, D);
                 backend.gemm(Transpose.YES, Transpose.NO, D, V, m, 1f, x, D, dout, V, 1f, W.grad(), V);
             }
-            backend.sumRows(b.grad(), dout2, 1f);
             return dx;
         } finally {
             calls.exit();

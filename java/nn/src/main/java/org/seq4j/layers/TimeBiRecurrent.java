@@ -182,8 +182,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
             int m = sizedT * sizedN;
             if (!Shapes.is3(dhs, sizedT, sizedN, 2 * H)) {
                 throw Shapes.gradientShape("TimeBiRecurrent.backward", "dhs", dhs, "the forward's output (T, N, 2H)",
-                        sizedT,
-                        sizedN, 2 * H);
+                        sizedT, sizedN, 2 * H);
             }
             backend.splitColumns(dF, dB, dhs2.matrix(dhs, m, 2 * H));
             // into the backward layer's order
