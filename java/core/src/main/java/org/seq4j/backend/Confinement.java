@@ -141,13 +141,13 @@ public final class Confinement {
 
     private IllegalStateException inUse(String op, Thread other) {
         return new IllegalStateException(what + "." + op + ": in use by " + describe(other) + ", called from "
-                + describe(Thread.currentThread()) + "; a " + what
+                + describe(Thread.currentThread()) + "; " + article(what)
                 + " serves one thread at a time (hand it over between calls, never during one)");
     }
 
     private IllegalStateException inUseFrom(String caller, Thread other) {
         return new IllegalStateException(caller + ": in use by " + describe(other) + ", which holds the " + what
-                + ", called from " + describe(Thread.currentThread()) + "; a " + what
+                + ", called from " + describe(Thread.currentThread()) + "; " + article(what)
                 + " serves one thread at a time (hand it over between calls, never during one)");
     }
 
@@ -159,5 +159,10 @@ public final class Confinement {
      */
     public static String describe(Thread t) {
         return "thread \"" + t.getName() + "\" (id " + t.threadId() + ")";
+    }
+
+    /** "a Trainer", "an AttentionSeq2seq": the message said "a AttentionSeq2seq". */
+    private static String article(String what) {
+        return ("AEIOUaeiou".indexOf(what.isEmpty() ? 'x' : what.charAt(0)) >= 0 ? "an " : "a ") + what;
     }
 }

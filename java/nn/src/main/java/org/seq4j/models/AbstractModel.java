@@ -44,10 +44,10 @@ public abstract class AbstractModel implements Model {
     protected final Workspace ws;
     /** The inference paths' activations (generate, predict, beam search): they never resize the training ones. */
     protected final Workspace genWs;
-    private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
+    private final Confinement guard = new Confinement(nameOf(getClass()));   // one thread at a time
     // built once: forward and backward run every step and must not allocate
-    private final String forwardOp = getClass().getSimpleName() + ".forward";
-    private final String backwardOp = getClass().getSimpleName() + ".backward";
+    private final String forwardOp = nameOf(getClass()) + ".forward";
+    private final String backwardOp = nameOf(getClass()) + ".backward";
     private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
     private boolean backwardTaken;  // a backward took the last forward (null forwardThread: "already ran", not "before")
     private long forwardVersion;    // the weights' write counter when that forward returned
@@ -66,8 +66,8 @@ public abstract class AbstractModel implements Model {
         this.backend = java.util.Objects.requireNonNull(backend, "backend");
         this.store = java.util.Objects.requireNonNull(store, "store");
         store.confineWith(guard);   // its writes (copyIn, a checkpoint load, an optimizer's step) claim this model
-        this.ws = new Workspace(backend, getClass().getSimpleName());
-        this.genWs = new Workspace(backend, getClass().getSimpleName());
+        this.ws = new Workspace(backend, nameOf(getClass()));
+        this.genWs = new Workspace(backend, nameOf(getClass()));
     }
 
     @Override
@@ -232,7 +232,7 @@ public abstract class AbstractModel implements Model {
      * @return the class's simple name, a dot and the operation
      */
     protected final String op(String method) {
-        return getClass().getSimpleName() + "." + method;
+        return nameOf(getClass()) + "." + method;
     }
 
     @Override
@@ -275,5 +275,13 @@ public abstract class AbstractModel implements Model {
                 guard.exit();
             }
         }
+    }
+
+    /**
+     * A model class as messages name it: its simple name, or for an anonymous subclass (which has none: messages began
+     * ".backward on thread ...") its binary name, e.g. "com.example.Main$1".
+     */
+    static String nameOf(Class<?> c) {
+        return c.getSimpleName().isEmpty() ? c.getName() : c.getSimpleName();
     }
 }

@@ -139,7 +139,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         Inputs.timeMajor(backend, tsT, ts);
         Tensor score;
         try {
-            score = net.predict(xsT);
+            score = scores(net, xsT);
         } catch (IndexOutOfBoundsException e) {
             throw resetAfter(Inputs.outOfVocabulary(op, "xs", xs, V, e));
         }
@@ -297,7 +297,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
                 cur[i] = prompts[i][s];
             }
             backend.copyIn(ids, cur);
-            score = genNet.predict(ids);
+            score = scores(genNet, ids);
         }
         for (int s = 0; s < length; s++) {
             Interrupts.check(op, "step", s, length);
@@ -309,7 +309,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             }
             if (s + 1 < length) {
                 backend.copyIn(ids, cur);
-                score = genNet.predict(ids);
+                score = scores(genNet, ids);
             }
         }
         return out;
@@ -355,14 +355,14 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
                 cur[j] = prompts[j / beam][s];
             }
             backend.copyIn(ids, cur);
-            score = genNet.predict(ids);
+            score = scores(genNet, ids);
         }
         Network net = genNet;
         BeamState state = beamState;
         return Beam.search(op, backend, genWs, n, length, score, new Beam.Steps() {
             @Override
             public Tensor step(Tensor next) {
-                return net.predict(next);
+                return scores(net, next);
             }
 
             @Override
@@ -444,5 +444,20 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             beamState.close();
         }
         softmax.close();
+    }
+
+    /**
+     * The network's scores for ids (T, N), held to (T, N, V): a network of one's own that returned another width was
+     * taken, its loss computed over the wrong columns, and generation failed later in a copy's words (an adopter's
+     * find).
+     */
+    private Tensor scores(Network network, Tensor ids) {
+        Tensor score = network.predict(ids);
+        if (score == null || score.rank() != 3 || score.dim(0) != ids.dim(0) || score.dim(1) != ids.dim(1)
+                || score.dim(2) != V) {
+            throw new IllegalStateException(nameOf(getClass()) + ": its Network.predict returned " + score
+                    + " for ids (T=" + ids.dim(0) + ", N=" + ids.dim(1) + "); expected scores (T, N, V=" + V + ")");
+        }
+        return score;
     }
 }

@@ -380,6 +380,73 @@ class MisuseTest {
     }
 
     /**
+     * A network of one's own whose scores are not (T, N, V): taken before, its loss computed over the wrong columns (V + 1
+     * printed a loss), generation failing later in a copy's words, V - 1 blamed on the data's ids (an adopter's find).
+     * Refused at its predict now, naming the model (an anonymous subclass by its binary name: messages of such a model
+     * began ".forward").
+     */
+    @Test
+    void aNetworkWhoseScoresAreNotTNVIsRefusedAtItsPredict() {
+        for (int width : new int[] {V + 1, V - 1}) {
+            org.seq4j.layers.ParameterStore store = org.seq4j.layers.ParameterStore.builder(backend)
+                    .declare("E", org.seq4j.layers.Init.normal(1), V, D)
+                    .declare("W", org.seq4j.layers.Init.normal(0.5), D, width)
+                    .declare("b", org.seq4j.layers.Init.zeros(), width).build(1);
+            try (AbstractRnnlm lm = new AbstractRnnlm(backend, V, store, s -> new AbstractRnnlm.Network() {
+                final org.seq4j.layers.TimeEmbedding embed = new org.seq4j.layers.TimeEmbedding(backend, s.get("E"));
+                final org.seq4j.layers.TimeAffine affine = new org.seq4j.layers.TimeAffine(backend, s.get("W"),
+                        s.get("b"));
+
+                @Override
+                public Tensor predict(Tensor xs) {
+                    return affine.forward(embed.forward(xs));
+                }
+
+                @Override
+                public void backward(Tensor dscore) {
+                    embed.backward(affine.backward(dscore));
+                }
+
+                @Override
+                public void resetState() {
+                }
+
+                @Override
+                public void reorderState(BeamState state, Tensor parents) {
+                }
+
+                @Override
+                public void setTraining(boolean training) {
+                }
+
+                @Override
+                public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+                    if (precision != org.seq4j.backend.PackedMatrix.Precision.F32) {
+                        throw new UnsupportedOperationException("no recurrent layers");
+                    }
+                }
+
+                @Override
+                public void close() {
+                    affine.close();
+                    embed.close();
+                }
+            }) {
+            }; Arena arena = Arena.ofConfined()) {
+                java.util.Random rng = new java.util.Random(2);
+                Tensor xs = ModelTesting.randomIds(backend, arena, rng, 2, 3, V);
+                Tensor ts = ModelTesting.randomIds(backend, arena, rng, 2, 3, V);
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> lm.forward(xs, ts));
+                assertTrue(e.getMessage().startsWith(MisuseTest.class.getName() + "$")
+                        && e.getMessage().contains(": its Network.predict returned Tensor(3, 2, " + width + ")")
+                        && e.getMessage().endsWith("expected scores (T, N, V=" + V + ")"), e.getMessage());
+                assertThrows(IllegalStateException.class, () -> lm.generate(new int[][] {{1}}, 3,
+                        LanguageModel.Sampling.ARGMAX, 0));
+            }
+        }
+    }
+
+    /**
      * A model whose layer factory throws in its constructor (a network of one's own refusing its arguments) closes the
      * store it was given to own: no caller gets a model to close, and the store's memory stayed allocated.
      */
@@ -410,6 +477,33 @@ class MisuseTest {
         }), "decoder refused");
         assertTrue(!s2sStore.values().isAlive(), "the seq2seq model's store is closed");
         assertTrue(encoderClosed[0], "the encoder built before the decoder failed is closed");
+    }
+
+    /** The same for a seq2seq's decoder of one's own: scores of V + 1 columns are refused at its forward. */
+    @Test
+    void aDecoderWhoseScoresAreNotTNVIsRefused() {
+        org.seq4j.layers.ParameterStore store = org.seq4j.layers.ParameterStore.builder(backend)
+                .declare("w", org.seq4j.layers.Init.zeros(), 2).build(1);
+        try (Arena scores = Arena.ofShared(); Arena arena = Arena.ofConfined()) {
+            SequenceEncoder encoder = (SequenceEncoder) java.lang.reflect.Proxy.newProxyInstance(
+                    SequenceEncoder.class.getClassLoader(), new Class<?>[] {SequenceEncoder.class},
+                    (proxy, m, args) -> m.getName().equals("forward") ? backend.allocate(scores,
+                            org.seq4j.tensor.DType.F32, 2, H) : null);
+            SequenceDecoder decoder = (SequenceDecoder) java.lang.reflect.Proxy.newProxyInstance(
+                    SequenceDecoder.class.getClassLoader(), new Class<?>[] {SequenceDecoder.class},
+                    (proxy, m, args) -> m.getName().equals("forward") ? backend.allocate(scores,
+                            org.seq4j.tensor.DType.F32, ((Tensor) args[0]).dim(0), ((Tensor) args[0]).dim(1), V + 1)
+                            : null);
+            try (AbstractSeq2seq m = new AbstractSeq2seq(backend, V, store, s -> encoder, s -> decoder) {
+            }) {
+                java.util.Random rng = new java.util.Random(4);
+                Tensor xs = ModelTesting.randomIds(backend, arena, rng, 2, 3, V);
+                Tensor ts = ModelTesting.randomIds(backend, arena, rng, 2, 4, V);
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.forward(xs, ts));
+                assertTrue(e.getMessage().contains(": its SequenceDecoder.forward returned Tensor(3, 2, " + (V + 1)
+                        + ")") && e.getMessage().endsWith("expected scores (T, N, V=" + V + ")"), e.getMessage());
+            }
+        }
     }
 
     @Test
