@@ -48,8 +48,7 @@ public final class CallOrder {
     private boolean forwardDone;    // the last forward returned
     private boolean backwardOpen;   // ... and no backward of it has started
     private boolean backwardDone;   // a backward of the last forward returned
-    private boolean closed;         // the layer's close() ran: every call is refused
-    private final Confinement guard;   // the thread inside one of the layer's calls
+    private final Confinement guard;   // the thread inside one of the layer's calls; closed by the layer's close()
 
     /**
      * The calls of a layer over {@code parameters} (none for a layer without): their write counters, one per store
@@ -230,7 +229,7 @@ public final class CallOrder {
      * @throws IllegalStateException "TimeLSTM.setState: this TimeLSTM is already closed", if it is closed
      */
     public void requireOpen(String call) {
-        if (closed) {
+        if (guard.isClosed()) {
             throw new IllegalStateException(layer + "." + call + ": this " + layer + " is already closed");
         }
     }
@@ -246,7 +245,6 @@ public final class CallOrder {
             return;
         }
         try {
-            closed = true;
             forwardDone = false;
             backwardOpen = false;
             backwardDone = false;

@@ -80,9 +80,7 @@ public final class TimeGRU implements TimeRecurrent {
     private final FoldedInput folded;   // the table (V, 3H) E Wx + b, kept while E, Wx and b are unchanged
     private Tensor S;                   // (V, 3H) dA scattered by token id (folded.scatter())
     private TimeEmbedding foldedEmbed;
-    private TimeEmbedding viaEmbed;    // the embedding an unfolded forward(embed, ids) ran, else null
-    private long viaForward;           // that embedding's forward count then (TimeEmbedding.forwards)
-    private Tensor viaIds;             // its ids (T, N): the backward scatters by these
+    private final UnfoldedEmbedding unfolded = new UnfoldedEmbedding("TimeGRU");   // forward(embed, ids) not folded
     private Tensor foldedIds;           // (T, N)
 
     // inference weights (setInferencePrecision): Wh[:, :2H] (H, 2H) and Whh (H, H) in the inference precision
@@ -232,7 +230,7 @@ public final class TimeGRU implements TimeRecurrent {
         try {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
-            this.viaEmbed = null;      // set again by an unfolded forward(embed, ids) that returns
+            unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
             if (xs.rank() != 3 || xs.dim(2) != D) {
                 throw new IllegalArgumentException("TimeGRU.forward needs xs (T, N, D=" + D + "), got " + xs);
             }
@@ -255,7 +253,7 @@ public final class TimeGRU implements TimeRecurrent {
         try {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
-            this.viaEmbed = null;      // set again by an unfolded forward(embed, ids) that returns
+            unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
             Parameter E = embed.W();
             if (E.dim(1) != D) {
                 throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)
@@ -269,9 +267,7 @@ public final class TimeGRU implements TimeRecurrent {
                 Tensor out = forward(embed.forward(ids));
                 // its backward scatters by these ids, whatever forwards the embedding runs since (one shared with a
                 // decoder), and is refused after a write to E, as the folded forward's is
-                this.viaEmbed = embed;
-                this.viaForward = embed.forwards();
-                this.viaIds = ids;
+                unfolded.noted(embed, ids);
                 calls.forwardReturned(E);
                 return out;
             }
@@ -408,18 +404,8 @@ public final class TimeGRU implements TimeRecurrent {
                 // as in TimeLSTM: what would refuse this layer's backward or the embedding's refuses both, before
                 // either adds anything
                 calls.backwardAllowed();
-                if (viaEmbed == null) {   // after forward(xs): the embedding's own backward, of its last forward
-                    embed.backwardAllowed();
-                    embed.backward(backwardUnfolded(dhs, dhLast));
-                    return;
-                }
-                if (viaEmbed != embed) {   // it added to another embedding's rows without a word; folded, refused
-                    throw new IllegalArgumentException("TimeGRU.backward(embed, dhs) with another embedding than the "
-                            + "forward's");
-                }
-                // by this forward's ids, though the embedding ran another forward since (one shared with a decoder)
-                embed.backwardAllowedOf(viaForward);
-                embed.backwardOf(viaForward, viaIds, backwardUnfolded(dhs, dhLast));
+                unfolded.backwardAllowed(embed);
+                unfolded.backward(embed, backwardUnfolded(dhs, dhLast));
                 return;
             }
             if (foldedEmbed != embed) {

@@ -109,9 +109,7 @@ public final class TimeLSTM implements TimeRecurrent {
     private final FoldedInput folded;   // the table (V, 4H) E Wx + b, kept while E, Wx and b are unchanged
     private Tensor S;                   // (V, 4H) dA scattered by token id (folded.scatter())
     private TimeEmbedding foldedEmbed;  // the last forward's embedding when folded, else null
-    private TimeEmbedding viaEmbed;    // the embedding an unfolded forward(embed, ids) ran, else null
-    private long viaForward;           // that embedding's forward count then (TimeEmbedding.forwards)
-    private Tensor viaIds;             // its ids (T, N): the backward scatters by these
+    private final UnfoldedEmbedding unfolded = new UnfoldedEmbedding("TimeLSTM");   // forward(embed, ids) not folded
     private Tensor foldedIds;           // its ids (T, N)
 
     // inference weights (setInferencePrecision): the packed copy of Wh and the Wh.version() it was packed at
@@ -280,7 +278,7 @@ public final class TimeLSTM implements TimeRecurrent {
         try {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
-            this.viaEmbed = null;      // set again by an unfolded forward(embed, ids) that returns
+            unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
             if (xs.rank() != 3 || xs.dim(2) != D) {
                 throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
             }
@@ -314,7 +312,7 @@ public final class TimeLSTM implements TimeRecurrent {
         try {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
-            this.viaEmbed = null;      // set again by an unfolded forward(embed, ids) that returns
+            unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
             Parameter E = embed.W();
             if (E.dim(1) != D) {
                 throw new IllegalArgumentException("TimeLSTM.forward: the embedding's vectors have " + E.dim(1)
@@ -328,9 +326,7 @@ public final class TimeLSTM implements TimeRecurrent {
                 Tensor out = forward(embed.forward(ids));
                 // its backward scatters by these ids, whatever forwards the embedding runs since (one shared with a
                 // decoder), and is refused after a write to E, as the folded forward's is
-                this.viaEmbed = embed;
-                this.viaForward = embed.forwards();
-                this.viaIds = ids;
+                unfolded.noted(embed, ids);
                 calls.forwardReturned(E);
                 return out;
             }
@@ -554,18 +550,8 @@ public final class TimeLSTM implements TimeRecurrent {
                 // the embedding's backward runs after this layer's adds its gradients: whatever would refuse either is
                 // refused before both (this layer's refusals first), so that a refused backward adds nothing
                 calls.backwardAllowed();
-                if (viaEmbed == null) {   // after forward(xs): the embedding's own backward, of its last forward
-                    embed.backwardAllowed();
-                    embed.backward(backwardUnfolded(dhs, dhLast, dcLast));
-                    return;
-                }
-                if (viaEmbed != embed) {   // it added to another embedding's rows without a word; folded, refused
-                    throw new IllegalArgumentException("TimeLSTM.backward(embed, dhs) with another embedding than the "
-                            + "forward's");
-                }
-                // by this forward's ids, though the embedding ran another forward since (one shared with a decoder)
-                embed.backwardAllowedOf(viaForward);
-                embed.backwardOf(viaForward, viaIds, backwardUnfolded(dhs, dhLast, dcLast));
+                unfolded.backwardAllowed(embed);
+                unfolded.backward(embed, backwardUnfolded(dhs, dhLast, dcLast));
                 return;
             }
             if (foldedEmbed != embed) {

@@ -284,4 +284,16 @@ public abstract class AbstractModel implements Model {
     static String nameOf(Class<?> c) {
         return c.getSimpleName().isEmpty() ? c.getName() : c.getSimpleName();
     }
+
+    /**
+     * Refuses scores that are not (T, N, V) from a part of one's own: a network's predict or a decoder's forward that
+     * gave another width had the loss taken over the wrong columns. The message: "{who}: its {call} returned {score}
+     * for {of} (T=t, N=n); expected scores (T, N, V=v)".
+     */
+    static void requireScores(String who, String call, String of, Tensor score, int t, int n, int v) {
+        if (score == null || score.rank() != 3 || score.dim(0) != t || score.dim(1) != n || score.dim(2) != v) {
+            throw new IllegalStateException(who + ": its " + call + " returned " + score + " for " + of + " (T=" + t
+                    + ", N=" + n + "); expected scores (T, N, V=" + v + ")");
+        }
+    }
 }

@@ -453,11 +453,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
      */
     private Tensor scores(Network network, Tensor ids) {
         Tensor score = network.predict(ids);
-        if (score == null || score.rank() != 3 || score.dim(0) != ids.dim(0) || score.dim(1) != ids.dim(1)
-                || score.dim(2) != V) {
-            throw new IllegalStateException(nameOf(getClass()) + ": its Network.predict returned " + score
-                    + " for ids (T=" + ids.dim(0) + ", N=" + ids.dim(1) + "); expected scores (T, N, V=" + V + ")");
-        }
+        requireScores(nameOf(getClass()), "Network.predict", "ids", score, ids.dim(0), ids.dim(1), V);
         return score;
     }
 }

@@ -110,11 +110,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         Tensor loss;
         try {
             score = decoder.forward(decXs, encoding);
-            // a decoder of one's own that gave another width had its loss taken over the wrong columns
-            if (score == null || score.rank() != 3 || score.dim(0) != tout || score.dim(1) != n || score.dim(2) != V) {
-                throw new IllegalStateException(op + ": its SequenceDecoder.forward returned " + score + " for "
-                        + "answers (T=" + tout + ", N=" + n + "); expected scores (T, N, V=" + V + ")");
-            }
+            requireScores(op, "SequenceDecoder.forward", "answers", score, tout, n, V);
             loss = softmax.forward(score, decTs);
         } catch (IndexOutOfBoundsException e) {
             throw Inputs.outOfVocabulary(op, "ts", ts, V, e, LABELS_NOTE);
