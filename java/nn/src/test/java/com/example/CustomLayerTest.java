@@ -131,6 +131,14 @@ class CustomLayerTest {
         Tensor backward(Tensor dys) {
             calls.enter("backward");   // one thread at a time, released however the call ends
             try {
+                // dys checked before the forward is used up: a refused one may be corrected and passed again
+                calls.backwardAllowed();
+                backend.requireOperand("mul", "dys", dys);   // null, closed, or on the heap where mul cannot read it
+                if (dys.rank() != 3 || dys.dim(0) != T || dys.dim(1) != N || dys.dim(2) != D) {
+                    // the view below would take any shape of T*N*D values
+                    throw new IllegalArgumentException("TimeHighway.backward: dys has shape "
+                            + Tensor.shapeString(dys.shape()) + ", expected (" + T + ", " + N + ", " + D + ")");
+                }
                 calls.backwardStarts();
                 Tensor dy = dys.view(sizedM, D);
                 backend.mul(dh, dy, g);                    // dL/dh = dy g
@@ -192,8 +200,10 @@ class CustomLayerTest {
             backend.copyIn(x, xv);
             backend.copyIn(dy, r);
             layer.forward(x);
+            assertEquals("TimeHighway.backward: dys has shape (2, 3, 4), expected (3, 2, 4)", assertThrows(
+                    IllegalArgumentException.class, () -> layer.backward(dy.view(N, T, D))).getMessage());
             float[] dx = new float[xv.length];
-            backend.copyOut(dx, layer.backward(dy));
+            backend.copyOut(dx, layer.backward(dy));   // the refusal left the forward
             assertEquals("TimeHighway.backward: already ran for this forward; run forward again",
                     assertThrows(IllegalStateException.class, () -> layer.backward(dy)).getMessage());
             try (ParameterStore fresh = TimeHighway.declare(ParameterStore.builder(backend), "fresh", D).build(1)) {

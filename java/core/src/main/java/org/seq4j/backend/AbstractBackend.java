@@ -2584,6 +2584,12 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
+    /** {@link #live}: what every public method checks of a tensor argument, with op's own rule for heap memory. */
+    @Override
+    public final void requireOperand(String op, String name, Tensor t) {
+        live(op, name, t);
+    }
+
     /**
      * The check every public method makes of a tensor argument, for a subclass's own methods: the backend is open, the
      * tensor is not null, is on this backend's device, is owned by no other backend, its memory is alive and accessible

@@ -1034,6 +1034,27 @@ public interface Backend extends AutoCloseable {
     boolean isOpen();
 
     /**
+     * Refuses {@code t} as argument {@code name} of this backend's method {@code op} would refuse it, and runs nothing:
+     * null, a closed backend, memory that is closed, confined to another thread, on another device, owned by another
+     * backend, or on the Java heap where op's kernel cannot read it. Shapes are op's own to check. For code that checks
+     * a caller's tensor before it changes any state of its own: a layer's backward refused for its gradient leaves its
+     * forward for a corrected call ({@code CallOrder}).
+     *
+     * @param op   the name of the public method that will read t, e.g. "sumRows" (the message names it)
+     * @param name the argument's name in the message, e.g. "dout"
+     * @param t    the tensor
+     * @throws NullPointerException     if t is null
+     * @throws IllegalStateException    if the backend is closed, or t's memory is closed or confined to another thread
+     * @throws IllegalArgumentException if t is on another device, owned by another backend, or on the heap where op
+     *                                  cannot read it
+     */
+    default void requireOperand(String op, String name, Tensor t) {
+        if (t == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
+    }
+
+    /**
      * Releases what the backend holds (handles, streams, pools); afterwards every other method that touches
      * tensors or allocates throws IllegalStateException, and closing again does nothing. Tensors it allocated
      * die with their arenas.

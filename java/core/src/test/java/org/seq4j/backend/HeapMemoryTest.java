@@ -211,6 +211,30 @@ class HeapMemoryTest {
         assertEquals(0f, h[0]); // untouched: the refusal came before any kernel ran
     }
 
+    /**
+     * requireOperand refuses what the named kernel's own check refuses, and nothing else: a heap tensor for sumRows
+     * (on OpenBLAS) but not for gemm, null, a closed tensor; the Java backend takes the heap for either.
+     */
+    @Test
+    void requireOperandRefusesWhatTheKernelWould() {
+        Backend b = TestBackends.get("openblas");
+        Tensor heap = Tensor.wrap(new float[6], 2, 3);
+        assertMessage(() -> b.requireOperand("sumRows", "dout", heap), "sumRows: dout", "Java heap", "openblas");
+        b.requireOperand("gemm", "dout", heap);
+        TestBackends.get("java").requireOperand("sumRows", "dout", heap);
+        NullPointerException npe = assertThrows(NullPointerException.class, () -> b.requireOperand("sumRows", "dout",
+                null));
+        assertEquals("sumRows: dout is null", npe.getMessage());
+        Tensor closed;
+        try (Arena arena = Arena.ofConfined()) {
+            closed = b.allocate(arena, DType.F32, 2, 3);
+            b.requireOperand("sumRows", "dout", closed);
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> b.requireOperand("sumRows", "dout", closed));
+        assertTrue(e.getMessage().startsWith("sumRows: dout"), e.getMessage());
+    }
+
     @Test
     void javaBackendTakesHeapTensorsEverywhere() {
         Backend b = TestBackends.get("java");

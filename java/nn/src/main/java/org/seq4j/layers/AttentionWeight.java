@@ -72,6 +72,11 @@ public final class AttentionWeight implements AutoCloseable {
     public Tensor backward(Tensor da) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "attentionWeightBackward", "AttentionWeight.backward", "da", da);
+            if (!Shapes.same(da, a)) {
+                throw Shapes.gradientShape("AttentionWeight.backward", "da", da, "the forward's output (N, T)", a.shape());
+            }
             calls.backwardStarts();
             backend.fill(dhs, 0f);
             backend.attentionWeightBackward(dhs, dh, a, hs, h, da);

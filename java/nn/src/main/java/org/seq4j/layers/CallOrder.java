@@ -21,7 +21,9 @@ import org.seq4j.backend.Confinement;
  * call's; nothing runs after the layer's close(). A layer of one's own holds one, calls {@link #forwardStarts()} /
  * {@link #forwardReturned()} around its forward and {@link #backwardStarts()} / {@link #backwardReturned()} around its
  * backward, {@link #requireOpen(String)} first in its other calls, and {@link #close()} in its close(), and gets the
- * same IllegalStateExceptions, naming it, as the built-in layers.
+ * same IllegalStateExceptions, naming it, as the built-in layers. A backward that checks its arguments between
+ * {@link #backwardAllowed()} and backwardStarts(), as the built-in layers check their gradients' shape and memory,
+ * leaves its forward for a corrected call when it refuses one.
  *
  * <p>A layer serves one thread at a time, checked as models check it ({@link Confinement}): each of its calls that
  * runs kernels or changes its state is wrapped in {@link #enter(String)} / {@link #exit()}, and a second thread arriving
@@ -153,9 +155,10 @@ public final class CallOrder {
     }
 
     /**
-     * Refuses what {@link #backwardStarts()} refuses, without using the forward up: for a layer whose backward calls
-     * another layer's after adding its own gradients (TimeLSTM.backward(embed, dhs)), so that a refusal comes before
-     * either adds anything.
+     * Refuses what {@link #backwardStarts()} refuses, without using the forward up: first in a backward that checks
+     * its arguments before backwardStarts(), so that a backward refused for one (a gradient of another shape, on the
+     * heap) leaves the forward for a corrected call; and for a layer whose backward calls another layer's after adding
+     * its own gradients (TimeLSTM.backward(embed, dhs)), so that a refusal comes before either adds anything.
      *
      * @throws IllegalStateException naming the layer, as backwardStarts()
      */

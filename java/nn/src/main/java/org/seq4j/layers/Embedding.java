@@ -73,6 +73,11 @@ public final class Embedding implements AutoCloseable {
     public void backward(Tensor dout) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "embeddingBackward", "Embedding.backward", "dout", dout);
+            if (!Shapes.same(dout, out)) {
+                throw Shapes.gradientShape("Embedding.backward", "dout", dout, "the forward's output", out.shape());
+            }
             calls.backwardStarts();
             backend.embeddingBackward(W.grad(), ids, dout);
         } finally {

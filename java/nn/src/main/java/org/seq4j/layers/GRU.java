@@ -115,10 +115,12 @@ public final class GRU implements AutoCloseable {
     public Tensor backward(Tensor dhNext) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.backwardStarts();
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "gruCellBackward", "GRU.backward", "dhNext", dhNext);
             if (!Shapes.is2(dhNext, sizedN, H)) {
                 throw Shapes.gradientShape("GRU.backward", "dhNext", dhNext, "the forward's output (N, H)", sizedN, H);
             }
+            calls.backwardStarts();
             int n = sizedN, g = 3 * H;
             backend.gruCellBackward(dA, gates, hPrev, dhNext);
             backend.gemm(Transpose.NO, Transpose.YES, n, H, H, 1f, dAh, g, Whh, g, 0f, drh, H);

@@ -117,6 +117,17 @@ public final class LSTM implements AutoCloseable {
     public Tensor backward(Tensor dhNext, Tensor dcNext) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "lstmCellBackward", "LSTM.backward", "dhNext", dhNext);
+            Shapes.requireGradient(backend, "lstmCellBackward", "LSTM.backward", "dcNext", dcNext);
+            if (!Shapes.same(dhNext, hNext)) {
+                throw Shapes.gradientShape("LSTM.backward", "dhNext", dhNext, "the forward's h_next (N, H)",
+                        hNext.shape());
+            }
+            if (!Shapes.same(dcNext, cNext)) {
+                throw Shapes.gradientShape("LSTM.backward", "dcNext", dcNext, "the forward's c_next (N, H)",
+                        cNext.shape());
+            }
             calls.backwardStarts();
             backend.lstmCellBackward(dA, dcPrev, gates, cNext, cPrev, dhNext, dcNext);
             backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dA, 1f, Wh.grad());

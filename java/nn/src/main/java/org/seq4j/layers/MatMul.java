@@ -76,13 +76,15 @@ public final class MatMul implements AutoCloseable {
     public Tensor backward(Tensor dout) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.backwardStarts();
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "gemm", "MatMul.backward", "dout", dout);
             // matmul refuses another shape too, but in its own terms ("op(a) is (7, 2)"): say which call and what it
             // needs
             if (!Shapes.is2(dout, sizedN, W.dim(1))) {
                 throw Shapes.gradientShape("MatMul.backward", "dout", dout, "the forward's output (N, H)", sizedN,
                         W.dim(1));
             }
+            calls.backwardStarts();
             backend.matmul(Transpose.NO, Transpose.YES, 1f, dout, W.value(), 0f, dx);
             backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dout, 1f, W.grad());
             return dx;

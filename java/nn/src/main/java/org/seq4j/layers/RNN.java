@@ -94,11 +94,13 @@ public final class RNN implements AutoCloseable {
     public Tensor backward(Tensor dhNext) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.backwardStarts();
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "tanhBackward", "RNN.backward", "dhNext", dhNext);
             // tanhBackward takes any shape of N*H values: an (H, N) dhNext would be read as (N, H)
             if (!Shapes.is2(dhNext, sizedN, H)) {
                 throw Shapes.gradientShape("RNN.backward", "dhNext", dhNext, "the forward's output (N, H)", sizedN, H);
             }
+            calls.backwardStarts();
             backend.tanhBackward(dt, hNext, dhNext);          // dt = dh_next * (1 - h_next^2)
             backend.sumRows(b.grad(), dt, 1f);
             backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dt, 1f, Wh.grad());

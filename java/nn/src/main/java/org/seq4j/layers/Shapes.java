@@ -1,6 +1,7 @@
 // Allocation-free shape comparisons for the layers' hot paths (Tensor.shape() and hasShape(int...) allocate).
 package org.seq4j.layers;
 
+import org.seq4j.backend.Backend;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -33,6 +34,28 @@ final class Shapes {
             throw new IllegalArgumentException(op + ": " + name + " must be float32 (N, H), got " + t.dtype() + " " + t);
         }
         t.requireUsable(op, name);
+    }
+
+    /**
+     * A tensor a caller hands a backward, checked before the backward uses its forward up (CallOrder.backwardStarts):
+     * not null, float32, and memory that {@code kernel}, the first of the backend's kernels to read it, can read (open,
+     * on the backend's device, not on the heap where that kernel cannot read it). With the layer's own shape check
+     * after it, a backward refused for its arguments has changed nothing and leaves its forward for a corrected call.
+     *
+     * @param backend the layer's backend
+     * @param kernel  the backend method that reads t first, "sumRows" (its heap rule; refusals of memory name it)
+     * @param op      the call, "Affine.backward"
+     * @param name    the tensor's name, "dout"
+     * @param t       the tensor
+     */
+    static void requireGradient(Backend backend, String kernel, String op, String name, Tensor t) {
+        if (t == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
+        if (t.dtype() != DType.F32) {
+            throw new IllegalArgumentException(op + ": " + name + " must be float32, got " + t.dtype() + " " + t);
+        }
+        backend.requireOperand(kernel, name, t);
     }
 
     /**

@@ -56,11 +56,13 @@ public final class Sigmoid implements AutoCloseable {
     public Tensor backward(Tensor dout) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.backwardStarts();
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "sigmoidBackward", "Sigmoid.backward", "dout", dout);
             // sigmoidBackward takes any shape of the same size: an (H, N) dout would be read as (N, H)
             if (!Shapes.same(dout, out)) {
                 throw Shapes.gradientShape("Sigmoid.backward", "dout", dout, "the forward's output", out.shape());
             }
+            calls.backwardStarts();
             backend.sigmoidBackward(dx, out, dout);
             return dx;
         } finally {

@@ -59,6 +59,11 @@ public final class Softmax implements AutoCloseable {
     public Tensor backward(Tensor dout) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "softmaxBackward", "Softmax.backward", "dout", dout);
+            if (!Shapes.same(dout, out)) {
+                throw Shapes.gradientShape("Softmax.backward", "dout", dout, "the forward's output", out.shape());
+            }
             calls.backwardStarts();
             backend.softmaxBackward(dx, out, dout);
             return dx;

@@ -128,13 +128,15 @@ public final class TimeAffine implements AutoCloseable {
     public Tensor backward(Tensor dout) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.backwardStarts();
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "sumRows", "TimeAffine.backward", "dout", dout);
             // the GEMMs below take element counts: an (N, T, V) dout would be read as (T, N, V), its rows paired with
             // the wrong rows of x in dW
             if (!Shapes.is3(dout, sizedT, sizedN, V)) {
                 throw Shapes.gradientShape("TimeAffine.backward", "dout", dout, "the forward's output (T, N, V)",
                         sizedT, sizedN, V);
             }
+            calls.backwardStarts();
             int m = sizedT * sizedN;
             Tensor dout2 = doutView.matrix(dout, m, V);
             // db first: sumRows refuses a heap dout, which the GEMMs take; after them it left dW added, db not

@@ -86,6 +86,11 @@ public final class TimeAttention implements AutoCloseable {
     public Tensor backward(Tensor dout) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "timeAttentionBackward", "TimeAttention.backward", "dout", dout);
+            if (!Shapes.same(dout, out)) {
+                throw Shapes.gradientShape("TimeAttention.backward", "dout", dout, "the forward's output (T_dec, N, H)", out.shape());
+            }
             calls.backwardStarts();
             // every step's WeightSum and AttentionWeight gradients accumulate into dhsEnc
             backend.timeAttentionBackward(dhsEnc, dhsDec, work, weights, hsEnc, hsDec, dout);

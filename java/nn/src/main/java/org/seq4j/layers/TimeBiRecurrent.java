@@ -178,12 +178,14 @@ public final class TimeBiRecurrent implements AutoCloseable {
     public Tensor backward(Tensor dhs) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.backwardStarts();
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
             int m = sizedT * sizedN;
+            Shapes.requireGradient(backend, "splitColumns", "TimeBiRecurrent.backward", "dhs", dhs);
             if (!Shapes.is3(dhs, sizedT, sizedN, 2 * H)) {
                 throw Shapes.gradientShape("TimeBiRecurrent.backward", "dhs", dhs, "the forward's output (T, N, 2H)",
                         sizedT, sizedN, 2 * H);
             }
+            calls.backwardStarts();
             backend.splitColumns(dF, dB, dhs2.matrix(dhs, m, 2 * H));
             // into the backward layer's order
             backend.embeddingForward(dBr, dB, rev);

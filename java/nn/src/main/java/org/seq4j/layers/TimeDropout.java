@@ -134,11 +134,17 @@ public final class TimeDropout implements AutoCloseable {
     public Tensor backward(Tensor dout) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.backwardStarts();
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            if (lastWasTraining) {
+                Shapes.requireGradient(backend, "mul", "TimeDropout.backward", "dout", dout);
+            } else if (dout == null) {   // handed back as it is (below)
+                throw new NullPointerException("TimeDropout.backward: dout is null");
+            }
             // mul takes any shape of the same size: an (N, T, D) dout would be masked by the (T, N, D) mask's elements
             if (!Shapes.same(dout, xs)) {
                 throw Shapes.gradientShape("TimeDropout.backward", "dout", dout, "the forward's output", xs.shape());
             }
+            calls.backwardStarts();
             if (!lastWasTraining) {
                 return dout;
             }

@@ -94,13 +94,15 @@ public final class TimeEmbedding implements AutoCloseable {
     public void backward(Tensor dout) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.backwardStarts();
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "embeddingBackward", "TimeEmbedding.backward", "dout", dout);
             // the view below takes any shape of T*N*D values: an (N, T, D) dout would be scattered into the wrong ids'
             // rows
             if (!Shapes.is3(dout, sizedT, sizedN, W.dim(1))) {
                 throw Shapes.gradientShape("TimeEmbedding.backward", "dout", dout, "the forward's output (T, N, D)",
                         sizedT, sizedN, W.dim(1));
             }
+            calls.backwardStarts();
             backend.embeddingBackward(W.grad(), ids, doutView.matrix(dout, sizedT * sizedN, W.dim(1)));
         } finally {
             calls.exit();

@@ -449,22 +449,28 @@ public final class TimeGRU implements TimeRecurrent {
      * (T, N, H), or, when dhs is null, dhLast (N, H) at the last step and zero at the others.
      */
     private void backpropagateSteps(Tensor dhs, Tensor dhLast) {
-        calls.backwardStarts();   // dh() reads what it writes: refused until this backward returns
+        calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
         if (forwardPacked) {
             throw new IllegalStateException("TimeGRU.backward after a forward with " + inference.precision() + " inference "
                     + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
         }
         int t = sizedT, n = sizedN, g = 3 * H;
         if (dhs != null) {
+            Shapes.requireGradient(backend, "copy", "TimeGRU.backward", "dhs", dhs);
             if (!Shapes.is3(dhs, t, n, H)) {
                 throw Shapes.gradientShape("TimeGRU.backward", "dhs", dhs, "the forward's output (T, N, H)", t, n, H);
             }
-            backend.copy(dhsWork, dhs);
         } else {
+            Shapes.requireGradient(backend, "copy", "TimeGRU.backwardLast", "dhLast", dhLast);
             if (!Shapes.is2(dhLast, n, H)) {
                 throw Shapes.gradientShape("TimeGRU.backwardLast", "dhLast", dhLast, "the last hidden state (N, H)", n,
                         H);
             }
+        }
+        calls.backwardStarts();   // dh() reads what it writes: refused until this backward returns
+        if (dhs != null) {
+            backend.copy(dhsWork, dhs);
+        } else {
             // the steps before the last start from 0 (each step's backward adds into the one before it)
             if (dhsHead != null) {
                 backend.fill(dhsHead, 0f);

@@ -594,25 +594,36 @@ public final class TimeLSTM implements TimeRecurrent {
      * are dhs (T, N, H), or, when dhs is null, dhLast (N, H) at the last step and zero at the others.
      */
     private void backpropagateSteps(Tensor dhs, Tensor dhLast, Tensor dcLast) {
-        calls.backwardStarts();   // dh() and dc() read what it writes: refused until this backward returns
-        dh0Pending = false;
+        calls.backwardAllowed();   // not yet used up: a backward refused for its gradients leaves the forward
         if (forwardPacked) {
             throw new IllegalStateException("TimeLSTM.backward after a forward with " + inference.precision() + " inference "
                     + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
         }
         int t = sizedT, n = sizedN, g = 4 * H;
+        boolean packs = KeptPack.packs(t, n);
+        String cell = packs ? "lstmSequenceBackward" : "lstmCellBackward";   // what reads dhs or dhLast
         if (dhs != null) {
+            Shapes.requireGradient(backend, cell, "TimeLSTM.backward", "dhs", dhs);
             if (!Shapes.is3(dhs, t, n, H)) {
                 throw Shapes.gradientShape("TimeLSTM.backward", "dhs", dhs, "the forward's output (T, N, H)", t, n, H);
             }
-        } else if (!Shapes.is2(dhLast, n, H)) {
-            throw Shapes.gradientShape("TimeLSTM.backwardLast", "dhLast", dhLast, "the last hidden state (N, H)", n, H);
+        } else {
+            Shapes.requireGradient(backend, cell, "TimeLSTM.backwardLast", "dhLast", dhLast);
+            if (!Shapes.is2(dhLast, n, H)) {
+                throw Shapes.gradientShape("TimeLSTM.backwardLast", "dhLast", dhLast, "the last hidden state (N, H)", n,
+                        H);
+            }
         }
-        if (dcLast != null && !Shapes.is2(dcLast, n, H)) {
-            // copied below, which would take any shape of N*H values
-            throw Shapes.gradientShape("TimeLSTM.backward", "dcLast", dcLast, "the last cell state (N, H)", n, H);
+        if (dcLast != null) {
+            Shapes.requireGradient(backend, "copy", "TimeLSTM.backward", "dcLast", dcLast);
+            if (!Shapes.is2(dcLast, n, H)) {
+                // copied below, which would take any shape of N*H values
+                throw Shapes.gradientShape("TimeLSTM.backward", "dcLast", dcLast, "the last cell state (N, H)", n, H);
+            }
         }
-        if (KeptPack.packs(t, n)) {
+        calls.backwardStarts();   // dh() and dc() read what it writes: refused until this backward returns
+        dh0Pending = false;
+        if (packs) {
             if (whTPacked == null) {
                 whTPacked = packWs.packed(g, H, PackedMatrix.Precision.F32);
             }

@@ -166,11 +166,13 @@ public final class TimeRNN implements AutoCloseable {
     public Tensor backward(Tensor dhs) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            calls.backwardStarts();   // dh() is refused until this backward returns: it reads what it writes
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
             int t = sizedT, n = sizedN, m = t * n;
+            Shapes.requireGradient(backend, "copy", "TimeRNN.backward", "dhs", dhs);
             if (!Shapes.is3(dhs, t, n, H)) {
                 throw Shapes.gradientShape("TimeRNN.backward", "dhs", dhs, "the forward's output (T, N, H)", t, n, H);
             }
+            calls.backwardStarts();   // dh() is refused until this backward returns: it reads what it writes
             backend.copy(dhsWork, dhs);
             for (int s = t - 1; s >= 0; s--) {
                 // forward: h_t = tanh(pre_t), so dpre_t = dh_t * (1 - h_t^2); dh_{t-1} += dpre_t Wh^T

@@ -69,6 +69,11 @@ public final class WeightSum implements AutoCloseable {
     public Tensor backward(Tensor dc) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
+            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            Shapes.requireGradient(backend, "weightSumBackward", "WeightSum.backward", "dc", dc);
+            if (!Shapes.same(dc, c)) {
+                throw Shapes.gradientShape("WeightSum.backward", "dc", dc, "the forward's output (N, H)", c.shape());
+            }
             calls.backwardStarts();
             backend.fill(dhs, 0f);
             backend.weightSumBackward(dhs, da, hs, a, dc);
