@@ -216,9 +216,13 @@ public abstract class AbstractModel implements Model {
 
     /**
      * Refuses an operation of this model whose backend was closed, in the model's words: the first allocation or
-     * kernel refused it in its own ("allocate: backend openblas is closed").
+     * kernel refused it in its own ("allocate: backend openblas is closed"). {@link #held} checks it; an operation that
+     * allocates on the backend before it holds the model (a host-array convenience) checks it first.
+     *
+     * @param method the operation, "generate"
+     * @throws IllegalStateException naming the model, the operation and the backend, if the backend is closed
      */
-    private void requireOpenBackend(String method) {
+    protected final void requireOpenBackend(String method) {
         if (!backend.isOpen()) {
             throw new IllegalStateException(op(method) + ": its backend " + backend.name() + " is closed; expected the"
                     + " backend open while the model is used: close the model first");

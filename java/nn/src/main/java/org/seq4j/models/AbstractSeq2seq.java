@@ -154,6 +154,20 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         });
     }
 
+    /** As Seq2seqModel's, which copies xs onto the backend first: a closed backend is refused in the model's words. */
+    @Override
+    public int[][] generate(int[][] xs, int startId, int length) {
+        requireOpenBackend("generate");
+        return Seq2seqModel.super.generate(xs, startId, length);
+    }
+
+    /** As Seq2seqModel's, which copies xs onto the backend first: a closed backend is refused in the model's words. */
+    @Override
+    public Beam.Result beamSearch(int[][] xs, int startId, int length, int beam) {
+        requireOpenBackend("beamSearch");
+        return Seq2seqModel.super.beamSearch(xs, startId, length, beam);
+    }
+
     /**
      * Beam search (see Beam): the questions are encoded once (N rows), the encoding is repeated K times so
      * that row n*K + k is hypothesis k of question n, and the decoder steps over all N*K rows at once.

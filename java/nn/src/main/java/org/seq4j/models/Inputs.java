@@ -106,6 +106,18 @@ final class Inputs {
         backend.copyIn(dst, out);
     }
 
+    /**
+     * dst = the caller's src, of dst's shape, in the model's workspace, from any host memory (as {@link #timeMajor}: the
+     * Java heap on a native backend, host memory on a GPU backend); a src on the backend's device is copied there.
+     */
+    static void copy(Backend backend, Tensor dst, Tensor src) {
+        if (src.device().isHost()) {
+            backend.copyIn(dst, src.segment());
+        } else {
+            backend.copy(dst, src);
+        }
+    }
+
     /** t must be (N, T, F) float32 with the given F (and N == n, T == steps unless those are < 0). */
     static void values(String op, String name, Tensor t, int n, int steps, int f) {
         if (t == null) {

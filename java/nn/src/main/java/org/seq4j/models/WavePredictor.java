@@ -30,6 +30,7 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
     private TimeAffine genAffine;
     private int sizedN = -1, sizedT = -1;
     private Tensor xsT;     // (T, N, F)
+    private Tensor tsCopy;  // (N, F) the targets, copied: the loss reads them
 
     /**
      * A model with new weights.
@@ -103,12 +104,14 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
             sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
             xsT = ws.floats(t, n, F);
+            tsCopy = ws.floats(n, F);
             sizedN = n;
             sizedT = t;
         }
         Inputs.timeMajor(backend, xsT, xs);
+        Inputs.copy(backend, tsCopy, ts);   // the loss reads it: from any host memory, as xs
         Tensor ys = affine.forward(lstm.forward(xsT));
-        return backend.item(mse.forward(ys, ts), 0);
+        return backend.item(mse.forward(ys, tsCopy), 0);
     }
 
     @Override

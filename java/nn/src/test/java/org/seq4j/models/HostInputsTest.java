@@ -69,6 +69,23 @@ class HostInputsTest {
             Tensor heap = Tensor.wrap(xs, N, T, 2);
             assertArrayEquals(predictor.predict(allocated, 4), predictor.predict(heap, 4), "WavePredictor.predict");
             assertArrayEquals(seq2seq.predict(allocated, 4), seq2seq.predict(heap, 4), "WaveSeq2seq.predict");
+            // the training forwards' targets too: WavePredictor's (N, F) went to the loss kernel as they were, refused
+            // on the heap by openblas ("mseForward: t ... lies on the Java heap")
+            float[] next = {0.5f, -0.25f, 1f, 0.75f};
+            Tensor nextAllocated = backend.allocate(arena, DType.F32, N, 2);
+            backend.copyIn(nextAllocated, next);
+            assertEquals(predictor.forward(allocated, nextAllocated), predictor.forward(heap, Tensor.wrap(next, N, 2)),
+                    "WavePredictor.forward");
+            predictor.backward();
+            float[] ys = new float[N * 3 * 1];
+            for (int i = 0; i < ys.length; i++) {
+                ys[i] = (float) rng.nextGaussian();
+            }
+            Tensor ysAllocated = backend.allocate(arena, DType.F32, N, 3, 1);
+            backend.copyIn(ysAllocated, ys);
+            assertEquals(seq2seq.forward(allocated, ysAllocated), seq2seq.forward(heap, Tensor.wrap(ys, N, 3, 1)),
+                    "WaveSeq2seq.forward");
+            seq2seq.backward();
         }
     }
 }
