@@ -27,7 +27,7 @@ public final class RnnlmTrainer implements AutoCloseable {
     private final LanguageModel model;
     private final Optimizer optimizer;
     private final float maxGrad;
-    private final Arena arena = Arena.ofShared();
+    private Arena batchArena;   // xs and ts, closed when they are re-sized (fit and eval at other sizes alternate)
     private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
     private Tensor xs, ts;
     private int[] xBuffer, tBuffer;
@@ -57,9 +57,20 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @return this trainer
      */
     public RnnlmTrainer distribute(Communicator comm) {
-        DataParallel.replicate(comm, model);
-        this.comm = comm;
-        return this;
+        Objects.requireNonNull(comm, "RnnlmTrainer.distribute: comm is null");
+        Trainer.enterBetweenEpochs(guard, "RnnlmTrainer", "distribute");
+        try {
+            DataParallel.replicate(comm, model);
+            this.comm = comm;
+            return this;
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** The batch inputs the last epoch or evaluation ran over, for tests of their lifetime; null before the first. */
+    Tensor batchInputs() {
+        return xs;
     }
 
     /**
@@ -100,6 +111,9 @@ public final class RnnlmTrainer implements AutoCloseable {
     }
 
     private double fitEpochHeld(int epoch, int[] corpus, int batch, int time, Trainer.Listener listener) {
+        // before anything changes: a null listener was found at onEpochStart, after the model was reset and set to train
+        Objects.requireNonNull(corpus, "fitEpoch: corpus is null; expected word ids");
+        Objects.requireNonNull(listener, "fitEpoch: listener is null; expected a Listener (an empty one for none)");
         // first: a rank that refused its own batch or corpus alone would leave the others waiting in this collective
         comm.agree("training configuration (corpus, batch, time, optimizer, clipping)", "words " + corpus.length
                 + ", batch " + batch + ", time " + time + ", " + optimizer.getClass().getSimpleName() + " lr "
@@ -159,6 +173,7 @@ public final class RnnlmTrainer implements AutoCloseable {
     }
 
     private double evalPerplexityHeld(int[] corpus, int batch, int time) {
+        Objects.requireNonNull(corpus, "evalPerplexity: corpus is null; expected word ids");
         int size = corpus.length;
         // ranks with other sizes would sum different numbers of batches and divide by their own count; first, as
         // in fitEpoch, so that no rank refuses its arguments alone
@@ -208,7 +223,7 @@ public final class RnnlmTrainer implements AutoCloseable {
             throw new IllegalArgumentException("batch " + batch + " and time " + time + ": both must be at least 1");
         }
         long iters = (corpus.length - 1L) / ((long) batch * time);
-        if (iters == 0) {
+        if (iters < 1) {   // an empty corpus with N T = 1: (0 - 1) / 1 = -1, and its perplexity came out as 1.0
             throw new IllegalArgumentException("the corpus has " + corpus.length + " words, too few for one batch of "
                     + batch + " streams of " + time + " steps");
         }
@@ -219,10 +234,22 @@ public final class RnnlmTrainer implements AutoCloseable {
         if (xs == null || xs.dim(0) != batch || xs.dim(1) != time) {
             // all made before any is kept, xs (the key) last: an allocation that throws (out of memory) leaves the
             // old set whole, not xs of the new size over the old ts and buffers
-            Tensor x = model.backend().allocate(arena, DType.I32, batch, time);
-            Tensor t = model.backend().allocate(arena, DType.I32, batch, time);
-            int[] xb = new int[batch * time];
-            int[] tb = new int[batch * time];
+            Arena next = Arena.ofShared();
+            Tensor x, t;
+            int[] xb, tb;
+            try {
+                x = model.backend().allocate(next, DType.I32, batch, time);
+                t = model.backend().allocate(next, DType.I32, batch, time);
+                xb = new int[batch * time];
+                tb = new int[batch * time];
+            } catch (RuntimeException | Error e) {
+                next.close();
+                throw e;
+            }
+            if (batchArena != null) {
+                batchArena.close();   // nothing reads the old pair: a model's backward follows only its own forward
+            }
+            batchArena = next;
             ts = t;
             xBuffer = xb;
             tBuffer = tb;
@@ -240,7 +267,9 @@ public final class RnnlmTrainer implements AutoCloseable {
             return;
         }
         try {
-            arena.close();
+            if (batchArena != null) {
+                batchArena.close();
+            }
         } finally {
             guard.exit();
         }

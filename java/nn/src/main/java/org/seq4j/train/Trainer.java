@@ -60,7 +60,7 @@ public final class Trainer implements AutoCloseable {
     private final long seed;
     private Communicator comm = Communicator.single();
     private Shard shard;
-    private final Arena arena = Arena.ofShared();
+    private Arena batchArena;   // xs and ts, closed when they are re-sized (a new Batches each epoch made a new pair)
     private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
     private Batches sized;
     private int sizedBatch;
@@ -113,10 +113,33 @@ public final class Trainer implements AutoCloseable {
      * @throws org.seq4j.dist.ConfigurationMismatchException when the ranks hold different models
      */
     public Trainer distribute(Communicator comm) {
-        DataParallel.replicate(comm, model);
-        this.comm = comm;
-        this.sized = null;
-        return this;
+        Objects.requireNonNull(comm, "Trainer.distribute: comm is null");
+        enterBetweenEpochs(guard, "Trainer", "distribute");
+        try {
+            DataParallel.replicate(comm, model);
+            this.comm = comm;
+            this.sized = null;
+            return this;
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /**
+     * Claims a trainer for a call that changes how its epochs run (distribute), refused inside one of its own epochs
+     * (from a Listener): that epoch went on over the shard of the old communicator while all-reducing over the new one.
+     */
+    static void enterBetweenEpochs(Confinement guard, String trainer, String call) {
+        if (guard.heldByCurrentThread()) {
+            throw new IllegalStateException(trainer + "." + call + ": called inside this " + trainer + "'s fitEpoch "
+                    + "(from a Listener); call it between epochs");
+        }
+        guard.enter(call);
+    }
+
+    /** The batch inputs the last epoch ran over, for tests of their lifetime; null before the first. */
+    Tensor batchInputs() {
+        return xs;
     }
 
     /**
@@ -178,7 +201,18 @@ public final class Trainer implements AutoCloseable {
             // all of it recorded together, once every call that may fail has returned: a refused configuration
             // (another rank's) leaves the previous one whole, not its shard with the new batch's tensors
             Shard newShard = Shard.of(batchSize, comm.rank(), comm.size());
-            Tensor[] t = data.allocate(model.backend(), arena, newShard.rows());
+            Arena next = Arena.ofShared();
+            Tensor[] t;
+            try {
+                t = data.allocate(model.backend(), next, newShard.rows());
+            } catch (RuntimeException | Error e) {
+                next.close();
+                throw e;
+            }
+            if (batchArena != null) {
+                batchArena.close();   // nothing reads the old pair: a model's backward follows only its own forward
+            }
+            batchArena = next;
             shard = newShard;
             xs = t[0];
             ts = t[1];
@@ -272,7 +306,9 @@ public final class Trainer implements AutoCloseable {
             return;
         }
         try {
-            arena.close();
+            if (batchArena != null) {
+                batchArena.close();
+            }
         } finally {
             guard.exit();
         }
