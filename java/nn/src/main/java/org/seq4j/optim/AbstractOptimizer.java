@@ -81,7 +81,9 @@ public abstract class AbstractOptimizer implements Optimizer {
      *
      * @param params  the model's parameters and gradients
      * @param maxNorm the largest global L2 norm of the gradients allowed, above 0
-     * @return the global norm before clipping
+     * @return the global norm before clipping, as a float: Float.POSITIVE_INFINITY for finite gradients whose norm
+     *         passes float's range (about 3.4e38; the clip took the norm in double), never for an infinite gradient,
+     *         which is refused
      * @throws NonFiniteGradientException if a gradient is NaN or infinite, naming the parameter: nothing is scaled or
      *                                  written
      */
@@ -104,8 +106,13 @@ public abstract class AbstractOptimizer implements Optimizer {
      */
     private float stepHeld(ParameterStore params, String op, float maxNorm) {
         if (bound != null && bound != params) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + " holds state for " + bound
-                    + " and cannot step " + params + "; use one optimizer per model");
+            // "another": the two stores of two models of one configuration print alike
+            throw new IllegalArgumentException(getClass().getSimpleName() + " is bound to the store it stepped first, "
+                    + bound + ", and cannot step another one, " + params + "; use one optimizer per model");
+        }
+        if (!params.backend().isOpen()) {   // else the first kernel's words: "sumOfSquares: backend java is closed"
+            throw new IllegalStateException(op + ": the store's backend " + params.backend().name() + " is closed; "
+                    + "expected it open while its parameters are trained");
         }
         params.claim(op);
         try {

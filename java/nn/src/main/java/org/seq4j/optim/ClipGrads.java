@@ -34,7 +34,9 @@ public final class ClipGrads {
      *
      * @param params  the model's parameters; their gradients are scaled in place
      * @param maxNorm the largest global L2 norm allowed
-     * @return the global norm before clipping
+     * @return the global norm before clipping, as a float: Float.POSITIVE_INFINITY for finite gradients whose norm
+     *         passes float's range (about 3.4e38; the clip took the norm in double), never for an infinite gradient,
+     *         which is refused
      * @throws IllegalArgumentException if maxNorm is not above 0 (0, negative or NaN)
      * @throws NonFiniteGradientException if a gradient is NaN or infinite (nothing is scaled)
      */

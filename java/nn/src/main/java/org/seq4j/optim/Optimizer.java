@@ -38,7 +38,9 @@ public interface Optimizer extends AutoCloseable {
      *
      * @param params  the model's parameters and gradients
      * @param maxNorm the largest global L2 norm of the gradients allowed, above 0
-     * @return the global norm before clipping
+     * @return the global norm before clipping, as a float: Float.POSITIVE_INFINITY for finite gradients whose norm
+     *         passes float's range (about 3.4e38; the clip took the norm in double), never for an infinite gradient,
+     *         which is refused
      * @throws IllegalArgumentException if maxNorm is not above 0 (0, negative or NaN), or as step
      * @throws IllegalStateException    as step
      * @throws NonFiniteGradientException if a gradient is NaN or infinite, naming the parameter: nothing is scaled or

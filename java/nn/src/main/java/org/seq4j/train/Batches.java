@@ -166,8 +166,12 @@ public interface Batches {
             @Override
             public void fill(Backend backend, int[] order, int from, Tensor xs, Tensor ts) {
                 int n = xs.dim(0);
-                if (xBuffer == null || xBuffer.length != n * xRow) { // batches of another size may interleave
+                // batches of another size may interleave; each on its own: with rows of 0 inputs the x buffer kept its
+                // length (0) at every size, and the targets were copied past the end of the last size's buffer
+                if (xBuffer == null || xBuffer.length != n * xRow) {
                     xBuffer = new float[n * xRow];
+                }
+                if (tBuffer == null || tBuffer.length != n * tRow) {
                     tBuffer = new float[n * tRow];
                 }
                 checkPositions(order, from, n);

@@ -108,6 +108,8 @@ public final class Checkpoint {
      * @throws NpzFormatException if a weight is NaN or infinite, with the message {@link #load} would give (nothing is
      *                            written; a previous checkpoint there stays as it was)
      * @throws IOException if the file cannot be written (a previous checkpoint there stays as it was)
+     * @throws IllegalArgumentException if a parameter's name cannot be an .npz entry, or the description holds a key or
+     *                                  value that is not a String (nothing is written)
      */
     public static void write(Path file, Model model, Properties meta) throws IOException {
         Map<String, float[]> values = model.store().copyOutAll();
@@ -133,7 +135,14 @@ public final class Checkpoint {
             }
         }
         ByteArrayOutputStream description = new ByteArrayOutputStream();
-        meta.store(description, "seq4j checkpoint: the model's description; its parameters are the arrays of this .npz");
+        try {
+            meta.store(description, "seq4j checkpoint: the model's description; its parameters are the arrays of this "
+                    + ".npz");
+        } catch (ClassCastException e) {   // Properties.store's own word for a put(key, 5): a bare ClassCastException
+            throw new IllegalArgumentException("Checkpoint.write: the description holds a key or value that is not a "
+                    + "String (" + e.getMessage() + "); expected String properties (setProperty); not written (the file"
+                    + " there is left as it was)", e);
+        }
         if (description.size() > MAX_META_BYTES) {   // load reads no more: it was written over a good checkpoint
             throw new NpzFormatException(file, null, "its description (" + META + ") would be " + description.size()
                     + " bytes, more than the " + MAX_META_BYTES + " load reads; not written (the file there is left as it"

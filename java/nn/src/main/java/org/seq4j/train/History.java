@@ -22,8 +22,16 @@ public final class History {
      * @param trainLoss its mean training loss
      * @param metric    the metric on the evaluation set
      * @param seconds   the wall-clock seconds it took
+     * @throws IllegalArgumentException if epoch is below 1 or seconds is negative or NaN
      */
     public record Epoch(int epoch, double trainLoss, double metric, double seconds) {
+        /** The loss and the metric are written as they come (a perplexity may overflow to Infinity). */
+        public Epoch {
+            if (epoch < 1 || !(seconds >= 0)) {
+                throw new IllegalArgumentException("History.Epoch: epoch " + epoch + ", seconds " + seconds
+                        + "; expected an epoch from 1 and seconds >= 0");
+            }
+        }
     }
 
     private final String title;
@@ -34,20 +42,27 @@ public final class History {
      * An empty history.
      *
      * @param title      the run's title, e.g. "addition peeky"
-     * @param metricName what metric() means, e.g. "test accuracy" or "valid perplexity"
+     * @param metricName what metric() means, e.g. "test accuracy" or "valid perplexity"; a column name of the CSV
+     * @throws NullPointerException if title or metricName is null
+     * @throws IllegalArgumentException if metricName holds a comma, a quote or a line break (the CSV's header)
      */
     public History(String title, String metricName) {
-        this.title = title;
-        this.metricName = metricName;
+        this.title = java.util.Objects.requireNonNull(title, "History: title is null");
+        this.metricName = java.util.Objects.requireNonNull(metricName, "History: metricName is null");
+        if (metricName.isEmpty() || metricName.chars().anyMatch(c -> c == ',' || c == '"' || c == '\n' || c == '\r')) {
+            throw new IllegalArgumentException("History: metric name '" + metricName + "' would not make one CSV column;"
+                    + " expected a name without commas, quotes or line breaks");
+        }
     }
 
     /**
      * Appends an epoch.
      *
      * @param e its numbers
+     * @throws NullPointerException if e is null (epochs() and writeCsv failed on it from then on)
      */
     public void add(Epoch e) {
-        epochs.add(e);
+        epochs.add(java.util.Objects.requireNonNull(e, "History.add: the epoch is null"));
     }
 
     /**

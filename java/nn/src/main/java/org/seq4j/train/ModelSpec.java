@@ -76,11 +76,22 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
     /**
      * Checks that the task has this kind of model, and that the cell and bidirectional fit it.
      *
-     * @throws IllegalArgumentException if the task has no model of this kind, the kind has no choice of cell but
-     *         the cell is not Cell.LSTM, or bidirectional is asked for with another kind than attention
-     * @throws NullPointerException if cell is null
+     * @throws IllegalArgumentException if a size is below 1 (vocab below 0 for waves), dropout is not in [0, 1), the
+     *         task has no model of this kind, the kind has no choice of cell but the cell is not Cell.LSTM, or
+     *         bidirectional is asked for with another kind than attention
+     * @throws NullPointerException if task, kind or cell is null
      */
     public ModelSpec {
+        java.util.Objects.requireNonNull(task, "ModelSpec: task is null");
+        java.util.Objects.requireNonNull(kind, "ModelSpec: kind is null");
+        // what load refuses in a checkpoint, refused here: a spec accepted here was saved, then could not be read back
+        if (vocab < (task == Task.WAVES ? 0 : 1) || wordvec < 1 || hidden < 1) {
+            throw new IllegalArgumentException("ModelSpec: vocab " + vocab + ", wordvec " + wordvec + ", hidden " + hidden
+                    + "; expected each at least 1 (vocab at least 0 for waves, which do not use it)");
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("ModelSpec: dropout " + dropout + "; expected a ratio in [0, 1)");
+        }
         if (!java.util.Arrays.asList(task.kinds()).contains(kind)) {
             throw new IllegalArgumentException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
                     + String.join(", ", task.kinds()));

@@ -73,6 +73,7 @@ public final class RunFolder implements AutoCloseable {
     private final Thread undoAtExit = new Thread(this::undoAtExit, "seq4j run folder cleanup");
     private boolean kept;
     private boolean undone;
+    private boolean closed;    // close() ran: writes refused (a write after keep() and close() landed past the lock)
 
     private RunFolder(Path dir, boolean created, Path existing, Set<Path> before, List<Path> removed,
                       FileChannel lock) {
@@ -230,6 +231,20 @@ public final class RunFolder implements AutoCloseable {
     }
 
     /**
+     * The file {@code name} names in the folder: a plain file name, refused otherwise. "../x" or an absolute path wrote
+     * outside the folder, where close() before keep() did not take it back.
+     */
+    private Path fileOf(String name) {
+        java.util.Objects.requireNonNull(name, "RunFolder.write: name is null");
+        Path file = name.isEmpty() ? null : dir.resolve(name);
+        if (file == null || !dir.equals(file.getParent()) || name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException("RunFolder.write: '" + name + "' is not a file name; expected a name of a"
+                    + " file in " + dir + " (such as model.npz), without a folder");
+        }
+        return file;
+    }
+
+    /**
      * The temporary files of an earlier, killed run that open() deleted.
      *
      * @return their paths
@@ -249,11 +264,16 @@ public final class RunFolder implements AutoCloseable {
      * @param name  the file name
      * @param write writes it, replacing an existing file by a rename (as AtomicOutput does)
      * @throws IOException if the file cannot be kept aside or written, or the run was undone already
-     * @throws IllegalStateException if {@code write} rewrote a file kept aside in place (the copy to put back
-     *         changed with it)
+     * @throws IllegalArgumentException if name is not a plain file name (a folder in it, "..", an absolute path)
+     * @throws IllegalStateException if the folder was closed, or {@code write} rewrote a file kept aside in place (the
+     *         copy to put back changed with it)
      */
     public synchronized void write(String name, Write write) throws IOException {
-        Path file = dir.resolve(name);
+        Path file = fileOf(name);
+        if (closed) {
+            throw new IllegalStateException("RunFolder.write: cannot write " + file + ": the run folder was closed (its "
+                    + "lock let go)");
+        }
         if (undone) {
             throw new IOException("cannot write " + file + ": the run was undone (closed before its first "
                     + "checkpoint, or the JVM is shutting down)");
@@ -312,6 +332,9 @@ public final class RunFolder implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        synchronized (this) {
+            closed = true;   // before the undo and the unlock: no write lands after either
+        }
         dropHook();
         try {
             undo();

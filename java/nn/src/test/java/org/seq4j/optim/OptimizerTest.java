@@ -142,7 +142,23 @@ class OptimizerTest {
             adam.step(store);
             assertEquals(1, adam.iteration());
             var e = assertThrows(IllegalArgumentException.class, () -> adam.step(other));
-            assertTrue(e.getMessage().contains("one optimizer per model"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("Adam is bound to the store it stepped first, ")
+                    && e.getMessage().contains("and cannot step another one") && e.getMessage().contains(
+                    "one optimizer per model"), e.getMessage());
+        }
+    }
+
+    /** A step over a store whose backend was closed says so naming the step, not the first kernel ("sumOfSquares"). */
+    @Test
+    void aStepAfterTheBackendClosedNamesTheStep() {
+        try (org.seq4j.backend.Backend backend = org.seq4j.backend.Backends.create("java");
+             Adam adam = new Adam(0.1f)) {
+            ParameterStore store = ParameterStore.builder(backend).declare("w", Init.normal(1), 4).build(2);
+            backend.close();
+            var e = assertThrows(IllegalStateException.class, () -> adam.step(store));
+            assertEquals("Adam.step: the store's backend java is closed; expected it open while its parameters are "
+                    + "trained", e.getMessage());
+            assertEquals(0, adam.iteration());
         }
     }
 }

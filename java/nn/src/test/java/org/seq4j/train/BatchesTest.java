@@ -47,6 +47,27 @@ class BatchesTest {
         assertEquals(0, none.size(), "no examples: a size of 0, not a division by zero");
     }
 
+    /**
+     * Inputs with rows of no values, at two batch sizes: the targets' buffer was re-sized only with the inputs', whose
+     * length (0) never changed, and the second size copied past its end (a bare ArrayIndexOutOfBoundsException).
+     */
+    @Test
+    void rowsOfNoInputsFillBatchesOfEverySize() {
+        Backend b = TestBackends.reference();
+        Batches data = Batches.of(new HostFloats(new int[] {4, 0}, new float[0]),
+                new HostFloats(new int[] {4, 2}, new float[] {1, 2, 3, 4, 5, 6, 7, 8}));
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : new int[] {2, 3, 1}) {
+                Tensor[] t = data.allocate(b, arena, n);
+                data.fill(b, new int[] {3, 2, 1, 0}, 0, t[0], t[1]);
+                float[] targets = new float[2 * n];
+                b.copyOut(targets, t[1]);
+                assertEquals(7f, targets[0], "batch of " + n + ": row 3's first target");
+                assertEquals(0, t[0].size());
+            }
+        }
+    }
+
     @Test
     void anOrderOutsideTheExamplesIsRefused() {
         SequencePairs pairs = new SequencePairs(new int[][] {{1, 2}, {3, 4}, {5, 6}}, new int[][] {{0, 1}, {0, 2},

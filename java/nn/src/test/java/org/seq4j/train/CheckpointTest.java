@@ -50,6 +50,19 @@ class CheckpointTest {
         return p;
     }
 
+    /** A description holding a value that is not a String (put("epoch", 5)) is refused in words, nothing written. */
+    @Test
+    void aDescriptionValueThatIsNotAStringIsRefused(@TempDir Path dir) throws IOException {
+        try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1)) {
+            Properties p = meta();
+            p.put("epoch", 5);
+            var e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.save(dir, saved, p));
+            assertTrue(e.getMessage().startsWith("Checkpoint.write: the description holds a key or value that is not a"
+                    + " String"), e.getMessage());
+            assertTrue(!Files.exists(dir.resolve(Checkpoint.WEIGHTS)), "a file was written");
+        }
+    }
+
     @Test
     void aSavedModelComesBackIdentical(@TempDir Path dir) throws IOException {
         try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1); Seq2seq loaded = new Seq2seq(b, 13, 4, 8, 2)) {

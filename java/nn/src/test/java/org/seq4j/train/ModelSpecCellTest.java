@@ -22,6 +22,27 @@ import org.seq4j.testing.TestBackends;
 class ModelSpecCellTest {
     private final Backend b = TestBackends.reference();
 
+    /**
+     * What ModelSpec.load refuses in a checkpoint is refused when a spec is made (a red-team find: a NaN dropout or a
+     * hidden size of 0 was accepted, saved with the model, and the checkpoint then could not be read back).
+     */
+    @Test
+    void aSpecThatLoadWouldRefuseIsRefusedWhenMade() {
+        ModelSpec.Task lm = ModelSpec.Task.LM, waves = ModelSpec.Task.WAVES;
+        for (float dropout : new float[] {Float.NaN, -0.25f, 1f, 1.5f}) {
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> new ModelSpec(lm, "better", 13, 8, 16, dropout, false, 1)).getMessage();
+            assertEquals("ModelSpec: dropout " + dropout + "; expected a ratio in [0, 1)", m);
+        }
+        assertThrows(IllegalArgumentException.class, () -> new ModelSpec(lm, "rnnlm", -5, 8, 16, 0f, false, 1));
+        assertThrows(IllegalArgumentException.class, () -> new ModelSpec(lm, "rnnlm", 13, 8, 0, 0f, false, 1));
+        assertThrows(IllegalArgumentException.class, () -> new ModelSpec(lm, "rnnlm", 13, 0, 16, 0f, false, 1));
+        assertThrows(IllegalArgumentException.class, () -> new ModelSpec(waves, "seq2seq", -3, 1, 16, 0f, false, 1));
+        new ModelSpec(waves, "seq2seq", 0, 1, 16, 0f, false, 1);   // waves use no vocabulary
+        assertEquals("ModelSpec: task is null", assertThrows(NullPointerException.class,
+                () -> new ModelSpec(null, "rnnlm", 13, 8, 16, 0f, false, 1)).getMessage());
+    }
+
     @Test
     void aGruRunIsRestoredAsAGruModel(@TempDir Path dir) throws IOException {
         ModelSpec spec = new ModelSpec(ModelSpec.Task.ADDITION, "peeky", 13, 4, 8, 0f, true, 1, false, Cell.GRU);

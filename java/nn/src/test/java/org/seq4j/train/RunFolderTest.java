@@ -125,6 +125,33 @@ class RunFolderTest {
         assertEquals(Set.of("notes.txt", "model.npz"), names(existing), "kept: a run with a checkpoint stays");
     }
 
+    /**
+     * write takes a file name of the folder and nothing else, and nothing after close(): "../x" and absolute paths
+     * wrote outside the folder (left there by a close before keep), and a write after keep() and close() landed with
+     * the lock let go (red-team finds).
+     */
+    @Test
+    void writeTakesOnlyAFileOfTheFolderWhileItIsOpen() throws IOException {
+        Path run = dir.resolve("confined");
+        RunFolder.Write text = file -> replace(file, "x");
+        try (RunFolder f = RunFolder.open(run)) {
+            for (String name : new String[] {"../escaped.txt", dir.resolve("abs.txt").toString(), "sub/inner.txt", "..",
+                    ".", ""}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.write(name, text),
+                        name);
+                assertTrue(e.getMessage().startsWith("RunFolder.write: '" + name + "' is not a file name"),
+                        e.getMessage());
+            }
+            f.write("model.npz", text);
+            f.keep();
+            f.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> f.write("late.txt", text));
+            assertTrue(e.getMessage().contains("the run folder was closed"), e.getMessage());
+        }
+        assertEquals(Set.of("model.npz"), names(run));
+        assertEquals(Set.of("confined"), names(dir), "nothing written beside the folder");
+    }
+
     /** Writes {@code text} to {@code file} as the run's writers do: a temporary file renamed over it. */
     private static void replace(Path file, String text) throws IOException {
         AtomicOutput.write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
