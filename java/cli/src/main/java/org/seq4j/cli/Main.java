@@ -31,7 +31,14 @@ public final class Main {
     /** Exit code of an internal error: a bug, or the machine failing (out of memory). */
     public static final int INTERNAL_ERROR = 1;
 
-    /** --verbose: failures end with their stack trace instead of one line (set by commandLine). */
+    /**
+     * --verbose: failures end with their stack trace instead of one line. Set by commandLine: run() takes the flag out of
+     * the arguments before picocli parses them (anywhere on the line, before any command's own checks), so this option
+     * is for the help of every command (inherited), where it was missing.
+     */
+    @CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "Failures end with their stack trace instead of one line; the log says how the backend"
+                    + " was chosen.")
     private boolean verbose;
 
     public static void main(String[] args) {

@@ -642,6 +642,8 @@ class CommandLineTest {
                 Result r = seq4j(command, help);
                 assertEquals(0, r.code(), command + " " + help + ": " + r.err());
                 assertTrue(r.out().startsWith("Usage: seq4j " + command), r.out());
+                // run() takes --verbose out before parsing; each command's help names it (it was in the root's only)
+                assertTrue(r.out().contains("--verbose  ") && r.out().contains("stack trace"), r.out());
             }
         }
     }
