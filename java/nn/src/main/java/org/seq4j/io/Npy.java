@@ -620,7 +620,8 @@ final class Npy {
             if (peek() == '-') {
                 pos++;
             }
-            while (pos < s.length() && Character.isDigit(s.charAt(pos))) {
+            // ASCII digits only: Character.isDigit (and Long.parseLong) took other scripts' digits, "(\u0663,)" as 3
+            while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') {
                 pos++;
             }
             String digits = s.substring(start, pos);

@@ -361,6 +361,24 @@ public final class Checkpoint {
     }
 
     /**
+     * {@code s} where it is a whole number in ASCII digits (an optional sign, 0-9), else a NumberFormatException:
+     * Integer.parseInt and Long.parseLong also take other scripts' digits ("\u0663" as 3), which no writer of a
+     * description puts there.
+     */
+    static String asciiInteger(String s) {
+        int from = !s.isEmpty() && (s.charAt(0) == '-' || s.charAt(0) == '+') ? 1 : 0;
+        if (from == s.length()) {
+            throw new NumberFormatException(s);
+        }
+        for (int i = from; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                throw new NumberFormatException(s);
+            }
+        }
+        return s;
+    }
+
+    /**
      * A required whole number from {@code min} to {@code max} in the description of {@code file}.
      *
      * @param p    the description
@@ -374,7 +392,7 @@ public final class Checkpoint {
     public static int requireInt(Properties p, String key, int min, int max, Path file) throws CheckpointException {
         String v = require(p, key, file);
         try {
-            int n = Integer.parseInt(v.trim());
+            int n = Integer.parseInt(asciiInteger(v.trim()));
             if (n >= min && n <= max) {
                 return n;
             }

@@ -309,7 +309,7 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         long seed;
         try {
             dropout = Float.parseFloat(p.getProperty("dropout", "0"));
-            seed = Long.parseLong(p.getProperty("seed", "0").trim());
+            seed = Long.parseLong(Checkpoint.asciiInteger(p.getProperty("seed", "0").trim()));
         } catch (NumberFormatException e) {
             throw new CheckpointException(file, "its " + Checkpoint.META + " has a dropout or seed that is not a number");
         }

@@ -450,6 +450,19 @@ class NpzTest {
         assertBad(oneEntry("magic.npz", "PK not npy at all".getBytes(StandardCharsets.ISO_8859_1)), "W", "magic");
     }
 
+    /**
+     * A shape in another script's digits (a version 3 header is UTF-8): Character.isDigit and Long.parseLong took
+     * "(\u0663,)" as (3,); numpy writes ASCII digits only, and reads no other.
+     */
+    @Test
+    void aShapeInDigitsOfAnotherScriptDoesNotParse() throws IOException {
+        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\u0663,), }";
+        byte[] header = (dict + " ".repeat(40) + "\n").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(12 + header.length + 12).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(Npy.MAGIC).put((byte) 3).put((byte) 0).putInt(header.length).put(header).put(new byte[12]);
+        assertBad(oneEntry("digits.npz", b.array()), "W", "does not parse");
+    }
+
     @Test
     void unsupportedFormatVersion() throws IOException {
         byte[] b = npy(1, dict("<f4", false, "(2,)"), new byte[8]);

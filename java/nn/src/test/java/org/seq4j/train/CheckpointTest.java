@@ -6,6 +6,7 @@
 package org.seq4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -48,6 +49,18 @@ class CheckpointTest {
         Properties p = new Properties();
         new ModelSpec(ModelSpec.Task.ADDITION, "baseline", 13, 4, 8, 0f, false, 1).store(p);
         return p;
+    }
+
+    /** Whole numbers of a description are ASCII digits: Integer.parseInt took "\u0663" (Arabic-Indic three) as 3. */
+    @Test
+    void aNumberInDigitsOfAnotherScriptIsRefused(@TempDir Path dir) {
+        Properties p = new Properties();
+        p.setProperty("hidden", "\u0663");
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.requireInt(p, "hidden", 1,
+                dir));
+        assertTrue(e.getMessage().contains("expected a whole number"), e.getMessage());
+        p.setProperty("hidden", " +12 ");
+        assertEquals(12, assertDoesNotThrow(() -> Checkpoint.requireInt(p, "hidden", 1, dir)));
     }
 
     /** A description holding a value that is not a String (put("epoch", 5)) is refused in words, nothing written. */
