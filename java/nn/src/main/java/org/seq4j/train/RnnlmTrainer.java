@@ -7,7 +7,6 @@
 // clipping (org.seq4j.dist.DataParallel) makes every rank's gradient that of all the streams.
 package org.seq4j.train;
 
-import java.lang.foreign.Arena;
 import java.util.Objects;
 import org.seq4j.backend.Confinement;
 import org.seq4j.dist.Communicator;
@@ -27,7 +26,7 @@ public final class RnnlmTrainer implements AutoCloseable {
     private final LanguageModel model;
     private final Optimizer optimizer;
     private final float maxGrad;
-    private Arena batchArena;   // xs and ts, closed when they are re-sized (fit and eval at other sizes alternate)
+    private final BatchArena batches = new BatchArena();   // xs and ts, one pair at a time (fit and eval sizes alternate)
     private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
     private Tensor xs, ts;
     private int[] xBuffer, tBuffer;
@@ -234,26 +233,15 @@ public final class RnnlmTrainer implements AutoCloseable {
         if (xs == null || xs.dim(0) != batch || xs.dim(1) != time) {
             // all made before any is kept, xs (the key) last: an allocation that throws (out of memory) leaves the
             // old set whole, not xs of the new size over the old ts and buffers
-            Arena next = Arena.ofShared();
-            Tensor x, t;
-            int[] xb, tb;
-            try {
-                x = model.backend().allocate(next, DType.I32, batch, time);
-                t = model.backend().allocate(next, DType.I32, batch, time);
-                xb = new int[batch * time];
-                tb = new int[batch * time];
-            } catch (RuntimeException | Error e) {
-                next.close();
-                throw e;
-            }
-            if (batchArena != null) {
-                batchArena.close();   // nothing reads the old pair: a model's backward follows only its own forward
-            }
-            batchArena = next;
-            ts = t;
+            int[] xb = new int[batch * time];
+            int[] tb = new int[batch * time];
+            Tensor[] made = batches.replace(arena -> new Tensor[] {
+                    model.backend().allocate(arena, DType.I32, batch, time),
+                    model.backend().allocate(arena, DType.I32, batch, time)});
+            ts = made[1];
             xBuffer = xb;
             tBuffer = tb;
-            xs = x;
+            xs = made[0];
         }
     }
 
@@ -267,9 +255,7 @@ public final class RnnlmTrainer implements AutoCloseable {
             return;
         }
         try {
-            if (batchArena != null) {
-                batchArena.close();
-            }
+            batches.close();
         } finally {
             guard.exit();
         }

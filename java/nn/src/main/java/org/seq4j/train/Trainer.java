@@ -10,7 +10,6 @@
 // (org.seq4j.dist.DataParallel); alone, the shard is the whole batch and the hook changes nothing.
 package org.seq4j.train;
 
-import java.lang.foreign.Arena;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import org.seq4j.backend.Confinement;
@@ -60,7 +59,7 @@ public final class Trainer implements AutoCloseable {
     private final long seed;
     private Communicator comm = Communicator.single();
     private Shard shard;
-    private Arena batchArena;   // xs and ts, closed when they are re-sized (a new Batches each epoch made a new pair)
+    private final BatchArena batches = new BatchArena();   // xs and ts, one pair at a time
     private final Confinement guard = new Confinement(getClass().getSimpleName());   // one thread at a time
     private Batches sized;
     private int sizedBatch;
@@ -201,18 +200,7 @@ public final class Trainer implements AutoCloseable {
             // all of it recorded together, once every call that may fail has returned: a refused configuration
             // (another rank's) leaves the previous one whole, not its shard with the new batch's tensors
             Shard newShard = Shard.of(batchSize, comm.rank(), comm.size());
-            Arena next = Arena.ofShared();
-            Tensor[] t;
-            try {
-                t = data.allocate(model.backend(), next, newShard.rows());
-            } catch (RuntimeException | Error e) {
-                next.close();
-                throw e;
-            }
-            if (batchArena != null) {
-                batchArena.close();   // nothing reads the old pair: a model's backward follows only its own forward
-            }
-            batchArena = next;
+            Tensor[] t = batches.replace(arena -> data.allocate(model.backend(), arena, newShard.rows()));
             shard = newShard;
             xs = t[0];
             ts = t[1];
@@ -306,9 +294,7 @@ public final class Trainer implements AutoCloseable {
             return;
         }
         try {
-            if (batchArena != null) {
-                batchArena.close();
-            }
+            batches.close();
         } finally {
             guard.exit();
         }
