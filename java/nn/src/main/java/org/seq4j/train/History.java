@@ -22,10 +22,13 @@ public final class History {
      * @param trainLoss its mean training loss
      * @param metric    the metric on the evaluation set
      * @param seconds   the wall-clock seconds it took
-     * @throws IllegalArgumentException if epoch is below 1 or seconds is negative or NaN
      */
     public record Epoch(int epoch, double trainLoss, double metric, double seconds) {
-        /** The loss and the metric are written as they come (a perplexity may overflow to Infinity). */
+        /**
+         * One epoch's numbers; the loss and the metric are taken as they come (a perplexity may overflow to Infinity).
+         *
+         * @throws IllegalArgumentException if epoch is below 1 or seconds is negative or NaN
+         */
         public Epoch {
             if (epoch < 1 || !(seconds >= 0)) {
                 throw new IllegalArgumentException("History.Epoch: epoch " + epoch + ", seconds " + seconds
