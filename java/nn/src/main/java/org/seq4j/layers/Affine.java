@@ -43,7 +43,7 @@ public final class Affine implements AutoCloseable {
      *
      * @param x (N, D), kept for backward
      * @return out (N, H), the layer's buffer, valid until its next forward
-     * @throws IllegalArgumentException if x is not (N, D)
+     * @throws IllegalArgumentException if x is not (N, D), or x lies in this layer's own buffers
      */
     public Tensor forward(Tensor x) {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
@@ -53,6 +53,7 @@ public final class Affine implements AutoCloseable {
             if (x.rank() != 2 || x.dim(1) != d) {
                 throw new IllegalArgumentException("Affine.forward needs x (N, D=" + d + "), got " + x);
             }
+            ws.refuseOwn("Affine.forward", "x", x);
             int n = x.dim(0);
             if (n != sizedN) {
                 sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)

@@ -36,17 +36,20 @@ public final class Attention implements AutoCloseable {
      * @param hs (T, N, H), time-major encoder states, kept for backward
      * @param h  (N, H), the decoder state
      * @return c (N, H), the layer's buffer, valid until its next forward
-     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IllegalArgumentException if the shapes do not fit, or an input lies in this layer's own buffers
      */
     public Tensor forward(Tensor hs, Tensor h) {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            if (hs.rank() != 3 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
-                throw new IllegalArgumentException("Attention.forward needs hs (T, N, H) and h (N, H), got " + hs
+            // T >= 1: the softmax over no encoder steps has no weights (the context came out as zeros)
+            if (hs.rank() != 3 || hs.dim(0) < 1 || !Shapes.is2(h, hs.dim(1), hs.dim(2))) {
+                throw new IllegalArgumentException("Attention.forward needs hs (T >= 1, N, H) and h (N, H), got " + hs
                         + " and "
                         + h);
             }
+            ws.refuseOwn("Attention.forward", "hs", hs);
+            ws.refuseOwn("Attention.forward", "h", h);
             if (!Shapes.same(dhs, hs)) {
                 int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
                 dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)

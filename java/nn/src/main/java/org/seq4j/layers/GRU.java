@@ -62,7 +62,8 @@ public final class GRU implements AutoCloseable {
      * @param x     (N, D)
      * @param hPrev (N, H)
      * @return h_next (N, H), the layer's buffer, valid until its next forward
-     * @throws IllegalArgumentException if the shapes differ from the above
+     * @throws IllegalArgumentException if the shapes differ from the above, or an input lies in this layer's own
+     *         buffers
      */
     public Tensor forward(Tensor x, Tensor hPrev) {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
@@ -73,6 +74,8 @@ public final class GRU implements AutoCloseable {
                         + "), got "
                         + x + ", " + hPrev);
             }
+            ws.refuseOwn("GRU.forward", "x", x);
+            ws.refuseOwn("GRU.forward", "hPrev", hPrev);   // its last h_next, say: a loop over one cell
             int n = x.dim(0), g = 3 * H;
             if (n != sizedN) {
                 sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)

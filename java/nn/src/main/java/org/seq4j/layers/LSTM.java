@@ -56,7 +56,7 @@ public final class LSTM implements AutoCloseable {
      * @param hPrev (N, H)
      * @param cPrev (N, H)
      * @return h_next (N, H), the layer's buffer, valid until its next forward
-     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IllegalArgumentException if the shapes do not fit, or an input lies in this layer's own buffers
      */
     public Tensor forward(Tensor x, Tensor hPrev, Tensor cPrev) {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
@@ -66,6 +66,9 @@ public final class LSTM implements AutoCloseable {
                 throw new IllegalArgumentException("LSTM.forward needs x (N, D=" + D + "), h_prev and c_prev (N, H=" + H
                         + "), got " + x + ", " + hPrev + ", " + cPrev);
             }
+            ws.refuseOwn("LSTM.forward", "x", x);
+            ws.refuseOwn("LSTM.forward", "hPrev", hPrev);   // its last h_next, say: a loop over one cell
+            ws.refuseOwn("LSTM.forward", "cPrev", cPrev);
             int n = x.dim(0);
             if (n != sizedN) {
                 sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)

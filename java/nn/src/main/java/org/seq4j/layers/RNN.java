@@ -48,7 +48,7 @@ public final class RNN implements AutoCloseable {
      * @param x     (N, D), kept for backward
      * @param hPrev (N, H), kept for backward
      * @return h_next (N, H), the layer's buffer, valid until its next forward
-     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IllegalArgumentException if the shapes do not fit, or an input lies in this layer's own buffers
      */
     public Tensor forward(Tensor x, Tensor hPrev) {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
@@ -59,6 +59,8 @@ public final class RNN implements AutoCloseable {
                         + "), got "
                         + x + " and " + hPrev);
             }
+            ws.refuseOwn("RNN.forward", "x", x);
+            ws.refuseOwn("RNN.forward", "hPrev", hPrev);   // its last h_next, say: a loop over one cell
             int n = x.dim(0);
             if (n != sizedN) {
                 sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)

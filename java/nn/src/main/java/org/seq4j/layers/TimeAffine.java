@@ -80,7 +80,7 @@ public final class TimeAffine implements AutoCloseable {
      *
      * @param x (T, N, D), kept for backward
      * @return out (T, N, V), the layer's buffer, valid until its next forward
-     * @throws IllegalArgumentException if x is not (T, N, D)
+     * @throws IllegalArgumentException if x is not (T, N, D), or x lies in this layer's own buffers
      */
     public Tensor forward(Tensor x) {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
@@ -89,6 +89,7 @@ public final class TimeAffine implements AutoCloseable {
             if (x.rank() != 3 || x.dim(2) != D) {
                 throw new IllegalArgumentException("TimeAffine.forward needs x (T, N, D=" + D + "), got " + x);
             }
+            ws.refuseOwn("TimeAffine.forward", "x", x);
             int t = x.dim(0), n = x.dim(1);
             if (t != sizedT || n != sizedN) {
                 sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)

@@ -139,7 +139,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
      *
      * @param xs (T, N, D), T and N at least 1
      * @return hs (T, N, 2H), the layer's buffer, valid until its next forward
-     * @throws IllegalArgumentException if xs is not (T, N, D)
+     * @throws IllegalArgumentException if xs is not (T, N, D), or lies in this layer's or its directions' buffers
      */
     public Tensor forward(Tensor xs) {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
@@ -150,6 +150,13 @@ public final class TimeBiRecurrent implements AutoCloseable {
                         + "), got " + xs);
             }
             ws.refuseOwn("TimeBiRecurrent.forward", "xs", xs);
+            if (holds(forwardLayer, xs) || holds(backwardLayer, xs)) {
+                // the backward direction's outputs, say: its forward would overwrite xs after the forward direction
+                // kept it for its backward
+                throw new IllegalArgumentException("TimeBiRecurrent.forward: xs lies in the buffers of one of its "
+                        + "directions' layers, which this forward overwrites while their backwards still read xs; pass "
+                        + "a copy");
+            }
             int t = xs.dim(0), n = xs.dim(1), m = t * n;
             if (t != sizedT || n != sizedN) {
                 resize(t, n);
@@ -164,6 +171,13 @@ public final class TimeBiRecurrent implements AutoCloseable {
         } finally {
             calls.exit();
         }
+    }
+
+    private static boolean holds(TimeRecurrent layer, Tensor t) {
+        return switch (layer) {
+            case TimeLSTM l -> l.holds(t);
+            case TimeGRU g -> g.holds(t);
+        };
     }
 
     /**

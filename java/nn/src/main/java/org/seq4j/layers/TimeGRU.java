@@ -559,6 +559,11 @@ public final class TimeGRU implements TimeRecurrent {
         return dh0;
     }
 
+    /** Whether t lies in this layer's buffers (its outputs, gradients, carried state): TimeBiRecurrent's check. */
+    boolean holds(Tensor t) {
+        return ws.holds(t) || stateWs.holds(t);
+    }
+
     @Override
     public void close() {
         calls.close();   // every later call is refused, naming this layer

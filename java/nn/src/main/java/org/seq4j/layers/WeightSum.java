@@ -30,7 +30,7 @@ public final class WeightSum implements AutoCloseable {
      * @param hs (T, N, H), kept for backward
      * @param a  (N, T), kept for backward
      * @return c (N, H), the layer's buffer, valid until its next forward
-     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IllegalArgumentException if the shapes do not fit, or an input lies in this layer's own buffers
      */
     public Tensor forward(Tensor hs, Tensor a) {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
@@ -41,6 +41,8 @@ public final class WeightSum implements AutoCloseable {
                         + " and "
                         + a);
             }
+            ws.refuseOwn("WeightSum.forward", "hs", hs);
+            ws.refuseOwn("WeightSum.forward", "a", a);
             if (!Shapes.same(dhs, hs)) {
                 int t = hs.dim(0), n = hs.dim(1), hd = hs.dim(2);
                 dhs = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
