@@ -378,7 +378,8 @@ public final class TimeGRU implements TimeRecurrent {
         backpropagateSteps(dhs, dhLast);
         int t = sizedT, n = sizedN, g = 3 * H, m = t * n;
         // dWx += x^T dA
-        backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
+        backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, unfolded.input(backend, ws, x), D, dA, g, 1f, Wx.grad(),
+                g);
         recurrentWeightGradients(t, n);
         backend.sumRows(b.grad(), dA2, 1f);
         backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);

@@ -501,7 +501,8 @@ public final class TimeLSTM implements TimeRecurrent {
         backpropagateSteps(dhs, dhLast, dcLast);
         int t = sizedT, n = sizedN, g = 4 * H, m = t * n;
         // dWx += x^T dA, dWh += Hprev^T dA (accumulateWhGrad); db += sum of dA's rows, dxs = dA Wx^T
-        backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, x, D, dA, g, 1f, Wx.grad(), g);
+        backend.gemm(Transpose.YES, Transpose.NO, D, g, m, 1f, unfolded.input(backend, ws, x), D, dA, g, 1f, Wx.grad(),
+                g);
         accumulateWhGrad(t, n);
         backend.sumRows(b.grad(), dA2, 1f);
         backend.gemm(Transpose.NO, Transpose.YES, m, D, g, 1f, dA, g, Wx.value(), g, 0f, dxs, D);

@@ -3,7 +3,9 @@
 // (a red-team find): an embedding shared with a decoder that ran its own forward in between (tied input embeddings) had
 // this layer's gradient scattered into the decoder's ids' rows, and a backward given another embedding than the
 // forward's added to that one, both without a word; the folded path got the first right and refused the second. Both
-// paths now scatter by this layer's own ids and refuse another embedding. (After forward(embed.forward(ids)),
+// paths now scatter by this layer's own ids and refuse another embedding. A later find: the unfolded path's dWx read
+// the embedding's output buffer, which the decoder's forward had overwritten with its own tokens' vectors (or freed,
+// re-sizing it); it now gathers the layer's own again. (After forward(embed.forward(ids)),
 // backward(embed, dhs) is the layer's backward then the embedding's own, of its last forward, as before.)
 package org.seq4j.layers;
 
@@ -63,19 +65,27 @@ class EmbeddingThroughRecurrentTest {
         Backend backend = TestBackends.get(backendName);
         int[] xs = {1, 2, 3, 4, 5, 6}, ts = {0, 0, 0, 0, 0, 0};   // the "decoder's" ids differ from every one of xs
         float[] dh = GradientCheck.randn(new Random(7), 1.0, T * N * H);
-        float[] alone;
+        float[] alone, aloneW;
         try (Net a = Net.of(backend, cell, v)) {
             a.layer.forward(a.embed, a.ids(xs));
             a.layer.backward(a.embed, GradientCheck.tensor(backend, a.ws, dh, T, N, H));
             alone = values(backend, a.embedStore.grads());
+            aloneW = values(backend, a.store.grads());
         }
-        try (Net tied = Net.of(backend, cell, v)) {
-            tied.layer.forward(tied.embed, tied.ids(xs));
-            tied.embed.forward(tied.ids(ts));   // a decoder's forward through the same embedding, before this backward
-            tied.layer.backward(tied.embed, GradientCheck.tensor(backend, tied.ws, dh, T, N, H));
-            assertArrayEquals(alone, values(backend, tied.embedStore.grads()), "dE of the layer's own ids' rows");
-            // the decoder's forward is still the embedding's to take back
-            tied.embed.backward(GradientCheck.tensor(backend, tied.ws, new float[T * N * D], T, N, D));
+        // a decoder's forward through the same embedding before this backward: of the same (T, N), which overwrites
+        // the embedding's output, and of another T, which re-sizes it (its old buffer freed)
+        for (int tDec : new int[] {T, T + 1}) {
+            try (Net tied = Net.of(backend, cell, v)) {
+                tied.layer.forward(tied.embed, tied.ids(xs));
+                tied.embed.forward(GradientCheck.ints(backend, tied.ws, new int[tDec * N], tDec, N));
+                tied.layer.backward(tied.embed, GradientCheck.tensor(backend, tied.ws, dh, T, N, H));
+                assertArrayEquals(alone, values(backend, tied.embedStore.grads()), "dE of the layer's own ids' rows, "
+                        + "decoder T=" + tDec);
+                // dWx = x^T dA over the layer's own tokens' vectors (it took the decoder's where the path did not fold)
+                assertArrayEquals(aloneW, values(backend, tied.store.grads()), "dWx, dWh, db, decoder T=" + tDec);
+                // the decoder's forward is still the embedding's to take back
+                tied.embed.backward(GradientCheck.tensor(backend, tied.ws, new float[tDec * N * D], tDec, N, D));
+            }
         }
         try (Net n = Net.of(backend, cell, v);
              ParameterStore otherStore = ParameterStore.builder(backend).declare("E", Init.normal(1.0), v, D).build(9);
