@@ -43,6 +43,8 @@ import org.seq4j.backend.Confinement;
  */
 public final class CallOrder {
     private final String layer;     // the layer's name in messages, "TimeLSTM"
+    private final Parameter[] parameters;   // the layer's parameters, whose memory every forward checks
+    private final String forwardCall;       // "TimeLSTM.forward", made once
     private final Parameter.Version[] versions;   // the distinct write counters of the layer's parameters
     private final long[] counts;    // their counts when the last forward returned
     private Parameter.Version input;   // the counter of another layer's parameter the last forward read, or null
@@ -80,6 +82,8 @@ public final class CallOrder {
                 distinct[k++] = v;
             }
         }
+        this.parameters = parameters.clone();
+        this.forwardCall = layer + ".forward";
         this.versions = java.util.Arrays.copyOf(distinct, k);
         this.counts = new long[k];
     }
@@ -107,12 +111,18 @@ public final class CallOrder {
     }
 
     /**
-     * A forward starts: nothing of the last one may be followed or read until this one returns.
+     * A forward starts: nothing of the last one may be followed or read until this one returns. The parameters' memory
+     * is checked first: a layer that answers from a copy it keeps (a packed Wh, TimeLSTM's folded input table) read no
+     * parameter, and answered after its ParameterStore was closed.
      *
-     * @throws IllegalStateException naming the layer, if it is closed
+     * @throws IllegalStateException naming the layer, if it is closed, or naming a parameter whose memory is closed (its
+     *         store's close()) or confined to another thread
      */
     public void forwardStarts() {
         requireOpen("forward");
+        for (Parameter p : parameters) {
+            p.value().requireUsable(forwardCall, p.name());
+        }
         forwardDone = false;
         backwardOpen = false;
         backwardDone = false;

@@ -41,7 +41,9 @@ final class KeptPack implements AutoCloseable {
     private final Block[] blocks;
     private Arena arena;
     private PackedMatrix[] packed;      // one per block, or null before the first current()
-    private long packedVersion;
+    private long packedVersion = NONE;   // the version the blocks hold, NONE until all of them were packed
+
+    private static final long NONE = Long.MIN_VALUE;   // versions count up from 0
 
     /** {@code blocks} of {@code source} (all {@code rows} rows), packed in {@code precision} by the first current(). */
     KeptPack(Backend backend, Parameter source, int rows, PackedMatrix.Precision precision, Block... blocks) {
@@ -85,6 +87,9 @@ final class KeptPack implements AutoCloseable {
         } else if (packedVersion == version) {
             return packed;
         }
+        // none current until every block is packed: a pack that throws (the weights' memory closed, say) must not
+        // leave the next call the unfilled or half-packed blocks as if they were current
+        packedVersion = NONE;
         for (int i = 0; i < blocks.length; i++) {
             backend.pack(packed[i], Transpose.NO, blocks[i].w(), blocks[i].ldw());
         }

@@ -23,10 +23,10 @@ final class Shapes {
 
     /**
      * A state that setState will copy, checked before the layer drops the state it carries: not null, float32, in memory
-     * this thread can use. The copy found an int32 one ("copy: dst is F32 but src is I32") after the carried state was
-     * gone.
+     * this thread can use, on the backend's device where its copy can read it. The copy found an int32 one ("copy: dst
+     * is F32 but src is I32") after the carried state was gone, as one on another device or backend did until later.
      */
-    static void requireState(String op, String name, Tensor t) {
+    static void requireState(Backend backend, String op, String name, Tensor t) {
         if (t == null) {
             throw new NullPointerException(op + ": " + name + " is null; expected (N, H) float32");
         }
@@ -34,6 +34,15 @@ final class Shapes {
             throw new IllegalArgumentException(op + ": " + name + " must be float32 (N, H), got " + t.dtype() + " " + t);
         }
         t.requireUsable(op, name);
+        // what the copy into the layer's state would refuse (another device or backend, heap memory it cannot read),
+        // refused here, before the old state is dropped
+        try {
+            backend.requireOperand("copy", name, t);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(op + ": " + e.getMessage(), e);
+        }
     }
 
     /**

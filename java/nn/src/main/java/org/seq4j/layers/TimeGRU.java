@@ -85,7 +85,8 @@ public final class TimeGRU implements TimeRecurrent {
 
     // inference weights (setInferencePrecision): Wh[:, :2H] (H, 2H) and Whh (H, H) in the inference precision
     private final InferenceWeights inference;
-    private boolean forwardPacked;      // the last forward multiplied by the packed blocks: no backward after it
+    private PackedMatrix.Precision forwardPacked;   // the inference copy's precision if the last forward used it,
+                                                    // else null: no backward after one that did
 
     /**
      * A GRU layer on the given weights (the caller's parameters, shared, not copied).
@@ -255,6 +256,7 @@ public final class TimeGRU implements TimeRecurrent {
             this.foldedEmbed = null;   // set again by a folded forward that returns
             unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
             Parameter E = embed.W();
+            E.value().requireUsable("TimeGRU.forward", E.name());   // a kept folded table would not read it
             if (E.dim(1) != D) {
                 throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)
                         + " features but this GRU takes D=" + D);
@@ -355,7 +357,7 @@ public final class TimeGRU implements TimeRecurrent {
             hasH = true;
         }
         calls.forwardReturned(E);
-        this.forwardPacked = inferenceCopy;
+        this.forwardPacked = inferenceCopy ? inference.precision() : null;
         return hs;
     }
 
@@ -451,9 +453,11 @@ public final class TimeGRU implements TimeRecurrent {
      */
     private void backpropagateSteps(Tensor dhs, Tensor dhLast) {
         calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
-        if (forwardPacked) {
-            throw new IllegalStateException("TimeGRU.backward after a forward with " + inference.precision() + " inference "
-                    + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
+        if (forwardPacked != null) {
+            // the forward's precision, not the one set since: setInferencePrecision(F32) alone does not make it float32
+            throw new IllegalStateException("TimeGRU.backward after a forward with " + forwardPacked
+                    + " inference weights; training needs float32 forwards: setInferencePrecision(F32), then forward "
+                    + "again");
         }
         int t = sizedT, n = sizedN, g = 3 * H;
         if (dhs != null) {
@@ -516,9 +520,9 @@ public final class TimeGRU implements TimeRecurrent {
                 throw new IllegalStateException("setState on a TimeGRU that is not stateful would be ignored by "
                         + "forward");
             }
-            Shapes.requireState("TimeGRU.setState", "h", h);   // before the carried state is dropped below
-            if (h.rank() != 2 || h.dim(1) != H) {
-                throw new IllegalArgumentException("TimeGRU.setState needs h (N, H=" + H + "), got " + h);
+            Shapes.requireState(backend, "TimeGRU.setState", "h", h);   // before the carried state is dropped below
+            if (h.rank() != 2 || h.dim(0) < 1 || h.dim(1) != H) {   // N = 0: no forward takes it
+                throw new IllegalArgumentException("TimeGRU.setState needs h (N >= 1, H=" + H + "), got " + h);
             }
             // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
             // closed buffers of the old N

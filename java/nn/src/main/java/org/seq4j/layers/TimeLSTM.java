@@ -114,7 +114,8 @@ public final class TimeLSTM implements TimeRecurrent {
 
     // inference weights (setInferencePrecision): the packed copy of Wh and the Wh.version() it was packed at
     private final InferenceWeights inference;   // Wh (H, 4H) in the inference precision
-    private boolean forwardPacked;      // the last forward multiplied by packedWh: no backward after it
+    private PackedMatrix.Precision forwardPacked;   // the inference copy's precision if the last forward used it,
+                                                    // else null: no backward after one that did
 
     /**
      * A layer over the given parameters (held, not copied).
@@ -314,6 +315,7 @@ public final class TimeLSTM implements TimeRecurrent {
             this.foldedEmbed = null;   // set again by a folded forward that returns
             unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
             Parameter E = embed.W();
+            E.value().requireUsable("TimeLSTM.forward", E.name());   // a kept folded table would not read it
             if (E.dim(1) != D) {
                 throw new IllegalArgumentException("TimeLSTM.forward: the embedding's vectors have " + E.dim(1)
                         + " features but this LSTM takes D=" + D);
@@ -430,7 +432,7 @@ public final class TimeLSTM implements TimeRecurrent {
             hasC = true;
         }
         calls.forwardReturned(E);
-        this.forwardPacked = inferenceCopy;
+        this.forwardPacked = inferenceCopy ? inference.precision() : null;
         return hs;
     }
 
@@ -596,9 +598,11 @@ public final class TimeLSTM implements TimeRecurrent {
      */
     private void backpropagateSteps(Tensor dhs, Tensor dhLast, Tensor dcLast) {
         calls.backwardAllowed();   // not yet used up: a backward refused for its gradients leaves the forward
-        if (forwardPacked) {
-            throw new IllegalStateException("TimeLSTM.backward after a forward with " + inference.precision() + " inference "
-                    + "weights; training needs float32 forwards: setInferencePrecision(F32) first");
+        if (forwardPacked != null) {
+            // the forward's precision, not the one set since: setInferencePrecision(F32) alone does not make it float32
+            throw new IllegalStateException("TimeLSTM.backward after a forward with " + forwardPacked
+                    + " inference weights; training needs float32 forwards: setInferencePrecision(F32), then forward "
+                    + "again");
         }
         int t = sizedT, n = sizedN, g = 4 * H;
         boolean packs = KeptPack.packs(t, n);
@@ -685,13 +689,14 @@ public final class TimeLSTM implements TimeRecurrent {
                 throw new IllegalStateException("setState on a TimeLSTM that is not stateful would be ignored "
                         + "by forward");
             }
-            Shapes.requireState("TimeLSTM.setState", "h", h);   // before the carried state is dropped below
+            Shapes.requireState(backend, "TimeLSTM.setState", "h", h);   // before the carried state is dropped below
             if (c != null) {
-                Shapes.requireState("TimeLSTM.setState", "c", c);
+                Shapes.requireState(backend, "TimeLSTM.setState", "c", c);
             }
-            if (h.rank() != 2 || h.dim(1) != H || (c != null && (c.rank() != 2 || c.dim(0) != h.dim(0)
-                    || c.dim(1) != H))) {
-                throw new IllegalArgumentException("TimeLSTM.setState needs h (N, H=" + H
+            if (h.rank() != 2 || h.dim(0) < 1 || h.dim(1) != H || (c != null && (c.rank() != 2
+                    || c.dim(0) != h.dim(0) || c.dim(1) != H))) {
+                // N = 0 too: no forward takes it (they need N >= 1), and each would then be refused for its N
+                throw new IllegalArgumentException("TimeLSTM.setState needs h (N >= 1, H=" + H
                         + ") and c (N, H) or null, got h "
                         + h + ", c " + c);
             }

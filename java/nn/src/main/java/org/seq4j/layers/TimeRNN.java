@@ -210,9 +210,9 @@ public final class TimeRNN implements AutoCloseable {
                 throw new IllegalStateException("setState on a TimeRNN that is not stateful would be ignored by "
                         + "forward");
             }
-            Shapes.requireState("TimeRNN.setState", "h", h);   // before the carried state is dropped below
-            if (h.rank() != 2 || h.dim(1) != H) {
-                throw new IllegalArgumentException("TimeRNN.setState needs h (N, H=" + H + "), got " + h);
+            Shapes.requireState(backend, "TimeRNN.setState", "h", h);   // before the carried state is dropped below
+            if (h.rank() != 2 || h.dim(0) < 1 || h.dim(1) != H) {   // N = 0: no forward takes it
+                throw new IllegalArgumentException("TimeRNN.setState needs h (N >= 1, H=" + H + "), got " + h);
             }
             // the old state goes first: a call that throws below (allocating for another N) leaves none, not one in the
             // closed buffers of the old N

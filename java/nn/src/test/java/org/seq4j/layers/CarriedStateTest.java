@@ -4,16 +4,20 @@
 // bit for bit what one forward over the whole sequence (or a fresh layer) gives, on every backend, both cells.
 package org.seq4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.seq4j.testing.TestBackends.assertSameRun;
 import static org.seq4j.testing.TestBackends.values;
 
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.JavaBackend;
 import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.TestBackends;
 
@@ -84,6 +88,63 @@ class CarriedStateTest {
     }
 
     /** xs[from .. to) as a (to - from, N, D) tensor. */
+    /**
+     * A setState refused for its tensor's memory (owned by another backend) leaves the carried state: the chunks go on
+     * as the whole sequence does. Before, only null, dtype and a closed arena were refused ahead of dropping the old
+     * state; the copy refused the rest after it was gone.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void aRefusedSetStateKeepsTheCarriedState(String name, Cell cell) {
+        Backend backend = TestBackends.get(name);
+        int g = cell.columns(H);
+        try (ParameterStore store = ParameterStore.builder(backend)
+                     .declare("rnn.Wx", Init.scaledNormal(D), D, g)
+                     .declare("rnn.Wh", Init.scaledNormal(H), H, g)
+                     .declare("rnn.b", Init.normal(0.3), g)
+                     .declare("plain.Wx", Init.scaledNormal(D), D, H)
+                     .declare("plain.Wh", Init.scaledNormal(H), H, H)
+                     .declare("plain.b", Init.normal(0.3), H)
+                     .build(11);
+             TimeRecurrent whole = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
+             TimeRecurrent chunks = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
+             TimeRNN rnnWhole = new TimeRNN(backend, store.get("plain.Wx"), store.get("plain.Wh"), store.get("plain.b"),
+                     true);
+             TimeRNN rnnChunks = new TimeRNN(backend, store.get("plain.Wx"), store.get("plain.Wh"), store.get("plain.b"),
+                     true);
+             Backend other = new JavaBackend();
+             Workspace ws = new Workspace(backend);
+             Workspace foreign = new Workspace(other)) {
+            float[] xs = GradientCheck.randn(new Random(5), 1, T * N * D);
+            // memory whose owner orders its writes (as a GPU backend's stream does): every other backend refuses it
+            Tensor h = foreign.floats(N, H).ownedBy(other), c = foreign.floats(N, H).ownedBy(other);
+            Tensor mine = ws.floats(N, H);
+            String layer = "Time" + cell.name();
+
+            float[] all = values(backend, whole.forward(steps(backend, ws, xs, 0, T)));
+            chunks.forward(steps(backend, ws, xs, 0, 4));
+            refusedSetState(layer, () -> chunks.setState(h));
+            if (chunks instanceof TimeLSTM lstm) {
+                refusedSetState(layer, () -> lstm.setState(mine, c));
+            }
+            float[] rest = values(backend, chunks.forward(steps(backend, ws, xs, 4, T)));
+            assertSameRun(backend, Arrays.copyOfRange(all, 4 * N * H, T * N * H), rest, "after the refused setState");
+
+            float[] rnnAll = values(backend, rnnWhole.forward(steps(backend, ws, xs, 0, T)));
+            rnnChunks.forward(steps(backend, ws, xs, 0, 4));
+            refusedSetState("TimeRNN", () -> rnnChunks.setState(h));
+            float[] rnnRest = values(backend, rnnChunks.forward(steps(backend, ws, xs, 4, T)));
+            assertSameRun(backend, Arrays.copyOfRange(rnnAll, 4 * N * H, T * N * H), rnnRest,
+                    "TimeRNN after the refused setState");
+        }
+    }
+
+    private static void refusedSetState(String layer, Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().startsWith(layer + ".setState: ") && e.getMessage().contains("owned by another"),
+                e.getMessage());
+    }
+
     private static Tensor steps(Backend backend, Workspace ws, float[] xs, int from, int to) {
         return GradientCheck.tensor(backend, ws, Arrays.copyOfRange(xs, from * N * D, to * N * D), to - from, N, D);
     }

@@ -10,6 +10,7 @@ package org.seq4j.layers;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.seq4j.testing.TestBackends.values;
 
 import java.util.function.Function;
@@ -147,6 +148,40 @@ class ClosedLayerTest {
             refused("TimeLSTM", "forward", () -> lstm.forward(c.xs3[1]));
             refused("TimeAffine", "forward", () -> affine.forward(c.xs3[1]));
             refused("TimeDropout", "forward", () -> dropout.forward(c.xs3[1]));
+        }
+    }
+
+    /**
+     * A layer whose parameters' store was closed refuses its forward naming the layer and the parameter, on every
+     * backend, both cells. The folded forward(embed, ids) over unchanged weights answered from its kept table and
+     * packed Wh, reading no parameter, after the store's close(): stale weights that no longer existed, with no word.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void aForwardAfterItsParametersStoreClosedIsRefused(String backendName) {
+        Backend backend = TestBackends.get(backendName);
+        int d = 3, h = 4, v = 7;
+        for (Cell cell : Cell.values()) {
+            int g = cell.columns(h);
+            try (ParameterStore embedStore = ParameterStore.builder(backend).declare("E", Init.normal(1), v, d).build(1);
+                 ParameterStore store = ParameterStore.builder(backend).declare("Wx", Init.normal(0.5), d, g)
+                         .declare("Wh", Init.normal(0.5), h, g).declare("b", Init.zeros(), g).build(2);
+                 TimeEmbedding embed = new TimeEmbedding(backend, embedStore.get("E"));
+                 TimeRecurrent layer = cell.time(backend, store.get("Wx"), store.get("Wh"), store.get("b"), false);
+                 Workspace ws = new Workspace(backend)) {
+                Tensor ids = GradientCheck.ints(backend, ws, new int[] {1, 2, 3, 4}, 2, 2);
+                layer.forward(embed, ids);
+                layer.forward(embed, ids);   // the table and the packed Wh are kept
+                embedStore.close();
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> layer.forward(embed, ids));
+                assertEquals("Time" + cell.name() + ".forward: E", e.getMessage().substring(0, e.getMessage()
+                        .indexOf(' ', ("Time" + cell.name() + ".forward: ").length())), e.getMessage());
+                store.close();
+                e = assertThrows(IllegalStateException.class, () -> layer.forward(embed, ids));
+                assertEquals("Time" + cell.name() + ".forward: Wx", e.getMessage().substring(0, e.getMessage()
+                        .indexOf(' ', ("Time" + cell.name() + ".forward: ").length())), e.getMessage());
+                assertTrue(e.getMessage().endsWith("belongs to an arena that is already closed"), e.getMessage());
+            }
         }
     }
 

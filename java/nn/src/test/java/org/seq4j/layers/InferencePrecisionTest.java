@@ -182,6 +182,10 @@ class InferencePrecisionTest {
             assertTrue(e.getMessage().contains("BF16") && e.getMessage().contains("setInferencePrecision(F32)"),
                     e.getMessage());
             net.layer().setInferencePrecision(Precision.F32);
+            // still refused: the forward was BF16's, which the message names (it named the precision set since)
+            e = assertThrows(IllegalStateException.class, () -> net.layer().backward(hs));
+            assertTrue(e.getMessage().contains("with BF16 inference weights") && e.getMessage().contains("forward "
+                    + "again"), e.getMessage());
             Tensor hs2 = net.layer().forward(net.xs(11, n));
             net.layer().backward(hs2);   // an F32 forward trains as before
             assertTrue(maxDiff(new float[(int) net.store().get(net.wh()).size()],

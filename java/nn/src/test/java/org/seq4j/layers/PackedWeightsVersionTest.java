@@ -187,6 +187,41 @@ class PackedWeightsVersionTest {
     }
 
     /**
+     * A pack that throws (here an injected failure; the weights' memory closed, say) leaves no pack current: the next
+     * forward packs again and gives a fresh layer's bits. Before, a failure in the first pack of a layer left the
+     * unfilled blocks current (their version read as the weights' own) and every later forward multiplied by them.
+     */
+    @Test
+    void aPackThatThrowsLeavesNoPackCurrent() {
+        Backend real = TestBackends.reference();
+        boolean[] failNext = {true};
+        Backend failing = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("pack") && failNext[0]) {
+                        failNext[0] = false;
+                        throw new IllegalStateException("injected: this pack failed");
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        int d = 6, v = 9, n = 2;
+        try (ParameterStore s = ParameterStore.builder(failing).declare("W", Init.normal(0.5), d, v)
+                .declare("b", Init.normal(0.1), v).build(3);
+             TimeAffine affine = new TimeAffine(failing, s.get("W"), s.get("b"));
+             TimeAffine fresh = new TimeAffine(failing, s.get("W"), s.get("b"));
+             Workspace ws = new Workspace(failing)) {
+            Tensor x = GradientCheck.tensor(failing, ws, GradientCheck.randn(new Random(6), 1, n * d), 1, n, d);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> affine.forward(x));
+            assertEquals("injected: this pack failed", e.getMessage());
+            float[] again = affine.forward(x).toFloatArray();
+            assertArrayEquals(fresh.forward(x).toFloatArray(), again, "the forward after the failed pack");
+        }
+    }
+
+    /**
      * A forward of no rows (T = 0 or N = 0) now goes to the packed product too (every forward of at most PACKED_ROWS
      * rows does): an empty output of the right shape, and a backward that leaves the gradients as they were.
      */
