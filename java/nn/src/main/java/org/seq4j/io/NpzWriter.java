@@ -143,13 +143,25 @@ public final class NpzWriter implements AutoCloseable {
      * seq4j's own pass.
      */
     private void requireFileName(String op, String what, String name) {
-        String bad = name.indexOf('/') >= 0 ? "'/'" : name.indexOf('\\') >= 0 ? "'\\'"
-                : name.contains("..") ? "\"..\"" : name.indexOf('\0') >= 0 ? "NUL" : null;
+        String bad = pathPart(name);
         if (bad != null) {
             throw new IllegalArgumentException(op + ": " + what + " \"" + name.replace("\0", "\\0") + "\" holds "
                     + bad + ", which a tool unzipping the .npz may take as a path; expected a name without '/', '\\',"
                     + " \"..\" or NUL (writing " + file + ")");
         }
+    }
+
+    /**
+     * What in an array's name a tool unzipping the .npz may take as a path (see add): {@code '/'}, {@code '\'},
+     * {@code ".."} or NUL, as a message would quote it; null if none. ParameterStore.Builder refuses the same names
+     * when a parameter is declared, long before a checkpoint is written.
+     *
+     * @param name the name
+     * @return the first such part as a message quotes it, or null
+     */
+    public static String pathPart(String name) {
+        return name.indexOf('/') >= 0 ? "'/'" : name.indexOf('\\') >= 0 ? "'\\'"
+                : name.contains("..") ? "\"..\"" : name.indexOf('\0') >= 0 ? "NUL" : null;
     }
 
     // np.load keys "x.npy" as "x" and any other entry by its name, so one name set covers both kinds

@@ -17,17 +17,25 @@ public sealed interface Init {
     /**
      * Independent draws from N(0, std^2).
      *
-     * @param std the standard deviation, finite and {@code >= 0}
+     * @param std the standard deviation, from 0 to {@link #MAX_STD}
      */
     record Normal(double std) implements Init {
         /**
+         * The largest std: float32 values up to about 3.4e38 hold its draws with room for the farthest ones (a draw
+         * past 10^8 standard deviations never comes). A std of 1e39 was taken, and its float32 parameters were
+         * all infinite.
+         */
+        public static final double MAX_STD = 1e30;
+
+        /**
          * Checks std.
          *
-         * @throws IllegalArgumentException if std is negative, NaN or infinite
+         * @throws IllegalArgumentException if std is negative, NaN, or above MAX_STD
          */
         public Normal {
-            if (!(std >= 0) || Double.isInfinite(std)) {
-                throw new IllegalArgumentException("Normal init needs a finite std >= 0, got " + std);
+            if (!(std >= 0 && std <= MAX_STD)) {
+                throw new IllegalArgumentException("Normal init needs a std from 0 to " + MAX_STD + " (its draws are "
+                        + "float32 values), got " + std);
             }
         }
     }
@@ -73,9 +81,9 @@ public sealed interface Init {
     /**
      * Draws from N(0, std^2), e.g. the book's embedding randn / 100 is {@code normal(0.01)}.
      *
-     * @param std the standard deviation
+     * @param std the standard deviation, from 0 to {@link Normal#MAX_STD}
      * @return the initializer
-     * @throws IllegalArgumentException if std is negative, NaN or infinite
+     * @throws IllegalArgumentException if std is negative, NaN, or above Normal.MAX_STD
      */
     static Init normal(double std) {
         return new Normal(std);

@@ -92,12 +92,19 @@ public final class ParameterStore implements AutoCloseable {
          * @param init  how its values start
          * @param shape its dimensions
          * @return this builder
-         * @throws IllegalArgumentException if the name is null, blank or taken, init is null, or the shape is empty or
-         *         holds a dimension below 1
+         * @throws IllegalArgumentException if the name is null, blank or taken, holds what a checkpoint refuses ('/',
+         *         '\', ".." or NUL: NpzWriter.pathPart), init is null, or the shape is empty or holds a dimension
+         *         below 1
          */
         public Builder declare(String name, Init init, int... shape) {
             if (name == null || name.isBlank()) {
                 throw new IllegalArgumentException("a parameter needs a name");
+            }
+            String path = org.seq4j.io.NpzWriter.pathPart(name);
+            if (path != null) {
+                throw new IllegalArgumentException("parameter \"" + name.replace("\0", "\\0") + "\" holds " + path
+                        + ", which a checkpoint (.npz, one entry per parameter name) refuses as a tool unzipping it may "
+                        + "take it as a path; expected a name without '/', '\\', \"..\" or NUL, such as lstm.Wx");
             }
             if (names.containsKey(name)) {
                 throw new IllegalArgumentException("parameter " + name + " is declared twice");
@@ -388,7 +395,8 @@ public final class ParameterStore implements AutoCloseable {
      * what is missing, unexpected or of the wrong size.
      *
      * @param data every parameter's values by name
-     * @throws IllegalArgumentException if the names or sizes do not match
+     * @throws IllegalArgumentException if the names or sizes do not match, or a key is null
+     * @throws NullPointerException if data is null
      */
     public void copyInAll(Map<String, float[]> data) {
         Confinement g = enter("ParameterStore.copyInAll");
@@ -400,6 +408,12 @@ public final class ParameterStore implements AutoCloseable {
     }
 
     private void copyInAllHeld(Map<String, float[]> data) {
+        java.util.Objects.requireNonNull(data, "ParameterStore.copyInAll: data is null");
+        for (String name : data.keySet()) {   // a TreeSet of the keys threw a bare NullPointerException
+            if (name == null) {
+                throw new IllegalArgumentException("ParameterStore.copyInAll: a key is null; expected parameter names");
+            }
+        }
         TreeSet<String> missing = new TreeSet<>(byName.keySet());
         missing.removeAll(data.keySet());
         TreeSet<String> unexpected = new TreeSet<>(data.keySet());

@@ -43,9 +43,10 @@ public final class TimeAttention implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            if (hsEnc.rank() != 3 || hsDec.rank() != 3 || hsEnc.dim(1) != hsDec.dim(1)
+            // T_enc >= 1: the softmax over no encoder steps has no weights (the contexts came out as zeros)
+            if (hsEnc.rank() != 3 || hsDec.rank() != 3 || hsEnc.dim(0) < 1 || hsEnc.dim(1) != hsDec.dim(1)
                     || hsEnc.dim(2) != hsDec.dim(2)) {
-                throw new IllegalArgumentException("TimeAttention.forward needs hsEnc (T_enc, N, H) and hsDec "
+                throw new IllegalArgumentException("TimeAttention.forward needs hsEnc (T_enc >= 1, N, H) and hsDec "
                         + "(T_dec, N, H), got "
                         + hsEnc + " and " + hsDec);
             }

@@ -99,6 +99,7 @@ public final class TimeDropout implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            java.util.Objects.requireNonNull(xs, "TimeDropout.forward: xs is null");   // evaluation returned it as is
             lastWasTraining = training;
             this.xs = xs;
             if (!training) {

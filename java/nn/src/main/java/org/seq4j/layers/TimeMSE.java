@@ -68,6 +68,11 @@ public final class TimeMSE implements AutoCloseable {
                 throw new IllegalArgumentException("TimeMSE.forward needs ys (T, N, F), got " + ys);
             }
             int t = ys.dim(0), n = ys.dim(1), f = ys.dim(2);
+            if (n < 1 || (steps == Steps.LAST && t < 1)) {
+                // the loss divides by N; LAST scores step T - 1
+                throw new IllegalArgumentException("TimeMSE.forward (" + steps + " steps) needs ys (T" + (steps
+                        == Steps.LAST ? " >= 1" : "") + ", N >= 1, F), got " + ys);
+            }
             boolean ok = steps == Steps.ALL ? Shapes.same(ys, ts) : Shapes.is2(ts, n, f);
             if (!ok) {
                 throw new IllegalArgumentException("TimeMSE.forward (" + steps + " steps) needs targets "

@@ -2,13 +2,15 @@
 // anything is allocated: a missing name or Init (a null Init used to surface later as a NullPointerException with no
 // message), a name declared twice, an empty shape or a dimension below 1. A build that fails (with an Error too, as an
 // allocation's OutOfMemoryError) closes the memory it had allocated. shapes() tells what a build would allocate, in
-// order, with nothing allocated and nothing it hands out able to change the declarations.
+// order, with nothing allocated and nothing it hands out able to change the declarations. Later: a name a checkpoint
+// refuses (NpzWriter.pathPart) is refused when declared, and an Init.normal whose draws overflow float32 when made.
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.reflect.InvocationTargetException;
@@ -35,6 +37,16 @@ class ParameterStoreBuilderTest {
         assertEquals("parameter v needs a shape", refused(() -> b.declare("v", Init.zeros())));
         assertEquals("parameter v has shape (2, 0); every dimension must be >= 1",
                 refused(() -> b.declare("v", Init.zeros(), 2, 0)));
+        // names a checkpoint refuses, refused when declared rather than at the first save after training
+        for (String[] bad : new String[][] {{"enc/W", "'/'"}, {"enc\\W", "'\\'"}, {"..", "\"..\""},
+                {"W\0", "NUL"}}) {
+            String m = refused(() -> b.declare(bad[0], Init.zeros(), 2));
+            assertTrue(m.startsWith("parameter \"" + bad[0].replace("\0", "\\0") + "\" holds " + bad[1] + ", which a "
+                    + "checkpoint (.npz"), m);
+        }
+        // a std whose float32 draws overflow (1e39: every value infinite), refused by the Init
+        assertEquals("Normal init needs a std from 0 to 1.0E30 (its draws are float32 values), got 1.0E39",
+                assertThrows(IllegalArgumentException.class, () -> Init.normal(1e39)).getMessage());
         try (ParameterStore store = b.build(1)) {   // the refusals left the builder as it was
             assertEquals(2, store.get("w").value().size());
         }
