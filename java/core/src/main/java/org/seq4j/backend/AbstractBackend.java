@@ -547,10 +547,11 @@ public abstract class AbstractBackend implements Backend {
         matrixFits(op, "a", a, transA.isTransposed() ? k : m, transA.isTransposed() ? m : k, lda, strideA, batch);
         matrixFits(op, "b", b, transB.isTransposed() ? n : k, transB.isTransposed() ? k : n, ldb, strideB, batch);
         matrixFits(op, "c", c, m, n, ldc, strideC, batch);
-        long cExtent = (long) (m - 1) * ldc + n;
-        if (batch > 1 && m > 0 && n > 0 && strideC < cExtent) {
-            throw new IllegalArgumentException(op + ": strideC " + strideC + " makes the " + batch
-                    + " output matrices overlap; each spans " + cExtent + " elements");
+        if (batch > 1 && m > 0 && n > 0 && !cMatricesApart(m, n, ldc, strideC, batch)) {
+            throw new IllegalArgumentException(op + ": strideC " + strideC + " makes the " + batch + " output matrices "
+                    + "(" + m + ", " + n + ") at row stride " + ldc + " overlap; expected them one after another (strideC"
+                    + " >= " + ((long) (m - 1) * ldc + n) + ") or side by side in each row (strideC >= " + n
+                    + " and (batch - 1) strideC + n <= ldc)");
         }
         apart(op, "c", c, "a", a, "b", b);
         if (m == 0 || n == 0 || batch == 0) {
@@ -565,11 +566,22 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
+     * Whether batch matrices (m, n) at row stride ldc, strideC apart, share no element: one after another (strideC at
+     * least one matrix's span, (m - 1) ldc + n), or side by side in each row (column blocks n wide, strideC apart, all
+     * within ldc: interleaved outputs, each row of matrix p at p strideC + i ldc). Every kernel writes each C as gemm
+     * does, whatever the layout; the second was refused as overlapping, which it is not.
+     */
+    private static boolean cMatricesApart(int m, int n, int ldc, long strideC, int batch) {
+        long span = (long) (m - 1) * ldc + n;
+        return strideC >= span || (strideC >= n && (batch - 1) * strideC + n <= ldc);
+    }
+
+    /**
      * {@link #gemmK} over batch matrices, matrix p of A, B and C starting p strideA, p strideB and p strideC elements
      * into its tensor, for {@link #gemmStridedBatched}; the default {@link #packK} also uses it for a strided weight
      * matrix in device memory. Checked: as gemmK for every matrix of the batch (each lies inside its tensor), batch at
-     * least 1, strides at least 0 (0 reuses one A or B), the C matrices share no memory with one another (strideC spans
-     * a whole C where batch is above 1) nor with a or b. k may be 0 (also passed as 0 where alpha is 0): then C = beta
+     * least 1, strides at least 0 (0 reuses one A or B), the C matrices share no memory with one another (one after
+     * another, or side by side in each row, where batch is above 1) nor with a or b. k may be 0 (also passed as 0 where alpha is 0): then C = beta
      * C for every matrix, A and B are not read, and strideA and strideB are 0.
      *
      * @param transA  whether each A is used transposed

@@ -299,7 +299,8 @@ public interface Backend extends AutoCloseable {
      * @param beta    C's factor
      * @param c       float32 holding the batch of C; the C matrices must not overlap each other, A or B
      * @param ldc     row stride of each C
-     * @param strideC elements from one C to the next
+     * @param strideC elements from one C to the next: at least (m - 1) ldc + n (one after another), or at least n with
+     *                (batch - 1) strideC + n at most ldc (side by side in each row: interleaved outputs)
      * @param batch   the number of products ({@code >= 0})
      * @throws IllegalArgumentException as gemm, or if a stride or batch is negative or the C matrices overlap
      */

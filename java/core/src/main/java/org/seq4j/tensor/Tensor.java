@@ -812,10 +812,17 @@ public final class Tensor {
      *
      * @param shape the dimensions, each {@code >= 0}
      * @return the element count
-     * @throws IllegalArgumentException if the product overflows a long
+     * @throws IllegalArgumentException if a dimension is negative (a product of two would pass for a size), or the
+     *         product overflows a long
      */
     public static long sizeOf(int... shape) {
         long n = 1;
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("shape " + shapeString(shape) + " has a negative dimension; "
+                        + "expected every dimension >= 0");
+            }
+        }
         for (int d : shape) {
             if (d == 0) {
                 return 0;
@@ -840,7 +847,7 @@ public final class Tensor {
      * @param dtype the element type
      * @param shape the dimensions, each {@code >= 0}
      * @return the byte count
-     * @throws IllegalArgumentException if it overflows a long
+     * @throws IllegalArgumentException if a dimension is negative, or the count overflows a long
      */
     public static long byteSizeOf(DType dtype, int... shape) {
         long n = sizeOf(shape);

@@ -559,6 +559,14 @@ class BadInputTest {
             float[] after = new float[4];
             b.copyOut(after, c);
             assertArrayEquals(new float[] {7, 7, 7, 7}, after, "no kernel wrote C");
+            // batch C matrices that share elements: side by side closer than n (strideC 1 < n = 2), or past ldc
+            Tensor c6 = b.allocate(arena, DType.F32, 6);
+            assertMessage(IllegalArgumentException.class, () -> b.gemmStridedBatched(Transpose.NO, Transpose.NO, 2, 2,
+                    3, 1f, a, 3, 0, m, 2, 0, 0f, c6, 3, 1, 2), "gemmStridedBatched: strideC 1 makes the 2 output "
+                    + "matrices (2, 2) at row stride 3 overlap", "strideC >= 5", "side by side");
+            Tensor c9 = b.allocate(arena, DType.F32, 9);
+            assertMessage(IllegalArgumentException.class, () -> b.gemmStridedBatched(Transpose.NO, Transpose.NO, 2, 2,
+                    3, 1f, a, 3, 0, m, 2, 0, 0f, c9, 3, 2, 3), "strideC 2 makes the 3 output matrices");
 
             // 4H gate columns and f1 + f2 concatenated columns must fit the int dimension the kernels take
             Tensor h = b.allocate(arena, DType.F32, 0, 1 << 30), gates = b.allocate(arena, DType.F32, 0, 0);
@@ -589,6 +597,11 @@ class BadInputTest {
                     "1 elements from element " + Long.MAX_VALUE, "a tensor of 6 elements");
             assertEquals(2, x.flatSlice(4, 2).size());
             assertMessage(IndexOutOfBoundsException.class, () -> x.flatSlice(5, 2), "2 elements from element 5");
+            // the public size helpers: two negative dimensions multiplied to a size (6), and -16 bytes
+            assertMessage(IllegalArgumentException.class, () -> Tensor.sizeOf(-2, -3), "(-2, -3)", "negative dimension");
+            assertMessage(IllegalArgumentException.class, () -> Tensor.byteSizeOf(DType.F32, -1, 4), "(-1, 4)",
+                    "negative dimension");
+            assertEquals(24, Tensor.byteSizeOf(DType.F32, 2, 3));
         }
     }
 

@@ -332,6 +332,18 @@ class ConformanceTest {
                     -1f, cm.d(), ldc, sc, batch);
             assertGemmClose(b, "batched TT", Transpose.YES, Transpose.YES, m, nn, k, 0.5f, ah, lda, sa, bh, ldb, sb, -1f,
                     ch, ldc, sc, b.refValues(cm.r()), b.devValues(cm.d()), batch);
+            // interleaved outputs: the C matrices side by side in each row (strideC = n + 1 < one C's span; the
+            // columns between them, and after the last, untouched), which were refused as overlapping
+            int sideLdc = batch * (nn + 1) + 2;
+            long sideStride = nn + 1;
+            Pair side = b.uniformPair(-1, 1, (m - 1) * sideLdc + (batch - 1) * (int) sideStride + nn);
+            float[] sideH = b.refValues(side.r());
+            b.ref.gemmStridedBatched(Transpose.YES, Transpose.YES, m, nn, k, 1f, a.r(), lda, sa, bm.r(), ldb, sb, 0.5f,
+                    side.r(), sideLdc, sideStride, batch);
+            b.dev.gemmStridedBatched(Transpose.YES, Transpose.YES, m, nn, k, 1f, a.d(), lda, sa, bm.d(), ldb, sb, 0.5f,
+                    side.d(), sideLdc, sideStride, batch);
+            assertGemmClose(b, "batched side by side", Transpose.YES, Transpose.YES, m, nn, k, 1f, ah, lda, sa, bh, ldb,
+                    sb, 0.5f, sideH, sideLdc, sideStride, b.refValues(side.r()), b.devValues(side.d()), batch);
         }
     }
 

@@ -91,8 +91,15 @@ public final class OpenBlasLibrary {
                     requireSharedLibrary(where.path());
                 }
                 NativeLibraries.load(where.path(), "OpenBLAS (" + where.source() + ")");
-                if (SymbolLookup.libraryLookup(where.path(), Arena.global()).find("cblas_sgemm").isEmpty()) {
+                SymbolLookup symbols = SymbolLookup.libraryLookup(where.path(), Arena.global());
+                if (symbols.find("cblas_sgemm").isEmpty()) {
                     throw new BackendUnavailableException(where.path() + " loads but has no cblas_sgemm: it is not OpenBLAS");
+                }
+                if (symbols.find("openblas_get_config").isPresent()) {
+                    String why = int64Refusal(where.path(), configString());
+                    if (why != null) {
+                        throw new BackendUnavailableException(why);
+                    }
                 }
             } catch (BackendUnavailableException | IllegalArgumentException e) {
                 if (where.source() == Source.EXPLICIT) { // asked for: an error, not a reason to fall back
@@ -104,6 +111,25 @@ public final class OpenBlasLibrary {
             loaded = where;
         }
         return loaded;
+    }
+
+    /**
+     * Why an OpenBLAS built with 64-bit integers (INTERFACE64: "USE64BITINT" in its openblas_get_config(), as Debian's
+     * libopenblas64.so.0, whose functions keep the usual names) cannot serve the bindings, or null for any other build.
+     * The bindings pass every size and stride as a 32-bit int: such a library would read each with whatever the
+     * register's upper half holds, and multiply the wrong extents, or out of bounds.
+     *
+     * @param path   the library, for the message
+     * @param config its openblas_get_config()
+     * @return the reason, or null
+     */
+    static String int64Refusal(Path path, String config) {
+        if (!java.util.Arrays.asList(config.split("\\s+")).contains("USE64BITINT")) {
+            return null;
+        }
+        return path + " is an OpenBLAS built with 64-bit integers (its configuration: " + config + "), but seq4j "
+                + "passes sizes as 32-bit ints (the usual LP64 interface); use an LP64 build, such as Debian's "
+                + "libopenblas0 (libopenblas.so.0), not libopenblas64";
     }
 
     // On Linux a library is an ELF file. Checked before System.load, which for any other file first warns on
@@ -193,6 +219,10 @@ public final class OpenBlasLibrary {
      */
     public static String config() {
         requireLoaded("config()");
+        return configString();
+    }
+
+    private static String configString() {
         MemorySegment s = cblas_h.openblas_get_config();
         return s.equals(MemorySegment.NULL) ? "?" : s.reinterpret(4096).getString(0).trim();
     }

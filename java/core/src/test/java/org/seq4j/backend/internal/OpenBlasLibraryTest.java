@@ -74,6 +74,37 @@ class OpenBlasLibraryTest {
         assertEquals(2, where.skipped().size());
     }
 
+    /** A build with 64-bit integers is refused by its configuration; the usual builds' configurations pass. */
+    @Test
+    void anOpenBlasOf64BitIntegersIsRefused() {
+        Path p = Path.of("/x/libopenblas64.so.0");
+        String why = OpenBlasLibrary.int64Refusal(p, "OpenBLAS 0.3.21  USE64BITINT DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64");
+        assertTrue(why != null && why.startsWith(p + " is an OpenBLAS built with 64-bit integers") && why.contains(
+                "libopenblas0"), why);
+        assertEquals(null, OpenBlasLibrary.int64Refusal(p, "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64"));
+        assertEquals(null, OpenBlasLibrary.int64Refusal(p, "?"));
+    }
+
+    /**
+     * Debian's ILP64 OpenBLAS (libopenblas64-0-pthread: cblas_sgemm under its usual name, every size a 64-bit integer)
+     * given as the explicit library: refused in a fresh JVM, naming why, before any product. It loaded and passed the
+     * cblas_sgemm check before, and every product then read its 32-bit sizes as 64-bit ones.
+     */
+    @Test
+    void debiansIlp64BuildIsRefusedInAFreshJvm() throws Exception {
+        Path ilp64 = Path.of("/usr/lib/x86_64-linux-gnu/openblas64-pthread/libopenblas64.so.0");
+        assumeTrue(Files.isRegularFile(ilp64), "no " + ilp64 + " (apt-get install libopenblas64-0-pthread to run this "
+                + "test; .ci/run does)");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "-Dseq4j.openblas=" + ilp64, LoadOpenBlas.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
+        assertTrue(p.exitValue() != 0 && out.contains(ilp64 + " is an OpenBLAS built with 64-bit integers")
+                && !out.contains("product="), out);
+    }
+
     /** Runs LoadOpenBlas in a fresh JVM with the given extra JVM options; returns its output. */
     private static String runFresh(List<String> jvmOptions) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
