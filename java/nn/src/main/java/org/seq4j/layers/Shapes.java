@@ -36,8 +36,18 @@ final class Shapes {
         t.requireUsable(op, name);
         // what the copy into the layer's state would refuse (another device or backend, heap memory it cannot read),
         // refused here, before the old state is dropped
+        requireOperand(backend, "copy", op, name, t);
+    }
+
+    /**
+     * What the backend's {@code kernel} would refuse of {@code t} (Backend.requireOperand: another device or backend,
+     * memory it cannot read such as the Java heap for most native kernels), refused before the layer's call has done
+     * anything, its message led by the call: "TimeBiRecurrent.forward: embeddingForward: xs ... lies on the Java heap
+     * ...". The kernel alone named its own argument ("W"), after part of the call had run.
+     */
+    static void requireOperand(Backend backend, String kernel, String op, String name, Tensor t) {
         try {
-            backend.requireOperand("copy", name, t);
+            backend.requireOperand(kernel, name, t);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
         } catch (IllegalStateException e) {

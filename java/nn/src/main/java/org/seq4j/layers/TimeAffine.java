@@ -90,6 +90,11 @@ public final class TimeAffine implements AutoCloseable {
                 throw new IllegalArgumentException("TimeAffine.forward needs x (T, N, D=" + D + "), got " + x);
             }
             ws.refuseOwn("TimeAffine.forward", "x", x);
+            if (!transposedW && (long) x.dim(0) * x.dim(1) <= PACKED_ROWS) {
+                // the packed product's rule of memory (a native backend's gemmPacked cannot read the Java heap, which
+                // its gemm, for more rows, can), in this call's words
+                Shapes.requireOperand(backend, "gemmPacked", "TimeAffine.forward", "x", x);
+            }
             int t = x.dim(0), n = x.dim(1);
             if (t != sizedT || n != sizedN) {
                 sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)

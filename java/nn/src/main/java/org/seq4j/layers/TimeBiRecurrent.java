@@ -150,6 +150,9 @@ public final class TimeBiRecurrent implements AutoCloseable {
                         + "), got " + xs);
             }
             ws.refuseOwn("TimeBiRecurrent.forward", "xs", xs);
+            // the reversal below reads xs after the forward direction ran: what it refuses (the Java heap on a native
+            // backend), refused first
+            Shapes.requireOperand(backend, "embeddingForward", "TimeBiRecurrent.forward", "xs", xs);
             if (holds(forwardLayer, xs) || holds(backwardLayer, xs)) {
                 // the backward direction's outputs, say: its forward would overwrite xs after the forward direction
                 // kept it for its backward

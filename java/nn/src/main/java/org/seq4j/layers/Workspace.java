@@ -96,14 +96,18 @@ public final class Workspace implements AutoCloseable {
 
     /**
      * Refuses a forward's input that lies in the layer's own buffers (its last forward's output, say): the forward
-     * overwrites them while its backward still reads the input, which would then see the new values.
+     * overwrites them while its backward still reads the input, which would then see the new values. And one whose
+     * memory is closed or another thread's, in the call's words (the first kernel to read it named its own argument:
+     * "gemm: a ... belongs to an arena that is already closed").
      *
      * @param op   the call, for the message ("TimeLSTM.forward")
      * @param name the input's name
      * @param t    the input
      * @throws IllegalArgumentException if t lies in this workspace
+     * @throws IllegalStateException if t's memory is closed or confined to another thread
      */
     void refuseOwn(String op, String name, Tensor t) {
+        t.requireUsable(op, name);
         if (holds(t)) {
             throw new IllegalArgumentException(op + ": " + name + " lies in this layer's own buffers (an output of its "
                     + "last forward?), which this forward overwrites while its backward still reads " + name

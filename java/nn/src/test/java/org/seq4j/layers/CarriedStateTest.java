@@ -28,19 +28,31 @@ class CarriedStateTest {
         return TestBackends.all().flatMap(b -> Stream.of(Cell.values()).map(c -> Arguments.of(b, c)));
     }
 
+    /** The cell's weights (rnn.*) and a plain TimeRNN's (plain.*), the same numbers for every test. */
+    private static ParameterStore store(Backend backend, Cell cell) {
+        int g = cell.columns(H);
+        return ParameterStore.builder(backend)
+                .declare("rnn.Wx", Init.scaledNormal(D), D, g)
+                .declare("rnn.Wh", Init.scaledNormal(H), H, g)
+                .declare("rnn.b", Init.normal(0.3), g)
+                .declare("plain.Wx", Init.scaledNormal(D), D, H)
+                .declare("plain.Wh", Init.scaledNormal(H), H, H)
+                .declare("plain.b", Init.normal(0.3), H)
+                .build(11);
+    }
+
+    private static TimeRecurrent stateful(Backend backend, Cell cell, ParameterStore store) {
+        return cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
     void chunksContinueTheWholeSequence(String name, Cell cell) {
         Backend backend = TestBackends.get(name);
-        int g = cell.columns(H);
-        try (ParameterStore store = ParameterStore.builder(backend)
-                     .declare("rnn.Wx", Init.scaledNormal(D), D, g)
-                     .declare("rnn.Wh", Init.scaledNormal(H), H, g)
-                     .declare("rnn.b", Init.normal(0.3), g)
-                     .build(11);
-             TimeRecurrent whole = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
-             TimeRecurrent chunks = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
-             TimeRecurrent fresh = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
+        try (ParameterStore store = store(backend, cell);
+             TimeRecurrent whole = stateful(backend, cell, store);
+             TimeRecurrent chunks = stateful(backend, cell, store);
+             TimeRecurrent fresh = stateful(backend, cell, store);
              Workspace ws = new Workspace(backend)) {
             float[] xs = GradientCheck.randn(new Random(5), 1, T * N * D);
             float[] all = values(backend, whole.forward(steps(backend, ws, xs, 0, T)));
@@ -97,17 +109,9 @@ class CarriedStateTest {
     @MethodSource("cases")
     void aRefusedSetStateKeepsTheCarriedState(String name, Cell cell) {
         Backend backend = TestBackends.get(name);
-        int g = cell.columns(H);
-        try (ParameterStore store = ParameterStore.builder(backend)
-                     .declare("rnn.Wx", Init.scaledNormal(D), D, g)
-                     .declare("rnn.Wh", Init.scaledNormal(H), H, g)
-                     .declare("rnn.b", Init.normal(0.3), g)
-                     .declare("plain.Wx", Init.scaledNormal(D), D, H)
-                     .declare("plain.Wh", Init.scaledNormal(H), H, H)
-                     .declare("plain.b", Init.normal(0.3), H)
-                     .build(11);
-             TimeRecurrent whole = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
-             TimeRecurrent chunks = cell.time(backend, store.get("rnn.Wx"), store.get("rnn.Wh"), store.get("rnn.b"), true);
+        try (ParameterStore store = store(backend, cell);
+             TimeRecurrent whole = stateful(backend, cell, store);
+             TimeRecurrent chunks = stateful(backend, cell, store);
              TimeRNN rnnWhole = new TimeRNN(backend, store.get("plain.Wx"), store.get("plain.Wh"), store.get("plain.b"),
                      true);
              TimeRNN rnnChunks = new TimeRNN(backend, store.get("plain.Wx"), store.get("plain.Wh"), store.get("plain.b"),

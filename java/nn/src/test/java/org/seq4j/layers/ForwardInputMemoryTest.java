@@ -1,0 +1,80 @@
+// A forward given an input whose memory it cannot use is refused in its own words, before any of its kernels ran: an
+// input of a closed arena (the first kernel to read it named its own argument: "gemm: a ... already closed"), and, on
+// a native backend, a Java-heap input that one of the forward's kernels cannot read: TimeBiRecurrent's reversal after
+// its forward direction had run ("embeddingForward: W ..."), TimeAffine's packed product of at most 128 rows
+// ("gemmPacked: a ...", where its gemm for more rows takes the heap). The next forward with a usable copy runs.
+package org.seq4j.layers;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class ForwardInputMemoryTest {
+    static final int T = 3, N = 2, D = 4, H = 4;
+
+    private static void refused(Class<? extends RuntimeException> type, String start, String part, Executable call) {
+        RuntimeException e = assertThrows(type, call, start);
+        assertTrue(e.getMessage().startsWith(start) && e.getMessage().contains(part), e.getMessage());
+    }
+
+    private static ParameterStore store(Backend backend) {
+        return ParameterStore.builder(backend)
+                .declare("affine.W", Init.scaledNormal(D), D, H).declare("affine.b", Init.zeros(), H)
+                .declare("lstm.Wx", Init.scaledNormal(D), D, 4 * H).declare("lstm.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("lstm.b", Init.zeros(), 4 * H)
+                .declare("bf.Wx", Init.scaledNormal(D), D, 4 * H).declare("bf.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("bf.b", Init.zeros(), 4 * H)
+                .declare("bb.Wx", Init.scaledNormal(D), D, 4 * H).declare("bb.Wh", Init.scaledNormal(H), H, 4 * H)
+                .declare("bb.b", Init.zeros(), 4 * H).build(3);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void anInputOfAClosedArenaIsRefusedNamingTheLayer(String backendName) {
+        Backend backend = TestBackends.get(backendName);
+        try (ParameterStore s = store(backend);
+             Affine affine = new Affine(backend, s.get("affine.W"), s.get("affine.b"));
+             TimeLSTM lstm = new TimeLSTM(backend, s.get("lstm.Wx"), s.get("lstm.Wh"), s.get("lstm.b"), false);
+             Workspace ws = new Workspace(backend)) {
+            Tensor x, xs;
+            try (Arena arena = Arena.ofShared()) {
+                x = backend.allocate(arena, DType.F32, N, D);
+                xs = backend.allocate(arena, DType.F32, T, N, D);
+            }
+            refused(IllegalStateException.class, "Affine.forward: x ", "already closed", () -> affine.forward(x));
+            refused(IllegalStateException.class, "TimeLSTM.forward: xs ", "already closed", () -> lstm.forward(xs));
+            affine.forward(ws.floats(N, D));
+            lstm.forward(ws.floats(T, N, D));
+        }
+    }
+
+    @Test
+    void aHeapInputANativeKernelCannotReadIsRefusedBeforeTheForwardRuns() {
+        Backend backend = TestBackends.get("openblas");
+        try (ParameterStore s = store(backend);
+             TimeAffine affine = new TimeAffine(backend, s.get("affine.W"), s.get("affine.b"));
+             TimeBiRecurrent bi = new TimeBiRecurrent(backend, Cell.LSTM, s.get("bf.Wx"), s.get("bf.Wh"), s.get("bf.b"),
+                     s.get("bb.Wx"), s.get("bb.Wh"), s.get("bb.b"));
+             Workspace ws = new Workspace(backend)) {
+            Tensor heap = Tensor.wrap(new float[T * N * D], T, N, D);
+            refused(IllegalArgumentException.class, "TimeBiRecurrent.forward: embeddingForward: xs ", "Java heap",
+                    () -> bi.forward(heap));
+            refused(IllegalArgumentException.class, "TimeAffine.forward: gemmPacked: x ", "Java heap",
+                    () -> affine.forward(heap));
+            Tensor copy = ws.floats(T, N, D);
+            bi.forward(copy);
+            bi.backward(ws.floats(T, N, 2 * H));
+            affine.forward(copy);
+            affine.backward(ws.floats(T, N, H));
+        }
+    }
+}
