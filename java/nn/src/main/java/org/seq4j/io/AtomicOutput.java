@@ -9,9 +9,13 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -72,7 +76,10 @@ public final class AtomicOutput implements AutoCloseable {
     public static AtomicOutput open(Path target) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path folder = absolute.getParent();
-        if (folder == null || !Files.isDirectory(folder)) {
+        if (folder == null) {   // "/" ("folder null does not exist", before)
+            throw new IOException("cannot write " + target + ": it is the root folder, not a file");
+        }
+        if (!Files.isDirectory(folder)) {
             throw new IOException("cannot write " + target + ": folder " + folder + " does not exist");
         }
         if (Files.isDirectory(absolute)) {
@@ -84,7 +91,7 @@ public final class AtomicOutput implements AutoCloseable {
         // interruptible, so a thread with an interrupt pending (a cancelled task saving its model on the way out)
         // got ClosedByInterruptException and could save nothing
         for (int attempt = 0;; attempt++) {
-            Path temp = folder.resolve("." + absolute.getFileName() + "."
+            Path temp = folder.resolve("." + prefix(absolute.getFileName().toString()) + "."
                     + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
             try {
                 Files.createFile(temp);
@@ -93,6 +100,8 @@ public final class AtomicOutput implements AutoCloseable {
                     continue;
                 }
                 throw e;
+            } catch (FileSystemException e) {   // named only the temporary file, which the caller never asked for
+                throw about(e, absolute, temp);
             }
             try {
                 return new AtomicOutput(absolute, temp, new FileOutputStream(temp.toFile()));
@@ -101,6 +110,41 @@ public final class AtomicOutput implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    /**
+     * The target's name as the temporary file's starts with it: whole, or its first code points up to 200 bytes of
+     * UTF-8, so that the temporary name (19 more) stays within the 255 bytes a file name may have wherever the
+     * target's does. A target of 240 characters was refused as "File name too long", naming the temporary file.
+     */
+    private static String prefix(String name) {
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length <= 200) {
+            return name;
+        }
+        int end = 0;
+        for (int bytes = 0; end < name.length(); ) {
+            int cp = name.codePointAt(end);
+            bytes += new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+            if (bytes > 200) {
+                break;
+            }
+            end += Character.charCount(cp);
+        }
+        return name.substring(0, end);
+    }
+
+    /** The failure to create the temporary file, of the same kind, naming the target and the folder. */
+    private static FileSystemException about(FileSystemException e, Path target, Path temp) {
+        String reason = "cannot create a file in " + temp.getParent() + " to write it through"
+                + (e.getReason() == null ? "" : " (" + e.getReason() + ")");
+        FileSystemException named = switch (e) {
+            case AccessDeniedException a -> new AccessDeniedException(target.toString(), null, reason);
+            case NoSuchFileException n -> new NoSuchFileException(target.toString(), null, reason);
+            default -> new FileSystemException(target.toString(), null, reason);
+        };
+        named.initCause(e);
+        return named;
     }
 
     /**

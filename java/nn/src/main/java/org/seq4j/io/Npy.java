@@ -314,7 +314,12 @@ final class Npy {
     /** The values of a float array, narrowed from float64 where the file holds those. */
     private static float[] readFloats(InputStream in, Descr descr, int count, int[] shape, Path file, String array)
             throws IOException {
-        float[] v = new float[count];
+        float[] v;
+        try {
+            v = new float[count];
+        } catch (OutOfMemoryError e) {   // after the collections the JVM runs first: the heap cannot hold it
+            throw heapRefusal(4L * count, shape, file, array);
+        }
         int i = 0;
         for (ByteBuffer b; (b = nextChunk(in, descr, count, i, shape, file, array)) != null; ) {
             if (descr == Descr.F4) {
@@ -339,7 +344,12 @@ final class Npy {
     /** The values of an int array, narrowed from int64 where the file holds those. */
     private static int[] readInts(InputStream in, Descr descr, int count, int[] shape, Path file, String array)
             throws IOException {
-        int[] v = new int[count];
+        int[] v;
+        try {
+            v = new int[count];
+        } catch (OutOfMemoryError e) {
+            throw heapRefusal(4L * count, shape, file, array);
+        }
         int i = 0;
         for (ByteBuffer b; (b = nextChunk(in, descr, count, i, shape, file, array)) != null; ) {
             if (descr == Descr.I4) {
@@ -393,17 +403,23 @@ final class Npy {
     }
 
     /**
-     * The decoded values need {@code bytes} of heap: more than the heap has left is a clear error before the
-     * array is allocated (a header may declare any shape up to 2^31 elements, whatever the data holds).
+     * The decoded values need {@code bytes} of heap: more than the heap's maximum is a clear error before anything is
+     * allocated (a header may declare any shape up to 2^31 elements, whatever the data holds); within it, the
+     * allocation itself decides (readFloats, readInts: an OutOfMemoryError there, after the collections the JVM runs
+     * first, is the same error). An estimate of the free heap here counted garbage not yet collected as used, and the
+     * same file loaded a second time in a process was refused for good (the refusal allocates nothing to make a
+     * collection come).
      */
     private static void requireHeap(long bytes, int[] shape, Path file, String array) throws NpzFormatException {
-        Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (bytes > free) {
-            throw new NpzFormatException(file, array, "shape " + Tensor.shapeString(shape) + " needs " + bytes
-                    + " bytes of Java heap but only about " + free + " of the maximum " + rt.maxMemory()
-                    + " are free (raise -Xmx if the array is real)");
+        if (bytes > Runtime.getRuntime().maxMemory()) {
+            throw heapRefusal(bytes, shape, file, array);
         }
+    }
+
+    private static NpzFormatException heapRefusal(long bytes, int[] shape, Path file, String array) {
+        return new NpzFormatException(file, array, "shape " + Tensor.shapeString(shape) + " needs " + bytes
+                + " bytes of Java heap but only about " + JavaHeap.availableAfterCollection() + " of the maximum "
+                + Runtime.getRuntime().maxMemory() + " are free (raise -Xmx if the array is real)");
     }
 
     /** A header quoted in a message: on one line, at most 200 characters of it. */

@@ -74,7 +74,7 @@ public final class Npz {
      * @throws IOException if it cannot be read
      */
     public static NpzFile load(Path file, Set<String> except) throws IOException {
-        return NpzFile.read(nonNull("Npz.load", "file", file), Set.copyOf(nonNull("Npz.load", "except", except)));
+        return NpzFile.read(nonNull("Npz.load", "file", file), names("Npz.load", except));
     }
 
     /**
@@ -90,7 +90,7 @@ public final class Npz {
      * @throws IOException if it cannot be read
      */
     public static SequencedMap<String, int[]> shapes(Path file, Set<String> except) throws IOException {
-        return NpzFile.shapes(nonNull("Npz.shapes", "file", file), Set.copyOf(nonNull("Npz.shapes", "except", except)));
+        return NpzFile.shapes(nonNull("Npz.shapes", "file", file), names("Npz.shapes", except));
     }
 
     /**
@@ -103,10 +103,12 @@ public final class Npz {
      * @return its bytes, or null if the archive has no such entry
      * @throws NpzFormatException if the file is not a zip archive seq4j reads, holds two entries of that name, or
      *         the entry is corrupt or holds more than maxBytes
+     * @throws IllegalArgumentException if maxBytes is negative
      * @throws IOException if it cannot be read
      */
     public static byte[] entry(Path file, String name, int maxBytes) throws IOException {
-        return NpzFile.entry(nonNull("Npz.entry", "file", file), nonNull("Npz.entry", "name", name), maxBytes);
+        return NpzFile.entry(nonNull("Npz.entry", "file", file), nonNull("Npz.entry", "name", name),
+                NpzFile.requireLimit("Npz.entry", "maxBytes", maxBytes));
     }
 
     /**
@@ -125,10 +127,21 @@ public final class Npz {
      * @return the text, or null if the archive holds neither entry
      * @throws NpzFormatException if the file is not a zip archive seq4j reads, holds both forms or two entries of
      *         one name, the entry is corrupt or holds more than maxChars, or the array is not one string
+     * @throws IllegalArgumentException if maxChars is negative
      * @throws IOException if it cannot be read
      */
     public static String text(Path file, String name, int maxChars) throws IOException {
-        return NpzFile.text(nonNull("Npz.text", "file", file), nonNull("Npz.text", "name", name), maxChars);
+        return NpzFile.text(nonNull("Npz.text", "file", file), nonNull("Npz.text", "name", name),
+                NpzFile.requireLimit("Npz.text", "maxChars", maxChars));
+    }
+
+    /** A copy of {@code except}, refused in the call's words if it, or a name in it, is null (Set.copyOf: a bare NPE). */
+    private static Set<String> names(String op, Set<String> except) {
+        nonNull(op, "except", except);
+        if (except.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new NullPointerException(op + ": except holds a null name");
+        }
+        return Set.copyOf(except);
     }
 
     /** {@code value}, or a NullPointerException naming the call and the argument ("Npz.load: file is null"). */

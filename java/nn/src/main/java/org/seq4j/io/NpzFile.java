@@ -157,20 +157,42 @@ public final class NpzFile {
         return found;
     }
 
-    /** The bytes of an entry that is not a .npy array: at most {@code maxBytes}, whatever size it lists. */
+    /**
+     * The bytes of an entry that is not a .npy array: at most {@code maxBytes}, whatever size it lists, checked
+     * against the archive's CRC-32 (java.util.zip checks none for a stored entry: a flipped byte of a checkpoint's
+     * description came back as text).
+     */
     private static byte[] rawEntry(ZipFile zip, ZipEntry entry, Path file, int maxBytes) throws IOException {
         String name = entry.getName();
-        try (InputStream in = zip.getInputStream(entry)) {
-            byte[] bytes = in.readNBytes(maxBytes + 1); // the listed size may lie: read at most one byte more
-            if (bytes.length > maxBytes) {
+        CRC32 crc = new CRC32();
+        try (InputStream in = new CheckedInputStream(zip.getInputStream(entry), crc)) {
+            // the listed size may lie: read at most one byte more (no more than an array holds)
+            byte[] bytes = in.readNBytes((int) Math.min((long) maxBytes + 1, MAX_ARRAY));
+            if (bytes.length > maxBytes || (bytes.length == MAX_ARRAY && in.read() >= 0)) {
                 throw new NpzFormatException(file, null, "its entry " + name + " holds more than the " + maxBytes
                         + " bytes read of it");
             }
+            if (entry.getCrc() >= 0 && crc.getValue() != entry.getCrc()) {
+                throw new NpzFormatException(file, null, "its entry " + name + " is corrupt: its CRC-32 does not "
+                        + "match the archive's");
+            }
             return bytes;
-        } catch (ZipException e) {
-            throw new NpzFormatException(file, null, "its entry " + name + " is corrupt or truncated (" + e.getMessage()
-                    + ")", e);
+        } catch (NpzFormatException e) {
+            throw e;
+        } catch (IOException e) { // ZipException, and the EOFException of an entry cut short (which named nothing)
+            throw new NpzFormatException(file, null, "its entry " + name + " is corrupt or truncated (" + e + ")", e);
         }
+    }
+
+    /** The most bytes a Java array holds (the VM keeps a few header words of the int range). */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    /** Refuses a negative limit of a raw entry's or a text's size. */
+    static int requireLimit(String op, String what, int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException(op + ": " + what + " must be >= 0, got " + limit);
+        }
+        return limit;
     }
 
     private static ZipFile openZip(Path file) throws IOException {
@@ -180,6 +202,9 @@ public final class NpzFile {
         }
         try {
             return new ZipFile(file.toFile());
+        } catch (java.io.EOFException e) { // the directory's end record or comment cut short: it named nothing
+            throw new NpzFormatException(file, null, "not a .npz file: a truncated zip archive (its end came while "
+                    + "reading its directory)", e);
         } catch (ZipException e) {
             String m = String.valueOf(e.getMessage());
             // java.util.zip reads methods 0 and 8 only, and says so when it opens the archive ("invalid CEN header

@@ -39,6 +39,7 @@ public final class NpzWriter implements AutoCloseable {
     private final AtomicOutput out;
     private final Zip zip;
     private final Set<String> names = new HashSet<>();
+    private boolean committed;   // commit() returned: the file is written, nothing more goes in
     private boolean closed;
 
     /**
@@ -95,10 +96,13 @@ public final class NpzWriter implements AutoCloseable {
      * @param array the array
      * @return this
      * @throws IllegalArgumentException if the name is empty, holds '/', '\', ".." or NUL, or is already added
-     * @throws IllegalStateException if the writer is closed
+     * @throws IllegalStateException if the writer is closed or already committed
      * @throws IOException if writing fails
      */
     public NpzWriter add(String name, NpyArray array) throws IOException {
+        if (array == null) {
+            throw new NullPointerException("NpzWriter.add: array " + name + " is null (writing " + file + ")");
+        }
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("array name must not be empty (writing " + file + ")");
         }
@@ -119,10 +123,14 @@ public final class NpzWriter implements AutoCloseable {
      * @return this
      * @throws IllegalArgumentException if the name ends in ".npy", is empty, holds '/', '\', ".." or NUL, or is
      *                                  already added
-     * @throws IllegalStateException if the writer is closed
+     * @throws IllegalStateException if the writer is closed or already committed
      * @throws IOException if writing fails
      */
     public NpzWriter addEntry(String entryName, byte[] bytes) throws IOException {
+        if (bytes == null) {
+            throw new NullPointerException("NpzWriter.addEntry: the bytes of " + entryName + " are null (writing " + file
+                    + ")");
+        }
         if (entryName == null || entryName.isEmpty() || entryName.endsWith(".npy")) {
             throw new IllegalArgumentException("entry name must be non-empty and not end in .npy, got '" + entryName
                     + "' (writing " + file + ")");
@@ -185,19 +193,24 @@ public final class NpzWriter implements AutoCloseable {
     /**
      * Finishes the archive, syncs it to disk and renames it over the target path.
      *
-     * @throws IllegalStateException if the writer is closed
+     * @throws IllegalStateException if the writer is closed or already committed
      * @throws IOException if writing, syncing or renaming fails
      */
     public void commit() throws IOException {
         open();
         zip.finish();
         out.commit();
+        committed = true;
         zip.release();
     }
 
     private void open() {
         if (closed) {
             throw new IllegalStateException("the NpzWriter of " + file + " is closed");
+        }
+        if (committed) {   // an array added after it was returned as written and went nowhere
+            throw new IllegalStateException("the NpzWriter of " + file + " is already committed; write another file "
+                    + "for more arrays");
         }
     }
 

@@ -95,7 +95,15 @@ public final class Checkpoint {
      * @throws IOException if the file cannot be written (a previous checkpoint there stays as it was)
      */
     public static void save(Path dir, Model model, Properties meta) throws IOException {
-        Files.createDirectories(dir);
+        nonNull("Checkpoint.save", "dir", dir);
+        nonNull("Checkpoint.save", "model", model);
+        nonNull("Checkpoint.save", "meta", meta);
+        try {
+            Files.createDirectories(dir);
+        } catch (java.nio.file.FileAlreadyExistsException e) {   // named the path with no reason
+            throw new java.nio.file.FileAlreadyExistsException(dir.toString(), null, "a file of that name is in the "
+                    + "way: Checkpoint.save writes " + WEIGHTS + " into a folder of that name");
+        }
         write(dir.resolve(WEIGHTS), model, meta);
     }
 
@@ -112,6 +120,9 @@ public final class Checkpoint {
      *                                  value that is not a String (nothing is written)
      */
     public static void write(Path file, Model model, Properties meta) throws IOException {
+        nonNull("Checkpoint.write", "file", file);
+        nonNull("Checkpoint.write", "model", model);
+        nonNull("Checkpoint.write", "meta", meta);
         Map<String, float[]> values = model.store().copyOutAll();
         // checked before the file is opened: a diverged model's NaN were written, over the good checkpoint, into a
         // file that load then refused
@@ -170,6 +181,7 @@ public final class Checkpoint {
      * @throws IOException if the folder cannot be read
      */
     public static Path file(Path checkpoint, Pick pick) throws IOException {
+        nonNull("Checkpoint.file", "checkpoint", checkpoint);   // pick may be null: the best there is
         if (!Files.isDirectory(checkpoint)) {
             if (!Files.exists(checkpoint)) {
                 throw new NoSuchFileException(checkpoint.toString(), null, "no such checkpoint (a run folder of seq4j "
@@ -206,6 +218,7 @@ public final class Checkpoint {
      * @throws IOException if the file is missing or unreadable
      */
     public static Properties meta(Path checkpoint) throws IOException {
+        nonNull("Checkpoint.meta", "checkpoint", checkpoint);
         Path file = Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint;
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString(), null, "no checkpoint here");
@@ -275,6 +288,8 @@ public final class Checkpoint {
      * @throws IOException if the file cannot be read
      */
     public static void load(Path checkpoint, Model model) throws IOException {
+        nonNull("Checkpoint.load", "checkpoint", checkpoint);
+        nonNull("Checkpoint.load", "model", model);
         Path path = Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint;
         embeddedMeta(path); // a description numpy saved back is not an array of the model, but must be one
         SequencedMap<String, int[]> shapes = new LinkedHashMap<>();
@@ -401,5 +416,12 @@ public final class Checkpoint {
         }
         throw new CheckpointException(file, "its " + META + " has " + key + "=" + v + "; expected a whole number "
                 + (max == Integer.MAX_VALUE ? ">= " + min : "from " + min + " to " + max));
+    }
+
+    /** A NullPointerException naming the call and the argument ("Checkpoint.load: model is null"), as Npz's. */
+    private static void nonNull(String op, String name, Object value) {
+        if (value == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
     }
 }

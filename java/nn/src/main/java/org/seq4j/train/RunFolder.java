@@ -37,8 +37,9 @@ import java.util.stream.Stream;
 /**
  * The folder a training run writes into. open() creates it, writes a probe file and deletes stale temporary
  * files; the run writes its files with {@link #write}. Until keep() is called, close() undoes the run (deletes the
- * files it added, puts back those it replaced, removes the folder if it created it), and so does the JVM's shutdown
- * (an interrupted run) until keep() or close().
+ * files it added: in a folder that existed, those its writes added, not what another program put there meanwhile;
+ * puts back those it replaced; removes the folder if it created it), and so does the JVM's shutdown (an interrupted
+ * run) until keep() or close().
  */
 public final class RunFolder implements AutoCloseable {
     /** Writes one file of the run folder. */
@@ -54,9 +55,11 @@ public final class RunFolder implements AutoCloseable {
         void to(Path file) throws IOException;
     }
 
-    // AtomicOutput's ".<name>.<random>.tmp", the chart's ".chart.<random>.tmp(.png)", and the chart temp
-    // files of older versions (".chart<digits>(.png)")
-    private static final Pattern STALE = Pattern.compile("\\..+\\.tmp(\\.png)?|\\.chart\\d+(\\.png)?");
+    // AtomicOutput's ".<name>.<random>.tmp", a file kept aside's ".<name>.<random>.kept.tmp", the chart's
+    // ".chart.<random>.tmp(.png)", and the chart temp files of older versions (".chart<digits>(.png)"); <random> is
+    // a long in base 36. A user's ".notes.tmp" in a folder given as the run's was deleted as stale by a wider pattern.
+    private static final Pattern STALE =
+            Pattern.compile("\\..+\\.[0-9a-z]{1,13}(\\.kept)?\\.tmp(\\.png)?|\\.chart\\d+(\\.png)?");
     /** The file whose lock a run holds while the folder is open. */
     public static final String LOCK = ".seq4j-run.lock";
 
@@ -69,6 +72,9 @@ public final class RunFolder implements AutoCloseable {
     private final Map<Path, Path> keptAside = new LinkedHashMap<>();
     // a symbolic link of the run folder that this run replaced by a file -> the link's target, made again by undo()
     private final Map<Path, Path> linksReplaced = new LinkedHashMap<>();
+    // the files this run's write() created (not in the folder at open()): what undo() deletes, and nothing else (the
+    // files another program put into the folder meanwhile were deleted too)
+    private final Set<Path> added = new java.util.LinkedHashSet<>();
     private FileChannel lock;   // holds the folder's lock until close() (null after)
     private final Thread undoAtExit = new Thread(this::undoAtExit, "seq4j run folder cleanup");
     private boolean kept;
@@ -236,10 +242,15 @@ public final class RunFolder implements AutoCloseable {
      */
     private Path fileOf(String name) {
         java.util.Objects.requireNonNull(name, "RunFolder.write: name is null");
-        Path file = name.isEmpty() ? null : dir.resolve(name);
+        Path file = null;
+        try {
+            file = name.isEmpty() ? null : dir.resolve(name);
+        } catch (java.nio.file.InvalidPathException e) {   // a NUL: the JDK's message carried the raw character
+            file = null;
+        }
         if (file == null || !dir.equals(file.getParent()) || name.equals(".") || name.equals("..")) {
-            throw new IllegalArgumentException("RunFolder.write: '" + name + "' is not a file name; expected a name of a"
-                    + " file in " + dir + " (such as model.npz), without a folder");
+            throw new IllegalArgumentException("RunFolder.write: '" + name.replace("\0", "\\0") + "' is not a file "
+                    + "name; expected a name of a file in " + dir + " (such as model.npz), without a folder");
         }
         return file;
     }
@@ -277,6 +288,9 @@ public final class RunFolder implements AutoCloseable {
         if (undone) {
             throw new IOException("cannot write " + file + ": the run was undone (closed before its first "
                     + "checkpoint, or the JVM is shutting down)");
+        }
+        if (!kept && !before.contains(file)) {
+            added.add(file);   // before the write: one that fails partway leaves what undo() deletes
         }
         if (!kept && before.contains(file) && !keptAside.containsKey(file) && !linksReplaced.containsKey(file)) {
             if (Files.isSymbolicLink(file)) {   // the write replaces the link, not its target: undo makes it again
@@ -373,13 +387,17 @@ public final class RunFolder implements AutoCloseable {
                 }
             }
         }
+        // a folder this run created holds nothing but the run's: every file new since open() goes; in one that was
+        // there, only those the run's writes added (a file another program put there meanwhile was deleted too)
+        List<Path> toDelete;
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(f -> !before.contains(f) && !keptAside.containsValue(f) && Files.isRegularFile(f))
-                    .toList()) {
-                Files.deleteIfExists(f);
-            }
+            toDelete = files.filter(f -> created ? !before.contains(f) && !keptAside.containsValue(f) : added.contains(f))
+                    .filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList();
         } catch (NoSuchFileException e) {
             return;
+        }
+        for (Path f : toDelete) {
+            Files.deleteIfExists(f);
         }
         if (failed != null) {
             throw failed;

@@ -600,6 +600,128 @@ class NpzTest {
                 && lines.get(2).contains("bytes of Java heap"), r.toString());
     }
 
+    /**
+     * The same honest file, one float32 array of 40 MiB (zeros, deflated to a few KiB), loaded three times in a JVM with
+     * a 64 MiB heap, each result dropped: all three load. The check before allocating counted the garbage of the load
+     * before as used, and refused the second and every later one ("raise -Xmx") until something else made a
+     * collection come.
+     */
+    @Test
+    void aLargeArrayLoadsAgainOnceTheLastOneIsGarbage() throws Exception {
+        Path file = dir.resolve("zeros.npz");
+        SequencedMap<String, NpyArray> one = new LinkedHashMap<>();
+        one.put("W", NpyArray.of(new float[10 << 20], 10 << 20));
+        Npz.save(file, one, NpzWriter.Compression.DEFLATED);
+        ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(120), List.of("-Xmx64m"), LoadNpz.class.getName(),
+                file.toString(), file.toString(), file.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(List.of(file + ": loaded [W]", file + ": loaded [W]", file + ": loaded [W]"), r.out().lines()
+                .toList(), r.toString());
+    }
+
+    /**
+     * A raw entry (a checkpoint's description) whose bytes changed is corrupt, as an array's are: java.util.zip checks
+     * no CRC-32 of a stored entry, and a flipped byte came back as text ("task=Xm"). An archive cut inside its end
+     * record's comment, or a raw entry cut short, named no file ("java.io.EOFException: null").
+     */
+    @Test
+    void aDamagedDescriptionOrEndRecordIsOneFormatErrorNamingTheFile() throws IOException {
+        Path file = dir.resolve("described.npz");
+        try (NpzWriter w = NpzWriter.create(file)) {
+            w.add("W", NpyArray.of(new float[4], 4));
+            w.addEntry("model.properties", "task=lm\nmodel=rnnlm\n".getBytes(StandardCharsets.ISO_8859_1));
+            w.commit();
+        }
+        assertEquals("task=lm\nmodel=rnnlm\n", Npz.text(file, "model.properties", 1 << 20));
+        byte[] all = Files.readAllBytes(file);
+        int at = indexOf(all, "task=lm".getBytes(StandardCharsets.ISO_8859_1));
+        byte[] flipped = all.clone();
+        flipped[at + 5] = 'X';
+        Path bad = dir.resolve("flipped.npz");
+        Files.write(bad, flipped);
+        NpzFormatException e = assertThrows(NpzFormatException.class, () -> Npz.text(bad, "model.properties", 1 << 20));
+        assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains("model.properties is corrupt: "
+                + "its CRC-32"), e.getMessage());
+        assertThrows(NpzFormatException.class, () -> Npz.entry(bad, "model.properties", 1 << 20));
+
+        // the end record's comment length made 2 where the file ends: "EOFException: null" from the zip reader
+        byte[] commented = all.clone();
+        commented[commented.length - 2] = 2;
+        Path cut = dir.resolve("comment.npz");
+        Files.write(cut, commented);
+        for (org.junit.jupiter.api.function.Executable read : List.<org.junit.jupiter.api.function.Executable>of(
+                () -> Npz.load(cut), () -> Npz.text(cut, "model.properties", 100), () -> Npz.shapes(cut, java.util.Set.of()))) {
+            NpzFormatException t = assertThrows(NpzFormatException.class, read);
+            assertTrue(t.getMessage().contains(cut.toString()) && t.getMessage().contains("truncated"), t.getMessage());
+        }
+
+        // the limits: negative refused in their own words; the largest int reads the entry (it overflowed to "len < 0")
+        assertThrows(IllegalArgumentException.class, () -> Npz.entry(file, "model.properties", -1));
+        assertThrows(IllegalArgumentException.class, () -> Npz.text(file, "model.properties", -1));
+        assertEquals(20, Npz.entry(file, "model.properties", Integer.MAX_VALUE).length);
+        assertEquals("task=lm\nmodel=rnnlm\n", Npz.text(file, "model.properties", Integer.MAX_VALUE));
+    }
+
+    private static int indexOf(byte[] all, byte[] part) {
+        for (int i = 0; i + part.length <= all.length; i++) {
+            if (java.util.Arrays.equals(all, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
+    }
+
+    /** An array added after commit() went nowhere without a word (a large one: "Stream Closed"). */
+    @Test
+    void aCommittedWriterRefusesMore() throws IOException {
+        Path file = dir.resolve("committed.npz");
+        try (NpzWriter w = NpzWriter.create(file)) {
+            w.add("a", NpyArray.of(new float[] {1}, 1));
+            w.commit();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> w.add("b", NpyArray.of(new float[] {2}, 1)));
+            assertEquals("the NpzWriter of " + file + " is already committed; write another file for more arrays",
+                    e.getMessage());
+            assertThrows(IllegalStateException.class, () -> w.addEntry("meta", new byte[1]));
+            assertThrows(IllegalStateException.class, w::commit);
+        }
+        assertEquals(List.of("a"), Npz.load(file).names());
+        // null arguments are named (bare NullPointerExceptions before)
+        try (NpzWriter w = NpzWriter.create(dir.resolve("nulls.npz"))) {
+            assertEquals("NpzWriter.add: array x is null (writing " + dir.resolve("nulls.npz") + ")",
+                    assertThrows(NullPointerException.class, () -> w.add("x", null)).getMessage());
+            assertTrue(assertThrows(NullPointerException.class, () -> w.addEntry("m", null)).getMessage()
+                    .startsWith("NpzWriter.addEntry: the bytes of m are null"));
+        }
+        java.util.Set<String> withNull = new java.util.HashSet<>(java.util.Arrays.asList("a", null));
+        assertEquals("Npz.load: except holds a null name",
+                assertThrows(NullPointerException.class, () -> Npz.load(file, withNull)).getMessage());
+    }
+
+    /**
+     * Targets the temporary file made hard to write: a name of 249 characters (legal; the temporary name, 19 longer,
+     * was not: "File name too long", naming the temporary file), "/" ("folder null does not exist"), and a folder
+     * where no file can be made (the message named only the temporary file).
+     */
+    @Test
+    void atomicWritesNameTheTargetWhateverItIs() throws IOException {
+        Path longName = dir.resolve("m".repeat(245) + ".npz");
+        Npz.save(longName, sampleArrays());
+        assertEquals(sampleArrays().keySet(), Npz.load(longName).arrays().keySet());
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(longName), left.toList(), "no temporary file left");
+        }
+        IOException root = assertThrows(IOException.class, () -> Npz.save(Path.of("/"), sampleArrays()));
+        assertEquals("cannot write /: it is the root folder, not a file", root.getMessage());
+        Path proc = Path.of("/proc/seq4j-test.npz");
+        if (Files.isDirectory(proc.getParent())) {
+            java.nio.file.FileSystemException e = assertThrows(java.nio.file.FileSystemException.class,
+                    () -> Npz.save(proc, sampleArrays()));
+            assertEquals(proc.toString(), e.getFile(), e.getMessage());
+            assertTrue(e.getMessage().contains("cannot create a file in /proc to write it through"), e.getMessage());
+        }
+    }
+
     @Test
     void aClosedWriterRefusesMoreWithOneLine() throws IOException {
         Path file = dir.resolve("closed.npz");

@@ -88,6 +88,27 @@ class CheckpointTest {
         }
     }
 
+    /** save into a path that is a file: FileAlreadyExistsException with no reason, before. */
+    @Test
+    void aFileWhereTheRunFolderShouldBeIsNamedWithTheReason(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("afile"), "mine");
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
+            var e = assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> Checkpoint.save(file, m, meta()));
+            assertEquals(file + ": a file of that name is in the way: Checkpoint.save writes model.npz into a folder of "
+                    + "that name", e.getMessage());
+        }
+        assertEquals("mine", Files.readString(file));
+        // null arguments are named (the JDK's helpful messages, or none, before)
+        try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {
+            assertEquals("Checkpoint.write: meta is null", assertThrows(NullPointerException.class,
+                    () -> Checkpoint.write(dir.resolve("m.npz"), m, null)).getMessage());
+            assertEquals("Checkpoint.load: checkpoint is null", assertThrows(NullPointerException.class,
+                    () -> Checkpoint.load(null, m)).getMessage());
+            assertEquals("Checkpoint.meta: checkpoint is null", assertThrows(NullPointerException.class,
+                    () -> Checkpoint.meta(null)).getMessage());
+        }
+    }
+
     @Test
     void theDescriptionIsInsideTheNpzSoOneRenameWritesBoth(@TempDir Path dir) throws IOException {
         try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 1)) {

@@ -39,7 +39,8 @@ class RunFolderTest {
         for (String s : stale) {
             Files.write(run.resolve(s), new byte[1000]);
         }
-        List<String> kept = List.of("model.npz", "notes.tmp", ".hidden", "data.tmp.txt");
+        List<String> kept = List.of("model.npz", "notes.tmp", ".hidden", "data.tmp.txt", ".notes.tmp", ".draft.tmp",
+                ".a.B.tmp");   // a user's own hidden temporary files are not stale (no base-36 random part)
         for (String s : kept) {
             Files.writeString(run.resolve(s), "mine");
         }
@@ -114,9 +115,12 @@ class RunFolderTest {
         Path existing = Files.createDirectories(dir.resolve("existing"));
         Files.writeString(existing.resolve("notes.txt"), "mine");
         try (RunFolder f = RunFolder.open(existing)) {
-            Files.writeString(f.resolve("addition.txt"), "1+1_2");
+            f.write("addition.txt", file -> Files.writeString(file, "1+1_2"));
+            // another program's file, written into the folder while the run is open: not the run's to delete (it was)
+            Files.writeString(existing.resolve("report.txt"), "not the run's");
         }
-        assertEquals(Set.of("notes.txt"), names(existing), "only the run's own files are removed");
+        assertEquals(Set.of("notes.txt", "report.txt"), names(existing), "only the run's own files are removed");
+        Files.delete(existing.resolve("report.txt"));
 
         try (RunFolder f = RunFolder.open(existing)) {
             Files.writeString(f.resolve("model.npz"), "a checkpoint");
@@ -142,6 +146,9 @@ class RunFolderTest {
                 assertTrue(e.getMessage().startsWith("RunFolder.write: '" + name + "' is not a file name"),
                         e.getMessage());
             }
+            // a NUL: the JDK's InvalidPathException with the raw character in its message, before
+            IllegalArgumentException nul = assertThrows(IllegalArgumentException.class, () -> f.write("a\0b", text));
+            assertTrue(nul.getMessage().startsWith("RunFolder.write: 'a\\0b' is not a file name"), nul.getMessage());
             f.write("model.npz", text);
             f.keep();
             f.close();
