@@ -81,6 +81,15 @@ public final class TimeDropout implements AutoCloseable {
     }
 
     /**
+     * The next mask's seed: where setSeed left it, moved on by each training forward that returned.
+     *
+     * @return the seed
+     */
+    public long seed() {
+        return seed;
+    }
+
+    /**
      * The drop probability.
      *
      * @return ratio, in [0, 1)

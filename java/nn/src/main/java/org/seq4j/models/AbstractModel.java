@@ -51,6 +51,7 @@ public abstract class AbstractModel implements Model {
     private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
     private boolean backwardTaken;  // a backward took the last forward (null forwardThread: "already ran", not "before")
     private long forwardVersion;    // the weights' write counter when that forward returned
+    private boolean forwardReturned;   // the last forward returned (its activations are whole, whatever ran since)
     // the mode set last by setTraining; volatile: isTraining reads it without holding the model, maybe on another thread
     private volatile boolean training = true;
 
@@ -87,9 +88,11 @@ public abstract class AbstractModel implements Model {
             requireOpenBackend("forward");
             forwardThread = null;
             backwardTaken = false;
+            forwardReturned = false;
             float loss = forwardHeld(forwardOp, xs, ts);
             forwardVersion = store.version().get();
             forwardThread = Thread.currentThread();
+            forwardReturned = true;
             return loss;
         } finally {
             guard.exit();
@@ -177,6 +180,21 @@ public abstract class AbstractModel implements Model {
      * @param training the new mode
      */
     protected void setTrainingHeld(boolean training) {
+    }
+
+    /**
+     * Refuses to read what the last forward left (its attention weights, say) unless it returned: after one that threw,
+     * a layer that never saw it, or saw it return before a later layer refused, still held an older forward's values.
+     * Call it inside {@link #held(String, Supplier)}.
+     *
+     * @param method the operation, as messages name it ("attentionWeights")
+     * @throws IllegalStateException if no forward returned since the model was made, or the last one threw
+     */
+    protected final void requireForwardReturned(String method) {
+        if (!forwardReturned) {
+            throw new IllegalStateException(nameOf(getClass()) + "." + method + " before a forward returned (none ran, "
+                    + "or the last one threw)");
+        }
     }
 
     /**

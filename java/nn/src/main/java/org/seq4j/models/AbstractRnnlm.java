@@ -70,6 +70,19 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
          */
         void setInferencePrecision(PackedMatrix.Precision precision);
 
+        /**
+         * Notes where the network's random draws stand (its dropouts' next masks) before a forward: the model calls it
+         * before predict and {@link #rewindDraws()} if the forward is then refused (a carried state of another N, a
+         * label out of range), so that a refused forward leaves the draws of the next one as they were. A network
+         * without random draws does nothing (the default).
+         */
+        default void markDraws() {
+        }
+
+        /** Puts the random draws back where {@link #markDraws()} noted them. The default does nothing. */
+        default void rewindDraws() {
+        }
+
         /** Closes the layers. */
         @Override
         void close();
@@ -138,15 +151,23 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         Inputs.timeMajor(backend, xsT, xs);
         Inputs.timeMajor(backend, tsT, ts);
         Tensor score;
+        // a refusal below leaves the dropouts' masks for the next forward as they were: drop1 had drawn its mask
+        // before lstm1 refused a carried state of another N, and all three before a bad label was found
+        net.markDraws();
         try {
-            score = scores(net, xsT);
-        } catch (IndexOutOfBoundsException e) {
-            throw resetAfter(Inputs.outOfVocabulary(op, "xs", xs, V, e));
-        }
-        try {
-            return backend.item(softmax.forward(score, tsT), 0);   // item: where a GPU reports a bad id
-        } catch (IndexOutOfBoundsException e) {
-            throw resetAfter(Inputs.outOfVocabulary(op, "ts", ts, V, e));
+            try {
+                score = scores(net, xsT);
+            } catch (IndexOutOfBoundsException e) {
+                throw resetAfter(Inputs.outOfVocabulary(op, "xs", xs, V, e));
+            }
+            try {
+                return backend.item(softmax.forward(score, tsT), 0);   // item: where a GPU reports a bad id
+            } catch (IndexOutOfBoundsException e) {
+                throw resetAfter(Inputs.outOfVocabulary(op, "ts", ts, V, e));
+            }
+        } catch (RuntimeException | Error e) {
+            net.rewindDraws();
+            throw e;
         }
     }
 
@@ -250,7 +271,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
     /** Sets the precision on the generation network only; training always multiplies in float32. */
     @Override
     public void setInferencePrecision(PackedMatrix.Precision precision) {
-        java.util.Objects.requireNonNull(precision, "precision");
+        java.util.Objects.requireNonNull(precision, () -> op("setInferencePrecision") + ": precision is null; expected "
+                + "F32 or BF16");
         held("setInferencePrecision", () -> {
             generationNetwork().setInferencePrecision(precision);
             inferencePrecision = precision;
@@ -338,7 +360,12 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             throw new IllegalArgumentException(op + ": end id " + endId + " is also in skipIds, which are never"
                     + " emitted, so no hypothesis could end with it; expected an end id outside skipIds, or -1 for none");
         }
-        Beam.Options options = new Beam.Options(beam, endId, lengthPenalty, skip);
+        Beam.Options options;
+        try {
+            options = new Beam.Options(beam, endId, lengthPenalty, skip);
+        } catch (IllegalArgumentException e) {   // the record's check names no call
+            throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
+        }
         int n = prompts.length, p = prompts[0].length, m = Beam.rows(op, n, beam, V);
         Beam.requireRoom(op, length, n, beam, V);
         Beam.requireSequences(op, options, length, V);

@@ -128,7 +128,8 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
     /** Sets the precision on the generation encoder/decoder only; the training pair always multiplies in float32. */
     @Override
     public void setInferencePrecision(PackedMatrix.Precision precision) {
-        java.util.Objects.requireNonNull(precision, "precision");
+        java.util.Objects.requireNonNull(precision, () -> op("setInferencePrecision") + ": precision is null; expected "
+                + "F32 or BF16");
         held("setInferencePrecision", () -> {
             inferencePrecision = precision;
             if (genEncoder != null) {

@@ -110,7 +110,10 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      *         closed, or while another thread is inside it
      */
     public Tensor attentionWeights() {
-        return held("attentionWeights", () -> ((AttentionDecoder) decoder).attentionWeights());
+        return held("attentionWeights", () -> {
+            requireForwardReturned("attentionWeights");   // the decoder's attention may hold an older forward's
+            return ((AttentionDecoder) decoder).attentionWeights();
+        });
     }
 
     /**

@@ -122,6 +122,22 @@ public final class BetterRnnlm extends AbstractRnnlm {
             seedDropout(seed);
         }
 
+        private long mark1, mark2, mark3;   // the dropouts' seeds before the forward under way (markDraws)
+
+        @Override
+        public void markDraws() {
+            mark1 = drop1.seed();
+            mark2 = drop2.seed();
+            mark3 = drop3.seed();
+        }
+
+        @Override
+        public void rewindDraws() {
+            drop1.setSeed(mark1);
+            drop2.setSeed(mark2);
+            drop3.setSeed(mark3);
+        }
+
         void seedDropout(long seed) {
             // three unrelated mask streams from one seed
             SplittableRandom seeds = new SplittableRandom(seed);

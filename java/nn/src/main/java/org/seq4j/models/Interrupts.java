@@ -24,7 +24,7 @@ final class Interrupts {
         if (Thread.currentThread().isInterrupted()) {
             throw new CancellationException(op + ": interrupted at " + what + " " + (done + 1) + " of " + of
                     + " (the thread's interrupt is kept); nothing is returned, and the model stays usable: its next"
-                    + " generate or beam search starts afresh");
+                    + " generate, beam search or predict starts afresh");
         }
     }
 }

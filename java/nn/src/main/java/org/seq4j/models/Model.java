@@ -125,7 +125,8 @@ public interface Model extends AutoCloseable {
      * @throws IllegalStateException if another thread is inside the model, or it is closed
      */
     default void setInferencePrecision(PackedMatrix.Precision precision) {
-        if (Objects.requireNonNull(precision, "precision") != PackedMatrix.Precision.F32) {
+        if (Objects.requireNonNull(precision, () -> getClass().getSimpleName() + ".setInferencePrecision: precision "
+                + "is null; expected F32") != PackedMatrix.Precision.F32) {
             throw new UnsupportedOperationException(getClass().getSimpleName() + " has no " + precision
                     + " inference weights; only the LSTM and GRU seq2seq and language models do");
         }

@@ -13,6 +13,23 @@ final class Regression {
         return HostArrays.length("predict", "outputs (length x N x F)", l, n, f);
     }
 
+    /**
+     * Checks a prediction of {@code length} steps for N sequences before any work, as Greedy.check does generate's:
+     * its outputs as one Java array, and the host arrays it allocates (the float[length x N x F] copied out, again as
+     * float[N][length x F]) against the heap. A length past the heap ran for seconds and then ended in an
+     * OutOfMemoryError.
+     *
+     * @param op the public call, for messages ("WavePredictor.predict")
+     */
+    static void check(String op, int length, int n, int f) {
+        int values = HostArrays.length(op, "outputs (length x N x F)", length, n, f);
+        long bytes = org.seq4j.internal.JavaHeap.arrayBytes(values, 4) + HostArrays.rowsBytes(n, (long) length * f);
+        if (!org.seq4j.internal.JavaHeap.fits(bytes)) {
+            throw org.seq4j.internal.JavaHeap.refusal(op, "length " + length + ": the outputs float[length x N=" + n
+                    + " x F=" + f + "] copied out, again as float[N][length x F]", bytes);
+        }
+    }
+
     /** out (L, N, F) time-major on the device as float[N][L * F] on the host. */
     static float[][] toBatchMajor(Backend backend, Tensor out) {
         int l = out.dim(0), n = out.dim(1), f = out.dim(2);

@@ -45,24 +45,34 @@ public interface RegressionModel extends Model {
      * @param length how many steps to predict
      * @return float[N][length * outputSize]
      * @throws IllegalArgumentException if the sequences differ in length or are not a multiple of inputSize
+     * @throws NullPointerException if xs or a row of it is null (the message says which)
      */
     default float[][] predict(float[][] xs, int length) {
+        String op = getClass().getSimpleName() + ".predict";
+        if (xs == null) {
+            throw new NullPointerException(op + ": xs is null");
+        }
         int n = xs.length, f = inputSize();
         if (n == 0) {
             if (length < 1) {   // no sequences make no outputs, but a bad length passed unnoticed until some came
-                throw new IllegalArgumentException("predict needs length >= 1, got " + length);
+                throw new IllegalArgumentException(op + " needs length >= 1, got " + length);
             }
             return new float[0][];
         }
+        for (int i = 0; i < n; i++) {
+            if (xs[i] == null) {
+                throw new NullPointerException(op + ": row " + i + " of xs is null");
+            }
+        }
         if (xs[0].length == 0 || xs[0].length % f != 0) {
-            throw new IllegalArgumentException("predict: each input row must hold T * F values with F=" + f + ", got "
+            throw new IllegalArgumentException(op + ": each input row must hold T * F values with F=" + f + ", got "
                     + xs[0].length);
         }
         int t = xs[0].length / f;
-        float[] flat = new float[HostArrays.length("predict", "inputs (N x T x F)", n, t, f)];
+        float[] flat = new float[HostArrays.length(op, "inputs (N x T x F)", n, t, f)];
         for (int i = 0; i < n; i++) {
             if (xs[i].length != t * f) {
-                throw new IllegalArgumentException("predict: row " + i + " has " + xs[i].length + " values, row 0 has "
+                throw new IllegalArgumentException(op + ": row " + i + " has " + xs[i].length + " values, row 0 has "
                         + t * f);
             }
             System.arraycopy(xs[i], 0, flat, i * t * f, t * f);

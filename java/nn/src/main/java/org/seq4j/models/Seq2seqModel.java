@@ -105,6 +105,8 @@ public interface Seq2seqModel extends Model {
         if (questions("beamSearch", xs) == 0) {
             Beam.requireBeam("beamSearch", beam);
             checkEmpty("beamSearch", startId, length);
+            // K against the sequences there are, as one question's search refuses it
+            Beam.requireSequences("beamSearch", Beam.Options.of(beam), length, vocabSize());
             return new Beam.Result(new int[0][][], new double[0][], new double[0][]);
         }
         try (Arena arena = Arena.ofConfined()) {

@@ -125,6 +125,13 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
         return held("predict", () -> predictHeld(xs, length));
     }
 
+    /** As RegressionModel's, which copies xs onto the backend first: a closed backend is refused in the model's words. */
+    @Override
+    public float[][] predict(float[][] xs, int length) {
+        requireOpenBackend("predict");
+        return RegressionModel.super.predict(xs, length);
+    }
+
     private float[][] predictHeld(Tensor xs, int length) {
         Inputs.values("WavePredictor.predict", "xs", xs, -1, -1, F);
         if (length < 1) {
@@ -135,13 +142,14 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
             genAffine = newAffine();
         }
         int n = xs.dim(0), t = xs.dim(1);
-        Regression.requireOutputs(length, n, F); // before the device does the work
+        Regression.check("WavePredictor.predict", length, n, F); // before the device does the work
         genWs.reset();
         Tensor cur = genWs.floats(t, n, F);     // two windows, (T, N, F) each: the next one is built from the
         Tensor next = genWs.floats(t, n, F);    // current one shifted by a step, never copied onto itself
         Tensor out = genWs.floats(length, n, F);
         Inputs.timeMajor(backend, cur, xs);
         for (int s = 0; s < length; s++) {
+            Interrupts.check("WavePredictor.predict", "step", s, length);   // as generate: a cancelled task stops here
             Tensor ys = genAffine.forward(genLstm.forward(cur));
             Tensor y = ys.get(t - 1);                                  // (N, F)
             backend.copy(out.get(s), y);

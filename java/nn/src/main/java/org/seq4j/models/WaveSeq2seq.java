@@ -153,6 +153,13 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
         return held("predict", () -> predictHeld(xs, length));
     }
 
+    /** As RegressionModel's, which copies xs onto the backend first: a closed backend is refused in the model's words. */
+    @Override
+    public float[][] predict(float[][] xs, int length) {
+        requireOpenBackend("predict");
+        return RegressionModel.super.predict(xs, length);
+    }
+
     private float[][] predictHeld(Tensor xs, int length) {
         Inputs.values("WaveSeq2seq.predict", "xs", xs, -1, -1, fin);
         if (length < 1) {
@@ -162,7 +169,7 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
             gen = new Layers(backend, store);
         }
         int n = xs.dim(0), tin = xs.dim(1);
-        Regression.requireOutputs(length, n, fout); // before the device does the work
+        Regression.check("WaveSeq2seq.predict", length, n, fout); // before the device does the work
         genWs.reset();
         Tensor x = genWs.floats(tin, n, fin);
         Tensor in = genWs.floats(1, n, fout);            // the decoder's input: 0, then its own last output
@@ -171,6 +178,7 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
         gen.encoder().forward(x);
         gen.decoder().setState(gen.encoder().h(), gen.encoder().c());
         for (int s = 0; s < length; s++) {
+            Interrupts.check("WaveSeq2seq.predict", "step", s, length);   // as generate: a cancelled task stops here
             Tensor y = gen.affine().forward(gen.decoder().forward(in));   // (1, N, F_out)
             backend.copy(out.get(s), y);
             backend.copy(in, y);

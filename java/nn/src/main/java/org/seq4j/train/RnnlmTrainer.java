@@ -93,7 +93,8 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @param time     steps per batch T (truncated BPTT)
      * @param listener progress hooks, not null (an empty Listener for none)
      * @return the epoch's perplexity, exp(mean loss)
-     * @throws IllegalArgumentException if batch or time is below 1, or the corpus is too short for one batch
+     * @throws IllegalArgumentException if batch or time is below 1, the corpus is too short for one batch, or an id
+     *         of it is outside [0, V)
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
      * @throws IllegalStateException if another thread holds the trainer, or it is closed
      * @throws java.util.concurrent.CancellationException if the thread is interrupted (checked between steps, its
@@ -114,9 +115,11 @@ public final class RnnlmTrainer implements AutoCloseable {
         Objects.requireNonNull(corpus, "fitEpoch: corpus is null; expected word ids");
         Objects.requireNonNull(listener, "fitEpoch: listener is null; expected a Listener (an empty one for none)");
         // first: a rank that refused its own batch or corpus alone would leave the others waiting in this collective
+        String ids = outOfVocabulary(corpus);   // agreed on with the rest: every rank refuses it, or none
         comm.agree("training configuration (corpus, batch, time, optimizer, clipping)", "words " + corpus.length
-                + ", batch " + batch + ", time " + time + ", " + optimizer.getClass().getSimpleName() + " lr "
-                + optimizer.learningRate() + ", clip " + maxGrad);
+                + (ids == null ? "" : " (" + ids + ")") + ", batch " + batch + ", time " + time + ", "
+                + optimizer.getClass().getSimpleName() + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
+        requireIds("fitEpoch", ids);
         int dataSize = corpus.length - 1;
         int iters = iterations(corpus, batch, time);
         Shard shard = Shard.of(batch, comm.rank(), comm.size());
@@ -158,7 +161,8 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @param batch  parallel streams N
      * @param time   steps per batch T
      * @return the perplexity, exp(mean loss)
-     * @throws IllegalArgumentException if batch or time is below 1, or the corpus is too short for one batch
+     * @throws IllegalArgumentException if batch or time is below 1, the corpus is too short for one batch, or an id
+     *         of it is outside [0, V)
      * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' corpus lengths, batches or
      *         times differ
      */
@@ -176,7 +180,10 @@ public final class RnnlmTrainer implements AutoCloseable {
         int size = corpus.length;
         // ranks with other sizes would sum different numbers of batches and divide by their own count; first, as
         // in fitEpoch, so that no rank refuses its arguments alone
-        comm.agree("validation (corpus, batch, time)", "words " + size + ", batch " + batch + ", time " + time);
+        String ids = outOfVocabulary(corpus);
+        comm.agree("validation (corpus, batch, time)", "words " + size + (ids == null ? "" : " (" + ids + ")")
+                + ", batch " + batch + ", time " + time);
+        requireIds("evalPerplexity", ids);
         int iters = iterations(corpus, batch, time);
         Shard shard = Shard.of(batch, comm.rank(), comm.size());
         allocate(shard.rows(), time);
@@ -217,6 +224,28 @@ public final class RnnlmTrainer implements AutoCloseable {
      * The batches of N streams of T steps in corpus[:-1]: (size - 1) / (N * T), the product taken in long (as an
      * int, 65536 * 65536 is 0); an N or T below 1, or a corpus too short for one batch, is an error.
      */
+    /**
+     * The first id of the corpus outside [0, V), described, or null. A -1 (an unknown word's id) that fell where the
+     * corpus is read only as a target was taken for the loss's ignore label: that batch's loss of 0 counted in the
+     * mean, and the perplexity came out lower, without a word; elsewhere the model refused it as "xs".
+     */
+    private String outOfVocabulary(int[] corpus) {
+        int v = model.vocabSize();
+        for (int i = 0; i < corpus.length; i++) {
+            if (corpus[i] < 0 || corpus[i] >= v) {
+                return "corpus[" + i + "] = " + corpus[i] + " is outside the vocabulary [0, V=" + v + ")";
+            }
+        }
+        return null;
+    }
+
+    private static void requireIds(String op, String outOfVocabulary) {
+        if (outOfVocabulary != null) {
+            throw new IllegalArgumentException(op + ": " + outOfVocabulary + "; expected word ids of the model's "
+                    + "vocabulary (map an unknown word to an id of its own, as the book's <unk>)");
+        }
+    }
+
     private static int iterations(int[] corpus, int batch, int time) {
         if (batch < 1 || time < 1) {
             throw new IllegalArgumentException("batch " + batch + " and time " + time + ": both must be at least 1");

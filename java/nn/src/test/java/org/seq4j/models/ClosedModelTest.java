@@ -101,7 +101,11 @@ class ClosedModelTest {
                     refused.accept("beamSearch", () -> s2s.beamSearch(new int[][] {{1, 2}}, 1, 2, 2));
                     refused.accept("beamSearch", () -> s2s.generate(new int[][] {{1, 2}}, 1, 2, 3));
                 }
-                case RegressionModel r -> refused.accept("predict", () -> r.predict(xs, 2));
+                case RegressionModel r -> {
+                    refused.accept("predict", () -> r.predict(xs, 2));
+                    // the host-array form, as seq2seq's ("allocate: backend java is closed" before)
+                    refused.accept("predict", () -> r.predict(new float[][] {new float[r.inputSize() * 2]}, 2));
+                }
                 default -> throw new AssertionError("a model of no known kind: " + name);
             }
         }   // the model closes after its backend

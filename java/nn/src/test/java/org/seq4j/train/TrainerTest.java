@@ -270,6 +270,29 @@ class TrainerTest {
     }
 
     /**
+     * A corpus id outside [0, V) is refused by name before any step: a -1 (an unknown word) that fell where the corpus
+     * is read only as a target was the loss's ignore label, and the perplexity came out lower without a word.
+     */
+    @Test
+    void aCorpusIdOutsideTheVocabularyIsRefused() {
+        int[] corpus = {0, 1, 2, 3, 0, -1};   // the -1 is read only as a target with batch 1, time 1
+        try (Rnnlm m = new Rnnlm(TestBackends.reference(), 4, 4, 4, 1); SGD sgd = new SGD(1f);
+             RnnlmTrainer t = new RnnlmTrainer(m, sgd, 0f)) {
+            float[] before = m.store().copyOut(m.parameters().get(0).name());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.evalPerplexity(corpus, 1,
+                    1));
+            assertTrue(e.getMessage().startsWith("evalPerplexity: corpus[5] = -1 is outside the vocabulary [0, V=4)"),
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> t.fitEpoch(1, corpus, 1, 1, QUIET));
+            assertTrue(e.getMessage().startsWith("fitEpoch: corpus[5] = -1 is outside"), e.getMessage());
+            int[] tooLarge = {0, 1, 4, 2};
+            e = assertThrows(IllegalArgumentException.class, () -> t.fitEpoch(1, tooLarge, 1, 1, QUIET));
+            assertTrue(e.getMessage().startsWith("fitEpoch: corpus[2] = 4 is outside"), e.getMessage());
+            assertArrayEquals(before, m.store().copyOut(m.parameters().get(0).name()), "no step was taken");
+        }
+    }
+
+    /**
      * evalPerplexity switched dropout off and always left the model in training mode: a caller that had put it in
      * evaluation mode (to generate, say) found dropout on again. It now puts back the mode it found, also when it
      * throws; and isTraining reports the mode, for models with dropout and without.

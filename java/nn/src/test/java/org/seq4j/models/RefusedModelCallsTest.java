@@ -1,0 +1,146 @@
+// Calls of the models that a red-team pass found leaving something behind or going on where they should stop:
+// attentionWeights answered after a refused forward with an older forward's weights; a refused BetterRnnlm forward
+// moved its dropout masks, so that the run after it no longer matched a run without it; the wave models' predict
+// ignored an interrupt and ran into an OutOfMemoryError where generate refuses up front, and gave the JDK's bare
+// message for a null row (a closed backend: ClosedModelTest); a beam search of no questions took any K. Every backend.
+package org.seq4j.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.concurrent.CancellationException;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.seq4j.backend.Backend;
+import org.seq4j.layers.Cell;
+import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.TestBackends;
+
+class RefusedModelCallsTest {
+    static final int V = 13;
+
+    private static Tensor ids(Backend b, Arena arena, int[] values, int n, int t) {
+        Tensor x = b.allocate(arena, org.seq4j.tensor.DType.I32, n, t);
+        b.copyIn(x, values);
+        return x;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void attentionWeightsAreRefusedAfterARefusedForward(String backendName) {
+        Backend b = TestBackends.get(backendName);
+        for (boolean bidirectional : new boolean[] {false, true}) {
+            try (AttentionSeq2seq m = new AttentionSeq2seq(b, V, 4, 6, Cell.LSTM, 1, bidirectional);
+                 Arena arena = Arena.ofConfined()) {
+                Tensor xs = ids(b, arena, new int[] {1, 2, 3, 4, 5, 6}, 2, 3);
+                Tensor ts = ids(b, arena, new int[] {0, 1, 2, 0, 3, 4}, 2, 3);
+                m.forward(xs, ts);
+                float[] first = m.attentionWeights().toFloatArray();
+                assertEquals(2 * 2 * 3, first.length);
+                Tensor badXs = ids(b, arena, new int[] {1, 2, 3, 4, 5, V}, 2, 3);   // id V: refused by the encoder
+                assertThrows(IllegalArgumentException.class, () -> m.forward(badXs, ts));
+                IllegalStateException e = assertThrows(IllegalStateException.class, m::attentionWeights);
+                assertEquals("AttentionSeq2seq.attentionWeights before a forward returned (none ran, or the last one "
+                        + "threw)", e.getMessage());
+                Tensor badTs = ids(b, arena, new int[] {0, 1, 2, 0, 3, V}, 2, 3);   // refused after the decoder ran
+                assertThrows(IllegalArgumentException.class, () -> m.forward(xs, badTs));
+                assertThrows(IllegalStateException.class, m::attentionWeights);
+                m.forward(xs, ts);
+                assertArrayEquals(first, m.attentionWeights().toFloatArray(), "the same forward's weights again");
+                m.backward();
+                assertArrayEquals(first, m.attentionWeights().toFloatArray(), "still the last forward's after backward");
+            }
+        }
+    }
+
+    /**
+     * Two BetterRnnlm of one seed: one refused a forward (a carried state of another N: after its first dropout drew
+     * a mask; a label out of range: after all three had), then both reset their state and run the same batch: the
+     * same loss, bit for bit. Before, the refused forward had moved the masks on.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void aRefusedForwardLeavesTheDropoutMasksAsTheyWere(String backendName) {
+        Backend b = TestBackends.get(backendName);
+        for (Cell cell : Cell.values()) {
+            try (BetterRnnlm refused = new BetterRnnlm(b, V, 6, 6, 0.5f, cell, 3);
+                 BetterRnnlm untouched = new BetterRnnlm(b, V, 6, 6, 0.5f, cell, 3);
+                 Arena arena = Arena.ofConfined()) {
+                Tensor x2 = ids(b, arena, new int[] {1, 2, 3, 4, 5, 6}, 2, 3);
+                Tensor t2 = ids(b, arena, new int[] {2, 3, 4, 5, 6, 7}, 2, 3);
+                Tensor x3 = ids(b, arena, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 3, 3);
+                Tensor badT2 = ids(b, arena, new int[] {2, 3, 4, 5, 6, V}, 2, 3);
+                assertEquals(untouched.forward(x2, t2), refused.forward(x2, t2));
+                assertThrows(IllegalStateException.class, () -> refused.forward(x3, x3), cell + ": a state of N=2");
+                assertThrows(IllegalArgumentException.class, () -> refused.forward(x2, badT2), cell + ": label V");
+                refused.resetState();
+                untouched.resetState();
+                assertEquals(untouched.forward(x2, t2), refused.forward(x2, t2), cell + ": the masks after refusals");
+                assertEquals(untouched.forward(x2, t2), refused.forward(x2, t2), cell + ": and the ones after those");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void waveModelsPredictAsGenerateDoes(String backendName) {
+        Backend b = TestBackends.get(backendName);
+        try (WavePredictor p = new WavePredictor(b, 1, 4, 1); WaveSeq2seq s = new WaveSeq2seq(b, 1, 1, 4, 1)) {
+            float[][] xs = {{0.1f, 0.2f, 0.3f}};
+            for (RegressionModel m : new RegressionModel[] {p, s}) {
+                String op = m.getClass().getSimpleName() + ".predict";
+                Thread.currentThread().interrupt();
+                try {
+                    CancellationException e = assertThrows(CancellationException.class, () -> m.predict(xs, 1000));
+                    assertTrue(e.getMessage().startsWith(op + ": interrupted at step 1 of 1000"), e.getMessage());
+                    assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept");
+                } finally {
+                    Thread.interrupted();
+                }
+                assertEquals(3, m.predict(xs, 3)[0].length, "usable after the interrupt");
+                // past the heap: refused before any step, with the numbers (it ran, then ran out of memory)
+                IllegalArgumentException heap = assertThrows(IllegalArgumentException.class,
+                        () -> m.predict(xs, Integer.MAX_VALUE - 8));
+                assertTrue(heap.getMessage().startsWith(op + ": "), heap.getMessage());
+                NullPointerException row = assertThrows(NullPointerException.class,
+                        () -> m.predict(new float[][] {{0.1f}, null}, 2));
+                assertEquals(op + ": row 1 of xs is null", row.getMessage());
+                assertEquals(op + ": xs is null", assertThrows(NullPointerException.class,
+                        () -> m.predict((float[][]) null, 2)).getMessage());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void aBeamSearchOfNoQuestionsChecksItsWidth(String backendName) {
+        try (Seq2seq m = new Seq2seq(TestBackends.get(backendName), V, 4, 6, 1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> m.beamSearch(new int[0][], 0, 1, 100));
+            assertTrue(e.getMessage().contains("the beam width K = 100 is more than the 13"), e.getMessage());
+            assertEquals(0, m.beamSearch(new int[0][], 0, 1, 13).sequences().length);
+        }
+    }
+
+    /** Arguments whose refusal named no call ("NullPointerException: precision", "the length penalty alpha ..."). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void refusedArgumentsNameTheCall(String backendName) {
+        Backend b = TestBackends.get(backendName);
+        try (Rnnlm lm = new Rnnlm(b, V, 4, 6, 1); Seq2seq s2s = new Seq2seq(b, V, 4, 6, 1);
+             WavePredictor wave = new WavePredictor(b, 1, 4, 1)) {
+            assertEquals("Rnnlm.setInferencePrecision: precision is null; expected F32 or BF16",
+                    assertThrows(NullPointerException.class, () -> lm.setInferencePrecision(null)).getMessage());
+            assertEquals("Seq2seq.setInferencePrecision: precision is null; expected F32 or BF16",
+                    assertThrows(NullPointerException.class, () -> s2s.setInferencePrecision(null)).getMessage());
+            assertEquals("WavePredictor.setInferencePrecision: precision is null; expected F32",
+                    assertThrows(NullPointerException.class, () -> wave.setInferencePrecision(null)).getMessage());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> lm.beamSearch(new int[][] {{1}}, 2, 2, Double.NaN, -1));
+            assertTrue(e.getMessage().startsWith("Rnnlm.beamSearch: the length penalty alpha must be"), e.getMessage());
+        }
+    }
+}
