@@ -41,6 +41,19 @@ class SequenceLoaderTest {
         return v.decode(ids);
     }
 
+    /** slice outside [0, size] is refused by its bounds (\"1 > 0\", or null rows refused later as \"no array\"). */
+    @Test
+    void aSliceOutsideThePairsIsRefusedByItsBounds() {
+        SequencePairs one = new SequencePairs(new int[][] {{1, 2}}, new int[][] {{0, 3}});
+        assertEquals(1, one.slice(0, 1).size());
+        assertEquals(0, one.slice(1, 1).size());
+        for (int[] bad : new int[][] {{0, 5}, {1, 0}, {-1, 1}}) {
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> one.slice(bad[0], bad[1]));
+            assertTrue(e.getMessage().contains("[" + bad[0] + ", " + bad[1] + ")") && e.getMessage().contains("length 1"),
+                    e.getMessage());
+        }
+    }
+
     @Test
     void vocabularyIsFirstSeenOverQuestionThenAnswer() throws IOException {
         SequenceDataset d = SequenceLoader.load(writeLines("add.txt", TEN));

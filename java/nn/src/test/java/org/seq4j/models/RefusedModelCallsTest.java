@@ -74,7 +74,11 @@ class RefusedModelCallsTest {
                 Tensor x3 = ids(b, arena, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 3, 3);
                 Tensor badT2 = ids(b, arena, new int[] {2, 3, 4, 5, 6, V}, 2, 3);
                 assertEquals(untouched.forward(x2, t2), refused.forward(x2, t2));
-                assertThrows(IllegalStateException.class, () -> refused.forward(x3, x3), cell + ": a state of N=2");
+                IllegalStateException state = assertThrows(IllegalStateException.class, () -> refused.forward(x3, x3),
+                        cell + ": a state of N=2");
+                // led by the model's call (the layer's message alone named a layer the caller never saw)
+                assertTrue(state.getMessage().startsWith("BetterRnnlm.forward: Time" + cell.name() + " holds a state "
+                        + "for N=2"), state.getMessage());
                 assertThrows(IllegalArgumentException.class, () -> refused.forward(x2, badT2), cell + ": label V");
                 refused.resetState();
                 untouched.resetState();
