@@ -307,11 +307,23 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         int hidden = Checkpoint.requireInt(p, "hidden", 1, file);
         float dropout;
         long seed;
+        String dropoutText = p.getProperty("dropout", "0").strip(), seedText = p.getProperty("seed", "0").strip();
         try {
-            dropout = Float.parseFloat(p.getProperty("dropout", "0"));
-            seed = Long.parseLong(Checkpoint.asciiInteger(p.getProperty("seed", "0").trim()));
+            // a decimal number as the writer gives it (Float.toString): not a hexadecimal float, nor "NaN" with a
+            // trailing "f" that parseFloat takes
+            if (!dropoutText.matches("[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?")) {
+                throw new NumberFormatException(dropoutText);
+            }
+            dropout = Float.parseFloat(dropoutText);
         } catch (NumberFormatException e) {
-            throw new CheckpointException(file, "its " + Checkpoint.META + " has a dropout or seed that is not a number");
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has dropout=" + dropoutText
+                    + "; expected a decimal ratio in [0, 1)");
+        }
+        try {
+            seed = Long.parseLong(Checkpoint.asciiInteger(seedText));
+        } catch (NumberFormatException e) {   // past a long too: named, as the other keys are
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has seed=" + seedText
+                    + "; expected a whole number of at most 19 digits (a long)");
         }
         if (!(dropout >= 0 && dropout < 1)) {
             throw new CheckpointException(file, "its " + Checkpoint.META + " has dropout=" + dropout

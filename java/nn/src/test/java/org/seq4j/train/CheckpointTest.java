@@ -241,6 +241,10 @@ class CheckpointTest {
             "reverse       | 1     | its model.properties has reverse=1; expected true or false",
             "reverse       | null  | its model.properties has no 'reverse'",
             "bidirectional | ture  | its model.properties has bidirectional=ture; expected true or false",
+            "seed          | 99999999999999999999 | its model.properties has seed=99999999999999999999; expected a whole "
+                    + "number of at most 19 digits (a long)",
+            "dropout       | 0x1p-1 | its model.properties has dropout=0x1p-1; expected a decimal ratio in [0, 1)",
+            "dropout       | NaNf  | its model.properties has dropout=NaNf; expected a decimal ratio in [0, 1)",
             "bidirectional | true  | its model.properties describes no model: only the attention model has a "
                     + "bidirectional encoder, not 'baseline'"})
     void aDescriptionOfNoModelIsACheckpointError(String key, String value, String message) {
