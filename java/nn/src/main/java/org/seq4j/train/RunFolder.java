@@ -57,9 +57,10 @@ public final class RunFolder implements AutoCloseable {
 
     // AtomicOutput's ".<name>.<random>.tmp", a file kept aside's ".<name>.<random>.kept.tmp", the chart's
     // ".chart.<random>.tmp(.png)", and the chart temp files of older versions (".chart<digits>(.png)"); <random> is
-    // a long in base 36. A user's ".notes.tmp" in a folder given as the run's was deleted as stale by a wider pattern.
+    // a long in base 36 (seq4j's) or in decimal (Files.createTempFile's, the chart's: up to 20 digits). A user's
+    // ".notes.tmp" in a folder given as the run's was deleted as stale by a wider pattern.
     private static final Pattern STALE =
-            Pattern.compile("\\..+\\.[0-9a-z]{1,13}(\\.kept)?\\.tmp(\\.png)?|\\.chart\\d+(\\.png)?");
+            Pattern.compile("\\..+\\.[0-9a-z]{1,20}(\\.kept)?\\.tmp(\\.png)?|\\.chart\\d+(\\.png)?");
     /** The file whose lock a run holds while the folder is open. */
     public static final String LOCK = ".seq4j-run.lock";
 
@@ -321,6 +322,22 @@ public final class RunFolder implements AutoCloseable {
                         + "fails): " + reason(copy), copy);
             }
         }
+    }
+
+    /**
+     * At a JVM shutdown: undoes the run unless it is kept, as the folder's own shutdown hook does (the hooks run in no
+     * order), and says which it was, so that a notice of what the folder keeps is true whichever hook runs first and
+     * whatever the training thread does meanwhile (a keep() after this finds the run undone: its writes are refused).
+     *
+     * @return true if the run was kept (its files stay), false if it is undone
+     */
+    public synchronized boolean settleAtExit() {
+        try {
+            undo();
+        } catch (IOException | RuntimeException e) {
+            // the JVM is exiting: what could not be put back stays as it is (see undo)
+        }
+        return !undone;
     }
 
     /**

@@ -35,7 +35,7 @@ class RunFolderTest {
         Path run = Files.createDirectories(dir.resolve("run"));
         // what a kill during AtomicOutput, or during a chart (this version's and older names), leaves behind
         List<String> stale = List.of(".model.npz.3k2j9x.tmp", ".metrics.csv.1a.tmp", ".chart.123.tmp", ".chart.123.tmp.png",
-                ".chart4567", ".chart4567.png");
+                ".chart4567", ".chart4567.png", ".chart.17505759788855320138.tmp", ".chart.17505759788855320138.tmp.png");
         for (String s : stale) {
             Files.write(run.resolve(s), new byte[1000]);
         }
@@ -127,6 +127,31 @@ class RunFolderTest {
             f.keep();
         }
         assertEquals(Set.of("notes.txt", "model.npz"), names(existing), "kept: a run with a checkpoint stays");
+    }
+
+    /**
+     * settleAtExit, which the command line's interrupt notice calls before it says what the folder keeps: undoes an
+     * unkept run (and a keep() after it changes nothing: the next write is refused), leaves a kept one. The notice
+     * said "the files this run wrote are removed" while the training thread went on to keep epoch 1's (a red-team find).
+     */
+    @Test
+    void settleAtExitUndoesAnUnkeptRunForGood() throws IOException {
+        Path run = dir.resolve("settled");
+        try (RunFolder f = RunFolder.open(run)) {
+            f.write("model.npz", file -> replace(file, "epoch 1"));
+            assertFalse(f.settleAtExit(), "not kept: undone");
+            assertFalse(Files.exists(run.resolve("model.npz")), "its file removed");
+            f.keep();   // the training thread, late
+            IOException e = assertThrows(IOException.class, () -> f.write("model.npz", file -> replace(file, "2")));
+            assertTrue(e.getMessage().contains("the run was undone"), e.getMessage());
+        }
+        Path kept = dir.resolve("kept");
+        try (RunFolder f = RunFolder.open(kept)) {
+            f.write("model.npz", file -> replace(file, "epoch 1"));
+            f.keep();
+            assertTrue(f.settleAtExit(), "kept");
+        }
+        assertEquals("epoch 1", Files.readString(kept.resolve("model.npz")));
     }
 
     /**
