@@ -43,6 +43,13 @@ final class BackendOptions {
         } catch (IllegalArgumentException e) { // an unknown name, or SEQ4J_THREADS that is not a number
             throw new BadInputException(e.getMessage(), e);
         }
+        if (threads != null && !b.name().equals("openblas")) {
+            // chosen by SEQ4J_BACKEND / -Dseq4j.backend, or as the best here: --threads was dropped without a word
+            String name = b.name();
+            b.close();
+            throw new BadInputException("--threads sets the openblas backend's CPU threads; the backend chosen here, "
+                    + name + " (SEQ4J_BACKEND, -Dseq4j.backend, or the best that loads), does not use it");
+        }
         out.printf("backend: %s (%s)%n", b.name(), b.description());
         out.flush();
         return b;

@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a saved model (a run folder of seq4j train).")
+@Command(name = "eval", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Evaluate a saved model (a run folder of seq4j train).")
 final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "generate", mixinStandardHelpOptions = true,
+@Command(name = "generate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Answer questions with a saved addition/date model, e.g. generate --checkpoint DIR \"77+85\",",
                 "or continue a text with a saved language model: --start \"the\" --length 30 [--sample --seed S]."})
 final class GenerateCommand implements Callable<Integer> {

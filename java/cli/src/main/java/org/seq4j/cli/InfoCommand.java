@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "info", mixinStandardHelpOptions = true, description = "Show the JDK, which backends load here (and why not), OpenBLAS, GPU and MPI details.")
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Show the JDK, which backends load here (and why not), OpenBLAS, GPU and MPI details.")
 final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

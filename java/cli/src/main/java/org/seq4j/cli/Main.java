@@ -47,7 +47,45 @@ public final class Main {
 
     /** Runs the command line and returns its exit code (for tests: no System.exit). */
     public static int run(String... args) {
-        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+        // standard output through a stream that keeps its last write error: a PrintWriter (or System.out) keeps it to
+        // itself, and generate > /dev/full lost its answers and exited 0
+        Stdout stdout = new Stdout();
+        PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(stdout, System.out.charset()), true);
+        int code = run(out, new PrintWriter(System.err, true), args);
+        out.flush();
+        java.io.IOException failed = stdout.failed;
+        if (failed == null || String.valueOf(failed.getMessage()).contains("Broken pipe")) {
+            return code;   // a reader that closed the pipe early (| head) wanted no more: as before, no word
+        }
+        System.err.println("seq4j: could not write all of its output to standard output (" + failed.getMessage()
+                + ")");
+        return code == 0 ? INTERNAL_ERROR : code;
+    }
+
+    /** Standard output's file descriptor, keeping the first write error for {@link #run(String...)}. */
+    private static final class Stdout extends java.io.FilterOutputStream {
+        java.io.IOException failed;
+
+        Stdout() {
+            super(new java.io.FileOutputStream(java.io.FileDescriptor.out));
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws java.io.IOException {
+            try {
+                out.write(b, off, len);
+            } catch (java.io.IOException e) {
+                if (failed == null) {
+                    failed = e;
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public void write(int b) throws java.io.IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
     }
 
     /** Runs the command line with its output and errors going to the given writers. */

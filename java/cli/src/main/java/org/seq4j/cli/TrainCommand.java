@@ -21,6 +21,7 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.seq4j.backend.Backend;
 import org.seq4j.data.CharVocabulary;
+import org.seq4j.data.DataFileException;
 import org.seq4j.data.SequenceDataset;
 import org.seq4j.data.SequenceLoader;
 import org.seq4j.data.SequencePairs;
@@ -60,7 +61,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
         description = {"Train one of the book's models; defaults are the book's hyperparameters for the task.",
                 "addition/date: --model attention (default) | baseline | reverse | peeky (reverse+peeky);",
                 "waves: --model seq2seq (sine -> cosine) | predictor (noisy sine, many-to-one);",
@@ -131,7 +132,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", description = "dropout ratio (lm better)")
     Float dropout;
 
-    @Option(names = "--time-size", description = "truncated BPTT length (lm; default 35)")
+    @Option(names = "--time-size", description = "truncated BPTT length (lm; default 35, 5 for --model simple)")
     Integer timeSize;
 
     @Option(names = "--seed", defaultValue = "1984", description = "seed of the weights, the shuffles and generated data, 0 to 4294967295 (default ${DEFAULT-VALUE})")
@@ -198,7 +199,7 @@ final class TrainCommand implements Callable<Integer> {
         refuseAnotherTasksRun(dir, task);
         // rank 0 writes the run folder; the other ranks work in a private temporary one that nothing reads
         try (RunFolder run = RunFolder.open(comm.isRoot() ? dir : privateFolder());
-             InterruptNotice notice = comm.isRoot() ? new InterruptNotice(dir) : null) {
+             InterruptNotice notice = comm.isRoot() ? new InterruptNotice(dir, run) : null) {
             if (comm.isRoot()) {
                 sayWhatItReplaces(dir, o);
             }
@@ -257,12 +258,20 @@ final class TrainCommand implements Callable<Integer> {
     private final class InterruptNotice implements AutoCloseable {
         private final Thread hook;
 
-        InterruptNotice(Path dir) {
+        InterruptNotice(Path dir, RunFolder run) {
             PrintWriter err = spec.commandLine().getErr();
             hook = new Thread(() -> {
                 Progress p = progressNow;
                 String where = p != null ? p.where() : null;
-                err.println(interrupted(where, dir, savedEpoch, writingEpoch));
+                // the folder settled first (kept, or undone now), as the training thread may still be saving: the line
+                // said \"before the first checkpoint: the files ... are removed\" while that thread went on to keep
+                // epoch 1's (the hooks run in no order)
+                boolean kept = run.settleAtExit();
+                int saved = savedEpoch, writing = writingEpoch;
+                if (kept && saved == 0) {
+                    saved = writing;   // kept by keep(), right after that epoch's files were all written
+                }
+                err.println(interrupted(where, dir, kept ? saved : 0, writing));
                 err.flush();
             }, "seq4j interrupt notice");
             Runtime.getRuntime().addShutdownHook(hook);
@@ -383,6 +392,9 @@ final class TrainCommand implements Callable<Integer> {
      */
     private void refuseAnotherTasksRun(Path dir, Task task) {
         String refusal = comm.isRoot() ? anotherTasksRun(dir, task) : null;
+        if (refusal == null && comm.isRoot()) {
+            refusal = dataInTheWay(dir, task);
+        }
         long[] refused = {refusal != null ? 1 : 0};
         if (comm.size() > 1) {
             comm.broadcast(refused);
@@ -414,6 +426,27 @@ final class TrainCommand implements Callable<Integer> {
         return "run folder " + dir + " holds a run of another task (" + heldTask + " " + m.getProperty("model", "?")
                 + ", epoch " + m.getProperty("epoch", "?") + "), whose files would stay mixed with this "
                 + task.lower() + " run's; give another --out, or delete that run first";
+    }
+
+    /**
+     * Where no --data is given, the set or corpus generated into the run folder replaces a file of that name: refused
+     * when the folder holds no checkpoint (not a run folder of seq4j, whose file that would be), so that a user's own
+     * addition.txt in a folder given as --out (meant as --data) is not overwritten without a word.
+     */
+    private String dataInTheWay(Path dir, Task task) {
+        String generated = data != null ? null : switch (task) {
+            case ADDITION -> org.seq4j.data.ToySet.ADDITION.fileName();
+            case DATE -> org.seq4j.data.ToySet.DATE.fileName();
+            case LM -> "corpus.txt";
+            case WAVES -> null;
+        };
+        if (generated == null || !Files.exists(dir.resolve(generated), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                || Files.exists(dir.resolve(Checkpoint.WEIGHTS))) {
+            return null;
+        }
+        return "run folder " + dir + " holds " + generated + " but no checkpoint, so it is not a run of seq4j train: the "
+                + "data this run generates there would replace that file; to train on it, give --data "
+                + dir.resolve(generated) + " and another --out";
     }
 
     /** Says so when the run folder already holds a run, whose checkpoints this one will replace. */
@@ -488,6 +521,25 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (trainSet.answerLength() < 2) {
             throw new BadInputException(file + ": the answers are empty; expected characters after the '_'");
+        }
+        // what eval and generate refuse in the checkpoint this run writes, refused before it trains: it trained, and
+        // its checkpoint was then called corrupt (question_width=70000), or its questions, padded on the left, were
+        // refused by eval --data as "starts with a space"
+        int widest = Math.max(trainSet.questionLength(), trainSet.answerLength());
+        if (widest > GenerateCommand.MAX_LENGTH) {
+            throw new BadInputException(file + ": its questions have " + trainSet.questionLength() + " and its answers "
+                    + trainSet.answerLength() + " characters; eval and generate take at most "
+                    + GenerateCommand.MAX_LENGTH);
+        }
+        int space = vocab.idOf(' ');
+        for (SequencePairs set : new SequencePairs[] {ds.train(), ds.test()}) {
+            for (int[] q : set.x()) {
+                if (space >= 0 && q.length > 0 && q[0] == space) {
+                    throw new BadInputException(file + ": question " + DataFileException.quote(vocab.decode(q)) + " starts"
+                            + " with a space; expected questions from their first character, padded with spaces on the "
+                            + "right (as the book's data sets)");
+                }
+            }
         }
         o.printf("data: %s: %d train / %d test, vocabulary %d, questions %s%n", file, trainSet.size(), testSet.size(),
                 vocab.size(), rev ? "reversed" : "as written");

@@ -645,7 +645,41 @@ class CommandLineTest {
                 // run() takes --verbose out before parsing; each command's help names it (it was in the root's only)
                 assertTrue(r.out().contains("--verbose  ") && r.out().contains("stack trace"), r.out());
             }
+            // -V, which each command's help lists, printed nothing (no version provider)
+            Result v = seq4j(command, "-V");
+            assertEquals(0, v.code(), v.err());
+            assertTrue(v.out().startsWith("seq4j "), command + " -V: '" + v.out() + "'");
         }
+    }
+
+    /**
+     * A red-team pass over the command line: data that eval and generate refuse is refused by train before it trains
+     * (questions of 70,000 characters: a checkpoint they then called corrupt; questions padded on the left), and a
+     * user's own addition.txt in a folder given as --out (meant as --data) is not replaced by the generated set.
+     */
+    @Test
+    void trainRefusesWhatItsCheckpointCouldNotServeAndDataInTheWay() throws IOException {
+        Path left = dir.resolve("left.txt");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            String q = (i % 50) + "+" + (i % 7);
+            lines.add(" ".repeat(5 - q.length()) + q + "_" + String.format("%-3d", i % 50 + i % 7));
+        }
+        Files.write(left, lines);
+        Result r = seq4j("train", "addition", "--backend", "java", "--epochs", "1", "--batch", "16", "--hidden", "8",
+                "--data", left.toString(), "--out", dir.resolve("left-run").toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("starts with a space; expected questions from their first character"), r.err());
+        assertFalse(Files.exists(dir.resolve("left-run")), "nothing left of the refused run");
+
+        Path own = Files.createDirectories(dir.resolve("own"));
+        Files.writeString(own.resolve("addition.txt"), "1+1_2\n");
+        r = seq4j("train", "addition", "--backend", "java", "--epochs", "1", "--lines", "200", "--batch", "16",
+                "--hidden", "8", "--out", own.toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("holds addition.txt but no checkpoint") && r.err().contains("give --data "
+                + own.resolve("addition.txt")), r.err());
+        assertEquals("1+1_2\n", Files.readString(own.resolve("addition.txt")), "the user's file as it was");
     }
 
     /**
@@ -905,6 +939,33 @@ class CommandLineTest {
     }
 
     // ---- the backend as seq4j selects it, in fresh JVMs (a JVM loads OpenBLAS once) --------------------
+
+    /**
+     * --threads with a backend that the environment chose (SEQ4J_BACKEND=java) was dropped without a word, where
+     * --backend java --threads 2 is refused; and output that cannot be written (stdout on /dev/full) exited 0 with the
+     * answers lost. Fresh JVMs: the environment, and the real standard output.
+     */
+    @Test
+    void threadsWithAnotherBackendAndOutputThatCannotBeWrittenAreRefused() throws Exception {
+        String cp = System.getProperty("java.class.path");
+        Result r = fresh(Map.of("SEQ4J_BACKEND", "java"), List.of(), cp, "train", "addition", "--epochs", "1",
+                "--lines", "200", "--batch", "16", "--hidden", "8", "--threads", "2", "--out",
+                dir.resolve("threads").toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("--threads sets the openblas backend's CPU threads; the backend chosen here, java"),
+                r.err());
+        assertFalse(Files.exists(dir.resolve("threads")), "nothing left of the refused run");
+
+        java.io.File full = new java.io.File("/dev/full");
+        assumeTrue(full.exists(), "no /dev/full here to make standard output fail");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", cp, Main.class.getName(), "--version")
+                .redirectOutput(full).redirectError(ProcessBuilder.Redirect.PIPE).start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
+        assertEquals(1, p.exitValue(), err);
+        assertTrue(err.startsWith("seq4j: could not write all of its output to standard output (No space left"), err);
+    }
 
     /** Runs Main in a fresh JVM without a GPU; returns its exit code, stdout and stderr. */
     private static Result fresh(List<String> jvmOptions, String classPath, String... args) throws Exception {
