@@ -264,7 +264,7 @@ final class TrainCommand implements Callable<Integer> {
                 Progress p = progressNow;
                 String where = p != null ? p.where() : null;
                 // the folder settled first (kept, or undone now), as the training thread may still be saving: the line
-                // said \"before the first checkpoint: the files ... are removed\" while that thread went on to keep
+                // said "before the first checkpoint: the files ... are removed" while that thread went on to keep
                 // epoch 1's (the hooks run in no order)
                 boolean kept = run.settleAtExit();
                 int saved = savedEpoch, writing = writingEpoch;

@@ -85,8 +85,8 @@ public record SequencePairs(int[][] x, int[][] t) {
      * @param from the first row
      * @param to   one past the last row
      * @return the pairs
-     * @throws IndexOutOfBoundsException unless 0 <= from <= to <= size (copyOfRange said \"1 > 0\", or padded past the end
-     *         with null rows, refused later as \"question 1 has no array\")
+     * @throws IndexOutOfBoundsException unless {@code 0 <= from <= to <= size()} (copyOfRange said {@code 1 > 0}, or
+     *         padded past the end with null rows, refused later as "question 1 has no array")
      */
     public SequencePairs slice(int from, int to) {
         java.util.Objects.checkFromToIndex(from, to, x.length);

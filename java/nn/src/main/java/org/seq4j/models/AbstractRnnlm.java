@@ -159,7 +159,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
                 score = scores(net, xsT);
             } catch (IndexOutOfBoundsException e) {
                 throw resetAfter(Inputs.outOfVocabulary(op, "xs", xs, V, e));
-            } catch (IllegalStateException e) {   // a layer's (\"TimeLSTM holds a state for N=2 ...\"), led by the call
+            } catch (IllegalStateException e) {   // a layer's ("TimeLSTM holds a state for N=2 ..."), led by the call
                 throw new IllegalStateException(op + ": " + e.getMessage(), e);
             }
             try {
