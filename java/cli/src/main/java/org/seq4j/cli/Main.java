@@ -91,6 +91,13 @@ public final class Main {
     /** Runs the command line with its output and errors going to the given writers. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        for (String a : args) {
+            if (a.startsWith("--verbose=")) {   // taken for an unknown word and ignored: --verbose=true did nothing
+                err.println("seq4j: --verbose takes no value, got " + a + " (see seq4j --help)");
+                err.flush();
+                return BAD_INPUT;
+            }
+        }
         String undecoded = undecoded(args, System.getProperty("sun.jnu.encoding", "UTF-8"));
         if (undecoded != null) {
             err.println("seq4j: " + undecoded);
@@ -183,6 +190,12 @@ public final class Main {
         Main main = new Main();
         main.verbose = verbose;
         CommandLine cli = new CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true).setOut(out).setErr(err);
+        // whole numbers in ASCII digits only: Integer.valueOf takes any script's digits (--epochs \u0663 ran 3 epochs),
+        // as the checkpoints' descriptions and .npy headers do not
+        CommandLine.ITypeConverter<Integer> ints = s -> (int) whole(s, Integer.MIN_VALUE, Integer.MAX_VALUE);
+        CommandLine.ITypeConverter<Long> longs = s -> whole(s, Long.MIN_VALUE, Long.MAX_VALUE);
+        cli.registerConverter(Integer.class, ints).registerConverter(int.class, ints)
+                .registerConverter(Long.class, longs).registerConverter(long.class, longs);
         // a usage error: picocli's message and a pointer to --help, on one line (not the whole usage text)
         cli.setParameterExceptionHandler((e, args) -> {
             String command = e.getCommandLine().getCommandSpec().qualifiedName();
@@ -198,6 +211,18 @@ public final class Main {
             return exitCode(e);
         });
         return cli;
+    }
+
+    /** s as a whole number in ASCII digits (an optional sign first) from min to max, else a conversion error. */
+    private static long whole(String s, long min, long max) {
+        if (!s.matches("[+-]?[0-9]+")) {
+            throw new CommandLine.TypeConversionException("'" + s + "' is not a whole number in the digits 0-9");
+        }
+        java.math.BigInteger v = new java.math.BigInteger(s);
+        if (v.compareTo(java.math.BigInteger.valueOf(min)) < 0 || v.compareTo(java.math.BigInteger.valueOf(max)) > 0) {
+            throw new CommandLine.TypeConversionException("'" + s + "' is out of range: expected " + min + " to " + max);
+        }
+        return v.longValue();
     }
 
     /** 2 for bad input (the user can fix it), 1 for anything else (a bug to report). */

@@ -652,6 +652,22 @@ class CommandLineTest {
         }
     }
 
+    /** Numbers in ASCII digits only (--epochs in Arabic-Indic digits ran 3 epochs), in range; --verbose takes no value. */
+    @Test
+    void numbersAreAsciiDigitsAndVerboseTakesNoValue() {
+        Result r = seq4j("train", "addition", "--epochs", "\u0663", "--out", dir.resolve("digits").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("seq4j: Invalid value for option '--epochs': '\u0663' is not a whole number in "
+                + "the digits 0-9"), r.err());
+        r = seq4j("train", "addition", "--epochs", "99999999999", "--out", dir.resolve("digits").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("'99999999999' is out of range: expected -2147483648 to 2147483647"), r.err());
+        r = seq4j("train", "addition", "--epochs", "0", "--verbose=true");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("seq4j: --verbose takes no value, got --verbose=true (see seq4j --help)", r.err().strip());
+        assertFalse(Files.exists(dir.resolve("digits")));
+    }
+
     /**
      * A red-team pass over the command line: data that eval and generate refuse is refused by train before it trains
      * (questions of 70,000 characters: a checkpoint they then called corrupt; questions padded on the left), and a

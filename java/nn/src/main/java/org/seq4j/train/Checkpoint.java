@@ -193,7 +193,12 @@ public final class Checkpoint {
             }
             return checkpoint;
         }
-        Path file = checkpoint.resolve((pick == null && Files.exists(checkpoint.resolve(BEST)) ? Pick.BEST
+        Path best = checkpoint.resolve(BEST);
+        if (pick == null && Files.isSymbolicLink(best) && !Files.exists(best)) {   // it fell back to model.npz unsaid
+            throw new NoSuchFileException(best.toString(), null, "a link to a missing file; the best checkpoint is "
+                    + "gone (ask for the last one by its file, " + checkpoint.resolve(WEIGHTS) + ")");
+        }
+        Path file = checkpoint.resolve((pick == null && Files.exists(best) ? Pick.BEST
                 : pick == null ? Pick.LAST : pick).fileName());
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString(), null, "no checkpoint here (seq4j train writes " + WEIGHTS

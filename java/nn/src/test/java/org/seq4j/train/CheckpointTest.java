@@ -210,6 +210,11 @@ class CheckpointTest {
             Files.delete(dir.resolve(Checkpoint.BEST));
             var e = assertThrows(java.nio.file.NoSuchFileException.class, () -> Checkpoint.file(dir, Checkpoint.Pick.BEST));
             assertTrue(e.getMessage().contains(Checkpoint.BEST), e.getMessage());
+            // a best.npz that links to a missing file: the last checkpoint was taken in its place without a word
+            Files.createSymbolicLink(dir.resolve(Checkpoint.BEST), dir.resolve("gone.npz"));
+            e = assertThrows(java.nio.file.NoSuchFileException.class, () -> Checkpoint.file(dir, null));
+            assertTrue(e.getMessage().contains("a link to a missing file"), e.getMessage());
+            assertEquals(dir.resolve(Checkpoint.WEIGHTS), Checkpoint.file(dir, Checkpoint.Pick.LAST));
         }
     }
 
