@@ -191,10 +191,11 @@ final class TrainCommand implements Callable<Integer> {
             comm.broadcast(t);
             started = t[0];
         }
+        // the time to the millisecond: two runs started in one second took one folder, and the second was refused
         Path dir = out != null ? out : Path.of("runs", task.lower() + "-" + kind + cellSuffix().replace(' ', '-') + "-"
                 + LocalDateTime.ofInstant(
                 java.time.Instant.ofEpochMilli(started), java.time.ZoneId.systemDefault())
-                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
         PrintWriter o = comm.isRoot() ? spec.commandLine().getOut() : DistributedOptions.quiet();
         refuseAnotherTasksRun(dir, task);
         // rank 0 writes the run folder; the other ranks work in a private temporary one that nothing reads
