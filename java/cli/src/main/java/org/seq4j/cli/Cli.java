@@ -215,6 +215,23 @@ final class Cli {
     }
 
     /**
+     * The training data a checkpoint names (its "data"), where eval takes its held-out part from. One that is not there
+     * (the run folder moved or copied, or the file deleted) is named as such, with the file of that name beside the
+     * checkpoint where there is one: it said only "no such file: .../addition.txt (no such data file)", of a path the
+     * user never gave.
+     */
+    static Path trainingData(Saved saved) throws org.seq4j.train.CheckpointException {
+        Path file = Path.of(saved.require("data"));
+        if (java.nio.file.Files.exists(file)) {
+            return file;
+        }
+        Path beside = saved.file().toAbsolutePath().resolveSibling(file.getFileName());
+        throw new BadInputException("the training data " + saved.file() + " names, " + file + ", is not there (the run "
+                + "folder moved or copied?); " + (java.nio.file.Files.isRegularFile(beside) ? "give --data " + beside
+                : "give the data to evaluate on with --data"));
+    }
+
+    /**
      * Refuses to evaluate on the training data's held-out part when the file at its path is no longer what the model
      * was trained on (edited, regenerated, replaced): its "test split" would be other questions, some of them
      * trained on, and the score printed as if held out. A checkpoint of an older version carries no fingerprint.

@@ -170,7 +170,7 @@ final class EvalCommand implements Callable<Integer> {
         CharVocabulary vocab = saved.characters();
         int width = saved.requireInt("question_width", 1, GenerateCommand.MAX_LENGTH);
         int answer = saved.requireInt("answer_length", 2, GenerateCommand.MAX_LENGTH);
-        Path file = data != null ? data : Path.of(saved.require("data"));
+        Path file = data != null ? data : Cli.trainingData(saved);
         SequenceDataset ds = SequenceLoader.load(file, SequenceLoader.Options.book().withVocabulary(vocab));
         if (data == null) {
             Cli.checkTrainingData(saved, file, Cli.fingerprint(ds));
@@ -219,7 +219,7 @@ final class EvalCommand implements Callable<Integer> {
     /** The text a language model is evaluated on: --data, or the held-out tail of its training text. */
     private Text text(Cli.Saved saved) throws IOException {
         WordVocabulary vocab = saved.words();
-        Path file = data != null ? data : Path.of(saved.require("data"));
+        Path file = data != null ? data : Cli.trainingData(saved);
         int[] ids = WordCorpus.load(file, vocab).ids();
         if (data == null) { // the training run's held-out tail
             Cli.checkTrainingData(saved, file, Cli.fingerprint(ids));

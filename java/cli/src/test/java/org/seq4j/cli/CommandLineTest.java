@@ -652,6 +652,21 @@ class CommandLineTest {
         }
     }
 
+    /**
+     * eval of a run folder whose recorded training data is gone (the folder moved or copied, the data deleted) names the
+     * recorded path as the checkpoint's and says to give --data (it said "no such file: ...", of a path never typed).
+     */
+    @Test
+    void evalOfARunWhoseTrainingDataIsGoneSaysToGiveData(@TempDir Path own)
+            throws IOException {
+        Path run = CliRuns.tinyAttentionRun(own);
+        Files.delete(own.resolve("addition.txt"));
+        Result r = seq4j("eval", "--checkpoint", run.toString(), "--backend", "java");
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().startsWith("seq4j: the training data ") && r.err().contains(own.resolve("addition.txt")
+                + ", is not there (the run folder moved or copied?); give the data to evaluate on with --data"), r.err());
+    }
+
     /** Numbers in ASCII digits only (--epochs in Arabic-Indic digits ran 3 epochs), in range; --verbose takes no value. */
     @Test
     void numbersAreAsciiDigitsAndVerboseTakesNoValue() {
