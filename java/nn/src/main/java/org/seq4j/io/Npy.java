@@ -576,6 +576,7 @@ final class Npy {
                     skipSpace();
                     if (peek() == ',') {
                         pos++;
+                        top.comma = true;
                         skipSpace();
                         if (peek() != top.close) {
                             break; // the next item follows
@@ -584,7 +585,7 @@ final class Npy {
                         throw new IllegalArgumentException("expected ',' or '" + top.close + "' at " + pos);
                     }
                     pos++;
-                    v = open.pop().value;
+                    v = open.pop().valueAsPython();
                 }
             }
         }
@@ -595,6 +596,18 @@ final class Npy {
             final Object value; // Map<Object, Object>, ArrayList (tuple) or PyList
             private Object key;
             private boolean hasKey;
+            boolean comma;      // a ',' came after an item
+
+            /**
+             * What the closed brackets hold as Python reads them: "(2)" is the integer 2 in parentheses, not a tuple
+             * (a one-item tuple is "(2,)"), so a shape of "(2)" is no tuple, as numpy says; it was read as (2,).
+             */
+            Object valueAsPython() {
+                if (close == ')' && !comma && ((List<?>) value).size() == 1) {
+                    return ((List<?>) value).get(0);
+                }
+                return value;
+            }
 
             Open(char open) {
                 close = open == '{' ? '}' : open == '(' ? ')' : ']';
@@ -641,6 +654,12 @@ final class Npy {
                 pos++;
             }
             String digits = s.substring(start, pos);
+            String magnitude = digits.startsWith("-") ? digits.substring(1) : digits;
+            if (magnitude.length() > 1 && magnitude.startsWith("0") && !magnitude.matches("0+")) {
+                // Python 3 refuses "02" (an octal literal of Python 2), and numpy with it
+                throw new IllegalArgumentException("bad integer '" + abbreviate(digits) + "' at " + start
+                        + " (a leading zero)");
+            }
             if (pos < s.length() && (s.charAt(pos) == 'L' || s.charAt(pos) == 'l')) {
                 pos++; // Python 2 long suffix
             }

@@ -448,6 +448,17 @@ class NpzTest {
         assertBad(oneEntry("h5.npz", npy(1, dict("<f4", false, "(2,)").replace("}", "'extra': 1}"), new byte[8])),
                 "W", "expected exactly");
         assertBad(oneEntry("magic.npz", "PK not npy at all".getBytes(StandardCharsets.ISO_8859_1)), "W", "magic");
+        // as Python reads them, and numpy with it: "(2)" is the integer 2, no tuple (it was read as (2,)); "02" is no
+        // integer (a leading zero); "(2,)", "(0,)", "()" and a 1-tuple of a 1-tuple's parts stay what they were
+        assertBad(oneEntry("h6.npz", npy(1, dict("<f4", false, "(2)"), new byte[8])), "W", "tuple 'shape'");
+        assertBad(oneEntry("h7.npz", npy(1, dict("<f4", false, "(02,)"), new byte[8])), "W", "does not parse",
+                "leading zero");
+        assertArrayEquals(new int[] {2}, Npz.load(oneEntry("h8.npz", npy(1, dict("<f4", false, "(2,)"), new byte[8])))
+                .get("W").shape());
+        assertArrayEquals(new int[] {0}, Npz.load(oneEntry("h9.npz", npy(1, dict("<f4", false, "(0,)"), new byte[0])))
+                .get("W").shape());
+        assertArrayEquals(new int[] {2, 1}, Npz.load(oneEntry("h10.npz", npy(1, dict("<f4", false, "((2), 1)"),
+                new byte[8]))).get("W").shape());
     }
 
     /**
