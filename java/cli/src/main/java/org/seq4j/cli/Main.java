@@ -218,11 +218,15 @@ public final class Main {
         if (!s.matches("[+-]?[0-9]+")) {
             throw new CommandLine.TypeConversionException("'" + s + "' is not a whole number in the digits 0-9");
         }
-        java.math.BigInteger v = new java.math.BigInteger(s);
-        if (v.compareTo(java.math.BigInteger.valueOf(min)) < 0 || v.compareTo(java.math.BigInteger.valueOf(max)) > 0) {
-            throw new CommandLine.TypeConversionException("'" + s + "' is out of range: expected " + min + " to " + max);
+        try {
+            long v = Long.parseLong(s);   // ASCII digits only by now: only a value past a long fails here
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // past a long: out of range as below
         }
-        return v.longValue();
+        throw new CommandLine.TypeConversionException("'" + s + "' is out of range: expected " + min + " to " + max);
     }
 
     /** 2 for bad input (the user can fix it), 1 for anything else (a bug to report). */

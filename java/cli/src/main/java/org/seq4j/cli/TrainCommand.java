@@ -184,6 +184,9 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The small corpus train lm generates into its run folder where no --data is given. */
+    private static final String CORPUS = "corpus.txt";
+
     private void train(Task task, String kind) throws IOException {
         long started = System.currentTimeMillis();
         if (comm.size() > 1) { // one run folder for the job: rank 0's clock names it
@@ -438,7 +441,7 @@ final class TrainCommand implements Callable<Integer> {
         String generated = data != null ? null : switch (task) {
             case ADDITION -> org.seq4j.data.ToySet.ADDITION.fileName();
             case DATE -> org.seq4j.data.ToySet.DATE.fileName();
-            case LM -> "corpus.txt";
+            case LM -> CORPUS;
             case WAVES -> null;
         };
         if (generated == null || !Files.exists(dir.resolve(generated), java.nio.file.LinkOption.NOFOLLOW_LINKS)
@@ -705,8 +708,8 @@ final class TrainCommand implements Callable<Integer> {
     private void trainLanguageModel(String kind, RunFolder run, PrintWriter o) throws IOException {
         Path file = data;
         if (file == null) {
-            file = run.resolve("corpus.txt");
-            writing(run, "corpus.txt", f -> TinyCorpus.write(f, 3000, seed));
+            file = run.resolve(CORPUS);
+            writing(run, CORPUS, f -> TinyCorpus.write(f, 3000, seed));
             if (!comm.isRoot()) {
                 file.toFile().deleteOnExit();
             }

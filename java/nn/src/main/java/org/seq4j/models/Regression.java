@@ -2,6 +2,7 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.internal.JavaHeap;
 import org.seq4j.tensor.Tensor;
 
 final class Regression {
@@ -23,9 +24,9 @@ final class Regression {
      */
     static void check(String op, int length, int n, int f) {
         int values = HostArrays.length(op, "outputs (length x N x F)", length, n, f);
-        long bytes = org.seq4j.internal.JavaHeap.arrayBytes(values, 4) + HostArrays.rowsBytes(n, (long) length * f);
-        if (!org.seq4j.internal.JavaHeap.fits(bytes)) {
-            throw org.seq4j.internal.JavaHeap.refusal(op, "length " + length + ": the outputs float[length x N=" + n
+        long bytes = JavaHeap.arrayBytes(values, 4) + HostArrays.rowsBytes(n, (long) length * f);
+        if (!JavaHeap.fits(bytes)) {
+            throw JavaHeap.refusal(op, "length " + length + ": the outputs float[length x N=" + n
                     + " x F=" + f + "] copied out, again as float[N][length x F]", bytes);
         }
     }

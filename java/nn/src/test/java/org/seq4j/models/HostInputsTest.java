@@ -20,7 +20,8 @@ import org.seq4j.testing.TestBackends;
 class HostInputsTest {
     static final int V = 9, D = 5, H = 6, N = 2, T = 3;
 
-    private static Tensor allocated(Backend backend, Arena arena, int[] ids, int n, int t) {
+    /** ids (n, t) int32 in memory the backend allocated (RefusedModelCallsTest's too). */
+    static Tensor allocated(Backend backend, Arena arena, int[] ids, int n, int t) {
         Tensor x = backend.allocate(arena, DType.I32, n, t);
         backend.copyIn(x, ids);
         return x;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.seq4j.models.HostInputsTest.allocated;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.CancellationException;
@@ -22,12 +23,6 @@ import org.seq4j.testing.TestBackends;
 class RefusedModelCallsTest {
     static final int V = 13;
 
-    private static Tensor ids(Backend b, Arena arena, int[] values, int n, int t) {
-        Tensor x = b.allocate(arena, org.seq4j.tensor.DType.I32, n, t);
-        b.copyIn(x, values);
-        return x;
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.seq4j.testing.TestBackends#all")
     void attentionWeightsAreRefusedAfterARefusedForward(String backendName) {
@@ -35,23 +30,25 @@ class RefusedModelCallsTest {
         for (boolean bidirectional : new boolean[] {false, true}) {
             try (AttentionSeq2seq m = new AttentionSeq2seq(b, V, 4, 6, Cell.LSTM, 1, bidirectional);
                  Arena arena = Arena.ofConfined()) {
-                Tensor xs = ids(b, arena, new int[] {1, 2, 3, 4, 5, 6}, 2, 3);
-                Tensor ts = ids(b, arena, new int[] {0, 1, 2, 0, 3, 4}, 2, 3);
+                Tensor xs = allocated(b, arena, new int[] {1, 2, 3, 4, 5, 6}, 2, 3);
+                Tensor ts = allocated(b, arena, new int[] {0, 1, 2, 0, 3, 4}, 2, 3);
                 m.forward(xs, ts);
                 float[] first = m.attentionWeights().toFloatArray();
                 assertEquals(2 * 2 * 3, first.length);
-                Tensor badXs = ids(b, arena, new int[] {1, 2, 3, 4, 5, V}, 2, 3);   // id V: refused by the encoder
+                // id V: refused by the encoder
+                Tensor badXs = allocated(b, arena, new int[] {1, 2, 3, 4, 5, V}, 2, 3);
                 assertThrows(IllegalArgumentException.class, () -> m.forward(badXs, ts));
                 IllegalStateException e = assertThrows(IllegalStateException.class, m::attentionWeights);
                 assertEquals("AttentionSeq2seq.attentionWeights before a forward returned (none ran, or the last one "
                         + "threw)", e.getMessage());
-                Tensor badTs = ids(b, arena, new int[] {0, 1, 2, 0, 3, V}, 2, 3);   // refused after the decoder ran
+                // label V: refused after the decoder ran
+                Tensor badTs = allocated(b, arena, new int[] {0, 1, 2, 0, 3, V}, 2, 3);
                 assertThrows(IllegalArgumentException.class, () -> m.forward(xs, badTs));
                 assertThrows(IllegalStateException.class, m::attentionWeights);
                 m.forward(xs, ts);
                 assertArrayEquals(first, m.attentionWeights().toFloatArray(), "the same forward's weights again");
                 m.backward();
-                assertArrayEquals(first, m.attentionWeights().toFloatArray(), "still the last forward's after backward");
+                assertArrayEquals(first, m.attentionWeights().toFloatArray(), "the last forward's after backward");
             }
         }
     }
@@ -69,10 +66,10 @@ class RefusedModelCallsTest {
             try (BetterRnnlm refused = new BetterRnnlm(b, V, 6, 6, 0.5f, cell, 3);
                  BetterRnnlm untouched = new BetterRnnlm(b, V, 6, 6, 0.5f, cell, 3);
                  Arena arena = Arena.ofConfined()) {
-                Tensor x2 = ids(b, arena, new int[] {1, 2, 3, 4, 5, 6}, 2, 3);
-                Tensor t2 = ids(b, arena, new int[] {2, 3, 4, 5, 6, 7}, 2, 3);
-                Tensor x3 = ids(b, arena, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 3, 3);
-                Tensor badT2 = ids(b, arena, new int[] {2, 3, 4, 5, 6, V}, 2, 3);
+                Tensor x2 = allocated(b, arena, new int[] {1, 2, 3, 4, 5, 6}, 2, 3);
+                Tensor t2 = allocated(b, arena, new int[] {2, 3, 4, 5, 6, 7}, 2, 3);
+                Tensor x3 = allocated(b, arena, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 3, 3);
+                Tensor badT2 = allocated(b, arena, new int[] {2, 3, 4, 5, 6, V}, 2, 3);
                 assertEquals(untouched.forward(x2, t2), refused.forward(x2, t2));
                 IllegalStateException state = assertThrows(IllegalStateException.class, () -> refused.forward(x3, x3),
                         cell + ": a state of N=2");
