@@ -29,12 +29,26 @@ final class Charts {
         try {
             drawing.draw();
         } catch (RuntimeException | LinkageError | InternalError e) {
-            if (!warned) {
+            if (shuttingDown()) { // AWT's own hook is refused once the JVM shuts down: no fault of this machine
+                System.err.println("seq4j: a chart is not drawn: the JVM is shutting down");
+            } else if (!warned) {
                 warned = true;
                 System.err.println("seq4j: WARNING: charts are not drawn on this machine (" + e + "); "
                         + "metrics.csv has the same figures");
             }
         }
+    }
+
+    /** Whether the JVM is shutting down (a signal, System.exit): then no shutdown hook may be added. */
+    static boolean shuttingDown() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+        } catch (IllegalStateException e) {
+            return true;
+        }
+        Runtime.getRuntime().removeShutdownHook(probe);
+        return false;
     }
 
     /** Whether this JVM can draw a chart here (a headless machine without fonts cannot); tests ask before expecting one. */

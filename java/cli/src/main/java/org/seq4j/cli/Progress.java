@@ -19,6 +19,8 @@ final class Progress implements Trainer.Listener, AutoCloseable {
     private int count;
     // where training is, for a line on interrupt (read by a shutdown hook's thread)
     private volatile int epochNow, stepNow, stepsNow;
+    // set by the interrupt notice: the training thread goes on until the JVM halts, and its lines came after the notice
+    private volatile boolean stopped;
 
     Progress(PrintStream err, int epochs) {
         this.err = err;
@@ -29,6 +31,9 @@ final class Progress implements Trainer.Listener, AutoCloseable {
     @Override
     public void onEpochStart(int epoch, int steps) {
         close();
+        if (stopped) {
+            return;
+        }
         this.steps = steps;
         stepsNow = steps;
         stepNow = 0;
@@ -44,6 +49,9 @@ final class Progress implements Trainer.Listener, AutoCloseable {
 
     @Override
     public void onStep(int epoch, int step, float loss) {
+        if (stopped) {
+            return;
+        }
         stepNow = step;
         sum += loss;
         count++;
@@ -53,6 +61,11 @@ final class Progress implements Trainer.Listener, AutoCloseable {
         } else if (step % Math.max(1, steps / 4) == 0 || step == steps) {
             err.printf("epoch %d/%d: step %d/%d, loss %.4f%n", epoch, epochs, step, steps, sum / count);
         }
+    }
+
+    /** Prints nothing more (a shutdown under way): the line that says where training stopped is the last. */
+    void stop() {
+        stopped = true;
     }
 
     /** Where training is: "epoch 2/10, step 174/351", or null before the first epoch started. */

@@ -184,6 +184,9 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** lm better's default hidden and word vector size (the book's BetterRnnlm: 650 for both). */
+    private static final int BETTER_SIZE = 650;
+
     /** The small corpus train lm generates into its run folder where no --data is given. */
     private static final String CORPUS = "corpus.txt";
 
@@ -266,6 +269,9 @@ final class TrainCommand implements Callable<Integer> {
             PrintWriter err = spec.commandLine().getErr();
             hook = new Thread(() -> {
                 Progress p = progressNow;
+                if (p != null) {
+                    p.stop();   // its lines came after this one's: the training thread runs on until the JVM halts
+                }
                 String where = p != null ? p.where() : null;
                 // the folder settled first (kept, or undone now), as the training thread may still be saving: the line
                 // said "before the first checkpoint: the files ... are removed" while that thread went on to keep
@@ -373,9 +379,13 @@ final class TrainCommand implements Callable<Integer> {
                 if (dropout != null && !kind.equals("better")) {
                     throw new BadInputException("--dropout is for --model better; lm " + kind + " has no dropout");
                 }
-                if (kind.equals("better") && wordvec != null && hidden != null && !wordvec.equals(hidden)) {
+                // --hidden's default where only --wordvec is given: checked here, before the corpus is generated or
+                // read, not by the model once the backend had opened
+                int betterHidden = or(hidden, BETTER_SIZE);
+                if (kind.equals("better") && wordvec != null && !wordvec.equals(betterHidden)) {
                     throw new BadInputException("lm better ties its output weights to the word vectors, so --wordvec ("
-                            + wordvec + ") must equal --hidden (" + hidden + ")");
+                            + wordvec + ") must equal --hidden (" + betterHidden + (hidden == null ? ", the default"
+                            : "") + ")");
                 }
             }
         }
@@ -722,7 +732,7 @@ final class TrainCommand implements Callable<Integer> {
         o.printf("data: %s: %d words (%d train / %d valid), vocabulary %d%n", file, corpus.size(), trainIds.length,
                 validIds.length, corpus.vocabulary().size());
         boolean better = kind.equals("better"), simple = kind.equals("simple");
-        int size = better ? 650 : 100;
+        int size = better ? BETTER_SIZE : 100;
         int h = or(hidden, size);
         ModelSpec ms = new ModelSpec(Task.LM, kind, corpus.vocabulary().size(), or(wordvec, better ? h : size), h,
                 or(dropout, better ? 0.5f : 0f), false, seed, false, cell);

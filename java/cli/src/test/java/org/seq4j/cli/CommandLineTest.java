@@ -333,6 +333,9 @@ class CommandLineTest {
         cases.put(List.of("waves", "--lines", "100"), "train waves does not use --lines");
         cases.put(List.of("lm", "--model", "rnnlm", "--dropout", "0.3"), "--dropout is for --model better");
         cases.put(List.of("lm", "--model", "better", "--wordvec", "8", "--hidden", "16"), "must equal --hidden");
+        // found by the model after the corpus was generated and the backend opened (its run folder then removed)
+        cases.put(List.of("lm", "--model", "better", "--wordvec", "8"),
+                "--wordvec (8) must equal --hidden (650, the default)");
         cases.put(List.of("addition", "--mpi-timeout", "0"), "--mpi-timeout must be at least 1 second, got 0");
         // numpy's seeds are 32-bit unsigned: these were "internal error: IllegalArgumentException", exit code 1
         cases.put(List.of("addition", "--backend", "java", "--seed", "-1"),
@@ -983,9 +986,27 @@ class CommandLineTest {
                 "--lines", "200", "--batch", "16", "--hidden", "8", "--threads", "2", "--out",
                 dir.resolve("threads").toString());
         assertEquals(2, r.code(), r.out() + r.err());
-        assertTrue(r.err().contains("--threads sets the openblas backend's CPU threads; the backend chosen here, java"),
+        assertTrue(r.err().contains("--threads sets the openblas backend's CPU threads; the backend forced here, java"),
                 r.err());
         assertFalse(Files.exists(dir.resolve("threads")), "nothing left of the refused run");
+        // the environment's settings are checked with the options, before the data is generated: these were refused
+        // only as the backend opened, after "data: generated 200 lines ..." had been printed
+        Map<Map<String, String>, String> settings = Map.of(
+                Map.of("SEQ4J_BACKEND", "nope"), "SEQ4J_BACKEND=nope: unknown backend 'nope'",
+                Map.of("SEQ4J_THREADS", "abc"), "SEQ4J_THREADS must be a whole number, got 'abc'");
+        for (var setting : settings.entrySet()) {
+            Result bad = fresh(setting.getKey(), List.of(), cp, "train", "addition", "--epochs", "1", "--lines", "200",
+                    "--out", dir.resolve("env").toString());
+            assertEquals(2, bad.code(), setting + ": " + bad.out() + bad.err());
+            assertTrue(bad.err().contains(setting.getValue()), setting + ": " + bad.err());
+            assertEquals("", bad.out(), setting + ": nothing done before the refusal");
+            assertFalse(Files.exists(dir.resolve("env")), setting + " left a run folder");
+        }
+        // the java backend reads no thread count: a malformed one does not stop it, as before
+        Result onJava = fresh(Map.of("SEQ4J_THREADS", "abc"), List.of(), cp, "train", "addition", "--backend", "java",
+                "--epochs", "1", "--lines", "200", "--batch", "16", "--hidden", "8", "--out",
+                dir.resolve("javaThreads").toString());
+        assertEquals(0, onJava.code(), onJava.out() + onJava.err());
 
         java.io.File full = new java.io.File("/dev/full");
         assumeTrue(full.exists(), "no /dev/full here to make standard output fail");
@@ -1128,6 +1149,9 @@ class CommandLineTest {
             String err = Files.readString(stderr);
             List<String> said = err.lines().filter(l -> l.startsWith("seq4j: interrupted")).toList();
             assertEquals(1, said.size(), err);
+            // no progress after it (the training thread runs until the JVM halts, and its lines followed this one)
+            assertTrue(err.lines().dropWhile(l -> !l.startsWith("seq4j: interrupted")).skip(1)
+                    .noneMatch(l -> l.startsWith("epoch ")), err);
             if (afterCheckpoint) {
                 assertTrue(said.get(0).matches("seq4j: interrupted in epoch \\d+/100, step \\d+/351; "
                         + Pattern.quote(run.toString()) + " keeps the checkpoints of epoch \\d+"), said.get(0));

@@ -60,6 +60,27 @@ public final class Backends {
     }
 
     /**
+     * The backend that {@code -Dseq4j.backend} (else {@code SEQ4J_BACKEND}) forces {@link #select()} to create, if
+     * either is set: for a caller that checks its settings before it does any work (the CLI checks them before it
+     * generates or reads its data).
+     *
+     * @return the forced backend's provider name, or empty where neither setting is given
+     * @throws IllegalArgumentException if the setting names no provider on the class or module path (the message names
+     *                                  the setting, as select() would)
+     */
+    public static java.util.Optional<String> forcedName() {
+        Forced forced = forced();
+        if (forced == null) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(provider(forced.name()).name());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(forced + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * The provider of a backend.
      *
      * @param name the backend's name, any case

@@ -6,6 +6,7 @@ package org.seq4j.backend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -78,6 +79,17 @@ class BackendConfigTest {
             assertTrue(e.getMessage().startsWith("-Dseq4j.backend=nope: unknown backend 'nope'; known here: "),
                     e.getMessage());
         }
+    }
+
+    /** forcedName() says what select() would force, in the provider's name, and refuses a name as select() does. */
+    @Test
+    void theForcedNameIsCheckedWithoutCreatingAnything() throws Exception {
+        assertEquals(java.util.Optional.of("java"), with("seq4j.backend", " JAVA ", Backends::forcedName));
+        var e = assertThrows(IllegalArgumentException.class, () -> with("seq4j.backend", "nope", Backends::forcedName));
+        assertTrue(e.getMessage().startsWith("-Dseq4j.backend=nope: unknown backend 'nope'; known here: "),
+                e.getMessage());
+        assumeTrue(System.getenv("SEQ4J_BACKEND") == null, "SEQ4J_BACKEND is set in this test's environment");
+        assertEquals(java.util.Optional.empty(), with("seq4j.backend", " ", Backends::forcedName));
     }
 
     /** requireNative() took the best native backend whatever -Dseq4j.backend said; forcing java is now refused. */
