@@ -32,7 +32,8 @@ public final class TimeAffine implements AutoCloseable {
     private int sizedT = -1, sizedN = -1;
     private Tensor out, out2;           // (T, N, V) and its (T*N, V) view
     private Tensor dx;                  // (T, N, D)
-    private Tensor x;                   // (T, N, D) the last forward's input (the caller's)
+    private Tensor x;                   // (T, N, D) the last forward's input (the caller's, or xCopy)
+    private Tensor xCopy;               // (T, N, D) a Java-heap x copied for the packed product, made when first needed
 
     /**
      * A layer over the given parameters (held, not copied).
@@ -90,11 +91,12 @@ public final class TimeAffine implements AutoCloseable {
                 throw new IllegalArgumentException("TimeAffine.forward needs x (T, N, D=" + D + "), got " + x);
             }
             ws.refuseOwn("TimeAffine.forward", "x", x);
-            if (!transposedW && (long) x.dim(0) * x.dim(1) <= PACKED_ROWS) {
-                // the packed product's rule of memory (a native backend's gemmPacked cannot read the Java heap, which
-                // its gemm, for more rows, can), in this call's words
-                Shapes.requireOperand(backend, "gemmPacked", "TimeAffine.forward", "x", x);
-            }
+            boolean packed = !transposedW && (long) x.dim(0) * x.dim(1) <= PACKED_ROWS;
+            // a Java-heap x, which a native backend's gemm reads and its gemmPacked cannot, is copied for the packed
+            // product (at most 128 rows): taken at every size, as Affine takes it, with the bits of a native x
+            boolean copied = packed && x.device().isHost() && !x.segment().isNative();
+            Shapes.requireOperand(backend, copied ? "copyIn" : packed ? "gemmPacked" : "gemm", "TimeAffine.forward",
+                    "x", x);
             int t = x.dim(0), n = x.dim(1);
             if (t != sizedT || n != sizedN) {
                 sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
@@ -102,13 +104,21 @@ public final class TimeAffine implements AutoCloseable {
                 out = ws.floats(t, n, V);
                 out2 = out.view(t * n, V);
                 dx = ws.floats(t, n, D);
+                xCopy = null;
                 sizedT = t;
                 sizedN = n;
+            }
+            if (copied) {
+                if (xCopy == null) {
+                    xCopy = ws.floats(t, n, D);
+                }
+                backend.copyIn(xCopy, x.segment());
+                x = xCopy;
             }
             int m = t * n;
             if (transposedW) {
                 backend.gemm(Transpose.NO, Transpose.YES, m, V, D, 1f, x, D, W.value(), D, 0f, out, V);
-            } else if (m <= PACKED_ROWS) {
+            } else if (packed) {
                 backend.gemmPacked(m, out, V, x, D, packedW.current()[0], 0f);
             } else {
                 backend.gemm(Transpose.NO, Transpose.NO, m, V, D, 1f, x, D, W.value(), V, 0f, out, V);
