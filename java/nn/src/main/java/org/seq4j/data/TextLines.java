@@ -55,7 +55,7 @@ final class TextLines {
                 return bytes;
             }
         } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file.toString(), null, "no such data file");
+            throw new NoSuchFileException(file.toString(), null, RegularFile.missing(file, "no such data file"));
         } catch (FileSystemException e) {
             throw new DataFileException(file, 0, "cannot read it: " + (e.getReason() != null ? e.getReason()
                     : e instanceof AccessDeniedException ? "permission denied" : e.getClass().getSimpleName()), e);

@@ -49,7 +49,7 @@ public final class NpzFile {
 
     static NpzFile read(Path file, Set<String> except) throws IOException {
         if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no such .npz file");
+            throw new NoSuchFileException(file.toString(), null, RegularFile.missing(file, "no such .npz file"));
         }
         SequencedMap<String, NpyArray> arrays = new LinkedHashMap<>();
         try (ZipFile zip = openZip(file)) {
@@ -66,7 +66,7 @@ public final class NpzFile {
     /** The shapes of the arrays, from their headers alone; see Npz.shapes. */
     static SequencedMap<String, int[]> shapes(Path file, Set<String> except) throws IOException {
         if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no such .npz file");
+            throw new NoSuchFileException(file.toString(), null, RegularFile.missing(file, "no such .npz file"));
         }
         SequencedMap<String, int[]> shapes = new LinkedHashMap<>();
         try (ZipFile zip = openZip(file)) {
@@ -111,7 +111,7 @@ public final class NpzFile {
      */
     static byte[] entry(Path file, String name, int maxBytes) throws IOException {
         if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no such .npz file");
+            throw new NoSuchFileException(file.toString(), null, RegularFile.missing(file, "no such .npz file"));
         }
         try (ZipFile zip = openZip(file)) {
             ZipEntry found = only(zip, name, file);
@@ -125,7 +125,7 @@ public final class NpzFile {
      */
     static String text(Path file, String name, int maxChars) throws IOException {
         if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no such .npz file");
+            throw new NoSuchFileException(file.toString(), null, RegularFile.missing(file, "no such .npz file"));
         }
         try (ZipFile zip = openZip(file)) {
             ZipEntry raw = only(zip, name, file);

@@ -29,4 +29,17 @@ public final class RegularFile {
         return (Files.isDirectory(file) ? "is a folder" : "is not a regular file (a FIFO, socket or device)")
                 + "; expected " + expected;
     }
+
+    /**
+     * Why a path that {@code Files.exists} reports missing is so, for a NoSuchFileException's reason: {@code noSuch}, or,
+     * for a symbolic link, that it leads to no file (a missing target, or links in a loop), which "no such file" hid.
+     *
+     * @param file   the path
+     * @param noSuch the reason for a path with nothing there, "no such .npz file"
+     * @return the reason
+     */
+    public static String missing(Path file, String noSuch) {
+        return Files.isSymbolicLink(file) ? noSuch + ": a symbolic link that leads to no file (its target is missing, or "
+                + "the links loop)" : noSuch;
+    }
 }

@@ -184,8 +184,8 @@ public final class Checkpoint {
         nonNull("Checkpoint.file", "checkpoint", checkpoint);   // pick may be null: the best there is
         if (!Files.isDirectory(checkpoint)) {
             if (!Files.exists(checkpoint)) {
-                throw new NoSuchFileException(checkpoint.toString(), null, "no such checkpoint (a run folder of seq4j "
-                        + "train, or a .npz in one)");
+                throw new NoSuchFileException(checkpoint.toString(), null, RegularFile.missing(checkpoint,
+                        "no such checkpoint (a run folder of seq4j train, or a .npz in one)"));
             }
             String refused = RegularFile.refusal(checkpoint, "a run folder of seq4j train, or a .npz in one");
             if (refused != null) { // a FIFO: reading it would block for ever
@@ -201,8 +201,8 @@ public final class Checkpoint {
         Path file = checkpoint.resolve((pick == null && Files.exists(best) ? Pick.BEST
                 : pick == null ? Pick.LAST : pick).fileName());
         if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no checkpoint here (seq4j train writes " + WEIGHTS
-                    + " and " + BEST + " into its run folder)");
+            throw new NoSuchFileException(file.toString(), null, RegularFile.missing(file, "no checkpoint here (seq4j "
+                    + "train writes " + WEIGHTS + " and " + BEST + " into its run folder)"));
         }
         // a folder, read as a run folder in turn, would be reported as .../model.npz/model.npz; a FIFO would block
         String refused = RegularFile.refusal(file, "the .npz file that seq4j train writes");
@@ -226,7 +226,7 @@ public final class Checkpoint {
         nonNull("Checkpoint.meta", "checkpoint", checkpoint);
         Path file = Files.isDirectory(checkpoint) ? checkpoint.resolve(WEIGHTS) : checkpoint;
         if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no checkpoint here");
+            throw new NoSuchFileException(file.toString(), null, RegularFile.missing(file, "no checkpoint here"));
         }
         String text = embeddedMeta(file);
         if (text == null) {

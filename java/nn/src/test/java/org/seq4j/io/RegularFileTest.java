@@ -74,6 +74,36 @@ class RegularFileTest {
                 () -> Checkpoint.file(f, null));
     }
 
+    /**
+     * A symbolic link in a loop, or to a file that is gone, was reported as "no such .npz file" (Files.exists follows
+     * links), which sent a user looking for a file that the listing shows; the reason now says it is such a link.
+     */
+    @Test
+    void aLinkThatLeadsNowhereIsSaidToBeOne(@TempDir Path dir) throws Exception {
+        Path loop = dir.resolve("loop.npz");
+        try {
+            Files.createSymbolicLink(loop, loop.getFileName());
+            Files.createSymbolicLink(dir.resolve("gone.npz"), dir.resolve("deleted.npz"));
+        } catch (UnsupportedOperationException | IOException e) {
+            assumeTrue(false, "no symbolic links here (" + e + ")");
+        }
+        String link = ": a symbolic link that leads to no file (its target is missing, or the links loop)";
+        for (Path p : new Path[] {loop, dir.resolve("gone.npz")}) {
+            assertRefused(java.nio.file.NoSuchFileException.class, p + ": no such .npz file" + link, () -> Npz.load(p));
+            assertRefused(java.nio.file.NoSuchFileException.class, p + ": no checkpoint here" + link,
+                    () -> Checkpoint.meta(p));
+            assertRefused(java.nio.file.NoSuchFileException.class, p + ": no such checkpoint (a run folder of seq4j "
+                    + "train, or a .npz in one)" + link, () -> Checkpoint.file(p, null));
+        }
+        Path data = dir.resolve("data.txt");
+        Files.createSymbolicLink(data, dir.resolve("deleted.txt"));
+        assertRefused(java.nio.file.NoSuchFileException.class, data + ": no such data file" + link,
+                () -> SequenceLoader.load(data));
+        // a path with nothing there is still just missing
+        Path none = dir.resolve("none.npz");
+        assertRefused(java.nio.file.NoSuchFileException.class, none + ": no such .npz file", () -> Npz.load(none));
+    }
+
     /** A run folder whose model.npz is a FIFO: the folder is fine, the file in it is named. */
     @Test
     void aFifoInARunFolderIsNamed(@TempDir Path dir) throws Exception {
