@@ -35,8 +35,9 @@ public final class DataParallel {
     }
 
     /**
-     * Checks that every rank holds the same model (class, parameter names and shapes) and copies rank 0's
-     * parameter values to every rank (one broadcast of the flat value buffer).
+     * Checks that every rank holds the same model (class, parameter names and shapes), copies rank 0's
+     * parameter values to every rank (one broadcast of the flat value buffer), and gives each rank's random draws
+     * (dropout masks) a stream of their own ({@link Model#drawAsRank}).
      *
      * @param comm the ranks
      * @param model this rank's replica
@@ -69,6 +70,7 @@ public final class DataParallel {
                 store.release();
             }
         }
+        model.drawAsRank(comm.rank());   // every rank drew rank 0's dropout masks: its shard masked as rank 0's
     }
 
     /** Claims the store for a collective that writes it: null when claimed, else why not (another thread, closed). */
@@ -119,7 +121,8 @@ public final class DataParallel {
 
     /**
      * Gradient all-reduce of one step: grads = sum over ranks of (rows_r / N) * grads_r; returns the global
-     * mean loss sum over ranks of (rows_r / N) * loss_r. Every rank must call it once per step.
+     * mean loss sum over ranks of (rows_r / N) * loss_r, where N is the sum of the ranks' rows (each shard's batch where
+     * the shards split one batch, as {@link Shard#of} makes them). Every rank must call it once per step.
      *
      * @param comm the ranks
      * @param store this rank's parameters; their gradients (of this rank's mean loss) are replaced in place
@@ -145,6 +148,7 @@ public final class DataParallel {
      * @param stop  whether this rank asks every rank to stop at this step
      * @return the mean loss over the global batch, the same on every rank
      * @throws CancellationException on every rank when any rank asked to stop, naming how many did
+     * @throws IllegalArgumentException on every rank when no rank has a row
      * @throws IllegalStateException on every rank when another thread of any rank is inside its model, or a rank's
      *         store is closed (no gradient is summed)
      */
@@ -157,20 +161,27 @@ public final class DataParallel {
         }
         String refused = claim(store, "DataParallel.reduce");
         try {
-            // first the few doubles: every rank learns of a stop or a refusal before any gradient moves
-            double[] total = {(double) loss * shard.rows() / shard.batch(), stop ? 1 : 0, refused == null ? 0 : 1};
+            // first the few doubles: every rank learns of a stop or a refusal before any gradient moves. The global
+            // batch is the sum of the ranks' rows, as all of them see it: shards that do not split one batch (two ranks
+            // each given the whole batch, batches of 8 and 16) weighted each rank by its own rows / batch, and the
+            // loss and gradients came out scaled by the sum of those weights (2x, 0.75x) without a word
+            double[] total = {(double) loss * shard.rows(), shard.rows(), stop ? 1 : 0, refused == null ? 0 : 1};
             comm.allReduceSum(total);
-            requireClaimed(comm, refused, total[2], "DataParallel.reduce", "before its gradients were summed");
-            if (total[1] > 0) {
-                throw new CancellationException("stopped on request (" + Math.round(total[1]) + " of " + comm.size()
+            requireClaimed(comm, refused, total[3], "DataParallel.reduce", "before its gradients were summed");
+            if (total[2] > 0) {
+                throw new CancellationException("stopped on request (" + Math.round(total[2]) + " of " + comm.size()
                         + " ranks)");
             }
-            float weight = shard.weight();
+            if (total[1] < 1) {   // every rank sees the same sum: all of them throw
+                throw new IllegalArgumentException("DataParallel.reduce: no rank has a row of the batch (every shard is "
+                        + "empty)");
+            }
+            float weight = (float) (shard.rows() / total[1]);   // Shard.weight() where the shards split one batch
             if (weight != 1f) {
                 store.scaleGrads(weight);
             }
             comm.allReduceSum(store.backend(), store.grads());
-            return (float) total[0];
+            return (float) (total[0] / total[1]);
         } finally {
             if (refused == null) {
                 store.release();

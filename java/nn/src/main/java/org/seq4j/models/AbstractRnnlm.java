@@ -83,6 +83,15 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
         default void rewindDraws() {
         }
 
+        /**
+         * Moves the random draws to a stream of their own for rank {@code rank} &gt; 0 (see Model.drawAsRank). The
+         * default, for a network without random draws, does nothing.
+         *
+         * @param rank the replica's rank, at least 1
+         */
+        default void drawAsRank(int rank) {
+        }
+
         /** Closes the layers. */
         @Override
         void close();
@@ -196,6 +205,17 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
     @Override
     protected void setTrainingHeld(boolean training) {
         net.setTraining(training);
+    }
+
+    @Override
+    public void drawAsRank(int rank) {
+        if (rank < 0) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ".drawAsRank: rank must be 0 or more, got "
+                    + rank);
+        }
+        if (rank > 0) {
+            held("drawAsRank", () -> net.drawAsRank(rank));
+        }
     }
 
     /**

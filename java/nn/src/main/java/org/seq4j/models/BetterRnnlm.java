@@ -138,6 +138,14 @@ public final class BetterRnnlm extends AbstractRnnlm {
             drop3.setSeed(mark3);
         }
 
+        @Override
+        public void drawAsRank(int rank) {
+            // each stream moved to one of its own a rank: SplitMix64's golden-gamma steps keep them apart
+            for (TimeDropout d : new TimeDropout[] {drop1, drop2, drop3}) {
+                d.setSeed(new SplittableRandom(d.seed() + rank * 0x9E3779B97F4A7C15L).nextLong());
+            }
+        }
+
         void seedDropout(long seed) {
             // three unrelated mask streams from one seed
             SplittableRandom seeds = new SplittableRandom(seed);

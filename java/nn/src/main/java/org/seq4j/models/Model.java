@@ -99,6 +99,22 @@ public interface Model extends AutoCloseable {
     }
 
     /**
+     * Gives this replica's random draws (its dropout masks) a stream of their own as rank {@code rank} of a
+     * data-parallel job, so that the ranks mask their shards independently, as one process masks its rows.
+     * {@code DataParallel.replicate} calls it on every rank; before, every rank drew rank 0's masks, so row i of
+     * every rank's shard was masked alike at every step. Rank 0 keeps its draws. The default, for models without
+     * random draws, does nothing.
+     *
+     * @param rank the replica's rank, 0 or more
+     * @throws IllegalArgumentException if rank is negative
+     */
+    default void drawAsRank(int rank) {
+        if (rank < 0) {
+            throw new IllegalArgumentException("drawAsRank: rank must be 0 or more, got " + rank);
+        }
+    }
+
+    /**
      * The mode set last by {@link #setTraining}: true until setTraining(false). Evaluation helpers (such as
      * RnnlmTrainer.evalPerplexity) read it to put the caller's mode back when they are done. The models of this
      * package (every AbstractModel) report the mode last set, whether or not they have dropout; this default, for a

@@ -8,6 +8,7 @@ package org.seq4j.train;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.SequencePairs;
 import org.seq4j.dist.Communicator;
@@ -123,6 +124,9 @@ public final class Seq2seqEval {
      *         the answers hold no id after the start id
      * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' question counts, answer
      *         lengths, batches or beams differ
+     * @throws java.util.concurrent.CancellationException on every rank when a rank's thread was interrupted (that
+     *         rank's names the step, as generate's), or, on the others, when a rank failed in its share (which throws
+     *         its own exception): no rank is left waiting for one that stopped
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam, Communicator comm) {
@@ -151,6 +155,39 @@ public final class Seq2seqEval {
                 : new Shard(0, comm.isRoot() ? total : 0, total);
         int correct = 0;
         List<Sample> shown = new ArrayList<>();
+        Throwable failed = null;   // this rank's, told to the others in the sum below
+        try {
+            correct = answer(model, test, vocab, reversed, share, batch, samples, beam, length, shown);
+        } catch (RuntimeException | Error e) {   // an Error too (OutOfMemoryError): the others would wait as well
+            if (comm.size() == 1) {
+                throw e;
+            }
+            failed = e;
+        }
+        if (comm.size() > 1) {
+            // a rank that stopped alone (its thread interrupted: generate's CancellationException; a refusal) left the
+            // others waiting in this sum until the MPI watchdog ended the job: the sum carries it, and every rank throws
+            double[] sum = {correct, failed != null ? 1 : 0};
+            comm.allReduceSum(sum);
+            if (failed instanceof RuntimeException e) {
+                throw e;
+            } else if (failed != null) {
+                throw (Error) failed;
+            }
+            if (sum[1] > 0) {
+                throw new CancellationException("Seq2seqEval.evaluate: stopped on rank " + comm.rank() + " of "
+                        + comm.size() + ": " + Math.round(sum[1]) + " other rank(s) stopped or failed in their share "
+                        + "(each says why)");
+            }
+            correct = (int) sum[0];
+        }
+        return new Result(correct, total, shown);
+    }
+
+    /** This rank's share: how many of its questions the model answers right; the first samples go into shown. */
+    private static int answer(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
+                              Shard share, int batch, int samples, int beam, int length, List<Sample> shown) {
+        int correct = 0;
         for (int from = share.from(), end = share.from() + share.rows(); from < end; ) {
             // a batch of answers that all start with the same id (each question decodes from its own answer's first
             // id, as the book's eval_seq2seq does: a batch that took the first row's for all decoded the others
@@ -177,11 +214,6 @@ public final class Seq2seqEval {
             }
             from = to;
         }
-        if (comm.size() > 1) {
-            double[] sum = {correct};
-            comm.allReduceSum(sum);
-            correct = (int) sum[0];
-        }
-        return new Result(correct, total, shown);
+        return correct;
     }
 }

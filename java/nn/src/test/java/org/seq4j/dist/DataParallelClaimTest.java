@@ -124,6 +124,130 @@ class DataParallelClaimTest {
         }
     }
 
+    /**
+     * Shards that do not split one batch (a red-team find): two ranks each given the whole batch of 8 returned twice
+     * the loss and gradients, batches of 8 and 16 0.75x, silently (each rank weighted by its own rows / batch). The
+     * global batch is now the ranks' rows summed: equal ranks give their own loss and gradients back; shards all empty
+     * are refused on every rank.
+     */
+    @Test
+    void shardsThatDoNotSplitOneBatchAreWeightedByTheRowsTheRanksHave() throws Exception {
+        Shard[][] cases = {{new Shard(0, 8, 8), new Shard(0, 8, 8)}, {new Shard(0, 4, 8), new Shard(0, 4, 16)}};
+        for (Shard[] shards : cases) {
+            ThreadRanks ranks = new ThreadRanks(RANKS, 20_000);
+            ParameterStore[] stores = {store(0), store(0)};   // the same seed: the same gradients on both ranks
+            float[] before = grads(stores[0]);
+            float[] losses = new float[RANKS];
+            Throwable[] thrown = onEveryRank(r -> losses[r] = DataParallel.reduce(ranks.rank(r), stores[r], shards[r],
+                    2f));
+            assertArrayEquals(new Throwable[RANKS], thrown);
+            for (int r = 0; r < RANKS; r++) {
+                assertEquals(2f, losses[r], 0f, java.util.Arrays.toString(shards) + ": rank " + r + "'s loss");
+                assertArrayEquals(before, grads(stores[r]), 0f, java.util.Arrays.toString(shards) + ": rank " + r);
+                stores[r].close();
+            }
+        }
+        ThreadRanks ranks = new ThreadRanks(RANKS, 20_000);
+        ParameterStore[] stores = {store(0), store(1)};
+        Throwable[] thrown = onEveryRank(r -> DataParallel.reduce(ranks.rank(r), stores[r], new Shard(0, 0, 4), 1f));
+        for (int r = 0; r < RANKS; r++) {
+            assertInstanceOf(IllegalArgumentException.class, thrown[r], "rank " + r);
+            assertEquals("DataParallel.reduce: no rank has a row of the batch (every shard is empty)",
+                    thrown[r].getMessage());
+            stores[r].close();
+        }
+    }
+
+    /**
+     * Every rank drew rank 0's dropout masks (a red-team find: the same seed on every rank, no rank in the draws), so
+     * row i of each rank's shard was masked alike. After replicate, the ranks' losses on the same rows differ (their
+     * masks do), rank 0's is that of a model never replicated, and a model without dropout gives the same loss on
+     * every rank.
+     */
+    @Test
+    void replicatedRanksDrawDropoutMasksOfTheirOwn() throws Exception {
+        int v = 11, n = 3, t = 4;
+        int[] ids = new int[n * t];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (i * 7) % v;
+        }
+        org.seq4j.models.BetterRnnlm alone = new org.seq4j.models.BetterRnnlm(b, v, 6, 6, 0.5f, 5);
+        float single = alone.forward(org.seq4j.tensor.Tensor.wrap(ids, n, t), org.seq4j.tensor.Tensor.wrap(ids, n, t));
+        alone.close();
+        for (boolean dropout : new boolean[] {true, false}) {
+            ThreadRanks ranks = new ThreadRanks(RANKS, 20_000);
+            float[] losses = new float[RANKS];
+            Throwable[] thrown = onEveryRank(r -> {
+                try (org.seq4j.models.BetterRnnlm m = new org.seq4j.models.BetterRnnlm(b, v, 6, 6, dropout ? 0.5f : 0f,
+                        5)) {
+                    DataParallel.replicate(ranks.rank(r), m);
+                    losses[r] = m.forward(org.seq4j.tensor.Tensor.wrap(ids, n, t),
+                            org.seq4j.tensor.Tensor.wrap(ids, n, t));
+                }
+            });
+            assertArrayEquals(new Throwable[RANKS], thrown);
+            if (dropout) {
+                assertEquals(single, losses[0], 0f, "rank 0 keeps its draws");
+                assertTrue(losses[0] != losses[1], "both ranks drew the same masks: " + losses[0]);
+            } else {
+                assertEquals(losses[0], losses[1], 0f, "no dropout, no draws: the same loss");
+            }
+        }
+    }
+
+    /**
+     * A distributed evaluation where one rank's thread is interrupted (a cancelled Future): that rank's generate threw
+     * alone and the other waited in the final sum until the MPI watchdog ended the job (a red-team find). The sum now
+     * carries the stop: both ranks throw, the interrupted one its own CancellationException, the other one that names
+     * the stop; a second evaluation on both then runs and agrees with one process.
+     */
+    @Test
+    void anInterruptedRankStopsADistributedEvaluationOnEveryRank() throws Exception {
+        int v = 13, questions = 8;
+        int[][] x = new int[questions][5], t = new int[questions][4];
+        for (int i = 0; i < questions; i++) {
+            for (int j = 0; j < 5; j++) {
+                x[i][j] = (i + j) % 10;
+            }
+            t[i] = new int[] {12, i % 10, (i + 1) % 10, 11};
+        }
+        org.seq4j.data.SequencePairs test = new org.seq4j.data.SequencePairs(x, t);
+        org.seq4j.data.CharVocabulary vocab = org.seq4j.data.CharVocabulary.of("0123456789+ _");
+        int single;
+        try (org.seq4j.models.Seq2seq m = new org.seq4j.models.Seq2seq(b, v, 4, 8, 3)) {
+            single = org.seq4j.train.Seq2seqEval.evaluate(m, test, vocab, false, 0, 3, 0).correct();
+        }
+        ThreadRanks ranks = new ThreadRanks(RANKS, 20_000);
+        int[] correct = new int[RANKS];
+        Throwable[] thrown = onEveryRank(r -> {
+            try (org.seq4j.models.Seq2seq m = new org.seq4j.models.Seq2seq(b, v, 4, 8, 3)) {
+                if (r == 1) {
+                    Thread.currentThread().interrupt();
+                }
+                try {
+                    org.seq4j.train.Seq2seqEval.evaluate(m, test, vocab, false, 0, 3, 0, 0, ranks.rank(r));
+                } finally {
+                    Thread.interrupted();
+                }
+            }
+        });
+        for (int r = 0; r < RANKS; r++) {
+            assertInstanceOf(java.util.concurrent.CancellationException.class, thrown[r], "rank " + r);
+        }
+        assertTrue(thrown[0].getMessage().startsWith("Seq2seqEval.evaluate: stopped on rank 0 of 2: 1 other rank(s) "
+                + "stopped or failed"), thrown[0].getMessage());
+        assertTrue(thrown[1].getMessage().contains("interrupted"), thrown[1].getMessage());
+        ThreadRanks again = new ThreadRanks(RANKS, 20_000);
+        thrown = onEveryRank(r -> {
+            try (org.seq4j.models.Seq2seq m = new org.seq4j.models.Seq2seq(b, v, 4, 8, 3)) {
+                correct[r] = org.seq4j.train.Seq2seqEval.evaluate(m, test, vocab, false, 0, 3, 0, 0, again.rank(r))
+                        .correct();
+            }
+        });
+        assertArrayEquals(new Throwable[RANKS], thrown);
+        assertArrayEquals(new int[] {single, single}, correct);
+    }
+
     @Test
     void aRankWhoseStoreAnotherThreadHoldsStopsEveryRankBeforeAGradientMoves() throws Exception {
         ThreadRanks ranks = new ThreadRanks(RANKS, 20_000);

@@ -113,7 +113,9 @@ final class ThreadRanks {
         return all;
     }
 
+    /** As MPI's collectives, which do not look at Java's interrupt: one pending as a rank arrives is kept for later. */
     private void await() {
+        boolean pending = Thread.interrupted();   // else await throws at once and breaks the barrier for every rank
         try {
             barrier.await(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -121,6 +123,10 @@ final class ThreadRanks {
             throw new IllegalStateException("interrupted in a collective", e);
         } catch (BrokenBarrierException | TimeoutException e) {
             throw new IllegalStateException("a collective was not joined by every rank within " + timeoutMs + " ms", e);
+        } finally {
+            if (pending) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
