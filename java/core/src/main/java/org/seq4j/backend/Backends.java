@@ -35,19 +35,60 @@ public final class Backends {
     }
 
     /**
-     * The providers found with ServiceLoader, best first; the Java reference is always among them.
+     * The providers found with ServiceLoader, best first; the Java reference is always among them. A provider that
+     * cannot be instantiated, or gives its backend a null or blank name, is skipped with a WARNING in the log
+     * ({@link #probe()} lists it).
      *
      * @return the providers by rank
      */
     public static List<BackendProvider> providers() {
+        return found(null);
+    }
+
+    /**
+     * The providers by rank, each under its name in lower case; a provider that cannot be instantiated, or names
+     * itself null or blank, is skipped (logged, and added to {@code skipped} where given): one such jar on the class
+     * path stopped every call here, create("java") too, with a ServiceConfigurationError.
+     */
+    private static List<BackendProvider> found(List<Status> skipped) {
         Map<String, BackendProvider> byName = new LinkedHashMap<>();
-        for (BackendProvider p : ServiceLoader.load(BackendProvider.class, BackendProvider.class.getClassLoader())) {
-            byName.putIfAbsent(p.name().toLowerCase(Locale.ROOT), p);
+        var it = ServiceLoader.load(BackendProvider.class, BackendProvider.class.getClassLoader()).iterator();
+        while (true) {
+            BackendProvider p;
+            String name;
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                p = it.next();
+                name = p.name();
+            } catch (java.util.ServiceConfigurationError | RuntimeException | LinkageError e) {
+                skip(skipped, "(a provider)", "it could not be loaded: " + e);
+                continue;   // ServiceLoader goes on to the next provider after such an error
+            }
+            if (name == null || name.isBlank()) {
+                skip(skipped, p.getClass().getName(), "it names its backend " + (name == null ? "null" : "'" + name
+                        + "'") + "; a backend needs a name");
+                continue;
+            }
+            byName.putIfAbsent(key(name), p);
         }
         byName.putIfAbsent("java", new JavaBackendProvider()); // even where service files were stripped
         List<BackendProvider> out = new ArrayList<>(byName.values());
         out.sort(Comparator.comparingInt(BackendProvider::rank).thenComparing(BackendProvider::name));
         return out;
+    }
+
+    private static void skip(List<Status> skipped, String who, String why) {
+        LOG.log(Level.WARNING, "seq4j: skipped backend provider {0}: {1}", who, why);
+        if (skipped != null) {
+            skipped.add(new Status(who, false, "skipped: " + why));
+        }
+    }
+
+    /** A name as providers are looked up by it: trimmed, lower case. */
+    private static String key(String name) {
+        return name.trim().toLowerCase(Locale.ROOT);
     }
 
     /**
@@ -90,9 +131,9 @@ public final class Backends {
      */
     public static BackendProvider provider(String name) {
         nonNull("provider", "name", name);
-        String key = name.trim().toLowerCase(Locale.ROOT);
+        String key = key(name);
         for (BackendProvider p : providers()) {
-            if (p.name().equals(key)) {
+            if (key(p.name()).equals(key)) {   // a provider named "MyCPU" was listed as known and found under no name
                 return p;
             }
         }
@@ -300,11 +341,12 @@ public final class Backends {
     /**
      * Asks every provider whether its backend can run here, and why not; loads nothing for good.
      *
-     * @return one status per provider, best first
+     * @return one status per provider, best first, then one per provider skipped (not loaded, or without a name)
      */
     public static List<Status> probe() {
+        List<Status> skipped = new ArrayList<>();
         List<Status> out = new ArrayList<>();
-        for (BackendProvider p : providers()) {
+        for (BackendProvider p : found(skipped)) {
             BackendProvider.Probe r;
             try {
                 r = p.probe();
@@ -313,6 +355,7 @@ public final class Backends {
             }
             out.add(new Status(p.name(), r.available(), r.detail()));
         }
+        out.addAll(skipped);   // what could not be loaded, last: seq4j info shows why
         return out;
     }
 }
