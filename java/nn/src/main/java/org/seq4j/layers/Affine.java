@@ -3,6 +3,7 @@ package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -50,8 +51,8 @@ public final class Affine implements AutoCloseable {
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
             int d = W.dim(0), h = W.dim(1);
-            if (x.rank() != 2 || x.dim(1) != d) {
-                throw new IllegalArgumentException("Affine.forward needs x (N, D=" + d + "), got " + x);
+            if (x.dtype() != DType.F32 || x.rank() != 2 || x.dim(1) != d) {
+                throw new IllegalArgumentException("Affine.forward needs x float32 (N, D=" + d + "), got " + x);
             }
             ws.refuseOwn("Affine.forward", "x", x);
             int n = x.dim(0);

@@ -5,6 +5,7 @@ package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -62,9 +63,10 @@ public final class LSTM implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H) || !Shapes.is2(cPrev, x.dim(0), H)) {
+            if (x.dtype() != DType.F32 || x.rank() != 2 || x.dim(1) != D || !Shapes.isF32(hPrev, x.dim(0), H)
+                    || !Shapes.isF32(cPrev, x.dim(0), H)) {
                 throw new IllegalArgumentException("LSTM.forward needs x (N, D=" + D + "), h_prev and c_prev (N, H=" + H
-                        + "), got " + x + ", " + hPrev + ", " + cPrev);
+                        + "), all float32, got " + x + ", " + hPrev + ", " + cPrev);
             }
             ws.refuseOwn("LSTM.forward", "x", x);
             ws.refuseOwn("LSTM.forward", "hPrev", hPrev);   // its last h_next, say: a loop over one cell

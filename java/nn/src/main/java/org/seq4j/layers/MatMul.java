@@ -3,6 +3,7 @@ package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /** The book's MatMul layer: out (N, H) = x (N, D) W (D, H), without a bias. */
@@ -44,8 +45,8 @@ public final class MatMul implements AutoCloseable {
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
             int d = W.dim(0), h = W.dim(1);
-            if (x.rank() != 2 || x.dim(1) != d) {
-                throw new IllegalArgumentException("MatMul.forward needs x (N, D=" + d + "), got " + x);
+            if (x.dtype() != DType.F32 || x.rank() != 2 || x.dim(1) != d) {
+                throw new IllegalArgumentException("MatMul.forward needs x float32 (N, D=" + d + "), got " + x);
             }
             ws.refuseOwn("MatMul.forward", "x", x);
             int n = x.dim(0);

@@ -9,6 +9,7 @@
 package org.seq4j.layers;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -154,6 +155,13 @@ public final class ParameterStore implements AutoCloseable {
         }
     }
 
+    /** Floats of initial values made on the heap at a time (4 MiB). */
+    private static final int INIT_CHUNK = 1 << 20;
+
+    private static long maxSize(List<Spec> specs) {
+        return specs.stream().mapToLong(Spec::size).max().orElse(0);
+    }
+
     private record Spec(String name, int[] shape, Init init) {
         long size() {
             return Tensor.sizeOf(shape); // exact; a product past a long is an IllegalArgumentException
@@ -184,10 +192,13 @@ public final class ParameterStore implements AutoCloseable {
             this.grads = backend.allocate(arena, DType.F32, Math.max(1, (int) total));
             this.scratch = backend.allocate(arena, DType.F32, 1);
 
-            // one parameter's initial values on the heap at a time (the padding stays allocate's zeros): an array of
-            // the whole buffer (up to 8 GiB) took the heap of the largest models twice over, and a restore, which
-            // overwrites them, paid it too
+            // the initial values pass through the heap a chunk at a time (the padding stays allocate's zeros): an
+            // array of the whole buffer (up to 8 GiB) took the heap of the largest models twice over, and one of a
+            // parameter ended a model whose embedding passed the heap (100 MB under -Xmx64m) in OutOfMemoryError.
+            // Init draws element by element from one Random, so the chunks hold the values a whole array would
             Random rng = new Random(seed);
+            float[] chunk = new float[(int) Math.min(INIT_CHUNK, Math.max(1, maxSize(specs)))];
+            MemorySegment chunkSegment = MemorySegment.ofArray(chunk);
             List<Parameter> list = new ArrayList<>(specs.size());
             Map<String, Parameter> map = new LinkedHashMap<>();
             Map<String, Long> starts = new LinkedHashMap<>();
@@ -195,9 +206,11 @@ public final class ParameterStore implements AutoCloseable {
                 Spec s = specs.get(i);
                 int size = (int) s.size();
                 Tensor value = values.flatSlice(offsets[i], size);
-                float[] init = new float[size];
-                s.init().fill(init, 0, size, rng);
-                backend.copyIn(value, init);
+                for (int done = 0; done < size; done += chunk.length) {
+                    int n = Math.min(chunk.length, size - done);
+                    s.init().fill(chunk, 0, n, rng);
+                    backend.copyIn(value.flatSlice(done, n), chunkSegment.asSlice(0, (long) n * Float.BYTES));
+                }
                 Parameter p = new Parameter(s.name(), value.view(s.shape()), grads.flatSlice(offsets[i], size)
                         .view(s.shape()), version);
                 list.add(p);

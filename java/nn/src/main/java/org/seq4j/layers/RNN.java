@@ -3,6 +3,7 @@ package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /** The book's RNN cell, one step: h_next = tanh(h_prev Wh + x Wx + b). TimeRNN runs many steps. */
@@ -54,9 +55,9 @@ public final class RNN implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            if (x.rank() != 2 || x.dim(1) != D || !Shapes.is2(hPrev, x.dim(0), H)) {
+            if (x.dtype() != DType.F32 || x.rank() != 2 || x.dim(1) != D || !Shapes.isF32(hPrev, x.dim(0), H)) {
                 throw new IllegalArgumentException("RNN.forward needs x (N, D=" + D + ") and h_prev (N, H=" + H
-                        + "), got "
+                        + "), both float32, got "
                         + x + " and " + hPrev);
             }
             ws.refuseOwn("RNN.forward", "x", x);

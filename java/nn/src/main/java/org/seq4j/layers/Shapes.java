@@ -99,6 +99,11 @@ final class Shapes {
         return t.rank() == 2 && t.dim(0) == d0 && t.dim(1) == d1;
     }
 
+    /** is2, and float32. */
+    static boolean isF32(Tensor t, int d0, int d1) {
+        return t.dtype() == org.seq4j.tensor.DType.F32 && is2(t, d0, d1);
+    }
+
     static boolean is3(Tensor t, int d0, int d1, int d2) {
         return t.rank() == 3 && t.dim(0) == d0 && t.dim(1) == d1 && t.dim(2) == d2;
     }

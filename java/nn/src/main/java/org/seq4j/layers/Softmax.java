@@ -2,6 +2,7 @@
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /** The book's Softmax layer over the rows of x (N, V); dx = y * (dy - sum(y * dy, row)). */
@@ -32,8 +33,8 @@ public final class Softmax implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            if (x.rank() != 2) {
-                throw new IllegalArgumentException("Softmax.forward needs x (N, V), got " + x);
+            if (x.dtype() != DType.F32 || x.rank() != 2) {
+                throw new IllegalArgumentException("Softmax.forward needs x float32 (N, V), got " + x);
             }
             if (!Shapes.same(out, x)) {
                 out = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)

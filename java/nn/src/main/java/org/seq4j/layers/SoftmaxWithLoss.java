@@ -41,8 +41,8 @@ public final class SoftmaxWithLoss implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            if (x.rank() != 2 || t.rank() != 1 || t.dtype() != DType.I32 || t.dim(0) != x.dim(0)) {
-                throw new IllegalArgumentException("SoftmaxWithLoss.forward needs x (N, V) and t (N,) int32 "
+            if (x.dtype() != DType.F32 || x.rank() != 2 || t.rank() != 1 || t.dtype() != DType.I32 || t.dim(0) != x.dim(0)) {
+                throw new IllegalArgumentException("SoftmaxWithLoss.forward needs x float32 (N, V) and t (N,) int32 "
                         + "labels, got "
                         + x + " and " + t);
             }

@@ -9,6 +9,7 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -87,8 +88,8 @@ public final class TimeAffine implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            if (x.rank() != 3 || x.dim(2) != D) {
-                throw new IllegalArgumentException("TimeAffine.forward needs x (T, N, D=" + D + "), got " + x);
+            if (x.dtype() != DType.F32 || x.rank() != 3 || x.dim(2) != D) {
+                throw new IllegalArgumentException("TimeAffine.forward needs x float32 (T, N, D=" + D + "), got " + x);
             }
             ws.refuseOwn("TimeAffine.forward", "x", x);
             boolean packed = !transposedW && (long) x.dim(0) * x.dim(1) <= PACKED_ROWS;

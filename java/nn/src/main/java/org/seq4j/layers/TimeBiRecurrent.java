@@ -11,6 +11,7 @@
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -145,8 +146,8 @@ public final class TimeBiRecurrent implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
-                throw new IllegalArgumentException("TimeBiRecurrent.forward needs xs (T >= 1, N >= 1, D=" + D
+            if (xs.dtype() != DType.F32 || xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
+                throw new IllegalArgumentException("TimeBiRecurrent.forward needs xs float32 (T >= 1, N >= 1, D=" + D
                         + "), got " + xs);
             }
             ws.refuseOwn("TimeBiRecurrent.forward", "xs", xs);

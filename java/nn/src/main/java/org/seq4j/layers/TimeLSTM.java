@@ -53,6 +53,7 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -280,8 +281,8 @@ public final class TimeLSTM implements TimeRecurrent {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
             unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
-            if (xs.rank() != 3 || xs.dim(2) != D) {
-                throw new IllegalArgumentException("TimeLSTM.forward needs xs (T, N, D=" + D + "), got " + xs);
+            if (xs.dtype() != DType.F32 || xs.rank() != 3 || xs.dim(2) != D) {
+                throw new IllegalArgumentException("TimeLSTM.forward needs xs float32 (T, N, D=" + D + "), got " + xs);
             }
             ws.refuseOwn("TimeLSTM.forward", "xs", xs);
             int t = xs.dim(0), n = xs.dim(1);

@@ -5,6 +5,7 @@ package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
+import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -106,8 +107,8 @@ public final class TimeRNN implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
-            if (xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
-                throw new IllegalArgumentException("TimeRNN.forward needs xs (T >= 1, N >= 1, D=" + D + "), got " + xs);
+            if (xs.dtype() != DType.F32 || xs.rank() != 3 || xs.dim(2) != D || xs.dim(0) < 1 || xs.dim(1) < 1) {
+                throw new IllegalArgumentException("TimeRNN.forward needs xs float32 (T >= 1, N >= 1, D=" + D + "), got " + xs);
             }
             ws.refuseOwn("TimeRNN.forward", "xs", xs);
             int t = xs.dim(0), n = xs.dim(1);

@@ -54,8 +54,8 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            if (xs.rank() != 3) {
-                throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs xs (T, N, V), got " + xs);
+            if (xs.dtype() != DType.F32 || xs.rank() != 3) {
+                throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs xs float32 (T, N, V), got " + xs);
             }
             int t = xs.dim(0), n = xs.dim(1), v = xs.dim(2);
             if (ts.rank() != 2 || ts.dtype() != DType.I32 || ts.dim(0) != t || ts.dim(1) != n) {

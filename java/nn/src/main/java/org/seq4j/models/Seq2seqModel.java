@@ -80,12 +80,13 @@ public interface Seq2seqModel extends Model {
      * @throws NullPointerException if xs or a question is null (the message says which)
      */
     default int[][] generate(int[][] xs, int startId, int length) {
-        if (questions("generate", xs) == 0) {
-            checkEmpty("generate", startId, length);
+        String op = getClass().getSimpleName() + ".generate";   // the call, as the Tensor path's messages name it
+        if (questions(op, xs) == 0) {
+            checkEmpty(op, startId, length);
             return new int[0][];
         }
         try (Arena arena = Arena.ofConfined()) {
-            return generate(onDevice(arena, "generate", xs), startId, length);
+            return generate(onDevice(arena, op, xs), startId, length);
         }
     }
 
@@ -102,15 +103,16 @@ public interface Seq2seqModel extends Model {
      * @throws NullPointerException if xs or a question is null (the message says which)
      */
     default Beam.Result beamSearch(int[][] xs, int startId, int length, int beam) {
-        if (questions("beamSearch", xs) == 0) {
-            Beam.requireBeam("beamSearch", beam);
-            checkEmpty("beamSearch", startId, length);
+        String op = getClass().getSimpleName() + ".beamSearch";   // the call, as the Tensor path's messages name it
+        if (questions(op, xs) == 0) {
+            Beam.requireBeam(op, beam);
+            checkEmpty(op, startId, length);
             // K against the sequences there are, as one question's search refuses it
-            Beam.requireSequences("beamSearch", Beam.Options.of(beam), length, vocabSize());
+            Beam.requireSequences(op, Beam.Options.of(beam), length, vocabSize());
             return new Beam.Result(new int[0][][], new double[0][], new double[0][]);
         }
         try (Arena arena = Arena.ofConfined()) {
-            return beamSearch(onDevice(arena, "beamSearch", xs), startId, length, beam);
+            return beamSearch(onDevice(arena, op, xs), startId, length, beam);
         }
     }
 

@@ -120,6 +120,10 @@ class BadInputTest {
                     "start id 13");
             assertMessage(assertThrows(IllegalArgumentException.class,
                     () -> model.generate(new int[][] {{1, 2}, {3}}, 0, 3)), "question 1");
+            // named by the call, as every other refusal there (it said "beamSearch: question 1 has ...")
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> model.beamSearch(new int[][] {{1, 2}, {3}}, 0,
+                    3, 2)).getMessage().startsWith(model.getClass().getSimpleName() + ".beamSearch: question 1 has 1 "
+                    + "ids but question 0 has 2"));
         }
     }
 
