@@ -142,6 +142,7 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void allReduceSum(double[] values) {
+        requireArray(values, "allReduceSum");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, values);
             collective("MPI_Allreduce of " + values.length + " doubles", () -> mpi_h.MPI_Allreduce(IN_PLACE, s,
@@ -152,6 +153,7 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void allReduceMin(long[] values) {
+        requireArray(values, "allReduceMin");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_LONG, values);
             collective("MPI_Allreduce of " + values.length + " longs", () -> mpi_h.MPI_Allreduce(IN_PLACE, s,
@@ -180,6 +182,7 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void broadcast(long[] values) {
+        requireArray(values, "broadcast");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_LONG, values);
             collective("MPI_Bcast of " + values.length + " longs", () -> mpi_h.MPI_Bcast(s, values.length,
@@ -267,15 +270,39 @@ public final class MpiCommunicator implements Communicator {
     /** MPI's counts are C ints; every rank refuses alike (their sizes agree) before MPI sees the tensor. */
     private static int count(Tensor x, String what) {
         if (x.size() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(what + ": " + x.size() + " floats, more than an MPI count holds ("
+            throw new IllegalArgumentException("MpiCommunicator." + what + ": " + x.size() + " floats, more than an MPI "
+                    + "count holds ("
                     + Integer.MAX_VALUE + "); split the tensor");
         }
         return (int) x.size();
     }
 
+    /**
+     * x as MPI reads it: not null, float32, and, on the host, native memory that is open (a heap tensor gave the FFM
+     * linker's "Heap segment not allowed: MemorySegment{...}", a closed one "Already closed", naming neither the call
+     * nor the tensor).
+     */
     private static void requireFloat(Tensor x, String what) {
+        if (x == null) {
+            throw new NullPointerException("MpiCommunicator." + what + ": x is null");
+        }
         if (x.dtype() != DType.F32) {
-            throw new IllegalArgumentException(what + ": needs a float32 tensor, got " + x);
+            throw new IllegalArgumentException("MpiCommunicator." + what + ": needs a float32 tensor, got " + x);
+        }
+        if (x.device().isHost() && !x.segment().isNative()) {
+            throw new IllegalArgumentException("MpiCommunicator." + what + ": x " + x + " lies on the Java heap, which "
+                    + "MPI cannot read; give a tensor of native memory (Backend.allocate)");
+        }
+        if (!x.segment().scope().isAlive()) {
+            throw new IllegalStateException("MpiCommunicator." + what + ": x " + x + " belongs to an arena that is "
+                    + "already closed");
+        }
+    }
+
+    /** A null array named in the call's words (it was a NullPointerException without a message). */
+    private static void requireArray(Object values, String what) {
+        if (values == null) {
+            throw new NullPointerException("MpiCommunicator." + what + ": values is null");
         }
     }
 

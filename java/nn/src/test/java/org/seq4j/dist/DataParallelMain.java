@@ -197,6 +197,22 @@ public final class DataParallelMain {
             } catch (IllegalArgumentException e) {
                 System.out.println("refused: " + e.getMessage());
             }
+            // a heap tensor, one of a closed arena, null arrays: refused naming the call (they were the FFM linker's
+            // "Heap segment not allowed: ...", "Already closed", and a NullPointerException without a message)
+            Tensor heap = Tensor.wrap(new float[] {1, 2, 3}, 3), closed;
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                closed = Tensor.wrapHost(arena.allocate(12), 3);
+            }
+            for (Runnable call : new Runnable[] {() -> comm.allReduceSum(null, heap), () -> comm.broadcast(null, heap),
+                    () -> comm.allReduceSum(null, closed), () -> comm.allReduceSum((double[]) null),
+                    () -> comm.allReduceMin(null), () -> comm.broadcast((long[]) null)}) {
+                try {
+                    call.run();
+                    System.out.println("not refused");
+                } catch (RuntimeException e) {
+                    System.out.println("refused: " + e.getMessage());
+                }
+            }
         }
     }
 

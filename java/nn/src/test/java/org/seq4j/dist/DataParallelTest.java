@@ -327,9 +327,16 @@ class DataParallelTest {
         MpiRuns.Run r = run(cmd);
         assertEquals(0, r.exit(), r.output());
         for (String what : new String[] {"allReduceSum", "broadcast"}) {
-            assertEquals(1, count(r.output(), "refused: " + what + ": 4294967296 floats, more than an MPI count holds "
-                    + "(2147483647); split the tensor"), r.output());
+            assertEquals(1, count(r.output(), "refused: MpiCommunicator." + what + ": 4294967296 floats, more than an "
+                    + "MPI count holds (2147483647); split the tensor"), r.output());
         }
+        assertEquals(2, count(r.output(), "lies on the Java heap, which MPI cannot read; give a tensor of native memory"),
+                r.output());
+        assertEquals(1, count(r.output(), "belongs to an arena that is already closed"), r.output());
+        for (String what : new String[] {"allReduceSum", "allReduceMin", "broadcast"}) {
+            assertEquals(1, count(r.output(), "refused: MpiCommunicator." + what + ": values is null"), r.output());
+        }
+        assertEquals(0, count(r.output(), "not refused"), r.output());
     }
 
     @ParameterizedTest(name = "{0}")
