@@ -109,6 +109,9 @@ public interface Communicator extends AutoCloseable {
      * @throws ConfigurationMismatchException on every rank when any two ranks differ
      */
     default void agree(String what, String configuration, String remedy) {
+        // checked on every rank alike before the collective (a null configuration hashed as "null" on one rank only)
+        java.util.Objects.requireNonNull(what, "Communicator.agree: what is null");
+        java.util.Objects.requireNonNull(configuration, "Communicator.agree: configuration is null");
         if (size() == 1) {
             return;
         }

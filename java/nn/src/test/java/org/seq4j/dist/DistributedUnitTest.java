@@ -93,6 +93,11 @@ class DistributedUnitTest {
         c.broadcast(l);
         assertEquals(7, l[0]);
         c.agree("anything", "any text"); // nothing to disagree with
+        // a null is refused on every rank alike, one process too (it was taken there, and hashed as NPE on MPI ranks)
+        assertEquals("Communicator.agree: configuration is null",
+                assertThrows(NullPointerException.class, () -> c.agree("x", null)).getMessage());
+        assertEquals("Communicator.agree: what is null",
+                assertThrows(NullPointerException.class, () -> c.agree(null, "x")).getMessage());
     }
 
     @Test
