@@ -28,8 +28,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"Answer questions with a saved addition/date model, e.g. generate --checkpoint DIR \"77+85\",",
-                "or continue a text with a saved language model: --start \"the\" --length 30 [--sample --seed S]."})
+        description = {"Answer questions with a saved addition/date model, or continue a text with a saved language "
+                + "model.", "Questions: generate --checkpoint DIR \"77+85\"; a text: generate --checkpoint DIR --start "
+                + "\"the\" --length 30 [--sample --seed S]."})
 final class GenerateCommand implements Callable<Integer> {
     /** The longest question or answer (characters) and the most words a language model continues by. */
     static final int MAX_LENGTH = 1 << 16;

@@ -362,6 +362,13 @@ final class TrainCommand implements Callable<Integer> {
                 unused(task, "--dropout", dropout != null, "its models have no dropout");
                 unused(task, "--time-size", timeSize != null, "it is for language models");
                 unused(task, "--lines", linesGiven && data != null, "--lines sizes a generated set; --data gives the file");
+                // the two models that differ only in it: the other choice trained the other one under this name
+                if (reverse != null && (kind.equals("baseline") || kind.equals("reverse"))
+                        && reverse != kind.equals("reverse")) {
+                    throw new BadInputException("--model " + kind + " feeds the questions " + (reverse ? "as written"
+                            : "reversed") + " by its name; --" + (reverse ? "" : "no-") + "reverse makes it --model "
+                            + (reverse ? "reverse" : "baseline") + ": give that instead");
+                }
             }
             case WAVES -> {
                 unused(task, "--data", data != null, "it generates its sine waves");
@@ -425,7 +432,7 @@ final class TrainCommand implements Callable<Integer> {
     private static String anotherTasksRun(Path dir, Task task) {
         Path held = dir.resolve(Checkpoint.WEIGHTS);
         if (!Files.exists(held)) {
-            return null;
+            return killedRunOfAnotherTask(dir, task);
         }
         Properties m;
         try {
@@ -443,19 +450,48 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Where no --data is given, the set or corpus generated into the run folder replaces a file of that name: refused
-     * when the folder holds no checkpoint (not a run folder of seq4j, whose file that would be), so that a user's own
-     * addition.txt in a folder given as --out (meant as --data) is not overwritten without a word.
+     * A run killed (SIGKILL, the OOM killer) before its first checkpoint leaves its lock file and the data it generated:
+     * no hook ran to undo it. Where that data is another task's, this run's files would stay mixed with it (a date run
+     * trained into such a folder and left the addition set beside its own): refused as a run of another task is.
      */
-    private String dataInTheWay(Path dir, Task task) {
-        String generated = data != null ? null : switch (task) {
+    private static String killedRunOfAnotherTask(Path dir, Task task) {
+        if (!Files.exists(dir.resolve(RunFolder.LOCK), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        for (Task other : Task.values()) {
+            String file = generatedData(other);
+            if (other != task && file != null && Files.exists(dir.resolve(file), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return "run folder " + dir + " holds the start of a run of another task (" + other.lower() + ": its "
+                        + file + " and " + RunFolder.LOCK + ", left by a run killed before its first checkpoint), whose "
+                        + "files would stay mixed with this " + task.lower() + " run's; give another --out, or delete "
+                        + "that run first";
+            }
+        }
+        return null;
+    }
+
+    /** The data file train generates into the run folder for task where no --data is given (waves: none). */
+    private static String generatedData(Task task) {
+        return switch (task) {
             case ADDITION -> org.seq4j.data.ToySet.ADDITION.fileName();
             case DATE -> org.seq4j.data.ToySet.DATE.fileName();
             case LM -> CORPUS;
             case WAVES -> null;
         };
+    }
+
+    /**
+     * Where no --data is given, the set or corpus generated into the run folder replaces a file of that name: refused
+     * when the folder holds no checkpoint (not a run folder of seq4j, whose file that would be), so that a user's own
+     * addition.txt in a folder given as --out (meant as --data) is not overwritten without a word.
+     */
+    private String dataInTheWay(Path dir, Task task) {
+        String generated = data != null ? null : generatedData(task);
+        // a checkpoint, or the lock file of a run killed before its first one (its own generated data, then): a run
+        // of seq4j train, whose data this one replaces (the killed run's folder refused every retry)
         if (generated == null || !Files.exists(dir.resolve(generated), java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                || Files.exists(dir.resolve(Checkpoint.WEIGHTS))) {
+                || Files.exists(dir.resolve(Checkpoint.WEIGHTS))
+                || Files.exists(dir.resolve(RunFolder.LOCK), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return null;
         }
         return "run folder " + dir + " holds " + generated + " but no checkpoint, so it is not a run of seq4j train: the "
@@ -707,9 +743,9 @@ final class TrainCommand implements Callable<Integer> {
                                 : "sine -> cosine: decoder output for the first window", "step", "value", x,
                         List.of(predictor ? "sin(x)" : "cos (truth)", "seq4j prediction"), List.of(truth, p))));
             }
-            o.printf("best %s %.6f (epoch %d): checkpoint %s; last epoch (the prediction's): %s; chart %s, "
-                    + "prediction %s%n", Cli.WAVES_LOSS, best, bestEpoch, run.resolve(Checkpoint.BEST),
-                    run.resolve(Checkpoint.WEIGHTS), run.resolve("chart.png"), png);
+            o.printf("best %s %.6f (epoch %d): checkpoint %s; last epoch (the prediction's): %s; metrics %s, chart "
+                    + "%s, prediction %s%n", Cli.WAVES_LOSS, best, bestEpoch, run.resolve(Checkpoint.BEST),
+                    run.resolve(Checkpoint.WEIGHTS), run.resolve("metrics.csv"), run.resolve("chart.png"), png);
         }
     }
 
@@ -789,8 +825,9 @@ final class TrainCommand implements Callable<Integer> {
             int start = corpus.ids()[0];
             int[] words = m.generate(start, 20, LanguageModel.Sampling.SAMPLE, seed);
             o.printf("sample: %s %s%n", corpus.vocabulary().word(start), corpus.vocabulary().decode(words));
-            o.printf("best valid perplexity %.2f (epoch %d): checkpoint %s; last epoch: %s; chart %s%n", bestPpl,
-                    bestEpoch, run.resolve(Checkpoint.BEST), run.resolve(Checkpoint.WEIGHTS), run.resolve("chart.png"));
+            o.printf("best valid perplexity %.2f (epoch %d): checkpoint %s; last epoch: %s; metrics %s, chart %s%n",
+                    bestPpl, bestEpoch, run.resolve(Checkpoint.BEST), run.resolve(Checkpoint.WEIGHTS),
+                    run.resolve("metrics.csv"), run.resolve("chart.png"));
         }
     }
 
@@ -831,9 +868,9 @@ final class TrainCommand implements Callable<Integer> {
 
     private static void describe(PrintWriter o, ModelSpec ms, Model m, int n, int epochs, Optimizer opt, float clip) {
         long count = m.store().parameterCount();
-        o.printf("model: %s %s%s (%sD=%d, H=%d%s), %,d parameters; %d epochs of batch %d, %s lr %.4g%s%n",
+        o.printf("model: %s %s%s (%sD=%d, H=%d%s), %,d parameters; %d epoch%s of batch %d, %s lr %.4g%s%n",
                 ms.task().lower(), ms.kind(), ms.cell() == Cell.LSTM ? "" : " " + ms.cell().lower(), ms.vocab() > 0 ? "V=" + ms.vocab() + ", " : "", ms.wordvec(), ms.hidden(),
-                ms.dropout() > 0 ? ", dropout " + ms.dropout() : "", count, epochs, n,
+                ms.dropout() > 0 ? ", dropout " + ms.dropout() : "", count, epochs, epochs == 1 ? "" : "s", n,
                 opt.getClass().getSimpleName(), opt.learningRate(), clip > 0 ? ", clip " + clip : "");
         o.flush();
     }

@@ -304,6 +304,35 @@ class CommandLineTest {
         }
     }
 
+    /**
+     * A run killed (SIGKILL) before its first checkpoint leaves its lock file and the data it generated (a red-team
+     * find): a retry of the same task was refused ("holds addition.txt but no checkpoint, so it is not a run of seq4j
+     * train"), and a run of another task trained into the folder and left the other set beside its own. Now the retry
+     * runs, and the other task is refused as a run of another task is, the folder left as it was.
+     */
+    @Test
+    void theFolderOfARunKilledBeforeItsFirstCheckpointTakesARetryAndRefusesAnotherTask() throws IOException {
+        for (String task : new String[] {"addition", "date"}) {
+            Path killed = Files.createDirectories(dir.resolve("killed-" + task));
+            Files.writeString(killed.resolve(org.seq4j.train.RunFolder.LOCK), "");
+            Files.writeString(killed.resolve("addition.txt"), "16+75  _91  \n".repeat(20));
+            Result r = seq4j("train", task, "--backend", "java", "--epochs", "1", "--lines", "200", "--batch", "16",
+                    "--hidden", "8", "--out", killed.toString());
+            if (task.equals("addition")) {
+                assertEquals(0, r.code(), r.toString());
+                assertTrue(Files.exists(killed.resolve(Checkpoint.WEIGHTS)), "the retry ran");
+            } else {
+                assertEquals("seq4j: run folder " + killed + " holds the start of a run of another task (addition: its "
+                        + "addition.txt and .seq4j-run.lock, left by a run killed before its first checkpoint), whose "
+                        + "files would stay mixed with this date run's; give another --out, or delete that run first",
+                        badInput(r));
+                try (var files = Files.list(killed)) {
+                    assertEquals(2, files.count(), "the folder as it was");
+                }
+            }
+        }
+    }
+
     @Test
     void optionsOutOfRangeOrUnusedAreRejectedBeforeAnythingIsWritten() throws IOException {
         // item: --epochs 0 once "trained", reported "best test accuracy -100.00%" and named files that did not exist
@@ -326,6 +355,11 @@ class CommandLineTest {
         cases.put(List.of("addition", "--distributed", "none", "--mpi-timeout", "5"),
                 "--mpi-timeout is for data-parallel training");
         cases.put(List.of("addition", "--optimizer", "lion"), "unknown optimizer 'lion'");
+        // a baseline recorded as model=reverse (and the other way round), trained without a word
+        cases.put(List.of("addition", "--model", "reverse", "--no-reverse"), "--model reverse feeds the questions "
+                + "reversed by its name; --no-reverse makes it --model baseline: give that instead");
+        cases.put(List.of("date", "--model", "baseline", "--reverse"), "--model baseline feeds the questions as "
+                + "written by its name; --reverse makes it --model reverse: give that instead");
         cases.put(List.of("addition", "--threads", "0"), "--threads must be at least 1 and at most 64, got 0");
         cases.put(List.of("addition", "--threads", "100000"), "--threads must be at least 1 and at most 64, got 100000");
         cases.put(List.of("addition", "--backend", "tpu"), "unknown backend 'tpu'");

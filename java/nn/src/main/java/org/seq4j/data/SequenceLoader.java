@@ -211,6 +211,9 @@ public final class SequenceLoader {
         int[] lengths = {-1, -1}; // question, answer: those of line 1
         TextLines.forEach(file, bytes, (text, number, newlineFollows) -> {
             int us = text.indexOf('_');
+            if (text.isEmpty()) {   // said "no '_' between question and answer in \"\"" (a trailing blank line, say)
+                throw new DataFileException(file, number, "an empty line; expected lines like \"16+75  _91  \"");
+            }
             if (us < 0) {
                 throw new DataFileException(file, number, "no '_' between question and answer in "
                         + DataFileException.quote(text));

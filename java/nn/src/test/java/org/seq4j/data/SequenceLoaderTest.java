@@ -190,7 +190,8 @@ class SequenceLoaderTest {
         List<String> lines = new ArrayList<>(TEN);
         lines.set(3, "63+22   85  ");
         assertBad(writeLines("nounder.txt", lines), 4, "no '_'");
-        assertBad(write("blank.txt", TEN.get(0) + "\n\n" + TEN.get(1) + "\n"), 2, "no '_'");
+        // said "no '_' between question and answer in \"\"": a blank line is named as one
+        assertBad(write("blank.txt", TEN.get(0) + "\n\n" + TEN.get(1) + "\n"), 2, "an empty line; expected lines like");
     }
 
     @Test
