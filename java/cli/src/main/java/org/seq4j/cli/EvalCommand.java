@@ -109,7 +109,7 @@ final class EvalCommand implements Callable<Integer> {
                             beam == null ? 0 : beam);
                     Seq2seqEval.Result r = beam == null ? evaluate.get() : Cli.beamSearch("--beam " + beam, evaluate);
                     double msPerQuestion = (System.nanoTime() - t0) / 1e6 / Math.max(1, r.total());
-                    o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), ms.kind(),
+                    o.printf("%s %s on %s: test accuracy %.2f%% (%d/%d)%n", ms.task().lower(), model(ms),
                             questions.file(), 100 * r.accuracy(), r.correct(), r.total());
                     o.printf("decoding: %s, %s recurrent weights, %.3f ms per question (batches of 500)%n",
                             beam == null ? "greedy" : "beam search K=" + beam, Cli.lower(weightsPrecision), msPerQuestion);
@@ -134,7 +134,7 @@ final class EvalCommand implements Callable<Integer> {
                 case LM -> {
                     int[] ids = text.ids();
                     try (RnnlmTrainer t = new RnnlmTrainer((LanguageModel) m, new SGD(0f), 0f)) {
-                        o.printf("lm %s on %s: perplexity %.2f (%d streams of %d steps)%n", ms.kind(), text.file(),
+                        o.printf("lm %s on %s: perplexity %.2f (%d streams of %d steps)%n", model(ms), text.file(),
                                 t.evalPerplexity(ids, text.batch(), text.time()), text.batch(), text.time());
                     }
                     WordVocabulary vocab = text.vocabulary();
@@ -236,5 +236,11 @@ final class EvalCommand implements Callable<Integer> {
                     + "batch of " + batch + " streams");
         }
         return new Text(file, ids, vocab, batch, time);
+    }
+
+    /** The model as train's model line names it: its kind, then its cell other than LSTM, then bidirectional. */
+    private static String model(ModelSpec ms) {
+        return ms.kind() + (ms.cell() == org.seq4j.layers.Cell.LSTM ? "" : " " + ms.cell().lower())
+                + (ms.bidirectional() ? " bidirectional" : "");
     }
 }

@@ -942,7 +942,7 @@ class CommandLineTest {
         assertEquals("gru", Checkpoint.meta(out.resolve("model.npz")).getProperty("cell"));
         Result eval = seq4j("eval", "--checkpoint", out.toString(), "--backend", "java");
         assertEquals(0, eval.code(), eval.err());
-        assertTrue(eval.out().contains("test accuracy"), eval.out());
+        assertTrue(eval.out().contains("addition peeky gru on ") && eval.out().contains("test accuracy"), eval.out());
         Result gen = seq4j("generate", "--checkpoint", out.toString(), "--backend", "java", "12+3");
         assertEquals(0, gen.code(), gen.err());
         Result beam = seq4j("eval", "--checkpoint", out.toString(), "--backend", "java", "--beam", "3");
@@ -970,7 +970,9 @@ class CommandLineTest {
         assertEquals("true", meta.getProperty("bidirectional"));
         Result eval = seq4j("eval", "--checkpoint", out.toString(), "--backend", "java");
         assertEquals(0, eval.code(), eval.err());
-        assertTrue(eval.out().contains("test accuracy"), eval.out());
+        // the heading names the model as trained (it said "addition attention on ...")
+        assertTrue(eval.out().contains("addition attention gru bidirectional on ") && eval.out().contains("test accuracy"),
+                eval.out());
         Result gen = seq4j("generate", "--checkpoint", out.toString(), "--backend", "java", "--beam", "2", "12+3");
         assertEquals(0, gen.code(), gen.err());
         assertTrue(gen.out().contains("12+3 -> "), gen.out());

@@ -350,6 +350,8 @@ public final class Backends {
             BackendProvider.Probe r;
             try {
                 r = p.probe();
+            } catch (IllegalArgumentException e) {   // a setting it reads (SEQ4J_THREADS=65): its message says which
+                r = BackendProvider.Probe.unavailable(String.valueOf(e.getMessage()));
             } catch (RuntimeException | LinkageError e) {   // one provider's failure is its status, not everyone's
                 r = BackendProvider.Probe.unavailable("its probe failed: " + e);
             }

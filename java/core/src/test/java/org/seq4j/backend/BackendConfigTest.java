@@ -92,6 +92,17 @@ class BackendConfigTest {
         assertEquals(java.util.Optional.empty(), with("seq4j.backend", " ", Backends::forcedName));
     }
 
+    /** probe() said "its probe failed: java.lang.IllegalArgumentException: ..." for a thread count out of range. */
+    @Test
+    void aRefusedSettingIsAProbesReasonInItsOwnWords() throws Exception {
+        TestBackends.get("openblas"); // skips if OpenBLAS is not available here
+        Backends.Status openblas = with("seq4j.threads", "65", () -> Backends.probe().stream()
+                .filter(st -> st.name().equals("openblas")).findFirst().orElseThrow());
+        assertEquals(false, openblas.available(), openblas.toString());
+        assertTrue(openblas.detail().contains("65") && !openblas.detail().contains("IllegalArgumentException"),
+                openblas.detail());
+    }
+
     /** requireNative() took the best native backend whatever -Dseq4j.backend said; forcing java is now refused. */
     @Test
     void requireNativeRefusesAForcedJavaBackend() throws Exception {
