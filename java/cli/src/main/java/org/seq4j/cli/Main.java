@@ -194,11 +194,22 @@ public final class Main {
         // as the checkpoints' descriptions and .npy headers do not
         CommandLine.ITypeConverter<Integer> ints = s -> (int) whole(s, Integer.MIN_VALUE, Integer.MAX_VALUE);
         CommandLine.ITypeConverter<Long> longs = s -> whole(s, Long.MIN_VALUE, Long.MAX_VALUE);
+        // a number past float's range read as Infinity ("--lr must be a positive number, got Infinity" for 1e39)
+        CommandLine.ITypeConverter<Float> floats = Main::finiteFloat;
         cli.registerConverter(Integer.class, ints).registerConverter(int.class, ints)
-                .registerConverter(Long.class, longs).registerConverter(long.class, longs);
+                .registerConverter(Long.class, longs).registerConverter(long.class, longs)
+                .registerConverter(Float.class, floats).registerConverter(float.class, floats);
         // a usage error: picocli's message and a pointer to --help, on one line (not the whole usage text)
         cli.setParameterExceptionHandler((e, args) -> {
             String command = e.getCommandLine().getCommandSpec().qualifiedName();
+            if (e instanceof CommandLine.UnmatchedArgumentException u && e.getCommandLine() == cli
+                    && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+                // picocli said "Unmatched argument at index 0: 'foo'"
+                err.println("seq4j: unknown command '" + u.getUnmatched().get(0) + "'; the commands are "
+                        + String.join(", ", cli.getSubcommands().keySet()) + " (see seq4j --help)");
+                err.flush();
+                return BAD_INPUT;
+            }
             err.println("seq4j: " + describe(e) + " (see " + command + " --help)");
             err.flush();
             return BAD_INPUT;
@@ -227,6 +238,21 @@ public final class Main {
             // past a long: out of range as below
         }
         throw new CommandLine.TypeConversionException("'" + s + "' is out of range: expected " + min + " to " + max);
+    }
+
+    /** A float as Float.parseFloat reads it, but a finite number written past float's range is refused. */
+    private static float finiteFloat(String s) {
+        float f;
+        try {
+            f = Float.parseFloat(s);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + s + "' is not a number");
+        }
+        if (Float.isInfinite(f) && !s.toLowerCase(java.util.Locale.ROOT).contains("inf")) {
+            throw new CommandLine.TypeConversionException("'" + s + "' is past float's range (at most "
+                    + Float.MAX_VALUE + " in magnitude)");
+        }
+        return f;
     }
 
     /** 2 for bad input (the user can fix it), 1 for anything else (a bug to report). */

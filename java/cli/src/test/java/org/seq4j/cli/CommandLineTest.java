@@ -343,6 +343,8 @@ class CommandLineTest {
         cases.put(List.of("addition", "--clip", "-1"), "--clip must be a number >= 0");
         cases.put(List.of("addition", "--clip", "NaN"), "--clip must be a number >= 0");
         cases.put(List.of("addition", "--lr", "0"), "--lr must be a positive number");
+        // read as Infinity: "--lr must be a positive number, got Infinity"
+        cases.put(List.of("addition", "--lr", "1e39"), "'1e39' is past float's range (at most 3.4028235E38 in magnitude)");
         cases.put(List.of("addition", "--batch", "0"), "--batch must be at least 1");
         cases.put(List.of("addition", "--lines", "3"), "--lines must be from 10");
         cases.put(List.of("date", "--lines", "20000000"), "--lines must be from 10 (the last tenth is the test set) to "
@@ -998,6 +1000,9 @@ class CommandLineTest {
                 err.toString());
         assertEquals(2, seq4j("train", "addition", "--epochs", "zero").code(), "a usage error");
         assertEquals(2, seq4j("frobnicate").code(), "an unknown command");
+        // it said picocli's "Unmatched argument at index 0: 'frobnicate'", naming no command there is
+        assertTrue(seq4j("frobnicate").err().startsWith("seq4j: unknown command 'frobnicate'; the commands are train, "
+                + "eval, generate, info, help (see seq4j --help)"), seq4j("frobnicate").err());
         assertEquals(2, Main.exitCode(new java.io.UncheckedIOException(new IOException("disk"))));
         assertEquals(1, Main.exitCode(new NullPointerException()));
         assertEquals(1, Main.exitCode(new IllegalArgumentException("a library check that the CLI should have made")));
