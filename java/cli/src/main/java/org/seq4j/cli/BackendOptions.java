@@ -17,6 +17,15 @@ final class BackendOptions {
 
     /** Checks the options without opening anything (a command calls it before it writes anything). */
     void check() {
+        checkedConfig();
+    }
+
+    /**
+     * The options and the environment's settings checked, and the configuration the backend opens with: --threads in
+     * place of SEQ4J_THREADS (which is then not read), and none of the environment's settings for the java backend,
+     * which uses none (Backends.create reads them so too).
+     */
+    private BackendConfig checkedConfig() {
         if (threads != null && (threads < 1 || threads > OpenBlasBackend.maxThreads())) {
             throw new BadInputException("--threads must be at least 1 and at most " + OpenBlasBackend.maxThreads()
                     + ", got " + threads);
@@ -31,9 +40,12 @@ final class BackendOptions {
         // the environment's settings as open() will read them: refused here, before a command generates or reads its
         // data (they were refused only as the backend opened, after "data: generated ..." had been printed)
         String forced;
+        BackendConfig config;
         try {
             forced = backend != null ? null : Backends.forcedName().orElse(null);
-            config();
+            String opening = backend != null ? backend.toLowerCase(java.util.Locale.ROOT) : forced;
+            config = "java".equals(opening) ? BackendConfig.defaults()
+                    : threads != null ? BackendConfig.fromEnvironment(threads) : BackendConfig.fromEnvironment();
         } catch (IllegalArgumentException e) { // SEQ4J_BACKEND naming no backend, SEQ4J_THREADS no whole number
             throw new BadInputException(e.getMessage(), e);
         }
@@ -41,30 +53,14 @@ final class BackendOptions {
             throw new BadInputException("--threads sets the openblas backend's CPU threads; the backend forced here, "
                     + forced + " (SEQ4J_BACKEND or -Dseq4j.backend), does not use it");
         }
-    }
-
-    /**
-     * The configuration the backend opens with: --threads in place of SEQ4J_THREADS (which is then not read), and
-     * none of the environment's settings for the java backend, which uses none (Backends.create reads them so too).
-     *
-     * @throws IllegalArgumentException for a setting that is not a number where a number is expected, or a
-     *                                  SEQ4J_BACKEND / -Dseq4j.backend naming no backend
-     */
-    private BackendConfig config() {
-        String opening = backend != null ? backend.toLowerCase(java.util.Locale.ROOT)
-                : Backends.forcedName().orElse(null);
-        if ("java".equals(opening)) {
-            return BackendConfig.defaults();
-        }
-        return threads != null ? BackendConfig.fromEnvironment(threads) : BackendConfig.fromEnvironment();
+        return config;
     }
 
     /** Opens the backend and says which one it is. */
     Backend open(PrintWriter out) {
-        check();
+        BackendConfig config = checkedConfig();
         Backend b;
         try {
-            BackendConfig config = config();
             b = backend != null ? Backends.create(backend, config) : Backends.select(config);
         } catch (IllegalArgumentException e) { // an unknown name, or SEQ4J_THREADS that is not a number
             throw new BadInputException(e.getMessage(), e);

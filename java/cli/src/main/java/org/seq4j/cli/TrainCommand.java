@@ -10,6 +10,7 @@ package org.seq4j.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -455,12 +456,12 @@ final class TrainCommand implements Callable<Integer> {
      * trained into such a folder and left the addition set beside its own): refused as a run of another task is.
      */
     private static String killedRunOfAnotherTask(Path dir, Task task) {
-        if (!Files.exists(dir.resolve(RunFolder.LOCK), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(dir.resolve(RunFolder.LOCK), LinkOption.NOFOLLOW_LINKS)) {
             return null;
         }
         for (Task other : Task.values()) {
             String file = generatedData(other);
-            if (other != task && file != null && Files.exists(dir.resolve(file), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (other != task && file != null && Files.exists(dir.resolve(file), LinkOption.NOFOLLOW_LINKS)) {
                 return "run folder " + dir + " holds the start of a run of another task (" + other.lower() + ": its "
                         + file + " and " + RunFolder.LOCK + ", left by a run killed before its first checkpoint), whose "
                         + "files would stay mixed with this " + task.lower() + " run's; give another --out, or delete "
@@ -489,9 +490,9 @@ final class TrainCommand implements Callable<Integer> {
         String generated = data != null ? null : generatedData(task);
         // a checkpoint, or the lock file of a run killed before its first one (its own generated data, then): a run
         // of seq4j train, whose data this one replaces (the killed run's folder refused every retry)
-        if (generated == null || !Files.exists(dir.resolve(generated), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        if (generated == null || !Files.exists(dir.resolve(generated), LinkOption.NOFOLLOW_LINKS)
                 || Files.exists(dir.resolve(Checkpoint.WEIGHTS))
-                || Files.exists(dir.resolve(RunFolder.LOCK), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                || Files.exists(dir.resolve(RunFolder.LOCK), LinkOption.NOFOLLOW_LINKS)) {
             return null;
         }
         return "run folder " + dir + " holds " + generated + " but no checkpoint, so it is not a run of seq4j train: the "

@@ -79,8 +79,13 @@ public final class Backends {
         return out;
     }
 
+    /** The skips logged so far: providers() runs on every lookup, and a broken provider warned at each one. */
+    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private static void skip(List<Status> skipped, String who, String why) {
-        LOG.log(Level.WARNING, "seq4j: skipped backend provider {0}: {1}", who, why);
+        if (WARNED.add(who + ": " + why)) {
+            LOG.log(Level.WARNING, "seq4j: skipped backend provider {0}: {1}", who, why);
+        }
         if (skipped != null) {
             skipped.add(new Status(who, false, "skipped: " + why));
         }

@@ -209,10 +209,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
 
     @Override
     public void drawAsRank(int rank) {
-        if (rank < 0) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ".drawAsRank: rank must be 0 or more, got "
-                    + rank);
-        }
+        LanguageModel.super.drawAsRank(rank);   // the rank's check
         if (rank > 0) {
             held("drawAsRank", () -> net.drawAsRank(rank));
         }

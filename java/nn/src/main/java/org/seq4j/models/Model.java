@@ -110,7 +110,8 @@ public interface Model extends AutoCloseable {
      */
     default void drawAsRank(int rank) {
         if (rank < 0) {
-            throw new IllegalArgumentException("drawAsRank: rank must be 0 or more, got " + rank);
+            throw new IllegalArgumentException(getClass().getSimpleName() + ".drawAsRank: rank must be 0 or more, got "
+                    + rank);
         }
     }
 
