@@ -12,7 +12,7 @@ final class BackendOptions {
     @Option(names = "--backend", paramLabel = "NAME", description = "java | openblas | cuda (default: the best that loads here)")
     String backend;
 
-    @Option(names = "--threads", description = "CPU threads of the openblas backend (default: one per core)")
+    @Option(names = "--threads", description = "CPU threads of the openblas backend (default, or 0: one per core)")
     Integer threads;
 
     /** Checks the options without opening anything (a command calls it before it writes anything). */
@@ -26,8 +26,9 @@ final class BackendOptions {
      * which uses none (Backends.create reads them so too).
      */
     private BackendConfig checkedConfig() {
-        if (threads != null && (threads < 1 || threads > OpenBlasBackend.maxThreads())) {
-            throw new BadInputException("--threads must be at least 1 and at most " + OpenBlasBackend.maxThreads()
+        // 0 is one per core, as SEQ4J_THREADS=0 and BackendConfig read it
+        if (threads != null && (threads < 0 || threads > OpenBlasBackend.maxThreads())) {
+            throw new BadInputException("--threads must be 0 (one per core) or from 1 to " + OpenBlasBackend.maxThreads()
                     + ", got " + threads);
         }
         if (backend != null && !Backends.names().contains(backend.toLowerCase(java.util.Locale.ROOT))) {

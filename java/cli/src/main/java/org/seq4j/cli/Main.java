@@ -202,10 +202,16 @@ public final class Main {
         // a usage error: picocli's message and a pointer to --help, on one line (not the whole usage text)
         cli.setParameterExceptionHandler((e, args) -> {
             String command = e.getCommandLine().getCommandSpec().qualifiedName();
+            String unknown = null;
             if (e instanceof CommandLine.UnmatchedArgumentException u && e.getCommandLine() == cli
                     && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
-                // picocli said "Unmatched argument at index 0: 'foo'"
-                err.println("seq4j: unknown command '" + u.getUnmatched().get(0) + "'; the commands are "
+                unknown = u.getUnmatched().get(0);   // picocli said "Unmatched argument at index 0: 'foo'"
+            } else if (e.getCommandLine() == cli && e.getValue() != null
+                    && String.valueOf(e.getMessage()).startsWith("Unknown subcommand '")) {
+                unknown = e.getValue();              // seq4j help foo: picocli's help said "Unknown subcommand 'foo'."
+            }
+            if (unknown != null) {
+                err.println("seq4j: unknown command '" + unknown + "'; the commands are "
                         + String.join(", ", cli.getSubcommands().keySet()) + " (see seq4j --help)");
                 err.flush();
                 return BAD_INPUT;

@@ -124,6 +124,18 @@ class CommandLineTest {
         assertTrue(last.out().contains("test accuracy " + lastAccuracy), lastAccuracy + " in " + last.out());
     }
 
+    /** --threads 0 is one thread per core, as SEQ4J_THREADS=0 is (it was refused as "at least 1"). */
+    @Test
+    void threadsZeroIsOnePerCore() {
+        Result zero = seq4j("eval", "--checkpoint", run.toString(), "--backend", "openblas", "--threads", "0");
+        assertEquals(0, zero.code(), zero.out() + zero.err());
+        Matcher m = Pattern.compile("; (\\d+) threads on a pool").matcher(zero.out());
+        assertTrue(m.find(), zero.out());
+        int perCore = Math.min(org.seq4j.backend.openblas.OpenBlasBackend.maxThreads(),
+                Runtime.getRuntime().availableProcessors());
+        assertEquals(perCore, Integer.parseInt(m.group(1)), "--threads 0: one per core");
+    }
+
     /**
      * The per-epoch evaluation runs the whole set as one batch between training epochs of batch 10. Its figure is the
      * models' loss, 0.5 x the squared errors summed over the scored steps / N windows, and is named so in metrics.csv,
@@ -362,8 +374,8 @@ class CommandLineTest {
                 + "reversed by its name; --no-reverse makes it --model baseline: give that instead");
         cases.put(List.of("date", "--model", "baseline", "--reverse"), "--model baseline feeds the questions as "
                 + "written by its name; --reverse makes it --model reverse: give that instead");
-        cases.put(List.of("addition", "--threads", "0"), "--threads must be at least 1 and at most 64, got 0");
-        cases.put(List.of("addition", "--threads", "100000"), "--threads must be at least 1 and at most 64, got 100000");
+        cases.put(List.of("addition", "--threads", "-1"), "--threads must be 0 (one per core) or from 1 to 64, got -1");
+        cases.put(List.of("addition", "--threads", "100000"), "--threads must be 0 (one per core) or from 1 to 64, got 100000");
         cases.put(List.of("addition", "--backend", "tpu"), "unknown backend 'tpu'");
         cases.put(List.of("waves", "--data", data.toString()), "train waves does not use --data");
         cases.put(List.of("waves", "--lines", "100"), "train waves does not use --lines");
@@ -1003,6 +1015,11 @@ class CommandLineTest {
         // it said picocli's "Unmatched argument at index 0: 'frobnicate'", naming no command there is
         assertTrue(seq4j("frobnicate").err().startsWith("seq4j: unknown command 'frobnicate'; the commands are train, "
                 + "eval, generate, info, help (see seq4j --help)"), seq4j("frobnicate").err());
+        // seq4j help frobnicate said picocli's "Unknown subcommand 'frobnicate'.", naming none there is
+        Result help = seq4j("help", "frobnicate");
+        assertEquals("seq4j: unknown command 'frobnicate'; the commands are train, eval, generate, info, help "
+                + "(see seq4j --help)", badInput(help));
+        assertEquals(0, seq4j("help", "eval").code(), "help for a command there is");
         assertEquals(2, Main.exitCode(new java.io.UncheckedIOException(new IOException("disk"))));
         assertEquals(1, Main.exitCode(new NullPointerException()));
         assertEquals(1, Main.exitCode(new IllegalArgumentException("a library check that the CLI should have made")));

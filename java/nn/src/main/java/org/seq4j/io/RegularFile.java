@@ -5,6 +5,7 @@ package org.seq4j.io;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * The check made before a path is opened for reading: a folder, a FIFO, a socket or a device is refused in one
@@ -21,8 +22,10 @@ public final class RegularFile {
      * @param file     the path about to be opened
      * @param expected what it should be, for the message ("a text file", "a .npz file")
      * @return e.g. "is not a regular file (a FIFO, socket or device); expected a text file", or null
+     * @throws NullPointerException if file is null
      */
     public static String refusal(Path file, String expected) {
+        Objects.requireNonNull(file, "RegularFile.refusal: file is null");
         if (Files.isRegularFile(file) || !Files.exists(file)) {
             return null;
         }
@@ -37,8 +40,10 @@ public final class RegularFile {
      * @param file   the path
      * @param noSuch the reason for a path with nothing there, "no such .npz file"
      * @return the reason
+     * @throws NullPointerException if file is null
      */
     public static String missing(Path file, String noSuch) {
+        Objects.requireNonNull(file, "RegularFile.missing: file is null");
         return Files.isSymbolicLink(file) ? noSuch + ": a symbolic link that leads to no file (its target is missing, or "
                 + "the links loop)" : noSuch;
     }

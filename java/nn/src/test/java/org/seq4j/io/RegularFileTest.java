@@ -105,6 +105,15 @@ class RegularFileTest {
     }
 
     /** A run folder whose model.npz is a FIFO: the folder is fine, the file in it is named. */
+    /** A null path named in the message (it was a bare NullPointerException from Files). */
+    @Test
+    void aNullPathIsNamed() {
+        assertEquals("RegularFile.missing: file is null",
+                assertThrows(NullPointerException.class, () -> RegularFile.missing(null, "no such file")).getMessage());
+        assertEquals("RegularFile.refusal: file is null",
+                assertThrows(NullPointerException.class, () -> RegularFile.refusal(null, "a text file")).getMessage());
+    }
+
     @Test
     void aFifoInARunFolderIsNamed(@TempDir Path dir) throws Exception {
         Path run = Files.createDirectories(dir.resolve("run"));
