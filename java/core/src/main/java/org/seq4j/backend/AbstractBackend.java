@@ -2836,8 +2836,9 @@ public abstract class AbstractBackend implements Backend {
     private static void matrixFits(String op, String name, Tensor t, int rows, int cols, int ld, long stride,
                                    int batch) {
         if (ld < Math.max(1, cols)) {
-            throw new IllegalArgumentException(op + ": ld" + name + " = " + ld + " is smaller than the " + cols
-                    + " columns of " + name + " as stored");
+            throw new IllegalArgumentException(op + ": ld" + name + " = " + ld + " must be at least " + (cols > 0
+                    ? "the " + cols + " columns of " + name + " as stored"
+                    : "1 (a row stride is at least 1, also for 0 columns)"));
         }
         if (rows == 0 || cols == 0 || batch == 0) {
             return;

@@ -532,7 +532,7 @@ public final class JavaBackend extends AbstractBackend {
     protected void mseForwardK(Tensor loss, Tensor y, Tensor t, float scale) {
         double sum = 0;
         for (long i = 0; i < y.size(); i++) {
-            double diff = get(y, i) - get(t, i);
+            double diff = (double) get(y, i) - get(t, i);   // in double, as the C and CUDA kernels: y - t may pass float's range
             sum += diff * diff;
         }
         set(loss, 0, (float) (scale * sum));

@@ -154,7 +154,12 @@ class BadInputTest {
             Tensor a = b.allocate(arena, DType.F32, 4, 5), m = b.allocate(arena, DType.F32, 5, 6);
             Tensor c = b.allocate(arena, DType.F32, 4, 6);
             assertMessage(IllegalArgumentException.class,
-                    () -> b.gemm(Transpose.NO, Transpose.NO, 4, 6, 5, 1f, a, 4, m, 6, 0f, c, 6), "lda", "smaller than the 5");
+                    () -> b.gemm(Transpose.NO, Transpose.NO, 4, 6, 5, 1f, a, 4, m, 6, 0f, c, 6), "lda",
+                    "must be at least the 5 columns");
+            // no columns: the stride is still at least 1 (it said "lda = 0 is smaller than the 0 columns")
+            assertMessage(IllegalArgumentException.class,
+                    () -> b.gemm(Transpose.NO, Transpose.NO, 4, 6, 0, 1f, a, 0, m, 6, 0f, c, 6), "lda = 0",
+                    "must be at least 1 (a row stride is at least 1, also for 0 columns)");
             assertMessage(IllegalArgumentException.class,
                     () -> b.gemm(Transpose.NO, Transpose.NO, 4, 6, 5, 1f, a, 6, m, 6, 0f, c, 6), "a as a (4, 5) matrix",
                     "spans 23", "has only 20");
@@ -477,17 +482,17 @@ class BadInputTest {
             // the strided overloads: a leading dimension below the row it strides over, a strided matrix that does
             // not fit in its tensor (w here is (6, 20): a column block 0..20 of width 20 at ldw 21 ends past it)
             assertMessage(IllegalArgumentException.class, () -> b.pack(fresh, Transpose.NO, w, 19), "pack", "ldw = 19",
-                    "smaller than the 20 columns");
+                    "must be at least the 20 columns");
             assertMessage(IllegalArgumentException.class, () -> b.pack(fresh, Transpose.YES, w, 5), "pack", "ldw = 5",
-                    "smaller than the 6 columns");
+                    "must be at least the 6 columns");
             assertMessage(IllegalArgumentException.class, () -> b.pack(fresh, Transpose.NO, w, 21), "pack", "w",
                     "spans 125 elements", "has only 120");
             assertMessage(IllegalArgumentException.class, () -> b.pack(fresh, Transpose.NO, w.flatSlice(1, 119), 20),
                     "pack", "spans 120 elements", "has only 119");
             assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(3, c, 20, a, 5, fresh, 0f), "gemmPacked",
-                    "lda = 5", "smaller than the 6 columns");
+                    "lda = 5", "must be at least the 6 columns");
             assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(3, c, 19, a, 6, fresh, 0f), "gemmPacked",
-                    "ldc = 19", "smaller than the 20 columns");
+                    "ldc = 19", "must be at least the 20 columns");
             assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(3, c, 21, a, 6, fresh, 0f), "gemmPacked",
                     "c", "spans 62 elements", "has only 60");
             assertMessage(IllegalArgumentException.class, () -> b.gemmPacked(3, c, 20, a, 7, fresh, 0f), "gemmPacked",

@@ -1435,6 +1435,15 @@ class ConformanceTest {
                 b.dev.mseBackward(dy.d(), y.d(), t.d(), 0.5f / n);
                 b.assertClose("mseBackward n=" + n, dy, 0, ONE_ROUNDING);
             }
+            // y - t past float's range: the sum is in double, the difference too (the reference subtracted in float,
+            // Infinity, where the C and CUDA kernels gave 7.2E37): 2 x (6E38)^2 x 1E-40
+            Pair y = b.f32(new float[] {3e38f, -3e38f}, 2), t = b.f32(new float[] {-3e38f, 3e38f}, 2);
+            Pair loss = b.zeros(DType.F32, 1);
+            float expected = (float) (1e-40f * (2 * ((double) 3e38f + 3e38f) * ((double) 3e38f + 3e38f)));
+            b.ref.mseForward(loss.r(), y.r(), t.r(), 1e-40f);
+            b.dev.mseForward(loss.d(), y.d(), t.d(), 1e-40f);
+            assertEquals(expected, b.ref.item(loss.r(), 0), 1e-6 * expected, "reference mseForward past float's range");
+            assertEquals(expected, b.dev.item(loss.d(), 0), 1e-6 * expected, "mseForward past float's range");
         }
     }
 

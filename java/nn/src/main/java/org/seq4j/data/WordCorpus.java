@@ -7,7 +7,10 @@ package org.seq4j.data;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * A word-level corpus read as the book's dataset/ptb.py reads PTB: every line end becomes "&lt;eos&gt;", the text
@@ -60,28 +63,13 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
         WordVocabulary.Builder builder = fixed == null ? WordVocabulary.builder() : null;
         int unk = fixed == null ? -1 : fixed.idOf(WordVocabulary.UNK);
         IntList ids = new IntList(Math.max(16, bytes.length / 4));
+        long[] words = {0};   // the words other than the line ends' "<eos>"
         TextLines.forEach(file, bytes, (line, number, newlineFollows) -> {
             // the words of the line, then "<eos>" if a line end follows (ptb.py: replace('\n', '<eos>'))
-            int i = 0;
-            boolean eos = newlineFollows;
-            while (true) {
-                while (i < line.length() && isSpace(line.charAt(i))) {
-                    i++;
-                }
-                String word;
-                if (i < line.length()) {
-                    int j = i;
-                    while (j < line.length() && !isSpace(line.charAt(j))) {
-                        j++;
-                    }
-                    word = line.substring(i, j);
-                    i = j;
-                } else if (eos) {
-                    word = WordVocabulary.EOS;
-                    eos = false;
-                } else {
-                    break;
-                }
+            List<String> split = words(line);
+            words[0] += split.size();
+            for (int k = 0; k < split.size() || (k == split.size() && newlineFollows); k++) {
+                String word = k < split.size() ? split.get(k) : WordVocabulary.EOS;
                 if (builder != null) {
                     ids.add(builder.add(word));
                 } else {
@@ -100,6 +88,9 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
         if (n == 0) {
             throw new DataFileException(file, 0, "the file holds no words");
         }
+        if (words[0] == 0) {   // its "words" were the line ends' <eos>: "has 3 words (3 train / 0 valid): too few"
+            throw new DataFileException(file, 0, "the file holds no words, only " + n + " blank or white-space lines");
+        }
         return new WordCorpus(out, fixed != null ? fixed : builder.build());
     }
 
@@ -117,6 +108,34 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
                 values = Arrays.copyOf(values, size * 2);
             }
             values[size++] = v;
+        }
+    }
+
+    /**
+     * The words of a line of text as the corpus splits it, Python's str.split(): separated by runs of white space
+     * (str.isspace, which also counts the no-break spaces and the ideographic space U+3000), none empty.
+     *
+     * @param text the text
+     * @return its words, in order; none if it is blank
+     * @throws NullPointerException if text is null
+     */
+    public static List<String> words(String text) {
+        Objects.requireNonNull(text, "WordCorpus.words: text is null");
+        List<String> out = new ArrayList<>();
+        int i = 0;
+        while (true) {
+            while (i < text.length() && isSpace(text.charAt(i))) {
+                i++;
+            }
+            if (i == text.length()) {
+                return out;
+            }
+            int j = i;
+            while (j < text.length() && !isSpace(text.charAt(j))) {
+                j++;
+            }
+            out.add(text.substring(i, j));
+            i = j;
         }
     }
 

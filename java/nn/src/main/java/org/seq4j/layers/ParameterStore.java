@@ -62,9 +62,10 @@ public final class ParameterStore implements AutoCloseable {
      *
      * @param backend where the buffers will live
      * @return an empty builder
+     * @throws NullPointerException if backend is null
      */
     public static Builder builder(Backend backend) {
-        return new Builder(backend);
+        return new Builder(java.util.Objects.requireNonNull(backend, "ParameterStore.builder: backend is null"));
     }
 
     /** Collects (name, shape, initializer) in order; {@link #build} allocates and initialises once. */

@@ -9,6 +9,7 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
+import org.seq4j.internal.Rows;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -22,6 +23,7 @@ public final class TimeAffine implements AutoCloseable {
     private final Parameter b;          // (V,)
     private final boolean transposedW;
     private final int D, V;
+    private final int ldD, ldV;   // the row strides of D and V wide rows: max(1, extent)
     private final Workspace ws;
     private final CallOrder calls;   // forward, then one backward over unchanged weights
     private final ViewCache doutView = new ViewCache();
@@ -63,6 +65,8 @@ public final class TimeAffine implements AutoCloseable {
         }
         this.D = transposedW ? W.dim(1) : W.dim(0);
         this.V = transposedW ? W.dim(0) : W.dim(1);
+        this.ldD = Math.max(1, D);   // a row stride is at least 1, also for an extent of 0 (BLAS's rule; Affine's)
+        this.ldV = Math.max(1, V);
         if (b.dim(0) != V) {
             throw new IllegalArgumentException("TimeAffine: b " + b + " must have " + V + " elements to match W " + W
                     + (transposedW ? " (used transposed)" : ""));
@@ -99,6 +103,7 @@ public final class TimeAffine implements AutoCloseable {
             Shapes.requireOperand(backend, copied ? "copyIn" : packed ? "gemmPacked" : "gemm", "TimeAffine.forward",
                     "x", x);
             int t = x.dim(0), n = x.dim(1);
+            Rows.of("TimeAffine.forward", t, n);
             if (t != sizedT || n != sizedN) {
                 sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
                 ws.reset();
@@ -118,11 +123,11 @@ public final class TimeAffine implements AutoCloseable {
             }
             int m = t * n;
             if (transposedW) {
-                backend.gemm(Transpose.NO, Transpose.YES, m, V, D, 1f, x, D, W.value(), D, 0f, out, V);
+                backend.gemm(Transpose.NO, Transpose.YES, m, V, D, 1f, x, ldD, W.value(), ldD, 0f, out, ldV);
             } else if (packed) {
-                backend.gemmPacked(m, out, V, x, D, packedW.current()[0], 0f);
+                backend.gemmPacked(m, out, ldV, x, ldD, packedW.current()[0], 0f);
             } else {
-                backend.gemm(Transpose.NO, Transpose.NO, m, V, D, 1f, x, D, W.value(), V, 0f, out, V);
+                backend.gemm(Transpose.NO, Transpose.NO, m, V, D, 1f, x, ldD, W.value(), ldV, 0f, out, ldV);
             }
             backend.addBias(out2, b.value());
             this.x = x;
@@ -160,11 +165,11 @@ public final class TimeAffine implements AutoCloseable {
             backend.sumRows(b.grad(), dout2, 1f);
             if (transposedW) {
                 // out = x W^T with W (V, D): dx = dout W, dW (V, D) += dout^T x
-                backend.gemm(Transpose.NO, Transpose.NO, m, D, V, 1f, dout, V, W.value(), D, 0f, dx, D);
-                backend.gemm(Transpose.YES, Transpose.NO, V, D, m, 1f, dout, V, x, D, 1f, W.grad(), D);
+                backend.gemm(Transpose.NO, Transpose.NO, m, D, V, 1f, dout, ldV, W.value(), ldD, 0f, dx, ldD);
+                backend.gemm(Transpose.YES, Transpose.NO, V, D, m, 1f, dout, ldV, x, ldD, 1f, W.grad(), ldD);
             } else {
-                backend.gemm(Transpose.NO, Transpose.YES, m, D, V, 1f, dout, V, W.value(), V, 0f, dx, D);
-                backend.gemm(Transpose.YES, Transpose.NO, D, V, m, 1f, x, D, dout, V, 1f, W.grad(), V);
+                backend.gemm(Transpose.NO, Transpose.YES, m, D, V, 1f, dout, ldV, W.value(), ldV, 0f, dx, ldD);
+                backend.gemm(Transpose.YES, Transpose.NO, D, V, m, 1f, x, ldD, dout, ldV, 1f, W.grad(), ldV);
             }
             return dx;
         } finally {

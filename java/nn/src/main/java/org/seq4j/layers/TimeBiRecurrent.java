@@ -11,6 +11,7 @@
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.internal.Rows;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -161,7 +162,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
                         + "directions' layers, which this forward overwrites while their backwards still read xs; pass "
                         + "a copy");
             }
-            int t = xs.dim(0), n = xs.dim(1), m = t * n;
+            int t = xs.dim(0), n = xs.dim(1), m = Rows.of("TimeBiRecurrent.forward", t, n);
             if (t != sizedT || n != sizedN) {
                 resize(t, n);
             }

@@ -3,6 +3,7 @@
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.internal.Rows;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -66,6 +67,7 @@ public final class TimeEmbedding implements AutoCloseable {
                 throw new IllegalArgumentException("TimeEmbedding.forward needs ids (T, N) int32, got " + ids);
             }
             int t = ids.dim(0), n = ids.dim(1);
+            Rows.of("TimeEmbedding.forward", t, n);
             if (t != sizedT || n != sizedN) {
                 sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
                 ws.reset();

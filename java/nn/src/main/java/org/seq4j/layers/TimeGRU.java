@@ -28,6 +28,7 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
+import org.seq4j.internal.Rows;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -291,6 +292,7 @@ public final class TimeGRU implements TimeRecurrent {
         if (t < 1 || n < 1) {
             throw new IllegalArgumentException("TimeGRU.forward needs T >= 1 and N >= 1, got T=" + t + ", N=" + n);
         }
+        Rows.of("TimeGRU.forward", t, n);
         if (stateful && hasH && n != stateN) {
             throw new IllegalStateException("TimeGRU holds a state for N=" + stateN + " but the input has N=" + n
                     + "; call resetState() or setState(...) first");

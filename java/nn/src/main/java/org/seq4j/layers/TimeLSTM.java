@@ -53,6 +53,7 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
+import org.seq4j.internal.Rows;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -350,6 +351,7 @@ public final class TimeLSTM implements TimeRecurrent {
         if (t < 1 || n < 1) {
             throw new IllegalArgumentException("TimeLSTM.forward needs T >= 1 and N >= 1, got T=" + t + ", N=" + n);
         }
+        Rows.of("TimeLSTM.forward", t, n);
         if (stateful && (hasH || hasC) && n != stateN) {
             throw new IllegalStateException("TimeLSTM holds a state for N=" + stateN + " but the input has N=" + n
                     + "; call resetState() or setState(...) first");

@@ -5,6 +5,7 @@ package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Transpose;
+import org.seq4j.internal.Rows;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -112,6 +113,7 @@ public final class TimeRNN implements AutoCloseable {
             }
             ws.refuseOwn("TimeRNN.forward", "xs", xs);
             int t = xs.dim(0), n = xs.dim(1);
+            Rows.of("TimeRNN.forward", t, n);
             if (stateful && hasH && n != stateN) {
                 throw new IllegalStateException("TimeRNN holds a state for N=" + stateN + " but the input has N=" + n
                         + "; call resetState() or setState(...) first");

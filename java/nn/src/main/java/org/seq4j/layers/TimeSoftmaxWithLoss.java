@@ -4,6 +4,7 @@
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.internal.Rows;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -58,6 +59,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
                 throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs xs float32 (T, N, V), got " + xs);
             }
             int t = xs.dim(0), n = xs.dim(1), v = xs.dim(2);
+            Rows.of("TimeSoftmaxWithLoss.forward", t, n);
             if (ts.rank() != 2 || ts.dtype() != DType.I32 || ts.dim(0) != t || ts.dim(1) != n) {
                 throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs ts (T=" + t + ", N=" + n
                         + ") int32 labels for xs " + xs + ", got " + ts);

@@ -32,10 +32,13 @@ public final class Workspace implements AutoCloseable {
      *
      * @param backend allocates the tensors
      * @param owner   what it belongs to: the layer's or model's class name
+     * @throws NullPointerException if backend or owner is null
      */
     public Workspace(Backend backend, String owner) {
-        this.backend = backend;
         this.owner = java.util.Objects.requireNonNull(owner, "owner");
+        // every layer makes its workspace in its constructor: a null backend was kept, and refused by the first
+        // forward as a bare "Cannot invoke Backend.allocate because this.backend is null"
+        this.backend = java.util.Objects.requireNonNull(backend, () -> owner + ": backend is null");
     }
 
     /**

@@ -232,9 +232,12 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
                 throw new NullPointerException(op + ": prompt " + i + " is null; expected its ids");
             }
         }
-        if (n == 0 || prompts[0].length == 0 || length < 1) {
-            throw new IllegalArgumentException(op + ": needs at least one prompt of at least one id and length >= 1, got "
-                    + n + " prompts and length " + length);
+        if (n == 0 || prompts[0].length == 0) {   // "got 1 prompts and length 2" named neither the empty prompt
+            throw new IllegalArgumentException(op + ": needs at least one prompt of at least one id, got " + n
+                    + (n == 0 ? " prompts" : " prompts of 0 ids"));
+        }
+        if (length < 1) {
+            throw new IllegalArgumentException(op + ": needs length >= 1 ids to generate, got " + length);
         }
         int p = prompts[0].length;
         boolean[] skip = new boolean[V];

@@ -7,6 +7,7 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.internal.Rows;
 import org.seq4j.layers.Cell;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
@@ -126,6 +127,7 @@ public final class AttentionDecoder implements SequenceDecoder {
 
     private Tensor scores(Tensor xs, Tensor encHs) {
         int t = xs.dim(0), n = xs.dim(1);
+        Rows.of("AttentionDecoder.forward", t, n);
         if (t != sizedT || n != sizedN) {
             sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();

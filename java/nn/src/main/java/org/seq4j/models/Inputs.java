@@ -5,6 +5,7 @@ package org.seq4j.models;
 import java.lang.foreign.MemorySegment;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
+import org.seq4j.internal.Rows;
 import org.seq4j.layers.Cell;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.DType;
@@ -79,6 +80,7 @@ final class Inputs {
             throw new IllegalArgumentException(op + ": " + name + " must be batch-major (N, T) int32 token ids in [0, V="
                     + V + ")" + (n >= 0 ? " with N=" + n : " with N >= 1") + " and T >= " + minT + ", got " + t);
         }
+        Rows.of(op, t.dim(1), t.dim(0));
     }
 
     /**

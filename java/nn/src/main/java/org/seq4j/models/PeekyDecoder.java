@@ -9,6 +9,7 @@
 package org.seq4j.models;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.internal.Rows;
 import org.seq4j.layers.Cell;
 import org.seq4j.layers.Init;
 import org.seq4j.layers.ParameterStore;
@@ -155,6 +156,7 @@ public final class PeekyDecoder implements SequenceDecoder {
 
     private Tensor scores(Tensor xs, Tensor h) {
         int t = xs.dim(0), n = xs.dim(1);
+        Rows.of("PeekyDecoder.forward", t, n);
         if (t != sizedT || n != sizedN) {
             resize(t, n);
         }

@@ -58,6 +58,28 @@ class WordCorpusTest {
         }
     }
 
+    /** words(), which generate's --start and --end split with, splits as the corpus does (Python's str.split()). */
+    @Test
+    void wordsOfATextAreTheCorpussWords() throws IOException {
+        String text = "\u3000the\u00a0cat \t sat\u2003down\u0085";
+        assertEquals(List.of("the", "cat", "sat", "down"), WordCorpus.words(text));
+        WordCorpus c = WordCorpus.load(write("spaces.txt", text));
+        assertEquals(4, c.size(), "the same four words, no line end");
+        assertEquals(List.of(), WordCorpus.words(" \u00a0\u3000"));
+        assertEquals(List.of(), WordCorpus.words(""));
+    }
+
+    /** A file of blank lines holds no words; its line ends were counted as words ("has 3 words ... too few"). */
+    @Test
+    void aFileOfBlankLinesHoldsNoWords() throws IOException {
+        Path blank = write("blank.txt", "   \n\t\n  \n");
+        DataFileException e = assertThrows(DataFileException.class, () -> WordCorpus.load(blank));
+        assertTrue(e.getMessage().endsWith("the file holds no words, only 3 blank or white-space lines"), e.getMessage());
+        WordCorpus train = WordCorpus.load(write("train.txt", "the cat\n"));
+        e = assertThrows(DataFileException.class, () -> WordCorpus.load(blank, train.vocabulary()));
+        assertTrue(e.getMessage().endsWith("the file holds no words, only 3 blank or white-space lines"), e.getMessage());
+    }
+
     @Test
     void aCarriageReturnNotBeforeALineFeedIsRefused() throws IOException {
         Path mac = write("mac.txt", "the cat sat\rthe dog ran\r");

@@ -5,6 +5,7 @@
 // evaluation (handed back as its output).
 package org.seq4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,7 +15,10 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.seq4j.backend.Backend;
+import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.TestBackends;
 
 class EmptyAndNullInputsTest {
@@ -58,6 +62,75 @@ class EmptyAndNullInputsTest {
             assertEquals(0f, all.forward(ws.floats(0, N, 1), ws.floats(0, N, 1)).toFloatArray()[0],
                     "no steps of N rows: a loss of 0");
         }
+    }
+
+    /**
+     * No features (D = 0): the output is b in every row, as Affine gives it (TimeAffine passed D as the row stride, 0,
+     * which gemm refuses: "lda = 0 is smaller than the 0 columns", now "must be at least 1"), both ways round, forward and backward.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void anAffineOverNoFeaturesGivesTheBias(String name) {
+        Backend on = TestBackends.get(name);
+        try (Workspace w = new Workspace(on)) {
+            for (boolean transposed : new boolean[] {false, true}) {
+                int[] shape = transposed ? new int[] {2, 0} : new int[] {0, 2};
+                Parameter W = new Parameter("W", w.floats(shape), w.floats(shape));
+                Parameter b = new Parameter("b", w.floats(2), w.floats(2));
+                on.fill(b.value(), 1.5f);
+                on.fill(b.grad(), 0f);
+                try (TimeAffine affine = new TimeAffine(on, W, b, transposed)) {
+                    Tensor out = affine.forward(w.floats(2, 3, 0));
+                    float[] expected = new float[12];
+                    java.util.Arrays.fill(expected, 1.5f);
+                    assertArrayEquals(expected, TestBackends.values(on, out), "transposed W: " + transposed);
+                    Tensor dout = w.floats(2, 3, 2);
+                    on.fill(dout, 1f);
+                    assertEquals(0, affine.backward(dout).size(), "dx of no features");
+                    assertArrayEquals(new float[] {6, 6}, TestBackends.values(on, b.grad()),
+                            "db: dout summed over T x N");
+                }
+            }
+        }
+    }
+
+    /**
+     * T x N past int's range, reachable with zero-sized tensors: refused in the layer's words (a view's "negative
+     * dimension in shape (-2147479015, 0)", or, wrapped to 0 rows, gemm's "lda = 0").
+     */
+    @Test
+    void rowsPastIntsRangeAreRefused() {
+        Parameter W = new Parameter("W", ws.floats(0, 0), ws.floats(0, 0));
+        Parameter b = new Parameter("b", ws.floats(0), ws.floats(0));
+        try (TimeAffine affine = new TimeAffine(backend, W, b)) {
+            refused(IllegalArgumentException.class, "TimeAffine.forward: T x N = 46341 x 46341 = 2147488281 rows",
+                    () -> affine.forward(ws.floats(46341, 46341, 0)));
+            refused(IllegalArgumentException.class, "TimeAffine.forward: T x N = 65536 x 65536 = 4294967296 rows",
+                    () -> affine.forward(ws.floats(65536, 65536, 0)));
+        }
+        Parameter wx = new Parameter("Wx", ws.floats(0, 4 * H), ws.floats(0, 4 * H));
+        Parameter wh = new Parameter("Wh", ws.floats(H, 4 * H), ws.floats(H, 4 * H));
+        Parameter lb = new Parameter("b", ws.floats(4 * H), ws.floats(4 * H));
+        try (TimeLSTM lstm = new TimeLSTM(backend, wx, wh, lb, false)) {
+            refused(IllegalArgumentException.class, "TimeLSTM.forward: T x N = 65536 x 65536 = 4294967296 rows",
+                    () -> lstm.forward(ws.floats(65536, 65536, 0)));
+        }
+    }
+
+    /** A null backend refused by the constructor in the layer's name (the first forward said "this.backend is null"). */
+    @Test
+    void aNullBackendIsRefusedByTheConstructor() {
+        Parameter wx = new Parameter("Wx", ws.floats(H, 4 * H), ws.floats(H, 4 * H));
+        Parameter wh = new Parameter("Wh", ws.floats(H, 4 * H), ws.floats(H, 4 * H));
+        Parameter lb = new Parameter("b", ws.floats(4 * H), ws.floats(4 * H));
+        Parameter w = new Parameter("W", ws.floats(H, H), ws.floats(H, H));
+        Parameter b = new Parameter("b", ws.floats(H), ws.floats(H));
+        refused(NullPointerException.class, "TimeLSTM: backend is null", () -> new TimeLSTM(null, wx, wh, lb, false));
+        refused(NullPointerException.class, "TimeEmbedding: backend is null", () -> new TimeEmbedding(null, w));
+        refused(NullPointerException.class, "TimeAffine: backend is null", () -> new TimeAffine(null, w, b));
+        refused(NullPointerException.class, "TimeAttention: backend is null", () -> new TimeAttention(null));
+        refused(NullPointerException.class, "TimeSoftmaxWithLoss: backend is null", () -> new TimeSoftmaxWithLoss(null));
+        refused(NullPointerException.class, "ParameterStore.builder: backend is null", () -> ParameterStore.builder(null));
     }
 
     @Test

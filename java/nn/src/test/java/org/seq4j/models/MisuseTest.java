@@ -560,6 +560,13 @@ class MisuseTest {
                     "Rnnlm.generate", "prompt 1 is null");
             assertMessage(assertThrows(NullPointerException.class,
                     () -> lm.generate(null, 3, LanguageModel.Sampling.ARGMAX, 1)), "Rnnlm.generate", "prompts is null");
+            // an empty prompt was "needs at least one prompt of at least one id and length >= 1, got 1 prompts and
+            // length 2", which named neither the empty prompt nor which of the two was wrong
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> lm.generate(new int[][] {{}}, 2, LanguageModel.Sampling.ARGMAX, 0)), "Rnnlm.generate",
+                    "1 prompts of 0 ids");
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> lm.beamSearch(new int[][] {{1}}, 0, 2, 0, -1)), "Rnnlm.beamSearch", "length >= 1", "got 0");
             assertMessage(assertThrows(NullPointerException.class,
                     () -> lm.beamSearch(new int[][] {null, {1}}, 3, 2, 0, -1)), "Rnnlm.beamSearch", "prompt 0 is null");
             assertMessage(assertThrows(NullPointerException.class,
