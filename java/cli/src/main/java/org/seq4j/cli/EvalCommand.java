@@ -114,8 +114,10 @@ final class EvalCommand implements Callable<Integer> {
                     o.printf("decoding: %s, %s recurrent weights, %.3f ms per question (batches of 500)%n",
                             beam == null ? "greedy" : "beam search K=" + beam, Cli.lower(weightsPrecision), msPerQuestion);
                     for (Seq2seqEval.Sample s : r.samples()) {
-                        o.printf("  Q %s  T %s  %s %s%n", s.question().strip(), s.truth().strip(), Cli.mark(s.correct()),
-                                s.guess().strip());
+                        // answers cut on the right only: a leading space is part of the answer (a guess " 91" is
+                        // wrong for "91 "), and strip() showed the two alike beside a wrong mark
+                        o.printf("  Q %s  T %s  %s %s%n", s.question().strip(), s.truth().stripTrailing(),
+                                Cli.mark(s.correct()), s.guess().stripTrailing());
                     }
                 }
                 case WAVES -> {

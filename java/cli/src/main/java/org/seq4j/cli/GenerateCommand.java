@@ -12,6 +12,7 @@ import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.DataFileException;
+import org.seq4j.data.WordCorpus;
 import org.seq4j.data.WordVocabulary;
 import org.seq4j.models.Beam;
 import org.seq4j.models.LanguageModel;
@@ -119,12 +120,13 @@ final class GenerateCommand implements Callable<Integer> {
                                 () -> s2s.beamSearch(q.ids(), q.startId(), q.answerLength() - 1, beam));
                         for (int i = 0; i < q.ids().length; i++) {
                             o.printf("%s -> %s  (log p %.4f)%n", questions.get(i),
-                                    q.vocabulary().decode(r.sequences()[i][0]).strip(), r.logProbs()[i][0]);
+                                    q.vocabulary().decode(r.sequences()[i][0]).stripTrailing(), r.logProbs()[i][0]);
                         }
                     } else {
                         int[][] ys = s2s.generate(q.ids(), q.startId(), q.answerLength() - 1);
                         for (int i = 0; i < ys.length; i++) {
-                            o.printf("%s -> %s%n", questions.get(i), q.vocabulary().decode(ys[i]).strip());
+                            // cut on the right only: a leading space is part of the answer (" 91" is not "91 ")
+                            o.printf("%s -> %s%n", questions.get(i), q.vocabulary().decode(ys[i]).stripTrailing());
                         }
                     }
                 }
@@ -138,7 +140,9 @@ final class GenerateCommand implements Callable<Integer> {
                     throw new BadInputException("--length must be from 1 to " + MAX_LENGTH + " words, got " + length);
                 }
                 WordVocabulary vocab = saved.words();
-                if (start != null && start.isBlank()) {
+                // split as training split its text (Python's str.split(): U+3000 and the no-break spaces too)
+                List<String> words = start == null ? List.of(vocab.word(0)) : WordCorpus.words(start);
+                if (words.isEmpty()) {
                     throw new BadInputException("--start is blank; give the words to start from, or leave it out to "
                             + "start from the vocabulary's first word (" + DataFileException.quote(vocab.word(0)) + ")");
                 }
@@ -146,20 +150,24 @@ final class GenerateCommand implements Callable<Integer> {
                     throw new BadInputException("--seed is the seed of --sample; without --sample the words are the "
                             + "likeliest, with no randomness");
                 }
-                String[] words = (start == null ? vocab.word(0) : start.strip()).split("\\s+");
-                int[] prompt = new int[words.length];
-                for (int i = 0; i < words.length; i++) {
-                    prompt[i] = vocab.idOf(words[i]);
+                int[] prompt = new int[words.size()];
+                for (int i = 0; i < prompt.length; i++) {
+                    prompt[i] = vocab.idOf(words.get(i));
                     if (prompt[i] < 0) {
-                        throw new BadInputException("the word " + DataFileException.quote(words[i]) + " is not in the "
-                                + "model's vocabulary of " + vocab.size() + " words");
+                        throw new BadInputException("the word " + DataFileException.quote(words.get(i)) + " is not in "
+                                + "the model's vocabulary of " + vocab.size() + " words");
                     }
                 }
                 int endId = -1;
                 if (end != null) {
-                    endId = vocab.idOf(end);
+                    List<String> endWords = WordCorpus.words(end);
+                    if (endWords.size() != 1) {
+                        throw new BadInputException("--end takes one word, got " + DataFileException.quote(end)
+                                + (endWords.isEmpty() ? " (blank)" : " (" + endWords.size() + " words)"));
+                    }
+                    endId = vocab.idOf(endWords.get(0));
                     if (endId < 0) {
-                        throw new BadInputException("--end: the word " + DataFileException.quote(end)
+                        throw new BadInputException("--end: the word " + DataFileException.quote(endWords.get(0))
                                 + " is not in the model's vocabulary");
                     }
                 }
@@ -195,10 +203,6 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /**
-     * Checks each question as typed (errors point into it; a leading space, or an inner one where the training
-     * questions had none, is refused: see Cli.spaceProblem), then pads and reverses it as in training.
-     */
-    /**
      * {@code text}, with one line on stderr the first time the terminal's encoding (stdout.encoding) cannot show it:
      * Java prints what it cannot encode as '?', and a language model's words of other scripts came out as "? e? e?"
      * without a word (a red-team find, LC_ALL=C).
@@ -215,9 +219,15 @@ final class GenerateCommand implements Callable<Integer> {
         return text;
     }
 
+    /**
+     * Checks each question as typed (errors point into it; a leading space, or an inner one where the training
+     * questions had none, is refused: see Cli.spaceProblem), then pads and reverses it as in training.
+     */
     private Questions questions(Cli.Saved saved, ModelSpec ms) throws CheckpointException {
+        // a question of the model's task (a date model was shown the addition's "77+85")
+        String like = ms.task() == ModelSpec.Task.DATE ? "\"september 27, 1994\"" : "\"77+85\"";
         if (questions.isEmpty()) {
-            throw new BadInputException("give the questions to answer, e.g. \"77+85\"");
+            throw new BadInputException("give the questions to answer, e.g. " + like);
         }
         CharVocabulary vocab = saved.characters();
         // at most MAX_LENGTH characters each way: a training set's lines are far shorter, and an edited checkpoint
@@ -238,11 +248,11 @@ final class GenerateCommand implements Callable<Integer> {
         for (int i = 0; i < xs.length; i++) {
             String q = questions.get(i);
             if (q.isBlank()) {
-                throw new BadInputException("question " + (i + 1) + " is empty; give questions like \"77+85\"");
+                throw new BadInputException("question " + (i + 1) + " is empty; give questions like " + like);
             }
             if (q.indexOf('_') >= 0) {
                 throw new BadInputException("question " + DataFileException.quote(q) + ": '_' starts the answer in "
-                        + "the data files; give the question alone, like \"77+85\"");
+                        + "the data files; give the question alone, like " + like);
             }
             int[] cps = q.codePoints().toArray();
             for (int j = 0; j < cps.length; j++) {

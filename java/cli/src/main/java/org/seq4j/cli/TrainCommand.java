@@ -628,8 +628,9 @@ final class TrainCommand implements Callable<Integer> {
                 o.printf("epoch %d/%d: loss %.4f, test accuracy %.2f%% (%d/%d), %.1f s%n", e, epochCount, loss,
                         100 * r.accuracy(), r.correct(), r.total(), seconds);
                 for (Seq2seqEval.Sample s : r.samples()) {
-                    o.printf("  Q %s%n  T %s%n  %s %s%n", s.question().strip(), s.truth().strip(),
-                            Cli.mark(s.correct()), s.guess().strip());
+                    // answers cut on the right only, as eval prints them (a leading space is part of the answer)
+                    o.printf("  Q %s%n  T %s%n  %s %s%n", s.question().strip(), s.truth().stripTrailing(),
+                            Cli.mark(s.correct()), s.guess().stripTrailing());
                 }
                 o.flush();
                 boolean better = r.accuracy() > best;

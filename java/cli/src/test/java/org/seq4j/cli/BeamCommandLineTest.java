@@ -104,6 +104,19 @@ class BeamCommandLineTest {
         String c = lm.toString();
         Map<List<String>, String> refused = new LinkedHashMap<>();
         refused.put(List.of("generate", "--checkpoint", c, "--start", " "), "--start is blank");
+        // --start and --end split as training split its text (Python's str.split()): a no-break space is white space
+        // too (it was the word " "; U+3000 joined "the\u3000cat" into one unknown word)
+        refused.put(List.of("generate", "--checkpoint", c, "--start", "\u00a0"), "--start is blank");
+        refused.put(List.of("generate", "--checkpoint", c, "--beam", "2", "--end", "<eos> the"), "--end takes one word, got \"<eos> the\" (2 words)");
+        Result ideographic = seq4j("generate", "--checkpoint", c, "--backend", "java", "--start", "the\u3000cat",
+                "--length", "3");
+        assertEquals(0, ideographic.code(), ideographic.err());
+        assertEquals(seq4j("generate", "--checkpoint", c, "--backend", "java", "--start", "the cat", "--length", "3")
+                .out(), ideographic.out(), "the same two words");
+        Result endNbsp = seq4j("generate", "--checkpoint", c, "--backend", "java", "--length", "8", "--beam", "3",
+                "--end", "<eos>\u00a0", "--length-penalty", "0.6");
+        assertEquals(0, endNbsp.code(), endNbsp.err());
+        assertEquals(ended.out(), endNbsp.out(), "--end <eos> with a no-break space after it");
         refused.put(List.of("generate", "--checkpoint", c, "--seed", "5"), "--seed is the seed of --sample");
         refused.put(List.of("generate", "--checkpoint", c, "--length", "2147483647"), "--length must be from 1 to 65536 words");
         refused.put(List.of("eval", "--checkpoint", c, "--beam", "2"), "--beam is for addition and date models");

@@ -155,6 +155,10 @@ class QuestionsAsTrainedCommandLineTest {
         assertEquals(0, answered.code(), answered.err());
         assertTrue(answered.out().contains(question + " -> "), answered.out());
         assertTrue(refused(generate(date, " " + question)).contains("starts with a space"));
+        // an example of the model's task (it was the addition's "77+85")
+        assertEquals("seq4j: question 1 is empty; give questions like \"september 27, 1994\"",
+                refused(generate(date, " ")));
+        assertTrue(refused(generate(date, "5_")).endsWith("give the question alone, like \"september 27, 1994\""));
     }
 
     private static Result generate(Path checkpoint, String question) {
