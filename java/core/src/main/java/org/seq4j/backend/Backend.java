@@ -442,7 +442,9 @@ public interface Backend extends AutoCloseable {
     // ---- activations -----------------------------------------------------------------------------------
 
     /**
-     * y = 1 / (1 + exp(-x)); y may alias x.
+     * y = 1 / (1 + exp(-x)); y may alias x. Where the exact result is subnormal (x below about -87.3), a native
+     * backend's exp may give 0 where the Java reference gives the subnormal: an absolute difference below 1.2E-38,
+     * within every conformance tolerance (the same holds for the activated gates of the fused cells).
      *
      * @param y float32, same size as x
      * @param x float32
