@@ -1,5 +1,5 @@
 // The book's TimeDropout (inverted dropout): in training, out = xs * mask with mask = 1/(1 - ratio) where a
-// uniform draw exceeds ratio, else 0; in evaluation, out = xs. Masks come from Backend.dropoutMask, a
+// uniform draw is at least ratio, else 0; in evaluation, out = xs. Masks come from Backend.dropoutMask, a
 // counter-based generator, so every backend draws the same mask; the seed advances on every training forward that returns.
 package org.seq4j.layers;
 
@@ -8,7 +8,7 @@ import org.seq4j.tensor.Tensor;
 
 /**
  * The book's TimeDropout (inverted dropout): in training, out = xs * mask with mask = 1/(1 - ratio) where a
- * uniform draw exceeds ratio, else 0; in evaluation, out = xs. Every backend draws the same masks for a seed; the
+ * uniform draw is at least ratio, else 0; in evaluation, out = xs. Every backend draws the same masks for a seed; the
  * seed advances on every training forward that returns.
  */
 public final class TimeDropout implements AutoCloseable {

@@ -76,8 +76,8 @@ public final class Seq2seqEval {
      * @param batch    questions per generate call
      * @param samples  how many samples to keep for display
      * @return the accuracy and samples
-     * @throws IllegalArgumentException if batch is below 1, the test split holds no questions, or the answers hold no
-     *         id after the start id
+     * @throws IllegalArgumentException if batch is below 1, the test split holds no questions, the vocabulary is
+     *         smaller than the model's, or the answers hold no id after the start id
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples) {
@@ -97,8 +97,8 @@ public final class Seq2seqEval {
      * @param samples  how many samples to keep for display
      * @param beam     K, hypotheses per question, or 0 for greedy
      * @return the accuracy and samples
-     * @throws IllegalArgumentException if batch is below 1, beam is negative, the test split holds no questions, or
-     *         the answers hold no id after the start id
+     * @throws IllegalArgumentException if batch is below 1, beam is negative, the test split holds no questions, the
+     *         vocabulary is smaller than the model's, or the answers hold no id after the start id
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam) {
@@ -120,8 +120,8 @@ public final class Seq2seqEval {
      * @param comm     the ranks that share the questions
      * @return the accuracy over all ranks' questions, and this rank's first samples (on rank 0, the first
      *         questions of the split)
-     * @throws IllegalArgumentException if batch is below 1, beam is negative, the test split holds no questions, or
-     *         the answers hold no id after the start id
+     * @throws IllegalArgumentException if batch is below 1, beam is negative, the test split holds no questions, the
+     *         vocabulary is smaller than the model's, or the answers hold no id after the start id
      * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' question counts, answer
      *         lengths, batches or beams differ
      * @throws java.util.concurrent.CancellationException on every rank when a rank's thread was interrupted (that
@@ -145,6 +145,11 @@ public final class Seq2seqEval {
         if (total == 0) { // 0 of 0 gave an accuracy of 0.0, which reads as a model that answered every question wrong
             throw new IllegalArgumentException("Seq2seqEval.evaluate: the test split holds no questions, so there is "
                     + "no accuracy to give");
+        }
+        if (vocab.size() < model.vocabSize()) { // an answer's id past the vocabulary failed only when shown as a sample
+            throw new IllegalArgumentException("Seq2seqEval.evaluate: the vocabulary holds " + vocab.size()
+                    + " characters, fewer than the model's V = " + model.vocabSize() + ": the ids from " + vocab.size()
+                    + " on that the model may answer with have no character; expected the vocabulary it was trained with");
         }
         if (length < 1) { // the model's generate said only "needs length >= 1, got 0"
             throw new IllegalArgumentException("the answers hold " + test.answerLength() + " id(s): the start id and "

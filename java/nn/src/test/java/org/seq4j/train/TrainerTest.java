@@ -84,7 +84,7 @@ class TrainerTest {
         return new Seq2seqModel() {
             @Override
             public int vocabSize() {
-                return 13;
+                return 6;   // the tests' vocabularies hold 6 or 7 characters ("012+_ ", "012+_= ")
             }
 
             @Override
@@ -216,6 +216,18 @@ class TrainerTest {
                     () -> Seq2seqEval.evaluate(m, test, v, false, 0, batch, 3));
             assertEquals("questions per generate call (batch) must be >= 1, got " + batch, e.getMessage());
         }
+    }
+
+    /** A vocabulary smaller than the model's: eval failed only when an answer's id past it was shown as a sample. */
+    @Test
+    void aVocabularySmallerThanTheModelsIsRefused() {
+        CharVocabulary v = CharVocabulary.of("01+_ ");
+        SequencePairs test = new SequencePairs(new int[][] {v.encode("0+1")}, new int[][] {v.encode("_1 ")});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Seq2seqEval.evaluate(answering(new int[][] {v.encode("1 ")}), test, v, false, 0, 500, 3));
+        assertEquals("Seq2seqEval.evaluate: the vocabulary holds 5 characters, fewer than the model's V = 6: the ids "
+                + "from 5 on that the model may answer with have no character; expected the vocabulary it was trained "
+                + "with", e.getMessage());
     }
 
     @Test
