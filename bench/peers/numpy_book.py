@@ -43,14 +43,17 @@ def import_book(path):
         if not os.path.isdir(os.path.join(root, name)):
             sys.exit(f"numpy_book.py: {root} does not look like deep-learning-from-scratch-2 (no {name}/ folder)")
     sys.path.insert(0, root)
-    from common import config
-    if getattr(config, "GPU", False):
-        sys.exit("numpy_book.py: the book's common/config.py has GPU = True; this driver times its numpy path")
-    from common.optimizer import Adam
-    from common.time_layers import TimeLSTM
-    from common.util import clip_grads
-    from ch07.seq2seq import Seq2seq
-    from ch08.attention_seq2seq import AttentionSeq2seq
+    try:
+        from common import config
+        if getattr(config, "GPU", False):
+            sys.exit("numpy_book.py: the book's common/config.py has GPU = True; this driver times its numpy path")
+        from common.optimizer import Adam
+        from common.time_layers import TimeLSTM
+        from common.util import clip_grads
+        from ch07.seq2seq import Seq2seq
+        from ch08.attention_seq2seq import AttentionSeq2seq
+    except ImportError as e:  # folders of those names without the book's code in them: one line, not a traceback
+        sys.exit(f"numpy_book.py: cannot import the book's code from {root}: {e}")
     try:
         # the Trainer's module imports matplotlib; without it the step skips remove_duplicate, which finds
         # nothing to merge in these models (no tied weights) and only costs a scan of ~10 arrays
@@ -151,9 +154,13 @@ def main():
     ap.add_argument("--warmup", type=int, help="warm-up steps (default per workload)")
     ap.add_argument("--repeats", type=int, help="measured steps (default per workload)")
     ap.add_argument("--seed", type=int, default=1984)
+    ap.add_argument("--check", action="store_true", help="import the book's code and stop (scripts/bench checks "
+                    "SEQ4J_BOOK so before its JMH run)")
     args = ap.parse_args()
 
     book = import_book(args.book)
+    if args.check:
+        return
     env = environment()
     env["remove_duplicate"] = book["remove_duplicate"] is not None
     runs = []  # (workload, sizes, step)

@@ -43,7 +43,9 @@ public class FfmGemmBench {
     @Setup(Level.Trial)
     public void setUp() {
         OpenBlasLibrary.load();
-        OpenBlasLibrary.setThreads(Runtime.getRuntime().availableProcessors()); // as the C harness runs it
+        // as many threads as seq4j's side runs (one per core, or SEQ4J_THREADS / -Dseq4j.threads): the sgemm that W2's
+        // GFLOP/s is set against ran one per core whatever seq4j's W2 was given
+        OpenBlasLibrary.setThreads(org.seq4j.backend.BackendConfig.fromEnvironment().effectiveThreads());
         int[] d = Params.dims("mnk", mnk, "MxNxK");
         m = d[0];
         n = d[1];

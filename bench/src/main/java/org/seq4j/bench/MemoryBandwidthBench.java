@@ -67,8 +67,10 @@ public class MemoryBandwidthBench {
     @Setup(Level.Trial)
     public void setUp() {
         long bytes = Params.bytes("buffer", buffer);
-        if (bytes < 2L * COLS * Float.BYTES) { // two rows at least: the copy works on halves
-            throw Params.bad("buffer", buffer, "at least 8KiB (two rows of " + COLS + " floats)");
+        // an even number of whole rows: the ops move whole rows, the copy halves of them, and GB/s divides the
+        // buffer's bytes (12KiB and 15KiB moved 8KiB, and read as 1.5x and 1.9x the bandwidth of 8KiB)
+        if (bytes < 2L * COLS * Float.BYTES || bytes % (2L * COLS * Float.BYTES) != 0) {
+            throw Params.bad("buffer", buffer, "a multiple of 8KiB (an even number of rows of " + COLS + " floats)");
         }
         b = Backends.create("openblas");
         arena = Arena.ofShared();

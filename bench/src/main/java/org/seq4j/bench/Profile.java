@@ -43,6 +43,9 @@ public final class Profile {
         String workload = args.length > 0 ? args[0] : "w1";
         String backendName = args.length > 1 ? args[1] : "openblas";
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 50;
+        if (steps < 1) {   // 0 printed NaN and Infinity a step
+            throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+        }
         Map<String, Stat> stats = new TreeMap<>();
         boolean[] on = {false};
         try (Backend real = Backends.create(backendName); Arena arena = Arena.ofShared()) {
@@ -135,7 +138,7 @@ public final class Profile {
                 AttentionSeq2seq m = new AttentionSeq2seq(b, 59, 16, 256, Workloads.SEED);
                 return () -> m.generate(xs, 0, 10);
             }
-            default -> throw new IllegalArgumentException("workload must be w1, w2, w3, w4, date or date64, got " + workload);
+            default -> throw new IllegalArgumentException("workload must be w1, w1gru, w2, w3, w4, date or date64, got " + workload);
         }
     }
 

@@ -47,6 +47,17 @@ class ParamsTest {
                 refusal(() -> Params.choice("state", "weird", "normal", "subnormal")));
     }
 
+    /** A buffer of part of a row pair: the ops moved 8KiB of 12KiB, and GB/s divided 12KiB (1.5x the bandwidth). */
+    @Test
+    void aBandwidthBufferIsAWholeNumberOfRowPairs() {
+        for (String v : new String[] {"12KiB", "15KiB", "4KiB", "1000B"}) {
+            MemoryBandwidthBench bench = new MemoryBandwidthBench();
+            bench.buffer = v;
+            assertEquals("bad -p buffer=" + v + ": expected a multiple of 8KiB (an even number of rows of 1024 floats)",
+                    refusal(bench::setUp));
+        }
+    }
+
     @Test
     void positiveAndBytes() {
         assertEquals(650, Params.positive("h", "650"));

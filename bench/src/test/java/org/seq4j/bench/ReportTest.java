@@ -23,6 +23,30 @@ class ReportTest {
         return new Report.Row(bench, mnk == null ? Map.of() : Map.of("mnk", mnk), score, 0.1, unit, "25", Double.NaN);
     }
 
+    /**
+     * The numpy table sets each workload beside its own benchmark: W1 beside the LSTM's step (the GRU's twin, which
+     * JMH sorts first, was taken for it), W3 beside its F32 encode.
+     */
+    @Test
+    void theNumpyTableComparesEachWorkloadWithItsOwnBenchmark() {
+        List<Report.Row> rows = List.of(
+                new Report.Row("W1GruSeq2seqStepBench.step", Map.of("backend", "openblas"), 9.0, 0.1, "ms/op", "25",
+                        Double.NaN),
+                new Report.Row("W1Seq2seqStepBench.gemmsOnly", Map.of("backend", "openblas"), 5.0, 0.1, "ms/op", "25",
+                        Double.NaN),
+                new Report.Row("W1Seq2seqStepBench.step", Map.of("backend", "openblas"), 11.0, 0.1, "ms/op", "25",
+                        Double.NaN),
+                new Report.Row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "BF16"), 80.0,
+                        0.1, "us/op", "25", Double.NaN),
+                new Report.Row("W3LstmInferenceBench.encode", Map.of("backend", "openblas", "precision", "F32"), 120.0,
+                        0.1, "us/op", "25", Double.NaN));
+        String md = Report.render("peers", "c", rows, List.of(), List.of(
+                "{\"workload\": \"W1\", \"sizes\": {\"V\": 13}, \"median_ms\": 10.0}",
+                "{\"workload\": \"W3\", \"sizes\": {\"H\": 256}, \"median_ms\": 0.4}"));
+        assertTrue(md.contains("| W1 | {\"V\":13} | 10.000 | 11.000 | 1.10 |"), md);
+        assertTrue(md.contains("| W3 | {\"H\":256} | 0.400 | 0.120 | 0.30 |"), md);
+    }
+
     @Test
     void headerNamesTheCoreTheCloneAndTheEnvironmentAfterTheOpenBlasLine() {
         String md = "### s\n\n- command: `c`\n- OpenBLAS: desc\n\n| table |\n";

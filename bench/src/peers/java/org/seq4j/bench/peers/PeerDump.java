@@ -1,7 +1,7 @@
 // Writes a peer model's weights, first gradients and weights after a few training steps as .npy files, so
 // bench/peers/crosscheck_book.py can run the book's own numpy model from the same weights and compare:
 // the evidence that the peers compute what the book computes, not only that they run.
-//   java -Dai.djl.offline=true -DPYTORCH_FLAVOR=cpu -cp bench/target/benchmarks.jar \
+//   java -Dai.djl.offline=true -DPYTORCH_FLAVOR=cpu -cp bench/target/peers/benchmarks.jar \
 //        org.seq4j.bench.peers.PeerDump seq2seq|attention DIR [STEPS]
 package org.seq4j.bench.peers;
 

@@ -4,7 +4,9 @@
 // Every peer benchmark forks with the same JVM options: -Dai.djl.offline=true (the native library comes from
 // the pytorch-native-cpu jar, nothing is downloaded), -DPYTORCH_FLAVOR=cpu (DJL reads PYTORCH_FLAVOR from the
 // environment or, failing that, a system property of that name; JMH's @Fork cannot set the environment),
-// -Dai.djl.pytorch.num_threads=2 like every other peer, and num_interop_threads=1.
+// and num_interop_threads=1. PyTorch's intra-op threads are seq4j's own count (one per core, or SEQ4J_THREADS /
+// -Dseq4j.threads), set below before the engine loads unless -Dai.djl.pytorch.num_threads is given: the @Fork said 2,
+// so that on any machine but a 2-core one, or with SEQ4J_THREADS=1, the two sides ran on different thread counts.
 package org.seq4j.bench.peers;
 
 import ai.djl.Device;
@@ -29,7 +31,26 @@ final class PeerOps {
     /** The seed seq4j's workload benchmarks use (Workloads.SEED); the values differ, the shapes are the same. */
     static final long SEED = 1984;
 
+    /** PyTorch's intra-op threads, seq4j's count unless given (read by DJL as its engine loads, on first use). */
+    static final int THREADS;
+
+    static {
+        if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
+            System.setProperty("ai.djl.pytorch.num_threads",
+                    Integer.toString(org.seq4j.backend.BackendConfig.fromEnvironment().effectiveThreads()));
+        }
+        THREADS = Integer.parseInt(System.getProperty("ai.djl.pytorch.num_threads"));
+    }
+
     private PeerOps() {}
+
+    /** The peers' backend parameter: pytorch only (another value was accepted and the PyTorch figure labelled so). */
+    static void requirePyTorch(String backend) {
+        if (!"pytorch".equals(backend)) {
+            throw new IllegalArgumentException("backend = '" + backend + "': a peer benchmark runs PyTorch only; "
+                    + "expected pytorch (seq4j's backends are in the W1..W4 benchmarks)");
+        }
+    }
 
     /** A named trainable array: its gradient is PyTorch's .grad, filled by backward. */
     record Param(String name, NDArray value) {}

@@ -1,5 +1,5 @@
 // W1 on the peer: one training step of the book's addition Seq2seq (V=13, Tenc=7, Tdec=4, D=16, H=128,
-// N=128; forward + backward + clip by global norm 5.0 + Adam) on PyTorch 2.7.1 CPU through DJL, 2 threads.
+// N=128; forward + backward + clip by global norm 5.0 + Adam) on PyTorch 2.7.1 CPU through DJL, as many threads as seq4j (PeerOps).
 // Pairs with seq4j's W1Seq2seqStepBench.step (same method name, backend=pytorch). Build with -Ppeers.
 //
 // Every iteration trains from the same state, as seq4j's side does: restore (@Setup(Level.Iteration)) closes the
@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Dai.djl.offline=true",
-        "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_threads=2", "-Dai.djl.pytorch.num_interop_threads=1"})
+        "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_interop_threads=1"})
 public class PeerW1Seq2seqStepBench {
     static final int V = 13, T_ENC = 7, T_DEC = 4, D = 16, H = 128, N = 128;
 
@@ -49,6 +49,7 @@ public class PeerW1Seq2seqStepBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        PeerOps.requirePyTorch(backend);
         batch = PeerOps.newManager();
         var random = new SplittableRandom(PeerOps.SEED + 1);
         xs = PeerOps.ids(batch, random, V, N, T_ENC);

@@ -1,7 +1,7 @@
 // W2 on the peer: one LSTM layer forward + backward (the book's BetterRnnlm size: N=64, T=35, D=H=650) on
-// PyTorch 2.7.1 CPU through DJL, 2 threads: loss = sum of all hidden states, backward to every parameter
+// PyTorch 2.7.1 CPU through DJL, as many threads as seq4j (PeerOps): loss = sum of all hidden states, backward to every parameter
 // gradient and the input gradient, no optimizer. The scaling sweep is the same class with -p:
-//   java -jar bench/target/benchmarks.jar PeerW2LstmStepBench -p h=128,256,512,650,1024 -p t=8,35,128
+//   java -jar bench/target/peers/benchmarks.jar PeerW2LstmStepBench   (the jar built with -Ppeers) -p h=128,256,512,650,1024 -p t=8,35,128
 // D follows H (D = H), as in the book's language model where the embedding width is the hidden width.
 package org.seq4j.bench.peers;
 
@@ -36,7 +36,7 @@ import org.seq4j.bench.Params;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Dai.djl.offline=true",
-        "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_threads=2", "-Dai.djl.pytorch.num_interop_threads=1"})
+        "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_interop_threads=1"})
 public class PeerW2LstmStepBench {
     static final int N = 64;
 
@@ -59,6 +59,7 @@ public class PeerW2LstmStepBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        PeerOps.requirePyTorch(backend);
         int hidden = Params.positive("h", h), steps = Params.positive("t", t);
         manager = PeerOps.newManager();
         store = new ParameterStore(manager, false);

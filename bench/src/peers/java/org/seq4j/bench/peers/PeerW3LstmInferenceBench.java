@@ -1,6 +1,6 @@
 // W3 on the peer: LSTM inference for one date-format question, Embedding(59, 16) -> LSTM(16 -> 256) over T=29
 // steps for N=1, forward only with autograd off (the attention model's encoder answering one question; the
-// decoder's greedy steps are not included). PyTorch 2.7.1 CPU through DJL, 2 threads.
+// decoder's greedy steps are not included). PyTorch 2.7.1 CPU through DJL, as many threads as seq4j (PeerOps).
 //
 // Autograd off is made explicit: noGrad (@Setup(Level.Iteration), run by the benchmark thread itself) calls DJL's
 // JniUtils.setGradMode(false), PyTorch's torch.set_grad_enabled(False), for that thread. PyTorch keeps the mode per
@@ -39,7 +39,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Dai.djl.offline=true",
-        "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_threads=2", "-Dai.djl.pytorch.num_interop_threads=1"})
+        "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_interop_threads=1"})
 public class PeerW3LstmInferenceBench {
     static final int V = 59, T = 29, D = 16, H = 256, N = 1;
 
@@ -54,6 +54,7 @@ public class PeerW3LstmInferenceBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        PeerOps.requirePyTorch(backend);
         manager = PeerOps.newManager();
         store = new ParameterStore(manager, false);
         var random = new SplittableRandom(PeerOps.SEED);

@@ -1,6 +1,6 @@
 // W4 on the peer: one training step of the book's AttentionSeq2seq on the date set's sizes (V=59, D=16, H=256,
 // N=128, Tenc=29, Tdec=10; forward + backward + clip by global norm 5.0 + Adam) on PyTorch 2.7.1 CPU through
-// DJL, 2 threads. Pairs with seq4j's W4AttentionStepBench.step (same method name, backend=pytorch).
+// DJL, as many threads as seq4j (PeerOps). Pairs with seq4j's W4AttentionStepBench.step (same method name, backend=pytorch).
 // Every iteration trains from the same state: restore builds the model and its Adam anew from the seed, the old
 // ones closed, as in PeerW1Seq2seqStepBench (see there why).
 package org.seq4j.bench.peers;
@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Dai.djl.offline=true",
-        "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_threads=2", "-Dai.djl.pytorch.num_interop_threads=1"})
+        "-DPYTORCH_FLAVOR=cpu", "-Dai.djl.pytorch.num_interop_threads=1"})
 public class PeerW4AttentionStepBench {
     /** The date set: 29-char questions, 11-char answers "_YYYY-MM-DD" (decoder input and target 10 each). */
     static final int V = 59, T_ENC = 29, T_DEC = 10, D = 16, H = 256, N = 128;
@@ -43,6 +43,7 @@ public class PeerW4AttentionStepBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        PeerOps.requirePyTorch(backend);
         batch = PeerOps.newManager();
         var random = new SplittableRandom(PeerOps.SEED + 1);
         xs = PeerOps.ids(batch, random, V, N, T_ENC);

@@ -5,7 +5,9 @@
 package org.seq4j.bench.peers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.pytorch.jni.JniUtils;
@@ -18,6 +20,32 @@ import org.junit.jupiter.api.Test;
 
 class PeerBenchStateTest {
     private static final int STEPS = 4;
+
+    /** A backend parameter other than pytorch is refused: it ran PyTorch and the figure was labelled backend=java. */
+    @Test
+    void aBackendOtherThanPyTorchIsRefused() {
+        PeerW3LstmInferenceBench w3 = new PeerW3LstmInferenceBench();
+        w3.backend = "java";
+        assertEquals("backend = 'java': a peer benchmark runs PyTorch only; expected pytorch (seq4j's backends are in "
+                + "the W1..W4 benchmarks)", assertThrows(IllegalArgumentException.class, w3::setUp).getMessage());
+        PeerW1Seq2seqStepBench w1 = new PeerW1Seq2seqStepBench();
+        w1.backend = "openblas";
+        assertThrows(IllegalArgumentException.class, w1::setUp);
+    }
+
+    /** PyTorch runs on PeerOps.THREADS, the count given (2 under these tests), or seq4j's own: not a fixed 2. */
+    @Test
+    void pyTorchRunsOnTheThreadsPeerOpsSays() {
+        PeerW3LstmInferenceBench w3 = new PeerW3LstmInferenceBench();
+        w3.backend = "pytorch";
+        w3.setUp();   // the engine loads
+        try {
+            assertEquals(PeerOps.THREADS, JniUtils.getNumThreads());
+            assertEquals(Integer.getInteger("ai.djl.pytorch.num_threads"), PeerOps.THREADS, "a count given is kept");
+        } finally {
+            w3.tearDown();
+        }
+    }
 
     /**
      * Two iterations' setups with STEPS steps after each and STEPS more between (training on without a restore): the
@@ -46,6 +74,7 @@ class PeerBenchStateTest {
     @Test
     void w1() {
         var w = new PeerW1Seq2seqStepBench();
+        w.backend = "pytorch";   // as JMH sets it
         w.setUp();
         try {
             everyIterationStartsAnew(w::restore, w::step, w::model);
@@ -58,6 +87,7 @@ class PeerBenchStateTest {
     @Test
     void w4() {
         var w = new PeerW4AttentionStepBench();
+        w.backend = "pytorch";
         w.setUp();
         try {
             everyIterationStartsAnew(w::restore, w::step, w::model);
@@ -75,6 +105,7 @@ class PeerBenchStateTest {
             boolean[] mode = CompletableFuture.supplyAsync(() -> {
                 boolean before = JniUtils.isGradMode();
                 var w = new PeerW3LstmInferenceBench();
+                w.backend = "pytorch";
                 w.setUp();
                 try {
                     w.noGrad();
