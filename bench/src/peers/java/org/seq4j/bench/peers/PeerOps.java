@@ -5,8 +5,8 @@
 // the pytorch-native-cpu jar, nothing is downloaded), -DPYTORCH_FLAVOR=cpu (DJL reads PYTORCH_FLAVOR from the
 // environment or, failing that, a system property of that name; JMH's @Fork cannot set the environment),
 // and num_interop_threads=1. PyTorch's intra-op threads are seq4j's own count (one per core, or SEQ4J_THREADS /
-// -Dseq4j.threads), set below before the engine loads unless -Dai.djl.pytorch.num_threads is given: the @Fork said 2,
-// so that on any machine but a 2-core one, or with SEQ4J_THREADS=1, the two sides ran on different thread counts.
+// -Dseq4j.threads) unless -Dai.djl.pytorch.num_threads is given, set by newManager: the @Fork said 2, so that on any
+// machine but a 2-core one, or with SEQ4J_THREADS=1, the two sides ran on different thread counts.
 package org.seq4j.bench.peers;
 
 import ai.djl.Device;
@@ -17,6 +17,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.recurrent.LSTM;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.optimizer.Adam;
 import ai.djl.training.optimizer.Optimizer;
@@ -31,16 +32,9 @@ final class PeerOps {
     /** The seed seq4j's workload benchmarks use (Workloads.SEED); the values differ, the shapes are the same. */
     static final long SEED = 1984;
 
-    /** PyTorch's intra-op threads, seq4j's count unless given (read by DJL as its engine loads, on first use). */
-    static final int THREADS;
-
-    static {
-        if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
-            System.setProperty("ai.djl.pytorch.num_threads",
-                    Integer.toString(org.seq4j.backend.BackendConfig.fromEnvironment().effectiveThreads()));
-        }
-        THREADS = Integer.parseInt(System.getProperty("ai.djl.pytorch.num_threads"));
-    }
+    /** PyTorch's intra-op threads: -Dai.djl.pytorch.num_threads where given, else seq4j's count. */
+    static final int THREADS = Integer.getInteger("ai.djl.pytorch.num_threads",
+            org.seq4j.backend.BackendConfig.fromEnvironment().effectiveThreads());
 
     private PeerOps() {}
 
@@ -55,8 +49,13 @@ final class PeerOps {
     /** A named trainable array: its gradient is PyTorch's .grad, filled by backward. */
     record Param(String name, NDArray value) {}
 
+    /** A manager of the PyTorch engine (loaded by the first), which then runs on THREADS intra-op threads. */
     static NDManager newManager() {
-        return NDManager.newBaseManager(Device.cpu(), ENGINE);
+        NDManager manager = NDManager.newBaseManager(Device.cpu(), ENGINE);
+        if (JniUtils.getNumThreads() != THREADS) {
+            JniUtils.setNumThreads(THREADS);
+        }
+        return manager;
     }
 
     /** The book's initial weights: randn(shape) * scale, seeded, with a gradient attached. */
