@@ -101,8 +101,9 @@ extern enum isa cpu_isa; /* the clone that runs: set once, at load (choose_isa, 
  * run with subnormals flushed to zero (MXCSR's FTZ and DAZ bits on x86-64; FPCR.FZ on AArch64, which flushes inputs
  * and results alike), set as a part starts and put back as it ends, on the caller's thread as on the pool's: Java code
  * on the calling thread never runs with them set. The results are the reference's to the bit wherever no value is
- * subnormal; a subnormal input or result becomes 0 (a difference below FLT_MIN in m, v or h, and far below an ulp of
- * any parameter that is not itself subnormal). */
+ * subnormal; a subnormal input or result becomes 0: a difference below FLT_MIN in m, v or h, and, where a step's
+ * numerator (g, lr * g, lr_t * m) is subnormal and the step is dropped, up to max(1, lr) * FLT_MIN / eps in a parameter
+ * (Backend.java's optimizers section bounds it; ConformanceTest checks the bound). */
 INLINE uint64_t flush_subnormals_begin(void) {
     uint64_t saved = 0;
 #if defined(__x86_64__)

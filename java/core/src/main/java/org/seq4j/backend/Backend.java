@@ -444,7 +444,9 @@ public interface Backend extends AutoCloseable {
     /**
      * y = 1 / (1 + exp(-x)); y may alias x. Where the exact result is subnormal (x below about -87.3), a native
      * backend's exp may give 0 where the Java reference gives the subnormal: an absolute difference below 1.2E-38,
-     * within every conformance tolerance (the same holds for the activated gates of the fused cells).
+     * within every conformance tolerance. The same holds for the activated gates of the fused LSTM and GRU cells, where
+     * a gate's product with a state of magnitude S then differs by up to S * 1.2E-38: only past 1E30 or so does that
+     * show (and with an infinite state, NaN where the reference keeps the infinity: 0 * Infinity).
      *
      * @param y float32, same size as x
      * @param x float32
@@ -911,9 +913,14 @@ public interface Backend extends AutoCloseable {
     // enters the subnormals and, rounding to nearest, stays there (the decay stalls a few units of 2^-149 above 0),
     // and on Intel cores every operation on a subnormal is a microcode assist (Adam over 150,576 parameters 1.6 ms
     // instead of 37 us, at every step). Such state then differs from the reference's by less than Float.MIN_NORMAL
-    // (ConformanceTest.optimizerStateThroughTheSubnormals), and so may a value computed from a subnormal gradient or
-    // parameter; the calling thread's own arithmetic keeps its subnormals. With eps = 0 a flushed v or h makes the
-    // step divide by 0 where the reference divides by a tiny root: give eps > 0 (every optimizer of seq4j-nn does).
+    // (ConformanceTest.optimizerStateThroughTheSubnormals). A step whose numerator is subnormal (a subnormal gradient,
+    // or lr * g, lr_t * m below Float.MIN_NORMAL) is dropped, where the reference takes it: with h or v near 0 that
+    // step is up to its numerator / eps, so a parameter may differ from the reference's by up to
+    // max(1, lr) * Float.MIN_NORMAL / eps a step (1.2E-31 at eps = 1e-7; SGD and momentum: max(1, lr) *
+    // Float.MIN_NORMAL), which is below an ulp of any parameter 2^24 times larger than that
+    // (ConformanceTest.subnormalGradientsStepsStayWithinTheirBound). The calling thread's own arithmetic keeps its
+    // subnormals. With eps = 0 a flushed v or h makes the step divide by 0 where the reference divides by a tiny root:
+    // give eps > 0 (every optimizer of seq4j-nn does).
 
     /**
      * param -= lr * grad.

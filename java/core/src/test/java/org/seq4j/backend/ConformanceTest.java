@@ -1677,6 +1677,52 @@ class ConformanceTest {
         }
     }
 
+    /**
+     * Subnormal gradients, and gradients whose lr * g is subnormal, from zero state: a flushing backend drops such a
+     * step, which the reference takes (up to its numerator / eps with h or v at 0: 1E-34 for g = 1E-40, lr 0.1,
+     * eps 1e-7, against a parameter of 0). Backend.java bounds the difference by max(1, lr) * Float.MIN_NORMAL / eps a
+     * step (SGD and momentum: max(1, lr) * Float.MIN_NORMAL); parameters of 1 and above match to a rounding.
+     */
+    @EveryBackend
+    void subnormalGradientsStepsStayWithinTheirBound(String backend) {
+        try (Both b = both(backend, 31)) {
+            float[] grads = {1e-40f, -1e-39f, 5e-39f, -1.1e-38f, 2e-38f, -1e-37f, 3e-37f, 0f};
+            int n = 2 * grads.length;
+            float[] g = new float[n], p0 = new float[n];
+            for (int i = 0; i < n; i++) {
+                g[i] = grads[i % grads.length];
+                p0[i] = i < grads.length ? 0f : 1f + i;   // 0: the step is all there is; 1 and more: below an ulp
+            }
+            for (float eps : new float[] {1e-7f, 1e-20f}) {
+                float lr = 0.1f;
+                double bound = Math.max(1, lr) * Float.MIN_NORMAL / eps;
+                Pair grad = b.f32(g, n);
+                Pair p = b.f32(p0, n), h = b.zeros(DType.F32, n);
+                b.ref.adagradUpdate(p.r(), h.r(), grad.r(), lr, eps);
+                b.dev.adagradUpdate(p.d(), h.d(), grad.d(), lr, eps);
+                b.assertClose("adagradUpdate, subnormal steps, eps " + eps, p, bound, ONE_ROUNDING);
+                p = b.f32(p0, n);
+                h = b.zeros(DType.F32, n);
+                b.ref.rmspropUpdate(p.r(), h.r(), grad.r(), lr, 0.9f, eps);
+                b.dev.rmspropUpdate(p.d(), h.d(), grad.d(), lr, 0.9f, eps);
+                b.assertClose("rmspropUpdate, subnormal steps, eps " + eps, p, bound, ONE_ROUNDING);
+                p = b.f32(p0, n);
+                Pair m = b.zeros(DType.F32, n), v = b.zeros(DType.F32, n);
+                b.ref.adamUpdate(p.r(), m.r(), v.r(), grad.r(), lr, 0.9f, 0.999f, eps);
+                b.dev.adamUpdate(p.d(), m.d(), v.d(), grad.d(), lr, 0.9f, 0.999f, eps);
+                b.assertClose("adamUpdate, subnormal steps, eps " + eps, p, bound, ONE_ROUNDING);
+            }
+            Pair grad = b.f32(g, n), p = b.f32(p0, n), vel = b.zeros(DType.F32, n);
+            b.ref.sgdUpdate(p.r(), grad.r(), 0.1f);
+            b.dev.sgdUpdate(p.d(), grad.d(), 0.1f);
+            b.assertClose("sgdUpdate, subnormal steps", p, Float.MIN_NORMAL, ONE_ROUNDING);
+            p = b.f32(p0, n);
+            b.ref.momentumUpdate(p.r(), vel.r(), grad.r(), 0.1f, 0.9f);
+            b.dev.momentumUpdate(p.d(), vel.d(), grad.d(), 0.1f, 0.9f);
+            b.assertClose("momentumUpdate, subnormal steps", p, Float.MIN_NORMAL, ONE_ROUNDING);
+        }
+    }
+
     /** Read through a volatile so that the JIT cannot fold the division in the check above. */
     private static volatile float tiny = 1e-38f;
 
