@@ -5,7 +5,7 @@ Reads what PeerDump wrote (the peer's initial weights, batch, loss, first gradie
 clip + Adam steps), loads those weights into the book's own Seq2seq / AttentionSeq2seq, imported from --book
 (none of its code is here), and compares the loss, every gradient and the trained weights. Exits 1 on a mismatch.
 
-  java -Dai.djl.offline=true -DPYTORCH_FLAVOR=cpu -cp bench/target/benchmarks.jar \\
+  java -Dai.djl.offline=true -DPYTORCH_FLAVOR=cpu -cp bench/target/peers/benchmarks.jar \\
        org.seq4j.bench.peers.PeerDump seq2seq /tmp/peer-w1
   python3 bench/peers/crosscheck_book.py --book /path/to/deep-learning-from-scratch-2 --kind seq2seq /tmp/peer-w1
 
