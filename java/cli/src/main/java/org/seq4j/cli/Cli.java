@@ -31,6 +31,32 @@ import org.seq4j.train.ModelSpec;
 import org.seq4j.train.ModelSpec.Task;
 
 final class Cli {
+    /**
+     * One line on stderr if the JVM shuts down (Ctrl-C, SIGTERM) while a command that writes no file runs: eval and
+     * generate ended with exit code 130 or 143 and no word, where train says where it stopped. Closed (the hook removed)
+     * when the command returns.
+     */
+    static final class InterruptLine implements AutoCloseable {
+        private final Thread hook;
+
+        InterruptLine(PrintWriter err, String command) {
+            hook = new Thread(() -> {
+                err.println("seq4j: interrupted; " + command + " writes no file, so none is left half-written");
+                err.flush();
+            }, "seq4j interrupt line");
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+
+        @Override
+        public void close() {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the line is being said
+            }
+        }
+    }
+
     private Cli() {
     }
 

@@ -69,6 +69,12 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try (Cli.InterruptLine line = new Cli.InterruptLine(spec.commandLine().getErr(), "eval")) {
+            return evaluate();
+        }
+    }
+
+    private int evaluate() throws Exception {
         Cli.requireNotEmpty("--checkpoint", dir, "a run folder of seq4j train, or a .npz in one");
         Cli.requireNotEmpty("--data", data, "the file to evaluate on (or leave --data out for the training data's "
                 + "held-out part)");

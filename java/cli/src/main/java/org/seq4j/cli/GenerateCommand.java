@@ -88,6 +88,12 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try (Cli.InterruptLine line = new Cli.InterruptLine(spec.commandLine().getErr(), "generate")) {
+            return generate();
+        }
+    }
+
+    private int generate() throws Exception {
         Cli.requireNotEmpty("--checkpoint", dir, "a run folder of seq4j train, or a .npz in one");
         backendOptions.check();
         PrintWriter o = spec.commandLine().getOut();

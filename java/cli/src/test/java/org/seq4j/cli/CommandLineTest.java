@@ -1224,6 +1224,38 @@ class CommandLineTest {
         }
     }
 
+    /**
+     * eval (and generate) interrupted: one line on stderr, exit code 128 + the signal. They ended with 143 and no word.
+     * The java backend over the test part of 500,000 questions (about 8 s here): SIGTERM once the backend line is out.
+     */
+    @Test
+    void anInterruptedEvalSaysSo() throws Exception {
+        Path big = dir.resolve("addition-500k.txt");
+        ToySet.ADDITION.write(big, 500_000, 5);
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "eval", "--checkpoint", run.toString(), "--backend", "java", "--data", big.toString());
+        Path stdout = Files.createTempFile(dir, "out", ".txt"), stderr = Files.createTempFile(dir, "err", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (!Files.readString(stdout).contains("backend: java")) {
+                assertTrue(p.isAlive(), "eval ended before its backend line:\n" + Files.readString(stdout)
+                        + Files.readString(stderr));
+                assertTrue(System.nanoTime() < deadline, "no backend line in 120 s");
+                Thread.sleep(20);
+            }
+            p.destroy(); // SIGTERM: the shutdown hooks run
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "eval did not end on SIGTERM");
+            assertEquals(143, p.exitValue(), "128 + SIGTERM: " + Files.readString(stdout));
+        } finally {
+            p.destroyForcibly();
+        }
+        assertEquals("seq4j: interrupted; eval writes no file, so none is left half-written",
+                Files.readString(stderr).strip(), "one line, and only it");
+        assertFalse(Files.readString(stdout).contains(big + ": test accuracy"), "stopped before its result");
+    }
+
     @Test
     void anExplicitOpenBlasThatDoesNotLoadIsAnErrorNotASlowFallback() throws Exception {
         // a text file; a library that is not OpenBLAS; an ELF header and nothing after it (dlopen's own error,
