@@ -422,10 +422,22 @@ final class Npy {
                 + Runtime.getRuntime().maxMemory() + " are free (raise -Xmx if the array is real)");
     }
 
-    /** A header quoted in a message: on one line, at most 200 characters of it. */
+    /**
+     * A header quoted in a message: on one line, at most 200 characters of it; a line end as a space (the header ends
+     * in one), any other control character as \xHH (a NUL read as a space, which hid what was wrong).
+     */
     private static String abbreviate(String header) {
-        String line = header.codePoints().map(c -> Character.isISOControl(c) ? ' ' : c)
-                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        StringBuilder sb = new StringBuilder();
+        header.codePoints().forEach(c -> {
+            if (c == '\n' || c == '\r') {
+                sb.append(' ');
+            } else if (Character.isISOControl(c)) {
+                sb.append(String.format(java.util.Locale.ROOT, "\\x%02x", c));
+            } else {
+                sb.appendCodePoint(c);
+            }
+        });
+        String line = sb.toString();
         return line.length() <= 200 ? line : line.substring(0, 200) + "... (" + line.length() + " characters)";
     }
 

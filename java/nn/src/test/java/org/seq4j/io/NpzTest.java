@@ -448,6 +448,9 @@ class NpzTest {
         assertBad(oneEntry("h5.npz", npy(1, dict("<f4", false, "(2,)").replace("}", "'extra': 1}"), new byte[8])),
                 "W", "expected exactly");
         assertBad(oneEntry("magic.npz", "PK not npy at all".getBytes(StandardCharsets.ISO_8859_1)), "W", "magic");
+        // a control character in the header quoted as \xHH (a NUL read as a space, which looked like valid text)
+        assertBad(oneEntry("nul.npz", npy(1, "{'descr': '<f4',\u0000'fortran_order': False, 'shape': (2,), }",
+                new byte[8])), "W", "does not parse", "'<f4',\\x00'fortran_order'");
         // as Python reads them, and numpy with it: "(2)" is the integer 2, no tuple (it was read as (2,)); "02" is no
         // integer (a leading zero); "(2,)", "(0,)", "()" and a 1-tuple of a 1-tuple's parts stay what they were
         assertBad(oneEntry("h6.npz", npy(1, dict("<f4", false, "(2)"), new byte[8])), "W", "tuple 'shape'");
