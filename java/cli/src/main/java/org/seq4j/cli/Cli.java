@@ -32,18 +32,14 @@ import org.seq4j.train.ModelSpec.Task;
 
 final class Cli {
     /**
-     * One line on stderr if the JVM shuts down (Ctrl-C, SIGTERM) while a command that writes no file runs: eval and
-     * generate ended with exit code 130 or 143 and no word, where train says where it stopped. Closed (the hook removed)
-     * when the command returns.
+     * A shutdown hook for as long as a command runs: added now, removed by close(); it runs if the JVM shuts down
+     * first (Ctrl-C, SIGTERM).
      */
-    static final class InterruptLine implements AutoCloseable {
+    static final class ShutdownHook implements AutoCloseable {
         private final Thread hook;
 
-        InterruptLine(PrintWriter err, String command) {
-            hook = new Thread(() -> {
-                err.println("seq4j: interrupted; " + command + " writes no file, so none is left half-written");
-                err.flush();
-            }, "seq4j interrupt line");
+        ShutdownHook(String name, Runnable action) {
+            hook = new Thread(action, name);
             Runtime.getRuntime().addShutdownHook(hook);
         }
 
@@ -52,9 +48,20 @@ final class Cli {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {
-                // the JVM is shutting down: the line is being said
+                // the JVM is shutting down: the hook runs
             }
         }
+    }
+
+    /**
+     * One line on stderr if the JVM shuts down while a command that writes no file runs: eval and generate ended with
+     * exit code 130 or 143 and no word, where train says where it stopped.
+     */
+    static ShutdownHook interruptLine(PrintWriter err, String command) {
+        return new ShutdownHook("seq4j interrupt line", () -> {
+            err.println("seq4j: interrupted; " + command + " writes no file, so none is left half-written");
+            err.flush();
+        });
     }
 
     private Cli() {

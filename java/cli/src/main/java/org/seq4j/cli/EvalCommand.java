@@ -69,7 +69,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Cli.InterruptLine line = new Cli.InterruptLine(spec.commandLine().getErr(), "eval")) {
+        try (Cli.ShutdownHook line = Cli.interruptLine(spec.commandLine().getErr(), "eval")) {
             return evaluate();
         }
     }

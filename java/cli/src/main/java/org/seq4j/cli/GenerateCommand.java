@@ -88,7 +88,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Cli.InterruptLine line = new Cli.InterruptLine(spec.commandLine().getErr(), "generate")) {
+        try (Cli.ShutdownHook line = Cli.interruptLine(spec.commandLine().getErr(), "generate")) {
             return generate();
         }
     }

@@ -264,11 +264,11 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private final class InterruptNotice implements AutoCloseable {
-        private final Thread hook;
+        private final Cli.ShutdownHook hook;
 
         InterruptNotice(Path dir, RunFolder run) {
             PrintWriter err = spec.commandLine().getErr();
-            hook = new Thread(() -> {
+            hook = new Cli.ShutdownHook("seq4j interrupt notice", () -> {
                 Progress p = progressNow;
                 if (p != null) {
                     p.stop();   // its lines came after this one's: the training thread runs on until the JVM halts
@@ -284,17 +284,12 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 err.println(interrupted(where, dir, kept ? saved : 0, writing));
                 err.flush();
-            }, "seq4j interrupt notice");
-            Runtime.getRuntime().addShutdownHook(hook);
+            });
         }
 
         @Override
         public void close() {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // the JVM is shutting down: the hook runs
-            }
+            hook.close();
         }
     }
 
