@@ -66,10 +66,12 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
         long[] words = {0};   // the words other than the line ends' "<eos>"
         TextLines.forEach(file, bytes, (line, number, newlineFollows) -> {
             // the words of the line, then "<eos>" if a line end follows (ptb.py: replace('\n', '<eos>'))
-            List<String> split = words(line);
-            words[0] += split.size();
-            for (int k = 0; k < split.size() || (k == split.size() && newlineFollows); k++) {
-                String word = k < split.size() ? split.get(k) : WordVocabulary.EOS;
+            List<String> tokens = new ArrayList<>(words(line));
+            words[0] += tokens.size();
+            if (newlineFollows) {
+                tokens.add(WordVocabulary.EOS);
+            }
+            for (String word : tokens) {
                 if (builder != null) {
                     ids.add(builder.add(word));
                 } else {
