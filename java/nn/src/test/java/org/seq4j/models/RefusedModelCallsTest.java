@@ -9,9 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.seq4j.models.HostInputsTest.allocated;
+import static org.seq4j.testing.TestBackends.values;
 
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.concurrent.CancellationException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -33,7 +36,7 @@ class RefusedModelCallsTest {
                 Tensor xs = allocated(b, arena, new int[] {1, 2, 3, 4, 5, 6}, 2, 3);
                 Tensor ts = allocated(b, arena, new int[] {0, 1, 2, 0, 3, 4}, 2, 3);
                 m.forward(xs, ts);
-                float[] first = m.attentionWeights().toFloatArray();
+                float[] first = values(b, m.attentionWeights());
                 assertEquals(2 * 2 * 3, first.length);
                 // id V: refused by the encoder
                 Tensor badXs = allocated(b, arena, new int[] {1, 2, 3, 4, 5, V}, 2, 3);
@@ -46,9 +49,9 @@ class RefusedModelCallsTest {
                 assertThrows(IllegalArgumentException.class, () -> m.forward(xs, badTs));
                 assertThrows(IllegalStateException.class, m::attentionWeights);
                 m.forward(xs, ts);
-                assertArrayEquals(first, m.attentionWeights().toFloatArray(), "the same forward's weights again");
+                assertArrayEquals(first, values(b, m.attentionWeights()), "the same forward's weights again");
                 m.backward();
-                assertArrayEquals(first, m.attentionWeights().toFloatArray(), "the last forward's after backward");
+                assertArrayEquals(first, values(b, m.attentionWeights()), "the last forward's after backward");
             }
         }
     }
@@ -91,6 +94,11 @@ class RefusedModelCallsTest {
         Backend b = TestBackends.get(backendName);
         try (WavePredictor p = new WavePredictor(b, 1, 4, 1); WaveSeq2seq s = new WaveSeq2seq(b, 1, 1, 4, 1)) {
             float[][] xs = {{0.1f, 0.2f, 0.3f}};
+            long rowBytes = 2L * Float.BYTES * (Integer.MAX_VALUE - 8);   // a row's answers, and their flat copy
+            int rows = (int) Math.min(64, Runtime.getRuntime().maxMemory() / rowBytes + 1);
+            assumeTrue(rows * rowBytes > Runtime.getRuntime().maxMemory(), "a heap that holds 64 rows of 2^31 floats");
+            float[][] pastTheHeap = new float[rows][];
+            Arrays.fill(pastTheHeap, xs[0]);
             for (RegressionModel m : new RegressionModel[] {p, s}) {
                 String op = m.getClass().getSimpleName() + ".predict";
                 Thread.currentThread().interrupt();
@@ -102,9 +110,10 @@ class RefusedModelCallsTest {
                     Thread.interrupted();
                 }
                 assertEquals(3, m.predict(xs, 3)[0].length, "usable after the interrupt");
-                // past the heap: refused before any step, with the numbers (it ran, then ran out of memory)
+                // past the heap: refused before any step, with the numbers (it ran, then ran out of memory); rows
+                // enough that the answers outgrow any heap (a 32 GB one, 128 GB machines' default, holds one row's)
                 IllegalArgumentException heap = assertThrows(IllegalArgumentException.class,
-                        () -> m.predict(xs, Integer.MAX_VALUE - 8));
+                        () -> m.predict(pastTheHeap, Integer.MAX_VALUE - 8));
                 assertTrue(heap.getMessage().startsWith(op + ": "), heap.getMessage());
                 NullPointerException row = assertThrows(NullPointerException.class,
                         () -> m.predict(new float[][] {{0.1f}, null}, 2));

@@ -19,6 +19,7 @@ public final class StickyFaultMain {
         CudaBackend cuda = new CudaBackend();
         Arena arena = Arena.ofShared();
         Tensor a = cuda.allocate(arena, DType.F32, 4, 4), b = cuda.allocate(arena, DType.F32, 4, 4);
+        Tensor c = cuda.allocate(arena, DType.F32, 4, 4);   // gemm's output apart (c over b is refused before a launch)
         cuda.synchronize();
 
         CudaBackend.useDevice(0);
@@ -32,7 +33,7 @@ public final class StickyFaultMain {
 
         Runnable first = switch (args[0]) {
             case "fill" -> () -> cuda.fill(a, 2f);
-            case "gemm" -> () -> cuda.gemm(Transpose.NO, Transpose.NO, 4, 4, 4, 1f, a, 4, b, 4, 0f, b, 4);
+            case "gemm" -> () -> cuda.gemm(Transpose.NO, Transpose.NO, 4, 4, 4, 1f, a, 4, b, 4, 0f, c, 4);
             case "allocate" -> () -> cuda.allocate(arena, DType.F32, 1 << 20);
             case "copyIn" -> () -> cuda.copyIn(a, new float[16]);
             default -> throw new IllegalArgumentException(args[0]);
