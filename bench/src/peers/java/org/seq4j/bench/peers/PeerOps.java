@@ -115,7 +115,93 @@ final class PeerOps {
         lstm.setInitializer(Initializer.ZEROS, Parameter.Type.BIAS);
         lstm.initialize(manager, DataType.FLOAT32, new Shape(1, 1, d));
         lstm.getParameters().get(FROZEN_BIAS).getArray().setRequiresGradient(false);
+        requireBookLstm(manager, lstm, d, h);
         return lstm;
+    }
+
+    /** The largest |difference| a correct float32 LSTM step shows against {@link #lstmFormula} (double): ~1e-7. */
+    static final double LSTM_TOLERANCE = 1e-4;
+
+    /**
+     * Runs {@code lstm} for two steps of two rows (its own weights, inputs of a fixed seed, zero state) and compares
+     * the hidden states with {@link #lstmFormula}: a peer that computes another function is no peer. PyTorch 2.7.1's
+     * CPU LSTM runs oneDNN's kernels, whose AVX-512 ones gave hidden states off by up to 0.3 on a Zen 5 EPYC wherever
+     * H is not a multiple of 32 (W2's 650 among them; an input feature's column of W_ih ignored), and right ones
+     * with ONEDNN_MAX_CPU_ISA=AVX2 (2026-12-04, bench/RESULTS.md). Draws nothing from the caller's random.
+     *
+     * @throws IllegalStateException naming H, the difference and the setting that avoids those kernels
+     */
+    static void requireBookLstm(NDManager manager, LSTM lstm, int d, int h) {
+        int n = 2, t = 2;
+        try (NDManager check = manager.newSubManager()) {
+            NDArray x = uniform(check, new SplittableRandom(SEED), -1, 1, n, t, d);
+            var store = new ai.djl.training.ParameterStore(check, false);
+            float[] got = lstm.forward(store, new ai.djl.ndarray.NDList(x), false).head().toFloatArray();
+            var p = lstm.getParameters();
+            float[] b = p.get("l_0_i2h_BIAS").getArray().add(p.get(FROZEN_BIAS).getArray()).toFloatArray();
+            double diff = maxDifference(got, lstmFormula(x.toFloatArray(), p.get("l_0_i2h_WEIGHT").getArray()
+                    .toFloatArray(), p.get("l_0_h2h_WEIGHT").getArray().toFloatArray(), b, n, t, d, h));
+            if (!(diff <= LSTM_TOLERANCE)) {
+                throw new IllegalStateException("PyTorch's LSTM computes something else here: at D=" + d + ", H=" + h
+                        + " its hidden states differ from the LSTM's formula by up to " + (float) diff + " (a right "
+                        + "one: about 1e-7); PyTorch 2.7.1's oneDNN AVX-512 kernels do so on AMD Zen 5 where H is no "
+                        + "multiple of 32: run the peers with ONEDNN_MAX_CPU_ISA=AVX2 in the environment (scripts/bench "
+                        + "sets it when its check finds this)");
+            }
+        }
+    }
+
+    /**
+     * An LSTM over x (N, T, D), from zero state, in double: PyTorch's layout (W_ih (4H, D), W_hh (4H, H), gate
+     * blocks i, f, g, o; b the sum of both biases). Returns the hidden states (N, T, H), flat.
+     */
+    static double[] lstmFormula(float[] x, float[] wih, float[] whh, float[] b, int n, int t, int d, int h) {
+        double[] out = new double[n * t * h];
+        for (int r = 0; r < n; r++) {
+            double[] hPrev = new double[h], c = new double[h];
+            for (int s = 0; s < t; s++) {
+                double[] hNext = new double[h];
+                for (int j = 0; j < h; j++) {
+                    double[] a = new double[4];
+                    for (int q = 0; q < 4; q++) {
+                        int row = q * h + j;
+                        double sum = b[row];
+                        for (int k = 0; k < d; k++) {
+                            sum += (double) x[(r * t + s) * d + k] * wih[row * d + k];
+                        }
+                        for (int k = 0; k < h; k++) {
+                            sum += hPrev[k] * whh[row * h + k];
+                        }
+                        a[q] = sum;
+                    }
+                    c[j] = sigmoid(a[1]) * c[j] + sigmoid(a[0]) * Math.tanh(a[2]);
+                    hNext[j] = sigmoid(a[3]) * Math.tanh(c[j]);
+                    out[(r * t + s) * h + j] = hNext[j];
+                }
+                hPrev = hNext;
+            }
+        }
+        return out;
+    }
+
+    /** max |got - want|; NaN where a value is NaN (so that a NaN fails every bound). */
+    static double maxDifference(float[] got, double[] want) {
+        if (got.length != want.length) {
+            throw new IllegalArgumentException("lengths " + got.length + " and " + want.length);
+        }
+        double max = 0;
+        for (int i = 0; i < got.length; i++) {
+            double diff = Math.abs(got[i] - want[i]);
+            if (Double.isNaN(diff)) {
+                return diff;
+            }
+            max = Math.max(max, diff);
+        }
+        return max;
+    }
+
+    private static double sigmoid(double v) {
+        return 1 / (1 + Math.exp(-v));
     }
 
     /** DJL's name for the one-layer LSTM's b_hh, which {@link #lstm} freezes at zero. */

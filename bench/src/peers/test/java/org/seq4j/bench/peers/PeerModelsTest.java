@@ -93,7 +93,7 @@ class PeerModelsTest {
     void onlyTheBooksParametersAreTrained() {
         // the book's Seq2seq has 10 arrays: 2 x (embed W, Wx, Wh, b) + affine W, b; PyTorch's second LSTM bias
         // b_hh stays out of the optimizer and without a gradient
-        try (PeerModel model = new PeerSeq2seq(13, 16, 8, 1)) {
+        try (PeerModel model = new PeerSeq2seq(13, 16, 32, 1)) {   // H a multiple of 32: lstmRefusesWhatIsNoLstm
             assertEquals(10, model.params().size(), model.params().stream().map(Param::name).toList().toString());
             assertTrue(model.params().stream().allMatch(p -> p.value().hasGradient()), "a trained array without .grad");
         }
@@ -102,10 +102,12 @@ class PeerModelsTest {
     @Test
     void lstmStartsFromTheGivenHiddenStateAndAZeroCell() {
         // one step from (h0, c0 = 0) by hand against DJL's LSTM block given (x, h0): checks how the peer seeds
-        // the decoder (the book's set_state(h) leaves c at 0) and PyTorch's gate layout i, f, g, o
+        // the decoder (the book's set_state(h) leaves c at 0) and PyTorch's gate layout i, f, g, o. H = 32: at H = 4
+        // this test found PyTorch's oneDNN AVX-512 LSTM wrong on Zen 5 (H no multiple of 32), which PeerOps.lstm
+        // now refuses at every size (lstmRefusesWhatIsNoLstm)
         try (NDManager m = PeerOps.newManager()) {
             var random = new SplittableRandom(3);
-            int N = 2, D = 3, H = 4;
+            int N = 2, D = 3, H = 32;
             var lstm = PeerOps.lstm(m, random, D, H, false);
             var ps = new ParameterStore(m, false);
             var p = lstm.getParameters();
@@ -127,6 +129,26 @@ class PeerModelsTest {
                         "h[" + k + "]: got " + gv[k] + ", want " + w[k]);
             }
         }
+    }
+
+    /** PeerOps' formula: a hand-worked step, and a difference as large as the oneDNN kernels' fails the bound. */
+    @Test
+    void lstmRefusesWhatIsNoLstm() {
+        // D = 1, H = 1, one row, two steps: W_ih = (0.5, -1, 2, 1) by gate, W_hh = (1, 1, 1, 1), b = 0
+        float[] x = {1f, -2f}, wih = {0.5f, -1f, 2f, 1f}, whh = {1f, 1f, 1f, 1f}, b = new float[4];
+        double[] h = PeerOps.lstmFormula(x, wih, whh, b, 1, 2, 1, 1);
+        double c1 = sigmoid(0.5) * Math.tanh(2), h1 = sigmoid(1) * Math.tanh(c1);
+        double c2 = sigmoid(-2 * -1 + h1) * c1 + sigmoid(-2 * 0.5 + h1) * Math.tanh(-2 * 2 + h1);
+        assertEquals(h1, h[0], 1e-15);
+        assertEquals(sigmoid(-2 + h1) * Math.tanh(c2), h[1], 1e-15);
+        float[] right = {(float) h[0], (float) h[1]}, wrong = {(float) h[0], (float) h[1] + 0.2f};
+        assertTrue(PeerOps.maxDifference(right, h) <= PeerOps.LSTM_TOLERANCE);
+        assertTrue(PeerOps.maxDifference(wrong, h) > PeerOps.LSTM_TOLERANCE);
+        assertTrue(Double.isNaN(PeerOps.maxDifference(new float[] {Float.NaN, 0f}, h)), "a NaN fails every bound");
+    }
+
+    private static double sigmoid(double v) {
+        return 1 / (1 + Math.exp(-v));
     }
 
     private static NDArray grad(Param p, NDManager step) {
