@@ -17,6 +17,8 @@ and, on the shapes of seq4j's kernel benchmarks (JMH: GemmBench, LstmCellBench, 
 The kernel workloads are timed like the JMH benchmarks: host wall time of the call plus a synchronize.
 Data are random ids made once on the GPU (seeded): loading is not timed, as in seq4j's JMH benches.
 
+Every nn.LSTM a workload times is first run for two steps against the LSTM's formula (float64 numpy) and the run
+stops, naming it, where one computes something else; the JSON gives each workload's largest difference.
 Each timed step is bracketed by CUDA events on the current stream and ends with torch.cuda.synchronize()
 inside the timed region, so the time is the GPU's work, not the launch queue. Medians in milliseconds are
 printed as one JSON object (and written to --json-out if given). FP32 throughout: TF32 is off for matmuls
@@ -230,6 +232,7 @@ def kernel_workloads(torch, nn, device, args, names):
         for h in (int(x) for x in args.w2_hidden.split(",")):
             n, t_steps = 64, 35
             lstm = nn.LSTM(h, h).to(device)                   # time-major (T, N, D), as seq4j's W2
+            checked = check_lstms(torch, nn, device, "w2/h=%d" % h, lstm, args.tf32)
             xs = torch.rand(t_steps, n, h, device=device) * 2 - 1
             dhs = torch.rand(t_steps, n, h, device=device) * 2 - 1
 
@@ -239,10 +242,74 @@ def kernel_workloads(torch, nn, device, args, names):
                 hs.backward(dhs)
             t = time_wall(torch, fwd_bwd, steps, warmup)
             t["shape"] = dict(N=n, T=t_steps, D=h, H=h)
+            t["lstm_formula_max_diff"] = checked
             out["w2/h=%d" % h] = t
             del lstm
             torch.cuda.empty_cache()
     return out
+
+
+def lstm_formula(x, layers):
+    """An LSTM over x (N, T, D) from zero state in float64 numpy: layers = [(W_ih, W_hh, b_ih + b_hh)] in PyTorch's
+    layout (gate blocks i, f, g, o). Returns the last layer's hidden states (N, T, H)."""
+    import numpy as np
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    out = np.asarray(x, np.float64)
+    for w_ih, w_hh, b in layers:
+        n, t, _ = out.shape
+        hidden = w_hh.shape[1]
+        h, c, hs = np.zeros((n, hidden)), np.zeros((n, hidden)), np.zeros((n, t, hidden))
+        for s in range(t):
+            a = out[:, s] @ w_ih.T + h @ w_hh.T + b
+            i, f, g, o = (a[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            c = sig(f) * c + sig(i) * np.tanh(g)
+            h = sig(o) * np.tanh(c)
+            hs[:, s] = h
+        out = hs
+    return out
+
+
+def lstm_formula_difference(torch, lstm, device):
+    """max |hidden state - lstm_formula| of an nn.LSTM (unidirectional, no projection) on 2 rows x 2 steps of inputs
+    in [-1, 1), zero state, eval mode (no dropout) and no autograd; the module is left in the mode it was in.
+    A peer must compute what it is timed against: on a Zen 5 CPU, PyTorch 2.7.1's LSTM (oneDNN's AVX-512 kernels)
+    gave another function wherever H is no multiple of 32 (bench/RESULTS.md, 2026-12-04)."""
+    import numpy as np
+    if lstm.bidirectional or getattr(lstm, "proj_size", 0):
+        raise ValueError("lstm_formula_difference: a unidirectional LSTM without projection only")
+    g = torch.Generator(device="cpu").manual_seed(7)
+    x = torch.rand(2, 2, lstm.input_size, generator=g) * 2 - 1          # (N, T, D)
+    layers = []
+    for k in range(lstm.num_layers):
+        w = lambda name: getattr(lstm, "%s_l%d" % (name, k)).detach().double().cpu().numpy()
+        b = w("bias_ih") + w("bias_hh") if lstm.bias else 0.0
+        layers.append((w("weight_ih"), w("weight_hh"), b))
+    was_training = lstm.training
+    lstm.eval()
+    try:
+        with torch.no_grad():
+            got, _ = lstm(x.to(device) if lstm.batch_first else x.transpose(0, 1).contiguous().to(device))
+    finally:
+        lstm.train(was_training)
+    got = got.double().cpu().numpy()
+    if not lstm.batch_first:
+        got = got.transpose(1, 0, 2)
+    return float(np.max(np.abs(got - lstm_formula(x.double().numpy(), layers))))
+
+
+def check_lstms(torch, nn, device, name, module, tf32):
+    """Every nn.LSTM in module against the formula: the largest difference, or SystemExit naming the workload where
+    one computes something else (float32: ~1e-7; TF32 products: ~1e-3)."""
+    bound = 1e-2 if tf32 else 1e-4
+    worst = 0.0
+    for lstm in (m for m in module.modules() if isinstance(m, nn.LSTM)):
+        diff = lstm_formula_difference(torch, lstm, device)
+        if not diff <= bound:
+            raise SystemExit("pytorch_cuda.py: %s: PyTorch's nn.LSTM (D=%d, H=%d) differs from the LSTM's formula by "
+                             "%.3g (bound %g): a peer that computes something else is no peer"
+                             % (name, lstm.input_size, lstm.hidden_size, diff, bound))
+        worst = max(worst, diff)
+    return worst
 
 
 def time_steps(torch, step, steps, warmup):
@@ -308,7 +375,9 @@ def main(argv):
     result["kernels"] = kernel_workloads(torch, nn, device, args, names)
     for name in [n for n in names if n in builders]:
         step, shape, model = builders[name](torch, nn, device)
+        checked = check_lstms(torch, nn, device, name, model, args.tf32)
         timing = time_steps(torch, step, args.steps, args.warmup)
+        timing["lstm_formula_max_diff"] = checked
         timing["shape"] = shape
         timing["parameters"] = sum(p.numel() for p in model.parameters())
         result["workloads"][name] = timing
