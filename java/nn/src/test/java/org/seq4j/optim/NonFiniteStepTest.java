@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.seq4j.testing.TestBackends.values;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -86,10 +87,10 @@ class NonFiniteStepTest {
                     String what = (clip ? "clipAndStep " : "step ") + java.util.Arrays.toString(g);
                     goodStep(store, opt, 1, clip);   // so that the optimizers with state hold some
                     goodStep(twin, twinOpt, 1, clip);
-                    int[] values = bits(store.values().toFloatArray());
+                    int[] values = bits(values(b, store.values()));
                     b.copyIn(store.get("v").grad(), new float[] {0.5f, -0.5f});
                     b.copyIn(store.get("w").grad(), g);
-                    int[] grads = bits(store.grads().toFloatArray());
+                    int[] grads = bits(values(b, store.grads()));
                     NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class,
                             () -> {
                                 if (clip) {
@@ -102,13 +103,13 @@ class NonFiniteStepTest {
                     assertEquals("w", e.parameter(), what);
                     assertTrue(e.getMessage().startsWith(op + ": the gradient of w holds "), e.getMessage());
                     assertTrue(e.getMessage().contains("nothing was updated"), e.getMessage());
-                    assertArrayEquals(values, bits(store.values().toFloatArray()), what + ": the weights changed");
-                    assertArrayEquals(grads, bits(store.grads().toFloatArray()), what + ": the gradients changed");
+                    assertArrayEquals(values, bits(values(b, store.values())), what + ": the weights changed");
+                    assertArrayEquals(grads, bits(values(b, store.grads())), what + ": the gradients changed");
                     // the refused step left the optimizer's state (moments, velocity, step count) alone
                     store.zeroGrads();
                     goodStep(store, opt, 2, clip);
                     goodStep(twin, twinOpt, 2, clip);
-                    assertArrayEquals(bits(twin.values().toFloatArray()), bits(store.values().toFloatArray()),
+                    assertArrayEquals(bits(values(b, twin.values())), bits(values(b, store.values())),
                             what + ": the next step differs from a twin's that never saw the refused one");
                 }
             }
@@ -130,10 +131,10 @@ class NonFiniteStepTest {
                  Optimizer twinOpt = make.get()) {
                 goodStep(store, opt, 1, false);
                 goodStep(twin, twinOpt, 1, false);
-                int[] values = bits(store.values().toFloatArray());
+                int[] values = bits(values(b, store.values()));
                 b.copyIn(store.get("v").grad(), new float[] {0.5f, -0.5f});
                 b.copyIn(store.get("w").grad(), new float[] {1f, big, 2f});
-                int[] grads = bits(store.grads().toFloatArray());
+                int[] grads = bits(values(b, store.grads()));
                 boolean squares = opt instanceof Adam || opt instanceof AdaGrad || opt instanceof RMSprop;
                 if (squares) {
                     NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class, () -> opt.step(store),
@@ -142,12 +143,12 @@ class NonFiniteStepTest {
                     String op = opt.getClass().getSimpleName() + ".step";
                     assertTrue(e.getMessage().startsWith(op + ": the gradient of w holds " + big + " at flat index 1 of"
                             + " (3,), whose square is infinite in float"), e.getMessage());
-                    assertArrayEquals(values, bits(store.values().toFloatArray()), big + ": the weights changed");
-                    assertArrayEquals(grads, bits(store.grads().toFloatArray()), big + ": the gradients changed");
+                    assertArrayEquals(values, bits(values(b, store.values())), big + ": the weights changed");
+                    assertArrayEquals(grads, bits(values(b, store.grads())), big + ": the gradients changed");
                     store.zeroGrads();
                     goodStep(store, opt, 2, false);   // the state is as a twin's that never saw the refused step
                     goodStep(twin, twinOpt, 2, false);
-                    assertArrayEquals(bits(twin.values().toFloatArray()), bits(store.values().toFloatArray()), big
+                    assertArrayEquals(bits(values(b, twin.values())), bits(values(b, store.values())), big
                             + ": the next step differs from a twin's");
                 } else {
                     opt.step(store);   // SGD and Momentum square nothing: a huge step, but the maths the book's
@@ -156,7 +157,7 @@ class NonFiniteStepTest {
                 b.copyIn(twin.get("v").grad(), new float[] {0.5f, -0.5f});
                 b.copyIn(twin.get("w").grad(), new float[] {1f, big, 2f});
                 twinOpt.clipAndStep(twin, MAX_NORM);
-                for (float x : twin.values().toFloatArray()) {
+                for (float x : values(b, twin.values())) {
                     assertTrue(Float.isFinite(x), big + " clipped: " + x);
                 }
             }
@@ -169,7 +170,7 @@ class NonFiniteStepTest {
             }
             b.copyIn(store.get("w").grad(), new float[] {1f, edge, 2f});
             opt.step(store);
-            for (float x : store.values().toFloatArray()) {
+            for (float x : values(b, store.values())) {
                 assertTrue(Float.isFinite(x), "a gradient of " + edge + ": " + x);
             }
         }
@@ -192,14 +193,14 @@ class NonFiniteStepTest {
                 b.copyIn(store.get("v").grad(), new float[] {0.5f, -0.5f});
                 b.copyIn(store.get("w").grad(), grad);
                 float before = store.copyOut("w")[1];
-                int[] values = bits(store.values().toFloatArray());
+                int[] values = bits(values(b, store.values()));
                 try {
                     opt.step(store);
                     steps++;
                     assertTrue(store.copyOut("w")[1] < before, "step " + steps + " did not move w[1] from " + before);
                 } catch (NonFiniteGradientException e) {
                     refused = e;
-                    assertArrayEquals(values, bits(store.values().toFloatArray()), "the refused step wrote weights");
+                    assertArrayEquals(values, bits(values(b, store.values())), "the refused step wrote weights");
                 }
             }
             assertTrue(refused != null, "no step refused in " + steps);
@@ -231,7 +232,7 @@ class NonFiniteStepTest {
                     assertThrows(NonFiniteGradientException.class, () -> opt.step(store), "step 4");
                 }
             }
-            for (float x : store.values().toFloatArray()) {
+            for (float x : values(b, store.values())) {
                 assertTrue(Float.isFinite(x), "" + x);
             }
         }
@@ -288,7 +289,7 @@ class NonFiniteStepTest {
                 ClipGrads.clip(twin, MAX_NORM);
                 twinOpt.step(twin);
                 assertEquals(2, count.get(), "ClipGrads.clip then step");
-                assertArrayEquals(bits(twin.values().toFloatArray()), bits(store.values().toFloatArray()),
+                assertArrayEquals(bits(values(b, twin.values())), bits(values(b, store.values())),
                         "step " + step + ": clipAndStep against ClipGrads.clip then step");
             }
         }
@@ -321,8 +322,8 @@ class NonFiniteStepTest {
                  Optimizer opt = withRate(make, Float.MAX_VALUE); Optimizer twinOpt = withRate(make, Float.MAX_VALUE)) {
                 b.copyIn(store.get("v").grad(), new float[] {0f, 0f});   // v does not move: w is the one named
                 b.copyIn(store.get("w").grad(), new float[] {1f, 10f, 2f});
-                int[] values = bits(store.values().toFloatArray());
-                int[] grads = bits(store.grads().toFloatArray());
+                int[] values = bits(values(b, store.values()));
+                int[] grads = bits(values(b, store.grads()));
                 String op = opt.getClass().getSimpleName() + (clip ? ".clipAndStep" : ".step");
                 NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class, () -> {
                     if (clip) {
@@ -336,15 +337,15 @@ class NonFiniteStepTest {
                 assertTrue(e.getMessage().contains("past half of float's range"), e.getMessage());
                 assertTrue(e.getMessage().contains("nothing was updated (try a smaller learning rate)"),
                         e.getMessage());
-                assertArrayEquals(values, bits(store.values().toFloatArray()), op + ": the weights changed");
-                assertArrayEquals(grads, bits(store.grads().toFloatArray()), op + ": the gradients changed");
+                assertArrayEquals(values, bits(values(b, store.values())), op + ": the weights changed");
+                assertArrayEquals(grads, bits(values(b, store.grads())), op + ": the gradients changed");
                 // at an ordinary rate again, the next step is a twin's that never saw the refused one
                 opt.setLearningRate(0.1f);
                 twinOpt.setLearningRate(0.1f);
                 store.zeroGrads();
                 goodStep(store, opt, 2, clip);
                 goodStep(twin, twinOpt, 2, clip);
-                assertArrayEquals(bits(twin.values().toFloatArray()), bits(store.values().toFloatArray()),
+                assertArrayEquals(bits(values(b, twin.values())), bits(values(b, store.values())),
                         op + ": the next step differs from a twin's");
             }
         }
@@ -360,9 +361,9 @@ class NonFiniteStepTest {
         Backend b = TestBackends.get(backend);
         try (ParameterStore store = store(b); Optimizer opt = withRate(make, 1e36f)) {
             for (int step = 1; step <= 3; step++) {
-                float[] before = store.values().toFloatArray();
+                float[] before = values(b, store.values());
                 goodStep(store, opt, step, true);
-                float[] after = store.values().toFloatArray();
+                float[] after = values(b, store.values());
                 for (int i = 0; i < after.length; i++) {
                     assertTrue(Float.isFinite(after[i]), "step " + step + ": " + after[i] + " at " + i);
                 }
