@@ -524,7 +524,7 @@ class ThreadConfinementTest {
     @MethodSource("org.seq4j.testing.TestBackends#all")
     void aClosedBackendFailsEveryCallAndItsModelsNextForward(String name) throws Exception {
         TestBackends.get(name);   // skips, with the reason, where this backend cannot load
-        Backend b = Backends.create(name);   // a fresh one: the shared instance must stay open
+        Backend b = TestBackends.fresh(name);   // a fresh one: the shared instance must stay open
         Random rng = new Random(9);
         try (Arena arena = Arena.ofShared(); Seq2seq model = new Seq2seq(b, V, D, H, 19)) {
             Tensor xs = ids(b, arena, rng, N, T_IN), ts = ids(b, arena, rng, N, T_OUT + 1);

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Named;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.Backends;
+import org.seq4j.backend.DeviceLabelledBackend;
 import org.seq4j.tensor.Tensor;
 
 public final class TestBackends {
@@ -24,12 +25,16 @@ public final class TestBackends {
 
     /**
      * Every backend found on the test class path, for @MethodSource; java first. {@code -Dseq4j.test.backends=a,b}
-     * narrows it to those names (seq4j-cuda's build reruns core's suites for cuda alone this way).
+     * narrows it to those names (seq4j-cuda's build reruns core's suites for cuda alone this way); {@code javadevice}
+     * there adds {@link DeviceLabelledBackend}, the Java kernels over memory labelled as a device's.
      */
     public static Stream<Named<String>> all() {
         String only = System.getProperty("seq4j.test.backends", "");
         List<String> wanted = only.isBlank() ? List.of() : List.of(only.trim().split("\\s*,\\s*"));
-        return Backends.names().stream().filter(n -> wanted.isEmpty() || wanted.contains(n))
+        // the test-only device backend runs where it is asked for by name
+        Stream<String> names = Stream.concat(Backends.names().stream(),
+                wanted.contains(DeviceLabelledBackend.NAME) ? Stream.of(DeviceLabelledBackend.NAME) : Stream.empty());
+        return names.filter(n -> wanted.isEmpty() || wanted.contains(n))
                 .sorted((a, b) -> a.equals("java") ? -1 : b.equals("java") ? 1 : 0)
                 .map(n -> Named.of(n, n));
     }
@@ -80,9 +85,17 @@ public final class TestBackends {
                 + max + ")");
     }
 
+    /**
+     * A new instance of backend {@code name}, the caller's to close (for tests that close or break it): Backends.create,
+     * or the test-only {@link DeviceLabelledBackend}.
+     */
+    public static Backend fresh(String name) {
+        return name.equals(DeviceLabelledBackend.NAME) ? new DeviceLabelledBackend() : Backends.create(name);
+    }
+
     private static Object load(String name) {
         try {
-            Backend b = Backends.create(name);
+            Backend b = fresh(name);
             Runtime.getRuntime().addShutdownHook(new Thread(b::close));
             return b;
         } catch (BackendUnavailableException e) {

@@ -127,26 +127,28 @@ class CarriedStateTest {
 
             float[] all = values(backend, whole.forward(steps(backend, ws, xs, 0, T)));
             chunks.forward(steps(backend, ws, xs, 0, 4));
-            refusedSetState(layer, () -> chunks.setState(h));
+            refusedSetState(backend, layer, () -> chunks.setState(h));
             if (chunks instanceof TimeLSTM lstm) {
-                refusedSetState(layer, () -> lstm.setState(mine, c));
+                refusedSetState(backend, layer, () -> lstm.setState(mine, c));
             }
             float[] rest = values(backend, chunks.forward(steps(backend, ws, xs, 4, T)));
             assertSameRun(backend, Arrays.copyOfRange(all, 4 * N * H, T * N * H), rest, "after the refused setState");
 
             float[] rnnAll = values(backend, rnnWhole.forward(steps(backend, ws, xs, 0, T)));
             rnnChunks.forward(steps(backend, ws, xs, 0, 4));
-            refusedSetState("TimeRNN", () -> rnnChunks.setState(h));
+            refusedSetState(backend, "TimeRNN", () -> rnnChunks.setState(h));
             float[] rnnRest = values(backend, rnnChunks.forward(steps(backend, ws, xs, 4, T)));
             assertSameRun(backend, Arrays.copyOfRange(rnnAll, 4 * N * H, T * N * H), rnnRest,
                     "TimeRNN after the refused setState");
         }
     }
 
-    private static void refusedSetState(String layer, Executable call) {
+    /** Refused for its owner; a device backend refuses the host memory first ("is on CPU but ... works on CUDA"). */
+    private static void refusedSetState(Backend backend, String layer, Executable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().startsWith(layer + ".setState: ") && e.getMessage().contains("owned by another"),
-                e.getMessage());
+        String why = backend.device().isHost() ? "owned by another" : "is on CPU but the " + backend.name()
+                + " backend works on " + backend.device();
+        assertTrue(e.getMessage().startsWith(layer + ".setState: ") && e.getMessage().contains(why), e.getMessage());
     }
 
     private static Tensor steps(Backend backend, Workspace ws, float[] xs, int from, int to) {
