@@ -2,8 +2,8 @@
 // host code cannot read it (Tensor.toFloatArray, getFloat ... refuse it, as they refuse a GPU's) and every argument
 // of the host's is refused as it is on cuda (another device). Runs the backend-parameterised suites with the device
 // semantics a GPU run checks, on any machine: -Dseq4j.test.backends=javadevice (TestBackends). On the H200
-// (2026-12-04) five tests failed for reading a device tensor on the host or for a host backend's wording, mistakes
-// this backend shows without a GPU. What it cannot show: a real device's asynchrony (its ids are checked at the call,
+// (2026-12-04) two tests failed (29 cases) for reading a device tensor on the host or for a host backend's wording,
+// mistakes this backend shows without a GPU; it found three more that had not reached the GPU. What it cannot show: a real device's asynchrony (its ids are checked at the call,
 // where cuda reports a bad id at the next synchronising call) and device memory's addresses (its segments are host
 // memory, so copyIn of a device tensor's segment is not refused here).
 package org.seq4j.backend;
