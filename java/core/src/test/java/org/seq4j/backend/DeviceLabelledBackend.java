@@ -3,9 +3,10 @@
 // of the host's is refused as it is on cuda (another device). Runs the backend-parameterised suites with the device
 // semantics a GPU run checks, on any machine: -Dseq4j.test.backends=javadevice (TestBackends). On the H200
 // (2026-12-04) two tests failed (29 cases) for reading a device tensor on the host or for a host backend's wording,
-// mistakes this backend shows without a GPU; it found three more that had not reached the GPU. What it cannot show: a real device's asynchrony (its ids are checked at the call,
-// where cuda reports a bad id at the next synchronising call) and device memory's addresses (its segments are host
-// memory, so copyIn of a device tensor's segment is not refused here).
+// mistakes this backend shows without a GPU; it found three more that had not reached the GPU. What it cannot show:
+// a real device's asynchrony (its ids are checked at the call, where cuda reports a bad id at the next synchronising
+// call) and device memory's addresses (its segments are host memory, so copyIn of a device tensor's segment is not
+// refused here).
 package org.seq4j.backend;
 
 import java.lang.foreign.Arena;
@@ -131,13 +132,17 @@ public final class DeviceLabelledBackend extends AbstractBackend {
     }
 
     @Override
-    protected void gemmK(Transpose transA, Transpose transB, int m, int n, int k, float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {
+    protected void gemmK(Transpose transA, Transpose transB, int m, int n, int k, float alpha, Tensor a, int lda,
+            Tensor b, int ldb, float beta, Tensor c, int ldc) {
         host.gemmK(transA, transB, m, n, k, alpha, h(a), lda, h(b), ldb, beta, h(c), ldc);
     }
 
     @Override
-    protected void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k, float alpha, Tensor a, int lda, long strideA, Tensor b, int ldb, long strideB, float beta, Tensor c, int ldc, long strideC, int batch) {
-        host.gemmStridedBatchedK(transA, transB, m, n, k, alpha, h(a), lda, strideA, h(b), ldb, strideB, beta, h(c), ldc, strideC, batch);
+    protected void gemmStridedBatchedK(Transpose transA, Transpose transB, int m, int n, int k, float alpha, Tensor a,
+            int lda, long strideA, Tensor b, int ldb, long strideB, float beta, Tensor c, int ldc, long strideC,
+            int batch) {
+        host.gemmStridedBatchedK(transA, transB, m, n, k, alpha, h(a), lda, strideA, h(b), ldb, strideB, beta, h(c),
+                ldc, strideC, batch);
     }
 
     @Override
@@ -186,7 +191,8 @@ public final class DeviceLabelledBackend extends AbstractBackend {
     }
 
     @Override
-    protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev, Tensor dhNext, Tensor dhCarry, Tensor dcNext, int n, int h) {
+    protected void lstmCellBackwardK(Tensor dA, Tensor dcPrev, Tensor gates, Tensor cNext, Tensor cPrev, Tensor dhNext,
+            Tensor dhCarry, Tensor dcNext, int n, int h) {
         host.lstmCellBackwardK(h(dA), h(dcPrev), h(gates), h(cNext), h(cPrev), h(dhNext), h(dhCarry), h(dcNext), n, h);
     }
 
@@ -206,7 +212,8 @@ public final class DeviceLabelledBackend extends AbstractBackend {
     }
 
     @Override
-    protected void gruGatesBackwardK(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext, Tensor drh, int n, int h) {
+    protected void gruGatesBackwardK(Tensor dA, Tensor dhPrev, Tensor gates, Tensor hPrev, Tensor dhNext, Tensor drh,
+            int n, int h) {
         host.gruGatesBackwardK(h(dA), h(dhPrev), h(gates), h(hPrev), h(dhNext), h(drh), n, h);
     }
 
@@ -226,7 +233,8 @@ public final class DeviceLabelledBackend extends AbstractBackend {
     }
 
     @Override
-    protected void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m, int v) {
+    protected void softmaxCrossEntropyBackwardK(Tensor dlogits, Tensor probs, Tensor labels, float dloss, int m,
+            int v) {
         host.softmaxCrossEntropyBackwardK(h(dlogits), h(probs), h(labels), dloss, m, v);
     }
 
@@ -246,7 +254,8 @@ public final class DeviceLabelledBackend extends AbstractBackend {
     }
 
     @Override
-    protected void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da, int t, int n, int hd) {
+    protected void attentionWeightBackwardK(Tensor dhs, Tensor dh, Tensor a, Tensor hs, Tensor h, Tensor da, int t,
+            int n, int hd) {
         host.attentionWeightBackwardK(h(dhs), h(dh), h(a), h(hs), h(h), h(da), t, n, hd);
     }
 
@@ -286,7 +295,8 @@ public final class DeviceLabelledBackend extends AbstractBackend {
     }
 
     @Override
-    protected void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2, float eps) {
+    protected void adamUpdateK(Tensor param, Tensor m, Tensor v, Tensor grad, float lrT, float beta1, float beta2,
+            float eps) {
         host.adamUpdateK(h(param), h(m), h(v), h(grad), lrT, beta1, beta2, eps);
     }
 
