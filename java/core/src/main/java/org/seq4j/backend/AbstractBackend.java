@@ -2947,6 +2947,11 @@ public abstract class AbstractBackend implements Backend {
             checkDeviceIds(op, name, ids, bound, allowIgnore);
             return;
         }
+        hostIdsInRange(op, name, ids, bound, allowIgnore);
+    }
+
+    /** The host check itself: reads every id of {@code ids} (memory the host can read), throws at the first bad one. */
+    static void hostIdsInRange(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
         MemorySegment s = ids.segment();
         long size = ids.size();
         for (long i = 0; i < size; i++) {

@@ -11,7 +11,6 @@ package org.seq4j.backend;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Device;
 import org.seq4j.tensor.Tensor;
@@ -52,13 +51,7 @@ public final class DeviceLabelledBackend extends AbstractBackend {
     /** Ids are host memory after all: checked at the call, in the host check's words. */
     @Override
     protected void checkDeviceIds(String op, String name, Tensor ids, int bound, boolean allowIgnore) {
-        MemorySegment s = h(ids).segment();
-        for (long i = 0; i < ids.size(); i++) {
-            int id = s.getAtIndex(ValueLayout.JAVA_INT, i);
-            if ((id < 0 || id >= bound) && !(allowIgnore && id == -1)) {
-                throw badId(op, name, i, id, bound, allowIgnore);
-            }
-        }
+        hostIdsInRange(op, name, h(ids), bound, allowIgnore);
     }
 
     /** The same memory as a host tensor, for the Java kernels (null, an absent optional argument, stays null). */
