@@ -74,15 +74,18 @@ public final class OpenBlasLibrary {
 
     /**
      * Loads OpenBLAS once per JVM from the configured path, else the search order above, and returns where it
-     * came from; later calls return the first result.
+     * came from; later calls return the first result, where they name no path or the file loaded.
      *
      * @param config its {@code openblas} library path, if any, comes first
      * @return where it came from
      * @throws BackendUnavailableException if no candidate loads
-     * @throws BackendMisconfiguredException if an explicit path does not load
+     * @throws BackendMisconfiguredException if an explicit path does not load, or names another file than the
+     *         OpenBLAS this JVM already loaded (one serves a JVM: the explicit path would be ignored)
      */
     public static synchronized Location load(BackendConfig config) {
-        if (loaded == null) {
+        if (loaded != null) {
+            config.library(BackendConfig.OPENBLAS).ifPresent(p -> requireLoadedFrom(loaded, p));
+        } else {
             String explicit = config.library(BackendConfig.OPENBLAS).map(Path::toString).orElse(null);
             Location where = locate(key -> key.equals("seq4j.openblas") ? explicit : System.getProperty(key),
                     System.getenv(), OpenBlasLibrary::artifactFolder);
@@ -111,6 +114,24 @@ public final class OpenBlasLibrary {
             loaded = where;
         }
         return loaded;
+    }
+
+    /**
+     * Refuses an explicit path that is not the file {@code where} loaded: a JVM holds one OpenBLAS, so a later
+     * backend configured with another would run on the first one while its configuration said otherwise.
+     */
+    static void requireLoadedFrom(Location where, Path configured) {
+        boolean same;
+        try {
+            same = Files.isRegularFile(configured) && Files.isSameFile(configured, where.path());
+        } catch (java.io.IOException e) {
+            same = false;
+        }
+        if (!same) {
+            throw new BackendMisconfiguredException("the OpenBLAS configured (-Dseq4j.openblas, SEQ4J_OPENBLAS or "
+                    + "BackendConfig) names " + configured + ", but this JVM already loaded OpenBLAS from "
+                    + where.path() + " (" + where.source() + "), and one serves a JVM: name that file, or none");
+        }
     }
 
     /**

@@ -17,7 +17,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.backend.BackendConfig;
+import org.seq4j.backend.BackendMisconfiguredException;
 import org.seq4j.backend.BackendUnavailableException;
+import org.seq4j.backend.Backends;
 import org.seq4j.backend.openblas.OpenBlasBackend;
 import org.seq4j.testing.LoadOpenBlas;
 import org.seq4j.testing.TestBackends;
@@ -131,6 +134,28 @@ class OpenBlasLibraryTest {
         String out = runFresh(List.of("-Dseq4j.openblas=" + loaded));
         assertTrue(out.contains("source=EXPLICIT path=" + loaded), out);
         assertTrue(out.contains("product=7.0,10.0,15.0,22.0"), out);
+    }
+
+    /**
+     * Once this JVM has loaded an OpenBLAS, a backend configured with another file is refused (it ran on the first
+     * library before, while its configuration named the other); the file loaded, under any name, is accepted.
+     */
+    @Test
+    void aPathOtherThanTheLoadedOneIsRefused(@TempDir Path dir) throws IOException {
+        Path loaded = ((OpenBlasBackend) TestBackends.get("openblas")).location().path();
+        Path other = Files.writeString(dir.resolve("libopenblas.so.0"), "not the loaded one");
+        for (Path p : List.of(other, dir.resolve("missing.so"), dir)) {
+            var e = assertThrows(BackendMisconfiguredException.class, () -> Backends.create("openblas",
+                    new BackendConfig(0, 0, Map.of(BackendConfig.OPENBLAS, p))).close());
+            assertTrue(e.getMessage().contains("names " + p + ", but this JVM already loaded OpenBLAS from " + loaded),
+                    e.getMessage());
+        }
+        Path link = Files.createSymbolicLink(dir.resolve("link.so"), loaded);
+        for (Path p : List.of(loaded, link)) {
+            try (var b = Backends.create("openblas", new BackendConfig(0, 0, Map.of(BackendConfig.OPENBLAS, p)))) {
+                assertEquals(loaded, ((OpenBlasBackend) b).location().path());
+            }
+        }
     }
 
     @Test
