@@ -2900,7 +2900,7 @@ public abstract class AbstractBackend implements Backend {
     }
 
     private static void noOverlap(String op, String nameA, Tensor a, String nameB, Tensor b) {
-        if (overlap(a, b)) {
+        if (a.overlaps(b)) {
             throw new IllegalArgumentException(op + ": " + nameA + " and " + nameB + " overlap in memory; "
                     + nameA + " must be a separate buffer");
         }
@@ -2913,26 +2913,13 @@ public abstract class AbstractBackend implements Backend {
     private static void inPlaceOrApart(String op, String nameOut, Tensor out, String nameIn, Tensor in) {
         boolean same = out.segment().heapBase().equals(in.segment().heapBase())
                 && out.segment().address() == in.segment().address() && out.byteSize() == in.byteSize();
-        if (!same && overlap(out, in)) {
+        if (!same && out.overlaps(in)) {
             throw new IllegalArgumentException(op + ": " + nameOut + " and " + nameIn + " overlap in memory without "
                     + "being the same elements; " + nameOut + " must be " + nameIn + " itself (in place) or a separate "
                     + "buffer");
         }
     }
 
-    private static boolean overlap(Tensor a, Tensor b) {
-        // heap segments (float[], int[]) have addresses relative to their array: different arrays never overlap
-        if (!a.segment().heapBase().equals(b.segment().heapBase())) {
-            return false;
-        }
-        // [a0, a0 + |a|) and [b0, b0 + |b|) intersect: compared through the unsigned distance from the lower start,
-        // so that no end address is summed (a sum near the top of the address space would wrap)
-        long a0 = a.segment().address(), b0 = b.segment().address();
-        boolean overlap = Long.compareUnsigned(a0, b0) <= 0
-                ? Long.compareUnsigned(b0 - a0, a.byteSize()) < 0
-                : Long.compareUnsigned(a0 - b0, b.byteSize()) < 0;
-        return a.byteSize() > 0 && b.byteSize() > 0 && overlap;
-    }
 
     /**
      * Every id lies in [0, bound), or is -1 where ignorable. Host tensors are checked here, before any

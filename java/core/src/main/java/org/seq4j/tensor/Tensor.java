@@ -208,14 +208,14 @@ public final class Tensor {
     }
 
     private static void checkBuffer(String what, Buffer buffer, ByteOrder order, int remaining, int[] shape) {
+        if (buffer.isReadOnly()) { // first: a read-only heap buffer has no array either
+            throw new IllegalArgumentException("wrap(" + what + "): the buffer is read-only, but kernels may write to "
+                    + "a tensor; copy it into a writable buffer first");
+        }
         if (!buffer.isDirect() && !buffer.hasArray()) {
             // a view over a heap ByteBuffer: its floats sit in a byte[], which Java reads only byte-aligned
             throw new IllegalArgumentException("wrap(" + what + "): the buffer is a view of a heap ByteBuffer; use a"
                     + " direct buffer (ByteBuffer.allocateDirect) or wrap the float[] or int[] itself");
-        }
-        if (buffer.isReadOnly()) {
-            throw new IllegalArgumentException("wrap(" + what + "): the buffer is read-only, but kernels may write to "
-                    + "a tensor; copy it into a writable buffer first");
         }
         if (order != ByteOrder.nativeOrder()) {
             throw new IllegalArgumentException("wrap(" + what + "): the buffer is " + order + " but this platform is "
@@ -412,6 +412,29 @@ public final class Tensor {
      */
     public MemorySegment segment() {
         return segment;
+    }
+
+    /**
+     * Whether this tensor and {@code other} share any byte of memory: on the same device, their byte ranges
+     * intersect (views of one buffer that touch the same elements, or the same tensor). Tensors over different Java
+     * arrays, on different devices, or of no bytes never overlap. Allocates nothing.
+     *
+     * @param other another tensor
+     * @return whether a write to one may change the other
+     */
+    public boolean overlaps(Tensor other) {
+        Objects.requireNonNull(other, "overlaps: other is null");
+        MemorySegment a = segment, b = other.segment;
+        // heap segments (float[], int[]) have addresses relative to their array: different arrays never overlap
+        if (device != other.device || !a.heapBase().equals(b.heapBase()) || a.byteSize() == 0 || b.byteSize() == 0) {
+            return false;
+        }
+        // [a0, a0 + |a|) and [b0, b0 + |b|) intersect: compared through the unsigned distance from the lower start,
+        // so that no end address is summed (a sum near the top of the address space would wrap)
+        long a0 = a.address(), b0 = b.address();
+        return Long.compareUnsigned(a0, b0) <= 0
+                ? Long.compareUnsigned(b0 - a0, a.byteSize()) < 0
+                : Long.compareUnsigned(a0 - b0, b.byteSize()) < 0;
     }
 
     /**

@@ -163,6 +163,9 @@ class HeapMemoryTest {
         FloatBuffer direct = ByteBuffer.allocateDirect(24).order(ByteOrder.nativeOrder()).asFloatBuffer();
         assertMessage(() -> Tensor.wrap(direct, 5), "FloatBuffer", "6 elements", "(5,)");
         assertMessage(() -> Tensor.wrap(direct.asReadOnlyBuffer(), 6), "read-only");
+        // a read-only buffer over a float[] or int[] has no accessible array either: still "read-only", not "a view"
+        assertMessage(() -> Tensor.wrap(FloatBuffer.wrap(new float[6]).asReadOnlyBuffer(), 6), "read-only");
+        assertMessage(() -> Tensor.wrap(IntBuffer.wrap(new int[6]).asReadOnlyBuffer(), 6), "read-only");
         assertMessage(() -> Tensor.wrap(ByteBuffer.allocate(24).order(ByteOrder.nativeOrder()).asFloatBuffer(), 6),
                 "view of a heap ByteBuffer");
         float[] backing = new float[6];
