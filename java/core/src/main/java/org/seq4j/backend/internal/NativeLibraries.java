@@ -11,11 +11,13 @@ import java.io.UncheckedIOException;
 import java.net.JarURLConnection;
 import java.net.URI;
 import java.net.URL;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -84,8 +86,9 @@ public final class NativeLibraries {
      * bytes. So a rebuilt or upgraded library never reuses a stale copy. The folder is filled under a
      * temporary name and renamed into place, so a crash never leaves a half-written library behind; where another
      * process renamed the same folder into place first, theirs is used. Each use refreshes the folder's modification
-     * time (at most hourly), and a folder missing a file is extracted again. Creating a new folder prunes the
-     * cache: seq4j's own folders ({@code openblas-}, {@code seq4j-cpu-}, {@code seq4j-cuda-} and 16 hex digits) that
+     * time (at most hourly), and a folder missing a file, or holding one of another size than its resource (cut short:
+     * mapped, it would crash the JVM), is extracted again; each file reaches the disk before the folder is published.
+     * Creating a new folder prunes the cache: seq4j's own folders ({@code openblas-}, {@code seq4j-cpu-}, {@code seq4j-cuda-} and 16 hex digits) that
      * no load touched for {@code -Dseq4j.cache.keepDays} days (30; 0 keeps all), and temporary ones a day old;
      * nothing else in the cache folder is touched.
      *
@@ -100,13 +103,16 @@ public final class NativeLibraries {
     public static Path extract(ClassLoader loader, String folder, List<String> names, String key) {
         List<URL> urls = locate(loader, folder, names);
         StringBuilder identity = new StringBuilder(key);
+        long[] sizes = new long[names.size()];
         for (int i = 0; i < names.size(); i++) {
-            identity.append('|').append(names.get(i)).append('=').append(contentId(urls.get(i)));
+            Content c = content(urls.get(i));
+            identity.append('|').append(names.get(i)).append('=').append(c.id());
+            sizes[i] = c.size();
         }
         String leaf = key + "-" + shortHash(identity.toString());
         Path target = cacheRoot().resolve(leaf);
         try {
-            return extractInto(target, urls, names, key);
+            return extractInto(target, urls, names, sizes, key);
         } catch (IOException e) {
             // a read-only or full home folder: a private temporary folder, deleted when the JVM exits
             try {
@@ -120,7 +126,7 @@ public final class NativeLibraries {
                 for (String name : names) {
                     inTmp.resolve(name).toFile().deleteOnExit();
                 }
-                return extractInto(inTmp, urls, names, key);
+                return extractInto(inTmp, urls, names, sizes, key);
             } catch (IOException e2) {
                 e2.addSuppressed(e);
                 throw new UncheckedIOException("cannot extract native libraries into " + target
@@ -189,12 +195,15 @@ public final class NativeLibraries {
         }
     }
 
-    private static Path extractInto(Path target, List<URL> urls, List<String> names, String key) throws IOException {
+    private static Path extractInto(Path target, List<URL> urls, List<String> names, long[] sizes, String key)
+            throws IOException {
         if (Files.isDirectory(target)) {
-            if (claimExisting(target, names)) {
+            if (claimExisting(target, names, sizes)) {
                 return target;
             }
-            if (Files.isDirectory(target)) { // a file is missing (deleted by hand, or by a pruner that crashed)
+            // a file is missing (deleted by hand, or by a pruner that crashed) or of the wrong size (cut short: the
+            // dynamic linker maps it and the JVM dies of SIGBUS on the missing pages)
+            if (Files.isDirectory(target)) {
                 Path aside = target.resolveSibling(key + "-tmp-broken" + Long.toUnsignedString(System.nanoTime(), 36));
                 try {
                     Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
@@ -209,8 +218,14 @@ public final class NativeLibraries {
         boolean created = false;
         try {
             for (int i = 0; i < names.size(); i++) {
+                Path file = tmp.resolve(names.get(i));
                 try (InputStream in = open(urls.get(i))) {
-                    Files.copy(in, tmp.resolve(names.get(i)), StandardCopyOption.REPLACE_EXISTING);
+                    Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                }
+                // on disk before the rename publishes the folder: after a power loss a published folder holds whole
+                // files (a cut one would pass for the library and crash the JVM that maps it)
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                    ch.force(true);
                 }
             }
             try {
@@ -220,7 +235,7 @@ public final class NativeLibraries {
                 // another process extracted the same libraries first (rename(2) onto their full folder fails with
                 // EEXIST or ENOTEMPTY, which Java reports as FileAlreadyExistsException or a plain
                 // FileSystemException): use theirs
-                if (!claimExisting(target, names)) {
+                if (!claimExisting(target, names, sizes)) {
                     throw e;
                 }
             }
@@ -270,10 +285,11 @@ public final class NativeLibraries {
 
     /**
      * Claims an extracted folder for use: refreshes its modification time (the pruner's clock, at most once per
-     * TOUCH_AGE) and checks that every file is there. False when it is gone (a pruner took it meanwhile) or
-     * incomplete. A folder that cannot be touched (a read-only cache) is used as it is.
+     * TOUCH_AGE) and checks that every file is there, of the size its resource has (where known: {@code sizes[i] >=
+     * 0}). False when it is gone (a pruner took it meanwhile), incomplete or holds a file cut short. A folder that
+     * cannot be touched (a read-only cache) is used as it is.
      */
-    private static boolean claimExisting(Path folder, List<String> names) {
+    private static boolean claimExisting(Path folder, List<String> names, long[] sizes) {
         try {
             FileTime now = FileTime.from(Instant.now());
             FileTime last = Files.getLastModifiedTime(folder);
@@ -285,8 +301,13 @@ public final class NativeLibraries {
         } catch (IOException e) {
             // read-only: nobody can prune it either
         }
-        for (String name : names) {
-            if (!Files.isRegularFile(folder.resolve(name))) {
+        for (int i = 0; i < names.size(); i++) {
+            Path file = folder.resolve(names.get(i));
+            try {
+                if (!Files.isRegularFile(file) || (sizes[i] >= 0 && Files.size(file) != sizes[i])) {
+                    return false;
+                }
+            } catch (IOException e) {
                 return false;
             }
         }
@@ -434,20 +455,26 @@ public final class NativeLibraries {
         }
     }
 
-    private static String contentId(URL url) {
+    /** A resource's identity in the cache folder's name, and its size in bytes (-1 where the jar does not say). */
+    private record Content(String id, long size) {
+    }
+
+    private static Content content(URL url) {
         try {
             if (url.openConnection() instanceof JarURLConnection jar) {
                 jar.setUseCaches(false);
                 JarEntry entry = jar.getJarEntry();
-                return Long.toHexString(entry.getCrc()) + ":" + entry.getSize();
+                return new Content(Long.toHexString(entry.getCrc()) + ":" + entry.getSize(), entry.getSize());
             }
             try (InputStream in = open(url)) {
                 MessageDigest md = MessageDigest.getInstance("SHA-256");
                 byte[] buf = new byte[1 << 16];
+                long size = 0;
                 for (int n; (n = in.read(buf)) > 0; ) {
                     md.update(buf, 0, n);
+                    size += n;
                 }
-                return HexFormat.of().formatHex(md.digest());
+                return new Content(HexFormat.of().formatHex(md.digest()), size);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + url, e);

@@ -141,6 +141,31 @@ public class NativeCacheTest {
         assertEquals(Set.of(first.getFileName().toString()), left(), "nothing set aside is left");
     }
 
+    /**
+     * A cached library cut short (a power loss after an extraction that never reached the disk, a restore from a full
+     * disk) was loaded as it was, and the JVM died of SIGBUS in the dynamic linker mapping it. A file of another size
+     * than its resource now makes the folder be extracted again: for a loose file (sized by reading it) and a jar entry
+     * (sized by the jar's directory).
+     */
+    @Test
+    void aFolderHoldingAFileCutShortIsExtractedAgain() throws Exception {
+        String library = "a library of forty-odd bytes, to be cut short";
+        Path jar = dir.resolve("libs.jar");
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.jar.JarEntry("lib/libx.so"));
+            out.write(library.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        for (ClassLoader loader : List.of(loaderWith(library), new URLClassLoader(new URL[] {jar.toUri().toURL()},
+                null))) {
+            Path first = NativeLibraries.extract(loader, "lib/", List.of("libx.so"), "seq4j-cpu");
+            Files.writeString(first.resolve("libx.so"), library.substring(0, 20));
+            Path again = NativeLibraries.extract(loader, "lib/", List.of("libx.so"), "seq4j-cpu");
+            assertEquals(first, again);
+            assertEquals(library, Files.readString(again.resolve("libx.so")), "extracted again, whole");
+        }
+    }
+
     @Test
     void pruningAFolderThatIsGoneOrUnreadableNeverThrows() throws Exception {
         Files.writeString(dir.resolve("root-is-a-file"), "x");
