@@ -46,6 +46,10 @@ public final class OpenBlasLibrary {
 
     private static volatile Location loaded;
 
+    /** OpenBLAS's own functions that the bindings call: a library without them is not OpenBLAS. */
+    static final List<String> OPENBLAS_FUNCTIONS = List.of("openblas_get_config", "openblas_get_corename",
+            "openblas_get_num_threads", "openblas_set_num_threads");
+
     /**
      * The library's own functions before load() would fail in their bindings' class initialisers: an
      * ExceptionInInitializerError, then a NoClassDefFoundError from that function for the rest of the JVM's life,
@@ -98,11 +102,17 @@ public final class OpenBlasLibrary {
                 if (symbols.find("cblas_sgemm").isEmpty()) {
                     throw new BackendUnavailableException(where.path() + " loads but has no cblas_sgemm: it is not OpenBLAS");
                 }
-                if (symbols.find("openblas_get_config").isPresent()) {
-                    String why = int64Refusal(where.path(), configString());
-                    if (why != null) {
-                        throw new BackendUnavailableException(why);
-                    }
+                // the bindings call these four besides cblas_: a BLAS without them (the reference BLAS, Debian's
+                // libblas.so.3, has cblas_sgemm) failed at the first thread setting, with a binding's
+                // ExceptionInInitializerError and its stack trace, in every command, seq4j info included
+                List<String> missing = OPENBLAS_FUNCTIONS.stream().filter(f -> symbols.find(f).isEmpty()).toList();
+                if (!missing.isEmpty()) {
+                    throw new BackendUnavailableException(where.path() + " has cblas_sgemm but no " + String.join(", ",
+                            missing) + ": it is another BLAS (the reference BLAS?), not OpenBLAS");
+                }
+                String why = int64Refusal(where.path(), configString());
+                if (why != null) {
+                    throw new BackendUnavailableException(why);
                 }
             } catch (BackendUnavailableException | IllegalArgumentException e) {
                 if (where.source() == Source.EXPLICIT) { // asked for: an error, not a reason to fall back

@@ -108,6 +108,28 @@ class OpenBlasLibraryTest {
                 && !out.contains("product="), out);
     }
 
+    /**
+     * Debian's reference BLAS (libblas3) has cblas_sgemm but none of OpenBLAS's own functions: given as the explicit
+     * library it passed the cblas_sgemm check, and the first thread setting died in a binding's class initialiser
+     * (ExceptionInInitializerError, a 25-line stack trace, in every command). Now refused in one line, naming what it
+     * lacks.
+     */
+    @Test
+    void aReferenceBlasIsRefusedInAFreshJvm() throws Exception {
+        Path reference = Path.of("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3");
+        assumeTrue(Files.isRegularFile(reference), "no " + reference + " (apt-get install libblas3 to run this test; "
+                + ".ci/run does)");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "-Dseq4j.openblas=" + reference, LoadOpenBlas.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
+        assertTrue(p.exitValue() != 0 && out.contains(reference + " has cblas_sgemm but no openblas_get_config, "
+                + "openblas_get_corename, openblas_get_num_threads, openblas_set_num_threads: it is another BLAS")
+                && !out.contains("ExceptionInInitializerError") && !out.contains("product="), out);
+    }
+
     /** Runs LoadOpenBlas in a fresh JVM with the given extra JVM options; returns its output. */
     private static String runFresh(List<String> jvmOptions) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
