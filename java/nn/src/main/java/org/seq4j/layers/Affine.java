@@ -66,6 +66,7 @@ public final class Affine implements AutoCloseable {
             backend.matmul(Transpose.NO, Transpose.NO, 1f, x, W.value(), 0f, out);
             backend.addBias(out, b.value());
             this.x = x;
+            calls.keep("x", x);
             calls.forwardReturned();
             return out;
         } finally {

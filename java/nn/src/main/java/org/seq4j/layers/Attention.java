@@ -64,6 +64,8 @@ public final class Attention implements AutoCloseable {
             backend.weightSumForward(c, hs, a);
             this.hs = hs;
             this.h = h;
+            calls.keep("hs", hs);
+            calls.keep("h", h);
             calls.forwardReturned();
             return c;
         } finally {

@@ -59,6 +59,8 @@ public final class AttentionWeight implements AutoCloseable {
             backend.attentionWeightForward(a, hs, h);
             this.hs = hs;
             this.h = h;
+            calls.keep("hs", hs);
+            calls.keep("h", h);
             calls.forwardReturned();
             return a;
         } finally {

@@ -14,6 +14,7 @@
 package org.seq4j.layers;
 
 import org.seq4j.backend.Confinement;
+import org.seq4j.tensor.Tensor;
 
 /**
  * The order of a layer's calls, checked at every call as seq4j's own layers check theirs: a backward follows a forward
@@ -21,9 +22,10 @@ import org.seq4j.backend.Confinement;
  * call's; nothing runs after the layer's close(). A layer of one's own holds one, calls {@link #forwardStarts()} /
  * {@link #forwardReturned()} around its forward and {@link #backwardStarts()} / {@link #backwardReturned()} around its
  * backward, {@link #requireOpen(String)} first in its other calls, and {@link #close()} in its close(), and gets the
- * same IllegalStateExceptions, naming it, as the built-in layers. A backward that checks its arguments between
- * {@link #backwardAllowed()} and backwardStarts(), as the built-in layers check their gradients' shape and memory,
- * leaves its forward for a corrected call when it refuses one.
+ * same IllegalStateExceptions, naming it, as the built-in layers; a forward that keeps a tensor of its caller's for the
+ * backward names it with {@link #keep(String, Tensor)}, which the backward then checks first. A backward that checks
+ * its arguments between {@link #backwardAllowed()} and backwardStarts(), as the built-in layers check their gradients'
+ * shape and memory, leaves its forward for a corrected call when it refuses one.
  *
  * <p>A layer serves one thread at a time, checked as models check it ({@link Confinement}): each of its calls that
  * runs kernels or changes its state is wrapped in {@link #enter(String)} / {@link #exit()}, and a second thread arriving
@@ -34,6 +36,7 @@ import org.seq4j.backend.Confinement;
  * try {
  *     calls.forwardStarts();
  *     ...
+ *     calls.keep("x", x);
  *     calls.forwardReturned();
  *     return out;
  * } finally {
@@ -45,6 +48,10 @@ public final class CallOrder {
     private final String layer;     // the layer's name in messages, "TimeLSTM"
     private final Parameter[] parameters;   // the layer's parameters, whose memory every forward checks
     private final String forwardCall;       // "TimeLSTM.forward", made once
+    private final String backwardCall;      // "TimeLSTM.backward", made once
+    private Tensor[] kept = new Tensor[4];  // the caller's tensors the last forward kept for the backward
+    private String[] keptNames = new String[4];
+    private int keptCount;
     private final Parameter.Version[] versions;   // the distinct write counters of the layer's parameters
     private final long[] counts;    // their counts when the last forward returned
     private Parameter.Version input;   // the counter of another layer's parameter the last forward read, or null
@@ -61,6 +68,7 @@ public final class CallOrder {
      * @param layer      the layer's name in messages, e.g. "TimeHighway"
      * @param parameters the layer's parameters
      * @throws NullPointerException naming a null layer name or parameter
+     * @throws IllegalArgumentException if a parameter's gradient shares memory with another's value or gradient
      */
     public CallOrder(String layer, Parameter... parameters) {
         this.layer = java.util.Objects.requireNonNull(layer, "CallOrder: layer is null");
@@ -82,8 +90,23 @@ public final class CallOrder {
                 distinct[k++] = v;
             }
         }
+        // a gradient that shares memory with another parameter's value or gradient: the backward would add into the
+        // weights, or two gradients into one buffer, with no word (the same Parameter twice is one parameter)
+        for (Parameter p : parameters) {
+            for (Parameter q : parameters) {
+                if (p == q) {
+                    continue;
+                }
+                if (p.grad().overlaps(q.value()) || p.grad().overlaps(q.grad())) {
+                    throw new IllegalArgumentException(layer + ": the grad of " + p.name() + " shares memory with the "
+                            + (p.grad().overlaps(q.value()) ? "value" : "grad") + " of " + q.name()
+                            + "; each gradient needs a buffer of its own");
+                }
+            }
+        }
         this.parameters = parameters.clone();
         this.forwardCall = layer + ".forward";
+        this.backwardCall = layer + ".backward";
         this.versions = java.util.Arrays.copyOf(distinct, k);
         this.counts = new long[k];
     }
@@ -126,6 +149,30 @@ public final class CallOrder {
         forwardDone = false;
         backwardOpen = false;
         backwardDone = false;
+        java.util.Arrays.fill(kept, 0, keptCount, null);   // no reference to the last forward's inputs kept on
+        keptCount = 0;
+    }
+
+    /**
+     * The forward keeps {@code t}, a tensor of its caller's, for its backward (its input, which the weight gradients
+     * read): the backward's {@link #backwardAllowed()} refuses it, naming the layer and {@code name}, where by then its
+     * arena was closed or it is confined to another thread, before anything is written. The kernels refused it too,
+     * but naming only themselves ("gemm: a Tensor(2, 3, 3) ..."), and after a layer had added part of its gradients.
+     * Between forwardStarts() and forwardReturned().
+     *
+     * @param name the argument's name in messages, "x"
+     * @param t    the tensor (null: nothing kept)
+     */
+    public void keep(String name, Tensor t) {
+        if (t == null) {
+            return;
+        }
+        if (keptCount == kept.length) {
+            kept = java.util.Arrays.copyOf(kept, 2 * keptCount);
+            keptNames = java.util.Arrays.copyOf(keptNames, 2 * keptCount);
+        }
+        kept[keptCount] = t;
+        keptNames[keptCount++] = name;
     }
 
     /**
@@ -150,6 +197,17 @@ public final class CallOrder {
         inputCount = other == null ? 0 : input.get();
         forwardDone = true;
         backwardOpen = true;
+    }
+
+    /**
+     * As {@link #keep(String, Tensor)}, in place of what the forward kept so far: a layer whose forward ran through
+     * another of its own forwards (TimeLSTM's forward(embed, ids) through forward(xs)) keeps the tensor its backward
+     * reads, the caller's ids, not the inner call's input.
+     */
+    void keepOnly(String name, Tensor t) {
+        java.util.Arrays.fill(kept, 0, keptCount, null);
+        keptCount = 0;
+        keep(name, t);
     }
 
     /**
@@ -187,6 +245,14 @@ public final class CallOrder {
         if (written) {
             throw new IllegalStateException(layer + ".backward: its weights were written since its forward (an "
                     + "optimizer step, copyIn or a load); run forward again");
+        }
+        for (int i = 0; i < keptCount; i++) {
+            try {
+                kept[i].requireUsable(backwardCall, keptNames[i]);
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException(e.getMessage() + " (the forward's input, which " + layer
+                        + " keeps for its backward)", e);
+            }
         }
     }
 

@@ -56,6 +56,7 @@ public final class Embedding implements AutoCloseable {
             }
             backend.embeddingForward(out, W.value(), ids);
             this.ids = ids;
+            calls.keep("ids", ids);
             calls.forwardReturned();
             return out;
         } finally {

@@ -100,6 +100,8 @@ public final class GRU implements AutoCloseable {
             backend.gruCellForward(hNext, gates, hPrev);
             this.x = x;
             this.hPrev = hPrev;
+            calls.keep("x", x);
+            calls.keep("hPrev", hPrev);
             calls.forwardReturned();
             return hNext;
         } finally {

@@ -91,6 +91,9 @@ public final class LSTM implements AutoCloseable {
             this.x = x;
             this.hPrev = hPrev;
             this.cPrev = cPrev;
+            calls.keep("x", x);
+            calls.keep("hPrev", hPrev);
+            calls.keep("cPrev", cPrev);
             calls.forwardReturned();
             return hNext;
         } finally {

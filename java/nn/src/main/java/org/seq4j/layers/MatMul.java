@@ -59,6 +59,7 @@ public final class MatMul implements AutoCloseable {
             }
             backend.matmul(Transpose.NO, Transpose.NO, 1f, x, W.value(), 0f, out);
             this.x = x;
+            calls.keep("x", x);
             calls.forwardReturned();
             return out;
         } finally {

@@ -66,7 +66,7 @@ public record Parameter(String name, Tensor value, Tensor grad, Version version)
     /**
      * Checks dtypes and shapes.
      *
-     * @throws IllegalArgumentException if value or grad is not float32 or their shapes differ
+     * @throws IllegalArgumentException if value or grad is not float32, their shapes differ, or they share memory
      * @throws NullPointerException if version is null
      */
     public Parameter {
@@ -78,6 +78,10 @@ public record Parameter(String name, Tensor value, Tensor grad, Version version)
         if (!Arrays.equals(value.shape(), grad.shape())) {
             throw new IllegalArgumentException("parameter " + name + ": value " + value + " and grad " + grad
                     + " must have the same shape");
+        }
+        if (grad.overlaps(value)) {   // a backward would add its gradient into the weights, with no word
+            throw new IllegalArgumentException("parameter " + name + ": grad " + grad + " shares memory with value "
+                    + value + "; a backward adds into the grad: give it a buffer of its own");
         }
     }
 

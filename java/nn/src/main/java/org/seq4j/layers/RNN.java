@@ -78,6 +78,8 @@ public final class RNN implements AutoCloseable {
             backend.tanhForward(hNext, hNext);
             this.x = x;
             this.hPrev = hPrev;
+            calls.keep("x", x);
+            calls.keep("hPrev", hPrev);
             calls.forwardReturned();
             return hNext;
         } finally {

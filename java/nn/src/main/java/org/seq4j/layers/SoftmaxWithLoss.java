@@ -54,6 +54,7 @@ public final class SoftmaxWithLoss implements AutoCloseable {
             }
             backend.softmaxCrossEntropyForward(probs, loss, x, t);
             labels = t;
+            calls.keep("t", t);
             calls.forwardReturned();
             return loss;
         } finally {

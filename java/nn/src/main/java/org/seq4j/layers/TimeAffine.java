@@ -131,6 +131,7 @@ public final class TimeAffine implements AutoCloseable {
             }
             backend.addBias(out2, b.value());
             this.x = x;
+            calls.keep("x", x);
             calls.forwardReturned();
             return out;
         } finally {

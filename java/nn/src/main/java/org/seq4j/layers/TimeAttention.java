@@ -69,6 +69,8 @@ public final class TimeAttention implements AutoCloseable {
             backend.timeAttentionForward(weights, out, hsEnc, hsDec);
             this.hsEnc = hsEnc;
             this.hsDec = hsDec;
+            calls.keep("hsEnc", hsEnc);
+            calls.keep("hsDec", hsDec);
             calls.forwardReturned();
             return out;
         } finally {

@@ -171,6 +171,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
             Tensor hsBr = backwardLayer.forward(xsRev);
             backend.embeddingForward(hsB2, hsBr2.matrix(hsBr, m, H), rev);               // back in the sequence's order
             backend.concatColumns(out2, hsF2.matrix(hsF, m, H), hsB2);
+            calls.keep("xs", xs);
             calls.forwardReturned();
             return out;
         } finally {

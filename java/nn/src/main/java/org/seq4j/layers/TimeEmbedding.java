@@ -78,6 +78,7 @@ public final class TimeEmbedding implements AutoCloseable {
             }
             backend.embeddingForward(out2, W.value(), ids);
             this.ids = ids;
+            calls.keep("ids", ids);
             calls.forwardReturned();
             return out;
         } finally {

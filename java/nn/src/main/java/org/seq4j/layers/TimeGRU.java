@@ -244,6 +244,7 @@ public final class TimeGRU implements TimeRecurrent {
             backend.gemm(Transpose.NO, Transpose.NO, t * n, g, D, 1f, xs, D, Wx.value(), g, 0f, gates, g);
             backend.addBias(gates2, b.value());
             this.x = xs;
+            calls.keep("xs", xs);
             return recur(t, n, null);
         } finally {
             calls.exit();
@@ -269,6 +270,7 @@ public final class TimeGRU implements TimeRecurrent {
             int t = ids.dim(0), n = ids.dim(1);
             if (!FoldedInput.folds(E, (long) t * n)) {
                 Tensor out = forward(embed.forward(ids));
+                calls.keepOnly("ids", ids);   // its backward reads ids (the scatter into dE), not the embedding's output
                 // its backward scatters by these ids, whatever forwards the embedding runs since (one shared with a
                 // decoder), and is refused after a write to E, as the folded forward's is
                 unfolded.noted(embed, ids);
@@ -280,6 +282,7 @@ public final class TimeGRU implements TimeRecurrent {
             this.S = folded.scatter();
             this.x = null;
             this.foldedIds = ids;
+            calls.keep("ids", ids);   // the backward's scatter into dE reads them
             Tensor out = recur(t, n, E);
             this.foldedEmbed = embed;
             return out;

@@ -292,6 +292,7 @@ public final class TimeLSTM implements TimeRecurrent {
             backend.gemm(Transpose.NO, Transpose.NO, t * n, 4 * H, D, 1f, xs, D, Wx.value(), 4 * H, 0f, gates, 4 * H);
             backend.addBias(gates2, b.value());
             this.x = xs;
+            calls.keep("xs", xs);
             return recur(t, n, null, null, null);
         } finally {
             calls.exit();
@@ -328,6 +329,7 @@ public final class TimeLSTM implements TimeRecurrent {
             int t = ids.dim(0), n = ids.dim(1);
             if (!FoldedInput.folds(E, (long) t * n)) {
                 Tensor out = forward(embed.forward(ids));
+                calls.keepOnly("ids", ids);   // its backward reads ids (the scatter into dE), not the embedding's output
                 // its backward scatters by these ids, whatever forwards the embedding runs since (one shared with a
                 // decoder), and is refused after a write to E, as the folded forward's is
                 unfolded.noted(embed, ids);
@@ -335,6 +337,7 @@ public final class TimeLSTM implements TimeRecurrent {
                 return out;
             }
             prepare(t, n);
+            calls.keep("ids", ids);   // the backward's scatter into dE reads them
             Tensor out = recur(t, n, folded.table(E), ids, E);   // a bad id throws before anything below is set
             this.S = folded.scatter();
             this.x = null;

@@ -91,6 +91,8 @@ public final class TimeMSE implements AutoCloseable {
             backend.mseForward(loss, scored, ts, scale);
             this.ys = scored;
             this.ts = ts;
+            calls.keep("ys", scored);
+            calls.keep("ts", ts);
             calls.forwardReturned();
             return loss;
         } finally {

@@ -77,6 +77,7 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
             Tensor flat = tsView.vector(ts);
             backend.softmaxCrossEntropyForward(probs2, loss, xsView.matrix(xs, t * n, v), flat);
             labels = flat;
+            calls.keep("ts", ts);
             calls.forwardReturned();   // only now: a bad label above leaves no forward for backward
             return loss;
         } finally {

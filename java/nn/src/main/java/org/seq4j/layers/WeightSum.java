@@ -54,6 +54,8 @@ public final class WeightSum implements AutoCloseable {
             backend.weightSumForward(c, hs, a);
             this.hs = hs;
             this.a = a;
+            calls.keep("hs", hs);
+            calls.keep("a", a);
             calls.forwardReturned();
             return c;
         } finally {

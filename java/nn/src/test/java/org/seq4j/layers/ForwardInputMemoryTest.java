@@ -58,6 +58,79 @@ class ForwardInputMemoryTest {
         }
     }
 
+    /**
+     * A layer keeps its forward's input for the backward; where that input's arena was closed in between, the backward
+     * is refused in the layer's words before it adds any gradient. TimeAffine added db, then its dW product refused x
+     * in the kernel's words ("gemm: a Tensor(...) ... already closed"): a bias gradient without its weight gradient, and
+     * the forward used up. The others wrote nothing but named only the kernel. A forward of a usable input runs after.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void aKeptInputClosedBeforeTheBackwardIsRefusedBeforeAnyGradient(String backendName) {
+        Backend backend = TestBackends.get(backendName);
+        try (ParameterStore s = store(backend);
+             Affine affine = new Affine(backend, s.get("affine.W"), s.get("affine.b"));
+             TimeAffine timeAffine = new TimeAffine(backend, s.get("affine.W"), s.get("affine.b"));
+             TimeLSTM lstm = new TimeLSTM(backend, s.get("lstm.Wx"), s.get("lstm.Wh"), s.get("lstm.b"), false);
+             TimeBiRecurrent bi = new TimeBiRecurrent(backend, Cell.LSTM, s.get("bf.Wx"), s.get("bf.Wh"), s.get("bf.b"),
+                     s.get("bb.Wx"), s.get("bb.Wh"), s.get("bb.b"));
+             TimeSoftmaxWithLoss loss = new TimeSoftmaxWithLoss(backend);
+             Workspace ws = new Workspace(backend)) {
+            Arena arena = Arena.ofShared();
+            Tensor x = backend.allocate(arena, DType.F32, N, D), xs = backend.allocate(arena, DType.F32, T, N, D);
+            Tensor ts = backend.allocate(arena, DType.I32, T, N);
+            backend.fill(x, 1f);
+            backend.fill(xs, 1f);
+            affine.forward(x);
+            timeAffine.forward(xs);
+            lstm.forward(xs);
+            bi.forward(xs);
+            loss.forward(ws.floats(T, N, H), ts);
+            arena.close();
+            Tensor dout = ws.floats(N, H), douts = ws.floats(T, N, H), dhs2 = ws.floats(T, N, 2 * H);
+            backend.fill(dout, 1f);
+            backend.fill(douts, 1f);
+            backend.fill(dhs2, 1f);
+            String kept = "which %s keeps for its backward";
+            refused(IllegalStateException.class, "Affine.backward: x ", kept.formatted("Affine"),
+                    () -> affine.backward(dout));
+            refused(IllegalStateException.class, "TimeAffine.backward: x ", kept.formatted("TimeAffine"),
+                    () -> timeAffine.backward(douts));
+            refused(IllegalStateException.class, "TimeLSTM.backward: xs ", kept.formatted("TimeLSTM"),
+                    () -> lstm.backward(douts));
+            refused(IllegalStateException.class, "TimeBiRecurrent.backward: xs ", kept.formatted("TimeBiRecurrent"),
+                    () -> bi.backward(dhs2));
+            refused(IllegalStateException.class, "TimeSoftmaxWithLoss.backward: ts ",
+                    kept.formatted("TimeSoftmaxWithLoss"), () -> loss.backward(1f));
+            for (Parameter p : s.parameters()) {
+                for (float g : s.copyOutGrad(p.name())) {
+                    assertTrue(g == 0f, p.name() + "'s gradient was written by a refused backward: " + g);
+                }
+            }
+            // through an embedding, folded (V = 5 rows for 6 tokens) and not (V = 50): the ids are what is kept
+            for (int v : new int[] {5, 50}) {
+                try (ParameterStore es = ParameterStore.builder(backend).declare("W", Init.scaledNormal(D), v, D)
+                        .build(5);
+                     TimeEmbedding embed = new TimeEmbedding(backend, es.get("W"))) {
+                    Arena idsArena = Arena.ofShared();
+                    Tensor ids = backend.allocate(idsArena, DType.I32, T, N);
+                    lstm.forward(embed, ids);
+                    idsArena.close();
+                    refused(IllegalStateException.class, "TimeLSTM.backward: ids ", kept.formatted("TimeLSTM"),
+                            () -> lstm.backward(embed, douts));
+                    for (float g : es.copyOutGrad("W")) {
+                        assertTrue(g == 0f, "V=" + v + ": dE was written by a refused backward: " + g);
+                    }
+                }
+            }
+            Tensor fresh = ws.floats(T, N, D);
+            timeAffine.forward(fresh);
+            timeAffine.backward(douts);
+            lstm.forward(fresh);
+            lstm.backward(douts);
+        }
+    }
+
     @Test
     void aHeapInputANativeKernelCannotReadIsRefusedBeforeTheForwardRuns() {
         Backend backend = TestBackends.get("openblas");
