@@ -201,7 +201,16 @@ public final class NpzFile {
             throw new NpzFormatException(file, null, refused);
         }
         try {
-            return new ZipFile(file.toFile());
+            ZipFile zip = new ZipFile(file.toFile());
+            try {
+                LocalHeaders.check(file);   // ZipFile reads the directory's names only
+            } catch (IOException | RuntimeException e) {
+                zip.close();
+                throw e;
+            }
+            return zip;
+        } catch (NpzFormatException e) {
+            throw e;
         } catch (java.io.EOFException e) { // the directory's end record or comment cut short: it named nothing
             throw new NpzFormatException(file, null, "not a .npz file: a truncated zip archive (its end came while "
                     + "reading its directory)", e);
@@ -340,7 +349,7 @@ public final class NpzFile {
     public NpyArray get(String name) throws NpzFormatException {
         NpyArray a = arrays.get(name);
         if (a == null) {
-            throw new NpzFormatException(file, name, "no such array; the file holds " + arrays.keySet());
+            throw new NpzFormatException(file, name, "no such array; the file holds " + NpzFormatException.names(arrays.keySet()));
         }
         return a;
     }

@@ -4,6 +4,7 @@ package org.seq4j.io;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Collection;
 
 /**
  * A .npz file that cannot be read, or does not hold what the caller expects. The message names the file and,
@@ -55,5 +56,28 @@ public final class NpzFormatException extends IOException {
      */
     public String array() {
         return array;
+    }
+
+    /** How many names {@link #names(Collection)} shows. */
+    static final int SHOWN_NAMES = 10;
+
+    /**
+     * Names of arrays for a message: the first ten in the collection's order, then how many more. An archive of
+     * 300,000 arrays made a one-line message of 2.5 MB listing them all.
+     *
+     * @param names the names
+     * @return e.g. {@code [a0, a1, a2, ... and 299,997 more]}
+     */
+    public static String names(Collection<String> names) {
+        StringBuilder b = new StringBuilder("[");
+        int shown = 0;
+        for (String n : names) {
+            if (shown == SHOWN_NAMES) {
+                return b.append(String.format(java.util.Locale.ROOT, ", ... and %,d more]", names.size() - shown))
+                        .toString();
+            }
+            b.append(shown++ == 0 ? "" : ", ").append(n);
+        }
+        return b.append(']').toString();
     }
 }

@@ -334,7 +334,7 @@ public final class Checkpoint {
             String shape = Tensor.shapeString(e.getValue());
             if (has == null) {
                 throw new NpzFormatException(path, e.getKey(), "the model needs " + e.getKey() + " " + shape
-                        + " but the file has only " + found.keySet());
+                        + " but the file has only " + NpzFormatException.names(found.keySet()));
             }
             if (!Arrays.equals(has, e.getValue())) {
                 throw new NpzFormatException(path, e.getKey(), "shape " + Tensor.shapeString(has)
@@ -345,7 +345,7 @@ public final class Checkpoint {
         extra.removeAll(expected.keySet());
         if (!extra.isEmpty()) {
             throw new NpzFormatException(path, extra.iterator().next(), "the file holds arrays this model does "
-                    + "not have: " + extra + " (a checkpoint of another model?)");
+                    + "not have: " + NpzFormatException.names(extra) + " (a checkpoint of another model?)");
         }
     }
 

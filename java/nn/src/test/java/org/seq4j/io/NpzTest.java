@@ -972,4 +972,65 @@ class NpzTest {
         }
         assertEquals(List.of("a/b"), Npz.load(numpy).names());
     }
+
+    /**
+     * An archive whose directory names two entries the other way round from their local headers: ZipFile reads the
+     * directory alone and loaded each array under the other's name (a date model then answered 1985-00-05 with exit
+     * 0), where numpy refuses the file. Refused now, naming both names; the same archive with its names in agreement,
+     * and behind 100 bytes of something else (offsets moved, as both readers allow), loads.
+     */
+    @Test
+    void anArchiveWhoseDirectoryAndLocalHeadersNameEntriesDifferentlyIsRefused() throws IOException {
+        SequencedMap<String, NpyArray> m = new LinkedHashMap<>();
+        m.put("encoder.embed.W", NpyArray.of(randomFloats(12, 1), 3, 4));
+        m.put("decoder.embed.W", NpyArray.of(randomFloats(12, 2), 3, 4));
+        Path good = dir.resolve("good.npz");
+        Npz.save(good, m);
+        byte[] d = Files.readAllBytes(good);
+        int cd = indexOf(d, new byte[] {0x50, 0x4b, 0x01, 0x02}, 0);   // the first central directory entry
+        byte[] a = "encoder.embed.W.npy".getBytes(StandardCharsets.US_ASCII);
+        byte[] b = "decoder.embed.W.npy".getBytes(StandardCharsets.US_ASCII);
+        int i = indexOf(d, a, cd), j = indexOf(d, b, cd);
+        System.arraycopy(b, 0, d, i, b.length);
+        System.arraycopy(a, 0, d, j, a.length);
+        Path swapped = Files.write(dir.resolve("swapped.npz"), d);
+        var e = assertThrows(NpzFormatException.class, () -> Npz.load(swapped));
+        assertTrue(e.getMessage().contains("the zip directory names an entry 'decoder.embed.W.npy' whose local header "
+                + "names it 'encoder.embed.W.npy'"), e.getMessage());
+        assertThrows(NpzFormatException.class, () -> Npz.shapes(swapped, java.util.Set.of()));
+        byte[] prefixed = new byte[100 + Files.readAllBytes(good).length];
+        System.arraycopy(Files.readAllBytes(good), 0, prefixed, 100, prefixed.length - 100);
+        Path behind = Files.write(dir.resolve("behind.npz"), prefixed);
+        for (Path p : List.of(good, behind)) {
+            NpzFile f = Npz.load(p);
+            assertArrayEquals(((NpyArray.F32) m.get("decoder.embed.W")).data(),
+                    ((NpyArray.F32) f.arrays().get("decoder.embed.W")).data(), p.toString());
+        }
+    }
+
+    /** A message lists at most ten names: 300,000 extra arrays made a one-line message of 2.5 MB. */
+    @Test
+    void messagesShowTenNamesAndHowManyMore() throws IOException {
+        assertEquals("[a, b, c]", NpzFormatException.names(List.of("a", "b", "c")));
+        List<String> many = java.util.stream.IntStream.range(0, 300_000).mapToObj(i -> "a" + i).toList();
+        assertEquals("[a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, ... and 299,990 more]", NpzFormatException.names(many));
+        SequencedMap<String, NpyArray> m = new LinkedHashMap<>();
+        for (int i = 0; i < 50; i++) {
+            m.put("x" + i, NpyArray.of(new float[] {i}));
+        }
+        Path f = dir.resolve("fifty.npz");
+        Npz.save(f, m);
+        var e = assertThrows(NpzFormatException.class, () -> Npz.load(f).get("y"));
+        assertTrue(e.getMessage().endsWith("no such array; the file holds [x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, ... "
+                + "and 40 more]"), e.getMessage());
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle, int from) {
+        for (int i = from; i + needle.length <= hay.length; i++) {
+            if (java.util.Arrays.equals(hay, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
+    }
 }
