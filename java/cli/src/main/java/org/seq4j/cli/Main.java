@@ -327,7 +327,9 @@ public final class Main {
         String m = e.getMessage();
         m = m != null ? m : e.getClass().getSimpleName();
         int newline = m.indexOf('\n');
-        return newline < 0 ? m : m.substring(0, newline) + " ...";
+        // one line, and nothing in it that rewrites the terminal: text from a file (a checkpoint's description edited
+        // to hold an escape sequence or a carriage return) reached it raw
+        return org.seq4j.data.DataFileException.printable(newline < 0 ? m : m.substring(0, newline) + " ...");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

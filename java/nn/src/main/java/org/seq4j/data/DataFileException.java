@@ -97,6 +97,34 @@ public final class DataFileException extends IOException {
         };
     }
 
+    /**
+     * {@code text} whole, each character that does not print (see {@link #quote(String)}) escaped as quote escapes
+     * it, the rest as it is: for a message that shows text from a file (a checkpoint's description, a data line)
+     * beside other words, where a raw escape sequence or carriage return would rewrite the terminal, and a line
+     * break would end the message's one line early.
+     *
+     * @param text the text
+     * @return the text, printable
+     */
+    public static String printable(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            if (!prints(cp) && out == null) {
+                out = new StringBuilder(text.length() + 16).append(text, 0, i);
+            }
+            if (out != null) {
+                if (prints(cp)) {
+                    out.appendCodePoint(cp);
+                } else {
+                    appendEscaped(out, cp);
+                }
+            }
+            i += Character.charCount(cp);
+        }
+        return out == null ? text : out.toString();
+    }
+
     private static void appendEscaped(StringBuilder out, int cp) {
         switch (cp) {
             case '\\' -> out.append("\\\\"); // so that "\\r" in the text reads apart from an escaped carriage return

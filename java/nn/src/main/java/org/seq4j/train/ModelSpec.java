@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.SequencedMap;
 import org.seq4j.backend.Backend;
+import org.seq4j.data.DataFileException;
 import org.seq4j.layers.Cell;
 import org.seq4j.layers.ParameterStore;
 import org.seq4j.models.AttentionSeq2seq;
@@ -294,8 +295,8 @@ public record ModelSpec(Task task, String kind, int vocab, int wordvec, int hidd
         try {
             task = Task.valueOf(taskName.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new CheckpointException(file, "its " + Checkpoint.META + " has task=" + taskName
-                    + "; expected addition, date, waves or lm");
+            throw new CheckpointException(file, "its " + Checkpoint.META + " has task="
+                    + DataFileException.quote(taskName) + "; expected addition, date, waves or lm");
         }
         String kind = Checkpoint.require(p, "model", file).strip();
         if (!java.util.Arrays.asList(task.kinds()).contains(kind)) {

@@ -61,4 +61,24 @@ class DataFileExceptionTest {
                 e.getMessage());
         assertTrue(e.getMessage().chars().allMatch(c -> c >= ' ' && c < 0x7F), e.getMessage());
     }
+
+    /**
+     * Text from a file shown inside a longer message: what does not print escaped, everything else (a backslash
+     * included) as it is, and nothing cut. A description edited to task=ESC[31mRED reached the terminal raw, and
+     * hidden=256 CR 9 overprinted the line.
+     */
+    @Test
+    void printableEscapesWhatDoesNotPrintAndKeepsTheRest() {
+        assertEquals("plain C:\\path ünïcode", DataFileException.printable("plain C:\\path ünïcode"));
+        assertEquals("\\u{001B}[31mRED\\u{001B}[0m 256\\r9 a\\nb", DataFileException.printable(
+                "\u001b[31mRED\u001b[0m 256\r9 a\nb"));
+        String longText = "x".repeat(500) + "\u0007";
+        assertEquals("x".repeat(500) + "\\u{0007}", DataFileException.printable(longText), "nothing cut");
+        var p = new java.util.Properties();
+        p.setProperty("task", "\u001b[31mRED");
+        var e = assertThrows(org.seq4j.train.CheckpointException.class,
+                () -> org.seq4j.train.ModelSpec.load(p, java.nio.file.Path.of("model.npz")));
+        assertEquals("model.npz: its model.properties has task=\"\\u{001B}[31mRED\"; expected addition, date, waves "
+                + "or lm", e.getMessage());
+    }
 }
