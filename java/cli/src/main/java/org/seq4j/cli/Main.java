@@ -267,6 +267,9 @@ public final class Main {
                 || e instanceof NonFiniteLossException || e instanceof NonFiniteGradientException
                 || e instanceof BackendUnavailableException
                 || e instanceof CommandLine.ParameterException
+                // a path from an argument or a file (a checkpoint's data=) that this JVM cannot represent: a NUL in it,
+                // or a name the locale's charset cannot encode (LC_ALL=C)
+                || e instanceof java.nio.file.InvalidPathException
                 // MPI missing when asked for, ranks started with different input, an MPI call that failed (a rank
                 // died): the user's setup, not a bug in seq4j
                 || e instanceof org.seq4j.dist.DistributedException;
@@ -307,7 +310,7 @@ public final class Main {
     }
 
     /** The one line a failure ends a command with: what was wrong, or for a bug its class and where to look. */
-    private static String line(Throwable e) {
+    static String line(Throwable e) {
         boolean bug = exitCode(e) == INTERNAL_ERROR;
         return "seq4j: " + (bug ? "internal error: " + e.getClass().getSimpleName() + ": " : "") + describe(e)
                 + (bug ? " (--verbose shows where)" : "");
@@ -320,6 +323,11 @@ public final class Main {
         if (e instanceof java.nio.file.FileSystemException f && f.getMessage() != null
                 && f.getMessage().equals(f.getFile())) { // e.g. AccessDeniedException: only the path
             return f.getFile() + ": " + org.seq4j.train.RunFolder.reason(f);
+        }
+        if (e instanceof java.nio.file.InvalidPathException p) {
+            return "cannot use the path " + org.seq4j.data.DataFileException.quote(p.getInput()) + " here: "
+                    + p.getReason() + (p.getReason().startsWith("Malformed") ? " (a name the locale's character set "
+                    + "cannot encode: run with a UTF-8 locale, e.g. LC_ALL=C.UTF-8)" : "");
         }
         if (e instanceof UncheckedIOException u && u.getCause() != null) {
             return (u.getMessage() != null ? u.getMessage() + ": " : "") + describe(u.getCause());

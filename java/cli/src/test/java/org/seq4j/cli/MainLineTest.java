@@ -1,0 +1,30 @@
+// The one line a failed command ends with, for failures that came from text the user or a file gave: a path the JVM
+// cannot represent was an internal error naming InvalidPathException (and printed its NUL raw); an escape sequence in
+// a message reached the terminal.
+package org.seq4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.InvalidPathException;
+import org.junit.jupiter.api.Test;
+
+class MainLineTest {
+
+    @Test
+    void aPathTheJvmCannotRepresentIsBadInputInOneLine() {
+        var nul = new InvalidPathException("/tmp/a\0b", "Nul character not allowed");
+        assertEquals(2, Main.exitCode(nul));
+        assertEquals("seq4j: cannot use the path \"/tmp/a\\0b\" here: Nul character not allowed", Main.line(nul));
+        var charset = new InvalidPathException("/tmp/d\u00e93", "Malformed input or input contains unmappable characters");
+        assertEquals("seq4j: cannot use the path \"/tmp/d\u00e93\" here: Malformed input or input contains unmappable "
+                + "characters (a name the locale's character set cannot encode: run with a UTF-8 locale, e.g. "
+                + "LC_ALL=C.UTF-8)", Main.line(charset));
+    }
+
+    @Test
+    void whatDoesNotPrintIsEscapedAndTheLineEndsAtALineBreak() {
+        var e = new BadInputException("its model.properties has hidden=256\r9 and \u001b[31mred\u001b[0m");
+        assertEquals("seq4j: its model.properties has hidden=256\\r9 and \\u{001B}[31mred\\u{001B}[0m", Main.line(e));
+        assertEquals("seq4j: first line ...", Main.line(new BadInputException("first line\nsecond line")));
+    }
+}
