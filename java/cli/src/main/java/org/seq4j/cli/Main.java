@@ -246,8 +246,12 @@ public final class Main {
         throw new CommandLine.TypeConversionException("'" + s + "' is out of range: expected " + min + " to " + max);
     }
 
-    /** A float as Float.parseFloat reads it, but a finite number written past float's range is refused. */
-    private static float finiteFloat(String s) {
+    /**
+     * A float as Float.parseFloat reads it, but a finite number written past float's range is refused, and so is a
+     * number other than zero that rounds to zero: --clip 1e-46 turned clipping off without a word, and --lr 1e-50
+     * was refused as "got 0.0", which nobody typed.
+     */
+    static float finiteFloat(String s) {
         float f;
         try {
             f = Float.parseFloat(s);
@@ -257,6 +261,10 @@ public final class Main {
         if (Float.isInfinite(f) && !s.toLowerCase(java.util.Locale.ROOT).contains("inf")) {
             throw new CommandLine.TypeConversionException("'" + s + "' is past float's range (at most "
                     + Float.MAX_VALUE + " in magnitude)");
+        }
+        if (f == 0f && Double.parseDouble(s.replaceAll("[fFdD]$", "")) != 0.0) {
+            throw new CommandLine.TypeConversionException("'" + s + "' is below float's smallest positive value ("
+                    + Float.MIN_VALUE + ") and would be read as 0");
         }
         return f;
     }

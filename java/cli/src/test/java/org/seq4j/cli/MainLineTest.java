@@ -4,6 +4,7 @@
 package org.seq4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.InvalidPathException;
 import org.junit.jupiter.api.Test;
@@ -26,5 +27,20 @@ class MainLineTest {
         var e = new BadInputException("its model.properties has hidden=256\r9 and \u001b[31mred\u001b[0m");
         assertEquals("seq4j: its model.properties has hidden=256\\r9 and \\u{001B}[31mred\\u{001B}[0m", Main.line(e));
         assertEquals("seq4j: first line ...", Main.line(new BadInputException("first line\nsecond line")));
+    }
+
+    /** A float option that rounds to 0 from a number that is not: --clip 1e-46 turned clipping off without a word. */
+    @Test
+    void aFloatThatRoundsToZeroIsRefused() {
+        assertEquals(0.001f, Main.finiteFloat("0.001"));
+        assertEquals(0f, Main.finiteFloat("0"));
+        assertEquals(-0f, Main.finiteFloat("-0.0"));
+        assertEquals(Float.MIN_VALUE, Main.finiteFloat("1.4e-45"));
+        for (String tiny : new String[] {"1e-46", "1e-50", "-1e-60", "1e-50f"}) {
+            var e = assertThrows(picocli.CommandLine.TypeConversionException.class,
+                    () -> Main.finiteFloat(tiny));
+            assertEquals("'" + tiny + "' is below float's smallest positive value (1.4E-45) and would be read as 0",
+                    e.getMessage());
+        }
     }
 }
