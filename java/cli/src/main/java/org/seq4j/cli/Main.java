@@ -273,6 +273,7 @@ public final class Main {
     static int exitCode(Throwable e) {
         boolean bad = e instanceof BadInputException || e instanceof IOException || e instanceof UncheckedIOException
                 || e instanceof NonFiniteLossException || e instanceof NonFiniteGradientException
+                || e instanceof org.seq4j.models.NonFiniteScoresException   // a checkpoint's values, not a bug
                 || e instanceof BackendUnavailableException
                 || e instanceof CommandLine.ParameterException
                 // a path from an argument or a file (a checkpoint's data=) that this JVM cannot represent: a NUL in it,

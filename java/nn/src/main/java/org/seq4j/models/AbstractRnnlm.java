@@ -448,9 +448,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             }
             float f = scores[offset + j];
             if (Float.isNaN(f) || f == Float.POSITIVE_INFINITY) {
-                throw new IllegalStateException("generate: the scores of prompt " + row + " hold " + f + " (id " + j
-                        + "): the model's weights are not finite (a diverged training run, or such values written"
-                        + " with copyIn); expected finite scores");
+                throw new NonFiniteScoresException("generate: the scores of prompt " + row + " hold " + f + " (id "
+                        + j + ")");
             }
             if (f > max) {
                 max = f;
@@ -458,8 +457,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             }
         }
         if (best < 0) {   // checkGenerate leaves at least one id: every score left is -infinity
-            throw new IllegalStateException("generate: every score of prompt " + row + " that is not skipped is"
-                    + " -Infinity: the model's weights are not finite; expected finite scores");
+            throw new NonFiniteScoresException("generate: every score of prompt " + row + " that is not skipped is"
+                    + " -Infinity");
         }
         if (sampling == Sampling.ARGMAX) {
             return best;

@@ -50,10 +50,8 @@ final class Greedy {
         backend.copyOut(sums, squares);
         for (int s = 0; s < length; s++) {
             if (!Float.isFinite(sums[s])) {   // NaN: some row's softmax is NaN (the sum is at most N otherwise)
-                throw new IllegalStateException(op + ": at step " + (s + 1) + " the scores of some question hold NaN"
-                        + " or +Infinity, or are -Infinity for every id (their softmax is NaN): the model's weights are"
-                        + " not finite (a diverged training run, or such values written with copyIn); expected finite"
-                        + " scores");
+                throw new NonFiniteScoresException(op + ": at step " + (s + 1) + " the scores of some question hold "
+                        + "NaN or +Infinity, or are -Infinity for every id (their softmax is NaN)");
             }
         }
         return sampled;

@@ -124,17 +124,17 @@ class MisuseTest {
             Arrays.fill(b, Float.NaN);
             b[2] = 1f;
             lm.store().copyIn("affine.b", b);
-            assertMessage(assertThrows(IllegalStateException.class,
+            assertMessage(assertThrows(NonFiniteScoresException.class,
                     () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.SAMPLE, 1)),
                     "generate", "prompt 0", "NaN", "not finite");
-            assertMessage(assertThrows(IllegalStateException.class,
+            assertMessage(assertThrows(NonFiniteScoresException.class,
                     () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 1)), "NaN", "not finite");
             b[0] = Float.POSITIVE_INFINITY;
             Arrays.fill(b, 1, V, 0f);
             lm.store().copyIn("affine.b", b);
-            assertMessage(assertThrows(IllegalStateException.class,
+            assertMessage(assertThrows(NonFiniteScoresException.class,
                     () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.SAMPLE, 1)), "Infinity", "not finite");
-            assertMessage(assertThrows(IllegalStateException.class,
+            assertMessage(assertThrows(NonFiniteScoresException.class,
                     () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 1)), "Infinity", "id 0",
                     "not finite");
         }
@@ -223,12 +223,12 @@ class MisuseTest {
                 float[] b = new float[V];
                 b[3] = Float.NaN;   // one score NaN, not in column 0: argmax passed over it
                 model.store().copyIn("decoder.affine.b", b);
-                assertMessage(assertThrows(IllegalStateException.class,
+                assertMessage(assertThrows(NonFiniteScoresException.class,
                         () -> model.generate(new int[][] {{1, 2}, {2, 1}}, 0, 3), name + " with a NaN bias"),
                         "generate", "step 1", "NaN", "not finite");
                 b[3] = Float.POSITIVE_INFINITY;
                 model.store().copyIn("decoder.affine.b", b);
-                assertMessage(assertThrows(IllegalStateException.class,
+                assertMessage(assertThrows(NonFiniteScoresException.class,
                         () -> model.generate(new int[][] {{1, 2}}, 0, 3), name + " with an infinite bias"),
                         "Infinity", "not finite");
                 b[3] = 1e15f;   // large but finite scores (their squares' sum fits a float): answered
@@ -244,7 +244,7 @@ class MisuseTest {
                 b[3] = 0;
                 Arrays.fill(b, Float.NEGATIVE_INFINITY);   // probability 0 for every id: no answer to give
                 model.store().copyIn("decoder.affine.b", b);
-                assertMessage(assertThrows(IllegalStateException.class,
+                assertMessage(assertThrows(NonFiniteScoresException.class,
                         () -> model.generate(new int[][] {{1, 2}}, 0, 3), name + " with a bias of -Infinity"),
                         "generate", "step 1", "-Infinity for every id", "not finite");
                 for (Parameter p : model.parameters()) {   // every weight NaN: argmax answered id 0 every step
@@ -252,7 +252,7 @@ class MisuseTest {
                     Arrays.fill(nan, Float.NaN);
                     model.store().copyIn(p.name(), nan);
                 }
-                assertMessage(assertThrows(IllegalStateException.class,
+                assertMessage(assertThrows(NonFiniteScoresException.class,
                         () -> model.generate(new int[][] {{1, 2}}, 0, 3), name + " with NaN weights"),
                         "NaN", "not finite");
             }
