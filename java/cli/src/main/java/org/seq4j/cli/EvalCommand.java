@@ -25,6 +25,7 @@ import org.seq4j.models.Seq2seqModel;
 import org.seq4j.optim.SGD;
 import org.seq4j.train.Batches;
 import org.seq4j.train.Checkpoint;
+import org.seq4j.train.CheckpointException;
 import org.seq4j.train.ModelSpec;
 import org.seq4j.train.RnnlmTrainer;
 import org.seq4j.train.Seq2seqEval;
@@ -181,7 +182,9 @@ final class EvalCommand implements Callable<Integer> {
         Path file = data != null ? data : Cli.trainingData(saved);
         SequenceDataset ds = SequenceLoader.load(file, SequenceLoader.Options.book().withVocabulary(vocab));
         if (data == null) {
-            Cli.checkTrainingData(saved, file, Cli.fingerprint(ds));
+            String found = Cli.fingerprint(ds);
+            checkVocabulary(saved, file, found, vocab);
+            Cli.checkTrainingData(saved, file, found);
         }
         SequencePairs test = ds.test();
         if (test.size() == 0) {
@@ -222,6 +225,35 @@ final class EvalCommand implements Callable<Integer> {
             test = new SequencePairs(x, test.t());
         }
         return new Questions(file, ms.reverse() ? test.withReversedQuestions() : test, vocab);
+    }
+
+    /**
+     * Where the training file, read with the checkpoint's vocabulary, is not the data the model was trained on, but
+     * read as train read it (with the vocabulary train builds from it) it is: the file is unchanged, and the
+     * checkpoint's vocabulary is not the one training gave the model. Said so, of the checkpoint; it was blamed on
+     * the file ("... is no longer the data ... it has changed since"). A checkpoint that records a digest of its
+     * description is refused for an edited vocabulary before this, by Checkpoint.meta; one of a seq4j from before
+     * the digest gets here.
+     */
+    private static void checkVocabulary(Cli.Saved saved, Path file, String found, CharVocabulary vocab)
+            throws IOException {
+        String trained = saved.meta().getProperty(Cli.DATA_FINGERPRINT);
+        if (trained == null || trained.strip().equals(found)) {
+            return;
+        }
+        SequenceDataset asTrained;
+        try {
+            asTrained = SequenceLoader.load(file);
+        } catch (DataFileException e) {
+            return; // the file is not what it was: checkTrainingData says so
+        }
+        if (Cli.fingerprint(asTrained).equals(trained.strip()) && !asTrained.vocabulary().chars().equals(vocab.chars())) {
+            throw new CheckpointException(saved.file(), "its vocabulary " + DataFileException.quote(vocab.chars())
+                    + " is not the one the model was trained with: " + file + " is the data it was trained on (read "
+                    + "as train reads it, it has the fingerprint the checkpoint records), and training gave the model "
+                    + "the vocabulary " + DataFileException.quote(asTrained.vocabulary().chars()) + " (was the "
+                    + "checkpoint's description edited?)");
+        }
     }
 
     /** The text a language model is evaluated on: --data, or the held-out tail of its training text. */

@@ -595,7 +595,12 @@ class CommandLineTest {
         }, "read /dev/zero");
     }
 
-    /** A copy of the checkpoint {@code from} at {@code to} whose description is {@code meta}. */
+    /**
+     * A copy of the checkpoint {@code from} at {@code to} whose description is {@code meta}. A description from
+     * Checkpoint.meta carries no digest (meta drops its keys), so the copy reads as a checkpoint of a seq4j from before
+     * the digest, whose values are taken as they are: the edits the tests make with it are refused by the checks they
+     * hold, which still guard such checkpoints (EditedDescriptionCommandLineTest edits one with its digest).
+     */
     static void withDescription(Path from, Properties meta, Path to) throws IOException {
         try (var in = new java.util.zip.ZipFile(from.toFile());
              var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(to))) {

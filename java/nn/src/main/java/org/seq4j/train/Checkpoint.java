@@ -5,7 +5,10 @@
 // (the last epoch) and best.npz (the best epoch so far); runs of older seq4j versions kept the description
 // in a file model.properties beside model.npz, which is still read. numpy's own round trip,
 // np.savez(f, **dict(np.load(g))), stores the description back as model.properties.npy, a 0-d bytes array:
-// that is read as the same checkpoint.
+// that is read as the same checkpoint. write records, inside the description, a SHA-256 digest of its model-defining
+// values (description_sha256, see DIGESTED); meta refuses a description whose values no longer match it: a
+// hand-edited answer_length, vocabulary, reverse or task was believed and answered plausible wrong answers. A
+// description without the digest (a seq4j from before it) is taken as it is.
 package org.seq4j.train;
 
 import java.io.ByteArrayOutputStream;
@@ -17,7 +20,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -53,6 +61,82 @@ public final class Checkpoint {
     public static final String META = "model.properties";
     // a description is a few hundred bytes; more is not a seq4j checkpoint
     private static final int MAX_META_BYTES = 1 << 20;
+
+    /**
+     * The description's key of its digest: the SHA-256 (lower-case hex) of its {@link #DIGESTED} keys, as write
+     * computes it. meta refuses a description whose values no longer match it.
+     */
+    public static final String DIGEST = "description_sha256";
+    /**
+     * The description's key that names, for each {@link #DIGESTED} key it holds, the first 8 hex digits of the
+     * SHA-256 of that key's line alone ("answer_length:0a1b2c3d,cell:..."): what lets meta name the key that was
+     * edited. It decides nothing: the description is refused or taken by {@link #DIGEST} alone.
+     */
+    public static final String DIGEST_BY_KEY = "description_sha256_by_key";
+
+    /**
+     * The keys of a description that the digest covers: each changes how the weights are rebuilt or read, or how
+     * questions and answers are encoded, or is a fact of the training run that eval holds a file to; no reader has
+     * cause to change one, and an edit of one is believed (the weights cannot tell). Sorted, as the canonical form
+     * lists them. A key of the list that a description lacks is left out of the canonical form, so adding or
+     * removing one is an edit too. Changing this list changes the digest of every description: a later list needs
+     * a digest under another key, with this one still checked over this list.
+     */
+    public static final List<String> DIGESTED = List.of(
+            // the expected answer's characters ('_' included): how many steps the decoder runs and where the
+            // answer is cut (answer_length=8 answered "1993-09" for "1993-09-02")
+            "answer_length",
+            // ModelSpec: whether an attention encoder is bidirectional (its parameters and how they are used)
+            "bidirectional",
+            // ModelSpec: LSTM or GRU, which parameters are rebuilt
+            "cell",
+            // the fingerprint of the training rows: what eval holds the training file to before it scores its
+            // held-out part; a fact of the run, no user's setting (the path, "data", is left out)
+            "data_fingerprint",
+            // ModelSpec: BetterRnnlm's dropout ratio, part of the model trained (off at inference)
+            "dropout",
+            // ModelSpec: the hidden size H, the parameters' shapes
+            "hidden",
+            // ModelSpec: the model kind (baseline, peeky, attention, rnnlm...), which model is rebuilt
+            "model",
+            // whether the training questions held spaces other than their padding: which questions are refused
+            "question_inner_spaces",
+            // the questions' padded width: how each question is padded before it is encoded
+            "question_width",
+            // ModelSpec: whether questions are fed reversed (reverse=false on a reversed model answered wrong dates)
+            "reverse",
+            // ModelSpec: the seed the weights were initialised from; a fact of the run that the spec carries
+            "seed",
+            // the id of '_', the decoder's first input
+            "start_id",
+            // ModelSpec: addition, date, waves or lm (task=addition loaded a date model as an addition model)
+            "task",
+            // a language model's run: the streams and steps it validated with, which eval repeats to reproduce
+            // the valid perplexity the run recorded
+            "valid_batch",
+            "valid_time",
+            // ModelSpec: the vocabulary size V, the parameters' shapes
+            "vocab",
+            // a seq2seq model's characters in id order: two characters swapped answered "1923-09-02"
+            "vocabulary",
+            // a language model's run: the fingerprint of the vocabulary.txt its word ids are words of
+            "vocabulary_fingerprint",
+            // ModelSpec: the word vector size D, the parameters' shapes
+            "wordvec");
+
+    /**
+     * The keys seq4j writes that the digest leaves out. "data": the training file's path, which a user may change
+     * when the data or the run folder moves (eval holds the file there to data_fingerprint, which is digested);
+     * "seq4j": the version that wrote the file, provenance that nothing reads back; "epoch", "metric",
+     * "metric_value": bookkeeping the run rewrites at every save, only shown. The digest's own keys are not
+     * digested either. A key of neither list (a note a program adds) is not digested: seq4j does not read it.
+     * There are no precision keys: the inference precision is an option of eval and generate, not the file's.
+     */
+    public static final Set<String> NOT_DIGESTED = Set.of("data", "seq4j", "epoch", "metric", "metric_value", DIGEST,
+            DIGEST_BY_KEY);
+
+    // the first line of the canonical form: a later form names itself otherwise
+    private static final String CANONICAL_FORM = "seq4j description digest 1\n";
 
     /** Which checkpoint of a run folder to use. */
     public enum Pick {
@@ -108,7 +192,9 @@ public final class Checkpoint {
     }
 
     /**
-     * Writes the .npz {@code file} (its folder must exist) atomically: the parameters, then the description.
+     * Writes the .npz {@code file} (its folder must exist) atomically: the parameters, then the description, to which
+     * the digest of its model-defining values is added ({@link #DIGEST}, {@link #DIGEST_BY_KEY}: computed here, over
+     * any the description gives; {@code meta} itself is not changed).
      *
      * @param file  the .npz file
      * @param model the model whose parameters are saved
@@ -145,9 +231,15 @@ public final class Checkpoint {
                         + " there is left as it was)");
             }
         }
+        Properties stored = new Properties();
+        stored.putAll(meta);
+        stored.remove(DIGEST);
+        stored.remove(DIGEST_BY_KEY);
+        stored.setProperty(DIGEST, digest(stored));
+        stored.setProperty(DIGEST_BY_KEY, digestByKey(stored));
         ByteArrayOutputStream description = new ByteArrayOutputStream();
         try {
-            meta.store(description, "seq4j checkpoint: the model's description; its parameters are the arrays of this "
+            stored.store(description, "seq4j checkpoint: the model's description; its parameters are the arrays of this "
                     + ".npz");
         } catch (ClassCastException e) {   // Properties.store's own word for a put(key, 5): a bare ClassCastException
             throw new IllegalArgumentException("Checkpoint.write: the description holds a key or value that is not a "
@@ -213,11 +305,14 @@ public final class Checkpoint {
     }
 
     /**
-     * The description of a checkpoint (a .npz file, or a run folder's model.npz).
+     * The description of a checkpoint (a .npz file, or a run folder's model.npz), held to the digest that write
+     * recorded in it: a description whose model-defining values ({@link #DIGESTED}) no longer match it is refused.
+     * One without a digest (written before seq4j recorded one) is taken as it is.
      *
      * @param checkpoint a .npz file or a run folder
-     * @return the properties
-     * @throws CheckpointException if it has no description, a malformed one, or one that gives a key twice
+     * @return the properties, without the digest's own keys (what write was given)
+     * @throws CheckpointException if it has no description, a malformed one, one that gives a key twice, or one
+     *         edited since it was written (its values no longer match its digest), naming the keys
      * @throws NpzFormatException if the description is in no form seq4j reads, or in two (see Npz.text), or the file
      *         is not a regular file (a FIFO, say)
      * @throws IOException if the file is missing or unreadable
@@ -229,6 +324,7 @@ public final class Checkpoint {
             throw new NoSuchFileException(file.toString(), null, RegularFile.missing(file, "no checkpoint here"));
         }
         String text = embeddedMeta(file);
+        Path source = file;
         if (text == null) {
             Path beside = file.toAbsolutePath().resolveSibling(META); // a run of an older seq4j
             if (!Files.isRegularFile(beside)) {
@@ -244,6 +340,7 @@ public final class Checkpoint {
                         + "checkpoint's description is a few hundred bytes");
             }
             text = new String(bytes, StandardCharsets.ISO_8859_1);
+            source = beside;
         }
         // a key given twice (reverse=true, then reverse=false) took the last without a word: refused, as no seq4j
         // writes one (load calls put once a key; the copy returned is a plain Properties that setProperty may change)
@@ -268,7 +365,118 @@ public final class Checkpoint {
         }
         Properties p = new Properties();
         p.putAll(read);
+        verify(source, p);
+        p.remove(DIGEST);
+        p.remove(DIGEST_BY_KEY);
         return p;
+    }
+
+    /**
+     * Refuses a description whose digest does not match its values (see DIGESTED), naming the keys whose own short
+     * digests in DIGEST_BY_KEY differ; one with neither key (a seq4j before the digest) is taken as it is.
+     */
+    private static void verify(Path file, Properties p) throws CheckpointException {
+        String recorded = p.getProperty(DIGEST), byKey = p.getProperty(DIGEST_BY_KEY);
+        if (recorded == null && byKey == null) {
+            return;
+        }
+        if (recorded != null && recorded.equals(digest(p))) {
+            return;
+        }
+        String what;
+        if (recorded == null) {
+            what = DIGEST + " was removed";
+        } else {
+            List<String> edited = editedKeys(p, byKey);
+            what = edited == null ? "its values no longer match its digest"
+                    : edited.isEmpty() ? DIGEST + " itself no longer matches its values"
+                    : String.join(", ", edited) + (edited.size() == 1 ? " no longer matches" : " no longer match")
+                    + " its digest";
+        }
+        throw new CheckpointException(file, "its description was edited after seq4j wrote it (" + what + "); seq4j "
+                + "cannot tell which values the weights were trained with");
+    }
+
+    /**
+     * The DIGESTED keys whose value, presence or absence differs from what {@code byKey} recorded, in the list's
+     * order; null where byKey is missing or not in the form write gives it.
+     */
+    private static List<String> editedKeys(Properties p, String byKey) {
+        if (byKey == null) {
+            return null;
+        }
+        Map<String, String> recorded = new HashMap<>();
+        for (String item : byKey.isEmpty() ? new String[0] : byKey.split(",", -1)) {   // "": none of the keys
+            int colon = item.indexOf(':');
+            if (colon < 0 || !DIGESTED.contains(item.substring(0, colon))
+                    || recorded.put(item.substring(0, colon), item.substring(colon + 1)) != null) {
+                return null;
+            }
+        }
+        List<String> edited = new ArrayList<>();
+        for (String key : DIGESTED) {
+            String now = p.get(key) instanceof String v ? shortDigest(key, v) : null;
+            if (!java.util.Objects.equals(now, recorded.get(key))) {
+                edited.add(key);
+            }
+        }
+        return edited;
+    }
+
+    /**
+     * The SHA-256 (lower-case hex) of the canonical form of {@code p}'s DIGESTED keys: a first line naming the form,
+     * then one line "key=value\n" for each key p holds, in DIGESTED's (sorted) order, in ASCII (so in UTF-8) with
+     * each backslash written as two and each character outside ' ' to '~' as backslash-u and its 4 hex digits (UTF-16
+     * units, so a lone surrogate too): a line break or '=' in a value cannot make two descriptions one form.
+     */
+    private static String digest(Properties p) {
+        MessageDigest sha = sha256();
+        sha.update(CANONICAL_FORM.getBytes(StandardCharsets.US_ASCII));
+        for (String key : DIGESTED) {
+            if (p.get(key) instanceof String v) {   // Properties.get: the entries written, not defaults
+                sha.update(line(key, v));
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** DIGEST_BY_KEY's value for {@code p}: "key:8 hex digits" for each DIGESTED key p holds, comma-separated. */
+    private static String digestByKey(Properties p) {
+        StringBuilder b = new StringBuilder();
+        for (String key : DIGESTED) {
+            if (p.get(key) instanceof String v) {
+                b.append(b.isEmpty() ? "" : ",").append(key).append(':').append(shortDigest(key, v));
+            }
+        }
+        return b.toString();
+    }
+
+    private static String shortDigest(String key, String value) {
+        return HexFormat.of().formatHex(sha256().digest(line(key, value)), 0, 4);
+    }
+
+    /** One line of the canonical form: key=value, escaped as digest says, and '\n'. */
+    private static byte[] line(String key, String value) {
+        StringBuilder b = new StringBuilder(key.length() + value.length() + 2).append(key).append('=');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\\') {
+                b.append("\\\\");
+            } else if (c < ' ' || c > '~') {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('\n').toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /**
