@@ -98,14 +98,9 @@ class OpenBlasLibraryTest {
         Path ilp64 = Path.of("/usr/lib/x86_64-linux-gnu/openblas64-pthread/libopenblas64.so.0");
         assumeTrue(Files.isRegularFile(ilp64), "no " + ilp64 + " (apt-get install libopenblas64-0-pthread to run this "
                 + "test; .ci/run does)");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "-Dseq4j.openblas=" + ilp64, LoadOpenBlas.class.getName()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
-        assertTrue(p.exitValue() != 0 && out.contains(ilp64 + " is an OpenBLAS built with 64-bit integers")
-                && !out.contains("product="), out);
+        Child c = child(List.of("-Dseq4j.openblas=" + ilp64));
+        assertTrue(c.exit() != 0 && c.out().contains(ilp64 + " is an OpenBLAS built with 64-bit integers")
+                && !c.out().contains("product="), c.out());
     }
 
     /**
@@ -119,19 +114,18 @@ class OpenBlasLibraryTest {
         Path reference = Path.of("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3");
         assumeTrue(Files.isRegularFile(reference), "no " + reference + " (apt-get install libblas3 to run this test; "
                 + ".ci/run does)");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "-Dseq4j.openblas=" + reference, LoadOpenBlas.class.getName()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
-        assertTrue(p.exitValue() != 0 && out.contains(reference + " has cblas_sgemm but no openblas_get_config, "
+        Child c = child(List.of("-Dseq4j.openblas=" + reference));
+        assertTrue(c.exit() != 0 && c.out().contains(reference + " has cblas_sgemm but no openblas_get_config, "
                 + "openblas_get_corename, openblas_get_num_threads, openblas_set_num_threads: it is another BLAS")
-                && !out.contains("ExceptionInInitializerError") && !out.contains("product="), out);
+                && !c.out().contains("ExceptionInInitializerError") && !c.out().contains("product="), c.out());
     }
 
-    /** Runs LoadOpenBlas in a fresh JVM with the given extra JVM options; returns its output. */
-    private static String runFresh(List<String> jvmOptions) throws Exception {
+    /** A child JVM's exit code and output (stdout and stderr together). */
+    private record Child(int exit, String out) {
+    }
+
+    /** Runs LoadOpenBlas in a fresh JVM with the given extra JVM options. */
+    private static Child child(List<String> jvmOptions) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path")));
         cmd.addAll(jvmOptions);
@@ -139,8 +133,14 @@ class OpenBlasLibraryTest {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
-        assertEquals(0, p.exitValue(), "child JVM failed:\n" + out);
-        return out;
+        return new Child(p.exitValue(), out);
+    }
+
+    /** As child, which must succeed; returns its output. */
+    private static String runFresh(List<String> jvmOptions) throws Exception {
+        Child c = child(jvmOptions);
+        assertEquals(0, c.exit(), "child JVM failed:\n" + c.out());
+        return c.out();
     }
 
     @Test
