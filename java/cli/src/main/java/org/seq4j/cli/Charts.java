@@ -5,13 +5,13 @@ package org.seq4j.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
+import org.seq4j.io.AtomicOutput;
 import org.seq4j.train.History;
 
 final class Charts {
@@ -95,20 +95,15 @@ final class Charts {
         return c;
     }
 
-    /** Charts side by side in one PNG, atomically. */
+    /**
+     * Charts side by side in one PNG, atomically: through AtomicOutput, whose temporary file (".chart.png.<random>.tmp")
+     * RunFolder knows as a killed run's leftover. Files.createTempFile's ".chart.<random>.tmp" (and BitmapEncoder's
+     * ".png" after it) had a form of its own for RunFolder to match.
+     */
     private static void writePng(List<XYChart> charts, Path png) throws IOException {
-        Path dir = png.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        // ".chart.<random>.tmp": a name RunFolder recognises as a killed run's leftover
-        Path tmp = Files.createTempFile(dir, ".chart.", ".tmp");
-        try {
-            BitmapEncoder.saveBitmap(new ArrayList<>(charts), 1, charts.size(), tmp.toString(),
-                    BitmapEncoder.BitmapFormat.PNG);
-            Files.move(Path.of(tmp + ".png"), png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-            Files.deleteIfExists(Path.of(tmp + ".png"));
-        }
+        Files.createDirectories(png.toAbsolutePath().getParent());
+        AtomicOutput.write(png, out -> BitmapEncoder.saveBitmap(new ArrayList<>(charts), 1, charts.size(), out,
+                BitmapEncoder.BitmapFormat.PNG));
     }
 
     /** Series (e.g. a prediction against the truth) over one x axis, as a PNG. */

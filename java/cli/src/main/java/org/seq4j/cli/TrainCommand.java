@@ -191,6 +191,13 @@ final class TrainCommand implements Callable<Integer> {
     /** The small corpus train lm generates into its run folder where no --data is given. */
     private static final String CORPUS = "corpus.txt";
 
+    /**
+     * Every file a run of train writes into its run folder, of any task: RunFolder removes the temporary files of these
+     * (and no others) that a killed run left.
+     */
+    static final java.util.Set<String> RUN_FILES = java.util.Set.of(Checkpoint.WEIGHTS, Checkpoint.BEST, "metrics.csv",
+            "chart.png", "prediction.png", "vocabulary.txt", CORPUS, ToySet.ADDITION.fileName(), ToySet.DATE.fileName());
+
     private void train(Task task, String kind) throws IOException {
         long started = System.currentTimeMillis();
         if (comm.size() > 1) { // one run folder for the job: rank 0's clock names it
@@ -206,7 +213,7 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter o = comm.isRoot() ? spec.commandLine().getOut() : DistributedOptions.quiet();
         refuseAnotherTasksRun(dir, task);
         // rank 0 writes the run folder; the other ranks work in a private temporary one that nothing reads
-        try (RunFolder run = RunFolder.open(comm.isRoot() ? dir : privateFolder());
+        try (RunFolder run = RunFolder.open(comm.isRoot() ? dir : privateFolder(), RUN_FILES);
              InterruptNotice notice = comm.isRoot() ? new InterruptNotice(dir, run) : null) {
             if (comm.isRoot()) {
                 sayWhatItReplaces(dir, o);

@@ -91,8 +91,7 @@ public final class AtomicOutput implements AutoCloseable {
         // interruptible, so a thread with an interrupt pending (a cancelled task saving its model on the way out)
         // got ClosedByInterruptException and could save nothing
         for (int attempt = 0;; attempt++) {
-            Path temp = folder.resolve("." + prefix(absolute.getFileName().toString()) + "."
-                    + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            Path temp = folder.resolve(temporaryName(absolute.getFileName().toString(), ""));
             try {
                 Files.createFile(temp);
             } catch (FileAlreadyExistsException e) {
@@ -109,6 +108,67 @@ public final class AtomicOutput implements AutoCloseable {
                 Files.deleteIfExists(temp);
                 throw e;
             }
+        }
+    }
+
+    /**
+     * A new name for a temporary file of the file {@code name} in the same folder, as {@link #open} makes them:
+     * {@code ".<name>.<random><tag>.tmp"}, where {@code <random>} is a random unsigned long in base 36 (1 to 13 of
+     * 0-9a-z, no leading 0) and {@code <name>} is the name cut to 200 bytes of UTF-8. The one definition of these names:
+     * {@link #temporaryOf} reads them back, so a clean-up of a killed writer's leftovers (RunFolder) removes these and
+     * nothing else.
+     *
+     * @param name the file's name, without a folder
+     * @param tag  "" for open()'s files; another writer's mark, such as ".kept" (a dot and lower-case letters)
+     * @return the temporary file's name
+     */
+    public static String temporaryName(String name, String tag) {
+        checkTag(tag);
+        return "." + prefix(name) + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + tag
+                + ".tmp";
+    }
+
+    /**
+     * The name of the file whose temporary file {@code fileName} is, where {@code fileName} has exactly the form
+     * {@link #temporaryName} gives with {@code tag}, else null. The name returned is cut as temporaryName cuts it (the
+     * names of up to 200 bytes of UTF-8 come back whole). A user's ".notes.old.tmp" is the temporary file of "notes"
+     * here: a caller removes only those of names it writes.
+     *
+     * @param fileName a file name, without a folder
+     * @param tag      as given to temporaryName
+     * @return the file's name (cut to 200 bytes), or null
+     */
+    public static String temporaryOf(String fileName, String tag) {
+        checkTag(tag);
+        String end = tag + ".tmp";
+        if (!fileName.startsWith(".") || !fileName.endsWith(end) || fileName.length() <= 1 + end.length()) {
+            return null;
+        }
+        String body = fileName.substring(1, fileName.length() - end.length());
+        int dot = body.lastIndexOf('.');
+        if (dot <= 0) {
+            return null;
+        }
+        String random = body.substring(dot + 1);
+        if (random.isEmpty() || random.length() > 13 || !random.chars().allMatch(c -> c >= '0' && c <= '9'
+                || c >= 'a' && c <= 'z')) {
+            return null;
+        }
+        try {   // written by Long.toUnsignedString: no leading 0 (but "0" itself), at most 2^64 - 1
+            if (!Long.toUnsignedString(Long.parseUnsignedLong(random, 36), 36).equals(random)) {
+                return null;
+            }
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        String name = body.substring(0, dot);
+        return prefix(name).equals(name) ? name : null;
+    }
+
+    private static void checkTag(String tag) {
+        if (!tag.matches("(\\.[a-z]+)?")) {
+            throw new IllegalArgumentException("AtomicOutput: tag '" + tag + "' is not \"\" or a dot and lower-case "
+                    + "letters (such as \".kept\")");
         }
     }
 

@@ -1,6 +1,7 @@
 // The folder a training run writes into. open() creates it and writes a probe file before any training,
-// so an unwritable place fails at once with the reason, and deletes the temporary files (".*.tmp") that a
-// killed earlier run left behind. The run writes its files through write(). Until keep() is called (after
+// so an unwritable place fails at once with the reason, and deletes the temporary files that a killed earlier
+// run left behind: those of the run's own files, in the very form its writers give them
+// (AtomicOutput.temporaryName). The run writes its files through write(). Until keep() is called (after
 // the first checkpoint), close() undoes the run: it deletes the files this run added, puts back the files it
 // replaced (kept aside on their first write), and removes the folder itself if this run created it, so a
 // command that fails early leaves the folder as it found it; nor does one interrupted early (Ctrl-C,
@@ -30,9 +31,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.seq4j.io.AtomicOutput;
 
 /**
  * The folder a training run writes into. open() creates it, writes a probe file and deletes stale temporary
@@ -55,12 +57,19 @@ public final class RunFolder implements AutoCloseable {
         void to(Path file) throws IOException;
     }
 
-    // AtomicOutput's ".<name>.<random>.tmp", a file kept aside's ".<name>.<random>.kept.tmp", the chart's
-    // ".chart.<random>.tmp(.png)", and the chart temp files of older versions (".chart<digits>(.png)"); <random> is
-    // a long in base 36 (seq4j's) or in decimal (Files.createTempFile's, the chart's: up to 20 digits). A user's
-    // ".notes.tmp" in a folder given as the run's was deleted as stale by a wider pattern.
-    private static final Pattern STALE =
-            Pattern.compile("\\..+\\.[0-9a-z]{1,20}(\\.kept)?\\.tmp(\\.png)?|\\.chart\\d+(\\.png)?");
+    // A killed run's leftovers, and nothing else: AtomicOutput's ".<name>.<random>.tmp" and a file kept aside's
+    // ".<name>.<random>.kept.tmp" (AtomicOutput.temporaryName: <random> an unsigned long in base 36) of a file the run
+    // writes (open's files) or of the probe; and where the run writes chart.png, the chart temporary files of older
+    // versions, which drew through Files.createTempFile (".chart.<random>.tmp(.png)", before that
+    // ".chart<random>(.png)", <random> an unsigned long in decimal). A wider pattern
+    // ("\\..+\\.[0-9a-z]{1,20}(\\.kept)?\\.tmp(\\.png)?") deleted a user's ".notes.old.tmp", ".draft.v2.tmp" or
+    // ".emacs.d.tmp", links too, in any folder given as the run's.
+    private static final Pattern OLD_CHART =
+            Pattern.compile("\\.chart(?:\\.([0-9]{1,20})\\.tmp|([0-9]{1,20}))(?:\\.png)?");
+    /** The file open() writes to see that the folder can be written (".seq4j-probe.<random>.tmp"). */
+    private static final String PROBE = "seq4j-probe";
+    /** AtomicOutput's tag of a file kept aside (".<name>.<random>.kept.tmp"). */
+    private static final String KEPT = ".kept";
     /** The file whose lock a run holds while the folder is open. */
     public static final String LOCK = ".seq4j-run.lock";
 
@@ -166,13 +175,67 @@ public final class RunFolder implements AutoCloseable {
     }
 
     /**
-     * Creates {@code dir} if needed, checks that a file can be written in it, and removes stale temporary files.
+     * Whether {@code name} is a temporary file that a killed run writing {@code files} into a folder leaves there, which
+     * {@link #open} deletes (a regular file of that name, not a link): the temporary file of one of {@code files}, or of
+     * a copy of one kept aside, or of open's probe, exactly as seq4j's writers name them (see
+     * AtomicOutput.temporaryName), or where {@code files} holds chart.png the chart temporary file of an older version.
      *
-     * @param dir the run folder
+     * @param name  a file name
+     * @param files the names of the files the run writes (model.npz, metrics.csv...)
+     * @return true if open() deletes it
+     */
+    public static boolean isStale(String name, Set<String> files) {
+        String of = AtomicOutput.temporaryOf(name, "");
+        if (of != null && (files.contains(of) || of.equals(PROBE))) {
+            return true;
+        }
+        of = AtomicOutput.temporaryOf(name, KEPT);
+        if (of != null && files.contains(of)) {
+            return true;
+        }
+        Matcher m = OLD_CHART.matcher(name);
+        if (!files.contains("chart.png") || !m.matches()) {
+            return false;
+        }
+        String random = m.group(1) != null ? m.group(1) : m.group(2);
+        try {   // Long.toUnsignedString's: no leading 0, at most 2^64 - 1
+            return Long.toUnsignedString(Long.parseUnsignedLong(random)).equals(random);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The temporary files of a killed run writing {@code files} that {@code dir} holds (see {@link #isStale}): regular
+     * files, not links.
+     *
+     * @param dir   the folder
+     * @param files the names of the files the run writes
+     * @return their paths; none if dir is no folder
+     * @throws IOException if the folder cannot be listed
+     */
+    public static List<Path> staleFiles(Path dir, Set<String> files) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> list = Files.list(dir)) {
+            return list.filter(f -> isStale(f.getFileName().toString(), files)
+                    && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList();
+        }
+    }
+
+    /**
+     * Creates {@code dir} if needed, checks that a file can be written in it, and removes the temporary files a killed
+     * run writing {@code files} left there (see {@link #isStale}; nothing else).
+     *
+     * @param dir   the run folder
+     * @param files the names of the files a run writes into it (model.npz, metrics.csv...): their temporary files are
+     *              a killed run's leftovers
      * @return the open folder; close it
      * @throws IOException with the operating system's reason if it cannot be created or written
      */
-    public static RunFolder open(Path dir) throws IOException {
+    public static RunFolder open(Path dir, Set<String> files) throws IOException {
+        Set<String> names = Set.copyOf(files);
         Path existing = dir.toAbsolutePath();
         while (existing != null && !Files.exists(existing)) {
             existing = existing.getParent();
@@ -184,8 +247,7 @@ public final class RunFolder implements AutoCloseable {
             throw new IOException("cannot create run folder " + dir + ": " + reason(e), e);
         }
         try {
-            Path probe = dir.resolve(".seq4j-probe." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36)
-                    + ".tmp");
+            Path probe = dir.resolve(AtomicOutput.temporaryName(PROBE, ""));
             try {
                 Files.write(probe, new byte[] {'o', 'k'});
             } finally {
@@ -201,15 +263,12 @@ public final class RunFolder implements AutoCloseable {
         List<Path> removed;
         Set<Path> before = new HashSet<>();
         try {
-            try (Stream<Path> files = Files.list(dir)) {
-                removed = files.filter(f -> STALE.matcher(f.getFileName().toString()).matches()
-                        && Files.isRegularFile(f)).toList();
-            }
+            removed = staleFiles(dir, names);   // regular files only: a link of that name is not the run's
             for (Path f : removed) {
                 Files.deleteIfExists(f);
             }
-            try (Stream<Path> files = Files.list(dir)) {
-                files.forEach(before::add);
+            try (Stream<Path> list = Files.list(dir)) {
+                list.forEach(before::add);
             }
         } catch (IOException | RuntimeException e) {
             release(dir, lock);
@@ -310,8 +369,7 @@ public final class RunFolder implements AutoCloseable {
 
     /** A hard link to {@code file} (a copy where the file system has no links) under a name open() removes. */
     private static Path keepAside(Path file) throws IOException {
-        Path aside = file.resolveSibling("." + file.getFileName() + "."
-                + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".kept.tmp");
+        Path aside = file.resolveSibling(AtomicOutput.temporaryName(file.getFileName().toString(), KEPT));
         try {
             return Files.createLink(aside, file);
         } catch (UnsupportedOperationException | IOException e) {

@@ -30,26 +30,76 @@ class RunFolderTest {
         }
     }
 
+    /** The files the runs of these tests write (the command line's train names its own). */
+    static final Set<String> FILES = Set.of("model.npz", "best.npz", "metrics.csv", "chart.png", "vocabulary.txt",
+            "addition.txt");
+
     @Test
     void staleTemporaryFilesOfAKilledRunAreRemoved() throws IOException {
         Path run = Files.createDirectories(dir.resolve("run"));
-        // what a kill during AtomicOutput, or during a chart (this version's and older names), leaves behind
-        List<String> stale = List.of(".model.npz.3k2j9x.tmp", ".metrics.csv.1a.tmp", ".chart.123.tmp", ".chart.123.tmp.png",
-                ".chart4567", ".chart4567.png", ".chart.17505759788855320138.tmp", ".chart.17505759788855320138.tmp.png");
+        // what a kill during AtomicOutput (the chart's too), or with a file kept aside, or during open's probe, or during
+        // a chart of an older version leaves behind
+        List<String> stale = new java.util.ArrayList<>(List.of(".model.npz.3k2j9x.tmp", ".metrics.csv.1a.tmp",
+                ".best.npz.3w5e11264sgsf.tmp", ".vocabulary.txt.0.tmp", ".best.npz.k3.kept.tmp", ".seq4j-probe.zz.tmp",
+                ".chart.123.tmp", ".chart.123.tmp.png", ".chart4567", ".chart4567.png",
+                ".chart.17505759788855320138.tmp", ".chart.17505759788855320138.tmp.png"));
+        // the names seq4j's writers give, as they give them
+        try (AtomicOutput out = AtomicOutput.open(run.resolve("chart.png"))) {
+            stale.add(out.tempFile().getFileName().toString());
+        }
+        stale.add(AtomicOutput.temporaryName("addition.txt", ".kept"));
         for (String s : stale) {
             Files.write(run.resolve(s), new byte[1000]);
         }
-        List<String> kept = List.of("model.npz", "notes.tmp", ".hidden", "data.tmp.txt", ".notes.tmp", ".draft.tmp",
-                ".a.B.tmp");   // a user's own hidden temporary files are not stale (no base-36 random part)
+        List<String> kept = new java.util.ArrayList<>(List.of("model.npz", "notes.tmp", ".hidden", "data.tmp.txt",
+                ".notes.tmp", ".draft.tmp", ".a.B.tmp"));   // a user's own hidden temporary files are not stale
+        // nor those of the old pattern's shapes: not a temporary of a file the run writes, or not in the writer's form
+        // (upper case, a leading 0, past 2^64 - 1, more than 13 characters; the chart's decimals likewise)
+        kept.addAll(List.of(".notes.old.tmp", ".draft.v2.tmp", ".emacs.d.tmp", ".notes.txt.3k2j9x.tmp",
+                ".model.npz.3K2J9X.tmp", ".model.npz.03k.tmp", ".model.npz.3w5e11264sgsg.tmp",
+                ".model.npz.12345678901234.tmp", ".model.npz.tmp", ".model.npz..tmp", ".model.npz.3k.old.tmp",
+                ".model.npz.3k.kept.tmp.png", ".notes.3k.kept.tmp", ".chart.0123.tmp", ".chart.18446744073709551616.tmp",
+                ".chart.12a.tmp", ".chart.v2.png", ".prediction.png.3k2j9x.tmp"));
         for (String s : kept) {
             Files.writeString(run.resolve(s), "mine");
         }
-        try (RunFolder f = RunFolder.open(run)) {
-            assertEquals(stale.size(), f.removedStaleFiles().size());
+        // a link of a stale name is not the run's temporary file: neither it nor its target is deleted
+        Path target = Files.writeString(dir.resolve("target.txt"), "mine");
+        Files.createSymbolicLink(run.resolve(".model.npz.5xq1.tmp"), target);
+        kept.add(".model.npz.5xq1.tmp");
+        try (RunFolder f = RunFolder.open(run, FILES)) {
+            assertEquals(Set.copyOf(stale), f.removedStaleFiles().stream().map(p -> p.getFileName().toString())
+                    .collect(Collectors.toSet()));
             assertEquals(union(kept, RunFolder.LOCK), names(run), "the stale files gone, the run's lock there");
             f.keep();
         }
         assertEquals(Set.copyOf(kept), names(run), "the lock gone with the run");
+        assertTrue(Files.isSymbolicLink(run.resolve(".model.npz.5xq1.tmp")));
+        assertEquals("mine", Files.readString(target));
+        for (String s : kept) {
+            if (!Files.isSymbolicLink(run.resolve(s))) {
+                assertEquals("mine", Files.readString(run.resolve(s)), s);
+            }
+        }
+    }
+
+    /** The temporary names AtomicOutput makes are those it reads back, with their tag; no others. */
+    @Test
+    void temporaryNamesAreReadBackExactly() {
+        for (String name : List.of("model.npz", "chart.png", "a.b.c", "x")) {
+            for (String tag : List.of("", ".kept")) {
+                for (int i = 0; i < 100; i++) {
+                    String temp = AtomicOutput.temporaryName(name, tag);
+                    assertEquals(name, AtomicOutput.temporaryOf(temp, tag), temp);
+                    // a kept copy's name read without its tag is the temporary of another name ("model.npz.<random>")
+                    org.junit.jupiter.api.Assertions.assertNotEquals(name, AtomicOutput.temporaryOf(temp,
+                            tag.isEmpty() ? ".kept" : ""), temp);
+                }
+            }
+        }
+        assertTrue(RunFolder.isStale(".model.npz.0.tmp", FILES));
+        assertFalse(RunFolder.isStale(".model.npz.0.tmp", Set.of("best.npz")), "not a file of that run");
+        assertFalse(RunFolder.isStale(".chart.123.tmp", Set.of("model.npz")), "no chart in that run");
     }
 
     private static Set<String> union(List<String> names, String name) {
@@ -68,7 +118,7 @@ class RunFolderTest {
         Path run = Files.createDirectories(dir.resolve("linked"));
         Path target = Files.writeString(dir.resolve("elsewhere.npz"), "another run's model");
         Path link = Files.createSymbolicLink(run.resolve("model.npz"), target);
-        try (RunFolder f = RunFolder.open(run)) {
+        try (RunFolder f = RunFolder.open(run, FILES)) {
             f.write("model.npz", file -> replace(file, "this run's model"));
             assertFalse(Files.isSymbolicLink(link));
         }
@@ -87,10 +137,10 @@ class RunFolderTest {
     @Test
     void aSecondRunIntoAFolderInUseIsRefusedBeforeItTouchesAnything() throws IOException {
         Path run = dir.resolve("busy");
-        try (RunFolder first = RunFolder.open(run)) {
+        try (RunFolder first = RunFolder.open(run, FILES)) {
             Path live = run.resolve(".model.npz.3k2j9x.tmp");   // the first run's file being written
             Files.writeString(live, "half a checkpoint");
-            IOException e = assertThrows(IOException.class, () -> RunFolder.open(run));
+            IOException e = assertThrows(IOException.class, () -> RunFolder.open(run, FILES));
             assertEquals("run folder " + run + " is in use by another training run (it holds "
                     + run.resolve(RunFolder.LOCK) + "); wait for that run to end, or write this one to another folder",
                     e.getMessage());
@@ -99,7 +149,7 @@ class RunFolderTest {
             first.keep();
         }
         assertFalse(Files.exists(run.resolve(RunFolder.LOCK)), "the lock file is deleted at close");
-        try (RunFolder again = RunFolder.open(run)) {
+        try (RunFolder again = RunFolder.open(run, FILES)) {
             assertTrue(Files.exists(run.resolve(RunFolder.LOCK)));
         }
     }
@@ -107,14 +157,14 @@ class RunFolderTest {
     @Test
     void closingBeforeKeepRemovesWhatTheRunAddedAndTheFoldersItCreated() throws IOException {
         Path run = dir.resolve("runs/a/b");
-        try (RunFolder f = RunFolder.open(run)) {
+        try (RunFolder f = RunFolder.open(run, FILES)) {
             Files.writeString(f.resolve("addition.txt"), "1+1_2");
         }
         assertFalse(Files.exists(dir.resolve("runs")), "runs/a/b and its new parents are gone again");
 
         Path existing = Files.createDirectories(dir.resolve("existing"));
         Files.writeString(existing.resolve("notes.txt"), "mine");
-        try (RunFolder f = RunFolder.open(existing)) {
+        try (RunFolder f = RunFolder.open(existing, FILES)) {
             f.write("addition.txt", file -> Files.writeString(file, "1+1_2"));
             // another program's file, written into the folder while the run is open: not the run's to delete (it was)
             Files.writeString(existing.resolve("report.txt"), "not the run's");
@@ -122,7 +172,7 @@ class RunFolderTest {
         assertEquals(Set.of("notes.txt", "report.txt"), names(existing), "only the run's own files are removed");
         Files.delete(existing.resolve("report.txt"));
 
-        try (RunFolder f = RunFolder.open(existing)) {
+        try (RunFolder f = RunFolder.open(existing, FILES)) {
             Files.writeString(f.resolve("model.npz"), "a checkpoint");
             f.keep();
         }
@@ -137,7 +187,7 @@ class RunFolderTest {
     @Test
     void settleAtExitUndoesAnUnkeptRunForGood() throws IOException {
         Path run = dir.resolve("settled");
-        try (RunFolder f = RunFolder.open(run)) {
+        try (RunFolder f = RunFolder.open(run, FILES)) {
             f.write("model.npz", file -> replace(file, "epoch 1"));
             assertFalse(f.settleAtExit(), "not kept: undone");
             assertFalse(Files.exists(run.resolve("model.npz")), "its file removed");
@@ -146,7 +196,7 @@ class RunFolderTest {
             assertTrue(e.getMessage().contains("the run was undone"), e.getMessage());
         }
         Path kept = dir.resolve("kept");
-        try (RunFolder f = RunFolder.open(kept)) {
+        try (RunFolder f = RunFolder.open(kept, FILES)) {
             f.write("model.npz", file -> replace(file, "epoch 1"));
             f.keep();
             assertTrue(f.settleAtExit(), "kept");
@@ -163,7 +213,7 @@ class RunFolderTest {
     void writeTakesOnlyAFileOfTheFolderWhileItIsOpen() throws IOException {
         Path run = dir.resolve("confined");
         RunFolder.Write text = file -> replace(file, "x");
-        try (RunFolder f = RunFolder.open(run)) {
+        try (RunFolder f = RunFolder.open(run, FILES)) {
             for (String name : new String[] {"../escaped.txt", dir.resolve("abs.txt").toString(), "sub/inner.txt", "..",
                     ".", ""}) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.write(name, text),
@@ -199,7 +249,7 @@ class RunFolderTest {
         Path run = Files.createDirectories(dir.resolve("earlier-run"));
         Files.writeString(run.resolve("vocabulary.txt"), "the\ncat\n");
         Files.writeString(run.resolve("best.npz"), "the earlier run's checkpoint");
-        try (RunFolder f = RunFolder.open(run)) {
+        try (RunFolder f = RunFolder.open(run, FILES)) {
             f.write("vocabulary.txt", file -> replace(file, "cat\nthe\n"));
             f.write("vocabulary.txt", file -> replace(file, "cat\nthe\ndog\n")); // kept aside once: the earlier one
             f.write("metrics.csv", file -> replace(file, "epoch"));
@@ -209,7 +259,7 @@ class RunFolderTest {
         assertEquals("the earlier run's checkpoint", Files.readString(run.resolve("best.npz")));
         assertEquals(Set.of("vocabulary.txt", "best.npz"), names(run), "nothing added stays, nothing kept aside");
 
-        try (RunFolder f = RunFolder.open(run)) {
+        try (RunFolder f = RunFolder.open(run, FILES)) {
             f.write("vocabulary.txt", file -> replace(file, "a\nb\n"));
             f.write("best.npz", file -> replace(file, "this run's checkpoint"));
             f.keep();
@@ -218,7 +268,7 @@ class RunFolderTest {
         assertEquals(Set.of("vocabulary.txt", "best.npz"), names(run), "the copies kept aside are gone");
 
         // a writer that rewrites in place would change the copy to put back as well: refused, not silently lost
-        try (RunFolder f = RunFolder.open(run)) {
+        try (RunFolder f = RunFolder.open(run, FILES)) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> f.write("best.npz", file -> Files.writeString(file, "in place")));
             assertTrue(e.getMessage().contains("rewritten in place"), e.getMessage());
@@ -228,7 +278,7 @@ class RunFolderTest {
     @Test
     void aFileInTheWayIsNamedWithTheReason() throws IOException {
         Path file = Files.writeString(dir.resolve("taken"), "a file");
-        IOException e = assertThrows(IOException.class, () -> RunFolder.open(file));
+        IOException e = assertThrows(IOException.class, () -> RunFolder.open(file, FILES));
         assertTrue(e.getMessage().startsWith("cannot create run folder " + file + ": ") && e.getMessage().length()
                 > ("cannot create run folder " + file + ": ").length(), e.getMessage());
         assertEquals("a file", Files.readString(file));
@@ -240,7 +290,7 @@ class RunFolderTest {
         Path sys = Path.of("/sys/kernel");
         assumeTrue(System.getProperty("os.name").equals("Linux") && Files.isDirectory(sys), "no Linux /sys here");
         for (Path target : List.of(Path.of("/sys/seq4j-run"), sys)) {
-            IOException e = assertThrows(IOException.class, () -> RunFolder.open(target));
+            IOException e = assertThrows(IOException.class, () -> RunFolder.open(target, FILES));
             String prefix = "cannot " + (target.equals(sys) ? "write" : "create") + " run folder " + target + ": ";
             assertTrue(e.getMessage().startsWith(prefix) && e.getMessage().length() > prefix.length() + 3, e.getMessage());
         }
@@ -259,7 +309,7 @@ class RunFolderTest {
             Path run = dir.resolve(kept ? "kept" : "interrupted"), ready = dir.resolve(run.getFileName() + ".ready");
             interruptInChild(run, kept, ready, () -> {
                 // the child holds the folder: another process's run into it is refused
-                IOException e = assertThrows(IOException.class, () -> RunFolder.open(run));
+                IOException e = assertThrows(IOException.class, () -> RunFolder.open(run, FILES));
                 assertTrue(e.getMessage().contains("is in use by another training run"), e.getMessage());
             });
             assertEquals(kept, Files.exists(run.resolve("addition.txt")), kept ? "a kept run stays" : "undone");
@@ -305,7 +355,7 @@ class RunFolderTest {
     /** The child of anInterruptedRunIsUndoneUntilKept: opens a run folder, writes a file, waits to be killed. */
     public static final class Interrupted {
         public static void main(String[] args) throws Exception {
-            RunFolder run = RunFolder.open(Path.of(args[0]));
+            RunFolder run = RunFolder.open(Path.of(args[0]), FILES);
             run.write("addition.txt", file -> replace(file, "1+1  _2 \n"));
             if (Boolean.parseBoolean(args[1])) {
                 run.keep();
