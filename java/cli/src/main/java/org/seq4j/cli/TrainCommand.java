@@ -407,7 +407,8 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Refuses, before anything is written, a run folder that holds a run of another task: this run would replace the
+     * Refuses, before anything is written, --data where this run would write over it (see dataWrittenOver), and a run
+     * folder that holds a run of another task: this run would replace the
      * checkpoints, metrics and chart, and leave that run's own files (its generated data, a language model's
      * corpus.txt and vocabulary.txt, the waves' prediction.png) mixed with its own. A run of the same task (any model)
      * is replaced, as sayWhatItReplaces says; other files are left alone. Rank 0 decides and tells the others in a
@@ -415,7 +416,10 @@ final class TrainCommand implements Callable<Integer> {
      * which could end rank 0 before it printed why).
      */
     private void refuseAnotherTasksRun(Path dir, Task task) {
-        String refusal = comm.isRoot() ? anotherTasksRun(dir, task) : null;
+        String refusal = comm.isRoot() ? dataWrittenOver(dir, task) : null;
+        if (refusal == null && comm.isRoot()) {
+            refusal = anotherTasksRun(dir, task);
+        }
         if (refusal == null && comm.isRoot()) {
             refusal = dataInTheWay(dir, task);
         }
@@ -428,6 +432,62 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (refused[0] != 0) {
             throw new BadInputException.OnEveryRank("rank 0 refused the run folder " + dir + " (its message says why)");
+        }
+    }
+
+    /**
+     * The files a run of {@code task} on --data writes into its folder (besides its lock file and temporary files): the
+     * checkpoints, metrics.csv, chart.png, and the task's own (lm's vocabulary.txt, the waves' prediction.png).
+     */
+    static java.util.Set<String> filesWritten(Task task) {
+        java.util.Set<String> files = new java.util.TreeSet<>(List.of(Checkpoint.WEIGHTS, Checkpoint.BEST, "metrics.csv",
+                "chart.png"));
+        switch (task) {
+            case LM -> files.add("vocabulary.txt");
+            case WAVES -> files.add("prediction.png");
+            default -> { }
+        }
+        return files;
+    }
+
+    /**
+     * Why --data cannot be read where it lies, or null: it is one of the files this run writes into dir (which it read,
+     * then replaced with its own: the data was gone, and the run said nothing), the folder's lock file (deleted at the
+     * run's end), or a file the folder's clean-up deletes as an interrupted run's temporary file. Compared as files
+     * (Files.isSameFile), not as names: a relative path, "./", a link to the file or a folder reached through a link
+     * are the same file (and so is a hard link, though its other name would keep the bytes).
+     */
+    private String dataWrittenOver(Path dir, Task task) {
+        if (data == null || !Files.isDirectory(dir)) {
+            return null;
+        }
+        java.util.Set<String> files = new java.util.TreeSet<>(filesWritten(task));
+        files.add(RunFolder.LOCK);
+        for (String name : files) {
+            if (sameFile(dir.resolve(name), data)) {
+                return "--data " + data + " is a file this run writes into its folder (" + name + (name.equals(
+                        RunFolder.LOCK) ? ", its lock file, deleted at its end" : "") + "); move it or give another --out";
+            }
+        }
+        try {
+            for (Path f : RunFolder.staleFiles(dir, RUN_FILES)) {
+                if (sameFile(f, data)) {
+                    return "--data " + data + " is named as a temporary file of an interrupted run (" + f.getFileName()
+                            + "), which this run deletes from its folder; rename it or give another --out";
+                }
+            }
+        } catch (IOException e) {
+            return null;   // a folder that cannot be listed: RunFolder.open says why
+        }
+        return null;
+    }
+
+    /** Whether {@code a} and {@code b} are one file (links followed), false where either is missing or unreadable. */
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+        } catch (IOException | SecurityException e) {
+            return false;
         }
     }
 

@@ -1,7 +1,9 @@
-// train and the files in and around its run folder that are not its own (red-team finds): the clean-up of an
-// interrupted run's temporary files deletes only those seq4j's writers make, of the run's own files.
+// train and the files in and around its run folder that are not its own (red-team finds): --data is refused where the
+// run would write over it; the clean-up of an interrupted run's temporary files deletes only those seq4j's writers
+// make, of the run's own files.
 package org.seq4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.seq4j.cli.CliRuns.seq4j;
@@ -13,11 +15,79 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.cli.CliRuns.Result;
+import org.seq4j.data.ToySet;
 import org.seq4j.io.AtomicOutput;
+import org.seq4j.train.RunFolder;
 
 class TrainFolderSafetyTest {
     @TempDir
     Path dir;
+
+    /** The one line of a bad-input failure: exit code 2, one line on stderr. */
+    private static String badInput(Result r) {
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r.err());
+        return r.err().strip();
+    }
+
+    private static List<String> names(Path folder) throws IOException {
+        try (var files = Files.list(folder)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /**
+     * --data a file of the run folder that the run writes (metrics.csv, a checkpoint, lm's vocabulary.txt, the lock file)
+     * or deletes (a name of an interrupted run's temporary file): train read it, then replaced it with its own, exit code
+     * 0 and the data gone. Refused now in one line before anything is written, however the two paths are spelled (a link
+     * to the file, "./", a relative path, the folder through a link); a file of the folder that this task does not write
+     * is read as any other.
+     */
+    @Test
+    void dataThatTheRunWouldWriteOverIsRefused() throws IOException {
+        Path same = Files.createDirectories(dir.resolve("same"));
+        Path alias = Files.createSymbolicLink(dir.resolve("alias"), same);
+        Path set = dir.resolve("set.txt");
+        ToySet.ADDITION.write(set, 400, 3);
+        byte[] bytes = Files.readAllBytes(set);
+        String stale = AtomicOutput.temporaryName("chart.png", "");
+        record Case(String task, String name, String data, String out) {
+        }
+        Path cwd = Path.of("").toAbsolutePath();
+        List<Case> cases = List.of(
+                new Case("addition", "metrics.csv", same.resolve("metrics.csv").toString(), same.toString()),
+                new Case("addition", "model.npz", dir.resolve("link.txt").toString(), same + "/."),
+                new Case("date", "best.npz", cwd.relativize(same.resolve("best.npz")).toString(), alias.toString()),
+                new Case("lm", "vocabulary.txt", alias.resolve("vocabulary.txt").toString(), "./" + cwd.relativize(same)),
+                new Case("addition", RunFolder.LOCK, same.resolve(RunFolder.LOCK).toString(), same.toString()),
+                new Case("addition", stale, same.resolve(stale).toString(), same.toString()));
+        for (Case c : cases) {
+            Path file = Files.write(same.resolve(c.name()), bytes);
+            if (c.name().equals("model.npz")) {
+                Files.createSymbolicLink(dir.resolve("link.txt"), file);
+            }
+            List<String> before = names(same);
+            String line = badInput(seq4j("train", c.task(), "--backend", "java", "--epochs", "1", "--hidden", "8",
+                    "--data", c.data(), "--out", c.out()));
+            String expected = c.name().equals(stale)
+                    ? "seq4j: --data " + c.data() + " is named as a temporary file of an interrupted run (" + stale
+                    + "), which this run deletes from its folder; rename it or give another --out"
+                    : "seq4j: --data " + c.data() + " is a file this run writes into its folder (" + c.name()
+                    + (c.name().equals(RunFolder.LOCK) ? ", its lock file, deleted at its end" : "")
+                    + "); move it or give another --out";
+            assertEquals(expected, line, c.toString());
+            assertEquals(before, names(same), "nothing written or deleted: " + c);
+            assertArrayEquals(bytes, Files.readAllBytes(file), "the data as it was: " + c);
+            Files.delete(file);
+        }
+        // addition writes no vocabulary.txt: a data file of that name in its folder is read, and stays
+        Path vocabulary = Files.write(same.resolve("vocabulary.txt"), bytes);
+        Result r = seq4j("train", "addition", "--model", "peeky", "--backend", "java", "--epochs", "1", "--batch", "32",
+                "--hidden", "8", "--wordvec", "8", "--data", vocabulary.toString(), "--out", same.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertArrayEquals(bytes, Files.readAllBytes(vocabulary));
+        assertTrue(Files.exists(same.resolve("model.npz")), "the run trained");
+    }
 
     /**
      * A folder given as --out that holds a user's hidden files named like temporary files (".notes.old.tmp"), and a
