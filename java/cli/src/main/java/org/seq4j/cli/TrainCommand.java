@@ -418,6 +418,9 @@ final class TrainCommand implements Callable<Integer> {
     private void refuseAnotherTasksRun(Path dir, Task task) {
         String refusal = comm.isRoot() ? dataWrittenOver(dir, task) : null;
         if (refusal == null && comm.isRoot()) {
+            refusal = notACheckpoint(dir);
+        }
+        if (refusal == null && comm.isRoot()) {
             refusal = anotherTasksRun(dir, task);
         }
         if (refusal == null && comm.isRoot()) {
@@ -491,6 +494,42 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Why the model.npz or best.npz of dir, which this run replaces, is not to be replaced, or null: it is not a
+     * checkpoint of seq4j train (a .npz of numpy's own, with no description), or one that cannot be read (not a zip
+     * archive, a truncated one, a corrupt description). Such a file was reported as "a run already (unreadable)" and
+     * replaced, while a run of another task is refused to keep its files; a checkpoint that cannot be read might still
+     * be mended, or be no seq4j file at all. A readable checkpoint of seq4j is replaced or refused as before (see
+     * anotherTasksRun).
+     */
+    private static String notACheckpoint(Path dir) {
+        for (String name : List.of(Checkpoint.WEIGHTS, Checkpoint.BEST)) {
+            Path file = dir.resolve(name);
+            if (!Files.exists(file)) {   // nor a link to nothing: RunFolder puts a link it replaced back
+                continue;
+            }
+            try {
+                Checkpoint.meta(file);
+                continue;
+            } catch (IOException | RuntimeException e) {
+                boolean described;
+                try {
+                    described = Checkpoint.isDescribed(file);
+                } catch (IOException | RuntimeException unreadable) {
+                    described = true;   // no telling: as unreadable as meta found it
+                }
+                if (!described) {
+                    return file + " is not a seq4j checkpoint (it has no " + Checkpoint.META + "); give another --out or "
+                            + "move it";
+                }
+                String why = e.getMessage() == null ? e.toString() : e.getMessage().replaceAll("\\s*\\R\\s*", " ");
+                return (why.startsWith(file.toString()) ? why : file + ": " + why) + "; this run would replace it, but it "
+                        + "cannot be read as a seq4j checkpoint: give another --out or move it";
+            }
+        }
+        return null;
+    }
+
     /** Why dir cannot take a run of task, or null when it can: it holds a readable run of another task. */
     private static String anotherTasksRun(Path dir, Task task) {
         Path held = dir.resolve(Checkpoint.WEIGHTS);
@@ -501,7 +540,7 @@ final class TrainCommand implements Callable<Integer> {
         try {
             m = Checkpoint.meta(held);
         } catch (IOException | RuntimeException e) {
-            return null;   // unreadable: sayWhatItReplaces says so, and this run replaces it
+            return null;   // unreadable: refused by notACheckpoint already
         }
         String heldTask = m.getProperty("task");
         if (heldTask == null || heldTask.strip().equalsIgnoreCase(task.lower())) { // as ModelSpec.load reads it

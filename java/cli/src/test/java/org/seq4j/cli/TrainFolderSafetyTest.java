@@ -1,6 +1,6 @@
 // train and the files in and around its run folder that are not its own (red-team finds): --data is refused where the
-// run would write over it; the clean-up of an interrupted run's temporary files deletes only those seq4j's writers
-// make, of the run's own files.
+// run would write over it, and so is a folder whose model.npz or best.npz is not a readable seq4j checkpoint; the
+// clean-up of an interrupted run's temporary files deletes only those seq4j's writers make, of the run's own files.
 package org.seq4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -17,6 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.cli.CliRuns.Result;
 import org.seq4j.data.ToySet;
 import org.seq4j.io.AtomicOutput;
+import org.seq4j.io.NpyArray;
+import org.seq4j.io.Npz;
 import org.seq4j.train.RunFolder;
 
 class TrainFolderSafetyTest {
@@ -128,5 +130,55 @@ class TrainFolderSafetyTest {
             assertEquals(List.of(), files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith(".chart.png."))
                     .toList());
         }
+    }
+
+    /**
+     * A folder whose model.npz or best.npz is numpy's own (np.savez, no description) was said to hold "a run already
+     * (unreadable)" and its files were replaced, while a run of another task is refused to keep its files. Refused now in
+     * one line naming the file, and so is a seq4j checkpoint that cannot be read (cut short): nothing is written. A
+     * readable one is replaced, as before.
+     */
+    @Test
+    void aFolderWhoseCheckpointIsNotSeq4jsOrUnreadableIsRefused() throws IOException {
+        Path set = dir.resolve("set.txt");
+        ToySet.ADDITION.write(set, 400, 3);
+        String[] train = {"train", "addition", "--model", "peeky", "--backend", "java", "--epochs", "1", "--batch", "32",
+                "--hidden", "8", "--wordvec", "8", "--data", set.toString(), "--out"};
+        java.util.function.Function<Path, Result> trainInto = out -> {
+            String[] args = java.util.Arrays.copyOf(train, train.length + 1);
+            args[train.length] = out.toString();
+            return seq4j(args);
+        };
+        for (String name : List.of("model.npz", "best.npz")) {
+            Path foreign = Files.createDirectories(dir.resolve("foreign-" + name));
+            java.util.LinkedHashMap<String, NpyArray> arrays = new java.util.LinkedHashMap<>();
+            arrays.put("weights", NpyArray.of(new float[] {0, 1, 2, 3}, new int[] {4}));
+            Npz.save(foreign.resolve(name), arrays);
+            byte[] bytes = Files.readAllBytes(foreign.resolve(name));
+            assertEquals("seq4j: " + foreign.resolve(name) + " is not a seq4j checkpoint (it has no model.properties); "
+                    + "give another --out or move it", badInput(trainInto.apply(foreign)));
+            assertEquals(List.of(name), names(foreign), "nothing written");
+            assertArrayEquals(bytes, Files.readAllBytes(foreign.resolve(name)));
+        }
+
+        Path run = dir.resolve("run");
+        Result first = trainInto.apply(run);
+        assertEquals(0, first.code(), first.out() + first.err());
+        Path model = run.resolve("model.npz");
+        byte[] whole = Files.readAllBytes(model);
+        byte[] cut = java.util.Arrays.copyOf(whole, whole.length / 2);
+        Files.write(model, cut);
+        List<String> before = names(run);
+        String line = badInput(trainInto.apply(run));
+        assertTrue(line.startsWith("seq4j: " + model + ": ") && line.endsWith("; this run would replace it, but it cannot"
+                + " be read as a seq4j checkpoint: give another --out or move it"), line);
+        assertEquals(before, names(run), "nothing written");
+        assertArrayEquals(cut, Files.readAllBytes(model), "the cut checkpoint as it was");
+
+        Files.write(model, whole);   // a readable checkpoint of seq4j: replaced, as it was
+        Result again = trainInto.apply(run);
+        assertEquals(0, again.code(), again.out() + again.err());
+        assertTrue(again.out().contains("run folder " + run + ": holds a run already (addition peeky, epoch 1); its "
+                + "checkpoints will be replaced"), again.out());
     }
 }

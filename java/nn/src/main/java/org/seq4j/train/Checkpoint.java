@@ -480,6 +480,20 @@ public final class Checkpoint {
     }
 
     /**
+     * Whether {@code file} carries a description, as every checkpoint of seq4j train does: the entry model.properties
+     * (or model.properties.npy, as numpy saves it back), or, for a run of an older version, a file model.properties beside
+     * it. A .npz of numpy's own (np.savez) has none: it is not a checkpoint of seq4j train, whatever its name.
+     *
+     * @param file a .npz file
+     * @return true if it carries one (which {@link #meta} may still find malformed)
+     * @throws IOException if the file cannot be read as a .npz (not a zip archive, a truncated one, a corrupt entry)
+     */
+    public static boolean isDescribed(Path file) throws IOException {
+        nonNull("Checkpoint.isDescribed", "file", file);
+        return embeddedMeta(file) != null || Files.isRegularFile(file.toAbsolutePath().resolveSibling(META));
+    }
+
+    /**
      * The description inside {@code file}, or null if it holds none: the raw entry model.properties as seq4j
      * writes it, or model.properties.npy as numpy writes it back (np.savez(f, **dict(np.load(g))) stores the
      * bytes np.load gave as a 0-d {@code |S} array; a str value is stored as {@code <U}). See Npz.text: any other
