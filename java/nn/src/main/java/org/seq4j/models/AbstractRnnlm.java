@@ -389,7 +389,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
         }
         int n = prompts.length, p = prompts[0].length, m = Beam.rows(op, n, beam, V);
-        Beam.requireRoom(op, length, n, beam, V);
+        Beam.requireRoom(op, length, n, beam, V, endId >= 0);
         Beam.requireSequences(op, options, length, V);
         startGeneration();
         if (beamState == null) {

@@ -186,7 +186,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         }
         Inputs.ids(op, "xs", xs, -1, 1, V);
         int n = xs.dim(0), m = Beam.rows(op, n, beam, V);   // before the encoder runs and its output is repeated K times
-        Beam.requireRoom(op, length, n, beam, V);
+        Beam.requireRoom(op, length, n, beam, V, false);
         Beam.Options options = Beam.Options.of(beam);
         Beam.requireSequences(op, options, length, V);
         Tensor encoding = encodeForGeneration(op, xs, startId);

@@ -9,6 +9,17 @@
 // ones are finally ranked by sum / length^alpha (GNMT's length penalty in its plain form; alpha = 0, the
 // default, is no penalty). Without an end id every hypothesis has the same length and alpha changes nothing.
 //
+// Finished hypotheses. The result holds K per question, so the search keeps only the K best finished ones of each
+// question (by the final ranking, earlier ones first among equals), one backtracked copy each, and drops the worst when
+// a better one finishes: kept all, they were a copy of up to length ids for every hypothesis that ever emitted the
+// end id, O(length^2) ids even for K = 1 (a red-team pass: --beam 1 --length 65536 --end "<eos>" on a small language
+// model ran out of a 6 GB heap). The answer is the same: a hypothesis below the K-th kept one could never be returned.
+// A question is done once its K-th finished hypothesis ranks at least as well as anything its live ones can still
+// become: their descendants' log-probabilities only fall (every token adds a log-probability <= 0) and are at most
+// `length` long, so none ranks better than log(-logP_best) - alpha log(length) in the ranking's log space (monotone in
+// floating point too), and on a tie the one finished earlier wins. Once every question is done the search stops; the
+// steps it skips could not change the answer (their scores are not computed, so not checked either).
+//
 // What it finds. Beam search keeps the K likeliest prefixes at each step and drops the others for good, so it is not
 // exact search: a wider beam is not guaranteed to find an answer at least as likely as a narrower one's, nor K >= 2 one
 // at least as likely as greedy's (K = 1). Greedy's prefix can be pruned at a later step by K others whose continuations
@@ -173,19 +184,31 @@ public final class Beam {
     /**
      * The ids every step of the search keeps for its backtracking (two int[length][N*K] arrays, N x K ids a step), as
      * one Java array could hold them, and what the search allocates on the heap (those two, a step's scores, the K
-     * sequences of every question) against what is free: checked before anything runs. A length near
+     * sequences of every question and, with an end id, the K best finished hypotheses of every question it keeps on the
+     * way) against what is free: checked before anything runs. A length near
      * Integer.MAX_VALUE ended in an OutOfMemoryError ("Requested array size exceeds VM limit"), in the seq2seq models
      * after the encoder had run, and a length past the heap in an OutOfMemoryError out of the call.
      */
-    static void requireRoom(String op, int length, int n, int beam, int v) {
+    static void requireRoom(String op, int length, int n, int beam, int v, boolean ends) {
         HostArrays.length(op, "the hypotheses' ids (length x N x K)", length, n, beam);
-        long m = (long) n * beam;   // length x m fits an int now, m x v was checked by rows: the sums below are exact
-        long bytes = 2 * HostArrays.rowsBytes(length, m) + JavaHeap.arrayBytes(JavaHeap.multiply(m, v), 4)
-                + HostArrays.rowsBytes(m, length);
+        long m = (long) n * beam;
+        long bytes = roomBytes(length, n, beam, v, ends);
         if (!JavaHeap.fits(bytes)) {
             throw JavaHeap.refusal(op, "length " + length + ": the hypotheses' ids (two int[length][N x K=" + m
-                    + "]), a step's scores float[N x K x V=" + v + "] and the sequences found", bytes);
+                    + "]), a step's scores float[N x K x V=" + v + "]" + (ends ? ", the finished hypotheses kept" : "")
+                    + " and the sequences found", bytes);
         }
+    }
+
+    /** The bytes requireRoom asks the heap for (length x N x K fits an int, N x K x V was checked by rows). */
+    static long roomBytes(int length, int n, int beam, int v, boolean ends) {
+        long m = (long) n * beam;
+        long bytes = 2 * HostArrays.rowsBytes(length, m) + JavaHeap.arrayBytes(JavaHeap.multiply(m, v), 4)
+                + HostArrays.rowsBytes(m, length);
+        if (ends) {   // the K best finished hypotheses of every question, up to length ids each
+            bytes += HostArrays.rowsBytes(m, length);
+        }
+        return bytes;
     }
 
     /**
@@ -266,6 +289,12 @@ public final class Beam {
      */
     static Result search(String op, Backend backend, Workspace ws, int n, int length, Tensor first, Steps steps,
                          Options opt) {
+        return search(op, backend, ws, n, length, first, steps, opt, new Kept(n, opt.beam(), opt.lengthPenalty()));
+    }
+
+    /** As above, keeping the finished hypotheses in {@code finished} (made for these n, K and alpha): tests read it. */
+    static Result search(String op, Backend backend, Workspace ws, int n, int length, Tensor first, Steps steps,
+                         Options opt, Kept finished) {
         if (length < 1) {
             throw new IllegalArgumentException(op + ": needs length >= 1, got " + length);
         }
@@ -283,7 +312,12 @@ public final class Beam {
             throw new IllegalArgumentException("beam search: end id " + opt.endId() + " is outside the vocabulary [0, V="
                     + v + ")");
         }
-        requireRoom(op, length, n, k, v);
+        requireRoom(op, length, n, k, v, opt.endId() >= 0);
+        if (finished.k != k || finished.size.length != n || Double.compare(finished.alpha, opt.lengthPenalty()) != 0) {
+            throw new IllegalArgumentException("beam search: finished hypotheses kept for N=" + finished.size.length
+                    + ", K=" + finished.k + ", alpha " + finished.alpha + ", not N=" + n + ", K=" + k + ", alpha "
+                    + opt.lengthPenalty());
+        }
         requireSequences("beam search", opt, length, v);
         int cap = opt.endId() >= 0 ? 2 * k : k;          // room for up to K end ids above the K-th survivor
         float[] scores = new float[HostArrays.length("beam search", "a step's scores (N x K x V)", n, k, v)];
@@ -294,10 +328,6 @@ public final class Beam {
         int[] parentsHost = new int[m];
         Tensor ids = ws.ints(1, m);
         Tensor parents = ws.ints(m);
-        List<List<Finished>> finished = new ArrayList<>();
-        for (int q = 0; q < n; q++) {
-            finished.add(new ArrayList<>());
-        }
         // at the start the K hypotheses of a question are one: only hypothesis 0 is alive
         for (int j = 0; j < m; j++) {
             beamLogP[j] = j % k == 0 ? 0 : Double.NEGATIVE_INFINITY;
@@ -308,6 +338,7 @@ public final class Beam {
         int[] candHyp = new int[cap];
         int[] candTok = new int[cap];
         Tensor score = first;
+        boolean stopped = false;   // every question done before the last step: the live hypotheses cannot rank
         for (int s = 0; s < length; s++) {
             Interrupts.check(op, "step", s, length);
             backend.copyOut(scores, score);
@@ -375,8 +406,11 @@ public final class Beam {
                 int filled = 0;
                 for (int c = 0; c < count && filled < k; c++) {
                     if (candTok[c] == opt.endId()) {
-                        int[] seq = backtrack(parent, token, s, base + candHyp[c], candTok[c]);
-                        finished.get(q).add(new Finished(seq, candTotal[c]));
+                        int at = finished.place(q, candTotal[c], s + 1);
+                        if (at >= 0) {   // among the K best finished so far: its ids are copied out, the K+1-th dropped
+                            finished.insert(q, at, backtrack(parent, token, s, base + candHyp[c], candTok[c]),
+                                    candTotal[c]);
+                        }
                         continue;
                     }
                     int j = base + filled++;
@@ -394,6 +428,10 @@ public final class Beam {
             double[] swap = beamLogP;
             beamLogP = nextLogP;
             nextLogP = swap;
+            if (s + 1 < length && opt.endId() >= 0 && finished.allDone(beamLogP, length)) {
+                stopped = true;
+                break;
+            }
             if (s + 1 < length) {
                 boolean identity = true;
                 for (int j = 0; j < m; j++) {
@@ -408,10 +446,101 @@ public final class Beam {
                 score = steps.step(ids);
             }
         }
-        return collect(n, k, length, parent, token, beamLogP, finished, opt.lengthPenalty());
+        return collect(n, k, length, parent, token, stopped ? null : beamLogP, finished, opt.lengthPenalty());
     }
 
     private record Finished(int[] sequence, double logProb) {
+    }
+
+    /**
+     * The finished hypotheses a search keeps: per question at most the K best so far in the order of the final
+     * ranking (logMagnitude ascending, the one finished earlier first among equals), all that its result can return.
+     */
+    static final class Kept {
+        final int k;
+        final double alpha;
+        private final Finished[][] best;      // [question][0 .. size), best first
+        private final double[][] magnitude;   // logMagnitude of each
+        private final int[] size;
+        private final boolean[] done;
+        private long finished;                // hypotheses that emitted the end id, kept or not
+        private int held, peak;
+
+        Kept(int n, int k, double alpha) {
+            this.k = k;
+            this.alpha = alpha;
+            best = new Finished[n][];
+            magnitude = new double[n][];
+            size = new int[n];
+            done = new boolean[n];
+        }
+
+        /**
+         * Where a hypothesis of question q that finishes now with {@code logP} and {@code length} ids ranks among the
+         * kept ones (after every one of equal rank, as it finished later), or -1 if K rank before it. Counts it.
+         */
+        int place(int q, double logP, int length) {
+            finished++;
+            double mag = logMagnitude(logP, length, alpha);
+            int at = size[q];
+            while (at > 0 && Double.compare(mag, magnitude[q][at - 1]) < 0) {
+                at--;
+            }
+            return at < k ? at : -1;
+        }
+
+        /** Puts it at {@code at} (from place), dropping the K+1-th. */
+        void insert(int q, int at, int[] sequence, double logP) {
+            if (best[q] == null) {
+                best[q] = new Finished[k];
+                magnitude[q] = new double[k];
+            }
+            if (size[q] == k) {
+                size[q]--;   // the worst goes
+                held--;
+            }
+            System.arraycopy(best[q], at, best[q], at + 1, size[q] - at);
+            System.arraycopy(magnitude[q], at, magnitude[q], at + 1, size[q] - at);
+            best[q][at] = new Finished(sequence, logP);
+            magnitude[q][at] = logMagnitude(logP, sequence.length, alpha);
+            size[q]++;
+            peak = Math.max(peak, ++held);
+        }
+
+        /**
+         * Whether no hypothesis still live (logP[q*K .. q*K + K), after a step) can rank before the K-th kept one of
+         * its question, for every question: see the class comment. A question once done stays done.
+         */
+        boolean allDone(double[] logP, int length) {
+            boolean all = true;
+            for (int q = 0; q < size.length; q++) {
+                if (!done[q] && size[q] == k) {
+                    double live = Double.NEGATIVE_INFINITY;
+                    for (int b = 0; b < k; b++) {
+                        live = Math.max(live, logP[q * k + b]);
+                    }
+                    // the best any descendant can rank: its log-probability at most live's, its length at most length
+                    done[q] = Double.compare(magnitude[q][k - 1], logMagnitude(live, length, alpha)) <= 0;
+                }
+                all &= done[q];
+            }
+            return all;
+        }
+
+        /** The kept hypotheses of question q, best first. */
+        List<Finished> of(int q) {
+            return size[q] == 0 ? List.of() : Arrays.asList(best[q]).subList(0, size[q]);
+        }
+
+        /** How many hypotheses emitted the end id so far, kept or not. */
+        long finished() {
+            return finished;
+        }
+
+        /** The most finished hypotheses kept at once, over all questions (at most N x K). */
+        int peak() {
+            return peak;
+        }
     }
 
     /** Whether candidate (total, raw) ranks above (total2, raw2); equal ones do not (first come stays first). */
@@ -450,25 +579,27 @@ public final class Beam {
         return seq;
     }
 
+    /** The K best of the kept finished and (unless logP is null: the search stopped early) the live hypotheses. */
     private static Result collect(int n, int k, int length, int[][] parent, int[][] token, double[] logP,
-                                  List<List<Finished>> finished, double alpha) {
+                                  Kept finished, double alpha) {
         int[][][] sequences = new int[n][k][];
         double[][] logProbs = new double[n][k];
         double[][] ranks = new double[n][k];
         for (int q = 0; q < n; q++) {
-            List<Finished> all = new ArrayList<>(finished.get(q));
-            for (int b = 0; b < k; b++) {
+            List<Finished> all = new ArrayList<>(finished.of(q));
+            for (int b = 0; logP != null && b < k; b++) {
                 int j = q * k + b;
                 all.add(new Finished(backtrack(parent, token, length - 1, parent[length - 1][j], token[length - 1][j]),
                         logP[j]));
             }
-            // stable: among equal scores the earlier (finished first, then beam order) wins
+            // stable: among equal scores the earlier (finished first, then beam order) wins; the kept finished ones
+            // are in the order of this sort already
             Finished[] sorted = all.toArray(Finished[]::new);
             double[] rank = new double[sorted.length], magnitude = new double[sorted.length];
             Integer[] order = new Integer[sorted.length];
             for (int i = 0; i < sorted.length; i++) {
                 rank[i] = penalised(sorted[i], alpha);
-                magnitude[i] = logMagnitude(sorted[i], alpha);
+                magnitude[i] = logMagnitude(sorted[i].logProb(), sorted[i].sequence().length, alpha);
                 order[i] = i;
             }
             Arrays.sort(order, (a, b) -> Double.compare(magnitude[a], magnitude[b]));
@@ -492,11 +623,10 @@ public final class Beam {
      * score of a length became -0.0, the ties then broken by beam order, not by log-probability (alpha 700 at length 3
      * put a hypothesis of log-probability -4.13 before one of -3.39 of the same length).
      */
-    private static double logMagnitude(Finished f, double alpha) {
-        double logP = f.logProb();
+    private static double logMagnitude(double logP, int length, double alpha) {
         if (logP == 0) {
             return Double.NEGATIVE_INFINITY;   // probability 1: score 0, the best there is
         }
-        return Math.log(-logP) - (alpha == 0 ? 0 : alpha * Math.log(f.sequence().length));
+        return Math.log(-logP) - (alpha == 0 ? 0 : alpha * Math.log(length));
     }
 }
