@@ -350,10 +350,8 @@ public final class Beam {
                             && (Double.isNaN(lse[b]) || lse[b] == Double.POSITIVE_INFINITY)) {
                         // a live hypothesis' scores hold NaN or +Infinity: ranking them would only make dead
                         // hypotheses (id 0, -Infinity) look like an answer, as greedy's argmax once did
-                        throw new IllegalStateException(op + ": at step " + (s + 1) + " the scores of question "
-                                + q + ", hypothesis " + b + " hold " + (Double.isNaN(lse[b]) ? "NaN" : "Infinity")
-                                + ": the model's weights are not finite (a diverged training run, or such values"
-                                + " written with copyIn); expected finite scores");
+                        throw new NonFiniteScoresException(op + ": at step " + (s + 1) + " the scores of question "
+                                + q + ", hypothesis " + b + " hold " + (Double.isNaN(lse[b]) ? "NaN" : "Infinity"));
                     }
                 }
                 // the cap best candidates over this question's live hypotheses, best first
@@ -395,11 +393,9 @@ public final class Beam {
                         // every id it may emit has probability 0 (all -Infinity: log-softmax is NaN, or -Infinity where
                         // only skipped ids are finite): it would fill the slots with dead hypotheses (id 0, -Infinity)
                         // that came back as answers, where greedy generate refuses the same scores
-                        throw new IllegalStateException(op + ": at step " + (s + 1) + " the scores of question " + q
-                                + ", hypothesis " + b + " are -Infinity for every id" + (opt.skip() != null
-                                ? " that is not skipped" : "") + ", so no id can follow it: the model's weights are not"
-                                + " finite (a diverged training run, or such values written with copyIn); expected"
-                                + " finite scores");
+                        throw new NonFiniteScoresException(op + ": at step " + (s + 1) + " the scores of question "
+                                + q + ", hypothesis " + b + " are -Infinity for every id" + (opt.skip() != null
+                                ? " that is not skipped" : "") + ", so no id can follow it");
                     }
                 }
                 // walk them: end ids finish a hypothesis, the others fill the K slots

@@ -153,33 +153,33 @@ class MisuseTest {
             for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
                 b[3] = bad;
                 lm.store().copyIn("affine.b", b);
-                assertMessage(assertThrows(IllegalStateException.class,
+                assertMessage(assertThrows(NonFiniteScoresException.class,
                         () -> lm.beamSearch(new int[][] {{1}}, 3, 2, 0, -1)), "Rnnlm.beamSearch", "step 1", "question 0",
                         bad > 0 ? "Infinity" : "NaN", "not finite");
                 s2s.store().copyIn("decoder.affine.b", b);
-                assertMessage(assertThrows(IllegalStateException.class,
+                assertMessage(assertThrows(NonFiniteScoresException.class,
                         () -> s2s.beamSearch(new int[][] {{1, 2}}, 0, 3, 2)), "Seq2seq.beamSearch", "question 0", "not finite");
             }
             Arrays.fill(b, Float.NEGATIVE_INFINITY);
             lm.store().copyIn("affine.b", b);
             s2s.store().copyIn("decoder.affine.b", b);
             for (int k : new int[] {1, 2}) {
-                assertMessage(assertThrows(IllegalStateException.class,
+                assertMessage(assertThrows(NonFiniteScoresException.class,
                         () -> lm.beamSearch(new int[][] {{1}}, 3, k, 0, -1)), "Rnnlm.beamSearch", "step 1", "question 0",
                         "-Infinity for every id", "not finite");
-                assertMessage(assertThrows(IllegalStateException.class,
+                assertMessage(assertThrows(NonFiniteScoresException.class,
                         () -> s2s.beamSearch(new int[][] {{1, 2}}, 0, 3, k)), "Seq2seq.beamSearch", "step 1",
                         "-Infinity for every id", "not finite");
             }
-            assertThrows(IllegalStateException.class, () -> s2s.generate(new int[][] {{1, 2}}, 0, 3), "as greedy does");
-            assertThrows(IllegalStateException.class,
+            assertThrows(NonFiniteScoresException.class, () -> s2s.generate(new int[][] {{1, 2}}, 0, 3), "as greedy does");
+            assertThrows(NonFiniteScoresException.class,
                     () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 0), "as generate does");
             b[4] = 1f;   // the one finite score is a skipped id's: no id left to emit
             lm.store().copyIn("affine.b", b);
-            assertMessage(assertThrows(IllegalStateException.class,
+            assertMessage(assertThrows(NonFiniteScoresException.class,
                     () -> lm.beamSearch(new int[][] {{1}}, 3, 2, 0, -1, 4)), "Rnnlm.beamSearch",
                     "-Infinity for every id that is not skipped", "not finite");
-            assertThrows(IllegalStateException.class,
+            assertThrows(NonFiniteScoresException.class,
                     () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 0, 4), "as generate does");
         }
     }
