@@ -72,6 +72,11 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (Cli.ShutdownHook line = Cli.interruptLine(spec.commandLine().getErr(), "eval")) {
             return evaluate();
+        } catch (org.seq4j.optim.NonFiniteLossException e) {
+            // eval trains nothing: the exception's own words ("training diverged, try a smaller learning rate") misled
+            throw new BadInputException("the model's loss is " + e.loss() + " at step " + e.step() + " of the "
+                    + "evaluation: the checkpoint's weights are not finite, or so large that its products overflow "
+                    + "float; it cannot be evaluated", e);
         }
     }
 
