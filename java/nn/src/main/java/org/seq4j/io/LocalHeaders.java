@@ -64,7 +64,12 @@ final class LocalHeaders {
                 if (loc.getInt(0) != ZIP64_LOCATOR) {
                     throw malformed(file, "a ZIP64 end record without its locator");
                 }
-                ByteBuffer z = read(ch, loc.getLong(8), 56);
+                // just before its locator, where Python's zipfile reads it (the offset the locator records does not
+                // count bytes in front of the archive), else at that offset
+                ByteBuffer z = eocd >= 20 + 56 ? read(ch, eocd - 20 - 56, 56) : null;
+                if (z == null || z.getInt(0) != ZIP64_EOCD) {
+                    z = read(ch, loc.getLong(8), 56);
+                }
                 if (z.getInt(0) != ZIP64_EOCD) {
                     throw malformed(file, "no ZIP64 end of central directory record");
                 }
@@ -76,32 +81,44 @@ final class LocalHeaders {
             // bytes in front of the archive (a zip appended to another file): every offset moves by as many, as
             // Python's zipfile and ZipFile both allow
             long concat = eocd - records - cdSize - cdOffset;
-            long pos = cdOffset + concat;
+            if (cdSize > Integer.MAX_VALUE - 16) {   // ZipFile would not have opened it either
+                throw malformed(file, "a central directory of " + cdSize + " bytes");
+            }
+            // the directory in one read (ZipFile holds it in memory too), then one read a local header
+            ByteBuffer cd = read(ch, cdOffset + concat, (int) cdSize);
+            int pos = 0;
             for (long e = 0; e < entries; e++) {
-                ByteBuffer c = read(ch, pos, 46);
-                if (c.getInt(0) != CENTRAL) {
+                if (pos < 0 || pos + 46 > cd.limit() || cd.getInt(pos) != CENTRAL) {
                     throw malformed(file, "central directory entry " + e + " is not where the directory says");
                 }
-                int nameLen = Short.toUnsignedInt(c.getShort(28)), extraLen = Short.toUnsignedInt(c.getShort(30));
-                int commentLen = Short.toUnsignedInt(c.getShort(32));
+                int nameLen = Short.toUnsignedInt(cd.getShort(pos + 28));
+                int extraLen = Short.toUnsignedInt(cd.getShort(pos + 30));
+                int commentLen = Short.toUnsignedInt(cd.getShort(pos + 32));
+                if (pos + 46 + nameLen + extraLen > cd.limit()) {
+                    throw malformed(file, "central directory entry " + e + " runs past the directory");
+                }
+                ByteBuffer c = cd.slice(pos, 46 + nameLen + extraLen).order(ByteOrder.LITTLE_ENDIAN);
+                byte[] name = new byte[nameLen];
+                c.get(46, name);
                 long local = Integer.toUnsignedLong(c.getInt(42));
-                byte[] name = bytes(read(ch, pos + 46, nameLen));
                 if (local == 0xFFFFFFFFL) {
-                    local = zip64Offset(read(ch, pos + 46 + nameLen, extraLen), c, file, name);
+                    local = zip64Offset(c.slice(46 + nameLen, extraLen).order(ByteOrder.LITTLE_ENDIAN), c, file,
+                            name);
                 }
                 local += concat;
-                ByteBuffer h = read(ch, local, 30);
+                ByteBuffer h = read(ch, local, 30 + nameLen);   // the header, and as many bytes as the directory's name
                 if (h.getInt(0) != LOCAL) {
                     throw new NpzFormatException(file, null, "the zip entry " + shown(name) + " has no local header "
                             + "where the directory says (the archive is corrupt)");
                 }
-                byte[] localName = bytes(read(ch, local + 30, Short.toUnsignedInt(h.getShort(26))));
+                int localLen = Short.toUnsignedInt(h.getShort(26));
+                byte[] localName = localLen == nameLen ? bytes(h.position(30)) : bytes(read(ch, local + 30, localLen));
                 if (!Arrays.equals(name, localName)) {
                     throw new NpzFormatException(file, null, "the zip directory names an entry " + shown(name)
                             + " whose local header names it " + shown(localName) + "; an archive whose two names "
                             + "differ is refused (numpy refuses it too): which array is which cannot be told");
                 }
-                pos += 46L + nameLen + extraLen + commentLen;
+                pos += 46 + nameLen + extraLen + commentLen;
             }
         }
     }

@@ -1008,6 +1008,39 @@ class NpzTest {
         }
     }
 
+    /**
+     * The local-header check reads a ZIP64 archive (more than 65,535 entries: its end records are ZIP64's), also behind
+     * bytes of something else, and still refuses one whose names disagree.
+     */
+    @Test
+    void theLocalHeaderCheckReadsZip64Archives() throws IOException {
+        Path zip64 = dir.resolve("many.zip");
+        try (ZipOutputStream out = new ZipOutputStream(
+                new java.io.BufferedOutputStream(Files.newOutputStream(zip64)))) {
+            for (int i = 0; i < 65_600; i++) {
+                ZipEntry empty = new ZipEntry("e" + i);   // stored, of no bytes: no deflater an entry
+                empty.setMethod(ZipEntry.STORED);
+                empty.setSize(0);
+                empty.setCompressedSize(0);
+                empty.setCrc(0);
+                out.putNextEntry(empty);
+                out.closeEntry();
+            }
+        }
+        byte[] d = Files.readAllBytes(zip64);
+        assertTrue(indexOf(d, new byte[] {0x50, 0x4b, 0x06, 0x06}, 0) > 0, "a ZIP64 end record");
+        LocalHeaders.check(zip64);
+        byte[] prefixed = new byte[100 + d.length];
+        System.arraycopy(d, 0, prefixed, 100, d.length);
+        LocalHeaders.check(Files.write(dir.resolve("behind.zip"), prefixed));
+        int cd = indexOf(d, new byte[] {0x50, 0x4b, 0x01, 0x02}, 0);
+        int name = indexOf(d, "e7".getBytes(StandardCharsets.US_ASCII), cd);
+        d[name + 1] = '8';   // the directory's "e7" now says "e8"
+        Path renamed = Files.write(dir.resolve("renamed.zip"), d);
+        var e = assertThrows(NpzFormatException.class, () -> LocalHeaders.check(renamed));
+        assertTrue(e.getMessage().contains("names an entry 'e8' whose local header names it 'e7'"), e.getMessage());
+    }
+
     /** A message lists at most ten names: 300,000 extra arrays made a one-line message of 2.5 MB. */
     @Test
     void messagesShowTenNamesAndHowManyMore() throws IOException {
