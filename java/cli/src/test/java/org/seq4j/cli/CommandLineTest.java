@@ -173,7 +173,7 @@ class CommandLineTest {
     @Test
     void trainingIntoAFolderAgainRemovesTheTemporaryFilesOfAKilledRun() throws IOException {
         Path again = Files.createDirectories(dir.resolve("killed-before"));
-        List<String> stale = List.of(".model.npz.5xq1.tmp", ".metrics.csv.9z.tmp", ".chart.42.tmp.png");
+        List<String> stale = List.of(".model.npz.0000000005xq1.tmp", ".metrics.csv.000000000009z.tmp", ".chart.42.tmp.png");
         for (String f : stale) {
             Files.write(again.resolve(f), new byte[4096]);
         }

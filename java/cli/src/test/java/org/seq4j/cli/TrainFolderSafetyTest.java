@@ -101,14 +101,14 @@ class TrainFolderSafetyTest {
     void theCleanUpOfAnInterruptedRunDeletesOnlyItsOwnTemporaryFiles() throws IOException {
         Path out = Files.createDirectories(dir.resolve("mine"));
         List<String> users = List.of(".notes.old.tmp", ".draft.v2.tmp", ".emacs.d.tmp", ".notes.txt.3k2j9x.tmp",
-                ".model.npz.03k.tmp", ".chart.0123.tmp");
+                ".model.npz.03k.tmp", ".chart.0123.tmp", ".model.npz.old.tmp", ".metrics.csv.backup.tmp");
         for (String f : users) {
             Files.writeString(out.resolve(f), "mine");
         }
         Path target = Files.writeString(dir.resolve("elsewhere.txt"), "mine too");
-        Files.createSymbolicLink(out.resolve(".model.npz.3k2j9x.tmp"), target);
+        Files.createSymbolicLink(out.resolve(".model.npz.00000003k2j9x.tmp"), target);
         List<String> stale = List.of(AtomicOutput.temporaryName("chart.png", ""),
-                AtomicOutput.temporaryName("vocabulary.txt", ".kept"), ".metrics.csv.9z.tmp");
+                AtomicOutput.temporaryName("vocabulary.txt", ".kept"), ".metrics.csv.000000000009z.tmp");
         for (String f : stale) {
             Files.write(out.resolve(f), new byte[100]);
         }
@@ -118,7 +118,7 @@ class TrainFolderSafetyTest {
         for (String f : users) {
             assertEquals("mine", Files.readString(out.resolve(f)), f);
         }
-        assertTrue(Files.isSymbolicLink(out.resolve(".model.npz.3k2j9x.tmp")), "the link stays");
+        assertTrue(Files.isSymbolicLink(out.resolve(".model.npz.00000003k2j9x.tmp")), "the link stays");
         assertEquals("mine too", Files.readString(target));
         for (String f : stale) {
             assertTrue(Files.notExists(out.resolve(f)), f);

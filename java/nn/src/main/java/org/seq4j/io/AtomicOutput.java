@@ -113,10 +113,11 @@ public final class AtomicOutput implements AutoCloseable {
 
     /**
      * A new name for a temporary file of the file {@code name} in the same folder, as {@link #open} makes them:
-     * {@code ".<name>.<random><tag>.tmp"}, where {@code <random>} is a random unsigned long in base 36 (1 to 13 of
-     * 0-9a-z, no leading 0) and {@code <name>} is the name cut to 200 bytes of UTF-8. The one definition of these names:
-     * {@link #temporaryOf} reads them back, so a clean-up of a killed writer's leftovers (RunFolder) removes these and
-     * nothing else.
+     * {@code ".<name>.<random><tag>.tmp"}, where {@code <random>} is a random unsigned long in base 36, zero-padded to
+     * its 13 digits (0-9a-z; 2^64 - 1 is "3w5e11264sgsf"), and {@code <name>} is the name cut to 200 bytes of UTF-8.
+     * The one definition of these names: {@link #temporaryOf} reads them back, so a clean-up of a killed writer's
+     * leftovers (RunFolder) removes these and nothing else. Of fixed width, so that a user's ".model.npz.old.tmp" or
+     * ".metrics.csv.backup.tmp" is not taken for one (unpadded, 1 to 13 digits, "old" was a random part).
      *
      * @param name the file's name, without a folder
      * @param tag  "" for open()'s files; another writer's mark, such as ".kept" (a dot and lower-case letters)
@@ -124,8 +125,7 @@ public final class AtomicOutput implements AutoCloseable {
      */
     public static String temporaryName(String name, String tag) {
         checkTag(tag);
-        return "." + prefix(name) + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + tag
-                + ".tmp";
+        return "." + prefix(name) + "." + random(ThreadLocalRandom.current().nextLong()) + tag + ".tmp";
     }
 
     /**
@@ -150,12 +150,12 @@ public final class AtomicOutput implements AutoCloseable {
             return null;
         }
         String random = body.substring(dot + 1);
-        if (random.isEmpty() || random.length() > 13 || !random.chars().allMatch(c -> c >= '0' && c <= '9'
+        if (random.length() != RANDOM_DIGITS || !random.chars().allMatch(c -> c >= '0' && c <= '9'
                 || c >= 'a' && c <= 'z')) {
             return null;
         }
-        try {   // written by Long.toUnsignedString: no leading 0 (but "0" itself), at most 2^64 - 1
-            if (!Long.toUnsignedString(Long.parseUnsignedLong(random, 36), 36).equals(random)) {
+        try {   // at most 2^64 - 1, as random() writes it
+            if (!random(Long.parseUnsignedLong(random, 36)).equals(random)) {
                 return null;
             }
         } catch (NumberFormatException e) {
@@ -163,6 +163,15 @@ public final class AtomicOutput implements AutoCloseable {
         }
         String name = body.substring(0, dot);
         return prefix(name).equals(name) ? name : null;
+    }
+
+    /** The digits of 2^64 - 1 in base 36. */
+    private static final int RANDOM_DIGITS = 13;
+
+    /** {@code r}, unsigned, in base 36, zero-padded to RANDOM_DIGITS. */
+    private static String random(long r) {
+        String digits = Long.toUnsignedString(r, 36);
+        return "0".repeat(RANDOM_DIGITS - digits.length()) + digits;
     }
 
     private static void checkTag(String tag) {

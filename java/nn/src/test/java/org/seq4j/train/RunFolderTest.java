@@ -39,9 +39,9 @@ class RunFolderTest {
         Path run = Files.createDirectories(dir.resolve("run"));
         // what a kill during AtomicOutput (the chart's too), or with a file kept aside, or during open's probe, or during
         // a chart of an older version leaves behind
-        List<String> stale = new java.util.ArrayList<>(List.of(".model.npz.3k2j9x.tmp", ".metrics.csv.1a.tmp",
-                ".best.npz.3w5e11264sgsf.tmp", ".vocabulary.txt.0.tmp", ".best.npz.k3.kept.tmp", ".seq4j-probe.zz.tmp",
-                ".chart.123.tmp", ".chart.123.tmp.png", ".chart4567", ".chart4567.png",
+        List<String> stale = new java.util.ArrayList<>(List.of(".model.npz.00000003k2j9x.tmp",
+                ".metrics.csv.000000000001a.tmp", ".best.npz.3w5e11264sgsf.tmp", ".vocabulary.txt.0000000000000.tmp",
+                ".best.npz.00000000000k3.kept.tmp", ".seq4j-probe.00000000000zz.tmp", ".chart.123.tmp", ".chart.123.tmp.png", ".chart4567", ".chart4567.png",
                 ".chart.17505759788855320138.tmp", ".chart.17505759788855320138.tmp.png"));
         // the names seq4j's writers give, as they give them
         try (AtomicOutput out = AtomicOutput.open(run.resolve("chart.png"))) {
@@ -54,9 +54,11 @@ class RunFolderTest {
         List<String> kept = new java.util.ArrayList<>(List.of("model.npz", "notes.tmp", ".hidden", "data.tmp.txt",
                 ".notes.tmp", ".draft.tmp", ".a.B.tmp"));   // a user's own hidden temporary files are not stale
         // nor those of the old pattern's shapes: not a temporary of a file the run writes, or not in the writer's form
-        // (upper case, a leading 0, past 2^64 - 1, more than 13 characters; the chart's decimals likewise)
+        // (upper case, fewer or more than 13 digits (the random part is zero-padded to 13: "old" was one), past
+        // 2^64 - 1; the chart's decimals likewise)
         kept.addAll(List.of(".notes.old.tmp", ".draft.v2.tmp", ".emacs.d.tmp", ".notes.txt.3k2j9x.tmp",
-                ".model.npz.3K2J9X.tmp", ".model.npz.03k.tmp", ".model.npz.3w5e11264sgsg.tmp",
+                ".model.npz.3K2J9X.tmp", ".model.npz.03k.tmp", ".model.npz.3k2j9x.tmp", ".model.npz.old.tmp",
+                ".model.npz.3w5e11264sgsg.tmp",
                 ".model.npz.12345678901234.tmp", ".model.npz.tmp", ".model.npz..tmp", ".model.npz.3k.old.tmp",
                 ".model.npz.3k.kept.tmp.png", ".notes.3k.kept.tmp", ".chart.0123.tmp", ".chart.18446744073709551616.tmp",
                 ".chart.12a.tmp", ".chart.v2.png", ".prediction.png.3k2j9x.tmp"));
@@ -65,8 +67,8 @@ class RunFolderTest {
         }
         // a link of a stale name is not the run's temporary file: neither it nor its target is deleted
         Path target = Files.writeString(dir.resolve("target.txt"), "mine");
-        Files.createSymbolicLink(run.resolve(".model.npz.5xq1.tmp"), target);
-        kept.add(".model.npz.5xq1.tmp");
+        Files.createSymbolicLink(run.resolve(".model.npz.0000000005xq1.tmp"), target);
+        kept.add(".model.npz.0000000005xq1.tmp");
         try (RunFolder f = RunFolder.open(run, FILES)) {
             assertEquals(Set.copyOf(stale), f.removedStaleFiles().stream().map(p -> p.getFileName().toString())
                     .collect(Collectors.toSet()));
@@ -74,7 +76,7 @@ class RunFolderTest {
             f.keep();
         }
         assertEquals(Set.copyOf(kept), names(run), "the lock gone with the run");
-        assertTrue(Files.isSymbolicLink(run.resolve(".model.npz.5xq1.tmp")));
+        assertTrue(Files.isSymbolicLink(run.resolve(".model.npz.0000000005xq1.tmp")));
         assertEquals("mine", Files.readString(target));
         for (String s : kept) {
             if (!Files.isSymbolicLink(run.resolve(s))) {
@@ -97,8 +99,8 @@ class RunFolderTest {
                 }
             }
         }
-        assertTrue(RunFolder.isStale(".model.npz.0.tmp", FILES));
-        assertFalse(RunFolder.isStale(".model.npz.0.tmp", Set.of("best.npz")), "not a file of that run");
+        assertTrue(RunFolder.isStale(".model.npz.0000000000000.tmp", FILES));
+        assertFalse(RunFolder.isStale(".model.npz.0000000000000.tmp", Set.of("best.npz")), "not a file of that run");
         assertFalse(RunFolder.isStale(".chart.123.tmp", Set.of("model.npz")), "no chart in that run");
     }
 
@@ -138,7 +140,7 @@ class RunFolderTest {
     void aSecondRunIntoAFolderInUseIsRefusedBeforeItTouchesAnything() throws IOException {
         Path run = dir.resolve("busy");
         try (RunFolder first = RunFolder.open(run, FILES)) {
-            Path live = run.resolve(".model.npz.3k2j9x.tmp");   // the first run's file being written
+            Path live = run.resolve(".model.npz.00000003k2j9x.tmp");   // the first run's file being written
             Files.writeString(live, "half a checkpoint");
             IOException e = assertThrows(IOException.class, () -> RunFolder.open(run, FILES));
             assertEquals("run folder " + run + " is in use by another training run (it holds "
