@@ -46,6 +46,10 @@ public final class OpenBlasLibrary {
 
     private static volatile Location loaded;
 
+    /** How messages name an explicit path, which any of three settings may give (see load). */
+    private static final String CONFIGURED =
+            "the OpenBLAS configured (-Dseq4j.openblas, SEQ4J_OPENBLAS or BackendConfig)";
+
     /** OpenBLAS's own functions that the bindings call: a library without them is not OpenBLAS. */
     static final List<String> OPENBLAS_FUNCTIONS = List.of("openblas_get_config", "openblas_get_corename",
             "openblas_get_num_threads", "openblas_set_num_threads");
@@ -138,9 +142,9 @@ public final class OpenBlasLibrary {
             same = false;
         }
         if (!same) {
-            throw new BackendMisconfiguredException("the OpenBLAS configured (-Dseq4j.openblas, SEQ4J_OPENBLAS or "
-                    + "BackendConfig) names " + configured + ", but this JVM already loaded OpenBLAS from "
-                    + where.path() + " (" + where.source() + "), and one serves a JVM: name that file, or none");
+            throw new BackendMisconfiguredException(CONFIGURED + " names " + configured + ", but this JVM already "
+                    + "loaded OpenBLAS from " + where.path() + " (" + where.source() + "), and one serves a JVM: name "
+                    + "that file, or none");
         }
     }
 
@@ -194,7 +198,7 @@ public final class OpenBlasLibrary {
         String explicit = properties.apply("seq4j.openblas");
         // load() passes the configuration's path as this property, whichever of -Dseq4j.openblas, SEQ4J_OPENBLAS
         // or BackendConfig.OPENBLAS named it
-        String explicitWhere = "the OpenBLAS configured (-Dseq4j.openblas, SEQ4J_OPENBLAS or BackendConfig)";
+        String explicitWhere = CONFIGURED;
         if (explicit == null || explicit.isBlank()) {
             explicit = env.get("SEQ4J_OPENBLAS");
             explicitWhere = "SEQ4J_OPENBLAS";
