@@ -171,6 +171,7 @@ public abstract class AbstractBackend implements Backend {
         if (dst.size() == 0) {
             return;
         }
+        written(dst);
         copyK(dst, src);
     }
 
@@ -190,6 +191,7 @@ public abstract class AbstractBackend implements Backend {
         dtype("copyIn", "dst", dst, DType.F32);
         nonNull("copyIn", "src", src);
         length("copyIn", dst, src.length);
+        written(dst);
         copyInK(dst, MemorySegment.ofArray(src));
     }
 
@@ -199,6 +201,7 @@ public abstract class AbstractBackend implements Backend {
         dtype("copyIn", "dst", dst, DType.I32);
         nonNull("copyIn", "src", src);
         length("copyIn", dst, src.length);
+        written(dst);
         copyInK(dst, MemorySegment.ofArray(src));
     }
 
@@ -210,6 +213,7 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException("copyIn: source has " + src.byteSize() + " bytes but dst " + dst
                     + " has " + dst.byteSize());
         }
+        written(dst);
         copyInK(dst, src);
     }
 
@@ -300,6 +304,7 @@ public abstract class AbstractBackend implements Backend {
         if (x.size() == 0) {
             return;
         }
+        written(x);
         fillK(x, value);
     }
 
@@ -319,6 +324,7 @@ public abstract class AbstractBackend implements Backend {
         if (x.size() == 0) {
             return;
         }
+        written(x);
         scaleK(x, alpha);
     }
 
@@ -340,6 +346,7 @@ public abstract class AbstractBackend implements Backend {
         if (y.size() == 0) {
             return;
         }
+        written(y);
         addScaledK(y, x, alpha);
     }
 
@@ -366,6 +373,7 @@ public abstract class AbstractBackend implements Backend {
         if (out.size() == 0) {
             return;
         }
+        written(out);
         mulK(out, a, b);
     }
 
@@ -400,6 +408,7 @@ public abstract class AbstractBackend implements Backend {
         if (out.size() == 0) {
             return;
         }
+        written(out);
         swapAxes01K(out, in, n, t, f);
     }
 
@@ -431,6 +440,7 @@ public abstract class AbstractBackend implements Backend {
         if (out.size() == 0) {
             return;
         }
+        written(out);
         concatColumnsK(out, a, b, m, a.dim(1), b.dim(1));
     }
 
@@ -465,6 +475,7 @@ public abstract class AbstractBackend implements Backend {
         if (dout.size() == 0) {
             return;
         }
+        written(da, db);
         splitColumnsK(da, db, dout, m, da.dim(1), db.dim(1));
     }
 
@@ -501,6 +512,7 @@ public abstract class AbstractBackend implements Backend {
             return;
         }
         // alpha = 0 reads neither factor (as BLAS): a NaN in them must not reach C on one backend and not another
+        written(c);
         gemmK(transA, transB, m, n, alpha == 0f ? 0 : k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
@@ -561,6 +573,7 @@ public abstract class AbstractBackend implements Backend {
         // checked against the tensors (matrixFits: an empty matrix fits anywhere), so the kernels get strides 0 and
         // never offset into A or B (openblas sliced A at i * strideA, past its end, after scaling matrix 0 of C)
         int kk = alpha == 0f ? 0 : k;
+        written(c);
         gemmStridedBatchedK(transA, transB, m, n, kk, alpha, a, lda, kk == 0 ? 0 : strideA, b, ldb,
                 kk == 0 ? 0 : strideB, beta, c, ldc, strideC, batch);
     }
@@ -693,6 +706,7 @@ public abstract class AbstractBackend implements Backend {
 
     private void packChecked(String op, PackedMatrix dst, Transpose trans, Tensor w, int ldw) {
         noOverlap(op, "dst", dst.storage(), "w", w);
+        written(dst.storage());
         if ((long) dst.rows() * dst.cols() != 0) {
             packK(dst, trans, w, ldw);
         }
@@ -839,6 +853,7 @@ public abstract class AbstractBackend implements Backend {
             return;
         }
         // b.rows() = 0 reaches the kernel too: an empty sum, c = beta c over the m rows of c (not its gaps)
+        written(c);
         gemmPackedK(m, c, ldc, a, lda, b, beta);
     }
 
@@ -899,6 +914,7 @@ public abstract class AbstractBackend implements Backend {
         if (y.size() == 0) {
             return;
         }
+        written(y);
         addBiasK(y, b, y.dim(0), y.dim(1));
     }
 
@@ -924,6 +940,7 @@ public abstract class AbstractBackend implements Backend {
         if (x.dim(1) == 0) {
             return;
         }
+        written(out);
         if (x.dim(0) == 0) { // out = beta * out + (a sum over no rows = 0), not reading out when beta = 0
             if (beta == 0f) {
                 fillK(out, 0f);
@@ -956,6 +973,7 @@ public abstract class AbstractBackend implements Backend {
         if (unary("sigmoidForward", y, x)) {
             return;
         }
+        written(y);
         sigmoidForwardK(y, x);
     }
 
@@ -973,6 +991,7 @@ public abstract class AbstractBackend implements Backend {
         if (binary("sigmoidBackward", dx, y, dy)) {
             return;
         }
+        written(dx);
         sigmoidBackwardK(dx, y, dy);
     }
 
@@ -991,6 +1010,7 @@ public abstract class AbstractBackend implements Backend {
         if (unary("tanhForward", y, x)) {
             return;
         }
+        written(y);
         tanhForwardK(y, x);
     }
 
@@ -1008,6 +1028,7 @@ public abstract class AbstractBackend implements Backend {
         if (binary("tanhBackward", dx, y, dy)) {
             return;
         }
+        written(dx);
         tanhBackwardK(dx, y, dy);
     }
 
@@ -1032,6 +1053,7 @@ public abstract class AbstractBackend implements Backend {
         if (x.size() == 0) {
             return;
         }
+        written(y);
         softmaxForwardK(y, x, x.dim(0), x.dim(1));
     }
 
@@ -1061,6 +1083,7 @@ public abstract class AbstractBackend implements Backend {
         if (y.size() == 0) {
             return;
         }
+        written(dx);
         softmaxBackwardK(dx, y, dy, y.dim(0), y.dim(1));
     }
 
@@ -1098,6 +1121,7 @@ public abstract class AbstractBackend implements Backend {
         if (n == 0 || h == 0) { // no rows or no units: every output is empty
             return;
         }
+        written(hNext, cNext, gates);
         lstmCellForwardK(hNext, cNext, gates, cPrev, n, h);
     }
 
@@ -1164,6 +1188,7 @@ public abstract class AbstractBackend implements Backend {
         if (n == 0 || h == 0) {
             return;
         }
+        written(dA, dcPrev);
         lstmCellBackwardK(dA, dcPrev, gates, cNext, cPrev, dhNext, dhCarry, dcNext, n, h);
     }
 
@@ -1197,6 +1222,7 @@ public abstract class AbstractBackend implements Backend {
         if (t == 0 || n == 0 || h == 0) { // no steps, rows or units: nothing to write
             return;
         }
+        written(hs, cs, gates);
         lstmSequenceForwardK(hs, cs, gates, wh, fromZero, t, n, h);
     }
 
@@ -1220,6 +1246,7 @@ public abstract class AbstractBackend implements Backend {
         apart(op, "cs", cs, "table", table, "ids", ids);
         int v = table.dim(0);
         idsInRange(op, "ids", ids, v, false);
+        written(hs, cs, gates);
         if (t == 0 || n == 0) {
             return;
         }
@@ -1365,6 +1392,7 @@ public abstract class AbstractBackend implements Backend {
             apart(op, "dh0", dh0, "dc0", dc0, "work", work);
             outputApart(op, "dh0", dh0, gates, cs, dhs, dhLast, dcLast, whT);
         }
+        written(dA, dc0, work, dh0);
         if (t == 0 || n == 0 || h == 0) { // no steps: the gradients of h_0, c_0 are those arriving at them
             if (n > 0 && h > 0) {
                 if (dh0 != null) {
@@ -1524,6 +1552,7 @@ public abstract class AbstractBackend implements Backend {
         if (n == 0 || h == 0) {
             return;
         }
+        written(rh, gates);
         gruGatesForwardK(rh, gates, hPrev, n, h);
     }
 
@@ -1556,6 +1585,7 @@ public abstract class AbstractBackend implements Backend {
         if (n == 0 || h == 0) {
             return;
         }
+        written(hNext, gates);
         gruCellForwardK(hNext, gates, hPrev, n, h);
     }
 
@@ -1597,6 +1627,7 @@ public abstract class AbstractBackend implements Backend {
         if (t == 0 || n == 0 || h == 0) {
             return;
         }
+        written(hs, gates, rhs);
         gruSequenceForwardK(hs, gates, rhs, zr, hh, fromZero, t, n, h);
     }
 
@@ -1637,6 +1668,7 @@ public abstract class AbstractBackend implements Backend {
         apartFromBlocks(op, "dh0", dh0, "zrT", zrT, "hhT", hhT);
         apartFromBlocks(op, "dhs", dhs, "zrT", zrT, "hhT", hhT);
         apartFromBlocks(op, "drh", drh, "zrT", zrT, "hhT", hhT);
+        written(dA, dh0, dhs, drh);
         if (n == 0 || h == 0) {
             return;
         }
@@ -1748,6 +1780,7 @@ public abstract class AbstractBackend implements Backend {
         if (n == 0 || h == 0) {
             return;
         }
+        written(dA);
         gruCellBackwardK(dA, gates, hPrev, dhNext, n, h);
     }
 
@@ -1791,6 +1824,7 @@ public abstract class AbstractBackend implements Backend {
         if (n == 0 || h == 0) {
             return;
         }
+        written(dA, dhPrev);
         gruGatesBackwardK(dA, dhPrev, gates, hPrev, dhNext, drh, n, h);
     }
 
@@ -1831,6 +1865,7 @@ public abstract class AbstractBackend implements Backend {
         if (m == 0 || (d == 0 && ids.device().isHost())) {
             return;
         }
+        written(out);
         embeddingForwardK(out, W, ids, m, v, d);
     }
 
@@ -1869,6 +1904,7 @@ public abstract class AbstractBackend implements Backend {
         if (m == 0 || (d == 0 && ids.device().isHost())) { // d = 0 on a device: see embeddingForward
             return;
         }
+        written(dW);
         embeddingBackwardK(dW, ids, dout, m, v, d);
     }
 
@@ -1908,6 +1944,7 @@ public abstract class AbstractBackend implements Backend {
         idsInRange(op, "labels", labels, v, true);
         // no rows, or rows of nothing whose labels are all -1: no counted row, loss 0; with v = 0, device labels (not
         // checkable here) still go to the kernel, which checks them, so misuse is reported as on the host
+        written(probs, loss);
         if (m == 0 || (v == 0 && labels.device().isHost())) {
             fillK(loss, 0f);
             return;
@@ -1950,6 +1987,7 @@ public abstract class AbstractBackend implements Backend {
         if (m == 0 || (v == 0 && labels.device().isHost())) { // v = 0 on a device: see softmaxCrossEntropyForward
             return;
         }
+        written(dlogits);
         softmaxCrossEntropyBackwardK(dlogits, probs, labels, dloss, m, v);
     }
 
@@ -1978,6 +2016,7 @@ public abstract class AbstractBackend implements Backend {
         shape1(op, "loss", loss, 1);
         sameSize(op, "y", y, "t", t);
         apart(op, "loss", loss, "y", y, "t", t);
+        written(loss);
         if (y.size() == 0) { // a sum over nothing
             fillK(loss, 0f);
             return;
@@ -2010,6 +2049,7 @@ public abstract class AbstractBackend implements Backend {
         if (y.size() == 0) {
             return;
         }
+        written(dy);
         mseBackwardK(dy, y, t, scale);
     }
 
@@ -2040,6 +2080,7 @@ public abstract class AbstractBackend implements Backend {
         if (a.size() == 0) {
             return;
         }
+        written(a);
         attentionWeightForwardK(a, hs, h, t, n, hd);
     }
 
@@ -2079,6 +2120,7 @@ public abstract class AbstractBackend implements Backend {
         apart(op, "dhs", dhs, "h", h, "da", da);
         apart(op, "dh", dh, "a", a, "hs", hs);
         apart(op, "dh", dh, "h", h, "da", da);
+        written(dhs, dh);
         if (dh.size() == 0) { // n = 0 or hd = 0: dhs is empty too
             return;
         }
@@ -2119,6 +2161,7 @@ public abstract class AbstractBackend implements Backend {
         shape2(op, "a", a, n, t);
         shape2(op, "c", c, n, hd);
         apart(op, "c", c, "hs", hs, "a", a);
+        written(c);
         if (c.size() == 0) {
             return;
         }
@@ -2162,6 +2205,7 @@ public abstract class AbstractBackend implements Backend {
         noOverlap(op, "dhs", dhs, "dc", dc);
         apart(op, "da", da, "hs", hs, "a", a);
         noOverlap(op, "da", da, "dc", dc);
+        written(dhs, da);
         if (da.size() == 0) { // n = 0 or t = 0: dhs is empty too
             return;
         }
@@ -2203,6 +2247,7 @@ public abstract class AbstractBackend implements Backend {
         noOverlap(op, "a", a, "c", c);
         apart(op, "a", a, "hsEnc", hsEnc, "hsDec", hsDec);
         apart(op, "c", c, "hsEnc", hsEnc, "hsDec", hsDec);
+        written(a, c);
         if (tDec == 0 || n == 0) { // no steps or no sequences: nothing to write
             return;
         }
@@ -2266,6 +2311,7 @@ public abstract class AbstractBackend implements Backend {
         apart(op, "dhsDec", dhsDec, "hsDec", hsDec, "dc", dc);
         apart(op, "work", work, "a", a, "hsEnc", hsEnc);
         apart(op, "work", work, "hsDec", hsDec, "dc", dc);
+        written(dhsEnc, dhsDec, work);
         if (n == 0 || hd == 0) { // dhsEnc and dhsDec are empty
             return;
         }
@@ -2334,6 +2380,7 @@ public abstract class AbstractBackend implements Backend {
         if (mask.size() == 0) {
             return;
         }
+        written(mask);
         dropoutMaskK(mask, ratio, seed);
     }
 
@@ -2359,6 +2406,7 @@ public abstract class AbstractBackend implements Backend {
         if (param.size() == 0) {
             return;
         }
+        written(param);
         sgdUpdateK(param, grad, lr);
     }
 
@@ -2378,6 +2426,7 @@ public abstract class AbstractBackend implements Backend {
         if (optimizerState(op, param, "v", v, grad)) {
             return;
         }
+        written(param, v);
         momentumUpdateK(param, v, grad, lr, momentum);
     }
 
@@ -2398,6 +2447,7 @@ public abstract class AbstractBackend implements Backend {
         if (optimizerState("adagradUpdate", param, "h", h, grad)) {
             return;
         }
+        written(param, h);
         adagradUpdateK(param, h, grad, lr, eps);
     }
 
@@ -2419,6 +2469,7 @@ public abstract class AbstractBackend implements Backend {
         if (optimizerState("rmspropUpdate", param, "h", h, grad)) {
             return;
         }
+        written(param, h);
         rmspropUpdateK(param, h, grad, lr, decay, eps);
     }
 
@@ -2451,6 +2502,7 @@ public abstract class AbstractBackend implements Backend {
         sameSize(op, "param", param, "v", v);
         noOverlap(op, "grad", grad, "v", v); // with zeroGrad an overlap would zero what the update just wrote
         apart(op, "v", v, "param", param, "m", m);
+        written(param, m, v, zeroGrad ? grad : null);
         if (empty) {
             return;
         }
@@ -2508,6 +2560,7 @@ public abstract class AbstractBackend implements Backend {
         f32("sumOfSquares", "x", x);
         shape1("sumOfSquares", "out", out, 1);
         noOverlap("sumOfSquares", "out", out, "x", x);
+        written(out);
         if (x.size() == 0) {
             fillK(out, 0f);
             return;
@@ -2538,6 +2591,7 @@ public abstract class AbstractBackend implements Backend {
         if (x.dim(0) == 0) {
             return;
         }
+        written(ids);
         argmaxRowsK(ids, x, x.dim(0), x.dim(1));
     }
 
@@ -2586,6 +2640,38 @@ public abstract class AbstractBackend implements Backend {
      * inside a call: {@link Backend} leaves that to the caller.
      */
     protected void closeK() {
+    }
+
+    // ---- writes ----------------------------------------------------------------------------------------
+
+    // Every public method that writes tensors counts a write on each of them (Tensor.writes) once its arguments are
+    // checked, before its kernel runs: a layer that keeps an input of its caller's for its backward compares the
+    // count and refuses a backward after the input was written (CallOrder.keep). Outputs, in-place operands,
+    // gradients added into and scratch count; inputs only read never do (a layer's kept input is read by the kernels
+    // of later layers). A kernel refused after this point (a bad id found on a device) may have written, so it counts.
+    // Fixed arities, not varargs: a training step allocates nothing.
+
+    private static void written(Tensor a) {
+        a.markWritten();
+    }
+
+    private static void written(Tensor a, Tensor b) {
+        a.markWritten();
+        b.markWritten();
+    }
+
+    private static void written(Tensor a, Tensor b, Tensor c) {
+        a.markWritten();
+        b.markWritten();
+        c.markWritten();
+    }
+
+    /** As the others; d may be null (an output not asked for) */
+    private static void written(Tensor a, Tensor b, Tensor c, Tensor d) {
+        written(a, b, c);
+        if (d != null) {
+            d.markWritten();
+        }
     }
 
     // ---- checks ----------------------------------------------------------------------------------------

@@ -37,13 +37,25 @@ public final class Tensor {
     private final long size;
     private final MemorySegment segment;
     private final Object owner;   // what orders writes to this memory (a GPU backend, its stream), or null
+    private final Writes writes;  // shared by this tensor and every view of it
 
-    private Tensor(DType dtype, Device device, int[] shape, MemorySegment segment) {
-        this(dtype, device, shape, segment, null);
+    /**
+     * The count of writes through seq4j to one allocation or wrap and every view of it. A plain field, as the memory
+     * itself: read and written by the thread that uses the tensor (see Threads above), so that counting costs a
+     * kernel call one increment. Only its changes matter (a layer compares the count its forward saw with the one its
+     * backward sees), so even a lost increment of a racing write changes it.
+     */
+    private static final class Writes {
+        long count;
     }
 
-    private Tensor(DType dtype, Device device, int[] shape, MemorySegment segment, Object owner) {
+    private Tensor(DType dtype, Device device, int[] shape, MemorySegment segment) {
+        this(dtype, device, shape, segment, null, new Writes());
+    }
+
+    private Tensor(DType dtype, Device device, int[] shape, MemorySegment segment, Object owner, Writes writes) {
         this.owner = owner;
+        this.writes = writes;
         this.dtype = dtype;
         this.device = device;
         this.shape = shape;
@@ -511,7 +523,7 @@ public final class Tensor {
             throw new IllegalArgumentException("cannot view a tensor of shape " + shapeString(shape) + " ("
                     + size + " elements) as " + shapeString(s) + " (" + sizeOf(s) + " elements)");
         }
-        return new Tensor(dtype, device, s, segment, owner);
+        return new Tensor(dtype, device, s, segment, owner, writes);
     }
 
     /**
@@ -530,7 +542,7 @@ public final class Tensor {
         int[] s = shape.clone();
         s[0] = to - from;
         long rowBytes = rowElements() * dtype.byteSize();
-        return new Tensor(dtype, device, s, segment.asSlice(from * rowBytes, (to - from) * rowBytes), owner);
+        return new Tensor(dtype, device, s, segment.asSlice(from * rowBytes, (to - from) * rowBytes), owner, writes);
     }
 
     /**
@@ -546,7 +558,7 @@ public final class Tensor {
         }
         int[] s = Arrays.copyOfRange(shape, 1, shape.length);
         long rowBytes = rowElements() * dtype.byteSize();
-        return new Tensor(dtype, device, s, segment.asSlice(i * rowBytes, rowBytes), owner);
+        return new Tensor(dtype, device, s, segment.asSlice(i * rowBytes, rowBytes), owner, writes);
     }
 
     /**
@@ -564,7 +576,7 @@ public final class Tensor {
                     + size + " elements");
         }
         return new Tensor(dtype, device, new int[] {count},
-                segment.asSlice(offset * dtype.byteSize(), (long) count * dtype.byteSize()), owner);
+                segment.asSlice(offset * dtype.byteSize(), (long) count * dtype.byteSize()), owner, writes);
     }
 
     /**
@@ -582,7 +594,7 @@ public final class Tensor {
         if (this.owner != null && this.owner != owner) {
             throw new IllegalStateException("tensor " + this + " is owned already");
         }
-        return new Tensor(dtype, device, shape, segment, owner);
+        return new Tensor(dtype, device, shape, segment, owner, writes);
     }
 
     /**
@@ -593,6 +605,30 @@ public final class Tensor {
      */
     public Object owner() {
         return owner;
+    }
+
+    /**
+     * How many times seq4j has written this tensor's memory: every {@code Backend} call that writes a tensor (its outputs,
+     * in-place operands, gradients it adds into, scratch), this class's {@code copyFrom}, {@code setFloat} and
+     * {@code setInt}, and {@link #markWritten()}, counted on the tensor and on every view of it alike ({@link #view},
+     * {@link #slice}, {@link #get}, {@link #flatSlice}: one count for the memory of one allocation or {@code wrap}).
+     * Layers read it where their forward keeps an input of their caller's and compare it at their backward, which
+     * would otherwise compute its gradients from values that are no longer the forward's (PyTorch's tensor version
+     * counter does the same). Writes that bypass seq4j, through {@link #segment()}, a wrapped array or buffer, or a
+     * second {@code wrap} of the same memory, are not counted: call {@link #markWritten()} after them.
+     *
+     * @return the count; only whether it changed means anything
+     */
+    public long writes() {
+        return writes.count;
+    }
+
+    /**
+     * Counts a write to this tensor's memory (see {@link #writes()}): for code that writes it other than through a
+     * Backend or this class's setters, so that a layer keeping it for a backward refuses that backward.
+     */
+    public void markWritten() {
+        writes.count++;
     }
 
     /** Elements per row along the first dimension (shape[0] > 0 when a row is asked for). */
@@ -617,6 +653,7 @@ public final class Tensor {
         requireLength(values.length);
         try {
             MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
+            writes.count++;
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused("Tensor.copyFrom(float[])", e);
         }
@@ -637,6 +674,7 @@ public final class Tensor {
         requireLength(values.length);
         try {
             MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_INT, 0, values.length);
+            writes.count++;
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused("Tensor.copyFrom(int[])", e);
         }
@@ -715,6 +753,7 @@ public final class Tensor {
         requireIndex("setFloat", i);
         try {
             segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+            writes.count++;
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused("Tensor.setFloat", e);
         }
@@ -757,6 +796,7 @@ public final class Tensor {
         requireIndex("setInt", i);
         try {
             segment.setAtIndex(ValueLayout.JAVA_INT, i, v);
+            writes.count++;
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused("Tensor.setInt", e);
         }

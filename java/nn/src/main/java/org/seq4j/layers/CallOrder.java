@@ -51,6 +51,7 @@ public final class CallOrder {
     private final String backwardCall;      // "TimeLSTM.backward", made once
     private Tensor[] kept = new Tensor[4];  // the caller's tensors the last forward kept for the backward
     private String[] keptNames = new String[4];
+    private long[] keptWrites = new long[4];    // their write counts (Tensor.writes) when the forward returned
     private int keptCount;
     private final Parameter.Version[] versions;   // the distinct write counters of the layer's parameters
     private final long[] counts;    // their counts when the last forward returned
@@ -158,7 +159,10 @@ public final class CallOrder {
      * read): the backward's {@link #backwardAllowed()} refuses it, naming the layer and {@code name}, where by then its
      * arena was closed or it is confined to another thread, before anything is written. The kernels refused it too,
      * but naming only themselves ("gemm: a Tensor(2, 3, 3) ..."), and after a layer had added part of its gradients.
-     * Between forwardStarts() and forwardReturned().
+     * It also refuses it where the tensor was written since the forward returned ({@link Tensor#writes()}: a backend
+     * call, copyFrom, a setter or markWritten on it or on a view of its memory), which no kernel could see: the
+     * backward would have computed its gradients from values the forward never saw. Between forwardStarts() and
+     * forwardReturned().
      *
      * @param name the argument's name in messages, "x"
      * @param t    the tensor (null: nothing kept)
@@ -170,8 +174,10 @@ public final class CallOrder {
         if (keptCount == kept.length) {
             kept = java.util.Arrays.copyOf(kept, 2 * keptCount);
             keptNames = java.util.Arrays.copyOf(keptNames, 2 * keptCount);
+            keptWrites = java.util.Arrays.copyOf(keptWrites, 2 * keptCount);
         }
         kept[keptCount] = t;
+        keptWrites[keptCount] = t.writes();
         keptNames[keptCount++] = name;
     }
 
@@ -195,6 +201,9 @@ public final class CallOrder {
         }
         input = other == null ? null : other.version();
         inputCount = other == null ? 0 : input.get();
+        for (int i = 0; i < keptCount; i++) {   // what the forward itself wrote of its inputs is the forward's
+            keptWrites[i] = kept[i].writes();
+        }
         forwardDone = true;
         backwardOpen = true;
     }
@@ -252,6 +261,12 @@ public final class CallOrder {
             } catch (IllegalStateException e) {
                 throw new IllegalStateException(e.getMessage() + " (the forward's input, which " + layer
                         + " keeps for its backward)", e);
+            }
+            if (kept[i].writes() != keptWrites[i]) {
+                throw new IllegalStateException(backwardCall + ": " + keptNames[i] + " " + kept[i] + ", the forward's"
+                        + " input that " + layer + " keeps for its backward, was written since the forward (itself or"
+                        + " through a view of its memory); the gradients would be computed from values the forward"
+                        + " never saw: run forward again, or write the input only after the backward");
             }
         }
     }

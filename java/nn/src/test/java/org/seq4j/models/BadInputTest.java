@@ -3,6 +3,7 @@
 // and a NaN loss where the loss is read.
 package org.seq4j.models;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -197,6 +198,31 @@ class BadInputTest {
                     "weights changed since its forward");
             model.forward(xs, ts);
             model.backward();
+        }
+    }
+
+    /**
+     * A model copies its batch into time-major buffers of its own at the forward, and its layers keep those: a batch
+     * refilled between the forward and the backward (the next one copied in early) leaves the gradients exactly those of
+     * the batch the forward saw. (A layer given the caller's tensor itself refuses such a backward instead:
+     * WrittenInputBackwardTest.)
+     */
+    @Test
+    void aBatchRefilledAfterTheForwardLeavesTheModelsGradientsAsTheyWere() {
+        for (int which = 0; which < 2; which++) {
+            try (Seq2seq refilled = new Seq2seq(backend, V, D, H, 1); Seq2seq kept = new Seq2seq(backend, V, D, H, 1)) {
+                Tensor xs = ids(N, 5), ts = ids(N, 4);
+                kept.forward(xs, ts);
+                kept.backward();
+                refilled.forward(xs, ts);
+                Tensor batch = which == 0 ? xs : ts;
+                backend.copyIn(batch, new int[(int) batch.size()]);
+                refilled.backward();
+                for (var p : kept.store().parameters()) {
+                    assertArrayEquals(kept.store().copyOutGrad(p.name()), refilled.store().copyOutGrad(p.name()),
+                            (which == 0 ? "xs" : "ts") + " refilled: " + p.name());
+                }
+            }
         }
     }
 
