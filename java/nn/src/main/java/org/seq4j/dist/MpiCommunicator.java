@@ -18,7 +18,6 @@ import java.util.function.IntSupplier;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
 import org.seq4j.bindings.mpi.mpi_h;
-import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -30,6 +29,7 @@ public final class MpiCommunicator implements Communicator {
     /** Exit code of a process that the watchdog ends. */
     public static final int WATCHDOG_EXIT = 3;
 
+    private static final String NAME = "MpiCommunicator";
     private static final Duration MAX_TIMEOUT = Duration.ofNanos(Long.MAX_VALUE);
     private static final MemorySegment IN_PLACE = MemorySegment.ofAddress(1); // mpi.h: #define MPI_IN_PLACE ((void *) 1)
 
@@ -123,8 +123,8 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void allReduceSum(Backend backend, Tensor x) {
-        requireFloat(x, "allReduceSum");
-        int count = count(x, "allReduceSum");
+        CollectiveArgs.requireFloat(x, NAME, "allReduceSum");
+        int count = CollectiveArgs.count(x, NAME, "allReduceSum");
         if (x.device().isHost()) {
             collective("MPI_Allreduce of " + count + " floats", () -> mpi_h.MPI_Allreduce(IN_PLACE, x.segment(), count,
                     mpi.floatType, mpi.opSum, mpi.commWorld));
@@ -142,7 +142,7 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void allReduceSum(double[] values) {
-        requireArray(values, "allReduceSum");
+        CollectiveArgs.requireArray(values, NAME, "allReduceSum");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, values);
             collective("MPI_Allreduce of " + values.length + " doubles", () -> mpi_h.MPI_Allreduce(IN_PLACE, s,
@@ -153,7 +153,7 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void allReduceMin(long[] values) {
-        requireArray(values, "allReduceMin");
+        CollectiveArgs.requireArray(values, NAME, "allReduceMin");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_LONG, values);
             collective("MPI_Allreduce of " + values.length + " longs", () -> mpi_h.MPI_Allreduce(IN_PLACE, s,
@@ -164,8 +164,8 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void broadcast(Backend backend, Tensor x) {
-        requireFloat(x, "broadcast");
-        int count = count(x, "broadcast");
+        CollectiveArgs.requireFloat(x, NAME, "broadcast");
+        int count = CollectiveArgs.count(x, NAME, "broadcast");
         if (x.device().isHost()) {
             collective("MPI_Bcast of " + count + " floats", () -> mpi_h.MPI_Bcast(x.segment(), count, mpi.floatType, 0,
                     mpi.commWorld));
@@ -182,7 +182,7 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void broadcast(long[] values) {
-        requireArray(values, "broadcast");
+        CollectiveArgs.requireArray(values, NAME, "broadcast");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_LONG, values);
             collective("MPI_Bcast of " + values.length + " longs", () -> mpi_h.MPI_Bcast(s, values.length,
@@ -264,45 +264,6 @@ public final class MpiCommunicator implements Communicator {
             MemorySegment text = arena.allocate(mpi_h.MPI_MAX_ERROR_STRING() + 1L);
             MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
             return mpi_h.MPI_Error_string(rc, text, length) == mpi_h.MPI_SUCCESS() ? text.getString(0) : "unknown error";
-        }
-    }
-
-    /** MPI's counts are C ints; every rank refuses alike (their sizes agree) before MPI sees the tensor. */
-    private static int count(Tensor x, String what) {
-        if (x.size() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("MpiCommunicator." + what + ": " + x.size() + " floats, more than an MPI "
-                    + "count holds ("
-                    + Integer.MAX_VALUE + "); split the tensor");
-        }
-        return (int) x.size();
-    }
-
-    /**
-     * x as MPI reads it: not null, float32, and, on the host, native memory that is open (a heap tensor gave the FFM
-     * linker's "Heap segment not allowed: MemorySegment{...}", a closed one "Already closed", naming neither the call
-     * nor the tensor).
-     */
-    private static void requireFloat(Tensor x, String what) {
-        if (x == null) {
-            throw new NullPointerException("MpiCommunicator." + what + ": x is null");
-        }
-        if (x.dtype() != DType.F32) {
-            throw new IllegalArgumentException("MpiCommunicator." + what + ": needs a float32 tensor, got " + x);
-        }
-        if (x.device().isHost() && !x.segment().isNative()) {
-            throw new IllegalArgumentException("MpiCommunicator." + what + ": x " + x + " lies on the Java heap, which "
-                    + "MPI cannot read; give a tensor of native memory (Backend.allocate)");
-        }
-        if (!x.segment().scope().isAlive()) {
-            throw new IllegalStateException("MpiCommunicator." + what + ": x " + x + " belongs to an arena that is "
-                    + "already closed");
-        }
-    }
-
-    /** A null array named in the call's words (it was a NullPointerException without a message). */
-    private static void requireArray(Object values, String what) {
-        if (values == null) {
-            throw new NullPointerException("MpiCommunicator." + what + ": values is null");
         }
     }
 

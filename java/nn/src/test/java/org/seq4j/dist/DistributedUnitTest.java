@@ -9,15 +9,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.backend.Backend;
 import org.seq4j.backend.Backends;
 import org.seq4j.bindings.mpi.mpi_h;
 import org.seq4j.mpitest.MpiProbe;
+import org.seq4j.tensor.DType;
+import org.seq4j.tensor.Tensor;
 import org.seq4j.testing.ChildJvm;
 
 class DistributedUnitTest {
@@ -98,6 +102,46 @@ class DistributedUnitTest {
                 assertThrows(NullPointerException.class, () -> c.agree("x", null)).getMessage());
         assertEquals("Communicator.agree: what is null",
                 assertThrows(NullPointerException.class, () -> c.agree(null, "x")).getMessage());
+    }
+
+    /**
+     * The single process's collectives refuse what MpiCommunicator's refuse, in the same words: they took a null, an
+     * int32 tensor, a heap tensor and one of a closed arena without a word, so that a program tested alone failed only
+     * under mpirun, at its first collective.
+     */
+    @Test
+    void aSingleProcessRefusesTheArgumentsMpiWouldRefuse() {
+        Communicator c = Communicator.single();
+        try (Backend backend = Backends.create("java"); Arena arena = Arena.ofConfined()) {
+            Tensor ints = backend.allocate(arena, DType.I32, 3);
+            Tensor heap = Tensor.wrap(new float[3], 3);
+            Arena gone = Arena.ofConfined();
+            Tensor closed = backend.allocate(gone, DType.F32, 3);
+            gone.close();
+            for (String call : List.of("allReduceSum", "broadcast")) {
+                java.util.function.Consumer<Tensor> collective = call.equals("allReduceSum")
+                        ? x -> c.allReduceSum(backend, x) : x -> c.broadcast(backend, x);
+                assertEquals("Communicator.single()." + call + ": x is null",
+                        assertThrows(NullPointerException.class, () -> collective.accept(null)).getMessage());
+                String m = assertThrows(IllegalArgumentException.class, () -> collective.accept(ints)).getMessage();
+                assertTrue(m.startsWith("Communicator.single()." + call + ": needs a float32 tensor"), m);
+                m = assertThrows(IllegalArgumentException.class, () -> collective.accept(heap)).getMessage();
+                assertTrue(m.contains("lies on the Java heap, which MPI cannot read"), m);
+                m = assertThrows(IllegalStateException.class, () -> collective.accept(closed)).getMessage();
+                assertTrue(m.contains("belongs to an arena that is already closed"), m);
+            }
+            Tensor ok = backend.allocate(arena, DType.F32, 2);
+            backend.copyIn(ok, new float[] {1.5f, -2f});
+            c.allReduceSum(backend, ok);
+            c.broadcast(backend, ok);
+            assertEquals(-2f, backend.item(ok, 1), "a single process leaves the data as it is");
+        }
+        assertEquals("Communicator.single().allReduceSum: values is null",
+                assertThrows(NullPointerException.class, () -> c.allReduceSum((double[]) null)).getMessage());
+        assertEquals("Communicator.single().allReduceMin: values is null",
+                assertThrows(NullPointerException.class, () -> c.allReduceMin(null)).getMessage());
+        assertEquals("Communicator.single().broadcast: values is null",
+                assertThrows(NullPointerException.class, () -> c.broadcast((long[]) null)).getMessage());
     }
 
     @Test
