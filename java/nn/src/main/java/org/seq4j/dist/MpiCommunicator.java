@@ -91,6 +91,9 @@ public final class MpiCommunicator implements Communicator {
      * @throws IllegalStateException when a communicator of this process is still open (MPI starts once per process)
      */
     public static synchronized MpiCommunicator init(Duration timeout) {
+        // named, as Distributed.open names it (a bare "Cannot invoke Duration.isNegative()")
+        java.util.Objects.requireNonNull(timeout, "MpiCommunicator.init: timeout is null; expected how long a "
+                + "collective may block, e.g. Duration.ofMinutes(10)");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("the MPI timeout must be positive, got " + timeout);
         }

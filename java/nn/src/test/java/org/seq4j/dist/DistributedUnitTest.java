@@ -144,6 +144,37 @@ class DistributedUnitTest {
                 assertThrows(NullPointerException.class, () -> c.broadcast((long[]) null)).getMessage());
     }
 
+    /**
+     * DataParallel's calls name a null argument on one rank as on many: with one rank they returned at once and took a
+     * null model, store or shard (reduce returned the loss), failing only under mpirun; a null communicator, and
+     * MpiCommunicator.init's null timeout, were bare NullPointerExceptions from inside.
+     */
+    @Test
+    void dataParallelAndMpiInitNameANullArgument() {
+        Communicator c = Communicator.single();
+        try (Backend backend = Backends.create("java");
+             org.seq4j.models.Seq2seq model = new org.seq4j.models.Seq2seq(backend, 5, 2, 2, 1)) {
+            Shard shard = Shard.of(2, 0, 1);
+            var store = model.store();
+            List<java.util.Map.Entry<String, org.junit.jupiter.api.function.Executable>> calls = List.of(
+                    Map.entry("DataParallel.replicate: comm is null", () -> DataParallel.replicate(null, model)),
+                    Map.entry("DataParallel.replicate: model is null", () -> DataParallel.replicate(c, null)),
+                    Map.entry("DataParallel.agreeOnWeights: comm is null",
+                            () -> DataParallel.agreeOnWeights(null, store, "now")),
+                    Map.entry("DataParallel.agreeOnWeights: store is null",
+                            () -> DataParallel.agreeOnWeights(c, null, "now")),
+                    Map.entry("DataParallel.reduce: comm is null", () -> DataParallel.reduce(null, store, shard, 1f)),
+                    Map.entry("DataParallel.reduce: store is null", () -> DataParallel.reduce(c, null, shard, 1f)),
+                    Map.entry("DataParallel.reduce: shard is null", () -> DataParallel.reduce(c, store, null, 1f)));
+            for (var call : calls) {
+                assertEquals(call.getKey(), assertThrows(NullPointerException.class, call.getValue()).getMessage());
+            }
+            assertEquals(1f, DataParallel.reduce(c, store, shard, 1f), "one rank: the loss as it is");
+        }
+        String m = assertThrows(NullPointerException.class, () -> MpiCommunicator.init(null)).getMessage();
+        assertTrue(m.startsWith("MpiCommunicator.init: timeout is null"), m);
+    }
+
     @Test
     void aConfiguredMpiLibraryThatDoesNotLoadIsAnError() {
         DistributedException e = assertThrows(DistributedException.class,
