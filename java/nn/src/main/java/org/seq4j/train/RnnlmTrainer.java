@@ -8,6 +8,7 @@
 package org.seq4j.train;
 
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import org.seq4j.backend.Confinement;
 import org.seq4j.dist.Communicator;
 import org.seq4j.dist.DataParallel;
@@ -165,6 +166,8 @@ public final class RnnlmTrainer implements AutoCloseable {
      *         of it is outside [0, V)
      * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' corpus lengths, batches or
      *         times differ
+     * @throws CancellationException if the thread is interrupted (checked between batches, its interrupt kept; in
+     *         data-parallel evaluation on every rank, at the final sum, when any rank was)
      */
     public double evalPerplexity(int[] corpus, int batch, int time) {
         guard.enter("evalPerplexity");
@@ -193,7 +196,19 @@ public final class RnnlmTrainer implements AutoCloseable {
         double total = 0;
         try {
             model.resetState();
+            boolean stopped = false;   // this rank's thread was interrupted: told to the others in the sum below
             for (int it = 0; it < iters; it++) {
+                // a cancelled task (Future.cancel(true), an executor's shutdownNow) ran on to the last batch, as
+                // fitEpoch did before it looked: one process stops here, a rank stops its loop and says so in the
+                // sum, which every rank reaches (one that left alone would leave the others waiting in it)
+                if (Thread.currentThread().isInterrupted()) {
+                    if (comm.size() == 1) {
+                        throw new CancellationException("evalPerplexity: interrupted before batch " + (it + 1) + " of "
+                                + iters + " (the thread's interrupt is kept); no perplexity is returned");
+                    }
+                    stopped = true;
+                    break;
+                }
                 for (int i = 0; i < shard.rows(); i++) {
                     long offset = (long) it * time + (long) (shard.from() + i) * jump; // < 2 * size: long
                     for (int t = 0; t < time; t++) {
@@ -208,8 +223,12 @@ public final class RnnlmTrainer implements AutoCloseable {
                         : (double) loss * shard.rows() / batch; // this rank's share of the batch's mean loss
             }
             if (comm.size() > 1) {
-                double[] sum = {total};
+                double[] sum = {total, stopped ? 1 : 0};
                 comm.allReduceSum(sum);
+                if (sum[1] > 0) {
+                    throw new CancellationException("evalPerplexity: stopped on request (" + Math.round(sum[1]) + " of "
+                            + comm.size() + " ranks interrupted); no perplexity is returned");
+                }
                 NonFiniteLossException.requireFinite((float) sum[0], iters);
                 total = sum[0];
             }

@@ -317,4 +317,47 @@ class DataParallelClaimTest {
             models[1].close();
         }
     }
+
+    /**
+     * RnnlmTrainer.evalPerplexity on a rank whose thread is interrupted: it ran on to its last batch, as every rank did,
+     * and each returned a perplexity. The request now travels in the evaluation's one sum, which every rank reaches
+     * (a rank that left alone would leave the others waiting in it), and every rank throws.
+     */
+    @Test
+    void anInterruptedRankStopsEveryRanksEvaluation() throws Exception {
+        ThreadRanks ranks = new ThreadRanks(RANKS, 20_000);
+        int[] corpus = new int[201];
+        for (int i = 0; i < corpus.length; i++) {
+            corpus[i] = i % 5;
+        }
+        SimpleRnnlm[] models = {new SimpleRnnlm(b, 5, 4, 4, 1), new SimpleRnnlm(b, 5, 4, 4, 1)};
+        org.seq4j.optim.SGD[] sgds = {new org.seq4j.optim.SGD(1f), new org.seq4j.optim.SGD(1f)};
+        org.seq4j.train.RnnlmTrainer[] trainers = new org.seq4j.train.RnnlmTrainer[RANKS];
+        try {
+            Throwable[] thrown = onEveryRank(r -> {
+                trainers[r] = new org.seq4j.train.RnnlmTrainer(models[r], sgds[r], 0f).distribute(ranks.rank(r));
+                if (r == 1) {
+                    Thread.currentThread().interrupt();
+                }
+                try {
+                    trainers[r].evalPerplexity(corpus, 4, 5);
+                } finally {
+                    Thread.interrupted();   // the pool's thread is reused
+                }
+            });
+            for (int r = 0; r < RANKS; r++) {
+                assertInstanceOf(java.util.concurrent.CancellationException.class, thrown[r], "rank " + r);
+                assertEquals("evalPerplexity: stopped on request (1 of 2 ranks interrupted); no perplexity is returned",
+                        thrown[r].getMessage());
+            }
+        } finally {
+            for (int r = 0; r < RANKS; r++) {
+                if (trainers[r] != null) {
+                    trainers[r].close();
+                }
+                sgds[r].close();
+                models[r].close();
+            }
+        }
+    }
 }

@@ -404,6 +404,35 @@ class TrainerTest {
         }
     }
 
+    /**
+     * evalPerplexity on an interrupted thread (a cancelled task) ran on to its last batch and returned a perplexity, as
+     * fitEpoch did before it looked; it now stops before its next batch with the interrupt kept, the model left in the
+     * mode it found and usable.
+     */
+    @Test
+    void anInterruptStopsAnEvaluationBeforeItsNextBatch() {
+        int[] corpus = new int[201];
+        for (int i = 0; i < corpus.length; i++) {
+            corpus[i] = i % 5;
+        }
+        try (Rnnlm m = new Rnnlm(TestBackends.reference(), 5, 4, 4, 1); SGD sgd = new SGD(1f);
+             RnnlmTrainer t = new RnnlmTrainer(m, sgd, 0f)) {
+            double whole = t.evalPerplexity(corpus, 4, 5);
+            Thread.currentThread().interrupt();
+            try {
+                var e = assertThrows(java.util.concurrent.CancellationException.class,
+                        () -> t.evalPerplexity(corpus, 4, 5));
+                assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept for the caller");
+                assertEquals("evalPerplexity: interrupted before batch 1 of 10 (the thread's interrupt is kept); no "
+                        + "perplexity is returned", e.getMessage());
+            } finally {
+                Thread.interrupted();
+            }
+            assertTrue(m.isTraining(), "the mode it found");
+            assertEquals(whole, t.evalPerplexity(corpus, 4, 5), "the next evaluation runs whole");
+        }
+    }
+
     /** 300 addition questions (seed 8), for the tests of a failing step. */
     private static SequenceDataset smallAddition(Path dir) throws IOException {
         Path file = dir.resolve("addition.txt");
