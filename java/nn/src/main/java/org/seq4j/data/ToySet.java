@@ -10,6 +10,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import org.seq4j.internal.JavaHeap;
 import org.seq4j.io.AtomicOutput;
 
 /**
@@ -68,7 +69,8 @@ public enum ToySet {
      * @param count how many, at least 1
      * @param seed  the draw's seed
      * @return the lines
-     * @throws IllegalArgumentException if count is below 1
+     * @throws IllegalArgumentException if count is below 1, more than the addition set's distinct questions, or more
+     *                                  lines than the Java heap can hold
      */
     public List<String> generate(int count, long seed) {
         if (count < 1) {
@@ -76,8 +78,23 @@ public enum ToySet {
         }
         return switch (this) {
             case ADDITION -> AdditionSet.lines(count, seed);
-            case DATE -> DateSet.lines(count, seed);
+            case DATE -> DateSet.lines(requireHeap(count), seed);   // the addition set's count is bounded first
         };
+    }
+
+    /**
+     * The lines against the heap, before any is drawn: a date count near Integer.MAX_VALUE was an OutOfMemoryError
+     * ("Requested array size exceeds VM limit") out of the list's allocation, a large one the heap's after minutes of
+     * drawing. Each line is a String (24 bytes) over its Latin-1 bytes, and a reference in the list's array.
+     */
+    private int requireHeap(int count) {
+        long line = 24 + JavaHeap.arrayBytes(questionWidth + 1L + answerWidth, 1) + 4;
+        long bytes = JavaHeap.multiply(count, line) + JavaHeap.arrayBytes(count, 4);
+        if (count > Integer.MAX_VALUE - 8 || !JavaHeap.fits(bytes)) {
+            throw JavaHeap.refusal("ToySet." + name() + ".generate", count + " lines of " + (questionWidth + 1
+                    + answerWidth) + " characters", bytes);
+        }
+        return count;
     }
 
     /**

@@ -196,5 +196,11 @@ class ToySetTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ToySet.ADDITION.generate(AdditionSet.MAX_LINES + 1, 1));
         assertTrue(e.getMessage().contains("500500"), e.getMessage());
+        // more date lines than the heap holds: an OutOfMemoryError ("Requested array size exceeds VM limit") before
+        for (int count : new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE - 8}) {
+            e = assertThrows(IllegalArgumentException.class, () -> ToySet.DATE.generate(count, 1));
+            assertTrue(e.getMessage().startsWith("ToySet.DATE.generate: " + count + " lines of 40 characters need about ")
+                    && e.getMessage().contains("bytes of Java heap"), e.getMessage());
+        }
     }
 }
