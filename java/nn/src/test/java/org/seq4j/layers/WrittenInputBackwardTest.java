@@ -162,6 +162,33 @@ class WrittenInputBackwardTest {
         }
     }
 
+    /**
+     * A layer's output fed to another layer lies in the first layer's buffers, which its next forward overwrites: the
+     * second layer's backward after that forward read the new activations with no word; now it is refused.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void anotherLayersOutputOverwrittenByItsNextForwardIsRefused(String backendName) {
+        Backend backend = TestBackends.get(backendName);
+        try (ParameterStore s = store(backend);
+             TimeAffine first = new TimeAffine(backend, s.get("affine.W"), s.get("affine.b"));
+             TimeLSTM second = new TimeLSTM(backend, s.get("lstm.Wx"), s.get("lstm.Wh"), s.get("lstm.b"), false);
+             Arena arena = Arena.ofConfined()) {
+            // TimeAffine maps D to H = D here, so that its output is the LSTM's input
+            Tensor xs = backend.allocate(arena, DType.F32, T, N, D), other = backend.allocate(arena, DType.F32, T, N, D);
+            Tensor douts = backend.allocate(arena, DType.F32, T, N, H);
+            backend.fill(xs, 0.5f);
+            backend.fill(other, -0.5f);
+            backend.fill(douts, 1f);
+            second.forward(first.forward(xs));
+            first.forward(other);   // the same buffer, new values
+            refused("TimeLSTM.backward: xs ", () -> second.backward(douts));
+            noGradient(s, "TimeLSTM.backward");
+            second.forward(first.forward(xs));
+            second.backward(douts);
+        }
+    }
+
     /** Views share their memory's count; separate allocations and wraps count apart. */
     @Test
     void viewsShareOneCountAndAllocationsHaveTheirOwn() {
