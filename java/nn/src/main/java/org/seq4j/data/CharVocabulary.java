@@ -35,8 +35,10 @@ public final class CharVocabulary {
      * @param chars distinct characters
      * @return the vocabulary
      * @throws IllegalArgumentException if a character is listed twice
+     * @throws NullPointerException if chars is null
      */
     public static CharVocabulary of(String chars) {
+        requireArgument("of", "chars", chars);
         return new CharVocabulary(chars.codePoints().toArray());
     }
 
@@ -55,8 +57,10 @@ public final class CharVocabulary {
          *
          * @param text the characters
          * @return this builder
+         * @throws NullPointerException if text is null
          */
         public Builder add(CharSequence text) {
+            requireArgument("Builder.add", "text", text);
             text.codePoints().forEach(cp -> {
                 if (seen.putIfAbsent(cp, size) == null) {
                     if (size == order.length) {
@@ -160,8 +164,10 @@ public final class CharVocabulary {
      * @param text the text
      * @return one id per code point
      * @throws IllegalArgumentException naming the character and its position if one is not in the vocabulary
+     * @throws NullPointerException if text is null
      */
     public int[] encode(String text) {
+        requireArgument("encode", "text", text);
         int[] cps = text.codePoints().toArray();
         int[] out = new int[cps.length];
         for (int i = 0; i < cps.length; i++) {
@@ -181,8 +187,10 @@ public final class CharVocabulary {
      * @param ids ids in [0, size)
      * @return the text
      * @throws IllegalArgumentException if an id is outside [0, size)
+     * @throws NullPointerException if ids is null
      */
     public String decode(int[] ids) {
+        requireArgument("decode", "ids", ids);
         return decode(ids, 0, ids.length);
     }
 
@@ -194,16 +202,29 @@ public final class CharVocabulary {
      * @param to   one past the last index
      * @return the text
      * @throws IllegalArgumentException if an id is outside [0, size)
-     * @throws IndexOutOfBoundsException if [from, to) is not a range of ids (naming both)
+     * @throws IndexOutOfBoundsException if [from, to) is not a range of ids (naming the call, both and the length)
+     * @throws NullPointerException if ids is null
      */
     public String decode(int[] ids, int from, int to) {
-        // a reversed range threw a bare NegativeArraySizeException, one past the end the array's own message
-        java.util.Objects.checkFromToIndex(from, to, ids.length);
+        requireArgument("decode", "ids", ids);
+        // a reversed range threw a bare NegativeArraySizeException, then the JDK's "Range [1, 0) out of bounds for
+        // length 2" that named no call
+        if (from < 0 || from > to || to > ids.length) {
+            throw new IndexOutOfBoundsException("CharVocabulary.decode: range [" + from + ", " + to + ") is not inside "
+                    + "the " + ids.length + " ids; expected 0 <= from <= to <= " + ids.length);
+        }
         StringBuilder sb = new StringBuilder(to - from);
         for (int i = from; i < to; i++) {
             sb.appendCodePoint(codePointOf(ids[i]));
         }
         return sb.toString();
+    }
+
+    /** Refuses a null argument in the call's words (a bare "Cannot invoke String.codePoints()" from inside). */
+    private static void requireArgument(String op, String name, Object value) {
+        if (value == null) {
+            throw new NullPointerException("CharVocabulary." + op + ": " + name + " is null");
+        }
     }
 
     /**

@@ -166,15 +166,35 @@ class SequenceLoaderTest {
         }
     }
 
-    /** A range that is no range of the ids threw a bare NegativeArraySizeException (reversed) or the array's own. */
+    /**
+     * A range that is no range of the ids threw a bare NegativeArraySizeException (reversed), then the JDK's "Range [2,
+     * 1) out of bounds for length 3", which named no call.
+     */
     @Test
     void decodeNamesARangeThatIsNoRangeOfTheIds() {
         CharVocabulary v = CharVocabulary.of("ab");
         assertEquals("ba", v.decode(new int[] {0, 1, 0}, 1, 3));
+        assertEquals("", v.decode(new int[] {0, 1, 0}, 3, 3));
         for (int[] range : new int[][] {{2, 1}, {0, 4}, {-1, 1}}) {
             var e = org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
                     () -> v.decode(new int[] {0, 1, 0}, range[0], range[1]));
-            assertTrue(e.getMessage().contains("Range [" + range[0] + ", " + range[1] + ")"), e.getMessage());
+            assertEquals("CharVocabulary.decode: range [" + range[0] + ", " + range[1] + ") is not inside the 3 ids; "
+                    + "expected 0 <= from <= to <= 3", e.getMessage());
+        }
+    }
+
+    /** Each of CharVocabulary's calls names a null argument (bare "Cannot invoke String.codePoints()" from inside). */
+    @Test
+    void vocabularyCallsNameANullArgument() {
+        CharVocabulary v = CharVocabulary.of("ab");
+        List<java.util.Map.Entry<String, org.junit.jupiter.api.function.Executable>> calls = List.of(
+                java.util.Map.entry("CharVocabulary.of: chars is null", () -> CharVocabulary.of(null)),
+                java.util.Map.entry("CharVocabulary.encode: text is null", () -> v.encode(null)),
+                java.util.Map.entry("CharVocabulary.decode: ids is null", () -> v.decode(null)),
+                java.util.Map.entry("CharVocabulary.decode: ids is null", () -> v.decode(null, 0, 0)),
+                java.util.Map.entry("CharVocabulary.Builder.add: text is null", () -> CharVocabulary.builder().add(null)));
+        for (var call : calls) {
+            assertEquals(call.getKey(), assertThrows(NullPointerException.class, call.getValue()).getMessage());
         }
     }
 
