@@ -16,8 +16,11 @@ public record SequencePairs(int[][] x, int[][] t) {
      *
      * @throws IllegalArgumentException if the counts differ, or a row is missing or of another length (a longer
      *                                  one would be cut short without a word when batched)
+     * @throws NullPointerException if x or t is null
      */
     public SequencePairs {
+        requireArgument("SequencePairs", "x", x);   // a bare "Cannot read the array length because x is null"
+        requireArgument("SequencePairs", "t", t);
         if (x.length != t.length) {
             throw new IllegalArgumentException(x.length + " questions but " + t.length + " answers");
         }
@@ -85,11 +88,15 @@ public record SequencePairs(int[][] x, int[][] t) {
      * @param from the first row
      * @param to   one past the last row
      * @return the pairs
-     * @throws IndexOutOfBoundsException unless {@code 0 <= from <= to <= size()} (copyOfRange said {@code 1 > 0}, or
-     *         padded past the end with null rows, refused later as "question 1 has no array")
+     * @throws IndexOutOfBoundsException unless {@code 0 <= from <= to <= size()}, naming the call, both and the size
+     *         (copyOfRange said {@code 1 > 0}, or padded past the end with null rows, refused later as "question 1 has
+     *         no array"; then the JDK's "Range [1, 0) out of bounds for length 2" named no call)
      */
     public SequencePairs slice(int from, int to) {
-        java.util.Objects.checkFromToIndex(from, to, x.length);
+        if (from < 0 || from > to || to > x.length) {
+            throw new IndexOutOfBoundsException("SequencePairs.slice: rows [" + from + ", " + to + ") are not inside the "
+                    + x.length + " pairs; expected 0 <= from <= to <= " + x.length);
+        }
         return new SequencePairs(java.util.Arrays.copyOfRange(x, from, to), java.util.Arrays.copyOfRange(t, from, to));
     }
 
@@ -116,11 +123,20 @@ public record SequencePairs(int[][] x, int[][] t) {
      *
      * @param rows the rows
      * @return their concatenation
-     * @throws IllegalArgumentException if the rows differ in length, or hold more ids than a Java array
+     * @throws IllegalArgumentException if the rows differ in length, a row is null, or they hold more ids than a Java
+     *                                  array
+     * @throws NullPointerException if rows is null
      */
     public static int[] flatten(int[][] rows) {
+        requireArgument("SequencePairs.flatten", "rows", rows);
         if (rows.length == 0) {
             return new int[0];
+        }
+        for (int i = 0; i < rows.length; i++) {   // a bare "Cannot read the array length because rows[i] is null"
+            if (rows[i] == null) {
+                throw new IllegalArgumentException("SequencePairs.flatten: row " + i + " of " + rows.length
+                        + " is null; expected rows of equal length");
+            }
         }
         int w = rows[0].length;
         long total = (long) rows.length * w; // exact: rows may share one array, so the total need not be in memory
@@ -136,5 +152,11 @@ public record SequencePairs(int[][] x, int[][] t) {
             System.arraycopy(rows[i], 0, out, i * w, w);
         }
         return out;
+    }
+
+    private static void requireArgument(String op, String name, Object value) {
+        if (value == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
     }
 }

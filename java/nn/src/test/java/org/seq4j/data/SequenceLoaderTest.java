@@ -41,7 +41,10 @@ class SequenceLoaderTest {
         return v.decode(ids);
     }
 
-    /** slice outside [0, size] is refused by its bounds (\"1 > 0\", or null rows refused later as \"no array\"). */
+    /**
+     * slice outside [0, size] is refused by its bounds, naming the call (\"1 > 0\", null rows refused later as \"no
+     * array\", then the JDK's \"Range [1, 0) out of bounds for length 1\").
+     */
     @Test
     void aSliceOutsideThePairsIsRefusedByItsBounds() {
         SequencePairs one = new SequencePairs(new int[][] {{1, 2}}, new int[][] {{0, 3}});
@@ -49,8 +52,24 @@ class SequenceLoaderTest {
         assertEquals(0, one.slice(1, 1).size());
         for (int[] bad : new int[][] {{0, 5}, {1, 0}, {-1, 1}}) {
             IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> one.slice(bad[0], bad[1]));
-            assertTrue(e.getMessage().contains("[" + bad[0] + ", " + bad[1] + ")") && e.getMessage().contains("length 1"),
-                    e.getMessage());
+            assertEquals("SequencePairs.slice: rows [" + bad[0] + ", " + bad[1] + ") are not inside the 1 pairs; "
+                    + "expected 0 <= from <= to <= 1", e.getMessage());
+        }
+    }
+
+    /** A null x, t or row array was a bare NullPointerException from inside (\"Cannot read the array length\"). */
+    @Test
+    void pairsNameANullArgumentOrRow() {
+        assertEquals("SequencePairs: x is null", assertThrows(NullPointerException.class,
+                () -> new SequencePairs(null, new int[0][])).getMessage());
+        assertEquals("SequencePairs: t is null", assertThrows(NullPointerException.class,
+                () -> new SequencePairs(new int[0][], null)).getMessage());
+        assertEquals("SequencePairs.flatten: rows is null", assertThrows(NullPointerException.class,
+                () -> SequencePairs.flatten(null)).getMessage());
+        for (int[][] rows : new int[][][] {{null}, {{1}, null}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SequencePairs.flatten(rows));
+            assertEquals("SequencePairs.flatten: row " + (rows.length - 1) + " of " + rows.length
+                    + " is null; expected rows of equal length", e.getMessage());
         }
     }
 
