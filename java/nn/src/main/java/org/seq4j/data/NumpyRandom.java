@@ -108,8 +108,11 @@ public final class NumpyRandom {
      * j in [0, i].
      *
      * @param a the array
+     * @throws NullPointerException if a is null
      */
     public void shuffle(int[] a) {
+        // named, as the other calls name their arguments (a bare "Cannot read the array length because a is null")
+        java.util.Objects.requireNonNull(a, "NumpyRandom.shuffle: a is null; expected the array to shuffle");
         for (int i = a.length - 1; i >= 1; i--) {
             int j = (int) randomInterval(i);
             int tmp = a[i];

@@ -103,4 +103,13 @@ class NumpyRandomTest {
         assertEquals("randn: n must be >= 0, got -2",
                 assertThrows(IllegalArgumentException.class, () -> r.randn(-2)).getMessage());
     }
+
+    /** shuffle(null) was a bare NullPointerException ("Cannot read the array length because a is null"). */
+    @Test
+    void shuffleNamesANullArray() {
+        NumpyRandom r = new NumpyRandom(1);
+        assertEquals("NumpyRandom.shuffle: a is null; expected the array to shuffle",
+                assertThrows(NullPointerException.class, () -> r.shuffle(null)).getMessage());
+        assertEquals(r.nextUint32(), new NumpyRandom(1).nextUint32(), "nothing was drawn");
+    }
 }
