@@ -17,8 +17,12 @@ public record HostFloats(int[] shape, float[] data) {
      * Checks the shape against the data.
      *
      * @throws IllegalArgumentException if a dimension is negative or the element count is not data.length
+     * @throws NullPointerException if shape or data is null
      */
     public HostFloats {
+        // named (a bare "Cannot invoke [I.clone()" or "Cannot read the array length because data is null")
+        java.util.Objects.requireNonNull(shape, "HostFloats: shape is null; expected the dimensions, e.g. {N, T, 1}");
+        java.util.Objects.requireNonNull(data, "HostFloats: data is null; expected the values, row-major");
         shape = shape.clone();
         long n = 1;
         for (int d : shape) {
@@ -48,8 +52,13 @@ public record HostFloats(int[] shape, float[] data) {
      *
      * @param i the dimension
      * @return its extent
+     * @throws ArrayIndexOutOfBoundsException if i is not a dimension (naming it and the shape)
      */
     public int dim(int i) {
+        if (i < 0 || i >= shape.length) {   // the array's own "Index 5 out of bounds for length 2" named no call
+            throw new ArrayIndexOutOfBoundsException("HostFloats.dim(" + i + ") of an array of shape "
+                    + Tensor.shapeString(shape) + ": expected a dimension in [0, " + shape.length + ")");
+        }
         return shape[i];
     }
 
@@ -60,8 +69,10 @@ public record HostFloats(int[] shape, float[] data) {
      * @return the element
      * @throws IllegalArgumentException if the number of indices is not the rank
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws NullPointerException if index is null
      */
     public float at(int... index) {
+        java.util.Objects.requireNonNull(index, "HostFloats.at: index is null; expected one index per dimension");
         if (index.length != shape.length) {
             throw new IllegalArgumentException(index.length + " indices for an array of shape " + Tensor.shapeString(shape));
         }

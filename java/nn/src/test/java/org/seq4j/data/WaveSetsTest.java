@@ -95,6 +95,28 @@ class WaveSetsTest {
     }
 
     /**
+     * HostFloats, the sets' arrays, names a null shape, data or index and a dimension it lacks: a bare
+     * NullPointerException from inside ("Cannot invoke [I.clone()"), and the array's own "Index 5 out of bounds for
+     * length 2" for dim(5).
+     */
+    @Test
+    void hostFloatsNamesANullArgumentAndADimensionItLacks() {
+        assertEquals("HostFloats: shape is null; expected the dimensions, e.g. {N, T, 1}",
+                assertThrows(NullPointerException.class, () -> new HostFloats(null, new float[4])).getMessage());
+        assertEquals("HostFloats: data is null; expected the values, row-major",
+                assertThrows(NullPointerException.class, () -> new HostFloats(new int[] {4}, null)).getMessage());
+        HostFloats h = new HostFloats(new int[] {2, 2}, new float[] {1, 2, 3, 4});
+        assertEquals("HostFloats.at: index is null; expected one index per dimension",
+                assertThrows(NullPointerException.class, () -> h.at((int[]) null)).getMessage());
+        assertEquals(2, h.dim(1));
+        assertEquals(3f, h.at(1, 0));
+        for (int i : new int[] {2, 5, -1}) {
+            assertEquals("HostFloats.dim(" + i + ") of an array of shape (2, 2): expected a dimension in [0, 2)",
+                    assertThrows(IndexOutOfBoundsException.class, () -> h.dim(i)).getMessage());
+        }
+    }
+
+    /**
      * Windows x steps beyond an int, and noise that is no standard deviation: IllegalArgumentException. Before,
      * n * window wrapped: 100,000 points in windows of 40,000 (60,000 x 40,000 values) threw a
      * NegativeArraySizeException; a NaN noise made every input NaN without a word.
