@@ -40,8 +40,15 @@ public final class WordVocabulary {
      * @param words distinct words
      * @return the vocabulary
      * @throws IllegalArgumentException if a word is listed twice
+     * @throws NullPointerException if words, or a word in it, is null
      */
     public static WordVocabulary of(List<String> words) {
+        requireArgument("of", "words", words);
+        for (int id = 0; id < words.size(); id++) {   // List.copyOf said only "null"
+            if (words.get(id) == null) {
+                throw new NullPointerException("WordVocabulary.of: word " + id + " of " + words.size() + " is null");
+            }
+        }
         return new WordVocabulary(words);
     }
 
@@ -54,8 +61,10 @@ public final class WordVocabulary {
      * @throws DataFileException naming the line of bad UTF-8, a carriage return not before a line feed, an empty
      *         line, a word holding whitespace or a word listed twice, or the file if it is empty or a folder
      * @throws IOException if it cannot be read
+     * @throws NullPointerException if file is null
      */
     public static WordVocabulary read(Path file) throws IOException {
+        requireArgument("read", "file", file);   // said "RegularFile.refusal: file is null", a call of its insides
         byte[] bytes = TextLines.readAll(file);
         if (TextLines.holdsNothing(bytes)) {
             throw new DataFileException(file, 0, "the file is empty (or holds only a byte order mark); expected one word a line");
@@ -90,8 +99,10 @@ public final class WordVocabulary {
      * @throws IllegalStateException if a word is empty, holds whitespace or a NUL character, or is not valid Unicode
      *                               (a lone surrogate): it would not read back as it is (nothing is written)
      * @throws IOException if it cannot be written (a previous file there stays as it was)
+     * @throws NullPointerException if file is null
      */
     public void write(Path file) throws IOException {
+        requireArgument("write", "file", file);   // a bare "Cannot invoke Path.toAbsolutePath()" from inside
         StringBuilder sb = new StringBuilder();
         if (!words.isEmpty() && words.get(0).startsWith("\uFEFF")) {   // read takes a leading U+FEFF for a BOM
             sb.append('\uFEFF');
@@ -126,8 +137,11 @@ public final class WordVocabulary {
          *
          * @param word the word
          * @return its id
+         * @throws NullPointerException if word is null (it took one an id, and build failed on it with a bare
+         *                              NullPointerException)
          */
         public int add(String word) {
+            requireArgument("Builder.add", "word", word);
             Integer id = ids.get(word);
             if (id == null) {
                 id = words.size();
@@ -214,13 +228,22 @@ public final class WordVocabulary {
      * @param ids ids in [0, size)
      * @return the text
      * @throws IllegalArgumentException if an id is outside [0, size)
+     * @throws NullPointerException if ids is null
      */
     public String decode(int[] ids) {
+        requireArgument("decode", "ids", ids);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < ids.length; i++) {
             sb.append(i > 0 ? " " : "").append(word(ids[i]));
         }
         return sb.toString();
+    }
+
+    /** Refuses a null argument in the call's words, as CharVocabulary does. */
+    private static void requireArgument(String op, String name, Object value) {
+        if (value == null) {
+            throw new NullPointerException("WordVocabulary." + op + ": " + name + " is null");
+        }
     }
 
     @Override

@@ -171,6 +171,29 @@ class WordCorpusTest {
         }
     }
 
+    /**
+     * WordVocabulary's calls name a null argument: Builder.add(null) took the null an id and build then failed with a
+     * bare NullPointerException, of with a null word said only "null", the others "Cannot read the array length" or
+     * "Cannot invoke Path.toAbsolutePath()" from inside (read named RegularFile.refusal, a call of its insides).
+     */
+    @Test
+    void vocabularyCallsNameANullArgument() {
+        WordVocabulary v = WordVocabulary.of(List.of("a", "b"));
+        WordVocabulary.Builder b = WordVocabulary.builder();
+        List<java.util.Map.Entry<String, org.junit.jupiter.api.function.Executable>> calls = List.of(
+                java.util.Map.entry("WordVocabulary.of: words is null", () -> WordVocabulary.of(null)),
+                java.util.Map.entry("WordVocabulary.of: word 1 of 2 is null",
+                        () -> WordVocabulary.of(java.util.Arrays.asList("a", null))),
+                java.util.Map.entry("WordVocabulary.read: file is null", () -> WordVocabulary.read(null)),
+                java.util.Map.entry("WordVocabulary.write: file is null", () -> v.write(null)),
+                java.util.Map.entry("WordVocabulary.decode: ids is null", () -> v.decode(null)),
+                java.util.Map.entry("WordVocabulary.Builder.add: word is null", () -> b.add(null)));
+        for (var call : calls) {
+            assertEquals(call.getKey(), assertThrows(NullPointerException.class, call.getValue()).getMessage());
+        }
+        assertEquals(0, b.build().size(), "the null took no id");
+    }
+
     @Test
     void aVocabularyFileRoundTripsWithEitherLineEnd() throws IOException {
         WordVocabulary v = WordVocabulary.of(List.of("the", "caf\u00e9", "<eos>"));
