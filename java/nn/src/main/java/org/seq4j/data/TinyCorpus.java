@@ -85,8 +85,11 @@ public final class TinyCorpus {
      * @param count how many sentences, at least 1
      * @param seed  the draw's seed
      * @throws IOException if it cannot be written
+     * @throws NullPointerException if file is null
      */
     public static void write(Path file, int count, long seed) throws IOException {
+        // named (a bare "Cannot invoke Path.toAbsolutePath()" from inside, after drawing every sentence)
+        java.util.Objects.requireNonNull(file, "TinyCorpus.write: file is null");
         byte[] bytes = text(count, seed).getBytes(StandardCharsets.UTF_8);
         AtomicOutput.write(file, out -> out.write(bytes));
     }

@@ -38,8 +38,10 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
      * @throws DataFileException naming the line of bad UTF-8 or of a carriage return not before a line feed, or the
      *         file if it holds no words
      * @throws IOException if it cannot be read
+     * @throws NullPointerException if file is null
      */
     public static WordCorpus load(Path file) throws IOException {
+        Objects.requireNonNull(file, "WordCorpus.load: file is null");   // said RegularFile.refusal, a call of its insides
         return read(file, null);
     }
 
@@ -53,8 +55,13 @@ public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
      * @throws DataFileException naming the line of an unknown word, bad UTF-8 or a carriage return not before a
      *         line feed, or a file without words
      * @throws IOException if it cannot be read
+     * @throws NullPointerException if file or vocabulary is null (a null vocabulary built the file's own, so that ids
+     *                              meant for the training vocabulary were another text's, without a word)
      */
     public static WordCorpus load(Path file, WordVocabulary vocabulary) throws IOException {
+        Objects.requireNonNull(file, "WordCorpus.load: file is null");
+        Objects.requireNonNull(vocabulary, "WordCorpus.load: vocabulary is null; expected the training corpus's "
+                + "(load(file) builds the file's own)");
         return read(file, vocabulary);
     }
 

@@ -194,6 +194,27 @@ class WordCorpusTest {
         assertEquals(0, b.build().size(), "the null took no id");
     }
 
+    /**
+     * WordCorpus.load and TinyCorpus.write name a null argument. load(file, null) built the file's own vocabulary, so
+     * that a validation text's ids meant the training vocabulary's words no more, without a word; load(null) named
+     * RegularFile.refusal, write(null) was a bare "Cannot invoke Path.toAbsolutePath()" from inside.
+     */
+    @Test
+    void corpusLoadAndWriteNameANullArgument() throws IOException {
+        Path text = write("t.txt", "a b\nc\n");
+        WordVocabulary v = WordVocabulary.of(List.of("<unk>", "a", "<eos>"));
+        List<java.util.Map.Entry<String, org.junit.jupiter.api.function.Executable>> calls = List.of(
+                java.util.Map.entry("WordCorpus.load: vocabulary is null; expected the training corpus's (load(file) "
+                        + "builds the file's own)", () -> WordCorpus.load(text, null)),
+                java.util.Map.entry("WordCorpus.load: file is null", () -> WordCorpus.load(null, v)),
+                java.util.Map.entry("WordCorpus.load: file is null", () -> WordCorpus.load(null)),
+                java.util.Map.entry("TinyCorpus.write: file is null", () -> TinyCorpus.write(null, 1, 1)));
+        for (var call : calls) {
+            assertEquals(call.getKey(), assertThrows(NullPointerException.class, call.getValue()).getMessage());
+        }
+        assertArrayEquals(new int[] {1, 0, 2, 0, 2}, WordCorpus.load(text, v).ids());
+    }
+
     @Test
     void aVocabularyFileRoundTripsWithEitherLineEnd() throws IOException {
         WordVocabulary v = WordVocabulary.of(List.of("the", "caf\u00e9", "<eos>"));
