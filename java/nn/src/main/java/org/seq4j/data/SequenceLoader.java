@@ -101,6 +101,7 @@ public final class SequenceLoader {
      * @return train and test pairs and the vocabulary
      * @throws DataFileException naming the line if the file does not have the format
      * @throws IOException if it cannot be read
+     * @throws NullPointerException if file is null
      */
     public static SequenceDataset load(Path file) throws IOException {
         return load(file, Options.book());
@@ -114,8 +115,11 @@ public final class SequenceLoader {
      * @return train and test pairs and the vocabulary
      * @throws DataFileException naming the line if the file does not have the format
      * @throws IOException if it cannot be read
+     * @throws NullPointerException if file or options is null
      */
     public static SequenceDataset load(Path file, Options options) throws IOException {
+        requireArgument("load", "file", file);
+        requireArgument("load", "options", options);   // a bare "Cannot invoke Options.vocabulary()", after reading
         List<Line> lines = readLines(file);
         CharVocabulary vocab = options.vocabulary();
         if (vocab == null) {
@@ -160,9 +164,19 @@ public final class SequenceLoader {
      * @return the pairs
      * @throws DataFileException naming the line and column of a character the vocabulary lacks, or a format error
      * @throws IOException if it cannot be read
+     * @throws NullPointerException if file or vocabulary is null
      */
     public static SequencePairs encode(Path file, CharVocabulary vocabulary) throws IOException {
+        requireArgument("encode", "file", file);
+        requireArgument("encode", "vocabulary", vocabulary);   // a bare "Cannot invoke CharVocabulary.idOf(int)"
         return encode(file, readLines(file), vocabulary);
+    }
+
+    /** Refuses a null argument in the call's words. */
+    private static void requireArgument(String op, String name, Object value) {
+        if (value == null) {
+            throw new NullPointerException("SequenceLoader." + op + ": " + name + " is null");
+        }
     }
 
     private static SequencePairs encode(Path file, List<Line> lines, CharVocabulary vocab) throws DataFileException {
@@ -201,8 +215,10 @@ public final class SequenceLoader {
      * @return the lines in file order
      * @throws DataFileException naming the line if a check fails
      * @throws IOException if it cannot be read
+     * @throws NullPointerException if file is null
      */
     public static List<Line> readLines(Path file) throws IOException {
+        requireArgument("readLines", "file", file);   // said RegularFile.refusal, a call of its insides
         byte[] bytes = TextLines.readAll(file);
         if (TextLines.holdsNothing(bytes)) {
             throw new DataFileException(file, 0, "the file is empty (or holds only a byte order mark); expected lines like \"16+75  _91  \"");

@@ -115,8 +115,11 @@ public enum ToySet {
      * @param count how many, at least 1
      * @param seed  the draw's seed
      * @throws IOException if it cannot be written
+     * @throws NullPointerException if file is null
      */
     public void write(Path file, int count, long seed) throws IOException {
+        // named (a bare "Cannot invoke Path.toAbsolutePath()" from inside, after drawing every line)
+        java.util.Objects.requireNonNull(file, "ToySet." + name() + ".write: file is null");
         List<String> lines = generate(count, seed);
         AtomicOutput.write(file, out -> {
             Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);

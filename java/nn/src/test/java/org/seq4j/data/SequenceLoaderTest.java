@@ -217,6 +217,26 @@ class SequenceLoaderTest {
         }
     }
 
+    /**
+     * The loader's calls name a null argument: load(file, null) read the file and then failed with a bare "Cannot invoke
+     * Options.vocabulary()", encode(file, null) with "Cannot invoke CharVocabulary.idOf(int)", and a null file named
+     * RegularFile.refusal, a call of the loader's insides.
+     */
+    @Test
+    void loaderCallsNameANullArgument() throws IOException {
+        Path file = writeLines("add.txt", TEN);
+        List<java.util.Map.Entry<String, org.junit.jupiter.api.function.Executable>> calls = List.of(
+                java.util.Map.entry("SequenceLoader.load: file is null", () -> SequenceLoader.load(null)),
+                java.util.Map.entry("SequenceLoader.load: options is null", () -> SequenceLoader.load(file, null)),
+                java.util.Map.entry("SequenceLoader.encode: file is null",
+                        () -> SequenceLoader.encode(null, CharVocabulary.of("1"))),
+                java.util.Map.entry("SequenceLoader.encode: vocabulary is null", () -> SequenceLoader.encode(file, null)),
+                java.util.Map.entry("SequenceLoader.readLines: file is null", () -> SequenceLoader.readLines(null)));
+        for (var call : calls) {
+            assertEquals(call.getKey(), assertThrows(NullPointerException.class, call.getValue()).getMessage());
+        }
+    }
+
     @Test
     void emptyFile() throws IOException {
         assertBad(write("empty.txt", ""), 0, "empty");

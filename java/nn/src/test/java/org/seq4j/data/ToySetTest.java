@@ -147,6 +147,15 @@ class ToySetTest {
         assertEquals("1/1/70", DateSet.Format.NUMERIC.formatter.format(LocalDate.of(1970, 1, 1)));
     }
 
+    /** write(null) drew every line, then failed with a bare "Cannot invoke Path.toAbsolutePath()" from inside. */
+    @Test
+    void writeNamesANullFile() {
+        assertEquals("ToySet.ADDITION.write: file is null",
+                assertThrows(NullPointerException.class, () -> ToySet.ADDITION.write(null, 5, 1)).getMessage());
+        assertEquals("ToySet.DATE.write: file is null",
+                assertThrows(NullPointerException.class, () -> ToySet.DATE.write(null, 1)).getMessage());
+    }
+
     @Test
     void generatedSetsLoadWithTheBooksVocabularies() throws IOException {
         Path add = dir.resolve("addition.txt");
