@@ -67,6 +67,7 @@ public abstract class AbstractOptimizer implements Optimizer {
 
     @Override
     public final void step(ParameterStore params) {
+        requireParams(stepOp, params);
         guard.enter("step");   // after close this throws: the state is gone, and starting over would be silent
         try {
             stepHeld(params, stepOp, 0f);
@@ -89,12 +90,24 @@ public abstract class AbstractOptimizer implements Optimizer {
      */
     @Override
     public final float clipAndStep(ParameterStore params, float maxNorm) {
+        requireParams(clipAndStepOp, params);
         ClipGrads.requireMaxNorm(clipAndStepOp, maxNorm);
         guard.enter("clipAndStep");
         try {
             return stepHeld(params, clipAndStepOp, maxNorm);
         } finally {
             guard.exit();
+        }
+    }
+
+    /**
+     * Refuses a null store in the call's words: the first step said "Cannot invoke ParameterStore.backend() because
+     * params is null", a later one (bound to a store) that the null was not the store it stepped first. The message is
+     * built only when thrown: step must not allocate.
+     */
+    static void requireParams(String op, ParameterStore params) {
+        if (params == null) {
+            throw new NullPointerException(op + ": params is null; expected the model's ParameterStore (model.store())");
         }
     }
 

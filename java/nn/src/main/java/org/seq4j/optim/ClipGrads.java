@@ -39,8 +39,10 @@ public final class ClipGrads {
      *         which is refused
      * @throws IllegalArgumentException if maxNorm is not above 0 (0, negative or NaN)
      * @throws NonFiniteGradientException if a gradient is NaN or infinite (nothing is scaled)
+     * @throws NullPointerException if params is null
      */
     public static float clip(ParameterStore params, float maxNorm) {
+        AbstractOptimizer.requireParams("ClipGrads.clip", params);   // "Cannot invoke ParameterStore.claim(String)"
         requireMaxNorm("clip", maxNorm);
         params.claim("ClipGrads.clip");   // the norm and the scaling by it, with no other thread's write between
         try {

@@ -25,6 +25,7 @@ public interface Optimizer extends AutoCloseable {
      * @throws IllegalStateException    if closed, held by another thread, or another thread's gradients are pending
      *                                  in the store
      * @throws IllegalArgumentException if given a different store than the first step that succeeded
+     * @throws NullPointerException     if params is null (the optimizers of this package name the call)
      * @throws NonFiniteGradientException if a gradient is NaN or infinite, or the update would take a weight out of
      *                                  float's range, naming the parameter: the weights, the state and the gradients
      *                                  stay as they were
@@ -43,6 +44,7 @@ public interface Optimizer extends AutoCloseable {
      *         which is refused
      * @throws IllegalArgumentException if maxNorm is not above 0 (0, negative or NaN), or as step
      * @throws IllegalStateException    as step
+     * @throws NullPointerException     as step
      * @throws NonFiniteGradientException if a gradient is NaN or infinite, naming the parameter: nothing is scaled or
      *                                  written
      */

@@ -161,4 +161,26 @@ class OptimizerTest {
             assertEquals(0, adam.iteration());
         }
     }
+
+    /**
+     * A null store is named by the call: the first step said "Cannot invoke ParameterStore.backend() because params is
+     * null", a later one that Adam "cannot step another one, null", and ClipGrads.clip "Cannot invoke
+     * ParameterStore.claim(String)".
+     */
+    @Test
+    void aNullStoreIsNamedByTheCall() {
+        try (Adam adam = new Adam(0.1f); SGD sgd = new SGD(0.1f);
+             ParameterStore store = ParameterStore.builder(TestBackends.reference()).declare("w", Init.normal(1), 4)
+                     .build(2)) {
+            String expected = ": params is null; expected the model's ParameterStore (model.store())";
+            assertEquals("SGD.step" + expected, assertThrows(NullPointerException.class, () -> sgd.step(null)).getMessage());
+            assertEquals("SGD.clipAndStep" + expected,
+                    assertThrows(NullPointerException.class, () -> sgd.clipAndStep(null, 1f)).getMessage());
+            assertEquals("ClipGrads.clip" + expected,
+                    assertThrows(NullPointerException.class, () -> ClipGrads.clip(null, 1f)).getMessage());
+            adam.step(store);
+            assertEquals("Adam.step" + expected, assertThrows(NullPointerException.class, () -> adam.step(null)).getMessage());
+            assertEquals(1, adam.iteration());
+        }
+    }
 }
