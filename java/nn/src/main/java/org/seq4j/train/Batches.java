@@ -85,8 +85,11 @@ public interface Batches {
      *
      * @param pairs the questions and answers
      * @return the batches
+     * @throws NullPointerException if pairs is null (it was taken, and fitEpoch then failed with a bare "Cannot invoke
+     *                              SequencePairs.size()")
      */
     static Batches of(SequencePairs pairs) {
+        java.util.Objects.requireNonNull(pairs, "Batches.of: pairs is null; expected the training questions and answers");
         return new Batches() {
             private int[] xBuffer, tBuffer;
 
@@ -134,8 +137,12 @@ public interface Batches {
      * @return the batches
      * @throws IllegalArgumentException if either has no first dimension, the example counts differ, an example
      *                                  holds 2^31 values or more, or a value is NaN or infinite
+     * @throws NullPointerException if inputs or targets is null
      */
     static Batches of(HostFloats inputs, HostFloats targets) {
+        // named (a bare "Cannot invoke HostFloats.shape()")
+        java.util.Objects.requireNonNull(inputs, "Batches.of: inputs is null; expected (N, ...) float examples");
+        java.util.Objects.requireNonNull(targets, "Batches.of: targets is null; expected (N, ...) float targets");
         if (inputs.shape().length == 0 || targets.shape().length == 0) {
             throw new IllegalArgumentException("inputs and targets need a first dimension of examples, got shapes "
                     + Tensor.shapeString(inputs.shape()) + " and " + Tensor.shapeString(targets.shape()));

@@ -26,6 +26,21 @@ class BatchesTest {
         }
     }
 
+    /**
+     * A null argument is named: Batches.of(null pairs) was taken, and fitEpoch failed on it with a bare "Cannot invoke
+     * SequencePairs.size()"; a null HostFloats was a bare "Cannot invoke HostFloats.shape()".
+     */
+    @Test
+    void aNullArgumentIsNamed() {
+        HostFloats one = new HostFloats(new int[] {1, 1}, new float[1]);
+        assertEquals("Batches.of: pairs is null; expected the training questions and answers",
+                assertThrows(NullPointerException.class, () -> Batches.of((SequencePairs) null)).getMessage());
+        assertEquals("Batches.of: inputs is null; expected (N, ...) float examples",
+                assertThrows(NullPointerException.class, () -> Batches.of(null, one)).getMessage());
+        assertEquals("Batches.of: targets is null; expected (N, ...) float targets",
+                assertThrows(NullPointerException.class, () -> Batches.of(one, null)).getMessage());
+    }
+
     @Test
     void raggedOrMissingSequenceRowsAreRefused() {
         var longer = assertThrows(IllegalArgumentException.class, () -> new SequencePairs(
