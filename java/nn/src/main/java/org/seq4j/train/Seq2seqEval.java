@@ -124,12 +124,21 @@ public final class Seq2seqEval {
      *         vocabulary is smaller than the model's, or the answers hold no id after the start id
      * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' question counts, answer
      *         lengths, batches or beams differ
+     * @throws NullPointerException if model, test, vocab or comm is null
      * @throws java.util.concurrent.CancellationException on every rank when a rank's thread was interrupted (that
      *         rank's names the step, as generate's), or, on the others, when a rank failed in its share (which throws
      *         its own exception): no rank is left waiting for one that stopped
      */
     public static Result evaluate(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                                   int limit, int batch, int samples, int beam, Communicator comm) {
+        // named, before the collective (a bare "Cannot invoke SequencePairs.size()", "Communicator.agree" or
+        // "Seq2seqModel.vocabSize()" from inside); every rank passes its own, so none waits for a rank that refused
+        java.util.Objects.requireNonNull(model, "Seq2seqEval.evaluate: model is null");
+        java.util.Objects.requireNonNull(test, "Seq2seqEval.evaluate: test is null; expected the questions and answers");
+        java.util.Objects.requireNonNull(vocab, "Seq2seqEval.evaluate: vocab is null; expected the vocabulary the "
+                + "model was trained with");
+        java.util.Objects.requireNonNull(comm, "Seq2seqEval.evaluate: comm is null; expected Communicator.single() "
+                + "for one process");
         int total = limit > 0 ? Math.min(limit, test.size()) : test.size();
         int length = test.answerLength() - 1;
         // ranks that split different question counts would sum overlapping or missing shares into a wrong total;

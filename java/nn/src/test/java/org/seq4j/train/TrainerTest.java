@@ -157,6 +157,30 @@ class TrainerTest {
         assertEquals("1+0", r.samples().get(0).question(), "a reversed question is shown as written");
     }
 
+    /**
+     * Seq2seqEval.evaluate names a null argument: each was a bare NullPointerException from inside ("Cannot invoke
+     * SequencePairs.size()", "Communicator.agree(String, String)", "CharVocabulary.size()", "Seq2seqModel.vocabSize()").
+     */
+    @Test
+    void evaluateNamesANullArgument() {
+        CharVocabulary v = CharVocabulary.of("012+_ ");
+        SequencePairs test = new SequencePairs(new int[][] {v.encode("0+1")}, new int[][] {v.encode("_1 ")});
+        Seq2seqModel model = answering(new int[][] {v.encode("1 ")});
+        List<java.util.Map.Entry<String, org.junit.jupiter.api.function.Executable>> calls = List.of(
+                java.util.Map.entry("Seq2seqEval.evaluate: model is null",
+                        () -> Seq2seqEval.evaluate(null, test, v, false, 0, 1, 1)),
+                java.util.Map.entry("Seq2seqEval.evaluate: test is null; expected the questions and answers",
+                        () -> Seq2seqEval.evaluate(model, null, v, false, 0, 1, 1)),
+                java.util.Map.entry("Seq2seqEval.evaluate: vocab is null; expected the vocabulary the model was "
+                        + "trained with", () -> Seq2seqEval.evaluate(model, test, null, false, 0, 1, 1)),
+                java.util.Map.entry("Seq2seqEval.evaluate: comm is null; expected Communicator.single() for one "
+                        + "process", () -> Seq2seqEval.evaluate(model, test, v, false, 0, 1, 1, 0, null)));
+        for (var call : calls) {
+            assertEquals(call.getKey(), assertThrows(NullPointerException.class, call.getValue()).getMessage());
+        }
+        assertEquals(1, Seq2seqEval.evaluate(model, test, v, false, 0, 1, 1).correct());
+    }
+
     @Test
     void eachQuestionIsDecodedFromItsOwnAnswersStartId() {
         // answers that begin with different ids: a batch decoded all from its first row's start id (silently wrong)
