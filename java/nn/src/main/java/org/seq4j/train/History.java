@@ -100,8 +100,11 @@ public final class History {
      *
      * @param file the CSV file; its folder must exist
      * @throws IOException if it cannot be written
+     * @throws NullPointerException if file is null
      */
     public void writeCsv(Path file) throws IOException {
+        // named (a bare "Cannot invoke Path.toAbsolutePath()" from inside AtomicOutput)
+        java.util.Objects.requireNonNull(file, "History.writeCsv: file is null");
         StringBuilder sb = new StringBuilder("epoch,train_loss," + metricName.replace(' ', '_') + ",seconds\n");
         for (Epoch e : epochs) {
             sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.3f\n", e.epoch(), e.trainLoss(), e.metric(), e.seconds()));

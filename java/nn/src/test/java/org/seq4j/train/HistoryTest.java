@@ -41,6 +41,9 @@ class HistoryTest {
         assertThrows(IllegalArgumentException.class, () -> new History.Epoch(1, 1, 1, -1));
         assertThrows(IllegalArgumentException.class, () -> new History.Epoch(1, 1, 1, Double.NaN));
         h.add(new History.Epoch(1, 0.5, Double.POSITIVE_INFINITY, 0));   // an overflowed perplexity is a value
+        // a bare "Cannot invoke Path.toAbsolutePath()" from inside AtomicOutput
+        assertEquals("History.writeCsv: file is null",
+                assertThrows(NullPointerException.class, () -> h.writeCsv(null)).getMessage());
         h.writeCsv(dir.resolve("m.csv"));
         assertEquals("epoch,train_loss,eval_loss_(0.5_SSE/N),seconds\n1,0.500000,Infinity,0.000\n",
                 Files.readString(dir.resolve("m.csv")));
