@@ -122,7 +122,7 @@ public final class RnnlmTrainer implements AutoCloseable {
                 + optimizer.getClass().getSimpleName() + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
         requireIds("fitEpoch", ids);
         int dataSize = corpus.length - 1;
-        int iters = iterations(corpus, batch, time);
+        int iters = iterations("RnnlmTrainer.fitEpoch", corpus, batch, time);
         Shard shard = Shard.of(batch, comm.rank(), comm.size());
         allocate(shard.rows(), time);
         int jump = dataSize / batch;
@@ -187,7 +187,7 @@ public final class RnnlmTrainer implements AutoCloseable {
         comm.agree("validation (corpus, batch, time)", "words " + size + (ids == null ? "" : " (" + ids + ")")
                 + ", batch " + batch + ", time " + time);
         requireIds("evalPerplexity", ids);
-        int iters = iterations(corpus, batch, time);
+        int iters = iterations("RnnlmTrainer.evalPerplexity", corpus, batch, time);
         Shard shard = Shard.of(batch, comm.rank(), comm.size());
         allocate(shard.rows(), time);
         int jump = (size - 1) / batch;
@@ -265,13 +265,13 @@ public final class RnnlmTrainer implements AutoCloseable {
         }
     }
 
-    private static int iterations(int[] corpus, int batch, int time) {
-        if (batch < 1 || time < 1) {
-            throw new IllegalArgumentException("batch " + batch + " and time " + time + ": both must be at least 1");
+    private static int iterations(String op, int[] corpus, int batch, int time) {
+        if (batch < 1 || time < 1) {   // op: the message named no call
+            throw new IllegalArgumentException(op + ": batch " + batch + " and time " + time + ": both must be at least 1");
         }
         long iters = (corpus.length - 1L) / ((long) batch * time);
         if (iters < 1) {   // an empty corpus with N T = 1: (0 - 1) / 1 = -1, and its perplexity came out as 1.0
-            throw new IllegalArgumentException("the corpus has " + corpus.length + " words, too few for one batch of "
+            throw new IllegalArgumentException(op + ": the corpus has " + corpus.length + " words, too few for one batch of "
                     + batch + " streams of " + time + " steps");
         }
         return (int) iters; // at most corpus.length

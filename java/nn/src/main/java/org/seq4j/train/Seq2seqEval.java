@@ -146,10 +146,12 @@ public final class Seq2seqEval {
         comm.agree("evaluation (questions, answer length, batch, beam)", "questions " + total + ", answer length "
                 + length + ", batch " + batch + ", beam " + beam);
         if (batch < 1) { // 0 never advanced the loop below: the evaluation never ended
-            throw new IllegalArgumentException("questions per generate call (batch) must be >= 1, got " + batch);
+            throw new IllegalArgumentException("Seq2seqEval.evaluate: questions per generate call (batch) must be >= 1, got "
+                    + batch);
         }
         if (beam < 0) {
-            throw new IllegalArgumentException("the beam width K must be >= 1 (or 0 for greedy), got " + beam);
+            throw new IllegalArgumentException("Seq2seqEval.evaluate: the beam width K must be >= 1 (or 0 for greedy), got "
+                    + beam);
         }
         if (total == 0) { // 0 of 0 gave an accuracy of 0.0, which reads as a model that answered every question wrong
             throw new IllegalArgumentException("Seq2seqEval.evaluate: the test split holds no questions, so there is "
@@ -161,7 +163,7 @@ public final class Seq2seqEval {
                     + " on that the model may answer with have no character; expected the vocabulary it was trained with");
         }
         if (length < 1) { // the model's generate said only "needs length >= 1, got 0"
-            throw new IllegalArgumentException("the answers hold " + test.answerLength() + " id(s): the start id and "
+            throw new IllegalArgumentException("Seq2seqEval.evaluate: the answers hold " + test.answerLength() + " id(s): the start id and "
                     + "nothing after it; expected at least one id to generate after the start");
         }
         // rank r answers questions [r*total/R, (r+1)*total/R); with fewer questions than ranks, rank 0 answers all

@@ -189,11 +189,11 @@ public final class Trainer implements AutoCloseable {
                 + ", examples " + data.size() + ", seed " + seed + ", " + optimizer.getClass().getSimpleName()
                 + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
         if (batchSize < 1) {
-            throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+            throw new IllegalArgumentException("Trainer.fitEpoch: batch size must be >= 1, got " + batchSize);
         }
         int iters = data.size() / batchSize;
         if (iters == 0) {
-            throw new IllegalArgumentException("a batch of " + batchSize + " is larger than the " + data.size()
+            throw new IllegalArgumentException("Trainer.fitEpoch: a batch of " + batchSize + " is larger than the " + data.size()
                     + " training examples");
         }
         if (sized != data || sizedBatch != batchSize) {

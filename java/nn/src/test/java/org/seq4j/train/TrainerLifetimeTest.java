@@ -128,7 +128,7 @@ class TrainerLifetimeTest {
             for (int[] corpus : new int[][] {{}, {3}}) {
                 String fit = assertThrows(IllegalArgumentException.class,
                         () -> tr.fitEpoch(1, corpus, 1, 1, QUIET)).getMessage();
-                assertTrue(fit.startsWith("the corpus has " + corpus.length + " words, too few for one batch"), fit);
+                assertTrue(fit.startsWith("RnnlmTrainer.fitEpoch: the corpus has " + corpus.length + " words, too few for one batch"), fit);
                 assertThrows(IllegalArgumentException.class, () -> tr.evalPerplexity(corpus, 1, 1));
             }
             m.setTraining(false);

@@ -238,7 +238,8 @@ class TrainerTest {
         for (int batch : new int[] {0, -3}) { // 0 used to loop for ever on empty batches, -3 to fail in copyOfRange
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> Seq2seqEval.evaluate(m, test, v, false, 0, batch, 3));
-            assertEquals("questions per generate call (batch) must be >= 1, got " + batch, e.getMessage());
+            assertEquals("Seq2seqEval.evaluate: questions per generate call (batch) must be >= 1, got " + batch,
+                    e.getMessage());
         }
     }
 
@@ -263,8 +264,21 @@ class TrainerTest {
         Seq2seqModel m = answering(new int[][] {v.encode("1 ")});
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Seq2seqEval.evaluate(m, test, v, false, 0, 500, 3));
-        assertEquals("the answers hold 1 id(s): the start id and nothing after it; expected at least one id to "
-                + "generate after the start", e.getMessage());
+        assertEquals("Seq2seqEval.evaluate: the answers hold 1 id(s): the start id and nothing after it; expected at "
+                + "least one id to generate after the start", e.getMessage());
+    }
+
+    /** A batch size the set cannot give is refused naming the call ("batch size must be >= 1, got 0" named none). */
+    @Test
+    void aBatchSizeTheSetCannotGiveIsRefusedNamingTheCall() {
+        try (WavePredictor m = new WavePredictor(TestBackends.reference(), 1, 4, 1); SGD sgd = new SGD(0.01f);
+             Trainer t = new Trainer(m, sgd, 0f, 1)) {
+            assertEquals("Trainer.fitEpoch: batch size must be >= 1, got 0",
+                    assertThrows(IllegalArgumentException.class, () -> t.fitEpoch(1, waves(), 0, QUIET)).getMessage());
+            assertEquals("Trainer.fitEpoch: a batch of 9 is larger than the 8 training examples",
+                    assertThrows(IllegalArgumentException.class, () -> t.fitEpoch(1, waves(), 9, QUIET)).getMessage());
+            assertEquals(0, t.steps());
+        }
     }
 
     @Test
@@ -370,13 +384,15 @@ class TrainerTest {
         int[] corpus = new int[200];
         try (Rnnlm m = new Rnnlm(TestBackends.reference(), 5, 4, 4, 1); SGD sgd = new SGD(1f);
              RnnlmTrainer t = new RnnlmTrainer(m, sgd, 0f)) {
-            for (var call : List.<org.junit.jupiter.api.function.Executable>of(
-                    () -> t.fitEpoch(1, corpus, batch, time, QUIET), () -> t.evalPerplexity(corpus, batch, time))) {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-                String expected = batch < 1 || time < 1
+            for (var call : List.<java.util.Map.Entry<String, org.junit.jupiter.api.function.Executable>>of(
+                    java.util.Map.entry("RnnlmTrainer.fitEpoch: ", () -> t.fitEpoch(1, corpus, batch, time, QUIET)),
+                    java.util.Map.entry("RnnlmTrainer.evalPerplexity: ", () -> t.evalPerplexity(corpus, batch, time)))) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call.getValue());
+                // the message named no call
+                String expected = call.getKey() + (batch < 1 || time < 1
                         ? "batch " + batch + " and time " + time + ": both must be at least 1"
                         : "the corpus has 200 words, too few for one batch of " + batch + " streams of " + time
-                                + " steps";
+                                + " steps");
                 assertEquals(expected, e.getMessage());
             }
         }
