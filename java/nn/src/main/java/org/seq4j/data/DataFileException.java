@@ -48,6 +48,7 @@ public final class DataFileException extends IOException {
      *
      * @param text the text
      * @return it between double quotes, escaped, cut with "..." where long
+     * @throws NullPointerException if text is null
      */
     public static String quote(String text) {
         return quote(text, '"');
@@ -59,8 +60,11 @@ public final class DataFileException extends IOException {
      * @param text the text
      * @param mark the quote character
      * @return the quoted text
+     * @throws NullPointerException if text is null
      */
     public static String quote(String text, char mark) {
+        // named (a bare "Cannot invoke String.length() because text is null")
+        java.util.Objects.requireNonNull(text, "DataFileException.quote: text is null");
         final int keep = 60;
         final int most = 80;
         StringBuilder out = new StringBuilder(Math.min(text.length(), most) + 2).append(mark);
@@ -105,8 +109,10 @@ public final class DataFileException extends IOException {
      *
      * @param text the text
      * @return the text, printable
+     * @throws NullPointerException if text is null
      */
     public static String printable(String text) {
+        java.util.Objects.requireNonNull(text, "DataFileException.printable: text is null");
         StringBuilder out = null;
         for (int i = 0; i < text.length(); ) {
             int cp = text.codePointAt(i);

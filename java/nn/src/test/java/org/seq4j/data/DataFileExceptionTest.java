@@ -13,6 +13,17 @@ class DataFileExceptionTest {
      * Before, quote put the characters in as they were: a carriage return in a quoted question sent the cursor back
      * and the rest of the message overwrote its start, and a zero-width space or a right-to-left override hid.
      */
+    /** A null text was a bare "Cannot invoke String.length() because text is null". */
+    @Test
+    void quoteAndPrintableNameANullText() {
+        assertEquals("DataFileException.quote: text is null",
+                assertThrows(NullPointerException.class, () -> DataFileException.quote(null)).getMessage());
+        assertEquals("DataFileException.quote: text is null",
+                assertThrows(NullPointerException.class, () -> DataFileException.quote(null, '\'')).getMessage());
+        assertEquals("DataFileException.printable: text is null",
+                assertThrows(NullPointerException.class, () -> DataFileException.printable(null)).getMessage());
+    }
+
     @Test
     void quoteEscapesWhatDoesNotPrint() {
         assertEquals("\"2+3\\r    _5\"", DataFileException.quote("2+3\r    _5"));
