@@ -121,7 +121,8 @@ public final class Seq2seqEval {
      * @return the accuracy over all ranks' questions, and this rank's first samples (on rank 0, the first
      *         questions of the split)
      * @throws IllegalArgumentException if batch is below 1, beam is negative, the test split holds no questions, the
-     *         vocabulary is smaller than the model's, or the answers hold no id after the start id
+     *         vocabulary is smaller than the model's, the answers hold no id after the start id, or an answer holds an
+     *         id outside the model's vocabulary
      * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' question counts, answer
      *         lengths, batches or beams differ
      * @throws NullPointerException if model, test, vocab or comm is null
@@ -200,6 +201,20 @@ public final class Seq2seqEval {
         return new Result(correct, total, shown);
     }
 
+    /**
+     * An answer id the model cannot give (outside [0, V)) was counted as a wrong answer without a word: the accuracy of a
+     * test split encoded with another vocabulary, or of a corrupted one, read as the model's.
+     */
+    private static void requireAnswerIds(int[] truth, int question, int v) {
+        for (int j = 0; j < truth.length; j++) {
+            if (truth[j] < 0 || truth[j] >= v) {
+                throw new IllegalArgumentException("Seq2seqEval.evaluate: answer " + question + " holds id " + truth[j]
+                        + " at position " + (j + 1) + ", outside the model's vocabulary [0, " + v + "); expected the "
+                        + "test split encoded with the vocabulary the model was trained with");
+            }
+        }
+    }
+
     /** This rank's share: how many of its questions the model answers right; the first samples go into shown. */
     private static int answer(Seq2seqModel model, SequencePairs test, CharVocabulary vocab, boolean reversed,
                               Shard share, int batch, int samples, int beam, int length, List<Sample> shown) {
@@ -218,6 +233,7 @@ public final class Seq2seqEval {
                     : model.generate(questions, startId, length, beam);
             for (int i = 0; i < guesses.length; i++) {
                 int[] truth = Arrays.copyOfRange(test.t()[from + i], 1, length + 1);
+                requireAnswerIds(truth, from + i, model.vocabSize());
                 boolean right = Arrays.equals(truth, guesses[i]);
                 if (right) {
                     correct++;

@@ -84,7 +84,15 @@ class TrainerTest {
         return new Seq2seqModel() {
             @Override
             public int vocabSize() {
-                return 6;   // the tests' vocabularies hold 6 or 7 characters ("012+_ ", "012+_= ")
+                // the tests' vocabularies hold 6 or 7 characters ("012+_ ", "012+_= "): at least 6, and every id it
+                // answers with (evaluate refuses an answer id outside [0, V))
+                int v = 6;
+                for (int[] a : answers) {
+                    for (int id : a) {
+                        v = Math.max(v, id + 1);
+                    }
+                }
+                return v;
             }
 
             @Override
@@ -155,6 +163,25 @@ class TrainerTest {
         r = Seq2seqEval.evaluate(answering(oneWrong), test, v, true, 2, 2, 3);
         assertEquals(2, r.total(), "the limit");
         assertEquals("1+0", r.samples().get(0).question(), "a reversed question is shown as written");
+    }
+
+    /**
+     * An answer id the model cannot give was counted as a wrong answer without a word (with samples to show, decoding it
+     * failed naming only the vocabulary): a test split encoded with another vocabulary read as a worse model.
+     */
+    @Test
+    void anAnswerIdOutsideTheModelsVocabularyIsRefusedNotCountedWrong() {
+        CharVocabulary v = CharVocabulary.of("012+_= ");   // the stand-in's V is 6 here: ' ' (id 6) is no answer of it
+        int[][] x = {v.encode("0+1"), v.encode("1+1")};
+        int[][] t = {v.encode("_1+"), new int[] {v.encode("_")[0], 6, 1}};
+        SequencePairs test = new SequencePairs(x, t);
+        int[][] answers = {v.encode("1+"), v.encode("21")};
+        for (int samples : new int[] {0, 3}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Seq2seqEval.evaluate(answering(answers), test, v, false, 0, 2, samples));
+            assertTrue(e.getMessage().startsWith("Seq2seqEval.evaluate: answer 1 holds id 6 at position 1, outside the "
+                    + "model's vocabulary [0, 6)"), e.getMessage());
+        }
     }
 
     /**
