@@ -141,6 +141,7 @@ public final class TimeRNN implements AutoCloseable {
                 hasH = true;
             }
             this.x = xs;
+            calls.keep("xs", xs);   // the backward reads it again (Wx's gradient)
             calls.forwardReturned();
             return hs;
         } finally {

@@ -132,6 +132,76 @@ class WrittenInputBackwardTest {
     }
 
     /**
+     * The layers the test above leaves out, each with every input it reads again in its backward. TimeRNN read its xs
+     * again for Wx's gradient but kept it from no check: a batch refilled between its forward and backward gave Wx a
+     * gradient of the new values with no word.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.testing.TestBackends#all")
+    void everyOtherLayerRefusesAWrittenInputToo(String backendName) {
+        Backend backend = TestBackends.get(backendName);
+        try (ParameterStore s = ParameterStore.builder(backend)
+                .declare("rnn.Wx", Init.scaledNormal(D), D, H).declare("rnn.Wh", Init.scaledNormal(H), H, H)
+                .declare("rnn.b", Init.zeros(), H)
+                .declare("gru.Wx", Init.scaledNormal(D), D, 3 * H).declare("gru.Wh", Init.scaledNormal(H), H, 3 * H)
+                .declare("gru.b", Init.zeros(), 3 * H)
+                .declare("mm.W", Init.scaledNormal(D), D, H).declare("embed.W", Init.scaledNormal(D), V, D).build(12);
+             TimeRNN timeRnn = new TimeRNN(backend, s.get("rnn.Wx"), s.get("rnn.Wh"), s.get("rnn.b"), false);
+             RNN rnn = new RNN(backend, s.get("rnn.Wx"), s.get("rnn.Wh"), s.get("rnn.b"));
+             GRU gru = new GRU(backend, s.get("gru.Wx"), s.get("gru.Wh"), s.get("gru.b"));
+             TimeGRU timeGru = new TimeGRU(backend, s.get("gru.Wx"), s.get("gru.Wh"), s.get("gru.b"), false);
+             MatMul matMul = new MatMul(backend, s.get("mm.W"));
+             Embedding embed = new Embedding(backend, s.get("embed.W"));
+             SoftmaxWithLoss softmax = new SoftmaxWithLoss(backend);
+             Attention attention = new Attention(backend);
+             AttentionWeight weight = new AttentionWeight(backend);
+             WeightSum sum = new WeightSum(backend);
+             TimeMSE mse = new TimeMSE(backend, TimeMSE.Steps.ALL);
+             Arena arena = Arena.ofConfined()) {
+            Tensor x = backend.allocate(arena, DType.F32, N, D), xs = backend.allocate(arena, DType.F32, T, N, D);
+            Tensor h = backend.allocate(arena, DType.F32, N, H), hs = backend.allocate(arena, DType.F32, T, N, H);
+            Tensor a = backend.allocate(arena, DType.F32, N, T), scores = backend.allocate(arena, DType.F32, N, V);
+            Tensor ids = backend.allocate(arena, DType.I32, N), ys = backend.allocate(arena, DType.F32, T, N, H);
+            Tensor ts = backend.allocate(arena, DType.F32, T, N, H), dout = backend.allocate(arena, DType.F32, N, H);
+            Tensor douts = backend.allocate(arena, DType.F32, T, N, H), dx = backend.allocate(arena, DType.F32, N, D);
+            for (Tensor t : new Tensor[] {x, xs, h, hs, a, scores, ys, dout, douts, dx}) {
+                backend.fill(t, 0.25f);
+            }
+            backend.fill(ts, -0.5f);
+            record Case(String start, Tensor input, Runnable forward, Runnable backward) {
+            }
+            Case[] cases = {
+                new Case("TimeRNN.backward: xs ", xs, () -> timeRnn.forward(xs), () -> timeRnn.backward(douts)),
+                new Case("RNN.backward: x ", x, () -> rnn.forward(x, h), () -> rnn.backward(dout)),
+                new Case("RNN.backward: hPrev ", h, () -> rnn.forward(x, h), () -> rnn.backward(dout)),
+                new Case("GRU.backward: x ", x, () -> gru.forward(x, h), () -> gru.backward(dout)),
+                new Case("GRU.backward: hPrev ", h, () -> gru.forward(x, h), () -> gru.backward(dout)),
+                new Case("TimeGRU.backward: xs ", xs, () -> timeGru.forward(xs), () -> timeGru.backward(douts)),
+                new Case("MatMul.backward: x ", x, () -> matMul.forward(x), () -> matMul.backward(dout)),
+                new Case("Embedding.backward: ids ", ids, () -> embed.forward(ids), () -> embed.backward(dx)),
+                new Case("SoftmaxWithLoss.backward: t ", ids, () -> softmax.forward(scores, ids),
+                        () -> softmax.backward(1f)),
+                new Case("Attention.backward: hs ", hs, () -> attention.forward(hs, h), () -> attention.backward(dout)),
+                new Case("Attention.backward: h ", h, () -> attention.forward(hs, h), () -> attention.backward(dout)),
+                new Case("AttentionWeight.backward: hs ", hs, () -> weight.forward(hs, h), () -> weight.backward(a)),
+                new Case("WeightSum.backward: a ", a, () -> sum.forward(hs, a), () -> sum.backward(dout)),
+                new Case("TimeMSE.backward: ys ", ys, () -> mse.forward(ys, ts), () -> mse.backward(1f)),
+            };
+            for (Case k : cases) {
+                for (Consumer<Tensor> write : writes(backend)) {
+                    k.forward().run();
+                    write.accept(k.input());
+                    refused(k.start(), k.backward());
+                    noGradient(s, k.start());
+                    k.forward().run();   // the new values: forward again, and the backward runs
+                    k.backward().run();
+                    s.zeroGrads();
+                }
+            }
+        }
+    }
+
+    /**
      * What leaves the input as the forward saw it does not refuse the backward: writes before the forward, another
      * layer's forward reading the same input, writes to other tensors of the same arena, and a layer's own output
      * written by the next layer's backward.
