@@ -129,6 +129,9 @@ public final class MpiCommunicator implements Communicator {
         CollectiveArgs.requireFloat(x, NAME, "allReduceSum");
         int count = CollectiveArgs.count(x, NAME, "allReduceSum");
         if (x.device().isHost()) {
+            // MPI writes the sum through the segment, which no Backend call counts: a layer that kept x for its
+            // backward refuses it (Tensor.writes), as after a copyIn
+            x.markWritten();
             collective("MPI_Allreduce of " + count + " floats", () -> mpi_h.MPI_Allreduce(IN_PLACE, x.segment(), count,
                     mpi.floatType, mpi.opSum, mpi.commWorld));
             return;
@@ -170,6 +173,9 @@ public final class MpiCommunicator implements Communicator {
         CollectiveArgs.requireFloat(x, NAME, "broadcast");
         int count = CollectiveArgs.count(x, NAME, "broadcast");
         if (x.device().isHost()) {
+            if (rank != 0) {   // the others' x is overwritten through its segment (uncounted, as allReduceSum's)
+                x.markWritten();
+            }
             collective("MPI_Bcast of " + count + " floats", () -> mpi_h.MPI_Bcast(x.segment(), count, mpi.floatType, 0,
                     mpi.commWorld));
             return;
@@ -179,7 +185,9 @@ public final class MpiCommunicator implements Communicator {
             backend.copyOut(host, x);
             collective("MPI_Bcast of " + count + " floats", () -> mpi_h.MPI_Bcast(host, count, mpi.floatType, 0,
                     mpi.commWorld));
-            backend.copyIn(x, host);
+            if (rank != 0) {   // the root's x is only read: copying it back would count a write that changed nothing
+                backend.copyIn(x, host);
+            }
         }
     }
 

@@ -8,9 +8,10 @@
 // another number of questions or words (configuration check, not a wrong total), ranks that pass the same data
 // in other Batches objects (the same collectives all the same), a tensor of more floats than an MPI count holds,
 // a rank whose batch cannot be split (configuration check, not a rank that throws alone), a rank whose thread is
-// interrupted (every rank stops at the same step).
+// interrupted (every rank stops at the same step), a host tensor a layer keeps rewritten by a collective (its write
+// counted, the layer's backward refused).
 //   DataParallelMain MODE KIND OPTIMIZER OUT_PREFIX [TIMEOUT_SECONDS]
-//   MODE: train | kill | stall | mismatch | drift | interrupt | reopen | threads | evalmismatch | rewrap | bigcount | badbatch;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
+//   MODE: train | kill | stall | mismatch | drift | interrupt | reopen | threads | evalmismatch | rewrap | bigcount | badbatch | writes;  KIND: seq2seq | attention | rnnlm;  OPTIMIZER: adam | sgd
 package org.seq4j.dist;
 
 import java.io.DataOutputStream;
@@ -55,6 +56,10 @@ public final class DataParallelMain {
         }
         if (mode.equals("bigcount")) {
             bigCount(timeout);
+            return;
+        }
+        if (mode.equals("writes")) {
+            collectiveWrites(timeout);
             return;
         }
         if (mode.equals("threads")) {
@@ -211,6 +216,53 @@ public final class DataParallelMain {
                     System.out.println("not refused");
                 } catch (RuntimeException e) {
                     System.out.println("refused: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Each rank feeds its own values x to a TimeAffine, then an all-reduce (and a broadcast) of x rewrites them in place:
+     * the layer's backward must be refused as after any other write through seq4j. Host memory went to MPI through
+     * x.segment() uncounted, so the backward computed W's gradient from values the forward never saw.
+     */
+    private static void collectiveWrites(Duration timeout) {
+        try (Communicator comm = Distributed.open(Distributed.Mode.MPI, timeout)) {
+            for (String name : new String[] {"openblas", "javadevice"}) {   // host memory, and memory labelled a device
+                try (Backend backend = org.seq4j.testing.TestBackends.fresh(name)) {
+                    collectiveWrites(comm, backend, name);
+                }
+            }
+        }
+    }
+
+    private static void collectiveWrites(Communicator comm, Backend backend, String name) {
+        try (org.seq4j.layers.ParameterStore store = org.seq4j.layers.ParameterStore.builder(backend)
+                     .declare("W", org.seq4j.layers.Init.zeros(), 2, 3).declare("b", org.seq4j.layers.Init.zeros(), 3)
+                     .build(1);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            Tensor x = backend.allocate(arena, org.seq4j.tensor.DType.F32, 1, 2, 2);
+            Tensor dout = backend.allocate(arena, org.seq4j.tensor.DType.F32, 1, 2, 3);
+            backend.fill(dout, 1f);
+            String[] calls = {"allReduceSum", "broadcast"};
+            for (String call : calls) {
+                try (org.seq4j.layers.TimeAffine affine = new org.seq4j.layers.TimeAffine(backend, store.get("W"),
+                        store.get("b"))) {
+                    backend.fill(x, comm.rank() + 1f);
+                    affine.forward(x);
+                    long before = x.writes();
+                    if (call.equals("allReduceSum")) {
+                        comm.allReduceSum(backend, x);
+                    } else {
+                        comm.broadcast(backend, x);
+                    }
+                    String counted = x.writes() != before ? "counted" : "not counted";
+                    try {
+                        affine.backward(dout);
+                        System.out.println(name + " rank " + comm.rank() + " " + call + ": " + counted + ", backward ran");
+                    } catch (IllegalStateException e) {
+                        System.out.println(name + " rank " + comm.rank() + " " + call + ": " + counted + ", backward refused");
+                    }
                 }
             }
         }

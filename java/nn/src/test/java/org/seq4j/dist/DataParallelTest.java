@@ -320,6 +320,25 @@ class DataParallelTest {
     }
 
     @Test
+    void aCollectiveRewritingAKeptHostTensorCountsTheWrite() throws Exception {
+        // a host tensor went to MPI through its segment, uncounted: a layer that kept it for its backward computed its
+        // gradients from the other ranks' sum, never its forward's values, with no word (a device tensor's copyIn
+        // counted, also on the root of a broadcast, whose x the broadcast only reads)
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "writes", "seq2seq", "sgd", dir.resolve("out").toString(),
+                "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        for (String backend : new String[] {"openblas", "javadevice"}) {
+            for (String line : new String[] {"rank 0 allReduceSum", "rank 1 allReduceSum", "rank 1 broadcast"}) {
+                assertEquals(1, count(r.output(), backend + " " + line + ": counted, backward refused"), r.output());
+            }
+            // the root's x is only read: its backward is a correct one
+            assertEquals(1, count(r.output(), backend + " rank 0 broadcast: not counted, backward ran"), r.output());
+        }
+    }
+
+    @Test
     void aTensorOfMoreFloatsThanAnMpiCountIsRefusedWithOneLine() throws Exception {
         // MPI counts are C ints: 2^32 floats threw ArithmeticException("integer overflow")
         List<String> cmd = mpirun(1);
