@@ -19,8 +19,9 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Threads: a Tensor is an immutable view (dtype, shape, segment) of memory owned by an {@link Arena}, so the
- * Tensor object itself may be passed between threads freely; its memory follows its Arena's rules. Memory
+ * Threads: a Tensor is a view (dtype, shape, segment, all final) of memory owned by an {@link Arena}, so the
+ * Tensor object itself may be passed between threads freely; its memory follows its Arena's rules, and so does its
+ * write count ({@link #writes()}), a plain field beside the memory that counts what seq4j writes of it. Memory
  * of a confined arena ({@code Arena.ofConfined()}) may be read and written only by the thread that made
  * the arena: on any other, this class's accessors (getFloat, copyFrom, ...) and every Backend method given such a
  * tensor throw IllegalStateException saying so (FFM's own access, through {@link #segment()}, WrongThreadException).
@@ -611,7 +612,8 @@ public final class Tensor {
      * How many times seq4j has written this tensor's memory: every {@code Backend} call that writes a tensor (its outputs,
      * in-place operands, gradients it adds into, scratch), this class's {@code copyFrom}, {@code setFloat} and
      * {@code setInt}, and {@link #markWritten()}, counted on the tensor and on every view of it alike ({@link #view},
-     * {@link #slice}, {@link #get}, {@link #flatSlice}: one count for the memory of one allocation or {@code wrap}).
+     * {@link #slice}, {@link #get}, {@link #flatSlice}: one count for the memory of one allocation or {@code wrap}, so
+     * a write to one slice of a buffer counts on every other slice of it too, even where their elements differ).
      * Layers read it where their forward keeps an input of their caller's and compare it at their backward, which
      * would otherwise compute its gradients from values that are no longer the forward's (PyTorch's tensor version
      * counter does the same). Writes that bypass seq4j, through {@link #segment()}, a wrapped array or buffer, or a
