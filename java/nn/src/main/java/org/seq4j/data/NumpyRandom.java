@@ -21,15 +21,30 @@ public final class NumpyRandom {
     private double gauss;
 
     /**
+     * Refuses a seed numpy would refuse, naming {@code op}: for the calls that take a seed and draw with it later (a
+     * trainer's shuffle, a loader's options), so that the refusal comes at the call that was given it.
+     *
+     * @param op   the call, for the message
+     * @param seed the seed
+     * @return seed, in {@code [0, 2^32)}
+     * @throws IllegalArgumentException if the seed is outside that range
+     */
+    public static long requireSeed(String op, long seed) {
+        if (seed < 0 || seed > 0xFFFFFFFFL) {
+            throw new IllegalArgumentException(op + ": seed must be between 0 and 2^32 - 1, as numpy requires; got "
+                    + seed);
+        }
+        return seed;
+    }
+
+    /**
      * Seeds like np.random.seed(seed).
      *
      * @param seed in {@code [0, 2^32)}, as numpy accepts for an int seed
      * @throws IllegalArgumentException if the seed is outside that range
      */
     public NumpyRandom(long seed) {
-        if (seed < 0 || seed > 0xFFFFFFFFL) {
-            throw new IllegalArgumentException("seed must be between 0 and 2^32 - 1, as numpy requires; got " + seed);
-        }
+        requireSeed("NumpyRandom", seed);
         // init_genrand: mt[i] = 1812433253 * (mt[i-1] ^ (mt[i-1] >>> 30)) + i, all mod 2^32
         mt[0] = (int) seed;
         for (int i = 1; i < N; i++) {

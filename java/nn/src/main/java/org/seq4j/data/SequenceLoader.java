@@ -34,6 +34,16 @@ public final class SequenceLoader {
      */
     public record Options(boolean shuffle, long seed, boolean reverseQuestions, CharVocabulary vocabulary) {
         /**
+         * Checks the seed.
+         *
+         * @throws IllegalArgumentException if the seed is outside [0, 2^32), which numpy's shuffle refuses (it was
+         *                                  refused only by the load that shuffled, naming no call)
+         */
+        public Options {
+            NumpyRandom.requireSeed("SequenceLoader.Options", seed);
+        }
+
+        /**
          * The book's defaults: shuffled with seed 1984, questions as written, vocabulary from the file.
          *
          * @return the options

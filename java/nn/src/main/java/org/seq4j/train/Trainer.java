@@ -80,13 +80,13 @@ public final class Trainer implements AutoCloseable {
      *                  train.py); inside one fit(max_epoch=k) the book reorders the rows it reordered the epoch
      *                  before (x = x[idx]), so its epoch 2 takes rows idx1[idx2], which this trainer does not
      *                  reproduce
-     * @throws IllegalArgumentException if maxGrad is negative, NaN or infinite
+     * @throws IllegalArgumentException if maxGrad is negative, NaN or infinite, or the seed is outside [0, 2^32)
      */
     public Trainer(Model model, Optimizer optimizer, float maxGrad, long seed) {
         this.model = Objects.requireNonNull(model, "Trainer: model is null");
         this.optimizer = Objects.requireNonNull(optimizer, "Trainer: optimizer is null");
         this.maxGrad = checkMaxGrad("Trainer", maxGrad);
-        this.random = new NumpyRandom(seed);
+        this.random = new NumpyRandom(NumpyRandom.requireSeed("Trainer", seed));   // "NumpyRandom: ..." named no call
         this.seed = seed;
     }
 

@@ -74,6 +74,17 @@ class SequenceLoaderTest {
     }
 
     @Test
+    void optionsRefuseASeedNumpyRefusesWhenMade() {
+        // accepted, and refused only by the load that shuffled, naming NumpyRandom
+        for (long bad : new long[] {-1, 1L << 32}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> SequenceLoader.Options.book().withSeed(bad));
+            assertEquals("SequenceLoader.Options: seed must be between 0 and 2^32 - 1, as numpy requires; got " + bad,
+                    e.getMessage());
+        }
+        assertEquals(0xFFFFFFFFL, SequenceLoader.Options.book().withSeed(0xFFFFFFFFL).seed());
+    }
+
+    @Test
     void vocabularyIsFirstSeenOverQuestionThenAnswer() throws IOException {
         SequenceDataset d = SequenceLoader.load(writeLines("add.txt", TEN));
         // line 1 "16+75  " then "_91  ", then line 2 adds '2', '6', '0', and so on

@@ -258,6 +258,19 @@ class TrainerTest {
     }
 
     @Test
+    void aSeedNumpyRefusesIsRefusedNamingTheTrainer() {
+        // refused by NumpyRandom in words that named no call
+        try (Rnnlm m = new Rnnlm(TestBackends.reference(), 5, 4, 4, 1); SGD sgd = new SGD(1f)) {
+            for (long bad : new long[] {-1, 1L << 32}) {
+                var e = assertThrows(IllegalArgumentException.class, () -> new Trainer(m, sgd, 0f, bad).close());
+                assertEquals("Trainer: seed must be between 0 and 2^32 - 1, as numpy requires; got " + bad,
+                        e.getMessage());
+            }
+            new Trainer(m, sgd, 0f, 0xFFFFFFFFL).close();
+        }
+    }
+
+    @Test
     void anEvaluationBatchBelowOneIsRefused() {
         CharVocabulary v = CharVocabulary.of("012+_ ");
         SequencePairs test = new SequencePairs(new int[][] {v.encode("0+1")}, new int[][] {v.encode("_1 ")});
