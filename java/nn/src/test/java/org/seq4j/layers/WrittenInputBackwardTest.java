@@ -73,6 +73,30 @@ class WrittenInputBackwardTest {
         }
     }
 
+    /** A layer's call: the start of its refusal's message, the input it keeps, its forward and its backward. */
+    private record Case(String start, Tensor input, Runnable forward, Runnable backward) {
+    }
+
+    /**
+     * For each case and each way of writing: forward, write the kept input (counted), the backward refused before any
+     * gradient; then forward again over the new values and the backward runs.
+     */
+    private static void refusedAfterEveryWrite(Backend backend, ParameterStore s, Case[] cases) {
+        for (Case k : cases) {
+            for (Consumer<Tensor> write : writes(backend)) {
+                k.forward().run();
+                long before = k.input().writes();
+                write.accept(k.input());
+                assertNotEquals(before, k.input().writes(), k.start() + ": the write was not counted");
+                refused(k.start(), k.backward());
+                noGradient(s, k.start());
+                k.forward().run();
+                k.backward().run();
+                s.zeroGrads();
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.seq4j.testing.TestBackends#all")
     void anInputWrittenBetweenForwardAndBackwardIsRefusedBeforeAnyGradient(String backendName) {
@@ -97,8 +121,6 @@ class WrittenInputBackwardTest {
             for (Tensor t : new Tensor[] {x, xs, h, c, scores, hsEnc, hsDec, dout, douts, dhs2, datt}) {
                 backend.fill(t, 0.25f);
             }
-            record Case(String start, Tensor input, Runnable forward, Runnable backward) {
-            }
             Case[] cases = {
                 new Case("Affine.backward: x ", x, () -> affine.forward(x), () -> affine.backward(dout)),
                 new Case("TimeAffine.backward: x ", xs, () -> timeAffine.forward(xs), () -> timeAffine.backward(douts)),
@@ -115,19 +137,7 @@ class WrittenInputBackwardTest {
                 new Case("TimeSoftmaxWithLoss.backward: ts ", ids, () -> loss.forward(scores, ids),
                         () -> loss.backward(1f)),
             };
-            for (Case k : cases) {
-                for (Consumer<Tensor> write : writes(backend)) {
-                    k.forward().run();
-                    long before = k.input().writes();
-                    write.accept(k.input());
-                    assertNotEquals(before, k.input().writes(), k.start() + ": the write was not counted");
-                    refused(k.start(), k.backward());
-                    noGradient(s, k.start());
-                    k.forward().run();   // the new values: forward again, and the backward runs
-                    k.backward().run();
-                    s.zeroGrads();
-                }
-            }
+            refusedAfterEveryWrite(backend, s, cases);
         }
     }
 
@@ -168,8 +178,6 @@ class WrittenInputBackwardTest {
                 backend.fill(t, 0.25f);
             }
             backend.fill(ts, -0.5f);
-            record Case(String start, Tensor input, Runnable forward, Runnable backward) {
-            }
             Case[] cases = {
                 new Case("TimeRNN.backward: xs ", xs, () -> timeRnn.forward(xs), () -> timeRnn.backward(douts)),
                 new Case("RNN.backward: x ", x, () -> rnn.forward(x, h), () -> rnn.backward(dout)),
@@ -187,17 +195,7 @@ class WrittenInputBackwardTest {
                 new Case("WeightSum.backward: a ", a, () -> sum.forward(hs, a), () -> sum.backward(dout)),
                 new Case("TimeMSE.backward: ys ", ys, () -> mse.forward(ys, ts), () -> mse.backward(1f)),
             };
-            for (Case k : cases) {
-                for (Consumer<Tensor> write : writes(backend)) {
-                    k.forward().run();
-                    write.accept(k.input());
-                    refused(k.start(), k.backward());
-                    noGradient(s, k.start());
-                    k.forward().run();   // the new values: forward again, and the backward runs
-                    k.backward().run();
-                    s.zeroGrads();
-                }
-            }
+            refusedAfterEveryWrite(backend, s, cases);
         }
     }
 
