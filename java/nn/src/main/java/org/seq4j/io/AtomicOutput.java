@@ -72,8 +72,10 @@ public final class AtomicOutput implements AutoCloseable {
      * @param target the file to replace or create
      * @return the open output; close it (after commit, or to abandon)
      * @throws IOException if the temporary file cannot be created
+     * @throws NullPointerException if target is null
      */
     public static AtomicOutput open(Path target) throws IOException {
+        nonNull("AtomicOutput.open", "target", target);   // a bare "Cannot invoke Path.toAbsolutePath()" from inside
         Path absolute = target.toAbsolutePath();
         Path folder = absolute.getParent();
         if (folder == null) {   // "/" ("folder null does not exist", before)
@@ -124,6 +126,8 @@ public final class AtomicOutput implements AutoCloseable {
      * @return the temporary file's name
      */
     public static String temporaryName(String name, String tag) {
+        nonNull("AtomicOutput.temporaryName", "name", name);   // "tag 't' is not ...": blamed the other argument
+        nonNull("AtomicOutput.temporaryName", "tag", tag);
         checkTag(tag);
         return "." + prefix(name) + "." + random(ThreadLocalRandom.current().nextLong()) + tag + ".tmp";
     }
@@ -139,6 +143,8 @@ public final class AtomicOutput implements AutoCloseable {
      * @return the file's name (cut to 200 bytes), or null
      */
     public static String temporaryOf(String fileName, String tag) {
+        nonNull("AtomicOutput.temporaryOf", "fileName", fileName);
+        nonNull("AtomicOutput.temporaryOf", "tag", tag);
         checkTag(tag);
         String end = tag + ".tmp";
         if (!fileName.startsWith(".") || !fileName.endsWith(end) || fileName.length() <= 1 + end.length()) {
@@ -172,6 +178,13 @@ public final class AtomicOutput implements AutoCloseable {
     private static String random(long r) {
         String digits = Long.toUnsignedString(r, 36);
         return "0".repeat(RANDOM_DIGITS - digits.length()) + digits;
+    }
+
+    /** A NullPointerException naming the call and the argument ("AtomicOutput.open: target is null") if value is null. */
+    private static void nonNull(String op, String name, Object value) {
+        if (value == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
     }
 
     private static void checkTag(String tag) {
@@ -222,8 +235,11 @@ public final class AtomicOutput implements AutoCloseable {
      * @param target  the file to replace or create
      * @param content what to write
      * @throws IOException if the file cannot be written (the previous file at that path stays as it was)
+     * @throws NullPointerException if target or content is null
      */
     public static void write(Path target, Content content) throws IOException {
+        nonNull("AtomicOutput.write", "target", target);
+        nonNull("AtomicOutput.write", "content", content);   // checked before a temporary file is made
         try (AtomicOutput out = open(target)) {
             content.writeTo(out.stream());
             out.commit();

@@ -28,6 +28,7 @@ public final class Npz {
      * @param file   the .npz file; its folder must exist
      * @param arrays the arrays by name
      * @throws IOException if the file cannot be written (the previous file at that path stays as it was)
+     * @throws NullPointerException if file or arrays is null
      */
     public static void save(Path file, SequencedMap<String, ? extends NpyArray> arrays) throws IOException {
         save(file, arrays, NpzWriter.Compression.STORED);
@@ -40,9 +41,13 @@ public final class Npz {
      * @param arrays      the arrays by name
      * @param compression STORED as np.savez, DEFLATED as np.savez_compressed
      * @throws IOException if the file cannot be written (the previous file at that path stays as it was)
+     * @throws NullPointerException if file, arrays or compression is null
      */
     public static void save(Path file, SequencedMap<String, ? extends NpyArray> arrays,
             NpzWriter.Compression compression) throws IOException {
+        nonNull("Npz.save", "file", file);   // bare NPEs from AtomicOutput's insides and from arrays.entrySet()
+        nonNull("Npz.save", "arrays", arrays);
+        nonNull("Npz.save", "compression", compression);   // NpzWriter took it for DEFLATED
         try (NpzWriter w = NpzWriter.create(file, compression)) {
             for (Map.Entry<String, ? extends NpyArray> e : arrays.entrySet()) {
                 w.add(e.getKey(), e.getValue());

@@ -72,6 +72,7 @@ public final class NpzWriter implements AutoCloseable {
      * @param file the .npz file; its folder must exist
      * @return the writer; close it
      * @throws IOException if the temporary file cannot be created
+     * @throws NullPointerException if file is null
      */
     public static NpzWriter create(Path file) throws IOException {
         return create(file, Compression.STORED);
@@ -84,8 +85,15 @@ public final class NpzWriter implements AutoCloseable {
      * @param compression STORED or DEFLATED
      * @return the writer; close it
      * @throws IOException if the temporary file cannot be created
+     * @throws NullPointerException if file or compression is null
      */
     public static NpzWriter create(Path file, Compression compression) throws IOException {
+        if (file == null) {   // a bare "Cannot invoke Path.toAbsolutePath()" from AtomicOutput's insides
+            throw new NullPointerException("NpzWriter.create: file is null");
+        }
+        if (compression == null) {   // was taken for DEFLATED without a word
+            throw new NullPointerException("NpzWriter.create: compression is null; expected STORED or DEFLATED");
+        }
         return new NpzWriter(file, compression, AtomicOutput.open(file));
     }
 
