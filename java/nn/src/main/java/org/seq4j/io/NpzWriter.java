@@ -103,7 +103,8 @@ public final class NpzWriter implements AutoCloseable {
      * @param name  the array's name
      * @param array the array
      * @return this
-     * @throws IllegalArgumentException if the name is empty, holds '/', '\', ".." or NUL, or is already added
+     * @throws IllegalArgumentException if the name is empty, holds '/', '\', ".." or NUL, is not valid Unicode, or is
+     *                                  already added
      * @throws IllegalStateException if the writer is closed or already committed
      * @throws IOException if writing fails
      */
@@ -164,6 +165,14 @@ public final class NpzWriter implements AutoCloseable {
             throw new IllegalArgumentException(op + ": " + what + " \"" + name.replace("\0", "\\0") + "\" holds "
                     + bad + ", which a tool unzipping the .npz may take as a path; expected a name without '/', '\\',"
                     + " \"..\" or NUL (writing " + file + ")");
+        }
+        if (!java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(name)) {
+            // the zip stream's own "malformed input off : 0, length : 1", from inside, naming neither call nor name
+            StringBuilder shown = new StringBuilder();   // surrogates as hex escapes; printed raw, '?'
+            name.chars().forEach(c -> shown.append(Character.isSurrogate((char) c) ? String.format("\\u%04X", c)
+                    : String.valueOf((char) c)));
+            throw new IllegalArgumentException(op + ": " + what + " \"" + shown + "\" is not valid Unicode (a lone "
+                    + "surrogate), which a zip entry's UTF-8 name cannot hold (writing " + file + ")");
         }
     }
 
