@@ -45,9 +45,10 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
          * Checks the shape against the data.
          *
          * @throws IllegalArgumentException if a dimension is negative or the shape's element count is not data.length
+         * @throws NullPointerException if shape or data is null
          */
         public F32 {
-            shape = checkShape(shape, data.length);
+            shape = checkShape("NpyArray.F32", shape, data);
         }
 
         @Override
@@ -82,9 +83,10 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
          * Checks the shape against the data.
          *
          * @throws IllegalArgumentException if a dimension is negative or the shape's element count is not data.length
+         * @throws NullPointerException if shape or data is null
          */
         public I32 {
-            shape = checkShape(shape, data.length);
+            shape = checkShape("NpyArray.I32", shape, data);
         }
 
         @Override
@@ -173,7 +175,11 @@ public sealed interface NpyArray permits NpyArray.F32, NpyArray.I32 {
         return Arrays.equals(shape(), expected);
     }
 
-    private static int[] checkShape(int[] shape, int length) {
+    private static int[] checkShape(String op, int[] shape, Object data) {
+        if (shape == null || data == null) {   // a bare "Cannot read the array length because \"shape\" is null"
+            throw new NullPointerException(op + ": " + (shape == null ? "shape" : "data") + " is null");
+        }
+        int length = java.lang.reflect.Array.getLength(data);
         if (shape.length > Npy.MAX_RANK) {   // saved, then refused by load and by numpy alike
             throw new IllegalArgumentException("shape " + Tensor.shapeString(shape) + " has " + shape.length
                     + " dimensions; numpy allows at most " + Npy.MAX_RANK);

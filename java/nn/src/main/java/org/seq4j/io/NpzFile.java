@@ -42,8 +42,20 @@ public final class NpzFile {
      * @param file   names them in errors
      * @param arrays the arrays by name
      * @return the wrapper
+     * @throws NullPointerException if file or arrays is null, or arrays holds a null name or array
      */
     public static NpzFile of(Path file, SequencedMap<String, ? extends NpyArray> arrays) {
+        // a null map was a bare NPE from LinkedHashMap, a null array one from the constructor's insides, and a null
+        // file or name was taken, to be printed as "null" in the errors they are there to name
+        if (file == null || arrays == null) {
+            throw new NullPointerException("NpzFile.of: " + (file == null ? "file" : "arrays") + " is null");
+        }
+        for (var e : arrays.entrySet()) {
+            if (e.getKey() == null || e.getValue() == null) {
+                throw new NullPointerException("NpzFile.of: arrays holds a null " + (e.getKey() == null ? "name"
+                        : "array, under '" + e.getKey() + "'"));
+            }
+        }
         return new NpzFile(file, new LinkedHashMap<>(arrays));
     }
 
@@ -361,8 +373,16 @@ public final class NpzFile {
      * @param expected its shape
      * @return the array
      * @throws NpzFormatException naming the file and the array if it is not there or does not fit
+     * @throws NullPointerException if expected is null
      */
     public NpyArray requireShape(String name, int... expected) throws NpzFormatException {
+        return requireShape("NpzFile.requireShape", name, expected);
+    }
+
+    private NpyArray requireShape(String op, String name, int[] expected) throws NpzFormatException {
+        if (expected == null) {   // a bare NPE from Tensor.shapeString, and only when the array's shape did not match
+            throw new NullPointerException(op + ": expected is null (the shape of '" + name + "')");
+        }
         NpyArray a = get(name);
         if (!a.hasShape(expected)) {
             throw new NpzFormatException(file, name, "shape " + Tensor.shapeString(a.shape()) + " does not match the "
@@ -378,9 +398,10 @@ public final class NpzFile {
      * @param expected its shape
      * @return the values, row-major
      * @throws NpzFormatException naming the file and the array if it is not there or does not fit
+     * @throws NullPointerException if expected is null
      */
     public float[] floats(String name, int... expected) throws NpzFormatException {
-        return switch (requireShape(name, expected)) {
+        return switch (requireShape("NpzFile.floats", name, expected)) {
             case NpyArray.F32 f -> f.data();
             case NpyArray.I32 i -> throw new NpzFormatException(file, name, "holds integers; floats expected");
         };
@@ -393,9 +414,10 @@ public final class NpzFile {
      * @param expected its shape
      * @return the values, row-major
      * @throws NpzFormatException naming the file and the array if it is not there or does not fit
+     * @throws NullPointerException if expected is null
      */
     public int[] ints(String name, int... expected) throws NpzFormatException {
-        return switch (requireShape(name, expected)) {
+        return switch (requireShape("NpzFile.ints", name, expected)) {
             case NpyArray.I32 i -> i.data();
             case NpyArray.F32 f -> throw new NpzFormatException(file, name, "holds floats; integers expected");
         };
