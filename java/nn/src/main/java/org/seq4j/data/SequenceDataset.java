@@ -10,4 +10,15 @@ package org.seq4j.data;
  * @param vocabulary the characters both use
  */
 public record SequenceDataset(SequencePairs train, SequencePairs test, CharVocabulary vocabulary) {
+    /**
+     * Checks that no component is null: one was taken, to fail with a bare NPE wherever it was first used.
+     *
+     * @throws NullPointerException if train, test or vocabulary is null
+     */
+    public SequenceDataset {
+        if (train == null || test == null || vocabulary == null) {
+            throw new NullPointerException("SequenceDataset: " + (train == null ? "train" : test == null ? "test"
+                    : "vocabulary") + " is null");
+        }
+    }
 }

@@ -22,6 +22,25 @@ import java.util.Objects;
 public record WordCorpus(int[] ids, WordVocabulary vocabulary) {
 
     /**
+     * Checks the components: every id is one of the vocabulary's.
+     *
+     * @throws IllegalArgumentException if an id is outside 0..vocabulary.size()-1 (an embedding lookup took it far
+     *                                  from here, or a word printed for it failed)
+     * @throws NullPointerException if ids or vocabulary is null (size() and every later use failed with a bare NPE)
+     */
+    public WordCorpus {
+        if (ids == null || vocabulary == null) {
+            throw new NullPointerException("WordCorpus: " + (ids == null ? "ids" : "vocabulary") + " is null");
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocabulary.size()) {
+                throw new IllegalArgumentException("WordCorpus: ids[" + i + "] is " + ids[i] + "; expected an id of "
+                        + "the vocabulary, 0 to " + (vocabulary.size() - 1));
+            }
+        }
+    }
+
+    /**
      * The number of words, "&lt;eos&gt;" included.
      *
      * @return the length of ids
