@@ -579,8 +579,16 @@ public final class Checkpoint {
      * @param file the checkpoint, for the message
      * @return its value
      * @throws CheckpointException naming the file and the key if it is missing
+     * @throws NullPointerException if p or key is null
      */
     public static String require(Properties p, String key, Path file) throws CheckpointException {
+        return require("Checkpoint.require", p, key, file);
+    }
+
+    private static String require(String op, Properties p, String key, Path file) throws CheckpointException {
+        if (p == null || key == null) {   // a bare NPE from Properties' insides
+            throw new NullPointerException(op + ": " + (p == null ? "p" : "key") + " is null");
+        }
         String v = p.getProperty(key);
         if (v == null || v.isBlank()) {
             throw new CheckpointException(file, "its " + META + " has no '" + key + "'");
@@ -597,6 +605,7 @@ public final class Checkpoint {
      * @param file the checkpoint, for the message
      * @return its value
      * @throws CheckpointException naming the file and the key if it is missing, not a number or below min
+     * @throws NullPointerException if p or key is null
      */
     public static int requireInt(Properties p, String key, int min, Path file) throws CheckpointException {
         return requireInt(p, key, min, Integer.MAX_VALUE, file);
@@ -630,9 +639,14 @@ public final class Checkpoint {
      * @param file the checkpoint, for the message
      * @return its value
      * @throws CheckpointException naming the file and the key if it is missing, not a number or out of range
+     * @throws IllegalArgumentException if min is above max
+     * @throws NullPointerException if p or key is null
      */
     public static int requireInt(Properties p, String key, int min, int max, Path file) throws CheckpointException {
-        String v = require(p, key, file);
+        String v = require("Checkpoint.requireInt", p, key, file);
+        if (min > max) {   // every value was refused, as "expected a whole number from 10 to 1", blaming the file
+            throw new IllegalArgumentException("Checkpoint.requireInt: min " + min + " is above max " + max);
+        }
         try {
             int n = Integer.parseInt(asciiInteger(v.trim()));
             if (n >= min && n <= max) {
