@@ -15,13 +15,29 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class CoreLatency {
     private static final int TRIPS = 100_000, BATCHES = 5;
     private static final long BUDGET_NANOS = 2_000_000_000L;
-    private static final int STOP = -1;
+    static final int STOP = -1;
 
     private CoreLatency() {
     }
 
+    /**
+     * The other thread's return of serve v: v + 1, unless the ball is no longer v. Only a STOP can have replaced it (this
+     * thread serves next only after seeing the return): a plain set here, after a serve read just before the measuring
+     * thread gave up at its deadline and set STOP, overwrote the STOP, and this thread then waited for a serve that never
+     * came while the other waited in join() for it, both forever (a fresh clone's CI hung so in ReportTest on a loaded
+     * machine, 2026-12-04).
+     */
+    static boolean returned(AtomicInteger ball, int v) {
+        return ball.compareAndSet(v, v + 1);
+    }
+
     /** Half the median round trip of a counter between two threads, in nanoseconds; NaN where it cannot be had. */
     static double oneWayNanos() throws InterruptedException {
+        return oneWayNanos(BUDGET_NANOS);
+    }
+
+    /** As {@link #oneWayNanos()}, giving up (NaN) once budgetNanos have passed. */
+    static double oneWayNanos(long budgetNanos) throws InterruptedException {
         if (Runtime.getRuntime().availableProcessors() < 2) {
             return Double.NaN; // two spinning threads on one CPU would hand over once per time slice
         }
@@ -32,15 +48,14 @@ public final class CoreLatency {
                 while ((v = ball.get()) == seen) {
                     Thread.onSpinWait();
                 }
-                if (v == STOP) {
+                if (v == STOP || !returned(ball, v)) {
                     return;
                 }
                 seen = v + 1;
-                ball.set(seen);
             }
         });
         double[] oneWay = new double[BATCHES];
-        long deadline = System.nanoTime() + BUDGET_NANOS;
+        long deadline = System.nanoTime() + budgetNanos;
         try {
             for (int b = 0; b < BATCHES; b++) {
                 long t0 = System.nanoTime();
