@@ -183,8 +183,12 @@ public final class RunFolder implements AutoCloseable {
      * @param name  a file name
      * @param files the names of the files the run writes (model.npz, metrics.csv...)
      * @return true if open() deletes it
+     * @throws NullPointerException naming the argument if name or files is null
      */
     public static boolean isStale(String name, Set<String> files) {
+        java.util.Objects.requireNonNull(name, "RunFolder.isStale: name is null; expected a file name");
+        java.util.Objects.requireNonNull(files, "RunFolder.isStale: files is null; expected the names of the files "
+                + "the run writes");
         String of = AtomicOutput.temporaryOf(name, "");
         if (of != null && (files.contains(of) || of.equals(PROBE))) {
             return true;
@@ -213,8 +217,12 @@ public final class RunFolder implements AutoCloseable {
      * @param files the names of the files the run writes
      * @return their paths; none if dir is no folder
      * @throws IOException if the folder cannot be listed
+     * @throws NullPointerException naming the argument if dir or files (or a name in it) is null
+     * @throws IllegalArgumentException if a name in files is not a plain file name
      */
     public static List<Path> staleFiles(Path dir, Set<String> files) throws IOException {
+        java.util.Objects.requireNonNull(dir, "RunFolder.staleFiles: dir is null; expected a folder");
+        checkNames("RunFolder.staleFiles", dir, files);
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
@@ -233,8 +241,13 @@ public final class RunFolder implements AutoCloseable {
      *              a killed run's leftovers
      * @return the open folder; close it
      * @throws IOException with the operating system's reason if it cannot be created or written
+     * @throws NullPointerException naming the argument if dir or files (or a name in it) is null
+     * @throws IllegalArgumentException if a name in files is not a plain file name (a folder in it, "..", an
+     *         absolute path, empty)
      */
     public static RunFolder open(Path dir, Set<String> files) throws IOException {
+        java.util.Objects.requireNonNull(dir, "RunFolder.open: dir is null; expected the run folder");
+        checkNames("RunFolder.open", dir, files);
         Set<String> names = Set.copyOf(files);
         Path existing = dir.toAbsolutePath();
         while (existing != null && !Files.exists(existing)) {
@@ -289,28 +302,46 @@ public final class RunFolder implements AutoCloseable {
     /**
      * A file in the folder.
      *
-     * @param name the file name
+     * @param name the file name: a plain one, without a folder
      * @return its path
+     * @throws NullPointerException if name is null
+     * @throws IllegalArgumentException if name is not a plain file name (a folder in it, "..", an absolute path, empty)
      */
     public Path resolve(String name) {
-        return dir.resolve(name);
+        return fileOf("RunFolder.resolve", dir, name);
+    }
+
+    /** Checks the names of {@code files} as {@link #fileOf} does, for {@code call}. */
+    private static void checkNames(String call, Path dir, Set<String> files) {
+        java.util.Objects.requireNonNull(files, call + ": files is null; expected the names of the files the run "
+                + "writes (such as model.npz)");
+        for (Object name : files.toArray()) {   // toArray: Set.of's contains(null) throws a bare NPE
+            if (name == null) {
+                throw new NullPointerException(call + ": files holds null; expected the names of the files the run "
+                        + "writes (such as model.npz)");
+            }
+            fileOf(call, dir, (String) name);
+        }
     }
 
     /**
      * The file {@code name} names in the folder: a plain file name, refused otherwise. "../x" or an absolute path wrote
-     * outside the folder, where close() before keep() did not take it back.
+     * outside the folder, where close() before keep() did not take it back; "" and "." named the folder itself; "a/"
+     * the file a.
      */
-    private Path fileOf(String name) {
-        java.util.Objects.requireNonNull(name, "RunFolder.write: name is null");
+    private static Path fileOf(String call, Path dir, String name) {
+        java.util.Objects.requireNonNull(name, call + ": name is null; expected a name of a file in " + dir);
         Path file = null;
         try {
-            file = name.isEmpty() ? null : dir.resolve(name);
+            file = name.isEmpty() || name.indexOf('/') >= 0 || name.indexOf(java.io.File.separatorChar) >= 0
+                    || name.equals(".") || name.equals("..") ? null : dir.resolve(name);
         } catch (java.nio.file.InvalidPathException e) {   // a NUL: the JDK's message carried the raw character
             file = null;
         }
-        if (file == null || !dir.equals(file.getParent()) || name.equals(".") || name.equals("..")) {
-            throw new IllegalArgumentException("RunFolder.write: '" + name.replace("\0", "\\0") + "' is not a file "
-                    + "name; expected a name of a file in " + dir + " (such as model.npz), without a folder");
+        if (file == null || !dir.equals(file.getParent()) || !file.getFileName().toString().equals(name)) {
+            throw new IllegalArgumentException(call + ": " + org.seq4j.data.DataFileException.quote(name, '\'')
+                    + " is not a file name; expected a name of a file in " + dir + " (such as model.npz), without a "
+                    + "folder");
         }
         return file;
     }
@@ -340,7 +371,9 @@ public final class RunFolder implements AutoCloseable {
      *         copy to put back changed with it)
      */
     public synchronized void write(String name, Write write) throws IOException {
-        Path file = fileOf(name);
+        Path file = fileOf("RunFolder.write", dir, name);
+        // before anything is kept aside or counted as added
+        java.util.Objects.requireNonNull(write, "RunFolder.write: write is null; expected what writes the file");
         if (closed) {
             throw new IllegalStateException("RunFolder.write: cannot write " + file + ": the run folder was closed (its "
                     + "lock let go)");
@@ -505,8 +538,10 @@ public final class RunFolder implements AutoCloseable {
      *
      * @param e the error
      * @return the reason, one line
+     * @throws NullPointerException if e is null
      */
     public static String reason(IOException e) {
+        java.util.Objects.requireNonNull(e, "RunFolder.reason: e is null; expected the file error to explain");
         if (e instanceof FileSystemException f && f.getReason() != null && !f.getReason().isBlank()) {
             return f.getReason();
         }

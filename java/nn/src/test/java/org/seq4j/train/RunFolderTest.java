@@ -236,6 +236,68 @@ class RunFolderTest {
         assertEquals(Set.of("confined"), names(dir), "nothing written beside the folder");
     }
 
+    /** Asserts that {@code call} throws {@code type} with a message starting with {@code start}. */
+    private static void refused(Class<? extends Throwable> type, String start,
+                                org.junit.jupiter.api.function.Executable call) {
+        Throwable e = assertThrows(type, call, start);
+        assertTrue(e.getMessage() != null && e.getMessage().startsWith(start), e.getMessage());
+    }
+
+    @Test
+    void nullArgumentsAreRefusedByName() throws IOException {
+        Path run = dir.resolve("nulls");
+        Set<String> withNull = new java.util.HashSet<>(Set.of("model.npz"));
+        withNull.add(null);
+        refused(NullPointerException.class, "RunFolder.isStale: name is null",
+                () -> RunFolder.isStale(null, Set.of()));
+        refused(NullPointerException.class, "RunFolder.isStale: files is null", () -> RunFolder.isStale("a", null));
+        refused(NullPointerException.class, "RunFolder.staleFiles: dir is null",
+                () -> RunFolder.staleFiles(null, FILES));
+        refused(NullPointerException.class, "RunFolder.staleFiles: files is null",
+                () -> RunFolder.staleFiles(dir, null));
+        refused(NullPointerException.class, "RunFolder.staleFiles: files holds null",
+                () -> RunFolder.staleFiles(dir, withNull));
+        refused(NullPointerException.class, "RunFolder.open: dir is null", () -> RunFolder.open(null, FILES));
+        refused(NullPointerException.class, "RunFolder.open: files is null", () -> RunFolder.open(run, null));
+        refused(NullPointerException.class, "RunFolder.open: files holds null", () -> RunFolder.open(run, withNull));
+        refused(NullPointerException.class, "RunFolder.reason: e is null", () -> RunFolder.reason(null));
+        assertFalse(Files.exists(run), "a refused open() made nothing");
+        try (RunFolder f = RunFolder.open(run, FILES)) {
+            refused(NullPointerException.class, "RunFolder.resolve: name is null", () -> f.resolve(null));
+            refused(NullPointerException.class, "RunFolder.write: name is null", () -> f.write(null, file -> { }));
+            refused(NullPointerException.class, "RunFolder.write: write is null", () -> f.write("model.npz", null));
+        }
+        assertFalse(Files.exists(run), "nothing left");
+    }
+
+    @Test
+    void namesThatAreNotAPlainFileNameAreRefused() throws IOException {
+        Path run = dir.resolve("plain");
+        String[] bad = {"../x", dir.resolve("abs.txt").toString(), "/etc/passwd", "", ".", "..", "sub/inner.txt", "a/",
+            "./a"};
+        try (RunFolder f = RunFolder.open(run, FILES)) {
+            for (String name : bad) {
+                refused(IllegalArgumentException.class, "RunFolder.resolve: '" + name + "' is not a file name",
+                        () -> f.resolve(name));
+            }
+            refused(IllegalArgumentException.class, "RunFolder.resolve: 'a\\0' is not a file name",
+                    () -> f.resolve("a\0"));
+            refused(IllegalArgumentException.class, "RunFolder.write: 'a/' is not a file name",
+                    () -> f.write("a/", file -> replace(file, "x")));
+            assertEquals(run.resolve("model.npz"), f.resolve("model.npz"));
+            assertEquals(run.resolve(RunFolder.LOCK), f.resolve(RunFolder.LOCK));
+        }
+        for (String name : bad) {
+            refused(IllegalArgumentException.class, "RunFolder.open: '" + name + "' is not a file name",
+                    () -> RunFolder.open(run, Set.of("model.npz", name)));
+            refused(IllegalArgumentException.class, "RunFolder.staleFiles: '" + name + "' is not a file name",
+                    () -> RunFolder.staleFiles(run, Set.of(name)));
+        }
+        refused(IllegalArgumentException.class, "RunFolder.open: '\\n/' is not a file name",
+                () -> RunFolder.open(run, Set.of("\n/")));
+        assertEquals(Set.of(), names(dir), "nothing made");
+    }
+
     /** Writes {@code text} to {@code file} as the run's writers do: a temporary file renamed over it. */
     private static void replace(Path file, String text) throws IOException {
         AtomicOutput.write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
