@@ -84,6 +84,7 @@ public final class AttentionBiEncoder implements SequenceEncoder {
      * @param cell    the cell they were declared with
      */
     public AttentionBiEncoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
+        Inputs.part("AttentionBiEncoder", backend, store, prefix, cell);
         String c = cell.lower();
         String f = prefix + c + ".forward_" + c + ".", r = prefix + c + ".backward_" + c + ".";
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));

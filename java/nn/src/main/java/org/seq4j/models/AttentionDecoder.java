@@ -105,6 +105,7 @@ public final class AttentionDecoder implements SequenceDecoder {
      * @throws IllegalArgumentException if a parameter is missing
      */
     public AttentionDecoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
+        Inputs.part("AttentionDecoder", backend, store, prefix, cell);
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
         this.lstm = cell.time(backend, store.get(prefix + cell.lower() + ".Wx"),
@@ -161,6 +162,8 @@ public final class AttentionDecoder implements SequenceDecoder {
 
     @Override
     public Tensor generate(Tensor encHs, int startId, int length) {
+        java.util.Objects.requireNonNull(encHs, "AttentionDecoder.generate: encHs is null; expected the encoder's "
+                + "hidden states (T, N, H) float32");
         lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
         genWs.reset();
         return Greedy.decode("AttentionDecoder.generate", backend, genWs, encHs.dim(1), startId, length,
@@ -180,6 +183,8 @@ public final class AttentionDecoder implements SequenceDecoder {
     /** The encoding's rows are the hypotheses; it is constant per question, so only the LSTM state is reordered. */
     @Override
     public Beam.Steps steps(Tensor encHs) {
+        java.util.Objects.requireNonNull(encHs, "AttentionDecoder.steps: encHs is null; expected the encoder's "
+                + "hidden states (T, N, H) float32");
         lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
         return new Beam.Steps() {
             @Override

@@ -85,6 +85,7 @@ public final class Decoder implements SequenceDecoder {
      * @throws IllegalArgumentException if a parameter is missing
      */
     public Decoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
+        Inputs.part("Decoder", backend, store, prefix, cell);
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
         this.lstm = cell.time(backend, store.get(prefix + cell.lower() + ".Wx"),

@@ -79,6 +79,7 @@ public class Encoder implements SequenceEncoder {
      * @throws IllegalArgumentException if a parameter is missing
      */
     public Encoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
+        Inputs.part(getClass().getSimpleName(), backend, store, prefix, cell);
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
         this.lstm = cell.time(backend, store.get(prefix + cell.lower() + ".Wx"),

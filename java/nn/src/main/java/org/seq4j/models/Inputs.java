@@ -16,6 +16,19 @@ final class Inputs {
     }
 
     /**
+     * The arguments of a part's constructor over a built store (an encoder's, a decoder's), each refused by name where
+     * null: a null store or cell failed with a bare NPE, and a null prefix looked up "nullembed.W".
+     */
+    static void part(String op, Backend backend, ParameterStore store, String prefix, Cell cell) {
+        java.util.Objects.requireNonNull(backend, op + ": backend is null; expected the Backend the part runs on");
+        java.util.Objects.requireNonNull(store, op + ": store is null; expected the built ParameterStore holding "
+                + "its parameters");
+        java.util.Objects.requireNonNull(prefix, op + ": prefix is null; expected the prefix its parameters were "
+                + "declared under (such as \"encoder.\"; \"\" for none)");
+        java.util.Objects.requireNonNull(cell, op + ": cell is null; expected Cell.LSTM or Cell.GRU");
+    }
+
+    /**
      * backward may follow only a forward of the calling thread: forwardThread is the thread of the last forward
      * since the last backward (null: none). Another thread's forward in between would leave this thread's
      * backward on that thread's activations, a silently wrong gradient.

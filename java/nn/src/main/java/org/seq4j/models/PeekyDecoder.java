@@ -110,6 +110,7 @@ public final class PeekyDecoder implements SequenceDecoder {
      * @throws IllegalArgumentException if a parameter is missing
      */
     public PeekyDecoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
+        Inputs.part("PeekyDecoder", backend, store, prefix, cell);
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
         this.lstm = cell.time(backend, store.get(prefix + cell.lower() + ".Wx"),

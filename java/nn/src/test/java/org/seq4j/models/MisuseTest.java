@@ -612,4 +612,35 @@ class MisuseTest {
                     e.getKey() + ": cell is null");
         }
     }
+
+    /** The parts' constructors over a built store name a null argument (bare NPEs; a null prefix read "nullembed.W"). */
+    @Test
+    void partsOverAStoreRefuseNullArgumentsByName() {
+        try (Seq2seq s2 = new Seq2seq(backend, 9, 5, 6, 1); AttentionSeq2seq at = new AttentionSeq2seq(backend, 9, 5, 6, 1)) {
+            var store = s2.store();
+            var cell = org.seq4j.layers.Cell.LSTM;
+            Map<String, org.junit.jupiter.api.function.Executable> calls = new LinkedHashMap<>();
+            calls.put("Encoder: store is null", () -> new Encoder(backend, null, "encoder.", cell));
+            calls.put("Encoder: prefix is null", () -> new Encoder(backend, store, null, cell));
+            calls.put("Encoder: cell is null", () -> new Encoder(backend, store, "encoder.", null));
+            calls.put("Encoder: backend is null", () -> new Encoder(null, store, "encoder.", cell));
+            calls.put("AttentionEncoder: store is null", () -> new AttentionEncoder(backend, null, "encoder."));
+            calls.put("AttentionBiEncoder: store is null", () -> new AttentionBiEncoder(backend, null, "encoder."));
+            calls.put("AttentionBiEncoder: cell is null", () -> new AttentionBiEncoder(backend, store, "encoder.", null));
+            calls.put("Decoder: store is null", () -> new Decoder(backend, null, "decoder."));
+            calls.put("Decoder: prefix is null", () -> new Decoder(backend, store, null));
+            calls.put("Decoder: cell is null", () -> new Decoder(backend, store, "decoder.", null));
+            calls.put("PeekyDecoder: store is null", () -> new PeekyDecoder(backend, null, "decoder."));
+            calls.put("PeekyDecoder: cell is null", () -> new PeekyDecoder(backend, store, "decoder.", null));
+            calls.put("AttentionDecoder: store is null", () -> new AttentionDecoder(backend, null, "decoder."));
+            calls.put("AttentionDecoder: cell is null", () -> new AttentionDecoder(backend, store, "decoder.", null));
+            AttentionDecoder decoder = new AttentionDecoder(backend, at.store(), "decoder.");
+            calls.put("AttentionDecoder.generate: encHs is null", () -> decoder.generate(null, 1, 3));
+            calls.put("AttentionDecoder.steps: encHs is null", () -> decoder.steps(null));
+            for (var e : calls.entrySet()) {
+                assertMessage(assertThrows(NullPointerException.class, e.getValue(), e.getKey()), e.getKey());
+            }
+            decoder.close();
+        }
+    }
 }
