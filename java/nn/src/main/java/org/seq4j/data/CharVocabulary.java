@@ -38,7 +38,7 @@ public final class CharVocabulary {
      * @throws NullPointerException if chars is null
      */
     public static CharVocabulary of(String chars) {
-        requireArgument("of", "chars", chars);
+        java.util.Objects.requireNonNull(chars, "CharVocabulary.of: chars is null");
         return new CharVocabulary(chars.codePoints().toArray());
     }
 
@@ -60,7 +60,7 @@ public final class CharVocabulary {
          * @throws NullPointerException if text is null
          */
         public Builder add(CharSequence text) {
-            requireArgument("Builder.add", "text", text);
+            java.util.Objects.requireNonNull(text, "CharVocabulary.Builder.add: text is null");
             text.codePoints().forEach(cp -> {
                 if (seen.putIfAbsent(cp, size) == null) {
                     if (size == order.length) {
@@ -167,7 +167,7 @@ public final class CharVocabulary {
      * @throws NullPointerException if text is null
      */
     public int[] encode(String text) {
-        requireArgument("encode", "text", text);
+        java.util.Objects.requireNonNull(text, "CharVocabulary.encode: text is null");
         int[] cps = text.codePoints().toArray();
         int[] out = new int[cps.length];
         for (int i = 0; i < cps.length; i++) {
@@ -190,7 +190,7 @@ public final class CharVocabulary {
      * @throws NullPointerException if ids is null
      */
     public String decode(int[] ids) {
-        requireArgument("decode", "ids", ids);
+        java.util.Objects.requireNonNull(ids, "CharVocabulary.decode: ids is null");
         return decode(ids, 0, ids.length);
     }
 
@@ -206,7 +206,7 @@ public final class CharVocabulary {
      * @throws NullPointerException if ids is null
      */
     public String decode(int[] ids, int from, int to) {
-        requireArgument("decode", "ids", ids);
+        java.util.Objects.requireNonNull(ids, "CharVocabulary.decode: ids is null");
         // a reversed range threw a bare NegativeArraySizeException, then the JDK's "Range [1, 0) out of bounds for
         // length 2" that named no call
         if (from < 0 || from > to || to > ids.length) {
@@ -218,13 +218,6 @@ public final class CharVocabulary {
             sb.appendCodePoint(codePointOf(ids[i]));
         }
         return sb.toString();
-    }
-
-    /** Refuses a null argument in the call's words (a bare "Cannot invoke String.codePoints()" from inside). */
-    private static void requireArgument(String op, String name, Object value) {
-        if (value == null) {
-            throw new NullPointerException("CharVocabulary." + op + ": " + name + " is null");
-        }
     }
 
     /**

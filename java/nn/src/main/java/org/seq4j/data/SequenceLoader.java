@@ -128,8 +128,9 @@ public final class SequenceLoader {
      * @throws NullPointerException if file or options is null
      */
     public static SequenceDataset load(Path file, Options options) throws IOException {
-        requireArgument("load", "file", file);
-        requireArgument("load", "options", options);   // a bare "Cannot invoke Options.vocabulary()", after reading
+        java.util.Objects.requireNonNull(file, "SequenceLoader.load: file is null");
+        // a bare "Cannot invoke Options.vocabulary()", after reading
+        java.util.Objects.requireNonNull(options, "SequenceLoader.load: options is null");
         List<Line> lines = readLines(file);
         CharVocabulary vocab = options.vocabulary();
         if (vocab == null) {
@@ -177,16 +178,10 @@ public final class SequenceLoader {
      * @throws NullPointerException if file or vocabulary is null
      */
     public static SequencePairs encode(Path file, CharVocabulary vocabulary) throws IOException {
-        requireArgument("encode", "file", file);
-        requireArgument("encode", "vocabulary", vocabulary);   // a bare "Cannot invoke CharVocabulary.idOf(int)"
+        java.util.Objects.requireNonNull(file, "SequenceLoader.encode: file is null");
+        // a bare "Cannot invoke CharVocabulary.idOf(int)"
+        java.util.Objects.requireNonNull(vocabulary, "SequenceLoader.encode: vocabulary is null");
         return encode(file, readLines(file), vocabulary);
-    }
-
-    /** Refuses a null argument in the call's words. */
-    private static void requireArgument(String op, String name, Object value) {
-        if (value == null) {
-            throw new NullPointerException("SequenceLoader." + op + ": " + name + " is null");
-        }
     }
 
     private static SequencePairs encode(Path file, List<Line> lines, CharVocabulary vocab) throws DataFileException {
@@ -228,7 +223,8 @@ public final class SequenceLoader {
      * @throws NullPointerException if file is null
      */
     public static List<Line> readLines(Path file) throws IOException {
-        requireArgument("readLines", "file", file);   // said RegularFile.refusal, a call of its insides
+        // said RegularFile.refusal, a call of its insides
+        java.util.Objects.requireNonNull(file, "SequenceLoader.readLines: file is null");
         byte[] bytes = TextLines.readAll(file);
         if (TextLines.holdsNothing(bytes)) {
             throw new DataFileException(file, 0, "the file is empty (or holds only a byte order mark); expected lines like \"16+75  _91  \"");

@@ -19,8 +19,9 @@ public record SequencePairs(int[][] x, int[][] t) {
      * @throws NullPointerException if x or t is null
      */
     public SequencePairs {
-        requireArgument("SequencePairs", "x", x);   // a bare "Cannot read the array length because x is null"
-        requireArgument("SequencePairs", "t", t);
+        // a bare "Cannot read the array length because x is null"
+        java.util.Objects.requireNonNull(x, "SequencePairs: x is null");
+        java.util.Objects.requireNonNull(t, "SequencePairs: t is null");
         if (x.length != t.length) {
             throw new IllegalArgumentException(x.length + " questions but " + t.length + " answers");
         }
@@ -128,7 +129,7 @@ public record SequencePairs(int[][] x, int[][] t) {
      * @throws NullPointerException if rows is null
      */
     public static int[] flatten(int[][] rows) {
-        requireArgument("SequencePairs.flatten", "rows", rows);
+        java.util.Objects.requireNonNull(rows, "SequencePairs.flatten: rows is null");
         if (rows.length == 0) {
             return new int[0];
         }
@@ -152,11 +153,5 @@ public record SequencePairs(int[][] x, int[][] t) {
             System.arraycopy(rows[i], 0, out, i * w, w);
         }
         return out;
-    }
-
-    private static void requireArgument(String op, String name, Object value) {
-        if (value == null) {
-            throw new NullPointerException(op + ": " + name + " is null");
-        }
     }
 }

@@ -43,7 +43,7 @@ public final class WordVocabulary {
      * @throws NullPointerException if words, or a word in it, is null
      */
     public static WordVocabulary of(List<String> words) {
-        requireArgument("of", "words", words);
+        java.util.Objects.requireNonNull(words, "WordVocabulary.of: words is null");
         for (int id = 0; id < words.size(); id++) {   // List.copyOf said only "null"
             if (words.get(id) == null) {
                 throw new NullPointerException("WordVocabulary.of: word " + id + " of " + words.size() + " is null");
@@ -64,7 +64,8 @@ public final class WordVocabulary {
      * @throws NullPointerException if file is null
      */
     public static WordVocabulary read(Path file) throws IOException {
-        requireArgument("read", "file", file);   // said "RegularFile.refusal: file is null", a call of its insides
+        // said "RegularFile.refusal: file is null", a call of its insides
+        java.util.Objects.requireNonNull(file, "WordVocabulary.read: file is null");
         byte[] bytes = TextLines.readAll(file);
         if (TextLines.holdsNothing(bytes)) {
             throw new DataFileException(file, 0, "the file is empty (or holds only a byte order mark); expected one word a line");
@@ -102,7 +103,8 @@ public final class WordVocabulary {
      * @throws NullPointerException if file is null
      */
     public void write(Path file) throws IOException {
-        requireArgument("write", "file", file);   // a bare "Cannot invoke Path.toAbsolutePath()" from inside
+        // a bare "Cannot invoke Path.toAbsolutePath()" from inside
+        java.util.Objects.requireNonNull(file, "WordVocabulary.write: file is null");
         StringBuilder sb = new StringBuilder();
         if (!words.isEmpty() && words.get(0).startsWith("\uFEFF")) {   // read takes a leading U+FEFF for a BOM
             sb.append('\uFEFF');
@@ -141,7 +143,7 @@ public final class WordVocabulary {
          *                              NullPointerException)
          */
         public int add(String word) {
-            requireArgument("Builder.add", "word", word);
+            java.util.Objects.requireNonNull(word, "WordVocabulary.Builder.add: word is null");
             Integer id = ids.get(word);
             if (id == null) {
                 id = words.size();
@@ -231,19 +233,12 @@ public final class WordVocabulary {
      * @throws NullPointerException if ids is null
      */
     public String decode(int[] ids) {
-        requireArgument("decode", "ids", ids);
+        java.util.Objects.requireNonNull(ids, "WordVocabulary.decode: ids is null");
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < ids.length; i++) {
             sb.append(i > 0 ? " " : "").append(word(ids[i]));
         }
         return sb.toString();
-    }
-
-    /** Refuses a null argument in the call's words, as CharVocabulary does. */
-    private static void requireArgument(String op, String name, Object value) {
-        if (value == null) {
-            throw new NullPointerException("WordVocabulary." + op + ": " + name + " is null");
-        }
     }
 
     @Override

@@ -46,8 +46,10 @@ public final class DataParallel {
      *         model is closed (nothing is written)
      */
     public static void replicate(Communicator comm, Model model) {
-        requireArgument("replicate", "comm", comm);
-        requireArgument("replicate", "model", model);
+        // named on one rank as on many: with one rank each call returned at once and took a null model, store or shard
+        // without a word, so that a program tested alone failed only under mpirun (a bare NullPointerException inside)
+        java.util.Objects.requireNonNull(comm, "DataParallel.replicate: comm is null");
+        java.util.Objects.requireNonNull(model, "DataParallel.replicate: model is null");
         if (comm.size() == 1) {
             return;
         }
@@ -73,17 +75,6 @@ public final class DataParallel {
             }
         }
         model.drawAsRank(comm.rank());   // every rank drew rank 0's dropout masks: its shard masked as rank 0's
-    }
-
-    /**
-     * Refuses a null argument in the call's words, on one rank as on many. With one rank each call returned at once and
-     * took a null model, store or shard without a word, so that a program tested alone failed only under mpirun (a bare
-     * NullPointerException inside the call, on the ranks that got there); a null communicator was a bare one too.
-     */
-    private static void requireArgument(String op, String name, Object value) {
-        if (value == null) {
-            throw new NullPointerException("DataParallel." + op + ": " + name + " is null");
-        }
     }
 
     /** Claims the store for a collective that writes it: null when claimed, else why not (another thread, closed). */
@@ -125,8 +116,8 @@ public final class DataParallel {
      * @throws ConfigurationMismatchException on every rank when any two replicas differ
      */
     public static void agreeOnWeights(Communicator comm, ParameterStore store, String when) {
-        requireArgument("agreeOnWeights", "comm", comm);
-        requireArgument("agreeOnWeights", "store", store);
+        java.util.Objects.requireNonNull(comm, "DataParallel.agreeOnWeights: comm is null");
+        java.util.Objects.requireNonNull(store, "DataParallel.agreeOnWeights: store is null");
         if (comm.size() == 1) {
             return;
         }
@@ -168,9 +159,9 @@ public final class DataParallel {
      *         store is closed (no gradient is summed)
      */
     public static float reduce(Communicator comm, ParameterStore store, Shard shard, float loss, boolean stop) {
-        requireArgument("reduce", "comm", comm);
-        requireArgument("reduce", "store", store);
-        requireArgument("reduce", "shard", shard);
+        java.util.Objects.requireNonNull(comm, "DataParallel.reduce: comm is null");
+        java.util.Objects.requireNonNull(store, "DataParallel.reduce: store is null");
+        java.util.Objects.requireNonNull(shard, "DataParallel.reduce: shard is null");
         if (comm.size() == 1) {
             if (stop) {
                 throw new CancellationException("stopped on request (1 of 1 ranks)");

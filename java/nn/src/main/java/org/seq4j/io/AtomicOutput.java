@@ -75,7 +75,8 @@ public final class AtomicOutput implements AutoCloseable {
      * @throws NullPointerException if target is null
      */
     public static AtomicOutput open(Path target) throws IOException {
-        nonNull("AtomicOutput.open", "target", target);   // a bare "Cannot invoke Path.toAbsolutePath()" from inside
+        // a bare "Cannot invoke Path.toAbsolutePath()" from inside
+        java.util.Objects.requireNonNull(target, "AtomicOutput.open: target is null");
         Path absolute = target.toAbsolutePath();
         Path folder = absolute.getParent();
         if (folder == null) {   // "/" ("folder null does not exist", before)
@@ -126,8 +127,9 @@ public final class AtomicOutput implements AutoCloseable {
      * @return the temporary file's name
      */
     public static String temporaryName(String name, String tag) {
-        nonNull("AtomicOutput.temporaryName", "name", name);   // "tag 't' is not ...": blamed the other argument
-        nonNull("AtomicOutput.temporaryName", "tag", tag);
+        // "tag 't' is not ...": blamed the other argument
+        java.util.Objects.requireNonNull(name, "AtomicOutput.temporaryName: name is null");
+        java.util.Objects.requireNonNull(tag, "AtomicOutput.temporaryName: tag is null");
         checkTag(tag);
         return "." + prefix(name) + "." + random(ThreadLocalRandom.current().nextLong()) + tag + ".tmp";
     }
@@ -143,8 +145,8 @@ public final class AtomicOutput implements AutoCloseable {
      * @return the file's name (cut to 200 bytes), or null
      */
     public static String temporaryOf(String fileName, String tag) {
-        nonNull("AtomicOutput.temporaryOf", "fileName", fileName);
-        nonNull("AtomicOutput.temporaryOf", "tag", tag);
+        java.util.Objects.requireNonNull(fileName, "AtomicOutput.temporaryOf: fileName is null");
+        java.util.Objects.requireNonNull(tag, "AtomicOutput.temporaryOf: tag is null");
         checkTag(tag);
         String end = tag + ".tmp";
         if (!fileName.startsWith(".") || !fileName.endsWith(end) || fileName.length() <= 1 + end.length()) {
@@ -178,13 +180,6 @@ public final class AtomicOutput implements AutoCloseable {
     private static String random(long r) {
         String digits = Long.toUnsignedString(r, 36);
         return "0".repeat(RANDOM_DIGITS - digits.length()) + digits;
-    }
-
-    /** A NullPointerException naming the call and the argument ("AtomicOutput.open: target is null") if value is null. */
-    private static void nonNull(String op, String name, Object value) {
-        if (value == null) {
-            throw new NullPointerException(op + ": " + name + " is null");
-        }
     }
 
     private static void checkTag(String tag) {
@@ -238,8 +233,9 @@ public final class AtomicOutput implements AutoCloseable {
      * @throws NullPointerException if target or content is null
      */
     public static void write(Path target, Content content) throws IOException {
-        nonNull("AtomicOutput.write", "target", target);
-        nonNull("AtomicOutput.write", "content", content);   // checked before a temporary file is made
+        java.util.Objects.requireNonNull(target, "AtomicOutput.write: target is null");
+        // checked before a temporary file is made
+        java.util.Objects.requireNonNull(content, "AtomicOutput.write: content is null");
         try (AtomicOutput out = open(target)) {
             content.writeTo(out.stream());
             out.commit();
