@@ -20,6 +20,8 @@ public final class DataFileException extends IOException {
      * @param file    the file
      * @param line    the 1-based line, or 0 when the problem is the whole file
      * @param problem what is wrong
+     * @throws NullPointerException     if file or problem is null
+     * @throws IllegalArgumentException if line is negative
      */
     public DataFileException(Path file, int line, String problem) {
         this(file, line, problem, null);
@@ -31,9 +33,17 @@ public final class DataFileException extends IOException {
      * @param file    the file
      * @param line    the 1-based line, or 0 when the problem is the whole file
      * @param problem what is wrong
-     * @param cause   the underlying failure
+     * @param cause   the underlying failure (may be null)
+     * @throws NullPointerException     if file or problem is null (the message would read "null: null")
+     * @throws IllegalArgumentException if line is negative
      */
     public DataFileException(Path file, int line, String problem, Throwable cause) {
+        java.util.Objects.requireNonNull(file, "DataFileException: file is null; expected the data file's path");
+        java.util.Objects.requireNonNull(problem, "DataFileException: problem is null; expected what is wrong");
+        if (line < 0) {
+            throw new IllegalArgumentException(
+                    "DataFileException: line must be >= 0 (1-based, or 0 for the whole file), got " + line);
+        }
         super(file + (line > 0 ? ", line " + line : "") + ": " + problem, cause);
         this.file = file;
         this.line = line;

@@ -24,6 +24,21 @@ class DataFileExceptionTest {
                 assertThrows(NullPointerException.class, () -> DataFileException.printable(null)).getMessage());
     }
 
+    /** new DataFileException(null, 0, null) made an exception whose message was "null: null". */
+    @Test
+    void theConstructorRefusesANullFileOrProblemAndANegativeLine() {
+        java.nio.file.Path f = java.nio.file.Path.of("data.txt");
+        assertEquals("DataFileException: file is null; expected the data file's path",
+                assertThrows(NullPointerException.class, () -> new DataFileException(null, 0, null)).getMessage());
+        assertEquals("DataFileException: problem is null; expected what is wrong",
+                assertThrows(NullPointerException.class, () -> new DataFileException(f, 3, null)).getMessage());
+        assertEquals("DataFileException: line must be >= 0 (1-based, or 0 for the whole file), got -1",
+                assertThrows(IllegalArgumentException.class,
+                        () -> new DataFileException(f, -1, "bad", null)).getMessage());
+        assertEquals("data.txt, line 3: bad", new DataFileException(f, 3, "bad").getMessage());
+        assertEquals("data.txt: bad", new DataFileException(f, 0, "bad", null).getMessage());
+    }
+
     @Test
     void quoteEscapesWhatDoesNotPrint() {
         assertEquals("\"2+3\\r    _5\"", DataFileException.quote("2+3\r    _5"));
