@@ -34,12 +34,31 @@ public final class CharVocabulary {
      *
      * @param chars distinct characters
      * @return the vocabulary
-     * @throws IllegalArgumentException if a character is listed twice
+     * @throws IllegalArgumentException if a character is listed twice, or chars holds a lone surrogate (half of a
+     *                                  UTF-16 pair, not a character: it would be written to a UTF-8 file as '?')
      * @throws NullPointerException if chars is null
      */
     public static CharVocabulary of(String chars) {
         java.util.Objects.requireNonNull(chars, "CharVocabulary.of: chars is null");
+        requireNoLoneSurrogate("CharVocabulary.of", "chars", chars);
         return new CharVocabulary(chars.codePoints().toArray());
+    }
+
+    /**
+     * Refuses text that holds a lone surrogate (a UTF-16 half without its other half): String.codePoints gives it
+     * as if it were a character, but it is none, and UTF-8 (the vocabulary file, a checkpoint) cannot hold it.
+     */
+    private static void requireNoLoneSurrogate(String call, String what, CharSequence text) {
+        int position = 0;
+        for (int i = 0; i < text.length(); position++) {
+            int cp = Character.codePointAt(text, i);
+            if (Character.isSurrogate((char) cp) && Character.charCount(cp) == 1) {
+                throw new IllegalArgumentException(call + ": " + what + " holds a lone surrogate " + describe(cp)
+                        + " at position " + position + ", which is not a character; expected valid Unicode"
+                        + " (surrogates only in high-low pairs)");
+            }
+            i += Character.charCount(cp);
+        }
     }
 
     /** Collects characters in first-seen order. */
@@ -57,10 +76,12 @@ public final class CharVocabulary {
          *
          * @param text the characters
          * @return this builder
+         * @throws IllegalArgumentException if text holds a lone surrogate (nothing is added)
          * @throws NullPointerException if text is null
          */
         public Builder add(CharSequence text) {
             java.util.Objects.requireNonNull(text, "CharVocabulary.Builder.add: text is null");
+            requireNoLoneSurrogate("CharVocabulary.Builder.add", "text", text);
             text.codePoints().forEach(cp -> {
                 if (seen.putIfAbsent(cp, size) == null) {
                     if (size == order.length) {

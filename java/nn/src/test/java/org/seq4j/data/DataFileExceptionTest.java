@@ -39,6 +39,27 @@ class DataFileExceptionTest {
         assertEquals("data.txt: bad", new DataFileException(f, 0, "bad", null).getMessage());
     }
 
+    /**
+     * CharVocabulary.of("\uD800") made a vocabulary of one "character" that is half a UTF-16 pair (written to a
+     * UTF-8 vocabulary file as '?'); NpzWriter and WordVocabulary refuse such names already.
+     */
+    @Test
+    void aCharVocabularyRefusesALoneSurrogate() {
+        assertEquals("CharVocabulary.of: chars holds a lone surrogate (U+D800) at position 0, which is not a"
+                + " character; expected valid Unicode (surrogates only in high-low pairs)",
+                assertThrows(IllegalArgumentException.class, () -> CharVocabulary.of("\uD800")).getMessage());
+        assertEquals("CharVocabulary.of: chars holds a lone surrogate (U+DC00) at position 2, which is not a"
+                + " character; expected valid Unicode (surrogates only in high-low pairs)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> CharVocabulary.of("a\uD83D\uDE00\uDC00")).getMessage());
+        CharVocabulary.Builder b = CharVocabulary.builder().add("ab");
+        assertEquals("CharVocabulary.Builder.add: text holds a lone surrogate (U+D83D) at position 1, which is not"
+                + " a character; expected valid Unicode (surrogates only in high-low pairs)",
+                assertThrows(IllegalArgumentException.class, () -> b.add("c\uD83D")).getMessage());
+        assertEquals("ab", b.build().chars()); // nothing of the refused text was added
+        assertEquals(2, CharVocabulary.of("a\uD83D\uDE00").size()); // a pair is one character
+    }
+
     @Test
     void quoteEscapesWhatDoesNotPrint() {
         assertEquals("\"2+3\\r    _5\"", DataFileException.quote("2+3\r    _5"));
