@@ -357,8 +357,16 @@ public final class NpzFile {
      * @param name the array's name
      * @return the array
      * @throws NpzFormatException naming the file and the array if it is not there or does not fit
+     * @throws NullPointerException if name is null
      */
     public NpyArray get(String name) throws NpzFormatException {
+        return get("NpzFile.get", name);
+    }
+
+    private NpyArray get(String op, String name) throws NpzFormatException {
+        if (name == null) {   // "no such array" before, as if the file might have held one named null
+            throw new NullPointerException(op + ": name is null; expected an array's name (reading " + file + ")");
+        }
         NpyArray a = arrays.get(name);
         if (a == null) {
             throw new NpzFormatException(file, name, "no such array; the file holds " + NpzFormatException.names(arrays.keySet()));
@@ -373,7 +381,7 @@ public final class NpzFile {
      * @param expected its shape
      * @return the array
      * @throws NpzFormatException naming the file and the array if it is not there or does not fit
-     * @throws NullPointerException if expected is null
+     * @throws NullPointerException if name or expected is null
      */
     public NpyArray requireShape(String name, int... expected) throws NpzFormatException {
         return requireShape("NpzFile.requireShape", name, expected);
@@ -383,7 +391,7 @@ public final class NpzFile {
         if (expected == null) {   // a bare NPE from Tensor.shapeString, and only when the array's shape did not match
             throw new NullPointerException(op + ": expected is null (the shape of '" + name + "')");
         }
-        NpyArray a = get(name);
+        NpyArray a = get(op, name);
         if (!a.hasShape(expected)) {
             throw new NpzFormatException(file, name, "shape " + Tensor.shapeString(a.shape()) + " does not match the "
                     + "expected " + Tensor.shapeString(expected));
@@ -398,7 +406,7 @@ public final class NpzFile {
      * @param expected its shape
      * @return the values, row-major
      * @throws NpzFormatException naming the file and the array if it is not there or does not fit
-     * @throws NullPointerException if expected is null
+     * @throws NullPointerException if name or expected is null
      */
     public float[] floats(String name, int... expected) throws NpzFormatException {
         return switch (requireShape("NpzFile.floats", name, expected)) {
@@ -414,7 +422,7 @@ public final class NpzFile {
      * @param expected its shape
      * @return the values, row-major
      * @throws NpzFormatException naming the file and the array if it is not there or does not fit
-     * @throws NullPointerException if expected is null
+     * @throws NullPointerException if name or expected is null
      */
     public int[] ints(String name, int... expected) throws NpzFormatException {
         return switch (requireShape("NpzFile.ints", name, expected)) {
@@ -429,9 +437,10 @@ public final class NpzFile {
      * @param name the array's name
      * @return the array
      * @throws NpzFormatException if it is missing or holds a non-finite value (naming its index)
+     * @throws NullPointerException if name is null
      */
     public NpyArray requireFinite(String name) throws NpzFormatException {
-        NpyArray a = get(name);
+        NpyArray a = get("NpzFile.requireFinite", name);
         String problem = nonFinite(a);
         if (problem != null) {
             throw new NpzFormatException(file, name, problem);

@@ -106,14 +106,20 @@ public final class NpzWriter implements AutoCloseable {
      * @throws IllegalArgumentException if the name is empty, holds '/', '\', ".." or NUL, is not valid Unicode, or is
      *                                  already added
      * @throws IllegalStateException if the writer is closed or already committed
+     * @throws NullPointerException if name or array is null
      * @throws IOException if writing fails
      */
     public NpzWriter add(String name, NpyArray array) throws IOException {
+        if (name == null) {
+            throw new NullPointerException("NpzWriter.add: name is null; expected the array's name (writing " + file
+                    + ")");
+        }
         if (array == null) {
             throw new NullPointerException("NpzWriter.add: array " + name + " is null (writing " + file + ")");
         }
-        if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("array name must not be empty (writing " + file + ")");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("NpzWriter.add: array name is empty; expected a non-empty name (writing "
+                    + file + ")");
         }
         requireFileName("NpzWriter.add", "array name", name);
         if (!names.add(name)) {
@@ -133,15 +139,21 @@ public final class NpzWriter implements AutoCloseable {
      * @throws IllegalArgumentException if the name ends in ".npy", is empty, holds '/', '\', ".." or NUL, or is
      *                                  already added
      * @throws IllegalStateException if the writer is closed or already committed
+     * @throws NullPointerException if entryName or bytes is null
      * @throws IOException if writing fails
      */
     public NpzWriter addEntry(String entryName, byte[] bytes) throws IOException {
+        if (entryName == null) {
+            throw new NullPointerException("NpzWriter.addEntry: entryName is null; expected the entry's name (writing "
+                    + file + ")");
+        }
         if (bytes == null) {
             throw new NullPointerException("NpzWriter.addEntry: the bytes of " + entryName + " are null (writing " + file
                     + ")");
         }
-        if (entryName == null || entryName.isEmpty() || entryName.endsWith(".npy")) {
-            throw new IllegalArgumentException("entry name must be non-empty and not end in .npy, got '" + entryName
+        if (entryName.isEmpty() || entryName.endsWith(".npy")) {
+            throw new IllegalArgumentException("NpzWriter.addEntry: entry name must be non-empty and not end in .npy, got '"
+                    + entryName
                     + "' (writing " + file + ")");
         }
         requireFileName("NpzWriter.addEntry", "entry name", entryName);

@@ -706,6 +706,18 @@ class NpzTest {
                     assertThrows(NullPointerException.class, () -> w.add("x", null)).getMessage());
             assertTrue(assertThrows(NullPointerException.class, () -> w.addEntry("m", null)).getMessage()
                     .startsWith("NpzWriter.addEntry: the bytes of m are null"));
+            // a null name was "array name must not be empty", an empty one did not name the call
+            Path nulls = dir.resolve("nulls.npz");
+            assertEquals("NpzWriter.add: name is null; expected the array's name (writing " + nulls + ")",
+                    assertThrows(NullPointerException.class, () -> w.add(null, NpyArray.of(new float[] {1}, 1)))
+                            .getMessage());
+            assertEquals("NpzWriter.add: name is null; expected the array's name (writing " + nulls + ")",
+                    assertThrows(NullPointerException.class, () -> w.add(null, null)).getMessage());
+            assertEquals("NpzWriter.add: array name is empty; expected a non-empty name (writing " + nulls + ")",
+                    assertThrows(IllegalArgumentException.class, () -> w.add("", NpyArray.of(new float[] {1}, 1)))
+                            .getMessage());
+            assertEquals("NpzWriter.addEntry: entryName is null; expected the entry's name (writing " + nulls + ")",
+                    assertThrows(NullPointerException.class, () -> w.addEntry(null, new byte[1])).getMessage());
         }
         java.util.Set<String> withNull = new java.util.HashSet<>(java.util.Arrays.asList("a", null));
         assertEquals("Npz.load: except holds a null name",

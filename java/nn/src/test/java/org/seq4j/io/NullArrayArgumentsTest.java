@@ -40,5 +40,13 @@ class NullArrayArgumentsTest {
         refused("NpzFile.requireShape: expected is null (the shape of 'a')", () -> file.requireShape("a", (int[]) null));
         refused("NpzFile.floats: expected is null (the shape of 'a')", () -> file.floats("a", (int[]) null));
         refused("NpzFile.ints: expected is null (the shape of 'a')", () -> file.ints("a", (int[]) null));
+        // a null name was "no such array", as if a file could hold an array named null
+        refused("NpzFile.get: name is null; expected an array's name (reading a.npz)", () -> file.get(null));
+        refused("NpzFile.requireShape: name is null; expected an array's name (reading a.npz)",
+                () -> file.requireShape(null, 2));
+        refused("NpzFile.floats: name is null; expected an array's name (reading a.npz)", () -> file.floats(null, 2));
+        refused("NpzFile.ints: name is null; expected an array's name (reading a.npz)", () -> file.ints(null, 2));
+        refused("NpzFile.requireFinite: name is null; expected an array's name (reading a.npz)",
+                () -> file.requireFinite(null));
     }
 }
