@@ -22,10 +22,12 @@ public final class RegularFile {
      * @param file     the path about to be opened
      * @param expected what it should be, for the message ("a text file", "a .npz file")
      * @return e.g. "is not a regular file (a FIFO, socket or device); expected a text file", or null
-     * @throws NullPointerException if file is null
+     * @throws NullPointerException if file or expected is null
      */
     public static String refusal(Path file, String expected) {
         Objects.requireNonNull(file, "RegularFile.refusal: file is null");
+        // refused whatever the file is: before, a regular file passed and a folder was "expected null"
+        Objects.requireNonNull(expected, "RegularFile.refusal: expected is null; expected what the file should be");
         if (Files.isRegularFile(file) || !Files.exists(file)) {
             return null;
         }
@@ -40,10 +42,11 @@ public final class RegularFile {
      * @param file   the path
      * @param noSuch the reason for a path with nothing there, "no such .npz file"
      * @return the reason
-     * @throws NullPointerException if file is null
+     * @throws NullPointerException if file or noSuch is null
      */
     public static String missing(Path file, String noSuch) {
         Objects.requireNonNull(file, "RegularFile.missing: file is null");
+        Objects.requireNonNull(noSuch, "RegularFile.missing: noSuch is null; expected the reason for a missing file");
         return Files.isSymbolicLink(file) ? noSuch + ": a symbolic link that leads to no file (its target is missing, or "
                 + "the links loop)" : noSuch;
     }

@@ -104,7 +104,6 @@ class RegularFileTest {
         assertRefused(java.nio.file.NoSuchFileException.class, none + ": no such .npz file", () -> Npz.load(none));
     }
 
-    /** A run folder whose model.npz is a FIFO: the folder is fine, the file in it is named. */
     /** A null path named in the message (it was a bare NullPointerException from Files). */
     @Test
     void aNullPathIsNamed() {
@@ -114,6 +113,22 @@ class RegularFileTest {
                 assertThrows(NullPointerException.class, () -> RegularFile.refusal(null, "a text file")).getMessage());
     }
 
+    /**
+     * A null expected (or noSuch) is refused whatever the path is: refusal returned null (no refusal) for a regular
+     * file and said "expected null" of a folder; missing returned "null".
+     */
+    @Test
+    void aNullExpectationIsNamed(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a.txt"), "x");
+        for (Path p : new Path[] {file, dir, dir.resolve("none")}) {
+            assertEquals("RegularFile.refusal: expected is null; expected what the file should be",
+                    assertThrows(NullPointerException.class, () -> RegularFile.refusal(p, null)).getMessage());
+            assertEquals("RegularFile.missing: noSuch is null; expected the reason for a missing file",
+                    assertThrows(NullPointerException.class, () -> RegularFile.missing(p, null)).getMessage());
+        }
+    }
+
+    /** A run folder whose model.npz is a FIFO: the folder is fine, the file in it is named. */
     @Test
     void aFifoInARunFolderIsNamed(@TempDir Path dir) throws Exception {
         Path run = Files.createDirectories(dir.resolve("run"));
