@@ -50,8 +50,10 @@ public final class AttentionBiEncoder implements SequenceEncoder {
      * @param D      word vector size
      * @param H      hidden size per direction (the encoding has 2H features)
      * @throws IllegalArgumentException if cell.gates() * H overflows an int
+     * @throws NullPointerException if b, prefix or cell is null
      */
     public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
+        Inputs.declaring("AttentionBiEncoder.declare", b, prefix, cell);
         int g = cell.columns(H);
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D);
         for (String dir : new String[] {"forward_", "backward_"}) {

@@ -70,8 +70,10 @@ public final class AttentionDecoder implements SequenceDecoder {
      * @param V      vocabulary size
      * @param D      word vector size
      * @param H      hidden size
+     * @throws NullPointerException if b, prefix or cell is null
      */
     public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
+        Inputs.declaring("AttentionDecoder.declare", b, prefix, cell);
         String rnn = prefix + cell.lower();
         int g = cell.columns(H);
         int cat = Inputs.concatColumns("AttentionDecoder's " + prefix + "affine.W", "H", H, "H", H);   // [c ; dec h]

@@ -131,9 +131,11 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
      * @return b
      * @throws IllegalArgumentException if a size is not positive, H is odd with bidirectional, or a column count
      *         (the gates' 4H or 3H, the affine's 2H) does not fit an int
+     * @throws NullPointerException if b or cell is null
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell,
                                                  boolean bidirectional) {
+        Inputs.declaring("AttentionSeq2seq.declare", b, cell);
         Inputs.requireSizes(V, D, H);
         if (bidirectional) {
             if (H % 2 != 0) {

@@ -75,8 +75,10 @@ public final class BetterRnnlm extends AbstractRnnlm {
      * @return b
      * @throws IllegalArgumentException if a size is not positive, D differs from H, or the gate columns do not fit an
      *         int
+     * @throws NullPointerException if b or cell is null
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
+        Inputs.declaring("BetterRnnlm.declare", b, cell);
         Inputs.requireSizes(V, D, H);
         if (D != H) {
             throw new IllegalArgumentException("BetterRnnlm ties the output weights to embed.W, so the word vector size D ("

@@ -51,8 +51,10 @@ public final class Decoder implements SequenceDecoder {
      * @param V      vocabulary size
      * @param D      word vector size
      * @param H      hidden size
+     * @throws NullPointerException if b, prefix or cell is null
      */
     public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
+        Inputs.declaring("Decoder.declare", b, prefix, cell);
         String rnn = prefix + cell.lower();
         int g = cell.columns(H);
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)

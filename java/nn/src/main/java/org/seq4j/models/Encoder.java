@@ -47,8 +47,10 @@ public class Encoder implements SequenceEncoder {
      * @param V      vocabulary size
      * @param D      word vector size
      * @param H      hidden size
+     * @throws NullPointerException if b, prefix or cell is null
      */
     public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
+        Inputs.declaring("Encoder.declare", b, prefix, cell);
         String rnn = prefix + cell.lower();
         int g = cell.columns(H);
         b.declare(prefix + "embed.W", Init.normal(0.01), V, D)

@@ -29,6 +29,32 @@ final class Inputs {
     }
 
     /**
+     * The arguments of a model's static declare, each refused by name where null: a null builder or cell failed
+     * with a bare NPE from inside (about Cell.lower() or b.declare).
+     */
+    static void declaring(String op, ParameterStore.Builder b, Cell cell) {
+        declaring(op, b);
+        java.util.Objects.requireNonNull(cell, op + ": cell is null; expected Cell.LSTM or Cell.GRU");
+    }
+
+    /** {@link #declaring(String, ParameterStore.Builder, Cell)} for a model without a cell argument. */
+    static void declaring(String op, ParameterStore.Builder b) {
+        java.util.Objects.requireNonNull(b, op + ": b is null; expected the ParameterStore.Builder to declare the "
+                + "parameters on");
+    }
+
+    /**
+     * The arguments of a part's static declare (an encoder's, a decoder's): a null prefix declared "nullembed.W",
+     * names that no constructor over the store then finds under any prefix.
+     */
+    static void declaring(String op, ParameterStore.Builder b, String prefix, Cell cell) {
+        declaring(op, b);
+        java.util.Objects.requireNonNull(prefix, op + ": prefix is null; expected the names' prefix (such as "
+                + "\"encoder.\"; \"\" for none)");
+        java.util.Objects.requireNonNull(cell, op + ": cell is null; expected Cell.LSTM or Cell.GRU");
+    }
+
+    /**
      * backward may follow only a forward of the calling thread: forwardThread is the thread of the last forward
      * since the last backward (null: none). Another thread's forward in between would leave this thread's
      * backward on that thread's activations, a silently wrong gradient.

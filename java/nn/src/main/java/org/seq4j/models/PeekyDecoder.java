@@ -74,8 +74,10 @@ public final class PeekyDecoder implements SequenceDecoder {
      * @param V      vocabulary size
      * @param D      word vector size
      * @param H      hidden size
+     * @throws NullPointerException if b, prefix or cell is null
      */
     public static void declare(ParameterStore.Builder b, String prefix, Cell cell, int V, int D, int H) {
+        Inputs.declaring("PeekyDecoder.declare", b, prefix, cell);
         String rnn = prefix + cell.lower();
         int g = cell.columns(H);
         int in = Inputs.concatColumns("PeekyDecoder's " + rnn + ".Wx", "H", H, "D", D);       // [h ; embedding]

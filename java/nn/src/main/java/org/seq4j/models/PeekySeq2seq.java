@@ -58,8 +58,10 @@ public final class PeekySeq2seq extends AbstractSeq2seq {
      * @return b
      * @throws IllegalArgumentException if a size is not positive, or a column count (the gates' 4H or 3H, H + D, 2H)
      *         does not fit an int
+     * @throws NullPointerException if b or cell is null
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
+        Inputs.declaring("PeekySeq2seq.declare", b, cell);
         Inputs.requireSizes(V, D, H);
         Encoder.declare(b, "encoder.", cell, V, D, H);
         PeekyDecoder.declare(b, "decoder.", cell, V, D, H);

@@ -62,8 +62,10 @@ public final class Rnnlm extends AbstractRnnlm {
      * @param cell the recurrent cell
      * @return b
      * @throws IllegalArgumentException if a size is not positive, or the gate columns do not fit an int
+     * @throws NullPointerException if b or cell is null
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
+        Inputs.declaring("Rnnlm.declare", b, cell);
         Inputs.requireSizes(V, D, H);
         String rnn = cell.lower();
         int g = cell.columns(H);

@@ -59,8 +59,10 @@ public final class Seq2seq extends AbstractSeq2seq {
      * @param cell the recurrent cell
      * @return b
      * @throws IllegalArgumentException if a size is not positive, or the gate columns (4H or 3H) do not fit an int
+     * @throws NullPointerException if b or cell is null
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
+        Inputs.declaring("Seq2seq.declare", b, cell);
         Inputs.requireSizes(V, D, H);
         Encoder.declare(b, "encoder.", cell, V, D, H);
         Decoder.declare(b, "decoder.", cell, V, D, H);

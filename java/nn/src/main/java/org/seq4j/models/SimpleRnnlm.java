@@ -42,8 +42,10 @@ public final class SimpleRnnlm extends AbstractRnnlm {
      * @param H hidden size
      * @return b
      * @throws IllegalArgumentException if a size is not positive
+     * @throws NullPointerException if b is null
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H) {
+        Inputs.declaring("SimpleRnnlm.declare", b);
         Inputs.requireSizes(V, D, H);
         return b.declare("embed.W", Init.normal(0.01), V, D)
                 .declare("rnn.Wx", Init.scaledNormal(D), D, H)

@@ -68,8 +68,10 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
      * @param H hidden size
      * @return b
      * @throws IllegalArgumentException if a size is below 1, or 4H does not fit an int
+     * @throws NullPointerException if b is null
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int F, int H) {
+        Inputs.declaring("WavePredictor.declare", b);
         if (F < 1 || H < 1) {
             throw new IllegalArgumentException("WavePredictor needs F and H >= 1, got F=" + F + ", H=" + H);
         }

@@ -81,8 +81,10 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
      * @param H hidden size
      * @return b
      * @throws IllegalArgumentException if a size is below 1, or 4H does not fit an int
+     * @throws NullPointerException if b is null
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int inputSize, int outputSize, int H) {
+        Inputs.declaring("WaveSeq2seq.declare", b);
         if (inputSize < 1 || outputSize < 1 || H < 1) {
             throw new IllegalArgumentException("WaveSeq2seq needs inputSize, outputSize and H >= 1, got " + inputSize
                     + ", " + outputSize + ", " + H);

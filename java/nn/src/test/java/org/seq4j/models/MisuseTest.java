@@ -613,6 +613,40 @@ class MisuseTest {
         }
     }
 
+    /**
+     * The static declare methods name a null argument: a part's null prefix declared "nullembed.W" (a store no
+     * constructor then reads), and a model's null cell or builder was a bare NullPointerException from inside.
+     */
+    @Test
+    void declareRefusesNullArgumentsByName() {
+        var cell = org.seq4j.layers.Cell.LSTM;
+        var b = org.seq4j.layers.ParameterStore.builder(backend);
+        Map<String, org.junit.jupiter.api.function.Executable> calls = new LinkedHashMap<>();
+        calls.put("Encoder.declare: prefix is null", () -> Encoder.declare(b, null, V, D, H));
+        calls.put("Encoder.declare: cell is null", () -> Encoder.declare(b, "encoder.", null, V, D, H));
+        calls.put("Encoder.declare: b is null", () -> Encoder.declare(null, "encoder.", cell, V, D, H));
+        calls.put("Decoder.declare: prefix is null", () -> Decoder.declare(b, null, cell, V, D, H));
+        calls.put("PeekyDecoder.declare: prefix is null", () -> PeekyDecoder.declare(b, null, V, D, H));
+        calls.put("AttentionDecoder.declare: prefix is null", () -> AttentionDecoder.declare(b, null, V, D, H));
+        calls.put("AttentionBiEncoder.declare: prefix is null", () -> AttentionBiEncoder.declare(b, null, V, D, H));
+        calls.put("AttentionBiEncoder.declare: cell is null",
+                () -> AttentionBiEncoder.declare(b, "encoder.", null, V, D, H));
+        calls.put("Seq2seq.declare: cell is null", () -> Seq2seq.declare(b, V, D, H, null));
+        calls.put("PeekySeq2seq.declare: cell is null", () -> PeekySeq2seq.declare(b, V, D, H, null));
+        calls.put("AttentionSeq2seq.declare: cell is null", () -> AttentionSeq2seq.declare(b, V, D, H, null, false));
+        calls.put("Rnnlm.declare: cell is null", () -> Rnnlm.declare(b, V, D, H, null));
+        calls.put("BetterRnnlm.declare: cell is null", () -> BetterRnnlm.declare(b, V, H, H, null));
+        calls.put("Seq2seq.declare: b is null", () -> Seq2seq.declare(null, V, D, H, cell));
+        calls.put("Rnnlm.declare: b is null", () -> Rnnlm.declare(null, V, D, H, cell));
+        calls.put("SimpleRnnlm.declare: b is null", () -> SimpleRnnlm.declare(null, V, D, H));
+        calls.put("WavePredictor.declare: b is null", () -> WavePredictor.declare(null, 1, H));
+        calls.put("WaveSeq2seq.declare: b is null", () -> WaveSeq2seq.declare(null, 1, 1, H));
+        for (var e : calls.entrySet()) {
+            assertMessage(assertThrows(NullPointerException.class, e.getValue(), e.getKey()), e.getKey());
+        }
+        assertEquals(0, b.shapes().size(), "nothing was declared by a refused call");
+    }
+
     /** The parts' constructors over a built store name a null argument (bare NPEs; a null prefix read "nullembed.W"). */
     @Test
     void partsOverAStoreRefuseNullArgumentsByName() {
