@@ -24,8 +24,8 @@ final class InferenceWeights implements AutoCloseable {
     }
 
     /** F32 releases the copy (the layer's plain path); another precision is packed by the next current(). */
-    void setPrecision(PackedMatrix.Precision precision) {
-        Objects.requireNonNull(precision, "precision");
+    void setPrecision(String op, PackedMatrix.Precision precision) {
+        Objects.requireNonNull(precision, () -> op + ": precision is null; expected F32 or BF16");
         if (precision != this.precision) {
             close();
             this.precision = precision;

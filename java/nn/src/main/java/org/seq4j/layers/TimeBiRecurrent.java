@@ -245,6 +245,8 @@ public final class TimeBiRecurrent implements AutoCloseable {
      * @param precision F32 (the default) or BF16
      */
     public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+        java.util.Objects.requireNonNull(precision, "TimeBiRecurrent.setInferencePrecision: precision is null; expected "
+                + "F32 or BF16");
         calls.enter("setInferencePrecision");   // one thread at a time: a second one inside is refused
         try {
             forwardLayer.setInferencePrecision(precision);

@@ -163,7 +163,7 @@ public final class TimeGRU implements TimeRecurrent {
     public void setInferencePrecision(PackedMatrix.Precision precision) {
         calls.enter("setInferencePrecision");   // one thread at a time: a second one inside is refused
         try {
-            inference.setPrecision(precision);
+            inference.setPrecision("TimeGRU.setInferencePrecision", precision);
         } finally {
             calls.exit();
         }

@@ -197,7 +197,7 @@ public final class TimeLSTM implements TimeRecurrent {
     public void setInferencePrecision(PackedMatrix.Precision precision) {
         calls.enter("setInferencePrecision");   // one thread at a time: a second one inside is refused
         try {
-            inference.setPrecision(precision);
+            inference.setPrecision("TimeLSTM.setInferencePrecision", precision);
         } finally {
             calls.exit();
         }

@@ -108,6 +108,9 @@ public final class AttentionBiEncoder implements SequenceEncoder {
 
     @Override
     public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+        // named (the layer's own words, or a bare "precision", before)
+        java.util.Objects.requireNonNull(precision, () -> "AttentionBiEncoder" + ".setInferencePrecision: precision is null; "
+                + "expected F32 or BF16");
         rnn.setInferencePrecision(precision);
     }
 

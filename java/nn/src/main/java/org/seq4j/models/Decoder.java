@@ -138,6 +138,9 @@ public final class Decoder implements SequenceDecoder {
 
     @Override
     public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+        // named (the layer's own words, or a bare "precision", before)
+        java.util.Objects.requireNonNull(precision, () -> "Decoder" + ".setInferencePrecision: precision is null; "
+                + "expected F32 or BF16");
         lstm.setInferencePrecision(precision);
     }
 

@@ -115,6 +115,9 @@ public class Encoder implements SequenceEncoder {
 
     @Override
     public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+        // named (the layer's own words, or a bare "precision", before)
+        java.util.Objects.requireNonNull(precision, () -> getClass().getSimpleName() + ".setInferencePrecision: precision is null; "
+                + "expected F32 or BF16");
         lstm.setInferencePrecision(precision);
     }
 

@@ -16,6 +16,7 @@ import static org.seq4j.testing.TestBackends.values;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.concurrent.CancellationException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.seq4j.backend.Backend;
@@ -132,6 +133,44 @@ class RefusedModelCallsTest {
                     () -> m.beamSearch(new int[0][], 0, 1, 100));
             assertTrue(e.getMessage().contains("the beam width K = 100 is more than the 13"), e.getMessage());
             assertEquals(0, m.beamSearch(new int[0][], 0, 1, 13).sequences().length);
+        }
+    }
+
+    /**
+     * The parts' and recurrent layers' setInferencePrecision(null) said only "precision" (the message of a bare
+     * Objects.requireNonNull inside the layers): each names its call now.
+     */
+    @Test
+    void partsAndLayersNameTheirSetInferencePrecision() {
+        Backend b = TestBackends.reference();
+        try (Seq2seq s2s = new Seq2seq(b, V, 4, 6, 1); Seq2seq gru = new Seq2seq(b, V, 4, 6, Cell.GRU, 1);
+             PeekySeq2seq peeky = new PeekySeq2seq(b, V, 4, 6, 1);
+             AttentionSeq2seq bi = new AttentionSeq2seq(b, V, 4, 6, Cell.LSTM, 1, true);
+             Encoder encoder = new Encoder(b, s2s.store(), "encoder.");
+             AttentionEncoder attentionEncoder = new AttentionEncoder(b, s2s.store(), "encoder.");
+             Encoder gruEncoder = new Encoder(b, gru.store(), "encoder.", Cell.GRU);
+             Decoder decoder = new Decoder(b, s2s.store(), "decoder.");
+             PeekyDecoder peekyDecoder = new PeekyDecoder(b, peeky.store(), "decoder.");
+             AttentionDecoder attentionDecoder = new AttentionDecoder(b, bi.store(), "decoder.");
+             AttentionBiEncoder biEncoder = new AttentionBiEncoder(b, bi.store(), "encoder.");
+             org.seq4j.layers.TimeBiRecurrent biLayer = new org.seq4j.layers.TimeBiRecurrent(b, Cell.LSTM,
+                     bi.store().get("encoder.lstm.forward_lstm.Wx"), bi.store().get("encoder.lstm.forward_lstm.Wh"),
+                     bi.store().get("encoder.lstm.forward_lstm.b"), bi.store().get("encoder.lstm.backward_lstm.Wx"),
+                     bi.store().get("encoder.lstm.backward_lstm.Wh"), bi.store().get("encoder.lstm.backward_lstm.b"))) {
+            java.util.Map<String, org.junit.jupiter.api.function.Executable> calls = new java.util.LinkedHashMap<>();
+            calls.put("Encoder", () -> encoder.setInferencePrecision(null));
+            calls.put("AttentionEncoder", () -> attentionEncoder.setInferencePrecision(null));
+            calls.put("Decoder", () -> decoder.setInferencePrecision(null));
+            calls.put("PeekyDecoder", () -> peekyDecoder.setInferencePrecision(null));
+            calls.put("AttentionDecoder", () -> attentionDecoder.setInferencePrecision(null));
+            calls.put("AttentionBiEncoder", () -> biEncoder.setInferencePrecision(null));
+            calls.put("TimeLSTM", () -> encoder.lstm().setInferencePrecision(null));
+            calls.put("TimeGRU", () -> gruEncoder.lstm().setInferencePrecision(null));
+            calls.put("TimeBiRecurrent", () -> biLayer.setInferencePrecision(null));
+            for (var e : calls.entrySet()) {
+                assertEquals(e.getKey() + ".setInferencePrecision: precision is null; expected F32 or BF16",
+                        assertThrows(NullPointerException.class, e.getValue(), e.getKey()).getMessage());
+            }
         }
     }
 
