@@ -35,11 +35,12 @@ public abstract class AbstractOptimizer implements Optimizer {
     /**
      * An optimizer with learning rate {@code lr}.
      *
-     * @param lr the learning rate, finite and >= 0
+     * @param lr the learning rate, finite and >= 0 (0 leaves the weights as they are; -0.0 is refused with the
+     *           negative rates, as setLearningRate refuses it)
      * @throws IllegalArgumentException otherwise
      */
     protected AbstractOptimizer(float lr) {
-        this.lr = checkedRate(lr);
+        this.lr = checkedRate(getClass().getSimpleName(), lr);
     }
 
     @Override
@@ -49,7 +50,7 @@ public abstract class AbstractOptimizer implements Optimizer {
 
     @Override
     public final void setLearningRate(float lr) {
-        float checked = checkedRate(lr);
+        float checked = checkedRate(getClass().getSimpleName() + ".setLearningRate", lr);
         guard.enter("setLearningRate");
         try {
             this.lr = checked;
@@ -58,9 +59,15 @@ public abstract class AbstractOptimizer implements Optimizer {
         }
     }
 
-    private static float checkedRate(float lr) {
-        if (!(lr >= 0f) || Float.isInfinite(lr)) {
-            throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
+    /**
+     * lr, if it is finite and >= 0: NaN, the infinities, negative rates and -0.0 are refused alike by the
+     * constructors and setLearningRate. -0.0 passed lr >= 0 (it equals 0) though its sign is negative's: a rate
+     * computed with the wrong sign that happened to be zero, and shown as "-0.0" by learningRate().
+     */
+    private static float checkedRate(String op, float lr) {
+        if (!(lr >= 0f) || Float.isInfinite(lr) || Float.floatToRawIntBits(lr) == Float.floatToRawIntBits(-0f)) {
+            throw new IllegalArgumentException(op + ": learning rate must be finite and >= 0 (-0.0 counts as negative), "
+                    + "got " + lr);
         }
         return lr;
     }

@@ -183,4 +183,36 @@ class OptimizerTest {
             assertEquals(1, adam.iteration());
         }
     }
+
+    /**
+     * The constructors and setLearningRate take the same rates, 0 included, and refuse the same ones naming the call:
+     * -0.0 passed both (lr >= 0 holds for it) where the negative rates were refused, and the message named no call.
+     */
+    @Test
+    void constructorsAndSetLearningRateRefuseTheSameRatesByName() {
+        float[] bad = {-0.0f, -1e-9f, -1f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        for (float lr : bad) {
+            String rest = ": learning rate must be finite and >= 0 (-0.0 counts as negative), got " + lr;
+            assertEquals("SGD" + rest, assertThrows(IllegalArgumentException.class, () -> new SGD(lr)).getMessage());
+            assertEquals("Adam" + rest, assertThrows(IllegalArgumentException.class, () -> new Adam(lr)).getMessage());
+            assertEquals("Momentum" + rest,
+                    assertThrows(IllegalArgumentException.class, () -> new Momentum(lr, 0.9f)).getMessage());
+            assertEquals("AdaGrad" + rest, assertThrows(IllegalArgumentException.class, () -> new AdaGrad(lr)).getMessage());
+            assertEquals("RMSprop" + rest,
+                    assertThrows(IllegalArgumentException.class, () -> new RMSprop(lr, 0.99f)).getMessage());
+            try (SGD sgd = new SGD(0.5f); Adam adam = new Adam(0.5f)) {
+                assertEquals("SGD.setLearningRate" + rest,
+                        assertThrows(IllegalArgumentException.class, () -> sgd.setLearningRate(lr)).getMessage());
+                assertEquals("Adam.setLearningRate" + rest,
+                        assertThrows(IllegalArgumentException.class, () -> adam.setLearningRate(lr)).getMessage());
+                assertEquals(0.5f, sgd.learningRate(), "a refused rate changes nothing");
+            }
+        }
+        try (SGD sgd = new SGD(0f); Adam adam = new Adam(Float.MIN_VALUE)) {
+            assertEquals(0f, sgd.learningRate());
+            sgd.setLearningRate(Float.MAX_VALUE);
+            adam.setLearningRate(0f);
+            assertEquals(0, Float.floatToRawIntBits(adam.learningRate()), "+0.0");
+        }
+    }
 }
