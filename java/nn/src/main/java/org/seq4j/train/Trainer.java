@@ -160,6 +160,8 @@ public final class Trainer implements AutoCloseable {
      * @return the mean training loss of its steps
      * @throws IllegalArgumentException if batchSize is below 1 or above the set's size
      * @throws NullPointerException if data or listener is null (before anything changes: the shuffle is not drawn)
+     * @throws RuntimeException what the listener's onEpochStart throws, before the shuffle is drawn and training
+     *         mode set: the next fitEpoch runs over the order it would have had
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
      * @throws org.seq4j.optim.NonFiniteGradientException if gradients are NaN or infinite (refused by the optimizer's
      *         step, clipping or not, before it writes anything)
@@ -207,9 +209,13 @@ public final class Trainer implements AutoCloseable {
             sized = data;
             sizedBatch = batchSize;
         }
+        // the listener before the shuffle is drawn: one that throws in onEpochStart left the epoch's permutation
+        // drawn, so every later epoch ran over another order than a fresh trainer's with the same seed (a silent
+        // difference after a caught exception); now it leaves the trainer's random state and the training mode as
+        // they were
+        listener.onEpochStart(epoch, iters);
         model.setTraining(true);
         int[] order = random.permutation(data.size());
-        listener.onEpochStart(epoch, iters);
         double total = 0;
         for (int i = 0; i < iters; i++) {
             stopIfInterrupted(comm, epoch, i + 1, steps);

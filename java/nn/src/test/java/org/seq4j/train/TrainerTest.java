@@ -598,6 +598,48 @@ class TrainerTest {
         assertEquals(fresh, refusedThenRun, 0f, "the refused calls changed the trainer's shuffle");
     }
 
+    /**
+     * A listener that threw in onEpochStart left that epoch's shuffle drawn: after the caught exception the trainer's
+     * epochs ran over other orders than a fresh trainer's with the same seed. The listener is called before the
+     * draw now.
+     */
+    @Test
+    void aListenerThrowingAtEpochStartLeavesTheShuffleUndrawn() {
+        int v = 13;
+        int[][] x = new int[8][3], t = new int[8][3];
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < 8; i++) {
+            for (int j = 0; j < 3; j++) {
+                x[i][j] = r.nextInt(v);
+                t[i][j] = r.nextInt(v);
+            }
+        }
+        Batches data = Batches.of(new SequencePairs(x, t));
+        Backend b = TestBackends.reference();
+        Trainer.Listener failing = new Trainer.Listener() {
+            @Override
+            public void onEpochStart(int epoch, int steps) {
+                throw new IllegalStateException("progress display gone");
+            }
+        };
+        float failedThenRun, fresh;
+        try (org.seq4j.models.Seq2seq m = new org.seq4j.models.Seq2seq(b, v, 4, 4, 1); Adam adam = new Adam(0.01f);
+             Trainer tr = new Trainer(m, adam, 5f, 7)) {
+            m.setTraining(false);
+            assertEquals("progress display gone",
+                    assertThrows(IllegalStateException.class, () -> tr.fitEpoch(1, data, 2, failing)).getMessage());
+            assertTrue(!m.isTraining(), "a failed epoch start set training mode");
+            failedThenRun = tr.fitEpoch(1, data, 2, QUIET);
+            failedThenRun += tr.fitEpoch(2, data, 2, QUIET);
+        }
+        try (org.seq4j.models.Seq2seq m = new org.seq4j.models.Seq2seq(b, v, 4, 4, 1); Adam adam = new Adam(0.01f);
+             Trainer tr = new Trainer(m, adam, 5f, 7)) {
+            fresh = tr.fitEpoch(1, data, 2, QUIET);
+            fresh += tr.fitEpoch(2, data, 2, QUIET);
+        }
+        assertEquals(fresh, failedThenRun, 0f, "the failed epoch start changed the trainer's shuffle");
+    }
+
     /** A Model over {@code real} that the tests change one call of: backend, store, forward, backward, close pass on. */
     private static class Wrapped implements Model {
         final WavePredictor real;
