@@ -84,11 +84,18 @@ public final class AttentionBiEncoder implements SequenceEncoder {
      * @param store   holds the declared parameters
      * @param prefix  the prefix they were declared with
      * @param cell    the cell they were declared with
+     * @throws IllegalArgumentException if a parameter is missing or its shape is not the one declare gives it
      */
     public AttentionBiEncoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
         Inputs.part("AttentionBiEncoder", backend, store, prefix, cell);
         String c = cell.lower();
         String f = prefix + c + ".forward_" + c + ".", r = prefix + c + ".backward_" + c + ".";
+        var s = Inputs.PartShapes.of("AttentionBiEncoder", cell, store.get(prefix + "embed.W"), store.get(f + "Wh"));
+        for (String d : new String[] {f, r}) {
+            s.require(store.get(d + "Wx"), "(D, GH)", s.D(), s.g());
+            s.require(store.get(d + "Wh"), "(H, GH)", s.H(), s.g());
+            s.require(store.get(d + "b"), "(GH,)", s.g());
+        }
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
         this.rnn = new TimeBiRecurrent(backend, cell, store.get(f + "Wx"), store.get(f + "Wh"), store.get(f + "b"),
                 store.get(r + "Wx"), store.get(r + "Wh"), store.get(r + "b"));

@@ -91,7 +91,8 @@ public final class AttentionDecoder implements SequenceDecoder {
      * @param backend runs the kernels
      * @param store   holds the parameters
      * @param prefix  the prefix they were declared under
-     * @throws IllegalArgumentException if a parameter is missing
+     * @throws IllegalArgumentException if a parameter is missing or its shape is not the one declare gives it (the
+     *         store of another model's part)
      */
     public AttentionDecoder(Backend backend, ParameterStore store, String prefix) {
         this(backend, store, prefix, Cell.LSTM);
@@ -104,10 +105,18 @@ public final class AttentionDecoder implements SequenceDecoder {
      * @param store   holds the parameters
      * @param prefix  the prefix they were declared under
      * @param cell    the cell they were declared with
-     * @throws IllegalArgumentException if a parameter is missing
+     * @throws IllegalArgumentException if a parameter is missing or its shape is not the one declare gives it (the
+     *         store of another model's part)
      */
     public AttentionDecoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
         Inputs.part("AttentionDecoder", backend, store, prefix, cell);
+        String rnn = prefix + cell.lower();
+        var s = Inputs.PartShapes.of("AttentionDecoder", cell, store.get(prefix + "embed.W"), store.get(rnn + ".Wh"));
+        s.require(store.get(rnn + ".Wx"), "(D, GH)", s.D(), s.g());
+        s.require(store.get(rnn + ".b"), "(GH,)", s.g());
+        s.require(store.get(prefix + "affine.W"), "(H + H, V)",
+                Inputs.concatColumns("AttentionDecoder's " + prefix + "affine.W", "H", s.H(), "H", s.H()), s.V());
+        s.require(store.get(prefix + "affine.b"), "(V,)", s.V());
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
         this.lstm = cell.time(backend, store.get(prefix + cell.lower() + ".Wx"),

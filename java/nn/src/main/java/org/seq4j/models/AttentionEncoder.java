@@ -15,7 +15,8 @@ public final class AttentionEncoder extends Encoder {
      * @param backend runs the kernels
      * @param store   holds the parameters
      * @param prefix  the prefix they were declared under
-     * @throws IllegalArgumentException if a parameter is missing
+     * @throws IllegalArgumentException if a parameter is missing or its shape is not the one declare gives it (the
+     *         store of another model's part)
      */
     public AttentionEncoder(Backend backend, ParameterStore store, String prefix) {
         super(backend, store, prefix);
@@ -28,7 +29,8 @@ public final class AttentionEncoder extends Encoder {
      * @param store   holds the parameters
      * @param prefix  the prefix they were declared under
      * @param cell    the cell they were declared with
-     * @throws IllegalArgumentException if a parameter is missing
+     * @throws IllegalArgumentException if a parameter is missing or its shape is not the one declare gives it (the
+     *         store of another model's part)
      */
     public AttentionEncoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
         super(backend, store, prefix, cell);

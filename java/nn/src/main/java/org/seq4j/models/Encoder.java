@@ -65,7 +65,8 @@ public class Encoder implements SequenceEncoder {
      * @param backend runs the kernels
      * @param store   holds the parameters
      * @param prefix  the prefix they were declared under
-     * @throws IllegalArgumentException if a parameter is missing
+     * @throws IllegalArgumentException if a parameter is missing or its shape is not the one declare gives it (the
+     *         store of another model's part)
      */
     public Encoder(Backend backend, ParameterStore store, String prefix) {
         this(backend, store, prefix, Cell.LSTM);
@@ -78,10 +79,16 @@ public class Encoder implements SequenceEncoder {
      * @param store   holds the parameters
      * @param prefix  the prefix they were declared under
      * @param cell    the cell they were declared with
-     * @throws IllegalArgumentException if a parameter is missing
+     * @throws IllegalArgumentException if a parameter is missing or its shape is not the one declare gives it (the
+     *         store of another model's part)
      */
     public Encoder(Backend backend, ParameterStore store, String prefix, Cell cell) {
         Inputs.part(getClass().getSimpleName(), backend, store, prefix, cell);
+        String rnn = prefix + cell.lower();
+        var s = Inputs.PartShapes.of(getClass().getSimpleName(), cell, store.get(prefix + "embed.W"),
+                store.get(rnn + ".Wh"));
+        s.require(store.get(rnn + ".Wx"), "(D, GH)", s.D(), s.g());
+        s.require(store.get(rnn + ".b"), "(GH,)", s.g());
         this.backend = backend;
         this.embed = new TimeEmbedding(backend, store.get(prefix + "embed.W"));
         this.lstm = cell.time(backend, store.get(prefix + cell.lower() + ".Wx"),

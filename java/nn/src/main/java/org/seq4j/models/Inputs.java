@@ -55,6 +55,46 @@ final class Inputs {
     }
 
     /**
+     * The sizes of a part over a built store, read from its embed.W (V, D) and its recurrent Wh (H, GH), and the
+     * check that its other parameters have the shapes its declare gives for them. A part over another model's store
+     * (a Decoder over a PeekySeq2seq's, an AttentionDecoder over a Seq2seq's) constructed without complaint, each
+     * layer's own shapes consistent, and failed at its first forward in a layer's words ("TimeAffine.forward needs x
+     * float32 (T, N, D=6), got ... (1, 2, 12)"), naming neither the part nor the parameter.
+     */
+    record PartShapes(String op, Cell cell, String from, int V, int D, int H) {
+        static PartShapes of(String op, Cell cell, org.seq4j.layers.Parameter embed, org.seq4j.layers.Parameter Wh) {
+            matrix(op, embed, "(V, D)");
+            matrix(op, Wh, "(H, " + cell.gates() + "H)");
+            return new PartShapes(op, cell, embed.name() + " " + Tensor.shapeString(embed.shape()) + " and " + Wh.name()
+                    + " " + Tensor.shapeString(Wh.shape()), embed.dim(0), embed.dim(1), Wh.dim(0));
+        }
+
+        private static void matrix(String op, org.seq4j.layers.Parameter p, String formula) {
+            if (p.shape().length != 2) {
+                throw new IllegalArgumentException(op + ": parameter " + p.name() + " has shape "
+                        + Tensor.shapeString(p.shape()) + "; expected a matrix " + formula + " (not the store of a "
+                        + op + ".declare with this prefix and cell)");
+            }
+        }
+
+        /** The recurrent layer's columns, GH. */
+        int g() {
+            return cell.columns(H);
+        }
+
+        /** Refuses p unless its shape is {@code expected}, which {@code formula} writes in V, D, H and G. */
+        void require(org.seq4j.layers.Parameter p, String formula, int... expected) {
+            if (!java.util.Arrays.equals(p.shape(), expected)) {
+                String f = formula.replace("GH", cell.gates() + "H");
+                throw new IllegalArgumentException(op + ": parameter " + p.name() + " has shape "
+                        + Tensor.shapeString(p.shape()) + "; expected " + f + " = " + Tensor.shapeString(expected)
+                        + " with V = " + V + ", D = " + D + ", H = " + H + " (from " + from + "): not the store of a "
+                        + op + ".declare with this prefix and cell");
+            }
+        }
+    }
+
+    /**
      * backward may follow only a forward of the calling thread: forwardThread is the thread of the last forward
      * since the last backward (null: none). Another thread's forward in between would leave this thread's
      * backward on that thread's activations, a silently wrong gradient.

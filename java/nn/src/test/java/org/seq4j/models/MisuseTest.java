@@ -647,6 +647,43 @@ class MisuseTest {
         assertEquals(0, b.shapes().size(), "nothing was declared by a refused call");
     }
 
+    /**
+     * A part over another model's store constructed without complaint (each layer's own shapes agree) and failed at
+     * its first forward in a layer's words ("TimeAffine.forward needs x float32 (T, N, D=6), got ... (1, 2, 12)",
+     * naming neither the part nor the parameter). The construction refuses it now, naming the parameter and shapes.
+     */
+    @Test
+    void aPartOverAnotherModelsStoreIsRefusedAtConstruction() {
+        int v = 9, d = 5, h = 6;
+        try (Seq2seq s2 = new Seq2seq(backend, v, d, h, 1); PeekySeq2seq pk = new PeekySeq2seq(backend, v, d, h, 1);
+             AttentionSeq2seq at = new AttentionSeq2seq(backend, v, d, h, 1)) {
+            String tail = " with V = 9, D = 5, H = 6 (from decoder.embed.W (9, 5) and decoder.lstm.Wh (6, 24)): not the"
+                    + " store of a ";
+            assertEquals("Decoder: parameter decoder.lstm.Wx has shape (11, 24); expected (D, 4H) = (5, 24)" + tail
+                    + "Decoder.declare with this prefix and cell", assertThrows(IllegalArgumentException.class,
+                            () -> new Decoder(backend, pk.store(), "decoder.")).getMessage());
+            assertEquals("AttentionDecoder: parameter decoder.affine.W has shape (6, 9); expected (H + H, V) = (12, 9)"
+                    + tail + "AttentionDecoder.declare with this prefix and cell",
+                    assertThrows(IllegalArgumentException.class,
+                            () -> new AttentionDecoder(backend, s2.store(), "decoder.")).getMessage());
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> new Decoder(backend, at.store(), "decoder.")),
+                    "Decoder: parameter decoder.affine.W has shape (12, 9); expected (H, V) = (6, 9)");
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> new PeekyDecoder(backend, s2.store(), "decoder.")),
+                    "PeekyDecoder: parameter decoder.lstm.Wx has shape (5, 24); expected (H + D, 4H) = (11, 24)");
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> new AttentionDecoder(backend, pk.store(), "decoder.")),
+                    "AttentionDecoder: parameter decoder.lstm.Wx has shape (11, 24); expected (D, 4H) = (5, 24)");
+            // the parts of one kind share a store's shapes: these are as before
+            new Decoder(backend, s2.store(), "decoder.").close();
+            new PeekyDecoder(backend, pk.store(), "decoder.").close();
+            new AttentionDecoder(backend, at.store(), "decoder.").close();
+            new Encoder(backend, pk.store(), "encoder.").close();
+            new AttentionEncoder(backend, s2.store(), "encoder.").close();
+        }
+    }
+
     /** The parts' constructors over a built store name a null argument (bare NPEs; a null prefix read "nullembed.W"). */
     @Test
     void partsOverAStoreRefuseNullArgumentsByName() {
