@@ -28,6 +28,7 @@ final class FoldedInput implements AutoCloseable {
     private Tensor scatter;       // (V, G) the backward's dA summed per token id
     private Parameter tableE;     // the E the table holds E Wx + b of, null while it holds nothing
     private long tableEv, tableWxv, tableBv;
+    private long tableEw, tableWxw, tableBw;   // their values' write counts (Tensor.writes) at the table
 
     FoldedInput(Backend backend, Parameter Wx, Parameter b) {
         this.backend = backend;
@@ -37,10 +38,14 @@ final class FoldedInput implements AutoCloseable {
         this.ws = new Workspace(backend, getClass().getSimpleName());
     }
 
-    /** Whether the table holds E Wx + b for E, Wx and b as they are now. */
+    /**
+     * Whether the table holds E Wx + b for E, Wx and b as they are now: their versions, and their values' write counts
+     * (a write through a Backend kernel, which an Optimizer of one's own makes without a word to the versions).
+     */
     private boolean current(Parameter E) {
         return tableE == E && tableEv == E.version().get() && tableWxv == Wx.version().get()
-                && tableBv == b.version().get();
+                && tableBv == b.version().get() && tableEw == E.value().writes() && tableWxw == Wx.value().writes()
+                && tableBw == b.value().writes();
     }
 
     /**
@@ -77,12 +82,16 @@ final class FoldedInput implements AutoCloseable {
         // the versions before the product, as KeptPack reads its one: a write during the product (a version moved
         // since) leaves the table stale for the next call, where read after, it marked a mix of old and new current
         long ev = E.version().get(), wxv = Wx.version().get(), bv = b.version().get();
+        long ew = E.value().writes(), wxw = Wx.value().writes(), bw = b.value().writes();
         backend.matmul(Transpose.NO, Transpose.NO, 1f, E.value(), Wx.value(), 0f, table);
         backend.addBias(table, b.value());
         tableE = E;
         tableEv = ev;
         tableWxv = wxv;
         tableBv = bv;
+        tableEw = ew;
+        tableWxw = wxw;
+        tableBw = bw;
         return table;
     }
 

@@ -1,6 +1,7 @@
 // Column blocks of a parameter packed in one precision (Backend.pack) and kept: packed by the first current() and
-// again only when the parameter's version moved since (an optimizer step, a load), so a product never multiplies by
-// stale weights. The recurrent layers' F32 Wh (packed once per training step, once for all of inference) and the
+// again only when the parameter's version moved since (an optimizer step, a load) or its value was written through
+// seq4j (Tensor.writes: a Backend kernel of an Optimizer of one's own), so a product never multiplies by stale
+// weights. The recurrent layers' F32 Wh (packed once per training step, once for all of inference) and the
 // opt-in bf16 inference copy (InferenceWeights) are both one of these; packs() is the backward's rule for Wh^T.
 //
 // Which product a pass makes depends on the pass alone, never on the calls before it: the packed product and the
@@ -42,6 +43,7 @@ final class KeptPack implements AutoCloseable {
     private Arena arena;
     private PackedMatrix[] packed;      // one per block, or null before the first current()
     private long packedVersion = NONE;   // the version the blocks hold, NONE until all of them were packed
+    private long packedWrites;           // the value's write count (Tensor.writes) the blocks hold
 
     private static final long NONE = Long.MIN_VALUE;   // versions count up from 0
 
@@ -67,9 +69,14 @@ final class KeptPack implements AutoCloseable {
         return n >= 2 ? products >= 2 : products >= 8;
     }
 
-    /** The packed blocks, packed (again) first if none are held or the parameter changed since. */
+    /**
+     * The packed blocks, packed (again) first if none are held or the parameter changed since: its Version moved, or
+     * its value was written through seq4j (Tensor.writes: a Backend kernel, copyFrom, markWritten), which an Optimizer
+     * of one's own that updates through the Backend does without a word to the Version.
+     */
     PackedMatrix[] current() {
         long version = source.version().get();
+        long writes = source.value().writes();
         if (packed == null) {
             // kept only whole: an allocation that throws leaves no half-made blocks (a null one) for the next call
             Arena a = Arena.ofShared();   // shared: a model may be handed to another thread
@@ -84,7 +91,7 @@ final class KeptPack implements AutoCloseable {
             }
             arena = a;
             packed = p;
-        } else if (packedVersion == version) {
+        } else if (packedVersion == version && packedWrites == writes) {
             return packed;
         }
         // none current until every block is packed: a pack that throws (the weights' memory closed, say) must not
@@ -94,6 +101,7 @@ final class KeptPack implements AutoCloseable {
             backend.pack(packed[i], Transpose.NO, blocks[i].w(), blocks[i].ldw());
         }
         packedVersion = version;
+        packedWrites = writes;
         return packed;
     }
 

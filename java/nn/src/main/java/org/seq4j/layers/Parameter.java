@@ -16,8 +16,9 @@ import org.seq4j.tensor.Tensor;
  * derived from a value, such as the bfloat16 recurrent weights of inference (TimeLSTM, TimeGRU), records the count
  * it was made at and is made again before use when the count moved. Everything in seq4j that writes values
  * advances it: ParameterStore.copyIn/copyInAll (and so checkpoint loading), every Optimizer.step, DataParallel's
- * broadcast. Code that writes {@code value()} any other way must call {@link Version#advance()} (or
- * ParameterStore.valuesWritten()) afterwards.
+ * broadcast. Such a copy also records the value's {@code Tensor.writes()}, so a write through a Backend kernel (an
+ * Optimizer of one's own) is seen without it. Code that writes the value's memory past seq4j (its segment, a second
+ * wrap of it) must call {@link Version#advance()} (or ParameterStore.valuesWritten()) afterwards.
  *
  * @param name    the book's attribute path
  * @param value   float32, any shape
