@@ -97,13 +97,14 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @throws IllegalArgumentException if batch or time is below 1, the corpus is too short for one batch, or an id
      *         of it is outside [0, V)
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
-     * @throws IllegalStateException if another thread holds the trainer, or it is closed
+     * @throws IllegalStateException if another thread holds the trainer, it is closed, or this is called from a
+     *         Listener of its own fitEpoch
      * @throws java.util.concurrent.CancellationException if the thread is interrupted (checked between steps, its
      *         interrupt kept; in data-parallel training on every rank at the step where any rank was): the model
      *         holds the weights of the steps taken
      */
     public double fitEpoch(int epoch, int[] corpus, int batch, int time, Trainer.Listener listener) {
-        guard.enter("fitEpoch");
+        Trainer.enterBetweenEpochs(guard, "RnnlmTrainer", "fitEpoch");
         try {
             return fitEpochHeld(epoch, corpus, batch, time, listener);
         } finally {
@@ -166,11 +167,13 @@ public final class RnnlmTrainer implements AutoCloseable {
      *         of it is outside [0, V)
      * @throws org.seq4j.dist.ConfigurationMismatchException on every rank when the ranks' corpus lengths, batches or
      *         times differ
+     * @throws IllegalStateException if another thread holds the trainer, it is closed, or this is called from a
+     *         Listener of its own fitEpoch
      * @throws CancellationException if the thread is interrupted (checked between batches, its interrupt kept; in
      *         data-parallel evaluation on every rank, at the final sum, when any rank was)
      */
     public double evalPerplexity(int[] corpus, int batch, int time) {
-        guard.enter("evalPerplexity");
+        Trainer.enterBetweenEpochs(guard, "RnnlmTrainer", "evalPerplexity");
         try {
             return evalPerplexityHeld(corpus, batch, time);
         } finally {

@@ -125,8 +125,10 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Claims a trainer for a call that changes how its epochs run (distribute), refused inside one of its own epochs
-     * (from a Listener): that epoch went on over the shard of the old communicator while all-reducing over the new one.
+     * Claims a trainer for a call that changes how its epochs run, refused inside one of its own epochs (from a
+     * Listener): after distribute that epoch went on over the shard of the old communicator while all-reducing over the
+     * new one; after a fitEpoch or evalPerplexity of another batch size (the guard lets its holder in again) over the
+     * inner call's batch tensors and buffers, training on rows the inner call had left there.
      */
     static void enterBetweenEpochs(Confinement guard, String trainer, String call) {
         if (guard.heldByCurrentThread()) {
@@ -165,13 +167,14 @@ public final class Trainer implements AutoCloseable {
      * @throws org.seq4j.optim.NonFiniteLossException if a loss is NaN or infinite
      * @throws org.seq4j.optim.NonFiniteGradientException if gradients are NaN or infinite (refused by the optimizer's
      *         step, clipping or not, before it writes anything)
-     * @throws IllegalStateException if another thread holds the trainer, or it is closed
+     * @throws IllegalStateException if another thread holds the trainer, it is closed, or this is called from a
+     *         Listener of its own fitEpoch
      * @throws java.util.concurrent.CancellationException if the thread is interrupted (checked between steps, its
      *         interrupt kept; in data-parallel training on every rank at the step where any rank was): the model
      *         holds the weights of the steps taken
      */
     public float fitEpoch(int epoch, Batches data, int batchSize, Listener listener) {
-        guard.enter("fitEpoch");
+        enterBetweenEpochs(guard, "Trainer", "fitEpoch");
         try {
             return fitEpochHeld(epoch, data, batchSize, listener);
         } finally {
