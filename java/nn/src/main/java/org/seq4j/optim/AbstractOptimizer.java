@@ -35,8 +35,7 @@ public abstract class AbstractOptimizer implements Optimizer {
     /**
      * An optimizer with learning rate {@code lr}.
      *
-     * @param lr the learning rate, finite and >= 0 (0 leaves the weights as they are; -0.0 is refused with the
-     *           negative rates, as setLearningRate refuses it)
+     * @param lr the learning rate, finite and >= 0 (0 leaves the weights as they are; -0.0 is taken as 0)
      * @throws IllegalArgumentException otherwise
      */
     protected AbstractOptimizer(float lr) {
@@ -60,16 +59,15 @@ public abstract class AbstractOptimizer implements Optimizer {
     }
 
     /**
-     * lr, if it is finite and >= 0: NaN, the infinities, negative rates and -0.0 are refused alike by the
-     * constructors and setLearningRate. -0.0 passed lr >= 0 (it equals 0) though its sign is negative's: a rate
-     * computed with the wrong sign that happened to be zero, and shown as "-0.0" by learningRate().
+     * lr, if it is finite and >= 0, refused alike by the constructors and setLearningRate otherwise (NaN, the
+     * infinities, negative rates). -0.0 equals 0 and updates as 0 does; it is kept as +0.0, so learningRate() shows
+     * the rate that runs (a schedule such as lr * (1 - t / T) may land on either zero).
      */
     private static float checkedRate(String op, float lr) {
-        if (!(lr >= 0f) || Float.isInfinite(lr) || Float.floatToRawIntBits(lr) == Float.floatToRawIntBits(-0f)) {
-            throw new IllegalArgumentException(op + ": learning rate must be finite and >= 0 (-0.0 counts as negative), "
-                    + "got " + lr);
+        if (!(lr >= 0f) || Float.isInfinite(lr)) {
+            throw new IllegalArgumentException(op + ": learning rate must be finite and >= 0, got " + lr);
         }
-        return lr;
+        return lr + 0f;   // -0.0 + 0.0 is +0.0; every other rate unchanged
     }
 
     @Override

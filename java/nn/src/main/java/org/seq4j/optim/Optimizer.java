@@ -64,8 +64,8 @@ public interface Optimizer extends AutoCloseable {
     /**
      * Changes the learning rate from the next step on (RnnlmTrainer divides it when perplexity stalls).
      *
-     * @param lr the learning rate, finite and >= 0, not -0.0 (else IllegalArgumentException, as the optimizers'
-     *           constructors throw)
+     * @param lr the learning rate, finite and >= 0, -0.0 taken as 0 (else IllegalArgumentException, as the
+     *           optimizers' constructors throw)
      */
     void setLearningRate(float lr);
 

@@ -185,14 +185,14 @@ class OptimizerTest {
     }
 
     /**
-     * The constructors and setLearningRate take the same rates, 0 included, and refuse the same ones naming the call:
-     * -0.0 passed both (lr >= 0 holds for it) where the negative rates were refused, and the message named no call.
+     * The constructors and setLearningRate take the same rates, 0 and -0.0 included (kept as +0.0, which learningRate
+     * shows), and refuse the same ones naming the call (the message named no call).
      */
     @Test
     void constructorsAndSetLearningRateRefuseTheSameRatesByName() {
-        float[] bad = {-0.0f, -1e-9f, -1f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        float[] bad = {-Float.MIN_VALUE, -1e-9f, -1f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
         for (float lr : bad) {
-            String rest = ": learning rate must be finite and >= 0 (-0.0 counts as negative), got " + lr;
+            String rest = ": learning rate must be finite and >= 0, got " + lr;
             assertEquals("SGD" + rest, assertThrows(IllegalArgumentException.class, () -> new SGD(lr)).getMessage());
             assertEquals("Adam" + rest, assertThrows(IllegalArgumentException.class, () -> new Adam(lr)).getMessage());
             assertEquals("Momentum" + rest,
@@ -213,6 +213,11 @@ class OptimizerTest {
             sgd.setLearningRate(Float.MAX_VALUE);
             adam.setLearningRate(0f);
             assertEquals(0, Float.floatToRawIntBits(adam.learningRate()), "+0.0");
+        }
+        try (SGD sgd = new SGD(-0f); Adam adam = new Adam(0.5f)) {
+            assertEquals(0, Float.floatToRawIntBits(sgd.learningRate()), "-0.0 taken as +0.0 by the constructor");
+            adam.setLearningRate(-0f);
+            assertEquals(0, Float.floatToRawIntBits(adam.learningRate()), "-0.0 taken as +0.0 by setLearningRate");
         }
     }
 }
