@@ -33,7 +33,8 @@ public final class Trainer implements AutoCloseable {
     /** Hooks for progress reporting. */
     public interface Listener {
         /**
-         * Called before an epoch's first step.
+         * Called before an epoch's first step, before its shuffle is drawn and the model set to training mode: an
+         * exception thrown here ends fitEpoch with the trainer's random state and the model's mode as they were.
          *
          * @param epoch the epoch
          * @param steps how many steps it will take
