@@ -371,7 +371,7 @@ public final class TimeGRU implements TimeRecurrent {
     public Tensor backward(Tensor dhs) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            if (foldedEmbed != null) {
+            if (foldedEmbed != null || unfolded.tookIds()) {   // folded or not: a rule of the shapes
                 throw new IllegalStateException("TimeGRU.backward(dhs): the last forward took token ids through an "
                         + "embedding; use backward(embed, dhs)");
             }

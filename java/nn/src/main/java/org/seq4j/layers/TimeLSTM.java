@@ -470,7 +470,7 @@ public final class TimeLSTM implements TimeRecurrent {
     public Tensor backward(Tensor dhs, Tensor dcLast) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            if (foldedEmbed != null) {
+            if (foldedEmbed != null || unfolded.tookIds()) {   // folded or not: a rule of the shapes
                 throw new IllegalStateException("TimeLSTM.backward(dhs): the last forward took token ids through an "
                         + "embedding; use backward(embed, dhs)");
             }
@@ -494,7 +494,7 @@ public final class TimeLSTM implements TimeRecurrent {
     public Tensor backwardLast(Tensor dhLast, Tensor dcLast) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            if (foldedEmbed != null) {
+            if (foldedEmbed != null || unfolded.tookIds()) {   // folded or not: a rule of the shapes
                 throw new IllegalStateException("TimeLSTM.backwardLast(dh, dc): the last forward took token ids "
                         + "through an embedding; use backwardLast(embed, dh)");
             }

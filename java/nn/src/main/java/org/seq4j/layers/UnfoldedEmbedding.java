@@ -26,6 +26,14 @@ final class UnfoldedEmbedding {
         ids = null;
     }
 
+    /**
+     * Whether the last forward took token ids through an embedding unfolded: its backward is backward(embed, ...), as a
+     * folded one's is (backward(dhs) is refused after either, so that which it is, a rule of the shapes, changes nothing).
+     */
+    boolean tookIds() {
+        return embed != null;
+    }
+
     /** An unfolded forward(embed, ids) returned: its backward scatters by these ids. */
     void noted(TimeEmbedding embed, Tensor ids) {
         this.embed = embed;

@@ -100,6 +100,30 @@ class EmbeddingThroughRecurrentTest {
         }
     }
 
+    /**
+     * backward(dhs), which adds nothing to the embedding, after forward(embed, ids): refused where the shapes fold
+     * and where they do not alike (unfolded, it was taken, and E's gradient left out without a word, so that the same
+     * code ran at one vocabulary size and was refused at another); the forward stays for backward(embed, dhs).
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("cases")
+    void backwardWithoutTheEmbeddingIsRefusedFoldedOrNot(String backendName, Cell cell, int v) {
+        Backend backend = TestBackends.get(backendName);
+        float[] dh = GradientCheck.randn(new Random(7), 1.0, T * N * H);
+        try (Net n = Net.of(backend, cell, v)) {
+            n.layer.forward(n.embed, n.ids(1, 2, 3, 4, 5, 6));
+            Tensor dhs = GradientCheck.tensor(backend, n.ws, dh, T, N, H);
+            var e = assertThrows(IllegalStateException.class, () -> n.layer.backward(dhs));
+            assertTrue(e.getMessage().endsWith("use backward(embed, dhs)"), e.getMessage());
+            if (n.layer instanceof TimeLSTM lstm) {
+                assertThrows(IllegalStateException.class, () -> lstm.backwardLast(dhs.get(T - 1), null));
+            }
+            assertTrue(allZero(values(backend, n.store.grads())), "nothing added to the layer's gradients");
+            n.layer.backward(n.embed, dhs);
+            assertTrue(!allZero(values(backend, n.embedStore.grads())), "the forward was left for backward(embed, dhs)");
+        }
+    }
+
     private static boolean allZero(float[] v) {
         for (float f : v) {
             if (f != 0f) {
