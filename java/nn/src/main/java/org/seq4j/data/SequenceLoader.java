@@ -53,13 +53,14 @@ public final class SequenceLoader {
         }
 
         /**
-         * These options with another shuffle seed.
+         * These options with another shuffle seed, shuffled or not as they were, as the other with-methods keep what
+         * they do not name (it turned shuffling on: unshuffled().withSeed(s) loaded the rows shuffled).
          *
          * @param newSeed the seed
          * @return new options
          */
         public Options withSeed(long newSeed) {
-            return new Options(true, newSeed, reverseQuestions, vocabulary);
+            return new Options(shuffle, newSeed, reverseQuestions, vocabulary);
         }
 
         /**

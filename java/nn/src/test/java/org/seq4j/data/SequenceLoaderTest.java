@@ -5,6 +5,7 @@ package org.seq4j.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -131,6 +132,18 @@ class SequenceLoaderTest {
         SequenceDataset a = SequenceLoader.load(file, SequenceLoader.Options.book().withSeed(0));
         // np.random.seed(0); np.random.permutation(10)[0] == 2
         assertEquals(TEN.get(2).substring(0, 7), text(a.vocabulary(), a.train().x()[0]));
+    }
+
+    @Test
+    void withSeedChangesTheSeedAlone() throws IOException {
+        // it set shuffle to true: options made unshuffled loaded shuffled rows once given a seed, in either order
+        Path file = writeLines("add.txt", TEN);
+        SequenceLoader.Options o = SequenceLoader.Options.book().unshuffled().withSeed(0);
+        assertFalse(o.shuffle());
+        assertEquals(0, o.seed());
+        SequenceDataset d = SequenceLoader.load(file, o);
+        assertEquals(TEN.get(0).substring(0, 7), text(d.vocabulary(), d.train().x()[0]), "file order");
+        assertTrue(SequenceLoader.Options.book().withSeed(0).shuffle());
     }
 
     /** Windows line ends, no final newline, and a UTF-8 byte order mark (which used to become the first question's first character). */
