@@ -79,8 +79,8 @@ public record BackendConfig(int threads, int device, Map<String, Path> libraries
      *
      * @param threads the count, 0 for one per core
      * @return the configuration
-     * @throws IllegalArgumentException if threads is negative, or another setting is not a number where a number is
-     *                                  expected
+     * @throws IllegalArgumentException if threads is negative (no other setting is read as a number here: a device
+     *                                  setting that is no GPU index reads as 0, as in {@link #fromEnvironment()})
      */
     public static BackendConfig fromEnvironment(int threads) {
         return fromEnvironment(threads, System::getProperty, System::getenv);

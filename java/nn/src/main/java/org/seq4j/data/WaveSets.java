@@ -70,10 +70,11 @@ public final class WaveSets {
      * @param points samples of the wave
      * @param window steps per window, at least 1
      * @param noise  the noise's standard deviation
-     * @param seed   numpy's seed for the noise
+     * @param seed   numpy's seed for the noise, in [0, 2^32)
      * @return the set
      * @throws IllegalArgumentException if there is not at least one window, the windows hold more values than a
-     *         Java array, or the noise is negative or not finite
+     *         Java array, the noise is negative or not finite, or the seed is outside [0, 2^32), which numpy refuses
+     *         (even with no noise to draw)
      */
     public static SineToCosine sineToCosine(int points, int window, double noise, long seed) {
         int n = checkSizes(points, window, points - window, "points - window");
@@ -117,10 +118,11 @@ public final class WaveSets {
      * @param points samples of the wave
      * @param window steps per window, at least 1
      * @param noise  the noise's standard deviation
-     * @param seed   numpy's seed for the noise
+     * @param seed   numpy's seed for the noise, in [0, 2^32)
      * @return the set
      * @throws IllegalArgumentException if there is not at least one window, the windows hold more values than a
-     *         Java array, or the noise is negative or not finite
+     *         Java array, the noise is negative or not finite, or the seed is outside [0, 2^32), which numpy refuses
+     *         (even with no noise to draw)
      */
     public static NoisySine noisySine(int points, int window, double noise, long seed) {
         int n = checkSizes(points, window, points - 1 - window, "points - 1 - window");
