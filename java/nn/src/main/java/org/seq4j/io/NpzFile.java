@@ -404,7 +404,8 @@ public final class NpzFile {
      *
      * @param name     the array's name
      * @param expected its shape
-     * @return the values, row-major
+     * @return the values, row-major: the array's own (as NpyArray holds it), not a copy, so a write to it changes what
+     *         this NpzFile gives for {@code name} from then on; clone it to change it
      * @throws NpzFormatException naming the file and the array if it is not there or does not fit
      * @throws NullPointerException if name or expected is null
      */
@@ -420,7 +421,7 @@ public final class NpzFile {
      *
      * @param name     the array's name
      * @param expected its shape
-     * @return the values, row-major
+     * @return the values, row-major: the array's own, not a copy (see {@link #floats})
      * @throws NpzFormatException naming the file and the array if it is not there or does not fit
      * @throws NullPointerException if name or expected is null
      */
