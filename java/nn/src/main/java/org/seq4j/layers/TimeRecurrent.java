@@ -62,8 +62,8 @@ public sealed interface TimeRecurrent extends AutoCloseable permits TimeLSTM, Ti
      * @param dhs (T, N, H), the shape of the last forward's output
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalStateException before a forward returned, after a backward of it, after a write to the weights
-     *         since it, after forward(embed, ids) (whether it folded the embedding or not: use backward(embed, dhs)), or
-     *         after a BF16 forward
+     *         since it, after forward(embed, ids) (whether it folded the embedding or not: use
+     *         backward(embed, dhs)), or after a BF16 forward
      * @throws IllegalArgumentException if dhs is not (T, N, H), the shape of the last forward's output: another shape
      *         of the same size (a batch-major (N, T, H) one) is refused, not read as time-major
      */

@@ -28,7 +28,7 @@ final class UnfoldedEmbedding {
 
     /**
      * Whether the last forward took token ids through an embedding unfolded: its backward is backward(embed, ...), as a
-     * folded one's is (backward(dhs) is refused after either, so that which it is, a rule of the shapes, changes nothing).
+     * folded one's is (backward(dhs) is refused after either: which it is, a rule of the shapes, changes nothing).
      */
     boolean tookIds() {
         return embed != null;

@@ -120,7 +120,7 @@ class EmbeddingThroughRecurrentTest {
             }
             assertTrue(allZero(values(backend, n.store.grads())), "nothing added to the layer's gradients");
             n.layer.backward(n.embed, dhs);
-            assertTrue(!allZero(values(backend, n.embedStore.grads())), "the forward was left for backward(embed, dhs)");
+            assertTrue(!allZero(values(backend, n.embedStore.grads())), "the forward left for backward(embed, dhs)");
         }
     }
 
