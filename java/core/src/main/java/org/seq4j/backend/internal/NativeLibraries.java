@@ -267,7 +267,7 @@ public final class NativeLibraries {
 
     /**
      * How long an extracted folder that no load has touched is kept: {@code -Dseq4j.cache.keepDays} (default 30;
-     * 0 or less keeps every folder forever).
+     * 0 or less keeps every folder forever, and so does a count past Duration's range, which is taken as its largest).
      */
     static Duration keepAge() {
         String s = System.getProperty("seq4j.cache.keepDays");
@@ -280,7 +280,8 @@ public final class NativeLibraries {
                         + ": expected a whole number of days (0 or less: never prune the cache)");
             }
         }
-        return days <= 0 ? null : Duration.ofDays(days);
+        // past Duration's range (about 10^14 days) every count means the same: keep what any file's age can reach
+        return days <= 0 ? null : Duration.ofDays(Math.min(days, Long.MAX_VALUE / 86_400));
     }
 
     /**
@@ -377,7 +378,9 @@ public final class NativeLibraries {
     }
 
     private static boolean olderThan(Path f, Instant now, Duration age) throws IOException {
-        return Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(now.minus(age));
+        // not now.minus(age): that throws DateTimeException for an age past Instant's range (a huge keepDays)
+        Instant modified = Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant();
+        return Duration.between(modified, now).compareTo(age) > 0;
     }
 
     /** Whether a folder holds only regular files, as seq4j's do (a folder with anything else is not ours). */

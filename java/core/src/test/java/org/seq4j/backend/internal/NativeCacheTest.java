@@ -177,6 +177,17 @@ public class NativeCacheTest {
         assertFalse(left().isEmpty());
     }
 
+    @Test
+    void aKeepDaysPastTheClocksRangeKeepsEveryFolderAndNeverThrows() throws Exception {
+        folder("seq4j-cpu-00000000000000aa", Duration.ofDays(400), "libseq4j_cpu.so");
+        folder("seq4j-cpu-tmp-123456", Duration.ofDays(2), "libseq4j_cpu.so"); // a dead extraction: still goes
+        for (String days : List.of("1000000000000", "106751991167300", String.valueOf(Long.MAX_VALUE))) {
+            System.setProperty("seq4j.cache.keepDays", days);
+            NativeLibraries.prune(cache, cache.resolve("x"), NOW); // threw DateTimeException or ArithmeticException
+            assertEquals(Set.of("seq4j-cpu-00000000000000aa"), left(), days);
+        }
+    }
+
     /** Child: loads openblas (with the cache of -Dseq4j.cache) and prints its description. */
     public static void main(String[] args) {
         try (Backend b = Backends.create("openblas")) {
