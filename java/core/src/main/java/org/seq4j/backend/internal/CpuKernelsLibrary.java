@@ -56,9 +56,9 @@ public final class CpuKernelsLibrary {
     }
 
     /**
-     * Refuses a SEQ4J_POOL_WORKERS that is not a whole number of workers the pool can start (0 to SEQ4J_MAX_THREADS - 1):
-     * the C side reads it with atoi when the pool starts, where "abc" or "2x" would start no worker or the wrong count
-     * without a word.
+     * Refuses a SEQ4J_POOL_WORKERS that is not a whole number of workers the pool can start (0 to
+     * SEQ4J_MAX_THREADS - 1) in ASCII digits: the C side reads it with atoi when the pool starts, where "abc", "2x" or
+     * "\u0663" (an Arabic-Indic 3) would start no worker or the wrong count without a word.
      *
      * @param value the variable's value, or null where it is not set
      * @throws BackendMisconfiguredException naming the variable and what it takes
@@ -68,15 +68,20 @@ public final class CpuKernelsLibrary {
             return;
         }
         int most = seq4j_cpu_h.SEQ4J_MAX_THREADS() - 1;
-        int workers;
-        try {
-            workers = Integer.parseInt(value.strip());
-        } catch (NumberFormatException e) {
-            workers = -1;
+        int workers = -1;
+        // what atoi reads as written: C's white space around, ASCII digits. Integer.parseInt and strip() also take
+        // other scripts' digits ("\u0663" as 3) and other white space, where atoi stops and reads 0 (or 1 of "1\u0663")
+        if (value.matches("[ \\t\\n\\x0B\\f\\r]*\\+?[0-9]+[ \\t\\n\\x0B\\f\\r]*")) {
+            try {
+                workers = Integer.parseInt(value.strip());
+            } catch (NumberFormatException e) {
+                // too many digits for an int: refused below
+            }
         }
         if (workers < 0 || workers > most) {
             throw new BackendMisconfiguredException("SEQ4J_POOL_WORKERS=" + value + ": expected the number of worker"
-                    + " threads of the C kernels' pool, 0.." + most + " (unset: one per core beyond the caller's)");
+                    + " threads of the C kernels' pool in ASCII digits, 0.." + most
+                    + " (unset: one per core beyond the caller's)");
         }
     }
 

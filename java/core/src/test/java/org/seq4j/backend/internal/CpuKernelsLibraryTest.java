@@ -12,12 +12,15 @@ class CpuKernelsLibraryTest {
     /** SEQ4J_POOL_WORKERS, read by the C pool with atoi: what atoi would misread is refused before the library loads. */
     @Test
     void poolWorkersSettingsThePoolCannotStartAreRefused() {
-        for (String bad : new String[] {"abc", "2x", "-1", "64", "1e3"}) {
+        // atoi reads only ASCII digits after C's white space: "\u0663" (Arabic-Indic 3), "\uFF13" (fullwidth 3) and 3
+        // after an em space or U+001C, which Integer.parseInt and strip() took as 3, start no worker there
+        for (String bad : new String[] {"abc", "2x", "-1", "64", "1e3", "\u0663", "\uFF13", "1\u0663", "\u2003 3",
+                "\u001C3", "3\u0663"}) {
             var e = assertThrows(BackendMisconfiguredException.class,
                     () -> CpuKernelsLibrary.poolWorkersSetting(bad), bad);
             assertTrue(e.getMessage().startsWith("SEQ4J_POOL_WORKERS=" + bad + ": "), e.getMessage());
         }
-        for (String good : new String[] {null, "", "0", "1", " 3", "63"}) {
+        for (String good : new String[] {null, "", "0", "1", " 3", "\t3\n", "+3", "063", "63"}) {
             CpuKernelsLibrary.poolWorkersSetting(good);
         }
     }
