@@ -48,9 +48,10 @@ public interface LanguageModel extends Model {
      *                 depend on its ids, the seed and n, never on the other prompts of the batch
      * @param skipIds  ids never generated
      * @return int[N][length], the new words only, prompts excluded
-     * @throws IllegalArgumentException if the prompts are empty or differ in length, an id is outside [0, V),
-     *                                  every id is skipped, N x length ids are more than one Java array holds, or
-     *                                  the result is more than the Java heap has free (checked before any work)
+     * @throws IllegalArgumentException if the prompts are empty or differ in length, length is below 1, an id is
+     *                                  outside [0, V), every id is skipped, N x length ids are more than one Java
+     *                                  array holds, or the result is more than the Java heap has free (checked
+     *                                  before any work)
      * @throws NullPointerException if sampling, prompts, a prompt or skipIds is null (the message says which)
      * @throws IllegalStateException if the scores hold NaN or +Infinity, or are -Infinity for every id not skipped:
      *                                  weights that are not finite
@@ -100,7 +101,13 @@ public interface LanguageModel extends Model {
      * @param seed     the sampling's seed (the stream of prompt 0 of generate(int[][], ...))
      * @param skipIds  ids never generated
      * @return length ids, the start excluded
-     * @throws IllegalArgumentException if an id is outside [0, V)
+     * @throws IllegalArgumentException if length is below 1, an id is outside [0, V), every id is skipped, or the
+     *                                  result is more than the Java heap has free (as generate(int[][], ...))
+     * @throws NullPointerException if sampling or skipIds is null (the message says which)
+     * @throws IllegalStateException if the scores hold NaN or +Infinity, or are -Infinity for every id not skipped:
+     *                                  weights that are not finite
+     * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,
+     *                                  looked at once a step; its interrupt is kept and the model stays usable
      */
     default int[] generate(int startId, int length, Sampling sampling, long seed, int... skipIds) {
         return generate(new int[][] {{startId}}, length, sampling, seed, skipIds)[0];

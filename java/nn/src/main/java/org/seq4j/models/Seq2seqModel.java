@@ -76,8 +76,14 @@ public interface Seq2seqModel extends Model {
      * @param startId the id each answer starts from
      * @param length  how many ids to generate
      * @return int[N][length]
-     * @throws IllegalArgumentException if the questions differ in length or an id is outside [0, V)
+     * @throws IllegalArgumentException if the questions differ in length, length is below 1, an id (the start id
+     *                                  included) is outside [0, V), or N x T ids or the result are more than one
+     *                                  Java array holds or the Java heap has free (checked before any work)
      * @throws NullPointerException if xs or a question is null (the message says which)
+     * @throws IllegalStateException    (the models of this package) if the model's backend is closed, or a step's
+     *                                  scores of a question hold NaN or +Infinity, or are -Infinity for every id
+     * @throws java.util.concurrent.CancellationException (the models of this package) if the thread is interrupted,
+     *                                  looked at once a step; its interrupt is kept and the model stays usable
      */
     default int[][] generate(int[][] xs, int startId, int length) {
         String op = getClass().getSimpleName() + ".generate";   // the call, as the Tensor path's messages name it
