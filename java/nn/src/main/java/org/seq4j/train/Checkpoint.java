@@ -177,6 +177,9 @@ public final class Checkpoint {
      *                            description is more than the 1 MiB load reads, or a parameter is named
      *                            model.properties (nothing is written; a previous checkpoint there stays as it was)
      * @throws IOException if the file cannot be written (a previous checkpoint there stays as it was)
+     * @throws IllegalArgumentException as {@link #write}: a parameter's name that cannot be an .npz entry, or a key or
+     *                                  value of the description that is not a String (nothing is written)
+     * @throws NullPointerException if dir, model or meta is null (the message says which)
      */
     public static void save(Path dir, Model model, Properties meta) throws IOException {
         nonNull("Checkpoint.save", "dir", dir);
@@ -194,16 +197,19 @@ public final class Checkpoint {
     /**
      * Writes the .npz {@code file} (its folder must exist) atomically: the parameters, then the description, to which
      * the digest of its model-defining values is added ({@link #DIGEST}, {@link #DIGEST_BY_KEY}: computed here, over
-     * any the description gives; {@code meta} itself is not changed).
+     * any the description gives; {@code meta} itself is not changed). The description is every property
+     * {@code meta.getProperty} reads, its defaults' included.
      *
      * @param file  the .npz file
      * @param model the model whose parameters are saved
      * @param meta  the description, stored as the entry model.properties
-     * @throws NpzFormatException if a weight is NaN or infinite, with the message {@link #load} would give (nothing is
-     *                            written; a previous checkpoint there stays as it was)
+     * @throws NpzFormatException if a weight is NaN or infinite, with the message {@link #load} would give, the
+     *                            description is more than the 1 MiB load reads, or a parameter is named
+     *                            model.properties (nothing is written; a previous checkpoint there stays as it was)
      * @throws IOException if the file cannot be written (a previous checkpoint there stays as it was)
      * @throws IllegalArgumentException if a parameter's name cannot be an .npz entry, or the description holds a key or
-     *                                  value that is not a String (nothing is written)
+     *                                  value that is not a String, in meta or its defaults (nothing is written)
+     * @throws NullPointerException if file, model or meta is null (the message says which)
      */
     public static void write(Path file, Model model, Properties meta) throws IOException {
         nonNull("Checkpoint.write", "file", file);
@@ -231,21 +237,33 @@ public final class Checkpoint {
                         + " there is left as it was)");
             }
         }
+        // what getProperty reads, defaults included: putAll copied only meta's own entries, so the keys of a
+        // new Properties(defaults) were left out of the checkpoint without a word
         Properties stored = new Properties();
-        stored.putAll(meta);
+        try {
+            // propertyNames throws ClassCastException for a key that is no String, in meta or its defaults
+            for (var names = meta.propertyNames(); names.hasMoreElements(); ) {
+                String key = (String) names.nextElement();
+                Object own = meta.get(key);
+                String value = meta.getProperty(key);   // null where the value (in meta or its defaults) is no String
+                if (value == null || (own != null && !(own instanceof String))) {
+                    throw new ClassCastException("the value of '" + key + "' is " + (own != null
+                            ? "a " + own.getClass().getName() : "a default that is no String"));
+                }
+                stored.setProperty(key, value);
+            }
+        } catch (ClassCastException e) {   // Properties' own word for a put(key, 5): a bare ClassCastException
+            throw new IllegalArgumentException("Checkpoint.write: the description holds a key or value that is not a "
+                    + "String (" + e.getMessage() + "); expected String properties (setProperty); not written (the file"
+                    + " there is left as it was)", e);
+        }
         stored.remove(DIGEST);
         stored.remove(DIGEST_BY_KEY);
         stored.setProperty(DIGEST, digest(stored));
         stored.setProperty(DIGEST_BY_KEY, digestByKey(stored));
         ByteArrayOutputStream description = new ByteArrayOutputStream();
-        try {
-            stored.store(description, "seq4j checkpoint: the model's description; its parameters are the arrays of this "
-                    + ".npz");
-        } catch (ClassCastException e) {   // Properties.store's own word for a put(key, 5): a bare ClassCastException
-            throw new IllegalArgumentException("Checkpoint.write: the description holds a key or value that is not a "
-                    + "String (" + e.getMessage() + "); expected String properties (setProperty); not written (the file"
-                    + " there is left as it was)", e);
-        }
+        stored.store(description, "seq4j checkpoint: the model's description; its parameters are the arrays of this "
+                + ".npz");
         if (description.size() > MAX_META_BYTES) {   // load reads no more: it was written over a good checkpoint
             throw new NpzFormatException(file, null, "its description (" + META + ") would be " + description.size()
                     + " bytes, more than the " + MAX_META_BYTES + " load reads; not written (the file there is left as it"

@@ -76,6 +76,46 @@ class CheckpointTest {
         }
     }
 
+    /**
+     * The description is what getProperty reads, defaults included: putAll copied only the entries of meta itself, so
+     * a description built as new Properties(defaults) lost the defaults' keys (the model's sizes) without a word.
+     * A key or value that is not a String is refused there too, in meta or in its defaults.
+     */
+    @Test
+    void aDescriptionsDefaultsAreWrittenToo(@TempDir Path dir) throws IOException {
+        try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1)) {
+            Properties p = new Properties(meta());
+            p.setProperty("epoch", "7");
+            p.setProperty("model", "baseline");   // one of meta()'s keys, set again: this value wins, as getProperty's
+            Checkpoint.save(dir, saved, p);
+            Properties read = Checkpoint.meta(dir);
+            for (String key : p.stringPropertyNames()) {
+                assertEquals(p.getProperty(key), read.getProperty(key), key);
+            }
+            assertEquals(p.stringPropertyNames(), read.stringPropertyNames());
+            assertEquals("7", read.getProperty("epoch"));
+            try (Seq2seq loaded = new Seq2seq(b, 13, 4, 8, 2)) {
+                Checkpoint.load(dir, loaded);   // the digests cover the defaults' keys as well
+            }
+        }
+        for (boolean key : new boolean[] {false, true}) {
+            Properties defaults = meta();
+            if (key) {
+                defaults.put(5, "five");
+            } else {
+                defaults.put("epoch", 5);
+            }
+            Path other = dir.resolve(key ? "key" : "value");
+            try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1)) {
+                var e = assertThrows(IllegalArgumentException.class,
+                        () -> Checkpoint.save(other, saved, new Properties(defaults)));
+                assertTrue(e.getMessage().startsWith("Checkpoint.write: the description holds a key or value that is"
+                        + " not a String"), e.getMessage());
+                assertTrue(!Files.exists(other.resolve(Checkpoint.WEIGHTS)), "a file was written");
+            }
+        }
+    }
+
     @Test
     void aSavedModelComesBackIdentical(@TempDir Path dir) throws IOException {
         try (Seq2seq saved = new Seq2seq(b, 13, 4, 8, 1); Seq2seq loaded = new Seq2seq(b, 13, 4, 8, 2)) {
