@@ -59,11 +59,13 @@ public final class TimeBiRecurrent implements AutoCloseable {
      * @param Wh2     (H, GH) of the backward direction
      * @param b2      (GH,) of the backward direction
      * @throws IllegalArgumentException if the shapes do not fit the cell or the two directions differ
+     * @throws NullPointerException if cell is null (the message names it), or backend or a parameter is
      */
     public TimeBiRecurrent(Backend backend, Cell cell, Parameter Wx1, Parameter Wh1, Parameter b1, Parameter Wx2,
                            Parameter Wh2, Parameter b2) {
         this.backend = backend;
-        this.cell = java.util.Objects.requireNonNull(cell, "cell");
+        this.cell = java.util.Objects.requireNonNull(cell,
+                "TimeBiRecurrent: cell is null; expected Cell.LSTM or Cell.GRU");
         this.forwardLayer = cell.time(backend, Wx1, Wh1, b1, false);
         this.backwardLayer = cell.time(backend, Wx2, Wh2, b2, false);
         if (forwardLayer.inputSize() != backwardLayer.inputSize()

@@ -607,9 +607,12 @@ class MisuseTest {
         nullCell.put("AttentionSeq2seq", () -> new AttentionSeq2seq(backend, V, D, H, null, 1, true));
         nullCell.put("Rnnlm", () -> new Rnnlm(backend, V, D, H, null, 1));
         nullCell.put("BetterRnnlm", () -> new BetterRnnlm(backend, V, H, H, 0.5f, null, 1));
+        // the layer's own constructor said only "cell"
+        nullCell.put("TimeBiRecurrent", () -> new org.seq4j.layers.TimeBiRecurrent(backend, null, null, null, null,
+                null, null, null));
         for (var e : nullCell.entrySet()) {
             assertMessage(assertThrows(NullPointerException.class, e.getValue(), e.getKey()),
-                    e.getKey() + ": cell is null");
+                    e.getKey() + ": cell is null; expected Cell.LSTM or Cell.GRU");
         }
     }
 
