@@ -75,8 +75,10 @@ public final class Trainer implements AutoCloseable {
      * @param maxGrad   clip gradients to this global norm before each update (the book's max_grad); 0 = no
      *                  clipping, as the book's Trainer takes max_grad=None (ClipGrads.clip and
      *                  Optimizer.clipAndStep refuse a max norm of 0: this trainer then calls step alone)
-     * @param seed      the shuffle's seed: with NumpyRandom, epoch k takes the rows as given, reordered by numpy's
-     *                  k-th np.random.permutation after np.random.seed(seed). That is the book's order where it
+     * @param seed      the shuffle's seed: with NumpyRandom, the k-th fitEpoch call of this trainer (whatever epoch
+     *                  number it is given) takes the rows as given, reordered by numpy's k-th np.random.permutation
+     *                  after np.random.seed(seed), so a new trainer resumed at epoch 5 draws the order of epoch 1,
+     *                  not the one a trainer that ran epochs 1 to 4 would draw. That is the book's order where it
      *                  calls Trainer.fit(max_epoch=1) once an epoch on the same arrays (ch07 train_seq2seq.py, ch08
      *                  train.py); inside one fit(max_epoch=k) the book reorders the rows it reordered the epoch
      *                  before (x = x[idx]), so its epoch 2 takes rows idx1[idx2], which this trainer does not
@@ -154,9 +156,11 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * One epoch: a fresh shuffle, then size / batchSize steps (the last partial batch dropped).
+     * One epoch: a fresh shuffle, then size / batchSize steps (the last partial batch dropped). The shuffle is this
+     * trainer's next permutation, counted by its fitEpoch calls that drew one, not by {@code epoch} (see the
+     * constructor's seed): a new trainer resumed at epoch 5 draws the order of epoch 1.
      *
-     * @param epoch     the epoch number, for the listener
+     * @param epoch     the epoch number, for the listener and messages only: it does not choose the shuffle
      * @param data      the training set
      * @param batchSize examples per step
      * @param listener  progress hooks, not null (an empty Listener for none)
