@@ -159,6 +159,27 @@ public final class DataParallel {
      *         store is closed (no gradient is summed)
      */
     public static float reduce(Communicator comm, ParameterStore store, Shard shard, float loss, boolean stop) {
+        return reduce(comm, store, shard, loss, stop, false);
+    }
+
+    /**
+     * {@link #reduce(Communicator, ParameterStore, Shard, float, boolean)} for a rank whose step failed before its
+     * reduce (its batch, forward or backward threw, or a listener of the step before did): the failure travels in the
+     * loss's all-reduce, and every rank throws there, before the gradients are summed and before any update, where a
+     * rank that threw alone left the others waiting in this collective until the MPI watchdog ended the job.
+     *
+     * @param comm   the ranks
+     * @param store  this rank's parameters (not written: no gradient is summed)
+     * @param shard  this rank's rows of the global batch
+     * @throws DistributedException on every rank, this one included (its caller throws its own failure instead)
+     */
+    public static void reduceFailed(Communicator comm, ParameterStore store, Shard shard) {
+        reduce(comm, store, shard, 0f, false, true);
+        // size 1: reduce returned; the caller throws its own failure
+    }
+
+    private static float reduce(Communicator comm, ParameterStore store, Shard shard, float loss, boolean stop,
+                                boolean failed) {
         java.util.Objects.requireNonNull(comm, "DataParallel.reduce: comm is null");
         java.util.Objects.requireNonNull(store, "DataParallel.reduce: store is null");
         java.util.Objects.requireNonNull(shard, "DataParallel.reduce: shard is null");
@@ -168,15 +189,21 @@ public final class DataParallel {
             }
             return loss;
         }
-        String refused = claim(store, "DataParallel.reduce");
+        String refused = failed ? null : claim(store, "DataParallel.reduce");   // a failed rank writes nothing
         try {
             // first the few doubles: every rank learns of a stop or a refusal before any gradient moves. The global
             // batch is the sum of the ranks' rows, as all of them see it: shards that do not split one batch (two ranks
             // each given the whole batch, batches of 8 and 16) weighted each rank by its own rows / batch, and the
             // loss and gradients came out scaled by the sum of those weights (2x, 0.75x) without a word
-            double[] total = {(double) loss * shard.rows(), shard.rows(), stop ? 1 : 0, refused == null ? 0 : 1};
+            double[] total = {(double) loss * shard.rows(), shard.rows(), stop ? 1 : 0, refused == null ? 0 : 1,
+                    failed ? 1 : 0};
             comm.allReduceSum(total);
             requireClaimed(comm, refused, total[3], "DataParallel.reduce", "before its gradients were summed");
+            if (total[4] > 0) {
+                throw new DistributedException("DataParallel.reduce on rank " + comm.rank() + " of " + comm.size() + ": "
+                        + (failed ? "this rank's step failed" : Math.round(total[4]) + " other rank(s) failed in their "
+                        + "step (each says why)") + ", and every rank stopped before its gradients were summed");
+            }
             if (total[2] > 0) {
                 throw new CancellationException("stopped on request (" + Math.round(total[2]) + " of " + comm.size()
                         + " ranks)");
@@ -192,7 +219,7 @@ public final class DataParallel {
             comm.allReduceSum(store.backend(), store.grads());
             return (float) (total[0] / total[1]);
         } finally {
-            if (refused == null) {
+            if (refused == null && !failed) {
                 store.release();
             }
         }

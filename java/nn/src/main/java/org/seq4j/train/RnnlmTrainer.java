@@ -128,9 +128,17 @@ public final class RnnlmTrainer implements AutoCloseable {
         allocate(shard.rows(), time);
         int jump = dataSize / batch;
         int timeIdx = 0;
-        model.setTraining(true);
-        model.resetState();
-        listener.onEpochStart(epoch, iters);
+        // data parallel: what fails on one rank alone (its model, a listener) is told to the others in the next
+        // collective, where every rank throws (as in Trainer.fitEpoch)
+        Throwable failed = null;
+        try {
+            model.setTraining(true);
+            model.resetState();
+            listener.onEpochStart(epoch, iters);
+        } catch (RuntimeException | Error e) {
+            failed = e;
+        }
+        Trainer.settle(comm, failed, "RnnlmTrainer.fitEpoch", "before epoch " + epoch + "'s first step");
         double total = 0;
         for (int it = 0; it < iters; it++) {
             Trainer.stopIfInterrupted(comm, epoch, it + 1, steps);
@@ -142,13 +150,20 @@ public final class RnnlmTrainer implements AutoCloseable {
                 }
                 timeIdx++;
             }
-            model.backend().copyIn(xs, xBuffer);
-            model.backend().copyIn(ts, tBuffer);
-            float loss = Trainer.step(model, optimizer, comm, shard, maxGrad, xs, ts, steps + 1);
+            if (failed == null) {
+                try {
+                    model.backend().copyIn(xs, xBuffer);
+                    model.backend().copyIn(ts, tBuffer);
+                } catch (RuntimeException | Error e) {
+                    failed = e;
+                }
+            }
+            float loss = Trainer.step(model, optimizer, comm, shard, maxGrad, xs, ts, steps + 1, failed);
             steps++;
             total += loss;
-            listener.onStep(epoch, it + 1, loss);
+            failed = Trainer.onStep(comm, listener, epoch, it + 1, loss);
         }
+        Trainer.settle(comm, failed, "RnnlmTrainer.fitEpoch", "after epoch " + epoch + "'s last step");
         DataParallel.agreeOnWeights(comm, model.store(), "after epoch " + epoch);
         return Math.exp(total / iters);
     }
@@ -194,12 +209,48 @@ public final class RnnlmTrainer implements AutoCloseable {
         Shard shard = Shard.of(batch, comm.rank(), comm.size());
         allocate(shard.rows(), time);
         int jump = (size - 1) / batch;
+        if (comm.size() > 1) {
+            // a rank whose model refused (closed, held by another thread) or whose forward threw alone left the others
+            // waiting in the final sum until the MPI watchdog ended the job: the sum carries it, and every rank throws
+            Throwable failed = null;
+            double total = 0;
+            boolean[] stopped = {false};   // this rank's thread was interrupted: told to the others in the sum
+            try {
+                total = evalShare(corpus, batch, time, iters, shard, jump, stopped);
+            } catch (RuntimeException | Error e) {
+                failed = e;
+            }
+            double[] sum = {total, stopped[0] ? 1 : 0, failed != null ? 1 : 0};
+            comm.allReduceSum(sum);
+            if (failed != null) {
+                throw Trainer.rethrow(failed);
+            }
+            if (sum[2] > 0) {
+                throw new org.seq4j.dist.DistributedException("evalPerplexity on rank " + comm.rank() + " of "
+                        + comm.size() + ": " + Math.round(sum[2]) + " other rank(s) failed in their share (each says "
+                        + "why); no perplexity is returned");
+            }
+            if (sum[1] > 0) {
+                throw new CancellationException("evalPerplexity: stopped on request (" + Math.round(sum[1]) + " of "
+                        + comm.size() + " ranks interrupted); no perplexity is returned");
+            }
+            NonFiniteLossException.requireFinite((float) sum[0], iters);
+            return Math.exp(sum[0] / iters);
+        }
+        return Math.exp(evalShare(corpus, batch, time, iters, shard, jump, new boolean[1]));
+    }
+
+    /**
+     * This rank's share of evalPerplexity's batches: alone, the mean loss; a rank's share of the sum of the batches'
+     * mean losses, its batches up to where its thread was interrupted ({@code stopped} then set).
+     */
+    private double evalShare(int[] corpus, int batch, int time, int iters, Shard shard, int jump, boolean[] stopped) {
+        int size = corpus.length;
         boolean wasTraining = model.isTraining();
         model.setTraining(false);   // when this throws nothing changed; from here on the finally puts the mode back
         double total = 0;
         try {
             model.resetState();
-            boolean stopped = false;   // this rank's thread was interrupted: told to the others in the sum below
             for (int it = 0; it < iters; it++) {
                 // a cancelled task (Future.cancel(true), an executor's shutdownNow) ran on to the last batch, as
                 // fitEpoch did before it looked: one process stops here, a rank stops its loop and says so in the
@@ -209,7 +260,7 @@ public final class RnnlmTrainer implements AutoCloseable {
                         throw new CancellationException("evalPerplexity: interrupted before batch " + (it + 1) + " of "
                                 + iters + " (the thread's interrupt is kept); no perplexity is returned");
                     }
-                    stopped = true;
+                    stopped[0] = true;
                     break;
                 }
                 for (int i = 0; i < shard.rows(); i++) {
@@ -225,21 +276,11 @@ public final class RnnlmTrainer implements AutoCloseable {
                 total += comm.size() == 1 ? NonFiniteLossException.requireFinite(loss, it + 1)
                         : (double) loss * shard.rows() / batch; // this rank's share of the batch's mean loss
             }
-            if (comm.size() > 1) {
-                double[] sum = {total, stopped ? 1 : 0};
-                comm.allReduceSum(sum);
-                if (sum[1] > 0) {
-                    throw new CancellationException("evalPerplexity: stopped on request (" + Math.round(sum[1]) + " of "
-                            + comm.size() + " ranks interrupted); no perplexity is returned");
-                }
-                NonFiniteLossException.requireFinite((float) sum[0], iters);
-                total = sum[0];
-            }
         } finally {
             model.resetState();
             model.setTraining(wasTraining);
         }
-        return Math.exp(total / iters);
+        return comm.size() == 1 ? total / iters : total;
     }
 
     /**

@@ -16,6 +16,7 @@ import org.seq4j.backend.Confinement;
 import org.seq4j.data.NumpyRandom;
 import org.seq4j.dist.Communicator;
 import org.seq4j.dist.DataParallel;
+import org.seq4j.dist.DistributedException;
 import org.seq4j.dist.Shard;
 import org.seq4j.models.Model;
 import org.seq4j.optim.NonFiniteLossException;
@@ -177,6 +178,9 @@ public final class Trainer implements AutoCloseable {
      * @throws java.util.concurrent.CancellationException if the thread is interrupted (checked between steps, its
      *         interrupt kept; in data-parallel training on every rank at the step where any rank was): the model
      *         holds the weights of the steps taken
+     * @throws org.seq4j.dist.DistributedException in data-parallel training, on the other ranks, when one failed alone
+     *         (its batch, forward, backward or listener threw; it throws its own exception): every rank stops at the
+     *         same point, before the update of the step where the failure was told
      */
     public float fitEpoch(int epoch, Batches data, int batchSize, Listener listener) {
         enterBetweenEpochs(guard, "Trainer", "fitEpoch");
@@ -206,35 +210,95 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("Trainer.fitEpoch: a batch of " + batchSize + " is larger than the " + data.size()
                     + " training examples");
         }
-        if (sized != data || sizedBatch != batchSize) {
-            // all of it recorded together, once every call that may fail has returned: a refused configuration
-            // (another rank's) leaves the previous one whole, not its shard with the new batch's tensors
-            Shard newShard = Shard.of(batchSize, comm.rank(), comm.size());
-            Tensor[] t = batches.replace(arena -> data.allocate(model.backend(), arena, newShard.rows()));
-            shard = newShard;
-            xs = t[0];
-            ts = t[1];
-            sized = data;
-            sizedBatch = batchSize;
+        // data parallel: what fails on one rank alone (an allocation, a listener, a batch, a forward) is told to the
+        // others in the next collective, where every rank throws; a rank that threw alone left the others waiting in
+        // it until the MPI watchdog ended the job
+        Throwable failed = null;
+        try {
+            if (sized != data || sizedBatch != batchSize) {
+                // all of it recorded together, once every call that may fail has returned: a refused configuration
+                // (another rank's) leaves the previous one whole, not its shard with the new batch's tensors
+                Shard newShard = Shard.of(batchSize, comm.rank(), comm.size());
+                Tensor[] t = batches.replace(arena -> data.allocate(model.backend(), arena, newShard.rows()));
+                shard = newShard;
+                xs = t[0];
+                ts = t[1];
+                sized = data;
+                sizedBatch = batchSize;
+            }
+            // the listener before the shuffle is drawn: one that throws in onEpochStart left the epoch's permutation
+            // drawn, so every later epoch ran over another order than a fresh trainer's with the same seed (a silent
+            // difference after a caught exception); now it leaves the trainer's random state and the training mode as
+            // they were
+            listener.onEpochStart(epoch, iters);
+        } catch (RuntimeException | Error e) {
+            failed = e;
         }
-        // the listener before the shuffle is drawn: one that throws in onEpochStart left the epoch's permutation
-        // drawn, so every later epoch ran over another order than a fresh trainer's with the same seed (a silent
-        // difference after a caught exception); now it leaves the trainer's random state and the training mode as
-        // they were
-        listener.onEpochStart(epoch, iters);
+        settle(comm, failed, "Trainer.fitEpoch", "before epoch " + epoch + "'s first step");
         model.setTraining(true);
         int[] order = random.permutation(data.size());
         double total = 0;
         for (int i = 0; i < iters; i++) {
             stopIfInterrupted(comm, epoch, i + 1, steps);
-            data.fill(model.backend(), order, i * batchSize + shard.from(), xs, ts);
-            float loss = step(model, optimizer, comm, shard, maxGrad, xs, ts, steps + 1);
+            if (failed == null) {
+                try {
+                    data.fill(model.backend(), order, i * batchSize + shard.from(), xs, ts);
+                } catch (RuntimeException | Error e) {
+                    failed = e;
+                }
+            }
+            float loss = step(model, optimizer, comm, shard, maxGrad, xs, ts, steps + 1, failed);
             steps++;
             total += loss;
-            listener.onStep(epoch, i + 1, loss);
+            failed = onStep(comm, listener, epoch, i + 1, loss);
         }
+        settle(comm, failed, "Trainer.fitEpoch", "after epoch " + epoch + "'s last step");
         DataParallel.agreeOnWeights(comm, model.store(), "after epoch " + epoch);
         return (float) (total / iters);
+    }
+
+    /**
+     * The listener's onStep: alone, what it throws ends the epoch; in data-parallel training it is returned, to be
+     * told to the other ranks in the next collective (the next step's reduce, or the epoch's last settle).
+     */
+    static Throwable onStep(Communicator comm, Listener listener, int epoch, int step, float loss) {
+        try {
+            listener.onStep(epoch, step, loss);
+            return null;
+        } catch (RuntimeException | Error e) {
+            if (comm.size() == 1) {
+                throw e;
+            }
+            return e;
+        }
+    }
+
+    /**
+     * Where a rank may have failed alone before a point with no collective of its own (an epoch's start, its end):
+     * one all-reduce of a count tells every rank, and where any failed, each throws, the failed ones their own failure,
+     * the others a DistributedException naming how many did. Alone: the failure, if any, is thrown.
+     */
+    static void settle(Communicator comm, Throwable failed, String op, String where) {
+        if (comm.size() > 1) {
+            double[] count = {failed == null ? 0 : 1};
+            comm.allReduceSum(count);
+            if (failed == null && count[0] > 0) {
+                throw new DistributedException(op + " on rank " + comm.rank() + " of " + comm.size() + ": "
+                        + Math.round(count[0]) + " other rank(s) failed " + where + " (each says why), and every rank "
+                        + "stopped there");
+            }
+        }
+        if (failed != null) {
+            throw rethrow(failed);
+        }
+    }
+
+    /** A RuntimeException or Error caught as a Throwable, thrown again as it was. */
+    static RuntimeException rethrow(Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return (RuntimeException) t;
     }
 
     /**
@@ -263,10 +327,22 @@ public final class Trainer implements AutoCloseable {
      * @return the loss, averaged over the ranks
      */
     static float step(Model model, Optimizer optimizer, Communicator comm, Shard shard, float maxGrad, Tensor xs,
-                      Tensor ts, long number) {
-        float loss = model.forward(xs, ts);
+                      Tensor ts, long number, Throwable failed) {
+        if (failed != null) {   // this rank failed before the step (its batch, a listener): the others learn of it here
+            throw failedStep(comm, model, shard, failed);
+        }
+        float loss;
         try {
-            model.backward();
+            loss = model.forward(xs, ts);
+        } catch (RuntimeException | Error e) {
+            throw failedStep(comm, model, shard, e);
+        }
+        try {
+            try {
+                model.backward();
+            } catch (RuntimeException | Error e) {
+                throw failedStep(comm, model, shard, e);
+            }
             // data parallel: an interrupted rank asks every rank to stop in the loss's all-reduce (alone, the check
             // before the step does it)
             boolean stop = comm.size() > 1 && Thread.currentThread().isInterrupted();
@@ -296,6 +372,24 @@ public final class Trainer implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * A step that failed on this rank alone: in data-parallel training its reduce is joined, marked failed, so that
+     * every rank throws at this step (DataParallel.reduceFailed) instead of waiting for this one; returns the failure
+     * for the caller to throw.
+     */
+    static RuntimeException failedStep(Communicator comm, Model model, Shard shard, Throwable failed) {
+        if (comm.size() > 1) {
+            try {
+                DataParallel.reduceFailed(comm, model.store(), shard);
+            } catch (RuntimeException | Error told) {   // every rank throws there: this one throws its own failure
+                if (!(told instanceof DistributedException)) {
+                    failed.addSuppressed(told);
+                }
+            }
+        }
+        return rethrow(failed);
     }
 
     @Override

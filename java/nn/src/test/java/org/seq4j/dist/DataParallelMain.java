@@ -106,6 +106,8 @@ public final class DataParallelMain {
                                     sleepForever();
                                 } else if (mode.equals("interrupt")) { // a cancelled task on this rank alone
                                     Thread.currentThread().interrupt();
+                                } else if (mode.equals("throw")) { // a listener that fails on this rank alone
+                                    throw new IllegalStateException("the listener of rank 1 failed");
                                 }
                             }
                         }
@@ -116,6 +118,13 @@ public final class DataParallelMain {
                     } catch (java.util.concurrent.CancellationException e) {
                         System.out.println("rank " + rank + " stopped: " + e.getMessage() + "; interrupted: "
                                 + Thread.interrupted());
+                        write(out, rank, Float.NaN, trainer.steps(), model.store().values().toFloatArray());
+                        return;
+                    } catch (IllegalStateException | DistributedException e) {
+                        if (!mode.equals("throw")) {
+                            throw e;
+                        }
+                        System.out.println("rank " + rank + " failed: " + e.getMessage());
                         write(out, rank, Float.NaN, trainer.steps(), model.store().values().toFloatArray());
                         return;
                     }

@@ -213,6 +213,27 @@ class DataParallelTest {
     }
 
     /**
+     * A rank whose listener throws after step 2 (a red-team find): rank 1 threw alone and rank 0 waited in step 3's
+     * all-reduce until the watchdog ended it (30 s here). The failure now travels with step 3's loss: both ranks stop
+     * there, before its update, rank 1 with its own exception, rank 0 with one naming it, and with equal weights.
+     */
+    @Test
+    void aRankWhoseListenerThrowsStopsEveryRankAtTheNextStep() throws Exception {
+        Path prefix = dir.resolve("out");
+        List<String> cmd = mpirun(2);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), "throw", "seq2seq", "adam", prefix.toString(), "30"));
+        MpiRuns.Run r = run(cmd);
+        assertEquals(0, r.exit(), r.output());
+        assertTrue(r.seconds() < 25, "took " + r.seconds() + " s:\n" + r.output());
+        assertTrue(r.output().contains("rank 1 failed: the listener of rank 1 failed"), r.output());
+        assertTrue(r.output().contains("rank 0 failed: DataParallel.reduce on rank 0 of 2: 1 other rank(s) failed in "
+                + "their step (each says why), and every rank stopped before its gradients were summed"), r.output());
+        RankResult r0 = read(Path.of(prefix + ".rank0")), r1 = read(Path.of(prefix + ".rank1"));
+        assertArrayEquals(r0.values(), r1.values(), "the two ranks' parameters differ");
+        assertEquals(2f, r0.eval(), "steps taken");
+    }
+
+    /**
      * A rank whose thread is interrupted (a cancelled task) after step 2: alone it would have left the other waiting in
      * the next all-reduce; the request travels with step 3's loss and both ranks stop there, before its update, with
      * equal weights: those of two steps, as one process whose thread is interrupted after step 2 has them.
