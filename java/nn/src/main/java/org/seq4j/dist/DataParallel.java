@@ -157,6 +157,8 @@ public final class DataParallel {
      * @throws IllegalArgumentException on every rank when no rank has a row
      * @throws IllegalStateException on every rank when another thread of any rank is inside its model, or a rank's
      *         store is closed (no gradient is summed)
+     * @throws ConfigurationMismatchException on every rank when the ranks' stores hold different numbers of gradients
+     *         (no gradient is summed)
      */
     public static float reduce(Communicator comm, ParameterStore store, Shard shard, float loss, boolean stop) {
         return reduce(comm, store, shard, loss, stop, false);
@@ -195,14 +197,28 @@ public final class DataParallel {
             // batch is the sum of the ranks' rows, as all of them see it: shards that do not split one batch (two ranks
             // each given the whole batch, batches of 8 and 16) weighted each rank by its own rows / batch, and the
             // loss and gradients came out scaled by the sum of those weights (2x, 0.75x) without a word
+            // and the gradients' count, in two 16-bit halves with their squares (exact sums): the all-reduce of the
+            // gradients takes each rank's count as it is, and counts that differ (stores of different models, reduce
+            // called without replicate) are undefined in MPI (a truncation error, a hang, or memory overwritten)
+            long count = failed || refused != null ? 0 : store.grads().size();
+            double hi = count >>> 16, lo = count & 0xffff;
             double[] total = {(double) loss * shard.rows(), shard.rows(), stop ? 1 : 0, refused == null ? 0 : 1,
-                    failed ? 1 : 0};
+                    failed ? 1 : 0, hi, hi * hi, lo, lo * lo};
             comm.allReduceSum(total);
             requireClaimed(comm, refused, total[3], "DataParallel.reduce", "before its gradients were summed");
             if (total[4] > 0) {
                 throw new DistributedException("DataParallel.reduce on rank " + comm.rank() + " of " + comm.size() + ": "
                         + (failed ? "this rank's step failed" : Math.round(total[4]) + " other rank(s) failed in their "
                         + "step (each says why)") + ", and every rank stopped before its gradients were summed");
+            }
+            // every rank's half equals the mean and its square the mean square only where all are equal (no variance):
+            // so every rank comes to the same verdict
+            int n = comm.size();
+            if (total[5] != n * hi || total[6] != n * hi * hi || total[7] != n * lo || total[8] != n * lo * lo) {
+                throw new ConfigurationMismatchException("DataParallel.reduce on rank " + comm.rank() + " of " + n
+                        + ": the ranks' stores hold different numbers of gradients (this one " + count + "); expected "
+                        + "replicas of one model (DataParallel.replicate), and every rank stopped before its gradients "
+                        + "were summed");
             }
             if (total[2] > 0) {
                 throw new CancellationException("stopped on request (" + Math.round(total[2]) + " of " + comm.size()

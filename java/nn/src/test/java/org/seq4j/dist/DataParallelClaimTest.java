@@ -31,15 +31,20 @@ class DataParallelClaimTest {
 
     /** Runs body(rank) on a thread per rank; what each rank threw (null where it returned), within 30 s. */
     private static Throwable[] onEveryRank(IntConsumer body) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(RANKS);
+        return onEveryRank(RANKS, body);
+    }
+
+    /** Runs body(rank) on a thread for each of n ranks; what each threw (null where it returned), within 30 s. */
+    private static Throwable[] onEveryRank(int n, IntConsumer body) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
-            Future<?>[] runs = new Future<?>[RANKS];
-            for (int r = 0; r < RANKS; r++) {
+            Future<?>[] runs = new Future<?>[n];
+            for (int r = 0; r < n; r++) {
                 int rank = r;
                 runs[r] = pool.submit(() -> body.accept(rank));
             }
-            Throwable[] thrown = new Throwable[RANKS];
-            for (int r = 0; r < RANKS; r++) {
+            Throwable[] thrown = new Throwable[n];
+            for (int r = 0; r < n; r++) {
                 try {
                     runs[r].get(30, TimeUnit.SECONDS);
                 } catch (java.util.concurrent.ExecutionException e) {
@@ -100,6 +105,39 @@ class DataParallelClaimTest {
         float[] g = new float[Math.toIntExact(s.grads().size())];
         b.copyOut(g, s.grads());
         return g;
+    }
+
+    /**
+     * Stores of different sizes (reduce without replicate, a red-team find): the gradients' all-reduce took each rank's
+     * count as it was, which MPI leaves undefined (here one rank read past the other's array). Refused on every rank
+     * now, before any gradient is summed: 16 and 32 gradients, counts that differ only past 2^16 (65,552 and 16: equal
+     * low halves), and three ranks where the middle one's count is the mean (a sum of the counts alone passes it).
+     * The sizes are multiples of ParameterStore.ALIGN, so the stores hold exactly these counts.
+     */
+    @Test
+    void storesOfDifferentSizesAreRefusedOnEveryRank() throws Exception {
+        int[][] cases = {{16, 32}, {65_552, 16}, {16, 32, 48}};
+        for (int[] sizes : cases) {
+            int n = sizes.length;
+            ThreadRanks ranks = new ThreadRanks(n, 20_000);
+            ParameterStore[] stores = new ParameterStore[n];
+            for (int r = 0; r < n; r++) {
+                stores[r] = ParameterStore.builder(b).declare("w", Init.normal(1), sizes[r]).build(r);
+            }
+            float[][] before = new float[n][];
+            for (int r = 0; r < n; r++) {
+                before[r] = grads(stores[r]);
+            }
+            Throwable[] thrown = onEveryRank(n, r -> DataParallel.reduce(ranks.rank(r), stores[r], Shard.of(n, r, n), 1f));
+            for (int r = 0; r < n; r++) {
+                assertInstanceOf(ConfigurationMismatchException.class, thrown[r], java.util.Arrays.toString(sizes)
+                        + ", rank " + r + ": " + thrown[r]);
+                assertTrue(thrown[r].getMessage().contains("different numbers of gradients (this one " + sizes[r] + ")"),
+                        thrown[r].getMessage());
+                assertArrayEquals(before[r], grads(stores[r]), 0f, "no gradient summed on rank " + r);
+                stores[r].close();
+            }
+        }
     }
 
     @Test
