@@ -12,8 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
@@ -31,30 +29,7 @@ class DataParallelClaimTest {
 
     /** Runs body(rank) on a thread per rank; what each rank threw (null where it returned), within 30 s. */
     private static Throwable[] onEveryRank(IntConsumer body) throws Exception {
-        return onEveryRank(RANKS, body);
-    }
-
-    /** Runs body(rank) on a thread for each of n ranks; what each threw (null where it returned), within 30 s. */
-    private static Throwable[] onEveryRank(int n, IntConsumer body) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            Future<?>[] runs = new Future<?>[n];
-            for (int r = 0; r < n; r++) {
-                int rank = r;
-                runs[r] = pool.submit(() -> body.accept(rank));
-            }
-            Throwable[] thrown = new Throwable[n];
-            for (int r = 0; r < n; r++) {
-                try {
-                    runs[r].get(30, TimeUnit.SECONDS);
-                } catch (java.util.concurrent.ExecutionException e) {
-                    thrown[r] = e.getCause();
-                }
-            }
-            return thrown;
-        } finally {
-            pool.shutdownNow();
-        }
+        return ThreadRanks.onEveryRank(RANKS, body);
     }
 
     /** A thread that holds the store's claim (as a model operation or an optimizer step would) until released. */
@@ -128,7 +103,8 @@ class DataParallelClaimTest {
             for (int r = 0; r < n; r++) {
                 before[r] = grads(stores[r]);
             }
-            Throwable[] thrown = onEveryRank(n, r -> DataParallel.reduce(ranks.rank(r), stores[r], Shard.of(n, r, n), 1f));
+            Throwable[] thrown = ThreadRanks.onEveryRank(n,
+                    r -> DataParallel.reduce(ranks.rank(r), stores[r], Shard.of(n, r, n), 1f));
             for (int r = 0; r < n; r++) {
                 assertInstanceOf(ConfigurationMismatchException.class, thrown[r], java.util.Arrays.toString(sizes)
                         + ", rank " + r + ": " + thrown[r]);

@@ -12,11 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -38,25 +33,7 @@ class DataParallelFailureTest {
 
     /** Runs body(rank) on a thread per rank; what each rank threw (null where it returned), within 30 s. */
     private static Throwable[] onEveryRank(IntConsumer body) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(RANKS);
-        try {
-            Future<?>[] runs = new Future<?>[RANKS];
-            for (int r = 0; r < RANKS; r++) {
-                int rank = r;
-                runs[r] = pool.submit(() -> body.accept(rank));
-            }
-            Throwable[] thrown = new Throwable[RANKS];
-            for (int r = 0; r < RANKS; r++) {
-                try {
-                    runs[r].get(30, TimeUnit.SECONDS);
-                } catch (ExecutionException e) {
-                    thrown[r] = e.getCause();
-                }
-            }
-            return thrown;
-        } finally {
-            pool.shutdownNow();
-        }
+        return ThreadRanks.onEveryRank(RANKS, body);
     }
 
     private static SequencePairs pairs() {

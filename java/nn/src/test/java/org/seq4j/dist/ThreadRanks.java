@@ -6,8 +6,13 @@ package org.seq4j.dist;
 
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntConsumer;
 import org.seq4j.backend.Backend;
 import org.seq4j.tensor.Tensor;
 
@@ -22,6 +27,29 @@ final class ThreadRanks {
         this.barrier = new CyclicBarrier(size);
         this.timeoutMs = timeoutMs;
         this.slots = new Object[size];
+    }
+
+    /** Runs body(rank) on a thread for each of n ranks; what each threw (null where it returned), within 30 s. */
+    static Throwable[] onEveryRank(int n, IntConsumer body) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            Future<?>[] runs = new Future<?>[n];
+            for (int r = 0; r < n; r++) {
+                int rank = r;
+                runs[r] = pool.submit(() -> body.accept(rank));
+            }
+            Throwable[] thrown = new Throwable[n];
+            for (int r = 0; r < n; r++) {
+                try {
+                    runs[r].get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    thrown[r] = e.getCause();
+                }
+            }
+            return thrown;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Rank r's communicator; use each from its own thread. */
