@@ -75,7 +75,8 @@ INLINE void softmax_row(float *y, const float *x, int v, float *max_out, float *
 #ifdef SEQ4J_X86_CLONES
 /*
  * In AVX2 + FMA, 8 floats a vector: the same exp polynomial as s4_expf, but the reciprocals (in sigmoid and tanh, which
- * GCC can only compile to vdivps) by vrcpps and one Newton step, r' = r + r (1 - d r): about 2 ulp instead of 0.5. See
+ * GCC can only compile to vdivps) by vrcpps and one Newton step, r' = r + r (1 - d r) (sigmoid's a step of third order,
+ * so that a saturated gate is exactly 1): about 2 ulp instead of 0.5. See
  * the LSTM cell's AVX2 loop (lstm.c) for what that buys and where it is tested.
  */
 #define V1(c) _mm256_set1_ps(c)
@@ -115,8 +116,16 @@ AVX2_INLINE __m256 v_rcp(__m256 d) {
     return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, V1(1.0f)), r);
 }
 
+/* 1 / (1 + exp(-x)) with the reciprocal's step taken to third order, r' = r + r (e + e^2), e = 1 - d r: one FMA more
+ * than v_rcp's Newton step, whose error e^2 (up to 2^-24 after vrcpps) left a saturated gate (d = 1, x from about 17.4
+ * up, +Inf included) at 1 - 2^-24 where the reference and the other clones have 1: a GRU's (1 - z) h_prev was 6e-8
+ * h_prev, and -Inf for an h_prev of -Inf where 0 * Inf is NaN elsewhere. e^3 (2^-36) rounds away; d = +Inf or huge
+ * still gives r = 0 (e = 1), and NaN stays NaN. */
 AVX2_INLINE __m256 v_sigmoid(__m256 x) {
-    return v_rcp(_mm256_add_ps(V1(1.0f), v_exp_neg(x)));
+    __m256 d = _mm256_add_ps(V1(1.0f), v_exp_neg(x));
+    __m256 r = _mm256_rcp_ps(d);
+    __m256 e = _mm256_fnmadd_ps(d, r, V1(1.0f));
+    return _mm256_fmadd_ps(r, _mm256_fmadd_ps(e, e, e), r);
 }
 
 /* s4_tanhf's two branches, both computed, one selected per lane */

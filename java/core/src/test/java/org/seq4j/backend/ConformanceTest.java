@@ -1200,6 +1200,70 @@ class ConformanceTest {
         }
     }
 
+    /**
+     * Gates saturated above (x from about 17.4 up, where 1 / (1 + exp(-x)) rounds to 1, +Inf included) are exactly 1, as in the
+     * reference, in the cells' vector loops (unit 3) and their scalar tails (unit 17). The AVX2 clone's sigmoid stopped
+     * at 1 - 2^-24 (vrcpps and one Newton step): finite results moved by 6e-8 of h_prev, but a GRU's (1 - z) h_prev with
+     * z = sigmoid(+Inf) and an h_prev of -Inf was -Inf there, and NaN (0 * Inf) in the reference and the other clones,
+     * so the backends classified the same non-finite state differently (gruSequenceForward from h_0 = +-Inf).
+     */
+    @EveryBackend
+    void gatesSaturatedAboveAreExactlyOne(String backend) {
+        try (Both b = both(backend, 38)) {
+            float[] above = {Float.POSITIVE_INFINITY, Float.MAX_VALUE, 1e4f, 100f, 30f, 18f};
+            int n = 2, h = 18;
+            int[] units = {3, 17};
+            // LSTM: f, i and o of row 1 saturated above, g = 0.5; row 0 finite
+            float[] gates = new float[n * 4 * h], cPrev = new float[n * h];
+            java.util.Arrays.fill(gates, 0.5f);
+            java.util.Arrays.fill(cPrev, 0.25f);
+            for (int k = 0; k < units.length; k++) {
+                int u = units[k];
+                gates[4 * h + u] = above[k];
+                gates[4 * h + 2 * h + u] = above[k + 2];
+                gates[4 * h + 3 * h + u] = above[k + 4];
+            }
+            Pair g = b.f32(gates, n, 4 * h), c = b.f32(cPrev, n, h);
+            Pair hNext = b.zeros(DType.F32, n, h), cNext = b.zeros(DType.F32, n, h);
+            b.ref.lstmCellForward(hNext.r(), cNext.r(), g.r(), c.r());
+            b.dev.lstmCellForward(hNext.d(), cNext.d(), g.d(), c.d());
+            float[] gd = b.devValues(g.d());
+            for (int u : units) {
+                for (int gate : new int[] {0, 2, 3}) {
+                    assertEquals(1f, b.refValues(g.r())[4 * h + gate * h + u], "reference gate " + gate + " unit " + u);
+                    assertEquals(1f, gd[4 * h + gate * h + u], "LSTM gate " + gate + " (f, g, i, o) of unit " + u);
+                }
+            }
+            // GRU: z = sigmoid(+Inf ...) = 1 and r = 1 exactly; with h_prev = -Inf, h = (1 - z) h_prev + z hhat is
+            // 0 * -Inf = NaN on every backend
+            float[] gg = new float[n * 3 * h], hPrev = new float[n * h];
+            java.util.Arrays.fill(gg, 0.5f);
+            java.util.Arrays.fill(hPrev, 0.25f);
+            for (int k = 0; k < units.length; k++) {
+                int u = units[k];
+                gg[3 * h + u] = above[k];                      // row 1: z
+                gg[3 * h + h + u] = above[k + 2];              // row 1: r
+                hPrev[h + u] = Float.NEGATIVE_INFINITY;
+            }
+            Pair g3 = b.f32(gg, n, 3 * h), hp = b.f32(hPrev, n, h);
+            Pair rh = b.zeros(DType.F32, n, h), hn = b.zeros(DType.F32, n, h);
+            b.ref.gruGatesForward(rh.r(), g3.r(), hp.r());
+            b.dev.gruGatesForward(rh.d(), g3.d(), hp.d());
+            float[] zr = b.devValues(g3.d());
+            for (int u : units) {
+                assertEquals(1f, zr[3 * h + u], "GRU z of unit " + u);
+                assertEquals(1f, zr[3 * h + h + u], "GRU r of unit " + u);
+            }
+            b.ref.gruCellForward(hn.r(), g3.r(), hp.r());
+            b.dev.gruCellForward(hn.d(), g3.d(), hp.d());
+            float[] hr = b.refValues(hn.r()), hd = b.devValues(hn.d());
+            for (int u : units) {
+                assertEquals(Float.NaN, hr[h + u], "reference h of unit " + u + ": z = 1, h_prev = -Inf");
+                assertEquals(Float.NaN, hd[h + u], "h of unit " + u + ": z = 1, h_prev = -Inf (0 * -Inf)");
+            }
+        }
+    }
+
     /** Pre-activations whose exact sigmoid, or softmax weight, is below half float's smallest subnormal (x <= -105). */
     static final float[] FAR_BELOW = {Float.NEGATIVE_INFINITY, -Float.MAX_VALUE, -1e38f, -1e4f, -200f, -110f};
 
