@@ -568,15 +568,7 @@ class TrainerTest {
     @Test
     void aRefusedFitEpochChangesNothing() {
         int v = 13;
-        int[][] x = new int[8][3], t = new int[8][3];
-        java.util.Random r = new java.util.Random(5);
-        for (int i = 0; i < 8; i++) {
-            for (int j = 0; j < 3; j++) {
-                x[i][j] = r.nextInt(v);
-                t[i][j] = r.nextInt(v);
-            }
-        }
-        Batches data = Batches.of(new SequencePairs(x, t));
+        Batches data = randomPairs(v);
         Backend b = TestBackends.reference();
         float refusedThenRun, fresh;
         try (org.seq4j.models.Seq2seq m = new org.seq4j.models.Seq2seq(b, v, 4, 4, 1); Adam adam = new Adam(0.01f);
@@ -606,15 +598,7 @@ class TrainerTest {
     @Test
     void aListenerThrowingAtEpochStartLeavesTheShuffleUndrawn() {
         int v = 13;
-        int[][] x = new int[8][3], t = new int[8][3];
-        java.util.Random r = new java.util.Random(5);
-        for (int i = 0; i < 8; i++) {
-            for (int j = 0; j < 3; j++) {
-                x[i][j] = r.nextInt(v);
-                t[i][j] = r.nextInt(v);
-            }
-        }
-        Batches data = Batches.of(new SequencePairs(x, t));
+        Batches data = randomPairs(v);
         Backend b = TestBackends.reference();
         Trainer.Listener failing = new Trainer.Listener() {
             @Override
@@ -638,6 +622,19 @@ class TrainerTest {
             fresh += tr.fitEpoch(2, data, 2, QUIET);
         }
         assertEquals(fresh, failedThenRun, 0f, "the failed epoch start changed the trainer's shuffle");
+    }
+
+    /** Eight random (question, answer) pairs of three ids in [0, v), the same every call: the shuffle tests' set. */
+    private static Batches randomPairs(int v) {
+        int[][] x = new int[8][3], t = new int[8][3];
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < 8; i++) {
+            for (int j = 0; j < 3; j++) {
+                x[i][j] = r.nextInt(v);
+                t[i][j] = r.nextInt(v);
+            }
+        }
+        return Batches.of(new SequencePairs(x, t));
     }
 
     /** A Model over {@code real} that the tests change one call of: backend, store, forward, backward, close pass on. */
