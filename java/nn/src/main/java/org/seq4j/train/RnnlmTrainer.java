@@ -284,10 +284,6 @@ public final class RnnlmTrainer implements AutoCloseable {
     }
 
     /**
-     * The batches of N streams of T steps in corpus[:-1]: (size - 1) / (N * T), the product taken in long (as an
-     * int, 65536 * 65536 is 0); an N or T below 1, or a corpus too short for one batch, is an error.
-     */
-    /**
      * The first id of the corpus outside [0, V), described, or null. A -1 (an unknown word's id) that fell where the
      * corpus is read only as a target was taken for the loss's ignore label: that batch's loss of 0 counted in the
      * mean, and the perplexity came out lower, without a word; elsewhere the model refused it as "xs".
@@ -309,6 +305,10 @@ public final class RnnlmTrainer implements AutoCloseable {
         }
     }
 
+    /**
+     * The batches of N streams of T steps in corpus[:-1]: (size - 1) / (N * T), the product taken in long (as an
+     * int, 65536 * 65536 is 0); an N or T below 1, or a corpus too short for one batch, is an error.
+     */
     private static int iterations(String op, int[] corpus, int batch, int time) {
         if (batch < 1 || time < 1) {   // op: the message named no call
             throw new IllegalArgumentException(op + ": batch " + batch + " and time " + time + ": both must be at least 1");
