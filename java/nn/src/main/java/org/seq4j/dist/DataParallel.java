@@ -1,7 +1,7 @@
 // Synchronous data parallelism over a Communicator, in three calls that a trainer makes:
 //   replicate   once before training: every rank checks that it holds the same model (names, shapes) and
 //               takes rank 0's weights (one broadcast of the flat value buffer);
-//   agree       every epoch (Trainer.fitEpoch): every rank checks batch, data size, seed, optimizer; and at its
+//   agree       every epoch (Trainer.fitEpoch): every rank checks batch, data size, seed, optimizer settings; and at its
 //               end that the replicas still hold the same weights (agreeOnWeights);
 //   reduce      every step, after backward and before clipping: the loss is reduced first (one all-reduce of
 //               a few doubles, which also carries every rank's stop request and whether it could claim its

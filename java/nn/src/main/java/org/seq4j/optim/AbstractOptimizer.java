@@ -27,6 +27,7 @@ public abstract class AbstractOptimizer implements Optimizer {
     private ParameterStore bound;   // the store of the first step that succeeded; the state follows it
     private Arena arena;
     private Tensor[] state;
+    private long steps;             // updates that ran, for settings(): a rank whose state stepped alone is told apart
     private final Confinement guard = new Confinement(getClass().getSimpleName());
     // built once: step must not allocate
     private final String stepOp = getClass().getSimpleName() + ".step";
@@ -68,6 +69,28 @@ public abstract class AbstractOptimizer implements Optimizer {
             throw new IllegalArgumentException(op + ": learning rate must be finite and >= 0, got " + lr);
         }
         return lr + 0f;   // -0.0 + 0.0 is +0.0; every other rate unchanged
+    }
+
+    /**
+     * The class's simple name, the learning rate, the other hyperparameters and, for an optimizer that keeps state
+     * (velocity, moments), the count of updates that ran (a refused step counts none), as its state follows them:
+     * {@code "Momentum lr 0.1, momentum 0.9, 0 steps"}, {@code "SGD lr 0.5"}.
+     *
+     * @return the settings, one line
+     */
+    @Override
+    public String settings() {
+        String name = getClass().getSimpleName() + " lr " + lr + hyperparameters();
+        return stateCount() == 0 ? name : name + ", " + steps + (steps == 1 ? " step" : " steps");
+    }
+
+    /**
+     * The hyperparameters other than the learning rate, for settings(): ", name value" each, or nothing.
+     *
+     * @return the text, empty for none
+     */
+    String hyperparameters() {
+        return "";
     }
 
     @Override
@@ -160,6 +183,7 @@ public abstract class AbstractOptimizer implements Optimizer {
         try {
             update(params);
             bound = params;
+            steps++;
             updated();
         } catch (RuntimeException | Error e) {
             if (first) {   // a refused first step binds no store and keeps no state made for it

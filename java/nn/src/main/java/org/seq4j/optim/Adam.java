@@ -98,4 +98,9 @@ public final class Adam extends AbstractOptimizer {
     protected boolean squaresGradients() {
         return true;
     }
+
+    @Override
+    String hyperparameters() {
+        return ", beta1 " + beta1 + ", beta2 " + beta2;
+    }
 }

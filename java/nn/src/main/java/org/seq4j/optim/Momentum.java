@@ -61,4 +61,9 @@ public final class Momentum extends AbstractOptimizer {
         double v = kept - product;
         return new double[] {w + v, Math.max(Math.max(Math.abs(kept), Math.abs(product)), Math.abs(v))};
     }
+
+    @Override
+    String hyperparameters() {
+        return ", momentum " + momentum;
+    }
 }

@@ -69,6 +69,24 @@ public interface Optimizer extends AutoCloseable {
      */
     void setLearningRate(float lr);
 
+    /**
+     * What has to be the same on every rank of data-parallel training for the replicas to stay identical: the class,
+     * the learning rate, every other hyperparameter, and what the update depends on beyond them (such as a count of
+     * steps taken). The trainers agree on it across ranks at each epoch's start, so that a rank whose optimizer
+     * differs is refused there on every rank (ConfigurationMismatchException), before an epoch of updates that would
+     * take the replicas apart. Two optimizers that update alike give equal strings; the string is for comparing and
+     * reading, not for parsing.
+     *
+     * <p>This default gives the class's name and the learning rate. An optimizer of one's own with other settings
+     * should return them too; the optimizers of this package give their hyperparameters and their count of steps
+     * taken where they keep state, for example {@code "Adam lr 0.001, beta1 0.9, beta2 0.999, 120 steps"}.
+     *
+     * @return the settings, one line
+     */
+    default String settings() {
+        return getClass().getName() + " lr " + learningRate();
+    }
+
     /** Releases the optimizer's state. */
     @Override
     void close();

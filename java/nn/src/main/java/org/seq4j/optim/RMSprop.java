@@ -56,4 +56,9 @@ public final class RMSprop extends AbstractOptimizer {
         double product = (double) learningRate() * g;
         return new double[] {w - product / root(h, EPS), product};
     }
+
+    @Override
+    String hyperparameters() {
+        return ", decay rate " + decayRate;
+    }
 }

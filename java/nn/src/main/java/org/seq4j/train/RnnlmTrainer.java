@@ -120,7 +120,7 @@ public final class RnnlmTrainer implements AutoCloseable {
         String ids = outOfVocabulary(corpus);   // agreed on with the rest: every rank refuses it, or none
         comm.agree("training configuration (corpus, batch, time, optimizer, clipping)", "words " + corpus.length
                 + (ids == null ? "" : " (" + ids + ")") + ", batch " + batch + ", time " + time + ", "
-                + optimizer.getClass().getSimpleName() + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
+                + optimizer.settings() + ", clip " + maxGrad);
         requireIds("fitEpoch", ids);
         int dataSize = corpus.length - 1;
         int iters = iterations("RnnlmTrainer.fitEpoch", corpus, batch, time);

@@ -200,8 +200,7 @@ public final class Trainer implements AutoCloseable {
         // own business, and a check made by one rank alone was paired with another's gradient all-reduce. And
         // first: a rank that refused its own batch size alone would leave the others waiting in this collective
         comm.agree("training configuration (batch, examples, seed, optimizer, clipping)", "batch " + batchSize
-                + ", examples " + data.size() + ", seed " + seed + ", " + optimizer.getClass().getSimpleName()
-                + " lr " + optimizer.learningRate() + ", clip " + maxGrad);
+                + ", examples " + data.size() + ", seed " + seed + ", " + optimizer.settings() + ", clip " + maxGrad);
         if (batchSize < 1) {
             throw new IllegalArgumentException("Trainer.fitEpoch: batch size must be >= 1, got " + batchSize);
         }

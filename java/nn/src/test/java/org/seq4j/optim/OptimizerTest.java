@@ -220,4 +220,52 @@ class OptimizerTest {
             assertEquals(0, Float.floatToRawIntBits(adam.learningRate()), "-0.0 taken as +0.0 by setLearningRate");
         }
     }
+
+    /**
+     * settings() names every hyperparameter and, where the optimizer keeps state, the updates that ran, which the
+     * trainers agree on across ranks; a refused step counts none. An optimizer of one's own gets its class and learning rate from the default.
+     */
+    @Test
+    void settingsNameEveryHyperparameterAndTheStepsTaken() {
+        Backend backend = TestBackends.reference();
+        try (SGD sgd = new SGD(0.5f); Momentum momentum = new Momentum(0.1f, 0.9f); AdaGrad adaGrad = new AdaGrad(0.01f);
+             RMSprop rmsProp = new RMSprop(0.01f, 0.99f); Adam adam = new Adam(0.001f, 0.9f, 0.999f);
+             ParameterStore store = ParameterStore.builder(backend).declare("w", Init.normal(1), SIZE).build(9)) {
+            assertEquals("SGD lr 0.5", sgd.settings());
+            sgd.step(store);
+            assertEquals("SGD lr 0.5", sgd.settings(), "no state: the steps SGD took change nothing of the next");
+            assertEquals("Momentum lr 0.1, momentum 0.9, 0 steps", momentum.settings());
+            assertEquals("AdaGrad lr 0.01, 0 steps", adaGrad.settings());
+            assertEquals("RMSprop lr 0.01, decay rate 0.99, 0 steps", rmsProp.settings());
+            assertEquals("Adam lr 0.001, beta1 0.9, beta2 0.999, 0 steps", adam.settings());
+            adam.step(store);
+            assertEquals("Adam lr 0.001, beta1 0.9, beta2 0.999, 1 step", adam.settings());
+            float[] g = new float[SIZE];
+            g[2] = Float.NaN;
+            backend.copyIn(store.get("w").grad(), g);
+            assertThrows(NonFiniteGradientException.class, () -> adam.step(store));
+            assertEquals("Adam lr 0.001, beta1 0.9, beta2 0.999, 1 step", adam.settings(), "a refused step counts none");
+            assertTrue(!new Adam(0.001f, 0.8f, 0.999f).settings().equals(adam.settings().replace("1 step", "0 steps")),
+                    "another beta1, other settings");
+        }
+        Optimizer own = new Optimizer() {
+            @Override
+            public void step(ParameterStore params) {
+            }
+
+            @Override
+            public float learningRate() {
+                return 0.25f;
+            }
+
+            @Override
+            public void setLearningRate(float lr) {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        assertEquals(own.getClass().getName() + " lr 0.25", own.settings());
+    }
 }
