@@ -263,6 +263,11 @@ class CustomLayerTest {
             p.backend().scale(p.values(), 1f - learningRate() * decay);   // the padding is 0 and stays 0
             p.backend().sgdUpdate(p.values(), p.grads(), learningRate());
         }
+
+        @Override
+        public String settings() {   // what data-parallel ranks agree on at each epoch's start: the decay too
+            return super.settings() + ", decay " + decay;
+        }
     }
 
     @Test
@@ -273,6 +278,9 @@ class CustomLayerTest {
             corpus[i] = (i * 3 + i / 7) % V;   // a sequence with structure to learn
         }
         Path file = dir.resolve("highway.npz");
+        try (DecayedSgd sgd = new DecayedSgd(1f, 1e-4f)) {
+            assertEquals("DecayedSgd lr 1.0, decay 1.0E-4", sgd.settings());
+        }
         try (Backend backend = Backends.create("java")) {
             double first, last;
             try (HighwayRnnlm model = new HighwayRnnlm(backend, V, D, H, 1984);
