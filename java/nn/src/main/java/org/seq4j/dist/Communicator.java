@@ -89,7 +89,8 @@ public interface Communicator extends AutoCloseable {
     /**
      * Checks that every rank passes the same {@code configuration} text (model spec, sizes, seed, data size),
      * by one all-reduce of (hash, ~hash) under min (~ reverses the order of longs: the second is ~ the largest hash).
-     * On a mismatch every rank throws the same one-line {@link ConfigurationMismatchException}, so all of them end instead of deadlocking in a later collective of
+     * On a mismatch every rank throws a one-line {@link ConfigurationMismatchException} naming its own configuration
+     * (its first 300 characters), so all of them end instead of deadlocking in a later collective of
      * another size. Free with one rank.
      *
      * @param what what is compared, for the message, e.g. "model (class, parameter names and shapes)"
@@ -119,8 +120,14 @@ public interface Communicator extends AutoCloseable {
         long[] minMax = {hash, ~hash};   // not -hash: -Long.MIN_VALUE is itself, and that rank would agree with anything
         allReduceMin(minMax);
         if (minMax[0] != hash || ~minMax[1] != hash) {
+            // each rank names its own text: the lines of two ranks side by side show what differs (the hashes do not);
+            // its start only (a model's layout names every parameter), on one line (one's own may hold line breaks)
+            int shown = 300;
+            String mine = (configuration.length() <= shown ? configuration
+                    : configuration.substring(0, shown) + "... (" + configuration.length() + " characters)")
+                    .replaceAll("\\p{Cntrl}", " ");
             throw new ConfigurationMismatchException("the " + size() + " ranks do not agree on the " + what + " (this is rank "
-                    + rank() + ", hash " + Long.toHexString(hash) + "; hashes over ranks range from "
+                    + rank() + ", with \"" + mine + "\", hash " + Long.toHexString(hash) + "; hashes over ranks range from "
                     + Long.toHexString(minMax[0]) + " to " + Long.toHexString(~minMax[1]) + "): " + remedy);
         }
     }

@@ -230,4 +230,20 @@ class DistributedUnitTest {
         assertEquals(Hashes.sha256Long("batch 128"), Hashes.sha256Long("batch 128"));
         assertFalse(Hashes.sha256Long("batch 128") == Hashes.sha256Long("batch 129"));
     }
+
+    /**
+     * A mismatch names each rank's own configuration, so that two ranks' lines show what differs: on one line (a
+     * configuration with line breaks), its first 300 characters and its length where it is longer.
+     */
+    @Test
+    void aMismatchQuotesEachRanksOwnConfigurationOnOneLine() throws Exception {
+        ThreadRanks ranks = new ThreadRanks(2, 10_000);
+        String[] configurations = {"batch 4,\nseed 7", "x".repeat(400)};
+        Throwable[] thrown = ThreadRanks.onEveryRank(2, r -> ranks.rank(r).agree("test's settings", configurations[r]));
+        String zero = thrown[0].getMessage(), one = thrown[1].getMessage();
+        assertTrue(thrown[0] instanceof ConfigurationMismatchException && zero.contains("(this is rank 0, with \"batch 4, seed 7\", hash ")
+                && !zero.contains("\n"), zero);
+        assertTrue(thrown[1] instanceof ConfigurationMismatchException
+                && one.contains("(this is rank 1, with \"" + "x".repeat(300) + "... (400 characters)\", hash "), one);
+    }
 }

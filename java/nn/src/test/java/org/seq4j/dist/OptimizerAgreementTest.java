@@ -52,11 +52,18 @@ class OptimizerAgreementTest {
         return new SequencePairs(x, t);
     }
 
-    /** Every rank throws ConfigurationMismatchException naming the optimizer, and no weight moved on any. */
-    private static void assertRefusedBeforeAnyUpdate(Throwable[] thrown, float[][] before, float[][] after) {
+    /**
+     * Every rank throws ConfigurationMismatchException naming the optimizer and quoting its own settings, and no
+     * weight moved on any.
+     */
+    private static void assertRefusedBeforeAnyUpdate(Throwable[] thrown, String[] settings, float[][] before,
+            float[][] after) {
         for (int r = 0; r < RANKS; r++) {
             assertInstanceOf(ConfigurationMismatchException.class, thrown[r], "rank " + r + ": " + thrown[r]);
             assertTrue(thrown[r].getMessage().contains("optimizer"), thrown[r].getMessage());
+            // each rank quotes its own configuration: side by side the lines show what differs
+            assertTrue(thrown[r].getMessage().contains("(this is rank " + r + ", with \"")
+                    && thrown[r].getMessage().contains(settings[r]), settings[r] + " in " + thrown[r].getMessage());
             assertArrayEquals(before[r], after[r], "rank " + r + "'s weights before the refusal and after");
         }
     }
@@ -66,6 +73,7 @@ class OptimizerAgreementTest {
     void trainerRefusesOptimizersThatDifferOnEveryRank(String differing) throws Exception {
         ThreadRanks ranks = new ThreadRanks(RANKS, 10_000);
         float[][] before = new float[RANKS][], after = new float[RANKS][];
+        String[] settings = new String[RANKS];
         Throwable[] thrown = ThreadRanks.onEveryRank(RANKS, r -> {
             try (Seq2seq m = new Seq2seq(b, 13, 4, 8, 3); Optimizer opt = optimizer(differing, r);
                  Trainer t = new Trainer(m, opt, 1f, 7)) {
@@ -74,6 +82,7 @@ class OptimizerAgreementTest {
                 }
                 t.distribute(ranks.rank(r));
                 before[r] = m.store().values().toFloatArray();
+                settings[r] = opt.settings();
                 try {
                     t.fitEpoch(1, Batches.of(pairs()), 4, new Trainer.Listener() { });
                 } finally {
@@ -81,7 +90,7 @@ class OptimizerAgreementTest {
                 }
             }
         });
-        assertRefusedBeforeAnyUpdate(thrown, before, after);
+        assertRefusedBeforeAnyUpdate(thrown, settings, before, after);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -93,6 +102,7 @@ class OptimizerAgreementTest {
             corpus[i] = i % 20;
         }
         float[][] before = new float[RANKS][], after = new float[RANKS][];
+        String[] settings = new String[RANKS];
         Throwable[] thrown = ThreadRanks.onEveryRank(RANKS, r -> {
             try (Rnnlm m = new Rnnlm(b, 20, 4, 8, 3); Optimizer opt = optimizer(differing, r);
                  RnnlmTrainer t = new RnnlmTrainer(m, opt, 1f)) {
@@ -101,6 +111,7 @@ class OptimizerAgreementTest {
                 }
                 t.distribute(ranks.rank(r));
                 before[r] = m.store().values().toFloatArray();
+                settings[r] = opt.settings();
                 try {
                     t.fitEpoch(1, corpus, 4, 5, new Trainer.Listener() { });
                 } finally {
@@ -108,6 +119,6 @@ class OptimizerAgreementTest {
                 }
             }
         });
-        assertRefusedBeforeAnyUpdate(thrown, before, after);
+        assertRefusedBeforeAnyUpdate(thrown, settings, before, after);
     }
 }
