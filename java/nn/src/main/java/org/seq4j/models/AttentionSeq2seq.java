@@ -136,7 +136,7 @@ public final class AttentionSeq2seq extends AbstractSeq2seq {
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell,
                                                  boolean bidirectional) {
         Inputs.declaring("AttentionSeq2seq.declare", b, cell);
-        Inputs.requireSizes(V, D, H);
+        Inputs.requireSizes("AttentionSeq2seq", V, D, H);
         if (bidirectional) {
             if (H % 2 != 0) {
                 throw new IllegalArgumentException("a bidirectional AttentionSeq2seq needs an even hidden size H (each "

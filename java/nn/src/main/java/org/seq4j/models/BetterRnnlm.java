@@ -79,7 +79,7 @@ public final class BetterRnnlm extends AbstractRnnlm {
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
         Inputs.declaring("BetterRnnlm.declare", b, cell);
-        Inputs.requireSizes(V, D, H);
+        Inputs.requireSizes("BetterRnnlm", V, D, H);
         if (D != H) {
             throw new IllegalArgumentException("BetterRnnlm ties the output weights to embed.W, so the word vector size D ("
                     + D + ") must equal the hidden size H (" + H + ")");

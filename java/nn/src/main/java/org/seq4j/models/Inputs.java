@@ -141,11 +141,14 @@ final class Inputs {
         return b;
     }
 
-    /** The sizes of a language or seq2seq model: vocabulary V, word vectors D, hidden state H, all >= 1. */
-    static void requireSizes(int V, int D, int H) {
+    /**
+     * The sizes of a language or seq2seq model: vocabulary V, word vectors D, hidden state H, all >= 1. The message
+     * names the model, as WavePredictor's and BetterRnnlm's own size checks do (it named none).
+     */
+    static void requireSizes(String model, int V, int D, int H) {
         if (V < 1 || D < 1 || H < 1) {
-            throw new IllegalArgumentException("vocabulary size V, word vector size D and hidden size H must be >= 1, got V="
-                    + V + ", D=" + D + ", H=" + H);
+            throw new IllegalArgumentException(model + ": vocabulary size V, word vector size D and hidden size H must "
+                    + "be >= 1, got V=" + V + ", D=" + D + ", H=" + H);
         }
     }
 

@@ -62,7 +62,7 @@ public final class PeekySeq2seq extends AbstractSeq2seq {
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
         Inputs.declaring("PeekySeq2seq.declare", b, cell);
-        Inputs.requireSizes(V, D, H);
+        Inputs.requireSizes("PeekySeq2seq", V, D, H);
         Encoder.declare(b, "encoder.", cell, V, D, H);
         PeekyDecoder.declare(b, "decoder.", cell, V, D, H);
         return b;

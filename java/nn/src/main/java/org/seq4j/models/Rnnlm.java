@@ -66,7 +66,7 @@ public final class Rnnlm extends AbstractRnnlm {
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
         Inputs.declaring("Rnnlm.declare", b, cell);
-        Inputs.requireSizes(V, D, H);
+        Inputs.requireSizes("Rnnlm", V, D, H);
         String rnn = cell.lower();
         int g = cell.columns(H);
         return b.declare("embed.W", Init.normal(0.01), V, D)

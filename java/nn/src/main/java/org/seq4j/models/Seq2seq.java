@@ -63,7 +63,7 @@ public final class Seq2seq extends AbstractSeq2seq {
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H, Cell cell) {
         Inputs.declaring("Seq2seq.declare", b, cell);
-        Inputs.requireSizes(V, D, H);
+        Inputs.requireSizes("Seq2seq", V, D, H);
         Encoder.declare(b, "encoder.", cell, V, D, H);
         Decoder.declare(b, "decoder.", cell, V, D, H);
         return b;

@@ -46,7 +46,7 @@ public final class SimpleRnnlm extends AbstractRnnlm {
      */
     public static ParameterStore.Builder declare(ParameterStore.Builder b, int V, int D, int H) {
         Inputs.declaring("SimpleRnnlm.declare", b);
-        Inputs.requireSizes(V, D, H);
+        Inputs.requireSizes("SimpleRnnlm", V, D, H);
         return b.declare("embed.W", Init.normal(0.01), V, D)
                 .declare("rnn.Wx", Init.scaledNormal(D), D, H)
                 .declare("rnn.Wh", Init.scaledNormal(H), H, H)

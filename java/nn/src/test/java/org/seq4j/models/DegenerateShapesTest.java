@@ -293,6 +293,35 @@ class DegenerateShapesTest {
         }
     }
 
+    /** Zero sizes: each is refused by the model's constructor in its own name (the message named no model). */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("modelsAndCells")
+    void sizesBelowOneAreRefusedNamingTheModel(Kind k, Cell cell) {
+        String model = switch (k) {
+            case SEQ2SEQ -> "Seq2seq";
+            case PEEKY -> "PeekySeq2seq";
+            case ATTENTION, BI_ATTENTION -> "AttentionSeq2seq";
+            case RNNLM -> "Rnnlm";
+            case BETTER_RNNLM -> "BetterRnnlm";
+            case WAVE_SEQ2SEQ -> "WaveSeq2seq";
+            case WAVE_PREDICTOR -> "WavePredictor";
+        };
+        for (Shape s : List.of(new Shape(0, 1, 1, 1, 1, 1), new Shape(1, 0, 1, 1, 1, 1), new Shape(1, 1, 0, 1, 1, 1))) {
+            if (k.lstmOnly() && s.V == 0 || k == Kind.BETTER_RNNLM && s.D == 0) {
+                continue;   // the wave models have no V; BetterRnnlm's D is its H
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> k.make(TestBackends.reference(), s, cell).close(), s.toString());
+            assertTrue(e.getMessage().startsWith(model + ":") || e.getMessage().startsWith(model + " needs"),
+                    s + ": " + e.getMessage());
+        }
+    }
+
+    static Stream<Arguments> modelsAndCells() {
+        return Stream.of(Kind.values()).flatMap(k -> Stream.of(Cell.values())
+                .filter(c -> !k.lstmOnly() || c == Cell.LSTM).map(c -> Arguments.of(k, c)));
+    }
+
     static Stream<Arguments> smallest() {
         return modelsAndShapes().filter(a -> ((Shape) a.get()[2]).H <= 3 && ((Shape) a.get()[2]).N <= 3);
     }
