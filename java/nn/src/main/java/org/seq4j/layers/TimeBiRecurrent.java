@@ -37,6 +37,8 @@ public final class TimeBiRecurrent implements AutoCloseable {
     private final ViewCache dhs2 = new ViewCache();       // the caller's dhs (T, N, 2H) as (T*N, 2H)
 
     private int sizedT = -1, sizedN = -1;
+    // the directions' precision in the last forward that returned: a BF16 one has no backward
+    private org.seq4j.backend.PackedMatrix.Precision forwardPrecision = org.seq4j.backend.PackedMatrix.Precision.F32;
     private Tensor rev;                   // (T*N,) int32: row t*N + n <- row (T-1-t)*N + n
     private Tensor xsRev, xsRev2;         // (T, N, D) xs reversed along T; (T*N, D)
     private Tensor hsB2;                  // (T*N, H) backward hs in the sequence's order
@@ -173,6 +175,8 @@ public final class TimeBiRecurrent implements AutoCloseable {
             Tensor hsBr = backwardLayer.forward(xsRev);
             backend.embeddingForward(hsB2, hsBr2.matrix(hsBr, m, H), rev);               // back in the sequence's order
             backend.concatColumns(out2, hsF2.matrix(hsF, m, H), hsB2);
+            forwardPrecision = forwardLayer.inferencePrecision() != org.seq4j.backend.PackedMatrix.Precision.F32
+                    ? forwardLayer.inferencePrecision() : backwardLayer.inferencePrecision();
             calls.keep("xs", xs);
             calls.forwardReturned();
             return out;
@@ -194,13 +198,19 @@ public final class TimeBiRecurrent implements AutoCloseable {
      * @param dhs (T, N, 2H), the shape of the last forward's output
      * @return dxs (T, N, D), the layer's buffer
      * @throws IllegalArgumentException if dhs is not the forward output's (T, N, 2H)
-     * @throws IllegalStateException if no forward returned, a backward of it already ran, or the weights were written
-     *         since it
+     * @throws IllegalStateException if no forward returned, a backward of it already ran, the weights were written
+     *         since it, or it ran with BF16 inference weights
      */
     public Tensor backward(Tensor dhs) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
             calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
+            if (forwardPrecision != org.seq4j.backend.PackedMatrix.Precision.F32) {
+                // in this call's name and before the forward is used up, as TimeLSTM and TimeGRU refuse it
+                throw new IllegalStateException("TimeBiRecurrent.backward after a forward with " + forwardPrecision
+                        + " inference weights; training needs float32 forwards: setInferencePrecision(F32), then "
+                        + "forward again");
+            }
             int m = sizedT * sizedN;
             Shapes.requireGradient(backend, "splitColumns", "TimeBiRecurrent.backward", "dhs", dhs);
             if (!Shapes.is3(dhs, sizedT, sizedN, 2 * H)) {

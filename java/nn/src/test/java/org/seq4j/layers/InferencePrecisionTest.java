@@ -193,6 +193,32 @@ class InferencePrecisionTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("cases")
+    void aBidirectionalBackwardAfterABf16ForwardIsRefusedInItsOwnName(String backendName, Cell cell, int n) {
+        // it was refused by its forward direction's layer, in that layer's name ("TimeLSTM.backward after ..."), after
+        // the forward was used up: a second try said a backward had already run
+        Backend backend = TestBackends.get(backendName);
+        try (Net net = Net.of(backend, cell, 3)) {
+            String c = cell.lower();
+            Parameter wx = net.store().get(c + ".Wx"), wh = net.store().get(c + ".Wh"), b = net.store().get(c + ".b");
+            try (TimeBiRecurrent bi = new TimeBiRecurrent(backend, cell, wx, wh, b, wx, wh, b)) {
+                bi.setInferencePrecision(Precision.BF16);
+                Tensor xs = net.xs(11, n);
+                Tensor dhs = GradientCheck.tensor(backend, net.ws(), new float[T * n * 2 * H], T, n, 2 * H);
+                bi.forward(xs);
+                for (int attempt = 0; attempt < 2; attempt++) {
+                    IllegalStateException e = assertThrows(IllegalStateException.class, () -> bi.backward(dhs));
+                    assertTrue(e.getMessage().startsWith("TimeBiRecurrent.backward after a forward with BF16 inference"
+                            + " weights") && e.getMessage().contains("setInferencePrecision(F32)"), e.getMessage());
+                    bi.setInferencePrecision(Precision.F32);   // the forward's precision is the one refused
+                }
+                bi.forward(xs);
+                bi.backward(dhs);   // an F32 forward trains as before
+            }
+        }
+    }
+
     @Test
     void aBf16ForwardAllocatesNothingOnceThePackedCopyIsMade() {
         var threads = ManagementFactory.getThreadMXBean();
