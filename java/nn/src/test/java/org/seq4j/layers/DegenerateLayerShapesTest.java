@@ -1,7 +1,7 @@
 // TimeLSTM, TimeGRU (stateful, from a given state, with dh and dc out; fed by a folded embedding with V = 1 and 2,
-// backwardLast), TimeBiRecurrent of either cell and TimeAttention at degenerate and awkward shapes (T, N, D, H of 1;
-// N and H of 3, 15, 17, 33: the tails of the AVX-512 and AVX2 kernels; T_enc = 1, T_dec = 1) on every backend
-// against the java reference, and central differences on the reference at the smallest of them.
+// backwardLast), the one-step LSTM and GRU, TimeBiRecurrent of either cell and TimeAttention at degenerate and
+// awkward shapes (T, N, D, H of 1; N and H of 3, 15, 17, 33: the tails of the AVX-512 and AVX2 kernels; T_enc = 1,
+// T_dec = 1) on every backend against the java reference, and central differences on the reference at the smallest.
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,7 +42,9 @@ class DegenerateLayerShapesTest {
             new Shape(2, 17, 3, 17, 1, 1),
             new Shape(3, 33, 2, 33, 2, 2),
             new Shape(1, 33, 5, 17, 3, 4),
-            new Shape(2, 17, 1, 1, 2, 1));
+            new Shape(2, 17, 1, 1, 2, 1),
+            new Shape(9, 1, 2, 17, 2, 9),    // N = 1 over 8 or more products: the packed backward (KeptPack.packs)
+            new Shape(8, 1, 1, 1, 1, 3));
 
     static Stream<Arguments> everyBackend() {
         return TestBackends.all().flatMap(b -> Stream.of(Cell.values()).flatMap(c -> SHAPES.stream()
@@ -109,6 +111,23 @@ class DegenerateLayerShapesTest {
             Tensor dout = GradientCheck.tensor(b, ws, GradientCheck.randn(rng, 1, T * N * H), T, N, H);
             out.add(Named.of("dhsEnc", TestBackends.values(b, attention.backward(dout))));
             out.add(Named.of("dhsDec", TestBackends.values(b, attention.dhsDec())));
+
+            // the one-step cell over the same weights, from (h0, c0), on x_0
+            if (cell == Cell.LSTM) {
+                try (LSTM step = new LSTM(b, store.get(c + ".Wx"), store.get(c + ".Wh"), store.get(c + ".b"))) {
+                    out.add(Named.of("cell h", TestBackends.values(b, step.forward(xs.get(0), h0, c0))));
+                    out.add(Named.of("cell c", TestBackends.values(b, step.cNext())));
+                    out.add(Named.of("cell dx", TestBackends.values(b, step.backward(dhs.get(0), dcLast))));
+                    out.add(Named.of("cell dh", TestBackends.values(b, step.dhPrev())));
+                    out.add(Named.of("cell dc", TestBackends.values(b, step.dcPrev())));
+                }
+            } else {
+                try (GRU step = new GRU(b, store.get(c + ".Wx"), store.get(c + ".Wh"), store.get(c + ".b"))) {
+                    out.add(Named.of("cell h", TestBackends.values(b, step.forward(xs.get(0), h0))));
+                    out.add(Named.of("cell dx", TestBackends.values(b, step.backward(dhs.get(0)))));
+                    out.add(Named.of("cell dh", TestBackends.values(b, step.dhPrev())));
+                }
+            }
 
             for (Parameter p : store.parameters()) {
                 out.add(Named.of(p.name() + " grad", TestBackends.values(b, p.grad())));
@@ -216,6 +235,53 @@ class DegenerateLayerShapesTest {
                 boolean unused = T == 1 && (res.name().equals("f.Wh") || res.name().equals("r.Wh"));
                 assertTrue(unused ? res.maxAbsAnalytic() == 0 : res.maxAbsAnalytic() > 0, res.toString());
             }
+        }
+    }
+
+    /** The one-step LSTM and GRU: loss sum(h' * R) (+ sum(c' * Rc)), gradients w.r.t. x, h, c and the weights. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("smallest")
+    void oneStepCellGradientsAreTheCentralDifferences(Cell cell, Shape s) {
+        Backend b = TestBackends.reference();
+        Random rng = new Random(67);
+        int N = s.N, D = s.D, H = s.H, g = cell.columns(H);
+        try (Workspace ws = new Workspace(b);
+             ParameterStore store = ParameterStore.builder(b).declare("Wx", Init.normal(0.8), D, g)
+                     .declare("Wh", Init.normal(0.8), H, g).declare("b", Init.normal(0.5), g).build(13)) {
+            Tensor x = GradientCheck.tensor(b, ws, GradientCheck.randn(rng, 1, N * D), N, D);
+            Tensor h = GradientCheck.tensor(b, ws, GradientCheck.randn(rng, 0.5, N * H), N, H);
+            Tensor c = GradientCheck.tensor(b, ws, GradientCheck.randn(rng, 0.5, N * H), N, H);
+            float[] r = GradientCheck.randn(rng, 1, N * H), rc = GradientCheck.randn(rng, 1, N * H);
+            GradientCheck gc = new GradientCheck(TimeLayersGradientTest.TOL);
+            if (cell == Cell.LSTM) {
+                try (LSTM step = new LSTM(b, store.get("Wx"), store.get("Wh"), store.get("b"))) {
+                    DoubleSupplier loss = () -> GradientCheck.dot(step.forward(x, h, c), r)
+                            + GradientCheck.dot(step.cNext(), rc);
+                    loss.getAsDouble();
+                    float[] dx = step.backward(GradientCheck.tensor(b, ws, r, N, H), GradientCheck.tensor(b, ws, rc, N,
+                            H)).toFloatArray();
+                    float[] dh = step.dhPrev().toFloatArray(), dc = step.dcPrev().toFloatArray();
+                    gc.check("x", x, dx, loss);
+                    gc.check("h_prev", h, dh, loss);
+                    gc.check("c_prev", c, dc, loss);
+                    for (Parameter p : store.parameters()) {
+                        gc.check(p, loss);
+                    }
+                }
+            } else {
+                try (GRU step = new GRU(b, store.get("Wx"), store.get("Wh"), store.get("b"))) {
+                    DoubleSupplier loss = () -> GradientCheck.dot(step.forward(x, h), r);
+                    loss.getAsDouble();
+                    float[] dx = step.backward(GradientCheck.tensor(b, ws, r, N, H)).toFloatArray();
+                    float[] dh = step.dhPrev().toFloatArray();
+                    gc.check("x", x, dx, loss);
+                    gc.check("h_prev", h, dh, loss);
+                    for (Parameter p : store.parameters()) {
+                        gc.check(p, loss);
+                    }
+                }
+            }
+            gc.assertAllOk();
         }
     }
 }
