@@ -40,7 +40,7 @@ class OverflowingWeightsCommandLineTest {
         }
         Result g = seq4j("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "3");
         assertEquals(2, g.code(), g.out() + g.err());
-        assertTrue(g.err().startsWith("seq4j: generate: the scores of prompt 0 hold ") && g.err().contains(
+        assertTrue(g.err().startsWith("seq4j: SimpleRnnlm.generate: the scores of prompt 0 hold ") && g.err().contains(
                 "so large that its products overflow float") && !g.err().contains("internal error"), g.err());
         Result e = seq4j("eval", "--checkpoint", lm.toString(), "--backend", "java");
         assertEquals(2, e.code(), e.out() + e.err());

@@ -348,7 +348,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             backend.copyOut(scores, score);
             for (int i = 0; i < n; i++) {
                 double u = sampling == Sampling.SAMPLE ? draw(seed, i, s) : 0;
-                cur[i] = pick(scores, i * V, V, skip, sampling, u, i);
+                cur[i] = pick(op, scores, i * V, V, skip, sampling, u, i);
                 out[i][s] = cur[i];
             }
             if (s + 1 < length) {
@@ -439,7 +439,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
      * in the seq2seq models' greedy decode and in beam search: argmax passed over NaN, a draw whose softmax sum is NaN
      * fell through to the last id, every time, and argmax took an overflowed score as the answer.
      */
-    private static int pick(float[] scores, int offset, int v, boolean[] skip, Sampling sampling, double u, int row) {
+    private static int pick(String op, float[] scores, int offset, int v, boolean[] skip, Sampling sampling, double u,
+                            int row) {
         double max = Double.NEGATIVE_INFINITY;
         int best = -1;
         for (int j = 0; j < v; j++) {
@@ -448,7 +449,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             }
             float f = scores[offset + j];
             if (Float.isNaN(f) || f == Float.POSITIVE_INFINITY) {
-                throw new NonFiniteScoresException("generate: the scores of prompt " + row + " hold " + f + " (id "
+                throw new NonFiniteScoresException(op + ": the scores of prompt " + row + " hold " + f + " (id "
                         + j + ")");
             }
             if (f > max) {
@@ -457,7 +458,7 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             }
         }
         if (best < 0) {   // checkGenerate leaves at least one id: every score left is -infinity
-            throw new NonFiniteScoresException("generate: every score of prompt " + row + " that is not skipped is"
+            throw new NonFiniteScoresException(op + ": every score of prompt " + row + " that is not skipped is"
                     + " -Infinity");
         }
         if (sampling == Sampling.ARGMAX) {

@@ -9,7 +9,7 @@ public final class NonFiniteScoresException extends IllegalStateException {
     /**
      * An exception whose message is {@code what}, then what it means.
      *
-     * @param what where and what was found, e.g. "generate: the scores of prompt 0 hold NaN (id 3)"
+     * @param what where and what was found, e.g. "Rnnlm.generate: the scores of prompt 0 hold NaN (id 3)"
      */
     public NonFiniteScoresException(String what) {
         super(what + ": the model's weights are not finite, or so large that its products overflow float (a diverged "

@@ -126,17 +126,18 @@ class MisuseTest {
             lm.store().copyIn("affine.b", b);
             assertMessage(assertThrows(NonFiniteScoresException.class,
                     () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.SAMPLE, 1)),
-                    "generate", "prompt 0", "NaN", "not finite");
+                    "Rnnlm.generate: the scores of prompt 0", "NaN", "not finite");
             assertMessage(assertThrows(NonFiniteScoresException.class,
-                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 1)), "NaN", "not finite");
+                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 1)), "Rnnlm.generate:",
+                    "NaN", "not finite");
             b[0] = Float.POSITIVE_INFINITY;
             Arrays.fill(b, 1, V, 0f);
             lm.store().copyIn("affine.b", b);
             assertMessage(assertThrows(NonFiniteScoresException.class,
                     () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.SAMPLE, 1)), "Infinity", "not finite");
             assertMessage(assertThrows(NonFiniteScoresException.class,
-                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 1)), "Infinity", "id 0",
-                    "not finite");
+                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 1)), "Rnnlm.generate:",
+                    "Infinity", "id 0", "not finite");
         }
     }
 
@@ -172,8 +173,9 @@ class MisuseTest {
                         "-Infinity for every id", "not finite");
             }
             assertThrows(NonFiniteScoresException.class, () -> s2s.generate(new int[][] {{1, 2}}, 0, 3), "as greedy does");
-            assertThrows(NonFiniteScoresException.class,
-                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 0), "as generate does");
+            assertMessage(assertThrows(NonFiniteScoresException.class,
+                    () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 0)), "Rnnlm.generate:",
+                    "-Infinity");
             b[4] = 1f;   // the one finite score is a skipped id's: no id left to emit
             lm.store().copyIn("affine.b", b);
             assertMessage(assertThrows(NonFiniteScoresException.class,
