@@ -11,6 +11,7 @@
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
+import org.seq4j.backend.PackedMatrix.Precision;
 import org.seq4j.internal.Rows;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
@@ -38,7 +39,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
 
     private int sizedT = -1, sizedN = -1;
     // the directions' precision in the last forward that returned: a BF16 one has no backward
-    private org.seq4j.backend.PackedMatrix.Precision forwardPrecision = org.seq4j.backend.PackedMatrix.Precision.F32;
+    private Precision forwardPrecision = Precision.F32;
     private Tensor rev;                   // (T*N,) int32: row t*N + n <- row (T-1-t)*N + n
     private Tensor xsRev, xsRev2;         // (T, N, D) xs reversed along T; (T*N, D)
     private Tensor hsB2;                  // (T*N, H) backward hs in the sequence's order
@@ -175,7 +176,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
             Tensor hsBr = backwardLayer.forward(xsRev);
             backend.embeddingForward(hsB2, hsBr2.matrix(hsBr, m, H), rev);               // back in the sequence's order
             backend.concatColumns(out2, hsF2.matrix(hsF, m, H), hsB2);
-            forwardPrecision = forwardLayer.inferencePrecision() != org.seq4j.backend.PackedMatrix.Precision.F32
+            forwardPrecision = forwardLayer.inferencePrecision() != Precision.F32
                     ? forwardLayer.inferencePrecision() : backwardLayer.inferencePrecision();
             calls.keep("xs", xs);
             calls.forwardReturned();
@@ -205,7 +206,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
             calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
-            if (forwardPrecision != org.seq4j.backend.PackedMatrix.Precision.F32) {
+            if (forwardPrecision != Precision.F32) {
                 // in this call's name and before the forward is used up, as TimeLSTM and TimeGRU refuse it
                 throw new IllegalStateException("TimeBiRecurrent.backward after a forward with " + forwardPrecision
                         + " inference weights; training needs float32 forwards: setInferencePrecision(F32), then "
@@ -256,7 +257,7 @@ public final class TimeBiRecurrent implements AutoCloseable {
      *
      * @param precision F32 (the default) or BF16
      */
-    public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
+    public void setInferencePrecision(Precision precision) {
         java.util.Objects.requireNonNull(precision, "TimeBiRecurrent.setInferencePrecision: precision is null; expected "
                 + "F32 or BF16");
         calls.enter("setInferencePrecision");   // one thread at a time: a second one inside is refused
