@@ -1,6 +1,6 @@
 // The folded input projection of TimeLSTM's and TimeGRU's forward(embed, ids): the table EW = E Wx + b (V, G), the
-// gate pre-activations each token contributes, kept while E, Wx and b keep their versions, and S (V, G) for the
-// backward's dA scattered by token id.
+// gate pre-activations each token contributes, kept while E, Wx and b keep their versions, and its backward, through
+// S (V, G), the backward's dA scattered by token id.
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
@@ -95,9 +95,18 @@ final class FoldedInput implements AutoCloseable {
         return table;
     }
 
-    /** S (V, G) for the table's E, where the backward of a folded forward scatters dA; valid after table(E). */
-    Tensor scatter() {
-        return scatter;
+    /**
+     * The backward of a folded forward of ids (T, N) looked up in E (the table's: after table(E)), given its gate
+     * gradients dA2 (T*N, G). S (V, G) = dA's rows summed per token id; then, as x = E[ids], dWx += x^T dA = E^T S,
+     * db += sum of dA's rows = sum of S's rows, and dE += scatter of dA Wx^T = S Wx^T: no (T*N, D) input or
+     * gradient is formed. The layer's dWh is its own.
+     */
+    void backward(Parameter E, Tensor ids, Tensor dA2) {
+        backend.fill(scatter, 0f);
+        backend.embeddingBackward(scatter, ids, dA2);
+        backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), scatter, 1f, Wx.grad());
+        backend.sumRows(b.grad(), scatter, 1f);
+        backend.matmul(Transpose.NO, Transpose.YES, 1f, scatter, Wx.value(), 1f, E.grad());
     }
 
     @Override

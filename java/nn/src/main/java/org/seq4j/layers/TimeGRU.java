@@ -28,8 +28,6 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
-import org.seq4j.internal.Rows;
-import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -77,10 +75,10 @@ public final class TimeGRU implements TimeRecurrent {
     private Tensor[] gatesT, gatesHT, hT, rhT, dAT, dAHT, dhsT;   // per-step views, made once per size
     private Tensor x;                   // (T, N, D) the last forward's input; null when folded
     private final CallOrder calls;   // forward, then one backward over unchanged weights
+    private final RecurrentChecks checks = new RecurrentChecks(Cell.GRU);   // its argument checks
 
     // the folded input projection (forward(embed, ids) where FoldedInput.folds: the table of E Wx + b)
-    private final FoldedInput folded;   // the table (V, 3H) E Wx + b, kept while E, Wx and b are unchanged
-    private Tensor S;                   // (V, 3H) dA scattered by token id (folded.scatter())
+    private final FoldedInput folded;   // the table (V, 3H) E Wx + b (kept while E, Wx, b are unchanged); its backward
     private TimeEmbedding foldedEmbed;
     private final UnfoldedEmbedding unfolded = new UnfoldedEmbedding("TimeGRU");   // forward(embed, ids) not folded
     private Tensor foldedIds;           // (T, N)
@@ -101,16 +99,9 @@ public final class TimeGRU implements TimeRecurrent {
      * @throws IllegalArgumentException unless Wx is (D, 3H), Wh (H, 3H) and b (3H,) with one H
      */
     public TimeGRU(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {
-        if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || b.value().rank() != 1) {
-            throw new IllegalArgumentException("TimeGRU needs Wx (D, 3H), Wh (H, 3H), b (3H,), got " + Wx + ", " + Wh
-                    + ", " + b);
-        }
+        checks.weights(Wx, Wh, b);
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);
-        if ((long) Wh.dim(1) != 3L * H || (long) Wx.dim(1) != 3L * H || (long) b.dim(0) != 3L * H) {
-            throw new IllegalArgumentException("TimeGRU needs Wx (D, 3H), Wh (H, 3H), b (3H,) with one H, got " + Wx
-                    + ", " + Wh + ", " + b);
-        }
         this.backend = backend;
         this.Wx = Wx;
         this.Wh = Wh;
@@ -234,10 +225,7 @@ public final class TimeGRU implements TimeRecurrent {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
             unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
-            if (xs.dtype() != DType.F32 || xs.rank() != 3 || xs.dim(2) != D) {
-                throw new IllegalArgumentException("TimeGRU.forward needs xs float32 (T, N, D=" + D + "), got " + xs);
-            }
-            ws.refuseOwn("TimeGRU.forward", "xs", xs);
+            checks.input(D, ws, xs);
             int t = xs.dim(0), n = xs.dim(1), g = 3 * H;
             prepare(t, n);
             // A = x Wx + b for all steps at once: (T*N, D) (D, 3H)
@@ -258,15 +246,7 @@ public final class TimeGRU implements TimeRecurrent {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
             unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
-            Parameter E = embed.W();
-            E.value().requireUsable("TimeGRU.forward", E.name());   // a kept folded table would not read it
-            if (E.dim(1) != D) {
-                throw new IllegalArgumentException("TimeGRU.forward: the embedding's vectors have " + E.dim(1)
-                        + " features but this GRU takes D=" + D);
-            }
-            if (ids.rank() != 2) {
-                throw new IllegalArgumentException("TimeGRU.forward needs ids (T, N), got " + ids);
-            }
+            Parameter E = checks.embedding(D, embed, ids);
             int t = ids.dim(0), n = ids.dim(1);
             if (!FoldedInput.folds(E, (long) t * n)) {
                 Tensor out = forward(embed.forward(ids));
@@ -279,7 +259,6 @@ public final class TimeGRU implements TimeRecurrent {
             }
             prepare(t, n);
             backend.embeddingForward(gates2, folded.table(E), ids);
-            this.S = folded.scatter();
             this.x = null;
             this.foldedIds = ids;
             calls.keep("ids", ids);   // the backward's scatter into dE reads them
@@ -292,14 +271,7 @@ public final class TimeGRU implements TimeRecurrent {
     }
 
     private void prepare(int t, int n) {
-        if (t < 1 || n < 1) {
-            throw new IllegalArgumentException("TimeGRU.forward needs T >= 1 and N >= 1, got T=" + t + ", N=" + n);
-        }
-        Rows.of("TimeGRU.forward", t, n);
-        if (stateful && hasH && n != stateN) {
-            throw new IllegalStateException("TimeGRU holds a state for N=" + stateN + " but the input has N=" + n
-                    + "; call resetState() or setState(...) first");
-        }
+        checks.steps(t, n, stateful && hasH, stateN);
         if (t != sizedT || n != sizedN) {
             if (inLastStep) {   // the carried state, before its buffer is reused
                 backend.copy(hState, hT[sizedT]);
@@ -371,10 +343,7 @@ public final class TimeGRU implements TimeRecurrent {
     public Tensor backward(Tensor dhs) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            if (foldedEmbed != null || unfolded.tookIds()) {   // folded or not: a rule of the shapes
-                throw new IllegalStateException("TimeGRU.backward(dhs): the last forward took token ids through an "
-                        + "embedding; use backward(embed, dhs)");
-            }
+            checks.noIds(foldedEmbed != null || unfolded.tookIds());
             return backwardUnfolded(dhs, null);
         } finally {
             calls.exit();
@@ -417,19 +386,10 @@ public final class TimeGRU implements TimeRecurrent {
                 unfolded.backward(embed, backwardUnfolded(dhs, dhLast));
                 return;
             }
-            if (foldedEmbed != embed) {
-                throw new IllegalArgumentException("TimeGRU.backward(embed, dhs) with another embedding than "
-                        + "the forward's");
-            }
+            checks.sameEmbedding(foldedEmbed, embed);
             backpropagateSteps(dhs, dhLast);
             recurrentWeightGradients(sizedT, sizedN);
-            // as in TimeLSTM: S (V, 3H) = dA's rows summed per token id; dWx = E^T S, db = sum of S, dE = S Wx^T
-            Parameter E = embed.W();
-            backend.fill(S, 0f);
-            backend.embeddingBackward(S, foldedIds, dA2);
-            backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), S, 1f, Wx.grad());
-            backend.sumRows(b.grad(), S, 1f);
-            backend.matmul(Transpose.NO, Transpose.YES, 1f, S, Wx.value(), 1f, E.grad());
+            folded.backward(embed.W(), foldedIds, dA2);   // dWx, db and dE through S (V, 3H), dA summed per id
             calls.backwardReturned();
         } finally {
             calls.exit();
@@ -459,25 +419,9 @@ public final class TimeGRU implements TimeRecurrent {
      */
     private void backpropagateSteps(Tensor dhs, Tensor dhLast) {
         calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
-        if (forwardPacked != null) {
-            // the forward's precision, not the one set since: setInferencePrecision(F32) alone does not make it float32
-            throw new IllegalStateException("TimeGRU.backward after a forward with " + forwardPacked
-                    + " inference weights; training needs float32 forwards: setInferencePrecision(F32), then forward "
-                    + "again");
-        }
+        checks.float32Forward(forwardPacked);
         int t = sizedT, n = sizedN, g = 3 * H;
-        if (dhs != null) {
-            Shapes.requireGradient(backend, "copy", "TimeGRU.backward", "dhs", dhs);
-            if (!Shapes.is3(dhs, t, n, H)) {
-                throw Shapes.gradientShape("TimeGRU.backward", "dhs", dhs, "the forward's output (T, N, H)", t, n, H);
-            }
-        } else {
-            Shapes.requireGradient(backend, "copy", "TimeGRU.backwardLast", "dhLast", dhLast);
-            if (!Shapes.is2(dhLast, n, H)) {
-                throw Shapes.gradientShape("TimeGRU.backwardLast", "dhLast", dhLast, "the last hidden state (N, H)", n,
-                        H);
-            }
-        }
+        checks.outputGradient(backend, "copy", t, n, H, dhs, dhLast);   // copied below
         calls.backwardStarts();   // dh() reads what it writes: refused until this backward returns
         if (dhs != null) {
             backend.copy(dhsWork, dhs);
@@ -522,10 +466,7 @@ public final class TimeGRU implements TimeRecurrent {
     public void setState(Tensor h) {
         calls.enter("setState");   // one thread at a time: a second one inside is refused
         try {
-            if (!stateful) {
-                throw new IllegalStateException("setState on a TimeGRU that is not stateful would be ignored by "
-                        + "forward");
-            }
+            checks.stateful(stateful);
             Shapes.requireState(backend, "TimeGRU.setState", "h", h);   // before the carried state is dropped below
             if (h.rank() != 2 || h.dim(0) < 1 || h.dim(1) != H) {   // N = 0: no forward takes it
                 throw new IllegalArgumentException("TimeGRU.setState needs h (N >= 1, H=" + H + "), got " + h);

@@ -53,8 +53,6 @@ package org.seq4j.layers;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.backend.Transpose;
-import org.seq4j.internal.Rows;
-import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -106,10 +104,10 @@ public final class TimeLSTM implements TimeRecurrent {
     private Tensor[] gatesT, hT, cT, dAT;   // per-step views, made once per size
     private Tensor x;                   // (T, N, D) the last forward's input (the caller's); null when folded
     private final CallOrder calls;   // forward, then one backward over unchanged weights
+    private final RecurrentChecks checks = new RecurrentChecks(Cell.LSTM);   // its argument checks
 
     // the folded input projection (forward(embed, ids) where FoldedInput.folds: the table of E Wx + b)
-    private final FoldedInput folded;   // the table (V, 4H) E Wx + b, kept while E, Wx and b are unchanged
-    private Tensor S;                   // (V, 4H) dA scattered by token id (folded.scatter())
+    private final FoldedInput folded;   // the table (V, 4H) E Wx + b (kept while E, Wx, b are unchanged); its backward
     private TimeEmbedding foldedEmbed;  // the last forward's embedding when folded, else null
     private final UnfoldedEmbedding unfolded = new UnfoldedEmbedding("TimeLSTM");   // forward(embed, ids) not folded
     private Tensor foldedIds;           // its ids (T, N)
@@ -130,17 +128,9 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public TimeLSTM(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {
-        if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || b.value().rank() != 1) {
-            throw new IllegalArgumentException("TimeLSTM needs Wx (D, 4H), Wh (H, 4H), b (4H,), got " + Wx + ", " + Wh
-                    + ", " + b);
-        }
+        checks.weights(Wx, Wh, b);
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);
-        // in long: 4H wraps in int past 2^29
-        if ((long) Wh.dim(1) != 4L * H || (long) Wx.dim(1) != 4L * H || (long) b.dim(0) != 4L * H) {
-            throw new IllegalArgumentException("TimeLSTM needs Wx (D, 4H), Wh (H, 4H), b (4H,) with one H, got " + Wx
-                    + ", " + Wh + ", " + b);
-        }
         this.backend = backend;
         this.Wx = Wx;
         this.Wh = Wh;
@@ -282,10 +272,7 @@ public final class TimeLSTM implements TimeRecurrent {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
             unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
-            if (xs.dtype() != DType.F32 || xs.rank() != 3 || xs.dim(2) != D) {
-                throw new IllegalArgumentException("TimeLSTM.forward needs xs float32 (T, N, D=" + D + "), got " + xs);
-            }
-            ws.refuseOwn("TimeLSTM.forward", "xs", xs);
+            checks.input(D, ws, xs);
             int t = xs.dim(0), n = xs.dim(1);
             prepare(t, n);
             // A = x Wx + b for all steps at once: (T*N, D) (D, 4H)
@@ -317,15 +304,7 @@ public final class TimeLSTM implements TimeRecurrent {
             calls.forwardStarts();   // nothing to follow or read until this forward returns
             this.foldedEmbed = null;   // set again by a folded forward that returns
             unfolded.clear();          // noted again by an unfolded forward(embed, ids) that returns
-            Parameter E = embed.W();
-            E.value().requireUsable("TimeLSTM.forward", E.name());   // a kept folded table would not read it
-            if (E.dim(1) != D) {
-                throw new IllegalArgumentException("TimeLSTM.forward: the embedding's vectors have " + E.dim(1)
-                        + " features but this LSTM takes D=" + D);
-            }
-            if (ids.rank() != 2) {
-                throw new IllegalArgumentException("TimeLSTM.forward needs ids (T, N), got " + ids);
-            }
+            Parameter E = checks.embedding(D, embed, ids);
             int t = ids.dim(0), n = ids.dim(1);
             if (!FoldedInput.folds(E, (long) t * n)) {
                 Tensor out = forward(embed.forward(ids));
@@ -339,7 +318,6 @@ public final class TimeLSTM implements TimeRecurrent {
             prepare(t, n);
             calls.keep("ids", ids);   // the backward's scatter into dE reads them
             Tensor out = recur(t, n, folded.table(E), ids, E);   // a bad id throws before anything below is set
-            this.S = folded.scatter();
             this.x = null;
             this.foldedEmbed = embed;
             this.foldedIds = ids;
@@ -351,14 +329,7 @@ public final class TimeLSTM implements TimeRecurrent {
 
     /** Sizes the workspace for (T, N) and checks that a carried state fits. */
     private void prepare(int t, int n) {
-        if (t < 1 || n < 1) {
-            throw new IllegalArgumentException("TimeLSTM.forward needs T >= 1 and N >= 1, got T=" + t + ", N=" + n);
-        }
-        Rows.of("TimeLSTM.forward", t, n);
-        if (stateful && (hasH || hasC) && n != stateN) {
-            throw new IllegalStateException("TimeLSTM holds a state for N=" + stateN + " but the input has N=" + n
-                    + "; call resetState() or setState(...) first");
-        }
+        checks.steps(t, n, stateful && (hasH || hasC), stateN);
         if (t != sizedT || n != sizedN) {
             keepState();
             resize(t, n);
@@ -470,10 +441,7 @@ public final class TimeLSTM implements TimeRecurrent {
     public Tensor backward(Tensor dhs, Tensor dcLast) {
         calls.enter("backward");   // one thread at a time: a second one inside is refused
         try {
-            if (foldedEmbed != null || unfolded.tookIds()) {   // folded or not: a rule of the shapes
-                throw new IllegalStateException("TimeLSTM.backward(dhs): the last forward took token ids through an "
-                        + "embedding; use backward(embed, dhs)");
-            }
+            checks.noIds(foldedEmbed != null || unfolded.tookIds());
             return backwardUnfolded(dhs, null, dcLast);
         } finally {
             calls.exit();
@@ -563,21 +531,11 @@ public final class TimeLSTM implements TimeRecurrent {
                 unfolded.backward(embed, backwardUnfolded(dhs, dhLast, dcLast));
                 return;
             }
-            if (foldedEmbed != embed) {
-                throw new IllegalArgumentException("TimeLSTM.backward(embed, dhs) with another embedding than "
-                        + "the forward's");
-            }
+            checks.sameEmbedding(foldedEmbed, embed);
             backpropagateSteps(dhs, dhLast, dcLast);
-            Parameter E = embed.W();
-            // dWh += Hprev^T dA as in backwardUnfolded (dWx comes from S below)
+            // dWh += Hprev^T dA as in backwardUnfolded (dWx comes from the folded backward below)
             accumulateWhGrad(sizedT, sizedN);
-            // S (V, 4H) = the rows of dA summed per token id; then x = E[ids] gives dWx = x^T dA = E^T S,
-            // db = sum of dA's rows = sum of S's rows, and dE = scatter of dA Wx^T = S Wx^T
-            backend.fill(S, 0f);
-            backend.embeddingBackward(S, foldedIds, dA2);
-            backend.matmul(Transpose.YES, Transpose.NO, 1f, E.value(), S, 1f, Wx.grad());
-            backend.sumRows(b.grad(), S, 1f);
-            backend.matmul(Transpose.NO, Transpose.YES, 1f, S, Wx.value(), 1f, E.grad());
+            folded.backward(embed.W(), foldedIds, dA2);   // dWx, db and dE through S (V, 4H), dA summed per id
             calls.backwardReturned();
         } finally {
             calls.exit();
@@ -604,27 +562,11 @@ public final class TimeLSTM implements TimeRecurrent {
      */
     private void backpropagateSteps(Tensor dhs, Tensor dhLast, Tensor dcLast) {
         calls.backwardAllowed();   // not yet used up: a backward refused for its gradients leaves the forward
-        if (forwardPacked != null) {
-            // the forward's precision, not the one set since: setInferencePrecision(F32) alone does not make it float32
-            throw new IllegalStateException("TimeLSTM.backward after a forward with " + forwardPacked
-                    + " inference weights; training needs float32 forwards: setInferencePrecision(F32), then forward "
-                    + "again");
-        }
+        checks.float32Forward(forwardPacked);
         int t = sizedT, n = sizedN, g = 4 * H;
         boolean packs = KeptPack.packs(t, n);
         String cell = packs ? "lstmSequenceBackward" : "lstmCellBackward";   // what reads dhs or dhLast
-        if (dhs != null) {
-            Shapes.requireGradient(backend, cell, "TimeLSTM.backward", "dhs", dhs);
-            if (!Shapes.is3(dhs, t, n, H)) {
-                throw Shapes.gradientShape("TimeLSTM.backward", "dhs", dhs, "the forward's output (T, N, H)", t, n, H);
-            }
-        } else {
-            Shapes.requireGradient(backend, cell, "TimeLSTM.backwardLast", "dhLast", dhLast);
-            if (!Shapes.is2(dhLast, n, H)) {
-                throw Shapes.gradientShape("TimeLSTM.backwardLast", "dhLast", dhLast, "the last hidden state (N, H)", n,
-                        H);
-            }
-        }
+        checks.outputGradient(backend, cell, t, n, H, dhs, dhLast);
         if (dcLast != null) {
             Shapes.requireGradient(backend, "copy", "TimeLSTM.backward", "dcLast", dcLast);
             if (!Shapes.is2(dcLast, n, H)) {
@@ -691,10 +633,7 @@ public final class TimeLSTM implements TimeRecurrent {
     public void setState(Tensor h, Tensor c) {
         calls.enter("setState");   // one thread at a time: a second one inside is refused
         try {
-            if (!stateful) {
-                throw new IllegalStateException("setState on a TimeLSTM that is not stateful would be ignored "
-                        + "by forward");
-            }
+            checks.stateful(stateful);
             Shapes.requireState(backend, "TimeLSTM.setState", "h", h);   // before the carried state is dropped below
             if (c != null) {
                 Shapes.requireState(backend, "TimeLSTM.setState", "c", c);
