@@ -307,13 +307,7 @@ public final class TimeLSTM implements TimeRecurrent {
             Parameter E = checks.embedding(D, embed, ids);
             int t = ids.dim(0), n = ids.dim(1);
             if (!FoldedInput.folds(E, (long) t * n)) {
-                Tensor out = forward(embed.forward(ids));
-                calls.keepOnly("ids", ids);   // its backward reads ids (the scatter into dE), not the embedding's output
-                // its backward scatters by these ids, whatever forwards the embedding runs since (one shared with a
-                // decoder), and is refused after a write to E, as the folded forward's is
-                unfolded.noted(embed, ids);
-                calls.forwardReturned(E);
-                return out;
+                return unfolded.forward(this, calls, embed, E, ids);   // forward(embed.forward(ids)), noted
             }
             prepare(t, n);
             calls.keep("ids", ids);   // the backward's scatter into dE reads them

@@ -1,8 +1,8 @@
-// What TimeLSTM's and TimeGRU's forward(embed, ids) keeps for its backward where the shapes do not fold the embedding
-// into the input product (FoldedInput.folds): the embedding, which of its forwards this was, and the ids, so that
-// backward(embed, ...) scatters by this forward's ids, whatever forwards the embedding ran since (one shared with a
-// decoder), and refuses another embedding; and the forward's input E[ids] for dWx, gathered again where such a forward
-// overwrote the embedding's output (input). The three mistakes were silent before.
+// What TimeLSTM's and TimeGRU's forward(embed, ids) runs and keeps for its backward where the shapes do not fold the
+// embedding into the input product (FoldedInput.folds): the embedding, which of its forwards this was, and the ids, so
+// that backward(embed, ...) scatters by this forward's ids, whatever forwards the embedding ran since (one shared with
+// a decoder), and refuses another embedding; and the forward's input E[ids] for dWx, gathered again where such a
+// forward overwrote the embedding's output (input). The three mistakes were silent before.
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
@@ -34,11 +34,20 @@ final class UnfoldedEmbedding {
         return embed != null;
     }
 
-    /** An unfolded forward(embed, ids) returned: its backward scatters by these ids. */
-    void noted(TimeEmbedding embed, Tensor ids) {
-        this.embed = embed;
+    /**
+     * The layer's forward(embed, ids) where it does not fold (FoldedInput.folds): layer.forward(embed.forward(ids)),
+     * noted for its backward, which reads ids (the scatter into dE), not the embedding's output, scatters by these ids
+     * whatever forwards the embedding runs since (one shared with a decoder), and is refused after a write to E
+     * (embed.W()), as the folded forward's is.
+     */
+    Tensor forward(TimeRecurrent layer, CallOrder calls, TimeEmbedding embed, Parameter E, Tensor ids) {
+        Tensor out = layer.forward(embed.forward(ids));
+        calls.keepOnly("ids", ids);
+        this.embed = embed;   // noted: its backward scatters by these ids
         this.forward = embed.forwards();
         this.ids = ids;
+        calls.forwardReturned(E);
+        return out;
     }
 
     /**
