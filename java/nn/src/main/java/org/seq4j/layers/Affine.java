@@ -2,8 +2,6 @@
 package org.seq4j.layers;
 
 import org.seq4j.backend.Backend;
-import org.seq4j.backend.Transpose;
-import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
 /**
@@ -11,14 +9,7 @@ import org.seq4j.tensor.Tensor;
  * until {@link #close()}.
  */
 public final class Affine implements AutoCloseable {
-    private final Backend backend;
-    private final Parameter W;   // (D, H)
-    private final Parameter b;   // (H,)
-    private final Workspace ws;
-    private final CallOrder calls;   // forward, then one backward over unchanged weights
-    private int sizedN = -1;
-    private Tensor out, dx;      // (N, H), (N, D)
-    private Tensor x;            // (N, D) the last forward's input
+    private final Projection product;   // out = x W + b, its backward and buffers
 
     /**
      * A layer over the given parameters (held, not copied).
@@ -32,11 +23,7 @@ public final class Affine implements AutoCloseable {
         if (W.value().rank() != 2 || b.value().rank() != 1 || b.dim(0) != W.dim(1)) {
             throw new IllegalArgumentException("Affine needs W (D, H) and b (H,), got " + W + " and " + b);
         }
-        this.backend = backend;
-        this.W = W;
-        this.b = b;
-        this.ws = new Workspace(backend, getClass().getSimpleName());
-        this.calls = new CallOrder("Affine", W, b);
+        this.product = new Projection(backend, "Affine", W, b);
     }
 
     /**
@@ -47,31 +34,7 @@ public final class Affine implements AutoCloseable {
      * @throws IllegalArgumentException if x is not (N, D), or x lies in this layer's own buffers
      */
     public Tensor forward(Tensor x) {
-        calls.enter("forward");   // one thread at a time: a second one inside is refused
-        try {
-            calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            int d = W.dim(0), h = W.dim(1);
-            if (x.dtype() != DType.F32 || x.rank() != 2 || x.dim(1) != d) {
-                throw new IllegalArgumentException("Affine.forward needs x float32 (N, D=" + d + "), got " + x);
-            }
-            ws.refuseOwn("Affine.forward", "x", x);
-            int n = x.dim(0);
-            if (n != sizedN) {
-                sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
-                ws.reset();
-                out = ws.floats(n, h);
-                dx = ws.floats(n, d);
-                sizedN = n;
-            }
-            backend.matmul(Transpose.NO, Transpose.NO, 1f, x, W.value(), 0f, out);
-            backend.addBias(out, b.value());
-            this.x = x;
-            calls.keep("x", x);
-            calls.forwardReturned();
-            return out;
-        } finally {
-            calls.exit();
-        }
+        return product.forward(x);
     }
 
     /**
@@ -84,30 +47,11 @@ public final class Affine implements AutoCloseable {
      *         since it
      */
     public Tensor backward(Tensor dout) {
-        calls.enter("backward");   // one thread at a time: a second one inside is refused
-        try {
-            calls.backwardAllowed();   // not yet used up: a backward refused for its gradient leaves the forward
-            Shapes.requireGradient(backend, "sumRows", "Affine.backward", "dout", dout);
-            // matmul refuses another shape too, but in its own terms ("op(a) is (7, 2)"): say which call and what it
-            // needs
-            if (!Shapes.is2(dout, sizedN, W.dim(1))) {
-                throw Shapes.gradientShape("Affine.backward", "dout", dout, "the forward's output (N, H)", sizedN,
-                        W.dim(1));
-            }
-            calls.backwardStarts();
-            // db first: sumRows refuses a heap dout, which the products take; after them it left dW added, db not
-            backend.sumRows(b.grad(), dout, 1f);
-            backend.matmul(Transpose.NO, Transpose.YES, 1f, dout, W.value(), 0f, dx);
-            backend.matmul(Transpose.YES, Transpose.NO, 1f, x, dout, 1f, W.grad());
-            return dx;
-        } finally {
-            calls.exit();
-        }
+        return product.backward(dout);
     }
 
     @Override
     public void close() {
-        calls.close();   // every later call is refused, naming this layer
-        ws.close();
+        product.close();
     }
 }
