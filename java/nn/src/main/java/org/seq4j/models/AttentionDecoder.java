@@ -197,24 +197,12 @@ public final class AttentionDecoder implements SequenceDecoder {
         java.util.Objects.requireNonNull(encHs, "AttentionDecoder.steps: encHs is null; expected the encoder's "
                 + "hidden states (T, N, H) float32");
         lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
-        return new Beam.Steps() {
-            @Override
-            public Tensor step(Tensor ids) {
-                return scores(ids, encHs);
-            }
-
-            @Override
-            public void reorder(Tensor parents) {
-                beamState.reorder(lstm, parents);
-            }
-        };
+        return beamState.steps(lstm, ids -> scores(ids, encHs));
     }
 
     @Override
     public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
-        // named (the layer's own words, or a bare "precision", before)
-        java.util.Objects.requireNonNull(precision, () -> "AttentionDecoder" + ".setInferencePrecision: precision is null; "
-                + "expected F32 or BF16");
+        Inputs.precision("AttentionDecoder", precision);
         lstm.setInferencePrecision(precision);
     }
 

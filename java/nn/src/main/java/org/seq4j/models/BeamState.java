@@ -68,6 +68,29 @@ public final class BeamState implements AutoCloseable {
     }
 
     /**
+     * The beam steps of a decoder whose hypotheses differ only in the carried state of one stateful recurrent layer
+     * (the encoding is constant per question): a step is {@code scores.apply(ids)}, a reorder this layer's
+     * reorder(layer, parents).
+     *
+     * @param layer  the decoder's stateful TimeLSTM or TimeGRU
+     * @param scores the decoder's scores (1, M, V) for ids (1, M), carrying the layer's state to the next call
+     * @return the steps for Beam.search
+     */
+    Beam.Steps steps(TimeRecurrent layer, java.util.function.UnaryOperator<Tensor> scores) {
+        return new Beam.Steps() {
+            @Override
+            public Tensor step(Tensor ids) {
+                return scores.apply(ids);
+            }
+
+            @Override
+            public void reorder(Tensor parents) {
+                BeamState.this.reorder(layer, parents);
+            }
+        };
+    }
+
+    /**
      * The stateful rnn continues from h[parents] of its last forward.
      *
      * @param rnn     a stateful TimeRNN

@@ -131,24 +131,12 @@ public final class Decoder implements SequenceDecoder {
     @Override
     public Beam.Steps steps(Tensor h) {
         lstm.setState(h);
-        return new Beam.Steps() {
-            @Override
-            public Tensor step(Tensor ids) {
-                return affine.forward(lstm.forward(embed, ids));
-            }
-
-            @Override
-            public void reorder(Tensor parents) {
-                beamState.reorder(lstm, parents);
-            }
-        };
+        return beamState.steps(lstm, ids -> affine.forward(lstm.forward(embed, ids)));
     }
 
     @Override
     public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
-        // named (the layer's own words, or a bare "precision", before)
-        java.util.Objects.requireNonNull(precision, () -> "Decoder" + ".setInferencePrecision: precision is null; "
-                + "expected F32 or BF16");
+        Inputs.precision("Decoder", precision);
         lstm.setInferencePrecision(precision);
     }
 

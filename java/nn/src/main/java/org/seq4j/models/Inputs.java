@@ -111,6 +111,16 @@ final class Inputs {
     }
 
     /**
+     * The argument of a part's setInferencePrecision, refused by name where null (the layer's own words, or a bare
+     * "precision", before).
+     */
+    static void precision(String part, org.seq4j.backend.PackedMatrix.Precision precision) {
+        if (precision == null) {   // the message built only here: a call with a precision allocates nothing
+            throw new NullPointerException(part + ".setInferencePrecision: precision is null; expected F32 or BF16");
+        }
+    }
+
+    /**
      * The columns of a concatenation [a ; b] (a + b), exactly: as an int the sum of two large sizes wraps negative
      * and surfaced as an odd "fan-in must be >= 1, got -2147483645".
      */

@@ -209,24 +209,12 @@ public final class PeekyDecoder implements SequenceDecoder {
     @Override
     public Beam.Steps steps(Tensor h) {
         lstm.setState(h);
-        return new Beam.Steps() {
-            @Override
-            public Tensor step(Tensor ids) {
-                return scores(ids, h);
-            }
-
-            @Override
-            public void reorder(Tensor parents) {
-                beamState.reorder(lstm, parents);
-            }
-        };
+        return beamState.steps(lstm, ids -> scores(ids, h));
     }
 
     @Override
     public void setInferencePrecision(org.seq4j.backend.PackedMatrix.Precision precision) {
-        // named (the layer's own words, or a bare "precision", before)
-        java.util.Objects.requireNonNull(precision, () -> "PeekyDecoder" + ".setInferencePrecision: precision is null; "
-                + "expected F32 or BF16");
+        Inputs.precision("PeekyDecoder", precision);
         lstm.setInferencePrecision(precision);
     }
 
