@@ -112,9 +112,17 @@ public final class TimeEmbedding implements AutoCloseable {
         }
     }
 
-    /** Refuses what backward would refuse, without running it (see CallOrder.backwardAllowed). */
-    void backwardAllowed() {
+    /**
+     * Refuses what backward would refuse of a recurrent layer's dxs (t, n, D), without running it (see
+     * CallOrder.backwardAllowed), in that layer's call {@code op}: the layer checks it before it adds its own gradients.
+     */
+    void backwardAllowed(String op, int t, int n) {
         calls.backwardAllowed();
+        if (t != sizedT || n != sizedN) {
+            throw new IllegalArgumentException(op + ": the embedding's last forward gave (T=" + sizedT + ", N=" + sizedN
+                    + ", D) but this layer's forward took (T=" + t + ", N=" + n + ", D); expected the embedding's output"
+                    + " as its input (forward(embed, ids), or forward(embed.forward(ids)) with no embedding forward since)");
+        }
     }
 
     /** How many forwards this embedding has started: a recurrent layer notes it after the forward it ran. */

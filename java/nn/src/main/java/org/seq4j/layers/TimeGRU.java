@@ -376,7 +376,7 @@ public final class TimeGRU implements TimeRecurrent {
                 // as in TimeLSTM: what would refuse this layer's backward or the embedding's refuses both, before
                 // either adds anything
                 calls.backwardAllowed();
-                unfolded.backwardAllowed(embed);
+                unfolded.backwardAllowed(embed, sizedT, sizedN);
                 unfolded.backward(embed, backwardUnfolded(dhs, dhLast));
                 return;
             }

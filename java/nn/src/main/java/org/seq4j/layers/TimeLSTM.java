@@ -521,7 +521,7 @@ public final class TimeLSTM implements TimeRecurrent {
                 // the embedding's backward runs after this layer's adds its gradients: whatever would refuse either is
                 // refused before both (this layer's refusals first), so that a refused backward adds nothing
                 calls.backwardAllowed();
-                unfolded.backwardAllowed(embed);
+                unfolded.backwardAllowed(embed, sizedT, sizedN);
                 unfolded.backward(embed, backwardUnfolded(dhs, dhLast, dcLast));
                 return;
             }

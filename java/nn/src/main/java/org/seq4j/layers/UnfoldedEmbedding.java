@@ -53,11 +53,11 @@ final class UnfoldedEmbedding {
     /**
      * Refuses what {@link #backward} would refuse, before the layer adds its own gradients: another embedding than the
      * forward's, or what the embedding's backward refuses. After forward(xs) (nothing noted), {@code given}'s own
-     * backward, of its last forward, is the one checked.
+     * backward, of its last forward, is the one checked, with the layer's dxs of that forward's (t, n).
      */
-    void backwardAllowed(TimeEmbedding given) {
+    void backwardAllowed(TimeEmbedding given, int t, int n) {
         if (embed == null) {
-            given.backwardAllowed();
+            given.backwardAllowed(layer + ".backward(embed, dhs)", t, n);
         } else if (embed != given) {   // it added to another embedding's rows without a word; folded, refused
             throw new IllegalArgumentException(layer + ".backward(embed, dhs) with another embedding than the "
                     + "forward's");

@@ -124,6 +124,34 @@ class EmbeddingThroughRecurrentTest {
         }
     }
 
+    /**
+     * backward(embed, dhs) after forward(xs) whose xs was not the embedding's last output (the embedding ran over
+     * ids of another (T, N) since): the embedding's backward would refuse its dout, and so the layer's backward is
+     * refused before it adds anything, in the layer's words, and the forward stays for a backward that fits. It was
+     * refused by the embedding ("TimeEmbedding.backward: dout has shape ...") after the layer had added its gradients
+     * and handed out dh(), so the same forward could not be backed again and the store held half a step.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("cases")
+    void backwardThroughAnEmbeddingOfAnotherShapeIsRefusedBeforeTheLayerAdds(String backendName, Cell cell, int v) {
+        Backend backend = TestBackends.get(backendName);
+        float[] dh = GradientCheck.randn(new Random(7), 1.0, T * N * H);
+        try (Net n = Net.of(backend, cell, v)) {
+            n.embed.forward(GradientCheck.ints(backend, n.ws, new int[] {1, 2, 3}, 1, 3));   // (T=1, N=3)
+            n.layer.forward(GradientCheck.tensor(backend, n.ws, GradientCheck.randn(new Random(8), 1.0, T * N * D),
+                    T, N, D));
+            Tensor dhs = GradientCheck.tensor(backend, n.ws, dh, T, N, H);
+            var e = assertThrows(IllegalArgumentException.class, () -> n.layer.backward(n.embed, dhs));
+            String layer = n.layer.getClass().getSimpleName();
+            assertTrue(e.getMessage().startsWith(layer + ".backward(embed, dhs): "), e.getMessage());
+            assertTrue(allZero(values(backend, n.store.grads())), "nothing added to the layer's gradients");
+            assertTrue(allZero(values(backend, n.embedStore.grads())), "nothing added to the embedding's");
+            assertThrows(IllegalStateException.class, n.layer::dh, "no backward returned");
+            n.layer.backward(dhs);   // the forward is still there
+            assertTrue(!allZero(values(backend, n.store.grads())), "the forward left for a backward that fits");
+        }
+    }
+
     private static boolean allZero(float[] v) {
         for (float f : v) {
             if (f != 0f) {
