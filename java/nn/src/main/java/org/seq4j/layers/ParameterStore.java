@@ -663,6 +663,11 @@ public final class ParameterStore implements AutoCloseable {
             g.exit();
             open(op);
         }
+        if (!backend.isOpen()) {   // else the first kernel's words: "fill: backend java is closed"
+            g.exit();
+            throw new IllegalStateException(op + ": the store's backend " + backend.name() + " is closed; expected it "
+                    + "open while the store is used: close the model (or the store) first");
+        }
         return g;
     }
 

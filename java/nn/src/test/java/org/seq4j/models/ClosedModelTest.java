@@ -110,4 +110,34 @@ class ClosedModelTest {
             }
         }   // the model closes after its backend
     }
+
+    /**
+     * The store's operations on a closed backend are refused naming them ("ParameterStore.zeroGrads: the store's
+     * backend java is closed ..."), as the model's and the optimizers' are: they said only the kernel's words ("fill:
+     * backend java is closed", "copyOut: ...", "sumOfSquares: ..."), naming no call of the caller's.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.seq4j.models.SteadyStateAllocationTest#cases")
+    void theStoresOperationsOnAClosedBackendAreRefusedNamingThem(SteadyStateAllocationTest.Case c) {
+        Backend backend = Backends.create("java");   // its own, to close: not the tests' shared one
+        try (Model model = c.model().apply(backend)) {
+            org.seq4j.layers.ParameterStore store = model.store();
+            String first = store.parameters().get(0).name();
+            float[] values = store.copyOut(first);
+            java.util.Map<String, float[]> all = store.copyOutAll();
+            backend.close();
+            java.util.function.BiConsumer<String, Executable> refused = (operation, run) -> {
+                String m = assertThrows(IllegalStateException.class, run, operation).getMessage();
+                assertTrue(m.startsWith("ParameterStore." + operation + ": the store's backend java is closed"), m);
+            };
+            refused.accept("zeroGrads", store::zeroGrads);
+            refused.accept("copyOut", () -> store.copyOut(first));
+            refused.accept("copyOutGrad", () -> store.copyOutGrad(first));
+            refused.accept("copyIn", () -> store.copyIn(first, values));
+            refused.accept("copyOutAll", store::copyOutAll);
+            refused.accept("copyInAll", () -> store.copyInAll(all));
+            refused.accept("gradNorm", store::gradNorm);
+            refused.accept("scaleGrads", () -> store.scaleGrads(0.5f));
+        }   // the model, and its store, close after the backend
+    }
 }
