@@ -21,9 +21,10 @@ import org.seq4j.tensor.Tensor;
  * <li>{@link #forward} claims the model, forgets any earlier forward, runs {@link #forwardHeld} and, when that
  * returns, remembers the thread it ran on (a forward that throws leaves none: its activations are half written);</li>
  * <li>{@link #backward} claims the model, refuses to run without a forward on the same thread or after the weights
- * changed since that forward (ParameterStore.version: an optimizer step, a load), claims the store's
- * gradients for this thread, forgets the forward (one backward per forward, even one that throws: its gradients
- * are half added) and runs {@link #backwardHeld}, which adds every parameter's gradient;</li>
+ * changed since that forward (ParameterStore.version: an optimizer step, a load; or the values' Tensor.writes: a
+ * write through the backend), claims the store's gradients for this thread, forgets the forward (one backward per
+ * forward, even one that throws: its gradients are half added) and runs {@link #backwardHeld}, which adds every
+ * parameter's gradient;</li>
  * <li>{@link #close} releases the subclass's layers ({@link #closeLayers}), the workspaces and the store, once.</li>
  * </ul>
  * A second backward of one forward is refused as the layers refuse it ("X.backward: already ran for this forward; run
@@ -51,6 +52,7 @@ public abstract class AbstractModel implements Model {
     private Thread forwardThread;   // whose forward the next backward follows; null: none since the last backward
     private boolean backwardTaken;  // a backward took the last forward (null forwardThread: "already ran", not "before")
     private long forwardVersion;    // the weights' write counter when that forward returned
+    private long forwardWrites;     // the values' Tensor.writes then: a write through the backend moves no version
     private boolean forwardReturned;   // the last forward returned (its activations are whole, whatever ran since)
     // the mode set last by setTraining; volatile: isTraining reads it without holding the model, maybe on another thread
     private volatile boolean training = true;
@@ -91,6 +93,7 @@ public abstract class AbstractModel implements Model {
             forwardReturned = false;
             float loss = forwardHeld(forwardOp, xs, ts);
             forwardVersion = store.version().get();
+            forwardWrites = store.values().writes();
             forwardThread = Thread.currentThread();
             forwardReturned = true;
             return loss;
@@ -118,9 +121,10 @@ public abstract class AbstractModel implements Model {
                 throw new IllegalStateException(backwardOp + ": already ran for this forward; run forward again");
             }
             Inputs.forwardRanHere(backwardOp, forwardThread);
-            if (store.version().get() != forwardVersion) {
+            if (store.version().get() != forwardVersion || store.values().writes() != forwardWrites) {
                 throw new IllegalStateException(backwardOp + " after the weights changed since its forward (an optimizer"
-                        + " step, copyIn, a checkpoint load): its activations hold the old weights' values; forward again");
+                        + " step, copyIn, a checkpoint load, a write through the backend): its activations hold the old"
+                        + " weights' values; forward again");
             }
             store.claimGrads(backwardOp);
             forwardThread = null;

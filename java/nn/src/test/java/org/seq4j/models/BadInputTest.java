@@ -202,6 +202,26 @@ class BadInputTest {
     }
 
     /**
+     * A weight written through the backend between a forward and its backward, without ParameterStore.valuesWritten
+     * (the store's version does not move): the backward is refused as after a copyIn, by the values' write count
+     * (Tensor.writes), nothing added. It ran, and added the gradients of the forward's activations taken with the new
+     * weights, which no forward computed, without a word.
+     */
+    @Test
+    void backwardRefusesWeightsWrittenThroughTheBackendSinceItsForward() {
+        try (Seq2seq model = new Seq2seq(backend, V, D, H, 1)) {
+            Tensor xs = ids(N, 5), ts = ids(N, 4);
+            model.forward(xs, ts);
+            backend.copyIn(model.parameter("decoder.affine.b").value(), new float[V]);
+            assertMessage(assertThrows(IllegalStateException.class, model::backward), "Seq2seq.backward",
+                    "weights changed since its forward");
+            assertEquals(0f, model.store().gradNorm(), "nothing added");
+            model.forward(xs, ts);
+            model.backward();
+        }
+    }
+
+    /**
      * A model copies its batch into time-major buffers of its own at the forward, and its layers keep those: a batch
      * refilled between the forward and the backward (the next one copied in early) leaves the gradients exactly those of
      * the batch the forward saw. (A layer given the caller's tensor itself refuses such a backward instead:
