@@ -243,8 +243,8 @@ class CustomLayerTest {
             // a weight written after the forward (here: the checks' own copyIn) makes the backward refuse
             layer.forward(x);
             store.copyIn("hw.bh", new float[D]);
-            assertEquals("TimeHighway.backward: its weights were written since its forward (an optimizer step, copyIn or"
-                    + " a load); run forward again", assertThrows(IllegalStateException.class,
+            assertEquals("TimeHighway.backward: its weights were written since its forward (an optimizer step, copyIn,"
+                    + " a load or a write through the backend); run forward again", assertThrows(IllegalStateException.class,
                     () -> layer.backward(dy)).getMessage());
         }
     }

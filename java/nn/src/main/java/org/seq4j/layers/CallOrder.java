@@ -3,9 +3,10 @@
 // backward hands out besides its result (an LSTM cell's c_next, the gradient w.r.t. an input other than the first)
 // is read only while it is that call's: after the call returned and before a later forward started. And a backward
 // follows only a forward over the weights as they still are: the write counters (Parameter.Version) of the layer's
-// parameters are read when its forward returns and compared when its backward starts, so a backward after an
-// optimizer step, a copyIn or a load (which would mix the forward's activations with the new weights: a silently
-// inconsistent gradient) is refused, as the models refuse it. After the layer's close() every call is refused naming
+// parameters are read when its forward returns and compared when its backward starts, with their values' Tensor.writes
+// (a write through the backend that moved no counter), so a backward after an optimizer step, a copyIn, a load or such
+// a write (which would mix the forward's activations with the new weights: a silently inconsistent gradient) is
+// refused, as the models refuse it. After the layer's close() every call is refused naming
 // it ("TimeLSTM.forward: this TimeLSTM is already closed"), at any size: at the size it last ran at, its buffers are
 // those of the closed arena, which the first kernel refused in its own argument names, and a call that reached no
 // kernel (TimeDropout's forward in evaluation mode, an accessor handing out a closed buffer) went through. Booleans,
@@ -55,8 +56,12 @@ public final class CallOrder {
     private int keptCount;
     private final Parameter.Version[] versions;   // the distinct write counters of the layer's parameters
     private final long[] counts;    // their counts when the last forward returned
+    private final long[] valueWrites;   // each parameter's value's Tensor.writes then (a write through the backend
+                                        // without valuesWritten moves no version)
     private Parameter.Version input;   // the counter of another layer's parameter the last forward read, or null
     private long inputCount;        // its count then
+    private Tensor inputValue;      // that parameter's value, and its Tensor.writes then
+    private long inputWrites;
     private boolean forwardDone;    // the last forward returned
     private boolean backwardOpen;   // ... and no backward of it has started
     private boolean backwardDone;   // a backward of the last forward returned
@@ -110,6 +115,7 @@ public final class CallOrder {
         this.backwardCall = layer + ".backward";
         this.versions = java.util.Arrays.copyOf(distinct, k);
         this.counts = new long[k];
+        this.valueWrites = new long[parameters.length];
     }
 
     /**
@@ -201,6 +207,11 @@ public final class CallOrder {
         }
         input = other == null ? null : other.version();
         inputCount = other == null ? 0 : input.get();
+        inputValue = other == null ? null : other.value();
+        inputWrites = other == null ? 0 : inputValue.writes();
+        for (int i = 0; i < parameters.length; i++) {
+            valueWrites[i] = parameters[i].value().writes();
+        }
         for (int i = 0; i < keptCount; i++) {   // what the forward itself wrote of its inputs is the forward's
             keptWrites[i] = kept[i].writes();
         }
@@ -247,13 +258,16 @@ public final class CallOrder {
         if (!backwardOpen) {
             throw new IllegalStateException(layer + ".backward: already ran for this forward; run forward again");
         }
-        boolean written = input != null && input.get() != inputCount;
+        boolean written = input != null && (input.get() != inputCount || inputValue.writes() != inputWrites);
         for (int i = 0; i < versions.length && !written; i++) {
             written = versions[i].get() != counts[i];
         }
+        for (int i = 0; i < parameters.length && !written; i++) {
+            written = parameters[i].value().writes() != valueWrites[i];
+        }
         if (written) {
             throw new IllegalStateException(layer + ".backward: its weights were written since its forward (an "
-                    + "optimizer step, copyIn or a load); run forward again");
+                    + "optimizer step, copyIn, a load or a write through the backend); run forward again");
         }
         for (int i = 0; i < keptCount; i++) {
             try {

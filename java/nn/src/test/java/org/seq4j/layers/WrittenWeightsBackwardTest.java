@@ -143,6 +143,12 @@ class WrittenWeightsBackwardTest {
                     }
                     c.store.copyIn(name, v);
                 }),
+                // without valuesWritten: the store's version stays, the values' Tensor.writes moves (it was taken)
+                Named.of("a write through the backend", (c, name) -> {
+                    float[] v = c.store.copyOut(name);
+                    v[0] += 0.5f;
+                    c.backend.copyIn(c.p(name).value(), v);
+                }),
                 Named.of("SGD step", (c, name) -> {
                     randomGradients(c);
                     try (SGD sgd = new SGD(0.1f)) {
@@ -163,8 +169,8 @@ class WrittenWeightsBackwardTest {
     }
 
     static String refusal(String layer) {
-        return layer + ".backward: its weights were written since its forward (an optimizer step, copyIn or a load);"
-                + " run forward again";
+        return layer + ".backward: its weights were written since its forward (an optimizer step, copyIn, a load or a"
+                + " write through the backend); run forward again";
     }
 
     @ParameterizedTest(name = "{0} after {1}")
