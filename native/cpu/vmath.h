@@ -37,7 +37,11 @@ INLINE float s4_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    return p * bits_to_float(((int32_t) n + 127) << 23);
+    /* 2^n from its exponent field; for x NaN, n is NaN and p already NaN, so the field is built from 0 instead:
+     * (int32_t) NaN is undefined in C (x86 gives INT32_MIN) and shifting INT32_MIN + 127 left is too (UBSan: "left
+     * shift of negative value -2147483521"); the select is a blend in the vector loop, the same bits for every x */
+    float e = n == n ? n : 0.0f;
+    return p * bits_to_float(((int32_t) e + 127) << 23);
 }
 
 INLINE float s4_sigmoid(float x) {

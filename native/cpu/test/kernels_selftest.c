@@ -262,6 +262,20 @@ static void optimizers_flush(int threads) {
     free(p), free(s1), free(s2), free(g);
 }
 
+/* NaN in, NaN out, through exp's polynomial (sigmoid, tanh, softmax), with no undefined conversion on the way: under
+ * make check-sanitize, a NaN once reached (int32_t) NaN and a left shift of a negative value in s4_expf */
+static void nan_inputs(int threads) {
+    enum { N = 37 };
+    float x[N], y[N];
+    for (int i = 0; i < N; i++) x[i] = i % 3 == 0 ? NAN : uniform(-3, 3);
+    seq4j_sigmoid_forward(threads, y, x, N);
+    for (int i = 0; i < N; i++) if (isnan(x[i]) != isnan(y[i])) near("sigmoid of NaN", (size_t) i, y[i], x[i], 0);
+    seq4j_tanh_forward(threads, y, x, N);
+    for (int i = 0; i < N; i++) if (isnan(x[i]) != isnan(y[i])) near("tanh of NaN", (size_t) i, y[i], x[i], 0);
+    seq4j_softmax_forward(threads, y, x, 1, N);
+    for (int i = 0; i < N; i++) if (!isnan(y[i])) near("softmax of a row with NaN", (size_t) i, y[i], NAN, 0);
+}
+
 static void squares(int threads) {
     enum { N = 300007 };
     float *x = values(N, -3, 3), out = -1;
@@ -796,6 +810,7 @@ int main(int argc, char **argv) {
         adam(threads[t], 1);
         optimizers_flush(threads[t]);
         squares(threads[t]);
+        nan_inputs(threads[t]);
         gemm(threads[t]);
         pack_layout(threads[t]);
         gemm_packed(threads[t]);
@@ -825,7 +840,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "kernels_selftest: %d failures (%s)\n", failures, seq4j_cpu_info());
         return 1;
     }
-    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, sgemm, pack, gemm_packed, gemm_tn, LSTM and GRU sequences, TimeAttention right with %s thread%s (%s)\n",
+    printf("kernels_selftest: LSTM cell, softmax-xent, embedding, adam, sum of squares, NaN through exp, sgemm, pack, gemm_packed, gemm_tn, LSTM and GRU sequences, TimeAttention right with %s thread%s (%s)\n",
            with, counts == 1 && threads[0] == 1 ? "" : "s", seq4j_cpu_info());
     return 0;
 }
