@@ -11,6 +11,7 @@
  * Build and run: make -C native check
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,10 +289,10 @@ static void squares(int threads) {
 
 /* cblas_sgemm, row-major only (what seq4j_sgemm calls), in double: the reference BLAS for the GEMM test */
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
-static int ref_calls;
+static atomic_int ref_calls; /* counted by every thread that runs a part: atomic, or two parts could count once */
 static void ref_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                       const float *b, int ldb, float beta, float *c, int ldc) {
-    ref_calls++;
+    atomic_fetch_add_explicit(&ref_calls, 1, memory_order_relaxed);
     if (order != ROW_MAJOR) {
         failures++;
         fprintf(stderr, "kernels_selftest: sgemm called with order %d, expected row-major (101)\n", order);
@@ -322,7 +323,7 @@ static void gemm(int threads) {
             seq4j_sgemm(threads, ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 2.0f, c, n);
             if (threads > 1 && ref_calls < 2) {
                 failures++;
-                fprintf(stderr, "kernels_selftest: sgemm %dx%dx%d ran in %d part(s) with %d threads\n", m, n, k, ref_calls, threads);
+                fprintf(stderr, "kernels_selftest: sgemm %dx%dx%d ran in %d part(s) with %d threads\n", m, n, k, atomic_load(&ref_calls), threads);
             }
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
