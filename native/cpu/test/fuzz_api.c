@@ -12,12 +12,8 @@
  * d = 0 still reports one; the Java side has checked the ids before either call.
  *
  * Usage: fuzz_api SECONDS SEED THREADS...  (e.g. fuzz_api 10 1 1 2 3: each iteration takes the next thread count)
- * Build (from native/, against a library whose objects were compiled with the same flags at -O1 -g):
- *   SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
- *   gcc -O1 -g -std=c11 -pthread -Wall -Wextra -Werror $SAN -o fuzz_api cpu/test/fuzz_api.c -L<dir> -l:libseq4j_cpu.so \
- *       -Wl,-rpath,<dir> -lm
- *   for isa in avx512 avx2 baseline; do SEQ4J_CPU_ISA=$isa ./fuzz_api 20 1 1 2 3; done
- * (-fsanitize=thread in place of $SAN: no report either.)
+ * `make check` runs it two seconds a clone against the library it built; `make check-sanitize` ten seconds a clone,
+ * library and driver built with ASan + UBSan at -O1 -g (-fsanitize=thread in their place gave no report either).
  */
 #include <math.h>
 #include <stdint.h>
