@@ -36,7 +36,8 @@ class DataParallelFailureTest {
         return ThreadRanks.onEveryRank(RANKS, body);
     }
 
-    private static SequencePairs pairs() {
+    /** Sixteen pairs of a 13-id vocabulary: questions of 5 ids, answers of 4 (start id 12, end id 11). */
+    static SequencePairs pairs() {
         int n = 16;
         int[][] x = new int[n][5], t = new int[n][4];
         for (int i = 0; i < n; i++) {

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.seq4j.backend.Backend;
-import org.seq4j.data.SequencePairs;
 import org.seq4j.models.Rnnlm;
 import org.seq4j.models.Seq2seq;
 import org.seq4j.optim.Adam;
@@ -38,18 +37,6 @@ class OptimizerAgreementTest {
             case "steps taken" -> new Adam(0.01f);   // rank 1's steps once alone first, below: its bias correction moves
             default -> throw new IllegalArgumentException(differing);
         };
-    }
-
-    private static SequencePairs pairs() {
-        int n = 16;
-        int[][] x = new int[n][5], t = new int[n][4];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < 5; j++) {
-                x[i][j] = (i + j) % 10;
-            }
-            t[i] = new int[] {12, i % 10, (i + 1) % 10, 11};
-        }
-        return new SequencePairs(x, t);
     }
 
     /**
@@ -84,7 +71,7 @@ class OptimizerAgreementTest {
                 before[r] = m.store().values().toFloatArray();
                 settings[r] = opt.settings();
                 try {
-                    t.fitEpoch(1, Batches.of(pairs()), 4, new Trainer.Listener() { });
+                    t.fitEpoch(1, Batches.of(DataParallelFailureTest.pairs()), 4, new Trainer.Listener() { });
                 } finally {
                     after[r] = m.store().values().toFloatArray();
                 }
