@@ -93,7 +93,7 @@ class ModelCallSequencesTest {
         boolean gradsZero = true;
 
         World(Backend shared, String kind, int optimizer, Path dir) {
-            this.b = org.seq4j.backend.Backends.create(shared.name());
+            this.b = TestBackends.fresh(shared.name());   // javadevice too (the rerun), which Backends does not know
             this.kind = kind;
             m = build(b, kind, 1);
             other = build(b, kind, 2);
