@@ -78,9 +78,7 @@ class DataParallelTest {
     @CsvSource({"seq2seq, adam", "seq2seq, sgd", "attention, adam", "attention, sgd"})
     void twoRanksWithHalfTheBatchFollowOneProcessWithAll(String kind, String optimizer) throws Exception {
         Path prefix = dir.resolve("out");
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "train", kind, optimizer, prefix.toString()));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, "train", kind, optimizer);
         assertEquals(0, r.exit(), r.output());
         RankResult r0 = read(Path.of(prefix + ".rank0")), r1 = read(Path.of(prefix + ".rank1"));
         // rank 1 started from other weights (seed + 1): the broadcast and identical updates make the replicas equal
@@ -133,9 +131,7 @@ class DataParallelTest {
     @ValueSource(strings = {"adam", "sgd"})
     void twoRanksWithHalfTheStreamsFollowOneProcessWithAll(String optimizer) throws Exception {
         Path prefix = dir.resolve("out");
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "train", "rnnlm", optimizer, prefix.toString()));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, "train", "rnnlm", optimizer);
         assertEquals(0, r.exit(), r.output());
         RankResult r0 = read(Path.of(prefix + ".rank0")), r1 = read(Path.of(prefix + ".rank1"));
         assertArrayEquals(r0.values(), r1.values(), "the two ranks' parameters differ");
@@ -168,9 +164,7 @@ class DataParallelTest {
     @Test
     void aKilledRankEndsTheJobWithAnError() throws Exception {
         Path prefix = dir.resolve("out");
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "kill", "seq2seq", "adam", prefix.toString(), "90"));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, "kill", "seq2seq", "adam", "90");
         assertNotEquals(0, r.exit(), r.output());
         // mpirun ends the job, well before rank 0's watchdog (90 s) would (the whole run takes ~5 s when idle)
         assertTrue(r.seconds() < 60, "the job took " + r.seconds() + " s to end:\n" + r.output());
@@ -181,9 +175,7 @@ class DataParallelTest {
     @Test
     void aStalledRankIsEndedByTheWatchdog() throws Exception {
         Path prefix = dir.resolve("out");
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "stall", "seq2seq", "adam", prefix.toString(), "3"));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, "stall", "seq2seq", "adam", "3");
         assertNotEquals(0, r.exit(), r.output());
         assertTrue(r.output().contains("MPI rank 0 of 2: MPI_Allreduce of") && r.output().contains("did not return within 3 s"),
                 r.output());
@@ -220,9 +212,7 @@ class DataParallelTest {
     @Test
     void aRankWhoseListenerThrowsStopsEveryRankAtTheNextStep() throws Exception {
         Path prefix = dir.resolve("out");
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "throw", "seq2seq", "adam", prefix.toString(), "30"));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, "throw", "seq2seq", "adam", "30");
         assertEquals(0, r.exit(), r.output());
         assertTrue(r.seconds() < 25, "took " + r.seconds() + " s:\n" + r.output());
         assertTrue(r.output().contains("rank 1 failed: the listener of rank 1 failed"), r.output());
@@ -241,9 +231,7 @@ class DataParallelTest {
     @Test
     void anInterruptedRankStopsEveryRankAtTheSameStep() throws Exception {
         Path prefix = dir.resolve("out");
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "interrupt", "seq2seq", "adam", prefix.toString(), "30"));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, "interrupt", "seq2seq", "adam", "30");
         assertEquals(0, r.exit(), r.output());
         for (int rank = 0; rank < 2; rank++) {
             assertTrue(r.output().contains("rank " + rank + " stopped: training interrupted: every rank stopped at step 3,"
@@ -275,9 +263,7 @@ class DataParallelTest {
     @Test
     void mpiStartedTwiceInOneProcessIsRefusedWithOneLine() throws Exception {
         // Open MPI aborts a process that calls MPI after MPI_Finalize: a second communicator must be refused before
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "reopen", "seq2seq", "adam", dir.resolve("out").toString(), "30"));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, "reopen", "seq2seq", "adam", "30");
         assertEquals(0, r.exit(), r.output());
         assertEquals(2, count(r.output(), "while open: MPI is already started in this process (MPI rank "), r.output());
         assertEquals(2, count(r.output(), "abort after close: MPI_Abort: this communicator is closed"), r.output());
@@ -291,9 +277,7 @@ class DataParallelTest {
     void aSecondThreadCallingDuringACollectiveIsRefused() throws Exception {
         // MPI runs SERIALIZED: two calls in flight at once paired the ranks' collectives wrongly (MPI_ERR_TRUNCATE,
         // or a hang until the watchdog); the second thread must get an IllegalStateException naming the first
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "threads", "seq2seq", "adam", dir.resolve("out").toString(), "10"));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, "threads", "seq2seq", "adam", "10");
         assertEquals(0, r.exit(), r.output());
         String refused = line(r.output(), "refused: ");
         assertTrue(refused.contains("MpiCommunicator.MPI_Allreduce of 1 doubles: in use by thread \"first\""), refused);
@@ -319,9 +303,7 @@ class DataParallelTest {
         // configuration (an all-reduce of 2 longs), paired with rank 0's gradient all-reduce: MPI_ERR_TRUNCATE on one
         // rank, the other reduced a gradient with a hash in it and waited for the watchdog
         Path prefix = dir.resolve("out");
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "rewrap", "seq2seq", "sgd", prefix.toString(), "20"));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, "rewrap", "seq2seq", "sgd", "20");
         assertEquals(0, r.exit(), r.output());
         RankResult r0 = read(Path.of(prefix + ".rank0")), r1 = read(Path.of(prefix + ".rank1"));
         assertArrayEquals(r0.values(), r1.values(), "the two ranks' parameters differ");
@@ -345,10 +327,7 @@ class DataParallelTest {
         // a host tensor went to MPI through its segment, uncounted: a layer that kept it for its backward computed its
         // gradients from the other ranks' sum, never its forward's values, with no word (a device tensor's copyIn
         // counted, also on the root of a broadcast, whose x the broadcast only reads)
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "writes", "seq2seq", "sgd", dir.resolve("out").toString(),
-                "30"));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, "writes", "seq2seq", "sgd", "30");
         assertEquals(0, r.exit(), r.output());
         for (String backend : new String[] {"openblas", "javadevice"}) {
             for (String line : new String[] {"rank 0 allReduceSum", "rank 1 allReduceSum", "rank 1 broadcast"}) {
@@ -362,9 +341,7 @@ class DataParallelTest {
     @Test
     void aTensorOfMoreFloatsThanAnMpiCountIsRefusedWithOneLine() throws Exception {
         // MPI counts are C ints: 2^32 floats threw ArithmeticException("integer overflow")
-        List<String> cmd = mpirun(1);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), "bigcount", "seq2seq", "adam", dir.resolve("out").toString(), "30"));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(1, "bigcount", "seq2seq", "adam", "30");
         assertEquals(0, r.exit(), r.output());
         for (String what : new String[] {"allReduceSum", "broadcast"}) {
             assertEquals(1, count(r.output(), "refused: MpiCommunicator." + what + ": 4294967296 floats, more than an "
@@ -393,12 +370,20 @@ class DataParallelTest {
      * Runs DataParallelMain's {@code mode} on 2 ranks (results to dir/out.rankN), which must end with exit code 2 and
      * every rank's line that the ranks do not agree on {@code what}.
      */
+    /**
+     * DataParallelMain on {@code ranks} ranks under mpirun: its mode, model kind and optimizer, the output prefix
+     * (dir/out: each rank writes out.rank<r>) and the mode's further arguments (most take a watchdog timeout in seconds).
+     */
+    private MpiRuns.Run runMain(int ranks, String mode, String kind, String optimizer, String... more) throws Exception {
+        List<String> cmd = mpirun(ranks);
+        cmd.addAll(List.of(DataParallelMain.class.getName(), mode, kind, optimizer, dir.resolve("out").toString()));
+        cmd.addAll(List.of(more));
+        return run(cmd);
+    }
+
     private MpiRuns.Run everyRankDisagreesOn(String mode, String kind, String optimizer, String timeoutSeconds,
                                              String what) throws Exception {
-        List<String> cmd = mpirun(2);
-        cmd.addAll(List.of(DataParallelMain.class.getName(), mode, kind, optimizer, dir.resolve("out").toString(),
-                timeoutSeconds));
-        MpiRuns.Run r = run(cmd);
+        MpiRuns.Run r = runMain(2, mode, kind, optimizer, timeoutSeconds);
         assertEquals(2, r.exit(), r.output());
         for (int rank = 0; rank < 2; rank++) {
             assertTrue(r.output().contains("seq4j: the 2 ranks do not agree on " + what + " (this is rank " + rank),
