@@ -84,6 +84,11 @@ public abstract class AbstractOptimizer implements Optimizer {
         return stateCount() == 0 ? name : name + ", " + steps + (steps == 1 ? " step" : " steps");
     }
 
+    /** The updates that ran (a refused step counts none): Adam's t is this plus one during a step. */
+    final long steps() {
+        return steps;
+    }
+
     /**
      * The hyperparameters other than the learning rate, for settings(): ", name value" each, or nothing.
      *

@@ -15,7 +15,6 @@ public final class Adam extends AbstractOptimizer {
     /** The book's epsilon added to the root. */
     public static final float EPS = 1e-7f;
     private final float beta1, beta2;
-    private long iteration;
     private double mBound;   // at least every |m| (0 before the first step): m is a running mean of the gradients
     private float lrT;       // the step under way's lr_t: set by reach, which every step calls before update
 
@@ -51,15 +50,13 @@ public final class Adam extends AbstractOptimizer {
      * @return the count
      */
     public long iteration() {
-        return iteration;
+        return steps();
     }
 
     @Override
     protected void update(ParameterStore p) {
         Tensor[] mv = state(p, 2);
-        long t = iteration + 1;   // counted once the update ran: a refused one leaves the bias correction where it was
         p.backend().adamUpdate(p.values(), mv[0], mv[1], p.grads(), lrT, beta1, beta2, EPS, true);
-        iteration = t;
     }
 
     /**
@@ -68,7 +65,7 @@ public final class Adam extends AbstractOptimizer {
      */
     @Override
     double reach(double gradMax) {
-        long t = iteration + 1;   // lr_t in double, once a step; update and replay use it
+        long t = steps() + 1;   // lr_t in double, once a step; update and replay use it (a refused step counts none)
         lrT = (float) (learningRate() * Math.sqrt(1.0 - Math.pow(beta2, t)) / (1.0 - Math.pow(beta1, t)));
         mBound = Math.max(mBound, gradMax * ROUNDING);
         return lrT * mBound / EPS;
