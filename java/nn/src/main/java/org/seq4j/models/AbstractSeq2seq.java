@@ -151,7 +151,11 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
             Inputs.ids(op, "xs", xs, -1, 1, V);
             Greedy.check(op, xs.dim(0), length);   // before the encoder runs: the length, the result's heap
             Tensor encoding = encodeForGeneration(op, xs, startId);
-            return Greedy.toBatchMajor(backend, genDecoder.generate(encoding, startId, length));
+            try {
+                return Greedy.toBatchMajor(backend, genDecoder.generate(encoding, startId, length));
+            } catch (NonFiniteScoresException e) {   // the decoder names itself: the caller called this model
+                throw e.within(op);
+            }
         });
     }
 

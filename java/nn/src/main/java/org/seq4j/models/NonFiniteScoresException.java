@@ -15,4 +15,19 @@ public final class NonFiniteScoresException extends IllegalStateException {
         super(what + ": the model's weights are not finite, or so large that its products overflow float (a diverged "
                 + "training run, values written with copyIn, an edited checkpoint); expected finite scores");
     }
+
+    private NonFiniteScoresException(String message, NonFiniteScoresException cause) {
+        super(message, cause);
+    }
+
+    /**
+     * The same failure named first by the public call that ran into it inside one of its parts: a seq2seq model's
+     * generate gets it from its decoder ("Seq2seq.generate: Decoder.generate: at step 1 ...").
+     *
+     * @param op the public call, "Seq2seq.generate"
+     * @return an exception whose message is op, then this one's
+     */
+    NonFiniteScoresException within(String op) {
+        return new NonFiniteScoresException(op + ": " + getMessage(), this);
+    }
 }

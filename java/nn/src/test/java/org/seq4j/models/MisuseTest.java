@@ -172,7 +172,9 @@ class MisuseTest {
                         () -> s2s.beamSearch(new int[][] {{1, 2}}, 0, 3, k)), "Seq2seq.beamSearch", "step 1",
                         "-Infinity for every id", "not finite");
             }
-            assertThrows(NonFiniteScoresException.class, () -> s2s.generate(new int[][] {{1, 2}}, 0, 3), "as greedy does");
+            // as beam search does, in the model's name: it said "Decoder.generate", a part the caller never called
+            assertTrue(assertThrows(NonFiniteScoresException.class, () -> s2s.generate(new int[][] {{1, 2}}, 0, 3))
+                    .getMessage().startsWith("Seq2seq.generate: Decoder.generate: at step 1 "));
             assertMessage(assertThrows(NonFiniteScoresException.class,
                     () -> lm.generate(new int[][] {{1}}, 3, LanguageModel.Sampling.ARGMAX, 0)), "Rnnlm.generate:",
                     "-Infinity");
