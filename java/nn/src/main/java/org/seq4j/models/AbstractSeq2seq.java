@@ -3,6 +3,7 @@
 // encoder/decoder objects over the same parameters, so generating never resizes the training workspaces.
 package org.seq4j.models;
 
+import java.util.concurrent.CancellationException;
 import java.util.function.Function;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.PackedMatrix;
@@ -155,6 +156,8 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
                 return Greedy.toBatchMajor(backend, genDecoder.generate(encoding, startId, length));
             } catch (NonFiniteScoresException e) {   // the decoder names itself: the caller called this model
                 throw e.within(op);
+            } catch (CancellationException e) {
+                throw Interrupts.within(op, e);
             }
         });
     }

@@ -27,4 +27,18 @@ final class Interrupts {
                     + " generate, beam search or predict starts afresh");
         }
     }
+
+    /**
+     * A part's interrupt ({@link #check} in a decoder's loop) named first by the public call that ran it:
+     * "Seq2seq.generate: Decoder.generate: interrupted at step 3 of ...".
+     *
+     * @param op   the public call
+     * @param part what the part threw
+     * @return a CancellationException whose message is op, then part's, and whose cause is part
+     */
+    static CancellationException within(String op, CancellationException part) {
+        CancellationException e = new CancellationException(op + ": " + part.getMessage());
+        e.initCause(part);
+        return e;
+    }
 }

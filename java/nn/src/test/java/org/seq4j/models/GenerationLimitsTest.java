@@ -151,8 +151,9 @@ class GenerationLimitsTest {
                 int[][] before = m.generate(xs, 1, 6);
                 Beam.Result beamBefore = m.beamSearch(xs, 1, 4, 2);
                 String name = m.getClass().getSimpleName();
-                // the decoder's loop stops it: its message names the decoder
-                assertStopsWhenInterrupted("Decoder.generate", () -> m.generate(xs, 1, 10_000_000));
+                // the decoder's loop stops it: its message names the model's call, then the decoder's
+                assertStopsWhenInterrupted(name + ".generate: " + (attention ? "Attention" : "") + "Decoder.generate",
+                        () -> m.generate(xs, 1, 10_000_000));
                 assertArrayEquals(before, m.generate(xs, 1, 6));
                 assertStopsWhenInterrupted(name + ".beamSearch", () -> m.beamSearch(xs, 1, 1_000_000, 2));
                 assertArrayEquals(beamBefore.sequences(), m.beamSearch(xs, 1, 4, 2).sequences());
