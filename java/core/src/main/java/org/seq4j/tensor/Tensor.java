@@ -17,6 +17,7 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Arrays;
 import java.util.Objects;
+import org.seq4j.backend.internal.DeviceMemory;
 
 /**
  * Threads: a Tensor is a view (dtype, shape, segment, all final) of memory owned by an {@link Arena}, so the
@@ -84,8 +85,9 @@ public final class Tensor {
      * @param device  where the memory lives
      * @param shape   the dimensions, each {@code >= 0}, row-major
      * @return a tensor over {@code segment}
-     * @throws IllegalArgumentException if a dimension is negative, the byte size differs, the address is misaligned
-     *                                  or the segment is read-only (native kernels would write to it unchecked)
+     * @throws IllegalArgumentException if a dimension is negative, the byte size differs, the address is misaligned,
+     *                                  the segment is read-only (native kernels would write to it unchecked), or it is
+     *                                  a device backend's memory wrapped for {@link Device#CPU}
      * @throws IllegalStateException    if the segment's arena is already closed (memory of another thread's confined
      *                                  arena is wrapped: that thread may use the tensor)
      * @throws NullPointerException     if an argument is null, naming it
@@ -108,6 +110,13 @@ public final class Tensor {
         if (segment.isReadOnly()) {
             throw new IllegalArgumentException("segment " + segment + " is read-only, but kernels may write to a "
                     + "tensor; copy it into writable memory first");
+        }
+        // a GPU tensor's segment() wrapped as host memory: every read of it (getFloat, a CPU kernel) would read the
+        // device address on the host, a SIGSEGV that takes the JVM (copyIn and copyOut refuse it the same way)
+        if (device.isHost() && segment.isNative() && segment.byteSize() > 0
+                && DeviceMemory.overlaps(segment.address(), segment.byteSize())) {
+            throw new IllegalArgumentException("segment " + segment + " is device memory (a GPU tensor's segment()?),"
+                    + " which the host cannot read or write; copy it out through the device backend (copyOut)");
         }
         return new Tensor(dtype, device, s, segment);
     }

@@ -1,0 +1,39 @@
+// Tensor.wrap of memory it must refuse before any kernel or accessor touches it. Device memory: a GPU tensor's
+// segment() wrapped as a CPU tensor was taken, and its first read (getFloat, any CPU kernel) read the device address on
+// the host, a SIGSEGV that took the JVM. The device backends register their blocks in DeviceMemory; here host memory
+// stands in for a block (registered, then forgotten), so that a check that failed would read host memory, not crash.
+package org.seq4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+import org.seq4j.backend.internal.DeviceMemory;
+
+class TensorWrapTest {
+
+    @Test
+    void deviceMemoryIsRefusedAsHostMemory() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment block = arena.allocate(64, 64);
+            DeviceMemory.add(block.address(), 32);   // the first 32 bytes stand for a device block
+            try {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> Tensor.wrapHost(block.asSlice(0, 16), 4));
+                assertTrue(e.getMessage().contains(" is device memory (a GPU tensor's segment()?), which the host"
+                        + " cannot read or write"), e.getMessage());
+                assertThrows(IllegalArgumentException.class,
+                        () -> Tensor.wrap(block.asSlice(28, 8), DType.I32, Device.CPU, 2), "its last bytes");
+                // as a device tensor it is what it is; host memory right after the block is host memory
+                assertEquals(Device.CUDA, Tensor.wrap(block.asSlice(0, 16), DType.F32, Device.CUDA, 4).device());
+                assertEquals(0f, Tensor.wrapHost(block.asSlice(32, 16), 4).getFloat(0));
+            } finally {
+                DeviceMemory.remove(block.address());
+            }
+        }
+    }
+
+}
