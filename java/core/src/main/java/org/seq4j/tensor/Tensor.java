@@ -87,7 +87,8 @@ public final class Tensor {
      * @return a tensor over {@code segment}
      * @throws IllegalArgumentException if a dimension is negative, the byte size differs, the address is misaligned,
      *                                  the segment is read-only (native kernels would write to it unchecked), or it is
-     *                                  a device backend's memory wrapped for {@link Device#CPU}
+     *                                  a device backend's memory wrapped for {@link Device#CPU}, or a null pointer
+     *                                  of one byte or more
      * @throws IllegalStateException    if the segment's arena is already closed (memory of another thread's confined
      *                                  arena is wrapped: that thread may use the tensor)
      * @throws NullPointerException     if an argument is null, naming it
@@ -100,6 +101,12 @@ public final class Tensor {
             throw new IllegalStateException("Tensor.wrap: the segment's arena is already closed");
         }
         int[] s = checkedShape(shape);
+        // a null pointer handed on as memory (a C allocator's failure, MemorySegment.ofAddress(0).reinterpret(n)):
+        // FFM takes it, and the first read, by an accessor or a kernel, would fault at address 0 and take the JVM
+        if (segment.isNative() && segment.address() == 0 && segment.byteSize() > 0) {
+            throw new IllegalArgumentException("Tensor.wrap: segment " + segment + " is a null pointer of "
+                    + segment.byteSize() + " bytes; wrap the memory it was meant to hold");
+        }
         // maxByteAlignment, not the address: heap memory is only as aligned as its array's elements, so a byte[] or
         // char[] at offset 0 is refused too (the Java backend could not read floats from it; native code would)
         if (segment.maxByteAlignment() < dtype.byteSize()) {

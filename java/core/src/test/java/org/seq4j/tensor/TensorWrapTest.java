@@ -36,4 +36,15 @@ class TensorWrapTest {
         }
     }
 
+    @Test
+    void aNullPointerIsRefusedAsMemory() {
+        // what MemorySegment.ofAddress(p).reinterpret(n) makes of a C allocator's NULL; never read here
+        MemorySegment nothing = MemorySegment.NULL.reinterpret(16);
+        for (Device device : Device.values()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Tensor.wrap(nothing, DType.F32, device, 4), device.name());
+            assertTrue(e.getMessage().contains("is a null pointer of 16 bytes"), e.getMessage());
+        }
+        assertEquals(0, Tensor.wrapHost(MemorySegment.NULL, 0).size(), "no bytes: nothing is ever read");
+    }
 }
