@@ -135,6 +135,8 @@ public final class Tensor {
      * @param shape   the dimensions
      * @return a float32 host tensor over {@code segment}
      * @throws IllegalArgumentException as {@link #wrap(MemorySegment, DType, Device, int...)}
+     * @throws IllegalStateException    as {@link #wrap(MemorySegment, DType, Device, int...)}: the arena is closed
+     * @throws NullPointerException     if an argument is null, naming it
      */
     public static Tensor wrapHost(MemorySegment segment, int... shape) {
         return wrap(segment, DType.F32, Device.CPU, shape);
@@ -864,8 +866,10 @@ public final class Tensor {
      *
      * @param shape the dimensions
      * @return the text
+     * @throws NullPointerException if shape is null, naming it
      */
     public static String shapeString(int... shape) {
+        Objects.requireNonNull(shape, "Tensor.shapeString: shape is null");
         StringBuilder sb = new StringBuilder("(");
         for (int i = 0; i < shape.length; i++) {
             if (i > 0) {
@@ -895,8 +899,10 @@ public final class Tensor {
      * @return the element count
      * @throws IllegalArgumentException if a dimension is negative (a product of two would pass for a size), or the
      *         product overflows a long
+     * @throws NullPointerException if shape is null, naming it
      */
     public static long sizeOf(int... shape) {
+        Objects.requireNonNull(shape, "Tensor.sizeOf: shape is null");
         long n = 1;
         for (int d : shape) {
             if (d < 0) {
@@ -929,8 +935,11 @@ public final class Tensor {
      * @param shape the dimensions, each {@code >= 0}
      * @return the byte count
      * @throws IllegalArgumentException if a dimension is negative, or the count overflows a long
+     * @throws NullPointerException if dtype or shape is null, naming it
      */
     public static long byteSizeOf(DType dtype, int... shape) {
+        Objects.requireNonNull(dtype, "Tensor.byteSizeOf: dtype is null");
+        Objects.requireNonNull(shape, "Tensor.byteSizeOf: shape is null");
         long n = sizeOf(shape);
         try {
             return Math.multiplyExact(n, (long) dtype.byteSize());

@@ -47,4 +47,17 @@ class TensorWrapTest {
         }
         assertEquals(0, Tensor.wrapHost(MemorySegment.NULL, 0).size(), "no bytes: nothing is ever read");
     }
+
+    /** The shape helpers named a null argument in a bare NullPointerException from a loop. */
+    @Test
+    void theShapeHelpersNameANullArgument() {
+        assertEquals("Tensor.shapeString: shape is null",
+                assertThrows(NullPointerException.class, () -> Tensor.shapeString((int[]) null)).getMessage());
+        assertEquals("Tensor.sizeOf: shape is null",
+                assertThrows(NullPointerException.class, () -> Tensor.sizeOf((int[]) null)).getMessage());
+        assertEquals("Tensor.byteSizeOf: shape is null",
+                assertThrows(NullPointerException.class, () -> Tensor.byteSizeOf(DType.F32, (int[]) null)).getMessage());
+        assertEquals("Tensor.byteSizeOf: dtype is null",
+                assertThrows(NullPointerException.class, () -> Tensor.byteSizeOf(null, 2)).getMessage());
+    }
 }
