@@ -175,11 +175,16 @@ class InferencePrecisionModelTest {
         }
     }
 
+    /**
+     * BF16 serves generate and beamSearch: SimpleRnnlm (a plain RNN) has no LSTM or GRU to pack, and the wave models,
+     * LSTMs both, no generation to serve (README said "models without LSTM or GRU layers", which they are not).
+     */
     @Test
-    void modelsWithoutLstmOrGruRefuseBf16() {
+    void modelsWithoutAnLstmOrGruInferencePathRefuseBf16() {
         Backend backend = TestBackends.reference();
-        try (Model simple = new SimpleRnnlm(backend, V, D, H, 1); Model wave = new WavePredictor(backend, 1, H, 1)) {
-            for (Model m : new Model[] {simple, wave}) {
+        try (Model simple = new SimpleRnnlm(backend, V, D, H, 1); Model wave = new WavePredictor(backend, 1, H, 1);
+             Model waves = new WaveSeq2seq(backend, 1, 1, H, 1)) {
+            for (Model m : new Model[] {simple, wave, waves}) {
                 UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
                         () -> m.setInferencePrecision(Precision.BF16));
                 assertTrue(e.getMessage().contains("BF16"), e.getMessage());
