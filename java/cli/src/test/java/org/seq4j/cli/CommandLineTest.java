@@ -1082,6 +1082,49 @@ class CommandLineTest {
         assertTrue(err.startsWith("seq4j: could not write all of its output to standard output (No space left"), err);
     }
 
+    /**
+     * README's bad input, for settings read only as the backend or MPI loads (after the data was generated): a
+     * SEQ4J_POOL_WORKERS the pool cannot start, a -Dseq4j.gemm the backend does not take (its constructor throws), and
+     * an MPI library that does not load under --distributed mpi each end with one line and exit code 2, and leave
+     * nothing behind: no run folder where there was none, a folder that was there as it was.
+     */
+    @Test
+    void settingsReadAsTheBackendOrMpiLoadsEndInOneLineAndLeaveNothingBehind() throws Exception {
+        String cp = System.getProperty("java.class.path");
+        record Setting(Map<String, String> env, List<String> jvm, List<String> more, String says) { }
+        List<Setting> settings = List.of(
+                new Setting(Map.of("SEQ4J_POOL_WORKERS", "abc"), List.of(), List.of(), "SEQ4J_POOL_WORKERS=abc: "),
+                new Setting(Map.of(), List.of("-Dseq4j.gemm=blas"), List.of(),
+                        "-Dseq4j.gemm must be auto or openblas, got 'blas'"),
+                new Setting(Map.of("SEQ4J_MPI", dir.resolve("no-such-libmpi.so").toString()), List.of(),
+                        List.of("--distributed", "mpi"), "SEQ4J_MPI does not load"));
+        for (Setting setting : settings) {
+            for (boolean existing : new boolean[] {false, true}) {
+                Path out = dir.resolve("loads-" + existing);
+                if (existing) {
+                    Files.writeString(Files.createDirectories(out).resolve("notes.txt"), "mine");
+                }
+                List<String> args = new ArrayList<>(List.of("train", "addition", "--epochs", "1", "--lines", "200",
+                        "--out", out.toString()));
+                args.addAll(setting.more());
+                Result r = fresh(setting.env(), setting.jvm(), cp, args.toArray(String[]::new));
+                assertEquals(2, r.code(), setting + ": " + r.out() + r.err());
+                assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+                assertTrue(r.err().startsWith("seq4j: ") && r.err().contains(setting.says()), setting + ": " + r.err());
+                if (existing) {
+                    try (var files = Files.list(out)) {
+                        assertEquals(List.of(out.resolve("notes.txt")), files.toList(), setting + ": the folder as it was");
+                    }
+                    assertEquals("mine", Files.readString(out.resolve("notes.txt")));
+                    Files.delete(out.resolve("notes.txt"));
+                    Files.delete(out);
+                } else {
+                    assertFalse(Files.exists(out), setting + " left a run folder");
+                }
+            }
+        }
+    }
+
     /** Runs Main in a fresh JVM without a GPU; returns its exit code, stdout and stderr. */
     private static Result fresh(List<String> jvmOptions, String classPath, String... args) throws Exception {
         return fresh(Map.of(), jvmOptions, classPath, args);

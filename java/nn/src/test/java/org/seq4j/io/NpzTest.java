@@ -509,6 +509,46 @@ class NpzTest {
                 "1.0E300", "float32");
     }
 
+    /**
+     * docs/INTEROP.md's float64 and int64 rules, value by value: each float64 rounded as Java's (float) cast rounds it
+     * (1e-50 to 0.0, -1e-50 to -0.0 with its sign, the subnormals kept, NaN and the infinities as they are), the error
+     * from the first finite value that rounds past float32's range and not before; int64 exact over int32's range.
+     */
+    @Test
+    void float64AndInt64NarrowAsTheGuideSays() throws IOException {
+        double edge = Math.nextDown((double) Float.MAX_VALUE + Math.ulp(Float.MAX_VALUE) / 2); // still rounds to MAX
+        double[] in = {1e-50, -1e-50, 1e-40, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 0.1, edge,
+                -edge, 3.4028235e38};
+        float[] got = Npz.load(oneEntry("f8ok.npz", npy(1, dict("<f8", false, "(" + in.length + ",)"),
+                le(8 * in.length, b -> { for (double d : in) { b.putDouble(d); } })))).floats("W", in.length);
+        assertEquals(Float.floatToRawIntBits(0.0f), Float.floatToRawIntBits(got[0]), "1e-50 reads as 0.0");
+        assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits(got[1]), "-1e-50 reads as -0.0");
+        assertEquals((float) 1e-40, got[2], "a subnormal");
+        assertTrue(got[2] > 0 && got[2] < Float.MIN_NORMAL, "1e-40 is a subnormal float: " + got[2]);
+        assertTrue(Float.isNaN(got[3]), "NaN stays NaN");
+        assertEquals(Float.POSITIVE_INFINITY, got[4]);
+        assertEquals(Float.NEGATIVE_INFINITY, got[5]);
+        assertEquals(0.1f, got[6]);
+        assertEquals(Float.MAX_VALUE, got[7], "the largest float64 that rounds to float32's largest");
+        assertEquals(-Float.MAX_VALUE, got[8]);
+        assertEquals(Float.MAX_VALUE, got[9]);
+        double past = Math.nextUp(edge);
+        assertBad(oneEntry("f8past.npz", npy(1, dict("<f8", false, "(2,)"), le(16, b -> b.putDouble(1).putDouble(-past)))),
+                "W", "float64 value " + -past + " at flat index 1 does not fit in float32");
+        assertBad(oneEntry("f8big.npz", npy(1, dict("<f8", false, "(1,)"), le(8, b -> b.putDouble(1e300)))), "W",
+                "float64 value 1.0E300 at flat index 0 does not fit in float32");
+
+        long[] ints = {Integer.MIN_VALUE, Integer.MAX_VALUE, -1, 0};
+        assertArrayEquals(new int[] {Integer.MIN_VALUE, Integer.MAX_VALUE, -1, 0},
+                Npz.load(oneEntry("i8ok.npz", npy(1, dict("<i8", false, "(4,)"),
+                        le(32, b -> { for (long v : ints) { b.putLong(v); } })))).get("W") instanceof NpyArray.I32 i
+                        ? i.data() : null);
+        assertBad(oneEntry("i8low.npz", npy(1, dict("<i8", false, "(1,)"), le(8, b -> b.putLong(Integer.MIN_VALUE - 1L)))),
+                "W", "int64 value -2147483649 at flat index 0 does not fit in int32");
+        assertBad(oneEntry("i8high.npz", npy(1, dict("<i8", false, "(1,)"), le(8, b -> b.putLong(1L << 31)))),
+                "W", "int64 value 2147483648 at flat index 0 does not fit in int32");
+    }
+
     @Test
     void missingArrayAndShapeMismatchAndWrongType() throws IOException {
         Path file = dir.resolve("model.npz");
