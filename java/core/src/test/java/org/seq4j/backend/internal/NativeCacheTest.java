@@ -210,6 +210,41 @@ public class NativeCacheTest {
                 r.toString());
     }
 
+    /** Child: loads openblas and lists the seq4j folders of java.io.tmpdir while its libraries are loaded. */
+    public static final class TemporaryFolderChild {
+        public static void main(String[] args) throws java.io.IOException {
+            try (Backend b = Backends.create("openblas");
+                 var list = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+                System.out.println("loaded: " + b.description());
+                list.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("seq4j-")).sorted()
+                        .forEach(n -> System.out.println("temporary: " + n));
+            }
+        }
+    }
+
+    /**
+     * README, "The native library cache": where the cache cannot be written, the libraries go to a temporary folder
+     * deleted when the JVM exits. Here the cache's path runs through a regular file, so no folder can be made there
+     * (running as root, a folder without write permission would still be written).
+     */
+    @Test
+    void aCacheThatCannotBeWrittenLoadsFromATemporaryFolderGoneAtExit() throws Exception {
+        TestBackends.get("openblas");
+        Path file = Files.writeString(dir.resolve("not-a-folder"), "x");
+        Path tmp = Files.createDirectories(dir.resolve("java-tmp"));
+        ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(120),
+                List.of("-Dseq4j.cache=" + file.resolve("cache"), "-Djava.io.tmpdir=" + tmp),
+                TemporaryFolderChild.class.getName());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.out().contains("loaded: "), r.toString());
+        assertTrue(r.out().contains("temporary: seq4j-seq4j-cpu-"), "seq4j's kernels from a temporary folder: " + r);
+        assertEquals("x", Files.readString(file), "the file in the cache's path as it was");
+        try (var left = Files.list(tmp)) {
+            assertEquals(List.of(), left.map(p -> p.getFileName().toString()).toList(),
+                    "the temporary folders are deleted when the JVM exits");
+        }
+    }
+
     @Test
     void twoJvmsExtractingIntoAnEmptyCacheAtOnceBothLoad() throws Exception {
         TestBackends.get("openblas");
