@@ -33,6 +33,7 @@ public final class CpuKernelsLibrary {
     public static synchronized Path load() {
         if (loaded == null) {
             poolWorkersSetting(System.getenv("SEQ4J_POOL_WORKERS"));
+            cpuIsaSetting(System.getenv("SEQ4J_CPU_ISA"));
             Path p;
             String explicit = System.getProperty("seq4j.native.cpu");
             if (explicit != null && !explicit.isBlank()) {
@@ -83,6 +84,23 @@ public final class CpuKernelsLibrary {
                     + " threads of the C kernels' pool in ASCII digits, 0.." + most
                     + " (unset: one per core beyond the caller's)");
         }
+    }
+
+    /**
+     * Refuses a SEQ4J_CPU_ISA that names no clone: the C side compares it with avx512, avx2 and baseline when it loads
+     * and ignored any other value with a note in seq4j_cpu_info() alone, so that a typo ("AVX2", "avx-2") ran the best
+     * clone where a run meant to test or time another one. A clone this CPU cannot run stays a note: the value is
+     * right, the machine lacks it (CpuCloneTest skips, saying so).
+     *
+     * @param value the variable's value, or null where it is not set
+     * @throws BackendMisconfiguredException naming the variable and the values it takes
+     */
+    static void cpuIsaSetting(String value) {
+        if (value == null || value.isEmpty() || List.of("avx512", "avx2", "baseline").contains(value)) {
+            return;
+        }
+        throw new BackendMisconfiguredException("SEQ4J_CPU_ISA=" + value + ": expected avx512, avx2 or baseline (the C"
+                + " kernels' clone to run, for tests and benchmarks), or unset for the best this CPU runs");
     }
 
     private static String shipped(ClassLoader cl) {

@@ -24,4 +24,17 @@ class CpuKernelsLibraryTest {
             CpuKernelsLibrary.poolWorkersSetting(good);
         }
     }
+
+    /** SEQ4J_CPU_ISA, compared by the C side with the clones' names: any other value ran the best clone, with a note. */
+    @Test
+    void cpuIsaSettingsThatNameNoCloneAreRefused() {
+        for (String bad : new String[] {"AVX2", "avx-2", "avx2 ", "sse2", "v4", "bogus"}) {
+            var e = assertThrows(BackendMisconfiguredException.class, () -> CpuKernelsLibrary.cpuIsaSetting(bad), bad);
+            assertTrue(e.getMessage().startsWith("SEQ4J_CPU_ISA=" + bad + ": expected avx512, avx2 or baseline"),
+                    e.getMessage());
+        }
+        for (String good : new String[] {null, "", "avx512", "avx2", "baseline"}) {
+            CpuKernelsLibrary.cpuIsaSetting(good);
+        }
+    }
 }
