@@ -34,6 +34,7 @@ public final class CpuKernelsLibrary {
         if (loaded == null) {
             poolWorkersSetting(System.getenv("SEQ4J_POOL_WORKERS"));
             cpuIsaSetting(System.getenv("SEQ4J_CPU_ISA"));
+            cpuAmxSetting(System.getenv("SEQ4J_CPU_AMX"));
             Path p;
             String explicit = System.getProperty("seq4j.native.cpu");
             if (explicit != null && !explicit.isBlank()) {
@@ -101,6 +102,21 @@ public final class CpuKernelsLibrary {
         }
         throw new BackendMisconfiguredException("SEQ4J_CPU_ISA=" + value + ": expected avx512, avx2 or baseline (the C"
                 + " kernels' clone to run, for tests and benchmarks), or unset for the best this CPU runs");
+    }
+
+    /**
+     * Refuses a SEQ4J_CPU_AMX other than 0 or 1: the C side turns AMX off for "0" alone, so "off", "false" or "no" left
+     * it on without a word.
+     *
+     * @param value the variable's value, or null where it is not set
+     * @throws BackendMisconfiguredException naming the variable and the values it takes
+     */
+    static void cpuAmxSetting(String value) {
+        if (value == null || value.isEmpty() || value.equals("0") || value.equals("1")) {
+            return;
+        }
+        throw new BackendMisconfiguredException("SEQ4J_CPU_AMX=" + value + ": expected 0 (BF16 products on the AVX-512"
+                + " clone's own FMA blocks) or 1 (on AMX where the CPU and the kernel allow it, as unset)");
     }
 
     private static String shipped(ClassLoader cl) {

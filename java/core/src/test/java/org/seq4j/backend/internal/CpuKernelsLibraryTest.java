@@ -37,4 +37,16 @@ class CpuKernelsLibraryTest {
             CpuKernelsLibrary.cpuIsaSetting(good);
         }
     }
+
+    /** SEQ4J_CPU_AMX: the C side turns AMX off for "0" alone; "off", "false" or "no" left it on. */
+    @Test
+    void cpuAmxSettingsOtherThanZeroOrOneAreRefused() {
+        for (String bad : new String[] {"off", "false", "no", "00", " 0", "2"}) {
+            var e = assertThrows(BackendMisconfiguredException.class, () -> CpuKernelsLibrary.cpuAmxSetting(bad), bad);
+            assertTrue(e.getMessage().startsWith("SEQ4J_CPU_AMX=" + bad + ": expected 0 "), e.getMessage());
+        }
+        for (String good : new String[] {null, "", "0", "1"}) {
+            CpuKernelsLibrary.cpuAmxSetting(good);
+        }
+    }
 }
