@@ -196,9 +196,12 @@ public final class Main {
         CommandLine.ITypeConverter<Long> longs = s -> whole(s, Long.MIN_VALUE, Long.MAX_VALUE);
         // a number past float's range read as Infinity ("--lr must be a positive number, got Infinity" for 1e39)
         CommandLine.ITypeConverter<Float> floats = Main::finiteFloat;
+        // and the same for doubles (--length-penalty 1e-400 was read as 0: no penalty, and no word that it needs --beam)
+        CommandLine.ITypeConverter<Double> doubles = Main::finiteDouble;
         cli.registerConverter(Integer.class, ints).registerConverter(int.class, ints)
                 .registerConverter(Long.class, longs).registerConverter(long.class, longs)
-                .registerConverter(Float.class, floats).registerConverter(float.class, floats);
+                .registerConverter(Float.class, floats).registerConverter(float.class, floats)
+                .registerConverter(Double.class, doubles).registerConverter(double.class, doubles);
         // a usage error: picocli's message and a pointer to --help, on one line (not the whole usage text)
         cli.setParameterExceptionHandler((e, args) -> {
             String command = e.getCommandLine().getCommandSpec().qualifiedName();
@@ -268,6 +271,33 @@ public final class Main {
         }
         return f;
     }
+
+    /**
+     * A double as Double.parseDouble reads it, but a finite number written past double's range is refused, and so is
+     * a number other than zero that rounds to zero (as {@link #finiteFloat} for floats): --length-penalty 1e-400 was
+     * read as 0, no length penalty, where 1e-300 is one.
+     */
+    static double finiteDouble(String s) {
+        double d;
+        try {
+            d = Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + s + "' is not a number");
+        }
+        if (Double.isInfinite(d) && !s.toLowerCase(java.util.Locale.ROOT).contains("inf")) {
+            throw new CommandLine.TypeConversionException("'" + s + "' is past double's range (at most "
+                    + Double.MAX_VALUE + " in magnitude)");
+        }
+        if (d == 0 && !ZERO.matcher(s.trim()).matches()) {
+            throw new CommandLine.TypeConversionException("'" + s + "' is below double's smallest positive value ("
+                    + Double.MIN_VALUE + ") and would be read as 0");
+        }
+        return d;
+    }
+
+    /** What Double.parseDouble reads as a zero that was written as one: every digit of the mantissa 0, decimal or hex. */
+    private static final java.util.regex.Pattern ZERO = java.util.regex.Pattern.compile(
+            "[+-]?((0+\\.?0*|\\.0+)([eE][+-]?[0-9]+)?|0[xX](0+\\.?0*|\\.0+|0*\\.)[pP][+-]?[0-9]+)[fFdD]?");
 
     /** 2 for bad input (the user can fix it), 1 for anything else (a bug to report). */
     static int exitCode(Throwable e) {

@@ -120,6 +120,11 @@ class BeamCommandLineTest {
         refused.put(List.of("generate", "--checkpoint", c, "--seed", "5"), "--seed is the seed of --sample");
         refused.put(List.of("generate", "--checkpoint", c, "--length", "2147483647"), "--length must be from 1 to 65536 words");
         refused.put(List.of("eval", "--checkpoint", c, "--beam", "2"), "--beam is for addition and date models");
+        // a penalty that rounds to 0 as a double was read as none: greedy text where --beam was missing, and no penalty
+        refused.put(List.of("generate", "--checkpoint", c, "--length-penalty", "1e-400"),
+                "'1e-400' is below double's smallest positive value (4.9E-324) and would be read as 0");
+        refused.put(List.of("generate", "--checkpoint", c, "--beam", "2", "--length-penalty", "1e-400"),
+                "'1e-400' is below double's smallest positive value");
         for (var e : refused.entrySet()) {
             List<String> args = new ArrayList<>(e.getKey());
             args.addAll(List.of("--backend", "java"));

@@ -43,4 +43,23 @@ class MainLineTest {
                     e.getMessage());
         }
     }
+
+    /** The same for doubles (--length-penalty): 1e-400 was read as 0, no penalty, without a word. */
+    @Test
+    void aDoubleThatRoundsToZeroIsRefused() {
+        assertEquals(0.6, Main.finiteDouble("0.6"));
+        assertEquals(Double.MIN_VALUE, Main.finiteDouble("4.9e-324"));
+        for (String zero : new String[] {"0", "-0.0", "+0e5", ".0", "0.", "0d", "0x0p0", "0x0.0p-3", "0.000e-1000"}) {
+            assertEquals(0.0, Math.abs(Main.finiteDouble(zero)), zero);
+        }
+        assertEquals(Double.POSITIVE_INFINITY, Main.finiteDouble("Infinity")); // refused by the option's own check
+        assertEquals(Double.NaN, Main.finiteDouble("NaN"));
+        for (String tiny : new String[] {"1e-400", "-1e-330", "0.0001e-1000", "1e-400d", "0x1p-1100"}) {
+            var e = assertThrows(picocli.CommandLine.TypeConversionException.class, () -> Main.finiteDouble(tiny));
+            assertEquals("'" + tiny + "' is below double's smallest positive value (4.9E-324) and would be read as 0",
+                    e.getMessage());
+        }
+        var e = assertThrows(picocli.CommandLine.TypeConversionException.class, () -> Main.finiteDouble("1e400"));
+        assertEquals("'1e400' is past double's range (at most 1.7976931348623157E308 in magnitude)", e.getMessage());
+    }
 }
