@@ -28,33 +28,56 @@ public final class CpuKernelsLibrary {
      * Loads the C kernels once per JVM.
      *
      * @return the file loaded
-     * @throws BackendUnavailableException if the jar has none for this platform or it does not load
+     * @throws BackendUnavailableException   if the jar has none for this platform or it does not load
+     * @throws BackendMisconfiguredException if a setting is not a value it takes, or -Dseq4j.native.cpu names a
+     *                                       library that does not load
      */
     public static synchronized Path load() {
         if (loaded == null) {
             poolWorkersSetting(System.getenv("SEQ4J_POOL_WORKERS"));
             cpuIsaSetting(System.getenv("SEQ4J_CPU_ISA"));
             cpuAmxSetting(System.getenv("SEQ4J_CPU_AMX"));
-            Path p;
             String explicit = System.getProperty("seq4j.native.cpu");
             if (explicit != null && !explicit.isBlank()) {
-                p = Path.of(explicit);
-                if (!Files.isRegularFile(p)) {
-                    throw new BackendUnavailableException("-Dseq4j.native.cpu names " + p + ", which is not a file");
+                // named by path: one that does not load is an error, as -Dseq4j.openblas's, not a reason to fall back
+                Path p = explicitLibrary(explicit);
+                try {
+                    NativeLibraries.load(p, "the seq4j C kernels");
+                } catch (BackendUnavailableException e) {
+                    throw new BackendMisconfiguredException("-Dseq4j.native.cpu=" + explicit + ": " + e.getMessage(), e);
                 }
-            } else {
-                ClassLoader cl = CpuKernelsLibrary.class.getClassLoader();
-                if (cl.getResource(FOLDER + NAME) == null) {
-                    throw new BackendUnavailableException("this seq4j-core jar has no " + NAME + " for platform "
-                            + NativeLibraries.platform() + " (it ships " + shipped(cl) + "; build on this platform "
-                            + "with mvn, which runs make in native/, or set -Dseq4j.native.cpu)");
-                }
-                p = NativeLibraries.extract(cl, FOLDER, List.of(NAME), "seq4j-cpu").resolve(NAME);
+                loaded = p;
+                return loaded;
             }
+            ClassLoader cl = CpuKernelsLibrary.class.getClassLoader();
+            if (cl.getResource(FOLDER + NAME) == null) {
+                throw new BackendUnavailableException("this seq4j-core jar has no " + NAME + " for platform "
+                        + NativeLibraries.platform() + " (it ships " + shipped(cl) + "; build on this platform "
+                        + "with mvn, which runs make in native/, or set -Dseq4j.native.cpu)");
+            }
+            Path p = NativeLibraries.extract(cl, FOLDER, List.of(NAME), "seq4j-cpu").resolve(NAME);
             NativeLibraries.load(p, "the seq4j C kernels");
             loaded = p;
         }
         return loaded;
+    }
+
+    /**
+     * The C kernels named by -Dseq4j.native.cpu, which must be a file: a path that names none was a
+     * BackendUnavailableException, so that Backends.select() skipped the openblas backend and ran the slow Java
+     * reference (with one WARNING), where an OpenBLAS named by path that does not load is an error.
+     *
+     * @param value the property's value, not blank
+     * @return the path
+     * @throws BackendMisconfiguredException naming the property, the value and what it takes
+     */
+    static Path explicitLibrary(String value) {
+        Path p = Path.of(value);
+        if (!Files.isRegularFile(p)) {
+            throw new BackendMisconfiguredException("-Dseq4j.native.cpu=" + value + ": names no file (expected the path"
+                    + " of a " + NAME + ", or unset for the one in the jar)");
+        }
+        return p;
     }
 
     /**

@@ -49,4 +49,19 @@ class CpuKernelsLibraryTest {
             CpuKernelsLibrary.cpuAmxSetting(good);
         }
     }
+
+    /**
+     * -Dseq4j.native.cpu naming no file: it was a BackendUnavailableException, so Backends.select() skipped openblas and
+     * ran the slow Java reference with a WARNING, where the library was named by path (as -Dseq4j.openblas's refusal).
+     */
+    @Test
+    void nativeCpuNamingNoFileIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        for (String bad : new String[] {dir.resolve("libseq4j_cpu.so").toString(), dir.toString()}) {
+            var e = assertThrows(BackendMisconfiguredException.class, () -> CpuKernelsLibrary.explicitLibrary(bad), bad);
+            assertTrue(e.getMessage().equals("-Dseq4j.native.cpu=" + bad + ": names no file (expected the path of a "
+                    + "libseq4j_cpu.so, or unset for the one in the jar)"), e.getMessage());
+        }
+        java.nio.file.Path file = java.nio.file.Files.createFile(dir.resolve("lib.so"));
+        org.junit.jupiter.api.Assertions.assertEquals(file, CpuKernelsLibrary.explicitLibrary(file.toString()));
+    }
 }

@@ -29,6 +29,7 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.seq4j.backend.BackendMisconfiguredException;
 import org.seq4j.backend.BackendUnavailableException;
 import org.seq4j.backend.internal.NativeAccess;
 import org.seq4j.backend.internal.NativeLibraries;
@@ -110,6 +111,9 @@ public final class CudaLibraries {
             return loaded;
         }
         if (failed != null && failedFor.equals(folder)) {
+            if (failed instanceof BackendMisconfiguredException m) { // an error again, not a reason to fall back
+                throw new BackendMisconfiguredException(m.getMessage(), m);
+            }
             throw new BackendUnavailableException(failed.getMessage(), failed);
         }
         try {
@@ -379,8 +383,12 @@ public final class CudaLibraries {
         String explicit = properties.apply("seq4j.native.cuda");
         if (explicit != null && !explicit.isBlank()) {
             Path p = Path.of(explicit);
-            return Files.isRegularFile(p) ? new KernelsOrReason(p, null)
-                    : new KernelsOrReason(null, "-Dseq4j.native.cuda names " + p + ", which is not a file");
+            if (!Files.isRegularFile(p)) {
+                // named by path: an error, not a reason to skip the backend (select() ran openblas, said at INFO alone)
+                throw new BackendMisconfiguredException("-Dseq4j.native.cuda=" + explicit + ": names no file (expected"
+                        + " the path of a " + KERNELS + ", or unset for the one in the jar)");
+            }
+            return new KernelsOrReason(p, null);
         }
         ClassLoader cl = CudaLibraries.class.getClassLoader();
         if (cl.getResource(KERNELS_FOLDER + KERNELS) == null) {

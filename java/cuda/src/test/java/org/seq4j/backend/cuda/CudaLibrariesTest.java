@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.seq4j.backend.BackendMisconfiguredException;
 import org.seq4j.backend.BackendUnavailableException;
 
 class CudaLibrariesTest {
@@ -163,5 +164,22 @@ class CudaLibrariesTest {
     void theCudaMajorIsReadFromTheKernelsLibrary() throws IOException {
         assertEquals(Optional.of(12), CudaLibraries.cudartMajorOf(kernels(12)));
         assertEquals(Optional.empty(), CudaLibraries.cudartMajorOf(folderWith("x", "libother.so").resolve("libother.so")));
+    }
+
+    /**
+     * -Dseq4j.native.cuda naming no file: it was one of the reasons the backend could not load, so Backends.select()
+     * ran openblas and said so at INFO alone (nothing on a default console), where the library was named by path.
+     */
+    @Test
+    void nativeCudaNamingNoFileIsRefused() throws IOException {
+        for (String bad : new String[] {tmp.resolve("libseq4j_cuda.so").toString(), tmp.toString()}) {
+            var e = assertThrows(BackendMisconfiguredException.class, () -> CudaLibraries.kernelsLibrary(
+                    name -> name.equals("seq4j.native.cuda") ? bad : null), bad);
+            assertEquals("-Dseq4j.native.cuda=" + bad + ": names no file (expected the path of a libseq4j_cuda.so, or "
+                    + "unset for the one in the jar)", e.getMessage());
+        }
+        Path file = kernels(13);
+        assertEquals(file, CudaLibraries.kernelsLibrary(name -> name.equals("seq4j.native.cuda") ? file.toString() : null)
+                .path());
     }
 }
