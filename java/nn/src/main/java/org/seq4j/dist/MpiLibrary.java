@@ -96,7 +96,7 @@ public final class MpiLibrary {
             }
             try {
                 NativeAccess.initialise(MODULES, mpi_h.class);
-                loaded = find(System.getProperty("seq4j.mpi", System.getenv("SEQ4J_MPI")));
+                loaded = find(configured(System.getProperty("seq4j.mpi"), System.getenv("SEQ4J_MPI")));
             } catch (BackendUnavailableException e) { // the bindings' module was refused
                 denied = "cannot call Open MPI: " + e.getMessage();
                 throw new DistributedException(denied, e);
@@ -138,6 +138,16 @@ public final class MpiLibrary {
      */
     public String version() {
         return version;
+    }
+
+    /**
+     * The library configured: -Dseq4j.mpi unless blank, else SEQ4J_MPI (as -Dseq4j.backend and SEQ4J_BACKEND). A blank
+     * property (-Dseq4j.mpi= from an empty shell variable) hid SEQ4J_MPI, and the search loaded another libmpi.
+     *
+     * @return the path as given, or null (or blank) where neither is set: search
+     */
+    static String configured(String property, String variable) {
+        return property != null && !property.isBlank() ? property : variable;
     }
 
     /** {@code explicit}: the configured path, or null to search. */

@@ -175,6 +175,16 @@ class DistributedUnitTest {
         assertTrue(m.startsWith("MpiCommunicator.init: timeout is null"), m);
     }
 
+    /** A blank -Dseq4j.mpi (from an empty shell variable) hid SEQ4J_MPI: the search loaded another libmpi. */
+    @Test
+    void aBlankMpiPropertyLeavesTheVariable() {
+        assertEquals("/opt/mpi/libmpi.so.40", MpiLibrary.configured("", "/opt/mpi/libmpi.so.40"));
+        assertEquals("/opt/mpi/libmpi.so.40", MpiLibrary.configured(" ", "/opt/mpi/libmpi.so.40"));
+        assertEquals("/opt/mpi/libmpi.so.40", MpiLibrary.configured(null, "/opt/mpi/libmpi.so.40"));
+        assertEquals("/p/libmpi.so", MpiLibrary.configured("/p/libmpi.so", "/opt/mpi/libmpi.so.40"));
+        assertEquals(null, MpiLibrary.configured(null, null));
+    }
+
     @Test
     void aConfiguredMpiLibraryThatDoesNotLoadIsAnError() {
         DistributedException e = assertThrows(DistributedException.class,
