@@ -63,18 +63,26 @@ public final class NativeLibraries {
     }
 
     /**
-     * Where extracted libraries go: {@code -Dseq4j.cache}, else {@code $XDG_CACHE_HOME/seq4j}, else
-     * {@code ~/.cache/seq4j}.
+     * Where extracted libraries go: {@code -Dseq4j.cache}, else {@code $XDG_CACHE_HOME/seq4j} (where that is an
+     * absolute path), else {@code ~/.cache/seq4j}.
      *
      * @return the folder (not created here)
      */
     public static Path cacheRoot() {
-        String explicit = System.getProperty("seq4j.cache");
+        return cacheRoot(System.getProperty("seq4j.cache"), System.getenv("XDG_CACHE_HOME"),
+                System.getProperty("user.home"));
+    }
+
+    /**
+     * {@link #cacheRoot()} from the given settings. A relative XDG_CACHE_HOME is passed over, as the XDG Base Directory
+     * specification asks ("consider the path invalid and ignore it"): it was taken from the working folder, so that
+     * each folder a program ran in got its own cache, extracted again.
+     */
+    static Path cacheRoot(String explicit, String xdg, String home) {
         if (explicit != null && !explicit.isBlank()) {
             return Path.of(explicit);
         }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        Path base = xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute() ? Path.of(xdg) : Path.of(home, ".cache");
         return base.resolve("seq4j");
     }
 

@@ -265,4 +265,20 @@ public class NativeCacheTest {
             assertTrue(names.stream().noneMatch(n -> n.contains("-tmp-")), "temporary folders left: " + names);
         }
     }
+
+    /**
+     * The cache folder: -Dseq4j.cache, else $XDG_CACHE_HOME/seq4j where that is absolute, else ~/.cache/seq4j. A relative
+     * XDG_CACHE_HOME, which the XDG specification calls invalid, was taken from the working folder: one cache per folder
+     * a program ran in, each extracted again.
+     */
+    @Test
+    void theCacheRootPassesOverARelativeXdgCacheHome() {
+        assertEquals(Path.of("/c/seq4j"), NativeLibraries.cacheRoot(null, "/c", "/home/u"));
+        assertEquals(Path.of("/e"), NativeLibraries.cacheRoot("/e", "/c", "/home/u"));
+        assertEquals(Path.of("rel-explicit"), NativeLibraries.cacheRoot("rel-explicit", "/c", "/home/u"));
+        for (String unused : new String[] {null, "", " ", "cache", "./cache", "~/.cache"}) {
+            assertEquals(Path.of("/home/u/.cache/seq4j"), NativeLibraries.cacheRoot(null, unused, "/home/u"),
+                    "XDG_CACHE_HOME=" + unused);
+        }
+    }
 }
