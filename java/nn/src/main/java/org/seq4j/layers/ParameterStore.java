@@ -163,6 +163,22 @@ public final class ParameterStore implements AutoCloseable {
         return specs.stream().mapToLong(Spec::size).max().orElse(0);
     }
 
+    /** What {@link #inChunks} does with each chunk: its first value and its length. */
+    interface ChunkAction {
+        void apply(long from, int n);
+    }
+
+    /**
+     * The chunks [from, from + n) of size values, chunk (at least 1) at a time, in order. The position is a long: as an
+     * int, the last chunk's start plus the chunk passed int's range for a parameter within a chunk of 2^31 (2^31 - 1024
+     * floats, an embedding of 2^21 - 1 rows of 1024), and the store failed in flatSlice at position -2^31.
+     */
+    static void inChunks(int size, int chunk, ChunkAction action) {
+        for (long done = 0; done < size; done += chunk) {
+            action.apply(done, (int) Math.min(chunk, size - done));
+        }
+    }
+
     private record Spec(String name, int[] shape, Init init) {
         long size() {
             return Tensor.sizeOf(shape); // exact; a product past a long is an IllegalArgumentException
@@ -207,11 +223,10 @@ public final class ParameterStore implements AutoCloseable {
                 Spec s = specs.get(i);
                 int size = (int) s.size();
                 Tensor value = values.flatSlice(offsets[i], size);
-                for (int done = 0; done < size; done += chunk.length) {
-                    int n = Math.min(chunk.length, size - done);
+                inChunks(size, chunk.length, (done, n) -> {
                     s.init().fill(chunk, 0, n, rng);
                     backend.copyIn(value.flatSlice(done, n), chunkSegment.asSlice(0, (long) n * Float.BYTES));
-                }
+                });
                 Parameter p = new Parameter(s.name(), value.view(s.shape()), grads.flatSlice(offsets[i], size)
                         .view(s.shape()), version);
                 list.add(p);

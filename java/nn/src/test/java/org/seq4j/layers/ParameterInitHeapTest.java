@@ -61,6 +61,31 @@ class ParameterInitHeapTest {
         }
     }
 
+    /**
+     * A parameter within a chunk (2^20 floats) of 2^31 (an embedding of 2^21 - 1 rows of 1024: 2^31 - 1024 floats,
+     * which a store takes) is filled chunk by chunk to its end: with the position an int, the last chunk's start plus
+     * 2^20 wrapped to -2^31, and the store failed in flatSlice ("-1024 elements from element -2147483648") instead of
+     * building. Its 16 GiB of values and gradients are more than a test allocates: the chunks are checked alone.
+     */
+    @Test
+    void chunksReachTheEndOfAParameterNearTwoToThe31() {
+        int size = (1 << 31) - 1024, chunk = 1 << 20;
+        long[] next = {0};
+        int[] calls = {0};
+        ParameterStore.inChunks(size, chunk, (from, n) -> {
+            if (from != next[0] || n < 1 || n > chunk) {   // thrown: a wrapped position would go round forever
+                throw new AssertionError("chunk " + calls[0] + " is [" + from + ", " + from + " + " + n
+                        + "), expected it to start at " + next[0] + " with 1 to " + chunk + " values");
+            }
+            next[0] = from + n;
+            calls[0]++;
+        });
+        assertEquals(size, next[0]);
+        assertEquals(2048, calls[0]);
+        ParameterStore.inChunks(Integer.MAX_VALUE - 8, chunk, (from, n) -> next[0] = from + n);   // the largest taken
+        assertEquals(Integer.MAX_VALUE - 8, next[0]);
+    }
+
     /** Builds a store of two 4096 x 4096 parameters on the Java backend and prints its parameter count. */
     public static final class BuildTwo {
         public static void main(String[] args) {
