@@ -116,7 +116,7 @@ HOT_PART(sum_rows_part) {
     for (int64_t j0 = b; j0 < e; j0 += BLOCK) {
         int w = e - j0 < BLOCK ? (int) (e - j0) : BLOCK;
         for (int j = 0; j < w; j++) acc[j] = 0.0;
-        int r = 0;
+        int64_t r = 0; /* 64-bit: r + 4 would pass INT_MAX for m above 2^31 - 5 (as sum_rows_kernel's r in CUDA) */
         for (; r + 4 <= a->m; r += 4) {
             const float *x0 = a->x + (size_t) r * n + j0, *x1 = x0 + n, *x2 = x1 + n, *x3 = x2 + n;
             for (int j = 0; j < w; j++) acc[j] = (((acc[j] + x0[j]) + x1[j]) + x2[j]) + x3[j];
