@@ -100,6 +100,9 @@ public interface Batches {
 
             @Override
             public Tensor[] allocate(Backend backend, Arena arena, int n) {
+                // refused before the tensors (8 GiB and more) are allocated, as fill would refuse them
+                hostLength("Batches.allocate", n, pairs.questionLength(), "questions");
+                hostLength("Batches.allocate", n, pairs.answerLength(), "answers");
                 return new Tensor[] {backend.allocate(arena, DType.I32, n, pairs.questionLength()),
                         backend.allocate(arena, DType.I32, n, pairs.answerLength())};
             }
@@ -113,9 +116,11 @@ public interface Batches {
                 // the widths the tensors were allocated with: row 0 may have been replaced since, like any other
                 int n = xs.dim(0), tx = xs.dim(1), tt = ts.dim(1);
                 // batches of another size (e.g. evaluation) may interleave
-                if (xBuffer == null || xBuffer.length != n * tx || tBuffer.length != n * tt) {
-                    xBuffer = new int[n * tx];
-                    tBuffer = new int[n * tt];
+                int xLength = hostLength("Batches.fill", n, tx, "questions");
+                int tLength = hostLength("Batches.fill", n, tt, "answers");
+                if (xBuffer == null || xBuffer.length != xLength || tBuffer.length != tLength) {
+                    xBuffer = new int[xLength];
+                    tBuffer = new int[tLength];
                 }
                 checkPositions(order, from, n);
                 for (int i = 0; i < n; i++) {
@@ -164,6 +169,8 @@ public interface Batches {
 
             @Override
             public Tensor[] allocate(Backend backend, Arena arena, int n) {
+                hostLength("Batches.allocate", n, xRow, "inputs");
+                hostLength("Batches.allocate", n, tRow, "targets");
                 int[] xs = inputs.shape().clone(), ts = targets.shape().clone();
                 xs[0] = n;
                 ts[0] = n;
@@ -175,11 +182,13 @@ public interface Batches {
                 int n = xs.dim(0);
                 // batches of another size may interleave; each on its own: with rows of 0 inputs the x buffer kept its
                 // length (0) at every size, and the targets were copied past the end of the last size's buffer
-                if (xBuffer == null || xBuffer.length != n * xRow) {
-                    xBuffer = new float[n * xRow];
+                int xLength = hostLength("Batches.fill", n, xRow, "inputs");
+                int tLength = hostLength("Batches.fill", n, tRow, "targets");
+                if (xBuffer == null || xBuffer.length != xLength) {
+                    xBuffer = new float[xLength];
                 }
-                if (tBuffer == null || tBuffer.length != n * tRow) {
-                    tBuffer = new float[n * tRow];
+                if (tBuffer == null || tBuffer.length != tLength) {
+                    tBuffer = new float[tLength];
                 }
                 checkPositions(order, from, n);
                 for (int i = 0; i < n; i++) {
@@ -205,6 +214,20 @@ public interface Batches {
                         + " in example " + i / row + " (flat index " + i + "); expected finite values");
             }
         }
+    }
+
+    /**
+     * N x row, the values of a batch's host buffer (one Java array), exactly. In int it wrapped (65536 x 65536 to 0),
+     * and fill failed inside System.arraycopy; such a batch is more than a model takes anyway (T x N past int's range).
+     */
+    private static int hostLength(String op, int n, int row, String what) {
+        long length = (long) n * row;
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(op + ": a batch of N=" + n + " " + what + " of " + row + " values is "
+                    + length + " values, more than the " + (Integer.MAX_VALUE - 8) + " one Java array holds; use a "
+                    + "smaller batch");
+        }
+        return (int) length;
     }
 
     /** Values of one example: the product of the dimensions after the first (the array's length / N fails at N = 0). */

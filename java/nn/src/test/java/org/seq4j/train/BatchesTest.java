@@ -113,4 +113,41 @@ class BatchesTest {
             }
         }
     }
+
+    /**
+     * A batch of N x T values past one Java array is refused by name: the host buffer a batch passes through was sized
+     * N x T in int, which wrapped (65536 x 65536 to 0), and fill failed inside System.arraycopy ("last destination index
+     * 65536 out of bounds for int[0]"). The batch tensor here is 16 GiB of a sparse file mapped into memory: nothing is
+     * read or written, no disk blocks used.
+     */
+    @Test
+    void aBatchPastOneJavaArrayIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        int n = 1 << 16, width = 1 << 16;   // N x T = 2^32: 0 in int
+        long bytes = (long) n * width * Integer.BYTES;
+        java.nio.file.Path file = dir.resolve("batch.bin");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE);
+             Arena arena = Arena.ofConfined()) {
+            ch.position(bytes - 1).write(java.nio.ByteBuffer.allocate(1));   // the file's size: one block written
+            java.lang.foreign.MemorySegment big = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, bytes,
+                    arena);
+            int[] order = new int[n];   // example 0, n times
+            Tensor ids = Tensor.wrap(big, DType.I32, org.seq4j.tensor.Device.CPU, n, width);
+            Tensor answers = backend.allocate(arena, DType.I32, n, 2);
+            Batches pairs = Batches.of(new SequencePairs(new int[][] {new int[width]}, new int[][] {{0, 1}}));
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> pairs.fill(backend, order, 0, ids, answers)),
+                    "Batches.fill: a batch of N=65536 questions of 65536 values is 4294967296 values",
+                    "use a smaller batch");
+            Tensor inputs = Tensor.wrap(big, DType.F32, org.seq4j.tensor.Device.CPU, n, width);
+            Tensor targets = backend.allocate(arena, DType.F32, n, 1);
+            Batches floats = Batches.of(new HostFloats(new int[] {1, width}, new float[width]),
+                    new HostFloats(new int[] {1, 1}, new float[1]));
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> floats.fill(backend, order, 0, inputs, targets)),
+                    "Batches.fill: a batch of N=65536 inputs of 65536 values is 4294967296 values");
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
 }
