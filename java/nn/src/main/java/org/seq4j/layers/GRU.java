@@ -51,8 +51,8 @@ public final class GRU implements AutoCloseable {
         this.Wx = Wx;
         this.Wh = Wh;
         this.b = b;
-        this.Whh = TimeGRU.candidateColumns(Wh.value(), H);
-        this.dWhh = TimeGRU.candidateColumns(Wh.grad(), H);
+        this.Whh = TimeGRU.candidateColumns("GRU", "Wh", Wh.value(), H);
+        this.dWhh = TimeGRU.candidateColumns("GRU", "Wh's gradient", Wh.grad(), H);
         this.ws = new Workspace(backend, getClass().getSimpleName());
         this.calls = new CallOrder("GRU", Wx, Wh, b);
     }
@@ -82,11 +82,11 @@ public final class GRU implements AutoCloseable {
                 sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
                 ws.reset();
                 gates = ws.floats(n, g);
-                gatesH = TimeGRU.candidateColumns(gates, H);
+                gatesH = TimeGRU.candidateColumns("GRU.forward", "gates (N, 3H)", gates, H);
                 rh = ws.floats(n, H);
                 hNext = ws.floats(n, H);
                 dA = ws.floats(n, g);
-                dAh = TimeGRU.candidateColumns(dA, H);
+                dAh = TimeGRU.candidateColumns("GRU.forward", "dA (N, 3H)", dA, H);
                 drh = ws.floats(n, H);
                 dx = ws.floats(n, D);
                 dhPrev = ws.floats(n, H);

@@ -106,8 +106,8 @@ public final class TimeGRU implements TimeRecurrent {
         this.Wx = Wx;
         this.Wh = Wh;
         this.b = b;
-        this.Whh = candidateColumns(Wh.value(), H);
-        this.dWhh = candidateColumns(Wh.grad(), H);
+        this.Whh = candidateColumns("TimeGRU", "Wh", Wh.value(), H);
+        this.dWhh = candidateColumns("TimeGRU", "Wh's gradient", Wh.grad(), H);
         this.stateful = stateful;
         this.ws = new Workspace(backend, getClass().getSimpleName());
         this.stateWs = new Workspace(backend, getClass().getSimpleName());
@@ -120,10 +120,21 @@ public final class TimeGRU implements TimeRecurrent {
         this.inference = new InferenceWeights(backend, Wh, H, blocks);
     }
 
-    /** Columns [2H, 3H) of a (rows, 3H) matrix as a flat view from element 2H, to be read with row stride 3H. */
-    static Tensor candidateColumns(Tensor m, int h) {
+    /**
+     * Columns [2H, 3H) of a (rows, 3H) matrix as a flat view from element 2H, to be read with row stride 3H. A flat
+     * view holds at most 2^31 - 1 elements: past that, refused by name (op, name), where the count was cast to int and
+     * wrapped: flatSlice refused a negative count in its own words ("-1073774592 elements from element 65536"), and a
+     * count that wrapped to a positive one gave a short view, which the layer was built on without a word.
+     */
+    static Tensor candidateColumns(String op, String name, Tensor m, int h) {
         long size = m.size();
-        return m.flatSlice(Math.min(2L * h, size), (int) Math.max(0, size - 2L * h));
+        long count = Math.max(0, size - 2L * h);
+        if (count > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": " + name + " " + Tensor.shapeString(m.shape()) + " spans "
+                    + count + " elements from its candidate columns [2H, 3H) (H = " + h + ") to its end, more than the "
+                    + Integer.MAX_VALUE + " one view holds; use a smaller hidden size or batch");
+        }
+        return m.flatSlice(Math.min(2L * h, size), (int) count);
     }
 
     @Override
@@ -176,11 +187,11 @@ public final class TimeGRU implements TimeRecurrent {
         rhAll = ws.floats(t, n, H);
         dA = ws.floats(t, n, g);
         dA2 = dA.view(t * n, g);
-        dAh = candidateColumns(dA, H);
+        dAh = candidateColumns("TimeGRU.forward", "dA (T, N, 3H)", dA, H);
         hFrom1 = t > 1 ? hAll.slice(1, t) : null;
         rhFrom1 = t > 1 ? rhAll.slice(1, t) : null;
         dAFrom1 = t > 1 ? dA.slice(1, t) : null;
-        dAhFrom1 = t > 1 ? candidateColumns(dAFrom1, H) : null;
+        dAhFrom1 = t > 1 ? candidateColumns("TimeGRU.forward", "dA[1:] (T - 1, N, 3H)", dAFrom1, H) : null;
         dhsWork = ws.floats(t, n, H);
         dhsHead = t > 1 ? dhsWork.slice(0, t - 1) : null;
         drh = ws.floats(n, H);
@@ -195,10 +206,10 @@ public final class TimeGRU implements TimeRecurrent {
         hT = new Tensor[t + 1];
         for (int s = 0; s < t; s++) {
             gatesT[s] = gates.get(s);
-            gatesHT[s] = candidateColumns(gatesT[s], H);
+            gatesHT[s] = candidateColumns("TimeGRU.forward", "a step's gates (N, 3H)", gatesT[s], H);
             rhT[s] = rhAll.get(s);
             dAT[s] = dA.get(s);
-            dAHT[s] = candidateColumns(dAT[s], H);
+            dAHT[s] = candidateColumns("TimeGRU.forward", "a step's dA (N, 3H)", dAT[s], H);
             dhsT[s] = dhsWork.get(s);
         }
         for (int s = 0; s <= t; s++) {
