@@ -197,7 +197,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         Beam.Options options = Beam.Options.of(beam);
         Beam.requireSequences(op, options, length, V);
         Tensor encoding = encodeForGeneration(op, xs, startId);
-        Tensor encodingK = beam == 1 ? encoding : Beam.repeat(backend, genWs, encoding, beam);
+        Tensor encodingK = beam == 1 ? encoding : Beam.repeat(op, backend, genWs, encoding, beam);
         Beam.Steps steps = genDecoder.steps(encodingK);
         Tensor start = genWs.ints(1, m);
         backend.fill(start, startId);

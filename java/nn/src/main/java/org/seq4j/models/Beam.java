@@ -260,11 +260,23 @@ public final class Beam {
      * Copies an encoding (..., N, C) K times per row: out (..., N*K, C) with out[..., n*K + k, :] = in[..., n, :],
      * by one row gather (the embedding kernel) with the table in[...] seen as (P*N, C). The result lives in ws.
      */
-    static Tensor repeat(Backend backend, Workspace ws, Tensor encoding, int k) {
+    static Tensor repeat(String op, Backend backend, Workspace ws, Tensor encoding, int k) {
         int rank = encoding.rank();
         int n = encoding.dim(rank - 2), c = encoding.dim(rank - 1);
-        int p = Math.toIntExact(encoding.size() / ((long) n * c));
-        int rows = Math.multiplyExact(Math.multiplyExact(p, n), k);
+        long p = 1;   // the dimensions before N: an attention model's T, 1 for an encoding (N, C)
+        for (int d = 0; d < rank - 2; d++) {
+            p *= encoding.dim(d);   // each < 2^31, and p x N x C elements lie in memory: no long overflow
+        }
+        // P x N x K rows in one gather (int rows, an int[] of ids): past int's range, Math.multiplyExact's bare
+        // ArithmeticException ("integer overflow") came out of the public call, naming none
+        long total = JavaHeap.multiply(p * n, k);   // saturated: p x N alone may pass 2^32
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": the encoding " + Tensor.shapeString(encoding.shape())
+                    + " repeated for K = " + k + " hypotheses is " + p + " x " + n + " x " + k + " = " + total
+                    + " rows, more than the " + Integer.MAX_VALUE + " one gather takes; use a smaller beam, fewer "
+                    + "questions at a time or shorter questions");
+        }
+        int rows = (int) total;
         int[] ids = new int[rows];
         for (int i = 0; i < p; i++) {
             for (int q = 0; q < n; q++) {
@@ -278,7 +290,7 @@ public final class Beam {
         int[] shape = encoding.shape();
         shape[rank - 2] = Math.multiplyExact(n, k);
         Tensor out = ws.floats(shape);
-        backend.embeddingForward(out.view(rows, c), encoding.view(p * n, c), idsT);
+        backend.embeddingForward(out.view(rows, c), encoding.view((int) p * n, c), idsT);
         return out;
     }
 

@@ -385,4 +385,21 @@ class BeamSearchTest {
                     && s.contains("logProbs=[[" + a.logProbs()[0][0]) && !s.contains("[[I@"), s);
         }
     }
+
+    /**
+     * An attention model repeats its encoding (T, N, H) K times, a gather of T x N x K rows: past int's range that was
+     * Math.multiplyExact's bare ArithmeticException ("integer overflow") out of beamSearch, naming no call. One question
+     * of 2^15 ids at K = 2^16 (a vocabulary of 2, so that N x K x V fits and 16 steps hold K sequences) is refused by
+     * name, before anything of that size is allocated.
+     */
+    @Test
+    void anEncodingRepeatedPastIntRowsIsRefusedByName() {
+        try (AttentionSeq2seq m = new AttentionSeq2seq(TestBackends.reference(), 2, 1, 1, 1)) {
+            int[][] question = {new int[1 << 15]};
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> m.beamSearch(question, 0, 16, 1 << 16));
+            assertTrue(e.getMessage().startsWith("AttentionSeq2seq.beamSearch: the encoding (32768, 1, 1) repeated for K"
+                    + " = 65536 hypotheses is 32768 x 1 x 65536 = 2147483648 rows"), e.getMessage());
+        }
+    }
 }
