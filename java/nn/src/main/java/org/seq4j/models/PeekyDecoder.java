@@ -137,6 +137,33 @@ public final class PeekyDecoder implements SequenceDecoder {
         this.beamState = new BeamState(backend);
     }
 
+    /**
+     * Refuses N rows of h whose N x H, the length of the (N*H,) bias that repeats h over T, passes int's range (a
+     * view's dimension): resize's view(t, n * H) wrapped and failed with a view's "negative dimension" naming no call,
+     * after the workspace had taken its T x N x H floats (8 GiB and more) and TimeLSTM.setState its state for N rows.
+     * Checked before either.
+     */
+    static void requireRows(String op, int n, int H) {
+        long flat = (long) n * H;
+        if (flat > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": N x H = " + n + " x " + H + " = " + flat + " values of h (N, H),"
+                    + " past the " + Integer.MAX_VALUE + " that PeekyDecoder's repeat of h over the steps takes as one"
+                    + " (N*H,) vector; use a smaller batch");
+        }
+    }
+
+    /** {@link #requireRows(String, int, int)} with this decoder's H: for a model, before its encoder runs. */
+    void requireBatch(String op, int n) {
+        requireRows(op, n, H);
+    }
+
+    /** {@link #requireRows(String, int, int)} for h (N, H); a null or misshapen h is left to setState's refusal. */
+    private void requireRows(String op, Tensor h) {
+        if (h != null && h.rank() == 2) {
+            requireRows(op, h.dim(0), H);
+        }
+    }
+
     private void resize(int t, int n) {
         sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
@@ -163,6 +190,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     /** score (T, N, V) for xs (T, N) int32 given the encoder's h (N, H). */
     @Override
     public Tensor forward(Tensor xs, Tensor h) {
+        requireRows("PeekyDecoder.forward", h);   // before setState sizes the LSTM's state for its N rows
         lstm.setState(h);
         return scores(xs, h);
     }
@@ -170,6 +198,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     private Tensor scores(Tensor xs, Tensor h) {
         int t = xs.dim(0), n = xs.dim(1);
         Rows.of("PeekyDecoder.forward", t, n);
+        requireRows("PeekyDecoder.forward", n, H);   // xs's N, which sizes the buffers below
         if (t != sizedT || n != sizedN) {
             resize(t, n);
         }
@@ -199,6 +228,7 @@ public final class PeekyDecoder implements SequenceDecoder {
 
     @Override
     public Tensor generate(Tensor h, int startId, int length) {
+        requireRows("PeekyDecoder.generate", h);
         lstm.setState(h);
         genWs.reset();
         return Greedy.decode("PeekyDecoder.generate", backend, genWs, h.dim(0), startId, length,
@@ -208,6 +238,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     /** The encoding's rows are the hypotheses; it is constant per question, so only the LSTM state is reordered. */
     @Override
     public Beam.Steps steps(Tensor h) {
+        requireRows("PeekyDecoder.steps", h);
         lstm.setState(h);
         return beamState.steps(lstm, ids -> scores(ids, h));
     }
