@@ -66,10 +66,23 @@ public final class ViewCache {
      *
      * @param t the tensor
      * @return the (size,) view (cached)
+     * @throws IllegalArgumentException if t has more than Integer.MAX_VALUE elements
      */
     public Tensor vector(Tensor t) {
-        return hit(t, Kind.VECTOR, 0, 0, 0) ? view
-                : keep(t, Kind.VECTOR, 0, 0, 0, t.view(Math.toIntExact(t.size())));
+        return hit(t, Kind.VECTOR, 0, 0, 0) ? view : keep(t, Kind.VECTOR, 0, 0, 0, t.view(vectorLength(t)));
+    }
+
+    /**
+     * The length of t's (size,) view, which is an int: past 2^31 - 1 elements Math.toIntExact's bare
+     * ArithmeticException ("integer overflow") came out of the caller's call, naming neither the view nor the shape.
+     */
+    private static int vectorLength(Tensor t) {
+        long size = t.size();
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("ViewCache.vector: t " + Tensor.shapeString(t.shape()) + " has " + size
+                    + " elements; a (size,) view holds at most " + Integer.MAX_VALUE);
+        }
+        return (int) size;
     }
 
     /**
