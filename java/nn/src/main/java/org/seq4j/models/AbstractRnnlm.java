@@ -157,8 +157,8 @@ public abstract class AbstractRnnlm extends AbstractModel implements LanguageMod
             sizedN = n;
             sizedT = t;
         }
-        Inputs.timeMajor(backend, xsT, xs);
-        Inputs.timeMajor(backend, tsT, ts);
+        Inputs.timeMajor(op, "xs", backend, xsT, xs);
+        Inputs.timeMajor(op, "ts", backend, tsT, ts);
         Tensor score;
         // a refusal below leaves the dropouts' masks for the next forward as they were: drop1 had drawn its mask
         // before lstm1 refused a carried state of another N, and all three before a bad label was found

@@ -100,8 +100,8 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
             sizedTin = tin;
             sizedTout = tout;
         }
-        Inputs.timeMajor(backend, xsT, xs);
-        Inputs.timeMajor(backend, tsT, ts);
+        Inputs.timeMajor(op, "xs", backend, xsT, xs);
+        Inputs.timeMajor(op, "ts", backend, tsT, ts);
         Tensor encoding;
         try {
             encoding = encoder.forward(xsT);
@@ -242,7 +242,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         }
         genWs.reset();
         Tensor x = genWs.ints(xs.dim(1), xs.dim(0));
-        Inputs.timeMajor(backend, x, xs);
+        Inputs.timeMajor(op, "xs", backend, x, xs);
         try {
             return genEncoder.forward(x);
         } catch (IndexOutOfBoundsException e) {

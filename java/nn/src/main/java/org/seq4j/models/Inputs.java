@@ -183,21 +183,38 @@ final class Inputs {
      * ("swapAxes01: in ... lies on the Java heap"). A src on another device is left to the kernel's refusal: its
      * memory cannot be read from here.
      */
-    static void timeMajor(Backend backend, Tensor dst, Tensor src) {
+    static void timeMajor(String op, String name, Backend backend, Tensor dst, Tensor src) {
         boolean unreadable = !src.segment().isNative() || !backend.device().isHost();
         if (!src.device().isHost() || !unreadable) {
             backend.swapAxes01(dst, src);
             return;
         }
+        transposableOnHost(op, name, src);
         int n = src.dim(0), t = src.dim(1);
         long entry = src.byteSize() / Math.max(1, (long) n * t);   // bytes of one (row, step): int32 or float32 alike
-        MemorySegment out = MemorySegment.ofArray(new int[Math.toIntExact(src.size())]);
+        MemorySegment out = MemorySegment.ofArray(new int[(int) src.size()]);
         for (int i = 0; i < n; i++) {
             for (int s = 0; s < t; s++) {
                 MemorySegment.copy(src.segment(), (i * (long) t + s) * entry, out, (s * (long) n + i) * entry, entry);
             }
         }
         backend.copyIn(dst, out);
+    }
+
+    /**
+     * Refuses a src that {@link #timeMajor} would transpose on the host (heap memory; host memory on a GPU backend)
+     * with more elements than the one Java array it is transposed into holds: Math.toIntExact's bare
+     * ArithmeticException ("integer overflow") came out of the model's call, naming neither it nor the input. Only
+     * (N, T, F) values can get there: ids are (N, T) with T x N checked against int's range.
+     */
+    static void transposableOnHost(String op, String name, Tensor src) {
+        long size = src.size();
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": " + name + " " + Tensor.shapeString(src.shape()) + " has " + size
+                    + " values, past the " + Integer.MAX_VALUE + " of the one Java array it is made time-major in"
+                    + " from " + (src.segment().isNative() ? "host memory on a GPU backend" : "Java heap memory")
+                    + "; give a smaller batch, or native memory on a CPU backend");
+        }
     }
 
     /**
@@ -222,6 +239,9 @@ final class Inputs {
                 || (n >= 0 && t.dim(0) != n) || (steps >= 0 && t.dim(1) != steps)) {
             throw new IllegalArgumentException(op + ": " + name + " must be batch-major (N" + (n >= 0 ? "=" + n : "")
                     + ", T" + (steps >= 0 ? "=" + steps : "") + ", F=" + f + ") float32, got " + t);
+        }
+        if (t.device().isHost() && !t.segment().isNative()) {   // made time-major on the host on every backend:
+            transposableOnHost(op, name, t);                     // refused before the model sizes its buffers for it
         }
     }
 

@@ -110,7 +110,7 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
             sizedN = n;
             sizedT = t;
         }
-        Inputs.timeMajor(backend, xsT, xs);
+        Inputs.timeMajor(op, "xs", backend, xsT, xs);
         Inputs.copy(backend, tsCopy, ts);   // the loss reads it: from any host memory, as xs
         Tensor ys = affine.forward(lstm.forward(xsT));
         return backend.item(mse.forward(ys, tsCopy), 0);
@@ -149,7 +149,7 @@ public final class WavePredictor extends AbstractModel implements RegressionMode
         Tensor cur = genWs.floats(t, n, F);     // two windows, (T, N, F) each: the next one is built from the
         Tensor next = genWs.floats(t, n, F);    // current one shifted by a step, never copied onto itself
         Tensor out = genWs.floats(length, n, F);
-        Inputs.timeMajor(backend, cur, xs);
+        Inputs.timeMajor("WavePredictor.predict", "xs", backend, cur, xs);
         for (int s = 0; s < length; s++) {
             Interrupts.check("WavePredictor.predict", "step", s, length);   // as generate: a cancelled task stops here
             Tensor ys = genAffine.forward(genLstm.forward(cur));

@@ -129,8 +129,8 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
             sizedTin = tin;
             sizedTout = tout;
         }
-        Inputs.timeMajor(backend, xsT, xs);
-        Inputs.timeMajor(backend, tsT, ts);
+        Inputs.timeMajor(op, "xs", backend, xsT, xs);
+        Inputs.timeMajor(op, "ts", backend, tsT, ts);
         backend.fill(decIn0, 0f);
         if (decInRest != null) {
             backend.copy(decInRest, tsHead);
@@ -176,7 +176,7 @@ public final class WaveSeq2seq extends AbstractModel implements RegressionModel 
         Tensor x = genWs.floats(tin, n, fin);
         Tensor in = genWs.floats(1, n, fout);            // the decoder's input: 0, then its own last output
         Tensor out = genWs.floats(length, n, fout);
-        Inputs.timeMajor(backend, x, xs);
+        Inputs.timeMajor("WaveSeq2seq.predict", "xs", backend, x, xs);
         gen.encoder().forward(x);
         gen.decoder().setState(gen.encoder().h(), gen.encoder().c());
         for (int s = 0; s < length; s++) {
