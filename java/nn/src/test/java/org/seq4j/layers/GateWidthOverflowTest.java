@@ -10,16 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.backend.Backend;
-import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.SparseMemory;
 import org.seq4j.testing.TestBackends;
 
 class GateWidthOverflowTest {
@@ -31,23 +28,11 @@ class GateWidthOverflowTest {
         long wh = (long) h * w * Float.BYTES, small = (long) w * Float.BYTES;
         long bytes = 2 * (wh + 2 * small);
         Path file = dir.resolve(layer + ".bin");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE, StandardOpenOption.SPARSE); Arena arena = Arena.ofConfined()) {
-            ch.position(bytes - 1).write(java.nio.ByteBuffer.allocate(1));   // the file's size: one block written
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
-            long[] at = {0};
-            Function<int[], Tensor> next = shape -> {
-                long size = Float.BYTES;
-                for (int d : shape) {
-                    size *= d;
-                }
-                MemorySegment s = all.asSlice(at[0], size);
-                at[0] += size;
-                return Tensor.wrapHost(s, shape);
-            };
-            Parameter wx = new Parameter("Wx", next.apply(new int[] {1, w}), next.apply(new int[] {1, w}));
-            Parameter whp = new Parameter("Wh", next.apply(new int[] {h, w}), next.apply(new int[] {h, w}));
-            Parameter b = new Parameter("b", next.apply(new int[] {w}), next.apply(new int[] {w}));
+        try (Arena arena = Arena.ofConfined()) {
+            SparseMemory.Carver carve = new SparseMemory.Carver(SparseMemory.map(file, bytes, arena));
+            Parameter wx = new Parameter("Wx", carve.next(1, w), carve.next(1, w));
+            Parameter whp = new Parameter("Wh", carve.next(h, w), carve.next(h, w));
+            Parameter b = new Parameter("b", carve.next(w), carve.next(w));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> build.apply(new Parameter[] {wx, whp, b}), layer + " took Wh (" + h + ", " + w + ")");
             assertTrue(e.getMessage().startsWith(layer + " needs Wx (D, "), e.getMessage());

@@ -2,8 +2,8 @@
 // 3H: (rows - 1) 3H + H elements. Past 2^31 - 1 the count was cast to int and wrapped: a Wh of (32768, 98304), which
 // the layers take (3H fits an int), was an IndexOutOfBoundsException from flatSlice ("-1073774592 elements from element
 // 65536 ...") naming no layer; one of (40000, 120000) wrapped to 505 M of its 4.8 G elements, and the layer was built
-// on that short view without a word. Both are refused by name now. The weights are real tensors of that size over a sparse file mapped into memory, as in
-// GateWidthOverflowTest: nothing read or written, no disk blocks used.
+// on that short view without a word. Both are refused by name now. The weights are real tensors of that size over a
+// sparse file mapped into memory (SparseMemory): nothing read or written, no disk blocks used.
 package org.seq4j.layers;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,16 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.backend.Backend;
-import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.SparseMemory;
 import org.seq4j.testing.TestBackends;
 
 class GruCandidateColumnsTest {
@@ -33,23 +30,11 @@ class GruCandidateColumnsTest {
         long wh = (long) h * g * Float.BYTES, small = (long) g * Float.BYTES;
         long bytes = 2 * (wh + 2 * small);
         Path file = dir.resolve(layer + h + ".bin");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE, StandardOpenOption.SPARSE); Arena arena = Arena.ofConfined()) {
-            ch.position(bytes - 1).write(java.nio.ByteBuffer.allocate(1));   // the file's size: one block written
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
-            long[] at = {0};
-            Function<int[], Tensor> next = shape -> {
-                long size = Float.BYTES;
-                for (int d : shape) {
-                    size *= d;
-                }
-                MemorySegment s = all.asSlice(at[0], size);
-                at[0] += size;
-                return Tensor.wrapHost(s, shape);
-            };
-            Parameter wx = new Parameter("Wx", next.apply(new int[] {1, g}), next.apply(new int[] {1, g}));
-            Parameter whp = new Parameter("Wh", next.apply(new int[] {h, g}), next.apply(new int[] {h, g}));
-            Parameter b = new Parameter("b", next.apply(new int[] {g}), next.apply(new int[] {g}));
+        try (Arena arena = Arena.ofConfined()) {
+            SparseMemory.Carver carve = new SparseMemory.Carver(SparseMemory.map(file, bytes, arena));
+            Parameter wx = new Parameter("Wx", carve.next(1, g), carve.next(1, g));
+            Parameter whp = new Parameter("Wh", carve.next(h, g), carve.next(h, g));
+            Parameter b = new Parameter("b", carve.next(g), carve.next(g));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> build.apply(new Parameter[] {wx, whp, b}), layer + " took Wh (" + h + ", " + g + ")");
             assertTrue(e.getMessage().startsWith(layer + ": Wh (" + h + ", " + g + ") spans "

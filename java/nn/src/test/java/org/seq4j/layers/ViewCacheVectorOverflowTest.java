@@ -10,13 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.SparseMemory;
 
 class ViewCacheVectorOverflowTest {
     @Test
@@ -24,10 +23,8 @@ class ViewCacheVectorOverflowTest {
         int rows = 1 << 16, cols = 1 << 15;   // 2^31 elements: Integer.MIN_VALUE in int
         long bytes = (long) rows * cols * Float.BYTES;
         Path file = dir.resolve("t.bin");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE, StandardOpenOption.SPARSE); Arena arena = Arena.ofConfined()) {
-            ch.position(bytes - 1).write(java.nio.ByteBuffer.allocate(1));   // the file's size: one block written
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment all = SparseMemory.map(file, bytes, arena);
             Tensor t = Tensor.wrapHost(all, rows, cols);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ViewCache().vector(t));
             assertEquals("ViewCache.vector: t (65536, 32768) has 2147483648 elements; a (size,) view holds at most "

@@ -15,10 +15,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +24,7 @@ import org.seq4j.backend.Backend;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Device;
 import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.SparseMemory;
 import org.seq4j.testing.TestBackends;
 
 class HostTransposeOverflowTest {
@@ -51,10 +50,8 @@ class HostTransposeOverflowTest {
         int n = 1 << 16, t = 1 << 15;   // N x T x 1 = 2^31 values: Integer.MIN_VALUE in int
         long bytes = (long) n * t * Float.BYTES;
         Path file = dir.resolve("xs.bin");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE, StandardOpenOption.SPARSE); Arena arena = Arena.ofConfined()) {
-            ch.position(bytes - 1).write(java.nio.ByteBuffer.allocate(1));   // the file's size: one block written
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment all = SparseMemory.map(file, bytes, arena);
             Tensor xs = Tensor.wrap(all, DType.F32, Device.CPU, n, t, 1);
             Tensor dst = real.allocate(arena, DType.F32, 1, 1, 1);   // never reached: the refusal comes first
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

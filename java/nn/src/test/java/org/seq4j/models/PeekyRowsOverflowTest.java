@@ -3,7 +3,7 @@
 // no call, after TimeLSTM.setState had sized its state for N rows and the workspace had taken T x N x H floats (8 GiB and
 // more); PeekySeq2seq's forward ran its encoder first too. Refused by name now, before anything is allocated: every
 // allocation here goes through FailingAllocations armed at 0, so one made first surfaces as its OutOfMemoryError. The
-// inputs are real tensors of that size over a sparse file mapped into memory, as in GateWidthOverflowTest: nothing
+// inputs are real tensors of that size over a sparse file mapped into memory (SparseMemory): nothing
 // read or written, no disk blocks used.
 package org.seq4j.models;
 
@@ -14,10 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +24,7 @@ import org.seq4j.layers.ParameterStore;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Device;
 import org.seq4j.tensor.Tensor;
+import org.seq4j.testing.SparseMemory;
 import org.seq4j.testing.TestBackends;
 
 class PeekyRowsOverflowTest {
@@ -57,14 +56,6 @@ class PeekyRowsOverflowTest {
         assertTrue(e.getMessage().endsWith("; use a smaller batch"), e.getMessage());
     }
 
-    private static MemorySegment sparse(Path file, long bytes, Arena arena) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE, StandardOpenOption.SPARSE)) {
-            ch.position(bytes - 1).write(java.nio.ByteBuffer.allocate(1));   // the file's size: one block written
-            return ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
-        }
-    }
-
     @Test
     void aDecoderRefusesNTimesHPastAnIntBeforeAllocating() throws IOException {
         FailingAllocations fa = new FailingAllocations(TestBackends.reference());
@@ -73,7 +64,7 @@ class PeekyRowsOverflowTest {
         Path file = dir.resolve("h.bin");
         try (ParameterStore store = b.build(1L); PeekyDecoder dec = new PeekyDecoder(fa.backend(), store, "");
              Arena arena = Arena.ofConfined()) {
-            MemorySegment all = sparse(file, (long) N * H * Float.BYTES + (long) N * Integer.BYTES, arena);
+            MemorySegment all = SparseMemory.map(file, (long) N * H * Float.BYTES + (long) N * Integer.BYTES, arena);
             Tensor h = Tensor.wrap(all.asSlice(0, (long) N * H * Float.BYTES), DType.F32, Device.CPU, N, H);
             Tensor xs = Tensor.wrap(all.asSlice((long) N * H * Float.BYTES), DType.I32, Device.CPU, 1, N);
             refused(fa, "PeekyDecoder.forward", () -> dec.forward(xs, h));
@@ -95,7 +86,7 @@ class PeekyRowsOverflowTest {
         Path file = dir.resolve("ids.bin");
         int n = N - 1;   // ts (N, 2): T x N = 2^31 - 2 rows, which the encoder and decoder take; N x H = 3 x (2^30 - 1)
         try (PeekySeq2seq model = new PeekySeq2seq(fa.backend(), 3, 1, 3, 1L); Arena arena = Arena.ofConfined()) {
-            MemorySegment all = sparse(file, 3L * n * Integer.BYTES, arena);
+            MemorySegment all = SparseMemory.map(file, 3L * n * Integer.BYTES, arena);
             Tensor xs = Tensor.wrap(all.asSlice(0, (long) n * Integer.BYTES), DType.I32, Device.CPU, n, 1);
             Tensor ts = Tensor.wrap(all.asSlice((long) n * Integer.BYTES), DType.I32, Device.CPU, n, 2);
             refused(fa, "PeekySeq2seq.forward", "N x H = 1073741823 x 3 = 3221225469 values of h (N, H), past the "

@@ -125,13 +125,8 @@ class BatchesTest {
         int n = 1 << 16, width = 1 << 16;   // N x T = 2^32: 0 in int
         long bytes = (long) n * width * Integer.BYTES;
         java.nio.file.Path file = dir.resolve("batch.bin");
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
-                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.READ,
-                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE);
-             Arena arena = Arena.ofConfined()) {
-            ch.position(bytes - 1).write(java.nio.ByteBuffer.allocate(1));   // the file's size: one block written
-            java.lang.foreign.MemorySegment big = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, bytes,
-                    arena);
+        try (Arena arena = Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment big = org.seq4j.testing.SparseMemory.map(file, bytes, arena);
             int[] order = new int[n];   // example 0, n times
             Tensor ids = Tensor.wrap(big, DType.I32, org.seq4j.tensor.Device.CPU, n, width);
             Tensor answers = backend.allocate(arena, DType.I32, n, 2);
