@@ -265,7 +265,7 @@ public final class Main {
             throw new CommandLine.TypeConversionException("'" + s + "' is past float's range (at most "
                     + Float.MAX_VALUE + " in magnitude)");
         }
-        if (f == 0f && Double.parseDouble(s.replaceAll("[fFdD]$", "")) != 0.0) {
+        if (f == 0f && !writtenAsZero(s)) {   // as a double too: 1e-400 is 0.0 there, and was taken as 0
             throw new CommandLine.TypeConversionException("'" + s + "' is below float's smallest positive value ("
                     + Float.MIN_VALUE + ") and would be read as 0");
         }
@@ -288,11 +288,16 @@ public final class Main {
             throw new CommandLine.TypeConversionException("'" + s + "' is past double's range (at most "
                     + Double.MAX_VALUE + " in magnitude)");
         }
-        if (d == 0 && !ZERO.matcher(s.trim()).matches()) {
+        if (d == 0 && !writtenAsZero(s)) {
             throw new CommandLine.TypeConversionException("'" + s + "' is below double's smallest positive value ("
                     + Double.MIN_VALUE + ") and would be read as 0");
         }
         return d;
+    }
+
+    /** Whether s, which parses as a zero, was written as one (not as a number too small for its type). */
+    private static boolean writtenAsZero(String s) {
+        return ZERO.matcher(s.trim()).matches();
     }
 
     /** What Double.parseDouble reads as a zero that was written as one: every digit of the mantissa 0, decimal or hex. */

@@ -36,7 +36,11 @@ class MainLineTest {
         assertEquals(0f, Main.finiteFloat("0"));
         assertEquals(-0f, Main.finiteFloat("-0.0"));
         assertEquals(Float.MIN_VALUE, Main.finiteFloat("1.4e-45"));
-        for (String tiny : new String[] {"1e-46", "1e-50", "-1e-60", "1e-50f"}) {
+        for (String zero : new String[] {"+0e5", ".0", "0.", "0f", "0x0p0", "0.000e-1000", " 0 "}) {
+            assertEquals(0f, Math.abs(Main.finiteFloat(zero)), zero);
+        }
+        // 1e-400 and 0x1p-1100 are zero as doubles too: the check that read them as doubles took them as 0
+        for (String tiny : new String[] {"1e-46", "1e-50", "-1e-60", "1e-50f", "1e-400", "0x1p-1100", " 1e-400 "}) {
             var e = assertThrows(picocli.CommandLine.TypeConversionException.class,
                     () -> Main.finiteFloat(tiny));
             assertEquals("'" + tiny + "' is below float's smallest positive value (1.4E-45) and would be read as 0",
