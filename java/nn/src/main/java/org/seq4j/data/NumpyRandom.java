@@ -141,7 +141,7 @@ public final class NumpyRandom {
      *
      * @param n the length, at least 0
      * @return a new permutation
-     * @throws IllegalArgumentException if n is negative
+     * @throws IllegalArgumentException if n is negative or more than one Java array holds
      */
     public int[] permutation(int n) {
         requireLength("permutation", n);
@@ -183,7 +183,7 @@ public final class NumpyRandom {
      *
      * @param n how many values, at least 0
      * @return n standard normal values
-     * @throws IllegalArgumentException if n is negative
+     * @throws IllegalArgumentException if n is negative or more than one Java array holds
      */
     public double[] randn(int n) {
         requireLength("randn", n);
@@ -194,9 +194,16 @@ public final class NumpyRandom {
         return v;
     }
 
+    /** The most elements a Java array holds on every JVM (their soft limit). */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private static void requireLength(String method, int n) {
         if (n < 0) {
             throw new IllegalArgumentException(method + ": n must be >= 0, got " + n);
+        }
+        if (n > MAX_ARRAY) {   // new int[n] / new double[n] was the VM's OutOfMemoryError ("exceeds VM limit")
+            throw new IllegalArgumentException(method + ": n = " + n + " is more than the " + MAX_ARRAY
+                    + " elements one Java array holds");
         }
     }
 }
