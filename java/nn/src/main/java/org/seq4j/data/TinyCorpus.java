@@ -29,6 +29,9 @@ public final class TinyCorpus {
     /** Share of nouns written as "<unk>". */
     private static final double UNK_RATE = 0.03;
 
+    /** The most sentences drawn at once: text(count) must fit one Java String (2^31 - 1 characters). */
+    public static final int MAX_COUNT = 1 << 24;
+
     private TinyCorpus() {
     }
 
@@ -38,11 +41,15 @@ public final class TinyCorpus {
      * @param count how many, at least 1
      * @param seed  the draw's seed; the same seed gives the same sentences
      * @return the sentences
-     * @throws IllegalArgumentException if count is below 1
+     * @throws IllegalArgumentException if count is below 1 or above {@link #MAX_COUNT}
      */
     public static List<String> sentences(int count, long seed) {
         if (count < 1) {
             throw new IllegalArgumentException("sentence count must be at least 1; got " + count);
+        }
+        if (count > MAX_COUNT) {   // new ArrayList<>(count) was the VM's OutOfMemoryError ("exceeds VM limit")
+            throw new IllegalArgumentException("TinyCorpus: sentence count " + count + " is more than the " + MAX_COUNT
+                    + " whose text (a few dozen characters a sentence) fits one Java String");
         }
         SplittableRandom r = new SplittableRandom(seed);
         List<String> out = new ArrayList<>(count);
@@ -72,7 +79,7 @@ public final class TinyCorpus {
      * @param count how many, at least 1
      * @param seed  the draw's seed
      * @return the text
-     * @throws IllegalArgumentException if count is below 1
+     * @throws IllegalArgumentException if count is below 1 or above {@link #MAX_COUNT}
      */
     public static String text(int count, long seed) {
         return String.join("\n", sentences(count, seed)) + "\n";
