@@ -57,6 +57,8 @@ public final class BeamState implements AutoCloseable {
      * @param parents (M,) int32 row indices
      */
     public void reorder(TimeRecurrent layer, Tensor parents) {
+        // named: a switch over null was Objects.requireNonNull's NullPointerException without a message
+        java.util.Objects.requireNonNull(layer, "BeamState.reorder: layer is null");
         switch (layer) {
             case TimeLSTM lstm -> reorder(lstm, parents);
             case TimeGRU gru -> {
