@@ -174,7 +174,9 @@ public final class NpzWriter implements AutoCloseable {
     private void requireFileName(String op, String what, String name) {
         String bad = pathPart(name);
         if (bad != null) {
-            throw new IllegalArgumentException(op + ": " + what + " \"" + name.replace("\0", "\\0") + "\" holds "
+            // escaped: a raw line break in the name broke the message's one line
+            String shown = name.replace("\0", "\\0").replace("\n", "\\n").replace("\r", "\\r");
+            throw new IllegalArgumentException(op + ": " + what + " \"" + shown + "\" holds "
                     + bad + ", which a tool unzipping the .npz may take as a path; expected a name without '/', '\\',"
                     + " \"..\" or NUL (writing " + file + ")");
         }

@@ -104,7 +104,9 @@ public final class ParameterStore implements AutoCloseable {
             }
             String path = org.seq4j.io.NpzWriter.pathPart(name);
             if (path != null) {
-                throw new IllegalArgumentException("parameter \"" + name.replace("\0", "\\0") + "\" holds " + path
+                // escaped: a raw line break in the name broke the message's one line
+                String shown = name.replace("\0", "\\0").replace("\n", "\\n").replace("\r", "\\r");
+                throw new IllegalArgumentException("parameter \"" + shown + "\" holds " + path
                         + ", which a checkpoint (.npz, one entry per parameter name) refuses as a tool unzipping it may "
                         + "take it as a path; expected a name without '/', '\\', \"..\" or NUL, such as lstm.Wx");
             }
