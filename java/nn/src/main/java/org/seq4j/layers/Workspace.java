@@ -92,8 +92,11 @@ public final class Workspace implements AutoCloseable {
      *
      * @param t any tensor
      * @return true if t's memory is this workspace's
+     * @throws NullPointerException if t is null
      */
     public boolean holds(Tensor t) {
+        // null was false before the first buffer and a bare "Cannot invoke Tensor.segment()" after it
+        java.util.Objects.requireNonNull(t, "Workspace.holds: t is null");
         return arena != null && t.segment().scope().equals(arena.scope());
     }
 
