@@ -459,8 +459,11 @@ public final class ParameterStore implements AutoCloseable {
             }
         }
         if (!missing.isEmpty() || !unexpected.isEmpty() || !wrongSize.isEmpty()) {
+            // the caller's keys escaped: a raw line break in one ran the message over several lines
+            List<String> shown = unexpected.stream().map(n -> n.replace("\0", "\\0").replace("\n", "\\n")
+                    .replace("\r", "\\r")).toList();
             throw new IllegalArgumentException("parameters do not match this model: missing " + missing
-                    + ", unexpected " + unexpected + ", wrong size " + wrongSize);
+                    + ", unexpected " + shown + ", wrong size " + wrongSize);
         }
         try {
             for (Parameter p : parameters) {
