@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.seq4j.internal.Names;
 
 /**
  * Writes a NumPy .npz file (a zip of .npy arrays, one entry "NAME.npy" per array) atomically: add arrays, then
@@ -174,9 +175,7 @@ public final class NpzWriter implements AutoCloseable {
     private void requireFileName(String op, String what, String name) {
         String bad = pathPart(name);
         if (bad != null) {
-            // escaped: a raw line break in the name broke the message's one line
-            String shown = name.replace("\0", "\\0").replace("\n", "\\n").replace("\r", "\\r");
-            throw new IllegalArgumentException(op + ": " + what + " \"" + shown + "\" holds "
+            throw new IllegalArgumentException(op + ": " + what + " \"" + Names.shown(name) + "\" holds "
                     + bad + ", which a tool unzipping the .npz may take as a path; expected a name without '/', '\\',"
                     + " \"..\" or NUL (writing " + file + ")");
         }

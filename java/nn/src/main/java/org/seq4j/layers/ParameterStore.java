@@ -21,6 +21,7 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
+import org.seq4j.internal.Names;
 import org.seq4j.tensor.DType;
 import org.seq4j.tensor.Tensor;
 
@@ -104,9 +105,7 @@ public final class ParameterStore implements AutoCloseable {
             }
             String path = org.seq4j.io.NpzWriter.pathPart(name);
             if (path != null) {
-                // escaped: a raw line break in the name broke the message's one line
-                String shown = name.replace("\0", "\\0").replace("\n", "\\n").replace("\r", "\\r");
-                throw new IllegalArgumentException("parameter \"" + shown + "\" holds " + path
+                throw new IllegalArgumentException("parameter \"" + Names.shown(name) + "\" holds " + path
                         + ", which a checkpoint (.npz, one entry per parameter name) refuses as a tool unzipping it may "
                         + "take it as a path; expected a name without '/', '\\', \"..\" or NUL, such as lstm.Wx");
             }
@@ -459,9 +458,8 @@ public final class ParameterStore implements AutoCloseable {
             }
         }
         if (!missing.isEmpty() || !unexpected.isEmpty() || !wrongSize.isEmpty()) {
-            // the caller's keys escaped: a raw line break in one ran the message over several lines
-            List<String> shown = unexpected.stream().map(n -> n.replace("\0", "\\0").replace("\n", "\\n")
-                    .replace("\r", "\\r")).toList();
+            // the caller's keys as the message shows them: a raw line break in one ran it over several lines
+            List<String> shown = unexpected.stream().map(Names::shown).toList();
             throw new IllegalArgumentException("parameters do not match this model: missing " + missing
                     + ", unexpected " + shown + ", wrong size " + wrongSize);
         }
