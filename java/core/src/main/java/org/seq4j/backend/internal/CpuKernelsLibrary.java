@@ -120,11 +120,8 @@ public final class CpuKernelsLibrary {
      * @throws BackendMisconfiguredException naming the variable and the values it takes
      */
     static void cpuIsaSetting(String value) {
-        if (value == null || value.isEmpty() || List.of("avx512", "avx2", "baseline").contains(value)) {
-            return;
-        }
-        throw new BackendMisconfiguredException("SEQ4J_CPU_ISA=" + value + ": expected avx512, avx2 or baseline (the C"
-                + " kernels' clone to run, for tests and benchmarks), or unset for the best this CPU runs");
+        oneOf("SEQ4J_CPU_ISA", value, List.of("avx512", "avx2", "baseline"), "avx512, avx2 or baseline (the C kernels'"
+                + " clone to run, for tests and benchmarks), or unset for the best this CPU runs");
     }
 
     /**
@@ -135,11 +132,24 @@ public final class CpuKernelsLibrary {
      * @throws BackendMisconfiguredException naming the variable and the values it takes
      */
     static void cpuAmxSetting(String value) {
-        if (value == null || value.isEmpty() || value.equals("0") || value.equals("1")) {
-            return;
+        oneOf("SEQ4J_CPU_AMX", value, List.of("0", "1"), "0 (BF16 products on the AVX-512 clone's own FMA blocks) or 1"
+                + " (on AMX where the CPU and the kernel allow it, as unset)");
+    }
+
+    /**
+     * Refuses a variable the C side compares with fixed words (strcmp) whose value is none of them: unset or empty is
+     * taken, as there.
+     *
+     * @param variable the variable's name
+     * @param value    its value, or null where it is not set
+     * @param taken    the words the C side acts on
+     * @param expected what the message says it takes
+     * @throws BackendMisconfiguredException naming the variable, the value and what it takes
+     */
+    private static void oneOf(String variable, String value, List<String> taken, String expected) {
+        if (value != null && !value.isEmpty() && !taken.contains(value)) {
+            throw new BackendMisconfiguredException(variable + "=" + value + ": expected " + expected);
         }
-        throw new BackendMisconfiguredException("SEQ4J_CPU_AMX=" + value + ": expected 0 (BF16 products on the AVX-512"
-                + " clone's own FMA blocks) or 1 (on AMX where the CPU and the kernel allow it, as unset)");
     }
 
     private static String shipped(ClassLoader cl) {
