@@ -32,6 +32,8 @@ import org.seq4j.data.WaveSets;
 import org.seq4j.data.WordCorpus;
 import org.seq4j.dist.Communicator;
 import org.seq4j.dist.ConfigurationMismatchException;
+import org.seq4j.dist.Distributed;
+import org.seq4j.dist.MpiCommunicator;
 import org.seq4j.io.RegularFile;
 import org.seq4j.layers.Cell;
 import org.seq4j.models.LanguageModel;
@@ -224,6 +226,11 @@ final class TrainCommand implements Callable<Integer> {
             }
             if (comm.size() > 1) {
                 o.printf("distributed: data-parallel, %s; rank 0 prints and writes%n", comm.describe());
+            } else if (comm instanceof MpiCommunicator) {
+                // MPI with one rank (mpirun -np 1, or --distributed mpi with no launcher, where Open MPI starts a job
+                // of one): it trains alone, which said nothing, as if a data-parallel job had started
+                o.printf("distributed: %s, so this process trains alone%s%n", comm.describe(),
+                        Distributed.launchedByMpi() ? "" : " (no MPI launcher started it: mpirun -np N runs N ranks)");
             }
             // each opens the backend (which prints its line) once its data is read: a data file's error came after
             // the backend's line, as if training had begun

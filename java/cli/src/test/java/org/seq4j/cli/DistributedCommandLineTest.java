@@ -134,4 +134,29 @@ class DistributedCommandLineTest {
                 "each rank's stack trace:\n" + r.output());
         assertFalse(r.output().contains("ending every rank"), "an MPI_Abort instead of a common end:\n" + r.output());
     }
+
+    /**
+     * A job of one rank trains alone, and says so: --distributed mpi started with no launcher (Open MPI starts a job
+     * of one rank), which printed nothing about MPI, as if the data-parallel job the user meant had started; and
+     * mpirun -np 1. Only the first names the launcher it lacks.
+     */
+    @Test
+    void aJobOfOneRankSaysItTrainsAlone() throws Exception {
+        List<String> alone = new ArrayList<>(java());
+        alone.addAll(cliTrain(dir.resolve("alone"), 8));
+        alone.addAll(List.of("--distributed", "mpi"));
+        MpiRuns.Run r = run(alone);
+        assertEquals(0, r.exit(), r.output());
+        assertEquals(1, count(r.output(), "distributed: MPI rank 0 of 1"), r.output());
+        assertEquals(1, count(r.output(), ", so this process trains alone (no MPI launcher started it: mpirun -np N "
+                + "runs N ranks)"), r.output());
+
+        List<String> one = mpirun(1);
+        one.addAll(cliTrain(dir.resolve("one"), 8));
+        r = run(one);
+        assertEquals(0, r.exit(), r.output());
+        assertEquals(1, count(r.output(), "distributed: MPI rank 0 of 1"), r.output());
+        assertTrue(line(r.output(), "distributed: MPI rank 0 of 1").endsWith(", so this process trains alone"),
+                r.output());
+    }
 }
