@@ -133,6 +133,7 @@ public final class AttentionDecoder implements SequenceDecoder {
     /** score (T, N, V) for xs (T, N) int32 and the encoder's states encHs (T_enc, N, H). */
     @Override
     public Tensor forward(Tensor xs, Tensor encHs) {
+        Inputs.encoding("AttentionDecoder.forward", xs, encHs, H, true);
         lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
         return scores(xs, encHs);
     }
@@ -173,8 +174,7 @@ public final class AttentionDecoder implements SequenceDecoder {
 
     @Override
     public Tensor generate(Tensor encHs, int startId, int length) {
-        java.util.Objects.requireNonNull(encHs, "AttentionDecoder.generate: encHs is null; expected the encoder's "
-                + "hidden states (T, N, H) float32");
+        Inputs.encoding("AttentionDecoder.generate", null, encHs, H, true);
         lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
         genWs.reset();
         return Greedy.decode("AttentionDecoder.generate", backend, genWs, encHs.dim(1), startId, length,
@@ -194,8 +194,7 @@ public final class AttentionDecoder implements SequenceDecoder {
     /** The encoding's rows are the hypotheses; it is constant per question, so only the LSTM state is reordered. */
     @Override
     public Beam.Steps steps(Tensor encHs) {
-        java.util.Objects.requireNonNull(encHs, "AttentionDecoder.steps: encHs is null; expected the encoder's "
-                + "hidden states (T, N, H) float32");
+        Inputs.encoding("AttentionDecoder.steps", null, encHs, H, true);
         lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
         return beamState.steps(lstm, ids -> scores(ids, encHs));
     }

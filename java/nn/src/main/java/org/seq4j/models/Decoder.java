@@ -108,6 +108,7 @@ public final class Decoder implements SequenceDecoder {
     /** score (T, N, V) for xs (T, N) int32, the LSTM starting from h (N, H) and c = 0. */
     @Override
     public Tensor forward(Tensor xs, Tensor h) {
+        Inputs.encoding("Decoder.forward", xs, h, lstm.hiddenSize(), false);
         lstm.setState(h);
         return affine.forward(lstm.forward(embed, xs));
     }
@@ -122,6 +123,7 @@ public final class Decoder implements SequenceDecoder {
 
     @Override
     public Tensor generate(Tensor h, int startId, int length) {
+        Inputs.encoding("Decoder.generate", null, h, lstm.hiddenSize(), false);
         lstm.setState(h);
         genWs.reset();
         return Greedy.decode("Decoder.generate", backend, genWs, h.dim(0), startId, length,
@@ -130,6 +132,7 @@ public final class Decoder implements SequenceDecoder {
 
     @Override
     public Beam.Steps steps(Tensor h) {
+        Inputs.encoding("Decoder.steps", null, h, lstm.hiddenSize(), false);
         lstm.setState(h);
         return beamState.steps(lstm, ids -> affine.forward(lstm.forward(embed, ids)));
     }

@@ -162,6 +162,35 @@ final class Inputs {
         }
     }
 
+    /**
+     * The encoding a decoder starts from, checked in the decoder's words: h, the encoder's last hidden state (N, H),
+     * or (states) all its hidden states (T_enc, N, H); and xs (T, N), where given, of the same N. A wrong one was
+     * refused by the decoder's TimeLSTM, naming TimeLSTM.setState, or for N alone saying that "TimeLSTM holds a state
+     * for N=3 but the input has N=2; call resetState() or setState(...) first", which the decoder's caller never
+     * called; a null encHs was the JDK's NullPointerException about encHs.dim.
+     *
+     * @return N, the encoding's rows
+     */
+    static int encoding(String op, Tensor xs, Tensor encoding, int H, boolean states) {
+        String what = states ? "encHs, the encoder's hidden states, float32 (T_enc >= 1, N >= 1, H=" + H + ")"
+                : "h, the encoder's last hidden state, float32 (N >= 1, H=" + H + ")";
+        if (encoding == null) {
+            throw new NullPointerException(op + ": " + (states ? "encHs" : "h") + " is null; expected " + what);
+        }
+        int rank = states ? 3 : 2;
+        if (encoding.dtype() != DType.F32 || encoding.rank() != rank || encoding.dim(rank - 1) != H
+                || encoding.dim(0) < 1 || encoding.dim(rank - 2) < 1) {
+            throw new IllegalArgumentException(op + ": expected " + what + ", got " + encoding);
+        }
+        int n = encoding.dim(rank - 2);
+        if (xs != null && xs.rank() == 2 && xs.dim(1) != n) {
+            throw new IllegalArgumentException(op + ": xs " + Tensor.shapeString(xs.shape()) + " is (T, N) with N="
+                    + xs.dim(1) + ", but the encoding " + Tensor.shapeString(encoding.shape()) + " has N=" + n
+                    + "; expected one row of the encoding for each of xs's columns");
+        }
+        return n;
+    }
+
     /** t must be (N, T) int32 token ids with T >= minT (and N == n unless n < 0). */
     static void ids(String op, String name, Tensor t, int n, int minT, int V) {
         if (t == null) {

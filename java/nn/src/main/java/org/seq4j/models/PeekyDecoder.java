@@ -157,7 +157,7 @@ public final class PeekyDecoder implements SequenceDecoder {
         requireRows(op, n, H);
     }
 
-    /** {@link #requireRows(String, int, int)} for h (N, H); a null or misshapen h is left to setState's refusal. */
+    /** {@link #requireRows(String, int, int)} for h (N, H), after Inputs.encoding checked its shape. */
     private void requireRows(String op, Tensor h) {
         if (h != null && h.rank() == 2) {
             requireRows(op, h.dim(0), H);
@@ -190,6 +190,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     /** score (T, N, V) for xs (T, N) int32 given the encoder's h (N, H). */
     @Override
     public Tensor forward(Tensor xs, Tensor h) {
+        Inputs.encoding("PeekyDecoder.forward", xs, h, H, false);
         requireRows("PeekyDecoder.forward", h);   // before setState sizes the LSTM's state for its N rows
         lstm.setState(h);
         return scores(xs, h);
@@ -228,6 +229,7 @@ public final class PeekyDecoder implements SequenceDecoder {
 
     @Override
     public Tensor generate(Tensor h, int startId, int length) {
+        Inputs.encoding("PeekyDecoder.generate", null, h, H, false);
         requireRows("PeekyDecoder.generate", h);
         lstm.setState(h);
         genWs.reset();
@@ -238,6 +240,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     /** The encoding's rows are the hypotheses; it is constant per question, so only the LSTM state is reordered. */
     @Override
     public Beam.Steps steps(Tensor h) {
+        Inputs.encoding("PeekyDecoder.steps", null, h, H, false);
         requireRows("PeekyDecoder.steps", h);
         lstm.setState(h);
         return beamState.steps(lstm, ids -> scores(ids, h));

@@ -721,4 +721,54 @@ class MisuseTest {
             decoder.close();
         }
     }
+
+    /**
+     * A decoder's encoding of the wrong shape or batch, called directly (a model of one's own): refused in the
+     * decoder's words. It was refused by the decoder's TimeLSTM, naming TimeLSTM.setState, a call the caller never
+     * made; a batch other than xs's said "TimeLSTM holds a state for N=2 but the input has N=3; call resetState() or
+     * setState(...) first"; a null encHs gave the JDK's NullPointerException about encHs.dim. A right call after
+     * each refusal works.
+     */
+    @Test
+    void aDecodersEncodingIsCheckedInTheDecodersWords() {
+        int v = 9, d = 5, h = 6;
+        try (Arena arena = Arena.ofConfined(); Seq2seq s2 = new Seq2seq(backend, v, d, h, 1);
+             PeekySeq2seq pk = new PeekySeq2seq(backend, v, d, h, 1);
+             AttentionSeq2seq at = new AttentionSeq2seq(backend, v, d, h, 1);
+             Decoder plain = new Decoder(backend, s2.store(), "decoder.");
+             PeekyDecoder peeky = new PeekyDecoder(backend, pk.store(), "decoder.");
+             AttentionDecoder attention = new AttentionDecoder(backend, at.store(), "decoder.")) {
+            Tensor xs = backend.allocate(arena, org.seq4j.tensor.DType.I32, 2, 3);   // (T, N) = (2, 3)
+            Tensor h3 = backend.allocate(arena, org.seq4j.tensor.DType.F32, 3, h);
+            Tensor h2 = backend.allocate(arena, org.seq4j.tensor.DType.F32, 2, h);
+            Tensor narrow = backend.allocate(arena, org.seq4j.tensor.DType.F32, 3, h - 1);
+            Tensor ids = backend.allocate(arena, org.seq4j.tensor.DType.I32, 3, h);
+            for (SequenceDecoder decoder : new SequenceDecoder[] {plain, peeky}) {
+                String name = decoder.getClass().getSimpleName();
+                assertEquals(name + ".forward: xs (2, 3) is (T, N) with N=3, but the encoding (2, 6) has N=2; expected"
+                        + " one row of the encoding for each of xs's columns", assertThrows(
+                                IllegalArgumentException.class, () -> decoder.forward(xs, h2)).getMessage());
+                String expected = "expected h, the encoder's last hidden state, float32 (N >= 1, H=6), got ";
+                assertEquals(name + ".forward: " + expected + narrow, assertThrows(IllegalArgumentException.class,
+                        () -> decoder.forward(xs, narrow)).getMessage());
+                assertEquals(name + ".generate: " + expected + ids, assertThrows(IllegalArgumentException.class,
+                        () -> decoder.generate(ids, 1, 2)).getMessage());
+                assertEquals(name + ".steps: h is null; " + expected.substring(0, expected.length() - 6),
+                        assertThrows(NullPointerException.class, () -> decoder.steps(null)).getMessage());
+                assertArrayEquals(new int[] {2, 3, v}, decoder.forward(xs, h3).shape());
+            }
+            Tensor enc2 = backend.allocate(arena, org.seq4j.tensor.DType.F32, 4, 2, h);
+            Tensor enc3 = backend.allocate(arena, org.seq4j.tensor.DType.F32, 4, 3, h);
+            assertEquals("AttentionDecoder.forward: xs (2, 3) is (T, N) with N=3, but the encoding (4, 2, 6) has N=2;"
+                    + " expected one row of the encoding for each of xs's columns", assertThrows(
+                            IllegalArgumentException.class, () -> attention.forward(xs, enc2)).getMessage());
+            assertEquals("AttentionDecoder.forward: encHs is null; expected encHs, the encoder's hidden states, float32"
+                    + " (T_enc >= 1, N >= 1, H=6)", assertThrows(NullPointerException.class,
+                            () -> attention.forward(xs, null)).getMessage());
+            assertEquals("AttentionDecoder.generate: expected encHs, the encoder's hidden states, float32 (T_enc >= 1,"
+                    + " N >= 1, H=6), got " + h3, assertThrows(IllegalArgumentException.class,
+                            () -> attention.generate(h3, 1, 2)).getMessage());
+            assertArrayEquals(new int[] {2, 3, v}, attention.forward(xs, enc3).shape());
+        }
+    }
 }
