@@ -20,6 +20,7 @@ public final class Affine implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public Affine(Backend backend, Parameter W, Parameter b) {
+        Shapes.arguments("Affine", backend, "W b", W, b);
         if (W.value().rank() != 2 || b.value().rank() != 1 || b.dim(0) != W.dim(1)) {
             throw new IllegalArgumentException("Affine needs W (D, H) and b (H,), got " + W + " and " + b);
         }

@@ -23,6 +23,7 @@ public final class Embedding implements AutoCloseable {
      * @throws IllegalArgumentException if W is not 2-D
      */
     public Embedding(Backend backend, Parameter W) {
+        Shapes.arguments("Embedding", backend, "W", W);
         if (W.value().rank() != 2) {
             throw new IllegalArgumentException("Embedding needs W (V, D), got " + W);
         }

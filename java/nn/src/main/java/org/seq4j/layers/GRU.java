@@ -40,6 +40,7 @@ public final class GRU implements AutoCloseable {
      * @throws IllegalArgumentException unless Wx is (D, 3H), Wh (H, 3H) and b (3H,) with one H
      */
     public GRU(Backend backend, Parameter Wx, Parameter Wh, Parameter b) {
+        Shapes.arguments("GRU", backend, "Wx Wh b", Wx, Wh, b);
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);
         if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || (long) Wx.dim(1) != 3L * H

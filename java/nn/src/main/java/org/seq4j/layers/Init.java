@@ -109,9 +109,21 @@ public sealed interface Init {
      * @param out    the destination
      * @param offset the first index written
      * @param count  how many values
-     * @param rng    the source of randomness (seeded by the caller)
+     * @param rng    the source of randomness (seeded by the caller; only Normal draws from it)
+     * @throws NullPointerException if out is null, or rng is null for a Normal
+     * @throws IndexOutOfBoundsException if [offset, offset + count) is not within out
      */
     default void fill(float[] out, int offset, int count, Random rng) {
+        java.util.Objects.requireNonNull(out, "Init.fill: out is null; expected the array to write");
+        if (offset < 0 || count < 0 || offset > out.length - count) {
+            throw new IndexOutOfBoundsException("Init.fill: offset " + offset + " and count " + count + " reach outside"
+                    + " out (length " + out.length + "); expected 0 <= offset and 0 <= count with offset + count <= "
+                    + out.length);
+        }
+        if (rng == null && this instanceof Normal) {   // the others draw nothing: a null one is fine there
+            throw new NullPointerException("Init.fill: rng is null; expected the seeded Random that " + this
+                    + " draws from");
+        }
         switch (this) {
             case Zeros z -> java.util.Arrays.fill(out, offset, offset + count, 0f);
             case Constant c -> java.util.Arrays.fill(out, offset, offset + count, c.value());

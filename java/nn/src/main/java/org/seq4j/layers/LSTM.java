@@ -35,6 +35,7 @@ public final class LSTM implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public LSTM(Backend backend, Parameter Wx, Parameter Wh, Parameter b) {
+        Shapes.arguments("LSTM", backend, "Wx Wh b", Wx, Wh, b);
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);
         if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || (long) Wx.dim(1) != 4L * H || (long) Wh.dim(1) != 4L * H

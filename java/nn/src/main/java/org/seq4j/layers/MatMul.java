@@ -16,6 +16,7 @@ public final class MatMul implements AutoCloseable {
      * @throws IllegalArgumentException if W is not 2-D
      */
     public MatMul(Backend backend, Parameter W) {
+        Shapes.arguments("MatMul", backend, "W", W);
         if (W.value().rank() != 2) {
             throw new IllegalArgumentException("MatMul needs W (D, H), got " + W);
         }

@@ -29,6 +29,7 @@ public final class RNN implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public RNN(Backend backend, Parameter Wx, Parameter Wh, Parameter b) {
+        Shapes.arguments("RNN", backend, "Wx Wh b", Wx, Wh, b);
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);
         if (Wx.value().rank() != 2 || Wh.value().rank() != 2 || Wx.dim(1) != H || Wh.dim(1) != H || b.value().rank() != 1

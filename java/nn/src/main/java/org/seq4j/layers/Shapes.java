@@ -9,6 +9,24 @@ final class Shapes {
     private Shapes() {
     }
 
+    /**
+     * A layer constructor's arguments, each refused by name where null ({@code names}: the parameters' names, space
+     * separated, in order). A null parameter failed with the JDK's NullPointerException about a local of the
+     * constructor ("Cannot invoke Parameter.value() because W is null"), naming no layer; a null backend was kept and
+     * failed at the first forward.
+     */
+    static void arguments(String layer, Backend backend, String names, Parameter... parameters) {
+        if (backend == null) {
+            throw new NullPointerException(layer + ": backend is null; expected the Backend the layer runs on");
+        }
+        for (int i = 0; i < parameters.length; i++) {
+            if (parameters[i] == null) {
+                throw new NullPointerException(layer + ": " + names.split(" ")[i] + " is null; expected its Parameter"
+                        + " (a ParameterStore's, or a new Parameter(name, value, grad))");
+            }
+        }
+    }
+
     static boolean same(Tensor a, Tensor b) {
         if (a == null || b == null || a.rank() != b.rank()) {
             return false;

@@ -60,6 +60,7 @@ public final class TimeAffine implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public TimeAffine(Backend backend, Parameter W, Parameter b, boolean transposedW) {
+        Shapes.arguments("TimeAffine", backend, "W b", W, b);
         if (W.value().rank() != 2 || b.value().rank() != 1) {
             throw new IllegalArgumentException("TimeAffine needs W 2-D and b 1-D, got " + W + " and " + b);
         }

@@ -32,6 +32,7 @@ public final class TimeEmbedding implements AutoCloseable {
      * @throws IllegalArgumentException if W is not 2-D
      */
     public TimeEmbedding(Backend backend, Parameter W) {
+        Shapes.arguments("TimeEmbedding", backend, "W", W);
         if (W.value().rank() != 2) {
             throw new IllegalArgumentException("TimeEmbedding needs W (V, D), got " + W);
         }

@@ -99,6 +99,7 @@ public final class TimeGRU implements TimeRecurrent {
      * @throws IllegalArgumentException unless Wx is (D, 3H), Wh (H, 3H) and b (3H,) with one H
      */
     public TimeGRU(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {
+        Shapes.arguments("TimeGRU", backend, "Wx Wh b", Wx, Wh, b);
         checks.weights(Wx, Wh, b);
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);

@@ -128,6 +128,7 @@ public final class TimeLSTM implements TimeRecurrent {
      * @throws IllegalArgumentException if the shapes do not fit
      */
     public TimeLSTM(Backend backend, Parameter Wx, Parameter Wh, Parameter b, boolean stateful) {
+        Shapes.arguments("TimeLSTM", backend, "Wx Wh b", Wx, Wh, b);
         checks.weights(Wx, Wh, b);
         this.H = Wh.dim(0);
         this.D = Wx.dim(0);

@@ -133,6 +133,49 @@ class EmptyAndNullInputsTest {
         refused(NullPointerException.class, "ParameterStore.builder: backend is null", () -> ParameterStore.builder(null));
     }
 
+    /**
+     * A null parameter, or a null backend of a layer without a workspace, refused by the constructor in the layer's
+     * name: a parameter failed with the JDK's NullPointerException about the constructor's local ("Cannot invoke
+     * Parameter.value() because W is null"), and Affine, MatMul, Embedding, RNN, LSTM and GRU kept a null backend until
+     * their first forward. Init.fill names a null array or Random and a range outside the array.
+     */
+    @Test
+    void aNullParameterIsRefusedByTheConstructor() {
+        Parameter wx = new Parameter("Wx", ws.floats(H, 4 * H), ws.floats(H, 4 * H));
+        Parameter wh = new Parameter("Wh", ws.floats(H, 4 * H), ws.floats(H, 4 * H));
+        Parameter lb = new Parameter("b", ws.floats(4 * H), ws.floats(4 * H));
+        Parameter w = new Parameter("W", ws.floats(H, H), ws.floats(H, H));
+        Parameter b = new Parameter("b", ws.floats(H), ws.floats(H));
+        String expected = " is null; expected its Parameter (a ParameterStore's, or a new Parameter(name, value, grad))";
+        refused(NullPointerException.class, "Affine: W" + expected, () -> new Affine(backend, null, b));
+        refused(NullPointerException.class, "Affine: b" + expected, () -> new Affine(backend, w, null));
+        refused(NullPointerException.class, "TimeAffine: b" + expected, () -> new TimeAffine(backend, w, null));
+        refused(NullPointerException.class, "MatMul: W" + expected, () -> new MatMul(backend, null));
+        refused(NullPointerException.class, "Embedding: W" + expected, () -> new Embedding(backend, null));
+        refused(NullPointerException.class, "TimeEmbedding: W" + expected, () -> new TimeEmbedding(backend, null));
+        refused(NullPointerException.class, "LSTM: Wh" + expected, () -> new LSTM(backend, wx, null, lb));
+        refused(NullPointerException.class, "TimeLSTM: b" + expected, () -> new TimeLSTM(backend, wx, wh, null, true));
+        refused(NullPointerException.class, "GRU: Wx" + expected, () -> new GRU(backend, null, wh, lb));
+        refused(NullPointerException.class, "TimeGRU: Wh" + expected, () -> new TimeGRU(backend, wx, null, lb, true));
+        refused(NullPointerException.class, "RNN: b" + expected, () -> new RNN(backend, w, w, null));
+        refused(NullPointerException.class, "TimeRNN: Wx" + expected, () -> new TimeRNN(backend, null, w, b, true));
+        String noBackend = ": backend is null; expected the Backend the layer runs on";
+        refused(NullPointerException.class, "Affine" + noBackend, () -> new Affine(null, w, b));
+        refused(NullPointerException.class, "MatMul" + noBackend, () -> new MatMul(null, w));
+        refused(NullPointerException.class, "Embedding" + noBackend, () -> new Embedding(null, w));
+        refused(NullPointerException.class, "LSTM" + noBackend, () -> new LSTM(null, wx, wh, lb));
+        refused(NullPointerException.class, "RNN" + noBackend, () -> new RNN(null, w, w, b));
+        Init normal = Init.normal(0.1);
+        refused(NullPointerException.class, "Init.fill: out is null", () -> normal.fill(null, 0, 1, new java.util.Random(1)));
+        refused(NullPointerException.class, "Init.fill: rng is null; expected the seeded Random that Normal[std=0.1]",
+                () -> normal.fill(new float[2], 0, 2, null));
+        refused(IndexOutOfBoundsException.class, "Init.fill: offset 1 and count 2 reach outside out (length 2); expected 0 <= offset",
+                () -> normal.fill(new float[2], 1, 2, new java.util.Random(1)));
+        float[] ones = {1f, 1f};
+        Init.zeros().fill(ones, 0, 2, null);   // draws nothing: no Random needed
+        assertArrayEquals(new float[2], ones);
+    }
+
     @Test
     void aStateOfNoRowsIsRefused() {
         try (ParameterStore store = ParameterStore.builder(backend)
