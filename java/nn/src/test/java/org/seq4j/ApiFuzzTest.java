@@ -4,7 +4,7 @@
 // argument in turn replaced by its boundary values (0, -1, MIN, MAX, NaN, +-Infinity, null, empty and ragged arrays,
 // tensors of the wrong dtype, rank or size, a closed arena's tensor ...), plus seeded random mixes. Receivers are small
 // valid instances (V = 5, D = 3, H = 4), made fresh for each call on the worker thread (a model is confined to the
-// thread that uses it), over the java backend and openblas where it loads.
+// thread that uses it), over the java backend and every other backend of the run that loads (TestBackends.all()).
 //
 // A call may return, or throw a clear refusal: IllegalArgumentException, IllegalStateException, NullPointerException,
 // UnsupportedOperationException, IndexOutOfBoundsException, a declared IOException or one of seq4j's own exceptions,
@@ -56,7 +56,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.backend.Backend;
-import org.seq4j.backend.Backends;
 import org.seq4j.backend.PackedMatrix;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.HostFloats;
@@ -618,10 +617,11 @@ class ApiFuzzTest {
         GARBAGE = dir.resolve("garbage.npz");
         Files.writeString(GARBAGE, "not a zip\n", StandardCharsets.UTF_8);
         List<Class<?>> classes = publicClasses();
+        // java, the reference, always (it runs the host code); then every other backend of the run that loads: openblas
+        // here, javadevice in CI's device-semantics rerun, cuda on a GPU (-Dseq4j.test.backends narrows them)
         List<String> backends = new ArrayList<>(List.of("java"));
-        if (Backends.names().contains("openblas")) {
-            backends.add("openblas");
-        }
+        TestBackends.all().map(org.junit.jupiter.api.Named::getPayload)
+                .filter(n -> !n.equals("java") && TestBackends.available(n)).forEach(backends::add);
         List<Finding> findings = new ArrayList<>();
         Set<String> calledExecutables = new TreeSet<>();
         int calls = 0, executableCount = 0;

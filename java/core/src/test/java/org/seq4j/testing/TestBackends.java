@@ -56,6 +56,11 @@ public final class TestBackends {
         return (Backend) o;
     }
 
+    /** Whether backend {@code name} loads here (then {@link #get} gives it), for a test that runs on those that do. */
+    public static boolean available(String name) {
+        return CACHE.computeIfAbsent(name, TestBackends::load) instanceof Backend;
+    }
+
     /** A copy of a float32 tensor's elements on any backend (a device's tensors are copied out through it). */
     public static float[] values(Backend b, Tensor t) {
         float[] out = new float[Math.toIntExact(t.size())];
