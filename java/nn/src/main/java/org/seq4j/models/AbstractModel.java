@@ -28,7 +28,8 @@ import org.seq4j.tensor.Tensor;
  * <li>{@link #close} releases the subclass's layers ({@link #closeLayers}), the workspaces and the store, once.</li>
  * </ul>
  * A second backward of one forward is refused as the layers refuse it ("X.backward: already ran for this forward; run
- * forward again"), a backward after a forward that threw as "X.backward before forward". Every operation (forward,
+ * forward again"), a backward after a forward that threw as "X.backward before forward", one after a forward that
+ * {@link #discardForward} forgot as "X.backward before forward: the last forward was (who)'s, which discarded it ...". Every operation (forward,
  * backward, those run through held) first checks that the backend is open, and says in the model's words when it is
  * not ("Seq2seq.generate: its backend openblas is closed ..."): close a model before its backend.
  * A subclass's other public operations that use or change the model run their body through
@@ -54,6 +55,7 @@ public abstract class AbstractModel implements Model {
     private long forwardVersion;    // the weights' write counter when that forward returned
     private long forwardWrites;     // the values' Tensor.writes then: a write through the backend moves no version
     private boolean forwardReturned;   // the last forward returned (its activations are whole, whatever ran since)
+    private String discardedBy;     // who discarded the last forward (discardForward), for backward's refusal; or null
     // the mode set last by setTraining; volatile: isTraining reads it without holding the model, maybe on another thread
     private volatile boolean training = true;
 
@@ -91,6 +93,7 @@ public abstract class AbstractModel implements Model {
             forwardThread = null;
             backwardTaken = false;
             forwardReturned = false;
+            discardedBy = null;
             float loss = forwardHeld(forwardOp, xs, ts);
             forwardVersion = store.version().get();
             forwardWrites = store.values().writes();
@@ -120,6 +123,11 @@ public abstract class AbstractModel implements Model {
             if (forwardThread == null && backwardTaken) {   // as the layers say it (CallOrder)
                 throw new IllegalStateException(backwardOp + ": already ran for this forward; run forward again");
             }
+            if (forwardThread == null && discardedBy != null) {   // "before forward" alone: but one had run
+                throw new IllegalStateException(backwardOp + " before forward: the last forward was " + discardedBy
+                        + "'s, which discarded it (an evaluation's activations are not a training step's); run forward"
+                        + " again");
+            }
             Inputs.forwardRanHere(backwardOp, forwardThread);
             if (store.version().get() != forwardVersion || store.values().writes() != forwardWrites) {
                 throw new IllegalStateException(backwardOp + " after the weights changed since its forward (an optimizer"
@@ -133,6 +141,24 @@ public abstract class AbstractModel implements Model {
         } finally {
             guard.exit();
         }
+    }
+
+    /**
+     * Forgets the last forward (see Model.discardForward): the next backward is refused, naming {@code by}, until a
+     * forward returns.
+     *
+     * @param by the call that discards it
+     * @throws IllegalStateException if another thread is inside the model, or it is closed
+     */
+    @Override
+    public final void discardForward(String by) {
+        java.util.Objects.requireNonNull(by, () -> op("discardForward") + ": by is null; expected the call that "
+                + "discards the forward");
+        held("discardForward", () -> {
+            forwardThread = null;
+            backwardTaken = false;
+            discardedBy = by;
+        });
     }
 
     /** Adds the gradient of the last forward's loss to every parameter's gradient (the model held, the step checked). */

@@ -91,6 +91,18 @@ public interface Model extends AutoCloseable {
     void backward();
 
     /**
+     * Forgets the last forward, so that a backward before the next forward is refused, naming {@code by}: for a caller
+     * that ran forward for its loss alone (an evaluation, as RnnlmTrainer.evalPerplexity does), whose activations a
+     * later backward would otherwise have taken for a training step's. The default, for a model of one's own, does
+     * nothing; the models of this package (every AbstractModel) forget it.
+     *
+     * @param by the call that discards it, as the refusal names it ("RnnlmTrainer.evalPerplexity")
+     * @throws IllegalStateException if another thread is inside the model, or it is closed
+     */
+    default void discardForward(String by) {
+    }
+
+    /**
      * Training (dropout on) or evaluation mode; models without dropout ignore it. Starts in training mode.
      *
      * @param training the mode

@@ -171,7 +171,8 @@ public final class RnnlmTrainer implements AutoCloseable {
     /**
      * The book's eval_perplexity: dropout off, state reset, then (size - 1) / (batch * time) batches whose
      * streams start at offsets iters * time + i * jump. Leaves the model in the mode it found it in (isTraining),
-     * also when it throws, with its state reset.
+     * also when it throws, with its state reset and its last forward discarded (Model.discardForward: a backward
+     * before the next forward is refused, not run over a validation batch).
      * Data parallel: the streams are split as in training and the losses summed over ranks (a collective).
      *
      * @param corpus word ids in [0, V)
@@ -249,6 +250,7 @@ public final class RnnlmTrainer implements AutoCloseable {
         boolean wasTraining = model.isTraining();
         model.setTraining(false);   // when this throws nothing changed; from here on the finally puts the mode back
         double total = 0;
+        boolean forwarded = false;   // a forward of this evaluation ran: its activations are the model's last
         try {
             model.resetState();
             for (int it = 0; it < iters; it++) {
@@ -272,11 +274,17 @@ public final class RnnlmTrainer implements AutoCloseable {
                 }
                 model.backend().copyIn(xs, xBuffer);
                 model.backend().copyIn(ts, tBuffer);
+                forwarded = true;
                 float loss = model.forward(xs, ts);
                 total += comm.size() == 1 ? NonFiniteLossException.requireFinite(loss, it + 1)
                         : (double) loss * shard.rows() / batch; // this rank's share of the batch's mean loss
             }
         } finally {
+            // its last forward was left pending: a model.backward() after it added the gradient of the last validation
+            // batch, taken in evaluation mode, as if it were a training step's, without a word
+            if (forwarded) {
+                model.discardForward("RnnlmTrainer.evalPerplexity");
+            }
             model.resetState();
             model.setTraining(wasTraining);
         }
