@@ -114,7 +114,8 @@ public abstract class AbstractOptimizer implements Optimizer {
      * that the clip scales by is the one that the step's check found finite.
      *
      * @param params  the model's parameters and gradients
-     * @param maxNorm the largest global L2 norm of the gradients allowed, above 0
+     * @param maxNorm the largest global L2 norm of the gradients allowed, above 0; Float.POSITIVE_INFINITY clips
+     *                nothing (the step alone, its check of the gradients included)
      * @return the global norm before clipping, as a float: Float.POSITIVE_INFINITY for finite gradients whose norm
      *         passes float's range (about 3.4e38; the clip took the norm in double), never for an infinite gradient,
      *         which is refused

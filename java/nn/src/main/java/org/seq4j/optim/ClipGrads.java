@@ -33,20 +33,23 @@ public final class ClipGrads {
      * twice; {@link Optimizer#clipAndStep} clips and steps with one measurement.
      *
      * @param params  the model's parameters; their gradients are scaled in place
-     * @param maxNorm the largest global L2 norm allowed
+     * @param maxNorm the largest global L2 norm allowed, above 0; Float.POSITIVE_INFINITY clips nothing (as PyTorch's
+     *                clip_grad_norm_ with max_norm=inf): the gradients are measured (and refused if not finite), and
+     *                left as they are
      * @return the global norm before clipping, as a float: Float.POSITIVE_INFINITY for finite gradients whose norm
      *         passes float's range (about 3.4e38; the clip took the norm in double), never for an infinite gradient,
      *         which is refused
-     * @throws IllegalArgumentException if maxNorm is not above 0 (0, negative or NaN)
-     * @throws NonFiniteGradientException if a gradient is NaN or infinite (nothing is scaled)
+     * @throws IllegalArgumentException if maxNorm is not above 0 (0, negative, negative infinity or NaN)
+     * @throws NonFiniteGradientException if a gradient is NaN or infinite (nothing is scaled), also with a max norm of
+     *         infinity
      * @throws NullPointerException if params is null
      */
     public static float clip(ParameterStore params, float maxNorm) {
         AbstractOptimizer.requireParams("ClipGrads.clip", params);   // "Cannot invoke ParameterStore.claim(String)"
-        requireMaxNorm("clip", maxNorm);
+        requireMaxNorm("ClipGrads.clip", maxNorm);   // "clip: ..." named no class
         params.claim("ClipGrads.clip");   // the norm and the scaling by it, with no other thread's write between
         try {
-            double norm = measure(params, "clip");
+            double norm = measure(params, "ClipGrads.clip");
             scale(params, maxNorm, norm);
             return (float) norm;
         } finally {
@@ -54,10 +57,13 @@ public final class ClipGrads {
         }
     }
 
-    /** Refuses a max norm that is not above 0 (0, negative or NaN), naming {@code op}. */
+    /**
+     * Refuses a max norm that is not above 0 (0, negative or NaN), naming {@code op} and what it takes: the message
+     * said "> 0" alone, where no clipping is Infinity (a trainer's maxGrad of 0 calls step alone instead).
+     */
     static void requireMaxNorm(String op, float maxNorm) {
         if (!(maxNorm > 0f)) {
-            throw new IllegalArgumentException(op + ": max norm must be > 0, got " + maxNorm);
+            throw new IllegalArgumentException(op + ": max norm must be > 0 (Infinity: no clipping), got " + maxNorm);
         }
     }
 

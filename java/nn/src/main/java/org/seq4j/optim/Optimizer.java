@@ -38,7 +38,8 @@ public interface Optimizer extends AutoCloseable {
      * step's check; this default, for an implementation of one's own, calls the two.
      *
      * @param params  the model's parameters and gradients
-     * @param maxNorm the largest global L2 norm of the gradients allowed, above 0
+     * @param maxNorm the largest global L2 norm of the gradients allowed, above 0; Float.POSITIVE_INFINITY clips
+     *                nothing (the step alone, its check of the gradients included)
      * @return the global norm before clipping, as a float: Float.POSITIVE_INFINITY for finite gradients whose norm
      *         passes float's range (about 3.4e38; the clip took the norm in double), never for an infinite gradient,
      *         which is refused

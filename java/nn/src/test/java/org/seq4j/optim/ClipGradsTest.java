@@ -1,8 +1,10 @@
 // ClipGrads on every backend: the book's rule (scale by maxNorm / (norm + 1e-6) where that is below 1), including
 // finite gradients whose sum of squares passes float's range, which used to come out as an infinite norm and a
-// scale by 0 (every gradient zeroed, the step silently lost).
+// scale by 0 (every gradient zeroed, the step silently lost); a max norm of +Infinity clips nothing, 0, negative and NaN
+// ones are refused naming ClipGrads.clip.
 package org.seq4j.optim;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -114,7 +116,7 @@ class ClipGradsTest {
                 NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class,
                         () -> ClipGrads.clip(store, 5f), java.util.Arrays.toString(g));
                 assertEquals("w", e.parameter());
-                assertTrue(e.getMessage().startsWith("clip: the gradient of w holds "), e.getMessage());
+                assertTrue(e.getMessage().startsWith("ClipGrads.clip: the gradient of w holds "), e.getMessage());
                 assertTrue(e.getMessage().contains("not finite"), e.getMessage());
                 float[] after = store.copyOutGrad("w");
                 for (int i = 0; i < g.length; i++) {
@@ -129,8 +131,46 @@ class ClipGradsTest {
     void aMaxNormThatIsNotPositiveIsRefused(String backend) {
         Backend b = TestBackends.get(backend);
         try (ParameterStore store = ParameterStore.builder(b).declare("w", Init.zeros(), 2).build(1)) {
-            assertThrows(IllegalArgumentException.class, () -> ClipGrads.clip(store, 0f));
-            assertThrows(IllegalArgumentException.class, () -> ClipGrads.clip(store, Float.NaN));
+            for (float bad : new float[] {0f, -0f, -1f, Float.NEGATIVE_INFINITY, Float.NaN}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> ClipGrads.clip(store, bad));
+                // it said "clip: max norm must be > 0, got NaN": no class, and not what asks for no clipping
+                assertEquals("ClipGrads.clip: max norm must be > 0 (Infinity: no clipping), got " + bad, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * A max norm of +Infinity clips nothing (as PyTorch's clip_grad_norm_ with max_norm=inf): the gradients are left
+     * bit for bit and their norm returned; a gradient that is NaN or infinite is still refused, not passed on to the
+     * step (PyTorch, error_if_nonfinite=False by default, multiplies by a NaN or 0 factor). clipAndStep with
+     * Infinity steps as step alone.
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void anInfiniteMaxNormClipsNothingAndStillRefusesNonFiniteGradients(String backend) {
+        Backend b = TestBackends.get(backend);
+        float[] g = {3e20f, -4e20f, 1e-30f, 7f};
+        try (ParameterStore store = ParameterStore.builder(b).declare("w", Init.zeros(), g.length).build(1)) {
+            b.copyIn(store.get("w").grad(), g);
+            assertEquals(5e20f, ClipGrads.clip(store, Float.POSITIVE_INFINITY), 1e15f);
+            assertArrayEquals(g, store.copyOutGrad("w"), 0f);
+            float[] nan = {1f, Float.NaN, 2f, 3f};
+            b.copyIn(store.get("w").grad(), nan);
+            NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class,
+                    () -> ClipGrads.clip(store, Float.POSITIVE_INFINITY));
+            assertTrue(e.getMessage().startsWith("ClipGrads.clip: the gradient of w holds NaN at flat index 1"),
+                    e.getMessage());
+        }
+        float[] small = {0.5f, -0.25f, 2f, 1f};
+        try (ParameterStore a = ParameterStore.builder(b).declare("w", Init.zeros(), small.length).build(1);
+             ParameterStore c = ParameterStore.builder(b).declare("w", Init.zeros(), small.length).build(1);
+             SGD one = new SGD(0.1f); SGD two = new SGD(0.1f)) {
+            b.copyIn(a.get("w").grad(), small);
+            b.copyIn(c.get("w").grad(), small);
+            one.clipAndStep(a, Float.POSITIVE_INFINITY);
+            two.step(c);
+            assertArrayEquals(c.copyOut("w"), a.copyOut("w"), 0f);
         }
     }
 }

@@ -405,7 +405,8 @@ class NonFiniteStepTest {
             for (float bad : new float[] {0f, -1f, Float.NaN}) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                         () -> opt.clipAndStep(store, bad));
-                assertEquals(opt.getClass().getSimpleName() + ".clipAndStep: max norm must be > 0, got " + bad,
+                assertEquals(opt.getClass().getSimpleName() + ".clipAndStep: max norm must be > 0 (Infinity: no "
+                        + "clipping), got " + bad,
                         e.getMessage());
             }
         }
