@@ -5,6 +5,7 @@ package org.seq4j.models;
 import java.lang.foreign.MemorySegment;
 import org.seq4j.backend.Backend;
 import org.seq4j.backend.Confinement;
+import org.seq4j.internal.JavaHeap;
 import org.seq4j.internal.Rows;
 import org.seq4j.layers.Cell;
 import org.seq4j.layers.ParameterStore;
@@ -233,17 +234,28 @@ final class Inputs {
     /**
      * Refuses a src that {@link #timeMajor} would transpose on the host (heap memory; host memory on a GPU backend)
      * with more elements than the one Java array it is transposed into holds: Math.toIntExact's bare
-     * ArithmeticException ("integer overflow") came out of the model's call, naming neither it nor the input. Only
-     * (N, T, F) values can get there: ids are (N, T) with T x N checked against int's range.
+     * ArithmeticException ("integer overflow") came out of the model's call, naming neither it nor the input; a size a
+     * few below 2^31 (past HostArrays.MAX_LENGTH, the VM's limit) an OutOfMemoryError ("Requested array size exceeds VM
+     * limit") however much heap was free, and one the heap cannot hold an OutOfMemoryError ("Java heap space"): refused
+     * with the numbers, as generate's arrays are. Only (N, T, F) values can get past int's range: ids are (N, T) with
+     * T x N checked against it.
      */
     static void transposableOnHost(String op, String name, Tensor src) {
         long size = src.size();
-        if (size > Integer.MAX_VALUE) {
+        if (size > HostArrays.MAX_LENGTH) {
             throw new IllegalArgumentException(op + ": " + name + " " + Tensor.shapeString(src.shape()) + " has " + size
-                    + " values, past the " + Integer.MAX_VALUE + " of the one Java array it is made time-major in"
-                    + " from " + (src.segment().isNative() ? "host memory on a GPU backend" : "Java heap memory")
-                    + "; give a smaller batch, or native memory on a CPU backend");
+                    + " values, past the " + HostArrays.MAX_LENGTH + " of the one Java array it is made time-major in"
+                    + " from " + from(src) + "; give a smaller batch, or native memory on a CPU backend");
         }
+        long bytes = JavaHeap.arrayBytes(size, Integer.BYTES);
+        if (!JavaHeap.fits(bytes)) {
+            throw JavaHeap.refusal(op, name + " " + Tensor.shapeString(src.shape()) + ", made time-major from " + from(src)
+                    + " in one int[" + size + "],", bytes);
+        }
+    }
+
+    private static String from(Tensor src) {
+        return src.segment().isNative() ? "host memory on a GPU backend" : "Java heap memory";
     }
 
     /**
