@@ -80,7 +80,9 @@ final class Shapes {
      * after it, a backward refused for its arguments has changed nothing and leaves its forward for a corrected call.
      *
      * @param backend the layer's backend
-     * @param kernel  the backend method that reads t first, "sumRows" (its heap rule; refusals of memory name it)
+     * @param kernel  the backend method that reads t first, "sumRows" (its heap rule; refusals of memory on the heap or
+     *                another device name it; a closed arena or another thread's is refused in the layer's words, where
+     *                "sumRows: dout ... belongs to an arena that is already closed" named no call of the caller's)
      * @param op      the call, "Affine.backward"
      * @param name    the tensor's name, "dout"
      * @param t       the tensor
@@ -92,6 +94,7 @@ final class Shapes {
         if (t.dtype() != DType.F32) {
             throw new IllegalArgumentException(op + ": " + name + " must be float32, got " + t.dtype() + " " + t);
         }
+        t.requireUsable(op, name);
         backend.requireOperand(kernel, name, t);
     }
 

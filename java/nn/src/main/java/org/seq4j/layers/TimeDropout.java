@@ -109,6 +109,8 @@ public final class TimeDropout implements AutoCloseable {
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
             java.util.Objects.requireNonNull(xs, "TimeDropout.forward: xs is null");   // evaluation returned it as is
+            // the mask's product refused it as "mul: a ..."; evaluation returned it as is, to fail further on
+            xs.requireUsable("TimeDropout.forward", "xs");
             lastWasTraining = training;
             this.xs = xs;
             if (!training) {
@@ -149,6 +151,8 @@ public final class TimeDropout implements AutoCloseable {
                 Shapes.requireGradient(backend, "mul", "TimeDropout.backward", "dout", dout);
             } else if (dout == null) {   // handed back as it is (below)
                 throw new NullPointerException("TimeDropout.backward: dout is null");
+            } else {   // handed back as it is: one of a closed arena failed further on, in another call's words
+                dout.requireUsable("TimeDropout.backward", "dout");
             }
             // mul takes any shape of the same size: an (N, T, D) dout would be masked by the (T, N, D) mask's elements
             if (!Shapes.same(dout, xs)) {
