@@ -278,8 +278,9 @@ public final class CallOrder {
             }
             if (kept[i].writes() != keptWrites[i]) {
                 throw new IllegalStateException(backwardCall + ": " + keptNames[i] + " " + kept[i] + ", the forward's"
-                        + " input that " + layer + " keeps for its backward, was written since the forward (itself or"
-                        + " through a view of its memory); the gradients would be computed from values the forward"
+                        + " input that " + layer + " keeps for its backward, was written since the forward (itself, or"
+                        + " a view of the same allocation: a write to another, disjoint slice of it counts too); the"
+                        + " gradients would be computed from values the forward"
                         + " never saw: run forward again, or write the input only after the backward");
             }
         }
