@@ -154,10 +154,14 @@ public abstract class AbstractModel implements Model {
     public final void discardForward(String by) {
         java.util.Objects.requireNonNull(by, () -> op("discardForward") + ": by is null; expected the call that "
                 + "discards the forward");
+        if (by.isBlank()) {   // the refusal would read "the last forward was 's, which discarded it"
+            throw new IllegalArgumentException(op("discardForward") + ": by is blank; expected the call that discards"
+                    + " the forward, such as \"RnnlmTrainer.evalPerplexity\"");
+        }
         held("discardForward", () -> {
             forwardThread = null;
             backwardTaken = false;
-            discardedBy = by;
+            discardedBy = org.seq4j.internal.Names.shown(by);   // one line in backward's refusal
         });
     }
 

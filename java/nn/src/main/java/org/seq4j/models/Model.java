@@ -97,6 +97,7 @@ public interface Model extends AutoCloseable {
      * nothing; the models of this package (every AbstractModel) forget it.
      *
      * @param by the call that discards it, as the refusal names it ("RnnlmTrainer.evalPerplexity")
+     * @throws IllegalArgumentException if by is blank (the models of this package)
      * @throws IllegalStateException if another thread is inside the model, or it is closed
      */
     default void discardForward(String by) {

@@ -85,4 +85,15 @@ class EvalPerplexityPendingForwardTest {
             assertTrue(ids.getMessage().startsWith("evalPerplexity: corpus[100] = 9 is outside"), ids.getMessage());
         }
     }
+
+    /** discardForward names who discarded the forward: a blank name, which would read "was 's", is refused. */
+    @Test
+    void aBlankDiscarderIsRefused() {
+        try (BetterRnnlm m = new BetterRnnlm(TestBackends.reference(), 5, 4, 4, 0.5f, 1)) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> m.discardForward(" "));
+            org.junit.jupiter.api.Assertions.assertEquals("BetterRnnlm.discardForward: by is blank; expected the call"
+                    + " that discards the forward, such as \"RnnlmTrainer.evalPerplexity\"", e.getMessage());
+        }
+    }
 }
