@@ -83,7 +83,9 @@ public interface Backend extends AutoCloseable {
      * @param dtype the element type
      * @param shape the dimensions, each {@code >= 0}
      * @return the new tensor
-     * @throws IllegalArgumentException if a dimension is negative or the byte size overflows a long
+     * @throws IllegalArgumentException if a dimension is negative, or the byte size overflows a long or is over 2^57
+     *                                  (more than any 64-bit platform can address: refused, where a smaller request
+     *                                  is tried)
      * @throws IllegalStateException    if the backend or the arena is closed, or the arena is confined to another
      *                                  thread
      */
@@ -317,7 +319,7 @@ public interface Backend extends AutoCloseable {
      * @param cols      N, at least 0
      * @param precision how the weights are kept (BF16 changes results: opt-in only)
      * @return an unfilled packed matrix owned by this backend
-     * @throws IllegalArgumentException if a dimension is negative or the storage's size overflows
+     * @throws IllegalArgumentException if a dimension is negative or the storage is over 2^57 bytes (allocate)
      * @throws IllegalStateException    if the backend or the arena is closed, or the arena is confined to another
      *                                  thread
      */

@@ -264,13 +264,21 @@ public final class Tensor {
     }
 
     /**
+     * The most bytes an allocation may ask for: 2^57, the whole virtual address space of the largest 64-bit platforms
+     * (x86-64 and RISC-V with 57-bit addresses; AArch64 has 52). A larger one can never succeed and is refused before
+     * anything is allocated; a smaller one is tried, whatever the machine holds (no memory cap is set here).
+     */
+    private static final long ADDRESSABLE_BYTES = 1L << 57;
+
+    /**
      * Allocates a zero-filled host tensor in {@code arena}, 64-byte aligned.
      *
      * @param arena where the memory lives (closing it frees the tensor); open, and this thread's if confined
      * @param dtype the element type
      * @param shape the dimensions, each {@code >= 0}
      * @return a new CPU tensor of zeros
-     * @throws IllegalArgumentException if a dimension is negative or the byte size overflows a long
+     * @throws IllegalArgumentException if a dimension is negative or the byte size overflows a long or is over 2^57
+     *                                  (more than any 64-bit platform can address)
      * @throws IllegalStateException    if the arena is closed, or confined to another thread
      */
     public static Tensor allocateHost(Arena arena, DType dtype, int... shape) {
@@ -290,6 +298,10 @@ public final class Tensor {
         }
         int[] s = checkedShape(shape);
         long bytes = byteSizeOf(dtype, s);
+        if (bytes > ADDRESSABLE_BYTES) {   // the arena would try it and end in an OutOfMemoryError
+            throw new IllegalArgumentException(op + ": a " + dtype + " tensor of shape " + shapeString(s) + " needs "
+                    + bytes + " bytes, more than the 2^57 that any 64-bit platform can address");
+        }
         MemorySegment memory;
         try {
             memory = arena.allocate(bytes, 64);

@@ -551,6 +551,13 @@ class BadInputTest {
                     "allocate", "overflows a long");
             assertEquals(0, b.allocate(arena, DType.F32, Integer.MAX_VALUE, Integer.MAX_VALUE, 4, 0).size(),
                     "a zero dimension makes any shape empty");
+            // fits a long, but no platform addresses 2^59 bytes: was the arena's OutOfMemoryError (CoreApiFuzzTest)
+            assertMessage(IllegalArgumentException.class, () -> b.allocate(arena, DType.F32, Integer.MAX_VALUE,
+                    1 << 26), "allocate", "(2147483647, 67108864)", "more than the 2^57");
+            assertMessage(IllegalArgumentException.class, () -> Tensor.allocateHost(arena, DType.F32,
+                    Integer.MAX_VALUE, 1 << 26), "Tensor.allocateHost", "more than the 2^57");
+            assertMessage(IllegalArgumentException.class, () -> b.packedMatrix(arena, 1 << 30, 1 << 30,
+                    PackedMatrix.Precision.F32), "packedMatrix", "(1073741824, 1073741824)", "more than the 2^57");
 
             Tensor a = b.allocate(arena, DType.F32, 2, 3), m = b.allocate(arena, DType.F32, 3, 2);
             Tensor c = b.allocate(arena, DType.F32, 2, 2);
