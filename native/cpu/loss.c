@@ -105,8 +105,11 @@ HOT_PART_256(xent_backward_part) {
             for (int j = 0; j < v; j++) d[j] = 0.0f;
             continue;
         }
+        /* (p - onehot) * scale, as the reference: p * scale - scale is NaN for an infinite scale where it is -+Inf.
+         * p[label] read first: d may be probs (in place) */
+        float p_label = pr[label];
         for (int j = 0; j < v; j++) d[j] = pr[j] * a->scale;
-        d[label] -= a->scale;
+        d[label] = (p_label - 1.0f) * a->scale;
     }
 }
 

@@ -1473,6 +1473,17 @@ class ConformanceTest {
                 b.dev.softmaxCrossEntropyBackward(probs.d(), probs.d(), lab.d(), 1f);
                 b.assertClose("softmaxCrossEntropyBackward in place" + shape, probs, T_ATOL, T_RTOL);
             }
+            // an infinite incoming gradient: (p - onehot) * Inf is -Inf at the label and +Inf elsewhere (0 < p < 1), as
+            // the reference has it; the C kernel's p * Inf - Inf was NaN at the label (found by CoreApiFuzzTest)
+            for (float dloss : new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                Pair probs = b.uniformPair(0.1, 0.9, 5, 2), lab = b.i32(new int[] {0, 1, 1, 0, 1}, 5);
+                for (boolean inPlace : new boolean[] {false, true}) {
+                    Pair d = inPlace ? probs : b.zeros(DType.F32, 5, 2);
+                    b.ref.softmaxCrossEntropyBackward(d.r(), probs.r(), lab.r(), dloss);
+                    b.dev.softmaxCrossEntropyBackward(d.d(), probs.d(), lab.d(), dloss);
+                    b.assertExact("softmaxCrossEntropyBackward dloss=" + dloss + (inPlace ? " in place" : ""), d);
+                }
+            }
             // every row ignored: loss 0 and gradient 0, not NaN; so with rows of no classes (all labels -1)
             for (int v : new int[] {4, 0}) {
                 Pair logits = b.uniformPair(-1, 1, 3, v), probs = b.zeros(DType.F32, 3, v);
