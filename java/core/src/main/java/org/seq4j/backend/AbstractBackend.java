@@ -523,18 +523,21 @@ public abstract class AbstractBackend implements Backend {
         if (m == 0 || n == 0) {
             return;
         }
-        // alpha = 0 reads neither factor (as BLAS): a NaN in them must not reach C on one backend and not another
+        // alpha = 0 reads neither factor (as BLAS): a NaN in them must not reach C on one backend and not another.
+        // k = 0 adds no product whatever alpha is (C = beta C, as BLAS): the kernels get alpha 0 then, since the
+        // reference's NaN or infinite alpha times its empty sum (0) was NaN where OpenBLAS left beta C
+        boolean noProduct = alpha == 0f || k == 0;
         written(c);
-        gemmK(transA, transB, m, n, alpha == 0f ? 0 : k, alpha, a, lda, b, ldb, beta, c, ldc);
+        gemmK(transA, transB, m, n, noProduct ? 0 : k, noProduct ? 0f : alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     /**
      * C = alpha op(A) op(B) + beta C, row-major, for {@link #gemm} (the maths and strides are described there) and the
      * default {@link #gemmPackedK}. Checked: all F32; m and n are at least 1; each matrix as stored lies inside its
      * tensor, with {@code ld >= max(1, its stored columns)}, so that no element outside a tensor is addressed; c shares
-     * no memory with a or b (a and b may overlap). k may be 0, and is passed as 0 where alpha is 0 as well: then
-     * neither factor may be read (a NaN in them must not reach C) and C = beta C. Where beta is 0, C must be written
-     * without being read (it may hold NaN). Only the m rows of n elements of C are written, never the elements between
+     * no memory with a or b (a and b may overlap). k may be 0, and is passed as 0 where alpha is 0 as well, and alpha as
+     * 0 where k is: then neither factor may be read (a NaN in them must not reach C) and C = beta C. Where beta is 0,
+     * C must be written without being read (it may hold NaN). Only the m rows of n elements of C are written, never the elements between
      * rows.
      *
      * @param transA whether A is used transposed
@@ -584,9 +587,10 @@ public abstract class AbstractBackend implements Backend {
         // alpha = 0: as gemm. With no inner extent A and B are empty: like gemm's lda and ldb, their strides were not
         // checked against the tensors (matrixFits: an empty matrix fits anywhere), so the kernels get strides 0 and
         // never offset into A or B (openblas sliced A at i * strideA, past its end, after scaling matrix 0 of C)
+        // k = 0: as gemm, alpha 0 (C = beta C whatever alpha is)
         int kk = alpha == 0f ? 0 : k;
         written(c);
-        gemmStridedBatchedK(transA, transB, m, n, kk, alpha, a, lda, kk == 0 ? 0 : strideA, b, ldb,
+        gemmStridedBatchedK(transA, transB, m, n, kk, kk == 0 ? 0f : alpha, a, lda, kk == 0 ? 0 : strideA, b, ldb,
                 kk == 0 ? 0 : strideB, beta, c, ldc, strideC, batch);
     }
 

@@ -608,6 +608,35 @@ class ConformanceTest {
         }
     }
 
+    /**
+     * k = 0 is C = beta C whatever alpha is (Backend.gemm), a NaN or infinite alpha too, as BLAS has it; the reference
+     * gave NaN (alpha times its empty sum) where OpenBLAS kept beta C (found by CoreApiFuzzTest).
+     */
+    @EveryBackend
+    void gemmWithNoInnerExtentIgnoresAlpha(String backend) {
+        try (Both b = both(backend, 41)) {
+            for (float alpha : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                Pair a = b.zeros(DType.F32, 3), m = b.zeros(DType.F32, 4);
+                Pair c = b.uniformPair(-1, 1, 2, 3, 4);
+                float[] expected = b.refValues(c.r());
+                for (int i = 0; i < expected.length; i++) {
+                    expected[i] *= 0.5f;
+                }
+                Tensor c0r = c.r().get(0), c0d = c.d().get(0);
+                b.ref.gemm(Transpose.NO, Transpose.NO, 3, 4, 0, alpha, a.r(), 1, m.r(), 4, 0.5f, c0r, 4);
+                b.dev.gemm(Transpose.NO, Transpose.NO, 3, 4, 0, alpha, a.d(), 1, m.d(), 4, 0.5f, c0d, 4);
+                Tensor c1r = c.r().get(1), c1d = c.d().get(1);
+                b.ref.gemmStridedBatched(Transpose.YES, Transpose.NO, 3, 2, 0, alpha, a.r(), 3, 0, m.r(), 2, 0, 0.5f,
+                        c1r, 4, 2, 2);
+                b.dev.gemmStridedBatched(Transpose.YES, Transpose.NO, 3, 2, 0, alpha, a.d(), 3, 0, m.d(), 2, 0, 0.5f,
+                        c1d, 4, 2, 2);
+                b.assertClose("gemm and gemmStridedBatched k=0 alpha=" + alpha + " (reference: beta C)", expected,
+                        b.refValues(c.r()), 0, 0);
+                b.assertExact("gemm and gemmStridedBatched k=0 alpha=" + alpha, c);
+            }
+        }
+    }
+
     /** The per-element gemm tolerance described at the top; elements outside the C matrices must be untouched. */
     private static void assertGemmClose(Both b, String what, Transpose ta, Transpose tb, int m, int n, int k,
                                         float alpha, float[] a, int lda, long sa, float[] bm, int ldb, long sb,
