@@ -511,8 +511,12 @@ public final class Tensor {
      * @param shown what the message shows of it (the tensor, or the segment)
      * @param s     the memory
      * @throws IllegalStateException if its arena is closed, or confined to another thread
+     * @throws NullPointerException  if s is null, naming op and name
      */
     public static void requireUsable(String op, String name, Object shown, MemorySegment s) {
+        if (s == null) {   // was the JVM's "Cannot invoke MemorySegment.scope()", naming neither
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
         String why = whyUnusable(s);
         if (why != null) {
             throw new IllegalStateException(op + ": " + name + " " + shown + why);

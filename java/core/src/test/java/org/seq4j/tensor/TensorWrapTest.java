@@ -60,4 +60,11 @@ class TensorWrapTest {
         assertEquals("Tensor.byteSizeOf: dtype is null",
                 assertThrows(NullPointerException.class, () -> Tensor.byteSizeOf(null, 2)).getMessage());
     }
+
+    /** requireUsable with no segment threw the JVM's "Cannot invoke MemorySegment.scope()" (CoreApiFuzzTest). */
+    @Test
+    void requireUsableNamesANullSegment() {
+        assertEquals("Model.forward: xs is null", assertThrows(NullPointerException.class,
+                () -> Tensor.requireUsable("Model.forward", "xs", "the tensor", null)).getMessage());
+    }
 }
