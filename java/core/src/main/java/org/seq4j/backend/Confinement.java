@@ -156,8 +156,10 @@ public final class Confinement {
      *
      * @param t the thread
      * @return its name and id
+     * @throws NullPointerException if t is null, naming it
      */
     public static String describe(Thread t) {
+        java.util.Objects.requireNonNull(t, "Confinement.describe: t is null"); // was the JVM's "Cannot invoke getName()"
         return "thread \"" + t.getName() + "\" (id " + t.threadId() + ")";
     }
 

@@ -385,6 +385,13 @@ class PublicApiMisuseTest {
         assertMessage(NullPointerException.class, () -> BackendConfig.defaults().library(null), "key is null");
     }
 
+    /** Confinement.describe(null) threw the JVM's "Cannot invoke Thread.getName()" (CoreApiFuzzTest). */
+    @Test
+    void confinementDescribeNamesANullThread() {
+        assertEquals("Confinement.describe: t is null",
+                assertThrows(NullPointerException.class, () -> Confinement.describe(null)).getMessage());
+    }
+
     /**
      * exit() from a thread that does not hold the guard decremented the holder's count and released its claim, so a
      * second thread got in while the first was still inside.
