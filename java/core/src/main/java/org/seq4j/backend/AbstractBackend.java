@@ -2706,6 +2706,10 @@ public abstract class AbstractBackend implements Backend {
     /** {@link #live}: what every public method checks of a tensor argument, with op's own rule for heap memory. */
     @Override
     public final void requireOperand(String op, String name, Tensor t) {
+        // first: openblas's acceptsHeap(null) threw the JVM's NullPointerException for a heap tensor, and a usable
+        // tensor passed with no name to refuse it by
+        Objects.requireNonNull(op, "requireOperand: op is null");
+        Objects.requireNonNull(name, "requireOperand: name is null");
         live(op, name, t);
     }
 

@@ -1055,12 +1055,14 @@ public interface Backend extends AutoCloseable {
      * @param op   the name of the public method that will read t, e.g. "sumRows" (the message names it)
      * @param name the argument's name in the message, e.g. "dout"
      * @param t    the tensor
-     * @throws NullPointerException     if t is null
+     * @throws NullPointerException     if op, name or t is null
      * @throws IllegalStateException    if the backend is closed, or t's memory is closed or confined to another thread
      * @throws IllegalArgumentException if t is on another device, owned by another backend, or on the heap where op
      *                                  cannot read it
      */
     default void requireOperand(String op, String name, Tensor t) {
+        java.util.Objects.requireNonNull(op, "requireOperand: op is null");
+        java.util.Objects.requireNonNull(name, "requireOperand: name is null");
         if (t == null) {
             throw new NullPointerException(op + ": " + name + " is null");
         }

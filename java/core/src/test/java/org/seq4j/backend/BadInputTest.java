@@ -535,6 +535,23 @@ class BadInputTest {
     }
 
     /**
+     * requireOperand with no op or name: on openblas a heap tensor reached acceptsHeap(null), the JVM's "Cannot invoke
+     * String.hashCode()", and a usable tensor passed (CoreApiFuzzTest).
+     */
+    @EveryBackend
+    void requireOperandRefusesANullOpOrName(String name) {
+        Backend b = TestBackends.get(name);
+        try (Arena arena = Arena.ofConfined()) {
+            for (Tensor t : new Tensor[] {Tensor.wrap(new float[2], 2), b.allocate(arena, DType.F32, 2)}) {
+                assertMessage(NullPointerException.class, () -> b.requireOperand(null, "x", t),
+                        "requireOperand: op is null");
+                assertMessage(NullPointerException.class, () -> b.requireOperand("sumRows", null, t),
+                        "requireOperand: name is null");
+            }
+        }
+    }
+
+    /**
      * Sizes whose exact value overflows: each is refused by the check, before any kernel runs. Without exact
      * arithmetic, allocate((2^30, 2^30, 4)) wraps to a 0-byte tensor of 2^62 elements (scale() on it then
      * crashes the JVM in native code), and a stride of 2^62 times a batch of 5 wraps to 0 and passes the bounds
