@@ -159,7 +159,8 @@ public final class Confinement {
      * @throws NullPointerException if t is null, naming it
      */
     public static String describe(Thread t) {
-        java.util.Objects.requireNonNull(t, "Confinement.describe: t is null"); // was the JVM's "Cannot invoke getName()"
+        // was the JVM's "Cannot invoke getName()"
+        java.util.Objects.requireNonNull(t, "Confinement.describe: t is null");
         return "thread \"" + t.getName() + "\" (id " + t.threadId() + ")";
     }
 

@@ -16,8 +16,10 @@
 // A call may return, or throw a clear refusal: IllegalArgumentException, IllegalStateException, NullPointerException,
 // UnsupportedOperationException, IndexOutOfBoundsException or one of seq4j's own exceptions, with a one-line message.
 // Findings: an ArithmeticException, NegativeArraySizeException, ClassCastException, an Error (OutOfMemoryError from an
-// unchecked size included), an exception without a message or with several lines, an FFM-internal message ("segment",
-// "byte offset", "Already closed", "outside owning thread"), or a call past its time limit. And, the differential
+// unchecked size included), an exception without a message or with several lines, the JVM's helpful
+// NullPointerException ("Cannot invoke ...") instead of one naming the argument, an FFM-internal message ("Already
+// closed", "outside owning thread", "byte offset", "Out of bound access", "alignment constraints"; seq4j's own
+// messages may name a segment), or a call past its time limit. And, the differential
 // part: where the reference and another backend both return, every tensor argument must hold the same values within
 // the op's tolerance (EXACT, ONE_ROUNDING and TRANSCENDENTAL as ConformanceTest states them; LOOSE, for the kernels
 // whose sums ConformanceTest bounds from the data, is 1e-4 of the output's magnitude: enough to catch a wrong element,
@@ -28,17 +30,17 @@
 // Left out, each with its reason where it is decided: Backend.close (NOT_CALLED: it would close the shared backend),
 // Backends.select (EXCLUDED: it sizes the shared native pool for the rest of the run), and allocations of more than
 // 1 GiB that a machine could hold (hugeButAddressable: they would be zero-filled; over 2^57 bytes they must be refused,
-// and are called). Documented differences are not findings: the Java heap's tensors (taken by the reference only) and
-// the optimizers' flushed subnormals (flushable).
+// and are called). Documented differences are not findings: the Java heap's tensors (taken by the reference only), the
+// optimizers' flushed subnormals (flushable), and a gemm alpha past float's range (alphaPastRange).
 //
 // -Dseq4j.fuzz.mixes=N raises the random mixes (default 1) and the shape draws per op (default 3) for a long local
 // run; -Dseq4j.fuzz.seed=S changes the seed; -Dseq4j.fuzz.strictNaming=true also lists refusals that do not name the
 // method (they may name the argument or the kernel instead: axpy's say addScaled, matmul's gemm). The default run made
-// 7,821 calls in about 4 s (2 cores, java and openblas); -Dseq4j.fuzz.mixes=20 about 19,000. Found so far: allocate,
+// 7,829 calls in about 4 s (2 cores, java and openblas); -Dseq4j.fuzz.mixes=20 19,337. Found so far: allocate,
 // allocateHost and packedMatrix of more than 2^57 bytes ended in OutOfMemoryError; openblas's
 // softmaxCrossEntropyBackward with dloss = +-Inf gave NaN at the label where the reference gives -+Inf; the reference's
-// gemm with k = 0 and a NaN or infinite alpha gave NaN where OpenBLAS kept beta C; Tensor.requireUsable and
-// Confinement.describe threw the JVM's helpful NullPointerException for a null argument.
+// gemm with k = 0 and a NaN or infinite alpha gave NaN where OpenBLAS kept beta C; Tensor.requireUsable,
+// Confinement.describe and openblas's requireOperand threw the JVM's helpful NullPointerException for a null argument.
 package org.seq4j.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -259,7 +261,7 @@ class CoreApiFuzzTest {
         op("allocate(Arena,DType,int[])", e, g -> a(g.arena, DType.F32, new int[] {g.dim(), g.dim()}));
         op("copy(Tensor,Tensor)", e, g -> {
             int m = g.dim(), n = g.dim();
-            return a(g.z(n, m), g.f(m, n));
+            return g.r.nextBoolean() ? a(g.z(n, m), g.f(m, n)) : a(g.ids(1, n * m), g.ids(1000, m, n));
         });
         op("copyIn(Tensor,float[])", e, g -> {
             int n = g.dim();
@@ -291,7 +293,8 @@ class CoreApiFuzzTest {
             int n = g.pos();
             return a(g.f(n, 2), (long) g.r.nextInt(2 * n));
         });
-        op("fill(Tensor,float)", e, g -> a(g.z(g.dim(), g.dim()), g.r.nextFloat()));
+        op("fill(Tensor,float)", e, g -> g.r.nextBoolean() ? a(g.z(g.dim(), g.dim()), g.r.nextFloat())
+                : a(g.ids(1, g.dim(), g.dim()), (float) (g.r.nextInt(2000) - 1000)));
         op("scale(Tensor,float)", one, g -> a(g.f(g.dim(), g.dim()), 0.37f));
         op("addScaled(Tensor,Tensor,float)", one, g -> {
             int m = g.dim(), n = g.dim();
@@ -307,7 +310,7 @@ class CoreApiFuzzTest {
         });
         op("swapAxes01(Tensor,Tensor)", e, g -> {
             int n = g.dim(), t = g.dim(), f = g.small();
-            return a(g.z(t, n, f), g.f(n, t, f));
+            return g.r.nextBoolean() ? a(g.z(t, n, f), g.f(n, t, f)) : a(g.ids(1, t, n), g.ids(1000, n, t));
         });
         op("concatColumns(Tensor,Tensor,Tensor)", e, g -> {
             int m = g.dim(), f1 = g.dim(), f2 = g.dim();
@@ -393,7 +396,9 @@ class CoreApiFuzzTest {
             int m = g.dim(), v = g.dim();
             return a(g.z(m, v), g.fr(-5, 5, m, v));
         });
-        op("softmaxBackward(Tensor,Tensor,Tensor)", tr, g -> {
+        // LOOSE: its row sum may cancel where y is no softmax output (the variants' y is dx's garbage, in place), and
+        // the reference sums in double, the C kernel in float
+        op("softmaxBackward(Tensor,Tensor,Tensor)", lo, g -> {
             int m = g.dim(), v = g.dim();
             return a(g.z(m, v), g.fr(0, 1, m, v), g.f(m, v));
         });
@@ -950,8 +955,9 @@ class CoreApiFuzzTest {
                     c.arena.allocate(24).asReadOnly(), MemorySegment.NULL.reinterpret(24),
                     c.arena.allocate(25, 4).asSlice(1, 24), otherThreadMemory.asSlice(0, 24), c.arena.allocate(0)));
         } else if (t == java.nio.FloatBuffer.class) {
-            v.addAll(Arrays.asList(java.nio.FloatBuffer.allocate(6), null, java.nio.FloatBuffer.wrap(new float[7], 1, 6),
-                    ByteBuffer.allocateDirect(24).asFloatBuffer(), java.nio.FloatBuffer.allocate(6).asReadOnlyBuffer()));
+            v.addAll(Arrays.asList(java.nio.FloatBuffer.allocate(6), null,
+                    java.nio.FloatBuffer.wrap(new float[7], 1, 6), ByteBuffer.allocateDirect(24).asFloatBuffer(),
+                    java.nio.FloatBuffer.allocate(6).asReadOnlyBuffer()));
         } else if (t == java.nio.IntBuffer.class) {
             v.addAll(Arrays.asList(java.nio.IntBuffer.allocate(6), null, java.nio.IntBuffer.allocate(5),
                     ByteBuffer.allocateDirect(24).order(ByteOrder.BIG_ENDIAN).asIntBuffer()));
@@ -1163,6 +1169,18 @@ class CoreApiFuzzTest {
     static boolean flushable(Method m, Object[] args) {
         return m.getName().endsWith("Update") && Arrays.stream(args).anyMatch(a -> a instanceof Float f && f != 0
                 && Math.abs(f) < Float.MIN_NORMAL);
+    }
+
+    /**
+     * Whether a product's alpha is infinite, huge (3e38) or subnormal: BLAS applies alpha to each term (alpha a_l b_l
+     * overflows to Inf of both signs, which sum to NaN; a subnormal alpha a_l rounds to 0, and 0 times an Inf of the
+     * data is NaN), the reference to the whole sum (finite, or +-Inf), a difference of values past float's range that
+     * ConformanceTest's header and the README state rather than test (noticed, left alone).
+     */
+    static boolean alphaPastRange(Method m, Object[] args) {
+        int alpha = m.getName().equals("matmul") ? 2 : m.getName().startsWith("gemm") && args.length > 7 ? 5 : -1;
+        return alpha >= 0 && args[alpha] instanceof Float f && (Math.abs(f) > 1e30f
+                || (f != 0 && Math.abs(f) < Float.MIN_NORMAL));
     }
 
     /** Every argument's values after a call that returned: tensors, arrays and segments (null for the rest). */
@@ -1388,7 +1406,8 @@ class CoreApiFuzzTest {
                             }
                             continue;
                         }
-                        if (r.thrown() == null && (flushable(m, r.args()) || (heap && !other.device().isHost()))) {
+                        if (r.thrown() == null && (flushable(m, r.args()) || alphaPastRange(m, r.args())
+                                || (heap && !other.device().isHost()))) {
                             continue;   // documented differences; a device is given a stand-in for the heap's
                         }
                         if (r.thrown() == null) {
@@ -1418,7 +1437,8 @@ class CoreApiFuzzTest {
             worker.shutdownNow();
         }
         System.out.println("CoreApiFuzzTest: " + skipped + " calls left out (hugeButAddressable)");
-        report("Backend methods", methods.size(), calls, clean, compared, start, findings, "target/core-api-fuzz-ops.txt");
+        report("Backend methods", methods.size(), calls, clean, compared, start, findings,
+                "target/core-api-fuzz-ops.txt");
     }
 
     int[] variantCounts(Backend ref, Method m, long seed) throws TimeoutException {
