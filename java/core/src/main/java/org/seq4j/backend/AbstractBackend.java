@@ -113,13 +113,6 @@ public abstract class AbstractBackend implements Backend {
     private volatile Tensor unit;
     private Arena unitArena;
 
-    /**
-     * The most bytes allocate and packedMatrix ask for: 2^57, the whole virtual address space of the largest 64-bit
-     * platforms (x86-64 and RISC-V with 57-bit addresses). A larger request can never succeed and is refused before
-     * anything is allocated; a smaller one is tried (no memory cap is set here).
-     */
-    private static final long ADDRESSABLE_BYTES = 1L << 57;
-
     /** For subclasses. */
     protected AbstractBackend() {
     }
@@ -143,7 +136,7 @@ public abstract class AbstractBackend implements Backend {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("allocate: " + e.getMessage(), e);
         }
-        if (bytes > ADDRESSABLE_BYTES) {   // the device's allocator would try it and end in an OutOfMemoryError
+        if (bytes > Tensor.MAX_BYTES) {   // the device's allocator would try it and end in an OutOfMemoryError
             throw new IllegalArgumentException("allocate: a " + dtype + " tensor of shape " + Tensor.shapeString(shape)
                     + " needs " + bytes + " bytes, more than the 2^57 that any 64-bit platform can address");
         }
@@ -644,7 +637,7 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException("packedMatrix: negative shape (" + rows + ", " + cols + ")");
         }
         long floats = packedSize(rows, cols, precision);   // at most about 2^62: no overflow below
-        if (floats > ADDRESSABLE_BYTES / Float.BYTES) {
+        if (floats > Tensor.MAX_BYTES / Float.BYTES) {
             throw new IllegalArgumentException("packedMatrix: (" + rows + ", " + cols + ") in " + precision + " needs "
                     + floats + " floats, more than the 2^57 bytes that any 64-bit platform can address");
         }

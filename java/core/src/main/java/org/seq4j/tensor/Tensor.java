@@ -264,11 +264,12 @@ public final class Tensor {
     }
 
     /**
-     * The most bytes an allocation may ask for: 2^57, the whole virtual address space of the largest 64-bit platforms
-     * (x86-64 and RISC-V with 57-bit addresses; AArch64 has 52). A larger one can never succeed and is refused before
-     * anything is allocated; a smaller one is tried, whatever the machine holds (no memory cap is set here).
+     * The most bytes an allocation may ask for, here and in every Backend's allocate and packedMatrix: 2^57, the whole
+     * virtual address space of the largest 64-bit platforms (x86-64 and RISC-V with 57-bit addresses; AArch64 has 52).
+     * A larger one can never succeed and is refused before anything is allocated; a smaller one is tried, whatever
+     * the machine holds (no memory cap is set here).
      */
-    private static final long ADDRESSABLE_BYTES = 1L << 57;
+    public static final long MAX_BYTES = 1L << 57;
 
     /**
      * Allocates a zero-filled host tensor in {@code arena}, 64-byte aligned.
@@ -298,7 +299,7 @@ public final class Tensor {
         }
         int[] s = checkedShape(shape);
         long bytes = byteSizeOf(dtype, s);
-        if (bytes > ADDRESSABLE_BYTES) {   // the arena would try it and end in an OutOfMemoryError
+        if (bytes > MAX_BYTES) {   // the arena would try it and end in an OutOfMemoryError
             throw new IllegalArgumentException(op + ": a " + dtype + " tensor of shape " + shapeString(s) + " needs "
                     + bytes + " bytes, more than the 2^57 that any 64-bit platform can address");
         }
