@@ -51,9 +51,11 @@ public final class PackedMatrix {
      * @param storage   the backend's storage
      */
     public PackedMatrix(Backend owner, int rows, int cols, Precision precision, Tensor storage) {
-        this.owner = Objects.requireNonNull(owner, "owner");
-        this.precision = Objects.requireNonNull(precision, "precision");
-        this.storage = Objects.requireNonNull(storage, "storage");
+        this.owner = Objects.requireNonNull(owner,
+                "PackedMatrix: owner is null; expected the backend whose kernels read it");
+        this.precision = Objects.requireNonNull(precision, "PackedMatrix: precision is null; expected F32 or BF16");
+        this.storage = Objects.requireNonNull(storage,
+                "PackedMatrix: storage is null; expected the owner's storage tensor");
         if (rows < 0 || cols < 0) {
             throw new IllegalArgumentException("PackedMatrix: negative shape (" + rows + ", " + cols + ")");
         }

@@ -100,7 +100,7 @@ public final class Tensor {
         if (!segment.scope().isAlive()) {   // its memory is gone: every later use would fail, far from here
             throw new IllegalStateException("Tensor.wrap: the segment's arena is already closed");
         }
-        int[] s = checkedShape(shape);
+        int[] s = checkedShape("Tensor.wrap", shape);
         // a null pointer handed on as memory (a C allocator's failure, MemorySegment.ofAddress(0).reinterpret(n)):
         // FFM takes it, and the first read, by an accessor or a kernel, would fault at address 0 and take the JVM
         if (segment.isNative() && segment.address() == 0 && segment.byteSize() > 0) {
@@ -228,7 +228,7 @@ public final class Tensor {
             throw new IllegalArgumentException("wrap(ByteBuffer): the buffer must be direct"
                     + " (ByteBuffer.allocateDirect); for heap memory wrap a float[] or int[] instead");
         }
-        int[] s = checkedShape(shape);
+        int[] s = checkedShape("Tensor.wrap(ByteBuffer)", shape);
         long needed = byteSizeOf(dtype, s);
         if (buffer.remaining() != needed) {
             throw new IllegalArgumentException("wrap(ByteBuffer): " + buffer.remaining() + " remaining bytes do not "
@@ -256,7 +256,7 @@ public final class Tensor {
     }
 
     private static void exactLength(String what, int length, int[] shape) {
-        long size = sizeOf(checkedShape(shape));
+        long size = sizeOf(checkedShape("Tensor.wrap(" + what + ")", shape));
         if (length != size) {
             throw new IllegalArgumentException("wrap(" + what + "): " + length + " elements do not match shape "
                     + shapeString(shape) + " (" + size + " elements)");
@@ -297,7 +297,7 @@ public final class Tensor {
         if (dtype == null) {
             throw new NullPointerException(op + ": dtype is null");
         }
-        int[] s = checkedShape(shape);
+        int[] s = checkedShape(op, shape);
         long bytes = byteSizeOf(dtype, s);
         if (bytes > MAX_BYTES) {   // the arena would try it and end in an OutOfMemoryError
             throw new IllegalArgumentException(op + ": a " + dtype + " tensor of shape " + shapeString(s) + " needs "
@@ -370,7 +370,7 @@ public final class Tensor {
 
     /** The shape of ofFloats' or ofInts' values, checked against their count before anything is allocated. */
     private static int[] valuesShape(String op, int length, int[] shape) {
-        int[] s = checkedShape(shape);
+        int[] s = checkedShape(op, shape);
         long size = sizeOf(s);
         if (length != size) {
             throw new IllegalArgumentException(op + ": " + length + " values do not match shape " + shapeString(s)
@@ -554,7 +554,7 @@ public final class Tensor {
      * @throws IllegalArgumentException if a dimension is negative or the element counts differ
      */
     public Tensor view(int... newShape) {
-        int[] s = checkedShape(newShape);
+        int[] s = checkedShape("Tensor.view", newShape);
         if (sizeOf(s) != size) {
             throw new IllegalArgumentException("cannot view a tensor of shape " + shapeString(shape) + " ("
                     + size + " elements) as " + shapeString(s) + " (" + sizeOf(s) + " elements)");
@@ -897,11 +897,12 @@ public final class Tensor {
         return sb.append(shape.length == 1 ? ",)" : ")").toString();
     }
 
-    private static int[] checkedShape(int[] shape) {
-        Objects.requireNonNull(shape, "shape is null");
+    /** A copy of {@code shape}, refused in {@code op}'s name where null or with a negative dimension. */
+    private static int[] checkedShape(String op, int[] shape) {
+        Objects.requireNonNull(shape, () -> op + ": shape is null");
         for (int d : shape) {
             if (d < 0) {
-                throw new IllegalArgumentException("negative dimension in shape " + shapeString(shape));
+                throw new IllegalArgumentException(op + ": negative dimension in shape " + shapeString(shape));
             }
         }
         return shape.clone();

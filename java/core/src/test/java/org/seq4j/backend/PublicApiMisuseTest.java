@@ -272,6 +272,17 @@ class PublicApiMisuseTest {
             Tensor ids = Tensor.allocateHost(arena, DType.I32, 2);
             assertMessage(IndexOutOfBoundsException.class, () -> ids.getInt(2), "getInt: index 2", "[0, 2)");
             assertMessage(IndexOutOfBoundsException.class, () -> ids.setInt(Long.MIN_VALUE, 1), "setInt: index");
+            // a null or negative shape and the packed matrix's nulls said "shape is null", "owner", "precision",
+            // naming no call
+            assertMessage(NullPointerException.class, () -> Tensor.allocateHost(arena, DType.F32, (int[]) null),
+                    "Tensor.allocateHost: shape is null");
+            assertMessage(IllegalArgumentException.class, () -> Tensor.allocateHost(arena, DType.F32, 2, -1),
+                    "Tensor.allocateHost: negative dimension in shape (2, -1)");
+            assertMessage(IllegalArgumentException.class, () -> x.view(-1, 6), "Tensor.view: negative dimension");
+            assertMessage(NullPointerException.class, () -> Tensor.wrap(arena.allocate(8, 4), DType.F32, Device.CPU,
+                    (int[]) null), "Tensor.wrap: shape is null");
+            assertMessage(NullPointerException.class, () -> new org.seq4j.backend.PackedMatrix(null, 1, 1,
+                    org.seq4j.backend.PackedMatrix.Precision.F32, x), "PackedMatrix: owner is null");
         }
     }
 
