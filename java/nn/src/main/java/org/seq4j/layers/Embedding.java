@@ -45,6 +45,7 @@ public final class Embedding implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            Shapes.requireInput("Embedding.forward", "ids", ids);   // else "embeddingForward: ids ..."
             if (ids.rank() != 1 || ids.dtype() != DType.I32) {
                 throw new IllegalArgumentException("Embedding.forward needs ids (N,) int32, got " + ids);
             }

@@ -74,6 +74,25 @@ final class Shapes {
     }
 
     /**
+     * A forward's input, refused in the call's words where it is null or its memory is closed or another thread's
+     * (Tensor.requireUsable: two field reads where it passes). A layer that checked nothing of its memory had it refused
+     * by the first kernel to read it, in that kernel's words: "sigmoidForward: x ... belongs to an arena that is already
+     * closed" out of Sigmoid.forward.
+     *
+     * @param op   the call, "Sigmoid.forward"
+     * @param name the input's name, "x"
+     * @param t    the input
+     * @throws NullPointerException if t is null
+     * @throws IllegalStateException if t's memory is closed or confined to another thread
+     */
+    static void requireInput(String op, String name, Tensor t) {
+        if (t == null) {
+            throw new NullPointerException(op + ": " + name + " is null");
+        }
+        t.requireUsable(op, name);
+    }
+
+    /**
      * A tensor a caller hands a backward, checked before the backward uses its forward up (CallOrder.backwardStarts):
      * not null, float32, and memory that {@code kernel}, the first of the backend's kernels to read it, can read (open,
      * on the backend's device, not on the heap where that kernel cannot read it). With the layer's own shape check

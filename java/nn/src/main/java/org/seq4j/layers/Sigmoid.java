@@ -31,6 +31,7 @@ public final class Sigmoid implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            Shapes.requireInput("Sigmoid.forward", "x", x);   // else "sigmoidForward: x ..."
             if (!Shapes.same(out, x)) {
                 out = null;   // the key: none until every buffer below is allocated, it last (see Workspace.reset)
                 ws.reset();

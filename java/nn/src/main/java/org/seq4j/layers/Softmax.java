@@ -33,6 +33,7 @@ public final class Softmax implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            Shapes.requireInput("Softmax.forward", "x", x);   // else "softmaxForward: x ..."
             if (x.dtype() != DType.F32 || x.rank() != 2) {
                 throw new IllegalArgumentException("Softmax.forward needs x float32 (N, V), got " + x);
             }

@@ -41,6 +41,8 @@ public final class SoftmaxWithLoss implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            Shapes.requireInput("SoftmaxWithLoss.forward", "x", x);   // else in the kernel's words
+            Shapes.requireInput("SoftmaxWithLoss.forward", "t", t);
             if (x.dtype() != DType.F32 || x.rank() != 2 || t.rank() != 1 || t.dtype() != DType.I32 || t.dim(0) != x.dim(0)) {
                 throw new IllegalArgumentException("SoftmaxWithLoss.forward needs x float32 (N, V) and t (N,) int32 "
                         + "labels, got "

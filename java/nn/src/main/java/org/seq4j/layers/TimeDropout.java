@@ -108,9 +108,9 @@ public final class TimeDropout implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
-            java.util.Objects.requireNonNull(xs, "TimeDropout.forward: xs is null");   // evaluation returned it as is
-            // the mask's product refused it as "mul: a ..."; evaluation returned it as is, to fail further on
-            xs.requireUsable("TimeDropout.forward", "xs");
+            // null, or closed: the mask's product refused it as "mul: a ..."; evaluation returned it as is, to fail
+            // further on
+            Shapes.requireInput("TimeDropout.forward", "xs", xs);
             lastWasTraining = training;
             this.xs = xs;
             if (!training) {

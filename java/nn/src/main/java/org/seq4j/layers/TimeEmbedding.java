@@ -64,6 +64,7 @@ public final class TimeEmbedding implements AutoCloseable {
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
             forwards++;
+            Shapes.requireInput("TimeEmbedding.forward", "ids", ids);   // else "embeddingForward: ids ..."
             if (ids.rank() != 2 || ids.dtype() != DType.I32) {
                 throw new IllegalArgumentException("TimeEmbedding.forward needs ids (T, N) int32, got " + ids);
             }

@@ -64,6 +64,8 @@ public final class TimeMSE implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            Shapes.requireInput("TimeMSE.forward", "ys", ys);   // else "mseForward: ..."
+            Shapes.requireInput("TimeMSE.forward", "ts", ts);
             if (ys.rank() != 3) {
                 throw new IllegalArgumentException("TimeMSE.forward needs ys (T, N, F), got " + ys);
             }

@@ -55,6 +55,8 @@ public final class TimeSoftmaxWithLoss implements AutoCloseable {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
         try {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
+            Shapes.requireInput("TimeSoftmaxWithLoss.forward", "xs", xs);   // else in the kernel's words
+            Shapes.requireInput("TimeSoftmaxWithLoss.forward", "ts", ts);
             if (xs.dtype() != DType.F32 || xs.rank() != 3) {
                 throw new IllegalArgumentException("TimeSoftmaxWithLoss.forward needs xs float32 (T, N, V), got " + xs);
             }

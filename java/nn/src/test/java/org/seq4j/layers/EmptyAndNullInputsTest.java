@@ -214,4 +214,25 @@ class EmptyAndNullInputsTest {
             refused(NullPointerException.class, "TimeDropout.forward: xs is null", () -> dropout.forward(null));
         }
     }
+
+    /**
+     * A null input to a forward that checked nothing of it first failed with the JDK's NullPointerException about a
+     * local ("Cannot invoke Tensor.shape() because x is null"), naming no layer; it is refused naming the call now.
+     */
+    @Test
+    void aForwardRefusesANullInputNamingTheCall() {
+        try (Sigmoid sigmoid = new Sigmoid(backend);
+             Softmax softmax = new Softmax(backend);
+             SoftmaxWithLoss swl = new SoftmaxWithLoss(backend);
+             TimeSoftmaxWithLoss tswl = new TimeSoftmaxWithLoss(backend);
+             TimeMSE mse = new TimeMSE(backend, TimeMSE.Steps.ALL)) {
+            refused(NullPointerException.class, "Sigmoid.forward: x is null", () -> sigmoid.forward(null));
+            refused(NullPointerException.class, "Softmax.forward: x is null", () -> softmax.forward(null));
+            refused(NullPointerException.class, "SoftmaxWithLoss.forward: t is null",
+                    () -> swl.forward(ws.floats(2, 3), null));
+            refused(NullPointerException.class, "TimeSoftmaxWithLoss.forward: xs is null",
+                    () -> tswl.forward(null, ws.ints(1, 2)));
+            refused(NullPointerException.class, "TimeMSE.forward: ts is null", () -> mse.forward(ws.floats(1, 2, 3), null));
+        }
+    }
 }
