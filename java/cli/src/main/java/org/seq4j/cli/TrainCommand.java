@@ -344,7 +344,9 @@ final class TrainCommand implements Callable<Integer> {
             throw new BadInputException("--lr must be a positive number, got " + lr);
         }
         if (clip != null && !(clip >= 0 && Float.isFinite(clip))) {
-            throw new BadInputException("--clip must be a number >= 0 (0: no clipping), got " + clip);
+            // "a number >= 0 ..., got Infinity" said nothing of what was wrong; the trainers take Infinity as no
+            // clipping, --clip documents 0 for that
+            throw new BadInputException("--clip must be a finite number >= 0 (0: no clipping), got " + clip);
         }
         if (dropout != null && !(dropout >= 0 && dropout < 1)) {
             throw new BadInputException("--dropout must be a ratio in [0, 1), got " + dropout);

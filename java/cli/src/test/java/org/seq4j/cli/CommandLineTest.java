@@ -352,8 +352,11 @@ class CommandLineTest {
         Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
         cases.put(List.of("addition", "--epochs", "0"), "--epochs must be at least 1, got 0");
         cases.put(List.of("addition", "--epochs", "-3"), "--epochs must be at least 1, got -3");
-        cases.put(List.of("addition", "--clip", "-1"), "--clip must be a number >= 0");
-        cases.put(List.of("addition", "--clip", "NaN"), "--clip must be a number >= 0");
+        cases.put(List.of("addition", "--clip", "-1"), "--clip must be a finite number >= 0");
+        cases.put(List.of("addition", "--clip", "NaN"), "--clip must be a finite number >= 0");
+        // "must be a number >= 0 ..., got Infinity" named nothing wrong; 0 is --clip's "off"
+        cases.put(List.of("addition", "--clip", "Infinity"), "--clip must be a finite number >= 0 (0: no clipping), got "
+                + "Infinity");
         cases.put(List.of("addition", "--lr", "0"), "--lr must be a positive number");
         // read as Infinity: "--lr must be a positive number, got Infinity"
         cases.put(List.of("addition", "--lr", "1e39"), "'1e39' is past float's range (at most 3.4028235E38 in magnitude)");

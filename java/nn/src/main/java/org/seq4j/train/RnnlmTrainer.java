@@ -40,8 +40,9 @@ public final class RnnlmTrainer implements AutoCloseable {
      * @param model     the language model
      * @param optimizer steps the model's store
      * @param maxGrad   clip gradients to this global norm before each update; 0 = no clipping (ClipGrads.clip
-     *                  and Optimizer.clipAndStep refuse a max norm of 0: this trainer then calls step alone)
-     * @throws IllegalArgumentException if maxGrad is negative, NaN or infinite
+     *                  and Optimizer.clipAndStep refuse a max norm of 0: this trainer then calls step alone), and
+     *                  Float.POSITIVE_INFINITY too, as ClipGrads.clip takes it (PyTorch's max_norm=inf)
+     * @throws IllegalArgumentException if maxGrad is negative (negative infinity too) or NaN
      */
     public RnnlmTrainer(LanguageModel model, Optimizer optimizer, float maxGrad) {
         this.model = Objects.requireNonNull(model, "RnnlmTrainer: model is null");

@@ -75,7 +75,8 @@ public final class Trainer implements AutoCloseable {
      * @param optimizer steps the model's store
      * @param maxGrad   clip gradients to this global norm before each update (the book's max_grad); 0 = no
      *                  clipping, as the book's Trainer takes max_grad=None (ClipGrads.clip and
-     *                  Optimizer.clipAndStep refuse a max norm of 0: this trainer then calls step alone)
+     *                  Optimizer.clipAndStep refuse a max norm of 0: this trainer then calls step alone), and
+     *                  Float.POSITIVE_INFINITY too, as ClipGrads.clip takes it (PyTorch's max_norm=inf)
      * @param seed      the shuffle's seed: with NumpyRandom, the k-th fitEpoch call of this trainer (whatever epoch
      *                  number it is given) takes the rows as given, reordered by numpy's k-th np.random.permutation
      *                  after np.random.seed(seed), so a new trainer resumed at epoch 5 draws the order of epoch 1,
@@ -84,7 +85,8 @@ public final class Trainer implements AutoCloseable {
      *                  train.py); inside one fit(max_epoch=k) the book reorders the rows it reordered the epoch
      *                  before (x = x[idx]), so its epoch 2 takes rows idx1[idx2], which this trainer does not
      *                  reproduce
-     * @throws IllegalArgumentException if maxGrad is negative, NaN or infinite, or the seed is outside [0, 2^32)
+     * @throws IllegalArgumentException if maxGrad is negative (negative infinity too) or NaN, or the seed is outside
+     *         [0, 2^32)
      */
     public Trainer(Model model, Optimizer optimizer, float maxGrad, long seed) {
         this.model = Objects.requireNonNull(model, "Trainer: model is null");
@@ -95,15 +97,21 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * The clip norm a trainer takes: finite and 0 (off) or more. A NaN or negative one turned clipping off without a
-     * word ({@code maxGrad > 0} was the only test), an infinite one clipped nothing either.
+     * The clip norm a trainer takes: 0 or more, where 0 and +Infinity are no clipping (ClipGrads.clip takes Infinity
+     * as no clipping, PyTorch's max_norm=inf; the trainers refused it). A NaN or negative one turned clipping off
+     * without a word ({@code maxGrad > 0} was the only test).
      */
     static float checkMaxGrad(String who, float maxGrad) {
-        if (!(maxGrad >= 0) || Float.isInfinite(maxGrad)) {
-            throw new IllegalArgumentException(who + ": maxGrad must be a finite number >= 0 (0: no clipping), got "
-                    + maxGrad);
+        if (!(maxGrad >= 0)) {
+            throw new IllegalArgumentException(who + ": maxGrad must be a number >= 0 (0 or Infinity: no clipping),"
+                    + " got " + maxGrad);
         }
         return maxGrad;
+    }
+
+    /** Whether a trainer's maxGrad (checkMaxGrad's) clips: 0 and Infinity step alone. */
+    static boolean clips(float maxGrad) {
+        return maxGrad > 0 && maxGrad < Float.POSITIVE_INFINITY;
     }
 
     /**
@@ -349,7 +357,7 @@ public final class Trainer implements AutoCloseable {
                     number);
             // the step refuses gradients that are NaN or infinite before it writes anything; clipping shares the one
             // reduction over them that this check takes
-            if (maxGrad > 0) {
+            if (clips(maxGrad)) {
                 optimizer.clipAndStep(model.store(), maxGrad);
             } else {
                 optimizer.step(model.store());

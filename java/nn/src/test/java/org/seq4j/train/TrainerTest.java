@@ -241,19 +241,22 @@ class TrainerTest {
     }
 
     @Test
-    void aClipNormThatIsNotAFiniteNumberAtLeastZeroIsRefused() {
-        // NaN or a negative norm silently turned clipping off (the only test was maxGrad > 0)
+    void aClipNormThatIsNotANumberAtLeastZeroIsRefused() {
+        // NaN or a negative norm silently turned clipping off (the only test was maxGrad > 0). +Infinity is no
+        // clipping, as ClipGrads.clip takes it (PyTorch's max_norm=inf); the trainers refused it
         try (Rnnlm m = new Rnnlm(TestBackends.reference(), 5, 4, 4, 1); SGD sgd = new SGD(1f)) {
-            for (float bad : new float[] {Float.NaN, -1f, Float.POSITIVE_INFINITY}) {
+            for (float bad : new float[] {Float.NaN, -1f, Float.NEGATIVE_INFINITY}) {
                 var e = assertThrows(IllegalArgumentException.class, () -> new Trainer(m, sgd, bad, 1).close());
-                assertEquals("Trainer: maxGrad must be a finite number >= 0 (0: no clipping), got " + bad,
+                assertEquals("Trainer: maxGrad must be a number >= 0 (0 or Infinity: no clipping), got " + bad,
                         e.getMessage());
                 e = assertThrows(IllegalArgumentException.class, () -> new RnnlmTrainer(m, sgd, bad).close());
-                assertEquals("RnnlmTrainer: maxGrad must be a finite number >= 0 (0: no clipping), got " + bad,
+                assertEquals("RnnlmTrainer: maxGrad must be a number >= 0 (0 or Infinity: no clipping), got " + bad,
                         e.getMessage());
             }
             new Trainer(m, sgd, 0f, 1).close();
             new RnnlmTrainer(m, sgd, 0f).close();
+            new Trainer(m, sgd, Float.POSITIVE_INFINITY, 1).close();
+            new RnnlmTrainer(m, sgd, Float.POSITIVE_INFINITY).close();
         }
     }
 
@@ -752,7 +755,7 @@ class TrainerTest {
      * weights; the next step's loss said so, but after the last step of training the model was left NaN.
      */
     @ParameterizedTest(name = "maxGrad {0}")
-    @ValueSource(floats = {0f, 5f})
+    @ValueSource(floats = {0f, 5f, Float.POSITIVE_INFINITY})
     void gradientsThatAreNotFiniteAreRefusedBeforeTheUpdateClippedOrNot(float maxGrad) {
         WavePredictor real = new WavePredictor(TestBackends.reference(), 1, 4, 1);
         String name = real.parameters().get(0).name();
@@ -762,7 +765,8 @@ class TrainerTest {
             NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class,
                     () -> t.fitEpoch(1, waves(), 4, QUIET));
             assertEquals(name, e.parameter());
-            assertTrue(e.getMessage().startsWith("Adam." + (maxGrad > 0 ? "clipAndStep" : "step") + ": the gradient of "
+            boolean clipping = maxGrad > 0 && maxGrad < Float.POSITIVE_INFINITY;   // Infinity: step alone, as 0
+            assertTrue(e.getMessage().startsWith("Adam." + (clipping ? "clipAndStep" : "step") + ": the gradient of "
                     + name + " holds NaN at flat index 1 "), e.getMessage());
             assertArrayEquals(weights, bits(m.store().values().toFloatArray()), "the weights changed");
             for (float g : m.store().grads().toFloatArray()) {
@@ -784,7 +788,7 @@ class TrainerTest {
      * shares): with a max norm, the CLI's default, it does not pay twice.
      */
     @ParameterizedTest(name = "maxGrad {0}")
-    @ValueSource(floats = {0f, 5f})
+    @ValueSource(floats = {0f, 5f, Float.POSITIVE_INFINITY})
     void aTrainingStepReducesOverTheGradientsOnce(float maxGrad) {
         java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
         Backend real = TestBackends.reference();
