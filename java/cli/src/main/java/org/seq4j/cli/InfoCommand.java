@@ -37,7 +37,9 @@ final class InfoCommand implements Callable<Integer> {
         String chosen;
         try (Backend b = Backends.select()) {
             chosen = b.name();
-        } catch (BackendUnavailableException | IllegalArgumentException e) {
+        } catch (BackendUnavailableException | IllegalArgumentException | java.io.UncheckedIOException e) {
+            // an UncheckedIOException (no folder to extract the native libraries into) ended info here, exit code 2,
+            // before the OpenBLAS and MPI lines
             chosen = "none, an error: " + e.getMessage();
         }
         String forced = System.getProperty("seq4j.backend", System.getenv("SEQ4J_BACKEND"));

@@ -374,6 +374,10 @@ public final class Main {
                     + "cannot encode: run with a UTF-8 locale, e.g. LC_ALL=C.UTF-8)" : "");
         }
         if (e instanceof UncheckedIOException u && u.getCause() != null) {
+            if (u.getMessage() != null && u.getCause().getMessage() != null
+                    && u.getMessage().contains(u.getCause().getMessage())) {
+                return describe(new RuntimeException(u.getMessage()));   // it carries its cause's words already
+            }
             return (u.getMessage() != null ? u.getMessage() + ": " : "") + describe(u.getCause());
         }
         String m = e.getMessage();

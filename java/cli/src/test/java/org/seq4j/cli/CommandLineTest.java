@@ -317,6 +317,39 @@ class CommandLineTest {
     }
 
     /**
+     * With neither the native library cache nor java.io.tmpdir writable, `seq4j info` ended at its "selected" line with
+     * exit code 2 (Backends.select's UncheckedIOException, which it did not catch), before the OpenBLAS and MPI lines;
+     * and each of its lines said only "... nor into a temporary folder", the reasons in the exception's cause. Now it
+     * reports each line, each naming both folders and why.
+     */
+    @Test
+    void infoWithNoFolderToExtractTheNativeLibrariesIntoReportsEveryLine() throws Exception {
+        Path file = Files.writeString(dir.resolve("info-not-a-folder"), "x");
+        ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(120),
+                List.of("-Dseq4j.cache=" + file.resolve("cache"), "-Djava.io.tmpdir=" + file.resolve("tmp")),
+                Main.class.getName(), "info");
+        assertEquals(0, r.exitCode(), r.toString());
+        String why = " (" + file.resolve("cache") + ": ";
+        String tmp = ") nor into a temporary folder in java.io.tmpdir " + file.resolve("tmp") + " (";
+        for (String line : new String[] {"selected  none, an error: cannot extract native libraries into ",
+            "OpenBLAS  not loaded: cannot extract native libraries into ", "MPI       "}) {
+            String found = r.out().lines().filter(l -> l.startsWith(line)).findFirst().orElse(null);
+            assertTrue(found != null, line + " in " + r);
+            assertTrue(line.startsWith("MPI") || found.contains(why) && found.contains(tmp), found);
+        }
+    }
+
+    /** An UncheckedIOException whose message carries its cause's words already: one line, not those words twice. */
+    @Test
+    void aFailureWhoseMessageHoldsItsCausesWordsSaysThemOnce() {
+        var e = new java.io.UncheckedIOException("cannot extract into /x (/x: no such file or folder)",
+                new java.nio.file.NoSuchFileException("/x"));
+        assertEquals("seq4j: cannot extract into /x (/x: no such file or folder)", Main.line(e));
+        var other = new java.io.UncheckedIOException("cannot read /y", new java.nio.file.NoSuchFileException("/z"));
+        assertEquals("seq4j: cannot read /y: no such file: /z", Main.line(other));
+    }
+
+    /**
      * A run killed (SIGKILL) before its first checkpoint leaves its lock file and the data it generated (a red-team
      * find): a retry of the same task was refused ("holds addition.txt but no checkpoint, so it is not a run of seq4j
      * train"), and a run of another task trained into the folder and left the other set beside its own. Now the retry

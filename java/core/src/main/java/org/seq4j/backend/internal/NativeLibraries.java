@@ -106,7 +106,8 @@ public final class NativeLibraries {
      * @param key    a short name for the cache folder, e.g. {@code openblas}
      * @return the cache folder holding the files
      * @throws BackendUnavailableException if a resource is missing
-     * @throws java.io.UncheckedIOException if the files cannot be written
+     * @throws java.io.UncheckedIOException if the files can be written neither into the cache nor into a temporary
+     *         folder (its message names both folders and why)
      */
     public static Path extract(ClassLoader loader, String folder, List<String> names, String key) {
         List<URL> urls = locate(loader, folder, names);
@@ -137,10 +138,32 @@ public final class NativeLibraries {
                 return extractInto(inTmp, urls, names, sizes, key);
             } catch (IOException e2) {
                 e2.addSuppressed(e);
-                throw new UncheckedIOException("cannot extract native libraries into " + target
-                        + " nor into a temporary folder", e2);
+                // both reasons in the message: it said only "... nor into a temporary folder", the reasons sat in its
+                // cause and a suppressed exception, which `seq4j info` and Backends.probe did not show
+                throw new UncheckedIOException("cannot extract native libraries into " + target + " (" + reason(e)
+                        + ") nor into a temporary folder in java.io.tmpdir " + System.getProperty("java.io.tmpdir")
+                        + " (" + reason(e2) + "); make one of them writable, or set -Dseq4j.cache to a writable"
+                        + " folder", e2);
             }
         }
+    }
+
+    /**
+     * What went wrong with a file, in words: a FileSystemException's message is its file and the system's reason
+     * ("/x/seq4j: Not a directory"), but an AccessDeniedException's or a NoSuchFileException's is the file alone.
+     */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getFile() != null
+                && (f.getReason() == null || f.getReason().isBlank())) {
+            return f.getFile() + ": " + switch (e) {
+                case java.nio.file.AccessDeniedException a -> "permission denied";
+                case java.nio.file.NoSuchFileException a -> "no such file or folder";
+                case java.nio.file.NotDirectoryException a -> "not a folder";
+                case java.nio.file.FileAlreadyExistsException a -> "a file of that name is in the way";
+                default -> e.getClass().getSimpleName();
+            };
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     /**

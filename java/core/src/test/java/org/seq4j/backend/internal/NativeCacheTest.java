@@ -245,6 +245,37 @@ public class NativeCacheTest {
         }
     }
 
+    /** Child: loads openblas and prints the message of the UncheckedIOException that refused it. */
+    public static final class RefusedChild {
+        public static void main(String[] args) {
+            try (Backend b = Backends.create("openblas")) {
+                System.out.println("loaded: " + b.description());
+            } catch (java.io.UncheckedIOException e) {
+                System.out.println("refused: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Where neither the cache nor java.io.tmpdir can be written, the message names both folders and why: it said only
+     * "cannot extract native libraries into /x/seq4j/seq4j-cpu-... nor into a temporary folder", the reasons in its
+     * cause and a suppressed exception, which `seq4j info` (its openblas line, Backends.probe's detail) did not show.
+     */
+    @Test
+    void aCacheAndATemporaryFolderThatCannotBeWrittenAreNamedWithTheirReasons() throws Exception {
+        TestBackends.get("openblas");
+        Path file = Files.writeString(dir.resolve("not-a-folder-either"), "x");
+        Path cacheRoot = file.resolve("cache"), tmp = file.resolve("tmp");
+        ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(120),
+                List.of("-Dseq4j.cache=" + cacheRoot, "-Djava.io.tmpdir=" + tmp), RefusedChild.class.getName());
+        assertEquals(0, r.exitCode(), r.toString());
+        String q = java.util.regex.Pattern.quote(cacheRoot.toString()), t = java.util.regex.Pattern.quote(tmp.toString());
+        String expected = "refused: cannot extract native libraries into " + q + "/(seq4j-cpu|openblas)-[0-9a-f]{16} \\("
+                + q + ": [^)]+\\) nor into a temporary folder in java.io.tmpdir " + t + " \\(" + t + "/seq4j-[^ )]+: "
+                + "[^)]+\\); make one of them writable, or set -Dseq4j.cache to a writable folder";
+        assertTrue(r.out().strip().matches(expected), r.toString());
+    }
+
     @Test
     void twoJvmsExtractingIntoAnEmptyCacheAtOnceBothLoad() throws Exception {
         TestBackends.get("openblas");
