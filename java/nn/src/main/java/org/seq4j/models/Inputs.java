@@ -173,15 +173,14 @@ final class Inputs {
      * @return N, the encoding's rows
      */
     static int encoding(String op, Tensor xs, Tensor encoding, int H, boolean states) {
-        String what = states ? "encHs, the encoder's hidden states, float32 (T_enc >= 1, N >= 1, H=" + H + ")"
-                : "h, the encoder's last hidden state, float32 (N >= 1, H=" + H + ")";
         if (encoding == null) {
-            throw new NullPointerException(op + ": " + (states ? "encHs" : "h") + " is null; expected " + what);
+            throw new NullPointerException(op + ": " + (states ? "encHs" : "h") + " is null; expected "
+                    + encodingWanted(H, states));
         }
         int rank = states ? 3 : 2;
         if (encoding.dtype() != DType.F32 || encoding.rank() != rank || encoding.dim(rank - 1) != H
                 || encoding.dim(0) < 1 || encoding.dim(rank - 2) < 1) {
-            throw new IllegalArgumentException(op + ": expected " + what + ", got " + encoding);
+            throw new IllegalArgumentException(op + ": expected " + encodingWanted(H, states) + ", got " + encoding);
         }
         int n = encoding.dim(rank - 2);
         if (xs != null && xs.rank() == 2 && xs.dim(1) != n) {
@@ -190,6 +189,12 @@ final class Inputs {
                     + "; expected one row of the encoding for each of xs's columns");
         }
         return n;
+    }
+
+    /** What {@link #encoding} expects, for its refusals (built only then: a forward allocates nothing). */
+    private static String encodingWanted(int H, boolean states) {
+        return states ? "encHs, the encoder's hidden states, float32 (T_enc >= 1, N >= 1, H=" + H + ")"
+                : "h, the encoder's last hidden state, float32 (N >= 1, H=" + H + ")";
     }
 
     /** t must be (N, T) int32 token ids with T >= minT (and N == n unless n < 0). */

@@ -70,11 +70,20 @@ class PeekyRowsOverflowTest {
             refused(fa, "PeekyDecoder.forward", () -> dec.forward(xs, h));
             refused(fa, "PeekyDecoder.generate", () -> dec.generate(h, 0, 1));
             refused(fa, "PeekyDecoder.steps", () -> dec.steps(h));
-            // N from xs with a small h: the state is sized for h's one row by a forward first, then xs's N is refused
+            // N from xs with a small h: refused as xs's N against h's (Inputs.encoding), before anything is sized
             Tensor h1 = fa.backend().allocate(arena, DType.F32, 1, H);
             Tensor xs1 = fa.backend().allocate(arena, DType.I32, 1, 1);
             dec.forward(xs1, h1);
-            refused(fa, "PeekyDecoder.forward", () -> dec.forward(xs, h1));
+            fa.arm(0);
+            try {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        IllegalArgumentException.class, () -> dec.forward(xs, h1));
+                assertTrue(e.getMessage().startsWith("PeekyDecoder.forward: xs (1, " + N + ") is (T, N) with N=" + N
+                        + ", but the encoding (1, " + H + ") has N=1"), e.getMessage());
+            } finally {
+                fa.disarm();
+            }
+            assertFalse(fa.fired(), "PeekyDecoder.forward allocated before refusing xs's N");
         } finally {
             Files.deleteIfExists(file);
         }
