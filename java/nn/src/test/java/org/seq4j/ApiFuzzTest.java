@@ -52,11 +52,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.backend.Backend;
-import org.seq4j.backend.PackedMatrix;
 import org.seq4j.data.CharVocabulary;
 import org.seq4j.data.HostFloats;
 import org.seq4j.data.NumpyRandom;
@@ -94,7 +92,6 @@ import org.seq4j.layers.WeightSum;
 import org.seq4j.layers.Workspace;
 import org.seq4j.models.AttentionSeq2seq;
 import org.seq4j.models.BetterRnnlm;
-import org.seq4j.models.LanguageModel;
 import org.seq4j.models.PeekySeq2seq;
 import org.seq4j.models.Rnnlm;
 import org.seq4j.models.Seq2seq;
@@ -516,40 +513,7 @@ class ApiFuzzTest {
     // ---------------------------------------------------------------- discovery
 
     static List<Class<?>> publicClasses() throws IOException, URISyntaxException {
-        Path root = Path.of(Rnnlm.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        List<Class<?>> out = new ArrayList<>();
-        for (String pkg : PACKAGES) {
-            Path d = root.resolve(pkg.replace('.', '/'));
-            try (Stream<Path> files = Files.list(d)) {
-                for (Path f : files.sorted().toList()) {
-                    String n = f.getFileName().toString();
-                    if (!n.endsWith(".class") || n.equals("package-info.class")) {
-                        continue;
-                    }
-                    Class<?> k;
-                    try {
-                        k = Class.forName(pkg + "." + n.substring(0, n.length() - 6), false,
-                                ApiFuzzTest.class.getClassLoader());
-                    } catch (ClassNotFoundException e) {
-                        throw new AssertionError(e);
-                    }
-                    if (isPublic(k) && !k.isAnonymousClass() && !k.isSynthetic()) {
-                        out.add(k);
-                    }
-                }
-            }
-        }
-        out.sort(Comparator.comparing(Class::getName));
-        return out;
-    }
-
-    static boolean isPublic(Class<?> k) {
-        for (Class<?> c = k; c != null; c = c.getEnclosingClass()) {
-            if (!Modifier.isPublic(c.getModifiers())) {
-                return false;
-            }
-        }
-        return true;
+        return org.seq4j.testing.PublicClasses.of(Rnnlm.class, PACKAGES);
     }
 
     static List<Executable> executables(Class<?> k) {

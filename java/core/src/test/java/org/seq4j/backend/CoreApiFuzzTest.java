@@ -77,7 +77,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -804,48 +803,7 @@ class CoreApiFuzzTest {
     // ---------------------------------------------------------------- discovery
 
     static List<Class<?>> publicClasses() throws IOException, java.net.URISyntaxException {
-        Path location = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        List<Class<?>> out = new ArrayList<>();
-        // a folder of classes in core's own run; core's jar where another module reruns core's tests (seq4j-cuda's)
-        try (java.nio.file.FileSystem jar = Files.isDirectory(location) ? null
-                : java.nio.file.FileSystems.newFileSystem(location)) {
-            Path root = jar == null ? location : jar.getPath("/");
-            for (String pkg : PACKAGES) {
-                classesOf(pkg, root.resolve(pkg.replace('.', '/')), out);
-            }
-        }
-        out.sort(Comparator.comparing(Class::getName));
-        return out;
-    }
-
-    private static void classesOf(String pkg, Path folder, List<Class<?>> out) throws IOException {
-        try (Stream<Path> files = Files.list(folder)) {
-            for (Path f : files.sorted().toList()) {
-                String n = f.getFileName().toString();
-                if (!n.endsWith(".class") || n.equals("package-info.class")) {
-                    continue;
-                }
-                Class<?> k;
-                try {
-                    k = Class.forName(pkg + "." + n.substring(0, n.length() - 6), false,
-                            CoreApiFuzzTest.class.getClassLoader());
-                } catch (ClassNotFoundException e) {
-                    throw new AssertionError(e);
-                }
-                if (isPublic(k) && !k.isAnonymousClass() && !k.isSynthetic()) {
-                    out.add(k);
-                }
-            }
-        }
-    }
-
-    static boolean isPublic(Class<?> k) {
-        for (Class<?> c = k; c != null; c = c.getEnclosingClass()) {
-            if (!Modifier.isPublic(c.getModifiers())) {
-                return false;
-            }
-        }
-        return true;
+        return org.seq4j.testing.PublicClasses.of(Tensor.class, PACKAGES);
     }
 
     /** Whether m is (an implementation of) one of Backend's methods: those are called through Backend, below. */
