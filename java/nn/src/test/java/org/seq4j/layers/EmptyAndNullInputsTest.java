@@ -117,9 +117,12 @@ class EmptyAndNullInputsTest {
         }
     }
 
-    /** A null backend refused by the constructor in the layer's name (the first forward said "this.backend is null"). */
+    /**
+     * A null backend or parameter refused by the constructor in the layer's name (the first forward said
+     * "this.backend is null"); Init.fill names a null array or Random and a range outside the array.
+     */
     @Test
-    void aNullBackendIsRefusedByTheConstructor() {
+    void aNullBackendOrParameterIsRefusedByTheConstructor() {
         Parameter wx = new Parameter("Wx", ws.floats(H, 4 * H), ws.floats(H, 4 * H));
         Parameter wh = new Parameter("Wh", ws.floats(H, 4 * H), ws.floats(H, 4 * H));
         Parameter lb = new Parameter("b", ws.floats(4 * H), ws.floats(4 * H));
@@ -131,21 +134,9 @@ class EmptyAndNullInputsTest {
         refused(NullPointerException.class, "TimeAttention: backend is null", () -> new TimeAttention(null));
         refused(NullPointerException.class, "TimeSoftmaxWithLoss: backend is null", () -> new TimeSoftmaxWithLoss(null));
         refused(NullPointerException.class, "ParameterStore.builder: backend is null", () -> ParameterStore.builder(null));
-    }
-
-    /**
-     * A null parameter, or a null backend of a layer without a workspace, refused by the constructor in the layer's
-     * name: a parameter failed with the JDK's NullPointerException about the constructor's local ("Cannot invoke
-     * Parameter.value() because W is null"), and Affine, MatMul, Embedding, RNN, LSTM and GRU kept a null backend until
-     * their first forward. Init.fill names a null array or Random and a range outside the array.
-     */
-    @Test
-    void aNullParameterIsRefusedByTheConstructor() {
-        Parameter wx = new Parameter("Wx", ws.floats(H, 4 * H), ws.floats(H, 4 * H));
-        Parameter wh = new Parameter("Wh", ws.floats(H, 4 * H), ws.floats(H, 4 * H));
-        Parameter lb = new Parameter("b", ws.floats(4 * H), ws.floats(4 * H));
-        Parameter w = new Parameter("W", ws.floats(H, H), ws.floats(H, H));
-        Parameter b = new Parameter("b", ws.floats(H), ws.floats(H));
+        // a null parameter, or a null backend of a layer without a workspace: a parameter failed with the JDK's
+        // NullPointerException about the constructor's local ("Cannot invoke Parameter.value() because W is null"),
+        // and Affine, MatMul, Embedding, RNN, LSTM and GRU kept a null backend until their first forward
         String expected = " is null; expected its Parameter (a ParameterStore's, or a new Parameter(name, value, grad))";
         refused(NullPointerException.class, "Affine: W" + expected, () -> new Affine(backend, null, b));
         refused(NullPointerException.class, "Affine: b" + expected, () -> new Affine(backend, w, null));
@@ -166,11 +157,12 @@ class EmptyAndNullInputsTest {
         refused(NullPointerException.class, "LSTM" + noBackend, () -> new LSTM(null, wx, wh, lb));
         refused(NullPointerException.class, "RNN" + noBackend, () -> new RNN(null, w, w, b));
         Init normal = Init.normal(0.1);
-        refused(NullPointerException.class, "Init.fill: out is null", () -> normal.fill(null, 0, 1, new java.util.Random(1)));
+        refused(NullPointerException.class, "Init.fill: out is null",
+                () -> normal.fill(null, 0, 1, new java.util.Random(1)));
         refused(NullPointerException.class, "Init.fill: rng is null; expected the seeded Random that Normal[std=0.1]",
                 () -> normal.fill(new float[2], 0, 2, null));
-        refused(IndexOutOfBoundsException.class, "Init.fill: offset 1 and count 2 reach outside out (length 2); expected 0 <= offset",
-                () -> normal.fill(new float[2], 1, 2, new java.util.Random(1)));
+        refused(IndexOutOfBoundsException.class, "Init.fill: offset 1 and count 2 reach outside out (length 2);"
+                + " expected 0 <= offset", () -> normal.fill(new float[2], 1, 2, new java.util.Random(1)));
         float[] ones = {1f, 1f};
         Init.zeros().fill(ones, 0, 2, null);   // draws nothing: no Random needed
         assertArrayEquals(new float[2], ones);
