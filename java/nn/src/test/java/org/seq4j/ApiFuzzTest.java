@@ -517,19 +517,7 @@ class ApiFuzzTest {
     }
 
     static List<Executable> executables(Class<?> k) {
-        List<Executable> out = new ArrayList<>();
-        if (!Modifier.isAbstract(k.getModifiers()) && !k.isEnum()) {
-            for (Constructor<?> c : k.getDeclaredConstructors()) {
-                if (Modifier.isPublic(c.getModifiers()) && !c.isSynthetic()) {
-                    out.add(c);
-                }
-            }
-        }
-        for (Method m : k.getDeclaredMethods()) {
-            if (Modifier.isPublic(m.getModifiers()) && !m.isSynthetic() && !m.isBridge()) {
-                out.add(m);
-            }
-        }
+        List<Executable> out = org.seq4j.testing.PublicClasses.executables(k);
         out.sort(Comparator.comparing(ApiFuzzTest::signature));
         return out;
     }

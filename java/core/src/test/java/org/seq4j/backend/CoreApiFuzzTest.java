@@ -820,19 +820,8 @@ class CoreApiFuzzTest {
     }
 
     static List<Executable> executables(Class<?> k) {
-        List<Executable> out = new ArrayList<>();
-        if (!Modifier.isAbstract(k.getModifiers()) && !k.isEnum()) {
-            for (Constructor<?> c : k.getDeclaredConstructors()) {
-                if (Modifier.isPublic(c.getModifiers()) && !c.isSynthetic()) {
-                    out.add(c);
-                }
-            }
-        }
-        for (Method m : k.getDeclaredMethods()) {
-            if (Modifier.isPublic(m.getModifiers()) && !m.isSynthetic() && !m.isBridge() && !isBackendMethod(m)) {
-                out.add(m);
-            }
-        }
+        List<Executable> out = org.seq4j.testing.PublicClasses.executables(k);
+        out.removeIf(e -> e instanceof Method m && isBackendMethod(m));   // called through Backend
         out.sort(Comparator.comparing(CoreApiFuzzTest::signature));
         return out;
     }

@@ -77,7 +77,7 @@ class ExportedApiTest {
                 for (Path f : files.filter(p -> p.toString().endsWith(".class")).toList()) {
                     String name = pkg + "." + f.getFileName().toString().replace(".class", "");
                     Class<?> c = Class.forName(name, false, Backends.class.getClassLoader());
-                    if (!isVisible(c)) {
+                    if (!org.seq4j.testing.PublicClasses.isPublic(c)) {
                         continue;
                     }
                     List<Executable> members = new ArrayList<>(List.of(c.getDeclaredMethods()));
@@ -103,15 +103,5 @@ class ExportedApiTest {
             }
         }
         return leaks;
-    }
-
-    /** Public, and so are the classes it is nested in. */
-    private static boolean isVisible(Class<?> c) {
-        for (Class<?> k = c; k != null; k = k.getEnclosingClass()) {
-            if (!Modifier.isPublic(k.getModifiers())) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -4,6 +4,9 @@
 package org.seq4j.testing;
 
 import java.io.IOException;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Executable;
+import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.net.URISyntaxException;
 import java.nio.file.FileSystem;
@@ -50,6 +53,27 @@ public final class PublicClasses {
             }
         }
         out.sort(Comparator.comparing(Class::getName));
+        return out;
+    }
+
+    /**
+     * The public members a fuzzer calls on {@code k}: its public constructors (none for an abstract class or an enum)
+     * and its public declared methods, neither synthetic nor bridges; unsorted.
+     */
+    public static List<Executable> executables(Class<?> k) {
+        List<Executable> out = new ArrayList<>();
+        if (!Modifier.isAbstract(k.getModifiers()) && !k.isEnum()) {
+            for (Constructor<?> c : k.getDeclaredConstructors()) {
+                if (Modifier.isPublic(c.getModifiers()) && !c.isSynthetic()) {
+                    out.add(c);
+                }
+            }
+        }
+        for (Method m : k.getDeclaredMethods()) {
+            if (Modifier.isPublic(m.getModifiers()) && !m.isSynthetic() && !m.isBridge()) {
+                out.add(m);
+            }
+        }
         return out;
     }
 
