@@ -528,10 +528,10 @@ public abstract class AbstractBackend implements Backend {
      * C = alpha op(A) op(B) + beta C, row-major, for {@link #gemm} (the maths and strides are described there) and the
      * default {@link #gemmPackedK}. Checked: all F32; m and n are at least 1; each matrix as stored lies inside its
      * tensor, with {@code ld >= max(1, its stored columns)}, so that no element outside a tensor is addressed; c shares
-     * no memory with a or b (a and b may overlap). k may be 0, and is passed as 0 where alpha is 0 as well, and alpha as
-     * 0 where k is: then neither factor may be read (a NaN in them must not reach C) and C = beta C. Where beta is 0,
-     * C must be written without being read (it may hold NaN). Only the m rows of n elements of C are written, never the elements between
-     * rows.
+     * no memory with a or b (a and b may overlap). k may be 0, and is passed as 0 where alpha is 0 as well, and alpha
+     * as 0 where k is: then neither factor may be read (a NaN in them must not reach C) and C = beta C. Where beta is
+     * 0, C must be written without being read (it may hold NaN). Only the m rows of n elements of C are written, never
+     * the elements between rows.
      *
      * @param transA whether A is used transposed
      * @param transB whether B is used transposed

@@ -29,9 +29,10 @@ import org.seq4j.tensor.Tensor;
  * </ul>
  * A second backward of one forward is refused as the layers refuse it ("X.backward: already ran for this forward; run
  * forward again"), a backward after a forward that threw as "X.backward before forward", one after a forward that
- * {@link #discardForward} forgot as "X.backward before forward: the last forward was (who)'s, which discarded it ...". Every operation (forward,
- * backward, those run through held) first checks that the backend is open, and says in the model's words when it is
- * not ("Seq2seq.generate: its backend openblas is closed ..."): close a model before its backend.
+ * {@link #discardForward} forgot as "X.backward before forward: the last forward was (who)'s, which discarded it
+ * ...". Every operation (forward, backward, those run through held) first checks that the backend is open, and says
+ * in the model's words when it is not ("Seq2seq.generate: its backend openblas is closed ..."): close a model before
+ * its backend.
  * A subclass's other public operations that use or change the model run their body through
  * {@link #held(String, Supplier)}; plain accessors (sizes, the store, the last forward's attention weights) do not.
  * forward, backward, close, setTraining and isTraining are final: the protocol is the base's, the maths the
