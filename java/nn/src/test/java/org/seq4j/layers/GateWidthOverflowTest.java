@@ -23,18 +23,25 @@ class GateWidthOverflowTest {
     @TempDir
     Path dir;
 
+    /**
+     * A recurrent layer's Wx (1, w), Wh (h, w) and b (w,), with their gradients, over a sparse file mapped into arena
+     * (nothing read or written, no disk blocks used).
+     */
+    static Parameter[] sparseWeights(Path file, Arena arena, int h, int w) throws IOException {
+        long bytes = 2 * ((long) h * w * Float.BYTES + 2L * w * Float.BYTES);
+        SparseMemory.Carver carve = new SparseMemory.Carver(SparseMemory.map(file, bytes, arena));
+        return new Parameter[] {new Parameter("Wx", carve.next(1, w), carve.next(1, w)),
+                new Parameter("Wh", carve.next(h, w), carve.next(h, w)),
+                new Parameter("b", carve.next(w), carve.next(w))};
+    }
+
     /** Wx (1, w), Wh (h, w), b (w,): with w = k * h wrapped in int, what a k-gate layer's constructor saw as kH. */
     private void refused(int h, int w, Function<Parameter[], Object> build, String layer) throws IOException {
-        long wh = (long) h * w * Float.BYTES, small = (long) w * Float.BYTES;
-        long bytes = 2 * (wh + 2 * small);
         Path file = dir.resolve(layer + ".bin");
         try (Arena arena = Arena.ofConfined()) {
-            SparseMemory.Carver carve = new SparseMemory.Carver(SparseMemory.map(file, bytes, arena));
-            Parameter wx = new Parameter("Wx", carve.next(1, w), carve.next(1, w));
-            Parameter whp = new Parameter("Wh", carve.next(h, w), carve.next(h, w));
-            Parameter b = new Parameter("b", carve.next(w), carve.next(w));
+            Parameter[] weights = sparseWeights(file, arena, h, w);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> build.apply(new Parameter[] {wx, whp, b}), layer + " took Wh (" + h + ", " + w + ")");
+                    () -> build.apply(weights), layer + " took Wh (" + h + ", " + w + ")");
             assertTrue(e.getMessage().startsWith(layer + " needs Wx (D, "), e.getMessage());
         } finally {
             Files.deleteIfExists(file);

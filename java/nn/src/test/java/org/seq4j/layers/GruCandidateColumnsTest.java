@@ -17,7 +17,6 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.seq4j.backend.Backend;
-import org.seq4j.testing.SparseMemory;
 import org.seq4j.testing.TestBackends;
 
 class GruCandidateColumnsTest {
@@ -27,16 +26,11 @@ class GruCandidateColumnsTest {
     /** Wx (1, 3H), Wh (H, 3H), b (3H,) with their gradients, over a sparse file; build must refuse them by name. */
     private void refused(int h, Function<Parameter[], Object> build, String layer) throws IOException {
         int g = 3 * h;
-        long wh = (long) h * g * Float.BYTES, small = (long) g * Float.BYTES;
-        long bytes = 2 * (wh + 2 * small);
         Path file = dir.resolve(layer + h + ".bin");
         try (Arena arena = Arena.ofConfined()) {
-            SparseMemory.Carver carve = new SparseMemory.Carver(SparseMemory.map(file, bytes, arena));
-            Parameter wx = new Parameter("Wx", carve.next(1, g), carve.next(1, g));
-            Parameter whp = new Parameter("Wh", carve.next(h, g), carve.next(h, g));
-            Parameter b = new Parameter("b", carve.next(g), carve.next(g));
+            Parameter[] weights = GateWidthOverflowTest.sparseWeights(file, arena, h, g);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> build.apply(new Parameter[] {wx, whp, b}), layer + " took Wh (" + h + ", " + g + ")");
+                    () -> build.apply(weights), layer + " took Wh (" + h + ", " + g + ")");
             assertTrue(e.getMessage().startsWith(layer + ": Wh (" + h + ", " + g + ") spans "
                     + ((long) h * g - 2L * h) + " elements from its candidate columns"), e.getMessage());
             assertTrue(e.getMessage().endsWith("use a smaller hidden size or batch"), e.getMessage());
