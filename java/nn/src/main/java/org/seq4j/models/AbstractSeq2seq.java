@@ -88,7 +88,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         Inputs.ids(op, "xs", xs, -1, 1, V);
         Inputs.ids(op, "ts", ts, xs.dim(0), 2, V);
         int n = xs.dim(0), tin = xs.dim(1), tout = ts.dim(1) - 1;
-        requireDecoderRows(op, n);
+        decoder.requireBatch(op, n);
         if (n != sizedN || tin != sizedTin || tout != sizedTout) {
             sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
             ws.reset();
@@ -152,7 +152,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
             String op = op("generate");
             Inputs.ids(op, "xs", xs, -1, 1, V);
             Greedy.check(op, xs.dim(0), length);   // before the encoder runs: the length, the result's heap
-            requireDecoderRows(op, xs.dim(0));
+            decoder.requireBatch(op, xs.dim(0));
             Tensor encoding = encodeForGeneration(op, xs, startId);
             try {
                 return Greedy.toBatchMajor(backend, genDecoder.generate(encoding, startId, length));
@@ -196,7 +196,7 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         Inputs.ids(op, "xs", xs, -1, 1, V);
         int n = xs.dim(0), m = Beam.rows(op, n, beam, V);   // before the encoder runs and its output is repeated K times
         Beam.requireRoom(op, length, n, beam, V, false);
-        requireDecoderRows(op, m);   // the decoder steps over all N x K hypotheses
+        decoder.requireBatch(op, m);   // the decoder steps over all N x K hypotheses
         Beam.Options options = Beam.Options.of(beam);
         Beam.requireSequences(op, options, length, V);
         Tensor encoding = encodeForGeneration(op, xs, startId);
@@ -205,16 +205,6 @@ public abstract class AbstractSeq2seq extends AbstractModel implements Seq2seqMo
         Tensor start = genWs.ints(1, m);
         backend.fill(start, startId);
         return Beam.search(op, backend, genWs, n, length, steps.step(start), steps, options);
-    }
-
-    /**
-     * The rows the decoder will take, checked where the decoder has a limit of its own (PeekyDecoder's N x H) before
-     * the workspace is sized and the encoder runs: PeekyDecoder refused them only after both had allocated.
-     */
-    private void requireDecoderRows(String op, int n) {
-        if (decoder instanceof PeekyDecoder peeky) {
-            peeky.requireBatch(op, n);
-        }
     }
 
     /** Checks xs and the start id, then runs the generation encoder over xs (N, T_in): its encoding. */

@@ -153,7 +153,8 @@ public final class PeekyDecoder implements SequenceDecoder {
     }
 
     /** {@link #requireRows(String, int, int)} with this decoder's H: for a model, before its encoder runs. */
-    void requireBatch(String op, int n) {
+    @Override
+    public void requireBatch(String op, int n) {
         requireRows(op, n, H);
     }
 

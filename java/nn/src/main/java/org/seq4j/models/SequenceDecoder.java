@@ -53,6 +53,18 @@ public interface SequenceDecoder extends AutoCloseable {
      */
     void setInferencePrecision(PackedMatrix.Precision precision);
 
+    /**
+     * Refuses a batch of n rows that this decoder could not take, before the model sizes its workspace and runs the
+     * encoder: a decoder with a limit of its own (PeekyDecoder's N x H values in one vector) names it here, instead
+     * of failing after both have allocated. The default takes any n.
+     *
+     * @param op names the call in the message
+     * @param n  the rows the decoder will be given (for beam search N x K)
+     * @throws IllegalArgumentException if this decoder cannot take n rows
+     */
+    default void requireBatch(String op, int n) {
+    }
+
     @Override
     void close();
 }
