@@ -5,6 +5,7 @@
 // only: a library's success is no news on an application's stderr (the CLI's --verbose shows it).
 package org.seq4j.backend;
 
+import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -355,7 +356,9 @@ public final class Backends {
             BackendProvider.Probe r;
             try {
                 r = p.probe();
-            } catch (IllegalArgumentException e) {   // a setting it reads (SEQ4J_THREADS=65): its message says which
+            } catch (IllegalArgumentException | UncheckedIOException e) {
+                // a setting it reads (SEQ4J_THREADS=65), or no folder to extract its libraries into: the message says
+                // which, and the class name in front of it ("java.io.UncheckedIOException: cannot extract") said nothing
                 r = BackendProvider.Probe.unavailable(String.valueOf(e.getMessage()));
             } catch (RuntimeException | LinkageError e) {   // one provider's failure is its status, not everyone's
                 r = BackendProvider.Probe.unavailable("its probe failed: " + e);

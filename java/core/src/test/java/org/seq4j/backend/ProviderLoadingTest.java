@@ -2,6 +2,8 @@
 // call of Backends, create("java") and select() too, with a ServiceConfigurationError; one named "MyCPU" was listed as
 // known and found under no spelling ("unknown backend 'MyCPU'; known here: ..., MyCPU, ..."); a blank name was listed
 // as ", ,". Now the first is skipped (probe() says why), names are looked up in any case, and a blank one is skipped.
+// A probe that cannot extract its libraries (UncheckedIOException) is described by its message alone, as seq4j info
+// shows it; one that fails otherwise keeps the exception's class, the only clue to a bug.
 // A child JVM, whose class path holds a service file naming the test providers below.
 package org.seq4j.backend;
 
@@ -39,6 +41,31 @@ class ProviderLoadingTest {
     public static final class Blank extends Named {
         public Blank() {
             super("  ");
+        }
+    }
+
+    /** A provider with no folder to extract its libraries into: its message is the status, without a class name. */
+    public static final class Unextractable extends Named {
+        public Unextractable() {
+            super("unextractable");
+        }
+
+        @Override
+        public Probe probe() {
+            throw new java.io.UncheckedIOException("cannot extract native libraries into /x",
+                    new java.io.IOException("/x: read-only"));
+        }
+    }
+
+    /** A provider whose probe fails in a way nobody foresaw: the status names the exception. */
+    public static final class Failing extends Named {
+        public Failing() {
+            super("failing");
+        }
+
+        @Override
+        public Probe probe() {
+            throw new IllegalStateException("a bug");
         }
     }
 
@@ -93,7 +120,8 @@ class ProviderLoadingTest {
     void providersThatCannotLoadOrNameThemselvesOddlyStopNothing() throws Exception {
         Path services = Files.createDirectories(dir.resolve("extra/META-INF/services"));
         Files.writeString(services.resolve(BackendProvider.class.getName()), String.join("\n",
-                Throwing.class.getName(), Upper.class.getName(), Blank.class.getName()) + "\n");
+                Throwing.class.getName(), Upper.class.getName(), Blank.class.getName(), Unextractable.class.getName(),
+                Failing.class.getName()) + "\n");
         ChildJvm.Result r = ChildJvm.run(dir, Duration.ofSeconds(60), List.of("-cp",
                 System.getProperty("java.class.path") + java.io.File.pathSeparator + dir.resolve("extra")),
                 ProviderLoadingTest.class.getName());
@@ -106,6 +134,8 @@ class ProviderLoadingTest {
         assertEquals("provider mycpu MyCPU", lines.get(3), r.toString());
         assertEquals("provider MyCPU MyCPU", lines.get(4), r.toString());
         assertTrue(lines.contains("probe MyCPU: a test provider"), r.toString());
+        assertTrue(lines.contains("probe unextractable: cannot extract native libraries into /x"), r.toString());
+        assertTrue(lines.contains("probe failing: its probe failed: java.lang.IllegalStateException: a bug"), r.toString());
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("probe (a provider): skipped: it could not be loaded: "
                 + "java.util.ServiceConfigurationError") && l.contains("Throwing")), r.toString());
         assertTrue(lines.contains("probe " + Blank.class.getName() + ": skipped: it names its backend '  '; a backend "
