@@ -58,7 +58,7 @@ public final class TimeMSE implements AutoCloseable {
      * @param ys (T, N, F) predictions, kept for backward
      * @param ts (T, N, F) targets, or (N, F) for LAST
      * @return loss (1,), the layer's buffer
-     * @throws IllegalArgumentException if the shapes do not fit
+     * @throws IllegalArgumentException if the shapes do not fit, or ys or ts lies in this layer's own buffers
      */
     public Tensor forward(Tensor ys, Tensor ts) {
         calls.enter("forward");   // one thread at a time: a second one inside is refused
@@ -66,6 +66,10 @@ public final class TimeMSE implements AutoCloseable {
             calls.forwardStarts();   // nothing for a backward to follow until this forward returns
             Shapes.requireInput("TimeMSE.forward", "ys", ys);   // else "mseForward: ..."
             Shapes.requireInput("TimeMSE.forward", "ts", ts);
+            // ys or ts in this layer's dys (its last backward's output, fed back): with Steps.LAST the backward's
+            // fill of dys zeroed the predictions before it read them, every gradient silently 0
+            ws.refuseOwn("TimeMSE.forward", "ys", ys);
+            ws.refuseOwn("TimeMSE.forward", "ts", ts);
             if (ys.rank() != 3) {
                 throw new IllegalArgumentException("TimeMSE.forward needs ys (T, N, F), got " + ys);
             }

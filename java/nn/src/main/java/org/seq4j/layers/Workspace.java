@@ -101,8 +101,9 @@ public final class Workspace implements AutoCloseable {
     }
 
     /**
-     * Refuses a forward's input that lies in the layer's own buffers (its last forward's output, say): the forward
-     * overwrites them while its backward still reads the input, which would then see the new values. And one whose
+     * Refuses a forward's input that lies in the layer's own buffers (its last forward's output, say): the forward,
+     * or the backward before it reads (a loss layer's gradient), overwrites them while the backward still reads the
+     * input, which would then see the new values. And one whose
      * memory is closed or another thread's, in the call's words (the first kernel to read it named its own argument:
      * "gemm: a ... belongs to an arena that is already closed").
      *
@@ -116,7 +117,7 @@ public final class Workspace implements AutoCloseable {
         t.requireUsable(op, name);
         if (holds(t)) {
             throw new IllegalArgumentException(op + ": " + name + " lies in this layer's own buffers (an output of its "
-                    + "last forward?), which this forward overwrites while its backward still reads " + name
+                    + "last forward or backward?), which this layer overwrites while its backward still reads " + name
                     + "; pass a copy");
         }
     }

@@ -5,9 +5,11 @@
 // overlap check refused it, naming the kernel's arguments; now the layer names its own); the other layers' kernels
 // refuse it themselves. A copy of the same output is taken as before. Later (a red-team find) the layers of one step
 // and the attention parts, whose kernels did not refuse every such input (Affine's x = its own dx, an LSTM cell's
-// h_prev = its h_next), and the bidirectional layer's input in a direction's buffers.
+// h_prev = its h_next), and the bidirectional layer's input in a direction's buffers. Then TimeMSE's inputs in its
+// own gradient dys, which its Steps.LAST backward zeroed before reading the predictions.
 package org.seq4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -198,6 +200,38 @@ class OwnBufferInputTest {
             backend.copy(copy, attention.forward(enc, dec));
             attention.forward(enc, copy);
             attention.backward(floats(new Random(5), T, N, H));
+        }
+    }
+
+    /**
+     * TimeMSE's dys (its last backward's output) fed back as the predictions or the targets. With Steps.LAST the
+     * backward filled dys with zeros before it read the last step's predictions from it: every gradient silently 0.
+     * Refused for both step kinds and both inputs; a copy trains, to the gradient (y - t) / N on the last step.
+     */
+    @Test
+    void timeMseRefusesItsOwnGradientAsEitherInput() {
+        for (TimeMSE.Steps steps : TimeMSE.Steps.values()) {
+            try (TimeMSE mse = new TimeMSE(backend, steps)) {
+                Random r = new Random(8);
+                Tensor ys = floats(r, T, N, H);
+                Tensor ts = steps == TimeMSE.Steps.ALL ? floats(r, T, N, H) : floats(r, N, H);
+                mse.forward(ys, ts);
+                Tensor dys = mse.backward(1f);
+                refused("TimeMSE", "ys", () -> mse.forward(dys, ts));
+                Tensor dysAsTargets = steps == TimeMSE.Steps.ALL ? dys : dys.get(T - 1);
+                refused("TimeMSE", "ts", () -> mse.forward(ys, dysAsTargets));
+
+                Tensor copy = inputs.floats(T, N, H);
+                backend.copy(copy, ys);
+                mse.forward(copy, ts);
+                float[] y = TestBackends.values(backend, ys), t = TestBackends.values(backend, ts);
+                float[] d = TestBackends.values(backend, mse.backward(1f));
+                int step = N * H, first = steps == TimeMSE.Steps.ALL ? 0 : (T - 1) * step;
+                for (int i = 0; i < d.length; i++) {
+                    float want = i < first ? 0f : (y[i] - t[i - first]) / N;
+                    assertEquals(want, d[i], 1e-6f, steps + " dys[" + i + "]");
+                }
+            }
         }
     }
 }
