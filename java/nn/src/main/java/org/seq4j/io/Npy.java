@@ -119,13 +119,22 @@ final class Npy {
      * {@code array}. It reads exactly the bytes the header declares (header + product of the shape x item
      * size, computed exactly) and one more to see the end: an entry that inflates to more, a zip bomb, is an
      * error after those bytes, never an OutOfMemoryError. {@code declaredSize} is the archive's size of the
-     * entry (-1 if unknown), which must agree with the header before any data is read.
+     * entry (-1 if unknown), which must agree with the header before any data is read. {@code room} is the most
+     * bytes the entry can hold, whatever size the archive lists (see NpzFile.room): data past it is refused before
+     * the values are allocated.
      */
-    static NpyArray read(InputStream in, long declaredSize, Path file, String array) throws IOException {
+    static NpyArray read(InputStream in, long declaredSize, long room, Path file, String array) throws IOException {
         ArrayHeader h = arrayHeader(in, declaredSize, file, array);
         int[] shape = h.shape();
         int count = (int) Tensor.sizeOf(shape);
         requireHeap(Math.multiplyExact((long) count, 4), shape, file, array);
+        // the listed size can lie as the header does: a header of 2^27 floats, listed at that size, in an archive of
+        // 200 bytes allocated 512 MiB before the data ran out 8 bytes in
+        long dataBytes = (long) count * h.descr().itemSize;
+        if (dataBytes > room) {
+            throw sizeMismatch(file, array, shape, h.descr(), dataBytes, "at most " + room + ", all that the archive's "
+                    + "bytes can hold (the size its zip directory lists is corrupt, or a zip bomb)");
+        }
         return switch (h.descr()) {
             case F4, F8 -> NpyArray.of(readFloats(in, h.descr(), count, shape, file, array), shape);
             case I4, I8 -> NpyArray.of(readInts(in, h.descr(), count, shape, file, array), shape);

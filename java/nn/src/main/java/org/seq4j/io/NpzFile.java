@@ -65,14 +65,25 @@ public final class NpzFile {
         }
         SequencedMap<String, NpyArray> arrays = new LinkedHashMap<>();
         try (ZipFile zip = openZip(file)) {
+            long archive = Files.size(file);
             for (var e : arrayEntries(zip, file, except).entrySet()) {
                 String name = e.getKey();
                 ZipEntry entry = e.getValue();
-                arrays.put(name, readEntry(zip, entry, file, name, in -> Npy.read(in, entry.getSize(), file, name),
-                        true));
+                arrays.put(name, readEntry(zip, entry, file, name, in -> Npy.read(in, entry.getSize(),
+                        room(entry, archive), file, name), true));
             }
         }
         return new NpzFile(file, arrays);
+    }
+
+    /**
+     * The most bytes {@code entry} can hold in an archive of {@code archive} bytes, whatever sizes its directory lists:
+     * a stored entry no more than its compressed size or the archive, a deflated one 1032 times that (deflate's best
+     * ratio: 258 bytes from one length-distance pair of 2 bits).
+     */
+    private static long room(ZipEntry entry, long archive) {
+        long held = entry.getCompressedSize() >= 0 ? Math.min(entry.getCompressedSize(), archive) : archive;
+        return entry.getMethod() == ZipEntry.STORED ? held : held * 1032;
     }
 
     /** The shapes of the arrays, from their headers alone; see Npz.shapes. */

@@ -627,6 +627,20 @@ class NpzTest {
     }
 
     /**
+     * A header that declares more data than the whole archive can hold, in an entry whose listed size agrees with it
+     * (2^27 floats, 512 MiB, deflated in an archive of a few hundred bytes): refused before the values are allocated.
+     * Within the heap, the 512 MiB were allocated and only then was the data found to be 8 bytes (NpzMutationFuzzTest
+     * measures the allocation, stored entries' too).
+     */
+    @Test
+    void dataTheArchiveCannotHoldIsRefusedBeforeAllocating() throws IOException {
+        byte[] head = ZipBomb.floatHeader("(134217728,)");
+        Path deflated = dir.resolve("declared-deflated.npz");
+        Files.write(deflated, ZipBomb.zip("W.npy", head, 0, head.length + (512L << 20)));
+        assertBad(deflated, "W", "needs 536870912 bytes but the entry holds at most", "zip bomb");
+    }
+
+    /**
      * The same files in a JVM with a 64 MiB heap, where reading everything they inflate to or declare ends in an
      * OutOfMemoryError: a 1 MiB bomb of 1 GiB of zeros, 60,000 nested '(', and a shape of 2^29 floats (2 GiB)
      * whose archive entry is listed with that size but holds 8 bytes.
