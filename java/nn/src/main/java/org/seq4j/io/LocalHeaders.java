@@ -145,10 +145,15 @@ final class LocalHeaders {
     }
 
     private static ByteBuffer read(FileChannel ch, long at, int n) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
         if (at < 0) {
             throw new java.io.EOFException("offset " + at);
         }
+        // before the read: an offset near 2^63 (a ZIP64 field) made it fail with the system's bare "Invalid argument"
+        if (at > ch.size() - n) {
+            throw new java.io.EOFException("the archive ends at " + ch.size() + " bytes, before offset " + at + " + "
+                    + n);
+        }
+        ByteBuffer b = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
         while (b.hasRemaining()) {
             if (ch.read(b, at + b.position()) < 0) {
                 throw new java.io.EOFException("the archive ends at " + ch.size() + " bytes, before " + (at + n));

@@ -1107,6 +1107,49 @@ class NpzTest {
         assertTrue(e.getMessage().contains("names an entry 'e8' whose local header names it 'e7'"), e.getMessage());
     }
 
+    /**
+     * A ZIP64 archive whose local-header offset (in the entry's ZIP64 extra field, which java.util.zip takes as it is)
+     * lies past the archive's end is one format error naming the file, however large: an offset near 2^63 made the
+     * local-header check's read fail with the system's bare "Invalid argument", naming nothing.
+     */
+    @Test
+    void aZip64OffsetPastTheEndIsAMalformedArchive() throws IOException {
+        byte[] npy = npy(1, dict("<f4", false, "(1,)"), le(4, b -> b.putFloat(1.5f)));
+        assertArrayEquals(new float[] {1.5f}, Npz.load(Files.write(dir.resolve("zip64.npz"), zip64("W.npy", npy, 0)))
+                .floats("W", 1));
+        for (long offset : new long[] {1L << 40, 1L << 62, Long.MAX_VALUE - 8}) {
+            Path file = Files.write(dir.resolve("zip64-" + offset + ".npz"), zip64("W.npy", npy, offset));
+            assertBad(file, null, "a malformed zip archive (an offset past its end");
+        }
+    }
+
+    /**
+     * A ZIP64 archive of one stored entry, as Python's zipfile writes a large one: the directory's sizes and offset in
+     * the entry's ZIP64 extra field (the offset there given as {@code localOffset}), then a ZIP64 end record and its
+     * locator before the end record.
+     */
+    private static byte[] zip64(String name, byte[] content, long localOffset) {
+        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(content);
+        int cd = 30 + n.length + content.length, cdSize = 46 + n.length + 28;
+        ByteBuffer b = ByteBuffer.allocate(cd + cdSize + 56 + 20 + 22).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0x04034b50).putShort((short) 45).putShort((short) 0).putShort((short) 0).putInt(0x210000)
+                .putInt((int) crc.getValue()).putInt(content.length).putInt(content.length).putShort((short) n.length)
+                .putShort((short) 0).put(n).put(content);
+        b.putInt(0x02014b50).putShort((short) 45).putShort((short) 45).putShort((short) 0).putShort((short) 0)
+                .putInt(0x210000).putInt((int) crc.getValue()).putInt(-1).putInt(-1).putShort((short) n.length)
+                .putShort((short) 28).putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt(0).putInt(-1)
+                .put(n).putShort((short) 1).putShort((short) 24).putLong(content.length).putLong(content.length)
+                .putLong(localOffset);
+        b.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0).putLong(1)
+                .putLong(1).putLong(cdSize).putLong(cd);
+        b.putInt(0x07064b50).putInt(0).putLong(cd + cdSize).putInt(1);
+        b.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) -1).putShort((short) -1)
+                .putInt(-1).putInt(-1).putShort((short) 0);
+        return b.array();
+    }
+
     /** A message lists at most ten names: 300,000 extra arrays made a one-line message of 2.5 MB. */
     @Test
     void messagesShowTenNamesAndHowManyMore() throws IOException {
