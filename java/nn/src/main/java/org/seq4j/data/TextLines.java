@@ -34,7 +34,7 @@ final class TextLines {
 
     /**
      * The bytes of a data file; a folder, a FIFO or device (see RegularFile), a file too large or one that cannot be
-     * read is an error naming it.
+     * read (opened or read through) is an error naming it.
      */
     static byte[] readAll(Path file) throws IOException {
         String refused = RegularFile.refusal(file, "a text file");
@@ -54,11 +54,18 @@ final class TextLines {
                 }
                 return bytes;
             }
+        } catch (DataFileException e) {
+            throw e;
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(file.toString(), null, RegularFile.missing(file, "no such data file"));
         } catch (FileSystemException e) {
             throw new DataFileException(file, 0, "cannot read it: " + (e.getReason() != null ? e.getReason()
                     : e instanceof AccessDeniedException ? "permission denied" : e.getClass().getSimpleName()), e);
+        } catch (IOException e) {
+            // a read that fails part way (EIO: a bad disk block, a dropped network mount) was a bare "Input/output
+            // error" that named no file
+            throw new DataFileException(file, 0, "cannot read it: " + (e.getMessage() != null ? e.getMessage()
+                    : e.getClass().getSimpleName()), e);
         }
     }
 
