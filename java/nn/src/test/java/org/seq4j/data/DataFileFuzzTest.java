@@ -92,6 +92,8 @@ class DataFileFuzzTest {
         // the addition set's characters, fixed: SequenceLoader.encode reads every other character as unknown
         CharVocabulary chars = CharVocabulary.of("0123456789+ _");
         long bytesRead = 0;
+        long slowest = 0;
+        int slowestCase = -1;
         for (int i = 0; i < CASES; i++) {
             long caseSeed = root.nextLong();
             SplittableRandom r = new SplittableRandom(caseSeed);
@@ -102,17 +104,23 @@ class DataFileFuzzTest {
             caseName = "case " + i + " (seed " + caseSeed + "): " + String.join(", ", steps);
             caseBytes = bytes;
             bytesRead += bytes.length;
+            long t0 = System.nanoTime();
             try {
                 assertTimeoutPreemptively(HANG, () -> readAll(file, bytes, chars, wordsWithUnk, wordsWithoutUnk));
             } catch (AssertionFailedError e) {
                 finding(reading, "hangs (no outcome in " + HANG.toSeconds() + " s)", e.getMessage());
             }
+            if (System.nanoTime() - t0 > slowest) {
+                slowest = System.nanoTime() - t0;
+                slowestCase = i;
+            }
             Files.delete(file);
         }
         fileLevelCases(wordsWithUnk);
         double seconds = (System.nanoTime() - started) / 1e9;
-        System.out.printf("DataFileFuzzTest: seed %d, %d cases (%.1f MB) through 8 readers in %.1f s: %s; %d "
-                + "findings%n", SEED, CASES, bytesRead / 1e6, seconds, outcomeSummary(), counts.size());
+        System.out.printf("DataFileFuzzTest: seed %d, %d cases (%.1f MB) through 8 readers in %.1f s (slowest: case "
+                + "%d, %.1f s): %s; %d findings%n", SEED, CASES, bytesRead / 1e6, seconds, slowestCase, slowest / 1e9,
+                outcomeSummary(), counts.size());
         if (!counts.isEmpty()) {
             StringBuilder sb = new StringBuilder(counts.size() + " findings (seed " + SEED + ", " + CASES + " cases):");
             counts.forEach((k, n) -> sb.append("\n- ").append(k).append(" (x").append(n[0]).append("): ")
@@ -141,7 +149,8 @@ class DataFileFuzzTest {
         String text;
         switch (r.nextInt(4)) {
             case 0 -> {
-                int n = 1 + r.nextInt(30);
+                // now and then as many lines as the book's files
+                int n = r.nextInt(200) == 0 ? 10_000 + r.nextInt(40_001) : 1 + r.nextInt(30);
                 text = String.join("\n", ToySet.ADDITION.generate(n, r.nextLong())) + "\n";
                 steps.add(n + " addition lines");
             }
@@ -596,6 +605,7 @@ class DataFileFuzzTest {
             List<?> want = (List<?>) corpusModel(bytes, null);
             checkCorpus(c, want);
             same("first-seen vocabulary", new ArrayList<>(new LinkedHashSet<>(want)), c.vocabulary().words());
+            writtenAndReadAgain(c.vocabulary(), file); // as train writes vocabulary.txt, and eval and generate read it
         });
         for (WordVocabulary v : new WordVocabulary[] {withUnk, noUnk}) {
             Object model = corpusModel(bytes, v);
@@ -609,16 +619,23 @@ class DataFileFuzzTest {
         read("WordVocabulary.read", file, vocabulary, () -> WordVocabulary.read(file), got -> {
             WordVocabulary v = (WordVocabulary) got;
             same("words", vocabulary, v.words());
-            Path copy = dir.resolve("written").resolve(file.getFileName());
-            Files.createDirectories(copy.getParent());
-            reading = "WordVocabulary.write";
-            v.write(copy);
-            same("written and read again", v, WordVocabulary.read(copy));
-            try (Stream<Path> left = Files.list(copy.getParent())) {
-                same("files in the folder written to", List.of(copy), left.toList());
-            }
-            Files.delete(copy);
+            writtenAndReadAgain(v, file);
         });
+    }
+
+    /** The vocabulary written reads back the same, and the folder holds the file alone (no temporary one left). */
+    private void writtenAndReadAgain(WordVocabulary v, Path file) throws IOException {
+        Path copy = dir.resolve("written").resolve(file.getFileName());
+        Files.createDirectories(copy.getParent());
+        String was = reading;
+        reading = "WordVocabulary.write";
+        v.write(copy);
+        same("written and read again", v, WordVocabulary.read(copy));
+        try (Stream<Path> left = Files.list(copy.getParent())) {
+            same("files in the folder written to", List.of(copy), left.toList());
+        }
+        Files.delete(copy);
+        reading = was;
     }
 
     /**
