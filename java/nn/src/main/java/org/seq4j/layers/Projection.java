@@ -72,6 +72,8 @@ final class Projection implements AutoCloseable {
                 throw Shapes.gradientShape(backwardOp, "dout", dout, "the forward's output (N, H)", sizedN,
                         W.dim(1));
             }
+            // its last dx (D = H): the product writes dx while it reads dout
+            Workspace.refuseWritten(backwardOp, "dout", dout, "dx", dx);
             calls.backwardStarts();
             if (b != null) {
                 // db first: sumRows refuses a heap dout, which the products take; after them it left dW added, db not

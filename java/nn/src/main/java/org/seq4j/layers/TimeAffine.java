@@ -160,6 +160,8 @@ public final class TimeAffine implements AutoCloseable {
                 throw Shapes.gradientShape("TimeAffine.backward", "dout", dout, "the forward's output (T, N, V)",
                         sizedT, sizedN, V);
             }
+            // its last dx (D = V): the product writes dx while it reads dout
+            Workspace.refuseWritten("TimeAffine.backward", "dout", dout, "dx", dx);
             calls.backwardStarts();
             int m = sizedT * sizedN;
             Tensor dout2 = doutView.matrix(dout, m, V);

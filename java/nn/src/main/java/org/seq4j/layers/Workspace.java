@@ -123,6 +123,27 @@ public final class Workspace implements AutoCloseable {
     }
 
     /**
+     * Refuses a backward's gradient that overlaps a buffer the backward writes while it still reads the gradient (its
+     * last backward's result fed back, say): the kernel that writes the buffer refused it in its own words ("gemm: c
+     * and a overlap in memory"), and only after the backward had started, which left the forward used up (the same
+     * call on a copy was then refused as "already ran for this forward") and some gradients already added. Called
+     * before the backward starts; a buffer not yet allocated (null) holds nothing.
+     *
+     * @param op      the call, for the message ("Affine.backward")
+     * @param name    the gradient's name
+     * @param t       the gradient
+     * @param written what the buffer is, for the message ("dx")
+     * @param buffer  a buffer the backward writes while it reads t, or null
+     * @throws IllegalArgumentException if t overlaps buffer
+     */
+    static void refuseWritten(String op, String name, Tensor t, String written, Tensor buffer) {
+        if (buffer != null && t.overlaps(buffer)) {
+            throw new IllegalArgumentException(op + ": " + name + " lies in this layer's own buffers (its " + written
+                    + ", which this backward writes while it still reads " + name + "); pass a copy");
+        }
+    }
+
+    /**
      * Refuses a use after close(): a layer used after it was closed would otherwise allocate a new arena that nothing
      * closes (at a new size), or hand out buffers of the closed one.
      */
