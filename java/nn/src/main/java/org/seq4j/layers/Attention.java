@@ -88,6 +88,8 @@ public final class Attention implements AutoCloseable {
             if (!Shapes.same(dc, c)) {
                 throw Shapes.gradientShape("Attention.backward", "dc", dc, "the forward's output (N, H)", c.shape());
             }
+            // a step of its last dhs: filled and written while dc is read (dh is written after dc's last read)
+            Workspace.refuseWritten("Attention.backward", "dc", dc, "dhs", dhs);
             calls.backwardStarts();
             backend.fill(dhs, 0f);
             backend.weightSumBackward(dhs, da, hs, a, dc);

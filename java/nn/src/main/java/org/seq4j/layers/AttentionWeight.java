@@ -83,6 +83,9 @@ public final class AttentionWeight implements AutoCloseable {
             if (!Shapes.same(da, a)) {
                 throw Shapes.gradientShape("AttentionWeight.backward", "da", da, "the forward's output (N, T)", a.shape());
             }
+            // its last dhs (a step of it, T = H) or dh: filled and written while da is read
+            Workspace.refuseWritten("AttentionWeight.backward", "da", da, "dhs", dhs);
+            Workspace.refuseWritten("AttentionWeight.backward", "da", da, "dh", dh);
             calls.backwardStarts();
             backend.fill(dhs, 0f);
             backend.attentionWeightBackward(dhs, dh, a, hs, h, da);

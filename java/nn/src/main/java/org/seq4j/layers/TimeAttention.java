@@ -94,6 +94,9 @@ public final class TimeAttention implements AutoCloseable {
             if (!Shapes.same(dout, out)) {
                 throw Shapes.gradientShape("TimeAttention.backward", "dout", dout, "the forward's output (T_dec, N, H)", out.shape());
             }
+            // its last dhsEnc or dhsDec (T_enc = T_dec): the kernel writes them while it reads dout
+            Workspace.refuseWritten("TimeAttention.backward", "dout", dout, "dhsEnc", dhsEnc);
+            Workspace.refuseWritten("TimeAttention.backward", "dout", dout, "dhsDec", dhsDec);
             calls.backwardStarts();
             // every step's WeightSum and AttentionWeight gradients accumulate into dhsEnc
             backend.timeAttentionBackward(dhsEnc, dhsDec, work, weights, hsEnc, hsDec, dout);

@@ -78,6 +78,9 @@ public final class WeightSum implements AutoCloseable {
             if (!Shapes.same(dc, c)) {
                 throw Shapes.gradientShape("WeightSum.backward", "dc", dc, "the forward's output (N, H)", c.shape());
             }
+            // its last dhs (a step of it) or da (T = H): filled and written while dc is read
+            Workspace.refuseWritten("WeightSum.backward", "dc", dc, "dhs", dhs);
+            Workspace.refuseWritten("WeightSum.backward", "dc", dc, "da", da);
             calls.backwardStarts();
             backend.fill(dhs, 0f);
             backend.weightSumBackward(dhs, da, hs, a, dc);
