@@ -127,6 +127,8 @@ public final class GRU implements AutoCloseable {
             if (!Shapes.is2(dhNext, sizedN, H)) {
                 throw Shapes.gradientShape("GRU.backward", "dhNext", dhNext, "the forward's output (N, H)", sizedN, H);
             }
+            // its last dhPrev (a loop over one cell): filled and written while dhNext is read (dx after its last read)
+            Workspace.refuseWritten("GRU.backward", "dhNext", dhNext, "dhPrev", dhPrev);
             calls.backwardStarts();
             int n = sizedN, g = 3 * H;
             backend.gruCellBackward(dA, gates, hPrev, dhNext);

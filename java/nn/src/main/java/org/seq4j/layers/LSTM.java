@@ -137,6 +137,10 @@ public final class LSTM implements AutoCloseable {
                 throw Shapes.gradientShape("LSTM.backward", "dcNext", dcNext, "the forward's c_next (N, H)",
                         cNext.shape());
             }
+            // its last dcPrev (a loop over one cell): the cell's kernel writes it while it reads both (dx and dhPrev
+            // are written after their last read)
+            Workspace.refuseWritten("LSTM.backward", "dhNext", dhNext, "dcPrev", dcPrev);
+            Workspace.refuseWritten("LSTM.backward", "dcNext", dcNext, "dcPrev", dcPrev);
             calls.backwardStarts();
             backend.lstmCellBackward(dA, dcPrev, gates, cNext, cPrev, dhNext, dcNext);
             backend.matmul(Transpose.YES, Transpose.NO, 1f, hPrev, dA, 1f, Wh.grad());
