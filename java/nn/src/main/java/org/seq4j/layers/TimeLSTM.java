@@ -569,6 +569,14 @@ public final class TimeLSTM implements TimeRecurrent {
                 throw Shapes.gradientShape("TimeLSTM.backward", "dcLast", dcLast, "the last cell state (N, H)", n, H);
             }
         }
+        // the output gradient in its last dc(), one of these (dhLast, or dhs of one step viewed as (1, N, H)): the cell
+        // state's gradients are written into them while it is still read. dhs there took dcLast's values, copied over
+        // it, with no word; dhLast was refused by a kernel after the backward had started
+        Tensor dOut = dhs != null ? dhs : dhLast;
+        String op = dhs != null ? "TimeLSTM.backward" : "TimeLSTM.backwardLast", name = dhs != null ? "dhs" : "dhLast";
+        Workspace.refuseWritten(op, name, dOut, "dc", dcOut);
+        Workspace.refuseWritten(op, name, dOut, "dc", dcPing);
+        Workspace.refuseWritten(op, name, dOut, "dc", dcPong);
         calls.backwardStarts();   // dh() and dc() read what it writes: refused until this backward returns
         dh0Pending = false;
         if (packs) {
