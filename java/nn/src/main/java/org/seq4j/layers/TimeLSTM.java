@@ -597,11 +597,13 @@ public final class TimeLSTM implements TimeRecurrent {
         }
         // the caller's dhs as step views, only read (made once per tensor)
         Tensor[] dhsT = dhs != null ? dhsSteps.steps(dhs, t, n, H) : null;
-        // the last step's dcNext: dcLast (copied: the caller's may be one of ours) or the zeros of dcZero
+        // the last step's dcNext: dcLast (copied: the caller's may be one of ours) or the zeros of dcZero. Copied into
+        // whichever of dcPing and dcPong it does not lie in: the last backward's dc() is one of them, and a copy onto
+        // itself was refused by the copy, after the backward had started (the forward used up, no word of dcLast)
         Tensor dcNext = dcZero;
         if (dcLast != null) {
-            backend.copy(dcPing, dcLast);
-            dcNext = dcPing;
+            dcNext = dcLast.overlaps(dcPing) ? dcPong : dcPing;
+            backend.copy(dcNext, dcLast);
         }
         for (int s = t - 1; s >= 0; s--) {
             Tensor dcPrev = dcNext == dcPing ? dcPong : dcPing;
