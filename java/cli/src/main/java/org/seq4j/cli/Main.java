@@ -361,12 +361,15 @@ public final class Main {
     }
 
     private static String describe(Throwable e) {
+        // the path as the user typed it, escaped as below: --data $'\e[2J' cleared the terminal, and a path with a line
+        // break in it ended the line early
         if (e instanceof java.nio.file.NoSuchFileException f) {
-            return "no such file: " + f.getFile() + (f.getReason() != null ? " (" + f.getReason() + ")" : "");
+            return org.seq4j.data.DataFileException.printable("no such file: " + f.getFile()
+                    + (f.getReason() != null ? " (" + f.getReason() + ")" : ""));
         }
         if (e instanceof java.nio.file.FileSystemException f && f.getMessage() != null
                 && f.getMessage().equals(f.getFile())) { // e.g. AccessDeniedException: only the path
-            return f.getFile() + ": " + org.seq4j.train.RunFolder.reason(f);
+            return org.seq4j.data.DataFileException.printable(f.getFile() + ": " + org.seq4j.train.RunFolder.reason(f));
         }
         if (e instanceof java.nio.file.InvalidPathException p) {
             return "cannot use the path " + org.seq4j.data.DataFileException.quote(p.getInput()) + " here: "

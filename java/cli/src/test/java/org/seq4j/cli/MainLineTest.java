@@ -29,6 +29,18 @@ class MainLineTest {
         assertEquals("seq4j: first line ...", Main.line(new BadInputException("first line\nsecond line")));
     }
 
+    /**
+     * A path as typed, in the lines of a missing or unreadable file: --data $'\e[2J' cleared the terminal, and a path
+     * with a line break in it ended the line early (ArgumentFuzzTest's finds).
+     */
+    @Test
+    void aPathInTheLineOfAMissingOrUnreadableFileIsEscaped() {
+        assertEquals("seq4j: no such file: /tmp/new\\nline\\u{001B}[2J (no such data file)",
+                Main.line(new java.nio.file.NoSuchFileException("/tmp/new\nline\u001b[2J", null, "no such data file")));
+        assertEquals("seq4j: /tmp/a\\rb: permission denied",
+                Main.line(new java.nio.file.AccessDeniedException("/tmp/a\rb")));
+    }
+
     /** A float option that rounds to 0 from a number that is not: --clip 1e-46 turned clipping off without a word. */
     @Test
     void aFloatThatRoundsToZeroIsRefused() {
