@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import org.seq4j.dist.Communicator;
 import org.seq4j.dist.Distributed;
+import org.seq4j.dist.DistributedException;
 import picocli.CommandLine.Option;
 
 final class DistributedOptions {
@@ -37,7 +38,15 @@ final class DistributedOptions {
     /** Starts MPI when asked or launched by mpirun, else the single-process communicator. */
     Communicator open() {
         check();
-        return Distributed.open(mode, Duration.ofSeconds(timeoutSeconds));
+        try {
+            return Distributed.open(mode, Duration.ofSeconds(timeoutSeconds));
+        } catch (DistributedException e) {
+            if (mode != Distributed.Mode.MPI) {
+                throw e;
+            }
+            // asked for by name: the line said "no Open MPI library ..." without the option that wanted one
+            throw new DistributedException("--distributed mpi: " + e.getMessage(), e);
+        }
     }
 
     /** Where a rank other than 0 prints: nowhere (rank 0 speaks for the job). */
