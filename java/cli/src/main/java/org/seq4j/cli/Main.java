@@ -198,10 +198,20 @@ public final class Main {
         CommandLine.ITypeConverter<Float> floats = Main::finiteFloat;
         // and the same for doubles (--length-penalty 1e-400 was read as 0: no penalty, and no word that it needs --beam)
         CommandLine.ITypeConverter<Double> doubles = Main::finiteDouble;
+        // a path this JVM cannot represent (a NUL in it) as describe names it: picocli's own converter said "cannot
+        // convert '...' to interface java.nio.file.Path (java.nio.file.InvalidPathException: Nul character not allowed"
+        CommandLine.ITypeConverter<java.nio.file.Path> paths = s -> {
+            try {
+                return java.nio.file.Path.of(s);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new CommandLine.TypeConversionException(describe(e));
+            }
+        };
         cli.registerConverter(Integer.class, ints).registerConverter(int.class, ints)
                 .registerConverter(Long.class, longs).registerConverter(long.class, longs)
                 .registerConverter(Float.class, floats).registerConverter(float.class, floats)
-                .registerConverter(Double.class, doubles).registerConverter(double.class, doubles);
+                .registerConverter(Double.class, doubles).registerConverter(double.class, doubles)
+                .registerConverter(java.nio.file.Path.class, paths);
         // a usage error: picocli's message and a pointer to --help, on one line (not the whole usage text)
         cli.setParameterExceptionHandler((e, args) -> {
             String command = e.getCommandLine().getCommandSpec().qualifiedName();
