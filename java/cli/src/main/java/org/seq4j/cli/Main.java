@@ -224,12 +224,12 @@ public final class Main {
                 unknown = e.getValue();              // seq4j help foo: picocli's help said "Unknown subcommand 'foo'."
             }
             if (unknown != null) {
-                err.println("seq4j: unknown command '" + unknown + "'; the commands are "
-                        + String.join(", ", cli.getSubcommands().keySet()) + " (see seq4j --help)");
+                err.println(quoted("seq4j: unknown command '" + unknown + "'; the commands are "
+                        + String.join(", ", cli.getSubcommands().keySet()) + " (see seq4j --help)", args));
                 err.flush();
                 return BAD_INPUT;
             }
-            err.println("seq4j: " + describe(e) + " (see " + command + " --help)");
+            err.println(quoted("seq4j: " + describe(e) + " (see " + command + " --help)", args));
             err.flush();
             return BAD_INPUT;
         });
@@ -237,7 +237,7 @@ public final class Main {
             if (e instanceof Said said) { // its line is out already
                 return said.exitCode;
             }
-            report(err, e, verbose);
+            report(err, e, verbose, parseResult.originalArgs());
             return exitCode(e);
         });
         return cli;
@@ -349,18 +349,35 @@ public final class Main {
      */
     static Said say(CommandLine.Model.CommandSpec command, Throwable e) {
         boolean verbose = command.root().userObject() instanceof Main m && m.verbose;
-        report(command.commandLine().getErr(), e, verbose);
+        report(command.commandLine().getErr(), e, verbose,
+                command.root().commandLine().getParseResult().originalArgs());
         return new Said(e, exitCode(e));
     }
 
-    /** How a command's failure ends: its one line, or with --verbose its stack trace. */
-    private static void report(PrintWriter err, Throwable e, boolean verbose) {
+    /** How a command's failure ends: its one line, or with --verbose its stack trace; args: the command line's. */
+    private static void report(PrintWriter err, Throwable e, boolean verbose, java.util.List<String> args) {
         if (verbose) {
             e.printStackTrace(err);
         } else {
-            err.println(line(e));
+            err.println(quoted(line(e), args.toArray(String[]::new)));
         }
         err.flush();
+    }
+
+    /**
+     * The line with each argument it quotes between single quotes as given (picocli's "Unknown option: '...'" and
+     * "Invalid value ...", "unknown backend '...'") cut as DataFileException.quote cuts quoted text, if longer: a value
+     * of 5,000 characters was echoed whole, a line of 5,000 characters. Only what is quoted: a path is named whole.
+     */
+    static String quoted(String line, String[] args) {
+        for (String a : args) {
+            String shown = "'" + org.seq4j.data.DataFileException.printable(a) + "'";   // as describe shows it
+            String cut = org.seq4j.data.DataFileException.quote(a, '\'');
+            if (cut.length() < shown.length()) {
+                line = line.replace(shown, cut);
+            }
+        }
+        return line;
     }
 
     /** The one line a failure ends a command with: what was wrong, or for a bug its class and where to look. */

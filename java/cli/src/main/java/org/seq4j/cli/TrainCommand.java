@@ -160,8 +160,8 @@ final class TrainCommand implements Callable<Integer> {
         Task task = Cli.task(taskName);
         String kind = model != null ? model.toLowerCase(Locale.ROOT) : task.kinds()[0];
         if (!Arrays.asList(task.kinds()).contains(kind)) {
-            throw new BadInputException("task " + task.lower() + " has no model '" + kind + "'; choose one of "
-                    + String.join(", ", task.kinds()));
+            throw new BadInputException("task " + task.lower() + " has no model " + DataFileException.quote(kind, '\'')
+                    + "; choose one of " + String.join(", ", task.kinds()));
         }
         check(task, kind);
         try (Communicator c = distributedOptions.open()) {

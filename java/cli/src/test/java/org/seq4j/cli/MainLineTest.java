@@ -41,6 +41,23 @@ class MainLineTest {
                 Main.line(new java.nio.file.AccessDeniedException("/tmp/a\rb")));
     }
 
+    /**
+     * An argument the line quotes whole is cut as DataFileException.quote cuts quoted text: a value of 5,000 characters
+     * ("unknown backend 'xxx...'", picocli's "Invalid value ...") made a line of 5,000 (an ArgumentFuzzTest find).
+     */
+    @Test
+    void aLongArgumentIsCutWhereTheLineQuotesIt() {
+        String x = "x".repeat(5000);
+        assertEquals("seq4j: unknown backend '" + "x".repeat(60) + "...' (5000 characters); choose java",
+                Main.quoted("seq4j: unknown backend '" + x + "'; choose java", new String[] {"--backend", x}));
+        String e = "\u001b".repeat(30);   // as long as it shows escaped
+        assertEquals("seq4j: unknown backend '" + "\\u{001B}".repeat(7) + "...' (30 characters)",
+                Main.quoted("seq4j: unknown backend '" + "\\u{001B}".repeat(30) + "'", new String[] {e}));
+        // short ones, and a path named whole, as they were
+        assertEquals("seq4j: unknown backend 'tpu'", Main.quoted("seq4j: unknown backend 'tpu'", new String[] {"tpu"}));
+        assertEquals("seq4j: no such file: /" + x, Main.quoted("seq4j: no such file: /" + x, new String[] {"/" + x}));
+    }
+
     /** A float option that rounds to 0 from a number that is not: --clip 1e-46 turned clipping off without a word. */
     @Test
     void aFloatThatRoundsToZeroIsRefused() {
