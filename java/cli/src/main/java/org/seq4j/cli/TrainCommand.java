@@ -386,14 +386,14 @@ final class TrainCommand implements Callable<Integer> {
                 unused(task, "--data", data != null, "it generates its sine waves");
                 unused(task, "--lines", linesGiven, "it generates its sine waves");
                 unused(task, "--wordvec", wordvec != null, "its input is one number per step");
-                unused(task, "--reverse", reverse != null, "it is for addition and date");
+                unused(task, reverseOption(), reverse != null, "it is for addition and date");
                 unused(task, "--dropout", dropout != null, "its models have no dropout");
                 unused(task, "--time-size", timeSize != null, "it is for language models");
                 unused(task, "--eval-limit", evalLimitGiven, "it evaluates on the whole set");
             }
             case LM -> {
                 unused(task, "--lines", linesGiven, "it is for generated addition and date sets");
-                unused(task, "--reverse", reverse != null, "it is for addition and date");
+                unused(task, reverseOption(), reverse != null, "it is for addition and date");
                 unused(task, "--eval-limit", evalLimitGiven, "it is for addition and date");
                 if (dropout != null && !kind.equals("better")) {
                     throw new BadInputException("--dropout is for --model better; lm " + kind + " has no dropout");
@@ -644,6 +644,11 @@ final class TrainCommand implements Callable<Integer> {
         if (value != null && value < 1) {
             throw new BadInputException(option + " must be at least 1, got " + value);
         }
+    }
+
+    /** --reverse or --no-reverse, as given: "does not use --reverse" answered a --no-reverse. */
+    private String reverseOption() {
+        return Boolean.FALSE.equals(reverse) ? "--no-reverse" : "--reverse";
     }
 
     private static void unused(Task task, String option, boolean given, String why) {
