@@ -137,8 +137,19 @@ class ArgumentFuzzTest {
             List<Base> b = bases.get(command);
             List<Change> c = changes.get(command);
             List<Change> picked = new ArrayList<>();
+            java.util.Set<String> touched = new java.util.HashSet<>();
             for (int k = 1 + random.nextInt(3); k > 0; k--) {
-                picked.add(c.get(random.nextInt(c.size())));
+                // none that sets what an earlier one set: the later value would replace the bad one unseen
+                Change change = c.get(random.nextInt(c.size()));
+                List<String> sets = new ArrayList<>(change.set().keySet());
+                sets.addAll(change.removed());
+                if (change.positionals() != null) {
+                    sets.add("positionals");
+                }
+                if (java.util.Collections.disjoint(touched, sets)) {
+                    touched.addAll(sets);
+                    picked.add(change);
+                }
             }
             refused(base(b, random.nextInt(b.size()), picked), picked);
         }
@@ -456,6 +467,8 @@ class ArgumentFuzzTest {
                 List.of("--cell", "train", "addition", "--cell", "rnn", "--data", data),
                 List.of("--bidirectional", "train", "addition", "--model", "peeky", "--bidirectional", "--data", data),
                 List.of("--bidirectional", "train", "lm", "--bidirectional", "--data", tiny),
+                List.of("--no-reverse", "train", "waves", "--no-reverse", "--batch", "100000"),
+                List.of("--no-reverse", "train", "lm", "--no-reverse", "--data", tiny),
                 List.of("--hidden", "train", "date", "--bidirectional", "--hidden", "15", "--data", data),
                 List.of("--reverse", "train", "addition", "--model", "baseline", "--reverse", "--data", data),
                 List.of("--dropout", "train", "lm", "--model", "rnnlm", "--dropout", "0.3", "--data", tiny),
