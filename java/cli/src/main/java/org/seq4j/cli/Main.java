@@ -367,14 +367,18 @@ public final class Main {
     /**
      * The line with each argument it quotes between single quotes as given (picocli's "Unknown option: '...'" and
      * "Invalid value ...", "unknown backend '...'") cut as DataFileException.quote cuts quoted text, if longer: a value
-     * of 5,000 characters was echoed whole, a line of 5,000 characters. Only what is quoted: a path is named whole.
+     * of 5,000 characters was echoed whole, a line of 5,000 characters. Only what is quoted: a path is named whole. An
+     * option given as one word, --option=value, is looked for as a whole and by its value, which picocli quotes alone.
      */
     static String quoted(String line, String[] args) {
-        for (String a : args) {
-            String shown = "'" + org.seq4j.data.DataFileException.printable(a) + "'";   // as describe shows it
-            String cut = org.seq4j.data.DataFileException.quote(a, '\'');
-            if (cut.length() < shown.length()) {
-                line = line.replace(shown, cut);
+        for (String arg : args) {
+            int equals = arg.startsWith("-") ? arg.indexOf('=') : -1;
+            for (String a : equals < 0 ? java.util.List.of(arg) : java.util.List.of(arg, arg.substring(equals + 1))) {
+                String shown = "'" + org.seq4j.data.DataFileException.printable(a) + "'";   // as describe shows it
+                String cut = org.seq4j.data.DataFileException.quote(a, '\'');
+                if (cut.length() < shown.length()) {
+                    line = line.replace(shown, cut);
+                }
             }
         }
         return line;

@@ -53,6 +53,10 @@ class MainLineTest {
         String e = "\u001b".repeat(30);   // as long as it shows escaped
         assertEquals("seq4j: unknown backend '" + "\\u{001B}".repeat(7) + "...' (30 characters)",
                 Main.quoted("seq4j: unknown backend '" + "\\u{001B}".repeat(30) + "'", new String[] {e}));
+        // --option=value: picocli quotes the value alone
+        assertEquals("seq4j: Invalid value for option '--epochs': '" + "x".repeat(60) + "...' (5000 characters) is not "
+                + "a whole number", Main.quoted("seq4j: Invalid value for option '--epochs': '" + x
+                + "' is not a whole number", new String[] {"--epochs=" + x}));
         // short ones, and a path named whole, as they were
         assertEquals("seq4j: unknown backend 'tpu'", Main.quoted("seq4j: unknown backend 'tpu'", new String[] {"tpu"}));
         assertEquals("seq4j: no such file: /" + x, Main.quoted("seq4j: no such file: /" + x, new String[] {"/" + x}));
