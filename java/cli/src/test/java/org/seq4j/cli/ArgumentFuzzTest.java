@@ -89,6 +89,12 @@ class ArgumentFuzzTest {
                     List.of(), List.of(option, v.text()), v.certain());
         }
 
+        /** As option, written as one word: --option=value (in place of the base's --option value). */
+        static Change attached(String option, Value v) {
+            return new Change(option + "=" + show(v.text()), Map.of(option + "=" + v.text(), List.of()),
+                    List.of(option), null, List.of(), List.of(option, v.text()), v.certain());
+        }
+
         static Change words(String what, boolean certain, List<String> names, String... words) {
             return new Change(what, Map.of(), List.of(), null, List.of(words), names, certain);
         }
@@ -116,7 +122,8 @@ class ArgumentFuzzTest {
 
         Map<String, List<Base>> bases = bases();
         Map<String, List<Change>> changes = new LinkedHashMap<>();
-        CommandLine cli = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), false);
+        CommandLine cli = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()),
+                false);
         for (String command : bases.keySet()) {
             changes.put(command, changes(cli.getSubcommands().get(command).getCommandSpec(), cli));
         }
@@ -216,7 +223,8 @@ class ArgumentFuzzTest {
                 List.of("eval", "--checkpoint", a.resolve("model.npz").toString(), "--backend", "java", "--beam", "1",
                         "--weights-precision", "bf16"),
                 List.of("eval", "--checkpoint", lm.toString(), "--weights", "LAST", "--backend", "java"),
-                List.of("generate", "--checkpoint", a.toString(), "--backend", "java", "--beam", "4096", "1+2", "999+999"),
+                List.of("generate", "--checkpoint", a.toString(), "--backend", "java", "--beam", "4096", "1+2",
+                        "999+999"),
                 List.of("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "1", "--sample",
                         "--seed", "0"),
                 List.of("generate", "--checkpoint", lm.toString(), "--backend", "java", "--length", "2", "--beam", "2",
@@ -322,6 +330,7 @@ class ArgumentFuzzTest {
             }
             for (Value v : values) {
                 c.add(Change.option(name, v));
+                c.add(Change.attached(name, v));
             }
             if (o.required()) {
                 c.add(new Change("no " + name, Map.of(), List.of(name), null, List.of(), List.of(name), true));
@@ -368,7 +377,7 @@ class ArgumentFuzzTest {
         Class<?> t = a.auxiliaryTypes().length > 0 && a.isMultiValue() ? a.auxiliaryTypes()[0] : a.type();
         List<Value> v = new ArrayList<>();
         // no option takes these, whatever its type; a path is named whole (see LONGEST), its long one is below
-        for (String s : List.of("", " ", "\t", "\u0000", "\u001b[2J", "x".repeat(5000))) {
+        for (String s : List.of("", " ", "\t", "\r", "\u0000", "\u001b[2J", "\ud800", "\u202eabc", "x".repeat(5000))) {
             if (t != Path.class || s.length() < 5000) {
                 v.add(new Value(s, t != String.class && t != Path.class));
             }
@@ -537,16 +546,22 @@ class ArgumentFuzzTest {
         }
         Path out = null, folder = null;
         if (base.command().equals("train")) {
-            List<String> given = options.get("--out");
+            String given = options.containsKey("--out") ? options.get("--out").get(0) : options.keySet().stream()
+                    .filter(o -> o.startsWith("--out=")).map(o -> o.substring("--out=".length())).findFirst()
+                    .orElse(null);
             if (given == null) {
                 out = dir.resolve("fresh-" + fresh++);
                 options.put("--out", List.of(out.toString()));
-            } else if (!given.get(0).contains("\u0000") && !given.get(0).isBlank()) {
-                Path p = Path.of(given.get(0));
-                if (!Files.exists(p)) {
-                    out = p;      // must not exist after the refusal either
-                } else if (Files.isDirectory(p)) {
-                    folder = p;   // must hold what it held
+            } else if (!given.isBlank()) {   // "" is the working folder, where nothing is to be written
+                try {
+                    Path p = Path.of(given);
+                    if (!Files.exists(p)) {
+                        out = p;      // must not exist after the refusal either
+                    } else if (Files.isDirectory(p)) {
+                        folder = p;   // must hold what it held
+                    }
+                } catch (java.nio.file.InvalidPathException e) {
+                    // a path no file can have (a NUL, a lone surrogate): nothing to look at
                 }
             }
         }
