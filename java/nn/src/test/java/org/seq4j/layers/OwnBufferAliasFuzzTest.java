@@ -160,6 +160,12 @@ class OwnBufferAliasFuzzTest {
             return this;
         }
 
+        /** The calls so far once more: the second round is where the first round's buffers come back as inputs. */
+        Script<L> twice() {
+            calls.addAll(List.copyOf(calls));
+            return this;
+        }
+
         @Override
         public String toString() {
             return layer.getSimpleName() + "[" + name + "]";
@@ -188,135 +194,99 @@ class OwnBufferAliasFuzzTest {
         s.add(script(Affine.class, "", r -> new Affine(backend, r.p("W", D, H), r.p("b", H)))
                 .call("forward(Tensor)", ins(f("x", N, D)), (l, in, o) -> o.put("out", l.forward(in[0])))
                 .call("backward(Tensor)", ins(f("dout", N, H)), (l, in, o) -> o.put("dx", l.backward(in[0])))
-                .call("forward(Tensor)", ins(f("x", N, D)), (l, in, o) -> o.put("out", l.forward(in[0])))
-                .call("backward(Tensor)", ins(f("dout", N, H)), (l, in, o) -> o.put("dx", l.backward(in[0]))));
+                .twice());
         s.add(script(MatMul.class, "", r -> new MatMul(backend, r.p("W", D, H)))
                 .call("forward(Tensor)", ins(f("x", N, D)), (l, in, o) -> o.put("out", l.forward(in[0])))
                 .call("backward(Tensor)", ins(f("dout", N, H)), (l, in, o) -> o.put("dx", l.backward(in[0])))
-                .call("forward(Tensor)", ins(f("x", N, D)), (l, in, o) -> o.put("out", l.forward(in[0])))
-                .call("backward(Tensor)", ins(f("dout", N, H)), (l, in, o) -> o.put("dx", l.backward(in[0]))));
+                .twice());
         for (boolean transposed : new boolean[] {false, true}) {
             s.add(script(TimeAffine.class, transposed ? "transposedW" : "",
                     r -> new TimeAffine(backend, r.p("W", D, V), r.p("b", V), transposed))
                     .call("forward(Tensor)", ins(f("x", T, N, D)), (l, in, o) -> o.put("out", l.forward(in[0])))
                     .call("backward(Tensor)", ins(f("dout", T, N, V)), (l, in, o) -> o.put("dx", l.backward(in[0])))
-                    .call("forward(Tensor)", ins(f("x", T, N, D)), (l, in, o) -> o.put("out", l.forward(in[0])))
-                    .call("backward(Tensor)", ins(f("dout", T, N, V)), (l, in, o) -> o.put("dx", l.backward(in[0]))));
+                    .twice());
         }
         s.add(script(Embedding.class, "", r -> new Embedding(backend, r.p("W", V, D)))
                 .call("forward(Tensor)", ins(ids("ids", N)), (l, in, o) -> o.put("out", l.forward(in[0])))
                 .call("backward(Tensor)", ins(f("dout", N, D)), (l, in, o) -> l.backward(in[0]))
-                .call("forward(Tensor)", ins(ids("ids", N)), (l, in, o) -> o.put("out", l.forward(in[0])))
-                .call("backward(Tensor)", ins(f("dout", N, D)), (l, in, o) -> l.backward(in[0])));
+                .twice());
         s.add(script(TimeEmbedding.class, "", r -> new TimeEmbedding(backend, r.p("W", V, D)))
                 .call("forward(Tensor)", ins(ids("ids", T, N)), (l, in, o) -> o.put("out", l.forward(in[0])))
                 .call("backward(Tensor)", ins(f("dout", T, N, D)), (l, in, o) -> l.backward(in[0]))
-                .call("forward(Tensor)", ins(ids("ids", T, N)), (l, in, o) -> o.put("out", l.forward(in[0])))
-                .call("backward(Tensor)", ins(f("dout", T, N, D)), (l, in, o) -> l.backward(in[0])));
+                .twice());
         s.add(script(Sigmoid.class, "", r -> new Sigmoid(backend))
                 .call("forward(Tensor)", ins(f("x", N, K)), (l, in, o) -> o.put("y", l.forward(in[0])))
                 .call("backward(Tensor)", ins(f("dout", N, K)), (l, in, o) -> o.put("dx", l.backward(in[0])))
-                .call("forward(Tensor)", ins(f("x", N, K)), (l, in, o) -> o.put("y", l.forward(in[0])))
-                .call("backward(Tensor)", ins(f("dout", N, K)), (l, in, o) -> o.put("dx", l.backward(in[0]))));
+                .twice());
         s.add(script(Softmax.class, "", r -> new Softmax(backend))
                 .call("forward(Tensor)", ins(f("x", N, V)), (l, in, o) -> o.put("y", l.forward(in[0])))
                 .call("backward(Tensor)", ins(f("dout", N, V)), (l, in, o) -> o.put("dx", l.backward(in[0])))
-                .call("forward(Tensor)", ins(f("x", N, V)), (l, in, o) -> o.put("y", l.forward(in[0])))
-                .call("backward(Tensor)", ins(f("dout", N, V)), (l, in, o) -> o.put("dx", l.backward(in[0]))));
+                .twice());
         s.add(script(SoftmaxWithLoss.class, "", r -> new SoftmaxWithLoss(backend))
                 .call("forward(Tensor,Tensor)", ins(f("x", N, V), ids("t", N)),
                         (l, in, o) -> o.put("loss", l.forward(in[0], in[1])))
                 .call("backward(float)", ins(), (l, in, o) -> o.put("dx", l.backward(1f)))
-                .call("forward(Tensor,Tensor)", ins(f("x", N, V), ids("t", N)),
-                        (l, in, o) -> o.put("loss", l.forward(in[0], in[1])))
-                .call("backward(float)", ins(), (l, in, o) -> o.put("dx", l.backward(1f))));
+                .twice());
         s.add(script(TimeSoftmaxWithLoss.class, "", r -> new TimeSoftmaxWithLoss(backend))
                 .call("forward(Tensor,Tensor)", ins(f("xs", T, N, V), ids("ts", T, N)),
                         (l, in, o) -> o.put("loss", l.forward(in[0], in[1])).put("probs", l.probs()))
                 .call("backward(float)", ins(), (l, in, o) -> o.put("dxs", l.backward(1f)))
-                .call("forward(Tensor,Tensor)", ins(f("xs", T, N, V), ids("ts", T, N)),
-                        (l, in, o) -> o.put("loss", l.forward(in[0], in[1])).put("probs", l.probs()))
-                .call("backward(float)", ins(), (l, in, o) -> o.put("dxs", l.backward(1f))));
+                .twice());
         for (TimeMSE.Steps steps : TimeMSE.Steps.values()) {
             In ts = steps == TimeMSE.Steps.ALL ? f("ts", T, N, H) : f("ts", N, H);
             s.add(script(TimeMSE.class, steps.name(), r -> new TimeMSE(backend, steps))
                     .call("forward(Tensor,Tensor)", ins(f("ys", T, N, H), ts),
                             (l, in, o) -> o.put("loss", l.forward(in[0], in[1])))
                     .call("backward(float)", ins(), (l, in, o) -> o.put("dys", l.backward(1f)))
-                    .call("forward(Tensor,Tensor)", ins(f("ys", T, N, H), ts),
-                            (l, in, o) -> o.put("loss", l.forward(in[0], in[1])))
-                    .call("backward(float)", ins(), (l, in, o) -> o.put("dys", l.backward(1f))));
+                    .twice());
         }
         s.add(script(TimeDropout.class, "", r -> new TimeDropout(backend, 0.5f, 11))
                 .call("forward(Tensor)", ins(f("xs", T, N, D)), (l, in, o) -> o.put("out", l.forward(in[0])))
                 .call("backward(Tensor)", ins(f("dout", T, N, D)), (l, in, o) -> o.put("dxs", l.backward(in[0])))
-                .call("forward(Tensor)", ins(f("xs", T, N, D)), (l, in, o) -> o.put("out", l.forward(in[0])))
-                .call("backward(Tensor)", ins(f("dout", T, N, D)), (l, in, o) -> o.put("dxs", l.backward(in[0]))));
+                .twice());
         s.add(script(WeightSum.class, "", r -> new WeightSum(backend))
                 .call("forward(Tensor,Tensor)", ins(f("hs", T, N, H), f("a", N, T)),
                         (l, in, o) -> o.put("c", l.forward(in[0], in[1])))
                 .call("backward(Tensor)", ins(f("dc", N, H)), (l, in, o) -> o.put("dhs", l.backward(in[0]))
                         .put("da", l.da()))
-                .call("forward(Tensor,Tensor)", ins(f("hs", T, N, H), f("a", N, T)),
-                        (l, in, o) -> o.put("c", l.forward(in[0], in[1])))
-                .call("backward(Tensor)", ins(f("dc", N, H)), (l, in, o) -> o.put("dhs", l.backward(in[0]))
-                        .put("da", l.da())));
+                .twice());
         s.add(script(AttentionWeight.class, "", r -> new AttentionWeight(backend))
                 .call("forward(Tensor,Tensor)", ins(f("hs", T, N, H), f("h", N, H)),
                         (l, in, o) -> o.put("a", l.forward(in[0], in[1])))
                 .call("backward(Tensor)", ins(f("da", N, T)), (l, in, o) -> o.put("dhs", l.backward(in[0]))
                         .put("dh", l.dh()))
-                .call("forward(Tensor,Tensor)", ins(f("hs", T, N, H), f("h", N, H)),
-                        (l, in, o) -> o.put("a", l.forward(in[0], in[1])))
-                .call("backward(Tensor)", ins(f("da", N, T)), (l, in, o) -> o.put("dhs", l.backward(in[0]))
-                        .put("dh", l.dh())));
+                .twice());
         s.add(script(Attention.class, "", r -> new Attention(backend))
                 .call("forward(Tensor,Tensor)", ins(f("hs", T, N, H), f("h", N, H)),
                         (l, in, o) -> o.put("c", l.forward(in[0], in[1])).put("a", l.attentionWeight()))
                 .call("backward(Tensor)", ins(f("dc", N, H)), (l, in, o) -> o.put("dhs", l.backward(in[0]))
                         .put("dh", l.dh()))
-                .call("forward(Tensor,Tensor)", ins(f("hs", T, N, H), f("h", N, H)),
-                        (l, in, o) -> o.put("c", l.forward(in[0], in[1])).put("a", l.attentionWeight()))
-                .call("backward(Tensor)", ins(f("dc", N, H)), (l, in, o) -> o.put("dhs", l.backward(in[0]))
-                        .put("dh", l.dh())));
+                .twice());
         s.add(script(TimeAttention.class, "", r -> new TimeAttention(backend))
                 .call("forward(Tensor,Tensor)", ins(f("hsEnc", T, N, H), f("hsDec", T, N, H)),
                         (l, in, o) -> o.put("out", l.forward(in[0], in[1])).put("a", l.attentionWeights()))
                 .call("backward(Tensor)", ins(f("dout", T, N, H)), (l, in, o) -> o.put("dhsEnc", l.backward(in[0]))
                         .put("dhsDec", l.dhsDec()))
-                .call("forward(Tensor,Tensor)", ins(f("hsEnc", T, N, H), f("hsDec", T, N, H)),
-                        (l, in, o) -> o.put("out", l.forward(in[0], in[1])).put("a", l.attentionWeights()))
-                .call("backward(Tensor)", ins(f("dout", T, N, H)), (l, in, o) -> o.put("dhsEnc", l.backward(in[0]))
-                        .put("dhsDec", l.dhsDec())));
+                .twice());
         s.add(script(LSTM.class, "", r -> new LSTM(backend, r.p("Wx", D, 4 * H), r.p("Wh", H, 4 * H), r.p("b", 4 * H)))
                 .call("forward(Tensor,Tensor,Tensor)", ins(f("x", N, D), f("hPrev", N, H), f("cPrev", N, H)),
                         (l, in, o) -> o.put("hNext", l.forward(in[0], in[1], in[2])).put("cNext", l.cNext()))
                 .call("backward(Tensor,Tensor)", ins(f("dhNext", N, H), f("dcNext", N, H)),
                         (l, in, o) -> o.put("dx", l.backward(in[0], in[1])).put("dhPrev", l.dhPrev())
                                 .put("dcPrev", l.dcPrev()))
-                .call("forward(Tensor,Tensor,Tensor)", ins(f("x", N, D), f("hPrev", N, H), f("cPrev", N, H)),
-                        (l, in, o) -> o.put("hNext", l.forward(in[0], in[1], in[2])).put("cNext", l.cNext()))
-                .call("backward(Tensor,Tensor)", ins(f("dhNext", N, H), f("dcNext", N, H)),
-                        (l, in, o) -> o.put("dx", l.backward(in[0], in[1])).put("dhPrev", l.dhPrev())
-                                .put("dcPrev", l.dcPrev())));
+                .twice());
         s.add(script(GRU.class, "", r -> new GRU(backend, r.p("Wx", D, 3 * H), r.p("Wh", H, 3 * H), r.p("b", 3 * H)))
                 .call("forward(Tensor,Tensor)", ins(f("x", N, D), f("hPrev", N, H)),
                         (l, in, o) -> o.put("hNext", l.forward(in[0], in[1])))
                 .call("backward(Tensor)", ins(f("dhNext", N, H)),
                         (l, in, o) -> o.put("dx", l.backward(in[0])).put("dhPrev", l.dhPrev()))
-                .call("forward(Tensor,Tensor)", ins(f("x", N, D), f("hPrev", N, H)),
-                        (l, in, o) -> o.put("hNext", l.forward(in[0], in[1])))
-                .call("backward(Tensor)", ins(f("dhNext", N, H)),
-                        (l, in, o) -> o.put("dx", l.backward(in[0])).put("dhPrev", l.dhPrev())));
+                .twice());
         s.add(script(RNN.class, "", r -> new RNN(backend, r.p("Wx", D, H), r.p("Wh", H, H), r.p("b", H)))
                 .call("forward(Tensor,Tensor)", ins(f("x", N, D), f("hPrev", N, H)),
                         (l, in, o) -> o.put("hNext", l.forward(in[0], in[1])))
                 .call("backward(Tensor)", ins(f("dhNext", N, H)),
                         (l, in, o) -> o.put("dx", l.backward(in[0])).put("dhPrev", l.dhPrev()))
-                .call("forward(Tensor,Tensor)", ins(f("x", N, D), f("hPrev", N, H)),
-                        (l, in, o) -> o.put("hNext", l.forward(in[0], in[1])))
-                .call("backward(Tensor)", ins(f("dhNext", N, H)),
-                        (l, in, o) -> o.put("dx", l.backward(in[0])).put("dhPrev", l.dhPrev())));
+                .twice());
         for (boolean stateful : new boolean[] {false, true}) {
             Script<TimeRNN> t = script(TimeRNN.class, stateful ? "stateful" : "",
                     r -> new TimeRNN(backend, r.p("Wx", D, H), r.p("Wh", H, H), r.p("b", H), stateful));
@@ -360,10 +330,7 @@ class OwnBufferAliasFuzzTest {
                                 .put("forward.hs", l.forwardLayer().hs()).put("backward.hs", l.backwardLayer().hs()))
                         .call("backward(Tensor)", ins(f("dhs", T, N, 2 * h)), (l, in, o) -> o.put("dxs",
                                 l.backward(in[0])))
-                        .call("forward(Tensor)", ins(f("xs", T, N, D)), (l, in, o) -> o.put("hs", l.forward(in[0]))
-                                .put("forward.hs", l.forwardLayer().hs()).put("backward.hs", l.backwardLayer().hs()))
-                        .call("backward(Tensor)", ins(f("dhs", T, N, 2 * h)), (l, in, o) -> o.put("dxs",
-                                l.backward(in[0]))));
+                        .twice());
             }
         }
         return s;
