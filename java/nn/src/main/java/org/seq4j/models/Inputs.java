@@ -191,6 +191,24 @@ final class Inputs {
         return n;
     }
 
+    /**
+     * Refuses an encoding that lies in the decoder's own buffers (its scores, its gradient w.r.t. the encoding, its
+     * attention weights, fed back): the decoder reads the encoding at every step of its forward, generate or beam
+     * steps, after a step before had rewritten those buffers, or at another size closed them. The scores then came
+     * from values the caller never passed, or a kernel refused a closed arena in its own words, or the backward
+     * refused the encoding as written since the forward: after the decoder's state was already set.
+     *
+     * @param own whether the encoding lies in the decoder's buffers
+     */
+    static void ownEncoding(String op, boolean states, boolean own) {
+        if (own) {
+            String name = states ? "encHs" : "h";
+            throw new IllegalArgumentException(op + ": " + name + " lies in this decoder's own buffers (its scores"
+                    + (states ? ", its attention weights" : "") + " or its gradient w.r.t. the encoding?), which it "
+                    + "overwrites while it still reads " + name + "; pass a copy, or the encoder's output");
+        }
+    }
+
     /** What {@link #encoding} expects, for its refusals (built only then: a forward allocates nothing). */
     private static String encodingWanted(int H, boolean states) {
         return states ? "encHs, the encoder's hidden states, float32 (T_enc >= 1, N >= 1, H=" + H + ")"

@@ -165,6 +165,15 @@ public final class PeekyDecoder implements SequenceDecoder {
         }
     }
 
+    /**
+     * Refuses an h in this decoder's own buffers (Inputs.ownEncoding), before setState: generate's and the beam's
+     * steps read h at every step (the repeat over T), after the step before rewrote the scores or resized them and dh
+     * away; a forward at another T resizes dh away before it reads h.
+     */
+    private void refuseOwn(String op, Tensor h) {
+        Inputs.ownEncoding(op, false, ws.holds(h) || genWs.holds(h) || affine.holds(h));
+    }
+
     private void resize(int t, int n) {
         sizedN = -1;   // none until every buffer below is allocated (see Workspace.reset)
         ws.reset();
@@ -193,6 +202,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     public Tensor forward(Tensor xs, Tensor h) {
         Inputs.encoding("PeekyDecoder.forward", xs, h, H, false);
         requireRows("PeekyDecoder.forward", h);   // before setState sizes the LSTM's state for its N rows
+        refuseOwn("PeekyDecoder.forward", h);
         lstm.setState(h);
         return scores(xs, h);
     }
@@ -232,6 +242,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     public Tensor generate(Tensor h, int startId, int length) {
         Inputs.encoding("PeekyDecoder.generate", null, h, H, false);
         requireRows("PeekyDecoder.generate", h);
+        refuseOwn("PeekyDecoder.generate", h);
         lstm.setState(h);
         genWs.reset();
         return Greedy.decode("PeekyDecoder.generate", backend, genWs, h.dim(0), startId, length,
@@ -243,6 +254,7 @@ public final class PeekyDecoder implements SequenceDecoder {
     public Beam.Steps steps(Tensor h) {
         Inputs.encoding("PeekyDecoder.steps", null, h, H, false);
         requireRows("PeekyDecoder.steps", h);
+        refuseOwn("PeekyDecoder.steps", h);
         lstm.setState(h);
         return beamState.steps(lstm, ids -> scores(ids, h));
     }

@@ -65,6 +65,13 @@ class OwnBufferAliasFuzzTest {
     static final Map<Class<?>, String> EXCLUDED = Map.of(TimeRecurrent.class,
             "a sealed interface: its only implementations, TimeLSTM and TimeGRU, have scripts of their own");
 
+    /**
+     * Public calls that take a tensor but get no script, with the reason: the coverage check passes them over on
+     * every class.
+     */
+    static final Map<String, String> EXCLUDED_CALLS = Map.of("holds(Tensor)",
+            "reads only where t lies, never its values, and hands out nothing (the decoders' check of an encoding)");
+
     /** One run: the parameters' and the plain inputs' memory, and the weights, the same in every run. */
     final class Run implements AutoCloseable {
         final Arena arena = Arena.ofConfined();
@@ -699,7 +706,7 @@ class OwnBufferAliasFuzzTest {
             for (Method m : k.getDeclaredMethods()) {
                 boolean takesTensor = Arrays.stream(m.getParameterTypes()).anyMatch(p -> p == Tensor.class);
                 if (Modifier.isPublic(m.getModifiers()) && !m.isSynthetic() && takesTensor
-                        && !covered.get(k).contains(signature(m))) {
+                        && !covered.get(k).contains(signature(m)) && !EXCLUDED_CALLS.containsKey(signature(m))) {
                     missing.add(k.getSimpleName() + "." + signature(m) + ": no call");
                 }
             }
