@@ -129,6 +129,20 @@ public final class TimeAttention implements AutoCloseable {
         return weights;
     }
 
+    /**
+     * Whether {@code t} lies in this layer's own buffers: its output or a gradient it handed out, or a view of one. A
+     * model part that hands them on (a decoder's attention weights, its encoder states' gradient) asks it to refuse
+     * them back as an input it keeps reading.
+     *
+     * @param t any tensor
+     * @return true if t's memory is this layer's
+     * @throws NullPointerException if t is null
+     */
+    public boolean holds(Tensor t) {
+        java.util.Objects.requireNonNull(t, "TimeAttention.holds: t is null");
+        return ws.holds(t);
+    }
+
     @Override
     public void close() {
         calls.close();   // every later call is refused, naming this layer

@@ -134,8 +134,20 @@ public final class AttentionDecoder implements SequenceDecoder {
     @Override
     public Tensor forward(Tensor xs, Tensor encHs) {
         Inputs.encoding("AttentionDecoder.forward", xs, encHs, H, true);
+        refuseOwn("AttentionDecoder.forward", encHs);
         lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
         return scores(xs, encHs);
+    }
+
+    /**
+     * Refuses an encHs in this decoder's own buffers (Inputs.ownEncoding), before setState: the attention reads it at
+     * every step and keeps it for the backward, while the affine rewrites the scores and the backward dencHs (or a
+     * step of another size closes them). The attention refused its own (dencHs, the weights) only after the LSTM had
+     * run, in its own words.
+     */
+    private void refuseOwn(String op, Tensor encHs) {
+        Inputs.ownEncoding(op, true, ws.holds(encHs) || genWs.holds(encHs) || affine.holds(encHs)
+                || attention.holds(encHs));
     }
 
     private Tensor scores(Tensor xs, Tensor encHs) {
@@ -175,6 +187,7 @@ public final class AttentionDecoder implements SequenceDecoder {
     @Override
     public Tensor generate(Tensor encHs, int startId, int length) {
         Inputs.encoding("AttentionDecoder.generate", null, encHs, H, true);
+        refuseOwn("AttentionDecoder.generate", encHs);
         lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
         genWs.reset();
         return Greedy.decode("AttentionDecoder.generate", backend, genWs, encHs.dim(1), startId, length,
@@ -195,6 +208,7 @@ public final class AttentionDecoder implements SequenceDecoder {
     @Override
     public Beam.Steps steps(Tensor encHs) {
         Inputs.encoding("AttentionDecoder.steps", null, encHs, H, true);
+        refuseOwn("AttentionDecoder.steps", encHs);
         lstm.setState(encLast.row(encHs, encHs.dim(0) - 1));
         return beamState.steps(lstm, ids -> scores(ids, encHs));
     }
